@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      'ts-jest',
+      { isolatedModules: true, tsconfig: { module: 'commonjs', moduleResolution: 'node' } },
+    ],
+  },
+  setupFiles: ['<rootDir>/tests/setup/polyfills.ts'],
+  testTimeout: 30000,
+};
