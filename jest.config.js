@@ -9,6 +9,6 @@ module.exports = {
       { isolatedModules: true, tsconfig: { module: 'commonjs', moduleResolution: 'node' } },
     ],
   },
-  setupFiles: ['<rootDir>/tests/setup/polyfills.ts'],
+  setupFiles: ['<rootDir>/tests/setup/polyfills.ts', '<rootDir>/tests/setup/env.ts'],
   testTimeout: 30000,
 };

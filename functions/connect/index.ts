@@ -1,0 +1,35 @@
+import { randomInt } from 'node:crypto';
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import { connect } from '../shared/chat';
+import { ChatError } from '../shared/errors';
+import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
+import { parseUsername } from '../shared/protocol';
+import { chatDeps } from '../shared/websocket';
+
+type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
+  queryStringParameters?: Record<string, string | undefined>;
+};
+
+const guestSuffix = () => String(randomInt(10_000)).padStart(4, '0');
+
+/** $connect: a non-2xx answer refuses the handshake, so a bad username never becomes a connection. */
+export const handler = async (event: ConnectEvent, context?: Context): Promise<APIGatewayProxyResultV2> =>
+  instrumented('connect', async () => {
+    if (context) logger.addContext(context);
+    const { connectionId } = event.requestContext;
+    logger.appendKeys({ connectionId });
+    try {
+      const username = parseUsername(event.queryStringParameters?.username, guestSuffix);
+      await connect(chatDeps(), connectionId, username);
+      metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
+      logger.info('connected', { username });
+      return { statusCode: 200 };
+    } catch (error) {
+      if (error instanceof ChatError) {
+        logger.info('connection refused', { reason: error.message });
+        return { statusCode: 400, body: error.message };
+      }
+      logger.error('connect failed', error as Error);
+      return { statusCode: 500, body: 'Internal server error' };
+    }
+  });

@@ -1,0 +1,43 @@
+import type { Context } from 'aws-lambda';
+import { type DeliveryReport, postToConnections } from '../shared/chat';
+import { instrumented, logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
+import { chatDeps } from '../shared/websocket';
+
+/** One Map iteration of the fan-out state machine. */
+export interface DeliverInput {
+  connectionIds: string[];
+  payload: string;
+  messageId: string;
+  attempt?: number;
+}
+
+/** The state machine retries only `retryIds` (429/5xx), so a connection that got the message never gets it twice. */
+const LAST_ATTEMPT = 5;
+
+export const handler = async (input: DeliverInput, context?: Context): Promise<DeliveryReport> =>
+  instrumented('deliver', async () => {
+    if (context) logger.addContext(context);
+    if (!Array.isArray(input?.connectionIds) || typeof input.payload !== 'string') {
+      throw new TypeError('Deliver expects { connectionIds: string[], payload: string, messageId }');
+    }
+    const attempt = input.attempt ?? 1;
+    logger.setCorrelationId(input.messageId);
+    tracer.putAnnotation('messageId', input.messageId);
+    const report = await postToConnections(chatDeps().notifier, input.connectionIds, input.payload);
+    metrics.addMetric(METRIC.deliveries, MetricUnit.Count, report.delivered);
+    metrics.addMetric(METRIC.staleConnectionsPruned, MetricUnit.Count, report.goneIds.length);
+    metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, report.retryIds.length);
+    const undeliverable = report.failedIds.length + (attempt >= LAST_ATTEMPT ? report.retryIds.length : 0);
+    metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, undeliverable);
+    const summary = {
+      attempt,
+      chunk: input.connectionIds.length,
+      delivered: report.delivered,
+      gone: report.goneIds.length,
+      retry: report.retryIds.length,
+      failed: report.failedIds.length,
+    };
+    if (undeliverable > 0) logger.warn('chunk delivered with failures', summary);
+    else logger.info('chunk delivered', summary);
+    return report;
+  });

@@ -1,0 +1,18 @@
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import { disconnect } from '../shared/chat';
+import { instrumented, logger } from '../shared/powertools';
+import { chatDeps } from '../shared/websocket';
+
+/** $disconnect is best-effort on AWS; the connection TTL and 410 pruning cover the times it never runs. */
+export const handler = async (
+  event: APIGatewayProxyWebsocketEventV2,
+  context?: Context,
+): Promise<APIGatewayProxyResultV2> =>
+  instrumented('disconnect', async () => {
+    if (context) logger.addContext(context);
+    const { connectionId } = event.requestContext;
+    logger.appendKeys({ connectionId });
+    const gone = await disconnect(chatDeps(), connectionId);
+    logger.info('disconnected', { roomId: gone?.roomId, known: gone !== undefined });
+    return { statusCode: 200 };
+  });

@@ -1,0 +1,35 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+import { tracer } from '../powertools';
+
+/** One traced SDK client of each kind per runtime, created on first use and reused by every invocation. */
+let documentClient: DynamoDBDocumentClient | undefined;
+let eventBridge: EventBridgeClient | undefined;
+let management: ApiGatewayManagementApiClient | undefined;
+
+export function dynamo(): DynamoDBDocumentClient {
+  documentClient ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return documentClient;
+}
+
+export function events(): EventBridgeClient {
+  eventBridge ??= tracer.captureAWSv3Client(new EventBridgeClient({}));
+  return eventBridge;
+}
+
+export function managementApi(): ApiGatewayManagementApiClient {
+  // A fan-out posts a whole chunk at once: keep connections alive and allow enough sockets for a chunk.
+  const agent = { keepAlive: true, maxSockets: 256 };
+  management ??= tracer.captureAWSv3Client(
+    new ApiGatewayManagementApiClient({
+      endpoint: config.callbackUrl(),
+      requestHandler: { httpAgent: agent, httpsAgent: agent },
+    }),
+  );
+  return management;
+}

@@ -1,0 +1,249 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+import type {
+  Connection,
+  ConnectionStore,
+  Member,
+  MessageStore,
+  Room,
+  RoomStore,
+  SendLog,
+  SendRecord,
+} from '../ports';
+import { type ChatMessage, LOBBY } from '../protocol';
+
+/** DynamoDB adapters of the chat ports. Table names come from the template through config. */
+
+/** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
+const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+
+export class DynamoConnectionStore implements ConnectionStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table = config.connectionsTable(),
+    private readonly roomIndex = config.roomIndex(),
+  ) {}
+
+  async put(connection: Connection): Promise<void> {
+    const now = Date.parse(connection.connectedAt);
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...connection,
+          lastActiveAt: connection.connectedAt,
+          ttl: Math.floor(now / 1000) + CONNECTION_TTL_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async get(connectionId: string): Promise<Connection | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { connectionId } }));
+    return Item as Connection | undefined;
+  }
+
+  async remove(connectionId: string): Promise<Connection | undefined> {
+    const { Attributes } = await this.db.send(
+      new DeleteCommand({ TableName: this.table, Key: { connectionId }, ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes as Connection | undefined;
+  }
+
+  async moveToRoom(connectionId: string, roomId: string): Promise<Connection | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'SET roomId = :room, lastActiveAt = :now',
+          ConditionExpression: 'attribute_exists(connectionId)',
+          ExpressionAttributeValues: { ':room': roomId, ':now': new Date().toISOString() },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return Attributes as Connection | undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async listMembers(roomId: string, limit: number): Promise<{ members: Member[]; count: number }> {
+    const members: Member[] = [];
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: this.roomIndex,
+          KeyConditionExpression: 'roomId = :room',
+          ExpressionAttributeValues: { ':room': roomId },
+          ProjectionExpression: 'connectionId, username',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += page.Count ?? 0;
+      for (const item of page.Items ?? []) {
+        if (members.length < limit) members.push(item as Member);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { members, count };
+  }
+}
+
+export class DynamoRoomStore implements RoomStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table = config.roomsTable(),
+  ) {}
+
+  async create(room: Room): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: room,
+          ConditionExpression: 'attribute_not_exists(roomId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(roomId: string): Promise<Room | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { roomId }, ConsistentRead: true }),
+    );
+    return Item as Room | undefined;
+  }
+
+  async nextSeq(roomId: string): Promise<number> {
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { roomId },
+        UpdateExpression: 'ADD seq :one',
+        // The lobby row appears with its first message; every other room must have been created.
+        ...(roomId === LOBBY ? {} : { ConditionExpression: 'attribute_exists(roomId)' }),
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(Attributes?.seq);
+  }
+}
+
+export class DynamoMessageStore implements MessageStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table = config.messagesTable(),
+  ) {}
+
+  async put(message: ChatMessage, expiresAt: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...message, ttl: expiresAt },
+        ConditionExpression: 'attribute_not_exists(seq)',
+      }),
+    );
+  }
+
+  async after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'roomId = :room AND seq > :after',
+        ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (Items ?? []).map(toMessage);
+  }
+
+  async latest(roomId: string, limit: number): Promise<ChatMessage[]> {
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'roomId = :room',
+        ExpressionAttributeValues: { ':room': roomId },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (Items ?? []).map(toMessage).reverse();
+  }
+}
+
+function toMessage(item: Record<string, unknown>): ChatMessage {
+  const { ttl: _ttl, ...message } = item;
+  return message as unknown as ChatMessage;
+}
+
+export class DynamoSendLog implements SendLog {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table = config.sendsTable(),
+  ) {}
+
+  async claim(record: SendRecord, expiresAt: number): Promise<{ record: SendRecord; created: boolean }> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...record, ttl: expiresAt },
+          ConditionExpression: 'attribute_not_exists(sendKey)',
+        }),
+      );
+      return { record, created: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { sendKey: record.sendKey }, ConsistentRead: true }),
+    );
+    if (!Item) throw new Error(`send record ${record.sendKey} vanished between claim and read`);
+    return { record: Item as SendRecord, created: false };
+  }
+
+  async recordSeq(sendKey: string, seq: number, sentAt: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { sendKey },
+        UpdateExpression: 'SET seq = :seq, sentAt = :sentAt',
+        ExpressionAttributeValues: { ':seq': seq, ':sentAt': sentAt },
+      }),
+    );
+  }
+
+  async markPublished(sendKey: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { sendKey },
+        UpdateExpression: 'SET published = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+  }
+}

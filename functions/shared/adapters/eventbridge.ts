@@ -1,0 +1,37 @@
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PublishFailed } from '../errors';
+import type { ChatEvent, EventPublisher } from '../ports';
+
+export const EVENT_SOURCE = 'roomcast.chat';
+
+/** Publishes chat events on the bus; a partial failure (FailedEntryCount > 0) is a failure, not a success. */
+export class EventBridgePublisher implements EventPublisher {
+  constructor(
+    private readonly client: EventBridgeClient,
+    private readonly busName: string,
+  ) {}
+
+  async publish(events: ChatEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const result = await this.client.send(
+      new PutEventsCommand({
+        Entries: events.map(({ type, ...detail }) => ({
+          EventBusName: this.busName,
+          Source: EVENT_SOURCE,
+          DetailType: type,
+          Detail: JSON.stringify(detail),
+        })),
+      }),
+    );
+    const failed = result.FailedEntryCount ?? 0;
+    if (failed > 0) {
+      const reasons = (result.Entries ?? [])
+        .filter((e) => e.ErrorCode)
+        .map((e) => `${e.ErrorCode}: ${e.ErrorMessage}`);
+      throw new PublishFailed(
+        `PutEvents failed for ${failed} of ${events.length} entries (${reasons.join('; ')})`,
+        failed,
+      );
+    }
+  }
+}

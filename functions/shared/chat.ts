@@ -1,0 +1,281 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { BadRequest, RateLimited, RoomNotFound, UnknownConnection } from './errors';
+import type {
+  ChatEvent,
+  Connection,
+  ConnectionInfo,
+  ConnectionStore,
+  EventPublisher,
+  MessageStore,
+  Notifier,
+  RoomStore,
+  SendLog,
+  SendRecord,
+} from './ports';
+import {
+  type AckFrame,
+  type ChatMessage,
+  type HistoryQuery,
+  type JoinedFrame,
+  LIMITS,
+  LOBBY,
+  type MessageFrame,
+  ROOM_CODE_ALPHABET,
+  toMessageFrame,
+  USAGE,
+} from './protocol';
+
+/** The chat domain: every rule of the protocol lives here, behind ports, with no AWS SDK in sight. */
+export interface ChatDeps {
+  connections: ConnectionStore;
+  rooms: RoomStore;
+  messages: MessageStore;
+  sends: SendLog;
+  events: EventPublisher;
+  notifier: Notifier;
+  now: () => Date;
+  messageRetentionDays: number;
+}
+
+const SEND_RECORD_TTL_SECONDS = 24 * 3600;
+const ROOM_CODE_ATTEMPTS = 5;
+/** How long a claimed send is presumed in flight before a retry may take it over. */
+const IN_FLIGHT_MS = 10_000;
+
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+export function newRoomCode(): string {
+  let code = '';
+  for (let i = 0; i < 6; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
+  return code;
+}
+
+export async function connect(deps: ChatDeps, connectionId: string, username: string): Promise<Connection> {
+  const now = deps.now();
+  const connection: Connection = { connectionId, roomId: LOBBY, username, connectedAt: now.toISOString() };
+  await deps.connections.put(connection);
+  return connection;
+}
+
+export async function disconnect(deps: ChatDeps, connectionId: string): Promise<Connection | undefined> {
+  const gone = await deps.connections.remove(connectionId);
+  if (gone && gone.roomId !== LOBBY)
+    await deps.events.publish([presence(gone.roomId, 'leave', gone.username)]);
+  return gone;
+}
+
+async function requireConnection(deps: ChatDeps, connectionId: string): Promise<Connection> {
+  const connection = await deps.connections.get(connectionId);
+  if (!connection) throw new UnknownConnection();
+  return connection;
+}
+
+function presence(roomId: string, event: 'join' | 'leave', username: string): ChatEvent {
+  const frame = { type: 'presence', roomId, event, username };
+  return { type: 'Presence', messageId: randomUUID(), roomId, payload: JSON.stringify(frame) };
+}
+
+/** Moves a connection and tells both rooms (the lobby is quiet: no presence there). */
+async function moveTo(deps: ChatDeps, connectionId: string, roomId: string): Promise<Connection> {
+  const before = await deps.connections.moveToRoom(connectionId, roomId);
+  if (!before) throw new UnknownConnection();
+  if (before.roomId !== roomId) {
+    const events: ChatEvent[] = [];
+    if (before.roomId !== LOBBY) events.push(presence(before.roomId, 'leave', before.username));
+    if (roomId !== LOBBY) events.push(presence(roomId, 'join', before.username));
+    if (events.length > 0) await deps.events.publish(events);
+  }
+  return before;
+}
+
+async function membersOf(deps: ChatDeps, roomId: string, self?: Connection) {
+  const { members, count } = await deps.connections.listMembers(roomId, LIMITS.membersListed);
+  // The room index is eventually consistent: a connection that just moved may not be in it yet.
+  const listed = members.some((m) => m.connectionId === self?.connectionId);
+  const names = members.map((m) => m.username);
+  if (self && !listed) names.unshift(self.username);
+  return { members: [...new Set(names)], memberCount: count + (self && !listed ? 1 : 0) };
+}
+
+export async function createRoom(deps: ChatDeps, connectionId: string): Promise<JoinedFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  const createdAt = deps.now().toISOString();
+  for (let attempt = 0; attempt < ROOM_CODE_ATTEMPTS; attempt++) {
+    const roomId = newRoomCode();
+    if (await deps.rooms.create({ roomId, createdAt, createdBy: connection.username, seq: 0 })) {
+      await moveTo(deps, connectionId, roomId);
+      return {
+        type: 'joined',
+        roomId,
+        members: [connection.username],
+        memberCount: 1,
+        history: [],
+        lastSeq: 0,
+      };
+    }
+  }
+  throw new Error(`no free room code after ${ROOM_CODE_ATTEMPTS} attempts`);
+}
+
+export async function joinRoom(deps: ChatDeps, connectionId: string, roomId: string): Promise<JoinedFrame> {
+  const room = roomId === LOBBY ? await deps.rooms.get(LOBBY) : await deps.rooms.get(roomId);
+  if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
+  const before = await moveTo(deps, connectionId, roomId);
+  const self = { ...before, roomId };
+  const [{ members, memberCount }, history] = await Promise.all([
+    membersOf(deps, roomId, self),
+    deps.messages.latest(roomId, LIMITS.historyDefault),
+  ]);
+  const lastSeq = Math.max(room?.seq ?? 0, history.at(-1)?.seq ?? 0);
+  return { type: 'joined', roomId, members, memberCount, history: history.map(toMessageFrame), lastSeq };
+}
+
+export async function leaveRoom(
+  deps: ChatDeps,
+  connectionId: string,
+): Promise<{ type: 'left'; roomId: string }> {
+  const before = await moveTo(deps, connectionId, LOBBY);
+  return { type: 'left', roomId: before.roomId };
+}
+
+export async function history(
+  deps: ChatDeps,
+  connectionId: string,
+  query: HistoryQuery,
+): Promise<{ type: 'history'; roomId: string; messages: MessageFrame[] }> {
+  const { roomId } = await requireConnection(deps, connectionId);
+  const messages =
+    query.afterSeq === undefined
+      ? await deps.messages.latest(roomId, query.limit)
+      : await deps.messages.after(roomId, query.afterSeq, query.limit);
+  return { type: 'history', roomId, messages: messages.map(toMessageFrame) };
+}
+
+export async function who(deps: ChatDeps, connectionId: string) {
+  const connection = await requireConnection(deps, connectionId);
+  const { members, memberCount } = await membersOf(deps, connection.roomId, connection);
+  return { type: 'members' as const, roomId: connection.roomId, members, memberCount };
+}
+
+export interface SendInput {
+  connectionId: string;
+  text: string;
+  clientMsgId?: string;
+}
+
+/**
+ * Stores a message under the room's next seq and publishes it. With a clientMsgId the send is idempotent: a retry
+ * returns the first ack, and publishes only if the first attempt stored the message but failed to publish it.
+ */
+export async function sendMessage(
+  deps: ChatDeps,
+  input: SendInput,
+): Promise<{ ack: AckFrame; message: ChatMessage }> {
+  const connection = await requireConnection(deps, input.connectionId);
+  const { roomId, username } = connection;
+  const now = deps.now();
+  const sendKey = input.clientMsgId ? `${roomId}#${username}#${input.clientMsgId}` : undefined;
+  const fresh: SendRecord = {
+    sendKey: sendKey ?? '',
+    messageId: randomUUID(),
+    published: false,
+    claimedAt: now.getTime(),
+  };
+  const { record, created } = sendKey
+    ? await deps.sends.claim(fresh, epochSeconds(now) + SEND_RECORD_TTL_SECONDS)
+    : { record: fresh, created: true };
+  if (!created && record.seq === undefined && now.getTime() - record.claimedAt < IN_FLIGHT_MS) {
+    // The first attempt is still between claiming and storing; a second seq now would duplicate the message.
+    throw new RateLimited('This message is still being sent. Retry with the same clientMsgId in a moment.');
+  }
+
+  let message: ChatMessage;
+  if (record.seq !== undefined && record.sentAt !== undefined) {
+    const [stored] = await deps.messages.after(roomId, record.seq - 1, 1);
+    if (!stored || stored.seq !== record.seq)
+      throw new Error(`send record ${record.sendKey} points at a missing message`);
+    message = stored;
+  } else {
+    const seq = await deps.rooms.nextSeq(roomId);
+    message = {
+      roomId,
+      seq,
+      messageId: record.messageId,
+      username,
+      text: input.text,
+      sentAt: now.toISOString(),
+      ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
+    };
+    const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
+    await deps.messages.put(message, expiresAt);
+    if (sendKey) await deps.sends.recordSeq(sendKey, seq, message.sentAt);
+  }
+
+  if (!record.published) {
+    await deps.events.publish([
+      {
+        type: 'MessageSent',
+        messageId: message.messageId,
+        roomId,
+        payload: JSON.stringify(toMessageFrame(message)),
+      },
+    ]);
+    if (sendKey) await deps.sends.markPublished(sendKey);
+  }
+  const ack: AckFrame = {
+    type: 'ack',
+    ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
+    messageId: message.messageId,
+    roomId,
+    seq: message.seq,
+  };
+  return { ack, message };
+}
+
+export async function connectionInfo(deps: ChatDeps, connectionId: string) {
+  const [info, connection] = await Promise.all([
+    deps.notifier.info(connectionId).catch((): ConnectionInfo | undefined => undefined),
+    deps.connections.get(connectionId),
+  ]);
+  return {
+    type: 'info' as const,
+    connectionId,
+    username: connection?.username,
+    roomId: connection?.roomId,
+    connectedAt: info?.connectedAt ?? connection?.connectedAt,
+    sourceIp: info?.sourceIp,
+    userAgent: info?.userAgent,
+    lastActiveAt: info?.lastActiveAt,
+    usage: USAGE,
+  };
+}
+
+export interface DeliveryReport {
+  delivered: number;
+  goneIds: string[];
+  retryIds: string[];
+  failedIds: string[];
+}
+
+/** Posts one payload to a chunk of connections at once; sorts them by what the management API answered. */
+export async function postToConnections(
+  notifier: Notifier,
+  connectionIds: readonly string[],
+  payload: string,
+): Promise<DeliveryReport> {
+  const report: DeliveryReport = { delivered: 0, goneIds: [], retryIds: [], failedIds: [] };
+  const outcomes = await Promise.all(connectionIds.map((id) => notifier.post(id, payload)));
+  outcomes.forEach((outcome, i) => {
+    const id = connectionIds[i] as string;
+    if (outcome === 'delivered') report.delivered++;
+    else if (outcome === 'gone') report.goneIds.push(id);
+    else if (outcome === 'retry') report.retryIds.push(id);
+    else report.failedIds.push(id);
+  });
+  return report;
+}
+
+export function requireString(body: Record<string, unknown>, field: string): unknown {
+  if (!(field in body)) throw new BadRequest(`"${field}" is required.`);
+  return body[field];
+}

@@ -1,0 +1,98 @@
+import type { ChatMessage } from './protocol';
+
+/** Ports of the chat domain. The AWS adapters implement them; tests and the local cloud can swap them. */
+
+export interface Connection {
+  connectionId: string;
+  roomId: string;
+  username: string;
+  connectedAt: string;
+}
+
+export interface Member {
+  connectionId: string;
+  username: string;
+}
+
+export interface ConnectionStore {
+  put(connection: Connection): Promise<void>;
+  get(connectionId: string): Promise<Connection | undefined>;
+  /** Removes the connection and returns what it was, if it existed. */
+  remove(connectionId: string): Promise<Connection | undefined>;
+  /** Moves an existing connection to a room and returns it as it was before; undefined when it does not exist. */
+  moveToRoom(connectionId: string, roomId: string): Promise<Connection | undefined>;
+  /** Members of a room, up to `limit`, and how many there are in all. */
+  listMembers(roomId: string, limit: number): Promise<{ members: Member[]; count: number }>;
+}
+
+export interface Room {
+  roomId: string;
+  createdAt: string;
+  createdBy?: string;
+  /** The seq of the last message; 0 before the first. */
+  seq: number;
+}
+
+export interface RoomStore {
+  /** Creates a room if its id is free; false when the id is taken. */
+  create(room: Room): Promise<boolean>;
+  get(roomId: string): Promise<Room | undefined>;
+  /** Reserves the room's next seq atomically. The lobby exists implicitly; other rooms must exist. */
+  nextSeq(roomId: string): Promise<number>;
+}
+
+export interface MessageStore {
+  put(message: ChatMessage, expiresAt: number): Promise<void>;
+  /** Messages with seq > afterSeq in seq order, at most `limit`. */
+  after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
+  /** The newest `limit` messages, returned in seq order. */
+  latest(roomId: string, limit: number): Promise<ChatMessage[]>;
+}
+
+/** The progress of one idempotent send, keyed by room, username and clientMsgId. */
+export interface SendRecord {
+  sendKey: string;
+  messageId: string;
+  seq?: number;
+  sentAt?: string;
+  published: boolean;
+  /** When the first attempt claimed the key (epoch ms). */
+  claimedAt: number;
+}
+
+export interface SendLog {
+  /** Creates the record for the key with this messageId, or returns the one that exists (`created: false`). */
+  claim(record: SendRecord, expiresAt: number): Promise<{ record: SendRecord; created: boolean }>;
+  recordSeq(sendKey: string, seq: number, sentAt: string): Promise<void>;
+  markPublished(sendKey: string): Promise<void>;
+}
+
+export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast';
+
+export interface ChatEvent {
+  type: ChatEventType;
+  messageId: string;
+  /** Absent for a broadcast to every connection. */
+  roomId?: string;
+  /** The serialized frame every recipient gets, serialized once here. */
+  payload: string;
+}
+
+export interface EventPublisher {
+  /** Publishes every event or throws PublishFailed. */
+  publish(events: ChatEvent[]): Promise<void>;
+}
+
+export type PostOutcome = 'delivered' | 'gone' | 'retry' | 'failed';
+
+export interface ConnectionInfo {
+  connectedAt?: string;
+  lastActiveAt?: string;
+  sourceIp?: string;
+  userAgent?: string;
+}
+
+export interface Notifier {
+  post(connectionId: string, payload: string): Promise<PostOutcome>;
+  info(connectionId: string): Promise<ConnectionInfo | undefined>;
+}

@@ -1,0 +1,156 @@
+import { BadRequest, MessageTooLarge } from './errors';
+
+/** Limits of the client protocol; DESIGN.md section 2 and docs/PROTOCOL.md document each one. */
+export const LIMITS = {
+  usernameMaxChars: 32,
+  messageMaxBytes: 4096,
+  historyDefault: 50,
+  historyMax: 100,
+  clientMsgIdMaxChars: 64,
+  /** Member lists are capped so a frame for a huge room stays far below the gateway's 128 KB. */
+  membersListed: 200,
+} as const;
+
+export const LOBBY = 'lobby';
+export const ROOM_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
+const CLIENT_MSG_ID = /^[A-Za-z0-9._:-]+$/;
+// C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export interface ChatMessage {
+  roomId: string;
+  seq: number;
+  messageId: string;
+  clientMsgId?: string;
+  username: string;
+  text: string;
+  sentAt: string;
+}
+
+export type MessageFrame = { type: 'message' } & Omit<ChatMessage, 'clientMsgId'>;
+export interface PresenceFrame {
+  type: 'presence';
+  roomId: string;
+  event: 'join' | 'leave';
+  username: string;
+}
+export interface BroadcastFrame {
+  type: 'broadcast';
+  messageId: string;
+  text: string;
+  sentAt: string;
+}
+export interface JoinedFrame {
+  type: 'joined';
+  roomId: string;
+  members: string[];
+  memberCount: number;
+  history: MessageFrame[];
+  lastSeq: number;
+}
+export interface AckFrame {
+  type: 'ack';
+  clientMsgId?: string;
+  messageId: string;
+  roomId: string;
+  seq: number;
+}
+
+export function toMessageFrame(message: ChatMessage): MessageFrame {
+  const { roomId, seq, messageId, username, text, sentAt } = message;
+  return { type: 'message', roomId, seq, messageId, username, text, sentAt };
+}
+
+/** Parses a frame body: a JSON object, or BAD_REQUEST. */
+export function parseBody(body: string | undefined | null): Record<string, unknown> {
+  if (body === undefined || body === null || body === '')
+    throw new BadRequest('The frame is empty; send a JSON object.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new BadRequest('The frame is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequest('The frame must be a JSON object with an "action" field.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function isRoomCode(value: string): boolean {
+  return ROOM_CODE.test(value);
+}
+
+/** A room id as a client sends it: a 6-character code or `lobby`. */
+export function parseRoomId(value: unknown): string {
+  if (typeof value !== 'string')
+    throw new BadRequest('"roomId" must be a string such as "K7M2QD" or "lobby".');
+  const roomId = value.trim();
+  if (roomId === LOBBY) return LOBBY;
+  const code = roomId.toUpperCase();
+  if (!isRoomCode(code)) {
+    throw new BadRequest('"roomId" must be 6 characters from A-Z and 2-9 without I, O, 0 or 1, or "lobby".');
+  }
+  return code;
+}
+
+/** Username from the connect query string: 1-32 characters without control characters; absent -> guest-XXXX. */
+export function parseUsername(value: string | undefined, randomSuffix: () => string): string {
+  if (value === undefined) return `guest-${randomSuffix()}`;
+  const username = value.trim();
+  const chars = [...username].length;
+  if (chars < 1 || chars > LIMITS.usernameMaxChars) {
+    throw new BadRequest(`username must be 1-${LIMITS.usernameMaxChars} characters.`);
+  }
+  if (CONTROL_CHARS.test(username)) throw new BadRequest('username must not contain control characters.');
+  return username;
+}
+
+/** Chat text: a string of 1-4096 UTF-8 bytes after trimming. */
+export function parseMessageText(value: unknown): string {
+  if (typeof value !== 'string') throw new BadRequest('"message" must be a string.');
+  const text = value.trim();
+  if (text.length === 0) throw new BadRequest('"message" must not be empty.');
+  if (Buffer.byteLength(text, 'utf8') > LIMITS.messageMaxBytes)
+    throw new MessageTooLarge(LIMITS.messageMaxBytes);
+  return text;
+}
+
+export function parseClientMsgId(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.clientMsgIdMaxChars) {
+    throw new BadRequest(`"clientMsgId" must be a string of 1-${LIMITS.clientMsgIdMaxChars} characters.`);
+  }
+  if (!CLIENT_MSG_ID.test(value)) {
+    throw new BadRequest('"clientMsgId" may contain only letters, digits and . _ : -');
+  }
+  return value;
+}
+
+export interface HistoryQuery {
+  afterSeq?: number;
+  limit: number;
+}
+
+export function parseHistoryQuery(body: Record<string, unknown>): HistoryQuery {
+  const { afterSeq, limit } = body;
+  if (afterSeq !== undefined && (!Number.isSafeInteger(afterSeq) || (afterSeq as number) < 0)) {
+    throw new BadRequest('"afterSeq" must be a whole number of 0 or more.');
+  }
+  if (
+    limit !== undefined &&
+    (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > LIMITS.historyMax)
+  ) {
+    throw new BadRequest(`"limit" must be a whole number from 1 to ${LIMITS.historyMax}.`);
+  }
+  return {
+    afterSeq: afterSeq as number | undefined,
+    limit: (limit as number | undefined) ?? LIMITS.historyDefault,
+  };
+}
+
+export const USAGE =
+  'roomcast: send JSON frames with an "action": ' +
+  'sendmessage {message, clientMsgId?} | createroom | joinroom {roomId} | leaveroom | history {afterSeq?, limit?} | who.';

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
+import type { InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
+
+export interface LocalFunctionSpec {
+  logicalId: string;
+  name: string;
+  arn: string;
+  bundlePath: string;
+  handlerExport: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  environment: Record<string, string>;
+}
+
+/** A function error as Step Functions and API Gateway see it: its `name` is the Lambda errorType. */
+export class FunctionError extends Error {
+  constructor(readonly payload: LambdaErrorPayload) {
+    super(payload.errorMessage);
+    this.name = payload.errorType;
+  }
+}
+
+export type FunctionLog = (functionName: string, line: string, stream: 'stdout' | 'stderr') => void;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One sandbox (worker thread) per function, started on first invoke (the cold start, logged with its init time).
+ * A sandbox serves concurrent invocations; each one's template timeout is enforced, and a sandbox that crashes
+ * fails its in-flight invocations and is replaced on the next invoke, as Lambda replaces a broken environment.
+ */
+class Sandbox {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(
+    private readonly spec: LocalFunctionSpec,
+    private readonly workerPath: string,
+    private readonly log: FunctionLog,
+  ) {}
+
+  invoke(event: unknown): Promise<unknown> {
+    return this.start().then(
+      () =>
+        new Promise((resolve, reject) => {
+          const id = this.nextId++;
+          const requestId = randomUUID();
+          const timeoutMs = this.spec.timeoutSeconds * 1000;
+          const timer = setTimeout(() => {
+            this.pending.delete(id);
+            this.log(
+              this.spec.name,
+              `Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds (${requestId})`,
+              'stderr',
+            );
+            reject(
+              new FunctionError({
+                errorType: 'Sandbox.Timedout',
+                errorMessage: `Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`,
+              }),
+            );
+          }, timeoutMs);
+          this.pending.set(id, { resolve, reject, timer });
+          const message: InvokeMessage = {
+            kind: 'invoke',
+            id,
+            requestId,
+            event,
+            deadlineMs: Date.now() + timeoutMs,
+          };
+          this.worker?.postMessage(message);
+        }),
+    );
+  }
+
+  private start(): Promise<void> {
+    if (this.ready) return this.ready;
+    const config: SandboxConfig = {
+      bundlePath: this.spec.bundlePath,
+      handlerExport: this.spec.handlerExport,
+      functionName: this.spec.name,
+      functionArn: this.spec.arn,
+      memoryMb: this.spec.memoryMb,
+      logGroupName: `/aws/lambda/${this.spec.name}`,
+    };
+    const worker = new Worker(this.workerPath, {
+      workerData: config,
+      env: { ...this.spec.environment },
+      stdout: true,
+      stderr: true,
+      // Each sandbox keeps its own heap within the function's memory size, like a Lambda environment.
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, this.spec.memoryMb) },
+    });
+    this.worker = worker;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      createInterface({ input: worker[stream] }).on('line', (line) => this.log(this.spec.name, line, stream));
+    }
+    this.ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: SandboxMessage) => {
+        if (message.kind === 'ready') {
+          this.log(this.spec.name, `INIT (cold start) in ${message.initMs.toFixed(0)} ms`, 'stdout');
+          resolve();
+        } else if (message.kind === 'init-error') {
+          reject(new FunctionError(message.error));
+        } else {
+          this.settle(message);
+        }
+      });
+      worker.on('error', (error) => {
+        this.log(this.spec.name, `sandbox crashed: ${error.stack ?? error.message}`, 'stderr');
+        reject(error);
+      });
+      worker.on('exit', (code) => {
+        this.failAll(`Runtime exited with exit code ${code}`);
+        this.worker = undefined;
+        this.ready = undefined;
+      });
+    });
+    // A failed start is retried by the next invoke.
+    this.ready.catch(() => {
+      this.ready = undefined;
+      void worker.terminate();
+    });
+    return this.ready;
+  }
+
+  private settle(message: Extract<SandboxMessage, { kind: 'result' | 'error' }>) {
+    const pending = this.pending.get(message.id);
+    if (!pending) return; // timed out already
+    this.pending.delete(message.id);
+    clearTimeout(pending.timer);
+    if (message.kind === 'result') {
+      pending.resolve(message.payload === undefined ? undefined : JSON.parse(message.payload));
+    } else {
+      pending.reject(new FunctionError(message.error));
+    }
+  }
+
+  private failAll(reason: string) {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new FunctionError({ errorType: 'Runtime.ExitError', errorMessage: reason }));
+      this.pending.delete(id);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.failAll('the local cloud is shutting down');
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    if (worker) await worker.terminate();
+  }
+}
+
+/** The local Lambda service: invoke a function by logical id, name or ARN. */
+export class LocalLambda {
+  private readonly sandboxes = new Map<string, Sandbox>();
+
+  constructor(
+    private readonly specs: LocalFunctionSpec[],
+    workerPath: string,
+    log: FunctionLog,
+  ) {
+    for (const spec of specs) {
+      const sandbox = new Sandbox(spec, workerPath, log);
+      for (const key of [spec.logicalId, spec.name, spec.arn]) this.sandboxes.set(key, sandbox);
+    }
+  }
+
+  has(function_: string): boolean {
+    return this.sandboxes.has(function_);
+  }
+
+  invoke(function_: string, event: unknown): Promise<unknown> {
+    const sandbox = this.sandboxes.get(function_);
+    if (!sandbox) {
+      return Promise.reject(
+        new FunctionError({
+          errorType: 'ResourceNotFoundException',
+          errorMessage: `Function not found: ${function_}`,
+        }),
+      );
+    }
+    // Lambda hands the function a JSON copy of the event, never the caller's object.
+    return sandbox.invoke(JSON.parse(JSON.stringify(event)));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...new Set(this.sandboxes.values())].map((s) => s.stop()));
+  }
+
+  get functions(): readonly LocalFunctionSpec[] {
+    return this.specs;
+  }
+}

@@ -1,0 +1,69 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
+
+/**
+ * One function's sandbox: loads its bundle once (the cold start) and runs invocations with a Lambda-like context.
+ * The environment (process.env) is this worker's own copy, set from the template by the local Lambda service.
+ */
+type Handler = (event: unknown, context: object) => unknown;
+
+const config = workerData as SandboxConfig;
+const port = parentPort;
+if (!port) throw new Error('the Lambda sandbox must run in a worker thread');
+
+const toErrorPayload = (error: unknown): LambdaErrorPayload => {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { errorType: e.name || 'Error', errorMessage: e.message, trace: e.stack?.split('\n') };
+};
+
+const send = (message: SandboxMessage) => port.postMessage(message);
+
+let handler: Handler | undefined;
+const initStarted = performance.now();
+try {
+  // The bundle is CommonJS, as esbuild builds it for the template (Format: cjs).
+  const module = require(config.bundlePath) as Record<string, unknown>;
+  const exported = module[config.handlerExport];
+  if (typeof exported !== 'function') {
+    throw new Error(`${config.bundlePath} does not export a function named "${config.handlerExport}"`);
+  }
+  handler = exported as Handler;
+  send({ kind: 'ready', initMs: performance.now() - initStarted });
+} catch (error) {
+  send({ kind: 'init-error', error: toErrorPayload(error) });
+}
+
+function contextFor(message: InvokeMessage) {
+  return {
+    functionName: config.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: config.functionArn,
+    memoryLimitInMB: String(config.memoryMb),
+    awsRequestId: message.requestId,
+    logGroupName: config.logGroupName,
+    logStreamName: `local/[$LATEST]${message.requestId.replace(/-/g, '')}`,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+port.on('message', async (message: InvokeMessage) => {
+  if (message.kind !== 'invoke' || !handler) return;
+  const started = performance.now();
+  try {
+    const result = await handler(message.event, contextFor(message));
+    // Lambda serializes the result as JSON; so does the sandbox, so a non-serializable result fails the same way.
+    const payload = result === undefined ? undefined : JSON.stringify(result);
+    send({ kind: 'result', id: message.id, payload, durationMs: performance.now() - started });
+  } catch (error) {
+    send({
+      kind: 'error',
+      id: message.id,
+      error: toErrorPayload(error),
+      durationMs: performance.now() - started,
+    });
+  }
+});

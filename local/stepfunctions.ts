@@ -1,0 +1,157 @@
+import './polyfills';
+import * as DynamoDB from '@aws-sdk/client-dynamodb';
+import { StateMachine } from 'aws-local-stepfunctions';
+
+/**
+ * Runs state machines from the template with aws-local-stepfunctions. Every Task is mapped by its Resource, with
+ * one generic rule per integration kind (not one override per state): Lambda ARNs and `lambda:invoke` go to the
+ * local Lambda service; `aws-sdk:dynamodb:*` and optimized `dynamodb:*` tasks call DynamoDB (dynalite) through the
+ * SDK. A Resource the local cloud cannot run is refused when the machine is loaded, naming the state.
+ */
+export interface TaskBackends {
+  invokeFunction(functionArnOrName: string, payload: unknown): Promise<unknown>;
+  dynamodb: DynamoDB.DynamoDBClient;
+}
+
+type TaskHandler = (input: unknown) => Promise<unknown>;
+type StateDefinition = {
+  Type?: string;
+  Resource?: string;
+  States?: Record<string, StateDefinition>;
+  ItemProcessor?: StateDefinition;
+  Iterator?: StateDefinition;
+  Branches?: StateDefinition[];
+};
+
+const SDK_DYNAMODB = 'arn:aws:states:::aws-sdk:dynamodb:';
+const OPTIMIZED_DYNAMODB = 'arn:aws:states:::dynamodb:';
+const LAMBDA_INVOKE = /^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/;
+const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[^:]+:\d+:function:[^:]+(:[^:]+)?$/;
+
+/** An error named as Step Functions names it, so Retry and Catch match the same ErrorEquals as on AWS. */
+class TaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+function dynamoTask(dynamodb: DynamoDB.DynamoDBClient, action: string, errorPrefix: string, stateName: string): TaskHandler {
+  const commandName = `${action.charAt(0).toUpperCase()}${action.slice(1)}Command`;
+  // Commands are looked up by name (QueryCommand, DeleteItemCommand, ...): one rule for every DynamoDB action.
+  const Command = (DynamoDB as unknown as Record<string, unknown>)[commandName] as
+    | (new (input: unknown) => Parameters<DynamoDB.DynamoDBClient['send']>[0])
+    | undefined;
+  if (typeof Command !== 'function') {
+    throw new Error(`state "${stateName}": DynamoDB has no action "${action}" that the local cloud can run`);
+  }
+  return async (input) => {
+    try {
+      const response = (await dynamodb.send(new Command(input))) as unknown as Record<string, unknown>;
+      const { $metadata: _metadata, ...output } = response;
+      return output;
+    } catch (error) {
+      const e = error as Error;
+      throw new TaskError(`${errorPrefix}.${e.name}`, e.message);
+    }
+  };
+}
+
+function taskHandler(state: StateDefinition, stateName: string, backends: TaskBackends): TaskHandler {
+  const resource = state.Resource ?? '';
+  if (resource.startsWith(SDK_DYNAMODB)) {
+    return dynamoTask(backends.dynamodb, resource.slice(SDK_DYNAMODB.length), 'DynamoDb', stateName);
+  }
+  if (resource.startsWith(OPTIMIZED_DYNAMODB)) {
+    return dynamoTask(backends.dynamodb, resource.slice(OPTIMIZED_DYNAMODB.length), 'DynamoDB', stateName);
+  }
+  if (LAMBDA_ARN.test(resource)) {
+    return (input) => backends.invokeFunction(resource, input);
+  }
+  if (LAMBDA_INVOKE.test(resource)) {
+    return async (input) => {
+      const { FunctionName, Payload } = input as { FunctionName: string; Payload?: unknown };
+      const result = await backends.invokeFunction(FunctionName, Payload ?? {});
+      return { ExecutedVersion: '$LATEST', Payload: result ?? null, StatusCode: 200 };
+    };
+  }
+  throw new Error(`state "${stateName}": the local cloud cannot run Task resource "${resource}"`);
+}
+
+/** Builds the override table for every Task state, however deeply nested in Map or Parallel states. */
+export function localTaskHandlers(definition: StateDefinition, backends: TaskBackends): Record<string, TaskHandler> {
+  const handlers: Record<string, TaskHandler> = {};
+  const visit = (machine: StateDefinition | undefined) => {
+    for (const [name, state] of Object.entries(machine?.States ?? {})) {
+      if (state.Type === 'Task') {
+        if (handlers[name]) throw new Error(`state "${name}" appears twice; the local engine keys tasks by state name`);
+        handlers[name] = taskHandler(state, name, backends);
+      }
+      visit(state.ItemProcessor ?? state.Iterator);
+      for (const branch of state.Branches ?? []) visit(branch);
+    }
+  };
+  visit(definition);
+  return handlers;
+}
+
+export interface ExecutionSummary {
+  ok: boolean;
+  durationMs: number;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  failedState?: string;
+  retries: number;
+}
+
+export class LocalStateMachine {
+  private readonly machine: StateMachine;
+  private readonly handlers: Record<string, TaskHandler>;
+  executions = 0;
+  failures = 0;
+
+  constructor(
+    readonly name: string,
+    definition: object,
+    backends: TaskBackends,
+  ) {
+    this.machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } } as never);
+    this.handlers = localTaskHandlers(definition as StateDefinition, backends);
+  }
+
+  /** Runs one execution to its end. Failures are returned with the state and cause, never thrown away. */
+  async execute(input: unknown): Promise<ExecutionSummary> {
+    const started = performance.now();
+    this.executions++;
+    const execution = this.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: this.handlers as never },
+    });
+    let failedState: string | undefined;
+    let retries = 0;
+    const watched = (async () => {
+      for await (const event of execution.eventLogs as AsyncGenerator<Record<string, unknown>>) {
+        if (event.type === 'StateFailed') failedState = (event.state as { name?: string } | undefined)?.name;
+        else if (event.type === 'StateRetried') retries++;
+      }
+    })();
+    try {
+      const output = await execution.result;
+      await watched;
+      return { ok: true, durationMs: performance.now() - started, output, retries };
+    } catch (error) {
+      await watched.catch(() => undefined);
+      this.failures++;
+      const e = error as Error & { cause?: unknown };
+      const cause = e.cause instanceof Error ? e.cause.message : typeof e.cause === 'string' ? e.cause : e.message;
+      return {
+        ok: false,
+        durationMs: performance.now() - started,
+        error: (e.cause as Error | undefined)?.name ?? e.name,
+        cause,
+        failedState,
+        retries,
+      };
+    }
+  }
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Builds every function of template.yaml exactly as `sam build` does with `BuildMethod: esbuild` (same entry
+// points and BuildProperties), into dist/functions/<LogicalId>/, plus the local cloud into dist/local/.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { parse } from 'yaml';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const quiet = process.argv.includes('--quiet');
+
+// CloudFormation short-form tags are kept as their long forms; the build only reads literal Metadata.
+const intrinsics = [
+  'Ref',
+  'GetAtt',
+  'Sub',
+  'Join',
+  'Select',
+  'Split',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Condition',
+  'FindInMap',
+  'Base64',
+  'GetAZs',
+  'ImportValue',
+  'Cidr',
+];
+const customTags = intrinsics.flatMap((name) => {
+  const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
+  return [
+    { tag: `!${name}`, resolve: (value) => ({ [key]: value }) },
+    { tag: `!${name}`, collection: 'seq', resolve: (value) => ({ [key]: value.toJSON() }) },
+    { tag: `!${name}`, collection: 'map', resolve: (value) => ({ [key]: value.toJSON() }) },
+  ];
+});
+
+export function functionBuilds(templatePath = join(root, 'template.yaml')) {
+  const template = parse(readFileSync(templatePath, 'utf8'), { customTags });
+  const globals = template.Globals?.Function ?? {};
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Serverless::Function' && r.Metadata?.BuildMethod === 'esbuild')
+    .map(([logicalId, r]) => {
+      const props = r.Metadata.BuildProperties ?? {};
+      const codeUri = r.Properties?.CodeUri ?? globals.CodeUri ?? '.';
+      const entryPoints = (props.EntryPoints ?? []).map((e) => join(dirname(templatePath), codeUri, e));
+      if (entryPoints.length === 0)
+        throw new Error(`${logicalId}: Metadata.BuildProperties.EntryPoints is missing`);
+      return {
+        logicalId,
+        entryPoints,
+        outdir: join(root, 'dist', 'functions', logicalId),
+        options: {
+          bundle: true,
+          platform: 'node',
+          target: props.Target ?? 'es2022',
+          format: props.Format ?? 'cjs',
+          minify: props.Minify ?? true,
+          sourcemap: props.Sourcemap ?? false,
+          external: props.External ?? [],
+        },
+      };
+    });
+}
+
+async function main() {
+  const started = Date.now();
+  const functions = functionBuilds();
+  await Promise.all([
+    ...functions.map((f) =>
+      build({ entryPoints: f.entryPoints, outdir: f.outdir, logLevel: 'warning', ...f.options }),
+    ),
+    build({
+      entryPoints: [join(root, 'local/cli.ts'), join(root, 'local/lambda/worker.ts')],
+      outdir: join(root, 'dist/local'),
+      outbase: join(root, 'local'),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      sourcemap: true,
+      logLevel: 'warning',
+    }),
+  ]);
+  if (!quiet) {
+    const names = functions.map((f) => `${f.logicalId}/${basename(f.entryPoints[0], '.ts')}.js`).join(', ');
+    console.log(
+      `built ${functions.length} functions (${names}) and the local cloud in ${Date.now() - started} ms`,
+    );
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((error) => {
+    console.error(error.message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,18 @@
+// What template.yaml sets for every function, with test names. Logs and metrics stay quiet in unit tests.
+Object.assign(process.env, {
+  CONNECTIONS_TABLE: 'test-Connections',
+  ROOM_INDEX: 'RoomIndex',
+  ROOMS_TABLE: 'test-Rooms',
+  MESSAGES_TABLE: 'test-Messages',
+  SENDS_TABLE: 'test-Sends',
+  EVENT_BUS_NAME: 'test-chat',
+  CALLBACK_URL: 'https://abc123def4.execute-api.us-east-1.amazonaws.com/prod',
+  MESSAGE_RETENTION_DAYS: '7',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  POWERTOOLS_SERVICE_NAME: 'roomcast',
+  POWERTOOLS_METRICS_NAMESPACE: 'roomcast',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+});

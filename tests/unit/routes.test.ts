@@ -1,0 +1,410 @@
+import {
+  ApiGatewayManagementApiClient,
+  GetConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler as connect } from '../../functions/connect';
+import { handler as createroom } from '../../functions/createroom';
+import { handler as defaultRoute } from '../../functions/default';
+import { handler as deliver } from '../../functions/deliver';
+import { handler as disconnect } from '../../functions/disconnect';
+import { handler as history } from '../../functions/history';
+import { handler as joinroom } from '../../functions/joinroom';
+import { handler as leaveroom } from '../../functions/leaveroom';
+import { handler as sendmessage } from '../../functions/sendmessage';
+import { handler as who } from '../../functions/who';
+import { frameOf, readEvent, sampleEvent } from '../helpers/events';
+
+const db = mockClient(DynamoDBDocumentClient);
+const bus = mockClient(EventBridgeClient);
+const api = mockClient(ApiGatewayManagementApiClient);
+
+const ME = 'Lw7Hzc2tIAMCJPQ=';
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+function inRoom(roomId: string, username = 'alice') {
+  db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
+    Item: { connectionId: ME, roomId, username, connectedAt: '2026-11-21T12:00:00.000Z' },
+  });
+}
+
+/** Every PutEvents entry published during the test, with its detail parsed. */
+function published() {
+  return bus.commandCalls(PutEventsCommand).flatMap((call) =>
+    (call.args[0].input.Entries ?? []).map((e) => ({
+      type: e.DetailType,
+      ...JSON.parse(e.Detail ?? '{}'),
+    })),
+  );
+}
+
+const writes = () => [...db.commandCalls(PutCommand), ...db.commandCalls(UpdateCommand)];
+
+beforeEach(() => {
+  db.reset();
+  bus.reset();
+  api.reset();
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
+});
+
+describe('$connect', () => {
+  it('registers alice in the lobby from the sample event', async () => {
+    db.on(PutCommand).resolves({});
+    const result = await connect(sampleEvent('connect'));
+    expect(result).toEqual({ statusCode: 200 });
+    const item = db.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item).toMatchObject({ connectionId: ME, roomId: 'lobby', username: 'alice' });
+    expect(item?.ttl).toBeGreaterThan(Date.now() / 1000 + 2 * 3600);
+  });
+
+  it('names a connection without a username guest-NNNN', async () => {
+    db.on(PutCommand).resolves({});
+    const event = { ...sampleEvent('connect'), queryStringParameters: undefined };
+    await connect(event);
+    expect(db.commandCalls(PutCommand)[0]?.args[0].input.Item?.username).toMatch(/^guest-\d{4}$/);
+  });
+
+  it.each([
+    ['too long', 'x'.repeat(33)],
+    ['a control character', 'bob\u0007'],
+    ['only spaces', '   '],
+  ])('refuses a username that is %s with 400 and stores nothing', async (_why, username) => {
+    const event = { ...sampleEvent('connect'), queryStringParameters: { username } };
+    const result = (await connect(event)) as { statusCode: number; body: string };
+    expect(result.statusCode).toBe(400);
+    expect(result.body).toMatch(/username/);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+  });
+});
+
+describe('sendmessage', () => {
+  beforeEach(() => {
+    inRoom('K7M2QD');
+    db.on(PutCommand).resolves({});
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 42 } });
+    db.on(UpdateCommand, { TableName: 'test-Sends' }).resolves({});
+  });
+
+  it('acks the sample message with the room seq and publishes it to the room', async () => {
+    const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(ack).toMatchObject({ type: 'ack', clientMsgId: 'c0ffee-0001', roomId: 'K7M2QD', seq: 42 });
+    const [event] = published();
+    expect(event).toMatchObject({ type: 'MessageSent', roomId: 'K7M2QD', messageId: ack.messageId });
+    expect(JSON.parse(event.payload)).toMatchObject({
+      type: 'message',
+      seq: 42,
+      username: 'alice',
+      text: 'hello, everyone!',
+    });
+  });
+
+  it('returns the first ack to a retry with the same clientMsgId and publishes nothing new', async () => {
+    db.on(PutCommand, { TableName: 'test-Sends' }).rejects(conditionFailed());
+    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({
+      Item: {
+        sendKey: 'K7M2QD#alice#c0ffee-0001',
+        messageId: 'first-id',
+        seq: 7,
+        sentAt: 'x',
+        published: true,
+        claimedAt: 0,
+      },
+    });
+    db.on(QueryCommand, { TableName: 'test-Messages' }).resolves({
+      Items: [
+        {
+          roomId: 'K7M2QD',
+          seq: 7,
+          messageId: 'first-id',
+          username: 'alice',
+          text: 'hello, everyone!',
+          sentAt: 'x',
+        },
+      ],
+    });
+    const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(ack).toMatchObject({ messageId: 'first-id', seq: 7 });
+    expect(published()).toHaveLength(0);
+    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);
+  });
+
+  it('publishes a stored but unpublished message exactly once on retry, under its first seq', async () => {
+    db.on(PutCommand, { TableName: 'test-Sends' }).rejects(conditionFailed());
+    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({
+      Item: { sendKey: 'k', messageId: 'first-id', seq: 7, sentAt: 'x', published: false, claimedAt: 0 },
+    });
+    db.on(QueryCommand, { TableName: 'test-Messages' }).resolves({
+      Items: [
+        {
+          roomId: 'K7M2QD',
+          seq: 7,
+          messageId: 'first-id',
+          username: 'alice',
+          text: 'hello, everyone!',
+          sentAt: 'x',
+        },
+      ],
+    });
+    const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(ack).toMatchObject({ messageId: 'first-id', seq: 7 });
+    expect(published().map((e) => e.messageId)).toEqual(['first-id']);
+  });
+
+  it('tells the sender when the bus rejects the event, and a retry can still publish it', async () => {
+    bus
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'x' }] });
+    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(frame).toMatchObject({ type: 'error', code: 'INTERNAL', action: 'sendmessage' });
+    expect(String(frame.message)).toMatch(/same clientMsgId/);
+    expect(
+      db
+        .commandCalls(UpdateCommand, { TableName: 'test-Sends' })
+        .map((c) => c.args[0].input.UpdateExpression),
+    ).not.toContain('SET published = :true');
+  });
+
+  it.each([
+    ['not JSON', 'hello there', 'BAD_REQUEST'],
+    ['an empty message', { action: 'sendmessage', message: '   ' }, 'BAD_REQUEST'],
+    ['a missing message', { action: 'sendmessage' }, 'BAD_REQUEST'],
+    ['a number as message', { action: 'sendmessage', message: 5 }, 'BAD_REQUEST'],
+    ['a JSON array', [1, 2], 'BAD_REQUEST'],
+    ['4,097 bytes', { action: 'sendmessage', message: `${'é'.repeat(2048)}x` }, 'MESSAGE_TOO_LARGE'],
+    ['a bad clientMsgId', { action: 'sendmessage', message: 'hi', clientMsgId: '<script>' }, 'BAD_REQUEST'],
+  ])('answers %s with an error frame and writes nothing', async (_why, body, code) => {
+    const frame = frameOf(await sendmessage(sampleEvent('sendmessage', { body })));
+    expect(frame).toMatchObject({ type: 'error', code, action: 'sendmessage' });
+    expect(String(frame.message)).not.toMatch(/\bat \w+ \(/); // no stack trace
+    expect(writes()).toHaveLength(0);
+    expect(published()).toHaveLength(0);
+  });
+
+  it('accepts exactly 4,096 bytes of text', async () => {
+    const frame = frameOf(
+      await sendmessage(sampleEvent('sendmessage', { body: { message: 'é'.repeat(2048) } })),
+    );
+    expect(frame.type).toBe('ack');
+  });
+
+  it('answers INTERNAL without details when DynamoDB fails', async () => {
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443'));
+    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(frame).toMatchObject({ type: 'error', code: 'INTERNAL' });
+    expect(JSON.stringify(frame)).not.toMatch(/ECONNREFUSED/);
+  });
+
+  it('asks a connection that is no longer registered to reconnect', async () => {
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({});
+    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(frame).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+    expect(String(frame.message)).toMatch(/[Rr]econnect/);
+  });
+});
+
+describe('rooms', () => {
+  it('createroom moves the caller into a new room with an unambiguous 6-character code', async () => {
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
+      Item: { connectionId: ME, roomId: 'lobby', username: 'alice' },
+    });
+    db.on(PutCommand, { TableName: 'test-Rooms' }).rejectsOnce(conditionFailed()).resolves({});
+    db.on(UpdateCommand).resolves({ Attributes: { connectionId: ME, roomId: 'lobby', username: 'alice' } });
+    const frame = frameOf(await createroom(sampleEvent('createroom')));
+    expect(frame).toMatchObject({ type: 'joined', members: ['alice'], history: [], lastSeq: 0 });
+    expect(frame.roomId).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
+    // The first code collided: a second one was tried.
+    expect(db.commandCalls(PutCommand, { TableName: 'test-Rooms' })).toHaveLength(2);
+    expect(published()).toEqual([expect.objectContaining({ type: 'Presence', roomId: frame.roomId })]);
+  });
+
+  it('joinroom answers ROOM_NOT_FOUND for a well-formed code with no room, and moves nobody', async () => {
+    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({});
+    const frame = frameOf(await joinroom(sampleEvent('joinroom')));
+    expect(frame).toMatchObject({ type: 'error', code: 'ROOM_NOT_FOUND', action: 'joinroom' });
+    expect(db.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['too short', 'ABC'],
+    ['with an O', 'ABCDEO'],
+    ['a number', 123456],
+    ['missing', undefined],
+  ])('joinroom answers BAD_REQUEST for a room code that is %s', async (_why, roomId) => {
+    const frame = frameOf(await joinroom(sampleEvent('joinroom', { body: { action: 'joinroom', roomId } })));
+    expect(frame).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+  });
+
+  it('joinroom returns members, history in seq order and lastSeq, and tells both rooms', async () => {
+    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 3 } });
+    db.on(UpdateCommand).resolves({ Attributes: { connectionId: ME, roomId: 'ABCDEF', username: 'alice' } });
+    db.on(QueryCommand, { TableName: 'test-Connections' }).resolves({
+      Items: [{ connectionId: 'other', username: 'bob' }],
+      Count: 1,
+    });
+    db.on(QueryCommand, { TableName: 'test-Messages' }).resolves({
+      Items: [3, 2, 1].map((seq) => ({
+        roomId: 'K7M2QD',
+        seq,
+        messageId: `m${seq}`,
+        username: 'bob',
+        text: `#${seq}`,
+        sentAt: 'x',
+        ttl: 1,
+      })),
+    });
+    const frame = frameOf(
+      await joinroom(sampleEvent('joinroom', { body: { action: 'joinroom', roomId: 'k7m2qd' } })),
+    );
+    expect(frame).toMatchObject({ type: 'joined', roomId: 'K7M2QD', lastSeq: 3, memberCount: 2 });
+    expect(frame.members).toEqual(['alice', 'bob']);
+    expect((frame.history as { seq: number }[]).map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(JSON.stringify(frame.history)).not.toMatch(/ttl/);
+    const events = published().map((e) => [e.roomId, JSON.parse(e.payload).event]);
+    expect(events).toEqual([
+      ['ABCDEF', 'leave'],
+      ['K7M2QD', 'join'],
+    ]);
+  });
+
+  it('leaveroom puts the caller back in the lobby and tells the room it left', async () => {
+    db.on(UpdateCommand).resolves({ Attributes: { connectionId: ME, roomId: 'K7M2QD', username: 'alice' } });
+    const frame = frameOf(await leaveroom(sampleEvent('leaveroom')));
+    expect(frame).toEqual({ type: 'left', roomId: 'K7M2QD' });
+    expect(db.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':room']).toBe(
+      'lobby',
+    );
+    expect(JSON.parse(published()[0]?.payload)).toEqual({
+      type: 'presence',
+      roomId: 'K7M2QD',
+      event: 'leave',
+      username: 'alice',
+    });
+  });
+});
+
+describe('history and who', () => {
+  beforeEach(() => inRoom('K7M2QD'));
+
+  it('history returns what came after afterSeq, in order', async () => {
+    db.on(QueryCommand, { TableName: 'test-Messages' }).resolves({
+      Items: [{ roomId: 'K7M2QD', seq: 1, messageId: 'm1', username: 'bob', text: 'hi', sentAt: 'x' }],
+    });
+    const frame = frameOf(await history(sampleEvent('history')));
+    expect(frame).toMatchObject({
+      type: 'history',
+      roomId: 'K7M2QD',
+      messages: [{ type: 'message', seq: 1, text: 'hi' }],
+    });
+    expect(db.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      Limit: 20,
+      ExpressionAttributeValues: { ':after': 0 },
+    });
+  });
+
+  it.each([
+    ['limit 101', { limit: 101 }],
+    ['limit 0', { limit: 0 }],
+    ['a negative afterSeq', { afterSeq: -1 }],
+    ['a fractional afterSeq', { afterSeq: 1.5 }],
+    ['a string limit', { limit: '10' }],
+  ])('history answers BAD_REQUEST for %s', async (_why, fields) => {
+    const frame = frameOf(await history(sampleEvent('history', { body: { action: 'history', ...fields } })));
+    expect(frame).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'history' });
+  });
+
+  it('who lists the usernames in the room', async () => {
+    db.on(QueryCommand, { TableName: 'test-Connections' }).resolves({
+      Items: [
+        { connectionId: ME, username: 'alice' },
+        { connectionId: 'b', username: 'bob' },
+      ],
+      Count: 2,
+    });
+    const frame = frameOf(await who(sampleEvent('who')));
+    expect(frame).toEqual({ type: 'members', roomId: 'K7M2QD', members: ['alice', 'bob'], memberCount: 2 });
+  });
+});
+
+describe('$default and $disconnect', () => {
+  it('$default answers with the connection info and a usage line', async () => {
+    inRoom('lobby');
+    api.on(GetConnectionCommand).resolves({
+      ConnectedAt: new Date('2026-11-21T12:00:00Z'),
+      LastActiveAt: new Date('2026-11-21T12:01:00Z'),
+      Identity: { SourceIp: '203.0.113.7', UserAgent: 'wscat/6.0' },
+    });
+    const frame = frameOf(await defaultRoute(sampleEvent('default')));
+    expect(frame).toMatchObject({
+      type: 'info',
+      connectionId: ME,
+      sourceIp: '203.0.113.7',
+      userAgent: 'wscat/6.0',
+      connectedAt: '2026-11-21T12:00:00.000Z',
+      lastActiveAt: '2026-11-21T12:01:00.000Z',
+    });
+    expect(frame.usage).toMatch(/sendmessage/);
+  });
+
+  it('$disconnect removes the connection and tells its room', async () => {
+    db.on(DeleteCommand).resolves({ Attributes: { connectionId: ME, roomId: 'K7M2QD', username: 'alice' } });
+    await disconnect(sampleEvent('disconnect'));
+    expect(db.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ connectionId: ME });
+    expect(published()).toEqual([expect.objectContaining({ type: 'Presence', roomId: 'K7M2QD' })]);
+  });
+
+  it('$disconnect from the lobby publishes nothing', async () => {
+    db.on(DeleteCommand).resolves({ Attributes: { connectionId: ME, roomId: 'lobby', username: 'alice' } });
+    await disconnect(sampleEvent('disconnect'));
+    expect(published()).toHaveLength(0);
+  });
+});
+
+describe('deliver', () => {
+  it('reports the connections that answered 410 Gone and those to retry, by error name and status', async () => {
+    const input = readEvent<{ connectionIds: string[]; payload: string; messageId: string }>('deliver');
+    const ids = [...input.connectionIds, 'throttled', 'server-error'];
+    api
+      .on(PostToConnectionCommand, { ConnectionId: ids[1] })
+      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
+    api.on(PostToConnectionCommand, { ConnectionId: 'throttled' }).rejects(
+      Object.assign(new Error('Too Many Requests'), {
+        name: 'LimitExceededException',
+        $metadata: { httpStatusCode: 429 },
+      }),
+    );
+    api.on(PostToConnectionCommand, { ConnectionId: 'server-error' }).rejects(
+      Object.assign(new Error('oops'), {
+        name: 'InternalServerErrorException',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
+    api.on(PostToConnectionCommand, { ConnectionId: ids[0] }).resolves({});
+    const report = await deliver({ ...input, connectionIds: ids });
+    expect(report).toEqual({
+      delivered: 1,
+      goneIds: [ids[1]],
+      retryIds: ['throttled', 'server-error'],
+      failedIds: [],
+    });
+    const posted = api.commandCalls(PostToConnectionCommand).map((c) => c.args[0].input.Data);
+    expect(new Set(posted)).toEqual(new Set([input.payload]));
+  });
+
+  it('rejects a malformed Map item instead of posting anything', async () => {
+    await expect(deliver({ payload: 'x' } as never)).rejects.toThrow(/connectionIds/);
+    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+});
