@@ -36,11 +36,18 @@ class TaskError extends Error {
   }
 }
 
-function dynamoTask(dynamodb: DynamoDB.DynamoDBClient, action: string, errorPrefix: string, stateName: string): TaskHandler {
+function dynamoTask(
+  dynamodb: DynamoDB.DynamoDBClient,
+  action: string,
+  errorPrefix: string,
+  stateName: string,
+): TaskHandler {
   const commandName = `${action.charAt(0).toUpperCase()}${action.slice(1)}Command`;
   // Commands are looked up by name (QueryCommand, DeleteItemCommand, ...): one rule for every DynamoDB action.
   const Command = (DynamoDB as unknown as Record<string, unknown>)[commandName] as
-    | (new (input: unknown) => Parameters<DynamoDB.DynamoDBClient['send']>[0])
+    | (new (
+        input: unknown,
+      ) => Parameters<DynamoDB.DynamoDBClient['send']>[0])
     | undefined;
   if (typeof Command !== 'function') {
     throw new Error(`state "${stateName}": DynamoDB has no action "${action}" that the local cloud can run`);
@@ -79,12 +86,16 @@ function taskHandler(state: StateDefinition, stateName: string, backends: TaskBa
 }
 
 /** Builds the override table for every Task state, however deeply nested in Map or Parallel states. */
-export function localTaskHandlers(definition: StateDefinition, backends: TaskBackends): Record<string, TaskHandler> {
+export function localTaskHandlers(
+  definition: StateDefinition,
+  backends: TaskBackends,
+): Record<string, TaskHandler> {
   const handlers: Record<string, TaskHandler> = {};
   const visit = (machine: StateDefinition | undefined) => {
     for (const [name, state] of Object.entries(machine?.States ?? {})) {
       if (state.Type === 'Task') {
-        if (handlers[name]) throw new Error(`state "${name}" appears twice; the local engine keys tasks by state name`);
+        if (handlers[name])
+          throw new Error(`state "${name}" appears twice; the local engine keys tasks by state name`);
         handlers[name] = taskHandler(state, name, backends);
       }
       visit(state.ItemProcessor ?? state.Iterator);
@@ -116,7 +127,10 @@ export class LocalStateMachine {
     definition: object,
     backends: TaskBackends,
   ) {
-    this.machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } } as never);
+    this.machine = new StateMachine(
+      definition as never,
+      { validationOptions: { checkPaths: true } } as never,
+    );
     this.handlers = localTaskHandlers(definition as StateDefinition, backends);
   }
 
@@ -143,7 +157,8 @@ export class LocalStateMachine {
       await watched.catch(() => undefined);
       this.failures++;
       const e = error as Error & { cause?: unknown };
-      const cause = e.cause instanceof Error ? e.cause.message : typeof e.cause === 'string' ? e.cause : e.message;
+      const cause =
+        e.cause instanceof Error ? e.cause.message : typeof e.cause === 'string' ? e.cause : e.message;
       return {
         ok: false,
         durationMs: performance.now() - started,

@@ -1,0 +1,134 @@
+import './polyfills';
+import { parseArgs } from 'node:util';
+import { startLocalCloud } from './cloud';
+
+// The local cloud runs on Node 20 by design; the SDK's notice about its future Node 22 minimum is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const HELP = `roomcast local cloud: the whole chat from template.yaml on this machine, no AWS account needed.
+
+Usage: npm start -- [options]
+
+  --http-port N               web chat port (default 3000; 0 = any free port)
+  --ws-port N                 WebSocket API and management API port (default 3001; 0 = any free port)
+  --data-dir DIR              keep DynamoDB data in DIR across restarts (default: in memory)
+  --parameter Key=Value       template parameter override, repeatable (e.g. FanoutChunkSize=50)
+  --api-latency-ms N          delay added to every management-API call, to mimic AWS round trips (default 0)
+  --fault-skip-disconnect S   share 0..1 of closed sockets whose $disconnect never runs (stale connections)
+  --fault-throttle S          share 0..1 of management-API posts answered 429
+  --fault-put-events S        share 0..1 of PutEvents entries that fail
+  --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
+  --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
+  --log-level L               function logs shown: DEBUG, INFO, WARN or ERROR (default INFO)
+  -h, --help                  show this help
+`;
+
+class UsageError extends Error {}
+
+function number(name: string, raw: string | undefined, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function parse(argv: string[]) {
+  let parsed: ReturnType<typeof parseArgs>;
+  const string = { type: 'string' } as const;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        'http-port': string,
+        'ws-port': string,
+        'data-dir': string,
+        parameter: { type: 'string', multiple: true },
+        'api-latency-ms': string,
+        'fault-skip-disconnect': string,
+        'fault-throttle': string,
+        'fault-put-events': string,
+        'idle-timeout-ms': string,
+        'hard-timeout-ms': string,
+        'log-level': string,
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  const str = (name: string) => v[name] as string | undefined;
+  const logLevel = str('log-level')?.toUpperCase();
+  if (logLevel !== undefined && !['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) {
+    throw new UsageError(`--log-level must be DEBUG, INFO, WARN or ERROR, got "${str('log-level')}"`);
+  }
+  const parameters: Record<string, string> = {};
+  for (const pair of (v.parameter as string[] | undefined) ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new UsageError(`--parameter must look like Key=Value, got "${pair}"`);
+    parameters[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const share = { min: 0, max: 1 };
+  return {
+    help: v.help === true,
+    options: {
+      httpPort: number('http-port', str('http-port'), { max: 65535 }) ?? 3000,
+      wsPort: number('ws-port', str('ws-port'), { max: 65535 }) ?? 3001,
+      dataDir: str('data-dir'),
+      parameters,
+      apiLatencyMs: number('api-latency-ms', str('api-latency-ms'), { max: 60_000 }),
+      faultSkipDisconnect: number('fault-skip-disconnect', str('fault-skip-disconnect'), share),
+      faultThrottle: number('fault-throttle', str('fault-throttle'), share),
+      faultPutEvents: number('fault-put-events', str('fault-put-events'), share),
+      idleTimeoutMs: number('idle-timeout-ms', str('idle-timeout-ms'), { min: 1 }),
+      hardTimeoutMs: number('hard-timeout-ms', str('hard-timeout-ms'), { min: 1 }),
+      logLevel: logLevel as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined,
+    },
+  };
+}
+
+async function main() {
+  const started = performance.now();
+  const { help, options } = parse(process.argv.slice(2));
+  if (help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const cloud = await startLocalCloud(options);
+  const readyMs = performance.now() - started;
+  const fn = cloud.lambda.functions.length;
+  process.stdout.write(
+    [
+      '',
+      `roomcast local cloud ready in ${readyMs.toFixed(0)} ms (${fn} functions, stage "${cloud.template.webSocketApis()[0]?.stageName}")`,
+      `  web chat        ${cloud.httpUrl}`,
+      `  WebSocket       ${cloud.wsUrl}   (wscat -c "${cloud.wsUrl}?username=alice")`,
+      `  management API  ${cloud.callbackUrl}/@connections/{id}`,
+      `  DynamoDB        ${cloud.dynamoEndpoint}${options.dataDir ? ` (data in ${options.dataDir})` : ' (in memory)'}`,
+      `  EventBridge     ${cloud.eventsEndpoint}`,
+      '  Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write('\nstopping...\n');
+    await cloud.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(
+    `roomcast: ${error instanceof UsageError ? error.message : error.message.split('\n')[0]}\n`,
+  );
+  if (error instanceof UsageError) process.stderr.write('Run with --help for the options.\n');
+  process.exit(error instanceof UsageError ? 2 : 1);
+});

@@ -1,0 +1,259 @@
+import './polyfills';
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type LocalDynamo, startDynamo } from './dynamodb';
+import { createEventBridge, type LocalEventBridge } from './eventbridge';
+import { type Gateway, startGateway } from './gateway';
+import { sendJson, serveStatic } from './http';
+import { type FunctionLog, type LocalFunctionSpec, LocalLambda } from './lambda/service';
+import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
+import { type ExecutionSummary, LocalStateMachine } from './stepfunctions';
+import { type LocalTemplate, loadTemplate } from './template';
+
+export interface LocalCloudOptions {
+  /** Default: template.yaml in the current directory. */
+  templatePath?: string;
+  host?: string;
+  /** Web pages (and later the broadcast endpoint); 0 = any free port. */
+  httpPort?: number;
+  /** WebSocket gateway and its management API; 0 = any free port. */
+  wsPort?: number;
+  /** Persist DynamoDB on disk here; in memory when absent. */
+  dataDir?: string;
+  parameters?: Record<string, string>;
+  apiLatencyMs?: number;
+  faultSkipDisconnect?: number;
+  faultThrottle?: number;
+  faultPutEvents?: number;
+  idleTimeoutMs?: number;
+  hardTimeoutMs?: number;
+  /** Where readable log lines go (default: stdout). */
+  log?: (line: string) => void;
+  /** Function log lines below this level are not printed (default INFO). */
+  logLevel?: LogLevelName;
+}
+
+export interface LocalCloud {
+  template: LocalTemplate;
+  httpUrl: string;
+  wsUrl: string;
+  callbackUrl: string;
+  gateway: Gateway;
+  eventBridge: LocalEventBridge;
+  lambda: LocalLambda;
+  dynamoEndpoint: string;
+  eventsEndpoint: string;
+  /** Resolves when no state machine execution is running (tests and the benchmark wait on it). */
+  idle(): Promise<void>;
+  executions(): { started: number; failed: number; running: number };
+  close(): Promise<void>;
+}
+
+const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/**
+ * Starts the whole chat on one machine from template.yaml: DynamoDB (dynalite), the WebSocket gateway with its
+ * management API, EventBridge, the state machines and one sandbox per function, plus the web pages.
+ */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const host = options.host ?? '127.0.0.1';
+  const print = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const template = loadTemplate(options.templatePath ?? join(process.cwd(), 'template.yaml'), {
+    parameters: options.parameters,
+  });
+  const [api, ...otherApis] = template.webSocketApis();
+  if (!api) throw new Error('template.yaml defines no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET');
+  if (otherApis.length > 0)
+    throw new Error('the local cloud runs one WebSocket API; the template defines several');
+
+  const workerPath = join(template.dir, 'dist', 'local', 'lambda', 'worker.js');
+  const bundles = template.functions().map((fn) => {
+    const [moduleName, handlerExport] = fn.handler.split('.') as [string, string];
+    const bundlePath = join(template.dir, 'dist', 'functions', fn.logicalId, `${moduleName}.js`);
+    if (!existsSync(bundlePath))
+      throw new Error(`function ${fn.logicalId}: ${bundlePath} is missing; run npm run build`);
+    return { fn, bundlePath, handlerExport };
+  });
+  if (!existsSync(workerPath)) throw new Error(`${workerPath} is missing; run npm run build`);
+
+  const dynamo: LocalDynamo = await startDynamo({
+    tables: template.tables(),
+    dataDir: options.dataDir,
+    host,
+  });
+  const closers: (() => Promise<void>)[] = [() => dynamo.close()];
+  try {
+    const dynamodb = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: template.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+
+    // Lambda is created once the gateway and EventBridge know their ports; they call it through this reference.
+    let lambda: LocalLambda | undefined;
+    const invoke = (fn: string, event: unknown) => {
+      if (!lambda) throw new Error('the local Lambda service is not started yet');
+      return lambda.invoke(fn, event);
+    };
+
+    // State machines, started by EventBridge rules.
+    const machines = new Map<string, LocalStateMachine>();
+    for (const definition of template.stateMachines()) {
+      machines.set(
+        definition.logicalId,
+        new LocalStateMachine(definition.name, definition.definition, { dynamodb, invokeFunction: invoke }),
+      );
+    }
+    const running = new Set<Promise<ExecutionSummary>>();
+    let started = 0;
+    let failed = 0;
+    const waiters: (() => void)[] = [];
+    const startExecution = (logicalId: string, input: unknown) => {
+      const machine = machines.get(logicalId);
+      if (!machine) throw new Error(`rule target ${logicalId} is not a state machine of the template`);
+      started++;
+      const execution = machine.execute(input);
+      running.add(execution);
+      void execution.then((summary) => {
+        running.delete(execution);
+        if (!summary.ok) {
+          failed++;
+          print(
+            `${new Date().toISOString().slice(11, 23)} ERROR ${logicalId}: execution failed in state ${summary.failedState ?? '?'}: ${summary.error}: ${summary.cause}`,
+          );
+        }
+        if (running.size === 0) for (const wake of waiters.splice(0)) wake();
+      });
+    };
+
+    const eventBridge = createEventBridge({
+      buses: template.eventBuses(),
+      rules: template.eventRules(),
+      region: template.region,
+      accountId: template.accountId,
+      faultPutEvents: options.faultPutEvents,
+      onTarget: (target, input) => {
+        if (target.kind === 'stateMachine') startExecution(target.logicalId, input);
+        else void invoke(target.logicalId, input);
+      },
+      log: (line) => print(line),
+    });
+    const eventsServer = createServer((req, res) => eventBridge.handle(req, res));
+    const eventsPort = await listen(eventsServer, 0, host);
+    closers.push(() => new Promise((resolve) => eventsServer.close(() => resolve())));
+    const eventsEndpoint = `http://${host}:${eventsPort}`;
+
+    const functionsByRoute = new Map(api.routes.map((r) => [r.routeKey, r.functionLogicalId]));
+    const gateway = await startGateway({
+      port: options.wsPort ?? 3001,
+      host,
+      apiId: api.id,
+      stage: api.stageName,
+      routeSelectionExpression: api.routeSelectionExpression,
+      routes: api.routes.map(({ routeKey, twoWay }) => ({ routeKey, twoWay })),
+      invoke: async (routeKey, event) => {
+        const fn = functionsByRoute.get(routeKey);
+        if (!fn) throw new Error(`no function for route ${routeKey}`);
+        return (await invoke(fn, event)) as { statusCode?: number; body?: string } | undefined;
+      },
+      apiLatencyMs: options.apiLatencyMs,
+      faultThrottle: options.faultThrottle,
+      faultSkipDisconnect: options.faultSkipDisconnect,
+      idleTimeoutMs: options.idleTimeoutMs,
+      hardTimeoutMs: options.hardTimeoutMs,
+      log: (level, msg, fields) => {
+        if (level !== 'info')
+          print(
+            `${new Date().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} gateway: ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`,
+          );
+      },
+    });
+    closers.unshift(() => gateway.close());
+
+    const threshold = options.logLevel ?? 'INFO';
+    const functionLog: FunctionLog = (functionName, line) => {
+      const { level, text } = formatFunctionLog(functionName, line);
+      if (atLeast(level, threshold)) print(text);
+    };
+    const specs: LocalFunctionSpec[] = bundles.map(({ fn, bundlePath, handlerExport }) => ({
+      logicalId: fn.logicalId,
+      name: fn.name,
+      arn: fn.arn,
+      bundlePath,
+      handlerExport,
+      timeoutSeconds: fn.timeoutSeconds,
+      memoryMb: fn.memoryMb,
+      environment: {
+        ...fn.environment,
+        ...LOCAL_CREDENTIALS,
+        AWS_REGION: template.region,
+        AWS_DEFAULT_REGION: template.region,
+        AWS_LAMBDA_FUNCTION_NAME: fn.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        _HANDLER: fn.handler,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
+        AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: gateway.callbackUrl,
+        // No X-Ray daemon or CloudWatch here: traces off, metrics not printed; logs stay on.
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    }));
+    lambda = new LocalLambda(specs, workerPath, functionLog);
+    const localLambda = lambda;
+    closers.unshift(() => localLambda.close());
+
+    const webDir = join(template.dir, 'web');
+    const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/config.json') return sendJson(res, 200, { wsUrl: gateway.url });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendJson(res, 405, { message: 'Method not allowed' });
+      serveStatic(webDir, req, res);
+    });
+    const httpPort = await listen(httpServer, options.httpPort ?? 3000, host);
+    closers.unshift(
+      () =>
+        new Promise((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeAllConnections();
+        }),
+    );
+
+    return {
+      template,
+      httpUrl: `http://${host}:${httpPort}`,
+      wsUrl: gateway.url,
+      callbackUrl: gateway.callbackUrl,
+      gateway,
+      eventBridge,
+      lambda: localLambda,
+      dynamoEndpoint: dynamo.endpoint,
+      eventsEndpoint,
+      idle: () =>
+        running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
+      executions: () => ({ started, failed, running: running.size }),
+      close: async () => {
+        for (const close of closers.splice(0)) await close().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const close of closers.splice(0)) await close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,274 @@
+// A PutEvents endpoint that the real @aws-sdk/client-eventbridge talks to (AWS JSON 1.1), routing each event
+// to the targets of the template's rules whose pattern it matches, after the response, as EventBridge does.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { assertEventPattern, matchesEventPattern } from './eventPattern';
+import type { LocalEventRule, LocalEventTarget } from './template';
+
+/** An event as EventBridge delivers it to a target. */
+export interface LocalEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+export interface EventBridgeOptions {
+  buses: { name: string; arn: string }[];
+  rules: LocalEventRule[];
+  region: string;
+  accountId: string;
+  /** Share 0..1 of entries answered with ErrorCode InternalFailure (and not delivered). */
+  faultPutEvents?: number;
+  /** `input` is what the target receives: the event, or the rule target's Input / InputPath of it. */
+  onTarget: (
+    target: LocalEventTarget,
+    input: unknown,
+    event: LocalEvent,
+    rule: LocalEventRule,
+  ) => void | Promise<void>;
+  log?: (line: string) => void;
+}
+
+export interface EventBridgeStats {
+  /** Entries received. */
+  received: number;
+  /** Entries answered with an ErrorCode (invalid, unknown bus or injected fault). */
+  failed: number;
+  /** Rule matches (an event matching two rules counts twice). */
+  matched: number;
+  /** onTarget calls that rejected or threw. */
+  targetErrors: number;
+}
+
+export interface LocalEventBridge {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  setFaultPutEvents(share: number): void;
+  stats(): EventBridgeStats;
+}
+
+type Obj = Record<string, unknown>;
+type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+interface Delivery {
+  target: LocalEventTarget;
+  event: LocalEvent;
+  rule: LocalEventRule;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_ENTRY_BYTES = 256 * 1024;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkShare(share: number): number {
+  if (!(share >= 0 && share <= 1)) throw new Error(`faultPutEvents must be within 0..1, got ${share}`);
+  return share;
+}
+
+/** Follows a simple InputPath such as `$`, `$.detail` or `$.detail.roomId`. */
+function inputPath(event: LocalEvent, path: string): unknown {
+  if (path === '$') return event;
+  if (!path.startsWith('$.')) throw new Error(`InputPath ${path} is not supported locally`);
+  let value: unknown = event;
+  for (const key of path.slice(2).split('.')) value = isObj(value) ? value[key] : undefined;
+  return value;
+}
+
+export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  for (const rule of opts.rules) {
+    try {
+      assertEventPattern(rule.pattern);
+    } catch (err) {
+      throw new Error(`Rule ${rule.logicalId}: ${(err as Error).message}`);
+    }
+  }
+  // Every account has the default bus.
+  const buses = [...opts.buses];
+  if (!buses.some((b) => b.name === 'default')) {
+    buses.push({ name: 'default', arn: `arn:aws:events:${opts.region}:${opts.accountId}:event-bus/default` });
+  }
+  let faultShare = checkShare(opts.faultPutEvents ?? 0);
+  // Faults accumulate so that a share of 0.25 fails exactly every fourth entry: reproducible runs.
+  let faultDebt = 0;
+  const counters: EventBridgeStats = { received: 0, failed: 0, matched: 0, targetErrors: 0 };
+
+  const fault = (): boolean => {
+    faultDebt += faultShare;
+    if (faultDebt < 1 - 1e-9) return false;
+    faultDebt -= 1;
+    return true;
+  };
+
+  const entryError = (code: string, message: string): EntryResult => {
+    counters.failed += 1;
+    return { ErrorCode: code, ErrorMessage: message };
+  };
+
+  const putEntry = (entry: unknown, deliveries: Delivery[]): EntryResult => {
+    counters.received += 1;
+    if (!isObj(entry)) return entryError('InvalidArgument', 'Entry is not an object.');
+    const { Source, DetailType, Detail, EventBusName, Resources, Time } = entry;
+    if (typeof Source !== 'string' || Source === '') {
+      return entryError(
+        'InvalidArgument',
+        'Parameter Source is not valid. Reason: Source is a required argument.',
+      );
+    }
+    if (typeof DetailType !== 'string' || DetailType === '') {
+      return entryError(
+        'InvalidArgument',
+        'Parameter DetailType is not valid. Reason: DetailType is a required argument.',
+      );
+    }
+    if (typeof Detail !== 'string') {
+      return entryError(
+        'InvalidArgument',
+        'Parameter Detail is not valid. Reason: Detail is a required argument.',
+      );
+    }
+    if (Buffer.byteLength(Detail) > MAX_ENTRY_BYTES) {
+      return entryError('InvalidArgument', 'Total size of the entries in the request is over the limit.');
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(Detail);
+    } catch {
+      return entryError('MalformedDetail', 'Detail is malformed.');
+    }
+    if (!isObj(detail)) return entryError('MalformedDetail', 'Detail is malformed.');
+    const busRef = typeof EventBusName === 'string' && EventBusName !== '' ? EventBusName : 'default';
+    const bus = buses.find((b) => b.name === busRef || b.arn === busRef);
+    if (!bus) return entryError('ResourceNotFoundException', `Event bus ${busRef} does not exist.`);
+    if (fault())
+      return entryError('InternalFailure', 'Injected PutEvents failure (local cloud fault injection).');
+
+    // The SDK sends Time as epoch seconds; EventBridge prints it without milliseconds.
+    const when = typeof Time === 'number' ? new Date(Time * 1000) : new Date();
+    const event: LocalEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': DetailType,
+      source: Source,
+      account: opts.accountId,
+      time: when.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: opts.region,
+      resources: Array.isArray(Resources) ? Resources.filter((r): r is string => typeof r === 'string') : [],
+      detail,
+    };
+    for (const rule of opts.rules) {
+      if (rule.busName !== bus.name || !matchesEventPattern(rule.pattern, event)) continue;
+      counters.matched += 1;
+      for (const target of rule.targets) deliveries.push({ target, event, rule });
+    }
+    return { EventId: event.id };
+  };
+
+  const deliver = ({ target, event, rule }: Delivery): void => {
+    const fail = (err: unknown): void => {
+      counters.targetErrors += 1;
+      const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      log(
+        `eventbridge: rule ${rule.logicalId} target ${target.logicalId} failed for event ${event.id}: ${why}`,
+      );
+    };
+    try {
+      const input =
+        target.input !== undefined
+          ? target.input
+          : target.inputPath
+            ? inputPath(event, target.inputPath)
+            : event;
+      Promise.resolve(opts.onTarget(target, input, event, rule)).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  const send = (res: ServerResponse, status: number, body: unknown): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': randomUUID(),
+    });
+    res.end(text);
+  };
+
+  const putEvents = (body: Obj, res: ServerResponse): void => {
+    const entries = body.Entries;
+    if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
+      send(res, 400, {
+        __type: 'ValidationException',
+        message: '1 validation error detected: Value at entries failed to satisfy constraint: length 1..10',
+      });
+      return;
+    }
+    const deliveries: Delivery[] = [];
+    const results = entries.map((entry) => putEntry(entry, deliveries));
+    send(res, 200, {
+      FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length,
+      Entries: results,
+    });
+    // Targets run after the response, as with EventBridge: the caller never waits for them.
+    setImmediate(() => {
+      for (const delivery of deliveries) deliver(delivery);
+    });
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('error', (err) => log(`eventbridge: request error: ${err.message}`));
+    req.on('end', () => {
+      if (req.method !== 'POST') {
+        send(res, 405, { __type: 'UnknownOperationException', message: `${req.method} is not supported` });
+        return;
+      }
+      if (size > MAX_BODY_BYTES) {
+        send(res, 413, { __type: 'ValidationException', message: 'Request is over the size limit' });
+        return;
+      }
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (target !== 'AWSEvents.PutEvents') {
+        send(res, 400, {
+          __type: 'UnknownOperationException',
+          message: `Operation ${target || '(no X-Amz-Target)'} is not supported by the local EventBridge`,
+        });
+        return;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch (err) {
+        send(res, 400, { __type: 'SerializationException', message: (err as Error).message });
+        return;
+      }
+      if (!isObj(body)) {
+        send(res, 400, { __type: 'SerializationException', message: 'Request body is not a JSON object' });
+        return;
+      }
+      putEvents(body, res);
+    });
+  };
+
+  return {
+    handle,
+    setFaultPutEvents: (share: number) => {
+      faultShare = checkShare(share);
+      faultDebt = 0;
+    },
+    stats: () => ({ ...counters }),
+  };
+}

@@ -1,0 +1,181 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
+import { awsId } from './ids';
+
+/** AWS rejects PostToConnection data over 128 KB with 413 PayloadTooLargeException. */
+export const MAX_POST_BYTES = 128 * 1024;
+
+export interface LiveConnection {
+  readonly id: string;
+  readonly socket: WebSocket;
+  readonly connectedAt: number;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  lastActiveAt: number;
+}
+
+export interface GatewayStats {
+  posts: number;
+  gone: number;
+  throttled: number;
+  connects: number;
+  refused: number;
+}
+
+export interface ManagementFaults {
+  apiLatencyMs: number;
+  faultThrottle: number;
+}
+
+/** What the management API needs from the gateway; kept narrow so this module stays a plain request handler. */
+export interface ManagementHost {
+  readonly stage: string;
+  readonly stats: GatewayStats;
+  readonly faults: ManagementFaults;
+  lookup(id: string): LiveConnection | undefined;
+  /** DeleteConnection: the id is gone at once, the socket closes, $disconnect follows. */
+  remove(conn: LiveConnection): void;
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+// Shared so the hot path allocates no options object per post.
+const TEXT_FRAME = { binary: false } as const;
+
+/**
+ * The `@connections` API of the stage: POST|GET|DELETE `/<stage>/@connections/<url-encoded id>`, answering with the
+ * status codes and `x-amzn-ErrorType` headers the real `@aws-sdk/client-apigatewaymanagementapi` maps to its errors.
+ * Returns false for any other path so the caller can answer it.
+ */
+export function createManagementApi(host: ManagementHost): RequestHandler {
+  // The SDK sends '@' literally; other clients (awscurl, docs examples) encode it.
+  const prefixes = [`/${host.stage}/@connections/`, `/${host.stage}/%40connections/`];
+  return (req, res) => {
+    const url = req.url ?? '';
+    const prefix = url.startsWith(prefixes[0] ?? '')
+      ? prefixes[0]
+      : url.startsWith(prefixes[1] ?? '')
+        ? prefixes[1]
+        : undefined;
+    if (prefix === undefined) return false;
+    const id = connectionIdOf(url, prefix.length);
+    if (id === undefined) {
+      sendError(res, 403, 'ForbiddenException', 'Forbidden');
+    } else if (req.method === 'POST') {
+      readBody(req, (body) => afterLatency(host, () => post(host, res, id, body)));
+    } else if (req.method === 'GET') {
+      afterLatency(host, () => get(host, res, id));
+    } else if (req.method === 'DELETE') {
+      afterLatency(host, () => remove(host, res, id));
+    } else {
+      sendError(res, 403, 'ForbiddenException', 'Forbidden');
+    }
+    return true;
+  };
+}
+
+function connectionIdOf(url: string, start: number): string | undefined {
+  const query = url.indexOf('?', start);
+  const raw = url.slice(start, query === -1 ? undefined : query);
+  // A literal '/' would be a deeper path, which the API does not have; an encoded one (%2F) is part of the id.
+  if (raw === '' || raw.includes('/')) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {
+  let first: Buffer | undefined;
+  let rest: Buffer[] | undefined;
+  req.on('data', (chunk: Buffer) => {
+    if (first === undefined) {
+      first = chunk;
+    } else {
+      rest ??= [first];
+      rest.push(chunk);
+    }
+  });
+  req.on('end', () => done(rest ? Buffer.concat(rest) : (first ?? Buffer.alloc(0))));
+  // An aborted request just ends here; nothing is owed to a client that went away.
+  req.on('error', () => {});
+}
+
+function afterLatency(host: ManagementHost, answer: () => void): void {
+  const ms = host.faults.apiLatencyMs;
+  if (ms > 0) setTimeout(answer, ms);
+  else answer();
+}
+
+function post(host: ManagementHost, res: ServerResponse, id: string, body: Buffer): void {
+  const share = host.faults.faultThrottle;
+  if (share > 0 && Math.random() < share) {
+    host.stats.throttled++;
+    sendError(res, 429, 'LimitExceededException', 'Rate exceeded');
+    return;
+  }
+  if (body.length > MAX_POST_BYTES) {
+    sendError(res, 413, 'PayloadTooLargeException', `Message too long; limit is ${MAX_POST_BYTES} bytes`);
+    return;
+  }
+  const conn = host.lookup(id);
+  // A socket already closing cannot take the frame; AWS answers Gone for it as well.
+  if (conn === undefined || conn.socket.readyState !== 1) {
+    gone(host, res);
+    return;
+  }
+  conn.socket.send(body, TEXT_FRAME);
+  host.stats.posts++;
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Content-Length': '0',
+    'x-amzn-RequestId': awsId(),
+  });
+  res.end();
+}
+
+function get(host: ManagementHost, res: ServerResponse, id: string): void {
+  const conn = host.lookup(id);
+  if (conn === undefined) {
+    gone(host, res);
+    return;
+  }
+  sendJson(res, 200, {
+    connectedAt: new Date(conn.connectedAt).toISOString(),
+    identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
+    lastActiveAt: new Date(conn.lastActiveAt).toISOString(),
+  });
+}
+
+function remove(host: ManagementHost, res: ServerResponse, id: string): void {
+  const conn = host.lookup(id);
+  if (conn === undefined) {
+    gone(host, res);
+    return;
+  }
+  host.remove(conn);
+  res.writeHead(204, { 'x-amzn-RequestId': awsId() });
+  res.end();
+}
+
+function gone(host: ManagementHost, res: ServerResponse): void {
+  host.stats.gone++;
+  sendError(res, 410, 'GoneException', 'Gone');
+}
+
+export function sendError(res: ServerResponse, status: number, errorType: string, message: string): void {
+  sendJson(res, status, { message }, errorType);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'x-amzn-RequestId': awsId(),
+  };
+  if (errorType !== undefined) headers['x-amzn-ErrorType'] = errorType;
+  res.writeHead(status, headers);
+  res.end(text);
+}

@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { loadTemplate } from '../../local/template';
+
+const tables = loadTemplate(join(__dirname, '..', '..', 'template.yaml')).tables();
+const clientFor = (endpoint: string) =>
+  new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+
+describe('local DynamoDB', () => {
+  let dynamo: LocalDynamo;
+  let client: DynamoDBClient;
+
+  beforeAll(async () => {
+    dynamo = await startDynamo({ tables });
+    client = clientFor(dynamo.endpoint);
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await dynamo.close();
+  });
+
+  it('creates every table of the template, ACTIVE', async () => {
+    expect(dynamo.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const { TableNames } = await client.send(new ListTablesCommand({}));
+    expect(TableNames?.sort()).toEqual(tables.map((t) => t.TableName).sort());
+    const { Table } = await client.send(
+      new DescribeTableCommand({ TableName: 'roomcast-local-ConnectionsTable' }),
+    );
+    expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(Table?.GlobalSecondaryIndexes?.[0]?.IndexStatus).toBe('ACTIVE');
+  });
+
+  it('answers queries on the RoomIndex GSI', async () => {
+    const put = (connectionId: string, roomId: string) =>
+      client.send(
+        new PutItemCommand({
+          TableName: 'roomcast-local-ConnectionsTable',
+          Item: {
+            connectionId: { S: connectionId },
+            roomId: { S: roomId },
+            username: { S: `u-${connectionId}` },
+          },
+        }),
+      );
+    await Promise.all([put('c1', 'R1'), put('c2', 'R1'), put('c3', 'R2')]);
+    const { Items } = await client.send(
+      new QueryCommand({
+        TableName: 'roomcast-local-ConnectionsTable',
+        IndexName: 'RoomIndex',
+        KeyConditionExpression: 'roomId = :r',
+        ExpressionAttributeValues: { ':r': { S: 'R1' } },
+      }),
+    );
+    expect(Items?.map((i) => i.connectionId?.S).sort()).toEqual(['c1', 'c2']);
+    expect(Items?.[0]?.username?.S).toMatch(/^u-c/);
+  });
+});
+
+describe('local DynamoDB on disk', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'roomcast-dynamo-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps tables and items across a close and a restart', async () => {
+    const first = await startDynamo({ tables, dataDir: dir });
+    const c1 = clientFor(first.endpoint);
+    await c1.send(
+      new PutItemCommand({
+        TableName: 'roomcast-local-RoomsTable',
+        Item: { roomId: { S: 'KEEP' }, seq: { N: '3' } },
+      }),
+    );
+    c1.destroy();
+    await first.close();
+
+    // The same tables again: they exist on disk already and must be skipped, not recreated.
+    const second = await startDynamo({ tables, dataDir: dir });
+    const c2 = clientFor(second.endpoint);
+    try {
+      const { Item } = await c2.send(
+        new GetItemCommand({ TableName: 'roomcast-local-RoomsTable', Key: { roomId: { S: 'KEEP' } } }),
+      );
+      expect(Item).toEqual({ roomId: { S: 'KEEP' }, seq: { N: '3' } });
+    } finally {
+      c2.destroy();
+      await second.close();
+    }
+  });
+});

@@ -1,0 +1,227 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { createEventBridge, type LocalEvent, type LocalEventBridge } from '../../local/eventbridge';
+import type { LocalEventRule, LocalEventTarget } from '../../local/template';
+
+const region = 'us-east-1';
+const accountId = '000000000000';
+const bus = { name: 'chat', arn: `arn:aws:events:${region}:${accountId}:event-bus/chat` };
+const fanout: LocalEventTarget = {
+  kind: 'stateMachine',
+  logicalId: 'Fanout',
+  arn: `arn:aws:states:${region}:${accountId}:stateMachine:fanout`,
+};
+const rule: LocalEventRule = {
+  logicalId: 'ChatRule',
+  busName: 'chat',
+  pattern: { source: ['roomcast.chat'], 'detail-type': ['MessageSent', 'Presence'] },
+  targets: [fanout],
+};
+const detailRule: LocalEventRule = {
+  logicalId: 'DetailRule',
+  busName: 'default',
+  pattern: { source: ['other'] },
+  targets: [{ kind: 'function', logicalId: 'Fn', arn: 'arn:fn', inputPath: '$.detail' }],
+};
+
+interface Delivered {
+  target: LocalEventTarget;
+  input: unknown;
+  event: LocalEvent;
+}
+
+describe('local EventBridge', () => {
+  let server: Server;
+  let bridge: LocalEventBridge;
+  let client: EventBridgeClient;
+  let endpoint: string;
+  let delivered: Delivered[];
+  let logs: string[];
+  let failTarget: boolean;
+
+  beforeAll(async () => {
+    bridge = createEventBridge({
+      buses: [bus],
+      rules: [rule, detailRule],
+      region,
+      accountId,
+      onTarget: async (target, input, event) => {
+        if (failTarget) throw new Error('state machine exploded');
+        delivered.push({ target, input, event });
+      },
+      log: (line) => logs.push(line),
+    });
+    server = createServer((req, res) => bridge.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    client = new EventBridgeClient({
+      endpoint,
+      region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+  });
+
+  beforeEach(() => {
+    delivered = [];
+    logs = [];
+    failTarget = false;
+    bridge.setFaultPutEvents(0);
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+  const entry = (detailType: string, detail: unknown, busName: string | undefined = 'chat') => ({
+    Source: 'roomcast.chat',
+    DetailType: detailType,
+    Detail: JSON.stringify(detail),
+    EventBusName: busName,
+  });
+
+  it('delivers a matching event to the rule target with the parsed detail', async () => {
+    const out = await client.send(
+      new PutEventsCommand({ Entries: [entry('MessageSent', { roomId: 'R1', seq: 1 })] }),
+    );
+    expect(out.FailedEntryCount).toBe(0);
+    const eventId = out.Entries?.[0]?.EventId;
+    expect(eventId).toMatch(/^[0-9a-f-]{36}$/);
+    await settle();
+    expect(delivered).toHaveLength(1);
+    const [first] = delivered;
+    expect(first?.target).toBe(fanout);
+    expect(first?.input).toBe(first?.event);
+    expect(first?.event).toMatchObject({
+      version: '0',
+      id: eventId,
+      'detail-type': 'MessageSent',
+      source: 'roomcast.chat',
+      account: accountId,
+      region,
+      resources: [],
+      detail: { roomId: 'R1', seq: 1 },
+    });
+    expect(first?.event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it('accepts the bus ARN and does not deliver non-matching events', async () => {
+    const out = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          entry('Typing', { roomId: 'R1' }, bus.arn),
+          { Source: 'roomcast.chat', DetailType: 'MessageSent', Detail: '{}' },
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount).toBe(0);
+    await settle();
+    expect(delivered).toHaveLength(0);
+  });
+
+  it('applies a target InputPath and uses the default bus when none is given', async () => {
+    const out = await client.send(
+      new PutEventsCommand({ Entries: [{ Source: 'other', DetailType: 'X', Detail: '{"a":1}' }] }),
+    );
+    expect(out.FailedEntryCount).toBe(0);
+    await settle();
+    expect(delivered.map((d) => d.input)).toEqual([{ a: 1 }]);
+  });
+
+  it('fails every entry with a fault share of 1', async () => {
+    bridge.setFaultPutEvents(1);
+    const before = bridge.stats();
+    const out = await client.send(
+      new PutEventsCommand({ Entries: [entry('MessageSent', { n: 1 }), entry('Presence', { n: 2 })] }),
+    );
+    expect(out.FailedEntryCount).toBe(2);
+    expect(out.Entries).toEqual([
+      { ErrorCode: 'InternalFailure', ErrorMessage: expect.any(String) },
+      { ErrorCode: 'InternalFailure', ErrorMessage: expect.any(String) },
+    ]);
+    await settle();
+    expect(delivered).toHaveLength(0);
+    const after = bridge.stats();
+    expect(after.received - before.received).toBe(2);
+    expect(after.failed - before.failed).toBe(2);
+  });
+
+  it('fails exactly the given share of entries', async () => {
+    bridge.setFaultPutEvents(0.5);
+    const out = await client.send(
+      new PutEventsCommand({ Entries: Array.from({ length: 10 }, (_v, i) => entry('MessageSent', { i })) }),
+    );
+    expect(out.FailedEntryCount).toBe(5);
+    await settle();
+    expect(delivered).toHaveLength(5);
+    expect(() => bridge.setFaultPutEvents(2)).toThrow(/0\.\.1/);
+  });
+
+  it('answers bad entries with entry errors and delivers the good ones', async () => {
+    const out = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: 'roomcast.chat', DetailType: 'MessageSent', Detail: 'not json', EventBusName: 'chat' },
+          { Source: 'roomcast.chat', DetailType: 'MessageSent', Detail: '[1,2]', EventBusName: 'chat' },
+          { DetailType: 'MessageSent', Detail: '{}', EventBusName: 'chat' },
+          entry('MessageSent', {}, 'nosuchbus'),
+          entry('MessageSent', { ok: true }),
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount).toBe(4);
+    expect(out.Entries?.map((e) => e.ErrorCode)).toEqual([
+      'MalformedDetail',
+      'MalformedDetail',
+      'InvalidArgument',
+      'ResourceNotFoundException',
+      undefined,
+    ]);
+    expect(out.Entries?.[3]?.ErrorMessage).toContain('nosuchbus');
+    await settle();
+    expect(delivered.map((d) => d.event.detail)).toEqual([{ ok: true }]);
+  });
+
+  it('logs a failing target instead of swallowing it', async () => {
+    failTarget = true;
+    const before = bridge.stats().targetErrors;
+    const out = await client.send(new PutEventsCommand({ Entries: [entry('Presence', { roomId: 'R2' })] }));
+    expect(out.FailedEntryCount).toBe(0);
+    await settle();
+    expect(bridge.stats().targetErrors).toBe(before + 1);
+    expect(logs.join('\n')).toMatch(/rule ChatRule target Fanout failed for event .*state machine exploded/);
+  });
+
+  it('answers unknown operations and bad JSON like AWS JSON 1.1', async () => {
+    const post = (target: string, body: string) =>
+      fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+        body,
+      });
+    const unknown = await post('AWSEvents.ListRules', '{}');
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ __type: 'UnknownOperationException' });
+    const bad = await post('AWSEvents.PutEvents', '{nope');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ __type: 'SerializationException' });
+    const tooMany = await post('AWSEvents.PutEvents', JSON.stringify({ Entries: [] }));
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.json()).toMatchObject({ __type: 'ValidationException' });
+  });
+
+  it('rejects a malformed rule pattern at creation', () => {
+    expect(() =>
+      createEventBridge({
+        buses: [bus],
+        rules: [{ ...rule, pattern: { source: 'roomcast.chat' } }],
+        region,
+        accountId,
+        onTarget: () => undefined,
+      }),
+    ).toThrow(/Rule ChatRule: .*source/);
+  });
+});

@@ -1,0 +1,460 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation's ${} syntax, not JS templates.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LoadTemplateOptions, type LocalTemplate, loadTemplate } from '../../local/template';
+
+const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');
+
+describe('the real template.yaml', () => {
+  const t = loadTemplate(TEMPLATE);
+
+  it('gives every function its Globals environment with local names', () => {
+    const fns = t.functions();
+    expect(fns.map((f) => f.logicalId).sort()).toEqual(
+      [
+        'ConnectFunction',
+        'CreateRoomFunction',
+        'DefaultFunction',
+        'DeliverFunction',
+        'DisconnectFunction',
+        'HistoryFunction',
+        'JoinRoomFunction',
+        'LeaveRoomFunction',
+        'SendMessageFunction',
+        'WhoFunction',
+      ].sort(),
+    );
+    for (const fn of fns) {
+      expect(fn.environment).toMatchObject({
+        CONNECTIONS_TABLE: 'roomcast-local-ConnectionsTable',
+        ROOMS_TABLE: 'roomcast-local-RoomsTable',
+        MESSAGES_TABLE: 'roomcast-local-MessagesTable',
+        SENDS_TABLE: 'roomcast-local-SendsTable',
+        ROOM_INDEX: 'RoomIndex',
+        EVENT_BUS_NAME: 'roomcast-local-chat',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        MESSAGE_RETENTION_DAYS: '7',
+        CALLBACK_URL: 'https://localwebsocketapi.execute-api.us-east-1.amazonaws.com/prod',
+      });
+      expect(fn.handler).toBe('index.handler');
+      expect(fn.arn).toBe(`arn:aws:lambda:us-east-1:000000000000:function:${fn.name}`);
+    }
+  });
+
+  it('merges function properties over Globals', () => {
+    const deliver = t.functions().find((f) => f.logicalId === 'DeliverFunction');
+    expect(deliver).toMatchObject({ timeoutSeconds: 30, memoryMb: 512, runtime: 'nodejs22.x' });
+    expect(deliver?.entryPoint).toBe(join(__dirname, '..', '..', 'functions', 'deliver', 'index.ts'));
+    const connect = t.functions().find((f) => f.logicalId === 'ConnectFunction');
+    expect(connect).toMatchObject({ timeoutSeconds: 10, memoryMb: 256 });
+  });
+
+  it('builds CreateTable inputs with the RoomIndex GSI', () => {
+    const tables = t.tables();
+    expect(tables.map((x) => x.TableName).sort()).toEqual([
+      'roomcast-local-ConnectionsTable',
+      'roomcast-local-MessagesTable',
+      'roomcast-local-RoomsTable',
+      'roomcast-local-SendsTable',
+    ]);
+    const connections = tables.find((x) => x.logicalId === 'ConnectionsTable');
+    expect(connections?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(connections?.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: 'RoomIndex',
+      KeySchema: [{ AttributeName: 'roomId', KeyType: 'HASH' }],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['username'] },
+    });
+    expect(connections?.ttlAttribute).toBe('ttl');
+    expect(tables.find((x) => x.logicalId === 'MessagesTable')?.KeySchema).toEqual([
+      { AttributeName: 'roomId', KeyType: 'HASH' },
+      { AttributeName: 'seq', KeyType: 'RANGE' },
+    ]);
+  });
+
+  it('finds the WebSocket API with its 9 routes, their functions and two-way routes', () => {
+    const [api, ...others] = t.webSocketApis();
+    expect(others).toHaveLength(0);
+    expect(api).toMatchObject({
+      logicalId: 'WebSocketApi',
+      id: 'localwebsocketapi',
+      routeSelectionExpression: '$request.body.action',
+      stageName: 'prod',
+      stageThrottling: { rateLimit: 500, burstLimit: 1000 },
+    });
+    const routes = Object.fromEntries((api?.routes ?? []).map((r) => [r.routeKey, r]));
+    expect(Object.keys(routes).sort()).toEqual(
+      [
+        '$connect',
+        '$default',
+        '$disconnect',
+        'createroom',
+        'history',
+        'joinroom',
+        'leaveroom',
+        'sendmessage',
+        'who',
+      ].sort(),
+    );
+    expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
+    expect(routes.$disconnect).toMatchObject({ functionLogicalId: 'DisconnectFunction', twoWay: false });
+    expect(routes.$default).toMatchObject({ functionLogicalId: 'DefaultFunction', twoWay: true });
+    expect(routes.sendmessage).toMatchObject({ functionLogicalId: 'SendMessageFunction', twoWay: true });
+    expect(routes.who?.functionLogicalId).toBe('WhoFunction');
+    expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
+  });
+
+  it('resolves the state machine definition with every substitution', () => {
+    const [sm] = t.stateMachines();
+    expect(sm).toMatchObject({
+      logicalId: 'FanoutStateMachine',
+      type: 'EXPRESS',
+      arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:roomcast-local-FanoutStateMachine',
+    });
+    const text = JSON.stringify(sm?.definition);
+    expect(text).not.toContain('${');
+    expect(text).toContain('arn:aws:lambda:us-east-1:000000000000:function:roomcast-local-DeliverFunction');
+    expect(text).toContain("States.StringToJson('100')");
+    const states = (sm?.definition.States ?? {}) as Record<string, unknown>;
+    expect(states.DeliverChunks).toBeDefined();
+  });
+
+  it('reads the SAM EventBridgeRule of the state machine', () => {
+    expect(t.eventBuses()).toEqual([
+      {
+        logicalId: 'ChatBus',
+        name: 'roomcast-local-chat',
+        arn: 'arn:aws:events:us-east-1:000000000000:event-bus/roomcast-local-chat',
+      },
+    ]);
+    const [rule, ...others] = t.eventRules();
+    expect(others).toHaveLength(0);
+    expect(rule?.busName).toBe('roomcast-local-chat');
+    expect(rule?.pattern.source).toEqual(['roomcast.chat']);
+    expect(rule?.targets).toEqual([
+      {
+        kind: 'stateMachine',
+        logicalId: 'FanoutStateMachine',
+        arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:roomcast-local-FanoutStateMachine',
+      },
+    ]);
+  });
+
+  it('resolves Outputs', () => {
+    expect(t.outputs()).toMatchObject({
+      WebSocketUrl: 'wss://localwebsocketapi.execute-api.us-east-1.amazonaws.com/prod',
+      ChatBusName: 'roomcast-local-chat',
+      ConnectionsTableName: 'roomcast-local-ConnectionsTable',
+    });
+  });
+
+  it('applies stack name, region, account and parameter overrides', () => {
+    const o = loadTemplate(TEMPLATE, {
+      stackName: 'dev',
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      parameters: { StageName: 'beta', FanoutChunkSize: '25', LogLevel: 'DEBUG' },
+    });
+    expect(o.parameter('FanoutChunkSize')).toBe('25');
+    const fn = o.functions()[0];
+    expect(fn?.environment.CONNECTIONS_TABLE).toBe('dev-ConnectionsTable');
+    expect(fn?.environment.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+    expect(fn?.environment.CALLBACK_URL).toBe(
+      'https://localwebsocketapi.execute-api.eu-west-1.amazonaws.com/beta',
+    );
+    expect(fn?.arn).toBe('arn:aws:lambda:eu-west-1:123456789012:function:dev-ConnectFunction');
+    expect(o.webSocketApis()[0]?.stageName).toBe('beta');
+    expect(JSON.stringify(o.stateMachines()[0]?.definition)).toContain("States.StringToJson('25')");
+  });
+
+  it.each([
+    [{ FanoutChunkSize: '0' }, /FanoutChunkSize.*MinValue 1/],
+    [{ FanoutMaxConcurrency: '41' }, /FanoutMaxConcurrency.*MaxValue 40/],
+    [{ FanoutPageSize: 'many' }, /FanoutPageSize.*not a number/],
+    [{ LogLevel: 'TRACE' }, /LogLevel.*AllowedValues/],
+    [{ LogRetentionDays: '2' }, /LogRetentionDays.*AllowedValues/],
+    [{ StageName: 'no spaces' }, /StageName.*AllowedPattern/],
+    [{ Nope: '1' }, /Nope is not declared/],
+  ])('rejects the override %j', (parameters, message) => {
+    expect(() => loadTemplate(TEMPLATE, { parameters })).toThrow(message);
+  });
+});
+
+describe('inline templates', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'roomcast-template-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  let n = 0;
+  const load = (yaml: string, opts?: LoadTemplateOptions): LocalTemplate => {
+    n += 1;
+    const file = join(dir, `t${n}.yaml`);
+    writeFileSync(file, yaml);
+    return loadTemplate(file, opts);
+  };
+
+  const base = `
+Parameters:
+  Env:
+    Type: String
+    Default: dev
+  Names:
+    Type: CommaDelimitedList
+    Default: a,b,c
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  NotProd: !Not [!Condition IsProd]
+  Both: !And [!Condition NotProd, !Equals [1, '1']]
+  Either: !Or [!Condition IsProd, !Condition Both]
+Mappings:
+  Sizes:
+    dev: { Memory: 128 }
+    prod: { Memory: 1024 }
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Sub '\${AWS::StackName}-items-\${Env}'
+      BillingMode: PROVISIONED
+      ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 3 }
+      AttributeDefinitions: [{ AttributeName: id, AttributeType: S }]
+      KeySchema: [{ AttributeName: id, KeyType: HASH }]
+  ProdOnly:
+    Type: AWS::DynamoDB::Table
+    Condition: IsProd
+    Properties:
+      AttributeDefinitions: [{ AttributeName: id, AttributeType: S }]
+      KeySchema: [{ AttributeName: id, KeyType: HASH }]
+`;
+
+  it('resolves Sub, Join, Select, Split, If, FindInMap, Base64, GetAZs and NoValue', () => {
+    const t = load(base);
+    expect(t.resolve({ 'Fn::Sub': 'x-${Env}-${AWS::Region}-${!Literal}' })).toBe(
+      'x-dev-us-east-1-${Literal}',
+    );
+    expect(t.resolve({ 'Fn::Sub': ['${A}/${Table.Arn}', { A: { Ref: 'Env' } }] })).toBe(
+      'dev/arn:aws:dynamodb:us-east-1:000000000000:table/roomcast-local-items-dev',
+    );
+    expect(t.resolve({ 'Fn::Join': ['-', [{ Ref: 'Env' }, 'x', { Ref: 'AWS::Partition' }]] })).toBe(
+      'dev-x-aws',
+    );
+    expect(t.resolve({ 'Fn::Join': [',', { Ref: 'Names' }] })).toBe('a,b,c');
+    expect(t.resolve({ 'Fn::Select': [1, { 'Fn::Split': ['/', 'p/q/r'] }] })).toBe('q');
+    expect(t.resolve({ 'Fn::If': ['IsProd', 'big', 'small'] })).toBe('small');
+    expect(t.resolve({ 'Fn::FindInMap': ['Sizes', { Ref: 'Env' }, 'Memory'] })).toBe(128);
+    expect(t.resolve({ 'Fn::Base64': 'hi' })).toBe('aGk=');
+    expect(t.resolve({ 'Fn::GetAZs': '' })).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+    expect(
+      t.resolve({
+        a: 1,
+        b: { 'Fn::If': ['IsProd', 2, { Ref: 'AWS::NoValue' }] },
+        c: [{ Ref: 'AWS::NoValue' }],
+      }),
+    ).toEqual({ a: 1, c: [] });
+    expect(t.resolve({ 'Fn::Cidr': ['10.0.0.0/16', 2, 8] })).toEqual(['10.0.0.0/24', '10.0.1.0/24']);
+  });
+
+  it('parses every short form into its long form', () => {
+    const t = load(`${base}
+Outputs:
+  A: { Value: !GetAtt Table.Arn }
+  B: { Value: !GetAtt [Table, Arn] }
+  C: { Value: !Sub ['\${X}!', { X: !Select [0, !Ref Names] }] }
+  D: { Value: !Join ['', [!If [IsProd, p, d], !Base64 x]] }
+  E: { Value: !Split [',', 'a,b'] }
+  F: { Value: !FindInMap [Sizes, prod, Memory] }
+  G: { Value: !If [Either, yes, no] }
+`);
+    expect(t.raw.Outputs).toMatchObject({
+      A: { Value: { 'Fn::GetAtt': ['Table', 'Arn'] } },
+      C: { Value: { 'Fn::Sub': ['${X}!', { X: { 'Fn::Select': [0, { Ref: 'Names' }] } }] } },
+    });
+    expect(t.outputs()).toEqual({
+      A: 'arn:aws:dynamodb:us-east-1:000000000000:table/roomcast-local-items-dev',
+      B: 'arn:aws:dynamodb:us-east-1:000000000000:table/roomcast-local-items-dev',
+      C: 'a!',
+      D: 'deA==',
+      E: ['a', 'b'],
+      F: 1024,
+      G: 'yes',
+    });
+  });
+
+  it('skips resources whose Condition is false and honours the parameter that flips it', () => {
+    expect(
+      load(base)
+        .tables()
+        .map((x) => x.logicalId),
+    ).toEqual(['Table']);
+    const prod = load(base, { parameters: { Env: 'prod' } });
+    expect(prod.tables().map((x) => x.TableName)).toEqual([
+      'roomcast-local-items-prod',
+      'roomcast-local-ProdOnly',
+    ]);
+    expect(prod.condition('Either')).toBe(true);
+    expect(load(base).condition('Both')).toBe(true);
+    expect(() => load(base).resolve({ Ref: 'ProdOnly' }, 'Outputs.X.Value')).toThrow(
+      /Outputs\.X\.Value.*ProdOnly is not created/,
+    );
+  });
+
+  it('keeps ProvisionedThroughput for PROVISIONED tables', () => {
+    expect(load(base).tables()[0]).toMatchObject({
+      BillingMode: 'PROVISIONED',
+      ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 3 },
+    });
+  });
+
+  it('names the logical id and the template path in errors', () => {
+    const t = load(`${base}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Environment:
+        Variables:
+          X: !Ref Missing
+  Fn2:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Environment:
+        Variables:
+          Y: !GetAtt Table.StreamArn
+  Fn3:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Environment:
+        Variables:
+          Z: !ImportValue shared-thing
+`);
+    expect(() =>
+      t.resolve(t.raw.Resources && (t.raw.Resources as Record<string, unknown>).Fn, 'Resources.Fn'),
+    ).toThrow(
+      /Resources\.Fn\.Properties\.Environment\.Variables\.X\.Ref: unknown resource or parameter Missing/,
+    );
+    expect(() => t.functions()).toThrow(/Missing/);
+    expect(() => t.resolve({ 'Fn::GetAtt': ['Table', 'StreamArn'] }, 'Here')).toThrow(
+      /Here.*StreamArn of Table \(AWS::DynamoDB::Table\) is not supported/,
+    );
+    expect(() => t.resolve({ 'Fn::ImportValue': 'x' }, 'There')).toThrow(
+      /There\.Fn::ImportValue: Fn::ImportValue is not supported/,
+    );
+    expect(() => t.resolve({ 'Fn::Sub': '${Nope.Arn}' }, 'P')).toThrow(
+      /P.*unknown resource or parameter Nope/,
+    );
+  });
+
+  it('requires parameters without Default', () => {
+    const yaml = `
+Parameters:
+  Needed: { Type: String }
+Resources:
+  Bus: { Type: AWS::Events::EventBus, Properties: { Name: !Ref Needed } }
+`;
+    expect(() => load(yaml)).toThrow(/Parameter Needed has no Default/);
+    expect(load(yaml, { parameters: { Needed: 'b' } }).eventBuses()[0]?.name).toBe('b');
+  });
+
+  it('merges Globals, reads Events rules and inline definitions with substitutions', () => {
+    const t = load(`
+Globals:
+  Function:
+    Timeout: 5
+    Handler: app.handler
+    Environment:
+      Variables: { A: global, B: global }
+Resources:
+  Bus: { Type: AWS::Events::EventBus, Properties: { Name: bus } }
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: worker
+      CodeUri: src
+      Environment:
+        Variables: { B: own, C: !GetAtt Machine.Name }
+      Events:
+        OnThing:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: !GetAtt Bus.Arn
+            Pattern: { source: [thing] }
+            InputPath: $.detail
+  Machine:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      StateMachineName: m
+      StateMachineType: EXPRESS
+      DefinitionString: '{"StartAt":"S","States":{"S":{"Type":"Task","Resource":"\${Fn}","End":true}}}'
+      DefinitionSubstitutions:
+        Fn: !GetAtt Worker.Arn
+  Rule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: '{"detail-type":["X"]}'
+      Targets:
+        - { Id: m, Arn: !Ref Machine, RoleArn: !GetAtt SomeRole.Arn, Input: '{"k":1}' }
+  SomeRole: { Type: AWS::IAM::Role, Properties: {} }
+`);
+    const [fn] = t.functions();
+    expect(fn).toMatchObject({
+      name: 'worker',
+      handler: 'app.handler',
+      timeoutSeconds: 5,
+      memoryMb: 128,
+      environment: { A: 'global', B: 'own', C: 'm' },
+      entryPoint: join(dir, 'src', 'app.js'),
+    });
+    const rules = t.eventRules();
+    expect(rules).toEqual([
+      {
+        logicalId: 'Rule',
+        busName: 'default',
+        pattern: { 'detail-type': ['X'] },
+        targets: [
+          {
+            kind: 'stateMachine',
+            logicalId: 'Machine',
+            arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:m',
+            input: { k: 1 },
+          },
+        ],
+      },
+      {
+        logicalId: 'WorkerOnThing',
+        busName: 'bus',
+        pattern: { source: ['thing'] },
+        targets: [
+          {
+            kind: 'function',
+            logicalId: 'Worker',
+            arn: 'arn:aws:lambda:us-east-1:000000000000:function:worker',
+            inputPath: '$.detail',
+          },
+        ],
+      },
+    ]);
+    expect(t.stateMachines()[0]).toMatchObject({
+      name: 'm',
+      type: 'EXPRESS',
+      definition: { States: { S: { Resource: 'arn:aws:lambda:us-east-1:000000000000:function:worker' } } },
+    });
+  });
+
+  it('rejects a definition with a substitution left', () => {
+    const t = load(`
+Resources:
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition: { StartAt: S, States: { S: { Type: Pass, Result: '\${Missing}', End: true } } }
+      DefinitionSubstitutions: { Other: x }
+`);
+    expect(() => t.stateMachines()).toThrow(
+      /State machine Machine: \$\{Missing\} has no entry in DefinitionSubstitutions/,
+    );
+  });
+});

@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { LocalStateMachine } from '../../local/stepfunctions';
+import { loadTemplate } from '../../local/template';
+import { readEvent } from '../helpers/events';
+import { FakeManagementApi } from '../helpers/fakeManagementApi';
+
+/**
+ * The fan-out state machine of template.yaml, run by aws-local-stepfunctions against dynalite, with the real
+ * Deliver handler posting to a fake management API.
+ */
+const managementApi = new FakeManagementApi();
+let dynamo: LocalDynamo;
+let db: DynamoDBClient;
+let machine: LocalStateMachine;
+let table: string;
+
+// Small pages and chunks so a room of a few dozen members spans several pages and Map iterations.
+const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
+  parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
+});
+
+beforeAll(async () => {
+  process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await managementApi.start();
+  dynamo = await startDynamo({ tables: template.tables() });
+  db = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  table = template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName as string;
+  const { handler: deliver } = await import('../../functions/deliver');
+  const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
+  if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
+  machine = new LocalStateMachine(fanout.name, fanout.definition, {
+    dynamodb: db,
+    invokeFunction: (_arn, payload) => deliver(payload as never),
+  });
+});
+
+afterAll(async () => {
+  await managementApi.stop();
+  await dynamo.close();
+});
+
+beforeEach(() => {
+  managementApi.received.clear();
+  managementApi.gone.clear();
+  managementApi.throttle.clear();
+});
+
+async function addMembers(roomId: string, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `${roomId}-${String(i).padStart(3, '0')}=`);
+  for (let i = 0; i < ids.length; i += 25) {
+    const batch = ids.slice(i, i + 25).map((id) => ({
+      PutRequest: { Item: { connectionId: { S: id }, roomId: { S: roomId }, username: { S: `user-${id}` } } },
+    }));
+    await db.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } }));
+  }
+  return ids;
+}
+
+function messageEvent(roomId: string | undefined, text: string) {
+  const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
+  const payload = JSON.stringify({ type: 'message', roomId, seq: 1, text });
+  const detail = { messageId: `m-${text}`, payload, ...(roomId ? { roomId } : {}) };
+  return { ...event, detail };
+}
+
+const exists = async (connectionId: string) =>
+  (await db.send(new GetItemCommand({ TableName: table, Key: { connectionId: { S: connectionId } } })))
+    .Item !== undefined;
+
+it('delivers a message once to every member of a room that spans several pages, and to nobody else', async () => {
+  const members = await addMembers('PAGED2', 23);
+  const outsiders = await addMembers('OTHER3', 5);
+  const run = await machine.execute(messageEvent('PAGED2', 'paged'));
+  expect(run).toMatchObject({ ok: true });
+  for (const id of members)
+    expect(managementApi.received.get(id)?.map((p) => JSON.parse(p).text)).toEqual(['paged']);
+  for (const id of outsiders) expect(managementApi.received.has(id)).toBe(false);
+});
+
+it('deletes exactly the connections that answered 410 Gone and keeps the live ones', async () => {
+  const members = await addMembers('STALE4', 10);
+  const stale = [members[1], members[6], members[9]] as string[];
+  for (const id of stale) managementApi.gone.add(id);
+  const run = await machine.execute(messageEvent('STALE4', 'prune'));
+  expect(run.ok).toBe(true);
+  for (const id of members) expect(await exists(id)).toBe(!stale.includes(id));
+  expect(members.filter((id) => managementApi.received.has(id))).toHaveLength(7);
+});
+
+it('retries a throttled post after backing off and then delivers it once', async () => {
+  const members = await addMembers('RETRY5', 4);
+  managementApi.throttle.set(members[2] as string, 4); // more 429s than the SDK's own three attempts
+  const run = await machine.execute(messageEvent('RETRY5', 'again'));
+  expect(run.ok).toBe(true);
+  for (const id of members) expect(managementApi.received.get(id)).toHaveLength(1);
+});
+
+it('ends cleanly for an empty room', async () => {
+  const run = await machine.execute(messageEvent('EMPTY6', 'nobody'));
+  expect(run).toMatchObject({ ok: true });
+  expect(managementApi.received.size).toBe(0);
+});
+
+it('reaches every connection of every room for a broadcast without a room', async () => {
+  const a = await addMembers('BCASTA', 4);
+  const b = await addMembers('BCASTB', 4);
+  const run = await machine.execute(messageEvent(undefined, 'to-all'));
+  expect(run.ok).toBe(true);
+  for (const id of [...a, ...b])
+    expect(managementApi.received.get(id)?.map((p) => JSON.parse(p).text)).toEqual(['to-all']);
+});
