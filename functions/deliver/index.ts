@@ -14,6 +14,16 @@ export interface DeliverInput {
 /** The state machine retries only `retryIds` (429/5xx), so a connection that got the message never gets it twice. */
 const LAST_ATTEMPT = 5;
 
+/** Time from the send (the frame's sentAt) to the end of this chunk's posts; one parse per chunk. */
+function sinceSent(payload: string): number | undefined {
+  try {
+    const sentAt = Date.parse((JSON.parse(payload) as { sentAt?: string }).sentAt ?? '');
+    return Number.isNaN(sentAt) ? undefined : Math.max(0, Date.now() - sentAt);
+  } catch {
+    return undefined;
+  }
+}
+
 export const handler = async (input: DeliverInput, context?: Context): Promise<DeliveryReport> =>
   instrumented('deliver', async () => {
     if (context) logger.addContext(context);
@@ -29,6 +39,9 @@ export const handler = async (input: DeliverInput, context?: Context): Promise<D
     metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, report.retryIds.length);
     const undeliverable = report.failedIds.length + (attempt >= LAST_ATTEMPT ? report.retryIds.length : 0);
     metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, undeliverable);
+    const latencyMs = sinceSent(input.payload);
+    if (latencyMs !== undefined)
+      metrics.addMetric(METRIC.deliveryLatency, MetricUnit.Milliseconds, latencyMs);
     const summary = {
       attempt,
       chunk: input.connectionIds.length,

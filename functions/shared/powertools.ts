@@ -18,6 +18,7 @@ export const METRIC = {
   staleConnectionsPruned: 'StaleConnectionsPruned',
   postsThrottled: 'PostsThrottled',
   deliveryFailures: 'DeliveryFailures',
+  deliveryLatency: 'DeliveryLatency',
   connections: 'Connections',
   roomsCreated: 'RoomsCreated',
   rejectedFrames: 'RejectedFrames',

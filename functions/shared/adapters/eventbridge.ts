@@ -20,6 +20,8 @@ export class EventBridgePublisher implements EventPublisher {
           Source: EVENT_SOURCE,
           DetailType: type,
           Detail: JSON.stringify(detail),
+          // Carries this invocation's X-Ray trace into the rule's target, so one trace follows the message.
+          ...(process.env._X_AMZN_TRACE_ID ? { TraceHeader: process.env._X_AMZN_TRACE_ID } : {}),
         })),
       }),
     );

@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTemplate } from '../../local/template';
+
+/**
+ * `npm run build` must produce, for every function of template.yaml, the bundle `sam build` would: the file named
+ * by the Handler, exporting the handler function, with no dependency left outside the bundle.
+ */
+const root = join(__dirname, '..', '..');
+const template = loadTemplate(join(root, 'template.yaml'));
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--quiet'], { cwd: root, stdio: 'pipe' });
+}, 120_000);
+
+describe.each(template.functions().map((fn) => [fn.logicalId, fn] as const))('%s', (_id, fn) => {
+  const [moduleName, exportName] = fn.handler.split('.') as [string, string];
+  const bundle = join(root, 'dist', 'functions', fn.logicalId, `${moduleName}.js`);
+
+  it('is bundled from its esbuild entry point', () => {
+    expect(existsSync(fn.entryPoint)).toBe(true);
+    expect(existsSync(bundle)).toBe(true);
+    expect(existsSync(`${bundle}.map`)).toBe(true);
+  });
+
+  it('exports its handler and loads without node_modules', () => {
+    // Copied away from the project's node_modules, as in a Lambda package: only built-ins may be required.
+    const alone = join(mkdtempSync(join(tmpdir(), 'roomcast-bundle-')), `${moduleName}.js`);
+    copyFileSync(bundle, alone);
+    const script = `const m = require(${JSON.stringify(alone)}); process.stdout.write(typeof m[${JSON.stringify(exportName)}]);`;
+    const out = execFileSync(process.execPath, ['-e', script], {
+      cwd: '/',
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    }).toString();
+    expect(out).toBe('function');
+    expect(statSync(bundle).size).toBeLessThan(3 * 1024 * 1024);
+  });
+});
