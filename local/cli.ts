@@ -17,9 +17,13 @@ Usage: npm start -- [options]
   --fault-skip-disconnect S   share 0..1 of closed sockets whose $disconnect never runs (stale connections)
   --fault-throttle S          share 0..1 of management-API posts answered 429
   --fault-put-events S        share 0..1 of PutEvents entries that fail
+  --fault-dynamo-throttle S   share 0..1 of the functions' DynamoDB requests answered ProvisionedThroughputExceeded
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --log-level L               function logs shown: DEBUG, INFO, WARN or ERROR (default INFO)
+  --auth-secret S             HMAC secret of connection tokens when the template enables the $connect authorizer
+                              (--parameter AuthMode=token); default: the AUTH_SECRET environment variable.
+                              Mint a token with: npm run token -- --username alice --secret S
   -h, --help                  show this help
 `;
 
@@ -50,9 +54,11 @@ function parse(argv: string[]) {
         'fault-skip-disconnect': string,
         'fault-throttle': string,
         'fault-put-events': string,
+        'fault-dynamo-throttle': string,
         'idle-timeout-ms': string,
         'hard-timeout-ms': string,
         'log-level': string,
+        'auth-secret': string,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -83,9 +89,11 @@ function parse(argv: string[]) {
       faultSkipDisconnect: number('fault-skip-disconnect', str('fault-skip-disconnect'), share),
       faultThrottle: number('fault-throttle', str('fault-throttle'), share),
       faultPutEvents: number('fault-put-events', str('fault-put-events'), share),
+      faultDynamoThrottle: number('fault-dynamo-throttle', str('fault-dynamo-throttle'), share),
       idleTimeoutMs: number('idle-timeout-ms', str('idle-timeout-ms'), { min: 1 }),
       hardTimeoutMs: number('hard-timeout-ms', str('hard-timeout-ms'), { min: 1 }),
       logLevel: logLevel as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined,
+      authSecret: str('auth-secret'),
     },
   };
 }
@@ -107,6 +115,7 @@ async function main() {
       `  web chat        ${cloud.httpUrl}`,
       `  WebSocket       ${cloud.wsUrl}   (wscat -c "${cloud.wsUrl}?username=alice")`,
       `  management API  ${cloud.callbackUrl}/@connections/{id}`,
+      ...cloud.restEndpoints.map((endpoint) => `  REST (open)     ${endpoint}`),
       `  DynamoDB        ${cloud.dynamoEndpoint}${options.dataDir ? ` (data in ${options.dataDir})` : ' (in memory)'}`,
       `  EventBridge     ${cloud.eventsEndpoint}`,
       '  Ctrl-C to stop.',

@@ -4,12 +4,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { runAuthorizer } from './authorizer';
 import { type LocalDynamo, startDynamo } from './dynamodb';
+import { startDynamoFaultProxy } from './dynamoFaults';
 import { createEventBridge, type LocalEventBridge } from './eventbridge';
 import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
 import { type FunctionLog, type LocalFunctionSpec, LocalLambda } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
+import { createRestApi, restRoutes } from './restApi';
 import { type ExecutionSummary, LocalStateMachine } from './stepfunctions';
 import { type LocalTemplate, loadTemplate } from './template';
 
@@ -28,12 +31,23 @@ export interface LocalCloudOptions {
   faultSkipDisconnect?: number;
   faultThrottle?: number;
   faultPutEvents?: number;
+  /**
+   * Share 0..1 of the functions' DynamoDB requests answered 400 ProvisionedThroughputExceededException. When set
+   * (even to 0) the functions reach dynalite through a throttling proxy whose share `setFaultDynamoThrottle` changes.
+   */
+  faultDynamoThrottle?: number;
   idleTimeoutMs?: number;
   hardTimeoutMs?: number;
   /** Where readable log lines go (default: stdout). */
   log?: (line: string) => void;
   /** Function log lines below this level are not printed (default INFO). */
   logLevel?: LogLevelName;
+  /**
+   * HMAC secret of connection tokens, given to the template's authorizer functions as AUTH_SECRET instead of the
+   * Parameter Store secret they read on AWS. Default: the AUTH_SECRET environment variable. Required when the
+   * template enables an authorizer (`--parameter AuthMode=token`).
+   */
+  authSecret?: string;
 }
 
 export interface LocalCloud {
@@ -41,11 +55,16 @@ export interface LocalCloud {
   httpUrl: string;
   wsUrl: string;
   callbackUrl: string;
+  /** The template's REST routes on the HTTP port, e.g. `POST http://127.0.0.1:3000/broadcast`. */
+  restEndpoints: string[];
   gateway: Gateway;
   eventBridge: LocalEventBridge;
   lambda: LocalLambda;
   dynamoEndpoint: string;
   eventsEndpoint: string;
+  /** Changes the throttled share of DynamoDB requests; only when started with `faultDynamoThrottle`. */
+  setFaultDynamoThrottle(share: number): void;
+  dynamoFaultStats(): { requests: number; throttled: number };
   /** Resolves when no state machine execution is running (tests and the benchmark wait on it). */
   idle(): Promise<void>;
   executions(): { started: number; failed: number; running: number };
@@ -89,6 +108,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     return { fn, bundlePath, handlerExport };
   });
   if (!existsSync(workerPath)) throw new Error(`${workerPath} is missing; run npm run build`);
+  const authorizerIds = new Set(
+    api.routes.flatMap((r) => (r.authorizer ? [r.authorizer.functionLogicalId] : [])),
+  );
+  const authSecret = options.authSecret ?? process.env.AUTH_SECRET;
+  if (authorizerIds.size > 0 && !authSecret) {
+    throw new Error(
+      'the template enables a $connect authorizer (AuthMode=token): give the token secret with --auth-secret or AUTH_SECRET',
+    );
+  }
 
   const dynamo: LocalDynamo = await startDynamo({
     tables: template.tables(),
@@ -97,6 +125,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
   const closers: (() => Promise<void>)[] = [() => dynamo.close()];
   try {
+    const dynamoFaults =
+      options.faultDynamoThrottle === undefined
+        ? undefined
+        : await startDynamoFaultProxy({
+            target: dynamo.endpoint,
+            host,
+            throttle: options.faultDynamoThrottle,
+          });
+    if (dynamoFaults) closers.unshift(() => dynamoFaults.close());
     const dynamodb = new DynamoDBClient({
       endpoint: dynamo.endpoint,
       region: template.region,
@@ -158,6 +195,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const eventsEndpoint = `http://${host}:${eventsPort}`;
 
     const functionsByRoute = new Map(api.routes.map((r) => [r.routeKey, r.functionLogicalId]));
+    const authorizersByRoute = new Map(
+      api.routes.flatMap((r) => (r.authorizer ? ([[r.routeKey, r.authorizer]] as const) : [])),
+    );
     const gateway = await startGateway({
       port: options.wsPort ?? 3001,
       host,
@@ -168,6 +208,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       invoke: async (routeKey, event) => {
         const fn = functionsByRoute.get(routeKey);
         if (!fn) throw new Error(`no function for route ${routeKey}`);
+        const authorizer = authorizersByRoute.get(routeKey);
+        if (authorizer) {
+          const methodArn = `arn:aws:execute-api:${template.region}:${template.accountId}:${api.id}/${api.stageName}/${routeKey}`;
+          const outcome = await runAuthorizer(authorizer, event, methodArn, invoke);
+          // A refusal is the handshake's answer; the route's own function never runs, as on AWS.
+          if (!outcome.allowed) return outcome.refusal;
+          (event.requestContext as { authorizer?: unknown }).authorizer = outcome.context;
+        }
         return (await invoke(fn, event)) as { statusCode?: number; body?: string } | undefined;
       },
       apiLatencyMs: options.apiLatencyMs,
@@ -206,11 +254,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         _HANDLER: fn.handler,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoFaults?.endpoint ?? dynamo.endpoint,
         AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
         AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: gateway.callbackUrl,
+        // Only authorizers get the token secret; on AWS they read it from Parameter Store instead.
+        ...(authorizerIds.has(fn.logicalId) && authSecret && { AUTH_SECRET: authSecret }),
         // No X-Ray daemon or CloudWatch here: traces off, metrics not printed; logs stay on.
         POWERTOOLS_TRACE_ENABLED: 'false',
+        // With traces off, the X-Ray SDK's automatic mode only costs: it enables a cls-hooked async hook with destroy
+        // tracking on every promise. The benchmark's CPU profile showed it (registerDestroyHook, emitHook, GC) as the
+        // largest cost of the Deliver sandbox; manual mode never installs the hook.
+        AWS_XRAY_MANUAL_MODE: 'true',
         POWERTOOLS_METRICS_DISABLED: 'true',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
@@ -220,8 +274,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     closers.unshift(() => localLambda.close());
 
     const webDir = join(template.dir, 'web');
+    // The template's REST routes (the admin broadcast), open locally: there is no IAM to sign against.
+    const restApi = createRestApi({
+      routes: restRoutes(template),
+      region: template.region,
+      accountId: template.accountId,
+      invoke: (fn, event) => invoke(fn, event),
+    });
     const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
       if (req.url === '/config.json') return sendJson(res, 200, { wsUrl: gateway.url });
+      if (restApi.handle(req, res)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendJson(res, 405, { message: 'Method not allowed' });
       serveStatic(webDir, req, res);
@@ -240,11 +302,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       httpUrl: `http://${host}:${httpPort}`,
       wsUrl: gateway.url,
       callbackUrl: gateway.callbackUrl,
+      restEndpoints: restApi.routes.map((r) => `${r.method} http://${host}:${httpPort}${r.path}`),
       gateway,
       eventBridge,
       lambda: localLambda,
       dynamoEndpoint: dynamo.endpoint,
       eventsEndpoint,
+      setFaultDynamoThrottle: (share) => {
+        if (!dynamoFaults)
+          throw new Error('start the local cloud with faultDynamoThrottle to throttle DynamoDB');
+        dynamoFaults.setThrottle(share);
+      },
+      dynamoFaultStats: () => dynamoFaults?.stats() ?? { requests: 0, throttled: 0 },
       idle: () =>
         running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
       executions: () => ({ started, failed, running: running.size }),

@@ -8,7 +8,15 @@ import { chatDeps } from '../shared/websocket';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;
+  /** Set by API Gateway when the $connect authorizer (AuthMode=token) allowed the connection. */
+  requestContext: { authorizer?: { username?: unknown } };
 };
+
+/** With an authorizer the token names the user; the query string's `username` is only a hint without one. */
+function requestedUsername(event: ConnectEvent): string | undefined {
+  const verified = event.requestContext.authorizer?.username;
+  return typeof verified === 'string' ? verified : event.queryStringParameters?.username;
+}
 
 const guestSuffix = () => String(randomInt(10_000)).padStart(4, '0');
 
@@ -19,7 +27,7 @@ export const handler = async (event: ConnectEvent, context?: Context): Promise<A
     const { connectionId } = event.requestContext;
     logger.appendKeys({ connectionId });
     try {
-      const username = parseUsername(event.queryStringParameters?.username, guestSuffix);
+      const username = parseUsername(requestedUsername(event), guestSuffix);
       await connect(chatDeps(), connectionId, username);
       metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
       logger.info('connected', { username });

@@ -24,6 +24,7 @@ import {
   toMessageFrame,
   USAGE,
 } from './protocol';
+import { type SendRate, takeSendToken } from './rateLimit';
 
 /** The chat domain: every rule of the protocol lives here, behind ports, with no AWS SDK in sight. */
 export interface ChatDeps {
@@ -35,6 +36,8 @@ export interface ChatDeps {
   notifier: Notifier;
   now: () => Date;
   messageRetentionDays: number;
+  /** Per-connection send rate limit of sendmessage; absent = unlimited. */
+  sendRate?: SendRate;
 }
 
 const SEND_RECORD_TTL_SECONDS = 24 * 3600;
@@ -174,6 +177,8 @@ export async function sendMessage(
   const connection = await requireConnection(deps, input.connectionId);
   const { roomId, username } = connection;
   const now = deps.now();
+  // Before the send is claimed, so a refused message leaves nothing behind and its retry starts clean.
+  if (deps.sendRate) await takeSendToken(deps.connections, connection, deps.sendRate, now.getTime());
   const sendKey = input.clientMsgId ? `${roomId}#${username}#${input.clientMsgId}` : undefined;
   const fresh: SendRecord = {
     sendKey: sendKey ?? '',
@@ -190,36 +195,54 @@ export async function sendMessage(
   }
 
   let message: ChatMessage;
+  const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
+  const compose = (seq: number, sentAt: string): ChatMessage => ({
+    roomId,
+    seq,
+    messageId: record.messageId,
+    username,
+    text: input.text,
+    sentAt,
+    ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
+  });
   if (record.seq !== undefined && record.sentAt !== undefined) {
     const [stored] = await deps.messages.after(roomId, record.seq - 1, 1);
-    if (!stored || stored.seq !== record.seq)
-      throw new Error(`send record ${record.sendKey} points at a missing message`);
-    message = stored;
+    if (stored && stored.seq === record.seq) message = stored;
+    else {
+      // An earlier attempt took this seq but failed to store its message: store it now, so no seq stays empty.
+      message = compose(record.seq, record.sentAt);
+      await deps.messages.put(message, expiresAt).catch(async (error: unknown) => {
+        const [raced] = await deps.messages.after(roomId, (record.seq as number) - 1, 1);
+        if (raced?.seq !== record.seq || raced?.messageId !== record.messageId) throw error;
+      });
+    }
   } else {
     const seq = await deps.rooms.nextSeq(roomId);
-    message = {
-      roomId,
-      seq,
-      messageId: record.messageId,
-      username,
-      text: input.text,
-      sentAt: now.toISOString(),
-      ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
-    };
-    const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
-    await deps.messages.put(message, expiresAt);
+    message = compose(seq, now.toISOString());
+    // The seq is recorded before the message is stored: if storing fails, a retry with the same clientMsgId
+    // stores the message under this seq instead of leaving a gap (or, stored twice, a duplicate) in the room.
     if (sendKey) await deps.sends.recordSeq(sendKey, seq, message.sentAt);
+    await deps.messages.put(message, expiresAt);
   }
 
-  if (!record.published) {
-    await deps.events.publish([
-      {
-        type: 'MessageSent',
-        messageId: message.messageId,
-        roomId,
-        payload: JSON.stringify(toMessageFrame(message)),
-      },
-    ]);
+  // Only one attempt publishes: a concurrent retry that loses the claim returns the same ack without publishing.
+  const publishing =
+    !record.published && (!sendKey || (await deps.sends.claimPublish(sendKey, now.getTime())));
+  if (publishing) {
+    try {
+      await deps.events.publish([
+        {
+          type: 'MessageSent',
+          messageId: message.messageId,
+          roomId,
+          payload: JSON.stringify(toMessageFrame(message)),
+        },
+      ]);
+    } catch (error) {
+      // Let a later retry with the same clientMsgId publish it.
+      if (sendKey) await deps.sends.releasePublish(sendKey).catch(() => undefined);
+      throw error;
+    }
     if (sendKey) await deps.sends.markPublished(sendKey);
   }
   const ack: AckFrame = {

@@ -40,4 +40,18 @@ export const config = {
    */
   callbackUrl: () => process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || requireEnv('CALLBACK_URL'),
   messageRetentionDays: () => numberEnv('MESSAGE_RETENTION_DAYS', 7),
+  /** Per-connection send rate (template parameters SendRateLimit/SendRateWindowSeconds); absent = no limit. */
+  sendRate: () => {
+    const limit = numberEnv('SEND_RATE_LIMIT', 0);
+    if (limit <= 0) return undefined;
+    const windowSeconds = numberEnv('SEND_RATE_WINDOW_SECONDS', 10);
+    if (windowSeconds <= 0) {
+      throw new Error('roomcast configuration: SEND_RATE_WINDOW_SECONDS must be above 0');
+    }
+    return { limit, windowSeconds };
+  },
+  /** SecureString parameter holding the connection-token secret (template parameter AuthSecretParameterName). */
+  authSecretParameterName: () => requireEnv('AUTH_SECRET_PARAMETER'),
+  /** The one origin the broadcast API answers CORS for (template parameter BroadcastAllowedOrigin). */
+  broadcastAllowedOrigin: () => requireEnv('BROADCAST_ALLOWED_ORIGIN'),
 };

@@ -29,5 +29,6 @@ export function awsChatDeps(): ChatDeps {
     notifier: lazy(() => new ManagementApiNotifier(managementApi())),
     now: () => new Date(),
     messageRetentionDays: config.messageRetentionDays(),
+    sendRate: config.sendRate(),
   };
 }

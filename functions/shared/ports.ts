@@ -7,6 +7,14 @@ export interface Connection {
   roomId: string;
   username: string;
   connectedAt: string;
+  /** The send rate limit's token bucket; absent until the first message. */
+  sendBucket?: SendBucket;
+}
+
+/** Tokens left and when they were counted (epoch ms). */
+export interface SendBucket {
+  tokens: number;
+  at: number;
 }
 
 export interface Member {
@@ -23,6 +31,11 @@ export interface ConnectionStore {
   moveToRoom(connectionId: string, roomId: string): Promise<Connection | undefined>;
   /** Members of a room, up to `limit`, and how many there are in all. */
   listMembers(roomId: string, limit: number): Promise<{ members: Member[]; count: number }>;
+  /**
+   * Stores the send bucket only if it is still the one read (`previousAt`, undefined = none yet) and the connection
+   * exists; false when another send changed it first or the connection is gone.
+   */
+  saveSendBucket(connectionId: string, bucket: SendBucket, previousAt: number | undefined): Promise<boolean>;
 }
 
 export interface Room {
@@ -64,6 +77,13 @@ export interface SendLog {
   /** Creates the record for the key with this messageId, or returns the one that exists (`created: false`). */
   claim(record: SendRecord, expiresAt: number): Promise<{ record: SendRecord; created: boolean }>;
   recordSeq(sendKey: string, seq: number, sentAt: string): Promise<void>;
+  /**
+   * Claims the right to publish: true for exactly one caller while the send is unpublished and no other claim is
+   * younger than a few seconds.
+   */
+  claimPublish(sendKey: string, nowMs: number): Promise<boolean>;
+  /** Gives the claim back after a failed publish, so a retry can publish. */
+  releasePublish(sendKey: string): Promise<void>;
   markPublished(sendKey: string): Promise<void>;
 }
 

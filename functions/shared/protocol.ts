@@ -41,6 +41,8 @@ export interface BroadcastFrame {
   messageId: string;
   text: string;
   sentAt: string;
+  /** Present when the broadcast went to one room only. */
+  roomId?: string;
 }
 export interface JoinedFrame {
   type: 'joined';

@@ -13,6 +13,7 @@ describe('the real template.yaml', () => {
     const fns = t.functions();
     expect(fns.map((f) => f.logicalId).sort()).toEqual(
       [
+        'BroadcastFunction',
         'ConnectFunction',
         'CreateRoomFunction',
         'DefaultFunction',

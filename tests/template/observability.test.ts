@@ -4,12 +4,28 @@ import { loadTemplate } from '../../local/template';
 
 /** The dashboard and alarms must chart metrics that exist: the ones roomcast emits and the ones AWS publishes. */
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
-const resources = template.raw.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+const resources = template.raw.Resources as Record<
+  string,
+  { Type: string; Properties: Record<string, unknown> }
+>;
 
 const AWS_METRICS: Record<string, string[]> = {
-  'AWS/ApiGateway': ['ConnectCount', 'MessageCount', 'IntegrationError', 'ClientError', 'ExecutionError', 'IntegrationLatency'],
+  'AWS/ApiGateway': [
+    'ConnectCount',
+    'MessageCount',
+    'IntegrationError',
+    'ClientError',
+    'ExecutionError',
+    'IntegrationLatency',
+  ],
   'AWS/Lambda': ['Errors', 'Duration', 'Throttles', 'Invocations', 'ConcurrentExecutions'],
-  'AWS/States': ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionTime'],
+  'AWS/States': [
+    'ExecutionsStarted',
+    'ExecutionsSucceeded',
+    'ExecutionsFailed',
+    'ExecutionsTimedOut',
+    'ExecutionTime',
+  ],
   'AWS/DynamoDB': ['ReadThrottleEvents', 'WriteThrottleEvents', 'ThrottledRequests', 'SystemErrors'],
 };
 const emitted = new Set<string>(Object.values(METRIC));
@@ -37,7 +53,14 @@ it('charts errors, duration and throttles of every function in the template', ()
 });
 
 it('charts the custom metrics the issue asks for', () => {
-  for (const name of ['MessagesSent', 'Deliveries', 'DeliveryLatency', 'StaleConnectionsPruned', 'PostsThrottled', 'DeliveryFailures']) {
+  for (const name of [
+    'MessagesSent',
+    'Deliveries',
+    'DeliveryLatency',
+    'StaleConnectionsPruned',
+    'PostsThrottled',
+    'DeliveryFailures',
+  ]) {
     expect(rows.some(([ns, metric]) => ns === 'roomcast' && metric === name)).toBe(true);
   }
 });
@@ -45,10 +68,15 @@ it('charts the custom metrics the issue asks for', () => {
 it('alarms on fan-out failures, delivery failure rate, Lambda errors and integration errors', () => {
   const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
   const watched = alarms.flatMap(([, r]) => {
-    const p = r.Properties as { MetricName?: string; Metrics?: { MetricStat?: { Metric: { MetricName: string } } }[] };
+    const p = r.Properties as {
+      MetricName?: string;
+      Metrics?: { MetricStat?: { Metric: { MetricName: string } } }[];
+    };
     return [p.MetricName, ...(p.Metrics ?? []).map((m) => m.MetricStat?.Metric.MetricName)].filter(Boolean);
   });
-  expect(watched).toEqual(expect.arrayContaining(['ExecutionsFailed', 'DeliveryFailures', 'Errors', 'IntegrationError']));
+  expect(watched).toEqual(
+    expect.arrayContaining(['ExecutionsFailed', 'DeliveryFailures', 'Errors', 'IntegrationError']),
+  );
   for (const name of watched) {
     expect([...emitted, ...Object.values(AWS_METRICS).flat()]).toContain(name);
   }
@@ -58,6 +86,8 @@ it('watches the errors of every function in the Lambda errors alarm', () => {
   const alarm = resources.LambdaErrorsAlarm?.Properties as {
     Metrics: { MetricStat?: { Metric: { Dimensions: { Value: unknown }[] } } }[];
   };
-  const watched = alarm.Metrics.flatMap((m) => m.MetricStat?.Metric.Dimensions.map((d) => template.resolve(d.Value)) ?? []);
+  const watched = alarm.Metrics.flatMap(
+    (m) => m.MetricStat?.Metric.Dimensions.map((d) => template.resolve(d.Value)) ?? [],
+  );
   expect(new Set(watched)).toEqual(new Set(template.functions().map((f) => f.name)));
 });

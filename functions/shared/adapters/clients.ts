@@ -1,6 +1,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import { tracer } from '../powertools';
@@ -9,6 +10,7 @@ import { tracer } from '../powertools';
 let documentClient: DynamoDBDocumentClient | undefined;
 let eventBridge: EventBridgeClient | undefined;
 let management: ApiGatewayManagementApiClient | undefined;
+let parameterStore: SSMClient | undefined;
 
 export function dynamo(): DynamoDBDocumentClient {
   documentClient ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
@@ -32,4 +34,9 @@ export function managementApi(): ApiGatewayManagementApiClient {
     }),
   );
   return management;
+}
+
+export function ssm(): SSMClient {
+  parameterStore ??= tracer.captureAWSv3Client(new SSMClient({}));
+  return parameterStore;
 }

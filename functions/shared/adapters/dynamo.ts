@@ -15,6 +15,7 @@ import type {
   MessageStore,
   Room,
   RoomStore,
+  SendBucket,
   SendLog,
   SendRecord,
 } from '../ports';
@@ -24,6 +25,8 @@ import { type ChatMessage, LOBBY } from '../protocol';
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
 const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
+/** A publish claim older than this is presumed abandoned (its Lambda died) and may be taken over. */
+const PUBLISH_CLAIM_MS = 10_000;
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
@@ -76,6 +79,35 @@ export class DynamoConnectionStore implements ConnectionStore {
       return Attributes as Connection | undefined;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async saveSendBucket(
+    connectionId: string,
+    bucket: SendBucket,
+    previousAt: number | undefined,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'SET sendBucket = :bucket',
+          ConditionExpression:
+            previousAt === undefined
+              ? 'attribute_exists(connectionId) AND attribute_not_exists(sendBucket)'
+              : 'attribute_exists(connectionId) AND sendBucket.#at = :previousAt',
+          ...(previousAt !== undefined && { ExpressionAttributeNames: { '#at': 'at' } }),
+          ExpressionAttributeValues: {
+            ':bucket': bucket,
+            ...(previousAt !== undefined && { ':previousAt': previousAt }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -232,6 +264,35 @@ export class DynamoSendLog implements SendLog {
         Key: { sendKey },
         UpdateExpression: 'SET seq = :seq, sentAt = :sentAt',
         ExpressionAttributeValues: { ':seq': seq, ':sentAt': sentAt },
+      }),
+    );
+  }
+
+  async claimPublish(sendKey: string, nowMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { sendKey },
+          UpdateExpression: 'SET publishingSince = :now',
+          ConditionExpression:
+            'published <> :true AND (attribute_not_exists(publishingSince) OR publishingSince < :stale)',
+          ExpressionAttributeValues: { ':now': nowMs, ':true': true, ':stale': nowMs - PUBLISH_CLAIM_MS },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async releasePublish(sendKey: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { sendKey },
+        UpdateExpression: 'REMOVE publishingSince',
       }),
     );
   }

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { RoomNotFound } from './errors';
+import type { EventPublisher, RoomStore } from './ports';
+import { type BroadcastFrame, LOBBY } from './protocol';
+
+export interface BroadcastDeps {
+  rooms: RoomStore;
+  events: EventPublisher;
+  now: () => Date;
+}
+
+export interface BroadcastInput {
+  text: string;
+  /** One room; absent = every connection of the API. */
+  roomId?: string;
+}
+
+/**
+ * An admin announcement: one `Broadcast` event on the chat bus, which the fan-out state machine delivers to the
+ * room (Query of the room index) or, without a room, to every connection (the one Scan the design allows).
+ */
+export async function broadcast(deps: BroadcastDeps, input: BroadcastInput): Promise<{ messageId: string }> {
+  const { text, roomId } = input;
+  // The lobby always exists; its Rooms row only appears with its first message.
+  if (roomId !== undefined && roomId !== LOBBY && !(await deps.rooms.get(roomId))) {
+    throw new RoomNotFound(roomId);
+  }
+  const messageId = randomUUID();
+  const frame: BroadcastFrame = {
+    type: 'broadcast',
+    messageId,
+    text,
+    sentAt: deps.now().toISOString(),
+    ...(roomId !== undefined && { roomId }),
+  };
+  await deps.events.publish([
+    { type: 'Broadcast', messageId, ...(roomId !== undefined && { roomId }), payload: JSON.stringify(frame) },
+  ]);
+  return { messageId };
+}

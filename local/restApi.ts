@@ -1,0 +1,297 @@
+/**
+ * The REST (API Gateway v1) side of the template on the local cloud's HTTP port: every function `Events` entry of
+ * type `Api` becomes a route, invoked with an APIGatewayProxyEvent, its proxy result mapped back to HTTP, and the
+ * API's SAM `Cors` answered on OPTIONS. IAM auth is not emulated: locally the endpoints are open (docs/ACCESS.md).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { awsId, requestTime } from './gateway/ids';
+import type { LocalTemplate } from './template';
+
+export interface LocalCors {
+  allowOrigin?: string;
+  allowMethods?: string;
+  allowHeaders?: string;
+  maxAge?: string;
+}
+
+export interface LocalRestRoute {
+  functionLogicalId: string;
+  /** Upper case, or ANY. */
+  method: string;
+  /** The resource path as in the template, e.g. `/broadcast` or `/items/{id}`. */
+  path: string;
+  apiLogicalId?: string;
+  stageName?: string;
+  cors?: LocalCors;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** SAM's Cors values are quoted header values: `"'POST,OPTIONS'"`. */
+const unquote = (v: unknown) => (typeof v === 'string' ? v.replace(/^'(.*)'$/, '$1') : undefined);
+
+function corsOf(template: LocalTemplate, api: Obj | undefined, path: string): LocalCors | undefined {
+  const raw = api?.Cors;
+  if (raw === undefined) return undefined;
+  const cors = template.resolve(raw, path);
+  if (typeof cors === 'string') return { allowOrigin: unquote(cors) };
+  if (!isObj(cors)) return undefined;
+  return {
+    allowOrigin: unquote(cors.AllowOrigin),
+    allowMethods: unquote(cors.AllowMethods),
+    allowHeaders: unquote(cors.AllowHeaders),
+    maxAge: unquote(cors.MaxAge),
+  };
+}
+
+/** The REST routes of the template: SAM `Events` of type `Api` on the functions whose Condition holds. */
+export function restRoutes(template: LocalTemplate): LocalRestRoute[] {
+  const resources = isObj(template.raw.Resources) ? template.raw.Resources : {};
+  const routes: LocalRestRoute[] = [];
+  for (const fn of template.functions()) {
+    const props = isObj(resources[fn.logicalId]) ? (resources[fn.logicalId] as Obj).Properties : undefined;
+    const events = isObj(props) && isObj(props.Events) ? props.Events : {};
+    for (const [eventId, event] of Object.entries(events)) {
+      if (!isObj(event) || event.Type !== 'Api' || !isObj(event.Properties)) continue;
+      const path = `Resources.${fn.logicalId}.Properties.Events.${eventId}.Properties`;
+      const p = event.Properties;
+      const apiRef = isObj(p.RestApiId) && typeof p.RestApiId.Ref === 'string' ? p.RestApiId.Ref : undefined;
+      const api = apiRef && isObj(resources[apiRef]) ? (resources[apiRef] as Obj) : undefined;
+      const apiProps = isObj(api?.Properties) ? (api.Properties as Obj) : undefined;
+      const stage = apiProps?.StageName === undefined ? undefined : template.resolve(apiProps.StageName);
+      const cors = corsOf(template, apiProps, `Resources.${apiRef}.Properties.Cors`);
+      routes.push({
+        functionLogicalId: fn.logicalId,
+        method: String(template.resolve(p.Method, `${path}.Method`)).toUpperCase(),
+        path: String(template.resolve(p.Path, `${path}.Path`)),
+        ...(apiRef && { apiLogicalId: apiRef }),
+        ...(typeof stage === 'string' && { stageName: stage }),
+        ...(cors && { cors }),
+      });
+    }
+  }
+  return routes;
+}
+
+/** `/items/{id}` -> a matcher returning the path parameters, `{proxy+}` taking the rest of the path. */
+function compilePath(resourcePath: string): (path: string) => Record<string, string> | undefined {
+  const names: string[] = [];
+  const pattern = resourcePath
+    .split('/')
+    .map((segment) => {
+      const param = /^\{([^}+]+)(\+?)\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param[1] as string);
+      return param[2] ? '(.+)' : '([^/]+)';
+    })
+    .join('/');
+  const regex = new RegExp(`^${pattern}/?$`);
+  return (path) => {
+    const match = regex.exec(path);
+    if (!match) return undefined;
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
+  };
+}
+
+export interface RestApiOptions {
+  routes: LocalRestRoute[];
+  region: string;
+  accountId: string;
+  /** Runs a function; rejects when the function failed. */
+  invoke(functionLogicalId: string, event: APIGatewayProxyEvent): Promise<unknown>;
+}
+
+/** API Gateway's payload limit for REST APIs. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-amzn-requestid': awsId(),
+    ...headers,
+  });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function headerMaps(raw: string[]) {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    headers[name] = value;
+    const list = multiValueHeaders[name];
+    if (list) list.push(value);
+    else multiValueHeaders[name] = [value];
+  }
+  return { headers, multiValueHeaders };
+}
+
+/**
+ * Builds the handler of the REST routes: `handle(req, res)` answers and returns true when the path is one of a route
+ * (with or without the stage prefix), false otherwise so the caller can serve something else.
+ */
+export function createRestApi(opts: RestApiOptions) {
+  const compiled = opts.routes.map((route) => ({ route, match: compilePath(route.path) }));
+
+  /** Routes whose path matches, as `/broadcast` or with the stage in front as on AWS (`/prod/broadcast`). */
+  const find = (path: string) => {
+    const hits: { route: LocalRestRoute; params: Record<string, string> }[] = [];
+    for (const { route, match } of compiled) {
+      const prefix = route.stageName === undefined ? undefined : `/${route.stageName}/`;
+      const params =
+        match(path) ?? (prefix && path.startsWith(prefix) ? match(path.slice(prefix.length - 1)) : undefined);
+      if (params) hits.push({ route, params });
+    }
+    return hits;
+  };
+
+  async function invokeRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: LocalRestRoute,
+    params: Record<string, string>,
+    url: URL,
+  ): Promise<void> {
+    const body = await readBody(req);
+    if (body === undefined) {
+      send(res, 413, '{"message":"Request Entity Too Large"}');
+      return;
+    }
+    const now = Date.now();
+    const stage = route.stageName ?? 'local';
+    const requestId = awsId();
+    const { headers, multiValueHeaders } = headerMaps(req.rawHeaders);
+    const query: Record<string, string> = {};
+    const multiQuery: Record<string, string[]> = {};
+    for (const [name, value] of url.searchParams) {
+      query[name] = value;
+      multiQuery[name] = [...(multiQuery[name] ?? []), value];
+    }
+    const hasQuery = Object.keys(query).length > 0;
+    const hasParams = Object.keys(params).length > 0;
+    const event: APIGatewayProxyEvent = {
+      resource: route.path,
+      path: url.pathname,
+      httpMethod: req.method ?? 'GET',
+      headers,
+      multiValueHeaders,
+      queryStringParameters: hasQuery ? query : null,
+      multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+      pathParameters: hasParams ? params : null,
+      stageVariables: null,
+      body: body.length > 0 ? body.toString('utf8') : null,
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: opts.accountId,
+        apiId: (route.apiLogicalId ?? 'rest').toLowerCase(),
+        resourceId: 'local',
+        resourcePath: route.path,
+        httpMethod: req.method ?? 'GET',
+        path: `/${stage}${url.pathname}`,
+        stage,
+        protocol: `HTTP/${req.httpVersion}`,
+        requestId,
+        extendedRequestId: requestId,
+        requestTime: requestTime(now),
+        requestTimeEpoch: now,
+        domainName: req.headers.host ?? 'localhost',
+        authorizer: null,
+        identity: {
+          sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+          userAgent: req.headers['user-agent'] ?? null,
+          accessKey: null,
+          accountId: null,
+          apiKey: null,
+          apiKeyId: null,
+          caller: null,
+          clientCert: null,
+          cognitoAuthenticationProvider: null,
+          cognitoAuthenticationType: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          principalOrgId: null,
+          user: null,
+          userArn: null,
+        },
+      },
+    };
+    let result: unknown;
+    try {
+      result = await opts.invoke(route.functionLogicalId, event);
+    } catch {
+      // A failed function is a 502 with this body on API Gateway; the function's own log has the detail.
+      send(res, 502, '{"message": "Internal server error"}');
+      return;
+    }
+    const r = result as {
+      statusCode?: unknown;
+      headers?: Record<string, unknown>;
+      multiValueHeaders?: Record<string, unknown[]>;
+      body?: unknown;
+      isBase64Encoded?: unknown;
+    } | null;
+    if (!r || typeof r.statusCode !== 'number') {
+      send(res, 502, '{"message": "Internal server error"}');
+      return;
+    }
+    const out: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(r.headers ?? {})) out[name] = String(value);
+    for (const [name, values] of Object.entries(r.multiValueHeaders ?? {})) out[name] = values.map(String);
+    const text = typeof r.body === 'string' ? r.body : '';
+    const payload = r.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
+    res.writeHead(r.statusCode, { 'x-amzn-requestid': requestId, ...out, 'content-length': payload.length });
+    res.end(payload);
+  }
+
+  return {
+    routes: opts.routes,
+    handle(req: IncomingMessage, res: ServerResponse): boolean {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const hits = find(url.pathname);
+      if (hits.length === 0) return false;
+      const method = (req.method ?? 'GET').toUpperCase();
+      const hit = hits.find(({ route }) => route.method === method || route.method === 'ANY');
+      if (hit) {
+        invokeRoute(req, res, hit.route, hit.params, url).catch(() => {
+          if (!res.headersSent) send(res, 500, '{"message": "Internal server error"}');
+        });
+        return true;
+      }
+      const cors = hits.find(({ route }) => route.cors)?.route.cors;
+      if (method === 'OPTIONS' && cors) {
+        // SAM's preflight: a mock integration answering the Cors settings, with no function and no auth.
+        res.writeHead(200, {
+          ...(cors.allowOrigin && { 'access-control-allow-origin': cors.allowOrigin }),
+          ...(cors.allowMethods && { 'access-control-allow-methods': cors.allowMethods }),
+          ...(cors.allowHeaders && { 'access-control-allow-headers': cors.allowHeaders }),
+          ...(cors.maxAge && { 'access-control-max-age': cors.maxAge }),
+          'content-length': '0',
+        });
+        res.end();
+        return true;
+      }
+      // What API Gateway answers for a method the resource does not have.
+      send(res, 403, '{"message":"Missing Authentication Token"}');
+      return true;
+    },
+  };
+}

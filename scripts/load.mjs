@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+// npm run load [-- --deployed | --target wss://... | --scenario FILE]
+// Starts the local cloud on free ports, runs artillery's WebSocket scenario (load/local.yml) against it, stops the
+// cloud and prints the chat figures. With --deployed (URL from ROOMCAST_WS_URL) or --target URL it runs
+// load/deployed.yml against that URL and starts nothing.
+//
+// artillery is not a dependency: it runs through `npx` at a pinned version, without browsers and with its
+// telemetry stubbed (load/no-telemetry.cjs), so it works offline once npx has cached it.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ARTILLERY = 'artillery@2.0.21';
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const READY_TIMEOUT_MS = 30_000;
+const RUN_TIMEOUT_MS = Number(process.env.LOAD_TIMEOUT_MS ?? 150_000);
+
+const { values } = parseArgs({
+  options: {
+    deployed: { type: 'boolean' },
+    target: { type: 'string' },
+    scenario: { type: 'string' },
+    'api-latency-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(`Usage: npm run load -- [options]
+  (none)                 start the local cloud on free ports, run load/local.yml against it, stop it
+  --api-latency-ms N     local cloud: add N ms to every management-API call (as on AWS)
+  --deployed             run load/deployed.yml against $ROOMCAST_WS_URL (the stack output WebSocketUrl)
+  --target URL           run load/deployed.yml against URL (wss://.../prod)
+  --scenario FILE        use another scenario file
+`);
+  process.exit(0);
+}
+
+const remoteTarget = values.target ?? (values.deployed ? process.env.ROOMCAST_WS_URL : undefined);
+if (values.deployed && !remoteTarget) {
+  console.error('load: --deployed needs ROOMCAST_WS_URL (the WebSocketUrl output of `sam deploy`)');
+  process.exit(2);
+}
+const scenario = resolve(values.scenario ?? join(root, 'load', remoteTarget ? 'deployed.yml' : 'local.yml'));
+
+/** Starts dist/local/cli.js on free ports and resolves with its WebSocket URL once it prints its ready line. */
+function startLocalCloud(logPath) {
+  const cli = join(root, 'dist/local/cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing; run npm run build`);
+  const args = ['--enable-source-maps', cli, '--http-port', '0', '--ws-port', '0', '--log-level', 'WARN'];
+  if (values['api-latency-ms']) args.push('--api-latency-ms', values['api-latency-ms']);
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let errors = '';
+  const log = createWriteStream(logPath);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.stderr.on('data', (d) => {
+    errors += d;
+    if (errors.length > 20_000) errors = errors.slice(-10_000);
+  });
+  const ready = new Promise((resolveReady, rejectReady) => {
+    const timer = setTimeout(
+      () => rejectReady(new Error(`local cloud not ready in ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
+    child.stdout.on('data', (d) => {
+      out += d;
+      const url = /WebSocket\s+(ws:\/\/\S+)/.exec(out);
+      if (/ready in \d+ ms/.test(out) && url) {
+        clearTimeout(timer);
+        resolveReady(url[1]);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      rejectReady(new Error(`local cloud exited with ${code} before it was ready:\n${errors.slice(-2000)}`));
+    });
+  });
+  return { child, ready, stderr: () => errors };
+}
+
+/**
+ * Runs every route once (connect, createroom, joinroom, sendmessage -> fan-out -> Deliver, leaveroom, disconnect)
+ * so that the figures measure warm functions, as on a deployed stack under steady traffic, not 11 cold starts.
+ */
+async function warmUp(target) {
+  const { default: WebSocket } = await import('ws');
+  const open = (name) =>
+    new Promise((ok, fail) => {
+      const ws = new WebSocket(`${target}?username=${name}`);
+      const frames = [];
+      const waiters = [];
+      ws.on('message', (d) => {
+        const frame = JSON.parse(String(d));
+        const i = waiters.findIndex((w) => w.type === frame.type);
+        if (i >= 0) waiters.splice(i, 1)[0].ok(frame);
+        else frames.push(frame);
+      });
+      ws.once('open', () => ok({ ws, next: (type) => next(frames, waiters, type) }));
+      ws.once('error', fail);
+    });
+  const next = (frames, waiters, type) => {
+    const i = frames.findIndex((f) => f.type === type);
+    if (i >= 0) return Promise.resolve(frames.splice(i, 1)[0]);
+    return new Promise((ok) => waiters.push({ type, ok }));
+  };
+  const a = await open('warmup-a');
+  const b = await open('warmup-b');
+  a.ws.send(JSON.stringify({ action: 'createroom' }));
+  const { roomId } = await a.next('joined');
+  b.ws.send(JSON.stringify({ action: 'joinroom', roomId }));
+  await b.next('joined');
+  a.ws.send(JSON.stringify({ action: 'sendmessage', message: 'warm-up', clientMsgId: 'warmup-1' }));
+  await Promise.all([a.next('ack'), b.next('message')]);
+  b.ws.send(JSON.stringify({ action: 'leaveroom' }));
+  await b.next('left');
+  a.ws.close();
+  b.ws.close();
+}
+
+function stop(child, signal = 'SIGTERM') {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill(signal);
+  });
+}
+
+function runArtillery(target, reportPath) {
+  const env = {
+    ...process.env,
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+    ARTILLERY_DISABLE_TELEMETRY: 'true',
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(root, 'load/no-telemetry.cjs')}`.trim(),
+    ROOMCAST_WS_URL: target,
+    npm_config_update_notifier: 'false',
+  };
+  const args = [
+    '--prefer-offline',
+    '-y',
+    ARTILLERY,
+    'run',
+    '--target',
+    target,
+    '--output',
+    reportPath,
+    scenario,
+  ];
+  console.log(`load: npx ${args.join(' ')}`);
+  const child = spawn('npx', args, { cwd: root, env, stdio: 'inherit', detached: true });
+  const timer = setTimeout(() => {
+    console.error(`load: artillery still running after ${RUN_TIMEOUT_MS} ms; stopping it`);
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {}
+  }, RUN_TIMEOUT_MS);
+  return {
+    child,
+    done: new Promise((done) =>
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        done(code ?? (signal ? 1 : 0));
+      }),
+    ),
+  };
+}
+
+function summarize(reportPath) {
+  const { aggregate } = JSON.parse(readFileSync(reportPath, 'utf8'));
+  const c = aggregate.counters ?? {};
+  const s = aggregate.summaries ?? {};
+  const n = (name) => c[name] ?? 0;
+  const hist = (name) => {
+    const h = s[name];
+    return h
+      ? `n=${h.count} min ${h.min} p50 ${h.median ?? h.p50} p95 ${h.p95} p99 ${h.p99} max ${h.max} ms`
+      : '(none)';
+  };
+  const errors = Object.entries(c).filter(([k]) => k.startsWith('errors.') || k.startsWith('chat.error.'));
+  const lines = [
+    '',
+    'roomcast load summary',
+    `  virtual users    created ${n('vusers.created')}, completed ${n('vusers.completed')}, failed ${n('vusers.failed')}`,
+    `  rooms            ${n('chat.rooms_created')} created`,
+    `  messages         sent ${n('chat.sent')}, acked ${n('chat.acked')}, own received ${n('chat.received_own')}, others received ${n('chat.received_others')}`,
+    `  lost             own missing ${n('chat.own_missing')}, room seqs missing ${n('chat.seq_missing')}, duplicates ${n('chat.duplicates')}`,
+    `  chat.latency_ms  ${hist('chat.latency_ms')}   (send -> sender gets its own message)`,
+    `  chat.fanout_ms   ${hist('chat.fanout_ms')}   (send -> another member gets it)`,
+    `  chat.ack_ms      ${hist('chat.ack_ms')}`,
+    `  chat.join_ms     ${hist('chat.join_ms')}`,
+    `  errors           ${errors.length ? errors.map(([k, v]) => `${k}=${v}`).join(', ') : 'none'}`,
+  ];
+  console.log(lines.join('\n'));
+  return {
+    ok:
+      errors.length === 0 &&
+      n('vusers.failed') === 0 &&
+      n('chat.sent') > 0 &&
+      n('chat.own_missing') === 0 &&
+      n('chat.duplicates') === 0,
+  };
+}
+
+async function main() {
+  const started = Date.now();
+  const work = mkdtempSync(join(tmpdir(), 'roomcast-load-'));
+  const reportPath = join(work, 'report.json');
+  let cloud;
+  let artillery;
+  const cleanup = async () => {
+    if (artillery && artillery.child.exitCode === null) {
+      try {
+        process.kill(-artillery.child.pid, 'SIGTERM');
+      } catch {}
+    }
+    await stop(cloud?.child);
+  };
+  process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
+  process.on('SIGTERM', () => cleanup().then(() => process.exit(143)));
+  try {
+    let target = remoteTarget;
+    if (!target) {
+      cloud = startLocalCloud(join(work, 'local-cloud.log'));
+      target = await cloud.ready;
+      console.log(`load: local cloud ready at ${target} (${Date.now() - started} ms)`);
+      const warm = Date.now();
+      await Promise.race([
+        warmUp(target),
+        new Promise((_, fail) => setTimeout(() => fail(new Error('warm-up took over 30 s')), 30_000)),
+      ]);
+      console.log(`load: functions warmed up in ${Date.now() - warm} ms`);
+    }
+    artillery = runArtillery(target, reportPath);
+    const code = await artillery.done;
+    if (cloud && cloud.child.exitCode !== null)
+      throw new Error(`local cloud died during the run:\n${cloud.stderr().slice(-2000)}`);
+    if (code !== 0 || !existsSync(reportPath)) throw new Error(`artillery exited with ${code}`);
+    const { ok } = summarize(reportPath);
+    console.log(
+      `  wall time        ${((Date.now() - started) / 1000).toFixed(1)} s (report: ${reportPath}${cloud ? `, local cloud log: ${join(work, 'local-cloud.log')}` : ''})`,
+    );
+    process.exitCode = ok ? 0 : 1;
+  } catch (error) {
+    console.error(`load: ${error.message}`);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+main();

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Mints a connection token for AuthMode=token: an HS256 JWT { sub, username, iat, exp } signed with the secret the
+// authorizer uses (locally: the local cloud's --auth-secret; on AWS: the SecureString in Parameter Store).
+//   npm run token -- --username alice --secret "$AUTH_SECRET" --ttl 3600
+// Then connect with  wscat -c "<wss url>?token=<token>".
+import { createHmac } from 'node:crypto';
+import { parseArgs } from 'node:util';
+
+const HELP = `Usage: npm run token -- --username NAME [--secret S] [--ttl SECONDS]
+
+  --username NAME   who connects (1-32 characters); becomes the token's sub and username claims
+  --secret S        HMAC secret (default: the AUTH_SECRET environment variable)
+  --ttl SECONDS     lifetime of the token (default 3600)
+`;
+
+function fail(message) {
+  process.stderr.write(`mint-token: ${message}\n${HELP}`);
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      username: { type: 'string' },
+      secret: { type: 'string' },
+      ttl: { type: 'string', default: '3600' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  fail(error.message);
+}
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const username = values.username?.trim();
+const secret = values.secret ?? process.env.AUTH_SECRET;
+const ttl = Number(values.ttl);
+if (!username || [...username].length > 32) fail('--username must be 1-32 characters');
+if (!secret) fail('give --secret or set AUTH_SECRET');
+if (!Number.isInteger(ttl) || ttl < 1) fail('--ttl must be a whole number of seconds above 0');
+if (Buffer.byteLength(secret) < 32) {
+  process.stderr.write('mint-token: warning: a secret shorter than 32 bytes is weak for HS256\n');
+}
+
+const now = Math.floor(Date.now() / 1000);
+const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const signingInput = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub: username, username, iat: now, exp: now + ttl })}`;
+const signature = createHmac('sha256', secret).update(signingInput).digest('base64url');
+process.stdout.write(`${signingInput}.${signature}\n`);

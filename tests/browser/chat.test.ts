@@ -1,0 +1,217 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { LocalCloud } from '../../local/cloud';
+import { startTestCloud } from '../helpers/localCloud';
+
+/**
+ * The web client in web/ in Debian's chromium, against the local cloud that serves it: two people chat in a room,
+ * one of them misses messages while away and catches up, and hostile names and texts stay plain text.
+ */
+jest.setTimeout(60_000);
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
+const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
+/** Per step: generous, the machine may be busy; each wait ends as soon as the page shows the state. */
+const UI_TIMEOUT_MS = 10_000;
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+/** The little of the DOM the in-page functions below touch (tsconfig has no "dom" lib: these tests run in Node). */
+interface Row {
+  dataset: Record<string, string | undefined>;
+  querySelector(selector: string): { textContent: string | null } | null;
+}
+type PageGlobals = { document: { querySelectorAll(selector: string): Iterable<Row> } };
+
+let cloud: LocalCloud;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+/** Dialogs (alert, confirm…) any page opened: injected markup running script would show here. */
+const dialogs: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the browser tests need Debian's chromium (apt-get update && apt-get install -y chromium)`,
+    );
+  }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  cloud = (await startTestCloud()).cloud;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+  await browser?.close();
+  await cloud?.close();
+});
+
+/** A person in their own browser profile (own localStorage), signed in with a name and online in the lobby. */
+async function person(username: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  page.on('dialog', (dialog) => {
+    dialogs.push(`${username}: ${dialog.type()} ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await page.goto(cloud.httpUrl);
+  await page.getByTestId('username-input').fill(username);
+  await page.getByTestId('username-submit').click();
+  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  await page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor();
+  return page;
+}
+
+async function roomShown(page: Page): Promise<string> {
+  return (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-input').press('Enter');
+}
+
+/** The confirmed messages on screen, top to bottom. */
+function shownMessages(page: Page): Promise<{ seq: number; username: string; text: string }[]> {
+  return page.locator('[data-testid="message"][data-seq]').evaluateAll((rows) =>
+    rows.map((row) => ({
+      seq: Number((row as unknown as Row).dataset.seq),
+      username: (row as unknown as Row).dataset.username ?? '',
+      text: (row as unknown as Row).querySelector('.msg-text')?.textContent ?? '',
+    })),
+  );
+}
+
+/** Waits until the page shows exactly these texts as confirmed messages, in this order. */
+async function waitForTexts(page: Page, texts: string[]): Promise<void> {
+  await page
+    .waitForFunction(
+      (expected) => {
+        const { document } = globalThis as unknown as PageGlobals;
+        const shown = [...document.querySelectorAll('[data-testid="message"][data-seq]')].map(
+          (row) => row.querySelector('.msg-text')?.textContent ?? '',
+        );
+        return JSON.stringify(shown) === JSON.stringify(expected);
+      },
+      texts,
+      { timeout: UI_TIMEOUT_MS },
+    )
+    .catch(async (error: Error) => {
+      throw new Error(
+        `${error.message}\nexpected ${JSON.stringify(texts)}\nshown ${JSON.stringify(await shownMessages(page))}`,
+      );
+    });
+}
+
+async function waitForMembers(page: Page, names: string[]): Promise<void> {
+  await page.waitForFunction(
+    (expected) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const shown = [...document.querySelectorAll('[data-testid="member-item"]')].map(
+        (li) => li.dataset.username ?? '',
+      );
+      return JSON.stringify([...shown].sort()) === JSON.stringify([...expected].sort());
+    },
+    names,
+    { timeout: UI_TIMEOUT_MS },
+  );
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+it('two people chat in a room by code, see each other in seq order, and one catches up after being away', async () => {
+  const alice = await person('alice');
+  const bob = await person('bob');
+
+  await alice.getByTestId('create-room-button').click();
+  await alice.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
+  const code = await roomShown(alice);
+  expect(code).toMatch(ROOM_CODE);
+  expect(await alice.getByTestId('invite-code').textContent()).toBe(code);
+
+  await bob.getByTestId('join-input').fill(code);
+  await bob.getByTestId('join-button').click();
+  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await waitForMembers(alice, ['alice', 'bob']);
+  await waitForMembers(bob, ['alice', 'bob']);
+
+  const conversation = ['hi bob, this is our room', 'hi alice!', 'shall we test the history?', 'sure'];
+  await send(alice, conversation[0] as string);
+  await waitForTexts(bob, conversation.slice(0, 1));
+  await send(bob, conversation[1] as string);
+  await waitForTexts(alice, conversation.slice(0, 2));
+  await send(alice, conversation[2] as string);
+  await send(bob, conversation[3] as string);
+  for (const page of [alice, bob]) await waitForTexts(page, conversation);
+  for (const page of [alice, bob]) {
+    const shown = await shownMessages(page);
+    expect(shown.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    expect(shown.map((m) => m.username)).toEqual(['alice', 'bob', 'alice', 'bob']);
+  }
+  await screenshot(alice, 'room-alice');
+  await screenshot(bob, 'room-bob');
+
+  // Bob's tab goes away (its socket closes) while alice keeps talking, then he opens the same address again.
+  const roomUrl = bob.url();
+  expect(roomUrl).toContain(`room=${code}`);
+  await bob.goto('about:blank');
+  await waitForMembers(alice, ['alice']);
+  const missed = ['bob, are you there?', 'you will read this later'];
+  for (const text of missed) await send(alice, text);
+  await waitForTexts(alice, [...conversation, ...missed]);
+
+  await bob.goto(roomUrl);
+  await bob.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await waitForTexts(bob, [...conversation, ...missed]);
+  expect((await shownMessages(bob)).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  await waitForMembers(alice, ['alice', 'bob']);
+  await waitForMembers(bob, ['alice', 'bob']);
+
+  // And the conversation goes on both ways after the catch-up.
+  await send(bob, 'back, and I read everything');
+  await waitForTexts(alice, [...conversation, ...missed, 'back, and I read everything']);
+  await screenshot(bob, 'room-bob-after-catch-up');
+});
+
+it('a hostile username and message are shown as literal text, and no element or script comes of them', async () => {
+  const host = await person('host');
+  const mallory = await person(HOSTILE);
+
+  await host.getByTestId('create-room-button').click();
+  await host.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
+  const code = await roomShown(host);
+  await mallory.getByTestId('join-input').fill(code);
+  await mallory.getByTestId('join-button').click();
+  await mallory.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await waitForMembers(host, ['host', HOSTILE]);
+
+  const hostileText = `${HOSTILE}<script>alert(2)</script><b>bold?</b>`;
+  await send(mallory, hostileText);
+  await waitForTexts(host, [hostileText]);
+  await waitForTexts(mallory, [hostileText]);
+
+  for (const page of [host, mallory]) {
+    const injected = await page
+      .locator(
+        '[data-testid="message-list"] img, [data-testid="message-list"] script, [data-testid="message-list"] b, [data-testid="member-list"] img',
+      )
+      .count();
+    expect(injected).toBe(0);
+    const author = page.locator(`[data-testid="message"][data-seq="1"]`);
+    expect(await author.getAttribute('data-username')).toBe(HOSTILE);
+    expect(await author.locator('.msg-text').textContent()).toBe(hostileText);
+    expect(await page.getByTestId('member-list').textContent()).toContain(HOSTILE);
+  }
+  expect(await mallory.getByTestId('me-name').textContent()).toBe(HOSTILE);
+  expect(dialogs).toEqual([]);
+  await screenshot(host, 'hostile-text-host');
+});

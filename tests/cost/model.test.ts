@@ -1,0 +1,305 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseCli, render, templateAssumptions } from '../../cost/cli';
+import {
+  type Assumptions,
+  DEFAULT_ASSUMPTIONS,
+  DEFAULT_WORKLOAD,
+  deliverDuration,
+  estimate,
+  expressGbSeconds,
+  fanoutShape,
+  frameSizes,
+  increments,
+  pagedReadUnits,
+  pageReadUnits,
+  priceItems,
+  tieredCost,
+  type Workload,
+  writeUnits,
+} from '../../cost/model';
+import { PRICES, type PriceTable } from '../../cost/prices';
+
+/** Every price is 1 USD per unit, flat: a line's USD equals its quantity. */
+const UNIT_PRICES = Object.fromEntries(
+  Object.entries(PRICES).map(([id, p]) => [
+    id,
+    { ...p, tiers: [{ upTo: Number.POSITIVE_INFINITY, usd: 1 }] },
+  ]),
+) as unknown as PriceTable;
+
+/** Round numbers so hand computation is easy. */
+const SIMPLE: Assumptions = {
+  ...DEFAULT_ASSUMPTIONS,
+  chunkSize: 100,
+  pageSize: 1000,
+  maxConcurrency: 10,
+  postLatencyMs: 20,
+  postConcurrency: 50,
+  deliverOverheadMs: 10,
+  queryMs: 10,
+  lambdaTaskOverheadMs: 20,
+};
+
+const item = (
+  report: ReturnType<typeof estimate>,
+  design: 'roomcast' | 'tutorial' | 'appsync',
+  part: string,
+) => {
+  const found = report.designs[design].items.find((i) => i.component.startsWith(part));
+  if (!found) throw new Error(`no ${design} line starting "${part}"`);
+  return found;
+};
+
+describe('metering increments', () => {
+  test('API Gateway bills each started 32 KB of a frame', () => {
+    expect(increments(0, 32 * 1024)).toBe(1);
+    expect(increments(1, 32 * 1024)).toBe(1);
+    expect(increments(32 * 1024, 32 * 1024)).toBe(1);
+    expect(increments(32 * 1024 + 1, 32 * 1024)).toBe(2);
+    expect(increments(128 * 1024, 32 * 1024)).toBe(4);
+  });
+
+  test('DynamoDB: writes per 1 KB, eventually consistent reads half a unit per 4 KB page', () => {
+    expect(writeUnits(200)).toBe(1);
+    expect(writeUnits(1024)).toBe(1);
+    expect(writeUnits(1025)).toBe(2);
+    expect(pageReadUnits(8000)).toBe(1); // 2 x 4 KB, halved
+    expect(pageReadUnits(8000, false)).toBe(2);
+    expect(pageReadUnits(0)).toBe(0.5); // an empty page still reads one unit
+  });
+
+  test('a Scan of 5,000 items of 200 B is one 1 MB page of 245 x 4 KB = 122.5 RRU', () => {
+    expect(pagedReadUnits(5000, 200)).toEqual({ units: 122.5, pages: 1 });
+  });
+
+  test('a Scan larger than 1 MB rounds each page on its own', () => {
+    // 1 MB / 1,000 B = 1,048 items a page; 3,000 items -> pages of 1,048, 1,048, 904.
+    const perPage = Math.floor((1024 * 1024) / 1000);
+    const expected =
+      2 * (Math.ceil((perPage * 1000) / 4096) / 2) + Math.ceil(((3000 - 2 * perPage) * 1000) / 4096) / 2;
+    expect(pagedReadUnits(3000, 1000)).toEqual({ units: expected, pages: 3 });
+  });
+
+  test('Express: duration up to 100 ms, memory up to 64 MB', () => {
+    expect(expressGbSeconds(80, 64)).toBeCloseTo(0.1 * (64 / 1024), 12);
+    expect(expressGbSeconds(101, 64)).toBeCloseTo(0.2 * (64 / 1024), 12);
+    expect(expressGbSeconds(100, 65)).toBeCloseTo(0.1 * (128 / 1024), 12);
+  });
+});
+
+describe('tiered prices', () => {
+  test('API Gateway messages: 1.5 billion = 1e9 at $1/M + 0.5e9 at $0.80/M', () => {
+    expect(tieredCost(1.5e9, PRICES.apigwWsMessages.tiers)).toBeCloseTo(1000 + 400, 6);
+    expect(tieredCost(3e8, PRICES.apigwWsMessages.tiers)).toBeCloseTo(300, 6);
+    expect(tieredCost(0, PRICES.apigwWsMessages.tiers)).toBe(0);
+  });
+
+  test('lines sharing a tiered price are priced on their sum and split by quantity', () => {
+    const tiers = [
+      { upTo: 10, usd: 1 },
+      { upTo: Number.POSITIVE_INFINITY, usd: 0.5 },
+    ];
+    const prices = { ...UNIT_PRICES, lambdaRequests: { ...PRICES.lambdaRequests, tiers } } as PriceTable;
+    const [a, b] = priceItems(
+      [
+        { service: 's', component: 'a', quantity: 10, priceId: 'lambdaRequests' },
+        { service: 's', component: 'b', quantity: 10, priceId: 'lambdaRequests' },
+      ],
+      prices,
+    );
+    // 20 units: 10 x 1 + 10 x 0.5 = 15, split evenly.
+    expect(a?.usd).toBeCloseTo(7.5, 12);
+    expect(b?.usd).toBeCloseTo(7.5, 12);
+  });
+});
+
+describe('fan-out chunk math', () => {
+  test('room of 250, chunks of 100: one page, chunks 100, 100, 50', () => {
+    const f = fanoutShape(250, SIMPLE);
+    expect(f.pages).toBe(1);
+    expect(f.chunks).toEqual([100, 100, 50]);
+    // 100 posts at 50 in flight = 2 rounds of 20 ms + 10 ms; 50 posts = 1 round + 10 ms.
+    expect(f.deliverMs).toEqual([50, 50, 30]);
+    // Query 10 ms, then one Map round (3 chunks <= 10 at once): 20 ms hop + slowest chunk 50 ms.
+    expect(f.stateMachineMs).toBe(80);
+    // 250 index entries x 80 B = 20,000 B -> 5 x 4 KB -> 2.5 RRU.
+    expect(f.queryReadUnits).toBe(2.5);
+  });
+
+  test('chunks = ceil(room / chunk size); pages = ceil(room / page size)', () => {
+    for (const [room, chunk, page] of [
+      [1, 100, 1000],
+      [100, 100, 1000],
+      [101, 100, 1000],
+      [2500, 100, 1000],
+      [5000, 40, 1000],
+      [999, 7, 50],
+    ] as const) {
+      const f = fanoutShape(room, { ...SIMPLE, chunkSize: chunk, pageSize: page });
+      expect(f.pages).toBe(Math.ceil(room / page));
+      expect(f.chunks.reduce((s, n) => s + n, 0)).toBe(room);
+      // chunks never span pages: each page is partitioned on its own
+      const fullPages = Math.floor(room / page);
+      const expected = fullPages * Math.ceil(page / chunk) + Math.ceil((room - fullPages * page) / chunk);
+      expect(f.chunks.length).toBe(expected);
+    }
+  });
+
+  test('Map rounds are bounded by the Map concurrency', () => {
+    // 1,000 members, chunks of 50 -> 20 chunks, 10 at once -> 2 rounds of (20 + 30) ms + 10 ms Query.
+    const f = fanoutShape(1000, { ...SIMPLE, chunkSize: 50 });
+    expect(f.chunks).toHaveLength(20);
+    expect(deliverDuration(50, SIMPLE)).toBe(30);
+    expect(f.stateMachineMs).toBe(10 + 2 * (20 + 30));
+  });
+});
+
+describe('estimate, hand-computed with $1 per unit', () => {
+  const workload: Workload = { roomSize: 3, messagesPerDay: 10, connections: 10, days: 1, messageBytes: 100 };
+  const report = estimate(workload, SIMPLE, UNIT_PRICES);
+
+  test('API Gateway: one inbound frame, one ack and one post per member per message', () => {
+    expect(report.messagesPerMonth).toBe(10);
+    expect(item(report, 'roomcast', 'inbound').quantity).toBe(10);
+    expect(item(report, 'roomcast', 'ack').quantity).toBe(10);
+    expect(item(report, 'roomcast', '@connections posts').quantity).toBe(30);
+    expect(item(report, 'roomcast', 'connection minutes').quantity).toBe(10 * 1440);
+  });
+
+  test('Lambda, EventBridge, Step Functions per message', () => {
+    expect(item(report, 'roomcast', 'SendMessage requests').quantity).toBe(10);
+    expect(item(report, 'roomcast', 'Deliver requests').quantity).toBe(10); // 3 members -> 1 chunk
+    // SendMessage 40 ms x 256 MB = 0.01 GB-s; Deliver 3 posts = 1 round: 30 ms x 512 MB = 0.015 GB-s.
+    expect(item(report, 'roomcast', 'SendMessage duration').quantity).toBeCloseTo(10 * 0.04 * 0.25, 12);
+    expect(item(report, 'roomcast', 'Deliver duration').quantity).toBeCloseTo(10 * 0.03 * 0.5, 12);
+    expect(item(report, 'roomcast', 'MessageSent events').quantity).toBe(10);
+    expect(item(report, 'roomcast', 'Express requests').quantity).toBe(10);
+    // 10 + 20 + 30 = 60 ms -> 100 ms x 64 MB
+    expect(item(report, 'roomcast', 'Express duration').quantity).toBeCloseTo(10 * 0.1 * (64 / 1024), 12);
+  });
+
+  test('DynamoDB: 5 WRU and 0.5 RRU per send, 0.5 RRU per single-page Query', () => {
+    expect(item(report, 'roomcast', 'writes per send').quantity).toBe(50);
+    expect(item(report, 'roomcast', 'reads per send').quantity).toBe(5);
+    expect(item(report, 'roomcast', 'RoomIndex Query').quantity).toBe(5);
+    // 10 connections x 24 h / 2 h sessions = 120 sessions, 1% stale, 2 WRU each
+    expect(item(report, 'roomcast', 'pruning deletes').quantity).toBeCloseTo(2.4, 12);
+  });
+
+  test('with $1 per unit, each line costs its quantity and the total is their sum', () => {
+    const d = report.designs.roomcast;
+    for (const line of d.items) expect(line.usd).toBeCloseTo(line.quantity, 9);
+    expect(d.totalUsd).toBeCloseTo(
+      d.items.reduce((s, i) => s + i.quantity, 0),
+      9,
+    );
+    expect(d.usdPerMillionMessages).toBeCloseTo((d.totalUsd / 10) * 1e6, 3);
+  });
+
+  test('tutorial: one Lambda scanning every connection, posting one at a time', () => {
+    // 10 x 200 B = 2,000 B -> 1 x 4 KB -> 0.5 RRU per message; 20 + 30 + 3 x 20 = 110 ms at 256 MB.
+    expect(item(report, 'tutorial', 'Scan').quantity).toBe(5);
+    expect(item(report, 'tutorial', 'duration').quantity).toBeCloseTo(10 * 0.11 * 0.25, 12);
+    expect(item(report, 'tutorial', '@connections posts').quantity).toBe(30);
+    expect(report.designs.tutorial.items.some((i) => i.component.startsWith('ack'))).toBe(false);
+  });
+
+  test('AppSync Events: one publish and one operation per subscriber, plus connection minutes', () => {
+    expect(item(report, 'appsync', 'publish').quantity).toBe(10);
+    expect(item(report, 'appsync', 'outbound').quantity).toBe(30);
+    expect(item(report, 'appsync', 'connection minutes').quantity).toBe(14400);
+  });
+});
+
+describe('frame sizes and their increments', () => {
+  test('frames grow byte for byte with the text', () => {
+    const a = frameSizes(100);
+    const b = frameSizes(200);
+    expect(b.messageFrameBytes - a.messageFrameBytes).toBe(100);
+    expect(b.inboundBytes - a.inboundBytes).toBe(100);
+  });
+
+  test('a frame over 32 KB bills two API Gateway messages per post; over 5 KB, two AppSync operations', () => {
+    const w: Workload = { roomSize: 2, messagesPerDay: 1, connections: 2, days: 1, messageBytes: 33_000 };
+    const r = estimate(w, SIMPLE, UNIT_PRICES);
+    expect(item(r, 'roomcast', '@connections posts').quantity).toBe(2 * 2);
+    expect(item(r, 'appsync', 'outbound').quantity).toBe(2 * Math.ceil(r.frames.messageFrameBytes / 5120));
+    const small = estimate({ ...w, messageBytes: 6000 }, SIMPLE, UNIT_PRICES);
+    expect(item(small, 'roomcast', '@connections posts').quantity).toBe(2);
+    expect(item(small, 'appsync', 'outbound').quantity).toBe(2 * 2);
+  });
+});
+
+describe('scaling', () => {
+  test('per-message lines are linear in messages per day', () => {
+    const one = estimate(DEFAULT_WORKLOAD, DEFAULT_ASSUMPTIONS, UNIT_PRICES);
+    const two = estimate({ ...DEFAULT_WORKLOAD, messagesPerDay: 2 * DEFAULT_WORKLOAD.messagesPerDay });
+    const twoUnit = estimate(
+      { ...DEFAULT_WORKLOAD, messagesPerDay: 2 * DEFAULT_WORKLOAD.messagesPerDay },
+      DEFAULT_ASSUMPTIONS,
+      UNIT_PRICES,
+    );
+    for (const design of ['roomcast', 'tutorial', 'appsync'] as const) {
+      one.designs[design].items.forEach((line, i) => {
+        const doubled = twoUnit.designs[design].items[i]?.quantity ?? Number.NaN;
+        if (/connection minutes|pruning/.test(line.component)) expect(doubled).toBe(line.quantity);
+        else expect(doubled).toBeCloseTo(2 * line.quantity, 6);
+      });
+    }
+    expect(two.designs.roomcast.totalUsd).toBeGreaterThan(0);
+  });
+
+  test('roomcast Query reads grow with the room; tutorial Scan reads grow with all connections', () => {
+    const base = estimate({ ...DEFAULT_WORKLOAD, roomSize: 10 }, SIMPLE, UNIT_PRICES);
+    const moreConnections = estimate(
+      { ...DEFAULT_WORKLOAD, roomSize: 10, connections: 4 * DEFAULT_WORKLOAD.connections },
+      SIMPLE,
+      UNIT_PRICES,
+    );
+    expect(item(moreConnections, 'roomcast', 'RoomIndex Query').quantity).toBe(
+      item(base, 'roomcast', 'RoomIndex Query').quantity,
+    );
+    expect(item(moreConnections, 'tutorial', 'Scan').quantity).toBeGreaterThan(
+      3.9 * item(base, 'tutorial', 'Scan').quantity,
+    );
+  });
+
+  test('the tutorial design is flagged when its sequential posts exceed Lambda’s 15 minutes', () => {
+    const r = estimate({ ...DEFAULT_WORKLOAD, roomSize: 50_000, connections: 50_000 }, SIMPLE, UNIT_PRICES);
+    expect(r.designs.tutorial.notes.some((n) => n.includes('cannot deliver'))).toBe(true);
+    const ok = estimate(DEFAULT_WORKLOAD, SIMPLE, UNIT_PRICES);
+    expect(ok.designs.tutorial.notes.some((n) => n.includes('cannot deliver'))).toBe(false);
+  });
+
+  test('rejects impossible workloads', () => {
+    expect(() => estimate({ ...DEFAULT_WORKLOAD, roomSize: 0 })).toThrow(RangeError);
+    expect(() => estimate({ ...DEFAULT_WORKLOAD, connections: 10, roomSize: 100 })).toThrow(RangeError);
+    expect(() => estimate({ ...DEFAULT_WORKLOAD, messagesPerDay: Number.NaN })).toThrow(RangeError);
+  });
+});
+
+describe('cli', () => {
+  test('reads fan-out tuning and memory sizes from template.yaml', () => {
+    const path = join(__dirname, '../../template.yaml');
+    const text = readFileSync(path, 'utf8');
+    const defaultOf = (name: string) =>
+      Number(new RegExp(`\\n  ${name}:\\n(?:    .*\\n)*?    Default: (\\d+)`).exec(text)?.[1]);
+    const fromTemplate = templateAssumptions(path);
+    expect(fromTemplate.chunkSize).toBe(defaultOf('FanoutChunkSize'));
+    expect(fromTemplate.maxConcurrency).toBe(defaultOf('FanoutMaxConcurrency'));
+    expect(fromTemplate.pageSize).toBe(defaultOf('FanoutPageSize'));
+    expect(fromTemplate.chunkSize).toBeGreaterThan(0);
+    expect(fromTemplate.deliverMemoryMb).toBeGreaterThan(0);
+  });
+
+  test('parses the documented flags and renders every design', () => {
+    const args = parseCli(['--room-size', '100', '--messages-per-day', '100000', '--connections', '5000']);
+    expect(args.workload).toMatchObject({ roomSize: 100, messagesPerDay: 100000, connections: 5000 });
+    expect(() => parseCli(['--room-size', 'ten'])).toThrow(/room-size/);
+    expect(() => parseCli(['--room-size', '100', '--connections', '10'])).toThrow(/connections/);
+    const text = render(estimate(args.workload, SIMPLE));
+    for (const word of ['roomcast', 'tutorial', 'AppSync', 'total', 'assumptions'])
+      expect(text).toContain(word);
+  });
+});

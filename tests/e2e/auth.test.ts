@@ -1,0 +1,125 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { signToken } from '../../functions/shared/token';
+import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import { ChatClient, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
+import { startTestCloud, type TestCloud, templatePath } from '../helpers/localCloud';
+
+/**
+ * Who may connect, with the template's AuthMode=token: the local cloud runs the $connect authorizer before the
+ * handshake, exactly as API Gateway does, with the secret from --auth-secret instead of Parameter Store.
+ */
+jest.setTimeout(30_000);
+
+const SECRET = 'e2e-auth-secret-0123456789abcdef0123456789';
+const now = () => Math.floor(Date.now() / 1000);
+const token = (claims: Record<string, unknown>, secret = SECRET) => signToken(claims, secret);
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+let testCloud: TestCloud;
+let cloud: LocalCloud;
+let db: DynamoDBClient;
+const open: ChatClient[] = [];
+
+beforeAll(async () => {
+  testCloud = await startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: SECRET });
+  cloud = testCloud.cloud;
+  db = new DynamoDBClient({
+    endpoint: cloud.dynamoEndpoint,
+    region: cloud.template.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+
+afterAll(async () => {
+  db?.destroy();
+  await cloud?.close();
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+  // Every $disconnect done, so each test starts with no stored connection and closing the cloud cuts no write.
+  const deadline = Date.now() + 8000;
+  while ((await storedConnections()) > 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  await testCloud.settle();
+});
+
+async function connectWith(query: string): Promise<ChatClient> {
+  const client = await ChatClient.connect(`${cloud.wsUrl}?${query}`);
+  open.push(client);
+  return client;
+}
+
+async function storedConnections(): Promise<number> {
+  const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
+  return (await db.send(new ScanCommand({ TableName: table, Select: 'COUNT' }))).Count ?? 0;
+}
+
+async function refusal(query: string): Promise<HandshakeRefused> {
+  const error = await connectWith(query).then(
+    () => new Error(`?${query} was let in`),
+    (e: unknown) => e,
+  );
+  if (!(error instanceof HandshakeRefused)) throw error;
+  return error;
+}
+
+describe('with AuthMode=token', () => {
+  it.each([
+    ['no token', () => 'username=mallory'],
+    ['an empty token', () => 'token='],
+    ['a malformed token', () => 'token=not.a.jwt'],
+    ['an expired token', () => `token=${token({ sub: 'mallory', exp: now() - 3600 })}`],
+    [
+      'a token signed with another secret',
+      () => `token=${token({ sub: 'mallory', exp: now() + 60 }, 'guessed')}`,
+    ],
+    [
+      'an unsigned alg "none" token',
+      () => `token=${b64({ alg: 'none' })}.${b64({ sub: 'mallory', exp: now() + 60 })}.`,
+    ],
+  ])('refuses a connection with %s: 401, and $connect never runs', async (_why, query) => {
+    const from = testCloud.invocations.length;
+    const error = await refusal(query());
+    expect(error.status).toBe(401);
+    expect(JSON.parse(error.body)).toEqual({ message: 'Unauthorized' });
+    expect(testCloud.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectFunction');
+    expect(await storedConnections()).toBe(0);
+  });
+
+  it('denies (403) a genuine token whose username breaks the rules, storing nothing', async () => {
+    const error = await refusal(`token=${token({ sub: 'x'.repeat(40), exp: now() + 60 })}`);
+    expect(error.status).toBe(403);
+    expect(await storedConnections()).toBe(0);
+  });
+
+  it('lets two users with valid tokens chat, named by their tokens and not by ?username=', async () => {
+    const alice = await connectWith(`token=${token({ sub: 'alice', exp: now() + 300 })}&username=mallory`);
+    const bob = await connectWith(`token=${token({ sub: 'b-42', username: 'bob', exp: now() + 300 })}`);
+    expect(await storedConnections()).toBe(2);
+    const roomId = (await alice.expectReply({ action: 'createroom' })).roomId as string;
+    await bob.expectReply({ action: 'joinroom', roomId });
+    await alice.next(isPresence(roomId, 'join', 'bob'));
+    await alice.expectReply({ action: 'sendmessage', message: 'only the invited are here' });
+    const message = await bob.next(isMessage(roomId, 'only the invited are here'));
+    expect(message.username).toBe('alice');
+  });
+});
+
+it('refuses to start with AuthMode=token but no secret, rather than fail every connection', async () => {
+  const saved = process.env.AUTH_SECRET;
+  delete process.env.AUTH_SECRET;
+  try {
+    await expect(
+      startLocalCloud({
+        templatePath,
+        httpPort: 0,
+        wsPort: 0,
+        parameters: { AuthMode: 'token' },
+        log: () => {},
+      }),
+    ).rejects.toThrow(/--auth-secret/);
+  } finally {
+    if (saved !== undefined) process.env.AUTH_SECRET = saved;
+  }
+});

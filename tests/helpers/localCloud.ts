@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud';
+import { loadTemplate } from '../../local/template';
+
+export const templatePath = join(__dirname, '..', '..', 'template.yaml');
+
+/** After the last fan-out ends, how long a frame may still be on the wire to a local socket. */
+const DELIVERY_GRACE_MS = 150;
+
+/** The overrides whose parameter template.yaml declares (the template grows while these tests stay put). */
+export function declaredParameters(overrides: Record<string, string>): Record<string, string> {
+  const template = loadTemplate(templatePath);
+  return Object.fromEntries(
+    Object.entries(overrides).filter(([name]) => {
+      try {
+        template.parameter(name);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
+}
+
+export interface Invocation {
+  /** Logical id of the function from template.yaml. */
+  logicalId: string;
+  /** The route key for gateway events, else undefined (e.g. Deliver from the state machine). */
+  routeKey?: string;
+}
+
+export interface TestCloud {
+  cloud: LocalCloud;
+  /** Every line the local cloud printed (function logs are prefixed with the function name). */
+  logs: string[];
+  /** Every function invocation, through the gateway, the state machine or a test. */
+  invocations: Invocation[];
+  /** Waits until every fan-out has finished and its frames had time to arrive: for proving a negative. */
+  settle(): Promise<void>;
+}
+
+/**
+ * Starts the local cloud from template.yaml on free ports, capturing its log lines and recording each function
+ * invocation (the local Lambda service is the one object every route, rule and state machine goes through).
+ */
+export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): Promise<TestCloud> {
+  if (!existsSync(join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js'))) {
+    throw new Error('dist/ is missing: run `node scripts/build.mjs --quiet` before the end-to-end tests');
+  }
+  const logs: string[] = [];
+  const cloud = await startLocalCloud({
+    templatePath,
+    httpPort: 0,
+    wsPort: 0,
+    log: (line) => logs.push(line),
+    ...options,
+  });
+  const invocations: Invocation[] = [];
+  const logicalIds = new Map<string, string>();
+  for (const fn of cloud.lambda.functions) {
+    for (const key of [fn.logicalId, fn.name, fn.arn]) logicalIds.set(key, fn.logicalId);
+  }
+  const invoke = cloud.lambda.invoke.bind(cloud.lambda);
+  cloud.lambda.invoke = (fn: string, event: unknown) => {
+    const routeKey = (event as { requestContext?: { routeKey?: unknown } } | undefined)?.requestContext
+      ?.routeKey;
+    invocations.push({
+      logicalId: logicalIds.get(fn) ?? fn,
+      routeKey: typeof routeKey === 'string' ? routeKey : undefined,
+    });
+    return invoke(fn, event);
+  };
+  return {
+    cloud,
+    logs,
+    invocations,
+    settle: async () => {
+      await cloud.idle();
+      await new Promise((resolve) => setTimeout(resolve, DELIVERY_GRACE_MS));
+      await cloud.idle();
+    },
+  };
+}

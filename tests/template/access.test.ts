@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import { restRoutes } from '../../local/restApi';
+import { loadTemplate } from '../../local/template';
+
+/**
+ * Log groups, the admin broadcast API and the $connect authorizer as template.yaml declares them, checked on the raw
+ * template (every resource, whatever its Condition) and as the local cloud resolves it for each AuthMode.
+ */
+const templatePath = join(__dirname, '..', '..', 'template.yaml');
+const template = loadTemplate(templatePath);
+type Resource = { Type: string; Condition?: string; Properties: Record<string, unknown> };
+const resources = template.raw.Resources as Record<string, Resource>;
+const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Serverless::Function');
+
+describe('log groups', () => {
+  it.each(functions.map(([id]) => id))('%s logs to its own log group with a retention', (id) => {
+    const fn = resources[id] as Resource;
+    const logGroupRef = (fn.Properties.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup
+      ?.Ref;
+    expect(typeof logGroupRef).toBe('string');
+    const logGroup = resources[logGroupRef as string];
+    expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
+    expect(logGroup?.Properties.RetentionInDays).toBeDefined();
+    // A conditional function's log group exists exactly when the function does.
+    expect(logGroup?.Condition).toBe(fn.Condition);
+  });
+
+  it('gives every function a log group of its own', () => {
+    const groups = functions.map(
+      ([, r]) => (r.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
+    );
+    expect(new Set(groups).size).toBe(functions.length);
+  });
+});
+
+describe('admin broadcast API', () => {
+  const api = resources.BroadcastApi as Resource;
+
+  it('requires IAM (SigV4) on every method but the CORS preflight', () => {
+    expect(api.Properties.Auth).toEqual({
+      DefaultAuthorizer: 'AWS_IAM',
+      AddDefaultAuthorizerToCorsPreflight: false,
+    });
+  });
+
+  it('allows CORS from the configured origin only', () => {
+    const local = loadTemplate(templatePath, {
+      parameters: { BroadcastAllowedOrigin: 'https://ops.example.com' },
+    });
+    const [route] = restRoutes(local);
+    expect(route).toMatchObject({
+      functionLogicalId: 'BroadcastFunction',
+      method: 'POST',
+      path: '/broadcast',
+    });
+    expect(route?.cors?.allowOrigin).toBe('https://ops.example.com');
+    expect(() => loadTemplate(templatePath, { parameters: { BroadcastAllowedOrigin: '*' } })).toThrow(
+      /AllowedPattern/,
+    );
+  });
+
+  it('lets the broadcast function read rooms and publish on the chat bus, and nothing else', () => {
+    const statements = (
+      (resources.BroadcastFunction as Resource).Properties.Policies as { Statement: unknown[] }[]
+    ).flatMap((p) => p.Statement) as { Action: string | string[] }[];
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual(['dynamodb:GetItem', 'events:PutEvents']);
+  });
+});
+
+describe('$connect authorizer (AuthMode)', () => {
+  const connectRoute = (mode: string) =>
+    loadTemplate(templatePath, { parameters: { AuthMode: mode } })
+      .webSocketApis()[0]
+      ?.routes.find((r) => r.routeKey === '$connect');
+
+  it('is off by default: anyone may connect, as before', () => {
+    expect(connectRoute('none')?.authorizer).toBeUndefined();
+    expect(template.functions().map((f) => f.logicalId)).not.toContain('AuthorizerFunction');
+  });
+
+  it('with AuthMode=token, runs the authorizer on the token query parameter', () => {
+    expect(connectRoute('token')?.authorizer).toEqual({
+      functionLogicalId: 'AuthorizerFunction',
+      identitySource: ['route.request.querystring.token'],
+    });
+  });
+
+  it('lets the authorizer read only its secret parameter', () => {
+    const local = loadTemplate(templatePath, {
+      parameters: { AuthMode: 'token', AuthSecretParameterName: '/chat/key' },
+    });
+    const policies = local.resolve((resources.AuthorizerFunction as Resource).Properties.Policies) as {
+      Statement: { Action: string; Resource: string }[];
+    }[];
+    expect(policies.flatMap((p) => p.Statement)).toEqual([
+      expect.objectContaining({
+        Action: 'ssm:GetParameter',
+        Resource: expect.stringMatching(/:parameter\/chat\/key$/),
+      }),
+    ]);
+  });
+});

@@ -1,0 +1,158 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../functions/authorizer';
+import { forgetAuthSecret } from '../../functions/shared/adapters/authSecret';
+import { CLOCK_LEEWAY_SECONDS, signToken, verifyToken } from '../../functions/shared/token';
+import { readEvent } from '../helpers/events';
+
+/** The secret events/authorizer.json's token is signed with (valid until 2100, for that sample only). */
+const SAMPLE_SECRET = 'roomcast-sample-secret-for-events-only';
+const SECRET = 'unit-test-secret-0123456789abcdef0123456789';
+const ssm = mockClient(SSMClient);
+const now = () => Math.floor(Date.now() / 1000);
+
+function withToken(token: string | undefined): APIGatewayRequestAuthorizerEvent {
+  const event = readEvent<APIGatewayRequestAuthorizerEvent>('authorizer');
+  return {
+    ...event,
+    queryStringParameters: token === undefined ? {} : { token },
+    multiValueQueryStringParameters: token === undefined ? {} : { token: [token] },
+  };
+}
+
+const tokenFor = (claims: Record<string, unknown>, secret = SECRET) => signToken(claims, secret);
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+beforeEach(() => {
+  ssm.reset();
+  forgetAuthSecret();
+  process.env.AUTH_SECRET = SECRET;
+});
+
+afterAll(() => {
+  delete process.env.AUTH_SECRET;
+});
+
+describe('$connect authorizer', () => {
+  it('allows the sample event and hands its username to $connect', async () => {
+    process.env.AUTH_SECRET = SAMPLE_SECRET;
+    const event = readEvent<APIGatewayRequestAuthorizerEvent>('authorizer');
+    const result = await handler(event);
+    expect(result.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn },
+    ]);
+    expect(result.context).toEqual({ username: 'alice' });
+    expect(result.principalId).toBe('alice');
+  });
+
+  it('takes the username from sub when the token has no username claim', async () => {
+    const result = await handler(withToken(tokenFor({ sub: 'bob', exp: now() + 60 })));
+    expect(result.context).toEqual({ username: 'bob' });
+  });
+
+  it('refuses a connection without a token as Unauthorized', async () => {
+    await expect(handler(withToken(undefined))).rejects.toThrow('Unauthorized');
+    await expect(handler(withToken(''))).rejects.toThrow('Unauthorized');
+  });
+
+  it.each([
+    ['garbage', 'not-a-token'],
+    ['two parts', `${b64({ alg: 'HS256' })}.${b64({ sub: 'a', exp: 4102444800 })}`],
+    ['four parts', 'a.b.c.d'],
+    ['a header that is not JSON', `${Buffer.from('{oops').toString('base64url')}.${b64({})}.c2ln`],
+    ['a payload that is an array', tokenFor({ exp: 1 }).replace(/^([^.]+)\.[^.]+/, `$1.${b64([1])}`)],
+  ])('refuses a malformed token (%s) as Unauthorized', async (_why, token) => {
+    await expect(handler(withToken(token))).rejects.toThrow('Unauthorized');
+  });
+
+  it('refuses an expired token, but tolerates clock skew within the leeway', async () => {
+    const expired = tokenFor({ sub: 'alice', exp: now() - CLOCK_LEEWAY_SECONDS - 5 });
+    await expect(handler(withToken(expired))).rejects.toThrow('Unauthorized');
+    const justExpired = tokenFor({ sub: 'alice', exp: now() - 5 });
+    expect((await handler(withToken(justExpired))).context).toEqual({ username: 'alice' });
+  });
+
+  it('refuses a token that is not valid yet (nbf)', async () => {
+    const early = tokenFor({ sub: 'alice', exp: now() + 3600, nbf: now() + 600 });
+    await expect(handler(withToken(early))).rejects.toThrow('Unauthorized');
+  });
+
+  it('refuses a token without exp: tokens never live forever', async () => {
+    await expect(handler(withToken(tokenFor({ sub: 'alice' })))).rejects.toThrow('Unauthorized');
+  });
+
+  it('refuses a token signed with another secret, or whose claims were changed after signing', async () => {
+    const foreign = tokenFor({ sub: 'alice', exp: now() + 60 }, 'someone-elses-secret');
+    await expect(handler(withToken(foreign))).rejects.toThrow('Unauthorized');
+    const [header, , signature] = tokenFor({ sub: 'alice', exp: now() + 60 }).split('.');
+    const tampered = `${header}.${b64({ sub: 'admin', exp: now() + 60 })}.${signature}`;
+    await expect(handler(withToken(tampered))).rejects.toThrow('Unauthorized');
+  });
+
+  it.each([
+    ['none, unsigned', { alg: 'none', typ: 'JWT' }, ''],
+    ['none, with a signature', { alg: 'none', typ: 'JWT' }, 'sig'],
+    ['HS512', { alg: 'HS512', typ: 'JWT' }, 'HS256'],
+    ['lower-case hs256', { alg: 'hs256', typ: 'JWT' }, 'HS256'],
+    ['RS256', { alg: 'RS256', typ: 'JWT' }, 'HS256'],
+    ['no alg', { typ: 'JWT' }, 'HS256'],
+  ])('refuses the algorithm %s even with a correct HMAC', async (_why, header, signWith) => {
+    const { createHmac } = await import('node:crypto');
+    const input = `${b64(header)}.${b64({ sub: 'alice', exp: now() + 60 })}`;
+    const signature =
+      signWith === 'HS256' ? createHmac('sha256', SECRET).update(input).digest('base64url') : signWith;
+    await expect(handler(withToken(`${input}.${signature}`))).rejects.toThrow('Unauthorized');
+  });
+
+  it('denies (403) a genuine token whose username breaks the protocol rules', async () => {
+    const result = await handler(withToken(tokenFor({ sub: 'bad\u0007name', exp: now() + 60 })));
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+    expect(result.context).toBeUndefined();
+  });
+
+  it('reads the secret from Parameter Store once, decrypted, and reuses it for the next connections', async () => {
+    delete process.env.AUTH_SECRET;
+    process.env.AUTH_SECRET_PARAMETER = '/roomcast/auth-secret';
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: SECRET } });
+    const token = tokenFor({ sub: 'alice', exp: now() + 60 });
+    expect((await handler(withToken(token))).context).toEqual({ username: 'alice' });
+    expect((await handler(withToken(token))).context).toEqual({ username: 'alice' });
+    const calls = ssm.commandCalls(GetParameterCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input).toEqual({ Name: '/roomcast/auth-secret', WithDecryption: true });
+  });
+
+  it('fails (500, not Allow) when Parameter Store cannot be read, and tries again next time', async () => {
+    delete process.env.AUTH_SECRET;
+    process.env.AUTH_SECRET_PARAMETER = '/roomcast/auth-secret';
+    ssm
+      .on(GetParameterCommand)
+      .rejectsOnce(new Error('AccessDeniedException'))
+      .resolves({
+        Parameter: { Value: SECRET },
+      });
+    const token = tokenFor({ sub: 'alice', exp: now() + 60 });
+    await expect(handler(withToken(token))).rejects.toThrow('AccessDeniedException');
+    expect((await handler(withToken(token))).context).toEqual({ username: 'alice' });
+  });
+});
+
+describe('npm run token', () => {
+  it('mints a token the authorizer accepts, valid for --ttl seconds', () => {
+    const script = join(__dirname, '..', '..', 'scripts', 'mint-token.mjs');
+    const token = execFileSync(
+      process.execPath,
+      [script, '--username', 'carol', '--secret', SECRET, '--ttl', '120'],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
+    const claims = verifyToken(token, SECRET, now());
+    expect(claims).toMatchObject({ username: 'carol', sub: 'carol' });
+    expect(claims.exp - now()).toBeGreaterThan(100);
+    expect(claims.exp - now()).toBeLessThanOrEqual(120);
+  });
+});
