@@ -86,6 +86,18 @@ async function main() {
       sourcemap: true,
       logLevel: 'warning',
     }),
+    // The fan-out benchmark (npm run bench), same settings as the local cloud, into dist/bench/.
+    build({
+      entryPoints: [join(root, 'bench/fanout.ts')],
+      outdir: join(root, 'dist/bench'),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      sourcemap: true,
+      logLevel: 'warning',
+    }),
   ]);
   if (!quiet) {
     const names = functions.map((f) => `${f.logicalId}/${basename(f.entryPoints[0], '.ts')}.js`).join(', ');

@@ -160,6 +160,18 @@ export async function who(deps: ChatDeps, connectionId: string) {
   return { type: 'members' as const, roomId: connection.roomId, members, memberCount };
 }
 
+/** Retries a write that must not be lost, with a growing pause (about 1.5 s in all before giving up). */
+async function persist(write: () => Promise<void>, attempts = 4): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt * Math.random() + 50));
+    }
+  }
+}
+
 export interface SendInput {
   connectionId: string;
   text: string;
@@ -221,8 +233,12 @@ export async function sendMessage(
     message = compose(seq, now.toISOString());
     // The seq is recorded before the message is stored: if storing fails, a retry with the same clientMsgId
     // stores the message under this seq instead of leaving a gap (or, stored twice, a duplicate) in the room.
-    if (sendKey) await deps.sends.recordSeq(sendKey, seq, message.sentAt);
-    await deps.messages.put(message, expiresAt);
+    // Once a seq is reserved, the one write that makes it recoverable (the send record, or the message itself
+    // without a clientMsgId) is retried beyond the SDK's own attempts: giving up here would leave the seq empty.
+    const recorded = message;
+    if (sendKey) await persist(() => deps.sends.recordSeq(sendKey, seq, recorded.sentAt));
+    else await persist(() => deps.messages.put(recorded, expiresAt));
+    if (sendKey) await deps.messages.put(message, expiresAt);
   }
 
   // Only one attempt publishes: a concurrent retry that loses the claim returns the same ack without publishing.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
@@ -39,6 +40,14 @@ class Sandbox {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
   private readonly pending = new Map<number, Pending>();
+
+  /** Invocations given to this sandbox and not settled yet, counted from the moment of the invoke. */
+  private assigned = 0;
+
+  get load(): number {
+    return this.assigned;
+  }
+
   private nextId = 1;
 
   constructor(
@@ -48,7 +57,11 @@ class Sandbox {
   ) {}
 
   invoke(event: unknown): Promise<unknown> {
-    return this.start().then(
+    this.assigned++;
+    const settled = () => {
+      this.assigned--;
+    };
+    const running = this.start().then(
       () =>
         new Promise((resolve, reject) => {
           const id = this.nextId++;
@@ -79,6 +92,8 @@ class Sandbox {
           this.worker?.postMessage(message);
         }),
     );
+    running.then(settled, settled);
+    return running;
   }
 
   private start(): Promise<void> {
@@ -161,28 +176,59 @@ class Sandbox {
   }
 }
 
+/**
+ * A function's sandboxes. Lambda runs one invocation per execution environment and adds environments as
+ * concurrency grows; here a function gets up to `maxSandboxes` worker threads (one per core by default) and an
+ * invocation goes to an idle one, a new one while below the cap, or else the least busy. Without this, every
+ * concurrent invocation of a function (the Map state's Deliver chunks) shared one thread.
+ */
+class SandboxPool {
+  private readonly sandboxes: Sandbox[] = [];
+
+  constructor(
+    private readonly make: () => Sandbox,
+    private readonly maxSandboxes: number,
+  ) {}
+
+  pick(): Sandbox {
+    const idle = this.sandboxes.find((s) => s.load === 0);
+    if (idle) return idle;
+    if (this.sandboxes.length < this.maxSandboxes) {
+      const fresh = this.make();
+      this.sandboxes.push(fresh);
+      return fresh;
+    }
+    return this.sandboxes.reduce((a, b) => (b.load < a.load ? b : a));
+  }
+
+  stop(): Promise<void[]> {
+    return Promise.all(this.sandboxes.map((s) => s.stop()));
+  }
+}
+
 /** The local Lambda service: invoke a function by logical id, name or ARN. */
 export class LocalLambda {
-  private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly pools = new Map<string, SandboxPool>();
 
   constructor(
     private readonly specs: LocalFunctionSpec[],
     workerPath: string,
     log: FunctionLog,
+    maxSandboxesPerFunction = availableParallelism(),
   ) {
     for (const spec of specs) {
-      const sandbox = new Sandbox(spec, workerPath, log);
-      for (const key of [spec.logicalId, spec.name, spec.arn]) this.sandboxes.set(key, sandbox);
+      const pool = new SandboxPool(() => new Sandbox(spec, workerPath, log), Math.max(1, maxSandboxesPerFunction));
+      for (const key of [spec.logicalId, spec.name, spec.arn]) this.pools.set(key, pool);
     }
   }
 
   has(function_: string): boolean {
-    return this.sandboxes.has(function_);
+    return this.pools.has(function_);
   }
 
   invoke(function_: string, event: unknown): Promise<unknown> {
-    const sandbox = this.sandboxes.get(function_);
-    if (!sandbox) {
+    const pool = this.pools.get(function_);
+    if (!pool) {
       return Promise.reject(
         new FunctionError({
           errorType: 'ResourceNotFoundException',
@@ -191,11 +237,11 @@ export class LocalLambda {
       );
     }
     // Lambda hands the function a JSON copy of the event, never the caller's object.
-    return sandbox.invoke(JSON.parse(JSON.stringify(event)));
+    return pool.pick().invoke(JSON.parse(JSON.stringify(event)));
   }
 
   async close(): Promise<void> {
-    await Promise.all([...new Set(this.sandboxes.values())].map((s) => s.stop()));
+    await Promise.all([...new Set(this.pools.values())].map((pool) => pool.stop()));
   }
 
   get functions(): readonly LocalFunctionSpec[] {

@@ -1,0 +1,248 @@
+import type { LocalCloud } from '../../local/cloud';
+import type { ChatClient } from '../helpers/chatClient';
+import {
+  auditRoom,
+  type CloudTables,
+  cloudTables,
+  DeliveryChecker,
+  storedConnectionIds,
+} from '../helpers/deliveryChecker';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { closeAll, connectMany, eventually, recordFigures, roomWith, sendWithRetry, sleep } from './world';
+
+/**
+ * What a member notices when AWS misbehaves: sockets that vanish without $disconnect, a throttled management API,
+ * failing PutEvents, throttled DynamoDB, and members joining while messages fly. One local cloud for the file;
+ * every test uses its own room and resets the faults it set.
+ */
+jest.setTimeout(60_000);
+
+let testCloud: TestCloud;
+let cloud: LocalCloud;
+let tables: CloudTables;
+const open: ChatClient[] = [];
+
+beforeAll(async () => {
+  // faultDynamoThrottle: 0 puts the throttling proxy in front of dynalite, switched on by one test only.
+  testCloud = await startTestCloud({ faultDynamoThrottle: 0 });
+  cloud = testCloud.cloud;
+  tables = cloudTables(cloud);
+});
+
+afterAll(async () => {
+  await closeAll(open);
+  if (process.env.DUMP_LOGS)
+    process.stdout.write(
+      testCloud.logs
+        .filter((l) => /WARN|ERROR/.test(l))
+        .slice(0, 40)
+        .join('\n'),
+    );
+  tables?.db.destroy();
+  await cloud?.close();
+});
+
+afterEach(async () => {
+  cloud.gateway.setFaults({ faultSkipDisconnect: 0, faultThrottle: 0 });
+  cloud.eventBridge.setFaultPutEvents(0);
+  cloud.setFaultDynamoThrottle(0);
+  await closeAll(open.splice(0));
+});
+
+async function crowd(prefix: string, count: number): Promise<ChatClient[]> {
+  const clients = await connectMany(cloud.wsUrl, prefix, count);
+  open.push(...clients);
+  return clients;
+}
+
+test('members that vanish without $disconnect are pruned after the next fan-out; the rest lose nothing', async () => {
+  const checker = new DeliveryChecker();
+  const members = await crowd('vanish', 20);
+  await roomWith(members, checker);
+  const vanishing = members.slice(-4); // 20%
+  const ids = await Promise.all(vanishing.map((c) => c.connectionId()));
+
+  // The gateway loses their $disconnect, as AWS may: the Connections table keeps four stale rows.
+  cloud.gateway.setFaults({ faultSkipDisconnect: 1 });
+  const before = cloud.gateway.connectionCount();
+  for (const c of vanishing) {
+    c.socket.terminate();
+    checker.vanish(c);
+  }
+  expect(await eventually(() => cloud.gateway.connectionCount() === before - 4, 5000)).toBe(true);
+  cloud.gateway.setFaults({ faultSkipDisconnect: 0 });
+  const stale = await storedConnectionIds(tables);
+  expect(ids.filter((id) => stale.has(id))).toHaveLength(4);
+
+  const sender = members[0] as ChatClient;
+  for (let i = 0; i < 3; i++) checker.sent((await sendWithRetry(sender, `after vanish ${i}`, `v-${i}`)).ack);
+  await testCloud.settle();
+
+  const left = await storedConnectionIds(tables);
+  const pruned = ids.filter((id) => !left.has(id)).length;
+  expect(pruned).toBe(4);
+  await checker.fillGaps();
+  const report = checker.report();
+  recordFigures('vanishing members (20%)', {
+    members: members.length,
+    vanished: vanishing.length,
+    pruned,
+    messages: report.messages,
+    deliveries: report.deliveries,
+    lost: report.lost,
+    duplicated: report.duplicated,
+    filledByHistory: report.filledByHistory,
+  });
+  expect(report.problems).toEqual([]);
+  expect(report.liveMembers).toBe(16);
+  expect(report.deliveries).toBe(16 * 3);
+});
+
+test('with 10% of management-API posts answered 429, every live member gets every message exactly once', async () => {
+  const checker = new DeliveryChecker();
+  const members = await crowd('throttle', 12);
+  const roomId = await roomWith(members, checker);
+  const throttledBefore = cloud.gateway.stats().throttled;
+  cloud.gateway.setFaults({ faultThrottle: 0.1 });
+  const sends = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      sendWithRetry(members[i % members.length] as ChatClient, `throttled ${i}`, `t-${i}`),
+    ),
+  );
+  for (const s of sends) checker.sent(s.ack);
+  await testCloud.settle();
+  cloud.gateway.setFaults({ faultThrottle: 0 });
+  await checker.fillGaps();
+  const report = checker.report();
+  const throttled = cloud.gateway.stats().throttled - throttledBefore;
+  recordFigures('management API 429 (10%)', {
+    members: members.length,
+    messages: report.messages,
+    deliveries: report.deliveries,
+    lost: report.lost,
+    duplicated: report.duplicated,
+    retried: throttled,
+    filledByHistory: report.filledByHistory,
+    failedExecutions: cloud.executions().failed,
+  });
+  expect(throttled).toBeGreaterThan(0);
+  expect(report.problems).toEqual([]);
+  expect(report.filledByHistory).toBe(0);
+  expect(report.deliveries).toBe(12 * 30);
+  expect((await auditRoom(tables, roomId)).missing).toEqual([]);
+});
+
+test('when PutEvents fails the sender gets an error frame, and a retry with the same clientMsgId publishes once', async () => {
+  const checker = new DeliveryChecker();
+  const members = await crowd('putevents', 6);
+  const roomId = await roomWith(members, checker);
+  // Every other PutEvents entry fails (the local bus spreads injected failures evenly).
+  cloud.eventBridge.setFaultPutEvents(0.5);
+  const outcomes = [];
+  // Spread over members: the template allows one connection 10 messages per 10 s, retries included.
+  for (let i = 0; i < 10; i++)
+    outcomes.push(await sendWithRetry(members[i % members.length] as ChatClient, `pe ${i}`, `pe-${i}`));
+  cloud.eventBridge.setFaultPutEvents(0);
+  for (const o of outcomes) checker.sent(o.ack);
+  await testCloud.settle();
+  await checker.fillGaps();
+  const report = checker.report();
+  const errorFrames = outcomes.reduce((n, o) => n + o.errors.length, 0);
+  recordFigures('PutEvents failures (50%)', {
+    members: members.length,
+    sends: outcomes.length,
+    errorFrames,
+    retried: errorFrames,
+    messages: report.messages,
+    deliveries: report.deliveries,
+    lost: report.lost,
+    duplicated: report.duplicated,
+  });
+  expect(errorFrames).toBeGreaterThanOrEqual(4);
+  expect(outcomes.every((o) => o.errors.every((code) => code === 'INTERNAL'))).toBe(true);
+  // Exactly once: ten messages, seqs 1..10, each delivered once to each of the six members.
+  expect(outcomes.map((o) => o.ack.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  expect(report.problems).toEqual([]);
+  expect(report.deliveries).toBe(6 * 10);
+  expect((await auditRoom(tables, roomId)).missing).toEqual([]);
+});
+
+test('with DynamoDB throttling a share of calls, no message is half-written and nothing is lost', async () => {
+  const checker = new DeliveryChecker();
+  const members = await crowd('dynamo', 6);
+  const roomId = await roomWith(members, checker);
+  const before = cloud.dynamoFaultStats();
+  cloud.setFaultDynamoThrottle(0.3);
+  const outcomes = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      sendWithRetry(members[i % members.length] as ChatClient, `dyn ${i}`, `d-${i}`, { maxAttempts: 20 }),
+    ),
+  );
+  cloud.setFaultDynamoThrottle(0);
+  const stats = cloud.dynamoFaultStats();
+  for (const o of outcomes) checker.sent(o.ack);
+  await testCloud.settle();
+  await checker.fillGaps();
+  const report = checker.report();
+  const audit = await auditRoom(tables, roomId);
+  const errorFrames = outcomes.reduce((n, o) => n + o.errors.length, 0);
+  recordFigures('DynamoDB throttling (30% of requests)', {
+    members: members.length,
+    sends: outcomes.length,
+    dynamoRequests: stats.requests - before.requests,
+    throttled: stats.throttled - before.throttled,
+    errorFrames,
+    messages: report.messages,
+    deliveries: report.deliveries,
+    lost: report.lost,
+    duplicated: report.duplicated,
+    filledByHistory: report.filledByHistory,
+    seqsConsumed: audit.seq,
+    seqsWithoutMessage: audit.missing.length,
+  });
+  expect(stats.throttled - before.throttled).toBeGreaterThan(0);
+  // Every acked message is stored once; no seq was consumed without a stored message.
+  expect(new Set(outcomes.map((o) => o.ack.seq)).size).toBe(30);
+  expect(audit.missing).toEqual([]);
+  expect(audit.stored).toBe(30);
+  expect(report.ackedButNotStored).toBe(0);
+  expect(report.problems).toEqual([]);
+});
+
+test('a member joining while messages are sent gets each later message live or by history, never a silent gap', async () => {
+  const checker = new DeliveryChecker();
+  const [owner, ...rest] = await crowd('race', 21);
+  const senders = rest.slice(0, 8);
+  const joiners = rest.slice(8);
+  const roomId = await roomWith([owner as ChatClient, ...senders], checker);
+  const sending = Promise.all(
+    Array.from({ length: 40 }, async (_, i) => {
+      await sleep(i * 15);
+      return sendWithRetry(senders[i % senders.length] as ChatClient, `race ${i}`, `r-${i}`);
+    }),
+  );
+  const joining = Promise.all(
+    joiners.map(async (c, i) => {
+      await sleep(i * 35);
+      checker.member(c, await c.expectReply({ action: 'joinroom', roomId }, 20_000));
+    }),
+  );
+  const [sent] = await Promise.all([sending, joining]);
+  for (const s of sent) checker.sent(s.ack);
+  await testCloud.settle();
+  await checker.fillGaps();
+  const report = checker.report();
+  recordFigures('join during sends', {
+    members: report.liveMembers,
+    joinedDuringSends: joiners.length,
+    messages: report.messages,
+    expectedDeliveries: report.expectedDeliveries,
+    deliveries: report.deliveries,
+    lost: report.lost,
+    duplicated: report.duplicated,
+    filledByHistory: report.filledByHistory,
+    arrivedOutOfOrder: report.arrivedOutOfOrder,
+  });
+  expect(report.problems).toEqual([]);
+  expect(report.outOfOrderAfterReorder).toBe(0);
+});

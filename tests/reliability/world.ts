@@ -1,0 +1,134 @@
+import { appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChatClient, type Frame, isGatewayError, isPresence } from '../helpers/chatClient';
+import type { DeliveryChecker } from '../helpers/deliveryChecker';
+
+/** Shared moves of the reliability tests: crowds of members, rooms, and a sender that retries like a real client. */
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Opens `count` connections, a few at a time so a 2-core machine is not flooded with handshakes. */
+export async function connectMany(
+  url: string,
+  prefix: string,
+  count: number,
+  parallel = 25,
+): Promise<ChatClient[]> {
+  const clients: ChatClient[] = [];
+  for (let i = 0; i < count; i += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, count - i) }, (_, j) =>
+      ChatClient.connect(url, `${prefix}-${i + j}`, 20_000),
+    );
+    clients.push(...(await Promise.all(batch)));
+  }
+  return clients;
+}
+
+/** Creates a room with the first client and joins the others; every member is watched by the checker. */
+export async function roomWith(
+  clients: ChatClient[],
+  checker?: DeliveryChecker,
+  parallel = 25,
+): Promise<string> {
+  const [owner, ...others] = clients;
+  if (!owner) throw new Error('roomWith needs a client');
+  const created = await owner.expectReply({ action: 'createroom' }, 20_000);
+  const roomId = String(created.roomId);
+  checker?.member(owner, created);
+  for (let i = 0; i < others.length; i += parallel) {
+    await Promise.all(
+      others.slice(i, i + parallel).map(async (c) => {
+        const joined = await c.expectReply({ action: 'joinroom', roomId }, 20_000);
+        checker?.member(c, joined);
+      }),
+    );
+  }
+  // Presence frames of later joins are not messages; nothing to wait for, but the owner has seen them all.
+  await Promise.all(
+    others.slice(-1).map((last) => owner.next(isPresence(roomId, 'join', last.username), 20_000)),
+  );
+  return roomId;
+}
+
+export interface SendOutcome {
+  ack: Frame;
+  /** Sends needed until the ack (1 = first try). */
+  attempts: number;
+  /** Error frames received on the way, by code. */
+  errors: string[];
+}
+
+/**
+ * Sends a message with a clientMsgId and retries with the same id on INTERNAL / RATE_LIMITED, with backoff, as the
+ * protocol tells a client to: the retry must never create a second message.
+ */
+export function sendWithRetry(
+  client: ChatClient,
+  text: string,
+  clientMsgId: string,
+  options: { maxAttempts?: number; baseDelayMs?: number; timeoutMs?: number } = {},
+): Promise<SendOutcome> {
+  // Error frames (and the gateway's) do not name the clientMsgId, so a client has one send in flight at a time;
+  // otherwise a reply could be taken for the wrong send.
+  const previous = inFlight.get(client) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => sendOne(client, text, clientMsgId, options));
+  inFlight.set(client, next);
+  return next;
+}
+
+const inFlight = new WeakMap<ChatClient, Promise<unknown>>();
+
+async function sendOne(
+  client: ChatClient,
+  text: string,
+  clientMsgId: string,
+  { maxAttempts = 12, baseDelayMs = 100, timeoutMs = 20_000 } = {},
+): Promise<SendOutcome> {
+  const errors: string[] = [];
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const reply = await client.ask({ action: 'sendmessage', message: text, clientMsgId }, timeoutMs);
+    if (reply.type === 'ack') return { ack: reply, attempts: attempt, errors };
+    // The gateway's own "Internal server error" (the function failed or timed out) is retried like any error.
+    const code = isGatewayError(reply) ? 'GATEWAY_ERROR' : String(reply.code);
+    if (code !== 'INTERNAL' && code !== 'RATE_LIMITED' && code !== 'GATEWAY_ERROR')
+      throw new Error(`send ${clientMsgId} refused: ${JSON.stringify(reply)}`);
+    errors.push(code);
+    await sleep(Math.min(2000, baseDelayMs * 2 ** (attempt - 1)));
+  }
+  throw new Error(`send ${clientMsgId} not acked after ${maxAttempts} attempts (${errors.join(', ')})`);
+}
+
+export async function closeAll(clients: ChatClient[]): Promise<void> {
+  await Promise.all(
+    clients.map((c) => {
+      if (!c.isOpen) {
+        c.socket.terminate();
+        return Promise.resolve();
+      }
+      return Promise.race([c.close(), sleep(2000)]).then(() => c.socket.terminate());
+    }),
+  );
+}
+
+/** Polls until `check` is true or the time is up; answers whether it became true. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(25);
+  }
+}
+
+/** The figures of one test, printed and appended to a file docs/RELIABILITY.md is written from. */
+export const FIGURES_FILE = join(tmpdir(), 'roomcast-reliability-figures.jsonl');
+
+export function recordFigures(test: string, figures: Record<string, unknown>): void {
+  const line = JSON.stringify({ test, at: new Date().toISOString(), ...figures });
+  appendFileSync(FIGURES_FILE, `${line}\n`);
+  process.stdout.write(`[figures] ${line}\n`);
+}

@@ -1,0 +1,147 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/**
+ * Least privilege, read from what CloudFormation would deploy: template.yaml after the SAM transform (the
+ * translator that ships with cfn-lint), so the roles SAM generates from `Policies:` are checked, not just the YAML.
+ */
+const root = join(__dirname, '..', '..');
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+}
+
+interface Resource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+
+function transformedTemplate(): { Resources: Record<string, Resource> } {
+  let out: string;
+  try {
+    out = execFileSync('python3', [join(__dirname, 'samTransform.py'), join(root, 'template.yaml')], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (error) {
+    const { status, stderr } = error as { status?: number; stderr?: string };
+    throw new Error(
+      status === 3 || (error as { code?: string }).code === 'ENOENT'
+        ? `This test needs python3 with cfn-lint (it ships the SAM translator): pip install 'cfn-lint>=1.51,<2'.\n${stderr ?? ''}`
+        : `The SAM transform of template.yaml failed (exit ${status}):\n${stderr ?? ''}`,
+    );
+  }
+  return JSON.parse(out);
+}
+
+/**
+ * Statements allowed to name every resource, each with the reason AWS gives no narrower form. Keyed by role
+ * logical id and Sid, so a new `*` anywhere else fails this test.
+ */
+const WILDCARD_RESOURCE_ALLOWED: Record<string, string> = {
+  'FanoutStateMachineRole/ExecutionLogDelivery':
+    'Step Functions vends its execution logs through CloudWatch Logs log delivery, whose actions only accept "*" (AWS docs: "Logging using CloudWatch Logs", IAM policies for logging).',
+};
+
+/** AWS managed policies a role may carry, with why; none of them is a FullAccess policy. */
+const MANAGED_POLICIES_ALLOWED: Record<string, string> = {
+  'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole':
+    'logs:CreateLogStream/PutLogEvents for the function; SAM adds it to every function role.',
+  'arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess':
+    'Tracing: Active; X-Ray PutTraceSegments/PutTelemetryRecords only support Resource "*".',
+};
+
+const template = transformedTemplate();
+
+function policyStatements(): { where: string; role: string; statement: Statement }[] {
+  const found: { where: string; role: string; statement: Statement }[] = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    const props = resource.Properties ?? {};
+    const documents: { name: string; doc: { Statement: Statement | Statement[] } }[] = [];
+    if (resource.Type === 'AWS::IAM::Role') {
+      for (const p of (props.Policies as { PolicyName: string; PolicyDocument: never }[] | undefined) ?? [])
+        documents.push({ name: p.PolicyName, doc: p.PolicyDocument });
+    }
+    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy')
+      documents.push({ name: logicalId, doc: props.PolicyDocument as never });
+    for (const { name, doc } of documents) {
+      const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+      for (const statement of statements)
+        found.push({
+          where: `${logicalId}/${name}/${statement.Sid ?? '(no Sid)'}`,
+          role: logicalId,
+          statement,
+        });
+    }
+  }
+  return found;
+}
+
+const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const statements = policyStatements();
+
+test('the transformed template has IAM roles with inline statements to check', () => {
+  expect(
+    Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Role').length,
+  ).toBeGreaterThanOrEqual(10);
+  expect(statements.length).toBeGreaterThanOrEqual(20);
+});
+
+test('no IAM statement allows "*" or a whole service ("service:*"), or any action wildcard', () => {
+  const wild = statements.flatMap(({ where, statement }) =>
+    asList(statement.Action)
+      .filter((action) => typeof action !== 'string' || action.includes('*'))
+      .map((action) => `${where}: ${JSON.stringify(action)}`),
+  );
+  expect(wild).toEqual([]);
+});
+
+test('Resource "*" appears only in the documented statements that AWS offers no narrower form for', () => {
+  const wildcard = statements
+    .filter(({ statement }) => asList(statement.Resource).some((r) => r === '*'))
+    .map(({ role, statement }) => `${role}/${statement.Sid ?? '(no Sid)'}`);
+  expect(wildcard.sort()).toEqual(Object.keys(WILDCARD_RESOURCE_ALLOWED).sort());
+  // Every statement with a known resource names it (a table, index, bus, function, parameter or API stage).
+  const unnamed = statements.filter(
+    ({ statement }) => statement.Resource === undefined && statement.Principal === undefined,
+  );
+  expect(unnamed.map((s) => s.where)).toEqual([]);
+});
+
+test('execute-api:ManageConnections is limited to this API and stage, one method each', () => {
+  const manage = statements.filter(({ statement }) =>
+    asList(statement.Action).includes('execute-api:ManageConnections'),
+  );
+  expect(manage.length).toBeGreaterThanOrEqual(1);
+  for (const { where, statement } of manage) {
+    for (const resource of asList(statement.Resource)) {
+      const sub = (resource as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+      expect({ where, resource: typeof sub === 'string' ? sub : resource }).toEqual({
+        where,
+        resource: expect.stringMatching(
+          /^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{WebSocketApi\}\/\$\{StageName\}\/(POST|GET|DELETE)\/@connections\/\*$/,
+        ),
+      });
+    }
+  }
+});
+
+test('no role carries a FullAccess (or any undocumented) managed policy', () => {
+  const attached = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+    .flatMap(([id, r]) =>
+      asList(r.Properties?.ManagedPolicyArns as string[] | undefined).map((arn) => ({
+        id,
+        arn: JSON.stringify(arn),
+      })),
+    );
+  expect(attached.filter(({ arn }) => /FullAccess|AdministratorAccess|PowerUser/i.test(arn))).toEqual([]);
+  expect(attached.filter(({ arn }) => !(JSON.parse(arn) in MANAGED_POLICIES_ALLOWED))).toEqual([]);
+});

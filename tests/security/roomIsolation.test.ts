@@ -1,0 +1,76 @@
+import type { LocalCloud } from '../../local/cloud';
+import type { ChatClient } from '../helpers/chatClient';
+import { auditRoom, type CloudTables, cloudTables } from '../helpers/deliveryChecker';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { closeAll, connectMany, roomWith } from '../reliability/world';
+
+/**
+ * A member reaches only the room its connection is in: `sendmessage` and `history` ignore any room named in the
+ * frame, so a client cannot post into or read a room it has not joined by adding roomId (or similar) fields.
+ */
+jest.setTimeout(60_000);
+
+let testCloud: TestCloud;
+let cloud: LocalCloud;
+let tables: CloudTables;
+let insiders: ChatClient[];
+let outsider: ChatClient;
+let secretRoom: string;
+let otherRoom: string;
+
+beforeAll(async () => {
+  testCloud = await startTestCloud();
+  cloud = testCloud.cloud;
+  tables = cloudTables(cloud);
+  const clients = await connectMany(cloud.wsUrl, 'iso', 3);
+  insiders = clients.slice(0, 2);
+  outsider = clients[2] as ChatClient;
+  secretRoom = await roomWith(insiders);
+  await insiders[0]?.expectReply({ action: 'sendmessage', message: 'secret plans', clientMsgId: 's1' });
+  otherRoom = String((await outsider.expectReply({ action: 'createroom' })).roomId);
+});
+
+afterAll(async () => {
+  await closeAll([...insiders, outsider]);
+  tables?.db.destroy();
+  await cloud?.close();
+});
+
+const targeting = (room: string) => ({ roomId: room, room, RoomId: room, roomID: room, target: room });
+
+test("a member cannot send into a room it has not joined by naming that room's id", async () => {
+  const before = await auditRoom(tables, secretRoom);
+  const ack = await outsider.expectReply({
+    action: 'sendmessage',
+    message: 'intrusion',
+    clientMsgId: 'x1',
+    ...targeting(secretRoom),
+  });
+  expect(ack.roomId).toBe(otherRoom);
+  await testCloud.settle();
+  expect(await auditRoom(tables, secretRoom)).toEqual(before);
+  for (const insider of insiders)
+    expect(insider.messages(secretRoom).map((f) => f.text)).not.toContain('intrusion');
+});
+
+test("a member cannot read a room's history it has not joined by naming that room's id", async () => {
+  const reply = await outsider.expectReply({ action: 'history', afterSeq: 0, ...targeting(secretRoom) });
+  expect(reply.roomId).toBe(otherRoom);
+  expect(JSON.stringify(reply.messages)).not.toContain('secret plans');
+  const members = await outsider.expectReply({ action: 'who', ...targeting(secretRoom) });
+  expect(members.roomId).toBe(otherRoom);
+  expect(members.members).toEqual(['iso-2']);
+});
+
+test('a member in the lobby reaches only the lobby, whatever room the frame names', async () => {
+  await outsider.expectReply({ action: 'leaveroom' });
+  const ack = await outsider.expectReply({
+    action: 'sendmessage',
+    message: 'lobby only',
+    ...targeting(secretRoom),
+  });
+  expect(ack.roomId).toBe('lobby');
+  const history = await outsider.expectReply({ action: 'history', ...targeting(secretRoom) });
+  expect(history.roomId).toBe('lobby');
+  expect(JSON.stringify(history.messages)).not.toContain('secret plans');
+});
