@@ -201,8 +201,8 @@ class SandboxPool {
     return this.sandboxes.reduce((a, b) => (b.load < a.load ? b : a));
   }
 
-  stop(): Promise<void[]> {
-    return Promise.all(this.sandboxes.map((s) => s.stop()));
+  async stop(): Promise<void> {
+    await Promise.all(this.sandboxes.map((s) => s.stop()));
   }
 }
 
@@ -217,7 +217,10 @@ export class LocalLambda {
     maxSandboxesPerFunction = availableParallelism(),
   ) {
     for (const spec of specs) {
-      const pool = new SandboxPool(() => new Sandbox(spec, workerPath, log), Math.max(1, maxSandboxesPerFunction));
+      const pool = new SandboxPool(
+        () => new Sandbox(spec, workerPath, log),
+        Math.max(1, maxSandboxesPerFunction),
+      );
       for (const key of [spec.logicalId, spec.name, spec.arn]) this.pools.set(key, pool);
     }
   }
