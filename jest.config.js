@@ -6,7 +6,7 @@ module.exports = {
   transform: {
     '^.+\\.ts$': [
       'ts-jest',
-      { isolatedModules: true, tsconfig: { module: 'commonjs', moduleResolution: 'node' } },
+      { tsconfig: { module: 'commonjs', moduleResolution: 'node', isolatedModules: true } },
     ],
   },
   setupFiles: ['<rootDir>/tests/setup/polyfills.ts', '<rootDir>/tests/setup/env.ts'],

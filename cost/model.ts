@@ -337,9 +337,14 @@ export function estimate(
 
   // ---------------------------------------------------------------- roomcast
   const messageItemBytes = a.messageItemOverheadBytes + w.messageBytes;
-  // claim (Put Sends) + nextSeq (Update Rooms) + put (Messages) + recordSeq + markPublished (Update Sends).
+  // rate-limit bucket (Update Connections) + claim (Put Sends) + nextSeq (Update Rooms) + put (Messages)
+  // + recordSeq, claimPublish and markPublished (Update Sends).
   const sendWrites =
-    writeUnits(a.sendItemBytes) + 1 + writeUnits(messageItemBytes) + 2 * writeUnits(a.sendItemBytes);
+    writeUnits(a.connectionItemBytes) +
+    writeUnits(a.sendItemBytes) +
+    1 +
+    writeUnits(messageItemBytes) +
+    3 * writeUnits(a.sendItemBytes);
   const sendReads = pageReadUnits(a.connectionItemBytes); // GetItem of the sender's connection, eventually consistent
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
   const prunes = sessions * a.staleSessionShare;
@@ -347,34 +352,38 @@ export function estimate(
     (w.messagesPerDay * Math.min(a.messageRetentionDays, w.days) * messageItemBytes +
       w.messagesPerDay * a.sendItemBytes) /
     1024 ** 3;
+  // What the WebSocket API itself bills is the same in every design that uses it: frames in, posts out, minutes.
+  const inboundFrames: Draft = {
+    service: 'API Gateway',
+    component: 'inbound sendmessage frames',
+    quantity: M * apigw(f.inboundBytes),
+    priceId: 'apigwWsMessages',
+  };
+  const connectionPosts: Draft = {
+    service: 'API Gateway',
+    component: `@connections posts (${w.roomSize}/message)`,
+    quantity: M * w.roomSize * apigw(f.messageFrameBytes),
+    priceId: 'apigwWsMessages',
+  };
+  const connectionTime: Draft = {
+    service: 'API Gateway',
+    component: `connection minutes (${w.connections} open)`,
+    quantity: connectionMinutes,
+    priceId: 'apigwWsConnectionMinutes',
+  };
   const roomcast = design(
     'roomcast',
     'roomcast (EventBridge + Express Map + Deliver chunks)',
     [
-      {
-        service: 'API Gateway',
-        component: 'inbound sendmessage frames',
-        quantity: M * apigw(f.inboundBytes),
-        priceId: 'apigwWsMessages',
-      },
+      inboundFrames,
       {
         service: 'API Gateway',
         component: 'ack route responses',
         quantity: M * apigw(f.ackBytes),
         priceId: 'apigwWsMessages',
       },
-      {
-        service: 'API Gateway',
-        component: `@connections posts (${w.roomSize}/message)`,
-        quantity: M * w.roomSize * apigw(f.messageFrameBytes),
-        priceId: 'apigwWsMessages',
-      },
-      {
-        service: 'API Gateway',
-        component: `connection minutes (${w.connections} open)`,
-        quantity: connectionMinutes,
-        priceId: 'apigwWsConnectionMinutes',
-      },
+      connectionPosts,
+      connectionTime,
       { service: 'Lambda', component: 'SendMessage requests', quantity: M, priceId: 'lambdaRequests' },
       {
         service: 'Lambda',
@@ -414,7 +423,7 @@ export function estimate(
       },
       {
         service: 'DynamoDB',
-        component: `writes per send (${sendWrites} WRU: sends claim, seq, message, 2 sends updates)`,
+        component: `writes per send (${sendWrites} WRU: rate bucket, sends claim, seq, message, 3 sends updates)`,
         quantity: M * sendWrites,
         priceId: 'dynamoWriteRequestUnits',
       },
@@ -464,24 +473,9 @@ export function estimate(
     'tutorial',
     'tutorial (one Lambda: Scan all + sequential posts)',
     [
-      {
-        service: 'API Gateway',
-        component: 'inbound sendmessage frames',
-        quantity: M * apigw(f.inboundBytes),
-        priceId: 'apigwWsMessages',
-      },
-      {
-        service: 'API Gateway',
-        component: `@connections posts (${w.roomSize}/message)`,
-        quantity: M * w.roomSize * apigw(f.messageFrameBytes),
-        priceId: 'apigwWsMessages',
-      },
-      {
-        service: 'API Gateway',
-        component: `connection minutes (${w.connections} open)`,
-        quantity: connectionMinutes,
-        priceId: 'apigwWsConnectionMinutes',
-      },
+      inboundFrames,
+      connectionPosts,
+      connectionTime,
       { service: 'Lambda', component: 'requests', quantity: M, priceId: 'lambdaRequests' },
       {
         service: 'Lambda',

@@ -74,22 +74,14 @@ async function main() {
     ...functions.map((f) =>
       build({ entryPoints: f.entryPoints, outdir: f.outdir, logLevel: 'warning', ...f.options }),
     ),
+    // The local cloud, its Lambda sandbox, the benchmark and the cost model: Node programs that keep their
+    // dependencies in node_modules, laid out under dist/ as in the source tree.
     build({
-      entryPoints: [join(root, 'local/cli.ts'), join(root, 'local/lambda/worker.ts')],
-      outdir: join(root, 'dist/local'),
-      outbase: join(root, 'local'),
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      packages: 'external',
-      sourcemap: true,
-      logLevel: 'warning',
-    }),
-    // The fan-out benchmark (npm run bench), same settings as the local cloud, into dist/bench/.
-    build({
-      entryPoints: [join(root, 'bench/fanout.ts')],
-      outdir: join(root, 'dist/bench'),
+      entryPoints: ['local/cli.ts', 'local/lambda/worker.ts', 'bench/fanout.ts', 'cost/cli.ts'].map((e) =>
+        join(root, e),
+      ),
+      outdir: join(root, 'dist'),
+      outbase: root,
       bundle: true,
       platform: 'node',
       target: 'node20',
