@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type AttributeValue,
   DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -68,6 +70,42 @@ describe('local DynamoDB', () => {
     );
     expect(Items?.map((i) => i.connectionId?.S).sort()).toEqual(['c1', 'c2']);
     expect(Items?.[0]?.username?.S).toMatch(/^u-c/);
+  });
+
+  it('lists two members of a room whose ids dynalite would have filed under the same index key', async () => {
+    // dynalite filed index entries under 24 bits of a hash of the table key; find two ids that share them.
+    const prefix = (id: string) => createHash('md5').update('Outliers').update(id).digest('hex').slice(0, 6);
+    const seen = new Map<string, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const id = `member-${i}`;
+      const other = seen.get(prefix(id));
+      if (other) pair = [other, id];
+      else seen.set(prefix(id), id);
+    }
+    for (const connectionId of pair) {
+      await client.send(
+        new PutItemCommand({
+          TableName: 'roomcast-local-ConnectionsTable',
+          Item: { connectionId: { S: connectionId }, roomId: { S: 'CLASH2' }, username: { S: connectionId } },
+        }),
+      );
+    }
+    const page = (startKey?: Record<string, AttributeValue>) =>
+      client.send(
+        new QueryCommand({
+          TableName: 'roomcast-local-ConnectionsTable',
+          IndexName: 'RoomIndex',
+          KeyConditionExpression: 'roomId = :r',
+          ExpressionAttributeValues: { ':r': { S: 'CLASH2' } },
+          Limit: 1,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+    const first = await page();
+    const second = await page(first.LastEvaluatedKey);
+    const listed = [...(first.Items ?? []), ...(second.Items ?? [])].map((i) => i.connectionId?.S);
+    expect(listed.sort()).toEqual([...pair].sort());
   });
 });
 
