@@ -92,12 +92,16 @@ async function moveTo(deps: ChatDeps, connectionId: string, roomId: string): Pro
 }
 
 async function membersOf(deps: ChatDeps, roomId: string, self?: Connection) {
-  const { members, count } = await deps.connections.listMembers(roomId, LIMITS.membersListed);
+  const { members, count, includesConnection } = await deps.connections.listMembers(
+    roomId,
+    LIMITS.membersListed,
+    self?.connectionId,
+  );
   // The room index is eventually consistent: a connection that just moved may not be in it yet.
-  const listed = members.some((m) => m.connectionId === self?.connectionId);
+  const missingSelf = self !== undefined && !includesConnection;
   const names = members.map((m) => m.username);
-  if (self && !listed) names.unshift(self.username);
-  return { members: [...new Set(names)], memberCount: count + (self && !listed ? 1 : 0) };
+  if (self && !names.includes(self.username)) names.unshift(self.username);
+  return { members: [...new Set(names)], memberCount: count + (missingSelf ? 1 : 0) };
 }
 
 export async function createRoom(deps: ChatDeps, connectionId: string): Promise<JoinedFrame> {

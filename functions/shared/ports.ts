@@ -29,8 +29,15 @@ export interface ConnectionStore {
   remove(connectionId: string): Promise<Connection | undefined>;
   /** Moves an existing connection to a room and returns it as it was before; undefined when it does not exist. */
   moveToRoom(connectionId: string, roomId: string): Promise<Connection | undefined>;
-  /** Members of a room, up to `limit`, and how many there are in all. */
-  listMembers(roomId: string, limit: number): Promise<{ members: Member[]; count: number }>;
+  /**
+   * Members of a room, up to `limit`, how many there are in all, and whether `connectionId` is among all of them
+   * (not only the listed ones).
+   */
+  listMembers(
+    roomId: string,
+    limit: number,
+    connectionId?: string,
+  ): Promise<{ members: Member[]; count: number; includesConnection: boolean }>;
   /**
    * Stores the send bucket only if it is still the one read (`previousAt`, undefined = none yet) and the connection
    * exists; false when another send changed it first or the connection is gone.

@@ -336,6 +336,17 @@ describe('history and who', () => {
     const frame = frameOf(await who(sampleEvent('who')));
     expect(frame).toEqual({ type: 'members', roomId: 'K7M2QD', members: ['alice', 'bob'], memberCount: 2 });
   });
+
+  it('who counts the caller once in a room larger than the names it lists', async () => {
+    const others = Array.from({ length: 249 }, (_, i) => ({ connectionId: `c${i}`, username: `user${i}` }));
+    db.on(QueryCommand, { TableName: 'test-Connections' }).resolves({
+      Items: [...others.slice(0, 240), { connectionId: ME, username: 'alice' }, ...others.slice(240)],
+      Count: 250,
+    });
+    const frame = frameOf(await who(sampleEvent('who')));
+    expect(frame.memberCount).toBe(250);
+    expect(frame.members).toContain('alice');
+  });
 });
 
 describe('$default and $disconnect', () => {

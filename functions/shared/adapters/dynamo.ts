@@ -112,9 +112,14 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
-  async listMembers(roomId: string, limit: number): Promise<{ members: Member[]; count: number }> {
+  async listMembers(
+    roomId: string,
+    limit: number,
+    connectionId?: string,
+  ): Promise<{ members: Member[]; count: number; includesConnection: boolean }> {
     const members: Member[] = [];
     let count = 0;
+    let includesConnection = false;
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
@@ -130,10 +135,11 @@ export class DynamoConnectionStore implements ConnectionStore {
       count += page.Count ?? 0;
       for (const item of page.Items ?? []) {
         if (members.length < limit) members.push(item as Member);
+        if (item.connectionId === connectionId) includesConnection = true;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return { members, count };
+    return { members, count, includesConnection };
   }
 }
 
