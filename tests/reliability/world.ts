@@ -106,7 +106,9 @@ export async function closeAll(clients: ChatClient[]): Promise<void> {
         c.socket.terminate();
         return Promise.resolve();
       }
-      return Promise.race([c.close(), sleep(2000)]).then(() => c.socket.terminate());
+      // An unref'd grace timer: once every socket is closed, nothing is left to keep the test process alive.
+      const grace = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+      return Promise.race([c.close(), grace]).then(() => c.socket.terminate());
     }),
   );
 }
