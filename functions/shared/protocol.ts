@@ -65,20 +65,33 @@ export function toMessageFrame(message: ChatMessage): MessageFrame {
   return { type: 'message', roomId, seq, messageId, username, text, sentAt };
 }
 
-/** Parses a frame body: a JSON object, or BAD_REQUEST. */
-export function parseBody(body: string | undefined | null): Record<string, unknown> {
-  if (body === undefined || body === null || body === '')
-    throw new BadRequest('The frame is empty; send a JSON object.');
+/**
+ * Parses text that must hold a JSON object (a WebSocket frame, a REST body), or throws BAD_REQUEST naming it:
+ * `noun` is what the client sent, `expected` what the object should look like.
+ */
+export function parseJsonObject(
+  text: string | undefined | null,
+  noun: string,
+  expected = 'a JSON object',
+): Record<string, unknown> {
+  if (text === undefined || text === null || text.trim() === '') {
+    throw new BadRequest(`The ${noun} is empty; send a JSON object.`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(text);
   } catch {
-    throw new BadRequest('The frame is not valid JSON.');
+    throw new BadRequest(`The ${noun} is not valid JSON.`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new BadRequest('The frame must be a JSON object with an "action" field.');
+    throw new BadRequest(`The ${noun} must be ${expected}.`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** Parses a frame body: a JSON object, or BAD_REQUEST. */
+export function parseBody(body: string | undefined | null): Record<string, unknown> {
+  return parseJsonObject(body, 'frame', 'a JSON object with an "action" field');
 }
 
 export function isRoomCode(value: string): boolean {

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { config } from './config';
-import { BadRequest, ChatError, type ErrorCode, PublishFailed } from './errors';
+import { ChatError, type ErrorCode, PublishFailed } from './errors';
 import { instrumented, logger } from './powertools';
+import { parseJsonObject } from './protocol';
 
 /** The REST (admin) side: JSON in, JSON out, errors as `{ code, message }` with the matching HTTP status. */
 
@@ -45,19 +46,7 @@ export function parseJsonBody(event: APIGatewayProxyEvent): Record<string, unkno
   const mediaType = header(event.headers, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') throw new UnsupportedMediaType();
   const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body;
-  if (raw === null || raw === undefined || raw.trim() === '') {
-    throw new BadRequest('The body is empty; send a JSON object.');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new BadRequest('The body is not valid JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new BadRequest('The body must be a JSON object.');
-  }
-  return parsed as Record<string, unknown>;
+  return parseJsonObject(raw, 'body');
 }
 
 export interface RestReply {
