@@ -40,6 +40,7 @@ describe('admin broadcast API', () => {
     expect(api.Properties.Auth).toEqual({
       DefaultAuthorizer: 'AWS_IAM',
       AddDefaultAuthorizerToCorsPreflight: false,
+      InvokeRole: 'NONE',
     });
   });
 
