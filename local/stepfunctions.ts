@@ -1,6 +1,7 @@
 import './polyfills';
 import * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { PAYLOAD_LIMIT_BYTES, payloadBytes, withPayloadChecks, withTaskLimits } from './payloadLimit';
 
 /**
  * Runs state machines from the template with aws-local-stepfunctions. Every Task is mapped by its Resource, with
@@ -119,6 +120,7 @@ export interface ExecutionSummary {
 export class LocalStateMachine {
   private readonly machine: StateMachine;
   private readonly handlers: Record<string, TaskHandler>;
+  private readonly reportsFor: Record<string, string>;
   executions = 0;
   failures = 0;
 
@@ -127,17 +129,33 @@ export class LocalStateMachine {
     definition: object,
     backends: TaskBackends,
   ) {
-    this.machine = new StateMachine(
-      definition as never,
-      { validationOptions: { checkPaths: true } } as never,
-    );
-    this.handlers = localTaskHandlers(definition as StateDefinition, backends);
+    // The template's own definition is validated; the engine runs it with Step Functions' payload checks added.
+    new StateMachine(definition as never, { validationOptions: { checkPaths: true } } as never);
+    const checked = withPayloadChecks(definition);
+    this.machine = new StateMachine(checked.definition as never, { validationOptions: { noValidate: true } });
+    const tasks = localTaskHandlers(definition as StateDefinition, backends);
+    this.handlers = {
+      ...Object.fromEntries(Object.entries(tasks).map(([state, run]) => [state, withTaskLimits(state, run)])),
+      ...checked.checks,
+    };
+    this.reportsFor = checked.reportsFor;
   }
 
   /** Runs one execution to its end. Failures are returned with the state and cause, never thrown away. */
   async execute(input: unknown): Promise<ExecutionSummary> {
     const started = performance.now();
     this.executions++;
+    const inputBytes = payloadBytes(input);
+    if (inputBytes > PAYLOAD_LIMIT_BYTES) {
+      this.failures++;
+      return {
+        ok: false,
+        durationMs: performance.now() - started,
+        error: 'States.DataLimitExceeded',
+        cause: `The execution input has ${inputBytes} bytes, over the ${PAYLOAD_LIMIT_BYTES}-byte limit.`,
+        retries: 0,
+      };
+    }
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: this.handlers as never },
     });
@@ -145,8 +163,10 @@ export class LocalStateMachine {
     let retries = 0;
     const watched = (async () => {
       for await (const event of execution.eventLogs as AsyncGenerator<Record<string, unknown>>) {
-        if (event.type === 'StateFailed') failedState = (event.state as { name?: string } | undefined)?.name;
-        else if (event.type === 'StateRetried') retries++;
+        if (event.type === 'StateFailed') {
+          const name = (event.state as { name?: string } | undefined)?.name;
+          failedState = name === undefined ? undefined : (this.reportsFor[name] ?? name);
+        } else if (event.type === 'StateRetried') retries++;
       }
     })();
     try {
