@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LoadTemplateOptions, type LocalTemplate, loadTemplate } from '../../local/template';
+import { type LoadTemplateOptions, type LocalTemplate, loadTemplate } from '../../infra/template';
 
 const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');
 
