@@ -1,7 +1,11 @@
-import { history } from '../shared/chat';
 import { parseHistoryQuery } from '../shared/protocol';
+import { history } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
+import { connectionStore, messageStore } from '../shared/wiring/dynamodb';
+import { onFirstCall } from '../shared/wiring/onFirstCall';
 
-export const handler = routeHandler('history', (deps, { connectionId, body }) =>
-  history(deps, connectionId, parseHistoryQuery(body)),
+const deps = onFirstCall(() => ({ connections: connectionStore(), messages: messageStore() }));
+
+export const handler = routeHandler('history', ({ connectionId, body }) =>
+  history(deps(), connectionId, parseHistoryQuery(body)),
 );
