@@ -119,8 +119,6 @@ export interface ExecutionSummary {
 export class LocalStateMachine {
   private readonly machine: StateMachine;
   private readonly handlers: Record<string, TaskHandler>;
-  executions = 0;
-  failures = 0;
 
   constructor(
     readonly name: string,
@@ -137,7 +135,6 @@ export class LocalStateMachine {
   /** Runs one execution to its end. Failures are returned with the state and cause, never thrown away. */
   async execute(input: unknown): Promise<ExecutionSummary> {
     const started = performance.now();
-    this.executions++;
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: this.handlers as never },
     });
@@ -155,7 +152,6 @@ export class LocalStateMachine {
       return { ok: true, durationMs: performance.now() - started, output, retries };
     } catch (error) {
       await watched.catch(() => undefined);
-      this.failures++;
       const e = error as Error & { cause?: unknown };
       const cause =
         e.cause instanceof Error ? e.cause.message : typeof e.cause === 'string' ? e.cause : e.message;

@@ -1,4 +1,4 @@
-/** Error codes of the client protocol (docs/PROTOCOL.md, "Errors"). */
+/** Error codes of the client protocol (docs/PROTOCOL.md, "Limits and errors"). */
 export type ErrorCode = 'BAD_REQUEST' | 'ROOM_NOT_FOUND' | 'MESSAGE_TOO_LARGE' | 'RATE_LIMITED' | 'INTERNAL';
 
 /** Codes only the REST side answers with (the WebSocket protocol has no content types). */

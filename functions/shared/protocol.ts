@@ -1,6 +1,6 @@
 import { BadRequest, MessageTooLarge } from './errors';
 
-/** Limits of the client protocol; DESIGN.md section 2 and docs/PROTOCOL.md document each one. */
+/** Limits of the client protocol; docs/PROTOCOL.md ("Limits and errors") documents each one. */
 export const LIMITS = {
   usernameMaxChars: 32,
   messageMaxBytes: 4096,
