@@ -7,6 +7,21 @@ import { conditionHolds, templateOutputs } from '../helpers/templateOutputs';
 
 const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');
 
+interface TaskState {
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+}
+
+/** Every Task state of a definition, however deeply nested in Map (ItemProcessor/Iterator) or Parallel states. */
+function taskStates(machine: unknown): TaskState[] {
+  const { States = {} } = (machine ?? {}) as { States?: Record<string, Record<string, unknown>> };
+  return Object.values(States).flatMap((state) => [
+    ...(state.Type === 'Task' ? [state as TaskState] : []),
+    ...taskStates(state.ItemProcessor ?? state.Iterator),
+    ...((state.Branches as unknown[] | undefined) ?? []).flatMap(taskStates),
+  ]);
+}
+
 describe('the real template.yaml', () => {
   const t = loadTemplate(TEMPLATE);
 
@@ -119,6 +134,24 @@ describe('the real template.yaml', () => {
     expect(text).toContain("States.StringToJson('100')");
     const states = (sm?.definition.States ?? {}) as Record<string, unknown>;
     expect(states.DeliverChunks).toBeDefined();
+    // The substitutions point the machine at this template's resources: its Lambda tasks invoke the Deliver
+    // function, and its DynamoDB tasks read and prune the Connections table through its room index.
+    const deliver = t.functions().find((f) => f.logicalId === 'DeliverFunction');
+    const connections = t.tables().find((x) => x.logicalId === 'ConnectionsTable');
+    const tasks = taskStates(sm?.definition);
+    const lambdaTasks = tasks.filter((task) => String(task.Resource).startsWith('arn:aws:lambda:'));
+    expect(lambdaTasks.length).toBeGreaterThan(0);
+    for (const task of lambdaTasks) expect(task.Resource).toBe(deliver?.arn);
+    const tableTasks = tasks.filter((task) => String(task.Resource).includes(':dynamodb:'));
+    expect(tableTasks.length).toBeGreaterThan(0);
+    for (const task of tableTasks) {
+      expect(task.Parameters?.TableName).toBe(connections?.TableName);
+      if (task.Parameters?.IndexName !== undefined) {
+        expect(connections?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toContain(
+          task.Parameters.IndexName,
+        );
+      }
+    }
   });
 
   it('reads the SAM EventBridgeRule of the state machine', () => {
