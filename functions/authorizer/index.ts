@@ -1,5 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { authSecret } from '../shared/adapters/authSecret';
+import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
 import { instrumented, logger } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
@@ -47,7 +48,7 @@ export const handler = async (
         localSecret: config.localAuthSecret(),
         parameterName: config.authSecretParameterName,
       });
-      claims = verifyToken(token, secret, Math.floor(Date.now() / 1000));
+      claims = verifyToken(token, secret, Math.floor(systemClock().getTime() / 1000));
     } catch (error) {
       if (!(error instanceof InvalidToken)) throw error;
       logger.info('connection refused', { reason: error.reason });
