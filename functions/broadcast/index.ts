@@ -1,11 +1,11 @@
 import { broadcast } from '../shared/broadcast';
 import { systemClock } from '../shared/clock';
+import { onFirstCall } from '../shared/onFirstCall';
 import { logger, tracer } from '../shared/powertools';
 import { parseMessageText, parseRoomId, requireString } from '../shared/protocol';
 import { parseJsonBody, restHandler } from '../shared/rest';
 import { roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({ rooms: roomStore(), events: eventPublisher(), now: systemClock }));
 

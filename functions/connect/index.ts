@@ -3,10 +3,10 @@ import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context 
 import { systemClock } from '../shared/clock';
 import { connect } from '../shared/connections';
 import { describeError } from '../shared/errors';
+import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
 import { connectionStore } from '../shared/wiring/dynamodb';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;

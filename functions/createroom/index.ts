@@ -1,10 +1,10 @@
 import { systemClock } from '../shared/clock';
+import { onFirstCall } from '../shared/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { createRoom } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -1,8 +1,8 @@
 import { connectionInfo } from '../shared/connections';
+import { onFirstCall } from '../shared/onFirstCall';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore } from '../shared/wiring/dynamodb';
 import { notifier } from '../shared/wiring/managementApi';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), notifier: notifier() }));
 

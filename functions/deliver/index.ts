@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
 import { type DeliveryReport, postToConnections } from '../shared/delivery';
+import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { notifier } from '../shared/wiring/managementApi';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 /** One Map iteration of the fan-out state machine. */
 export interface DeliverInput {

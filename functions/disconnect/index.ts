@@ -1,9 +1,9 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { disconnect } from '../shared/connections';
+import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger } from '../shared/powertools';
 import { connectionStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), events: eventPublisher() }));
 

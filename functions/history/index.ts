@@ -1,8 +1,8 @@
+import { onFirstCall } from '../shared/onFirstCall';
 import { parseHistoryQuery } from '../shared/protocol';
 import { history } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore } from '../shared/wiring/dynamodb';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), messages: messageStore() }));
 

@@ -1,10 +1,10 @@
 import { systemClock } from '../shared/clock';
+import { onFirstCall } from '../shared/onFirstCall';
 import { parseRoomId, requireString } from '../shared/protocol';
 import { joinRoom } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

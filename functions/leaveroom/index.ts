@@ -1,9 +1,9 @@
 import { systemClock } from '../shared/clock';
+import { onFirstCall } from '../shared/onFirstCall';
 import { leaveRoom } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -1,12 +1,12 @@
 import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
+import { onFirstCall } from '../shared/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { parseClientMsgId, parseMessageText, requireString } from '../shared/protocol';
 import { sendMessage } from '../shared/sending';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore, roomStore, sendLog } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

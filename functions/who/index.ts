@@ -1,7 +1,7 @@
+import { onFirstCall } from '../shared/onFirstCall';
 import { who } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore } from '../shared/wiring/dynamodb';
-import { onFirstCall } from '../shared/wiring/onFirstCall';
 
 const deps = onFirstCall(() => ({ connections: connectionStore() }));
 

@@ -1,7 +1,7 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';
-import { onFirstCall } from '../wiring/onFirstCall';
 
 /** A rotated secret reaches every warm authorizer within this long (docs/ACCESS.md, rotating the secret). */
 export const SECRET_CACHE_MS = 5 * 60 * 1000;

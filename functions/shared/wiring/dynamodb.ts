@@ -7,8 +7,8 @@ import {
   DynamoSendLog,
 } from '../adapters/dynamo';
 import { config } from '../config';
+import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';
-import { onFirstCall } from './onFirstCall';
 
 /** One traced DynamoDB client per runtime, shared by the stores of a function and reused by every invocation. */
 const documentClient = onFirstCall(() =>
