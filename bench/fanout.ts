@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import WebSocket, { WebSocketServer } from 'ws';
-import { loadTemplate } from '../local/template';
+import { loadTemplate } from '../infra/template';
 import { lossAndDuplicates, percentile, ratePerSec, round, speedup, summarize } from './stats';
 import { handler as tutorialHandler } from './tutorial/index';
 

@@ -3,7 +3,7 @@
 // sizes come from template.yaml, prices from cost/prices.ts.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadTemplate } from '../local/template';
+import { loadTemplate } from '../infra/template';
 import {
   type Assumptions,
   type CostReport,

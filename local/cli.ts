@@ -1,5 +1,6 @@
 import './polyfills';
 import { parseArgs } from 'node:util';
+import { ParameterSyntaxError, parseParameterOverrides } from '../infra/parameters';
 import { startLocalCloud } from './cloud';
 
 // The local cloud runs on Node 20 by design; the SDK's notice about its future Node 22 minimum is noise here.
@@ -71,11 +72,12 @@ function parse(argv: string[]) {
   if (logLevel !== undefined && !['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) {
     throw new UsageError(`--log-level must be DEBUG, INFO, WARN or ERROR, got "${str('log-level')}"`);
   }
-  const parameters: Record<string, string> = {};
-  for (const pair of (v.parameter as string[] | undefined) ?? []) {
-    const at = pair.indexOf('=');
-    if (at < 1) throw new UsageError(`--parameter must look like Key=Value, got "${pair}"`);
-    parameters[pair.slice(0, at)] = pair.slice(at + 1);
+  let parameters: Record<string, string>;
+  try {
+    parameters = parseParameterOverrides(v.parameter as string[] | undefined);
+  } catch (error) {
+    if (error instanceof ParameterSyntaxError) throw new UsageError(error.message);
+    throw error;
   }
   const share = { min: 0, max: 1 };
   return {

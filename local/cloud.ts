@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type LocalTemplate, loadTemplate } from '../infra/template';
 import { runAuthorizer } from './authorizer';
 import { type LocalDynamo, startDynamo } from './dynamodb';
 import { startDynamoFaultProxy } from './dynamoFaults';
@@ -14,7 +15,6 @@ import { type FunctionLog, type LocalFunctionSpec, LocalLambda } from './lambda/
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { createRestApi, restRoutes } from './restApi';
 import { type ExecutionSummary, LocalStateMachine } from './stepfunctions';
-import { type LocalTemplate, loadTemplate } from './template';
 
 export interface LocalCloudOptions {
   /** Default: template.yaml in the current directory. */

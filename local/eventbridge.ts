@@ -2,8 +2,8 @@
 // to the targets of the template's rules whose pattern it matches, after the response, as EventBridge does.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LocalEventRule, LocalEventTarget } from '../infra/template';
 import { assertEventPattern, matchesEventPattern } from './eventPattern';
-import type { LocalEventRule, LocalEventTarget } from './template';
 
 /** An event as EventBridge delivers it to a target. */
 export interface LocalEvent {

@@ -5,8 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { LocalTemplate } from '../infra/template';
 import { awsId, requestTime } from './gateway/ids';
-import type { LocalTemplate } from './template';
 
 export interface LocalCors {
   allowOrigin?: string;

@@ -121,8 +121,6 @@ export class LocalStateMachine {
   private readonly machine: StateMachine;
   private readonly handlers: Record<string, TaskHandler>;
   private readonly reportsFor: Record<string, string>;
-  executions = 0;
-  failures = 0;
 
   constructor(
     readonly name: string,
@@ -144,10 +142,8 @@ export class LocalStateMachine {
   /** Runs one execution to its end. Failures are returned with the state and cause, never thrown away. */
   async execute(input: unknown): Promise<ExecutionSummary> {
     const started = performance.now();
-    this.executions++;
     const inputBytes = payloadBytes(input);
     if (inputBytes > PAYLOAD_LIMIT_BYTES) {
-      this.failures++;
       return {
         ok: false,
         durationMs: performance.now() - started,
@@ -175,7 +171,6 @@ export class LocalStateMachine {
       return { ok: true, durationMs: performance.now() - started, output, retries };
     } catch (error) {
       await watched.catch(() => undefined);
-      this.failures++;
       const e = error as Error & { cause?: unknown };
       const cause =
         e.cause instanceof Error ? e.cause.message : typeof e.cause === 'string' ? e.cause : e.message;

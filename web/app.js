@@ -1,5 +1,5 @@
 // roomcast browser chat. Plain ES module: no framework, no build step, no external requests.
-// Protocol: DESIGN.md section 2. All user-provided text is rendered with textContent.
+// Protocol: docs/PROTOCOL.md. All user-provided text is rendered with textContent.
 
 const LOBBY = 'lobby';
 const ROOM_CODE_RE = /^[A-HJ-NP-Z2-9]{6}$/;
@@ -1345,13 +1345,5 @@ async function main() {
   }
   if (state.wsBaseUrl) connect();
 }
-
-// A small debugging/testing handle; it exposes no secrets (there are none in the page).
-window.roomcast = {
-  get state() {
-    return state;
-  },
-  reconnectNow,
-};
 
 main();

@@ -1,5 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { authSecret } from '../shared/adapters/authSecret';
+import { systemClock } from '../shared/clock';
+import { config } from '../shared/config';
 import { instrumented, logger } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
 import { InvalidToken, verifyToken } from '../shared/token';
@@ -42,7 +44,11 @@ export const handler = async (
     }
     let claims: ReturnType<typeof verifyToken>;
     try {
-      claims = verifyToken(token, await authSecret(), Math.floor(Date.now() / 1000));
+      const secret = await authSecret({
+        localSecret: config.localAuthSecret(),
+        parameterName: config.authSecretParameterName,
+      });
+      claims = verifyToken(token, secret, Math.floor(systemClock().getTime() / 1000));
     } catch (error) {
       if (!(error instanceof InvalidToken)) throw error;
       logger.info('connection refused', { reason: error.reason });

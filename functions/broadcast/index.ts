@@ -1,20 +1,20 @@
 import { broadcast } from '../shared/broadcast';
-import type { ChatDeps } from '../shared/chat';
-import { requireString } from '../shared/chat';
-import { awsChatDeps } from '../shared/deps';
+import { systemClock } from '../shared/clock';
+import { onFirstCall } from '../shared/onFirstCall';
 import { logger, tracer } from '../shared/powertools';
-import { parseMessageText, parseRoomId } from '../shared/protocol';
+import { parseMessageText, parseRoomId, requireString } from '../shared/protocol';
 import { parseJsonBody, restHandler } from '../shared/rest';
+import { roomStore } from '../shared/wiring/dynamodb';
+import { eventPublisher } from '../shared/wiring/eventbridge';
 
-let deps: ChatDeps | undefined;
+const deps = onFirstCall(() => ({ rooms: roomStore(), events: eventPublisher(), now: systemClock }));
 
 /** POST /broadcast {"message", "roomId"?}: validate, publish one Broadcast event, answer 202 with its messageId. */
 export const handler = restHandler('broadcast', async (event) => {
   const body = parseJsonBody(event);
   const text = parseMessageText(requireString(body, 'message'));
   const roomId = body.roomId === undefined || body.roomId === null ? undefined : parseRoomId(body.roomId);
-  deps ??= awsChatDeps();
-  const { messageId } = await broadcast(deps, { text, roomId });
+  const { messageId } = await broadcast(deps(), { text, roomId });
   logger.setCorrelationId(messageId);
   logger.info('broadcast queued', { messageId, roomId: roomId ?? '(everyone)' });
   tracer.putAnnotation('messageId', messageId);

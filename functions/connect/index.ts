@@ -1,16 +1,20 @@
 import { randomInt } from 'node:crypto';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { connect } from '../shared/chat';
-import { ChatError } from '../shared/errors';
+import { systemClock } from '../shared/clock';
+import { connect } from '../shared/connections';
+import { describeError } from '../shared/errors';
+import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
-import { chatDeps } from '../shared/websocket';
+import { connectionStore } from '../shared/wiring/dynamodb';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;
   /** Set by API Gateway when the $connect authorizer (AuthMode=token) allowed the connection. */
   requestContext: { authorizer?: { username?: unknown } };
 };
+
+const deps = onFirstCall(() => ({ connections: connectionStore(), now: systemClock }));
 
 /** With an authorizer the token names the user; the query string's `username` is only a hint without one. */
 function requestedUsername(event: ConnectEvent): string | undefined {
@@ -28,16 +32,14 @@ export const handler = async (event: ConnectEvent, context?: Context): Promise<A
     logger.appendKeys({ connectionId });
     try {
       const username = parseUsername(requestedUsername(event), guestSuffix);
-      await connect(chatDeps(), connectionId, username);
+      await connect(deps(), connectionId, username);
       metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
       logger.info('connected', { username });
       return { statusCode: 200 };
     } catch (error) {
-      if (error instanceof ChatError) {
-        logger.info('connection refused', { reason: error.message });
-        return { statusCode: 400, body: error.message };
-      }
-      logger.error('connect failed', error as Error);
-      return { statusCode: 500, body: 'Internal server error' };
+      const refused = describeError(error);
+      if (refused.fault === 'client') logger.info('connection refused', { reason: refused.message });
+      else logger.error('connect failed', error as Error);
+      return { statusCode: refused.status, body: refused.publicMessage };
     }
   });

@@ -1,7 +1,11 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { disconnect } from '../shared/chat';
+import { disconnect } from '../shared/connections';
+import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger } from '../shared/powertools';
-import { chatDeps } from '../shared/websocket';
+import { connectionStore } from '../shared/wiring/dynamodb';
+import { eventPublisher } from '../shared/wiring/eventbridge';
+
+const deps = onFirstCall(() => ({ connections: connectionStore(), events: eventPublisher() }));
 
 /** $disconnect is best-effort on AWS; the connection TTL and 410 pruning cover the times it never runs. */
 export const handler = async (
@@ -12,7 +16,7 @@ export const handler = async (
     if (context) logger.addContext(context);
     const { connectionId } = event.requestContext;
     logger.appendKeys({ connectionId });
-    const gone = await disconnect(chatDeps(), connectionId);
+    const gone = await disconnect(deps(), connectionId);
     logger.info('disconnected', { roomId: gone?.roomId, known: gone !== undefined });
     return { statusCode: 200 };
   });

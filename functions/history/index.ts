@@ -1,7 +1,11 @@
-import { history } from '../shared/chat';
+import { onFirstCall } from '../shared/onFirstCall';
 import { parseHistoryQuery } from '../shared/protocol';
+import { history } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
+import { connectionStore, messageStore } from '../shared/wiring/dynamodb';
 
-export const handler = routeHandler('history', (deps, { connectionId, body }) =>
-  history(deps, connectionId, parseHistoryQuery(body)),
+const deps = onFirstCall(() => ({ connections: connectionStore(), messages: messageStore() }));
+
+export const handler = routeHandler('history', ({ connectionId, body }) =>
+  history(deps(), connectionId, parseHistoryQuery(body)),
 );

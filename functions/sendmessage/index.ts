@@ -1,13 +1,29 @@
-import { requireString, sendMessage } from '../shared/chat';
+import { systemClock } from '../shared/clock';
+import { config } from '../shared/config';
+import { onFirstCall } from '../shared/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
-import { parseClientMsgId, parseMessageText } from '../shared/protocol';
+import { parseClientMsgId, parseMessageText, requireString } from '../shared/protocol';
+import { sendMessage } from '../shared/sending';
 import { routeHandler } from '../shared/websocket';
+import { connectionStore, messageStore, roomStore, sendLog } from '../shared/wiring/dynamodb';
+import { eventPublisher } from '../shared/wiring/eventbridge';
+
+const deps = onFirstCall(() => ({
+  connections: connectionStore(),
+  rooms: roomStore(),
+  messages: messageStore(),
+  sends: sendLog(),
+  events: eventPublisher(),
+  now: systemClock,
+  messageRetentionDays: config.messageRetentionDays(),
+  sendRate: config.sendRate(),
+}));
 
 /** sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. */
-export const handler = routeHandler('sendmessage', async (deps, { connectionId, body }) => {
+export const handler = routeHandler('sendmessage', async ({ connectionId, body }) => {
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
-  const { ack } = await sendMessage(deps, { connectionId, text, clientMsgId });
+  const { ack } = await sendMessage(deps(), { connectionId, text, clientMsgId });
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
   logger.setCorrelationId(ack.messageId);
   logger.info('message sent', { roomId: ack.roomId, seq: ack.seq, messageId: ack.messageId });

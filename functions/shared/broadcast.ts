@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { RoomNotFound } from './errors';
-import type { EventPublisher, RoomStore } from './ports';
+import { PublishFailed, RoomNotFound } from './errors';
+import type { ChatPorts } from './ports';
 import { type BroadcastFrame, LOBBY } from './protocol';
 
-export interface BroadcastDeps {
-  rooms: RoomStore;
-  events: EventPublisher;
-  now: () => Date;
-}
+export type BroadcastDeps = Pick<ChatPorts, 'rooms' | 'events' | 'now'>;
 
 export interface BroadcastInput {
   text: string;
@@ -33,8 +29,19 @@ export async function broadcast(deps: BroadcastDeps, input: BroadcastInput): Pro
     sentAt: deps.now().toISOString(),
     ...(roomId !== undefined && { roomId }),
   };
-  await deps.events.publish([
-    { type: 'Broadcast', messageId, ...(roomId !== undefined && { roomId }), payload: JSON.stringify(frame) },
-  ]);
+  try {
+    await deps.events.publish([
+      {
+        type: 'Broadcast',
+        messageId,
+        ...(roomId !== undefined && { roomId }),
+        payload: JSON.stringify(frame),
+      },
+    ]);
+  } catch (error) {
+    throw error instanceof PublishFailed
+      ? error.told('The announcement could not be queued. Try again.')
+      : error;
+  }
   return { messageId };
 }

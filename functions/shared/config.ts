@@ -50,6 +50,8 @@ export const config = {
     }
     return { limit, windowSeconds };
   },
+  /** The token secret itself, set only by the local cloud (`--auth-secret`); read on every call, never cached. */
+  localAuthSecret: (): string | undefined => process.env.AUTH_SECRET,
   /** SecureString parameter holding the connection-token secret (template parameter AuthSecretParameterName). */
   authSecretParameterName: () => requireEnv('AUTH_SECRET_PARAMETER'),
   /** The one origin the broadcast API answers CORS for (template parameter BroadcastAllowedOrigin). */

@@ -1,57 +1,112 @@
-/** Error codes of the client protocol (DESIGN.md section 2). */
+/** Error codes of the client protocol (docs/PROTOCOL.md, "Limits and errors"). */
 export type ErrorCode = 'BAD_REQUEST' | 'ROOM_NOT_FOUND' | 'MESSAGE_TOO_LARGE' | 'RATE_LIMITED' | 'INTERNAL';
 
-/** An error the client is told about: its code and a short human sentence, never a stack trace. */
+/** Codes only the REST side answers with (the WebSocket protocol has no content types). */
+export type HttpOnlyCode = 'UNSUPPORTED_MEDIA_TYPE';
+
+/**
+ * The one error type of roomcast: what the caller is told (a code, an HTTP status and a short sentence, never a
+ * stack trace) and whose fault it was. `message` is for the logs; `publicMessage` for the client. Every handler
+ * turns any error into a frame or an HTTP reply with `describeError`, so a new error is a new subclass here.
+ */
 export class ChatError extends Error {
+  readonly publicMessage: string;
+  /** `client`: the request was wrong (logged at info, counted as rejected); `server`: ours (logged as an error). */
+  readonly fault: 'client' | 'server';
+
   constructor(
-    readonly code: ErrorCode,
+    readonly code: ErrorCode | HttpOnlyCode,
+    readonly status: number,
     message: string,
+    options: { publicMessage?: string; fault?: 'client' | 'server'; cause?: unknown } = {},
   ) {
-    super(message);
-    this.name = new.target.name;
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Named here and in each subclass, not from the constructor: bundles are minified, and logs name the error.
+    this.name = 'ChatError';
+    this.publicMessage = options.publicMessage ?? message;
+    this.fault = options.fault ?? 'client';
   }
 }
 
 export class BadRequest extends ChatError {
+  override readonly name = 'BadRequest';
+
   constructor(message: string) {
-    super('BAD_REQUEST', message);
+    super('BAD_REQUEST', 400, message);
   }
 }
 
 export class RoomNotFound extends ChatError {
+  override readonly name = 'RoomNotFound';
+
   constructor(roomId: string) {
-    super('ROOM_NOT_FOUND', `Room ${roomId} does not exist. Check the code or create a room.`);
+    super('ROOM_NOT_FOUND', 404, `Room ${roomId} does not exist. Check the code or create a room.`);
   }
 }
 
 export class MessageTooLarge extends ChatError {
+  override readonly name = 'MessageTooLarge';
+
   constructor(limitBytes: number) {
-    super('MESSAGE_TOO_LARGE', `Message text is limited to ${limitBytes} bytes (UTF-8) after trimming.`);
+    super('MESSAGE_TOO_LARGE', 413, `Message text is limited to ${limitBytes} bytes (UTF-8) after trimming.`);
   }
 }
 
 export class RateLimited extends ChatError {
+  override readonly name = 'RateLimited';
+
   constructor(message = 'You are sending too fast. Wait a moment and try again.') {
-    super('RATE_LIMITED', message);
+    super('RATE_LIMITED', 429, message);
   }
 }
 
 /** The connection is not (or no longer) registered, e.g. it was pruned as stale. */
 export class UnknownConnection extends ChatError {
+  override readonly name = 'UnknownConnection';
+
   constructor() {
-    super('BAD_REQUEST', 'This connection is not registered. Reconnect and try again.');
+    super('BAD_REQUEST', 400, 'This connection is not registered. Reconnect and try again.');
   }
 }
 
-/** A downstream dependency failed; the detail goes to the logs, the client gets INTERNAL. */
-export class PublishFailed extends Error {
-  constructor(
-    message: string,
-    readonly failedEntries: number,
-  ) {
-    super(message);
-    this.name = 'PublishFailed';
+export class UnsupportedMediaType extends ChatError {
+  override readonly name = 'UnsupportedMediaType';
+
+  constructor() {
+    super('UNSUPPORTED_MEDIA_TYPE', 415, 'Send the body as Content-Type: application/json.');
   }
+}
+
+/**
+ * The chat bus refused events. The detail (which entries, why) goes to the logs; the caller hears INTERNAL with
+ * what it can do about it, which only the use case knows (a send may be retried with its clientMsgId).
+ */
+export class PublishFailed extends ChatError {
+  override readonly name = 'PublishFailed';
+
+  constructor(
+    detail: string,
+    readonly failedEntries: number,
+    publicMessage = 'Something went wrong on our side. Please try again.',
+    cause?: unknown,
+  ) {
+    super('INTERNAL', 503, detail, { publicMessage, fault: 'server', cause });
+  }
+
+  /** The same failure, with the sentence the use case that hit it tells its caller. */
+  told(publicMessage: string): PublishFailed {
+    return new PublishFailed(this.message, this.failedEntries, publicMessage, this);
+  }
+}
+
+const UNKNOWN = new ChatError('INTERNAL', 500, 'unexpected error', {
+  publicMessage: 'Something went wrong on our side. Please try again.',
+  fault: 'server',
+});
+
+/** Any thrown value as roomcast's error: unknown errors become INTERNAL (500) with a generic sentence. */
+export function describeError(error: unknown): ChatError {
+  return error instanceof ChatError ? error : UNKNOWN;
 }
 
 export interface ErrorFrame {
@@ -61,22 +116,20 @@ export interface ErrorFrame {
   action: string;
 }
 
-/** Maps any error to the frame the client sees. Unknown errors become INTERNAL with a generic sentence. */
+/** The frame a WebSocket client sees for any error. */
 export function toErrorFrame(error: unknown, action: string): ErrorFrame {
-  if (error instanceof ChatError) return { type: 'error', code: error.code, message: error.message, action };
-  if (error instanceof PublishFailed) {
-    return {
-      type: 'error',
-      code: 'INTERNAL',
-      message:
-        'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.',
-      action,
-    };
-  }
+  const { code, publicMessage } = describeError(error);
+  // UNSUPPORTED_MEDIA_TYPE is only thrown by the REST side; a frame would call it a bad request.
   return {
     type: 'error',
-    code: 'INTERNAL',
-    message: 'Something went wrong on our side. Please try again.',
+    code: code === 'UNSUPPORTED_MEDIA_TYPE' ? 'BAD_REQUEST' : code,
+    message: publicMessage,
     action,
   };
+}
+
+/** The HTTP status and JSON body a REST client sees for any error. */
+export function toHttpError(error: unknown): { statusCode: number; body: { code: string; message: string } } {
+  const { status, code, publicMessage } = describeError(error);
+  return { statusCode: status, body: { code, message: publicMessage } };
 }

@@ -1,6 +1,11 @@
+import type { Clock } from './clock';
 import type { ChatMessage } from './protocol';
+import type { SendRate } from './rateLimit';
 
-/** Ports of the chat domain. The AWS adapters implement them; tests and the local cloud can swap them. */
+/**
+ * Ports of the chat domain. The AWS adapters in adapters/ implement them; the local cloud runs those same adapters
+ * against its own endpoints, and the domain can be tested with fakes.
+ */
 
 export interface Connection {
   connectionId: string;
@@ -27,8 +32,11 @@ export interface ConnectionStore {
   get(connectionId: string): Promise<Connection | undefined>;
   /** Removes the connection and returns what it was, if it existed. */
   remove(connectionId: string): Promise<Connection | undefined>;
-  /** Moves an existing connection to a room and returns it as it was before; undefined when it does not exist. */
-  moveToRoom(connectionId: string, roomId: string): Promise<Connection | undefined>;
+  /**
+   * Moves an existing connection to a room, noting `at` (ISO 8601) as its last activity, and returns it as it was
+   * before; undefined when it does not exist.
+   */
+  moveToRoom(connectionId: string, roomId: string, at: string): Promise<Connection | undefined>;
   /**
    * Members of a room, up to `limit`, how many there are in all, and whether `connectionId` is among all of them
    * (not only the listed ones).
@@ -122,4 +130,25 @@ export interface ConnectionInfo {
 export interface Notifier {
   post(connectionId: string, payload: string): Promise<PostOutcome>;
   info(connectionId: string): Promise<ConnectionInfo | undefined>;
+}
+
+/**
+ * Everything a use case may need. Each one asks for only the ports it uses (`Pick<ChatPorts, ...>`), and each
+ * function's entry point wires only those, so a bundle holds only the SDK clients its function calls.
+ */
+export interface ChatPorts {
+  connections: ConnectionStore;
+  rooms: RoomStore;
+  messages: MessageStore;
+  sends: SendLog;
+  events: EventPublisher;
+  notifier: Notifier;
+  now: Clock;
+}
+
+/** The send path's settings from the template (MessageRetentionDays, SendRateLimit/SendRateWindowSeconds). */
+export interface SendSettings {
+  messageRetentionDays: number;
+  /** Per-connection send rate limit of sendmessage; absent = unlimited. */
+  sendRate?: SendRate;
 }

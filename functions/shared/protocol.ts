@@ -1,6 +1,6 @@
 import { BadRequest, MessageTooLarge } from './errors';
 
-/** Limits of the client protocol; DESIGN.md section 2 and docs/PROTOCOL.md document each one. */
+/** Limits of the client protocol; docs/PROTOCOL.md ("Limits and errors") documents each one. */
 export const LIMITS = {
   usernameMaxChars: 32,
   messageMaxBytes: 4096,
@@ -169,3 +169,9 @@ export function parseHistoryQuery(body: Record<string, unknown>): HistoryQuery {
 export const USAGE =
   'roomcast: send JSON frames with an "action": ' +
   'sendmessage {message, clientMsgId?} | createroom | joinroom {roomId} | leaveroom | history {afterSeq?, limit?} | who.';
+
+/** A field every request of its kind must carry; its value is checked by the parser of that field. */
+export function requireString(body: Record<string, unknown>, field: string): unknown {
+  if (!(field in body)) throw new BadRequest(`"${field}" is required.`);
+  return body[field];
+}

@@ -1,4 +1,8 @@
-import { who } from '../shared/chat';
+import { onFirstCall } from '../shared/onFirstCall';
+import { who } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
+import { connectionStore } from '../shared/wiring/dynamodb';
 
-export const handler = routeHandler('who', (deps, { connectionId }) => who(deps, connectionId));
+const deps = onFirstCall(() => ({ connections: connectionStore() }));
+
+export const handler = routeHandler('who', ({ connectionId }) => who(deps(), connectionId));

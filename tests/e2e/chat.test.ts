@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { loadTemplate } from '../../infra/template';
 import type { LocalCloud } from '../../local/cloud';
-import { loadTemplate } from '../../local/template';
 import { ChatClient, type Frame, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
 import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
 import { declaredParameters, startTestCloud, type TestCloud, templatePath } from '../helpers/localCloud';

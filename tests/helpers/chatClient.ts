@@ -23,7 +23,7 @@ interface Waiter {
   resolve: (frame: Frame) => void;
 }
 
-/** The reply frame type of each action of DESIGN.md section 2; anything else is answered by `$default`. */
+/** The reply frame type of each action of docs/PROTOCOL.md; anything else is answered by `$default`. */
 const REPLY_TYPE: Record<string, string> = {
   createroom: 'joined',
   joinroom: 'joined',

@@ -11,7 +11,8 @@ import type { ChatClient, Frame } from './chatClient';
 /**
  * Checks what live members of a room received against what the room holds: for every member it records the seqs
  * that arrived live (message frames), then reports lost, duplicated and out-of-order deliveries and the gaps the
- * member filled by asking `history` — the recovery the protocol promises (DESIGN.md section 2).
+ * member filled by asking `history` — the recovery the protocol promises (docs/PROTOCOL.md, "Ordering, gaps and
+ * retries").
  *
  * The truth is the room's history (what was stored) plus the acks senders got: a message acked but absent from
  * history is lost at the source; a stored message a live member neither received nor could fetch is lost to it.

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadTemplate } from '../../infra/template';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud';
-import { loadTemplate } from '../../local/template';
 
 export const templatePath = join(__dirname, '..', '..', 'template.yaml');
 

@@ -11,8 +11,8 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
-import { loadTemplate } from '../../local/template';
 
 const tables = loadTemplate(join(__dirname, '..', '..', 'template.yaml')).tables();
 const clientFor = (endpoint: string) =>

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { LocalEventRule, LocalEventTarget } from '../../infra/template';
 import { createEventBridge, type LocalEvent, type LocalEventBridge } from '../../local/eventbridge';
-import type { LocalEventRule, LocalEventTarget } from '../../local/template';
 
 const region = 'us-east-1';
 const accountId = '000000000000';

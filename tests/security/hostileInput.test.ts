@@ -209,6 +209,15 @@ test('a 128 KB frame is answered on every route; one byte more closes only that 
   expect((await auditRoom(tables, roomId)).seq).toBe(before.seq);
 });
 
+/** The username rules of docs/PROTOCOL.md ("Connecting"): 1–32 characters after trimming, no control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+function keepsTheUsernameRules(name: string): boolean {
+  const trimmed = name.trim();
+  const chars = [...trimmed].length;
+  return chars >= 1 && chars <= 32 && !CONTROL_CHARS.test(trimmed);
+}
+
 test('hostile usernames are refused with 400 or accepted, never an internal error', async () => {
   const names = fc.oneof(hostileString, fc.string({ unit: 'binary', minLength: 30, maxLength: 40 }));
   await fc.assert(
@@ -218,12 +227,17 @@ test('hostile usernames are refused with 400 or accepted, never an internal erro
         const client = await ChatClient.connect(cloud.wsUrl, name);
         const info = await client.expectReply({ action: 'who' });
         expect(info.type).toBe('members');
+        // Accepted: the name keeps the rules, and it is the name the others see (trimmed, nothing else).
+        expect(keepsTheUsernameRules(name)).toBe(true);
+        expect((await client.expectReply({ action: 'help' })).username).toBe(name.trim());
         await client.close();
       } catch (error) {
         if (!(error instanceof HandshakeRefused)) throw error;
         // 400 from $connect; 431 when the URL is over the HTTP server's header limit (AWS refuses those too).
         expect([400, 414, 431]).toContain(error.status);
         expect(error.body).not.toMatch(/Internal/);
+        // Refused with 400: the name breaks a rule.
+        if (error.status === 400) expect(keepsTheUsernameRules(name)).toBe(false);
       }
     }),
     { numRuns: Math.round(RUNS / 7.5), seed: 7 },

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { LocalStateMachine } from '../../local/stepfunctions';
-import { loadTemplate } from '../../local/template';
 import { readEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { type ExecutionSummary, LocalStateMachine } from '../../local/stepfunctions';
-import { loadTemplate } from '../../local/template';
+import { loadTemplate } from '../../infra/template';
 import { readEvent } from '../helpers/events';
 
 /**

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { METRIC } from '../../functions/shared/powertools';
-import { loadTemplate } from '../../local/template';
+import { loadTemplate } from '../../infra/template';
 
 /** The dashboard and alarms must chart metrics that exist: the ones roomcast emits and the ones AWS publishes. */
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));

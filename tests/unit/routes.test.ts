@@ -53,6 +53,51 @@ function published() {
 
 const writes = () => [...db.commandCalls(PutCommand), ...db.commandCalls(UpdateCommand)];
 
+/**
+ * The Sends table behind the mock, for a test where a second attempt must meet what the first wrote: the
+ * writes DynamoSendLog makes, with their conditions (one claim per key; one publisher at a time; none once
+ * published).
+ */
+function sendsTable(): Map<string, Record<string, unknown>> {
+  const items = new Map<string, Record<string, unknown>>();
+  db.on(PutCommand, { TableName: 'test-Sends' }).callsFake((input) => {
+    if (items.has(input.Item.sendKey)) throw conditionFailed();
+    items.set(input.Item.sendKey, { ...input.Item });
+    return {};
+  });
+  db.on(GetCommand, { TableName: 'test-Sends' }).callsFake((input) => ({
+    Item: items.get(input.Key.sendKey),
+  }));
+  db.on(UpdateCommand, { TableName: 'test-Sends' }).callsFake((input) => {
+    const item: Record<string, unknown> = items.get(input.Key.sendKey) ?? { sendKey: input.Key.sendKey };
+    const values = input.ExpressionAttributeValues ?? {};
+    switch (input.UpdateExpression) {
+      case 'SET seq = :seq, sentAt = :sentAt':
+        Object.assign(item, { seq: values[':seq'], sentAt: values[':sentAt'] });
+        break;
+      case 'SET publishingSince = :now': {
+        const claimed = item.publishingSince as number | undefined;
+        if (item.published === true || (claimed !== undefined && claimed >= values[':stale'])) {
+          throw conditionFailed();
+        }
+        item.publishingSince = values[':now'];
+        break;
+      }
+      case 'REMOVE publishingSince':
+        delete item.publishingSince;
+        break;
+      case 'SET published = :true':
+        item.published = true;
+        break;
+      default:
+        throw new Error(`the Sends fake does not know ${input.UpdateExpression}`);
+    }
+    items.set(input.Key.sendKey, item);
+    return {};
+  });
+  return items;
+}
+
 beforeEach(() => {
   db.reset();
   bus.reset();
@@ -164,9 +209,21 @@ describe('sendmessage', () => {
   });
 
   it('tells the sender when the bus rejects the event, and a retry can still publish it', async () => {
+    // The Sends and Messages tables as the first attempt leaves them, so the retry meets what it wrote.
+    const sends = sendsTable();
+    const stored: Record<string, unknown>[] = [];
+    db.on(PutCommand, { TableName: 'test-Messages' }).callsFake((input) => {
+      stored.push(input.Item);
+      return {};
+    });
+    db.on(QueryCommand, { TableName: 'test-Messages' }).callsFake((input) => ({
+      Items: stored.filter((m) => (m.seq as number) > input.ExpressionAttributeValues[':after']),
+    }));
     bus
       .on(PutEventsCommand)
-      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'x' }] });
+      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'x' }] })
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e2' }] });
+
     const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(frame).toMatchObject({ type: 'error', code: 'INTERNAL', action: 'sendmessage' });
     expect(String(frame.message)).toMatch(/same clientMsgId/);
@@ -175,6 +232,18 @@ describe('sendmessage', () => {
         .commandCalls(UpdateCommand, { TableName: 'test-Sends' })
         .map((c) => c.args[0].input.UpdateExpression),
     ).not.toContain('SET published = :true');
+    expect(published()).toHaveLength(1);
+
+    // The retry, as the sender's client makes it: the same frame, the same clientMsgId.
+    const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(ack).toMatchObject({ type: 'ack', clientMsgId: 'c0ffee-0001', roomId: 'K7M2QD', seq: 42 });
+    const [, retried] = published();
+    expect(retried).toMatchObject({ type: 'MessageSent', roomId: 'K7M2QD', messageId: ack.messageId });
+    expect(JSON.parse(retried.payload)).toMatchObject({ seq: 42, text: 'hello, everyone!' });
+    expect(published()).toHaveLength(2);
+    expect(stored).toHaveLength(1);
+    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(1);
+    expect([...sends.values()][0]).toMatchObject({ messageId: ack.messageId, seq: 42, published: true });
   });
 
   it.each([

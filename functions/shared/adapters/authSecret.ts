@@ -1,37 +1,37 @@
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { config } from '../config';
-import { ssm } from './clients';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { onFirstCall } from '../onFirstCall';
+import { tracer } from '../powertools';
 
 /** A rotated secret reaches every warm authorizer within this long (docs/ACCESS.md, rotating the secret). */
 export const SECRET_CACHE_MS = 5 * 60 * 1000;
 
-let cached: { value: Promise<string>; until: number } | undefined;
-
-async function fromParameterStore(name: string): Promise<string> {
-  const { Parameter } = await ssm().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = Parameter?.Value;
-  if (value === undefined || value === '') throw new Error(`SSM parameter ${name} has no value`);
-  return value;
-}
+/** Powertools' Parameters utility: it caches each value for maxAge and never caches a failed read. */
+const parameters = onFirstCall(
+  () => new SSMProvider({ awsSdkV3Client: tracer.captureAWSv3Client(new SSMClient({})) }),
+);
 
 /**
- * The HMAC secret that signs connection tokens. AUTH_SECRET (set only by the local cloud's `--auth-secret`) wins;
- * otherwise the SecureString parameter named by AUTH_SECRET_PARAMETER, read once and cached for SECRET_CACHE_MS so
- * a burst of connects costs one Parameter Store call. A failed read is not cached.
+ * The HMAC secret that signs connection tokens. `localSecret` (AUTH_SECRET, set only by the local cloud's
+ * `--auth-secret`) wins; otherwise the SecureString parameter `parameterName`, decrypted, read once and cached for
+ * SECRET_CACHE_MS so the connects of the next minutes cost no Parameter Store call.
  */
-export function authSecret(now = Date.now()): Promise<string> {
-  const local = process.env.AUTH_SECRET;
-  if (local !== undefined && local !== '') return Promise.resolve(local);
-  if (cached && now < cached.until) return cached.value;
-  const value = fromParameterStore(config.authSecretParameterName());
-  cached = { value, until: now + SECRET_CACHE_MS };
-  value.catch(() => {
-    if (cached?.value === value) cached = undefined;
-  });
+export async function authSecret(source: {
+  localSecret?: string;
+  parameterName: () => string;
+}): Promise<string> {
+  if (source.localSecret !== undefined && source.localSecret !== '') return source.localSecret;
+  const name = source.parameterName();
+  const value = await parameters().get(name, { decrypt: true, maxAge: SECRET_CACHE_MS / 1000 });
+  if (value === undefined || value === '') {
+    // An empty value is a failed read: do not keep it for the next connects.
+    parameters().clearCache();
+    throw new Error(`SSM parameter ${name} has no value`);
+  }
   return value;
 }
 
 /** Tests only: forget the cached secret. */
 export function forgetAuthSecret(): void {
-  cached = undefined;
+  parameters().clearCache();
 }

@@ -7,7 +7,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { config } from '../config';
 import type {
   Connection,
   ConnectionStore,
@@ -21,7 +20,7 @@ import type {
 } from '../ports';
 import { type ChatMessage, LOBBY } from '../protocol';
 
-/** DynamoDB adapters of the chat ports. Table names come from the template through config. */
+/** DynamoDB adapters of the chat ports. Their table names are handed over when a function wires them. */
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
 const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
@@ -34,8 +33,8 @@ const isConditionFailure = (error: unknown) =>
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly table = config.connectionsTable(),
-    private readonly roomIndex = config.roomIndex(),
+    private readonly table: string,
+    private readonly roomIndex: string,
   ) {}
 
   async put(connection: Connection): Promise<void> {
@@ -64,7 +63,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     return Attributes as Connection | undefined;
   }
 
-  async moveToRoom(connectionId: string, roomId: string): Promise<Connection | undefined> {
+  async moveToRoom(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
@@ -72,7 +71,7 @@ export class DynamoConnectionStore implements ConnectionStore {
           Key: { connectionId },
           UpdateExpression: 'SET roomId = :room, lastActiveAt = :now',
           ConditionExpression: 'attribute_exists(connectionId)',
-          ExpressionAttributeValues: { ':room': roomId, ':now': new Date().toISOString() },
+          ExpressionAttributeValues: { ':room': roomId, ':now': at },
           ReturnValues: 'ALL_OLD',
         }),
       );
@@ -146,7 +145,7 @@ export class DynamoConnectionStore implements ConnectionStore {
 export class DynamoRoomStore implements RoomStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly table = config.roomsTable(),
+    private readonly table: string,
   ) {}
 
   async create(room: Room): Promise<boolean> {
@@ -191,7 +190,7 @@ export class DynamoRoomStore implements RoomStore {
 export class DynamoMessageStore implements MessageStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly table = config.messagesTable(),
+    private readonly table: string,
   ) {}
 
   async put(message: ChatMessage, expiresAt: number): Promise<void> {
@@ -240,7 +239,7 @@ function toMessage(item: Record<string, unknown>): ChatMessage {
 export class DynamoSendLog implements SendLog {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly table = config.sendsTable(),
+    private readonly table: string,
   ) {}
 
   async claim(record: SendRecord, expiresAt: number): Promise<{ record: SendRecord; created: boolean }> {

@@ -100,18 +100,12 @@ export interface LocalTemplate {
   readonly raw: Record<string, unknown>;
   resolve(value: unknown, path?: string): unknown;
   parameter(name: string): string | string[];
-  condition(name: string): boolean;
-  /** Logical ids of the resources whose Condition holds. */
-  resourceIds(type?: string): string[];
-  physicalId(logicalId: string): unknown;
-  getAtt(logicalId: string, attribute: string): string;
   functions(): LocalFunction[];
   tables(): LocalTable[];
   webSocketApis(): LocalWebSocketApi[];
   eventRules(): LocalEventRule[];
   eventBuses(): LocalEventBus[];
   stateMachines(): LocalStateMachine[];
-  outputs(): Record<string, unknown>;
 }
 
 type Obj = Record<string, unknown>;
@@ -230,18 +224,6 @@ function mergeGlobals(global: unknown, own: unknown): unknown {
   return own;
 }
 
-function ipv4ToInt(ip: string, path: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-    throw new Error(`${path}: Fn::Cidr supports IPv4 blocks only, got ${ip}`);
-  }
-  return parts.reduce((acc, p) => acc * 256 + p, 0);
-}
-
-function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-}
-
 // ------------------------------------------------------------------ loader
 
 export function loadTemplate(path: string, opts: LoadTemplateOptions = {}): LocalTemplate {
@@ -299,7 +281,7 @@ class Template implements LocalTemplate {
     return value;
   }
 
-  condition(name: string): boolean {
+  private condition(name: string): boolean {
     const cached = this.conditionCache.get(name);
     if (cached !== undefined) return cached;
     const conditions = isObj(this.raw.Conditions) ? this.raw.Conditions : {};
@@ -346,7 +328,8 @@ class Template implements LocalTemplate {
     }
   }
 
-  resourceIds(type?: string): string[] {
+  /** Logical ids of the resources whose Condition holds. */
+  private resourceIds(type?: string): string[] {
     return [...this.resources.entries()].filter(([, r]) => !type || r.Type === type).map(([id]) => id);
   }
 
@@ -375,7 +358,7 @@ class Template implements LocalTemplate {
   }
 
   /** What `Ref` returns: local stand-ins of the physical ids AWS would assign. */
-  physicalId(logicalId: string): unknown {
+  private physicalId(logicalId: string): unknown {
     const r = this.resource(logicalId, `Ref ${logicalId}`);
     if (this.physicalStack.includes(logicalId)) {
       throw new Error(`Resources: circular reference ${[...this.physicalStack, logicalId].join(' -> ')}`);
@@ -406,8 +389,6 @@ class Template implements LocalTemplate {
           return logicalId;
         case 'AWS::Logs::LogGroup':
           return this.nameOr(logicalId, 'LogGroupName');
-        case 'AWS::SQS::Queue':
-          return `https://sqs.${this.region}.amazonaws.com/${this.accountId}/${this.nameOr(logicalId, 'QueueName')}`;
         default:
           return `${this.stackName}-${logicalId}`;
       }
@@ -425,7 +406,11 @@ class Template implements LocalTemplate {
     return `arn:aws:${service}:${this.region}:${this.accountId}:${resource}`;
   }
 
-  getAtt(logicalId: string, attribute: string, path = `Fn::GetAtt ${logicalId}.${attribute}`): string {
+  private getAtt(
+    logicalId: string,
+    attribute: string,
+    path = `Fn::GetAtt ${logicalId}.${attribute}`,
+  ): string {
     const r = this.resource(logicalId, path);
     const id = (): string => str(this.physicalId(logicalId), `Resources.${logicalId}`);
     const supported: Record<string, Record<string, () => string>> = {
@@ -440,13 +425,6 @@ class Template implements LocalTemplate {
       'AWS::ApiGatewayV2::Api': {
         ApiId: id,
         ApiEndpoint: () => `wss://${id()}.execute-api.${this.region}.amazonaws.com`,
-      },
-      'AWS::IAM::Role': {
-        Arn: () => `arn:aws:iam::${this.accountId}:role/${this.nameOr(logicalId, 'RoleName')}`,
-      },
-      'AWS::SQS::Queue': {
-        Arn: () => this.arn('sqs', this.nameOr(logicalId, 'QueueName')),
-        QueueName: () => this.nameOr(logicalId, 'QueueName'),
       },
     };
     const get = supported[r.Type]?.[attribute];
@@ -486,16 +464,12 @@ class Template implements LocalTemplate {
         return this.accountId;
       case 'AWS::StackName':
         return this.stackName;
-      case 'AWS::StackId':
-        return this.arn('cloudformation', `stack/${this.stackName}/00000000-0000-0000-0000-000000000000`);
       case 'AWS::Partition':
         return 'aws';
       case 'AWS::URLSuffix':
         return 'amazonaws.com';
       case 'AWS::NoValue':
         return NO_VALUE;
-      case 'AWS::NotificationARNs':
-        return [];
     }
     const param = this.params.get(name);
     if (param !== undefined) return param;
@@ -544,25 +518,6 @@ class Template implements LocalTemplate {
         const [template, vars] = list(arg, path);
         return this.sub(str(r(template, `${path}[0]`), path), isObj(vars) ? vars : {}, `${path}[1]`);
       }
-      case 'Fn::Join': {
-        const [delimiter, items] = list(arg, path);
-        return list(r(items, `${path}[1]`), `${path}[1]`)
-          .map((item, i) => str(item, `${path}[1][${i}]`))
-          .join(str(delimiter, `${path}[0]`));
-      }
-      case 'Fn::Select': {
-        const [index, items] = list(arg, path);
-        const values = list(r(items, `${path}[1]`), `${path}[1]`);
-        const i = num(r(index, `${path}[0]`), Number.NaN, `${path}[0]`);
-        if (!Number.isInteger(i) || i < 0 || i >= values.length) {
-          throw new Error(`${path}: index ${i} out of range 0..${values.length - 1}`);
-        }
-        return values[i];
-      }
-      case 'Fn::Split': {
-        const [delimiter, source] = list(arg, path);
-        return str(r(source, `${path}[1]`), `${path}[1]`).split(str(delimiter, `${path}[0]`));
-      }
       case 'Fn::If': {
         const [name, whenTrue, whenFalse] = list(arg, path);
         return this.condition(str(name, `${path}[0]`))
@@ -577,35 +532,6 @@ class Template implements LocalTemplate {
         const [c] = list(arg, path);
         return !this.cond(c, `${path}[0]`);
       }
-      case 'Fn::And':
-        return list(arg, path).every((c, i) => this.cond(c, `${path}[${i}]`));
-      case 'Fn::Or':
-        return list(arg, path).some((c, i) => this.cond(c, `${path}[${i}]`));
-      case 'Fn::FindInMap': {
-        const keys = list(r(arg), path).map((v, i) => str(v, `${path}[${i}]`));
-        let found: unknown = this.raw.Mappings;
-        for (const key of keys) found = isObj(found) ? found[key] : undefined;
-        if (keys.length !== 3 || found === undefined)
-          throw new Error(`${path}: Mappings.${keys.join('.')} does not exist`);
-        return r(found);
-      }
-      case 'Fn::Base64':
-        return Buffer.from(str(r(arg), path)).toString('base64');
-      case 'Fn::GetAZs':
-        return ['a', 'b', 'c'].map((zone) => `${this.region}${zone}`);
-      case 'Fn::Cidr': {
-        const [block, count, bits] = list(r(arg), path);
-        const [ip, prefix] = str(block, `${path}[0]`).split('/');
-        const base = ipv4ToInt(ip ?? '', path);
-        const size = 2 ** num(bits, Number.NaN, `${path}[2]`);
-        const n = num(count, Number.NaN, `${path}[1]`);
-        if (size > 2 ** (32 - Number(prefix))) throw new Error(`${path}: subnets larger than ${block}`);
-        return Array.from({ length: n }, (_v, i) => `${intToIpv4(base + i * size)}/${32 - Math.log2(size)}`);
-      }
-      case 'Fn::Length':
-        return list(r(arg), path).length;
-      case 'Fn::ToJsonString':
-        return JSON.stringify(r(arg));
       default:
         throw new Error(`${path}: ${fn} is not supported by the local cloud`);
     }
@@ -977,17 +903,6 @@ class Template implements LocalTemplate {
     const definitionString = this.prop(logicalId, 'DefinitionString');
     if (typeof definitionString === 'string') return definitionString;
     throw new Error(`${path}: no DefinitionUri, Definition or DefinitionString`);
-  }
-
-  outputs(): Record<string, unknown> {
-    const outputs = isObj(this.raw.Outputs) ? this.raw.Outputs : {};
-    const out: Record<string, unknown> = {};
-    for (const [name, output] of Object.entries(outputs)) {
-      if (!isObj(output)) continue;
-      if (typeof output.Condition === 'string' && !this.condition(output.Condition)) continue;
-      out[name] = this.resolve(output.Value, `Outputs.${name}.Value`);
-    }
-    return out;
   }
 }
 

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { loadTemplate } from '../../infra/template';
+
+/**
+ * Each function's bundle holds only the AWS SDK clients its function calls: a client it never calls costs cold
+ * start (module load) on every new sandbox. Built as `sam build` builds them, with esbuild's metafile saying
+ * which packages ended up in the output.
+ */
+const root = join(__dirname, '..', '..');
+// AuthMode=token, so the template also creates the $connect authorizer.
+const template = loadTemplate(join(root, 'template.yaml'), { parameters: { AuthMode: 'token' } });
+
+const DYNAMODB = '@aws-sdk/client-dynamodb';
+const EVENTBRIDGE = '@aws-sdk/client-eventbridge';
+const MANAGEMENT_API = '@aws-sdk/client-apigatewaymanagementapi';
+const SSM = '@aws-sdk/client-ssm';
+
+/** The clients each function calls. A new function gets a row here, saying what it calls. */
+const CALLS: Record<string, string[]> = {
+  AuthorizerFunction: [SSM],
+  BroadcastFunction: [DYNAMODB, EVENTBRIDGE],
+  ConnectFunction: [DYNAMODB],
+  CreateRoomFunction: [DYNAMODB, EVENTBRIDGE],
+  DefaultFunction: [DYNAMODB, MANAGEMENT_API],
+  DeliverFunction: [MANAGEMENT_API],
+  DisconnectFunction: [DYNAMODB, EVENTBRIDGE],
+  HistoryFunction: [DYNAMODB],
+  JoinRoomFunction: [DYNAMODB, EVENTBRIDGE],
+  LeaveRoomFunction: [DYNAMODB, EVENTBRIDGE],
+  SendMessageFunction: [DYNAMODB, EVENTBRIDGE],
+  WhoFunction: [DYNAMODB],
+};
+
+/** The @aws-sdk/client-* packages with code in the bundle of a function, as esbuild's metafile reports them. */
+async function bundledClients(entryPoint: string, options: object): Promise<string[]> {
+  const result = await build({
+    ...options,
+    entryPoints: [entryPoint],
+    bundle: true,
+    write: false,
+    metafile: true,
+    outdir: join(root, 'dist', 'metafile-only'),
+    logLevel: 'silent',
+  });
+  const clients = new Set<string>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const client = /node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(input)?.[1];
+      if (client && bytesInOutput > 0) clients.add(client);
+    }
+  }
+  return [...clients].sort();
+}
+
+/** The esbuild options of a function, from its Metadata.BuildProperties as `sam build` reads them. */
+function buildOptions(logicalId: string): object {
+  const resources = template.raw.Resources as Record<string, { Metadata?: { BuildProperties?: object } }>;
+  const props = (resources[logicalId]?.Metadata?.BuildProperties ?? {}) as {
+    Target?: string;
+    External?: string[];
+  };
+  return {
+    platform: 'node',
+    format: 'cjs',
+    target: props.Target ?? 'es2022',
+    external: props.External ?? [],
+  };
+}
+
+describe.each(template.functions().map((fn) => [fn.logicalId, fn.entryPoint] as const))(
+  '%s',
+  (logicalId, entryPoint) => {
+    it('bundles exactly the AWS SDK clients it calls', async () => {
+      expect(CALLS[logicalId]).toBeDefined();
+      const clients = await bundledClients(entryPoint, buildOptions(logicalId));
+      expect(clients).toEqual([...(CALLS[logicalId] ?? [])].sort());
+    }, 60_000);
+  },
+);
