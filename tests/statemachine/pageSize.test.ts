@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { type ExecutionSummary, LocalStateMachine } from '../../local/stepfunctions';
-import { loadTemplate } from '../../infra/template';
 import { readEvent } from '../helpers/events';
 
 /**
