@@ -25,11 +25,14 @@ export function events(): EventBridgeClient {
 }
 
 export function managementApi(): ApiGatewayManagementApiClient {
-  // A fan-out posts a whole chunk at once: keep connections alive and allow enough sockets for a chunk.
+  // Posts go through the notifier's signed keep-alive POST; this client serves GetConnection and lends the post
+  // path its credentials, region and hash. Keep-alive, enough sockets for a chunk, and the SDK's resolved
+  // middleware stack cached instead of rebuilt on every send.
   const agent = { keepAlive: true, maxSockets: 256 };
   management ??= tracer.captureAWSv3Client(
     new ApiGatewayManagementApiClient({
       endpoint: config.callbackUrl(),
+      cacheMiddleware: true,
       requestHandler: { httpAgent: agent, httpsAgent: agent },
     }),
   );
