@@ -313,12 +313,11 @@ async function claimWithToken(
 ): Promise<{ record: SendRecord; created: boolean }> {
   const nowMs = now.getTime();
   const rate = deps.sendRate;
-  // Refused on what was just read: throws RateLimited before any write.
-  if (rate && !takeToken(connection.sendBucket, rate, nowMs).allowed) {
-    await takeSendToken(deps.connections, connection, rate, nowMs);
-  }
+  // Refused on what was just read: takeSendToken throws RateLimited (with the wait) before any write.
+  const refusedAlready = rate !== undefined && !takeToken(connection.sendBucket, rate, nowMs).allowed;
+  if (rate && refusedAlready) await takeSendToken(deps.connections, connection, rate, nowMs);
   const [token, claim] = await Promise.allSettled([
-    rate ? takeSendToken(deps.connections, connection, rate, nowMs) : Promise.resolve(),
+    rate && !refusedAlready ? takeSendToken(deps.connections, connection, rate, nowMs) : Promise.resolve(),
     sendKey
       ? deps.sends.claim(fresh, epochSeconds(now) + SEND_RECORD_TTL_SECONDS)
       : Promise.resolve({ record: fresh, created: true }),
