@@ -186,6 +186,23 @@ describe('ManagementApiNotifier.post', () => {
     expect(sdk).toBe('retry');
   });
 
+  it('answers retry without posting when credentials cannot be resolved, as the SDK command classified', async () => {
+    const client = new ApiGatewayManagementApiClient({
+      endpoint,
+      region: REGION,
+      maxAttempts: 1,
+      credentials: () => Promise.reject(new Error('no credentials in this environment')),
+    });
+    const ours = await new ManagementApiNotifier(client, endpoint).post('conn', payload);
+    const sdk = await client.send(new PostToConnectionCommand({ ConnectionId: 'conn', Data: payload })).then(
+      () => 'delivered' as const,
+      (error: unknown) => classifyPostError(error),
+    );
+    expect(ours).toBe('retry');
+    expect(sdk).toBe('retry');
+    expect(seen).toHaveLength(0);
+  });
+
   it('answers retry when nothing listens at the endpoint', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -67,6 +67,7 @@ export class SignedPoster {
   /** The payload's SHA-256, computed once per payload: every post of a chunk carries the same frame. */
   private lastPayload: string | undefined;
   private lastHash = '';
+  private lastLength = '0';
 
   constructor(options: SignedPostConfig) {
     this.url = new URL(options.endpoint);
@@ -88,25 +89,32 @@ export class SignedPoster {
   async post(connectionId: string, payload: string): Promise<PostOutcome> {
     if (payload !== this.lastPayload) {
       this.lastHash = createHash('sha256').update(payload).digest('hex');
+      this.lastLength = String(Buffer.byteLength(payload));
       this.lastPayload = payload;
     }
     const path = `${this.basePath}/@connections/${encodePathSegment(connectionId)}`;
-    const signed = await this.signer.sign({
-      method: 'POST',
-      protocol: this.url.protocol,
-      hostname: this.url.hostname,
-      port: this.url.port ? Number(this.url.port) : undefined,
-      path,
-      query: {},
-      headers: {
-        host: this.host,
-        // What the SDK sends for PostToConnection's blob body.
-        'content-type': 'application/octet-stream',
-        'content-length': String(Buffer.byteLength(payload)),
-        // A precomputed payload hash is part of SigV4 (the signer uses it instead of hashing the body again).
-        'x-amz-content-sha256': this.lastHash,
-      },
-    });
+    let signed: Awaited<ReturnType<SignatureV4['sign']>>;
+    try {
+      signed = await this.signer.sign({
+        method: 'POST',
+        protocol: this.url.protocol,
+        hostname: this.url.hostname,
+        port: this.url.port ? Number(this.url.port) : undefined,
+        path,
+        query: {},
+        headers: {
+          host: this.host,
+          // What the SDK sends for PostToConnection's blob body.
+          'content-type': 'application/octet-stream',
+          'content-length': this.lastLength,
+          // A precomputed payload hash is part of SigV4 (the signer uses it instead of hashing the body again).
+          'x-amz-content-sha256': this.lastHash,
+        },
+      });
+    } catch {
+      // Only unresolvable credentials fail here; the SDK's send classified that (no HTTP answer) as worth a retry.
+      return 'retry';
+    }
     return new Promise<PostOutcome>((resolve) => {
       const req = this.send(
         {
@@ -128,10 +136,6 @@ export class SignedPoster {
       req.once('error', () => resolve('retry'));
       req.end(payload);
     });
-  }
-
-  close(): void {
-    this.agent.destroy();
   }
 }
 
