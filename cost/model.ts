@@ -30,10 +30,10 @@ export interface Assumptions {
   maxConcurrency: number;
   /** One PostToConnection round trip from Lambda, ms. */
   postLatencyMs: number;
-  /** Posts one Deliver invocation has in flight at once (the SDK's default of 50 sockets). */
+  /** Posts one Deliver invocation has in flight at once (its keep-alive agent allows 256 sockets, above a chunk). */
   postConcurrency: number;
   sendMessageMemoryMb: number;
-  /** Billed duration of one SendMessage: 5 DynamoDB calls + PutEvents, warm. */
+  /** Billed duration of one SendMessage: 5 sequential DynamoDB round trips + PutEvents, warm. */
   sendMessageMs: number;
   deliverMemoryMb: number;
   /** Deliver's own time besides the posts (parse, metrics, logs), ms. */
@@ -81,7 +81,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   pageSize: 1000,
   maxConcurrency: 10,
   postLatencyMs: 20,
-  postConcurrency: 50,
+  postConcurrency: 256,
   sendMessageMemoryMb: 256,
   sendMessageMs: 40,
   deliverMemoryMb: 512,
@@ -338,13 +338,13 @@ export function estimate(
   // ---------------------------------------------------------------- roomcast
   const messageItemBytes = a.messageItemOverheadBytes + w.messageBytes;
   // rate-limit bucket (Update Connections) + claim (Put Sends) + nextSeq (Update Rooms) + put (Messages)
-  // + recordSeq, claimPublish and markPublished (Update Sends).
+  // + recordSeq (with the publish claim) and markPublished (Update Sends).
   const sendWrites =
     writeUnits(a.connectionItemBytes) +
     writeUnits(a.sendItemBytes) +
     1 +
     writeUnits(messageItemBytes) +
-    3 * writeUnits(a.sendItemBytes);
+    2 * writeUnits(a.sendItemBytes);
   const sendReads = pageReadUnits(a.connectionItemBytes); // GetItem of the sender's connection, eventually consistent
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
   const prunes = sessions * a.staleSessionShare;
@@ -423,7 +423,7 @@ export function estimate(
       },
       {
         service: 'DynamoDB',
-        component: `writes per send (${sendWrites} WRU: rate bucket, sends claim, seq, message, 3 sends updates)`,
+        component: `writes per send (${sendWrites} WRU: rate bucket, sends claim, seq, message, 2 sends updates)`,
         quantity: M * sendWrites,
         priceId: 'dynamoWriteRequestUnits',
       },

@@ -25,6 +25,9 @@ Usage: npm start -- [options]
   --auth-secret S             HMAC secret of connection tokens when the template enables the $connect authorizer
                               (--parameter AuthMode=token); default: the AUTH_SECRET environment variable.
                               Mint a token with: npm run token -- --username alice --secret S
+  --ready-json                print one JSON line instead of the banner once ready, for programs that start the
+                              cloud: {"ready":true,"httpUrl":...,"wsUrl":...,"callbackUrl":...,"dynamoEndpoint":...,
+                              "eventsEndpoint":...,"restEndpoints":[...],"readyMs":...}
   -h, --help                  show this help
 `;
 
@@ -60,6 +63,7 @@ function parse(argv: string[]) {
         'hard-timeout-ms': string,
         'log-level': string,
         'auth-secret': string,
+        'ready-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -82,6 +86,7 @@ function parse(argv: string[]) {
   const share = { min: 0, max: 1 };
   return {
     help: v.help === true,
+    readyJson: v['ready-json'] === true,
     options: {
       httpPort: number('http-port', str('http-port'), { max: 65535 }) ?? 3000,
       wsPort: number('ws-port', str('ws-port'), { max: 65535 }) ?? 3001,
@@ -102,7 +107,7 @@ function parse(argv: string[]) {
 
 async function main() {
   const started = performance.now();
-  const { help, options } = parse(process.argv.slice(2));
+  const { help, readyJson, options } = parse(process.argv.slice(2));
   if (help) {
     process.stdout.write(HELP);
     return;
@@ -110,20 +115,38 @@ async function main() {
   const cloud = await startLocalCloud(options);
   const readyMs = performance.now() - started;
   const fn = cloud.lambda.functions.length;
-  process.stdout.write(
-    [
-      '',
-      `roomcast local cloud ready in ${readyMs.toFixed(0)} ms (${fn} functions, stage "${cloud.template.webSocketApis()[0]?.stageName}")`,
-      `  web chat        ${cloud.httpUrl}`,
-      `  WebSocket       ${cloud.wsUrl}   (wscat -c "${cloud.wsUrl}?username=alice")`,
-      `  management API  ${cloud.callbackUrl}/@connections/{id}`,
-      ...cloud.restEndpoints.map((endpoint) => `  REST (open)     ${endpoint}`),
-      `  DynamoDB        ${cloud.dynamoEndpoint}${options.dataDir ? ` (data in ${options.dataDir})` : ' (in memory)'}`,
-      `  EventBridge     ${cloud.eventsEndpoint}`,
-      '  Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
+  if (readyJson) {
+    const ready = {
+      ready: true,
+      httpUrl: cloud.httpUrl,
+      wsUrl: cloud.wsUrl,
+      callbackUrl: cloud.callbackUrl,
+      dynamoEndpoint: cloud.dynamoEndpoint,
+      eventsEndpoint: cloud.eventsEndpoint,
+      restEndpoints: cloud.restEndpoints,
+      readyMs: Math.round(readyMs),
+    };
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
+  } else
+    process.stdout.write(
+      [
+        '',
+        `roomcast local cloud ready in ${readyMs.toFixed(0)} ms (${fn} functions, stage "${cloud.template.webSocketApis()[0]?.stageName}")`,
+        `  web chat        ${cloud.httpUrl}`,
+        `  WebSocket       ${cloud.wsUrl}   (wscat -c "${cloud.wsUrl}?username=alice")`,
+        `  management API  ${cloud.callbackUrl}/@connections/{id}`,
+        ...cloud.restEndpoints.map((endpoint) => `  REST (open)     ${endpoint}`),
+        `  DynamoDB        ${cloud.dynamoEndpoint}${options.dataDir ? ` (data in ${options.dataDir})` : ' (in memory)'}`,
+        `  EventBridge     ${cloud.eventsEndpoint}`,
+        '  Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  // Started by a program with an IPC channel (the bench): answer its questions about the running cloud.
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type !== 'lambda-cpu') return;
+    void cloud.lambda.cpuUsage().then((cpuUs) => process.send?.({ type: 'lambda-cpu', cpuUs }));
+  });
   let stopping = false;
   const stop = async () => {
     if (stopping) process.exit(130);

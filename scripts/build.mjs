@@ -50,9 +50,13 @@ async function main() {
     // The local cloud, its Lambda sandbox, the benchmark and the cost model: Node programs that keep their
     // dependencies in node_modules, laid out under dist/ as in the source tree.
     build({
-      entryPoints: ['local/cli.ts', 'local/lambda/worker.ts', 'bench/fanout.ts', 'cost/cli.ts'].map((e) =>
-        join(root, e),
-      ),
+      entryPoints: [
+        'local/cli.ts',
+        'local/lambda/worker.ts',
+        'bench/fanout.ts',
+        'bench/childCloud.ts',
+        'cost/cli.ts',
+      ].map((e) => join(root, e)),
       outdir: join(root, 'dist'),
       outbase: root,
       bundle: true,

@@ -46,41 +46,24 @@ if (values.deployed && !remoteTarget) {
 }
 const scenario = resolve(values.scenario ?? join(root, 'load', remoteTarget ? 'deployed.yml' : 'local.yml'));
 
-/** Starts dist/local/cli.js on free ports and resolves with its WebSocket URL once it prints its ready line. */
-function startLocalCloud(logPath) {
-  const cli = join(root, 'dist/local/cli.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing; run npm run build`);
-  const args = ['--enable-source-maps', cli, '--http-port', '0', '--ws-port', '0', '--log-level', 'WARN'];
-  if (values['api-latency-ms']) args.push('--api-latency-ms', values['api-latency-ms']);
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let errors = '';
+/**
+ * Starts the local cloud on free ports through the bench's launcher (dist/bench/childCloud.js), which waits for the
+ * cloud's JSON ready line; resolves with its WebSocket URL. The cloud's output goes to logPath.
+ */
+async function startLocalCloud(logPath) {
+  const launcher = join(root, 'dist/bench/childCloud.js');
+  if (!existsSync(launcher)) throw new Error(`${launcher} is missing; run npm run build`);
+  const { startChildCloud } = await import(launcher);
   const log = createWriteStream(logPath);
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  child.stderr.on('data', (d) => {
-    errors += d;
-    if (errors.length > 20_000) errors = errors.slice(-10_000);
+  const args = ['--log-level', 'WARN'];
+  if (values['api-latency-ms']) args.push('--api-latency-ms', values['api-latency-ms']);
+  const cloud = await startChildCloud({
+    nodeArgs: ['--enable-source-maps'],
+    args,
+    onLine: (line) => log.write(`${line}\n`),
+    readyTimeoutMs: READY_TIMEOUT_MS,
   });
-  const ready = new Promise((resolveReady, rejectReady) => {
-    const timer = setTimeout(
-      () => rejectReady(new Error(`local cloud not ready in ${READY_TIMEOUT_MS} ms`)),
-      READY_TIMEOUT_MS,
-    );
-    child.stdout.on('data', (d) => {
-      out += d;
-      const url = /WebSocket\s+(ws:\/\/\S+)/.exec(out);
-      if (/ready in \d+ ms/.test(out) && url) {
-        clearTimeout(timer);
-        resolveReady(url[1]);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      rejectReady(new Error(`local cloud exited with ${code} before it was ready:\n${errors.slice(-2000)}`));
-    });
-  });
-  return { child, ready, stderr: () => errors };
+  return cloud;
 }
 
 /**
@@ -120,18 +103,6 @@ async function warmUp(target) {
   await b.next('left');
   a.ws.close();
   b.ws.close();
-}
-
-function stop(child, signal = 'SIGTERM') {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      done();
-    });
-    child.kill(signal);
-  });
 }
 
 function runArtillery(target, reportPath) {
@@ -221,15 +192,15 @@ async function main() {
         process.kill(-artillery.child.pid, 'SIGTERM');
       } catch {}
     }
-    await stop(cloud?.child);
+    await cloud?.stop();
   };
   process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
   process.on('SIGTERM', () => cleanup().then(() => process.exit(143)));
   try {
     let target = remoteTarget;
     if (!target) {
-      cloud = startLocalCloud(join(work, 'local-cloud.log'));
-      target = await cloud.ready;
+      cloud = await startLocalCloud(join(work, 'local-cloud.log'));
+      target = cloud.wsUrl;
       console.log(`load: local cloud ready at ${target} (${Date.now() - started} ms)`);
       const warm = Date.now();
       await Promise.race([
@@ -240,8 +211,8 @@ async function main() {
     }
     artillery = runArtillery(target, reportPath);
     const code = await artillery.done;
-    if (cloud && cloud.child.exitCode !== null)
-      throw new Error(`local cloud died during the run:\n${cloud.stderr().slice(-2000)}`);
+    if (cloud && cloud.process.exitCode !== null)
+      throw new Error(`local cloud died during the run (log: ${join(work, 'local-cloud.log')})`);
     if (code !== 0 || !existsSync(reportPath)) throw new Error(`artillery exited with ${code}`);
     const { ok } = summarize(reportPath);
     console.log(

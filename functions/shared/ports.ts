@@ -91,15 +91,23 @@ export interface SendRecord {
 export interface SendLog {
   /** Creates the record for the key with this messageId, or returns the one that exists (`created: false`). */
   claim(record: SendRecord, expiresAt: number): Promise<{ record: SendRecord; created: boolean }>;
-  recordSeq(sendKey: string, seq: number, sentAt: string): Promise<void>;
+  /**
+   * Records the seq the send took. With `publishClaimAt` (epoch ms) it also takes the publish claim in the same
+   * write: the first attempt, which stores the message, is the one that publishes it.
+   */
+  recordSeq(sendKey: string, seq: number, sentAt: string, publishClaimAt?: number): Promise<void>;
+  /** Deletes a claim that never took a seq (its send was refused), so a retry starts clean. */
+  forget(sendKey: string): Promise<void>;
   /**
    * Claims the right to publish: true for exactly one caller while the send is unpublished and no other claim is
-   * younger than a few seconds.
+   * younger than a few seconds. `takeOver` ignores the age of another claim: for the retry that stored the message
+   * itself, which proves the attempt holding the claim never stored it, so never publishes it.
    */
-  claimPublish(sendKey: string, nowMs: number): Promise<boolean>;
+  claimPublish(sendKey: string, nowMs: number, options?: { takeOver?: boolean }): Promise<boolean>;
   /** Gives the claim back after a failed publish, so a retry can publish. */
   releasePublish(sendKey: string): Promise<void>;
-  markPublished(sendKey: string): Promise<void>;
+  /** Marks the send published; with the seq and sentAt too, for a send whose recordSeq never got through. */
+  markPublished(sendKey: string, seq?: { seq: number; sentAt: string }): Promise<void>;
 }
 
 export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast';

@@ -8,6 +8,11 @@ export interface SandboxConfig {
   logGroupName: string;
 }
 
+/** Asks a sandbox for the CPU time its thread has used so far (the bench reads Deliver's CPU per post). */
+export interface CpuQuery {
+  kind: 'cpu';
+}
+
 export interface InvokeMessage {
   kind: 'invoke';
   id: number;
@@ -20,7 +25,9 @@ export type SandboxMessage =
   | { kind: 'ready'; initMs: number }
   | { kind: 'init-error'; error: LambdaErrorPayload }
   | { kind: 'result'; id: number; payload: string | undefined; durationMs: number }
-  | { kind: 'error'; id: number; error: LambdaErrorPayload; durationMs: number };
+  | { kind: 'error'; id: number; error: LambdaErrorPayload; durationMs: number }
+  /** CPU time of the sandbox's thread in µs (Linux /proc/thread-self/schedstat), NaN where unknown. */
+  | { kind: 'cpu'; cpuUs: number };
 
 /** The shape Lambda returns for a function error (FunctionError: Unhandled). */
 export interface LambdaErrorPayload {

@@ -40,6 +40,7 @@ class Sandbox {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
   private readonly pending = new Map<number, Pending>();
+  private readonly cpuQueries: ((cpuUs: number) => void)[] = [];
 
   /** Invocations given to this sandbox and not settled yet, counted from the moment of the invoke. */
   private assigned = 0;
@@ -96,6 +97,20 @@ class Sandbox {
     return running;
   }
 
+  /** CPU time this sandbox's thread has used (µs); 0 when it never started. */
+  cpuUs(): Promise<number> {
+    const worker = this.worker;
+    if (!worker || !this.ready) return Promise.resolve(0);
+    return this.ready.then(
+      () =>
+        new Promise<number>((resolve) => {
+          this.cpuQueries.push(resolve);
+          worker.postMessage({ kind: 'cpu' });
+        }),
+      () => 0,
+    );
+  }
+
   private start(): Promise<void> {
     if (this.ready) return this.ready;
     const config: SandboxConfig = {
@@ -125,6 +140,8 @@ class Sandbox {
           resolve();
         } else if (message.kind === 'init-error') {
           reject(new FunctionError(message.error));
+        } else if (message.kind === 'cpu') {
+          this.cpuQueries.shift()?.(message.cpuUs);
         } else {
           this.settle(message);
         }
@@ -204,6 +221,11 @@ class SandboxPool {
   async stop(): Promise<void> {
     await Promise.all(this.sandboxes.map((s) => s.stop()));
   }
+
+  async cpuUs(): Promise<number> {
+    const each = await Promise.all(this.sandboxes.map((s) => s.cpuUs()));
+    return each.reduce((a, b) => a + b, 0);
+  }
 }
 
 /** The local Lambda service: invoke a function by logical id, name or ARN. */
@@ -245,6 +267,14 @@ export class LocalLambda {
 
   async close(): Promise<void> {
     await Promise.all([...new Set(this.pools.values())].map((pool) => pool.stop()));
+  }
+
+  /** CPU time (µs) each function's live sandboxes have used, by logical id: what the bench divides by posts. */
+  async cpuUsage(): Promise<Record<string, number>> {
+    const usage: Record<string, number> = {};
+    for (const spec of this.specs)
+      usage[spec.logicalId] = await (this.pools.get(spec.logicalId) as SandboxPool).cpuUs();
+    return usage;
   }
 
   get functions(): readonly LocalFunctionSpec[] {

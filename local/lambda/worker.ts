@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
+import type { CpuQuery, InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
 
 /**
  * One function's sandbox: loads its bundle once (the cold start) and runs invocations with a Lambda-like context.
@@ -50,7 +51,20 @@ function contextFor(message: InvokeMessage) {
   };
 }
 
-port.on('message', async (message: InvokeMessage) => {
+/** This thread's CPU time (µs): the first field of schedstat is the time it ran, in ns. */
+function threadCpuUs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+port.on('message', async (message: InvokeMessage | CpuQuery) => {
+  if (message.kind === 'cpu') {
+    send({ kind: 'cpu', cpuUs: threadCpuUs() });
+    return;
+  }
   if (message.kind !== 'invoke' || !handler) return;
   const started = performance.now();
   try {

@@ -10,6 +10,8 @@ export class FakeManagementApi {
   readonly gone = new Set<string>();
   /** Connection id -> how many of its next posts answer 429. */
   readonly throttle = new Map<string, number>();
+  /** Connection id -> the status and x-amzn-ErrorType every post to it answers. */
+  readonly failWith = new Map<string, [number, string]>();
   posts = 0;
   private server: Server | undefined;
 
@@ -25,6 +27,12 @@ export class FakeManagementApi {
         if (this.gone.has(id)) {
           return res
             .writeHead(410, { 'x-amzn-ErrorType': 'GoneException', 'content-type': 'application/json' })
+            .end('{"message":null}');
+        }
+        const failure = this.failWith.get(id);
+        if (failure) {
+          return res
+            .writeHead(failure[0], { 'x-amzn-ErrorType': failure[1], 'content-type': 'application/json' })
             .end('{"message":null}');
         }
         const throttled = this.throttle.get(id) ?? 0;

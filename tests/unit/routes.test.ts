@@ -1,9 +1,4 @@
-import {
-  ApiGatewayManagementApiClient,
-  GetConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, GetConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -26,10 +21,24 @@ import { handler as leaveroom } from '../../functions/leaveroom';
 import { handler as sendmessage } from '../../functions/sendmessage';
 import { handler as who } from '../../functions/who';
 import { frameOf, readEvent, sampleEvent } from '../helpers/events';
+import { FakeManagementApi } from '../helpers/fakeManagementApi';
 
 const db = mockClient(DynamoDBDocumentClient);
 const bus = mockClient(EventBridgeClient);
 const api = mockClient(ApiGatewayManagementApiClient);
+
+/**
+ * Deliver posts with a signed HTTP POST to the stage's callback URL, so a local stand-in answers for the stage. It
+ * is set before any handler runs: the runtime builds its notifier once, on first use.
+ */
+const stage = new FakeManagementApi();
+beforeAll(async () => {
+  process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await stage.start();
+});
+afterAll(async () => {
+  delete process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI;
+  await stage.stop();
+});
 
 const ME = 'Lw7Hzc2tIAMCJPQ=';
 const conditionFailed = () =>
@@ -456,22 +465,9 @@ describe('deliver', () => {
   it('reports the connections that answered 410 Gone and those to retry, by error name and status', async () => {
     const input = readEvent<{ connectionIds: string[]; payload: string; messageId: string }>('deliver');
     const ids = [...input.connectionIds, 'throttled', 'server-error'];
-    api
-      .on(PostToConnectionCommand, { ConnectionId: ids[1] })
-      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
-    api.on(PostToConnectionCommand, { ConnectionId: 'throttled' }).rejects(
-      Object.assign(new Error('Too Many Requests'), {
-        name: 'LimitExceededException',
-        $metadata: { httpStatusCode: 429 },
-      }),
-    );
-    api.on(PostToConnectionCommand, { ConnectionId: 'server-error' }).rejects(
-      Object.assign(new Error('oops'), {
-        name: 'InternalServerErrorException',
-        $metadata: { httpStatusCode: 500 },
-      }),
-    );
-    api.on(PostToConnectionCommand, { ConnectionId: ids[0] }).resolves({});
+    stage.gone.add(ids[1] as string);
+    stage.throttle.set('throttled', 1);
+    stage.failWith.set('server-error', [500, 'InternalServerErrorException']);
     const report = await deliver({ ...input, connectionIds: ids });
     expect(report).toEqual({
       delivered: 1,
@@ -479,12 +475,13 @@ describe('deliver', () => {
       retryIds: ['throttled', 'server-error'],
       failedIds: [],
     });
-    const posted = api.commandCalls(PostToConnectionCommand).map((c) => c.args[0].input.Data);
-    expect(new Set(posted)).toEqual(new Set([input.payload]));
+    expect([...stage.received.keys()]).toEqual([ids[0]]);
+    expect(stage.received.get(ids[0] as string)).toEqual([input.payload]);
   });
 
   it('rejects a malformed Map item instead of posting anything', async () => {
+    const before = stage.posts;
     await expect(deliver({ payload: 'x' } as never)).rejects.toThrow(/connectionIds/);
-    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(stage.posts).toBe(before);
   });
 });

@@ -262,27 +262,47 @@ export class DynamoSendLog implements SendLog {
     return { record: Item as SendRecord, created: false };
   }
 
-  async recordSeq(sendKey: string, seq: number, sentAt: string): Promise<void> {
+  async recordSeq(sendKey: string, seq: number, sentAt: string, publishClaimAt?: number): Promise<void> {
+    const claim = publishClaimAt !== undefined;
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { sendKey },
-        UpdateExpression: 'SET seq = :seq, sentAt = :sentAt',
-        ExpressionAttributeValues: { ':seq': seq, ':sentAt': sentAt },
+        UpdateExpression: `SET seq = :seq, sentAt = :sentAt${claim ? ', publishingSince = :now' : ''}`,
+        ExpressionAttributeValues: {
+          ':seq': seq,
+          ':sentAt': sentAt,
+          ...(claim ? { ':now': publishClaimAt } : {}),
+        },
       }),
     );
   }
 
-  async claimPublish(sendKey: string, nowMs: number): Promise<boolean> {
+  async forget(sendKey: string): Promise<void> {
+    await this.db.send(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { sendKey },
+        ConditionExpression: 'attribute_not_exists(seq)',
+      }),
+    );
+  }
+
+  async claimPublish(sendKey: string, nowMs: number, options: { takeOver?: boolean } = {}): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { sendKey },
           UpdateExpression: 'SET publishingSince = :now',
-          ConditionExpression:
-            'published <> :true AND (attribute_not_exists(publishingSince) OR publishingSince < :stale)',
-          ExpressionAttributeValues: { ':now': nowMs, ':true': true, ':stale': nowMs - PUBLISH_CLAIM_MS },
+          ConditionExpression: options.takeOver
+            ? 'published <> :true'
+            : 'published <> :true AND (attribute_not_exists(publishingSince) OR publishingSince < :stale)',
+          ExpressionAttributeValues: {
+            ':now': nowMs,
+            ':true': true,
+            ...(options.takeOver ? {} : { ':stale': nowMs - PUBLISH_CLAIM_MS }),
+          },
         }),
       );
       return true;
@@ -302,13 +322,16 @@ export class DynamoSendLog implements SendLog {
     );
   }
 
-  async markPublished(sendKey: string): Promise<void> {
+  async markPublished(sendKey: string, seq?: { seq: number; sentAt: string }): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { sendKey },
-        UpdateExpression: 'SET published = :true',
-        ExpressionAttributeValues: { ':true': true },
+        UpdateExpression: `SET published = :true${seq ? ', seq = :seq, sentAt = :sentAt' : ''}`,
+        ExpressionAttributeValues: {
+          ':true': true,
+          ...(seq ? { ':seq': seq.seq, ':sentAt': seq.sentAt } : {}),
+        },
       }),
     );
   }

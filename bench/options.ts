@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { parseParameterOverrides } from '../infra/parameters';
+
+/** The bench's command line. */
+
+const HELP = `roomcast fan-out benchmark (local cloud, 127.0.0.1 only)
+
+Usage: npm run bench -- [options]
+
+  --room N               run one room size only (default 10, 100, 1000; with --full also 5000)
+  --full                 add the 5,000-member room
+  --messages K           messages per room (default 20)
+  --gap-ms N             pause between two messages (default 50)
+  --api-latency-ms N     injected management-API latency, repeatable (default: 0 and 20)
+  --tutorial-budget-s S  time budget of the tutorial baseline per room (default 25; at least 2 messages)
+  --no-tutorial          skip the tutorial baseline
+  --join MODE            room: createroom + joinroom; lobby: stay in the lobby (a fresh cloud per room, so the
+                         lobby holds exactly the N members); auto (default): room up to 100 members, lobby above
+  --parameter Key=Value  template parameter for the cloud, repeatable (e.g. FanoutChunkSize=50)
+  --sweep                FanoutChunkSize x FanoutMaxConcurrency at room 1,000 (20 ms latency unless given)
+  --profile DIR          run the cloud with --cpu-prof, profiles written to DIR
+  --idle N               memory only: connect N members to one cloud, report its RSS idle (no fan-out)
+  --json                 one JSON line per room size instead of the table
+  -h, --help             this help
+`;
+
+export interface Options {
+  rooms: number[];
+  messages: number;
+  gapMs: number;
+  latencies: number[];
+  tutorialBudgetMs: number;
+  tutorial: boolean;
+  join: 'room' | 'lobby' | 'auto';
+  parameters: Record<string, string>;
+  sweep: boolean;
+  profileDir?: string;
+  /** Memory-only run: this many idle members, no fan-out. */
+  idle?: number;
+  json: boolean;
+}
+
+export function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      room: { type: 'string' },
+      full: { type: 'boolean' },
+      messages: { type: 'string' },
+      'gap-ms': { type: 'string' },
+      'api-latency-ms': { type: 'string', multiple: true },
+      'tutorial-budget-s': { type: 'string' },
+      'no-tutorial': { type: 'boolean' },
+      join: { type: 'string' },
+      parameter: { type: 'string', multiple: true },
+      sweep: { type: 'boolean' },
+      profile: { type: 'string' },
+      idle: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return undefined;
+  }
+  const int = (name: string, raw: string | undefined, fallback: number, min = 0, max = 100_000) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} must be an integer ${min}..${max}`);
+    return n;
+  };
+  const parameters = parseParameterOverrides(values.parameter);
+  const sweep = values.sweep === true;
+  const room = values.room === undefined ? undefined : int('room', values.room, 0, 1, 10_000);
+  const latencies = (values['api-latency-ms'] ?? []).map((v) => int('api-latency-ms', v, 0, 0, 5_000));
+  return {
+    rooms:
+      room !== undefined ? [room] : sweep ? [1000] : values.full ? [10, 100, 1000, 5000] : [10, 100, 1000],
+    messages: int('messages', values.messages, 20, 1, 1000),
+    gapMs: int('gap-ms', values['gap-ms'], 50, 0, 10_000),
+    latencies: latencies.length > 0 ? latencies : sweep ? [20] : [0, 20],
+    tutorialBudgetMs: int('tutorial-budget-s', values['tutorial-budget-s'], 25, 0, 600) * 1000,
+    tutorial: values['no-tutorial'] !== true && !sweep,
+    join: joinMode(values.join),
+    parameters,
+    sweep,
+    profileDir: values.profile,
+    idle: values.idle === undefined ? undefined : int('idle', values.idle, 0, 1, 15_000),
+    json: values.json === true,
+  };
+}
+
+function joinMode(raw: string | undefined): Options['join'] {
+  if (raw === undefined) return 'auto';
+  if (raw === 'room' || raw === 'lobby' || raw === 'auto') return raw;
+  throw new Error(`--join must be room, lobby or auto, got "${raw}"`);
+}
+
+/**
+ * Every join fans a presence frame out to the members already in the room, so N joins cost N²/2 posts: 500,000 for
+ * 1,000 members, minutes on this machine and nothing to do with the message fan-out measured. Above 100 members the
+ * default is the lobby of a fresh cloud: the same Query on RoomIndex, the same Map and Deliver path, no presence.
+ */
+export const JOIN_ROOM_UP_TO = 100;

@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { type ChildCloud, startChildCloud } from '../../bench/childCloud';
+
+/**
+ * The launcher the bench and `npm run load` share: it starts dist/local/cli.js with --ready-json, takes the URLs
+ * from the cloud's JSON ready line (no banner scraping), and reads the sandboxes' CPU time over IPC.
+ */
+
+let cloud: ChildCloud;
+
+beforeAll(async () => {
+  if (!existsSync(join(__dirname, '..', '..', 'dist', 'local', 'cli.js'))) {
+    throw new Error('dist/ is missing: run `node scripts/build.mjs --quiet` first');
+  }
+  cloud = await startChildCloud({ args: ['--log-level', 'ERROR'] });
+}, 60_000);
+
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+it('starts on free ports and hands back working URLs from the ready line', async () => {
+  expect(cloud.wsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/prod$/);
+  expect(cloud.callbackUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/prod$/);
+  const page = await fetch(cloud.httpUrl);
+  expect(page.status).toBe(200);
+
+  const ws = new WebSocket(`${cloud.wsUrl}?username=launcher`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const reply = new Promise<Record<string, unknown>>((resolve) =>
+    ws.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()))),
+  );
+  ws.send(JSON.stringify({ action: 'sendmessage', message: 'through the launcher', clientMsgId: 'l-1' }));
+  await expect(reply).resolves.toMatchObject({ type: expect.stringMatching(/^(ack|message)$/) });
+  ws.close();
+});
+
+it("reports each function's sandbox CPU time, which grows when the function runs", async () => {
+  const before = await cloud.lambdaCpuUs();
+  expect(Object.keys(before)).toEqual(expect.arrayContaining(['DeliverFunction', 'SendMessageFunction']));
+  const ws = new WebSocket(`${cloud.wsUrl}?username=cpu`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const delivered = new Promise<void>((resolve) =>
+    ws.on('message', (data: Buffer) => {
+      if ((JSON.parse(data.toString()) as { type?: string }).type === 'message') resolve();
+    }),
+  );
+  ws.send(JSON.stringify({ action: 'sendmessage', message: 'count my CPU', clientMsgId: 'c-1' }));
+  await delivered;
+  const after = await cloud.lambdaCpuUs();
+  expect(after.DeliverFunction).toBeGreaterThan(before.DeliverFunction ?? 0);
+  expect(after.SendMessageFunction).toBeGreaterThan(before.SendMessageFunction ?? 0);
+  ws.close();
+});
