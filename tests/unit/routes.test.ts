@@ -84,11 +84,19 @@ function sendsTable(): Map<string, Record<string, unknown>> {
       case 'SET seq = :seq, sentAt = :sentAt':
         Object.assign(item, { seq: values[':seq'], sentAt: values[':sentAt'] });
         break;
+      // The first attempt records its seq and takes the publish claim in one write.
+      case 'SET seq = :seq, sentAt = :sentAt, publishingSince = :now':
+        Object.assign(item, {
+          seq: values[':seq'],
+          sentAt: values[':sentAt'],
+          publishingSince: values[':now'],
+        });
+        break;
       case 'SET publishingSince = :now': {
         const claimed = item.publishingSince as number | undefined;
-        if (item.published === true || (claimed !== undefined && claimed >= values[':stale'])) {
-          throw conditionFailed();
-        }
+        // A take-over (no :stale) ignores the age of another claim; only a published send refuses it.
+        const fresh = values[':stale'] !== undefined && claimed !== undefined && claimed >= values[':stale'];
+        if (item.published === true || fresh) throw conditionFailed();
         item.publishingSince = values[':now'];
         break;
       }
@@ -97,6 +105,9 @@ function sendsTable(): Map<string, Record<string, unknown>> {
         break;
       case 'SET published = :true':
         item.published = true;
+        break;
+      case 'SET published = :true, seq = :seq, sentAt = :sentAt':
+        Object.assign(item, { published: true, seq: values[':seq'], sentAt: values[':sentAt'] });
         break;
       default:
         throw new Error(`the Sends fake does not know ${input.UpdateExpression}`);
