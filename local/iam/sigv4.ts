@@ -33,7 +33,7 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 
 /** node:crypto behind the Checksum interface the signer hashes with. */
-class NodeSha256 {
+export class NodeSha256 {
   private hash: Hash | Hmac;
 
   constructor(private readonly secret?: SourceData) {
