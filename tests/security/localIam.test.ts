@@ -86,7 +86,7 @@ async function handshakeRefusal(s: Scenario, query: string): Promise<HandshakeRe
   return error;
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('taking one statement out of the template breaks its feature locally, as on AWS', () => {
   it("without SendMessage's events:PutEvents the sender gets INTERNAL, nobody gets the message, and the denial is logged", async () => {
@@ -112,7 +112,7 @@ describe('taking one statement out of the template breaks its feature locally, a
       expect([...alice.frames, ...bob.frames].filter((f) => f.type === 'message')).toEqual([]);
       const logged = s.logSince(mark);
       expect(logged).toMatch(
-        new RegExp(`iam: AccessDenied for SendMessageFunction: events:PutEvents on ${escape(busArn)}`),
+        new RegExp(`iam: AccessDenied for SendMessageFunction: events:PutEvents on ${literally(busArn)}`),
       );
       expect(logged).toMatch(
         /AccessDeniedException: User: \S+SendMessageFunction\S* is not authorized to perform: events:PutEvents/,
