@@ -21,7 +21,10 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket, { WebSocketServer } from 'ws';
+import { LOCAL_ADMIN } from '../local/iam/admin';
+import { NodeSha256 } from '../local/iam/sigv4';
 import { loadTemplate } from '../local/template';
 import { lossAndDuplicates, percentile, ratePerSec, round, speedup, summarize } from './stats';
 import { handler as tutorialHandler } from './tutorial/index';
@@ -445,16 +448,38 @@ async function rawPostRate(
   let ok = 0;
   const started = now();
   const deadline = started + maxMs;
-  const one = (id: string) =>
-    new Promise<void>((done) => {
+  // The management API checks IAM: each post is signed with the documented local admin key, as a tool would sign it.
+  const signer = new SignatureV4({
+    credentials: LOCAL_ADMIN,
+    region: 'us-east-1',
+    service: 'execute-api',
+    sha256: NodeSha256,
+    applyChecksum: false,
+  });
+  const one = async (id: string) => {
+    const path = `${url.pathname}/@connections/${encodeURIComponent(id)}`;
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      path,
+      query: {},
+      headers: {
+        host: url.host,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+    });
+    return new Promise<void>((done) => {
       const req = request(
         {
           agent,
           host: url.hostname,
           port: url.port,
           method: 'POST',
-          path: `${url.pathname}/@connections/${encodeURIComponent(id)}`,
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+          path,
+          headers: signed.headers,
         },
         (res) => {
           if (res.statusCode === 200) ok++;
@@ -465,6 +490,7 @@ async function rawPostRate(
       req.on('error', () => done());
       req.end(body);
     });
+  };
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (sent < total && now() < deadline) {

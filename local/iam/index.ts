@@ -4,25 +4,14 @@
 // local admin key (LOCAL_ADMIN), which may do anything: it stands for the developer's own AWS credentials.
 import { randomBytes } from 'node:crypto';
 import type { LocalTemplate } from '../template';
+import { type Credentials, LOCAL_ADMIN } from './admin';
 import { PolicyEngine } from './policies';
 import { type TemplatePrincipal, templatePrincipals } from './principals';
 import { type SignedRequest, SigV4Verifier } from './sigv4';
 
+export type { Credentials } from './admin';
+export { LOCAL_ADMIN } from './admin';
 export type { SignedRequest } from './sigv4';
-
-export interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
-/**
- * The documented local admin principal (docs/PARITY.md): the key every DynamoDB Local tutorial uses, so that tools,
- * tests and the benchmark reach the local services as before. Local only: the services listen on 127.0.0.1.
- */
-export const LOCAL_ADMIN: Readonly<Credentials> = Object.freeze({
-  accessKeyId: 'local',
-  secretAccessKey: 'local',
-});
 
 /** A refused call: the AWS error name and message; each service writes it in its own protocol. */
 export interface IamRefusal {
