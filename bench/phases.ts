@@ -1,11 +1,17 @@
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { WebSocketServer } from 'ws';
 import type { ChildCloud } from './childCloud';
 import { Members, now, sleep, withTimeout } from './members';
 import { lossAndDuplicates, ratePerSec } from './stats';
 import { handler as tutorialHandler } from './tutorial/index';
+
+/** The local cloud's documented admin key and region (docs/PARITY.md, IAM): outside tools sign with it. */
+const LOCAL_ADMIN_KEY = { accessKeyId: 'local', secretAccessKey: 'local' };
+const REGION = 'us-east-1';
 
 /** The measured phases of one room: the fan-out itself, the tutorial baseline and the two floors. */
 
@@ -86,8 +92,8 @@ export async function runTutorial(
 export async function scanConnectionIds(endpoint: string, table: string): Promise<string[]> {
   const db = new DynamoDBClient({
     endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: REGION,
+    credentials: LOCAL_ADMIN_KEY,
   });
   const ids: string[] = [];
   let startKey: ScanCommandOutput['LastEvaluatedKey'];
@@ -115,17 +121,35 @@ export async function rawPostRate(
   let ok = 0;
   const started = now();
   const deadline = started + maxMs;
-  const one = (id: string) =>
-    new Promise<void>((done) => {
+  // The management API checks IAM: each post is signed with the documented local admin key (docs/PARITY.md), as
+  // a tool would sign it, with the SDK's own signer and hash.
+  const sha256 = new ApiGatewayManagementApiClient({ region: REGION, credentials: LOCAL_ADMIN_KEY }).config
+    .sha256;
+  const signer = new SignatureV4({
+    credentials: LOCAL_ADMIN_KEY,
+    region: REGION,
+    service: 'execute-api',
+    sha256,
+    applyChecksum: false,
+  });
+  const one = async (id: string) => {
+    const path = `${url.pathname}/@connections/${encodeURIComponent(id)}`;
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      path,
+      query: {},
+      headers: {
+        host: url.host,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+    });
+    return new Promise<void>((done) => {
       const req = request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path: `${url.pathname}/@connections/${encodeURIComponent(id)}`,
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-        },
+        { agent, host: url.hostname, port: url.port, method: 'POST', path, headers: signed.headers },
         (res) => {
           if (res.statusCode === 200) ok++;
           res.resume();
@@ -135,6 +159,7 @@ export async function rawPostRate(
       req.on('error', () => done());
       req.end(body);
     });
+  };
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (sent < total && now() < deadline) {

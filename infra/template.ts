@@ -106,6 +106,10 @@ export interface LocalTemplate {
   eventRules(): LocalEventRule[];
   eventBuses(): LocalEventBus[];
   stateMachines(): LocalStateMachine[];
+  /** Logical ids of the resources whose Condition holds, optionally of one type (local IAM finds principals). */
+  resourceIds(type?: string): string[];
+  /** What `Ref` returns for a resource: the local stand-in of its physical id. */
+  physicalId(logicalId: string): unknown;
 }
 
 type Obj = Record<string, unknown>;
@@ -328,8 +332,8 @@ class Template implements LocalTemplate {
     }
   }
 
-  /** Logical ids of the resources whose Condition holds. */
-  private resourceIds(type?: string): string[] {
+  /** Logical ids of the resources whose Condition holds (local IAM finds principals by type). */
+  resourceIds(type?: string): string[] {
     return [...this.resources.entries()].filter(([, r]) => !type || r.Type === type).map(([id]) => id);
   }
 
@@ -358,7 +362,7 @@ class Template implements LocalTemplate {
   }
 
   /** What `Ref` returns: local stand-ins of the physical ids AWS would assign. */
-  private physicalId(logicalId: string): unknown {
+  physicalId(logicalId: string): unknown {
     const r = this.resource(logicalId, `Ref ${logicalId}`);
     if (this.physicalStack.includes(logicalId)) {
       throw new Error(`Resources: circular reference ${[...this.physicalStack, logicalId].join(' -> ')}`);

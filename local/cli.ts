@@ -23,12 +23,19 @@ Usage: npm start -- [options]
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --log-level L               function logs shown: DEBUG, INFO, WARN or ERROR (default INFO)
   --auth-secret S             HMAC secret of connection tokens when the template enables the $connect authorizer
-                              (--parameter AuthMode=token); default: the AUTH_SECRET environment variable.
+                              (--parameter AuthMode=token), kept in the local Parameter Store for the authorizer;
+                              default: the AUTH_SECRET environment variable.
                               Mint a token with: npm run token -- --username alice --secret S
   --ready-json                print one JSON line instead of the banner once ready, for programs that start the
                               cloud: {"ready":true,"httpUrl":...,"wsUrl":...,"callbackUrl":...,"dynamoEndpoint":...,
                               "eventsEndpoint":...,"restEndpoints":[...],"readyMs":...}
   -h, --help                  show this help
+
+IAM: every function and state machine calls the local services with its own key and only what its template
+statements allow (docs/PARITY.md). From outside (scripts, awscurl, the AWS CLI, SDK clients) sign with the local
+admin key, which may do anything:
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+Unsigned calls to the management API are refused 403, as on AWS.
 `;
 
 class UsageError extends Error {}
@@ -138,6 +145,8 @@ async function main() {
         ...cloud.restEndpoints.map((endpoint) => `  REST (open)     ${endpoint}`),
         `  DynamoDB        ${cloud.dynamoEndpoint}${options.dataDir ? ` (data in ${options.dataDir})` : ' (in memory)'}`,
         `  EventBridge     ${cloud.eventsEndpoint}`,
+        `  Parameter Store ${cloud.ssmEndpoint}`,
+        `  IAM             enforced; sign outside calls with the admin key local/local (region ${cloud.template.region})`,
         '  Ctrl-C to stop.',
         '',
       ].join('\n'),

@@ -1,4 +1,5 @@
 import './polyfills';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,9 +12,11 @@ import { startDynamoFaultProxy } from './dynamoFaults';
 import { createEventBridge, type LocalEventBridge } from './eventbridge';
 import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
+import { createLocalIam, type LocalIam } from './iam';
 import { type FunctionLog, type LocalFunctionSpec, LocalLambda } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { createRestApi, restRoutes } from './restApi';
+import { createLocalSsm, type LocalParameter } from './ssm';
 import { type ExecutionSummary, LocalStateMachine } from './stepfunctions';
 
 export interface LocalCloudOptions {
@@ -43,9 +46,10 @@ export interface LocalCloudOptions {
   /** Function log lines below this level are not printed (default INFO). */
   logLevel?: LogLevelName;
   /**
-   * HMAC secret of connection tokens, given to the template's authorizer functions as AUTH_SECRET instead of the
-   * Parameter Store secret they read on AWS. Default: the AUTH_SECRET environment variable. Required when the
-   * template enables an authorizer (`--parameter AuthMode=token`).
+   * HMAC secret of connection tokens: the local Parameter Store holds it under the name each authorizer function
+   * reads (its AUTH_SECRET_PARAMETER), so the read is signed and checked against the function's policy as on AWS.
+   * Default: the AUTH_SECRET environment variable. Required when the template enables an authorizer
+   * (`--parameter AuthMode=token`).
    */
   authSecret?: string;
 }
@@ -62,6 +66,10 @@ export interface LocalCloud {
   lambda: LocalLambda;
   dynamoEndpoint: string;
   eventsEndpoint: string;
+  /** The local Parameter Store (GetParameter), where the authorizer reads the token secret. */
+  ssmEndpoint: string;
+  /** Every call to the local services is signed and checked against the template's policies (docs/PARITY.md). */
+  iam: LocalIam;
   /** Changes the throttled share of DynamoDB requests; only when started with `faultDynamoThrottle`. */
   setFaultDynamoThrottle(share: number): void;
   dynamoFaultStats(): { requests: number; throttled: number };
@@ -70,8 +78,6 @@ export interface LocalCloud {
   executions(): { started: number; failed: number; running: number };
   close(): Promise<void>;
 }
-
-const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 
 async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -118,10 +124,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     );
   }
 
+  const stamp = () => new Date().toISOString().slice(11, 23);
+  // Denials are logged with the principal, action and resource: the caller sees only the AWS error.
+  const iam = createLocalIam(template, (line) => print(`${stamp()} WARN  ${line}`));
+  const guard =
+    (service: string) =>
+    (req: IncomingMessage, body: Buffer, action: string | undefined, resources: string[]) =>
+      iam.checkRequest(req, body, { service, action, resources });
+
   const dynamo: LocalDynamo = await startDynamo({
     tables: template.tables(),
     dataDir: options.dataDir,
     host,
+    guard: { region: template.region, accountId: template.accountId, check: guard('dynamodb') },
   });
   const closers: (() => Promise<void>)[] = [() => dynamo.close()];
   try {
@@ -134,12 +149,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             throttle: options.faultDynamoThrottle,
           });
     if (dynamoFaults) closers.unshift(() => dynamoFaults.close());
-    const dynamodb = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: template.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-
     // Lambda is created once the gateway and EventBridge know their ports; they call it through this reference.
     let lambda: LocalLambda | undefined;
     const invoke = (fn: string, event: unknown) => {
@@ -148,11 +157,27 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
 
     // State machines, started by EventBridge rules.
+    const functionArns = new Map(bundles.map(({ fn }) => [fn.name, fn.arn]));
+    // Each runs with its own role: its SDK tasks are signed with its key, its Lambda invokes checked against it.
     const machines = new Map<string, LocalStateMachine>();
     for (const definition of template.stateMachines()) {
+      const dynamodb = new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: template.region,
+        credentials: iam.credentials(definition.logicalId),
+      });
+      closers.push(async () => dynamodb.destroy());
+      const invokeFunction = async (functionArnOrName: string, payload: unknown) => {
+        const arn = functionArnOrName.startsWith('arn:')
+          ? functionArnOrName
+          : (functionArns.get(functionArnOrName) ?? functionArnOrName);
+        const refusal = await iam.checkCall(definition.logicalId, 'lambda:InvokeFunction', arn);
+        if (refusal) throw lambdaAccessDenied(refusal.message);
+        return invoke(functionArnOrName, payload);
+      };
       machines.set(
         definition.logicalId,
-        new LocalStateMachine(definition.name, definition.definition, { dynamodb, invokeFunction: invoke }),
+        new LocalStateMachine(definition.name, definition.definition, { dynamodb, invokeFunction }),
       );
     }
     const running = new Set<Promise<ExecutionSummary>>();
@@ -188,17 +213,48 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         else void invoke(target.logicalId, input);
       },
       log: (line) => print(line),
+      guard: guard('events'),
     });
     const eventsServer = createServer((req, res) => eventBridge.handle(req, res));
     const eventsPort = await listen(eventsServer, 0, host);
     closers.push(() => new Promise((resolve) => eventsServer.close(() => resolve())));
     const eventsEndpoint = `http://${host}:${eventsPort}`;
 
+    // Parameter Store: the token secret under the name each authorizer function reads from its environment.
+    const parameters: LocalParameter[] = [];
+    for (const fn of template.functions()) {
+      const name = fn.environment.AUTH_SECRET_PARAMETER;
+      if (authorizerIds.has(fn.logicalId) && name && authSecret) parameters.push({ name, value: authSecret });
+    }
+    const ssmServer = createServer(
+      createLocalSsm({
+        region: template.region,
+        accountId: template.accountId,
+        parameters,
+        guard: guard('ssm'),
+      }),
+    );
+    const ssmPort = await listen(ssmServer, 0, host);
+    closers.push(() => new Promise((resolve) => ssmServer.close(() => resolve())));
+    const ssmEndpoint = `http://${host}:${ssmPort}`;
+
     const functionsByRoute = new Map(api.routes.map((r) => [r.routeKey, r.functionLogicalId]));
     const authorizersByRoute = new Map(
       api.routes.flatMap((r) => (r.authorizer ? ([[r.routeKey, r.authorizer]] as const) : [])),
     );
+    // Every management-API call needs execute-api:ManageConnections on <api>/<stage>/<METHOD>/@connections/<id>.
+    const connectionsArn = `arn:aws:execute-api:${template.region}:${template.accountId}:${api.id}/${api.stageName}`;
     const gateway = await startGateway({
+      managementAuth: async (req, body, method, connectionId) => {
+        const prefix = `${connectionsArn}/${method}/@connections/`;
+        const refusal = await iam.checkRequest(req, body, {
+          service: 'execute-api',
+          action: 'execute-api:ManageConnections',
+          resources: [prefix + connectionId],
+          variableFrom: prefix.length,
+        });
+        return refusal?.message;
+      },
       port: options.wsPort ?? 3001,
       host,
       apiId: api.id,
@@ -247,7 +303,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       memoryMb: fn.memoryMb,
       environment: {
         ...fn.environment,
-        ...LOCAL_CREDENTIALS,
+        // The function's own key: every call it makes is checked against its template statements.
+        AWS_ACCESS_KEY_ID: iam.credentials(fn.logicalId).accessKeyId,
+        AWS_SECRET_ACCESS_KEY: iam.credentials(fn.logicalId).secretAccessKey,
         AWS_REGION: template.region,
         AWS_DEFAULT_REGION: template.region,
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
@@ -257,8 +315,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         AWS_ENDPOINT_URL_DYNAMODB: dynamoFaults?.endpoint ?? dynamo.endpoint,
         AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
         AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: gateway.callbackUrl,
-        // Only authorizers get the token secret; on AWS they read it from Parameter Store instead.
-        ...(authorizerIds.has(fn.logicalId) && authSecret && { AUTH_SECRET: authSecret }),
+        AWS_ENDPOINT_URL_SSM: ssmEndpoint,
+        // An authorizer that names no Parameter Store secret gets the token secret itself.
+        ...(authorizerIds.has(fn.logicalId) &&
+          authSecret &&
+          !fn.environment.AUTH_SECRET_PARAMETER && { AUTH_SECRET: authSecret }),
         // No X-Ray daemon or CloudWatch here: traces off, metrics not printed; logs stay on.
         POWERTOOLS_TRACE_ENABLED: 'false',
         // With traces off, the X-Ray SDK's automatic mode only costs: it enables a cls-hooked async hook with destroy
@@ -308,6 +369,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       lambda: localLambda,
       dynamoEndpoint: dynamo.endpoint,
       eventsEndpoint,
+      ssmEndpoint,
+      iam,
       setFaultDynamoThrottle: (share) => {
         if (!dynamoFaults)
           throw new Error('start the local cloud with faultDynamoThrottle to throttle DynamoDB');
@@ -325,4 +388,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     for (const close of closers.splice(0)) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/** What Step Functions reports when its role may not invoke the function (docs/PARITY.md). */
+function lambdaAccessDenied(message: string): Error {
+  const error = new Error(
+    `${message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`,
+  );
+  error.name = 'Lambda.AWSLambdaException';
+  return error;
 }

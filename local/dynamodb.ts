@@ -1,6 +1,7 @@
 // DynamoDB for the local cloud: dynalite (in memory, or LevelDB on disk) with the template's tables created.
-import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CreateTableInput } from '@aws-sdk/client-dynamodb';
 import {
@@ -17,6 +18,22 @@ export interface StartDynamoOptions {
   dataDir?: string;
   port?: number;
   host?: string;
+  /** Checks every request before dynalite runs it (the local cloud's IAM); a refusal is answered as DynamoDB does. */
+  guard?: DynamoGuard;
+}
+
+/** The caller may run `action` on every one of `resources`; otherwise the AWS error name and message. */
+export type RequestGuard = (
+  req: IncomingMessage,
+  body: Buffer,
+  action: string | undefined,
+  resources: string[],
+) => Promise<{ code: string; message: string } | undefined>;
+
+export interface DynamoGuard {
+  region: string;
+  accountId: string;
+  check: RequestGuard;
 }
 
 export interface LocalDynamo {
@@ -166,6 +183,97 @@ async function waitActive(client: DynamoDBClient, tableName: string): Promise<vo
   }
 }
 
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The IAM action and resource ARNs of one DynamoDB request (the Service Authorization Reference for DynamoDB): the
+ * table, or `table/<name>/index/<index>` when a Query or Scan reads an index, or each table of a batch. A request
+ * that names no known operation or no table gets no action: dynalite answers its validation error.
+ */
+export function dynamoRequestScope(
+  target: string | undefined,
+  body: Buffer,
+  region: string,
+  accountId: string,
+): { action?: string; resources: string[] } {
+  const operation = /^DynamoDB_\d{8}\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
+  if (!operation) return { resources: [] };
+  let input: unknown;
+  try {
+    input = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+  } catch {
+    return { resources: [] };
+  }
+  if (!isObj(input)) return { resources: [] };
+  const action = `dynamodb:${operation}`;
+  const table = (name: unknown) =>
+    typeof name === 'string' && name.startsWith('arn:')
+      ? name
+      : `arn:aws:dynamodb:${region}:${accountId}:table/${String(name)}`;
+  if (operation === 'ListTables') return { action, resources: ['*'] };
+  if (isObj(input.RequestItems)) return { action, resources: Object.keys(input.RequestItems).map(table) };
+  if (typeof input.ResourceArn === 'string') return { action, resources: [input.ResourceArn] };
+  if (typeof input.TableName !== 'string') return { resources: [] };
+  const index = (operation === 'Query' || operation === 'Scan') && typeof input.IndexName === 'string';
+  return { action, resources: [`${table(input.TableName)}${index ? `/index/${input.IndexName}` : ''}`] };
+}
+
+function refuse(res: ServerResponse, code: string, message: string): void {
+  // DynamoDB's JSON 1.0 error shape; AccessDeniedException comes with a capital `Message` (docs/PARITY.md).
+  const text = JSON.stringify({
+    __type: `com.amazon.coral.service#${code}`,
+    [code === 'AccessDeniedException' ? 'Message' : 'message']: message,
+  });
+  res.writeHead(400, {
+    'Content-Type': 'application/x-amz-json-1.0',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomBytes(26).toString('hex').toUpperCase(),
+  });
+  res.end(text);
+}
+
+/**
+ * Puts the guard in front of dynalite's own request listener, in the same process: the body is read once, checked,
+ * and replayed to dynalite (which reads only the method, url, headers and the data/end events of a request).
+ */
+function guardRequests(server: Server, guard: DynamoGuard): void {
+  const [dynaliteListener] = server.listeners('request') as ((
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void)[];
+  if (!dynaliteListener) throw new Error('dynalite has no request listener to guard');
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('error', () => {});
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const { action, resources } = dynamoRequestScope(
+        req.headers['x-amz-target'] as string | undefined,
+        body,
+        guard.region,
+        guard.accountId,
+      );
+      guard.check(req, body, action, resources).then(
+        (refusal) => {
+          if (refusal) return refuse(res, refusal.code, refusal.message);
+          const replay = Object.assign(new EventEmitter(), {
+            method: req.method,
+            url: req.url,
+            headers: req.headers,
+          });
+          dynaliteListener(replay as unknown as IncomingMessage, res);
+          if (body.length > 0) replay.emit('data', body);
+          replay.emit('end');
+        },
+        (error: Error) => refuse(res, 'InternalServerError', error.message),
+      );
+    });
+  });
+}
+
 export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo> {
   patchDynaliteIndexKeys();
   const server = dynalite({
@@ -174,6 +282,7 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     updateTableMs: 0,
     ...(opts.dataDir !== undefined && { path: opts.dataDir }),
   });
+  if (opts.guard) guardRequests(server, opts.guard);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -189,9 +298,10 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
       server.close((err) => (err ? reject(err) : resolve()));
     });
 
+  // Tables are created as the local admin (docs/PARITY.md), in the region the guard expects.
   const client = new DynamoDBClient({
     endpoint,
-    region: 'us-east-1',
+    region: opts.guard?.region ?? 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {

@@ -33,6 +33,16 @@ export interface EventBridgeOptions {
     rule: LocalEventRule,
   ) => void | Promise<void>;
   log?: (line: string) => void;
+  /**
+   * Checks the caller of every request (the local cloud's IAM): it may run `action` on every event bus the entries
+   * name. A refusal is answered 400 with its error name, as EventBridge answers AccessDeniedException.
+   */
+  guard?: (
+    req: IncomingMessage,
+    body: Buffer,
+    action: string,
+    resources: string[],
+  ) => Promise<{ code: string; message: string } | undefined>;
 }
 
 export interface EventBridgeStats {
@@ -259,8 +269,26 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
         send(res, 400, { __type: 'SerializationException', message: 'Request body is not a JSON object' });
         return;
       }
-      putEvents(body, res);
+      const request = body;
+      if (!opts.guard) return putEvents(request, res);
+      // Authorized per bus: a request is refused whole when any of its entries names a bus the caller may not use.
+      const entries = Array.isArray(request.Entries) ? request.Entries : [];
+      const resources = [
+        ...new Set(entries.map((entry) => busArn(isObj(entry) ? entry.EventBusName : undefined))),
+      ];
+      opts.guard(req, Buffer.concat(chunks), 'events:PutEvents', resources).then(
+        (refusal) => {
+          if (refusal) send(res, 400, { __type: refusal.code, message: refusal.message });
+          else putEvents(request, res);
+        },
+        (err: Error) => send(res, 500, { __type: 'InternalException', message: err.message }),
+      );
     });
+  };
+
+  const busArn = (name: unknown): string => {
+    const ref = typeof name === 'string' && name !== '' ? name : 'default';
+    return ref.startsWith('arn:') ? ref : `arn:aws:events:${opts.region}:${opts.accountId}:event-bus/${ref}`;
   };
 
   return {

@@ -13,7 +13,13 @@ import { WebSocketServer } from 'ws';
 import type { APIGatewayProxyWebsocketEventV2WithHeaders, StageInfo } from './gateway/events';
 import { connectEvent, disconnectEvent, httpParts, messageEvent } from './gateway/events';
 import { awsId, traceId } from './gateway/ids';
-import type { GatewayStats, LiveConnection, ManagementHost, RequestHandler } from './gateway/management';
+import type {
+  GatewayStats,
+  LiveConnection,
+  ManagementAuth,
+  ManagementHost,
+  RequestHandler,
+} from './gateway/management';
 import { createManagementApi, sendError } from './gateway/management';
 import type { RouteSelector } from './gateway/routeSelection';
 import { compileRouteSelection } from './gateway/routeSelection';
@@ -71,6 +77,8 @@ export interface GatewayOptions extends GatewayFaults {
   /** Default 128 KB, as on AWS; a larger message closes the socket with 1009. */
   maxFrameBytes?: number;
   log?: (level: GatewayLogLevel, msg: string, fields?: Record<string, unknown>) => void;
+  /** Checks every management-API caller (the local cloud's IAM); without it the API is open. */
+  managementAuth?: ManagementAuth;
 }
 
 export interface Gateway {
@@ -176,7 +184,7 @@ class Stage implements ManagementHost {
     if (!/^[A-Za-z0-9_-]+$/.test(opts.stage)) throw new Error(`Invalid stage name '${opts.stage}'`);
     this.stage = opts.stage;
     // Built after `stage` is set: the handler precomputes its path prefixes from it.
-    this.management = createManagementApi(this);
+    this.management = createManagementApi(this, opts.managementAuth);
     this.routes = new Map(opts.routes.map((route) => [route.routeKey, route]));
     this.info = { apiId: opts.apiId, stage: opts.stage, domainName: `${opts.apiId}.execute-api.local` };
     this.idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;

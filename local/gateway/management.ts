@@ -39,6 +39,18 @@ export interface ManagementHost {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
+/**
+ * Checks the caller of a management-API request before anything else runs (the local cloud's IAM: SigV4 and
+ * `execute-api:ManageConnections` on `<api>/<stage>/<METHOD>/@connections/<id>`). Resolves the refusal's message,
+ * answered 403 ForbiddenException as AWS answers an unsigned, unknown or unauthorized caller; undefined to go on.
+ */
+export type ManagementAuth = (
+  req: IncomingMessage,
+  body: Buffer,
+  method: string,
+  connectionId: string,
+) => Promise<string | undefined>;
+
 // Shared so the hot path allocates no options object per post.
 const TEXT_FRAME = { binary: false } as const;
 
@@ -47,7 +59,7 @@ const TEXT_FRAME = { binary: false } as const;
  * status codes and `x-amzn-ErrorType` headers the real `@aws-sdk/client-apigatewaymanagementapi` maps to its errors.
  * Returns false for any other path so the caller can answer it.
  */
-export function createManagementApi(host: ManagementHost): RequestHandler {
+export function createManagementApi(host: ManagementHost, auth?: ManagementAuth): RequestHandler {
   // The SDK sends '@' literally; other clients (awscurl, docs examples) encode it.
   const prefixes = [`/${host.stage}/@connections/`, `/${host.stage}/%40connections/`];
   return (req, res) => {
@@ -59,19 +71,31 @@ export function createManagementApi(host: ManagementHost): RequestHandler {
         : undefined;
     if (prefix === undefined) return false;
     const id = connectionIdOf(url, prefix.length);
-    if (id === undefined) {
+    const method = req.method ?? '';
+    if (id === undefined || (method !== 'POST' && method !== 'GET' && method !== 'DELETE')) {
       sendError(res, 403, 'ForbiddenException', 'Forbidden');
-    } else if (req.method === 'POST') {
-      readBody(req, (body) => afterLatency(host, () => post(host, res, id, body)));
-    } else if (req.method === 'GET') {
-      afterLatency(host, () => get(host, res, id));
-    } else if (req.method === 'DELETE') {
-      afterLatency(host, () => remove(host, res, id));
-    } else {
-      sendError(res, 403, 'ForbiddenException', 'Forbidden');
+      return true;
     }
+    readBody(req, (body) => {
+      if (!auth) return afterLatency(host, () => answer(host, res, method, id, body));
+      auth(req, body, method, id).then(
+        (refusal) =>
+          afterLatency(host, () =>
+            refusal === undefined
+              ? answer(host, res, method, id, body)
+              : sendError(res, 403, 'ForbiddenException', refusal),
+          ),
+        () => sendError(res, 500, 'InternalServerErrorException', 'Internal server error'),
+      );
+    });
     return true;
   };
+}
+
+function answer(host: ManagementHost, res: ServerResponse, method: string, id: string, body: Buffer): void {
+  if (method === 'POST') post(host, res, id, body);
+  else if (method === 'GET') get(host, res, id);
+  else remove(host, res, id);
 }
 
 function connectionIdOf(url: string, start: number): string | undefined {

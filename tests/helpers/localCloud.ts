@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Document, parseDocument } from 'yaml';
 import { loadTemplate } from '../../infra/template';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud';
 
@@ -81,4 +83,23 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
       await cloud.idle();
     },
   };
+}
+
+/** Folders a template's relative paths reach: the built bundles, the state machine definitions, the web pages. */
+const TEMPLATE_NEIGHBOURS = ['dist', 'statemachines', 'web', 'functions'];
+
+/**
+ * A copy of template.yaml with `edit` applied (on the YAML document, CloudFormation tags kept), written to a scratch
+ * folder that links the repository's built bundles and definitions, so that a test cloud can run it. Returns the
+ * copy's path and a cleanup.
+ */
+export function editedTemplate(edit: (doc: Document) => void): { path: string; remove(): void } {
+  const doc = parseDocument(readFileSync(templatePath, 'utf8'), { logLevel: 'silent' });
+  edit(doc);
+  const dir = mkdtempSync(join(tmpdir(), 'roomcast-template-'));
+  const root = join(__dirname, '..', '..');
+  for (const name of TEMPLATE_NEIGHBOURS) symlinkSync(join(root, name), join(dir, name));
+  const path = join(dir, 'template.yaml');
+  writeFileSync(path, doc.toString({ lineWidth: 0 }));
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,0 +1,126 @@
+// Parameter Store for the local cloud: GetParameter and GetParameters over AWS JSON 1.1, as the real
+// @aws-sdk/client-ssm calls them, for the SecureStrings the local cloud holds (the token secret of the authorizer).
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface LocalParameter {
+  name: string;
+  value: string;
+  type?: 'String' | 'SecureString';
+}
+
+export interface LocalSsmOptions {
+  region: string;
+  accountId: string;
+  parameters: LocalParameter[];
+  /** Checks the caller (the local cloud's IAM): it may run `action` on every parameter ARN. */
+  guard?: (
+    req: IncomingMessage,
+    body: Buffer,
+    action: string,
+    resources: string[],
+  ) => Promise<{ code: string; message: string } | undefined>;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const MAX_BODY_BYTES = 64 * 1024;
+const OPERATIONS: Record<string, string> = {
+  'AmazonSSM.GetParameter': 'ssm:GetParameter',
+  'AmazonSSM.GetParameters': 'ssm:GetParameters',
+};
+
+export function createLocalSsm(opts: LocalSsmOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const loaded = Date.now() / 1000;
+  const store = new Map(opts.parameters.map((p) => [p.name, p]));
+  // A name with a leading slash keeps it in the ARN only once: `parameter/roomcast/auth-secret`.
+  const arnOf = (name: string) =>
+    `arn:aws:ssm:${opts.region}:${opts.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
+
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': randomUUID(),
+    });
+    res.end(text);
+  };
+
+  const describe = (p: LocalParameter, decrypt: boolean) => ({
+    Name: p.name,
+    Type: p.type ?? 'SecureString',
+    // Without WithDecryption a SecureString comes back encrypted; the local stand-in is not the value.
+    Value:
+      (p.type ?? 'SecureString') === 'SecureString' && !decrypt
+        ? Buffer.from(p.value).toString('base64')
+        : p.value,
+    Version: 1,
+    LastModifiedDate: loaded,
+    ARN: arnOf(p.name),
+    DataType: 'text',
+  });
+
+  const answer = (res: ServerResponse, target: string, input: Obj) => {
+    const decrypt = input.WithDecryption === true;
+    if (target === 'AmazonSSM.GetParameter') {
+      const found = typeof input.Name === 'string' ? store.get(input.Name) : undefined;
+      if (!found) return send(res, 400, { __type: 'ParameterNotFound', message: '' });
+      return send(res, 200, { Parameter: describe(found, decrypt) });
+    }
+    const names = Array.isArray(input.Names)
+      ? input.Names.filter((n): n is string => typeof n === 'string')
+      : [];
+    return send(res, 200, {
+      Parameters: names.flatMap((n) => {
+        const found = store.get(n);
+        return found ? [describe(found, decrypt)] : [];
+      }),
+      InvalidParameters: names.filter((n) => !store.has(n)),
+    });
+  };
+
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('error', () => {});
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const action = OPERATIONS[target];
+      if (req.method !== 'POST' || size > MAX_BODY_BYTES || !action) {
+        return send(res, 400, {
+          __type: 'UnknownOperationException',
+          message: `${req.method} ${target || '(no X-Amz-Target)'} is not supported by the local Parameter Store`,
+        });
+      }
+      const body = Buffer.concat(chunks);
+      let input: unknown;
+      try {
+        input = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        return send(res, 400, { __type: 'SerializationException', message: (err as Error).message });
+      }
+      if (!isObj(input))
+        return send(res, 400, { __type: 'SerializationException', message: 'Not a JSON object' });
+      const request = input;
+      const names = target === 'AmazonSSM.GetParameter' ? [request.Name] : asArray(request.Names);
+      const resources = names.filter((n): n is string => typeof n === 'string').map(arnOf);
+      if (!opts.guard) return answer(res, target, request);
+      opts.guard(req, body, action, resources).then(
+        (refusal) => {
+          if (refusal) send(res, 400, { __type: refusal.code, message: refusal.message });
+          else answer(res, target, request);
+        },
+        (err: Error) => send(res, 500, { __type: 'InternalServerError', message: err.message }),
+      );
+    });
+  };
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}

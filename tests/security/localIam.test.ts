@@ -1,0 +1,365 @@
+import {
+  ApiGatewayManagementApiClient,
+  GetConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { Document, YAMLMap, YAMLSeq } from 'yaml';
+import { signToken } from '../../functions/shared/token';
+import type { LocalCloud } from '../../local/cloud';
+import { ChatClient, HandshakeRefused, isMessage } from '../helpers/chatClient';
+import { editedTemplate, startTestCloud, type TestCloud } from '../helpers/localCloud';
+
+/**
+ * IAM as the local cloud enforces it: each function and the state machine call the local services with their own
+ * key, and only what their template statements allow works. Taking one statement out of a copy of template.yaml
+ * breaks exactly the feature that needs it, with the error AWS gives; callers outside the template need the
+ * documented local admin key.
+ */
+jest.setTimeout(60_000);
+
+const SECRET = 'iam-test-secret-0123456789abcdef0123456789';
+const ADMIN = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Removes the statement `sid` from the inline policies of `resource`; throws if it is not there. */
+function withoutStatement(resource: string, sid: string) {
+  return (doc: Document) => {
+    const policies = doc.getIn(['Resources', resource, 'Properties', 'Policies']) as YAMLSeq<YAMLMap>;
+    for (const policy of policies.items) {
+      const statements = policy.get('Statement') as YAMLSeq<YAMLMap>;
+      const at = statements.items.findIndex((s) => s.get('Sid') === sid);
+      if (at >= 0) {
+        statements.items.splice(at, 1);
+        return;
+      }
+    }
+    throw new Error(`template.yaml has no statement ${sid} in ${resource}`);
+  };
+}
+
+interface Scenario {
+  testCloud: TestCloud;
+  cloud: LocalCloud;
+  clients: ChatClient[];
+  logSince(mark: number): string;
+  close(): Promise<void>;
+}
+
+async function cloudWithout(
+  resource: string,
+  sid: string,
+  options: Parameters<typeof startTestCloud>[0] = {},
+): Promise<Scenario> {
+  const copy = editedTemplate(withoutStatement(resource, sid));
+  const testCloud = await startTestCloud({ templatePath: copy.path, ...options }).catch((error: unknown) => {
+    copy.remove();
+    throw error;
+  });
+  const clients: ChatClient[] = [];
+  return {
+    testCloud,
+    cloud: testCloud.cloud,
+    clients,
+    logSince: (mark) => testCloud.logs.slice(mark).join('\n'),
+    close: async () => {
+      await Promise.all(clients.map((c) => c.close()));
+      await testCloud.cloud.close();
+      copy.remove();
+    },
+  };
+}
+
+async function connect(s: Scenario, query: string): Promise<ChatClient> {
+  const client = await ChatClient.connect(`${s.cloud.wsUrl}?${query}`);
+  s.clients.push(client);
+  return client;
+}
+
+async function handshakeRefusal(s: Scenario, query: string): Promise<HandshakeRefused> {
+  const error = await connect(s, query).then(
+    () => new Error(`?${query} was let in`),
+    (e: unknown) => e,
+  );
+  if (!(error instanceof HandshakeRefused)) throw error;
+  return error;
+}
+
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('taking one statement out of the template breaks its feature locally, as on AWS', () => {
+  it("without SendMessage's events:PutEvents the sender gets INTERNAL, nobody gets the message, and the denial is logged", async () => {
+    const s = await cloudWithout('SendMessageFunction', 'PublishChatEvents');
+    try {
+      const [alice, bob] = [await connect(s, 'username=alice'), await connect(s, 'username=bob')];
+      const busArn = s.cloud.template.eventBuses()[0]?.arn as string;
+      const mark = s.testCloud.logs.length;
+      const failed = await alice.ask({
+        action: 'sendmessage',
+        message: 'never published',
+        clientMsgId: 'iam-1',
+      });
+      expect(failed).toMatchObject({ type: 'error', code: 'INTERNAL', action: 'sendmessage' });
+      // The same path as any publish failure: a retry with the same clientMsgId tries to publish again, not a new seq.
+      const retried = await alice.ask({
+        action: 'sendmessage',
+        message: 'never published',
+        clientMsgId: 'iam-1',
+      });
+      expect(retried).toMatchObject({ type: 'error', code: 'INTERNAL', action: 'sendmessage' });
+      await s.testCloud.settle();
+      expect([...alice.frames, ...bob.frames].filter((f) => f.type === 'message')).toEqual([]);
+      const logged = s.logSince(mark);
+      expect(logged).toMatch(
+        new RegExp(`iam: AccessDenied for SendMessageFunction: events:PutEvents on ${literally(busArn)}`),
+      );
+      expect(logged).toMatch(
+        /AccessDeniedException: User: \S+SendMessageFunction\S* is not authorized to perform: events:PutEvents/,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("without Deliver's POST on @connections the fan-out reaches nobody: every post of the chunk fails", async () => {
+    const s = await cloudWithout('DeliverFunction', 'PostToConnections');
+    try {
+      const [alice, bob] = [await connect(s, 'username=alice'), await connect(s, 'username=bob')];
+      const bobId = await bob.connectionId();
+      const mark = s.testCloud.logs.length;
+      expect((await alice.expectReply({ action: 'sendmessage', message: 'posted to nobody' })).type).toBe(
+        'ack',
+      );
+      await s.testCloud.settle();
+      expect([...alice.frames, ...bob.frames].filter(isMessage('lobby'))).toEqual([]);
+      const api = s.cloud.template.webSocketApis()[0];
+      const resource = `arn:aws:execute-api:${s.cloud.template.region}:${s.cloud.template.accountId}:${api?.id}/${api?.stageName}/POST/@connections/${bobId}`;
+      const logged = s.logSince(mark);
+      expect(logged).toContain(
+        `iam: AccessDenied for DeliverFunction: execute-api:ManageConnections on ${resource}`,
+      );
+      expect(logged).toMatch(/chunk delivered [^\n]*"delivered":0/);
+      expect(logged).toMatch(/chunk delivered [^\n]*"failed":2/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("without Connect's dynamodb:PutItem no one can connect: the handshake fails with 500", async () => {
+    const s = await cloudWithout('ConnectFunction', 'StoreConnection');
+    try {
+      const mark = s.testCloud.logs.length;
+      expect((await handshakeRefusal(s, 'username=alice')).status).toBe(500);
+      const table = s.cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
+      const logged = s.logSince(mark);
+      expect(logged).toContain(
+        `iam: AccessDenied for ConnectFunction: dynamodb:PutItem on arn:aws:dynamodb:${s.cloud.template.region}:${s.cloud.template.accountId}:table/${table}`,
+      );
+      expect(logged).toMatch(
+        /AccessDeniedException: User: \S+ConnectFunction\S* is not authorized to perform: dynamodb:PutItem/,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("without the state machine's Query on the room index the fan-out fails in its first state and delivers nothing", async () => {
+    const s = await cloudWithout('FanoutStateMachine', 'ReadRoomMembers');
+    try {
+      const [alice, bob] = [await connect(s, 'username=alice'), await connect(s, 'username=bob')];
+      const mark = s.testCloud.logs.length;
+      expect((await alice.expectReply({ action: 'sendmessage', message: 'queried by nobody' })).type).toBe(
+        'ack',
+      );
+      await s.testCloud.settle();
+      expect([...alice.frames, ...bob.frames].filter(isMessage('lobby'))).toEqual([]);
+      expect(s.cloud.executions().failed).toBeGreaterThanOrEqual(1);
+      const logged = s.logSince(mark);
+      expect(logged).toMatch(
+        /FanoutStateMachine: execution failed in state QueryFirstPage: DynamoDb\.AccessDeniedException: User: \S+FanoutStateMachine\S* is not authorized to perform: dynamodb:Query on resource: \S+\/index\/RoomIndex/,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("without the authorizer's ssm:GetParameter a valid token no longer connects (500), and the read is logged as denied", async () => {
+    const s = await cloudWithout('AuthorizerFunction', 'ReadTokenSecret', {
+      parameters: { AuthMode: 'token' },
+      authSecret: SECRET,
+    });
+    try {
+      const mark = s.testCloud.logs.length;
+      const token = signToken(
+        { sub: 'alice', username: 'alice', exp: Math.floor(Date.now() / 1000) + 300 },
+        SECRET,
+      );
+      expect((await handshakeRefusal(s, `token=${token}`)).status).toBe(500);
+      const logged = s.logSince(mark);
+      expect(logged).toMatch(
+        /iam: AccessDenied for AuthorizerFunction: ssm:GetParameter on arn:aws:ssm:[^:]+:\d+:parameter\/roomcast\/auth-secret/,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('callers of the local services', () => {
+  let testCloud: TestCloud;
+  let cloud: LocalCloud;
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    testCloud = await startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: SECRET });
+    cloud = testCloud.cloud;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await cloud?.close();
+  });
+
+  async function member(): Promise<ChatClient> {
+    const token = signToken(
+      { sub: 'carol', username: 'carol', exp: Math.floor(Date.now() / 1000) + 300 },
+      SECRET,
+    );
+    const client = await ChatClient.connect(`${cloud.wsUrl}?token=${token}`);
+    clients.push(client);
+    return client;
+  }
+
+  const management = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+    new ApiGatewayManagementApiClient({
+      endpoint: cloud.callbackUrl,
+      region: cloud.template.region,
+      credentials,
+    });
+
+  it('an unsigned management-API request is refused 403 ForbiddenException and reaches no one', async () => {
+    const carol = await member();
+    const id = await carol.connectionId();
+    const answer = await fetch(`${cloud.callbackUrl}/@connections/${encodeURIComponent(id)}`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'message', text: 'forged' }),
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.headers.get('x-amzn-errortype')).toBe('ForbiddenException');
+    expect(await answer.json()).toEqual({ message: 'Request is missing Authentication Token' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(carol.frames.filter((f) => f.text === 'forged')).toEqual([]);
+  });
+
+  it('an unknown key or a wrong secret is refused 403 ForbiddenException by the management API', async () => {
+    const carol = await member();
+    const id = await carol.connectionId();
+    for (const credentials of [
+      { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'whatever' },
+      { accessKeyId: 'local-DeliverFunction', secretAccessKey: 'guessed' },
+    ]) {
+      const client = management(credentials);
+      const error = await client
+        .send(new PostToConnectionCommand({ ConnectionId: id, Data: '{"text":"forged"}' }))
+        .then(
+          () => undefined,
+          (e: { name?: string; $metadata?: { httpStatusCode?: number } }) => e,
+        );
+      client.destroy();
+      expect({ name: error?.name, status: error?.$metadata?.httpStatusCode }).toEqual({
+        name: 'ForbiddenException',
+        status: 403,
+      });
+    }
+    expect(carol.frames.filter((f) => f.text === 'forged')).toEqual([]);
+  });
+
+  it('the documented local admin key may post to and read a connection', async () => {
+    const carol = await member();
+    const id = await carol.connectionId();
+    const client = management(ADMIN);
+    await client.send(
+      new PostToConnectionCommand({ ConnectionId: id, Data: '{"type":"notice","text":"from admin"}' }),
+    );
+    const info = await client.send(new GetConnectionCommand({ ConnectionId: id }));
+    client.destroy();
+    expect(await carol.next((f) => f.text === 'from admin')).toMatchObject({ type: 'notice' });
+    expect(info.ConnectedAt).toBeInstanceOf(Date);
+  });
+
+  it("a function's own key is refused what its statements do not allow, with the error name each SDK parses", async () => {
+    const credentials = cloud.iam.credentials('ConnectFunction');
+    const region = cloud.template.region;
+    const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
+    const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials });
+    const events = new EventBridgeClient({ endpoint: cloud.eventsEndpoint, region, credentials });
+    const ssm = new SSMClient({ endpoint: cloud.ssmEndpoint, region, credentials });
+    const refused = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'allowed',
+        (e: { name?: string; $metadata?: { httpStatusCode?: number } }) =>
+          `${e.name} ${e.$metadata?.httpStatusCode}`,
+      );
+    try {
+      expect({
+        scan: await refused(db.send(new ScanCommand({ TableName: table }))),
+        putEvents: await refused(
+          events.send(
+            new PutEventsCommand({
+              Entries: [
+                {
+                  EventBusName: cloud.template.eventBuses()[0]?.name,
+                  Source: 'x',
+                  DetailType: 'y',
+                  Detail: '{}',
+                },
+              ],
+            }),
+          ),
+        ),
+        getParameter: await refused(
+          ssm.send(new GetParameterCommand({ Name: '/roomcast/auth-secret', WithDecryption: true })),
+        ),
+      }).toEqual({
+        scan: 'AccessDeniedException 400',
+        putEvents: 'AccessDeniedException 400',
+        getParameter: 'AccessDeniedException 400',
+      });
+    } finally {
+      db.destroy();
+      events.destroy();
+      ssm.destroy();
+    }
+  });
+
+  it('a wrong secret or an unknown key is refused by DynamoDB before any policy is read', async () => {
+    const region = cloud.template.region;
+    const names: string[] = [];
+    for (const credentials of [
+      { accessKeyId: 'local-ConnectFunction', secretAccessKey: 'guessed' },
+      { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'whatever' },
+    ]) {
+      const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials, maxAttempts: 1 });
+      names.push(
+        await db.send(new ScanCommand({ TableName: 'any' })).then(
+          () => 'allowed',
+          (e: Error) => e.name,
+        ),
+      );
+      db.destroy();
+    }
+    expect(names).toEqual(['InvalidSignatureException', 'UnrecognizedClientException']);
+  });
+
+  it("the state machine's role may invoke Deliver and no other function", async () => {
+    const functions = cloud.template.functions();
+    const deliver = functions.find((f) => f.logicalId === 'DeliverFunction')?.arn as string;
+    const connect = functions.find((f) => f.logicalId === 'ConnectFunction')?.arn as string;
+    expect(await cloud.iam.checkCall('FanoutStateMachine', 'lambda:InvokeFunction', deliver)).toBeUndefined();
+    expect(await cloud.iam.checkCall('FanoutStateMachine', 'lambda:InvokeFunction', connect)).toMatchObject({
+      code: 'AccessDeniedException',
+      message: expect.stringContaining(`lambda:InvokeFunction on resource: ${connect}`),
+    });
+  });
+});
