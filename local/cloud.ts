@@ -194,7 +194,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     closers.push(() => new Promise((resolve) => eventsServer.close(() => resolve())));
     const eventsEndpoint = `http://${host}:${eventsPort}`;
 
-    const functionsByRoute = new Map(api.routes.map((r) => [r.routeKey, r.functionLogicalId]));
+    const functionsByRoute = new Map(
+      api.routes.flatMap((r) => (r.functionLogicalId ? ([[r.routeKey, r.functionLogicalId]] as const) : [])),
+    );
     const authorizersByRoute = new Map(
       api.routes.flatMap((r) => (r.authorizer ? ([[r.routeKey, r.authorizer]] as const) : [])),
     );
@@ -204,7 +206,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       apiId: api.id,
       stage: api.stageName,
       routeSelectionExpression: api.routeSelectionExpression,
-      routes: api.routes.map(({ routeKey, twoWay }) => ({ routeKey, twoWay })),
+      routes: api.routes.map(({ routeKey, twoWay, mockResponse }) => ({ routeKey, twoWay, mockResponse })),
       invoke: async (routeKey, event) => {
         const fn = functionsByRoute.get(routeKey);
         if (!fn) throw new Error(`no function for route ${routeKey}`);

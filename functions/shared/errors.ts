@@ -1,5 +1,7 @@
-/** Error codes of the client protocol (DESIGN.md section 2). */
-export type ErrorCode = 'BAD_REQUEST' | 'ROOM_NOT_FOUND' | 'MESSAGE_TOO_LARGE' | 'RATE_LIMITED' | 'INTERNAL';
+import type { ErrorCode, ErrorFrame } from '../../protocol';
+
+/** Error codes and the error frame are defined in protocol/. */
+export type { ErrorCode, ErrorFrame } from '../../protocol';
 
 /** An error the client is told about: its code and a short human sentence, never a stack trace. */
 export class ChatError extends Error {
@@ -54,16 +56,16 @@ export class PublishFailed extends Error {
   }
 }
 
-export interface ErrorFrame {
-  type: 'error';
-  code: ErrorCode;
-  message: string;
-  action: string;
-}
+/** What names the request an error answers: its requestId, and for sendmessage its clientMsgId. */
+export type RequestIds = Pick<ErrorFrame, 'requestId' | 'clientMsgId'>;
 
-/** Maps any error to the frame the client sees. Unknown errors become INTERNAL with a generic sentence. */
-export function toErrorFrame(error: unknown, action: string): ErrorFrame {
-  if (error instanceof ChatError) return { type: 'error', code: error.code, message: error.message, action };
+/**
+ * Maps any error to the frame the client sees, naming the request it answers so a client with several requests in
+ * flight knows which one failed. Unknown errors become INTERNAL with a generic sentence.
+ */
+export function toErrorFrame(error: unknown, action: string, ids: RequestIds = {}): ErrorFrame {
+  if (error instanceof ChatError)
+    return { type: 'error', code: error.code, message: error.message, action, ...ids };
   if (error instanceof PublishFailed) {
     return {
       type: 'error',
@@ -71,6 +73,7 @@ export function toErrorFrame(error: unknown, action: string): ErrorFrame {
       message:
         'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.',
       action,
+      ...ids,
     };
   }
   return {
@@ -78,5 +81,6 @@ export function toErrorFrame(error: unknown, action: string): ErrorFrame {
     code: 'INTERNAL',
     message: 'Something went wrong on our side. Please try again.',
     action,
+    ...ids,
   };
 }
