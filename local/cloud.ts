@@ -288,7 +288,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (restApi.handle(req, res)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendJson(res, 405, { message: 'Method not allowed' });
-      serveStatic(webDir, req, res);
+      // The page's client library is built (scripts/build.mjs), so it is served from dist/web/.
+      serveStatic(req.url?.startsWith('/roomcast.js') ? join(template.dir, 'dist', 'web') : webDir, req, res);
     });
     const httpPort = await listen(httpServer, options.httpPort ?? 3000, host);
     closers.unshift(
