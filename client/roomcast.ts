@@ -330,8 +330,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   /** Creates a room and moves into it. */
   async createRoom(): Promise<JoinedFrame> {
-    await this.ready();
-    const joined = await this.joinFrame({ action: 'createroom' }, undefined);
+    const joined = await this.acrossReconnects(() => this.joinFrame({ action: 'createroom' }, undefined));
     if (this.enterRoom(joined)) void this.fillGap();
     return joined;
   }
@@ -339,16 +338,18 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Moves into a room (a 6-character code, lower case accepted, or "lobby"). */
   async join(roomId: string): Promise<JoinedFrame> {
     const target = checkRoomId(roomId);
-    await this.ready();
-    const joined = await this.joinFrame({ action: 'joinroom', roomId: target }, target);
+    const joined = await this.acrossReconnects(() =>
+      this.joinFrame({ action: 'joinroom', roomId: target }, target),
+    );
     if (this.enterRoom(joined)) void this.fillGap();
     return joined;
   }
 
   /** Leaves the room for the lobby. */
   async leave(): Promise<LeftFrame> {
-    await this.ready();
-    const left = (await this.request({ action: 'leaveroom' })) as unknown as LeftFrame;
+    const left = (await this.acrossReconnects(() =>
+      this.request({ action: 'leaveroom' }),
+    )) as unknown as LeftFrame;
     await this.enterLobby();
     return left;
   }
@@ -388,22 +389,36 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   /** A page of the current room's history (the latest `limit`, or the first `limit` after `afterSeq`). */
   async history(query: { afterSeq?: number; limit?: number } = {}): Promise<HistoryFrame> {
-    await this.ready();
-    return this.fetchHistory(query);
+    return this.acrossReconnects(() => this.fetchHistory(query));
   }
 
   /** Who is in the current room; also updates `members`. */
   async who(): Promise<MembersFrame> {
-    await this.ready();
-    const frame = (await this.request({ action: 'who' })) as unknown as MembersFrame;
+    const frame = (await this.acrossReconnects(() =>
+      this.request({ action: 'who' }),
+    )) as unknown as MembersFrame;
     this.setMembers(frame.roomId, frame.members, frame.memberCount);
     return frame;
   }
 
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
-    await this.ready();
-    return (await this.request({ action: 'info' })) as unknown as InfoFrame;
+    return (await this.acrossReconnects(() => this.request({ action: 'info' }))) as unknown as InfoFrame;
+  }
+
+  /**
+   * Runs an app's request once the connection is ready, and again after a reconnect when the socket closed before
+   * the answer (each of these requests may be repeated: a repeated createroom leaves an empty room behind).
+   */
+  private async acrossReconnects<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      await this.ready();
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof RoomcastError) || error.code !== 'DISCONNECTED' || attempt >= 3) throw error;
+      }
+    }
   }
 
   // ---------------------------------------------------------------- connecting
@@ -513,6 +528,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     );
     for (const entry of this.outbox.values()) {
       clearTimeout(entry.timer);
+      // An attempt the disconnect cut short got no answer either way: it does not count against maxSendAttempts.
+      if (entry.inFlight) entry.attempts -= 1;
       entry.inFlight = false;
     }
     if (this.current === 'closed') return;

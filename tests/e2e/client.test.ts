@@ -49,6 +49,8 @@ function member(username: string, options: Partial<RoomcastClientOptions> = {}):
     keepaliveMs: 400,
     maxConnectionMs: 60_000,
     backoff: { initialDelayMs: 50, maxDelayMs: 500 },
+    // Cold functions on a busy 2-core machine may take seconds.
+    requestTimeoutMs: 20_000,
     ...options,
   });
   clients.push(chat);
@@ -77,7 +79,8 @@ async function dropConnection(chat: RoomcastClient): Promise<void> {
     `${testCloud.cloud.gateway.callbackUrl}/@connections/${encodeURIComponent(connectionId)}`,
     { method: 'DELETE' },
   );
-  expect(res.status).toBe(204);
+  // 410: the gateway had closed it already (the hard timeout of this cloud is short): dropped either way.
+  expect([204, 410]).toContain(res.status);
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
@@ -85,7 +88,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 it('keeps a room in order and complete through dropped connections, throttled posts and failed PutEvents', async () => {
   const alice = member('alice');
   const bob = member('bob');
-  await Promise.all([alice.chat.ready(), bob.chat.ready()]);
+  await Promise.all([alice.chat.ready(30_000), bob.chat.ready(30_000)]);
   const { roomId } = await alice.chat.createRoom();
   await bob.chat.join(roomId.toLowerCase());
 
@@ -112,7 +115,7 @@ it('keeps a room in order and complete through dropped connections, throttled po
 it('stays connected past the idle timeout with ping, and resumes after the hard timeout', async () => {
   const carol = member('carol');
   const dave = member('dave', { keepaliveMs: 60_000 });
-  await Promise.all([carol.chat.ready(), dave.chat.ready()]);
+  await Promise.all([carol.chat.ready(30_000), dave.chat.ready(30_000)]);
   const { roomId } = await carol.chat.createRoom();
   await dave.chat.join(roomId);
   const pings = testCloud.invocations.length;
@@ -136,12 +139,15 @@ it('answers the AWS tutorial first frame, and names the request each error answe
   const frames: Array<Record<string, unknown>> = [];
   socket.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString('utf8'))));
   await new Promise((resolve) => socket.once('open', resolve));
+  // This cloud's idle timeout is 1.5 s and cold functions may take longer: ping while waiting, as the client does.
+  const keepalive = setInterval(() => socket.send('{"action":"ping"}'), 300);
   socket.send('test');
   socket.send(JSON.stringify({ action: 'joinroom', roomId: 'QQQQQQ', requestId: 'join-1' }));
   socket.send(
     JSON.stringify({ action: 'sendmessage', message: '', clientMsgId: 'msg-7', requestId: 'send-7' }),
   );
-  await until(() => frames.length >= 3, 'three answers');
+  await until(() => frames.filter((f) => f.type !== 'pong').length >= 3, 'three answers');
+  clearInterval(keepalive);
   socket.close();
   const tutorial = frames.find((f) => f.action === '$default');
   expect(tutorial).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
