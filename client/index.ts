@@ -2,6 +2,8 @@
 export * from '../protocol';
 export type { BackoffPolicy } from './backoff';
 export { DEFAULT_BACKOFF, fullJitterDelay } from './backoff';
+export type { MemberDelivery } from './deliveryAudit';
+export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
 export type {

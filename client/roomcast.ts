@@ -207,7 +207,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private filling = false;
   private nextId = 0;
   private readonly idPrefix: string;
-  private readyWaiters: Array<() => void> = [];
+  private readyWaiters: Array<{ resolve: () => void; reject: (error: RoomcastError) => void }> = [];
   /** Set by recycle(): the close that follows is ours, and the reconnect waits no backoff. */
   private recycling = false;
   /** The room a join or create is waiting on, and its messages that arrive before the `joined` reply. */
@@ -291,16 +291,24 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Resolves once the connection is open and the room resumed; rejects with TIMEOUT after `requestTimeoutMs`. */
   ready(timeoutMs = this.opts.requestTimeoutMs): Promise<void> {
     if (this.current === 'ready') return Promise.resolve();
+    if (this.current === 'closed')
+      return Promise.reject(new RoomcastError('CLOSED', 'The client was closed.'));
     return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error: RoomcastError) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       };
       const timer = setTimeout(() => {
-        this.readyWaiters = this.readyWaiters.filter((w) => w !== done);
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
         reject(new RoomcastError('TIMEOUT', `Not connected within ${timeoutMs} ms (state ${this.current}).`));
       }, timeoutMs);
-      this.readyWaiters.push(done);
+      this.readyWaiters.push(waiter);
     });
   }
 
@@ -319,6 +327,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     }
     const closed = new RoomcastError('CLOSED', 'The client was closed.');
     this.failPending(closed);
+    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(closed);
     for (const entry of this.outbox.values()) {
       clearTimeout(entry.timer);
       entry.reject(closed);
@@ -426,7 +435,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private setState(change: StateChange): void {
     this.current = change.state;
     this.emit('state', change);
-    if (change.state === 'ready') for (const done of this.readyWaiters.splice(0)) done();
+    if (change.state === 'ready') for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
   }
 
   private async open(): Promise<void> {
