@@ -85,7 +85,7 @@ async function dropConnection(chat: RoomcastClient): Promise<void> {
   const { connectionId } = await chat.info();
   const res = await fetch(
     `${testCloud.cloud.gateway.callbackUrl}/@connections/${encodeURIComponent(connectionId)}`,
-    { method: 'DELETE' },
+    { method: 'DELETE', headers: { connection: 'close' } },
   );
   // 410: the gateway had closed it already (the hard timeout of this cloud is short): dropped either way.
   expect([204, 410]).toContain(res.status);
@@ -158,7 +158,9 @@ it('answers the AWS tutorial first frame, and names the request each error answe
   );
   await until(() => frames.filter((f) => f.type !== 'pong').length >= 3, 'three answers');
   clearInterval(keepalive);
+  const closed = new Promise((resolve) => socket.once('close', resolve));
   socket.close();
+  await closed;
   const tutorial = frames.find((f) => f.action === '$default');
   expect(tutorial).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
   expect(String(tutorial?.message)).toMatch(
