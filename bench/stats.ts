@@ -1,3 +1,5 @@
+import { auditDelivery } from '../client/deliveryAudit';
+
 /**
  * Small, pure statistics for the fan-out benchmark: percentiles, summaries and rates. No I/O, no clocks, so the
  * arithmetic is unit-tested (tests/bench/stats.test.ts) apart from the timed runs.
@@ -82,16 +84,10 @@ export function lossAndDuplicates(
   expectedSeqs: readonly number[],
   receivedSeqsPerMember: readonly (readonly number[])[],
 ): { missing: number; duplicated: number } {
-  let missing = 0;
-  let duplicated = 0;
-  for (const received of receivedSeqsPerMember) {
-    const counts = new Map<number, number>();
-    for (const seq of received) counts.set(seq, (counts.get(seq) ?? 0) + 1);
-    for (const seq of expectedSeqs) {
-      const n = counts.get(seq) ?? 0;
-      if (n === 0) missing++;
-      else if (n > 1) duplicated += n - 1;
-    }
-  }
-  return { missing, duplicated };
+  // The delivery audit shared with the tests and the load scenarios (client/deliveryAudit.ts).
+  const audits = receivedSeqsPerMember.map((received) => auditDelivery(expectedSeqs, received));
+  return {
+    missing: audits.reduce((n, a) => n + a.lost.length, 0),
+    duplicated: audits.reduce((n, a) => n + a.extraCopies, 0),
+  };
 }

@@ -42,7 +42,10 @@ export interface LocalTable extends CreateTableInput {
 
 export interface LocalRoute {
   routeKey: string;
-  functionLogicalId: string;
+  /** The Lambda proxy integration's function; absent for a MOCK integration. */
+  functionLogicalId?: string;
+  /** A MOCK integration: the body its `$default` integration response template sends back (static text only). */
+  mockResponse?: string;
   /** The route returns the integration's response to the client (RouteResponseSelectionExpression/RouteResponse). */
   twoWay: boolean;
   operationName?: string;
@@ -389,6 +392,7 @@ class Template implements LocalTemplate {
         case 'AWS::ApiGatewayV2::Integration':
         case 'AWS::ApiGatewayV2::Route':
         case 'AWS::ApiGatewayV2::RouteResponse':
+        case 'AWS::ApiGatewayV2::IntegrationResponse':
         case 'AWS::ApiGatewayV2::Authorizer':
           return logicalId;
         case 'AWS::Logs::LogGroup':
@@ -730,21 +734,56 @@ class Template implements LocalTemplate {
     const target = str(this.prop(logicalId, 'Target'), `${path}.Target`);
     const integration = integrations.get(target.replace(/^integrations\//, ''));
     if (!integration) throw new Error(`${path}.Target: ${target} is not an integration of this template`);
+    const operationName = this.prop(logicalId, 'OperationName');
+    const twoWay = this.prop(logicalId, 'RouteResponseSelectionExpression') !== undefined || hasRouteResponse;
+    const routeKey = str(this.prop(logicalId, 'RouteKey'), `${path}.RouteKey`);
+    if (this.prop(integration, 'IntegrationType') === 'MOCK') {
+      return {
+        routeKey,
+        twoWay,
+        mockResponse: this.mockResponse(integration),
+        ...(typeof operationName === 'string' && { operationName }),
+      };
+    }
     const uri = str(
       this.prop(integration, 'IntegrationUri'),
       `Resources.${integration}.Properties.IntegrationUri`,
     );
-    const operationName = this.prop(logicalId, 'OperationName');
     const authorizerId = this.prop(logicalId, 'AuthorizerId');
     return {
-      routeKey: str(this.prop(logicalId, 'RouteKey'), `${path}.RouteKey`),
+      routeKey,
       functionLogicalId: this.functionIn(uri, `Resources.${integration}.Properties.IntegrationUri`),
-      twoWay: this.prop(logicalId, 'RouteResponseSelectionExpression') !== undefined || hasRouteResponse,
+      twoWay,
       ...(typeof operationName === 'string' && { operationName }),
       ...(authorizerId !== undefined && {
         authorizer: this.authorizer(str(authorizerId, `${path}.AuthorizerId`)),
       }),
     };
+  }
+
+  /**
+   * A MOCK integration answers with its `$default` integration response's `$default` template. Its request template
+   * must name the status (`{"statusCode": 200}`), as AWS requires; only static templates are emulated (no VTL).
+   */
+  private mockResponse(integration: string): string {
+    const path = `Resources.${integration}.Properties`;
+    const request = this.prop(integration, 'RequestTemplates');
+    const statusTemplate = isObj(request) ? request.$default : undefined;
+    if (typeof statusTemplate !== 'string' || !/"statusCode"\s*:\s*\d{3}/.test(statusTemplate)) {
+      throw new Error(
+        `${path}.RequestTemplates: a MOCK integration needs {"$default": "{\\"statusCode\\": 200}"}`,
+      );
+    }
+    const responses = this.resourceIds('AWS::ApiGatewayV2::IntegrationResponse').filter(
+      (id) => this.prop(id, 'IntegrationId') === this.physicalId(integration),
+    );
+    const templates = responses.map((id) => this.prop(id, 'ResponseTemplates'));
+    const body = templates.map((t) => (isObj(t) ? t.$default : undefined)).find((t) => typeof t === 'string');
+    if (typeof body !== 'string')
+      throw new Error(`${path}: no IntegrationResponse with a $default response template`);
+    if (/[$#]/.test(body))
+      throw new Error(`${path}: only static response templates are emulated, got ${body}`);
+    return body;
   }
 
   private authorizer(physical: string): { functionLogicalId: string; identitySource: string[] } {

@@ -3,7 +3,8 @@
 //
 // Each virtual user (VU) connects with ?username=, joins a room (the first VU of each group creates it with
 // `createroom`, the others `joinroom` its code), sends chat messages with a clientMsgId at a steady rate, waits for
-// its own messages to come back through the fan-out, then leaves. Metrics it adds to artillery's report:
+// its own messages to come back through the fan-out, then leaves. The socket is artillery's (its ws engine opens
+// it), so this file speaks the protocol on it rather than through client/. Metrics it adds to artillery's report:
 //
 //   chat.latency_ms      histogram  send -> the sender receives its own `message` frame (matched by clientMsgId)
 //   chat.fanout_ms       histogram  send -> another member receives it (send time travels in the text)
@@ -19,6 +20,8 @@
 // drainMs (how long to wait for the last messages), replyTimeoutMs (join/leave answers).
 
 const { randomUUID } = require('node:crypto');
+// The delivery audit shared with the tests and the benchmark (client/deliveryAudit.ts, built by `npm run load`).
+const { auditDelivery } = require('../dist/client/roomcast.cjs');
 
 /** Per worker: the rooms being filled, as promises of their codes; VUs are grouped in arrival order. */
 const rooms = new Map();
@@ -54,7 +57,7 @@ function attach(context, events) {
     pending: new Map(), // clientMsgId -> sent at (ms), until the sender sees its own message
     unacked: new Map(), // clientMsgId -> sent at (ms), until the ack
     waiters: [], // { type, resolve }
-    seqs: new Set(),
+    arrived: [], // seqs of the room's message frames, in arrival order
     baseSeq: 0,
     maxSeq: 0,
     roomId: undefined,
@@ -79,8 +82,7 @@ function attach(context, events) {
       }
       case 'message': {
         if (frame.roomId !== chat.roomId) break;
-        if (chat.seqs.has(frame.seq)) events.emit('counter', 'chat.duplicates', 1);
-        chat.seqs.add(frame.seq);
+        chat.arrived.push(frame.seq);
         if (frame.seq > chat.maxSeq) chat.maxSeq = frame.seq;
         const [tag, clientMsgId, sentRaw] = String(frame.text).split(' ');
         if (tag !== TAG) break;
@@ -177,9 +179,10 @@ async function drain(context, events) {
   const deadline = Date.now() + setting(context, 'drainMs', 5_000);
   while (chat.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (chat.pending.size > 0) events.emit('counter', 'chat.own_missing', chat.pending.size);
-  let missing = 0;
-  for (let seq = chat.baseSeq + 1; seq <= chat.maxSeq; seq++) if (!chat.seqs.has(seq)) missing++;
-  if (missing > 0) events.emit('counter', 'chat.seq_missing', missing);
+  const owed = Array.from({ length: chat.maxSeq - chat.baseSeq }, (_, i) => chat.baseSeq + 1 + i);
+  const { lost, extraCopies } = auditDelivery(owed, chat.arrived);
+  if (lost.length > 0) events.emit('counter', 'chat.seq_missing', lost.length);
+  if (extraCopies > 0) events.emit('counter', 'chat.duplicates', extraCopies);
 }
 
 /** Function step: back to the lobby before the socket closes. */

@@ -238,7 +238,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     closers.push(() => new Promise((resolve) => ssmServer.close(() => resolve())));
     const ssmEndpoint = `http://${host}:${ssmPort}`;
 
-    const functionsByRoute = new Map(api.routes.map((r) => [r.routeKey, r.functionLogicalId]));
+    const functionsByRoute = new Map(
+      api.routes.flatMap((r) => (r.functionLogicalId ? ([[r.routeKey, r.functionLogicalId]] as const) : [])),
+    );
     const authorizersByRoute = new Map(
       api.routes.flatMap((r) => (r.authorizer ? ([[r.routeKey, r.authorizer]] as const) : [])),
     );
@@ -260,7 +262,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       apiId: api.id,
       stage: api.stageName,
       routeSelectionExpression: api.routeSelectionExpression,
-      routes: api.routes.map(({ routeKey, twoWay }) => ({ routeKey, twoWay })),
+      routes: api.routes.map(({ routeKey, twoWay, mockResponse }) => ({ routeKey, twoWay, mockResponse })),
       invoke: async (routeKey, event) => {
         const fn = functionsByRoute.get(routeKey);
         if (!fn) throw new Error(`no function for route ${routeKey}`);
@@ -347,7 +349,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (restApi.handle(req, res)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendJson(res, 405, { message: 'Method not allowed' });
-      serveStatic(webDir, req, res);
+      // The page's client library is built (scripts/build.mjs), so it is served from dist/web/.
+      serveStatic(req.url?.startsWith('/roomcast.js') ? join(template.dir, 'dist', 'web') : webDir, req, res);
     });
     const httpPort = await listen(httpServer, options.httpPort ?? 3000, host);
     closers.unshift(

@@ -35,6 +35,8 @@ export interface GatewayRoute {
   routeKey: string;
   /** A route with a route response: the integration's `body` goes back to the calling client. */
   twoWay: boolean;
+  /** A MOCK integration: the gateway answers with this body itself and invokes nothing (docs/PARITY.md). */
+  mockResponse?: string;
 }
 
 export interface LambdaResult {
@@ -428,6 +430,10 @@ class Stage implements ManagementHost {
     const route = this.routeFor(body);
     if (route === undefined) {
       this.sendFrame(conn, errorFrame('Forbidden', conn.id, awsId()));
+      return;
+    }
+    if (route.mockResponse !== undefined) {
+      if (route.twoWay) this.sendFrame(conn, route.mockResponse);
       return;
     }
     const event = messageEvent(this.info, conn, route.routeKey, body, now);

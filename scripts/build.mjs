@@ -67,6 +67,29 @@ async function main() {
       sourcemap: true,
       logLevel: 'warning',
     }),
+    // The client library (client/, protocol/): for the web page (served at /roomcast.js by the local cloud; copy
+    // it beside web/ when hosting the page elsewhere) and as ES module and CommonJS for Node scripts.
+    build({
+      entryPoints: [join(root, 'client', 'index.ts')],
+      outfile: join(root, 'dist', 'web', 'roomcast.js'),
+      bundle: true,
+      platform: 'browser',
+      target: 'es2022',
+      format: 'esm',
+      sourcemap: true,
+      logLevel: 'warning',
+    }),
+    ...['esm', 'cjs'].map((format) =>
+      build({
+        entryPoints: [join(root, 'client', 'index.ts')],
+        outfile: join(root, 'dist', 'client', format === 'esm' ? 'roomcast.mjs' : 'roomcast.cjs'),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format,
+        logLevel: 'warning',
+      }),
+    ),
   ]);
   if (!quiet) {
     const names = functions.map((f) => `${f.logicalId}/${basename(f.entryPoints[0], '.ts')}.js`).join(', ');

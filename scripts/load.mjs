@@ -72,37 +72,21 @@ async function startLocalCloud(logPath) {
  */
 async function warmUp(target) {
   const { default: WebSocket } = await import('ws');
-  const open = (name) =>
-    new Promise((ok, fail) => {
-      const ws = new WebSocket(`${target}?username=${name}`);
-      const frames = [];
-      const waiters = [];
-      ws.on('message', (d) => {
-        const frame = JSON.parse(String(d));
-        const i = waiters.findIndex((w) => w.type === frame.type);
-        if (i >= 0) waiters.splice(i, 1)[0].ok(frame);
-        else frames.push(frame);
-      });
-      ws.once('open', () => ok({ ws, next: (type) => next(frames, waiters, type) }));
-      ws.once('error', fail);
-    });
-  const next = (frames, waiters, type) => {
-    const i = frames.findIndex((f) => f.type === type);
-    if (i >= 0) return Promise.resolve(frames.splice(i, 1)[0]);
-    return new Promise((ok) => waiters.push({ type, ok }));
+  const { createRoomcastClient } = await import('../dist/client/roomcast.mjs');
+  const open = async (username) => {
+    const chat = createRoomcastClient({ url: target, username, WebSocket });
+    await chat.ready();
+    return chat;
   };
   const a = await open('warmup-a');
   const b = await open('warmup-b');
-  a.ws.send(JSON.stringify({ action: 'createroom' }));
-  const { roomId } = await a.next('joined');
-  b.ws.send(JSON.stringify({ action: 'joinroom', roomId }));
-  await b.next('joined');
-  a.ws.send(JSON.stringify({ action: 'sendmessage', message: 'warm-up', clientMsgId: 'warmup-1' }));
-  await Promise.all([a.next('ack'), b.next('message')]);
-  b.ws.send(JSON.stringify({ action: 'leaveroom' }));
-  await b.next('left');
-  a.ws.close();
-  b.ws.close();
+  const { roomId } = await a.createRoom();
+  await b.join(roomId);
+  const delivered = new Promise((ok) => b.on('message', ok));
+  await Promise.all([a.send('warm-up'), delivered]);
+  await b.leave();
+  a.close();
+  b.close();
 }
 
 function runArtillery(target, reportPath) {

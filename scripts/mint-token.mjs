@@ -5,10 +5,12 @@
 // Then connect with  wscat -c "<wss url>?token=<token>".
 import { createHmac } from 'node:crypto';
 import { parseArgs } from 'node:util';
+// The protocol's limits, defined once in protocol/ (built by scripts/build.mjs, which `npm run token` runs first).
+import { LIMITS } from '../dist/client/roomcast.mjs';
 
 const HELP = `Usage: npm run token -- --username NAME [--secret S] [--ttl SECONDS]
 
-  --username NAME   who connects (1-32 characters); becomes the token's sub and username claims
+  --username NAME   who connects (1-${LIMITS.usernameMaxChars} characters); becomes the token's sub and username claims
   --secret S        HMAC secret (default: the AUTH_SECRET environment variable)
   --ttl SECONDS     lifetime of the token (default 3600)
 `;
@@ -38,7 +40,8 @@ if (values.help) {
 const username = values.username?.trim();
 const secret = values.secret ?? process.env.AUTH_SECRET;
 const ttl = Number(values.ttl);
-if (!username || [...username].length > 32) fail('--username must be 1-32 characters');
+if (!username || [...username].length > LIMITS.usernameMaxChars)
+  fail(`--username must be 1-${LIMITS.usernameMaxChars} characters`);
 if (!secret) fail('give --secret or set AUTH_SECRET');
 if (!Number.isInteger(ttl) || ttl < 1) fail('--ttl must be a whole number of seconds above 0');
 if (Buffer.byteLength(secret) < 32) {

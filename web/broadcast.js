@@ -1,7 +1,9 @@
 // roomcast admin broadcast page: POST /broadcast {"message", "roomId"?}. Server text is shown with textContent only.
 // The endpoint is `/broadcast` on this origin (the local cloud), or the URL in `?api=`.
 
-const MAX_MESSAGE_BYTES = 4096;
+import { LIMITS } from './roomcast.js';
+
+const MAX_MESSAGE_BYTES = LIMITS.messageMaxBytes;
 const encoder = new TextEncoder();
 const byId = (id) => document.getElementById(id);
 

@@ -1,4 +1,5 @@
 import { connectionInfo } from '../shared/connections';
+import { BadRequest } from '../shared/errors';
 import { onFirstCall } from '../shared/onFirstCall';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore } from '../shared/wiring/dynamodb';
@@ -6,5 +7,21 @@ import { notifier } from '../shared/wiring/managementApi';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), notifier: notifier() }));
 
-/** $default: anything that is not a known action gets the connection's info and how to use the API. */
-export const handler = routeHandler('$default', ({ connectionId }) => connectionInfo(deps(), connectionId));
+/**
+ * $default: anything that is not a known action gets the connection's info and how to use the API. Text that is
+ * not JSON at all (`test`, typed into wscat as the AWS tutorial does) gets the tutorial's answer in an error frame.
+ */
+export const handler = routeHandler('$default', ({ connectionId }) => connectionInfo(deps(), connectionId), {
+  notJson: async (connectionId) => {
+    const info = await connectionInfo(deps(), connectionId);
+    const tutorial = {
+      ConnectedAt: info.connectedAt,
+      Identity: { SourceIp: info.sourceIp, UserAgent: info.userAgent },
+      LastActiveAt: info.lastActiveAt,
+      connectionID: connectionId,
+    };
+    return new BadRequest(
+      `Use the sendmessage route to send a message. Your info: ${JSON.stringify(tutorial)}`,
+    );
+  },
+});

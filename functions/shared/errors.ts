@@ -1,5 +1,7 @@
-/** Error codes of the client protocol (docs/PROTOCOL.md, "Limits and errors"). */
-export type ErrorCode = 'BAD_REQUEST' | 'ROOM_NOT_FOUND' | 'MESSAGE_TOO_LARGE' | 'RATE_LIMITED' | 'INTERNAL';
+import type { ErrorCode, ErrorFrame } from '../../protocol';
+
+/** Error codes and the error frame are defined in protocol/ (docs/PROTOCOL.md, "Limits and errors"). */
+export type { ErrorCode, ErrorFrame } from '../../protocol';
 
 /** Codes only the REST side answers with (the WebSocket protocol has no content types). */
 export type HttpOnlyCode = 'UNSUPPORTED_MEDIA_TYPE';
@@ -109,15 +111,14 @@ export function describeError(error: unknown): ChatError {
   return error instanceof ChatError ? error : UNKNOWN;
 }
 
-export interface ErrorFrame {
-  type: 'error';
-  code: ErrorCode;
-  message: string;
-  action: string;
-}
+/** What names the request an error answers: its requestId, and for sendmessage its clientMsgId. */
+export type RequestIds = Pick<ErrorFrame, 'requestId' | 'clientMsgId'>;
 
-/** The frame a WebSocket client sees for any error. */
-export function toErrorFrame(error: unknown, action: string): ErrorFrame {
+/**
+ * The frame a WebSocket client sees for any error, naming the request it answers so a client with several requests
+ * in flight knows which one failed.
+ */
+export function toErrorFrame(error: unknown, action: string, ids: RequestIds = {}): ErrorFrame {
   const { code, publicMessage } = describeError(error);
   // UNSUPPORTED_MEDIA_TYPE is only thrown by the REST side; a frame would call it a bad request.
   return {
@@ -125,6 +126,7 @@ export function toErrorFrame(error: unknown, action: string): ErrorFrame {
     code: code === 'UNSUPPORTED_MEDIA_TYPE' ? 'BAD_REQUEST' : code,
     message: publicMessage,
     action,
+    ...ids,
   };
 }
 

@@ -1,64 +1,21 @@
+import type { ChatMessage, MessageFrame } from '../../protocol';
+import { isRequestToken, isRoomCode, LIMITS, LOBBY } from '../../protocol';
 import { BadRequest, MessageTooLarge } from './errors';
 
-/** Limits of the client protocol; docs/PROTOCOL.md ("Limits and errors") documents each one. */
-export const LIMITS = {
-  usernameMaxChars: 32,
-  messageMaxBytes: 4096,
-  historyDefault: 50,
-  historyMax: 100,
-  clientMsgIdMaxChars: 64,
-  /** Member lists are capped so a frame for a huge room stays far below the gateway's 128 KB. */
-  membersListed: 200,
-} as const;
+// The protocol is defined once in protocol/ (with protocol/asyncapi.yaml); this module parses what clients send.
+export type {
+  AckFrame,
+  BroadcastFrame,
+  ChatMessage,
+  JoinedFrame,
+  MessageFrame,
+  PresenceFrame,
+} from '../../protocol';
+export { isRoomCode, LIMITS, LOBBY, ROOM_CODE_ALPHABET } from '../../protocol';
 
-export const LOBBY = 'lobby';
-export const ROOM_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
-const CLIENT_MSG_ID = /^[A-Za-z0-9._:-]+$/;
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-export interface ChatMessage {
-  roomId: string;
-  seq: number;
-  messageId: string;
-  clientMsgId?: string;
-  username: string;
-  text: string;
-  sentAt: string;
-}
-
-export type MessageFrame = { type: 'message' } & Omit<ChatMessage, 'clientMsgId'>;
-export interface PresenceFrame {
-  type: 'presence';
-  roomId: string;
-  event: 'join' | 'leave';
-  username: string;
-}
-export interface BroadcastFrame {
-  type: 'broadcast';
-  messageId: string;
-  text: string;
-  sentAt: string;
-  /** Present when the broadcast went to one room only. */
-  roomId?: string;
-}
-export interface JoinedFrame {
-  type: 'joined';
-  roomId: string;
-  members: string[];
-  memberCount: number;
-  history: MessageFrame[];
-  lastSeq: number;
-}
-export interface AckFrame {
-  type: 'ack';
-  clientMsgId?: string;
-  messageId: string;
-  roomId: string;
-  seq: number;
-}
 
 export function toMessageFrame(message: ChatMessage): MessageFrame {
   const { roomId, seq, messageId, username, text, sentAt } = message;
@@ -92,10 +49,6 @@ export function parseJsonObject(
 /** Parses a frame body: a JSON object, or BAD_REQUEST. */
 export function parseBody(body: string | undefined | null): Record<string, unknown> {
   return parseJsonObject(body, 'frame', 'a JSON object with an "action" field');
-}
-
-export function isRoomCode(value: string): boolean {
-  return ROOM_CODE.test(value);
 }
 
 /** A room id as a client sends it: a 6-character code or `lobby`. */
@@ -138,7 +91,7 @@ export function parseClientMsgId(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.clientMsgIdMaxChars) {
     throw new BadRequest(`"clientMsgId" must be a string of 1-${LIMITS.clientMsgIdMaxChars} characters.`);
   }
-  if (!CLIENT_MSG_ID.test(value)) {
+  if (!isRequestToken(value)) {
     throw new BadRequest('"clientMsgId" may contain only letters, digits and . _ : -');
   }
   return value;

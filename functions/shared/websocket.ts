@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { describeError, PublishFailed, toErrorFrame } from './errors';
+import { isRequestToken } from '../../protocol';
+import { type ChatError, describeError, PublishFailed, type RequestIds, toErrorFrame } from './errors';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseBody } from './protocol';
 
@@ -25,11 +26,25 @@ function recordFailure(error: unknown): void {
   }
 }
 
+export interface RouteOptions {
+  /** The error a frame that is not a JSON object gets instead of the generic BAD_REQUEST (the $default route). */
+  notJson?: (connectionId: string) => Promise<ChatError>;
+}
+
+/** The ids a frame names itself by, echoed in its reply and its error frame; malformed ids are not echoed. */
+function requestIds(body: Record<string, unknown>): RequestIds {
+  const { requestId, clientMsgId } = body;
+  return {
+    ...(isRequestToken(requestId) && { requestId }),
+    ...(isRequestToken(clientMsgId) && { clientMsgId }),
+  };
+}
+
 /**
  * Builds the Lambda entry point of a two-way route: parse the frame, run the use case, and return the reply frame
  * as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
  */
-export function routeHandler(action: string, handle: FrameHandler) {
+export function routeHandler(action: string, handle: FrameHandler, options: RouteOptions = {}) {
   return async (
     event: APIGatewayProxyWebsocketEventV2,
     context?: Context,
@@ -38,13 +53,28 @@ export function routeHandler(action: string, handle: FrameHandler) {
       if (context) logger.addContext(context);
       const { connectionId, requestId } = event.requestContext;
       logger.appendKeys({ connectionId, action, requestId });
+      let ids: RequestIds = {};
       try {
-        const body = parseBody(event.body);
+        const body = await parseFrame(event.body, () => options.notJson?.(connectionId));
+        ids = requestIds(body);
         const reply = await handle({ connectionId, body, event });
-        return { statusCode: 200, body: JSON.stringify(reply) };
+        const echoed = ids.requestId === undefined ? reply : { ...reply, requestId: ids.requestId };
+        return { statusCode: 200, body: JSON.stringify(echoed) };
       } catch (error) {
         recordFailure(error);
-        return { statusCode: 200, body: JSON.stringify(toErrorFrame(error, action)) };
+        return { statusCode: 200, body: JSON.stringify(toErrorFrame(error, action, ids)) };
       }
     });
+}
+
+/** The frame as a JSON object; a frame that is not one gets `notJson`'s error when there is one. */
+async function parseFrame(
+  body: string | undefined,
+  notJson: () => Promise<ChatError> | undefined,
+): Promise<Record<string, unknown>> {
+  try {
+    return parseBody(body);
+  } catch (error) {
+    throw (await notJson()) ?? error;
+  }
 }

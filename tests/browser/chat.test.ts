@@ -1,16 +1,16 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { LocalCloud } from '../../local/cloud';
-import { startTestCloud } from '../helpers/localCloud';
+import { findChromium } from '../helpers/browser';
+import { deleteConnection, startTestCloud } from '../helpers/localCloud';
 
 /**
- * The web client in web/ in Debian's chromium, against the local cloud that serves it: two people chat in a room,
+ * The web client in web/ in Chromium (tests/helpers/browser.ts finds one), against the local cloud that serves it: two people chat in a room,
  * one of them misses messages while away and catches up, and hostile names and texts stay plain text.
  */
 jest.setTimeout(60_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
 /** Per step: generous, the machine may be busy; each wait ends as soon as the page shows the state. */
@@ -31,15 +31,10 @@ const contexts: BrowserContext[] = [];
 const dialogs: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the browser tests need Debian's chromium (apt-get update && apt-get install -y chromium)`,
-    );
-  }
   mkdirSync(SCREENSHOTS, { recursive: true });
   cloud = (await startTestCloud()).cloud;
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: findChromium(),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 });
@@ -214,4 +209,36 @@ it('a hostile username and message are shown as literal text, and no element or 
   expect(await mallory.getByTestId('me-name').textContent()).toBe(HOSTILE);
   expect(dialogs).toEqual([]);
   await screenshot(host, 'hostile-text-host');
+});
+
+it('a dropped connection comes back by itself, in the same room, with what was said meanwhile', async () => {
+  const alice = await person('carol');
+  const bob = await person('dan');
+  await alice.getByTestId('create-room-button').click();
+  await alice.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
+  const code = await roomShown(alice);
+  await bob.getByTestId('join-input').fill(code);
+  await bob.getByTestId('join-button').click();
+  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await send(bob, 'before the drop');
+  await waitForTexts(alice, ['before the drop']);
+
+  // The gateway drops bob (DELETE @connections, as an operator or the 2-hour cap would) while alice talks.
+  const connectionId = await bob.evaluate(async () => {
+    const page = globalThis as unknown as {
+      roomcast: { client: { info(): Promise<{ connectionId: string }> } };
+    };
+    return (await page.roomcast.client.info()).connectionId;
+  });
+  expect(await deleteConnection(cloud.gateway.callbackUrl, connectionId)).toBe('closed');
+  const missed = ['said while dan was away', 'and one more'];
+  for (const text of missed) await send(alice, text);
+
+  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await waitForTexts(bob, ['before the drop', ...missed]);
+  await bob.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  expect((await shownMessages(bob)).map((m) => m.seq)).toEqual([1, 2, 3]);
+  await send(bob, 'I am back');
+  await waitForTexts(alice, ['before the drop', ...missed, 'I am back']);
+  await screenshot(bob, 'dropped-and-back');
 });

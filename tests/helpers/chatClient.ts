@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { REPLY_TYPE as PROTOCOL_REPLY_TYPE } from '../../protocol';
 
 /** A frame as the server sent it: parsed JSON, or `{ raw }` for text that is not a JSON object. */
 export type Frame = Record<string, unknown> & { type?: string };
@@ -23,15 +24,8 @@ interface Waiter {
   resolve: (frame: Frame) => void;
 }
 
-/** The reply frame type of each action of docs/PROTOCOL.md; anything else is answered by `$default`. */
-const REPLY_TYPE: Record<string, string> = {
-  createroom: 'joined',
-  joinroom: 'joined',
-  leaveroom: 'left',
-  sendmessage: 'ack',
-  history: 'history',
-  who: 'members',
-};
+/** The reply frame type of each action (protocol/); anything else is answered by `$default`. */
+const REPLY_TYPE: Record<string, string> = PROTOCOL_REPLY_TYPE;
 
 /** True for the frame API Gateway itself sends when an integration fails: `{"message": "Internal server error", ...}`. */
 export const isGatewayError: FramePredicate = (f) =>

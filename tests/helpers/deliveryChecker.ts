@@ -5,6 +5,7 @@ import {
   paginateScan,
   type ScanCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { auditDelivery } from '../../client';
 import type { LocalCloud } from '../../local/cloud';
 import type { ChatClient, Frame } from './chatClient';
 
@@ -171,27 +172,27 @@ export class DeliveryChecker {
 
       const frames = this.liveFrames(m);
       report.deliveries += frames.length;
-      const count = new Map<number, number>();
-      let highest = Number.NEGATIVE_INFINITY;
       const wrongMessage: number[] = [];
       for (const f of frames) {
-        const s = seqOf(f);
-        count.set(s, (count.get(s) ?? 0) + 1);
-        if (s < highest) report.arrivedOutOfOrder++;
-        highest = Math.max(highest, s);
-        const expectedId = truth.get(s);
-        if (expectedId !== undefined && expectedId !== f.messageId) wrongMessage.push(s);
+        const expectedId = truth.get(seqOf(f));
+        if (expectedId !== undefined && expectedId !== f.messageId) wrongMessage.push(seqOf(f));
       }
-      const duplicated = [...count].filter(([, n]) => n > 1).map(([s]) => s);
-      const lost = owed.filter((s) => !count.has(s) && !m.filled.has(s));
-      const filled = owed.filter((s) => !count.has(s) && m.filled.has(s));
+      const arrived = frames.map(seqOf);
+      const {
+        lost,
+        duplicated,
+        extraCopies,
+        filledByHistory: filled,
+        arrivedOutOfOrder,
+      } = auditDelivery(owed, arrived, m.filled);
+      report.arrivedOutOfOrder += arrivedOutOfOrder;
       // The view a client builds: live arrivals and history, deduplicated and sorted by seq.
-      const view = [...new Set([...count.keys(), ...filled])].sort((a, b) => a - b);
+      const view = [...new Set([...arrived, ...filled])].sort((a, b) => a - b);
       for (let i = 1; i < view.length; i++) {
         if ((view[i] as number) !== (view[i - 1] as number) + 1) report.outOfOrderAfterReorder++;
       }
       report.lost += lost.length;
-      report.duplicated += duplicated.reduce((n, s) => n + (count.get(s) ?? 1) - 1, 0);
+      report.duplicated += extraCopies;
       report.filledByHistory += filled.length;
       if (lost.length > 0 || duplicated.length > 0 || wrongMessage.length > 0) {
         report.problems.push({

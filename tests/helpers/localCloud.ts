@@ -1,6 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { type Document, parseDocument } from 'yaml';
 import { loadTemplate } from '../../infra/template';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud';
@@ -102,4 +106,29 @@ export function editedTemplate(edit: (doc: Document) => void): { path: string; r
   const path = join(dir, 'template.yaml');
   writeFileSync(path, doc.toString({ lineWidth: 0 }));
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Closes a connection from the server side, as an operator's `DELETE @connections/{id}` does, signed with the local
+ * admin key (the management API refuses unsigned calls, as on AWS). Resolves `gone` when the gateway had already
+ * closed it.
+ */
+export async function deleteConnection(
+  callbackUrl: string,
+  connectionId: string,
+): Promise<'closed' | 'gone'> {
+  const management = new ApiGatewayManagementApiClient({
+    endpoint: callbackUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await management.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    return 'closed';
+  } catch (error) {
+    if ((error as Error).name === 'GoneException') return 'gone';
+    throw error;
+  } finally {
+    management.destroy();
+  }
 }

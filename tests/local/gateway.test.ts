@@ -592,6 +592,28 @@ describe('$disconnect and timeouts', () => {
     });
   });
 
+  it('answers a MOCK route itself, invoking nothing, and the ping keeps an idle connection open', async () => {
+    const routes = [...ALL_ROUTES, { routeKey: 'ping', twoWay: true, mockResponse: '{"type":"pong"}' }];
+    const h = await harness({ routes, idleTimeoutMs: 300 });
+    const pinging = await h.connect();
+    const silent = await h.connect();
+    const silentClosed = closed(silent.ws);
+    const pongs: string[] = [];
+    pinging.ws.on('message', (data: Buffer) => pongs.push(data.toString('utf8')));
+    const timer = setInterval(() => pinging.ws.send('{"action":"ping"}'), 100);
+    try {
+      expect(await silentClosed).toEqual({ code: 1001, reason: 'Going away' });
+      await sleep(200);
+      expect(pinging.ws.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(pongs.length).toBeGreaterThan(2);
+    expect(new Set(pongs)).toEqual(new Set(['{"type":"pong"}']));
+    // Only the handshakes and the silent one's $disconnect ran: no function answered a ping.
+    expect(h.calls.map((c) => c.routeKey).filter((k) => k !== '$connect' && k !== '$disconnect')).toEqual([]);
+  });
+
   it('closes every connection at the hard timeout even when active', async () => {
     const h = await harness({ hardTimeoutMs: 300 });
     const { ws } = await h.connect();

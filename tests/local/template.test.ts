@@ -89,7 +89,7 @@ describe('the real template.yaml', () => {
     ]);
   });
 
-  it('finds the WebSocket API with its 9 routes, their functions and two-way routes', () => {
+  it('finds the WebSocket API with its 10 routes, their functions, two-way routes and the MOCK ping', () => {
     const [api, ...others] = t.webSocketApis();
     expect(others).toHaveLength(0);
     expect(api).toMatchObject({
@@ -109,6 +109,7 @@ describe('the real template.yaml', () => {
         'history',
         'joinroom',
         'leaveroom',
+        'ping',
         'sendmessage',
         'who',
       ].sort(),
@@ -119,6 +120,13 @@ describe('the real template.yaml', () => {
     expect(routes.sendmessage).toMatchObject({ functionLogicalId: 'SendMessageFunction', twoWay: true });
     expect(routes.who?.functionLogicalId).toBe('WhoFunction');
     expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
+    // The keepalive is answered by API Gateway itself: no function, the integration response's template as reply.
+    expect(routes.ping).toEqual({
+      routeKey: 'ping',
+      twoWay: true,
+      mockResponse: '{"type":"pong"}',
+      operationName: 'Ping',
+    });
   });
 
   it('resolves the state machine definition with every substitution', () => {

@@ -135,6 +135,8 @@ describe('sendmessage with SendRateLimit=2 per 10 s', () => {
       code: 'RATE_LIMITED',
       action: 'sendmessage',
       message: expect.stringMatching(/2 messages every 10 s\. Wait \d+ s/),
+      // The error names the message it refuses, so a client with several sends in flight knows which one.
+      clientMsgId: 'c0ffee-0001',
     });
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
     expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);

@@ -1,0 +1,20 @@
+/** roomcast's client library: one import for browsers (bundled into dist/web/roomcast.js) and Node. */
+export * from '../protocol';
+export type { BackoffPolicy } from './backoff';
+export { DEFAULT_BACKOFF, fullJitterDelay } from './backoff';
+export type { MemberDelivery } from './deliveryAudit';
+export { auditDelivery } from './deliveryAudit';
+export type { ClientErrorCode, RoomcastErrorCode } from './errors';
+export { RoomcastError } from './errors';
+export type {
+  ConnectionState,
+  MembersUpdate,
+  RoomcastClientOptions,
+  RoomcastEvents,
+  SocketFactory,
+  SocketLike,
+  StateChange,
+  UnknownFrame,
+} from './roomcast';
+export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
+export { Sequencer } from './sequencer';

@@ -1,0 +1,270 @@
+/**
+ * The roomcast client protocol, defined once: the limits, the actions a client sends, the frames the server sends
+ * back, and the error codes. The functions, the client library (client/), the web page, the tests, the benchmark
+ * and the load scenarios all import it; protocol/asyncapi.yaml describes the same thing for clients in other
+ * languages and tests/protocol/asyncapi.test.ts keeps the two equal. docs/PROTOCOL.md explains each part.
+ *
+ * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
+ */
+
+/** Limits of the client protocol. */
+export const LIMITS = {
+  usernameMaxChars: 32,
+  messageMaxBytes: 4096,
+  historyDefault: 50,
+  historyMax: 100,
+  clientMsgIdMaxChars: 64,
+  /** A request id travels like a clientMsgId: same length and characters. */
+  requestIdMaxChars: 64,
+  /** Member lists are capped so a frame for a huge room stays far below the gateway's 128 KB. */
+  membersListed: 200,
+} as const;
+
+/** API Gateway WebSocket quotas the protocol lives within (AWS "Amazon API Gateway quotas" page). */
+export const GATEWAY = {
+  /** A connection with no traffic for this long is closed by API Gateway. */
+  idleTimeoutMs: 10 * 60 * 1000,
+  /** Every connection is closed after this long, busy or not. */
+  maxConnectionMs: 2 * 60 * 60 * 1000,
+  /** Largest WebSocket frame; a message may span frames up to `maxMessageBytes`. */
+  maxFrameBytes: 32 * 1024,
+  maxMessageBytes: 128 * 1024,
+  /** API Gateway meters messages in 32 KB increments, both directions. */
+  meteringIncrementBytes: 32 * 1024,
+} as const;
+
+export const LOBBY = 'lobby';
+export const ROOM_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+export const ROOM_CODE_LENGTH = 6;
+/** Regular-expression sources, shared with asyncapi.yaml's `pattern`s. */
+export const PATTERNS = {
+  roomCode: '^[A-HJ-NP-Z2-9]{6}$',
+  clientMsgId: '^[A-Za-z0-9._:-]+$',
+} as const;
+const ROOM_CODE = new RegExp(PATTERNS.roomCode);
+const CLIENT_MSG_ID = new RegExp(PATTERNS.clientMsgId);
+
+/** Route keys a client may name in `action`. Anything else goes to `$default` and is answered with `info`. */
+export const ACTIONS = [
+  'sendmessage',
+  'createroom',
+  'joinroom',
+  'leaveroom',
+  'history',
+  'who',
+  'ping',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/**
+ * The keepalive: a frame API Gateway answers itself (a MOCK integration with a route response, no Lambda), so a
+ * client can keep an idle connection open and notice a dead one for the price of two messages.
+ */
+export const PING_FRAME = '{"action":"ping"}';
+export const PONG_BODY = '{"type":"pong"}';
+
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'ROOM_NOT_FOUND',
+  'MESSAGE_TOO_LARGE',
+  'RATE_LIMITED',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+// ---------------------------------------------------------------- client -> server
+
+/** Every request may carry a `requestId`; the reply and any error frame echo it. */
+interface Request {
+  requestId?: string;
+}
+export interface SendMessageRequest extends Request {
+  action: 'sendmessage';
+  message: string;
+  clientMsgId?: string;
+}
+export interface CreateRoomRequest extends Request {
+  action: 'createroom';
+}
+export interface JoinRoomRequest extends Request {
+  action: 'joinroom';
+  roomId: string;
+}
+export interface LeaveRoomRequest extends Request {
+  action: 'leaveroom';
+}
+export interface HistoryRequest extends Request {
+  action: 'history';
+  afterSeq?: number;
+  limit?: number;
+}
+export interface WhoRequest extends Request {
+  action: 'who';
+}
+export interface PingRequest {
+  action: 'ping';
+}
+export type ClientFrame =
+  | SendMessageRequest
+  | CreateRoomRequest
+  | JoinRoomRequest
+  | LeaveRoomRequest
+  | HistoryRequest
+  | WhoRequest
+  | PingRequest;
+
+// ---------------------------------------------------------------- server -> client
+
+export interface ChatMessage {
+  roomId: string;
+  seq: number;
+  messageId: string;
+  clientMsgId?: string;
+  username: string;
+  text: string;
+  sentAt: string;
+}
+
+/** Fields every reply to a request carries when the request had them. */
+interface Reply {
+  requestId?: string;
+}
+
+export type MessageFrame = { type: 'message' } & Omit<ChatMessage, 'clientMsgId'>;
+export interface PresenceFrame {
+  type: 'presence';
+  roomId: string;
+  event: 'join' | 'leave';
+  username: string;
+}
+export interface BroadcastFrame {
+  type: 'broadcast';
+  messageId: string;
+  text: string;
+  sentAt: string;
+  /** Present when the broadcast went to one room only. */
+  roomId?: string;
+}
+export interface JoinedFrame extends Reply {
+  type: 'joined';
+  roomId: string;
+  members: string[];
+  memberCount: number;
+  history: MessageFrame[];
+  lastSeq: number;
+}
+export interface LeftFrame extends Reply {
+  type: 'left';
+  roomId: string;
+}
+export interface AckFrame extends Reply {
+  type: 'ack';
+  clientMsgId?: string;
+  messageId: string;
+  roomId: string;
+  seq: number;
+}
+export interface HistoryFrame extends Reply {
+  type: 'history';
+  roomId: string;
+  messages: MessageFrame[];
+}
+export interface MembersFrame extends Reply {
+  type: 'members';
+  roomId: string;
+  members: string[];
+  memberCount: number;
+}
+export interface InfoFrame extends Reply {
+  type: 'info';
+  connectionId: string;
+  username?: string;
+  roomId?: string;
+  connectedAt?: string | number;
+  sourceIp?: string;
+  userAgent?: string;
+  lastActiveAt?: string | number;
+  usage: string;
+}
+export interface PongFrame {
+  type: 'pong';
+}
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  /** A sentence for people, never a stack trace. */
+  message: string;
+  /** The route that answered: an action, or `$default`. */
+  action: string;
+  /** The request this error answers, when it had one. */
+  requestId?: string;
+  /** The message this error answers, for `sendmessage` with a clientMsgId. */
+  clientMsgId?: string;
+}
+export type ServerFrame =
+  | MessageFrame
+  | PresenceFrame
+  | BroadcastFrame
+  | JoinedFrame
+  | LeftFrame
+  | AckFrame
+  | HistoryFrame
+  | MembersFrame
+  | InfoFrame
+  | PongFrame
+  | ErrorFrame;
+export type ServerFrameType = ServerFrame['type'];
+export const SERVER_FRAME_TYPES = [
+  'message',
+  'presence',
+  'broadcast',
+  'joined',
+  'left',
+  'ack',
+  'history',
+  'members',
+  'info',
+  'pong',
+  'error',
+] as const satisfies readonly ServerFrameType[];
+
+/** The frame type that answers each action (errors aside). */
+export const REPLY_TYPE = {
+  sendmessage: 'ack',
+  createroom: 'joined',
+  joinroom: 'joined',
+  leaveroom: 'left',
+  history: 'history',
+  who: 'members',
+  ping: 'pong',
+} as const satisfies Record<Action, ServerFrameType>;
+
+// ---------------------------------------------------------------- checks shared by server and client
+
+export function isRoomCode(value: string): boolean {
+  return ROOM_CODE.test(value);
+}
+
+/** A room id as a client may write it (lower case accepted), normalised; undefined when it is not one. */
+export function normalizeRoomId(value: string): string | undefined {
+  const roomId = value.trim();
+  if (roomId === LOBBY) return LOBBY;
+  const code = roomId.toUpperCase();
+  return isRoomCode(code) ? code : undefined;
+}
+
+/** True for a clientMsgId or requestId the server accepts. */
+export function isRequestToken(
+  value: unknown,
+  maxChars: number = LIMITS.clientMsgIdMaxChars,
+): value is string {
+  return (
+    typeof value === 'string' && value.length > 0 && value.length <= maxChars && CLIENT_MSG_ID.test(value)
+  );
+}
+
+const encoder = new TextEncoder();
+/** UTF-8 length, the unit of the message limit; works without Node's Buffer. */
+export function utf8Bytes(text: string): number {
+  return encoder.encode(text).length;
+}

@@ -1,0 +1,284 @@
+import type { ConnectionState, RoomcastClient, RoomcastClientOptions, StateChange } from '../../client';
+import { createRoomcastClient, RoomcastError } from '../../client';
+import type { MessageFrame } from '../../protocol';
+import { FakeRoomcastServer } from '../helpers/fakeRoomcastServer';
+
+/**
+ * The client library against a scripted server on Jest's fake clock: backoff, resume, dedup, ordering, the
+ * outbox, idempotent retries, error correlation and bad input, as an app using it would see them.
+ */
+jest.useFakeTimers();
+
+let server: FakeRoomcastServer;
+const clients: RoomcastClient[] = [];
+
+beforeEach(() => {
+  server = new FakeRoomcastServer();
+});
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+  jest.clearAllTimers();
+});
+
+function client(options: Partial<RoomcastClientOptions> = {}) {
+  const chat = createRoomcastClient({
+    url: 'ws://fake/prod',
+    username: 'me',
+    WebSocket: server.WebSocket,
+    random: () => 0.5,
+    ...options,
+  });
+  clients.push(chat);
+  const texts: string[] = [];
+  const seqs: number[] = [];
+  const states: StateChange[] = [];
+  const errors: RoomcastError[] = [];
+  chat.on('message', (m: MessageFrame) => {
+    texts.push(m.text);
+    seqs.push(m.seq);
+  });
+  chat.on('state', (s) => states.push(s));
+  chat.on('error', (e) => errors.push(e));
+  return { chat, texts, seqs, states, errors };
+}
+
+const tick = (ms = 20) => jest.advanceTimersByTimeAsync(ms);
+const stateNames = (states: StateChange[]): ConnectionState[] => states.map((s) => s.state);
+
+async function inRoom(options: Partial<RoomcastClientOptions> = {}) {
+  const c = client(options);
+  await tick();
+  server.rooms.set('ABCDEF', []);
+  const joining = c.chat.join('abcdef');
+  await tick();
+  await joining;
+  return c;
+}
+
+describe('reconnecting', () => {
+  it('backs off with full jitter, bounded, gives up after maxAttempts, and retry() starts again', async () => {
+    server.accept = false;
+    const { chat, states } = client({ backoff: { initialDelayMs: 100, maxDelayMs: 1000, maxAttempts: 6 } });
+    await jest.advanceTimersByTimeAsync(10_000);
+    const delays = states.filter((s) => s.state === 'reconnecting').map((s) => s.delayMs);
+    // random() = 0.5: half of min(1000, 100 * 2^n).
+    expect(delays).toEqual([50, 100, 200, 400, 500, 500]);
+    expect(chat.state).toBe('failed');
+    expect(states.at(-1)?.error?.code).toBe('GAVE_UP');
+    const sockets = server.sockets.length;
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(server.sockets.length).toBe(sockets); // given up: no more attempts on its own
+
+    server.accept = true;
+    chat.retry();
+    await tick();
+    expect(chat.state).toBe('ready');
+  });
+
+  it('stops at once on a refused handshake without a way to get a new token', async () => {
+    server.accept = false;
+    server.refuseStatus = 400;
+    const { chat, errors } = client();
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(chat.state).toBe('failed');
+    expect(errors[0]).toMatchObject({ code: 'HANDSHAKE_REFUSED', details: { status: 400 } });
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('asks getToken again before every connect', async () => {
+    let n = 0;
+    const getToken = jest.fn(async () => `token-${++n}`);
+    client({ username: undefined, getToken });
+    await tick();
+    server.last.drop();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(server.sockets.map((s) => new URL(s.url).searchParams.get('token'))).toEqual([
+      'token-1',
+      'token-2',
+    ]);
+  });
+
+  it('pings after keepaliveMs without traffic, and reconnects when no pong comes', async () => {
+    const { chat } = client({ keepaliveMs: 60_000 });
+    await tick();
+    await jest.advanceTimersByTimeAsync(59_000);
+    expect(server.sent('ping')).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(server.sent('ping')).toHaveLength(1);
+    expect(chat.state).toBe('ready'); // the pong came
+
+    server.intercept = (f) => (f.action === 'ping' ? null : undefined);
+    await jest.advanceTimersByTimeAsync(60_000 + 10_000 + 1_000);
+    expect(server.sockets.length).toBe(2);
+    expect(chat.state).toBe('ready');
+  });
+
+  it('reconnects on purpose before the 2-hour cap, without a backoff wait', async () => {
+    const { chat, states } = client();
+    await tick();
+    await jest.advanceTimersByTimeAsync(115 * 60_000 + 50);
+    expect(server.sockets.length).toBe(2);
+    expect(server.sockets[0]?.readyState).toBe(3);
+    expect(chat.state).toBe('ready');
+    expect(stateNames(states)).not.toContain('reconnecting');
+  });
+});
+
+describe('messages in order, once', () => {
+  it('hands out each seq once and in order, whatever the arrival order', async () => {
+    const { seqs } = await inRoom();
+    server.fanOut = false;
+    const stored = ['a', 'b', 'c', 'd'].map((t) => server.store('ABCDEF', t));
+    for (const i of [1, 0, 1, 3, 2, 0]) server.last.push(stored[i] as MessageFrame);
+    await tick();
+    expect(seqs).toEqual([1, 2, 3, 4]);
+  });
+
+  it('fills a gap through history', async () => {
+    const { texts } = await inRoom();
+    server.fanOut = false;
+    const stored = ['one', 'two', 'three', 'four'].map((t) => server.store('ABCDEF', t));
+    server.last.push(stored[0] as MessageFrame);
+    server.last.push(stored[3] as MessageFrame);
+    await tick();
+    expect(texts).toEqual(['one', 'two', 'three', 'four']);
+    expect(server.sent('history').at(-1)).toMatchObject({ afterSeq: 1 });
+  });
+
+  it('after a reconnect, rejoins and pages through history until caught up', async () => {
+    const { chat, seqs, states } = await inRoom();
+    server.store('ABCDEF', 'before');
+    await tick();
+    server.last.drop();
+    for (let i = 0; i < 250; i++) server.store('ABCDEF', `missed ${i}`);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(chat.state).toBe('ready');
+    expect(seqs).toEqual(Array.from({ length: 251 }, (_, i) => i + 1));
+    expect(server.sent('joinroom').at(-1)).toMatchObject({ roomId: 'ABCDEF' });
+    // joined carries the latest 50 (202..251): pages fill 2..101 and 102..201, an empty page says caught up.
+    const resumed = server.sent('history').filter((f) => f.socket === 1);
+    expect(resumed.map((f) => f.afterSeq)).toEqual([1, 101, 251]);
+    expect(stateNames(states).slice(-3)).toEqual(['connecting', 'resuming', 'ready']);
+  });
+});
+
+describe('sending', () => {
+  it('keeps messages written offline and flushes them in order with their clientMsgIds', async () => {
+    const { chat, texts } = await inRoom();
+    server.last.drop();
+    server.accept = false;
+    const acks = [chat.send('first'), chat.send('second'), chat.send('third')];
+    expect(chat.unsent).toBe(3);
+    await jest.advanceTimersByTimeAsync(200);
+    server.accept = true;
+    await jest.advanceTimersByTimeAsync(3_000);
+    const acked = await Promise.all(acks);
+    expect(acked.map((a) => a.seq)).toEqual([1, 2, 3]);
+    expect(texts).toEqual(['first', 'second', 'third']);
+    expect(server.sent('sendmessage').map((f) => f.clientMsgId)).toEqual(acked.map((a) => a.clientMsgId));
+  });
+
+  it('refuses more than outboxLimit unsent messages', async () => {
+    const { chat } = await inRoom({ outboxLimit: 2 });
+    server.last.drop();
+    server.accept = false;
+    const kept = [chat.send('a'), chat.send('b')];
+    await expect(chat.send('c')).rejects.toMatchObject({ code: 'OUTBOX_FULL' });
+    server.accept = true;
+    await jest.advanceTimersByTimeAsync(3_000);
+    await Promise.all(kept);
+  });
+
+  it('retries an unanswered send with the same clientMsgId, and the room gets it once', async () => {
+    const { chat, texts } = await inRoom({ requestTimeoutMs: 1_000 });
+    let swallowed = false;
+    server.intercept = (f) => {
+      if (f.action !== 'sendmessage' || swallowed) return undefined;
+      swallowed = true;
+      server.handle.call(server, server.last, JSON.stringify({ ...f, requestId: undefined })); // stored, ack lost
+      return null;
+    };
+    const ack = chat.send('hello');
+    await jest.advanceTimersByTimeAsync(5_000);
+    await expect(ack).resolves.toMatchObject({ seq: 1 });
+    const sends = server.sent('sendmessage');
+    expect(sends.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(sends.map((f) => f.clientMsgId)).size).toBe(1);
+    expect(texts).toEqual(['hello']);
+    expect(server.rooms.get('ABCDEF')).toHaveLength(1);
+  });
+
+  it('hands each error to the request it names while several are in flight', async () => {
+    const { chat, errors } = await inRoom();
+    let n = 0;
+    server.intercept = (f) => {
+      if (f.action !== 'sendmessage' || ++n !== 2) return undefined;
+      return {
+        type: 'error',
+        code: 'BAD_REQUEST',
+        message: 'no',
+        action: 'sendmessage',
+        clientMsgId: f.clientMsgId,
+      };
+    };
+    const [first, second, third] = [chat.send('one'), chat.send('two'), chat.send('three')];
+    await tick();
+    await expect(first).resolves.toMatchObject({ seq: 1 });
+    await expect(second).rejects.toMatchObject({ code: 'BAD_REQUEST', details: { action: 'sendmessage' } });
+    await expect(third).resolves.toMatchObject({ seq: 2 });
+    server.intercept = (f) =>
+      f.action === 'joinroom'
+        ? {
+            type: 'error',
+            code: 'ROOM_NOT_FOUND',
+            message: 'gone',
+            action: 'joinroom',
+            requestId: f.requestId,
+          }
+        : undefined;
+    const join = chat.join('QQQQQQ');
+    const refused = expect(join).rejects.toMatchObject({ code: 'ROOM_NOT_FOUND' });
+    await tick();
+    await refused;
+    await expect(join).rejects.toBeInstanceOf(RoomcastError);
+    expect(chat.roomId).toBe('ABCDEF');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('bad input and odd frames', () => {
+  it('refuses a text over 4,096 bytes and a malformed room code before sending anything', async () => {
+    const { chat } = await inRoom();
+    const before = server.received.length;
+    await expect(chat.send('é'.repeat(2049))).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    await expect(chat.send('   ')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(chat.join('IO01AB')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(chat.join('ABCDEFG')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(server.received.length).toBe(before);
+    const fits = chat.send('é'.repeat(2048));
+    await tick();
+    await expect(fits).resolves.toMatchObject({ seq: 1 });
+  });
+
+  it('surfaces a frame it does not understand as an event, and goes on', async () => {
+    const { chat, texts } = await inRoom();
+    const unknown: unknown[] = [];
+    chat.on('unknown', (u) => unknown.push(u.raw));
+    server.last.push('not json');
+    server.last.push({ type: 'surprise' });
+    server.last.push('[1,2]');
+    server.store('ABCDEF', 'still here');
+    await tick();
+    expect(unknown).toEqual(['not json', '{"type":"surprise"}', '[1,2]']);
+    expect(texts).toEqual(['still here']);
+  });
+
+  it('times out a request the server never answers with a typed error', async () => {
+    const { chat } = await inRoom({ requestTimeoutMs: 2_000 });
+    server.intercept = (f) => (f.action === 'who' ? null : undefined);
+    const who = chat.who();
+    const outcome = expect(who).rejects.toMatchObject({ code: 'TIMEOUT', details: { action: 'who' } });
+    await jest.advanceTimersByTimeAsync(2_001);
+    await outcome;
+  });
+});

@@ -1,0 +1,174 @@
+import WebSocket from 'ws';
+import type { RoomcastClient, RoomcastClientOptions } from '../../client';
+import { createRoomcastClient } from '../../client';
+import type { MessageFrame } from '../../protocol';
+import { declaredParameters, deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';
+
+/**
+ * The client library against the local cloud while the gateway drops connections (DELETE @connections, the idle
+ * and hard timeouts), management posts are throttled and PutEvents fails: every message reaches every member
+ * once, in seq order, and every send is acknowledged once.
+ */
+jest.setTimeout(120_000);
+
+const IDLE_TIMEOUT_MS = 1_500;
+const HARD_TIMEOUT_MS = 6_000;
+
+let testCloud: TestCloud;
+const clients: RoomcastClient[] = [];
+
+beforeAll(async () => {
+  testCloud = await startTestCloud({
+    parameters: declaredParameters({ SendRateLimit: '1000' }),
+    // Short gateway limits so the test sees them: the keepalive must beat the idle one, resume the hard one.
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    hardTimeoutMs: HARD_TIMEOUT_MS,
+  });
+});
+
+afterAll(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await testCloud?.cloud.close();
+});
+
+afterEach(() => {
+  testCloud.cloud.gateway.setFaults({ faultThrottle: 0 });
+  testCloud.cloud.eventBridge.setFaultPutEvents(0);
+  for (const c of clients.splice(0)) c.close();
+});
+
+interface Member {
+  chat: RoomcastClient;
+  texts: string[];
+  seqs: number[];
+  connects: number;
+  /** For each close: how long the connection had been open (ms). */
+  lifetimes: number[];
+}
+
+function member(username: string, options: Partial<RoomcastClientOptions> = {}): Member {
+  const chat = createRoomcastClient({
+    url: testCloud.cloud.wsUrl,
+    username,
+    WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
+    keepaliveMs: 400,
+    maxConnectionMs: 60_000,
+    backoff: { initialDelayMs: 50, maxDelayMs: 500 },
+    // Cold functions on a busy 2-core machine may take seconds.
+    requestTimeoutMs: 20_000,
+    ...options,
+  });
+  clients.push(chat);
+  const m: Member = { chat, texts: [], seqs: [], connects: 0, lifetimes: [] };
+  let openAt = 0;
+  chat.on('message', (message: MessageFrame) => {
+    m.texts.push(message.text);
+    m.seqs.push(message.seq);
+  });
+  chat.on('state', (s) => {
+    if (s.state === 'ready') m.connects++;
+    if (s.state === 'resuming') openAt = Date.now();
+    if (s.state === 'reconnecting' && s.attempt === 1 && openAt > 0) m.lifetimes.push(Date.now() - openAt);
+  });
+  return m;
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function dropConnection(chat: RoomcastClient): Promise<void> {
+  const { connectionId } = await chat.info();
+  // 'gone': the gateway had closed it already (the hard timeout of this cloud is short): dropped either way.
+  await deleteConnection(testCloud.cloud.gateway.callbackUrl, connectionId);
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+it('keeps a room in order and complete through dropped connections, throttled posts and failed PutEvents', async () => {
+  const alice = member('alice');
+  const bob = member('bob');
+  await Promise.all([alice.chat.ready(30_000), bob.chat.ready(30_000)]);
+  const { roomId } = await alice.chat.createRoom();
+  await bob.chat.join(roomId.toLowerCase());
+
+  testCloud.cloud.gateway.setFaults({ faultThrottle: 0.2 });
+  testCloud.cloud.eventBridge.setFaultPutEvents(0.2);
+  const sent: Array<Promise<unknown>> = [];
+  for (let i = 1; i <= 40; i++) {
+    const from = i % 2 === 0 ? bob : alice;
+    sent.push(from.chat.send(`m${i}`));
+    if (i % 10 === 0) await dropConnection(i % 20 === 0 ? alice.chat : bob.chat);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const acks = (await Promise.all(sent)) as Array<{ seq: number }>;
+  expect(acks.map((a) => a.seq).sort((a, b) => a - b)).toEqual(range(40));
+
+  for (const m of [alice, bob]) {
+    await until(() => m.seqs.length >= 40, `${m.chat.roomId} to reach 40 messages`);
+    expect(m.seqs).toEqual(range(40));
+    expect(new Set(m.texts).size).toBe(40);
+  }
+  expect(bob.connects).toBeGreaterThanOrEqual(3);
+});
+
+it('stays connected past the idle timeout with ping, and resumes after the hard timeout', async () => {
+  const carol = member('carol');
+  const dave = member('dave', { keepaliveMs: 60_000 });
+  await Promise.all([carol.chat.ready(30_000), dave.chat.ready(30_000)]);
+  const { roomId } = await carol.chat.createRoom();
+  await dave.chat.join(roomId);
+  const pings = testCloud.invocations.length;
+  // Dave sends no ping within the idle timeout: the gateway closes him and he comes back. Carol pings: the only
+  // closes she sees are the hard timeout's, each after HARD_TIMEOUT_MS of connection.
+  await until(
+    () => dave.lifetimes.length > 0 && carol.lifetimes.length > 0,
+    'an idle close and a hard close',
+  );
+  expect(Math.min(...dave.lifetimes)).toBeLessThan(HARD_TIMEOUT_MS - 500);
+  for (const lifetime of carol.lifetimes) expect(lifetime).toBeGreaterThan(HARD_TIMEOUT_MS - 500);
+  expect(testCloud.invocations.slice(pings).filter((i) => i.routeKey === 'ping')).toEqual([]);
+
+  // Carol resumed after the hard timeout and misses nothing sent meanwhile.
+  for (let i = 1; i <= 5; i++) await dave.chat.send(`after ${i}`);
+  await until(() => carol.seqs.length >= 5, 'carol to catch up');
+  expect(carol.seqs).toEqual(range(5));
+  expect(carol.chat.roomId).toBe(roomId);
+});
+
+it('answers the AWS tutorial first frame, and names the request each error answers', async () => {
+  const socket = new WebSocket(`${testCloud.cloud.wsUrl}?username=tutorial`);
+  const frames: Array<Record<string, unknown>> = [];
+  socket.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString('utf8'))));
+  await new Promise((resolve) => socket.once('open', resolve));
+  // This cloud's idle timeout is 1.5 s and cold functions may take longer: ping while waiting, as the client does.
+  const keepalive = setInterval(() => socket.send('{"action":"ping"}'), 300);
+  socket.send('test');
+  socket.send(JSON.stringify({ action: 'joinroom', roomId: 'QQQQQQ', requestId: 'join-1' }));
+  socket.send(
+    JSON.stringify({ action: 'sendmessage', message: '', clientMsgId: 'msg-7', requestId: 'send-7' }),
+  );
+  await until(() => frames.filter((f) => f.type !== 'pong').length >= 3, 'three answers');
+  clearInterval(keepalive);
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.close();
+  await closed;
+  const tutorial = frames.find((f) => f.action === '$default');
+  expect(tutorial).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+  expect(String(tutorial?.message)).toMatch(
+    /^Use the sendmessage route to send a message\. Your info: \{.*"connectionID":"[^"]+"/,
+  );
+  expect(frames.find((f) => f.action === 'joinroom')).toMatchObject({
+    code: 'ROOM_NOT_FOUND',
+    requestId: 'join-1',
+  });
+  expect(frames.find((f) => f.action === 'sendmessage')).toMatchObject({
+    code: 'BAD_REQUEST',
+    requestId: 'send-7',
+    clientMsgId: 'msg-7',
+  });
+});

@@ -1,0 +1,199 @@
+import type { SocketLike } from '../../client';
+import type { MessageFrame } from '../../protocol';
+
+/**
+ * A scripted roomcast server in memory for the client's tests: real protocol answers (rooms, seqs, history,
+ * idempotent sends, requestId echo) over fake sockets, so tests run on Jest's fake clock and can drop, duplicate,
+ * reorder or withhold frames on purpose.
+ */
+export class FakeRoomcastServer {
+  readonly sockets: FakeSocket[] = [];
+  readonly rooms = new Map<string, MessageFrame[]>([['lobby', []]]);
+  /** Every frame a client sent, parsed, in order. */
+  readonly received: Array<Record<string, unknown> & { socket: number }> = [];
+  /** Answer handshakes (default) or refuse them by closing with 1006. */
+  accept = true;
+  /** HTTP status named in the refusal, as `ws` reports it ("Unexpected server response: 401"). */
+  refuseStatus: number | undefined;
+  /** Return a frame to answer instead, `null` to send nothing, undefined for the normal answer. */
+  intercept: ((frame: Record<string, unknown>, socket: FakeSocket) => object | null | undefined) | undefined;
+  /** Fan out stored messages to the room (default); tests turn it off to create gaps. */
+  fanOut = true;
+  private readonly roomOf = new Map<FakeSocket, string>();
+  private readonly sends = new Map<string, { roomId: string; seq: number; messageId: string }>();
+  private codes = 0;
+
+  /** The WebSocket class to give the client. */
+  readonly WebSocket = (() => {
+    const server = this;
+    return class extends FakeSocket {
+      constructor(url: string) {
+        super(url, server);
+      }
+    };
+  })();
+
+  get last(): FakeSocket {
+    const socket = this.sockets.at(-1);
+    if (socket === undefined) throw new Error('no socket yet');
+    return socket;
+  }
+
+  /** Frames with this action, in order. */
+  sent(action: string): Array<Record<string, unknown>> {
+    return this.received.filter((f) => f.action === action);
+  }
+
+  /** Stores a message as if someone sent it; fans it out unless `fanOut` is off. */
+  store(roomId: string, text: string, username = 'someone'): MessageFrame {
+    const list = this.rooms.get(roomId) ?? [];
+    this.rooms.set(roomId, list);
+    const message: MessageFrame = {
+      type: 'message',
+      roomId,
+      seq: list.length + 1,
+      messageId: `msg-${roomId}-${list.length + 1}`,
+      username,
+      text,
+      sentAt: new Date(0).toISOString(),
+    };
+    list.push(message);
+    if (this.fanOut) this.toRoom(roomId, message);
+    return message;
+  }
+
+  toRoom(roomId: string, frame: object): void {
+    for (const [socket, room] of this.roomOf)
+      if (room === roomId && socket.readyState === 1) socket.push(frame);
+  }
+
+  connected(socket: FakeSocket): void {
+    this.roomOf.set(socket, 'lobby');
+  }
+
+  closed(socket: FakeSocket): void {
+    this.roomOf.delete(socket);
+  }
+
+  handle(socket: FakeSocket, text: string): void {
+    const frame = JSON.parse(text) as Record<string, unknown>;
+    this.received.push({ ...frame, socket: this.sockets.indexOf(socket) });
+    const custom = this.intercept?.(frame, socket);
+    if (custom === null) return;
+    const reply = custom ?? this.answer(socket, frame);
+    const requestId = frame.requestId;
+    if (reply !== undefined) socket.push(requestId === undefined ? reply : { ...reply, requestId });
+  }
+
+  private answer(socket: FakeSocket, frame: Record<string, unknown>): object | undefined {
+    const room = this.roomOf.get(socket) ?? 'lobby';
+    const list = this.rooms.get(room) ?? [];
+    switch (frame.action) {
+      case 'ping':
+        return { type: 'pong' };
+      case 'createroom':
+      case 'joinroom': {
+        const roomId =
+          frame.action === 'createroom' ? `NEWRM${'ABCDEFGH'[++this.codes % 8]}` : String(frame.roomId);
+        if (frame.action === 'createroom') this.rooms.set(roomId, []);
+        const messages = this.rooms.get(roomId);
+        if (messages === undefined) {
+          return {
+            type: 'error',
+            code: 'ROOM_NOT_FOUND',
+            message: `Room ${roomId} does not exist.`,
+            action: 'joinroom',
+          };
+        }
+        this.roomOf.set(socket, roomId);
+        return {
+          type: 'joined',
+          roomId,
+          members: ['me'],
+          memberCount: 1,
+          history: messages.slice(-50),
+          lastSeq: messages.length,
+        };
+      }
+      case 'leaveroom':
+        this.roomOf.set(socket, 'lobby');
+        return { type: 'left', roomId: room };
+      case 'history': {
+        const limit = Number(frame.limit ?? 50);
+        const page =
+          frame.afterSeq === undefined
+            ? list.slice(-limit)
+            : list.filter((m) => m.seq > Number(frame.afterSeq)).slice(0, limit);
+        return { type: 'history', roomId: room, messages: page };
+      }
+      case 'who':
+        return { type: 'members', roomId: room, members: ['me'], memberCount: 1 };
+      case 'sendmessage': {
+        const clientMsgId = String(frame.clientMsgId);
+        let sent = this.sends.get(clientMsgId);
+        if (sent === undefined) {
+          const message = this.store(room, String(frame.message), 'me');
+          sent = { roomId: room, seq: message.seq, messageId: message.messageId };
+          this.sends.set(clientMsgId, sent);
+        }
+        return { type: 'ack', clientMsgId, ...sent };
+      }
+      default:
+        return { type: 'info', connectionId: 'fake', usage: 'fake' };
+    }
+  }
+}
+
+export class FakeSocket implements SocketLike {
+  readyState = 0;
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+
+  constructor(
+    readonly url: string,
+    private readonly server: FakeRoomcastServer,
+  ) {
+    server.sockets.push(this);
+    setTimeout(() => {
+      if (this.readyState !== 0) return;
+      if (!server.accept) {
+        if (server.refuseStatus !== undefined)
+          this.onerror?.({ message: `Unexpected server response: ${server.refuseStatus}` });
+        this.drop(1006, '');
+        return;
+      }
+      this.readyState = 1;
+      server.connected(this);
+      this.onopen?.({});
+    }, 1);
+  }
+
+  send(data: string): void {
+    if (this.readyState !== 1) throw new Error('send on a socket that is not open');
+    this.server.handle(this, data);
+  }
+
+  /** The client closes: the close event follows, as in browsers. */
+  close(code = 1000, reason = ''): void {
+    if (this.readyState >= 2) return;
+    this.readyState = 2;
+    setTimeout(() => this.drop(code, reason), 1);
+  }
+
+  /** The server (or the network) ends the connection. */
+  drop(code = 1001, reason = 'Going away'): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.server.closed(this);
+    this.onclose?.({ code, reason });
+  }
+
+  /** A frame from the server: JSON for objects, as it is for strings. */
+  push(frame: object | string): void {
+    if (this.readyState !== 1) return;
+    const data = typeof frame === 'string' ? frame : JSON.stringify(frame);
+    setTimeout(() => this.onmessage?.({ data }), 0);
+  }
+}

@@ -1,0 +1,181 @@
+// The roomcast page's DOM kit: element lookup, avatars, dates, toasts, scrolling, the sidebar and the clipboard.
+// Nothing here knows the protocol; web/app.js is the chat view over the roomcast client.
+
+const TOAST_MS = 6000;
+const GROUP_WINDOW_MS = 5 * 60 * 1000;
+
+export const byId = (id) => document.getElementById(id);
+
+/** Elements by id: `ui.composerInput` is #composer-input. */
+export const ui = new Proxy(
+  {},
+  { get: (found, key) => (found[key] ??= byId(key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))) },
+);
+
+export function h(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+export function hueOf(name) {
+  let x = 0;
+  for (const ch of String(name)) x = (x * 31 + ch.codePointAt(0)) >>> 0;
+  return x % 360;
+}
+
+export function initialOf(name) {
+  const first = [...String(name).trim()][0];
+  return first ? first.toUpperCase() : '?';
+}
+
+export function makeAvatar(name, extraClass = '') {
+  const a = h('span', `avatar ${extraClass}`.trim(), initialOf(name));
+  a.setAttribute('aria-hidden', 'true');
+  a.style.setProperty('--hue', String(hueOf(name)));
+  return a;
+}
+
+export function toDate(sentAt) {
+  if (sentAt === undefined || sentAt === null || sentAt === '') return null;
+  let d;
+  if (typeof sentAt === 'number') d = new Date(sentAt < 1e12 ? sentAt * 1000 : sentAt);
+  else if (/^\d+$/.test(String(sentAt))) return toDate(Number(sentAt));
+  else d = new Date(String(sentAt));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+export const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+export function toast(message, { title, kind = 'error', timeout = TOAST_MS } = {}) {
+  const t = h('div', `toast toast-${kind}`);
+  t.dataset.testid = 'toast';
+  t.dataset.kind = kind;
+  t.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  const body = h('div', 'toast-body');
+  if (title) body.append(h('strong', 'toast-title', title));
+  body.append(h('span', 'toast-text', message));
+  const close = h('button', 'toast-close', '×');
+  close.type = 'button';
+  close.setAttribute('aria-label', 'Dismiss notification');
+  const dismiss = () => {
+    t.classList.add('leaving');
+    setTimeout(() => t.remove(), 180);
+  };
+  close.addEventListener('click', dismiss);
+  t.append(body, close);
+  ui.toasts.append(t);
+  while (ui.toasts.children.length > 4) ui.toasts.firstElementChild.remove();
+  if (timeout) setTimeout(dismiss, timeout);
+  return t;
+}
+
+export function isNearBottom() {
+  const s = ui.messagesScroll;
+  return s.scrollHeight - s.scrollTop - s.clientHeight < 120;
+}
+
+export function scrollToBottom() {
+  requestAnimationFrame(() => {
+    ui.messagesScroll.scrollTop = ui.messagesScroll.scrollHeight;
+    ui.jumpButton.hidden = true;
+  });
+}
+
+export function openSidebar() {
+  ui.app.classList.add('sidebar-open');
+  ui.scrim.hidden = false;
+  ui.menuButton.setAttribute('aria-expanded', 'true');
+  ui.sidebar.querySelector('button, input')?.focus({ preventScroll: true });
+}
+
+export function closeSidebar() {
+  if (!ui.app.classList.contains('sidebar-open')) return;
+  ui.app.classList.remove('sidebar-open');
+  ui.scrim.hidden = true;
+  ui.menuButton.setAttribute('aria-expanded', 'false');
+}
+
+export async function copyText(text, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast(`${what} copied to the clipboard.`, { kind: 'success', timeout: 2500 });
+  } catch {
+    // Clipboard API unavailable (insecure context): select the code so the user can copy it.
+    const range = document.createRange();
+    range.selectNodeContents(ui.inviteCode);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    toast(`Copy failed — press Ctrl+C to copy the ${what.toLowerCase()}.`, { kind: 'info' });
+  }
+}
+
+// ---------------------------------------------------------------- message rows
+
+export /** A message row; `own` marks the reader's own messages. */
+function renderMessage(msg, { own = false, pending = false } = {}) {
+  own = own || pending;
+  const row = h('div', `msg${own ? ' is-own' : ''}`);
+  row.dataset.testid = 'message';
+  row.dataset.username = msg.username;
+  if (Number.isInteger(msg.seq)) row.dataset.seq = String(msg.seq);
+  if (msg.messageId) row.dataset.messageId = msg.messageId;
+  row.dataset.status = pending ? 'pending' : 'sent';
+  const date = toDate(msg.sentAt);
+  row.dataset.time = date ? String(date.getTime()) : '';
+
+  const avatar = makeAvatar(msg.username);
+  const body = h('div', 'msg-body');
+  const meta = h('div', 'msg-meta');
+  meta.append(h('span', 'msg-author', own ? `${msg.username} (you)` : msg.username));
+  const time = h('time', 'msg-time', date ? timeFmt.format(date) : '');
+  if (date) {
+    time.dateTime = date.toISOString();
+    time.title = fullFmt.format(date);
+  }
+  meta.append(time);
+  const bubble = h('div', 'msg-bubble');
+  bubble.append(h('p', 'msg-text', msg.text));
+  const status = h('div', 'msg-status');
+  status.setAttribute('aria-live', 'polite');
+  body.append(meta, bubble, status);
+  row.append(avatar, body);
+  return row;
+}
+
+export function regroupAround(el) {
+  regroup(el);
+  if (el.nextElementSibling) regroup(el.nextElementSibling);
+}
+
+export function regroup(el) {
+  if (!el.classList.contains('msg')) return;
+  const prev = el.previousElementSibling;
+  let cont = false;
+  if (prev?.classList.contains('msg') && prev.dataset.username === el.dataset.username) {
+    const a = Number(prev.dataset.time);
+    const b = Number(el.dataset.time);
+    cont = !a || !b || Math.abs(b - a) < GROUP_WINDOW_MS;
+  }
+  el.classList.toggle('is-cont', cont);
+}
+
+export function setMessageStatus(row, status) {
+  row.dataset.status = status;
+  row.classList.toggle('is-pending', status === 'pending');
+  row.classList.toggle('is-failed', status === 'failed');
+  const box = row.querySelector('.msg-status');
+  box.replaceChildren();
+  if (status === 'pending') {
+    box.append(h('span', 'spinner'), h('span', null, 'Sending…'));
+  } else if (status === 'failed') {
+    box.append(h('span', null, 'Not delivered. '));
+    const retry = h('button', 'link-button', 'Retry');
+    retry.type = 'button';
+    retry.dataset.testid = 'retry-message';
+    box.append(retry);
+  }
+}
