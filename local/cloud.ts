@@ -10,7 +10,13 @@ import { startDynamoFaultProxy } from './dynamoFaults';
 import { createEventBridge, type LocalEventBridge } from './eventbridge';
 import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
-import { type FunctionLog, type LocalFunctionSpec, LocalLambda } from './lambda/service';
+import {
+  type FunctionLog,
+  type LambdaLimits,
+  LambdaServiceError,
+  type LocalFunctionSpec,
+  LocalLambda,
+} from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { createRestApi, restRoutes } from './restApi';
 import { type ExecutionSummary, LocalStateMachine } from './stepfunctions';
@@ -38,6 +44,8 @@ export interface LocalCloudOptions {
   faultDynamoThrottle?: number;
   idleTimeoutMs?: number;
   hardTimeoutMs?: number;
+  /** Concurrency and execution-environment bounds of the local Lambda service (docs/PARITY.md). */
+  lambdaLimits?: Partial<LambdaLimits>;
   /** Where readable log lines go (default: stdout). */
   log?: (line: string) => void;
   /** Function log lines below this level are not printed (default INFO). */
@@ -72,6 +80,27 @@ export interface LocalCloud {
 }
 
 const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+
+/**
+ * Step Functions names the Lambda service's own errors `Lambda.<name>` (Lambda.TooManyRequestsException), so a
+ * Retry on them matches locally as on AWS; a function's errors (Sandbox.Timedout, the handler's) keep their name.
+ */
+async function invokeFromStepFunctions(
+  invoke: (fn: string, payload: unknown) => Promise<unknown>,
+  fn: string,
+  payload: unknown,
+): Promise<unknown> {
+  try {
+    return await invoke(fn, payload);
+  } catch (error) {
+    if (error instanceof LambdaServiceError) {
+      const named = new Error(error.message);
+      named.name = `Lambda.${error.name}`;
+      throw named;
+    }
+    throw error;
+  }
+}
 
 async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -152,7 +181,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     for (const definition of template.stateMachines()) {
       machines.set(
         definition.logicalId,
-        new LocalStateMachine(definition.name, definition.definition, { dynamodb, invokeFunction: invoke }),
+        new LocalStateMachine(definition.name, definition.definition, {
+          dynamodb,
+          invokeFunction: (fn, payload) => invokeFromStepFunctions(invoke, fn, payload),
+        }),
       );
     }
     const running = new Set<Promise<ExecutionSummary>>();
@@ -205,6 +237,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stage: api.stageName,
       routeSelectionExpression: api.routeSelectionExpression,
       routes: api.routes.map(({ routeKey, twoWay }) => ({ routeKey, twoWay })),
+      throttling: { defaults: api.stageThrottling, routes: api.routeThrottling },
       invoke: async (routeKey, event) => {
         const fn = functionsByRoute.get(routeKey);
         if (!fn) throw new Error(`no function for route ${routeKey}`);
@@ -245,6 +278,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       handlerExport,
       timeoutSeconds: fn.timeoutSeconds,
       memoryMb: fn.memoryMb,
+      reservedConcurrency: fn.reservedConcurrency,
       environment: {
         ...fn.environment,
         ...LOCAL_CREDENTIALS,
@@ -269,7 +303,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     }));
-    lambda = new LocalLambda(specs, workerPath, functionLog);
+    lambda = new LocalLambda(specs, workerPath, functionLog, options.lambdaLimits);
     const localLambda = lambda;
     closers.unshift(() => localLambda.close());
 
