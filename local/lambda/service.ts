@@ -35,13 +35,15 @@ export interface LambdaLimits {
 
 /** Lambda's default account concurrency quota. */
 const ACCOUNT_CONCURRENCY = 1000;
+const YOUNG_GENERATION_MB = 8;
 /** Lambda keeps at least this much of the account's concurrency unreserved. */
 const UNRESERVED_MINIMUM = 100;
 
 export const DEFAULT_LAMBDA_LIMITS: LambdaLimits = {
   accountConcurrency: ACCOUNT_CONCURRENCY,
   functionConcurrency: 100,
-  environmentsPerFunction: 10,
+  // Enough to keep two cores busy with one fan-out's chunks; each thread costs memory (docs/PARITY.md).
+  environmentsPerFunction: 4,
   maxIdleEnvironments: 16,
   idleEnvironmentMs: 60_000,
 };
@@ -117,7 +119,13 @@ class Environment {
       stdout: true,
       stderr: true,
       // Each environment keeps its own heap within the function's memory size, like a Lambda environment.
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, spec.memoryMb) },
+      resourceLimits: {
+        maxOldGenerationSizeMb: Math.max(64, spec.memoryMb),
+        // V8's default young generation grows to tens of MB per isolate under the SDK's allocation rate; with a
+        // thread per environment that multiplies. A small one keeps each environment's RSS low (measured by the
+        // benchmark) at the price of more, cheaper scavenges.
+        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+      },
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       createInterface({ input: this.worker[stream] }).on('line', (line) => this.log(spec.name, line, stream));
