@@ -12,8 +12,8 @@ import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
 import {
   type FunctionLog,
+  forStepFunctions,
   type LambdaLimits,
-  LambdaServiceError,
   type LocalFunctionSpec,
   LocalLambda,
 } from './lambda/service';
@@ -80,27 +80,6 @@ export interface LocalCloud {
 }
 
 const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
-
-/**
- * Step Functions names the Lambda service's own errors `Lambda.<name>` (Lambda.TooManyRequestsException), so a
- * Retry on them matches locally as on AWS; a function's errors (Sandbox.Timedout, the handler's) keep their name.
- */
-async function invokeFromStepFunctions(
-  invoke: (fn: string, payload: unknown) => Promise<unknown>,
-  fn: string,
-  payload: unknown,
-): Promise<unknown> {
-  try {
-    return await invoke(fn, payload);
-  } catch (error) {
-    if (error instanceof LambdaServiceError) {
-      const named = new Error(error.message);
-      named.name = `Lambda.${error.name}`;
-      throw named;
-    }
-    throw error;
-  }
-}
 
 async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -183,7 +162,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         definition.logicalId,
         new LocalStateMachine(definition.name, definition.definition, {
           dynamodb,
-          invokeFunction: (fn, payload) => invokeFromStepFunctions(invoke, fn, payload),
+          invokeFunction: forStepFunctions(invoke),
         }),
       );
     }

@@ -76,6 +76,26 @@ export class LambdaServiceError extends Error {
   }
 }
 
+type Invoke = (function_: string, payload: unknown) => Promise<unknown>;
+
+/**
+ * The invoke a state machine uses. Step Functions names the Lambda service's own errors `Lambda.<name>`
+ * (Lambda.TooManyRequestsException), so a Retry or Catch on them matches locally as on AWS; a function's errors
+ * (Sandbox.Timedout, the handler's own) keep their name.
+ */
+export function forStepFunctions(invoke: Invoke): Invoke {
+  return async (function_, payload) => {
+    try {
+      return await invoke(function_, payload);
+    } catch (error) {
+      if (!(error instanceof LambdaServiceError)) throw error;
+      const named = new Error(error.message);
+      named.name = `Lambda.${error.name}`;
+      throw named;
+    }
+  };
+}
+
 export type FunctionLog = (functionName: string, line: string, stream: 'stdout' | 'stderr') => void;
 
 interface Running {
@@ -306,7 +326,8 @@ export class LocalLambda {
     log: FunctionLog,
     limits: Partial<LambdaLimits> = {},
   ) {
-    this.limits = { ...DEFAULT_LAMBDA_LIMITS, ...limits };
+    const given = Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined));
+    this.limits = { ...DEFAULT_LAMBDA_LIMITS, ...given };
     const reserved = specs.reduce((sum, spec) => sum + (spec.reservedConcurrency ?? 0), 0);
     this.unreservedPool = this.limits.accountConcurrency - reserved;
     // Lambda refuses a reservation that leaves the other functions fewer than 100 (PutFunctionConcurrency).

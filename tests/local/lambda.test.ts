@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LambdaLimits, LocalFunctionSpec } from '../../local/lambda/service';
-import { LocalLambda } from '../../local/lambda/service';
+import { forStepFunctions, LocalLambda } from '../../local/lambda/service';
+import { LocalStateMachine } from '../../local/stepfunctions';
 
 const WORKER = join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js');
 
@@ -167,6 +168,46 @@ describe('local Lambda: throttling', () => {
   it('answers an unknown function with ResourceNotFoundException', async () => {
     const { lambda } = service([spec()]);
     expect((await errorOf(lambda.invoke('Nope', {}))).name).toBe('ResourceNotFoundException');
+  });
+});
+
+describe('local Lambda: what Step Functions sees', () => {
+  const machine = (lambda: LocalLambda) =>
+    new LocalStateMachine(
+      'probe-machine',
+      {
+        StartAt: 'Call',
+        States: {
+          Call: {
+            Type: 'Task',
+            Resource: 'arn:aws:lambda:us-east-1:123456789012:function:probe',
+            Catch: [
+              { ErrorEquals: ['Lambda.TooManyRequestsException'], ResultPath: '$.caught', Next: 'Throttled' },
+              { ErrorEquals: ['Sandbox.Timedout'], ResultPath: '$.caught', Next: 'TimedOut' },
+            ],
+            End: true,
+          },
+          Throttled: { Type: 'Pass', Result: 'throttled', End: true },
+          TimedOut: { Type: 'Pass', Result: 'timed out', End: true },
+        },
+      },
+      // The machine has no DynamoDB task; the client is never used.
+      {
+        invokeFunction: forStepFunctions((fn, payload) => lambda.invoke(fn, payload)),
+        dynamodb: {} as never,
+      },
+    );
+
+  it('a throttled invoke is Lambda.TooManyRequestsException to a Catch', async () => {
+    const { lambda } = service([spec({ reservedConcurrency: 0 })]);
+    const summary = await machine(lambda).execute({ id: 1 });
+    expect(summary).toMatchObject({ ok: true, output: 'throttled' });
+  });
+
+  it('a timed-out function is Sandbox.Timedout to a Catch', async () => {
+    const { lambda } = service([spec({ timeoutSeconds: 1 })]);
+    const summary = await machine(lambda).execute({ id: 1, forever: true });
+    expect(summary).toMatchObject({ ok: true, output: 'timed out' });
   });
 });
 
