@@ -14,6 +14,7 @@ import type {
   LambdaResult,
 } from '../../local/gateway';
 import { startGateway } from '../../local/gateway';
+import { LambdaServiceError } from '../../local/lambda/service';
 
 type Handler = (event: APIGatewayProxyWebsocketEventV2WithHeaders) => Promise<LambdaResult | undefined>;
 
@@ -380,6 +381,21 @@ describe('messages', () => {
     a.ws.send('{"action":"sendmessage"}');
     expect((await again).text).toBe('ok');
     expect(logs).toContain('warn route integration failed');
+  });
+
+  it('answers a throttled Lambda (TooManyRequestsException) with Internal server error, as a proxy integration does', async () => {
+    const h = await harness();
+    h.handlers.set('sendmessage', async () => {
+      throw new LambdaServiceError('TooManyRequestsException', 'Rate Exceeded.', 429);
+    });
+    const { ws, id } = await h.connect();
+    const frame = nextMessage(ws);
+    ws.send('{"action":"sendmessage"}');
+    const text = (await frame).text;
+    const requestId = h.callsOf('sendmessage')[0]?.requestContext.requestId;
+    expect(text).toBe(
+      `{"message": "Internal server error", "connectionId":"${id}", "requestId":"${requestId}"}`,
+    );
   });
 
   it('answers Forbidden when nothing matches and there is no $default route', async () => {
