@@ -420,10 +420,10 @@ class Stage implements ManagementHost {
       this.runDisconnect({ ...info, lastActiveAt: info.connectedAt }, ABNORMAL);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws, info));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws, socket, info));
   }
 
-  private register(ws: WebSocket, info: ConnectionInfo): void {
+  private register(ws: WebSocket, raw: Duplex, info: ConnectionInfo): void {
     if (this.stopped) {
       ws.terminate();
       return;
@@ -434,7 +434,6 @@ class Stage implements ManagementHost {
     this.stats.connects++;
     // ws bounds whole messages only; AWS also closes on any single frame over 32 KB.
     const guard = new FrameSizeGuard(this.maxFrameBytes);
-    const raw = (ws as unknown as { _socket: Duplex })._socket;
     const onData = (chunk: Buffer): void => {
       if (guard.feed(chunk)) return;
       raw.off('data', onData);
