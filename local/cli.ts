@@ -21,7 +21,7 @@ Usage: npm start -- [options]
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --lambda-environments N     worker threads (execution environments) per function, each running one invocation
-                              at a time; further invocations wait for one (default 4)
+                              at a time; further invocations wait for one (default: one per core, at least 2)
   --lambda-concurrency N      invocations in flight per function without ReservedConcurrentExecutions before
                               Lambda throttles (TooManyRequestsException; default 100)
   --log-level L               function logs shown: DEBUG, INFO, WARN or ERROR (default INFO)

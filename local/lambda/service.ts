@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
@@ -42,8 +43,9 @@ const UNRESERVED_MINIMUM = 100;
 export const DEFAULT_LAMBDA_LIMITS: LambdaLimits = {
   accountConcurrency: ACCOUNT_CONCURRENCY,
   functionConcurrency: 100,
-  // Enough to keep two cores busy with one fan-out's chunks; each thread costs memory (docs/PARITY.md).
-  environmentsPerFunction: 4,
+  // One per core: on a 2-core machine the fan-out benchmark was fastest with 2 (the threads share the cores with the
+  // gateway, dynalite and the clients) and each thread costs memory (docs/PARITY.md).
+  environmentsPerFunction: Math.max(2, availableParallelism()),
   maxIdleEnvironments: 16,
   idleEnvironmentMs: 60_000,
 };

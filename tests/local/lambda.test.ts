@@ -90,7 +90,7 @@ function sleep(ms: number): Promise<void> {
 
 describe('local Lambda: one invocation per execution environment', () => {
   it('never lets two concurrent invocations share module state', async () => {
-    const { lambda } = service([spec()]);
+    const { lambda } = service([spec()], { environmentsPerFunction: 4 });
     const replies = (await Promise.all(
       [1, 2, 3, 4].map((id) => lambda.invoke('Probe', { id, waitMs: 100 })),
     )) as Reply[];
