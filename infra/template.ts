@@ -31,6 +31,8 @@ export interface LocalFunction {
   runtime?: string;
   timeoutSeconds: number;
   memoryMb: number;
+  /** ReservedConcurrentExecutions, when the template sets it. */
+  reservedConcurrency?: number;
   environment: Record<string, string>;
 }
 
@@ -59,6 +61,8 @@ export interface LocalWebSocketApi {
   routeSelectionExpression: string;
   stageName: string;
   stageThrottling?: { rateLimit: number; burstLimit: number };
+  /** The stage's RouteSettings throttling, by route key; a missing value falls back to DefaultRouteSettings. */
+  routeThrottling?: Record<string, { rateLimit?: number; burstLimit?: number }>;
   routes: LocalRoute[];
 }
 
@@ -559,7 +563,16 @@ class Template implements LocalTemplate {
     const path = `Resources.${logicalId}.Properties`;
     // Only what running the function needs: Policies or Events may use attributes the local cloud lacks.
     const props: Obj = {};
-    for (const key of ['Handler', 'CodeUri', 'Runtime', 'Timeout', 'MemorySize', 'Environment']) {
+    const keys = [
+      'Handler',
+      'CodeUri',
+      'Runtime',
+      'Timeout',
+      'MemorySize',
+      'ReservedConcurrentExecutions',
+      'Environment',
+    ];
+    for (const key of keys) {
       props[key] = this.prop(logicalId, key);
     }
     const name = str(this.physicalId(logicalId), path);
@@ -580,6 +593,13 @@ class Template implements LocalTemplate {
       runtime: typeof props.Runtime === 'string' ? props.Runtime : undefined,
       timeoutSeconds: num(props.Timeout, 3, `${path}.Timeout`),
       memoryMb: num(props.MemorySize, 128, `${path}.MemorySize`),
+      ...(props.ReservedConcurrentExecutions !== undefined && {
+        reservedConcurrency: num(
+          props.ReservedConcurrentExecutions,
+          0,
+          `${path}.ReservedConcurrentExecutions`,
+        ),
+      }),
       environment,
     };
   }
@@ -705,6 +725,20 @@ class Template implements LocalTemplate {
         const settings = this.prop(stage, 'DefaultRouteSettings');
         const rate = isObj(settings) ? settings.ThrottlingRateLimit : undefined;
         const burst = isObj(settings) ? settings.ThrottlingBurstLimit : undefined;
+        const routeSettings = this.prop(stage, 'RouteSettings');
+        const routeThrottling: Record<string, { rateLimit?: number; burstLimit?: number }> = {};
+        for (const [routeKey, own] of Object.entries(isObj(routeSettings) ? routeSettings : {})) {
+          if (!isObj(own)) continue;
+          const at = `Resources.${stage}.Properties.RouteSettings.${routeKey}`;
+          routeThrottling[routeKey] = {
+            ...(own.ThrottlingRateLimit !== undefined && {
+              rateLimit: num(own.ThrottlingRateLimit, 0, `${at}.ThrottlingRateLimit`),
+            }),
+            ...(own.ThrottlingBurstLimit !== undefined && {
+              burstLimit: num(own.ThrottlingBurstLimit, 0, `${at}.ThrottlingBurstLimit`),
+            }),
+          };
+        }
         const name = this.prop(logicalId, 'Name');
         const responses = new Set(
           ofApi('AWS::ApiGatewayV2::RouteResponse', id).map((rr) => this.prop(rr, 'RouteId')),
@@ -719,6 +753,7 @@ class Template implements LocalTemplate {
             burst !== undefined && {
               stageThrottling: { rateLimit: Number(rate), burstLimit: Number(burst) },
             }),
+          ...(Object.keys(routeThrottling).length > 0 && { routeThrottling }),
           routes: ofApi('AWS::ApiGatewayV2::Route', id).map((route) =>
             this.route(route, responses.has(this.physicalId(route))),
           ),

@@ -21,6 +21,10 @@ Usage: npm start -- [options]
   --fault-dynamo-throttle S   share 0..1 of the functions' DynamoDB requests answered ProvisionedThroughputExceeded
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
+  --lambda-environments N     worker threads (execution environments) per function, each running one invocation
+                              at a time; further invocations wait for one (default: one per core, at least 2)
+  --lambda-concurrency N      invocations in flight per function without ReservedConcurrentExecutions before
+                              Lambda throttles (TooManyRequestsException; default 100)
   --log-level L               function logs shown: DEBUG, INFO, WARN or ERROR (default INFO)
   --auth-secret S             HMAC secret of connection tokens when the template enables the $connect authorizer
                               (--parameter AuthMode=token), kept in the local Parameter Store for the authorizer;
@@ -68,6 +72,8 @@ function parse(argv: string[]) {
         'fault-dynamo-throttle': string,
         'idle-timeout-ms': string,
         'hard-timeout-ms': string,
+        'lambda-environments': string,
+        'lambda-concurrency': string,
         'log-level': string,
         'auth-secret': string,
         'ready-json': { type: 'boolean' },
@@ -106,6 +112,13 @@ function parse(argv: string[]) {
       faultDynamoThrottle: number('fault-dynamo-throttle', str('fault-dynamo-throttle'), share),
       idleTimeoutMs: number('idle-timeout-ms', str('idle-timeout-ms'), { min: 1 }),
       hardTimeoutMs: number('hard-timeout-ms', str('hard-timeout-ms'), { min: 1 }),
+      lambdaLimits: {
+        environmentsPerFunction: number('lambda-environments', str('lambda-environments'), {
+          min: 1,
+          max: 256,
+        }),
+        functionConcurrency: number('lambda-concurrency', str('lambda-concurrency'), { max: 1000 }),
+      },
       logLevel: logLevel as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined,
       authSecret: str('auth-secret'),
     },

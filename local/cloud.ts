@@ -13,7 +13,13 @@ import { createEventBridge, type LocalEventBridge } from './eventbridge';
 import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
 import { createLocalIam, type LocalIam } from './iam';
-import { type FunctionLog, type LocalFunctionSpec, LocalLambda } from './lambda/service';
+import {
+  type FunctionLog,
+  forStepFunctions,
+  type LambdaLimits,
+  type LocalFunctionSpec,
+  LocalLambda,
+} from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { createRestApi, restRoutes } from './restApi';
 import { createLocalSsm, type LocalParameter } from './ssm';
@@ -41,6 +47,8 @@ export interface LocalCloudOptions {
   faultDynamoThrottle?: number;
   idleTimeoutMs?: number;
   hardTimeoutMs?: number;
+  /** Concurrency and execution-environment bounds of the local Lambda service (docs/PARITY.md). */
+  lambdaLimits?: Partial<LambdaLimits>;
   /** Where readable log lines go (default: stdout). */
   log?: (line: string) => void;
   /** Function log lines below this level are not printed (default INFO). */
@@ -158,6 +166,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     // State machines, started by EventBridge rules.
     const functionArns = new Map(bundles.map(({ fn }) => [fn.name, fn.arn]));
+    // Lambda's service errors (throttles) reach Step Functions as `Lambda.<name>`, as on AWS.
+    const stepFunctionsInvoke = forStepFunctions(invoke);
     // Each runs with its own role: its SDK tasks are signed with its key, its Lambda invokes checked against it.
     const machines = new Map<string, LocalStateMachine>();
     for (const definition of template.stateMachines()) {
@@ -173,7 +183,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           : (functionArns.get(functionArnOrName) ?? functionArnOrName);
         const refusal = await iam.checkCall(definition.logicalId, 'lambda:InvokeFunction', arn);
         if (refusal) throw lambdaAccessDenied(refusal.message);
-        return invoke(functionArnOrName, payload);
+        return stepFunctionsInvoke(functionArnOrName, payload);
       };
       machines.set(
         definition.logicalId,
@@ -263,6 +273,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stage: api.stageName,
       routeSelectionExpression: api.routeSelectionExpression,
       routes: api.routes.map(({ routeKey, twoWay, mockResponse }) => ({ routeKey, twoWay, mockResponse })),
+      throttling: { defaults: api.stageThrottling, routes: api.routeThrottling },
       invoke: async (routeKey, event) => {
         const fn = functionsByRoute.get(routeKey);
         if (!fn) throw new Error(`no function for route ${routeKey}`);
@@ -303,6 +314,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       handlerExport,
       timeoutSeconds: fn.timeoutSeconds,
       memoryMb: fn.memoryMb,
+      reservedConcurrency: fn.reservedConcurrency,
       environment: {
         ...fn.environment,
         // The function's own key: every call it makes is checked against its template statements.
@@ -332,7 +344,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     }));
-    lambda = new LocalLambda(specs, workerPath, functionLog);
+    lambda = new LocalLambda(specs, workerPath, functionLog, options.lambdaLimits);
     const localLambda = lambda;
     closers.unshift(() => localLambda.close());
 

@@ -13,6 +13,8 @@ import { WebSocketServer } from 'ws';
 import type { APIGatewayProxyWebsocketEventV2WithHeaders, StageInfo } from './gateway/events';
 import { connectEvent, disconnectEvent, httpParts, messageEvent } from './gateway/events';
 import { awsId, traceId } from './gateway/ids';
+import type { StageThrottling, TokenBucket } from './gateway/limits';
+import { FrameSizeGuard, routeBuckets } from './gateway/limits';
 import type {
   GatewayStats,
   LiveConnection,
@@ -29,6 +31,7 @@ export type {
   WebsocketIdentity,
   WebsocketRequestContext,
 } from './gateway/events';
+export type { StageThrottling, ThrottleSettings } from './gateway/limits';
 export type { GatewayStats } from './gateway/management';
 
 export interface GatewayRoute {
@@ -76,8 +79,14 @@ export interface GatewayOptions extends GatewayFaults {
   idleTimeoutMs?: number;
   /** Default 2 h, as on AWS. */
   hardTimeoutMs?: number;
-  /** Default 128 KB, as on AWS; a larger message closes the socket with 1009. */
+  /** Default 32 KB, as on AWS; a larger frame closes the socket with 1009. */
   maxFrameBytes?: number;
+  /** Default 128 KB, as on AWS; a larger message (in frames of up to `maxFrameBytes`) closes the socket with 1009. */
+  maxMessageBytes?: number;
+  /** Default 29 s, as on AWS: past it the client gets `Endpoint request timed out` while the function runs on. */
+  integrationTimeoutMs?: number;
+  /** Route throttling of the stage (token buckets); a refused message gets AWS's `Too Many Requests` frame. */
+  throttling?: StageThrottling;
   log?: (level: GatewayLogLevel, msg: string, fields?: Record<string, unknown>) => void;
   /** Checks every management-API caller (the local cloud's IAM); without it the API is open. */
   managementAuth?: ManagementAuth;
@@ -98,7 +107,9 @@ export interface Gateway {
 
 const DEFAULT_IDLE_MS = 10 * 60 * 1000;
 const DEFAULT_HARD_MS = 2 * 60 * 60 * 1000;
-const DEFAULT_MAX_FRAME = 128 * 1024;
+const DEFAULT_MAX_FRAME = 32 * 1024;
+const DEFAULT_MAX_MESSAGE = 128 * 1024;
+const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 /** How long close() lets clients answer the close handshake before cutting their sockets. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -110,6 +121,8 @@ interface CloseCause {
 const GOING_AWAY: CloseCause = { code: 1001, reason: 'Going away' };
 const DELETED: CloseCause = { code: 1000, reason: 'Connection Closed Normally' };
 const TOO_BIG: CloseCause = { code: 1009, reason: 'Message too big' };
+/** AWS closes a connection that sends a binary frame with 1003 (it supports text frames only). */
+const BINARY: CloseCause = { code: 1003, reason: '' };
 const ABNORMAL: CloseCause = { code: 1006, reason: 'Connection closed abnormally' };
 
 interface Connection extends LiveConnection {
@@ -140,7 +153,6 @@ function describeClose(code: number, reason: string): string {
 }
 
 function rawText(data: RawData): string {
-  // Binary frames are routed like text frames: AWS treats the payload as the message body either way.
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
@@ -172,6 +184,9 @@ class Stage implements ManagementHost {
   private readonly management: RequestHandler;
   private readonly idleMs: number;
   private readonly hardMs: number;
+  private readonly maxFrameBytes: number;
+  private readonly integrationTimeoutMs: number;
+  private readonly buckets: Map<string, TokenBucket>;
   /** Every upgraded socket not yet closed, including ones already dropped from `conns`, so close() can end them. */
   private readonly sockets = new Set<WebSocket>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -191,13 +206,17 @@ class Stage implements ManagementHost {
     this.info = { apiId: opts.apiId, stage: opts.stage, domainName: `${opts.apiId}.execute-api.local` };
     this.idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
     this.hardMs = opts.hardTimeoutMs ?? DEFAULT_HARD_MS;
+    this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME;
+    this.integrationTimeoutMs = opts.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
+    this.buckets = routeBuckets([...this.routes.keys()], opts.throttling, Date.now());
     this.setFaults(opts);
     this.wss = new WebSocketServer({
       noServer: true,
       // Connections are tracked here (the gateway needs them by id); compression would cost memory per socket.
       clientTracking: false,
       perMessageDeflate: false,
-      maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME,
+      // Bounds a whole message (its frames together); each frame's own limit is checked in register().
+      maxPayload: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE,
       // Without this hook ws would pick the client's first sub-protocol itself; on AWS only $connect can accept one.
       handleProtocols: (offered, req) => {
         const chosen = this.protocols.get(req);
@@ -308,6 +327,10 @@ class Stage implements ManagementHost {
       this.refuse(socket, refusal, refusal === 403 ? '{"message":"Forbidden"}' : '');
       return;
     }
+    if (!this.admit('$connect')) {
+      this.refuse(socket, 429, '{"message":"Too Many Requests"}');
+      return;
+    }
     const now = Date.now();
     const conn: ConnectionInfo = {
       id: this.newId(),
@@ -350,13 +373,24 @@ class Stage implements ManagementHost {
     socket.on('error', onError);
     this.pending.add(socket);
     let result: LambdaResult | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.integrationTimeoutMs);
+    });
     try {
-      result = await this.invoke('$connect', event);
+      const outcome = await Promise.race([this.invoke('$connect', event), timedOut]);
+      if (outcome === 'timeout') {
+        this.log('warn', '$connect timed out', { connectionId: conn.id, afterMs: this.integrationTimeoutMs });
+        this.refuse(socket, 504, '{"message": "Endpoint request timed out"}');
+        return false;
+      }
+      result = outcome;
     } catch (err) {
       this.log('warn', '$connect failed', { connectionId: conn.id, ...errorFields(err) });
       this.refuse(socket, 500, '{"message": "Internal server error"}');
       return false;
     } finally {
+      clearTimeout(timer);
       this.pending.delete(socket);
       socket.off('error', onError);
     }
@@ -396,10 +430,10 @@ class Stage implements ManagementHost {
       this.runDisconnect({ ...info, lastActiveAt: info.connectedAt }, ABNORMAL);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws, info));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws, socket, info));
   }
 
-  private register(ws: WebSocket, info: ConnectionInfo): void {
+  private register(ws: WebSocket, raw: Duplex, info: ConnectionInfo): void {
     if (this.stopped) {
       ws.terminate();
       return;
@@ -408,7 +442,17 @@ class Stage implements ManagementHost {
     this.conns.set(conn.id, conn);
     this.sockets.add(ws);
     this.stats.connects++;
-    ws.on('message', (data: RawData) => this.onMessage(conn, data));
+    // ws bounds whole messages only; AWS also closes on any single frame over 32 KB.
+    const guard = new FrameSizeGuard(this.maxFrameBytes);
+    const onData = (chunk: Buffer): void => {
+      if (guard.feed(chunk)) return;
+      raw.off('data', onData);
+      this.log('info', 'frame over the limit', { connectionId: conn.id, maxFrameBytes: this.maxFrameBytes });
+      this.closeByGateway(conn, TOO_BIG);
+    };
+    // Before ws's own listener, so the frame is refused before ws hands its message on.
+    raw.prependListener('data', onData);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(conn, data, isBinary));
     ws.on('error', (err: Error & { code?: string }) => this.onSocketError(conn, err));
     ws.on('close', (code: number, reason: Buffer) => this.onClose(conn, code, reason));
   }
@@ -422,8 +466,13 @@ class Stage implements ManagementHost {
 
   // ------------------------------------------------------------------ messages
 
-  private onMessage(conn: Connection, data: RawData): void {
-    if (this.stopped) return;
+  private onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
+    // A socket the gateway is closing (a frame over the limit) routes nothing more.
+    if (this.stopped || conn.closeCause !== undefined) return;
+    if (isBinary) {
+      this.closeByGateway(conn, BINARY);
+      return;
+    }
     const now = Date.now();
     conn.lastActiveAt = now;
     const body = rawText(data);
@@ -432,24 +481,49 @@ class Stage implements ManagementHost {
       this.sendFrame(conn, errorFrame('Forbidden', conn.id, awsId()));
       return;
     }
+    if (!this.admit(route.routeKey, now)) {
+      this.sendFrame(conn, errorFrame('Too Many Requests', conn.id, awsId()));
+      return;
+    }
     if (route.mockResponse !== undefined) {
       if (route.twoWay) this.sendFrame(conn, route.mockResponse);
       return;
     }
     const event = messageEvent(this.info, conn, route.routeKey, body, now);
+    const requestId = event.requestContext.requestId;
+    // Past the integration timeout the client hears so; the function runs on and its late answer is dropped.
+    let answered = false;
+    const timer = setTimeout(() => {
+      answered = true;
+      this.log('warn', 'route integration timed out', {
+        routeKey: route.routeKey,
+        connectionId: conn.id,
+        afterMs: this.integrationTimeoutMs,
+      });
+      this.sendFrame(conn, errorFrame('Endpoint request timed out', conn.id, requestId));
+    }, this.integrationTimeoutMs);
     this.invoke(route.routeKey, event).then(
       (result) => {
+        clearTimeout(timer);
+        if (answered) return;
         if (route.twoWay && typeof result?.body === 'string') this.sendFrame(conn, result.body);
       },
       (err: unknown) => {
+        clearTimeout(timer);
+        if (answered) return;
         this.log('warn', 'route integration failed', {
           routeKey: route.routeKey,
           connectionId: conn.id,
           ...errorFields(err),
         });
-        this.sendFrame(conn, errorFrame('Internal server error', conn.id, event.requestContext.requestId));
+        this.sendFrame(conn, errorFrame('Internal server error', conn.id, requestId));
       },
     );
+  }
+
+  /** Takes a token from the route's bucket; true when the route has no limits. */
+  private admit(routeKey: string, now = Date.now()): boolean {
+    return this.buckets.get(routeKey)?.take(now) ?? true;
   }
 
   private routeFor(body: string): GatewayRoute | undefined {

@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
 
-// AWS connection, request and message ids are 16 base64 characters ending in '=' (e.g. `L0SM9cOFvHcCIhw=`),
-// i.e. the base64 of 11 bytes. Random bytes are drawn in batches so an id costs no syscall on the hot path.
+// AWS connection, request and message ids are 16 characters of URL-safe base64 ending in '=' (e.g.
+// `JC1dgf9yoAMCK-g=`), i.e. the base64url of 11 bytes plus the padding AWS keeps. Random bytes are drawn in
+// batches so an id costs no syscall on the hot path.
 const ID_BYTES = 11;
 const POOL_IDS = 1024;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
-/** A fresh AWS-style id (16 chars, standard base64 alphabet, so ids may contain '+' and '/' and need URL encoding). */
+/** A fresh AWS-style id: 16 chars of the URL-safe alphabet (`-` and `_`, never `+` or `/`), ending in '='. */
 export function awsId(): string {
   if (offset + ID_BYTES > pool.length) {
     pool = randomBytes(ID_BYTES * POOL_IDS);
     offset = 0;
   }
-  const id = pool.toString('base64', offset, offset + ID_BYTES);
+  const id = `${pool.toString('base64url', offset, offset + ID_BYTES)}=`;
   offset += ID_BYTES;
   return id;
 }

@@ -150,6 +150,8 @@ function post(host: ManagementHost, res: ServerResponse, id: string, body: Buffe
     return;
   }
   conn.socket.send(body, TEXT_FRAME);
+  // A push is activity too: on AWS a connection that only receives is not closed as idle.
+  conn.lastActiveAt = Date.now();
   host.stats.posts++;
   res.writeHead(200, {
     'Content-Type': 'application/json',
@@ -183,9 +185,15 @@ function remove(host: ManagementHost, res: ServerResponse, id: string): void {
   res.end();
 }
 
+/** AWS answers Gone with an empty body: the SDK reads the error name from `x-amzn-ErrorType` alone. */
 function gone(host: ManagementHost, res: ServerResponse): void {
   host.stats.gone++;
-  sendError(res, 410, 'GoneException', 'Gone');
+  res.writeHead(410, {
+    'Content-Length': '0',
+    'x-amzn-ErrorType': 'GoneException',
+    'x-amzn-RequestId': awsId(),
+  });
+  res.end();
 }
 
 export function sendError(res: ServerResponse, status: number, errorType: string, message: string): void {

@@ -24,8 +24,9 @@ export interface InvokeMessage {
 export type SandboxMessage =
   | { kind: 'ready'; initMs: number }
   | { kind: 'init-error'; error: LambdaErrorPayload }
-  | { kind: 'result'; id: number; payload: string | undefined; durationMs: number }
-  | { kind: 'error'; id: number; error: LambdaErrorPayload; durationMs: number }
+  /** `cpuUs`: the thread's CPU time so far, so an environment that is later stopped still counts what it used. */
+  | { kind: 'result'; id: number; payload: string | undefined; durationMs: number; cpuUs: number }
+  | { kind: 'error'; id: number; error: LambdaErrorPayload; durationMs: number; cpuUs: number }
   /** CPU time of the sandbox's thread in µs (Linux /proc/thread-self/schedstat), NaN where unknown. */
   | { kind: 'cpu'; cpuUs: number };
 

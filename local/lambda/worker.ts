@@ -71,13 +71,15 @@ port.on('message', async (message: InvokeMessage | CpuQuery) => {
     const result = await handler(message.event, contextFor(message));
     // Lambda serializes the result as JSON; so does the sandbox, so a non-serializable result fails the same way.
     const payload = result === undefined ? undefined : JSON.stringify(result);
-    send({ kind: 'result', id: message.id, payload, durationMs: performance.now() - started });
+    const durationMs = performance.now() - started;
+    send({ kind: 'result', id: message.id, payload, durationMs, cpuUs: threadCpuUs() });
   } catch (error) {
     send({
       kind: 'error',
       id: message.id,
       error: toErrorPayload(error),
       durationMs: performance.now() - started,
+      cpuUs: threadCpuUs(),
     });
   }
 });

@@ -15,7 +15,7 @@ import { declaredParameters, startTestCloud, type TestCloud, templatePath } from
 jest.setTimeout(30_000);
 
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
-const CONNECTION_ID = /^[A-Za-z0-9+/]{15}=$/;
+const CONNECTION_ID = /^[A-Za-z0-9_-]{15}=$/;
 
 let testCloud: TestCloud;
 let cloud: LocalCloud;

@@ -14,6 +14,7 @@ import type {
   LambdaResult,
 } from '../../local/gateway';
 import { startGateway } from '../../local/gateway';
+import { LambdaServiceError } from '../../local/lambda/service';
 
 type Handler = (event: APIGatewayProxyWebsocketEventV2WithHeaders) => Promise<LambdaResult | undefined>;
 
@@ -40,7 +41,8 @@ const ALL_ROUTES: GatewayRoute[] = [
   { routeKey: 'oneway', twoWay: false },
 ];
 
-const ID_FORMAT = /^[A-Za-z0-9+/]{15}=$/;
+/** AWS ids: 16 characters of URL-safe base64 ending in '=' (e.g. `JC1dgf9yoAMCK-g=`). */
+const ID_FORMAT = /^[A-Za-z0-9_-]{15}=$/;
 
 const harnesses: Harness[] = [];
 const clients: WebSocket[] = [];
@@ -294,7 +296,7 @@ describe('$connect', () => {
 });
 
 describe('messages', () => {
-  it('selects the named route, else $default (unknown action, no action, non-JSON, binary frame)', async () => {
+  it('selects the named route, else $default (unknown action, no action, non-JSON)', async () => {
     const h = await harness();
     const { ws, id } = await h.connect();
     const frames = [
@@ -305,7 +307,7 @@ describe('messages', () => {
       '{"action":"$connect"}',
     ];
     for (const frame of frames) ws.send(frame);
-    ws.send(Buffer.from('{"action":"oneway"}'), { binary: true });
+    ws.send('{"action":"oneway"}');
     await waitFor(() => h.calls.length >= 1 + frames.length + 1);
     const routed = h.calls.slice(1).map((c) => [c.routeKey, c.event.body]);
     expect(routed).toEqual(
@@ -381,6 +383,21 @@ describe('messages', () => {
     expect(logs).toContain('warn route integration failed');
   });
 
+  it('answers a throttled Lambda (TooManyRequestsException) with Internal server error, as a proxy integration does', async () => {
+    const h = await harness();
+    h.handlers.set('sendmessage', async () => {
+      throw new LambdaServiceError('TooManyRequestsException', 'Rate Exceeded.', 429);
+    });
+    const { ws, id } = await h.connect();
+    const frame = nextMessage(ws);
+    ws.send('{"action":"sendmessage"}');
+    const text = (await frame).text;
+    const requestId = h.callsOf('sendmessage')[0]?.requestContext.requestId;
+    expect(text).toBe(
+      `{"message": "Internal server error", "connectionId":"${id}", "requestId":"${requestId}"}`,
+    );
+  });
+
   it('answers Forbidden when nothing matches and there is no $default route', async () => {
     const h = await harness({ routes: [{ routeKey: 'sendmessage', twoWay: true }] });
     const ws = await open(h.gw.url);
@@ -414,6 +431,179 @@ describe('messages', () => {
     const { ws } = await h.connect();
     ws.send('y'.repeat(1024));
     await waitFor(() => h.callsOf('$default').length === 1);
+  });
+});
+
+describe('AWS limits on client frames', () => {
+  it('closes with 1009 a single 40 KB frame (the 32 KB frame limit), without invoking anything', async () => {
+    const h = await harness();
+    const { ws, id } = await h.connect();
+    const done = closed(ws);
+    ws.send(JSON.stringify({ action: 'sendmessage', message: 'x'.repeat(40 * 1024) }));
+    expect(await done).toEqual({ code: 1009, reason: 'Message too big' });
+    await waitFor(() => h.callsOf('$disconnect').length === 1);
+    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
+      connectionId: id,
+      disconnectStatusCode: 1009,
+    });
+    expect(h.callsOf('sendmessage')).toHaveLength(0);
+  });
+
+  it('routes a 100 KB message sent in frames of 32 KB or less, as AWS does', async () => {
+    const h = await harness();
+    const { ws } = await h.connect();
+    const text = JSON.stringify({ action: 'sendmessage', message: 'y'.repeat(100 * 1024) });
+    const frames = Math.ceil(Buffer.byteLength(text) / (32 * 1024));
+    for (let i = 0; i < frames; i++) {
+      const part = text.slice(i * 32 * 1024, (i + 1) * 32 * 1024);
+      ws.send(part, { fin: i === frames - 1 });
+    }
+    await waitFor(() => h.callsOf('sendmessage').length === 1);
+    expect(h.callsOf('sendmessage')[0]?.body).toBe(text);
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('closes with 1009 a message over 128 KB even when every frame is under 32 KB', async () => {
+    const h = await harness();
+    const { ws } = await h.connect();
+    const done = closed(ws);
+    const frame = 'z'.repeat(30 * 1024);
+    for (let i = 0; i < 5; i++) ws.send(frame, { fin: i === 4 });
+    expect((await done).code).toBe(1009);
+    expect(h.callsOf('$default')).toHaveLength(0);
+  });
+
+  it('closes with 1003 on a binary frame and routes nothing', async () => {
+    const h = await harness();
+    const { ws, id } = await h.connect();
+    const done = closed(ws);
+    ws.send(Buffer.from('{"action":"sendmessage"}'), { binary: true });
+    expect((await done).code).toBe(1003);
+    await waitFor(() => h.callsOf('$disconnect').length === 1);
+    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
+      connectionId: id,
+      disconnectStatusCode: 1003,
+    });
+    expect(h.callsOf('sendmessage')).toHaveLength(0);
+  });
+
+  it('gives connection, request and message ids in the URL-safe alphabet, never + or /', async () => {
+    const h = await harness();
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const { ws, id } = await h.connect();
+      ids.push(id);
+      ws.send('{"action":"oneway"}');
+    }
+    await waitFor(() => h.callsOf('oneway').length === 40);
+    for (const event of h.calls.map((c) => c.event)) {
+      ids.push(event.requestContext.requestId, event.requestContext.messageId ?? 'AAAAAAAAAAAAAAA=');
+    }
+    // 40 connections and 80 events: about 3,000 random base64 characters, which would hold ~90 '+' or '/'.
+    for (const id of ids) expect(id).toMatch(ID_FORMAT);
+    expect(new Set(ids.slice(0, 40)).size).toBe(40);
+  });
+});
+
+describe('integration timeout', () => {
+  it('answers AWS\'s "Endpoint request timed out" frame past the timeout and drops the late reply', async () => {
+    const h = await harness({ integrationTimeoutMs: 150 });
+    h.handlers.set('sendmessage', async () => {
+      await sleep(400);
+      return { statusCode: 200, body: 'too late' };
+    });
+    const { ws, id } = await h.connect();
+    const seen: string[] = [];
+    ws.on('message', (d: Buffer) => seen.push(d.toString()));
+    ws.send('{"action":"sendmessage"}');
+    await waitFor(() => seen.length === 1);
+    const requestId = h.callsOf('sendmessage')[0]?.requestContext.requestId;
+    expect(seen[0]).toBe(
+      `{"message": "Endpoint request timed out", "connectionId":"${id}", "requestId":"${requestId}"}`,
+    );
+    await sleep(400);
+    expect(seen).toHaveLength(1);
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('answers the reply when the function ends within the timeout', async () => {
+    const h = await harness({ integrationTimeoutMs: 300 });
+    h.handlers.set('sendmessage', async () => {
+      await sleep(50);
+      return { statusCode: 200, body: 'in time' };
+    });
+    const { ws } = await h.connect();
+    const reply = nextMessage(ws);
+    ws.send('{"action":"sendmessage"}');
+    expect((await reply).text).toBe('in time');
+  });
+
+  it('refuses the handshake with 504 when $connect passes the timeout', async () => {
+    const h = await harness({ integrationTimeoutMs: 100 });
+    h.handlers.set('$connect', async () => {
+      await sleep(300);
+      return { statusCode: 200 };
+    });
+    expect(await refusedStatus(h.gw.url)).toBe(504);
+  });
+});
+
+describe('route throttling (token bucket from the stage settings)', () => {
+  it('answers AWS\'s "Too Many Requests" frame beyond the burst, without invoking the route', async () => {
+    const h = await harness({ throttling: { defaults: { rateLimit: 1, burstLimit: 2 } } });
+    h.handlers.set('sendmessage', async () => ({ statusCode: 200, body: 'ok' }));
+    const { ws, id } = await h.connect();
+    const seen: string[] = [];
+    ws.on('message', (d: Buffer) => seen.push(d.toString()));
+    for (let i = 0; i < 3; i++) ws.send('{"action":"sendmessage"}');
+    await waitFor(() => seen.length === 3);
+    expect(seen.filter((f) => f === 'ok')).toHaveLength(2);
+    const refused = JSON.parse(seen.find((f) => f !== 'ok') ?? '{}') as Record<string, unknown>;
+    expect(refused).toEqual({
+      message: 'Too Many Requests',
+      connectionId: id,
+      requestId: expect.any(String),
+    });
+    expect(refused.requestId).toMatch(ID_FORMAT);
+    expect(h.callsOf('sendmessage')).toHaveLength(2);
+  });
+
+  it('refills at the rate limit', async () => {
+    const h = await harness({ throttling: { defaults: { rateLimit: 20, burstLimit: 1 } } });
+    h.handlers.set('sendmessage', async () => ({ statusCode: 200, body: 'ok' }));
+    const { ws } = await h.connect();
+    const first = nextMessage(ws);
+    ws.send('{"action":"sendmessage"}');
+    expect((await first).text).toBe('ok');
+    // One token per 50 ms at 20/s.
+    await sleep(120);
+    const second = nextMessage(ws);
+    ws.send('{"action":"sendmessage"}');
+    expect((await second).text).toBe('ok');
+  });
+
+  it('gives each route its own bucket, with RouteSettings overriding the stage defaults', async () => {
+    const h = await harness({
+      throttling: { defaults: { rateLimit: 1, burstLimit: 1 }, routes: { sendmessage: { burstLimit: 3 } } },
+    });
+    h.handlers.set('sendmessage', async () => ({ statusCode: 200, body: 'ok' }));
+    const { ws } = await h.connect();
+    const seen: string[] = [];
+    ws.on('message', (d: Buffer) => seen.push(d.toString()));
+    for (let i = 0; i < 3; i++) ws.send('{"action":"sendmessage"}');
+    ws.send('{"action":"nope"}');
+    ws.send('{"action":"nope"}');
+    await waitFor(() => seen.length === 4);
+    expect(h.callsOf('sendmessage')).toHaveLength(3);
+    expect(h.callsOf('$default')).toHaveLength(1);
+    expect(seen.filter((f) => f.includes('Too Many Requests'))).toHaveLength(1);
+  });
+
+  it('refuses a throttled $connect with 429 before running it', async () => {
+    const h = await harness({ throttling: { defaults: { rateLimit: 1, burstLimit: 1 } } });
+    await h.connect();
+    expect(await refusedStatus(h.gw.url)).toBe(429);
+    expect(h.callsOf('$connect')).toHaveLength(1);
   });
 });
 
@@ -475,12 +665,15 @@ describe('management API through the real SDK', () => {
     expect(h.gw.stats().gone).toBe(3);
   });
 
-  it('answers 410 with x-amzn-ErrorType and a JSON message on the raw wire, @ encoded or not', async () => {
+  it('answers 410 with x-amzn-ErrorType and an empty body on the raw wire, @ encoded or not', async () => {
     const h = await harness();
     const gone = await rawHttp(h.gw, 'POST', '/prod/@connections/AAAAAAAAAAAAAAA%3D', 'x');
     expect(gone.status).toBe(410);
     expect(gone.headers['x-amzn-errortype']).toBe('GoneException');
-    expect(JSON.parse(gone.body)).toEqual({ message: expect.any(String) });
+    // AWS's Gone has no body: the SDK (and any client) reads the error from the header alone.
+    expect(gone.body).toBe('');
+    expect(gone.headers['content-length']).toBe('0');
+    expect(gone.headers['x-amzn-requestid']).toMatch(ID_FORMAT);
     const { ws, id } = await h.connect();
     const frame = nextMessage(ws);
     const ok = await rawHttp(h.gw, 'POST', `/prod/%40connections/${encodeURIComponent(id)}`, 'raw');
@@ -612,6 +805,21 @@ describe('$disconnect and timeouts', () => {
     expect(new Set(pongs)).toEqual(new Set(['{"type":"pong"}']));
     // Only the handshakes and the silent one's $disconnect ran: no function answered a ping.
     expect(h.calls.map((c) => c.routeKey).filter((k) => k !== '$connect' && k !== '$disconnect')).toEqual([]);
+  });
+
+  it('keeps open a connection that only receives server pushes (pushes count as activity)', async () => {
+    const h = await harness({ idleTimeoutMs: 300 });
+    const { ws, id } = await h.connect();
+    ws.on('message', () => {});
+    const timer = setInterval(() => void post(h, id, 'push').catch(() => {}), 50);
+    try {
+      await sleep(700);
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      clearInterval(timer);
+    }
+    // Without pushes the same connection is idle again and closed.
+    expect((await closed(ws)).code).toBe(1001);
   });
 
   it('closes every connection at the hard timeout even when active', async () => {

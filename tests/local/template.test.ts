@@ -504,4 +504,58 @@ Resources:
       /State machine Machine: \$\{Missing\} has no entry in DefinitionSubstitutions/,
     );
   });
+
+  it('reads ReservedConcurrentExecutions and the stage RouteSettings that the local Lambda and gateway enforce', () => {
+    const t = load(`
+Parameters:
+  Reserve:
+    Type: Number
+    Default: 5
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs22.x
+      ReservedConcurrentExecutions: !Ref Reserve
+  Free:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs22.x
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: ws
+      ProtocolType: WEBSOCKET
+      RouteSelectionExpression: $request.body.action
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties:
+      ApiId: !Ref Api
+      StageName: prod
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }
+      RouteSettings:
+        sendmessage: { ThrottlingBurstLimit: 10 }
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: sendmessage
+      Target: !Sub integrations/\${Integration}
+`);
+    const fns = Object.fromEntries(t.functions().map((f) => [f.logicalId, f]));
+    expect(fns.Fn?.reservedConcurrency).toBe(5);
+    expect(fns.Free?.reservedConcurrency).toBeUndefined();
+    expect(t.webSocketApis()[0]).toMatchObject({
+      stageThrottling: { rateLimit: 50, burstLimit: 100 },
+      routeThrottling: { sendmessage: { burstLimit: 10 } },
+    });
+  });
 });

@@ -1,0 +1,258 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LambdaLimits, LocalFunctionSpec } from '../../local/lambda/service';
+import { forStepFunctions, LocalLambda } from '../../local/lambda/service';
+import { LocalStateMachine } from '../../local/stepfunctions';
+
+const WORKER = join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js');
+
+/**
+ * A handler with module state, as real handlers have (SDK clients, caches, the Powertools logger's keys): `count`
+ * tells how many invocations this environment has served, `current` which request it is serving now.
+ */
+const HANDLER = `
+let count = 0;
+let current;
+exports.handler = async (event, context) => {
+  count++;
+  current = event.id;
+  if (event.forever) for (;;) {}
+  await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
+  return {
+    id: event.id,
+    current,
+    count,
+    requestId: context.awsRequestId,
+    threadId: require('node:worker_threads').threadId,
+  };
+};
+`;
+
+interface Reply {
+  id: number;
+  current: number;
+  count: number;
+  requestId: string;
+  threadId: number;
+}
+
+let dir: string;
+const services: LocalLambda[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'roomcast-lambda-'));
+  writeFileSync(join(dir, 'index.js'), HANDLER);
+});
+
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.close()));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function spec(overrides: Partial<LocalFunctionSpec> = {}): LocalFunctionSpec {
+  return {
+    logicalId: 'Probe',
+    name: 'probe',
+    arn: 'arn:aws:lambda:us-east-1:123456789012:function:probe',
+    bundlePath: join(dir, 'index.js'),
+    handlerExport: 'handler',
+    timeoutSeconds: 5,
+    memoryMb: 128,
+    environment: {},
+    ...overrides,
+  };
+}
+
+function service(
+  specs: LocalFunctionSpec[],
+  limits: Partial<LambdaLimits> = {},
+): { lambda: LocalLambda; logs: string[] } {
+  const logs: string[] = [];
+  const lambda = new LocalLambda(specs, WORKER, (fn, line) => logs.push(`${fn} ${line}`), limits);
+  services.push(lambda);
+  return { lambda, logs };
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<Error & { reason?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { reason?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('local Lambda: one invocation per execution environment', () => {
+  it('never lets two concurrent invocations share module state', async () => {
+    const { lambda } = service([spec()], { environmentsPerFunction: 4 });
+    const replies = (await Promise.all(
+      [1, 2, 3, 4].map((id) => lambda.invoke('Probe', { id, waitMs: 100 })),
+    )) as Reply[];
+    // Each request still sees its own id after awaiting: no other request ran in its environment meanwhile.
+    for (const reply of replies) expect(reply.current).toBe(reply.id);
+    expect(new Set(replies.map((r) => r.threadId)).size).toBe(4);
+    expect(new Set(replies.map((r) => r.requestId)).size).toBe(4);
+  });
+
+  it('reuses a warm environment for the next invocation', async () => {
+    const { lambda, logs } = service([spec()]);
+    const first = (await lambda.invoke('Probe', { id: 1 })) as Reply;
+    const second = (await lambda.invoke('probe', { id: 2 })) as Reply;
+    expect(second.threadId).toBe(first.threadId);
+    expect(second.count).toBe(2);
+    expect(logs.filter((l) => l.includes('INIT (cold start)'))).toHaveLength(1);
+  });
+
+  it('runs at most environmentsPerFunction threads; further invocations wait for one and all succeed', async () => {
+    const { lambda } = service([spec()], { environmentsPerFunction: 2 });
+    const replies = (await Promise.all(
+      [1, 2, 3, 4, 5].map((id) => lambda.invoke('Probe', { id, waitMs: 50 })),
+    )) as Reply[];
+    expect(replies.map((r) => r.id)).toEqual([1, 2, 3, 4, 5]);
+    for (const reply of replies) expect(reply.current).toBe(reply.id);
+    expect(new Set(replies.map((r) => r.threadId)).size).toBe(2);
+  });
+});
+
+describe('local Lambda: throttling', () => {
+  it('throttles beyond ReservedConcurrentExecutions with TooManyRequestsException, and admits again after', async () => {
+    const { lambda } = service([spec({ reservedConcurrency: 2 })]);
+    const running = [
+      lambda.invoke('Probe', { id: 1, waitMs: 300 }),
+      lambda.invoke('Probe', { id: 2, waitMs: 300 }),
+    ];
+    const refused = await errorOf(lambda.invoke('Probe', { id: 3 }));
+    expect(refused.name).toBe('TooManyRequestsException');
+    expect(refused.message).toBe('Rate Exceeded.');
+    expect(refused.reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+    await Promise.all(running);
+    expect(((await lambda.invoke('Probe', { id: 4 })) as Reply).id).toBe(4);
+    expect(lambda.stats().throttles).toBe(1);
+  });
+
+  it('throttles every invocation of a function reserved at 0', async () => {
+    const { lambda } = service([spec({ reservedConcurrency: 0 })]);
+    expect((await errorOf(lambda.invoke('Probe', { id: 1 }))).name).toBe('TooManyRequestsException');
+  });
+
+  it('keeps a reserved function working while unreserved ones use up the account', async () => {
+    const busy = spec({ logicalId: 'Busy', name: 'busy', arn: 'arn:aws:lambda:us-east-1:1:function:busy' });
+    const request = spec({ reservedConcurrency: 1 });
+    // 101 of the account: 100 must stay unreserved, 1 is reserved for the request path.
+    const { lambda } = service([busy, request], { accountConcurrency: 101, environmentsPerFunction: 2 });
+    const flood = Array.from({ length: 100 }, (_, id) => lambda.invoke('Busy', { id, waitMs: 20 }));
+    const refused = await errorOf(lambda.invoke('Busy', { id: 100 }));
+    expect(refused.name).toBe('TooManyRequestsException');
+    expect(refused.reason).toBe('ConcurrentInvocationLimitExceeded');
+    expect(((await lambda.invoke('Probe', { id: 7 })) as Reply).id).toBe(7);
+    await Promise.all(flood);
+  });
+
+  it('throttles an unreserved function beyond the local per-function concurrency', async () => {
+    const { lambda } = service([spec()], { functionConcurrency: 3, environmentsPerFunction: 1 });
+    const running = [1, 2, 3].map((id) => lambda.invoke('Probe', { id, waitMs: 100 }));
+    expect((await errorOf(lambda.invoke('Probe', { id: 4 }))).name).toBe('TooManyRequestsException');
+    await Promise.all(running);
+  });
+
+  it('refuses a template that leaves the account fewer than 100 unreserved, as Lambda does', () => {
+    expect(() => service([spec({ reservedConcurrency: 950 })])).toThrow(/below its minimum value of \[100\]/);
+  });
+
+  it('answers an unknown function with ResourceNotFoundException', async () => {
+    const { lambda } = service([spec()]);
+    expect((await errorOf(lambda.invoke('Nope', {}))).name).toBe('ResourceNotFoundException');
+  });
+});
+
+describe('local Lambda: what Step Functions sees', () => {
+  const machine = (lambda: LocalLambda) =>
+    new LocalStateMachine(
+      'probe-machine',
+      {
+        StartAt: 'Call',
+        States: {
+          Call: {
+            Type: 'Task',
+            Resource: 'arn:aws:lambda:us-east-1:123456789012:function:probe',
+            Catch: [
+              { ErrorEquals: ['Lambda.TooManyRequestsException'], ResultPath: '$.caught', Next: 'Throttled' },
+              { ErrorEquals: ['Sandbox.Timedout'], ResultPath: '$.caught', Next: 'TimedOut' },
+            ],
+            End: true,
+          },
+          Throttled: { Type: 'Pass', Result: 'throttled', End: true },
+          TimedOut: { Type: 'Pass', Result: 'timed out', End: true },
+        },
+      },
+      // The machine has no DynamoDB task; the client is never used.
+      {
+        invokeFunction: forStepFunctions((fn, payload) => lambda.invoke(fn, payload)),
+        dynamodb: {} as never,
+      },
+    );
+
+  it('a throttled invoke is Lambda.TooManyRequestsException to a Catch', async () => {
+    const { lambda } = service([spec({ reservedConcurrency: 0 })]);
+    const summary = await machine(lambda).execute({ id: 1 });
+    expect(summary).toMatchObject({ ok: true, output: 'throttled' });
+  });
+
+  it('a timed-out function is Sandbox.Timedout to a Catch', async () => {
+    const { lambda } = service([spec({ timeoutSeconds: 1 })]);
+    const summary = await machine(lambda).execute({ id: 1, forever: true });
+    expect(summary).toMatchObject({ ok: true, output: 'timed out' });
+  });
+});
+
+describe('local Lambda: timeouts', () => {
+  it('stops an invocation past its timeout (even a busy loop) and discards its environment', async () => {
+    const { lambda, logs } = service([spec({ timeoutSeconds: 1 })]);
+    const warm = (await lambda.invoke('Probe', { id: 1 })) as Reply;
+    const started = Date.now();
+    const error = await errorOf(lambda.invoke('Probe', { id: 2, forever: true }));
+    expect(error.name).toBe('Sandbox.Timedout');
+    expect(error.message).toBe('Task timed out after 1.00 seconds');
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(logs.some((l) => l.includes('Task timed out after 1.00 seconds'))).toBe(true);
+    // The next invocation gets a fresh environment: new thread, module state from scratch.
+    const next = (await lambda.invoke('Probe', { id: 3 })) as Reply;
+    expect(next.threadId).not.toBe(warm.threadId);
+    expect(next.count).toBe(1);
+  });
+
+  it('gives a waiting invocation a fresh environment when the one it waited for timed out', async () => {
+    const { lambda } = service([spec({ timeoutSeconds: 1 })], { environmentsPerFunction: 1 });
+    const stuck = errorOf(lambda.invoke('Probe', { id: 1, forever: true }));
+    const waiting = lambda.invoke('Probe', { id: 2 });
+    expect((await stuck).name).toBe('Sandbox.Timedout');
+    expect(((await waiting) as Reply).count).toBe(1);
+  });
+});
+
+describe('local Lambda: idle environments', () => {
+  it('stops environments idle past idleEnvironmentMs; the next invocation is a cold start', async () => {
+    const { lambda, logs } = service([spec()], { idleEnvironmentMs: 100 });
+    const first = (await lambda.invoke('Probe', { id: 1 })) as Reply;
+    await sleep(400);
+    expect(lambda.stats().environments.Probe?.total).toBe(0);
+    const second = (await lambda.invoke('Probe', { id: 2 })) as Reply;
+    expect(second.count).toBe(1);
+    expect(second.threadId).not.toBe(first.threadId);
+    expect(logs.filter((l) => l.includes('INIT (cold start)'))).toHaveLength(2);
+  });
+
+  it('keeps at most maxIdleEnvironments idle, stopping the least recently used', async () => {
+    const { lambda } = service([spec()], { maxIdleEnvironments: 2 });
+    await Promise.all([1, 2, 3, 4, 5].map((id) => lambda.invoke('Probe', { id, waitMs: 50 })));
+    const { total, idle } = lambda.stats().environments.Probe ?? { total: -1, idle: -1 };
+    expect(idle).toBe(2);
+    expect(total).toBe(2);
+  });
+});
