@@ -270,6 +270,10 @@ class Environment {
   }
 }
 
+/** What an invocation gets once the local cloud is shutting down. */
+const shutDown = () =>
+  new FunctionError({ errorType: 'Runtime.ExitError', errorMessage: 'the local cloud is shutting down' });
+
 /**
  * A function's execution environments. An invocation takes an idle environment (the most recently used: it is
  * warm), else starts a new one while below `environmentsPerFunction`, else waits for one to be free. Concurrency,
@@ -278,7 +282,9 @@ class Environment {
 class FunctionPool {
   readonly environments = new Set<Environment>();
   readonly idle: Environment[] = [];
-  private readonly waiting: ((env: Environment) => void)[] = [];
+  private readonly waiting: { resolve: (env: Environment) => void; reject: (error: Error) => void }[] = [];
+  /** Set by stop(): no environment starts after it, so nothing outlives the local cloud. */
+  private stopped = false;
   inFlight = 0;
   /** CPU time (µs) of this function's environments that were stopped (reaped, timed out, crashed). */
   private retiredCpuUs = 0;
@@ -300,10 +306,11 @@ class FunctionPool {
   }
 
   private acquire(): Promise<Environment> {
+    if (this.stopped) return Promise.reject(shutDown());
     const warm = this.idle.pop();
     if (warm) return Promise.resolve(warm);
     if (this.environments.size < this.maxEnvironments) return Promise.resolve(this.start());
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private start(): Environment {
@@ -316,7 +323,8 @@ class FunctionPool {
     const next = this.waiting.shift();
     if (next) {
       // A waiting invocation takes this environment, or a fresh one if this one died (timed out or crashed).
-      next(env.dead ? this.start() : env);
+      if (env.dead && this.stopped) next.reject(shutDown());
+      else next.resolve(env.dead ? this.start() : env);
       return;
     }
     if (env.dead) return;
@@ -334,6 +342,8 @@ class FunctionPool {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(shutDown());
     await Promise.all([...this.environments].map((env) => env.stop('the local cloud is shutting down')));
   }
 

@@ -256,3 +256,17 @@ describe('local Lambda: idle environments', () => {
     expect(total).toBe(2);
   });
 });
+
+describe('local Lambda: shutting down', () => {
+  it('refuses invocations still waiting for an environment and starts no thread after close', async () => {
+    const { lambda } = service([spec()], { environmentsPerFunction: 1 });
+    const running = lambda.invoke('Probe', { id: 1, waitMs: 200 });
+    const waiting = lambda.invoke('Probe', { id: 2 });
+    await sleep(50);
+    await lambda.close();
+    expect((await errorOf(running)).name).toBe('Runtime.ExitError');
+    expect((await errorOf(waiting)).name).toBe('Runtime.ExitError');
+    // A thread started after close would keep the process (and Jest, and CI) alive.
+    expect(lambda.stats().environments.Probe?.total).toBe(0);
+  });
+});
