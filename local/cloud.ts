@@ -13,7 +13,7 @@ import { sendJson, serveStatic } from './http';
 import { type FunctionLog, type LocalFunctionSpec, LocalLambda } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { createRestApi, restRoutes } from './restApi';
-import { type ExecutionSummary, LocalStateMachine } from './stepfunctions';
+import { type ExecutionSummary, LocalStateMachine, type PutMetricDataInput } from './stepfunctions';
 import { type LocalTemplate, loadTemplate } from './template';
 
 export interface LocalCloudOptions {
@@ -68,6 +68,8 @@ export interface LocalCloud {
   /** Resolves when no state machine execution is running (tests and the benchmark wait on it). */
   idle(): Promise<void>;
   executions(): { started: number; failed: number; running: number };
+  /** Sums of the metrics state machines put with CloudWatch PutMetricData (e.g. DeliveryChunksFailed). */
+  metrics(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -149,10 +151,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     // State machines, started by EventBridge rules.
     const machines = new Map<string, LocalStateMachine>();
+    const metricSums: Record<string, number> = {};
+    const putMetricData = (input: PutMetricDataInput) => {
+      for (const { MetricName, Value = 0 } of input.MetricData)
+        metricSums[MetricName] = (metricSums[MetricName] ?? 0) + Value;
+    };
     for (const definition of template.stateMachines()) {
       machines.set(
         definition.logicalId,
-        new LocalStateMachine(definition.name, definition.definition, { dynamodb, invokeFunction: invoke }),
+        new LocalStateMachine(definition.name, definition.definition, {
+          dynamodb,
+          invokeFunction: invoke,
+          putMetricData,
+        }),
       );
     }
     const running = new Set<Promise<ExecutionSummary>>();
@@ -245,6 +256,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       handlerExport,
       timeoutSeconds: fn.timeoutSeconds,
       memoryMb: fn.memoryMb,
+      reservedConcurrency: fn.reservedConcurrency,
       environment: {
         ...fn.environment,
         ...LOCAL_CREDENTIALS,
@@ -317,6 +329,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       idle: () =>
         running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
       executions: () => ({ started, failed, running: running.size }),
+      metrics: () => ({ ...metricSums }),
       close: async () => {
         for (const close of closers.splice(0)) await close().catch(() => undefined);
       },

@@ -11,7 +11,21 @@ import { StateMachine } from 'aws-local-stepfunctions';
 export interface TaskBackends {
   invokeFunction(functionArnOrName: string, payload: unknown): Promise<unknown>;
   dynamodb: DynamoDB.DynamoDBClient;
+  /** CloudWatch PutMetricData (there is no local CloudWatch): the local cloud adds the values up. */
+  putMetricData?(input: PutMetricDataInput): void;
 }
+
+export interface PutMetricDataInput {
+  Namespace: string;
+  MetricData: { MetricName: string; Value?: number }[];
+}
+
+/** Lambda's own errors (throttles) are named `Lambda.<name>` by Step Functions; the function's errors keep theirs. */
+const asTaskError = (error: unknown): never => {
+  const e = error as Error & { service?: string };
+  if (e?.service === 'Lambda') throw new TaskError(`Lambda.${e.name}`, e.message);
+  throw error;
+};
 
 type TaskHandler = (input: unknown) => Promise<unknown>;
 type StateDefinition = {
@@ -27,6 +41,7 @@ const SDK_DYNAMODB = 'arn:aws:states:::aws-sdk:dynamodb:';
 const OPTIMIZED_DYNAMODB = 'arn:aws:states:::dynamodb:';
 const LAMBDA_INVOKE = /^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/;
 const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[^:]+:\d+:function:[^:]+(:[^:]+)?$/;
+const SDK_CLOUDWATCH_PUT_METRIC_DATA = 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData';
 
 /** An error named as Step Functions names it, so Retry and Catch match the same ErrorEquals as on AWS. */
 class TaskError extends Error {
@@ -73,12 +88,18 @@ function taskHandler(state: StateDefinition, stateName: string, backends: TaskBa
     return dynamoTask(backends.dynamodb, resource.slice(OPTIMIZED_DYNAMODB.length), 'DynamoDB', stateName);
   }
   if (LAMBDA_ARN.test(resource)) {
-    return (input) => backends.invokeFunction(resource, input);
+    return (input) => backends.invokeFunction(resource, input).catch(asTaskError);
+  }
+  if (resource === SDK_CLOUDWATCH_PUT_METRIC_DATA) {
+    return async (input) => {
+      backends.putMetricData?.(input as PutMetricDataInput);
+      return {};
+    };
   }
   if (LAMBDA_INVOKE.test(resource)) {
     return async (input) => {
       const { FunctionName, Payload } = input as { FunctionName: string; Payload?: unknown };
-      const result = await backends.invokeFunction(FunctionName, Payload ?? {});
+      const result = await backends.invokeFunction(FunctionName, Payload ?? {}).catch(asTaskError);
       return { ExecutedVersion: '$LATEST', Payload: result ?? null, StatusCode: 200 };
     };
   }

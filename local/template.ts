@@ -31,6 +31,8 @@ export interface LocalFunction {
   runtime?: string;
   timeoutSeconds: number;
   memoryMb: number;
+  /** ReservedConcurrentExecutions: at most this many invocations at once, more are throttled; absent = no cap. */
+  reservedConcurrency?: number;
   environment: Record<string, string>;
 }
 
@@ -625,7 +627,15 @@ class Template implements LocalTemplate {
     const path = `Resources.${logicalId}.Properties`;
     // Only what running the function needs: Policies or Events may use attributes the local cloud lacks.
     const props: Obj = {};
-    for (const key of ['Handler', 'CodeUri', 'Runtime', 'Timeout', 'MemorySize', 'Environment']) {
+    for (const key of [
+      'Handler',
+      'CodeUri',
+      'Runtime',
+      'Timeout',
+      'MemorySize',
+      'Environment',
+      'ReservedConcurrentExecutions',
+    ]) {
       props[key] = this.prop(logicalId, key);
     }
     const name = str(this.physicalId(logicalId), path);
@@ -646,6 +656,10 @@ class Template implements LocalTemplate {
       runtime: typeof props.Runtime === 'string' ? props.Runtime : undefined,
       timeoutSeconds: num(props.Timeout, 3, `${path}.Timeout`),
       memoryMb: num(props.MemorySize, 128, `${path}.MemorySize`),
+      reservedConcurrency:
+        props.ReservedConcurrentExecutions === undefined
+          ? undefined
+          : num(props.ReservedConcurrentExecutions, 0, `${path}.ReservedConcurrentExecutions`),
       environment,
     };
   }

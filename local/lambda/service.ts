@@ -12,6 +12,8 @@ export interface LocalFunctionSpec {
   handlerExport: string;
   timeoutSeconds: number;
   memoryMb: number;
+  /** ReservedConcurrentExecutions of the template; absent = no cap. */
+  reservedConcurrency?: number;
   environment: Record<string, string>;
 }
 
@@ -20,6 +22,22 @@ export class FunctionError extends Error {
   constructor(readonly payload: LambdaErrorPayload) {
     super(payload.errorMessage);
     this.name = payload.errorType;
+  }
+}
+
+/**
+ * An error of the Lambda Invoke API itself, not of the function (the function never ran): Step Functions reports
+ * it as `Lambda.<name>`, e.g. `Lambda.TooManyRequestsException` when the function's concurrency is used up.
+ */
+export class LambdaServiceError extends Error {
+  readonly service = 'Lambda';
+  constructor(
+    name: string,
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+    this.name = name;
   }
 }
 
@@ -209,6 +227,11 @@ class SandboxPool {
 /** The local Lambda service: invoke a function by logical id, name or ARN. */
 export class LocalLambda {
   private readonly pools = new Map<string, SandboxPool>();
+  /** Invocations running now, per function (logical id). */
+  private readonly running = new Map<string, number>();
+  private readonly specByKey = new Map<string, LocalFunctionSpec>();
+  /** Invocations refused with TooManyRequestsException, per function (logical id). */
+  readonly throttles = new Map<string, number>();
 
   constructor(
     private readonly specs: LocalFunctionSpec[],
@@ -221,7 +244,10 @@ export class LocalLambda {
         () => new Sandbox(spec, workerPath, log),
         Math.max(1, maxSandboxesPerFunction),
       );
-      for (const key of [spec.logicalId, spec.name, spec.arn]) this.pools.set(key, pool);
+      for (const key of [spec.logicalId, spec.name, spec.arn]) {
+        this.pools.set(key, pool);
+        this.specByKey.set(key, spec);
+      }
     }
   }
 
@@ -239,8 +265,19 @@ export class LocalLambda {
         }),
       );
     }
+    // Reserved concurrency caps the invocations running at once; Lambda refuses the rest with 429, it never queues them.
+    const spec = this.specByKey.get(function_) as LocalFunctionSpec;
+    const running = this.running.get(spec.logicalId) ?? 0;
+    if (spec.reservedConcurrency !== undefined && running >= spec.reservedConcurrency) {
+      this.throttles.set(spec.logicalId, (this.throttles.get(spec.logicalId) ?? 0) + 1);
+      return Promise.reject(new LambdaServiceError('TooManyRequestsException', 'Rate Exceeded.', 429));
+    }
+    this.running.set(spec.logicalId, running + 1);
+    const done = () => this.running.set(spec.logicalId, (this.running.get(spec.logicalId) ?? 1) - 1);
     // Lambda hands the function a JSON copy of the event, never the caller's object.
-    return pool.pick().invoke(JSON.parse(JSON.stringify(event)));
+    const invocation = pool.pick().invoke(JSON.parse(JSON.stringify(event)));
+    invocation.then(done, done);
+    return invocation;
   }
 
   async close(): Promise<void> {
