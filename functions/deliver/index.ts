@@ -9,10 +9,21 @@ export interface DeliverInput {
   payload: string;
   messageId: string;
   attempt?: number;
+  /**
+   * Rounds of posts the state machine gives a chunk (the template's FanoutDeliveryAttempts). It posts again only to
+   * `retryIds`, so a connection that got the message never gets it twice; after the last round they are failures.
+   * Absent (a direct invoke), this round is the last.
+   */
+  maxAttempts?: number;
 }
 
-/** The state machine retries only `retryIds` (429/5xx), so a connection that got the message never gets it twice. */
-const LAST_ATTEMPT = 5;
+/**
+ * Deliver starts no post later than STOP_POSTING_MS before its timeout, stops waiting for posts in flight
+ * GIVE_UP_MS before it, and hands back every connection not confirmed by then as retryIds; the rest of the time
+ * is for sorting, logging and returning a chunk of the largest size even on a busy machine.
+ */
+export const STOP_POSTING_MS = 3000;
+export const GIVE_UP_MS = 1000;
 
 /** Time from the send (the frame's sentAt) to the end of this chunk's posts; one parse per chunk. */
 function sinceSent(payload: string): number | undefined {
@@ -31,13 +42,24 @@ export const handler = async (input: DeliverInput, context?: Context): Promise<D
       throw new TypeError('Deliver expects { connectionIds: string[], payload: string, messageId }');
     }
     const attempt = input.attempt ?? 1;
+    const lastAttempt = input.maxAttempts ?? attempt;
     logger.setCorrelationId(input.messageId);
     tracer.putAnnotation('messageId', input.messageId);
-    const report = await postToConnections(chatDeps().notifier, input.connectionIds, input.payload);
+    const timeoutAt = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+    const deadline =
+      timeoutAt === undefined
+        ? undefined
+        : { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
+    const { unconfirmed, ...report } = await postToConnections(
+      chatDeps().notifier,
+      input.connectionIds,
+      input.payload,
+      deadline,
+    );
     metrics.addMetric(METRIC.deliveries, MetricUnit.Count, report.delivered);
     metrics.addMetric(METRIC.staleConnectionsPruned, MetricUnit.Count, report.goneIds.length);
     metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, report.retryIds.length);
-    const undeliverable = report.failedIds.length + (attempt >= LAST_ATTEMPT ? report.retryIds.length : 0);
+    const undeliverable = report.failedIds.length + (attempt >= lastAttempt ? report.retryIds.length : 0);
     metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, undeliverable);
     const latencyMs = sinceSent(input.payload);
     if (latencyMs !== undefined)
@@ -48,6 +70,7 @@ export const handler = async (input: DeliverInput, context?: Context): Promise<D
       delivered: report.delivered,
       gone: report.goneIds.length,
       retry: report.retryIds.length,
+      unconfirmed,
       failed: report.failedIds.length,
     };
     if (undeliverable > 0) logger.warn('chunk delivered with failures', summary);

@@ -43,6 +43,16 @@ export class UnknownConnection extends ChatError {
   }
 }
 
+/** The request could not finish before the function's timeout: answered in time so the client can retry. */
+export class Busy extends ChatError {
+  constructor() {
+    super(
+      'INTERNAL',
+      'The chat is busy right now. Retry in a moment (a message with the same clientMsgId is never sent twice).',
+    );
+  }
+}
+
 /** A downstream dependency failed; the detail goes to the logs, the client gets INTERNAL. */
 export class PublishFailed extends Error {
   constructor(

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import type { ChatDeps } from './chat';
 import { awsChatDeps } from './deps';
-import { ChatError, PublishFailed, toErrorFrame } from './errors';
+import { Busy, ChatError, PublishFailed, toErrorFrame } from './errors';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseBody } from './protocol';
 
@@ -14,6 +14,28 @@ export interface FrameRequest {
 export type FrameHandler = (deps: ChatDeps, request: FrameRequest) => Promise<object>;
 
 let sharedDeps: ChatDeps | undefined;
+
+/**
+ * A route answers at the latest this long before its function's timeout: a slow moment (a throttled table, a busy
+ * bus) becomes a retryable error frame instead of the gateway's `Internal server error` after the timeout.
+ */
+export const REPLY_MARGIN_MS = 1500;
+
+/** The work's result, or Busy when it would not finish before the function's timeout (the work is not awaited). */
+async function beforeTimeout<T>(work: Promise<T>, context?: Context): Promise<T> {
+  if (!context) return work;
+  // If the work fails after the reply went out, that failure must not surface as an unhandled rejection.
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Busy()), context.getRemainingTimeInMillis() - REPLY_MARGIN_MS);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The chat dependencies of this runtime, built once and shared by every handler in it. */
 export function chatDeps(): ChatDeps {
@@ -37,10 +59,15 @@ export function routeHandler(action: string, handle: FrameHandler) {
       const chat = chatDeps();
       try {
         const body = parseBody(event.body);
-        const reply = await handle(chat, { connectionId, body, event });
+        const reply = await beforeTimeout(handle(chat, { connectionId, body, event }), context);
         return { statusCode: 200, body: JSON.stringify(reply) };
       } catch (error) {
-        if (error instanceof ChatError) {
+        if (error instanceof Busy) {
+          logger.warn('no reply before the timeout; answered busy', {
+            remainingMs: context?.getRemainingTimeInMillis(),
+          });
+          metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);
+        } else if (error instanceof ChatError) {
           logger.info('frame rejected', { code: error.code, reason: error.message });
           metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);
         } else if (error instanceof PublishFailed) {

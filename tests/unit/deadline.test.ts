@@ -1,0 +1,90 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler as deliver, GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver';
+import { handler as sendmessage } from '../../functions/sendmessage';
+import { POSTS_IN_FLIGHT } from '../../functions/shared/chat';
+import { REPLY_MARGIN_MS } from '../../functions/shared/websocket';
+import { sampleEvent } from '../helpers/events';
+
+/** Functions that know their deadline: what they did not finish before their timeout, they hand back in time. */
+const api = mockClient(ApiGatewayManagementApiClient);
+const db = mockClient(DynamoDBDocumentClient);
+
+/** A Lambda context whose timeout is `ms` from now. */
+function contextEnding(ms: number): Context {
+  const end = Date.now() + ms;
+  return { getRemainingTimeInMillis: () => Math.max(0, end - Date.now()) } as unknown as Context;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const never = () => new Promise<never>(() => undefined);
+
+beforeEach(() => {
+  api.reset();
+  db.reset();
+});
+
+describe('deliver before its timeout', () => {
+  it('hands back, as retryIds, the posts it did not start and those unanswered, before the timeout', async () => {
+    const hung = ['hung-0', 'hung-1'];
+    const ids = [...hung, ...Array.from({ length: 2 * POSTS_IN_FLIGHT + 20 }, (_, i) => `c-${i}`)];
+    const posted: string[] = [];
+    api.on(PostToConnectionCommand).callsFake(async ({ ConnectionId }: { ConnectionId: string }) => {
+      posted.push(ConnectionId);
+      if (hung.includes(ConnectionId)) return never();
+      await sleep(400);
+      return {};
+    });
+    // Posting stops 400 ms after the start (two rounds of posts start), waiting stops 2,400 ms after it.
+    const timeoutMs = STOP_POSTING_MS + 400;
+    const started = Date.now();
+    const report = await deliver(
+      { connectionIds: ids, payload: '{}', messageId: 'm1' },
+      contextEnding(timeoutMs),
+    );
+    const tookMs = Date.now() - started;
+
+    expect(tookMs).toBeLessThan(timeoutMs - GIVE_UP_MS + 500);
+    const notStarted = ids.filter((id) => !posted.includes(id));
+    expect(notStarted.length).toBeGreaterThan(0);
+    expect(new Set(report.retryIds)).toEqual(new Set([...hung, ...notStarted]));
+    expect(report.delivered).toBe(ids.length - hung.length - notStarted.length);
+    expect(report.failedIds).toEqual([]);
+  });
+
+  it('posts the whole chunk when there is time', async () => {
+    api.on(PostToConnectionCommand).resolves({});
+    const ids = Array.from({ length: 120 }, (_, i) => `c-${i}`);
+    const report = await deliver(
+      { connectionIds: ids, payload: '{}', messageId: 'm2' },
+      contextEnding(30_000),
+    );
+    expect(report).toEqual({ delivered: 120, goneIds: [], retryIds: [], failedIds: [] });
+  });
+});
+
+describe('sendmessage before its timeout', () => {
+  it('answers a retryable INTERNAL error frame before the timeout when its table does not answer', async () => {
+    db.on(GetCommand).callsFake(never);
+    const timeoutMs = REPLY_MARGIN_MS + 500;
+    const started = Date.now();
+    const reply = await sendmessage(
+      sampleEvent('sendmessage', {
+        body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c1' }),
+      }),
+      contextEnding(timeoutMs),
+    );
+    expect(Date.now() - started).toBeLessThan(timeoutMs);
+    expect(reply).toMatchObject({ statusCode: 200 });
+    expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({
+      type: 'error',
+      code: 'INTERNAL',
+      action: 'sendmessage',
+    });
+  }, 10_000);
+});
