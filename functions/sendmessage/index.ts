@@ -4,10 +4,10 @@ import { parseClientMsgId, parseMessageText } from '../shared/protocol';
 import { routeHandler } from '../shared/websocket';
 
 /** sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. */
-export const handler = routeHandler('sendmessage', async (deps, { connectionId, body }) => {
+export const handler = routeHandler('sendmessage', async (deps, { connectionId, body, signal }) => {
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
-  const { ack } = await sendMessage(deps, { connectionId, text, clientMsgId });
+  const { ack } = await sendMessage(deps, { connectionId, text, clientMsgId, signal });
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
   logger.setCorrelationId(ack.messageId);
   logger.info('message sent', { roomId: ack.roomId, seq: ack.seq, messageId: ack.messageId });

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { BadRequest, RateLimited, RoomNotFound, UnknownConnection } from './errors';
+import { BadRequest, Busy, RateLimited, RoomNotFound, UnknownConnection } from './errors';
 import type {
   ChatEvent,
   Connection,
@@ -181,6 +181,8 @@ export interface SendInput {
   connectionId: string;
   text: string;
   clientMsgId?: string;
+  /** Aborted when the sender was already answered Busy: then no seq is taken (its retry takes one instead). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -234,6 +236,8 @@ export async function sendMessage(
       });
     }
   } else {
+    // A send already answered Busy must not take a seq: its retry may be taking over the claim right now.
+    if (input.signal?.aborted) throw new Busy();
     const seq = await deps.rooms.nextSeq(roomId);
     message = compose(seq, now.toISOString());
     // The seq is recorded before the message is stored: if storing fails, a retry with the same clientMsgId

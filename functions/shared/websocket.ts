@@ -9,6 +9,8 @@ export interface FrameRequest {
   connectionId: string;
   body: Record<string, unknown>;
   event: APIGatewayProxyWebsocketEventV2;
+  /** Aborted once the route has answered Busy: work still running must not start what a retry would repeat. */
+  signal?: AbortSignal;
 }
 
 export type FrameHandler = (deps: ChatDeps, request: FrameRequest) => Promise<object>;
@@ -22,13 +24,16 @@ let sharedDeps: ChatDeps | undefined;
 export const REPLY_MARGIN_MS = 1500;
 
 /** The work's result, or Busy when it would not finish before the function's timeout (the work is not awaited). */
-async function beforeTimeout<T>(work: Promise<T>, context?: Context): Promise<T> {
+async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: AbortController): Promise<T> {
   if (!context) return work;
   // If the work fails after the reply went out, that failure must not surface as an unhandled rejection.
   work.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Busy()), context.getRemainingTimeInMillis() - REPLY_MARGIN_MS);
+    timer = setTimeout(() => {
+      abandon?.abort();
+      reject(new Busy());
+    }, context.getRemainingTimeInMillis() - REPLY_MARGIN_MS);
   });
   try {
     return await Promise.race([work, late]);
@@ -59,7 +64,12 @@ export function routeHandler(action: string, handle: FrameHandler) {
       const chat = chatDeps();
       try {
         const body = parseBody(event.body);
-        const reply = await beforeTimeout(handle(chat, { connectionId, body, event }), context);
+        const abandon = new AbortController();
+        const reply = await beforeTimeout(
+          handle(chat, { connectionId, body, event, signal: abandon.signal }),
+          context,
+          abandon,
+        );
         return { statusCode: 200, body: JSON.stringify(reply) };
       } catch (error) {
         if (error instanceof Busy) {

@@ -2,7 +2,7 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as deliver, GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver';
@@ -70,7 +70,13 @@ describe('deliver before its timeout', () => {
 
 describe('sendmessage before its timeout', () => {
   it('answers a retryable INTERNAL error frame before the timeout when its table does not answer', async () => {
-    db.on(GetCommand).callsFake(never);
+    // The connection is read only after the reply went out: the abandoned send must then not take a seq.
+    db.on(GetCommand).callsFake(async () => {
+      await sleep(REPLY_MARGIN_MS + 1000);
+      return { Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' } };
+    });
+    db.on(PutCommand).resolves({});
+    db.on(UpdateCommand).resolves({ Attributes: { seq: 1 } });
     const timeoutMs = REPLY_MARGIN_MS + 500;
     const started = Date.now();
     const reply = await sendmessage(
@@ -86,5 +92,12 @@ describe('sendmessage before its timeout', () => {
       code: 'INTERNAL',
       action: 'sendmessage',
     });
+    // Past the moment the connection is read, plus time for the send to go on if it were allowed to.
+    await sleep(REPLY_MARGIN_MS + 1000);
+    expect(db.commandCalls(PutCommand).length).toBeGreaterThan(0);
+    const seqsTaken = db
+      .commandCalls(UpdateCommand)
+      .filter((c) => c.args[0].input.TableName === 'test-Rooms');
+    expect(seqsTaken.length).toBe(0);
   }, 10_000);
 });
