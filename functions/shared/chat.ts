@@ -181,7 +181,7 @@ export interface SendInput {
   connectionId: string;
   text: string;
   clientMsgId?: string;
-  /** Aborted when the sender was already answered Busy: then no seq is taken (its retry takes one instead). */
+  /** Aborted when the sender was already answered Busy: then no seq is taken and nothing published (its retry does). */
   signal?: AbortSignal;
 }
 
@@ -250,6 +250,8 @@ export async function sendMessage(
     if (sendKey) await deps.messages.put(message, expiresAt);
   }
 
+  // A send already answered Busy leaves the publishing to its retry: the message is stored, the record says so.
+  if (input.signal?.aborted) throw new Busy();
   // Only one attempt publishes: a concurrent retry that loses the claim returns the same ack without publishing.
   const publishing =
     !record.published && (!sendKey || (await deps.sends.claimPublish(sendKey, now.getTime())));

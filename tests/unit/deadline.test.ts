@@ -2,6 +2,7 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,6 +15,7 @@ import { sampleEvent } from '../helpers/events';
 /** Functions that know their deadline: what they did not finish before their timeout, they hand back in time. */
 const api = mockClient(ApiGatewayManagementApiClient);
 const db = mockClient(DynamoDBDocumentClient);
+const bus = mockClient(EventBridgeClient);
 
 /** A Lambda context whose timeout is `ms` from now. */
 function contextEnding(ms: number): Context {
@@ -27,6 +29,8 @@ const never = () => new Promise<never>(() => undefined);
 beforeEach(() => {
   api.reset();
   db.reset();
+  bus.reset();
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
 });
 
 describe('deliver before its timeout', () => {
@@ -99,5 +103,29 @@ describe('sendmessage before its timeout', () => {
       .commandCalls(UpdateCommand)
       .filter((c) => c.args[0].input.TableName === 'test-Rooms');
     expect(seqsTaken.length).toBe(0);
+  }, 10_000);
+
+  it('an answered-busy send that already took its seq stores the message but leaves publishing to the retry', async () => {
+    db.on(GetCommand).resolves({
+      Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
+    });
+    db.on(PutCommand).resolves({});
+    db.on(UpdateCommand).resolves({});
+    // Taking the seq outlasts the reply deadline.
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).callsFake(async () => {
+      await sleep(REPLY_MARGIN_MS + 1000);
+      return { Attributes: { seq: 7 } };
+    });
+    const reply = await sendmessage(
+      sampleEvent('sendmessage', {
+        body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c2' }),
+      }),
+      contextEnding(REPLY_MARGIN_MS + 500),
+    );
+    expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({ code: 'INTERNAL' });
+    await sleep(REPLY_MARGIN_MS + 1000);
+    const stored = db.commandCalls(PutCommand).filter((c) => c.args[0].input.TableName === 'test-Messages');
+    expect(stored.length).toBe(1);
+    expect(bus.commandCalls(PutEventsCommand).length).toBe(0);
   }, 10_000);
 });
