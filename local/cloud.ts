@@ -23,7 +23,7 @@ import {
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { createRestApi, restRoutes } from './restApi';
 import { createLocalSsm, type LocalParameter } from './ssm';
-import { type ExecutionSummary, LocalStateMachine } from './stepfunctions';
+import { type ExecutionSummary, LocalStateMachine, type PutMetricDataInput } from './stepfunctions';
 
 export interface LocalCloudOptions {
   /** Default: template.yaml in the current directory. */
@@ -84,6 +84,8 @@ export interface LocalCloud {
   /** Resolves when no state machine execution is running (tests and the benchmark wait on it). */
   idle(): Promise<void>;
   executions(): { started: number; failed: number; running: number };
+  /** Sums of the metrics state machines put with CloudWatch PutMetricData (e.g. DeliveryChunksFailed). */
+  metrics(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -170,6 +172,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const stepFunctionsInvoke = forStepFunctions(invoke);
     // Each runs with its own role: its SDK tasks are signed with its key, its Lambda invokes checked against it.
     const machines = new Map<string, LocalStateMachine>();
+    const metricSums: Record<string, number> = {};
+    const putMetricData = (input: PutMetricDataInput) => {
+      for (const { MetricName, Value = 0 } of input.MetricData)
+        metricSums[MetricName] = (metricSums[MetricName] ?? 0) + Value;
+    };
     for (const definition of template.stateMachines()) {
       const dynamodb = new DynamoDBClient({
         endpoint: dynamo.endpoint,
@@ -187,7 +194,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       };
       machines.set(
         definition.logicalId,
-        new LocalStateMachine(definition.name, definition.definition, { dynamodb, invokeFunction }),
+        new LocalStateMachine(definition.name, definition.definition, {
+          dynamodb,
+          invokeFunction,
+          putMetricData,
+        }),
       );
     }
     const running = new Set<Promise<ExecutionSummary>>();
@@ -395,6 +406,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       idle: () =>
         running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
       executions: () => ({ started, failed, running: running.size }),
+      metrics: () => ({ ...metricSums }),
       close: async () => {
         for (const close of closers.splice(0)) await close().catch(() => undefined);
       },

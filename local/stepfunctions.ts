@@ -12,6 +12,13 @@ import { PAYLOAD_LIMIT_BYTES, payloadBytes, withPayloadChecks, withTaskLimits } 
 export interface TaskBackends {
   invokeFunction(functionArnOrName: string, payload: unknown): Promise<unknown>;
   dynamodb: DynamoDB.DynamoDBClient;
+  /** CloudWatch PutMetricData (there is no local CloudWatch): the local cloud adds the values up. */
+  putMetricData?(input: PutMetricDataInput): void;
+}
+
+export interface PutMetricDataInput {
+  Namespace: string;
+  MetricData: { MetricName: string; Value?: number }[];
 }
 
 type TaskHandler = (input: unknown) => Promise<unknown>;
@@ -28,6 +35,7 @@ const SDK_DYNAMODB = 'arn:aws:states:::aws-sdk:dynamodb:';
 const OPTIMIZED_DYNAMODB = 'arn:aws:states:::dynamodb:';
 const LAMBDA_INVOKE = /^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/;
 const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[^:]+:\d+:function:[^:]+(:[^:]+)?$/;
+const SDK_CLOUDWATCH_PUT_METRIC_DATA = 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData';
 
 /** An error named as Step Functions names it, so Retry and Catch match the same ErrorEquals as on AWS. */
 class TaskError extends Error {
@@ -75,6 +83,12 @@ function taskHandler(state: StateDefinition, stateName: string, backends: TaskBa
   }
   if (LAMBDA_ARN.test(resource)) {
     return (input) => backends.invokeFunction(resource, input);
+  }
+  if (resource === SDK_CLOUDWATCH_PUT_METRIC_DATA) {
+    return async (input) => {
+      backends.putMetricData?.(input as PutMetricDataInput);
+      return {};
+    };
   }
   if (LAMBDA_INVOKE.test(resource)) {
     return async (input) => {

@@ -20,10 +20,10 @@ const deps = onFirstCall(() => ({
 }));
 
 /** sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. */
-export const handler = routeHandler('sendmessage', async ({ connectionId, body }) => {
+export const handler = routeHandler('sendmessage', async ({ connectionId, body, signal }) => {
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
-  const { ack } = await sendMessage(deps(), { connectionId, text, clientMsgId });
+  const { ack } = await sendMessage(deps(), { connectionId, text, clientMsgId, signal });
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
   logger.setCorrelationId(ack.messageId);
   logger.info('message sent', { roomId: ack.roomId, seq: ack.seq, messageId: ack.messageId });

@@ -79,6 +79,20 @@ export class UnsupportedMediaType extends ChatError {
   }
 }
 
+/** The request could not finish before the function's timeout: answered in time so the client can retry. */
+export class Busy extends ChatError {
+  override readonly name = 'Busy';
+
+  constructor() {
+    super(
+      'INTERNAL',
+      503,
+      'The chat is busy right now. Retry in a moment (a message with the same clientMsgId is never sent twice).',
+      { fault: 'server' },
+    );
+  }
+}
+
 /**
  * The chat bus refused events. The detail (which entries, why) goes to the logs; the caller hears INTERNAL with
  * what it can do about it, which only the use case knows (a send may be retried with its clientMsgId).

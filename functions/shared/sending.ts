@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { requireConnection } from './connections';
-import { PublishFailed, RateLimited } from './errors';
+import { Busy, PublishFailed, RateLimited } from './errors';
 import type { ChatPorts, Connection, SendRecord, SendSettings } from './ports';
 import { type AckFrame, type ChatMessage, toMessageFrame } from './protocol';
 import { takeSendToken, takeToken } from './rateLimit';
@@ -35,6 +35,8 @@ export interface SendInput {
   connectionId: string;
   text: string;
   clientMsgId?: string;
+  /** Aborted when the sender was already answered Busy: then no seq is taken and nothing published (its retry does). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -99,6 +101,8 @@ export async function sendMessage(
         holdsClaim = await deps.sends.claimPublish(sendKey, now.getTime(), { takeOver: true });
     }
   } else {
+    // A send already answered Busy must not take a seq: its retry may be taking over the claim right now.
+    if (input.signal?.aborted) throw new Busy();
     const seq = await deps.rooms.nextSeq(roomId);
     message = compose(seq, now.toISOString());
     const recorded = message;
@@ -120,6 +124,8 @@ export async function sendMessage(
     }
   }
 
+  // A send already answered Busy leaves the publishing to its retry: the message is stored, the record says so.
+  if (input.signal?.aborted) throw new Busy();
   // Only one attempt publishes: a concurrent retry that loses the claim returns the same ack without publishing.
   const publishing =
     !record.published && (!sendKey || holdsClaim || (await deps.sends.claimPublish(sendKey, now.getTime())));

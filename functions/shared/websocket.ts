@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { isRequestToken } from '../../protocol';
-import { type ChatError, describeError, PublishFailed, type RequestIds, toErrorFrame } from './errors';
+import { Busy, type ChatError, describeError, PublishFailed, type RequestIds, toErrorFrame } from './errors';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseBody } from './protocol';
 
@@ -8,6 +8,8 @@ export interface FrameRequest {
   connectionId: string;
   body: Record<string, unknown>;
   event: APIGatewayProxyWebsocketEventV2;
+  /** Aborted once the route has answered Busy: work still running must not start what a retry would repeat. */
+  signal?: AbortSignal;
 }
 
 export type FrameHandler = (request: FrameRequest) => Promise<object>;
@@ -41,6 +43,31 @@ function requestIds(body: Record<string, unknown>): RequestIds {
 }
 
 /**
+ * A route answers at the latest this long before its function's timeout: a slow moment (a throttled table, a busy
+ * bus) becomes a retryable error frame instead of the gateway's `Internal server error` after the timeout.
+ */
+export const REPLY_MARGIN_MS = 1500;
+
+/** The work's result, or Busy when it would not finish before the function's timeout (the work is not awaited). */
+async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: AbortController): Promise<T> {
+  if (!context) return work;
+  // If the work fails after the reply went out, that failure must not surface as an unhandled rejection.
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abandon?.abort();
+      reject(new Busy());
+    }, context.getRemainingTimeInMillis() - REPLY_MARGIN_MS);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Builds the Lambda entry point of a two-way route: parse the frame, run the use case, and return the reply frame
  * as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
  */
@@ -57,11 +84,21 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
       try {
         const body = await parseFrame(event.body, () => options.notJson?.(connectionId));
         ids = requestIds(body);
-        const reply = await handle({ connectionId, body, event });
+        const abandon = new AbortController();
+        const reply = await beforeTimeout(
+          handle({ connectionId, body, event, signal: abandon.signal }),
+          context,
+          abandon,
+        );
         const echoed = ids.requestId === undefined ? reply : { ...reply, requestId: ids.requestId };
         return { statusCode: 200, body: JSON.stringify(echoed) };
       } catch (error) {
-        recordFailure(error);
+        if (error instanceof Busy) {
+          logger.warn('no reply before the timeout; answered busy', {
+            remainingMs: context?.getRemainingTimeInMillis(),
+          });
+          metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);
+        } else recordFailure(error);
         return { statusCode: 200, body: JSON.stringify(toErrorFrame(error, action, ids)) };
       }
     });

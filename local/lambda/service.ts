@@ -364,6 +364,8 @@ export class LocalLambda {
   private unreservedInFlight = 0;
   private readonly reaper: NodeJS.Timeout;
   private throttleCount = 0;
+  /** Throttled invocations so far, by function logical id. */
+  readonly throttles = new Map<string, number>();
 
   constructor(
     private readonly specs: LocalFunctionSpec[],
@@ -440,6 +442,7 @@ export class LocalLambda {
     }
     if (reason === undefined) return undefined;
     this.throttleCount++;
+    this.throttles.set(pool.spec.logicalId, (this.throttles.get(pool.spec.logicalId) ?? 0) + 1);
     return new LambdaServiceError('TooManyRequestsException', 'Rate Exceeded.', 429, reason);
   }
 

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -12,6 +12,12 @@ export class FakeManagementApi {
   readonly throttle = new Map<string, number>();
   /** Connection id -> the status and x-amzn-ErrorType every post to it answers. */
   readonly failWith = new Map<string, [number, string]>();
+  /** Connections whose posts are never answered (a stage that hangs). */
+  readonly hang = new Set<string>();
+  /** How long every other post waits before its answer. */
+  delayMs = 0;
+  /** Connection ids in the order their posts arrived. */
+  readonly arrived: string[] = [];
   posts = 0;
   private server: Server | undefined;
 
@@ -24,38 +30,50 @@ export class FakeManagementApi {
         const id = decodeURIComponent(match?.[1] ?? '');
         this.posts++;
         if (!match || req.method !== 'POST') return res.writeHead(404).end();
-        if (this.gone.has(id)) {
-          return res
-            .writeHead(410, { 'x-amzn-ErrorType': 'GoneException', 'content-type': 'application/json' })
-            .end('{"message":null}');
-        }
-        const failure = this.failWith.get(id);
-        if (failure) {
-          return res
-            .writeHead(failure[0], { 'x-amzn-ErrorType': failure[1], 'content-type': 'application/json' })
-            .end('{"message":null}');
-        }
-        const throttled = this.throttle.get(id) ?? 0;
-        if (throttled > 0) {
-          this.throttle.set(id, throttled - 1);
-          return res
-            .writeHead(429, {
-              'x-amzn-ErrorType': 'LimitExceededException',
-              'content-type': 'application/json',
-            })
-            .end('{"message":"Too Many Requests"}');
-        }
-        const list = this.received.get(id) ?? [];
-        list.push(Buffer.concat(chunks).toString('utf8'));
-        this.received.set(id, list);
-        res.writeHead(200).end();
+        this.arrived.push(id);
+        if (this.hang.has(id)) return;
+        if (this.delayMs > 0) setTimeout(() => this.answer(id, chunks, res), this.delayMs);
+        else this.answer(id, chunks, res);
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/${stage}`;
   }
 
+  private answer(id: string, chunks: Buffer[], res: ServerResponse): void {
+    if (this.gone.has(id)) {
+      res
+        .writeHead(410, { 'x-amzn-ErrorType': 'GoneException', 'content-type': 'application/json' })
+        .end('{"message":null}');
+      return;
+    }
+    const failure = this.failWith.get(id);
+    if (failure) {
+      res
+        .writeHead(failure[0], { 'x-amzn-ErrorType': failure[1], 'content-type': 'application/json' })
+        .end('{"message":null}');
+      return;
+    }
+    const throttled = this.throttle.get(id) ?? 0;
+    if (throttled > 0) {
+      this.throttle.set(id, throttled - 1);
+      res
+        .writeHead(429, {
+          'x-amzn-ErrorType': 'LimitExceededException',
+          'content-type': 'application/json',
+        })
+        .end('{"message":"Too Many Requests"}');
+      return;
+    }
+    const list = this.received.get(id) ?? [];
+    list.push(Buffer.concat(chunks).toString('utf8'));
+    this.received.set(id, list);
+    res.writeHead(200).end();
+  }
+
   async stop(): Promise<void> {
+    // Hung posts keep their sockets open: close them, or the server never closes.
+    this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
   }
 }

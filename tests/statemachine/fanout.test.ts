@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { LambdaServiceError } from '../../local/lambda/service';
 import { LocalStateMachine } from '../../local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
@@ -113,4 +114,80 @@ it('reaches every connection of every room for a broadcast without a room', asyn
   expect(run.ok).toBe(true);
   for (const id of [...a, ...b])
     expect(managementApi.received.get(id)?.map((p) => JSON.parse(p).text)).toEqual(['to-all']);
+});
+
+describe('overload: a chunk that fails, a throttled Deliver, the attempt limit', () => {
+  /** A machine whose Deliver is the real handler behind `wrap`, with the metrics it puts recorded. */
+  function machineWith(
+    wrap: (
+      payload: { connectionIds: string[] },
+      deliver: (p: unknown) => Promise<unknown>,
+    ) => Promise<unknown>,
+    parameters: Record<string, string> = {},
+  ) {
+    const t = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
+      parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4', ...parameters },
+    });
+    const fanout = t.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
+    if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
+    const metrics: Record<string, number> = {};
+    const m = new LocalStateMachine(fanout.name, fanout.definition, {
+      dynamodb: db,
+      invokeFunction: async (_arn, payload) => {
+        const { handler: deliver } = await import('../../functions/deliver');
+        return wrap(payload as { connectionIds: string[] }, (p) => deliver(p as never));
+      },
+      putMetricData: ({ MetricData }) => {
+        for (const { MetricName, Value = 0 } of MetricData)
+          metrics[MetricName] = (metrics[MetricName] ?? 0) + Value;
+      },
+    });
+    return { machine: m, metrics };
+  }
+
+  it('a chunk whose Deliver fails is counted, and the execution still delivers every other chunk', async () => {
+    const members = await addMembers('CHUNK7', 9); // three chunks of 3
+    const doomed = members[4] as string;
+    const { machine: m, metrics } = machineWith(async (payload, deliver) => {
+      if (payload.connectionIds.includes(doomed)) throw new Error('Deliver crashed');
+      return deliver(payload);
+    });
+    const run = await m.execute(messageEvent('CHUNK7', 'partial'));
+    expect(run).toMatchObject({ ok: true });
+    const reached = members.filter((id) => managementApi.received.has(id));
+    expect(reached).toHaveLength(6);
+    expect(reached).not.toContain(doomed);
+    expect(metrics).toEqual({ DeliveryChunksFailed: 1, DeliveryFailures: 3 });
+  });
+
+  it('a throttled Deliver (Lambda.TooManyRequestsException) is waited out and delivers once', async () => {
+    const members = await addMembers('THROT8', 3);
+    let throttles = 2;
+    const { machine: m, metrics } = machineWith(async (payload, deliver) => {
+      if (throttles-- > 0) throw new LambdaServiceError('TooManyRequestsException', 'Rate Exceeded.', 429);
+      return deliver(payload);
+    });
+    const run = await m.execute(messageEvent('THROT8', 'later'));
+    expect(run).toMatchObject({ ok: true, retries: 2 });
+    for (const id of members) expect(managementApi.received.get(id)).toHaveLength(1);
+    expect(metrics).toEqual({});
+  });
+
+  it('posts to a connection that keeps answering 429 for FanoutDeliveryAttempts rounds, then counts it failed', async () => {
+    const [member] = await addMembers('LIMIT9', 1);
+    managementApi.throttle.set(member as string, 1000);
+    const rounds: number[] = [];
+    const { machine: m } = machineWith(
+      async (payload, deliver) => {
+        rounds.push((payload as { attempt?: number }).attempt ?? 0);
+        return deliver(payload);
+      },
+      { FanoutDeliveryAttempts: '2' },
+    );
+    const run = await m.execute(messageEvent('LIMIT9', 'never'));
+    expect(run.ok).toBe(true);
+    expect(rounds).toEqual([1, 2]);
+    expect(managementApi.received.has(member as string)).toBe(false);
+    managementApi.throttle.clear();
+  });
 });

@@ -1,0 +1,268 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type ChatClient, type Frame, isGatewayError } from '../helpers/chatClient';
+import { cloudTables, DeliveryChecker, storedConnectionIds } from '../helpers/deliveryChecker';
+import { startTestCloud } from '../helpers/localCloud';
+import { closeAll, connectMany, eventually, sleep } from './world';
+
+/**
+ * One burst against a fresh local cloud, as the overload issue tried it: `members` connections in the lobby, a share
+ * of them sending at `rate` messages/s in all for `seconds`, some members vanishing without `$disconnect`. It
+ * measures what a user notices: how fast each send is answered and with what, how long each message takes from
+ * the send to every member, whether anything was lost or duplicated, and whether the fan-out drained and pruned.
+ */
+export interface BurstOptions {
+  members: number;
+  /** Messages per second, all senders together. */
+  rate: number;
+  seconds: number;
+  /** Members that vanish (socket cut, no `$disconnect`) evenly during the burst; never senders. */
+  vanish?: number;
+  /** How long the fan-out may take to drain after the last ack before the burst counts as not drained. */
+  drainLimitMs?: number;
+  /** Template parameters beyond the issue's SendRateLimit=1000. */
+  parameters?: Record<string, string>;
+  progress?: (line: string) => void;
+}
+
+export interface BurstResult {
+  members: number;
+  rate: number;
+  seconds: number;
+  /** Deliveries per second offered: rate x members. */
+  offered: number;
+  sends: number;
+  /** First replies, by kind: ack, an error frame's code, or GATEWAY_ERROR for the gateway's own frame. */
+  firstReplies: Record<string, number>;
+  /** Share of sends whose first reply was an ack within 2 s. */
+  ackedWithin2s: number;
+  /** From the moment a send was written to its first reply (any kind). */
+  firstReplyP50Ms: number;
+  firstReplyP99Ms: number;
+  /** From the moment a send was first written to its ack, retries included. */
+  ackP50Ms: number;
+  ackP99Ms: number;
+  /** Replies of every attempt, retries included, by kind. */
+  allReplies: Record<string, number>;
+  /** Sends never acked after every retry. */
+  unacked: number;
+  /** Retries a client made (same clientMsgId). */
+  retries: number;
+  /** Send (first written) to arrival at a live member, over every live delivery. */
+  receiveP50Ms: number;
+  receiveP99Ms: number;
+  receiveMaxMs: number;
+  /** From the end of the sending to the moment no fan-out execution runs any more. */
+  drainMs: number;
+  drained: boolean;
+  expectedDeliveries: number;
+  deliveries: number;
+  lost: number;
+  duplicated: number;
+  filledByHistory: number;
+  failedExecutions: number;
+  executions: number;
+  /** Chunks the state machine caught and counted (DeliveryChunksFailed). */
+  chunksFailed: number;
+  /** Deliver invocations refused with TooManyRequestsException (reserved concurrency) and waited out. */
+  deliverThrottles: number;
+  vanished: number;
+  pruned: number;
+  /** The gateway's own `Internal server error` frames, on any attempt. */
+  gatewayErrors: number;
+}
+
+export const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/** What a client retries: the protocol's retryable codes, and (counted as a failure here) the gateway's error. */
+const RETRYABLE = new Set(['INTERNAL', 'RATE_LIMITED', 'GATEWAY_ERROR', 'NO_REPLY']);
+const SEND_ATTEMPTS = 20;
+
+interface Send {
+  /** When the send was first written to the socket. */
+  due: number;
+  first?: { kind: string; ms: number };
+  ack?: Frame;
+  ackMs?: number;
+  attempts: number;
+  /** Every reply, by kind, retries included. */
+  replies: string[];
+}
+
+/** Sends one message with its clientMsgId until acked, as a client does: retryable errors back off and retry. */
+async function send(client: ChatClient, text: string, clientMsgId: string, record: Send): Promise<void> {
+  record.due = Date.now();
+  for (let attempt = 1; attempt <= SEND_ATTEMPTS; attempt++) {
+    record.attempts = attempt;
+    const reply = await client
+      .ask({ action: 'sendmessage', message: text, clientMsgId }, 30_000)
+      .catch((): Frame => ({ type: 'error', code: 'NO_REPLY' }));
+    const kind = reply.type === 'ack' ? 'ack' : isGatewayError(reply) ? 'GATEWAY_ERROR' : String(reply.code);
+    record.first ??= { kind, ms: Date.now() - record.due };
+    record.replies.push(kind);
+    if (reply.type === 'ack') {
+      record.ack = reply;
+      record.ackMs = Date.now() - record.due;
+      return;
+    }
+    if (!RETRYABLE.has(kind)) return;
+    await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+  }
+}
+
+export async function runBurst(options: BurstOptions): Promise<BurstResult> {
+  const { members, rate, seconds, vanish = 0, drainLimitMs = 120_000 } = options;
+  const progress = options.progress ?? (() => undefined);
+  // SendRateLimit as in the issue's reproduction: the per-connection limit is not what is measured here.
+  const testCloud = await startTestCloud({ parameters: { SendRateLimit: '1000', ...options.parameters } });
+  const { cloud } = testCloud;
+  const tables = cloudTables(cloud);
+  const clients: ChatClient[] = [];
+  try {
+    clients.push(...(await connectMany(cloud.wsUrl, 'burst', members)));
+    // Warm-up, not measured: a few messages at once start the functions' sandboxes and SDK clients (cold starts),
+    // so the burst measures the sustained state.
+    const warm = await Promise.all(
+      clients
+        .slice(0, 4)
+        .map((c, i) => c.expectReply({ action: 'sendmessage', message: `warm-up ${i}` }, 60_000)),
+    );
+    await testCloud.settle();
+    const lastSeq = Math.max(...warm.map((a) => Number(a.seq)));
+    const checker = new DeliveryChecker();
+    // Everyone is in the lobby: every lobby message after the warm-up is owed to them.
+    for (const c of clients) checker.member(c, { type: 'joined', roomId: 'lobby', lastSeq, history: [] });
+    // Each sender has one send in flight (error frames do not name the clientMsgId), so every member that does not
+    // vanish sends, in turn: a send waits behind its sender's previous one only when that took longer than
+    // senders / rate seconds. Latencies count from the moment a send is written, not from when it was due.
+    const senderCount = members - vanish;
+    const senders = clients.slice(0, senderCount);
+    const vanishing = clients.slice(senderCount, senderCount + vanish);
+    const vanishedIds = await Promise.all(vanishing.map((c) => c.connectionId()));
+
+    // Arrival times of message frames, by text (message frames carry no clientMsgId), as each frame arrives.
+    const arrivals: number[] = [];
+    const dueByText = new Map<string, number>();
+    for (const c of clients) {
+      c.socket.on('message', () => {
+        const frame = c.frames[c.frames.length - 1];
+        if (frame?.type !== 'message') return;
+        const due = dueByText.get(String(frame.text));
+        if (due !== undefined) arrivals.push(Date.now() - due);
+      });
+    }
+    progress(`${members} members connected; ${senderCount} senders, ${rate} messages/s for ${seconds} s`);
+
+    cloud.gateway.setFaults({ faultSkipDisconnect: 1 });
+    const total = Math.round(rate * seconds);
+    const records: Send[] = [];
+    const queues = new Map<ChatClient, Promise<void>>();
+    const started = Date.now();
+    const lag = monitorEventLoopDelay({ resolution: 20 });
+    lag.enable();
+    const ticker = setInterval(() => {
+      const replies = records.flatMap((r) => r.replies);
+      const acks = replies.filter((k) => k === 'ack').length;
+      const ex = cloud.executions();
+      const throttles = [...cloud.lambda.throttles.values()].reduce((a, b) => a + b, 0);
+      progress(
+        `t=${Math.round((Date.now() - started) / 1000)} s due ${records.length} acked ${acks} other ${replies.length - acks} executions ${ex.started} running ${ex.running} failed ${ex.failed} throttles ${throttles} arrivals ${arrivals.length} loop lag p99 ${Math.round(lag.percentile(99) / 1e6)} ms`,
+      );
+    }, 5000);
+    let vanished = 0;
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      const sender = senders[i % senderCount] as ChatClient;
+      const clientMsgId = `burst-${i}`;
+      const record: Send = { due, attempts: 0, replies: [] };
+      records.push(record);
+      const previous = queues.get(sender) ?? Promise.resolve();
+      queues.set(
+        sender,
+        previous.then(() => {
+          const sending = send(sender, `burst ${i}`, clientMsgId, record);
+          dueByText.set(`burst ${i}`, record.due);
+          return sending;
+        }),
+      );
+      while (vanished < vanishing.length && vanished <= (i / total) * vanishing.length) {
+        const gone = vanishing[vanished++] as ChatClient;
+        checker.vanish(gone);
+        gone.socket.terminate();
+      }
+    }
+    await Promise.all(queues.values());
+    const sentAt = Date.now();
+    clearInterval(ticker);
+    lag.disable();
+    progress(`sending ended ${sentAt - started} ms after it began; draining`);
+    const drained = await Promise.race([
+      testCloud.settle().then(() => true),
+      sleep(drainLimitMs).then(() => false),
+    ]);
+    const drainMs = Date.now() - sentAt;
+    cloud.gateway.setFaults({ faultSkipDisconnect: 0 });
+    progress(`drained=${drained} in ${drainMs} ms; checking`);
+
+    for (const r of records) if (r.ack) checker.sent(r.ack);
+    let left = new Set<string>();
+    await eventually(async () => {
+      left = await storedConnectionIds(tables);
+      return vanishedIds.every((id) => !left.has(id));
+    }, 10_000);
+    await checker.fillGaps();
+    const report = checker.report();
+
+    const firstReplies: Record<string, number> = {};
+    for (const r of records) {
+      const kind = r.first?.kind ?? 'NO_REPLY';
+      firstReplies[kind] = (firstReplies[kind] ?? 0) + 1;
+    }
+    const allReplies: Record<string, number> = {};
+    for (const kind of records.flatMap((r) => r.replies)) allReplies[kind] = (allReplies[kind] ?? 0) + 1;
+    const firstMs = records.map((r) => r.first?.ms ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
+    const ackMs = records.flatMap((r) => (r.ackMs === undefined ? [] : [r.ackMs])).sort((a, b) => a - b);
+    const receive = [...arrivals].sort((a, b) => a - b);
+    const executions = cloud.executions();
+    return {
+      members,
+      rate,
+      seconds,
+      offered: rate * members,
+      sends: total,
+      firstReplies,
+      ackedWithin2s:
+        records.filter((r) => r.first?.kind === 'ack' && r.first.ms <= 2000).length / Math.max(1, total),
+      firstReplyP50Ms: percentile(firstMs, 50),
+      firstReplyP99Ms: percentile(firstMs, 99),
+      ackP50Ms: percentile(ackMs, 50),
+      ackP99Ms: percentile(ackMs, 99),
+      allReplies,
+      unacked: records.filter((r) => !r.ack).length,
+      retries: records.reduce((n, r) => n + Math.max(0, r.attempts - 1), 0),
+      receiveP50Ms: percentile(receive, 50),
+      receiveP99Ms: percentile(receive, 99),
+      receiveMaxMs: receive.at(-1) ?? 0,
+      drainMs,
+      drained,
+      expectedDeliveries: report.expectedDeliveries,
+      deliveries: report.deliveries,
+      lost: report.lost,
+      duplicated: report.duplicated,
+      filledByHistory: report.filledByHistory,
+      failedExecutions: executions.failed,
+      executions: executions.started,
+      chunksFailed: cloud.metrics().DeliveryChunksFailed ?? 0,
+      deliverThrottles: cloud.lambda.throttles.get('DeliverFunction') ?? 0,
+      vanished: vanishing.length,
+      pruned: vanishedIds.filter((id) => !left.has(id)).length,
+      gatewayErrors: records.reduce((n, r) => n + r.replies.filter((k) => k === 'GATEWAY_ERROR').length, 0),
+    };
+  } finally {
+    await closeAll(clients);
+    tables.db.destroy();
+    await cloud.close();
+  }
+}
