@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
-import { LambdaServiceError } from '../../local/lambda/service';
+import { forStepFunctions, LambdaServiceError } from '../../local/lambda/service';
 import { LocalStateMachine } from '../../local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
@@ -133,10 +133,11 @@ describe('overload: a chunk that fails, a throttled Deliver, the attempt limit',
     const metrics: Record<string, number> = {};
     const m = new LocalStateMachine(fanout.name, fanout.definition, {
       dynamodb: db,
-      invokeFunction: async (_arn, payload) => {
+      // As the local cloud wires it: Lambda's own errors reach the state machine as `Lambda.<name>`.
+      invokeFunction: forStepFunctions(async (_arn, payload) => {
         const { handler: deliver } = await import('../../functions/deliver');
         return wrap(payload as { connectionIds: string[] }, (p) => deliver(p as never));
-      },
+      }),
       putMetricData: ({ MetricData }) => {
         for (const { MetricName, Value = 0 } of MetricData)
           metrics[MetricName] = (metrics[MetricName] ?? 0) + Value;
