@@ -12,6 +12,7 @@ import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
 import { type FunctionLog, type LocalFunctionSpec, LocalLambda } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
+import { type DevIssuer, devIssuerFor } from './oidc';
 import { createRestApi, restRoutes } from './restApi';
 import { type ExecutionSummary, LocalStateMachine } from './stepfunctions';
 import { type LocalTemplate, loadTemplate } from './template';
@@ -62,6 +63,8 @@ export interface LocalCloud {
   lambda: LocalLambda;
   dynamoEndpoint: string;
   eventsEndpoint: string;
+  /** The development OIDC issuer, with AuthMode=oidc or cognito. */
+  devIssuer?: DevIssuer;
   /** Changes the throttled share of DynamoDB requests; only when started with `faultDynamoThrottle`. */
   setFaultDynamoThrottle(share: number): void;
   dynamoFaultStats(): { requests: number; throttled: number };
@@ -91,9 +94,20 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
   const print = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const template = loadTemplate(options.templatePath ?? join(process.cwd(), 'template.yaml'), {
-    parameters: options.parameters,
-  });
+  const templatePath = options.templatePath ?? join(process.cwd(), 'template.yaml');
+  let template = loadTemplate(templatePath, { parameters: options.parameters });
+  // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (local/oidc.ts).
+  const devIssuer = await devIssuerFor(template, host);
+  if (devIssuer) {
+    try {
+      template = loadTemplate(templatePath, {
+        parameters: { ...devIssuer.parameters, ...options.parameters },
+      });
+    } catch (error) {
+      await devIssuer.close();
+      throw error;
+    }
+  }
   const [api, ...otherApis] = template.webSocketApis();
   if (!api) throw new Error('template.yaml defines no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET');
   if (otherApis.length > 0)
@@ -112,7 +126,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     api.routes.flatMap((r) => (r.authorizer ? [r.authorizer.functionLogicalId] : [])),
   );
   const authSecret = options.authSecret ?? process.env.AUTH_SECRET;
-  if (authorizerIds.size > 0 && !authSecret) {
+  const needsSecret = template
+    .functions()
+    .some((f) => authorizerIds.has(f.logicalId) && f.environment.AUTH_MODE === 'token');
+  if (needsSecret && !authSecret) {
+    await devIssuer?.close();
     throw new Error(
       'the template enables a $connect authorizer (AuthMode=token): give the token secret with --auth-secret or AUTH_SECRET',
     );
@@ -124,6 +142,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     host,
   });
   const closers: (() => Promise<void>)[] = [() => dynamo.close()];
+  if (devIssuer) closers.push(() => devIssuer.close());
   try {
     const dynamoFaults =
       options.faultDynamoThrottle === undefined
@@ -259,6 +278,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: gateway.callbackUrl,
         // Only authorizers get the token secret; on AWS they read it from Parameter Store instead.
         ...(authorizerIds.has(fn.logicalId) && authSecret && { AUTH_SECRET: authSecret }),
+        ...devIssuer?.environment,
         // No X-Ray daemon or CloudWatch here: traces off, metrics not printed; logs stay on.
         POWERTOOLS_TRACE_ENABLED: 'false',
         // With traces off, the X-Ray SDK's automatic mode only costs: it enables a cls-hooked async hook with destroy
@@ -282,7 +302,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       invoke: (fn, event) => invoke(fn, event),
     });
     const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-      if (req.url === '/config.json') return sendJson(res, 200, { wsUrl: gateway.url });
+      if (req.url === '/config.json')
+        return sendJson(res, 200, { wsUrl: gateway.url, ...(devIssuer && { auth: devIssuer.webConfig }) });
       if (restApi.handle(req, res)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendJson(res, 405, { message: 'Method not allowed' });
@@ -308,6 +329,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       lambda: localLambda,
       dynamoEndpoint: dynamo.endpoint,
       eventsEndpoint,
+      devIssuer,
       setFaultDynamoThrottle: (share) => {
         if (!dynamoFaults)
           throw new Error('start the local cloud with faultDynamoThrottle to throttle DynamoDB');
