@@ -5,6 +5,7 @@ import { awsChatDeps } from '../shared/deps';
 import { logger, tracer } from '../shared/powertools';
 import { parseMessageText, parseRoomId } from '../shared/protocol';
 import { parseJsonBody, restHandler } from '../shared/rest';
+import { markBroadcast } from '../shared/sessionHooks';
 
 let deps: ChatDeps | undefined;
 
@@ -15,6 +16,7 @@ export const handler = restHandler('broadcast', async (event) => {
   const roomId = body.roomId === undefined || body.roomId === null ? undefined : parseRoomId(body.roomId);
   deps ??= awsChatDeps();
   const { messageId } = await broadcast(deps, { text, roomId });
+  await markBroadcast(roomId);
   logger.setCorrelationId(messageId);
   logger.info('broadcast queued', { messageId, roomId: roomId ?? '(everyone)' });
   tracer.putAnnotation('messageId', messageId);

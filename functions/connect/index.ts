@@ -4,6 +4,7 @@ import { connect } from '../shared/chat';
 import { ChatError } from '../shared/errors';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
+import { openSession } from '../shared/sessionHooks';
 import { chatDeps } from '../shared/websocket';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -28,7 +29,8 @@ export const handler = async (event: ConnectEvent, context?: Context): Promise<A
     logger.appendKeys({ connectionId });
     try {
       const username = parseUsername(requestedUsername(event), guestSuffix);
-      await connect(chatDeps(), connectionId, username);
+      // The session's record is written at the same time as the connection (sessions.ts).
+      await Promise.all([connect(chatDeps(), connectionId, username), openSession(event, username)]);
       metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
       logger.info('connected', { username });
       return { statusCode: 200 };

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { disconnect } from '../shared/chat';
 import { instrumented, logger } from '../shared/powertools';
+import { closeSession } from '../shared/sessionHooks';
 import { chatDeps } from '../shared/websocket';
 
 /** $disconnect is best-effort on AWS; the connection TTL and 410 pruning cover the times it never runs. */
@@ -12,7 +13,8 @@ export const handler = async (
     if (context) logger.addContext(context);
     const { connectionId } = event.requestContext;
     logger.appendKeys({ connectionId });
-    const gone = await disconnect(chatDeps(), connectionId);
+    const [gone] = await Promise.all([disconnect(chatDeps(), connectionId), closeSession(event)]);
+    if (gone) await closeSession(event, gone.roomId);
     logger.info('disconnected', { roomId: gone?.roomId, known: gone !== undefined });
     return { statusCode: 200 };
   });

@@ -2,6 +2,8 @@ import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context 
 import type { ChatDeps } from './chat';
 import { awsChatDeps } from './deps';
 import { ChatError, PublishFailed, toErrorFrame } from './errors';
+import { admitFrame, strike } from './guard';
+import { guardDeps } from './guardDeps';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseBody } from './protocol';
 
@@ -34,8 +36,10 @@ export function routeHandler(action: string, handle: FrameHandler) {
       if (context) logger.addContext(context);
       const { connectionId, requestId } = event.requestContext;
       logger.appendKeys({ connectionId, action, requestId });
-      const chat = chatDeps();
+      let chat = chatDeps();
       try {
+        // Every frame but sendmessage (its own bucket) counts against the connection's budget (guard.ts).
+        if (action !== 'sendmessage') chat = await admitFrame(chat, guardDeps(), connectionId);
         const body = parseBody(event.body);
         const reply = await handle(chat, { connectionId, body, event });
         return { statusCode: 200, body: JSON.stringify(reply) };
@@ -43,6 +47,8 @@ export function routeHandler(action: string, handle: FrameHandler) {
         if (error instanceof ChatError) {
           logger.info('frame rejected', { code: error.code, reason: error.message });
           metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);
+          if ((await strike(guardDeps(), connectionId, error, action)) === 'closed')
+            logger.warn('connection closed for abuse', { code: error.code });
         } else if (error instanceof PublishFailed) {
           logger.error('publishing to the chat bus failed', error);
           metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);

@@ -55,9 +55,11 @@ describe('the real template.yaml', () => {
     const tables = t.tables();
     expect(tables.map((x) => x.TableName).sort()).toEqual([
       'roomcast-local-ConnectionsTable',
+      'roomcast-local-LimitsTable',
       'roomcast-local-MessagesTable',
       'roomcast-local-RoomsTable',
       'roomcast-local-SendsTable',
+      'roomcast-local-SessionsTable',
     ]);
     const connections = tables.find((x) => x.logicalId === 'ConnectionsTable');
     expect(connections?.BillingMode).toBe('PAY_PER_REQUEST');
