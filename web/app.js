@@ -301,7 +301,8 @@ async function resolveWsUrl() {
     const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
     if (res.ok) {
       const cfg = await res.json();
-      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim()) return cfg.wsUrl.trim();
+      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim())
+        return (await import('./signin.js')).withSignIn(cfg);
     }
   } catch {
     /* fall through */
