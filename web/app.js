@@ -648,7 +648,9 @@ async function resolveWsUrl() {
     const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
     if (res.ok) {
       const cfg = await res.json();
-      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim()) return cfg.wsUrl.trim();
+      // AuthMode=cognito/oidc: signin.js signs in first and gives the URL with ?token= (a no-op without `auth`).
+      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim())
+        return (await import('./signin.js')).withSignIn(cfg);
     }
   } catch {
     /* fall through */

@@ -7,10 +7,10 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Document, YAMLMap, YAMLSeq } from 'yaml';
-import { signToken } from '../../functions/shared/token';
 import type { LocalCloud } from '../../local/cloud';
 import { ChatClient, HandshakeRefused, isMessage } from '../helpers/chatClient';
 import { editedTemplate, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { hs256Token } from '../helpers/tokens';
 
 /**
  * IAM as the local cloud enforces it: each function and the state machine call the local services with their own
@@ -191,7 +191,7 @@ describe('taking one statement out of the template breaks its feature locally, a
     });
     try {
       const mark = s.testCloud.logs.length;
-      const token = signToken(
+      const token = hs256Token(
         { sub: 'alice', username: 'alice', exp: Math.floor(Date.now() / 1000) + 300 },
         SECRET,
       );
@@ -222,7 +222,7 @@ describe('callers of the local services', () => {
   });
 
   async function member(): Promise<ChatClient> {
-    const token = signToken(
+    const token = hs256Token(
       { sub: 'carol', username: 'carol', exp: Math.floor(Date.now() / 1000) + 300 },
       SECRET,
     );
