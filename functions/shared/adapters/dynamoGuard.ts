@@ -24,23 +24,24 @@ export class DynamoGuardStore implements GuardStore {
     window: number,
     limit: number,
   ): Promise<{ admitted: boolean; connection: Connection } | undefined> {
-    // The usual case first: one more frame in the current window. Then a new window. Each is one conditional write.
-    const attempts = [
-      {
-        UpdateExpression: 'SET frameCount = frameCount + :one',
-        ConditionExpression: 'frameWindow = :w AND frameCount < :limit',
-        ExpressionAttributeValues: { ':one': 1, ':w': window, ':limit': limit },
-      },
-      {
-        UpdateExpression: 'SET frameWindow = :w, frameCount = :one',
-        ConditionExpression:
-          'attribute_exists(connectionId) AND (attribute_not_exists(frameWindow) OR frameWindow < :w)',
-        ExpressionAttributeValues: { ':one': 1, ':w': window },
-      },
-    ];
+    // The usual case first: one more frame in the current window. Then a new window. If another frame of the same
+    // connection opened that window in between (frames of one connection run in parallel), one more frame in it
+    // after all. Each is one conditional write; the first that succeeds admits the frame.
+    const inWindow = {
+      UpdateExpression: 'SET frameCount = frameCount + :one',
+      ConditionExpression: 'frameWindow = :w AND frameCount < :limit',
+      ExpressionAttributeValues: { ':one': 1, ':w': window, ':limit': limit },
+    };
+    const newWindow = {
+      UpdateExpression: 'SET frameWindow = :w, frameCount = :one',
+      ConditionExpression:
+        'attribute_exists(connectionId) AND (attribute_not_exists(frameWindow) OR frameWindow < :w)',
+      ExpressionAttributeValues: { ':one': 1, ':w': window },
+    };
     let old: Record<string, unknown> | undefined;
-    for (const attempt of attempts) {
-      if (old?.frameWindow === window) break; // the current window is full: no need to try a new one
+    for (const attempt of [inWindow, newWindow, inWindow]) {
+      // The current window exists and is full: neither a new window nor a second try can admit the frame.
+      if (attempt === newWindow && old?.frameWindow === window) break;
       try {
         const { Attributes } = await this.db.send(
           new UpdateCommand({
