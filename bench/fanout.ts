@@ -84,12 +84,14 @@ async function runRoom(opts: Options, apiLatencyMs: number, n: number, parameter
       // One room: the first member creates it, the others join (each join fans a presence frame out to the room).
       const created = await members.call(0, { action: 'createroom' });
       const roomId = created.roomId as string;
+      // The invite key, as a shared link carries it: joins by code alone are limited per source (docs/SECURITY.md).
+      const key = created.inviteKey as string | undefined;
       if (created.type !== 'joined') throw new Error(`createroom answered ${JSON.stringify(created)}`);
       await pool(
         Array.from({ length: n - 1 }, (_, i) => i + 1),
         16,
         async (i) => {
-          const joined = await members.call(i, { action: 'joinroom', roomId }, 120_000);
+          const joined = await members.call(i, { action: 'joinroom', roomId, key }, 120_000);
           if (joined.type !== 'joined') throw new Error(`joinroom answered ${JSON.stringify(joined)}`);
         },
       );

@@ -203,6 +203,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private readonly outbox = new Map<string, OutboxEntry>();
   private readonly sequencer = new Sequencer((m) => this.emit('message', m));
   private room = LOBBY;
+  /** The room's invite key from its last `joined` reply: a rejoin with it takes none of the network's guesses. */
+  private roomKey: string | undefined;
   private memberList: string[] = [];
   private filling = false;
   private nextId = 0;
@@ -254,6 +256,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** The room this client is in (the lobby until it joins one). */
   get roomId(): string {
     return this.room;
+  }
+
+  /** The invite key of the room this client is in, to share with its code (absent in the lobby). */
+  get inviteKey(): string | undefined {
+    return this.roomKey;
   }
 
   /** Highest seq of the current room handed to the app without a gap. */
@@ -344,11 +351,14 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     return joined;
   }
 
-  /** Moves into a room (a 6-character code, lower case accepted, or "lobby"). */
-  async join(roomId: string): Promise<JoinedFrame> {
+  /**
+   * Moves into a room (a 6-character code, lower case accepted, or "lobby"). `key` is the room's invite key when
+   * the link had one: joins by code alone are limited per network (docs/SECURITY.md).
+   */
+  async join(roomId: string, key?: string): Promise<JoinedFrame> {
     const target = checkRoomId(roomId);
     const joined = await this.acrossReconnects(() =>
-      this.joinFrame({ action: 'joinroom', roomId: target }, target),
+      this.joinFrame({ action: 'joinroom', roomId: target, ...(key !== undefined && { key }) }, target),
     );
     if (this.enterRoom(joined)) void this.fillGap();
     return joined;
@@ -519,7 +529,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       return;
     }
     try {
-      const joined = await this.joinFrame({ action: 'joinroom', roomId: wanted }, wanted);
+      const key = this.roomKey;
+      const joined = await this.joinFrame(
+        { action: 'joinroom', roomId: wanted, ...(key !== undefined && { key }) },
+        wanted,
+      );
       if (this.enterRoom(joined)) await this.catchUp();
     } catch (error) {
       if (!(error instanceof RoomcastError) || error.code !== 'ROOM_NOT_FOUND') throw error;
@@ -866,6 +880,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private enterRoom(joined: JoinedFrame): boolean {
     const early = this.joining?.early ?? [];
     this.joining = undefined;
+    this.roomKey = joined.inviteKey;
     const same = joined.roomId === this.room && this.sequencer.lastSeq !== undefined;
     if (!same) {
       this.room = joined.roomId;
@@ -889,6 +904,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     const fresh = this.room !== LOBBY || this.sequencer.lastSeq === undefined;
     if (fresh) {
       this.room = LOBBY;
+      this.roomKey = undefined;
       this.sequencer.reset();
       this.memberList = [];
       const latest = await this.fetchHistory({ limit: this.opts.initialHistory });

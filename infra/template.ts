@@ -544,6 +544,8 @@ class Template implements LocalTemplate {
         const [c] = list(arg, path);
         return !this.cond(c, `${path}[0]`);
       }
+      case 'Fn::And':
+        return list(arg, path).every((c, i) => this.cond(c, `${path}[${i}]`));
       default:
         throw new Error(`${path}: ${fn} is not supported by the local cloud`);
     }

@@ -146,14 +146,20 @@ async function joinRoom(context, events) {
   const roomSize = Math.max(1, setting(context, 'roomSize', 10));
   const slot = Math.floor((context.vars.vuIndex - 1) / roomSize);
   const started = Date.now();
-  let code = rooms.get(slot);
-  if (code === undefined) {
-    code = request(context, { action: 'createroom' }, 'joined').then((frame) => frame.roomId);
-    rooms.set(slot, code);
-    joined(context, { roomId: await code, lastSeq: 0 });
+  let created = rooms.get(slot);
+  if (created === undefined) {
+    created = request(context, { action: 'createroom' }, 'joined');
+    rooms.set(slot, created);
+    joined(context, { roomId: (await created).roomId, lastSeq: 0 });
     events.emit('counter', 'chat.rooms_created', 1);
   } else {
-    const frame = await request(context, { action: 'joinroom', roomId: await code }, 'joined');
+    // The invite key, as a shared link carries it: joins by code alone are limited per source address.
+    const { roomId, inviteKey } = await created;
+    const frame = await request(
+      context,
+      { action: 'joinroom', roomId, ...(inviteKey && { key: inviteKey }) },
+      'joined',
+    );
     joined(context, frame);
   }
   events.emit('histogram', 'chat.join_ms', Date.now() - started);

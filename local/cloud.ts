@@ -21,6 +21,7 @@ import {
   LocalLambda,
 } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
+import { type DevIssuer, devIssuerFor } from './oidc';
 import { createRestApi, restRoutes } from './restApi';
 import { createLocalSsm, type LocalParameter } from './ssm';
 import { type ExecutionSummary, LocalStateMachine, type PutMetricDataInput } from './stepfunctions';
@@ -78,6 +79,8 @@ export interface LocalCloud {
   ssmEndpoint: string;
   /** Every call to the local services is signed and checked against the template's policies (docs/PARITY.md). */
   iam: LocalIam;
+  /** The development OIDC issuer, with AuthMode=oidc or cognito. */
+  devIssuer?: DevIssuer;
   /** Changes the throttled share of DynamoDB requests; only when started with `faultDynamoThrottle`. */
   setFaultDynamoThrottle(share: number): void;
   dynamoFaultStats(): { requests: number; throttled: number };
@@ -107,9 +110,20 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
   const print = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const template = loadTemplate(options.templatePath ?? join(process.cwd(), 'template.yaml'), {
-    parameters: options.parameters,
-  });
+  const templatePath = options.templatePath ?? join(process.cwd(), 'template.yaml');
+  let template = loadTemplate(templatePath, { parameters: options.parameters });
+  // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (local/oidc.ts).
+  const devIssuer = await devIssuerFor(template, host);
+  if (devIssuer) {
+    try {
+      template = loadTemplate(templatePath, {
+        parameters: { ...devIssuer.parameters, ...options.parameters },
+      });
+    } catch (error) {
+      await devIssuer.close();
+      throw error;
+    }
+  }
   const [api, ...otherApis] = template.webSocketApis();
   if (!api) throw new Error('template.yaml defines no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET');
   if (otherApis.length > 0)
@@ -128,7 +142,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     api.routes.flatMap((r) => (r.authorizer ? [r.authorizer.functionLogicalId] : [])),
   );
   const authSecret = options.authSecret ?? process.env.AUTH_SECRET;
-  if (authorizerIds.size > 0 && !authSecret) {
+  const needsSecret = template
+    .functions()
+    .some((f) => authorizerIds.has(f.logicalId) && f.environment.AUTH_MODE === 'token');
+  if (needsSecret && !authSecret) {
+    await devIssuer?.close();
     throw new Error(
       'the template enables a $connect authorizer (AuthMode=token): give the token secret with --auth-secret or AUTH_SECRET',
     );
@@ -149,6 +167,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     guard: { region: template.region, accountId: template.accountId, check: guard('dynamodb') },
   });
   const closers: (() => Promise<void>)[] = [() => dynamo.close()];
+  if (devIssuer) closers.push(() => devIssuer.close());
   try {
     const dynamoFaults =
       options.faultDynamoThrottle === undefined
@@ -345,6 +364,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         ...(authorizerIds.has(fn.logicalId) &&
           authSecret &&
           !fn.environment.AUTH_SECRET_PARAMETER && { AUTH_SECRET: authSecret }),
+        ...devIssuer?.environment,
         // No X-Ray daemon or CloudWatch here: traces off, metrics not printed; logs stay on.
         POWERTOOLS_TRACE_ENABLED: 'false',
         // With traces off, the X-Ray SDK's automatic mode only costs: it enables a cls-hooked async hook with destroy
@@ -368,7 +388,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       invoke: (fn, event) => invoke(fn, event),
     });
     const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-      if (req.url === '/config.json') return sendJson(res, 200, { wsUrl: gateway.url });
+      if (req.url === '/config.json')
+        return sendJson(res, 200, { wsUrl: gateway.url, ...(devIssuer && { auth: devIssuer.webConfig }) });
       if (restApi.handle(req, res)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendJson(res, 405, { message: 'Method not allowed' });
@@ -397,6 +418,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       eventsEndpoint,
       ssmEndpoint,
       iam,
+      devIssuer,
       setFaultDynamoThrottle: (share) => {
         if (!dynamoFaults)
           throw new Error('start the local cloud with faultDynamoThrottle to throttle DynamoDB');

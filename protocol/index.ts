@@ -40,6 +40,8 @@ export const ROOM_CODE_LENGTH = 6;
 export const PATTERNS = {
   roomCode: '^[A-HJ-NP-Z2-9]{6}$',
   clientMsgId: '^[A-Za-z0-9._:-]+$',
+  /** A room's 96-bit invite key, base64url: a join that carries it takes no guess (docs/SECURITY.md). */
+  inviteKey: '^[A-Za-z0-9_-]{16}$',
 } as const;
 const ROOM_CODE = new RegExp(PATTERNS.roomCode);
 const CLIENT_MSG_ID = new RegExp(PATTERNS.clientMsgId);
@@ -89,6 +91,8 @@ export interface CreateRoomRequest extends Request {
 export interface JoinRoomRequest extends Request {
   action: 'joinroom';
   roomId: string;
+  /** The room's invite key, from the link its creator shared; a wrong one is answered ROOM_NOT_FOUND. */
+  key?: string;
 }
 export interface LeaveRoomRequest extends Request {
   action: 'leaveroom';
@@ -152,6 +156,8 @@ export interface JoinedFrame extends Reply {
   memberCount: number;
   history: MessageFrame[];
   lastSeq: number;
+  /** The room's invite key, to share with its code; absent for the lobby and rooms made before invite keys. */
+  inviteKey?: string;
 }
 export interface LeftFrame extends Reply {
   type: 'left';

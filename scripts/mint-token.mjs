@@ -3,8 +3,8 @@
 // authorizer uses (locally: the local cloud's --auth-secret; on AWS: the SecureString in Parameter Store).
 //   npm run token -- --username alice --secret "$AUTH_SECRET" --ttl 3600
 // Then connect with  wscat -c "<wss url>?token=<token>".
-import { createHmac } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
 // The protocol's limits, defined once in protocol/ (built by scripts/build.mjs, which `npm run token` runs first).
 import { LIMITS } from '../dist/client/roomcast.mjs';
 
@@ -49,7 +49,10 @@ if (Buffer.byteLength(secret) < 32) {
 }
 
 const now = Math.floor(Date.now() / 1000);
-const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const signingInput = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub: username, username, iat: now, exp: now + ttl })}`;
-const signature = createHmac('sha256', secret).update(signingInput).digest('base64url');
-process.stdout.write(`${signingInput}.${signature}\n`);
+const token = await new SignJWT({ username })
+  .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  .setSubject(username)
+  .setIssuedAt(now)
+  .setExpirationTime(now + ttl)
+  .sign(new TextEncoder().encode(secret));
+process.stdout.write(`${token}\n`);

@@ -92,6 +92,18 @@ function roomFromHash() {
   return isValidRoomCode(room) ? room : null;
 }
 
+/** The room's invite key from the link, if it has a well-formed one: a join with it takes no guess. */
+function keyFromHash() {
+  const key = new URLSearchParams(location.hash.replace(/^#/, '')).get('key');
+  return key && /^[A-Za-z0-9_-]{16}$/.test(key) ? key : undefined;
+}
+
+/** `room=<code>`, with `&key=<invite key>` when the client knows the key of that room. */
+function roomHash(roomId) {
+  const key = state.chat?.roomId === roomId ? state.chat.inviteKey : undefined;
+  return key ? `room=${roomId}&key=${key}` : `room=${roomId}`;
+}
+
 function isValidRoomCode(code) {
   try {
     return checkRoomId(code) !== LOBBY;
@@ -102,14 +114,14 @@ function isValidRoomCode(code) {
 
 function setHashRoom(roomId) {
   const url = new URL(location.href);
-  url.hash = roomId && roomId !== LOBBY ? `room=${roomId}` : '';
+  url.hash = roomId && roomId !== LOBBY ? roomHash(roomId) : '';
   const next = url.toString().replace(/#$/, '');
   if (next !== location.href) history.replaceState(history.state, '', next);
 }
 
 function inviteLink(roomId) {
   const url = new URL(location.href);
-  url.hash = `room=${roomId}`;
+  url.hash = roomHash(roomId);
   return url.toString();
 }
 
@@ -177,9 +189,10 @@ function startClient() {
   // First time online: go to the room in the address, if any (read now: entering the lobby rewrites it).
   // Later reconnects rejoin by themselves.
   let wanted = roomFromHash();
+  const wantedKey = keyFromHash();
   chat.on('state', ({ state: s }) => {
     if (s !== 'ready' || !wanted) return;
-    if (wanted !== chat.roomId) joinRoom(wanted, { fromLink: true });
+    if (wanted !== chat.roomId) joinRoom(wanted, { fromLink: true, key: wantedKey });
     wanted = null;
   });
 }
@@ -198,9 +211,9 @@ function reconnectNow() {
 
 // ---------------------------------------------------------------- rooms
 
-function joinRoom(code, { fromLink = false } = {}) {
+function joinRoom(code, { fromLink = false, key } = {}) {
   setRoomHeader(code, { pending: true });
-  state.chat.join(code).catch((err) => {
+  state.chat.join(code, key).catch((err) => {
     setRoomHeader(state.shownRoom ?? LOBBY);
     setHashRoom(state.chat.roomId);
     toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
@@ -592,7 +605,7 @@ function bindEvents() {
   window.addEventListener('hashchange', () => {
     if (state.conn !== 'online') return;
     const wanted = roomFromHash();
-    if (wanted && wanted !== state.chat.roomId) joinRoom(wanted, { fromLink: true });
+    if (wanted && wanted !== state.chat.roomId) joinRoom(wanted, { fromLink: true, key: keyFromHash() });
     else if (!wanted && state.chat.roomId !== LOBBY) {
       if (/room=/.test(location.hash)) {
         toast('That link does not contain a valid room code.', { title: 'Bad link' });
@@ -648,7 +661,9 @@ async function resolveWsUrl() {
     const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
     if (res.ok) {
       const cfg = await res.json();
-      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim()) return cfg.wsUrl.trim();
+      // AuthMode=cognito/oidc: signin.js signs in first and gives the URL with ?token= (a no-op without `auth`).
+      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim())
+        return (await import('./signin.js')).withSignIn(cfg);
     }
   } catch {
     /* fall through */

@@ -2,12 +2,43 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Cont
 import { authSecret } from '../shared/adapters/authSecret';
 import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
+import {
+  cognitoVerifier,
+  type Identity,
+  InvalidToken,
+  oidcVerifier,
+  sharedSecretVerifier,
+  type VerifyToken,
+} from '../shared/identity';
 import { instrumented, logger } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
-import { InvalidToken, verifyToken } from '../shared/token';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403, and stores nothing. */
 const UNAUTHORIZED = 'Unauthorized';
+
+/** The verifier of this stack's AuthMode, built once per runtime so the JWKS is fetched once and cached. */
+let verifier: VerifyToken | undefined;
+function tokenVerifier(): VerifyToken {
+  if (verifier) return verifier;
+  const mode = config.authMode();
+  if (mode === 'token')
+    verifier = sharedSecretVerifier(
+      () =>
+        authSecret({ localSecret: config.localAuthSecret(), parameterName: config.authSecretParameterName }),
+      systemClock,
+    );
+  else if (mode === 'cognito')
+    verifier = cognitoVerifier(config.cognitoUserPoolId(), config.cognitoClientId());
+  else if (mode === 'oidc')
+    verifier = oidcVerifier(config.oidcIssuer(), config.oidcAudience(), config.oidcJwksUri());
+  else throw new Error(`roomcast configuration: AUTH_MODE ${mode} has no authorizer`);
+  return verifier;
+}
+
+/** Tests only: build the verifier again from the environment. */
+export function forgetVerifier(): void {
+  verifier = undefined;
+}
 
 function policy(
   effect: 'Allow' | 'Deny',
@@ -26,9 +57,10 @@ function policy(
 }
 
 /**
- * $connect REQUEST authorizer: the `token` query parameter must be an HS256 JWT signed with the secret from
- * Parameter Store. A missing, malformed, expired or wrongly signed token is Unauthorized (401); a genuine token whose
- * username breaks the protocol's rules is denied (403). The username reaches $connect as `authorizer.username`.
+ * $connect REQUEST authorizer: the `token` query parameter must be a token of this stack's AuthMode (an HS256 JWT
+ * for `token`, a Cognito user pool token for `cognito`, the OIDC provider's token for `oidc`). A missing or invalid
+ * token is Unauthorized (401), its reason only in the log; a genuine token whose username breaks the protocol's
+ * rules is denied (403). The username reaches $connect as `authorizer.username`.
  */
 export const handler = async (
   event: APIGatewayRequestAuthorizerEvent,
@@ -42,25 +74,21 @@ export const handler = async (
       logger.info('connection refused', { reason: 'no token' });
       throw new Error(UNAUTHORIZED);
     }
-    let claims: ReturnType<typeof verifyToken>;
+    let identity: Identity;
     try {
-      const secret = await authSecret({
-        localSecret: config.localAuthSecret(),
-        parameterName: config.authSecretParameterName,
-      });
-      claims = verifyToken(token, secret, Math.floor(systemClock().getTime() / 1000));
+      identity = await tokenVerifier()(token);
     } catch (error) {
       if (!(error instanceof InvalidToken)) throw error;
       logger.info('connection refused', { reason: error.reason });
       throw new Error(UNAUTHORIZED);
     }
     try {
-      // claims.username is always a string here, so parseUsername never invents a guest name.
-      const username = parseUsername(claims.username, () => '');
+      // identity.username is always a string here, so parseUsername never invents a guest name.
+      const username = parseUsername(identity.username, () => '');
       logger.info('connection authorized', { username });
-      return policy('Allow', event, claims.sub ?? username, { username });
+      return policy('Allow', event, identity.subject, { username });
     } catch (error) {
       logger.info('connection denied', { reason: (error as Error).message });
-      return policy('Deny', event, claims.sub ?? 'unknown');
+      return policy('Deny', event, identity.subject);
     }
   });

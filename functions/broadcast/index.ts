@@ -4,6 +4,7 @@ import { onFirstCall } from '../shared/onFirstCall';
 import { logger, tracer } from '../shared/powertools';
 import { parseMessageText, parseRoomId, requireString } from '../shared/protocol';
 import { parseJsonBody, restHandler } from '../shared/rest';
+import { markBroadcast } from '../shared/sessionHooks';
 import { roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 
@@ -15,6 +16,7 @@ export const handler = restHandler('broadcast', async (event) => {
   const text = parseMessageText(requireString(body, 'message'));
   const roomId = body.roomId === undefined || body.roomId === null ? undefined : parseRoomId(body.roomId);
   const { messageId } = await broadcast(deps(), { text, roomId });
+  await markBroadcast(roomId);
   logger.setCorrelationId(messageId);
   logger.info('broadcast queued', { messageId, roomId: roomId ?? '(everyone)' });
   tracer.putAnnotation('messageId', messageId);

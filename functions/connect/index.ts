@@ -6,6 +6,7 @@ import { describeError } from '../shared/errors';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
+import { openSession } from '../shared/sessionHooks';
 import { connectionStore } from '../shared/wiring/dynamodb';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -32,7 +33,8 @@ export const handler = async (event: ConnectEvent, context?: Context): Promise<A
     logger.appendKeys({ connectionId });
     try {
       const username = parseUsername(requestedUsername(event), guestSuffix);
-      await connect(deps(), connectionId, username);
+      // The session's record is written at the same time as the connection (sessions.ts).
+      await Promise.all([connect(deps(), connectionId, username), openSession(event, username)]);
       metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
       logger.info('connected', { username });
       return { statusCode: 200 };

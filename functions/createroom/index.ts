@@ -1,4 +1,5 @@
 import { systemClock } from '../shared/clock';
+import { servedFrom, withInviteKeys } from '../shared/guard';
 import { onFirstCall } from '../shared/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { createRoom } from '../shared/rooms';
@@ -13,8 +14,10 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-export const handler = routeHandler('createroom', async ({ connectionId }) => {
-  const joined = await createRoom(deps(), connectionId);
+export const handler = routeHandler('createroom', async (frame) => {
+  // The room gets an invite key beside its code: the creator shares code and key as a link (docs/SECURITY.md).
+  const keyed = withInviteKeys(servedFrom(deps(), frame));
+  const joined = await createRoom(keyed.deps, frame.connectionId);
   metrics.addMetric(METRIC.roomsCreated, MetricUnit.Count, 1);
-  return joined;
+  return { ...joined, inviteKey: keyed.inviteKey() };
 });

@@ -1,5 +1,6 @@
 import { connectionInfo } from '../shared/connections';
 import { BadRequest } from '../shared/errors';
+import { servedFrom } from '../shared/guard';
 import { onFirstCall } from '../shared/onFirstCall';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore } from '../shared/wiring/dynamodb';
@@ -11,17 +12,21 @@ const deps = onFirstCall(() => ({ connections: connectionStore(), notifier: noti
  * $default: anything that is not a known action gets the connection's info and how to use the API. Text that is
  * not JSON at all (`test`, typed into wscat as the AWS tutorial does) gets the tutorial's answer in an error frame.
  */
-export const handler = routeHandler('$default', ({ connectionId }) => connectionInfo(deps(), connectionId), {
-  notJson: async (connectionId) => {
-    const info = await connectionInfo(deps(), connectionId);
-    const tutorial = {
-      ConnectedAt: info.connectedAt,
-      Identity: { SourceIp: info.sourceIp, UserAgent: info.userAgent },
-      LastActiveAt: info.lastActiveAt,
-      connectionID: connectionId,
-    };
-    return new BadRequest(
-      `Use the sendmessage route to send a message. Your info: ${JSON.stringify(tutorial)}`,
-    );
+export const handler = routeHandler(
+  '$default',
+  (frame) => connectionInfo(servedFrom(deps(), frame), frame.connectionId),
+  {
+    notJson: async (connectionId, admitted) => {
+      const info = await connectionInfo(servedFrom(deps(), { connectionId, admitted }), connectionId);
+      const tutorial = {
+        ConnectedAt: info.connectedAt,
+        Identity: { SourceIp: info.sourceIp, UserAgent: info.userAgent },
+        LastActiveAt: info.lastActiveAt,
+        connectionID: connectionId,
+      };
+      return new BadRequest(
+        `Use the sendmessage route to send a message. Your info: ${JSON.stringify(tutorial)}`,
+      );
+    },
   },
-});
+);

@@ -2,6 +2,7 @@ import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context 
 import { disconnect } from '../shared/connections';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger } from '../shared/powertools';
+import { closeSession } from '../shared/sessionHooks';
 import { connectionStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 
@@ -16,7 +17,8 @@ export const handler = async (
     if (context) logger.addContext(context);
     const { connectionId } = event.requestContext;
     logger.appendKeys({ connectionId });
-    const gone = await disconnect(deps(), connectionId);
+    const [gone] = await Promise.all([disconnect(deps(), connectionId), closeSession(event)]);
+    if (gone) await closeSession(event, gone.roomId);
     logger.info('disconnected', { roomId: gone?.roomId, known: gone !== undefined });
     return { statusCode: 200 };
   });

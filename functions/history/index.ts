@@ -1,3 +1,4 @@
+import { servedFrom } from '../shared/guard';
 import { onFirstCall } from '../shared/onFirstCall';
 import { parseHistoryQuery } from '../shared/protocol';
 import { history } from '../shared/rooms';
@@ -6,6 +7,6 @@ import { connectionStore, messageStore } from '../shared/wiring/dynamodb';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), messages: messageStore() }));
 
-export const handler = routeHandler('history', ({ connectionId, body }) =>
-  history(deps(), connectionId, parseHistoryQuery(body)),
+export const handler = routeHandler('history', (frame) =>
+  history(servedFrom(deps(), frame), frame.connectionId, parseHistoryQuery(frame.body)),
 );

@@ -1,10 +1,12 @@
 import { systemClock } from '../shared/clock';
+import { admitJoin, parseInviteKey } from '../shared/guard';
 import { onFirstCall } from '../shared/onFirstCall';
 import { parseRoomId, requireString } from '../shared/protocol';
 import { joinRoom } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
+import { guard } from '../shared/wiring/guard';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -14,6 +16,12 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-export const handler = routeHandler('joinroom', ({ connectionId, body }) =>
-  joinRoom(deps(), connectionId, parseRoomId(requireString(body, 'roomId'))),
-);
+export const handler = routeHandler('joinroom', async ({ connectionId, body, event }) => {
+  const roomId = parseRoomId(requireString(body, 'roomId'));
+  const key = parseInviteKey(body.key);
+  // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
+  const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
+  const admitted = await admitJoin(deps(), guard(), { roomId, key, sourceIp: identity?.sourceIp });
+  const joined = await joinRoom(admitted.deps, connectionId, roomId);
+  return admitted.inviteKey ? { ...joined, inviteKey: admitted.inviteKey } : joined;
+});

@@ -4,6 +4,7 @@ import { onFirstCall } from '../shared/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { parseClientMsgId, parseMessageText, requireString } from '../shared/protocol';
 import { sendMessage } from '../shared/sending';
+import { withSessionCount } from '../shared/sessionHooks';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore, roomStore, sendLog } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
@@ -23,7 +24,13 @@ const deps = onFirstCall(() => ({
 export const handler = routeHandler('sendmessage', async ({ connectionId, body, signal }) => {
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
-  const { ack } = await sendMessage(deps(), { connectionId, text, clientMsgId, signal });
+  // The session's message count is written beside PutEvents, never before it (sessions.ts).
+  const { ack } = await sendMessage(withSessionCount(deps(), connectionId), {
+    connectionId,
+    text,
+    clientMsgId,
+    signal,
+  });
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
   logger.setCorrelationId(ack.messageId);
   logger.info('message sent', { roomId: ack.roomId, seq: ack.seq, messageId: ack.messageId });

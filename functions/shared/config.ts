@@ -1,3 +1,5 @@
+import type { GuardLimits } from './guard';
+
 /**
  * Configuration comes from environment variables that template.yaml sets (and the local cloud sets from the same
  * template). Each value is read and checked once, on first use at cold start; a missing one fails loudly with its name.
@@ -56,4 +58,32 @@ export const config = {
   authSecretParameterName: () => requireEnv('AUTH_SECRET_PARAMETER'),
   /** The one origin the broadcast API answers CORS for (template parameter BroadcastAllowedOrigin). */
   broadcastAllowedOrigin: () => requireEnv('BROADCAST_ALLOWED_ORIGIN'),
+  /** Who may connect (template parameter AuthMode): token, cognito or oidc for the $connect authorizer. */
+  authMode: () => requireEnv('AUTH_MODE'),
+  cognitoUserPoolId: () => requireEnv('COGNITO_USER_POOL_ID'),
+  cognitoClientId: () => requireEnv('COGNITO_CLIENT_ID'),
+  oidcIssuer: () => requireEnv('OIDC_ISSUER'),
+  oidcAudience: () => requireEnv('OIDC_AUDIENCE'),
+  /** Empty = the issuer's `/.well-known/jwks.json`. */
+  oidcJwksUri: (): string | undefined => process.env.OIDC_JWKS_URI || undefined,
+  /** Sessions on record (SessionsTable); absent = none kept by this function. */
+  sessionsTable: (): string | undefined => process.env.SESSIONS_TABLE || undefined,
+  sessionRetentionDays: () => numberEnv('SESSION_RETENTION_DAYS', 30),
+  /** The join-guess buckets of sources (LimitsTable); only joinroom is given it. */
+  limitsTable: (): string | undefined => process.env.LIMITS_TABLE || undefined,
+  /** The guard's limits from the template's parameters (FrameRateLimit, JoinGuessLimit, StrikeLimit, ...). */
+  guardLimits: (): GuardLimits => {
+    const frames = numberEnv('FRAME_RATE_LIMIT', 0);
+    const guesses = numberEnv('JOIN_GUESS_LIMIT', 0);
+    const strikes = numberEnv('STRIKE_LIMIT', 0);
+    return {
+      ...(frames > 0 && {
+        frames: { limit: frames, windowSeconds: numberEnv('FRAME_RATE_WINDOW_SECONDS', 60) },
+      }),
+      ...(guesses > 0 && {
+        joinGuesses: { limit: guesses, windowSeconds: numberEnv('JOIN_GUESS_REFILL_HOURS', 240) * 3600 },
+      }),
+      ...(strikes > 0 && { strikes }),
+    };
+  },
 };

@@ -59,6 +59,8 @@ export interface Room {
   createdBy?: string;
   /** The seq of the last message; 0 before the first. */
   seq: number;
+  /** The room's 96-bit invite key (guard.ts): a join that carries it takes no guess. Absent on older rooms. */
+  inviteKey?: string;
 }
 
 export interface RoomStore {

@@ -1,8 +1,11 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { isRequestToken } from '../../protocol';
 import { Busy, type ChatError, describeError, PublishFailed, type RequestIds, toErrorFrame } from './errors';
+import { admitFrame, strike } from './guard';
+import type { Connection } from './ports';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseBody } from './protocol';
+import { guard } from './wiring/guard';
 
 export interface FrameRequest {
   connectionId: string;
@@ -10,16 +13,26 @@ export interface FrameRequest {
   event: APIGatewayProxyWebsocketEventV2;
   /** Aborted once the route has answered Busy: work still running must not start what a retry would repeat. */
   signal?: AbortSignal;
+  /**
+   * The connection as the frame count (guard.ts) left it; absent when frames are not limited, and for sendmessage
+   * (its own token bucket). `servedFrom` lets the use case's own read of the connection use it.
+   */
+  admitted?: Connection;
 }
 
 export type FrameHandler = (request: FrameRequest) => Promise<object>;
 
-/** Logs and counts a failed frame: the client's mistakes at info, ours as errors with their stack. */
-function recordFailure(error: unknown): void {
+/**
+ * Logs and counts a failed frame: the client's mistakes at info, ours as errors with their stack. A refusal for
+ * going too fast or a failed join is a strike on the connection; at the strike limit it is closed (guard.ts).
+ */
+async function recordFailure(error: unknown, connectionId: string, action: string): Promise<void> {
   const described = describeError(error);
   if (described.fault === 'client') {
     logger.info('frame rejected', { code: described.code, reason: described.message });
     metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);
+    if ((await strike(guard(), connectionId, described, action)) === 'closed')
+      logger.warn('connection closed for abuse', { code: described.code });
   } else if (error instanceof PublishFailed) {
     logger.error('publishing to the chat bus failed', error);
     metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
@@ -30,7 +43,7 @@ function recordFailure(error: unknown): void {
 
 export interface RouteOptions {
   /** The error a frame that is not a JSON object gets instead of the generic BAD_REQUEST (the $default route). */
-  notJson?: (connectionId: string) => Promise<ChatError>;
+  notJson?: (connectionId: string, admitted?: Connection) => Promise<ChatError>;
 }
 
 /** The ids a frame names itself by, echoed in its reply and its error frame; malformed ids are not echoed. */
@@ -82,14 +95,18 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
       logger.appendKeys({ connectionId, action, requestId });
       let ids: RequestIds = {};
       try {
-        const body = await parseFrame(event.body, () => options.notJson?.(connectionId));
-        ids = requestIds(body);
+        const frame = readFrame(event.body);
+        if ('body' in frame) ids = requestIds(frame.body);
         const abandon = new AbortController();
-        const reply = await beforeTimeout(
-          handle({ connectionId, body, event, signal: abandon.signal }),
-          context,
-          abandon,
-        );
+        const work = async () => {
+          // Every frame but sendmessage (its own bucket) counts against the connection's budget (guard.ts), even
+          // one that is not JSON; its refusal still names the request.
+          const admitted = action === 'sendmessage' ? undefined : await admitFrame(guard(), connectionId);
+          if (!('body' in frame)) throw (await options.notJson?.(connectionId, admitted)) ?? frame.error;
+          const { body } = frame;
+          return handle({ connectionId, body, event, admitted, signal: abandon.signal });
+        };
+        const reply = await beforeTimeout(work(), context, abandon);
         const echoed = ids.requestId === undefined ? reply : { ...reply, requestId: ids.requestId };
         return { statusCode: 200, body: JSON.stringify(echoed) };
       } catch (error) {
@@ -98,20 +115,17 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
             remainingMs: context?.getRemainingTimeInMillis(),
           });
           metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);
-        } else recordFailure(error);
+        } else await recordFailure(error, connectionId, action);
         return { statusCode: 200, body: JSON.stringify(toErrorFrame(error, action, ids)) };
       }
     });
 }
 
-/** The frame as a JSON object; a frame that is not one gets `notJson`'s error when there is one. */
-async function parseFrame(
-  body: string | undefined,
-  notJson: () => Promise<ChatError> | undefined,
-): Promise<Record<string, unknown>> {
+/** The frame as a JSON object, or why it is not one. */
+function readFrame(body: string | undefined): { body: Record<string, unknown> } | { error: unknown } {
   try {
-    return parseBody(body);
+    return { body: parseBody(body) };
   } catch (error) {
-    throw (await notJson()) ?? error;
+    return { error };
   }
 }

@@ -1,3 +1,4 @@
+import { servedFrom } from '../shared/guard';
 import { onFirstCall } from '../shared/onFirstCall';
 import { who } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
@@ -5,4 +6,4 @@ import { connectionStore } from '../shared/wiring/dynamodb';
 
 const deps = onFirstCall(() => ({ connections: connectionStore() }));
 
-export const handler = routeHandler('who', ({ connectionId }) => who(deps(), connectionId));
+export const handler = routeHandler('who', (frame) => who(servedFrom(deps(), frame), frame.connectionId));

@@ -157,6 +157,8 @@ it('two people chat in a room by code, see each other in seq order, and one catc
   // Bob's tab goes away (its socket closes) while alice keeps talking, then he opens the same address again.
   const roomUrl = bob.url();
   expect(roomUrl).toContain(`room=${code}`);
+  // The address carries the room's invite key, so reopening it (or sharing it) joins without spending a guess.
+  expect(roomUrl).toMatch(/[#&]key=[A-Za-z0-9_-]{16}(&|$)/);
   await bob.goto('about:blank');
   await waitForMembers(alice, ['alice']);
   const missed = ['bob, are you there?', 'you will read this later'];

@@ -16,20 +16,23 @@ const EVENTBRIDGE = '@aws-sdk/client-eventbridge';
 const MANAGEMENT_API = '@aws-sdk/client-apigatewaymanagementapi';
 const SSM = '@aws-sdk/client-ssm';
 
-/** The clients each function calls. A new function gets a row here, saying what it calls. */
+/**
+ * The clients each function calls. A new function gets a row here, saying what it calls. Every two-way route
+ * (routeHandler) may close a connection that keeps getting refused (guard.ts), so each bundles the management API.
+ */
 const CALLS: Record<string, string[]> = {
   AuthorizerFunction: [SSM],
   BroadcastFunction: [DYNAMODB, EVENTBRIDGE],
   ConnectFunction: [DYNAMODB],
-  CreateRoomFunction: [DYNAMODB, EVENTBRIDGE],
+  CreateRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   DefaultFunction: [DYNAMODB, MANAGEMENT_API],
   DeliverFunction: [MANAGEMENT_API],
   DisconnectFunction: [DYNAMODB, EVENTBRIDGE],
-  HistoryFunction: [DYNAMODB],
-  JoinRoomFunction: [DYNAMODB, EVENTBRIDGE],
-  LeaveRoomFunction: [DYNAMODB, EVENTBRIDGE],
-  SendMessageFunction: [DYNAMODB, EVENTBRIDGE],
-  WhoFunction: [DYNAMODB],
+  HistoryFunction: [DYNAMODB, MANAGEMENT_API],
+  JoinRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  LeaveRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  WhoFunction: [DYNAMODB, MANAGEMENT_API],
 };
 
 /** The @aws-sdk/client-* packages with code in the bundle of a function, as esbuild's metafile reports them. */

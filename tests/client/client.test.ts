@@ -162,6 +162,32 @@ describe('messages in order, once', () => {
   });
 });
 
+describe('invite keys', () => {
+  it('rejoins after a reconnect with the invite key of its room, so the rejoin spends no guess', async () => {
+    const { chat } = await inRoom();
+    expect(server.sent('joinroom')[0]?.key).toBeUndefined();
+    expect(chat.inviteKey).toBe('ABCDEF-invitekey');
+    server.last.drop();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(chat.state).toBe('ready');
+    expect(server.sent('joinroom').at(-1)).toMatchObject({ roomId: 'ABCDEF', key: 'ABCDEF-invitekey' });
+  });
+
+  it('sends the key a link gave, and forgets it in the lobby', async () => {
+    const { chat } = client();
+    await tick();
+    server.rooms.set('ABCDEF', []);
+    const joining = chat.join('ABCDEF', 'ABCDEF-invitekey');
+    await tick();
+    await joining;
+    expect(server.sent('joinroom').at(-1)).toMatchObject({ key: 'ABCDEF-invitekey' });
+    const leaving = chat.leave();
+    await tick();
+    await leaving;
+    expect(chat.inviteKey).toBeUndefined();
+  });
+});
+
 describe('sending', () => {
   it('keeps messages written offline and flushes them in order with their clientMsgIds', async () => {
     const { chat, texts } = await inRoom();

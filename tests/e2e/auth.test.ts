@@ -1,8 +1,8 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { signToken } from '../../functions/shared/token';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { ChatClient, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud, templatePath } from '../helpers/localCloud';
+import { b64, hs256Token } from '../helpers/tokens';
 
 /**
  * Who may connect, with the template's AuthMode=token: the local cloud runs the $connect authorizer before the
@@ -12,8 +12,7 @@ jest.setTimeout(30_000);
 
 const SECRET = 'e2e-auth-secret-0123456789abcdef0123456789';
 const now = () => Math.floor(Date.now() / 1000);
-const token = (claims: Record<string, unknown>, secret = SECRET) => signToken(claims, secret);
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const token = (claims: Record<string, unknown>, secret = SECRET) => hs256Token(claims, secret);
 
 let testCloud: TestCloud;
 let cloud: LocalCloud;

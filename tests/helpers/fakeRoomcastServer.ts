@@ -113,6 +113,8 @@ export class FakeRoomcastServer {
           memberCount: 1,
           history: messages.slice(-50),
           lastSeq: messages.length,
+          // A 16-character invite key per room, as the functions give every room but the lobby.
+          ...(roomId !== 'lobby' && { inviteKey: `${roomId}-invitekey` }),
         };
       }
       case 'leaveroom':

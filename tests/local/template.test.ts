@@ -71,9 +71,11 @@ describe('the real template.yaml', () => {
     const tables = t.tables();
     expect(tables.map((x) => x.TableName).sort()).toEqual([
       'roomcast-local-ConnectionsTable',
+      'roomcast-local-LimitsTable',
       'roomcast-local-MessagesTable',
       'roomcast-local-RoomsTable',
       'roomcast-local-SendsTable',
+      'roomcast-local-SessionsTable',
     ]);
     const connections = tables.find((x) => x.logicalId === 'ConnectionsTable');
     expect(connections?.BillingMode).toBe('PAY_PER_REQUEST');
@@ -250,6 +252,8 @@ Conditions:
   IsProd: !Equals [!Ref Env, prod]
   NotProd: !Not [!Condition IsProd]
   Loose: !Equals [1, '1']
+  DevAndLoose: !And [!Condition NotProd, !Condition Loose]
+  DevAndProd: !And [!Condition NotProd, !Equals [!Ref Env, prod]]
 Resources:
   Table:
     Type: AWS::DynamoDB::Table
@@ -267,7 +271,7 @@ Resources:
       KeySchema: [{ AttributeName: id, KeyType: HASH }]
 `;
 
-  it('resolves Sub, If, Equals, Not and NoValue', () => {
+  it('resolves Sub, If, Equals, Not, And and NoValue', () => {
     const t = load(base);
     expect(t.resolve({ 'Fn::Sub': 'x-${Env}-${AWS::Region}-${!Literal}' })).toBe(
       'x-dev-us-east-1-${Literal}',
@@ -279,6 +283,8 @@ Resources:
     expect(t.resolve({ 'Fn::If': ['IsProd', 'big', 'small'] })).toBe('small');
     expect(t.resolve({ 'Fn::If': ['NotProd', 'yes', 'no'] })).toBe('yes');
     expect(t.resolve({ 'Fn::If': ['Loose', 'yes', 'no'] })).toBe('yes');
+    expect(t.resolve({ 'Fn::If': ['DevAndLoose', 'yes', 'no'] })).toBe('yes');
+    expect(t.resolve({ 'Fn::If': ['DevAndProd', 'yes', 'no'] })).toBe('no');
     expect(
       t.resolve({
         a: 1,
@@ -296,7 +302,6 @@ Resources:
     ['Fn::Base64', 'hi'],
     ['Fn::GetAZs', ''],
     ['Fn::Cidr', ['10.0.0.0/16', 2, 8]],
-    ['Fn::And', [true, true]],
     ['Fn::Or', [true, false]],
   ])('refuses %s, which template.yaml does not use, naming it and where it was found', (fn, arg) => {
     expect(() => load(base).resolve({ [fn]: arg }, 'Outputs.X.Value')).toThrow(

@@ -74,6 +74,9 @@ it('describes every server frame type, and no other', () => {
 it('has the error codes, patterns and limits of protocol/index.ts', () => {
   expect(schemas.errorCode?.enum).toEqual([...ERROR_CODES]);
   expect(schemas.roomCode?.pattern).toBe(PATTERNS.roomCode);
+  expect(schemas.inviteKey?.pattern).toBe(PATTERNS.inviteKey);
+  expect(messages.joinroomRequest?.payload.properties?.key?.$ref).toBe('#/components/schemas/inviteKey');
+  expect(messages.joinedFrame?.payload.properties?.inviteKey?.$ref).toBe('#/components/schemas/inviteKey');
   expect(schemas.requestToken?.pattern).toBe(PATTERNS.clientMsgId);
   expect(schemas.requestToken?.maxLength).toBe(LIMITS.clientMsgIdMaxChars);
   expect(schemas.requestToken?.maxLength).toBe(LIMITS.requestIdMaxChars);

@@ -35,11 +35,13 @@ export async function roomWith(
   if (!owner) throw new Error('roomWith needs a client');
   const created = await owner.expectReply({ action: 'createroom' }, 20_000);
   const roomId = String(created.roomId);
+  // The invite key, as a shared link carries it: joins by code alone are limited per source (docs/SECURITY.md).
+  const key = created.inviteKey as string | undefined;
   checker?.member(owner, created);
   for (let i = 0; i < others.length; i += parallel) {
     await Promise.all(
       others.slice(i, i + parallel).map(async (c) => {
-        const joined = await c.expectReply({ action: 'joinroom', roomId }, 20_000);
+        const joined = await c.expectReply({ action: 'joinroom', roomId, key }, 20_000);
         checker?.member(c, joined);
       }),
     );

@@ -28,8 +28,16 @@ let cases = 0;
 const counts: Record<string, number> = {};
 
 beforeAll(async () => {
-  // The rate limit has its own tests; here it would only make the fuzz's accepted sends depend on timing.
-  testCloud = await startTestCloud({ parameters: declaredParameters({ SendRateLimit: '1000' }) });
+  // The rate and abuse limits have their own tests (guessing.test.ts); here they would only make the fuzz's
+  // accepted frames depend on timing, and close the attacker's socket.
+  testCloud = await startTestCloud({
+    parameters: declaredParameters({
+      SendRateLimit: '1000',
+      FrameRateLimit: '100000',
+      JoinGuessLimit: '100000',
+      StrikeLimit: '100000',
+    }),
+  });
   cloud = testCloud.cloud;
   tables = cloudTables(cloud);
   victim = await ChatClient.connect(cloud.wsUrl, 'victim');

@@ -67,8 +67,13 @@ function policyStatements(): { where: string; role: string; statement: Statement
     const props = resource.Properties ?? {};
     const documents: { name: string; doc: { Statement: Statement | Statement[] } }[] = [];
     if (resource.Type === 'AWS::IAM::Role') {
-      for (const p of (props.Policies as { PolicyName: string; PolicyDocument: never }[] | undefined) ?? [])
-        documents.push({ name: p.PolicyName, doc: p.PolicyDocument });
+      // A policy under Fn::If (e.g. the authorizer's SSM read, AuthMode=token only): check both branches.
+      const entries = ((props.Policies as Record<string, unknown>[] | undefined) ?? []).flatMap((p) =>
+        Array.isArray(p['Fn::If']) ? (p['Fn::If'] as unknown[]).slice(1) : [p],
+      ) as { PolicyName?: string; PolicyDocument?: never }[];
+      for (const p of entries)
+        if (p.PolicyDocument)
+          documents.push({ name: p.PolicyName ?? '(conditional)', doc: p.PolicyDocument });
     }
     if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy')
       documents.push({ name: logicalId, doc: props.PolicyDocument as never });

@@ -6,11 +6,11 @@ import {
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Document, YAMLMap, YAMLSeq } from 'yaml';
-import { signToken } from '../../functions/shared/token';
+import { type Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { LocalCloud } from '../../local/cloud';
 import { ChatClient, HandshakeRefused, isMessage } from '../helpers/chatClient';
 import { editedTemplate, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { hs256Token } from '../helpers/tokens';
 
 /**
  * IAM as the local cloud enforces it: each function and the state machine call the local services with their own
@@ -23,12 +23,21 @@ jest.setTimeout(60_000);
 const SECRET = 'iam-test-secret-0123456789abcdef0123456789';
 const ADMIN = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** Removes the statement `sid` from the inline policies of `resource`; throws if it is not there. */
+/**
+ * Removes the statement `sid` from the inline policies of `resource`, also from a policy under `!If` (the
+ * authorizer's, AuthMode=token only); throws if it is not there.
+ */
 function withoutStatement(resource: string, sid: string) {
   return (doc: Document) => {
-    const policies = doc.getIn(['Resources', resource, 'Properties', 'Policies']) as YAMLSeq<YAMLMap>;
-    for (const policy of policies.items) {
-      const statements = policy.get('Statement') as YAMLSeq<YAMLMap>;
+    const policies = doc.getIn(['Resources', resource, 'Properties', 'Policies']) as YAMLSeq<
+      YAMLMap | YAMLSeq
+    >;
+    const documents = policies.items.flatMap((p) =>
+      isSeq(p) ? p.items.filter((branch): branch is YAMLMap => isMap(branch)) : [p],
+    );
+    for (const policy of documents) {
+      const statements = policy.get('Statement') as YAMLSeq<YAMLMap> | undefined;
+      if (!statements) continue;
       const at = statements.items.findIndex((s) => s.get('Sid') === sid);
       if (at >= 0) {
         statements.items.splice(at, 1);
@@ -191,7 +200,7 @@ describe('taking one statement out of the template breaks its feature locally, a
     });
     try {
       const mark = s.testCloud.logs.length;
-      const token = signToken(
+      const token = hs256Token(
         { sub: 'alice', username: 'alice', exp: Math.floor(Date.now() / 1000) + 300 },
         SECRET,
       );
@@ -222,7 +231,7 @@ describe('callers of the local services', () => {
   });
 
   async function member(): Promise<ChatClient> {
-    const token = signToken(
+    const token = hs256Token(
       { sub: 'carol', username: 'carol', exp: Math.floor(Date.now() / 1000) + 300 },
       SECRET,
     );

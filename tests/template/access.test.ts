@@ -60,11 +60,15 @@ describe('admin broadcast API', () => {
     );
   });
 
-  it('lets the broadcast function read rooms and publish on the chat bus, and nothing else', () => {
+  it('lets the broadcast function read rooms, publish on the chat bus and mark its time on record, and nothing else', () => {
     const statements = (
       (resources.BroadcastFunction as Resource).Properties.Policies as { Statement: unknown[] }[]
     ).flatMap((p) => p.Statement) as { Action: string | string[] }[];
-    expect(statements.flatMap((s) => s.Action).sort()).toEqual(['dynamodb:GetItem', 'events:PutEvents']);
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'events:PutEvents',
+    ]);
   });
 });
 
@@ -84,6 +88,12 @@ describe('$connect authorizer (AuthMode)', () => {
       functionLogicalId: 'AuthorizerFunction',
       identitySource: ['route.request.querystring.token'],
     });
+  });
+
+  it.each(['cognito', 'oidc'])('with AuthMode=%s, gives the authorizer no AWS permission at all', (mode) => {
+    const local = loadTemplate(templatePath, { parameters: { AuthMode: mode } });
+    expect(local.resolve((resources.AuthorizerFunction as Resource).Properties.Policies)).toEqual([]);
+    expect(connectRoute(mode)?.authorizer?.functionLogicalId).toBe('AuthorizerFunction');
   });
 
   it('lets the authorizer read only its secret parameter', () => {

@@ -6,6 +6,8 @@ import {
   DynamoRoomStore,
   DynamoSendLog,
 } from '../adapters/dynamo';
+import { DynamoGuardStore } from '../adapters/dynamoGuard';
+import { DynamoSessionStore } from '../adapters/dynamoSessions';
 import { config } from '../config';
 import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';
@@ -23,3 +25,15 @@ export const connectionStore = () =>
 export const roomStore = () => new DynamoRoomStore(documentClient(), config.roomsTable());
 export const messageStore = () => new DynamoMessageStore(documentClient(), config.messagesTable());
 export const sendLog = () => new DynamoSendLog(documentClient(), config.sendsTable());
+
+/** The guard's counters: on the connection item, and (joinroom only) the join-guess buckets in the Limits table. */
+export const guardStore = () =>
+  new DynamoGuardStore(documentClient(), config.connectionsTable(), config.limitsTable());
+
+/** Sessions on record; none for a function the template gives no Sessions table. */
+export function sessionStore(): DynamoSessionStore | undefined {
+  const table = config.sessionsTable();
+  return table === undefined
+    ? undefined
+    : new DynamoSessionStore(documentClient(), table, config.sessionRetentionDays() * 86400);
+}

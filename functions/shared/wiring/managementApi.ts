@@ -1,6 +1,12 @@
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { ManagementApiNotifier } from '../adapters/notifier';
 import { config } from '../config';
+import type { ConnectionCloser } from '../guard';
+import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';
 
 /** Posts to connections through this stage's management API (its endpoint comes from the template). */
@@ -16,4 +22,22 @@ export function notifier(): ManagementApiNotifier {
     requestHandler: { httpAgent: agent, httpsAgent: agent },
   });
   return new ManagementApiNotifier(tracer.captureAWSv3Client(client), endpoint);
+}
+
+/**
+ * Closes a connection the guard gave up on: the reason as an error frame first, then DeleteConnection. The client is
+ * built on the first close, so the functions that only ever refuse frames never build one.
+ */
+export function connectionCloser(): ConnectionCloser {
+  const api = onFirstCall(() =>
+    tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ endpoint: config.callbackUrl() })),
+  );
+  return {
+    async close(connectionId, frame) {
+      await api()
+        .send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }))
+        .catch(() => undefined);
+      await api().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    },
+  };
 }

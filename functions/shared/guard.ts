@@ -1,0 +1,257 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { PATTERNS } from '../../protocol';
+import type { Clock } from './clock';
+import { BadRequest, type ChatError, RateLimited, RoomNotFound, UnknownConnection } from './errors';
+import type { Connection, ConnectionStore, Room, RoomStore, SendBucket } from './ports';
+import { LOBBY } from './protocol';
+import { type SendRate, takeToken } from './rateLimit';
+
+/**
+ * Abuse limits of the WebSocket routes (docs/SECURITY.md):
+ * - every Lambda-backed frame but sendmessage (which has its own token bucket) counts against a per-connection
+ *   budget per window; over it, the frame is answered RATE_LIMITED;
+ * - a join by room code alone takes a guess from a token bucket of its source (IPv4 address or IPv6 /64) before the
+ *   room is looked up, and gives it back when the room exists: a source that used up its guesses is told
+ *   RATE_LIMITED whether or not its code is right, so the limit is no oracle;
+ * - a room has a 96-bit invite key beside its short code; a join with the right key takes no guess;
+ * - every RATE_LIMITED or failed join is a strike on the connection; at the strike limit it is closed.
+ */
+
+export interface GuardLimits {
+  /** Frames per window for each connection (all routes but sendmessage); absent = unlimited. */
+  frames?: { limit: number; windowSeconds: number };
+  /** Failed joins by code per source: a bucket of `limit` refilled over `windowSeconds`; absent = unlimited. */
+  joinGuesses?: SendRate;
+  /** Refusals after which a connection is closed; absent = never. */
+  strikes?: number;
+}
+
+/** Where the counters live (DynamoDB on AWS: the connection item and the Limits table). */
+export interface GuardStore {
+  /**
+   * Counts one frame in the connection's current window if it is under `limit`, and returns the connection as it
+   * is now; `admitted: false` when the window is full; undefined when the connection does not exist.
+   */
+  countFrame(
+    connectionId: string,
+    window: number,
+    limit: number,
+  ): Promise<{ admitted: boolean; connection: Connection } | undefined>;
+  /** Adds a strike and returns the connection's strikes so far. */
+  strike(connectionId: string): Promise<number>;
+  /** The guess bucket of a source with its version (every save adds one), for the conditional save. */
+  guessBucket(source: string): Promise<(SendBucket & { version: number }) | undefined>;
+  /**
+   * Saves the bucket as version `previous + 1` only if the stored one still is version `previous` (undefined = none
+   * yet); false when another join changed it first. A version, not the time, because two joins can share a ms.
+   */
+  saveGuessBucket(
+    source: string,
+    bucket: SendBucket,
+    previousVersion: number | undefined,
+    expiresAt: number,
+  ): Promise<boolean>;
+}
+
+/** Tells a connection why it is closed, then closes it (management API DeleteConnection). */
+export interface ConnectionCloser {
+  close(connectionId: string, frame: object): Promise<void>;
+}
+
+export interface GuardDeps {
+  store: GuardStore;
+  closer: ConnectionCloser;
+  limits: GuardLimits;
+  now: Clock;
+}
+
+/** Bytes of a room's invite key: 96 bits, beyond guessing at any rate API Gateway allows. */
+const INVITE_KEY_BYTES = 12;
+const INVITE_KEY = new RegExp(PATTERNS.inviteKey);
+const SAVE_ATTEMPTS = 5;
+
+export const newInviteKey = () => randomBytes(INVITE_KEY_BYTES).toString('base64url');
+
+/** An optional `key` of joinroom: 16 base64url characters. */
+export function parseInviteKey(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !INVITE_KEY.test(value))
+    throw new BadRequest('"key" must be the 16-character invite key of the room.');
+  return value;
+}
+
+/** The unit of the per-source limit: an IPv4 address, or the /64 an IPv6 address belongs to. */
+export function sourceOf(ip: string | undefined): string {
+  if (!ip) return 'unknown';
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const full = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${full
+    .slice(0, 4)
+    .map((h) => h.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+const keysMatch = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/**
+ * Admits one frame of a connection or throws RateLimited (UnknownConnection when it is not registered). Returns the
+ * connection as the count left it, so `servedFrom` can answer the handler's own read of it without a second read;
+ * undefined when frames are not limited.
+ */
+export async function admitFrame(guard: GuardDeps, connectionId: string): Promise<Connection | undefined> {
+  const frames = guard.limits.frames;
+  if (!frames) return undefined;
+  const window = Math.floor(guard.now().getTime() / 1000 / frames.windowSeconds);
+  const counted = await guard.store.countFrame(connectionId, window, frames.limit);
+  if (!counted) throw new UnknownConnection();
+  if (!counted.admitted) {
+    throw new RateLimited(
+      `You can send ${frames.limit} requests every ${frames.windowSeconds} s besides messages. Wait and try again.`,
+    );
+  }
+  return counted.connection;
+}
+
+/**
+ * A handler's ports whose `connections.get` answers the frame's own connection once from the item the frame count
+ * returned (`admitted`), so the gate costs no extra read in handlers that read the connection anyway. A second read
+ * in the same frame wants the item as it is now, and goes to the store.
+ */
+export function servedFrom<T extends { connections: Pick<ConnectionStore, 'get'> }>(
+  deps: T,
+  frame: { connectionId: string; admitted?: Connection },
+): T {
+  let known = frame.admitted;
+  if (!known) return deps;
+  const store = deps.connections;
+  const connections = Object.create(store) as T['connections'];
+  connections.get = async (id: string) => {
+    if (id === frame.connectionId && known) {
+      const connection = known;
+      known = undefined;
+      return connection;
+    }
+    return store.get(id);
+  };
+  return { ...deps, connections };
+}
+
+async function takeGuess(guard: GuardDeps, source: string, give: -1 | 1): Promise<boolean> {
+  const rate = guard.limits.joinGuesses;
+  if (!rate) return true;
+  for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
+    const nowMs = guard.now().getTime();
+    const bucket = await guard.store.guessBucket(source);
+    let next: SendBucket;
+    if (give === 1) {
+      const taken = takeToken(bucket, rate, nowMs);
+      if (!taken.allowed) return false;
+      next = taken.next;
+    } else {
+      // Giving a guess back: the bucket as it would be now, plus one, never above its size.
+      const perMs = rate.limit / (rate.windowSeconds * 1000);
+      const current = bucket
+        ? Math.min(rate.limit, bucket.tokens + Math.max(0, nowMs - bucket.at) * perMs)
+        : rate.limit;
+      next = { tokens: Math.min(rate.limit, current + 1), at: nowMs };
+    }
+    const expiresAt = Math.floor(nowMs / 1000) + rate.windowSeconds;
+    if (await guard.store.saveGuessBucket(source, next, bucket?.version, expiresAt)) return true;
+  }
+  return false;
+}
+
+export interface JoinAttempt {
+  roomId: string;
+  key?: string;
+  sourceIp?: string;
+}
+
+/**
+ * Decides whether a join may go ahead, before the use case moves the connection. Returns a room store that answers
+ * the room from the lookup made here (no second read), and the room's invite key to hand to the member.
+ * Throws RoomNotFound (unknown code or wrong key: the same answer) or RateLimited (the source has no guesses left).
+ */
+export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
+  deps: T,
+  guard: GuardDeps,
+  attempt: JoinAttempt,
+): Promise<{ deps: T; inviteKey?: string }> {
+  if (attempt.roomId === LOBBY) return { deps };
+  const source = sourceOf(attempt.sourceIp);
+  // A join by code alone reserves a guess at once, in parallel with the lookup: the answer cannot depend on
+  // whether the code is right once the source is out of guesses.
+  const [room, reserved] = await Promise.all([
+    deps.rooms.get(attempt.roomId),
+    attempt.key === undefined ? takeGuess(guard, source, 1) : Promise.resolve(true),
+  ]);
+  if (!reserved)
+    throw new RateLimited('Too many failed joins from your network. Use an invite link, or try later.');
+  const keyOk =
+    room?.inviteKey !== undefined && attempt.key !== undefined && keysMatch(room.inviteKey, attempt.key);
+  if (attempt.key !== undefined && !keyOk) {
+    // A wrong key is a failed guess too (and looks exactly like an unknown room).
+    if (!(await takeGuess(guard, source, 1)))
+      throw new RateLimited('Too many failed joins from your network. Use an invite link, or try later.');
+    throw new RoomNotFound(attempt.roomId);
+  }
+  if (!room) throw new RoomNotFound(attempt.roomId);
+  if (attempt.key === undefined) await takeGuess(guard, source, -1);
+  const store = deps.rooms;
+  const rooms = Object.create(store) as T['rooms'];
+  rooms.get = async (id: string) => (id === room.roomId ? room : store.get(id));
+  return { deps: { ...deps, rooms }, inviteKey: room.inviteKey };
+}
+
+/** Ports whose new rooms get an invite key; `inviteKey()` tells it after createRoom. */
+export function withInviteKeys<T extends { rooms: Pick<RoomStore, 'create'> }>(
+  deps: T,
+): { deps: T; inviteKey: () => string | undefined } {
+  let key: string | undefined;
+  const store = deps.rooms;
+  const rooms = Object.create(store) as T['rooms'];
+  rooms.create = (room: Room) => {
+    key = newInviteKey();
+    return store.create({ ...room, inviteKey: key });
+  };
+  return { deps: { ...deps, rooms }, inviteKey: () => key };
+}
+
+/** Errors that count as a strike: refusals for going too fast, and failed joins. */
+export function isStrike(error: ChatError, action: string): boolean {
+  return error.code === 'RATE_LIMITED' || (action === 'joinroom' && error.code === 'ROOM_NOT_FOUND');
+}
+
+/**
+ * Records a strike for a refused frame; at the strike limit, tells the connection why and closes it. Never throws:
+ * the refusal the client gets matters more than the bookkeeping.
+ */
+export async function strike(
+  guard: GuardDeps,
+  connectionId: string,
+  error: ChatError,
+  action: string,
+): Promise<'counted' | 'closed' | 'ignored'> {
+  const limit = guard.limits.strikes;
+  if (limit === undefined || !isStrike(error, action)) return 'ignored';
+  const strikes = await guard.store.strike(connectionId).catch(() => 0);
+  if (strikes < limit) return 'counted';
+  await guard.closer
+    .close(connectionId, {
+      type: 'error',
+      code: 'RATE_LIMITED',
+      message: 'Too many refused requests: this connection is closed. Slow down before reconnecting.',
+      action,
+    })
+    .catch(() => undefined);
+  return 'closed';
+}

@@ -1,0 +1,87 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { LocalCloud } from '../../local/cloud';
+import { ChatClient } from '../helpers/chatClient';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+
+/**
+ * Sessions on record: after a connection closes, its item says who, from where, when it began and ended and how
+ * (close code and reason), how many messages it sent and when, and when the last admin broadcast reached it;
+ * found by username through UsernameIndex; never the text of a message; kept SessionRetentionDays (TTL).
+ */
+jest.setTimeout(60_000);
+
+let testCloud: TestCloud;
+let cloud: LocalCloud;
+let db: DynamoDBClient;
+
+beforeAll(async () => {
+  testCloud = await startTestCloud();
+  cloud = testCloud.cloud;
+  db = new DynamoDBClient({
+    endpoint: cloud.dynamoEndpoint,
+    region: cloud.template.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+
+afterAll(async () => {
+  db?.destroy();
+  await cloud?.close();
+});
+
+async function sessionsOf(username: string): Promise<Record<string, unknown>[]> {
+  const table = cloud.template.tables().find((t) => t.logicalId === 'SessionsTable')?.TableName;
+  const { Items } = await DynamoDBDocumentClient.from(db).send(
+    new QueryCommand({
+      TableName: table,
+      IndexName: 'UsernameIndex',
+      KeyConditionExpression: 'username = :u',
+      ExpressionAttributeValues: { ':u': username },
+    }),
+  );
+  return Items ?? [];
+}
+
+it('keeps one record per connection, by username, with counts and times but no message text', async () => {
+  const startedAt = new Date().toISOString();
+  const alice = await ChatClient.connect(cloud.wsUrl, 'alice');
+  const roomId = String((await alice.expectReply({ action: 'createroom' })).roomId);
+  await alice.expectReply({ action: 'sendmessage', message: 'secret words one' });
+  await alice.expectReply({ action: 'sendmessage', message: 'secret words two' });
+  const posted = await fetch(`${cloud.httpUrl}/broadcast`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ message: 'maintenance soon', roomId }),
+  });
+  expect(posted.status).toBe(202);
+  await alice.next((f) => f.type === 'broadcast');
+  const open = await sessionsOf('alice');
+  expect(open).toEqual([expect.objectContaining({ username: 'alice', messagesSent: 2 })]);
+  expect(open[0]?.disconnectedAt).toBeUndefined();
+
+  await alice.close(4001, 'done for today');
+  let closed: Record<string, unknown> | undefined;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    [closed] = await sessionsOf('alice');
+    if (closed?.lastBroadcastAt) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const retentionDays = Number(cloud.template.parameter('SessionRetentionDays'));
+  expect(closed).toMatchObject({
+    username: 'alice',
+    sourceIp: '127.0.0.1',
+    messagesSent: 2,
+    closeCode: 4001,
+    closeReason: 'done for today',
+  });
+  const at = (name: string) => String(closed?.[name]);
+  expect(at('connectedAt') >= startedAt.slice(0, 19)).toBe(true);
+  expect(at('lastMessageAt') >= at('connectedAt')).toBe(true);
+  expect(at('lastBroadcastAt') >= at('lastMessageAt')).toBe(true);
+  expect(at('disconnectedAt') >= at('lastBroadcastAt')).toBe(true);
+  const ttl = Number(closed?.ttl);
+  expect(ttl - Date.parse(at('disconnectedAt')) / 1000).toBeCloseTo(retentionDays * 86400, -2);
+  expect(JSON.stringify(closed)).not.toContain('secret words');
+});

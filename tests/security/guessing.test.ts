@@ -1,0 +1,139 @@
+import { randomInt } from 'node:crypto';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { LocalCloud } from '../../local/cloud';
+import { ChatClient, type Frame, isMessage } from '../helpers/chatClient';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+
+/**
+ * Room privacy and frame limits with the template's default parameters (docs/SECURITY.md): a source (here every
+ * client is 127.0.0.1) may fail JoinGuessLimit joins by code; a connection that keeps being refused is closed; a
+ * person who mistypes three times still gets in; an invite key gets in even when the source has no guesses left;
+ * a flooding connection is limited and closed, and nobody else notices.
+ * The tests share one cloud and one source, so they run in order and each leaves the source's bucket as it says.
+ */
+jest.setTimeout(120_000);
+
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const randomCode = () => Array.from({ length: 6 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+
+let testCloud: TestCloud;
+let cloud: LocalCloud;
+let owner: ChatClient;
+let roomId: string;
+let inviteKey: string;
+let guessLimit: number;
+let strikeLimit: number;
+let frameLimit: number;
+const open: ChatClient[] = [];
+
+beforeAll(async () => {
+  testCloud = await startTestCloud();
+  cloud = testCloud.cloud;
+  guessLimit = Number(cloud.template.parameter('JoinGuessLimit'));
+  strikeLimit = Number(cloud.template.parameter('StrikeLimit'));
+  frameLimit = Number(cloud.template.parameter('FrameRateLimit'));
+  owner = await ChatClient.connect(cloud.wsUrl, 'owner');
+  const created = await owner.expectReply({ action: 'createroom' });
+  roomId = String(created.roomId);
+  inviteKey = String(created.inviteKey);
+});
+
+afterAll(async () => {
+  await Promise.all([owner, ...open].map((c) => c?.close().catch(() => undefined)));
+  // Every $disconnect done before the cloud (and its DynamoDB) closes.
+  const db = new DynamoDBClient({
+    endpoint: cloud.dynamoEndpoint,
+    region: cloud.template.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const { Count } = await db.send(new ScanCommand({ TableName: table, Select: 'COUNT' }));
+    if (!Count) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  db.destroy();
+  await testCloud.settle();
+  await cloud?.close();
+});
+
+async function connect(name: string): Promise<ChatClient> {
+  const client = await ChatClient.connect(cloud.wsUrl, name);
+  open.push(client);
+  return client;
+}
+
+/** The reply to a frame, or undefined when the connection closes first (its last reply may be cut off). */
+const askOrClosed = (client: ChatClient, frame: Record<string, unknown>): Promise<Frame | undefined> =>
+  Promise.race([client.ask(frame).catch(() => undefined), client.closed.then(() => undefined)]);
+
+const code = (frame: Frame) => (frame.type === 'error' ? String(frame.code) : String(frame.type));
+
+it('gives a new room a 96-bit invite key beside its code', () => {
+  expect(roomId).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
+  expect(inviteKey).toMatch(/^[A-Za-z0-9_-]{16}$/);
+  expect(Buffer.from(inviteKey, 'base64url')).toHaveLength(12);
+});
+
+it('lets a person who mistypes the code three times in with the right one', async () => {
+  const carol = await connect('carol');
+  for (let i = 0; i < 3; i++)
+    expect(code(await carol.ask({ action: 'joinroom', roomId: randomCode() }))).toBe('ROOM_NOT_FOUND');
+  const joined = await carol.expectReply({ action: 'joinroom', roomId });
+  expect(joined).toMatchObject({ type: 'joined', roomId, inviteKey });
+  await owner.next((f) => f.type === 'presence' && f.username === 'carol');
+});
+
+it('answers at most JoinGuessLimit wrong codes from one source, closing each guessing connection', async () => {
+  // 3 guesses went to carol's typos; an attacker reconnecting as often as it is closed sends 250 guesses.
+  const answers: Record<string, number> = {};
+  const closes: number[] = [];
+  let sent = 0;
+  while (sent < 250) {
+    const mallory = await connect('mallory');
+    while (sent < 250 && mallory.isOpen) {
+      const reply = await askOrClosed(mallory, { action: 'joinroom', roomId: randomCode() });
+      sent++;
+      if (reply) answers[code(reply)] = (answers[code(reply)] ?? 0) + 1;
+    }
+    if (!mallory.isOpen) closes.push((await mallory.closed).code);
+  }
+  process.stdout.write(
+    `[figures] ${JSON.stringify({ test: 'guessing 250 joinroom', answers, closes: closes.length })}\n`,
+  );
+  expect(answers.ROOM_NOT_FOUND).toBeLessThanOrEqual(guessLimit - 3);
+  expect(answers.joined ?? 0).toBe(0);
+  // Every connection is closed at the strike limit: no connection gets more than StrikeLimit answers.
+  expect(closes.length).toBeGreaterThanOrEqual(Math.floor(250 / (strikeLimit + 1)));
+});
+
+it('refuses even the right code from a source with no guesses left (no oracle), but lets an invite key in', async () => {
+  const dave = await connect('dave');
+  expect(code(await dave.ask({ action: 'joinroom', roomId }))).toBe('RATE_LIMITED');
+  const joined = await dave.expectReply({ action: 'joinroom', roomId, key: inviteKey });
+  expect(joined).toMatchObject({ type: 'joined', roomId });
+  // A wrong key looks exactly like a wrong code, and takes a guess (none are left): RATE_LIMITED.
+  const eve = await connect('eve');
+  expect(code(await eve.ask({ action: 'joinroom', roomId, key: 'A'.repeat(16) }))).toBe('RATE_LIMITED');
+});
+
+it('limits a connection flooding any frame, closes it, and nobody else notices', async () => {
+  const flood = await connect('flood');
+  const bob = await connect('bob');
+  await bob.expectReply({ action: 'joinroom', roomId, key: inviteKey });
+  const answers: Record<string, number> = {};
+  for (let i = 0; i < frameLimit + strikeLimit + 5 && flood.isOpen; i++) {
+    const reply = await askOrClosed(flood, { action: 'who' });
+    if (reply) answers[code(reply)] = (answers[code(reply)] ?? 0) + 1;
+  }
+  expect(answers.members).toBe(frameLimit);
+  expect(answers.RATE_LIMITED).toBeGreaterThanOrEqual(strikeLimit - 1);
+  await flood.closed;
+  expect(flood.frames.some((f) => f.type === 'error' && /connection is closed/.test(String(f.message)))).toBe(
+    true,
+  );
+  // The room goes on: bob's message reaches the owner.
+  await bob.expectReply({ action: 'sendmessage', message: 'still here' });
+  await owner.next(isMessage(roomId, 'still here'));
+});

@@ -1,0 +1,102 @@
+// roomcast sign-in for AuthMode=cognito and AuthMode=oidc: the authorization code flow with PKCE (RFC 7636) against
+// the issuer named in /config.json (`auth: { mode, issuer, clientId }`, written by the local cloud or by
+// `npm run publish-web`). The page's only hook is to pass its WebSocket URL through `withSignIn(config)`.
+//
+// The ID token stays in sessionStorage (this tab only) until it expires, and travels as `?token=` on the WebSocket
+// URL, the one place a browser can put it. Without `auth` in the config (AuthMode none or token) nothing happens.
+
+const STORE = 'roomcast.signin';
+
+const base64url = (bytes) =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+
+const randomString = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
+
+async function discover(issuer) {
+  const res = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
+  if (!res.ok) throw new Error(`sign-in: discovery answered ${res.status}`);
+  return res.json();
+}
+
+/** The token's `exp` (seconds), or 0 when it cannot be read. */
+function expiry(token) {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return typeof payload.exp === 'number' ? payload.exp : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const redirectUri = () => `${location.origin}${location.pathname}`;
+
+/** Back from the issuer with ?code=&state=: trade the code (and our verifier) for tokens. */
+async function finishSignIn(auth, params) {
+  const pending = JSON.parse(sessionStorage.getItem(`${STORE}.pending`) || 'null');
+  sessionStorage.removeItem(`${STORE}.pending`);
+  history.replaceState(null, '', redirectUri() + location.hash);
+  if (!pending || pending.state !== params.get('state'))
+    throw new Error('sign-in: the answer does not match our request');
+  const { token_endpoint: tokenEndpoint } = await discover(auth.issuer);
+  const res = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: params.get('code') || '',
+      code_verifier: pending.verifier,
+      client_id: auth.clientId,
+      redirect_uri: redirectUri(),
+    }),
+  });
+  if (!res.ok) throw new Error(`sign-in: the token endpoint answered ${res.status}`);
+  const { id_token: idToken } = await res.json();
+  sessionStorage.setItem(`${STORE}.token`, idToken);
+  return idToken;
+}
+
+/** Off to the issuer's sign-in page; the promise never settles, the page is leaving. */
+async function startSignIn(auth) {
+  const { authorization_endpoint: authorize } = await discover(auth.issuer);
+  const verifier = randomString();
+  const state = randomString();
+  const challenge = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  sessionStorage.setItem(`${STORE}.pending`, JSON.stringify({ verifier, state }));
+  const url = new URL(authorize);
+  for (const [name, value] of Object.entries({
+    response_type: 'code',
+    client_id: auth.clientId,
+    redirect_uri: redirectUri(),
+    scope: 'openid profile',
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  }))
+    url.searchParams.set(name, value);
+  location.assign(url.toString());
+  return new Promise(() => {});
+}
+
+/**
+ * The WebSocket URL to connect to: `config.wsUrl` as it is without `config.auth`, else with `?token=` of a signed-in
+ * user (signing in first when there is no unexpired token).
+ */
+export async function withSignIn(config) {
+  const auth = config.auth;
+  if (!auth?.issuer || !auth.clientId) return config.wsUrl;
+  const params = new URLSearchParams(location.search);
+  let token = sessionStorage.getItem(`${STORE}.token`);
+  if (params.has('code') && params.has('state')) token = await finishSignIn(auth, params);
+  if (!token || expiry(token) < Date.now() / 1000 + 30) return startSignIn(auth);
+  const url = new URL(config.wsUrl);
+  url.searchParams.set('token', token);
+  return url.toString();
+}
+
+/** Forgets the token (sign out of this page; the issuer's own session is not ended). */
+export function signOut() {
+  sessionStorage.removeItem(`${STORE}.token`);
+}
