@@ -237,6 +237,38 @@ function refuse(res: ServerResponse, code: string, message: string): void {
  * Puts the guard in front of dynalite's own request listener, in the same process: the body is read once, checked,
  * and replayed to dynalite (which reads only the method, url, headers and the data/end events of a request).
  */
+/** How long close() waits for requests in flight to be answered. */
+const CLOSE_DRAIN_MS = 2000;
+
+/** Counts the requests being answered; drained() resolves when none is (or after `maxMs`). */
+function countRequests(server: Server): { drained(maxMs: number): Promise<void> } {
+  let count = 0;
+  let waiters: (() => void)[] = [];
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    count++;
+    res.once('close', () => {
+      count--;
+      if (count === 0) for (const wake of waiters.splice(0)) wake();
+    });
+  });
+  return {
+    drained: (maxMs) =>
+      count === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              waiters = waiters.filter((w) => w !== done);
+              resolve();
+            }, maxMs);
+            const done = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+            waiters.push(done);
+          }),
+  };
+}
+
 function guardRequests(server: Server, guard: DynamoGuard): void {
   const [dynaliteListener] = server.listeners('request') as ((
     req: IncomingMessage,
@@ -283,6 +315,7 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     ...(opts.dataDir !== undefined && { path: opts.dataDir }),
   });
   if (opts.guard) guardRequests(server, opts.guard);
+  const inFlight = countRequests(server);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -293,10 +326,17 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const close = (): Promise<void> =>
-    new Promise((resolve, reject) => {
+  // dynalite closes its database with the server: requests still being answered (an IAM check, an index
+  // update) would then fail on a closed database and throw out of dynalite's callback, taking the process down.
+  const close = async (): Promise<void> => {
+    await inFlight.drained(CLOSE_DRAIN_MS);
+    const closed = new Promise<void>((resolve, reject) => {
       server.close((err) => (err ? reject(err) : resolve()));
     });
+    // No keep-alive socket may bring a request once the database is closing.
+    server.closeAllConnections();
+    await closed;
+  };
 
   // Tables are created as the local admin (docs/PARITY.md), in the region the guard expects.
   const client = new DynamoDBClient({

@@ -142,3 +142,30 @@ describe('local DynamoDB on disk', () => {
     }
   });
 });
+
+describe('local DynamoDB shutting down', () => {
+  it('answers a request still being checked when close() is called, then closes', async () => {
+    // An IAM check that takes a while, as the first evaluation of a principal does.
+    const slow = await startDynamo({
+      tables,
+      guard: {
+        region: 'us-east-1',
+        accountId: '123456789012',
+        check: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 300)),
+      },
+    });
+    const db = clientFor(slow.endpoint);
+    const table = tables.find((t) => t.logicalId === 'ConnectionsTable')?.TableName as string;
+    const put = db.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { connectionId: { S: 'closing' }, roomId: { S: 'lobby' }, username: { S: 'z' } },
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Without waiting for it, dynalite would write to a closed database and throw out of its callback.
+    await slow.close();
+    await expect(put).resolves.toBeDefined();
+    db.destroy();
+  });
+});

@@ -174,6 +174,24 @@ describe('overload: a chunk that fails, a throttled Deliver, the attempt limit',
     expect(metrics).toEqual({});
   });
 
+  it('a Deliver invoke that times out on the client side (Lambda.ClientExecutionTimeoutException) is retried and delivers once', async () => {
+    const members = await addMembers('CLTO42', 2);
+    let failures = 1;
+    const { machine: m, metrics } = machineWith(async (payload, deliver) => {
+      if (failures-- > 0) {
+        // What Step Functions reports when its call to Lambda times out (AWS's "handle Lambda service exceptions").
+        const error = new Error('Client execution did not complete before the specified timeout configuration.');
+        error.name = 'Lambda.ClientExecutionTimeoutException';
+        throw error;
+      }
+      return deliver(payload);
+    });
+    const run = await m.execute(messageEvent('CLTO42', 'once'));
+    expect(run).toMatchObject({ ok: true, retries: 1 });
+    for (const id of members) expect(managementApi.received.get(id)).toHaveLength(1);
+    expect(metrics).toEqual({});
+  });
+
   it('posts to a connection that keeps answering 429 for FanoutDeliveryAttempts rounds, then counts it failed', async () => {
     const [member] = await addMembers('LIMIT9', 1);
     managementApi.throttle.set(member as string, 1000);
