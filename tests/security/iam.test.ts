@@ -1,11 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { transformedTemplate } from '../helpers/samTransform';
 
 /**
  * Least privilege, read from what CloudFormation would deploy: template.yaml after the SAM transform (the
  * translator that ships with cfn-lint), so the roles SAM generates from `Policies:` are checked, not just the YAML.
  */
-const root = join(__dirname, '..', '..');
 
 interface Statement {
   Sid?: string;
@@ -13,31 +11,6 @@ interface Statement {
   Action?: string | string[];
   Resource?: unknown;
   Principal?: unknown;
-}
-
-interface Resource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-}
-
-function transformedTemplate(): { Resources: Record<string, Resource> } {
-  let out: string;
-  try {
-    out = execFileSync('python3', [join(__dirname, 'samTransform.py'), join(root, 'template.yaml')], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 60_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    const { status, stderr } = error as { status?: number; stderr?: string };
-    throw new Error(
-      status === 3 || (error as { code?: string }).code === 'ENOENT'
-        ? `This test needs python3 with cfn-lint (it ships the SAM translator): pip install 'cfn-lint>=1.51,<2'.\n${stderr ?? ''}`
-        : `The SAM transform of template.yaml failed (exit ${status}):\n${stderr ?? ''}`,
-    );
-  }
-  return JSON.parse(out);
 }
 
 /**
