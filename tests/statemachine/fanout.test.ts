@@ -180,7 +180,9 @@ describe('overload: a chunk that fails, a throttled Deliver, the attempt limit',
     const { machine: m, metrics } = machineWith(async (payload, deliver) => {
       if (failures-- > 0) {
         // What Step Functions reports when its call to Lambda times out (AWS's "handle Lambda service exceptions").
-        const error = new Error('Client execution did not complete before the specified timeout configuration.');
+        const error = new Error(
+          'Client execution did not complete before the specified timeout configuration.',
+        );
         error.name = 'Lambda.ClientExecutionTimeoutException';
         throw error;
       }
