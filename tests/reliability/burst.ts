@@ -198,10 +198,15 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     clearInterval(ticker);
     lag.disable();
     progress(`sending ended ${sentAt - started} ms after it began; draining`);
+    // The drain limit's timer is cleared once settled: a pending timer would hold Jest open after the run.
+    let drainTimer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       testCloud.settle().then(() => true),
-      sleep(drainLimitMs).then(() => false),
+      new Promise<boolean>((resolve) => {
+        drainTimer = setTimeout(() => resolve(false), drainLimitMs);
+      }),
     ]);
+    clearTimeout(drainTimer);
     const drainMs = Date.now() - sentAt;
     cloud.gateway.setFaults({ faultSkipDisconnect: 0 });
     progress(`drained=${drained} in ${drainMs} ms; checking`);
