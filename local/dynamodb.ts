@@ -11,6 +11,7 @@ import {
   paginateListTables,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import type { RequestGuard } from './http';
 
 export interface StartDynamoOptions {
   tables: CreateTableInput[];
@@ -22,13 +23,7 @@ export interface StartDynamoOptions {
   guard?: DynamoGuard;
 }
 
-/** The caller may run `action` on every one of `resources`; otherwise the AWS error name and message. */
-export type RequestGuard = (
-  req: IncomingMessage,
-  body: Buffer,
-  action: string | undefined,
-  resources: string[],
-) => Promise<{ code: string; message: string } | undefined>;
+export type { RequestGuard } from './http';
 
 export interface DynamoGuard {
   region: string;

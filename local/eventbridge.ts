@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalEventRule, LocalEventTarget } from '../infra/template';
 import { assertEventPattern, matchesEventPattern } from './eventPattern';
+import { type RequestGuard, sendAmzJson } from './http';
 
 /** An event as EventBridge delivers it to a target. */
 export interface LocalEvent {
@@ -37,12 +38,7 @@ export interface EventBridgeOptions {
    * Checks the caller of every request (the local cloud's IAM): it may run `action` on every event bus the entries
    * name. A refusal is answered 400 with its error name, as EventBridge answers AccessDeniedException.
    */
-  guard?: (
-    req: IncomingMessage,
-    body: Buffer,
-    action: string,
-    resources: string[],
-  ) => Promise<{ code: string; message: string } | undefined>;
+  guard?: RequestGuard;
 }
 
 export interface EventBridgeStats {
@@ -202,15 +198,7 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
     }
   };
 
-  const send = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/x-amz-json-1.1',
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': randomUUID(),
-    });
-    res.end(text);
-  };
+  const send = sendAmzJson;
 
   const putEvents = (body: Obj, res: ServerResponse): void => {
     const entries = body.Entries;

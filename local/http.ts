@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -55,4 +56,26 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     ...SECURITY_HEADERS,
   });
   createReadStream(file).pipe(res);
+}
+
+/**
+ * The caller may run `action` on every one of `resources`; otherwise the AWS error name and message. The local
+ * cloud's IAM check, as each local AWS service (DynamoDB, EventBridge, Parameter Store) calls it per request.
+ */
+export type RequestGuard = (
+  req: IncomingMessage,
+  body: Buffer,
+  action: string | undefined,
+  resources: string[],
+) => Promise<{ code: string; message: string } | undefined>;
+
+/** A reply of an AWS JSON 1.1 service (EventBridge, Parameter Store), with its request id. */
+export function sendAmzJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(text);
 }

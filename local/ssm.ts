@@ -1,7 +1,7 @@
 // Parameter Store for the local cloud: GetParameter and GetParameters over AWS JSON 1.1, as the real
 // @aws-sdk/client-ssm calls them, for the SecureStrings the local cloud holds (the token secret of the authorizer).
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type RequestGuard, sendAmzJson } from './http';
 
 export interface LocalParameter {
   name: string;
@@ -14,12 +14,7 @@ export interface LocalSsmOptions {
   accountId: string;
   parameters: LocalParameter[];
   /** Checks the caller (the local cloud's IAM): it may run `action` on every parameter ARN. */
-  guard?: (
-    req: IncomingMessage,
-    body: Buffer,
-    action: string,
-    resources: string[],
-  ) => Promise<{ code: string; message: string } | undefined>;
+  guard?: RequestGuard;
 }
 
 type Obj = Record<string, unknown>;
@@ -37,15 +32,7 @@ export function createLocalSsm(opts: LocalSsmOptions): (req: IncomingMessage, re
   const arnOf = (name: string) =>
     `arn:aws:ssm:${opts.region}:${opts.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
 
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/x-amz-json-1.1',
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': randomUUID(),
-    });
-    res.end(text);
-  };
+  const send = sendAmzJson;
 
   const describe = (p: LocalParameter, decrypt: boolean) => ({
     Name: p.name,

@@ -1,7 +1,7 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { ChatClient, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud, templatePath } from '../helpers/localCloud';
+import { adminDynamo, startTestCloud, type TestCloud, templatePath } from '../helpers/localCloud';
 import { b64, hs256Token } from '../helpers/tokens';
 
 /**
@@ -22,11 +22,7 @@ const open: ChatClient[] = [];
 beforeAll(async () => {
   testCloud = await startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: SECRET });
   cloud = testCloud.cloud;
-  db = new DynamoDBClient({
-    endpoint: cloud.dynamoEndpoint,
-    region: cloud.template.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  db = adminDynamo(cloud);
 });
 
 afterAll(async () => {

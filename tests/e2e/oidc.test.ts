@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { LocalCloud } from '../../local/cloud';
 import type { DevIssuer } from '../../local/oidc';
 import { ChatClient, HandshakeRefused, isMessage } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 import { b64, hs256Token } from '../helpers/tokens';
 
 /**
@@ -30,11 +30,7 @@ describe('AuthMode=oidc', () => {
     testCloud = await startTestCloud({ parameters: { AuthMode: 'oidc' } });
     cloud = testCloud.cloud;
     issuer = cloud.devIssuer as DevIssuer;
-    db = new DynamoDBClient({
-      endpoint: cloud.dynamoEndpoint,
-      region: cloud.template.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    db = adminDynamo(cloud);
   });
 
   afterAll(async () => {

@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalCloud } from '../../local/cloud';
 import { ChatClient } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * Sessions on record: after a connection closes, its item says who, from where, when it began and ended and how
@@ -18,11 +18,7 @@ let db: DynamoDBClient;
 beforeAll(async () => {
   testCloud = await startTestCloud();
   cloud = testCloud.cloud;
-  db = new DynamoDBClient({
-    endpoint: cloud.dynamoEndpoint,
-    region: cloud.template.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  db = adminDynamo(cloud);
 });
 
 afterAll(async () => {

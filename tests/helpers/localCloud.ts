@@ -5,6 +5,7 @@ import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Document, parseDocument } from 'yaml';
 import { loadTemplate } from '../../infra/template';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud';
@@ -131,4 +132,13 @@ export async function deleteConnection(
   } finally {
     management.destroy();
   }
+}
+
+/** A DynamoDB client of the local cloud signed with the local admin key (docs/PARITY.md), for tests to look inside. */
+export function adminDynamo(cloud: LocalCloud): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: cloud.dynamoEndpoint,
+    region: cloud.template.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }
