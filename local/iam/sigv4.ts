@@ -1,6 +1,15 @@
 // SigV4 verification for the local cloud's services: the request is signed again with the caller's secret by
 // @smithy/signature-v4 (the signer every AWS SDK for JavaScript v3 client uses) and the two signatures compared.
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  type Hash,
+  type Hmac,
+  hash,
+  type KeyObject,
+  timingSafeEqual,
+} from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { getCanonicalHeaders, getSigningKey, SignatureV4Base } from '@smithy/signature-v4';
 
@@ -90,11 +99,27 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-function parseAmzDate(text: string): Date | undefined {
+/**
+ * SHA-256 in hex, one shot where Node has crypto.hash (20.12+, 21.7+): no Hash object per call, and a fan-out
+ * verifies thousands of posts a second.
+ */
+const sha256Hex: (data: string | Uint8Array) => string =
+  typeof hash === 'function'
+    ? (data) => hash('sha256', data, 'hex')
+    : (data) => createHash('sha256').update(data).digest('hex');
+
+/** The last X-Amz-Date seen and its time: the posts of one fan-out are signed within the same second or two. */
+let lastAmzDate: { text: string; ms: number } | undefined;
+
+/** Epoch ms of an ISO-8601 basic `YYYYMMDDTHHMMSSZ`, undefined when the text is not one. */
+function parseAmzDate(text: string): number | undefined {
+  if (lastAmzDate?.text === text) return lastAmzDate.ms;
   const m = AMZ_DATE.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
-  return new Date(Date.UTC(y as number, (mo as number) - 1, d, h, mi, s));
+  const ms = Date.UTC(y as number, (mo as number) - 1, d, h, mi, s);
+  lastAmzDate = { text, ms };
+  return ms;
 }
 
 /**
@@ -104,7 +129,7 @@ function parseAmzDate(text: string): Date | undefined {
  */
 export class SigV4Verifier {
   /** The derived signing key of each access key and day (AWS4 key derivation, by @smithy/signature-v4). */
-  private readonly signingKeys = new Map<string, { secret: string; key: Uint8Array }>();
+  private readonly signingKeys = new Map<string, { secret: string; key: KeyObject }>();
   private readonly canonical: CanonicalRequests;
 
   constructor(
@@ -123,7 +148,7 @@ export class SigV4Verifier {
     const parts = AUTHORIZATION.exec(authorization.trim());
     const amzDate = headerValue(req.headers, 'x-amz-date');
     const signedAt = amzDate === undefined ? undefined : parseAmzDate(amzDate);
-    if (!parts || !signedAt) return INCOMPLETE(authorization);
+    if (!parts || signedAt === undefined) return INCOMPLETE(authorization);
     const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaderList, signature] =
       parts as string[];
     const secret = this.secretOf(accessKeyId as string);
@@ -145,7 +170,7 @@ export class SigV4Verifier {
         'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP.',
       );
     }
-    if (Math.abs(now - signedAt.getTime()) > MAX_SKEW_MS) {
+    if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
       return failure(
         'InvalidSignatureException',
         `Signature expired: ${amzDate} is now earlier than ${new Date(now - MAX_SKEW_MS).toISOString().replace(/[-:]|\.\d{3}/g, '')} (${new Date(now).toISOString().replace(/[-:]|\.\d{3}/g, '')} - 15 min.)`,
@@ -161,7 +186,7 @@ export class SigV4Verifier {
     }
     // A declared payload hash must be the body's: otherwise the signature would cover a body never sent.
     const declaredHash = headers['x-amz-content-sha256'];
-    if (declaredHash !== undefined && declaredHash !== createHash('sha256').update(body).digest('hex')) {
+    if (declaredHash !== undefined && declaredHash !== sha256Hex(body)) {
       return failure(
         'InvalidSignatureException',
         'The provided x-amz-content-sha256 header does not match what was computed.',
@@ -189,12 +214,16 @@ export class SigV4Verifier {
     const canonical = this.canonical.of(
       request,
       getCanonicalHeaders(request, undefined, new Set(signedHeaders)),
-      declaredHash ?? createHash('sha256').update(body).digest('hex'),
+      declaredHash ?? sha256Hex(body),
     );
     const scope = `${scopeDate}/${this.region}/${this.service}/aws4_request`;
-    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
-    const key = await this.signingKey(accessKeyId as string, secret, scopeDate as string);
-    const computed = createHmac('sha256', key).update(stringToSign).digest();
+    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
+    const key = this.signingKeys.get(`${accessKeyId}/${scopeDate}`);
+    const signingKey =
+      key?.secret === secret
+        ? key.key
+        : await this.signingKey(accessKeyId as string, secret, scopeDate as string);
+    const computed = createHmac('sha256', signingKey).update(stringToSign).digest();
     const same = computed.length === 32 && timingSafeEqual(computed, Buffer.from(signature as string, 'hex'));
     return same ? { accessKeyId: accessKeyId as string } : this.mismatch();
   }
@@ -206,18 +235,17 @@ export class SigV4Verifier {
     );
   }
 
-  private async signingKey(accessKeyId: string, secretAccessKey: string, day: string): Promise<Uint8Array> {
-    const cacheKey = `${accessKeyId}/${day}`;
-    const cached = this.signingKeys.get(cacheKey);
-    if (cached && cached.secret === secretAccessKey) return cached.key;
-    const key = await getSigningKey(
+  /** Derives (and keeps) the day's signing key as a KeyObject, so no HMAC copies it again. */
+  private async signingKey(accessKeyId: string, secretAccessKey: string, day: string): Promise<KeyObject> {
+    const derived = await getSigningKey(
       NodeSha256,
       { accessKeyId, secretAccessKey },
       day,
       this.region,
       this.service,
     );
-    this.signingKeys.set(cacheKey, { secret: secretAccessKey, key });
+    const key = createSecretKey(derived);
+    this.signingKeys.set(`${accessKeyId}/${day}`, { secret: secretAccessKey, key });
     return key;
   }
 }
