@@ -336,6 +336,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const { level, text } = formatFunctionLog(functionName, line);
       if (atLeast(level, threshold)) print(text);
     };
+    // A function that only state machines invoke (Deliver) is work no client waits on: background priority.
+    const apiInvoked = new Set([
+      ...api.routes.flatMap((r) => (r.functionLogicalId ? [r.functionLogicalId] : [])),
+      ...authorizerIds,
+      ...restRoutes(template).map((r) => r.functionLogicalId),
+    ]);
+    const stateMachineTasks = template.stateMachines().map((d) => JSON.stringify(d.definition));
+    const isBackground = (fn: { logicalId: string; arn: string }) =>
+      !apiInvoked.has(fn.logicalId) && stateMachineTasks.some((text) => text.includes(fn.arn));
     const specs: LocalFunctionSpec[] = bundles.map(({ fn, bundlePath, handlerExport }) => ({
       logicalId: fn.logicalId,
       name: fn.name,
@@ -345,6 +354,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       timeoutSeconds: fn.timeoutSeconds,
       memoryMb: fn.memoryMb,
       reservedConcurrency: fn.reservedConcurrency,
+      background: isBackground(fn),
       environment: {
         ...fn.environment,
         // The function's own key: every call it makes is checked against its template statements.

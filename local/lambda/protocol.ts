@@ -6,6 +6,8 @@ export interface SandboxConfig {
   functionArn: string;
   memoryMb: number;
   logGroupName: string;
+  /** The thread's nice value (Linux: per thread), for a background function; absent: the process's. */
+  niceness?: number;
 }
 
 /** Asks a sandbox for the CPU time its thread has used so far (the bench reads Deliver's CPU per post). */

@@ -14,6 +14,11 @@ export interface LocalFunctionSpec {
   memoryMb: number;
   /** The template's ReservedConcurrentExecutions: the function's own concurrency, taken from the account's. */
   reservedConcurrency?: number;
+  /**
+   * Work no client waits on (a state machine's task, not an API's integration): its environments run at a lower
+   * CPU priority, so on this machine's few cores the fan-out cannot starve the request routes (docs/PARITY.md).
+   */
+  background?: boolean;
   environment: Record<string, string>;
 }
 
@@ -37,6 +42,12 @@ export interface LambdaLimits {
 /** Lambda's default account concurrency quota. */
 const ACCOUNT_CONCURRENCY = 1000;
 const YOUNG_GENERATION_MB = 8;
+/**
+ * The nice value of a background function's environments (0 is the default, 19 the lowest priority). On Linux
+ * a thread's nice value is its own, so only that environment's thread yields; elsewhere it would be the whole
+ * process's, so it is left alone there.
+ */
+export const BACKGROUND_NICENESS = 10;
 /** Lambda keeps at least this much of the account's concurrency unreserved. */
 const UNRESERVED_MINIMUM = 100;
 
@@ -137,6 +148,7 @@ class Environment {
       functionArn: spec.arn,
       memoryMb: spec.memoryMb,
       logGroupName: `/aws/lambda/${spec.name}`,
+      ...(spec.background && process.platform === 'linux' && { niceness: BACKGROUND_NICENESS }),
     };
     this.worker = new Worker(workerPath, {
       workerData: config,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CpuQuery, InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
 
@@ -18,6 +19,9 @@ const toErrorPayload = (error: unknown): LambdaErrorPayload => {
 };
 
 const send = (message: SandboxMessage) => port.postMessage(message);
+
+// Before the bundle loads, so a background function's cold start already yields to the request routes.
+if (config.niceness !== undefined) setPriority(config.niceness);
 
 let handler: Handler | undefined;
 const initStarted = performance.now();

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LambdaLimits, LocalFunctionSpec } from '../../local/lambda/service';
-import { forStepFunctions, LocalLambda } from '../../local/lambda/service';
+import { BACKGROUND_NICENESS, forStepFunctions, LocalLambda } from '../../local/lambda/service';
 import { LocalStateMachine } from '../../local/stepfunctions';
+import { startTestCloud } from '../helpers/localCloud';
 
 const WORKER = join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js');
 
@@ -25,6 +26,8 @@ exports.handler = async (event, context) => {
     count,
     requestId: context.awsRequestId,
     threadId: require('node:worker_threads').threadId,
+    // With no pid, the calling thread's nice value on Linux.
+    niceness: require('node:os').getPriority(),
   };
 };
 `;
@@ -35,6 +38,7 @@ interface Reply {
   count: number;
   requestId: string;
   threadId: number;
+  niceness: number;
 }
 
 let dir: string;
@@ -117,6 +121,37 @@ describe('local Lambda: one invocation per execution environment', () => {
     expect(replies.map((r) => r.id)).toEqual([1, 2, 3, 4, 5]);
     for (const reply of replies) expect(reply.current).toBe(reply.id);
     expect(new Set(replies.map((r) => r.threadId)).size).toBe(2);
+  });
+});
+
+describe('local Lambda: background functions yield the CPU to the request routes', () => {
+  it('runs a background function at a lower priority than the request routes, in its own threads only', async () => {
+    const { lambda } = service([
+      spec(),
+      spec({
+        logicalId: 'Fanout',
+        name: 'fanout',
+        arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
+        background: true,
+      }),
+    ]);
+    const before = getPriority();
+    const route = (await lambda.invoke('Probe', { id: 1 })) as Reply;
+    const fanout = (await lambda.invoke('Fanout', { id: 2 })) as Reply;
+    expect(route.niceness).toBe(before);
+    expect(fanout.niceness).toBe(process.platform === 'linux' ? BACKGROUND_NICENESS : before);
+    // The cloud's own thread (gateway, dynalite, management API) keeps its priority.
+    expect(getPriority()).toBe(before);
+  });
+
+  it('marks the functions only the fan-out state machine invokes as background, and no route function', async () => {
+    const { cloud } = await startTestCloud();
+    try {
+      const background = cloud.lambda.functions.filter((f) => f.background).map((f) => f.logicalId);
+      expect(background).toEqual(['DeliverFunction']);
+    } finally {
+      await cloud.close();
+    }
   });
 });
 
