@@ -79,7 +79,13 @@ describe('reconnecting', () => {
     server.accept = false;
     server.refuseStatus = 400;
     const { chat, errors } = client();
+    // A caller waiting for the connection hears why it failed at once, not a TIMEOUT later.
+    let refused: unknown;
+    chat.ready(60_000).catch((error: unknown) => {
+      refused = error;
+    });
     await jest.advanceTimersByTimeAsync(5_000);
+    expect(refused).toMatchObject({ code: 'HANDSHAKE_REFUSED' });
     expect(chat.state).toBe('failed');
     expect(errors[0]).toMatchObject({ code: 'HANDSHAKE_REFUSED', details: { status: 400 } });
     expect(server.sockets).toHaveLength(1);
