@@ -82,17 +82,13 @@ async function runRoom(opts: Options, apiLatencyMs: number, n: number, parameter
     t = now();
     if (via === 'room') {
       // One room: the first member creates it, the others join (each join fans a presence frame out to the room).
-      const created = await members.call(0, { action: 'createroom' });
-      const roomId = created.roomId as string;
+      const { roomId, inviteKey } = await members.createRoom(0);
       // The invite key, as a shared link carries it: joins by code alone are limited per source (docs/SECURITY.md).
-      const key = created.inviteKey as string | undefined;
-      if (created.type !== 'joined') throw new Error(`createroom answered ${JSON.stringify(created)}`);
       await pool(
         Array.from({ length: n - 1 }, (_, i) => i + 1),
         16,
         async (i) => {
-          const joined = await members.call(i, { action: 'joinroom', roomId, key }, 120_000);
-          if (joined.type !== 'joined') throw new Error(`joinroom answered ${JSON.stringify(joined)}`);
+          await members.join(i, roomId, inviteKey);
         },
       );
       await members.settle(500, 600_000);
@@ -193,7 +189,7 @@ async function runIdle(opts: Options, n: number) {
     await members.settle(1_000, 10_000);
     const idle = memoryOf(cloud.pid);
     return {
-      idleConnections: members.sockets.length,
+      idleConnections: members.size,
       connectMs: round(connectMs),
       emptyRssMb: round(empty.rssMb),
       idleRssMb: round(idle.rssMb),

@@ -1,6 +1,12 @@
 import WebSocket from 'ws';
+import type { AckFrame, JoinedFrame, MessageFrame } from '../client';
+import { createRoomcastClient, type RoomcastClient, type SocketFactory } from '../client';
 
-/** The bench's WebSocket members (real `ws` clients) and the small helpers every phase uses. */
+/**
+ * The bench's members: roomcast clients (client/) in lean mode over real `ws` sockets, and the small helpers every
+ * phase uses. Lean mode (docs/CLIENT.md) keeps a received frame's cost to parsing it and one event: no resume, no
+ * timers, no member list, and every message frame counted as it arrives, so the audit sees losses and copies.
+ */
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const now = () => performance.now();
@@ -34,72 +40,98 @@ interface Receipts {
   last: number;
 }
 
-/** Every bench member's frames land here; receipts are keyed by seq (tutorial frames use negative seqs). */
+/** `ws` without per-message deflate (API Gateway offers none), as the client's WebSocket class. */
+class MemberSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { perMessageDeflate: false });
+  }
+}
+
+/** Every bench member's message frames land here; receipts are keyed by seq (tutorial frames use negative seqs). */
 export class Members {
-  readonly sockets: WebSocket[] = [];
+  readonly clients: RoomcastClient[] = [];
+  /** Each member's message seqs in arrival order, copies included (for the delivery audit). */
   readonly seqs: number[][] = [];
   readonly receipts = new Map<number, Receipts>();
   private readonly waiting = new Map<number, { need: number; done: () => void }>();
-  private readonly replies: ((frame: Record<string, unknown>) => void)[][] = [];
   lastFrameAt = now();
   frames = 0;
   /** Messages sent so far, to pick the next sender. */
   sent = 0;
 
-  async connect(url: string, n: number, tag: string): Promise<void> {
+  get size(): number {
+    return this.clients.length;
+  }
+
+  /** Opens `n` members named `<tag>-<i>`, 50 handshakes at a time; `requestTimeoutMs` bounds joins. */
+  async connect(url: string, n: number, tag: string, requestTimeoutMs = 120_000): Promise<void> {
     await pool(
       Array.from({ length: n }, (_, i) => i),
       50,
       async (i) => {
-        const ws = new WebSocket(`${url}?username=${tag}-${i}`, { perMessageDeflate: false });
-        await withTimeout(
-          new Promise<void>((ok, fail) => {
-            ws.once('open', () => ok());
-            ws.once('error', fail);
-          }),
-          20_000,
-          `connect member ${i}`,
-        );
-        ws.on('error', () => {});
-        const index = this.sockets.length;
-        this.sockets.push(ws);
-        this.seqs.push([]);
-        this.replies.push([]);
-        ws.on('message', (data: Buffer) => this.onFrame(index, data));
+        const chat = createRoomcastClient({
+          url,
+          username: `${tag}-${i}`,
+          // `ws` types its handlers' events more narrowly than SocketLike's `unknown`; at run time they fit.
+          WebSocket: MemberSocket as unknown as SocketFactory,
+          lean: true,
+          requestTimeoutMs,
+          maxSendAttempts: 1,
+        });
+        const seqs: number[] = [];
+        // `frame` comes first for every frame (presence too, which `settle` waits out), then `message`.
+        chat.on('frame', () => {
+          this.lastFrameAt = now();
+          this.frames++;
+        });
+        chat.on('message', (message) => this.onMessage(seqs, message));
+        await chat.ready(20_000).catch((error: Error) => {
+          chat.close();
+          throw new Error(`connect member ${i}: ${error.message}`);
+        });
+        this.clients.push(chat);
+        this.seqs.push(seqs);
       },
     );
   }
 
-  private onFrame(index: number, data: Buffer): void {
-    const at = now();
-    this.lastFrameAt = at;
-    this.frames++;
-    const frame = JSON.parse(data.toString()) as Record<string, unknown>;
-    if (frame.type === 'message' && typeof frame.seq === 'number') {
-      const seq = frame.seq;
-      (this.seqs[index] as number[]).push(seq);
-      let r = this.receipts.get(seq);
-      if (!r) {
-        r = { count: 0, last: 0 };
-        this.receipts.set(seq, r);
-      }
-      r.count++;
-      r.last = at;
-      const w = this.waiting.get(seq);
-      if (w && r.count >= w.need) {
-        this.waiting.delete(seq);
-        w.done();
-      }
-    } else if (frame.type === 'joined' || frame.type === 'ack' || frame.type === 'error') {
-      this.replies[index]?.shift()?.(frame);
+  private onMessage(seqs: number[], message: MessageFrame): void {
+    const seq = message.seq;
+    if (typeof seq !== 'number') return;
+    seqs.push(seq);
+    let r = this.receipts.get(seq);
+    if (!r) {
+      r = { count: 0, last: 0 };
+      this.receipts.set(seq, r);
+    }
+    r.count++;
+    r.last = this.lastFrameAt; // the `frame` event of this very frame set it
+    const w = this.waiting.get(seq);
+    if (w && r.count >= w.need) {
+      this.waiting.delete(seq);
+      w.done();
     }
   }
 
-  /** Sends an action and resolves with the sender's reply frame (joined, ack or error). */
-  call(index: number, body: object, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-    const reply = new Promise<Record<string, unknown>>((ok) => this.replies[index]?.push(ok));
-    this.sockets[index]?.send(JSON.stringify(body));
-    return withTimeout(reply, timeoutMs, `reply to ${JSON.stringify(body)}`);
+  private member(index: number): RoomcastClient {
+    const chat = this.clients[index];
+    if (chat === undefined) throw new Error(`no member ${index}`);
+    return chat;
+  }
+
+  /** Member `index` creates a room and moves into it. */
+  createRoom(index: number): Promise<JoinedFrame> {
+    return withTimeout(this.member(index).createRoom(), 30_000, 'createroom');
+  }
+
+  /** Member `index` joins a room with its invite key (joins by code alone are limited per source address). */
+  join(index: number, roomId: string, key: string | undefined): Promise<JoinedFrame> {
+    return this.member(index).join(roomId, key);
+  }
+
+  /** Member `index` sends a message to its room; resolves with the ack (rejects with the server's error). */
+  send(index: number, text: string): Promise<AckFrame> {
+    return withTimeout(this.member(index).send(text), 30_000, `sendmessage "${text}"`);
   }
 
   /** Resolves when `need` members have received seq (at once if they already have). */
@@ -116,7 +148,7 @@ export class Members {
   }
 
   async close(): Promise<void> {
-    for (const ws of this.sockets) ws.terminate();
+    for (const chat of this.clients) chat.close();
     await sleep(50);
   }
 }

@@ -27,18 +27,13 @@ export async function runFanout(
   gapMs: number,
   timeoutMs: number,
 ): Promise<FanoutResult> {
-  const n = members.sockets.length;
+  const n = members.size;
   const latencies: number[] = [];
   const seqs: number[] = [];
   for (let i = 0; i < k; i++) {
     const t0 = now();
-    const ack = await members.call(
-      // Senders take turns: sendmessage is rate limited per member (10 messages per 10 s).
-      members.sent++ % n,
-      { action: 'sendmessage', message: `bench message ${i}` },
-    );
-    if (ack.type !== 'ack') throw new Error(`sendmessage answered ${JSON.stringify(ack)}`);
-    const seq = ack.seq as number;
+    // Senders take turns: sendmessage is rate limited per member (10 messages per 10 s).
+    const { seq } = await members.send(members.sent++ % n, `bench message ${i}`);
     seqs.push(seq);
     await withTimeout(members.received(seq, n), timeoutMs, `fan-out of seq ${seq} to ${n} members`).catch(
       (e: Error) =>
@@ -61,7 +56,7 @@ export async function runTutorial(
   expectedMs: number,
   maxMessages: number,
 ): Promise<number[]> {
-  const n = members.sockets.length;
+  const n = members.size;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = cloud.dynamoEndpoint;
   process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = cloud.callbackUrl;
   process.env.CALLBACK_URL = cloud.callbackUrl;

@@ -67,6 +67,13 @@ export interface RoomcastClientOptions {
   autoConnect?: boolean;
   /** Random source for jitter and ids (tests pass their own). */
   random?: () => number;
+  /**
+   * For load tools with hundreds of clients in one process (the bench's members, the load processor): ready as soon
+   * as the socket is open (no lobby history), no keepalive or connection-age timers, no reconnect (a close fails
+   * the client and its unsent messages), no member list from presence frames, and every `message` frame handed over
+   * as it arrives, whatever its room, each copy (duplicates and gaps stay visible to a delivery audit). Default false.
+   */
+  lean?: boolean;
 }
 
 export type ConnectionState =
@@ -104,7 +111,7 @@ export interface UnknownFrame {
 }
 
 export interface RoomcastEvents {
-  /** A message of the current room, each seq once and in seq order. */
+  /** A message of the current room, each seq once and in seq order (lean: every message frame as it arrives). */
   message: MessageFrame;
   presence: PresenceFrame;
   broadcast: BroadcastFrame;
@@ -188,6 +195,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       | 'outboxLimit'
       | 'initialHistory'
       | 'random'
+      | 'lean'
     >
   > & { backoff: BackoffPolicy };
   private readonly Socket: SocketFactory;
@@ -239,6 +247,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         Math.max(1, options.initialHistory ?? LIMITS.historyDefault),
       ),
       random: options.random ?? Math.random,
+      lean: options.lean ?? false,
       backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     };
     this.idPrefix = Math.floor(this.opts.random() * 36 ** 6)
@@ -446,6 +455,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     this.current = change.state;
     this.emit('state', change);
     if (change.state === 'ready') for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
+    if (change.state === 'failed' && change.error !== undefined) {
+      for (const waiter of this.readyWaiters.splice(0)) waiter.reject(change.error);
+    }
   }
 
   private async open(): Promise<void> {
@@ -492,6 +504,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       if (this.socket !== socket) return;
       this.onClosed(event.code, event.reason, refusal);
     };
+    // A factory may hand over a socket that is open already (a load tool's own): start on it at once.
+    if (socket.readyState === OPEN) queueMicrotask(() => socket.onopen?.({}));
   }
 
   private async socketUrl(): Promise<string> {
@@ -504,6 +518,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   private async onOpen(socket: SocketLike): Promise<void> {
     if (this.socket !== socket) return;
+    if (this.opts.lean) {
+      this.setState({ state: 'ready' });
+      this.flushOutbox();
+      return;
+    }
     this.setState({ state: 'resuming' });
     this.touch();
     this.ageTimer = setTimeout(() => this.recycle(), this.opts.maxConnectionMs);
@@ -556,6 +575,16 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       entry.inFlight = false;
     }
     if (this.current === 'closed') return;
+    if (this.opts.lean) {
+      const lost = new RoomcastError(
+        'DISCONNECTED',
+        `The connection closed (${code}${reason ? ` ${reason}` : ''}).`,
+      );
+      for (const entry of this.outbox.values()) entry.reject(lost);
+      this.outbox.clear();
+      this.giveUp(refusal ?? lost);
+      return;
+    }
     if (this.recycling) {
       this.recycling = false;
       void this.open();
@@ -619,7 +648,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       throw new RoomcastError('DISCONNECTED', 'Not connected.');
     }
     socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-    this.touch();
+    if (!this.opts.lean) this.touch();
   }
 
   /** Restarts the keepalive clock: a ping goes out only after `keepaliveMs` without any frame sent. */
@@ -762,7 +791,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private route(type: string, f: Record<string, unknown>, raw: string): void {
     switch (type) {
       case 'message':
-        this.onMessage(f as unknown as MessageFrame);
+        if (this.opts.lean) this.emit('message', f as unknown as MessageFrame);
+        else this.onMessage(f as unknown as MessageFrame);
         return;
       case 'presence':
         this.onPresence(f as unknown as PresenceFrame);
@@ -848,6 +878,10 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   private onPresence(presence: PresenceFrame): void {
     if (presence.roomId !== this.room) return;
+    if (this.opts.lean) {
+      this.emit('presence', presence); // no member list: a presence frame to each of N members would cost O(N) each
+      return;
+    }
     const others = this.memberList.filter((name) => name !== presence.username);
     this.emit('presence', presence);
     // A name may stay connected from another tab after one leaves; `who()` tells for sure.
@@ -881,6 +915,12 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     const early = this.joining?.early ?? [];
     this.joining = undefined;
     this.roomKey = joined.inviteKey;
+    if (this.opts.lean) {
+      this.room = joined.roomId;
+      this.emit('room', { roomId: joined.roomId, lastSeq: joined.lastSeq });
+      this.setMembers(joined.roomId, joined.members ?? [], joined.memberCount);
+      return false;
+    }
     const same = joined.roomId === this.room && this.sequencer.lastSeq !== undefined;
     if (!same) {
       this.room = joined.roomId;
@@ -901,6 +941,13 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   }
 
   private async enterLobby(): Promise<void> {
+    if (this.opts.lean) {
+      this.room = LOBBY;
+      this.roomKey = undefined;
+      this.memberList = [];
+      this.emit('room', { roomId: LOBBY, lastSeq: 0 });
+      return;
+    }
     const fresh = this.room !== LOBBY || this.sequencer.lastSeq === undefined;
     if (fresh) {
       this.room = LOBBY;

@@ -2,11 +2,12 @@
 // dependencies: artillery loads it into each of its workers.
 //
 // Each virtual user (VU) connects with ?username=, joins a room (the first VU of each group creates it with
-// `createroom`, the others `joinroom` its code), sends chat messages with a clientMsgId at a steady rate, waits for
-// its own messages to come back through the fan-out, then leaves. The socket is artillery's (its ws engine opens
-// it), so this file speaks the protocol on it rather than through client/. Metrics it adds to artillery's report:
+// `createroom`, the others `joinroom` its code), sends chat messages at a steady rate, waits for its own messages to
+// come back through the fan-out, then leaves. The socket is artillery's (its ws engine opens it); each VU speaks
+// the protocol on it through the client library (client/, lean mode: no resume, no timers, no reconnect, every
+// message frame as it arrives, so the audit sees losses and copies). Metrics it adds to artillery's report:
 //
-//   chat.latency_ms      histogram  send -> the sender receives its own `message` frame (matched by clientMsgId)
+//   chat.latency_ms      histogram  send -> the sender receives its own `message` frame (matched by a tag in the text)
 //   chat.fanout_ms       histogram  send -> another member receives it (send time travels in the text)
 //   chat.ack_ms          histogram  send -> `ack` frame (matched by clientMsgId)
 //   chat.join_ms         histogram  createroom/joinroom -> `joined`
@@ -15,19 +16,22 @@
 //   chat.seq_missing     counter    seqs of the room never received while a member (checked at the end)
 //   chat.duplicates      counter    the same seq received twice by one member
 //   chat.error.<CODE>    counter    error frames by code (BAD_REQUEST, RATE_LIMITED, ...)
+//   chat.bad_frames      counter    frames that are not JSON
 //
 // Tunables (config.variables in the scenario file): roomSize (VUs per room), messageBytes (text length),
 // drainMs (how long to wait for the last messages), replyTimeoutMs (join/leave answers).
 
 const { randomUUID } = require('node:crypto');
-// The delivery audit shared with the tests and the benchmark (client/deliveryAudit.ts, built by `npm run load`).
-const { auditDelivery } = require('../dist/client/roomcast.cjs');
+// The client library and the delivery audit shared with the tests and the benchmark (built by `npm run load`).
+const { auditDelivery, createRoomcastClient, ERROR_CODES } = require('../dist/client/roomcast.cjs');
 
 /** Per worker: the rooms being filled, as promises of their codes; VUs are grouped in arrival order. */
 const rooms = new Map();
 let vuCounter = 0;
 
 const TAG = 'lt';
+const SERVER_CODES = new Set(ERROR_CODES);
+const OPEN = 1;
 
 function setting(context, name, fallback) {
   const raw = context.vars[name];
@@ -47,90 +51,95 @@ function connectAs(wsArgs, context, done) {
   const url = new URL(base);
   url.searchParams.set('username', context.vars.username);
   wsArgs.target = url.toString();
+  context.vars.wsUrl = wsArgs.target;
   return done();
 }
 
-/** Routes every frame of this VU's socket; installed once, survives artillery's own `onmessage` resets. */
-function attach(context, events) {
+/**
+ * artillery's open `ws` socket as the client's WebSocket class: the client takes it over instead of opening one.
+ * Listeners go through `on`, so artillery's own `onmessage` resets between steps do not cut the client off.
+ */
+function artillerySocket(ws) {
+  return class ArtillerySocket {
+    constructor() {
+      this.onopen = null;
+      this.onmessage = null;
+      this.onclose = null;
+      this.onerror = null;
+      ws.on('message', (data) => this.onmessage?.({ data: String(data) }));
+      ws.on('close', (code, reason) => this.onclose?.({ code, reason: String(reason) }));
+      ws.on('error', (error) => this.onerror?.(error));
+    }
+    get readyState() {
+      return ws.readyState;
+    }
+    send(data) {
+      ws.send(data);
+    }
+    close(code, reason) {
+      if (ws.readyState === OPEN) ws.close(code, reason);
+    }
+  };
+}
+
+/** An error frame from the server is counted by its code; the client's own (a timeout, a close) are not frames. */
+function countError(events, error) {
+  if (error && SERVER_CODES.has(error.code)) events.emit('counter', `chat.error.${error.code}`, 1);
+}
+
+/** This VU's client on artillery's socket, made once; its messages feed the metrics and the audit. */
+async function attach(context, events) {
   if (context.chat) return context.chat;
+  const client = createRoomcastClient({
+    url: context.vars.wsUrl || 'ws://artillery/',
+    WebSocket: artillerySocket(context.ws),
+    lean: true,
+    requestTimeoutMs: setting(context, 'replyTimeoutMs', 10_000),
+    maxSendAttempts: 1,
+  });
   const chat = {
-    pending: new Map(), // clientMsgId -> sent at (ms), until the sender sees its own message
-    unacked: new Map(), // clientMsgId -> sent at (ms), until the ack
-    waiters: [], // { type, resolve }
+    client,
+    pending: new Map(), // tag id -> sent at (ms), until the sender sees its own message
     arrived: [], // seqs of the room's message frames, in arrival order
     baseSeq: 0,
     maxSeq: 0,
     roomId: undefined,
   };
   context.chat = chat;
-  context.ws.on('message', (data) => {
-    let frame;
-    try {
-      frame = JSON.parse(String(data));
-    } catch {
-      events.emit('counter', 'chat.bad_frames', 1);
-      return;
-    }
+  client.on('error', (error) => countError(events, error));
+  client.on('unknown', ({ frame }) => {
+    if (frame === undefined) events.emit('counter', 'chat.bad_frames', 1);
+  });
+  client.on('message', (message) => {
+    if (message.roomId !== chat.roomId) return;
     const now = Date.now();
-    switch (frame.type) {
-      case 'ack': {
-        const sentAt = chat.unacked.get(frame.clientMsgId);
-        chat.unacked.delete(frame.clientMsgId);
-        events.emit('counter', 'chat.acked', 1);
-        if (sentAt !== undefined) events.emit('histogram', 'chat.ack_ms', now - sentAt);
-        break;
-      }
-      case 'message': {
-        if (frame.roomId !== chat.roomId) break;
-        chat.arrived.push(frame.seq);
-        if (frame.seq > chat.maxSeq) chat.maxSeq = frame.seq;
-        const [tag, clientMsgId, sentRaw] = String(frame.text).split(' ');
-        if (tag !== TAG) break;
-        const mine = chat.pending.get(clientMsgId);
-        if (mine !== undefined && frame.username === context.vars.username) {
-          chat.pending.delete(clientMsgId);
-          events.emit('histogram', 'chat.latency_ms', now - mine);
-          events.emit('counter', 'chat.received_own', 1);
-        } else {
-          const sentAt = Number(sentRaw);
-          if (Number.isFinite(sentAt)) events.emit('histogram', 'chat.fanout_ms', now - sentAt);
-          events.emit('counter', 'chat.received_others', 1);
-        }
-        break;
-      }
-      case 'error':
-        events.emit('counter', `chat.error.${frame.code || 'UNKNOWN'}`, 1);
-        break;
-      default:
-        break;
-    }
-    const answers = (w) => w.type === frame.type || (frame.type === 'error' && frame.action === w.action);
-    for (const waiter of chat.waiters.filter(answers)) {
-      chat.waiters.splice(chat.waiters.indexOf(waiter), 1);
-      waiter.resolve(frame);
+    chat.arrived.push(message.seq);
+    if (message.seq > chat.maxSeq) chat.maxSeq = message.seq;
+    const [tag, id, sentRaw] = String(message.text).split(' ');
+    if (tag !== TAG) return;
+    const mine = chat.pending.get(id);
+    if (mine !== undefined && message.username === context.vars.username) {
+      chat.pending.delete(id);
+      events.emit('histogram', 'chat.latency_ms', now - mine);
+      events.emit('counter', 'chat.received_own', 1);
+    } else {
+      const sentAt = Number(sentRaw);
+      if (Number.isFinite(sentAt)) events.emit('histogram', 'chat.fanout_ms', now - sentAt);
+      events.emit('counter', 'chat.received_others', 1);
     }
   });
+  await client.ready();
   return chat;
 }
 
-/** Sends a frame and resolves with the first frame of `type` (or an error frame), or rejects after the timeout. */
-function request(context, body, type) {
-  const chat = context.chat;
-  const timeoutMs = setting(context, 'replyTimeoutMs', 10_000);
-  return new Promise((resolve, reject) => {
-    const waiter = { type, action: body.action, resolve: () => {} };
-    const timer = setTimeout(() => {
-      chat.waiters.splice(chat.waiters.indexOf(waiter), 1);
-      reject(new Error(`no "${type}" answer to ${body.action} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    waiter.resolve = (frame) => {
-      clearTimeout(timer);
-      if (frame.type === 'error') reject(new Error(`${body.action}: ${frame.code} ${frame.message}`));
-      else resolve(frame);
-    };
-    chat.waiters.push(waiter);
-    context.ws.send(JSON.stringify(body));
-  });
+/** Runs a request of the client; an error frame is counted by its code and fails the step (and so the VU). */
+async function counted(events, request) {
+  try {
+    return await request;
+  } catch (error) {
+    countError(events, error);
+    throw new Error(`${error.details?.action ?? 'request'}: ${error.code} ${error.message}`);
+  }
 }
 
 function joined(context, frame) {
@@ -142,39 +151,39 @@ function joined(context, frame) {
 
 /** Function step: the first VU of each group of `roomSize` creates the room, the rest join it. */
 async function joinRoom(context, events) {
-  attach(context, events);
+  const { client } = await attach(context, events);
   const roomSize = Math.max(1, setting(context, 'roomSize', 10));
   const slot = Math.floor((context.vars.vuIndex - 1) / roomSize);
   const started = Date.now();
   let created = rooms.get(slot);
   if (created === undefined) {
-    created = request(context, { action: 'createroom' }, 'joined');
+    created = counted(events, client.createRoom());
     rooms.set(slot, created);
-    joined(context, { roomId: (await created).roomId, lastSeq: 0 });
+    joined(context, await created);
     events.emit('counter', 'chat.rooms_created', 1);
   } else {
     // The invite key, as a shared link carries it: joins by code alone are limited per source address.
     const { roomId, inviteKey } = await created;
-    const frame = await request(
-      context,
-      { action: 'joinroom', roomId, ...(inviteKey && { key: inviteKey }) },
-      'joined',
-    );
-    joined(context, frame);
+    joined(context, await counted(events, client.join(roomId, inviteKey)));
   }
   events.emit('histogram', 'chat.join_ms', Date.now() - started);
 }
 
 /** Function step: one chat message, tagged so every receiver can tell who sent it and when. */
 async function sendChat(context, events) {
-  const clientMsgId = randomUUID();
+  const chat = context.chat;
+  const id = randomUUID();
   const sentAt = Date.now();
-  const head = `${TAG} ${clientMsgId} ${sentAt} `;
+  const head = `${TAG} ${id} ${sentAt} `;
   const size = Math.max(head.length + 1, setting(context, 'messageBytes', 100));
-  context.chat.pending.set(clientMsgId, sentAt);
-  context.chat.unacked.set(clientMsgId, sentAt);
-  context.ws.send(
-    JSON.stringify({ action: 'sendmessage', clientMsgId, message: head + 'x'.repeat(size - head.length) }),
+  chat.pending.set(id, sentAt);
+  // The step does not wait for the ack: messages go out at the scenario's rate, acks are counted as they come.
+  chat.client.send(head + 'x'.repeat(size - head.length)).then(
+    () => {
+      events.emit('counter', 'chat.acked', 1);
+      events.emit('histogram', 'chat.ack_ms', Date.now() - sentAt);
+    },
+    (error) => countError(events, error),
   );
   events.emit('counter', 'chat.sent', 1);
 }
@@ -194,9 +203,10 @@ async function drain(context, events) {
 /** Function step: back to the lobby before the socket closes. */
 async function leaveRoom(context, events) {
   const started = Date.now();
-  await request(context, { action: 'leaveroom' }, 'left');
+  await counted(events, context.chat.client.leave());
   context.chat.roomId = undefined;
   events.emit('histogram', 'chat.leave_ms', Date.now() - started);
+  context.chat.client.close();
 }
 
 module.exports = { connectAs, joinRoom, sendChat, drain, leaveRoom };

@@ -79,7 +79,13 @@ describe('reconnecting', () => {
     server.accept = false;
     server.refuseStatus = 400;
     const { chat, errors } = client();
+    // A caller waiting for the connection hears why it failed at once, not a TIMEOUT later.
+    let refused: unknown;
+    chat.ready(60_000).catch((error: unknown) => {
+      refused = error;
+    });
     await jest.advanceTimersByTimeAsync(5_000);
+    expect(refused).toMatchObject({ code: 'HANDSHAKE_REFUSED' });
     expect(chat.state).toBe('failed');
     expect(errors[0]).toMatchObject({ code: 'HANDSHAKE_REFUSED', details: { status: 400 } });
     expect(server.sockets).toHaveLength(1);
@@ -306,5 +312,62 @@ describe('bad input and odd frames', () => {
     const outcome = expect(who).rejects.toMatchObject({ code: 'TIMEOUT', details: { action: 'who' } });
     await jest.advanceTimersByTimeAsync(2_001);
     await outcome;
+  });
+});
+
+describe('lean mode (the bench and the load processor)', () => {
+  it('is ready as soon as the socket opens and hands over every message frame as it came, copies and gaps included', async () => {
+    const { chat, seqs } = client({ lean: true });
+    await tick();
+    expect(chat.state).toBe('ready');
+    expect(server.sent('history')).toHaveLength(0); // no lobby resume
+    server.rooms.set('ABCDEF', []);
+    const joining = chat.join('ABCDEF');
+    await tick();
+    await joining;
+    server.fanOut = false;
+    const stored = ['a', 'b', 'c', 'd'].map((t) => server.store('ABCDEF', t));
+    for (const i of [1, 0, 1, 3]) server.last.push(stored[i] as MessageFrame);
+    server.last.push({ ...stored[0], roomId: 'tutorial', seq: -7 } as MessageFrame);
+    await tick();
+    expect(seqs).toEqual([2, 1, 2, 4, -7]); // what a delivery audit must see: the duplicate 2, the missing 3
+    expect(server.sent('history')).toHaveLength(0); // no gap fill either
+  });
+
+  it('sends no keepalive and does not reconnect: a close fails it and its unsent messages', async () => {
+    const { chat } = client({ lean: true, keepaliveMs: 60_000 });
+    await tick();
+    await jest.advanceTimersByTimeAsync(120 * 60_000);
+    expect(server.sent('ping')).toHaveLength(0);
+    expect(server.sockets).toHaveLength(1); // no planned reconnect at the 2-hour cap either
+    server.intercept = (f) => (f.action === 'sendmessage' ? null : undefined);
+    const unanswered = chat.send('lost with the socket');
+    const outcome = expect(unanswered).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    server.last.drop();
+    await tick();
+    await outcome;
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(server.sockets).toHaveLength(1);
+    expect(chat.state).toBe('failed');
+  });
+
+  it('starts on a socket its factory hands over already open (a load tool opened it)', async () => {
+    const opened = new server.WebSocket('ws://fake/prod?username=tool');
+    await tick();
+    expect(opened.readyState).toBe(1);
+    const adopt = class {
+      constructor() {
+        // biome-ignore lint/correctness/noConstructorReturn: the factory hands over the socket that is open already
+        return opened;
+      }
+    } as unknown as RoomcastClientOptions['WebSocket'];
+    const { chat } = client({ lean: true, WebSocket: adopt });
+    await tick(1);
+    expect(chat.state).toBe('ready');
+    const creating = chat.createRoom();
+    await tick();
+    const { roomId } = await creating;
+    expect(roomId).toMatch(/^NEWRM/);
+    expect(server.sockets).toHaveLength(1);
   });
 });

@@ -1,0 +1,162 @@
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+
+/**
+ * The artillery processor (load/processor.js) as artillery drives it: its ws engine opens the socket, then calls
+ * the flow's functions with the VU's context and an event emitter. A scripted server on 127.0.0.1 loses, copies and
+ * refuses messages on purpose; the figures `npm run load` prints must say so.
+ */
+interface Processor {
+  connectAs(wsArgs: { target: string }, context: Context, done: (error?: Error) => void): void;
+  joinRoom(context: Context, events: EventEmitter): Promise<void>;
+  sendChat(context: Context, events: EventEmitter): Promise<void>;
+  drain(context: Context, events: EventEmitter): Promise<void>;
+  leaveRoom(context: Context, events: EventEmitter): Promise<void>;
+}
+interface Context {
+  vars: Record<string, unknown>;
+  ws?: WebSocket;
+}
+
+let wss: WebSocketServer;
+let url: string;
+let processor: Processor;
+/** How the scripted server answers a frame from a peer (and its ?username=); undefined sends nothing. */
+let answer: (frame: Record<string, unknown>, peer: WebSocket, username: string) => object | undefined;
+const sockets: WebSocket[] = [];
+
+beforeEach(async () => {
+  answer = () => undefined;
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((ok) => wss.once('listening', () => ok()));
+  url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/prod`;
+  wss.on('connection', (peer, request) => {
+    const username = new URL(request.url ?? '/', 'http://server').searchParams.get('username') ?? '';
+    peer.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as Record<string, unknown>;
+      const reply = answer(frame, peer, username);
+      if (reply !== undefined) peer.send(JSON.stringify({ ...reply, requestId: frame.requestId }));
+    });
+  });
+  // Each test gets the module fresh, as each artillery worker does (its rooms and VU counter start empty).
+  jest.isolateModules(() => {
+    processor = require('../../load/processor.js') as Processor;
+  });
+});
+
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  for (const peer of wss.clients) peer.terminate();
+  await new Promise<void>((ok) => wss.close(() => ok()));
+});
+
+/** What artillery's report would hold: counters summed, histograms as samples. */
+function recorder() {
+  const events = new EventEmitter();
+  const counters: Record<string, number> = {};
+  const histograms: Record<string, number[]> = {};
+  events.on('counter', (name: string, value: number) => {
+    counters[name] = (counters[name] ?? 0) + value;
+  });
+  events.on('histogram', (name: string, value: number) => {
+    histograms[name] = [...(histograms[name] ?? []), value];
+  });
+  return { events, counters, histograms };
+}
+
+/** A VU up to its first function step: connectAs, then the socket artillery's ws engine opens. */
+async function virtualUser(vars: Record<string, unknown>): Promise<Context> {
+  const context: Context = { vars: { drainMs: 300, replyTimeoutMs: 2_000, messageBytes: 100, ...vars } };
+  const wsArgs = { target: url };
+  await new Promise<void>((ok, fail) =>
+    processor.connectAs(wsArgs, context, (error) => (error ? fail(error) : ok())),
+  );
+  const ws = new WebSocket(wsArgs.target);
+  sockets.push(ws);
+  await new Promise((ok) => ws.once('open', ok));
+  context.ws = ws;
+  return context;
+}
+
+const messageFrame = (seq: number, text: string, username: string) =>
+  JSON.stringify({ type: 'message', roomId: 'ABCDEF', seq, messageId: `m${seq}`, username, text });
+
+test('the audit reports a lost seq, a duplicated one and a refused send; own messages are timed', async () => {
+  let sends = 0;
+  answer = (frame, peer, username) => {
+    if (frame.action === 'createroom') {
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
+    }
+    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
+    if (frame.action !== 'sendmessage') return undefined;
+    sends += 1;
+    if (sends === 3) {
+      return {
+        type: 'error',
+        code: 'RATE_LIMITED',
+        message: 'slow down',
+        action: 'sendmessage',
+        clientMsgId: frame.clientMsgId,
+      };
+    }
+    // Send 1 is stored as seq 1 and arrives twice; send 2 is stored as seq 3: seq 2 never arrives.
+    const seq = sends === 1 ? 1 : 3;
+    const text = messageFrame(seq, String(frame.message), username);
+    peer.send(text);
+    if (sends === 1) peer.send(text);
+    return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq, messageId: `m${seq}` };
+  };
+  const { events, counters, histograms } = recorder();
+  const vu = await virtualUser({ roomSize: 5 });
+  await processor.joinRoom(vu, events);
+  for (let i = 0; i < 3; i++) await processor.sendChat(vu, events);
+  await processor.drain(vu, events);
+  await processor.leaveRoom(vu, events);
+
+  expect(counters).toMatchObject({
+    'chat.rooms_created': 1,
+    'chat.sent': 3,
+    'chat.acked': 2,
+    'chat.received_own': 2,
+    'chat.received_others': 1, // the second copy of seq 1
+    'chat.seq_missing': 1,
+    'chat.duplicates': 1,
+    'chat.own_missing': 1, // the refused one
+    'chat.error.RATE_LIMITED': 1,
+  });
+  expect(histograms['chat.latency_ms']).toHaveLength(2);
+  expect(histograms['chat.ack_ms']).toHaveLength(2);
+  expect(histograms['chat.join_ms']).toHaveLength(1);
+  expect(histograms['chat.leave_ms']).toHaveLength(1);
+});
+
+test("the next VU of a group joins the first one's room with its invite key; a refused join fails the VU", async () => {
+  const keys: unknown[] = [];
+  answer = (frame) => {
+    if (frame.action === 'createroom') {
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 4, members: [], inviteKey: 'k'.repeat(16) };
+    }
+    if (frame.action === 'joinroom') {
+      keys.push(frame.key);
+      if (keys.length === 2) {
+        return { type: 'error', code: 'ROOM_NOT_FOUND', message: 'gone', action: 'joinroom' };
+      }
+      return { type: 'joined', roomId: frame.roomId, lastSeq: 4, members: [] };
+    }
+    return undefined;
+  };
+  const { events, counters } = recorder();
+  const first = await virtualUser({ roomSize: 3 });
+  await processor.joinRoom(first, events);
+  const second = await virtualUser({ roomSize: 3 });
+  await processor.joinRoom(second, events);
+  expect(second.vars.roomId).toBe('ABCDEF');
+  const third = await virtualUser({ roomSize: 3 });
+  await expect(processor.joinRoom(third, events)).rejects.toThrow(/joinroom: ROOM_NOT_FOUND/);
+  expect(keys).toEqual(['k'.repeat(16), 'k'.repeat(16)]);
+  expect(counters).toMatchObject({ 'chat.rooms_created': 1, 'chat.error.ROOM_NOT_FOUND': 1 });
+  // Nothing sent since joining at seq 4: nothing owed, nothing missing.
+  await processor.drain(second, events);
+  expect(counters['chat.seq_missing']).toBeUndefined();
+});
