@@ -17,6 +17,8 @@ const ARTILLERY = 'artillery@2.0.21';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 30_000;
 const RUN_TIMEOUT_MS = Number(process.env.LOAD_TIMEOUT_MS ?? 150_000);
+/** The first run downloads artillery (about 100 MB of packages): its own, longer limit. */
+const FETCH_TIMEOUT_MS = Number(process.env.LOAD_FETCH_TIMEOUT_MS ?? 600_000);
 
 const { values } = parseArgs({
   options: {
@@ -89,8 +91,9 @@ async function warmUp(target) {
   b.close();
 }
 
-function runArtillery(target, reportPath) {
-  const env = {
+/** The environment artillery runs in: no browsers, no telemetry, the target for the processor. */
+function artilleryEnv(target) {
+  return {
     ...process.env,
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
     ARTILLERY_DISABLE_TELEMETRY: 'true',
@@ -98,25 +101,19 @@ function runArtillery(target, reportPath) {
     ROOMCAST_WS_URL: target,
     npm_config_update_notifier: 'false',
   };
-  const args = [
-    '--prefer-offline',
-    '-y',
-    ARTILLERY,
-    'run',
-    '--target',
-    target,
-    '--output',
-    reportPath,
-    scenario,
-  ];
-  console.log(`load: npx ${args.join(' ')}`);
-  const child = spawn('npx', args, { cwd: root, env, stdio: 'inherit', detached: true });
+}
+
+/** `npx artillery@<pinned> ...` in its own process group, stopped after timeoutMs. */
+function npxArtillery(args, env, timeoutMs, what) {
+  const all = ['--prefer-offline', '-y', ARTILLERY, ...args];
+  console.log(`load: npx ${all.join(' ')}`);
+  const child = spawn('npx', all, { cwd: root, env, stdio: 'inherit', detached: true });
   const timer = setTimeout(() => {
-    console.error(`load: artillery still running after ${RUN_TIMEOUT_MS} ms; stopping it`);
+    console.error(`load: ${what} still running after ${timeoutMs} ms; stopping it`);
     try {
       process.kill(-child.pid, 'SIGTERM');
     } catch {}
-  }, RUN_TIMEOUT_MS);
+  }, timeoutMs);
   return {
     child,
     done: new Promise((done) =>
@@ -126,6 +123,22 @@ function runArtillery(target, reportPath) {
       }),
     ),
   };
+}
+
+/** Puts artillery in npx's cache first, so the run's own time limit never includes the download. */
+async function fetchArtillery() {
+  const code = await npxArtillery(['--version'], artilleryEnv(''), FETCH_TIMEOUT_MS, 'fetching artillery')
+    .done;
+  if (code !== 0) throw new Error(`could not fetch ${ARTILLERY} with npx (exit ${code})`);
+}
+
+function runArtillery(target, reportPath) {
+  return npxArtillery(
+    ['run', '--target', target, '--output', reportPath, scenario],
+    artilleryEnv(target),
+    RUN_TIMEOUT_MS,
+    'artillery',
+  );
 }
 
 function summarize(reportPath) {
@@ -181,6 +194,7 @@ async function main() {
   process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
   process.on('SIGTERM', () => cleanup().then(() => process.exit(143)));
   try {
+    await fetchArtillery();
     let target = remoteTarget;
     if (!target) {
       cloud = await startLocalCloud(join(work, 'local-cloud.log'));
