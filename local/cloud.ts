@@ -390,7 +390,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     closers.unshift(() => localLambda.close());
 
     const webDir = join(template.dir, 'web');
-    // The template's REST routes (the admin broadcast), open locally: there is no IAM to sign against.
+    // The template's REST routes (the admin broadcast): AWS_IAM open locally (nothing to sign against), the admin
+    // route behind its token authorizer as on AWS.
     const restApi = createRestApi({
       routes: restRoutes(template),
       region: template.region,
@@ -399,7 +400,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
       if (req.url === '/config.json')
-        return sendJson(res, 200, { wsUrl: gateway.url, ...(devIssuer && { auth: devIssuer.webConfig }) });
+        return sendJson(res, 200, {
+          wsUrl: gateway.url,
+          // The broadcast page posts here with the signed-in admin's token (the route with the token authorizer).
+          ...(devIssuer && { auth: devIssuer.webConfig, adminBroadcastUrl: '/admin/broadcast' }),
+        });
       if (restApi.handle(req, res)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendJson(res, 405, { message: 'Method not allowed' });

@@ -1,12 +1,15 @@
 /**
  * The REST (API Gateway v1) side of the template on the local cloud's HTTP port: every function `Events` entry of
  * type `Api` becomes a route, invoked with an APIGatewayProxyEvent, its proxy result mapped back to HTTP, and the
- * API's SAM `Cors` answered on OPTIONS. IAM auth is not emulated: locally the endpoints are open (docs/ACCESS.md).
+ * API's SAM `Cors` answered on OPTIONS. A route with a TOKEN Lambda authorizer (the API's `Auth.Authorizers`) runs it
+ * first, as API Gateway does (local/restAuthorizer.ts); the gateway's own refusals carry the API's
+ * `GatewayResponses` headers (CORS). IAM auth is not emulated: AWS_IAM routes are open locally (docs/ACCESS.md).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { LocalTemplate } from '../infra/template';
 import { awsId, requestTime } from './gateway/ids';
+import { type Refusal, type RestTokenAuthorizer, runTokenAuthorizer } from './restAuthorizer';
 
 export interface LocalCors {
   allowOrigin?: string;
@@ -24,6 +27,10 @@ export interface LocalRestRoute {
   apiLogicalId?: string;
   stageName?: string;
   cors?: LocalCors;
+  /** The route's Lambda TOKEN authorizer; absent = none, or AWS_IAM (open locally). */
+  authorizer?: RestTokenAuthorizer;
+  /** Headers of the API's DEFAULT_4XX/DEFAULT_5XX gateway responses (e.g. the CORS origin). */
+  gatewayHeaders?: { '4XX'?: Record<string, string>; '5XX'?: Record<string, string> };
 }
 
 type Obj = Record<string, unknown>;
@@ -45,6 +52,62 @@ function corsOf(template: LocalTemplate, api: Obj | undefined, path: string): Lo
   };
 }
 
+/** `{ Headers: { Name: "'value'" } }` of one gateway response type, unquoted. */
+function gatewayHeadersOf(
+  template: LocalTemplate,
+  api: Obj | undefined,
+  apiRef: string | undefined,
+  type: string,
+) {
+  const responses = isObj(api?.GatewayResponses) ? api.GatewayResponses : {};
+  const response = responses[type];
+  if (!isObj(response) || !isObj(response.ResponseParameters)) return undefined;
+  const headers = response.ResponseParameters.Headers;
+  if (!isObj(headers)) return undefined;
+  const path = `Resources.${apiRef}.Properties.GatewayResponses.${type}.ResponseParameters.Headers`;
+  const resolved = template.resolve(headers, path);
+  if (!isObj(resolved)) return undefined;
+  return Object.fromEntries(Object.entries(resolved).map(([name, value]) => [name, unquote(value) ?? '']));
+}
+
+/**
+ * The authorizer of one route: the event's `Auth.Authorizer`, else the API's `DefaultAuthorizer`. AWS_IAM and NONE
+ * give none here; a Lambda authorizer must be of the TOKEN type without a result cache, else the cloud refuses to
+ * start rather than pretend.
+ */
+function authorizerOf(
+  template: LocalTemplate,
+  api: Obj | undefined,
+  apiRef: string | undefined,
+  event: Obj,
+): RestTokenAuthorizer | undefined {
+  const auth = isObj(api?.Auth) ? api.Auth : {};
+  const eventAuth = isObj(event.Auth) ? event.Auth : {};
+  const name = eventAuth.Authorizer ?? auth.DefaultAuthorizer;
+  if (name === undefined || name === 'AWS_IAM' || name === 'NONE') return undefined;
+  const path = `Resources.${apiRef}.Properties.Auth.Authorizers.${String(name)}`;
+  const spec = isObj(auth.Authorizers) ? auth.Authorizers[String(name)] : undefined;
+  if (!isObj(spec)) throw new Error(`${path}: the route names an authorizer the API does not define`);
+  const arn = spec.FunctionArn;
+  const fn = isObj(arn) && Array.isArray(arn['Fn::GetAtt']) ? arn['Fn::GetAtt'][0] : undefined;
+  if (typeof fn !== 'string') throw new Error(`${path}.FunctionArn: only !GetAtt <Function>.Arn is emulated`);
+  if ((spec.FunctionPayloadType ?? 'TOKEN') !== 'TOKEN')
+    throw new Error(`${path}: only TOKEN Lambda authorizers are emulated`);
+  const identity = isObj(spec.Identity) ? spec.Identity : {};
+  const ttl =
+    identity.ReauthorizeEvery === undefined ? 300 : Number(template.resolve(identity.ReauthorizeEvery));
+  if (ttl !== 0)
+    throw new Error(`${path}.Identity.ReauthorizeEvery: the result cache is not emulated (set 0)`);
+  const header = identity.Header === undefined ? 'Authorization' : String(template.resolve(identity.Header));
+  const validation = identity.ValidationExpression;
+  return {
+    name: String(name),
+    functionLogicalId: fn,
+    header,
+    ...(validation !== undefined && { validationExpression: String(template.resolve(validation)) }),
+  };
+}
+
 /** The REST routes of the template: SAM `Events` of type `Api` on the functions whose Condition holds. */
 export function restRoutes(template: LocalTemplate): LocalRestRoute[] {
   const resources = isObj(template.raw.Resources) ? template.raw.Resources : {};
@@ -61,6 +124,9 @@ export function restRoutes(template: LocalTemplate): LocalRestRoute[] {
       const apiProps = isObj(api?.Properties) ? (api.Properties as Obj) : undefined;
       const stage = apiProps?.StageName === undefined ? undefined : template.resolve(apiProps.StageName);
       const cors = corsOf(template, apiProps, `Resources.${apiRef}.Properties.Cors`);
+      const authorizer = authorizerOf(template, apiProps, apiRef, p);
+      const fourXX = gatewayHeadersOf(template, apiProps, apiRef, 'DEFAULT_4XX');
+      const fiveXX = gatewayHeadersOf(template, apiProps, apiRef, 'DEFAULT_5XX');
       routes.push({
         functionLogicalId: fn.logicalId,
         method: String(template.resolve(p.Method, `${path}.Method`)).toUpperCase(),
@@ -68,6 +134,10 @@ export function restRoutes(template: LocalTemplate): LocalRestRoute[] {
         ...(apiRef && { apiLogicalId: apiRef }),
         ...(typeof stage === 'string' && { stageName: stage }),
         ...(cors && { cors }),
+        ...(authorizer && { authorizer }),
+        ...((fourXX || fiveXX) && {
+          gatewayHeaders: { ...(fourXX && { '4XX': fourXX }), ...(fiveXX && { '5XX': fiveXX }) },
+        }),
       });
     }
   }
@@ -98,8 +168,8 @@ export interface RestApiOptions {
   routes: LocalRestRoute[];
   region: string;
   accountId: string;
-  /** Runs a function; rejects when the function failed. */
-  invoke(functionLogicalId: string, event: APIGatewayProxyEvent): Promise<unknown>;
+  /** Runs a function (a route's or an authorizer), rejecting with its error when it failed. */
+  invoke(functionLogicalId: string, event: unknown): Promise<unknown>;
 }
 
 /** API Gateway's payload limit for REST APIs. */
@@ -113,6 +183,12 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
     ...headers,
   });
   res.end(body);
+}
+
+/** A refusal of the gateway itself, with the API's gateway-response headers for its class (4XX or 5XX). */
+function refuse(res: ServerResponse, route: LocalRestRoute | undefined, refusal: Refusal) {
+  const headers = route?.gatewayHeaders?.[refusal.statusCode >= 500 ? '5XX' : '4XX'] ?? {};
+  send(res, refusal.statusCode, refusal.body, headers);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
@@ -173,12 +249,23 @@ export function createRestApi(opts: RestApiOptions) {
   ): Promise<void> {
     const body = await readBody(req);
     if (body === undefined) {
-      send(res, 413, '{"message":"Request Entity Too Large"}');
+      refuse(res, route, { statusCode: 413, body: '{"message":"Request Entity Too Large"}' });
       return;
     }
     const now = Date.now();
     const stage = route.stageName ?? 'local';
     const requestId = awsId();
+    const apiId = (route.apiLogicalId ?? 'rest').toLowerCase();
+    let authorizer: Record<string, string | number | boolean> | null = null;
+    if (route.authorizer) {
+      const methodArn = `arn:aws:execute-api:${opts.region}:${opts.accountId}:${apiId}/${stage}/${route.method}${route.path}`;
+      const outcome = await runTokenAuthorizer(route.authorizer, req.headers, methodArn, opts.invoke);
+      if (!outcome.allowed) {
+        refuse(res, route, outcome.refusal);
+        return;
+      }
+      authorizer = outcome.context;
+    }
     const { headers, multiValueHeaders } = headerMaps(req.rawHeaders);
     const query: Record<string, string> = {};
     const multiQuery: Record<string, string[]> = {};
@@ -202,7 +289,7 @@ export function createRestApi(opts: RestApiOptions) {
       isBase64Encoded: false,
       requestContext: {
         accountId: opts.accountId,
-        apiId: (route.apiLogicalId ?? 'rest').toLowerCase(),
+        apiId,
         resourceId: 'local',
         resourcePath: route.path,
         httpMethod: req.method ?? 'GET',
@@ -214,7 +301,7 @@ export function createRestApi(opts: RestApiOptions) {
         requestTime: requestTime(now),
         requestTimeEpoch: now,
         domainName: req.headers.host ?? 'localhost',
-        authorizer: null,
+        authorizer,
         identity: {
           sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
           userAgent: req.headers['user-agent'] ?? null,
@@ -290,7 +377,7 @@ export function createRestApi(opts: RestApiOptions) {
         return true;
       }
       // What API Gateway answers for a method the resource does not have.
-      send(res, 403, '{"message":"Missing Authentication Token"}');
+      refuse(res, hits[0]?.route, { statusCode: 403, body: '{"message":"Missing Authentication Token"}' });
       return true;
     },
   };

@@ -67,6 +67,7 @@ const config = {
   broadcastUrl: outputs.BroadcastUrl,
   ...(outputs.SignInIssuer && {
     auth: { mode: outputs.AuthMode, issuer: outputs.SignInIssuer, clientId: outputs.SignInClientId },
+    adminBroadcastUrl: outputs.AdminBroadcastUrl,
   }),
 };
 const folder = mkdtempSync(join(tmpdir(), 'roomcast-web-'));

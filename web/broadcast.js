@@ -1,7 +1,12 @@
-// roomcast admin broadcast page: POST /broadcast {"message", "roomId"?}. Server text is shown with textContent only.
-// The endpoint is `/broadcast` on this origin (the local cloud), or the URL in `?api=`.
+// roomcast admin broadcast page: POST {"message", "roomId"?}. Server text is shown with textContent only.
+//
+// Where it posts, in this order: the URL in `?api=`; with sign-in in /config.json (AuthMode cognito or oidc), the
+// admin route `adminBroadcastUrl` with the signed-in user's token as `Authorization: Bearer` (signing in first, PKCE,
+// web/signin.js); else `/broadcast` on this origin (the local cloud, where it is open). IAM signing never happens in
+// the browser: automation uses the IAM route with awscurl or the SDK (docs/ACCESS.md).
 
 import { LIMITS } from './roomcast.js';
+import { claimsOf, signedInToken, signOut } from './signin.js';
 
 const MAX_MESSAGE_BYTES = LIMITS.messageMaxBytes;
 const encoder = new TextEncoder();
@@ -13,9 +18,8 @@ const room = byId('room');
 const send = byId('send');
 const status = byId('status');
 const counter = byId('counter');
-
-const endpoint = new URLSearchParams(location.search).get('api') || new URL('/broadcast', location.href).href;
-byId('endpoint').textContent = endpoint;
+const who = byId('who');
+const signOutButton = byId('sign-out');
 
 function show(text, kind) {
   status.textContent = text;
@@ -28,39 +32,86 @@ function updateCounter() {
   counter.dataset.over = String(bytes > MAX_MESSAGE_BYTES);
 }
 
-message.addEventListener('input', updateCounter);
-
-form.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const text = message.value.trim();
-  const roomId = room.value.trim();
-  if (text === '') return show('Write a message first.', 'error');
-  send.disabled = true;
-  show('Sending…', 'pending');
+async function loadConfig() {
   try {
-    const response = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(roomId === '' ? { message: text } : { message: text, roomId }),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (response.status === 202) {
-      show(
-        `Queued for ${roomId === '' ? 'everyone' : `room ${roomId}`} (messageId ${body.messageId}).`,
-        'ok',
-      );
-      message.value = '';
-      updateCounter();
-    } else if (response.status === 403) {
-      show('403: this endpoint needs a SigV4-signed request (use awscurl or the SDK).', 'error');
-    } else {
-      show(`${response.status} ${body.code ?? ''}: ${body.message ?? 'request failed'}`, 'error');
-    }
-  } catch (error) {
-    show(`Could not reach ${endpoint}: ${error.message}`, 'error');
-  } finally {
-    send.disabled = false;
+    const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
+    if (res.ok) return (await res.json()) ?? {};
+  } catch {
+    /* no config: the local cloud's open route */
   }
-});
+  return {};
+}
 
-updateCounter();
+/** The endpoint and, with sign-in, the token to send; may leave the page to sign in. */
+async function target() {
+  const api = new URLSearchParams(location.search).get('api');
+  const config = await loadConfig();
+  const auth = config.auth?.issuer && config.auth.clientId ? config.auth : undefined;
+  if (!auth) return { endpoint: api || new URL('/broadcast', location.href).href };
+  const token = await signedInToken(auth);
+  const endpoint = api || new URL(config.adminBroadcastUrl || '/admin/broadcast', location.href).href;
+  return { endpoint, token };
+}
+
+/** What a refusal means for the person at the page. */
+function explain(response, body, signedIn) {
+  if (response.status === 401 && signedIn)
+    return '401: the sign-in is no longer accepted (expired or revoked). Sign out and sign in again.';
+  if (response.status === 403 && signedIn)
+    return '403: you are signed in, but not a member of the admin group, so you may not broadcast.';
+  if (response.status === 403)
+    return '403: this endpoint needs a SigV4-signed request (use awscurl or the SDK, see docs/ACCESS.md).';
+  return `${response.status} ${body.code ?? ''}: ${body.message ?? body.Message ?? 'request failed'}`;
+}
+
+async function start() {
+  updateCounter();
+  message.addEventListener('input', updateCounter);
+  send.disabled = true;
+  const { endpoint, token } = await target();
+  byId('endpoint').textContent = endpoint;
+  if (token) {
+    const claims = claimsOf(token);
+    who.textContent = `Signed in as ${claims['cognito:username'] ?? claims.preferred_username ?? claims.sub ?? '?'}`;
+    signOutButton.hidden = false;
+    signOutButton.addEventListener('click', () => {
+      signOut();
+      location.reload();
+    });
+  }
+  send.disabled = false;
+  form.dataset.ready = 'true';
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = message.value.trim();
+    const roomId = room.value.trim();
+    if (text === '') return show('Write a message first.', 'error');
+    send.disabled = true;
+    show('Sending…', 'pending');
+    try {
+      const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(token && { Authorization: `Bearer ${token}` }) },
+        body: JSON.stringify(roomId === '' ? { message: text } : { message: text, roomId }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.status === 202) {
+        show(
+          `Queued for ${roomId === '' ? 'everyone' : `room ${roomId}`} (messageId ${body.messageId}).`,
+          'ok',
+        );
+        message.value = '';
+        updateCounter();
+      } else {
+        show(explain(response, body, Boolean(token)), 'error');
+      }
+    } catch (error) {
+      show(`Could not reach ${endpoint}: ${error.message}`, 'error');
+    } finally {
+      send.disabled = false;
+    }
+  });
+}
+
+start().catch((error) => show(`Could not start: ${error.message}`, 'error'));

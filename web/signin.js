@@ -3,7 +3,8 @@
 // `npm run publish-web`). The page's only hook is to pass its WebSocket URL through `withSignIn(config)`.
 //
 // The ID token stays in sessionStorage (this tab only) until it expires, and travels as `?token=` on the WebSocket
-// URL, the one place a browser can put it. Without `auth` in the config (AuthMode none or token) nothing happens.
+// URL, the one place a browser can put it; the admin broadcast page (web/broadcast.js) sends it as
+// `Authorization: Bearer`. Without `auth` in the config (AuthMode none or token) nothing happens.
 
 const STORE = 'roomcast.signin';
 
@@ -23,12 +24,8 @@ async function discover(issuer) {
 
 /** The token's `exp` (seconds), or 0 when it cannot be read. */
 function expiry(token) {
-  try {
-    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-    return typeof payload.exp === 'number' ? payload.exp : 0;
-  } catch {
-    return 0;
-  }
+  const { exp } = claimsOf(token);
+  return typeof exp === 'number' ? exp : 0;
 }
 
 const redirectUri = () => `${location.origin}${location.pathname}`;
@@ -81,16 +78,35 @@ async function startSignIn(auth) {
 }
 
 /**
+ * The signed-in user's ID token for `auth` ({ issuer, clientId } of /config.json): the one this tab holds while it
+ * has 30 s left, else the one the issuer just sent back, else off to sign in (the promise then never settles).
+ */
+export async function signedInToken(auth) {
+  const params = new URLSearchParams(location.search);
+  let token = sessionStorage.getItem(`${STORE}.token`);
+  if (params.has('code') && params.has('state')) token = await finishSignIn(auth, params);
+  if (!token || expiry(token) < Date.now() / 1000 + 30) return startSignIn(auth);
+  return token;
+}
+
+/** The name and groups a token states (for display only: the server checks the token itself). */
+export function claimsOf(token) {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return payload && typeof payload === 'object' ? payload : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
  * The WebSocket URL to connect to: `config.wsUrl` as it is without `config.auth`, else with `?token=` of a signed-in
  * user (signing in first when there is no unexpired token).
  */
 export async function withSignIn(config) {
   const auth = config.auth;
   if (!auth?.issuer || !auth.clientId) return config.wsUrl;
-  const params = new URLSearchParams(location.search);
-  let token = sessionStorage.getItem(`${STORE}.token`);
-  if (params.has('code') && params.has('state')) token = await finishSignIn(auth, params);
-  if (!token || expiry(token) < Date.now() / 1000 + 30) return startSignIn(auth);
+  const token = await signedInToken(auth);
   const url = new URL(config.wsUrl);
   url.searchParams.set('token', token);
   return url.toString();

@@ -10,7 +10,11 @@ import { eventPublisher } from '../shared/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({ rooms: roomStore(), events: eventPublisher(), now: systemClock }));
 
-/** POST /broadcast {"message", "roomId"?}: validate, publish one Broadcast event, answer 202 with its messageId. */
+/**
+ * POST /broadcast (IAM) and POST /admin/broadcast (an admin's sign-in token) {"message", "roomId"?}: validate,
+ * publish one Broadcast event, answer 202 with its messageId. Who may call is decided before this runs (IAM or the
+ * broadcast authorizer); the admin's name, when signed in, goes to the log.
+ */
 export const handler = restHandler('broadcast', async (event) => {
   const body = parseJsonBody(event);
   const text = parseMessageText(requireString(body, 'message'));
@@ -18,7 +22,9 @@ export const handler = restHandler('broadcast', async (event) => {
   const { messageId } = await broadcast(deps(), { text, roomId });
   await markBroadcast(roomId);
   logger.setCorrelationId(messageId);
-  logger.info('broadcast queued', { messageId, roomId: roomId ?? '(everyone)' });
+  const by =
+    event.requestContext?.authorizer?.username ?? event.requestContext?.identity?.userArn ?? undefined;
+  logger.info('broadcast queued', { messageId, roomId: roomId ?? '(everyone)', ...(by && { by }) });
   tracer.putAnnotation('messageId', messageId);
   if (roomId) tracer.putAnnotation('roomId', roomId);
   return { statusCode: 202, body: { messageId } };

@@ -66,6 +66,10 @@ export const config = {
   oidcAudience: () => requireEnv('OIDC_AUDIENCE'),
   /** Empty = the issuer's `/.well-known/jwks.json`. */
   oidcJwksUri: (): string | undefined => process.env.OIDC_JWKS_URI || undefined,
+  /** The token claim listing an OIDC user's groups (template parameter OidcGroupsClaim). */
+  oidcGroupsClaim: () => process.env.OIDC_GROUPS_CLAIM || 'groups',
+  /** Members of this group may broadcast with their sign-in token (template parameter AdminGroupName). */
+  adminGroup: () => requireEnv('ADMIN_GROUP'),
   /** Sessions on record (SessionsTable); absent = none kept by this function. */
   sessionsTable: (): string | undefined => process.env.SESSIONS_TABLE || undefined,
   sessionRetentionDays: () => numberEnv('SESSION_RETENTION_DAYS', 30),

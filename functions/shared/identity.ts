@@ -21,7 +21,7 @@ export interface Identity {
   username: string;
   /** The issuer's stable id of the user (`sub`), the authorizer's principalId. */
   subject: string;
-  /** Cognito groups (`cognito:groups`), empty elsewhere. */
+  /** The user's groups: `cognito:groups` for Cognito, the configured groups claim for OIDC; empty if none. */
   groups: string[];
 }
 
@@ -42,13 +42,13 @@ const text = (claims: Claims, name: string) => {
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
-/** The first of `names` present as a non-empty string, else InvalidToken. */
-function identityFrom(claims: Claims, names: string[]): Identity {
+/** The first of `names` present as a non-empty string, else InvalidToken; groups from the `groupsClaim` list. */
+function identityFrom(claims: Claims, names: string[], groupsClaim = 'cognito:groups'): Identity {
   // aws-jwt-verify checks exp only when present; a token that never expires is refused here.
   if (typeof claims.exp !== 'number') throw new InvalidToken('no exp claim');
   const username = names.map((name) => text(claims, name)).find((v) => v !== undefined);
   if (username === undefined) throw new InvalidToken(`no ${names.join(' or ')} claim`);
-  const groups = claims['cognito:groups'];
+  const groups = claims[groupsClaim];
   return {
     username,
     subject: text(claims, 'sub') ?? username,
@@ -131,14 +131,22 @@ export function cognitoVerifier(userPoolId: string, clientId: string): VerifyTok
   };
 }
 
-/** AuthMode=oidc: a token of any OIDC provider for `audience`; the name is `preferred_username`, else `sub`. */
-export function oidcVerifier(issuer: string, audience: string, jwksUri?: string): VerifyToken {
+/**
+ * AuthMode=oidc: a token of any OIDC provider for `audience`; the name is `preferred_username`, else `sub`, and the
+ * groups are the strings of the `groupsClaim` list (providers name it differently: `groups`, `roles`, ...).
+ */
+export function oidcVerifier(
+  issuer: string,
+  audience: string,
+  jwksUri?: string,
+  groupsClaim = 'groups',
+): VerifyToken {
   const verifier = JwtVerifier.create(
     { issuer, audience, graceSeconds: CLOCK_LEEWAY_SECONDS, ...(jwksUri && { jwksUri }) },
     { jwksCache: new SimpleJwksCache({ fetcher: new JwksFetcher() }) },
   );
   return async (token) => {
     const claims = await refusing(() => verifier.verify(token));
-    return identityFrom(claims as unknown as Claims, ['preferred_username', 'sub']);
+    return identityFrom(claims as unknown as Claims, ['preferred_username', 'sub'], groupsClaim);
   };
 }

@@ -22,6 +22,7 @@ const SSM = '@aws-sdk/client-ssm';
  */
 const CALLS: Record<string, string[]> = {
   AuthorizerFunction: [SSM],
+  BroadcastAuthorizerFunction: [],
   BroadcastFunction: [DYNAMODB, EVENTBRIDGE],
   ConnectFunction: [DYNAMODB],
   CreateRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],

@@ -88,7 +88,10 @@ async function roomAndLobby(tag: string) {
 }
 
 it('lists the broadcast endpoint among the local cloud URLs', () => {
-  expect(cloud.restEndpoints).toEqual([`POST ${cloud.httpUrl}/broadcast`]);
+  expect(cloud.restEndpoints).toEqual([
+    `POST ${cloud.httpUrl}/broadcast`,
+    `POST ${cloud.httpUrl}/admin/broadcast`,
+  ]);
 });
 
 it('reaches every connection, in rooms and in the lobby, once', async () => {

@@ -29,6 +29,7 @@ describe('the real template.yaml', () => {
     const fns = t.functions();
     expect(fns.map((f) => f.logicalId).sort()).toEqual(
       [
+        'BroadcastAuthorizerFunction',
         'BroadcastFunction',
         'ConnectFunction',
         'CreateRoomFunction',

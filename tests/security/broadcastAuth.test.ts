@@ -37,18 +37,22 @@ it('invokes the function without the caller credentials, so execute-api:Invoke i
   }
 });
 
-it('lets API Gateway invoke BroadcastFunction by a resource-based permission scoped to this API', () => {
+it('lets API Gateway invoke BroadcastFunction by a resource-based permission scoped to this API, per route', () => {
   const permissions = Object.values(Resources).filter(
     (r) =>
       r.Type === 'AWS::Lambda::Permission' &&
       (r.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === 'BroadcastFunction',
   );
-  expect(permissions).toHaveLength(1);
-  const [permission] = permissions;
-  expect(permission?.Properties).toMatchObject({
-    Action: 'lambda:InvokeFunction',
-    Principal: 'apigateway.amazonaws.com',
-  });
-  expect(JSON.stringify(permission?.Properties?.SourceArn)).toContain('"__ApiId__":{"Ref":"BroadcastApi"}');
-  expect(JSON.stringify(permission?.Properties?.SourceArn)).toContain('/POST/broadcast');
+  // POST /broadcast (IAM) and POST /admin/broadcast (the admin's token, tests/security/adminBroadcastAuth.test.ts).
+  expect(permissions).toHaveLength(2);
+  for (const permission of permissions) {
+    expect(permission?.Properties).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+    });
+    expect(JSON.stringify(permission?.Properties?.SourceArn)).toContain('"__ApiId__":{"Ref":"BroadcastApi"}');
+  }
+  const arns = permissions.map((p) => JSON.stringify(p.Properties?.SourceArn));
+  expect(arns.filter((arn) => arn.includes('/POST/broadcast'))).toHaveLength(1);
+  expect(arns.filter((arn) => arn.includes('/POST/admin/broadcast'))).toHaveLength(1);
 });

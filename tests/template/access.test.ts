@@ -36,12 +36,28 @@ describe('log groups', () => {
 describe('admin broadcast API', () => {
   const api = resources.BroadcastApi as Resource;
 
-  it('requires IAM (SigV4) on every method but the CORS preflight', () => {
-    expect(api.Properties.Auth).toEqual({
+  it('requires IAM (SigV4) on every method but the CORS preflight and the admin token route', () => {
+    expect(api.Properties.Auth).toMatchObject({
       DefaultAuthorizer: 'AWS_IAM',
       AddDefaultAuthorizerToCorsPreflight: false,
       InvokeRole: 'NONE',
     });
+    const routes = restRoutes(loadTemplate(templatePath, { parameters: { AuthMode: 'cognito' } }));
+    expect(routes.map((r) => [r.method, r.path, r.authorizer?.functionLogicalId])).toEqual([
+      ['POST', '/broadcast', undefined],
+      ['POST', '/admin/broadcast', 'BroadcastAuthorizerFunction'],
+    ]);
+  });
+
+  it('runs the admin token authorizer on the Bearer header and gives its function no AWS permission', () => {
+    const [, admin] = restRoutes(template);
+    expect(admin?.authorizer).toEqual({
+      name: 'AdminToken',
+      functionLogicalId: 'BroadcastAuthorizerFunction',
+      header: 'Authorization',
+      validationExpression: '^Bearer [-_.A-Za-z0-9]+$',
+    });
+    expect((resources.BroadcastAuthorizerFunction as Resource).Properties.Policies).toEqual([]);
   });
 
   it('allows CORS from the configured origin only', () => {

@@ -31,6 +31,7 @@ it('writes the stack URLs and the sign-in issuer into config.json, then syncs an
     outputs({
       SignInIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X',
       SignInClientId: 'cid',
+      AdminBroadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
     }),
   );
   expect(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'))).toEqual({
@@ -41,6 +42,8 @@ it('writes the stack URLs and the sign-in issuer into config.json, then syncs an
       issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X',
       clientId: 'cid',
     },
+    // The broadcast page posts here with the signed-in admin's token.
+    adminBroadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
   });
   expect(readFileSync(join(folder, 'index.html'), 'utf8')).toContain('<html');
   expect(commands).toEqual([

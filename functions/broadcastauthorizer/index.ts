@@ -1,0 +1,89 @@
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
+import { config } from '../shared/config';
+import {
+  cognitoVerifier,
+  type Identity,
+  InvalidToken,
+  oidcVerifier,
+  type VerifyToken,
+} from '../shared/identity';
+import { instrumented, logger } from '../shared/powertools';
+
+/** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403; the function never runs. */
+const UNAUTHORIZED = 'Unauthorized';
+
+/** The verifier of this stack's sign-in (cognito or oidc), built once per runtime so the JWKS is cached. */
+let verifier: VerifyToken | null | undefined;
+function tokenVerifier(): VerifyToken | null {
+  if (verifier !== undefined) return verifier;
+  const mode = config.authMode();
+  if (mode === 'cognito') verifier = cognitoVerifier(config.cognitoUserPoolId(), config.cognitoClientId());
+  else if (mode === 'oidc')
+    verifier = oidcVerifier(
+      config.oidcIssuer(),
+      config.oidcAudience(),
+      config.oidcJwksUri(),
+      config.oidcGroupsClaim(),
+    );
+  // AuthMode none or token: nobody signs in, so nobody is an admin here (automation uses the IAM route).
+  else verifier = null;
+  return verifier;
+}
+
+/** Tests only: build the verifier again from the environment. */
+export function forgetVerifier(): void {
+  verifier = undefined;
+}
+
+function policy(
+  effect: 'Allow' | 'Deny',
+  methodArn: string,
+  principalId: string,
+  context?: Record<string, string>,
+): APIGatewayAuthorizerResult {
+  return {
+    principalId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: methodArn }],
+    },
+    ...(context && { context }),
+  };
+}
+
+function refuse(reason: string): never {
+  logger.info('broadcast refused', { reason });
+  throw new Error(UNAUTHORIZED);
+}
+
+/**
+ * TOKEN authorizer of POST /admin/broadcast: `Authorization: Bearer <token>` must be a valid sign-in token of this
+ * stack (Cognito user pool or OIDC provider, checked by aws-jwt-verify) whose groups include the admin group. A
+ * missing or invalid token is Unauthorized (401), a valid token of someone outside the group is denied (403); the
+ * reason goes only to the log. The admin's name reaches BroadcastFunction as `authorizer.username`.
+ */
+export const handler = async (
+  event: APIGatewayTokenAuthorizerEvent,
+  context?: Context,
+): Promise<APIGatewayAuthorizerResult> =>
+  instrumented('broadcastauthorizer', async () => {
+    if (context) logger.addContext(context);
+    const verify = tokenVerifier();
+    if (verify === null) refuse(`AuthMode ${config.authMode()} has no sign-in`);
+    const token = /^Bearer (\S+)$/.exec(event.authorizationToken ?? '')?.[1];
+    if (token === undefined) refuse('no bearer token');
+    let identity: Identity;
+    try {
+      identity = await verify(token);
+    } catch (error) {
+      if (!(error instanceof InvalidToken)) throw error;
+      refuse(error.reason);
+    }
+    const group = config.adminGroup();
+    if (!identity.groups.includes(group)) {
+      logger.info('broadcast denied', { username: identity.username, reason: `not in group ${group}` });
+      return policy('Deny', event.methodArn, identity.subject);
+    }
+    logger.info('broadcast authorized', { username: identity.username });
+    return policy('Allow', event.methodArn, identity.subject, { username: identity.username });
+  });

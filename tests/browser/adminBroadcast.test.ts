@@ -1,0 +1,76 @@
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { LocalCloud } from '../../local/cloud';
+import type { DevIssuer } from '../../local/oidc';
+import { findChromium } from '../helpers/browser';
+import { ChatClient } from '../helpers/chatClient';
+import { startTestCloud } from '../helpers/localCloud';
+
+/**
+ * The admin broadcast page (web/broadcast.html) in Chromium against the local cloud with AuthMode=cognito: the page
+ * signs in at the development issuer (code flow, PKCE) and posts with the token. A member of the admin group reaches
+ * a connected user; someone outside it is told plainly that they are not an admin.
+ */
+jest.setTimeout(90_000);
+
+const UI_TIMEOUT_MS = 15_000;
+
+let cloud: LocalCloud;
+let browser: Browser;
+let listener: ChatClient;
+
+beforeAll(async () => {
+  cloud = (await startTestCloud({ parameters: { AuthMode: 'cognito' } })).cloud;
+  const { idToken } = await (cloud.devIssuer as DevIssuer).mint('listener');
+  listener = await ChatClient.connect(`${cloud.wsUrl}?token=${encodeURIComponent(idToken)}`);
+  browser = await chromium.launch({
+    executablePath: findChromium(),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await listener?.close();
+  await cloud?.close();
+});
+
+/** Opens the page, signs in at the issuer as `username` with `groups`, and waits until the form is ready. */
+async function signedInPage(username: string, groups: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  await page.goto(`${cloud.httpUrl}/broadcast.html`);
+  await page.waitForURL(/\/dev-oidc\/authorize\?/);
+  expect(new URL(page.url()).searchParams.get('code_challenge_method')).toBe('S256');
+  await page.locator('input[name="username"]').fill(username);
+  await page.locator('input[name="groups"]').fill(groups);
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL((url) => url.pathname === '/broadcast.html' && !url.search.includes('code='));
+  await page.locator('form[data-ready="true"]').waitFor();
+  return page;
+}
+
+async function broadcast(page: Page, text: string) {
+  await page.getByTestId('broadcast-message').fill(text);
+  await page.getByTestId('broadcast-send').click();
+  const statusLine = page.getByTestId('broadcast-status');
+  await statusLine.locator('xpath=self::*[@data-kind="ok" or @data-kind="error"]').waitFor();
+  return statusLine;
+}
+
+it('signs an admin in and broadcasts to a connected user with the token', async () => {
+  const page = await signedInPage('root', cloud.template.parameter('AdminGroupName') as string);
+  expect(await page.getByTestId('broadcast-who').textContent()).toBe('Signed in as root');
+  expect(await page.locator('#endpoint').textContent()).toBe(`${cloud.httpUrl}/admin/broadcast`);
+  const statusLine = await broadcast(page, 'Maintenance at 22:00 UTC');
+  expect(await statusLine.getAttribute('data-kind')).toBe('ok');
+  const frame = await listener.next((f) => f.type === 'broadcast', undefined, 'the broadcast');
+  expect(frame.text).toBe('Maintenance at 22:00 UTC');
+  expect(await statusLine.textContent()).toContain(String(frame.messageId));
+});
+
+it('tells a signed-in user outside the admin group that they may not broadcast', async () => {
+  const page = await signedInPage('mallory', 'users');
+  const statusLine = await broadcast(page, 'I am not an admin');
+  expect(await statusLine.getAttribute('data-kind')).toBe('error');
+  expect(await statusLine.textContent()).toMatch(/^403: .*not a member of the admin group/);
+});

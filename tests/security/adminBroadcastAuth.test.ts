@@ -1,0 +1,137 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation's ${} syntax, not JS templates.
+import { transformedTemplate } from '../helpers/samTransform';
+
+/**
+ * The browser's admin broadcast route as API Gateway receives it, after the SAM transform: POST /admin/broadcast
+ * needs a token the broadcast authorizer accepts (a sign-in token of a member of AdminGroupName), the IAM route stays
+ * as it was, and CORS (the preflight, the gateway's refusals and the function's answers) names the CloudFront origin
+ * of the hosted page when hosting is on, never `*`.
+ */
+type Operation = {
+  security?: Record<string, unknown>[];
+  'x-amazon-apigateway-integration'?: {
+    type?: string;
+    uri?: unknown;
+    responses?: Record<string, { responseParameters?: Record<string, unknown> }>;
+  };
+};
+type Authorizer = {
+  type?: string;
+  name?: string;
+  in?: string;
+  'x-amazon-apigateway-authtype'?: string;
+  'x-amazon-apigateway-authorizer'?: {
+    type?: string;
+    authorizerUri?: unknown;
+    authorizerResultTtlInSeconds?: number;
+    identityValidationExpression?: string;
+  };
+};
+type Body = {
+  paths: Record<string, Record<string, Operation>>;
+  components?: { securitySchemes?: Record<string, Authorizer> };
+  'x-amazon-apigateway-gateway-responses'?: Record<string, { responseParameters?: Record<string, unknown> }>;
+};
+
+const { Resources } = transformedTemplate();
+const body = Resources.BroadcastApi?.Properties?.Body as Body;
+const adminRoute = body.paths['/admin/broadcast']?.post;
+const schemes = body.components?.securitySchemes ?? {};
+const hostedOrigin = { 'Fn::Sub': "'https://${WebDistribution.DomainName}'" };
+
+it('puts POST /admin/broadcast behind the AdminToken authorizer, not IAM, into BroadcastFunction', () => {
+  expect(adminRoute?.security).toEqual([{ AdminToken: [] }]);
+  expect(adminRoute?.['x-amazon-apigateway-integration']?.type).toBe('aws_proxy');
+  expect(JSON.stringify(adminRoute?.['x-amazon-apigateway-integration']?.uri)).toContain(
+    'BroadcastFunction.Arn',
+  );
+  // Automation keeps its SigV4 route.
+  expect(body.paths['/broadcast']?.post?.security).toEqual([{ AWS_IAM: [] }]);
+});
+
+it('runs BroadcastAuthorizerFunction on the Authorization header, uncached, only for Bearer tokens', () => {
+  const scheme = schemes.AdminToken;
+  expect(scheme).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
+  expect(scheme?.['x-amazon-apigateway-authtype']).toBe('custom');
+  const authorizer = scheme?.['x-amazon-apigateway-authorizer'];
+  expect(authorizer?.type).toBe('token');
+  expect(JSON.stringify(authorizer?.authorizerUri)).toContain('"BroadcastAuthorizerFunction","Arn"');
+  // A cached Allow would outlive the token's expiry and a removal from the group.
+  expect(authorizer?.authorizerResultTtlInSeconds).toBe(0);
+  const expression = new RegExp(authorizer?.identityValidationExpression ?? '');
+  expect(expression.test('Bearer eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl')).toBe(true);
+  expect(
+    expression.test('AWS4-HMAC-SHA256 Credential=AKIA/20260101/eu-west-1/execute-api/aws4_request'),
+  ).toBe(false);
+});
+
+it('checks membership of the group named by the AdminGroupName parameter, which the created user pool has', () => {
+  const fn = Resources.BroadcastAuthorizerFunction?.Properties as {
+    Environment: { Variables: Record<string, unknown> };
+    Policies?: unknown;
+  };
+  expect(fn.Environment.Variables.ADMIN_GROUP).toEqual({ Ref: 'AdminGroupName' });
+  expect(fn.Environment.Variables.OIDC_GROUPS_CLAIM).toEqual({ Ref: 'OidcGroupsClaim' });
+  expect(Resources.AdminGroup?.Properties?.GroupName).toEqual({ Ref: 'AdminGroupName' });
+});
+
+it('gives the broadcast authorizer no AWS permission: its role has only the basic execution policy', () => {
+  const role = Resources.BroadcastAuthorizerFunctionRole?.Properties as {
+    Policies?: unknown[];
+    ManagedPolicyArns?: unknown[];
+  };
+  expect(role.Policies ?? []).toEqual([]);
+  expect(JSON.stringify(role.ManagedPolicyArns)).toMatch(/AWSLambdaBasicExecutionRole/);
+  expect(JSON.stringify(role.ManagedPolicyArns)).not.toMatch(/FullAccess|Administrator/);
+});
+
+it('lets API Gateway invoke the authorizer and each route only from this API', () => {
+  const permissions = Object.values(Resources).filter((r) => r.Type === 'AWS::Lambda::Permission');
+  const of = (fn: string) =>
+    permissions.filter((p) => JSON.stringify(p.Properties?.FunctionName).includes(`"${fn}"`));
+  const authorizer = of('BroadcastAuthorizerFunction');
+  expect(authorizer).toHaveLength(1);
+  expect(JSON.stringify(authorizer[0]?.Properties?.SourceArn)).toContain(
+    '"__ApiId__":{"Ref":"BroadcastApi"}',
+  );
+  const routes = of('BroadcastFunction').map((p) => JSON.stringify(p.Properties?.SourceArn));
+  expect(routes).toHaveLength(2);
+  expect(routes.some((arn) => arn.includes('/POST/admin/broadcast'))).toBe(true);
+  expect(routes.some((arn) => arn.includes('/POST/broadcast'))).toBe(true);
+});
+
+describe('CORS', () => {
+  const configured = { 'Fn::If': ['HostWeb', hostedOrigin, { 'Fn::Sub': "'${BroadcastAllowedOrigin}'" }] };
+
+  it('answers the admin route preflight for the CloudFront origin when hosting is on, the parameter otherwise', () => {
+    const preflight = body.paths['/admin/broadcast']?.options?.['x-amazon-apigateway-integration'];
+    const headers = preflight?.responses?.default?.responseParameters ?? {};
+    expect(headers['method.response.header.Access-Control-Allow-Origin']).toEqual(configured);
+    expect(String(headers['method.response.header.Access-Control-Allow-Headers'])).toContain('Authorization');
+  });
+
+  it('puts the same origin on the gateway refusals (401/403) and on the function answers', () => {
+    const responses = body['x-amazon-apigateway-gateway-responses'] ?? {};
+    expect(Object.keys(responses).sort()).toEqual(['DEFAULT_4XX', 'DEFAULT_5XX']);
+    for (const response of Object.values(responses)) {
+      expect(response.responseParameters?.['gatewayresponse.header.Access-Control-Allow-Origin']).toEqual(
+        configured,
+      );
+    }
+    const fn = Resources.BroadcastFunction?.Properties as {
+      Environment: { Variables: Record<string, unknown> };
+    };
+    const env = fn.Environment.Variables;
+    expect(env.BROADCAST_ALLOWED_ORIGIN).toEqual({
+      'Fn::If': [
+        'HostWeb',
+        { 'Fn::Sub': 'https://${WebDistribution.DomainName}' },
+        { Ref: 'BroadcastAllowedOrigin' },
+      ],
+    });
+  });
+
+  it('never allows any origin', () => {
+    expect(JSON.stringify(Resources.BroadcastApi)).not.toMatch(/'\*'/);
+  });
+});
