@@ -70,9 +70,17 @@ it('alarms on fan-out failures, delivery failure rate, Lambda errors and integra
   const watched = alarms.flatMap(([, r]) => {
     const p = r.Properties as {
       MetricName?: string;
-      Metrics?: { MetricStat?: { Metric: { MetricName: string } } }[];
+      Metrics?: { MetricStat?: { Metric: { MetricName: string } }; Expression?: unknown }[];
     };
-    return [p.MetricName, ...(p.Metrics ?? []).map((m) => m.MetricStat?.Metric.MetricName)].filter(Boolean);
+    // A Metrics Insights query names its metric in SELECT FUNCTION(MetricName).
+    const queried = (p.Metrics ?? []).map(
+      (m) => /^SELECT \w+\((\w+)\)/.exec(String(template.resolve(m.Expression ?? '')))?.[1],
+    );
+    return [
+      p.MetricName,
+      ...(p.Metrics ?? []).map((m) => m.MetricStat?.Metric.MetricName),
+      ...queried,
+    ].filter(Boolean);
   });
   expect(watched).toEqual(
     expect.arrayContaining(['ExecutionsFailed', 'DeliveryFailures', 'Errors', 'IntegrationError']),
@@ -82,12 +90,17 @@ it('alarms on fan-out failures, delivery failure rate, Lambda errors and integra
   }
 });
 
-it('watches the errors of every function in the Lambda errors alarm', () => {
+it('watches the errors of every function in the Lambda errors alarm, in one query that can hold them all', () => {
   const alarm = resources.LambdaErrorsAlarm?.Properties as {
-    Metrics: { MetricStat?: { Metric: { Dimensions: { Value: unknown }[] } } }[];
+    Metrics: { Expression?: unknown; MetricStat?: unknown; ReturnData?: boolean }[];
   };
-  const watched = alarm.Metrics.flatMap(
-    (m) => m.MetricStat?.Metric.Dimensions.map((d) => template.resolve(d.Value)) ?? [],
+  // CloudWatch refuses a metric-math alarm that reads more than 10 metrics (a hard limit); a Metrics Insights
+  // query has no such bound.
+  expect(alarm.Metrics.filter((m) => m.MetricStat !== undefined).length).toBeLessThanOrEqual(10);
+  const [query] = alarm.Metrics.filter((m) => m.ReturnData).map((m) =>
+    String(template.resolve(m.Expression)),
   );
+  expect(query).toMatch(/^SELECT SUM\(Errors\) FROM SCHEMA\("AWS\/Lambda", FunctionName\) WHERE /);
+  const watched = [...(query ?? '').matchAll(/FunctionName = '([^']+)'/g)].map((m) => m[1]);
   expect(new Set(watched)).toEqual(new Set(template.functions().map((f) => f.name)));
 });
