@@ -137,7 +137,7 @@ export interface SendLog {
     options?: { takeOver?: boolean; staleAfterMs?: number },
   ): Promise<boolean>;
   /** Gives the claim back after a failed publish, so a retry can publish. */
-  releasePublish(sendKey: string): Promise<void>;
+  releasePublish(sendKey: string, heldSince?: number): Promise<void>;
   /**
    * Marks the send published; with the seq and sentAt too, for a send whose recordSeq never got through (then only
    * if `claimId` still holds the claim: false when it was taken over).

@@ -180,7 +180,11 @@ export async function sendMessage(
 
   // A send already answered Busy (or past its life) leaves the publishing to its retry: the message is stored, the
   // record says so.
-  if (input.signal?.aborted || (sendKey && late())) throw new Busy();
+  if (input.signal?.aborted || (sendKey && late())) {
+    // Its retry may come at once: the publish claim this attempt holds goes back, or the retry could not publish.
+    if (sendKey && holdsClaim) await deps.sends.releasePublish(sendKey, now.getTime()).catch(() => undefined);
+    throw new Busy();
+  }
   // Only one attempt publishes: a concurrent retry that loses the claim returns the same ack without publishing.
   const publishing =
     !record.published &&
@@ -199,7 +203,7 @@ export async function sendMessage(
       ]);
     } catch (error) {
       // Let a later retry with the same clientMsgId publish it.
-      if (sendKey) await deps.sends.releasePublish(sendKey).catch(() => undefined);
+      if (sendKey) await deps.sends.releasePublish(sendKey, now.getTime()).catch(() => undefined);
       throw error instanceof PublishFailed ? error.told(STORED_NOT_SENT) : error;
     }
     if (sendKey) {

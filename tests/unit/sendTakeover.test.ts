@@ -156,6 +156,16 @@ it('a retry that takes the claim over fences the first attempt off: one stored c
   expect(w.publishedSeqs()).toEqual([2]);
 });
 
+it('an attempt answered Busy after storing gives its publish claim back, so a retry at once publishes the message', async () => {
+  const w = await world();
+  const { first } = await firstAttemptStuck(w);
+  w.release();
+  expect(await first).toMatchObject({ name: 'Busy' });
+  const retry = await w.send(T0 + 1000);
+  expect(retry.ack.seq).toBe(1);
+  expect(w.publishedSeqs()).toEqual([1]);
+});
+
 it('an attempt answered Busy before it took a seq gives its claim back, so the retry is not kept waiting', async () => {
   const w = await world({ holdFirstRecord: false });
   const busy = new AbortController();

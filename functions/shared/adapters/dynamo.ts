@@ -374,14 +374,23 @@ export class DynamoSendLog implements SendLog {
     }
   }
 
-  async releasePublish(sendKey: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { sendKey },
-        UpdateExpression: 'REMOVE publishingSince',
-      }),
-    );
+  async releasePublish(sendKey: string, heldSince?: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { sendKey },
+          UpdateExpression: 'REMOVE publishingSince',
+          // Late, it must not remove a claim another attempt took since.
+          ...(heldSince !== undefined && {
+            ConditionExpression: 'publishingSince = :since',
+            ExpressionAttributeValues: { ':since': heldSince },
+          }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async markPublished(
