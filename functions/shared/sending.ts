@@ -152,25 +152,27 @@ export async function sendMessage(
       if (late()) {
         // Answered Busy while taking the seq: the seq first, the message only once the seq is surely this send's.
         // One more round trip, for an abandoned attempt only; if the claim was taken over the seq stays empty.
-        if (await recordSeq()) await deps.messages.put(message, expiresAt);
-        throw new Busy();
+        if (!(await recordSeq())) throw new Busy();
+        await deps.messages.put(message, expiresAt);
+      } else {
+        // The seq is recorded and the message stored at once. If storing fails, a retry with the same clientMsgId
+        // finds the seq and stores the message under it instead of leaving a gap (or, stored twice, a duplicate).
+        // If recording fails while the message is stored, markPublished writes the seq instead.
+        const [seqRecorded, messageStored] = await Promise.allSettled([
+          recordSeq(),
+          deps.messages.put(message, expiresAt),
+        ]);
+        if (seqRecorded.status === 'fulfilled' && !seqRecorded.value) {
+          // The seq landed after a retry took the claim over: that retry stores the message under its own seq, so
+          // this copy goes (this seq stays empty rather than the message being shown twice).
+          if (messageStored.status === 'fulfilled')
+            await persist(() => deps.messages.remove(roomId, seq, recorded.messageId));
+          throw new Busy();
+        }
+        if (messageStored.status === 'rejected') throw messageStored.reason;
+        if (seqRecorded.status === 'rejected') unrecorded = { seq, sentAt: recorded.sentAt };
       }
-      // The seq is recorded and the message stored at once. If storing fails, a retry with the same clientMsgId
-      // finds the seq and stores the message under it instead of leaving a gap (or, stored twice, a duplicate).
-      // If recording fails while the message is stored, markPublished writes the seq instead.
-      const [seqRecorded, messageStored] = await Promise.allSettled([
-        recordSeq(),
-        deps.messages.put(message, expiresAt),
-      ]);
-      if (seqRecorded.status === 'fulfilled' && !seqRecorded.value) {
-        // The seq landed after a retry took the claim over: that retry stores the message under its own seq, so
-        // this copy goes (this seq stays empty rather than the message being shown twice).
-        if (messageStored.status === 'fulfilled')
-          await persist(() => deps.messages.remove(roomId, seq, recorded.messageId));
-        throw new Busy();
-      }
-      if (messageStored.status === 'rejected') throw messageStored.reason;
-      if (seqRecorded.status === 'rejected') unrecorded = { seq, sentAt: recorded.sentAt };
+      // Recording the seq took the publish claim (given back below if this attempt was answered Busy).
       holdsClaim = true;
     } else {
       // Without a clientMsgId nothing can refill the seq: the message itself is the write that must not be lost.

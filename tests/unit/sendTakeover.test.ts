@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 /** A room of its own for each test (the lobby's row appears with its first seq), and a sender in it. */
-async function world({ holdFirstRecord = true } = {}) {
+async function world({ holdFirstRecord = true, holdFirstSeq = false } = {}) {
   const roomId = `R${++n}`;
   const connectionId = `conn-${n}`;
   await db.send(new PutCommand({ TableName: table('RoomsTable'), Item: { roomId, seq: 0 } }));
@@ -64,6 +64,15 @@ async function world({ holdFirstRecord = true } = {}) {
     release = resolve;
   });
   let recordCalls = 0;
+  let seqCalls = 0;
+  const rooms = new DynamoRoomStore(db, table('RoomsTable'));
+  /** With holdFirstSeq, the first nextSeq waits for `release()` instead. */
+  const heldRooms = Object.assign(Object.create(rooms) as DynamoRoomStore, {
+    nextSeq: async (roomId: string) => {
+      if (++seqCalls === 1 && holdFirstSeq) await held;
+      return rooms.nextSeq(roomId);
+    },
+  });
   const heldSends = Object.assign(Object.create(sends) as DynamoSendLog, {
     recordSeq: async (...args: Parameters<DynamoSendLog['recordSeq']>) => {
       if (++recordCalls === 1 && holdFirstRecord) await held;
@@ -72,7 +81,7 @@ async function world({ holdFirstRecord = true } = {}) {
   });
   const depsAt = (ms: number): SendDeps => ({
     connections: new DynamoConnectionStore(db, table('ConnectionsTable'), 'RoomIndex'),
-    rooms: new DynamoRoomStore(db, table('RoomsTable')),
+    rooms: heldRooms,
     messages: new DynamoMessageStore(db, table('MessagesTable')),
     sends: heldSends,
     events: {
@@ -103,7 +112,14 @@ async function world({ holdFirstRecord = true } = {}) {
       deadline: ms + LIFE_MS,
       ...extra,
     });
-  return { send, stored, publishedSeqs, release, held: () => recordCalls >= 1 };
+  return {
+    send,
+    stored,
+    publishedSeqs,
+    release,
+    held: () => recordCalls >= 1,
+    seqAsked: () => seqCalls >= 1,
+  };
 }
 
 async function until(condition: () => Promise<boolean> | boolean): Promise<void> {
@@ -161,6 +177,22 @@ it('an attempt answered Busy after storing gives its publish claim back, so a re
   const { first } = await firstAttemptStuck(w);
   w.release();
   expect(await first).toMatchObject({ name: 'Busy' });
+  const retry = await w.send(T0 + 1000);
+  expect(retry.ack.seq).toBe(1);
+  expect(w.publishedSeqs()).toEqual([1]);
+});
+
+it('an attempt answered Busy while taking its seq records it, stores the message and lets the retry publish at once', async () => {
+  const w = await world({ holdFirstRecord: false, holdFirstSeq: true });
+  const busy = new AbortController();
+  const first = w.send(T0, { signal: busy.signal }).catch((error: Error) => error);
+  await until(() => w.seqAsked());
+  busy.abort();
+  w.release();
+  expect(await first).toMatchObject({ name: 'Busy' });
+  expect((await w.stored()).map((m) => m.seq)).toEqual([1]);
+  expect(w.publishedSeqs()).toEqual([]);
+
   const retry = await w.send(T0 + 1000);
   expect(retry.ack.seq).toBe(1);
   expect(w.publishedSeqs()).toEqual([1]);
