@@ -21,7 +21,7 @@ const deps = onFirstCall(() => ({
 }));
 
 /** sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. */
-export const handler = routeHandler('sendmessage', async ({ connectionId, body, signal }) => {
+export const handler = routeHandler('sendmessage', async ({ connectionId, body, signal, deadline }) => {
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
@@ -30,6 +30,7 @@ export const handler = routeHandler('sendmessage', async ({ connectionId, body, 
     text,
     clientMsgId,
     signal,
+    deadline,
   });
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
   logger.setCorrelationId(ack.messageId);

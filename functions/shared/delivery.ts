@@ -5,28 +5,42 @@ import type { Notifier, PostOutcome } from './ports';
 export interface DeliveryReport {
   delivered: number;
   goneIds: string[];
-  /** Worth another post: answered 429/5xx, or not confirmed before the deadline. */
+  /** Worth another post: answered 429/5xx, or not started before the deadline. */
   retryIds: string[];
   failedIds: string[];
+  /**
+   * Posted but still unanswered when Deliver stopped waiting: perhaps delivered, so not posted again (a second post
+   * would show the message twice if the first lands); the member fills any gap through `history`.
+   */
+  unconfirmedIds: string[];
 }
 
 /** Posts a chunk may have in flight at once when it has a deadline: at the deadline, only these are unconfirmed. */
 export const POSTS_IN_FLIGHT = 50;
 
 /**
+ * A post starts only if twice the slowest answer of this chunk so far fits before the give-up point: when the
+ * management API slows down, posts stop earlier, and what was not started goes back as retryIds instead of being
+ * caught in flight. (Only answers count: one hung connection does not stop the rest of the chunk.)
+ */
+const ANSWER_MARGIN = 2;
+
+/**
  * Posts one payload to a chunk of connections; sorts them by what the management API answered. Without a deadline
  * every post starts at once. With one, at most POSTS_IN_FLIGHT run at a time, none starts after `deadline.stopAt`
- * (epoch ms), and posts still unanswered at `deadline.giveUpAt` are not waited for: both go back in retryIds, so a
- * chunk cut off mid-way is posted again only to the connections that did not confirm. (A post given up in flight
- * may still arrive; the client drops a seq it already holds.)
+ * (epoch ms) or when the chunk's answers are too slow to come before `deadline.giveUpAt` (ANSWER_MARGIN), and posts
+ * still unanswered at `deadline.giveUpAt` are not waited for. Those never started go back in retryIds, so a chunk cut
+ * off mid-way is posted again only to the connections that did not get it; those caught in flight go in
+ * unconfirmedIds and are not posted again, since they may still arrive.
  */
 export async function postToConnections(
   notifier: Notifier,
   connectionIds: readonly string[],
   payload: string,
   deadline?: { stopAt: number; giveUpAt: number },
-): Promise<DeliveryReport & { unconfirmed: number }> {
+): Promise<DeliveryReport> {
   const outcomes: (PostOutcome | undefined)[] = new Array(connectionIds.length);
+  const started: boolean[] = new Array(connectionIds.length).fill(deadline === undefined);
   if (deadline === undefined) {
     await Promise.all(
       connectionIds.map(async (id, i) => {
@@ -35,10 +49,16 @@ export async function postToConnections(
     );
   } else {
     let next = 0;
+    let slowestMs = 0;
+    const timeToStart = (now: number) =>
+      now < deadline.stopAt && now + ANSWER_MARGIN * slowestMs < deadline.giveUpAt;
     const poster = async () => {
-      while (next < connectionIds.length && Date.now() < deadline.stopAt) {
+      while (next < connectionIds.length && timeToStart(Date.now())) {
         const i = next++;
+        const since = Date.now();
+        started[i] = true;
         outcomes[i] = await notifier.post(connectionIds[i] as string, payload);
+        slowestMs = Math.max(slowestMs, Date.now() - since);
       }
     };
     const posts = Promise.all(
@@ -53,22 +73,20 @@ export async function postToConnections(
     await Promise.race([posts, givenUp]);
     clearTimeout(timer);
   }
-  const report = {
+  const report: DeliveryReport = {
     delivered: 0,
-    goneIds: [] as string[],
-    retryIds: [] as string[],
-    failedIds: [] as string[],
+    goneIds: [],
+    retryIds: [],
+    failedIds: [],
+    unconfirmedIds: [],
   };
-  let unconfirmed = 0;
   connectionIds.forEach((id, i) => {
     const outcome = outcomes[i];
     if (outcome === 'delivered') report.delivered++;
     else if (outcome === 'gone') report.goneIds.push(id);
     else if (outcome === 'failed') report.failedIds.push(id);
-    else {
-      report.retryIds.push(id);
-      if (outcome === undefined) unconfirmed++;
-    }
+    else if (outcome === 'retry' || !started[i]) report.retryIds.push(id);
+    else report.unconfirmedIds.push(id);
   });
-  return { ...report, unconfirmed };
+  return report;
 }

@@ -77,6 +77,8 @@ export interface MessageStore {
   after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
   /** The newest `limit` messages, returned in seq order. */
   latest(roomId: string, limit: number): Promise<ChatMessage[]>;
+  /** Deletes the message under this seq if it is this messageId (a copy stored by an attempt that lost its claim). */
+  remove(roomId: string, seq: number, messageId: string): Promise<void>;
 }
 
 /** The progress of one idempotent send, keyed by room, username and clientMsgId. */
@@ -86,30 +88,61 @@ export interface SendRecord {
   seq?: number;
   sentAt?: string;
   published: boolean;
-  /** When the first attempt claimed the key (epoch ms). */
+  /** When the attempt holding the claim took it (epoch ms). */
   claimedAt: number;
+  /**
+   * Which attempt holds the claim: a fresh claim and every take-over write a new one, and only its holder may record
+   * a seq. Absent on records written before claims had one.
+   */
+  claimId?: string;
+  /** The end of the holder's life (epoch ms; its function's timeout): no write of it starts later. */
+  liveUntil?: number;
 }
 
 export interface SendLog {
   /** Creates the record for the key with this messageId, or returns the one that exists (`created: false`). */
   claim(record: SendRecord, expiresAt: number): Promise<{ record: SendRecord; created: boolean }>;
   /**
-   * Records the seq the send took. With `publishClaimAt` (epoch ms) it also takes the publish claim in the same
-   * write: the first attempt, which stores the message, is the one that publishes it.
+   * Takes over a claim whose holder has outlived its life without recording a seq: writes the new holder's claimId
+   * only if `fromClaimId` still holds it and no seq is recorded. False when either changed (re-read the record).
    */
-  recordSeq(sendKey: string, seq: number, sentAt: string, publishClaimAt?: number): Promise<void>;
-  /** Deletes a claim that never took a seq (its send was refused), so a retry starts clean. */
-  forget(sendKey: string): Promise<void>;
+  takeOver(
+    sendKey: string,
+    fromClaimId: string | undefined,
+    to: Pick<SendRecord, 'claimId' | 'claimedAt' | 'liveUntil'>,
+  ): Promise<boolean>;
+  /**
+   * Records the seq the send took, if `claimId` still holds the claim (false when it was taken over). With
+   * `publishClaimAt` (epoch ms) it also takes the publish claim in the same write: the attempt that stores the message
+   * is the one that publishes it.
+   */
+  recordSeq(
+    sendKey: string,
+    claimId: string,
+    seq: number,
+    sentAt: string,
+    publishClaimAt?: number,
+  ): Promise<boolean>;
+  /** Deletes a claim that never took a seq (its send was refused or abandoned), if `claimId` still holds it. */
+  forget(sendKey: string, claimId: string): Promise<void>;
   /**
    * Claims the right to publish: true for exactly one caller while the send is unpublished and no other claim is
-   * younger than a few seconds. `takeOver` ignores the age of another claim: for the retry that stored the message
-   * itself, which proves the attempt holding the claim never stored it, so never publishes it.
+   * younger than `staleAfterMs` (the holder's life and a margin). `takeOver` ignores the age of another claim: for the
+   * retry that stored the message itself, which proves the attempt holding the claim never stored it, so never
+   * publishes it.
    */
-  claimPublish(sendKey: string, nowMs: number, options?: { takeOver?: boolean }): Promise<boolean>;
+  claimPublish(
+    sendKey: string,
+    nowMs: number,
+    options?: { takeOver?: boolean; staleAfterMs?: number },
+  ): Promise<boolean>;
   /** Gives the claim back after a failed publish, so a retry can publish. */
-  releasePublish(sendKey: string): Promise<void>;
-  /** Marks the send published; with the seq and sentAt too, for a send whose recordSeq never got through. */
-  markPublished(sendKey: string, seq?: { seq: number; sentAt: string }): Promise<void>;
+  releasePublish(sendKey: string, heldSince?: number): Promise<void>;
+  /**
+   * Marks the send published; with the seq and sentAt too, for a send whose recordSeq never got through (then only
+   * if `claimId` still holds the claim: false when it was taken over).
+   */
+  markPublished(sendKey: string, seq?: { seq: number; sentAt: string; claimId: string }): Promise<boolean>;
 }
 
 export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast';

@@ -2,14 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { requireConnection } from './connections';
 import { Busy, PublishFailed, RateLimited } from './errors';
 import type { ChatPorts, Connection, SendRecord, SendSettings } from './ports';
+import { logger } from './powertools';
 import { type AckFrame, type ChatMessage, toMessageFrame } from './protocol';
 import { takeSendToken, takeToken } from './rateLimit';
 
 /** Sending: one message stored under its room's next seq, published once, acked once, whatever is retried. */
 
 const SEND_RECORD_TTL_SECONDS = 24 * 3600;
-/** How long a claimed send is presumed in flight before a retry may take it over. */
-const IN_FLIGHT_MS = 10_000;
+/** An attempt's life when its caller names no deadline (a direct call): SendMessage's timeout in the template. */
+const DEFAULT_LIFE_MS = 10_000;
+/**
+ * How long after its holder's life a claim that holds no seq still waits before a retry may take it over: a write
+ * the holder started in time may still be applied later (a backlogged table, a request still on the wire). Past it,
+ * the holder is fenced off by its claimId (docs/RELIABILITY.md, "A message under one seq").
+ */
+export const TAKEOVER_MARGIN_MS = 20_000;
 /** What a sender whose message is stored but not yet on the bus can do about it. */
 const STORED_NOT_SENT =
   'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
@@ -20,7 +27,7 @@ export type SendDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 's
   SendSettings;
 
 /** Retries a write that must not be lost, with a growing pause (about 1.5 s in all before giving up). */
-async function persist(write: () => Promise<void>, attempts = 4): Promise<void> {
+async function persist<T>(write: () => Promise<T>, attempts = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
@@ -37,7 +44,14 @@ export interface SendInput {
   clientMsgId?: string;
   /** Aborted when the sender was already answered Busy: then no seq is taken and nothing published (its retry does). */
   signal?: AbortSignal;
+  /** When this attempt's function times out (epoch ms): a retry may take its claim over only well after it. */
+  deadline?: number;
 }
+
+/** The end of the life of the attempt holding a claim. */
+const lifeEnd = (record: SendRecord) => record.liveUntil ?? record.claimedAt + DEFAULT_LIFE_MS;
+/** How old a publish claim of this send must be before another attempt may take it. */
+const publishStaleAfter = (record: SendRecord) => lifeEnd(record) - record.claimedAt + TAKEOVER_MARGIN_MS;
 
 /**
  * Stores a message under the room's next seq and publishes it. With a clientMsgId the send is idempotent: a retry
@@ -55,17 +69,38 @@ export async function sendMessage(
   const { roomId, username } = connection;
   const now = deps.now();
   const sendKey = input.clientMsgId ? `${roomId}#${username}#${input.clientMsgId}` : undefined;
+  const claimId = randomUUID();
+  const liveUntil = input.deadline ?? now.getTime() + DEFAULT_LIFE_MS;
   const fresh: SendRecord = {
     sendKey: sendKey ?? '',
     messageId: randomUUID(),
     published: false,
     claimedAt: now.getTime(),
+    claimId,
+    liveUntil,
   };
-  const { record, created } = await claimWithToken(deps, connection, sendKey, fresh, now);
-  if (!created && record.seq === undefined && now.getTime() - record.claimedAt < IN_FLIGHT_MS) {
-    // The first attempt is still between claiming and storing; a second seq now would duplicate the message.
-    throw new RateLimited('This message is still being sent. Retry with the same clientMsgId in a moment.');
+  let { record, created } = await claimWithToken(deps, connection, sendKey, fresh, now);
+  if (sendKey && !created && record.seq === undefined) {
+    // Another attempt holds the claim and has recorded no seq. While it may still record one, a second seq would
+    // store the message twice; once it cannot, this attempt fences it off by taking the claim over.
+    const stillBeingSent = new RateLimited(
+      'This message is still being sent. Retry with the same clientMsgId in a moment.',
+    );
+    if (now.getTime() < lifeEnd(record) + TAKEOVER_MARGIN_MS) throw stillBeingSent;
+    const taken = await deps.sends.takeOver(sendKey, record.claimId, {
+      claimId,
+      claimedAt: now.getTime(),
+      liveUntil,
+    });
+    if (taken) record = { ...record, claimId, claimedAt: now.getTime(), liveUntil };
+    else {
+      // Its seq landed first (then this is a retry like any other), or another retry took the claim.
+      ({ record } = await deps.sends.claim(fresh, epochSeconds(now) + SEND_RECORD_TTL_SECONDS));
+      if (record.seq === undefined) throw stillBeingSent;
+    }
   }
+  /** Past its life, or answered Busy: a retry may take over soon, so this attempt starts nothing it would repeat. */
+  const late = () => input.signal?.aborted === true || deps.now().getTime() >= liveUntil;
 
   let message: ChatMessage;
   /** Whether this attempt may publish without asking: it holds the publish claim, or nobody else can take it. */
@@ -101,22 +136,43 @@ export async function sendMessage(
         holdsClaim = await deps.sends.claimPublish(sendKey, now.getTime(), { takeOver: true });
     }
   } else {
-    // A send already answered Busy must not take a seq: its retry may be taking over the claim right now.
-    if (input.signal?.aborted) throw new Busy();
+    // A send already answered Busy must not take a seq: it gives its claim back, so its retry starts clean.
+    if (input.signal?.aborted) {
+      if (sendKey) await deps.sends.forget(sendKey, claimId).catch(() => undefined);
+      throw new Busy();
+    }
     const seq = await deps.rooms.nextSeq(roomId);
     message = compose(seq, now.toISOString());
     const recorded = message;
     if (sendKey) {
-      // The seq is recorded and the message stored at once. If storing fails, a retry with the same clientMsgId
-      // finds the seq and stores the message under it instead of leaving a gap (or, stored twice, a duplicate).
-      // The record is the write that makes a reserved seq recoverable: it is retried beyond the SDK's own
-      // attempts, and if it still fails while the message is stored, markPublished writes the seq instead.
-      const [seqRecorded, messageStored] = await Promise.allSettled([
-        persist(() => deps.sends.recordSeq(sendKey, seq, recorded.sentAt, now.getTime())),
-        deps.messages.put(message, expiresAt),
-      ]);
-      if (messageStored.status === 'rejected') throw messageStored.reason;
-      if (seqRecorded.status === 'rejected') unrecorded = { seq, sentAt: recorded.sentAt };
+      // Only the holder of the claim may record a seq (a later holder fenced this attempt off by its claimId).
+      // The record is the write that makes a reserved seq recoverable: it is retried beyond the SDK's own attempts.
+      const recordSeq = () =>
+        persist(() => deps.sends.recordSeq(sendKey, claimId, seq, recorded.sentAt, now.getTime()));
+      if (late()) {
+        // Answered Busy while taking the seq: the seq first, the message only once the seq is surely this send's.
+        // One more round trip, for an abandoned attempt only; if the claim was taken over the seq stays empty.
+        if (!(await recordSeq())) throw new Busy();
+        await deps.messages.put(message, expiresAt);
+      } else {
+        // The seq is recorded and the message stored at once. If storing fails, a retry with the same clientMsgId
+        // finds the seq and stores the message under it instead of leaving a gap (or, stored twice, a duplicate).
+        // If recording fails while the message is stored, markPublished writes the seq instead.
+        const [seqRecorded, messageStored] = await Promise.allSettled([
+          recordSeq(),
+          deps.messages.put(message, expiresAt),
+        ]);
+        if (seqRecorded.status === 'fulfilled' && !seqRecorded.value) {
+          // The seq landed after a retry took the claim over: that retry stores the message under its own seq, so
+          // this copy goes (this seq stays empty rather than the message being shown twice).
+          if (messageStored.status === 'fulfilled')
+            await persist(() => deps.messages.remove(roomId, seq, recorded.messageId));
+          throw new Busy();
+        }
+        if (messageStored.status === 'rejected') throw messageStored.reason;
+        if (seqRecorded.status === 'rejected') unrecorded = { seq, sentAt: recorded.sentAt };
+      }
+      // Recording the seq took the publish claim (given back below if this attempt was answered Busy).
       holdsClaim = true;
     } else {
       // Without a clientMsgId nothing can refill the seq: the message itself is the write that must not be lost.
@@ -124,11 +180,19 @@ export async function sendMessage(
     }
   }
 
-  // A send already answered Busy leaves the publishing to its retry: the message is stored, the record says so.
-  if (input.signal?.aborted) throw new Busy();
+  // A send already answered Busy (or past its life) leaves the publishing to its retry: the message is stored, the
+  // record says so.
+  if (input.signal?.aborted || (sendKey && late())) {
+    // Its retry may come at once: the publish claim this attempt holds goes back, or the retry could not publish.
+    if (sendKey && holdsClaim) await deps.sends.releasePublish(sendKey, now.getTime()).catch(() => undefined);
+    throw new Busy();
+  }
   // Only one attempt publishes: a concurrent retry that loses the claim returns the same ack without publishing.
   const publishing =
-    !record.published && (!sendKey || holdsClaim || (await deps.sends.claimPublish(sendKey, now.getTime())));
+    !record.published &&
+    (!sendKey ||
+      holdsClaim ||
+      (await deps.sends.claimPublish(sendKey, now.getTime(), { staleAfterMs: publishStaleAfter(record) })));
   if (publishing) {
     try {
       await deps.events.publish([
@@ -141,14 +205,15 @@ export async function sendMessage(
       ]);
     } catch (error) {
       // Let a later retry with the same clientMsgId publish it.
-      if (sendKey) await deps.sends.releasePublish(sendKey).catch(() => undefined);
+      if (sendKey) await deps.sends.releasePublish(sendKey, now.getTime()).catch(() => undefined);
       throw error instanceof PublishFailed ? error.told(STORED_NOT_SENT) : error;
     }
     if (sendKey) {
-      const mark = () => deps.sends.markPublished(sendKey, unrecorded);
+      const seqToMark = unrecorded && { ...unrecorded, claimId };
+      const mark = () => deps.sends.markPublished(sendKey, seqToMark);
       // Without the seq recorded, this write is what stops a late retry from storing the message a second time.
-      if (unrecorded) await persist(mark);
-      else await mark();
+      if (!(unrecorded ? await persist(mark) : await mark()))
+        logger.error('a send published its seq after its claim was taken over', { sendKey });
     }
   }
   const ack: AckFrame = {
@@ -185,7 +250,7 @@ async function claimWithToken(
   ]);
   if (token.status === 'rejected') {
     if (sendKey && claim.status === 'fulfilled' && claim.value.created) {
-      await deps.sends.forget(sendKey).catch(() => undefined);
+      await deps.sends.forget(sendKey, fresh.claimId as string).catch(() => undefined);
     }
     throw token.reason;
   }

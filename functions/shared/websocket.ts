@@ -13,6 +13,8 @@ export interface FrameRequest {
   event: APIGatewayProxyWebsocketEventV2;
   /** Aborted once the route has answered Busy: work still running must not start what a retry would repeat. */
   signal?: AbortSignal;
+  /** When the function times out (epoch ms); absent without a Lambda context. */
+  deadline?: number;
   /**
    * The connection as the frame count (guard.ts) left it; absent when frames are not limited, and for sendmessage
    * (its own token bucket). `servedFrom` lets the use case's own read of the connection use it.
@@ -98,13 +100,14 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
         const frame = readFrame(event.body);
         if ('body' in frame) ids = requestIds(frame.body);
         const abandon = new AbortController();
+        const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
         const work = async () => {
           // Every frame but sendmessage (its own bucket) counts against the connection's budget (guard.ts), even
           // one that is not JSON; its refusal still names the request.
           const admitted = action === 'sendmessage' ? undefined : await admitFrame(guard(), connectionId);
           if (!('body' in frame)) throw (await options.notJson?.(connectionId, admitted)) ?? frame.error;
           const { body } = frame;
-          return handle({ connectionId, body, event, admitted, signal: abandon.signal });
+          return handle({ connectionId, body, event, admitted, signal: abandon.signal, deadline });
         };
         const reply = await beforeTimeout(work(), context, abandon);
         const echoed = ids.requestId === undefined ? reply : { ...reply, requestId: ids.requestId };

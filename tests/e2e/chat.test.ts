@@ -663,7 +663,13 @@ describe('coverage of the template and of events/', () => {
             ...sample,
             connectionIds: [aliceId, unknownId],
           });
-          expect(report).toEqual({ delivered: 1, goneIds: [unknownId], retryIds: [], failedIds: [] });
+          expect(report).toEqual({
+            delivered: 1,
+            goneIds: [unknownId],
+            retryIds: [],
+            failedIds: [],
+            unconfirmedIds: [],
+          });
           const delivered = await alice.next((f) => f.messageId === sample.messageId);
           expect(delivered).toEqual(JSON.parse(sample.payload));
         },

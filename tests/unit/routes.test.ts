@@ -485,6 +485,7 @@ describe('deliver', () => {
       goneIds: [ids[1]],
       retryIds: ['throttled', 'server-error'],
       failedIds: [],
+      unconfirmedIds: [],
     });
     expect([...stage.received.keys()]).toEqual([ids[0]]);
     expect(stage.received.get(ids[0] as string)).toEqual([input.payload]);

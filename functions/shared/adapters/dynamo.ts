@@ -24,7 +24,7 @@ import { type ChatMessage, LOBBY } from '../protocol';
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
 const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
-/** A publish claim older than this is presumed abandoned (its Lambda died) and may be taken over. */
+/** A publish claim older than this is presumed abandoned (its Lambda died) and may be taken over, unless told. */
 const PUBLISH_CLAIM_MS = 10_000;
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
@@ -203,6 +203,21 @@ export class DynamoMessageStore implements MessageStore {
     );
   }
 
+  async remove(roomId: string, seq: number, messageId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { roomId, seq },
+          ConditionExpression: 'messageId = :id',
+          ExpressionAttributeValues: { ':id': messageId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   async after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
     const { Items } = await this.db.send(
       new QueryCommand({
@@ -262,33 +277,80 @@ export class DynamoSendLog implements SendLog {
     return { record: Item as SendRecord, created: false };
   }
 
-  async recordSeq(sendKey: string, seq: number, sentAt: string, publishClaimAt?: number): Promise<void> {
-    const claim = publishClaimAt !== undefined;
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { sendKey },
-        UpdateExpression: `SET seq = :seq, sentAt = :sentAt${claim ? ', publishingSince = :now' : ''}`,
-        ExpressionAttributeValues: {
-          ':seq': seq,
-          ':sentAt': sentAt,
-          ...(claim ? { ':now': publishClaimAt } : {}),
-        },
-      }),
-    );
+  async takeOver(
+    sendKey: string,
+    fromClaimId: string | undefined,
+    to: Pick<SendRecord, 'claimId' | 'claimedAt' | 'liveUntil'>,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { sendKey },
+          UpdateExpression: 'SET claimId = :to, claimedAt = :at, liveUntil = :until',
+          ConditionExpression: `attribute_not_exists(seq) AND ${fromClaimId === undefined ? 'attribute_not_exists(claimId)' : 'claimId = :from'}`,
+          ExpressionAttributeValues: {
+            ':to': to.claimId,
+            ':at': to.claimedAt,
+            ':until': to.liveUntil,
+            ...(fromClaimId !== undefined && { ':from': fromClaimId }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
-  async forget(sendKey: string): Promise<void> {
+  async recordSeq(
+    sendKey: string,
+    claimId: string,
+    seq: number,
+    sentAt: string,
+    publishClaimAt?: number,
+  ): Promise<boolean> {
+    const claim = publishClaimAt !== undefined;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { sendKey },
+          UpdateExpression: `SET seq = :seq, sentAt = :sentAt${claim ? ', publishingSince = :now' : ''}`,
+          // A holder whose claim was taken over must not overwrite the seq of the attempt that took it.
+          ConditionExpression: 'claimId = :claim',
+          ExpressionAttributeValues: {
+            ':seq': seq,
+            ':sentAt': sentAt,
+            ':claim': claimId,
+            ...(claim ? { ':now': publishClaimAt } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async forget(sendKey: string, claimId: string): Promise<void> {
     await this.db.send(
       new DeleteCommand({
         TableName: this.table,
         Key: { sendKey },
-        ConditionExpression: 'attribute_not_exists(seq)',
+        ConditionExpression: 'attribute_not_exists(seq) AND claimId = :claim',
+        ExpressionAttributeValues: { ':claim': claimId },
       }),
     );
   }
 
-  async claimPublish(sendKey: string, nowMs: number, options: { takeOver?: boolean } = {}): Promise<boolean> {
+  async claimPublish(
+    sendKey: string,
+    nowMs: number,
+    options: { takeOver?: boolean; staleAfterMs?: number } = {},
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
@@ -301,7 +363,7 @@ export class DynamoSendLog implements SendLog {
           ExpressionAttributeValues: {
             ':now': nowMs,
             ':true': true,
-            ...(options.takeOver ? {} : { ':stale': nowMs - PUBLISH_CLAIM_MS }),
+            ...(options.takeOver ? {} : { ':stale': nowMs - (options.staleAfterMs ?? PUBLISH_CLAIM_MS) }),
           },
         }),
       );
@@ -312,27 +374,47 @@ export class DynamoSendLog implements SendLog {
     }
   }
 
-  async releasePublish(sendKey: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { sendKey },
-        UpdateExpression: 'REMOVE publishingSince',
-      }),
-    );
+  async releasePublish(sendKey: string, heldSince?: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { sendKey },
+          UpdateExpression: 'REMOVE publishingSince',
+          // Late, it must not remove a claim another attempt took since.
+          ...(heldSince !== undefined && {
+            ConditionExpression: 'publishingSince = :since',
+            ExpressionAttributeValues: { ':since': heldSince },
+          }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
-  async markPublished(sendKey: string, seq?: { seq: number; sentAt: string }): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { sendKey },
-        UpdateExpression: `SET published = :true${seq ? ', seq = :seq, sentAt = :sentAt' : ''}`,
-        ExpressionAttributeValues: {
-          ':true': true,
-          ...(seq ? { ':seq': seq.seq, ':sentAt': seq.sentAt } : {}),
-        },
-      }),
-    );
+  async markPublished(
+    sendKey: string,
+    seq?: { seq: number; sentAt: string; claimId: string },
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { sendKey },
+          UpdateExpression: `SET published = :true${seq ? ', seq = :seq, sentAt = :sentAt' : ''}`,
+          // Carrying a seq, it is a late recordSeq: only the holder of the claim may write it.
+          ...(seq && { ConditionExpression: 'claimId = :claim' }),
+          ExpressionAttributeValues: {
+            ':true': true,
+            ...(seq ? { ':seq': seq.seq, ':sentAt': seq.sentAt, ':claim': seq.claimId } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (seq && isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 }

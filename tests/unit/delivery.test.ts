@@ -1,0 +1,67 @@
+import { type DeliveryReport, POSTS_IN_FLIGHT, postToConnections } from '../../functions/shared/delivery';
+import type { Notifier, PostOutcome } from '../../functions/shared/ports';
+
+/**
+ * A chunk that Deliver cuts off at its deadline, followed by the state machine's next round (which posts to
+ * `retryIds` only): every member gets the message exactly once, whether its post was never started, or started and
+ * answered only after Deliver stopped waiting. The stage below delivers a post the moment it arrives and answers it
+ * `answerMs(id)` later, as a slow management API does.
+ */
+class SlowStage implements Notifier {
+  readonly received = new Map<string, number>();
+
+  constructor(private readonly answerMs: (connectionId: string) => number) {}
+
+  async post(connectionId: string, _payload: string): Promise<PostOutcome> {
+    this.received.set(connectionId, (this.received.get(connectionId) ?? 0) + 1);
+    await new Promise((resolve) => setTimeout(resolve, this.answerMs(connectionId)));
+    return 'delivered';
+  }
+
+  async info(): Promise<undefined> {
+    return undefined;
+  }
+}
+
+/** Round one with a deadline `stopInMs`/`giveUpInMs` from now, then the state machine's round two. */
+async function twoRounds(
+  stage: SlowStage,
+  ids: string[],
+  stopInMs: number,
+  giveUpInMs: number,
+): Promise<DeliveryReport> {
+  const now = Date.now();
+  const first = await postToConnections(stage, ids, '{}', {
+    stopAt: now + stopInMs,
+    giveUpAt: now + giveUpInMs,
+  });
+  await postToConnections(stage, first.retryIds, '{}');
+  return first;
+}
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => `c-${i}`);
+
+it('a post still in flight when Deliver stops waiting is not posted again: its member gets the message once', async () => {
+  const members = ['slow', ...ids(10)];
+  const stage = new SlowStage((id) => (id === 'slow' ? 1500 : 0));
+  const first = await twoRounds(stage, members, 300, 600);
+
+  // Wait for the slow post's answer too: it arrived once, and nothing posted it again.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(Object.fromEntries(stage.received)).toEqual(Object.fromEntries(members.map((id) => [id, 1])));
+  expect(first.unconfirmedIds).toEqual(['slow']);
+});
+
+it('when answers slow down, Deliver stops starting posts in time for them to be answered, and hands the rest back', async () => {
+  // Every answer takes 700 ms; posting may go on until 50 ms before the give-up point, 2 s from now. Started at
+  // 1.4 s, a third round of posts would be caught in flight.
+  const members = ids(5 * POSTS_IN_FLIGHT);
+  const stage = new SlowStage(() => 700);
+  const first = await twoRounds(stage, members, 1950, 2000);
+
+  expect(first.unconfirmedIds).toEqual([]);
+  expect(first.delivered).toBeGreaterThan(0);
+  expect(first.delivered + first.retryIds.length).toBe(members.length);
+  expect([...stage.received.keys()].sort()).toEqual([...members].sort());
+  expect([...stage.received.values()].every((n) => n === 1)).toBe(true);
+}, 10_000);
