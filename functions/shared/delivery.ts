@@ -15,8 +15,12 @@ export interface DeliveryReport {
   unconfirmedIds: string[];
 }
 
-/** Posts a chunk may have in flight at once when it has a deadline: at the deadline, only these are unconfirmed. */
-export const POSTS_IN_FLIGHT = 50;
+/**
+ * Posts a chunk may have in flight at once when it has a deadline: at the deadline, only these are unconfirmed.
+ * The default chunk (FanoutChunkSize 100) is posted all at once: with 50, a management API answering in 20 ms held a
+ * 1,000-member fan-out at p50 358-371 ms on the bench, against 278-290 ms with 100 (docs/PERFORMANCE.md).
+ */
+export const POSTS_IN_FLIGHT = 100;
 
 /**
  * A post starts only if twice the slowest answer of this chunk so far fits before the give-up point: when the
