@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type LocalTemplate, loadTemplate } from '../infra/template';
 import { runAuthorizer } from './authorizer';
-import { type LocalDynamo, startDynamo } from './dynamodb';
+import { type LocalDynamo, startDynamoThread } from './dynamodb';
 import { startDynamoFaultProxy } from './dynamoFaults';
 import { createEventBridge, type LocalEventBridge } from './eventbridge';
 import { type Gateway, startGateway } from './gateway';
@@ -160,12 +160,23 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     (req: IncomingMessage, body: Buffer, action: string | undefined, resources: string[]) =>
       iam.checkRequest(req, body, { service, action, resources });
 
-  const dynamo: LocalDynamo = await startDynamo({
-    tables: template.tables(),
-    dataDir: options.dataDir,
-    host,
-    guard: { region: template.region, accountId: template.accountId, check: guard('dynamodb') },
-  });
+  // DynamoDB runs in a thread of its own, with its own IAM check of every request (same keys): see dynamoThread.ts.
+  const dynamoThreadPath = join(template.dir, 'dist', 'local', 'dynamoThread.js');
+  if (!existsSync(dynamoThreadPath)) throw new Error(`${dynamoThreadPath} is missing; run npm run build`);
+  const dynamo: LocalDynamo = await startDynamoThread(
+    dynamoThreadPath,
+    {
+      templatePath,
+      parameters: devIssuer ? { ...devIssuer.parameters, ...options.parameters } : options.parameters,
+      secrets: iam.secrets(),
+      dataDir: options.dataDir,
+      host,
+    },
+    // What the thread's IAM says while loading the template was said here already.
+    (line) => {
+      if (!line.includes('is not expanded locally')) print(`${stamp()} WARN  ${line}`);
+    },
+  );
   const closers: (() => Promise<void>)[] = [() => dynamo.close()];
   if (devIssuer) closers.push(() => devIssuer.close());
   try {

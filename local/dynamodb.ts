@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { CreateTableInput } from '@aws-sdk/client-dynamodb';
 import {
   CreateTableCommand,
@@ -364,4 +365,59 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     client.destroy();
   }
   return { endpoint, close };
+}
+
+/** What the DynamoDB thread (local/dynamoThread.ts) is started with. */
+export interface DynamoThreadInit {
+  templatePath: string;
+  parameters?: Record<string, string>;
+  /** The secrets the main thread's IAM handed to the sandboxes and state machines (LocalIam.secrets()). */
+  secrets: Record<string, string>;
+  dataDir?: string;
+  host?: string;
+}
+
+export type DynamoThreadMessage =
+  | { kind: 'ready'; endpoint: string }
+  | { kind: 'log'; line: string }
+  | { kind: 'closed' }
+  | { kind: 'error'; message: string };
+
+/**
+ * Starts DynamoDB (startDynamo with the IAM guard) in a worker thread of its own (`workerPath`, the built
+ * local/dynamoThread.ts), so its event loop is not the one the gateway, the management API and the state machines
+ * share. IAM denials come back through `log`.
+ */
+export function startDynamoThread(
+  workerPath: string,
+  init: DynamoThreadInit,
+  log: (line: string) => void,
+): Promise<LocalDynamo> {
+  const worker = new Worker(workerPath, { workerData: init });
+  return new Promise<LocalDynamo>((resolve, reject) => {
+    let closed: (() => void) | undefined;
+    worker.on('message', (message: DynamoThreadMessage) => {
+      if (message.kind === 'log') log(message.line);
+      else if (message.kind === 'closed') closed?.();
+      else if (message.kind === 'error') {
+        reject(new Error(`local DynamoDB thread: ${message.message}`));
+        closed?.();
+      } else
+        resolve({
+          endpoint: message.endpoint,
+          close: async () => {
+            await new Promise<void>((done) => {
+              closed = done;
+              worker.postMessage({ kind: 'close' });
+            });
+            await worker.terminate();
+          },
+        });
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      reject(new Error(`local DynamoDB thread exited with code ${code} before it was ready`));
+      closed?.();
+    });
+  });
 }

@@ -53,6 +53,7 @@ async function main() {
       entryPoints: [
         'local/cli.ts',
         'local/lambda/worker.ts',
+        'local/dynamoThread.ts',
         'bench/fanout.ts',
         'bench/childCloud.ts',
         'cost/cli.ts',

@@ -44,6 +44,8 @@ export interface LocalIam {
   checkCall(logicalId: string, action: string, resource: string): Promise<IamRefusal | undefined>;
   /** Policy lookups and how many of them needed an evaluation (the rest were cached). */
   stats(): { lookups: number; evaluations: number };
+  /** The secret of each template principal, by logical id (for LocalIamOptions.secrets of another thread). */
+  secrets(): Record<string, string>;
 }
 
 interface Principal extends Credentials {
@@ -56,14 +58,26 @@ export function deniedMessage(arn: string, action: string, resource: string, exp
     : `User: ${arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`;
 }
 
-export function createLocalIam(template: LocalTemplate, log: (line: string) => void): LocalIam {
+export interface LocalIamOptions {
+  /**
+   * The secret of each template principal, by logical id: another thread's IAM for the same cloud (the DynamoDB
+   * thread) must accept the keys this one handed out. Random when absent.
+   */
+  secrets?: Record<string, string>;
+}
+
+export function createLocalIam(
+  template: LocalTemplate,
+  log: (line: string) => void,
+  options: LocalIamOptions = {},
+): LocalIam {
   const engine = new PolicyEngine(template.accountId, log);
   const byKey = new Map<string, Principal>([[LOCAL_ADMIN.accessKeyId, { ...LOCAL_ADMIN }]]);
   const byLogicalId = new Map<string, Principal>();
   for (const holder of templatePrincipals(template)) {
     const principal: Principal = {
       accessKeyId: `local-${holder.logicalId}`,
-      secretAccessKey: randomBytes(30).toString('base64'),
+      secretAccessKey: options.secrets?.[holder.logicalId] ?? randomBytes(30).toString('base64'),
       holder,
     };
     byKey.set(principal.accessKeyId, principal);
@@ -119,5 +133,9 @@ export function createLocalIam(template: LocalTemplate, log: (line: string) => v
       return authorize(holder, action, [resource]);
     },
     stats: () => engine.stats(),
+    secrets: () =>
+      Object.fromEntries(
+        [...byLogicalId].map(([logicalId, principal]) => [logicalId, principal.secretAccessKey]),
+      ),
   };
 }

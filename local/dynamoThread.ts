@@ -1,0 +1,39 @@
+// The local cloud's DynamoDB in a thread of its own: dynalite, the template's tables and the IAM check of every
+// request, on an event loop that nothing else shares. dynalite serializes the writes to one item across event-loop
+// turns (its per-key lock spans several asynchronous steps), so on the gateway's busy loop a room's seq counter took
+// about 25 updates a second during a fan-out; here it takes hundreds (docs/PARITY.md, "Local DynamoDB").
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadTemplate } from '../infra/template';
+import { type DynamoThreadInit, type DynamoThreadMessage, startDynamo } from './dynamodb';
+import { createLocalIam } from './iam';
+
+if (!parentPort) throw new Error('the DynamoDB thread must run in a worker thread');
+const port = parentPort;
+const init = workerData as DynamoThreadInit;
+const send = (message: DynamoThreadMessage) => port.postMessage(message);
+
+async function main(): Promise<void> {
+  const template = loadTemplate(init.templatePath, { parameters: init.parameters });
+  const iam = createLocalIam(template, (line) => send({ kind: 'log', line }), { secrets: init.secrets });
+  const dynamo = await startDynamo({
+    tables: template.tables(),
+    dataDir: init.dataDir,
+    host: init.host,
+    guard: {
+      region: template.region,
+      accountId: template.accountId,
+      check: (req, body, action, resources) =>
+        iam.checkRequest(req, body, { service: 'dynamodb', action, resources }),
+    },
+  });
+  port.on('message', (message: { kind: 'close' }) => {
+    if (message.kind !== 'close') return;
+    dynamo.close().then(
+      () => send({ kind: 'closed' }),
+      (error: Error) => send({ kind: 'error', message: error.message }),
+    );
+  });
+  send({ kind: 'ready', endpoint: dynamo.endpoint });
+}
+
+main().catch((error: Error) => send({ kind: 'error', message: error.stack ?? error.message }));
