@@ -393,7 +393,11 @@ export function startDynamoThread(
   init: DynamoThreadInit,
   log: (line: string) => void,
 ): Promise<LocalDynamo> {
-  const worker = new Worker(workerPath, { workerData: init });
+  const worker = new Worker(workerPath, {
+    workerData: init,
+    // The SDK's notice that its 2027 versions need Node 22 says nothing about this thread's tables.
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
   return new Promise<LocalDynamo>((resolve, reject) => {
     let closed: (() => void) | undefined;
     worker.on('message', (message: DynamoThreadMessage) => {
