@@ -6,6 +6,7 @@ import {
   cognitoVerifier,
   type Identity,
   InvalidToken,
+  invokePolicy,
   oidcVerifier,
   sharedSecretVerifier,
   type VerifyToken,
@@ -40,22 +41,6 @@ export function forgetVerifier(): void {
   verifier = undefined;
 }
 
-function policy(
-  effect: 'Allow' | 'Deny',
-  event: APIGatewayRequestAuthorizerEvent,
-  principalId: string,
-  context?: Record<string, string>,
-): APIGatewayAuthorizerResult {
-  return {
-    principalId,
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: event.methodArn }],
-    },
-    ...(context && { context }),
-  };
-}
-
 /**
  * $connect REQUEST authorizer: the `token` query parameter must be a token of this stack's AuthMode (an HS256 JWT
  * for `token`, a Cognito user pool token for `cognito`, the OIDC provider's token for `oidc`). A missing or invalid
@@ -86,9 +71,9 @@ export const handler = async (
       // identity.username is always a string here, so parseUsername never invents a guest name.
       const username = parseUsername(identity.username, () => '');
       logger.info('connection authorized', { username });
-      return policy('Allow', event, identity.subject, { username });
+      return invokePolicy('Allow', event.methodArn, identity.subject, { username });
     } catch (error) {
       logger.info('connection denied', { reason: (error as Error).message });
-      return policy('Deny', event, identity.subject);
+      return invokePolicy('Deny', event.methodArn, identity.subject);
     }
   });

@@ -4,6 +4,7 @@ import {
   cognitoVerifier,
   type Identity,
   InvalidToken,
+  invokePolicy,
   oidcVerifier,
   type VerifyToken,
 } from '../shared/identity';
@@ -33,22 +34,6 @@ function tokenVerifier(): VerifyToken | null {
 /** Tests only: build the verifier again from the environment. */
 export function forgetVerifier(): void {
   verifier = undefined;
-}
-
-function policy(
-  effect: 'Allow' | 'Deny',
-  methodArn: string,
-  principalId: string,
-  context?: Record<string, string>,
-): APIGatewayAuthorizerResult {
-  return {
-    principalId,
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: methodArn }],
-    },
-    ...(context && { context }),
-  };
 }
 
 function refuse(reason: string): never {
@@ -82,8 +67,8 @@ export const handler = async (
     const group = config.adminGroup();
     if (!identity.groups.includes(group)) {
       logger.info('broadcast denied', { username: identity.username, reason: `not in group ${group}` });
-      return policy('Deny', event.methodArn, identity.subject);
+      return invokePolicy('Deny', event.methodArn, identity.subject);
     }
     logger.info('broadcast authorized', { username: identity.username });
-    return policy('Allow', event.methodArn, identity.subject, { username: identity.username });
+    return invokePolicy('Allow', event.methodArn, identity.subject, { username: identity.username });
   });

@@ -2,6 +2,7 @@ import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwtBaseError } from 'aws-jwt-verify/error';
 import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { type Clock, systemClock } from './clock';
 
@@ -148,5 +149,22 @@ export function oidcVerifier(
   return async (token) => {
     const claims = await refusing(() => verifier.verify(token));
     return identityFrom(claims as unknown as Claims, ['preferred_username', 'sub'], groupsClaim);
+  };
+}
+
+/** An authorizer's answer: allow or deny `execute-api:Invoke` on the method, with the context the route receives. */
+export function invokePolicy(
+  effect: 'Allow' | 'Deny',
+  methodArn: string,
+  principalId: string,
+  context?: Record<string, string>,
+): APIGatewayAuthorizerResult {
+  return {
+    principalId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: methodArn }],
+    },
+    ...(context && { context }),
   };
 }
