@@ -30,6 +30,17 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 
+/** Whether a conditional write happened: false when DynamoDB refused its condition, any other error thrown. */
+async function applied(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -87,8 +98,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     bucket: SendBucket,
     previousAt: number | undefined,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
+    return applied(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { connectionId },
@@ -103,12 +114,8 @@ export class DynamoConnectionStore implements ConnectionStore {
             ...(previousAt !== undefined && { ':previousAt': previousAt }),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async listMembers(
@@ -149,19 +156,15 @@ export class DynamoRoomStore implements RoomStore {
   ) {}
 
   async create(room: Room): Promise<boolean> {
-    try {
-      await this.db.send(
+    return applied(
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: room,
           ConditionExpression: 'attribute_not_exists(roomId)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async get(roomId: string): Promise<Room | undefined> {
@@ -282,8 +285,8 @@ export class DynamoSendLog implements SendLog {
     fromClaimId: string | undefined,
     to: Pick<SendRecord, 'claimId' | 'claimedAt' | 'liveUntil'>,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
+    return applied(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { sendKey },
@@ -296,12 +299,8 @@ export class DynamoSendLog implements SendLog {
             ...(fromClaimId !== undefined && { ':from': fromClaimId }),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async recordSeq(
@@ -312,8 +311,8 @@ export class DynamoSendLog implements SendLog {
     publishClaimAt?: number,
   ): Promise<boolean> {
     const claim = publishClaimAt !== undefined;
-    try {
-      await this.db.send(
+    return applied(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { sendKey },
@@ -327,12 +326,8 @@ export class DynamoSendLog implements SendLog {
             ...(claim ? { ':now': publishClaimAt } : {}),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async forget(sendKey: string, claimId: string): Promise<void> {
@@ -351,8 +346,8 @@ export class DynamoSendLog implements SendLog {
     nowMs: number,
     options: { takeOver?: boolean; staleAfterMs?: number } = {},
   ): Promise<boolean> {
-    try {
-      await this.db.send(
+    return applied(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { sendKey },
@@ -366,12 +361,8 @@ export class DynamoSendLog implements SendLog {
             ...(options.takeOver ? {} : { ':stale': nowMs - (options.staleAfterMs ?? PUBLISH_CLAIM_MS) }),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async releasePublish(sendKey: string, heldSince?: number): Promise<void> {
