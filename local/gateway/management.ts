@@ -62,6 +62,7 @@ const TEXT_FRAME = { binary: false } as const;
 export function createManagementApi(host: ManagementHost, auth?: ManagementAuth): RequestHandler {
   // The SDK sends '@' literally; other clients (awscurl, docs examples) encode it.
   const prefixes = [`/${host.stage}/@connections/`, `/${host.stage}/%40connections/`];
+  const turns = slices();
   return (req, res) => {
     const url = req.url ?? '';
     const prefix = url.startsWith(prefixes[0] ?? '')
@@ -76,19 +77,52 @@ export function createManagementApi(host: ManagementHost, auth?: ManagementAuth)
       sendError(res, 403, 'ForbiddenException', 'Forbidden');
       return true;
     }
-    readBody(req, (body) => {
-      if (!auth) return afterLatency(host, () => answer(host, res, method, id, body));
-      auth(req, body, method, id).then(
-        (refusal) =>
-          afterLatency(host, () =>
-            refusal === undefined
-              ? answer(host, res, method, id, body)
-              : sendError(res, 403, 'ForbiddenException', refusal),
-          ),
-        () => sendError(res, 500, 'InternalServerErrorException', 'Internal server error'),
-      );
-    });
+    readBody(req, (body) =>
+      turns.take(() => {
+        if (!auth) return afterLatency(host, () => answer(host, res, method, id, body));
+        auth(req, body, method, id).then(
+          (refusal) =>
+            afterLatency(host, () =>
+              refusal === undefined
+                ? answer(host, res, method, id, body)
+                : sendError(res, 403, 'ForbiddenException', refusal),
+            ),
+          () => sendError(res, 500, 'InternalServerErrorException', 'Internal server error'),
+        );
+      }),
+    );
     return true;
+  };
+}
+
+/**
+ * Management-API work in slices: at most SLICE_MS of it per event-loop turn, run after the turn's other I/O (client
+ * frames, the sandboxes' calls). On AWS the @connections API is its own fleet; here it shares the gateway's thread,
+ * and a fan-out's thousands of posts would otherwise hold up every frame behind them.
+ */
+const SLICE_MS = 4;
+export function slices() {
+  let queue: (() => void)[] = [];
+  let next = 0;
+  let scheduled = false;
+  const drain = () => {
+    const until = performance.now() + SLICE_MS;
+    while (next < queue.length && performance.now() < until) (queue[next++] as () => void)();
+    if (next < queue.length) setImmediate(drain);
+    else {
+      queue = [];
+      next = 0;
+      scheduled = false;
+    }
+  };
+  return {
+    take(work: () => void): void {
+      queue.push(work);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    },
   };
 }
 
