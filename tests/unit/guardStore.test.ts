@@ -1,38 +1,27 @@
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoGuardStore } from '../../functions/shared/adapters/dynamoGuard';
-import { loadTemplate } from '../../infra/template';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
  * The frame counter on the connection item, against the local DynamoDB (dynalite): the frames of one connection
  * run in parallel (API Gateway invokes a route per frame), and the count must admit exactly `limit` per window
  * however they interleave, the first frames of a window included.
  */
-const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
-const connectionsTable = template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName ?? '';
-
-let dynamo: LocalDynamo;
+let tables: TemplateTables;
 let db: DynamoDBDocumentClient;
+let connectionsTable: string;
 let store: DynamoGuardStore;
 let n = 0;
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ tables: template.tables() });
-  db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
+  tables = await startTemplateTables();
+  db = tables.db;
+  connectionsTable = tables.table('ConnectionsTable');
   store = new DynamoGuardStore(db, connectionsTable, undefined);
 });
 
 afterAll(async () => {
-  db.destroy();
-  await dynamo.close();
+  await tables.close();
 });
 
 async function connection(): Promise<string> {

@@ -1,6 +1,4 @@
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoConnectionStore,
   DynamoMessageStore,
@@ -9,8 +7,7 @@ import {
 } from '../../functions/shared/adapters/dynamo';
 import type { ChatEvent } from '../../functions/shared/ports';
 import { type SendDeps, sendMessage, TAKEOVER_MARGIN_MS } from '../../functions/shared/sending';
-import { loadTemplate } from '../../infra/template';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
  * A send whose first attempt is answered Busy while its seq is still being recorded (a backlogged table), and whose
@@ -18,31 +15,23 @@ import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
  * first attempt's recordSeq held back by hand so the race happens the same way every run. Whatever the timing, the
  * message is stored under one seq, published once under that seq, and every retry acks that seq.
  */
-const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
-const table = (id: string) => template.tables().find((t) => t.logicalId === id)?.TableName ?? '';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 /** SendMessage's timeout in the template. */
 const LIFE_MS = 10_000;
 
-let dynamo: LocalDynamo;
+let tables: TemplateTables;
 let db: DynamoDBDocumentClient;
+const table = (logicalId: string) => tables.table(logicalId);
 let n = 0;
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ tables: template.tables() });
-  db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
+  tables = await startTemplateTables();
+  db = tables.db;
 });
 
 afterAll(async () => {
-  db.destroy();
-  await dynamo.close();
+  await tables.close();
 });
 
 /** A room of its own for each test (the lobby's row appears with its first seq), and a sender in it. */

@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadTemplate } from '../../infra/template';
+import { startDynamo } from '../../local/dynamodb';
+
+/** The tables of template.yaml in a fresh local DynamoDB (dynalite), for tests of the real DynamoDB adapters. */
+export interface TemplateTables {
+  /** A document client as the local admin. */
+  db: DynamoDBDocumentClient;
+  /** The physical name of a table, by its logical id in template.yaml. */
+  table(logicalId: string): string;
+  close(): Promise<void>;
+}
+
+export async function startTemplateTables(): Promise<TemplateTables> {
+  const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
+  const dynamo = await startDynamo({ tables: template.tables() });
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  return {
+    db,
+    table: (logicalId) => template.tables().find((t) => t.logicalId === logicalId)?.TableName ?? '',
+    close: async () => {
+      db.destroy();
+      await dynamo.close();
+    },
+  };
+}
