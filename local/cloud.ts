@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type LocalTemplate, loadTemplate } from '../infra/template';
 import { runAuthorizer } from './authorizer';
 import { type LocalDynamo, startDynamoThread } from './dynamodb';
@@ -14,6 +13,7 @@ import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
 import { createLocalIam, type LocalIam } from './iam';
 import {
+  BACKGROUND_NICENESS,
   type FunctionLog,
   forStepFunctions,
   type LambdaLimits,
@@ -24,7 +24,8 @@ import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { type DevIssuer, devIssuerFor } from './oidc';
 import { createRestApi, restRoutes } from './restApi';
 import { createLocalSsm, type LocalParameter } from './ssm';
-import { type ExecutionSummary, LocalStateMachine, type PutMetricDataInput } from './stepfunctions';
+import { startStepFunctionsThread } from './stepFunctionsHost';
+import type { ExecutionSummary } from './stepfunctions';
 
 export interface LocalCloudOptions {
   /** Default: template.yaml in the current directory. */
@@ -196,50 +197,53 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       return lambda.invoke(fn, event);
     };
 
-    // State machines, started by EventBridge rules.
+    // State machines, started by EventBridge rules, run in a thread of their own (stepFunctionsThread.ts) at
+    // background priority; their Lambda tasks come back here, to the Lambda service.
     const functionArns = new Map(bundles.map(({ fn }) => [fn.name, fn.arn]));
     // Lambda's service errors (throttles) reach Step Functions as `Lambda.<name>`, as on AWS.
     const stepFunctionsInvoke = forStepFunctions(invoke);
-    // Each runs with its own role: its SDK tasks are signed with its key, its Lambda invokes checked against it.
-    const machines = new Map<string, LocalStateMachine>();
     const metricSums: Record<string, number> = {};
-    const putMetricData = (input: PutMetricDataInput) => {
-      for (const { MetricName, Value = 0 } of input.MetricData)
-        metricSums[MetricName] = (metricSums[MetricName] ?? 0) + Value;
-    };
-    for (const definition of template.stateMachines()) {
-      const dynamodb = new DynamoDBClient({
-        endpoint: dynamo.endpoint,
-        region: template.region,
-        credentials: iam.credentials(definition.logicalId),
-      });
-      closers.push(async () => dynamodb.destroy());
-      const invokeFunction = async (functionArnOrName: string, payload: unknown) => {
-        const arn = functionArnOrName.startsWith('arn:')
-          ? functionArnOrName
-          : (functionArns.get(functionArnOrName) ?? functionArnOrName);
-        const refusal = await iam.checkCall(definition.logicalId, 'lambda:InvokeFunction', arn);
-        if (refusal) throw lambdaAccessDenied(refusal.message);
-        return stepFunctionsInvoke(functionArnOrName, payload);
-      };
-      machines.set(
-        definition.logicalId,
-        new LocalStateMachine(definition.name, definition.definition, {
-          dynamodb,
-          invokeFunction,
-          putMetricData,
-        }),
-      );
-    }
+    const stepFunctionsPath = join(template.dir, 'dist', 'local', 'stepFunctionsThread.js');
+    if (!existsSync(stepFunctionsPath)) throw new Error(`${stepFunctionsPath} is missing; run npm run build`);
+    // Each machine runs with its own role: its SDK tasks are signed with its key, its Lambda invokes checked here.
+    const stepFunctions = await startStepFunctionsThread(
+      stepFunctionsPath,
+      {
+        templatePath,
+        parameters: devIssuer ? { ...devIssuer.parameters, ...options.parameters } : options.parameters,
+        credentials: Object.fromEntries(
+          template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
+        ),
+        dynamoEndpoint: dynamo.endpoint,
+        ...(process.platform === 'linux' && { niceness: BACKGROUND_NICENESS }),
+      },
+      {
+        invokeFunction: async (machine, functionArnOrName, payload) => {
+          const arn = functionArnOrName.startsWith('arn:')
+            ? functionArnOrName
+            : (functionArns.get(functionArnOrName) ?? functionArnOrName);
+          const refusal = await iam.checkCall(machine, 'lambda:InvokeFunction', arn);
+          if (refusal) throw lambdaAccessDenied(refusal.message);
+          return stepFunctionsInvoke(functionArnOrName, payload);
+        },
+        putMetricData: (input) => {
+          for (const { MetricName, Value = 0 } of input.MetricData)
+            metricSums[MetricName] = (metricSums[MetricName] ?? 0) + Value;
+        },
+        log: (line) => print(`${stamp()} WARN  ${line}`),
+      },
+    );
+    closers.unshift(() => stepFunctions.close());
+    const stateMachineIds = new Set(template.stateMachines().map((d) => d.logicalId));
     const running = new Set<Promise<ExecutionSummary>>();
     let started = 0;
     let failed = 0;
     const waiters: (() => void)[] = [];
     const startExecution = (logicalId: string, input: unknown) => {
-      const machine = machines.get(logicalId);
-      if (!machine) throw new Error(`rule target ${logicalId} is not a state machine of the template`);
+      if (!stateMachineIds.has(logicalId))
+        throw new Error(`rule target ${logicalId} is not a state machine of the template`);
       started++;
-      const execution = machine.execute(input);
+      const execution = stepFunctions.execute(logicalId, input);
       running.add(execution);
       void execution.then((summary) => {
         running.delete(execution);

@@ -311,6 +311,11 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     ...(opts.dataDir !== undefined && { path: opts.dataDir }),
   });
   if (opts.guard) guardRequests(server, opts.guard);
+  // Long keep-alive, as the gateway's: with Node's 5 s default, a client thread starved of CPU for a few seconds
+  // (a background-priority state machine under overload) reused a pooled socket the server had just closed, and
+  // its Query failed with `TimeoutError: socket hang up`.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
   const inFlight = countRequests(server);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

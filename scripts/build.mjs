@@ -54,6 +54,7 @@ async function main() {
         'local/cli.ts',
         'local/lambda/worker.ts',
         'local/dynamoThread.ts',
+        'local/stepFunctionsThread.ts',
         'bench/fanout.ts',
         'bench/childCloud.ts',
         'cost/cli.ts',

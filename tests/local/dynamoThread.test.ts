@@ -58,3 +58,11 @@ it('answers DynamoDB calls while the thread running the gateway is blocked', asy
     await lister.terminate();
   }
 });
+
+it('keeps idle connections open for a minute, so a client thread starved of CPU never reuses a closed one', async () => {
+  // Node's default is 5 s: under overload a background-priority state machine reused a pooled socket the server
+  // had just closed, and its Query failed with `TimeoutError: socket hang up`.
+  const response = await fetch(testCloud.cloud.dynamoEndpoint, { method: 'POST', body: '{}' });
+  await response.text();
+  expect(response.headers.get('keep-alive')).toBe('timeout=60');
+});

@@ -234,6 +234,9 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     const ackMs = records.flatMap((r) => (r.ackMs === undefined ? [] : [r.ackMs])).sort((a, b) => a - b);
     const receive = [...arrivals].sort((a, b) => a - b);
     const executions = cloud.executions();
+    // Why executions failed, in the cloud's words: a failure must be explained, not only counted.
+    const failures = testCloud.logs.filter((line) => line.includes('execution failed'));
+    for (const line of failures.slice(0, 5)) progress(line);
     return {
       members,
       rate,

@@ -1,0 +1,105 @@
+// The local cloud's Step Functions in a thread of its own: the engine (aws-local-stepfunctions), its JSONPath and
+// payload checks, and the SDK calls of its DynamoDB tasks run here, not on the gateway's event loop. On AWS the
+// state machine is another service: a fan-out in progress costs the WebSocket API nothing. Locally it had been the
+// largest share of the gateway's thread under overload (docs/PARITY.md, "Local Step Functions"). Lambda tasks are
+// sent back to the main thread, where the local Lambda service and the IAM check of the machine's role live.
+import './polyfills';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { loadTemplate } from '../infra/template';
+import {
+  type FromStepFunctionsThread,
+  fromThreadError,
+  type StepFunctionsThreadInit,
+  type ThreadError,
+  type ToStepFunctionsThread,
+  toThreadError,
+} from './stepFunctionsHost';
+import { LocalStateMachine } from './stepfunctions';
+
+if (!parentPort) throw new Error('the Step Functions thread must run in a worker thread');
+const port = parentPort;
+const init = workerData as StepFunctionsThreadInit;
+const send = (message: FromStepFunctionsThread) => port.postMessage(message);
+
+if (init.niceness !== undefined) setPriority(init.niceness);
+
+const invocations = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+let nextInvocation = 1;
+
+function main(): void {
+  const template = loadTemplate(init.templatePath, { parameters: init.parameters });
+  const clients: DynamoDBClient[] = [];
+  const machines = new Map<string, LocalStateMachine>();
+  for (const definition of template.stateMachines()) {
+    const credentials = init.credentials[definition.logicalId];
+    if (!credentials) throw new Error(`no credentials for state machine ${definition.logicalId}`);
+    const dynamodb = new DynamoDBClient({
+      endpoint: init.dynamoEndpoint,
+      region: template.region,
+      credentials,
+    });
+    clients.push(dynamodb);
+    const invokeFunction = (functionArnOrName: string, payload: unknown) =>
+      new Promise<unknown>((resolve, reject) => {
+        const id = nextInvocation++;
+        invocations.set(id, { resolve, reject });
+        send({ kind: 'invoke', id, machine: definition.logicalId, functionArnOrName, payload });
+      });
+    machines.set(
+      definition.logicalId,
+      new LocalStateMachine(definition.name, definition.definition, {
+        dynamodb,
+        invokeFunction,
+        putMetricData: (input) => send({ kind: 'metric', input }),
+      }),
+    );
+  }
+
+  port.on('message', (message: ToStepFunctionsThread) => {
+    if (message.kind === 'start') {
+      const machine = machines.get(message.logicalId);
+      if (!machine) {
+        const error: ThreadError = {
+          name: 'States.Runtime',
+          message: `no state machine ${message.logicalId}`,
+        };
+        send({
+          kind: 'done',
+          id: message.id,
+          summary: {
+            ok: false,
+            durationMs: 0,
+            error: error.name,
+            cause: error.message,
+            retries: 0,
+            endedAt: Date.now(),
+          },
+        });
+        return;
+      }
+      // The output stays here: nothing on the main thread reads it, and copying it costs.
+      void machine
+        .execute(message.input)
+        .then(({ output: _output, ...summary }) =>
+          send({ kind: 'done', id: message.id, summary: { ...summary, endedAt: Date.now() } }),
+        );
+    } else if (message.kind === 'invoked') {
+      const waiting = invocations.get(message.id);
+      invocations.delete(message.id);
+      if (message.error) waiting?.reject(fromThreadError(message.error));
+      else waiting?.resolve(message.result);
+    } else if (message.kind === 'close') {
+      for (const client of clients) client.destroy();
+      send({ kind: 'closed' });
+    }
+  });
+  send({ kind: 'ready' });
+}
+
+try {
+  main();
+} catch (error) {
+  send({ kind: 'error', message: toThreadError(error).message });
+}
