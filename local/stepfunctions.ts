@@ -121,6 +121,25 @@ export function localTaskHandlers(
   return handlers;
 }
 
+/**
+ * A Task without TimeoutSeconds has no timeout of its own on AWS (the execution's own limit still holds: 5 minutes
+ * for Express); aws-local-stepfunctions follows the States Language's 60 s default instead, so a fan-out task that
+ * waited over a minute for a throttled Lambda failed here with States.Timeout and would not have on AWS. Such Tasks
+ * get the longest timeout the engine can hold (docs/PARITY.md, "Local Step Functions"): AWS's 99999999 s would
+ * overflow Node's timers (over 2^31 - 1 ms, a timer fires after 1 ms), so about 24.8 days, more than any execution
+ * here lasts.
+ */
+export const LONGEST_TASK_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function withoutDefaultTaskTimeout(machine: StateDefinition | undefined): void {
+  for (const state of Object.values(machine?.States ?? {}) as (StateDefinition & Record<string, unknown>)[]) {
+    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+      state.TimeoutSeconds = LONGEST_TASK_TIMEOUT_SECONDS;
+    withoutDefaultTaskTimeout(state.ItemProcessor ?? state.Iterator);
+    for (const branch of state.Branches ?? []) withoutDefaultTaskTimeout(branch);
+  }
+}
+
 export interface ExecutionSummary {
   ok: boolean;
   durationMs: number;
@@ -144,6 +163,7 @@ export class LocalStateMachine {
     // The template's own definition is validated; the engine runs it with Step Functions' payload checks added.
     new StateMachine(definition as never, { validationOptions: { checkPaths: true } } as never);
     const checked = withPayloadChecks(definition);
+    withoutDefaultTaskTimeout(checked.definition as StateDefinition);
     this.machine = new StateMachine(checked.definition as never, { validationOptions: { noValidate: true } });
     const tasks = localTaskHandlers(definition as StateDefinition, backends);
     this.handlers = {

@@ -1,0 +1,54 @@
+import { LocalStateMachine } from '../../local/stepfunctions';
+
+/**
+ * On AWS a Task without TimeoutSeconds waits as long as its execution may (Express: 5 minutes); the local engine's
+ * own default would fail it after 60 s with States.Timeout. Under overload a fan-out's Deliver task can wait that
+ * long for a throttled Lambda, so the local cloud gives such Tasks AWS's behaviour.
+ */
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+const machine = (invokeFunction: () => Promise<unknown>, timeoutSeconds?: number) =>
+  new LocalStateMachine(
+    'slow-task',
+    {
+      StartAt: 'Slow',
+      States: {
+        Slow: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:us-east-1:123456789012:function:slow',
+          ...(timeoutSeconds !== undefined && { TimeoutSeconds: timeoutSeconds }),
+          End: true,
+        },
+      },
+    },
+    // No DynamoDB task: the client is never used.
+    { invokeFunction, dynamodb: {} as never },
+  );
+
+/** Runs the machine with a task that answers after `answerAfterMs` of fake time. */
+async function run(answerAfterMs: number, timeoutSeconds?: number) {
+  jest.useFakeTimers();
+  let answer: (value: unknown) => void = () => undefined;
+  const slow = machine(
+    () =>
+      new Promise((resolve) => {
+        answer = resolve;
+      }),
+    timeoutSeconds,
+  );
+  const running = slow.execute({});
+  await jest.advanceTimersByTimeAsync(answerAfterMs);
+  answer({ delivered: true });
+  await jest.advanceTimersByTimeAsync(10);
+  return running;
+}
+
+it('a Task without TimeoutSeconds still succeeds when it answers after two minutes', async () => {
+  expect(await run(120_000)).toMatchObject({ ok: true, output: { delivered: true } });
+});
+
+it("a Task's own TimeoutSeconds still fails it with States.Timeout", async () => {
+  expect(await run(120_000, 30)).toMatchObject({ ok: false, error: 'States.Timeout' });
+});
