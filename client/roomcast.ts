@@ -361,6 +361,13 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
    * rejected with CLOSED; the `close` event follows once the socket has closed.
    */
   close(code = 1000, reason = 'bye'): void {
+    // Checked first: the WebSocket would throw only after the client had let go of its socket.
+    if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
+      throw new RoomcastError('INVALID_ARGUMENT', `A close code is 1000 or 3000-4999, got ${code}.`);
+    }
+    if (utf8Bytes(reason) > 123) {
+      throw new RoomcastError('INVALID_ARGUMENT', 'A close reason is at most 123 bytes (UTF-8).');
+    }
     this.shutDown()?.close(code, reason);
   }
 

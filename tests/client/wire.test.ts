@@ -143,6 +143,26 @@ describe('closing', () => {
     expect(chat.state).toBe('closed');
   });
 
+  it('refuses a close code or reason a WebSocket would refuse, before closing anything', async () => {
+    const { chat, closes } = await wire();
+    for (const [code, reason] of [
+      [1001, 'bye'],
+      [2999, 'bye'],
+      [5000, 'bye'],
+      [3000.5, 'bye'],
+      [4000, 'x'.repeat(124)],
+    ] as const) {
+      const error = thrown(() => chat.close(code, reason)) as RoomcastError;
+      expect(error.code).toBe('INVALID_ARGUMENT');
+    }
+    await tick();
+    expect(chat.connected).toBe(true);
+    expect(closes).toEqual([]);
+    chat.close(3000, 'x'.repeat(123));
+    await tick();
+    expect(closes).toEqual([{ code: 3000, reason: 'x'.repeat(123) }]);
+  });
+
   it('reports a close by the server with its code and reason', async () => {
     const { chat, closes } = await wire();
     server.last.drop(1009, 'Message too big');
