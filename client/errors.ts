@@ -17,7 +17,7 @@ export type ClientErrorCode =
   | 'ROOM_CHANGED'
   /** `close()` was called. */
   | 'CLOSED'
-  /** The handshake was refused (HTTP status in `status`): a bad username or token. */
+  /** The handshake was refused (HTTP status in `status`, and with `ws` the answer's `body`): a bad username or token. */
   | 'HANDSHAKE_REFUSED'
   /** `maxAttempts` reconnects in a row failed; `retry()` starts again. */
   | 'GAVE_UP'
@@ -34,7 +34,10 @@ export class RoomcastError extends Error {
       action?: string;
       requestId?: string;
       clientMsgId?: string;
+      /** HANDSHAKE_REFUSED: the HTTP status of the refusal. */
       status?: number;
+      /** HANDSHAKE_REFUSED, with `ws`: the refusal's body (its first 4,096 characters). */
+      body?: string;
     } = {},
   ) {
     super(message);

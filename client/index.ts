@@ -7,8 +7,10 @@ export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
 export type {
+  Closed,
   ConnectionState,
   MembersUpdate,
+  ReceivedFrame,
   RoomcastClientOptions,
   RoomcastEvents,
   SocketFactory,

@@ -25,8 +25,12 @@ import { DEFAULT_BACKOFF, fullJitterDelay } from './backoff';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
 import { Sequencer } from './sequencer';
+import { onHandshakeRefused, sendInFrames, terminateSocket } from './wire';
 
-/** The part of the WebSocket API the client uses: the browser's, Node 22's global, and `ws` all have it. */
+/**
+ * The part of the WebSocket API the client uses: the browser's, Node 22's global, and `ws` all have it. With `ws`
+ * the client also uses its `terminate`, fragmented `send` and `unexpected-response` event (client/wire.ts).
+ */
 export interface SocketLike {
   readonly readyState: number;
   onopen: ((event: unknown) => void) | null;
@@ -71,7 +75,8 @@ export interface RoomcastClientOptions {
    * For load tools with hundreds of clients in one process (the bench's members, the load processor): ready as soon
    * as the socket is open (no lobby history), no keepalive or connection-age timers, no reconnect (a close fails
    * the client and its unsent messages), no member list from presence frames, and every `message` frame handed over
-   * as it arrives, whatever its room, each copy (duplicates and gaps stay visible to a delivery audit). Default false.
+   * as it arrives, whatever its room, each copy (duplicates and gaps stay visible to a delivery audit). Protocol
+   * tests use it with `sendRaw` and the `frame` event to see exactly what the server sent. Default false.
    */
   lean?: boolean;
 }
@@ -103,6 +108,20 @@ export interface MembersUpdate {
   memberCount?: number;
 }
 
+/** A frame as received, before the client acts on it. */
+export interface ReceivedFrame {
+  /** The text as received. */
+  raw: string;
+  /** The parsed object, when the text is a JSON object (every frame roomcast sends is one). */
+  frame?: Record<string, unknown>;
+}
+
+export interface Closed {
+  /** The close code: the server's, the app's own, or 1006 when the connection ended without a closing handshake. */
+  code: number;
+  reason: string;
+}
+
 export interface UnknownFrame {
   /** The text as received. */
   raw: string;
@@ -123,8 +142,10 @@ export interface RoomcastEvents {
   error: RoomcastError;
   /** A frame the client does not understand; it is never thrown. */
   unknown: UnknownFrame;
-  /** Every frame as parsed, before the client acts on it (tools and tests). */
-  frame: Record<string, unknown>;
+  /** Every frame received, parsed when it is JSON, before the client acts on it (debugging, tools, tests). */
+  frame: ReceivedFrame;
+  /** A connection closed: by the server, the network, the client itself (a planned reconnect) or the app. */
+  close: Closed;
 }
 
 interface Pending {
@@ -200,6 +221,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   > & { backoff: BackoffPolicy };
   private readonly Socket: SocketFactory;
   private socket: SocketLike | undefined;
+  /** The socket close() or terminate() let go of, until its close event: terminate() may still cut it short. */
+  private closing: SocketLike | undefined;
   private current: ConnectionState = 'idle';
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -286,6 +309,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     return this.outbox.size;
   }
 
+  /** True while the socket is open (in every state from `resuming` to `ready`). */
+  get connected(): boolean {
+    return this.socket?.readyState === OPEN;
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   /** Opens the connection (done by the constructor unless autoConnect is false). */
@@ -328,18 +356,77 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     });
   }
 
-  /** Closes for good: pending requests and unsent messages are rejected with CLOSED. */
-  close(): void {
-    if (this.current === 'closed') return;
+  /**
+   * Closes for good with a closing handshake (`code` 1000 or 3000–4999): pending requests and unsent messages are
+   * rejected with CLOSED; the `close` event follows once the socket has closed.
+   */
+  close(code = 1000, reason = 'bye'): void {
+    // Checked first: the WebSocket would throw only after the client had let go of its socket.
+    if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
+      throw new RoomcastError('INVALID_ARGUMENT', `A close code is 1000 or 3000-4999, got ${code}.`);
+    }
+    if (utf8Bytes(reason) > 123) {
+      throw new RoomcastError('INVALID_ARGUMENT', 'A close reason is at most 123 bytes (UTF-8).');
+    }
+    this.shutDown()?.close(code, reason);
+  }
+
+  /**
+   * Closes for good at once, without the closing handshake, as a dropped network would (the server sees 1006).
+   * Only a WebSocket class that can (`ws`) does so; the browser's closes normally instead. Also cuts short a
+   * `close()` whose handshake is still under way.
+   */
+  terminate(): void {
+    const socket = this.shutDown() ?? this.closing;
+    if (socket !== undefined && !terminateSocket(socket)) socket.close(1000, 'bye');
+  }
+
+  /**
+   * Sends `text` exactly as it is, bypassing the client: no argument check, no requestId or clientMsgId, no outbox,
+   * no retry. Throws DISCONNECTED when not connected. The answer comes as events (`frame`, and `error` for an error
+   * frame). For protocol tests and debugging tools: a raw `joinroom` or `leaveroom` moves the connection without the
+   * client knowing, so use the methods for those in an app. `maxFrameBytes` sends a longer text as one message in
+   * frames of at most that many bytes (API Gateway takes 32 KB a frame, 128 KB a message); only a WebSocket class
+   * that can send a message in parts (`ws`) can, others are refused with INVALID_ARGUMENT.
+   */
+  sendRaw(text: string, options: { maxFrameBytes?: number } = {}): void {
+    const max = options.maxFrameBytes;
+    if (max === undefined) {
+      this.write(text);
+      return;
+    }
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RoomcastError('INVALID_ARGUMENT', `maxFrameBytes must be a positive integer, got ${max}.`);
+    }
+    const bytes = new TextEncoder().encode(text);
+    if (bytes.length <= max) {
+      this.write(text);
+      return;
+    }
+    if (!sendInFrames(this.openSocket(), bytes, max)) {
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        'This WebSocket class cannot send a message in several frames (the `ws` package can).',
+      );
+    }
+    if (!this.opts.lean) this.touch();
+  }
+
+  /** Enters `closed` and lets go of the socket; returns the socket to close, if one was open or opening. */
+  private shutDown(): SocketLike | undefined {
+    if (this.current === 'closed') return undefined;
     this.setState({ state: 'closed', reason: 'closed by the app' });
     this.stopTimers();
     clearTimeout(this.reconnectTimer);
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
-      socket.onclose = null;
+      this.closing = socket;
       socket.onmessage = null;
-      socket.close(1000, 'bye');
+      socket.onclose = (event) => {
+        if (this.closing === socket) this.closing = undefined;
+        this.emit('close', { code: event.code, reason: event.reason });
+      };
     }
     const closed = new RoomcastError('CLOSED', 'The client was closed.');
     this.failPending(closed);
@@ -349,6 +436,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       entry.reject(closed);
     }
     this.outbox.clear();
+    return socket;
   }
 
   // ---------------------------------------------------------------- requests
@@ -485,11 +573,24 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       if (this.socket === socket)
         this.onText(typeof event.data === 'string' ? event.data : String(event.data));
     };
+    // `ws` hands over a refused handshake's answer; browsers tell a script nothing about it.
+    onHandshakeRefused(socket, (status, body) => {
+      const said = body.trim() === '' ? '' : `: ${body.trim().slice(0, 200)}`;
+      refusal = new RoomcastError(
+        'HANDSHAKE_REFUSED',
+        `The server refused the connection (HTTP ${status}${said}).`,
+        {
+          status,
+          body,
+        },
+      );
+      socket.close(); // ws leaves the refused attempt to the listener: end it (the close event says 1006)
+    });
     socket.onerror = (event) => {
-      // `ws` reports a refused handshake as "Unexpected server response: 401"; browsers say nothing more.
+      // Another WebSocket class may name the status only in its error: "Unexpected server response: 401".
       const message = (event as { message?: unknown }).message;
       const status = typeof message === 'string' ? /server response: (\d{3})/.exec(message)?.[1] : undefined;
-      if (status !== undefined) {
+      if (status !== undefined && refusal === undefined) {
         refusal = new RoomcastError(
           'HANDSHAKE_REFUSED',
           `The server refused the connection (HTTP ${status}).`,
@@ -509,8 +610,10 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   }
 
   private async socketUrl(): Promise<string> {
-    const url = new URL(this.options.url);
     const token = this.options.getToken ? await this.options.getToken() : this.options.token;
+    // Nothing to add: the URL goes out byte for byte as given (a query string built by the caller stays as it is).
+    if (token === undefined && this.options.username === undefined) return this.options.url;
+    const url = new URL(this.options.url);
     if (token !== undefined) url.searchParams.set('token', token);
     else if (this.options.username !== undefined) url.searchParams.set('username', this.options.username);
     return url.toString();
@@ -565,6 +668,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private onClosed(code: number, reason: string, refusal: RoomcastError | undefined): void {
     this.socket = undefined;
     this.stopTimers();
+    this.emit('close', { code, reason });
     this.failPending(
       new RoomcastError('DISCONNECTED', `The connection closed (${code}${reason ? ` ${reason}` : ''}).`),
     );
@@ -642,12 +746,16 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   // ---------------------------------------------------------------- frames out
 
-  private write(frame: Record<string, unknown> | string): void {
+  private openSocket(): SocketLike {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== OPEN) {
       throw new RoomcastError('DISCONNECTED', 'Not connected.');
     }
-    socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    return socket;
+  }
+
+  private write(frame: Record<string, unknown> | string): void {
+    this.openSocket().send(typeof frame === 'string' ? frame : JSON.stringify(frame));
     if (!this.opts.lean) this.touch();
   }
 
@@ -766,15 +874,17 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     try {
       frame = JSON.parse(text);
     } catch {
+      this.emit('frame', { raw: text });
       this.emit('unknown', { raw: text });
       return;
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+      this.emit('frame', { raw: text });
       this.emit('unknown', { raw: text, frame });
       return;
     }
     const f = frame as Record<string, unknown>;
-    this.emit('frame', f);
+    this.emit('frame', { raw: text, frame: f });
     const type = f.type;
     if (typeof type !== 'string' || !FRAME_TYPES.has(type)) {
       if (type === undefined && typeof f.message === 'string' && typeof f.connectionId === 'string') {

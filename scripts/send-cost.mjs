@@ -5,6 +5,7 @@
 // (from the frame leaving to its ack) and the CPU each send costs: the cloud process's whole CPU time (gateway,
 // dynalite, IAM checks, EventBridge, Step Functions, every sandbox) and each function's sandboxes on their own, over
 // the timed sends, divided by S. With few members the fan-out is small, so this is what one send costs the machine.
+// The members are the client library's lean clients (no frame of their own besides the sends, no retry).
 // Not a test: run it on an idle machine (`npm run build` first). Example: node scripts/send-cost.mjs --rate 20
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -33,44 +34,54 @@ function processCpuMs(pid) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const { startChildCloud } = await import(pathToFileURL(join(root, 'dist/bench/childCloud.js')).href);
+const { createRoomcastClient } = await import(pathToFileURL(join(root, 'dist/client/roomcast.mjs')).href);
+
+/** `ws` without per-message deflate (API Gateway offers none), as the client's WebSocket class. */
+class SenderSocket extends WebSocket {
+  constructor(url) {
+    super(url, { perMessageDeflate: false });
+  }
+}
 const cloud = await startChildCloud({
   args: ['--log-level', 'ERROR', '--parameter', 'SendRateLimit=1000', ...positionals],
 });
 try {
-  const sockets = await Promise.all(
-    Array.from(
-      { length: members },
-      (_, i) =>
-        new Promise((open, fail) => {
-          const ws = new WebSocket(`${cloud.wsUrl}?username=sender-${i}`, { perMessageDeflate: false });
-          ws.once('open', () => open(ws));
-          ws.once('error', fail);
-        }),
-    ),
+  const chats = await Promise.all(
+    Array.from({ length: members }, async (_, i) => {
+      const chat = createRoomcastClient({
+        url: cloud.wsUrl,
+        username: `sender-${i}`,
+        WebSocket: SenderSocket,
+        lean: true,
+        maxSendAttempts: 1, // an error answers the send: counted as not acked, not retried
+        requestTimeoutMs: 60_000,
+      });
+      await chat.ready(30_000);
+      return chat;
+    }),
   );
-  const sentAt = new Map();
+  let unanswered = 0;
+  let timing = false;
   const ackMs = [];
-  for (const ws of sockets) {
-    ws.on('message', (data) => {
-      const frame = JSON.parse(String(data));
-      const started = sentAt.get(frame.clientMsgId);
-      if (started === undefined || (frame.type !== 'ack' && frame.type !== 'error')) return;
-      sentAt.delete(frame.clientMsgId);
-      if (frame.type === 'ack') ackMs.push(performance.now() - started);
-    });
-  }
+  // Each send gets a clientMsgId from the client; its ack (or error) settles it.
   const send = (i, id) => {
-    sentAt.set(id, performance.now());
-    sockets[i % members].send(
-      JSON.stringify({ action: 'sendmessage', message: `send ${id}`, clientMsgId: id }),
-    );
+    const started = performance.now();
+    const timed = timing;
+    unanswered++;
+    chats[i % members]
+      .send(`send ${id}`)
+      .then(
+        () => timed && ackMs.push(performance.now() - started),
+        () => undefined,
+      )
+      .finally(() => unanswered--);
   };
   // Warm-up, not timed: cold starts of SendMessage and Deliver.
   for (let i = 0; i < 4; i++) {
     send(i, `warm-${i}`);
     await sleep(300);
   }
-  ackMs.length = 0;
+  timing = true;
   const cpuBefore = processCpuMs(cloud.pid);
   const lambdaBefore = await cloud.lambdaCpuUs();
   const started = performance.now();
@@ -79,7 +90,7 @@ try {
     await sleep(Math.max(0, started + ((i + 1) * 1000) / rate - performance.now()));
   }
   const giveUpAt = Date.now() + 60_000;
-  while (sentAt.size > 0 && Date.now() < giveUpAt) await sleep(50);
+  while (unanswered > 0 && Date.now() < giveUpAt) await sleep(50);
   const cloudCpuMs = processCpuMs(cloud.pid) - cpuBefore;
   const lambdaAfter = await cloud.lambdaCpuUs();
   ackMs.sort((a, b) => a - b);
@@ -103,7 +114,7 @@ try {
       sandboxCpuUsPerSend: sandboxUsPerSend,
     }),
   );
-  for (const ws of sockets) ws.close();
+  for (const chat of chats) chat.close();
 } finally {
   await cloud.stop();
 }

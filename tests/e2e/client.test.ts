@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import type { RoomcastClient, RoomcastClientOptions } from '../../client';
 import { createRoomcastClient } from '../../client';
 import type { MessageFrame } from '../../protocol';
+import { ChatClient } from '../helpers/chatClient';
 import { declaredParameters, deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -141,22 +142,17 @@ it('stays connected past the idle timeout with ping, and resumes after the hard 
 });
 
 it('answers the AWS tutorial first frame, and names the request each error answers', async () => {
-  const socket = new WebSocket(`${testCloud.cloud.wsUrl}?username=tutorial`);
-  const frames: Array<Record<string, unknown>> = [];
-  socket.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString('utf8'))));
-  await new Promise((resolve) => socket.once('open', resolve));
+  // Frames as a user types them into wscat: the tests' wire-level client sends them as they are.
+  const wscat = await ChatClient.connect(testCloud.cloud.wsUrl, 'tutorial');
+  const frames = wscat.frames;
   // This cloud's idle timeout is 1.5 s and cold functions may take longer: ping while waiting, as the client does.
-  const keepalive = setInterval(() => socket.send('{"action":"ping"}'), 300);
-  socket.send('test');
-  socket.send(JSON.stringify({ action: 'joinroom', roomId: 'QQQQQQ', requestId: 'join-1' }));
-  socket.send(
-    JSON.stringify({ action: 'sendmessage', message: '', clientMsgId: 'msg-7', requestId: 'send-7' }),
-  );
+  const keepalive = setInterval(() => wscat.isOpen && wscat.send('{"action":"ping"}'), 300);
+  wscat.send('test');
+  wscat.send({ action: 'joinroom', roomId: 'QQQQQQ', requestId: 'join-1' });
+  wscat.send({ action: 'sendmessage', message: '', clientMsgId: 'msg-7', requestId: 'send-7' });
   await until(() => frames.filter((f) => f.type !== 'pong').length >= 3, 'three answers');
   clearInterval(keepalive);
-  const closed = new Promise((resolve) => socket.once('close', resolve));
-  socket.close();
-  await closed;
+  await wscat.close();
   const tutorial = frames.find((f) => f.action === '$default');
   expect(tutorial).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
   expect(String(tutorial?.message)).toMatch(

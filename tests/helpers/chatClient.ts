@@ -1,4 +1,6 @@
 import WebSocket from 'ws';
+import type { RoomcastClient, SocketFactory } from '../../client';
+import { createRoomcastClient, RoomcastError } from '../../client';
 import { REPLY_TYPE as PROTOCOL_REPLY_TYPE } from '../../protocol';
 
 /** A frame as the server sent it: parsed JSON, or `{ raw }` for text that is not a JSON object. */
@@ -16,6 +18,13 @@ export class HandshakeRefused extends Error {
   ) {
     super(`handshake refused with HTTP ${status}: ${body}`);
     this.name = 'HandshakeRefused';
+  }
+}
+
+/** `ws` without per-message deflate (API Gateway offers none): the class the client library opens its socket with. */
+class WireSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { perMessageDeflate: false });
   }
 }
 
@@ -57,9 +66,11 @@ function describe(frames: readonly Frame[]): string {
 }
 
 /**
- * A chat client over `ws` for end-to-end tests: it records every frame and lets a test wait for the next one that
- * matches, without sleeping. Each frame is handed to at most one `next()`, so a test can await frames that already
- * arrived as well as frames still on their way.
+ * A chat client for end-to-end tests: it records every frame and lets a test wait for the next one that matches,
+ * without sleeping. Each frame is handed to at most one `next()`, so a test can await frames that already arrived as
+ * well as frames still on their way. It sends frames as given, hostile ones too: a thin layer over the client
+ * library in lean mode (no automatic frame of its own) and its wire-level seam (`sendRaw`, the `frame` and `close`
+ * events, `terminate`), so the library opens the socket.
  */
 export class ChatClient {
   /** Every frame received, in arrival order. */
@@ -68,50 +79,57 @@ export class ChatClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly taken = new Set<number>();
   private readonly waiters = new Set<Waiter>();
+  private readonly listeners = new Set<(frame: Frame) => void>();
   private cachedConnectionId: string | undefined;
 
   private constructor(
-    readonly socket: WebSocket,
+    private readonly chat: RoomcastClient,
     readonly username: string,
   ) {
-    socket.on('message', (data: Buffer) => this.receive(data.toString('utf8')));
-    this.closed = new Promise((resolve) =>
-      socket.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
-    );
-  }
-
-  /** Opens a connection (with `?username=` when given); rejects with HandshakeRefused on a refused handshake. */
-  static connect(url: string, username?: string, timeoutMs = FRAME_TIMEOUT_MS): Promise<ChatClient> {
-    const target = username === undefined ? url : `${url}?username=${encodeURIComponent(username)}`;
-    const socket = new WebSocket(target, { perMessageDeflate: false });
-    const client = new ChatClient(socket, username ?? '');
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.terminate();
-        reject(new Error(`connect to ${target} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('open', () => {
-        clearTimeout(timer);
-        resolve(client);
-      });
-      socket.once('unexpected-response', (_req, res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          reject(new HandshakeRefused(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
-        });
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
+    chat.on('frame', ({ raw, frame }) => this.receive(frame ?? { raw }));
+    this.closed = new Promise((resolve) => {
+      const off = chat.on('close', (closed) => {
+        off();
+        resolve(closed);
       });
     });
   }
 
-  /** Sends a frame: a string as it is, anything else as JSON. */
-  send(frame: unknown): void {
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  /** Opens a connection (with `?username=` when given); rejects with HandshakeRefused on a refused handshake. */
+  static async connect(url: string, username?: string, timeoutMs = FRAME_TIMEOUT_MS): Promise<ChatClient> {
+    const target = username === undefined ? url : `${url}?username=${encodeURIComponent(username)}`;
+    const chat = createRoomcastClient({
+      url: target,
+      // `ws` types its handlers' events more narrowly than SocketLike's `unknown`; at run time they fit.
+      WebSocket: WireSocket as unknown as SocketFactory,
+      lean: true,
+      requestTimeoutMs: timeoutMs,
+    });
+    const client = new ChatClient(chat, username ?? '');
+    try {
+      await chat.ready(timeoutMs);
+    } catch (error) {
+      chat.terminate();
+      if (error instanceof RoomcastError && error.code === 'HANDSHAKE_REFUSED') {
+        throw new HandshakeRefused(error.details.status ?? 0, error.details.body ?? '');
+      }
+      throw new Error(`connect to ${target} failed: ${(error as Error).message}`);
+    }
+    return client;
+  }
+
+  /**
+   * Sends a frame: a string as it is, anything else as JSON. `maxFrameBytes` splits a longer message into frames
+   * of at most that many bytes, as API Gateway requires of messages over 32 KB.
+   */
+  send(frame: unknown, options: { maxFrameBytes?: number } = {}): void {
+    this.chat.sendRaw(typeof frame === 'string' ? frame : JSON.stringify(frame), options);
+  }
+
+  /** Calls `listener` with every frame as it arrives, after it was recorded; returns the function that stops it. */
+  onFrame(listener: (frame: Frame) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The first frame not yet handed out that matches, waiting up to `timeoutMs` for it. */
@@ -192,33 +210,27 @@ export class ChatClient {
   }
 
   get isOpen(): boolean {
-    return this.socket.readyState === WebSocket.OPEN;
+    return this.chat.connected;
   }
 
   /** Closes the socket (a normal close, so the gateway runs `$disconnect`) and waits until it is closed. */
   async close(code = 1000, reason = 'bye'): Promise<void> {
-    if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN) {
-      this.socket.close(code, reason);
-    }
+    this.chat.close(code, reason);
     await this.closed;
+  }
+
+  /** Drops the connection without a closing handshake, as a lost network would (also cuts a slow close short). */
+  terminate(): void {
+    this.chat.terminate();
   }
 
   private name(): string {
     return this.username ? `client ${this.username}` : 'client';
   }
 
-  private receive(text: string): void {
-    let frame: Frame;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      frame =
-        typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-          ? (parsed as Frame)
-          : { raw: text };
-    } catch {
-      frame = { raw: text };
-    }
+  private receive(frame: Frame): void {
     const index = this.frames.push(frame) - 1;
+    for (const listener of this.listeners) listener(frame);
     for (const waiter of this.waiters) {
       if (waiter.predicate(frame)) {
         this.waiters.delete(waiter);

@@ -4,17 +4,22 @@ import type { MessageFrame } from '../../protocol';
 /**
  * A scripted roomcast server in memory for the client's tests: real protocol answers (rooms, seqs, history,
  * idempotent sends, requestId echo) over fake sockets, so tests run on Jest's fake clock and can drop, duplicate,
- * reorder or withhold frames on purpose.
+ * reorder or withhold frames on purpose. `WebSocket` behaves like a browser's; `WsWebSocket` also has what the
+ * `ws` package adds (`terminate`, fragmented `send`, the `unexpected-response` event).
  */
 export class FakeRoomcastServer {
   readonly sockets: FakeSocket[] = [];
   readonly rooms = new Map<string, MessageFrame[]>([['lobby', []]]);
-  /** Every frame a client sent, parsed, in order. */
+  /** Every message a client sent, parsed (`{ raw }` when it is not a JSON object), in order. */
   readonly received: Array<Record<string, unknown> & { socket: number }> = [];
+  /** The size in bytes of every frame a client sent (a message in parts is several frames). */
+  readonly frameBytes: number[] = [];
   /** Answer handshakes (default) or refuse them by closing with 1006. */
   accept = true;
   /** HTTP status named in the refusal, as `ws` reports it ("Unexpected server response: 401"). */
   refuseStatus: number | undefined;
+  /** The refusal's body, handed over by a `WsWebSocket` to its `unexpected-response` listener. */
+  refuseBody = '';
   /** Return a frame to answer instead, `null` to send nothing, undefined for the normal answer. */
   intercept: ((frame: Record<string, unknown>, socket: FakeSocket) => object | null | undefined) | undefined;
   /** Fan out stored messages to the room (default); tests turn it off to create gaps. */
@@ -27,6 +32,16 @@ export class FakeRoomcastServer {
   readonly WebSocket = (() => {
     const server = this;
     return class extends FakeSocket {
+      constructor(url: string) {
+        super(url, server);
+      }
+    };
+  })();
+
+  /** A WebSocket class with `ws`'s extras. */
+  readonly WsWebSocket = (() => {
+    const server = this;
+    return class extends FakeWsSocket {
       constructor(url: string) {
         super(url, server);
       }
@@ -76,7 +91,17 @@ export class FakeRoomcastServer {
   }
 
   handle(socket: FakeSocket, text: string): void {
-    const frame = JSON.parse(text) as Record<string, unknown>;
+    const frame = parseObject(text);
+    if (frame === undefined) {
+      this.received.push({ raw: text, socket: this.sockets.indexOf(socket) });
+      socket.push({
+        type: 'error',
+        code: 'BAD_REQUEST',
+        message: 'Frames are JSON objects.',
+        action: '$default',
+      });
+      return;
+    }
     this.received.push({ ...frame, socket: this.sockets.indexOf(socket) });
     const custom = this.intercept?.(frame, socket);
     if (custom === null) return;
@@ -146,24 +171,35 @@ export class FakeRoomcastServer {
   }
 }
 
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class FakeSocket implements SocketLike {
   readyState = 0;
   onopen: ((event: unknown) => void) | null = null;
   onmessage: ((event: { data: unknown }) => void) | null = null;
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
+  /** How the connection ended, once it has: its close code and reason, and who ended it. */
+  ended: { code: number; reason: string; by: 'client' | 'terminate' | 'server' } | undefined;
 
   constructor(
     readonly url: string,
-    private readonly server: FakeRoomcastServer,
+    protected readonly server: FakeRoomcastServer,
   ) {
     server.sockets.push(this);
     setTimeout(() => {
       if (this.readyState !== 0) return;
       if (!server.accept) {
-        if (server.refuseStatus !== undefined)
-          this.onerror?.({ message: `Unexpected server response: ${server.refuseStatus}` });
-        this.drop(1006, '');
+        this.refuse();
         return;
       }
       this.readyState = 1;
@@ -172,22 +208,32 @@ export class FakeSocket implements SocketLike {
     }, 1);
   }
 
+  /** A refused handshake, as a browser tells it: nothing but an error (with ws's words when a status is set). */
+  protected refuse(): void {
+    if (this.server.refuseStatus !== undefined)
+      this.onerror?.({ message: `Unexpected server response: ${this.server.refuseStatus}` });
+    this.drop(1006, '');
+  }
+
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('send on a socket that is not open');
+    this.server.frameBytes.push(Buffer.byteLength(data));
     this.server.handle(this, data);
   }
 
-  /** The client closes: the close event follows, as in browsers. */
+  /** The client closes: the close event follows, as in browsers (1006 when the handshake had not finished). */
   close(code = 1000, reason = ''): void {
     if (this.readyState >= 2) return;
+    const connecting = this.readyState === 0;
     this.readyState = 2;
-    setTimeout(() => this.drop(code, reason), 1);
+    setTimeout(() => this.drop(connecting ? 1006 : code, connecting ? '' : reason, 'client'), 1);
   }
 
   /** The server (or the network) ends the connection. */
-  drop(code = 1001, reason = 'Going away'): void {
+  drop(code = 1001, reason = 'Going away', by: 'client' | 'terminate' | 'server' = 'server'): void {
     if (this.readyState === 3) return;
     this.readyState = 3;
+    this.ended = { code, reason, by };
     this.server.closed(this);
     this.onclose?.({ code, reason });
   }
@@ -197,5 +243,64 @@ export class FakeSocket implements SocketLike {
     if (this.readyState !== 1) return;
     const data = typeof frame === 'string' ? frame : JSON.stringify(frame);
     setTimeout(() => this.onmessage?.({ data }), 0);
+  }
+}
+
+type ResponseListener = (chunk?: Uint8Array) => void;
+
+/** A socket with what `ws` adds to the browser's API, behaving as `ws` 8 does. */
+export class FakeWsSocket extends FakeSocket {
+  private refusedListener: ((request: unknown, response: unknown) => void) | undefined;
+  private parts: Buffer[] = [];
+
+  /** Only `unexpected-response` is needed: with a listener, ws leaves the refused attempt open to it. */
+  on(event: string, listener: (request: unknown, response: unknown) => void): this {
+    if (event === 'unexpected-response') this.refusedListener = listener;
+    return this;
+  }
+
+  /** Drops the connection without a closing handshake: the close event says 1006. */
+  terminate(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 2;
+    setTimeout(() => this.drop(1006, '', 'terminate'), 1);
+  }
+
+  /** `send(data, { fin: false })` sends one part of a message; the server gets the message once `fin` comes. */
+  override send(data: string | Uint8Array, options: { binary?: boolean; fin?: boolean } = {}): void {
+    if (this.readyState !== 1) throw new Error('send on a socket that is not open');
+    if (options.binary === true) throw new Error('the client sends text frames only');
+    const part = Buffer.from(data);
+    this.server.frameBytes.push(part.length);
+    this.parts.push(part);
+    if (options.fin === false) return;
+    const text = Buffer.concat(this.parts).toString('utf8');
+    this.parts = [];
+    this.server.handle(this, text);
+  }
+
+  /** With an `unexpected-response` listener: the HTTP answer goes to it, in chunks of 1,000 bytes. */
+  protected override refuse(): void {
+    const listener = this.refusedListener;
+    if (listener === undefined || this.server.refuseStatus === undefined) {
+      super.refuse();
+      return;
+    }
+    const listeners = new Map<string, ResponseListener[]>();
+    const response = {
+      statusCode: this.server.refuseStatus,
+      on(event: string, fn: ResponseListener) {
+        listeners.set(event, [...(listeners.get(event) ?? []), fn]);
+        return response;
+      },
+    };
+    listener({}, response);
+    const body = Buffer.from(this.server.refuseBody);
+    setTimeout(() => {
+      for (let at = 0; at < body.length; at += 1000)
+        for (const fn of listeners.get('data') ?? []) fn(body.subarray(at, at + 1000));
+      for (const fn of listeners.get('end') ?? []) fn();
+      for (const fn of listeners.get('close') ?? []) fn();
+    }, 1);
   }
 }

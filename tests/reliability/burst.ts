@@ -147,9 +147,8 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     const arrivals: number[] = [];
     const dueByText = new Map<string, number>();
     for (const c of clients) {
-      c.socket.on('message', () => {
-        const frame = c.frames[c.frames.length - 1];
-        if (frame?.type !== 'message') return;
+      c.onFrame((frame) => {
+        if (frame.type !== 'message') return;
         const due = dueByText.get(String(frame.text));
         if (due !== undefined) arrivals.push(Date.now() - due);
       });
@@ -193,7 +192,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
       while (vanished < vanishing.length && vanished <= (i / total) * vanishing.length) {
         const gone = vanishing[vanished++] as ChatClient;
         checker.vanish(gone);
-        gone.socket.terminate();
+        gone.terminate();
       }
     }
     await Promise.all(queues.values());

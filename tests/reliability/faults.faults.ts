@@ -66,7 +66,7 @@ test('members that vanish without $disconnect are pruned after the next fan-out;
   cloud.gateway.setFaults({ faultSkipDisconnect: 1 });
   const before = cloud.gateway.connectionCount();
   for (const c of vanishing) {
-    c.socket.terminate();
+    c.terminate();
     checker.vanish(c);
   }
   expect(await eventually(() => cloud.gateway.connectionCount() === before - 4, 5000)).toBe(true);

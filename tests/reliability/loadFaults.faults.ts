@@ -123,7 +123,7 @@ test(`${MEMBERS} members in ${ROOMS} rooms, ${RATE} messages/s for ${SECONDS} s 
     while (vanished < vanishing.length && vanished <= (i / total) * vanishing.length) {
       const gone = vanishing[vanished++] as ChatClient;
       checker.vanish(gone);
-      gone.socket.terminate();
+      gone.terminate();
     }
   }
   progress(`sent ${total} in ${Date.now() - runStart} ms; waiting for acks`);

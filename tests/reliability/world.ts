@@ -105,12 +105,12 @@ export async function closeAll(clients: ChatClient[]): Promise<void> {
   await Promise.all(
     clients.map((c) => {
       if (!c.isOpen) {
-        c.socket.terminate();
+        c.terminate();
         return Promise.resolve();
       }
       // An unref'd grace timer: once every socket is closed, nothing is left to keep the test process alive.
       const grace = new Promise((resolve) => setTimeout(resolve, 2000).unref());
-      return Promise.race([c.close(), grace]).then(() => c.socket.terminate());
+      return Promise.race([c.close(), grace]).then(() => c.terminate());
     }),
   );
 }

@@ -152,15 +152,7 @@ const FRAME_BYTES = 32 * 1024;
 
 /** Sends a message as API Gateway requires: over 32 KB, in text frames of at most 32 KB. */
 function sendInFrames(client: ChatClient, text: string): void {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= FRAME_BYTES) {
-    client.send(text);
-    return;
-  }
-  for (let at = 0; at < bytes.length; at += FRAME_BYTES) {
-    const fin = at + FRAME_BYTES >= bytes.length;
-    client.socket.send(bytes.subarray(at, at + FRAME_BYTES), { binary: false, fin });
-  }
+  client.send(text, { maxFrameBytes: FRAME_BYTES });
 }
 
 /** Sends one raw frame and checks the answer; returns the reply. */

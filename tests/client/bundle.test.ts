@@ -1,0 +1,24 @@
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+
+/**
+ * The client library runs in browsers and in Node with whatever WebSocket class it is given: its bundle is made of
+ * client/ and protocol/ alone. It uses `ws`'s extras only when the socket it was given has them (client/wire.ts),
+ * so neither `ws` nor a Node built-in may creep into it.
+ */
+const root = join(__dirname, '..', '..');
+
+it('bundles nothing but client/ and protocol/: no ws, no other package, no Node built-in', async () => {
+  const result = await build({
+    entryPoints: [join(root, 'client', 'index.ts')],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'browser', // as dist/web/roomcast.js is built; a Node built-in fails the build
+    format: 'esm',
+    logLevel: 'silent',
+  });
+  const inputs = Object.keys(result.metafile.inputs).map((file) => relative(root, join(root, file)));
+  expect(inputs).toContain(join('client', 'wire.ts'));
+  expect(inputs.filter((file) => !/^(client|protocol)[/\\][^/\\]+\.ts$/.test(file))).toEqual([]);
+});

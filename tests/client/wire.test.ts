@@ -1,0 +1,259 @@
+import type { Closed, ReceivedFrame, RoomcastClient, RoomcastClientOptions } from '../../client';
+import { createRoomcastClient, RoomcastError } from '../../client';
+import { FakeRoomcastServer, type FakeSocket } from '../helpers/fakeRoomcastServer';
+
+/**
+ * The client library's wire-level seam (docs/CLIENT.md, "Below the protocol"), on which protocol tests and tools
+ * stand: every frame as received, frames sent as they are, closing with a code or at once, the close reported, and
+ * a refused handshake's HTTP answer where the WebSocket class hands it over (`ws`; browsers do not).
+ */
+jest.useFakeTimers();
+
+let server: FakeRoomcastServer;
+const clients: RoomcastClient[] = [];
+
+beforeEach(() => {
+  server = new FakeRoomcastServer();
+});
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+  jest.clearAllTimers();
+});
+
+const tick = (ms = 20) => jest.advanceTimersByTimeAsync(ms);
+
+/** A lean client (nothing of its own on the wire) on a socket like `ws`'s unless `WebSocket` says otherwise. */
+async function wire(options: Partial<RoomcastClientOptions> = {}) {
+  const chat = createRoomcastClient({
+    url: 'ws://fake/prod',
+    WebSocket: server.WsWebSocket,
+    lean: true,
+    random: () => 0.5,
+    ...options,
+  });
+  clients.push(chat);
+  const frames: ReceivedFrame[] = [];
+  const closes: Closed[] = [];
+  chat.on('frame', (f) => frames.push(f));
+  chat.on('close', (c) => closes.push(c));
+  await tick();
+  return { chat, frames, closes, socket: server.last as FakeSocket };
+}
+
+function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('nothing was thrown');
+}
+
+describe('every frame as received', () => {
+  it('reports each frame, JSON or not, with the parsed object when it is one, before the client acts on it', async () => {
+    const { chat, frames } = await wire();
+    const order: string[] = [];
+    chat.on('frame', (f) => order.push(`frame ${f.frame?.type ?? f.raw}`));
+    chat.on('message', (m) => order.push(`message ${m.seq}`));
+    server.last.push('not json');
+    server.last.push('[1,2]');
+    server.last.push({ type: 'surprise' });
+    server.store('lobby', 'hello');
+    await tick();
+    expect(frames.map((f) => f.raw)).toEqual([
+      'not json',
+      '[1,2]',
+      '{"type":"surprise"}',
+      expect.stringContaining('"text":"hello"'),
+    ]);
+    expect(frames.map((f) => f.frame?.type)).toEqual([undefined, undefined, 'surprise', 'message']);
+    expect(order.slice(-2)).toEqual(['frame message', 'message 1']);
+  });
+});
+
+describe('sendRaw', () => {
+  it('sends the text exactly as given, even what the client itself would refuse, and adds nothing', async () => {
+    const { chat, frames } = await wire();
+    const huge = JSON.stringify({ action: 'sendmessage', message: 'x'.repeat(6000), clientMsgId: 'mine' });
+    chat.sendRaw(huge);
+    chat.sendRaw('{"action":"who","requestId":"chosen-by-the-test"}');
+    chat.sendRaw('not json at all');
+    await tick();
+    expect(server.received.map((f) => f.clientMsgId ?? f.requestId ?? f.raw)).toEqual([
+      'mine',
+      'chosen-by-the-test',
+      'not json at all',
+    ]);
+    expect(server.frameBytes[0]).toBe(Buffer.byteLength(huge));
+    // The answers arrive as frames (the message fanned out to its sender too); the `who` reply names the test's id.
+    expect(frames.map((f) => f.frame?.type)).toEqual(['message', 'ack', 'members', 'error']);
+    expect(frames[2]?.frame?.requestId).toBe('chosen-by-the-test');
+  });
+
+  it('refuses with DISCONNECTED when the socket is not open, and sends nothing', async () => {
+    const { chat } = await wire();
+    server.last.drop();
+    await tick();
+    const error = thrown(() => chat.sendRaw('{"action":"who"}'));
+    expect(error).toBeInstanceOf(RoomcastError);
+    expect((error as RoomcastError).code).toBe('DISCONNECTED');
+    expect(server.received).toEqual([]);
+  });
+
+  it('sends a longer text as one message in frames of at most maxFrameBytes, split inside characters too', async () => {
+    const { chat } = await wire();
+    const text = JSON.stringify({ action: 'sendmessage', message: 'é€😀'.repeat(20), clientMsgId: 'parts' });
+    chat.sendRaw(text, { maxFrameBytes: 32 });
+    const bytes = Buffer.byteLength(text);
+    expect(server.frameBytes).toHaveLength(Math.ceil(bytes / 32));
+    expect(Math.max(...server.frameBytes)).toBeLessThanOrEqual(32);
+    expect(server.received).toEqual([
+      expect.objectContaining({ message: 'é€😀'.repeat(20), clientMsgId: 'parts' }),
+    ]);
+    // A text that fits goes in one frame.
+    chat.sendRaw('{"action":"who"}', { maxFrameBytes: 32 });
+    expect(server.frameBytes.at(-1)).toBe(16);
+  });
+
+  it('refuses a split it cannot make: a browser-like WebSocket, or a frame size that is not a positive integer', async () => {
+    const browserLike = await wire({ WebSocket: server.WebSocket });
+    const long = JSON.stringify({ action: 'who', pad: 'x'.repeat(100) });
+    const cannot = thrown(() => browserLike.chat.sendRaw(long, { maxFrameBytes: 32 }));
+    expect((cannot as RoomcastError).code).toBe('INVALID_ARGUMENT');
+    expect((cannot as RoomcastError).message).toMatch(/cannot send a message in several frames/);
+    const ws = await wire();
+    for (const maxFrameBytes of [0, -1, 1.5, Number.NaN]) {
+      expect((thrown(() => ws.chat.sendRaw(long, { maxFrameBytes })) as RoomcastError).code).toBe(
+        'INVALID_ARGUMENT',
+      );
+    }
+    expect(server.received).toEqual([]);
+  });
+});
+
+describe('closing', () => {
+  it('close(code, reason) ends the connection with them and reports the close', async () => {
+    const { chat, closes, socket } = await wire();
+    expect(chat.connected).toBe(true);
+    chat.close(4001, 'done for today');
+    expect(chat.connected).toBe(false);
+    await tick();
+    expect(socket.ended).toEqual({ code: 4001, reason: 'done for today', by: 'client' });
+    expect(closes).toEqual([{ code: 4001, reason: 'done for today' }]);
+    expect(chat.state).toBe('closed');
+  });
+
+  it('refuses a close code or reason a WebSocket would refuse, before closing anything', async () => {
+    const { chat, closes } = await wire();
+    for (const [code, reason] of [
+      [1001, 'bye'],
+      [2999, 'bye'],
+      [5000, 'bye'],
+      [3000.5, 'bye'],
+      [4000, 'x'.repeat(124)],
+    ] as const) {
+      const error = thrown(() => chat.close(code, reason)) as RoomcastError;
+      expect(error.code).toBe('INVALID_ARGUMENT');
+    }
+    await tick();
+    expect(chat.connected).toBe(true);
+    expect(closes).toEqual([]);
+    chat.close(3000, 'x'.repeat(123));
+    await tick();
+    expect(closes).toEqual([{ code: 3000, reason: 'x'.repeat(123) }]);
+  });
+
+  it('reports a close by the server with its code and reason', async () => {
+    const { chat, closes } = await wire();
+    server.last.drop(1009, 'Message too big');
+    await tick();
+    expect(closes).toEqual([{ code: 1009, reason: 'Message too big' }]);
+    expect(chat.connected).toBe(false);
+  });
+
+  it('terminate() drops the connection without a closing handshake where the WebSocket can (1006)', async () => {
+    const { chat, closes, socket } = await wire();
+    chat.terminate();
+    await tick();
+    expect(socket.ended).toEqual({ code: 1006, reason: '', by: 'terminate' });
+    expect(closes).toEqual([{ code: 1006, reason: '' }]);
+    expect(chat.state).toBe('closed');
+  });
+
+  it('terminate() cuts short a close whose handshake is still under way', async () => {
+    const { chat, socket } = await wire();
+    socket.close = () => undefined; // a peer that never answers the close: the handshake hangs
+    chat.close();
+    await tick(1000);
+    expect(socket.ended).toBeUndefined();
+    chat.terminate();
+    await tick();
+    expect(socket.ended?.by).toBe('terminate');
+  });
+
+  it('terminate() on a browser-like WebSocket closes normally instead', async () => {
+    const { chat, socket } = await wire({ WebSocket: server.WebSocket });
+    chat.terminate();
+    await tick();
+    expect(socket.ended).toEqual({ code: 1000, reason: 'bye', by: 'client' });
+  });
+});
+
+describe('a refused handshake', () => {
+  it('with ws: HANDSHAKE_REFUSED carries the HTTP status and body, and the attempt is closed', async () => {
+    server.accept = false;
+    server.refuseStatus = 401;
+    server.refuseBody = '{"message":"Unauthorized"}';
+    const chat = createRoomcastClient({ url: 'ws://fake/prod', WebSocket: server.WsWebSocket, lean: true });
+    clients.push(chat);
+    const ready = chat.ready().catch((error: unknown) => error);
+    await tick();
+    const error = (await ready) as RoomcastError;
+    expect(error.code).toBe('HANDSHAKE_REFUSED');
+    expect(error.details).toMatchObject({ status: 401, body: '{"message":"Unauthorized"}' });
+    expect(error.message).toContain('HTTP 401: {"message":"Unauthorized"}');
+    expect(server.last.ended?.code).toBe(1006); // ws leaves it open to the listener; the client ends it
+    expect(chat.state).toBe('failed');
+  });
+
+  it('keeps the first 4,096 characters of a long body, decoded across chunks', async () => {
+    server.accept = false;
+    server.refuseStatus = 400;
+    server.refuseBody = 'é'.repeat(5000); // 10,000 bytes: chunks of 1,000 bytes never split an é, 999 would
+    const chat = createRoomcastClient({ url: 'ws://fake/prod', WebSocket: server.WsWebSocket, lean: true });
+    clients.push(chat);
+    const ready = chat.ready().catch((error: unknown) => error);
+    await tick();
+    const body = ((await ready) as RoomcastError).details.body;
+    expect(body).toBe('é'.repeat(4096));
+  });
+
+  it('with a browser-like WebSocket: the status when its error names one, and no body', async () => {
+    server.accept = false;
+    server.refuseStatus = 403;
+    const chat = createRoomcastClient({ url: 'ws://fake/prod', WebSocket: server.WebSocket, lean: true });
+    clients.push(chat);
+    const ready = chat.ready().catch((error: unknown) => error);
+    await tick();
+    const error = (await ready) as RoomcastError;
+    expect(error.code).toBe('HANDSHAKE_REFUSED');
+    expect(error.details).toEqual({ status: 403 });
+  });
+});
+
+describe('the URL', () => {
+  it('is used byte for byte when the client adds no username or token to it', async () => {
+    const url = "ws://fake/prod?username=o'brien%20x"; // the URL parser would write the ' as %27
+    await wire({ url });
+    expect(server.last.url).toBe(url);
+  });
+});
+
+describe('lean mode puts nothing of its own on the wire', () => {
+  it('after connecting and an hour of quiet, the server has received only what sendRaw sent', async () => {
+    const { chat } = await wire();
+    await jest.advanceTimersByTimeAsync(60 * 60_000);
+    chat.sendRaw('{"action":"who"}');
+    expect(server.received).toEqual([{ action: 'who', socket: 0 }]);
+  });
+});
