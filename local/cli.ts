@@ -22,7 +22,8 @@ Usage: npm start -- [options]
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --lambda-environments N     worker threads (execution environments) per function, each running one invocation
-                              at a time; further invocations wait for one (default: one per core, at least 2)
+                              at a time; further invocations wait for one (default: one per core, at least 2, for
+                              functions only state machines invoke; three times that for the others)
   --lambda-concurrency N      invocations in flight per function without ReservedConcurrentExecutions before
                               Lambda throttles (TooManyRequestsException; default 100)
   --log-level L               function logs shown: DEBUG, INFO, WARN or ERROR (default INFO)
@@ -97,6 +98,8 @@ function parse(argv: string[]) {
     throw error;
   }
   const share = { min: 0, max: 1 };
+  // One figure for every function when given (e.g. to compare runs); absent, each kind keeps its default.
+  const environments = number('lambda-environments', str('lambda-environments'), { min: 1, max: 256 });
   return {
     help: v.help === true,
     readyJson: v['ready-json'] === true,
@@ -113,10 +116,8 @@ function parse(argv: string[]) {
       idleTimeoutMs: number('idle-timeout-ms', str('idle-timeout-ms'), { min: 1 }),
       hardTimeoutMs: number('hard-timeout-ms', str('hard-timeout-ms'), { min: 1 }),
       lambdaLimits: {
-        environmentsPerFunction: number('lambda-environments', str('lambda-environments'), {
-          min: 1,
-          max: 256,
-        }),
+        environmentsPerFunction: environments,
+        requestEnvironmentsPerFunction: environments,
         functionConcurrency: number('lambda-concurrency', str('lambda-concurrency'), { max: 1000 }),
       },
       logLevel: logLevel as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined,

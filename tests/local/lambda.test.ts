@@ -94,7 +94,7 @@ function sleep(ms: number): Promise<void> {
 
 describe('local Lambda: one invocation per execution environment', () => {
   it('never lets two concurrent invocations share module state', async () => {
-    const { lambda } = service([spec()], { environmentsPerFunction: 4 });
+    const { lambda } = service([spec()], { requestEnvironmentsPerFunction: 4 });
     const replies = (await Promise.all(
       [1, 2, 3, 4].map((id) => lambda.invoke('Probe', { id, waitMs: 100 })),
     )) as Reply[];
@@ -113,14 +113,27 @@ describe('local Lambda: one invocation per execution environment', () => {
     expect(logs.filter((l) => l.includes('INIT (cold start)'))).toHaveLength(1);
   });
 
-  it('runs at most environmentsPerFunction threads; further invocations wait for one and all succeed', async () => {
-    const { lambda } = service([spec()], { environmentsPerFunction: 2 });
-    const replies = (await Promise.all(
-      [1, 2, 3, 4, 5].map((id) => lambda.invoke('Probe', { id, waitMs: 50 })),
-    )) as Reply[];
-    expect(replies.map((r) => r.id)).toEqual([1, 2, 3, 4, 5]);
-    for (const reply of replies) expect(reply.current).toBe(reply.id);
-    expect(new Set(replies.map((r) => r.threadId)).size).toBe(2);
+  it('runs at most its bound of threads, more for request functions than background ones; further invocations wait for one and all succeed', async () => {
+    const background = spec({
+      logicalId: 'Fanout',
+      name: 'fanout',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
+      background: true,
+    });
+    const { lambda } = service([spec(), background], {
+      environmentsPerFunction: 2,
+      requestEnvironmentsPerFunction: 3,
+    });
+    const ids = [1, 2, 3, 4, 5, 6, 7];
+    const [request, fanout] = (await Promise.all(
+      ['Probe', 'Fanout'].map((fn) => Promise.all(ids.map((id) => lambda.invoke(fn, { id, waitMs: 50 })))),
+    )) as [Reply[], Reply[]];
+    for (const replies of [request, fanout]) {
+      expect(replies.map((r) => r.id)).toEqual(ids);
+      for (const reply of replies) expect(reply.current).toBe(reply.id);
+    }
+    expect(new Set(request.map((r) => r.threadId)).size).toBe(3);
+    expect(new Set(fanout.map((r) => r.threadId)).size).toBe(2);
   });
 });
 
@@ -180,7 +193,10 @@ describe('local Lambda: throttling', () => {
     const busy = spec({ logicalId: 'Busy', name: 'busy', arn: 'arn:aws:lambda:us-east-1:1:function:busy' });
     const request = spec({ reservedConcurrency: 1 });
     // 101 of the account: 100 must stay unreserved, 1 is reserved for the request path.
-    const { lambda } = service([busy, request], { accountConcurrency: 101, environmentsPerFunction: 2 });
+    const { lambda } = service([busy, request], {
+      accountConcurrency: 101,
+      requestEnvironmentsPerFunction: 2,
+    });
     const flood = Array.from({ length: 100 }, (_, id) => lambda.invoke('Busy', { id, waitMs: 20 }));
     const refused = await errorOf(lambda.invoke('Busy', { id: 100 }));
     expect(refused.name).toBe('TooManyRequestsException');
@@ -190,7 +206,7 @@ describe('local Lambda: throttling', () => {
   });
 
   it('throttles an unreserved function beyond the local per-function concurrency', async () => {
-    const { lambda } = service([spec()], { functionConcurrency: 3, environmentsPerFunction: 1 });
+    const { lambda } = service([spec()], { functionConcurrency: 3, requestEnvironmentsPerFunction: 1 });
     const running = [1, 2, 3].map((id) => lambda.invoke('Probe', { id, waitMs: 100 }));
     expect((await errorOf(lambda.invoke('Probe', { id: 4 }))).name).toBe('TooManyRequestsException');
     await Promise.all(running);
@@ -263,7 +279,7 @@ describe('local Lambda: timeouts', () => {
   });
 
   it('gives a waiting invocation a fresh environment when the one it waited for timed out', async () => {
-    const { lambda } = service([spec({ timeoutSeconds: 1 })], { environmentsPerFunction: 1 });
+    const { lambda } = service([spec({ timeoutSeconds: 1 })], { requestEnvironmentsPerFunction: 1 });
     const stuck = errorOf(lambda.invoke('Probe', { id: 1, forever: true }));
     const waiting = lambda.invoke('Probe', { id: 2 });
     expect((await stuck).name).toBe('Sandbox.Timedout');
@@ -294,7 +310,7 @@ describe('local Lambda: idle environments', () => {
 
 describe('local Lambda: shutting down', () => {
   it('refuses invocations still waiting for an environment and starts no thread after close', async () => {
-    const { lambda } = service([spec()], { environmentsPerFunction: 1 });
+    const { lambda } = service([spec()], { requestEnvironmentsPerFunction: 1 });
     const running = lambda.invoke('Probe', { id: 1, waitMs: 200 });
     const waiting = lambda.invoke('Probe', { id: 2 });
     await sleep(50);
