@@ -24,7 +24,7 @@ import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { type DevIssuer, devIssuerFor } from './oidc';
 import { createRestApi, restRoutes } from './restApi';
 import { createLocalSsm, type LocalParameter } from './ssm';
-import { startStepFunctionsThread } from './stepFunctionsHost';
+import { startStepFunctionsThread, yieldWhileClientsWait } from './stepFunctionsHost';
 import type { ExecutionSummary } from './stepfunctions';
 
 export interface LocalCloudOptions {
@@ -197,8 +197,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       return lambda.invoke(fn, event);
     };
 
-    // State machines, started by EventBridge rules, run in a thread of their own (stepFunctionsThread.ts) at
-    // background priority; their Lambda tasks come back here, to the Lambda service.
+    // State machines, started by EventBridge rules, run in a thread of their own (stepFunctionsThread.ts) that
+    // yields to the request routes while clients wait (yieldWhileClientsWait, below); their Lambda tasks come back
+    // here, to the Lambda service.
     const functionArns = new Map(bundles.map(({ fn }) => [fn.name, fn.arn]));
     // Lambda's service errors (throttles) reach Step Functions as `Lambda.<name>`, as on AWS.
     const stepFunctionsInvoke = forStepFunctions(invoke);
@@ -215,7 +216,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
         ),
         dynamoEndpoint: dynamo.endpoint,
-        ...(process.platform === 'linux' && { niceness: BACKGROUND_NICENESS }),
       },
       {
         invokeFunction: async (machine, functionArnOrName, payload) => {
@@ -403,6 +403,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     lambda = new LocalLambda(specs, workerPath, functionLog, options.lambdaLimits);
     const localLambda = lambda;
     closers.unshift(() => localLambda.close());
+    if (process.platform === 'linux') {
+      const stopWatching = yieldWhileClientsWait(
+        () => localLambda.requestBacklog(),
+        stepFunctions,
+        BACKGROUND_NICENESS,
+      );
+      closers.unshift(async () => stopWatching());
+    }
 
     const webDir = join(template.dir, 'web');
     // The template's REST routes (the admin broadcast): AWS_IAM open locally (nothing to sign against), the admin

@@ -12,7 +12,7 @@ export interface StepFunctionsThreadInit {
   credentials: Record<string, { accessKeyId: string; secretAccessKey: string }>;
   /** Where the machines' DynamoDB tasks go. */
   dynamoEndpoint: string;
-  /** Run the thread at this niceness (Linux): work no client waits on, as the Deliver sandboxes. */
+  /** Run the thread at this niceness (Linux) from the start; `setNiceness` changes it later. */
   niceness?: number;
 }
 
@@ -25,6 +25,7 @@ export interface ThreadError {
 export type ToStepFunctionsThread =
   | { kind: 'start'; id: number; logicalId: string; input: unknown }
   | { kind: 'invoked'; id: number; result?: unknown; error?: ThreadError }
+  | { kind: 'priority'; niceness: number }
   | { kind: 'close' };
 
 export type FromStepFunctionsThread =
@@ -42,6 +43,8 @@ export type ThreadExecutionSummary = ExecutionSummary & { endedAt: number };
 export interface StepFunctionsThread {
   /** Runs one execution of the machine with this logical id to its end (failures are in the summary). */
   execute(logicalId: string, input: unknown): Promise<ThreadExecutionSummary>;
+  /** Changes the thread's nice value (Linux; elsewhere nothing happens). */
+  setNiceness(niceness: number): void;
   close(): Promise<void>;
 }
 
@@ -125,6 +128,7 @@ export function startStepFunctionsThread(
                 post({ kind: 'start', id, logicalId, input });
               });
             },
+            setNiceness: (niceness) => post({ kind: 'priority', niceness }),
             close: async () => {
               await new Promise<void>((done) => {
                 closed = done;
@@ -146,4 +150,37 @@ export function startStepFunctionsThread(
       closed?.();
     });
   });
+}
+
+/** How often the request backlog is looked at, and how long it must stay empty before the thread runs at nice 0. */
+export const PRIORITY_CHECK_MS = 100;
+export const PRIORITY_CALM_MS = 1000;
+
+/**
+ * Runs the Step Functions thread at the request routes' priority while they keep up, and at background priority
+ * (`niceness`) while client requests wait for a Lambda environment, until the backlog has been empty for
+ * PRIORITY_CALM_MS. On AWS the state machines never take CPU from the API; on two shared cores a fixed background
+ * priority starved the fan-out at sustained load (the capacity fell from 24 to 20 messages/s), and equal priority
+ * kept sends waiting behind executions under overload. Returns a function that stops watching.
+ */
+export function yieldWhileClientsWait(
+  requestBacklog: () => number,
+  thread: Pick<StepFunctionsThread, 'setNiceness'>,
+  niceness: number,
+  now: () => number = Date.now,
+): () => void {
+  let yielding = false;
+  let busyAt = 0;
+  const timer = setInterval(() => {
+    if (requestBacklog() > 0) {
+      busyAt = now();
+      if (!yielding) thread.setNiceness(niceness);
+      yielding = true;
+    } else if (yielding && now() - busyAt >= PRIORITY_CALM_MS) {
+      thread.setNiceness(0);
+      yielding = false;
+    }
+  }, PRIORITY_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -307,6 +307,10 @@ class FunctionPool {
   readonly environments = new Set<Environment>();
   readonly idle: Environment[] = [];
   private readonly waiting: { resolve: (env: Environment) => void; reject: (error: Error) => void }[] = [];
+  /** Invocations waiting for an environment of this function. */
+  get queued(): number {
+    return this.waiting.length;
+  }
   /** Set by stop(): no environment starts after it, so nothing outlives the local cloud. */
   private stopped = false;
   inFlight = 0;
@@ -503,6 +507,14 @@ export class LocalLambda {
   }
 
   /** Environments per function (running or idle) and throttled invocations so far. */
+  /**
+   * Invocations of request functions (those routes, authorizers and REST methods invoke) waiting for an
+   * environment: clients are waiting on work the machine has no room for right now.
+   */
+  requestBacklog(): number {
+    return this.unique.reduce((n, pool) => n + (pool.spec.background ? 0 : pool.queued), 0);
+  }
+
   stats(): {
     environments: Record<string, { total: number; idle: number; inFlight: number }>;
     throttles: number;
