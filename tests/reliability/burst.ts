@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DEFAULT_LAMBDA_LIMITS } from '../../local/lambda/service';
 import { type ChatClient, type Frame, isGatewayError } from '../helpers/chatClient';
 import { cloudTables, DeliveryChecker, storedConnectionIds } from '../helpers/deliveryChecker';
 import { startTestCloud } from '../helpers/localCloud';
@@ -123,11 +124,12 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
   const clients: ChatClient[] = [];
   try {
     clients.push(...(await connectMany(cloud.wsUrl, 'burst', members)));
-    // Warm-up, not measured: a few messages at once start the functions' sandboxes and SDK clients (cold starts),
-    // so the burst measures the sustained state.
+    // Warm-up, not measured: as many messages at once as SendMessage has environments start every sandbox and SDK
+    // client (cold starts), so the burst measures the sustained state. With fewer, the environments left cold
+    // started during the burst's first seconds, and the sends waiting on them were the only ones acked after 2 s.
     const warm = await Promise.all(
       clients
-        .slice(0, 4)
+        .slice(0, Math.min(members, DEFAULT_LAMBDA_LIMITS.requestEnvironmentsPerFunction))
         .map((c, i) => c.expectReply({ action: 'sendmessage', message: `warm-up ${i}` }, 60_000)),
     );
     await testCloud.settle();
