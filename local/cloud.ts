@@ -14,6 +14,7 @@ import { sendJson, serveStatic } from './http';
 import { createLocalIam, type LocalIam } from './iam';
 import {
   BACKGROUND_NICENESS,
+  DEFAULT_LAMBDA_LIMITS,
   type FunctionLog,
   forStepFunctions,
   type LambdaLimits,
@@ -404,11 +405,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const localLambda = lambda;
     closers.unshift(() => localLambda.close());
     if (process.platform === 'linux') {
-      const stopWatching = yieldWhileClientsWait(
-        () => localLambda.requestBacklog(),
-        stepFunctions,
-        BACKGROUND_NICENESS,
-      );
+      const stopWatching = yieldWhileClientsWait(() => localLambda.requestBacklog(), stepFunctions, {
+        niceness: BACKGROUND_NICENESS,
+        threshold:
+          options.lambdaLimits?.requestEnvironmentsPerFunction ??
+          DEFAULT_LAMBDA_LIMITS.requestEnvironmentsPerFunction,
+      });
       closers.unshift(async () => stopWatching());
     }
 

@@ -153,7 +153,8 @@ export function startStepFunctionsThread(
 }
 
 /**
- * How often the request backlog is looked at, and how long it must stay empty before the thread runs at nice 0. A
+ * How often the request backlog is looked at, and how long it must stay below the threshold before the thread runs
+ * at nice 0. A
  * calm of 1 s oscillated at 2x capacity (back at nice 0, executions pushed sends into a backlog again within a
  * second: 78% acked within 2 s, p50 1,030 ms); with 10 s, 100% (p50 108 ms).
  */
@@ -162,21 +163,23 @@ export const PRIORITY_CALM_MS = 10_000;
 
 /**
  * Runs the Step Functions thread at the request routes' priority while they keep up, and at background priority
- * (`niceness`) while client requests wait for a Lambda environment, until the backlog has been empty for
- * PRIORITY_CALM_MS. On AWS the state machines never take CPU from the API; on two shared cores a fixed background
+ * (`niceness`) while at least `threshold` client requests wait for a Lambda environment (a whole round of them),
+ * until the backlog has stayed below it for PRIORITY_CALM_MS. A threshold of 1 yielded at the capacity probes'
+ * passing bursts too, and the fan-out fell behind there (16 messages/s instead of 24). On AWS the state machines never take CPU from the API; on two shared cores a fixed background
  * priority starved the fan-out at sustained load (the capacity fell from 24 to 20 messages/s), and equal priority
  * kept sends waiting behind executions under overload. Returns a function that stops watching.
  */
 export function yieldWhileClientsWait(
   requestBacklog: () => number,
   thread: Pick<StepFunctionsThread, 'setNiceness'>,
-  niceness: number,
+  options: { niceness: number; threshold: number },
   now: () => number = Date.now,
 ): () => void {
+  const { niceness, threshold } = options;
   let yielding = false;
   let busyAt = 0;
   const timer = setInterval(() => {
-    if (requestBacklog() > 0) {
+    if (requestBacklog() >= threshold) {
       busyAt = now();
       if (!yielding) thread.setNiceness(niceness);
       yielding = true;

@@ -16,7 +16,7 @@ function watch() {
   const stop = yieldWhileClientsWait(
     () => backlog,
     { setNiceness: (value) => niceness.push(value) },
-    10,
+    { niceness: 10, threshold: 3 },
     () => Date.now(),
   );
   return {
@@ -33,6 +33,11 @@ it('yields while requests wait, and returns to normal priority only after a calm
   jest.advanceTimersByTime(5 * PRIORITY_CHECK_MS);
   expect(niceness).toEqual([]);
 
+  // Fewer waiting than a round of environments: no yielding.
+  setBacklog(2);
+  jest.advanceTimersByTime(5 * PRIORITY_CHECK_MS);
+  expect(niceness).toEqual([]);
+
   setBacklog(3);
   jest.advanceTimersByTime(PRIORITY_CHECK_MS);
   expect(niceness).toEqual([10]);
@@ -43,7 +48,7 @@ it('yields while requests wait, and returns to normal priority only after a calm
   setBacklog(0);
   jest.advanceTimersByTime(PRIORITY_CALM_MS - 2 * PRIORITY_CHECK_MS);
   expect(niceness).toEqual([10]);
-  setBacklog(1);
+  setBacklog(4);
   jest.advanceTimersByTime(PRIORITY_CHECK_MS);
   setBacklog(0);
   jest.advanceTimersByTime(PRIORITY_CALM_MS - PRIORITY_CHECK_MS);
