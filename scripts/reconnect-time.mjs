@@ -2,14 +2,22 @@
 // Measures a reconnect as a user lives it: the gateway closes a member's connection (DELETE @connections), the
 // room goes on talking, and the clock stops when the member's client is back in the room with every message.
 //   node scripts/build.mjs --quiet && node dist/local/cli.js --http-port 0 --ws-port 0 [--api-latency-ms 20] &
-//   node scripts/reconnect-time.mjs ws://127.0.0.1:PORT/prod [--rounds 20] [--messages 5]
+//   node scripts/reconnect-time.mjs ws://127.0.0.1:PORT/prod [--rounds 20] [--messages 5] [--region us-east-1]
 import { parseArgs } from 'node:util';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
 import { createRoomcastClient } from '../dist/client/roomcast.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '20' }, messages: { type: 'string', default: '5' } },
+  options: {
+    rounds: { type: 'string', default: '20' },
+    messages: { type: 'string', default: '5' },
+    region: { type: 'string', default: 'us-east-1' },
+  },
 });
 const url = positionals[0];
 if (!url) {
@@ -18,7 +26,13 @@ if (!url) {
 }
 const rounds = Number(values.rounds);
 const messages = Number(values.messages);
-const callbackUrl = url.replace(/^ws/, 'http');
+// The local cloud checks every management-API call's signature: this one is signed with the documented local admin
+// key (docs/PARITY.md, IAM), in the template's region (us-east-1 unless the template says otherwise).
+const management = new ApiGatewayManagementApiClient({
+  endpoint: url.replace(/^ws/, 'http'),
+  region: values.region,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 
 const open = async (username) => {
   // Generous request timeout: on a busy machine a cold function may take seconds, and a timeout would add a reconnect.
@@ -48,10 +62,7 @@ for (let round = 0; round < rounds; round++) {
   const { connectionId } = await bob.info();
   const started = performance.now();
   opened = 0;
-  const res = await fetch(`${callbackUrl}/@connections/${encodeURIComponent(connectionId)}`, {
-    method: 'DELETE',
-  });
-  if (res.status !== 204) throw new Error(`DELETE answered ${res.status}`);
+  await management.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
   const acks = await Promise.all(
     Array.from({ length: messages }, (_, i) => alice.send(`round ${round} message ${i}`)),
   );
