@@ -31,6 +31,15 @@ export async function roomWith(
   checker?: DeliveryChecker,
   parallel = 25,
 ): Promise<string> {
+  return (await roomAndKeyWith(clients, checker, parallel)).roomId;
+}
+
+/** roomWith, also giving the room's invite key for members who join later. */
+export async function roomAndKeyWith(
+  clients: ChatClient[],
+  checker?: DeliveryChecker,
+  parallel = 25,
+): Promise<{ roomId: string; key?: string }> {
   const [owner, ...others] = clients;
   if (!owner) throw new Error('roomWith needs a client');
   const created = await owner.expectReply({ action: 'createroom' }, 20_000);
@@ -50,7 +59,7 @@ export async function roomWith(
   await Promise.all(
     others.slice(-1).map((last) => owner.next(isPresence(roomId, 'join', last.username), 20_000)),
   );
-  return roomId;
+  return { roomId, key };
 }
 
 export interface SendOutcome {
