@@ -57,7 +57,16 @@ export class MessageTooLarge extends ChatError {
 export class RateLimited extends ChatError {
   override readonly name = 'RateLimited';
 
-  constructor(message = 'You are sending too fast. Wait a moment and try again.') {
+  /**
+   * @param strike whether the refusal is the client's doing (going too fast, guessing rooms) and counts as a strike
+   *   on its connection (guard.ts). A refusal for the server's own state (a retry arriving while its first attempt
+   *   is still being sent) is not: a well-behaved client retrying through a backend's slow moment must not be
+   *   closed as an abuser.
+   */
+  constructor(
+    message = 'You are sending too fast. Wait a moment and try again.',
+    readonly strike = true,
+  ) {
     super('RATE_LIMITED', 429, message);
   }
 }

@@ -226,8 +226,9 @@ export function withInviteKeys<T extends { rooms: Pick<RoomStore, 'create'> }>(
   return { deps: { ...deps, rooms }, inviteKey: () => key };
 }
 
-/** Errors that count as a strike: refusals for going too fast, and failed joins. */
+/** Errors that count as a strike: refusals for going too fast, and failed joins; not a refusal for the server's state. */
 export function isStrike(error: ChatError, action: string): boolean {
+  if (error instanceof RateLimited) return error.strike;
   return error.code === 'RATE_LIMITED' || (action === 'joinroom' && error.code === 'ROOM_NOT_FOUND');
 }
 

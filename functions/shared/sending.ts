@@ -85,6 +85,7 @@ export async function sendMessage(
     // store the message twice; once it cannot, this attempt fences it off by taking the claim over.
     const stillBeingSent = new RateLimited(
       'This message is still being sent. Retry with the same clientMsgId in a moment.',
+      false,
     );
     if (now.getTime() < lifeEnd(record) + TAKEOVER_MARGIN_MS) throw stillBeingSent;
     const taken = await deps.sends.takeOver(sendKey, record.claimId, {

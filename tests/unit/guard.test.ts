@@ -122,6 +122,15 @@ describe('strikes', () => {
     expect(await strike(deps, 'c1', new RateLimited(), 'sendmessage')).toBe('closed');
     expect(closed).toEqual(['c1']);
   });
+
+  it('never close a client for refusals that are the server state, not its doing (a retry while its send is still going)', async () => {
+    const closed: string[] = [];
+    const { deps } = guard(4, closed);
+    const stillBeingSent = new RateLimited('This message is still being sent.', false);
+    for (let i = 0; i < 10; i++)
+      expect(await strike(deps, 'c1', stillBeingSent, 'sendmessage')).toBe('ignored');
+    expect(closed).toEqual([]);
+  });
 });
 
 describe('inputs', () => {
