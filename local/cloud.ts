@@ -14,7 +14,6 @@ import { sendJson, serveStatic } from './http';
 import { createLocalIam, type LocalIam } from './iam';
 import {
   BACKGROUND_NICENESS,
-  DEFAULT_LAMBDA_LIMITS,
   type FunctionLog,
   forStepFunctions,
   type LambdaLimits,
@@ -407,9 +406,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (process.platform === 'linux') {
       const stopWatching = yieldWhileClientsWait(() => localLambda.requestBacklog(), stepFunctions, {
         niceness: BACKGROUND_NICENESS,
-        threshold:
-          options.lambdaLimits?.requestEnvironmentsPerFunction ??
-          DEFAULT_LAMBDA_LIMITS.requestEnvironmentsPerFunction,
+        threshold: localLambda.limits.requestEnvironmentsPerFunction,
       });
       closers.unshift(async () => stopWatching());
     }

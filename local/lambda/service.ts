@@ -386,7 +386,8 @@ class FunctionPool {
 export class LocalLambda {
   private readonly pools = new Map<string, FunctionPool>();
   private readonly unique: FunctionPool[] = [];
-  private readonly limits: LambdaLimits;
+  /** The bounds in force: the defaults with the caller's overrides. */
+  readonly limits: LambdaLimits;
   /** What the account has left for functions without reserved concurrency. */
   private readonly unreservedPool: number;
   private unreservedInFlight = 0;

@@ -1,5 +1,4 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { DEFAULT_LAMBDA_LIMITS } from '../../local/lambda/service';
 import { type ChatClient, type Frame, isGatewayError } from '../helpers/chatClient';
 import { cloudTables, DeliveryChecker, storedConnectionIds } from '../helpers/deliveryChecker';
 import { startTestCloud } from '../helpers/localCloud';
@@ -129,7 +128,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     // started during the burst's first seconds, and the sends waiting on them were the only ones acked after 2 s.
     const warm = await Promise.all(
       clients
-        .slice(0, Math.min(members, DEFAULT_LAMBDA_LIMITS.requestEnvironmentsPerFunction))
+        .slice(0, Math.min(members, cloud.lambda.limits.requestEnvironmentsPerFunction))
         .map((c, i) => c.expectReply({ action: 'sendmessage', message: `warm-up ${i}` }, 60_000)),
     );
     await testCloud.settle();
