@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { requireConnection } from './connections';
-import { Busy, PublishFailed, RateLimited } from './errors';
+import { Busy, PublishFailed, RateLimited, refusedUnapplied } from './errors';
 import type { ChatPorts, Connection, SendRecord, SendSettings } from './ports';
 import { logger } from './powertools';
 import { type AckFrame, type ChatMessage, toMessageFrame } from './protocol';
@@ -142,7 +142,14 @@ export async function sendMessage(
       if (sendKey) await deps.sends.forget(sendKey, claimId).catch(() => undefined);
       throw new Busy();
     }
-    const seq = await deps.rooms.nextSeq(roomId);
+    const seq = await deps.rooms.nextSeq(roomId).catch(async (error: unknown) => {
+      // Refused before it took a seq (throttled, most often): the claim goes back, so the retry starts clean at once
+      // instead of being told "still being sent" until this attempt's life and the takeover margin have passed.
+      // A failure that may have taken the seq (a 5xx, a timeout) keeps the claim: it fences a second seq off.
+      if (sendKey && refusedUnapplied(error))
+        await deps.sends.forget(sendKey, claimId).catch(() => undefined);
+      throw error;
+    });
     message = compose(seq, now.toISOString());
     const recorded = message;
     if (sendKey) {

@@ -80,8 +80,8 @@ export function sendWithRetry(
   clientMsgId: string,
   options: { maxAttempts?: number; baseDelayMs?: number; timeoutMs?: number } = {},
 ): Promise<SendOutcome> {
-  // Error frames (and the gateway's) do not name the clientMsgId, so a client has one send in flight at a time;
-  // otherwise a reply could be taken for the wrong send.
+  // The gateway's own "Internal server error" names no request, so a client has one send in flight at a time;
+  // otherwise that reply could be taken for the wrong send.
   const previous = inFlight.get(client) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(() => sendOne(client, text, clientMsgId, options));
   inFlight.set(client, next);

@@ -35,7 +35,15 @@ afterAll(async () => {
 });
 
 /** A room of its own for each test (the lobby's row appears with its first seq), and a sender in it. */
-async function world({ holdFirstRecord = true, holdFirstSeq = false } = {}) {
+async function world({
+  holdFirstRecord = true,
+  holdFirstSeq = false,
+  failFirstSeq,
+}: {
+  holdFirstRecord?: boolean;
+  holdFirstSeq?: boolean;
+  failFirstSeq?: Error;
+} = {}) {
   const roomId = `R${++n}`;
   const connectionId = `conn-${n}`;
   await db.send(new PutCommand({ TableName: table('RoomsTable'), Item: { roomId, seq: 0 } }));
@@ -59,6 +67,7 @@ async function world({ holdFirstRecord = true, holdFirstSeq = false } = {}) {
   const heldRooms = Object.assign(Object.create(rooms) as DynamoRoomStore, {
     nextSeq: async (roomId: string) => {
       if (++seqCalls === 1 && holdFirstSeq) await held;
+      if (seqCalls === 1 && failFirstSeq) throw failFirstSeq;
       return rooms.nextSeq(roomId);
     },
   });
@@ -194,5 +203,37 @@ it('an attempt answered Busy before it took a seq gives its claim back, so the r
   await expect(w.send(T0, { signal: busy.signal })).rejects.toMatchObject({ name: 'Busy' });
   const retry = await w.send(T0 + 1000);
   expect(retry.ack.seq).toBe(1);
+  expect(w.publishedSeqs()).toEqual([1]);
+});
+
+/** An error as the SDK throws it for an answer with this status. */
+const awsError = (name: string, httpStatusCode: number) =>
+  Object.assign(new Error(name), {
+    name,
+    $fault: httpStatusCode < 500 ? 'client' : 'server',
+    $metadata: { httpStatusCode },
+  });
+
+it('an attempt whose seq DynamoDB refused (throttled) gives its claim back: the retry a moment later is acked', async () => {
+  const w = await world({
+    holdFirstRecord: false,
+    failFirstSeq: awsError('ProvisionedThroughputExceededException', 400),
+  });
+  await expect(w.send(T0)).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+  // Not "still being sent" until the first attempt's life and the takeover margin have passed (30 s).
+  const retry = await w.send(T0 + 200);
+  expect(retry.ack.seq).toBe(1);
+  expect((await w.stored()).map((m) => m.seq)).toEqual([1]);
+  expect(w.publishedSeqs()).toEqual([1]);
+});
+
+it('an attempt whose seq may have been taken (a 500) keeps its claim: a retry is told to wait, then gets no gap', async () => {
+  const w = await world({ holdFirstRecord: false, failFirstSeq: awsError('InternalServerError', 500) });
+  await expect(w.send(T0)).rejects.toMatchObject({ name: 'InternalServerError' });
+  const early = await w.send(T0 + 200).catch((error: Error) => error);
+  expect(early).toMatchObject({ name: 'RateLimited' });
+  // Past the fence, the retry takes the claim over and sends.
+  const late = await w.send(T0 + LIFE_MS + TAKEOVER_MARGIN_MS + 1);
+  expect(late.ack.seq).toBe(1);
   expect(w.publishedSeqs()).toEqual([1]);
 });
