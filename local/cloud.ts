@@ -24,7 +24,7 @@ import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { type DevIssuer, devIssuerFor } from './oidc';
 import { createRestApi, restRoutes } from './restApi';
 import { createLocalSsm, type LocalParameter } from './ssm';
-import { startStepFunctionsThread, yieldWhileClientsWait } from './stepFunctionsHost';
+import { startStepFunctionsThread, YIELD_NICENESS, yieldWhileClientsWait } from './stepFunctionsHost';
 import type { ExecutionSummary } from './stepfunctions';
 
 export interface LocalCloudOptions {
@@ -404,8 +404,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const localLambda = lambda;
     closers.unshift(() => localLambda.close());
     if (process.platform === 'linux') {
-      const stopWatching = yieldWhileClientsWait(() => localLambda.requestBacklog(), stepFunctions, {
-        niceness: BACKGROUND_NICENESS,
+      // The whole fan-out yields: the engine's thread (normally at the routes' priority) and the background
+      // functions' environments (normally at BACKGROUND_NICENESS).
+      const fanout = {
+        setNiceness: (niceness: number) => {
+          stepFunctions.setNiceness(niceness);
+          localLambda.setBackgroundNiceness(Math.max(niceness, BACKGROUND_NICENESS));
+        },
+      };
+      const stopWatching = yieldWhileClientsWait(() => localLambda.requestBacklog(), fanout, {
+        niceness: YIELD_NICENESS,
         threshold: localLambda.limits.requestEnvironmentsPerFunction,
       });
       closers.unshift(async () => stopWatching());

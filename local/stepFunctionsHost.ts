@@ -153,25 +153,32 @@ export function startStepFunctionsThread(
 }
 
 /**
- * How often the request backlog is looked at, and how long it must stay below the threshold before the thread runs
- * at nice 0. A
- * calm of 1 s oscillated at 2x capacity (back at nice 0, executions pushed sends into a backlog again within a
- * second: 78% acked within 2 s, p50 1,030 ms); with 10 s, 100% (p50 108 ms).
+ * How often the request backlog is looked at, and how long it must stay below the threshold before the fan-out
+ * runs at its normal priority again. A calm of 1 s oscillated at 2x capacity (back at nice 0, executions pushed
+ * sends into a backlog again within a second: 78% acked within 2 s, p50 1,030 ms); with 10 s, 100% (p50 108 ms).
  */
 export const PRIORITY_CHECK_MS = 100;
 export const PRIORITY_CALM_MS = 10_000;
+/**
+ * The fan-out's nice value while it yields: the lowest. At 5x capacity, yielding to nice 10 acked 89.1-99.2% of
+ * sends within 2 s and passed 1 run of 4; yielding to 19, 100% in 4 runs of 4 (docs/RELIABILITY.md, fourth round).
+ * Only while clients wait: a fixed 19 would leave the fan-out crawling whenever other programs keep the machine busy.
+ */
+export const YIELD_NICENESS = 19;
 
 /**
- * Runs the Step Functions thread at the request routes' priority while they keep up, and at background priority
- * (`niceness`) while at least `threshold` client requests wait for a Lambda environment (a whole round of them),
- * until the backlog has stayed below it for PRIORITY_CALM_MS. A threshold of 1 yielded at the capacity probes'
- * passing bursts too, and the fan-out fell behind there (16 messages/s instead of 24). On AWS the state machines never take CPU from the API; on two shared cores a fixed background
- * priority starved the fan-out at sustained load (the capacity fell from 24 to 20 messages/s), and equal priority
- * kept sends waiting behind executions under overload. Returns a function that stops watching.
+ * Runs the fan-out (the Step Functions thread, and the background functions' environments) at its normal priority
+ * while the request routes keep up, and at `niceness` while at least `threshold` client requests wait for a Lambda
+ * environment (a whole round of them), until the backlog has stayed below it for PRIORITY_CALM_MS. A threshold of
+ * 1 yielded at the capacity probes' passing bursts too, and the fan-out fell behind there (16 messages/s instead of
+ * 24). On AWS the state machines never take CPU from the API; on two shared cores a fixed background priority
+ * starved the fan-out at sustained load (the capacity fell from 24 to 20 messages/s), and equal priority kept sends
+ * waiting behind executions under overload. `fanout.setNiceness(0)` means "back to normal". Returns a function that
+ * stops watching.
  */
 export function yieldWhileClientsWait(
   requestBacklog: () => number,
-  thread: Pick<StepFunctionsThread, 'setNiceness'>,
+  fanout: Pick<StepFunctionsThread, 'setNiceness'>,
   options: { niceness: number; threshold: number },
   now: () => number = Date.now,
 ): () => void {
@@ -181,10 +188,10 @@ export function yieldWhileClientsWait(
   const timer = setInterval(() => {
     if (requestBacklog() >= threshold) {
       busyAt = now();
-      if (!yielding) thread.setNiceness(niceness);
+      if (!yielding) fanout.setNiceness(niceness);
       yielding = true;
     } else if (yielding && now() - busyAt >= PRIORITY_CALM_MS) {
-      thread.setNiceness(0);
+      fanout.setNiceness(0);
       yielding = false;
     }
   }, PRIORITY_CHECK_MS);

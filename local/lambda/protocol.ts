@@ -15,6 +15,12 @@ export interface CpuQuery {
   kind: 'cpu';
 }
 
+/** Sets the sandbox thread's nice value (Linux), for a background function while clients wait (cloud.ts). */
+export interface PriorityMessage {
+  kind: 'priority';
+  niceness: number;
+}
+
 export interface InvokeMessage {
   kind: 'invoke';
   id: number;

@@ -54,7 +54,8 @@ const YOUNG_GENERATION_MB = 8;
 /**
  * The nice value of a background function's environments (0 is the default, 19 the lowest priority). On Linux
  * a thread's nice value is its own, so only that environment's thread yields; elsewhere it would be the whole
- * process's, so it is left alone there.
+ * process's, so it is left alone there. While clients wait for environments the cloud lowers it further for a
+ * while (`setBackgroundNiceness`, cloud.ts).
  */
 export const BACKGROUND_NICENESS = 10;
 /** Lambda keeps at least this much of the account's concurrency unreserved. */
@@ -152,6 +153,8 @@ class Environment {
     workerPath: string,
     private readonly log: FunctionLog,
     private readonly onDeath: (env: Environment) => void,
+    /** A background function's nice value now (LocalLambda.setBackgroundNiceness). */
+    backgroundNiceness: () => number = () => BACKGROUND_NICENESS,
   ) {
     const config: SandboxConfig = {
       bundlePath: spec.bundlePath,
@@ -160,7 +163,7 @@ class Environment {
       functionArn: spec.arn,
       memoryMb: spec.memoryMb,
       logGroupName: `/aws/lambda/${spec.name}`,
-      ...(spec.background && process.platform === 'linux' && { niceness: BACKGROUND_NICENESS }),
+      ...(spec.background && process.platform === 'linux' && { niceness: backgroundNiceness() }),
     };
     this.worker = new Worker(workerPath, {
       workerData: config,
@@ -261,6 +264,11 @@ class Environment {
     this.running = undefined;
     clearTimeout(running.timer);
     running.reject(new FunctionError(payload));
+  }
+
+  /** Sets the nice value of this environment's thread (Linux). */
+  setNiceness(niceness: number): void {
+    if (!this.dead) this.worker.postMessage({ kind: 'priority', niceness });
   }
 
   /** CPU time (µs) this environment's thread has used: asked while it lives, its last report once it is gone. */
@@ -375,6 +383,10 @@ class FunctionPool {
     await Promise.all([...this.environments].map((env) => env.stop('the local cloud is shutting down')));
   }
 
+  setNiceness(niceness: number): void {
+    for (const env of this.environments) env.setNiceness(niceness);
+  }
+
   /** CPU time (µs) of every environment this function has had, the stopped ones included. */
   async cpuUs(): Promise<number> {
     const each = await Promise.all([...this.environments].map((env) => env.cpuUs()));
@@ -393,6 +405,7 @@ export class LocalLambda {
   private unreservedInFlight = 0;
   private readonly reaper: NodeJS.Timeout;
   private throttleCount = 0;
+  private backgroundNiceness = BACKGROUND_NICENESS;
   /** Throttled invocations so far, by function logical id. */
   readonly throttles = new Map<string, number>();
 
@@ -426,7 +439,14 @@ export class LocalLambda {
               : this.limits.requestEnvironmentsPerFunction,
           ),
         ),
-        (owner) => new Environment(spec, workerPath, log, (env) => owner.forget(env)),
+        (owner) =>
+          new Environment(
+            spec,
+            workerPath,
+            log,
+            (env) => owner.forget(env),
+            () => this.backgroundNiceness,
+          ),
         () => this.trimIdle(),
       );
       this.unique.push(pool);
@@ -437,6 +457,16 @@ export class LocalLambda {
       Math.max(10, Math.min(5000, this.limits.idleEnvironmentMs / 2)),
     );
     this.reaper.unref();
+  }
+
+  /**
+   * The nice value of background functions' environments, running and future (Linux; elsewhere nothing changes):
+   * BACKGROUND_NICENESS normally, lower while clients wait (cloud.ts, yieldWhileClientsWait).
+   */
+  setBackgroundNiceness(niceness: number): void {
+    if (process.platform !== 'linux' || niceness === this.backgroundNiceness) return;
+    this.backgroundNiceness = niceness;
+    for (const pool of this.unique) if (pool.spec.background) pool.setNiceness(niceness);
   }
 
   has(function_: string): boolean {

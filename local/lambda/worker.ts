@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { CpuQuery, InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
+import type {
+  CpuQuery,
+  InvokeMessage,
+  LambdaErrorPayload,
+  PriorityMessage,
+  SandboxConfig,
+  SandboxMessage,
+} from './protocol';
 
 /**
  * One function's sandbox: loads its bundle once (the cold start) and runs invocations with a Lambda-like context.
@@ -64,9 +71,13 @@ function threadCpuUs(): number {
   }
 }
 
-port.on('message', async (message: InvokeMessage | CpuQuery) => {
+port.on('message', async (message: InvokeMessage | CpuQuery | PriorityMessage) => {
   if (message.kind === 'cpu') {
     send({ kind: 'cpu', cpuUs: threadCpuUs() });
+    return;
+  }
+  if (message.kind === 'priority') {
+    if (process.platform === 'linux') setPriority(message.niceness);
     return;
   }
   if (message.kind !== 'invoke' || !handler) return;

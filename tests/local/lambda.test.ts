@@ -157,6 +157,45 @@ describe('local Lambda: background functions yield the CPU to the request routes
     expect(getPriority()).toBe(before);
   });
 
+  it('lowers the background environments, running and new, while clients wait, and raises them back after', async () => {
+    const { lambda } = service(
+      [
+        spec(),
+        spec({
+          logicalId: 'Fanout',
+          name: 'fanout',
+          arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
+          background: true,
+        }),
+      ],
+      { environmentsPerFunction: 2 },
+    );
+    const before = getPriority();
+    const linux = process.platform === 'linux';
+    // One environment warm before the change.
+    expect(((await lambda.invoke('Fanout', { id: 1 })) as Reply).niceness).toBe(
+      linux ? BACKGROUND_NICENESS : before,
+    );
+    lambda.setBackgroundNiceness(19);
+    // Two at once: the warm one (told) and a new one (started at the value in force).
+    const both = (await Promise.all([
+      lambda.invoke('Fanout', { id: 2, waitMs: 50 }),
+      lambda.invoke('Fanout', { id: 3, waitMs: 50 }),
+    ])) as Reply[];
+    expect(new Set(both.map((r) => r.threadId)).size).toBe(2);
+    expect(both.map((r) => r.niceness)).toEqual(linux ? [19, 19] : [before, before]);
+    expect(((await lambda.invoke('Probe', { id: 4 })) as Reply).niceness).toBe(before);
+    lambda.setBackgroundNiceness(BACKGROUND_NICENESS);
+    const after = (await Promise.all([
+      lambda.invoke('Fanout', { id: 5, waitMs: 50 }),
+      lambda.invoke('Fanout', { id: 6, waitMs: 50 }),
+    ])) as Reply[];
+    expect(after.map((r) => r.niceness)).toEqual(
+      linux ? [BACKGROUND_NICENESS, BACKGROUND_NICENESS] : [before, before],
+    );
+    expect(getPriority()).toBe(before);
+  });
+
   it('marks the functions only the fan-out state machine invokes as background, and no route function', async () => {
     const { cloud } = await startTestCloud();
     try {
