@@ -138,16 +138,17 @@ describe('local Lambda: one invocation per execution environment', () => {
 });
 
 describe('local Lambda: background functions yield the CPU to the request routes', () => {
+  /** A function only a state machine invokes, beside the route function `spec()` gives. */
+  const fanoutSpec = () =>
+    spec({
+      logicalId: 'Fanout',
+      name: 'fanout',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
+      background: true,
+    });
+
   it('runs a background function at a lower priority than the request routes, in its own threads only', async () => {
-    const { lambda } = service([
-      spec(),
-      spec({
-        logicalId: 'Fanout',
-        name: 'fanout',
-        arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
-        background: true,
-      }),
-    ]);
+    const { lambda } = service([spec(), fanoutSpec()]);
     const before = getPriority();
     const route = (await lambda.invoke('Probe', { id: 1 })) as Reply;
     const fanout = (await lambda.invoke('Fanout', { id: 2 })) as Reply;
@@ -158,18 +159,7 @@ describe('local Lambda: background functions yield the CPU to the request routes
   });
 
   it('lowers the background environments, running and new, while clients wait, and raises them back after', async () => {
-    const { lambda } = service(
-      [
-        spec(),
-        spec({
-          logicalId: 'Fanout',
-          name: 'fanout',
-          arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
-          background: true,
-        }),
-      ],
-      { environmentsPerFunction: 2 },
-    );
+    const { lambda } = service([spec(), fanoutSpec()], { environmentsPerFunction: 2 });
     const before = getPriority();
     const linux = process.platform === 'linux';
     // One environment warm before the change.
