@@ -22,6 +22,7 @@ import {
 } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { type DevIssuer, devIssuerFor } from './oidc';
+import { canRaisePriority } from './priority';
 import { createRestApi, restRoutes } from './restApi';
 import { createLocalSsm, type LocalParameter } from './ssm';
 import { startStepFunctionsThread, YIELD_NICENESS, yieldWhileClientsWait } from './stepFunctionsHost';
@@ -403,7 +404,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     lambda = new LocalLambda(specs, workerPath, functionLog, options.lambdaLimits);
     const localLambda = lambda;
     closers.unshift(() => localLambda.close());
-    if (process.platform === 'linux') {
+    // Only where a yielding thread may return to its priority: elsewhere the fan-out keeps fixed priorities (the
+    // Step Functions thread at the routes', Deliver's environments at BACKGROUND_NICENESS).
+    if (process.platform === 'linux' && canRaisePriority(0)) {
       // The whole fan-out yields: the engine's thread (normally at the routes' priority) and the background
       // functions' environments (normally at BACKGROUND_NICENESS).
       const fanout = {

@@ -4,10 +4,10 @@
 // largest share of the gateway's thread under overload (docs/PARITY.md, "Local Step Functions"). Lambda tasks are
 // sent back to the main thread, where the local Lambda service and the IAM check of the machine's role live.
 import './polyfills';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../infra/template';
+import { trySetPriority } from './priority';
 import {
   type FromStepFunctionsThread,
   fromThreadError,
@@ -23,7 +23,7 @@ const port = parentPort;
 const init = workerData as StepFunctionsThreadInit;
 const send = (message: FromStepFunctionsThread) => port.postMessage(message);
 
-if (init.niceness !== undefined) setPriority(init.niceness);
+if (init.niceness !== undefined) trySetPriority(init.niceness);
 // No stack traces on this thread: jsonpath-plus signals every scalar it reads by throwing an Error (its `NewError`),
 // and capturing that error's stack was the thread's largest single cost under overload (9% of it in a CPU profile).
 // Nothing here reads a stack: task errors cross to the main thread as a name and a message.
@@ -95,7 +95,7 @@ function main(): void {
       if (message.error) waiting?.reject(fromThreadError(message.error));
       else waiting?.resolve(message.result);
     } else if (message.kind === 'priority') {
-      if (process.platform === 'linux') setPriority(message.niceness);
+      trySetPriority(message.niceness);
     } else if (message.kind === 'close') {
       for (const client of clients) client.destroy();
       send({ kind: 'closed' });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { trySetPriority } from '../priority';
 import type {
   CpuQuery,
   InvokeMessage,
@@ -28,7 +28,7 @@ const toErrorPayload = (error: unknown): LambdaErrorPayload => {
 const send = (message: SandboxMessage) => port.postMessage(message);
 
 // Before the bundle loads, so a background function's cold start already yields to the request routes.
-if (config.niceness !== undefined) setPriority(config.niceness);
+if (config.niceness !== undefined) trySetPriority(config.niceness);
 
 let handler: Handler | undefined;
 const initStarted = performance.now();
@@ -77,7 +77,7 @@ port.on('message', async (message: InvokeMessage | CpuQuery | PriorityMessage) =
     return;
   }
   if (message.kind === 'priority') {
-    if (process.platform === 'linux') setPriority(message.niceness);
+    trySetPriority(message.niceness);
     return;
   }
   if (message.kind !== 'invoke' || !handler) return;

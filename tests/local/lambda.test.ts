@@ -186,6 +186,19 @@ describe('local Lambda: background functions yield the CPU to the request routes
     expect(getPriority()).toBe(before);
   });
 
+  it('keeps a background environment answering when its priority is refused (a user without CAP_SYS_NICE)', async () => {
+    const { lambda } = service([fanoutSpec()], { environmentsPerFunction: 2 });
+    await lambda.invoke('Fanout', { id: 1 });
+    // Out of range is refused like EACCES: the running environment is told it, a new one starts with it.
+    lambda.setBackgroundNiceness(100);
+    const both = (await Promise.all([
+      lambda.invoke('Fanout', { id: 2, waitMs: 50 }),
+      lambda.invoke('Fanout', { id: 3, waitMs: 50 }),
+    ])) as Reply[];
+    expect(both.map((r) => r.id)).toEqual([2, 3]);
+    expect(new Set(both.map((r) => r.threadId)).size).toBe(2);
+  });
+
   it('marks the functions only the fan-out state machine invokes as background, and no route function', async () => {
     const { cloud } = await startTestCloud();
     try {

@@ -78,3 +78,11 @@ it('fails an execution of a machine it does not know with the reason, instead of
   expect(summary).toMatchObject({ ok: false, error: 'States.Runtime' });
   expect(summary.cause).toContain('NoSuchMachine');
 });
+
+it('keeps running executions when a priority is refused, as it is to a user without CAP_SYS_NICE', async () => {
+  if (!machine) throw new Error('template.yaml defines no state machine');
+  // Out of range is refused like EACCES (a user's thread told to return to nice 0): the thread must not die of it.
+  stepFunctions.setNiceness(100);
+  const input = { ...event, detail: { ...event.detail, roomId: 'nobody-here' } };
+  expect(await stepFunctions.execute(machine.logicalId, input)).toMatchObject({ ok: true });
+});
