@@ -79,6 +79,11 @@ export interface LocalCloud {
   eventsEndpoint: string;
   /** The local Parameter Store (GetParameter), where the authorizer reads the token secret. */
   ssmEndpoint: string;
+  /**
+   * Whether the fan-out yields the CPU to waiting requests under load (Linux, where this process may raise a thread's
+   * priority back: root, CAP_SYS_NICE or RLIMIT_NICE); otherwise it keeps fixed priorities (docs/PARITY.md).
+   */
+  fanoutYields: boolean;
   /** Every call to the local services is signed and checked against the template's policies (docs/PARITY.md). */
   iam: LocalIam;
   /** The development OIDC issuer, with AuthMode=oidc or cognito. */
@@ -406,7 +411,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     closers.unshift(() => localLambda.close());
     // Only where a yielding thread may return to its priority: elsewhere the fan-out keeps fixed priorities (the
     // Step Functions thread at the routes', Deliver's environments at BACKGROUND_NICENESS).
-    if (process.platform === 'linux' && canRaisePriority(0)) {
+    const fanoutYields = process.platform === 'linux' && canRaisePriority(0);
+    if (fanoutYields) {
       // The whole fan-out yields: the engine's thread (normally at the routes' priority) and the background
       // functions' environments (normally at BACKGROUND_NICENESS).
       const fanout = {
@@ -465,6 +471,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamoEndpoint: dynamo.endpoint,
       eventsEndpoint,
       ssmEndpoint,
+      fanoutYields,
       iam,
       devIssuer,
       setFaultDynamoThrottle: (share) => {
