@@ -161,9 +161,9 @@ async function main() {
         `  EventBridge     ${cloud.eventsEndpoint}`,
         `  Parameter Store ${cloud.ssmEndpoint}`,
         `  IAM             enforced; sign outside calls with the admin key local/local (region ${cloud.template.region})`,
-        cloud.fanoutYields
-          ? '  fan-out         yields the CPU to waiting requests under load'
-          : '  fan-out         fixed priority: this user may not raise a thread priority back (docs/PARITY.md)',
+        cloud.fanoutYield === 'nice'
+          ? '  fan-out         yields the CPU to waiting requests under load (nice 19)'
+          : '  fan-out         yields the CPU to waiting requests under load by pausing (no right to raise a nice value back)',
         '  Ctrl-C to stop.',
         '',
       ].join('\n'),

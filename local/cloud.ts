@@ -25,7 +25,12 @@ import { type DevIssuer, devIssuerFor } from './oidc';
 import { canRaisePriority } from './priority';
 import { createRestApi, restRoutes } from './restApi';
 import { createLocalSsm, type LocalParameter } from './ssm';
-import { startStepFunctionsThread, YIELD_NICENESS, yieldWhileClientsWait } from './stepFunctionsHost';
+import {
+  startStepFunctionsThread,
+  YIELD_NICENESS,
+  YIELD_SLEEP_SHARE,
+  yieldWhileClientsWait,
+} from './stepFunctionsHost';
 import type { ExecutionSummary } from './stepfunctions';
 
 export interface LocalCloudOptions {
@@ -80,10 +85,10 @@ export interface LocalCloud {
   /** The local Parameter Store (GetParameter), where the authorizer reads the token secret. */
   ssmEndpoint: string;
   /**
-   * Whether the fan-out yields the CPU to waiting requests under load (Linux, where this process may raise a thread's
-   * priority back: root, CAP_SYS_NICE or RLIMIT_NICE); otherwise it keeps fixed priorities (docs/PARITY.md).
+   * How the fan-out yields the CPU to waiting requests under load: by nice value (Linux, where this process may raise
+   * a thread's priority back: root, CAP_SYS_NICE or RLIMIT_NICE), or by sleeping a share of the time (docs/PARITY.md).
    */
-  fanoutYields: boolean;
+  fanoutYield: 'nice' | 'pace';
   /** Every call to the local services is signed and checked against the template's policies (docs/PARITY.md). */
   iam: LocalIam;
   /** The development OIDC issuer, with AuthMode=oidc or cognito. */
@@ -409,24 +414,27 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     lambda = new LocalLambda(specs, workerPath, functionLog, options.lambdaLimits);
     const localLambda = lambda;
     closers.unshift(() => localLambda.close());
-    // Only where a yielding thread may return to its priority: elsewhere the fan-out keeps fixed priorities (the
-    // Step Functions thread at the routes', Deliver's environments at BACKGROUND_NICENESS).
-    const fanoutYields = process.platform === 'linux' && canRaisePriority(0);
-    if (fanoutYields) {
-      // The whole fan-out yields: the engine's thread (normally at the routes' priority) and the background
-      // functions' environments (normally at BACKGROUND_NICENESS).
-      const fanout = {
-        setNiceness: (niceness: number) => {
+    // While clients wait, the whole fan-out yields: the engine's thread (normally at the routes' priority) and the
+    // background functions' environments (normally at BACKGROUND_NICENESS). By nice value on Linux where this process
+    // may raise a thread's priority back; elsewhere by sleeping a share of the time (local/priority.ts, `pace`).
+    const fanoutYield = process.platform === 'linux' && canRaisePriority(0) ? 'nice' : 'pace';
+    const fanout = {
+      setNiceness: (niceness: number) => {
+        if (fanoutYield === 'nice') {
           stepFunctions.setNiceness(niceness);
           localLambda.setBackgroundNiceness(Math.max(niceness, BACKGROUND_NICENESS));
-        },
-      };
-      const stopWatching = yieldWhileClientsWait(() => localLambda.requestBacklog(), fanout, {
-        niceness: YIELD_NICENESS,
-        threshold: localLambda.limits.requestEnvironmentsPerFunction,
-      });
-      closers.unshift(async () => stopWatching());
-    }
+        } else {
+          const sleepShare = niceness === 0 ? 0 : YIELD_SLEEP_SHARE;
+          stepFunctions.setPace(sleepShare);
+          localLambda.setBackgroundPace(sleepShare);
+        }
+      },
+    };
+    const stopWatching = yieldWhileClientsWait(() => localLambda.requestBacklog(), fanout, {
+      niceness: YIELD_NICENESS,
+      threshold: localLambda.limits.requestEnvironmentsPerFunction,
+    });
+    closers.unshift(async () => stopWatching());
 
     const webDir = join(template.dir, 'web');
     // The template's REST routes (the admin broadcast): AWS_IAM open locally (nothing to sign against), the admin
@@ -471,7 +479,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamoEndpoint: dynamo.endpoint,
       eventsEndpoint,
       ssmEndpoint,
-      fanoutYields,
+      fanoutYield,
       iam,
       devIssuer,
       setFaultDynamoThrottle: (share) => {

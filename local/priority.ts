@@ -52,3 +52,22 @@ export function trySetPriority(niceness: number): boolean {
     return false;
   }
 }
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+let pacer: NodeJS.Timeout | undefined;
+/** The cycle of `pace`: the thread runs for at most PACE_PERIOD_MS × (1 - share), then sleeps the rest. */
+export const PACE_PERIOD_MS = 25;
+
+/**
+ * Yields the calling thread's CPU without a nice value, where a lowered priority could not be raised back: every
+ * cycle between its tasks the thread sleeps `sleepShare` of PACE_PERIOD_MS (Atomics.wait blocks the thread and uses
+ * no CPU). 0 stops. Unlike nice 19 it also sleeps when the CPU is idle: a paced fan-out drains slower while it yields.
+ */
+export function pace(sleepShare: number): void {
+  if (pacer) clearInterval(pacer);
+  pacer = undefined;
+  if (!(sleepShare > 0)) return;
+  const sleepMs = Math.round(PACE_PERIOD_MS * Math.min(sleepShare, 0.95));
+  pacer = setInterval(() => Atomics.wait(sleeper, 0, 0, sleepMs), PACE_PERIOD_MS - sleepMs);
+  pacer.unref();
+}

@@ -26,6 +26,8 @@ export type ToStepFunctionsThread =
   | { kind: 'start'; id: number; logicalId: string; input: unknown }
   | { kind: 'invoked'; id: number; result?: unknown; error?: ThreadError }
   | { kind: 'priority'; niceness: number }
+  /** Sleep this share of the time between tasks (local/priority.ts, `pace`); 0 stops. */
+  | { kind: 'pace'; sleepShare: number }
   | { kind: 'close' };
 
 export type FromStepFunctionsThread =
@@ -45,6 +47,8 @@ export interface StepFunctionsThread {
   execute(logicalId: string, input: unknown): Promise<ThreadExecutionSummary>;
   /** Changes the thread's nice value (Linux; elsewhere nothing happens). */
   setNiceness(niceness: number): void;
+  /** Yields by sleeping a share of the time, where a nice value could not be raised back (0: runs freely). */
+  setPace(sleepShare: number): void;
   close(): Promise<void>;
 }
 
@@ -129,6 +133,7 @@ export function startStepFunctionsThread(
               });
             },
             setNiceness: (niceness) => post({ kind: 'priority', niceness }),
+            setPace: (sleepShare) => post({ kind: 'pace', sleepShare }),
             close: async () => {
               await new Promise<void>((done) => {
                 closed = done;
@@ -165,6 +170,11 @@ export const PRIORITY_CALM_MS = 10_000;
  * Only while clients wait: a fixed 19 would leave the fan-out crawling whenever other programs keep the machine busy.
  */
 export const YIELD_NICENESS = 19;
+/**
+ * Where a lowered nice value could not be raised back (an ordinary Linux user, other systems), the fan-out yields by
+ * sleeping this share of the time instead (local/priority.ts, `pace`).
+ */
+export const YIELD_SLEEP_SHARE = 0.8;
 
 /**
  * Runs the fan-out (the Step Functions thread, and the background functions' environments) at its normal priority

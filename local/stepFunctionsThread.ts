@@ -7,7 +7,7 @@ import './polyfills';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../infra/template';
-import { trySetPriority } from './priority';
+import { pace, trySetPriority } from './priority';
 import {
   type FromStepFunctionsThread,
   fromThreadError,
@@ -96,6 +96,8 @@ function main(): void {
       else waiting?.resolve(message.result);
     } else if (message.kind === 'priority') {
       trySetPriority(message.niceness);
+    } else if (message.kind === 'pace') {
+      pace(message.sleepShare);
     } else if (message.kind === 'close') {
       for (const client of clients) client.destroy();
       send({ kind: 'closed' });

@@ -8,6 +8,8 @@ export interface SandboxConfig {
   logGroupName: string;
   /** The thread's nice value (Linux: per thread), for a background function; absent: the process's. */
   niceness?: number;
+  /** Start paced: sleep this share of the time between tasks (a background function while clients wait). */
+  sleepShare?: number;
 }
 
 /** Asks a sandbox for the CPU time its thread has used so far (the bench reads Deliver's CPU per post). */
@@ -19,6 +21,12 @@ export interface CpuQuery {
 export interface PriorityMessage {
   kind: 'priority';
   niceness: number;
+}
+
+/** Makes the sandbox thread sleep this share of the time between tasks (local/priority.ts, `pace`); 0 stops. */
+export interface PaceMessage {
+  kind: 'pace';
+  sleepShare: number;
 }
 
 export interface InvokeMessage {

@@ -153,8 +153,11 @@ class Environment {
     workerPath: string,
     private readonly log: FunctionLog,
     private readonly onDeath: (env: Environment) => void,
-    /** A background function's nice value now (LocalLambda.setBackgroundNiceness). */
-    backgroundNiceness: () => number = () => BACKGROUND_NICENESS,
+    /** A background function's nice value and pace now (LocalLambda.setBackgroundNiceness, setBackgroundPace). */
+    background: () => { niceness: number; sleepShare: number } = () => ({
+      niceness: BACKGROUND_NICENESS,
+      sleepShare: 0,
+    }),
   ) {
     const config: SandboxConfig = {
       bundlePath: spec.bundlePath,
@@ -163,7 +166,8 @@ class Environment {
       functionArn: spec.arn,
       memoryMb: spec.memoryMb,
       logGroupName: `/aws/lambda/${spec.name}`,
-      ...(spec.background && process.platform === 'linux' && { niceness: backgroundNiceness() }),
+      ...(spec.background && process.platform === 'linux' && { niceness: background().niceness }),
+      ...(spec.background && { sleepShare: background().sleepShare }),
     };
     this.worker = new Worker(workerPath, {
       workerData: config,
@@ -269,6 +273,11 @@ class Environment {
   /** Sets the nice value of this environment's thread (Linux). */
   setNiceness(niceness: number): void {
     if (!this.dead) this.worker.postMessage({ kind: 'priority', niceness });
+  }
+
+  /** Makes this environment's thread sleep a share of the time between tasks (0: runs freely). */
+  setPace(sleepShare: number): void {
+    if (!this.dead) this.worker.postMessage({ kind: 'pace', sleepShare });
   }
 
   /** CPU time (µs) this environment's thread has used: asked while it lives, its last report once it is gone. */
@@ -387,6 +396,10 @@ class FunctionPool {
     for (const env of this.environments) env.setNiceness(niceness);
   }
 
+  setPace(sleepShare: number): void {
+    for (const env of this.environments) env.setPace(sleepShare);
+  }
+
   /** CPU time (µs) of every environment this function has had, the stopped ones included. */
   async cpuUs(): Promise<number> {
     const each = await Promise.all([...this.environments].map((env) => env.cpuUs()));
@@ -406,6 +419,7 @@ export class LocalLambda {
   private readonly reaper: NodeJS.Timeout;
   private throttleCount = 0;
   private backgroundNiceness = BACKGROUND_NICENESS;
+  private backgroundSleepShare = 0;
   /** Throttled invocations so far, by function logical id. */
   readonly throttles = new Map<string, number>();
 
@@ -445,7 +459,7 @@ export class LocalLambda {
             workerPath,
             log,
             (env) => owner.forget(env),
-            () => this.backgroundNiceness,
+            () => ({ niceness: this.backgroundNiceness, sleepShare: this.backgroundSleepShare }),
           ),
         () => this.trimIdle(),
       );
@@ -467,6 +481,16 @@ export class LocalLambda {
     if (process.platform !== 'linux' || niceness === this.backgroundNiceness) return;
     this.backgroundNiceness = niceness;
     for (const pool of this.unique) if (pool.spec.background) pool.setNiceness(niceness);
+  }
+
+  /**
+   * Makes background functions' environments, running and future, sleep `sleepShare` of the time between tasks
+   * (0: run freely): the fan-out's yield where a nice value could not be raised back (local/priority.ts).
+   */
+  setBackgroundPace(sleepShare: number): void {
+    if (sleepShare === this.backgroundSleepShare) return;
+    this.backgroundSleepShare = sleepShare;
+    for (const pool of this.unique) if (pool.spec.background) pool.setPace(sleepShare);
   }
 
   has(function_: string): boolean {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { trySetPriority } from '../priority';
+import { pace, trySetPriority } from '../priority';
 import type {
   CpuQuery,
   InvokeMessage,
   LambdaErrorPayload,
+  PaceMessage,
   PriorityMessage,
   SandboxConfig,
   SandboxMessage,
@@ -29,6 +30,7 @@ const send = (message: SandboxMessage) => port.postMessage(message);
 
 // Before the bundle loads, so a background function's cold start already yields to the request routes.
 if (config.niceness !== undefined) trySetPriority(config.niceness);
+if (config.sleepShare) pace(config.sleepShare);
 
 let handler: Handler | undefined;
 const initStarted = performance.now();
@@ -71,13 +73,17 @@ function threadCpuUs(): number {
   }
 }
 
-port.on('message', async (message: InvokeMessage | CpuQuery | PriorityMessage) => {
+port.on('message', async (message: InvokeMessage | CpuQuery | PriorityMessage | PaceMessage) => {
   if (message.kind === 'cpu') {
     send({ kind: 'cpu', cpuUs: threadCpuUs() });
     return;
   }
   if (message.kind === 'priority') {
     trySetPriority(message.niceness);
+    return;
+  }
+  if (message.kind === 'pace') {
+    pace(message.sleepShare);
     return;
   }
   if (message.kind !== 'invoke' || !handler) return;

@@ -19,6 +19,18 @@ exports.handler = async (event, context) => {
   count++;
   current = event.id;
   if (event.forever) for (;;) {}
+  if (event.roundsMs) {
+    // Rounds of ~1 ms of work, each ended by a turn of the loop, in roundsMs: how much CPU the thread gets.
+    const end = Date.now() + event.roundsMs;
+    let rounds = 0;
+    while (Date.now() < end) {
+      const until = Date.now() + 1;
+      while (Date.now() < until) {}
+      rounds++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { id: event.id, rounds, threadId: require('node:worker_threads').threadId };
+  }
   await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
   return {
     id: event.id,
@@ -39,6 +51,7 @@ interface Reply {
   requestId: string;
   threadId: number;
   niceness: number;
+  rounds?: number;
 }
 
 let dir: string;
@@ -197,6 +210,24 @@ describe('local Lambda: background functions yield the CPU to the request routes
     ])) as Reply[];
     expect(both.map((r) => r.id)).toEqual([2, 3]);
     expect(new Set(both.map((r) => r.threadId)).size).toBe(2);
+  });
+
+  it('paces the background environments, running and new, where a nice value could not be raised back', async () => {
+    const { lambda } = service([spec(), fanoutSpec()], { environmentsPerFunction: 2 });
+    const rounds = async (ids: number[]) =>
+      (await Promise.all(ids.map((id) => lambda.invoke('Fanout', { id, roundsMs: 400 })))) as Reply[];
+    const [free] = await rounds([1]);
+    lambda.setBackgroundPace(0.8);
+    // Two at once: the warm one (told) and a new one (started paced).
+    const paced = await rounds([2, 3]);
+    expect(new Set(paced.map((r) => r.threadId)).size).toBe(2);
+    for (const r of paced) expect(r.rounds).toBeLessThan((free?.rounds ?? 0) * 0.5);
+    // A route function is not paced.
+    const route = (await lambda.invoke('Probe', { id: 4, roundsMs: 400 })) as Reply;
+    expect(route.rounds).toBeGreaterThan((free?.rounds ?? 0) * 0.5);
+    lambda.setBackgroundPace(0);
+    const [again] = await rounds([5]);
+    expect(again?.rounds).toBeGreaterThan((free?.rounds ?? 0) * 0.5);
   });
 
   it('marks the functions only the fan-out state machine invokes as background, and no route function', async () => {

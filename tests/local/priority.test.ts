@@ -1,5 +1,5 @@
 import { getPriority } from 'node:os';
-import { canRaisePriority, trySetPriority } from '../../local/priority';
+import { canRaisePriority, pace, trySetPriority } from '../../local/priority';
 
 /**
  * Whether the local cloud may let its fan-out yield: a thread that lowered its priority must be able to raise it
@@ -32,4 +32,30 @@ it('answers a refused priority instead of throwing, and leaves the thread as it 
   expect(trySetPriority(100)).toBe(false);
   expect(getPriority()).toBe(before);
   expect(trySetPriority(before)).toBe(process.platform === 'linux');
+});
+
+/** Rounds of about 1 ms of work the calling thread gets through in `ms`, each round ended by a turn of its loop. */
+async function roundsIn(ms: number): Promise<number> {
+  const end = Date.now() + ms;
+  let rounds = 0;
+  while (Date.now() < end) {
+    const until = Date.now() + 1;
+    while (Date.now() < until) {
+      /* work */
+    }
+    rounds++;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return rounds;
+}
+
+it('paces a busy thread to a share of its time, and lets it run freely again', async () => {
+  const free = await roundsIn(500);
+  pace(0.8);
+  const paced = await roundsIn(500);
+  pace(0);
+  const again = await roundsIn(500);
+  // Asleep 80% of each 25 ms cycle: about a fifth of the rounds (half is the bound, for a busy machine).
+  expect(paced).toBeLessThan(free * 0.5);
+  expect(again).toBeGreaterThan(paced * 1.5);
 });
