@@ -419,21 +419,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // may raise a thread's priority back; elsewhere by sleeping a share of the time (local/priority.ts, `pace`).
     const fanoutYield = process.platform === 'linux' && canRaisePriority(0) ? 'nice' : 'pace';
     const fanout = {
-      setNiceness: (niceness: number) => {
+      setYielding: (yielding: boolean) => {
         if (fanoutYield === 'nice') {
-          stepFunctions.setNiceness(niceness);
-          localLambda.setBackgroundNiceness(Math.max(niceness, BACKGROUND_NICENESS));
+          stepFunctions.setNiceness(yielding ? YIELD_NICENESS : 0);
+          localLambda.setBackgroundNiceness(yielding ? YIELD_NICENESS : BACKGROUND_NICENESS);
         } else {
-          const sleepShare = niceness === 0 ? 0 : YIELD_SLEEP_SHARE;
+          const sleepShare = yielding ? YIELD_SLEEP_SHARE : 0;
           stepFunctions.setPace(sleepShare);
           localLambda.setBackgroundPace(sleepShare);
         }
       },
     };
-    const stopWatching = yieldWhileClientsWait(() => localLambda.requestBacklog(), fanout, {
-      niceness: YIELD_NICENESS,
-      threshold: localLambda.limits.requestEnvironmentsPerFunction,
-    });
+    const stopWatching = yieldWhileClientsWait(
+      () => localLambda.requestBacklog(),
+      fanout,
+      localLambda.limits.requestEnvironmentsPerFunction,
+    );
     closers.unshift(async () => stopWatching());
 
     const webDir = join(template.dir, 'web');

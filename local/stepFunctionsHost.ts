@@ -177,31 +177,30 @@ export const YIELD_NICENESS = 19;
 export const YIELD_SLEEP_SHARE = 0.8;
 
 /**
- * Runs the fan-out (the Step Functions thread, and the background functions' environments) at its normal priority
- * while the request routes keep up, and at `niceness` while at least `threshold` client requests wait for a Lambda
- * environment (a whole round of them), until the backlog has stayed below it for PRIORITY_CALM_MS. A threshold of
+ * Lets the fan-out (the Step Functions thread, and the background functions' environments) run at its normal
+ * priority while the request routes keep up, and makes it yield (`setYielding(true)`) while at least `threshold`
+ * client requests wait for a Lambda environment (a whole round of them), until the backlog has stayed below it for
+ * PRIORITY_CALM_MS. A threshold of
  * 1 yielded at the capacity probes' passing bursts too, and the fan-out fell behind there (16 messages/s instead of
  * 24). On AWS the state machines never take CPU from the API; on two shared cores a fixed background priority
  * starved the fan-out at sustained load (the capacity fell from 24 to 20 messages/s), and equal priority kept sends
- * waiting behind executions under overload. `fanout.setNiceness(0)` means "back to normal". Returns a function that
- * stops watching.
+ * waiting behind executions under overload. Returns a function that stops watching.
  */
 export function yieldWhileClientsWait(
   requestBacklog: () => number,
-  fanout: Pick<StepFunctionsThread, 'setNiceness'>,
-  options: { niceness: number; threshold: number },
+  fanout: { setYielding(yielding: boolean): void },
+  threshold: number,
   now: () => number = Date.now,
 ): () => void {
-  const { niceness, threshold } = options;
   let yielding = false;
   let busyAt = 0;
   const timer = setInterval(() => {
     if (requestBacklog() >= threshold) {
       busyAt = now();
-      if (!yielding) fanout.setNiceness(niceness);
+      if (!yielding) fanout.setYielding(true);
       yielding = true;
     } else if (yielding && now() - busyAt >= PRIORITY_CALM_MS) {
-      fanout.setNiceness(0);
+      fanout.setYielding(false);
       yielding = false;
     }
   }, PRIORITY_CHECK_MS);

@@ -12,15 +12,15 @@ afterEach(() => {
 function watch() {
   jest.useFakeTimers();
   let backlog = 0;
-  const niceness: number[] = [];
+  const yields: boolean[] = [];
   const stop = yieldWhileClientsWait(
     () => backlog,
-    { setNiceness: (value) => niceness.push(value) },
-    { niceness: 10, threshold: 3 },
+    { setYielding: (yielding) => yields.push(yielding) },
+    3,
     () => Date.now(),
   );
   return {
-    niceness,
+    yields,
     stop,
     setBacklog: (value: number) => {
       backlog = value;
@@ -29,40 +29,40 @@ function watch() {
 }
 
 it('yields while requests wait, and returns to normal priority only after a calm second', () => {
-  const { niceness, stop, setBacklog } = watch();
+  const { yields, stop, setBacklog } = watch();
   jest.advanceTimersByTime(5 * PRIORITY_CHECK_MS);
-  expect(niceness).toEqual([]);
+  expect(yields).toEqual([]);
 
   // Fewer waiting than a round of environments: no yielding.
   setBacklog(2);
   jest.advanceTimersByTime(5 * PRIORITY_CHECK_MS);
-  expect(niceness).toEqual([]);
+  expect(yields).toEqual([]);
 
   setBacklog(3);
   jest.advanceTimersByTime(PRIORITY_CHECK_MS);
-  expect(niceness).toEqual([10]);
+  expect(yields).toEqual([true]);
   jest.advanceTimersByTime(5 * PRIORITY_CHECK_MS);
-  expect(niceness).toEqual([10]);
+  expect(yields).toEqual([true]);
 
   // A short lull is not calm yet: the thread keeps yielding.
   setBacklog(0);
   jest.advanceTimersByTime(PRIORITY_CALM_MS - 2 * PRIORITY_CHECK_MS);
-  expect(niceness).toEqual([10]);
+  expect(yields).toEqual([true]);
   setBacklog(4);
   jest.advanceTimersByTime(PRIORITY_CHECK_MS);
   setBacklog(0);
   jest.advanceTimersByTime(PRIORITY_CALM_MS - PRIORITY_CHECK_MS);
-  expect(niceness).toEqual([10]);
+  expect(yields).toEqual([true]);
 
   jest.advanceTimersByTime(2 * PRIORITY_CHECK_MS);
-  expect(niceness).toEqual([10, 0]);
+  expect(yields).toEqual([true, false]);
   stop();
 });
 
 it('stops watching when told to', () => {
-  const { niceness, stop, setBacklog } = watch();
+  const { yields, stop, setBacklog } = watch();
   stop();
   setBacklog(5);
   jest.advanceTimersByTime(10 * PRIORITY_CHECK_MS);
-  expect(niceness).toEqual([]);
+  expect(yields).toEqual([]);
 });
