@@ -12,8 +12,6 @@ export interface StepFunctionsThreadInit {
   credentials: Record<string, { accessKeyId: string; secretAccessKey: string }>;
   /** Where the machines' DynamoDB tasks go. */
   dynamoEndpoint: string;
-  /** Run the thread at this niceness (Linux) from the start; `setNiceness` changes it later. */
-  niceness?: number;
 }
 
 /** An error crossing the thread boundary: its name is what Retry and Catch match, so it is kept as it was. */

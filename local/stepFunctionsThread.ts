@@ -23,7 +23,6 @@ const port = parentPort;
 const init = workerData as StepFunctionsThreadInit;
 const send = (message: FromStepFunctionsThread) => port.postMessage(message);
 
-if (init.niceness !== undefined) trySetPriority(init.niceness);
 // No stack traces on this thread: jsonpath-plus signals every scalar it reads by throwing an Error (its `NewError`),
 // and capturing that error's stack was the thread's largest single cost under overload (9% of it in a CPU profile).
 // Nothing here reads a stack: task errors cross to the main thread as a name and a message.

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import type { InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
+import type {
+  InvokeMessage,
+  LambdaErrorPayload,
+  PaceMessage,
+  PriorityMessage,
+  SandboxConfig,
+  SandboxMessage,
+} from './protocol';
 
 export interface LocalFunctionSpec {
   logicalId: string;
@@ -154,10 +161,7 @@ class Environment {
     private readonly log: FunctionLog,
     private readonly onDeath: (env: Environment) => void,
     /** A background function's nice value and pace now (LocalLambda.setBackgroundNiceness, setBackgroundPace). */
-    background: () => { niceness: number; sleepShare: number } = () => ({
-      niceness: BACKGROUND_NICENESS,
-      sleepShare: 0,
-    }),
+    background: () => { niceness: number; sleepShare: number },
   ) {
     const config: SandboxConfig = {
       bundlePath: spec.bundlePath,
@@ -270,14 +274,9 @@ class Environment {
     running.reject(new FunctionError(payload));
   }
 
-  /** Sets the nice value of this environment's thread (Linux). */
-  setNiceness(niceness: number): void {
-    if (!this.dead) this.worker.postMessage({ kind: 'priority', niceness });
-  }
-
-  /** Makes this environment's thread sleep a share of the time between tasks (0: runs freely). */
-  setPace(sleepShare: number): void {
-    if (!this.dead) this.worker.postMessage({ kind: 'pace', sleepShare });
+  /** Changes how this environment's thread yields: its nice value (Linux), or the share of time it sleeps. */
+  tell(message: PriorityMessage | PaceMessage): void {
+    if (!this.dead) this.worker.postMessage(message);
   }
 
   /** CPU time (µs) this environment's thread has used: asked while it lives, its last report once it is gone. */
@@ -392,12 +391,8 @@ class FunctionPool {
     await Promise.all([...this.environments].map((env) => env.stop('the local cloud is shutting down')));
   }
 
-  setNiceness(niceness: number): void {
-    for (const env of this.environments) env.setNiceness(niceness);
-  }
-
-  setPace(sleepShare: number): void {
-    for (const env of this.environments) env.setPace(sleepShare);
+  tell(message: PriorityMessage | PaceMessage): void {
+    for (const env of this.environments) env.tell(message);
   }
 
   /** CPU time (µs) of every environment this function has had, the stopped ones included. */
@@ -480,7 +475,7 @@ export class LocalLambda {
   setBackgroundNiceness(niceness: number): void {
     if (process.platform !== 'linux' || niceness === this.backgroundNiceness) return;
     this.backgroundNiceness = niceness;
-    for (const pool of this.unique) if (pool.spec.background) pool.setNiceness(niceness);
+    this.tellBackground({ kind: 'priority', niceness });
   }
 
   /**
@@ -490,7 +485,12 @@ export class LocalLambda {
   setBackgroundPace(sleepShare: number): void {
     if (sleepShare === this.backgroundSleepShare) return;
     this.backgroundSleepShare = sleepShare;
-    for (const pool of this.unique) if (pool.spec.background) pool.setPace(sleepShare);
+    this.tellBackground({ kind: 'pace', sleepShare });
+  }
+
+  /** Tells every running environment of a background function; new ones start as the fields above say. */
+  private tellBackground(message: PriorityMessage | PaceMessage): void {
+    for (const pool of this.unique) if (pool.spec.background) pool.tell(message);
   }
 
   has(function_: string): boolean {
