@@ -19,8 +19,8 @@ export const handler = restHandler('broadcast', async (event) => {
   const body = parseJsonBody(event);
   const text = parseMessageText(requireString(body, 'message'));
   const roomId = body.roomId === undefined || body.roomId === null ? undefined : parseRoomId(body.roomId);
-  const { messageId } = await broadcast(deps(), { text, roomId });
-  await markBroadcast(roomId);
+  const { messageId, sentAt } = await broadcast(deps(), { text, roomId });
+  await markBroadcast(roomId, sentAt);
   logger.setCorrelationId(messageId);
   const by =
     event.requestContext?.authorizer?.username ?? event.requestContext?.identity?.userArn ?? undefined;

@@ -15,7 +15,10 @@ export interface BroadcastInput {
  * An admin announcement: one `Broadcast` event on the chat bus, which the fan-out state machine delivers to the
  * room (Query of the room index) or, without a room, to every connection (the one Scan the design allows).
  */
-export async function broadcast(deps: BroadcastDeps, input: BroadcastInput): Promise<{ messageId: string }> {
+export async function broadcast(
+  deps: BroadcastDeps,
+  input: BroadcastInput,
+): Promise<{ messageId: string; sentAt: string }> {
   const { text, roomId } = input;
   // The lobby always exists; its Rooms row only appears with its first message.
   if (roomId !== undefined && roomId !== LOBBY && !(await deps.rooms.get(roomId))) {
@@ -43,5 +46,5 @@ export async function broadcast(deps: BroadcastDeps, input: BroadcastInput): Pro
       ? error.told('The announcement could not be queued. Try again.')
       : error;
   }
-  return { messageId };
+  return { messageId, sentAt: frame.sentAt };
 }

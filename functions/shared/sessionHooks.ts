@@ -61,6 +61,11 @@ export function withSessionCount<T extends Pick<ChatPorts, 'events' | 'now'>>(
   return sessions ? countingSends(deps, sessions, connectionId, logged('message count')) : deps;
 }
 
-export async function markBroadcast(roomId: string | undefined): Promise<void> {
-  await store()?.broadcastSent(roomId, systemClock().toISOString()).catch(logged('broadcast mark'));
+/**
+ * Records the broadcast's own send time (taken before it was published), not the time this call runs: a member may
+ * receive the broadcast and disconnect before the publish call returns, and its session must still show the
+ * broadcast as seen before the disconnect.
+ */
+export async function markBroadcast(roomId: string | undefined, sentAt: string): Promise<void> {
+  await store()?.broadcastSent(roomId, sentAt).catch(logged('broadcast mark'));
 }

@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../functions/broadcast';
@@ -131,5 +131,29 @@ describe('POST /broadcast', () => {
     const res = await call(request({ message: 'hi' }));
     expect(res.statusCode).toBe(503);
     expect(res.json).toEqual({ code: 'INTERNAL', message: expect.not.stringMatching(/at |Error/) });
+  });
+});
+
+describe('the session broadcast marker', () => {
+  afterEach(() => {
+    delete process.env.SESSIONS_TABLE;
+  });
+
+  it("records the broadcast's own send time, not when the publish call returned", async () => {
+    process.env.SESSIONS_TABLE = 'test-Sessions';
+    db.on(PutCommand).resolves({});
+    // A member can receive the broadcast and disconnect while PutEvents is still returning: the marker must not
+    // be later than the frame the member saw, or that member's session would show it seen after the disconnect.
+    bus.on(PutEventsCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] };
+    });
+    const res = await call(request({ message: 'room only', roomId: 'K7M2QD' }));
+    expect(res.statusCode).toBe(202);
+    const [event] = published();
+    const markers = db
+      .commandCalls(PutCommand, { TableName: 'test-Sessions' })
+      .map((c) => c.args[0].input.Item);
+    expect(markers).toEqual([{ connectionId: '#broadcast#K7M2QD', at: event?.frame.sentAt }]);
   });
 });
