@@ -298,7 +298,8 @@ export class DynamoSendStore implements SendStore {
       }
       if ([room, stored, sent].some((reason) => reason?.Code === 'TransactionConflict'))
         return { kind: 'conflict' };
-      if (failed(room) && room?.Item) return { kind: 'seqTaken', roomSeq: Number(unmarshall(room.Item).seq ?? 0) };
+      if (failed(room) && room?.Item)
+        return { kind: 'seqTaken', roomSeq: Number(unmarshall(room.Item).seq ?? 0) };
       // The room does not exist (only the lobby may appear here), or the seq holds a message the room never counted.
       throw error;
     }
