@@ -227,7 +227,7 @@ export interface Transactions {
   transactGetItems(input: Obj): Promise<Obj>;
 }
 
-export function createTransactions(store: DynaliteStore, now: () => number = Date.now): Transactions {
+export function createTransactions(store: DynaliteStore, now: () => number = () => Date.now()): Transactions {
   /** ClientRequestToken -> the request it was first used with and when that one completed. */
   const tokens = new Map<string, { fingerprint: string; at?: number }>();
 
@@ -301,8 +301,13 @@ export function createTransactions(store: DynaliteStore, now: () => number = Dat
       }
       if (typeof token !== 'string' || token.length < 1 || token.length > 36)
         throw validationError('ClientRequestToken must be 1 to 36 characters long');
-      for (const [key, seen] of tokens)
-        if (seen.at !== undefined && now() - seen.at > TOKEN_LIFE_MS) tokens.delete(key);
+      // Tokens are kept in the order they came (the SDK sends one with every transaction): the expired ones are at
+      // the front, so forgetting them stops at the first that is not.
+      for (const [key, seen] of tokens) {
+        if (seen.at === undefined) continue;
+        if (now() - seen.at <= TOKEN_LIFE_MS) break;
+        tokens.delete(key);
+      }
       const fingerprint = JSON.stringify(input.TransactItems);
       const seen = tokens.get(token);
       if (seen) {

@@ -186,6 +186,26 @@ describe('local DynamoDB transactions', () => {
     expect(await item('g')).toEqual({ k: { S: 'g' }, n: { N: '1' } });
   });
 
+  it('forgets a ClientRequestToken 10 minutes after its transaction, as AWS does', async () => {
+    const once = () =>
+      client.send(
+        new TransactWriteItemsCommand({ ClientRequestToken: 'token-k', TransactItems: [add('k')] }),
+      );
+    const start = Date.now();
+    await once();
+    const clock = jest.spyOn(Date, 'now');
+    try {
+      clock.mockReturnValue(start + 9 * 60_000);
+      await once();
+      expect(await item('k')).toEqual({ k: { S: 'k' }, n: { N: '1' } });
+      clock.mockReturnValue(start + 11 * 60_000);
+      await once();
+      expect(await item('k')).toEqual({ k: { S: 'k' }, n: { N: '2' } });
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('serializes concurrent transactions on one item: a conditional counter loses no update', async () => {
     // Each writer reads the counter and commits counter+1 with a message under it, retrying when it lost the race.
     await client.send(new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'room' }, seq: { N: '0' } } }));
