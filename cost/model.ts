@@ -33,7 +33,7 @@ export interface Assumptions {
   /** Posts one Deliver invocation has in flight at once (its keep-alive agent allows 256 sockets, above a chunk). */
   postConcurrency: number;
   sendMessageMemoryMb: number;
-  /** Billed duration of one SendMessage: 5 sequential DynamoDB round trips + PutEvents, warm. */
+  /** Billed duration of one SendMessage: 3 sequential DynamoDB round trips (the last a transaction) + PutEvents, warm. */
   sendMessageMs: number;
   deliverMemoryMb: number;
   /** Deliver's own time besides the posts (parse, metrics, logs), ms. */
@@ -52,6 +52,8 @@ export interface Assumptions {
   messageItemOverheadBytes: number;
   /** Size of a Sends (idempotency) item. */
   sendItemBytes: number;
+  /** Size of a Rooms item (roomId, seq, createdAt, createdBy, inviteKey). */
+  roomItemBytes: number;
   /** Days a message stays in the Messages table (MessageRetentionDays). */
   messageRetentionDays: number;
   /** Average length of one WebSocket session, hours (the gateway closes at 2 h). */
@@ -93,6 +95,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   roomIndexItemBytes: 80,
   messageItemOverheadBytes: 200,
   sendItemBytes: 200,
+  roomItemBytes: 150,
   messageRetentionDays: 7,
   sessionHours: 2,
   staleSessionShare: 0.01,
@@ -337,15 +340,13 @@ export function estimate(
 
   // ---------------------------------------------------------------- roomcast
   const messageItemBytes = a.messageItemOverheadBytes + w.messageBytes;
-  // rate-limit bucket (Update Connections) + claim (Put Sends) + nextSeq (Update Rooms) + put (Messages)
-  // + recordSeq (with the publish claim) and markPublished (Update Sends).
+  // The rate-limit bucket (Update Connections), then one transaction of three items: the room's seq (Update Rooms), the
+  // message (Put Messages) and the send record (Put Sends). A transactional write costs twice a standard one.
   const sendWrites =
     writeUnits(a.connectionItemBytes) +
-    writeUnits(a.sendItemBytes) +
-    1 +
-    writeUnits(messageItemBytes) +
-    2 * writeUnits(a.sendItemBytes);
-  const sendReads = pageReadUnits(a.connectionItemBytes); // GetItem of the sender's connection, eventually consistent
+    METERING.transactionalWriteFactor * (1 + writeUnits(messageItemBytes) + writeUnits(a.sendItemBytes));
+  // GetItem of the sender's connection (eventually consistent) and of the room's seq (strongly consistent).
+  const sendReads = pageReadUnits(a.connectionItemBytes) + pageReadUnits(a.roomItemBytes, false);
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
   const prunes = sessions * a.staleSessionShare;
   const storedGb =
@@ -423,13 +424,13 @@ export function estimate(
       },
       {
         service: 'DynamoDB',
-        component: `writes per send (${sendWrites} WRU: rate bucket, sends claim, seq, message, 2 sends updates)`,
+        component: `writes per send (${sendWrites} WRU: rate bucket; transaction of seq, message, sends record)`,
         quantity: M * sendWrites,
         priceId: 'dynamoWriteRequestUnits',
       },
       {
         service: 'DynamoDB',
-        component: `reads per send (${sendReads} RRU: sender's connection)`,
+        component: `reads per send (${sendReads} RRU: sender's connection, room's seq)`,
         quantity: M * sendReads,
         priceId: 'dynamoReadRequestUnits',
       },

@@ -148,6 +148,8 @@ export const METERING = {
   sfnBilledMs: 100,
   sfnBilledMb: 64,
   dynamoWriteUnitBytes: 1024,
+  /** A transactional write costs two write units per 1 KB of each item (DynamoDB's pricing page). */
+  transactionalWriteFactor: 2,
   dynamoReadUnitBytes: 4096,
   /** Scan and Query read at most 1 MB per page; each page is rounded up to 4 KB on its own. */
   dynamoPageBytes: 1024 * 1024,

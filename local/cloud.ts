@@ -95,7 +95,9 @@ export interface LocalCloud {
   devIssuer?: DevIssuer;
   /** Changes the throttled share of DynamoDB requests; only when started with `faultDynamoThrottle`. */
   setFaultDynamoThrottle(share: number): void;
-  dynamoFaultStats(): { requests: number; throttled: number };
+  /** Changes the share of DynamoDB writes answered as conflicting with a transaction; as setFaultDynamoThrottle. */
+  setFaultDynamoConflict(share: number): void;
+  dynamoFaultStats(): { requests: number; throttled: number; conflicts: number };
   /** Resolves when no state machine execution is running (tests and the benchmark wait on it). */
   idle(): Promise<void>;
   executions(): { started: number; failed: number; running: number };
@@ -488,7 +490,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           throw new Error('start the local cloud with faultDynamoThrottle to throttle DynamoDB');
         dynamoFaults.setThrottle(share);
       },
-      dynamoFaultStats: () => dynamoFaults?.stats() ?? { requests: 0, throttled: 0 },
+      setFaultDynamoConflict: (share) => {
+        if (!dynamoFaults)
+          throw new Error('start the local cloud with faultDynamoThrottle to inject DynamoDB faults');
+        dynamoFaults.setConflict(share);
+      },
+      dynamoFaultStats: () => dynamoFaults?.stats() ?? { requests: 0, throttled: 0, conflicts: 0 },
       idle: () =>
         running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
       executions: () => ({ started, failed, running: running.size }),

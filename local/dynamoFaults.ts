@@ -1,50 +1,75 @@
-// DynamoDB throttling for the local cloud: a small HTTP proxy in front of dynalite that answers a share of requests
-// 400 ProvisionedThroughputExceededException, as DynamoDB does when a partition is hot. The functions reach DynamoDB
-// through it (AWS_ENDPOINT_URL_DYNAMODB), so their SDK retries and error handling run exactly as on AWS.
-import { Agent, createServer, request } from 'node:http';
+// DynamoDB faults for the local cloud: a small HTTP proxy in front of dynalite that answers a share of requests
+// 400 ProvisionedThroughputExceededException, as DynamoDB does when a partition is hot, and a share of writes as if
+// another transaction held their item (which the local DynamoDB, serializing every write, never does by itself). The
+// functions reach DynamoDB through it (AWS_ENDPOINT_URL_DYNAMODB), so their SDK retries and error handling run
+// exactly as on AWS.
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface DynamoFaultProxy {
   endpoint: string;
   /** Share 0..1 of requests answered with a throttling error from now on. */
   setThrottle(share: number): void;
-  stats(): { requests: number; throttled: number };
+  /**
+   * Share 0..1 of writes answered as conflicting with another transaction from now on: a transaction is cancelled with
+   * the reason `TransactionConflict` on its first item, a PutItem, UpdateItem or DeleteItem fails with
+   * TransactionConflictException (docs/PARITY.md, "Local DynamoDB transactions").
+   */
+  setConflict(share: number): void;
+  stats(): { requests: number; throttled: number; conflicts: number };
   close(): Promise<void>;
 }
 
-function checkShare(share: number): number {
-  if (!(share >= 0 && share <= 1)) throw new Error(`faultDynamoThrottle must be within 0..1, got ${share}`);
+function checkShare(share: number, what = 'faultDynamoThrottle'): number {
+  if (!(share >= 0 && share <= 1)) throw new Error(`${what} must be within 0..1, got ${share}`);
   return share;
+}
+
+const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+/** What DynamoDB answers a write that meets an ongoing transaction on its item; undefined for other requests. */
+function conflictAnswer(operation: string | undefined, body: Buffer): Record<string, unknown> | undefined {
+  if (operation === 'TransactWriteItems') {
+    let count = 1;
+    try {
+      const items = (JSON.parse(body.toString('utf8')) as { TransactItems?: unknown[] }).TransactItems;
+      if (Array.isArray(items) && items.length > 0) count = items.length;
+    } catch {
+      // A body that is not JSON gets the conflict on one item; the request would have failed anyway.
+    }
+    const reasons = Array.from({ length: count }, (_, i) =>
+      i === 0
+        ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }
+        : { Code: 'None' },
+    );
+    return {
+      __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+      message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+      CancellationReasons: reasons,
+    };
+  }
+  if (operation && SINGLE_WRITES.has(operation))
+    return {
+      __type: 'com.amazonaws.dynamodb.v20120810#TransactionConflictException',
+      message: 'Transaction is ongoing for the item',
+    };
+  return undefined;
 }
 
 export async function startDynamoFaultProxy(opts: {
   target: string;
   host: string;
   throttle?: number;
+  conflict?: number;
 }): Promise<DynamoFaultProxy> {
   const target = new URL(opts.target);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   let share = checkShare(opts.throttle ?? 0);
+  let conflict = checkShare(opts.conflict ?? 0, 'faultDynamoConflict');
   let requests = 0;
   let throttled = 0;
-  const server = createServer((req, res) => {
-    requests++;
-    if (share > 0 && Math.random() < share) {
-      throttled++;
-      req.resume();
-      const body = JSON.stringify({
-        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-        message:
-          'The level of configured provisioned throughput for the table was exceeded (local cloud fault injection).',
-      });
-      res.writeHead(400, {
-        'Content-Type': 'application/x-amz-json-1.0',
-        'Content-Length': Buffer.byteLength(body),
-        'x-amzn-RequestId': `throttle-${throttled}`,
-      });
-      res.end(body);
-      return;
-    }
+  let conflicts = 0;
+  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
     const upstream = request(
       {
         host: target.hostname,
@@ -63,7 +88,45 @@ export async function startDynamoFaultProxy(opts: {
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
-    req.pipe(upstream);
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
+  };
+  const server = createServer((req, res) => {
+    requests++;
+    if (share > 0 && Math.random() < share) {
+      throttled++;
+      req.resume();
+      const body = JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+        message:
+          'The level of configured provisioned throughput for the table was exceeded (local cloud fault injection).',
+      });
+      res.writeHead(400, {
+        'Content-Type': 'application/x-amz-json-1.0',
+        'Content-Length': Buffer.byteLength(body),
+        'x-amzn-RequestId': `throttle-${throttled}`,
+      });
+      res.end(body);
+      return;
+    }
+    const operation = /\.([A-Za-z]+)$/.exec(String(req.headers['x-amz-target'] ?? ''))?.[1];
+    if (conflict === 0 || !operation || !(operation === 'TransactWriteItems' || SINGLE_WRITES.has(operation)))
+      return forward(req, res);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const refusal = Math.random() < conflict ? conflictAnswer(operation, body) : undefined;
+      if (!refusal) return forward(req, res, body);
+      conflicts++;
+      const text = JSON.stringify(refusal);
+      res.writeHead(400, {
+        'Content-Type': 'application/x-amz-json-1.0',
+        'Content-Length': Buffer.byteLength(text),
+        'x-amzn-RequestId': `conflict-${conflicts}`,
+      });
+      res.end(text);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -78,7 +141,10 @@ export async function startDynamoFaultProxy(opts: {
     setThrottle: (next) => {
       share = checkShare(next);
     },
-    stats: () => ({ requests, throttled }),
+    setConflict: (next) => {
+      conflict = checkShare(next, 'faultDynamoConflict');
+    },
+    stats: () => ({ requests, throttled, conflicts }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

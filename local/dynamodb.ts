@@ -1,4 +1,5 @@
-// DynamoDB for the local cloud: dynalite (in memory, or LevelDB on disk) with the template's tables created.
+// DynamoDB for the local cloud: dynalite (in memory, or LevelDB on disk) with the template's tables created, and the
+// transactions dynalite lacks answered in front of it (local/dynamoTransactions.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -12,6 +13,7 @@ import {
   paginateListTables,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import { createTransactions, type DynaliteStore, DynamoError, transactionScope } from './dynamoTransactions';
 import type { RequestGuard } from './http';
 
 export interface StartDynamoOptions {
@@ -192,7 +194,7 @@ export function dynamoRequestScope(
   body: Buffer,
   region: string,
   accountId: string,
-): { action?: string; resources: string[] } {
+): { action?: string; resources: string[]; checks?: { action: string; resources: string[] }[] } {
   const operation = /^DynamoDB_\d{8}\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
   if (!operation) return { resources: [] };
   let input: unknown;
@@ -208,6 +210,11 @@ export function dynamoRequestScope(
       ? name
       : `arn:aws:dynamodb:${region}:${accountId}:table/${String(name)}`;
   if (operation === 'ListTables') return { action, resources: ['*'] };
+  // A transaction is authorized item by item, by the action each item performs (docs/PARITY.md).
+  if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') {
+    const checks = transactionScope(operation, input, table);
+    return { action: checks[0]?.action, resources: checks[0]?.resources ?? [], checks };
+  }
   if (isObj(input.RequestItems)) return { action, resources: Object.keys(input.RequestItems).map(table) };
   if (typeof input.ResourceArn === 'string') return { action, resources: [input.ResourceArn] };
   if (typeof input.TableName !== 'string') return { resources: [] };
@@ -229,10 +236,6 @@ function refuse(res: ServerResponse, code: string, message: string): void {
   res.end(text);
 }
 
-/**
- * Puts the guard in front of dynalite's own request listener, in the same process: the body is read once, checked,
- * and replayed to dynalite (which reads only the method, url, headers and the data/end events of a request).
- */
 /** How long close() waits for requests in flight to be answered. */
 const CLOSE_DRAIN_MS = 2000;
 
@@ -265,52 +268,120 @@ function countRequests(server: Server): { drained(maxMs: number): Promise<void> 
   };
 }
 
-function guardRequests(server: Server, guard: DynamoGuard): void {
+/** The operation an `X-Amz-Target` header names (`DynamoDB_20120810.PutItem` -> `PutItem`). */
+const operationOf = (target: string | undefined) => /^DynamoDB_\d{8}\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
+
+function answer(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.0',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomBytes(26).toString('hex').toUpperCase(),
+  });
+  res.end(text);
+}
+
+/**
+ * Puts the local cloud's own front in place of dynalite's request listener, in the same process: the body is read
+ * once, checked by the guard (when there is one), and then either answered here (the transactions dynalite lacks) or
+ * replayed to dynalite (which reads only the method, url, headers and the data/end events of a request).
+ */
+function frontRequests(server: Server, store: DynaliteStore, guard: DynamoGuard | undefined): void {
   const [dynaliteListener] = server.listeners('request') as ((
     req: IncomingMessage,
     res: ServerResponse,
   ) => void)[];
-  if (!dynaliteListener) throw new Error('dynalite has no request listener to guard');
+  if (!dynaliteListener) throw new Error('dynalite has no request listener to front');
+  const transactions = createTransactions(store);
   server.removeAllListeners('request');
+  const serve = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    const operation = operationOf(req.headers['x-amz-target'] as string | undefined);
+    if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') {
+      let input: Record<string, unknown>;
+      try {
+        input = JSON.parse(body.toString('utf8') || '{}');
+      } catch {
+        return answer(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
+      }
+      const run =
+        operation === 'TransactWriteItems'
+          ? transactions.transactWriteItems(input)
+          : transactions.transactGetItems(input);
+      run.then(
+        (output) => answer(res, 200, output),
+        (error: Error) =>
+          error instanceof DynamoError
+            ? answer(res, 400, (error as DynamoError).body())
+            : answer(res, 500, {
+                __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+                message: error.message,
+              }),
+      );
+      return;
+    }
+    const replay = Object.assign(new EventEmitter(), {
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+    });
+    dynaliteListener(replay as unknown as IncomingMessage, res);
+    if (body.length > 0) replay.emit('data', body);
+    replay.emit('end');
+  };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('error', () => {});
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const { action, resources } = dynamoRequestScope(
+      if (!guard) return serve(req, res, body);
+      const { action, resources, checks } = dynamoRequestScope(
         req.headers['x-amz-target'] as string | undefined,
         body,
         guard.region,
         guard.accountId,
       );
-      guard.check(req, body, action, resources).then(
-        (refusal) => {
-          if (refusal) return refuse(res, refusal.code, refusal.message);
-          const replay = Object.assign(new EventEmitter(), {
-            method: req.method,
-            url: req.url,
-            headers: req.headers,
-          });
-          dynaliteListener(replay as unknown as IncomingMessage, res);
-          if (body.length > 0) replay.emit('data', body);
-          replay.emit('end');
-        },
+      const check = async () => {
+        for (const one of checks ?? [{ action, resources }]) {
+          const refusal = await guard.check(req, body, one.action, one.resources);
+          if (refusal) return refusal;
+        }
+        return undefined;
+      };
+      check().then(
+        (refusal) => (refusal ? refuse(res, refusal.code, refusal.message) : serve(req, res, body)),
         (error: Error) => refuse(res, 'InternalServerError', error.message),
       );
     });
   });
 }
 
+/** dynalite builds its store inside dynalite(): this hands the next one built to `take`. */
+function captureStore(take: (store: DynaliteStore) => void): void {
+  const db = require('dynalite/db') as { create(options: unknown): DynaliteStore };
+  const create = db.create;
+  db.create = (options) => {
+    db.create = create;
+    const store = create(options);
+    take(store);
+    return store;
+  };
+}
+
 export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo> {
   patchDynaliteIndexKeys();
+  let store: DynaliteStore | undefined;
+  captureStore((built) => {
+    store = built;
+  });
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
     ...(opts.dataDir !== undefined && { path: opts.dataDir }),
   });
-  if (opts.guard) guardRequests(server, opts.guard);
+  if (!store) throw new Error('dynalite built no store');
+  frontRequests(server, store, opts.guard);
   // Long keep-alive, as the gateway's: with Node's 5 s default, a client thread starved of CPU for a few seconds
   // (a background-priority state machine under overload) reused a pooled socket the server had just closed, and
   // its Query failed with `TimeoutError: socket hang up`.

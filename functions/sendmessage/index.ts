@@ -6,14 +6,13 @@ import { parseClientMsgId, parseMessageText, requireString } from '../shared/pro
 import { sendMessage } from '../shared/sending';
 import { withSessionCount } from '../shared/sessionHooks';
 import { routeHandler } from '../shared/websocket';
-import { connectionStore, messageStore, roomStore, sendLog } from '../shared/wiring/dynamodb';
+import { connectionStore, roomStore, sendStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
   rooms: roomStore(),
-  messages: messageStore(),
-  sends: sendLog(),
+  sends: sendStore(),
   events: eventPublisher(),
   now: systemClock,
   messageRetentionDays: config.messageRetentionDays(),
@@ -21,7 +20,7 @@ const deps = onFirstCall(() => ({
 }));
 
 /** sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. */
-export const handler = routeHandler('sendmessage', async ({ connectionId, body, signal, deadline }) => {
+export const handler = routeHandler('sendmessage', async ({ connectionId, body, signal }) => {
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
@@ -30,7 +29,6 @@ export const handler = routeHandler('sendmessage', async ({ connectionId, body, 
     text,
     clientMsgId,
     signal,
-    deadline,
   });
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
   logger.setCorrelationId(ack.messageId);

@@ -66,83 +66,58 @@ export interface Room {
 export interface RoomStore {
   /** Creates a room if its id is free; false when the id is taken. */
   create(room: Room): Promise<boolean>;
+  /** The room as it is now (a strongly consistent read). The lobby has no row until its first message. */
   get(roomId: string): Promise<Room | undefined>;
-  /** Reserves the room's next seq atomically. The lobby exists implicitly; other rooms must exist. */
-  nextSeq(roomId: string): Promise<number>;
 }
 
 export interface MessageStore {
-  put(message: ChatMessage, expiresAt: number): Promise<void>;
   /** Messages with seq > afterSeq in seq order, at most `limit`. */
   after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
   /** The newest `limit` messages, returned in seq order. */
   latest(roomId: string, limit: number): Promise<ChatMessage[]>;
-  /** Deletes the message under this seq if it is this messageId (a copy stored by an attempt that lost its claim). */
-  remove(roomId: string, seq: number, messageId: string): Promise<void>;
 }
 
-/** The progress of one idempotent send, keyed by room, username and clientMsgId. */
+/** A send with a clientMsgId as recorded with its message, keyed by room, username and clientMsgId. */
 export interface SendRecord {
   sendKey: string;
   messageId: string;
-  seq?: number;
-  sentAt?: string;
-  published: boolean;
-  /** When the attempt holding the claim took it (epoch ms). */
-  claimedAt: number;
+  seq: number;
+  sentAt: string;
   /**
-   * Which attempt holds the claim: a fresh claim and every take-over write a new one, and only its holder may record
-   * a seq. Absent on records written before claims had one.
+   * The attempt that publishes the message: the one that stored it, until it hands publishing back because its
+   * PutEvents failed; absent while nobody does.
    */
-  claimId?: string;
-  /** The end of the holder's life (epoch ms; its function's timeout): no write of it starts later. */
-  liveUntil?: number;
+  publisher?: string;
 }
 
-export interface SendLog {
-  /** Creates the record for the key with this messageId, or returns the one that exists (`created: false`). */
-  claim(record: SendRecord, expiresAt: number): Promise<{ record: SendRecord; created: boolean }>;
+/** What appending a message found: it is stored, or why not. */
+export type AppendOutcome =
+  | { kind: 'stored' }
+  /** The room's seq is no longer the one read: another message took the next seq first. */
+  | { kind: 'seqTaken'; roomSeq: number }
+  /** The clientMsgId was sent before: this is its record, and nothing was written. */
+  | { kind: 'sentBefore'; record: SendRecord }
+  /** Another transaction held one of the items (DynamoDB's TransactionConflict): nothing was written. */
+  | { kind: 'conflict' };
+
+export interface SendStore {
   /**
-   * Takes over a claim whose holder has outlived its life without recording a seq: writes the new holder's claimId
-   * only if `fromClaimId` still holds it and no seq is recorded. False when either changed (re-read the record).
+   * Stores the message under its seq in one transaction: the room's seq moves from `roomSeq` (undefined: the lobby's
+   * row does not exist yet) to the message's, the message is stored, and with `record` the send is recorded, all or
+   * nothing. A seq is thus never taken without its message, nor a clientMsgId sent twice.
    */
-  takeOver(
-    sendKey: string,
-    fromClaimId: string | undefined,
-    to: Pick<SendRecord, 'claimId' | 'claimedAt' | 'liveUntil'>,
-  ): Promise<boolean>;
-  /**
-   * Records the seq the send took, if `claimId` still holds the claim (false when it was taken over). With
-   * `publishClaimAt` (epoch ms) it also takes the publish claim in the same write: the attempt that stores the message
-   * is the one that publishes it.
-   */
-  recordSeq(
-    sendKey: string,
-    claimId: string,
-    seq: number,
-    sentAt: string,
-    publishClaimAt?: number,
-  ): Promise<boolean>;
-  /** Deletes a claim that never took a seq (its send was refused or abandoned), if `claimId` still holds it. */
-  forget(sendKey: string, claimId: string): Promise<void>;
-  /**
-   * Claims the right to publish: true for exactly one caller while the send is unpublished and no other claim is
-   * younger than `staleAfterMs` (the holder's life and a margin). `takeOver` ignores the age of another claim: for the
-   * retry that stored the message itself, which proves the attempt holding the claim never stored it, so never
-   * publishes it.
-   */
-  claimPublish(
-    sendKey: string,
-    nowMs: number,
-    options?: { takeOver?: boolean; staleAfterMs?: number },
-  ): Promise<boolean>;
-  /** Gives the claim back after a failed publish, so a retry can publish. */
-  releasePublish(sendKey: string, heldSince?: number): Promise<void>;
-  /**
-   * Marks the send published; with the seq and sentAt too, for a send whose recordSeq never got through (then only
-   * if `claimId` still holds the claim: false when it was taken over).
-   */
-  markPublished(sendKey: string, seq?: { seq: number; sentAt: string; claimId: string }): Promise<boolean>;
+  append(
+    message: ChatMessage,
+    roomSeq: number | undefined,
+    expiresAt: number,
+    record?: { sendKey: string; publisher: string; expiresAt: number },
+  ): Promise<AppendOutcome>;
+  /** The stored message under this seq, if any. */
+  message(roomId: string, seq: number): Promise<ChatMessage | undefined>;
+  /** Hands publishing back after a failed publish, if `publisher` still holds it. */
+  releasePublishing(sendKey: string, publisher: string): Promise<void>;
+  /** Takes publishing of a send that nobody publishes; false when someone does. */
+  takePublishing(sendKey: string, publisher: string): Promise<boolean>;
 }
 
 export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast';
@@ -183,7 +158,7 @@ export interface ChatPorts {
   connections: ConnectionStore;
   rooms: RoomStore;
   messages: MessageStore;
-  sends: SendLog;
+  sends: SendStore;
   events: EventPublisher;
   notifier: Notifier;
   now: Clock;

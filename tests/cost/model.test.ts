@@ -179,10 +179,11 @@ describe('estimate, hand-computed with $1 per unit', () => {
     expect(item(report, 'roomcast', 'Express duration').quantity).toBeCloseTo(10 * 0.1 * (64 / 1024), 12);
   });
 
-  test('DynamoDB: 6 WRU and 0.5 RRU per send, 0.5 RRU per single-page Query', () => {
-    // rate-limit bucket, send claim, room seq, message, recordSeq with the publish claim, markPublished: 6 x 10.
-    expect(item(report, 'roomcast', 'writes per send').quantity).toBe(60);
-    expect(item(report, 'roomcast', 'reads per send').quantity).toBe(5);
+  test('DynamoDB: 7 WRU and 1.5 RRU per send, 0.5 RRU per single-page Query', () => {
+    // The rate-limit bucket (1), then a transaction of room seq, message and send record at 2 WRU each: 7 x 10.
+    expect(item(report, 'roomcast', 'writes per send').quantity).toBe(70);
+    // The connection, eventually consistent (0.5), and the room's seq, strongly consistent (1): 1.5 x 10.
+    expect(item(report, 'roomcast', 'reads per send').quantity).toBe(15);
     expect(item(report, 'roomcast', 'RoomIndex Query').quantity).toBe(5);
     // 10 connections x 24 h / 2 h sessions = 120 sessions, 1% stale, 2 WRU each
     expect(item(report, 'roomcast', 'pruning deletes').quantity).toBeCloseTo(2.4, 12);

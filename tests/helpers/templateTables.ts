@@ -4,10 +4,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadTemplate } from '../../infra/template';
 import { startDynamo } from '../../local/dynamodb';
 
-/** The tables of template.yaml in a fresh local DynamoDB (dynalite), for tests of the real DynamoDB adapters. */
+/** The tables of template.yaml in a fresh local DynamoDB (dynalite with transactions), for tests of the real DynamoDB adapters. */
 export interface TemplateTables {
   /** A document client as the local admin. */
   db: DynamoDBDocumentClient;
+  /** Where the local DynamoDB listens. */
+  endpoint: string;
   /** The physical name of a table, by its logical id in template.yaml. */
   table(logicalId: string): string;
   close(): Promise<void>;
@@ -25,6 +27,7 @@ export async function startTemplateTables(): Promise<TemplateTables> {
   );
   return {
     db,
+    endpoint: dynamo.endpoint,
     table: (logicalId) => template.tables().find((t) => t.logicalId === logicalId)?.TableName ?? '',
     close: async () => {
       db.destroy();

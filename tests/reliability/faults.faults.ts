@@ -221,6 +221,49 @@ test('with DynamoDB throttling a share of calls, no message is half-written and 
   expect(report.problems).toEqual([]);
 });
 
+test('with a share of writes meeting another transaction (TransactionConflict), every send is stored once and delivered once', async () => {
+  const checker = new DeliveryChecker();
+  const members = await crowd('conflict', 6);
+  const roomId = await roomWith(members, checker);
+  const before = cloud.dynamoFaultStats();
+  cloud.setFaultDynamoConflict(0.4);
+  const outcomes = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      sendWithRetry(members[i % members.length] as ChatClient, `conflict ${i}`, `x-${i}`, {
+        maxAttempts: 20,
+      }),
+    ),
+  );
+  cloud.setFaultDynamoConflict(0);
+  const stats = cloud.dynamoFaultStats();
+  for (const o of outcomes) checker.sent(o.ack);
+  await testCloud.settle();
+  await checker.fillGaps();
+  const report = checker.report();
+  const audit = await auditRoom(tables, roomId);
+  const errorFrames = outcomes.reduce((n, o) => n + o.errors.length, 0);
+  recordFigures('DynamoDB transaction conflicts (40% of writes)', {
+    members: members.length,
+    sends: outcomes.length,
+    dynamoRequests: stats.requests - before.requests,
+    conflicts: stats.conflicts - before.conflicts,
+    errorFrames,
+    messages: report.messages,
+    deliveries: report.deliveries,
+    lost: report.lost,
+    duplicated: report.duplicated,
+    seqsConsumed: audit.seq,
+    seqsWithoutMessage: audit.missing.length,
+  });
+  expect(stats.conflicts - before.conflicts).toBeGreaterThan(0);
+  // Whatever was cancelled and retried: thirty messages under thirty seqs, none empty, each delivered once.
+  expect(new Set(outcomes.map((o) => o.ack.seq)).size).toBe(30);
+  expect(audit.missing).toEqual([]);
+  expect(audit.stored).toBe(30);
+  expect(report.problems).toEqual([]);
+  expect(report.deliveries).toBe(6 * 30);
+});
+
 test('a member joining while messages are sent gets each later message live or by history, never a silent gap', async () => {
   const checker = new DeliveryChecker();
   const [owner, ...rest] = await crowd('race', 21);

@@ -9,6 +9,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { LocalCloud } from '../../local/cloud';
 import { ChatClient, HandshakeRefused, isMessage } from '../helpers/chatClient';
+import { auditRoom, cloudTables } from '../helpers/deliveryChecker';
 import { editedTemplate, startTestCloud, type TestCloud } from '../helpers/localCloud';
 import { hs256Token } from '../helpers/tokens';
 
@@ -125,6 +126,35 @@ describe('taking one statement out of the template breaks its feature locally, a
       );
       expect(logged).toMatch(
         /AccessDeniedException: User: \S+SendMessageFunction\S* is not authorized to perform: events:PutEvents/,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("without SendMessage's PutItem on Messages its transaction is refused as a whole: INTERNAL, nothing stored, no seq taken", async () => {
+    // DynamoDB authorizes a transaction item by item, by each item's own action (docs/PARITY.md, IAM).
+    const s = await cloudWithout('SendMessageFunction', 'StoreMessage');
+    try {
+      const alice = await connect(s, 'username=alice');
+      const tables = cloudTables(s.cloud);
+      const mark = s.testCloud.logs.length;
+      const failed = await alice.ask({
+        action: 'sendmessage',
+        message: 'never stored',
+        clientMsgId: 'iam-2',
+      });
+      expect(failed).toMatchObject({
+        type: 'error',
+        code: 'INTERNAL',
+        action: 'sendmessage',
+        clientMsgId: 'iam-2',
+      });
+      const audit = await auditRoom(tables, 'lobby');
+      expect(audit).toMatchObject({ seq: 0, stored: 0 });
+      tables.db.destroy();
+      expect(s.logSince(mark)).toMatch(
+        /iam: AccessDenied for SendMessageFunction: dynamodb:PutItem on arn:aws:dynamodb:\S+:table\/\S*MessagesTable/,
       );
     } finally {
       await s.close();

@@ -1,5 +1,11 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as deliver, GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver';
@@ -100,23 +106,20 @@ describe('sendmessage before its timeout', () => {
     });
     // Past the moment the connection is read, plus time for the send to go on if it were allowed to.
     await sleep(REPLY_MARGIN_MS + 1000);
-    expect(db.commandCalls(PutCommand).length).toBeGreaterThan(0);
-    const seqsTaken = db
-      .commandCalls(UpdateCommand)
-      .filter((c) => c.args[0].input.TableName === 'test-Rooms');
-    expect(seqsTaken.length).toBe(0);
+    expect(db.commandCalls(GetCommand).length).toBeGreaterThan(0);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   }, 10_000);
 
-  it('an answered-busy send that already took its seq stores the message but leaves publishing to the retry', async () => {
+  it('an answered-busy send whose transaction was in flight stores the message once and publishes it itself', async () => {
     db.on(GetCommand).resolves({
       Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
     });
-    db.on(PutCommand).resolves({});
     db.on(UpdateCommand).resolves({});
-    // Taking the seq outlasts the reply deadline.
-    db.on(UpdateCommand, { TableName: 'test-Rooms' }).callsFake(async () => {
+    // The transaction outlasts the reply deadline; it lands, so this attempt is the message's publisher.
+    db.on(TransactWriteCommand).callsFake(async () => {
       await sleep(REPLY_MARGIN_MS + 1000);
-      return { Attributes: { seq: 7 } };
+      return {};
     });
     const reply = await sendmessage(
       sampleEvent('sendmessage', {
@@ -126,8 +129,7 @@ describe('sendmessage before its timeout', () => {
     );
     expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({ code: 'INTERNAL' });
     await sleep(REPLY_MARGIN_MS + 1000);
-    const stored = db.commandCalls(PutCommand).filter((c) => c.args[0].input.TableName === 'test-Messages');
-    expect(stored.length).toBe(1);
-    expect(bus.commandCalls(PutEventsCommand).length).toBe(0);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
   }, 10_000);
 });

@@ -1,6 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as sendmessage } from '../../functions/sendmessage';
 import type { Connection, ConnectionStore, SendBucket } from '../../functions/shared/ports';
@@ -110,8 +116,8 @@ describe('sendmessage with SendRateLimit=2 per 10 s', () => {
     bus.reset();
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
     db.on(PutCommand).resolves({});
-    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 8 } });
-    db.on(UpdateCommand, { TableName: 'test-Sends' }).resolves({});
+    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 7 } });
+    db.on(TransactWriteCommand).resolves({});
     db.on(UpdateCommand, { TableName: 'test-Connections' }).resolves({});
   });
 
@@ -139,7 +145,7 @@ describe('sendmessage with SendRateLimit=2 per 10 s', () => {
       clientMsgId: 'c0ffee-0001',
     });
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
-    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 

@@ -1,5 +1,5 @@
 import { ApiGatewayManagementApiClient, GetConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DeleteCommand,
@@ -7,6 +7,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -62,62 +63,6 @@ function published() {
 
 const writes = () => [...db.commandCalls(PutCommand), ...db.commandCalls(UpdateCommand)];
 
-/**
- * The Sends table behind the mock, for a test where a second attempt must meet what the first wrote: the
- * writes DynamoSendLog makes, with their conditions (one claim per key; one publisher at a time; none once
- * published).
- */
-function sendsTable(): Map<string, Record<string, unknown>> {
-  const items = new Map<string, Record<string, unknown>>();
-  db.on(PutCommand, { TableName: 'test-Sends' }).callsFake((input) => {
-    if (items.has(input.Item.sendKey)) throw conditionFailed();
-    items.set(input.Item.sendKey, { ...input.Item });
-    return {};
-  });
-  db.on(GetCommand, { TableName: 'test-Sends' }).callsFake((input) => ({
-    Item: items.get(input.Key.sendKey),
-  }));
-  db.on(UpdateCommand, { TableName: 'test-Sends' }).callsFake((input) => {
-    const item: Record<string, unknown> = items.get(input.Key.sendKey) ?? { sendKey: input.Key.sendKey };
-    const values = input.ExpressionAttributeValues ?? {};
-    switch (input.UpdateExpression) {
-      case 'SET seq = :seq, sentAt = :sentAt':
-        Object.assign(item, { seq: values[':seq'], sentAt: values[':sentAt'] });
-        break;
-      // The first attempt records its seq and takes the publish claim in one write.
-      case 'SET seq = :seq, sentAt = :sentAt, publishingSince = :now':
-        Object.assign(item, {
-          seq: values[':seq'],
-          sentAt: values[':sentAt'],
-          publishingSince: values[':now'],
-        });
-        break;
-      case 'SET publishingSince = :now': {
-        const claimed = item.publishingSince as number | undefined;
-        // A take-over (no :stale) ignores the age of another claim; only a published send refuses it.
-        const fresh = values[':stale'] !== undefined && claimed !== undefined && claimed >= values[':stale'];
-        if (item.published === true || fresh) throw conditionFailed();
-        item.publishingSince = values[':now'];
-        break;
-      }
-      case 'REMOVE publishingSince':
-        delete item.publishingSince;
-        break;
-      case 'SET published = :true':
-        item.published = true;
-        break;
-      case 'SET published = :true, seq = :seq, sentAt = :sentAt':
-        Object.assign(item, { published: true, seq: values[':seq'], sentAt: values[':sentAt'] });
-        break;
-      default:
-        throw new Error(`the Sends fake does not know ${input.UpdateExpression}`);
-    }
-    items.set(input.Key.sendKey, item);
-    return {};
-  });
-  return items;
-}
-
 beforeEach(() => {
   db.reset();
   bus.reset();
@@ -158,9 +103,9 @@ describe('$connect', () => {
 describe('sendmessage', () => {
   beforeEach(() => {
     inRoom('K7M2QD');
-    db.on(PutCommand).resolves({});
-    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 42 } });
-    db.on(UpdateCommand, { TableName: 'test-Sends' }).resolves({});
+    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 41 } });
+    db.on(UpdateCommand).resolves({});
+    db.on(TransactWriteCommand).resolves({});
   });
 
   it('acks the sample message with the room seq and publishes it to the room', async () => {
@@ -177,93 +122,63 @@ describe('sendmessage', () => {
   });
 
   it('returns the first ack to a retry with the same clientMsgId and publishes nothing new', async () => {
-    db.on(PutCommand, { TableName: 'test-Sends' }).rejects(conditionFailed());
-    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({
+    // DynamoDB cancels the transaction on the send record and returns it (ALL_OLD), in its attribute-value form.
+    db.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message:
+          'Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, ConditionalCheckFailed]',
+        $metadata: {},
+        CancellationReasons: [
+          { Code: 'None' },
+          { Code: 'None' },
+          {
+            Code: 'ConditionalCheckFailed',
+            Item: {
+              sendKey: { S: 'K7M2QD#alice#c0ffee-0001' },
+              messageId: { S: 'first-id' },
+              seq: { N: '7' },
+              sentAt: { S: 'x' },
+              publisher: { S: 'first-attempt' },
+            },
+          },
+        ],
+      }),
+    );
+    db.on(GetCommand, { TableName: 'test-Messages' }).resolves({
       Item: {
-        sendKey: 'K7M2QD#alice#c0ffee-0001',
-        messageId: 'first-id',
+        roomId: 'K7M2QD',
         seq: 7,
+        messageId: 'first-id',
+        username: 'alice',
+        text: 'hello, everyone!',
         sentAt: 'x',
-        published: true,
-        claimedAt: 0,
       },
-    });
-    db.on(QueryCommand, { TableName: 'test-Messages' }).resolves({
-      Items: [
-        {
-          roomId: 'K7M2QD',
-          seq: 7,
-          messageId: 'first-id',
-          username: 'alice',
-          text: 'hello, everyone!',
-          sentAt: 'x',
-        },
-      ],
     });
     const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(ack).toMatchObject({ messageId: 'first-id', seq: 7 });
     expect(published()).toHaveLength(0);
-    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);
   });
 
-  it('publishes a stored but unpublished message exactly once on retry, under its first seq', async () => {
-    db.on(PutCommand, { TableName: 'test-Sends' }).rejects(conditionFailed());
-    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({
-      Item: { sendKey: 'k', messageId: 'first-id', seq: 7, sentAt: 'x', published: false, claimedAt: 0 },
-    });
-    db.on(QueryCommand, { TableName: 'test-Messages' }).resolves({
-      Items: [
-        {
-          roomId: 'K7M2QD',
-          seq: 7,
-          messageId: 'first-id',
-          username: 'alice',
-          text: 'hello, everyone!',
-          sentAt: 'x',
-        },
-      ],
-    });
-    const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
-    expect(ack).toMatchObject({ messageId: 'first-id', seq: 7 });
-    expect(published().map((e) => e.messageId)).toEqual(['first-id']);
+  it('accepts exactly 4,096 bytes of text', async () => {
+    const frame = frameOf(
+      await sendmessage(sampleEvent('sendmessage', { body: { message: 'é'.repeat(2048) } })),
+    );
+    expect(frame.type).toBe('ack');
   });
 
-  it('tells the sender when the bus rejects the event, and a retry can still publish it', async () => {
-    // The Sends and Messages tables as the first attempt leaves them, so the retry meets what it wrote.
-    const sends = sendsTable();
-    const stored: Record<string, unknown>[] = [];
-    db.on(PutCommand, { TableName: 'test-Messages' }).callsFake((input) => {
-      stored.push(input.Item);
-      return {};
-    });
-    db.on(QueryCommand, { TableName: 'test-Messages' }).callsFake((input) => ({
-      Items: stored.filter((m) => (m.seq as number) > input.ExpressionAttributeValues[':after']),
-    }));
-    bus
-      .on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'x' }] })
-      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e2' }] });
-
+  it('answers INTERNAL without details, naming the clientMsgId, when DynamoDB fails', async () => {
+    db.on(TransactWriteCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443'));
     const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
-    expect(frame).toMatchObject({ type: 'error', code: 'INTERNAL', action: 'sendmessage' });
-    expect(String(frame.message)).toMatch(/same clientMsgId/);
-    expect(
-      db
-        .commandCalls(UpdateCommand, { TableName: 'test-Sends' })
-        .map((c) => c.args[0].input.UpdateExpression),
-    ).not.toContain('SET published = :true');
-    expect(published()).toHaveLength(1);
+    expect(frame).toMatchObject({ type: 'error', code: 'INTERNAL', clientMsgId: 'c0ffee-0001' });
+    expect(JSON.stringify(frame)).not.toMatch(/ECONNREFUSED/);
+    expect(published()).toHaveLength(0);
+  });
 
-    // The retry, as the sender's client makes it: the same frame, the same clientMsgId.
-    const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
-    expect(ack).toMatchObject({ type: 'ack', clientMsgId: 'c0ffee-0001', roomId: 'K7M2QD', seq: 42 });
-    const [, retried] = published();
-    expect(retried).toMatchObject({ type: 'MessageSent', roomId: 'K7M2QD', messageId: ack.messageId });
-    expect(JSON.parse(retried.payload)).toMatchObject({ seq: 42, text: 'hello, everyone!' });
-    expect(published()).toHaveLength(2);
-    expect(stored).toHaveLength(1);
-    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(1);
-    expect([...sends.values()][0]).toMatchObject({ messageId: ack.messageId, seq: 42, published: true });
+  it('asks a connection that is no longer registered to reconnect', async () => {
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({});
+    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(frame).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+    expect(String(frame.message)).toMatch(/[Rr]econnect/);
   });
 
   it.each([
@@ -280,27 +195,6 @@ describe('sendmessage', () => {
     expect(String(frame.message)).not.toMatch(/\bat \w+ \(/); // no stack trace
     expect(writes()).toHaveLength(0);
     expect(published()).toHaveLength(0);
-  });
-
-  it('accepts exactly 4,096 bytes of text', async () => {
-    const frame = frameOf(
-      await sendmessage(sampleEvent('sendmessage', { body: { message: 'é'.repeat(2048) } })),
-    );
-    expect(frame.type).toBe('ack');
-  });
-
-  it('answers INTERNAL without details when DynamoDB fails', async () => {
-    db.on(UpdateCommand, { TableName: 'test-Rooms' }).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443'));
-    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
-    expect(frame).toMatchObject({ type: 'error', code: 'INTERNAL' });
-    expect(JSON.stringify(frame)).not.toMatch(/ECONNREFUSED/);
-  });
-
-  it('asks a connection that is no longer registered to reconnect', async () => {
-    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({});
-    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
-    expect(frame).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
-    expect(String(frame.message)).toMatch(/[Rr]econnect/);
   });
 });
 

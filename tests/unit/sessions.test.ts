@@ -1,5 +1,11 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../functions/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
@@ -27,7 +33,8 @@ async function send(withSessions: boolean) {
   });
   db.on(PutCommand).resolves({});
   db.on(UpdateCommand).resolves({});
-  db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 42 } });
+  db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 41 } });
+  db.on(TransactWriteCommand).resolves({});
   let sessionWritesDuringPublish = -1;
   bus.on(PutEventsCommand).callsFake(async () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -74,7 +81,8 @@ it('does not fail the send when the session record cannot be written', async () 
   });
   db.on(PutCommand).resolves({});
   db.on(UpdateCommand).resolves({});
-  db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 43 } });
+  db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 42 } });
+  db.on(TransactWriteCommand).resolves({});
   db.on(UpdateCommand, { TableName: 'test-Sessions' }).rejects(
     new Error('ProvisionedThroughputExceededException'),
   );

@@ -5,9 +5,12 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type {
+  AppendOutcome,
   Connection,
   ConnectionStore,
   Member,
@@ -15,17 +18,15 @@ import type {
   Room,
   RoomStore,
   SendBucket,
-  SendLog,
   SendRecord,
+  SendStore,
 } from '../ports';
-import { type ChatMessage, LOBBY } from '../protocol';
+import type { ChatMessage } from '../protocol';
 
 /** DynamoDB adapters of the chat ports. Their table names are handed over when a function wires them. */
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
 const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
-/** A publish claim older than this is presumed abandoned (its Lambda died) and may be taken over, unless told. */
-const PUBLISH_CLAIM_MS = 10_000;
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
@@ -173,21 +174,6 @@ export class DynamoRoomStore implements RoomStore {
     );
     return Item as Room | undefined;
   }
-
-  async nextSeq(roomId: string): Promise<number> {
-    const { Attributes } = await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { roomId },
-        UpdateExpression: 'ADD seq :one',
-        // The lobby row appears with its first message; every other room must have been created.
-        ...(roomId === LOBBY ? {} : { ConditionExpression: 'attribute_exists(roomId)' }),
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(Attributes?.seq);
-  }
 }
 
 export class DynamoMessageStore implements MessageStore {
@@ -195,31 +181,6 @@ export class DynamoMessageStore implements MessageStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
-
-  async put(message: ChatMessage, expiresAt: number): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { ...message, ttl: expiresAt },
-        ConditionExpression: 'attribute_not_exists(seq)',
-      }),
-    );
-  }
-
-  async remove(roomId: string, seq: number, messageId: string): Promise<void> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { roomId, seq },
-          ConditionExpression: 'messageId = :id',
-          ExpressionAttributeValues: { ':id': messageId },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-  }
 
   async after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
     const { Items } = await this.db.send(
@@ -254,158 +215,128 @@ function toMessage(item: Record<string, unknown>): ChatMessage {
   return message as unknown as ChatMessage;
 }
 
-export class DynamoSendLog implements SendLog {
+/**
+ * DynamoDB's cancellation reasons of a transaction, in the order of its items. The document client leaves their
+ * items in DynamoDB's own attribute-value form.
+ */
+type Reasons = { Code?: string; Item?: Parameters<typeof unmarshall>[0] }[];
+
+/** The tables a send writes in its one transaction. */
+export interface SendTables {
+  rooms: string;
+  messages: string;
+  sends: string;
+}
+
+export class DynamoSendStore implements SendStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
+    private readonly tables: SendTables,
   ) {}
 
-  async claim(record: SendRecord, expiresAt: number): Promise<{ record: SendRecord; created: boolean }> {
+  async append(
+    message: ChatMessage,
+    roomSeq: number | undefined,
+    expiresAt: number,
+    record?: { sendKey: string; publisher: string; expiresAt: number },
+  ): Promise<AppendOutcome> {
+    const { roomId, seq } = message;
     try {
       await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...record, ttl: expiresAt },
-          ConditionExpression: 'attribute_not_exists(sendKey)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tables.rooms,
+                Key: { roomId },
+                UpdateExpression: 'SET seq = :seq',
+                // The lobby's row appears with its first message; every other room must have been created.
+                ConditionExpression: roomSeq === undefined ? 'attribute_not_exists(roomId)' : 'seq = :was',
+                ExpressionAttributeValues: { ':seq': seq, ...(roomSeq !== undefined && { ':was': roomSeq }) },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tables.messages,
+                Item: { ...message, ttl: expiresAt },
+                ConditionExpression: 'attribute_not_exists(seq)',
+              },
+            },
+            ...(record
+              ? [
+                  {
+                    Put: {
+                      TableName: this.tables.sends,
+                      Item: {
+                        sendKey: record.sendKey,
+                        messageId: message.messageId,
+                        seq,
+                        sentAt: message.sentAt,
+                        publisher: record.publisher,
+                        ttl: record.expiresAt,
+                      },
+                      ConditionExpression: 'attribute_not_exists(sendKey)',
+                      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+                    },
+                  },
+                ]
+              : []),
+          ],
         }),
       );
-      return { record, created: true };
+      return { kind: 'stored' };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { sendKey: record.sendKey }, ConsistentRead: true }),
-    );
-    if (!Item) throw new Error(`send record ${record.sendKey} vanished between claim and read`);
-    return { record: Item as SendRecord, created: false };
-  }
-
-  async takeOver(
-    sendKey: string,
-    fromClaimId: string | undefined,
-    to: Pick<SendRecord, 'claimId' | 'claimedAt' | 'liveUntil'>,
-  ): Promise<boolean> {
-    return applied(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { sendKey },
-          UpdateExpression: 'SET claimId = :to, claimedAt = :at, liveUntil = :until',
-          ConditionExpression: `attribute_not_exists(seq) AND ${fromClaimId === undefined ? 'attribute_not_exists(claimId)' : 'claimId = :from'}`,
-          ExpressionAttributeValues: {
-            ':to': to.claimId,
-            ':at': to.claimedAt,
-            ':until': to.liveUntil,
-            ...(fromClaimId !== undefined && { ':from': fromClaimId }),
-          },
-        }),
-      ),
-    );
-  }
-
-  async recordSeq(
-    sendKey: string,
-    claimId: string,
-    seq: number,
-    sentAt: string,
-    publishClaimAt?: number,
-  ): Promise<boolean> {
-    const claim = publishClaimAt !== undefined;
-    return applied(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { sendKey },
-          UpdateExpression: `SET seq = :seq, sentAt = :sentAt${claim ? ', publishingSince = :now' : ''}`,
-          // A holder whose claim was taken over must not overwrite the seq of the attempt that took it.
-          ConditionExpression: 'claimId = :claim',
-          ExpressionAttributeValues: {
-            ':seq': seq,
-            ':sentAt': sentAt,
-            ':claim': claimId,
-            ...(claim ? { ':now': publishClaimAt } : {}),
-          },
-        }),
-      ),
-    );
-  }
-
-  async forget(sendKey: string, claimId: string): Promise<void> {
-    await this.db.send(
-      new DeleteCommand({
-        TableName: this.table,
-        Key: { sendKey },
-        ConditionExpression: 'attribute_not_exists(seq) AND claimId = :claim',
-        ExpressionAttributeValues: { ':claim': claimId },
-      }),
-    );
-  }
-
-  async claimPublish(
-    sendKey: string,
-    nowMs: number,
-    options: { takeOver?: boolean; staleAfterMs?: number } = {},
-  ): Promise<boolean> {
-    return applied(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { sendKey },
-          UpdateExpression: 'SET publishingSince = :now',
-          ConditionExpression: options.takeOver
-            ? 'published <> :true'
-            : 'published <> :true AND (attribute_not_exists(publishingSince) OR publishingSince < :stale)',
-          ExpressionAttributeValues: {
-            ':now': nowMs,
-            ':true': true,
-            ...(options.takeOver ? {} : { ':stale': nowMs - (options.staleAfterMs ?? PUBLISH_CLAIM_MS) }),
-          },
-        }),
-      ),
-    );
-  }
-
-  async releasePublish(sendKey: string, heldSince?: number): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { sendKey },
-          UpdateExpression: 'REMOVE publishingSince',
-          // Late, it must not remove a claim another attempt took since.
-          ...(heldSince !== undefined && {
-            ConditionExpression: 'publishingSince = :since',
-            ExpressionAttributeValues: { ':since': heldSince },
-          }),
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-  }
-
-  async markPublished(
-    sendKey: string,
-    seq?: { seq: number; sentAt: string; claimId: string },
-  ): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { sendKey },
-          UpdateExpression: `SET published = :true${seq ? ', seq = :seq, sentAt = :sentAt' : ''}`,
-          // Carrying a seq, it is a late recordSeq: only the holder of the claim may write it.
-          ...(seq && { ConditionExpression: 'claimId = :claim' }),
-          ExpressionAttributeValues: {
-            ':true': true,
-            ...(seq ? { ':seq': seq.seq, ':sentAt': seq.sentAt, ':claim': seq.claimId } : {}),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (seq && isConditionFailure(error)) return false;
+      if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
+      const [room, stored, sent] = (
+        (error as { CancellationReasons?: Reasons }).CancellationReasons ?? []
+      ).map((reason) => reason ?? {});
+      const failed = (reason?: { Code?: string }) => reason?.Code === 'ConditionalCheckFailed';
+      if (failed(sent) && sent?.Item) {
+        const { ttl: _ttl, ...found } = unmarshall(sent.Item);
+        return { kind: 'sentBefore', record: found as unknown as SendRecord };
+      }
+      if ([room, stored, sent].some((reason) => reason?.Code === 'TransactionConflict'))
+        return { kind: 'conflict' };
+      if (failed(room) && room?.Item)
+        return { kind: 'seqTaken', roomSeq: Number(unmarshall(room.Item).seq ?? 0) };
+      // The room does not exist (only the lobby may appear here), or the seq holds a message the room never counted.
       throw error;
     }
+  }
+
+  async message(roomId: string, seq: number): Promise<ChatMessage | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tables.messages, Key: { roomId, seq }, ConsistentRead: true }),
+    );
+    return Item ? toMessage(Item) : undefined;
+  }
+
+  async releasePublishing(sendKey: string, publisher: string): Promise<void> {
+    await applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.sends,
+          Key: { sendKey },
+          UpdateExpression: 'REMOVE publisher',
+          ConditionExpression: 'publisher = :me',
+          ExpressionAttributeValues: { ':me': publisher },
+        }),
+      ),
+    );
+  }
+
+  async takePublishing(sendKey: string, publisher: string): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.sends,
+          Key: { sendKey },
+          UpdateExpression: 'SET publisher = :me',
+          ConditionExpression: 'attribute_exists(sendKey) AND attribute_not_exists(publisher)',
+          ExpressionAttributeValues: { ':me': publisher },
+        }),
+      ),
+    );
   }
 }

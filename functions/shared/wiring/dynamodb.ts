@@ -4,7 +4,7 @@ import {
   DynamoConnectionStore,
   DynamoMessageStore,
   DynamoRoomStore,
-  DynamoSendLog,
+  DynamoSendStore,
 } from '../adapters/dynamo';
 import { DynamoGuardStore } from '../adapters/dynamoGuard';
 import { DynamoSessionStore } from '../adapters/dynamoSessions';
@@ -24,7 +24,12 @@ export const connectionStore = () =>
   new DynamoConnectionStore(documentClient(), config.connectionsTable(), config.roomIndex());
 export const roomStore = () => new DynamoRoomStore(documentClient(), config.roomsTable());
 export const messageStore = () => new DynamoMessageStore(documentClient(), config.messagesTable());
-export const sendLog = () => new DynamoSendLog(documentClient(), config.sendsTable());
+export const sendStore = () =>
+  new DynamoSendStore(documentClient(), {
+    rooms: config.roomsTable(),
+    messages: config.messagesTable(),
+    sends: config.sendsTable(),
+  });
 
 /** The guard's counters: on the connection item, and (joinroom only) the join-guess buckets in the Limits table. */
 export const guardStore = () =>
