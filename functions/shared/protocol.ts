@@ -11,7 +11,7 @@ export type {
   MessageFrame,
   PresenceFrame,
 } from '../../protocol';
-export { isRoomCode, LIMITS, LOBBY, ROOM_CODE_ALPHABET } from '../../protocol';
+export { isRoomCode, LIMITS, LOBBY, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '../../protocol';
 
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
@@ -51,15 +51,17 @@ export function parseBody(body: string | undefined | null): Record<string, unkno
   return parseJsonObject(body, 'frame', 'a JSON object with an "action" field');
 }
 
-/** A room id as a client sends it: a 6-character code or `lobby`. */
+/** A room id as a client sends it: an 8-character code (6 for an older room) or `lobby`. */
 export function parseRoomId(value: unknown): string {
   if (typeof value !== 'string')
-    throw new BadRequest('"roomId" must be a string such as "K7M2QD" or "lobby".');
+    throw new BadRequest('"roomId" must be a string such as "K7M2QDHT" or "lobby".');
   const roomId = value.trim();
   if (roomId === LOBBY) return LOBBY;
   const code = roomId.toUpperCase();
   if (!isRoomCode(code)) {
-    throw new BadRequest('"roomId" must be 6 characters from A-Z and 2-9 without I, O, 0 or 1, or "lobby".');
+    throw new BadRequest(
+      '"roomId" must be 8 characters (6 for an older room) from A-Z and 2-9 without I, O, 0 or 1, or "lobby".',
+    );
   }
   return code;
 }

@@ -10,6 +10,7 @@ import {
   LOBBY,
   type MessageFrame,
   ROOM_CODE_ALPHABET,
+  ROOM_CODE_LENGTH,
   toMessageFrame,
 } from './protocol';
 
@@ -19,7 +20,7 @@ const ROOM_CODE_ATTEMPTS = 5;
 
 export function newRoomCode(): string {
   let code = '';
-  for (let i = 0; i < 6; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
+  for (let i = 0; i < ROOM_CODE_LENGTH; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
   return code;
 }
 

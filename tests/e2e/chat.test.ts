@@ -14,7 +14,7 @@ import { declaredParameters, startTestCloud, type TestCloud, templatePath } from
  */
 jest.setTimeout(30_000);
 
-const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
+const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const CONNECTION_ID = /^[A-Za-z0-9_-]{15}=$/;
 
 let testCloud: TestCloud;
@@ -127,7 +127,7 @@ describe('lobby chat, as in the AWS tutorial', () => {
 });
 
 describe('rooms', () => {
-  it('createroom gives a fresh 6-character code without ambiguous characters, with the creator as member', async () => {
+  it('createroom gives a fresh 8-character code without ambiguous characters, with the creator as member', async () => {
     const alice = await connect('alice-create');
     const joined = await alice.expectReply({ action: 'createroom' });
     expect(joined).toMatchObject({ type: 'joined', members: ['alice-create'], history: [], lastSeq: 0 });
