@@ -66,15 +66,32 @@ export function parseRoomId(value: unknown): string {
   return code;
 }
 
-/** Username from the connect query string: 1-32 characters without control characters; absent -> guest-XXXX. */
+/**
+ * Invisible characters a name could hide or reorder text with: Unicode's Default_Ignorable_Code_Point covers the
+ * bidi controls (U+200E/F, U+202A-U+202E, U+2066-U+2069), zero-width characters (U+200B-U+200D, U+2060, U+FEFF),
+ * the soft hyphen, tag characters (U+E0000-U+E0FFF), variation selectors and the Hangul fillers.
+ */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+
+/**
+ * A display name, from the connect query string or a token's claim: NFKC-normalised (so full-width and other
+ * compatibility forms become their plain letters), trimmed, 1-32 characters, and without control or invisible
+ * characters. Absent (no query parameter, AuthMode=none) -> guest-XXXX.
+ */
 export function parseUsername(value: string | undefined, randomSuffix: () => string): string {
   if (value === undefined) return `guest-${randomSuffix()}`;
-  const username = value.trim();
+  const username = value.normalize('NFKC').trim();
   const chars = [...username].length;
   if (chars < 1 || chars > LIMITS.usernameMaxChars) {
     throw new BadRequest(`username must be 1-${LIMITS.usernameMaxChars} characters.`);
   }
   if (CONTROL_CHARS.test(username)) throw new BadRequest('username must not contain control characters.');
+  if (INVISIBLE.test(username)) {
+    const found = username.match(INVISIBLE)?.[0]?.codePointAt(0) ?? 0;
+    throw new BadRequest(
+      `username must not contain invisible or text-direction characters (found U+${found.toString(16).toUpperCase().padStart(4, '0')}).`,
+    );
+  }
   return username;
 }
 
