@@ -34,3 +34,8 @@ export function disambiguate(chosen: string, taken: Iterable<string>): string {
     if (free(numbered)) return numbered;
   }
 }
+
+/** A shown name without the number disambiguate gave it: "alice (2)" -> "alice". */
+export function baseName(shown: string): string {
+  return shown.replace(/ \(\d+\)$/, '');
+}
