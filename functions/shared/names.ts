@@ -1,4 +1,5 @@
 import unhomoglyph from 'unhomoglyph';
+import { LIMITS } from '../../protocol';
 
 /**
  * Display names within a room: no two members show the same or a confusable name. Two names are confusable when
@@ -22,7 +23,8 @@ export function confusable(a: string, b: string): boolean {
 
 /**
  * The name a member shows in a room where `taken` are the names the other members show: the chosen name itself if
- * it is confusable with none of them, else the chosen name with the first free number, "alice (2)", "alice (3)", ...
+ * it is confusable with none of them, else the chosen name with the first free number, "alice (2)", "alice (3)", ...,
+ * shortened as needed to stay within the protocol's 32 characters.
  */
 export function disambiguate(chosen: string, taken: Iterable<string>): string {
   const keys = new Set<string>();
@@ -30,7 +32,8 @@ export function disambiguate(chosen: string, taken: Iterable<string>): string {
   const free = (name: string) => nameKeys(name).every((key) => !keys.has(key));
   if (free(chosen)) return chosen;
   for (let n = 2; ; n++) {
-    const numbered = `${chosen} (${n})`;
+    const suffix = ` (${n})`;
+    const numbered = `${[...chosen].slice(0, LIMITS.usernameMaxChars - suffix.length).join('')}${suffix}`;
     if (free(numbered)) return numbered;
   }
 }

@@ -67,4 +67,11 @@ describe('names in a room', () => {
     // Someone who chose "alice (2)" themselves does not take the place of the numbered alice.
     expect(disambiguate('alice (2)', ['alice (2)'])).toBe('alice (2) (2)');
   });
+
+  it('keeps a numbered name within 32 characters', () => {
+    const long = `${'ł'.repeat(31)}x`;
+    const numbered = disambiguate(long, [long]);
+    expect([...numbered]).toHaveLength(32);
+    expect(numbered).toBe(`${'ł'.repeat(28)} (2)`);
+  });
 });
