@@ -1,8 +1,8 @@
 import { systemClock } from '../shared/clock';
 import { admitJoin, parseInviteKey, servedFrom } from '../shared/guard';
+import { joinRoom } from '../shared/joining';
 import { onFirstCall } from '../shared/onFirstCall';
 import { parseRoomId, requireString } from '../shared/protocol';
-import { joinRoom } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
