@@ -35,10 +35,14 @@ export const GATEWAY = {
 
 export const LOBBY = 'lobby';
 export const ROOM_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-export const ROOM_CODE_LENGTH = 6;
+/** New rooms get codes of this length (32⁸ ≈ 1.1 × 10¹² codes). */
+export const ROOM_CODE_LENGTH = 8;
+/** Rooms made before codes had 8 characters keep their 6-character codes, which still join. */
+export const LEGACY_ROOM_CODE_LENGTH = 6;
 /** Regular-expression sources, shared with asyncapi.yaml's `pattern`s. */
 export const PATTERNS = {
-  roomCode: '^[A-HJ-NP-Z2-9]{6}$',
+  /** 8 characters, or 6 for an older room. */
+  roomCode: '^[A-HJ-NP-Z2-9]{6}([A-HJ-NP-Z2-9]{2})?$',
   clientMsgId: '^[A-Za-z0-9._:-]+$',
   /** A room's 96-bit invite key, base64url: a join that carries it takes no guess (docs/SECURITY.md). */
   inviteKey: '^[A-Za-z0-9_-]{16}$',

@@ -9,6 +9,7 @@ import {
   invokePolicy,
   oidcVerifier,
   sharedSecretVerifier,
+  userIdOf,
   type VerifyToken,
 } from '../shared/identity';
 import { instrumented, logger } from '../shared/powertools';
@@ -44,8 +45,10 @@ export function forgetVerifier(): void {
 /**
  * $connect REQUEST authorizer: the `token` query parameter must be a token of this stack's AuthMode (an HS256 JWT
  * for `token`, a Cognito user pool token for `cognito`, the OIDC provider's token for `oidc`). A missing or invalid
- * token is Unauthorized (401), its reason only in the log; a genuine token whose username breaks the protocol's
- * rules is denied (403). The username reaches $connect as `authorizer.username`.
+ * token is Unauthorized (401), its reason only in the log. A genuine token is allowed: its name, normalised by the
+ * protocol's rules, reaches $connect as `authorizer.username`, or why the rules refuse it as
+ * `authorizer.usernameRefused` ($connect answers 400 with it); the member's stable id, from (`iss`, `sub`), as
+ * `authorizer.userId`.
  */
 export const handler = async (
   event: APIGatewayRequestAuthorizerEvent,
@@ -67,13 +70,16 @@ export const handler = async (
       logger.info('connection refused', { reason: error.reason });
       throw new Error(UNAUTHORIZED);
     }
+    // A bad name is refused by $connect with 400 and the sentence saying why (a Deny here would be a bare 403
+    // "Forbidden" the user cannot act on). The token itself is genuine, so the connection is allowed this far.
+    const userId = userIdOf(identity);
     try {
-      // identity.username is always a string here, so parseUsername never invents a guest name.
       const username = parseUsername(identity.username, () => '');
       logger.info('connection authorized', { username });
-      return invokePolicy('Allow', event.methodArn, identity.subject, { username });
+      return invokePolicy('Allow', event.methodArn, identity.subject, { username, userId });
     } catch (error) {
-      logger.info('connection denied', { reason: (error as Error).message });
-      return invokePolicy('Deny', event.methodArn, identity.subject);
+      const usernameRefused = (error as Error).message;
+      logger.info('connection authorized with a name $connect refuses', { reason: usernameRefused });
+      return invokePolicy('Allow', event.methodArn, identity.subject, { usernameRefused, userId });
     }
   });

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
 import { connect } from '../shared/connections';
-import { describeError } from '../shared/errors';
+import { BadRequest, describeError } from '../shared/errors';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
@@ -11,16 +11,27 @@ import { connectionStore } from '../shared/wiring/dynamodb';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;
-  /** Set by API Gateway when the $connect authorizer (AuthMode=token) allowed the connection. */
-  requestContext: { authorizer?: { username?: unknown } };
+  /** Set by API Gateway when the $connect authorizer (the token modes) allowed the connection. */
+  requestContext: { authorizer?: { username?: unknown; usernameRefused?: unknown; userId?: unknown } };
 };
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), now: systemClock }));
 
 /** With an authorizer the token names the user; the query string's `username` is only a hint without one. */
 function requestedUsername(event: ConnectEvent): string | undefined {
-  const verified = event.requestContext.authorizer?.username;
+  const { authorizer } = event.requestContext;
+  if (typeof authorizer?.usernameRefused === 'string') throw new BadRequest(authorizer.usernameRefused);
+  const verified = authorizer?.username;
   return typeof verified === 'string' ? verified : event.queryStringParameters?.username;
+}
+
+/**
+ * Who the member is, stable and unique: (`iss`, `sub`) from the token in the token modes (the authorizer's
+ * `userId`); without sign-in (AuthMode=none) nothing outlives the connection, so the connection is the identity.
+ */
+function userIdOf(event: ConnectEvent): string {
+  const { authorizer, connectionId } = event.requestContext;
+  return typeof authorizer?.userId === 'string' ? authorizer.userId : `connection:${connectionId}`;
 }
 
 const guestSuffix = () => String(randomInt(10_000)).padStart(4, '0');
@@ -33,8 +44,12 @@ export const handler = async (event: ConnectEvent, context?: Context): Promise<A
     logger.appendKeys({ connectionId });
     try {
       const username = parseUsername(requestedUsername(event), guestSuffix);
+      const userId = userIdOf(event);
       // The session's record is written at the same time as the connection (sessions.ts).
-      await Promise.all([connect(deps(), connectionId, username), openSession(event, username)]);
+      await Promise.all([
+        connect(deps(), connectionId, { username, userId }),
+        openSession(event, { username, userId }),
+      ]);
       metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
       logger.info('connected', { username });
       return { statusCode: 200 };

@@ -1,8 +1,8 @@
 import { systemClock } from '../shared/clock';
-import { admitJoin, parseInviteKey } from '../shared/guard';
+import { admitJoin, parseInviteKey, servedFrom } from '../shared/guard';
+import { joinRoom } from '../shared/joining';
 import { onFirstCall } from '../shared/onFirstCall';
 import { parseRoomId, requireString } from '../shared/protocol';
-import { joinRoom } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
@@ -16,12 +16,18 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-export const handler = routeHandler('joinroom', async ({ connectionId, body, event }) => {
+export const handler = routeHandler('joinroom', async (frame) => {
+  const { connectionId, body, event } = frame;
   const roomId = parseRoomId(requireString(body, 'roomId'));
   const key = parseInviteKey(body.key);
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
-  const admitted = await admitJoin(deps(), guard(), { roomId, key, sourceIp: identity?.sourceIp });
+  // The use case reads the connection (its chosen name) from the item the frame count returned.
+  const admitted = await admitJoin(servedFrom(deps(), frame), guard(), {
+    roomId,
+    key,
+    sourceIp: identity?.sourceIp,
+  });
   const joined = await joinRoom(admitted.deps, connectionId, roomId);
   return admitted.inviteKey ? { ...joined, inviteKey: admitted.inviteKey } : joined;
 });

@@ -85,7 +85,7 @@ export const config = {
         frames: { limit: frames, windowSeconds: numberEnv('FRAME_RATE_WINDOW_SECONDS', 60) },
       }),
       ...(guesses > 0 && {
-        joinGuesses: { limit: guesses, windowSeconds: numberEnv('JOIN_GUESS_REFILL_HOURS', 240) * 3600 },
+        joinGuesses: { limit: guesses, windowSeconds: numberEnv('JOIN_GUESS_REFILL_HOURS', 1) * 3600 },
       }),
       ...(strikes > 0 && { strikes }),
     };

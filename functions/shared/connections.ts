@@ -8,12 +8,14 @@ import { LOBBY, USAGE } from './protocol';
 export async function connect(
   deps: Pick<ChatPorts, 'connections' | 'now'>,
   connectionId: string,
-  username: string,
+  member: { username: string; userId: string },
 ): Promise<Connection> {
   const connection: Connection = {
     connectionId,
     roomId: LOBBY,
-    username,
+    username: member.username,
+    chosenName: member.username,
+    userId: member.userId,
     connectedAt: deps.now().toISOString(),
   };
   await deps.connections.put(connection);

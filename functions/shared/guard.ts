@@ -1,18 +1,18 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { PATTERNS } from '../../protocol';
+import { PATTERNS, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '../../protocol';
 import type { Clock } from './clock';
 import { BadRequest, type ChatError, RateLimited, RoomNotFound, UnknownConnection } from './errors';
-import type { Connection, ConnectionStore, Room, RoomStore, SendBucket } from './ports';
+import type { Connection, ConnectionStore, Room, RoomStore } from './ports';
 import { LOBBY } from './protocol';
-import { type SendRate, takeToken } from './rateLimit';
+import type { SendRate } from './rateLimit';
 
 /**
  * Abuse limits of the WebSocket routes (docs/SECURITY.md):
  * - every Lambda-backed frame but sendmessage (which has its own token bucket) counts against a per-connection
  *   budget per window; over it, the frame is answered RATE_LIMITED;
- * - a join by room code alone takes a guess from a token bucket of its source (IPv4 address or IPv6 /64) before the
- *   room is looked up, and gives it back when the room exists: a source that used up its guesses is told
- *   RATE_LIMITED whether or not its code is right, so the limit is no oracle;
+ * - a join by room code alone is looked up only while its source (IPv4 address or IPv6 /64) has a guess left, and
+ *   only a failed one spends a guess: a right code is never refused because other joins were under way. A source
+ *   that used up its guesses is told RATE_LIMITED whether or not its code is right, so the limit is no oracle;
  * - a room has a 96-bit invite key beside its short code; a join with the right key takes no guess;
  * - every RATE_LIMITED or failed join is a strike on the connection; at the strike limit it is closed.
  */
@@ -20,7 +20,10 @@ import { type SendRate, takeToken } from './rateLimit';
 export interface GuardLimits {
   /** Frames per window for each connection (all routes but sendmessage); absent = unlimited. */
   frames?: { limit: number; windowSeconds: number };
-  /** Failed joins by code per source: a bucket of `limit` refilled over `windowSeconds`; absent = unlimited. */
+  /**
+   * Failed joins by code per source: a bucket of `limit` refilled over `windowSeconds` for codes of the current
+   * length (slower for shorter codes, see guessBucketOf); absent = unlimited.
+   */
   joinGuesses?: SendRate;
   /** Refusals after which a connection is closed; absent = never. */
   strikes?: number;
@@ -39,18 +42,17 @@ export interface GuardStore {
   ): Promise<{ admitted: boolean; connection: Connection } | undefined>;
   /** Adds a strike and returns the connection's strikes so far. */
   strike(connectionId: string): Promise<number>;
-  /** The guess bucket of a source with its version (every save adds one), for the conditional save. */
-  guessBucket(source: string): Promise<(SendBucket & { version: number }) | undefined>;
   /**
-   * Saves the bucket as version `previous + 1` only if the stored one still is version `previous` (undefined = none
-   * yet); false when another join changed it first. A version, not the time, because two joins can share a ms.
+   * The guess bucket of a source (`bucket`: a source and code length, see guessBucketOf) as its theoretical arrival
+   * time: the epoch ms at which it is full again (undefined = full). Read strongly consistent.
    */
-  saveGuessBucket(
-    source: string,
-    bucket: SendBucket,
-    previousVersion: number | undefined,
-    expiresAt: number,
-  ): Promise<boolean>;
+  guessesFullAt(bucket: string): Promise<number | undefined>;
+  /**
+   * Spends one guess atomically: `fullAt = max(fullAt, nowMs) + intervalMs`, with no lost update however many joins
+   * of the source fail at once (a conditional write for an idle bucket, else an unconditional add), and the item's
+   * TTL no earlier than that. Returns the new `fullAt`.
+   */
+  spendGuess(bucket: string, nowMs: number, intervalMs: number): Promise<number>;
 }
 
 /** Tells a connection why it is closed, then closes it (management API DeleteConnection). */
@@ -68,7 +70,6 @@ export interface GuardDeps {
 /** Bytes of a room's invite key: 96 bits, beyond guessing at any rate API Gateway allows. */
 const INVITE_KEY_BYTES = 12;
 const INVITE_KEY = new RegExp(PATTERNS.inviteKey);
-const SAVE_ATTEMPTS = 5;
 
 export const newInviteKey = () => randomBytes(INVITE_KEY_BYTES).toString('base64url');
 
@@ -145,29 +146,32 @@ export function servedFrom<T extends { connections: Pick<ConnectionStore, 'get'>
   return { ...deps, connections };
 }
 
-async function takeGuess(guard: GuardDeps, source: string, give: -1 | 1): Promise<boolean> {
-  const rate = guard.limits.joinGuesses;
-  if (!rate) return true;
-  for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
-    const nowMs = guard.now().getTime();
-    const bucket = await guard.store.guessBucket(source);
-    let next: SendBucket;
-    if (give === 1) {
-      const taken = takeToken(bucket, rate, nowMs);
-      if (!taken.allowed) return false;
-      next = taken.next;
-    } else {
-      // Giving a guess back: the bucket as it would be now, plus one, never above its size.
-      const perMs = rate.limit / (rate.windowSeconds * 1000);
-      const current = bucket
-        ? Math.min(rate.limit, bucket.tokens + Math.max(0, nowMs - bucket.at) * perMs)
-        : rate.limit;
-      next = { tokens: Math.min(rate.limit, current + 1), at: nowMs };
-    }
-    const expiresAt = Math.floor(nowMs / 1000) + rate.windowSeconds;
-    if (await guard.store.saveGuessBucket(source, next, bucket?.version, expiresAt)) return true;
-  }
-  return false;
+/**
+ * The guess bucket a join by code draws from, and how long one guess takes to come back. Codes of the current
+ * length share one bucket per source; each character fewer makes a random guess 32 times likelier to hit, so the
+ * shorter codes of older rooms have a bucket of their own that refills 32 times slower per character, which keeps
+ * the expected time to find a room the same for both (docs/SECURITY.md).
+ */
+export function guessBucketOf(
+  rate: SendRate,
+  source: string,
+  roomId: string,
+): { bucket: string; intervalMs: number } {
+  const shorter = Math.max(0, ROOM_CODE_LENGTH - roomId.length);
+  return {
+    bucket: shorter === 0 ? source : `${source}#${roomId.length}`,
+    intervalMs: ((rate.windowSeconds * 1000) / rate.limit) * ROOM_CODE_ALPHABET.length ** shorter,
+  };
+}
+
+/**
+ * A token bucket kept as the time it is full again (the generic cell rate algorithm): it holds
+ * `limit - (fullAt - now) / interval` guesses, so it has one left while `fullAt <= now + (limit - 1) * interval`.
+ * Spending moves `fullAt` on by one interval, and may take it past `limit` intervals when many joins fail at once:
+ * those guesses were answered, so the source owes them and waits that much longer.
+ */
+function hasGuess(rate: SendRate, fullAt: number | undefined, nowMs: number, intervalMs: number): boolean {
+  return fullAt === undefined || fullAt <= nowMs + (rate.limit - 1) * intervalMs;
 }
 
 export interface JoinAttempt {
@@ -187,30 +191,39 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   attempt: JoinAttempt,
 ): Promise<{ deps: T; inviteKey?: string }> {
   if (attempt.roomId === LOBBY) return { deps };
-  const source = sourceOf(attempt.sourceIp);
-  // A join by code alone reserves a guess at once, in parallel with the lookup: the answer cannot depend on
-  // whether the code is right once the source is out of guesses.
-  const [room, reserved] = await Promise.all([
+  const rate = guard.limits.joinGuesses;
+  const { bucket, intervalMs } = rate
+    ? guessBucketOf(rate, sourceOf(attempt.sourceIp), attempt.roomId)
+    : { bucket: '', intervalMs: 0 };
+  const byCode = attempt.key === undefined;
+  // A join by code alone reads its bucket in parallel with the lookup and is answered only if a guess was left,
+  // whether or not the code is right (no oracle). Reading spends nothing: only a failed join does, below, so joins
+  // with the right code never compete with each other for the bucket.
+  const [room, fullAt] = await Promise.all([
     deps.rooms.get(attempt.roomId),
-    attempt.key === undefined ? takeGuess(guard, source, 1) : Promise.resolve(true),
+    rate && byCode ? guard.store.guessesFullAt(bucket) : undefined,
   ]);
-  if (!reserved)
-    throw new RateLimited('Too many failed joins from your network. Use an invite link, or try later.');
-  const keyOk =
-    room?.inviteKey !== undefined && attempt.key !== undefined && keysMatch(room.inviteKey, attempt.key);
-  if (attempt.key !== undefined && !keyOk) {
-    // A wrong key is a failed guess too (and looks exactly like an unknown room).
-    if (!(await takeGuess(guard, source, 1)))
-      throw new RateLimited('Too many failed joins from your network. Use an invite link, or try later.');
+  const nowMs = guard.now().getTime();
+  if (rate && byCode && !hasGuess(rate, fullAt, nowMs, intervalMs)) throw tooManyFailedJoins();
+  const keyOk = room?.inviteKey !== undefined && !byCode && keysMatch(room.inviteKey, attempt.key as string);
+  if (!room || (!byCode && !keyOk)) {
+    // A failed join spends a guess before it is answered. A wrong key looks exactly like an unknown code and is a
+    // failed guess too, refused once the bucket is empty (its right key would never be).
+    if (rate) {
+      const previous = byCode ? fullAt : await guard.store.guessesFullAt(bucket);
+      if (!byCode && !hasGuess(rate, previous, nowMs, intervalMs)) throw tooManyFailedJoins();
+      await guard.store.spendGuess(bucket, nowMs, intervalMs);
+    }
     throw new RoomNotFound(attempt.roomId);
   }
-  if (!room) throw new RoomNotFound(attempt.roomId);
-  if (attempt.key === undefined) await takeGuess(guard, source, -1);
   const store = deps.rooms;
   const rooms = Object.create(store) as T['rooms'];
   rooms.get = async (id: string) => (id === room.roomId ? room : store.get(id));
   return { deps: { ...deps, rooms }, inviteKey: room.inviteKey };
 }
+
+const tooManyFailedJoins = () =>
+  new RateLimited('Too many failed joins from your network. Use an invite link, or try later.');
 
 /** Ports whose new rooms get an invite key; `inviteKey()` tells it after createRoom. */
 export function withInviteKeys<T extends { rooms: Pick<RoomStore, 'create'> }>(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwtBaseError } from 'aws-jwt-verify/error';
 import { SimpleFetcher } from 'aws-jwt-verify/https';
@@ -18,10 +19,12 @@ export type AuthMode = 'none' | 'token' | 'cognito' | 'oidc';
 export const CLOCK_LEEWAY_SECONDS = 30;
 
 export interface Identity {
-  /** The chat name: checked against the protocol's username rules by the authorizer. */
+  /** The chat name the token claims: checked against the protocol's username rules at $connect. */
   username: string;
   /** The issuer's stable id of the user (`sub`), the authorizer's principalId. */
   subject: string;
+  /** The token's `iss`; empty for a token of AuthMode=token without one (the stack's own secret issued it). */
+  issuer: string;
   /** The user's groups: `cognito:groups` for Cognito, the configured groups claim for OIDC; empty if none. */
   groups: string[];
 }
@@ -53,6 +56,7 @@ function identityFrom(claims: Claims, names: string[], groupsClaim = 'cognito:gr
   return {
     username,
     subject: text(claims, 'sub') ?? username,
+    issuer: text(claims, 'iss') ?? '',
     groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
   };
 }
@@ -150,6 +154,18 @@ export function oidcVerifier(
     const claims = await refusing(() => verifier.verify(token));
     return identityFrom(claims as unknown as Claims, ['preferred_username', 'sub'], groupsClaim);
   };
+}
+
+/**
+ * A member's stable, unique id in the token modes: (`iss`, `sub`), the only pair OIDC Core (section 5.7) says is
+ * stable and unique; a display name (`preferred_username`, `cognito:username`) is neither. Hashed so the id is of
+ * fixed length and holds no separator a composite key could confuse: `user:` and 43 base64url characters.
+ */
+export function userIdOf(identity: Pick<Identity, 'issuer' | 'subject'>): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([identity.issuer, identity.subject]))
+    .digest();
+  return `user:${digest.toString('base64url')}`;
 }
 
 /** An authorizer's answer: allow or deny `execute-api:Invoke` on the method, with the context the route receives. */

@@ -10,7 +10,19 @@ import type { SendRate } from './rateLimit';
 export interface Connection {
   connectionId: string;
   roomId: string;
+  /**
+   * The name this member shows in its current room, on every frame that names it (presence, messages, member
+   * lists): the chosen name, or the chosen name numbered ("alice (2)") when another member of the room already
+   * shows it or a confusable one (names.ts). Set when the connection enters a room.
+   */
   username: string;
+  /** The name the member connected with (NFKC, checked); absent on records made before it was kept. */
+  chosenName?: string;
+  /**
+   * The member's stable, unique identity: `user:` + a hash of the token's (`iss`, `sub`) in the token modes,
+   * `connection:<connectionId>` in AuthMode=none. Never a display name. Absent on records made before it was kept.
+   */
+  userId?: string;
   connectedAt: string;
   /** The send rate limit's token bucket; absent until the first message. */
   sendBucket?: SendBucket;
@@ -33,10 +45,16 @@ export interface ConnectionStore {
   /** Removes the connection and returns what it was, if it existed. */
   remove(connectionId: string): Promise<Connection | undefined>;
   /**
-   * Moves an existing connection to a room, noting `at` (ISO 8601) as its last activity, and returns it as it was
-   * before; undefined when it does not exist.
+   * Moves an existing connection to a room, noting `at` (ISO 8601) as its last activity, with `username` as the
+   * name it shows there (absent: its chosen name again), and returns it as it was before; undefined when it does
+   * not exist.
    */
-  moveToRoom(connectionId: string, roomId: string, at: string): Promise<Connection | undefined>;
+  moveToRoom(
+    connectionId: string,
+    roomId: string,
+    at: string,
+    username?: string,
+  ): Promise<Connection | undefined>;
   /**
    * Members of a room, up to `limit`, how many there are in all, and whether `connectionId` is among all of them
    * (not only the listed ones).

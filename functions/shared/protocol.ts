@@ -11,7 +11,7 @@ export type {
   MessageFrame,
   PresenceFrame,
 } from '../../protocol';
-export { isRoomCode, LIMITS, LOBBY, ROOM_CODE_ALPHABET } from '../../protocol';
+export { isRoomCode, LIMITS, LOBBY, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '../../protocol';
 
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
@@ -51,28 +51,47 @@ export function parseBody(body: string | undefined | null): Record<string, unkno
   return parseJsonObject(body, 'frame', 'a JSON object with an "action" field');
 }
 
-/** A room id as a client sends it: a 6-character code or `lobby`. */
+/** A room id as a client sends it: an 8-character code (6 for an older room) or `lobby`. */
 export function parseRoomId(value: unknown): string {
   if (typeof value !== 'string')
-    throw new BadRequest('"roomId" must be a string such as "K7M2QD" or "lobby".');
+    throw new BadRequest('"roomId" must be a string such as "K7M2QDHT" or "lobby".');
   const roomId = value.trim();
   if (roomId === LOBBY) return LOBBY;
   const code = roomId.toUpperCase();
   if (!isRoomCode(code)) {
-    throw new BadRequest('"roomId" must be 6 characters from A-Z and 2-9 without I, O, 0 or 1, or "lobby".');
+    throw new BadRequest(
+      '"roomId" must be 8 characters (6 for an older room) from A-Z and 2-9 without I, O, 0 or 1, or "lobby".',
+    );
   }
   return code;
 }
 
-/** Username from the connect query string: 1-32 characters without control characters; absent -> guest-XXXX. */
+/**
+ * Invisible characters a name could hide or reorder text with: Unicode's Default_Ignorable_Code_Point covers the
+ * bidi controls (U+200E/F, U+202A-U+202E, U+2066-U+2069), zero-width characters (U+200B-U+200D, U+2060, U+FEFF),
+ * the soft hyphen, tag characters (U+E0000-U+E0FFF), variation selectors and the Hangul fillers.
+ */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+
+/**
+ * A display name, from the connect query string or a token's claim: NFKC-normalised (so full-width and other
+ * compatibility forms become their plain letters), trimmed, 1-32 characters, and without control or invisible
+ * characters. Absent (no query parameter, AuthMode=none) -> guest-XXXX.
+ */
 export function parseUsername(value: string | undefined, randomSuffix: () => string): string {
   if (value === undefined) return `guest-${randomSuffix()}`;
-  const username = value.trim();
+  const username = value.normalize('NFKC').trim();
   const chars = [...username].length;
   if (chars < 1 || chars > LIMITS.usernameMaxChars) {
     throw new BadRequest(`username must be 1-${LIMITS.usernameMaxChars} characters.`);
   }
   if (CONTROL_CHARS.test(username)) throw new BadRequest('username must not contain control characters.');
+  if (INVISIBLE.test(username)) {
+    const found = username.match(INVISIBLE)?.[0]?.codePointAt(0) ?? 0;
+    throw new BadRequest(
+      `username must not contain invisible or text-direction characters (found U+${found.toString(16).toUpperCase().padStart(4, '0')}).`,
+    );
+  }
   return username;
 }
 

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { requireConnection } from './connections';
-import { RoomNotFound, UnknownConnection } from './errors';
-import type { ChatEvent, ChatPorts, Connection } from './ports';
+import { UnknownConnection } from './errors';
+import type { ChatEvent, ChatPorts, Connection, Member } from './ports';
 import { presenceEvent } from './presence';
 import {
   type HistoryQuery,
@@ -10,6 +10,7 @@ import {
   LOBBY,
   type MessageFrame,
   ROOM_CODE_ALPHABET,
+  ROOM_CODE_LENGTH,
   toMessageFrame,
 } from './protocol';
 
@@ -19,38 +20,53 @@ const ROOM_CODE_ATTEMPTS = 5;
 
 export function newRoomCode(): string {
   let code = '';
-  for (let i = 0; i < 6; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
+  for (let i = 0; i < ROOM_CODE_LENGTH; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
   return code;
 }
 
-/** Moves a connection and tells both rooms (the lobby is quiet: no presence there). */
-async function moveTo(
+/**
+ * Moves a connection and tells both rooms (the lobby is quiet: no presence there), each under the name the member
+ * shows in it: the one it had in the room it leaves, `username` in the room it enters (absent: its chosen name).
+ */
+export async function moveTo(
   deps: Pick<ChatPorts, 'connections' | 'events' | 'now'>,
   connectionId: string,
   roomId: string,
+  username?: string,
 ): Promise<Connection> {
-  const before = await deps.connections.moveToRoom(connectionId, roomId, deps.now().toISOString());
+  const before = await deps.connections.moveToRoom(connectionId, roomId, deps.now().toISOString(), username);
   if (!before) throw new UnknownConnection();
   if (before.roomId !== roomId) {
     const events: ChatEvent[] = [];
     if (before.roomId !== LOBBY) events.push(presenceEvent(before.roomId, 'leave', before.username));
-    if (roomId !== LOBBY) events.push(presenceEvent(roomId, 'join', before.username));
+    if (roomId !== LOBBY)
+      events.push(presenceEvent(roomId, 'join', username ?? before.chosenName ?? before.username));
     if (events.length > 0) await deps.events.publish(events);
   }
   return before;
 }
 
+/**
+ * The member list of a frame: one entry per member, up to the cap, each under the name it shows in the room (two
+ * members never collapse into one entry), the asking connection included even when the eventually consistent room
+ * index does not have it yet.
+ */
+export function memberList(
+  listed: { members: Member[]; count: number; includesConnection: boolean },
+  self?: Connection,
+): { members: string[]; memberCount: number } {
+  const others = listed.members.filter((m) => m.connectionId !== self?.connectionId).map((m) => m.username);
+  const missingSelf = self !== undefined && !listed.includesConnection;
+  const members = self ? [self.username, ...others] : others;
+  return {
+    members: members.slice(0, LIMITS.membersListed),
+    memberCount: listed.count + (missingSelf ? 1 : 0),
+  };
+}
+
 async function membersOf(deps: Pick<ChatPorts, 'connections'>, roomId: string, self?: Connection) {
-  const { members, count, includesConnection } = await deps.connections.listMembers(
-    roomId,
-    LIMITS.membersListed,
-    self?.connectionId,
-  );
-  // The room index is eventually consistent: a connection that just moved may not be in it yet.
-  const missingSelf = self !== undefined && !includesConnection;
-  const names = members.map((m) => m.username);
-  if (self && !names.includes(self.username)) names.unshift(self.username);
-  return { members: [...new Set(names)], memberCount: count + (missingSelf ? 1 : 0) };
+  const listed = await deps.connections.listMembers(roomId, LIMITS.membersListed, self?.connectionId);
+  return memberList(listed, self);
 }
 
 export async function createRoom(
@@ -58,15 +74,17 @@ export async function createRoom(
   connectionId: string,
 ): Promise<JoinedFrame> {
   const connection = await requireConnection(deps, connectionId);
+  // A new room has no other member: its creator shows the name it chose.
+  const username = connection.chosenName ?? connection.username;
   const createdAt = deps.now().toISOString();
   for (let attempt = 0; attempt < ROOM_CODE_ATTEMPTS; attempt++) {
     const roomId = newRoomCode();
-    if (await deps.rooms.create({ roomId, createdAt, createdBy: connection.username, seq: 0 })) {
-      await moveTo(deps, connectionId, roomId);
+    if (await deps.rooms.create({ roomId, createdAt, createdBy: username, seq: 0 })) {
+      await moveTo(deps, connectionId, roomId, username);
       return {
         type: 'joined',
         roomId,
-        members: [connection.username],
+        members: [username],
         memberCount: 1,
         history: [],
         lastSeq: 0,
@@ -74,24 +92,6 @@ export async function createRoom(
     }
   }
   throw new Error(`no free room code after ${ROOM_CODE_ATTEMPTS} attempts`);
-}
-
-export async function joinRoom(
-  deps: Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'>,
-  connectionId: string,
-  roomId: string,
-): Promise<JoinedFrame> {
-  // The lobby always exists; its Rooms row only appears with its first message.
-  const room = await deps.rooms.get(roomId);
-  if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
-  const before = await moveTo(deps, connectionId, roomId);
-  const self = { ...before, roomId };
-  const [{ members, memberCount }, history] = await Promise.all([
-    membersOf(deps, roomId, self),
-    deps.messages.latest(roomId, LIMITS.historyDefault),
-  ]);
-  const lastSeq = Math.max(room?.seq ?? 0, history.at(-1)?.seq ?? 0);
-  return { type: 'joined', roomId, members, memberCount, history: history.map(toMessageFrame), lastSeq };
 }
 
 export async function leaveRoom(

@@ -24,12 +24,16 @@ type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
   };
 };
 
-export async function openSession(event: WebSocketEvent, username: string): Promise<void> {
+export async function openSession(
+  event: WebSocketEvent,
+  member: { username: string; userId: string },
+): Promise<void> {
   const { connectionId, connectedAt, identity } = event.requestContext;
   await store()
     ?.open({
       connectionId,
-      username,
+      username: member.username,
+      userId: member.userId,
       sourceIp: identity?.sourceIp,
       userAgent: identity?.userAgent?.slice(0, 256),
       connectedAt: (connectedAt === undefined ? systemClock() : new Date(connectedAt)).toISOString(),

@@ -7,6 +7,8 @@ import type { ChatPorts } from './ports';
 export interface SessionOpen {
   connectionId: string;
   username: string;
+  /** The member's stable id (ports.ts Connection.userId). */
+  userId?: string;
   sourceIp?: string;
   userAgent?: string;
   connectedAt: string;

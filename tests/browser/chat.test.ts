@@ -12,7 +12,7 @@ import { deleteConnection, startTestCloud } from '../helpers/localCloud';
 jest.setTimeout(60_000);
 
 const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
-const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
+const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 /** Per step: generous, the machine may be busy; each wait ends as soon as the page shows the state. */
 const UI_TIMEOUT_MS = 10_000;
 const HOSTILE = '<img src=x onerror=alert(1)>';

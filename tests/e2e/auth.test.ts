@@ -82,11 +82,24 @@ describe('with AuthMode=token', () => {
     expect(await storedConnections()).toBe(0);
   });
 
-  it('denies (403) a genuine token whose username breaks the rules, storing nothing', async () => {
-    const error = await refusal(`token=${token({ sub: 'x'.repeat(40), exp: now() + 60 })}`);
-    expect(error.status).toBe(403);
-    expect(await storedConnections()).toBe(0);
-  });
+  it.each([
+    ['too long', 'x'.repeat(40), 'must be 1-32 characters'],
+    [
+      'a right-to-left override ("alice" on screen)',
+      '\u202Eecila',
+      'text-direction characters (found U+202E)',
+    ],
+    ['a zero-width joiner', 'al\u200Dice', 'invisible'],
+    ['a tag character', 'alice\u{E0041}', 'invisible'],
+  ])(
+    'refuses (400, with the reason) a genuine token whose name is %s, storing nothing',
+    async (_why, name, reason) => {
+      const error = await refusal(`token=${token({ sub: 's-1', username: name, exp: now() + 60 })}`);
+      expect(error.status).toBe(400);
+      expect(error.body).toContain(reason);
+      expect(await storedConnections()).toBe(0);
+    },
+  );
 
   it('lets two users with valid tokens chat, named by their tokens and not by ?username=', async () => {
     const alice = await connectWith(`token=${token({ sub: 'alice', exp: now() + 300 })}&username=mallory`);

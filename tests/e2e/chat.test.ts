@@ -14,7 +14,7 @@ import { declaredParameters, startTestCloud, type TestCloud, templatePath } from
  */
 jest.setTimeout(30_000);
 
-const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
+const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const CONNECTION_ID = /^[A-Za-z0-9_-]{15}=$/;
 
 let testCloud: TestCloud;
@@ -127,7 +127,7 @@ describe('lobby chat, as in the AWS tutorial', () => {
 });
 
 describe('rooms', () => {
-  it('createroom gives a fresh 6-character code without ambiguous characters, with the creator as member', async () => {
+  it('createroom gives a fresh 8-character code without ambiguous characters, with the creator as member', async () => {
     const alice = await connect('alice-create');
     const joined = await alice.expectReply({ action: 'createroom' });
     expect(joined).toMatchObject({ type: 'joined', members: ['alice-create'], history: [], lastSeq: 0 });
@@ -187,6 +187,48 @@ describe('rooms', () => {
     await alice.next(isMessage(roomId, 'just between us'));
     await testCloud.settle();
     expect(carol.since(carolMark)).toEqual([]);
+  });
+});
+
+describe('names in a room', () => {
+  it('shows a second "alice" and a Cyrillic "аlice" numbered, everywhere the room sees them, and lists all three', async () => {
+    const alice = await connect('alice');
+    const alice2 = await connect('alice');
+    const cyrillic = await connect('аlice'); // Cyrillic а
+    const roomId = await createRoom(alice);
+
+    const second = await alice2.expectReply({ action: 'joinroom', roomId });
+    expect([...(second.members as string[])].sort()).toEqual(['alice', 'alice (2)']);
+    expect(second.memberCount).toBe(2);
+    await alice.next(isPresence(roomId, 'join', 'alice (2)'));
+    const third = await cyrillic.expectReply({ action: 'joinroom', roomId });
+    expect(third.members).toContain('аlice (3)');
+    await alice.next(isPresence(roomId, 'join', 'аlice (3)'));
+
+    // The list never folds two members into one name.
+    const who = await alice.expectReply({ action: 'who' });
+    expect(who.memberCount).toBe(3);
+    expect([...(who.members as string[])].sort()).toEqual(['alice', 'alice (2)', 'аlice (3)']);
+
+    // Messages carry the name the sender shows in the room.
+    await say(alice2, 'which alice am I?');
+    expect((await alice.next(isMessage(roomId, 'which alice am I?'))).username).toBe('alice (2)');
+    await say(alice, 'the first one');
+    expect((await alice2.next(isMessage(roomId, 'the first one'))).username).toBe('alice');
+
+    // Back in the lobby the chosen name again; leaving tells the room under the room's name.
+    await alice2.expectReply({ action: 'leaveroom' });
+    await alice.next(isPresence(roomId, 'leave', 'alice (2)'));
+    const info = await alice2.expectReply({ action: 'help' });
+    expect(info.username).toBe('alice');
+  });
+
+  it('keeps the identity on the connection record: the connection itself without sign-in', async () => {
+    const alice = await connect('alice-id');
+    const info = await alice.expectReply({ action: 'help' });
+    const item = await connectionItem(info.connectionId as string);
+    expect(item?.userId?.S).toBe(`connection:${info.connectionId}`);
+    expect(item?.chosenName?.S).toBe('alice-id');
   });
 });
 
@@ -388,6 +430,10 @@ describe('bad input', () => {
     ['a newline', 'two\nlines'],
     ['only spaces', '   '],
     ['nothing', ''],
+    ['a right-to-left override, showing as "alice"', '\u202Eecila'],
+    ['a zero-width space', 'al\u200Bice'],
+    ['bidi isolates', '\u2067alice\u2069'],
+    ['a tag character', 'alice\u{E0041}'],
   ])('a username with %s is refused at the handshake with 400', async (_name, username) => {
     const before = cloud.gateway.connectionCount();
     const refused = await ChatClient.connect(cloud.wsUrl, username).then(

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { LocalCloud } from '../../local/cloud';
 import type { DevIssuer } from '../../local/oidc';
@@ -94,6 +94,34 @@ describe('AuthMode=oidc', () => {
     await bob.expectReply({ action: 'joinroom', roomId });
     await bob.expectReply({ action: 'sendmessage', message: 'signed in with OIDC' });
     expect((await alice.next(isMessage(roomId, 'signed in with OIDC'))).username).toBe('bob');
+  });
+
+  it('knows members by (iss, sub): two people who both call themselves "alice" are two members, one person in two tabs is one', async () => {
+    const tokenOf = (sub: string) => issuer.sign(good({ sub, preferred_username: 'alice' }));
+    const first = await connectWith(await tokenOf('sub-alice-1'));
+    const other = await connectWith(await tokenOf('sub-alice-2'));
+    const firstAgain = await connectWith(await tokenOf('sub-alice-1'));
+    const roomId = (await first.expectReply({ action: 'createroom' })).roomId as string;
+    expect((await other.expectReply({ action: 'joinroom', roomId })).members).toContain('alice (2)');
+    const again = await firstAgain.expectReply({ action: 'joinroom', roomId });
+    expect(again.memberCount).toBe(3);
+    expect([...(again.members as string[])].sort()).toEqual(['alice', 'alice', 'alice (2)']);
+
+    await other.expectReply({ action: 'sendmessage', message: 'not the first alice' });
+    expect((await first.next(isMessage(roomId, 'not the first alice'))).username).toBe('alice (2)');
+
+    const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
+    const userIdOf = async (client: ChatClient) => {
+      const { connectionId } = await client.expectReply({ action: 'help' });
+      const { Item } = await db.send(
+        new GetItemCommand({ TableName: table, Key: { connectionId: { S: String(connectionId) } } }),
+      );
+      return Item?.userId?.S;
+    };
+    const [a, b, c] = await Promise.all([first, other, firstAgain].map(userIdOf));
+    expect(a).toMatch(/^user:[\w-]{43}$/);
+    expect(c).toBe(a);
+    expect(b).not.toBe(a);
   });
 
   it('signs in with the authorization code flow and PKCE, and refuses a wrong code_verifier', async () => {

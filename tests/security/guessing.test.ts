@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../local/cloud';
 import { ChatClient, type Frame, isMessage } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
@@ -7,14 +7,18 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 /**
  * Room privacy and frame limits with the template's default parameters (docs/SECURITY.md): a source (here every
  * client is 127.0.0.1) may fail JoinGuessLimit joins by code; a connection that keeps being refused is closed; a
- * person who mistypes three times still gets in; an invite key gets in even when the source has no guesses left;
- * a flooding connection is limited and closed, and nobody else notices.
+ * person who mistypes three times still gets in; 30 people typing the right code at once all get in; an older
+ * room's 6-character code still works; an invite key gets in even when the source has no guesses left; a flooding
+ * connection is limited and closed, and nobody else notices.
  * The tests share one cloud and one source, so they run in order and each leaves the source's bucket as it says.
+ * Only the refill is slowed to its longest (JoinGuessRefillHours 8760): at the default a guess comes back every
+ * 72 s, which would make "the source is out of guesses" depend on how long this busy machine takes.
  */
 jest.setTimeout(120_000);
 
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-const randomCode = () => Array.from({ length: 6 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+const randomCode = (length = 8) =>
+  Array.from({ length }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
 
 let testCloud: TestCloud;
 let cloud: LocalCloud;
@@ -28,7 +32,7 @@ let frameWindowMs: number;
 const open: ChatClient[] = [];
 
 beforeAll(async () => {
-  testCloud = await startTestCloud();
+  testCloud = await startTestCloud({ parameters: { JoinGuessRefillHours: '8760' } });
   cloud = testCloud.cloud;
   guessLimit = Number(cloud.template.parameter('JoinGuessLimit'));
   strikeLimit = Number(cloud.template.parameter('StrikeLimit'));
@@ -72,8 +76,8 @@ const askOrClosed = (client: ChatClient, frame: Record<string, unknown>): Promis
 
 const code = (frame: Frame) => (frame.type === 'error' ? String(frame.code) : String(frame.type));
 
-it('gives a new room a 96-bit invite key beside its code', () => {
-  expect(roomId).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
+it('gives a new room an 8-character code and a 96-bit invite key', () => {
+  expect(roomId).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
   expect(inviteKey).toMatch(/^[A-Za-z0-9_-]{16}$/);
   expect(Buffer.from(inviteKey, 'base64url')).toHaveLength(12);
 });
@@ -85,6 +89,45 @@ it('lets a person who mistypes the code three times in with the right one', asyn
   const joined = await carol.expectReply({ action: 'joinroom', roomId });
   expect(joined).toMatchObject({ type: 'joined', roomId, inviteKey });
   await owner.next((f) => f.type === 'presence' && f.username === 'carol');
+});
+
+it('lets 30 people on one network in at once with the right code', async () => {
+  const people = await Promise.all(Array.from({ length: 30 }, (_, i) => connect(`colleague-${i}`)));
+  // 30 joins at once cold-start many function instances of the local cloud; the reply may take longer than usual.
+  const answers = await Promise.all(people.map((p) => p.ask({ action: 'joinroom', roomId }, 30_000)));
+  expect(answers.map(code)).toEqual(Array(30).fill('joined'));
+  await Promise.all(people.map((p) => p.close()));
+});
+
+it('still joins an older room by its 6-character code, and by its invite link, spending no 8-character guess', async () => {
+  const db = new DynamoDBClient({
+    endpoint: cloud.dynamoEndpoint,
+    region: cloud.template.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const oldRoom = randomCode(6);
+  const oldKey = 'oldroomsinvite-k';
+  await db.send(
+    new PutItemCommand({
+      TableName: cloud.template.tables().find((t) => t.logicalId === 'RoomsTable')?.TableName,
+      Item: {
+        roomId: { S: oldRoom },
+        createdAt: { S: '2026-01-01T00:00:00.000Z' },
+        seq: { N: '0' },
+        inviteKey: { S: oldKey },
+      },
+    }),
+  );
+  db.destroy();
+  const frank = await connect('frank');
+  expect(await frank.expectReply({ action: 'joinroom', roomId: oldRoom.toLowerCase() })).toMatchObject({
+    type: 'joined',
+    roomId: oldRoom,
+    inviteKey: oldKey,
+  });
+  expect(await frank.expectReply({ action: 'joinroom', roomId: oldRoom, key: oldKey })).toMatchObject({
+    roomId: oldRoom,
+  });
 });
 
 it('answers at most JoinGuessLimit wrong codes from one source, closing each guessing connection', async () => {

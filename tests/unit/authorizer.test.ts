@@ -47,13 +47,24 @@ describe('$connect authorizer', () => {
     expect(result.policyDocument.Statement).toEqual([
       { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn },
     ]);
-    expect(result.context).toEqual({ username: 'alice' });
+    expect(result.context).toEqual({ username: 'alice', userId: expect.stringMatching(/^user:[\w-]{43}$/) });
     expect(result.principalId).toBe('alice');
   });
 
   it('takes the username from sub when the token has no username claim', async () => {
     const result = await handler(withToken(tokenFor({ sub: 'bob', exp: now() + 60 })));
-    expect(result.context).toEqual({ username: 'bob' });
+    expect(result.context).toMatchObject({ username: 'bob' });
+  });
+
+  it('names the member by (iss, sub), never by its display name', async () => {
+    const idOf = async (claims: Record<string, unknown>) =>
+      (await handler(withToken(tokenFor({ exp: now() + 60, ...claims })))).context?.userId;
+    const alice = await idOf({ sub: 's-1', username: 'alice' });
+    // The same person under another name is the same member; another person with the same name is not.
+    expect(await idOf({ sub: 's-1', username: 'Alice the 2nd' })).toBe(alice);
+    expect(await idOf({ sub: 's-2', username: 'alice' })).not.toBe(alice);
+    // The same sub from another issuer is someone else.
+    expect(await idOf({ sub: 's-1', username: 'alice', iss: 'https://other.example' })).not.toBe(alice);
   });
 
   it('refuses a connection without a token as Unauthorized', async () => {
@@ -75,7 +86,7 @@ describe('$connect authorizer', () => {
     const expired = tokenFor({ sub: 'alice', exp: now() - CLOCK_LEEWAY_SECONDS - 5 });
     await expect(handler(withToken(expired))).rejects.toThrow('Unauthorized');
     const justExpired = tokenFor({ sub: 'alice', exp: now() - 5 });
-    expect((await handler(withToken(justExpired))).context).toEqual({ username: 'alice' });
+    expect((await handler(withToken(justExpired))).context).toMatchObject({ username: 'alice' });
   });
 
   it('refuses a token that is not valid yet (nbf)', async () => {
@@ -110,10 +121,22 @@ describe('$connect authorizer', () => {
     await expect(handler(withToken(`${input}.${signature}`))).rejects.toThrow('Unauthorized');
   });
 
-  it('denies (403) a genuine token whose username breaks the protocol rules', async () => {
-    const result = await handler(withToken(tokenFor({ sub: 'bad\u0007name', exp: now() + 60 })));
-    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
-    expect(result.context).toBeUndefined();
+  it.each([
+    ['a control character', 'bad\u0007name', 'control characters'],
+    ['a right-to-left override', '\u202Eecila', 'U+202E'],
+    ['a zero-width space', 'a\u200Blice', 'U+200B'],
+  ])('hands $connect the reason to refuse a genuine token whose name has %s', async (_why, name, reason) => {
+    const result = await handler(withToken(tokenFor({ sub: 's-9', username: name, exp: now() + 60 })));
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+    expect(result.context?.username).toBeUndefined();
+    expect(String(result.context?.usernameRefused)).toContain(reason);
+  });
+
+  it('hands $connect the name NFKC-normalised', async () => {
+    const result = await handler(
+      withToken(tokenFor({ sub: 's-8', username: ' ａｌｉｃｅ ', exp: now() + 60 })),
+    );
+    expect(result.context?.username).toBe('alice');
   });
 
   it('reads the secret from Parameter Store once, decrypted, and reuses it for the next connections', async () => {
@@ -121,8 +144,8 @@ describe('$connect authorizer', () => {
     process.env.AUTH_SECRET_PARAMETER = '/roomcast/auth-secret';
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: SECRET } });
     const token = tokenFor({ sub: 'alice', exp: now() + 60 });
-    expect((await handler(withToken(token))).context).toEqual({ username: 'alice' });
-    expect((await handler(withToken(token))).context).toEqual({ username: 'alice' });
+    expect((await handler(withToken(token))).context).toMatchObject({ username: 'alice' });
+    expect((await handler(withToken(token))).context).toMatchObject({ username: 'alice' });
     const calls = ssm.commandCalls(GetParameterCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.args[0].input).toEqual({ Name: '/roomcast/auth-secret', WithDecryption: true });
@@ -139,7 +162,7 @@ describe('$connect authorizer', () => {
       });
     const token = tokenFor({ sub: 'alice', exp: now() + 60 });
     await expect(handler(withToken(token))).rejects.toThrow('AccessDeniedException');
-    expect((await handler(withToken(token))).context).toEqual({ username: 'alice' });
+    expect((await handler(withToken(token))).context).toMatchObject({ username: 'alice' });
   });
 });
 

@@ -7,14 +7,14 @@ import {
   sourceOf,
   strike,
 } from '../../functions/shared/guard';
-import type { Room, SendBucket } from '../../functions/shared/ports';
+import type { Room } from '../../functions/shared/ports';
 
 /** The guard's rules with an in-memory store: what a guessing source and a mistyping person each get. */
 
-type Versioned = SendBucket & { version: number };
-function memoryStore(): GuardStore & { buckets: Map<string, Versioned>; strikes: Map<string, number> } {
-  const buckets = new Map<string, Versioned>();
+function memoryStore(): GuardStore & { buckets: Map<string, number>; strikes: Map<string, number> } {
+  const buckets = new Map<string, number>();
   const strikes = new Map<string, number>();
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
   return {
     buckets,
     strikes,
@@ -23,29 +23,34 @@ function memoryStore(): GuardStore & { buckets: Map<string, Versioned>; strikes:
       strikes.set(id, (strikes.get(id) ?? 0) + 1);
       return strikes.get(id) as number;
     },
-    // Conditional on the version read, as DynamoDB's ConditionExpression is; a tick between read and write
-    // lets concurrent joins interleave.
-    guessBucket: async (source) => {
-      const found = buckets.get(source);
-      await new Promise((resolve) => setImmediate(resolve));
-      return found && { ...found };
+    // A tick between a join's read and its write lets concurrent joins interleave, as they do against DynamoDB.
+    guessesFullAt: async (bucket) => {
+      const found = buckets.get(bucket);
+      await tick();
+      return found;
     },
-    saveGuessBucket: async (source, bucket, previousVersion) => {
-      if (buckets.get(source)?.version !== previousVersion) return false;
-      buckets.set(source, { ...bucket, version: (previousVersion ?? 0) + 1 });
-      return true;
+    // Atomic, as the store's conditional write and ADD are.
+    spendGuess: async (bucket, nowMs, intervalMs) => {
+      await tick();
+      const fullAt = Math.max(buckets.get(bucket) ?? 0, nowMs) + intervalMs;
+      buckets.set(bucket, fullAt);
+      return fullAt;
     },
   };
 }
 
 const ROOM: Room = {
-  roomId: 'K7M2QD',
+  roomId: 'K7M2QDHT',
   createdAt: '2026-11-22T00:00:00Z',
   seq: 0,
   inviteKey: 'abcdefghijklmnop',
 };
+/** A room made when codes had 6 characters. */
+const OLD_ROOM: Room = { ...ROOM, roomId: 'K7M2QD', inviteKey: 'ponmlkjihgfedcb_' };
 const chat = {
-  rooms: { get: async (id: string) => (id === ROOM.roomId ? ROOM : undefined) },
+  rooms: {
+    get: async (id: string) => [ROOM, OLD_ROOM].find((room) => room.roomId === id),
+  },
 };
 
 function guard(limit = 5, closed: string[] = []) {
@@ -70,7 +75,7 @@ const attempt = (deps: GuardDeps, roomId: string, key?: string, sourceIp = '203.
 describe('joins by code', () => {
   it('let a person who mistypes three times in, and do not spend a guess on the right code', async () => {
     const { deps } = guard(4);
-    for (const typo of ['K7M2QB', 'K7M2OD', 'X7M2QD'])
+    for (const typo of ['K7M2QDHB', 'K7M2ODHT', 'X7M2QDHT'])
       expect(await attempt(deps, typo)).toBe('ROOM_NOT_FOUND');
     expect(await attempt(deps, ROOM.roomId)).toBe('joined');
     expect(await attempt(deps, ROOM.roomId)).toBe('joined');
@@ -78,34 +83,66 @@ describe('joins by code', () => {
 
   it('answer RATE_LIMITED to the right code too once the source is out of guesses (no oracle)', async () => {
     const { deps } = guard(4);
-    for (let i = 0; i < 4; i++) expect(await attempt(deps, `AAAAA${i + 2}`)).toBe('ROOM_NOT_FOUND');
-    expect(await attempt(deps, 'BBBBBB')).toBe('RATE_LIMITED');
+    for (let i = 0; i < 4; i++) expect(await attempt(deps, `AAAAAAA${i + 2}`)).toBe('ROOM_NOT_FOUND');
+    expect(await attempt(deps, 'BBBBBBBB')).toBe('RATE_LIMITED');
     expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
   });
 
-  it('count concurrent guesses one by one: a burst gets no more answers than the bucket holds', async () => {
-    const { deps } = guard(4);
+  it('charge every one of a burst of concurrent wrong guesses: the source owes what it was answered', async () => {
+    const { deps, advance } = guard(4);
     const answers = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => attempt(deps, `CCCC${String(i).padStart(2, '2')}`)),
+      Array.from({ length: 40 }, (_, i) => attempt(deps, `CCCCCC${String(i).padStart(2, '2')}`)),
     );
-    expect(answers.filter((a) => a === 'ROOM_NOT_FOUND').length).toBeLessThanOrEqual(4);
+    const answered = answers.filter((a) => a === 'ROOM_NOT_FOUND').length;
+    expect(answered + answers.filter((a) => a === 'RATE_LIMITED').length).toBe(40);
+    // However many got through at once, each one is spent: the bucket has one guess again only once all of them
+    // but the 3 it could still lend have come back, at 4 per 240 h.
+    expect(answered).toBeGreaterThan(4);
+    advance(((answered - 3) * 240 * 3600 * 1000) / 4 - 1000);
+    expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
+    advance(2000);
+    expect(await attempt(deps, ROOM.roomId)).toBe('joined');
+  });
+
+  it('let 30 people on one network in at once with the right code, even with a nearly empty bucket', async () => {
+    const { deps } = guard(4);
+    for (let i = 0; i < 3; i++) expect(await attempt(deps, `GGGGGGG${i + 2}`)).toBe('ROOM_NOT_FOUND');
+    const answers = await Promise.all(Array.from({ length: 30 }, () => attempt(deps, ROOM.roomId)));
+    expect(answers).toEqual(Array(30).fill('joined'));
+    // and the one guess left is still there
+    expect(await attempt(deps, 'HHHHHHHH')).toBe('ROOM_NOT_FOUND');
+    expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
+  });
+
+  it('still join an older room by its 6-character code, from a bucket that refills 32² times slower', async () => {
+    const { deps, advance } = guard(4);
+    expect(await attempt(deps, OLD_ROOM.roomId)).toBe('joined');
+    for (let i = 0; i < 4; i++) expect(await attempt(deps, `JJJJJ${i + 2}`)).toBe('ROOM_NOT_FOUND');
+    expect(await attempt(deps, OLD_ROOM.roomId)).toBe('RATE_LIMITED');
+    // Short codes have their own bucket: the 8-character ones are untouched.
+    expect(await attempt(deps, ROOM.roomId)).toBe('joined');
+    advance(60 * 3600 * 1000); // one 8-character guess back, but 1/1024 of a 6-character one
+    expect(await attempt(deps, OLD_ROOM.roomId)).toBe('RATE_LIMITED');
+    advance(1024 * 60 * 3600 * 1000);
+    expect(await attempt(deps, OLD_ROOM.roomId)).toBe('joined');
+    expect(await attempt(deps, OLD_ROOM.roomId, OLD_ROOM.inviteKey)).toBe('joined');
   });
 
   it('refill the bucket over the window, and keep sources apart (an IPv6 /64 is one source)', async () => {
     const { deps, advance } = guard(4);
-    for (let i = 0; i < 4; i++) await attempt(deps, `DDDDD${i + 2}`);
+    for (let i = 0; i < 4; i++) await attempt(deps, `DDDDDDD${i + 2}`);
     expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
     expect(await attempt(deps, ROOM.roomId, undefined, '198.51.100.1')).toBe('joined');
     advance(60 * 3600 * 1000); // a quarter of 240 h: one guess back
     expect(await attempt(deps, ROOM.roomId)).toBe('joined');
-    for (let i = 0; i < 4; i++) await attempt(deps, `EEEEE${i + 2}`, undefined, '2001:db8:1:2:3:4:5:6');
+    for (let i = 0; i < 4; i++) await attempt(deps, `EEEEEEE${i + 2}`, undefined, '2001:db8:1:2:3:4:5:6');
     expect(await attempt(deps, ROOM.roomId, undefined, '2001:db8:1:2:ffff::9')).toBe('RATE_LIMITED');
   });
 
   it('let the invite key in even when the source has no guesses left; a wrong key is a failed guess', async () => {
     const { deps } = guard(2);
     expect(await attempt(deps, ROOM.roomId, 'ponmlkjihgfedcba')).toBe('ROOM_NOT_FOUND');
-    expect(await attempt(deps, 'FFFFFF')).toBe('ROOM_NOT_FOUND');
+    expect(await attempt(deps, 'FFFFFFFF')).toBe('ROOM_NOT_FOUND');
     expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
     expect(await attempt(deps, ROOM.roomId, ROOM.inviteKey)).toBe('joined');
   });

@@ -199,7 +199,7 @@ describe('sendmessage', () => {
 });
 
 describe('rooms', () => {
-  it('createroom moves the caller into a new room with an unambiguous 6-character code', async () => {
+  it('createroom moves the caller into a new room with an unambiguous 8-character code', async () => {
     db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: ME, roomId: 'lobby', username: 'alice' },
     });
@@ -207,7 +207,7 @@ describe('rooms', () => {
     db.on(UpdateCommand).resolves({ Attributes: { connectionId: ME, roomId: 'lobby', username: 'alice' } });
     const frame = frameOf(await createroom(sampleEvent('createroom')));
     expect(frame).toMatchObject({ type: 'joined', members: ['alice'], history: [], lastSeq: 0 });
-    expect(frame.roomId).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
+    expect(frame.roomId).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
     // The first code collided: a second one was tried.
     expect(db.commandCalls(PutCommand, { TableName: 'test-Rooms' })).toHaveLength(2);
     expect(published()).toEqual([expect.objectContaining({ type: 'Presence', roomId: frame.roomId })]);
@@ -232,6 +232,9 @@ describe('rooms', () => {
 
   it('joinroom returns members, history in seq order and lastSeq, and tells both rooms', async () => {
     db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 3 } });
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
+      Item: { connectionId: ME, roomId: 'ABCDEF', username: 'alice' },
+    });
     db.on(UpdateCommand).resolves({ Attributes: { connectionId: ME, roomId: 'ABCDEF', username: 'alice' } });
     db.on(QueryCommand, { TableName: 'test-Connections' }).resolves({
       Items: [{ connectionId: 'other', username: 'bob' }],

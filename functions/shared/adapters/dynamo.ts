@@ -75,15 +75,28 @@ export class DynamoConnectionStore implements ConnectionStore {
     return Attributes as Connection | undefined;
   }
 
-  async moveToRoom(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
+  async moveToRoom(
+    connectionId: string,
+    roomId: string,
+    at: string,
+    username?: string,
+  ): Promise<Connection | undefined> {
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { connectionId },
-          UpdateExpression: 'SET roomId = :room, lastActiveAt = :now',
+          // Without a name for the room, the chosen one again (records made before it was kept keep theirs).
+          UpdateExpression:
+            username === undefined
+              ? 'SET roomId = :room, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
+              : 'SET roomId = :room, lastActiveAt = :now, username = :name',
           ConditionExpression: 'attribute_exists(connectionId)',
-          ExpressionAttributeValues: { ':room': roomId, ':now': at },
+          ExpressionAttributeValues: {
+            ':room': roomId,
+            ':now': at,
+            ...(username !== undefined && { ':name': username }),
+          },
           ReturnValues: 'ALL_OLD',
         }),
       );

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GuardStore } from '../guard';
-import type { Connection, SendBucket } from '../ports';
+import type { Connection } from '../ports';
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
@@ -9,7 +9,8 @@ const isConditionFailure = (error: unknown) =>
 
 /**
  * The guard's counters in DynamoDB: the frame window (`frameWindow`, `frameCount`) and `strikes` on the connection
- * item, each one conditional UpdateItem; the join-guess buckets of sources in the Limits table, with a TTL.
+ * item, each one conditional UpdateItem; the join-guess buckets of sources in the Limits table
+ * (`fullAt`, guard.ts), with a TTL.
  */
 export class DynamoGuardStore implements GuardStore {
   constructor(
@@ -84,43 +85,68 @@ export class DynamoGuardStore implements GuardStore {
     return this.limitsTable;
   }
 
-  async guessBucket(source: string): Promise<(SendBucket & { version: number }) | undefined> {
+  async guessesFullAt(bucket: string): Promise<number | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.limits(), Key: { limitKey: `join#${source}` }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.limits(),
+        Key: { limitKey: `join#${bucket}` },
+        ProjectionExpression: 'fullAt',
+        ConsistentRead: true,
+      }),
     );
-    return Item
-      ? { tokens: Number(Item.tokens), at: Number(Item.at), version: Number(Item.version ?? 0) }
-      : undefined;
+    return typeof Item?.fullAt === 'number' ? Item.fullAt : undefined;
   }
 
-  async saveGuessBucket(
-    source: string,
-    bucket: SendBucket,
-    previousVersion: number | undefined,
-    expiresAt: number,
-  ): Promise<boolean> {
+  async spendGuess(bucket: string, nowMs: number, intervalMs: number): Promise<number> {
+    const Key = { limitKey: `join#${bucket}` };
+    // An idle bucket (none yet, or full again) starts from now: one conditional write. Otherwise `fullAt` only ever
+    // grows, so adding the interval to whatever is stored is right without reading it first, however many failed
+    // joins of the source arrive at once. The TTL is the time the bucket is full again: deleting it then changes
+    // nothing, and a source that owes guesses keeps its item until it has waited them out.
     try {
+      const fullAt = nowMs + intervalMs;
       await this.db.send(
         new UpdateCommand({
           TableName: this.limits(),
-          Key: { limitKey: `join#${source}` },
-          UpdateExpression: 'SET tokens = :tokens, #at = :at, #ttl = :ttl, version = :version',
-          ConditionExpression:
-            previousVersion === undefined ? 'attribute_not_exists(limitKey)' : 'version = :previous',
-          ExpressionAttributeNames: { '#at': 'at', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':tokens': bucket.tokens,
-            ':at': bucket.at,
-            ':ttl': expiresAt,
-            ':version': (previousVersion ?? 0) + 1,
-            ...(previousVersion !== undefined && { ':previous': previousVersion }),
-          },
+          Key,
+          UpdateExpression: 'SET fullAt = :fullAt, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(fullAt) OR fullAt < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':fullAt': fullAt, ':now': nowMs, ':ttl': Math.ceil(fullAt / 1000) },
         }),
       );
-      return true;
+      return fullAt;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
     }
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.limits(),
+        Key,
+        UpdateExpression: 'ADD fullAt :interval',
+        ExpressionAttributeValues: { ':interval': intervalMs },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const fullAt = Number(Attributes?.fullAt);
+    const ttl = Math.ceil(fullAt / 1000);
+    if (!(Number(Attributes?.ttl) >= ttl)) {
+      // The TTL only moves later; a concurrent spend that already moved it further wins.
+      await this.db
+        .send(
+          new UpdateCommand({
+            TableName: this.limits(),
+            Key,
+            UpdateExpression: 'SET #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(#ttl) OR #ttl < :ttl',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':ttl': ttl },
+          }),
+        )
+        .catch((error) => {
+          if (!isConditionFailure(error)) throw error;
+        });
+    }
+    return fullAt;
   }
 }

@@ -1,0 +1,78 @@
+import { requireConnection } from './connections';
+import { RoomNotFound } from './errors';
+import { baseName, confusable, disambiguate } from './names';
+import type { ChatPorts, Connection, Member } from './ports';
+import { type JoinedFrame, LIMITS, LOBBY, toMessageFrame } from './protocol';
+import { memberList, moveTo } from './rooms';
+
+/**
+ * Joining a room, and the name a member shows there. Apart from rooms.ts so that only the joinroom function loads
+ * the confusables data (names.ts).
+ */
+
+/** At most this many members whose names clash with the joiner's are read to find its other connections. */
+const SAME_MEMBER_READS = 5;
+
+/**
+ * The name the joiner's other connection in the room (a second tab: the same userId) shows there, if it has one:
+ * it is the same person, so it shows the same name. Only members whose names clash with the joiner's chosen one
+ * are read (the room index holds names, not ids), so a join without a clash costs no read.
+ */
+async function nameOfSameMember(
+  deps: Pick<ChatPorts, 'connections'>,
+  joiner: Connection,
+  roomId: string,
+  others: Member[],
+): Promise<string | undefined> {
+  // Without sign-in every connection is a member of its own (userId `connection:<id>`).
+  if (joiner.userId === undefined || joiner.userId === `connection:${joiner.connectionId}`) return undefined;
+  const chosen = joiner.chosenName ?? joiner.username;
+  const clashing = others
+    .filter((m) => m.username === chosen || confusable(chosen, baseName(m.username)))
+    .slice(0, SAME_MEMBER_READS);
+  const found = await Promise.all(clashing.map((m) => deps.connections.get(m.connectionId)));
+  return found.find((c) => c?.userId === joiner.userId && c?.roomId === roomId)?.username;
+}
+
+/**
+ * Moves a connection into a room under a name no other member there shows or could be confused with (names.ts),
+ * chosen from every member of the room, not only the listed ones; another connection of the same member (same
+ * userId) shares its name. The lobby, which everyone is in, is not disambiguated: there a member shows its chosen
+ * name.
+ */
+export async function joinRoom(
+  deps: Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'>,
+  connectionId: string,
+  roomId: string,
+): Promise<JoinedFrame> {
+  // The lobby always exists; its Rooms row only appears with its first message.
+  const room = await deps.rooms.get(roomId);
+  if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
+  const [current, listed, history] = await Promise.all([
+    requireConnection(deps, connectionId),
+    // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them.
+    deps.connections.listMembers(
+      roomId,
+      roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
+      connectionId,
+    ),
+    deps.messages.latest(roomId, LIMITS.historyDefault),
+  ]);
+  const chosen = current.chosenName ?? current.username;
+  const others = listed.members.filter((m) => m.connectionId !== connectionId);
+  let username: string | undefined;
+  if (roomId === LOBBY) username = undefined;
+  else if (current.roomId === roomId) username = current.username;
+  else
+    username =
+      (await nameOfSameMember(deps, current, roomId, others)) ??
+      disambiguate(
+        chosen,
+        others.map((m) => m.username),
+      );
+  const before = await moveTo(deps, connectionId, roomId, username);
+  const self = { ...before, roomId, username: username ?? chosen };
+  const { members, memberCount } = memberList(listed, self);
+  const lastSeq = Math.max(room?.seq ?? 0, history.at(-1)?.seq ?? 0);
+  return { type: 'joined', roomId, members, memberCount, history: history.map(toMessageFrame), lastSeq };
+}
