@@ -4,9 +4,9 @@
 //   npm run token -- --username alice --secret "$AUTH_SECRET" --ttl 3600
 // Then connect with  wscat -c "<wss url>?token=<token>".
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
 // The protocol's limits, defined once in protocol/ (built by scripts/build.mjs, which `npm run token` runs first).
-import { LIMITS } from '../dist/client/roomcast.mjs';
+import { LIMITS } from '@roomcast/client';
+import { SignJWT } from 'jose';
 
 const HELP = `Usage: npm run token -- --username NAME [--secret S] [--ttl SECONDS]
 
