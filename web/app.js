@@ -2,6 +2,7 @@
 // owns the connection, reconnects, resume, seq order and the outbox. Plain ES module, no framework, no external
 // requests. All user-provided text is rendered with textContent.
 import { checkRoomId, createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
+import { signedInTarget, signOut } from './signin.js';
 import {
   closeSidebar,
   copyText,
@@ -11,6 +12,7 @@ import {
   initialOf,
   isNearBottom,
   makeAvatar,
+  markOwn,
   openSidebar,
   regroup,
   regroupAround,
@@ -29,7 +31,10 @@ const JOIN_HINT = '6 characters: letters (no I or O) and digits 2–9.';
 
 /** What the view needs beyond the client: who we are, which room is on screen, unread count. */
 const state = {
+  /** The name messages go out under: the server's (from the sign-in token) when signed in, else the typed one. */
   username: null,
+  /** Signed in (AuthMode cognito/oidc): the token names the user, the page never asks for a name. */
+  signedIn: false,
   wsBaseUrl: null,
   /** The roomcast client (client/roomcast.ts); replaced when the name changes. */
   chat: null,
@@ -170,7 +175,11 @@ function startClient() {
   state.chat?.close();
   let chat;
   try {
-    chat = createRoomcastClient({ url: socketBase(state.wsBaseUrl), username: state.username });
+    // Signed in, the URL carries the token and the server takes the name from it: no username to send.
+    chat = createRoomcastClient({
+      url: socketBase(state.wsBaseUrl),
+      username: state.signedIn ? undefined : state.username,
+    });
   } catch (err) {
     setConn('unconfigured');
     showUnconfigured(String(err.message || err));
@@ -190,7 +199,16 @@ function startClient() {
   // Later reconnects rejoin by themselves.
   let wanted = roomFromHash();
   const wantedKey = keyFromHash();
+  let identified = !state.signedIn;
   chat.on('state', ({ state: s }) => {
+    if (s === 'ready' && !identified) {
+      identified = true;
+      // The server's word on who we are (the name it stamps on our messages), in place of the token's claims.
+      chat
+        .info()
+        .then((f) => f.username && setIdentity(f.username))
+        .catch(() => {});
+    }
     if (s !== 'ready' || !wanted) return;
     if (wanted !== chat.roomId) joinRoom(wanted, { fromLink: true, key: wantedKey });
     wanted = null;
@@ -457,9 +475,21 @@ function showUnconfigured(detail) {
 }
 
 function renderMe() {
+  ui.meLabel.textContent = state.signedIn ? 'Signed in as' : 'Chatting as';
   ui.meName.textContent = state.username || '';
   ui.meAvatar.textContent = initialOf(state.username || '?');
   ui.meAvatar.style.setProperty('--hue', String(hueOf(state.username || '?')));
+  ui.changeName.hidden = state.signedIn;
+  ui.signOut.hidden = !state.signedIn;
+}
+
+/** Who we are changed (the server named us): our messages, the member list and the sidebar follow. */
+function setIdentity(name) {
+  if (name === state.username) return;
+  state.username = name;
+  renderMe();
+  for (const row of ui.messageList.querySelectorAll('.msg')) markOwn(row, row.dataset.username === name);
+  if (state.chat) renderMembers(state.chat.members);
 }
 
 // ---------------------------------------------------------------- username dialog
@@ -520,7 +550,15 @@ function bindEvents() {
   ui.usernameDialog.addEventListener('cancel', (ev) => {
     if (!state.username) ev.preventDefault(); // a name is required on first visit
   });
-  ui.changeName.addEventListener('click', () => openUsernameDialog({ first: false }));
+  ui.changeName.addEventListener('click', () => {
+    if (!state.signedIn) openUsernameDialog({ first: false });
+  });
+  ui.signOut.addEventListener('click', () => {
+    signOut();
+    state.chat?.close();
+    // Without a token the page goes back to the issuer's sign-in.
+    location.reload();
+  });
 
   ui.createRoom.addEventListener('click', () =>
     whenOnline(() =>
@@ -626,14 +664,20 @@ async function main() {
   bindEvents();
   updateComposerState();
   updateTitle();
-  state.username = loadUsername();
+  const target = await resolveTarget();
+  if (target?.user) {
+    // Signed in: the token's name until the server confirms it (setIdentity); no name dialog, ever.
+    state.signedIn = true;
+    state.username = target.user.name;
+  } else {
+    state.username = loadUsername();
+  }
   renderMe();
-  const url = await resolveWsUrl();
-  if (!url) {
+  if (!target) {
     setConn('unconfigured');
     showUnconfigured();
   } else {
-    state.wsBaseUrl = url;
+    state.wsBaseUrl = target.wsUrl;
   }
   if (!state.username) {
     openUsernameDialog({ first: true });
@@ -652,18 +696,18 @@ window.roomcast = {
 
 main();
 
-async function resolveWsUrl() {
+/** Where to connect (`wsUrl`) and, when signed in, as whom (`user`); null when the page knows no server. */
+async function resolveTarget() {
   const fromQuery = new URLSearchParams(location.search).get('ws');
-  if (fromQuery?.trim()) return fromQuery.trim();
+  if (fromQuery?.trim()) return { wsUrl: fromQuery.trim() };
   const fromConfig = window.ROOMCAST_WS_URL;
-  if (typeof fromConfig === 'string' && fromConfig.trim()) return fromConfig.trim();
+  if (typeof fromConfig === 'string' && fromConfig.trim()) return { wsUrl: fromConfig.trim() };
   try {
     const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
     if (res.ok) {
       const cfg = await res.json();
       // AuthMode=cognito/oidc: signin.js signs in first and gives the URL with ?token= (a no-op without `auth`).
-      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim())
-        return (await import('./signin.js')).withSignIn(cfg);
+      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim()) return signedInTarget(cfg);
     }
   } catch {
     /* fall through */

@@ -118,7 +118,7 @@ export async function copyText(text, what) {
 export /** A message row; `own` marks the reader's own messages. */
 function renderMessage(msg, { own = false, pending = false } = {}) {
   own = own || pending;
-  const row = h('div', `msg${own ? ' is-own' : ''}`);
+  const row = h('div', 'msg');
   row.dataset.testid = 'message';
   row.dataset.username = msg.username;
   if (Number.isInteger(msg.seq)) row.dataset.seq = String(msg.seq);
@@ -130,7 +130,7 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   const avatar = makeAvatar(msg.username);
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
-  meta.append(h('span', 'msg-author', own ? `${msg.username} (you)` : msg.username));
+  meta.append(h('span', 'msg-author', msg.username));
   const time = h('time', 'msg-time', date ? timeFmt.format(date) : '');
   if (date) {
     time.dateTime = date.toISOString();
@@ -143,7 +143,15 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   status.setAttribute('aria-live', 'polite');
   body.append(meta, bubble, status);
   row.append(avatar, body);
+  markOwn(row, own);
   return row;
+}
+
+/** Shows a row as the reader's own (right side, "(you)") or someone else's. */
+export function markOwn(row, own) {
+  row.classList.toggle('is-own', own);
+  const author = row.querySelector('.msg-author');
+  if (author) author.textContent = own ? `${row.dataset.username} (you)` : row.dataset.username;
 }
 
 export function regroupAround(el) {
