@@ -14,9 +14,10 @@ import {
   makeAvatar,
   markOwn,
   openSidebar,
-  regroup,
+  placeDaySeparators,
   regroupAround,
   renderMessage,
+  resetHues,
   scrollToBottom,
   setMessageStatus,
   toast,
@@ -234,11 +235,13 @@ function joinRoom(code, { fromLink = false, key } = {}) {
   state.chat.join(code, key).catch((err) => {
     setRoomHeader(state.shownRoom ?? LOBBY);
     setHashRoom(state.chat.roomId);
-    toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
+    // One place for the error: under the code the user typed, else (a link) a notification.
     if (!fromLink && normalizeRoomInput(ui.joinInput.value) === code) {
       ui.joinInput.setAttribute('aria-invalid', 'true');
       ui.joinHint.classList.add('is-error');
       ui.joinHint.textContent = err.message;
+    } else {
+      toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
     }
   });
 }
@@ -249,8 +252,12 @@ function onRoom(roomId) {
   state.shownRoom = roomId;
   state.unread = 0;
   ui.messageList.replaceChildren();
+  resetHues(state.username);
+  renderMe();
   setRoomHeader(roomId);
   renderMembers(state.chat.members);
+  // The lobby is quiet (no presence frames): ask who is there.
+  if (roomId === LOBBY) refreshMembers();
   updateEmpty();
   updateComposerState();
   if (normalizeRoomInput(ui.joinInput.value) === roomId) ui.joinInput.value = '';
@@ -303,6 +310,15 @@ function renderMembers(list, count) {
   ui.memberCount.title = (count ?? 0) > names.length ? `${names.length} people, ${count} connections` : '';
 }
 
+let membersAsked = 0;
+
+/** Asks the server who is in the room, at most every 2 s (the lobby sends no presence frames to keep it current). */
+function refreshMembers() {
+  if (Date.now() - membersAsked < 2000) return;
+  membersAsked = Date.now();
+  state.chat?.who().catch(() => {});
+}
+
 function onPresence(f) {
   if (f.username === state.username) return;
   addSystemLine(`${f.username} ${f.event === 'join' ? 'joined' : 'left'}`, f.event);
@@ -328,11 +344,14 @@ function insertBeforePending(el) {
   const firstPending = ui.messageList.querySelector('[data-status="pending"],[data-status="failed"]');
   ui.messageList.insertBefore(el, firstPending);
   regroupAround(el);
+  if (el.classList.contains('msg')) placeDaySeparators(ui.messageList);
 }
 
 /** The client hands messages over once each, in seq order: the view only appends them. */
 function onMessage(m) {
   if (m.roomId !== state.shownRoom) return;
+  // Someone the member list does not know spoke (the lobby has no presence frames): the list is stale.
+  if (!state.chat.members.includes(m.username)) refreshMembers();
   const own = m.username === state.username;
   const near = isNearBottom();
   if (own) {
@@ -384,7 +403,7 @@ function submitComposer() {
     { pending: true },
   );
   ui.messageList.append(row);
-  regroup(row);
+  placeDaySeparators(ui.messageList);
   ui.composerInput.value = '';
   autosize();
   updateComposerState();
@@ -405,9 +424,9 @@ function deliver(row, text) {
         return;
       }
       if (!row.isConnected) ui.messageList.append(row);
-      setMessageStatus(row, 'failed');
+      // The reason shows on the message itself, beside its Retry, and nowhere else.
+      setMessageStatus(row, 'failed', err.message);
       row.retry = () => deliver(row, text);
-      toast(err.message, { title: ERROR_TITLES[err.code] || 'Not sent' });
     },
   );
 }

@@ -72,8 +72,8 @@ async function start() {
   byId('endpoint').textContent = endpoint;
   if (token) {
     const claims = claimsOf(token);
-    who.textContent = `Signed in as ${displayName(claims)}`;
-    signOutButton.hidden = false;
+    who.textContent = displayName(claims);
+    byId('me').hidden = false;
     signOutButton.addEventListener('click', () => {
       signOut();
       location.reload();
