@@ -116,24 +116,28 @@ it('the lobby counts who is there, and a room of three lists all of them unclipp
   await createRoom(a, [b, c]);
   const items = a.getByTestId('member-item');
   await a.locator('[data-testid="member-count"]').filter({ hasText: /^3$/ }).waitFor();
-  for (let i = 0; i < 3; i++) {
-    const item = items.nth(i);
-    const r = await box(item);
-    expect(r.y).toBeGreaterThanOrEqual(0);
-    expect(r.y + r.height).toBeLessThanOrEqual(800); // in the window, without scrolling
-    // Nothing covers it and no scroll box cuts it: the element at its centre is the item itself.
-    const hit = await a.evaluate(
-      ({ x, y }) => {
-        const el = (
-          globalThis as unknown as { document: { elementFromPoint(x: number, y: number): unknown } }
-        ).document.elementFromPoint(x, y) as {
-          closest(s: string): { dataset: { username?: string } } | null;
-        } | null;
-        return el?.closest('[data-testid="member-item"]')?.dataset.username ?? null;
-      },
-      { x: r.x + r.width / 2, y: r.y + r.height / 2 },
-    );
-    expect(hit).toBe(await item.getAttribute('data-username'));
+  // A 1280×800 viewport, and a 1280×800 window (about 690 px of page under the browser's own bars).
+  for (const height of [800, 690]) {
+    await a.setViewportSize({ width: 1280, height });
+    for (let i = 0; i < 3; i++) {
+      const item = items.nth(i);
+      const r = await box(item);
+      expect(r.y).toBeGreaterThanOrEqual(0);
+      expect(r.y + r.height).toBeLessThanOrEqual(height); // in the window, without scrolling
+      // Nothing covers it and no scroll box cuts it: the element at its centre is the item itself.
+      const hit = await a.evaluate(
+        ({ x, y }) => {
+          const el = (
+            globalThis as unknown as { document: { elementFromPoint(x: number, y: number): unknown } }
+          ).document.elementFromPoint(x, y) as {
+            closest(s: string): { dataset: { username?: string } } | null;
+          } | null;
+          return el?.closest('[data-testid="member-item"]')?.dataset.username ?? null;
+        },
+        { x: r.x + r.width / 2, y: r.y + r.height / 2 },
+      );
+      expect(hit).toBe(await item.getAttribute('data-username'));
+    }
   }
   const colours = await a
     .locator('[data-testid="member-item"] .avatar')
@@ -141,6 +145,7 @@ it('the lobby counts who is there, and a room of three lists all of them unclipp
       els.map((el) => (globalThis as unknown as PageGlobals).getComputedStyle(el).backgroundColor),
     );
   expect(new Set(colours).size).toBe(3);
+  await a.setViewportSize({ width: 1280, height: 800 });
   await a.screenshot({ path: join(SCREENSHOTS, 'room-of-three-1280x800.png') });
 });
 
