@@ -8,15 +8,22 @@ import type { BackoffPolicy } from './backoff';
 import type { RoomcastError } from './errors';
 
 /**
+ * An event handler property, compared by its parameter both ways (as a method is): a WebSocket class declares its
+ * handlers with its own event types (the DOM's `MessageEvent`, ws's `WebSocket.MessageEvent`), which carry at least
+ * what the client reads, so both the browser's class and `ws`'s fit `SocketFactory` without a cast.
+ */
+type Handler<E> = { handle(event: E): void }['handle'];
+
+/**
  * The part of the WebSocket API the client uses: the browser's, Node 22's global, and `ws` all have it. With `ws`
  * the client also uses its `terminate`, fragmented `send` and `unexpected-response` event (client/wire.ts).
  */
 export interface SocketLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }

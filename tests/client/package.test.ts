@@ -32,9 +32,11 @@ beforeAll(async () => {
   project = join(work, 'app');
   mkdirSync(project);
   const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], join(root, 'client')));
-  await npm(['pack', '--ignore-scripts', '--pack-destination', work, join(root, 'node_modules', 'ws')], work);
+  // ws and its types (with theirs), from this repository's node_modules: the install needs no registry.
+  const deps = ['ws', '@types/ws', '@types/node', 'undici-types'].map((d) => join(root, 'node_modules', d));
+  await npm(['pack', '--ignore-scripts', '--pack-destination', work, ...deps], work);
   const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz'));
-  expect(tarballs).toHaveLength(2);
+  expect(tarballs).toHaveLength(5);
   // What the tarball holds: the two builds, their declarations, the README; no sources, no tests.
   const files = (packed[0].files as Array<{ path: string }>).map((f) => f.path).sort();
   expect(files).toEqual(
@@ -64,7 +66,7 @@ afterAll(async () => {
 });
 
 it('type-checks under strict with node16 resolution, as an ES module and as CommonJS', async () => {
-  // Real types, not `any`: each @ts-expect-error must find an error, or tsc fails.
+  // Real types, not `any`: each @ts-expect-error must find an error, or tsc fails. `ws`'s class is passed as it is.
   const uses = `
 const chat = createRoomcastClient({ url: 'ws://127.0.0.1:3001/prod', username: 'ann', WebSocket: Socket, autoConnect: false });
 chat.on('message', (m: MessageFrame) => {
@@ -86,14 +88,14 @@ void chat.join(42);
 chat.on('mesage', () => {});
 `;
   const names =
-    'createRoomcastClient, LIMITS, RoomcastError, type ConnectionState, type JoinedFrame, type MessageFrame, type SocketFactory';
+    'createRoomcastClient, LIMITS, RoomcastError, type ConnectionState, type JoinedFrame, type MessageFrame';
   writeFileSync(
     join(project, 'esm.mts'),
-    `import { ${names} } from '@roomcast/client';\ndeclare const Socket: SocketFactory;\n${uses}`,
+    `import { ${names} } from '@roomcast/client';\nimport Socket from 'ws';\n${uses}`,
   );
   writeFileSync(
     join(project, 'cjs.cts'),
-    `import { ${names} } from '@roomcast/client';\ndeclare const Socket: SocketFactory;\n${uses}`,
+    `import { ${names} } from '@roomcast/client';\nimport Socket = require('ws');\n${uses}`,
   );
   writeFileSync(
     join(project, 'tsconfig.json'),
@@ -104,7 +106,7 @@ chat.on('mesage', () => {});
         moduleResolution: 'node16',
         target: 'es2022',
         lib: ['es2022'],
-        types: [],
+        types: ['node'],
         noEmit: true,
       },
       files: ['esm.mts', 'cjs.cts'],

@@ -42,7 +42,7 @@ function start(...args: string[]): Promise<string> {
 }
 
 async function connect(url: string): Promise<RoomcastClient> {
-  const chat = createRoomcastClient({ url, WebSocket: WebSocket as never, backoff: { maxAttempts: 0 } });
+  const chat = createRoomcastClient({ url, WebSocket, backoff: { maxAttempts: 0 } });
   clients.push(chat);
   await chat.ready(15_000);
   return chat;
