@@ -1,6 +1,6 @@
+import type { AckFrame, JoinedFrame, MessageFrame } from '@roomcast/client';
+import { createRoomcastClient, type RoomcastClient, type SocketFactory } from '@roomcast/client';
 import WebSocket from 'ws';
-import type { AckFrame, JoinedFrame, MessageFrame } from '../client';
-import { createRoomcastClient, type RoomcastClient, type SocketFactory } from '../client';
 
 /**
  * The bench's members: roomcast clients (client/) in lean mode over real `ws` sockets, and the small helpers every

@@ -1,4 +1,4 @@
-import { auditDelivery } from '../client/deliveryAudit';
+import { auditDelivery } from '@roomcast/client';
 
 /**
  * Small, pure statistics for the fan-out benchmark: percentiles, summaries and rates. No I/O, no clocks, so the

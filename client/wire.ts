@@ -4,7 +4,7 @@
  * handshake's HTTP answer, drop a connection at once and send one message in several frames. client/ does not import
  * `ws`: it recognises a socket with ws's API by its `terminate` and `on` methods and uses them only then.
  */
-import type { SocketLike } from './roomcast';
+import type { SocketLike } from './types';
 
 /** The HTTP answer to a refused handshake, as `ws` hands it over (a Node `IncomingMessage`). */
 interface HttpResponseLike {

@@ -23,7 +23,7 @@
 
 const { randomUUID } = require('node:crypto');
 // The client library and the delivery audit shared with the tests and the benchmark (built by `npm run load`).
-const { auditDelivery, createRoomcastClient, ERROR_CODES } = require('../dist/client/roomcast.cjs');
+const { auditDelivery, createRoomcastClient, ERROR_CODES } = require('@roomcast/client');
 
 /** Per worker: the rooms being filled, as promises of their codes; VUs are grouped in arrival order. */
 const rooms = new Map();

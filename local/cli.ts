@@ -1,7 +1,8 @@
 import './polyfills';
 import { parseArgs } from 'node:util';
 import { ParameterSyntaxError, parseParameterOverrides } from '../infra/parameters';
-import { startLocalCloud } from './cloud';
+import { type LocalCloud, startLocalCloud } from './cloud';
+import { restRoutes } from './restApi';
 
 // The local cloud runs on Node 20 by design; the SDK's notice about its future Node 22 minimum is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -126,6 +127,24 @@ function parse(argv: string[]) {
   };
 }
 
+/** How to connect in the stack's AuthMode: a wscat line the $connect authorizer (if any) lets through. */
+function connectLines(cloud: LocalCloud): string[] {
+  const mode = String(cloud.template.parameter('AuthMode'));
+  const ws = cloud.wsUrl;
+  if (cloud.devIssuer) {
+    const mint = `npm run --silent token -- --username alice --dev-issuer ${cloud.devIssuer.url}`;
+    return [
+      `  sign-in         AuthMode=${mode}: development issuer ${cloud.devIssuer.issuer} (anyone may sign in as anyone)`,
+      `  WebSocket       ${ws}   (wscat -c "${ws}?token=$(${mint})")`,
+    ];
+  }
+  if (mode === 'token') {
+    const mint = 'npm run --silent token -- --username alice --secret "$AUTH_SECRET"';
+    return [`  WebSocket       ${ws}   (AuthMode=token: wscat -c "${ws}?token=$(${mint})")`];
+  }
+  return [`  WebSocket       ${ws}   (AuthMode=${mode}: wscat -c "${ws}?username=alice")`];
+}
+
 async function main() {
   const started = performance.now();
   const { help, readyJson, options } = parse(process.argv.slice(2));
@@ -154,9 +173,12 @@ async function main() {
         '',
         `roomcast local cloud ready in ${readyMs.toFixed(0)} ms (${fn} functions, stage "${cloud.template.webSocketApis()[0]?.stageName}")`,
         `  web chat        ${cloud.httpUrl}`,
-        `  WebSocket       ${cloud.wsUrl}   (wscat -c "${cloud.wsUrl}?username=alice")`,
+        ...connectLines(cloud),
         `  management API  ${cloud.callbackUrl}/@connections/{id}`,
-        ...cloud.restEndpoints.map((endpoint) => `  REST (open)     ${endpoint}`),
+        ...restRoutes(cloud.template).map(
+          (r) =>
+            `  REST            ${r.method} ${cloud.httpUrl}${r.path}   (${r.authorizer ? `Lambda authorizer ${r.authorizer.functionLogicalId}: Authorization: Bearer <sign-in token>` : 'AWS_IAM on AWS, open locally'})`,
+        ),
         `  DynamoDB        ${cloud.dynamoEndpoint}${options.dataDir ? ` (data in ${options.dataDir})` : ' (in memory)'}`,
         `  EventBridge     ${cloud.eventsEndpoint}`,
         `  Parameter Store ${cloud.ssmEndpoint}`,

@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
+import { buildClientJs } from '../client/build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -69,29 +70,10 @@ async function main() {
       sourcemap: true,
       logLevel: 'warning',
     }),
-    // The client library (client/, protocol/): for the web page (served at /roomcast.js by the local cloud; copy
-    // it beside web/ when hosting the page elsewhere) and as ES module and CommonJS for Node scripts.
-    build({
-      entryPoints: [join(root, 'client', 'index.ts')],
-      outfile: join(root, 'dist', 'web', 'roomcast.js'),
-      bundle: true,
-      platform: 'browser',
-      target: 'es2022',
-      format: 'esm',
-      sourcemap: true,
-      logLevel: 'warning',
-    }),
-    ...['esm', 'cjs'].map((format) =>
-      build({
-        entryPoints: [join(root, 'client', 'index.ts')],
-        outfile: join(root, 'dist', 'client', format === 'esm' ? 'roomcast.mjs' : 'roomcast.cjs'),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format,
-        logLevel: 'warning',
-      }),
-    ),
+    // The client package (@roomcast/client, client/build.mjs) into client/dist/, which the repository's Node
+    // consumers import by its name, and its browser build for the web page (served at /roomcast.js by the local
+    // cloud; copy it beside web/ when hosting the page elsewhere). Its declarations are built by `npm pack`.
+    buildClientJs({ webFile: join(root, 'dist', 'web', 'roomcast.js') }),
   ]);
   if (!quiet) {
     const names = functions.map((f) => `${f.logicalId}/${basename(f.entryPoints[0], '.ts')}.js`).join(', ');

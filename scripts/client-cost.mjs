@@ -119,7 +119,7 @@ async function benchMembers(url, n) {
 /** Plain clients of client/: each resumes the lobby (one history request) and hands messages over in seq order. */
 async function fullClients(url, n) {
   const { default: WebSocket } = await import('ws');
-  const { createRoomcastClient } = await import(pathToFileURL(join(root, 'dist/client/roomcast.mjs')).href);
+  const { createRoomcastClient } = await import('@roomcast/client');
   const count = new Map();
   const waiting = new Map();
   const clients = [];

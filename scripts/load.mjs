@@ -74,7 +74,7 @@ async function startLocalCloud(logPath) {
  */
 async function warmUp(target) {
   const { default: WebSocket } = await import('ws');
-  const { createRoomcastClient } = await import('../dist/client/roomcast.mjs');
+  const { createRoomcastClient } = await import('@roomcast/client');
   const open = async (username) => {
     const chat = createRoomcastClient({ url: target, username, WebSocket });
     await chat.ready();

@@ -2,13 +2,19 @@
 // Mints a connection token for AuthMode=token: an HS256 JWT { sub, username, iat, exp } signed with the secret the
 // authorizer uses (locally: the local cloud's --auth-secret; on AWS: the SecureString in Parameter Store).
 //   npm run token -- --username alice --secret "$AUTH_SECRET" --ttl 3600
+// With AuthMode=oidc or cognito on the local cloud, it asks the development issuer (local/oidc.ts) for an ID token:
+//   npm run token -- --username alice --dev-issuer http://127.0.0.1:<port>
 // Then connect with  wscat -c "<wss url>?token=<token>".
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
 // The protocol's limits, defined once in protocol/ (built by scripts/build.mjs, which `npm run token` runs first).
-import { LIMITS } from '../dist/client/roomcast.mjs';
+import { LIMITS } from '@roomcast/client';
+import { SignJWT } from 'jose';
 
 const HELP = `Usage: npm run token -- --username NAME [--secret S] [--ttl SECONDS]
+       npm run token -- --username NAME --dev-issuer URL
+
+  --dev-issuer URL  AuthMode=oidc/cognito on the local cloud: the development issuer \`npm start\` printed; prints
+                    the ID token it issues for NAME
 
   --username NAME   who connects (1-${LIMITS.usernameMaxChars} characters); becomes the token's sub and username claims
   --secret S        HMAC secret (default: the AUTH_SECRET environment variable)
@@ -27,6 +33,7 @@ try {
       username: { type: 'string' },
       secret: { type: 'string' },
       ttl: { type: 'string', default: '3600' },
+      'dev-issuer': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -42,6 +49,14 @@ const secret = values.secret ?? process.env.AUTH_SECRET;
 const ttl = Number(values.ttl);
 if (!username || [...username].length > LIMITS.usernameMaxChars)
   fail(`--username must be 1-${LIMITS.usernameMaxChars} characters`);
+if (values['dev-issuer']) {
+  const url = new URL('/dev-oidc/token', values['dev-issuer']);
+  url.searchParams.set('username', username);
+  const res = await fetch(url).catch((error) => fail(`${url.origin}: ${error.message}`));
+  if (!res.ok) fail(`${url.origin} answered ${res.status}`);
+  process.stdout.write(`${(await res.json()).id_token}\n`);
+  process.exit(0);
+}
 if (!secret) fail('give --secret or set AUTH_SECRET');
 if (!Number.isInteger(ttl) || ttl < 1) fail('--ttl must be a whole number of seconds above 0');
 if (Buffer.byteLength(secret) < 32) {

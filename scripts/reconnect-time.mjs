@@ -8,8 +8,8 @@ import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
-import { createRoomcastClient } from '../dist/client/roomcast.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -34,7 +34,7 @@ function processCpuMs(pid) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const { startChildCloud } = await import(pathToFileURL(join(root, 'dist/bench/childCloud.js')).href);
-const { createRoomcastClient } = await import(pathToFileURL(join(root, 'dist/client/roomcast.mjs')).href);
+const { createRoomcastClient } = await import('@roomcast/client');
 
 /** `ws` without per-message deflate (API Gateway offers none), as the client's WebSocket class. */
 class SenderSocket extends WebSocket {

@@ -2,6 +2,7 @@
 // owns the connection, reconnects, resume, seq order and the outbox. Plain ES module, no framework, no external
 // requests. All user-provided text is rendered with textContent.
 import { checkRoomId, createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
+import { signedInTarget, signOut } from './signin.js';
 import {
   closeSidebar,
   copyText,
@@ -11,10 +12,12 @@ import {
   initialOf,
   isNearBottom,
   makeAvatar,
+  markOwn,
   openSidebar,
-  regroup,
+  placeDaySeparators,
   regroupAround,
   renderMessage,
+  resetHues,
   scrollToBottom,
   setMessageStatus,
   toast,
@@ -25,11 +28,14 @@ import {
 const MAX_MESSAGE_BYTES = LIMITS.messageMaxBytes;
 const MAX_USERNAME_CHARS = LIMITS.usernameMaxChars;
 const STORAGE_KEY = 'roomcast.username';
-const JOIN_HINT = '6 characters: letters (no I or O) and digits 2–9.';
+const JOIN_HINT = '8 characters: letters (no I or O) and digits 2–9.';
 
 /** What the view needs beyond the client: who we are, which room is on screen, unread count. */
 const state = {
+  /** The name messages go out under: the server's (from the sign-in token) when signed in, else the typed one. */
   username: null,
+  /** Signed in (AuthMode cognito/oidc): the token names the user, the page never asks for a name. */
+  signedIn: false,
   wsBaseUrl: null,
   /** The roomcast client (client/roomcast.ts); replaced when the name changes. */
   chat: null,
@@ -170,7 +176,11 @@ function startClient() {
   state.chat?.close();
   let chat;
   try {
-    chat = createRoomcastClient({ url: socketBase(state.wsBaseUrl), username: state.username });
+    // Signed in, the URL carries the token and the server takes the name from it: no username to send.
+    chat = createRoomcastClient({
+      url: socketBase(state.wsBaseUrl),
+      username: state.signedIn ? undefined : state.username,
+    });
   } catch (err) {
     setConn('unconfigured');
     showUnconfigured(String(err.message || err));
@@ -190,7 +200,16 @@ function startClient() {
   // Later reconnects rejoin by themselves.
   let wanted = roomFromHash();
   const wantedKey = keyFromHash();
+  let identified = !state.signedIn;
   chat.on('state', ({ state: s }) => {
+    if (s === 'ready' && !identified) {
+      identified = true;
+      // The server's word on who we are (the name it stamps on our messages), in place of the token's claims.
+      chat
+        .info()
+        .then((f) => f.username && setIdentity(f.username))
+        .catch(() => {});
+    }
     if (s !== 'ready' || !wanted) return;
     if (wanted !== chat.roomId) joinRoom(wanted, { fromLink: true, key: wantedKey });
     wanted = null;
@@ -216,11 +235,13 @@ function joinRoom(code, { fromLink = false, key } = {}) {
   state.chat.join(code, key).catch((err) => {
     setRoomHeader(state.shownRoom ?? LOBBY);
     setHashRoom(state.chat.roomId);
-    toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
+    // One place for the error: under the code the user typed, else (a link) a notification.
     if (!fromLink && normalizeRoomInput(ui.joinInput.value) === code) {
       ui.joinInput.setAttribute('aria-invalid', 'true');
       ui.joinHint.classList.add('is-error');
       ui.joinHint.textContent = err.message;
+    } else {
+      toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
     }
   });
 }
@@ -231,8 +252,12 @@ function onRoom(roomId) {
   state.shownRoom = roomId;
   state.unread = 0;
   ui.messageList.replaceChildren();
+  resetHues(state.username);
+  renderMe();
   setRoomHeader(roomId);
   renderMembers(state.chat.members);
+  // The lobby is quiet (no presence frames): ask who is there.
+  if (roomId === LOBBY) refreshMembers();
   updateEmpty();
   updateComposerState();
   if (normalizeRoomInput(ui.joinInput.value) === roomId) ui.joinInput.value = '';
@@ -285,6 +310,15 @@ function renderMembers(list, count) {
   ui.memberCount.title = (count ?? 0) > names.length ? `${names.length} people, ${count} connections` : '';
 }
 
+let membersAsked = 0;
+
+/** Asks the server who is in the room, at most every 2 s (the lobby sends no presence frames to keep it current). */
+function refreshMembers() {
+  if (Date.now() - membersAsked < 2000) return;
+  membersAsked = Date.now();
+  state.chat?.who().catch(() => {});
+}
+
 function onPresence(f) {
   if (f.username === state.username) return;
   addSystemLine(`${f.username} ${f.event === 'join' ? 'joined' : 'left'}`, f.event);
@@ -310,11 +344,14 @@ function insertBeforePending(el) {
   const firstPending = ui.messageList.querySelector('[data-status="pending"],[data-status="failed"]');
   ui.messageList.insertBefore(el, firstPending);
   regroupAround(el);
+  if (el.classList.contains('msg')) placeDaySeparators(ui.messageList);
 }
 
 /** The client hands messages over once each, in seq order: the view only appends them. */
 function onMessage(m) {
   if (m.roomId !== state.shownRoom) return;
+  // Someone the member list does not know spoke (the lobby has no presence frames): the list is stale.
+  if (!state.chat.members.includes(m.username)) refreshMembers();
   const own = m.username === state.username;
   const near = isNearBottom();
   if (own) {
@@ -366,7 +403,7 @@ function submitComposer() {
     { pending: true },
   );
   ui.messageList.append(row);
-  regroup(row);
+  placeDaySeparators(ui.messageList);
   ui.composerInput.value = '';
   autosize();
   updateComposerState();
@@ -387,9 +424,9 @@ function deliver(row, text) {
         return;
       }
       if (!row.isConnected) ui.messageList.append(row);
-      setMessageStatus(row, 'failed');
+      // The reason shows on the message itself, beside its Retry, and nowhere else.
+      setMessageStatus(row, 'failed', err.message);
       row.retry = () => deliver(row, text);
-      toast(err.message, { title: ERROR_TITLES[err.code] || 'Not sent' });
     },
   );
 }
@@ -457,9 +494,21 @@ function showUnconfigured(detail) {
 }
 
 function renderMe() {
+  ui.meLabel.textContent = state.signedIn ? 'Signed in as' : 'Chatting as';
   ui.meName.textContent = state.username || '';
   ui.meAvatar.textContent = initialOf(state.username || '?');
   ui.meAvatar.style.setProperty('--hue', String(hueOf(state.username || '?')));
+  ui.changeName.hidden = state.signedIn;
+  ui.signOut.hidden = !state.signedIn;
+}
+
+/** Who we are changed (the server named us): our messages, the member list and the sidebar follow. */
+function setIdentity(name) {
+  if (name === state.username) return;
+  state.username = name;
+  renderMe();
+  for (const row of ui.messageList.querySelectorAll('.msg')) markOwn(row, row.dataset.username === name);
+  if (state.chat) renderMembers(state.chat.members);
 }
 
 // ---------------------------------------------------------------- username dialog
@@ -520,7 +569,15 @@ function bindEvents() {
   ui.usernameDialog.addEventListener('cancel', (ev) => {
     if (!state.username) ev.preventDefault(); // a name is required on first visit
   });
-  ui.changeName.addEventListener('click', () => openUsernameDialog({ first: false }));
+  ui.changeName.addEventListener('click', () => {
+    if (!state.signedIn) openUsernameDialog({ first: false });
+  });
+  ui.signOut.addEventListener('click', () => {
+    signOut();
+    state.chat?.close();
+    // Without a token the page goes back to the issuer's sign-in.
+    location.reload();
+  });
 
   ui.createRoom.addEventListener('click', () =>
     whenOnline(() =>
@@ -545,7 +602,7 @@ function bindEvents() {
       ui.joinHint.classList.add('is-error');
       ui.joinHint.textContent = code
         ? `“${code.slice(0, 12)}” is not a room code. ${JOIN_HINT}`
-        : 'Enter a 6-character room code.';
+        : 'Enter an 8-character room code.';
       ui.joinInput.focus();
       return;
     }
@@ -626,14 +683,20 @@ async function main() {
   bindEvents();
   updateComposerState();
   updateTitle();
-  state.username = loadUsername();
+  const target = await resolveTarget();
+  if (target?.user) {
+    // Signed in: the token's name until the server confirms it (setIdentity); no name dialog, ever.
+    state.signedIn = true;
+    state.username = target.user.name;
+  } else {
+    state.username = loadUsername();
+  }
   renderMe();
-  const url = await resolveWsUrl();
-  if (!url) {
+  if (!target) {
     setConn('unconfigured');
     showUnconfigured();
   } else {
-    state.wsBaseUrl = url;
+    state.wsBaseUrl = target.wsUrl;
   }
   if (!state.username) {
     openUsernameDialog({ first: true });
@@ -652,18 +715,18 @@ window.roomcast = {
 
 main();
 
-async function resolveWsUrl() {
+/** Where to connect (`wsUrl`) and, when signed in, as whom (`user`); null when the page knows no server. */
+async function resolveTarget() {
   const fromQuery = new URLSearchParams(location.search).get('ws');
-  if (fromQuery?.trim()) return fromQuery.trim();
+  if (fromQuery?.trim()) return { wsUrl: fromQuery.trim() };
   const fromConfig = window.ROOMCAST_WS_URL;
-  if (typeof fromConfig === 'string' && fromConfig.trim()) return fromConfig.trim();
+  if (typeof fromConfig === 'string' && fromConfig.trim()) return { wsUrl: fromConfig.trim() };
   try {
     const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
     if (res.ok) {
       const cfg = await res.json();
       // AuthMode=cognito/oidc: signin.js signs in first and gives the URL with ?token= (a no-op without `auth`).
-      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim())
-        return (await import('./signin.js')).withSignIn(cfg);
+      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim()) return signedInTarget(cfg);
     }
   } catch {
     /* fall through */

@@ -6,7 +6,7 @@
 // the browser: automation uses the IAM route with awscurl or the SDK (docs/ACCESS.md).
 
 import { LIMITS } from './roomcast.js';
-import { claimsOf, signedInToken, signOut } from './signin.js';
+import { claimsOf, displayName, signedInToken, signOut } from './signin.js';
 
 const MAX_MESSAGE_BYTES = LIMITS.messageMaxBytes;
 const encoder = new TextEncoder();
@@ -72,8 +72,8 @@ async function start() {
   byId('endpoint').textContent = endpoint;
   if (token) {
     const claims = claimsOf(token);
-    who.textContent = `Signed in as ${claims['cognito:username'] ?? claims.preferred_username ?? claims.sub ?? '?'}`;
-    signOutButton.hidden = false;
+    who.textContent = displayName(claims);
+    byId('me').hidden = false;
     signOutButton.addEventListener('click', () => {
       signOut();
       location.reload();

@@ -1,6 +1,6 @@
 // roomcast sign-in for AuthMode=cognito and AuthMode=oidc: the authorization code flow with PKCE (RFC 7636) against
 // the issuer named in /config.json (`auth: { mode, issuer, clientId }`, written by the local cloud or by
-// `npm run publish-web`). The page's only hook is to pass its WebSocket URL through `withSignIn(config)`.
+// `npm run publish-web`). The chat page connects where `signedInTarget(config)` says, as the user it names.
 //
 // The ID token stays in sessionStorage (this tab only) until it expires, and travels as `?token=` on the WebSocket
 // URL, the one place a browser can put it; the admin broadcast page (web/broadcast.js) sends it as
@@ -99,17 +99,23 @@ export function claimsOf(token) {
   }
 }
 
+/** The name a token states, for display until the server says it (the server checks the token itself). */
+export function displayName(claims) {
+  return claims['cognito:username'] ?? claims.preferred_username ?? claims.username ?? claims.sub ?? '?';
+}
+
 /**
- * The WebSocket URL to connect to: `config.wsUrl` as it is without `config.auth`, else with `?token=` of a signed-in
- * user (signing in first when there is no unexpired token).
+ * Where to connect and as whom: without `config.auth`, `config.wsUrl` as it is; with it, the URL with `?token=` of
+ * the signed-in user and the name the token states (signing in first when there is no unexpired token; the promise
+ * then never settles, the page is leaving).
  */
-export async function withSignIn(config) {
+export async function signedInTarget(config) {
   const auth = config.auth;
-  if (!auth?.issuer || !auth.clientId) return config.wsUrl;
+  if (!auth?.issuer || !auth.clientId) return { wsUrl: config.wsUrl };
   const token = await signedInToken(auth);
   const url = new URL(config.wsUrl);
   url.searchParams.set('token', token);
-  return url.toString();
+  return { wsUrl: url.toString(), user: { name: displayName(claimsOf(token)) } };
 }
 
 /** Forgets the token (sign out of this page; the issuer's own session is not ended). */

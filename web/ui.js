@@ -19,10 +19,37 @@ export function h(tag, className, text) {
   return node;
 }
 
-export function hueOf(name) {
+/** Avatar hues 30° apart: neighbours on the wheel stay easy to tell apart. */
+const HUES = Array.from({ length: 12 }, (_, i) => i * 30 + 5);
+/** The hue slot each name on screen holds; names in one room hold different slots while there are enough. */
+const hueSlots = new Map();
+
+function hashOf(name) {
   let x = 0;
   for (const ch of String(name)) x = (x * 31 + ch.codePointAt(0)) >>> 0;
-  return x % 360;
+  return x;
+}
+
+/**
+ * The avatar hue of `name`: its hash picks a slot, and a slot another name holds already passes to the next free
+ * one, so two names on screen get the same colour only when more than 12 names are.
+ */
+export function hueOf(name) {
+  const key = String(name);
+  if (!hueSlots.has(key)) {
+    const taken = new Set(hueSlots.values());
+    let slot = hashOf(key) % HUES.length;
+    for (let i = 0; i < HUES.length && taken.has(slot); i++) slot = (slot + 1) % HUES.length;
+    hueSlots.set(key, slot);
+  }
+  return HUES[hueSlots.get(key)];
+}
+
+/** Frees every hue slot (a new room: its names get theirs afresh), keeping `keep`'s. */
+export function resetHues(keep) {
+  const kept = hueSlots.get(keep);
+  hueSlots.clear();
+  if (kept !== undefined) hueSlots.set(keep, kept);
 }
 
 export function initialOf(name) {
@@ -118,7 +145,7 @@ export async function copyText(text, what) {
 export /** A message row; `own` marks the reader's own messages. */
 function renderMessage(msg, { own = false, pending = false } = {}) {
   own = own || pending;
-  const row = h('div', `msg${own ? ' is-own' : ''}`);
+  const row = h('div', 'msg');
   row.dataset.testid = 'message';
   row.dataset.username = msg.username;
   if (Number.isInteger(msg.seq)) row.dataset.seq = String(msg.seq);
@@ -130,7 +157,7 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   const avatar = makeAvatar(msg.username);
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
-  meta.append(h('span', 'msg-author', own ? `${msg.username} (you)` : msg.username));
+  meta.append(h('span', 'msg-author', msg.username));
   const time = h('time', 'msg-time', date ? timeFmt.format(date) : '');
   if (date) {
     time.dateTime = date.toISOString();
@@ -138,12 +165,98 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   }
   meta.append(time);
   const bubble = h('div', 'msg-bubble');
-  bubble.append(h('p', 'msg-text', msg.text));
+  const text = h('p', 'msg-text');
+  text.append(...linkified(String(msg.text ?? '')));
+  bubble.append(text);
   const status = h('div', 'msg-status');
   status.setAttribute('aria-live', 'polite');
   body.append(meta, bubble, status);
   row.append(avatar, body);
+  markOwn(row, own);
   return row;
+}
+
+/** Shows a row as the reader's own (right side, "(you)") or someone else's. */
+export function markOwn(row, own) {
+  row.classList.toggle('is-own', own);
+  const author = row.querySelector('.msg-author');
+  if (author) author.textContent = own ? `${row.dataset.username} (you)` : row.dataset.username;
+}
+
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"]+/gi;
+
+/**
+ * The text as nodes, with each http(s) URL in it an anchor: only http: and https: links (nothing else is ever an
+ * href: no javascript:, no data:), opened in a new tab without handing it this page (noopener noreferrer).
+ */
+export function linkified(text) {
+  const nodes = [];
+  let at = 0;
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    // Trailing punctuation ends a sentence, not the URL.
+    const raw = match[0].replace(/[.,;:!?)\]]+$/, '');
+    let href;
+    try {
+      const url = new URL(raw);
+      if (url.protocol === 'http:' || url.protocol === 'https:') href = url.href;
+    } catch {
+      href = undefined;
+    }
+    if (href === undefined) continue;
+    if (match.index > at) nodes.push(document.createTextNode(text.slice(at, match.index)));
+    const a = h('a', 'msg-link', raw);
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    nodes.push(a);
+    at = match.index + raw.length;
+  }
+  if (at < text.length) nodes.push(document.createTextNode(text.slice(at)));
+  return nodes;
+}
+
+const dayFmt = new Intl.DateTimeFormat(undefined, {
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+
+function dayKey(date) {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+}
+
+function dayLabel(date) {
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayKey(date) === dayKey(today)) return 'Today';
+  if (dayKey(date) === dayKey(yesterday)) return 'Yesterday';
+  return dayFmt.format(date);
+}
+
+/**
+ * Puts a day separator before the first message of each day (the reader's local day) and removes stale ones;
+ * then regroups, since a separator starts a new group.
+ */
+export function placeDaySeparators(list) {
+  for (const old of list.querySelectorAll('.day-sep')) old.remove();
+  let last = '';
+  for (const row of [...list.querySelectorAll('.msg')]) {
+    const time = Number(row.dataset.time);
+    if (!time) continue;
+    const date = new Date(time);
+    const key = dayKey(date);
+    if (key !== last) {
+      const sep = h('div', 'day-sep');
+      sep.dataset.testid = 'day-separator';
+      sep.dataset.day = key;
+      sep.setAttribute('role', 'separator');
+      sep.append(h('span', 'day-sep-label', dayLabel(date)));
+      row.before(sep);
+      last = key;
+    }
+    regroup(row);
+  }
 }
 
 export function regroupAround(el) {
@@ -163,7 +276,7 @@ export function regroup(el) {
   el.classList.toggle('is-cont', cont);
 }
 
-export function setMessageStatus(row, status) {
+export function setMessageStatus(row, status, reason) {
   row.dataset.status = status;
   row.classList.toggle('is-pending', status === 'pending');
   row.classList.toggle('is-failed', status === 'failed');
@@ -172,7 +285,7 @@ export function setMessageStatus(row, status) {
   if (status === 'pending') {
     box.append(h('span', 'spinner'), h('span', null, 'Sending…'));
   } else if (status === 'failed') {
-    box.append(h('span', null, 'Not delivered. '));
+    box.append(h('span', 'msg-failure', reason ? `Not delivered: ${reason} ` : 'Not delivered. '));
     const retry = h('button', 'link-button', 'Retry');
     retry.type = 'button';
     retry.dataset.testid = 'retry-message';

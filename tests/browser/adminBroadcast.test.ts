@@ -59,7 +59,9 @@ async function broadcast(page: Page, text: string) {
 
 it('signs an admin in and broadcasts to a connected user with the token', async () => {
   const page = await signedInPage('root', cloud.template.parameter('AdminGroupName') as string);
-  expect(await page.getByTestId('broadcast-who').textContent()).toBe('Signed in as root');
+  expect(await page.locator('#me').textContent()).toMatch(/Signed in as\s*root/);
+  expect(await page.getByTestId('broadcast-who').textContent()).toBe('root');
+  expect(await page.getByTestId('broadcast-sign-out').isVisible()).toBe(true);
   expect(await page.locator('#endpoint').textContent()).toBe(`${cloud.httpUrl}/admin/broadcast`);
   const statusLine = await broadcast(page, 'Maintenance at 22:00 UTC');
   expect(await statusLine.getAttribute('data-kind')).toBe('ok');
@@ -73,4 +75,11 @@ it('tells a signed-in user outside the admin group that they may not broadcast',
   const statusLine = await broadcast(page, 'I am not an admin');
   expect(await statusLine.getAttribute('data-kind')).toBe('error');
   expect(await statusLine.textContent()).toMatch(/^403: .*not a member of the admin group/);
+});
+
+it('signs out back to the issuer, which asks to sign in again', async () => {
+  const page = await signedInPage('root', cloud.template.parameter('AdminGroupName') as string);
+  await page.getByTestId('broadcast-sign-out').click();
+  await page.waitForURL(/\/dev-oidc\/authorize\?/);
+  await page.locator('input[name="username"]').waitFor();
 });

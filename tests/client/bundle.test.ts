@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 
@@ -21,4 +22,45 @@ it('bundles nothing but client/ and protocol/: no ws, no other package, no Node 
   const inputs = Object.keys(result.metafile.inputs).map((file) => relative(root, join(root, file)));
   expect(inputs).toContain(join('client', 'wire.ts'));
   expect(inputs.filter((file) => !/^(client|protocol)[/\\][^/\\]+\.ts$/.test(file))).toEqual([]);
+});
+
+it('is split into parts that import each other without a cycle, none over 500 lines', async () => {
+  const result = await build({
+    entryPoints: [join(root, 'client', 'index.ts')],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'browser',
+    format: 'esm',
+    logLevel: 'silent',
+  });
+  const graph = new Map(
+    Object.entries(result.metafile.inputs).map(([file, input]) => [file, input.imports.map((i) => i.path)]),
+  );
+  // Depth-first search: a file met again while still on the path closes a cycle.
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const visit = (file: string, path: string[]) => {
+    if (path.includes(file)) {
+      cycles.push([...path.slice(path.indexOf(file)), file].join(' -> '));
+      return;
+    }
+    if (done.has(file)) return;
+    for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+    done.add(file);
+  };
+  for (const file of graph.keys()) visit(file, []);
+  expect(cycles).toEqual([]);
+  const long = [...graph.keys()]
+    .map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length }))
+    .filter(({ lines }) => lines > 500);
+  expect(long).toEqual([]);
+  expect([...graph.keys()]).toEqual(
+    expect.arrayContaining([
+      'client/connection.ts',
+      'client/requests.ts',
+      'client/session.ts',
+      'client/outbox.ts',
+    ]),
+  );
 });

@@ -1,5 +1,5 @@
-import type { ConnectionState, RoomcastClient, RoomcastClientOptions, StateChange } from '../../client';
-import { createRoomcastClient, RoomcastError } from '../../client';
+import type { ConnectionState, RoomcastClient, RoomcastClientOptions, StateChange } from '../../client/index';
+import { createRoomcastClient, RoomcastError } from '../../client/index';
 import type { MessageFrame } from '../../protocol';
 import { FakeRoomcastServer } from '../helpers/fakeRoomcastServer';
 

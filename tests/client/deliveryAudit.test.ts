@@ -1,4 +1,4 @@
-import { auditDelivery } from '../../client';
+import { auditDelivery } from '../../client/index';
 
 describe('auditDelivery', () => {
   it('tells lost, duplicated, filled-by-history and out-of-order deliveries apart', () => {

@@ -1,5 +1,5 @@
-import type { Closed, ReceivedFrame, RoomcastClient, RoomcastClientOptions } from '../../client';
-import { createRoomcastClient, RoomcastError } from '../../client';
+import type { Closed, ReceivedFrame, RoomcastClient, RoomcastClientOptions } from '../../client/index';
+import { createRoomcastClient, RoomcastError } from '../../client/index';
 import { FakeRoomcastServer, type FakeSocket } from '../helpers/fakeRoomcastServer';
 
 /**

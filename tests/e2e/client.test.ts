@@ -1,6 +1,6 @@
+import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
+import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
-import type { RoomcastClient, RoomcastClientOptions } from '../../client';
-import { createRoomcastClient } from '../../client';
 import type { MessageFrame } from '../../protocol';
 import { ChatClient } from '../helpers/chatClient';
 import { declaredParameters, deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';

@@ -1,6 +1,6 @@
+import type { RoomcastClient, SocketFactory } from '@roomcast/client';
+import { createRoomcastClient, RoomcastError } from '@roomcast/client';
 import WebSocket from 'ws';
-import type { RoomcastClient, SocketFactory } from '../../client';
-import { createRoomcastClient, RoomcastError } from '../../client';
 import { REPLY_TYPE as PROTOCOL_REPLY_TYPE } from '../../protocol';
 
 /** A frame as the server sent it: parsed JSON, or `{ raw }` for text that is not a JSON object. */

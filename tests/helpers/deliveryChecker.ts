@@ -5,7 +5,7 @@ import {
   paginateScan,
   type ScanCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { auditDelivery } from '../../client';
+import { auditDelivery } from '@roomcast/client';
 import type { LocalCloud } from '../../local/cloud';
 import type { ChatClient, Frame } from './chatClient';
 

@@ -1,4 +1,4 @@
-import type { SocketLike } from '../../client';
+import type { SocketLike } from '@roomcast/client';
 import type { MessageFrame } from '../../protocol';
 
 /**

@@ -1,0 +1,235 @@
+import type { HistoryFrame, JoinedFrame, MessageFrame, PresenceFrame } from '../protocol';
+import { LIMITS, LOBBY } from '../protocol';
+import { RoomcastError } from './errors';
+import { Sequencer } from './sequencer';
+import type { RoomcastEvents } from './types';
+
+/**
+ * What the session is doing besides taking messages, as one value:
+ * - `steady`: in its room, handing messages over in seq order;
+ * - `joining`: a join or create waits for its `joined` reply; messages of other rooms that arrive meanwhile are
+ *   kept (the room being created has no known code yet) and delivered if the reply names their room;
+ * - `filling`: fetching history to fill a gap in the seqs.
+ */
+export type SessionActivity =
+  | { kind: 'steady' }
+  | { kind: 'joining'; roomId: string | undefined; early: MessageFrame[] }
+  | { kind: 'filling' };
+
+export interface SessionHooks {
+  /** Sends a request and resolves with its answer (client/requests.ts). */
+  request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
+  emit<K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]): void;
+}
+
+export interface SessionConfig {
+  /** Messages fetched when entering a room with no history yet (the lobby on connect). */
+  initialHistory: number;
+  /** Every message handed over as it arrives, no order, no member list (client option `lean`). */
+  lean: boolean;
+}
+
+/**
+ * The room the client is in and what it has delivered of it: join (with the room's invite key) and create, the
+ * resume after a reconnect (back into the room, then everything after the last seq), gap filling through `history`,
+ * the sequencer that hands each seq over once and in order, and the member list.
+ */
+export class RoomSession {
+  private room = LOBBY;
+  /** The room's invite key from its last `joined` reply: a rejoin with it takes none of the network's guesses. */
+  private key: string | undefined;
+  private memberList: string[] = [];
+  private activity: SessionActivity = { kind: 'steady' };
+  private readonly sequencer: Sequencer;
+
+  constructor(
+    private readonly hooks: SessionHooks,
+    private readonly config: SessionConfig,
+  ) {
+    this.sequencer = new Sequencer((m) => hooks.emit('message', m));
+  }
+
+  get roomId(): string {
+    return this.room;
+  }
+
+  get inviteKey(): string | undefined {
+    return this.key;
+  }
+
+  get lastSeq(): number | undefined {
+    return this.sequencer.lastSeq;
+  }
+
+  get members(): readonly string[] {
+    return this.memberList;
+  }
+
+  get state(): SessionActivity['kind'] {
+    return this.activity.kind;
+  }
+
+  /** Sends a join (`roomId` with `key`) or, without a room id, a create; resolves with the `joined` reply. */
+  async requestJoin(roomId: string | undefined, key?: string): Promise<JoinedFrame> {
+    const frame =
+      roomId === undefined
+        ? { action: 'createroom' }
+        : { action: 'joinroom', roomId, ...(key !== undefined && { key }) };
+    const joining: SessionActivity = { kind: 'joining', roomId, early: [] };
+    this.activity = joining;
+    try {
+      return (await this.hooks.request(frame)) as unknown as JoinedFrame;
+    } catch (error) {
+      if (this.activity === joining) this.activity = { kind: 'steady' };
+      throw error;
+    }
+  }
+
+  /** Moves into the room a `joined` reply names and fills what is missing in the background. */
+  enter(joined: JoinedFrame): void {
+    if (this.enterRoom(joined)) void this.fillGap();
+  }
+
+  /** Every connection starts in the lobby: go back to the room, then fetch everything after the last seq. */
+  async resume(): Promise<void> {
+    const wanted = this.room;
+    if (wanted === LOBBY) {
+      await this.enterLobby();
+      return;
+    }
+    try {
+      const joined = await this.requestJoin(wanted, this.key);
+      if (this.enterRoom(joined)) await this.catchUp();
+    } catch (error) {
+      if (!(error instanceof RoomcastError) || error.code !== 'ROOM_NOT_FOUND') throw error;
+      // The room is gone (it expired): the connection is in the lobby, and so is the app from now on.
+      this.hooks.emit('error', error);
+      await this.enterLobby();
+    }
+  }
+
+  /** After `leaveroom`: the lobby, with its recent history. */
+  async enterLobby(): Promise<void> {
+    if (this.config.lean) {
+      this.room = LOBBY;
+      this.key = undefined;
+      this.memberList = [];
+      this.hooks.emit('room', { roomId: LOBBY, lastSeq: 0 });
+      return;
+    }
+    const fresh = this.room !== LOBBY || this.sequencer.lastSeq === undefined;
+    if (!fresh) {
+      await this.catchUp();
+      return;
+    }
+    this.room = LOBBY;
+    this.key = undefined;
+    this.sequencer.reset();
+    this.memberList = [];
+    const latest = await this.history({ limit: this.config.initialHistory });
+    const first = latest.messages[0]?.seq;
+    const last = latest.messages.at(-1)?.seq ?? 0;
+    this.sequencer.setBaseline(first === undefined ? last : first - 1);
+    for (const message of latest.messages) this.sequencer.accept(message);
+    this.hooks.emit('room', { roomId: LOBBY, lastSeq: last });
+    if (this.sequencer.hasGap) await this.catchUp();
+  }
+
+  /** A page of the current room's history. */
+  history(query: { afterSeq?: number; limit?: number }): Promise<HistoryFrame> {
+    return this.hooks.request({ action: 'history', ...query }) as unknown as Promise<HistoryFrame>;
+  }
+
+  /** A `message` frame. */
+  onMessage(message: MessageFrame): void {
+    if (this.config.lean) {
+      this.hooks.emit('message', message);
+      return;
+    }
+    const activity = this.activity;
+    if (activity.kind === 'joining' && message.roomId !== this.room) {
+      // Possibly the room being joined (a created room's code is not known before the reply).
+      if (activity.early.length < LIMITS.historyMax) activity.early.push(message);
+      return;
+    }
+    if (message.roomId !== this.room) return; // a room this client has left
+    this.sequencer.accept(message);
+    if (this.sequencer.hasGap) void this.fillGap();
+  }
+
+  /** A `presence` frame: the member list follows it (lean: handed over only). */
+  onPresence(presence: PresenceFrame): void {
+    if (presence.roomId !== this.room) return;
+    if (this.config.lean) {
+      this.hooks.emit('presence', presence); // no member list: a presence frame to each of N members costs O(N)
+      return;
+    }
+    const others = this.memberList.filter((name) => name !== presence.username);
+    this.hooks.emit('presence', presence);
+    // A name may stay connected from another tab after one leaves; `who()` tells for sure.
+    this.setMembers(this.room, presence.event === 'join' ? [...others, presence.username] : others);
+  }
+
+  setMembers(roomId: string, members: string[], memberCount?: number): void {
+    if (roomId !== this.room) return;
+    this.memberList = [...new Set(members)];
+    this.hooks.emit('members', { roomId, members: this.memberList, memberCount });
+  }
+
+  /**
+   * A `joined` reply: deliver what the app has not seen yet; true when a gap up to the room's last seq remains to
+   * be filled through history.
+   */
+  private enterRoom(joined: JoinedFrame): boolean {
+    const early = this.activity.kind === 'joining' ? this.activity.early : [];
+    this.activity = { kind: 'steady' };
+    this.key = joined.inviteKey;
+    if (this.config.lean) {
+      this.room = joined.roomId;
+      this.hooks.emit('room', { roomId: joined.roomId, lastSeq: joined.lastSeq });
+      this.setMembers(joined.roomId, joined.members ?? [], joined.memberCount);
+      return false;
+    }
+    const same = joined.roomId === this.room && this.sequencer.lastSeq !== undefined;
+    if (!same) {
+      this.room = joined.roomId;
+      this.sequencer.reset();
+      // A fresh room: the app gets its recent history (`joined.history`) and everything after.
+      const first = joined.history?.[0]?.seq;
+      this.sequencer.setBaseline(first === undefined ? joined.lastSeq : first - 1);
+      this.hooks.emit('room', { roomId: joined.roomId, lastSeq: joined.lastSeq });
+    }
+    for (const message of joined.history ?? []) this.sequencer.accept(message);
+    for (const message of early) if (message.roomId === joined.roomId) this.sequencer.accept(message);
+    this.setMembers(joined.roomId, joined.members ?? [], joined.memberCount);
+    return (this.sequencer.lastSeq ?? 0) < joined.lastSeq || this.sequencer.hasGap;
+  }
+
+  /** Pages through `history` after the last seq until a page comes back short: caught up. */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const room = this.room;
+      const afterSeq = this.sequencer.lastSeq ?? 0;
+      const page = await this.history({ afterSeq, limit: LIMITS.historyMax });
+      if (room !== this.room) return;
+      for (const message of page.messages) this.sequencer.accept(message);
+      if (page.messages.length < LIMITS.historyMax) break;
+    }
+    // What is still held above a hole is not in the history any more (expired): deliver it anyway.
+    if (this.sequencer.hasGap) this.sequencer.skipHole();
+  }
+
+  /** Fills a gap in the background, one fill at a time, and none while a join will bring the room's state anyway. */
+  private async fillGap(): Promise<void> {
+    if (this.activity.kind !== 'steady') return;
+    const filling: SessionActivity = { kind: 'filling' };
+    this.activity = filling;
+    try {
+      await this.catchUp();
+    } catch {
+      // The socket closed or the server did not answer: the resume after the reconnect fills the gap.
+    } finally {
+      if (this.activity === filling) this.activity = { kind: 'steady' };
+    }
+  }
+}

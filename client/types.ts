@@ -1,0 +1,136 @@
+/**
+ * The client's public types: the socket seam, the options, the states and the events. Every part of the client
+ * (client/connection.ts, client/session.ts, client/wire.ts, ...) imports them from here, so no part imports another
+ * for a type and the parts form no cycle.
+ */
+import type { BroadcastFrame, MessageFrame, PresenceFrame } from '../protocol';
+import type { BackoffPolicy } from './backoff';
+import type { RoomcastError } from './errors';
+
+/**
+ * An event handler property, compared by its parameter both ways (as a method is): a WebSocket class declares its
+ * handlers with its own event types (the DOM's `MessageEvent`, ws's `WebSocket.MessageEvent`), which carry at least
+ * what the client reads, so both the browser's class and `ws`'s fit `SocketFactory` without a cast.
+ */
+type Handler<E> = { handle(event: E): void }['handle'];
+
+/**
+ * The part of the WebSocket API the client uses: the browser's, Node 22's global, and `ws` all have it. With `ws`
+ * the client also uses its `terminate`, fragmented `send` and `unexpected-response` event (client/wire.ts).
+ */
+export interface SocketLike {
+  readonly readyState: number;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type SocketFactory = new (url: string) => SocketLike;
+
+export interface RoomcastClientOptions {
+  /** The stage URL: `wss://<api>.execute-api.<region>.amazonaws.com/<stage>` or `ws://127.0.0.1:3001/prod`. */
+  url: string;
+  /** AuthMode=open: the name to connect with. */
+  username?: string;
+  /** AuthMode=token: a fixed token. */
+  token?: string;
+  /** AuthMode=token: called before every connect, so a reconnect uses a fresh token. */
+  getToken?: () => string | Promise<string>;
+  /** The WebSocket class; default the global one (browsers, Node ≥ 22). On Node 20 pass `ws`'s. */
+  WebSocket?: SocketFactory;
+  /** Reconnect policy: full-jitter exponential backoff, bounded, with a give-up point. */
+  backoff?: Partial<BackoffPolicy>;
+  /** Send a `ping` after this long without sending anything. Default 9 min (API Gateway closes idle ones at 10). */
+  keepaliveMs?: number;
+  /** Reconnect on purpose after this long, before API Gateway's 2-hour cap. Default 1 h 55 min. */
+  maxConnectionMs?: number;
+  /** How long a request (or one send attempt, or a handshake) may wait for its answer. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Attempts per message (same clientMsgId each time) before `send()` rejects. Default 5. */
+  maxSendAttempts?: number;
+  /** Messages kept while offline; more are refused with OUTBOX_FULL. Default 100. */
+  outboxLimit?: number;
+  /** Messages fetched when entering a room with no history yet (the lobby on connect). Default 50. */
+  initialHistory?: number;
+  /** Connect at once (default) or wait for `connect()`. */
+  autoConnect?: boolean;
+  /** Random source for jitter and ids (tests pass their own). */
+  random?: () => number;
+  /**
+   * For load tools with hundreds of clients in one process (the bench's members, the load processor): ready as soon
+   * as the socket is open (no lobby history), no keepalive or connection-age timers, no reconnect (a close fails
+   * the client and its unsent messages), no member list from presence frames, and every `message` frame handed over
+   * as it arrives, whatever its room, each copy (duplicates and gaps stay visible to a delivery audit). Protocol
+   * tests use it with `sendRaw` and the `frame` event to see exactly what the server sent. Default false.
+   */
+  lean?: boolean;
+}
+
+export type ConnectionState =
+  | 'idle'
+  | 'connecting'
+  | 'resuming'
+  | 'ready'
+  | 'reconnecting'
+  | 'failed'
+  | 'closed';
+
+export interface StateChange {
+  state: ConnectionState;
+  /** Reconnect attempt (1 = the first retry) while `reconnecting`. */
+  attempt?: number;
+  /** When `reconnecting`: the delay before the next attempt. */
+  delayMs?: number;
+  /** Why the connection ended or failed. */
+  reason?: string;
+  error?: RoomcastError;
+}
+
+export interface MembersUpdate {
+  roomId: string;
+  members: string[];
+  /** Connections in the room (one person may have several); undefined when a presence frame changed the list. */
+  memberCount?: number;
+}
+
+/** A frame as received, before the client acts on it. */
+export interface ReceivedFrame {
+  /** The text as received. */
+  raw: string;
+  /** The parsed object, when the text is a JSON object (every frame roomcast sends is one). */
+  frame?: Record<string, unknown>;
+}
+
+export interface Closed {
+  /** The close code: the server's, the app's own, or 1006 when the connection ended without a closing handshake. */
+  code: number;
+  reason: string;
+}
+
+export interface UnknownFrame {
+  /** The text as received. */
+  raw: string;
+  /** The parsed object, when it was JSON. */
+  frame?: unknown;
+}
+
+export interface RoomcastEvents {
+  /** A message of the current room, each seq once and in seq order (lean: every message frame as it arrives). */
+  message: MessageFrame;
+  presence: PresenceFrame;
+  broadcast: BroadcastFrame;
+  members: MembersUpdate;
+  /** The room changed (join, create, leave, or back to the lobby after a failed rejoin). */
+  room: { roomId: string; lastSeq: number };
+  state: StateChange;
+  /** An error no request is waiting for (an unsolicited error frame, a gateway error, a refused handshake). */
+  error: RoomcastError;
+  /** A frame the client does not understand; it is never thrown. */
+  unknown: UnknownFrame;
+  /** Every frame received, parsed when it is JSON, before the client acts on it (debugging, tools, tests). */
+  frame: ReceivedFrame;
+  /** A connection closed: by the server, the network, the client itself (a planned reconnect) or the app. */
+  close: Closed;
+}

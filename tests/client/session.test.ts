@@ -1,0 +1,105 @@
+import { RoomcastError } from '../../client/errors';
+import { RoomSession } from '../../client/session';
+import type { RoomcastEvents } from '../../client/types';
+import type { MessageFrame } from '../../protocol';
+
+/**
+ * The room session (client/session.ts) alone on Jest's fake clock, with requests answered by a script: join with
+ * the invite key, messages that come before the `joined` reply, gap filling through history, and a resume into a
+ * room that has expired.
+ */
+jest.useFakeTimers();
+afterEach(() => jest.clearAllTimers());
+
+const msg = (roomId: string, seq: number): MessageFrame =>
+  ({ type: 'message', roomId, seq, text: `m${seq}`, username: 'a', messageId: `id${seq}` }) as MessageFrame;
+
+function session(answer: (frame: Record<string, unknown>) => Record<string, unknown> | Promise<never>) {
+  const requests: Array<Record<string, unknown>> = [];
+  const delivered: number[] = [];
+  const errors: string[] = [];
+  const rooms: string[] = [];
+  const s = new RoomSession(
+    {
+      request: async (frame) => {
+        requests.push(frame);
+        await new Promise((resolve) => setTimeout(resolve, 10)); // a round trip
+        return answer(frame);
+      },
+      emit: <K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]) => {
+        if (event === 'message') delivered.push((value as MessageFrame).seq);
+        if (event === 'error') errors.push((value as RoomcastError).code);
+        if (event === 'room') rooms.push((value as { roomId: string }).roomId);
+      },
+    },
+    { initialHistory: 50, lean: false },
+  );
+  return { s, requests, delivered, errors, rooms };
+}
+
+it('joins with the invite key; messages that arrive before the reply are delivered after its history, once, in order', async () => {
+  const { s, requests, delivered } = session((frame) =>
+    frame.action === 'joinroom'
+      ? {
+          type: 'joined',
+          roomId: 'ABCDEF',
+          lastSeq: 3,
+          inviteKey: 'k'.repeat(16),
+          history: [msg('ABCDEF', 2)],
+        }
+      : { type: 'history', messages: [msg('ABCDEF', 3)] },
+  );
+  const joining = s.requestJoin('ABCDEF', 'k'.repeat(16));
+  expect(s.state).toBe('joining');
+  s.onMessage(msg('ABCDEF', 4)); // fan-out overtook the reply
+  s.onMessage(msg('ABCDEF', 3));
+  await jest.advanceTimersByTimeAsync(10);
+  s.enter(await joining);
+  expect(requests[0]).toEqual({ action: 'joinroom', roomId: 'ABCDEF', key: 'k'.repeat(16) });
+  expect(s.state).toBe('steady');
+  expect(s.inviteKey).toBe('k'.repeat(16));
+  expect(delivered).toEqual([2, 3, 4]);
+  expect(s.lastSeq).toBe(4);
+});
+
+it('a gap is filled through history, one fill at a time, and a hole the history no longer has is skipped', async () => {
+  let pages = 0;
+  const { s, requests, delivered } = session((frame) => {
+    if (frame.action === 'joinroom')
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 1, history: [msg('ABCDEF', 1)] };
+    pages += 1;
+    return { type: 'history', messages: [msg('ABCDEF', 2)] }; // seq 3 has expired
+  });
+  const joining = s.requestJoin('ABCDEF');
+  await jest.advanceTimersByTimeAsync(10);
+  s.enter(await joining);
+  s.onMessage(msg('ABCDEF', 4));
+  expect(s.state).toBe('filling');
+  s.onMessage(msg('ABCDEF', 5)); // still a gap: no second fill while one runs
+  await jest.advanceTimersByTimeAsync(10);
+  expect(pages).toBe(1);
+  expect(requests.at(-1)).toEqual({ action: 'history', afterSeq: 1, limit: 100 });
+  expect(delivered).toEqual([1, 2, 4, 5]);
+  expect(s.state).toBe('steady');
+});
+
+it('resuming into a room that has expired reports ROOM_NOT_FOUND and moves to the lobby with its history', async () => {
+  const { s, errors, rooms, delivered } = session((frame) => {
+    if (frame.action === 'joinroom') return Promise.reject(new RoomcastError('ROOM_NOT_FOUND', 'gone'));
+    if (frame.action === 'history') return { type: 'history', messages: [msg('lobby', 8), msg('lobby', 9)] };
+    return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0 };
+  });
+  // First in a room: a create answers with its code.
+  const created = s.requestJoin(undefined);
+  await jest.advanceTimersByTimeAsync(10);
+  s.enter({ type: 'joined', roomId: 'ABCDEF', lastSeq: 0 } as never);
+  void created.catch(() => {});
+  const resuming = s.resume();
+  await jest.advanceTimersByTimeAsync(30);
+  await resuming;
+  expect(errors).toEqual(['ROOM_NOT_FOUND']);
+  expect(s.roomId).toBe('lobby');
+  expect(rooms).toEqual(['ABCDEF', 'lobby']);
+  expect(delivered).toEqual([8, 9]);
+  expect(s.state).toBe('steady');
+});

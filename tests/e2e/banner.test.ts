@@ -1,0 +1,87 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createRoomcastClient, type RoomcastClient } from '@roomcast/client';
+import WebSocket from 'ws';
+
+/**
+ * What `npm start` prints is true for the stack's AuthMode: the wscat line it suggests connects, the admin route
+ * is shown with the authorizer it runs, and with a sign-in the development issuer's URL is named.
+ */
+jest.setTimeout(90_000);
+
+const root = join(__dirname, '..', '..');
+const run = promisify(execFile);
+const children: ChildProcess[] = [];
+const clients: RoomcastClient[] = [];
+
+afterAll(() => {
+  for (const c of clients) c.close();
+  for (const child of children) child.kill('SIGTERM');
+});
+
+/** Starts the local cloud's CLI on free ports and resolves with its banner. */
+function start(...args: string[]): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [join(root, 'dist', 'local', 'cli.js'), '--http-port', '0', '--ws-port', '0', ...args],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('Ctrl-C to stop.')) resolve(out);
+    });
+    child.once('exit', (code) => reject(new Error(`the CLI exited with ${code}: ${out}`)));
+  });
+}
+
+async function connect(url: string): Promise<RoomcastClient> {
+  const chat = createRoomcastClient({ url, WebSocket, backoff: { maxAttempts: 0 } });
+  clients.push(chat);
+  await chat.ready(15_000);
+  return chat;
+}
+
+it('AuthMode=oidc: names the issuer, shows the admin route behind its authorizer, and its wscat line connects', async () => {
+  const banner = await start('--parameter', 'AuthMode=oidc');
+  expect(banner).not.toContain('(open)');
+  expect(banner).toMatch(/sign-in\s+AuthMode=oidc: development issuer http:\/\/127\.0\.0\.1:\d+\/dev-oidc /);
+  expect(banner).toMatch(
+    /REST\s+POST http:\/\/127\.0\.0\.1:\d+\/admin\/broadcast\s+\(Lambda authorizer \w+: Authorization: Bearer/,
+  );
+  expect(banner).toMatch(
+    /REST\s+POST http:\/\/127\.0\.0\.1:\d+\/broadcast\s+\(AWS_IAM on AWS, open locally\)/,
+  );
+  const line =
+    /wscat -c "(ws:\/\/[^?"]+)\?token=\$\(npm run --silent token -- (--username alice --dev-issuer (\S+))\)"/.exec(
+      banner,
+    );
+  expect(line).not.toBeNull();
+  const [, wsUrl, mintArgs] = line as RegExpExecArray;
+  // The command inside $(...), as `npm run token` runs it (the build before it is already done).
+  const { stdout } = await run(
+    process.execPath,
+    [join(root, 'scripts', 'mint-token.mjs'), ...(mintArgs as string).split(' ')],
+    {
+      cwd: root,
+    },
+  );
+  const chat = await connect(`${wsUrl}?token=${stdout.trim()}`);
+  expect((await chat.info()).username).toBe('alice');
+  // The line it replaced, ?username= without a token, is refused by the stack.
+  await expect(connect(`${wsUrl}?username=alice`)).rejects.toMatchObject({ code: 'HANDSHAKE_REFUSED' });
+});
+
+it('AuthMode=none: the wscat line names the user with ?username=', async () => {
+  const banner = await start();
+  const line = /wscat -c "(ws:\/\/[^"]+\?username=alice)"/.exec(banner);
+  expect(line).not.toBeNull();
+  const chat = await connect((line as RegExpExecArray)[1] as string);
+  expect((await chat.info()).username).toBe('alice');
+});
