@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { getPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LambdaLimits, LocalFunctionSpec } from '../../local/lambda/service';
-import { BACKGROUND_NICENESS, forStepFunctions, LocalLambda } from '../../local/lambda/service';
+import { forStepFunctions, LocalLambda } from '../../local/lambda/service';
 import { LocalStateMachine } from '../../local/stepfunctions';
+import { ChatClient } from '../helpers/chatClient';
 import { startTestCloud } from '../helpers/localCloud';
 
 const WORKER = join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js');
@@ -31,6 +32,7 @@ exports.handler = async (event, context) => {
     }
     return { id: event.id, rounds, threadId: require('node:worker_threads').threadId };
   }
+  const startedAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
   return {
     id: event.id,
@@ -38,8 +40,8 @@ exports.handler = async (event, context) => {
     count,
     requestId: context.awsRequestId,
     threadId: require('node:worker_threads').threadId,
-    // With no pid, the calling thread's nice value on Linux.
-    niceness: require('node:os').getPriority(),
+    startedAt,
+    endedAt: Date.now(),
   };
 };
 `;
@@ -50,7 +52,8 @@ interface Reply {
   count: number;
   requestId: string;
   threadId: number;
-  niceness: number;
+  startedAt: number;
+  endedAt: number;
   rounds?: number;
 }
 
@@ -107,7 +110,7 @@ function sleep(ms: number): Promise<void> {
 
 describe('local Lambda: one invocation per execution environment', () => {
   it('never lets two concurrent invocations share module state', async () => {
-    const { lambda } = service([spec()], { requestEnvironmentsPerFunction: 4 });
+    const { lambda } = service([spec()], { environments: 4 });
     const replies = (await Promise.all(
       [1, 2, 3, 4].map((id) => lambda.invoke('Probe', { id, waitMs: 100 })),
     )) as Reply[];
@@ -126,116 +129,82 @@ describe('local Lambda: one invocation per execution environment', () => {
     expect(logs.filter((l) => l.includes('INIT (cold start)'))).toHaveLength(1);
   });
 
-  it('runs at most its bound of threads, more for request functions than background ones; further invocations wait for one and all succeed', async () => {
-    const background = spec({
-      logicalId: 'Fanout',
-      name: 'fanout',
-      arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
-      background: true,
+  it('runs at most `environments` invocations at once across functions; the others wait their turn and all succeed', async () => {
+    const other = spec({
+      logicalId: 'Other',
+      name: 'other',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:other',
     });
-    const { lambda } = service([spec(), background], {
-      environmentsPerFunction: 2,
-      requestEnvironmentsPerFunction: 3,
-    });
+    const { lambda } = service([spec(), other], { environments: 3 });
     const ids = [1, 2, 3, 4, 5, 6, 7];
-    const [request, fanout] = (await Promise.all(
-      ['Probe', 'Fanout'].map((fn) => Promise.all(ids.map((id) => lambda.invoke(fn, { id, waitMs: 50 })))),
-    )) as [Reply[], Reply[]];
-    for (const replies of [request, fanout]) {
-      expect(replies.map((r) => r.id)).toEqual(ids);
-      for (const reply of replies) expect(reply.current).toBe(reply.id);
-    }
-    expect(new Set(request.map((r) => r.threadId)).size).toBe(3);
-    expect(new Set(fanout.map((r) => r.threadId)).size).toBe(2);
+    const replies = (
+      await Promise.all(
+        ['Probe', 'Other'].map((fn, i) =>
+          Promise.all(
+            ids.map((id) => lambda.invoke(fn, { id, waitMs: 50 }, i === 0 ? 'request' : 'background')),
+          ),
+        ),
+      )
+    ).flat() as Reply[];
+    expect(replies).toHaveLength(14);
+    for (const reply of replies) expect(reply.current).toBe(reply.id);
+    // How many ran at once, from each invocation's own start and end.
+    const overlap = Math.max(
+      ...replies.map(
+        (r) => replies.filter((o) => o.startedAt <= r.startedAt && o.endedAt > r.startedAt).length,
+      ),
+    );
+    expect(overlap).toBe(3);
+    expect(lambda.backlog()).toEqual({ request: 0, background: 0 });
   });
 });
 
-describe('local Lambda: background functions yield the CPU to the request routes', () => {
-  /** A function only a state machine invokes, beside the route function `spec()` gives. */
-  const fanoutSpec = () =>
+describe('local Lambda: one queue, the invocations clients wait for first', () => {
+  const other = () =>
     spec({
       logicalId: 'Fanout',
       name: 'fanout',
       arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
-      background: true,
     });
 
-  it('runs a background function at a lower priority than the request routes, in its own threads only', async () => {
-    const { lambda } = service([spec(), fanoutSpec()]);
-    const before = getPriority();
-    const route = (await lambda.invoke('Probe', { id: 1 })) as Reply;
-    const fanout = (await lambda.invoke('Fanout', { id: 2 })) as Reply;
-    expect(route.niceness).toBe(before);
-    expect(fanout.niceness).toBe(process.platform === 'linux' ? BACKGROUND_NICENESS : before);
-    // The cloud's own thread (gateway, dynalite, management API) keeps its priority.
-    expect(getPriority()).toBe(before);
-  });
-
-  it('lowers the background environments, running and new, while clients wait, and raises them back after', async () => {
-    const { lambda } = service([spec(), fanoutSpec()], { environmentsPerFunction: 2 });
-    const before = getPriority();
-    const linux = process.platform === 'linux';
-    // One environment warm before the change.
-    expect(((await lambda.invoke('Fanout', { id: 1 })) as Reply).niceness).toBe(
-      linux ? BACKGROUND_NICENESS : before,
+  it('gives the next free environment to a waiting request before background work that waited longer', async () => {
+    const { lambda } = service([spec(), other()], { environments: 1 });
+    const order: string[] = [];
+    const track = (name: string, invocation: Promise<unknown>) => invocation.then(() => order.push(name));
+    const busy = track('busy', lambda.invoke('Fanout', { id: 0, waitMs: 200 }, 'background'));
+    const background = [1, 2, 3].map((id) =>
+      track(`fanout ${id}`, lambda.invoke('Fanout', { id, waitMs: 10 }, 'background')),
     );
-    lambda.setBackgroundNiceness(19);
-    // Two at once: the warm one (told) and a new one (started at the value in force).
-    const both = (await Promise.all([
-      lambda.invoke('Fanout', { id: 2, waitMs: 50 }),
-      lambda.invoke('Fanout', { id: 3, waitMs: 50 }),
-    ])) as Reply[];
-    expect(new Set(both.map((r) => r.threadId)).size).toBe(2);
-    expect(both.map((r) => r.niceness)).toEqual(linux ? [19, 19] : [before, before]);
-    expect(((await lambda.invoke('Probe', { id: 4 })) as Reply).niceness).toBe(before);
-    lambda.setBackgroundNiceness(BACKGROUND_NICENESS);
-    const after = (await Promise.all([
-      lambda.invoke('Fanout', { id: 5, waitMs: 50 }),
-      lambda.invoke('Fanout', { id: 6, waitMs: 50 }),
-    ])) as Reply[];
-    expect(after.map((r) => r.niceness)).toEqual(
-      linux ? [BACKGROUND_NICENESS, BACKGROUND_NICENESS] : [before, before],
+    await sleep(20);
+    expect(lambda.backlog()).toEqual({ request: 0, background: 3 });
+    const request = track('request', lambda.invoke('Probe', { id: 4, waitMs: 10 }));
+    expect(lambda.backlog()).toEqual({ request: 1, background: 3 });
+    await Promise.all([busy, request, ...background]);
+    expect(order).toEqual(['busy', 'request', 'fanout 1', 'fanout 2', 'fanout 3']);
+  });
+
+  it('serves waiting work of one kind in the order it came', async () => {
+    const { lambda } = service([spec()], { environments: 1 });
+    const order: number[] = [];
+    await Promise.all(
+      [1, 2, 3, 4].map((id) => lambda.invoke('Probe', { id, waitMs: 5 }).then(() => order.push(id))),
     );
-    expect(getPriority()).toBe(before);
+    expect(order).toEqual([1, 2, 3, 4]);
   });
 
-  it('keeps a background environment answering when its priority is refused (a user without CAP_SYS_NICE)', async () => {
-    const { lambda } = service([fanoutSpec()], { environmentsPerFunction: 2 });
-    await lambda.invoke('Fanout', { id: 1 });
-    // Out of range is refused like EACCES: the running environment is told it, a new one starts with it.
-    lambda.setBackgroundNiceness(100);
-    const both = (await Promise.all([
-      lambda.invoke('Fanout', { id: 2, waitMs: 50 }),
-      lambda.invoke('Fanout', { id: 3, waitMs: 50 }),
-    ])) as Reply[];
-    expect(both.map((r) => r.id)).toEqual([2, 3]);
-    expect(new Set(both.map((r) => r.threadId)).size).toBe(2);
-  });
-
-  it('paces the background environments, running and new, where a nice value could not be raised back', async () => {
-    const { lambda } = service([spec(), fanoutSpec()], { environmentsPerFunction: 2 });
-    const rounds = async (ids: number[]) =>
-      (await Promise.all(ids.map((id) => lambda.invoke('Fanout', { id, roundsMs: 400 })))) as Reply[];
-    const [free] = await rounds([1]);
-    lambda.setBackgroundPace(0.8);
-    // Two at once: the warm one (told) and a new one (started paced).
-    const paced = await rounds([2, 3]);
-    expect(new Set(paced.map((r) => r.threadId)).size).toBe(2);
-    for (const r of paced) expect(r.rounds).toBeLessThan((free?.rounds ?? 0) * 0.5);
-    // A route function is not paced.
-    const route = (await lambda.invoke('Probe', { id: 4, roundsMs: 400 })) as Reply;
-    expect(route.rounds).toBeGreaterThan((free?.rounds ?? 0) * 0.5);
-    lambda.setBackgroundPace(0);
-    const [again] = await rounds([5]);
-    expect(again?.rounds).toBeGreaterThan((free?.rounds ?? 0) * 0.5);
-  });
-
-  it('marks the functions only the fan-out state machine invokes as background, and no route function', async () => {
-    const { cloud } = await startTestCloud();
+  it("invokes the routes and authorizers as requests, and the fan-out state machine's tasks as background work", async () => {
+    const testCloud = await startTestCloud();
+    const { cloud } = testCloud;
+    const client = await ChatClient.connect(cloud.wsUrl, 'kinds');
     try {
-      const background = cloud.lambda.functions.filter((f) => f.background).map((f) => f.logicalId);
-      expect(background).toEqual(['DeliverFunction']);
+      await client.expectReply({ action: 'sendmessage', message: 'who waits?' });
+      await testCloud.settle();
+      const kinds = new Map(testCloud.invocations.map((i) => [i.logicalId, i.kind]));
+      expect(kinds.get('SendMessageFunction')).toBe('request');
+      expect(kinds.get('ConnectFunction')).toBe('request');
+      expect(kinds.get('DeliverFunction')).toBe('background');
     } finally {
+      await client.close();
       await cloud.close();
     }
   });
@@ -268,7 +237,7 @@ describe('local Lambda: throttling', () => {
     // 101 of the account: 100 must stay unreserved, 1 is reserved for the request path.
     const { lambda } = service([busy, request], {
       accountConcurrency: 101,
-      requestEnvironmentsPerFunction: 2,
+      environments: 2,
     });
     const flood = Array.from({ length: 100 }, (_, id) => lambda.invoke('Busy', { id, waitMs: 20 }));
     const refused = await errorOf(lambda.invoke('Busy', { id: 100 }));
@@ -278,11 +247,14 @@ describe('local Lambda: throttling', () => {
     await Promise.all(flood);
   });
 
-  it('throttles an unreserved function beyond the local per-function concurrency', async () => {
-    const { lambda } = service([spec()], { functionConcurrency: 3, requestEnvironmentsPerFunction: 1 });
-    const running = [1, 2, 3].map((id) => lambda.invoke('Probe', { id, waitMs: 100 }));
-    expect((await errorOf(lambda.invoke('Probe', { id: 4 }))).name).toBe('TooManyRequestsException');
-    await Promise.all(running);
+  it('holds an unreserved function to the account concurrency only, with no cap of its own', async () => {
+    const { lambda } = service([spec()], { accountConcurrency: 150, environments: 4 });
+    // Far more than the machine's environments in flight at once: they wait their turn, none is refused.
+    const flood = Array.from({ length: 150 }, (_, id) => lambda.invoke('Probe', { id, waitMs: 1 }));
+    const refused = await errorOf(lambda.invoke('Probe', { id: 150 }));
+    expect(refused.reason).toBe('ConcurrentInvocationLimitExceeded');
+    expect(((await Promise.all(flood)) as Reply[]).map((r) => r.id)).toEqual([...Array(150).keys()]);
+    expect(lambda.stats().throttles).toBe(1);
   });
 
   it('refuses a template that leaves the account fewer than 100 unreserved, as Lambda does', () => {
@@ -352,7 +324,7 @@ describe('local Lambda: timeouts', () => {
   });
 
   it('gives a waiting invocation a fresh environment when the one it waited for timed out', async () => {
-    const { lambda } = service([spec({ timeoutSeconds: 1 })], { requestEnvironmentsPerFunction: 1 });
+    const { lambda } = service([spec({ timeoutSeconds: 1 })], { environments: 1 });
     const stuck = errorOf(lambda.invoke('Probe', { id: 1, forever: true }));
     const waiting = lambda.invoke('Probe', { id: 2 });
     expect((await stuck).name).toBe('Sandbox.Timedout');
@@ -383,7 +355,7 @@ describe('local Lambda: idle environments', () => {
 
 describe('local Lambda: shutting down', () => {
   it('refuses invocations still waiting for an environment and starts no thread after close', async () => {
-    const { lambda } = service([spec()], { requestEnvironmentsPerFunction: 1 });
+    const { lambda } = service([spec()], { environments: 1 });
     const running = lambda.invoke('Probe', { id: 1, waitMs: 200 });
     const waiting = lambda.invoke('Probe', { id: 2 });
     await sleep(50);

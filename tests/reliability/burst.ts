@@ -128,7 +128,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     // started during the burst's first seconds, and the sends waiting on them were the only ones acked after 2 s.
     const warm = await Promise.all(
       clients
-        .slice(0, Math.min(members, cloud.lambda.limits.requestEnvironmentsPerFunction))
+        .slice(0, Math.min(members, cloud.lambda.limits.environments))
         .map((c, i) => c.expectReply({ action: 'sendmessage', message: `warm-up ${i}` }, 60_000)),
     );
     await testCloud.settle();
