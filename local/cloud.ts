@@ -107,10 +107,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (local/oidc.ts); its URLs are
   // template parameters, so the template is read again with them.
   const firstRead = loadTemplate(templatePath, { parameters: options.parameters });
-  const devIssuer = await services.start('OIDC issuer', async () => {
-    const issuer = await devIssuerFor(firstRead, host);
-    return { value: issuer, close: async () => issuer?.close() };
-  });
+  const issuer = await devIssuerFor(firstRead, host);
+  const devIssuer =
+    issuer && (await services.start('OIDC issuer', () => ({ value: issuer, close: () => issuer.close() })));
   const parameters = devIssuer ? { ...devIssuer.parameters, ...options.parameters } : options.parameters;
   let ctx: CloudContext;
   try {
@@ -120,7 +119,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     throw error;
   }
   const { template, iam } = ctx;
-  const [api] = template.webSocketApis() as [NonNullable<ReturnType<LocalTemplate['webSocketApis']>[0]>];
 
   // Lambda starts last of the back ends (its functions need every endpoint); the others reach it through this.
   let lambda: LocalLambda | undefined;
@@ -141,15 +139,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     );
     return { value: started, close: () => started.close() };
   });
-  const dynamoFaults = await services.start('DynamoDB throttling proxy', async () => {
-    if (options.faultDynamoThrottle === undefined) return { value: undefined, close: async () => undefined };
-    const proxy = await startDynamoFaultProxy({
-      target: dynamo.endpoint,
-      host,
-      throttle: options.faultDynamoThrottle,
-    });
-    return { value: proxy, close: () => proxy.close() };
-  });
+  const throttle = options.faultDynamoThrottle;
+  const dynamoFaults =
+    throttle === undefined
+      ? undefined
+      : await services.start('DynamoDB throttling proxy', async () => {
+          const proxy = await startDynamoFaultProxy({ target: dynamo.endpoint, host, throttle });
+          return { value: proxy, close: () => proxy.close() };
+        });
   const executions = await services.start('Step Functions', () =>
     startStepFunctions(ctx, dynamo.endpoint, invoke),
   );
@@ -160,7 +157,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const gateway: Gateway = await services.start('API Gateway (WebSocket)', () =>
     startApiGateway(
       ctx,
-      api,
       {
         port: options.wsPort ?? 3001,
         apiLatencyMs: options.apiLatencyMs,
@@ -257,5 +253,17 @@ function context(
     );
   // Denials are logged with the principal, action and resource: the caller sees only the AWS error.
   const iam = createLocalIam(template, warn);
-  return { template, templatePath, parameters, host, iam, devIssuer, authSecret, authorizerIds, print, warn };
+  return {
+    template,
+    templatePath,
+    parameters,
+    host,
+    api,
+    iam,
+    devIssuer,
+    authSecret,
+    authorizerIds,
+    print,
+    warn,
+  };
 }

@@ -29,6 +29,8 @@ type RestApi = ReturnType<typeof createRestApi>;
 export interface CloudContext {
   template: LocalTemplate;
   templatePath: string;
+  /** The template's one WebSocket API. */
+  api: LocalWebSocketApi;
   /** The template parameters in force (the development issuer's included). */
   parameters?: Record<string, string>;
   host: string;
@@ -209,11 +211,10 @@ export interface GatewayOptions {
  */
 export async function startApiGateway(
   ctx: CloudContext,
-  api: LocalWebSocketApi,
   options: GatewayOptions,
   invoke: Invoke,
 ): Promise<Started<Gateway>> {
-  const { template, iam } = ctx;
+  const { template, iam, api } = ctx;
   const functionsByRoute = new Map(
     api.routes.flatMap((r) => (r.functionLogicalId ? ([[r.routeKey, r.functionLogicalId]] as const) : [])),
   );
