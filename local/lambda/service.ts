@@ -16,6 +16,11 @@ export interface LambdaLimits {
    * beyond them waits its turn: invocations a client waits for first, then background work (`InvocationKind`).
    */
   environments: number;
+  /**
+   * Of those, how many background work may always have while it waits, even when requests wait too: the fan-out
+   * slows under a flood of sends but never stops (a stopped fan-out's throttled tasks would run out of retries).
+   */
+  backgroundEnvironments: number;
   /** Idle environments kept warm across all functions; beyond it the least recently used is stopped. */
   maxIdleEnvironments: number;
   /** An environment idle this long is stopped; the next invocation pays a cold start again. */
@@ -40,6 +45,8 @@ export const DEFAULT_LAMBDA_LIMITS: LambdaLimits = {
   // Most invocations wait on round trips (SendMessage on DynamoDB and EventBridge), so a few threads per core
   // overlap those waits; each thread is a V8 isolate with its own heap, so they stay a small multiple of the cores.
   environments: 4 * availableParallelism(),
+  // Deliver's posting is CPU-bound: one per core is what the cores run at once anyway.
+  backgroundEnvironments: availableParallelism(),
   maxIdleEnvironments: 16,
   idleEnvironmentMs: 60_000,
 };
@@ -154,8 +161,9 @@ interface Turn {
 
 /**
  * The local Lambda service: invoke a function by logical id, name or ARN. At most `environments` invocations run
- * at once; the others wait in one queue where requests (a client waits) go before background work. Nothing else
- * orders the work: the threads share the cores as the operating system schedules them.
+ * at once; the others wait in one queue where requests (a client waits) go before background work, which keeps
+ * `backgroundEnvironments` of them while it waits. Nothing else orders the work: the threads share the cores as the
+ * operating system schedules them.
  */
 export class LocalLambda {
   private readonly pools = new Map<string, FunctionPool>();
@@ -165,8 +173,8 @@ export class LocalLambda {
   /** What the account has left for functions without reserved concurrency. */
   private readonly unreservedPool: number;
   private unreservedInFlight = 0;
-  /** Invocations holding an environment now. */
-  private running = 0;
+  /** Invocations holding an environment now, by kind. */
+  private readonly running: Record<InvocationKind, number> = { request: 0, background: 0 };
   private readonly waiting: Record<InvocationKind, Turn[]> = { request: [], background: [] };
   private closed = false;
   private readonly reaper: NodeJS.Timeout;
@@ -230,7 +238,7 @@ export class LocalLambda {
       try {
         return await pool.run(copy);
       } finally {
-        this.endTurn();
+        this.endTurn(kind);
       }
     });
     const settled = () => {
@@ -244,18 +252,31 @@ export class LocalLambda {
   /** Resolves when the invocation may take an environment: at once while fewer than `environments` run. */
   private turn(kind: InvocationKind): Promise<void> {
     if (this.closed) return Promise.reject(shutDown());
-    if (this.running < this.limits.environments) {
-      this.running++;
+    if (this.running.request + this.running.background < this.limits.environments) {
+      this.running[kind]++;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => this.waiting[kind].push({ resolve, reject }));
   }
 
-  /** Hands the ending invocation's turn to the next waiting one: a request first, else background work. */
-  private endTurn(): void {
-    const next = this.waiting.request.shift() ?? this.waiting.background.shift();
-    if (next) next.resolve();
-    else this.running--;
+  /**
+   * Hands the ending invocation's environment to the next waiting one: a request first, unless background work
+   * waits with fewer than `backgroundEnvironments` running; else background work.
+   */
+  private endTurn(ended: InvocationKind): void {
+    this.running[ended]--;
+    const backgroundDue =
+      this.waiting.background.length > 0 && this.running.background < this.limits.backgroundEnvironments;
+    const kind: InvocationKind | undefined = backgroundDue
+      ? 'background'
+      : this.waiting.request.length > 0
+        ? 'request'
+        : this.waiting.background.length > 0
+          ? 'background'
+          : undefined;
+    if (kind === undefined) return;
+    this.running[kind]++;
+    this.waiting[kind].shift()?.resolve();
   }
 
   /** The refusal Lambda gives an invocation over the function's or the account's concurrency, if any. */

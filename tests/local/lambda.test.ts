@@ -167,20 +167,53 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
       arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
     });
 
-  it('gives the next free environment to a waiting request before background work that waited longer', async () => {
-    const { lambda } = service([spec(), other()], { environments: 1 });
+  /** Invokes and records the name once the invocation has ended. */
+  const tracker = () => {
     const order: string[] = [];
-    const track = (name: string, invocation: Promise<unknown>) => invocation.then(() => order.push(name));
-    const busy = track('busy', lambda.invoke('Fanout', { id: 0, waitMs: 200 }, 'background'));
-    const background = [1, 2, 3].map((id) =>
-      track(`fanout ${id}`, lambda.invoke('Fanout', { id, waitMs: 10 }, 'background')),
-    );
-    await sleep(20);
-    expect(lambda.backlog()).toEqual({ request: 0, background: 3 });
-    const request = track('request', lambda.invoke('Probe', { id: 4, waitMs: 10 }));
-    expect(lambda.backlog()).toEqual({ request: 1, background: 3 });
-    await Promise.all([busy, request, ...background]);
-    expect(order).toEqual(['busy', 'request', 'fanout 1', 'fanout 2', 'fanout 3']);
+    return {
+      order,
+      track: (name: string, invocation: Promise<unknown>) => invocation.then(() => void order.push(name)),
+    };
+  };
+
+  it('gives a freed environment to a waiting request before background work that waited longer, once background work has its share', async () => {
+    const { lambda } = service([spec(), other()], { environments: 2, backgroundEnvironments: 1 });
+    const { order, track } = tracker();
+    const bg = (id: number, waitMs: number) =>
+      track(`fanout ${id}`, lambda.invoke('Fanout', { id, waitMs }, 'background'));
+    const req = (id: number, waitMs: number) =>
+      track(`request ${id}`, lambda.invoke('Probe', { id, waitMs }));
+    // Background work runs in one environment (its share) for a while, a request in the other.
+    const running = [bg(0, 600), req(0, 300)];
+    await sleep(100);
+    const waiting = [bg(1, 10), bg(2, 10), req(1, 10), req(2, 10)];
+    expect(lambda.backlog()).toEqual({ request: 2, background: 2 });
+    await Promise.all([...running, ...waiting]);
+    // The waiting requests ran before the waiting background work (fanout 0, still running, may end anywhere).
+    expect(order.filter((name) => name !== 'fanout 0')).toEqual([
+      'request 0',
+      'request 1',
+      'request 2',
+      'fanout 1',
+      'fanout 2',
+    ]);
+  });
+
+  it('keeps background work going in its share of the environments while requests wait', async () => {
+    const { lambda } = service([spec(), other()], { environments: 2, backgroundEnvironments: 1 });
+    const { order, track } = tracker();
+    const req = (id: number, waitMs: number) =>
+      track(`request ${id}`, lambda.invoke('Probe', { id, waitMs }));
+    const running = [req(0, 600), req(1, 300)];
+    await sleep(100);
+    const waiting = [
+      req(2, 300),
+      req(3, 300),
+      track('fanout', lambda.invoke('Fanout', { id: 9, waitMs: 10 }, 'background')),
+    ];
+    await Promise.all([...running, ...waiting]);
+    // The first environment freed went to the fan-out, though requests had waited longer.
+    expect(order.slice(0, 2)).toEqual(['request 1', 'fanout']);
   });
 
   it('serves waiting work of one kind in the order it came', async () => {
