@@ -20,18 +20,6 @@ exports.handler = async (event, context) => {
   count++;
   current = event.id;
   if (event.forever) for (;;) {}
-  if (event.roundsMs) {
-    // Rounds of ~1 ms of work, each ended by a turn of the loop, in roundsMs: how much CPU the thread gets.
-    const end = Date.now() + event.roundsMs;
-    let rounds = 0;
-    while (Date.now() < end) {
-      const until = Date.now() + 1;
-      while (Date.now() < until) {}
-      rounds++;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return { id: event.id, rounds, threadId: require('node:worker_threads').threadId };
-  }
   const startedAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
   return {
@@ -54,7 +42,6 @@ interface Reply {
   threadId: number;
   startedAt: number;
   endedAt: number;
-  rounds?: number;
 }
 
 let dir: string;
