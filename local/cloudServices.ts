@@ -165,7 +165,11 @@ export async function startEvents(
     faultPutEvents,
     onTarget: (target, input) => {
       if (target.kind === 'stateMachine') executions.start(target.logicalId, input);
-      else void invoke(target.logicalId, input, 'background');
+      // An asynchronous invocation: nobody waits for it, so a failure is only logged (no retries locally).
+      else
+        invoke(target.logicalId, input, 'background').catch((error: Error) =>
+          ctx.warn(`EventBridge target ${target.logicalId} failed: ${error.name}: ${error.message}`),
+        );
     },
     log: ctx.print,
     guard: guard(ctx.iam, 'events'),

@@ -5,8 +5,10 @@ export { FunctionError, type FunctionLog, type LocalFunctionSpec } from './envir
 
 /**
  * How much the local Lambda service runs at once. Concurrency and throttling follow Lambda (concurrency =
- * invocations in flight, against the account's and each function's reserved concurrency); the number of
- * environments is this machine's, since every execution environment here is a worker thread.
+ * invocations executing, against the account's and each function's reserved concurrency); the number of
+ * environments is this machine's, since every execution environment here is a worker thread. An invocation that
+ * waits for one is not executing yet: on AWS it would have started at once, so it is checked against the
+ * concurrency when it is called and again when its turn comes.
  */
 export interface LambdaLimits {
   /** The account's concurrency; functions without reserved concurrency share what the reserved ones leave. */
@@ -100,8 +102,8 @@ class FunctionPool {
   readonly idle: Environment[] = [];
   /** Set by stop(): no environment starts after it, so nothing outlives the local cloud. */
   private stopped = false;
-  /** Invocations in flight (running or waiting for an environment), as Lambda counts concurrency. */
-  inFlight = 0;
+  /** Invocations executing in an environment: the function's concurrency, as Lambda counts it. */
+  executing = 0;
   /** CPU time (µs) of this function's environments that were stopped (reaped, timed out, crashed). */
   private retiredCpuUs = 0;
 
@@ -172,7 +174,7 @@ export class LocalLambda {
   readonly limits: LambdaLimits;
   /** What the account has left for functions without reserved concurrency. */
   private readonly unreservedPool: number;
-  private unreservedInFlight = 0;
+  private unreservedExecuting = 0;
   /** Invocations holding an environment now, by kind. */
   private readonly running: Record<InvocationKind, number> = { request: 0, background: 0 };
   private readonly waiting: Record<InvocationKind, Turn[]> = { request: [], background: [] };
@@ -229,24 +231,27 @@ export class LocalLambda {
     }
     const refusal = this.throttle(pool);
     if (refusal) return Promise.reject(refusal);
-    const reserved = pool.spec.reservedConcurrency !== undefined;
-    pool.inFlight++;
-    if (!reserved) this.unreservedInFlight++;
     // Lambda hands the function a JSON copy of the event, never the caller's object.
     const copy = JSON.parse(JSON.stringify(event));
-    const running = this.turn(kind).then(async () => {
+    return this.turn(kind).then(async () => {
       try {
-        return await pool.run(copy);
+        // Lambda decides when the invocation would start: an invocation that waited its turn here is checked
+        // again, against what executes now.
+        const late = this.throttle(pool);
+        if (late) throw late;
+        const reserved = pool.spec.reservedConcurrency !== undefined;
+        pool.executing++;
+        if (!reserved) this.unreservedExecuting++;
+        try {
+          return await pool.run(copy);
+        } finally {
+          pool.executing--;
+          if (!reserved) this.unreservedExecuting--;
+        }
       } finally {
         this.endTurn(kind);
       }
     });
-    const settled = () => {
-      pool.inFlight--;
-      if (!reserved) this.unreservedInFlight--;
-    };
-    running.then(settled, settled);
-    return running;
   }
 
   /** Resolves when the invocation may take an environment: at once while fewer than `environments` run. */
@@ -284,8 +289,8 @@ export class LocalLambda {
     const reserved = pool.spec.reservedConcurrency;
     let reason: ThrottleReason | undefined;
     if (reserved !== undefined) {
-      if (pool.inFlight >= reserved) reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
-    } else if (this.unreservedInFlight >= this.unreservedPool) {
+      if (pool.executing >= reserved) reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
+    } else if (this.unreservedExecuting >= this.unreservedPool) {
       reason = 'ConcurrentInvocationLimitExceeded';
     }
     if (reason === undefined) return undefined;
@@ -325,15 +330,15 @@ export class LocalLambda {
 
   /** Environments per function (running or idle) and throttled invocations so far. */
   stats(): {
-    environments: Record<string, { total: number; idle: number; inFlight: number }>;
+    environments: Record<string, { total: number; idle: number; executing: number }>;
     throttles: number;
   } {
-    const environments: Record<string, { total: number; idle: number; inFlight: number }> = {};
+    const environments: Record<string, { total: number; idle: number; executing: number }> = {};
     for (const pool of this.unique) {
       environments[pool.spec.logicalId] = {
         total: pool.environments.size,
         idle: pool.idle.length,
-        inFlight: pool.inFlight,
+        executing: pool.executing,
       };
     }
     return { environments, throttles: this.throttleCount };

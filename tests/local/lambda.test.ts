@@ -251,30 +251,30 @@ describe('local Lambda: throttling', () => {
     expect((await errorOf(lambda.invoke('Probe', { id: 1 }))).name).toBe('TooManyRequestsException');
   });
 
-  it('keeps a reserved function working while unreserved ones use up the account', async () => {
-    const busy = spec({ logicalId: 'Busy', name: 'busy', arn: 'arn:aws:lambda:us-east-1:1:function:busy' });
-    const request = spec({ reservedConcurrency: 1 });
-    // 101 of the account: 100 must stay unreserved, 1 is reserved for the request path.
-    const { lambda } = service([busy, request], {
-      accountConcurrency: 101,
-      environments: 2,
+  it('throttles beyond the account concurrency the invocations executing, not those waiting for an environment', async () => {
+    const other = spec({
+      logicalId: 'Other',
+      name: 'other',
+      arn: 'arn:aws:lambda:us-east-1:1:function:other',
     });
-    const flood = Array.from({ length: 100 }, (_, id) => lambda.invoke('Busy', { id, waitMs: 20 }));
-    const refused = await errorOf(lambda.invoke('Busy', { id: 100 }));
+    const { lambda } = service([spec(), other], { accountConcurrency: 2, environments: 3 });
+    const running = [
+      lambda.invoke('Probe', { id: 1, waitMs: 300 }),
+      lambda.invoke('Other', { id: 2, waitMs: 300 }),
+    ];
+    const refused = await errorOf(lambda.invoke('Probe', { id: 3 }));
     expect(refused.name).toBe('TooManyRequestsException');
     expect(refused.reason).toBe('ConcurrentInvocationLimitExceeded');
-    expect(((await lambda.invoke('Probe', { id: 7 })) as Reply).id).toBe(7);
-    await Promise.all(flood);
+    await Promise.all(running);
+    expect(((await lambda.invoke('Other', { id: 4 })) as Reply).id).toBe(4);
   });
 
-  it('holds an unreserved function to the account concurrency only, with no cap of its own', async () => {
-    const { lambda } = service([spec()], { accountConcurrency: 150, environments: 4 });
-    // Far more than the machine's environments in flight at once: they wait their turn, none is refused.
+  it('has no concurrency cap per function: a flood beyond the environments waits its turn, none is refused', async () => {
+    const { lambda } = service([spec()], { environments: 4 });
     const flood = Array.from({ length: 150 }, (_, id) => lambda.invoke('Probe', { id, waitMs: 1 }));
-    const refused = await errorOf(lambda.invoke('Probe', { id: 150 }));
-    expect(refused.reason).toBe('ConcurrentInvocationLimitExceeded');
+    expect(lambda.backlog().request).toBe(146);
     expect(((await Promise.all(flood)) as Reply[]).map((r) => r.id)).toEqual([...Array(150).keys()]);
-    expect(lambda.stats().throttles).toBe(1);
+    expect(lambda.stats().throttles).toBe(0);
   });
 
   it('refuses a template that leaves the account fewer than 100 unreserved, as Lambda does', () => {
@@ -376,12 +376,12 @@ describe('local Lambda: idle environments', () => {
 describe('local Lambda: shutting down', () => {
   it('refuses invocations still waiting for an environment and starts no thread after close', async () => {
     const { lambda } = service([spec()], { environments: 1 });
-    const running = lambda.invoke('Probe', { id: 1, waitMs: 200 });
-    const waiting = lambda.invoke('Probe', { id: 2 });
+    const running = errorOf(lambda.invoke('Probe', { id: 1, waitMs: 200 }));
+    const waiting = errorOf(lambda.invoke('Probe', { id: 2 }));
     await sleep(50);
     await lambda.close();
-    expect((await errorOf(running)).name).toBe('Runtime.ExitError');
-    expect((await errorOf(waiting)).name).toBe('Runtime.ExitError');
+    expect((await running).name).toBe('Runtime.ExitError');
+    expect((await waiting).name).toBe('Runtime.ExitError');
     // A thread started after close would keep the process (and Jest, and CI) alive.
     expect(lambda.stats().environments.Probe?.total).toBe(0);
   });
