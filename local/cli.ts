@@ -22,11 +22,11 @@ Usage: npm start -- [options]
   --fault-dynamo-throttle S   share 0..1 of the functions' DynamoDB requests answered ProvisionedThroughputExceeded
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
-  --lambda-environments N     worker threads (execution environments) per function, each running one invocation
-                              at a time; further invocations wait for one (default: one per core, at least 2, for
-                              functions only state machines invoke; three times that for the others)
-  --lambda-concurrency N      invocations in flight per function without ReservedConcurrentExecutions before
-                              Lambda throttles (TooManyRequestsException; default 100)
+  --lambda-environments N     worker threads (execution environments) running invocations at once, across all
+                              functions; further invocations wait their turn, those a client waits for first
+                              while background work keeps one per core (default: four per core)
+  --lambda-concurrency N      the account's concurrency: invocations in flight beyond it (and beyond a function's
+                              ReservedConcurrentExecutions) are throttled, TooManyRequestsException (default 1000)
   --log-level L               function logs shown: DEBUG, INFO, WARN or ERROR (default INFO)
   --auth-secret S             HMAC secret of connection tokens when the template enables the $connect authorizer
                               (--parameter AuthMode=token), kept in the local Parameter Store for the authorizer;
@@ -99,8 +99,6 @@ function parse(argv: string[]) {
     throw error;
   }
   const share = { min: 0, max: 1 };
-  // One figure for every function when given (e.g. to compare runs); absent, each kind keeps its default.
-  const environments = number('lambda-environments', str('lambda-environments'), { min: 1, max: 256 });
   return {
     help: v.help === true,
     readyJson: v['ready-json'] === true,
@@ -117,9 +115,8 @@ function parse(argv: string[]) {
       idleTimeoutMs: number('idle-timeout-ms', str('idle-timeout-ms'), { min: 1 }),
       hardTimeoutMs: number('hard-timeout-ms', str('hard-timeout-ms'), { min: 1 }),
       lambdaLimits: {
-        environmentsPerFunction: environments,
-        requestEnvironmentsPerFunction: environments,
-        functionConcurrency: number('lambda-concurrency', str('lambda-concurrency'), { max: 1000 }),
+        environments: number('lambda-environments', str('lambda-environments'), { min: 1, max: 256 }),
+        accountConcurrency: number('lambda-concurrency', str('lambda-concurrency'), { min: 1 }),
       },
       logLevel: logLevel as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined,
       authSecret: str('auth-secret'),
@@ -183,9 +180,7 @@ async function main() {
         `  EventBridge     ${cloud.eventsEndpoint}`,
         `  Parameter Store ${cloud.ssmEndpoint}`,
         `  IAM             enforced; sign outside calls with the admin key local/local (region ${cloud.template.region})`,
-        cloud.fanoutYield === 'nice'
-          ? '  fan-out         yields the CPU to waiting requests under load (nice 19)'
-          : '  fan-out         yields the CPU to waiting requests under load by pausing (no right to raise a nice value back)',
+        `  Lambda          ${cloud.lambda.limits.environments} environments at once, invocations clients wait for first; account concurrency ${cloud.lambda.limits.accountConcurrency}`,
         '  Ctrl-C to stop.',
         '',
       ].join('\n'),

@@ -12,6 +12,20 @@ import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import type { APIGatewayProxyWebsocketEventV2WithHeaders, StageInfo } from './gateway/events';
 import { connectEvent, disconnectEvent, httpParts, messageEvent } from './gateway/events';
+import {
+  ABNORMAL,
+  BINARY,
+  type CloseCause,
+  checkShare,
+  DELETED,
+  describeClose,
+  errorFields,
+  errorFrame,
+  GOING_AWAY,
+  headerValue,
+  rawText,
+  TOO_BIG,
+} from './gateway/frames';
 import { awsId, traceId } from './gateway/ids';
 import type { StageThrottling, TokenBucket } from './gateway/limits';
 import { FrameSizeGuard, routeBuckets } from './gateway/limits';
@@ -113,18 +127,6 @@ const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 /** How long close() lets clients answer the close handshake before cutting their sockets. */
 const CLOSE_GRACE_MS = 1000;
 
-interface CloseCause {
-  code: number;
-  reason: string;
-}
-
-const GOING_AWAY: CloseCause = { code: 1001, reason: 'Going away' };
-const DELETED: CloseCause = { code: 1000, reason: 'Connection Closed Normally' };
-const TOO_BIG: CloseCause = { code: 1009, reason: 'Message too big' };
-/** AWS closes a connection that sends a binary frame with 1003 (it supports text frames only). */
-const BINARY: CloseCause = { code: 1003, reason: '' };
-const ABNORMAL: CloseCause = { code: 1006, reason: 'Connection closed abnormally' };
-
 interface Connection extends LiveConnection {
   /** Set when the gateway itself closes the socket, so $disconnect reports the gateway's reason, not the echo. */
   closeCause?: CloseCause;
@@ -136,35 +138,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const stage = new Stage(opts);
   await stage.listen(opts.port, opts.host ?? '127.0.0.1');
   return stage.facade();
-}
-
-/** The text AWS sends a client when its message could not be routed or its function failed (no stack trace). */
-function errorFrame(message: string, connectionId: string, requestId: string): string {
-  return `{"message": "${message}", "connectionId":"${connectionId}", "requestId":"${requestId}"}`;
-}
-
-function describeClose(code: number, reason: string): string {
-  if (reason !== '') return reason;
-  if (code === 1000) return 'Connection Closed Normally';
-  if (code === 1001) return 'Going away';
-  if (code === 1005) return 'Client-side close frame status not set';
-  if (code === 1006) return ABNORMAL.reason;
-  return '';
-}
-
-function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
-}
-
-function checkShare(name: string, value: number | undefined): void {
-  if (value !== undefined && !(value >= 0 && value <= 1))
-    throw new RangeError(`${name} must be within 0..1, got ${value}`);
-}
-
-function errorFields(err: unknown): Record<string, unknown> {
-  return err instanceof Error ? { error: err.message, errorName: err.name } : { error: String(err) };
 }
 
 class Stage implements ManagementHost {
@@ -607,10 +580,4 @@ class Stage implements ManagementHost {
     });
     this.wss.close();
   }
-}
-
-function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
-  if (headers === undefined) return undefined;
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
-  return undefined;
 }

@@ -23,9 +23,6 @@ export interface ThreadError {
 export type ToStepFunctionsThread =
   | { kind: 'start'; id: number; logicalId: string; input: unknown }
   | { kind: 'invoked'; id: number; result?: unknown; error?: ThreadError }
-  | { kind: 'priority'; niceness: number }
-  /** Sleep this share of the time between tasks (local/priority.ts, `pace`); 0 stops. */
-  | { kind: 'pace'; sleepShare: number }
   | { kind: 'close' };
 
 export type FromStepFunctionsThread =
@@ -43,10 +40,6 @@ export type ThreadExecutionSummary = ExecutionSummary & { endedAt: number };
 export interface StepFunctionsThread {
   /** Runs one execution of the machine with this logical id to its end (failures are in the summary). */
   execute(logicalId: string, input: unknown): Promise<ThreadExecutionSummary>;
-  /** Changes the thread's nice value (Linux; elsewhere nothing happens). */
-  setNiceness(niceness: number): void;
-  /** Yields by sleeping a share of the time, where a nice value could not be raised back (0: runs freely). */
-  setPace(sleepShare: number): void;
   close(): Promise<void>;
 }
 
@@ -130,8 +123,6 @@ export function startStepFunctionsThread(
                 post({ kind: 'start', id, logicalId, input });
               });
             },
-            setNiceness: (niceness) => post({ kind: 'priority', niceness }),
-            setPace: (sleepShare) => post({ kind: 'pace', sleepShare }),
             close: async () => {
               await new Promise<void>((done) => {
                 closed = done;
@@ -153,55 +144,4 @@ export function startStepFunctionsThread(
       closed?.();
     });
   });
-}
-
-/**
- * How often the request backlog is looked at, and how long it must stay below the threshold before the fan-out
- * runs at its normal priority again. A calm of 1 s oscillated at 2x capacity (back at nice 0, executions pushed
- * sends into a backlog again within a second: 78% acked within 2 s, p50 1,030 ms); with 10 s, 100% (p50 108 ms).
- */
-export const PRIORITY_CHECK_MS = 100;
-export const PRIORITY_CALM_MS = 10_000;
-/**
- * The fan-out's nice value while it yields: the lowest. At 5x capacity, yielding to nice 10 acked 89.1-99.2% of
- * sends within 2 s and passed 1 run of 4; yielding to 19, 100% in 4 runs of 4 (docs/RELIABILITY.md, fourth round).
- * Only while clients wait: a fixed 19 would leave the fan-out crawling whenever other programs keep the machine busy.
- */
-export const YIELD_NICENESS = 19;
-/**
- * Where a lowered nice value could not be raised back (an ordinary Linux user, other systems), the fan-out yields by
- * sleeping this share of the time instead (local/priority.ts, `pace`).
- */
-export const YIELD_SLEEP_SHARE = 0.8;
-
-/**
- * Lets the fan-out (the Step Functions thread, and the background functions' environments) run at its normal
- * priority while the request routes keep up, and makes it yield (`setYielding(true)`) while at least `threshold`
- * client requests wait for a Lambda environment (a whole round of them), until the backlog has stayed below it for
- * PRIORITY_CALM_MS. A threshold of
- * 1 yielded at the capacity probes' passing bursts too, and the fan-out fell behind there (16 messages/s instead of
- * 24). On AWS the state machines never take CPU from the API; on two shared cores a fixed background priority
- * starved the fan-out at sustained load (the capacity fell from 24 to 20 messages/s), and equal priority kept sends
- * waiting behind executions under overload. Returns a function that stops watching.
- */
-export function yieldWhileClientsWait(
-  requestBacklog: () => number,
-  fanout: { setYielding(yielding: boolean): void },
-  threshold: number,
-  now: () => number = Date.now,
-): () => void {
-  let yielding = false;
-  let busyAt = 0;
-  const timer = setInterval(() => {
-    if (requestBacklog() >= threshold) {
-      busyAt = now();
-      if (!yielding) fanout.setYielding(true);
-      yielding = true;
-    } else if (yielding && now() - busyAt >= PRIORITY_CALM_MS) {
-      fanout.setYielding(false);
-      yielding = false;
-    }
-  }, PRIORITY_CHECK_MS);
-  timer.unref();
-  return () => clearInterval(timer);
 }

@@ -7,7 +7,6 @@ import './polyfills';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../infra/template';
-import { pace, trySetPriority } from './priority';
 import {
   type FromStepFunctionsThread,
   fromThreadError,
@@ -93,10 +92,6 @@ function main(): void {
       invocations.delete(message.id);
       if (message.error) waiting?.reject(fromThreadError(message.error));
       else waiting?.resolve(message.result);
-    } else if (message.kind === 'priority') {
-      trySetPriority(message.niceness);
-    } else if (message.kind === 'pace') {
-      pace(message.sleepShare);
     } else if (message.kind === 'close') {
       for (const client of clients) client.destroy();
       send({ kind: 'closed' });

@@ -6,27 +6,11 @@ export interface SandboxConfig {
   functionArn: string;
   memoryMb: number;
   logGroupName: string;
-  /** The thread's nice value (Linux: per thread), for a background function; absent: the process's. */
-  niceness?: number;
-  /** Start paced: sleep this share of the time between tasks (a background function while clients wait). */
-  sleepShare?: number;
 }
 
 /** Asks a sandbox for the CPU time its thread has used so far (the bench reads Deliver's CPU per post). */
 export interface CpuQuery {
   kind: 'cpu';
-}
-
-/** Sets the sandbox thread's nice value (Linux), for a background function while clients wait (cloud.ts). */
-export interface PriorityMessage {
-  kind: 'priority';
-  niceness: number;
-}
-
-/** Makes the sandbox thread sleep this share of the time between tasks (local/priority.ts, `pace`); 0 stops. */
-export interface PaceMessage {
-  kind: 'pace';
-  sleepShare: number;
 }
 
 export interface InvokeMessage {

@@ -1,93 +1,57 @@
-import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { createInterface } from 'node:readline';
-import { Worker } from 'node:worker_threads';
-import type {
-  InvokeMessage,
-  LambdaErrorPayload,
-  PaceMessage,
-  PriorityMessage,
-  SandboxConfig,
-  SandboxMessage,
-} from './protocol';
+import { Environment, type FunctionLog, type LocalFunctionSpec, shutDown } from './environment';
 
-export interface LocalFunctionSpec {
-  logicalId: string;
-  name: string;
-  arn: string;
-  bundlePath: string;
-  handlerExport: string;
-  timeoutSeconds: number;
-  memoryMb: number;
-  /** The template's ReservedConcurrentExecutions: the function's own concurrency, taken from the account's. */
-  reservedConcurrency?: number;
-  /**
-   * Work no client waits on (a state machine's task, not an API's integration): its environments run at a lower
-   * CPU priority, so on this machine's few cores the fan-out cannot starve the request routes (docs/PARITY.md).
-   */
-  background?: boolean;
-  environment: Record<string, string>;
-}
+export { FunctionError, type FunctionLog, type LocalFunctionSpec } from './environment';
 
 /**
- * How much the local Lambda service runs at once. Throttling follows Lambda (concurrency = invocations in flight);
- * the environment bounds are this machine's, since every execution environment here is a worker thread.
+ * How much the local Lambda service runs at once. Concurrency and throttling follow Lambda (concurrency =
+ * invocations executing, against the account's and each function's reserved concurrency); the number of
+ * environments is this machine's, since every execution environment here is a worker thread. An invocation that
+ * waits for one is not executing yet: on AWS it would have started at once, so it is checked against the
+ * concurrency when it is called and again when its turn comes.
  */
 export interface LambdaLimits {
   /** The account's concurrency; functions without reserved concurrency share what the reserved ones leave. */
   accountConcurrency: number;
-  /** Concurrency of one function without ReservedConcurrentExecutions (locally bounded, see docs/PARITY.md). */
-  functionConcurrency: number;
   /**
-   * Execution environments (worker threads) a background function (one only state machines invoke: the fan-out's
-   * Deliver) runs at once; further invocations wait for one. Its invocations are CPU-bound posting.
+   * Execution environments (worker threads) running invocations at once, across every function. An invocation
+   * beyond them waits its turn: invocations a client waits for first, then background work (`InvocationKind`).
    */
-  environmentsPerFunction: number;
+  environments: number;
   /**
-   * Execution environments a function that routes, authorizers or REST methods invoke runs at once. Such an
-   * invocation mostly waits on round trips (SendMessage: five to DynamoDB and one to EventBridge, in sequence), so
-   * more environments overlap those waits instead of queueing clients behind them.
+   * Of those, how many background work may always have while it waits, even when requests wait too: the fan-out
+   * slows under a flood of sends but never stops (a stopped fan-out's throttled tasks would run out of retries).
    */
-  requestEnvironmentsPerFunction: number;
+  backgroundEnvironments: number;
   /** Idle environments kept warm across all functions; beyond it the least recently used is stopped. */
   maxIdleEnvironments: number;
   /** An environment idle this long is stopped; the next invocation pays a cold start again. */
   idleEnvironmentMs: number;
 }
 
+/**
+ * Who waits for an invocation. `request`: a client, through the gateway (a route, an authorizer, a REST method),
+ * or any synchronous caller. `background`: nobody outside (a state machine's task, an EventBridge target). On AWS
+ * both run at once on separate capacity; here they share this machine's few cores, so when invocations wait for an
+ * environment, a waiting request goes first.
+ */
+export type InvocationKind = 'request' | 'background';
+
 /** Lambda's default account concurrency quota. */
 const ACCOUNT_CONCURRENCY = 1000;
-const YOUNG_GENERATION_MB = 8;
-/**
- * The nice value of a background function's environments (0 is the default, 19 the lowest priority). On Linux
- * a thread's nice value is its own, so only that environment's thread yields; elsewhere it would be the whole
- * process's, so it is left alone there. While clients wait for environments the cloud lowers it further for a
- * while (`setBackgroundNiceness`, cloud.ts).
- */
-export const BACKGROUND_NICENESS = 10;
 /** Lambda keeps at least this much of the account's concurrency unreserved. */
 const UNRESERVED_MINIMUM = 100;
 
 export const DEFAULT_LAMBDA_LIMITS: LambdaLimits = {
   accountConcurrency: ACCOUNT_CONCURRENCY,
-  functionConcurrency: 100,
-  // One per core: on a 2-core machine the fan-out benchmark was fastest with 2 (the threads share the cores with the
-  // gateway, dynalite and the clients) and each thread costs memory (docs/PARITY.md).
-  environmentsPerFunction: Math.max(2, availableParallelism()),
-  // Three per core: at 5x the fan-out's capacity, 2 SendMessage environments acked 87% of sends within 2 s, 4 acked
-  // 99.4% and 6 acked 99.97% (docs/RELIABILITY.md, "Overload").
-  requestEnvironmentsPerFunction: 3 * Math.max(2, availableParallelism()),
+  // Most invocations wait on round trips (SendMessage on DynamoDB and EventBridge), so a few threads per core
+  // overlap those waits; each thread is a V8 isolate with its own heap, so they stay a small multiple of the cores.
+  environments: 4 * availableParallelism(),
+  // Deliver's posting is CPU-bound: one per core is what the cores run at once anyway.
+  backgroundEnvironments: availableParallelism(),
   maxIdleEnvironments: 16,
   idleEnvironmentMs: 60_000,
 };
-
-/** A function error as Step Functions and API Gateway see it: its `name` is the Lambda errorType. */
-export class FunctionError extends Error {
-  constructor(readonly payload: LambdaErrorPayload) {
-    super(payload.errorMessage);
-    this.name = payload.errorType;
-  }
-}
 
 export type ThrottleReason =
   | 'ConcurrentInvocationLimitExceeded'
@@ -129,232 +93,34 @@ export function forStepFunctions(invoke: Invoke): Invoke {
   };
 }
 
-export type FunctionLog = (functionName: string, line: string, stream: 'stdout' | 'stderr') => void;
-
-interface Running {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /**
- * One execution environment: a worker thread that loads the function's bundle once (the cold start) and runs ONE
- * invocation at a time, as Lambda does, so module state and the Powertools logger's keys belong to one request.
- * An invocation past the function's timeout terminates the thread and the environment is discarded, so the next
- * invocation starts a fresh one (a cold start), as after a Lambda timeout.
- */
-class Environment {
-  private readonly worker: Worker;
-  private readonly ready: Promise<void>;
-  private running: Running | undefined;
-  private readonly cpuQueries: ((cpuUs: number) => void)[] = [];
-  /** The thread's CPU time at its last report (µs). */
-  lastCpuUs = 0;
-  private nextId = 1;
-  /** Set once the thread is stopped or broken; a dead environment is never given another invocation. */
-  dead = false;
-  idleSince = 0;
-
-  constructor(
-    private readonly spec: LocalFunctionSpec,
-    workerPath: string,
-    private readonly log: FunctionLog,
-    private readonly onDeath: (env: Environment) => void,
-    /** A background function's nice value and pace now (LocalLambda.setBackgroundNiceness, setBackgroundPace). */
-    background: () => { niceness: number; sleepShare: number },
-  ) {
-    const config: SandboxConfig = {
-      bundlePath: spec.bundlePath,
-      handlerExport: spec.handlerExport,
-      functionName: spec.name,
-      functionArn: spec.arn,
-      memoryMb: spec.memoryMb,
-      logGroupName: `/aws/lambda/${spec.name}`,
-      ...(spec.background && process.platform === 'linux' && { niceness: background().niceness }),
-      ...(spec.background && { sleepShare: background().sleepShare }),
-    };
-    this.worker = new Worker(workerPath, {
-      workerData: config,
-      env: { ...spec.environment },
-      stdout: true,
-      stderr: true,
-      // Each environment keeps its own heap within the function's memory size, like a Lambda environment.
-      resourceLimits: {
-        maxOldGenerationSizeMb: Math.max(64, spec.memoryMb),
-        // V8's default young generation grows to tens of MB per isolate under the SDK's allocation rate; with a
-        // thread per environment that multiplies. A small one keeps each environment's RSS low (measured by the
-        // benchmark) at the price of more, cheaper scavenges.
-        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
-      },
-    });
-    for (const stream of ['stdout', 'stderr'] as const) {
-      createInterface({ input: this.worker[stream] }).on('line', (line) => this.log(spec.name, line, stream));
-    }
-    this.ready = new Promise<void>((resolve, reject) => {
-      this.worker.on('message', (message: SandboxMessage) => {
-        if (message.kind === 'ready') {
-          this.log(spec.name, `INIT (cold start) in ${message.initMs.toFixed(0)} ms`, 'stdout');
-          resolve();
-        } else if (message.kind === 'init-error') {
-          reject(new FunctionError(message.error));
-          this.stop();
-        } else if (message.kind === 'cpu') {
-          this.cpuQueries.shift()?.(message.cpuUs);
-        } else {
-          this.settle(message);
-        }
-      });
-      this.worker.on('error', (error) => {
-        this.log(spec.name, `sandbox crashed: ${error.stack ?? error.message}`, 'stderr');
-        reject(error);
-      });
-      this.worker.on('exit', (code) => {
-        reject(
-          new FunctionError({
-            errorType: 'Runtime.ExitError',
-            errorMessage: `Runtime exited with exit code ${code}`,
-          }),
-        );
-        this.fail({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with exit code ${code}` });
-        this.markDead();
-      });
-    });
-    // A failed start is reported to the invocation that waits on `ready`; the thread is gone either way.
-    this.ready.catch(() => this.markDead());
-  }
-
-  /** Runs one invocation; the environment must be idle (the pool guarantees it). */
-  async invoke(event: unknown): Promise<unknown> {
-    await this.ready;
-    if (this.dead)
-      throw new FunctionError({ errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited' });
-    return new Promise((resolve, reject) => {
-      const id = this.nextId++;
-      const requestId = randomUUID();
-      const timeoutMs = this.spec.timeoutSeconds * 1000;
-      const timer = setTimeout(() => this.timeOut(requestId), timeoutMs);
-      this.running = { resolve, reject, timer };
-      const message: InvokeMessage = {
-        kind: 'invoke',
-        id,
-        requestId,
-        event,
-        deadlineMs: Date.now() + timeoutMs,
-      };
-      this.worker.postMessage(message);
-    });
-  }
-
-  /** Lambda stops the invocation at its timeout: the thread is terminated and this environment discarded. */
-  private timeOut(requestId: string): void {
-    const seconds = this.spec.timeoutSeconds.toFixed(2);
-    this.log(this.spec.name, `Task timed out after ${seconds} seconds (${requestId})`, 'stderr');
-    this.fail({ errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${seconds} seconds` });
-    this.stop();
-  }
-
-  private settle(message: Extract<SandboxMessage, { kind: 'result' | 'error' }>): void {
-    if (Number.isFinite(message.cpuUs)) this.lastCpuUs = message.cpuUs;
-    const running = this.running;
-    if (!running) return; // timed out already
-    this.running = undefined;
-    clearTimeout(running.timer);
-    if (message.kind === 'result') {
-      running.resolve(message.payload === undefined ? undefined : JSON.parse(message.payload));
-    } else {
-      running.reject(new FunctionError(message.error));
-    }
-  }
-
-  private fail(payload: LambdaErrorPayload): void {
-    const running = this.running;
-    if (!running) return;
-    this.running = undefined;
-    clearTimeout(running.timer);
-    running.reject(new FunctionError(payload));
-  }
-
-  /** Changes how this environment's thread yields: its nice value (Linux), or the share of time it sleeps. */
-  tell(message: PriorityMessage | PaceMessage): void {
-    if (!this.dead) this.worker.postMessage(message);
-  }
-
-  /** CPU time (µs) this environment's thread has used: asked while it lives, its last report once it is gone. */
-  cpuUs(): Promise<number> {
-    if (this.dead) return Promise.resolve(this.lastCpuUs);
-    return this.ready.then(
-      () =>
-        new Promise<number>((resolve) => {
-          this.cpuQueries.push((cpuUs) => {
-            if (Number.isFinite(cpuUs)) this.lastCpuUs = cpuUs;
-            resolve(this.lastCpuUs);
-          });
-          this.worker.postMessage({ kind: 'cpu' });
-        }),
-      () => this.lastCpuUs,
-    );
-  }
-
-  private markDead(): void {
-    if (this.dead) return;
-    this.dead = true;
-    // Questions the thread will never answer get what it last reported.
-    for (const answer of this.cpuQueries.splice(0)) answer(this.lastCpuUs);
-    this.onDeath(this);
-  }
-
-  stop(reason = 'the environment was stopped'): Promise<void> {
-    this.fail({ errorType: 'Runtime.ExitError', errorMessage: reason });
-    this.markDead();
-    return this.worker.terminate().then(() => undefined);
-  }
-}
-
-/** What an invocation gets once the local cloud is shutting down. */
-const shutDown = () =>
-  new FunctionError({ errorType: 'Runtime.ExitError', errorMessage: 'the local cloud is shutting down' });
-
-/**
- * A function's execution environments. An invocation takes an idle environment (the most recently used: it is
- * warm), else starts a new one while below `environmentsPerFunction`, else waits for one to be free. Concurrency,
- * as Lambda counts it, is the invocations in flight (running or waiting); the service throttles beyond it.
+ * A function's execution environments. An invocation that has its turn takes an idle environment (the most
+ * recently used: it is warm), else starts a new one (a cold start).
  */
 class FunctionPool {
   readonly environments = new Set<Environment>();
   readonly idle: Environment[] = [];
-  private readonly waiting: { resolve: (env: Environment) => void; reject: (error: Error) => void }[] = [];
-  /** Invocations waiting for an environment of this function. */
-  get queued(): number {
-    return this.waiting.length;
-  }
   /** Set by stop(): no environment starts after it, so nothing outlives the local cloud. */
   private stopped = false;
-  inFlight = 0;
+  /** Invocations executing in an environment: the function's concurrency, as Lambda counts it. */
+  executing = 0;
   /** CPU time (µs) of this function's environments that were stopped (reaped, timed out, crashed). */
   private retiredCpuUs = 0;
 
   constructor(
     readonly spec: LocalFunctionSpec,
-    private readonly maxEnvironments: number,
     private readonly make: (pool: FunctionPool) => Environment,
     private readonly onIdle: () => void,
   ) {}
 
   async run(event: unknown): Promise<unknown> {
-    const env = await this.acquire();
+    if (this.stopped) throw shutDown();
+    const env = this.idle.pop() ?? this.start();
     try {
       return await env.invoke(event);
     } finally {
       this.release(env);
     }
-  }
-
-  private acquire(): Promise<Environment> {
-    if (this.stopped) return Promise.reject(shutDown());
-    const warm = this.idle.pop();
-    if (warm) return Promise.resolve(warm);
-    if (this.environments.size < this.maxEnvironments) return Promise.resolve(this.start());
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private start(): Environment {
@@ -364,13 +130,6 @@ class FunctionPool {
   }
 
   private release(env: Environment): void {
-    const next = this.waiting.shift();
-    if (next) {
-      // A waiting invocation takes this environment, or a fresh one if this one died (timed out or crashed).
-      if (env.dead && this.stopped) next.reject(shutDown());
-      else next.resolve(env.dead ? this.start() : env);
-      return;
-    }
     if (env.dead) return;
     env.idleSince = Date.now();
     this.idle.push(env);
@@ -387,12 +146,7 @@ class FunctionPool {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(shutDown());
     await Promise.all([...this.environments].map((env) => env.stop('the local cloud is shutting down')));
-  }
-
-  tell(message: PriorityMessage | PaceMessage): void {
-    for (const env of this.environments) env.tell(message);
   }
 
   /** CPU time (µs) of every environment this function has had, the stopped ones included. */
@@ -402,7 +156,17 @@ class FunctionPool {
   }
 }
 
-/** The local Lambda service: invoke a function by logical id, name or ARN. */
+interface Turn {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The local Lambda service: invoke a function by logical id, name or ARN. At most `environments` invocations run
+ * at once; the others wait in one queue where requests (a client waits) go before background work, which keeps
+ * `backgroundEnvironments` of them while it waits. Nothing else orders the work: the threads share the cores as the
+ * operating system schedules them.
+ */
 export class LocalLambda {
   private readonly pools = new Map<string, FunctionPool>();
   private readonly unique: FunctionPool[] = [];
@@ -410,11 +174,13 @@ export class LocalLambda {
   readonly limits: LambdaLimits;
   /** What the account has left for functions without reserved concurrency. */
   private readonly unreservedPool: number;
-  private unreservedInFlight = 0;
+  private unreservedExecuting = 0;
+  /** Invocations holding an environment now, by kind. */
+  private readonly running: Record<InvocationKind, number> = { request: 0, background: 0 };
+  private readonly waiting: Record<InvocationKind, Turn[]> = { request: [], background: [] };
+  private closed = false;
   private readonly reaper: NodeJS.Timeout;
   private throttleCount = 0;
-  private backgroundNiceness = BACKGROUND_NICENESS;
-  private backgroundSleepShare = 0;
   /** Throttled invocations so far, by function logical id. */
   readonly throttles = new Map<string, number>();
 
@@ -436,26 +202,9 @@ export class LocalLambda {
       );
     }
     for (const spec of specs) {
-      const concurrency = spec.reservedConcurrency ?? this.limits.functionConcurrency;
       const pool = new FunctionPool(
         spec,
-        Math.max(
-          1,
-          Math.min(
-            concurrency,
-            spec.background
-              ? this.limits.environmentsPerFunction
-              : this.limits.requestEnvironmentsPerFunction,
-          ),
-        ),
-        (owner) =>
-          new Environment(
-            spec,
-            workerPath,
-            log,
-            (env) => owner.forget(env),
-            () => ({ niceness: this.backgroundNiceness, sleepShare: this.backgroundSleepShare }),
-          ),
+        (owner) => new Environment(spec, workerPath, log, (env) => owner.forget(env)),
         () => this.trimIdle(),
       );
       this.unique.push(pool);
@@ -468,36 +217,12 @@ export class LocalLambda {
     this.reaper.unref();
   }
 
-  /**
-   * The nice value of background functions' environments, running and future (Linux; elsewhere nothing changes):
-   * BACKGROUND_NICENESS normally, lower while clients wait (cloud.ts, yieldWhileClientsWait).
-   */
-  setBackgroundNiceness(niceness: number): void {
-    if (process.platform !== 'linux' || niceness === this.backgroundNiceness) return;
-    this.backgroundNiceness = niceness;
-    this.tellBackground({ kind: 'priority', niceness });
-  }
-
-  /**
-   * Makes background functions' environments, running and future, sleep `sleepShare` of the time between tasks
-   * (0: run freely): the fan-out's yield where a nice value could not be raised back (local/priority.ts).
-   */
-  setBackgroundPace(sleepShare: number): void {
-    if (sleepShare === this.backgroundSleepShare) return;
-    this.backgroundSleepShare = sleepShare;
-    this.tellBackground({ kind: 'pace', sleepShare });
-  }
-
-  /** Tells every running environment of a background function; new ones start as the fields above say. */
-  private tellBackground(message: PriorityMessage | PaceMessage): void {
-    for (const pool of this.unique) if (pool.spec.background) pool.tell(message);
-  }
-
   has(function_: string): boolean {
     return this.pools.has(function_);
   }
 
-  invoke(function_: string, event: unknown): Promise<unknown> {
+  /** Invokes a function synchronously (the caller waits for its result); `kind` says who waits (InvocationKind). */
+  invoke(function_: string, event: unknown, kind: InvocationKind = 'request'): Promise<unknown> {
     const pool = this.pools.get(function_);
     if (!pool) {
       return Promise.reject(
@@ -506,17 +231,57 @@ export class LocalLambda {
     }
     const refusal = this.throttle(pool);
     if (refusal) return Promise.reject(refusal);
-    const reserved = pool.spec.reservedConcurrency !== undefined;
-    pool.inFlight++;
-    if (!reserved) this.unreservedInFlight++;
     // Lambda hands the function a JSON copy of the event, never the caller's object.
-    const running = pool.run(JSON.parse(JSON.stringify(event)));
-    const settled = () => {
-      pool.inFlight--;
-      if (!reserved) this.unreservedInFlight--;
-    };
-    running.then(settled, settled);
-    return running;
+    const copy = JSON.parse(JSON.stringify(event));
+    return this.turn(kind).then(async () => {
+      try {
+        // Lambda decides when the invocation would start: an invocation that waited its turn here is checked
+        // again, against what executes now.
+        const late = this.throttle(pool);
+        if (late) throw late;
+        const reserved = pool.spec.reservedConcurrency !== undefined;
+        pool.executing++;
+        if (!reserved) this.unreservedExecuting++;
+        try {
+          return await pool.run(copy);
+        } finally {
+          pool.executing--;
+          if (!reserved) this.unreservedExecuting--;
+        }
+      } finally {
+        this.endTurn(kind);
+      }
+    });
+  }
+
+  /** Resolves when the invocation may take an environment: at once while fewer than `environments` run. */
+  private turn(kind: InvocationKind): Promise<void> {
+    if (this.closed) return Promise.reject(shutDown());
+    if (this.running.request + this.running.background < this.limits.environments) {
+      this.running[kind]++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.waiting[kind].push({ resolve, reject }));
+  }
+
+  /**
+   * Hands the ending invocation's environment to the next waiting one: a request first, unless background work
+   * waits with fewer than `backgroundEnvironments` running; else background work.
+   */
+  private endTurn(ended: InvocationKind): void {
+    this.running[ended]--;
+    const backgroundDue =
+      this.waiting.background.length > 0 && this.running.background < this.limits.backgroundEnvironments;
+    const kind: InvocationKind | undefined = backgroundDue
+      ? 'background'
+      : this.waiting.request.length > 0
+        ? 'request'
+        : this.waiting.background.length > 0
+          ? 'background'
+          : undefined;
+    if (kind === undefined) return;
+    this.running[kind]++;
+    this.waiting[kind].shift()?.resolve();
   }
 
   /** The refusal Lambda gives an invocation over the function's or the account's concurrency, if any. */
@@ -524,11 +289,8 @@ export class LocalLambda {
     const reserved = pool.spec.reservedConcurrency;
     let reason: ThrottleReason | undefined;
     if (reserved !== undefined) {
-      if (pool.inFlight >= reserved) reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
-    } else if (
-      pool.inFlight >= this.limits.functionConcurrency ||
-      this.unreservedInFlight >= this.unreservedPool
-    ) {
+      if (pool.executing >= reserved) reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
+    } else if (this.unreservedExecuting >= this.unreservedPool) {
       reason = 'ConcurrentInvocationLimitExceeded';
     }
     if (reason === undefined) return undefined;
@@ -561,32 +323,32 @@ export class LocalLambda {
     }
   }
 
-  /** Environments per function (running or idle) and throttled invocations so far. */
-  /**
-   * Invocations of request functions (those routes, authorizers and REST methods invoke) waiting for an
-   * environment: clients are waiting on work the machine has no room for right now.
-   */
-  requestBacklog(): number {
-    return this.unique.reduce((n, pool) => n + (pool.spec.background ? 0 : pool.queued), 0);
+  /** Invocations waiting for an environment to be free, by kind. */
+  backlog(): Record<InvocationKind, number> {
+    return { request: this.waiting.request.length, background: this.waiting.background.length };
   }
 
+  /** Environments per function (running or idle) and throttled invocations so far. */
   stats(): {
-    environments: Record<string, { total: number; idle: number; inFlight: number }>;
+    environments: Record<string, { total: number; idle: number; executing: number }>;
     throttles: number;
   } {
-    const environments: Record<string, { total: number; idle: number; inFlight: number }> = {};
+    const environments: Record<string, { total: number; idle: number; executing: number }> = {};
     for (const pool of this.unique) {
       environments[pool.spec.logicalId] = {
         total: pool.environments.size,
         idle: pool.idle.length,
-        inFlight: pool.inFlight,
+        executing: pool.executing,
       };
     }
     return { environments, throttles: this.throttleCount };
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.reaper);
+    for (const turn of [...this.waiting.request.splice(0), ...this.waiting.background.splice(0)])
+      turn.reject(shutDown());
     await Promise.all(this.unique.map((pool) => pool.stop()));
   }
 

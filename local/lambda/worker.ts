@@ -1,15 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { pace, trySetPriority } from '../priority';
-import type {
-  CpuQuery,
-  InvokeMessage,
-  LambdaErrorPayload,
-  PaceMessage,
-  PriorityMessage,
-  SandboxConfig,
-  SandboxMessage,
-} from './protocol';
+import type { CpuQuery, InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
 
 /**
  * One function's sandbox: loads its bundle once (the cold start) and runs invocations with a Lambda-like context.
@@ -27,10 +18,6 @@ const toErrorPayload = (error: unknown): LambdaErrorPayload => {
 };
 
 const send = (message: SandboxMessage) => port.postMessage(message);
-
-// Before the bundle loads, so a background function's cold start already yields to the request routes.
-if (config.niceness !== undefined) trySetPriority(config.niceness);
-if (config.sleepShare) pace(config.sleepShare);
 
 let handler: Handler | undefined;
 const initStarted = performance.now();
@@ -73,17 +60,9 @@ function threadCpuUs(): number {
   }
 }
 
-port.on('message', async (message: InvokeMessage | CpuQuery | PriorityMessage | PaceMessage) => {
+port.on('message', async (message: InvokeMessage | CpuQuery) => {
   if (message.kind === 'cpu') {
     send({ kind: 'cpu', cpuUs: threadCpuUs() });
-    return;
-  }
-  if (message.kind === 'priority') {
-    trySetPriority(message.niceness);
-    return;
-  }
-  if (message.kind === 'pace') {
-    pace(message.sleepShare);
     return;
   }
   if (message.kind !== 'invoke' || !handler) return;

@@ -608,11 +608,12 @@ describe('coverage of the template and of events/', () => {
     const routeKeys = [...functionOfRoute.keys()];
     expect(routeKeys.length).toBeGreaterThanOrEqual(9);
     for (const routeKey of routeKeys) {
-      expect(seen).toContainEqual({ routeKey, logicalId: functionOfRoute.get(routeKey) });
+      // A client waits for every route's function: it is served as a request (before background work).
+      expect(seen).toContainEqual({ routeKey, logicalId: functionOfRoute.get(routeKey), kind: 'request' });
     }
     expect(seen.filter((i) => i.routeKey === 'ping')).toEqual([]);
-    // The fan-out state machine ran the Deliver function for each event of the session.
-    expect(seen).toContainEqual({ logicalId: 'DeliverFunction', routeKey: undefined });
+    // The fan-out state machine ran the Deliver function for each event of the session, as background work.
+    expect(seen).toContainEqual({ logicalId: 'DeliverFunction', routeKey: undefined, kind: 'background' });
   });
 
   it('every sample event in events/ runs through the local cloud with the result it documents', async () => {

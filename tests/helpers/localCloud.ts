@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Document, parseDocument } from 'yaml';
 import { loadTemplate } from '../../infra/template';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud';
+import type { InvocationKind } from '../../local/lambda/service';
 
 export const templatePath = join(__dirname, '..', '..', 'template.yaml');
 
@@ -35,6 +36,8 @@ export interface Invocation {
   logicalId: string;
   /** The route key for gateway events, else undefined (e.g. Deliver from the state machine). */
   routeKey?: string;
+  /** Who waits for it: a client (`request`) or nobody outside (`background`, e.g. a state machine's task). */
+  kind: InvocationKind;
 }
 
 export interface TestCloud {
@@ -69,14 +72,15 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     for (const key of [fn.logicalId, fn.name, fn.arn]) logicalIds.set(key, fn.logicalId);
   }
   const invoke = cloud.lambda.invoke.bind(cloud.lambda);
-  cloud.lambda.invoke = (fn: string, event: unknown) => {
+  cloud.lambda.invoke = (fn: string, event: unknown, kind: InvocationKind = 'request') => {
     const routeKey = (event as { requestContext?: { routeKey?: unknown } } | undefined)?.requestContext
       ?.routeKey;
     invocations.push({
       logicalId: logicalIds.get(fn) ?? fn,
       routeKey: typeof routeKey === 'string' ? routeKey : undefined,
+      kind,
     });
-    return invoke(fn, event);
+    return invoke(fn, event, kind);
   };
   return {
     cloud,

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { getPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LambdaLimits, LocalFunctionSpec } from '../../local/lambda/service';
-import { BACKGROUND_NICENESS, forStepFunctions, LocalLambda } from '../../local/lambda/service';
+import { forStepFunctions, LocalLambda } from '../../local/lambda/service';
 import { LocalStateMachine } from '../../local/stepfunctions';
+import { ChatClient } from '../helpers/chatClient';
 import { startTestCloud } from '../helpers/localCloud';
 
 const WORKER = join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js');
@@ -19,18 +20,7 @@ exports.handler = async (event, context) => {
   count++;
   current = event.id;
   if (event.forever) for (;;) {}
-  if (event.roundsMs) {
-    // Rounds of ~1 ms of work, each ended by a turn of the loop, in roundsMs: how much CPU the thread gets.
-    const end = Date.now() + event.roundsMs;
-    let rounds = 0;
-    while (Date.now() < end) {
-      const until = Date.now() + 1;
-      while (Date.now() < until) {}
-      rounds++;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return { id: event.id, rounds, threadId: require('node:worker_threads').threadId };
-  }
+  const startedAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
   return {
     id: event.id,
@@ -38,8 +28,8 @@ exports.handler = async (event, context) => {
     count,
     requestId: context.awsRequestId,
     threadId: require('node:worker_threads').threadId,
-    // With no pid, the calling thread's nice value on Linux.
-    niceness: require('node:os').getPriority(),
+    startedAt,
+    endedAt: Date.now(),
   };
 };
 `;
@@ -50,8 +40,8 @@ interface Reply {
   count: number;
   requestId: string;
   threadId: number;
-  niceness: number;
-  rounds?: number;
+  startedAt: number;
+  endedAt: number;
 }
 
 let dir: string;
@@ -107,7 +97,7 @@ function sleep(ms: number): Promise<void> {
 
 describe('local Lambda: one invocation per execution environment', () => {
   it('never lets two concurrent invocations share module state', async () => {
-    const { lambda } = service([spec()], { requestEnvironmentsPerFunction: 4 });
+    const { lambda } = service([spec()], { environments: 4 });
     const replies = (await Promise.all(
       [1, 2, 3, 4].map((id) => lambda.invoke('Probe', { id, waitMs: 100 })),
     )) as Reply[];
@@ -126,116 +116,115 @@ describe('local Lambda: one invocation per execution environment', () => {
     expect(logs.filter((l) => l.includes('INIT (cold start)'))).toHaveLength(1);
   });
 
-  it('runs at most its bound of threads, more for request functions than background ones; further invocations wait for one and all succeed', async () => {
-    const background = spec({
-      logicalId: 'Fanout',
-      name: 'fanout',
-      arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
-      background: true,
+  it('runs at most `environments` invocations at once across functions; the others wait their turn and all succeed', async () => {
+    const other = spec({
+      logicalId: 'Other',
+      name: 'other',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:other',
     });
-    const { lambda } = service([spec(), background], {
-      environmentsPerFunction: 2,
-      requestEnvironmentsPerFunction: 3,
-    });
+    const { lambda } = service([spec(), other], { environments: 3 });
     const ids = [1, 2, 3, 4, 5, 6, 7];
-    const [request, fanout] = (await Promise.all(
-      ['Probe', 'Fanout'].map((fn) => Promise.all(ids.map((id) => lambda.invoke(fn, { id, waitMs: 50 })))),
-    )) as [Reply[], Reply[]];
-    for (const replies of [request, fanout]) {
-      expect(replies.map((r) => r.id)).toEqual(ids);
-      for (const reply of replies) expect(reply.current).toBe(reply.id);
-    }
-    expect(new Set(request.map((r) => r.threadId)).size).toBe(3);
-    expect(new Set(fanout.map((r) => r.threadId)).size).toBe(2);
+    const replies = (
+      await Promise.all(
+        ['Probe', 'Other'].map((fn, i) =>
+          Promise.all(
+            ids.map((id) => lambda.invoke(fn, { id, waitMs: 50 }, i === 0 ? 'request' : 'background')),
+          ),
+        ),
+      )
+    ).flat() as Reply[];
+    expect(replies).toHaveLength(14);
+    for (const reply of replies) expect(reply.current).toBe(reply.id);
+    // How many ran at once, from each invocation's own start and end.
+    const overlap = Math.max(
+      ...replies.map(
+        (r) => replies.filter((o) => o.startedAt <= r.startedAt && o.endedAt > r.startedAt).length,
+      ),
+    );
+    expect(overlap).toBe(3);
+    expect(lambda.backlog()).toEqual({ request: 0, background: 0 });
   });
 });
 
-describe('local Lambda: background functions yield the CPU to the request routes', () => {
-  /** A function only a state machine invokes, beside the route function `spec()` gives. */
-  const fanoutSpec = () =>
+describe('local Lambda: one queue, the invocations clients wait for first', () => {
+  const other = () =>
     spec({
       logicalId: 'Fanout',
       name: 'fanout',
       arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
-      background: true,
     });
 
-  it('runs a background function at a lower priority than the request routes, in its own threads only', async () => {
-    const { lambda } = service([spec(), fanoutSpec()]);
-    const before = getPriority();
-    const route = (await lambda.invoke('Probe', { id: 1 })) as Reply;
-    const fanout = (await lambda.invoke('Fanout', { id: 2 })) as Reply;
-    expect(route.niceness).toBe(before);
-    expect(fanout.niceness).toBe(process.platform === 'linux' ? BACKGROUND_NICENESS : before);
-    // The cloud's own thread (gateway, dynalite, management API) keeps its priority.
-    expect(getPriority()).toBe(before);
+  /** Invokes and records the name once the invocation has ended. */
+  const tracker = () => {
+    const order: string[] = [];
+    return {
+      order,
+      track: (name: string, invocation: Promise<unknown>) => invocation.then(() => void order.push(name)),
+    };
+  };
+
+  it('gives a freed environment to a waiting request before background work that waited longer, once background work has its share', async () => {
+    const { lambda } = service([spec(), other()], { environments: 2, backgroundEnvironments: 1 });
+    const { order, track } = tracker();
+    const bg = (id: number, waitMs: number) =>
+      track(`fanout ${id}`, lambda.invoke('Fanout', { id, waitMs }, 'background'));
+    const req = (id: number, waitMs: number) =>
+      track(`request ${id}`, lambda.invoke('Probe', { id, waitMs }));
+    // Background work runs in one environment (its share) for a while, a request in the other.
+    const running = [bg(0, 600), req(0, 300)];
+    await sleep(100);
+    const waiting = [bg(1, 10), bg(2, 10), req(1, 10), req(2, 10)];
+    expect(lambda.backlog()).toEqual({ request: 2, background: 2 });
+    await Promise.all([...running, ...waiting]);
+    // The waiting requests ran before the waiting background work (fanout 0, still running, may end anywhere).
+    expect(order.filter((name) => name !== 'fanout 0')).toEqual([
+      'request 0',
+      'request 1',
+      'request 2',
+      'fanout 1',
+      'fanout 2',
+    ]);
   });
 
-  it('lowers the background environments, running and new, while clients wait, and raises them back after', async () => {
-    const { lambda } = service([spec(), fanoutSpec()], { environmentsPerFunction: 2 });
-    const before = getPriority();
-    const linux = process.platform === 'linux';
-    // One environment warm before the change.
-    expect(((await lambda.invoke('Fanout', { id: 1 })) as Reply).niceness).toBe(
-      linux ? BACKGROUND_NICENESS : before,
+  it('keeps background work going in its share of the environments while requests wait', async () => {
+    const { lambda } = service([spec(), other()], { environments: 2, backgroundEnvironments: 1 });
+    const { order, track } = tracker();
+    const req = (id: number, waitMs: number) =>
+      track(`request ${id}`, lambda.invoke('Probe', { id, waitMs }));
+    const running = [req(0, 600), req(1, 300)];
+    await sleep(100);
+    const waiting = [
+      req(2, 300),
+      req(3, 300),
+      track('fanout', lambda.invoke('Fanout', { id: 9, waitMs: 10 }, 'background')),
+    ];
+    await Promise.all([...running, ...waiting]);
+    // The first environment freed went to the fan-out, though requests had waited longer.
+    expect(order.slice(0, 2)).toEqual(['request 1', 'fanout']);
+  });
+
+  it('serves waiting work of one kind in the order it came', async () => {
+    const { lambda } = service([spec()], { environments: 1 });
+    const order: number[] = [];
+    await Promise.all(
+      [1, 2, 3, 4].map((id) => lambda.invoke('Probe', { id, waitMs: 5 }).then(() => order.push(id))),
     );
-    lambda.setBackgroundNiceness(19);
-    // Two at once: the warm one (told) and a new one (started at the value in force).
-    const both = (await Promise.all([
-      lambda.invoke('Fanout', { id: 2, waitMs: 50 }),
-      lambda.invoke('Fanout', { id: 3, waitMs: 50 }),
-    ])) as Reply[];
-    expect(new Set(both.map((r) => r.threadId)).size).toBe(2);
-    expect(both.map((r) => r.niceness)).toEqual(linux ? [19, 19] : [before, before]);
-    expect(((await lambda.invoke('Probe', { id: 4 })) as Reply).niceness).toBe(before);
-    lambda.setBackgroundNiceness(BACKGROUND_NICENESS);
-    const after = (await Promise.all([
-      lambda.invoke('Fanout', { id: 5, waitMs: 50 }),
-      lambda.invoke('Fanout', { id: 6, waitMs: 50 }),
-    ])) as Reply[];
-    expect(after.map((r) => r.niceness)).toEqual(
-      linux ? [BACKGROUND_NICENESS, BACKGROUND_NICENESS] : [before, before],
-    );
-    expect(getPriority()).toBe(before);
+    expect(order).toEqual([1, 2, 3, 4]);
   });
 
-  it('keeps a background environment answering when its priority is refused (a user without CAP_SYS_NICE)', async () => {
-    const { lambda } = service([fanoutSpec()], { environmentsPerFunction: 2 });
-    await lambda.invoke('Fanout', { id: 1 });
-    // Out of range is refused like EACCES: the running environment is told it, a new one starts with it.
-    lambda.setBackgroundNiceness(100);
-    const both = (await Promise.all([
-      lambda.invoke('Fanout', { id: 2, waitMs: 50 }),
-      lambda.invoke('Fanout', { id: 3, waitMs: 50 }),
-    ])) as Reply[];
-    expect(both.map((r) => r.id)).toEqual([2, 3]);
-    expect(new Set(both.map((r) => r.threadId)).size).toBe(2);
-  });
-
-  it('paces the background environments, running and new, where a nice value could not be raised back', async () => {
-    const { lambda } = service([spec(), fanoutSpec()], { environmentsPerFunction: 2 });
-    const rounds = async (ids: number[]) =>
-      (await Promise.all(ids.map((id) => lambda.invoke('Fanout', { id, roundsMs: 400 })))) as Reply[];
-    const [free] = await rounds([1]);
-    lambda.setBackgroundPace(0.8);
-    // Two at once: the warm one (told) and a new one (started paced).
-    const paced = await rounds([2, 3]);
-    expect(new Set(paced.map((r) => r.threadId)).size).toBe(2);
-    for (const r of paced) expect(r.rounds).toBeLessThan((free?.rounds ?? 0) * 0.5);
-    // A route function is not paced.
-    const route = (await lambda.invoke('Probe', { id: 4, roundsMs: 400 })) as Reply;
-    expect(route.rounds).toBeGreaterThan((free?.rounds ?? 0) * 0.5);
-    lambda.setBackgroundPace(0);
-    const [again] = await rounds([5]);
-    expect(again?.rounds).toBeGreaterThan((free?.rounds ?? 0) * 0.5);
-  });
-
-  it('marks the functions only the fan-out state machine invokes as background, and no route function', async () => {
-    const { cloud } = await startTestCloud();
+  it("invokes the routes and authorizers as requests, and the fan-out state machine's tasks as background work", async () => {
+    const testCloud = await startTestCloud();
+    const { cloud } = testCloud;
+    const client = await ChatClient.connect(cloud.wsUrl, 'kinds');
     try {
-      const background = cloud.lambda.functions.filter((f) => f.background).map((f) => f.logicalId);
-      expect(background).toEqual(['DeliverFunction']);
+      await client.expectReply({ action: 'sendmessage', message: 'who waits?' });
+      await testCloud.settle();
+      const kinds = new Map(testCloud.invocations.map((i) => [i.logicalId, i.kind]));
+      expect(kinds.get('SendMessageFunction')).toBe('request');
+      expect(kinds.get('ConnectFunction')).toBe('request');
+      expect(kinds.get('DeliverFunction')).toBe('background');
     } finally {
+      await client.close();
       await cloud.close();
     }
   });
@@ -262,27 +251,30 @@ describe('local Lambda: throttling', () => {
     expect((await errorOf(lambda.invoke('Probe', { id: 1 }))).name).toBe('TooManyRequestsException');
   });
 
-  it('keeps a reserved function working while unreserved ones use up the account', async () => {
-    const busy = spec({ logicalId: 'Busy', name: 'busy', arn: 'arn:aws:lambda:us-east-1:1:function:busy' });
-    const request = spec({ reservedConcurrency: 1 });
-    // 101 of the account: 100 must stay unreserved, 1 is reserved for the request path.
-    const { lambda } = service([busy, request], {
-      accountConcurrency: 101,
-      requestEnvironmentsPerFunction: 2,
+  it('throttles beyond the account concurrency the invocations executing, not those waiting for an environment', async () => {
+    const other = spec({
+      logicalId: 'Other',
+      name: 'other',
+      arn: 'arn:aws:lambda:us-east-1:1:function:other',
     });
-    const flood = Array.from({ length: 100 }, (_, id) => lambda.invoke('Busy', { id, waitMs: 20 }));
-    const refused = await errorOf(lambda.invoke('Busy', { id: 100 }));
+    const { lambda } = service([spec(), other], { accountConcurrency: 2, environments: 3 });
+    const running = [
+      lambda.invoke('Probe', { id: 1, waitMs: 300 }),
+      lambda.invoke('Other', { id: 2, waitMs: 300 }),
+    ];
+    const refused = await errorOf(lambda.invoke('Probe', { id: 3 }));
     expect(refused.name).toBe('TooManyRequestsException');
     expect(refused.reason).toBe('ConcurrentInvocationLimitExceeded');
-    expect(((await lambda.invoke('Probe', { id: 7 })) as Reply).id).toBe(7);
-    await Promise.all(flood);
+    await Promise.all(running);
+    expect(((await lambda.invoke('Other', { id: 4 })) as Reply).id).toBe(4);
   });
 
-  it('throttles an unreserved function beyond the local per-function concurrency', async () => {
-    const { lambda } = service([spec()], { functionConcurrency: 3, requestEnvironmentsPerFunction: 1 });
-    const running = [1, 2, 3].map((id) => lambda.invoke('Probe', { id, waitMs: 100 }));
-    expect((await errorOf(lambda.invoke('Probe', { id: 4 }))).name).toBe('TooManyRequestsException');
-    await Promise.all(running);
+  it('has no concurrency cap per function: a flood beyond the environments waits its turn, none is refused', async () => {
+    const { lambda } = service([spec()], { environments: 4 });
+    const flood = Array.from({ length: 150 }, (_, id) => lambda.invoke('Probe', { id, waitMs: 1 }));
+    expect(lambda.backlog().request).toBe(146);
+    expect(((await Promise.all(flood)) as Reply[]).map((r) => r.id)).toEqual([...Array(150).keys()]);
+    expect(lambda.stats().throttles).toBe(0);
   });
 
   it('refuses a template that leaves the account fewer than 100 unreserved, as Lambda does', () => {
@@ -352,7 +344,7 @@ describe('local Lambda: timeouts', () => {
   });
 
   it('gives a waiting invocation a fresh environment when the one it waited for timed out', async () => {
-    const { lambda } = service([spec({ timeoutSeconds: 1 })], { requestEnvironmentsPerFunction: 1 });
+    const { lambda } = service([spec({ timeoutSeconds: 1 })], { environments: 1 });
     const stuck = errorOf(lambda.invoke('Probe', { id: 1, forever: true }));
     const waiting = lambda.invoke('Probe', { id: 2 });
     expect((await stuck).name).toBe('Sandbox.Timedout');
@@ -383,13 +375,13 @@ describe('local Lambda: idle environments', () => {
 
 describe('local Lambda: shutting down', () => {
   it('refuses invocations still waiting for an environment and starts no thread after close', async () => {
-    const { lambda } = service([spec()], { requestEnvironmentsPerFunction: 1 });
-    const running = lambda.invoke('Probe', { id: 1, waitMs: 200 });
-    const waiting = lambda.invoke('Probe', { id: 2 });
+    const { lambda } = service([spec()], { environments: 1 });
+    const running = errorOf(lambda.invoke('Probe', { id: 1, waitMs: 200 }));
+    const waiting = errorOf(lambda.invoke('Probe', { id: 2 }));
     await sleep(50);
     await lambda.close();
-    expect((await errorOf(running)).name).toBe('Runtime.ExitError');
-    expect((await errorOf(waiting)).name).toBe('Runtime.ExitError');
+    expect((await running).name).toBe('Runtime.ExitError');
+    expect((await waiting).name).toBe('Runtime.ExitError');
     // A thread started after close would keep the process (and Jest, and CI) alive.
     expect(lambda.stats().environments.Probe?.total).toBe(0);
   });

@@ -78,30 +78,3 @@ it('fails an execution of a machine it does not know with the reason, instead of
   expect(summary).toMatchObject({ ok: false, error: 'States.Runtime' });
   expect(summary.cause).toContain('NoSuchMachine');
 });
-
-it('keeps running executions when a priority is refused, as it is to a user without CAP_SYS_NICE', async () => {
-  if (!machine) throw new Error('template.yaml defines no state machine');
-  // Out of range is refused like EACCES (a user's thread told to return to nice 0): the thread must not die of it.
-  stepFunctions.setNiceness(100);
-  const input = { ...event, detail: { ...event.detail, roomId: 'nobody-here' } };
-  expect(await stepFunctions.execute(machine.logicalId, input)).toMatchObject({ ok: true });
-});
-
-it('runs executions slower while paced (the yield where a nice value could not be raised back), and after', async () => {
-  if (!machine) throw new Error('template.yaml defines no state machine');
-  const input = { ...event, detail: { ...event.detail, roomId: 'nobody-here' } };
-  const tenExecutions = async () => {
-    const started = Date.now();
-    for (let i = 0; i < 10; i++)
-      expect(await stepFunctions.execute(machine.logicalId, input)).toMatchObject({ ok: true });
-    return Date.now() - started;
-  };
-  const free = await tenExecutions();
-  stepFunctions.setPace(0.8);
-  const paced = await tenExecutions();
-  stepFunctions.setPace(0);
-  const again = await tenExecutions();
-  // Asleep 80% of each 25 ms cycle: the thread's turns come several times slower.
-  expect(paced).toBeGreaterThan(free * 2);
-  expect(again).toBeLessThan(paced / 2);
-});

@@ -21,6 +21,13 @@ export interface BurstOptions {
   drainLimitMs?: number;
   /** Template parameters beyond the issue's SendRateLimit=1000. */
   parameters?: Record<string, string>;
+  /**
+   * How the senders send. `one in flight`: every member that does not vanish sends in turn, each waiting for its
+   * previous send's answer. `pipelined`: `pipelinedSenders` members send at rate / pipelinedSenders each, without
+   * waiting, and tell the answers apart by clientMsgId.
+   */
+  mode?: 'one in flight' | 'pipelined';
+  pipelinedSenders?: number;
   progress?: (line: string) => void;
 }
 
@@ -31,7 +38,12 @@ export interface BurstResult {
   /** Deliveries per second offered: rate x members. */
   offered: number;
   sends: number;
-  /** First replies, by kind: ack, an error frame's code, or GATEWAY_ERROR for the gateway's own frame. */
+  mode: 'one in flight' | 'pipelined';
+  /**
+   * First replies, by kind: ack, an error frame's code, GATEWAY_TIMEOUT for the gateway's `Endpoint request timed
+   * out` (the send waited past the 29 s integration timeout), GATEWAY_ERROR for its `Internal server error`,
+   * NO_REPLY when nothing answered.
+   */
   firstReplies: Record<string, number>;
   /** Share of sends whose first reply was an ack within 2 s. */
   ackedWithin2s: number;
@@ -69,14 +81,20 @@ export interface BurstResult {
   pruned: number;
   /** The gateway's own `Internal server error` frames, on any attempt. */
   gatewayErrors: number;
+  /** Attempts nothing answered (no ack, no error frame, no gateway frame). */
+  unanswered: number;
+  /** Error frames that did not name the clientMsgId of a send in flight (a client could not tell which failed). */
+  unnamedErrors: number;
 }
 
 export const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
-/** What a client retries: the protocol's retryable codes, and (counted as a failure here) the gateway's error. */
-const RETRYABLE = new Set(['INTERNAL', 'RATE_LIMITED', 'GATEWAY_ERROR', 'NO_REPLY']);
+/** What a client retries: the protocol's retryable codes, and the gateway's timeout (same clientMsgId, no duplicate). */
+const RETRYABLE = new Set(['INTERNAL', 'RATE_LIMITED', 'GATEWAY_TIMEOUT', 'GATEWAY_ERROR', 'NO_REPLY']);
 const SEND_ATTEMPTS = 20;
+/** How long an attempt waits for any answer: past the gateway's 29 s integration timeout, its frame must come. */
+const ANSWER_MS = 35_000;
 
 interface Send {
   /** When the send was first written to the socket. */
@@ -89,19 +107,62 @@ interface Send {
   replies: string[];
 }
 
-/** Sends one message with its clientMsgId until acked, as a client does: retryable errors back off and retry. */
-async function send(client: ChatClient, text: string, clientMsgId: string, record: Send): Promise<void> {
+/**
+ * The answers on one connection, told apart as a client with several sends in flight tells them: acks and error
+ * frames by the clientMsgId they name; the gateway's own frames (which name no clientMsgId) go to the send in flight
+ * longest, the one the gateway's integration timeout reaches first.
+ */
+class Answers {
+  private readonly pending = new Map<string, (kind: string, frame: Frame) => void>();
+  unnamedErrors = 0;
+
+  constructor(client: ChatClient) {
+    client.onFrame((frame) => {
+      if (frame.type === 'ack' || frame.type === 'error') {
+        const answer = this.pending.get(String(frame.clientMsgId));
+        if (answer) answer(frame.type === 'ack' ? 'ack' : String(frame.code), frame);
+        else if (frame.type === 'error') this.unnamedErrors++;
+      } else if (isGatewayError(frame)) {
+        const [oldest] = this.pending.values();
+        oldest?.(frame.message === 'Endpoint request timed out' ? 'GATEWAY_TIMEOUT' : 'GATEWAY_ERROR', frame);
+      }
+    });
+  }
+
+  /** Writes one attempt and waits for its answer (NO_REPLY after ANSWER_MS). */
+  ask(
+    client: ChatClient,
+    frame: { message: string; clientMsgId: string },
+  ): Promise<{ kind: string; frame?: Frame }> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle('NO_REPLY'), ANSWER_MS);
+      const settle = (kind: string, reply?: Frame) => {
+        clearTimeout(timer);
+        this.pending.delete(frame.clientMsgId);
+        resolve({ kind, frame: reply });
+      };
+      this.pending.set(frame.clientMsgId, settle);
+      client.send({ action: 'sendmessage', ...frame });
+    });
+  }
+}
+
+/** Sends one message with its clientMsgId until acked, as a client does: retryable answers back off and retry. */
+async function send(
+  client: ChatClient,
+  answers: Answers,
+  text: string,
+  clientMsgId: string,
+  record: Send,
+): Promise<void> {
   record.due = Date.now();
   for (let attempt = 1; attempt <= SEND_ATTEMPTS; attempt++) {
     record.attempts = attempt;
-    const reply = await client
-      .ask({ action: 'sendmessage', message: text, clientMsgId }, 30_000)
-      .catch((): Frame => ({ type: 'error', code: 'NO_REPLY' }));
-    const kind = reply.type === 'ack' ? 'ack' : isGatewayError(reply) ? 'GATEWAY_ERROR' : String(reply.code);
+    const { kind, frame } = await answers.ask(client, { message: text, clientMsgId });
     record.first ??= { kind, ms: Date.now() - record.due };
     record.replies.push(kind);
-    if (reply.type === 'ack') {
-      record.ack = reply;
+    if (kind === 'ack') {
+      record.ack = frame;
       record.ackMs = Date.now() - record.due;
       return;
     }
@@ -111,7 +172,9 @@ async function send(client: ChatClient, text: string, clientMsgId: string, recor
 }
 
 export async function runBurst(options: BurstOptions): Promise<BurstResult> {
-  const { members, rate, seconds, vanish = 0, drainLimitMs = 120_000 } = options;
+  const { members, rate, seconds, vanish = 0, mode = 'one in flight', pipelinedSenders = 5 } = options;
+  // The fan-out's backlog grows with the overload: at 5x, four times what it delivers while the sends come.
+  const drainLimitMs = options.drainLimitMs ?? Math.max(120_000, seconds * 1000 * 10);
   const progress = options.progress ?? (() => undefined);
   // SendRateLimit as in the issue's reproduction: the per-connection limits are not what is measured here. Nor is
   // FrameRateLimit: after a long burst the audit pages through thousands of messages with `history`.
@@ -128,7 +191,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     // started during the burst's first seconds, and the sends waiting on them were the only ones acked after 2 s.
     const warm = await Promise.all(
       clients
-        .slice(0, Math.min(members, cloud.lambda.limits.requestEnvironmentsPerFunction))
+        .slice(0, Math.min(members, cloud.lambda.limits.environments))
         .map((c, i) => c.expectReply({ action: 'sendmessage', message: `warm-up ${i}` }, 60_000)),
     );
     await testCloud.settle();
@@ -136,12 +199,14 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     const checker = new DeliveryChecker();
     // Everyone is in the lobby: every lobby message after the warm-up is owed to them.
     for (const c of clients) checker.member(c, { type: 'joined', roomId: 'lobby', lastSeq, history: [] });
-    // Each sender has one send in flight (error frames do not name the clientMsgId), so every member that does not
-    // vanish sends, in turn: a send waits behind its sender's previous one only when that took longer than
-    // senders / rate seconds. Latencies count from the moment a send is written, not from when it was due.
-    const senderCount = members - vanish;
+    // One in flight: every member that does not vanish sends, in turn, and a send waits behind its sender's previous
+    // one only when that took longer than senders / rate seconds. Pipelined: a few senders send on schedule without
+    // waiting. Latencies count from the moment a send is written, not from when it was due.
+    const senderCount =
+      mode === 'pipelined' ? Math.min(pipelinedSenders, members - vanish) : members - vanish;
     const senders = clients.slice(0, senderCount);
-    const vanishing = clients.slice(senderCount, senderCount + vanish);
+    const vanishing = clients.slice(members - vanish);
+    const answers = new Map(senders.map((c) => [c, new Answers(c)]));
     const vanishedIds = await Promise.all(vanishing.map((c) => c.connectionId()));
 
     // Arrival times of message frames, by text (message frames carry no clientMsgId), as each frame arrives.
@@ -154,7 +219,9 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
         if (due !== undefined) arrivals.push(Date.now() - due);
       });
     }
-    progress(`${members} members connected; ${senderCount} senders, ${rate} messages/s for ${seconds} s`);
+    progress(
+      `${members} members connected; ${senderCount} senders (${mode}), ${rate} messages/s for ${seconds} s`,
+    );
 
     cloud.gateway.setFaults({ faultSkipDisconnect: 1 });
     const total = Math.round(rate * seconds);
@@ -168,8 +235,9 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
       const acks = replies.filter((k) => k === 'ack').length;
       const ex = cloud.executions();
       const throttles = [...cloud.lambda.throttles.values()].reduce((a, b) => a + b, 0);
+      const waiting = cloud.lambda.backlog();
       progress(
-        `t=${Math.round((Date.now() - started) / 1000)} s due ${records.length} acked ${acks} other ${replies.length - acks} executions ${ex.started} running ${ex.running} failed ${ex.failed} throttles ${throttles} arrivals ${arrivals.length} loop lag p99 ${Math.round(lag.percentile(99) / 1e6)} ms`,
+        `t=${Math.round((Date.now() - started) / 1000)} s due ${records.length} acked ${acks} other ${replies.length - acks} executions ${ex.started} running ${ex.running} failed ${ex.failed} throttles ${throttles} waiting for an environment ${waiting.request} requests ${waiting.background} background arrivals ${arrivals.length} loop lag p99 ${Math.round(lag.percentile(99) / 1e6)} ms`,
       );
     }, 5000);
     let vanished = 0;
@@ -181,14 +249,15 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
       const clientMsgId = `burst-${i}`;
       const record: Send = { due, attempts: 0, replies: [] };
       records.push(record);
-      const previous = queues.get(sender) ?? Promise.resolve();
+      const previous = (mode === 'pipelined' ? undefined : queues.get(sender)) ?? Promise.resolve();
+      const sending = previous.then(() => {
+        const attempts = send(sender, answers.get(sender) as Answers, `burst ${i}`, clientMsgId, record);
+        dueByText.set(`burst ${i}`, record.due);
+        return attempts;
+      });
       queues.set(
         sender,
-        previous.then(() => {
-          const sending = send(sender, `burst ${i}`, clientMsgId, record);
-          dueByText.set(`burst ${i}`, record.due);
-          return sending;
-        }),
+        mode === 'pipelined' ? Promise.all([queues.get(sender), sending]).then(() => undefined) : sending,
       );
       while (vanished < vanishing.length && vanished <= (i / total) * vanishing.length) {
         const gone = vanishing[vanished++] as ChatClient;
@@ -241,6 +310,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
       members,
       rate,
       seconds,
+      mode,
       offered: rate * members,
       sends: total,
       firstReplies,
@@ -270,6 +340,8 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
       vanished: vanishing.length,
       pruned: vanishedIds.filter((id) => !left.has(id)).length,
       gatewayErrors: records.reduce((n, r) => n + r.replies.filter((k) => k === 'GATEWAY_ERROR').length, 0),
+      unanswered: records.reduce((n, r) => n + r.replies.filter((k) => k === 'NO_REPLY').length, 0),
+      unnamedErrors: [...answers.values()].reduce((n, a) => n + a.unnamedErrors, 0),
     };
   } finally {
     await closeAll(clients);

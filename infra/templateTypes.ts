@@ -1,0 +1,118 @@
+// What the local cloud reads from a SAM/CloudFormation template: the resolved view of each kind of resource.
+import type { CreateTableInput } from '@aws-sdk/client-dynamodb';
+
+export interface LoadTemplateOptions {
+  stackName?: string;
+  region?: string;
+  accountId?: string;
+  parameters?: Record<string, string>;
+}
+
+export interface LocalFunction {
+  logicalId: string;
+  name: string;
+  arn: string;
+  handler: string;
+  codeUri: string;
+  /** Absolute path of the source entry point (esbuild EntryPoints[0], else the handler's module). */
+  entryPoint: string;
+  runtime?: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** ReservedConcurrentExecutions, when the template sets it. */
+  reservedConcurrency?: number;
+  environment: Record<string, string>;
+}
+
+/** A CreateTable input plus what CreateTable cannot carry (dynalite has no TTL; startDynamo strips extras). */
+export interface LocalTable extends CreateTableInput {
+  logicalId: string;
+  ttlAttribute?: string;
+}
+
+export interface LocalRoute {
+  routeKey: string;
+  /** The Lambda proxy integration's function; absent for a MOCK integration. */
+  functionLogicalId?: string;
+  /** A MOCK integration: the body its `$default` integration response template sends back (static text only). */
+  mockResponse?: string;
+  /** The route returns the integration's response to the client (RouteResponseSelectionExpression/RouteResponse). */
+  twoWay: boolean;
+  operationName?: string;
+  authorizer?: { functionLogicalId: string; identitySource: string[] };
+}
+
+export interface LocalWebSocketApi {
+  logicalId: string;
+  id: string;
+  name?: string;
+  routeSelectionExpression: string;
+  stageName: string;
+  stageThrottling?: { rateLimit: number; burstLimit: number };
+  /** The stage's RouteSettings throttling, by route key; a missing value falls back to DefaultRouteSettings. */
+  routeThrottling?: Record<string, { rateLimit?: number; burstLimit?: number }>;
+  routes: LocalRoute[];
+}
+
+export interface LocalEventTarget {
+  kind: 'stateMachine' | 'function';
+  logicalId: string;
+  arn: string;
+  /** Target Input: constant JSON delivered instead of the event. */
+  input?: unknown;
+  /** Target InputPath: the part of the event delivered, e.g. `$.detail`. */
+  inputPath?: string;
+}
+
+export interface LocalEventRule {
+  logicalId: string;
+  busName: string;
+  pattern: Record<string, unknown>;
+  targets: LocalEventTarget[];
+}
+
+export interface LocalEventBus {
+  logicalId: string;
+  name: string;
+  arn: string;
+}
+
+export interface LocalStateMachine {
+  logicalId: string;
+  name: string;
+  arn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  definition: Record<string, unknown>;
+}
+
+export interface LocalTemplate {
+  readonly path: string;
+  readonly dir: string;
+  readonly stackName: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** The parsed template with short forms turned into long forms, nothing resolved. */
+  readonly raw: Record<string, unknown>;
+  resolve(value: unknown, path?: string): unknown;
+  parameter(name: string): string | string[];
+  functions(): LocalFunction[];
+  tables(): LocalTable[];
+  webSocketApis(): LocalWebSocketApi[];
+  eventRules(): LocalEventRule[];
+  eventBuses(): LocalEventBus[];
+  stateMachines(): LocalStateMachine[];
+  /** Logical ids of the resources whose Condition holds, optionally of one type (local IAM finds principals). */
+  resourceIds(type?: string): string[];
+  /** What `Ref` returns for a resource: the local stand-in of its physical id. */
+  physicalId(logicalId: string): unknown;
+}
+
+export type Obj = Record<string, unknown>;
+
+/** A resource as the template declares it (intrinsics unresolved). */
+export interface Resource {
+  Type: string;
+  Properties: Obj;
+  Metadata?: Obj;
+  Condition?: string;
+}

@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { LocalTemplate, LocalWebSocketApi } from '../infra/template';
+import { runAuthorizer } from './authorizer';
+import { createEventBridge, type LocalEventBridge } from './eventbridge';
+import { type Gateway, startGateway } from './gateway';
+import { sendJson, serveStatic } from './http';
+import type { LocalIam } from './iam';
+import {
+  type FunctionLog,
+  forStepFunctions,
+  type InvocationKind,
+  type LambdaLimits,
+  type LocalFunctionSpec,
+  LocalLambda,
+} from './lambda/service';
+import type { DevIssuer } from './oidc';
+import { createRestApi, restRoutes } from './restApi';
+import { type Started, serve } from './services';
+import { createLocalSsm, type LocalParameter } from './ssm';
+import { startStepFunctionsThread } from './stepFunctionsHost';
+import type { ExecutionSummary } from './stepfunctions';
+
+type RestApi = ReturnType<typeof createRestApi>;
+
+/** What every service of the local cloud is started with. */
+export interface CloudContext {
+  template: LocalTemplate;
+  templatePath: string;
+  /** The template's one WebSocket API. */
+  api: LocalWebSocketApi;
+  /** The template parameters in force (the development issuer's included). */
+  parameters?: Record<string, string>;
+  host: string;
+  iam: LocalIam;
+  devIssuer?: DevIssuer;
+  /** The token secret, when the template's authorizers need one. */
+  authSecret?: string;
+  /** Functions that authorize routes. */
+  authorizerIds: Set<string>;
+  print(line: string): void;
+  warn(line: string): void;
+}
+
+export type Invoke = (fn: string, event: unknown, kind?: InvocationKind) => Promise<unknown>;
+
+/** A built file of dist/ the local cloud needs, or an error that says to build. */
+export function built(template: LocalTemplate, ...path: string[]): string {
+  const file = join(template.dir, 'dist', ...path);
+  if (!existsSync(file)) throw new Error(`${file} is missing; run npm run build`);
+  return file;
+}
+
+const guard =
+  (iam: LocalIam, service: string) =>
+  (req: IncomingMessage, body: Buffer, action: string | undefined, resources: string[]) =>
+    iam.checkRequest(req, body, { service, action, resources });
+
+/** The state machines' executions as the cloud follows them: started, failed, running, and their metrics. */
+export interface Executions {
+  start(logicalId: string, input: unknown): void;
+  /** Resolves when no execution is running (tests and the benchmark wait on it). */
+  idle(): Promise<void>;
+  counts(): { started: number; failed: number; running: number };
+  /** Sums of the metrics state machines put with CloudWatch PutMetricData (e.g. DeliveryChunksFailed). */
+  metrics(): Record<string, number>;
+}
+
+/**
+ * Step Functions: the template's state machines in a thread of their own (stepFunctionsThread.ts). Their Lambda
+ * tasks come back here, are checked against the machine's role, and run as background work (InvocationKind).
+ */
+export async function startStepFunctions(
+  ctx: CloudContext,
+  dynamoEndpoint: string,
+  invoke: Invoke,
+): Promise<Started<Executions>> {
+  const { template, iam } = ctx;
+  const functionArns = new Map(template.functions().map((fn) => [fn.name, fn.arn]));
+  // Lambda's service errors (throttles) reach Step Functions as `Lambda.<name>`, as on AWS.
+  const stepFunctionsInvoke = forStepFunctions((fn, payload) => invoke(fn, payload, 'background'));
+  const metricSums: Record<string, number> = {};
+  // Each machine runs with its own role: its SDK tasks are signed with its key, its Lambda invokes checked here.
+  const thread = await startStepFunctionsThread(
+    built(template, 'local', 'stepFunctionsThread.js'),
+    {
+      templatePath: ctx.templatePath,
+      parameters: ctx.parameters,
+      credentials: Object.fromEntries(
+        template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
+      ),
+      dynamoEndpoint,
+    },
+    {
+      invokeFunction: async (machine, functionArnOrName, payload) => {
+        const arn = functionArnOrName.startsWith('arn:')
+          ? functionArnOrName
+          : (functionArns.get(functionArnOrName) ?? functionArnOrName);
+        const refusal = await iam.checkCall(machine, 'lambda:InvokeFunction', arn);
+        if (refusal) throw lambdaAccessDenied(refusal.message);
+        return stepFunctionsInvoke(functionArnOrName, payload);
+      },
+      putMetricData: (input) => {
+        for (const { MetricName, Value = 0 } of input.MetricData)
+          metricSums[MetricName] = (metricSums[MetricName] ?? 0) + Value;
+      },
+      log: ctx.warn,
+    },
+  );
+  const stateMachineIds = new Set(template.stateMachines().map((d) => d.logicalId));
+  const running = new Set<Promise<ExecutionSummary>>();
+  let started = 0;
+  let failed = 0;
+  const waiters: (() => void)[] = [];
+  const executions: Executions = {
+    start: (logicalId, input) => {
+      if (!stateMachineIds.has(logicalId))
+        throw new Error(`rule target ${logicalId} is not a state machine of the template`);
+      started++;
+      const execution = thread.execute(logicalId, input);
+      running.add(execution);
+      void execution.then((summary) => {
+        running.delete(execution);
+        if (!summary.ok) {
+          failed++;
+          ctx.print(
+            `${new Date().toISOString().slice(11, 23)} ERROR ${logicalId}: execution failed in state ${summary.failedState ?? '?'}: ${summary.error}: ${summary.cause}`,
+          );
+        }
+        if (running.size === 0) for (const wake of waiters.splice(0)) wake();
+      });
+    },
+    idle: () =>
+      running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
+    counts: () => ({ started, failed, running: running.size }),
+    metrics: () => ({ ...metricSums }),
+  };
+  return { value: executions, close: () => thread.close() };
+}
+
+/** What Step Functions reports when its role may not invoke the function (docs/PARITY.md). */
+function lambdaAccessDenied(message: string): Error {
+  const error = new Error(
+    `${message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`,
+  );
+  error.name = 'Lambda.AWSLambdaException';
+  return error;
+}
+
+/** EventBridge: the template's buses and rules; a rule's targets are state machines or (background) functions. */
+export async function startEvents(
+  ctx: CloudContext,
+  faultPutEvents: number | undefined,
+  executions: Executions,
+  invoke: Invoke,
+): Promise<Started<{ eventBridge: LocalEventBridge; endpoint: string }>> {
+  const { template } = ctx;
+  const eventBridge = createEventBridge({
+    buses: template.eventBuses(),
+    rules: template.eventRules(),
+    region: template.region,
+    accountId: template.accountId,
+    faultPutEvents,
+    onTarget: (target, input) => {
+      if (target.kind === 'stateMachine') executions.start(target.logicalId, input);
+      // An asynchronous invocation: nobody waits for it, so a failure is only logged (no retries locally).
+      else
+        invoke(target.logicalId, input, 'background').catch((error: Error) =>
+          ctx.warn(`EventBridge target ${target.logicalId} failed: ${error.name}: ${error.message}`),
+        );
+    },
+    log: ctx.print,
+    guard: guard(ctx.iam, 'events'),
+  });
+  const server = await serve(
+    createServer((req, res) => eventBridge.handle(req, res)),
+    0,
+    ctx.host,
+  );
+  return { value: { eventBridge, endpoint: server.value }, close: server.close };
+}
+
+/** Parameter Store: the token secret under the name each authorizer function reads from its environment. */
+export function startSsm(ctx: CloudContext): Promise<Started<string>> {
+  const { template, authSecret } = ctx;
+  const parameters: LocalParameter[] = [];
+  for (const fn of template.functions()) {
+    const name = fn.environment.AUTH_SECRET_PARAMETER;
+    if (ctx.authorizerIds.has(fn.logicalId) && name && authSecret)
+      parameters.push({ name, value: authSecret });
+  }
+  const handler = createLocalSsm({
+    region: template.region,
+    accountId: template.accountId,
+    parameters,
+    guard: guard(ctx.iam, 'ssm'),
+  });
+  return serve(createServer(handler), 0, ctx.host);
+}
+
+export interface GatewayOptions {
+  port: number;
+  apiLatencyMs?: number;
+  faultThrottle?: number;
+  faultSkipDisconnect?: number;
+  idleTimeoutMs?: number;
+  hardTimeoutMs?: number;
+}
+
+/**
+ * API Gateway: the WebSocket API and its management API. A route's authorizer runs before its function, and both
+ * are invocations a client waits for (InvocationKind `request`).
+ */
+export async function startApiGateway(
+  ctx: CloudContext,
+  options: GatewayOptions,
+  invoke: Invoke,
+): Promise<Started<Gateway>> {
+  const { template, iam, api } = ctx;
+  const functionsByRoute = new Map(
+    api.routes.flatMap((r) => (r.functionLogicalId ? ([[r.routeKey, r.functionLogicalId]] as const) : [])),
+  );
+  const authorizersByRoute = new Map(
+    api.routes.flatMap((r) => (r.authorizer ? ([[r.routeKey, r.authorizer]] as const) : [])),
+  );
+  const stageArn = `arn:aws:execute-api:${template.region}:${template.accountId}:${api.id}/${api.stageName}`;
+  const gateway = await startGateway({
+    // Every management-API call needs execute-api:ManageConnections on <api>/<stage>/<METHOD>/@connections/<id>.
+    managementAuth: async (req, body, method, connectionId) => {
+      const prefix = `${stageArn}/${method}/@connections/`;
+      const refusal = await iam.checkRequest(req, body, {
+        service: 'execute-api',
+        action: 'execute-api:ManageConnections',
+        resources: [prefix + connectionId],
+        variableFrom: prefix.length,
+      });
+      return refusal?.message;
+    },
+    host: ctx.host,
+    apiId: api.id,
+    stage: api.stageName,
+    routeSelectionExpression: api.routeSelectionExpression,
+    routes: api.routes.map(({ routeKey, twoWay, mockResponse }) => ({ routeKey, twoWay, mockResponse })),
+    throttling: { defaults: api.stageThrottling, routes: api.routeThrottling },
+    invoke: async (routeKey, event) => {
+      const fn = functionsByRoute.get(routeKey);
+      if (!fn) throw new Error(`no function for route ${routeKey}`);
+      const authorizer = authorizersByRoute.get(routeKey);
+      if (authorizer) {
+        const methodArn = `${stageArn}/${routeKey}`;
+        const outcome = await runAuthorizer(authorizer, event, methodArn, (name, authEvent) =>
+          invoke(name, authEvent, 'request'),
+        );
+        // A refusal is the handshake's answer; the route's own function never runs, as on AWS.
+        if (!outcome.allowed) return outcome.refusal;
+        (event.requestContext as { authorizer?: unknown }).authorizer = outcome.context;
+      }
+      return (await invoke(fn, event, 'request')) as { statusCode?: number; body?: string } | undefined;
+    },
+    ...options,
+    log: (level, msg, fields) => {
+      if (level !== 'info')
+        ctx.print(
+          `${new Date().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} gateway: ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`,
+        );
+    },
+  });
+  return { value: gateway, close: () => gateway.close() };
+}
+
+/** Where the functions reach the other local services. */
+export interface ServiceEndpoints {
+  dynamodb: string;
+  eventbridge: string;
+  apigatewaymanagementapi: string;
+  ssm: string;
+}
+
+/**
+ * Lambda: one sandbox pool per function of the template, each function with its own key (every call it makes is
+ * checked against its template statements) and the endpoints of the local services.
+ */
+export function startLambda(
+  ctx: CloudContext,
+  endpoints: ServiceEndpoints,
+  log: FunctionLog,
+  limits: Partial<LambdaLimits> | undefined,
+): Started<LocalLambda> {
+  const { template, iam, authSecret } = ctx;
+  const workerPath = built(template, 'local', 'lambda', 'worker.js');
+  const specs: LocalFunctionSpec[] = template.functions().map((fn) => {
+    const [moduleName, handlerExport] = fn.handler.split('.') as [string, string];
+    return {
+      logicalId: fn.logicalId,
+      name: fn.name,
+      arn: fn.arn,
+      bundlePath: built(template, 'functions', fn.logicalId, `${moduleName}.js`),
+      handlerExport,
+      timeoutSeconds: fn.timeoutSeconds,
+      memoryMb: fn.memoryMb,
+      reservedConcurrency: fn.reservedConcurrency,
+      environment: {
+        ...fn.environment,
+        AWS_ACCESS_KEY_ID: iam.credentials(fn.logicalId).accessKeyId,
+        AWS_SECRET_ACCESS_KEY: iam.credentials(fn.logicalId).secretAccessKey,
+        AWS_REGION: template.region,
+        AWS_DEFAULT_REGION: template.region,
+        AWS_LAMBDA_FUNCTION_NAME: fn.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        _HANDLER: fn.handler,
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+        AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: endpoints.apigatewaymanagementapi,
+        AWS_ENDPOINT_URL_SSM: endpoints.ssm,
+        // An authorizer that names no Parameter Store secret gets the token secret itself.
+        ...(ctx.authorizerIds.has(fn.logicalId) &&
+          authSecret &&
+          !fn.environment.AUTH_SECRET_PARAMETER && { AUTH_SECRET: authSecret }),
+        ...ctx.devIssuer?.environment,
+        // No X-Ray daemon or CloudWatch here: traces off, metrics not printed; logs stay on.
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        // With traces off, the X-Ray SDK's automatic mode only costs: it enables a cls-hooked async hook with destroy
+        // tracking on every promise. The benchmark's CPU profile showed it (registerDestroyHook, emitHook, GC) as the
+        // largest cost of the Deliver sandbox; manual mode never installs the hook.
+        AWS_XRAY_MANUAL_MODE: 'true',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    };
+  });
+  const lambda = new LocalLambda(specs, workerPath, log, limits);
+  return { value: lambda, close: () => lambda.close() };
+}
+
+/**
+ * The web pages, the page's configuration and the template's REST routes (the admin broadcast) on one HTTP port.
+ * AWS_IAM routes are open locally (nothing to sign against); the admin route is behind its token authorizer.
+ */
+export async function startWeb(
+  ctx: CloudContext,
+  port: number,
+  wsUrl: string,
+  invoke: Invoke,
+): Promise<Started<{ url: string; restApi: RestApi }>> {
+  const { template, devIssuer } = ctx;
+  const webDir = join(template.dir, 'web');
+  const restApi = createRestApi({
+    routes: restRoutes(template),
+    region: template.region,
+    accountId: template.accountId,
+    invoke: (fn, event) => invoke(fn, event, 'request'),
+  });
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/config.json')
+      return sendJson(res, 200, {
+        wsUrl,
+        // The broadcast page posts here with the signed-in admin's token (the route with the token authorizer).
+        ...(devIssuer && { auth: devIssuer.webConfig, adminBroadcastUrl: '/admin/broadcast' }),
+      });
+    if (restApi.handle(req, res)) return;
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendJson(res, 405, { message: 'Method not allowed' });
+    // The page's client library is built (scripts/build.mjs), so it is served from dist/web/.
+    serveStatic(req.url?.startsWith('/roomcast.js') ? join(template.dir, 'dist', 'web') : webDir, req, res);
+  });
+  const served = await serve(server, port, ctx.host);
+  return { value: { url: served.value, restApi }, close: served.close };
+}
