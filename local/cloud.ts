@@ -213,7 +213,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamoFaults.setThrottle(share);
     },
     setFaultDynamoConflict: (share) => {
-      if (!dynamoFaults) throw new Error('start the local cloud with faultDynamoThrottle to inject DynamoDB faults');
+      if (!dynamoFaults)
+        throw new Error('start the local cloud with faultDynamoThrottle to inject DynamoDB faults');
       dynamoFaults.setConflict(share);
     },
     dynamoFaultStats: () => dynamoFaults?.stats() ?? { requests: 0, throttled: 0, conflicts: 0 },
