@@ -1,4 +1,4 @@
-import { RateLimited, RoomNotFound } from '../../functions/shared/errors';
+import { BadRequest, MessageTooLarge, RateLimited, RoomNotFound } from '../../functions/shared/errors';
 import {
   admitJoin,
   type GuardDeps,
@@ -120,6 +120,15 @@ describe('strikes', () => {
     expect(await strike(deps, 'c1', new RateLimited(), 'who')).toBe('counted');
     expect(closed).toEqual([]);
     expect(await strike(deps, 'c1', new RateLimited(), 'sendmessage')).toBe('closed');
+    expect(closed).toEqual(['c1']);
+  });
+
+  it('count malformed frames of any route, which a client following the protocol never sends', async () => {
+    const closed: string[] = [];
+    const { deps } = guard(3, closed);
+    expect(await strike(deps, 'c1', new BadRequest('"message" is required.'), 'sendmessage')).toBe('counted');
+    expect(await strike(deps, 'c1', new MessageTooLarge(4096), 'sendmessage')).toBe('counted');
+    expect(await strike(deps, 'c1', new BadRequest('not JSON'), '$default')).toBe('closed');
     expect(closed).toEqual(['c1']);
   });
 
