@@ -243,7 +243,9 @@ export function isStrike(error: ChatError, action: string): boolean {
 }
 
 /**
- * Records a strike for a refused frame; at the strike limit, tells the connection why and closes it. Never throws:
+ * Records a strike for a refused frame; at the strike limit, tells the connection why and closes it. Frames already
+ * in flight strike past the limit: they close it again only at each further multiple of the limit (in case the
+ * first close did not land), not each one, so a flood's tail costs no management API call per frame. Never throws:
  * the refusal the client gets matters more than the bookkeeping.
  */
 export async function strike(
@@ -255,7 +257,7 @@ export async function strike(
   const limit = guard.limits.strikes;
   if (limit === undefined || !isStrike(error, action)) return 'ignored';
   const strikes = await guard.store.strike(connectionId).catch(() => 0);
-  if (strikes < limit) return 'counted';
+  if (strikes < limit || strikes % limit !== 0) return 'counted';
   await guard.closer
     .close(connectionId, {
       type: 'error',

@@ -132,6 +132,24 @@ describe('strikes', () => {
     expect(closed).toEqual(['c1']);
   });
 
+  it('close a connection once at the limit, not again for each frame still in flight (only at each further multiple)', async () => {
+    const closed: string[] = [];
+    const { deps } = guard(4, closed);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) outcomes.push(await strike(deps, 'c1', new RateLimited(), 'sendmessage'));
+    expect(outcomes).toEqual([
+      'counted',
+      'counted',
+      'closed',
+      'counted',
+      'counted',
+      'closed',
+      'counted',
+      'counted',
+    ]);
+    expect(closed).toEqual(['c1', 'c1']);
+  });
+
   it('never close a client for refusals that are the server state, not its doing (a retry while its send is still going)', async () => {
     const closed: string[] = [];
     const { deps } = guard(4, closed);
