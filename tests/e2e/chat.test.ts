@@ -24,8 +24,11 @@ let connectionsTable: string;
 const open: ChatClient[] = [];
 
 beforeAll(async () => {
-  // These tests send bursts from one connection; the per-connection send rate limit has tests of its own.
-  testCloud = await startTestCloud({ parameters: declaredParameters({ SendRateLimit: '1000' }) });
+  // These tests send bursts from one connection; the per-connection send rate and frame limits have tests of their
+  // own (every sendmessage counts against FrameRateLimit too).
+  testCloud = await startTestCloud({
+    parameters: declaredParameters({ SendRateLimit: '1000', FrameRateLimit: '100000' }),
+  });
   cloud = testCloud.cloud;
   db = new DynamoDBClient({
     endpoint: cloud.dynamoEndpoint,
