@@ -8,6 +8,8 @@ import {
   strike,
 } from '../../functions/shared/guard';
 import type { Room, SendBucket } from '../../functions/shared/ports';
+import { loadTemplate } from '../../infra/template';
+import { templatePath } from '../helpers/localCloud';
 
 /** The guard's rules with an in-memory store: what a guessing source and a mistyping person each get. */
 
@@ -173,5 +175,17 @@ describe('inputs', () => {
     expect(parseInviteKey('abcdefghijklmn_-')).toBe('abcdefghijklmn_-');
     for (const bad of ['', 'short', 'a'.repeat(17), 'abcdefghijklmno!', 42])
       expect(() => parseInviteKey(bad)).toThrow('"key" must be');
+  });
+});
+
+describe("the template's defaults", () => {
+  it('leave an honest sender at the full send rate room in the frame budget for its other frames', () => {
+    const template = loadTemplate(templatePath);
+    const n = (name: string) => Number(template.parameter(name));
+    // Every sendmessage counts against FrameRateLimit: a full bucket, then its refill over one frame window.
+    const sendsPerFrameWindow =
+      n('SendRateLimit') * (n('FrameRateWindowSeconds') / n('SendRateWindowSeconds') + 1);
+    // A join, a history page or two, who: what the web page sends besides messages in a busy minute.
+    expect(n('FrameRateLimit') - sendsPerFrameWindow).toBeGreaterThanOrEqual(20);
   });
 });
