@@ -234,6 +234,8 @@ export function withInviteKeys<T extends { rooms: Pick<RoomStore, 'create'> }>(
  */
 export function isStrike(error: ChatError, action: string): boolean {
   if (error instanceof RateLimited) return error.strike;
+  // A connection that is not registered (closed, or its frames still in flight after the close) has nothing to strike.
+  if (error instanceof UnknownConnection) return false;
   return (
     error.code === 'RATE_LIMITED' ||
     error.code === 'BAD_REQUEST' ||

@@ -1,4 +1,10 @@
-import { BadRequest, MessageTooLarge, RateLimited, RoomNotFound } from '../../functions/shared/errors';
+import {
+  BadRequest,
+  MessageTooLarge,
+  RateLimited,
+  RoomNotFound,
+  UnknownConnection,
+} from '../../functions/shared/errors';
 import {
   admitJoin,
   type GuardDeps,
@@ -127,11 +133,15 @@ describe('strikes', () => {
 
   it('count malformed frames of any route, which a client following the protocol never sends', async () => {
     const closed: string[] = [];
-    const { deps } = guard(3, closed);
+    const { deps, store } = guard(3, closed);
     expect(await strike(deps, 'c1', new BadRequest('"message" is required.'), 'sendmessage')).toBe('counted');
     expect(await strike(deps, 'c1', new MessageTooLarge(4096), 'sendmessage')).toBe('counted');
     expect(await strike(deps, 'c1', new BadRequest('not JSON'), '$default')).toBe('closed');
     expect(closed).toEqual(['c1']);
+    // A frame of a connection already gone (in flight when it was closed) writes nothing.
+    const before = store.strikes.get('c2');
+    expect(await strike(deps, 'c2', new UnknownConnection(), 'sendmessage')).toBe('ignored');
+    expect(store.strikes.get('c2')).toBe(before);
   });
 
   it('close a connection once at the limit, not again for each frame still in flight (only at each further multiple)', async () => {
