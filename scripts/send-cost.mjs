@@ -43,7 +43,15 @@ class SenderSocket extends WebSocket {
   }
 }
 const cloud = await startChildCloud({
-  args: ['--log-level', 'ERROR', '--parameter', 'SendRateLimit=1000', ...positionals],
+  args: [
+    '--log-level',
+    'ERROR',
+    '--parameter',
+    'SendRateLimit=1000',
+    '--parameter',
+    'FrameRateLimit=100000',
+    ...positionals,
+  ],
 });
 try {
   const chats = await Promise.all(

@@ -1,5 +1,6 @@
 import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
+import { servedFrom } from '../shared/guard';
 import { onFirstCall } from '../shared/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { parseClientMsgId, parseMessageText, requireString } from '../shared/protocol';
@@ -19,12 +20,16 @@ const deps = onFirstCall(() => ({
   sendRate: config.sendRate(),
 }));
 
-/** sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. */
-export const handler = routeHandler('sendmessage', async ({ connectionId, body, signal }) => {
+/**
+ * sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. The connection is
+ * the one the frame count returned (routeHandler), so counting the frame adds no round trip to the send.
+ */
+export const handler = routeHandler('sendmessage', async (frame) => {
+  const { connectionId, body, signal } = frame;
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
-  const { ack } = await sendMessage(withSessionCount(deps(), connectionId), {
+  const { ack } = await sendMessage(servedFrom(withSessionCount(deps(), connectionId), frame), {
     connectionId,
     text,
     clientMsgId,

@@ -8,17 +8,19 @@ import type { SendRate } from './rateLimit';
 
 /**
  * Abuse limits of the WebSocket routes (docs/SECURITY.md):
- * - every Lambda-backed frame but sendmessage (which has its own token bucket) counts against a per-connection
- *   budget per window; over it, the frame is answered RATE_LIMITED;
+ * - every Lambda-backed frame of every route (sendmessage too, before its own token bucket) counts against a
+ *   per-connection budget per window; over it, the frame is answered RATE_LIMITED;
  * - a join by room code alone is looked up only while its source (IPv4 address or IPv6 /64) has a guess left, and
  *   only a failed one spends a guess: a right code is never refused because other joins were under way. A source
  *   that used up its guesses is told RATE_LIMITED whether or not its code is right, so the limit is no oracle;
  * - a room has a 96-bit invite key beside its short code; a join with the right key takes no guess;
- * - every RATE_LIMITED or failed join is a strike on the connection; at the strike limit it is closed.
+ * - every RATE_LIMITED, malformed frame (BAD_REQUEST, MESSAGE_TOO_LARGE) or failed join is a strike on the
+ *   connection; at the strike limit it is closed, so a connection that keeps sending frames it is refused for
+ *   costs a bounded number of invocations.
  */
 
 export interface GuardLimits {
-  /** Frames per window for each connection (all routes but sendmessage); absent = unlimited. */
+  /** Frames per window for each connection (every route, sendmessage included); absent = unlimited. */
   frames?: { limit: number; windowSeconds: number };
   /**
    * Failed joins by code per source: a bucket of `limit` refilled over `windowSeconds` for codes of the current
@@ -116,7 +118,7 @@ export async function admitFrame(guard: GuardDeps, connectionId: string): Promis
   if (!counted) throw new UnknownConnection();
   if (!counted.admitted) {
     throw new RateLimited(
-      `You can send ${frames.limit} requests every ${frames.windowSeconds} s besides messages. Wait and try again.`,
+      `You can send ${frames.limit} requests every ${frames.windowSeconds} s, messages included. Wait and try again.`,
     );
   }
   return counted.connection;
@@ -239,14 +241,26 @@ export function withInviteKeys<T extends { rooms: Pick<RoomStore, 'create'> }>(
   return { deps: { ...deps, rooms }, inviteKey: () => key };
 }
 
-/** Errors that count as a strike: refusals for going too fast, and failed joins; not a refusal for the server's state. */
+/**
+ * Errors that count as a strike: refusals for going too fast, malformed frames (a client that follows the protocol
+ * never sends one: its own checks come first), and failed joins; not a refusal for the server's state.
+ */
 export function isStrike(error: ChatError, action: string): boolean {
   if (error instanceof RateLimited) return error.strike;
-  return error.code === 'RATE_LIMITED' || (action === 'joinroom' && error.code === 'ROOM_NOT_FOUND');
+  // A connection that is not registered (closed, or its frames still in flight after the close) has nothing to strike.
+  if (error instanceof UnknownConnection) return false;
+  return (
+    error.code === 'RATE_LIMITED' ||
+    error.code === 'BAD_REQUEST' ||
+    error.code === 'MESSAGE_TOO_LARGE' ||
+    (action === 'joinroom' && error.code === 'ROOM_NOT_FOUND')
+  );
 }
 
 /**
- * Records a strike for a refused frame; at the strike limit, tells the connection why and closes it. Never throws:
+ * Records a strike for a refused frame; at the strike limit, tells the connection why and closes it. Frames already
+ * in flight strike past the limit: they close it again only at each further multiple of the limit (in case the
+ * first close did not land), not each one, so a flood's tail costs no management API call per frame. Never throws:
  * the refusal the client gets matters more than the bookkeeping.
  */
 export async function strike(
@@ -258,7 +272,7 @@ export async function strike(
   const limit = guard.limits.strikes;
   if (limit === undefined || !isStrike(error, action)) return 'ignored';
   const strikes = await guard.store.strike(connectionId).catch(() => 0);
-  if (strikes < limit) return 'counted';
+  if (strikes < limit || strikes % limit !== 0) return 'counted';
   await guard.closer
     .close(connectionId, {
       type: 'error',

@@ -48,8 +48,9 @@ interface Send {
  * Stores a message under the room's next seq and publishes it. With a clientMsgId the send is idempotent: a retry
  * returns the first ack, and publishes only if the attempt that stored the message handed publishing back.
  *
- * Three sequential DynamoDB round trips before PutEvents, none after: read the connection; read the room's seq and
- * take a send token at once; the transaction.
+ * Three sequential DynamoDB round trips before PutEvents, none after: read the connection (with the frame limit
+ * on, the frame count's UpdateItem returns it: `servedFrom`); read the room's seq and take a send token at once;
+ * the transaction.
  */
 export async function sendMessage(
   deps: SendDeps,

@@ -16,8 +16,8 @@ export interface FrameRequest {
   /** When the function times out (epoch ms); absent without a Lambda context. */
   deadline?: number;
   /**
-   * The connection as the frame count (guard.ts) left it; absent when frames are not limited, and for sendmessage
-   * (its own token bucket). `servedFrom` lets the use case's own read of the connection use it.
+   * The connection as the frame count (guard.ts) left it; absent when frames are not limited. `servedFrom` lets the
+   * use case's own read of the connection use it, so counting the frame costs no extra round trip.
    */
   admitted?: Connection;
 }
@@ -26,7 +26,8 @@ export type FrameHandler = (request: FrameRequest) => Promise<object>;
 
 /**
  * Logs and counts a failed frame: the client's mistakes at info, ours as errors with their stack. A refusal for
- * going too fast or a failed join is a strike on the connection; at the strike limit it is closed (guard.ts).
+ * going too fast, a malformed frame or a failed join is a strike on the connection; at the strike limit it is closed
+ * (guard.ts).
  */
 async function recordFailure(error: unknown, connectionId: string, action: string): Promise<void> {
   const described = describeError(error);
@@ -102,9 +103,9 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
         const abandon = new AbortController();
         const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
         const work = async () => {
-          // Every frame but sendmessage (its own bucket) counts against the connection's budget (guard.ts), even
-          // one that is not JSON; its refusal still names the request.
-          const admitted = action === 'sendmessage' ? undefined : await admitFrame(guard(), connectionId);
+          // Every frame of every route counts against the connection's budget (guard.ts) before anything else is
+          // done for it, even one that is not JSON; its refusal still names the request.
+          const admitted = await admitFrame(guard(), connectionId);
           if (!('body' in frame)) throw (await options.notJson?.(connectionId, admitted)) ?? frame.error;
           const { body } = frame;
           return handle({ connectionId, body, event, admitted, signal: abandon.signal, deadline });

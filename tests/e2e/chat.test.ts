@@ -24,8 +24,16 @@ let connectionsTable: string;
 const open: ChatClient[] = [];
 
 beforeAll(async () => {
-  // These tests send bursts from one connection; the per-connection send rate limit has tests of its own.
-  testCloud = await startTestCloud({ parameters: declaredParameters({ SendRateLimit: '1000' }) });
+  // These tests send bursts from one connection, and one connection sends every kind of bad input in turn; the
+  // per-connection limits have tests of their own (tests/security: every sendmessage counts against
+  // FrameRateLimit, and every malformed frame is a strike towards StrikeLimit).
+  testCloud = await startTestCloud({
+    parameters: declaredParameters({
+      SendRateLimit: '1000',
+      FrameRateLimit: '100000',
+      StrikeLimit: '100000',
+    }),
+  });
   cloud = testCloud.cloud;
   db = new DynamoDBClient({
     endpoint: cloud.dynamoEndpoint,

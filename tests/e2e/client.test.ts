@@ -20,7 +20,8 @@ const clients: RoomcastClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: declaredParameters({ SendRateLimit: '1000' }),
+    // Every sendmessage counts against FrameRateLimit too: both lifted, as the limits have tests of their own.
+    parameters: declaredParameters({ SendRateLimit: '1000', FrameRateLimit: '100000' }),
     // Short gateway limits so the test sees them: the keepalive must beat the idle one, resume the hard one.
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     hardTimeoutMs: HARD_TIMEOUT_MS,

@@ -1,4 +1,10 @@
-import { RateLimited, RoomNotFound } from '../../functions/shared/errors';
+import {
+  BadRequest,
+  MessageTooLarge,
+  RateLimited,
+  RoomNotFound,
+  UnknownConnection,
+} from '../../functions/shared/errors';
 import {
   admitJoin,
   type GuardDeps,
@@ -7,7 +13,9 @@ import {
   sourceOf,
   strike,
 } from '../../functions/shared/guard';
-import type { Room } from '../../functions/shared/ports';
+import type { Room, SendBucket } from '../../functions/shared/ports';
+import { loadTemplate } from '../../infra/template';
+import { templatePath } from '../helpers/localCloud';
 
 /** The guard's rules with an in-memory store: what a guessing source and a mistyping person each get. */
 
@@ -160,6 +168,37 @@ describe('strikes', () => {
     expect(closed).toEqual(['c1']);
   });
 
+  it('count malformed frames of any route, which a client following the protocol never sends', async () => {
+    const closed: string[] = [];
+    const { deps, store } = guard(3, closed);
+    expect(await strike(deps, 'c1', new BadRequest('"message" is required.'), 'sendmessage')).toBe('counted');
+    expect(await strike(deps, 'c1', new MessageTooLarge(4096), 'sendmessage')).toBe('counted');
+    expect(await strike(deps, 'c1', new BadRequest('not JSON'), '$default')).toBe('closed');
+    expect(closed).toEqual(['c1']);
+    // A frame of a connection already gone (in flight when it was closed) writes nothing.
+    const before = store.strikes.get('c2');
+    expect(await strike(deps, 'c2', new UnknownConnection(), 'sendmessage')).toBe('ignored');
+    expect(store.strikes.get('c2')).toBe(before);
+  });
+
+  it('close a connection once at the limit, not again for each frame still in flight (only at each further multiple)', async () => {
+    const closed: string[] = [];
+    const { deps } = guard(4, closed);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) outcomes.push(await strike(deps, 'c1', new RateLimited(), 'sendmessage'));
+    expect(outcomes).toEqual([
+      'counted',
+      'counted',
+      'closed',
+      'counted',
+      'counted',
+      'closed',
+      'counted',
+      'counted',
+    ]);
+    expect(closed).toEqual(['c1', 'c1']);
+  });
+
   it('never close a client for refusals that are the server state, not its doing (a retry while its send is still going)', async () => {
     const closed: string[] = [];
     const { deps } = guard(4, closed);
@@ -183,5 +222,17 @@ describe('inputs', () => {
     expect(parseInviteKey('abcdefghijklmn_-')).toBe('abcdefghijklmn_-');
     for (const bad of ['', 'short', 'a'.repeat(17), 'abcdefghijklmno!', 42])
       expect(() => parseInviteKey(bad)).toThrow('"key" must be');
+  });
+});
+
+describe("the template's defaults", () => {
+  it('leave an honest sender at the full send rate room in the frame budget for its other frames', () => {
+    const template = loadTemplate(templatePath);
+    const n = (name: string) => Number(template.parameter(name));
+    // Every sendmessage counts against FrameRateLimit: a full bucket, then its refill over one frame window.
+    const sendsPerFrameWindow =
+      n('SendRateLimit') * (n('FrameRateWindowSeconds') / n('SendRateWindowSeconds') + 1);
+    // A join, a history page or two, who: what the web page sends besides messages in a busy minute.
+    expect(n('FrameRateLimit') - sendsPerFrameWindow).toBeGreaterThanOrEqual(20);
   });
 });

@@ -63,10 +63,24 @@ const published = () =>
 const transactions = () => calls.filter((c) => c.what === 'TransactWrite');
 
 beforeAll(() => {
-  // The template's default send rate, so the token bucket is part of the path measured.
+  // The template's default send rate and frame budget, so the token bucket and the frame count are part of the
+  // path measured (the runtime reads them once, on the first frame).
   process.env.SEND_RATE_LIMIT = '10';
   process.env.SEND_RATE_WINDOW_SECONDS = '10';
+  process.env.FRAME_RATE_LIMIT = '100';
+  process.env.FRAME_RATE_WINDOW_SECONDS = '60';
+  process.env.STRIKE_LIMIT = '10';
 });
+afterAll(() => {
+  for (const name of ['FRAME_RATE_LIMIT', 'FRAME_RATE_WINDOW_SECONDS', 'STRIKE_LIMIT'])
+    delete process.env[name];
+});
+
+/** The frame count (guard.ts): a conditional UpdateItem on the connection that returns it. */
+const isFrameCount = (input: Record<string, unknown>) =>
+  String(input.UpdateExpression).includes('frameCount');
+/** The connection item as the table has it now. */
+let stored: Record<string, unknown>;
 
 const connection = (extra: Record<string, unknown> = {}) => ({
   Item: {
@@ -84,11 +98,14 @@ beforeEach(() => {
   calls = [];
   clock = 0;
   publishedAt = undefined;
+  stored = connection().Item;
   db.on(GetCommand, { TableName: 'test-Connections' }).callsFake(
-    timed('Get test-Connections', () => connection()),
+    timed('Get test-Connections', () => ({ Item: stored })),
   );
   db.on(UpdateCommand, { TableName: 'test-Connections' }).callsFake(
-    timed('Update test-Connections', () => ({})),
+    timed('Update test-Connections', (input) =>
+      isFrameCount(input) ? { Attributes: { ...stored, frameWindow: 1, frameCount: 1 } } : {},
+    ),
   );
   db.on(GetCommand, { TableName: 'test-Rooms' }).callsFake(
     timed('Get test-Rooms', () => ({ Item: { roomId: 'K7M2QD', seq: 41 } })),
@@ -108,10 +125,12 @@ describe('sendmessage round trips', () => {
     expect(publishedAt).toBeDefined();
     expect(roundTrips(publishedAt)).toBe(3);
     expect(roundTrips()).toBe(3);
-    // The connection, the room's seq and the token, then one transaction: the room, the message, the record.
+    // The frame count (which returns the connection), the room's seq and the token, then one transaction: the
+    // room, the message, the record. The connection is not read again.
     expect(calls.map((c) => c.what).sort()).toEqual(
-      ['Get test-Connections', 'Get test-Rooms', 'Update test-Connections', 'TransactWrite'].sort(),
+      ['Update test-Connections', 'Get test-Rooms', 'Update test-Connections', 'TransactWrite'].sort(),
     );
+    expect(isFrameCount(calls[0]?.input ?? {})).toBe(true);
     const items = transactions()[0]?.input.TransactItems as Record<string, { TableName: string }>[];
     expect(items.map((i) => `${Object.keys(i)[0]} ${Object.values(i)[0]?.TableName}`)).toEqual([
       'Update test-Rooms',
@@ -129,26 +148,70 @@ describe('sendmessage round trips', () => {
   });
 
   it('writes nothing and publishes nothing when the bucket it read is already empty', async () => {
-    db.on(GetCommand, { TableName: 'test-Connections' }).resolves(
-      connection({ sendBucket: { tokens: 0, at: Date.now() } }),
-    );
+    stored = connection({ sendBucket: { tokens: 0, at: Date.now() } }).Item;
     const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(frame).toMatchObject({ type: 'error', code: 'RATE_LIMITED', clientMsgId: 'c0ffee-0001' });
-    expect(calls.filter((c) => c.what !== 'Get test-Rooms')).toHaveLength(0);
+    // The frame is counted (and the refusal struck), and nothing else is written.
+    expect(calls.filter((c) => c.what !== 'Get test-Rooms').map((c) => c.input.UpdateExpression)).toEqual([
+      expect.stringContaining('frameCount'),
+      'ADD strikes :one',
+    ]);
     expect(published()).toHaveLength(0);
   });
 
   it('stores nothing when another send of this connection takes the last token first', async () => {
-    db.on(GetCommand, { TableName: 'test-Connections' })
-      .callsFakeOnce(
-        timed('Get test-Connections', () => connection({ sendBucket: { tokens: 1, at: Date.now() } })),
-      )
-      .callsFake(
-        timed('Get test-Connections', () => connection({ sendBucket: { tokens: 0, at: Date.now() } })),
-      );
-    db.on(UpdateCommand, { TableName: 'test-Connections' }).rejects(conditionFailed());
+    stored = connection({ sendBucket: { tokens: 1, at: Date.now() } }).Item;
+    db.on(GetCommand, { TableName: 'test-Connections' }).callsFake(
+      timed('Get test-Connections', () => connection({ sendBucket: { tokens: 0, at: Date.now() } })),
+    );
+    db.on(UpdateCommand, { TableName: 'test-Connections' }).callsFake(
+      timed('Update test-Connections', (input) => {
+        if (isFrameCount(input)) return { Attributes: stored };
+        if (input.UpdateExpression === 'ADD strikes :one') return { Attributes: { strikes: 1 } };
+        throw conditionFailed();
+      }),
+    );
     const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(frame).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
+    expect(transactions()).toHaveLength(0);
+    expect(published()).toHaveLength(0);
+  });
+
+  it('refuses a frame over the budget of its connection before reading or writing anything else, as a strike', async () => {
+    db.on(UpdateCommand, { TableName: 'test-Connections' }).callsFake(
+      timed('Update test-Connections', (input) => {
+        if (isFrameCount(input))
+          throw Object.assign(conditionFailed(), {
+            Item: { ...stored, frameWindow: Math.floor(Date.now() / 60_000), frameCount: 100 },
+          });
+        return { Attributes: { strikes: 1 } };
+      }),
+    );
+    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(frame).toMatchObject({ type: 'error', code: 'RATE_LIMITED', clientMsgId: 'c0ffee-0001' });
+    expect(frame.message).toMatch(/100 requests every 60 s, messages included/);
+    expect(calls.map((c) => c.what)).toEqual(['Update test-Connections', 'Update test-Connections']);
+    expect(calls[1]?.input.UpdateExpression).toBe('ADD strikes :one');
+    expect(transactions()).toHaveLength(0);
+    expect(published()).toHaveLength(0);
+  });
+
+  it('counts a malformed frame and strikes it, storing nothing', async () => {
+    for (const body of [
+      {},
+      { message: '' },
+      { message: 'é'.repeat(2049) },
+      { message: 'hi', clientMsgId: '<x>' },
+    ]) {
+      calls = [];
+      const frame = frameOf(await sendmessage(sampleEvent('sendmessage', { body })));
+      expect(frame).toMatchObject({ type: 'error', action: 'sendmessage' });
+      expect(['BAD_REQUEST', 'MESSAGE_TOO_LARGE']).toContain(frame.code);
+      expect(calls.map((c) => c.input.UpdateExpression)).toEqual([
+        expect.stringContaining('frameCount'),
+        'ADD strikes :one',
+      ]);
+    }
     expect(transactions()).toHaveLength(0);
     expect(published()).toHaveLength(0);
   });
