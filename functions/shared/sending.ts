@@ -57,8 +57,9 @@ export async function sendMessage(
   input: SendInput,
 ): Promise<{ ack: AckFrame; message: ChatMessage }> {
   const connection = await requireConnection(deps, input.connectionId);
-  const { roomId, username } = connection;
-  const sendKey = input.clientMsgId ? `${roomId}#${username}#${input.clientMsgId}` : undefined;
+  const sendKey = input.clientMsgId
+    ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
+    : undefined;
   const send: Send = { connection, input, sendKey, attempt: randomUUID() };
   const { message, sentBefore } = await store(deps, send);
   if (!sentBefore) await publish(deps, send, message);
@@ -143,6 +144,16 @@ async function publish(deps: SendDeps, send: Send, message: ChatMessage): Promis
         );
     throw error instanceof PublishFailed ? error.told(STORED_NOT_SENT) : error;
   }
+}
+
+/**
+ * Who a send's clientMsgId belongs to. It must survive a reconnect, since the client retries on a new connection:
+ * the signed-in member's `userId`; without sign-in, where the connection is the only identity, the name the member
+ * chose (never the room's numbered display name, which a reconnect can change while the old connection lingers).
+ */
+function senderOf(connection: Connection): string {
+  if (connection.userId?.startsWith('user:')) return connection.userId;
+  return `name:${connection.chosenName ?? connection.username}`;
 }
 
 function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {

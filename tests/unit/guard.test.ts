@@ -13,7 +13,7 @@ import {
   sourceOf,
   strike,
 } from '../../functions/shared/guard';
-import type { Room, SendBucket } from '../../functions/shared/ports';
+import type { Room } from '../../functions/shared/ports';
 import { loadTemplate } from '../../infra/template';
 import { templatePath } from '../helpers/localCloud';
 
