@@ -116,6 +116,16 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
 }
 
 /**
+ * What the local cloud runs unless told otherwise (`--parameter`): the open chat of the tutorial, with web/ served
+ * by the local cloud itself, which has no CloudFront. A deployed stack's defaults are template.yaml's (sign-in,
+ * hosted web chat).
+ */
+export const LOCAL_DEFAULT_PARAMETERS: Readonly<Record<string, string>> = {
+  AuthMode: 'none',
+  HostWebChat: 'false',
+};
+
+/**
  * Starts the whole chat on one machine from template.yaml: DynamoDB (dynalite), the WebSocket gateway with its
  * management API, EventBridge, the state machines and one sandbox per function, plus the web pages.
  */
@@ -123,13 +133,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const print = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const templatePath = options.templatePath ?? join(process.cwd(), 'template.yaml');
-  let template = loadTemplate(templatePath, { parameters: options.parameters });
+  const templateParameters = { ...LOCAL_DEFAULT_PARAMETERS, ...options.parameters };
+  let template = loadTemplate(templatePath, { parameters: templateParameters });
   // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (local/oidc.ts).
   const devIssuer = await devIssuerFor(template, host);
   if (devIssuer) {
     try {
       template = loadTemplate(templatePath, {
-        parameters: { ...devIssuer.parameters, ...options.parameters },
+        parameters: { ...devIssuer.parameters, ...templateParameters },
       });
     } catch (error) {
       await devIssuer.close();
@@ -179,7 +190,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     dynamoThreadPath,
     {
       templatePath,
-      parameters: devIssuer ? { ...devIssuer.parameters, ...options.parameters } : options.parameters,
+      parameters: devIssuer ? { ...devIssuer.parameters, ...templateParameters } : templateParameters,
       secrets: iam.secrets(),
       dataDir: options.dataDir,
       host,
@@ -222,7 +233,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stepFunctionsPath,
       {
         templatePath,
-        parameters: devIssuer ? { ...devIssuer.parameters, ...options.parameters } : options.parameters,
+        parameters: devIssuer ? { ...devIssuer.parameters, ...templateParameters } : templateParameters,
         credentials: Object.fromEntries(
           template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
         ),

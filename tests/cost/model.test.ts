@@ -284,8 +284,8 @@ describe('cli', () => {
   test('reads fan-out tuning and memory sizes from template.yaml', () => {
     const path = join(__dirname, '../../template.yaml');
     const text = readFileSync(path, 'utf8');
-    const defaultOf = (name: string) =>
-      Number(new RegExp(`\\n  ${name}:\\n(?:    .*\\n)*?    Default: (\\d+)`).exec(text)?.[1]);
+    // The default as written in template.yaml's Mappings.Settings.Defaults, e.g. `      FanoutChunkSize: '100'`.
+    const defaultOf = (name: string) => Number(new RegExp(`\\n      ${name}: '(\\d+)'`).exec(text)?.[1]);
     const fromTemplate = templateAssumptions(path);
     expect(fromTemplate.chunkSize).toBe(defaultOf('FanoutChunkSize'));
     expect(fromTemplate.maxConcurrency).toBe(defaultOf('FanoutMaxConcurrency'));
