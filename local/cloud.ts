@@ -261,6 +261,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     let started = 0;
     let failed = 0;
     const waiters: (() => void)[] = [];
+    // --log-level DEBUG: one line where a message's event matches a rule and where its execution ends, with the
+    // correlation id (the messageId) the functions log, so one message can be followed across the local cloud.
+    const debug = (options.logLevel ?? 'INFO') === 'DEBUG';
+    const correlation = (value: unknown): string => {
+      const detail = (value as { detail?: { messageId?: unknown } } | undefined)?.detail;
+      return typeof detail?.messageId === 'string' ? `, correlation_id ${detail.messageId}` : '';
+    };
     const startExecution = (logicalId: string, input: unknown) => {
       if (!stateMachineIds.has(logicalId))
         throw new Error(`rule target ${logicalId} is not a state machine of the template`);
@@ -269,6 +276,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       running.add(execution);
       void execution.then((summary) => {
         running.delete(execution);
+        if (summary.ok && debug)
+          print(
+            `${new Date().toISOString().slice(11, 23)} DEBUG ${logicalId}: execution succeeded in ${Math.round(summary.durationMs)} ms${correlation(input)}`,
+          );
         if (!summary.ok) {
           failed++;
           print(
@@ -285,7 +296,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       region: template.region,
       accountId: template.accountId,
       faultPutEvents: options.faultPutEvents,
-      onTarget: (target, input) => {
+      onTarget: (target, input, event, rule) => {
+        if (debug)
+          print(
+            `${new Date().toISOString().slice(11, 23)} DEBUG eventbridge: ${event['detail-type']} matched rule ${rule.logicalId}, target ${target.logicalId}${correlation(event)}`,
+          );
         if (target.kind === 'stateMachine') startExecution(target.logicalId, input);
         else void invoke(target.logicalId, input);
       },

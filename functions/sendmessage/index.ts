@@ -24,6 +24,7 @@ const deps = onFirstCall(() => ({
 export const handler = routeHandler('sendmessage', async ({ connectionId, body, signal, deadline }) => {
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
+  logger.debug('sending', { characters: text.length, clientMsgId });
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
   const { ack } = await sendMessage(withSessionCount(deps(), connectionId), {
     connectionId,
