@@ -193,11 +193,12 @@ async function drain(context, events) {
   const chat = context.chat;
   const deadline = Date.now() + setting(context, 'drainMs', 5_000);
   while (chat.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (chat.pending.size > 0) events.emit('counter', 'chat.own_missing', chat.pending.size);
+  // Emitted even at 0, so artillery's `ensure` conditions always find these counters.
+  events.emit('counter', 'chat.own_missing', chat.pending.size);
   const owed = Array.from({ length: chat.maxSeq - chat.baseSeq }, (_, i) => chat.baseSeq + 1 + i);
   const { lost, extraCopies } = auditDelivery(owed, chat.arrived);
-  if (lost.length > 0) events.emit('counter', 'chat.seq_missing', lost.length);
-  if (extraCopies > 0) events.emit('counter', 'chat.duplicates', extraCopies);
+  events.emit('counter', 'chat.seq_missing', lost.length);
+  events.emit('counter', 'chat.duplicates', extraCopies);
 }
 
 /** Function step: back to the lobby before the socket closes. */
