@@ -7,6 +7,7 @@
 // artillery is not a dependency: it runs through `npx` at a pinned version, without browsers and with its
 // telemetry stubbed (load/no-telemetry.cjs), so it works offline once npx has cached it.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     target: { type: 'string' },
     scenario: { type: 'string' },
     'api-latency-ms': { type: 'string' },
+    'auth-mode': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -34,6 +36,8 @@ if (values.help) {
   process.stdout.write(`Usage: npm run load -- [options]
   (none)                 start the local cloud on free ports, run load/local.yml against it, stop it
   --api-latency-ms N     local cloud: add N ms to every management-API call (as on AWS)
+  --auth-mode token      local cloud: require signed tokens at $connect; every VU connects with one minted here
+                         (deployed: set ROOMCAST_TOKEN_SECRET or ROOMCAST_TOKEN_COMMAND, docs/LOAD.md)
   --deployed             run load/deployed.yml against $ROOMCAST_WS_URL (the stack output WebSocketUrl)
   --target URL           run load/deployed.yml against URL (wss://.../prod)
   --scenario FILE        use another scenario file
@@ -46,6 +50,12 @@ if (values.deployed && !remoteTarget) {
   console.error('load: --deployed needs ROOMCAST_WS_URL (the WebSocketUrl output of `sam deploy`)');
   process.exit(2);
 }
+if (values['auth-mode'] !== undefined && (values['auth-mode'] !== 'token' || remoteTarget)) {
+  console.error('load: --auth-mode takes token, for the local cloud only');
+  process.exit(2);
+}
+/** AuthMode=token locally: a fresh secret for the local cloud, which the processor signs every VU's token with. */
+const tokenSecret = values['auth-mode'] === 'token' ? randomBytes(32).toString('base64url') : undefined;
 const scenario = resolve(values.scenario ?? join(root, 'load', remoteTarget ? 'deployed.yml' : 'local.yml'));
 
 /**
@@ -59,6 +69,7 @@ async function startLocalCloud(logPath) {
   const log = createWriteStream(logPath);
   const args = ['--log-level', 'WARN'];
   if (values['api-latency-ms']) args.push('--api-latency-ms', values['api-latency-ms']);
+  if (tokenSecret) args.push('--parameter', 'AuthMode=token', '--auth-secret', tokenSecret);
   const cloud = await startChildCloud({
     nodeArgs: ['--enable-source-maps'],
     args,
@@ -99,6 +110,7 @@ function artilleryEnv(target) {
     ARTILLERY_DISABLE_TELEMETRY: 'true',
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(root, 'load/no-telemetry.cjs')}`.trim(),
     ROOMCAST_WS_URL: target,
+    ...(tokenSecret && { ROOMCAST_TOKEN_SECRET: tokenSecret }),
     npm_config_update_notifier: 'false',
   };
 }
