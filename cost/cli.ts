@@ -189,7 +189,7 @@ export function render(report: CostReport): string {
       `PostToConnection ${a.postLatencyMs} ms, ${a.postConcurrency} posts in flight per Deliver; SendMessage ${a.sendMessageMs} ms at ${a.sendMessageMemoryMb} MB;` +
       ` Deliver ${a.deliverMemoryMb} MB (+${a.deliverOverheadMs} ms); Express ${a.stateMachineMemoryMb} MB, Query ${a.queryMs} ms/page, ${a.lambdaTaskOverheadMs} ms per Map round;` +
       ` tutorial ${a.tutorialMemoryMb} MB arm64, ${a.tutorialScanPageMs} ms per Scan page; connection item ${a.connectionItemBytes} B, index entry ${a.roomIndexItemBytes} B;` +
-      ` sessions of ${a.sessionHours} h, ${a.staleSessionShare * 100}% stale. No free tier, no data transfer, no CloudWatch/X-Ray.`,
+      ` sessions of ${a.sessionHours} h, ${a.staleSessionShare * 100}% stale. No free tier, no data transfer; roomcast's logs, traces and metrics at the template defaults.`,
   );
   return `${out.join('\n')}\n`;
 }

@@ -67,6 +67,16 @@ export interface Assumptions {
   tutorialScanPageMs: number;
   /** Lambda's hard limit: a tutorial run longer than this cannot complete. */
   lambdaMaxMs: number;
+  /**
+   * Log bytes one invocation ingests at LogLevel INFO: Lambda's START/END/REPORT lines, one Powertools line and the
+   * EMF document of its metrics (an estimate from the handlers' log statements, not a measurement).
+   */
+  logBytesPerInvocation: number;
+  /** X-Ray's default sampling rule: the first request each second (reservoir), then this share of the rest. */
+  xraySampleShare: number;
+  xrayReservoirPerSecond: number;
+  /** Custom metrics roomcast emits (METRIC in functions/shared/powertools.ts and the state machine's), one dimension set each. */
+  customMetrics: number;
 }
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -103,6 +113,10 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   tutorialOverheadMs: 20,
   tutorialScanPageMs: 30,
   lambdaMaxMs: 900_000,
+  logBytesPerInvocation: 1_200,
+  xraySampleShare: 0.05,
+  xrayReservoirPerSecond: 1,
+  customMetrics: 11,
 };
 
 export type Design = 'roomcast' | 'tutorial' | 'appsync';
@@ -339,6 +353,15 @@ export function estimate(
   const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
 
   // ---------------------------------------------------------------- roomcast
+  // Logged invocations per message: SendMessage and one Deliver per chunk. Traces per message: SendMessage's and the
+  // execution's (Tracing on both; Deliver's segments join the execution's trace, and EventBridge may carry the
+  // sender's trace into it, which would make one).
+  const invocationsPerMessage = 1 + fan.chunks.length;
+  const tracesPerMessage = 2;
+  const tracedRequests = M * tracesPerMessage;
+  const reservoir = a.xrayReservoirPerSecond * w.days * 86_400;
+  const sampledTraces =
+    Math.min(tracedRequests, reservoir) + Math.max(0, tracedRequests - reservoir) * a.xraySampleShare;
   const messageItemBytes = a.messageItemOverheadBytes + w.messageBytes;
   // The rate-limit bucket (Update Connections), then one transaction of three items: the room's seq (Update Rooms), the
   // message (Put Messages) and the send record (Put Sends). A transactional write costs twice a standard one.
@@ -452,10 +475,30 @@ export function estimate(
         quantity: storedGb,
         priceId: 'dynamoStorageGbMonth',
       },
+      {
+        service: 'CloudWatch Logs',
+        component: `ingestion (${invocationsPerMessage} invocation(s)/message x ${a.logBytesPerInvocation} B at LogLevel INFO; FanoutLogLevel ERROR)`,
+        quantity: (M * invocationsPerMessage * a.logBytesPerInvocation) / 1024 ** 3,
+        priceId: 'cloudwatchLogsIngestedGb',
+      },
+      {
+        service: 'X-Ray',
+        component: `traces recorded (${a.xrayReservoirPerSecond}/s, then ${a.xraySampleShare * 100}% of ${tracesPerMessage} traces/message)`,
+        quantity: sampledTraces,
+        priceId: 'xrayTracesRecorded',
+      },
+      {
+        service: 'CloudWatch',
+        component: `custom metrics (${a.customMetrics}, service dimension)`,
+        quantity: (a.customMetrics * w.days) / 30,
+        priceId: 'cloudwatchCustomMetricMonths',
+      },
     ],
     M,
     prices,
-    [],
+    [
+      'Logs, traces and metrics are at the template defaults; LogLevel DEBUG or FanoutLogLevel ALL add log lines per message, each billed as ingestion.',
+    ],
   );
 
   // ---------------------------------------------------------------- tutorial

@@ -121,6 +121,34 @@ export const PRICES = {
     source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
   },
 
+  // ---------------------------------------------------------------- observability the template turns on
+  cloudwatchLogsIngestedGb: {
+    unit: 'GB of log data ingested (Lambda and Step Functions logs; first tier of 10 TB)',
+    tiers: flat(0.5),
+    region: 'us-east-1',
+    asOf: '2026-11-22',
+    source:
+      'https://aws.amazon.com/cloudwatch/pricing/ (Logs: collect/ingest; $0.50/GB also in https://www.factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards/)',
+  },
+  xrayTracesRecorded: {
+    unit: 'trace recorded (sampled)',
+    tiers: flat(5.0 * PER_MILLION),
+    region: 'us-east-1',
+    asOf: '2026-11-22',
+    source: 'https://aws.amazon.com/xray/pricing/ ($5.00 per million traces recorded beyond the free tier)',
+  },
+  cloudwatchCustomMetricMonths: {
+    unit: 'custom metric-month (each metric name and dimension set; the EMF metrics Powertools writes count)',
+    tiers: [
+      { upTo: 10_000, usd: 0.3 },
+      { upTo: Number.POSITIVE_INFINITY, usd: 0.1 },
+    ],
+    region: 'us-east-1',
+    asOf: '2026-11-22',
+    source:
+      'https://aws.amazon.com/cloudwatch/pricing/ (Metrics: first 10,000 metrics $0.30 per metric-month)',
+  },
+
   // ---------------------------------------------------------------- AppSync Events (comparison only)
   appsyncEventsOperations: {
     unit: 'Event API operation (publish, each message delivered to a subscriber; metered in 5 KB increments)',

@@ -1,5 +1,6 @@
 // Parameters, conditions, resources and intrinsic functions: how a template's values resolve locally.
 import { dirname } from 'node:path';
+import { checkSettings, foldSettings, SETTINGS_PARAMETER, settingDefaults, settingValue } from './parameters';
 import type { LoadTemplateOptions, Obj, Resource } from './templateTypes';
 import {
   intrinsicKey,
@@ -12,6 +13,9 @@ import {
   str,
   validateParameter,
 } from './templateYaml';
+
+/** The id part of the local stack's AWS::StackId (CloudFormation makes it a random UUID per stack). */
+const STACK_UUID = '6f1c2a9e-0b7d-4e54-9a3c-2d8e5f7b1c40';
 
 /**
  * A loaded template: its parameters (validated against their declarations), its conditions, its resources (SAM
@@ -43,8 +47,9 @@ export abstract class TemplateCore {
 
   // ---------------------------------------------------------------- parameters and conditions
 
-  protected loadParameters(overrides: Record<string, string>): void {
+  protected loadParameters(given: Record<string, string>): void {
     const declared = isObj(this.raw.Parameters) ? this.raw.Parameters : {};
+    const overrides = foldSettings(given, settingDefaults(this.raw));
     for (const name of Object.keys(overrides)) {
       if (!(name in declared)) throw new Error(`Parameter ${name} is not declared in ${this.path}`);
     }
@@ -52,12 +57,17 @@ export abstract class TemplateCore {
       if (!isObj(decl)) throw new Error(`Parameters.${name}: expected a mapping`);
       const given = overrides[name] ?? (decl.Default === undefined ? undefined : String(decl.Default));
       if (given === undefined) throw new Error(`Parameter ${name} has no Default and no value was given`);
+      if (name === SETTINGS_PARAMETER && typeof decl.AllowedPattern === 'string')
+        checkSettings(given, decl.AllowedPattern, settingDefaults(this.raw));
       this.params.set(name, validateParameter(name, decl, given));
     }
   }
 
   parameter(name: string): string | string[] {
     const value = this.params.get(name);
+    const setting = settingDefaults(this.raw)[name];
+    if (value === undefined && setting !== undefined)
+      return settingValue(String(this.params.get(SETTINGS_PARAMETER) ?? ''), name, setting);
     if (value === undefined) throw new Error(`Parameter ${name} is not declared in ${this.path}`);
     return value;
   }
@@ -204,6 +214,7 @@ export abstract class TemplateCore {
       'AWS::Logs::LogGroup': { Arn: () => this.arn('logs', `log-group:${id()}:*`) },
       'AWS::Serverless::StateMachine': { Arn: id, Name: () => this.stateMachineName(logicalId) },
       'AWS::StepFunctions::StateMachine': { Arn: id, Name: () => this.stateMachineName(logicalId) },
+      'AWS::CloudFront::Distribution': { DomainName: () => `${id()}.cloudfront.net` },
       'AWS::ApiGatewayV2::Api': {
         ApiId: id,
         ApiEndpoint: () => `wss://${id()}.execute-api.${this.region}.amazonaws.com`,
@@ -246,6 +257,8 @@ export abstract class TemplateCore {
         return this.accountId;
       case 'AWS::StackName':
         return this.stackName;
+      case 'AWS::StackId':
+        return `arn:aws:cloudformation:${this.region}:${this.accountId}:stack/${this.stackName}/${STACK_UUID}`;
       case 'AWS::Partition':
         return 'aws';
       case 'AWS::URLSuffix':
@@ -316,6 +329,28 @@ export abstract class TemplateCore {
       }
       case 'Fn::And':
         return list(arg, path).every((c, i) => this.cond(c, `${path}[${i}]`));
+      case 'Fn::Select': {
+        const [index, values] = list(arg, path);
+        const items = list(r(values, `${path}[1]`), `${path}[1]`);
+        const at = Number(r(index, `${path}[0]`));
+        if (!Number.isInteger(at) || at < 0 || at >= items.length)
+          throw new Error(`${path}: index ${at} is outside a list of ${items.length}`);
+        return items[at];
+      }
+      case 'Fn::Split': {
+        const [delimiter, source] = list(arg, path);
+        return str(r(source, `${path}[1]`), `${path}[1]`).split(str(delimiter, `${path}[0]`));
+      }
+      case 'Fn::FindInMap': {
+        const [map = '', top = '', second = ''] = list(arg, path).map((v, i) =>
+          str(r(v, `${path}[${i}]`), `${path}[${i}]`),
+        );
+        const mappings = isObj(this.raw.Mappings) ? this.raw.Mappings : {};
+        const level = isObj(mappings[map]) ? mappings[map][top] : undefined;
+        const value = isObj(level) ? level[second] : undefined;
+        if (value === undefined) throw new Error(`${path}: Mappings.${map}.${top}.${second} is not declared`);
+        return value;
+      }
       default:
         throw new Error(`${path}: ${fn} is not supported by the local cloud`);
     }

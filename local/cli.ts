@@ -93,7 +93,11 @@ function parse(argv: string[]) {
   }
   let parameters: Record<string, string>;
   try {
-    parameters = parseParameterOverrides(v.parameter as string[] | undefined);
+    // --log-level also sets the functions' LogLevel, so DEBUG shows their debug lines (unless a LogLevel is given).
+    parameters = {
+      ...(logLevel !== undefined && { LogLevel: logLevel }),
+      ...parseParameterOverrides(v.parameter as string[] | undefined),
+    };
   } catch (error) {
     if (error instanceof ParameterSyntaxError) throw new UsageError(error.message);
     throw error;

@@ -98,6 +98,16 @@ export interface LocalCloud {
  * sandbox pool per function, and the web pages with the REST routes. Each is a service that starts after those it
  * uses and closes before them (local/services.ts).
  */
+/**
+ * What the local cloud runs unless told otherwise (`--parameter`): the open chat of the tutorial, with web/ served
+ * by the local cloud itself, which has no CloudFront. A deployed stack's defaults are template.yaml's (sign-in,
+ * hosted web chat).
+ */
+export const LOCAL_DEFAULT_PARAMETERS: Readonly<Record<string, string>> = {
+  AuthMode: 'none',
+  HostWebChat: 'false',
+};
+
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
   const print = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -108,14 +118,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (local/oidc.ts); its URLs are
   // template parameters, so the template is read again with them.
-  const firstRead = loadTemplate(templatePath, { parameters: options.parameters });
+  const given = { ...LOCAL_DEFAULT_PARAMETERS, ...options.parameters };
+  const firstRead = loadTemplate(templatePath, { parameters: given });
   const issuer = await devIssuerFor(firstRead, host);
   const devIssuer =
     issuer && (await services.start('OIDC issuer', () => ({ value: issuer, close: () => issuer.close() })));
-  const parameters = devIssuer ? { ...devIssuer.parameters, ...options.parameters } : options.parameters;
+  const parameters = devIssuer ? { ...devIssuer.parameters, ...given } : given;
   let ctx: CloudContext;
   try {
     ctx = context(templatePath, parameters, host, devIssuer, options.authSecret, print, warn);
+    ctx.debug = (options.logLevel ?? 'INFO') === 'DEBUG';
   } catch (error) {
     await services.close();
     throw error;

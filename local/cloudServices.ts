@@ -42,6 +42,17 @@ export interface CloudContext {
   authorizerIds: Set<string>;
   print(line: string): void;
   warn(line: string): void;
+  /**
+   * `--log-level DEBUG`: one line where a message's event matches a rule and where its execution ends, with the
+   * correlation id (the messageId) the functions log, so one message can be followed across the local cloud.
+   */
+  debug?: boolean;
+}
+
+/** `, correlation_id <messageId>` for an event (or a state machine's input) that carries one, else nothing. */
+function correlation(value: unknown): string {
+  const detail = (value as { detail?: { messageId?: unknown } } | undefined)?.detail;
+  return typeof detail?.messageId === 'string' ? `, correlation_id ${detail.messageId}` : '';
 }
 
 export type Invoke = (fn: string, event: unknown, kind?: InvocationKind) => Promise<unknown>;
@@ -123,6 +134,10 @@ export async function startStepFunctions(
       running.add(execution);
       void execution.then((summary) => {
         running.delete(execution);
+        if (summary.ok && ctx.debug)
+          ctx.print(
+            `${new Date().toISOString().slice(11, 23)} DEBUG ${logicalId}: execution succeeded in ${Math.round(summary.durationMs)} ms${correlation(input)}`,
+          );
         if (!summary.ok) {
           failed++;
           ctx.print(
@@ -163,7 +178,11 @@ export async function startEvents(
     region: template.region,
     accountId: template.accountId,
     faultPutEvents,
-    onTarget: (target, input) => {
+    onTarget: (target, input, event, rule) => {
+      if (ctx.debug)
+        ctx.print(
+          `${new Date().toISOString().slice(11, 23)} DEBUG eventbridge: ${event['detail-type']} matched rule ${rule.logicalId}, target ${target.logicalId}${correlation(event)}`,
+        );
       if (target.kind === 'stateMachine') executions.start(target.logicalId, input);
       // An asynchronous invocation: nobody waits for it, so a failure is only logged (no retries locally).
       else

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Builds every function of template.yaml exactly as `sam build` does with `BuildMethod: esbuild` (same entry
-// points and BuildProperties), into dist/functions/<LogicalId>/, plus the local cloud into dist/local/.
+// Builds every function of template.yaml from its Metadata.BuildProperties (entry points, target, format, minify,
+// source map) into dist/functions/<LogicalId>/, plus the local cloud into dist/local/.
+//   node scripts/build.mjs [--quiet]
+//   node scripts/build.mjs --function <LogicalId> --outdir <dir>   one function only: what `sam build` runs through
+//                                                                the Makefile (Metadata BuildMethod: makefile)
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +20,7 @@ export function functionBuilds(templatePath = join(root, 'template.yaml')) {
   const template = parse(readFileSync(templatePath, 'utf8'), { logLevel: 'silent' });
   const globals = template.Globals?.Function ?? {};
   return Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === 'AWS::Serverless::Function' && r.Metadata?.BuildMethod === 'esbuild')
+    .filter(([, r]) => r.Type === 'AWS::Serverless::Function' && r.Metadata?.BuildMethod === 'makefile')
     .map(([logicalId, r]) => {
       const props = r.Metadata.BuildProperties ?? {};
       const codeUri = r.Properties?.CodeUri ?? globals.CodeUri ?? '.';
@@ -41,8 +44,26 @@ export function functionBuilds(templatePath = join(root, 'template.yaml')) {
     });
 }
 
+/** `sam build`'s step for one function: its bundle alone, into the folder SAM packages (ARTIFACTS_DIR). */
+async function buildOne(logicalId, outdir) {
+  const f = functionBuilds().find((candidate) => candidate.logicalId === logicalId);
+  if (!f) throw new Error(`template.yaml has no function ${logicalId} with Metadata BuildMethod: makefile`);
+  await build({ entryPoints: f.entryPoints, outdir: resolve(outdir), logLevel: 'warning', ...f.options });
+}
+
+function argument(name) {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+}
+
 async function main() {
   const started = Date.now();
+  const one = argument('--function');
+  if (one !== undefined) {
+    const outdir = argument('--outdir');
+    if (!outdir) throw new Error('--function needs --outdir <dir>');
+    return buildOne(one, outdir);
+  }
   const functions = functionBuilds();
   await Promise.all([
     ...functions.map((f) =>

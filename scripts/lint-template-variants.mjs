@@ -13,14 +13,15 @@ const source = readFileSync(join(root, 'template.yaml'), 'utf8');
 
 const VARIANTS = [
   {},
-  { HostWebChat: 'true' },
+  { HostWebChat: 'false' },
+  { AuthMode: 'none' },
+  { AuthMode: 'none', HostWebChat: 'false' },
   { AuthMode: 'token' },
-  { AuthMode: 'token', HostWebChat: 'true' },
-  { AuthMode: 'cognito' },
-  { AuthMode: 'cognito', CognitoDomainPrefix: 'roomcast-lint', HostWebChat: 'true' },
+  { AuthMode: 'token', HostWebChat: 'false' },
   { AuthMode: 'cognito', CognitoUserPoolId: 'eu-west-1_AbC123', CognitoUserPoolClientId: 'abc123' },
   { AuthMode: 'oidc', OidcIssuer: 'https://id.example.com', OidcAudience: 'roomcast' },
-  { AuthMode: 'oidc', OidcIssuer: 'https://id.example.com', OidcAudience: 'roomcast', HostWebChat: 'true' },
+  { AuthMode: 'oidc', OidcIssuer: 'https://id.example.com', OidcAudience: 'roomcast', HostWebChat: 'false' },
+  { Settings: 'DeliverReservedConcurrency=5,FanoutLogLevel=ALL,OidcJwksUri=https://id.example.com/keys' },
 ];
 
 /** The template with `Default:` of each named parameter replaced (every parameter here has a Default line). */

@@ -51,6 +51,7 @@ export const handler = async (input: DeliverInput, context?: Context): Promise<D
     const attempt = input.attempt ?? 1;
     const lastAttempt = input.maxAttempts ?? attempt;
     logger.setCorrelationId(input.messageId);
+    logger.debug('posting to chunk', { attempt, of: lastAttempt, chunk: input.connectionIds.length });
     tracer.putAnnotation('messageId', input.messageId);
     const { notifier, now } = deps();
     const timeoutAt = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;

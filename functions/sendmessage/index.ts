@@ -28,6 +28,7 @@ export const handler = routeHandler('sendmessage', async (frame) => {
   const { connectionId, body, signal } = frame;
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
+  logger.debug('sending', { characters: text.length, clientMsgId });
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
   const { ack } = await sendMessage(servedFrom(withSessionCount(deps(), connectionId), frame), {
     connectionId,

@@ -1,52 +1,47 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { parse } from 'yaml';
 
 /**
- * `sam build` from a plain shell, step by step as SAM's esbuild builder (aws-lambda-builders, nodejs_npm_esbuild)
- * takes them: copy the CodeUri (`./`) to a scratch folder, `npm install --omit=dev` there, then look for `esbuild`
- * in that folder's `node_modules/.bin` (then PATH, which in a plain shell has none) and bundle every function with
- * its Metadata.BuildProperties. esbuild must therefore be a production dependency: as a devDependency the scratch
- * install leaves it out and `sam build` fails with "Esbuild Failed: Cannot find esbuild".
- *
- * The install runs offline from npm's cache when it can (`--prefer-offline`) and skips lifecycle scripts, which the
- * esbuild launcher does not need, so the test stays fast; SAM itself runs the scripts.
+ * `sam build` from a plain shell, step by step as SAM takes them for `Metadata: BuildMethod: makefile` with
+ * samconfig.toml's `build_in_source = true` (SAM CLI samcli/lib/build/app_builder.py, aws-lambda-builders
+ * workflows/custom_make): for each function, in the CodeUri folder itself (no copy), `make build-<LogicalId>` with
+ * ARTIFACTS_DIR set to the folder SAM then packages. Makefile builds are never merged into one (build_graph.py), so
+ * that runs once per function. Nothing is installed: the Makefile bundles with the project's own esbuild.
  */
 const root = join(__dirname, '..', '..');
-const scratch = mkdtempSync(join(tmpdir(), 'roomcast-sam-build-'));
-// Build artifacts go outside the scratch folder, so a bundle that still needs node_modules cannot find them.
+// Build artifacts go outside the project, so a bundle that still needs node_modules cannot find them.
 const artifacts = mkdtempSync(join(tmpdir(), 'roomcast-sam-artifacts-'));
 
-interface BuildProperties {
-  EntryPoints?: string[];
-  Target?: string;
-  Format?: string;
-  Minify?: boolean;
-  Sourcemap?: boolean;
-  External?: string[];
+interface SamFunction {
+  logicalId: string;
+  handler: string;
+  buildMethod?: string;
+  codeUri?: string;
 }
 
-/** The esbuild functions of template.yaml; short-form tags (!Ref, !Sub) are read as plain values. */
-function esbuildFunctions(): { logicalId: string; handler: string; props: BuildProperties }[] {
+/** The functions of template.yaml; short-form tags (!Ref, !Sub) are read as plain values. */
+function samFunctions(): SamFunction[] {
   const template = parse(readFileSync(join(root, 'template.yaml'), 'utf8'), { logLevel: 'silent' }) as {
-    Globals?: { Function?: { Handler?: string } };
+    Globals?: { Function?: { Handler?: string; CodeUri?: string } };
     Resources: Record<
       string,
       {
         Type: string;
-        Metadata?: { BuildMethod?: string; BuildProperties?: BuildProperties };
-        Properties?: { Handler?: string };
+        Metadata?: { BuildMethod?: string };
+        Properties?: { Handler?: string; CodeUri?: string };
       }
     >;
   };
   return Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === 'AWS::Serverless::Function' && r.Metadata?.BuildMethod === 'esbuild')
+    .filter(([, r]) => r.Type === 'AWS::Serverless::Function')
     .map(([logicalId, r]) => ({
       logicalId,
       handler: r.Properties?.Handler ?? template.Globals?.Function?.Handler ?? '',
-      props: r.Metadata?.BuildProperties ?? {},
+      buildMethod: r.Metadata?.BuildMethod,
+      codeUri: r.Properties?.CodeUri ?? template.Globals?.Function?.CodeUri,
     }));
 }
 
@@ -58,69 +53,38 @@ function plainPath(): string {
     .join(delimiter);
 }
 
-/** Where SAM's builder finds esbuild: the scratch folder's node_modules/.bin, then PATH. */
-function findEsbuild(folder: string, path: string): string | undefined {
-  for (const dir of [join(folder, 'node_modules', '.bin'), ...path.split(delimiter)]) {
-    if (dir && existsSync(join(dir, 'esbuild'))) return join(dir, 'esbuild');
-  }
-  return undefined;
-}
-
-beforeAll(() => {
-  // The CodeUri is the project folder; what is not source (installed modules, build output, git) is left behind.
-  const skipped = new Set(['node_modules', 'dist', '.git', '.aws-sam'].map((name) => join(root, name)));
-  cpSync(root, scratch, { recursive: true, filter: (from) => !skipped.has(from) });
-  execFileSync(
-    'npm',
-    [
-      'install',
-      '--omit=dev',
-      '--prefer-offline',
-      '--ignore-scripts',
-      '--no-audit',
-      '--no-fund',
-      '--loglevel=error',
-    ],
-    { cwd: scratch, env: { ...process.env, PATH: plainPath() }, stdio: 'pipe', timeout: 170_000 },
-  );
-}, 180_000);
-
 afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
   rmSync(artifacts, { recursive: true, force: true });
 });
 
-it('finds esbuild in the production install of the scratch folder', () => {
-  const found = findEsbuild(scratch, plainPath());
-  expect(found).toBe(join(scratch, 'node_modules', '.bin', 'esbuild'));
+it('builds every function through the shared Makefile step, in place, installing nothing per function', () => {
+  const functions = samFunctions();
+  expect(functions.length).toBeGreaterThan(0);
+  expect(functions.filter((f) => f.buildMethod !== 'makefile').map((f) => f.logicalId)).toEqual([]);
+  expect(new Set(functions.map((f) => f.codeUri))).toEqual(new Set(['./']));
+  expect(readFileSync(join(root, 'samconfig.toml'), 'utf8')).toMatch(
+    /\[default\.build\.parameters\][^[]*\nbuild_in_source = true\n/,
+  );
 });
 
-it('bundles every function with that esbuild and its BuildProperties into a handler that loads alone', () => {
-  const esbuild = join(scratch, 'node_modules', '.bin', 'esbuild');
-  const functions = esbuildFunctions();
-  expect(functions.length).toBeGreaterThan(0);
+it('makes each bundle byte for byte as npm run build does, and each loads alone', () => {
+  const functions = samFunctions();
   const bundles: Record<string, { file: string; exportName: string }> = {};
-  for (const { logicalId, handler, props } of functions) {
+  for (const { logicalId, handler } of functions) {
     const outdir = join(artifacts, logicalId);
-    const args = [
-      ...(props.EntryPoints ?? []),
-      '--bundle',
-      '--platform=node',
-      `--outdir=${outdir}`,
-      `--target=${props.Target ?? 'es2020'}`,
-      `--format=${props.Format ?? 'cjs'}`,
-      ...(props.Minify ? ['--minify'] : []),
-      ...(props.Sourcemap ? ['--sourcemap'] : []),
-      ...(props.External ?? []).map((name) => `--external:${name}`),
-      '--log-level=error',
-    ];
-    // A function that imports a devDependency fails here, as it would under `sam build`.
-    execFileSync(esbuild, args, { cwd: scratch, env: { PATH: plainPath() }, stdio: 'pipe' });
+    execFileSync('make', ['-f', 'Makefile', `build-${logicalId}`], {
+      cwd: root,
+      env: { PATH: plainPath(), ARTIFACTS_DIR: outdir, HOME: process.env.HOME ?? tmpdir() },
+      stdio: 'pipe',
+    });
     const [moduleName, exportName] = handler.split('.') as [string, string];
-    bundles[logicalId] = { file: join(outdir, `${moduleName}.js`), exportName };
+    const file = join(outdir, `${moduleName}.js`);
+    expect(readFileSync(file)).toEqual(
+      readFileSync(join(root, 'dist', 'functions', logicalId, `${moduleName}.js`)),
+    );
+    bundles[logicalId] = { file, exportName };
   }
-
-  // One Node process loads every bundle from outside both folders and reports what each handler export is.
+  // One Node process loads every bundle from outside the project and reports what each handler export is.
   const script = `const bundles = ${JSON.stringify(bundles)};
     const kinds = Object.fromEntries(Object.entries(bundles).map(([id, b]) => [id, typeof require(b.file)[b.exportName]]));
     process.stdout.write(JSON.stringify(kinds));`;
@@ -129,4 +93,25 @@ it('bundles every function with that esbuild and its BuildProperties into a hand
     env: { PATH: plainPath(), AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
   }).toString();
   expect(JSON.parse(loaded)).toEqual(Object.fromEntries(functions.map((f) => [f.logicalId, 'function'])));
+}, 120_000);
+
+it('tells a shell without node_modules to run npm ci first', () => {
+  const bare = mkdtempSync(join(tmpdir(), 'roomcast-bare-'));
+  try {
+    execFileSync('cp', [join(root, 'Makefile'), bare]);
+    let message = '';
+    try {
+      execFileSync('make', ['-f', 'Makefile', 'build-ConnectFunction'], {
+        cwd: bare,
+        env: { PATH: plainPath(), ARTIFACTS_DIR: join(bare, 'out') },
+        stdio: 'pipe',
+      });
+    } catch (error) {
+      message = String((error as { stderr?: Buffer }).stderr);
+    }
+    expect(message).toContain('run npm ci first');
+    expect(existsSync(join(bare, 'out'))).toBe(false);
+  } finally {
+    rmSync(bare, { recursive: true, force: true });
+  }
 });

@@ -19,6 +19,7 @@ import {
   writeUnits,
 } from '../../cost/model';
 import { PRICES, type PriceTable } from '../../cost/prices';
+import { METRIC } from '../../functions/shared/powertools';
 
 /** Every price is 1 USD per unit, flat: a line's USD equals its quantity. */
 const UNIT_PRICES = Object.fromEntries(
@@ -245,11 +246,43 @@ describe('scaling', () => {
     for (const design of ['roomcast', 'tutorial', 'appsync'] as const) {
       one.designs[design].items.forEach((line, i) => {
         const doubled = twoUnit.designs[design].items[i]?.quantity ?? Number.NaN;
-        if (/connection minutes|pruning/.test(line.component)) expect(doubled).toBe(line.quantity);
-        else expect(doubled).toBeCloseTo(2 * line.quantity, 6);
+        if (/connection minutes|pruning|custom metrics/.test(line.component))
+          expect(doubled).toBe(line.quantity);
+        // X-Ray records the first request of each second, then a share of the rest: less than linear.
+        else if (/traces recorded/.test(line.component)) {
+          expect(doubled).toBeGreaterThan(line.quantity);
+          expect(doubled).toBeLessThanOrEqual(2 * line.quantity);
+        } else expect(doubled).toBeCloseTo(2 * line.quantity, 6);
       });
     }
     expect(two.designs.roomcast.totalUsd).toBeGreaterThan(0);
+  });
+
+  test('counts logs per invocation, traces by X-Ray sampling and the custom metrics at the template settings', () => {
+    const month = 30 * 86_400;
+    // Below one traced request a second, every one is recorded; above, the reservoir plus 5% of the rest.
+    const quiet = estimate(
+      { ...DEFAULT_WORKLOAD, messagesPerDay: 1_000, days: 30 },
+      DEFAULT_ASSUMPTIONS,
+      UNIT_PRICES,
+    );
+    expect(item(quiet, 'roomcast', 'traces recorded').quantity).toBe(2 * 1_000 * 30);
+    const busy = estimate(
+      { ...DEFAULT_WORKLOAD, messagesPerDay: 1_000_000, days: 30 },
+      DEFAULT_ASSUMPTIONS,
+      UNIT_PRICES,
+    );
+    expect(item(busy, 'roomcast', 'traces recorded').quantity).toBeCloseTo(
+      month + (2 * 30_000_000 - month) * 0.05,
+      3,
+    );
+    const logs = item(busy, 'roomcast', 'ingestion');
+    const invocations = 1 + Math.ceil(DEFAULT_WORKLOAD.roomSize / DEFAULT_ASSUMPTIONS.chunkSize);
+    expect(logs.quantity).toBeCloseTo(
+      (30_000_000 * invocations * DEFAULT_ASSUMPTIONS.logBytesPerInvocation) / 1024 ** 3,
+      6,
+    );
+    expect(item(busy, 'roomcast', 'custom metrics').quantity).toBe(DEFAULT_ASSUMPTIONS.customMetrics);
   });
 
   test('roomcast Query reads grow with the room; tutorial Scan reads grow with all connections', () => {
@@ -285,8 +318,8 @@ describe('cli', () => {
   test('reads fan-out tuning and memory sizes from template.yaml', () => {
     const path = join(__dirname, '../../template.yaml');
     const text = readFileSync(path, 'utf8');
-    const defaultOf = (name: string) =>
-      Number(new RegExp(`\\n  ${name}:\\n(?:    .*\\n)*?    Default: (\\d+)`).exec(text)?.[1]);
+    // The default as written in template.yaml's Mappings.Settings.Defaults, e.g. `      FanoutChunkSize: '100'`.
+    const defaultOf = (name: string) => Number(new RegExp(`\\n      ${name}: '(\\d+)'`).exec(text)?.[1]);
     const fromTemplate = templateAssumptions(path);
     expect(fromTemplate.chunkSize).toBe(defaultOf('FanoutChunkSize'));
     expect(fromTemplate.maxConcurrency).toBe(defaultOf('FanoutMaxConcurrency'));
@@ -304,4 +337,13 @@ describe('cli', () => {
     for (const word of ['roomcast', 'tutorial', 'AppSync', 'total', 'assumptions'])
       expect(text).toContain(word);
   });
+});
+
+test('prices as many custom metrics as roomcast emits', () => {
+  const asl = readFileSync(join(__dirname, '../../statemachines/fanout.asl.json'), 'utf8');
+  const emitted = new Set([
+    ...Object.values(METRIC),
+    ...[...asl.matchAll(/"MetricName": "(\w+)"/g)].map((m) => m[1]),
+  ]);
+  expect(DEFAULT_ASSUMPTIONS.customMetrics).toBe(emitted.size);
 });

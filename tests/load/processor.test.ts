@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { sharedSecretVerifier } from '../../functions/shared/identity';
 
 /**
  * The artillery processor (load/processor.js) as artillery drives it: its ws engine opens the socket, then calls
@@ -158,5 +159,42 @@ test("the next VU of a group joins the first one's room with its invite key; a r
   expect(counters).toMatchObject({ 'chat.rooms_created': 1, 'chat.error.ROOM_NOT_FOUND': 1 });
   // Nothing sent since joining at seq 4: nothing owed, nothing missing.
   await processor.drain(second, events);
-  expect(counters['chat.seq_missing']).toBeUndefined();
+  expect(counters['chat.seq_missing']).toBe(0);
+});
+
+describe('tokens for stacks that require sign-in', () => {
+  const connectUrl = async () => {
+    const context: Context = { vars: {} };
+    const wsArgs = { target: url };
+    await new Promise<void>((ok, fail) =>
+      processor.connectAs(wsArgs, context, (error) => (error ? fail(error) : ok())),
+    );
+    return { url: new URL(wsArgs.target), username: String(context.vars.username) };
+  };
+
+  afterEach(() => {
+    delete process.env.ROOMCAST_TOKEN_SECRET;
+    delete process.env.ROOMCAST_TOKEN_COMMAND;
+  });
+
+  test('connects without a token when none is configured', async () => {
+    expect((await connectUrl()).url.searchParams.has('token')).toBe(false);
+  });
+
+  test('mints an AuthMode=token token the authorizer accepts, for the VU name', async () => {
+    process.env.ROOMCAST_TOKEN_SECRET = 'load-test-secret-of-enough-length';
+    const { url: withToken, username } = await connectUrl();
+    // The $connect authorizer's own check for AuthMode=token.
+    const verify = sharedSecretVerifier(async () => 'load-test-secret-of-enough-length');
+    const identity = await verify(withToken.searchParams.get('token') ?? '');
+    expect(identity).toMatchObject({ username });
+  });
+
+  test('takes any AuthMode token from ROOMCAST_TOKEN_COMMAND, run per VU with its name', async () => {
+    process.env.ROOMCAST_TOKEN_COMMAND = 'printf "tok-%s" "$ROOMCAST_USERNAME"';
+    const { url: withToken, username } = await connectUrl();
+    expect(withToken.searchParams.get('token')).toBe(`tok-${username}`);
+    process.env.ROOMCAST_TOKEN_COMMAND = 'true';
+    await expect(connectUrl()).rejects.toThrow(/printed no token/);
+  });
 });

@@ -29,6 +29,7 @@ describe('the real template.yaml', () => {
     const fns = t.functions();
     expect(fns.map((f) => f.logicalId).sort()).toEqual(
       [
+        'AuthorizerFunction',
         'BroadcastAuthorizerFunction',
         'BroadcastFunction',
         'ConnectFunction',
@@ -214,9 +215,11 @@ describe('the real template.yaml', () => {
   });
 
   it.each([
-    [{ FanoutChunkSize: '0' }, /FanoutChunkSize.*MinValue 1/],
-    [{ FanoutMaxConcurrency: '41' }, /FanoutMaxConcurrency.*MaxValue 40/],
-    [{ FanoutPageSize: 'many' }, /FanoutPageSize.*not a number/],
+    [{ FanoutChunkSize: '0' }, /"FanoutChunkSize=0" is outside the values FanoutChunkSize may take/],
+    [{ FanoutMaxConcurrency: '41' }, /"FanoutMaxConcurrency=41" is outside/],
+    [{ FanoutPageSize: 'many' }, /"FanoutPageSize=many" is outside/],
+    [{ Settings: 'SendRateLimit=5,SendRateLimit=6' }, /SendRateLimit is given twice/],
+    [{ Settings: 'ChunkSize=5' }, /"ChunkSize=5" names no setting/],
     [{ LogLevel: 'TRACE' }, /LogLevel.*AllowedValues/],
     [{ LogRetentionDays: '2' }, /LogRetentionDays.*AllowedValues/],
     [{ StageName: 'no spaces' }, /StageName.*AllowedPattern/],
@@ -295,11 +298,20 @@ Resources:
     ).toEqual({ a: 1, c: [] });
   });
 
+  it('resolves Fn::Select, Fn::Split and Fn::FindInMap as CloudFormation does, refusing what it refuses', () => {
+    const t = load(`${base}Mappings:\n  Sizes:\n    dev: { Memory: '256' }\n`);
+    expect(t.resolve({ 'Fn::Select': [1, { 'Fn::Split': ['/', 'p/q/r'] }] })).toBe('q');
+    expect(t.resolve({ 'Fn::FindInMap': ['Sizes', 'dev', 'Memory'] })).toBe('256');
+    expect(() => t.resolve({ 'Fn::Select': [3, ['p', 'q']] }, 'X')).toThrow(
+      'X.Fn::Select: index 3 is outside a list of 2',
+    );
+    expect(() => t.resolve({ 'Fn::FindInMap': ['Sizes', 'prod', 'Memory'] }, 'X')).toThrow(
+      'X.Fn::FindInMap: Mappings.Sizes.prod.Memory is not declared',
+    );
+  });
+
   it.each([
     ['Fn::Join', ['-', ['a', 'b']]],
-    ['Fn::Select', [1, ['p', 'q']]],
-    ['Fn::Split', ['/', 'p/q']],
-    ['Fn::FindInMap', ['Sizes', 'dev', 'Memory']],
     ['Fn::Base64', 'hi'],
     ['Fn::GetAZs', ''],
     ['Fn::Cidr', ['10.0.0.0/16', 2, 8]],

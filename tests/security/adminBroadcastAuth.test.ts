@@ -65,13 +65,41 @@ it('runs BroadcastAuthorizerFunction on the Authorization header, uncached, only
   ).toBe(false);
 });
 
+/** A setting as template.yaml reads it: the value after the first `,Name=` in `,<Settings>,Name=<default>`. */
+const setting = (name: string) => ({
+  'Fn::Select': [
+    0,
+    {
+      'Fn::Split': [
+        ',',
+        {
+          'Fn::Select': [
+            1,
+            {
+              'Fn::Split': [
+                `,${name}=`,
+                {
+                  'Fn::Sub': [
+                    `,\${Settings},${name}=\${D}`,
+                    { D: { 'Fn::FindInMap': ['Settings', 'Defaults', name] } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
 it('checks membership of the group named by the AdminGroupName parameter, which the created user pool has', () => {
   const fn = Resources.BroadcastAuthorizerFunction?.Properties as {
     Environment: { Variables: Record<string, unknown> };
     Policies?: unknown;
   };
   expect(fn.Environment.Variables.ADMIN_GROUP).toEqual({ Ref: 'AdminGroupName' });
-  expect(fn.Environment.Variables.OIDC_GROUPS_CLAIM).toEqual({ Ref: 'OidcGroupsClaim' });
+  expect(fn.Environment.Variables.OIDC_GROUPS_CLAIM).toEqual(setting('OidcGroupsClaim'));
   expect(Resources.AdminGroup?.Properties?.GroupName).toEqual({ Ref: 'AdminGroupName' });
 });
 
@@ -101,9 +129,15 @@ it('lets API Gateway invoke the authorizer and each route only from this API', (
 });
 
 describe('CORS', () => {
-  const configured = { 'Fn::If': ['HostWeb', hostedOrigin, { 'Fn::Sub': "'${BroadcastAllowedOrigin}'" }] };
+  const configured = {
+    'Fn::If': [
+      'HostWeb',
+      hostedOrigin,
+      { 'Fn::Sub': ["'${Origin}'", { Origin: setting('BroadcastAllowedOrigin') }] },
+    ],
+  };
 
-  it('answers the admin route preflight for the CloudFront origin when hosting is on, the parameter otherwise', () => {
+  it('answers the admin route preflight for the CloudFront origin when hosting is on, the BroadcastAllowedOrigin setting otherwise', () => {
     const preflight = body.paths['/admin/broadcast']?.options?.['x-amazon-apigateway-integration'];
     const headers = preflight?.responses?.default?.responseParameters ?? {};
     expect(headers['method.response.header.Access-Control-Allow-Origin']).toEqual(configured);
@@ -126,7 +160,7 @@ describe('CORS', () => {
       'Fn::If': [
         'HostWeb',
         { 'Fn::Sub': 'https://${WebDistribution.DomainName}' },
-        { Ref: 'BroadcastAllowedOrigin' },
+        setting('BroadcastAllowedOrigin'),
       ],
     });
   });

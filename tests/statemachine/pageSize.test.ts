@@ -1,21 +1,33 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { checkSettings, settingDefaults } from '../../infra/parameters';
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { type ExecutionSummary, LocalStateMachine } from '../../local/stepfunctions';
 import { readEvent } from '../helpers/events';
 
 /**
- * The fan-out at the largest page the template allows (FanoutPageSize's MaxValue), in the worst case the protocol
+ * The fan-out at the largest page the template allows (the largest FanoutPageSize its Settings accept), in the worst case the protocol
  * lets through: a room of that many members with 16-character connection ids, as API Gateway makes them, and a
  * 4,096-byte message of the character JSON escapes the most. The local engine enforces Step Functions' 262,144-byte
  * limit on every state, task and Map item (local/payloadLimit.ts), so this run fails with States.DataLimitExceeded
  * if any of them would on AWS.
  */
 const templatePath = join(__dirname, '..', '..', 'template.yaml');
-const parameters = loadTemplate(templatePath).raw.Parameters as Record<string, { MaxValue: number }>;
-const maxPageSize = parameters.FanoutPageSize?.MaxValue as number;
+/** The largest FanoutPageSize the template's Settings accept (checked as loadTemplate checks them). */
+function largestAllowedPageSize(): number {
+  const raw = loadTemplate(templatePath).raw as { Parameters: { Settings: { AllowedPattern: string } } };
+  const defaults = settingDefaults(raw);
+  for (let size = 100_000; size > 0; size--) {
+    try {
+      checkSettings(`FanoutPageSize=${size}`, raw.Parameters.Settings.AllowedPattern, defaults);
+      return size;
+    } catch {}
+  }
+  throw new Error('template.yaml allows no FanoutPageSize');
+}
+const maxPageSize = largestAllowedPageSize();
 
 let dynamo: LocalDynamo;
 let db: DynamoDBClient;

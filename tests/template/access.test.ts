@@ -62,7 +62,7 @@ describe('admin broadcast API', () => {
 
   it('allows CORS from the configured origin only', () => {
     const local = loadTemplate(templatePath, {
-      parameters: { BroadcastAllowedOrigin: 'https://ops.example.com' },
+      parameters: { HostWebChat: 'false', BroadcastAllowedOrigin: 'https://ops.example.com' },
     });
     const [route] = restRoutes(local);
     expect(route).toMatchObject({
@@ -72,7 +72,7 @@ describe('admin broadcast API', () => {
     });
     expect(route?.cors?.allowOrigin).toBe('https://ops.example.com');
     expect(() => loadTemplate(templatePath, { parameters: { BroadcastAllowedOrigin: '*' } })).toThrow(
-      /AllowedPattern/,
+      /"BroadcastAllowedOrigin=\*" is outside/,
     );
   });
 
@@ -94,9 +94,12 @@ describe('$connect authorizer (AuthMode)', () => {
       .webSocketApis()[0]
       ?.routes.find((r) => r.routeKey === '$connect');
 
-  it('is off by default: anyone may connect, as before', () => {
+  it('is on by default (Cognito sign-in); AuthMode=none lets anyone connect', () => {
+    expect(connectRoute('cognito')?.authorizer?.functionLogicalId).toBe('AuthorizerFunction');
+    expect(template.functions().map((f) => f.logicalId)).toContain('AuthorizerFunction');
     expect(connectRoute('none')?.authorizer).toBeUndefined();
-    expect(template.functions().map((f) => f.logicalId)).not.toContain('AuthorizerFunction');
+    const open = loadTemplate(templatePath, { parameters: { AuthMode: 'none' } });
+    expect(open.functions().map((f) => f.logicalId)).not.toContain('AuthorizerFunction');
   });
 
   it('with AuthMode=token, runs the authorizer on the token query parameter', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRIC } from '../../functions/shared/powertools';
 import { loadTemplate } from '../../infra/template';
@@ -28,7 +29,12 @@ const AWS_METRICS: Record<string, string[]> = {
   ],
   'AWS/DynamoDB': ['ReadThrottleEvents', 'WriteThrottleEvents', 'ThrottledRequests', 'SystemErrors'],
 };
-const emitted = new Set<string>(Object.values(METRIC));
+/** Every metric roomcast emits: the functions' (METRIC) and the ones the state machine puts itself. */
+const asl = readFileSync(join(__dirname, '..', '..', 'statemachines', 'fanout.asl.json'), 'utf8');
+const emitted = new Set<string>([
+  ...Object.values(METRIC),
+  ...[...asl.matchAll(/"MetricName": "(\w+)"/g)].map((m) => m[1] as string),
+]);
 
 type MetricRow = [string, string, ...unknown[]];
 const dashboard = JSON.parse(template.resolve(resources.Dashboard?.Properties.DashboardBody) as string) as {
@@ -44,12 +50,42 @@ it('charts only metrics roomcast emits or AWS publishes', () => {
   }
 });
 
-it('charts errors, duration and throttles of every function in the template', () => {
-  const functionNames = template.functions().map((f) => f.name);
-  for (const metric of ['Errors', 'Duration', 'Throttles']) {
-    const charted = rows.filter(([ns, name]) => ns === 'AWS/Lambda' && name === metric).map((row) => row[3]);
-    expect(new Set(charted)).toEqual(new Set(functionNames));
-  }
+it('charts every metric roomcast emits', () => {
+  expect(emitted).toContain('DeliveryChunksFailed');
+  const charted = new Set(rows.filter(([ns]) => ns === 'roomcast').map(([, name]) => name));
+  expect([...emitted].filter((name) => !charted.has(name))).toEqual([]);
+});
+
+it.each(['cognito', 'none', 'token'])(
+  'charts errors, duration and throttles of every function in the template (AuthMode=%s)',
+  (mode) => {
+    const variant = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
+      parameters: { AuthMode: mode },
+    });
+    const body = JSON.parse(variant.resolve(resources.Dashboard?.Properties.DashboardBody) as string) as {
+      widgets: { properties: { metrics: MetricRow[] } }[];
+    };
+    const charts = body.widgets.flatMap((w) => w.properties.metrics);
+    const functionNames = variant.functions().map((f) => f.name);
+    expect(functionNames.some((name) => name.endsWith('-AuthorizerFunction'))).toBe(mode !== 'none');
+    for (const metric of ['Errors', 'Duration', 'Throttles']) {
+      const charted = charts
+        .filter(([ns, name]) => ns === 'AWS/Lambda' && name === metric)
+        .map((row) => row[3]);
+      expect(new Set(charted)).toEqual(new Set(functionNames));
+    }
+  },
+);
+
+it('keeps the dashboard compact in template.yaml', () => {
+  const text = readFileSync(join(__dirname, '..', '..', 'template.yaml'), 'utf8');
+  const lines = text.split('\n');
+  const start = lines.indexOf('  Dashboard:');
+  const end = lines.findIndex(
+    (line, i) => i > start && /^ {2}\S/.test(line) && !line.startsWith('  Dashboard'),
+  );
+  expect(start).toBeGreaterThan(0);
+  expect(end - start).toBeLessThanOrEqual(250);
 });
 
 it('charts the custom metrics the issue asks for', () => {
