@@ -285,8 +285,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   }
 
   /**
-   * Moves into a room (an 8-character code, or 6 for a room made before codes had 8; lower case accepted; or "lobby"). `inviteKey` is the room's invite key
-   * when the link had one: joins by code alone are limited per network (docs/SECURITY.md).
+   * Moves into a room (an 8-character code, or 6 for a room made before codes had 8; lower case accepted; or
+   * "lobby"). `inviteKey` is the room's invite key when the link had one: joins by code alone are limited per
+   * network (docs/SECURITY.md).
    */
   async join(roomId: string, inviteKey?: string): Promise<JoinedFrame> {
     const target = checkRoomId(roomId);

@@ -14,7 +14,7 @@ jest.setTimeout(90_000);
 
 const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
 const UI_TIMEOUT_MS = 10_000;
-const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
+const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 let cloud: LocalCloud;

@@ -167,7 +167,7 @@ ben.close();
   });
   const said = JSON.parse(stdout.trim());
   expect(said).toEqual({
-    roomId: expect.stringMatching(/^[A-HJ-NP-Z2-9]{6}$/),
+    roomId: expect.stringMatching(/^[A-HJ-NP-Z2-9]{8}$/),
     username: 'ann',
     text: 'hello from the package',
     seq: 1,
