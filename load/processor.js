@@ -222,11 +222,22 @@ async function sendChat(context, events) {
   events.emit('counter', 'chat.sent', 1);
 }
 
-/** Function step: wait for this VU's own messages to come back, then count what never came. */
+/** True while a seq below the highest one seen has not arrived: fan-outs run concurrently, so it may be in flight. */
+function hasGap(chat) {
+  const arrived = new Set(chat.arrived);
+  for (let seq = chat.baseSeq + 1; seq <= chat.maxSeq; seq++) if (!arrived.has(seq)) return true;
+  return false;
+}
+
+/**
+ * Function step: wait, up to drainMs, for this VU's own messages to come back and for every seq below the highest it
+ * saw, then count what never came.
+ */
 async function drain(context, events) {
   const chat = context.chat;
   const deadline = Date.now() + setting(context, 'drainMs', 5_000);
-  while (chat.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((chat.pending.size > 0 || hasGap(chat)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   // Emitted even at 0, so artillery's `ensure` conditions always find these counters.
   events.emit('counter', 'chat.own_missing', chat.pending.size);
   const owed = Array.from({ length: chat.maxSeq - chat.baseSeq }, (_, i) => chat.baseSeq + 1 + i);

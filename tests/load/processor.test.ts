@@ -132,6 +132,27 @@ test('the audit reports a lost seq, a duplicated one and a refused send; own mes
   expect(histograms['chat.leave_ms']).toHaveLength(1);
 });
 
+test('a seq still in flight when the drain starts is waited for, not counted missing', async () => {
+  answer = (frame, peer, username) => {
+    if (frame.action === 'createroom') {
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
+    }
+    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
+    if (frame.action !== 'sendmessage') return undefined;
+    // Own message stored as seq 2 arrives at once; seq 1 (another member's, a slower fan-out) 150 ms later.
+    peer.send(messageFrame(2, String(frame.message), username));
+    setTimeout(() => peer.send(messageFrame(1, 'from a slower fan-out', 'someone')), 150);
+    return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq: 2, messageId: 'm2' };
+  };
+  const { events, counters } = recorder();
+  const vu = await virtualUser({ roomSize: 5 });
+  await processor.joinRoom(vu, events);
+  await processor.sendChat(vu, events);
+  await processor.drain(vu, events);
+  await processor.leaveRoom(vu, events);
+  expect(counters).toMatchObject({ 'chat.own_missing': 0, 'chat.seq_missing': 0, 'chat.duplicates': 0 });
+});
+
 test("the next VU of a group joins the first one's room with its invite key; a refused join fails the VU", async () => {
   const keys: unknown[] = [];
   answer = (frame) => {
