@@ -179,31 +179,49 @@ test('when PutEvents fails the sender gets an error frame, and a retry with the 
   expect((await auditRoom(tables, roomId)).missing).toEqual([]);
 });
 
-test('with DynamoDB throttling a share of calls, no message is half-written and nothing is lost', async () => {
+/**
+ * Thirty sends with retries from six members of one room while DynamoDB answers a share of requests with a fault
+ * (`inject` sets the share, 0 turns it off); then the room's deliveries are checked and its seqs audited.
+ */
+async function sendsUnderDynamoFault(name: string, inject: (share: number) => void, share: number) {
   const checker = new DeliveryChecker();
-  const members = await crowd('dynamo', 6);
+  const members = await crowd(name, 6);
   const roomId = await roomWith(members, checker);
   const before = cloud.dynamoFaultStats();
-  cloud.setFaultDynamoThrottle(0.3);
+  inject(share);
   const outcomes = await Promise.all(
     Array.from({ length: 30 }, (_, i) =>
-      sendWithRetry(members[i % members.length] as ChatClient, `dyn ${i}`, `d-${i}`, { maxAttempts: 20 }),
+      sendWithRetry(members[i % members.length] as ChatClient, `${name} ${i}`, `${name}-${i}`, {
+        maxAttempts: 20,
+      }),
     ),
   );
-  cloud.setFaultDynamoThrottle(0);
-  const stats = cloud.dynamoFaultStats();
+  inject(0);
+  const after = cloud.dynamoFaultStats();
   for (const o of outcomes) checker.sent(o.ack);
   await testCloud.settle();
   await checker.fillGaps();
-  const report = checker.report();
-  const audit = await auditRoom(tables, roomId);
-  const errorFrames = outcomes.reduce((n, o) => n + o.errors.length, 0);
+  return {
+    members,
+    outcomes,
+    requests: after.requests - before.requests,
+    throttled: after.throttled - before.throttled,
+    conflicts: after.conflicts - before.conflicts,
+    errorFrames: outcomes.reduce((n, o) => n + o.errors.length, 0),
+    report: checker.report(),
+    audit: await auditRoom(tables, roomId),
+  };
+}
+
+test('with DynamoDB throttling a share of calls, no message is half-written and nothing is lost', async () => {
+  const run = await sendsUnderDynamoFault('dyn', (share) => cloud.setFaultDynamoThrottle(share), 0.3);
+  const { outcomes, report, audit } = run;
   recordFigures('DynamoDB throttling (30% of requests)', {
-    members: members.length,
+    members: run.members.length,
     sends: outcomes.length,
-    dynamoRequests: stats.requests - before.requests,
-    throttled: stats.throttled - before.throttled,
-    errorFrames,
+    dynamoRequests: run.requests,
+    throttled: run.throttled,
+    errorFrames: run.errorFrames,
     messages: report.messages,
     deliveries: report.deliveries,
     lost: report.lost,
@@ -212,7 +230,7 @@ test('with DynamoDB throttling a share of calls, no message is half-written and 
     seqsConsumed: audit.seq,
     seqsWithoutMessage: audit.missing.length,
   });
-  expect(stats.throttled - before.throttled).toBeGreaterThan(0);
+  expect(run.throttled).toBeGreaterThan(0);
   // Every acked message is stored once; no seq was consumed without a stored message.
   expect(new Set(outcomes.map((o) => o.ack.seq)).size).toBe(30);
   expect(audit.missing).toEqual([]);
@@ -222,32 +240,14 @@ test('with DynamoDB throttling a share of calls, no message is half-written and 
 });
 
 test('with a share of writes meeting another transaction (TransactionConflict), every send is stored once and delivered once', async () => {
-  const checker = new DeliveryChecker();
-  const members = await crowd('conflict', 6);
-  const roomId = await roomWith(members, checker);
-  const before = cloud.dynamoFaultStats();
-  cloud.setFaultDynamoConflict(0.4);
-  const outcomes = await Promise.all(
-    Array.from({ length: 30 }, (_, i) =>
-      sendWithRetry(members[i % members.length] as ChatClient, `conflict ${i}`, `x-${i}`, {
-        maxAttempts: 20,
-      }),
-    ),
-  );
-  cloud.setFaultDynamoConflict(0);
-  const stats = cloud.dynamoFaultStats();
-  for (const o of outcomes) checker.sent(o.ack);
-  await testCloud.settle();
-  await checker.fillGaps();
-  const report = checker.report();
-  const audit = await auditRoom(tables, roomId);
-  const errorFrames = outcomes.reduce((n, o) => n + o.errors.length, 0);
+  const run = await sendsUnderDynamoFault('conflict', (share) => cloud.setFaultDynamoConflict(share), 0.4);
+  const { outcomes, report, audit } = run;
   recordFigures('DynamoDB transaction conflicts (40% of writes)', {
-    members: members.length,
+    members: run.members.length,
     sends: outcomes.length,
-    dynamoRequests: stats.requests - before.requests,
-    conflicts: stats.conflicts - before.conflicts,
-    errorFrames,
+    dynamoRequests: run.requests,
+    conflicts: run.conflicts,
+    errorFrames: run.errorFrames,
     messages: report.messages,
     deliveries: report.deliveries,
     lost: report.lost,
@@ -255,7 +255,7 @@ test('with a share of writes meeting another transaction (TransactionConflict), 
     seqsConsumed: audit.seq,
     seqsWithoutMessage: audit.missing.length,
   });
-  expect(stats.conflicts - before.conflicts).toBeGreaterThan(0);
+  expect(run.conflicts).toBeGreaterThan(0);
   // Whatever was cancelled and retried: thirty messages under thirty seqs, none empty, each delivered once.
   expect(new Set(outcomes.map((o) => o.ack.seq)).size).toBe(30);
   expect(audit.missing).toEqual([]);
