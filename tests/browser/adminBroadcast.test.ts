@@ -1,7 +1,7 @@
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { LocalCloud } from '../../local/cloud';
 import type { DevIssuer } from '../../local/oidc';
-import { findChromium } from '../helpers/browser';
+import { launchChromium } from '../helpers/browser';
 import { ChatClient } from '../helpers/chatClient';
 import { startTestCloud } from '../helpers/localCloud';
 
@@ -22,10 +22,7 @@ beforeAll(async () => {
   cloud = (await startTestCloud({ parameters: { AuthMode: 'cognito' } })).cloud;
   const { idToken } = await (cloud.devIssuer as DevIssuer).mint('listener');
   listener = await ChatClient.connect(`${cloud.wsUrl}?token=${encodeURIComponent(idToken)}`);
-  browser = await chromium.launch({
-    executablePath: findChromium(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LocalCloud } from '../../local/cloud';
-import { findChromium } from '../helpers/browser';
+import { launchChromium } from '../helpers/browser';
 import { deleteConnection, startTestCloud } from '../helpers/localCloud';
 
 /**
@@ -33,10 +33,7 @@ const dialogs: string[] = [];
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   cloud = (await startTestCloud()).cloud;
-  browser = await chromium.launch({
-    executablePath: findChromium(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

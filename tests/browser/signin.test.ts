@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { LocalCloud } from '../../local/cloud';
-import { findChromium } from '../helpers/browser';
+import { launchChromium } from '../helpers/browser';
 import { startTestCloud } from '../helpers/localCloud';
 
 /**
@@ -26,10 +26,7 @@ type DialogCounter = { __nameDialogs?: number };
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   cloud = (await startTestCloud({ parameters: { AuthMode: 'oidc' } })).cloud;
-  browser = await chromium.launch({
-    executablePath: findChromium(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 
 /**
  * The Chromium the browser tests drive, found the way users' machines have one: $CHROMIUM_PATH, Debian's
@@ -30,4 +30,15 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
       `Looked in: ${[...candidates, playwrights ?? "(Playwright's browser path)"].join(', ')}`,
     ].join('\n'),
   );
+}
+
+/**
+ * Headless Chromium as every browser test runs it. Without --disable-background-networking Chromium keeps trying
+ * hosts this machine's closed network refuses.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: findChromium(),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 }
