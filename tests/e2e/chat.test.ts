@@ -796,6 +796,24 @@ describe('coverage of the template and of events/', () => {
           }
         },
       ],
+      [
+        'broadcastauthorizer',
+        async () => {
+          // The TOKEN authorizer of POST /admin/broadcast. The sample's token is signed by no key (replace it with
+          // a sign-in ID token of your stack), and this cloud runs AuthMode=none, where nobody signs in: refused.
+          const sample = readEvent<{ type: string; authorizationToken: string; methodArn: string }>(
+            'broadcastauthorizer',
+          );
+          expect(sample.type).toBe('TOKEN');
+          expect(sample.authorizationToken).toMatch(/^Bearer [-_.A-Za-z0-9]+$/);
+          expect(sample.methodArn).toMatch(/\/POST\/admin\/broadcast$/);
+          const result = await cloud.lambda
+            .invoke('BroadcastAuthorizerFunction', sample)
+            .catch((e: Error) => e);
+          expect(result).toBeInstanceOf(Error);
+          expect((result as Error).message).toBe('Unauthorized');
+        },
+      ],
     ];
 
     const files = readdirSync(eventsDir)
