@@ -6,7 +6,7 @@ import { recordFigures } from './world';
  * send is acked and every message reaches every member with send-to-receive p99 <= 1 s, found by doubling (or
  * halving) the rate from CAPACITY_START until one probe holds and one misses, then bisecting the gap to half a
  * message per second. Each probe is a fresh cloud (after a warm-up) sending for CAPACITY_SECONDS.
- * `npm run capacity`; the figure goes to docs/PERFORMANCE.md and sets OVERLOAD_CAPACITY of `npm run test:overload`.
+ * `npm run capacity`; the figure goes to docs/MEASUREMENTS.md and sets OVERLOAD_CAPACITY of `npm run test:overload`.
  */
 const MEMBERS = Number(process.env.CAPACITY_MEMBERS ?? 100);
 const SECONDS = Number(process.env.CAPACITY_SECONDS ?? 15);

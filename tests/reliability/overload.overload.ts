@@ -9,11 +9,11 @@ import { recordFigures } from './world';
  * execution fails; vanished members are pruned. How fast sends are acked under a local overload says how this
  * machine shares its cores, not how roomcast performs on AWS: it is printed, not asserted.
  * OVERLOAD_SECONDS and OVERLOAD_FACTORS shorten it (CI); OVERLOAD_CAPACITY sets the capacity in messages/s to
- * OVERLOAD_MEMBERS members (docs/PERFORMANCE.md, `npm run capacity`); OVERLOAD_MODES picks the ways of sending.
+ * OVERLOAD_MEMBERS members (docs/PERFORMANCE.md, "Capacity"); OVERLOAD_MODES picks the ways of sending.
  */
 const MEMBERS = Number(process.env.OVERLOAD_MEMBERS ?? 100);
 // Messages/s to MEMBERS members the local cloud holds (send-to-receive p99 <= 1 s): the default is the figure
-// measured on the idle 2-core development machine (docs/PERFORMANCE.md); measure yours with npm run capacity.
+// recorded for the idle 2-core development machine (docs/MEASUREMENTS.md); measure yours with npm run capacity.
 const CAPACITY = Number(process.env.OVERLOAD_CAPACITY ?? 23.5);
 const SECONDS = Number(process.env.OVERLOAD_SECONDS ?? 30);
 const FACTORS = (process.env.OVERLOAD_FACTORS ?? '2,5').split(',').map(Number);

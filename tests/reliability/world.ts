@@ -137,7 +137,7 @@ export async function eventually(
   }
 }
 
-/** The figures of one test, printed and appended to a file docs/RELIABILITY.md is written from. */
+/** The figures of one test, printed and appended to a file the dated record (docs/MEASUREMENTS.md) is written from. */
 export const FIGURES_FILE = join(tmpdir(), 'roomcast-reliability-figures.jsonl');
 
 export function recordFigures(test: string, figures: Record<string, unknown>): void {
