@@ -107,7 +107,7 @@ const connectSrc = [
   "'self'",
   outputs.WebSocketUrl,
   ...(config.auth ? [outputs.AdminBroadcastUrl, ...(await signInEndpoints(outputs.SignInIssuer))] : []),
-];
+].filter(Boolean);
 for (const page of readdirSync(folder).filter((name) => name.endsWith('.html'))) {
   const html = readFileSync(join(folder, page), 'utf8');
   const next = withConnectSrc(html, connectSrc);
