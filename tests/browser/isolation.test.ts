@@ -131,6 +131,8 @@ it('the admin broadcast page with a foreign ?api= posts the token only to the st
   await page.goto(`${cloud.httpUrl}/broadcast.html?api=http://${foreignUrl}/collect`);
   await page.locator('form[data-ready="true"]').waitFor();
   expect(await page.locator('#endpoint').textContent()).toBe(`${cloud.httpUrl}/admin/broadcast`);
+  // The signed-in name is isolated here too.
+  expect(await page.locator('#who > bdi').textContent()).toBe('root');
   await page.getByTestId('broadcast-message').fill('Maintenance at 22:00 UTC');
   await page.getByTestId('broadcast-send').click();
   const statusLine = page.getByTestId('broadcast-status');
