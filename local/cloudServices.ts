@@ -372,6 +372,9 @@ export async function startWeb(
     accountId: template.accountId,
     invoke: (fn, event) => invoke(fn, event, 'request'),
   });
+  // The pages connect to this origin (config.json, the broadcast routes), the WebSocket stage and, with a sign-in,
+  // the issuer's discovery and token endpoint: nothing else.
+  const connectSrc = ["'self'", wsUrl, ...(devIssuer?.signInEndpoints ?? [])];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/config.json')
       return sendJson(res, 200, {
@@ -383,7 +386,12 @@ export async function startWeb(
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendJson(res, 405, { message: 'Method not allowed' });
     // The page's client library is built (scripts/build.mjs), so it is served from dist/web/.
-    serveStatic(req.url?.startsWith('/roomcast.js') ? join(template.dir, 'dist', 'web') : webDir, req, res);
+    serveStatic(
+      req.url?.startsWith('/roomcast.js') ? join(template.dir, 'dist', 'web') : webDir,
+      req,
+      res,
+      connectSrc,
+    );
   });
   const served = await serve(server, port, ctx.host);
   return { value: { url: served.value, restApi }, close: served.close };

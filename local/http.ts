@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 
@@ -14,12 +14,34 @@ const CONTENT_TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'content-security-policy':
-    "default-src 'self'; connect-src 'self' ws: wss: http://127.0.0.1:* http://localhost:*; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-};
+/**
+ * The pages' Content-Security-Policy: `connect-src` names exactly `connectSrc` (the stack's endpoints), so no script
+ * or crafted link can make the page send a sign-in token, an invite key or a message anywhere else.
+ */
+export function contentSecurityPolicy(connectSrc: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src ${connectSrc.join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * A page with the `connect-src` of its CSP meta tag set to `connectSrc`: a browser enforces the meta tag and the
+ * header both, so the tag must allow the same endpoints (web/*.html store `connect-src 'self'`).
+ */
+export function withConnectSrc(html: string, connectSrc: readonly string[]): string {
+  return html.replace(
+    /(http-equiv="Content-Security-Policy"\s+content="[^"]*?connect-src )[^;"]*/,
+    (_, head: string) => `${head}${connectSrc.join(' ')}`,
+  );
+}
 
 export function sendJson(
   res: ServerResponse,
@@ -36,8 +58,16 @@ export function sendJson(
   res.end(text);
 }
 
-/** Serves the web/ folder; `/` is index.html. Paths outside the folder are never served. */
-export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
+/**
+ * Serves the web/ folder; `/` is index.html. Paths outside the folder are never served. Pages may connect to
+ * `connectSrc` only (CSP header and meta tag).
+ */
+export function serveStatic(
+  root: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  connectSrc: readonly string[],
+): void {
   const url = new URL(req.url ?? '/', 'http://local');
   const relative = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
   const path = join(root, relative === '' ? 'index.html' : relative);
@@ -50,12 +80,21 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     sendJson(res, 404, { message: `Not found: ${url.pathname}` });
     return;
   }
-  res.writeHead(200, {
+  const headers = {
     'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
     'cache-control': 'no-cache',
-    ...SECURITY_HEADERS,
-  });
-  createReadStream(file).pipe(res);
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': contentSecurityPolicy(connectSrc),
+  };
+  if (extname(file) !== '.html') {
+    res.writeHead(200, headers);
+    createReadStream(file).pipe(res);
+    return;
+  }
+  const page = withConnectSrc(readFileSync(file, 'utf8'), connectSrc);
+  res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(page) });
+  res.end(req.method === 'HEAD' ? undefined : page);
 }
 
 /**

@@ -42,6 +42,8 @@ export interface DevIssuer {
   environment: Record<string, string>;
   /** What the web page needs to sign in (served in /config.json): mode, discovery base, client id. */
   webConfig: { mode: IssuerFlavour; issuer: string; clientId: string };
+  /** What a page that signs in here fetches: the discovery document and the token endpoint. */
+  signInEndpoints: string[];
   mint(username: string, options?: MintOptions): Promise<{ idToken: string; accessToken: string }>;
   /** Signs any claims with the issuer's key (tests build wrong tokens with it); `kid` overrides the key id. */
   sign(claims: Record<string, unknown>, header?: { kid?: string }): Promise<string>;
@@ -281,6 +283,7 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
       : { OidcIssuer: issuer, OidcAudience: CLIENT_ID },
     environment: cognito ? { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: url } : {},
     webConfig: { mode: options.flavour, issuer: discoveryBase, clientId: CLIENT_ID },
+    signInEndpoints: [`${discoveryBase}/.well-known/openid-configuration`, discovery().token_endpoint],
     mint,
     sign: (claims, header = {}) =>
       new SignJWT(claims)

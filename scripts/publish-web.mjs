@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Publishes web/ to the stack's private web bucket (HostWebChat=true) with the stack's URLs in config.json, then
-// invalidates the CloudFront cache. Needs the AWS CLI and credentials for the stack's account.
+// Publishes web/ to the stack's private web bucket (HostWebChat=true) with the stack's URLs in config.json and in
+// the pages' Content-Security-Policy (connect-src), then invalidates the CloudFront cache. With a sign-in it reads
+// the issuer's discovery document for the token endpoint. Needs the AWS CLI and credentials for the stack's account.
 //   npm run publish-web -- --stack roomcast [--region eu-west-1] [--dry-run]
 // --dry-run writes the folder it would upload and prints the commands instead of running them;
 // --outputs-file reads the stack outputs from a JSON file ([{OutputKey, OutputValue}], as describe-stacks prints).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,33 @@ for (const key of ['WebSocketUrl', 'WebBucketName', 'WebDistributionId', 'WebUrl
   if (!outputs[key]) fail(`the stack has no ${key} output: deploy it with HostWebChat=true`);
 }
 
+/** What a page fetches to sign in at `issuer`: its discovery document and the token endpoint that document names. */
+async function signInEndpoints(issuer) {
+  const discoveryUrl = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  let tokenEndpoint;
+  try {
+    const res = await fetch(discoveryUrl, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`answered ${res.status}`);
+    tokenEndpoint = (await res.json()).token_endpoint;
+  } catch (error) {
+    fail(`cannot read the sign-in issuer's discovery document ${discoveryUrl}: ${error.message}`);
+  }
+  if (typeof tokenEndpoint !== 'string' || !/^https?:\/\/[^\s;,']+$/.test(tokenEndpoint))
+    fail(`the discovery document ${discoveryUrl} names no usable token_endpoint`);
+  return [discoveryUrl, tokenEndpoint];
+}
+
+/**
+ * The page with `connect-src` of its CSP meta tag set to exactly `sources`, as the local cloud's server does it
+ * (local/http.ts withConnectSrc): web/*.html store `connect-src 'self'`.
+ */
+function withConnectSrc(html, sources) {
+  return html.replace(
+    /(http-equiv="Content-Security-Policy"\s+content="[^"]*?connect-src )[^;"]*/,
+    (_, head) => `${head}${sources.join(' ')}`,
+  );
+}
+
 // What the page reads at start (web/app.js: GET /config.json; web/signin.js: the auth part).
 const config = {
   wsUrl: outputs.WebSocketUrl,
@@ -73,6 +101,19 @@ const config = {
 const folder = mkdtempSync(join(tmpdir(), 'roomcast-web-'));
 cpSync(join(root, 'web'), folder, { recursive: true });
 writeFileSync(join(folder, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+// The pages may connect to this origin (config.json), the WebSocket stage and, with a sign-in, the admin route and
+// the issuer: exactly the stack's endpoints, so no link or script can send a token or an invite key elsewhere.
+const connectSrc = [
+  "'self'",
+  outputs.WebSocketUrl,
+  ...(config.auth ? [outputs.AdminBroadcastUrl, ...(await signInEndpoints(outputs.SignInIssuer))] : []),
+].filter(Boolean);
+for (const page of readdirSync(folder).filter((name) => name.endsWith('.html'))) {
+  const html = readFileSync(join(folder, page), 'utf8');
+  const next = withConnectSrc(html, connectSrc);
+  if (next === html) fail(`web/${page} has no Content-Security-Policy meta tag with connect-src to set`);
+  writeFileSync(join(folder, page), next);
+}
 
 const commands = [
   ['s3', 'sync', folder, `s3://${outputs.WebBucketName}/`, '--delete'],

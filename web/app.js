@@ -1,6 +1,6 @@
 // roomcast browser chat: a view over the roomcast client library (client/, bundled into /roomcast.js), which
 // owns the connection, reconnects, resume, seq order and the outbox. Plain ES module, no framework, no external
-// requests. All user-provided text is rendered with textContent.
+// requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 import { checkRoomId, createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
 import { signedInTarget, signOut } from './signin.js';
 import {
@@ -13,6 +13,7 @@ import {
   isNearBottom,
   makeAvatar,
   markOwn,
+  nameNode,
   openSidebar,
   placeDaySeparators,
   regroupAround,
@@ -297,7 +298,9 @@ function renderMembers(list, count) {
     const li = h('li', 'member');
     li.dataset.testid = 'member-item';
     li.dataset.username = name;
-    li.append(makeAvatar(name, 'avatar-sm'), h('span', 'member-name', name));
+    const label = h('span', 'member-name');
+    label.append(nameNode(name));
+    li.append(makeAvatar(name, 'avatar-sm'), label);
     if (name === me) {
       li.classList.add('is-me');
       li.append(h('span', 'member-you', 'you'));
@@ -321,17 +324,20 @@ function refreshMembers() {
 
 function onPresence(f) {
   if (f.username === state.username) return;
-  addSystemLine(`${f.username} ${f.event === 'join' ? 'joined' : 'left'}`, f.event);
+  addSystemLine([nameNode(f.username), f.event === 'join' ? ' joined' : ' left'], f.event);
   // The same name may still be connected from another tab: confirm with the server.
   if (f.event === 'leave') setTimeout(() => state.chat?.who().catch(() => {}), 400);
 }
 
 // ---------------------------------------------------------------- messages
 
-function addSystemLine(text, kind = 'info') {
+/** A line from the system; `content` is text or a list of text and nodes (a name goes in as `nameNode`). */
+function addSystemLine(content, kind = 'info') {
   const line = h('div', `sys sys-${kind}`);
   line.dataset.testid = kind === 'broadcast' ? 'broadcast-line' : 'system-line';
-  line.append(h('span', 'sys-text', text));
+  const text = h('span', 'sys-text');
+  text.append(...(Array.isArray(content) ? content : [content]));
+  line.append(text);
   const near = isNearBottom();
   insertBeforePending(line);
   updateEmpty();
@@ -484,7 +490,7 @@ function showUnconfigured(detail) {
   ui.emptyTitle.textContent = 'No server configured';
   ui.emptyText.textContent =
     detail ||
-    'Open this page with ?ws=wss://<api>.execute-api.<region>.amazonaws.com/<stage>, set window.ROOMCAST_WS_URL in config.js, or serve /config.json.';
+    'Set window.ROOMCAST_WS_URL in config.js to wss://<api>.execute-api.<region>.amazonaws.com/<stage>, or serve /config.json.';
   ui.roomTitle.textContent = 'roomcast';
   ui.roomSub.textContent = '';
   ui.roomCode.textContent = '—';
@@ -495,7 +501,7 @@ function showUnconfigured(detail) {
 
 function renderMe() {
   ui.meLabel.textContent = state.signedIn ? 'Signed in as' : 'Chatting as';
-  ui.meName.textContent = state.username || '';
+  ui.meName.replaceChildren(nameNode(state.username || ''));
   ui.meAvatar.textContent = initialOf(state.username || '?');
   ui.meAvatar.style.setProperty('--hue', String(hueOf(state.username || '?')));
   ui.changeName.hidden = state.signedIn;
@@ -715,10 +721,12 @@ window.roomcast = {
 
 main();
 
-/** Where to connect (`wsUrl`) and, when signed in, as whom (`user`); null when the page knows no server. */
+/**
+ * Where to connect (`wsUrl`) and, when signed in, as whom (`user`); null when the page knows no server. Only this
+ * origin's own files name the server (config.js, /config.json), never the page's address: a link could otherwise
+ * point the page, its sign-in token and the invite key in `#room=…&key=…` at any host.
+ */
 async function resolveTarget() {
-  const fromQuery = new URLSearchParams(location.search).get('ws');
-  if (fromQuery?.trim()) return { wsUrl: fromQuery.trim() };
   const fromConfig = window.ROOMCAST_WS_URL;
   if (typeof fromConfig === 'string' && fromConfig.trim()) return { wsUrl: fromConfig.trim() };
   try {

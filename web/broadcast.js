@@ -1,8 +1,9 @@
 // roomcast admin broadcast page: POST {"message", "roomId"?}. Server text is shown with textContent only.
 //
-// Where it posts, in this order: the URL in `?api=`; with sign-in in /config.json (AuthMode cognito or oidc), the
+// Where it posts comes from /config.json on this origin and nowhere else: with sign-in (AuthMode cognito or oidc), the
 // admin route `adminBroadcastUrl` with the signed-in user's token as `Authorization: Bearer` (signing in first, PKCE,
-// web/signin.js); else `/broadcast` on this origin (the local cloud, where it is open). IAM signing never happens in
+// web/signin.js); else `/broadcast` on this origin (the local cloud, where it is open). Nothing in the page's own URL
+// can name another endpoint: a link could otherwise send an admin's token to any host. IAM signing never happens in
 // the browser: automation uses the IAM route with awscurl or the SDK (docs/ACCESS.md).
 
 import { LIMITS } from './roomcast.js';
@@ -44,12 +45,11 @@ async function loadConfig() {
 
 /** The endpoint and, with sign-in, the token to send; may leave the page to sign in. */
 async function target() {
-  const api = new URLSearchParams(location.search).get('api');
   const config = await loadConfig();
   const auth = config.auth?.issuer && config.auth.clientId ? config.auth : undefined;
-  if (!auth) return { endpoint: api || new URL('/broadcast', location.href).href };
+  if (!auth) return { endpoint: new URL('/broadcast', location.href).href };
   const token = await signedInToken(auth);
-  const endpoint = api || new URL(config.adminBroadcastUrl || '/admin/broadcast', location.href).href;
+  const endpoint = new URL(config.adminBroadcastUrl || '/admin/broadcast', location.href).href;
   return { endpoint, token };
 }
 
@@ -72,7 +72,8 @@ async function start() {
   byId('endpoint').textContent = endpoint;
   if (token) {
     const claims = claimsOf(token);
-    who.textContent = displayName(claims);
+    // Isolated (<bdi>): a name with bidi controls cannot reorder the text around it.
+    who.replaceChildren(Object.assign(document.createElement('bdi'), { textContent: displayName(claims) }));
     byId('me').hidden = false;
     signOutButton.addEventListener('click', () => {
       signOut();

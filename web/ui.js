@@ -52,8 +52,17 @@ export function resetHues(keep) {
   if (kept !== undefined) hueSlots.set(keep, kept);
 }
 
+/**
+ * A display name as a node of its own: `<bdi>` isolates it, so bidi controls or right-to-left letters in a name
+ * cannot reorder the text around it ("… (you)", "… joined").
+ */
+export function nameNode(name) {
+  return h('bdi', null, String(name));
+}
+
+/** The first visible character of a name (a letter, digit, symbol or mark of punctuation), upper-cased. */
 export function initialOf(name) {
-  const first = [...String(name).trim()][0];
+  const first = [...String(name)].find((ch) => /[\p{L}\p{N}\p{S}\p{P}]/u.test(ch));
   return first ? first.toUpperCase() : '?';
 }
 
@@ -157,7 +166,7 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   const avatar = makeAvatar(msg.username);
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
-  meta.append(h('span', 'msg-author', msg.username));
+  meta.append(h('span', 'msg-author'));
   const time = h('time', 'msg-time', date ? timeFmt.format(date) : '');
   if (date) {
     time.dateTime = date.toISOString();
@@ -180,7 +189,7 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
 export function markOwn(row, own) {
   row.classList.toggle('is-own', own);
   const author = row.querySelector('.msg-author');
-  if (author) author.textContent = own ? `${row.dataset.username} (you)` : row.dataset.username;
+  author?.replaceChildren(nameNode(row.dataset.username), ...(own ? [' (you)'] : []));
 }
 
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"]+/gi;

@@ -1,10 +1,17 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
-/** npm run publish-web: web/ plus a config.json with the stack's URLs, synced to the bucket, cache invalidated. */
+/**
+ * npm run publish-web: web/ plus a config.json with the stack's URLs, the pages' CSP naming exactly those endpoints,
+ * synced to the bucket, cache invalidated.
+ */
 const script = join(__dirname, '..', '..', 'scripts', 'publish-web.mjs');
+const run = promisify(execFile);
 const outputs = (extra: Record<string, string> = {}) =>
   Object.entries({
     WebSocketUrl: 'wss://abc.execute-api.eu-west-1.amazonaws.com/prod',
@@ -16,20 +23,45 @@ const outputs = (extra: Record<string, string> = {}) =>
     ...extra,
   }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
 
-function dryRun(list: unknown): { folder: string; commands: string[] } {
+/** A sign-in issuer's discovery document (the user pool's), whose token endpoint lives on the hosted-UI domain. */
+let issuerServer: Server;
+let issuer: string;
+const TOKEN_ENDPOINT = 'https://roomcast-1a2b3c4d.auth.eu-west-1.amazoncognito.com/oauth2/token';
+
+beforeAll(async () => {
+  issuerServer = createServer((req, res) => {
+    if (req.url !== '/eu-west-1_X/.well-known/openid-configuration') return void res.writeHead(404).end();
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token_endpoint: TOKEN_ENDPOINT }));
+  });
+  await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}/eu-west-1_X`;
+});
+
+afterAll(() => new Promise<void>((resolve) => issuerServer.close(() => resolve())));
+
+async function dryRun(list: unknown): Promise<{ folder: string; commands: string[] }> {
   const file = join(mkdtempSync(join(tmpdir(), 'outputs-')), 'outputs.json');
   writeFileSync(file, JSON.stringify(list));
-  const out = execFileSync(process.execPath, [script, '--outputs-file', file, '--dry-run'], {
+  const { stdout } = await run(process.execPath, [script, '--outputs-file', file, '--dry-run'], {
     encoding: 'utf8',
   });
-  const [first, ...commands] = out.trim().split('\n');
+  const [first, ...commands] = stdout.trim().split('\n');
   return { folder: String(first).replace('would upload ', ''), commands };
 }
 
-it('writes the stack URLs and the sign-in issuer into config.json, then syncs and invalidates', () => {
-  const { folder, commands } = dryRun(
+/** The `connect-src` sources of a page's CSP meta tag. */
+function connectSrc(html: string): string[] {
+  const policy = /http-equiv="Content-Security-Policy"\s+content="([^"]*)"/.exec(html)?.[1] ?? '';
+  const directive = policy.split(';').find((d) => d.trim().startsWith('connect-src ')) ?? '';
+  return directive.trim().split(/\s+/).slice(1);
+}
+
+it('writes the stack URLs and the sign-in issuer into config.json, then syncs and invalidates', async () => {
+  const { folder, commands } = await dryRun(
     outputs({
-      SignInIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X',
+      SignInIssuer: issuer,
       SignInClientId: 'cid',
       AdminBroadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
     }),
@@ -37,11 +69,7 @@ it('writes the stack URLs and the sign-in issuer into config.json, then syncs an
   expect(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'))).toEqual({
     wsUrl: 'wss://abc.execute-api.eu-west-1.amazonaws.com/prod',
     broadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/broadcast',
-    auth: {
-      mode: 'cognito',
-      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X',
-      clientId: 'cid',
-    },
+    auth: { mode: 'cognito', issuer, clientId: 'cid' },
     // The broadcast page posts here with the signed-in admin's token.
     adminBroadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
   });
@@ -52,7 +80,44 @@ it('writes the stack URLs and the sign-in issuer into config.json, then syncs an
   ]);
 });
 
-it('refuses a stack deployed without HostWebChat=true', () => {
+it("names exactly the stack's endpoints in both pages' connect-src: stage, admin route, discovery, token endpoint", async () => {
+  const { folder } = await dryRun(
+    outputs({
+      SignInIssuer: issuer,
+      SignInClientId: 'cid',
+      AdminBroadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
+    }),
+  );
+  for (const page of ['index.html', 'broadcast.html'])
+    expect(connectSrc(readFileSync(join(folder, page), 'utf8'))).toEqual([
+      "'self'",
+      'wss://abc.execute-api.eu-west-1.amazonaws.com/prod',
+      'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
+      `${issuer}/.well-known/openid-configuration`,
+      TOKEN_ENDPOINT,
+    ]);
+});
+
+it('without a sign-in, lets the pages reach this origin and the stage only', async () => {
+  const { folder } = await dryRun(outputs({ AuthMode: 'none' }));
+  expect(connectSrc(readFileSync(join(folder, 'index.html'), 'utf8'))).toEqual([
+    "'self'",
+    'wss://abc.execute-api.eu-west-1.amazonaws.com/prod',
+  ]);
+});
+
+it('refuses to publish when the issuer names no token endpoint it could allow', async () => {
+  const list = outputs({
+    SignInIssuer: `${issuer}-missing`,
+    SignInClientId: 'cid',
+    AdminBroadcastUrl: 'https://x/y',
+  });
+  await expect(dryRun(list)).rejects.toThrow(
+    /cannot read the sign-in issuer's discovery document .* answered 404/,
+  );
+});
+
+it('refuses a stack deployed without HostWebChat=true', async () => {
   const list = outputs().filter((o) => o.OutputKey !== 'WebBucketName');
-  expect(() => dryRun(list)).toThrow(/no WebBucketName output: deploy it with HostWebChat=true/);
+  await expect(dryRun(list)).rejects.toThrow(/no WebBucketName output: deploy it with HostWebChat=true/);
 });
