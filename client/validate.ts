@@ -32,8 +32,9 @@ export function checkMessageText(text: unknown): string {
 const isString = (value: unknown): value is string => typeof value === 'string';
 
 /**
- * True for a `message` frame the client can hand to an app: every field the protocol promises has its type. The
- * seq's range is the sequencer's business (lean mode hands over whatever number came, for a delivery audit).
+ * True for a `message` frame the client can hand to an app: every field the client or an app reads has its type
+ * (a missing `sentAt` is tolerated: nothing depends on it). The seq's range is the sequencer's business (lean mode
+ * hands over whatever number came, for a delivery audit).
  */
 export function isMessageFrame(value: unknown): value is MessageFrame {
   if (typeof value !== 'object' || value === null) return false;
@@ -46,7 +47,7 @@ export function isMessageFrame(value: unknown): value is MessageFrame {
     isString(m.messageId) &&
     isString(m.username) &&
     isString(m.text) &&
-    isString(m.sentAt)
+    (m.sentAt === undefined || isString(m.sentAt))
   );
 }
 
