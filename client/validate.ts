@@ -32,22 +32,24 @@ export function checkMessageText(text: unknown): string {
 const isString = (value: unknown): value is string => typeof value === 'string';
 
 /**
- * True for a `message` frame the client can hand to an app: every field the client or an app reads has its type
- * (a missing `sentAt` is tolerated: nothing depends on it). The seq's range is the sequencer's business (lean mode
- * hands over whatever number came, for a delivery audit).
+ * True for a `message` frame the client can hand to an app: a room id, a numeric seq and a text, and the other
+ * fields the protocol names (`messageId`, `username`, `sentAt`) strings when present. A frame with less is
+ * tolerated (lean tools relay frames of other shapes, such as the tutorial's); a field of the wrong type is not.
+ * The seq's range is the sequencer's business (lean mode hands over whatever number came, for a delivery audit).
  */
 export function isMessageFrame(value: unknown): value is MessageFrame {
   if (typeof value !== 'object' || value === null) return false;
   const m = value as Record<string, unknown>;
+  const optional = (field: unknown) => field === undefined || isString(field);
   return (
     m.type === 'message' &&
     isString(m.roomId) &&
     typeof m.seq === 'number' &&
     Number.isFinite(m.seq) &&
-    isString(m.messageId) &&
-    isString(m.username) &&
     isString(m.text) &&
-    (m.sentAt === undefined || isString(m.sentAt))
+    optional(m.messageId) &&
+    optional(m.username) &&
+    optional(m.sentAt)
   );
 }
 
