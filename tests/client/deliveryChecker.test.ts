@@ -18,7 +18,7 @@ const stored = [1, 2, 3, 4, 5, 6].map((seq) => ({
   text: `t${seq}`,
   sentAt: new Date(0).toISOString(),
 }));
-const m = (seq: number) => stored[seq - 1];
+const m = (seq: number) => stored[seq - 1] as (typeof stored)[number];
 let peer: WebSocket | undefined;
 
 beforeEach(async () => {
