@@ -436,7 +436,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private route(type: string, f: Record<string, unknown>, raw: string): void {
     switch (type) {
       case 'message':
-        this.session.onMessage(f as unknown as RoomcastEvents['message']);
+      case 'batch':
+      case 'resync':
+        if (!this.session.onRoomFrame(f)) this.emit('unknown', { raw, frame: f });
         return;
       case 'presence':
         this.session.onPresence(f as unknown as RoomcastEvents['presence']);

@@ -1,8 +1,9 @@
-import type { HistoryFrame, JoinedFrame, MessageFrame, PresenceFrame } from '../protocol';
+import type { HistoryFrame, JoinedFrame, MessageFrame, PresenceFrame, ResyncFrame } from '../protocol';
 import { LIMITS, LOBBY } from '../protocol';
 import { RoomcastError } from './errors';
 import { Sequencer } from './sequencer';
 import type { RoomcastEvents } from './types';
+import { batchMessages, isMessageFrame, isResyncFrame } from './validate';
 
 /**
  * What the session is doing besides taking messages, as one value:
@@ -40,6 +41,8 @@ export class RoomSession {
   private key: string | undefined;
   private memberList: string[] = [];
   private activity: SessionActivity = { kind: 'steady' };
+  /** A fill was asked for while one ran (a new gap, a resync): the running fill goes round once more. */
+  private refill = false;
   private readonly sequencer: Sequencer;
 
   constructor(
@@ -140,21 +143,61 @@ export class RoomSession {
     return this.hooks.request({ action: 'history', ...query }) as unknown as Promise<HistoryFrame>;
   }
 
-  /** A `message` frame. */
-  onMessage(message: MessageFrame): void {
+  /**
+   * A `message`, `batch` or `resync` frame as received; false when it breaks the protocol. Nothing such a frame
+   * carried is handed over, and when it names this room the client reads what it may have held from history.
+   */
+  onRoomFrame(frame: Record<string, unknown>): boolean {
+    let messages: MessageFrame[] | undefined;
+    if (frame.type === 'message') messages = isMessageFrame(frame) ? [frame] : undefined;
+    else if (frame.type === 'batch') messages = batchMessages(frame);
+    if (messages !== undefined) {
+      this.onMessages(messages);
+      return true;
+    }
+    if (isResyncFrame(frame)) {
+      this.onResync(frame);
+      return true;
+    }
+    if (typeof frame.roomId === 'string') this.fetchMissing(frame.roomId);
+    return false;
+  }
+
+  /**
+   * The messages of a `message` frame (one) or a `batch` frame (several of one room), as they came. Frames may
+   * overlap and arrive in any order (a retried post can land after a later batch): the sequencer hands each seq
+   * over once, in order, and a gap is filled from history.
+   */
+  onMessages(messages: readonly MessageFrame[]): void {
     if (this.config.lean) {
-      this.hooks.emit('message', message);
+      for (const message of messages) this.hooks.emit('message', message);
       return;
     }
     const activity = this.activity;
-    if (activity.kind === 'joining' && message.roomId !== this.room) {
-      // Possibly the room being joined (a created room's code is not known before the reply).
-      if (activity.early.length < LIMITS.historyMax) activity.early.push(message);
-      return;
+    for (const message of messages) {
+      if (activity.kind === 'joining' && message.roomId !== this.room) {
+        // Possibly the room being joined (a created room's code is not known before the reply).
+        if (activity.early.length < LIMITS.historyMax) activity.early.push(message);
+      } else if (message.roomId === this.room) {
+        this.sequencer.accept(message);
+      } // else: a room this client has left
     }
-    if (message.roomId !== this.room) return; // a room this client has left
-    this.sequencer.accept(message);
     if (this.sequencer.hasGap) void this.fillGap();
+  }
+
+  /**
+   * The server could not deliver this room's messages after `afterSeq` (a `resync` frame): fetch everything after
+   * the last seq delivered, which is at or below `afterSeq` when anything is missing (lean: handed over only).
+   */
+  onResync(resync: ResyncFrame): void {
+    if (resync.roomId !== this.room) return;
+    this.hooks.emit('resync', resync);
+    this.fetchMissing(resync.roomId);
+  }
+
+  /** Fetches everything of `roomId` after the last seq delivered, if it is this session's room (not in lean mode). */
+  fetchMissing(roomId: string): void {
+    if (roomId === this.room && !this.config.lean) void this.fillGap();
   }
 
   /** A `presence` frame: the member list follows it (lean: handed over only). */
@@ -215,21 +258,35 @@ export class RoomSession {
       for (const message of page.messages) this.sequencer.accept(message);
       if (page.messages.length < LIMITS.historyMax) break;
     }
-    // What is still held above a hole is not in the history any more (expired): deliver it anyway.
-    if (this.sequencer.hasGap) this.sequencer.skipHole();
+    // What is still held above a hole is not in the history any more (expired): deliver it anyway. Unless a new
+    // gap or a resync came while the last page was on its way: then the fill goes round again first.
+    if (this.sequencer.hasGap && !this.refill) this.sequencer.skipHole();
   }
 
-  /** Fills a gap in the background, one fill at a time, and none while a join will bring the room's state anyway. */
+  /**
+   * Fills a gap in the background, one fill at a time (a fill asked for meanwhile makes it go round once more), and
+   * none while a join will bring the room's state anyway.
+   */
   private async fillGap(): Promise<void> {
+    if (this.activity.kind === 'filling') {
+      this.refill = true;
+      return;
+    }
     if (this.activity.kind !== 'steady') return;
     const filling: SessionActivity = { kind: 'filling' };
     this.activity = filling;
     try {
-      await this.catchUp();
+      do {
+        this.refill = false;
+        await this.catchUp();
+      } while (this.refill && this.activity === filling);
     } catch {
       // The socket closed or the server did not answer: the resume after the reconnect fills the gap.
     } finally {
-      if (this.activity === filling) this.activity = { kind: 'steady' };
+      if (this.activity === filling) {
+        this.activity = { kind: 'steady' };
+        this.refill = false;
+      }
     }
   }
 }

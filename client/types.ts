@@ -3,7 +3,7 @@
  * (client/connection.ts, client/session.ts, client/wire.ts, ...) imports them from here, so no part imports another
  * for a type and the parts form no cycle.
  */
-import type { BroadcastFrame, MessageFrame, PresenceFrame } from '../protocol';
+import type { BroadcastFrame, MessageFrame, PresenceFrame, ResyncFrame } from '../protocol';
 import type { BackoffPolicy } from './backoff';
 import type { RoomcastError } from './errors';
 
@@ -61,8 +61,9 @@ export interface RoomcastClientOptions {
   /**
    * For load tools with hundreds of clients in one process (the bench's members, the load processor): ready as soon
    * as the socket is open (no lobby history), no keepalive or connection-age timers, no reconnect (a close fails
-   * the client and its unsent messages), no member list from presence frames, and every `message` frame handed over
-   * as it arrives, whatever its room, each copy (duplicates and gaps stay visible to a delivery audit). Protocol
+   * the client and its unsent messages), no member list from presence frames, and every message handed over as it
+   * arrives (a `batch` frame's one by one), whatever its room, each copy (duplicates and gaps stay visible to a
+   * delivery audit), with no history fill, not even on `resync`. Protocol
    * tests use it with `sendRaw` and the `frame` event to see exactly what the server sent. Default false.
    */
   lean?: boolean;
@@ -117,8 +118,16 @@ export interface UnknownFrame {
 }
 
 export interface RoomcastEvents {
-  /** A message of the current room, each seq once and in seq order (lean: every message frame as it arrives). */
+  /**
+   * A message of the current room, each seq once and in seq order, whether it came alone, in a `batch` frame or
+   * from history (lean: every message as it arrives, a batch's in its order, copies and gaps included).
+   */
   message: MessageFrame;
+  /**
+   * The server could not deliver this room's messages after `afterSeq` for a while; the client is fetching them from
+   * history and hands them over as `message` events (lean: it fetches nothing, the tool must).
+   */
+  resync: ResyncFrame;
   presence: PresenceFrame;
   broadcast: BroadcastFrame;
   members: MembersUpdate;

@@ -1,3 +1,4 @@
+import type { MessageFrame, ResyncFrame } from '../protocol';
 import { LIMITS, normalizeRoomId, utf8Bytes } from '../protocol';
 import { RoomcastError } from './errors';
 
@@ -26,4 +27,52 @@ export function checkMessageText(text: unknown): string {
     );
   }
   return trimmed;
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/**
+ * True for a `message` frame the client can hand to an app: a room id, a numeric seq and a text, and the other
+ * fields the protocol names (`messageId`, `username`, `sentAt`) strings when present. A frame with less is
+ * tolerated (lean tools relay frames of other shapes, such as the tutorial's); a field of the wrong type is not.
+ * The seq's range is the sequencer's business (lean mode hands over whatever number came, for a delivery audit).
+ */
+export function isMessageFrame(value: unknown): value is MessageFrame {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  const optional = (field: unknown) => field === undefined || isString(field);
+  return (
+    m.type === 'message' &&
+    isString(m.roomId) &&
+    typeof m.seq === 'number' &&
+    Number.isFinite(m.seq) &&
+    isString(m.text) &&
+    optional(m.messageId) &&
+    optional(m.username) &&
+    optional(m.sentAt)
+  );
+}
+
+/**
+ * The messages of a `batch` frame, or undefined when the frame is not one the protocol allows: a room id, and an
+ * array of message frames of that room. The server sends them in ascending seq without duplicates; the client does
+ * not rely on it (the sequencer orders and deduplicates whatever arrives).
+ */
+export function batchMessages(frame: Record<string, unknown>): MessageFrame[] | undefined {
+  const { roomId, messages } = frame;
+  if (!isString(roomId) || !Array.isArray(messages)) return undefined;
+  if (!messages.every((m) => isMessageFrame(m) && m.roomId === roomId)) return undefined;
+  return messages as MessageFrame[];
+}
+
+/** True for a `resync` frame: a room id and the seq after which messages may be missing. */
+export function isResyncFrame(
+  frame: Record<string, unknown>,
+): frame is Record<string, unknown> & ResyncFrame {
+  return (
+    frame.type === 'resync' &&
+    isString(frame.roomId) &&
+    Number.isSafeInteger(frame.afterSeq) &&
+    (frame.afterSeq as number) >= 0
+  );
 }

@@ -5,7 +5,9 @@
 // `createroom`, the others `joinroom` its code), sends chat messages at a steady rate, waits for its own messages to
 // come back through the fan-out, then leaves. The socket is artillery's (its ws engine opens it); each VU speaks
 // the protocol on it through the client library (client/, lean mode: no resume, no timers, no reconnect, every
-// message frame as it arrives, so the audit sees losses and copies). Metrics it adds to artillery's report:
+// message as it arrives, a batch frame's one by one, so the audit sees losses and copies). A message of the room
+// counts from the moment it arrives, even before the `joined` reply (the fan-out may be quicker than the reply).
+// Metrics it adds to artillery's report:
 //
 //   chat.latency_ms      histogram  send -> the sender receives its own `message` frame (matched by a tag in the text)
 //   chat.fanout_ms       histogram  send -> another member receives it (send time travels in the text)
@@ -134,10 +136,12 @@ async function attach(context, events) {
   const chat = {
     client,
     pending: new Map(), // tag id -> sent at (ms), until the sender sees its own message
-    arrived: [], // seqs of the room's message frames, in arrival order
+    // roomId -> seqs of its messages, in arrival order. Kept for every room: the fan-out may post a message of the
+    // room being joined before the `joined` reply arrives, while the VU does not know the room's code yet.
+    arrived: new Map(),
     baseSeq: 0,
-    maxSeq: 0,
     roomId: undefined,
+    left: false,
   };
   context.chat = chat;
   client.on('error', (error) => countError(events, error));
@@ -145,10 +149,11 @@ async function attach(context, events) {
     if (frame === undefined) events.emit('counter', 'chat.bad_frames', 1);
   });
   client.on('message', (message) => {
-    if (message.roomId !== chat.roomId) return;
+    if (chat.left) return;
     const now = Date.now();
-    chat.arrived.push(message.seq);
-    if (message.seq > chat.maxSeq) chat.maxSeq = message.seq;
+    const seqs = chat.arrived.get(message.roomId) ?? [];
+    chat.arrived.set(message.roomId, seqs);
+    seqs.push(message.seq);
     const [tag, id, sentRaw] = String(message.text).split(' ');
     if (tag !== TAG) return;
     const mine = chat.pending.get(id);
@@ -179,7 +184,6 @@ async function counted(events, request) {
 function joined(context, frame) {
   context.chat.roomId = frame.roomId;
   context.chat.baseSeq = frame.lastSeq || 0;
-  context.chat.maxSeq = context.chat.baseSeq;
   context.vars.roomId = frame.roomId;
 }
 
@@ -222,10 +226,17 @@ async function sendChat(context, events) {
   events.emit('counter', 'chat.sent', 1);
 }
 
+/** Seqs of the VU's room that arrived, and the highest seq it is owed (the highest it saw, or its join's). */
+function roomArrivals(chat) {
+  const arrived = chat.arrived.get(chat.roomId) ?? [];
+  return { arrived, maxSeq: arrived.reduce((max, seq) => Math.max(max, seq), chat.baseSeq) };
+}
+
 /** True while a seq below the highest one seen has not arrived: fan-outs run concurrently, so it may be in flight. */
 function hasGap(chat) {
-  const arrived = new Set(chat.arrived);
-  for (let seq = chat.baseSeq + 1; seq <= chat.maxSeq; seq++) if (!arrived.has(seq)) return true;
+  const { arrived, maxSeq } = roomArrivals(chat);
+  const seen = new Set(arrived);
+  for (let seq = chat.baseSeq + 1; seq <= maxSeq; seq++) if (!seen.has(seq)) return true;
   return false;
 }
 
@@ -240,8 +251,9 @@ async function drain(context, events) {
     await new Promise((r) => setTimeout(r, 50));
   // Emitted even at 0, so artillery's `ensure` conditions always find these counters.
   events.emit('counter', 'chat.own_missing', chat.pending.size);
-  const owed = Array.from({ length: chat.maxSeq - chat.baseSeq }, (_, i) => chat.baseSeq + 1 + i);
-  const { lost, extraCopies } = auditDelivery(owed, chat.arrived);
+  const { arrived, maxSeq } = roomArrivals(chat);
+  const owed = Array.from({ length: maxSeq - chat.baseSeq }, (_, i) => chat.baseSeq + 1 + i);
+  const { lost, extraCopies } = auditDelivery(owed, arrived);
   events.emit('counter', 'chat.seq_missing', lost.length);
   events.emit('counter', 'chat.duplicates', extraCopies);
 }
@@ -249,8 +261,8 @@ async function drain(context, events) {
 /** Function step: back to the lobby before the socket closes. */
 async function leaveRoom(context, events) {
   const started = Date.now();
+  context.chat.left = true;
   await counted(events, context.chat.client.leave());
-  context.chat.roomId = undefined;
   events.emit('histogram', 'chat.leave_ms', Date.now() - started);
   context.chat.client.close();
 }

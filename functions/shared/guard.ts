@@ -184,7 +184,8 @@ export interface JoinAttempt {
 
 /**
  * Decides whether a join may go ahead, before the use case moves the connection. Returns a room store that answers
- * the room from the lookup made here (no second read), and the room's invite key to hand to the member.
+ * the use case's first read of the room from the lookup made here (no second read for it), and the room's invite
+ * key to hand to the member.
  * Throws RoomNotFound (unknown code or wrong key: the same answer) or RateLimited (the source has no guesses left).
  */
 export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
@@ -220,7 +221,15 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   }
   const store = deps.rooms;
   const rooms = Object.create(store) as T['rooms'];
-  rooms.get = async (id: string) => (id === room.roomId ? room : store.get(id));
+  // The use case's first read of this room is answered from the lookup; a later one (the join's seq after the
+  // move) must see the room as it is then, so it reads.
+  let looked: Room | undefined = room;
+  rooms.get = async (id: string) => {
+    if (id !== room.roomId || looked === undefined) return store.get(id);
+    const answer = looked;
+    looked = undefined;
+    return answer;
+  };
   return { deps: { ...deps, rooms }, inviteKey: room.inviteKey };
 }
 

@@ -71,8 +71,12 @@ export async function joinRoom(
         others.map((m) => m.username),
       );
   const before = await moveTo(deps, connectionId, roomId, username);
+  // The room's seq is read again now that the joiner is in the room index: a message stored between the first read
+  // and the move may have been fanned out before the move, so without this it would be neither in `lastSeq` (which
+  // tells the client to fetch it) nor delivered. A message stored after this read is fanned out after the move.
+  const settled = await deps.rooms.get(roomId);
   const self = { ...before, roomId, username: username ?? chosen };
   const { members, memberCount } = memberList(listed, self);
-  const lastSeq = Math.max(room?.seq ?? 0, history.at(-1)?.seq ?? 0);
+  const lastSeq = Math.max(settled?.seq ?? 0, room?.seq ?? 0, history.at(-1)?.seq ?? 0);
   return { type: 'joined', roomId, members, memberCount, history: history.map(toMessageFrame), lastSeq };
 }

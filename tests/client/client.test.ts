@@ -168,6 +168,101 @@ describe('messages in order, once', () => {
   });
 });
 
+describe('batch and resync frames', () => {
+  const batch = (...messages: MessageFrame[]) => ({ type: 'batch', roomId: 'ABCDEF', messages });
+  /** The gap fills asked for (the lobby's first page on connect names no afterSeq). */
+  const historyAsks = () =>
+    server
+      .sent('history')
+      .map((f) => f.afterSeq)
+      .filter((afterSeq) => afterSeq !== undefined);
+
+  it('unpacks batches into one message event each, in seq order, across frames that arrive out of order', async () => {
+    const { seqs, texts } = await inRoom();
+    server.fanOut = false;
+    const [m1, m2, m3, m4, m5] = ['a', 'b', 'c', 'd', 'e'].map((t) =>
+      server.store('ABCDEF', t),
+    ) as MessageFrame[];
+    // A retried post (1, 2) lands after the later batch (3, 4, 5).
+    server.last.push(batch(m3 as MessageFrame, m4 as MessageFrame, m5 as MessageFrame));
+    server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
+    await tick(1);
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    expect(texts).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('drops seqs it already has when a batch and a retried single message overlap', async () => {
+    const { seqs } = await inRoom();
+    server.fanOut = false;
+    const [m1, m2, m3] = ['a', 'b', 'c'].map((t) => server.store('ABCDEF', t)) as MessageFrame[];
+    server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
+    server.last.push(m2 as MessageFrame);
+    server.last.push(batch(m2 as MessageFrame, m3 as MessageFrame));
+    server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
+    await tick();
+    expect(seqs).toEqual([1, 2, 3]);
+    expect(historyAsks()).toEqual([]); // nothing was missing: no history read
+  });
+
+  it('fills a gap between batches from history', async () => {
+    const { seqs } = await inRoom();
+    server.fanOut = false;
+    const stored = ['a', 'b', 'c', 'd', 'e', 'f'].map((t) => server.store('ABCDEF', t)) as MessageFrame[];
+    server.last.push(batch(stored[0] as MessageFrame, stored[1] as MessageFrame));
+    server.last.push(batch(stored[4] as MessageFrame, stored[5] as MessageFrame));
+    await tick();
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(historyAsks()).toEqual([2]);
+  });
+
+  it('answers a resync of its room with a history read after its last seq, and ignores one for another room', async () => {
+    const { chat, seqs } = await inRoom();
+    const resyncs: unknown[] = [];
+    chat.on('resync', (r) => resyncs.push(r));
+    server.fanOut = false;
+    const stored = ['a', 'b', 'c', 'd'].map((t) => server.store('ABCDEF', t)) as MessageFrame[];
+    server.last.push(batch(stored[0] as MessageFrame, stored[1] as MessageFrame));
+    server.last.push({ type: 'resync', roomId: 'QQQQQQ', afterSeq: 0 });
+    await tick();
+    expect(seqs).toEqual([1, 2]); // no gap is visible: without the resync, 3 and 4 would wait for the next message
+    expect(historyAsks()).toEqual([]);
+    server.last.push({ type: 'resync', roomId: 'ABCDEF', afterSeq: 2 });
+    await tick();
+    expect(seqs).toEqual([1, 2, 3, 4]);
+    expect(historyAsks()).toEqual([2]);
+    expect(resyncs).toEqual([{ type: 'resync', roomId: 'ABCDEF', afterSeq: 2 }]);
+  });
+
+  it('survives malformed batches: each is an unknown frame, and one of its room makes it read history instead', async () => {
+    const { chat, seqs, texts } = await inRoom();
+    const unknown: string[] = [];
+    chat.on('unknown', (u) => unknown.push(u.raw));
+    server.fanOut = false;
+    const [m1, m2] = ['a', 'b'].map((t) => server.store('ABCDEF', t)) as MessageFrame[];
+    const malformed = [
+      { type: 'batch', roomId: 'ABCDEF' },
+      { type: 'batch', roomId: 'ABCDEF', messages: 'not a list' },
+      { type: 'batch', roomId: 'ABCDEF', messages: [null, 7] },
+      batch({ ...(m1 as MessageFrame), text: 5 } as unknown as MessageFrame, m2 as MessageFrame),
+      batch({ ...(m1 as MessageFrame), roomId: 'QQQQQQ' }, m2 as MessageFrame),
+      { type: 'batch', messages: [m1, m2] },
+      { type: 'resync', roomId: 'ABCDEF', afterSeq: 'one' },
+      { type: 'message', roomId: 'ABCDEF', seq: 3 },
+    ];
+    for (const frame of malformed) server.last.push(frame);
+    await tick();
+    expect(unknown).toEqual(malformed.map((f) => JSON.stringify(f)));
+    // Nothing a malformed frame carried was handed over; the messages came from history, once each.
+    expect(texts).toEqual(['a', 'b']);
+    expect(seqs).toEqual([1, 2]);
+    expect(historyAsks().every((afterSeq) => afterSeq === 0 || afterSeq === 2)).toBe(true);
+    expect(chat.state).toBe('ready');
+    const ack = chat.send('still chatting');
+    await tick();
+    await expect(ack).resolves.toMatchObject({ seq: 3 });
+  });
+});
+
 describe('invite keys', () => {
   it('rejoins after a reconnect with the invite key of its room, so the rejoin spends no guess', async () => {
     const { chat } = await inRoom();
@@ -332,6 +427,26 @@ describe('lean mode (the bench and the load processor)', () => {
     await tick();
     expect(seqs).toEqual([2, 1, 2, 4, -7]); // what a delivery audit must see: the duplicate 2, the missing 3
     expect(server.sent('history')).toHaveLength(0); // no gap fill either
+  });
+
+  it('hands over the messages of a batch one by one as they came, and a resync as an event only', async () => {
+    const { chat, seqs } = client({ lean: true });
+    const resyncs: number[] = [];
+    chat.on('resync', (r) => resyncs.push(r.afterSeq));
+    await tick();
+    server.rooms.set('ABCDEF', []);
+    const joining = chat.join('ABCDEF');
+    await tick();
+    await joining;
+    server.fanOut = false;
+    const stored = ['a', 'b', 'c'].map((t) => server.store('ABCDEF', t));
+    server.last.push({ type: 'batch', roomId: 'ABCDEF', messages: [stored[2], stored[1]] });
+    server.last.push({ type: 'batch', roomId: 'ABCDEF', messages: [stored[1], stored[2]] });
+    server.last.push({ type: 'resync', roomId: 'ABCDEF', afterSeq: 0 });
+    await tick();
+    expect(seqs).toEqual([3, 2, 2, 3]);
+    expect(resyncs).toEqual([0]);
+    expect(server.sent('history')).toHaveLength(0);
   });
 
   it('sends no keepalive and does not reconnect: a close fails it and its unsent messages', async () => {

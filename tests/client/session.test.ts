@@ -51,8 +51,8 @@ it('joins with the invite key; messages that arrive before the reply are deliver
   );
   const joining = s.requestJoin('ABCDEF', 'k'.repeat(16));
   expect(s.state).toBe('joining');
-  s.onMessage(msg('ABCDEF', 4)); // fan-out overtook the reply
-  s.onMessage(msg('ABCDEF', 3));
+  s.onMessages([msg('ABCDEF', 4)]); // fan-out overtook the reply
+  s.onMessages([msg('ABCDEF', 3)]);
   await jest.advanceTimersByTimeAsync(10);
   s.enter(await joining);
   expect(requests[0]).toEqual({ action: 'joinroom', roomId: 'ABCDEF', key: 'k'.repeat(16) });
@@ -73,12 +73,17 @@ it('a gap is filled through history, one fill at a time, and a hole the history 
   const joining = s.requestJoin('ABCDEF');
   await jest.advanceTimersByTimeAsync(10);
   s.enter(await joining);
-  s.onMessage(msg('ABCDEF', 4));
+  s.onMessages([msg('ABCDEF', 4)]);
   expect(s.state).toBe('filling');
-  s.onMessage(msg('ABCDEF', 5)); // still a gap: no second fill while one runs
+  // Still a gap: no second request while one runs. But seq 5 may have been stored after the page was read, and so
+  // may the hole below it: the fill reads once more before it gives up on the hole.
+  s.onMessages([msg('ABCDEF', 5)]);
+  expect(requests.filter((r) => r.action === 'history')).toHaveLength(1);
   await jest.advanceTimersByTimeAsync(10);
-  expect(pages).toBe(1);
-  expect(requests.at(-1)).toEqual({ action: 'history', afterSeq: 1, limit: 100 });
+  expect(delivered).toEqual([1, 2]);
+  await jest.advanceTimersByTimeAsync(10);
+  expect(pages).toBe(2);
+  expect(requests.filter((r) => r.action === 'history').map((r) => r.afterSeq)).toEqual([1, 2]);
   expect(delivered).toEqual([1, 2, 4, 5]);
   expect(s.state).toBe('steady');
 });

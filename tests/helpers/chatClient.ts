@@ -40,6 +40,17 @@ const REPLY_TYPE: Record<string, string> = PROTOCOL_REPLY_TYPE;
 export const isGatewayError: FramePredicate = (f) =>
   f.type === undefined && typeof f.message === 'string' && typeof f.requestId === 'string';
 
+/**
+ * The messages a frame carries: a `message` frame itself, each message of a `batch` frame (a busy room's messages
+ * in one post), none for any other frame. A delivery count goes through this so a batch counts each message once.
+ */
+export function messagesIn(frame: Frame): Frame[] {
+  if (frame.type === 'message') return [frame];
+  if (frame.type !== 'batch' || !Array.isArray(frame.messages)) return [];
+  return frame.messages.filter((m): m is Frame => typeof m === 'object' && m !== null && !Array.isArray(m));
+}
+
+/** Matches a `message` frame, or a message inside a `batch` frame (`next()` offers those one by one). */
 export const isMessage =
   (roomId: string, text?: string): FramePredicate =>
   (f) =>
@@ -68,13 +79,16 @@ function describe(frames: readonly Frame[]): string {
 /**
  * A chat client for end-to-end tests: it records every frame and lets a test wait for the next one that matches,
  * without sleeping. Each frame is handed to at most one `next()`, so a test can await frames that already arrived as
- * well as frames still on their way. It sends frames as given, hostile ones too: a thin layer over the client
+ * well as frames still on their way. A `batch` frame is offered to `next()` itself and then each message in it,
+ * so a test that waits for a message gets it whether it came alone or in a batch. It sends frames as given, hostile ones too: a thin layer over the client
  * library in lean mode (no automatic frame of its own) and its wire-level seam (`sendRaw`, the `frame` and `close`
  * events, `terminate`), so the library opens the socket.
  */
 export class ChatClient {
-  /** Every frame received, in arrival order. */
+  /** Every frame received, as the server sent it, in arrival order. */
   readonly frames: Frame[] = [];
+  /** What `next()` offers: every frame, each batch followed by the messages in it. */
+  private readonly offered: Frame[] = [];
   /** Resolves when the socket has closed, with the close code and reason. */
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly taken = new Set<number>();
@@ -134,10 +148,10 @@ export class ChatClient {
 
   /** The first frame not yet handed out that matches, waiting up to `timeoutMs` for it. */
   next(predicate: FramePredicate, timeoutMs = FRAME_TIMEOUT_MS, what = 'a matching frame'): Promise<Frame> {
-    const index = this.frames.findIndex((f, i) => !this.taken.has(i) && predicate(f));
+    const index = this.offered.findIndex((f, i) => !this.taken.has(i) && predicate(f));
     if (index !== -1) {
       this.taken.add(index);
-      return Promise.resolve(this.frames[index] as Frame);
+      return Promise.resolve(this.offered[index] as Frame);
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -190,12 +204,12 @@ export class ChatClient {
     return this.cachedConnectionId;
   }
 
-  /** The `message` frames received for a room, in arrival order. */
+  /** The messages received for a room, alone or in batches, in arrival order. */
   messages(roomId: string): Frame[] {
-    return this.frames.filter((f) => f.type === 'message' && f.roomId === roomId);
+    return this.frames.flatMap(messagesIn).filter((f) => f.roomId === roomId);
   }
 
-  /** The seqs of the `message` frames received for a room, in arrival order. */
+  /** The seqs of the messages received for a room, in arrival order. */
   seqs(roomId: string): number[] {
     return this.messages(roomId).map((f) => f.seq as number);
   }
@@ -229,8 +243,15 @@ export class ChatClient {
   }
 
   private receive(frame: Frame): void {
-    const index = this.frames.push(frame) - 1;
+    this.frames.push(frame);
     for (const listener of this.listeners) listener(frame);
+    this.offer(frame);
+    if (frame.type === 'batch') for (const message of messagesIn(frame)) this.offer(message);
+  }
+
+  /** Hands a frame to the first waiter it matches, or keeps it for a later `next()`. */
+  private offer(frame: Frame): void {
+    const index = this.offered.push(frame) - 1;
     for (const waiter of this.waiters) {
       if (waiter.predicate(frame)) {
         this.waiters.delete(waiter);

@@ -7,11 +7,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { auditDelivery } from '@roomcast/client';
 import type { LocalCloud } from '../../local/cloud';
-import type { ChatClient, Frame } from './chatClient';
+import { type ChatClient, type Frame, messagesIn } from './chatClient';
 
 /**
  * Checks what live members of a room received against what the room holds: for every member it records the seqs
- * that arrived live (message frames), then reports lost, duplicated and out-of-order deliveries and the gaps the
+ * that arrived live (each message once, whether it came alone or in a `batch` frame), then reports lost, duplicated and out-of-order deliveries and the gaps the
  * member filled by asking `history` — the recovery the protocol promises (docs/PROTOCOL.md, "Ordering, gaps and
  * retries").
  *
@@ -47,8 +47,10 @@ export interface DeliveryReport {
   messages: number;
   /** Messages owed to live members (sum over members of the messages sent after they joined). */
   expectedDeliveries: number;
-  /** Message frames that arrived live. */
+  /** Messages that arrived live (a batch of n counts n). */
   deliveries: number;
+  /** Frames that carried them (a batch counts once): with coalescing, fewer than `deliveries`. */
+  frames: number;
   lost: number;
   duplicated: number;
   /** Live arrivals whose seq was lower than one already seen (the client reorders by seq). */
@@ -151,6 +153,7 @@ export class DeliveryChecker {
       messages: 0,
       expectedDeliveries: 0,
       deliveries: 0,
+      frames: 0,
       lost: 0,
       duplicated: 0,
       arrivedOutOfOrder: 0,
@@ -172,6 +175,7 @@ export class DeliveryChecker {
 
       const frames = this.liveFrames(m);
       report.deliveries += frames.length;
+      report.frames += this.carriers(m);
       const wrongMessage: number[] = [];
       for (const f of frames) {
         const expectedId = truth.get(seqOf(f));
@@ -225,10 +229,20 @@ export class DeliveryChecker {
     return [...this.truth(member.roomId).keys()].filter((s) => s > member.afterSeq && !received.has(s));
   }
 
+  /** The messages of the member's room that arrived live after its join, batches unpacked, in arrival order. */
   private liveFrames(member: Member): Frame[] {
     return member.client.frames
       .slice(Math.max(0, member.fromFrame))
-      .filter((f) => f.type === 'message' && f.roomId === member.roomId && seqOf(f) > member.afterSeq);
+      .flatMap(messagesIn)
+      .filter((f) => f.roomId === member.roomId && seqOf(f) > member.afterSeq);
+  }
+
+  /** How many frames brought the member those messages. */
+  private carriers(member: Member): number {
+    return member.client.frames
+      .slice(Math.max(0, member.fromFrame))
+      .filter((f) => messagesIn(f).some((m) => m.roomId === member.roomId && seqOf(m) > member.afterSeq))
+      .length;
   }
 }
 

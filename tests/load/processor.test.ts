@@ -81,7 +81,15 @@ async function virtualUser(vars: Record<string, unknown>): Promise<Context> {
 }
 
 const messageFrame = (seq: number, text: string, username: string) =>
-  JSON.stringify({ type: 'message', roomId: 'ABCDEF', seq, messageId: `m${seq}`, username, text });
+  JSON.stringify({
+    type: 'message',
+    roomId: 'ABCDEF',
+    seq,
+    messageId: `m${seq}`,
+    username,
+    text,
+    sentAt: new Date(0).toISOString(),
+  });
 
 test('the audit reports a lost seq, a duplicated one and a refused send; own messages are timed', async () => {
   let sends = 0;
@@ -151,6 +159,61 @@ test('a seq still in flight when the drain starts is waited for, not counted mis
   await processor.drain(vu, events);
   await processor.leaveRoom(vu, events);
   expect(counters).toMatchObject({ 'chat.own_missing': 0, 'chat.seq_missing': 0, 'chat.duplicates': 0 });
+});
+
+test('a message of the room that arrives before the joined reply counts as received, not missing', async () => {
+  answer = (frame, peer, username) => {
+    if (frame.action === 'createroom') {
+      // The fan-out found the member in the room before the join's reply went back.
+      peer.send(messageFrame(1, 'posted before the reply', 'someone'));
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
+    }
+    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
+    if (frame.action !== 'sendmessage') return undefined;
+    peer.send(messageFrame(2, String(frame.message), username));
+    return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq: 2, messageId: 'm2' };
+  };
+  const { events, counters } = recorder();
+  const vu = await virtualUser({ roomSize: 5 });
+  await processor.joinRoom(vu, events);
+  await processor.sendChat(vu, events);
+  await processor.drain(vu, events);
+  await processor.leaveRoom(vu, events);
+  expect(counters).toMatchObject({
+    'chat.received_own': 1,
+    'chat.seq_missing': 0,
+    'chat.duplicates': 0,
+  });
+});
+
+test('each message of a batch frame counts once, and batches that overlap show the copy', async () => {
+  answer = (frame, peer, username) => {
+    if (frame.action === 'createroom') {
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
+    }
+    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
+    if (frame.action !== 'sendmessage') return undefined;
+    const [one, two, three] = [
+      messageFrame(1, 'first', 'someone'),
+      messageFrame(2, 'second', 'someone'),
+      messageFrame(3, String(frame.message), username),
+    ].map((text) => JSON.parse(text) as object);
+    peer.send(JSON.stringify({ type: 'batch', roomId: 'ABCDEF', messages: [one, two] }));
+    peer.send(JSON.stringify({ type: 'batch', roomId: 'ABCDEF', messages: [two, three] }));
+    return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq: 3, messageId: 'm3' };
+  };
+  const { events, counters } = recorder();
+  const vu = await virtualUser({ roomSize: 5 });
+  await processor.joinRoom(vu, events);
+  await processor.sendChat(vu, events);
+  await processor.drain(vu, events);
+  await processor.leaveRoom(vu, events);
+  expect(counters).toMatchObject({
+    'chat.received_own': 1,
+    'chat.own_missing': 0,
+    'chat.seq_missing': 0,
+    'chat.duplicates': 1,
+  });
 });
 
 test("the next VU of a group joins the first one's room with its invite key; a refused join fails the VU", async () => {

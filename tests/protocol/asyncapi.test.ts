@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import {
   ACTIONS,
   ERROR_CODES,
+  GATEWAY,
   LIMITS,
   PATTERNS,
   PONG_BODY,
@@ -30,9 +31,14 @@ type Schema = {
   pattern?: string;
   maxItems?: number;
   'x-max-utf8-bytes'?: number;
+  minItems?: number;
+  items?: Schema;
 };
 interface Doc {
-  components: { messages: Record<string, { payload: Schema }>; schemas: Record<string, Schema> };
+  components: {
+    messages: Record<string, { payload: Schema; examples?: { payload: Record<string, unknown> }[] }>;
+    schemas: Record<string, Schema>;
+  };
   operations: Record<
     string,
     { action: string; messages: { $ref: string }[]; reply?: { messages: { $ref: string }[] } }
@@ -94,4 +100,19 @@ it('has the error codes, patterns and limits of protocol/index.ts', () => {
   }
   expect(messages.errorFrame?.payload.properties?.requestId).toBeDefined();
   expect(messages.errorFrame?.payload.properties?.clientMsgId).toBeDefined();
+});
+
+it('describes the batch frame as protocol/ and the gateway limit it: message frames of one room within one frame', () => {
+  const batch = messages.batchFrame;
+  expect(batch?.payload['x-max-utf8-bytes']).toBe(GATEWAY.maxFrameBytes);
+  expect(batch?.payload.properties?.messages?.minItems).toBe(2);
+  expect(batch?.payload.properties?.messages?.items?.$ref).toBe('#/components/schemas/chatMessage');
+  expect(messages.resyncFrame?.payload.properties?.afterSeq).toMatchObject({ type: 'integer', minimum: 0 });
+  const receive = doc.operations.receive?.messages.map(messageName);
+  expect(receive).toEqual(expect.arrayContaining(['messageFrame', 'batchFrame', 'resyncFrame']));
+  for (const { payload } of batch?.examples ?? []) {
+    const inside = payload.messages as Array<{ roomId: string; seq: number }>;
+    expect(inside.every((m) => m.roomId === payload.roomId)).toBe(true);
+    expect(inside.map((m) => m.seq)).toEqual([...new Set(inside.map((m) => m.seq))].sort((a, b) => a - b));
+  }
 });

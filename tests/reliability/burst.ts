@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type ChatClient, type Frame, isGatewayError } from '../helpers/chatClient';
+import { type ChatClient, type Frame, isGatewayError, messagesIn } from '../helpers/chatClient';
 import { cloudTables, DeliveryChecker, storedConnectionIds } from '../helpers/deliveryChecker';
 import { startTestCloud } from '../helpers/localCloud';
 import { closeAll, connectMany, eventually, sleep } from './world';
@@ -209,14 +209,16 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     const answers = new Map(senders.map((c) => [c, new Answers(c)]));
     const vanishedIds = await Promise.all(vanishing.map((c) => c.connectionId()));
 
-    // Arrival times of message frames, by text (message frames carry no clientMsgId), as each frame arrives.
+    // Arrival times of messages, by text (message frames carry no clientMsgId), as each frame arrives (a batch's
+    // messages all arrive with it).
     const arrivals: number[] = [];
     const dueByText = new Map<string, number>();
     for (const c of clients) {
       c.onFrame((frame) => {
-        if (frame.type !== 'message') return;
-        const due = dueByText.get(String(frame.text));
-        if (due !== undefined) arrivals.push(Date.now() - due);
+        for (const message of messagesIn(frame)) {
+          const due = dueByText.get(String(message.text));
+          if (due !== undefined) arrivals.push(Date.now() - due);
+        }
       });
     }
     progress(

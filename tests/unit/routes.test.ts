@@ -230,6 +230,30 @@ describe('rooms', () => {
     expect(frame).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
   });
 
+  it('joinroom reads lastSeq after the move, so a message stored while it ran is owed to the joiner', async () => {
+    // Seq 4 was stored after the join first read the room but before the joiner was in the room index: its fan-out
+    // may not have found the joiner, so `lastSeq` must name it and the client fetches it from history.
+    db.on(GetCommand, { TableName: 'test-Rooms' })
+      .resolvesOnce({ Item: { roomId: 'K7M2QD', seq: 3 } })
+      .resolves({ Item: { roomId: 'K7M2QD', seq: 4 } });
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
+      Item: { connectionId: ME, roomId: 'lobby', username: 'alice' },
+    });
+    db.on(UpdateCommand).resolves({ Attributes: { connectionId: ME, roomId: 'lobby', username: 'alice' } });
+    db.on(QueryCommand).resolves({ Items: [], Count: 0 });
+    const frame = frameOf(
+      await joinroom(sampleEvent('joinroom', { body: { action: 'joinroom', roomId: 'K7M2QD' } })),
+    );
+    expect(frame).toMatchObject({ type: 'joined', roomId: 'K7M2QD', lastSeq: 4 });
+    const order = db
+      .calls()
+      .map((c) => c.args[0] as { constructor: { name: string }; input: { TableName?: string } })
+      .map((command) => `${command.constructor.name} ${command.input.TableName}`);
+    expect(order.lastIndexOf('GetCommand test-Rooms')).toBeGreaterThan(
+      order.indexOf('UpdateCommand test-Connections'),
+    );
+  });
+
   it('joinroom returns members, history in seq order and lastSeq, and tells both rooms', async () => {
     db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 3 } });
     db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
