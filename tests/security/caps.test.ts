@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { LocalCloud } from '../../local/cloud';
-import { ChatClient, type Frame, isError, isMessage } from '../helpers/chatClient';
+import { ChatClient, type Frame, isMessage } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -132,5 +132,195 @@ describe('connections per source address (ConnectionsPerSource=3)', () => {
     await new Promise((resolve) => setTimeout(resolve, 31_000));
     for (let i = 0; i < 3; i++) sockets.push(await opened(cloud.wsUrl));
     await expect(rawConnect(cloud.wsUrl)).resolves.toMatchObject({ refused: { status: 429 } });
+  });
+});
+
+/** Waits for a frame on a plain socket. */
+async function rawNext(raw: Raw, predicate: (f: Frame) => boolean, timeoutMs = 8000): Promise<Frame> {
+  let found: Frame | undefined;
+  await eventually(async () => {
+    found = raw.frames.find(predicate);
+    return found !== undefined;
+  }, timeoutMs);
+  return found as Frame;
+}
+
+describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes that decay (StrikeLimit=3)', () => {
+  let testCloud: TestCloud;
+  let cloud: LocalCloud;
+  const clients: ChatClient[] = [];
+  const connect = async (name: string) => {
+    const client = await ChatClient.connect(cloud.wsUrl, name);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    testCloud = await startTestCloud({
+      parameters: {
+        LobbyPolicy: 'open',
+        LobbyPostLimit: '3',
+        LobbyPostWindowSeconds: '3600',
+        StrikeLimit: '3',
+        StrikeWindowSeconds: '4',
+      },
+    });
+    cloud = testCloud.cloud;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await testCloud?.settle();
+    await cloud?.close();
+  });
+
+  it('takes LobbyPostLimit posts from one address, all its connections together, then refuses them; another address still posts', async () => {
+    const [alice, bob] = await Promise.all([connect('alice'), connect('bob')]);
+    // The tutorial's two wscat clients: one posts in the lobby, the other reads it.
+    await alice.expectReply({ action: 'sendmessage', message: 'hello, everyone!' });
+    await bob.next(isMessage('lobby', 'hello, everyone!'));
+    await bob.expectReply({ action: 'sendmessage', message: 'hi alice' });
+    await alice.expectReply({ action: 'sendmessage', message: 'third' });
+    const refused = await bob.ask({ action: 'sendmessage', message: 'fourth' });
+    expect(refused).toMatchObject({ type: 'error', code: 'RATE_LIMITED', action: 'sendmessage' });
+    expect(String(refused.message)).toContain('The lobby takes 3 messages every 3600 s from your network');
+    // A refusal for the network's bucket is no strike: bob is not closed after more of them than StrikeLimit.
+    for (let i = 0; i < 4; i++)
+      expect(await bob.ask({ action: 'sendmessage', message: `again ${i}` })).toMatchObject({
+        code: 'RATE_LIMITED',
+      });
+    expect(bob.isOpen).toBe(true);
+    // Another address has a bucket of its own.
+    const carol = await opened(cloud.wsUrl, OTHER_SOURCE);
+    try {
+      carol.socket.send(JSON.stringify({ action: 'sendmessage', message: 'from elsewhere' }));
+      await rawNext(carol, (f) => f.type === 'ack');
+      await alice.next(isMessage('lobby', 'from elsewhere'));
+    } finally {
+      await closeRaw(carol);
+    }
+    await testCloud.settle();
+    expect(alice.messages('lobby').map((m) => m.text)).not.toContain('fourth');
+  });
+
+  it('closes a connection for StrikeLimit strikes in one window, never for strikes spread over windows', async () => {
+    const dave = await connect('dave');
+    const malformed = async () =>
+      expect(await dave.ask({ action: 'sendmessage' })).toMatchObject({ code: 'BAD_REQUEST' });
+    // Two mistakes, then two more a window later: four strikes in all, never three in one window.
+    await malformed();
+    await malformed();
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    await malformed();
+    await malformed();
+    await dave.expectReply({ action: 'who' });
+    expect(dave.isOpen).toBe(true);
+    // Three in one window close it: wait for the start of a window, then make three at once.
+    await new Promise((resolve) => setTimeout(resolve, 4000 - (Date.now() % 4000) + 100));
+    for (let i = 0; i < 3; i++) dave.send({ action: 'sendmessage' });
+    await expect(dave.closed).resolves.toBeDefined();
+    expect(dave.frames).toContainEqual(
+      expect.objectContaining({
+        code: 'RATE_LIMITED',
+        message: expect.stringContaining('this connection is closed'),
+      }),
+    );
+  });
+});
+
+describe('a lobby for announcements only (LobbyPolicy=broadcasts)', () => {
+  let testCloud: TestCloud;
+  let cloud: LocalCloud;
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    testCloud = await startTestCloud({ parameters: { LobbyPolicy: 'broadcasts' } });
+    cloud = testCloud.cloud;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await testCloud?.settle();
+    await cloud?.close();
+  });
+
+  it("refuses a member's post in the lobby with a clear frame and delivers an admin broadcast there; rooms work", async () => {
+    const [alice, bob] = await Promise.all([
+      ChatClient.connect(cloud.wsUrl, 'alice'),
+      ChatClient.connect(cloud.wsUrl, 'bob'),
+    ]);
+    clients.push(alice, bob);
+    const refused = await alice.ask({ action: 'sendmessage', message: 'Support Team: click here' });
+    expect(refused).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'sendmessage' });
+    expect(String(refused.message)).toContain('The lobby shows announcements only');
+    // Nothing was stored or delivered.
+    expect(await alice.expectReply({ action: 'history' })).toMatchObject({ roomId: 'lobby', messages: [] });
+    const response = await fetch(`${cloud.httpUrl}/broadcast`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ message: 'maintenance at noon', roomId: 'lobby' }),
+    });
+    expect(response.status).toBe(202);
+    await bob.next((f) => f.type === 'broadcast' && f.text === 'maintenance at noon');
+    await testCloud.settle();
+    expect(bob.messages('lobby')).toEqual([]);
+    // In a room, members talk as ever.
+    const created = await alice.expectReply({ action: 'createroom' });
+    await alice.expectReply({ action: 'sendmessage', message: 'in a room' });
+    await alice.next(isMessage(String(created.roomId), 'in a room'));
+  });
+});
+
+describe('no lobby (LobbyPolicy=off)', () => {
+  let testCloud: TestCloud;
+  let cloud: LocalCloud;
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    testCloud = await startTestCloud({ parameters: { LobbyPolicy: 'off' } });
+    cloud = testCloud.cloud;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await testCloud?.settle();
+    await cloud?.close();
+  });
+
+  it('puts a new connection in no room: every route answers it clearly until it joins one', async () => {
+    const [alice, bob] = await Promise.all([
+      ChatClient.connect(cloud.wsUrl, 'alice'),
+      ChatClient.connect(cloud.wsUrl, 'bob'),
+    ]);
+    clients.push(alice, bob);
+    const post = await alice.ask({ action: 'sendmessage', message: 'anyone?' });
+    expect(post).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'sendmessage' });
+    expect(String(post.message)).toContain('There is no lobby here');
+    // Nobody to list and nothing to read where there is no room, though bob is in no room too.
+    expect(await alice.expectReply({ action: 'who' })).toMatchObject({ members: [], memberCount: 0 });
+    expect(await alice.expectReply({ action: 'history' })).toMatchObject({ messages: [] });
+    expect(await alice.ask({ action: 'joinroom', roomId: 'lobby' })).toMatchObject({
+      type: 'error',
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('There is no lobby here'),
+    });
+    const broadcast = await fetch(`${cloud.httpUrl}/broadcast`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ message: 'to the lobby', roomId: 'lobby' }),
+    });
+    expect(broadcast.status).toBe(404);
+    // A room works, and leaving it puts the member in no room again.
+    const created = await alice.expectReply({ action: 'createroom' });
+    await alice.expectReply({ action: 'sendmessage', message: 'in a room' });
+    expect(await alice.expectReply({ action: 'leaveroom' })).toMatchObject({ roomId: created.roomId });
+    expect(await alice.ask({ action: 'sendmessage', message: 'after leaving' })).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    // None of these refusals is a strike: the connection is still open after more than StrikeLimit of them.
+    for (let i = 0; i < 10; i++) await alice.ask({ action: 'sendmessage', message: `try ${i}` });
+    expect(alice.isOpen).toBe(true);
+    await testCloud.settle();
+    expect(bob.frames.filter((f) => f.type === 'message')).toEqual([]);
   });
 });
