@@ -100,13 +100,25 @@ export interface LocalCloud {
  */
 /**
  * What the local cloud runs unless told otherwise (`--parameter`): the open chat of the tutorial, with web/ served
- * by the local cloud itself, which has no CloudFront. A deployed stack's defaults are template.yaml's (sign-in,
- * hosted web chat).
+ * by the local cloud itself, which has no CloudFront, and an open lobby, where the tutorial's two wscat clients
+ * talk. Every local client comes from one address (127.0.0.1), so the limits per source address would be limits on
+ * the whole local cloud (its tests, load and benchmark included): they are off unless set. A deployed stack's
+ * defaults are template.yaml's (sign-in, hosted web chat, a lobby for announcements only, the limits per source).
  */
 export const LOCAL_DEFAULT_PARAMETERS: Readonly<Record<string, string>> = {
   AuthMode: 'none',
   HostWebChat: 'false',
+  LobbyPolicy: 'open',
+  LobbyPostLimit: '0',
+  ConnectionsPerSource: '0',
 };
+
+/** The local defaults under the given parameters; a setting the given `Settings` names is not defaulted here. */
+function withLocalDefaults(given: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const named = new Set((given.Settings ?? '').split(',').map((item) => item.slice(0, item.indexOf('='))));
+  const defaults = Object.entries(LOCAL_DEFAULT_PARAMETERS).filter(([name]) => !named.has(name));
+  return { ...Object.fromEntries(defaults), ...given };
+}
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
@@ -118,7 +130,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (local/oidc.ts); its URLs are
   // template parameters, so the template is read again with them.
-  const given = { ...LOCAL_DEFAULT_PARAMETERS, ...options.parameters };
+  const given = withLocalDefaults(options.parameters);
   const firstRead = loadTemplate(templatePath, { parameters: given });
   const issuer = await devIssuerFor(firstRead, host);
   const devIssuer =

@@ -1,5 +1,7 @@
 import { broadcast } from '../shared/broadcast';
 import { systemClock } from '../shared/clock';
+import { config } from '../shared/config';
+import { lobbyClosed } from '../shared/lobby';
 import { onFirstCall } from '../shared/onFirstCall';
 import { logger, tracer } from '../shared/powertools';
 import { parseMessageText, parseRoomId, requireString } from '../shared/protocol';
@@ -19,7 +21,8 @@ export const handler = restHandler('broadcast', async (event) => {
   const body = parseJsonBody(event);
   const text = parseMessageText(requireString(body, 'message'));
   const roomId = body.roomId === undefined || body.roomId === null ? undefined : parseRoomId(body.roomId);
-  const { messageId, sentAt } = await broadcast(deps(), { text, roomId });
+  const noLobby = lobbyClosed(config.lobbyPolicy());
+  const { messageId, sentAt } = await broadcast(deps(), { text, roomId, noLobby });
   await markBroadcast(roomId, sentAt);
   logger.setCorrelationId(messageId);
   const by =

@@ -1,21 +1,34 @@
 import { randomInt } from 'node:crypto';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
+import { config } from '../shared/config';
 import { connect } from '../shared/connections';
 import { BadRequest, describeError } from '../shared/errors';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { parseUsername } from '../shared/protocol';
 import { openSession } from '../shared/sessionHooks';
-import { connectionStore } from '../shared/wiring/dynamodb';
+import { claimPlace, releasePlace } from '../shared/sourceCap';
+import { connectionStore, sourcePlaces } from '../shared/wiring/dynamodb';
+import { connectionProbe } from '../shared/wiring/managementApi';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;
-  /** Set by API Gateway when the $connect authorizer (the token modes) allowed the connection. */
-  requestContext: { authorizer?: { username?: unknown; usernameRefused?: unknown; userId?: unknown } };
+  requestContext: {
+    /** Set by API Gateway when the $connect authorizer (the token modes) allowed the connection. */
+    authorizer?: { username?: unknown; usernameRefused?: unknown; userId?: unknown };
+    /** API Gateway sends it with every WebSocket event; @types/aws-lambda omits it. */
+    identity?: { sourceIp?: string };
+  };
 };
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), now: systemClock }));
+const places = onFirstCall(() => ({
+  store: sourcePlaces(),
+  isOpen: connectionProbe(),
+  cap: config.connectionsPerSource(),
+  now: systemClock,
+}));
 
 /** With an authorizer the token names the user; the query string's `username` is only a hint without one. */
 function requestedUsername(event: ConnectEvent): string | undefined {
@@ -36,7 +49,10 @@ function userIdOf(event: ConnectEvent): string {
 
 const guestSuffix = () => String(randomInt(10_000)).padStart(4, '0');
 
-/** $connect: a non-2xx answer refuses the handshake, so a bad username never becomes a connection. */
+/**
+ * $connect: a non-2xx answer refuses the handshake, so a bad username never becomes a connection, and a source
+ * already at its cap of live connections gets 429 (sourceCap.ts). A refused handshake stores nothing.
+ */
 export const handler = async (event: ConnectEvent, context?: Context): Promise<APIGatewayProxyResultV2> =>
   instrumented('connect', async () => {
     if (context) logger.addContext(context);
@@ -45,11 +61,17 @@ export const handler = async (event: ConnectEvent, context?: Context): Promise<A
     try {
       const username = parseUsername(requestedUsername(event), guestSuffix);
       const userId = userIdOf(event);
+      const sourceIp = event.requestContext.identity?.sourceIp;
+      await claimPlace(places(), sourceIp, connectionId);
       // The session's record is written at the same time as the connection (sessions.ts).
       await Promise.all([
         connect(deps(), connectionId, { username, userId }),
         openSession(event, { username, userId }),
-      ]);
+      ]).catch(async (error: unknown) => {
+        // The handshake fails: its place goes back at once (else the next full check would find it gone).
+        await releasePlace(places(), sourceIp, connectionId).catch(() => undefined);
+        throw error;
+      });
       metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
       logger.info('connected', { username });
       return { statusCode: 200 };

@@ -1,8 +1,10 @@
 import { systemClock } from '../shared/clock';
+import { config } from '../shared/config';
 import { admitJoin, parseInviteKey, servedFrom } from '../shared/guard';
 import { joinRoom } from '../shared/joining';
+import { refuseLobbyJoin } from '../shared/lobby';
 import { onFirstCall } from '../shared/onFirstCall';
-import { parseRoomId, requireString } from '../shared/protocol';
+import { LOBBY, parseRoomId, requireString } from '../shared/protocol';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
@@ -19,6 +21,7 @@ const deps = onFirstCall(() => ({
 export const handler = routeHandler('joinroom', async (frame) => {
   const { connectionId, body, event } = frame;
   const roomId = parseRoomId(requireString(body, 'roomId'));
+  if (roomId === LOBBY) refuseLobbyJoin(config.lobbyPolicy());
   const key = parseInviteKey(body.key);
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = event.requestContext as { identity?: { sourceIp?: string } };

@@ -1,13 +1,14 @@
 import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
 import { servedFrom } from '../shared/guard';
+import { admitLobbyPost } from '../shared/lobby';
 import { onFirstCall } from '../shared/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { parseClientMsgId, parseMessageText, requireString } from '../shared/protocol';
 import { sendMessage } from '../shared/sending';
 import { withSessionCount } from '../shared/sessionHooks';
 import { routeHandler } from '../shared/websocket';
-import { connectionStore, roomStore, sendStore } from '../shared/wiring/dynamodb';
+import { connectionStore, guardStore, roomStore, sendStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
@@ -19,13 +20,21 @@ const deps = onFirstCall(() => ({
   messageRetentionDays: config.messageRetentionDays(),
   sendRate: config.sendRate(),
 }));
+const lobby = onFirstCall(() => ({
+  policy: config.lobbyPolicy(),
+  postRate: config.lobbyPostRate(),
+  store: guardStore(),
+  now: systemClock,
+}));
 
 /**
  * sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. The connection is
  * the one the frame count returned (routeHandler), so counting the frame adds no round trip to the send.
  */
 export const handler = routeHandler('sendmessage', async (frame) => {
-  const { connectionId, body, signal } = frame;
+  const { connectionId, body, signal, event } = frame;
+  // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
+  const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
   const text = parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
   logger.debug('sending', { characters: text.length, clientMsgId });
@@ -35,6 +44,7 @@ export const handler = routeHandler('sendmessage', async (frame) => {
     text,
     clientMsgId,
     signal,
+    admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
   });
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
   logger.setCorrelationId(ack.messageId);

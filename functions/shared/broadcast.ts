@@ -9,6 +9,8 @@ export interface BroadcastInput {
   text: string;
   /** One room; absent = every connection of the API. */
   roomId?: string;
+  /** LobbyPolicy=off: there is no lobby to announce to (lobby.ts). */
+  noLobby?: boolean;
 }
 
 /**
@@ -20,7 +22,8 @@ export async function broadcast(
   input: BroadcastInput,
 ): Promise<{ messageId: string; sentAt: string }> {
   const { text, roomId } = input;
-  // The lobby always exists; its Rooms row only appears with its first message.
+  // The lobby exists unless the policy has none; its Rooms row only appears with its first message.
+  if (roomId === LOBBY && input.noLobby) throw new RoomNotFound(roomId);
   if (roomId !== undefined && roomId !== LOBBY && !(await deps.rooms.get(roomId))) {
     throw new RoomNotFound(roomId);
   }

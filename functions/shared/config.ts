@@ -29,6 +29,20 @@ export function numberEnv(name: string, fallback: number): number {
   return value;
 }
 
+/** A number template.yaml always sets (its default lives in the template's Settings mapping, nowhere else). */
+export function requireNumber(name: string): number {
+  const raw = requireEnv(name);
+  const value = Number(raw);
+  if (!Number.isFinite(value)) {
+    throw new Error(`roomcast configuration: environment variable ${name} must be a number, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Who may post in the lobby (template setting LobbyPolicy; lobby.ts). */
+export type LobbyPolicy = 'open' | 'broadcasts' | 'off';
+const LOBBY_POLICIES: readonly string[] = ['open', 'broadcasts', 'off'];
+
 export const config = {
   connectionsTable: () => requireEnv('CONNECTIONS_TABLE'),
   roomIndex: () => requireEnv('ROOM_INDEX'),
@@ -73,13 +87,31 @@ export const config = {
   /** Sessions on record (SessionsTable); absent = none kept by this function. */
   sessionsTable: (): string | undefined => process.env.SESSIONS_TABLE || undefined,
   sessionRetentionDays: () => numberEnv('SESSION_RETENTION_DAYS', 30),
-  /** The join-guess buckets of sources (LimitsTable); only joinroom is given it. */
+  /** The per-source limits (LimitsTable): join guesses, lobby posts, live connections. */
   limitsTable: (): string | undefined => process.env.LIMITS_TABLE || undefined,
+  /** Live connections one source may hold (template setting ConnectionsPerSource); connect/disconnect only. */
+  connectionsPerSource: () => requireNumber('CONNECTIONS_PER_SOURCE'),
+  /** Who may post in the lobby (template setting LobbyPolicy). */
+  lobbyPolicy: (): LobbyPolicy => {
+    const policy = requireEnv('LOBBY_POLICY');
+    if (!LOBBY_POLICIES.includes(policy)) {
+      throw new Error(
+        `roomcast configuration: LOBBY_POLICY must be open, broadcasts or off, got "${policy}"`,
+      );
+    }
+    return policy as LobbyPolicy;
+  },
+  /** Posts to an open lobby per source (template settings LobbyPostLimit/LobbyPostWindowSeconds); sendmessage only. */
+  lobbyPostRate: () => ({
+    limit: requireNumber('LOBBY_POST_LIMIT'),
+    windowSeconds: requireNumber('LOBBY_POST_WINDOW_SECONDS'),
+  }),
   /** The guard's limits from the template's parameters (FrameRateLimit, JoinGuessLimit, StrikeLimit, ...). */
   guardLimits: (): GuardLimits => {
     const frames = numberEnv('FRAME_RATE_LIMIT', 0);
     const guesses = numberEnv('JOIN_GUESS_LIMIT', 0);
     const strikes = numberEnv('STRIKE_LIMIT', 0);
+    const strikeWindow = strikes > 0 ? requireNumber('STRIKE_WINDOW_SECONDS') : 0;
     return {
       ...(frames > 0 && {
         frames: { limit: frames, windowSeconds: numberEnv('FRAME_RATE_WINDOW_SECONDS', 60) },
@@ -87,7 +119,7 @@ export const config = {
       ...(guesses > 0 && {
         joinGuesses: { limit: guesses, windowSeconds: numberEnv('JOIN_GUESS_REFILL_HOURS', 1) * 3600 },
       }),
-      ...(strikes > 0 && { strikes }),
+      ...(strikes > 0 && { strikes: { limit: strikes, windowSeconds: strikeWindow } }),
     };
   },
 };

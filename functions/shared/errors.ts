@@ -71,6 +71,31 @@ export class RateLimited extends ChatError {
   }
 }
 
+/**
+ * The deployment's policy refuses the request (a post to a lobby that takes only announcements, or where there is
+ * no lobby). A client cannot fix it by going slower, so it is no strike (guard.ts).
+ */
+export class NotAllowed extends ChatError {
+  override readonly name = 'NotAllowed';
+
+  constructor(message: string) {
+    super('BAD_REQUEST', 403, message);
+  }
+}
+
+/** A source already holds as many live connections as it may (sourceCap.ts): the handshake is refused with 429. */
+export class TooManyConnections extends ChatError {
+  override readonly name = 'TooManyConnections';
+
+  constructor(cap: number) {
+    super(
+      'RATE_LIMITED',
+      429,
+      `Too many connections from your network (at most ${cap}). Close one, or try again later.`,
+    );
+  }
+}
+
 /** The connection is not (or no longer) registered, e.g. it was pruned as stale. */
 export class UnknownConnection extends ChatError {
   override readonly name = 'UnknownConnection';

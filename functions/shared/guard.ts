@@ -1,7 +1,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { PATTERNS, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '../../protocol';
 import type { Clock } from './clock';
-import { BadRequest, type ChatError, RateLimited, RoomNotFound, UnknownConnection } from './errors';
+import {
+  BadRequest,
+  type ChatError,
+  NotAllowed,
+  RateLimited,
+  RoomNotFound,
+  UnknownConnection,
+} from './errors';
 import type { Connection, ConnectionStore, Room, RoomStore } from './ports';
 import { LOBBY } from './protocol';
 import type { SendRate } from './rateLimit';
@@ -15,8 +22,9 @@ import type { SendRate } from './rateLimit';
  *   that used up its guesses is told RATE_LIMITED whether or not its code is right, so the limit is no oracle;
  * - a room has a 96-bit invite key beside its short code; a join with the right key takes no guess;
  * - every RATE_LIMITED, malformed frame (BAD_REQUEST, MESSAGE_TOO_LARGE) or failed join is a strike on the
- *   connection; at the strike limit it is closed, so a connection that keeps sending frames it is refused for
- *   costs a bounded number of invocations.
+ *   connection; at the strike limit within one strike window it is closed, so a connection that keeps sending
+ *   frames it is refused for costs a bounded number of invocations. Strikes count per window: a long-lived
+ *   connection that makes an occasional mistake over hours is never closed for their sum.
  */
 
 export interface GuardLimits {
@@ -27,8 +35,8 @@ export interface GuardLimits {
    * length (slower for shorter codes, see guessBucketOf); absent = unlimited.
    */
   joinGuesses?: SendRate;
-  /** Refusals after which a connection is closed; absent = never. */
-  strikes?: number;
+  /** Refusals within one window after which a connection is closed; absent = never. */
+  strikes?: { limit: number; windowSeconds: number };
 }
 
 /** Where the counters live (DynamoDB on AWS: the connection item and the Limits table). */
@@ -42,8 +50,11 @@ export interface GuardStore {
     window: number,
     limit: number,
   ): Promise<{ admitted: boolean; connection: Connection } | undefined>;
-  /** Adds a strike and returns the connection's strikes so far. */
-  strike(connectionId: string): Promise<number>;
+  /**
+   * Adds a strike in strike window `window` and returns the connection's strikes in that window so far (a strike in
+   * a later window than the stored one starts the count again at 1).
+   */
+  strike(connectionId: string, window: number): Promise<number>;
   /**
    * The guess bucket of a source (`bucket`: a source and code length, see guessBucketOf) as its theoretical arrival
    * time: the epoch ms at which it is full again (undefined = full). Read strongly consistent.
@@ -252,12 +263,14 @@ export function withInviteKeys<T extends { rooms: Pick<RoomStore, 'create'> }>(
 
 /**
  * Errors that count as a strike: refusals for going too fast, malformed frames (a client that follows the protocol
- * never sends one: its own checks come first), and failed joins; not a refusal for the server's state.
+ * never sends one: its own checks come first), and failed joins; not a refusal for the server's state or policy.
  */
 export function isStrike(error: ChatError, action: string): boolean {
   if (error instanceof RateLimited) return error.strike;
   // A connection that is not registered (closed, or its frames still in flight after the close) has nothing to strike.
   if (error instanceof UnknownConnection) return false;
+  // The deployment's lobby policy, not the client's pace or form, refused it.
+  if (error instanceof NotAllowed) return false;
   return (
     error.code === 'RATE_LIMITED' ||
     error.code === 'BAD_REQUEST' ||
@@ -267,10 +280,10 @@ export function isStrike(error: ChatError, action: string): boolean {
 }
 
 /**
- * Records a strike for a refused frame; at the strike limit, tells the connection why and closes it. Frames already
- * in flight strike past the limit: they close it again only at each further multiple of the limit (in case the
- * first close did not land), not each one, so a flood's tail costs no management API call per frame. Never throws:
- * the refusal the client gets matters more than the bookkeeping.
+ * Records a strike for a refused frame in the current strike window; at the strike limit within that window, tells
+ * the connection why and closes it. Frames already in flight strike past the limit: they close it again only at each
+ * further multiple of the limit (in case the first close did not land), not each one, so a flood's tail costs no
+ * management API call per frame. Never throws: the refusal the client gets matters more than the bookkeeping.
  */
 export async function strike(
   guard: GuardDeps,
@@ -278,10 +291,12 @@ export async function strike(
   error: ChatError,
   action: string,
 ): Promise<'counted' | 'closed' | 'ignored'> {
-  const limit = guard.limits.strikes;
-  if (limit === undefined || !isStrike(error, action)) return 'ignored';
-  const strikes = await guard.store.strike(connectionId).catch(() => 0);
-  if (strikes < limit || strikes % limit !== 0) return 'counted';
+  const strikes = guard.limits.strikes;
+  if (strikes === undefined || !isStrike(error, action)) return 'ignored';
+  const { limit } = strikes;
+  const window = Math.floor(guard.now().getTime() / 1000 / strikes.windowSeconds);
+  const count = await guard.store.strike(connectionId, window).catch(() => 0);
+  if (count < limit || count % limit !== 0) return 'counted';
   await guard.closer
     .close(connectionId, {
       type: 'error',

@@ -102,12 +102,19 @@ export async function leaveRoom(
   return { type: 'left', roomId: before.roomId };
 }
 
+/** `noLobby`: LobbyPolicy=off, where a connection in the lobby is in no room (lobby.ts): nothing to read or list. */
+export interface LobbyOption {
+  noLobby?: boolean;
+}
+
 export async function history(
   deps: Pick<ChatPorts, 'connections' | 'messages'>,
   connectionId: string,
   query: HistoryQuery,
+  options: LobbyOption = {},
 ): Promise<{ type: 'history'; roomId: string; messages: MessageFrame[] }> {
   const { roomId } = await requireConnection(deps, connectionId);
+  if (options.noLobby && roomId === LOBBY) return { type: 'history', roomId, messages: [] };
   const messages =
     query.afterSeq === undefined
       ? await deps.messages.latest(roomId, query.limit)
@@ -115,8 +122,14 @@ export async function history(
   return { type: 'history', roomId, messages: messages.map(toMessageFrame) };
 }
 
-export async function who(deps: Pick<ChatPorts, 'connections'>, connectionId: string) {
+export async function who(
+  deps: Pick<ChatPorts, 'connections'>,
+  connectionId: string,
+  options: LobbyOption = {},
+) {
   const connection = await requireConnection(deps, connectionId);
+  if (options.noLobby && connection.roomId === LOBBY)
+    return { type: 'members' as const, roomId: LOBBY, members: [] as string[], memberCount: 0 };
   const { members, memberCount } = await membersOf(deps, connection.roomId, connection);
   return { type: 'members' as const, roomId: connection.roomId, members, memberCount };
 }

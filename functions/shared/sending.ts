@@ -34,6 +34,8 @@ export interface SendInput {
   clientMsgId?: string;
   /** Aborted when the sender was already answered Busy: then nothing is stored (its retry stores it). */
   signal?: AbortSignal;
+  /** Lets a post to the lobby through or throws (the lobby policy, lobby.ts); absent = the lobby is open to all. */
+  admitLobbyPost?: () => Promise<void>;
 }
 
 /** One send: who, where, and the attempt's id (the publisher its record names). */
@@ -57,6 +59,7 @@ export async function sendMessage(
   input: SendInput,
 ): Promise<{ ack: AckFrame; message: ChatMessage }> {
   const connection = await requireConnection(deps, input.connectionId);
+  if (connection.roomId === LOBBY) await input.admitLobbyPost?.();
   const sendKey = input.clientMsgId
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;

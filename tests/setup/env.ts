@@ -8,6 +8,12 @@ Object.assign(process.env, {
   EVENT_BUS_NAME: 'test-chat',
   CALLBACK_URL: 'https://abc123def4.execute-api.us-east-1.amazonaws.com/prod',
   MESSAGE_RETENTION_DAYS: '7',
+  LIMITS_TABLE: 'test-Limits',
+  // An open lobby without limits per source, as the local cloud runs; tests of those limits set their own.
+  LOBBY_POLICY: 'open',
+  LOBBY_POST_LIMIT: '0',
+  LOBBY_POST_WINDOW_SECONDS: '60',
+  CONNECTIONS_PER_SOURCE: '0',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',

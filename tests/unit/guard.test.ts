@@ -1,6 +1,7 @@
 import {
   BadRequest,
   MessageTooLarge,
+  NotAllowed,
   RateLimited,
   RoomNotFound,
   UnknownConnection,
@@ -22,13 +23,18 @@ import { templatePath } from '../helpers/localCloud';
 function memoryStore(): GuardStore & { buckets: Map<string, number>; strikes: Map<string, number> } {
   const buckets = new Map<string, number>();
   const strikes = new Map<string, number>();
+  const strikeWindows = new Map<string, number>();
   const tick = () => new Promise((resolve) => setImmediate(resolve));
   return {
     buckets,
     strikes,
     countFrame: async () => undefined,
-    strike: async (id) => {
-      strikes.set(id, (strikes.get(id) ?? 0) + 1);
+    // As the store's conditional writes: a later window starts the count again.
+    strike: async (id, window) => {
+      const stored = strikeWindows.get(id);
+      if (stored !== undefined && stored > window) return 0;
+      strikes.set(id, stored === window ? (strikes.get(id) ?? 0) + 1 : 1);
+      strikeWindows.set(id, window);
       return strikes.get(id) as number;
     },
     // A tick between a join's read and its write lets concurrent joins interleave, as they do against DynamoDB.
@@ -67,7 +73,7 @@ function guard(limit = 5, closed: string[] = []) {
   const deps: GuardDeps = {
     store,
     closer: { close: async (id) => void closed.push(id) },
-    limits: { joinGuesses: { limit, windowSeconds: 240 * 3600 }, strikes: 3 },
+    limits: { joinGuesses: { limit, windowSeconds: 240 * 3600 }, strikes: { limit: 3, windowSeconds: 600 } },
     now: () => new Date(nowMs),
   };
   return { deps, store, advance: (ms: number) => (nowMs += ms) };
@@ -197,6 +203,32 @@ describe('strikes', () => {
       'counted',
     ]);
     expect(closed).toEqual(['c1', 'c1']);
+  });
+
+  it('decay: strikes count per window, so occasional mistakes over hours never close a connection', async () => {
+    const closed: string[] = [];
+    const { deps, advance } = guard(4, closed);
+    // Two mistakes every 10 minutes for 3 hours: 36 strikes in all, never 3 in one window.
+    for (let i = 0; i < 18; i++) {
+      for (let j = 0; j < 2; j++)
+        expect(await strike(deps, 'c1', new BadRequest('"message" is required.'), 'sendmessage')).toBe(
+          'counted',
+        );
+      advance(600_000);
+    }
+    expect(closed).toEqual([]);
+    // Three in one window still close it.
+    for (const outcome of ['counted', 'counted', 'closed'])
+      expect(await strike(deps, 'c1', new RateLimited(), 'sendmessage')).toBe(outcome);
+    expect(closed).toEqual(['c1']);
+  });
+
+  it("are not counted for refusals of the deployment's lobby policy", async () => {
+    const closed: string[] = [];
+    const { deps } = guard(4, closed);
+    for (let i = 0; i < 10; i++)
+      expect(await strike(deps, 'c1', new NotAllowed('announcements only'), 'sendmessage')).toBe('ignored');
+    expect(closed).toEqual([]);
   });
 
   it('never close a client for refusals that are the server state, not its doing (a retry while its send is still going)', async () => {

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoGuardStore } from '../../functions/shared/adapters/dynamoGuard';
+import { DynamoGuardStore, DynamoSourcePlaces } from '../../functions/shared/adapters/dynamoGuard';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
@@ -13,6 +13,7 @@ let db: DynamoDBDocumentClient;
 let connectionsTable: string;
 let store: DynamoGuardStore;
 let guesses: DynamoGuardStore;
+let places: DynamoSourcePlaces;
 let n = 0;
 
 beforeAll(async () => {
@@ -21,6 +22,7 @@ beforeAll(async () => {
   connectionsTable = tables.table('ConnectionsTable');
   store = new DynamoGuardStore(db, connectionsTable, undefined);
   guesses = new DynamoGuardStore(db, connectionsTable, tables.table('LimitsTable'));
+  places = new DynamoSourcePlaces(db, tables.table('LimitsTable'));
 });
 
 afterAll(async () => {
@@ -86,5 +88,77 @@ describe('join-guess buckets', () => {
       new GetCommand({ TableName: tables.table('LimitsTable'), Key: { limitKey: 'join#198.51.100.3' } }),
     );
     expect(Item?.ttl).toBe(Math.ceil((now + 10 * interval) / 1000));
+  });
+});
+
+describe('strikes', () => {
+  it('count within a window, start again at 1 in a later one, and lose none of a burst', async () => {
+    const id = await connection();
+    const burst = await Promise.all(Array.from({ length: 12 }, () => store.strike(id, 5)));
+    expect([...burst].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    await expect(store.strike(id, 6)).resolves.toBe(1);
+    await expect(store.strike(id, 6)).resolves.toBe(2);
+    // A strike for an earlier window (a clock behind another one's) counts nothing.
+    await expect(store.strike(id, 5)).resolves.toBe(0);
+  });
+
+  it('write nothing for a connection that does not exist', async () => {
+    await expect(store.strike('nobody', 1)).resolves.toBe(0);
+    const { Item } = await db.send(
+      new GetCommand({ TableName: connectionsTable, Key: { connectionId: 'nobody' } }),
+    );
+    expect(Item).toBeUndefined();
+  });
+});
+
+describe('lobby-post buckets', () => {
+  const now = Date.parse('2026-11-22T10:00:00Z');
+  const interval = 3000;
+
+  it('let exactly the limit of a burst through, refuse the rest without taking from it, and refill', async () => {
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, () => guesses.takeLobbyPost('198.51.100.9', now, interval, 5)),
+    );
+    expect(burst.filter(Boolean).length).toBe(5);
+    // The refused posts took nothing: one interval later exactly one more post fits.
+    await expect(guesses.takeLobbyPost('198.51.100.9', now + interval, interval, 5)).resolves.toBe(true);
+    await expect(guesses.takeLobbyPost('198.51.100.9', now + interval, interval, 5)).resolves.toBe(false);
+    // Another source has its own bucket.
+    await expect(guesses.takeLobbyPost('198.51.100.10', now, interval, 5)).resolves.toBe(true);
+    // Full again once it has been idle for the whole window.
+    const later = now + 10 * interval;
+    const refilled = await Promise.all(
+      Array.from({ length: 6 }, () => guesses.takeLobbyPost('198.51.100.9', later, interval, 5)),
+    );
+    expect(refilled.filter(Boolean).length).toBe(5);
+  });
+});
+
+describe('connection places of a source', () => {
+  const now = Date.parse('2026-11-22T10:00:00Z');
+
+  it('let exactly the cap of concurrent handshakes in, the first ones of a source included', async () => {
+    const claims = await Promise.all(
+      Array.from({ length: 9 }, (_, i) => places.claim('198.51.100.20', `c${i}`, now, 4, 1)),
+    );
+    expect(claims.filter(Boolean).length).toBe(4);
+    expect(Object.keys(await places.places('198.51.100.20'))).toHaveLength(4);
+  });
+
+  it('give a place back at release, and never make an item for a source that has none', async () => {
+    expect(await places.claim('198.51.100.21', 'a', now, 2, 1)).toBe(true);
+    expect(await places.claim('198.51.100.21', 'b', now, 2, 1)).toBe(true);
+    expect(await places.claim('198.51.100.21', 'c', now, 2, 1)).toBe(false);
+    await places.release('198.51.100.21', ['a']);
+    expect(await places.claim('198.51.100.21', 'c', now, 2, 1)).toBe(true);
+    expect(await places.places('198.51.100.21')).toEqual({ b: now, c: now });
+    await places.release('198.51.100.22', ['x']);
+    const { Item } = await db.send(
+      new GetCommand({
+        TableName: tables.table('LimitsTable'),
+        Key: { limitKey: 'connections#198.51.100.22' },
+      }),
+    );
+    expect(Item).toBeUndefined();
   });
 });

@@ -70,9 +70,15 @@ beforeAll(() => {
   process.env.FRAME_RATE_LIMIT = '100';
   process.env.FRAME_RATE_WINDOW_SECONDS = '60';
   process.env.STRIKE_LIMIT = '10';
+  process.env.STRIKE_WINDOW_SECONDS = '600';
 });
 afterAll(() => {
-  for (const name of ['FRAME_RATE_LIMIT', 'FRAME_RATE_WINDOW_SECONDS', 'STRIKE_LIMIT'])
+  for (const name of [
+    'FRAME_RATE_LIMIT',
+    'FRAME_RATE_WINDOW_SECONDS',
+    'STRIKE_LIMIT',
+    'STRIKE_WINDOW_SECONDS',
+  ])
     delete process.env[name];
 });
 

@@ -1,18 +1,20 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GuardStore } from '../guard';
+import type { LobbyPostStore } from '../lobby';
 import type { Connection } from '../ports';
+import type { SourcePlaceStore } from '../sourceCap';
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 
 /**
- * The guard's counters in DynamoDB: the frame window (`frameWindow`, `frameCount`) and `strikes` on the connection
- * item, each one conditional UpdateItem; the join-guess buckets of sources in the Limits table
+ * The guard's counters in DynamoDB: the frame window (`frameWindow`, `frameCount`) and the strike window
+ * (`strikeWindow`, `strikes`) on the connection item, each one conditional UpdateItem; the join-guess buckets of sources in the Limits table
  * (`fullAt`, guard.ts), with a TTL.
  */
-export class DynamoGuardStore implements GuardStore {
+export class DynamoGuardStore implements GuardStore, LobbyPostStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly connectionsTable: string,
@@ -65,18 +67,37 @@ export class DynamoGuardStore implements GuardStore {
     return old ? { admitted: false, connection: old as unknown as Connection } : undefined;
   }
 
-  async strike(connectionId: string): Promise<number> {
-    const { Attributes } = await this.db.send(
-      new UpdateCommand({
-        TableName: this.connectionsTable,
-        Key: { connectionId },
-        UpdateExpression: 'ADD strikes :one',
-        ConditionExpression: 'attribute_exists(connectionId)',
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(Attributes?.strikes ?? 0);
+  async strike(connectionId: string, window: number): Promise<number> {
+    // One more strike in the stored window; else a new window starting at 1 (the stored one is older, or none);
+    // else, if another strike opened this window in between, one more in it after all. Each a conditional write.
+    const inWindow = {
+      UpdateExpression: 'ADD strikes :one',
+      ConditionExpression: 'strikeWindow = :w',
+      ExpressionAttributeValues: { ':one': 1, ':w': window },
+    };
+    const newWindow = {
+      UpdateExpression: 'SET strikeWindow = :w, strikes = :one',
+      ConditionExpression:
+        'attribute_exists(connectionId) AND (attribute_not_exists(strikeWindow) OR strikeWindow < :w)',
+      ExpressionAttributeValues: { ':one': 1, ':w': window },
+    };
+    for (const attempt of [inWindow, newWindow, inWindow]) {
+      try {
+        const { Attributes } = await this.db.send(
+          new UpdateCommand({
+            TableName: this.connectionsTable,
+            Key: { connectionId },
+            ...attempt,
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return Number(Attributes?.strikes ?? 0);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    // The connection is gone, or its stored window is later than this one (a clock step): nothing to count.
+    return 0;
   }
 
   private limits(): string {
@@ -148,5 +169,119 @@ export class DynamoGuardStore implements GuardStore {
         });
     }
     return fullAt;
+  }
+
+  async takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
+    // A bucket with a post left (fullAt no later than limit - 1 intervals from now) moves on by one interval; an
+    // idle one (none yet, or full again) starts from now; else, if another post made it busy in between, the first
+    // once more. Each one conditional write, so concurrent posts never take more than the bucket holds, and a
+    // refused post takes nothing. The TTL is the latest time the bucket can be full again.
+    const Key = { limitKey: `lobby#${source}` };
+    const ttl = Math.ceil((nowMs + limit * intervalMs) / 1000);
+    const names = { '#ttl': 'ttl' };
+    const busy = {
+      UpdateExpression: 'SET fullAt = fullAt + :interval, #ttl = :ttl',
+      ConditionExpression: 'fullAt >= :now AND fullAt <= :last',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: {
+        ':interval': intervalMs,
+        ':ttl': ttl,
+        ':now': nowMs,
+        ':last': nowMs + (limit - 1) * intervalMs,
+      },
+    };
+    const idle = {
+      UpdateExpression: 'SET fullAt = :fullAt, #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(fullAt) OR fullAt < :now',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':fullAt': nowMs + intervalMs, ':ttl': ttl, ':now': nowMs },
+    };
+    for (const attempt of [busy, idle, busy]) {
+      try {
+        await this.db.send(new UpdateCommand({ TableName: this.limits(), Key, ...attempt }));
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return false;
+  }
+}
+
+/** The live connections of each source (sourceCap.ts), one item per source in the Limits table. */
+export class DynamoSourcePlaces implements SourcePlaceStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly limitsTable: string,
+  ) {}
+
+  private key = (source: string) => ({ limitKey: `connections#${source}` });
+
+  async claim(
+    source: string,
+    connectionId: string,
+    nowMs: number,
+    cap: number,
+    expiresAt: number,
+  ): Promise<boolean> {
+    // A place in the source's map while it has fewer than `cap`; else the map itself for the source's first
+    // connection; else, if another handshake made the map in between, a place in it after all.
+    const names = { '#id': connectionId, '#ttl': 'ttl' };
+    const addPlace = {
+      UpdateExpression: 'SET places.#id = :now, #ttl = :ttl',
+      ConditionExpression: 'size(places) < :cap',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':now': nowMs, ':ttl': expiresAt, ':cap': cap },
+    };
+    const firstPlace = {
+      UpdateExpression: 'SET places = :places, #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(places)',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':places': { [connectionId]: nowMs }, ':ttl': expiresAt },
+    };
+    for (const attempt of [addPlace, firstPlace, addPlace]) {
+      try {
+        await this.db.send(
+          new UpdateCommand({ TableName: this.limitsTable, Key: this.key(source), ...attempt }),
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return false;
+  }
+
+  async places(source: string): Promise<Record<string, number>> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.limitsTable,
+        Key: this.key(source),
+        ProjectionExpression: 'places',
+        ConsistentRead: true,
+      }),
+    );
+    return (Item?.places as Record<string, number> | undefined) ?? {};
+  }
+
+  async release(source: string, connectionIds: string[]): Promise<void> {
+    if (connectionIds.length === 0) return;
+    const names = Object.fromEntries(connectionIds.map((id, i) => [`#c${i}`, id]));
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.limitsTable,
+          Key: this.key(source),
+          UpdateExpression: `REMOVE ${Object.keys(names)
+            .map((name) => `places.${name}`)
+            .join(', ')}`,
+          // Never creates an item: a source without one has nothing to give back.
+          ConditionExpression: 'attribute_exists(places)',
+          ExpressionAttributeNames: names,
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 }

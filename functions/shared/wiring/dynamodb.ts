@@ -6,9 +6,9 @@ import {
   DynamoRoomStore,
   DynamoSendStore,
 } from '../adapters/dynamo';
-import { DynamoGuardStore } from '../adapters/dynamoGuard';
+import { DynamoGuardStore, DynamoSourcePlaces } from '../adapters/dynamoGuard';
 import { DynamoSessionStore } from '../adapters/dynamoSessions';
-import { config } from '../config';
+import { config, requireEnv } from '../config';
 import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';
 
@@ -31,9 +31,15 @@ export const sendStore = () =>
     sends: config.sendsTable(),
   });
 
-/** The guard's counters: on the connection item, and (joinroom only) the join-guess buckets in the Limits table. */
+/**
+ * The guard's counters: on the connection item, and the per-source buckets in the Limits table (join guesses for
+ * joinroom, lobby posts for sendmessage).
+ */
 export const guardStore = () =>
   new DynamoGuardStore(documentClient(), config.connectionsTable(), config.limitsTable());
+
+/** The live connections of each source (connect and disconnect only), in the Limits table. */
+export const sourcePlaces = () => new DynamoSourcePlaces(documentClient(), requireEnv('LIMITS_TABLE'));
 
 /** Sessions on record; none for a function the template gives no Sessions table. */
 export function sessionStore(): DynamoSessionStore | undefined {

@@ -1,6 +1,7 @@
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
+  GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ManagementApiNotifier } from '../adapters/notifier';
@@ -39,5 +40,24 @@ export function connectionCloser(): ConnectionCloser {
         .catch(() => undefined);
       await api().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
     },
+  };
+}
+
+/**
+ * Whether API Gateway still has a connection: GetConnection, where 410 Gone is the only "no". Any other failure
+ * answers yes, so a place is never given away on a doubt (sourceCap.ts).
+ */
+export function connectionProbe(): (connectionId: string) => Promise<boolean> {
+  const api = onFirstCall(() =>
+    tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ endpoint: config.callbackUrl() })),
+  );
+  return async (connectionId) => {
+    try {
+      await api().send(new GetConnectionCommand({ ConnectionId: connectionId }));
+      return true;
+    } catch (error) {
+      const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      return !(name === 'GoneException' || $metadata?.httpStatusCode === 410);
+    }
   };
 }
