@@ -1,9 +1,8 @@
 import { requireConnection } from './connections';
-import { RoomClosed, RoomNotFound } from './errors';
+import { RoomNotFound } from './errors';
 import { baseName, confusable, disambiguate } from './names';
 import type { ChatPorts, Connection, Member } from './ports';
 import { type JoinedFrame, LIMITS, LOBBY, toMessageFrame } from './protocol';
-import { roomEnd } from './roomLife';
 import { memberList, moveTo } from './rooms';
 
 /**
@@ -49,9 +48,6 @@ export async function joinRoom(
   // The lobby always exists; its Rooms row only appears with its first message.
   const room = await deps.rooms.get(roomId);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
-  // An ended room is refused whether or not DynamoDB's TTL has deleted its item yet.
-  const end = room && roomId !== LOBBY ? roomEnd(room, deps.now()) : undefined;
-  if (end) throw new RoomClosed(roomId, end);
   const [current, listed, history] = await Promise.all([
     requireConnection(deps, connectionId),
     // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them.

@@ -84,9 +84,8 @@ async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage
     deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
   ]);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
-  const end = room && roomId !== LOBBY ? roomEnd(room, now) : undefined;
-  if (end) throw new RoomClosed(roomId, end);
-  // A message is activity: the same write that takes the seq moves the room's end on (the lobby never ends).
+  // A message is activity: the same write that takes the seq moves the room's end on (the lobby never ends), and
+  // refuses a room that has ended (roomGone), whether or not DynamoDB's TTL has deleted its item yet.
   const life =
     roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
   let roomSeq = room?.seq;
