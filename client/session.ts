@@ -101,11 +101,31 @@ export class RoomSession {
       const joined = await this.requestJoin(wanted, this.key);
       if (this.enterRoom(joined)) await this.catchUp();
     } catch (error) {
-      if (!(error instanceof RoomcastError) || error.code !== 'ROOM_NOT_FOUND') throw error;
-      // The room is gone (it expired): the connection is in the lobby, and so is the app from now on.
+      if (
+        !(error instanceof RoomcastError) ||
+        (error.code !== 'ROOM_NOT_FOUND' && error.code !== 'ROOM_CLOSED')
+      )
+        throw error;
+      // The room is gone (it ended, was closed, or its key was rotated): the connection is in the lobby, and so is
+      // the app from now on.
       this.hooks.emit('error', error);
       await this.enterLobby();
     }
+  }
+
+  /** The room's new invite key (a `keyrotated` frame, or the owner's own reply), used by the next rejoin. */
+  setKey(roomId: string, key: string): void {
+    if (roomId === this.room) this.key = key;
+  }
+
+  /**
+   * The server moved this connection out of `roomId` (its owner removed it, or closed the room): true when that is
+   * the room the client is in, which is then the lobby.
+   */
+  async movedOut(roomId: string): Promise<boolean> {
+    if (roomId !== this.room) return false;
+    await this.enterLobby();
+    return true;
   }
 
   /** After `leaveroom`: the lobby, with its recent history. */
