@@ -8,6 +8,7 @@ Object.assign(process.env, {
   EVENT_BUS_NAME: 'test-chat',
   CALLBACK_URL: 'https://abc123def4.execute-api.us-east-1.amazonaws.com/prod',
   MESSAGE_RETENTION_DAYS: '7',
+  ROOM_IDLE_DAYS: '30',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
