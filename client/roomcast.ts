@@ -5,12 +5,8 @@ import type {
   HistoryFrame,
   InfoFrame,
   JoinedFrame,
-  KeyRotatedFrame,
   LeftFrame,
-  MemberRemovedFrame,
   MembersFrame,
-  RemovedFrame,
-  RoomClosedFrame,
 } from '../protocol';
 import { ERROR_CODES, GATEWAY, LIMITS, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
 import type { BackoffPolicy } from './backoff';
@@ -339,38 +335,12 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     return frame;
   }
 
-  /**
-   * Owner only (the room's creator; FORBIDDEN otherwise): gives the current room a new invite key. Joins with the
-   * old key, or by code alone, are refused from then on; the other members get the new key by themselves.
-   */
-  async rotateKey(): Promise<KeyRotatedFrame> {
-    const frame = (await this.requests.send({ action: 'rotatekey' })) as unknown as KeyRotatedFrame;
-    this.session.setKey(frame.roomId, frame.inviteKey);
-    return frame;
-  }
-
-  /**
-   * Owner only: moves the member showing `username` (as in `members`) out of the current room, and rotates the
-   * invite key so its link no longer gets it back in; resolves with the new key.
-   */
-  async removeMember(username: string): Promise<MemberRemovedFrame> {
-    if (typeof username !== 'string' || username === '') {
-      throw new RoomcastError('INVALID_ARGUMENT', 'username must be the name of a member of the room.');
-    }
-    const frame = (await this.requests.send({
-      action: 'removemember',
-      username,
-    })) as unknown as MemberRemovedFrame;
-    this.session.setKey(frame.roomId, frame.inviteKey);
-    return frame;
-  }
-
-  /** Owner only: closes the current room for good; every member (this client too) is moved to the lobby. */
-  async closeRoom(): Promise<RoomClosedFrame> {
-    const frame = (await this.requests.send({ action: 'closeroom' })) as unknown as RoomClosedFrame;
-    await this.session.movedOut(frame.roomId);
-    return frame;
-  }
+  /** Owner only (else FORBIDDEN): a new invite key for the current room; the old one stops working. */
+  rotateKey = () => this.session.asOwner({ action: 'rotatekey' });
+  /** Owner only: moves the member showing `username` out of the current room, and rotates the key. */
+  removeMember = (username: string) => this.session.asOwner({ action: 'removemember', username });
+  /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
+  closeRoom = () => this.session.asOwner({ action: 'closeroom' });
 
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
@@ -491,17 +461,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         this.onError(f as unknown as ErrorFrame);
         return;
     }
-    if (this.requests.answer(f)) return;
-    if (type === 'keyrotated') {
-      const rotated = f as unknown as KeyRotatedFrame;
-      this.session.setKey(rotated.roomId, rotated.inviteKey);
-      this.emit('keyrotated', rotated);
-      return;
-    }
-    if (type === 'removed' || type === 'roomclosed') {
-      void this.movedOut(type, f as unknown as RemovedFrame | RoomClosedFrame);
-      return;
-    }
+    if (this.requests.answer(f) || this.session.onOwnerFrame(f)) return;
     if (type === 'members') {
       const m = f as unknown as MembersFrame;
       this.session.setMembers(m.roomId, m.members, m.memberCount);
@@ -511,21 +471,6 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       return; // a late answer to a request that timed out or was retried: nothing waits for it any more
     }
     this.emit('unknown', { raw, frame: f });
-  }
-
-  /** The owner took this client out of its room: the app hears why, then the `room` event for the lobby. */
-  private async movedOut(
-    type: 'removed' | 'roomclosed',
-    frame: RemovedFrame | RoomClosedFrame,
-  ): Promise<void> {
-    if (frame.roomId !== this.session.roomId) return;
-    if (type === 'removed') this.emit('removed', frame as RemovedFrame);
-    else this.emit('roomclosed', frame as RoomClosedFrame);
-    try {
-      await this.session.movedOut(frame.roomId);
-    } catch (error) {
-      if (error instanceof RoomcastError && error.code !== 'DISCONNECTED') this.emit('error', error);
-    }
   }
 
   /** An error frame answers the message or request it names; one that names none goes to the `error` event. */
