@@ -335,6 +335,13 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     return frame;
   }
 
+  /** Owner only (else FORBIDDEN): a new invite key for the current room; the old one stops working. */
+  rotateKey = () => this.session.asOwner({ action: 'rotatekey' });
+  /** Owner only: moves the member showing `username` out of the current room, and rotates the key. */
+  removeMember = (username: string) => this.session.asOwner({ action: 'removemember', username });
+  /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
+  closeRoom = () => this.session.asOwner({ action: 'closeroom' });
+
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
     return (await this.acrossReconnects(() =>
@@ -456,7 +463,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         this.onError(f as unknown as ErrorFrame);
         return;
     }
-    if (this.requests.answer(f)) return;
+    if (this.requests.answer(f) || this.session.onOwnerFrame(f)) return;
     if (type === 'members') {
       const m = f as unknown as MembersFrame;
       this.session.setMembers(m.roomId, m.members, m.memberCount);

@@ -1,4 +1,17 @@
-import type { HistoryFrame, JoinedFrame, MessageFrame, PresenceFrame, ResyncFrame } from '../protocol';
+import type {
+  CloseRoomRequest,
+  HistoryFrame,
+  JoinedFrame,
+  KeyRotatedFrame,
+  MemberRemovedFrame,
+  MessageFrame,
+  PresenceFrame,
+  RemovedFrame,
+  RemoveMemberRequest,
+  ResyncFrame,
+  RoomClosedFrame,
+  RotateKeyRequest,
+} from '../protocol';
 import { LIMITS, LOBBY } from '../protocol';
 import { RoomcastError } from './errors';
 import { Sequencer } from './sequencer';
@@ -104,11 +117,55 @@ export class RoomSession {
       const joined = await this.requestJoin(wanted, this.key);
       if (this.enterRoom(joined)) await this.catchUp();
     } catch (error) {
-      if (!(error instanceof RoomcastError) || error.code !== 'ROOM_NOT_FOUND') throw error;
-      // The room is gone (it expired): the connection is in the lobby, and so is the app from now on.
+      if (
+        !(error instanceof RoomcastError) ||
+        (error.code !== 'ROOM_NOT_FOUND' && error.code !== 'ROOM_CLOSED')
+      )
+        throw error;
+      // The room is gone (it ended, was closed, or its key was rotated): the connection is in the lobby, and so is
+      // the app from now on.
       this.hooks.emit('error', error);
       await this.enterLobby();
     }
+  }
+
+  /**
+   * An owner action (`rotatekey`, `removemember`, `closeroom`) on the current room: a new key in the reply is kept
+   * for the next rejoin, and after `closeroom` the client is in the lobby. Not repeated across a reconnect.
+   */
+  asOwner(frame: RotateKeyRequest): Promise<KeyRotatedFrame>;
+  asOwner(frame: RemoveMemberRequest): Promise<MemberRemovedFrame>;
+  asOwner(frame: CloseRoomRequest): Promise<RoomClosedFrame>;
+  async asOwner(frame: RotateKeyRequest | RemoveMemberRequest | CloseRoomRequest): Promise<unknown> {
+    if (frame.action === 'removemember' && (typeof frame.username !== 'string' || frame.username === '')) {
+      throw new RoomcastError('INVALID_ARGUMENT', 'username must be the name of a member of the room.');
+    }
+    const reply = await this.hooks.request({ ...frame });
+    if (reply.roomId === this.room && typeof reply.inviteKey === 'string') this.key = reply.inviteKey;
+    if (reply.type === 'roomclosed' && reply.roomId === this.room) await this.enterLobby();
+    return reply;
+  }
+
+  /**
+   * A frame an owner's action pushed to this client: `keyrotated` (kept for the next rejoin), or `removed` /
+   * `roomclosed` (the server moved the connection to the lobby; the app hears why, then the `room` event). Frames
+   * of a room the client is not in are dropped. False for any other frame.
+   */
+  onOwnerFrame(f: Record<string, unknown>): boolean {
+    const { type, roomId } = f;
+    if (type !== 'keyrotated' && type !== 'removed' && type !== 'roomclosed') return false;
+    if (roomId !== this.room) return true;
+    if (type === 'keyrotated') {
+      this.key = String(f.inviteKey);
+      this.hooks.emit('keyrotated', f as unknown as KeyRotatedFrame);
+      return true;
+    }
+    if (type === 'removed') this.hooks.emit('removed', f as unknown as RemovedFrame);
+    else this.hooks.emit('roomclosed', f as unknown as RoomClosedFrame);
+    this.enterLobby().catch((error: unknown) => {
+      if (error instanceof RoomcastError && error.code !== 'DISCONNECTED') this.hooks.emit('error', error);
+    });
+    return true;
   }
 
   /** After `leaveroom`: the lobby, with its recent history. */

@@ -3,7 +3,15 @@
  * (client/connection.ts, client/session.ts, client/wire.ts, ...) imports them from here, so no part imports another
  * for a type and the parts form no cycle.
  */
-import type { BroadcastFrame, MessageFrame, PresenceFrame, ResyncFrame } from '../protocol';
+import type {
+  BroadcastFrame,
+  KeyRotatedFrame,
+  MessageFrame,
+  PresenceFrame,
+  RemovedFrame,
+  ResyncFrame,
+  RoomClosedFrame,
+} from '../protocol';
 import type { BackoffPolicy } from './backoff';
 import type { RoomcastError } from './errors';
 
@@ -131,6 +139,12 @@ export interface RoomcastEvents {
   presence: PresenceFrame;
   broadcast: BroadcastFrame;
   members: MembersUpdate;
+  /** The room's owner rotated its invite key: `inviteKey` is the new one (share it instead of the old link). */
+  keyrotated: KeyRotatedFrame;
+  /** The room's owner removed this client from the room: it is in the lobby now (a `room` event follows). */
+  removed: RemovedFrame;
+  /** The room's owner closed the room: the client is in the lobby now (a `room` event follows). */
+  roomclosed: RoomClosedFrame;
   /** The room changed (join, create, leave, or back to the lobby after a failed rejoin). */
   room: { roomId: string; lastSeq: number };
   state: StateChange;

@@ -59,6 +59,9 @@ export const ACTIONS = [
   'history',
   'who',
   'ping',
+  'rotatekey',
+  'removemember',
+  'closeroom',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -75,6 +78,10 @@ export const ERROR_CODES = [
   'MESSAGE_TOO_LARGE',
   'RATE_LIMITED',
   'INTERNAL',
+  /** The room expired (no message for RoomIdleDays) or its owner closed it: it can't be joined or posted to. */
+  'ROOM_CLOSED',
+  /** Only the room's owner (its creator) may do this. */
+  'FORBIDDEN',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -112,6 +119,22 @@ export interface WhoRequest extends Request {
 export interface PingRequest {
   action: 'ping';
 }
+/** Owner only: the room the caller is in gets a new invite key; the old one stops working (docs/SECURITY.md). */
+export interface RotateKeyRequest extends Request {
+  action: 'rotatekey';
+}
+/**
+ * Owner only: every connection showing `username` in the caller's room is moved to the lobby and told `removed`;
+ * the invite key is rotated so the removed member can't come back with the link it had.
+ */
+export interface RemoveMemberRequest extends Request {
+  action: 'removemember';
+  username: string;
+}
+/** Owner only: every member is told `roomclosed` and moved to the lobby; the room can't be joined or posted to again. */
+export interface CloseRoomRequest extends Request {
+  action: 'closeroom';
+}
 export type ClientFrame =
   | SendMessageRequest
   | CreateRoomRequest
@@ -119,7 +142,10 @@ export type ClientFrame =
   | LeaveRoomRequest
   | HistoryRequest
   | WhoRequest
-  | PingRequest;
+  | PingRequest
+  | RotateKeyRequest
+  | RemoveMemberRequest
+  | CloseRoomRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -199,6 +225,35 @@ export interface InfoFrame extends Reply {
 export interface PongFrame {
   type: 'pong';
 }
+/**
+ * The room's new invite key: the reply to `rotatekey`, and pushed to every other member of the room so its own
+ * rejoin after a reconnect keeps working. A join with the old key is refused from now on.
+ */
+export interface KeyRotatedFrame extends Reply {
+  type: 'keyrotated';
+  roomId: string;
+  inviteKey: string;
+}
+/** The reply to `removemember`: how many connections were moved out, and the room's new invite key. */
+export interface MemberRemovedFrame extends Reply {
+  type: 'memberremoved';
+  roomId: string;
+  username: string;
+  removed: number;
+  inviteKey: string;
+}
+/** Pushed to a member its room's owner removed: the connection is in the lobby now. */
+export interface RemovedFrame {
+  type: 'removed';
+  roomId: string;
+  message: string;
+}
+/** The room was closed by its owner: pushed to every member (all now in the lobby), and the reply to `closeroom`. */
+export interface RoomClosedFrame extends Reply {
+  type: 'roomclosed';
+  roomId: string;
+  message: string;
+}
 export interface ErrorFrame {
   type: 'error';
   code: ErrorCode;
@@ -241,6 +296,10 @@ export type ServerFrame =
   | MembersFrame
   | InfoFrame
   | PongFrame
+  | KeyRotatedFrame
+  | MemberRemovedFrame
+  | RemovedFrame
+  | RoomClosedFrame
   | ErrorFrame
   | BatchFrame
   | ResyncFrame;
@@ -256,6 +315,10 @@ export const SERVER_FRAME_TYPES = [
   'members',
   'info',
   'pong',
+  'keyrotated',
+  'memberremoved',
+  'removed',
+  'roomclosed',
   'error',
   'batch',
   'resync',
@@ -270,6 +333,9 @@ export const REPLY_TYPE = {
   history: 'history',
   who: 'members',
   ping: 'pong',
+  rotatekey: 'keyrotated',
+  removemember: 'memberremoved',
+  closeroom: 'roomclosed',
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

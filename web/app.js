@@ -46,6 +46,10 @@ const state = {
   countdownTimer: null,
   shownRoom: null,
   unread: 0,
+  /** Rooms this page created: it shows their owner controls (the server checks ownership on every action). */
+  owned: new Set(),
+  /** Why the client was moved to the lobby (removed, room closed): shown once the lobby is on screen. */
+  notice: null,
 };
 
 // ---------------------------------------------------------------- helpers
@@ -91,6 +95,8 @@ const ERROR_TITLES = {
   MESSAGE_TOO_LARGE: 'Message too long',
   RATE_LIMITED: 'Slow down',
   INTERNAL: 'Server error',
+  ROOM_CLOSED: 'Room closed',
+  FORBIDDEN: 'Not allowed',
 };
 
 function roomFromHash() {
@@ -197,6 +203,19 @@ function startClient() {
   chat.on('presence', onPresence);
   chat.on('broadcast', onBroadcast);
   chat.on('error', (err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code }));
+  chat.on('removed', (f) => {
+    state.notice = f.message;
+    toast(f.message, { title: 'Removed from the room' });
+  });
+  chat.on('roomclosed', (f) => {
+    state.notice = f.message;
+    toast(f.message, { title: 'Room closed' });
+  });
+  chat.on('keyrotated', ({ roomId }) => {
+    if (roomId !== state.shownRoom) return;
+    setHashRoom(roomId);
+    addSystemLine('The owner changed the invite link: links shared before no longer work.', 'info');
+  });
   // First time online: go to the room in the address, if any (read now: entering the lobby rewrites it).
   // Later reconnects rejoin by themselves.
   let wanted = roomFromHash();
@@ -257,6 +276,8 @@ function onRoom(roomId) {
   renderMe();
   setRoomHeader(roomId);
   renderMembers(state.chat.members);
+  if (state.notice) addSystemLine(state.notice, 'leave');
+  state.notice = null;
   // The lobby is quiet (no presence frames): ask who is there.
   if (roomId === LOBBY) refreshMembers();
   updateEmpty();
@@ -274,6 +295,7 @@ function setRoomHeader(roomId, { pending = false } = {}) {
   ui.invite.hidden = isLobby || pending;
   ui.inviteCode.textContent = isLobby ? '' : roomId;
   ui.leaveButton.hidden = isLobby;
+  ui.ownerControls.hidden = isLobby || pending || !state.owned.has(roomId);
   ui.roomHint.hidden = !isLobby;
   ui.roomTitle.textContent = isLobby ? 'Lobby' : `Room ${roomId}`;
   ui.roomSub.textContent = isLobby ? 'Everyone who connects starts here' : 'Share the code to invite people';
@@ -304,6 +326,13 @@ function renderMembers(list, count) {
     if (name === me) {
       li.classList.add('is-me');
       li.append(h('span', 'member-you', 'you'));
+    } else if (state.owned.has(state.shownRoom)) {
+      const remove = h('button', 'link-button member-remove', 'Remove');
+      remove.type = 'button';
+      remove.dataset.testid = 'member-remove';
+      remove.setAttribute('aria-label', `Remove ${name} from the room`);
+      remove.addEventListener('click', () => removeMember(name));
+      li.append(remove);
     }
     return li;
   });
@@ -311,6 +340,23 @@ function renderMembers(list, count) {
   ui.memberCount.textContent = String(names.length);
   // memberCount (when the server sends it) counts connections: one person may have several tabs open.
   ui.memberCount.title = (count ?? 0) > names.length ? `${names.length} people, ${count} connections` : '';
+}
+
+/** Owner: takes a member out of the room; the invite link changes so theirs no longer works. */
+function removeMember(name) {
+  state.chat
+    ?.removeMember(name)
+    .then(({ removed }) => {
+      setHashRoom(state.shownRoom);
+      addSystemLine(
+        removed > 0
+          ? `You removed ${name}. The invite link changed: share the new one with the others.`
+          : `${name} had already left. The invite link changed.`,
+        'leave',
+      );
+      state.chat?.who().catch(() => {});
+    })
+    .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not remove' }));
 }
 
 let membersAsked = 0;
@@ -589,9 +635,36 @@ function bindEvents() {
     whenOnline(() =>
       state.chat
         .createRoom()
+        .then(({ roomId }) => {
+          state.owned.add(roomId);
+          if (state.shownRoom === roomId) {
+            setRoomHeader(roomId);
+            renderMembers(state.chat.members);
+          }
+        })
         .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code })),
     ),
   );
+  ui.rotateKey.addEventListener('click', () =>
+    state.chat
+      ?.rotateKey()
+      .then(({ roomId }) => {
+        setHashRoom(roomId);
+        toast('Old invite links no longer work. Copy the new link to share it.', {
+          kind: 'info',
+          title: 'New invite link',
+        });
+      })
+      .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not change the link' })),
+  );
+  ui.closeRoom.addEventListener('click', () => {
+    state.notice = `You closed room ${state.shownRoom}. Nobody can join or post there any more.`;
+    state.chat?.closeRoom().catch((err) => {
+      state.notice = null;
+      toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not close the room' });
+    });
+    closeSidebar();
+  });
   ui.joinInput.addEventListener('input', () => {
     const pos = ui.joinInput.selectionStart;
     ui.joinInput.value = ui.joinInput.value.toUpperCase();

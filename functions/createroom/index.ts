@@ -1,4 +1,5 @@
 import { systemClock } from '../shared/clock';
+import { config } from '../shared/config';
 import { servedFrom, withInviteKeys } from '../shared/guard';
 import { onFirstCall } from '../shared/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '../shared/powertools';
@@ -12,6 +13,7 @@ const deps = onFirstCall(() => ({
   rooms: roomStore(),
   events: eventPublisher(),
   now: systemClock,
+  roomIdleDays: config.roomIdleDays(),
 }));
 
 export const handler = routeHandler('createroom', async (frame) => {

@@ -18,6 +18,7 @@ const deps = onFirstCall(() => ({
   events: eventPublisher(),
   now: systemClock,
   messageRetentionDays: config.messageRetentionDays(),
+  roomIdleDays: config.roomIdleDays(),
   sendRate: config.sendRate(),
 }));
 const lobby = onFirstCall(() => ({

@@ -39,6 +39,18 @@ export function requireNumber(name: string): number {
   return value;
 }
 
+/** A required setting that must be a number above 0 (its one default is in template.yaml). */
+export function positiveEnv(name: string): number {
+  const raw = requireEnv(name);
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(
+      `roomcast configuration: environment variable ${name} must be a number above 0, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
 /** Who may post in the lobby (template setting LobbyPolicy; lobby.ts). */
 export type LobbyPolicy = 'open' | 'broadcasts' | 'off';
 const LOBBY_POLICIES: readonly string[] = ['open', 'broadcasts', 'off'];
@@ -56,6 +68,8 @@ export const config = {
    */
   callbackUrl: () => process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || requireEnv('CALLBACK_URL'),
   messageRetentionDays: () => numberEnv('MESSAGE_RETENTION_DAYS', 7),
+  /** Days a room lives after its last message (template setting RoomIdleDays). */
+  roomIdleDays: () => positiveEnv('ROOM_IDLE_DAYS'),
   /** Per-connection send rate (template parameters SendRateLimit/SendRateWindowSeconds); absent = no limit. */
   sendRate: () => {
     const limit = numberEnv('SEND_RATE_LIMIT', 0);

@@ -46,6 +46,31 @@ export class RoomNotFound extends ChatError {
   }
 }
 
+/** Why a room can't be used any more: it went RoomIdleDays without a message, or its owner closed it. */
+export type RoomEnd = 'expired' | 'closed';
+
+export class RoomClosed extends ChatError {
+  override readonly name = 'RoomClosed';
+
+  constructor(roomId: string, end: RoomEnd) {
+    super(
+      'ROOM_CLOSED',
+      410,
+      end === 'closed'
+        ? `Room ${roomId} was closed by its owner. Create a room or join another.`
+        : `Room ${roomId} expired after a long time without messages. Create a room or join another.`,
+    );
+  }
+}
+
+export class Forbidden extends ChatError {
+  override readonly name = 'Forbidden';
+
+  constructor(message: string) {
+    super('FORBIDDEN', 403, message);
+  }
+}
+
 export class MessageTooLarge extends ChatError {
   override readonly name = 'MessageTooLarge';
 

@@ -6,12 +6,14 @@ import {
   type ChatError,
   NotAllowed,
   RateLimited,
+  RoomClosed,
   RoomNotFound,
   UnknownConnection,
 } from './errors';
 import type { Connection, ConnectionStore, Room, RoomStore } from './ports';
 import { LOBBY } from './protocol';
 import type { SendRate } from './rateLimit';
+import { roomEnd } from './roomLife';
 
 /**
  * Abuse limits of the WebSocket routes (docs/SECURITY.md):
@@ -220,7 +222,8 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   const nowMs = guard.now().getTime();
   if (rate && byCode && !hasGuess(rate, fullAt, nowMs, intervalMs)) throw tooManyFailedJoins();
   const keyOk = room?.inviteKey !== undefined && !byCode && keysMatch(room.inviteKey, attempt.key as string);
-  if (!room || (!byCode && !keyOk)) {
+  // A room whose key was rotated admits only its current key: by code alone it is answered as an unknown code.
+  if (!room || (!byCode && !keyOk) || (byCode && room.keyRequired === true)) {
     // A failed join spends a guess before it is answered. A wrong key looks exactly like an unknown code and is a
     // failed guess too, refused once the bucket is empty (its right key would never be).
     if (rate) {
@@ -230,6 +233,9 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
     }
     throw new RoomNotFound(attempt.roomId);
   }
+  // Told only to a join that would have got in: an ended room is no oracle for codes.
+  const end = roomEnd(room, new Date(nowMs));
+  if (end) throw new RoomClosed(attempt.roomId, end);
   const store = deps.rooms;
   const rooms = Object.create(store) as T['rooms'];
   // The use case's first read of this room is answered from the lookup; a later one (the join's seq after the

@@ -56,6 +56,11 @@ export interface ConnectionStore {
     username?: string,
   ): Promise<Connection | undefined>;
   /**
+   * Moves a connection to the lobby only if it is still in `roomId` (an owner removing it, or closing the room),
+   * and returns it as it was; undefined when it is gone or already elsewhere.
+   */
+  moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined>;
+  /**
    * Members of a room, up to `limit`, how many there are in all, and whether `connectionId` is among all of them
    * (not only the listed ones).
    */
@@ -79,13 +84,34 @@ export interface Room {
   seq: number;
   /** The room's 96-bit invite key (guard.ts): a join that carries it takes no guess. Absent on older rooms. */
   inviteKey?: string;
+  /** The creator's `userId` (Connection.userId): the one member who may rotate the key, remove members, close it. */
+  ownerId?: string;
+  /**
+   * When the room ends unless a message comes first (epoch seconds; RoomIdleDays after its last message): DynamoDB's
+   * TTL attribute. TTL deletes late, so the room is treated as gone from this moment whether or not the item is.
+   * Absent on rooms made before rooms expired (and on the lobby, which never does).
+   */
+  ttl?: number;
+  /** When its owner closed it (ISO 8601); a closed room is gone for good. */
+  closedAt?: string;
+  /** Set by the first key rotation: from then on only a join with the current key gets in (never by code alone). */
+  keyRequired?: boolean;
 }
+
+/** What the owner of a room changes in it. */
+export type OwnerChange = { kind: 'rotateKey'; inviteKey: string } | { kind: 'close'; closedAt: string };
 
 export interface RoomStore {
   /** Creates a room if its id is free; false when the id is taken. */
   create(room: Room): Promise<boolean>;
   /** The room as it is now (a strongly consistent read). The lobby has no row until its first message. */
   get(roomId: string): Promise<Room | undefined>;
+  /**
+   * Applies an owner's change only if `ownerId` owns the room and it has not ended by `nowSeconds` (one conditional
+   * write): a new invite key (which also makes the key required), or closing it (its TTL set to now, so DynamoDB
+   * deletes it). False when the condition failed, for whatever reason.
+   */
+  changeAsOwner(roomId: string, ownerId: string, nowSeconds: number, change: OwnerChange): Promise<boolean>;
 }
 
 export interface MessageStore {
@@ -115,8 +141,19 @@ export type AppendOutcome =
   | { kind: 'seqTaken'; roomSeq: number }
   /** The clientMsgId was sent before: this is its record, and nothing was written. */
   | { kind: 'sentBefore'; record: SendRecord }
+  /** The room expired or was closed (Room.ttl passed, or Room.closedAt set): nothing was written. */
+  | { kind: 'roomGone'; room: Room }
   /** Another transaction held one of the items (DynamoDB's TransactionConflict): nothing was written. */
   | { kind: 'conflict' };
+
+/**
+ * A room's life as a send sees it: the write goes through only if the room has not ended by `nowSeconds`, and moves
+ * its end to `ttl` (the message is activity). Absent for the lobby, which never ends.
+ */
+export interface RoomLife {
+  nowSeconds: number;
+  ttl: number;
+}
 
 export interface SendStore {
   /**
@@ -129,6 +166,7 @@ export interface SendStore {
     roomSeq: number | undefined,
     expiresAt: number,
     record?: { sendKey: string; publisher: string; expiresAt: number },
+    life?: RoomLife,
   ): Promise<AppendOutcome>;
   /** The stored message under this seq, if any. */
   message(roomId: string, seq: number): Promise<ChatMessage | undefined>;
@@ -182,9 +220,11 @@ export interface ChatPorts {
   now: Clock;
 }
 
-/** The send path's settings from the template (MessageRetentionDays, SendRateLimit/SendRateWindowSeconds). */
+/** The send path's settings from the template (MessageRetentionDays, RoomIdleDays, SendRateLimit/...). */
 export interface SendSettings {
   messageRetentionDays: number;
+  /** Days a room lives after its last message (template setting RoomIdleDays). */
+  roomIdleDays: number;
   /** Per-connection send rate limit of sendmessage; absent = unlimited. */
   sendRate?: SendRate;
 }

@@ -13,6 +13,7 @@ import {
   ROOM_CODE_LENGTH,
   toMessageFrame,
 } from './protocol';
+import { roomTtl } from './roomLife';
 
 /** Rooms: creating one, moving a connection between rooms, and what a room holds (members, history). */
 
@@ -69,17 +70,24 @@ async function membersOf(deps: Pick<ChatPorts, 'connections'>, roomId: string, s
   return memberList(listed, self);
 }
 
+/**
+ * Creates a room owned by its creator (its `userId`: the signed-in user, or the connection itself without sign-in)
+ * that ends `roomIdleDays` after its last message, and moves the creator into it.
+ */
 export async function createRoom(
-  deps: Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'>,
+  deps: Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'> & { roomIdleDays: number },
   connectionId: string,
 ): Promise<JoinedFrame> {
   const connection = await requireConnection(deps, connectionId);
   // A new room has no other member: its creator shows the name it chose.
   const username = connection.chosenName ?? connection.username;
-  const createdAt = deps.now().toISOString();
+  const now = deps.now();
+  const createdAt = now.toISOString();
+  const ttl = roomTtl(now, deps.roomIdleDays);
   for (let attempt = 0; attempt < ROOM_CODE_ATTEMPTS; attempt++) {
     const roomId = newRoomCode();
-    if (await deps.rooms.create({ roomId, createdAt, createdBy: username, seq: 0 })) {
+    const room = { roomId, createdAt, createdBy: username, seq: 0, ttl, ownerId: connection.userId };
+    if (await deps.rooms.create(room)) {
       await moveTo(deps, connectionId, roomId, username);
       return {
         type: 'joined',

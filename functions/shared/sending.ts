@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { requireConnection } from './connections';
-import { Busy, PublishFailed, RoomNotFound } from './errors';
+import { Busy, PublishFailed, RoomClosed, RoomNotFound } from './errors';
 import type { ChatPorts, Connection, SendRecord, SendSettings } from './ports';
 import { logger } from './powertools';
 import { type AckFrame, type ChatMessage, LOBBY, toMessageFrame } from './protocol';
 import { takeSendToken } from './rateLimit';
+import { epochSeconds, roomEnd, roomTtl } from './roomLife';
 
 /**
  * Sending: the message is stored under its room's next seq, and the send recorded under its clientMsgId, in one
@@ -23,8 +24,6 @@ const MAX_CONFLICTS = 4;
 /** What a sender whose message is stored but not yet on the bus can do about it. */
 const STORED_NOT_SENT =
   'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
-
-const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 export type SendDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> & SendSettings;
 
@@ -88,6 +87,10 @@ async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage
     deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
   ]);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
+  // A message is activity: the same write that takes the seq moves the room's end on (the lobby never ends), and
+  // refuses a room that has ended (roomGone), whether or not DynamoDB's TTL has deleted its item yet.
+  const life =
+    roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
   let roomSeq = room?.seq;
   const messageId = randomUUID();
   const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
@@ -109,8 +112,9 @@ async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage
       sentAt: now.toISOString(),
       ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
     };
-    const outcome = await deps.sends.append(message, roomSeq, expiresAt, record || undefined);
+    const outcome = await deps.sends.append(message, roomSeq, expiresAt, record || undefined, life);
     if (outcome.kind === 'stored') return { message };
+    if (outcome.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(outcome.room, now) ?? 'expired');
     if (outcome.kind === 'sentBefore') {
       const stored = await deps.sends.message(roomId, outcome.record.seq);
       if (!stored) throw new Error(`send ${outcome.record.sendKey} is recorded without its message`);

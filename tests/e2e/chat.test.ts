@@ -604,6 +604,10 @@ describe('coverage of the template and of events/', () => {
     await alice.expectReply({ action: 'help' });
     alice.send({ action: 'ping' });
     await alice.next((f) => f.type === 'pong');
+    // The creator's actions: a new key, Bob removed, the room closed (which moves Alice to the lobby too).
+    await alice.expectReply({ action: 'rotatekey' });
+    await alice.expectReply({ action: 'removemember', username: 'bob-routes' });
+    await alice.expectReply({ action: 'closeroom' });
     await alice.expectReply({ action: 'leaveroom' });
     await bob.close();
     await waitUntil(

@@ -42,6 +42,9 @@ describe('the real template.yaml', () => {
         'LeaveRoomFunction',
         'SendMessageFunction',
         'WhoFunction',
+        'RotateKeyFunction',
+        'RemoveMemberFunction',
+        'CloseRoomFunction',
       ].sort(),
     );
     for (const fn of fns) {
@@ -93,7 +96,7 @@ describe('the real template.yaml', () => {
     ]);
   });
 
-  it('finds the WebSocket API with its 10 routes, their functions, two-way routes and the MOCK ping', () => {
+  it('finds the WebSocket API with its 13 routes, their functions, two-way routes and the MOCK ping', () => {
     const [api, ...others] = t.webSocketApis();
     expect(others).toHaveLength(0);
     expect(api).toMatchObject({
@@ -116,6 +119,9 @@ describe('the real template.yaml', () => {
         'ping',
         'sendmessage',
         'who',
+        'rotatekey',
+        'removemember',
+        'closeroom',
       ].sort(),
     );
     expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
@@ -124,6 +130,7 @@ describe('the real template.yaml', () => {
     expect(routes.sendmessage).toMatchObject({ functionLogicalId: 'SendMessageFunction', twoWay: true });
     expect(routes.who?.functionLogicalId).toBe('WhoFunction');
     expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
+    expect(routes.closeroom).toMatchObject({ functionLogicalId: 'CloseRoomFunction', twoWay: true });
     // The keepalive is answered by API Gateway itself: no function, the integration response's template as reply.
     expect(routes.ping).toEqual({
       routeKey: 'ping',

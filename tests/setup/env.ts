@@ -14,6 +14,7 @@ Object.assign(process.env, {
   LOBBY_POST_LIMIT: '0',
   LOBBY_POST_WINDOW_SECONDS: '60',
   CONNECTIONS_PER_SOURCE: '0',
+  ROOM_IDLE_DAYS: '30',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',

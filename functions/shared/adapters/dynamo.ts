@@ -15,13 +15,17 @@ import type {
   ConnectionStore,
   Member,
   MessageStore,
+  OwnerChange,
   Room,
+  RoomLife,
   RoomStore,
   SendBucket,
   SendRecord,
   SendStore,
 } from '../ports';
 import type { ChatMessage } from '../protocol';
+import { LOBBY } from '../protocol';
+import { roomEnd } from '../roomLife';
 
 /** DynamoDB adapters of the chat ports. Their table names are handed over when a function wires them. */
 
@@ -97,6 +101,26 @@ export class DynamoConnectionStore implements ConnectionStore {
             ':now': at,
             ...(username !== undefined && { ':name': username }),
           },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return Attributes as Connection | undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression:
+            'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username)',
+          ConditionExpression: 'roomId = :room',
+          ExpressionAttributeValues: { ':lobby': LOBBY, ':room': roomId, ':now': at },
           ReturnValues: 'ALL_OLD',
         }),
       );
@@ -187,6 +211,37 @@ export class DynamoRoomStore implements RoomStore {
     );
     return Item as Room | undefined;
   }
+
+  async changeAsOwner(
+    roomId: string,
+    ownerId: string,
+    nowSeconds: number,
+    change: OwnerChange,
+  ): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { roomId },
+          UpdateExpression:
+            change.kind === 'rotateKey'
+              ? 'SET inviteKey = :key, keyRequired = :true'
+              : 'SET closedAt = :closedAt, #ttl = :now',
+          // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
+          ConditionExpression:
+            'ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':owner': ownerId,
+            ':now': nowSeconds,
+            ...(change.kind === 'rotateKey'
+              ? { ':key': change.inviteKey, ':true': true }
+              : { ':closedAt': change.closedAt }),
+          },
+        }),
+      ),
+    );
+  }
 }
 
 export class DynamoMessageStore implements MessageStore {
@@ -252,8 +307,12 @@ export class DynamoSendStore implements SendStore {
     roomSeq: number | undefined,
     expiresAt: number,
     record?: { sendKey: string; publisher: string; expiresAt: number },
+    life?: RoomLife,
   ): Promise<AppendOutcome> {
     const { roomId, seq } = message;
+    // The room's seq moves on, and with `life` its end moves to RoomIdleDays from now, in the same write: only while
+    // the room lives (not closed, TTL not passed), so a message never lands in an ended room.
+    const roomCondition = roomSeq === undefined ? 'attribute_not_exists(roomId)' : 'seq = :was';
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -262,10 +321,19 @@ export class DynamoSendStore implements SendStore {
               Update: {
                 TableName: this.tables.rooms,
                 Key: { roomId },
-                UpdateExpression: 'SET seq = :seq',
                 // The lobby's row appears with its first message; every other room must have been created.
-                ConditionExpression: roomSeq === undefined ? 'attribute_not_exists(roomId)' : 'seq = :was',
-                ExpressionAttributeValues: { ':seq': seq, ...(roomSeq !== undefined && { ':was': roomSeq }) },
+                ...(life
+                  ? {
+                      UpdateExpression: 'SET seq = :seq, #ttl = :ttl',
+                      ConditionExpression: `${roomCondition} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
+                      ExpressionAttributeNames: { '#ttl': 'ttl' },
+                    }
+                  : { UpdateExpression: 'SET seq = :seq', ConditionExpression: roomCondition }),
+                ExpressionAttributeValues: {
+                  ':seq': seq,
+                  ...(roomSeq !== undefined && { ':was': roomSeq }),
+                  ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
+                },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
@@ -311,8 +379,12 @@ export class DynamoSendStore implements SendStore {
       }
       if ([room, stored, sent].some((reason) => reason?.Code === 'TransactionConflict'))
         return { kind: 'conflict' };
-      if (failed(room) && room?.Item)
-        return { kind: 'seqTaken', roomSeq: Number(unmarshall(room.Item).seq ?? 0) };
+      if (failed(room) && room?.Item) {
+        const found = unmarshall(room.Item) as Room;
+        if (life && roomEnd(found, new Date(life.nowSeconds * 1000)))
+          return { kind: 'roomGone', room: found };
+        return { kind: 'seqTaken', roomSeq: Number(found.seq ?? 0) };
+      }
       // The room does not exist (only the lobby may appear here), or the seq holds a message the room never counted.
       throw error;
     }

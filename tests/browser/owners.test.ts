@@ -1,0 +1,83 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { LocalCloud } from '../../local/cloud';
+import { launchChromium } from '../helpers/browser';
+import { startTestCloud } from '../helpers/localCloud';
+
+/**
+ * The owner's controls on the chat page, in Chromium against the local cloud: the creator of a room sees them and
+ * a guest does not; removing a member and closing the room take people to the lobby with a notice saying why.
+ */
+jest.setTimeout(90_000);
+
+const UI_TIMEOUT_MS = 10_000;
+const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
+
+let cloud: LocalCloud;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  cloud = (await startTestCloud()).cloud;
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+  await browser?.close();
+  await cloud?.close();
+});
+
+async function person(username: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  await page.goto(cloud.httpUrl);
+  await page.getByTestId('username-input').fill(username);
+  await page.getByTestId('username-submit').click();
+  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  await page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: 'attached' });
+  return page;
+}
+
+const inLobby = (page: Page) =>
+  page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: 'attached' });
+
+it('the creator removes a member and closes the room; each member is told why and lands in the lobby', async () => {
+  const owner = await person('olive');
+  const bob = await person('bob');
+  const carol = await person('carol');
+  await owner.getByTestId('create-room-button').click();
+  await owner.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
+  const code = (await owner.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
+  for (const guest of [bob, carol]) {
+    await guest.getByTestId('join-input').fill(code);
+    await guest.getByTestId('join-button').click();
+    await guest.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  }
+  await owner.getByTestId('owner-controls').waitFor();
+  expect(await bob.getByTestId('owner-controls').isVisible()).toBe(false);
+  expect(await bob.getByTestId('member-remove').count()).toBe(0);
+
+  const bobsItem = owner.locator('[data-testid="member-item"][data-username="bob"]');
+  await bobsItem.getByTestId('member-remove').click();
+  await inLobby(bob);
+  await bob.getByTestId('toast').filter({ hasText: 'removed you' }).waitFor();
+  await bob.getByTestId('message-list').getByText(`The owner of room ${code} removed you`).waitFor();
+  await owner.getByTestId('message-list').getByText('You removed bob').waitFor();
+  await bobsItem.waitFor({ state: 'detached' });
+
+  await owner.getByTestId('close-room-button').click();
+  await inLobby(carol);
+  await carol.getByTestId('toast').filter({ hasText: 'closed by its owner' }).waitFor();
+  await inLobby(owner);
+  await owner.getByTestId('message-list').getByText(`You closed room ${code}`).waitFor();
+  // The closed room can't be joined again (by its code alone: the removal made the room's key required).
+  await carol.getByTestId('join-input').fill(code);
+  await carol.getByTestId('join-button').click();
+  await carol
+    .getByTestId('join-hint')
+    .filter({ hasText: `Room ${code} does not exist` })
+    .waitFor();
+  await inLobby(carol);
+});
