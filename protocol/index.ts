@@ -211,6 +211,25 @@ export interface ErrorFrame {
   /** The message this error answers, for `sendmessage` with a clientMsgId. */
   clientMsgId?: string;
 }
+/**
+ * Several messages of one busy room in one post, in seq order; each element is the `message` frame that would have
+ * been sent alone. A batch never exceeds API Gateway's 32 KB frame (a message that does not fit goes alone), and
+ * never holds one message: a lone message is sent as a plain `message` frame.
+ */
+export interface BatchFrame {
+  type: 'batch';
+  roomId: string;
+  messages: MessageFrame[];
+}
+/**
+ * Messages of the room after `afterSeq` may not have reached this connection (its posts failed for longer than the
+ * fan-out's retry budget): fetch them with `history` (`afterSeq`). Sent as soon as a post to the connection succeeds.
+ */
+export interface ResyncFrame {
+  type: 'resync';
+  roomId: string;
+  afterSeq: number;
+}
 export type ServerFrame =
   | MessageFrame
   | PresenceFrame
@@ -222,7 +241,9 @@ export type ServerFrame =
   | MembersFrame
   | InfoFrame
   | PongFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | BatchFrame
+  | ResyncFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',

@@ -29,6 +29,18 @@ export function numberEnv(name: string, fallback: number): number {
   return value;
 }
 
+/** A required setting that must be a number above 0; the template holds its only default. */
+function positiveEnv(name: string): number {
+  const raw = requireEnv(name);
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(
+      `roomcast configuration: environment variable ${name} must be a number above 0, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
 export const config = {
   connectionsTable: () => requireEnv('CONNECTIONS_TABLE'),
   roomIndex: () => requireEnv('ROOM_INDEX'),
@@ -75,6 +87,10 @@ export const config = {
   sessionRetentionDays: () => numberEnv('SESSION_RETENTION_DAYS', 30),
   /** The join-guess buckets of sources (LimitsTable); only joinroom is given it. */
   limitsTable: (): string | undefined => process.env.LIMITS_TABLE || undefined,
+  /** Posts per second every fan-out of the account may make in all (Setting FanoutPostsPerSecond). */
+  fanoutPostsPerSecond: () => positiveEnv('FANOUT_POSTS_PER_SECOND'),
+  /** Seconds a failed post to a connected member is tried again before it gets a resync (FanoutRetrySeconds). */
+  fanoutRetrySeconds: () => positiveEnv('FANOUT_RETRY_SECONDS'),
   /** The guard's limits from the template's parameters (FrameRateLimit, JoinGuessLimit, StrikeLimit, ...). */
   guardLimits: (): GuardLimits => {
     const frames = numberEnv('FRAME_RATE_LIMIT', 0);
