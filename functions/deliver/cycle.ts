@@ -234,6 +234,7 @@ async function post(given: CycleDeps, input: PostInput, context?: Context): Prom
     posts,
     throttled,
     gone: report.goneIds.length,
+    resync: lost.length,
     owed: report.groups.reduce((n, g) => n + g.connectionIds.length, 0),
   };
   if (throttled > 0 || lost.length > 0) logger.warn('posts to be tried again or resynced', summary);
