@@ -20,12 +20,11 @@ import { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
 /**
  * The steps of a room's coalesced delivery that the state machine runs through Deliver (statemachines/fanout.asl.json):
- * claim the room's lease, reserve posts in the account-wide budget, post a chunk of members their frames, release
- * the lease (or go on with what arrived meanwhile). Retries of failed posts run after the lease is released.
+ * claim the room's lease; post a chunk of members their frames, after reserving the chunk's posts in the account-wide
+ * budget; release the lease (or go on with what arrived meanwhile). Retries of failed posts run after the release.
  */
 export type CycleInput =
   | { op: 'claim'; roomId: string; seq: number; owner: string }
-  | { op: 'reserve'; roomId: string; owner: string; members: number; frames: number }
   | { op: 'release'; roomId: string; owner: string; uptoSeq: number; startedAt: string }
   | PostInput;
 
@@ -42,11 +41,11 @@ export interface PostInput {
   afterSeq?: number;
   uptoSeq?: number;
   resync?: Record<string, number>;
+  /** A cycle's chunk: the lease's holder, the chunk's place in its page (the first renews the lease), frames per member. */
+  owner?: string;
+  chunkIndex?: number;
+  frames?: number;
   groups?: Group[];
-}
-
-export interface Grant {
-  granted: boolean;
 }
 
 export interface PostReport {
@@ -58,7 +57,10 @@ export interface PostReport {
   messagesRead: number;
 }
 
-/** How long a reservation may wait in Deliver for a second with room left before it hands the wait to a Wait state. */
+/**
+ * How long a chunk waits in Deliver for a second of the budget with room left. Its room's lease is held meanwhile, so
+ * the room's new messages gather for its next cycle; past it, the chunk's members are owed the cycle and retried.
+ */
 const RESERVE_PATIENCE_MS = 3000;
 
 export interface CycleDeps {
@@ -85,7 +87,7 @@ export async function runCycleStep(
   input: CycleInput,
   context?: Context,
   given: CycleDeps = deps(),
-): Promise<ClaimResult | Grant | PostReport> {
+): Promise<ClaimResult | PostReport> {
   if (typeof input.roomId !== 'string') throw new TypeError('a fan-out step needs its roomId');
   switch (input.op) {
     case 'claim': {
@@ -94,8 +96,6 @@ export async function runCycleStep(
         metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
       return result;
     }
-    case 'reserve':
-      return reserve(given, input);
     case 'release': {
       const ranFor = given.now() - Date.parse(input.startedAt);
       return given.store.release(input.roomId, input.owner, input.uptoSeq, given.now(), ranFor > HANDOVER_MS);
@@ -107,19 +107,14 @@ export async function runCycleStep(
   }
 }
 
-/** Renews the holder's lease, then reserves a page's posts, waiting in here for up to RESERVE_PATIENCE_MS. */
-async function reserve(
-  given: CycleDeps,
-  input: { roomId: string; owner: string; members: number; frames: number },
-) {
-  await given.store.renew(input.roomId, input.owner, given.now());
-  const posts = Math.max(1, input.members * input.frames);
+/** Reserves `posts` in the budget, waiting for up to RESERVE_PATIENCE_MS for a second with room for them. */
+async function reserve(given: CycleDeps, posts: number): Promise<boolean> {
   const until = given.now() + RESERVE_PATIENCE_MS;
   for (;;) {
-    if (await given.store.reserve(posts, given.postsPerSecond, given.now())) return { granted: true };
+    if (await given.store.reserve(Math.max(1, posts), given.postsPerSecond, given.now())) return true;
     metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
     const nextSecond = 1000 - (given.now() % 1000);
-    if (given.now() + nextSecond > until) return { granted: false };
+    if (given.now() + nextSecond > until) return false;
     // Into the next second, spread so the waiting cycles of many rooms do not all retry at its first millisecond.
     await new Promise((resolve) => setTimeout(resolve, nextSecond + given.random() * 100));
   }
@@ -150,6 +145,22 @@ async function post(given: CycleDeps, input: PostInput, context?: Context): Prom
     if (wanted > 0 && !(await store.reserve(wanted, given.postsPerSecond, startedAt))) {
       metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
       return { ...report, groups: await owedAgain(given, roomId, groups) };
+    }
+  } else {
+    const members = input.connectionIds?.length ?? 0;
+    const [, granted] = await Promise.all([
+      input.chunkIndex === 0 && input.owner !== undefined
+        ? store.renew(roomId, input.owner, startedAt)
+        : undefined,
+      reserve(given, members * (input.frames ?? 1)),
+    ]);
+    if (!granted) {
+      const owed = groups.map((g) => ({
+        ...g,
+        attempt: 2,
+        retryUntil: startedAt + given.retrySeconds * 1000,
+      }));
+      return { ...report, groups: await owedAgain(given, roomId, owed) };
     }
   }
 

@@ -5,7 +5,7 @@ import { type DeliveryReport, postToConnections } from '../shared/delivery';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { notifier } from '../shared/wiring/managementApi';
-import { type CycleInput, type Grant, type PostReport, runCycleStep } from './cycle';
+import { type CycleInput, type PostReport, runCycleStep } from './cycle';
 import { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
 /** One Map iteration of the fan-out of a presence change or a broadcast (a room's messages: cycle.ts). */
@@ -37,11 +37,11 @@ function sinceSent(payload: string, now: Date): number | undefined {
 }
 
 export function handler(input: DeliverInput, context?: Context): Promise<DeliveryReport>;
-export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | Grant | PostReport>;
+export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport>;
 export function handler(
   input: DeliverInput | CycleInput,
   context?: Context,
-): Promise<DeliveryReport | ClaimResult | Grant | PostReport> {
+): Promise<DeliveryReport | ClaimResult | PostReport> {
   if (input && 'op' in input)
     return instrumented('deliver', async () => {
       if (context) logger.addContext(context);
