@@ -73,12 +73,8 @@ function describe(frames: readonly Frame[]): string {
  * events, `terminate`), so the library opens the socket.
  */
 export class ChatClient {
-  /** Every frame received, in arrival order, a batch's messages each as a frame of its own. */
+  /** Every frame received, in arrival order. */
   readonly frames: Frame[] = [];
-  /** Frames that arrived on the socket (a batch counts once). */
-  posts = 0;
-  /** Batch frames among them. */
-  batches = 0;
   /** Resolves when the socket has closed, with the close code and reason. */
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly taken = new Set<number>();
@@ -90,15 +86,7 @@ export class ChatClient {
     private readonly chat: RoomcastClient,
     readonly username: string,
   ) {
-    chat.on('frame', ({ raw, frame }) => {
-      this.posts++;
-      // A batch is several message frames in one post: a test waits for each message as if it came alone.
-      const batch = frame as { type?: string; messages?: unknown } | undefined;
-      if (batch?.type === 'batch' && Array.isArray(batch.messages)) {
-        this.batches++;
-        for (const message of batch.messages as Frame[]) this.receive(message);
-      } else this.receive(frame ?? { raw });
-    });
+    chat.on('frame', ({ raw, frame }) => this.receive(frame ?? { raw }));
     this.closed = new Promise((resolve) => {
       const off = chat.on('close', (closed) => {
         off();
