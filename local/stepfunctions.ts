@@ -1,4 +1,5 @@
 import './polyfills';
+import { randomUUID } from 'node:crypto';
 import * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { PAYLOAD_LIMIT_BYTES, payloadBytes, withPayloadChecks, withTaskLimits } from './payloadLimit';
@@ -186,8 +187,18 @@ export class LocalStateMachine {
         retries: 0,
       };
     }
+    // Step Functions names every execution ($$.Execution.Id, unique per run: the fan-out's lease owner); the engine
+    // leaves that to its caller. An Express execution's ARN is <machine>:<execution name>:<run id>.
+    const executionName = randomUUID();
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: this.handlers as never },
+      context: {
+        Execution: {
+          Id: `arn:aws:states:local:000000000000:express:${this.name}:${executionName}:${randomUUID()}`,
+          Name: executionName,
+        },
+        StateMachine: { Id: `arn:aws:states:local:000000000000:stateMachine:${this.name}`, Name: this.name },
+      },
     });
     let failedState: string | undefined;
     let retries = 0;

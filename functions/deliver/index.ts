@@ -1,11 +1,14 @@
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
+import type { ClaimResult } from '../shared/coalescing';
 import { type DeliveryReport, postToConnections } from '../shared/delivery';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { notifier } from '../shared/wiring/managementApi';
+import { type CycleInput, type PostReport, runCycleStep } from './cycle';
+import { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
-/** One Map iteration of the fan-out state machine. */
+/** One Map iteration of the fan-out of a presence change or a broadcast (a room's messages: cycle.ts). */
 export interface DeliverInput {
   connectionIds: string[];
   payload: string;
@@ -19,16 +22,7 @@ export interface DeliverInput {
   maxAttempts?: number;
 }
 
-/**
- * Deliver starts no post later than STOP_POSTING_MS before its timeout (earlier when the chunk's answers are slow,
- * see postToConnections), stops waiting for posts in flight GIVE_UP_MS before it, and hands back the connections it
- * never posted to as retryIds; the last second is for sorting, logging and returning. A post still in flight then may
- * yet arrive, so it is reported as unconfirmed and not posted again (posted again, it arrived twice: 351 duplicated
- * frames in the load-with-faults run at load 21 when posts in flight got 2 s). Posts in flight get a third of the
- * 30 s timeout to answer, so that on AWS (posts answer in tens of ms) none is caught.
- */
-export const STOP_POSTING_MS = 10_000;
-export const GIVE_UP_MS = 1000;
+export { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
 const deps = onFirstCall(() => ({ notifier: notifier(), now: systemClock }));
 
@@ -42,7 +36,21 @@ function sinceSent(payload: string, now: Date): number | undefined {
   }
 }
 
-export const handler = async (input: DeliverInput, context?: Context): Promise<DeliveryReport> =>
+export function handler(input: DeliverInput, context?: Context): Promise<DeliveryReport>;
+export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport>;
+export function handler(
+  input: DeliverInput | CycleInput,
+  context?: Context,
+): Promise<DeliveryReport | ClaimResult | PostReport> {
+  if (input && 'op' in input)
+    return instrumented('deliver', async () => {
+      if (context) logger.addContext(context);
+      return runCycleStep(input, context);
+    });
+  return deliverChunk(input, context);
+}
+
+const deliverChunk = async (input: DeliverInput, context?: Context): Promise<DeliveryReport> =>
   instrumented('deliver', async () => {
     if (context) logger.addContext(context);
     if (!Array.isArray(input?.connectionIds) || typeof input.payload !== 'string') {

@@ -120,6 +120,10 @@ export const config = {
     limit: requireNumber('LOBBY_POST_LIMIT'),
     windowSeconds: requireNumber('LOBBY_POST_WINDOW_SECONDS'),
   }),
+  /** Posts per second every fan-out of the account may make in all (Setting FanoutPostsPerSecond). */
+  fanoutPostsPerSecond: () => positiveEnv('FANOUT_POSTS_PER_SECOND'),
+  /** Seconds a failed post to a connected member is tried again before it gets a resync (FanoutRetrySeconds). */
+  fanoutRetrySeconds: () => positiveEnv('FANOUT_RETRY_SECONDS'),
   /** The guard's limits from the template's parameters (FrameRateLimit, JoinGuessLimit, StrikeLimit, ...). */
   guardLimits: (): GuardLimits => {
     const frames = numberEnv('FRAME_RATE_LIMIT', 0);

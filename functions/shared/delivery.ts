@@ -17,8 +17,8 @@ export interface DeliveryReport {
 
 /**
  * Posts a chunk may have in flight at once when it has a deadline: at the deadline, only these are unconfirmed.
- * The default chunk (FanoutChunkSize 100) is posted all at once: with 50, a management API answering in 20 ms held a
- * 1,000-member fan-out at p50 358-371 ms on the bench, against 278-290 ms with 100 (docs/PERFORMANCE.md).
+ * It matches the default chunk (FanoutChunkSize 100), so a default chunk is posted all at once: a chunk that waits
+ * for free slots delivers its last members one answer time later for no saving (posts cost the same either way).
  */
 export const POSTS_IN_FLIGHT = 100;
 
@@ -93,4 +93,73 @@ export async function postToConnections(
     else report.unconfirmedIds.push(id);
   });
   return report;
+}
+
+/** What became of one connection's frames (postFrames). */
+export interface FramesOutcome {
+  connectionId: string;
+  /** Frames confirmed, from the first: the connection has everything up to the last of them. */
+  confirmed: number;
+  /** Why the rest were not confirmed; 'delivered' when none is left. */
+  outcome: PostOutcome | 'unconfirmed';
+}
+
+/**
+ * Posts each connection its frames, in order, one after the other; a connection whose post is not confirmed gets
+ * none of its later frames (they go back to the caller with it), so a frame is never posted after a gap. Deadlines
+ * as in postToConnections: at most POSTS_IN_FLIGHT connections are posted to at once, no post starts after
+ * `deadline.stopAt` or when answers are too slow to come before `deadline.giveUpAt`, and a post still unanswered
+ * then is 'unconfirmed' (it may yet arrive, so it is never posted again).
+ */
+export async function postFrames(
+  notifier: Notifier,
+  targets: readonly { connectionId: string; frames: readonly { payload: string }[] }[],
+  deadline?: { stopAt: number; giveUpAt: number },
+): Promise<FramesOutcome[]> {
+  const results: FramesOutcome[] = targets.map(({ connectionId }) => ({
+    connectionId,
+    confirmed: 0,
+    outcome: 'retry',
+  }));
+  let next = 0;
+  let slowestMs = 0;
+  const timeToStart = (now: number) =>
+    deadline === undefined || (now < deadline.stopAt && now + ANSWER_MARGIN * slowestMs < deadline.giveUpAt);
+  const poster = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      const target = targets[i] as (typeof targets)[number];
+      const result = results[i] as FramesOutcome;
+      for (const frame of target.frames) {
+        if (!timeToStart(Date.now())) {
+          result.outcome = 'retry';
+          return;
+        }
+        const since = Date.now();
+        result.outcome = 'unconfirmed';
+        const outcome = await notifier.post(target.connectionId, frame.payload);
+        slowestMs = Math.max(slowestMs, Date.now() - since);
+        result.outcome = outcome;
+        if (outcome !== 'delivered') break;
+        result.confirmed++;
+      }
+    }
+  };
+  const posts = Promise.all(
+    Array.from({ length: Math.min(deadline ? POSTS_IN_FLIGHT : targets.length, targets.length) }, poster),
+  );
+  if (deadline === undefined) {
+    await posts;
+    return results;
+  }
+  // A post that fails after we stopped waiting must not surface as an unhandled rejection later.
+  posts.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline.giveUpAt - Date.now()));
+  });
+  await Promise.race([posts, givenUp]);
+  clearTimeout(timer);
+  // A snapshot: posts still in flight must not change what was reported.
+  return results.map((r) => ({ ...r }));
 }

@@ -183,6 +183,8 @@ export interface ChatEvent {
   messageId: string;
   /** Absent for a broadcast to every connection. */
   roomId?: string;
+  /** A message's seq in its room: the fan-out delivers it through the room's lease (coalescing.ts). */
+  seq?: number;
   /** The serialized frame every recipient gets, serialized once here. */
   payload: string;
 }

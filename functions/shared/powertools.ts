@@ -15,6 +15,14 @@ export { MetricUnit };
 export const METRIC = {
   messagesSent: 'MessagesSent',
   deliveries: 'Deliveries',
+  /** Posts that carried messages to a member: Deliveries / MessagePosts is the messages each post carried. */
+  messagePosts: 'MessagePosts',
+  /** Fan-out executions that found their room's lease held and left their message to the holder. */
+  coalescedExecutions: 'CoalescedExecutions',
+  /** Times a fan-out found the posting budget's second full and waited for the next. */
+  postBudgetWaits: 'PostBudgetWaits',
+  /** Members told to resync from history after their posts failed for the whole retry budget. */
+  resyncsOwed: 'ResyncsOwed',
   staleConnectionsPruned: 'StaleConnectionsPruned',
   postsThrottled: 'PostsThrottled',
   deliveryFailures: 'DeliveryFailures',

@@ -139,6 +139,7 @@ async function publish(deps: SendDeps, send: Send, message: ChatMessage): Promis
         type: 'MessageSent',
         messageId: message.messageId,
         roomId: message.roomId,
+        seq: message.seq,
         payload: JSON.stringify(toMessageFrame(message)),
       },
     ]);

@@ -178,8 +178,8 @@ describe('taking one statement out of the template breaks its feature locally, a
       expect(logged).toContain(
         `iam: AccessDenied for DeliverFunction: execute-api:ManageConnections on ${resource}`,
       );
-      expect(logged).toMatch(/chunk delivered [^\n]*"delivered":0/);
-      expect(logged).toMatch(/chunk delivered [^\n]*"failed":2/);
+      expect(logged).toMatch(/posts to be tried again or resynced [^\n]*"deliveries":0/);
+      expect(logged).toMatch(/posts to be tried again or resynced [^\n]*"resync":2/);
     } finally {
       await s.close();
     }
@@ -216,7 +216,7 @@ describe('taking one statement out of the template breaks its feature locally, a
       expect(s.cloud.executions().failed).toBeGreaterThanOrEqual(1);
       const logged = s.logSince(mark);
       expect(logged).toMatch(
-        /FanoutStateMachine: execution failed in state QueryFirstPage: DynamoDb\.AccessDeniedException: User: \S+FanoutStateMachine\S* is not authorized to perform: dynamodb:Query on resource: \S+\/index\/RoomIndex/,
+        /FanoutStateMachine: execution failed in state QueryMembersFirstPage: DynamoDb\.AccessDeniedException: User: \S+FanoutStateMachine\S* is not authorized to perform: dynamodb:Query on resource: \S+\/index\/RoomIndex/,
       );
     } finally {
       await s.close();

@@ -6,6 +6,7 @@ import {
   DynamoRoomStore,
   DynamoSendStore,
 } from '../adapters/dynamo';
+import { DynamoFanoutStore } from '../adapters/dynamoFanout';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../adapters/dynamoGuard';
 import { DynamoSessionStore } from '../adapters/dynamoSessions';
 import { config, requireEnv } from '../config';
@@ -48,3 +49,12 @@ export function sessionStore(): DynamoSessionStore | undefined {
     ? undefined
     : new DynamoSessionStore(documentClient(), table, config.sessionRetentionDays() * 86400);
 }
+
+/** The fan-out's lease, cursor, resync notes (rooms) and posting budget (limits). */
+export const fanoutStore = () =>
+  new DynamoFanoutStore(documentClient(), {
+    rooms: config.roomsTable(),
+    messages: config.messagesTable(),
+    connections: config.connectionsTable(),
+    limits: requireEnv('LIMITS_TABLE'),
+  });

@@ -1,0 +1,284 @@
+import type { Context } from 'aws-lambda';
+import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
+import {
+  backoffSeconds,
+  type ClaimResult,
+  type Frame,
+  framesOf,
+  type Group,
+  HANDOVER_MS,
+  resyncFrame,
+} from '../shared/coalescing';
+import { config } from '../shared/config';
+import { postFrames } from '../shared/delivery';
+import { onFirstCall } from '../shared/onFirstCall';
+import type { Notifier } from '../shared/ports';
+import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
+import { fanoutStore } from '../shared/wiring/dynamodb';
+import { notifier } from '../shared/wiring/managementApi';
+import { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
+
+/**
+ * The steps of a room's coalesced delivery that the state machine runs through Deliver (statemachines/fanout.asl.json):
+ * claim the room's lease; post a chunk of members their frames, after reserving the chunk's posts in the account-wide
+ * budget; release the lease (or go on with what arrived meanwhile). Retries of failed posts run after the release.
+ */
+export type CycleInput =
+  | { op: 'claim'; roomId: string; seq: number; owner: string }
+  | { op: 'release'; roomId: string; owner: string; uptoSeq: number; startedAt: string }
+  | PostInput;
+
+/**
+ * Posts to members: one chunk of a cycle (connectionIds with afterSeq/uptoSeq and the members owed a resync), or
+ * the groups of a retry. `payload` is the event's own frame, posted as is when a group is exactly its message.
+ */
+export interface PostInput {
+  op: 'post';
+  roomId: string;
+  payload?: string;
+  payloadSeq?: number;
+  connectionIds?: string[];
+  afterSeq?: number;
+  uptoSeq?: number;
+  resync?: Record<string, number>;
+  /** A cycle's chunk: the lease's holder, the chunk's place in its page (the first renews the lease), frames per member. */
+  owner?: string;
+  chunkIndex?: number;
+  frames?: number;
+  groups?: Group[];
+}
+
+export interface PostReport {
+  /** What is still owed, to be tried again after `waitSeconds`. */
+  groups: Group[];
+  waitSeconds: number;
+  goneIds: string[];
+  /** Message reads this post needed: 0 when the event's own payload was the whole of it. */
+  messagesRead: number;
+}
+
+/**
+ * How long a chunk waits in Deliver for a second of the budget with room left. Its room's lease is held meanwhile, so
+ * the room's new messages gather for its next cycle; past it, the chunk's members are owed the cycle and retried.
+ */
+const RESERVE_PATIENCE_MS = 3000;
+
+export interface CycleDeps {
+  store: DynamoFanoutStore;
+  notifier: Notifier;
+  postsPerSecond: number;
+  retrySeconds: number;
+  now: () => number;
+  random: () => number;
+}
+
+const deps = onFirstCall(
+  (): CycleDeps => ({
+    store: fanoutStore(),
+    notifier: notifier(),
+    postsPerSecond: config.fanoutPostsPerSecond(),
+    retrySeconds: config.fanoutRetrySeconds(),
+    now: Date.now,
+    random: Math.random,
+  }),
+);
+
+export async function runCycleStep(
+  input: CycleInput,
+  context?: Context,
+  given: CycleDeps = deps(),
+): Promise<ClaimResult | PostReport> {
+  if (typeof input.roomId !== 'string') throw new TypeError('a fan-out step needs its roomId');
+  switch (input.op) {
+    case 'claim': {
+      const result = await given.store.claim(input.roomId, input.seq, input.owner, given.now());
+      if ('coalesced' in result && result.coalesced)
+        metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
+      return result;
+    }
+    case 'release': {
+      const ranFor = given.now() - Date.parse(input.startedAt);
+      return given.store.release(input.roomId, input.owner, input.uptoSeq, given.now(), ranFor > HANDOVER_MS);
+    }
+    case 'post':
+      return post(given, input, context);
+    default:
+      throw new TypeError(`unknown fan-out step "${(input as { op?: string }).op}"`);
+  }
+}
+
+/** Reserves `posts` in the budget, waiting for up to RESERVE_PATIENCE_MS for a second with room for them. */
+async function reserve(given: CycleDeps, posts: number): Promise<boolean> {
+  const until = given.now() + RESERVE_PATIENCE_MS;
+  for (;;) {
+    if (await given.store.reserve(Math.max(1, posts), given.postsPerSecond, given.now())) return true;
+    metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
+    const nextSecond = 1000 - (given.now() % 1000);
+    if (given.now() + nextSecond > until) return false;
+    // Into the next second, spread so the waiting cycles of many rooms do not all retry at its first millisecond.
+    await new Promise((resolve) => setTimeout(resolve, nextSecond + given.random() * 100));
+  }
+}
+
+async function post(given: CycleDeps, input: PostInput, context?: Context): Promise<PostReport> {
+  const { store, roomId } = { store: given.store, roomId: input.roomId };
+  const retrying = input.groups !== undefined;
+  let groups: Group[] = input.groups ?? [
+    {
+      afterSeq: input.afterSeq ?? 0,
+      uptoSeq: input.uptoSeq ?? 0,
+      connectionIds: input.connectionIds ?? [],
+    },
+  ];
+  const startedAt = given.now();
+  const report: PostReport = { groups: [], waitSeconds: 1, goneIds: [], messagesRead: 0 };
+  if (retrying) {
+    // A member who left or moved since the first try gets nothing more.
+    const inRoom = await store.stillIn(
+      roomId,
+      groups.flatMap((g) => g.connectionIds),
+    );
+    groups = groups
+      .map((g) => ({ ...g, connectionIds: g.connectionIds.filter((id) => inRoom.has(id)) }))
+      .filter((g) => g.connectionIds.length > 0);
+    const wanted = groups.reduce((n, g) => n + g.connectionIds.length, 0);
+    if (wanted > 0 && !(await store.reserve(wanted, given.postsPerSecond, startedAt))) {
+      metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
+      return { ...report, groups: await owedAgain(given, roomId, groups) };
+    }
+  } else {
+    const members = input.connectionIds?.length ?? 0;
+    const [, granted] = await Promise.all([
+      input.chunkIndex === 0 && input.owner !== undefined
+        ? store.renew(roomId, input.owner, startedAt)
+        : undefined,
+      reserve(given, members * (input.frames ?? 1)),
+    ]);
+    if (!granted) {
+      const owed = groups.map((g) => ({
+        ...g,
+        attempt: 2,
+        retryUntil: startedAt + given.retrySeconds * 1000,
+      }));
+      return { ...report, groups: await owedAgain(given, roomId, owed) };
+    }
+  }
+
+  const framesByRange = new Map<string, Frame[]>();
+  const framesFor = async (afterSeq: number, uptoSeq: number): Promise<Frame[]> => {
+    const key = `${afterSeq}:${uptoSeq}`;
+    const known = framesByRange.get(key);
+    if (known) return known;
+    let frames: Frame[];
+    if (input.payload !== undefined && input.payloadSeq === uptoSeq && afterSeq === uptoSeq - 1)
+      frames = [{ payload: input.payload, lastSeq: uptoSeq, messages: 1 }];
+    else {
+      report.messagesRead++;
+      frames = framesOf(roomId, await store.messages(roomId, afterSeq, uptoSeq));
+    }
+    framesByRange.set(key, frames);
+    return frames;
+  };
+
+  const targets: { connectionId: string; group: Group; frames: Frame[]; resyncAfter?: number }[] = [];
+  for (const group of groups) {
+    const messageFrames = await framesFor(group.afterSeq, group.uptoSeq);
+    for (const connectionId of group.connectionIds) {
+      const resyncAfter = input.resync?.[connectionId];
+      const frames =
+        resyncAfter === undefined ? messageFrames : [resyncFrame(roomId, resyncAfter), ...messageFrames];
+      if (frames.length > 0) targets.push({ connectionId, group, frames, resyncAfter });
+    }
+  }
+
+  const timeoutAt = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+  const deadline =
+    timeoutAt === undefined
+      ? undefined
+      : { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
+  const outcomes = await postFrames(given.notifier, targets, deadline);
+
+  let deliveries = 0;
+  let posts = 0;
+  let throttled = 0;
+  const owed = new Map<string, Group>();
+  const lost: { connectionId: string; afterSeq: number }[] = [];
+  for (const [i, outcome] of outcomes.entries()) {
+    const target = targets[i] as (typeof targets)[number];
+    const sent = target.frames.slice(0, outcome.confirmed);
+    deliveries += sent.reduce((n, f) => n + f.messages, 0);
+    posts += sent.filter((f) => f.messages > 0).length;
+    if (target.resyncAfter !== undefined && outcome.confirmed > 0)
+      await store.clearResync(roomId, target.connectionId, target.resyncAfter);
+    const position = Math.max(target.group.afterSeq, sent[sent.length - 1]?.lastSeq ?? target.group.afterSeq);
+    if (outcome.outcome === 'delivered') continue;
+    if (outcome.outcome === 'gone') {
+      report.goneIds.push(target.connectionId);
+      continue;
+    }
+    if (outcome.outcome === 'retry') {
+      throttled++;
+      const key = `${position}:${target.group.uptoSeq}`;
+      const group = owed.get(key) ?? {
+        afterSeq: position,
+        uptoSeq: target.group.uptoSeq,
+        connectionIds: [],
+        attempt: (target.group.attempt ?? 1) + 1,
+        retryUntil: target.group.retryUntil ?? startedAt + given.retrySeconds * 1000,
+      };
+      group.connectionIds.push(target.connectionId);
+      owed.set(key, group);
+      continue;
+    }
+    // Refused for good, or caught in flight (it may yet arrive, so it is not posted again): the member resyncs.
+    lost.push({ connectionId: target.connectionId, afterSeq: position });
+  }
+  report.groups = await owedAgain(given, roomId, [...owed.values()], lost);
+  report.waitSeconds = Math.max(1, ...report.groups.map((g) => g.waitSeconds ?? 1));
+  metrics.addMetric(METRIC.deliveries, MetricUnit.Count, deliveries);
+  metrics.addMetric(METRIC.messagePosts, MetricUnit.Count, posts);
+  metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, throttled);
+  metrics.addMetric(METRIC.staleConnectionsPruned, MetricUnit.Count, report.goneIds.length);
+  const summary = {
+    targets: targets.length,
+    deliveries,
+    posts,
+    throttled,
+    gone: report.goneIds.length,
+    resync: lost.length,
+    owed: report.groups.reduce((n, g) => n + g.connectionIds.length, 0),
+  };
+  if (throttled > 0 || lost.length > 0) logger.warn('posts to be tried again or resynced', summary);
+  else logger.info('posts delivered', summary);
+  return report;
+}
+
+/**
+ * The groups still worth a try, each with its wait; the members of groups past their retry budget, and the `lost`
+ * ones, are noted for a resync frame at their next successful post and counted as delivery failures.
+ */
+async function owedAgain(
+  given: CycleDeps,
+  roomId: string,
+  groups: Group[],
+  lost: { connectionId: string; afterSeq: number }[] = [],
+): Promise<Group[]> {
+  const now = given.now();
+  const again: Group[] = [];
+  const resync = [...lost];
+  for (const group of groups) {
+    if (group.retryUntil !== undefined && now >= group.retryUntil) {
+      for (const connectionId of group.connectionIds) resync.push({ connectionId, afterSeq: group.afterSeq });
+      continue;
+    }
+    const attempt = group.attempt ?? 2;
+    again.push({ ...group, attempt, waitSeconds: backoffSeconds(attempt, given.random) });
+  }
+  for (const { connectionId, afterSeq } of resync)
+    await given.store.markResync(roomId, connectionId, afterSeq);
+  if (resync.length > 0) {
+    metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, resync.length);
+    metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, resync.length);
+  }
+  return again;
+}

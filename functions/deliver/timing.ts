@@ -1,0 +1,10 @@
+/**
+ * Deliver starts no post later than STOP_POSTING_MS before its timeout (earlier when the chunk's answers are slow,
+ * see postToConnections), stops waiting for posts in flight GIVE_UP_MS before it, and hands back the connections it
+ * never posted to as retryIds; the last second is for sorting, logging and returning. A post still in flight then may
+ * yet arrive, so it is reported as unconfirmed and never posted again: posting it again would show the message twice
+ * whenever the first post lands after all. Posts in flight get a third of the 30 s timeout to answer, far more than
+ * a healthy management API needs, so that only a post that is really stuck is ever caught in flight.
+ */
+export const STOP_POSTING_MS = 10_000;
+export const GIVE_UP_MS = 1000;

@@ -1,0 +1,334 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ChatMessage } from '../../../protocol';
+import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } from '../coalescing';
+
+/**
+ * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
+ * `deliveredSeq` (messages up to it are taken by a cycle), the lease (`leaseOwner`, `leaseUntil` epoch ms) and the
+ * members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, one counter item per
+ * second of the account-wide posting budget.
+ */
+export interface FanoutTables {
+  rooms: string;
+  messages: string;
+  connections: string;
+  limits: string;
+}
+
+interface RoomItem {
+  roomId: string;
+  seq?: number;
+  deliveredSeq?: number;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  resyncAfter?: Record<string, number>;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+
+/** A lease write competes with sends' transactions on the room's item: a conflict is tried again a few times. */
+const isConflict = (error: unknown) =>
+  (error as { name?: string } | undefined)?.name === 'TransactionConflictException';
+
+async function applied(write: () => Promise<unknown>): Promise<boolean> {
+  for (let conflicts = 0; ; conflicts++) {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      if (!isConflict(error) || conflicts >= 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40 * (conflicts + 1)));
+    }
+  }
+}
+
+/** Races for the lease one execution tries before it counts itself coalesced. */
+const CLAIM_TRIES = 5;
+/** The budget's counter items outlive their second by a minute (DynamoDB TTL removes them later still). */
+const BUDGET_TTL_SECONDS = 60;
+
+export class DynamoFanoutStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: FanoutTables,
+  ) {}
+
+  /**
+   * Takes the room's free (or expired) delivery lease for `owner` and the messages after the cursor, or reports the
+   * execution coalesced: the lease is held (its holder will deliver this message, since it frees the lease only when
+   * the room's seq equals what it delivered), or the message was already taken by a cycle. A quiet room costs one
+   * conditional write: the lease is free and the cursor one below the message's seq.
+   */
+  async claim(roomId: string, seq: number, owner: string, now: number): Promise<ClaimResult> {
+    const quiet = await this.takeLease(roomId, owner, now, {
+      cursor: seq - 1,
+      upto: seq,
+      roomSeq: seq,
+    });
+    if (quiet) return { afterSeq: seq - 1, uptoSeq: seq, frames: 1, resync: quiet.resyncAfter ?? {} };
+    for (let tries = 0; tries < CLAIM_TRIES; tries++) {
+      const room = await this.room(roomId);
+      if (!room || (room.leaseUntil !== undefined && room.leaseUntil >= now)) return { coalesced: true };
+      const cursor = room.deliveredSeq ?? seq - 1;
+      const roomSeq = room.seq ?? 0;
+      if (roomSeq <= cursor) return { coalesced: true };
+      const plan = await this.plan(roomId, cursor, roomSeq);
+      const taken = await this.takeLease(roomId, owner, now, {
+        cursor: room.deliveredSeq,
+        upto: plan.uptoSeq,
+      });
+      if (taken) return { ...plan, resync: taken.resyncAfter ?? {} };
+    }
+    return { coalesced: true };
+  }
+
+  /**
+   * Frees the lease if nothing arrived since `uptoSeq` (the room's seq still equals it): one conditional write. If
+   * messages arrived, keeps the lease and returns the next cycle; a holder whose lease was taken over (it expired)
+   * stops, the new holder delivers the rest. `handOver` frees the lease whatever arrived (the holder ran long).
+   */
+  async release(
+    roomId: string,
+    owner: string,
+    uptoSeq: number,
+    now: number,
+    handOver = false,
+  ): Promise<ClaimResult> {
+    const freed = await applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: handOver ? 'leaseOwner = :me' : 'leaseOwner = :me AND seq = :upto',
+          ExpressionAttributeValues: { ':me': owner, ...(handOver ? {} : { ':upto': uptoSeq }) },
+        }),
+      ),
+    );
+    if (freed) return { released: true };
+    const room = await this.room(roomId);
+    if (!room || room.leaseOwner !== owner) return { released: true };
+    const cursor = room.deliveredSeq ?? uptoSeq;
+    const plan = await this.plan(roomId, cursor, room.seq ?? cursor);
+    const moved = await applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'SET leaseUntil = :until, deliveredSeq = :upto',
+          ConditionExpression: 'leaseOwner = :me AND deliveredSeq = :cursor',
+          ExpressionAttributeValues: {
+            ':me': owner,
+            ':until': now + LEASE_MS,
+            ':upto': plan.uptoSeq,
+            ':cursor': cursor,
+          },
+        }),
+      ),
+    );
+    // Only its owner moves the cursor while the lease holds; losing this write means the lease was taken over.
+    if (!moved) return { released: true };
+    return { ...plan, resync: room.resyncAfter ?? {} };
+  }
+
+  /** Extends the lease of a holder that is still delivering; false when it was taken over. */
+  async renew(roomId: string, owner: string, now: number): Promise<boolean> {
+    return applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'SET leaseUntil = :until',
+          ConditionExpression: 'leaseOwner = :me',
+          ExpressionAttributeValues: { ':me': owner, ':until': now + LEASE_MS },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Reserves `posts` in the account-wide budget of the second `now` falls in (at most `perSecond` in all, shared
+   * first come first served by every room's cycles); false when that second has no room left for them.
+   */
+  async reserve(posts: number, perSecond: number, now: number): Promise<boolean> {
+    const second = Math.floor(now / 1000);
+    const wanted = Math.min(posts, perSecond);
+    return applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.limits,
+          Key: { limitKey: `post-budget#${second}` },
+          UpdateExpression: 'ADD posts :n SET #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(posts) OR posts <= :left',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':n': wanted,
+            ':left': perSecond - wanted,
+            ':ttl': second + BUDGET_TTL_SECONDS,
+          },
+        }),
+      ),
+    );
+  }
+
+  /** The room's messages after `afterSeq` up to `uptoSeq`, in seq order. */
+  async messages(roomId: string, afterSeq: number, uptoSeq: number): Promise<ChatMessage[]> {
+    const found: ChatMessage[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tables.messages,
+          KeyConditionExpression: 'roomId = :room AND seq BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':room': roomId, ':from': afterSeq + 1, ':to': uptoSeq },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { ttl: _ttl, ...message } = item;
+        found.push(message as ChatMessage);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return found;
+  }
+
+  /** Of these connections, the ones still in the room: a member who left or moved gets nothing more. */
+  async stillIn(roomId: string, connectionIds: readonly string[]): Promise<Set<string>> {
+    const inRoom = new Set<string>();
+    for (let i = 0; i < connectionIds.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = connectionIds
+        .slice(i, i + 100)
+        .map((connectionId) => ({ connectionId }));
+      while (keys && keys.length > 0) {
+        const answer = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tables.connections]: { Keys: keys, ProjectionExpression: 'connectionId, roomId' },
+            },
+          }),
+        );
+        for (const item of answer.Responses?.[this.tables.connections] ?? [])
+          if (item.roomId === roomId) inRoom.add(item.connectionId as string);
+        keys = answer.UnprocessedKeys?.[this.tables.connections]?.Keys as
+          | Record<string, unknown>[]
+          | undefined;
+      }
+    }
+    return inRoom;
+  }
+
+  /** Notes that a connection may have missed the room's messages after `afterSeq` (an earlier note is kept). */
+  async markResync(roomId: string, connectionId: string, afterSeq: number): Promise<void> {
+    await applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'SET resyncAfter = if_not_exists(resyncAfter, :none)',
+          ConditionExpression: 'attribute_exists(roomId)',
+          ExpressionAttributeValues: { ':none': {} },
+        }),
+      ),
+    );
+    await applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'SET resyncAfter.#c = :after',
+          ConditionExpression: 'attribute_not_exists(resyncAfter.#c) OR resyncAfter.#c > :after',
+          ExpressionAttributeNames: { '#c': connectionId },
+          ExpressionAttributeValues: { ':after': afterSeq },
+        }),
+      ),
+    );
+  }
+
+  /** Forgets a connection's resync note once its resync frame was posted (unless a newer note replaced it). */
+  async clearResync(roomId: string, connectionId: string, afterSeq: number): Promise<void> {
+    await applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'REMOVE resyncAfter.#c',
+          ConditionExpression: 'resyncAfter.#c = :after',
+          ExpressionAttributeNames: { '#c': connectionId },
+          ExpressionAttributeValues: { ':after': afterSeq },
+        }),
+      ),
+    );
+  }
+
+  private async room(roomId: string): Promise<RoomItem | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tables.rooms, Key: { roomId }, ConsistentRead: true }),
+    );
+    return Item as RoomItem | undefined;
+  }
+
+  /** The cycle after `cursor`: at most MESSAGES_PER_CYCLE messages, and the frames they take per member. */
+  private async plan(roomId: string, cursor: number, roomSeq: number): Promise<Omit<Cycle, 'resync'>> {
+    const uptoSeq = Math.min(roomSeq, cursor + MESSAGES_PER_CYCLE);
+    const frames = framesOf(roomId, await this.messages(roomId, cursor, uptoSeq)).length;
+    return { afterSeq: cursor, uptoSeq, frames: Math.max(1, frames) };
+  }
+
+  /**
+   * Takes the lease if it is free or expired and the cursor is still `cursor` (undefined: never set), moving the
+   * cursor to `upto`; with `roomSeq`, only if the room's seq is that (the quiet case). The room's item as it is
+   * now, or undefined when a condition failed.
+   */
+  private async takeLease(
+    roomId: string,
+    owner: string,
+    now: number,
+    at: { cursor: number | undefined; upto: number; roomSeq?: number },
+  ): Promise<RoomItem | undefined> {
+    const cursorIs =
+      at.cursor === undefined
+        ? 'attribute_not_exists(deliveredSeq)'
+        : at.roomSeq === undefined
+          ? 'deliveredSeq = :cursor'
+          : '(attribute_not_exists(deliveredSeq) OR deliveredSeq = :cursor)';
+    let item: RoomItem | undefined;
+    const taken = await applied(async () => {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto',
+          ConditionExpression: [
+            'attribute_exists(roomId)',
+            '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+            cursorIs,
+            ...(at.roomSeq === undefined ? [] : ['seq = :seq']),
+          ].join(' AND '),
+          ExpressionAttributeValues: {
+            ':me': owner,
+            ':until': now + LEASE_MS,
+            ':now': now,
+            ':upto': at.upto,
+            ...(at.cursor === undefined ? {} : { ':cursor': at.cursor }),
+            ...(at.roomSeq === undefined ? {} : { ':seq': at.roomSeq }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      item = Attributes as RoomItem | undefined;
+    });
+    return taken ? item : undefined;
+  }
+}

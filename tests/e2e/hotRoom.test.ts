@@ -1,0 +1,130 @@
+import type { LocalCloud } from '../../local/cloud';
+import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
+import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
+
+/**
+ * A busy room as its members see it, through the local cloud: messages sent faster than one fan-out cycle reach
+ * every member once each, several to a post; with half of all posts answered 429 for the whole run, every message
+ * still arrives live. The clients never ask for history here, so a message that arrived only through history
+ * would count as missing.
+ */
+jest.setTimeout(180_000);
+
+/** Replies and frames on a VM shared with other work can take seconds; these tests count what arrives, not when. */
+const PATIENCE_MS = 30_000;
+
+let testCloud: TestCloud;
+let cloud: LocalCloud;
+const open: ChatClient[] = [];
+
+beforeAll(async () => {
+  testCloud = await startTestCloud({
+    parameters: declaredParameters({ SendRateLimit: '1000', FrameRateLimit: '100000' }),
+  });
+  cloud = testCloud.cloud;
+});
+
+afterAll(async () => {
+  await cloud?.close();
+});
+
+afterEach(async () => {
+  cloud.gateway.setFaults({ faultThrottle: 0 });
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+/** A room of `size` members, every join seen by everyone, so what follows starts clean. */
+async function room(prefix: string, size: number): Promise<{ roomId: string; members: ChatClient[] }> {
+  const members: ChatClient[] = [];
+  for (let i = 0; i < size; i++) {
+    const client = await ChatClient.connect(cloud.wsUrl, `${prefix}${i}`, PATIENCE_MS);
+    open.push(client);
+    members.push(client);
+  }
+  const [owner, ...others] = members as [ChatClient, ...ChatClient[]];
+  const roomId = (await owner.expectReply({ action: 'createroom' }, PATIENCE_MS)).roomId as string;
+  for (const [i, client] of others.entries()) {
+    await client.expectReply({ action: 'joinroom', roomId }, PATIENCE_MS);
+    await Promise.all(
+      members.slice(0, i + 2).map((m) => m.next(isPresence(roomId, 'join', client.username), PATIENCE_MS)),
+    );
+  }
+  return { roomId, members };
+}
+
+/**
+ * Sends `count` messages from `sender` without waiting between them, each retried with its clientMsgId while the
+ * chat answers that it is busy (as the client library does); resolves with their seqs from the acks.
+ */
+async function burst(sender: ChatClient, count: number, tag: string): Promise<number[]> {
+  const sendOne = async (i: number) => {
+    const frame = { action: 'sendmessage', message: `${tag} ${i}`, clientMsgId: `${tag}-${i}` };
+    for (let tries = 1; ; tries++) {
+      sender.send(frame);
+      const reply = await sender.next(
+        (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === frame.clientMsgId,
+        PATIENCE_MS,
+        `the reply to ${frame.clientMsgId}`,
+      );
+      if (reply.type === 'ack') return reply.seq as number;
+      if (tries >= 5 || !String(reply.message).includes('Retry'))
+        throw new Error(`${frame.clientMsgId}: ${JSON.stringify(reply)}`);
+    }
+  };
+  const seqs = await Promise.all(Array.from({ length: count }, (_, i) => sendOne(i)));
+  return seqs.sort((a, b) => a - b);
+}
+
+/** The frames that carried the room's messages to `client` (a `message` or a `batch`), as they came off the socket. */
+const postsOf = (client: ChatClient, roomId: string) =>
+  client.frames.filter((f) => (f.type === 'message' || f.type === 'batch') && f.roomId === roomId);
+
+/** The seqs `client` received in the room, a batch's each on its own, in arrival order. */
+const seqsOf = (client: ChatClient, roomId: string) =>
+  postsOf(client, roomId).flatMap((f) =>
+    f.type === 'batch' ? (f.messages as Frame[]).map((m) => m.seq as number) : [f.seq as number],
+  );
+
+/** Waits until `client` has every seq in `seqs` (or the wait runs out), then returns the seqs it got, in arrival order. */
+async function seqsReceived(
+  client: ChatClient,
+  roomId: string,
+  seqs: number[],
+  timeoutMs: number,
+): Promise<number[]> {
+  const got = () => seqsOf(client, roomId);
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until && !seqs.every((s) => got().includes(s)))
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  return got();
+}
+
+it('a busy room: every member gets every message exactly once, in fewer posts than messages', async () => {
+  const { roomId, members } = await room('busy', 8);
+  const senders = members.slice(0, 2);
+  const seqs = (await Promise.all(senders.map((s, i) => burst(s, 8, `b${i}`)))).flat().sort((a, b) => a - b);
+  expect(seqs).toHaveLength(16);
+  for (const member of members) {
+    const got = await seqsReceived(member, roomId, seqs, 60_000);
+    expect([...got].sort((a, b) => a - b)).toEqual(seqs);
+    // Frames that carried the room's messages to this member: fewer than the messages.
+    expect(postsOf(member, roomId).length).toBeLessThan(seqs.length);
+  }
+  expect(members.some((m) => postsOf(m, roomId).some((f) => f.type === 'batch'))).toBe(true);
+});
+
+it('half of all posts answered 429 for the whole run: every message still arrives live, once', async () => {
+  const { roomId, members } = await room('half', 6);
+  cloud.gateway.setFaults({ faultThrottle: 0.5 });
+  const [sender] = members as [ChatClient];
+  const seqs: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    seqs.push(...(await burst(sender, 3, `h${round}`)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  for (const member of members) {
+    const got = await seqsReceived(member, roomId, seqs, 90_000);
+    expect([...got].sort((a, b) => a - b)).toEqual(seqs);
+  }
+  expect(cloud.gateway.stats().throttled).toBeGreaterThan(0);
+});

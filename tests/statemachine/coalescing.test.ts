@@ -1,0 +1,281 @@
+import { join } from 'node:path';
+import {
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { loadTemplate } from '../../infra/template';
+import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { LocalStateMachine } from '../../local/stepfunctions';
+import { readEvent } from '../helpers/events';
+import { FakeManagementApi } from '../helpers/fakeManagementApi';
+
+/**
+ * A room's messages through the fan-out state machine of template.yaml (aws-local-stepfunctions against dynalite):
+ * the room's delivery lease, coalesced cycles, the posting budget and the retries of failed posts, with the real
+ * Deliver handler posting to a fake management API.
+ */
+const managementApi = new FakeManagementApi();
+let dynamo: LocalDynamo;
+let db: DynamoDBClient;
+let tables: Record<string, string>;
+type Step = { op?: string; [key: string]: unknown };
+/** Every cycle step Deliver ran, with what it answered. */
+const steps: { input: Step; output: unknown }[] = [];
+/** Runs before a step reaches Deliver (a test's hook into the race it stages). */
+let beforeStep: (input: Step) => Promise<void> = async () => undefined;
+
+const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
+  parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
+});
+let machine: LocalStateMachine;
+
+beforeAll(async () => {
+  process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await managementApi.start();
+  dynamo = await startDynamo({ tables: template.tables() });
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  tables = Object.fromEntries(template.tables().map((t) => [t.logicalId, t.TableName as string]));
+  Object.assign(process.env, {
+    CONNECTIONS_TABLE: tables.ConnectionsTable,
+    ROOMS_TABLE: tables.RoomsTable,
+    MESSAGES_TABLE: tables.MessagesTable,
+    LIMITS_TABLE: tables.LimitsTable,
+    FANOUT_POSTS_PER_SECOND: '8000',
+    // The retry budget of the resync test: a couple of backoffs, not a minute.
+    FANOUT_RETRY_SECONDS: '3',
+  });
+  db = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  const { handler: deliver } = await import('../../functions/deliver');
+  const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
+  if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
+  machine = new LocalStateMachine(fanout.name, fanout.definition, {
+    dynamodb: db,
+    invokeFunction: async (_arn, payload) => {
+      await beforeStep(payload as Step);
+      const output = await deliver(payload as never);
+      steps.push({ input: payload as Step, output });
+      return output;
+    },
+  });
+});
+
+afterAll(async () => {
+  await managementApi.stop();
+  await dynamo.close();
+});
+
+beforeEach(() => {
+  managementApi.received.clear();
+  managementApi.throttle.clear();
+  managementApi.delayMs = 0;
+  steps.length = 0;
+  beforeStep = async () => undefined;
+});
+
+async function addMembers(roomId: string, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `${roomId}-${String(i).padStart(3, '0')}=`);
+  for (let i = 0; i < ids.length; i += 25) {
+    const batch = ids.slice(i, i + 25).map((id) => ({
+      PutRequest: { Item: { connectionId: { S: id }, roomId: { S: roomId }, username: { S: `user-${id}` } } },
+    }));
+    await db.send(
+      new BatchWriteItemCommand({ RequestItems: { [tables.ConnectionsTable as string]: batch } }),
+    );
+  }
+  return ids;
+}
+
+async function createRoom(roomId: string): Promise<void> {
+  await db.send(
+    new PutItemCommand({
+      TableName: tables.RoomsTable,
+      Item: { roomId: { S: roomId }, seq: { N: '0' }, createdAt: { S: new Date().toISOString() } },
+    }),
+  );
+}
+
+/** Stores the room's next message as sendmessage does (the seq and the message), and returns its event. */
+async function send(roomId: string, seq: number, text = `m${seq}`) {
+  const message = {
+    roomId,
+    seq,
+    messageId: `${roomId}-${seq}`,
+    username: 'alice',
+    text,
+    sentAt: new Date().toISOString(),
+  };
+  await db.send(
+    new PutItemCommand({
+      TableName: tables.MessagesTable,
+      Item: {
+        roomId: { S: roomId },
+        seq: { N: String(seq) },
+        messageId: { S: message.messageId },
+        username: { S: 'alice' },
+        text: { S: text },
+        sentAt: { S: message.sentAt },
+      },
+    }),
+  );
+  await db.send(
+    new UpdateItemCommand({
+      TableName: tables.RoomsTable,
+      Key: { roomId: { S: roomId } },
+      UpdateExpression: 'SET seq = :seq',
+      ConditionExpression: 'seq = :was',
+      ExpressionAttributeValues: { ':seq': { N: String(seq) }, ':was': { N: String(seq - 1) } },
+    }),
+  );
+  const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
+  const payload = JSON.stringify({ type: 'message', ...message });
+  return { ...event, detail: { type: 'MessageSent', messageId: message.messageId, roomId, seq, payload } };
+}
+
+/** The seqs each frame a connection received carries, frame by frame (a resync frame as `resync:<afterSeq>`). */
+function framesOf(connectionId: string): (number | string)[][] {
+  return (managementApi.received.get(connectionId) ?? []).map((raw) => {
+    const frame = JSON.parse(raw) as {
+      type: string;
+      seq?: number;
+      afterSeq?: number;
+      messages?: { seq: number }[];
+    };
+    if (frame.type === 'message') return [frame.seq as number];
+    if (frame.type === 'batch') return (frame.messages ?? []).map((m) => m.seq);
+    if (frame.type === 'resync') return [`resync:${frame.afterSeq}`];
+    return [frame.type];
+  });
+}
+const seqsOf = (connectionId: string) => framesOf(connectionId).flat();
+const ops = () => steps.map((s) => s.input.op);
+
+it("a quiet room's message goes out at once as the plain message frame: claim, post, release, no wait", async () => {
+  await createRoom('QUIET1');
+  const members = await addMembers('QUIET1', 5);
+  const run = await machine.execute(await send('QUIET1', 1));
+  expect(run).toMatchObject({ ok: true, retries: 0 });
+  for (const id of members) {
+    const [raw, ...more] = managementApi.received.get(id) ?? [];
+    expect(more).toEqual([]);
+    expect(JSON.parse(raw as string)).toMatchObject({ type: 'message', seq: 1, text: 'm1' });
+  }
+  // No budget wait, no retry, and the event's own frame was posted: not one message read.
+  expect(ops()).toEqual(['claim', 'post', 'post', 'release']);
+  for (const s of steps.filter((step) => step.input.op === 'post'))
+    expect(s.output).toMatchObject({ messagesRead: 0, groups: [] });
+});
+
+it('a busy room: every member gets every message once, in fewer posts than messages, and the other executions coalesce', async () => {
+  await createRoom('BUSY2');
+  const members = await addMembers('BUSY2', 10);
+  managementApi.delayMs = 40; // each cycle takes a while, as it would with a real stage
+  const runs: Promise<unknown>[] = [];
+  for (let seq = 1; seq <= 12; seq++) {
+    runs.push(machine.execute(await send('BUSY2', seq)));
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+  const results = (await Promise.all(runs)) as { ok: boolean }[];
+  expect(results.every((r) => r.ok)).toBe(true);
+  const all = Array.from({ length: 12 }, (_, i) => i + 1);
+  for (const id of members) {
+    expect([...seqsOf(id)].sort((a, b) => Number(a) - Number(b))).toEqual(all);
+    expect(managementApi.received.get(id)?.length).toBeLessThan(12);
+  }
+  const coalesced = steps.filter(
+    (s) => s.input.op === 'claim' && (s.output as { coalesced?: boolean }).coalesced,
+  );
+  expect(coalesced.length).toBeGreaterThan(0);
+});
+
+it('a message stored while the holder releases its lease is delivered by the holder', async () => {
+  await createRoom('RACE3');
+  const members = await addMembers('RACE3', 4);
+  let late: Promise<unknown> | undefined;
+  beforeStep = async (input) => {
+    if (input.op !== 'release' || late) return;
+    // Between the holder's last post and its release: message 2 is stored and its execution finds the lease held.
+    late = machine.execute(await send('RACE3', 2));
+    await late;
+  };
+  const run = await machine.execute(await send('RACE3', 1));
+  expect(run.ok).toBe(true);
+  const claims = steps.filter((s) => s.input.op === 'claim').map((s) => s.output);
+  expect(claims).toContainEqual({ coalesced: true });
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+});
+
+it('half of all posts answered 429: every member still gets every message, once', async () => {
+  await createRoom('HALF4');
+  const members = await addMembers('HALF4', 8);
+  for (const [i, id] of members.entries()) if (i % 2 === 0) managementApi.throttle.set(id, 1);
+  const run = await machine.execute(await send('HALF4', 1));
+  expect(run.ok).toBe(true);
+  for (const id of members) expect(seqsOf(id)).toEqual([1]);
+});
+
+it('splits a backlog into batch frames of at most 32 KB, in seq order, a lone message as a plain frame', async () => {
+  await createRoom('LONG5');
+  const [member] = (await addMembers('LONG5', 1)) as [string];
+  // 21 messages of about 4 KB: more than fit in one 32 KB frame. Each event's execution runs after all are stored.
+  const events = [];
+  for (let seq = 1; seq <= 21; seq++) events.push(await send('LONG5', seq, `${seq}:${'é'.repeat(2000)}`));
+  await Promise.all(events.map((e) => machine.execute(e)));
+  const raw = managementApi.received.get(member) ?? [];
+  for (const frame of raw) expect(Buffer.byteLength(frame, 'utf8')).toBeLessThanOrEqual(32_768);
+  expect(raw.length).toBeGreaterThan(1);
+  expect(raw.length).toBeLessThan(21);
+  expect(seqsOf(member)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+  for (const [i, frame] of framesOf(member).entries())
+    expect(JSON.parse(raw[i] as string).type).toBe(frame.length === 1 ? 'message' : 'batch');
+});
+
+it('a member unreachable for the whole retry budget is noted, and its next post starts with a resync frame', async () => {
+  await createRoom('GONE6');
+  const [stuck, fine] = (await addMembers('GONE6', 2)) as [string, string];
+  managementApi.throttle.set(stuck, 1000);
+  const run = await machine.execute(await send('GONE6', 1));
+  expect(run.ok).toBe(true);
+  expect(seqsOf(fine)).toEqual([1]);
+  expect(managementApi.received.has(stuck)).toBe(false);
+  const room = await db.send(
+    new GetItemCommand({
+      TableName: tables.RoomsTable,
+      Key: { roomId: { S: 'GONE6' } },
+      ConsistentRead: true,
+    }),
+  );
+  expect(room.Item?.resyncAfter?.M?.[stuck]).toEqual({ N: '0' });
+  managementApi.throttle.clear();
+  expect((await machine.execute(await send('GONE6', 2))).ok).toBe(true);
+  expect(framesOf(stuck)).toEqual([['resync:0'], [2]]);
+  expect(seqsOf(fine)).toEqual([1, 2]);
+  const after = await db.send(
+    new GetItemCommand({
+      TableName: tables.RoomsTable,
+      Key: { roomId: { S: 'GONE6' } },
+      ConsistentRead: true,
+    }),
+  );
+  expect(after.Item?.resyncAfter?.M?.[stuck]).toBeUndefined();
+}, 30_000);
+
+it('the posting budget grants a second up to FanoutPostsPerSecond in all, whichever rooms ask, and starts afresh each second', async () => {
+  const { fanoutStore } = await import('../../functions/shared/wiring/dynamodb');
+  const store = fanoutStore();
+  const second = (Math.floor(Date.now() / 1000) + 100) * 1000; // a second no other test touches
+  expect(await store.reserve(6000, 8000, second)).toBe(true);
+  expect(await store.reserve(1500, 8000, second + 10)).toBe(true);
+  expect(await store.reserve(600, 8000, second + 500)).toBe(false);
+  expect(await store.reserve(500, 8000, second + 999)).toBe(true);
+  expect(await store.reserve(1, 8000, second + 999)).toBe(false);
+  expect(await store.reserve(8000, 8000, second + 1000)).toBe(true);
+  // A page bigger than the budget takes a whole second of its own.
+  expect(await store.reserve(20_000, 8000, second + 2000)).toBe(true);
+  expect(await store.reserve(1, 8000, second + 2001)).toBe(false);
+});
