@@ -9,6 +9,7 @@ module.exports = {
       { tsconfig: { module: 'commonjs', moduleResolution: 'node', isolatedModules: true } },
     ],
   },
+  globalSetup: '<rootDir>/tests/setup/build.js',
   setupFiles: ['<rootDir>/tests/setup/polyfills.ts', '<rootDir>/tests/setup/env.ts'],
   testTimeout: 30000,
 };
