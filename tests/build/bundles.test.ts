@@ -6,14 +6,12 @@ import { loadTemplate } from '../../infra/template';
 
 /**
  * `npm run build` must produce, for every function of template.yaml, the bundle `sam build` would: the file named
- * by the Handler, exporting the handler function, with no dependency left outside the bundle.
+ * by the Handler, exporting the handler function, with no dependency left outside the bundle. Jest's global set-up
+ * (tests/setup/build.js) has just built dist/ from the current sources; this file does not build it again, as
+ * rewriting dist/ would pull the bundles from under the tests another worker runs at the same time.
  */
 const root = join(__dirname, '..', '..');
 const template = loadTemplate(join(root, 'template.yaml'));
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--quiet'], { cwd: root, stdio: 'pipe' });
-}, 120_000);
 
 describe.each(template.functions().map((fn) => [fn.logicalId, fn] as const))('%s', (_id, fn) => {
   const [moduleName, exportName] = fn.handler.split('.') as [string, string];

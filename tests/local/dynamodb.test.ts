@@ -145,13 +145,21 @@ describe('local DynamoDB on disk', () => {
 
 describe('local DynamoDB shutting down', () => {
   it('answers a request still being checked when close() is called, then closes', async () => {
-    // An IAM check that takes a while, as the first evaluation of a principal does.
+    // An IAM check that takes a while, as the first evaluation of a principal does; `checking` resolves when the
+    // PutItem's check has begun, so close() comes while it is in progress however long the request took to get here.
+    let checkBegan: () => void = () => undefined;
+    const checking = new Promise<void>((resolve) => {
+      checkBegan = resolve;
+    });
     const slow = await startDynamo({
       tables,
       guard: {
         region: 'us-east-1',
         accountId: '123456789012',
-        check: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 300)),
+        check: (_req, _body, action) => {
+          if (action === 'dynamodb:PutItem') checkBegan();
+          return new Promise((resolve) => setTimeout(() => resolve(undefined), 300));
+        },
       },
     });
     const db = clientFor(slow.endpoint);
@@ -162,7 +170,7 @@ describe('local DynamoDB shutting down', () => {
         Item: { connectionId: { S: 'closing' }, roomId: { S: 'lobby' }, username: { S: 'z' } },
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await checking;
     // Without waiting for it, dynalite would write to a closed database and throw out of its callback.
     await slow.close();
     await expect(put).resolves.toBeDefined();

@@ -5,8 +5,16 @@ import type { Notifier, PostOutcome } from '../../functions/shared/ports';
  * A chunk that Deliver cuts off at its deadline, followed by the state machine's next round (which posts to
  * `retryIds` only): every member gets the message exactly once, whether its post was never started, or started and
  * answered only after Deliver stopped waiting. The stage below delivers a post the moment it arrives and answers it
- * `answerMs(id)` later, as a slow management API does.
+ * `answerMs(id)` later, as a slow management API does. Both run on Jest's fake clock (Date.now and setTimeout): the
+ * deadlines are met or missed by the same milliseconds however busy the machine is, and no test waits in real time.
  */
+beforeEach(() => {
+  jest.useFakeTimers();
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+});
 class SlowStage implements Notifier {
   readonly received = new Map<string, number>();
 
@@ -39,15 +47,20 @@ async function twoRounds(
   return first;
 }
 
+/** Moves the fake clock on by `ms`, running every timer that falls due and what it sets off, then awaits `work`. */
+async function after<T>(ms: number, work: Promise<T>): Promise<T> {
+  await jest.advanceTimersByTimeAsync(ms);
+  return work;
+}
+
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `c-${i}`);
 
 it('a post still in flight when Deliver stops waiting is not posted again: its member gets the message once', async () => {
   const members = ['slow', ...ids(10)];
   const stage = new SlowStage((id) => (id === 'slow' ? 1500 : 0));
-  const first = await twoRounds(stage, members, 300, 600);
-
-  // Wait for the slow post's answer too: it arrived once, and nothing posted it again.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Round one gives up 600 ms in; the clock runs on past the slow post's answer (1.5 s after it started), so a
+  // post sent again in round two or after that answer would be counted.
+  const first = await after(600 + 1500, twoRounds(stage, members, 300, 600));
   expect(Object.fromEntries(stage.received)).toEqual(Object.fromEntries(members.map((id) => [id, 1])));
   expect(first.unconfirmedIds).toEqual(['slow']);
 });
@@ -57,11 +70,12 @@ it('when answers slow down, Deliver stops starting posts in time for them to be 
   // 1.4 s, a third round of posts would be caught in flight.
   const members = ids(5 * POSTS_IN_FLIGHT);
   const stage = new SlowStage(() => 700);
-  const first = await twoRounds(stage, members, 1950, 2000);
+  // Round one gives up 2 s in; round two's posts are answered 700 ms after that.
+  const first = await after(2000 + 700, twoRounds(stage, members, 1950, 2000));
 
   expect(first.unconfirmedIds).toEqual([]);
   expect(first.delivered).toBeGreaterThan(0);
   expect(first.delivered + first.retryIds.length).toBe(members.length);
   expect([...stage.received.keys()].sort()).toEqual([...members].sort());
   expect([...stage.received.values()].every((n) => n === 1)).toBe(true);
-}, 10_000);
+});

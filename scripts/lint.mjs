@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// npm run lint: every check the CI runs on the sources, in order, stopping at the first that fails. A tool that is
+// not installed is named with the command that installs it, instead of the shell's bare "not found".
+//   node scripts/lint.mjs
+import { execFileSync, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** cfn-lint is a Python tool (with the SAM translator); .ci/run installs it the same way when it is missing. */
+const CFN_LINT_INSTALL = "python3 -m pip install 'cfn-lint>=1.51,<2'";
+
+function onPath(command) {
+  return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+const steps = [
+  ['npx', ['biome', 'check', '.']],
+  ['npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
+  ['npx', ['asl-validator', '--json-path', 'statemachines/fanout.asl.json']],
+  ['cfn-lint', ['template.yaml']],
+  ['node', ['scripts/lint-template-variants.mjs']],
+];
+
+if (!onPath('cfn-lint')) {
+  console.error(`lint: cfn-lint is not installed. Install it with:\n  ${CFN_LINT_INSTALL}`);
+  process.exit(1);
+}
+for (const [command, args] of steps) {
+  try {
+    execFileSync(command, args, { cwd: root, stdio: 'inherit' });
+  } catch {
+    console.error(`lint: ${[command, ...args].join(' ')} failed`);
+    process.exit(1);
+  }
+}
