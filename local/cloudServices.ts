@@ -329,6 +329,8 @@ export function startLambda(
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        // Lambda's reserved variable for an on-demand environment; Powertools counts cold starts only in one.
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         _HANDLER: fn.handler,
         AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
         AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,

@@ -42,9 +42,8 @@ function sinceSent(payload: string, now: Date): number | undefined {
   }
 }
 
-export const handler = async (input: DeliverInput, context?: Context): Promise<DeliveryReport> =>
-  instrumented('deliver', async () => {
-    if (context) logger.addContext(context);
+export const handler = instrumented(
+  async (input: DeliverInput, context?: Context): Promise<DeliveryReport> => {
     if (!Array.isArray(input?.connectionIds) || typeof input.payload !== 'string') {
       throw new TypeError('Deliver expects { connectionIds: string[], payload: string, messageId }');
     }
@@ -80,4 +79,5 @@ export const handler = async (input: DeliverInput, context?: Context): Promise<D
     if (undeliverable > 0) logger.warn('chunk delivered with failures', summary);
     else logger.info('chunk delivered', summary);
     return report;
-  });
+  },
+);
