@@ -2,9 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { PATTERNS, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '../../protocol';
 import type { Clock } from './clock';
 import { BadRequest, type ChatError, RateLimited, RoomNotFound, UnknownConnection } from './errors';
-import type { Connection, ConnectionStore, Room, RoomStore } from './ports';
+import type { Connection, ConnectionStore, Room, RoomStore, SendRate } from './ports';
 import { LOBBY } from './protocol';
-import type { SendRate } from './rateLimit';
 
 /**
  * Abuse limits of the WebSocket routes (docs/SECURITY.md):
