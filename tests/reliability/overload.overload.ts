@@ -12,8 +12,8 @@ import { recordFigures } from './world';
  * OVERLOAD_MEMBERS members (docs/PERFORMANCE.md, `npm run capacity`); OVERLOAD_MODES picks the ways of sending.
  */
 const MEMBERS = Number(process.env.OVERLOAD_MEMBERS ?? 100);
-// Messages/s to MEMBERS members the local cloud holds (send-to-receive p99 <= 1 s): the default is the figure
-// measured on the idle 2-core development machine (docs/PERFORMANCE.md); measure yours with npm run capacity.
+// Messages/s to MEMBERS members the local cloud holds (send-to-receive p99 <= 1 s). The default is the idle 2-core
+// development machine's capacity; the overload factors are multiples of it, so set yours from `npm run capacity`.
 const CAPACITY = Number(process.env.OVERLOAD_CAPACITY ?? 23.5);
 const SECONDS = Number(process.env.OVERLOAD_SECONDS ?? 30);
 const FACTORS = (process.env.OVERLOAD_FACTORS ?? '2,5').split(',').map(Number);
