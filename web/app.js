@@ -1,17 +1,30 @@
 // roomcast browser chat: a view over the roomcast client library (client/, bundled into /roomcast.js), which
 // owns the connection, reconnects, resume, seq order and the outbox. Plain ES module, no framework, no external
 // requests. All user-provided text is rendered with textContent.
-import { checkRoomId, createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
+
+import {
+  inviteLink,
+  isValidRoomCode,
+  keyFromHash,
+  loadUsername,
+  normalizeRoomInput,
+  roomFromHash,
+  saveUsername,
+  setHashRoom,
+  validateUsername,
+} from './names.js';
+import { createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
+import { renderMembers, showInfo } from './sidebar.js';
 import { signedInTarget, signOut } from './signin.js';
+import { state } from './state.js';
 import {
   closeSidebar,
   copyText,
-  fullFmt,
+  ERROR_TITLES,
   h,
   hueOf,
   initialOf,
   isNearBottom,
-  makeAvatar,
   markOwn,
   openSidebar,
   placeDaySeparators,
@@ -21,115 +34,14 @@ import {
   scrollToBottom,
   setMessageStatus,
   toast,
-  toDate,
   ui,
 } from './ui.js';
 
 const MAX_MESSAGE_BYTES = LIMITS.messageMaxBytes;
 const MAX_USERNAME_CHARS = LIMITS.usernameMaxChars;
-const STORAGE_KEY = 'roomcast.username';
 const JOIN_HINT = '8 characters: letters (no I or O) and digits 2–9.';
 
-/** What the view needs beyond the client: who we are, which room is on screen, unread count. */
-const state = {
-  /** The name messages go out under: the server's (from the sign-in token) when signed in, else the typed one. */
-  username: null,
-  /** Signed in (AuthMode cognito/oidc): the token names the user, the page never asks for a name. */
-  signedIn: false,
-  wsBaseUrl: null,
-  /** The roomcast client (client/roomcast.ts); replaced when the name changes. */
-  chat: null,
-  conn: 'connecting', // connecting | online | reconnecting | offline | unconfigured
-  everOnline: false,
-  reconnectAt: 0,
-  countdownTimer: null,
-  shownRoom: null,
-  unread: 0,
-};
-
 // ---------------------------------------------------------------- helpers
-
-function normalizeRoomInput(raw) {
-  let s = String(raw || '').trim();
-  // Accept a pasted invite link (…#room=ABC234) as well as a bare code.
-  const m = s.match(/[#&?]room=([^&#\s]+)/i);
-  if (m) s = decodeURIComponent(m[1]);
-  return s.replace(/[\s-]/g, '').toUpperCase();
-}
-
-function validateUsername(raw) {
-  const name = String(raw || '').trim();
-  if (!name) return { error: 'Enter a name.' };
-  if ([...name].length > MAX_USERNAME_CHARS) return { error: `At most ${MAX_USERNAME_CHARS} characters.` };
-  if (/\p{Cc}/u.test(name)) return { error: 'No control characters, please.' };
-  return { name };
-}
-
-function loadUsername() {
-  try {
-    const v = localStorage.getItem(STORAGE_KEY);
-    return v && !validateUsername(v).error ? v.trim() : null;
-  } catch {
-    return null;
-  }
-}
-
-function saveUsername(name) {
-  try {
-    localStorage.setItem(STORAGE_KEY, name);
-  } catch {
-    /* private mode: keep it for this tab only */
-  }
-}
-
-// ---------------------------------------------------------------- toasts
-
-const ERROR_TITLES = {
-  BAD_REQUEST: 'Request rejected',
-  ROOM_NOT_FOUND: 'Room not found',
-  MESSAGE_TOO_LARGE: 'Message too long',
-  RATE_LIMITED: 'Slow down',
-  INTERNAL: 'Server error',
-};
-
-function roomFromHash() {
-  const params = new URLSearchParams(location.hash.replace(/^#/, ''));
-  const room = (params.get('room') || '').trim().toUpperCase();
-  return isValidRoomCode(room) ? room : null;
-}
-
-/** The room's invite key from the link, if it has a well-formed one: a join with it takes no guess. */
-function keyFromHash() {
-  const key = new URLSearchParams(location.hash.replace(/^#/, '')).get('key');
-  return key && /^[A-Za-z0-9_-]{16}$/.test(key) ? key : undefined;
-}
-
-/** `room=<code>`, with `&key=<invite key>` when the client knows the key of that room. */
-function roomHash(roomId) {
-  const key = state.chat?.roomId === roomId ? state.chat.inviteKey : undefined;
-  return key ? `room=${roomId}&key=${key}` : `room=${roomId}`;
-}
-
-function isValidRoomCode(code) {
-  try {
-    return checkRoomId(code) !== LOBBY;
-  } catch {
-    return false;
-  }
-}
-
-function setHashRoom(roomId) {
-  const url = new URL(location.href);
-  url.hash = roomId && roomId !== LOBBY ? roomHash(roomId) : '';
-  const next = url.toString().replace(/#$/, '');
-  if (next !== location.href) history.replaceState(history.state, '', next);
-}
-
-function inviteLink(roomId) {
-  const url = new URL(location.href);
-  url.hash = roomHash(roomId);
-  return url.toString();
-}
 
 // ---------------------------------------------------------------- connection status
 
@@ -286,30 +198,6 @@ function setRoomHeader(roomId, { pending = false } = {}) {
 
 // ---------------------------------------------------------------- members
 
-function renderMembers(list, count) {
-  const me = state.username;
-  const names = [...new Set(list)].sort((a, b) => {
-    if (a === me) return -1;
-    if (b === me) return 1;
-    return a.localeCompare(b, undefined, { sensitivity: 'base' });
-  });
-  const items = names.map((name) => {
-    const li = h('li', 'member');
-    li.dataset.testid = 'member-item';
-    li.dataset.username = name;
-    li.append(makeAvatar(name, 'avatar-sm'), h('span', 'member-name', name));
-    if (name === me) {
-      li.classList.add('is-me');
-      li.append(h('span', 'member-you', 'you'));
-    }
-    return li;
-  });
-  ui.memberList.replaceChildren(...items);
-  ui.memberCount.textContent = String(names.length);
-  // memberCount (when the server sends it) counts connections: one person may have several tabs open.
-  ui.memberCount.title = (count ?? 0) > names.length ? `${names.length} people, ${count} connections` : '';
-}
-
 let membersAsked = 0;
 
 /** Asks the server who is in the room, at most every 2 s (the lobby sends no presence frames to keep it current). */
@@ -439,34 +327,6 @@ function onBroadcast(f) {
   ui.announcement.hidden = false;
   const line = addSystemLine(`📣 ${text}`, 'broadcast');
   if (f.messageId) line.dataset.messageId = f.messageId;
-}
-
-async function showInfo() {
-  let f;
-  try {
-    f = await state.chat.info();
-  } catch (err) {
-    toast(err.message, { title: 'No details' });
-    return;
-  }
-  const rows = [];
-  const add = (k, v) => {
-    if (v === undefined || v === null || v === '') return;
-    const div = h('div');
-    div.append(h('dt', null, k), h('dd', null, typeof v === 'object' ? JSON.stringify(v) : String(v)));
-    rows.push(div);
-  };
-  add('Connection', f.connectionId);
-  const connectedAt = toDate(f.connectedAt);
-  add('Connected', connectedAt ? fullFmt.format(connectedAt) : f.connectedAt);
-  const last = toDate(f.lastActiveAt);
-  add('Last active', last ? fullFmt.format(last) : f.lastActiveAt);
-  add('Source IP', f.sourceIp);
-  add('User agent', f.userAgent);
-  add('Usage', f.usage);
-  add('Room', state.chat.roomId);
-  add('Endpoint', state.wsBaseUrl);
-  ui.infoList.replaceChildren(...rows);
 }
 
 // ---------------------------------------------------------------- view helpers
