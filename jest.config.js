@@ -8,6 +8,11 @@ module.exports = {
       'ts-jest',
       { tsconfig: { module: 'commonjs', moduleResolution: 'node', isolatedModules: true } },
     ],
+    // @middy/core is published as an ES module only; Jest's module system loads CommonJS, so it is compiled too.
+    '/node_modules/@middy/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { module: 'commonjs', allowJs: true, isolatedModules: true } },
+    ],
   },
   // The client library from its sources, as tsconfig.json's `paths` say: the tests see the code as it is, and no
   // test reads client/dist/ while tests/client/package.test.ts's `npm pack` rewrites it in another worker. The
@@ -19,6 +24,7 @@ module.exports = {
   // for a local cloud that has the machine to itself.
   maxWorkers: 2,
   globalSetup: '<rootDir>/tests/setup/build.js',
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/tests/setup/polyfills.ts', '<rootDir>/tests/setup/env.ts'],
   testTimeout: 30000,
 };

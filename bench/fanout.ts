@@ -24,40 +24,10 @@ import { Members, now, pool } from './members';
 import { JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
 import { percentile, ratePerSec, round, speedup, summarize } from './stats';
-import { table } from './table';
+import { type RoomResult, table } from './table';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TEMPLATE = join(ROOT, 'template.yaml');
-
-export interface RoomResult {
-  apiLatencyMs: number;
-  roomSize: number;
-  messages: number;
-  chunkSize: number;
-  maxConcurrency: number;
-  /** 'room' (createroom + joinroom) or 'lobby'. */
-  via: string;
-  joinMs: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  deliveriesPerSec: number;
-  missing: number;
-  duplicated: number;
-  tutorialMessages: number;
-  tutorialP50Ms: number;
-  speedupVsTutorial: number;
-  rawPostRate: number;
-  throughputVsRawPost: number;
-  rawWsP50Ms: number;
-  /** CPU time of the Deliver sandboxes during the timed messages ÷ the posts they made (N × messages), in µs. */
-  deliverCpuUsPerPost: number;
-  idleRssMb: number;
-  rssMb: number;
-  /** 1-minute load average of the machine when the room finished: other work on the machine skews every figure. */
-  loadAvg1m: number;
-}
 
 async function runRoom(opts: Options, apiLatencyMs: number, n: number, parameters: Record<string, string>) {
   const template = loadTemplate(TEMPLATE, { parameters });

@@ -1,4 +1,32 @@
-import type { RoomResult } from './fanout';
+export interface RoomResult {
+  apiLatencyMs: number;
+  roomSize: number;
+  messages: number;
+  chunkSize: number;
+  maxConcurrency: number;
+  /** 'room' (createroom + joinroom) or 'lobby'. */
+  via: string;
+  joinMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  deliveriesPerSec: number;
+  missing: number;
+  duplicated: number;
+  tutorialMessages: number;
+  tutorialP50Ms: number;
+  speedupVsTutorial: number;
+  rawPostRate: number;
+  throughputVsRawPost: number;
+  rawWsP50Ms: number;
+  /** CPU time of the Deliver sandboxes during the timed messages ÷ the posts they made (N × messages), in µs. */
+  deliverCpuUsPerPost: number;
+  idleRssMb: number;
+  rssMb: number;
+  /** 1-minute load average of the machine when the room finished: other work on the machine skews every figure. */
+  loadAvg1m: number;
+}
 
 /** The bench's human table: one row per (latency, room size). */
 

@@ -329,6 +329,8 @@ export function startLambda(
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        // Lambda's reserved variable for an on-demand environment; Powertools counts cold starts only in one.
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         _HANDLER: fn.handler,
         AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
         AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
@@ -342,8 +344,8 @@ export function startLambda(
         // No X-Ray daemon or CloudWatch here: traces off, metrics not printed; logs stay on.
         POWERTOOLS_TRACE_ENABLED: 'false',
         // With traces off, the X-Ray SDK's automatic mode only costs: it enables a cls-hooked async hook with destroy
-        // tracking on every promise. The benchmark's CPU profile showed it (registerDestroyHook, emitHook, GC) as the
-        // largest cost of the Deliver sandbox; manual mode never installs the hook.
+        // tracking on every promise, work on every await of every invocation for traces nobody collects (Deliver,
+        // one promise per post, pays it most); manual mode never installs the hook.
         AWS_XRAY_MANUAL_MODE: 'true',
         POWERTOOLS_METRICS_DISABLED: 'true',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -87,6 +87,101 @@ function inputPath(event: LocalEvent, path: string): unknown {
   return value;
 }
 
+/** A PutEvents entry's fields once checked, or the entry's error as EventBridge words it. */
+type ReadEntry =
+  | { source: string; detailType: string; detail: Obj; busName?: string; resources: string[]; time?: number }
+  | { ErrorCode: string; ErrorMessage: string };
+
+function readEntry(entry: unknown): ReadEntry {
+  const invalid = (message: string) => ({ ErrorCode: 'InvalidArgument', ErrorMessage: message });
+  if (!isObj(entry)) return invalid('Entry is not an object.');
+  const { Source, DetailType, Detail, EventBusName, Resources, Time } = entry;
+  if (typeof Source !== 'string' || Source === '')
+    return invalid('Parameter Source is not valid. Reason: Source is a required argument.');
+  if (typeof DetailType !== 'string' || DetailType === '')
+    return invalid('Parameter DetailType is not valid. Reason: DetailType is a required argument.');
+  if (typeof Detail !== 'string')
+    return invalid('Parameter Detail is not valid. Reason: Detail is a required argument.');
+  if (Buffer.byteLength(Detail) > MAX_ENTRY_BYTES)
+    return invalid('Total size of the entries in the request is over the limit.');
+  let detail: unknown;
+  try {
+    detail = JSON.parse(Detail);
+  } catch {
+    detail = undefined;
+  }
+  if (!isObj(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  return {
+    source: Source,
+    detailType: DetailType,
+    detail,
+    ...(typeof EventBusName === 'string' && EventBusName !== '' && { busName: EventBusName }),
+    resources: Array.isArray(Resources) ? Resources.filter((r): r is string => typeof r === 'string') : [],
+    ...(typeof Time === 'number' && { time: Time }),
+  };
+}
+
+/** The event EventBridge makes of a checked entry. */
+function toEvent(
+  entry: Exclude<ReadEntry, { ErrorCode: string }>,
+  opts: Pick<EventBridgeOptions, 'accountId' | 'region'>,
+): LocalEvent {
+  // The SDK sends Time as epoch seconds; EventBridge prints it without milliseconds.
+  const when = entry.time !== undefined ? new Date(entry.time * 1000) : new Date();
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': entry.detailType,
+    source: entry.source,
+    account: opts.accountId,
+    time: when.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: opts.region,
+    resources: entry.resources,
+    detail: entry.detail,
+  };
+}
+
+/** What a target is given: its constant Input, the part its InputPath names, or the whole event. */
+function targetInput(target: LocalEventTarget, event: LocalEvent): unknown {
+  if (target.input !== undefined) return target.input;
+  return target.inputPath ? inputPath(event, target.inputPath) : event;
+}
+
+/** The PutEvents request as a JSON object, or the HTTP answer EventBridge gives a request it cannot read. */
+function readRequest(
+  req: IncomingMessage,
+  size: number,
+  raw: Buffer,
+): { body: Obj; raw: Buffer } | { status: number; error: { __type: string; message: string } } {
+  if (req.method !== 'POST')
+    return {
+      status: 405,
+      error: { __type: 'UnknownOperationException', message: `${req.method} is not supported` },
+    };
+  if (size > MAX_BODY_BYTES)
+    return {
+      status: 413,
+      error: { __type: 'ValidationException', message: 'Request is over the size limit' },
+    };
+  const operation = String(req.headers['x-amz-target'] ?? '');
+  if (operation !== 'AWSEvents.PutEvents') {
+    const message = `Operation ${operation || '(no X-Amz-Target)'} is not supported by the local EventBridge`;
+    return { status: 400, error: { __type: 'UnknownOperationException', message } };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    return { status: 400, error: { __type: 'SerializationException', message: (err as Error).message } };
+  }
+  if (!isObj(body))
+    return {
+      status: 400,
+      error: { __type: 'SerializationException', message: 'Request body is not a JSON object' },
+    };
+  return { body, raw };
+}
+
 export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
   const log = opts.log ?? ((line: string) => console.error(line));
   for (const rule of opts.rules) {
@@ -120,55 +215,14 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
 
   const putEntry = (entry: unknown, deliveries: Delivery[]): EntryResult => {
     counters.received += 1;
-    if (!isObj(entry)) return entryError('InvalidArgument', 'Entry is not an object.');
-    const { Source, DetailType, Detail, EventBusName, Resources, Time } = entry;
-    if (typeof Source !== 'string' || Source === '') {
-      return entryError(
-        'InvalidArgument',
-        'Parameter Source is not valid. Reason: Source is a required argument.',
-      );
-    }
-    if (typeof DetailType !== 'string' || DetailType === '') {
-      return entryError(
-        'InvalidArgument',
-        'Parameter DetailType is not valid. Reason: DetailType is a required argument.',
-      );
-    }
-    if (typeof Detail !== 'string') {
-      return entryError(
-        'InvalidArgument',
-        'Parameter Detail is not valid. Reason: Detail is a required argument.',
-      );
-    }
-    if (Buffer.byteLength(Detail) > MAX_ENTRY_BYTES) {
-      return entryError('InvalidArgument', 'Total size of the entries in the request is over the limit.');
-    }
-    let detail: unknown;
-    try {
-      detail = JSON.parse(Detail);
-    } catch {
-      return entryError('MalformedDetail', 'Detail is malformed.');
-    }
-    if (!isObj(detail)) return entryError('MalformedDetail', 'Detail is malformed.');
-    const busRef = typeof EventBusName === 'string' && EventBusName !== '' ? EventBusName : 'default';
+    const read = readEntry(entry);
+    if ('ErrorCode' in read) return entryError(read.ErrorCode, read.ErrorMessage);
+    const busRef = read.busName ?? 'default';
     const bus = buses.find((b) => b.name === busRef || b.arn === busRef);
     if (!bus) return entryError('ResourceNotFoundException', `Event bus ${busRef} does not exist.`);
     if (fault())
       return entryError('InternalFailure', 'Injected PutEvents failure (local cloud fault injection).');
-
-    // The SDK sends Time as epoch seconds; EventBridge prints it without milliseconds.
-    const when = typeof Time === 'number' ? new Date(Time * 1000) : new Date();
-    const event: LocalEvent = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': DetailType,
-      source: Source,
-      account: opts.accountId,
-      time: when.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: opts.region,
-      resources: Array.isArray(Resources) ? Resources.filter((r): r is string => typeof r === 'string') : [],
-      detail,
-    };
+    const event = toEvent(read, opts);
     for (const rule of opts.rules) {
       if (rule.busName !== bus.name || !matchesEventPattern(rule.pattern, event)) continue;
       counters.matched += 1;
@@ -186,13 +240,7 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
       );
     };
     try {
-      const input =
-        target.input !== undefined
-          ? target.input
-          : target.inputPath
-            ? inputPath(event, target.inputPath)
-            : event;
-      Promise.resolve(opts.onTarget(target, input, event, rule)).catch(fail);
+      Promise.resolve(opts.onTarget(target, targetInput(target, event), event, rule)).catch(fail);
     } catch (err) {
       fail(err);
     }
@@ -230,41 +278,19 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
     });
     req.on('error', (err) => log(`eventbridge: request error: ${err.message}`));
     req.on('end', () => {
-      if (req.method !== 'POST') {
-        send(res, 405, { __type: 'UnknownOperationException', message: `${req.method} is not supported` });
+      const read = readRequest(req, size, Buffer.concat(chunks));
+      if ('status' in read) {
+        send(res, read.status, read.error);
         return;
       }
-      if (size > MAX_BODY_BYTES) {
-        send(res, 413, { __type: 'ValidationException', message: 'Request is over the size limit' });
-        return;
-      }
-      const target = String(req.headers['x-amz-target'] ?? '');
-      if (target !== 'AWSEvents.PutEvents') {
-        send(res, 400, {
-          __type: 'UnknownOperationException',
-          message: `Operation ${target || '(no X-Amz-Target)'} is not supported by the local EventBridge`,
-        });
-        return;
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        send(res, 400, { __type: 'SerializationException', message: (err as Error).message });
-        return;
-      }
-      if (!isObj(body)) {
-        send(res, 400, { __type: 'SerializationException', message: 'Request body is not a JSON object' });
-        return;
-      }
-      const request = body;
+      const request = read.body;
       if (!opts.guard) return putEvents(request, res);
       // Authorized per bus: a request is refused whole when any of its entries names a bus the caller may not use.
       const entries = Array.isArray(request.Entries) ? request.Entries : [];
       const resources = [
         ...new Set(entries.map((entry) => busArn(isObj(entry) ? entry.EventBusName : undefined))),
       ];
-      opts.guard(req, Buffer.concat(chunks), 'events:PutEvents', resources).then(
+      opts.guard(req, read.raw, 'events:PutEvents', resources).then(
         (refusal) => {
           if (refusal) send(res, 400, { __type: refusal.code, message: refusal.message });
           else putEvents(request, res);

@@ -101,6 +101,48 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 
 const USERNAME = /^[^\p{Cc}]{1,32}$/u;
 
+/** The OpenID discovery document of an issuer served at `url`, its keys under `discoveryBase`. */
+function discoveryDocument(issuer: string, url: string, discoveryBase: string) {
+  return {
+    issuer,
+    authorization_endpoint: `${url}${PREFIX}/authorize`,
+    token_endpoint: `${url}${PREFIX}/token`,
+    jwks_uri: `${discoveryBase}/.well-known/jwks.json`,
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code'],
+    code_challenge_methods_supported: ['S256'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    scopes_supported: ['openid', 'profile'],
+    token_endpoint_auth_methods_supported: ['none'],
+  };
+}
+
+/** Checks an authorization request; returns the problem, or undefined when it is good. */
+function authorizeProblem(q: URLSearchParams): string | undefined {
+  if (q.get('response_type') !== 'code') return 'response_type must be code';
+  if (q.get('client_id') !== CLIENT_ID) return `client_id must be ${CLIENT_ID}`;
+  const redirect = q.get('redirect_uri') ?? '';
+  if (!/^https?:\/\//.test(redirect)) return 'redirect_uri must be an http(s) URL';
+  if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge'))
+    return 'PKCE is required: code_challenge with code_challenge_method=S256';
+  return undefined;
+}
+
+function signInPage(q: URLSearchParams): string {
+  const hidden = [...q.entries()]
+    .filter(([name]) => name !== 'username')
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  return `<!doctype html><meta charset="utf-8"><title>roomcast development sign-in</title>
+<style>body{font:16px system-ui;max-width:24rem;margin:4rem auto}input,button{font:inherit;padding:.4rem}</style>
+<h1>Development sign-in</h1><p>Local cloud only: any name signs in, no password.</p>
+<form method="post" action="${PREFIX}/authorize">${hidden}
+<label>Username <input name="username" required maxlength="32" autofocus></label>
+<label>Groups <input name="groups" placeholder="admins"></label>
+<button type="submit">Sign in</button></form>`;
+}
+
 export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
   const host = options.host ?? '127.0.0.1';
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -163,31 +205,6 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     return { id_token: idToken, access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
   };
 
-  const discovery = () => ({
-    issuer,
-    authorization_endpoint: `${url}${PREFIX}/authorize`,
-    token_endpoint: `${url}${PREFIX}/token`,
-    jwks_uri: `${discoveryBase}/.well-known/jwks.json`,
-    response_types_supported: ['code'],
-    grant_types_supported: ['authorization_code'],
-    code_challenge_methods_supported: ['S256'],
-    subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['RS256'],
-    scopes_supported: ['openid', 'profile'],
-    token_endpoint_auth_methods_supported: ['none'],
-  });
-
-  /** Checks an authorization request; returns the problem, or undefined when it is good. */
-  function authorizeProblem(q: URLSearchParams): string | undefined {
-    if (q.get('response_type') !== 'code') return 'response_type must be code';
-    if (q.get('client_id') !== CLIENT_ID) return `client_id must be ${CLIENT_ID}`;
-    const redirect = q.get('redirect_uri') ?? '';
-    if (!/^https?:\/\//.test(redirect)) return 'redirect_uri must be an http(s) URL';
-    if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge'))
-      return 'PKCE is required: code_challenge with code_challenge_method=S256';
-    return undefined;
-  }
-
   function redirectWithCode(res: ServerResponse, q: URLSearchParams, username: string) {
     const code = randomBytes(24).toString('base64url');
     const groups = (q.get('groups') ?? '').split(',').filter((g) => g !== '');
@@ -208,20 +225,6 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     res.end();
   }
 
-  function signInPage(q: URLSearchParams): string {
-    const hidden = [...q.entries()]
-      .filter(([name]) => name !== 'username')
-      .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-      .join('');
-    return `<!doctype html><meta charset="utf-8"><title>roomcast development sign-in</title>
-<style>body{font:16px system-ui;max-width:24rem;margin:4rem auto}input,button{font:inherit;padding:.4rem}</style>
-<h1>Development sign-in</h1><p>Local cloud only: any name signs in, no password.</p>
-<form method="post" action="${PREFIX}/authorize">${hidden}
-<label>Username <input name="username" required maxlength="32" autofocus></label>
-<label>Groups <input name="groups" placeholder="admins"></label>
-<button type="submit">Sign in</button></form>`;
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const requestUrl = new URL(req.url ?? '/', url);
     const path = requestUrl.pathname;
@@ -230,7 +233,7 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
       return res.end();
     }
     if (path === `${discoveryBase.slice(url.length)}/.well-known/openid-configuration`)
-      return send(res, 200, discovery());
+      return send(res, 200, discoveryDocument(issuer, url, discoveryBase));
     if (path === `${discoveryBase.slice(url.length)}/.well-known/jwks.json`)
       return send(res, 200, { keys: [jwk] });
     if (path === `${PREFIX}/token` && req.method === 'GET') {
@@ -283,7 +286,10 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
       : { OidcIssuer: issuer, OidcAudience: CLIENT_ID },
     environment: cognito ? { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: url } : {},
     webConfig: { mode: options.flavour, issuer: discoveryBase, clientId: CLIENT_ID },
-    signInEndpoints: [`${discoveryBase}/.well-known/openid-configuration`, discovery().token_endpoint],
+    signInEndpoints: [
+      `${discoveryBase}/.well-known/openid-configuration`,
+      discoveryDocument(issuer, url, discoveryBase).token_endpoint,
+    ],
     mint,
     sign: (claims, header = {}) =>
       new SignJWT(claims)

@@ -1,8 +1,9 @@
 // The local cloud's Step Functions in a thread of its own: the engine (aws-local-stepfunctions), its JSONPath and
 // payload checks, and the SDK calls of its DynamoDB tasks run here, not on the gateway's event loop. On AWS the
-// state machine is another service: a fan-out in progress costs the WebSocket API nothing. Locally it had been the
-// largest share of the gateway's thread under overload (docs/PARITY.md, "Local Step Functions"). Lambda tasks are
-// sent back to the main thread, where the local Lambda service and the IAM check of the machine's role live.
+// state machine is another service: a fan-out in progress costs the WebSocket API nothing. On the gateway's thread
+// the engine's work would delay every frame the gateway handles while a large room is fanned out (docs/PARITY.md,
+// "Local Step Functions"). Lambda tasks are sent back to the main thread, where the local Lambda service and the
+// IAM check of the machine's role live.
 import './polyfills';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -23,8 +24,8 @@ const init = workerData as StepFunctionsThreadInit;
 const send = (message: FromStepFunctionsThread) => port.postMessage(message);
 
 // No stack traces on this thread: jsonpath-plus signals every scalar it reads by throwing an Error (its `NewError`),
-// and capturing that error's stack was the thread's largest single cost under overload (9% of it in a CPU profile).
-// Nothing here reads a stack: task errors cross to the main thread as a name and a message.
+// so a captured stack would be paid for every value a state reads, and nothing here reads one: task errors cross to
+// the main thread as a name and a message.
 Error.stackTraceLimit = 0;
 
 const invocations = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();

@@ -1,17 +1,32 @@
 // roomcast browser chat: a view over the roomcast client library (client/, bundled into /roomcast.js), which
 // owns the connection, reconnects, resume, seq order and the outbox. Plain ES module, no framework, no external
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
-import { checkRoomId, createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
-import { signedInTarget, signOut } from './signin.js';
+
+import {
+  inviteLink,
+  isValidRoomCode,
+  keyFromHash,
+  loadUsername,
+  normalizeRoomInput,
+  openUsernameDialog,
+  roomFromHash,
+  saveUsername,
+  setHashRoom,
+  validateUsername,
+} from './names.js';
+import { bindOwnerControls } from './owner.js';
+import { createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
+import { memberActions, renderMembers, showInfo } from './sidebar.js';
+import { resolveTarget, signOut } from './signin.js';
+import { state } from './state.js';
 import {
   closeSidebar,
   copyText,
-  fullFmt,
+  ERROR_TITLES,
   h,
   hueOf,
   initialOf,
   isNearBottom,
-  makeAvatar,
   markOwn,
   nameNode,
   openSidebar,
@@ -22,121 +37,13 @@ import {
   scrollToBottom,
   setMessageStatus,
   toast,
-  toDate,
   ui,
 } from './ui.js';
 
 const MAX_MESSAGE_BYTES = LIMITS.messageMaxBytes;
-const MAX_USERNAME_CHARS = LIMITS.usernameMaxChars;
-const STORAGE_KEY = 'roomcast.username';
 const JOIN_HINT = '8 characters: letters (no I or O) and digits 2–9.';
 
-/** What the view needs beyond the client: who we are, which room is on screen, unread count. */
-const state = {
-  /** The name messages go out under: the server's (from the sign-in token) when signed in, else the typed one. */
-  username: null,
-  /** Signed in (AuthMode cognito/oidc): the token names the user, the page never asks for a name. */
-  signedIn: false,
-  wsBaseUrl: null,
-  /** The roomcast client (client/roomcast.ts); replaced when the name changes. */
-  chat: null,
-  conn: 'connecting', // connecting | online | reconnecting | offline | unconfigured
-  everOnline: false,
-  reconnectAt: 0,
-  countdownTimer: null,
-  shownRoom: null,
-  unread: 0,
-  /** Rooms this page created: it shows their owner controls (the server checks ownership on every action). */
-  owned: new Set(),
-  /** Why the client was moved to the lobby (removed, room closed): shown once the lobby is on screen. */
-  notice: null,
-};
-
 // ---------------------------------------------------------------- helpers
-
-function normalizeRoomInput(raw) {
-  let s = String(raw || '').trim();
-  // Accept a pasted invite link (…#room=ABC234) as well as a bare code.
-  const m = s.match(/[#&?]room=([^&#\s]+)/i);
-  if (m) s = decodeURIComponent(m[1]);
-  return s.replace(/[\s-]/g, '').toUpperCase();
-}
-
-function validateUsername(raw) {
-  const name = String(raw || '').trim();
-  if (!name) return { error: 'Enter a name.' };
-  if ([...name].length > MAX_USERNAME_CHARS) return { error: `At most ${MAX_USERNAME_CHARS} characters.` };
-  if (/\p{Cc}/u.test(name)) return { error: 'No control characters, please.' };
-  return { name };
-}
-
-function loadUsername() {
-  try {
-    const v = localStorage.getItem(STORAGE_KEY);
-    return v && !validateUsername(v).error ? v.trim() : null;
-  } catch {
-    return null;
-  }
-}
-
-function saveUsername(name) {
-  try {
-    localStorage.setItem(STORAGE_KEY, name);
-  } catch {
-    /* private mode: keep it for this tab only */
-  }
-}
-
-// ---------------------------------------------------------------- toasts
-
-const ERROR_TITLES = {
-  BAD_REQUEST: 'Request rejected',
-  ROOM_NOT_FOUND: 'Room not found',
-  MESSAGE_TOO_LARGE: 'Message too long',
-  RATE_LIMITED: 'Slow down',
-  INTERNAL: 'Server error',
-  ROOM_CLOSED: 'Room closed',
-  FORBIDDEN: 'Not allowed',
-};
-
-function roomFromHash() {
-  const params = new URLSearchParams(location.hash.replace(/^#/, ''));
-  const room = (params.get('room') || '').trim().toUpperCase();
-  return isValidRoomCode(room) ? room : null;
-}
-
-/** The room's invite key from the link, if it has a well-formed one: a join with it takes no guess. */
-function keyFromHash() {
-  const key = new URLSearchParams(location.hash.replace(/^#/, '')).get('key');
-  return key && /^[A-Za-z0-9_-]{16}$/.test(key) ? key : undefined;
-}
-
-/** `room=<code>`, with `&key=<invite key>` when the client knows the key of that room. */
-function roomHash(roomId) {
-  const key = state.chat?.roomId === roomId ? state.chat.inviteKey : undefined;
-  return key ? `room=${roomId}&key=${key}` : `room=${roomId}`;
-}
-
-function isValidRoomCode(code) {
-  try {
-    return checkRoomId(code) !== LOBBY;
-  } catch {
-    return false;
-  }
-}
-
-function setHashRoom(roomId) {
-  const url = new URL(location.href);
-  url.hash = roomId && roomId !== LOBBY ? roomHash(roomId) : '';
-  const next = url.toString().replace(/#$/, '');
-  if (next !== location.href) history.replaceState(history.state, '', next);
-}
-
-function inviteLink(roomId) {
-  const url = new URL(location.href);
-  url.hash = roomHash(roomId);
-  return url.toString();
-}
 
 // ---------------------------------------------------------------- connection status
 
@@ -309,56 +216,6 @@ function setRoomHeader(roomId, { pending = false } = {}) {
 
 // ---------------------------------------------------------------- members
 
-function renderMembers(list, count) {
-  const me = state.username;
-  const names = [...new Set(list)].sort((a, b) => {
-    if (a === me) return -1;
-    if (b === me) return 1;
-    return a.localeCompare(b, undefined, { sensitivity: 'base' });
-  });
-  const items = names.map((name) => {
-    const li = h('li', 'member');
-    li.dataset.testid = 'member-item';
-    li.dataset.username = name;
-    const label = h('span', 'member-name');
-    label.append(nameNode(name));
-    li.append(makeAvatar(name, 'avatar-sm'), label);
-    if (name === me) {
-      li.classList.add('is-me');
-      li.append(h('span', 'member-you', 'you'));
-    } else if (state.owned.has(state.shownRoom)) {
-      const remove = h('button', 'link-button member-remove', 'Remove');
-      remove.type = 'button';
-      remove.dataset.testid = 'member-remove';
-      remove.setAttribute('aria-label', `Remove ${name} from the room`);
-      remove.addEventListener('click', () => removeMember(name));
-      li.append(remove);
-    }
-    return li;
-  });
-  ui.memberList.replaceChildren(...items);
-  ui.memberCount.textContent = String(names.length);
-  // memberCount (when the server sends it) counts connections: one person may have several tabs open.
-  ui.memberCount.title = (count ?? 0) > names.length ? `${names.length} people, ${count} connections` : '';
-}
-
-/** Owner: takes a member out of the room; the invite link changes so theirs no longer works. */
-function removeMember(name) {
-  state.chat
-    ?.removeMember(name)
-    .then(({ removed }) => {
-      setHashRoom(state.shownRoom);
-      addSystemLine(
-        removed > 0
-          ? `You removed ${name}. The invite link changed: share the new one with the others.`
-          : `${name} had already left. The invite link changed.`,
-        'leave',
-      );
-      state.chat?.who().catch(() => {});
-    })
-    .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not remove' }));
-}
-
 let membersAsked = 0;
 
 /** Asks the server who is in the room, at most every 2 s (the lobby sends no presence frames to keep it current). */
@@ -493,34 +350,6 @@ function onBroadcast(f) {
   if (f.messageId) line.dataset.messageId = f.messageId;
 }
 
-async function showInfo() {
-  let f;
-  try {
-    f = await state.chat.info();
-  } catch (err) {
-    toast(err.message, { title: 'No details' });
-    return;
-  }
-  const rows = [];
-  const add = (k, v) => {
-    if (v === undefined || v === null || v === '') return;
-    const div = h('div');
-    div.append(h('dt', null, k), h('dd', null, typeof v === 'object' ? JSON.stringify(v) : String(v)));
-    rows.push(div);
-  };
-  add('Connection', f.connectionId);
-  const connectedAt = toDate(f.connectedAt);
-  add('Connected', connectedAt ? fullFmt.format(connectedAt) : f.connectedAt);
-  const last = toDate(f.lastActiveAt);
-  add('Last active', last ? fullFmt.format(last) : f.lastActiveAt);
-  add('Source IP', f.sourceIp);
-  add('User agent', f.userAgent);
-  add('Usage', f.usage);
-  add('Room', state.chat.roomId);
-  add('Endpoint', state.wsBaseUrl);
-  ui.infoList.replaceChildren(...rows);
-}
-
 // ---------------------------------------------------------------- view helpers
 
 function updateEmpty() {
@@ -564,21 +393,6 @@ function setIdentity(name) {
 }
 
 // ---------------------------------------------------------------- username dialog
-
-function openUsernameDialog({ first }) {
-  ui.usernameTitle.textContent = first ? 'Welcome to roomcast' : 'Change your name';
-  ui.usernameText.textContent = first
-    ? 'Pick a name people will see next to your messages.'
-    : 'Your new name is used from the next message on (you will reconnect).';
-  ui.usernameInput.value = state.username || '';
-  ui.usernameCancel.hidden = first;
-  ui.usernameHint.textContent = `1–${MAX_USERNAME_CHARS} characters.`;
-  ui.usernameHint.classList.remove('is-error');
-  ui.usernameDialog.dataset.first = first ? 'true' : 'false';
-  if (!ui.usernameDialog.open) ui.usernameDialog.showModal();
-  ui.usernameInput.focus();
-  ui.usernameInput.select();
-}
 
 function onUsernameSubmit(ev) {
   ev.preventDefault();
@@ -645,26 +459,7 @@ function bindEvents() {
         .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code })),
     ),
   );
-  ui.rotateKey.addEventListener('click', () =>
-    state.chat
-      ?.rotateKey()
-      .then(({ roomId }) => {
-        setHashRoom(roomId);
-        toast('Old invite links no longer work. Copy the new link to share it.', {
-          kind: 'info',
-          title: 'New invite link',
-        });
-      })
-      .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not change the link' })),
-  );
-  ui.closeRoom.addEventListener('click', () => {
-    state.notice = `You closed room ${state.shownRoom}. Nobody can join or post there any more.`;
-    state.chat?.closeRoom().catch((err) => {
-      state.notice = null;
-      toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not close the room' });
-    });
-    closeSidebar();
-  });
+  memberActions.remove = bindOwnerControls(addSystemLine);
   ui.joinInput.addEventListener('input', () => {
     const pos = ui.joinInput.selectionStart;
     ui.joinInput.value = ui.joinInput.value.toUpperCase();
@@ -799,18 +594,3 @@ main();
  * origin's own files name the server (config.js, /config.json), never the page's address: a link could otherwise
  * point the page, its sign-in token and the invite key in `#room=…&key=…` at any host.
  */
-async function resolveTarget() {
-  const fromConfig = window.ROOMCAST_WS_URL;
-  if (typeof fromConfig === 'string' && fromConfig.trim()) return { wsUrl: fromConfig.trim() };
-  try {
-    const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
-    if (res.ok) {
-      const cfg = await res.json();
-      // AuthMode=cognito/oidc: signin.js signs in first and gives the URL with ?token= (a no-op without `auth`).
-      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim()) return signedInTarget(cfg);
-    }
-  } catch {
-    /* fall through */
-  }
-  return null;
-}

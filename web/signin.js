@@ -122,3 +122,23 @@ export async function signedInTarget(config) {
 export function signOut() {
   sessionStorage.removeItem(`${STORE}.token`);
 }
+
+/**
+ * Where the chat connects: only this origin's own configuration (`config.js`, then `/config.json`), never the page's
+ * address, so a link cannot send a sign-in token or an invite key to another host.
+ */
+export async function resolveTarget() {
+  const fromConfig = window.ROOMCAST_WS_URL;
+  if (typeof fromConfig === 'string' && fromConfig.trim()) return { wsUrl: fromConfig.trim() };
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
+    if (res.ok) {
+      const cfg = await res.json();
+      // AuthMode=cognito/oidc: signin.js signs in first and gives the URL with ?token= (a no-op without `auth`).
+      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim()) return signedInTarget(cfg);
+    }
+  } catch {
+    /* fall through */
+  }
+  return null;
+}

@@ -301,3 +301,14 @@ export function setMessageStatus(row, status, reason) {
     box.append(retry);
   }
 }
+
+/** The title of an error toast, by the error frame's code. */
+export const ERROR_TITLES = {
+  BAD_REQUEST: 'Request rejected',
+  ROOM_NOT_FOUND: 'Room not found',
+  MESSAGE_TOO_LARGE: 'Message too long',
+  RATE_LIMITED: 'Slow down',
+  INTERNAL: 'Server error',
+  ROOM_CLOSED: 'Room closed',
+  FORBIDDEN: 'Not allowed',
+};

@@ -1,4 +1,4 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { authSecret } from '../shared/adapters/authSecret';
 import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
@@ -50,12 +50,8 @@ export function forgetVerifier(): void {
  * `authorizer.usernameRefused` ($connect answers 400 with it); the member's stable id, from (`iss`, `sub`), as
  * `authorizer.userId`.
  */
-export const handler = async (
-  event: APIGatewayRequestAuthorizerEvent,
-  context?: Context,
-): Promise<APIGatewayAuthorizerResult> =>
-  instrumented('authorizer', async () => {
-    if (context) logger.addContext(context);
+export const handler = instrumented(
+  async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     logger.appendKeys({ connectionId: event.requestContext?.connectionId });
     const token = event.queryStringParameters?.token;
     if (token === undefined || token === '') {
@@ -82,4 +78,5 @@ export const handler = async (
       logger.info('connection authorized with a name $connect refuses', { reason: usernameRefused });
       return invokePolicy('Allow', event.methodArn, identity.subject, { usernameRefused, userId });
     }
-  });
+  },
+);

@@ -1,4 +1,4 @@
-import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { config } from '../shared/config';
 import {
   cognitoVerifier,
@@ -47,12 +47,8 @@ function refuse(reason: string): never {
  * missing or invalid token is Unauthorized (401), a valid token of someone outside the group is denied (403); the
  * reason goes only to the log. The admin's name reaches BroadcastFunction as `authorizer.username`.
  */
-export const handler = async (
-  event: APIGatewayTokenAuthorizerEvent,
-  context?: Context,
-): Promise<APIGatewayAuthorizerResult> =>
-  instrumented('broadcastauthorizer', async () => {
-    if (context) logger.addContext(context);
+export const handler = instrumented(
+  async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const verify = tokenVerifier();
     if (verify === null) refuse(`AuthMode ${config.authMode()} has no sign-in`);
     const token = /^Bearer (\S+)$/.exec(event.authorizationToken ?? '')?.[1];
@@ -71,4 +67,5 @@ export const handler = async (
     }
     logger.info('broadcast authorized', { username: identity.username });
     return invokePolicy('Allow', event.methodArn, identity.subject, { username: identity.username });
-  });
+  },
+);

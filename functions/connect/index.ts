@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
 import { connect } from '../shared/connections';
@@ -53,32 +53,30 @@ const guestSuffix = () => String(randomInt(10_000)).padStart(4, '0');
  * $connect: a non-2xx answer refuses the handshake, so a bad username never becomes a connection, and a source
  * already at its cap of live connections gets 429 (sourceCap.ts). A refused handshake stores nothing.
  */
-export const handler = async (event: ConnectEvent, context?: Context): Promise<APIGatewayProxyResultV2> =>
-  instrumented('connect', async () => {
-    if (context) logger.addContext(context);
-    const { connectionId } = event.requestContext;
-    logger.appendKeys({ connectionId });
-    try {
-      const username = parseUsername(requestedUsername(event), guestSuffix);
-      const userId = userIdOf(event);
-      const sourceIp = event.requestContext.identity?.sourceIp;
-      await claimPlace(places(), sourceIp, connectionId);
-      // The session's record is written at the same time as the connection (sessions.ts).
-      await Promise.all([
-        connect(deps(), connectionId, { username, userId }),
-        openSession(event, { username, userId }),
-      ]).catch(async (error: unknown) => {
-        // The handshake fails: its place goes back at once (else the next full check would find it gone).
-        await releasePlace(places(), sourceIp, connectionId).catch(() => undefined);
-        throw error;
-      });
-      metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
-      logger.info('connected', { username });
-      return { statusCode: 200 };
-    } catch (error) {
-      const refused = describeError(error);
-      if (refused.fault === 'client') logger.info('connection refused', { reason: refused.message });
-      else logger.error('connect failed', error as Error);
-      return { statusCode: refused.status, body: refused.publicMessage };
-    }
-  });
+export const handler = instrumented(async (event: ConnectEvent): Promise<APIGatewayProxyResultV2> => {
+  const { connectionId } = event.requestContext;
+  logger.appendKeys({ connectionId });
+  try {
+    const username = parseUsername(requestedUsername(event), guestSuffix);
+    const userId = userIdOf(event);
+    const sourceIp = event.requestContext.identity?.sourceIp;
+    await claimPlace(places(), sourceIp, connectionId);
+    // The session's record is written at the same time as the connection (sessions.ts).
+    await Promise.all([
+      connect(deps(), connectionId, { username, userId }),
+      openSession(event, { username, userId }),
+    ]).catch(async (error: unknown) => {
+      // The handshake fails: its place goes back at once (else the next full check would find it gone).
+      await releasePlace(places(), sourceIp, connectionId).catch(() => undefined);
+      throw error;
+    });
+    metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
+    logger.info('connected', { username });
+    return { statusCode: 200 };
+  } catch (error) {
+    const refused = describeError(error);
+    if (refused.fault === 'client') logger.info('connection refused', { reason: refused.message });
+    else logger.error('connect failed', error as Error);
+    return { statusCode: refused.status, body: refused.publicMessage };
+  }
+});

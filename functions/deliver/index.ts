@@ -36,56 +36,56 @@ function sinceSent(payload: string, now: Date): number | undefined {
   }
 }
 
+const instrumentedHandler = instrumented(
+  async (
+    input: DeliverInput | CycleInput,
+    context?: Context,
+  ): Promise<DeliveryReport | ClaimResult | PostReport> =>
+    input && 'op' in input ? runCycleStep(input, context) : deliverChunk(input, context),
+);
+
 export function handler(input: DeliverInput, context?: Context): Promise<DeliveryReport>;
 export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport>;
 export function handler(
   input: DeliverInput | CycleInput,
   context?: Context,
 ): Promise<DeliveryReport | ClaimResult | PostReport> {
-  if (input && 'op' in input)
-    return instrumented('deliver', async () => {
-      if (context) logger.addContext(context);
-      return runCycleStep(input, context);
-    });
-  return deliverChunk(input, context);
+  return instrumentedHandler(input, context);
 }
 
-const deliverChunk = async (input: DeliverInput, context?: Context): Promise<DeliveryReport> =>
-  instrumented('deliver', async () => {
-    if (context) logger.addContext(context);
-    if (!Array.isArray(input?.connectionIds) || typeof input.payload !== 'string') {
-      throw new TypeError('Deliver expects { connectionIds: string[], payload: string, messageId }');
-    }
-    const attempt = input.attempt ?? 1;
-    const lastAttempt = input.maxAttempts ?? attempt;
-    logger.setCorrelationId(input.messageId);
-    logger.debug('posting to chunk', { attempt, of: lastAttempt, chunk: input.connectionIds.length });
-    tracer.putAnnotation('messageId', input.messageId);
-    const { notifier, now } = deps();
-    const timeoutAt = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
-    const deadline =
-      timeoutAt === undefined
-        ? undefined
-        : { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
-    const report = await postToConnections(notifier, input.connectionIds, input.payload, deadline);
-    metrics.addMetric(METRIC.deliveries, MetricUnit.Count, report.delivered);
-    metrics.addMetric(METRIC.staleConnectionsPruned, MetricUnit.Count, report.goneIds.length);
-    metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, report.retryIds.length);
-    const undeliverable = report.failedIds.length + (attempt >= lastAttempt ? report.retryIds.length : 0);
-    metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, undeliverable);
-    const latencyMs = sinceSent(input.payload, now());
-    if (latencyMs !== undefined)
-      metrics.addMetric(METRIC.deliveryLatency, MetricUnit.Milliseconds, latencyMs);
-    const summary = {
-      attempt,
-      chunk: input.connectionIds.length,
-      delivered: report.delivered,
-      gone: report.goneIds.length,
-      retry: report.retryIds.length,
-      unconfirmed: report.unconfirmedIds.length,
-      failed: report.failedIds.length,
-    };
-    if (undeliverable > 0) logger.warn('chunk delivered with failures', summary);
-    else logger.info('chunk delivered', summary);
-    return report;
-  });
+async function deliverChunk(input: DeliverInput, context?: Context): Promise<DeliveryReport> {
+  if (!Array.isArray(input?.connectionIds) || typeof input.payload !== 'string') {
+    throw new TypeError('Deliver expects { connectionIds: string[], payload: string, messageId }');
+  }
+  const attempt = input.attempt ?? 1;
+  const lastAttempt = input.maxAttempts ?? attempt;
+  logger.setCorrelationId(input.messageId);
+  logger.debug('posting to chunk', { attempt, of: lastAttempt, chunk: input.connectionIds.length });
+  tracer.putAnnotation('messageId', input.messageId);
+  const { notifier, now } = deps();
+  const timeoutAt = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+  const deadline =
+    timeoutAt === undefined
+      ? undefined
+      : { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
+  const report = await postToConnections(notifier, input.connectionIds, input.payload, deadline);
+  metrics.addMetric(METRIC.deliveries, MetricUnit.Count, report.delivered);
+  metrics.addMetric(METRIC.staleConnectionsPruned, MetricUnit.Count, report.goneIds.length);
+  metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, report.retryIds.length);
+  const undeliverable = report.failedIds.length + (attempt >= lastAttempt ? report.retryIds.length : 0);
+  metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, undeliverable);
+  const latencyMs = sinceSent(input.payload, now());
+  if (latencyMs !== undefined) metrics.addMetric(METRIC.deliveryLatency, MetricUnit.Milliseconds, latencyMs);
+  const summary = {
+    attempt,
+    chunk: input.connectionIds.length,
+    delivered: report.delivered,
+    gone: report.goneIds.length,
+    retry: report.retryIds.length,
+    unconfirmed: report.unconfirmedIds.length,
+    failed: report.failedIds.length,
+  };
+  if (undeliverable > 0) logger.warn('chunk delivered with failures', summary);
+  else logger.info('chunk delivered', summary);
+  return report;
+}

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { config } from '../shared/config';
 import { disconnect } from '../shared/connections';
 import { onFirstCall } from '../shared/onFirstCall';
@@ -19,20 +19,18 @@ type DisconnectEvent = APIGatewayProxyWebsocketEventV2 & {
  * $disconnect is best-effort on AWS; the connection TTL and 410 pruning cover the times it never runs, and the
  * source's connection cap checks its places with GetConnection when full (sourceCap.ts).
  */
-export const handler = async (event: DisconnectEvent, context?: Context): Promise<APIGatewayProxyResultV2> =>
-  instrumented('disconnect', async () => {
-    if (context) logger.addContext(context);
-    const { connectionId } = event.requestContext;
-    logger.appendKeys({ connectionId });
-    const [gone] = await Promise.all([
-      disconnect(deps(), connectionId),
-      closeSession(event),
-      // A place not given back is found gone when its source is next full (sourceCap.ts); the close goes on.
-      releasePlace(places(), event.requestContext.identity?.sourceIp, connectionId).catch((error: unknown) =>
-        logger.error('giving back the connection place failed', error as Error),
-      ),
-    ]);
-    if (gone) await closeSession(event, gone.roomId);
-    logger.info('disconnected', { roomId: gone?.roomId, known: gone !== undefined });
-    return { statusCode: 200 };
-  });
+export const handler = instrumented(async (event: DisconnectEvent): Promise<APIGatewayProxyResultV2> => {
+  const { connectionId } = event.requestContext;
+  logger.appendKeys({ connectionId });
+  const [gone] = await Promise.all([
+    disconnect(deps(), connectionId),
+    closeSession(event),
+    // A place not given back is found gone when its source is next full (sourceCap.ts); the close goes on.
+    releasePlace(places(), event.requestContext.identity?.sourceIp, connectionId).catch((error: unknown) =>
+      logger.error('giving back the connection place failed', error as Error),
+    ),
+  ]);
+  if (gone) await closeSession(event, gone.roomId);
+  logger.info('disconnected', { roomId: gone?.roomId, known: gone !== undefined });
+  return { statusCode: 200 };
+});

@@ -9,19 +9,28 @@ const cache = new Map<string, string>();
 export function requireEnv(name: string): string {
   const cached = cache.get(name);
   if (cached !== undefined) return cached;
+  const value = presentEnv(name);
+  cache.set(name, value);
+  return value;
+}
+
+/** The variable's value, read now (not cached); missing or blank fails loudly with its name. */
+function presentEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value.trim() === '') {
     throw new Error(
       `roomcast configuration: environment variable ${name} is not set (template.yaml sets it)`,
     );
   }
-  cache.set(name, value);
   return value;
 }
 
-export function numberEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
+/**
+ * A number the template sets for this function. There is no default here: the template's setting is the one
+ * source of the value, so a missing variable is a wiring mistake and fails loudly with its name.
+ */
+export function numberEnv(name: string): number {
+  const raw = presentEnv(name);
   const value = Number(raw);
   if (!Number.isFinite(value)) {
     throw new Error(`roomcast configuration: environment variable ${name} must be a number, got "${raw}"`);
@@ -29,14 +38,16 @@ export function numberEnv(name: string, fallback: number): number {
   return value;
 }
 
-/** A number template.yaml always sets (its default lives in the template's Settings mapping, nowhere else). */
-export function requireNumber(name: string): number {
-  const raw = requireEnv(name);
-  const value = Number(raw);
-  if (!Number.isFinite(value)) {
-    throw new Error(`roomcast configuration: environment variable ${name} must be a number, got "${raw}"`);
-  }
-  return value;
+/** A number the template gives only the functions it concerns: absent = the setting does not apply here. */
+function optionalNumberEnv(name: string): number | undefined {
+  return process.env[name] === undefined ? undefined : numberEnv(name);
+}
+
+/** A window in seconds, above 0, required once the limit it belongs to is on. */
+function windowEnv(name: string, toSeconds = 1): number {
+  const value = numberEnv(name);
+  if (value <= 0) throw new Error(`roomcast configuration: ${name} must be above 0`);
+  return value * toSeconds;
 }
 
 /** A required setting that must be a number above 0 (its one default is in template.yaml). */
@@ -67,18 +78,14 @@ export const config = {
    * client, which is how the local cloud points Lambda functions at its own gateway.
    */
   callbackUrl: () => process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || requireEnv('CALLBACK_URL'),
-  messageRetentionDays: () => numberEnv('MESSAGE_RETENTION_DAYS', 7),
+  messageRetentionDays: () => numberEnv('MESSAGE_RETENTION_DAYS'),
   /** Days a room lives after its last message (template setting RoomIdleDays). */
   roomIdleDays: () => positiveEnv('ROOM_IDLE_DAYS'),
-  /** Per-connection send rate (template parameters SendRateLimit/SendRateWindowSeconds); absent = no limit. */
+  /** Per-connection send rate (settings SendRateLimit/SendRateWindowSeconds); a limit of 0 = no limit. */
   sendRate: () => {
-    const limit = numberEnv('SEND_RATE_LIMIT', 0);
+    const limit = numberEnv('SEND_RATE_LIMIT');
     if (limit <= 0) return undefined;
-    const windowSeconds = numberEnv('SEND_RATE_WINDOW_SECONDS', 10);
-    if (windowSeconds <= 0) {
-      throw new Error('roomcast configuration: SEND_RATE_WINDOW_SECONDS must be above 0');
-    }
-    return { limit, windowSeconds };
+    return { limit, windowSeconds: windowEnv('SEND_RATE_WINDOW_SECONDS') };
   },
   /** The token secret itself, set only by the local cloud (`--auth-secret`); read on every call, never cached. */
   localAuthSecret: (): string | undefined => process.env.AUTH_SECRET,
@@ -95,16 +102,16 @@ export const config = {
   /** Empty = the issuer's `/.well-known/jwks.json`. */
   oidcJwksUri: (): string | undefined => process.env.OIDC_JWKS_URI || undefined,
   /** The token claim listing an OIDC user's groups (template parameter OidcGroupsClaim). */
-  oidcGroupsClaim: () => process.env.OIDC_GROUPS_CLAIM || 'groups',
+  oidcGroupsClaim: () => presentEnv('OIDC_GROUPS_CLAIM'),
   /** Members of this group may broadcast with their sign-in token (template parameter AdminGroupName). */
   adminGroup: () => requireEnv('ADMIN_GROUP'),
   /** Sessions on record (SessionsTable); absent = none kept by this function. */
   sessionsTable: (): string | undefined => process.env.SESSIONS_TABLE || undefined,
-  sessionRetentionDays: () => numberEnv('SESSION_RETENTION_DAYS', 30),
-  /** The per-source limits (LimitsTable): join guesses, lobby posts, live connections. */
+  sessionRetentionDays: () => numberEnv('SESSION_RETENTION_DAYS'),
+  /** The per-source limits (LimitsTable): join guesses, lobby posts, live connections, the posting budget. */
   limitsTable: (): string | undefined => process.env.LIMITS_TABLE || undefined,
   /** Live connections one source may hold (template setting ConnectionsPerSource); connect/disconnect only. */
-  connectionsPerSource: () => requireNumber('CONNECTIONS_PER_SOURCE'),
+  connectionsPerSource: () => numberEnv('CONNECTIONS_PER_SOURCE'),
   /** Who may post in the lobby (template setting LobbyPolicy). */
   lobbyPolicy: (): LobbyPolicy => {
     const policy = requireEnv('LOBBY_POLICY');
@@ -117,25 +124,26 @@ export const config = {
   },
   /** Posts to an open lobby per source (template settings LobbyPostLimit/LobbyPostWindowSeconds); sendmessage only. */
   lobbyPostRate: () => ({
-    limit: requireNumber('LOBBY_POST_LIMIT'),
-    windowSeconds: requireNumber('LOBBY_POST_WINDOW_SECONDS'),
+    limit: numberEnv('LOBBY_POST_LIMIT'),
+    windowSeconds: numberEnv('LOBBY_POST_WINDOW_SECONDS'),
   }),
   /** Posts per second every fan-out of the account may make in all (Setting FanoutPostsPerSecond). */
   fanoutPostsPerSecond: () => positiveEnv('FANOUT_POSTS_PER_SECOND'),
   /** Seconds a failed post to a connected member is tried again before it gets a resync (FanoutRetrySeconds). */
   fanoutRetrySeconds: () => positiveEnv('FANOUT_RETRY_SECONDS'),
-  /** The guard's limits from the template's parameters (FrameRateLimit, JoinGuessLimit, StrikeLimit, ...). */
+  /**
+   * The guard's limits from the settings (FrameRateLimit, StrikeLimit, and JoinGuessLimit for joinroom alone); a
+   * limit of 0 = that guard off.
+   */
   guardLimits: (): GuardLimits => {
-    const frames = numberEnv('FRAME_RATE_LIMIT', 0);
-    const guesses = numberEnv('JOIN_GUESS_LIMIT', 0);
-    const strikes = numberEnv('STRIKE_LIMIT', 0);
-    const strikeWindow = strikes > 0 ? requireNumber('STRIKE_WINDOW_SECONDS') : 0;
+    const frames = numberEnv('FRAME_RATE_LIMIT');
+    const guesses = optionalNumberEnv('JOIN_GUESS_LIMIT') ?? 0;
+    const strikes = numberEnv('STRIKE_LIMIT');
+    const strikeWindow = strikes > 0 ? numberEnv('STRIKE_WINDOW_SECONDS') : 0;
     return {
-      ...(frames > 0 && {
-        frames: { limit: frames, windowSeconds: numberEnv('FRAME_RATE_WINDOW_SECONDS', 60) },
-      }),
+      ...(frames > 0 && { frames: { limit: frames, windowSeconds: windowEnv('FRAME_RATE_WINDOW_SECONDS') } }),
       ...(guesses > 0 && {
-        joinGuesses: { limit: guesses, windowSeconds: numberEnv('JOIN_GUESS_REFILL_HOURS', 1) * 3600 },
+        joinGuesses: { limit: guesses, windowSeconds: windowEnv('JOIN_GUESS_REFILL_HOURS', 3600) },
       }),
       ...(strikes > 0 && { strikes: { limit: strikes, windowSeconds: strikeWindow } }),
     };

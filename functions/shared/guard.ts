@@ -10,9 +10,8 @@ import {
   RoomNotFound,
   UnknownConnection,
 } from './errors';
-import type { Connection, ConnectionStore, Room, RoomStore } from './ports';
+import type { Connection, ConnectionStore, Room, RoomStore, SendRate } from './ports';
 import { LOBBY } from './protocol';
-import type { SendRate } from './rateLimit';
 import { roomEnd } from './roomLife';
 
 /**

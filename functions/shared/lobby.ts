@@ -2,7 +2,7 @@ import type { Clock } from './clock';
 import type { LobbyPolicy } from './config';
 import { NotAllowed, RateLimited } from './errors';
 import { sourceOf } from './guard';
-import type { SendRate } from './rateLimit';
+import type { SendRate } from './ports';
 
 /**
  * The lobby, where every connection starts, under the deployment's LobbyPolicy (docs/SECURITY.md):

@@ -1,6 +1,5 @@
 import type { Clock } from './clock';
 import type { ChatMessage } from './protocol';
-import type { SendRate } from './rateLimit';
 
 /**
  * Ports of the chat domain. The AWS adapters in adapters/ implement them; the local cloud runs those same adapters
@@ -222,7 +221,13 @@ export interface ChatPorts {
   now: Clock;
 }
 
-/** The send path's settings from the template (MessageRetentionDays, RoomIdleDays, SendRateLimit/...). */
+/** At most `limit` messages per `windowSeconds` per connection, with bursts of up to `limit`. */
+export interface SendRate {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** The send path's settings from the template (MessageRetentionDays, RoomIdleDays, SendRateLimit/SendRateWindowSeconds). */
 export interface SendSettings {
   messageRetentionDays: number;
   /** Days a room lives after its last message (template setting RoomIdleDays). */

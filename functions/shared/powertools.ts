@@ -1,6 +1,26 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+/**
+ * Metrics' own diagnostics, less its note that an invocation counted nothing: most invocations of $disconnect, the
+ * authorizers and the read-only routes count nothing, and a warning line for each would be paid for as log
+ * ingestion and would bury the warnings that matter.
+ */
+const metricsDiagnostics = {
+  debug: (...content: unknown[]) => console.debug(...content),
+  info: (...content: unknown[]) => console.info(...content),
+  warn: (...content: unknown[]) => {
+    if (typeof content[0] === 'string' && content[0].startsWith('No application metrics to publish')) return;
+    console.warn(...content);
+  },
+  error: (...content: unknown[]) => console.error(...content),
+};
 
 /**
  * Powertools, set up once per runtime. Service name, namespace and log level come from the template's Globals
@@ -8,7 +28,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
  */
 export const logger = new Logger();
 export const tracer = new Tracer();
-export const metrics = new Metrics();
+export const metrics = new Metrics({ logger: metricsDiagnostics });
 export { MetricUnit };
 
 /** Metric names in one place, so the dashboard and the code cannot drift apart. */
@@ -31,31 +51,32 @@ export const METRIC = {
   roomsCreated: 'RoomsCreated',
   rejectedFrames: 'RejectedFrames',
   publishFailures: 'PublishFailures',
+  /** Emitted by Powertools (logMetrics' captureColdStartMetric), once per new execution environment. */
+  coldStart: 'ColdStart',
 } as const;
 
+/** A Lambda entry point; the context is absent when a test calls the handler directly. */
+export type LambdaHandler<E, R> = (event: E, context?: Context) => Promise<R>;
+
 /**
- * Runs one invocation the way Powertools' middleware would: a `## handler` subsegment with cold-start and service
- * annotations, the error recorded as metadata, and stored metrics flushed at the end.
+ * Wraps a Lambda entry point in Powertools' Middy middleware: a `## <handler>` trace subsegment with the cold-start
+ * and service annotations and any error as metadata (not the response: replies carry members' messages), the
+ * Lambda context on every log line and the keys appended during the invocation dropped after it, and the stored
+ * metrics flushed at the end with a ColdStart metric (dimensions service and function_name) on an environment's
+ * first invocation.
+ *
+ * Middy's early timeout is off: the function's own timeout stays what Lambda and the state machine see, and routes
+ * answer before it themselves (websocket.ts). Middy hands a context-less call an empty context; the handler gets
+ * none instead, so it never reads a deadline that is not there.
  */
-export async function instrumented<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
-  const segment = parent?.addNewSubsegment(`## ${name}`);
-  if (segment) {
-    tracer.setSegment(segment);
-    tracer.annotateColdStart();
-    tracer.addServiceNameAnnotation();
-  }
-  try {
-    return await work();
-  } catch (error) {
-    if (segment) tracer.addErrorAsMetadata(error as Error);
-    throw error;
-  } finally {
-    if (segment && parent) {
-      segment.close();
-      tracer.setSegment(parent);
-    }
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    logger.resetKeys();
-  }
+export function instrumented<E, R>(handler: LambdaHandler<E, R>): LambdaHandler<E, R> {
+  const wrapped = middy(
+    (event: E, context: Context) =>
+      handler(event, typeof context.getRemainingTimeInMillis === 'function' ? context : undefined),
+    { timeoutEarlyInMillis: 0 },
+  )
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return (event, context) => wrapped(event, context ?? ({} as Context));
 }

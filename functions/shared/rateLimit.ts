@@ -1,11 +1,5 @@
 import { RateLimited, UnknownConnection } from './errors';
-import type { Connection, ConnectionStore, SendBucket } from './ports';
-
-/** At most `limit` messages per `windowSeconds` per connection, with bursts of up to `limit`. */
-export interface SendRate {
-  limit: number;
-  windowSeconds: number;
-}
+import type { Connection, ConnectionStore, SendBucket, SendRate } from './ports';
 
 /** Concurrent sends of one connection that may race for its bucket before the send counts as limited. */
 const SAVE_ATTEMPTS = 3;

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { config } from './config';
 import { describeError, toHttpError, UnsupportedMediaType } from './errors';
 import { instrumented, logger } from './powertools';
@@ -32,26 +32,24 @@ export interface RestReply {
  * configures (API Gateway adds it only to the OPTIONS preflight; a proxy integration must add it itself).
  */
 export function restHandler(name: string, handle: (event: APIGatewayProxyEvent) => Promise<RestReply>) {
-  return async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> =>
-    instrumented(name, async () => {
-      if (context) logger.addContext(context);
-      logger.appendKeys({ requestId: event.requestContext?.requestId });
-      let reply: RestReply;
-      try {
-        reply = await handle(event);
-      } catch (error) {
-        reply = toHttpError(error);
-        if (describeError(error).fault === 'server') logger.error(`${name} failed`, error as Error);
-        else logger.info('request rejected', { status: reply.statusCode, reason: (error as Error).message });
-      }
-      return {
-        statusCode: reply.statusCode,
-        headers: {
-          'Content-Type': 'application/json; charset=utf-8',
-          'Cache-Control': 'no-store',
-          'Access-Control-Allow-Origin': config.broadcastAllowedOrigin(),
-        },
-        body: JSON.stringify(reply.body),
-      };
-    });
+  return instrumented(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    logger.appendKeys({ requestId: event.requestContext?.requestId });
+    let reply: RestReply;
+    try {
+      reply = await handle(event);
+    } catch (error) {
+      reply = toHttpError(error);
+      if (describeError(error).fault === 'server') logger.error(`${name} failed`, error as Error);
+      else logger.info('request rejected', { status: reply.statusCode, reason: (error as Error).message });
+    }
+    return {
+      statusCode: reply.statusCode,
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'Access-Control-Allow-Origin': config.broadcastAllowedOrigin(),
+      },
+      body: JSON.stringify(reply.body),
+    };
+  });
 }

@@ -88,12 +88,8 @@ async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: A
  * as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
  */
 export function routeHandler(action: string, handle: FrameHandler, options: RouteOptions = {}) {
-  return async (
-    event: APIGatewayProxyWebsocketEventV2,
-    context?: Context,
-  ): Promise<APIGatewayProxyResultV2> =>
-    instrumented(action, async () => {
-      if (context) logger.addContext(context);
+  return instrumented(
+    async (event: APIGatewayProxyWebsocketEventV2, context?: Context): Promise<APIGatewayProxyResultV2> => {
       const { connectionId, requestId } = event.requestContext;
       logger.appendKeys({ connectionId, action, requestId });
       let ids: RequestIds = {};
@@ -122,7 +118,8 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
         } else await recordFailure(error, connectionId, action);
         return { statusCode: 200, body: JSON.stringify(toErrorFrame(error, action, ids)) };
       }
-    });
+    },
+  );
 }
 
 /** The frame as a JSON object, or why it is not one. */

@@ -80,8 +80,8 @@ export class Environment {
       resourceLimits: {
         maxOldGenerationSizeMb: Math.max(64, spec.memoryMb),
         // V8's default young generation grows to tens of MB per isolate under the SDK's allocation rate; with a
-        // thread per environment that multiplies. A small one keeps each environment's RSS low (measured by the
-        // benchmark) at the price of more, cheaper scavenges.
+        // thread per environment that multiplies. A small one keeps each environment's RSS low (the benchmark
+        // reports it) at the price of more, cheaper scavenges.
         maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
       },
     });

@@ -4,7 +4,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * The local cloud's DynamoDB runs on a thread of its own (local/dynamoThread.ts), so its answers do not wait for the
- * gateway's event loop: a fan-out keeping that loop busy no longer holds back every send's DynamoDB calls.
+ * gateway's event loop: a fan-out keeping that loop busy does not hold back every send's DynamoDB calls.
  */
 let testCloud: TestCloud;
 

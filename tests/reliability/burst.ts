@@ -5,7 +5,7 @@ import { startTestCloud } from '../helpers/localCloud';
 import { closeAll, connectMany, eventually, sleep } from './world';
 
 /**
- * One burst against a fresh local cloud, as the overload issue tried it: `members` connections in the lobby, a share
+ * One burst against a fresh local cloud: `members` connections in the lobby, a share
  * of them sending at `rate` messages/s in all for `seconds`, some members vanishing without `$disconnect`. It
  * measures what a user notices: how fast each send is answered and with what, how long each message takes from
  * the send to every member, whether anything was lost or duplicated, and whether the fan-out drained and pruned.
@@ -176,7 +176,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
   // The fan-out's backlog grows with the overload: at 5x, four times what it delivers while the sends come.
   const drainLimitMs = options.drainLimitMs ?? Math.max(120_000, seconds * 1000 * 10);
   const progress = options.progress ?? (() => undefined);
-  // SendRateLimit as in the issue's reproduction: the per-connection limits are not what is measured here. Nor is
+  // SendRateLimit raised: the per-connection limits are not what a burst tests (tests/security has them). Nor is
   // FrameRateLimit: after a long burst the audit pages through thousands of messages with `history`.
   const testCloud = await startTestCloud({
     parameters: { SendRateLimit: '1000', FrameRateLimit: '100000', ...options.parameters },
@@ -187,8 +187,8 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
   try {
     clients.push(...(await connectMany(cloud.wsUrl, 'burst', members)));
     // Warm-up, not measured: as many messages at once as SendMessage has environments start every sandbox and SDK
-    // client (cold starts), so the burst measures the sustained state. With fewer, the environments left cold
-    // started during the burst's first seconds, and the sends waiting on them were the only ones acked after 2 s.
+    // client (cold starts), so the burst measures the sustained state: an environment left cold would start during
+    // the burst's first seconds, and the sends waiting on it would measure a cold start instead.
     const warm = await Promise.all(
       clients
         .slice(0, Math.min(members, cloud.lambda.limits.environments))

@@ -12,7 +12,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * connection is limited and closed, and nobody else notices.
  * The tests share one cloud and one source, so they run in order and each leaves the source's bucket as it says.
  * Only the refill is slowed to its longest (JoinGuessRefillHours 8760): at the default a guess comes back every
- * 72 s, which would make "the source is out of guesses" depend on how long this busy machine takes.
+ * 72 s, which would make "the source is out of guesses" depend on how fast the machine runs the tests.
  */
 jest.setTimeout(120_000);
 

@@ -1,4 +1,6 @@
-// What template.yaml sets for every function, with test names. Logs and metrics stay quiet in unit tests.
+// What template.yaml sets for every function, with test names, and each setting the code reads spelled out (the
+// code has no defaults of its own). The abuse guards and the send rate are off (0) unless a test turns them on.
+// Logs and metrics stay quiet in unit tests.
 Object.assign(process.env, {
   CONNECTIONS_TABLE: 'test-Connections',
   ROOM_INDEX: 'RoomIndex',
@@ -15,6 +17,10 @@ Object.assign(process.env, {
   LOBBY_POST_WINDOW_SECONDS: '60',
   CONNECTIONS_PER_SOURCE: '0',
   ROOM_IDLE_DAYS: '30',
+  SESSION_RETENTION_DAYS: '30',
+  SEND_RATE_LIMIT: '0',
+  FRAME_RATE_LIMIT: '0',
+  STRIKE_LIMIT: '0',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',

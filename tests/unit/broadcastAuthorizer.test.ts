@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  delete process.env.OIDC_GROUPS_CLAIM;
+  process.env.OIDC_GROUPS_CLAIM = 'groups';
   forgetVerifier();
 });
 

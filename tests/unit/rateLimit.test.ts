@@ -107,7 +107,7 @@ describe('sendmessage with SendRateLimit=2 per 10 s', () => {
   });
 
   afterAll(() => {
-    delete process.env.SEND_RATE_LIMIT;
+    process.env.SEND_RATE_LIMIT = '0'; // as tests/setup/env.ts has it
     delete process.env.SEND_RATE_WINDOW_SECONDS;
   });
 

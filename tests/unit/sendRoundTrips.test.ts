@@ -73,13 +73,10 @@ beforeAll(() => {
   process.env.STRIKE_WINDOW_SECONDS = '600';
 });
 afterAll(() => {
-  for (const name of [
-    'FRAME_RATE_LIMIT',
-    'FRAME_RATE_WINDOW_SECONDS',
-    'STRIKE_LIMIT',
-    'STRIKE_WINDOW_SECONDS',
-  ])
-    delete process.env[name];
+  // Back to tests/setup/env.ts: the guards off.
+  for (const name of ['FRAME_RATE_LIMIT', 'STRIKE_LIMIT']) process.env[name] = '0';
+  delete process.env.FRAME_RATE_WINDOW_SECONDS;
+  delete process.env.STRIKE_WINDOW_SECONDS;
 });
 
 /** The frame count (guard.ts): a conditional UpdateItem on the connection that returns it. */

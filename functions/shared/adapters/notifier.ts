@@ -51,9 +51,9 @@ export interface SignedPostConfig {
 /**
  * PostToConnection as one SigV4-signed keep-alive HTTP POST (`POST /{stage}/@connections/{id}`, the body is the
  * frame), signed by `@smithy/signature-v4`, the SDK's own signer. It answers exactly what the SDK command answers,
- * through the same classification, at about a fifth of the SDK's CPU per post: the SDK runs its whole middleware
+ * through the same classification, without the SDK command's per-post work: the SDK runs its whole middleware
  * stack (serializer, endpoint resolution, retry strategy, deserializer) for every post, and a fan-out posts the
- * same payload to a whole chunk. Unlike the SDK it does not retry 429/5xx in-process: those ids go back to the
+ * same payload to a whole chunk (the CPU per post is the benchmark's to report). Unlike the SDK it does not retry 429/5xx in-process: those ids go back to the
  * state machine as `retryIds`, which retries only them with a growing pause (one retry policy, in one place).
  */
 export class SignedPoster {

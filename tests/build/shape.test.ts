@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+
+/**
+ * The repository's shape: no module imports itself back through others (type-only imports included: a cycle of
+ * types still ties the modules' meaning together), and no source file is longer than a reader can hold, 600 lines.
+ * template.yaml is one CloudFormation template by nature and is not counted; client/ has its own, tighter limit
+ * (tests/client/bundle.test.ts).
+ */
+const root = join(__dirname, '..', '..');
+const MAX_LINES = 600;
+const SOURCE = /\.(ts|mjs|cjs|js|css|html)$/;
+const FOLDERS = [
+  'bench',
+  'client',
+  'cost',
+  'functions',
+  'infra',
+  'load',
+  'local',
+  'protocol',
+  'scripts',
+  'tests',
+  'web',
+];
+
+/** The repository's own files in those folders, as git knows them (nothing generated, nothing ignored). */
+function sourceFiles(): string[] {
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', ...FOLDERS], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return listed
+    .split('\n')
+    .filter((file) => SOURCE.test(file) && !file.endsWith('.d.ts') && existsSync(join(root, file)));
+}
+
+/** The repository file a relative import names, if it is one of ours. */
+function resolveImport(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  const base = resolve(dirname(join(root, from)), specifier);
+  for (const candidate of [base, `${base}.ts`, join(base, 'index.ts')]) {
+    if (existsSync(candidate) && statSync(candidate).isFile()) return relative(root, candidate);
+  }
+  return undefined;
+}
+
+/** Every cycle, as `a -> b -> a`, found by a depth-first search: a file met again while on the path closes one. */
+function cyclesOf(graph: Map<string, string[]>): string[] {
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const visit = (file: string, path: string[]) => {
+    if (path.includes(file)) {
+      cycles.push([...path.slice(path.indexOf(file)), file].join(' -> '));
+      return;
+    }
+    if (done.has(file)) return;
+    for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+    done.add(file);
+  };
+  for (const file of graph.keys()) visit(file, []);
+  return cycles;
+}
+
+it('has no import cycle, type-only imports included', () => {
+  const modules = sourceFiles().filter((file) => /\.(ts|mjs|js)$/.test(file));
+  const graph = new Map(
+    modules.map((file) => [
+      file,
+      ts
+        .preProcessFile(readFileSync(join(root, file), 'utf8'), true, true)
+        .importedFiles.map((i) => resolveImport(file, i.fileName))
+        .filter((target): target is string => target !== undefined),
+    ]),
+  );
+  expect(graph.get('functions/shared/rateLimit.ts')).toContain('functions/shared/ports.ts');
+  expect(graph.get('web/app.js')).toContain('web/state.js');
+  expect(cyclesOf(graph)).toEqual([]);
+});
+
+it('finds a cycle when there is one', () => {
+  const graph = new Map([
+    ['a.ts', ['b.ts']],
+    ['b.ts', ['c.ts']],
+    ['c.ts', ['a.ts']],
+    ['d.ts', ['a.ts']],
+  ]);
+  expect(cyclesOf(graph)).toEqual(['a.ts -> b.ts -> c.ts -> a.ts']);
+});
+
+it(`has no source file over ${MAX_LINES} lines`, () => {
+  const files = sourceFiles();
+  expect(files.length).toBeGreaterThan(200);
+  const long = files
+    .map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length }))
+    .filter(({ lines }) => lines > MAX_LINES);
+  expect(long).toEqual([]);
+});

@@ -1,0 +1,355 @@
+import { readdirSync } from 'node:fs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { loadTemplate } from '../../infra/template';
+import type { LocalCloud } from '../../local/cloud';
+import { type Frame, isMessage, isPresence } from '../helpers/chatClient';
+import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
+import { type TestCloud, templatePath } from '../helpers/localCloud';
+import {
+  connect,
+  connectionItem,
+  createRoom,
+  joinRoom,
+  membersSeenBy,
+  ROOM_CODE,
+  roomOf,
+  say,
+  useChatCloud,
+  waitUntil,
+} from './chatWorld';
+
+/**
+ * The chat when things go wrong, and what the other end-to-end tests must cover (tests/e2e/chatWorld.ts starts the
+ * cloud): stale connections, failures, every route of template.yaml and every sample event in events/.
+ */
+jest.setTimeout(30_000);
+
+const world = useChatCloud();
+let testCloud: TestCloud;
+let cloud: LocalCloud;
+beforeAll(() => {
+  ({ testCloud, cloud } = world);
+});
+
+describe('stale connections', () => {
+  it('a member whose socket closed without $disconnect is pruned after one fan-out; the others still get the message', async () => {
+    const alice = await connect('alice-stale');
+    const bob = await connect('bob-stale');
+    const ghost = await connect('ghost-stale');
+    const roomId = await roomOf(alice, bob, ghost);
+    const ghostId = await ghost.connectionId();
+    // The joins' presence fan-outs end first: one still posting when the ghost's socket closes would meet it too.
+    await testCloud.settle();
+    const goneBefore = cloud.gateway.stats().gone;
+
+    cloud.gateway.setFaults({ faultSkipDisconnect: 1 });
+    const live = cloud.gateway.connectionCount();
+    await ghost.close();
+    await waitUntil(() => cloud.gateway.connectionCount() === live - 1, 'the gateway to drop the ghost');
+    // The gateway forgot the socket, but the lost $disconnect left the member in the room.
+    expect(await membersSeenBy(alice)).toEqual(['alice-stale', 'bob-stale', 'ghost-stale']);
+    expect(await connectionItem(ghostId)).toBeDefined();
+
+    const ack = await say(alice, 'anyone still here?');
+    expect((await bob.next(isMessage(roomId, 'anyone still here?'))).seq).toBe(ack.seq);
+    await alice.next(isMessage(roomId, 'anyone still here?'));
+    await testCloud.settle();
+
+    expect(cloud.gateway.stats().gone).toBe(goneBefore + 1);
+    expect(await connectionItem(ghostId)).toBeUndefined();
+    expect(await membersSeenBy(alice)).toEqual(['alice-stale', 'bob-stale']);
+    expect(cloud.executions().failed).toBe(0);
+  });
+});
+
+describe('failures', () => {
+  it('when publishing fails the sender alone gets INTERNAL (the log has the stack), and a retry publishes once with the first seq', async () => {
+    const alice = await connect('alice-fail');
+    const bob = await connect('bob-fail');
+    const carol = await connect('carol-fail');
+    const roomId = await roomOf(alice, bob);
+    const bobMark = bob.mark();
+    const logMark = testCloud.logs.length;
+
+    cloud.eventBridge.setFaultPutEvents(1);
+    const failed = await alice.ask({
+      action: 'sendmessage',
+      message: 'stored, not sent',
+      clientMsgId: 'pf-1',
+    });
+    expect(failed).toMatchObject({ type: 'error', code: 'INTERNAL', action: 'sendmessage' });
+    expect(failed.message).not.toMatch(/\n\s+at |PublishFailed|\.js:\d+/);
+
+    const logged = testCloud.logs.slice(logMark).join('\n');
+    expect(logged).toMatch(/SendMessageFunction: publishing to the chat bus failed/);
+    expect(logged).toMatch(/PublishFailed: PutEvents failed[^\n]*\n\s+at /);
+
+    // Everyone else is served as usual meanwhile.
+    expect(await membersSeenBy(bob)).toEqual(['alice-fail', 'bob-fail']);
+    expect((await carol.expectReply({ action: 'help' })).type).toBe('info');
+    await testCloud.settle();
+    expect(bob.since(bobMark).filter((f) => f.type !== 'members')).toEqual([]);
+
+    cloud.eventBridge.setFaultPutEvents(0);
+    const ack = await say(alice, 'stored, not sent', 'pf-1');
+    expect(ack).toMatchObject({ roomId, seq: 1, clientMsgId: 'pf-1' });
+    expect((await bob.next(isMessage(roomId, 'stored, not sent'))).seq).toBe(1);
+    const again = await say(alice, 'stored, not sent', 'pf-1');
+    expect(again).toMatchObject({ seq: 1, messageId: ack.messageId });
+    expect((await say(alice, 'and then the next')).seq).toBe(2);
+    await bob.next(isMessage(roomId, 'and then the next'));
+    await testCloud.settle();
+    expect(bob.seqs(roomId)).toEqual([1, 2]);
+  });
+});
+
+describe('coverage of the template and of events/', () => {
+  const template = loadTemplate(templatePath);
+  const [api] = template.webSocketApis();
+  // Routes with a function; the MOCK ping route is answered by the gateway itself.
+  const functionOfRoute = new Map(
+    (api?.routes ?? []).flatMap((r) =>
+      r.functionLogicalId ? [[r.routeKey, r.functionLogicalId] as const] : [],
+    ),
+  );
+
+  it('every route of template.yaml is invoked through the gateway by a real client session', async () => {
+    const from = testCloud.invocations.length;
+    const alice = await connect('alice-routes');
+    const bob = await connect('bob-routes');
+    const roomId = await createRoom(alice);
+    await joinRoom(bob, roomId, [alice]);
+    await say(bob, 'all routes');
+    await alice.expectReply({ action: 'history', afterSeq: 0 });
+    await alice.expectReply({ action: 'who' });
+    await alice.expectReply({ action: 'help' });
+    alice.send({ action: 'ping' });
+    await alice.next((f) => f.type === 'pong');
+    // The creator's actions: a new key, Bob removed, the room closed (which moves Alice to the lobby too).
+    await alice.expectReply({ action: 'rotatekey' });
+    await alice.expectReply({ action: 'removemember', username: 'bob-routes' });
+    await alice.expectReply({ action: 'closeroom' });
+    await alice.expectReply({ action: 'leaveroom' });
+    await bob.close();
+    await waitUntil(
+      () => testCloud.invocations.slice(from).some((i) => i.routeKey === '$disconnect'),
+      '$disconnect to run',
+    );
+    await testCloud.settle();
+
+    const seen = testCloud.invocations.slice(from);
+    const routeKeys = [...functionOfRoute.keys()];
+    expect(routeKeys.length).toBeGreaterThanOrEqual(9);
+    for (const routeKey of routeKeys) {
+      // A client waits for every route's function: it is served as a request (before background work).
+      expect(seen).toContainEqual({ routeKey, logicalId: functionOfRoute.get(routeKey), kind: 'request' });
+    }
+    expect(seen.filter((i) => i.routeKey === 'ping')).toEqual([]);
+    // The fan-out state machine ran the Deliver function for each event of the session, as background work.
+    expect(seen).toContainEqual({ logicalId: 'DeliverFunction', routeKey: undefined, kind: 'background' });
+  });
+
+  it('every sample event in events/ runs through the local cloud with the result it documents', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob-events');
+    const aliceId = await alice.connectionId();
+    const bobId = await bob.connectionId();
+    const invokeRoute = (name: string, connectionId: string, body?: unknown) => {
+      const event = sampleEvent(name, { connectionId, ...(body === undefined ? {} : { body }) });
+      const fn = functionOfRoute.get(event.requestContext.routeKey);
+      if (!fn)
+        throw new Error(`events/${name}.json: no route ${event.requestContext.routeKey} in template.yaml`);
+      return cloud.lambda.invoke(fn, event);
+    };
+    let roomId = '';
+    // In order: each step needs what the one before did. The sample's own connection id is swapped for a real one.
+    const steps: [string, () => Promise<void>][] = [
+      [
+        'connect',
+        async () => {
+          const id = 'E2eSampleConn0=';
+          expect(await invokeRoute('connect', `${id}`)).toEqual({ statusCode: 200 });
+          expect((await connectionItem(id))?.username?.S).toBe('alice');
+        },
+      ],
+      [
+        'disconnect',
+        async () => {
+          const id = 'E2eSampleConn0=';
+          expect(await invokeRoute('disconnect', id)).toEqual({ statusCode: 200 });
+          expect(await connectionItem(id)).toBeUndefined();
+        },
+      ],
+      [
+        'createroom',
+        async () => {
+          const joined = frameOf(await invokeRoute('createroom', aliceId));
+          expect(joined).toMatchObject({ type: 'joined', members: ['alice'], lastSeq: 0 });
+          roomId = joined.roomId as string;
+          expect(roomId).toMatch(ROOM_CODE);
+        },
+      ],
+      [
+        'joinroom',
+        async () => {
+          const body = { ...JSON.parse(sampleEvent('joinroom').body ?? '{}'), roomId };
+          const joined = frameOf(await invokeRoute('joinroom', bobId, body));
+          expect([...(joined.members as string[])].sort()).toEqual(['alice', 'bob-events']);
+          await alice.next(isPresence(roomId, 'join', 'bob-events'));
+        },
+      ],
+      [
+        'sendmessage',
+        async () => {
+          const ack = frameOf(await invokeRoute('sendmessage', aliceId));
+          expect(ack).toMatchObject({ type: 'ack', clientMsgId: 'c0ffee-0001', roomId, seq: 1 });
+          await bob.next(isMessage(roomId, 'hello, everyone!'));
+        },
+      ],
+      [
+        'history',
+        async () => {
+          const history = frameOf(await invokeRoute('history', bobId));
+          expect((history.messages as Frame[]).map((m) => m.text)).toEqual(['hello, everyone!']);
+        },
+      ],
+      [
+        'who',
+        async () => {
+          const who = frameOf(await invokeRoute('who', bobId));
+          expect([...(who.members as string[])].sort()).toEqual(['alice', 'bob-events']);
+        },
+      ],
+      [
+        'default',
+        async () => {
+          const info = frameOf(await invokeRoute('default', bobId));
+          expect(info).toMatchObject({ type: 'info', connectionId: bobId, usage: expect.any(String) });
+        },
+      ],
+      [
+        'leaveroom',
+        async () => {
+          expect(frameOf(await invokeRoute('leaveroom', bobId))).toEqual({ type: 'left', roomId });
+          await alice.next(isPresence(roomId, 'leave', 'bob-events'));
+        },
+      ],
+      [
+        'deliver',
+        async () => {
+          const sample = readEvent<{ connectionIds: string[]; payload: string; messageId: string }>(
+            'deliver',
+          );
+          const [, unknownId] = sample.connectionIds;
+          const report = await cloud.lambda.invoke('DeliverFunction', {
+            ...sample,
+            connectionIds: [aliceId, unknownId],
+          });
+          expect(report).toEqual({
+            delivered: 1,
+            goneIds: [unknownId],
+            retryIds: [],
+            failedIds: [],
+            unconfirmedIds: [],
+          });
+          const delivered = await alice.next((f) => f.messageId === sample.messageId);
+          expect(delivered).toEqual(JSON.parse(sample.payload));
+        },
+      ],
+      [
+        'fanout',
+        async () => {
+          // The sample is the EventBridge event the rule hands the state machine; publish it on the chat bus.
+          const sample = readEvent<{ source: string; 'detail-type': string; detail: { messageId: string } }>(
+            'fanout',
+          );
+          const [bus] = cloud.template.eventBuses();
+          const events = new EventBridgeClient({
+            endpoint: cloud.eventsEndpoint,
+            region: cloud.template.region,
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          });
+          const result = await events.send(
+            new PutEventsCommand({
+              Entries: [
+                {
+                  EventBusName: bus?.name,
+                  Source: sample.source,
+                  DetailType: sample['detail-type'],
+                  Detail: JSON.stringify(sample.detail),
+                },
+              ],
+            }),
+          );
+          events.destroy();
+          expect(result.FailedEntryCount).toBe(0);
+          // The sample is a lobby message; bob is back in the lobby.
+          const delivered = await bob.next((f) => f.messageId === sample.detail.messageId);
+          expect(delivered).toMatchObject({ type: 'message', roomId: 'lobby', text: 'hello, everyone!' });
+        },
+      ],
+      [
+        'broadcast',
+        async () => {
+          // The REST sample: an announcement to everyone (alice is in the room, bob in the lobby).
+          const sample = readEvent<{ body: string }>('broadcast');
+          const { message } = JSON.parse(sample.body) as { message: string };
+          const result = (await cloud.lambda.invoke('BroadcastFunction', sample)) as { statusCode: number };
+          expect(result.statusCode).toBe(202);
+          for (const client of [alice, bob]) {
+            await client.next((f) => f.type === 'broadcast' && f.text === message);
+          }
+        },
+      ],
+      [
+        'authorizer',
+        async () => {
+          // The $connect authorizer exists only with AuthMode=token (it needs the token secret in Parameter Store).
+          const withTokens = loadTemplate(templatePath, { parameters: { AuthMode: 'token' } });
+          const connectRoute = withTokens.webSocketApis()[0]?.routes.find((r) => r.routeKey === '$connect');
+          expect(connectRoute?.authorizer?.functionLogicalId).toBe('AuthorizerFunction');
+          const sample = readEvent<{ queryStringParameters: { token?: string } }>('authorizer');
+          expect(sample.queryStringParameters.token).toEqual(expect.any(String));
+          if (cloud.lambda.has('AuthorizerFunction')) {
+            // Allowed or denied by policy, or refused as Unauthorized (401) when the local secret differs.
+            const result = await cloud.lambda.invoke('AuthorizerFunction', sample).catch((e: Error) => e);
+            if (result instanceof Error) expect(result.message).toBe('Unauthorized');
+            else
+              expect(result).toMatchObject({
+                policyDocument: { Statement: [{ Action: 'execute-api:Invoke' }] },
+              });
+          }
+        },
+      ],
+      [
+        'broadcastauthorizer',
+        async () => {
+          // The TOKEN authorizer of POST /admin/broadcast. The sample's token is signed by no key (replace it with
+          // a sign-in ID token of your stack), and this cloud runs AuthMode=none, where nobody signs in: refused.
+          const sample = readEvent<{ type: string; authorizationToken: string; methodArn: string }>(
+            'broadcastauthorizer',
+          );
+          expect(sample.type).toBe('TOKEN');
+          expect(sample.authorizationToken).toMatch(/^Bearer [-_.A-Za-z0-9]+$/);
+          expect(sample.methodArn).toMatch(/\/POST\/admin\/broadcast$/);
+          const result = await cloud.lambda
+            .invoke('BroadcastAuthorizerFunction', sample)
+            .catch((e: Error) => e);
+          expect(result).toBeInstanceOf(Error);
+          expect((result as Error).message).toBe('Unauthorized');
+        },
+      ],
+    ];
+
+    const files = readdirSync(eventsDir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
+    expect(steps.map(([name]) => name).sort()).toEqual(files.sort());
+    for (const [name, step] of steps) {
+      await step().catch((error: Error) => {
+        error.message = `events/${name}.json: ${error.message}`;
+        throw error;
+      });
+    }
+  });
+});

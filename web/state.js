@@ -1,0 +1,22 @@
+// The browser chat's view state, shared by app.js and the modules it is split into.
+
+/** What the view needs beyond the client: who we are, which room is on screen, unread count. */
+export const state = {
+  /** The name messages go out under: the server's (from the sign-in token) when signed in, else the typed one. */
+  username: null,
+  /** Signed in (AuthMode cognito/oidc): the token names the user, the page never asks for a name. */
+  signedIn: false,
+  wsBaseUrl: null,
+  /** The roomcast client (client/roomcast.ts); replaced when the name changes. */
+  chat: null,
+  conn: 'connecting', // connecting | online | reconnecting | offline | unconfigured
+  everOnline: false,
+  reconnectAt: 0,
+  countdownTimer: null,
+  shownRoom: null,
+  unread: 0,
+  /** Rooms this page created: it shows their owner controls (the server checks ownership on every action). */
+  owned: new Set(),
+  /** Why the client was moved to the lobby (removed, room closed): shown once the lobby is on screen. */
+  notice: null,
+};
