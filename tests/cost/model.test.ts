@@ -29,9 +29,13 @@ const UNIT_PRICES = Object.fromEntries(
   ]),
 ) as unknown as PriceTable;
 
-/** Round numbers so hand computation is easy. */
+/**
+ * Round numbers so hand computation is easy, and one post per member and message: how busy rooms coalesce is
+ * tested on its own (coalescing.test.ts).
+ */
 const SIMPLE: Assumptions = {
   ...DEFAULT_ASSUMPTIONS,
+  coalescing: false,
   chunkSize: 100,
   pageSize: 1000,
   maxConcurrency: 10,
@@ -235,12 +239,15 @@ describe('frame sizes and their increments', () => {
 });
 
 describe('scaling', () => {
+  // Busier rooms coalesce more (coalescing.test.ts); here every message is its own fan-out.
+  const PER_MESSAGE: Assumptions = { ...DEFAULT_ASSUMPTIONS, coalescing: false };
+
   test('per-message lines are linear in messages per day', () => {
-    const one = estimate(DEFAULT_WORKLOAD, DEFAULT_ASSUMPTIONS, UNIT_PRICES);
+    const one = estimate(DEFAULT_WORKLOAD, PER_MESSAGE, UNIT_PRICES);
     const two = estimate({ ...DEFAULT_WORKLOAD, messagesPerDay: 2 * DEFAULT_WORKLOAD.messagesPerDay });
     const twoUnit = estimate(
       { ...DEFAULT_WORKLOAD, messagesPerDay: 2 * DEFAULT_WORKLOAD.messagesPerDay },
-      DEFAULT_ASSUMPTIONS,
+      PER_MESSAGE,
       UNIT_PRICES,
     );
     for (const design of ['roomcast', 'tutorial', 'appsync'] as const) {
@@ -269,7 +276,7 @@ describe('scaling', () => {
     expect(item(quiet, 'roomcast', 'traces recorded').quantity).toBe(2 * 1_000 * 30);
     const busy = estimate(
       { ...DEFAULT_WORKLOAD, messagesPerDay: 1_000_000, days: 30 },
-      DEFAULT_ASSUMPTIONS,
+      PER_MESSAGE,
       UNIT_PRICES,
     );
     expect(item(busy, 'roomcast', 'traces recorded').quantity).toBeCloseTo(
