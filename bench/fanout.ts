@@ -221,6 +221,8 @@ async function runHotRoomBench(opts: Options, apiLatencyMs: number, n: number) {
 /** The cloud child of one room; function errors (log level ERROR) are worth seeing on stderr. */
 function startCloud(apiLatencyMs: number, parameters: Record<string, string>, profileDir?: string) {
   return startChildCloud({
+    // A machine busy with other work can take tens of seconds to start the cloud's threads.
+    readyTimeoutMs: 120_000,
     nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     args: [
       '--log-level',

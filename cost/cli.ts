@@ -65,12 +65,21 @@ function num(values: Record<string, unknown>, name: string, fallback: number, mi
 export function templateAssumptions(path: string): Partial<Assumptions> {
   const template = loadTemplate(path);
   const param = (name: string) => Number(template.parameter(name));
+  const optional = (key: keyof Assumptions, read: () => number) => {
+    try {
+      return { [key]: read() };
+    } catch {
+      return {};
+    }
+  };
   const memory = (logicalId: string) => template.functions().find((f) => f.logicalId === logicalId)?.memoryMb;
   return {
     chunkSize: param('FanoutChunkSize'),
     maxConcurrency: param('FanoutMaxConcurrency'),
     pageSize: param('FanoutPageSize'),
     messageRetentionDays: param('MessageRetentionDays'),
+    // The fan-out's posting budget, where the template has it (the FanoutPostsPerSecond setting).
+    ...optional('postingBudgetPerSecond', () => param('FanoutPostsPerSecond')),
     sendMessageMemoryMb: memory('SendMessageFunction') ?? DEFAULT_ASSUMPTIONS.sendMessageMemoryMb,
     deliverMemoryMb: memory('DeliverFunction') ?? DEFAULT_ASSUMPTIONS.deliverMemoryMb,
   };

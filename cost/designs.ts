@@ -106,12 +106,33 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
 }
 
 /**
- * The fan-out: each MessageSent starts an Express execution (the rule's target), and each cycle of a room runs the
- * Query of its index and the Deliver chunks. Without coalescing every message is its own cycle.
+ * The fan-out: each MessageSent starts an Express execution (the rule's target), which tries the room's delivery
+ * lease (one conditional write; an execution that finds it held ends, its message going with the holder's next
+ * cycle). Each cycle of a room frees or keeps the lease (one write), renews it and reserves its posts in the
+ * account's budget per page of members (two writes), runs the Query of the room index and the Deliver chunks; a
+ * cycle of several messages has each chunk Query them (counted for every cycle when rooms coalesce at all, an
+ * overcount of the quiet ones, which carry their message). Without coalescing every message is its own cycle.
  */
-function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
+function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
+  const leaseWrites = a.coalescing ? M + cycles * (1 + 2 * fan.pages) : 0;
+  const batchReads =
+    d.messagesPerPost > 1
+      ? pageReadUnits(Math.ceil(d.messagesPerPost) * (a.messageItemOverheadBytes + w.messageBytes))
+      : 0;
   return [
+    {
+      service: 'DynamoDB',
+      component: `delivery lease and posting budget (1 WRU/message; ${1 + 2 * fan.pages} WRU/cycle)`,
+      quantity: leaseWrites,
+      priceId: 'dynamoWriteRequestUnits',
+    },
+    {
+      service: 'DynamoDB',
+      component: `batch reads (Query of a cycle's messages, ${batchReads} RRU per Deliver chunk)`,
+      quantity: cycles * fan.chunks.length * batchReads,
+      priceId: 'dynamoReadRequestUnits',
+    },
     {
       service: 'Lambda',
       component: `Deliver requests (${fan.chunks.length} chunk(s)/cycle)`,

@@ -108,6 +108,8 @@ export interface Assumptions {
   fanoutCycleMs?: number;
   /** Posts per second the fan-out allows itself across the account; rooms that compete for it coalesce harder. */
   postingBudgetPerSecond: number;
+  /** Most messages one fan-out cycle takes from a room's backlog. */
+  messagesPerCycle: number;
 }
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -153,6 +155,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   // The fan-out's default budget: headroom under API Gateway's account throttle of 10,000 requests/s, which the
   // API's own routes share.
   postingBudgetPerSecond: 8_000,
+  messagesPerCycle: 100,
 };
 
 export type Design = 'roomcast' | 'tutorial' | 'appsync';
@@ -317,7 +320,10 @@ export function delivery(w: Workload, a: Assumptions, f: FrameSizes, fan: Fanout
   const messagesPerSecondPerRoom = w.messagesPerDay / 86_400 / rooms;
   const cycleMs = a.fanoutCycleMs ?? fan.stateMachineMs + a.queryMs;
   const maxBatch = a.coalescing
-    ? batchCapacity(f.messageFrameBytes, f.batchWrapperBytes, METERING.apigwMessageBytes)
+    ? Math.min(
+        a.messagesPerCycle,
+        batchCapacity(f.messageFrameBytes, f.batchWrapperBytes, METERING.apigwMessageBytes),
+      )
     : 1;
   const coalescing = coalesce({
     roomSize: w.roomSize,
