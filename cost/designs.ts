@@ -108,14 +108,16 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
 /**
  * The fan-out: each MessageSent starts an Express execution (the rule's target), which tries the room's delivery
  * lease (one conditional write; an execution that finds it held ends, its message going with the holder's next
- * cycle). Each cycle of a room frees or keeps the lease (one write), renews it and reserves its posts in the
- * account's budget per page of members (two writes), runs the Query of the room index and the Deliver chunks; a
+ * cycle). Each cycle of a room frees or keeps the lease (one write), renews it per page of members (one write) and
+ * reserves each Deliver chunk's posts in the account's budget (one write), runs the Query of the room index and the
+ * Deliver chunks; a
  * cycle of several messages has each chunk Query them (counted for every cycle when rooms coalesce at all, an
  * overcount of the quiet ones, which carry their message). Without coalescing every message is its own cycle.
  */
 function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
-  const leaseWrites = a.coalescing ? M + cycles * (1 + 2 * fan.pages) : 0;
+  const cycleWrites = 1 + fan.pages + fan.chunks.length;
+  const leaseWrites = a.coalescing ? M + cycles * cycleWrites : 0;
   const batchReads =
     d.messagesPerPost > 1
       ? pageReadUnits(Math.ceil(d.messagesPerPost) * (a.messageItemOverheadBytes + w.messageBytes))
@@ -123,7 +125,7 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
   return [
     {
       service: 'DynamoDB',
-      component: `delivery lease and posting budget (1 WRU/message; ${1 + 2 * fan.pages} WRU/cycle)`,
+      component: `delivery lease and posting budget (1 WRU/message; ${cycleWrites} WRU/cycle)`,
       quantity: leaseWrites,
       priceId: 'dynamoWriteRequestUnits',
     },
