@@ -11,8 +11,12 @@
  *   (b) the floor: the raw localhost POST rate against the gateway's management endpoint (keep-alive, 64 in flight,
  *       to the members' real connection ids) and a raw `ws` broadcast to N sockets from one process.
  *
+ * `--hot-room` runs the hot-room scenario instead (bench/hotRoom.ts): posts per message and delivery latency of a
+ * room whose members send several messages a second, against the same room quiet.
+ *
  * Modules: options.ts (the command line), childCloud.ts (the cloud child and its ready line), members.ts (the
- * clients), phases.ts (fan-out, tutorial, floors), table.ts (the human table); this file runs rooms and prints.
+ * clients), phases.ts (fan-out, tutorial, floors), hotRoom.ts (the hot room), table.ts (the human table); this
+ * file runs rooms and prints.
  *
  * Load goes only to 127.0.0.1 and every phase is bounded in count and time.
  */
@@ -20,6 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadTemplate } from '../infra/template';
 import { memoryOf, startChildCloud } from './childCloud';
+import { runHotRoom } from './hotRoom';
 import { Members, now, pool } from './members';
 import { JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
@@ -48,22 +53,8 @@ async function runRoom(opts: Options, apiLatencyMs: number, n: number, parameter
     const idle = memoryOf(cloud.pid);
     log(`${n} connected in ${(now() - t).toFixed(0)} ms; cloud RSS ${idle.rssMb.toFixed(0)} MB`);
 
-    const via = opts.join === 'auto' ? (n <= JOIN_ROOM_UP_TO ? 'room' : 'lobby') : opts.join;
     t = now();
-    if (via === 'room') {
-      // One room: the first member creates it, the others join (each join fans a presence frame out to the room).
-      const { roomId, inviteKey } = await members.createRoom(0);
-      // The invite key, as a shared link carries it: joins by code alone are limited per source (docs/SECURITY.md).
-      await pool(
-        Array.from({ length: n - 1 }, (_, i) => i + 1),
-        16,
-        async (i) => {
-          await members.join(i, roomId, inviteKey);
-        },
-      );
-      await members.settle(500, 600_000);
-      log(`room ${roomId} joined and presence drained in ${(now() - t).toFixed(0)} ms`);
-    }
+    const via = await fillRoom(opts, members, log);
     const joinMs = via === 'room' ? now() - t : 0;
 
     // Warm-up: the first message starts the SendMessage sandbox (a cold start); it is not measured.
@@ -130,9 +121,78 @@ async function runRoom(opts: Options, apiLatencyMs: number, n: number, parameter
   }
 }
 
+/** Puts the members in one room (`room`), or leaves them in the fresh cloud's lobby (`lobby`); returns which. */
+async function fillRoom(
+  opts: Options,
+  members: Members,
+  log: (msg: string) => void,
+): Promise<'room' | 'lobby'> {
+  const n = members.size;
+  const via = opts.join === 'auto' ? (n <= JOIN_ROOM_UP_TO ? 'room' : 'lobby') : opts.join;
+  if (via === 'lobby') return via;
+  const t = now();
+  // One room: the first member creates it, the others join (each join fans a presence frame out to the room).
+  const { roomId, inviteKey } = await members.createRoom(0);
+  // The invite key, as a shared link carries it: joins by code alone are limited per source (docs/SECURITY.md).
+  await pool(
+    Array.from({ length: n - 1 }, (_, i) => i + 1),
+    16,
+    async (i) => {
+      await members.join(i, roomId, inviteKey);
+    },
+  );
+  await members.settle(500, 600_000);
+  log(`room ${roomId} joined and presence drained in ${(now() - t).toFixed(0)} ms`);
+  return via;
+}
+
+/**
+ * `--hot-room`: one room whose members send `--rate` messages a second between them (bench/hotRoom.ts), after
+ * the same room quiet (one message at a time): posts per message, delivery latency p50/p99 from each send to each
+ * member's receipt, and what the busy room adds to the quiet one's latency.
+ */
+async function runHotRoomBench(opts: Options, apiLatencyMs: number, n: number) {
+  const log = (msg: string) => {
+    if (!opts.json) process.stderr.write(`  [hot room ${n}, ${opts.rate}/s, ${apiLatencyMs} ms] ${msg}\n`);
+  };
+  const cloud = await startCloud(apiLatencyMs, opts.parameters, opts.profileDir);
+  const members = new Members();
+  try {
+    await members.connect(cloud.wsUrl, n, 'hot');
+    await members.settle(300, 5_000);
+    const via = await fillRoom(opts, members, log);
+    await runFanout(members, 1, opts.gapMs, 60_000); // warm-up: SendMessage's and Deliver's cold starts
+    const result = await runHotRoom(members, {
+      rate: opts.rate,
+      messages: opts.messages,
+      quietMessages: Math.min(opts.messages, 20),
+      gapMs: Math.max(opts.gapMs, 200),
+      drainMs: 120_000,
+    });
+    log(
+      `posts/message ${result.hot.postsPerMessage} hot, ${result.quiet.postsPerMessage} quiet; p50 ${result.hot.p50Ms} ms hot, ${result.quiet.p50Ms} ms quiet`,
+    );
+    return {
+      scenario: 'hot-room',
+      apiLatencyMs,
+      roomSize: n,
+      via,
+      rate: opts.rate,
+      ...result,
+      rssMb: round(Math.max(memoryOf(cloud.pid).hwmMb, cloud.peakSampledMb())),
+      loadAvg1m: round(loadavg()[0] ?? Number.NaN),
+    };
+  } finally {
+    await cloud.stop();
+    await members.close();
+  }
+}
+
 /** The cloud child of one room; function errors (log level ERROR) are worth seeing on stderr. */
 function startCloud(apiLatencyMs: number, parameters: Record<string, string>, profileDir?: string) {
   return startChildCloud({
+    // A machine busy with other work can take tens of seconds to start the cloud's threads.
+    readyTimeoutMs: 120_000,
     nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     args: [
       '--log-level',
@@ -191,6 +251,15 @@ async function main() {
   if (opts.idle !== undefined) {
     const idle = await runIdle(opts, opts.idle);
     process.stdout.write(opts.json ? `${JSON.stringify(idle)}\n` : `${JSON.stringify(idle, null, 2)}\n`);
+    return;
+  }
+  if (opts.hotRoom) {
+    for (const lat of opts.latencies) {
+      for (const n of opts.rooms) {
+        const r = await runHotRoomBench(opts, lat, n);
+        process.stdout.write(`${JSON.stringify(r, null, opts.json ? undefined : 2)}\n`);
+      }
+    }
     return;
   }
   const rows: RoomResult[] = [];

@@ -19,6 +19,10 @@ Usage: npm run bench -- [options]
   --parameter Key=Value  template parameter for the cloud, repeatable (e.g. FanoutChunkSize=50)
   --sweep                FanoutChunkSize x FanoutMaxConcurrency at room 1,000 (20 ms latency unless given)
   --profile DIR          run the cloud with --cpu-prof, profiles written to DIR
+  --hot-room             the hot-room scenario: members send --rate messages/s between them (default room 100,
+                         100 messages, 20 ms latency); prints posts per message, latency p50/p99 from each send to
+                         each member's receipt, and the same room quiet (one message at a time) to compare
+  --rate N               messages per second of the hot room (default 10)
   --idle N               memory only: connect N members to one cloud, report its RSS idle (no fan-out)
   --json                 one JSON line per room size instead of the table
   -h, --help             this help
@@ -35,6 +39,9 @@ export interface Options {
   parameters: Record<string, string>;
   sweep: boolean;
   profileDir?: string;
+  /** The hot-room scenario, at `rate` messages per second. */
+  hotRoom: boolean;
+  rate: number;
   /** Memory-only run: this many idle members, no fan-out. */
   idle?: number;
   json: boolean;
@@ -57,6 +64,8 @@ export function parseOptions(argv: string[]): Options | undefined {
       sweep: { type: 'boolean' },
       profile: { type: 'string' },
       idle: { type: 'string' },
+      'hot-room': { type: 'boolean' },
+      rate: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -76,12 +85,21 @@ export function parseOptions(argv: string[]): Options | undefined {
   const sweep = values.sweep === true;
   const room = values.room === undefined ? undefined : int('room', values.room, 0, 1, 10_000);
   const latencies = (values['api-latency-ms'] ?? []).map((v) => int('api-latency-ms', v, 0, 0, 5_000));
+  const hotRoom = values['hot-room'] === true;
   return {
     rooms:
-      room !== undefined ? [room] : sweep ? [1000] : values.full ? [10, 100, 1000, 5000] : [10, 100, 1000],
-    messages: int('messages', values.messages, 20, 1, 1000),
+      room !== undefined
+        ? [room]
+        : hotRoom
+          ? [100]
+          : sweep
+            ? [1000]
+            : values.full
+              ? [10, 100, 1000, 5000]
+              : [10, 100, 1000],
+    messages: int('messages', values.messages, hotRoom ? 100 : 20, 1, 1000),
     gapMs: int('gap-ms', values['gap-ms'], 50, 0, 10_000),
-    latencies: latencies.length > 0 ? latencies : sweep ? [20] : [0, 20],
+    latencies: latencies.length > 0 ? latencies : sweep || hotRoom ? [20] : [0, 20],
     tutorialBudgetMs: int('tutorial-budget-s', values['tutorial-budget-s'], 25, 0, 600) * 1000,
     tutorial: values['no-tutorial'] !== true && !sweep,
     join: joinMode(values.join),
@@ -89,6 +107,8 @@ export function parseOptions(argv: string[]): Options | undefined {
     sweep,
     profileDir: values.profile,
     idle: values.idle === undefined ? undefined : int('idle', values.idle, 0, 1, 15_000),
+    hotRoom,
+    rate: int('rate', values.rate, 10, 1, 200),
     json: values.json === true,
   };
 }

@@ -1,4 +1,5 @@
 // npm run cost -- --room-size 100 --messages-per-day 100000 --connections 5000 [--json]
+// npm run cost -- --room-size 1000 --messages-per-second 5 --hot-rooms 1        (a hot room, all day)
 // Monthly AWS cost of a chat workload: roomcast vs the tutorial design vs AppSync Events. Fan-out tuning and memory
 // sizes come from template.yaml, prices from cost/prices.ts.
 import { resolve } from 'node:path';
@@ -24,6 +25,20 @@ Usage: npm run cost -- [options]
   --connections N          WebSocket connections open on average (default ${DEFAULT_WORKLOAD.connections})
   --message-bytes N        UTF-8 bytes of one chat text (default ${DEFAULT_WORKLOAD.messageBytes})
   --days N                 days billed (default ${DEFAULT_WORKLOAD.days})
+  --rooms N                rooms the messages spread over evenly (default connections / room size)
+
+Hot rooms (replace --messages-per-day; connections default to the rooms' members):
+  --messages-per-second N  messages per second in each hot room, all day
+  --hot-rooms N            how many such rooms (default 1)
+
+Coalescing (a busy room's messages go as one batch frame per member and fan-out cycle):
+  --cycle-ms N             one fan-out cycle of a room on AWS (default: the execution this model estimates for the
+                           room, plus one DynamoDB read to take the pending messages)
+  --posting-budget N       posts per second the fan-out allows itself across the account (default ${DEFAULT_ASSUMPTIONS.postingBudgetPerSecond})
+  --no-coalescing          one post per member and message, as without batch frames
+  --grid                   hot rooms of 100, 1,000 and 10,000 members at 1, 5, 10 and 20 messages/s each
+                           (--hot-rooms of them): posts per message, added wait, roomcast vs AppSync Events
+
   --post-latency-ms N      one PostToConnection round trip on AWS (default ${DEFAULT_ASSUMPTIONS.postLatencyMs})
   --chunk-size N           override the template's FanoutChunkSize
   --max-concurrency N      override the template's FanoutMaxConcurrency
@@ -50,12 +65,21 @@ function num(values: Record<string, unknown>, name: string, fallback: number, mi
 export function templateAssumptions(path: string): Partial<Assumptions> {
   const template = loadTemplate(path);
   const param = (name: string) => Number(template.parameter(name));
+  const optional = (key: keyof Assumptions, read: () => number) => {
+    try {
+      return { [key]: read() };
+    } catch {
+      return {};
+    }
+  };
   const memory = (logicalId: string) => template.functions().find((f) => f.logicalId === logicalId)?.memoryMb;
   return {
     chunkSize: param('FanoutChunkSize'),
     maxConcurrency: param('FanoutMaxConcurrency'),
     pageSize: param('FanoutPageSize'),
     messageRetentionDays: param('MessageRetentionDays'),
+    // The fan-out's posting budget, where the template has it (the FanoutPostsPerSecond setting).
+    ...optional('postingBudgetPerSecond', () => param('FanoutPostsPerSecond')),
     sendMessageMemoryMb: memory('SendMessageFunction') ?? DEFAULT_ASSUMPTIONS.sendMessageMemoryMb,
     deliverMemoryMb: memory('DeliverFunction') ?? DEFAULT_ASSUMPTIONS.deliverMemoryMb,
   };
@@ -78,6 +102,13 @@ export function parse(argv: string[]) {
         'chunk-size': s,
         'max-concurrency': s,
         'page-size': s,
+        rooms: s,
+        'messages-per-second': s,
+        'hot-rooms': s,
+        'cycle-ms': s,
+        'posting-budget': s,
+        'no-coalescing': { type: 'boolean' },
+        grid: { type: 'boolean' },
         template: s,
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -86,13 +117,7 @@ export function parse(argv: string[]) {
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
   }
-  const workload: Workload = {
-    roomSize: num(values, 'room-size', DEFAULT_WORKLOAD.roomSize, 1),
-    messagesPerDay: num(values, 'messages-per-day', DEFAULT_WORKLOAD.messagesPerDay),
-    connections: num(values, 'connections', DEFAULT_WORKLOAD.connections, 1),
-    messageBytes: num(values, 'message-bytes', DEFAULT_WORKLOAD.messageBytes, 1),
-    days: num(values, 'days', DEFAULT_WORKLOAD.days),
-  };
+  const workload = parseWorkload(values);
   if (!Number.isInteger(workload.roomSize)) throw new UsageError('--room-size must be a whole number');
   if (workload.connections < workload.roomSize) {
     throw new UsageError('--connections must be at least --room-size (the room members are connections)');
@@ -100,6 +125,7 @@ export function parse(argv: string[]) {
   return {
     help: values.help === true,
     json: values.json === true,
+    grid: values.grid === true,
     templatePath: resolve((values.template as string | undefined) ?? 'template.yaml'),
     workload,
     overrides: {
@@ -108,7 +134,41 @@ export function parse(argv: string[]) {
       maxConcurrency:
         values['max-concurrency'] === undefined ? undefined : num(values, 'max-concurrency', 0, 1),
       pageSize: values['page-size'] === undefined ? undefined : num(values, 'page-size', 0, 1),
+      fanoutCycleMs: values['cycle-ms'] === undefined ? undefined : num(values, 'cycle-ms', 0),
+      postingBudgetPerSecond:
+        values['posting-budget'] === undefined ? undefined : num(values, 'posting-budget', 0, 1),
+      coalescing: values['no-coalescing'] === true ? false : undefined,
     },
+  };
+}
+
+/** The workload: a daily volume over rooms, or hot rooms at a rate per second all day. */
+function parseWorkload(values: Record<string, unknown>): Workload {
+  const roomSize = num(values, 'room-size', DEFAULT_WORKLOAD.roomSize, 1);
+  const rate = values['messages-per-second'];
+  if (rate === undefined) {
+    if (values['hot-rooms'] !== undefined) throw new UsageError('--hot-rooms needs --messages-per-second');
+    return {
+      roomSize,
+      messagesPerDay: num(values, 'messages-per-day', DEFAULT_WORKLOAD.messagesPerDay),
+      connections: num(values, 'connections', DEFAULT_WORKLOAD.connections, 1),
+      messageBytes: num(values, 'message-bytes', DEFAULT_WORKLOAD.messageBytes, 1),
+      days: num(values, 'days', DEFAULT_WORKLOAD.days),
+      rooms: values.rooms === undefined ? undefined : num(values, 'rooms', 1, 1),
+    };
+  }
+  if (values['messages-per-day'] !== undefined || values.rooms !== undefined) {
+    throw new UsageError('--messages-per-second (hot rooms) replaces --messages-per-day and --rooms');
+  }
+  const rooms = num(values, 'hot-rooms', 1, 1);
+  if (!Number.isInteger(rooms)) throw new UsageError('--hot-rooms must be a whole number');
+  return {
+    roomSize,
+    rooms,
+    messagesPerDay: num(values, 'messages-per-second', 0) * rooms * 86_400,
+    connections: num(values, 'connections', rooms * roomSize, 1),
+    messageBytes: num(values, 'message-bytes', DEFAULT_WORKLOAD.messageBytes, 1),
+    days: num(values, 'days', DEFAULT_WORKLOAD.days),
   };
 }
 
@@ -173,6 +233,7 @@ export function render(report: CostReport): string {
       ` ${f.chunks.length} Deliver chunk(s) of [${summarize(f.chunks)}], execution ~${Math.round(f.stateMachineMs)} ms`,
     `frames: inbound ${report.frames.inboundBytes} B, ack ${report.frames.ackBytes} B, message ${report.frames.messageFrameBytes} B,` +
       ` event entry ${report.frames.eventEntryBytes} B`,
+    deliveryLine(report),
     '',
     ...designTable(roomcast),
     ...designTable(tutorial),
@@ -194,6 +255,23 @@ export function render(report: CostReport): string {
   return `${out.join('\n')}\n`;
 }
 
+/** How the rooms' messages are delivered: rate, cycle, posts per message, the budget, the wait coalescing adds. */
+function deliveryLine({ delivery: d, workload: w, assumptions: a }: CostReport): string {
+  const rate = d.messagesPerSecondPerRoom;
+  const head = `delivery: ${int.format(d.rooms)} room(s) at ${dec(rate, rate >= 1 ? 1 : 4)} messages/s each;`;
+  if (!a.coalescing) return `${head} no coalescing: ${int.format(w.roomSize)} posts per message`;
+  const cycle = `fan-out cycle ${Math.round(d.cycleMs)} ms (${d.cycleSource === 'given' ? '--cycle-ms' : 'estimated: execution + one read'})`;
+  const budget = d.budgetBound
+    ? `; posting budget ${int.format(a.postingBudgetPerSecond)}/s binds: cycles every ${Math.round(d.effectiveCycleMs)} ms`
+    : `; ${int.format(d.postsPerSecond)} posts/s of the ${int.format(a.postingBudgetPerSecond)}/s budget`;
+  return (
+    `${head} ${cycle}${budget}\n` +
+    `  ${dec(d.messagesPerPost)} messages per post (batch frames hold up to ${d.maxBatch}) -> ${dec(d.postsPerMessage, 1)} posts per message;` +
+    ` coalescing adds ${dec(d.addedWaitMeanMs, 0)} ms on average, at most ${dec(d.addedWaitMaxMs, 0)} ms` +
+    (d.overBudget ? '\n  OVER BUDGET: full batches still exceed the posting budget; messages queue' : '')
+  );
+}
+
 function summarize(chunks: number[]): string {
   const groups: string[] = [];
   for (let i = 0; i < chunks.length; ) {
@@ -205,6 +283,60 @@ function summarize(chunks: number[]): string {
   return groups.join(', ');
 }
 
+const GRID_ROOM_SIZES = [100, 1000, 10_000];
+const GRID_RATES = [1, 5, 10, 20];
+
+/** Hot rooms across sizes and rates: what coalescing saves and adds, and roomcast against AppSync Events. */
+export function grid(assumptions: Assumptions, rooms: number, days: number, messageBytes: number): string {
+  const head = [
+    'members',
+    'msgs/s',
+    'cycle ms',
+    'msgs/post',
+    'posts/msg',
+    'added wait ms (mean/max)',
+    'roomcast $/month',
+    'AppSync $/month',
+    'roomcast/AppSync',
+  ];
+  const rows = GRID_ROOM_SIZES.flatMap((roomSize) =>
+    GRID_RATES.map((rate) => {
+      const r = estimate(
+        {
+          roomSize,
+          rooms,
+          messagesPerDay: rate * rooms * 86_400,
+          connections: roomSize * rooms,
+          days,
+          messageBytes,
+        },
+        assumptions,
+      );
+      const d = r.delivery;
+      const { roomcast, appsync } = r.designs;
+      return [
+        int.format(roomSize),
+        String(rate),
+        `${Math.round(d.effectiveCycleMs)}${d.budgetBound ? ' (budget)' : ''}`,
+        dec(d.messagesPerPost),
+        dec(d.postsPerMessage, 1),
+        `${Math.round(d.addedWaitMeanMs)}/${Math.round(d.addedWaitMaxMs)}`,
+        int.format(roomcast.totalUsd),
+        int.format(appsync.totalUsd),
+        `${dec(roomcast.totalUsd / appsync.totalUsd)}x`,
+      ];
+    }),
+  );
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => (row[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, c) => pad(cell, widths[c] ?? 0, true)).join('  ');
+  return `${[
+    `hot rooms: ${rooms} room(s) of each size, busy all day, ${days} days; posting budget ${int.format(assumptions.postingBudgetPerSecond)} posts/s`,
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+  ].join('\n')}\n`;
+}
+
 function main() {
   const args = parse(process.argv.slice(2));
   if (args.help) {
@@ -214,6 +346,11 @@ function main() {
   const fromTemplate = templateAssumptions(args.templatePath);
   const overrides = Object.fromEntries(Object.entries(args.overrides).filter(([, v]) => v !== undefined));
   const assumptions: Assumptions = { ...DEFAULT_ASSUMPTIONS, ...fromTemplate, ...overrides };
+  if (args.grid) {
+    const rooms = args.workload.rooms ?? 1;
+    process.stdout.write(grid(assumptions, rooms, args.workload.days, args.workload.messageBytes));
+    return;
+  }
   const report = estimate(args.workload, assumptions);
   process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : render(report));
 }

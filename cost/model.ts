@@ -1,12 +1,28 @@
 // Monthly AWS cost of a chat workload, by component, for three designs:
 //   roomcast  - SendMessage Lambda -> EventBridge -> Express state machine (Query the room index, Map over chunks)
-//               -> Deliver Lambda per chunk posting concurrently (this repository's template.yaml);
+//               -> Deliver Lambda per chunk posting concurrently (this repository's template.yaml); a busy room's
+//               messages coalesce into one batch frame per member and cycle (cost/coalescing.ts);
 //   tutorial  - the AWS tutorials' design: one Lambda per message that Scans the whole connections table and posts
 //               to each member in turn;
 //   appsync   - AWS AppSync Events: publish once, AppSync delivers to every subscriber of the channel.
 // Pure arithmetic: no I/O, no clock. Prices come in as a table (cost/prices.ts) so tests can use round numbers.
 
-import { METERING, PRICES, type PriceId, type PriceTable, type Tier } from './prices';
+import { batchCapacity, type Coalescing, coalesce } from './coalescing';
+import { appsyncDesign, type Basis, roomcastDesign, tutorialDesign } from './designs';
+import { pageReadUnits } from './metering';
+import { METERING, PRICES, type PriceId, type PriceTable } from './prices';
+
+export { tutorialDuration } from './designs';
+export {
+  expressGbSeconds,
+  gbSeconds,
+  increments,
+  pagedReadUnits,
+  pageReadUnits,
+  priceItems,
+  tieredCost,
+  writeUnits,
+} from './metering';
 
 export interface Workload {
   /** Members of each room; every member (the sender too) receives each message. */
@@ -19,6 +35,11 @@ export interface Workload {
   days: number;
   /** UTF-8 bytes of one chat text. */
   messageBytes: number;
+  /**
+   * Rooms the messages spread over evenly, each at messagesPerDay ÷ rooms ÷ 86,400 messages a second, all day
+   * (how busy a room is decides how much its delivery coalesces). Default: connections ÷ roomSize.
+   */
+  rooms?: number;
 }
 
 export interface Assumptions {
@@ -77,6 +98,18 @@ export interface Assumptions {
   xrayReservoirPerSecond: number;
   /** Custom metrics roomcast emits (METRIC in functions/shared/powertools.ts and the state machine's), one dimension set each. */
   customMetrics: number;
+  /** Busy rooms' messages coalesce into one batch frame per member and fan-out cycle; false: one post per message. */
+  coalescing: boolean;
+  /**
+   * One fan-out cycle of a room, ms: taking its pending messages and delivering them. Undefined: the execution this
+   * model estimates for the room (Query pages, Map rounds, Deliver posts) plus one DynamoDB read (`queryMs`) to take
+   * the pending messages.
+   */
+  fanoutCycleMs?: number;
+  /** Posts per second the fan-out allows itself across the account; rooms that compete for it coalesce harder. */
+  postingBudgetPerSecond: number;
+  /** Most messages one fan-out cycle takes from a room's backlog. */
+  messagesPerCycle: number;
 }
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -116,7 +149,13 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   logBytesPerInvocation: 1_200,
   xraySampleShare: 0.05,
   xrayReservoirPerSecond: 1,
-  customMetrics: 11,
+  customMetrics: 16,
+  coalescing: true,
+  fanoutCycleMs: undefined,
+  // The fan-out's default budget: headroom under API Gateway's account throttle of 10,000 requests/s, which the
+  // API's own routes share.
+  postingBudgetPerSecond: 8_000,
+  messagesPerCycle: 100,
 };
 
 export type Design = 'roomcast' | 'tutorial' | 'appsync';
@@ -153,68 +192,35 @@ export interface FanoutShape {
   stateMachineMs: number;
 }
 
+export interface FrameSizes {
+  inboundBytes: number;
+  ackBytes: number;
+  messageFrameBytes: number;
+  eventEntryBytes: number;
+  /** A batch frame's bytes besides its messages (`{"type":"batch","roomId":..,"messages":[]}`). */
+  batchWrapperBytes: number;
+}
+
+/** The delivery of one room's traffic: its rate, the cycle time used and what coalescing makes of them. */
+export interface Delivery extends Coalescing {
+  rooms: number;
+  messagesPerSecondPerRoom: number;
+  /** The cycle time the model was given or derived, and how. */
+  cycleMs: number;
+  cycleSource: 'given' | 'estimated';
+  /** Messages one batch frame can hold (32 KB). */
+  maxBatch: number;
+}
+
 export interface CostReport {
   workload: Workload;
   assumptions: Assumptions;
   messagesPerMonth: number;
-  frames: { inboundBytes: number; ackBytes: number; messageFrameBytes: number; eventEntryBytes: number };
+  frames: FrameSizes;
   fanout: FanoutShape;
+  delivery: Delivery;
   designs: Record<Design, DesignCost>;
   pricesAsOf: string[];
-}
-
-// ------------------------------------------------------------------ arithmetic helpers
-
-/** Units billed when usage is metered in `increment`-sized steps (a 0-byte frame still bills one step). */
-export function increments(bytes: number, increment: number): number {
-  return Math.max(1, Math.ceil(bytes / increment));
-}
-
-/** Cost of `quantity` units under volume tiers (each tier's `upTo` is cumulative). */
-export function tieredCost(quantity: number, tiers: readonly Tier[]): number {
-  let usd = 0;
-  let floor = 0;
-  for (const tier of tiers) {
-    if (quantity <= floor) break;
-    const inTier = Math.min(quantity, tier.upTo) - floor;
-    usd += inTier * tier.usd;
-    floor = tier.upTo;
-  }
-  return usd;
-}
-
-/** Read units of one Query/Scan page: its bytes rounded up to 4 KB, halved for eventually consistent reads. */
-export function pageReadUnits(bytes: number, eventuallyConsistent = true): number {
-  const units = increments(bytes, METERING.dynamoReadUnitBytes);
-  return eventuallyConsistent ? units / 2 : units;
-}
-
-/** Read units of reading `items` items of `itemBytes` each through 1 MB pages (Scan, or Query with no Limit). */
-export function pagedReadUnits(items: number, itemBytes: number, pageItemLimit = Number.POSITIVE_INFINITY) {
-  const perPage = Math.max(1, Math.min(pageItemLimit, Math.floor(METERING.dynamoPageBytes / itemBytes)));
-  const pages = Math.max(1, Math.ceil(items / perPage));
-  let units = 0;
-  for (let page = 0; page < pages; page++) {
-    units += pageReadUnits(Math.min(perPage, items - page * perPage) * itemBytes);
-  }
-  return { units, pages };
-}
-
-/** Write units of writing one item of `bytes` (1 KB steps). */
-export function writeUnits(bytes: number): number {
-  return increments(bytes, METERING.dynamoWriteUnitBytes);
-}
-
-/** Billed GB-seconds of a run: `ms` and `memoryMb` already rounded to their billing steps by the caller. */
-export function gbSeconds(ms: number, memoryMb: number): number {
-  return (ms / 1000) * (memoryMb / 1024);
-}
-
-/** Express execution: duration rounded up to 100 ms, memory up to 64 MB. */
-export function expressGbSeconds(ms: number, memoryMb: number): number {
-  const billedMs = increments(ms, METERING.sfnBilledMs) * METERING.sfnBilledMs;
-  const billedMb = increments(memoryMb, METERING.sfnBilledMb) * METERING.sfnBilledMb;
-  return gbSeconds(billedMs, billedMb);
 }
 
 // ------------------------------------------------------------------ frames, as the code builds them
@@ -224,7 +230,7 @@ const SAMPLE_ROOM = 'K7M2QD';
 const SAMPLE_USER = 'user-1234567';
 const SAMPLE_TIME = '2025-01-01T12:00:00.000Z';
 
-export function frameSizes(messageBytes: number) {
+export function frameSizes(messageBytes: number): FrameSizes {
   const text = 'x'.repeat(messageBytes);
   const bytes = (value: unknown) =>
     Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value));
@@ -255,6 +261,7 @@ export function frameSizes(messageBytes: number) {
     messageFrameBytes: bytes(frame),
     // PutEvents entry size: Time (14 bytes when set), Source, DetailType, Detail, Resources.
     eventEntryBytes: 14 + bytes('roomcast.chat') + bytes('MessageSent') + bytes(detail),
+    batchWrapperBytes: bytes({ type: 'batch', roomId: SAMPLE_ROOM, messages: [] }),
   };
 }
 
@@ -293,48 +300,47 @@ export function deliverDuration(connections: number, a: Assumptions): number {
 }
 
 /** Billed ms of the tutorial Lambda: overhead + Scan pages + one post after the other. */
-export function tutorialDuration(roomSize: number, scanPages: number, a: Assumptions): number {
-  return a.tutorialOverheadMs + scanPages * a.tutorialScanPageMs + roomSize * a.postLatencyMs;
-}
-
-// ------------------------------------------------------------------ pricing
-
-type Draft = Omit<LineItem, 'usd' | 'unit'>;
-
-/** Prices line items; lines sharing a tiered price are priced on their sum, then split by quantity. */
-export function priceItems(drafts: Draft[], prices: PriceTable): LineItem[] {
-  const totals = new Map<PriceId, number>();
-  for (const d of drafts) totals.set(d.priceId, (totals.get(d.priceId) ?? 0) + d.quantity);
-  return drafts.map((d) => {
-    const total = totals.get(d.priceId) ?? 0;
-    const price = prices[d.priceId];
-    const usd = total === 0 ? 0 : (tieredCost(total, price.tiers) * d.quantity) / total;
-    return { ...d, unit: price.unit, usd };
-  });
-}
-
-function design(
-  id: Design,
-  title: string,
-  drafts: Draft[],
-  messagesPerMonth: number,
-  prices: PriceTable,
-  notes: string[],
-): DesignCost {
-  const items = priceItems(drafts, prices);
-  const totalUsd = items.reduce((sum, i) => sum + i.usd, 0);
-  const usdPerMillionMessages = messagesPerMonth === 0 ? 0 : (totalUsd / messagesPerMonth) * 1e6;
-  return { design: id, title, items, totalUsd, usdPerMillionMessages, notes };
-}
-
 export function validateWorkload(w: Workload): void {
   for (const [name, value] of Object.entries(w)) {
+    if (value === undefined) continue;
     if (!Number.isFinite(value) || value < 0)
       throw new RangeError(`${name} must be a number >= 0, got ${value}`);
   }
   if (w.roomSize < 1 || !Number.isInteger(w.roomSize))
     throw new RangeError('roomSize must be a whole number >= 1');
   if (w.connections < w.roomSize) throw new RangeError('connections must be at least roomSize');
+  if (w.rooms !== undefined && w.rooms <= 0) throw new RangeError('rooms must be above 0');
+}
+
+// ------------------------------------------------------------------ delivery: how many posts a message costs
+
+/** Rooms, their rate, the cycle and what coalescing makes of them (cost/coalescing.ts). */
+export function delivery(w: Workload, a: Assumptions, f: FrameSizes, fan: FanoutShape): Delivery {
+  const rooms = w.rooms ?? Math.max(1, Math.floor(w.connections / w.roomSize));
+  const messagesPerSecondPerRoom = w.messagesPerDay / 86_400 / rooms;
+  const cycleMs = a.fanoutCycleMs ?? fan.stateMachineMs + a.queryMs;
+  const maxBatch = a.coalescing
+    ? Math.min(
+        a.messagesPerCycle,
+        batchCapacity(f.messageFrameBytes, f.batchWrapperBytes, METERING.apigwMessageBytes),
+      )
+    : 1;
+  const coalescing = coalesce({
+    roomSize: w.roomSize,
+    rooms,
+    messagesPerSecond: messagesPerSecondPerRoom,
+    cycleMs,
+    postingBudgetPerSecond: a.coalescing ? a.postingBudgetPerSecond : Number.POSITIVE_INFINITY,
+    maxBatch,
+  });
+  return {
+    ...coalescing,
+    rooms,
+    messagesPerSecondPerRoom,
+    cycleMs,
+    cycleSource: a.fanoutCycleMs === undefined ? 'estimated' : 'given',
+    maxBatch,
+  };
 }
 
 export function estimate(
@@ -347,240 +353,31 @@ export function estimate(
   const a = assumptions;
   const M = w.messagesPerDay * w.days;
   const f = frameSizes(w.messageBytes);
-  const apigw = (bytes: number) => increments(bytes, METERING.apigwMessageBytes);
-  const connectionMinutes = w.connections * w.days * 24 * 60;
   const fan = fanoutShape(w.roomSize, a);
-  const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
-
-  // ---------------------------------------------------------------- roomcast
-  // Logged invocations per message: SendMessage and one Deliver per chunk. Traces per message: SendMessage's and the
-  // execution's (Tracing on both; Deliver's segments join the execution's trace, and EventBridge may carry the
-  // sender's trace into it, which would make one).
-  const invocationsPerMessage = 1 + fan.chunks.length;
-  const tracesPerMessage = 2;
-  const tracedRequests = M * tracesPerMessage;
-  const reservoir = a.xrayReservoirPerSecond * w.days * 86_400;
-  const sampledTraces =
-    Math.min(tracedRequests, reservoir) + Math.max(0, tracedRequests - reservoir) * a.xraySampleShare;
-  const messageItemBytes = a.messageItemOverheadBytes + w.messageBytes;
-  // The rate-limit bucket (Update Connections), then one transaction of three items: the room's seq (Update Rooms), the
-  // message (Put Messages) and the send record (Put Sends). A transactional write costs twice a standard one.
-  const sendWrites =
-    writeUnits(a.connectionItemBytes) +
-    METERING.transactionalWriteFactor * (1 + writeUnits(messageItemBytes) + writeUnits(a.sendItemBytes));
-  // GetItem of the sender's connection (eventually consistent) and of the room's seq (strongly consistent).
-  const sendReads = pageReadUnits(a.connectionItemBytes) + pageReadUnits(a.roomItemBytes, false);
-  const sessions = (w.connections * w.days * 24) / a.sessionHours;
-  const prunes = sessions * a.staleSessionShare;
-  const storedGb =
-    (w.messagesPerDay * Math.min(a.messageRetentionDays, w.days) * messageItemBytes +
-      w.messagesPerDay * a.sendItemBytes) /
-    1024 ** 3;
-  // What the WebSocket API itself bills is the same in every design that uses it: frames in, posts out, minutes.
-  const inboundFrames: Draft = {
-    service: 'API Gateway',
-    component: 'inbound sendmessage frames',
-    quantity: M * apigw(f.inboundBytes),
-    priceId: 'apigwWsMessages',
-  };
-  const connectionPosts: Draft = {
-    service: 'API Gateway',
-    component: `@connections posts (${w.roomSize}/message)`,
-    quantity: M * w.roomSize * apigw(f.messageFrameBytes),
-    priceId: 'apigwWsMessages',
-  };
-  const connectionTime: Draft = {
-    service: 'API Gateway',
-    component: `connection minutes (${w.connections} open)`,
-    quantity: connectionMinutes,
-    priceId: 'apigwWsConnectionMinutes',
-  };
-  const roomcast = design(
-    'roomcast',
-    'roomcast (EventBridge + Express Map + Deliver chunks)',
-    [
-      inboundFrames,
-      {
-        service: 'API Gateway',
-        component: 'ack route responses',
-        quantity: M * apigw(f.ackBytes),
-        priceId: 'apigwWsMessages',
-      },
-      connectionPosts,
-      connectionTime,
-      { service: 'Lambda', component: 'SendMessage requests', quantity: M, priceId: 'lambdaRequests' },
-      {
-        service: 'Lambda',
-        component: `SendMessage duration (${a.sendMessageMs} ms x ${a.sendMessageMemoryMb} MB)`,
-        quantity: M * gbSeconds(a.sendMessageMs, a.sendMessageMemoryMb),
-        priceId: 'lambdaArmGbSeconds',
-      },
-      {
-        service: 'Lambda',
-        component: `Deliver requests (${fan.chunks.length} chunk(s)/message)`,
-        quantity: M * fan.chunks.length,
-        priceId: 'lambdaRequests',
-      },
-      {
-        service: 'Lambda',
-        component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB /message)`,
-        quantity: M * gbSeconds(sum(fan.deliverMs), a.deliverMemoryMb),
-        priceId: 'lambdaArmGbSeconds',
-      },
-      {
-        service: 'EventBridge',
-        component: 'MessageSent events',
-        quantity: M * increments(f.eventEntryBytes, METERING.eventbridgeEventBytes),
-        priceId: 'eventbridgeCustomEvents',
-      },
-      {
-        service: 'Step Functions',
-        component: 'Express requests',
-        quantity: M,
-        priceId: 'sfnExpressRequests',
-      },
-      {
-        service: 'Step Functions',
-        component: `Express duration (${Math.round(fan.stateMachineMs)} ms -> ${increments(fan.stateMachineMs, 100) * 100} ms x ${increments(a.stateMachineMemoryMb, 64) * 64} MB)`,
-        quantity: M * expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb),
-        priceId: 'sfnExpressGbSeconds',
-      },
-      {
-        service: 'DynamoDB',
-        component: `writes per send (${sendWrites} WRU: rate bucket; transaction of seq, message, sends record)`,
-        quantity: M * sendWrites,
-        priceId: 'dynamoWriteRequestUnits',
-      },
-      {
-        service: 'DynamoDB',
-        component: `reads per send (${sendReads} RRU: sender's connection, room's seq)`,
-        quantity: M * sendReads,
-        priceId: 'dynamoReadRequestUnits',
-      },
-      {
-        service: 'DynamoDB',
-        component: `RoomIndex Query (${fan.pages} page(s), ${fan.queryReadUnits} RRU/message)`,
-        quantity: M * fan.queryReadUnits,
-        priceId: 'dynamoReadRequestUnits',
-      },
-      {
-        service: 'DynamoDB',
-        component: `pruning deletes (${a.staleSessionShare * 100}% of ${Math.round(sessions)} sessions, 2 WRU)`,
-        quantity: prunes * 2,
-        priceId: 'dynamoWriteRequestUnits',
-      },
-      {
-        service: 'DynamoDB',
-        component: `storage (${a.messageRetentionDays} d of messages + 1 d of sends records)`,
-        quantity: storedGb,
-        priceId: 'dynamoStorageGbMonth',
-      },
-      {
-        service: 'CloudWatch Logs',
-        component: `ingestion (${invocationsPerMessage} invocation(s)/message x ${a.logBytesPerInvocation} B at LogLevel INFO; FanoutLogLevel ERROR)`,
-        quantity: (M * invocationsPerMessage * a.logBytesPerInvocation) / 1024 ** 3,
-        priceId: 'cloudwatchLogsIngestedGb',
-      },
-      {
-        service: 'X-Ray',
-        component: `traces recorded (${a.xrayReservoirPerSecond}/s, then ${a.xraySampleShare * 100}% of ${tracesPerMessage} traces/message)`,
-        quantity: sampledTraces,
-        priceId: 'xrayTracesRecorded',
-      },
-      {
-        service: 'CloudWatch',
-        component: `custom metrics (${a.customMetrics}, service dimension)`,
-        quantity: (a.customMetrics * w.days) / 30,
-        priceId: 'cloudwatchCustomMetricMonths',
-      },
-    ],
-    M,
+  const d = delivery(w, a, f, fan);
+  const basis: Basis = {
+    w,
+    a,
     prices,
-    [
-      'Logs, traces and metrics are at the template defaults; LogLevel DEBUG or FanoutLogLevel ALL add log lines per message, each billed as ingestion.',
-    ],
-  );
-
-  // ---------------------------------------------------------------- tutorial
-  const scan = pagedReadUnits(w.connections, a.connectionItemBytes);
-  const tutorialMs = tutorialDuration(w.roomSize, scan.pages, a);
-  const tutorialNotes = [
-    'Stores no messages (no history, no seq, no idempotency), so it has no DynamoDB writes per message.',
-    `Each message Scans all ${w.connections} connections (${scan.pages} page(s), ${scan.units} RRU) and posts to its ${w.roomSize} room members one after the other: ${tutorialMs} ms per message.`,
-  ];
-  if (tutorialMs > a.lambdaMaxMs) {
-    tutorialNotes.push(
-      `A ${tutorialMs} ms run exceeds Lambda's ${a.lambdaMaxMs} ms limit: the tutorial design cannot deliver to rooms this large at all.`,
-    );
-  }
-  const tutorial = design(
-    'tutorial',
-    'tutorial (one Lambda: Scan all + sequential posts)',
-    [
-      inboundFrames,
-      connectionPosts,
-      connectionTime,
-      { service: 'Lambda', component: 'requests', quantity: M, priceId: 'lambdaRequests' },
-      {
-        service: 'Lambda',
-        component: `duration (${tutorialMs} ms x ${a.tutorialMemoryMb} MB)`,
-        quantity: M * gbSeconds(tutorialMs, a.tutorialMemoryMb),
-        priceId: 'lambdaArmGbSeconds',
-      },
-      {
-        service: 'DynamoDB',
-        component: `Scan of all connections (${scan.units} RRU/message)`,
-        quantity: M * scan.units,
-        priceId: 'dynamoReadRequestUnits',
-      },
-    ],
     M,
-    prices,
-    tutorialNotes,
-  );
-
-  // ---------------------------------------------------------------- AppSync Events
-  const publishOps = increments(f.messageFrameBytes, METERING.appsyncEventBytes);
-  const deliverOps = increments(f.messageFrameBytes, METERING.appsyncEventBytes);
-  const appsync = design(
-    'appsync',
-    'AppSync Events (publish to a channel per room)',
-    [
-      {
-        service: 'AppSync Events',
-        component: 'publish operations',
-        quantity: M * publishOps,
-        priceId: 'appsyncEventsOperations',
-      },
-      {
-        service: 'AppSync Events',
-        component: `outbound messages (${w.roomSize}/message)`,
-        quantity: M * w.roomSize * deliverOps,
-        priceId: 'appsyncEventsOperations',
-      },
-      {
-        service: 'AppSync Events',
-        component: `connection minutes (${w.connections} open)`,
-        quantity: connectionMinutes,
-        priceId: 'appsyncEventsConnectionMinutes',
-      },
-    ],
-    M,
-    prices,
-    [
-      'Pure pub/sub: no stored history, no per-room seq, no idempotent sends, no membership list;',
-      'adding those (a publish handler or a Lambda + DynamoDB) adds cost not counted here.',
-    ],
-  );
-
-  const pricesAsOf = [...new Set(Object.values(prices).map((p) => p.asOf))].sort();
+    f,
+    fan,
+    d,
+    cycles: M / d.messagesPerPost,
+    connectionMinutes: w.connections * w.days * 24 * 60,
+  };
   return {
     workload: w,
     assumptions: a,
     messagesPerMonth: M,
     frames: f,
     fanout: fan,
-    designs: { roomcast, tutorial, appsync },
-    pricesAsOf,
+    delivery: d,
+    designs: {
+      roomcast: roomcastDesign(basis),
+      tutorial: tutorialDesign(basis),
+      appsync: appsyncDesign(basis),
+    },
+    pricesAsOf: [...new Set(Object.values(prices).map((p) => p.asOf))].sort(),
   };
 }

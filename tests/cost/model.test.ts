@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCli, render, templateAssumptions } from '../../cost/cli';
 import {
@@ -29,9 +30,13 @@ const UNIT_PRICES = Object.fromEntries(
   ]),
 ) as unknown as PriceTable;
 
-/** Round numbers so hand computation is easy. */
+/**
+ * Round numbers so hand computation is easy, and one post per member and message: how busy rooms coalesce is
+ * tested on its own (coalescing.test.ts).
+ */
 const SIMPLE: Assumptions = {
   ...DEFAULT_ASSUMPTIONS,
+  coalescing: false,
   chunkSize: 100,
   pageSize: 1000,
   maxConcurrency: 10,
@@ -235,12 +240,15 @@ describe('frame sizes and their increments', () => {
 });
 
 describe('scaling', () => {
+  // Busier rooms coalesce more (coalescing.test.ts); here every message is its own fan-out.
+  const PER_MESSAGE: Assumptions = { ...DEFAULT_ASSUMPTIONS, coalescing: false };
+
   test('per-message lines are linear in messages per day', () => {
-    const one = estimate(DEFAULT_WORKLOAD, DEFAULT_ASSUMPTIONS, UNIT_PRICES);
+    const one = estimate(DEFAULT_WORKLOAD, PER_MESSAGE, UNIT_PRICES);
     const two = estimate({ ...DEFAULT_WORKLOAD, messagesPerDay: 2 * DEFAULT_WORKLOAD.messagesPerDay });
     const twoUnit = estimate(
       { ...DEFAULT_WORKLOAD, messagesPerDay: 2 * DEFAULT_WORKLOAD.messagesPerDay },
-      DEFAULT_ASSUMPTIONS,
+      PER_MESSAGE,
       UNIT_PRICES,
     );
     for (const design of ['roomcast', 'tutorial', 'appsync'] as const) {
@@ -269,7 +277,7 @@ describe('scaling', () => {
     expect(item(quiet, 'roomcast', 'traces recorded').quantity).toBe(2 * 1_000 * 30);
     const busy = estimate(
       { ...DEFAULT_WORKLOAD, messagesPerDay: 1_000_000, days: 30 },
-      DEFAULT_ASSUMPTIONS,
+      PER_MESSAGE,
       UNIT_PRICES,
     );
     expect(item(busy, 'roomcast', 'traces recorded').quantity).toBeCloseTo(
@@ -328,7 +336,40 @@ describe('cli', () => {
     expect(fromTemplate.deliverMemoryMb).toBeGreaterThan(0);
   });
 
+  test('reads the posting budget from the FanoutPostsPerSecond setting where the template has one', () => {
+    const text = readFileSync(join(__dirname, '../../template.yaml'), 'utf8').replace(
+      /\n {6}FanoutPostsPerSecond: '\d+'/,
+      '',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'cost-template-'));
+    try {
+      const without = join(dir, 'without.yaml');
+      writeFileSync(without, text);
+      expect(templateAssumptions(without).postingBudgetPerSecond).toBeUndefined();
+      const withBudget = join(dir, 'with.yaml');
+      writeFileSync(
+        withBudget,
+        text.replace(
+          '\n      FanoutLogLevel: ERROR',
+          "\n      FanoutLogLevel: ERROR\n      FanoutPostsPerSecond: '4000'",
+        ),
+      );
+      expect(templateAssumptions(withBudget).postingBudgetPerSecond).toBe(4000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('parses the documented flags and renders every design', () => {
+    const hot = parseCli(['--room-size', '100', '--messages-per-second', '5', '--hot-rooms', '2']);
+    expect(hot.workload).toMatchObject({
+      roomSize: 100,
+      rooms: 2,
+      messagesPerDay: 5 * 2 * 86_400,
+      connections: 200,
+    });
+    expect(() => parseCli(['--messages-per-second', '5', '--messages-per-day', '10'])).toThrow(/replaces/);
+    expect(() => parseCli(['--hot-rooms', '2'])).toThrow(/messages-per-second/);
     const args = parseCli(['--room-size', '100', '--messages-per-day', '100000', '--connections', '5000']);
     expect(args.workload).toMatchObject({ roomSize: 100, messagesPerDay: 100000, connections: 5000 });
     expect(() => parseCli(['--room-size', 'ten'])).toThrow(/room-size/);

@@ -1,0 +1,101 @@
+// Coalesced delivery, as arithmetic: how many @connections posts a message costs when a busy room's fan-out
+// delivers everything that arrived since its previous cycle as one `batch` frame per member, a quiet room's message
+// goes alone at once, and an account-wide posting budget caps the posts per second of all rooms together.
+// Pure arithmetic: no I/O, no clock.
+
+export interface CoalescingInput {
+  /** Members of each room: one cycle posts once to each. */
+  roomSize: number;
+  /** Rooms carrying the traffic, all alike. */
+  rooms: number;
+  /** Messages per second arriving in each room, at random moments (a Poisson stream). */
+  messagesPerSecond: number;
+  /** How long one fan-out cycle of a room takes (take the pending messages, query the room, post), ms. */
+  cycleMs: number;
+  /** Posts per second the fan-out allows itself across the account (shared by all rooms). */
+  postingBudgetPerSecond: number;
+  /** Most messages one batch frame holds (its 32 KB frame limit); 1 = no coalescing possible. */
+  maxBatch: number;
+}
+
+export interface Coalescing {
+  /** Messages one post carries on average (1 = every message alone). */
+  messagesPerPost: number;
+  /** Posts one message costs over the whole room: roomSize ÷ messagesPerPost. */
+  postsPerMessage: number;
+  /** Posts per second of all rooms together. */
+  postsPerSecond: number;
+  /** Cycles per second of one room. */
+  cyclesPerSecond: number;
+  /** The cycle as it runs: the configured one, or longer when the posting budget spaces the rooms' cycles out. */
+  effectiveCycleMs: number;
+  /** True when the budget, not the cycle time, sets how much the rooms coalesce. */
+  budgetBound: boolean;
+  /** True when even full batches exceed the budget: messages would queue without end. */
+  overBudget: boolean;
+  /** Share of messages that arrive while their room's cycle runs (they wait for the next one). */
+  waitingShare: number;
+  /** Wait coalescing adds to a message, on average over all messages, and at most (one whole cycle), ms. */
+  addedWaitMeanMs: number;
+  addedWaitMaxMs: number;
+}
+
+/**
+ * A room's fan-out runs one cycle at a time. A message that finds no cycle running starts one at once and goes
+ * alone; messages arriving during a cycle of length T wait and go together in the next. With Poisson arrivals at
+ * rate r, a cycle is followed by an idle spell (mean 1/r) only when nothing arrived during it (probability e^(-rT)),
+ * so one cycle covers on average T + e^(-rT)/r seconds and carries r·T + e^(-rT) messages: 1 when r·T is small,
+ * r·T when the room is busy. A batch holds at most `maxBatch` messages.
+ *
+ * The posting budget: K rooms of N members posting N per cycle stay under B posts/s only while each room runs at
+ * most B ÷ (K·N) cycles/s. Beyond that, the rooms share the budget equally and each cycle waits for its share,
+ * carrying r·K·N ÷ B messages. When even full batches would exceed it, the model says so (`overBudget`).
+ */
+export function coalesce(input: CoalescingInput): Coalescing {
+  const { roomSize: n, rooms, messagesPerSecond: r, postingBudgetPerSecond: budget } = input;
+  const maxBatch = Math.max(1, Math.floor(input.maxBatch));
+  const t = input.cycleMs / 1000;
+  if (!(r > 0) || !(rooms > 0)) {
+    return {
+      messagesPerPost: 1,
+      postsPerMessage: n,
+      postsPerSecond: 0,
+      cyclesPerSecond: 0,
+      effectiveCycleMs: input.cycleMs,
+      budgetBound: false,
+      overBudget: false,
+      waitingShare: 0,
+      addedWaitMeanMs: 0,
+      addedWaitMaxMs: 0,
+    };
+  }
+  const idleAfterCycle = Math.exp(-r * t);
+  const natural = Math.min(maxBatch, r * t + idleAfterCycle);
+  const naturalPostsPerSecond = (rooms * n * r) / natural;
+  const budgetBound = naturalPostsPerSecond > budget;
+  const forced = (r * rooms * n) / budget;
+  const messagesPerPost = budgetBound ? Math.min(maxBatch, forced) : natural;
+  const overBudget = budgetBound && forced > maxBatch;
+  const cyclesPerSecond = r / messagesPerPost;
+  const effectiveCycle = budgetBound ? 1 / cyclesPerSecond : t;
+  // A message arrives during a running cycle with the share of time cycles run (Poisson arrivals see time
+  // averages); it then waits for the rest of that cycle, half of it on average.
+  const waitingShare = budgetBound ? 1 : t / (t + idleAfterCycle / r);
+  return {
+    messagesPerPost,
+    postsPerMessage: n / messagesPerPost,
+    postsPerSecond: (rooms * n * r) / messagesPerPost,
+    cyclesPerSecond,
+    effectiveCycleMs: effectiveCycle * 1000,
+    budgetBound,
+    overBudget,
+    waitingShare,
+    addedWaitMeanMs: (waitingShare * effectiveCycle * 1000) / 2,
+    addedWaitMaxMs: effectiveCycle * 1000,
+  };
+}
+
+/** Messages of `frameBytes` each that fit one batch frame of at most `limitBytes` (wrapper and commas included). */
+export function batchCapacity(frameBytes: number, wrapperBytes: number, limitBytes: number): number {
+  return Math.max(1, Math.floor((limitBytes - wrapperBytes + 1) / (frameBytes + 1)));
+}
