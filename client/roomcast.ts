@@ -5,8 +5,11 @@ import type {
   HistoryFrame,
   InfoFrame,
   JoinedFrame,
+  KeyRotatedFrame,
   LeftFrame,
+  MemberRemovedFrame,
   MembersFrame,
+  RoomClosedFrame,
 } from '../protocol';
 import { ERROR_CODES, GATEWAY, LIMITS, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
 import type { BackoffPolicy } from './backoff';
@@ -336,11 +339,12 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   }
 
   /** Owner only (else FORBIDDEN): a new invite key for the current room; the old one stops working. */
-  rotateKey = () => this.session.asOwner({ action: 'rotatekey' });
+  rotateKey = (): Promise<KeyRotatedFrame> => this.session.asOwner({ action: 'rotatekey' });
   /** Owner only: moves the member showing `username` out of the current room, and rotates the key. */
-  removeMember = (username: string) => this.session.asOwner({ action: 'removemember', username });
+  removeMember = (username: string): Promise<MemberRemovedFrame> =>
+    this.session.asOwner({ action: 'removemember', username });
   /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
-  closeRoom = () => this.session.asOwner({ action: 'closeroom' });
+  closeRoom = (): Promise<RoomClosedFrame> => this.session.asOwner({ action: 'closeroom' });
 
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
