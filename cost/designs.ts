@@ -11,8 +11,8 @@ import {
   pageReadUnits,
   writeUnits,
 } from './metering';
-import type { Assumptions, Delivery, DesignCost, FanoutShape, FrameSizes, Workload } from './model';
 import { METERING, type PriceTable } from './prices';
+import type { Assumptions, Delivery, DesignCost, FanoutShape, FrameSizes, Workload } from './types';
 
 /** What every design's lines are computed from. */
 export interface Basis {

@@ -1,8 +1,8 @@
 // Metering and pricing arithmetic the cost model uses: AWS's billing increments, volume tiers, and pricing a list
 // of line items. Pure arithmetic: no I/O, no clock.
 
-import type { Design, DesignCost, LineItem } from './model';
 import { METERING, type PriceId, type PriceTable, type Tier } from './prices';
+import type { Design, DesignCost, LineItem } from './types';
 
 /** Units billed when usage is metered in `increment`-sized steps (a 0-byte frame still bills one step). */
 export function increments(bytes: number, increment: number): number {
