@@ -132,6 +132,15 @@ async function post(given: CycleDeps, input: PostInput, context?: Context): Prom
   ];
   const startedAt = given.now();
   const report: PostReport = { groups: [], waitSeconds: 1, goneIds: [], messagesRead: 0 };
+  // The execution's own message names its log lines, as SendMessage's and the state machine's do.
+  const messageId = messageIdOf(input.payload);
+  if (messageId) logger.setCorrelationId(messageId);
+  logger.debug('posting to chunk', {
+    roomId,
+    retrying,
+    members: groups.reduce((n, g) => n + g.connectionIds.length, 0),
+    uptoSeq: input.uptoSeq,
+  });
   if (retrying) {
     // A member who left or moved since the first try gets nothing more.
     const inRoom = await store.stillIn(
@@ -281,4 +290,15 @@ async function owedAgain(
     metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, resync.length);
   }
   return again;
+}
+
+/** The messageId of a `message` frame's text, if it is one. */
+function messageIdOf(payload: string | undefined): string | undefined {
+  if (payload === undefined) return undefined;
+  try {
+    const id = (JSON.parse(payload) as { messageId?: unknown }).messageId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -40,7 +40,7 @@ it('prints every step of one message with its correlation id', async () => {
     expect(has(/DEBUG eventbridge: MessageSent matched rule \w+, target FanoutStateMachine/)).toBe(true);
     expect(has(/DEBUG FanoutStateMachine: execution succeeded in \d+ ms/)).toBe(true);
     expect(has(/posting to chunk/)).toBe(true);
-    expect(has(/chunk delivered/)).toBe(true);
+    expect(has(/posts delivered/)).toBe(true);
   } finally {
     await alice.close();
     await bob.close();

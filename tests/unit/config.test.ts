@@ -42,6 +42,7 @@ it('reads the limits and windows as the template sets them', () => {
     FRAME_RATE_LIMIT: '100',
     FRAME_RATE_WINDOW_SECONDS: '60',
     STRIKE_LIMIT: '10',
+    STRIKE_WINDOW_SECONDS: '600',
     JOIN_GUESS_LIMIT: '50',
     JOIN_GUESS_REFILL_HOURS: '2',
   });
@@ -49,7 +50,7 @@ it('reads the limits and windows as the template sets them', () => {
   expect(config.guardLimits()).toEqual({
     frames: { limit: 100, windowSeconds: 60 },
     joinGuesses: { limit: 50, windowSeconds: 7200 },
-    strikes: 10,
+    strikes: { limit: 10, windowSeconds: 600 },
   });
 });
 
