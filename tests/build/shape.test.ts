@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
+import { cyclesOf } from '../helpers/importGraph';
 
 /**
  * The repository's shape: no module imports itself back through others (type-only imports included: a cycle of
@@ -45,23 +46,6 @@ function resolveImport(from: string, specifier: string): string | undefined {
     if (existsSync(candidate) && statSync(candidate).isFile()) return relative(root, candidate);
   }
   return undefined;
-}
-
-/** Every cycle, as `a -> b -> a`, found by a depth-first search: a file met again while on the path closes one. */
-function cyclesOf(graph: Map<string, string[]>): string[] {
-  const cycles: string[] = [];
-  const done = new Set<string>();
-  const visit = (file: string, path: string[]) => {
-    if (path.includes(file)) {
-      cycles.push([...path.slice(path.indexOf(file)), file].join(' -> '));
-      return;
-    }
-    if (done.has(file)) return;
-    for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
-    done.add(file);
-  };
-  for (const file of graph.keys()) visit(file, []);
-  return cycles;
 }
 
 it('has no import cycle, type-only imports included', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { cyclesOf } from '../helpers/importGraph';
 
 /**
  * The client library runs in browsers and in Node with whatever WebSocket class it is given: its bundle is made of
@@ -37,20 +38,7 @@ it('is split into parts that import each other without a cycle, none over 500 li
   const graph = new Map(
     Object.entries(result.metafile.inputs).map(([file, input]) => [file, input.imports.map((i) => i.path)]),
   );
-  // Depth-first search: a file met again while still on the path closes a cycle.
-  const cycles: string[] = [];
-  const done = new Set<string>();
-  const visit = (file: string, path: string[]) => {
-    if (path.includes(file)) {
-      cycles.push([...path.slice(path.indexOf(file)), file].join(' -> '));
-      return;
-    }
-    if (done.has(file)) return;
-    for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
-    done.add(file);
-  };
-  for (const file of graph.keys()) visit(file, []);
-  expect(cycles).toEqual([]);
+  expect(cyclesOf(graph)).toEqual([]);
   const long = [...graph.keys()]
     .map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length }))
     .filter(({ lines }) => lines > 500);
