@@ -28,6 +28,12 @@ export interface OutboxConfig {
   write: (frame: Record<string, unknown>) => void;
   /** True while messages may go out (the connection is ready). */
   canSend: () => boolean;
+  /**
+   * One message in flight at a time, in the order written: the server numbers a room's messages in the order their
+   * sends commit, so two sends in flight together could land in either order. Load tools that pipeline on purpose
+   * (lean clients) turn it off.
+   */
+  inOrder?: boolean;
 }
 
 /** Errors after which the same clientMsgId may be sent again. */
@@ -65,7 +71,7 @@ export class Outbox {
         reject,
       };
       this.entries.set(entry.clientMsgId, entry);
-      if (this.config.canSend()) this.transmit(entry);
+      if (this.config.canSend() && (!this.config.inOrder || this.entries.size === 1)) this.transmit(entry);
     });
   }
 
@@ -76,6 +82,7 @@ export class Outbox {
     clearTimeout(entry.timer);
     this.entries.delete(entry.clientMsgId);
     entry.resolve(ack);
+    this.sendNext();
     return true;
   }
 
@@ -106,10 +113,21 @@ export class Outbox {
             },
           ),
         );
-      } else if (!entry.inFlight) {
+      } else if (!entry.inFlight && !this.config.inOrder) {
         this.transmit(entry);
       }
     }
+    if (this.config.inOrder) {
+      const first = this.entries.values().next().value;
+      if (first !== undefined && !first.inFlight) this.transmit(first);
+    }
+  }
+
+  /** In order: the next message goes out once the one before it is answered (acked or given up). */
+  private sendNext(): void {
+    if (!this.config.inOrder || !this.config.canSend()) return;
+    const first = this.entries.values().next().value;
+    if (first !== undefined && first.attempts === 0) this.transmit(first);
   }
 
   /** The connection closed: attempts under way got no answer either way and do not count; all wait for the next. */
@@ -157,6 +175,7 @@ export class Outbox {
     if (!RETRYABLE.has(error.code) || entry.attempts >= this.config.maxAttempts) {
       this.entries.delete(entry.clientMsgId);
       entry.reject(error);
+      this.sendNext();
       return;
     }
     const delay = fullJitterDelay(this.config.backoff, entry.attempts, this.config.random);

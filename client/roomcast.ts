@@ -136,6 +136,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       newId: () => this.newId('m'),
       write,
       canSend: () => this.current === 'ready',
+      inOrder: !this.lean,
     });
     if (options.autoConnect !== false) this.connect();
   }
@@ -212,12 +213,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     });
   }
 
-  /**
-   * Closes for good with a closing handshake (`code` 1000 or 3000–4999): pending requests and unsent messages are
-   * rejected with CLOSED; the `close` event follows once the socket has closed.
-   */
+  /** Closes for good (`code` 1000 or 3000–4999): pending work rejects with CLOSED; then the `close` event. */
   close(code = 1000, reason = 'bye'): void {
-    // Checked first: the WebSocket would throw only after the client had let go of its socket.
+    // Checked first (the WebSocket would throw only after the client had let go of its socket).
     if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
       throw new RoomcastError('INVALID_ARGUMENT', `A close code is 1000 or 3000-4999, got ${code}.`);
     }
@@ -341,8 +339,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Owner only (else FORBIDDEN): a new invite key for the current room; the old one stops working. */
   rotateKey = (): Promise<KeyRotatedFrame> => this.session.asOwner({ action: 'rotatekey' });
   /** Owner only: moves the member showing `username` out of the current room, and rotates the key. */
-  removeMember = (username: string): Promise<MemberRemovedFrame> =>
-    this.session.asOwner({ action: 'removemember', username });
+  removeMember = (name: string): Promise<MemberRemovedFrame> =>
+    this.session.asOwner({ action: 'removemember', username: name });
   /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
   closeRoom = (): Promise<RoomClosedFrame> => this.session.asOwner({ action: 'closeroom' });
 

@@ -6,7 +6,7 @@ import type { AckFrame } from '../../protocol';
 jest.useFakeTimers();
 afterEach(() => jest.clearAllTimers());
 
-function outbox(options: { limit?: number; maxAttempts?: number } = {}) {
+function outbox(options: { limit?: number; maxAttempts?: number; inOrder?: boolean } = {}) {
   const sent: Array<Record<string, unknown>> = [];
   let online = true;
   let n = 0;
@@ -22,6 +22,7 @@ function outbox(options: { limit?: number; maxAttempts?: number } = {}) {
       sent.push(frame);
     },
     canSend: () => online,
+    inOrder: options.inOrder,
   });
   return {
     box,
@@ -88,4 +89,31 @@ it('a message written in another room is rejected with ROOM_CHANGED instead of g
   box.flush('lobby');
   await expect(old).rejects.toMatchObject({ code: 'ROOM_CHANGED' });
   expect(sent).toEqual([]);
+});
+
+it('in order, sends one message at a time, the next once the one before is acked or given up, so seqs follow typing', async () => {
+  const { box, sent, setOnline } = outbox({ inOrder: true, maxAttempts: 1 });
+  const first = box.add('lobby', 'one');
+  const second = box.add('lobby', 'two');
+  const third = box.add('lobby', 'three');
+  expect(sent.map((f) => f.message)).toEqual(['one']);
+  box.ack(ack('m-1', 1));
+  await expect(first).resolves.toMatchObject({ seq: 1 });
+  expect(sent.map((f) => f.message)).toEqual(['one', 'two']);
+  // Refused for good: the next one goes out all the same.
+  box.refused('m-2', new RoomcastError('BAD_REQUEST', 'no'));
+  await expect(second).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  expect(sent.map((f) => f.message)).toEqual(['one', 'two', 'three']);
+  // Offline and back: only the first waiting message goes out again.
+  box.disconnected();
+  setOnline(false);
+  const fourth = box.add('lobby', 'four');
+  setOnline(true);
+  box.flush('lobby');
+  expect(sent.map((f) => f.message)).toEqual(['one', 'two', 'three', 'three']);
+  box.ack(ack('m-3', 2));
+  box.ack(ack('m-4', 3));
+  await expect(third).resolves.toMatchObject({ seq: 2 });
+  await expect(fourth).resolves.toMatchObject({ seq: 3 });
+  expect(sent.map((f) => f.message)).toEqual(['one', 'two', 'three', 'three', 'four']);
 });
