@@ -86,6 +86,8 @@ function onState({ state: next, delayMs, error }) {
   }
 }
 
+let linkToOpen = null; // the room link to open once the client is first online (null once opened)
+
 function startClient() {
   state.chat?.close();
   let chat;
@@ -123,10 +125,8 @@ function startClient() {
     setHashRoom(roomId);
     addSystemLine('The owner changed the invite link: links shared before no longer work.', 'info');
   });
-  // First time online: go to the room in the address, if any (read now: entering the lobby rewrites it).
-  // Later reconnects rejoin by themselves.
-  let wanted = roomFromHash();
-  const wantedKey = keyFromHash();
+  // First online: the room in the address (read now, the lobby rewrites it; hashchange updates it until then).
+  linkToOpen = { room: roomFromHash(), key: keyFromHash() };
   let identified = !state.signedIn;
   chat.on('state', ({ state: s }) => {
     if (s === 'ready' && !identified) {
@@ -137,9 +137,10 @@ function startClient() {
         .then((f) => f.username && setIdentity(f.username))
         .catch(() => {});
     }
-    if (s !== 'ready' || !wanted) return;
-    if (wanted !== chat.roomId) joinRoom(wanted, { fromLink: true, key: wantedKey });
-    wanted = null;
+    const wanted = s === 'ready' ? linkToOpen : null;
+    if (!wanted?.room) return;
+    linkToOpen = null;
+    if (wanted.room !== chat.roomId) joinRoom(wanted.room, { fromLink: true, key: wanted.key });
   });
 }
 
@@ -534,7 +535,10 @@ function bindEvents() {
   });
 
   window.addEventListener('hashchange', () => {
-    if (state.conn !== 'online') return;
+    if (state.conn !== 'online') {
+      if (linkToOpen) linkToOpen = { room: roomFromHash(), key: keyFromHash() };
+      return;
+    }
     const wanted = roomFromHash();
     if (wanted && wanted !== state.chat.roomId) joinRoom(wanted, { fromLink: true, key: keyFromHash() });
     else if (!wanted && state.chat.roomId !== LOBBY) {

@@ -300,6 +300,7 @@ it('renders every name isolated: an override in a name cannot reorder the text a
     });
   });
   await signIn(page, '/', 'dana');
+  await page.locator('#status[data-state="online"]').waitFor();
   await page.goto(`${cloud.httpUrl}/#room=${roomId}&key=${String(joined.inviteKey)}`);
   await page.locator(`[data-testid="room-code"][data-room-id="${roomId}"]`).waitFor();
   await page.locator('#me-name bdi').filter({ hasText: OVERRIDE_DANA }).waitFor();
