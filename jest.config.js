@@ -18,11 +18,9 @@ module.exports = {
   // test reads client/dist/ while tests/client/package.test.ts's `npm pack` rewrites it in another worker. The
   // package test checks the built files themselves.
   moduleNameMapper: { '^@roomcast/client$': '<rootDir>/client/index.ts' },
-  // Two workers on a two-core machine, where Jest's default (cores - 1) is one: most of a test file's time is spent
-  // waiting (local cloud start-up, sockets, timeouts), so a second file runs in that time. `npx jest -w 1` runs
-  // one file at a time. The fault, overload and capacity runs (package.json) keep to one worker: their figures are
-  // for a local cloud that has the machine to itself.
-  maxWorkers: 2,
+  // One test file at a time on a two-core machine: with two, the timing of the local clouds, browsers and real HTTP
+  // servers of two files at once made otherwise passing tests fail. `npx jest -w 2` runs two for a quicker local loop.
+  maxWorkers: 1,
   globalSetup: '<rootDir>/tests/setup/build.js',
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/tests/setup/polyfills.ts', '<rootDir>/tests/setup/env.ts'],
