@@ -87,7 +87,6 @@ function onState({ state: next, delayMs, error }) {
 }
 
 let linkToOpen = null; // the room link to open once the client is first online (null once opened)
-
 function startClient() {
   state.chat?.close();
   let chat;
