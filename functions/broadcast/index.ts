@@ -10,7 +10,12 @@ import { markBroadcast } from '../shared/sessionHooks';
 import { roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 
-const deps = onFirstCall(() => ({ rooms: roomStore(), events: eventPublisher(), now: systemClock }));
+const deps = onFirstCall(() => ({
+  rooms: roomStore(),
+  events: eventPublisher(),
+  now: systemClock,
+  markSent: markBroadcast,
+}));
 
 /**
  * POST /broadcast (IAM) and POST /admin/broadcast (an admin's sign-in token) {"message", "roomId"?}: validate,
@@ -22,8 +27,7 @@ export const handler = restHandler('broadcast', async (event) => {
   const text = parseMessageText(requireString(body, 'message'));
   const roomId = body.roomId === undefined || body.roomId === null ? undefined : parseRoomId(body.roomId);
   const noLobby = lobbyClosed(config.lobbyPolicy());
-  const { messageId, sentAt } = await broadcast(deps(), { text, roomId, noLobby });
-  await markBroadcast(roomId, sentAt);
+  const { messageId } = await broadcast(deps(), { text, roomId, noLobby });
   logger.setCorrelationId(messageId);
   const by =
     event.requestContext?.authorizer?.username ?? event.requestContext?.identity?.userArn ?? undefined;

@@ -3,7 +3,13 @@ import { PublishFailed, RoomNotFound } from './errors';
 import type { ChatPorts } from './ports';
 import { type BroadcastFrame, LOBBY } from './protocol';
 
-export type BroadcastDeps = Pick<ChatPorts, 'rooms' | 'events' | 'now'>;
+export type BroadcastDeps = Pick<ChatPorts, 'rooms' | 'events' | 'now'> & {
+  /**
+   * Records the send time where sessions read it at disconnect. It runs before the publish: a member can receive the
+   * broadcast and disconnect before the publish call returns, and its session must still show it as seen.
+   */
+  markSent?: (roomId: string | undefined, sentAt: string) => Promise<void>;
+};
 
 export interface BroadcastInput {
   text: string;
@@ -35,6 +41,7 @@ export async function broadcast(
     sentAt: deps.now().toISOString(),
     ...(roomId !== undefined && { roomId }),
   };
+  await deps.markSent?.(roomId, frame.sentAt);
   try {
     await deps.events.publish([
       {

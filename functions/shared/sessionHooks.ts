@@ -66,9 +66,8 @@ export function withSessionCount<T extends Pick<ChatPorts, 'events' | 'now'>>(
 }
 
 /**
- * Records the broadcast's own send time (taken before it was published), not the time this call runs: a member may
- * receive the broadcast and disconnect before the publish call returns, and its session must still show the
- * broadcast as seen before the disconnect.
+ * Records the broadcast's own send time, before it is published (broadcast.ts): a member may receive the broadcast
+ * and disconnect at once, and its session must still show the broadcast as seen before the disconnect.
  */
 export async function markBroadcast(roomId: string | undefined, sentAt: string): Promise<void> {
   await store()?.broadcastSent(roomId, sentAt).catch(logged('broadcast mark'));

@@ -71,6 +71,9 @@ it('keeps one record per connection, by username, with counts and times but no m
     messagesSent: 2,
     closeCode: 4001,
     closeReason: 'done for today',
+    lastMessageAt: expect.any(String),
+    lastBroadcastAt: expect.any(String),
+    disconnectedAt: expect.any(String),
   });
   const at = (name: string) => String(closed?.[name]);
   expect(at('connectedAt') >= startedAt.slice(0, 19)).toBe(true);

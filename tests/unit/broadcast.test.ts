@@ -156,4 +156,17 @@ describe('the session broadcast marker', () => {
       .map((c) => c.args[0].input.Item);
     expect(markers).toEqual([{ connectionId: '#broadcast#K7M2QD', at: event?.frame.sentAt }]);
   });
+
+  it('is stored before the event goes out, so a member who disconnects on receipt finds it', async () => {
+    process.env.SESSIONS_TABLE = 'test-Sessions';
+    db.on(PutCommand).resolves({});
+    let markersWhenPublished = -1;
+    bus.on(PutEventsCommand).callsFake(async () => {
+      markersWhenPublished = db.commandCalls(PutCommand, { TableName: 'test-Sessions' }).length;
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] };
+    });
+    const res = await call(request({ message: 'everyone' }));
+    expect(res.statusCode).toBe(202);
+    expect(markersWhenPublished).toBe(1);
+  });
 });
