@@ -130,6 +130,18 @@ async function keyed(w: ReturnType<typeof world>, owner: Connection) {
   return { roomId, key };
 }
 
+/** Olive's keyed room with bob and carol in it. */
+async function roomOfThree() {
+  const w = world();
+  const owner = await w.member('olive', 'user:olive');
+  const bob = await w.member('bob', 'user:bob');
+  const carol = await w.member('carol', 'user:carol');
+  const { roomId, key } = await keyed(w, owner);
+  await w.enter(bob, roomId, key);
+  await w.enter(carol, roomId, key);
+  return { w, owner, bob, carol, roomId, key };
+}
+
 describe('a room ends RoomIdleDays after its last message', () => {
   it('refuses joins and sends once its TTL passed, while DynamoDB has not deleted it', async () => {
     const w = world();
@@ -202,13 +214,7 @@ describe('rotatekey', () => {
 
 describe('removemember', () => {
   it('moves the member out, tells it, the room hears it leave, and its link no longer gets it back in', async () => {
-    const w = world();
-    const owner = await w.member('olive', 'user:olive');
-    const bob = await w.member('bob', 'user:bob');
-    const carol = await w.member('carol', 'user:carol');
-    const { roomId, key } = await keyed(w, owner);
-    await w.enter(bob, roomId, key);
-    await w.enter(carol, roomId, key);
+    const { w, owner, bob, carol, roomId, key } = await roomOfThree();
     const reply = await removeMember(w.deps, owner.connectionId, 'bob');
     expect(reply).toMatchObject({ type: 'memberremoved', roomId, username: 'bob', removed: 1 });
     expect(await w.whereIs(bob)).toBe('lobby');
@@ -239,13 +245,7 @@ describe('removemember', () => {
 
 describe('closeroom', () => {
   it('tells every member, moves all to the lobby, and refuses joins and sends from then on', async () => {
-    const w = world();
-    const owner = await w.member('olive', 'user:olive');
-    const bob = await w.member('bob', 'user:bob');
-    const carol = await w.member('carol', 'user:carol');
-    const { roomId, key } = await keyed(w, owner);
-    await w.enter(bob, roomId, key);
-    await w.enter(carol, roomId, key);
+    const { w, owner, bob, carol, roomId, key } = await roomOfThree();
     const reply = await closeRoom(w.deps, owner.connectionId);
     expect(reply).toMatchObject({ type: 'roomclosed', roomId });
     for (const member of [bob, carol]) {
