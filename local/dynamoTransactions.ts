@@ -227,105 +227,105 @@ export interface Transactions {
   transactGetItems(input: Obj): Promise<Obj>;
 }
 
-export function createTransactions(store: DynaliteStore, now: () => number = () => Date.now()): Transactions {
-  /** ClientRequestToken -> the request it was first used with and when that one completed. */
-  const tokens = new Map<string, { fingerprint: string; at?: number }>();
-
-  async function write(actions: Action[]): Promise<void> {
-    await withLocks(store, actions, async () => {
-      const existing = await Promise.all(actions.map((a) => read(store, a)));
-      const reasons: Obj[] = [];
-      const next: (Item | null | undefined)[] = [];
-      let cancelled = false;
-      for (const [i, action] of actions.entries()) {
-        const old = existing[i];
-        if (db.checkConditional(action.data, old)) {
-          cancelled = true;
-          reasons.push({
-            Code: 'ConditionalCheckFailed',
-            Message: 'The conditional request failed',
-            ...(action.data.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && old ? { Item: old } : {}),
-          });
-          next.push(undefined);
-          continue;
-        }
-        let item: Item | null | undefined;
-        if (action.kind === 'Put') item = action.data.Item as Item;
-        else if (action.kind === 'Delete') item = null;
-        else if (action.kind === 'Update') {
-          item = old ? updater.deepClone(old) : { ...(action.data.Key as Item) };
-          const updates = action.data._updates as { sections: unknown } | undefined;
-          const failed = updates && updater.applyUpdateExpression(updates.sections, action.table, item);
-          const tooBig = !failed && db.itemSize(item) > store.options.maxItemSize;
-          if (failed || tooBig) {
-            cancelled = true;
-            reasons.push({
-              Code: 'ValidationError',
-              Message: failed ? failed.message : 'Item size to update has exceeded the maximum allowed size',
-            });
-            next.push(undefined);
-            continue;
-          }
-        }
-        reasons.push({ Code: 'None' });
-        next.push(item);
-      }
-      if (cancelled)
-        throw new DynamoError(
-          'TransactionCanceledException',
-          `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
-          { CancellationReasons: reasons },
-        );
-      // Every write starts in this turn of the event loop, so no reader sees the transaction half applied in memory.
-      await Promise.all(
-        actions.map(async (action, i) => {
-          const item = next[i];
-          if (item === undefined) return; // ConditionCheck
-          await promised((cb) => db.updateIndexes(store, action.table, existing[i] ?? null, item, cb));
-          const itemDb = store.getItemDb(action.table.TableName);
-          await promised((cb) =>
-            item === null ? itemDb.del(itemKeyOf(action), cb) : itemDb.put(itemKeyOf(action), item, cb),
-          );
-        }),
-      );
-    });
+/** One action's part of a transaction: its cancellation reason, and the item it leaves (null: deleted; undefined: none). */
+function outcomeOf(
+  store: DynaliteStore,
+  action: Action,
+  old: Item | undefined,
+): { reason: Obj; item: Item | null | undefined } {
+  if (db.checkConditional(action.data, old)) {
+    const reason = {
+      Code: 'ConditionalCheckFailed',
+      Message: 'The conditional request failed',
+      ...(action.data.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && old ? { Item: old } : {}),
+    };
+    return { reason, item: undefined };
   }
+  if (action.kind === 'Put') return { reason: { Code: 'None' }, item: action.data.Item as Item };
+  if (action.kind === 'Delete') return { reason: { Code: 'None' }, item: null };
+  if (action.kind !== 'Update') return { reason: { Code: 'None' }, item: undefined };
+  const item = old ? updater.deepClone(old) : { ...(action.data.Key as Item) };
+  const updates = action.data._updates as { sections: unknown } | undefined;
+  const failed = updates && updater.applyUpdateExpression(updates.sections, action.table, item);
+  const tooBig = !failed && db.itemSize(item) > store.options.maxItemSize;
+  if (!failed && !tooBig) return { reason: { Code: 'None' }, item };
+  const Message = failed ? failed.message : 'Item size to update has exceeded the maximum allowed size';
+  return { reason: { Code: 'ValidationError', Message }, item: undefined };
+}
 
+/** Applies a transaction all or nothing: every action's condition and update is checked before any item is written. */
+async function write(store: DynaliteStore, actions: Action[]): Promise<void> {
+  await withLocks(store, actions, async () => {
+    const existing = await Promise.all(actions.map((a) => read(store, a)));
+    const outcomes = actions.map((action, i) => outcomeOf(store, action, existing[i]));
+    const reasons = outcomes.map((o) => o.reason);
+    if (reasons.some((r) => r.Code !== 'None'))
+      throw new DynamoError(
+        'TransactionCanceledException',
+        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+        { CancellationReasons: reasons },
+      );
+    // Every write starts in this turn of the event loop, so no reader sees the transaction half applied in memory.
+    await Promise.all(
+      actions.map(async (action, i) => {
+        const item = outcomes[i]?.item;
+        if (item === undefined) return; // ConditionCheck
+        await promised((cb) => db.updateIndexes(store, action.table, existing[i] ?? null, item, cb));
+        const itemDb = store.getItemDb(action.table.TableName);
+        await promised((cb) =>
+          item === null ? itemDb.del(itemKeyOf(action), cb) : itemDb.put(itemKeyOf(action), item, cb),
+        );
+      }),
+    );
+  });
+}
+
+/** ClientRequestToken -> the request it was first used with and when that one completed. */
+type Tokens = Map<string, { fingerprint: string; at?: number }>;
+
+/**
+ * Whether a transaction with this token was already applied (true: answer it as done), after refusing a token used
+ * with another request or still in progress. Tokens are kept in the order they came (the SDK sends one with every
+ * transaction): the expired ones are at the front, so forgetting them stops at the first that is not.
+ */
+function alreadyApplied(tokens: Tokens, token: string, fingerprint: string, nowMs: number): boolean {
+  for (const [key, seen] of tokens) {
+    if (seen.at === undefined) continue;
+    if (nowMs - seen.at <= TOKEN_LIFE_MS) break;
+    tokens.delete(key);
+  }
+  const seen = tokens.get(token);
+  if (!seen) return false;
+  if (seen.fingerprint !== fingerprint)
+    throw new DynamoError(
+      'IdempotentParameterMismatchException',
+      'The request uses the same client token as a previous, but non-identical request.',
+    );
+  if (seen.at === undefined)
+    throw new DynamoError(
+      'TransactionInProgressException',
+      'The transaction with the given request token is already in progress.',
+    );
+  return true;
+}
+
+export function createTransactions(store: DynaliteStore, now: () => number = () => Date.now()): Transactions {
+  const tokens: Tokens = new Map();
   return {
     async transactWriteItems(input) {
       const actions = await prepareAll(store, input, ['ConditionCheck', 'Put', 'Update', 'Delete']);
       const token = input.ClientRequestToken;
       if (token === undefined) {
-        await write(actions);
+        await write(store, actions);
         return {};
       }
       if (typeof token !== 'string' || token.length < 1 || token.length > 36)
         throw validationError('ClientRequestToken must be 1 to 36 characters long');
-      // Tokens are kept in the order they came (the SDK sends one with every transaction): the expired ones are at
-      // the front, so forgetting them stops at the first that is not.
-      for (const [key, seen] of tokens) {
-        if (seen.at === undefined) continue;
-        if (now() - seen.at <= TOKEN_LIFE_MS) break;
-        tokens.delete(key);
-      }
       const fingerprint = JSON.stringify(input.TransactItems);
-      const seen = tokens.get(token);
-      if (seen) {
-        if (seen.fingerprint !== fingerprint)
-          throw new DynamoError(
-            'IdempotentParameterMismatchException',
-            'The request uses the same client token as a previous, but non-identical request.',
-          );
-        if (seen.at === undefined)
-          throw new DynamoError(
-            'TransactionInProgressException',
-            'The transaction with the given request token is already in progress.',
-          );
-        return {};
-      }
+      if (alreadyApplied(tokens, token, fingerprint, now())) return {};
       tokens.set(token, { fingerprint });
       try {
-        await write(actions);
+        await write(store, actions);
       } catch (error) {
         // Only a request that was applied is remembered: a cancelled or refused one may be sent again as it was.
         tokens.delete(token);

@@ -182,135 +182,169 @@ function readRequest(
   return { body, raw };
 }
 
-export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
-  const log = opts.log ?? ((line: string) => console.error(line));
-  for (const rule of opts.rules) {
+/** Refuses to start with a rule whose pattern EventBridge would refuse. */
+function assertRules(rules: LocalEventRule[]): void {
+  for (const rule of rules) {
     try {
       assertEventPattern(rule.pattern);
     } catch (err) {
       throw new Error(`Rule ${rule.logicalId}: ${(err as Error).message}`);
     }
   }
-  // Every account has the default bus.
+}
+
+/** The template's buses and the default bus, which every account has. */
+function busesWithDefault(opts: EventBridgeOptions): { name: string; arn: string }[] {
   const buses = [...opts.buses];
   if (!buses.some((b) => b.name === 'default')) {
     buses.push({ name: 'default', arn: `arn:aws:events:${opts.region}:${opts.accountId}:event-bus/default` });
   }
-  let faultShare = checkShare(opts.faultPutEvents ?? 0);
-  // Faults accumulate so that a share of 0.25 fails exactly every fourth entry: reproducible runs.
-  let faultDebt = 0;
+  return buses;
+}
+
+/** The ARN of the bus an entry names (a name or an ARN; none = the default bus). */
+function busArn(name: unknown, opts: Pick<EventBridgeOptions, 'accountId' | 'region'>): string {
+  const ref = typeof name === 'string' && name !== '' ? name : 'default';
+  return ref.startsWith('arn:') ? ref : `arn:aws:events:${opts.region}:${opts.accountId}:event-bus/${ref}`;
+}
+
+/** Faults accumulate so that a share of 0.25 fails exactly every fourth entry: reproducible runs. */
+function faultSchedule(initial: number | undefined) {
+  let share = checkShare(initial ?? 0);
+  let debt = 0;
+  return {
+    next(): boolean {
+      debt += share;
+      if (debt < 1 - 1e-9) return false;
+      debt -= 1;
+      return true;
+    },
+    set(next: number): void {
+      share = checkShare(next);
+      debt = 0;
+    },
+  };
+}
+
+/** Hands one matched event to its target; a target that fails is counted and logged, never thrown back. */
+function deliver(
+  { target, event, rule }: Delivery,
+  onTarget: EventBridgeOptions['onTarget'],
+  counters: EventBridgeStats,
+  log: (line: string) => void,
+): void {
+  const fail = (err: unknown): void => {
+    counters.targetErrors += 1;
+    const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    log(
+      `eventbridge: rule ${rule.logicalId} target ${target.logicalId} failed for event ${event.id}: ${why}`,
+    );
+  };
+  try {
+    Promise.resolve(onTarget(target, targetInput(target, event), event, rule)).catch(fail);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+/** Reads a request's body, keeping no more than the limit (its full size still counted), then calls `onEnd`. */
+function collectBody(
+  req: IncomingMessage,
+  log: (line: string) => void,
+  onEnd: (size: number, raw: Buffer) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  });
+  req.on('error', (err) => log(`eventbridge: request error: ${err.message}`));
+  req.on('end', () => onEnd(size, Buffer.concat(chunks)));
+}
+
+/** One local EventBridge's buses, fault schedule and counters. */
+interface Bridge {
+  opts: EventBridgeOptions;
+  buses: { name: string; arn: string }[];
+  faults: ReturnType<typeof faultSchedule>;
+  counters: EventBridgeStats;
+}
+
+function entryError(bridge: Bridge, code: string, message: string): EntryResult {
+  bridge.counters.failed += 1;
+  return { ErrorCode: code, ErrorMessage: message };
+}
+
+/** Puts one entry: its result for the response, and a delivery for each target of each rule it matches. */
+function putEntry(bridge: Bridge, entry: unknown, deliveries: Delivery[]): EntryResult {
+  const { opts, counters } = bridge;
+  counters.received += 1;
+  const read = readEntry(entry);
+  if ('ErrorCode' in read) return entryError(bridge, read.ErrorCode, read.ErrorMessage);
+  const busRef = read.busName ?? 'default';
+  const bus = bridge.buses.find((b) => b.name === busRef || b.arn === busRef);
+  if (!bus) return entryError(bridge, 'ResourceNotFoundException', `Event bus ${busRef} does not exist.`);
+  if (bridge.faults.next())
+    return entryError(bridge, 'InternalFailure', 'Injected PutEvents failure (local cloud fault injection).');
+  const event = toEvent(read, opts);
+  for (const rule of opts.rules) {
+    if (rule.busName !== bus.name || !matchesEventPattern(rule.pattern, event)) continue;
+    counters.matched += 1;
+    for (const target of rule.targets) deliveries.push({ target, event, rule });
+  }
+  return { EventId: event.id };
+}
+
+export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  assertRules(opts.rules);
+  const buses = busesWithDefault(opts);
+  const faults = faultSchedule(opts.faultPutEvents);
   const counters: EventBridgeStats = { received: 0, failed: 0, matched: 0, targetErrors: 0 };
 
-  const fault = (): boolean => {
-    faultDebt += faultShare;
-    if (faultDebt < 1 - 1e-9) return false;
-    faultDebt -= 1;
-    return true;
-  };
-
-  const entryError = (code: string, message: string): EntryResult => {
-    counters.failed += 1;
-    return { ErrorCode: code, ErrorMessage: message };
-  };
-
-  const putEntry = (entry: unknown, deliveries: Delivery[]): EntryResult => {
-    counters.received += 1;
-    const read = readEntry(entry);
-    if ('ErrorCode' in read) return entryError(read.ErrorCode, read.ErrorMessage);
-    const busRef = read.busName ?? 'default';
-    const bus = buses.find((b) => b.name === busRef || b.arn === busRef);
-    if (!bus) return entryError('ResourceNotFoundException', `Event bus ${busRef} does not exist.`);
-    if (fault())
-      return entryError('InternalFailure', 'Injected PutEvents failure (local cloud fault injection).');
-    const event = toEvent(read, opts);
-    for (const rule of opts.rules) {
-      if (rule.busName !== bus.name || !matchesEventPattern(rule.pattern, event)) continue;
-      counters.matched += 1;
-      for (const target of rule.targets) deliveries.push({ target, event, rule });
-    }
-    return { EventId: event.id };
-  };
-
-  const deliver = ({ target, event, rule }: Delivery): void => {
-    const fail = (err: unknown): void => {
-      counters.targetErrors += 1;
-      const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      log(
-        `eventbridge: rule ${rule.logicalId} target ${target.logicalId} failed for event ${event.id}: ${why}`,
-      );
-    };
-    try {
-      Promise.resolve(opts.onTarget(target, targetInput(target, event), event, rule)).catch(fail);
-    } catch (err) {
-      fail(err);
-    }
-  };
-
-  const send = sendAmzJson;
+  const bridge: Bridge = { opts, buses, faults, counters };
 
   const putEvents = (body: Obj, res: ServerResponse): void => {
     const entries = body.Entries;
     if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
-      send(res, 400, {
+      sendAmzJson(res, 400, {
         __type: 'ValidationException',
         message: '1 validation error detected: Value at entries failed to satisfy constraint: length 1..10',
       });
       return;
     }
     const deliveries: Delivery[] = [];
-    const results = entries.map((entry) => putEntry(entry, deliveries));
-    send(res, 200, {
+    const results = entries.map((entry) => putEntry(bridge, entry, deliveries));
+    sendAmzJson(res, 200, {
       FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length,
       Entries: results,
     });
     // Targets run after the response, as with EventBridge: the caller never waits for them.
     setImmediate(() => {
-      for (const delivery of deliveries) deliver(delivery);
+      for (const delivery of deliveries) deliver(delivery, opts.onTarget, counters, log);
     });
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('error', (err) => log(`eventbridge: request error: ${err.message}`));
-    req.on('end', () => {
-      const read = readRequest(req, size, Buffer.concat(chunks));
-      if ('status' in read) {
-        send(res, read.status, read.error);
-        return;
-      }
+  const handle = (req: IncomingMessage, res: ServerResponse): void =>
+    collectBody(req, log, (size, raw) => {
+      const read = readRequest(req, size, raw);
+      if ('status' in read) return sendAmzJson(res, read.status, read.error);
       const request = read.body;
       if (!opts.guard) return putEvents(request, res);
       // Authorized per bus: a request is refused whole when any of its entries names a bus the caller may not use.
       const entries = Array.isArray(request.Entries) ? request.Entries : [];
       const resources = [
-        ...new Set(entries.map((entry) => busArn(isObj(entry) ? entry.EventBusName : undefined))),
+        ...new Set(entries.map((entry) => busArn(isObj(entry) ? entry.EventBusName : undefined, opts))),
       ];
       opts.guard(req, read.raw, 'events:PutEvents', resources).then(
         (refusal) => {
-          if (refusal) send(res, 400, { __type: refusal.code, message: refusal.message });
+          if (refusal) sendAmzJson(res, 400, { __type: refusal.code, message: refusal.message });
           else putEvents(request, res);
         },
-        (err: Error) => send(res, 500, { __type: 'InternalException', message: err.message }),
+        (err: Error) => sendAmzJson(res, 500, { __type: 'InternalException', message: err.message }),
       );
     });
-  };
 
-  const busArn = (name: unknown): string => {
-    const ref = typeof name === 'string' && name !== '' ? name : 'default';
-    return ref.startsWith('arn:') ? ref : `arn:aws:events:${opts.region}:${opts.accountId}:event-bus/${ref}`;
-  };
-
-  return {
-    handle,
-    setFaultPutEvents: (share: number) => {
-      faultShare = checkShare(share);
-      faultDebt = 0;
-    },
-    stats: () => ({ ...counters }),
-  };
+  return { handle, setFaultPutEvents: faults.set, stats: () => ({ ...counters }) };
 }

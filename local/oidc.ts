@@ -143,45 +143,56 @@ function signInPage(q: URLSearchParams): string {
 <button type="submit">Sign in</button></form>`;
 }
 
-export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
-  const host = options.host ?? '127.0.0.1';
+/** The signing key an issuer makes at start: a private key and its public JWK under a random kid. */
+interface SigningKey {
+  kid: string;
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  jwk: JWK;
+}
+
+async function newSigningKey(): Promise<SigningKey> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = randomBytes(8).toString('hex');
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+}
+
+/** Where the issuer answers, and the names its tokens carry. */
+interface IssuerAddress {
+  url: string;
+  issuer: string;
+  discoveryBase: string;
+  cognito: boolean;
+  userPoolId: string;
+}
+
+function addressOf(options: DevIssuerOptions, url: string): IssuerAddress {
   const userPoolId = `${options.region}_roomcastLocal`;
-  const codes = new Map<string, PendingCode>();
-  const ttl = options.ttlSeconds ?? 3600;
-
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) oauthError(res, 'server_error', 'the development issuer failed', 500);
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   const cognito = options.flavour === 'cognito';
-  const issuer = cognito
-    ? `https://cognito-idp.${options.region}.amazonaws.com/${userPoolId}`
-    : `${url}${PREFIX}`;
-  const discoveryBase = cognito ? `${url}/${userPoolId}` : `${url}${PREFIX}`;
+  return {
+    url,
+    userPoolId,
+    cognito,
+    issuer: cognito ? `https://cognito-idp.${options.region}.amazonaws.com/${userPoolId}` : `${url}${PREFIX}`,
+    discoveryBase: cognito ? `${url}/${userPoolId}` : `${url}${PREFIX}`,
+  };
+}
 
-  async function mint(username: string, mintOptions: MintOptions = {}) {
+/** Mints an id and an access token for a name, with OIDC's claims or, for the cognito flavour, Cognito's. */
+function minter(address: IssuerAddress, key: SigningKey, defaultTtl: number) {
+  return async (username: string, mintOptions: MintOptions = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    const exp = now + (mintOptions.ttlSeconds ?? ttl);
+    const exp = now + (mintOptions.ttlSeconds ?? defaultTtl);
     const groups = mintOptions.groups ?? [];
     const sub = createHash('sha256').update(username).digest('hex').slice(0, 32);
     const sign = (claims: Record<string, unknown>) =>
       new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
-        .setIssuer(issuer)
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+        .setIssuer(address.issuer)
         .setSubject(sub)
         .setIssuedAt(now)
         .setExpirationTime(exp)
-        .sign(privateKey);
-    if (cognito) {
+        .sign(key.privateKey);
+    if (address.cognito) {
       const groupClaim = groups.length > 0 ? { 'cognito:groups': groups } : {};
       return {
         idToken: await sign({
@@ -198,83 +209,136 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
       idToken: await sign({ aud: CLIENT_ID, preferred_username: username, auth_time: now, groups }),
       accessToken: await sign({ aud: CLIENT_ID, preferred_username: username, scope: 'openid' }),
     };
-  }
-
-  const tokenResponse = async (username: string, groups: string[]) => {
-    const { idToken, accessToken } = await mint(username, { groups });
-    return { id_token: idToken, access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
   };
+}
 
-  function redirectWithCode(res: ServerResponse, q: URLSearchParams, username: string) {
-    const code = randomBytes(24).toString('base64url');
-    const groups = (q.get('groups') ?? '').split(',').filter((g) => g !== '');
-    codes.set(code, {
-      username,
-      groups,
-      clientId: q.get('client_id') ?? '',
-      redirectUri: q.get('redirect_uri') ?? '',
-      challenge: q.get('code_challenge') ?? '',
-      nonce: q.get('nonce') ?? undefined,
-      expires: Date.now() + CODE_TTL_MS,
+/** What the request handlers share: the issuer's address and key, its pending codes, and its token answer. */
+interface IssuerState {
+  address: IssuerAddress;
+  jwk: JWK;
+  codes: Map<string, PendingCode>;
+  tokenResponse(username: string, groups: string[]): Promise<Record<string, unknown>>;
+}
+
+const groupsOf = (value: string | null) => (value ?? '').split(',').filter((g) => g !== '');
+
+/** Remembers a one-time code for a signed-in name and sends the browser back to the client with it. */
+function redirectWithCode(state: IssuerState, res: ServerResponse, q: URLSearchParams, username: string) {
+  const code = randomBytes(24).toString('base64url');
+  state.codes.set(code, {
+    username,
+    groups: groupsOf(q.get('groups')),
+    clientId: q.get('client_id') ?? '',
+    redirectUri: q.get('redirect_uri') ?? '',
+    challenge: q.get('code_challenge') ?? '',
+    nonce: q.get('nonce') ?? undefined,
+    expires: Date.now() + CODE_TTL_MS,
+  });
+  const target = new URL(q.get('redirect_uri') ?? '');
+  target.searchParams.set('code', code);
+  const clientState = q.get('state');
+  if (clientState !== null) target.searchParams.set('state', clientState);
+  res.writeHead(302, { Location: target.href, 'Cache-Control': 'no-store' });
+  res.end();
+}
+
+/** The authorization endpoint: a good request with a name is redirected with a code, else asked for a name. */
+async function serveAuthorize(
+  state: IssuerState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestUrl: URL,
+) {
+  const q = req.method === 'POST' ? await readForm(req) : requestUrl.searchParams;
+  const problem = authorizeProblem(q);
+  if (problem)
+    return send(res, 400, `<!doctype html><p>Bad authorization request: ${escapeHtml(problem)}</p>`);
+  const username = q.get('username') ?? q.get('login_hint');
+  if (username && USERNAME.test(username)) return redirectWithCode(state, res, q, username);
+  return send(res, 200, signInPage(q));
+}
+
+/** The token endpoint: a code is exchanged once, by the client it was issued to, with its PKCE verifier. */
+async function serveCodeExchange(state: IssuerState, req: IncomingMessage, res: ServerResponse) {
+  const form = await readForm(req);
+  if (form.get('grant_type') !== 'authorization_code')
+    return oauthError(res, 'unsupported_grant_type', 'only authorization_code');
+  const code = form.get('code') ?? '';
+  const pending = state.codes.get(code);
+  state.codes.delete(code); // a code is good once
+  if (!pending || pending.expires < Date.now())
+    return oauthError(res, 'invalid_grant', 'unknown or expired code');
+  if (form.get('client_id') !== pending.clientId || form.get('redirect_uri') !== pending.redirectUri)
+    return oauthError(
+      res,
+      'invalid_grant',
+      'client_id or redirect_uri differ from the authorization request',
+    );
+  const verifier = form.get('code_verifier') ?? '';
+  if (createHash('sha256').update(verifier).digest('base64url') !== pending.challenge)
+    return oauthError(res, 'invalid_grant', 'code_verifier does not match code_challenge');
+  return send(res, 200, await state.tokenResponse(pending.username, pending.groups));
+}
+
+/** Routes one request to the discovery document, the keys, the development shortcut or the OAuth endpoints. */
+async function handle(state: IssuerState, req: IncomingMessage, res: ServerResponse) {
+  const { url, issuer, discoveryBase } = state.address;
+  const requestUrl = new URL(req.url ?? '/', url);
+  const path = requestUrl.pathname;
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { ...CORS, 'Access-Control-Allow-Methods': 'GET,POST,OPTIONS' });
+    return res.end();
+  }
+  if (path === `${discoveryBase.slice(url.length)}/.well-known/openid-configuration`)
+    return send(res, 200, discoveryDocument(issuer, url, discoveryBase));
+  if (path === `${discoveryBase.slice(url.length)}/.well-known/jwks.json`)
+    return send(res, 200, { keys: [state.jwk] });
+  if (path === `${PREFIX}/token` && req.method === 'GET') {
+    const username = requestUrl.searchParams.get('username') ?? '';
+    if (!USERNAME.test(username))
+      return oauthError(res, 'invalid_request', 'username must be 1-32 characters');
+    return send(
+      res,
+      200,
+      await state.tokenResponse(username, groupsOf(requestUrl.searchParams.get('groups'))),
+    );
+  }
+  if (path === `${PREFIX}/authorize`) return serveAuthorize(state, req, res, requestUrl);
+  if (path === `${PREFIX}/token` && req.method === 'POST') return serveCodeExchange(state, req, res);
+  return send(res, 404, { error: 'not_found' });
+}
+
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return `http://${host}:${(server.address() as AddressInfo).port}`;
+}
+
+export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
+  const host = options.host ?? '127.0.0.1';
+  const key = await newSigningKey();
+  const ttl = options.ttlSeconds ?? 3600;
+  // Set once the port is known, before any request can be read (no await lies between).
+  let state: IssuerState | undefined;
+  const server: Server = createServer((req, res) => {
+    handle(state as IssuerState, req, res).catch(() => {
+      if (!res.headersSent) oauthError(res, 'server_error', 'the development issuer failed', 500);
     });
-    const target = new URL(q.get('redirect_uri') ?? '');
-    target.searchParams.set('code', code);
-    const state = q.get('state');
-    if (state !== null) target.searchParams.set('state', state);
-    res.writeHead(302, { Location: target.href, 'Cache-Control': 'no-store' });
-    res.end();
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const requestUrl = new URL(req.url ?? '/', url);
-    const path = requestUrl.pathname;
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...CORS, 'Access-Control-Allow-Methods': 'GET,POST,OPTIONS' });
-      return res.end();
-    }
-    if (path === `${discoveryBase.slice(url.length)}/.well-known/openid-configuration`)
-      return send(res, 200, discoveryDocument(issuer, url, discoveryBase));
-    if (path === `${discoveryBase.slice(url.length)}/.well-known/jwks.json`)
-      return send(res, 200, { keys: [jwk] });
-    if (path === `${PREFIX}/token` && req.method === 'GET') {
-      const username = requestUrl.searchParams.get('username') ?? '';
-      if (!USERNAME.test(username))
-        return oauthError(res, 'invalid_request', 'username must be 1-32 characters');
-      const groups = (requestUrl.searchParams.get('groups') ?? '').split(',').filter((g) => g !== '');
-      return send(res, 200, await tokenResponse(username, groups));
-    }
-    if (path === `${PREFIX}/authorize`) {
-      const q = req.method === 'POST' ? await readForm(req) : requestUrl.searchParams;
-      const problem = authorizeProblem(q);
-      if (problem)
-        return send(res, 400, `<!doctype html><p>Bad authorization request: ${escapeHtml(problem)}</p>`);
-      const username = q.get('username') ?? q.get('login_hint');
-      if (username && USERNAME.test(username)) return redirectWithCode(res, q, username);
-      return send(res, 200, signInPage(q));
-    }
-    if (path === `${PREFIX}/token` && req.method === 'POST') {
-      const form = await readForm(req);
-      if (form.get('grant_type') !== 'authorization_code')
-        return oauthError(res, 'unsupported_grant_type', 'only authorization_code');
-      const code = form.get('code') ?? '';
-      const pending = codes.get(code);
-      codes.delete(code); // a code is good once
-      if (!pending || pending.expires < Date.now())
-        return oauthError(res, 'invalid_grant', 'unknown or expired code');
-      if (form.get('client_id') !== pending.clientId || form.get('redirect_uri') !== pending.redirectUri)
-        return oauthError(
-          res,
-          'invalid_grant',
-          'client_id or redirect_uri differ from the authorization request',
-        );
-      const verifier = form.get('code_verifier') ?? '';
-      if (createHash('sha256').update(verifier).digest('base64url') !== pending.challenge)
-        return oauthError(res, 'invalid_grant', 'code_verifier does not match code_challenge');
-      return send(res, 200, await tokenResponse(pending.username, pending.groups));
-    }
-    return send(res, 404, { error: 'not_found' });
-  }
-
+  });
+  const address = addressOf(options, await listen(server, options.port ?? 0, host));
+  const { url, issuer, discoveryBase, cognito, userPoolId } = address;
+  const mint = minter(address, key, ttl);
+  state = {
+    address,
+    jwk: key.jwk,
+    codes: new Map(),
+    tokenResponse: async (username, groups) => {
+      const { idToken, accessToken } = await mint(username, { groups });
+      return { id_token: idToken, access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
+    },
+  };
   return {
     url,
     issuer,
@@ -293,9 +357,9 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     mint,
     sign: (claims, header = {}) =>
       new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: header.kid ?? kid, typ: 'JWT' })
-        .sign(privateKey),
-    publicJwk: jwk,
+        .setProtectedHeader({ alg: 'RS256', kid: header.kid ?? key.kid, typ: 'JWT' })
+        .sign(key.privateKey),
+    publicJwk: key.jwk,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

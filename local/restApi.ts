@@ -221,6 +221,178 @@ function headerMaps(raw: string[]) {
   return { headers, multiValueHeaders };
 }
 
+/** The route's TOKEN authorizer's verdict: its context for the event, or the refusal already sent. */
+async function authorize(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: LocalRestRoute,
+  opts: RestApiOptions,
+  apiId: string,
+  stage: string,
+): Promise<{ context: Record<string, string | number | boolean> | null } | undefined> {
+  if (!route.authorizer) return { context: null };
+  const methodArn = `arn:aws:execute-api:${opts.region}:${opts.accountId}:${apiId}/${stage}/${route.method}${route.path}`;
+  const outcome = await runTokenAuthorizer(route.authorizer, req.headers, methodArn, opts.invoke);
+  if (outcome.allowed) return { context: outcome.context };
+  refuse(res, route, outcome.refusal);
+  return undefined;
+}
+
+/** The query string as API Gateway gives it: single and multi-value maps, null when there is none. */
+function queryMaps(url: URL) {
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    multiQuery[name] = [...(multiQuery[name] ?? []), value];
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  return {
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+  };
+}
+
+/** The caller's identity in the request context: only the source IP and user agent are known locally. */
+function identityOf(req: IncomingMessage): APIGatewayProxyEvent['requestContext']['identity'] {
+  return {
+    sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+    userAgent: req.headers['user-agent'] ?? null,
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    user: null,
+    userArn: null,
+  };
+}
+
+/** What one matched request looks like to the route's function. */
+interface ProxyRequest {
+  req: IncomingMessage;
+  route: LocalRestRoute;
+  params: Record<string, string>;
+  url: URL;
+  body: Buffer;
+  apiId: string;
+  stage: string;
+  requestId: string;
+  /** When API Gateway took the request (epoch ms). */
+  now: number;
+  authorizer: Record<string, string | number | boolean> | null;
+}
+
+/** The APIGatewayProxyEvent API Gateway builds for a request on a Lambda proxy route. */
+function proxyEvent(p: ProxyRequest, accountId: string): APIGatewayProxyEvent {
+  const { req, route, url, stage, requestId, now } = p;
+  const { headers, multiValueHeaders } = headerMaps(req.rawHeaders);
+  return {
+    resource: route.path,
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    ...queryMaps(url),
+    pathParameters: Object.keys(p.params).length > 0 ? p.params : null,
+    stageVariables: null,
+    body: p.body.length > 0 ? p.body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId,
+      apiId: p.apiId,
+      resourceId: 'local',
+      resourcePath: route.path,
+      httpMethod: req.method ?? 'GET',
+      path: `/${stage}${url.pathname}`,
+      stage,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId,
+      extendedRequestId: requestId,
+      requestTime: requestTime(now),
+      requestTimeEpoch: now,
+      domainName: req.headers.host ?? 'localhost',
+      authorizer: p.authorizer,
+      identity: identityOf(req),
+    },
+  };
+}
+
+/** Maps a function's proxy result to the HTTP answer; anything but a result with a statusCode is a 502. */
+function answerWith(res: ServerResponse, requestId: string, result: unknown): void {
+  const r = result as {
+    statusCode?: unknown;
+    headers?: Record<string, unknown>;
+    multiValueHeaders?: Record<string, unknown[]>;
+    body?: unknown;
+    isBase64Encoded?: unknown;
+  } | null;
+  if (!r || typeof r.statusCode !== 'number') {
+    send(res, 502, '{"message": "Internal server error"}');
+    return;
+  }
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(r.headers ?? {})) out[name] = String(value);
+  for (const [name, values] of Object.entries(r.multiValueHeaders ?? {})) out[name] = values.map(String);
+  const text = typeof r.body === 'string' ? r.body : '';
+  const payload = r.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
+  res.writeHead(r.statusCode, { 'x-amzn-requestid': requestId, ...out, 'content-length': payload.length });
+  res.end(payload);
+}
+
+/** Runs one request on its route: body limit, authorizer, the function, its result as the answer. */
+async function invokeRoute(
+  opts: RestApiOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: LocalRestRoute,
+  params: Record<string, string>,
+  url: URL,
+): Promise<void> {
+  const body = await readBody(req);
+  if (body === undefined) {
+    refuse(res, route, { statusCode: 413, body: '{"message":"Request Entity Too Large"}' });
+    return;
+  }
+  const now = Date.now();
+  const stage = route.stageName ?? 'local';
+  const requestId = awsId();
+  const apiId = (route.apiLogicalId ?? 'rest').toLowerCase();
+  const authorized = await authorize(req, res, route, opts, apiId, stage);
+  if (!authorized) return;
+  const event = proxyEvent(
+    { req, route, params, url, body, apiId, stage, requestId, now, authorizer: authorized.context },
+    opts.accountId,
+  );
+  let result: unknown;
+  try {
+    result = await opts.invoke(route.functionLogicalId, event);
+  } catch {
+    // A failed function is a 502 with this body on API Gateway; the function's own log has the detail.
+    send(res, 502, '{"message": "Internal server error"}');
+    return;
+  }
+  answerWith(res, requestId, result);
+}
+
+/** SAM's preflight: a mock integration answering the Cors settings, with no function and no auth. */
+function answerPreflight(res: ServerResponse, cors: LocalCors): void {
+  res.writeHead(200, {
+    ...(cors.allowOrigin && { 'access-control-allow-origin': cors.allowOrigin }),
+    ...(cors.allowMethods && { 'access-control-allow-methods': cors.allowMethods }),
+    ...(cors.allowHeaders && { 'access-control-allow-headers': cors.allowHeaders }),
+    ...(cors.maxAge && { 'access-control-max-age': cors.maxAge }),
+    'content-length': '0',
+  });
+  res.end();
+}
+
 /**
  * Builds the handler of the REST routes: `handle(req, res)` answers and returns true when the path is one of a route
  * (with or without the stage prefix), false otherwise so the caller can serve something else.
@@ -240,115 +412,6 @@ export function createRestApi(opts: RestApiOptions) {
     return hits;
   };
 
-  async function invokeRoute(
-    req: IncomingMessage,
-    res: ServerResponse,
-    route: LocalRestRoute,
-    params: Record<string, string>,
-    url: URL,
-  ): Promise<void> {
-    const body = await readBody(req);
-    if (body === undefined) {
-      refuse(res, route, { statusCode: 413, body: '{"message":"Request Entity Too Large"}' });
-      return;
-    }
-    const now = Date.now();
-    const stage = route.stageName ?? 'local';
-    const requestId = awsId();
-    const apiId = (route.apiLogicalId ?? 'rest').toLowerCase();
-    let authorizer: Record<string, string | number | boolean> | null = null;
-    if (route.authorizer) {
-      const methodArn = `arn:aws:execute-api:${opts.region}:${opts.accountId}:${apiId}/${stage}/${route.method}${route.path}`;
-      const outcome = await runTokenAuthorizer(route.authorizer, req.headers, methodArn, opts.invoke);
-      if (!outcome.allowed) {
-        refuse(res, route, outcome.refusal);
-        return;
-      }
-      authorizer = outcome.context;
-    }
-    const { headers, multiValueHeaders } = headerMaps(req.rawHeaders);
-    const query: Record<string, string> = {};
-    const multiQuery: Record<string, string[]> = {};
-    for (const [name, value] of url.searchParams) {
-      query[name] = value;
-      multiQuery[name] = [...(multiQuery[name] ?? []), value];
-    }
-    const hasQuery = Object.keys(query).length > 0;
-    const hasParams = Object.keys(params).length > 0;
-    const event: APIGatewayProxyEvent = {
-      resource: route.path,
-      path: url.pathname,
-      httpMethod: req.method ?? 'GET',
-      headers,
-      multiValueHeaders,
-      queryStringParameters: hasQuery ? query : null,
-      multiValueQueryStringParameters: hasQuery ? multiQuery : null,
-      pathParameters: hasParams ? params : null,
-      stageVariables: null,
-      body: body.length > 0 ? body.toString('utf8') : null,
-      isBase64Encoded: false,
-      requestContext: {
-        accountId: opts.accountId,
-        apiId,
-        resourceId: 'local',
-        resourcePath: route.path,
-        httpMethod: req.method ?? 'GET',
-        path: `/${stage}${url.pathname}`,
-        stage,
-        protocol: `HTTP/${req.httpVersion}`,
-        requestId,
-        extendedRequestId: requestId,
-        requestTime: requestTime(now),
-        requestTimeEpoch: now,
-        domainName: req.headers.host ?? 'localhost',
-        authorizer,
-        identity: {
-          sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-          userAgent: req.headers['user-agent'] ?? null,
-          accessKey: null,
-          accountId: null,
-          apiKey: null,
-          apiKeyId: null,
-          caller: null,
-          clientCert: null,
-          cognitoAuthenticationProvider: null,
-          cognitoAuthenticationType: null,
-          cognitoIdentityId: null,
-          cognitoIdentityPoolId: null,
-          principalOrgId: null,
-          user: null,
-          userArn: null,
-        },
-      },
-    };
-    let result: unknown;
-    try {
-      result = await opts.invoke(route.functionLogicalId, event);
-    } catch {
-      // A failed function is a 502 with this body on API Gateway; the function's own log has the detail.
-      send(res, 502, '{"message": "Internal server error"}');
-      return;
-    }
-    const r = result as {
-      statusCode?: unknown;
-      headers?: Record<string, unknown>;
-      multiValueHeaders?: Record<string, unknown[]>;
-      body?: unknown;
-      isBase64Encoded?: unknown;
-    } | null;
-    if (!r || typeof r.statusCode !== 'number') {
-      send(res, 502, '{"message": "Internal server error"}');
-      return;
-    }
-    const out: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(r.headers ?? {})) out[name] = String(value);
-    for (const [name, values] of Object.entries(r.multiValueHeaders ?? {})) out[name] = values.map(String);
-    const text = typeof r.body === 'string' ? r.body : '';
-    const payload = r.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
-    res.writeHead(r.statusCode, { 'x-amzn-requestid': requestId, ...out, 'content-length': payload.length });
-    res.end(payload);
-  }
-
   return {
     routes: opts.routes,
     handle(req: IncomingMessage, res: ServerResponse): boolean {
@@ -358,26 +421,16 @@ export function createRestApi(opts: RestApiOptions) {
       const method = (req.method ?? 'GET').toUpperCase();
       const hit = hits.find(({ route }) => route.method === method || route.method === 'ANY');
       if (hit) {
-        invokeRoute(req, res, hit.route, hit.params, url).catch(() => {
+        invokeRoute(opts, req, res, hit.route, hit.params, url).catch(() => {
           if (!res.headersSent) send(res, 500, '{"message": "Internal server error"}');
         });
         return true;
       }
       const cors = hits.find(({ route }) => route.cors)?.route.cors;
-      if (method === 'OPTIONS' && cors) {
-        // SAM's preflight: a mock integration answering the Cors settings, with no function and no auth.
-        res.writeHead(200, {
-          ...(cors.allowOrigin && { 'access-control-allow-origin': cors.allowOrigin }),
-          ...(cors.allowMethods && { 'access-control-allow-methods': cors.allowMethods }),
-          ...(cors.allowHeaders && { 'access-control-allow-headers': cors.allowHeaders }),
-          ...(cors.maxAge && { 'access-control-max-age': cors.maxAge }),
-          'content-length': '0',
-        });
-        res.end();
-        return true;
-      }
+      if (method === 'OPTIONS' && cors) answerPreflight(res, cors);
       // What API Gateway answers for a method the resource does not have.
-      refuse(res, hits[0]?.route, { statusCode: 403, body: '{"message":"Missing Authentication Token"}' });
+      else
+        refuse(res, hits[0]?.route, { statusCode: 403, body: '{"message":"Missing Authentication Token"}' });
       return true;
     },
   };

@@ -15,6 +15,11 @@ export class ChatError extends Error {
   readonly publicMessage: string;
   /** `client`: the request was wrong (logged at info, counted as rejected); `server`: ours (logged as an error). */
   readonly fault: 'client' | 'server';
+  /**
+   * Whether this refusal is a strike on its connection (guard.ts), when the error itself decides it; undefined: its
+   * code and route decide (guard.ts, STRIKE_CODES).
+   */
+  readonly strike?: boolean;
 
   constructor(
     readonly code: ErrorCode | HttpOnlyCode,
@@ -30,13 +35,21 @@ export class ChatError extends Error {
   }
 }
 
-export class BadRequest extends ChatError {
-  override readonly name = 'BadRequest';
+/**
+ * The base of an error whose sentence the thrower words, with a fixed code and status; `name` is given here, not
+ * taken from the class, for the same reason as ChatError's.
+ */
+function worded(name: string, code: ErrorCode, status: number) {
+  return class extends ChatError {
+    override readonly name = name;
 
-  constructor(message: string) {
-    super('BAD_REQUEST', 400, message);
-  }
+    constructor(message: string) {
+      super(code, status, message);
+    }
+  };
 }
+
+export class BadRequest extends worded('BadRequest', 'BAD_REQUEST', 400) {}
 
 export class RoomNotFound extends ChatError {
   override readonly name = 'RoomNotFound';
@@ -63,13 +76,7 @@ export class RoomClosed extends ChatError {
   }
 }
 
-export class Forbidden extends ChatError {
-  override readonly name = 'Forbidden';
-
-  constructor(message: string) {
-    super('FORBIDDEN', 403, message);
-  }
-}
+export class Forbidden extends worded('Forbidden', 'FORBIDDEN', 403) {}
 
 export class MessageTooLarge extends ChatError {
   override readonly name = 'MessageTooLarge';
@@ -90,7 +97,7 @@ export class RateLimited extends ChatError {
    */
   constructor(
     message = 'You are sending too fast. Wait a moment and try again.',
-    readonly strike = true,
+    override readonly strike = true,
   ) {
     super('RATE_LIMITED', 429, message);
   }
@@ -100,12 +107,8 @@ export class RateLimited extends ChatError {
  * The deployment's policy refuses the request (a post to a lobby that takes only announcements, or where there is
  * no lobby). A client cannot fix it by going slower, so it is no strike (guard.ts).
  */
-export class NotAllowed extends ChatError {
-  override readonly name = 'NotAllowed';
-
-  constructor(message: string) {
-    super('BAD_REQUEST', 403, message);
-  }
+export class NotAllowed extends worded('NotAllowed', 'BAD_REQUEST', 403) {
+  override readonly strike = false;
 }
 
 /** A source already holds as many live connections as it may (sourceCap.ts): the handshake is refused with 429. */
@@ -121,9 +124,13 @@ export class TooManyConnections extends ChatError {
   }
 }
 
-/** The connection is not (or no longer) registered, e.g. it was pruned as stale. */
+/**
+ * The connection is not (or no longer) registered, e.g. it was pruned as stale. No strike: a connection that is not
+ * registered (closed, or its frames still in flight after the close) has nothing to strike.
+ */
 export class UnknownConnection extends ChatError {
   override readonly name = 'UnknownConnection';
+  override readonly strike = false;
 
   constructor() {
     super('BAD_REQUEST', 400, 'This connection is not registered. Reconnect and try again.');

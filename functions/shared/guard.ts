@@ -4,7 +4,6 @@ import type { Clock } from './clock';
 import {
   BadRequest,
   type ChatError,
-  NotAllowed,
   RateLimited,
   RoomClosed,
   RoomNotFound,
@@ -267,21 +266,22 @@ export function withInviteKeys<T extends { rooms: Pick<RoomStore, 'create'> }>(
 }
 
 /**
- * Errors that count as a strike: refusals for going too fast, malformed frames (a client that follows the protocol
- * never sends one: its own checks come first), and failed joins; not a refusal for the server's state or policy.
+ * The codes that count as a strike, and on which routes: refusals for going too fast and malformed frames (a client
+ * that follows the protocol never sends one: its own checks come first) on every route, and failed joins; not a
+ * refusal for the server's state or policy. An error that decides for itself (ChatError.strike) overrides this.
  */
+export const STRIKE_CODES: Readonly<Partial<Record<ChatError['code'], 'every route' | readonly string[]>>> = {
+  RATE_LIMITED: 'every route',
+  BAD_REQUEST: 'every route',
+  MESSAGE_TOO_LARGE: 'every route',
+  // A join by a wrong code or key is a guess at a room; the same code elsewhere (a room that is gone) is not.
+  ROOM_NOT_FOUND: ['joinroom'],
+};
+
 export function isStrike(error: ChatError, action: string): boolean {
-  if (error instanceof RateLimited) return error.strike;
-  // A connection that is not registered (closed, or its frames still in flight after the close) has nothing to strike.
-  if (error instanceof UnknownConnection) return false;
-  // The deployment's lobby policy, not the client's pace or form, refused it.
-  if (error instanceof NotAllowed) return false;
-  return (
-    error.code === 'RATE_LIMITED' ||
-    error.code === 'BAD_REQUEST' ||
-    error.code === 'MESSAGE_TOO_LARGE' ||
-    (action === 'joinroom' && error.code === 'ROOM_NOT_FOUND')
-  );
+  if (error.strike !== undefined) return error.strike;
+  const routes = STRIKE_CODES[error.code];
+  return routes === 'every route' || (routes?.includes(action) ?? false);
 }
 
 /**

@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { LocalCloud } from '../../local/cloud';
-import { launchChromium } from '../helpers/browser';
-import { deleteConnection, startTestCloud } from '../helpers/localCloud';
+import type { Page } from 'playwright-core';
+import { browserStage, SCREENSHOTS, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { deleteConnection } from '../helpers/localCloud';
 
 /**
  * The web client in web/ in Chromium (tests/helpers/browser.ts finds one), against the local cloud that serves it: two people chat in a room,
@@ -11,10 +9,7 @@ import { deleteConnection, startTestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(60_000);
 
-const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
-/** Per step: generous, the machine may be busy; each wait ends as soon as the page shows the state. */
-const UI_TIMEOUT_MS = 10_000;
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 /** The little of the DOM the in-page functions below touch (tsconfig has no "dom" lib: these tests run in Node). */
@@ -24,39 +19,18 @@ interface Row {
 }
 type PageGlobals = { document: { querySelectorAll(selector: string): Iterable<Row> } };
 
-let cloud: LocalCloud;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const stage = browserStage();
 /** Dialogs (alert, confirm…) any page opened: injected markup running script would show here. */
 const dialogs: string[] = [];
 
-beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  cloud = (await startTestCloud()).cloud;
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-  await browser?.close();
-  await cloud?.close();
-});
-
 /** A person in their own browser profile (own localStorage), signed in with a name and online in the lobby. */
 async function person(username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  const page = await stage.newPage({ width: 1100, height: 760 });
   page.on('dialog', (dialog) => {
     dialogs.push(`${username}: ${dialog.type()} ${dialog.message()}`);
     void dialog.dismiss();
   });
-  await page.goto(cloud.httpUrl);
-  await page.getByTestId('username-input').fill(username);
-  await page.getByTestId('username-submit').click();
-  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
-  await page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor();
+  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
   return page;
 }
 
@@ -229,7 +203,7 @@ it('a dropped connection comes back by itself, in the same room, with what was s
     };
     return (await page.roomcast.client.info()).connectionId;
   });
-  expect(await deleteConnection(cloud.gateway.callbackUrl, connectionId)).toBe('closed');
+  expect(await deleteConnection(stage.cloud.gateway.callbackUrl, connectionId)).toBe('closed');
   const missed = ['said while dan was away', 'and one more'];
   for (const text of missed) await send(alice, text);
 

@@ -1,7 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { LocalCloud } from '../../local/cloud';
-import { launchChromium } from '../helpers/browser';
-import { startTestCloud } from '../helpers/localCloud';
+import type { Page } from 'playwright-core';
+import { browserStage, signInByName } from '../helpers/browserStage';
 
 /**
  * The owner's controls on the chat page, in Chromium against the local cloud: the creator of a room sees them and
@@ -9,34 +7,13 @@ import { startTestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(90_000);
 
-const UI_TIMEOUT_MS = 10_000;
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 
-let cloud: LocalCloud;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  cloud = (await startTestCloud()).cloud;
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-  await browser?.close();
-  await cloud?.close();
-});
+const stage = browserStage();
 
 async function person(username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  await page.goto(cloud.httpUrl);
-  await page.getByTestId('username-input').fill(username);
-  await page.getByTestId('username-submit').click();
-  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
-  await page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: 'attached' });
+  const page = await stage.newPage({ width: 1280, height: 800 });
+  await signInByName(page, stage.cloud.httpUrl, username);
   return page;
 }
 

@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import type { LocalCloud } from '../../local/cloud';
-import { launchChromium } from '../helpers/browser';
-import { startTestCloud } from '../helpers/localCloud';
+import type { Locator, Page } from 'playwright-core';
+import { browserStage, SCREENSHOTS, signInByName } from '../helpers/browserStage';
 
 /**
  * What a user sees at the chat page's edges, in Chromium against the local cloud: the lobby's member count, the
@@ -12,42 +9,19 @@ import { startTestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(90_000);
 
-const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
-const UI_TIMEOUT_MS = 10_000;
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-let cloud: LocalCloud;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  cloud = (await startTestCloud()).cloud;
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-  await browser?.close();
-  await cloud?.close();
-});
+const stage = browserStage();
 
 async function person(
   username: string,
   viewport = { width: 1280, height: 800 },
   before?: (page: Page) => Promise<void>,
 ): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  const page = await stage.newPage(viewport);
   await before?.(page);
-  await page.goto(cloud.httpUrl);
-  await page.getByTestId('username-input').fill(username);
-  await page.getByTestId('username-submit').click();
-  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
-  await page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: 'attached' });
+  await signInByName(page, stage.cloud.httpUrl, username);
   return page;
 }
 
@@ -244,10 +218,8 @@ it('makes http(s) links clickable and safe, and nothing else a link', async () =
 
 it("the broadcast page wears the chat's style", async () => {
   const chat = await person('hal');
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${cloud.httpUrl}/broadcast.html`);
+  const page = await (await stage.newContext({ width: 1280, height: 800 })).newPage();
+  await page.goto(`${stage.cloud.httpUrl}/broadcast.html`);
   await page.locator('form[data-ready="true"]').waitFor();
   const style = (p: Page, selector: string) =>
     p.locator(selector).evaluate((el) => {

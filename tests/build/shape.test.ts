@@ -6,13 +6,16 @@ import { cyclesOf } from '../helpers/importGraph';
 
 /**
  * The repository's shape: no module imports itself back through others (type-only imports included: a cycle of
- * types still ties the modules' meaning together), and no source file is longer than a reader can hold, 600 lines.
- * template.yaml is one CloudFormation template by nature and is not counted; client/ has its own, tighter limit
- * (tests/client/bundle.test.ts).
+ * types still ties the modules' meaning together), no source file is longer than a reader can hold, 600 lines, and
+ * no function of the product or its local cloud (functions/, infra/, local/) longer than 150: a longer one is split
+ * into named parts that say what they do. template.yaml is one CloudFormation template by nature and is not counted;
+ * client/ has its own, tighter limit (tests/client/bundle.test.ts).
  */
 const root = join(__dirname, '..', '..');
 const MAX_LINES = 600;
 const SOURCE = /\.(ts|mjs|cjs|js|css|html)$/;
+const MAX_FUNCTION_LINES = 150;
+const FUNCTION_FOLDERS = ['functions/', 'infra/', 'local/'];
 const FOLDERS = [
   'bench',
   'client',
@@ -80,5 +83,40 @@ it(`has no source file over ${MAX_LINES} lines`, () => {
   const long = files
     .map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length }))
     .filter(({ lines }) => lines > MAX_LINES);
+  expect(long).toEqual([]);
+});
+
+/** Every function in a module (declarations, methods, arrows, accessors) with its length in lines, nested ones too. */
+function functionLengths(file: string, text: string): { where: string; lines: number }[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: { where: string; lines: number }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const first = source.getLineAndCharacterOfPosition(node.getStart(source)).line;
+      const last = source.getLineAndCharacterOfPosition(node.end).line;
+      found.push({ where: `${file}:${first + 1}`, lines: last - first + 1 });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+it('measures a function from its first line to its last', () => {
+  const text = 'const a = 1;\nfunction f() {\n  const g = () => {\n    return 1;\n  };\n  return g();\n}\n';
+  expect(functionLengths('x.ts', text)).toEqual([
+    { where: 'x.ts:2', lines: 6 },
+    { where: 'x.ts:3', lines: 3 },
+  ]);
+});
+
+it(`has no function over ${MAX_FUNCTION_LINES} lines in ${FUNCTION_FOLDERS.join(', ')}`, () => {
+  const files = sourceFiles().filter(
+    (file) => /\.(ts|mjs|js)$/.test(file) && FUNCTION_FOLDERS.some((folder) => file.startsWith(folder)),
+  );
+  expect(files.length).toBeGreaterThan(50);
+  const long = files
+    .flatMap((file) => functionLengths(file, readFileSync(join(root, file), 'utf8')))
+    .filter(({ lines }) => lines > MAX_FUNCTION_LINES);
   expect(long).toEqual([]);
 });

@@ -1,34 +1,16 @@
-import type { ConnectionState, RoomcastClient, RoomcastClientOptions, StateChange } from '../../client/index';
-import { createRoomcastClient, RoomcastError } from '../../client/index';
+import type { ConnectionState, RoomcastClientOptions, StateChange } from '../../client/index';
+import { RoomcastError } from '../../client/index';
 import type { MessageFrame } from '../../protocol';
-import { FakeRoomcastServer } from '../helpers/fakeRoomcastServer';
+import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**
  * The client library against a scripted server on Jest's fake clock: backoff, resume, dedup, ordering, the
  * outbox, idempotent retries, error correlation and bad input, as an app using it would see them.
  */
-jest.useFakeTimers();
-
-let server: FakeRoomcastServer;
-const clients: RoomcastClient[] = [];
-
-beforeEach(() => {
-  server = new FakeRoomcastServer();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-  jest.clearAllTimers();
-});
+const fake = fakeServerPerTest();
 
 function client(options: Partial<RoomcastClientOptions> = {}) {
-  const chat = createRoomcastClient({
-    url: 'ws://fake/prod',
-    username: 'me',
-    WebSocket: server.WebSocket,
-    random: () => 0.5,
-    ...options,
-  });
-  clients.push(chat);
+  const chat = fake.client(options);
   const texts: string[] = [];
   const seqs: number[] = [];
   const states: StateChange[] = [];
@@ -42,13 +24,12 @@ function client(options: Partial<RoomcastClientOptions> = {}) {
   return { chat, texts, seqs, states, errors };
 }
 
-const tick = (ms = 20) => jest.advanceTimersByTimeAsync(ms);
 const stateNames = (states: StateChange[]): ConnectionState[] => states.map((s) => s.state);
 
 async function inRoom(options: Partial<RoomcastClientOptions> = {}) {
   const c = client(options);
   await tick();
-  server.rooms.set('ABCDEF', []);
+  fake.server.rooms.set('ABCDEF', []);
   const joining = c.chat.join('abcdef');
   await tick();
   await joining;
@@ -57,7 +38,7 @@ async function inRoom(options: Partial<RoomcastClientOptions> = {}) {
 
 describe('reconnecting', () => {
   it('backs off with full jitter, bounded, gives up after maxAttempts, and retry() starts again', async () => {
-    server.accept = false;
+    fake.server.accept = false;
     const { chat, states } = client({ backoff: { initialDelayMs: 100, maxDelayMs: 1000, maxAttempts: 6 } });
     await jest.advanceTimersByTimeAsync(10_000);
     const delays = states.filter((s) => s.state === 'reconnecting').map((s) => s.delayMs);
@@ -65,19 +46,19 @@ describe('reconnecting', () => {
     expect(delays).toEqual([50, 100, 200, 400, 500, 500]);
     expect(chat.state).toBe('failed');
     expect(states.at(-1)?.error?.code).toBe('GAVE_UP');
-    const sockets = server.sockets.length;
+    const sockets = fake.server.sockets.length;
     await jest.advanceTimersByTimeAsync(60_000);
-    expect(server.sockets.length).toBe(sockets); // given up: no more attempts on its own
+    expect(fake.server.sockets.length).toBe(sockets); // given up: no more attempts on its own
 
-    server.accept = true;
+    fake.server.accept = true;
     chat.retry();
     await tick();
     expect(chat.state).toBe('ready');
   });
 
   it('stops at once on a refused handshake without a way to get a new token', async () => {
-    server.accept = false;
-    server.refuseStatus = 400;
+    fake.server.accept = false;
+    fake.server.refuseStatus = 400;
     const { chat, errors } = client();
     // A caller waiting for the connection hears why it failed at once, not a TIMEOUT later.
     let refused: unknown;
@@ -88,7 +69,7 @@ describe('reconnecting', () => {
     expect(refused).toMatchObject({ code: 'HANDSHAKE_REFUSED' });
     expect(chat.state).toBe('failed');
     expect(errors[0]).toMatchObject({ code: 'HANDSHAKE_REFUSED', details: { status: 400 } });
-    expect(server.sockets).toHaveLength(1);
+    expect(fake.server.sockets).toHaveLength(1);
   });
 
   it('asks getToken again before every connect', async () => {
@@ -96,9 +77,9 @@ describe('reconnecting', () => {
     const getToken = jest.fn(async () => `token-${++n}`);
     client({ username: undefined, getToken });
     await tick();
-    server.last.drop();
+    fake.server.last.drop();
     await jest.advanceTimersByTimeAsync(1_000);
-    expect(server.sockets.map((s) => new URL(s.url).searchParams.get('token'))).toEqual([
+    expect(fake.server.sockets.map((s) => new URL(s.url).searchParams.get('token'))).toEqual([
       'token-1',
       'token-2',
     ]);
@@ -108,14 +89,14 @@ describe('reconnecting', () => {
     const { chat } = client({ keepaliveMs: 60_000 });
     await tick();
     await jest.advanceTimersByTimeAsync(59_000);
-    expect(server.sent('ping')).toHaveLength(0);
+    expect(fake.server.sent('ping')).toHaveLength(0);
     await jest.advanceTimersByTimeAsync(1_000);
-    expect(server.sent('ping')).toHaveLength(1);
+    expect(fake.server.sent('ping')).toHaveLength(1);
     expect(chat.state).toBe('ready'); // the pong came
 
-    server.intercept = (f) => (f.action === 'ping' ? null : undefined);
+    fake.server.intercept = (f) => (f.action === 'ping' ? null : undefined);
     await jest.advanceTimersByTimeAsync(60_000 + 10_000 + 1_000);
-    expect(server.sockets.length).toBe(2);
+    expect(fake.server.sockets.length).toBe(2);
     expect(chat.state).toBe('ready');
   });
 
@@ -123,8 +104,8 @@ describe('reconnecting', () => {
     const { chat, states } = client();
     await tick();
     await jest.advanceTimersByTimeAsync(115 * 60_000 + 50);
-    expect(server.sockets.length).toBe(2);
-    expect(server.sockets[0]?.readyState).toBe(3);
+    expect(fake.server.sockets.length).toBe(2);
+    expect(fake.server.sockets[0]?.readyState).toBe(3);
     expect(chat.state).toBe('ready');
     expect(stateNames(states)).not.toContain('reconnecting');
   });
@@ -133,36 +114,36 @@ describe('reconnecting', () => {
 describe('messages in order, once', () => {
   it('hands out each seq once and in order, whatever the arrival order', async () => {
     const { seqs } = await inRoom();
-    server.fanOut = false;
-    const stored = ['a', 'b', 'c', 'd'].map((t) => server.store('ABCDEF', t));
-    for (const i of [1, 0, 1, 3, 2, 0]) server.last.push(stored[i] as MessageFrame);
+    fake.server.fanOut = false;
+    const stored = ['a', 'b', 'c', 'd'].map((t) => fake.server.store('ABCDEF', t));
+    for (const i of [1, 0, 1, 3, 2, 0]) fake.server.last.push(stored[i] as MessageFrame);
     await tick();
     expect(seqs).toEqual([1, 2, 3, 4]);
   });
 
   it('fills a gap through history', async () => {
     const { texts } = await inRoom();
-    server.fanOut = false;
-    const stored = ['one', 'two', 'three', 'four'].map((t) => server.store('ABCDEF', t));
-    server.last.push(stored[0] as MessageFrame);
-    server.last.push(stored[3] as MessageFrame);
+    fake.server.fanOut = false;
+    const stored = ['one', 'two', 'three', 'four'].map((t) => fake.server.store('ABCDEF', t));
+    fake.server.last.push(stored[0] as MessageFrame);
+    fake.server.last.push(stored[3] as MessageFrame);
     await tick();
     expect(texts).toEqual(['one', 'two', 'three', 'four']);
-    expect(server.sent('history').at(-1)).toMatchObject({ afterSeq: 1 });
+    expect(fake.server.sent('history').at(-1)).toMatchObject({ afterSeq: 1 });
   });
 
   it('after a reconnect, rejoins and pages through history until caught up', async () => {
     const { chat, seqs, states } = await inRoom();
-    server.store('ABCDEF', 'before');
+    fake.server.store('ABCDEF', 'before');
     await tick();
-    server.last.drop();
-    for (let i = 0; i < 250; i++) server.store('ABCDEF', `missed ${i}`);
+    fake.server.last.drop();
+    for (let i = 0; i < 250; i++) fake.server.store('ABCDEF', `missed ${i}`);
     await jest.advanceTimersByTimeAsync(1_000);
     expect(chat.state).toBe('ready');
     expect(seqs).toEqual(Array.from({ length: 251 }, (_, i) => i + 1));
-    expect(server.sent('joinroom').at(-1)).toMatchObject({ roomId: 'ABCDEF' });
+    expect(fake.server.sent('joinroom').at(-1)).toMatchObject({ roomId: 'ABCDEF' });
     // joined carries the latest 50 (202..251): pages fill 2..101 and 102..201, an empty page says caught up.
-    const resumed = server.sent('history').filter((f) => f.socket === 1);
+    const resumed = fake.server.sent('history').filter((f) => f.socket === 1);
     expect(resumed.map((f) => f.afterSeq)).toEqual([1, 101, 251]);
     expect(stateNames(states).slice(-3)).toEqual(['connecting', 'resuming', 'ready']);
   });
@@ -172,20 +153,20 @@ describe('batch and resync frames', () => {
   const batch = (...messages: MessageFrame[]) => ({ type: 'batch', roomId: 'ABCDEF', messages });
   /** The gap fills asked for (the lobby's first page on connect names no afterSeq). */
   const historyAsks = () =>
-    server
+    fake.server
       .sent('history')
       .map((f) => f.afterSeq)
       .filter((afterSeq) => afterSeq !== undefined);
 
   it('unpacks batches into one message event each, in seq order, across frames that arrive out of order', async () => {
     const { seqs, texts } = await inRoom();
-    server.fanOut = false;
+    fake.server.fanOut = false;
     const [m1, m2, m3, m4, m5] = ['a', 'b', 'c', 'd', 'e'].map((t) =>
-      server.store('ABCDEF', t),
+      fake.server.store('ABCDEF', t),
     ) as MessageFrame[];
     // A retried post (1, 2) lands after the later batch (3, 4, 5).
-    server.last.push(batch(m3 as MessageFrame, m4 as MessageFrame, m5 as MessageFrame));
-    server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
+    fake.server.last.push(batch(m3 as MessageFrame, m4 as MessageFrame, m5 as MessageFrame));
+    fake.server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
     await tick(1);
     expect(seqs).toEqual([1, 2, 3, 4, 5]);
     expect(texts).toEqual(['a', 'b', 'c', 'd', 'e']);
@@ -193,12 +174,12 @@ describe('batch and resync frames', () => {
 
   it('drops seqs it already has when a batch and a retried single message overlap', async () => {
     const { seqs } = await inRoom();
-    server.fanOut = false;
-    const [m1, m2, m3] = ['a', 'b', 'c'].map((t) => server.store('ABCDEF', t)) as MessageFrame[];
-    server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
-    server.last.push(m2 as MessageFrame);
-    server.last.push(batch(m2 as MessageFrame, m3 as MessageFrame));
-    server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
+    fake.server.fanOut = false;
+    const [m1, m2, m3] = ['a', 'b', 'c'].map((t) => fake.server.store('ABCDEF', t)) as MessageFrame[];
+    fake.server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
+    fake.server.last.push(m2 as MessageFrame);
+    fake.server.last.push(batch(m2 as MessageFrame, m3 as MessageFrame));
+    fake.server.last.push(batch(m1 as MessageFrame, m2 as MessageFrame));
     await tick();
     expect(seqs).toEqual([1, 2, 3]);
     expect(historyAsks()).toEqual([]); // nothing was missing: no history read
@@ -206,10 +187,12 @@ describe('batch and resync frames', () => {
 
   it('fills a gap between batches from history', async () => {
     const { seqs } = await inRoom();
-    server.fanOut = false;
-    const stored = ['a', 'b', 'c', 'd', 'e', 'f'].map((t) => server.store('ABCDEF', t)) as MessageFrame[];
-    server.last.push(batch(stored[0] as MessageFrame, stored[1] as MessageFrame));
-    server.last.push(batch(stored[4] as MessageFrame, stored[5] as MessageFrame));
+    fake.server.fanOut = false;
+    const stored = ['a', 'b', 'c', 'd', 'e', 'f'].map((t) =>
+      fake.server.store('ABCDEF', t),
+    ) as MessageFrame[];
+    fake.server.last.push(batch(stored[0] as MessageFrame, stored[1] as MessageFrame));
+    fake.server.last.push(batch(stored[4] as MessageFrame, stored[5] as MessageFrame));
     await tick();
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
     expect(historyAsks()).toEqual([2]);
@@ -219,14 +202,14 @@ describe('batch and resync frames', () => {
     const { chat, seqs } = await inRoom();
     const resyncs: unknown[] = [];
     chat.on('resync', (r) => resyncs.push(r));
-    server.fanOut = false;
-    const stored = ['a', 'b', 'c', 'd'].map((t) => server.store('ABCDEF', t)) as MessageFrame[];
-    server.last.push(batch(stored[0] as MessageFrame, stored[1] as MessageFrame));
-    server.last.push({ type: 'resync', roomId: 'QQQQQQ', afterSeq: 0 });
+    fake.server.fanOut = false;
+    const stored = ['a', 'b', 'c', 'd'].map((t) => fake.server.store('ABCDEF', t)) as MessageFrame[];
+    fake.server.last.push(batch(stored[0] as MessageFrame, stored[1] as MessageFrame));
+    fake.server.last.push({ type: 'resync', roomId: 'QQQQQQ', afterSeq: 0 });
     await tick();
     expect(seqs).toEqual([1, 2]); // no gap is visible: without the resync, 3 and 4 would wait for the next message
     expect(historyAsks()).toEqual([]);
-    server.last.push({ type: 'resync', roomId: 'ABCDEF', afterSeq: 2 });
+    fake.server.last.push({ type: 'resync', roomId: 'ABCDEF', afterSeq: 2 });
     await tick();
     expect(seqs).toEqual([1, 2, 3, 4]);
     expect(historyAsks()).toEqual([2]);
@@ -237,8 +220,8 @@ describe('batch and resync frames', () => {
     const { chat, seqs, texts } = await inRoom();
     const unknown: string[] = [];
     chat.on('unknown', (u) => unknown.push(u.raw));
-    server.fanOut = false;
-    const [m1, m2] = ['a', 'b'].map((t) => server.store('ABCDEF', t)) as MessageFrame[];
+    fake.server.fanOut = false;
+    const [m1, m2] = ['a', 'b'].map((t) => fake.server.store('ABCDEF', t)) as MessageFrame[];
     const malformed = [
       { type: 'batch', roomId: 'ABCDEF' },
       { type: 'batch', roomId: 'ABCDEF', messages: 'not a list' },
@@ -249,7 +232,7 @@ describe('batch and resync frames', () => {
       { type: 'resync', roomId: 'ABCDEF', afterSeq: 'one' },
       { type: 'message', roomId: 'ABCDEF', seq: 3 },
     ];
-    for (const frame of malformed) server.last.push(frame);
+    for (const frame of malformed) fake.server.last.push(frame);
     await tick();
     expect(unknown).toEqual(malformed.map((f) => JSON.stringify(f)));
     // Nothing a malformed frame carried was handed over; the messages came from history, once each.
@@ -266,22 +249,22 @@ describe('batch and resync frames', () => {
 describe('invite keys', () => {
   it('rejoins after a reconnect with the invite key of its room, so the rejoin spends no guess', async () => {
     const { chat } = await inRoom();
-    expect(server.sent('joinroom')[0]?.key).toBeUndefined();
+    expect(fake.server.sent('joinroom')[0]?.key).toBeUndefined();
     expect(chat.inviteKey).toBe('ABCDEF-invitekey');
-    server.last.drop();
+    fake.server.last.drop();
     await jest.advanceTimersByTimeAsync(1_000);
     expect(chat.state).toBe('ready');
-    expect(server.sent('joinroom').at(-1)).toMatchObject({ roomId: 'ABCDEF', key: 'ABCDEF-invitekey' });
+    expect(fake.server.sent('joinroom').at(-1)).toMatchObject({ roomId: 'ABCDEF', key: 'ABCDEF-invitekey' });
   });
 
   it('sends the key a link gave, and forgets it in the lobby', async () => {
     const { chat } = client();
     await tick();
-    server.rooms.set('ABCDEF', []);
+    fake.server.rooms.set('ABCDEF', []);
     const joining = chat.join('ABCDEF', 'ABCDEF-invitekey');
     await tick();
     await joining;
-    expect(server.sent('joinroom').at(-1)).toMatchObject({ key: 'ABCDEF-invitekey' });
+    expect(fake.server.sent('joinroom').at(-1)).toMatchObject({ key: 'ABCDEF-invitekey' });
     const leaving = chat.leave();
     await tick();
     await leaving;
@@ -292,26 +275,28 @@ describe('invite keys', () => {
 describe('sending', () => {
   it('keeps messages written offline and flushes them in order with their clientMsgIds', async () => {
     const { chat, texts } = await inRoom();
-    server.last.drop();
-    server.accept = false;
+    fake.server.last.drop();
+    fake.server.accept = false;
     const acks = [chat.send('first'), chat.send('second'), chat.send('third')];
     expect(chat.unsent).toBe(3);
     await jest.advanceTimersByTimeAsync(200);
-    server.accept = true;
+    fake.server.accept = true;
     await jest.advanceTimersByTimeAsync(3_000);
     const acked = await Promise.all(acks);
     expect(acked.map((a) => a.seq)).toEqual([1, 2, 3]);
     expect(texts).toEqual(['first', 'second', 'third']);
-    expect(server.sent('sendmessage').map((f) => f.clientMsgId)).toEqual(acked.map((a) => a.clientMsgId));
+    expect(fake.server.sent('sendmessage').map((f) => f.clientMsgId)).toEqual(
+      acked.map((a) => a.clientMsgId),
+    );
   });
 
   it('refuses more than outboxLimit unsent messages', async () => {
     const { chat } = await inRoom({ outboxLimit: 2 });
-    server.last.drop();
-    server.accept = false;
+    fake.server.last.drop();
+    fake.server.accept = false;
     const kept = [chat.send('a'), chat.send('b')];
     await expect(chat.send('c')).rejects.toMatchObject({ code: 'OUTBOX_FULL' });
-    server.accept = true;
+    fake.server.accept = true;
     await jest.advanceTimersByTimeAsync(3_000);
     await Promise.all(kept);
   });
@@ -319,26 +304,26 @@ describe('sending', () => {
   it('retries an unanswered send with the same clientMsgId, and the room gets it once', async () => {
     const { chat, texts } = await inRoom({ requestTimeoutMs: 1_000 });
     let swallowed = false;
-    server.intercept = (f) => {
+    fake.server.intercept = (f) => {
       if (f.action !== 'sendmessage' || swallowed) return undefined;
       swallowed = true;
-      server.handle.call(server, server.last, JSON.stringify({ ...f, requestId: undefined })); // stored, ack lost
+      fake.server.handle.call(fake.server, fake.server.last, JSON.stringify({ ...f, requestId: undefined })); // stored, ack lost
       return null;
     };
     const ack = chat.send('hello');
     await jest.advanceTimersByTimeAsync(5_000);
     await expect(ack).resolves.toMatchObject({ seq: 1 });
-    const sends = server.sent('sendmessage');
+    const sends = fake.server.sent('sendmessage');
     expect(sends.length).toBeGreaterThanOrEqual(2);
     expect(new Set(sends.map((f) => f.clientMsgId)).size).toBe(1);
     expect(texts).toEqual(['hello']);
-    expect(server.rooms.get('ABCDEF')).toHaveLength(1);
+    expect(fake.server.rooms.get('ABCDEF')).toHaveLength(1);
   });
 
   it('hands each error to the request it names while several are in flight', async () => {
     const { chat, errors } = await inRoom();
     let n = 0;
-    server.intercept = (f) => {
+    fake.server.intercept = (f) => {
       if (f.action !== 'sendmessage' || ++n !== 2) return undefined;
       return {
         type: 'error',
@@ -353,7 +338,7 @@ describe('sending', () => {
     await expect(first).resolves.toMatchObject({ seq: 1 });
     await expect(second).rejects.toMatchObject({ code: 'BAD_REQUEST', details: { action: 'sendmessage' } });
     await expect(third).resolves.toMatchObject({ seq: 2 });
-    server.intercept = (f) =>
+    fake.server.intercept = (f) =>
       f.action === 'joinroom'
         ? {
             type: 'error',
@@ -376,12 +361,12 @@ describe('sending', () => {
 describe('bad input and odd frames', () => {
   it('refuses a text over 4,096 bytes and a malformed room code before sending anything', async () => {
     const { chat } = await inRoom();
-    const before = server.received.length;
+    const before = fake.server.received.length;
     await expect(chat.send('é'.repeat(2049))).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await expect(chat.send('   ')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(chat.join('IO01AB')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(chat.join('ABCDEFG')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(server.received.length).toBe(before);
+    expect(fake.server.received.length).toBe(before);
     const fits = chat.send('é'.repeat(2048));
     await tick();
     await expect(fits).resolves.toMatchObject({ seq: 1 });
@@ -391,10 +376,10 @@ describe('bad input and odd frames', () => {
     const { chat, texts } = await inRoom();
     const unknown: unknown[] = [];
     chat.on('unknown', (u) => unknown.push(u.raw));
-    server.last.push('not json');
-    server.last.push({ type: 'surprise' });
-    server.last.push('[1,2]');
-    server.store('ABCDEF', 'still here');
+    fake.server.last.push('not json');
+    fake.server.last.push({ type: 'surprise' });
+    fake.server.last.push('[1,2]');
+    fake.server.store('ABCDEF', 'still here');
     await tick();
     expect(unknown).toEqual(['not json', '{"type":"surprise"}', '[1,2]']);
     expect(texts).toEqual(['still here']);
@@ -402,7 +387,7 @@ describe('bad input and odd frames', () => {
 
   it('times out a request the server never answers with a typed error', async () => {
     const { chat } = await inRoom({ requestTimeoutMs: 2_000 });
-    server.intercept = (f) => (f.action === 'who' ? null : undefined);
+    fake.server.intercept = (f) => (f.action === 'who' ? null : undefined);
     const who = chat.who();
     const outcome = expect(who).rejects.toMatchObject({ code: 'TIMEOUT', details: { action: 'who' } });
     await jest.advanceTimersByTimeAsync(2_001);
@@ -415,18 +400,18 @@ describe('lean mode (the bench and the load processor)', () => {
     const { chat, seqs } = client({ lean: true });
     await tick();
     expect(chat.state).toBe('ready');
-    expect(server.sent('history')).toHaveLength(0); // no lobby resume
-    server.rooms.set('ABCDEF', []);
+    expect(fake.server.sent('history')).toHaveLength(0); // no lobby resume
+    fake.server.rooms.set('ABCDEF', []);
     const joining = chat.join('ABCDEF');
     await tick();
     await joining;
-    server.fanOut = false;
-    const stored = ['a', 'b', 'c', 'd'].map((t) => server.store('ABCDEF', t));
-    for (const i of [1, 0, 1, 3]) server.last.push(stored[i] as MessageFrame);
-    server.last.push({ ...stored[0], roomId: 'tutorial', seq: -7 } as MessageFrame);
+    fake.server.fanOut = false;
+    const stored = ['a', 'b', 'c', 'd'].map((t) => fake.server.store('ABCDEF', t));
+    for (const i of [1, 0, 1, 3]) fake.server.last.push(stored[i] as MessageFrame);
+    fake.server.last.push({ ...stored[0], roomId: 'tutorial', seq: -7 } as MessageFrame);
     await tick();
     expect(seqs).toEqual([2, 1, 2, 4, -7]); // what a delivery audit must see: the duplicate 2, the missing 3
-    expect(server.sent('history')).toHaveLength(0); // no gap fill either
+    expect(fake.server.sent('history')).toHaveLength(0); // no gap fill either
   });
 
   it('hands over the messages of a batch one by one as they came, and a resync as an event only', async () => {
@@ -434,40 +419,40 @@ describe('lean mode (the bench and the load processor)', () => {
     const resyncs: number[] = [];
     chat.on('resync', (r) => resyncs.push(r.afterSeq));
     await tick();
-    server.rooms.set('ABCDEF', []);
+    fake.server.rooms.set('ABCDEF', []);
     const joining = chat.join('ABCDEF');
     await tick();
     await joining;
-    server.fanOut = false;
-    const stored = ['a', 'b', 'c'].map((t) => server.store('ABCDEF', t));
-    server.last.push({ type: 'batch', roomId: 'ABCDEF', messages: [stored[2], stored[1]] });
-    server.last.push({ type: 'batch', roomId: 'ABCDEF', messages: [stored[1], stored[2]] });
-    server.last.push({ type: 'resync', roomId: 'ABCDEF', afterSeq: 0 });
+    fake.server.fanOut = false;
+    const stored = ['a', 'b', 'c'].map((t) => fake.server.store('ABCDEF', t));
+    fake.server.last.push({ type: 'batch', roomId: 'ABCDEF', messages: [stored[2], stored[1]] });
+    fake.server.last.push({ type: 'batch', roomId: 'ABCDEF', messages: [stored[1], stored[2]] });
+    fake.server.last.push({ type: 'resync', roomId: 'ABCDEF', afterSeq: 0 });
     await tick();
     expect(seqs).toEqual([3, 2, 2, 3]);
     expect(resyncs).toEqual([0]);
-    expect(server.sent('history')).toHaveLength(0);
+    expect(fake.server.sent('history')).toHaveLength(0);
   });
 
   it('sends no keepalive and does not reconnect: a close fails it and its unsent messages', async () => {
     const { chat } = client({ lean: true, keepaliveMs: 60_000 });
     await tick();
     await jest.advanceTimersByTimeAsync(120 * 60_000);
-    expect(server.sent('ping')).toHaveLength(0);
-    expect(server.sockets).toHaveLength(1); // no planned reconnect at the 2-hour cap either
-    server.intercept = (f) => (f.action === 'sendmessage' ? null : undefined);
+    expect(fake.server.sent('ping')).toHaveLength(0);
+    expect(fake.server.sockets).toHaveLength(1); // no planned reconnect at the 2-hour cap either
+    fake.server.intercept = (f) => (f.action === 'sendmessage' ? null : undefined);
     const unanswered = chat.send('lost with the socket');
     const outcome = expect(unanswered).rejects.toMatchObject({ code: 'DISCONNECTED' });
-    server.last.drop();
+    fake.server.last.drop();
     await tick();
     await outcome;
     await jest.advanceTimersByTimeAsync(60_000);
-    expect(server.sockets).toHaveLength(1);
+    expect(fake.server.sockets).toHaveLength(1);
     expect(chat.state).toBe('failed');
   });
 
   it('starts on a socket its factory hands over already open (a load tool opened it)', async () => {
-    const opened = new server.WebSocket('ws://fake/prod?username=tool');
+    const opened = new fake.server.WebSocket('ws://fake/prod?username=tool');
     await tick();
     expect(opened.readyState).toBe(1);
     const adopt = class {
@@ -483,6 +468,6 @@ describe('lean mode (the bench and the load processor)', () => {
     await tick();
     const { roomId } = await creating;
     expect(roomId).toMatch(/^NEWRM/);
-    expect(server.sockets).toHaveLength(1);
+    expect(fake.server.sockets).toHaveLength(1);
   });
 });

@@ -1,43 +1,29 @@
-import type { Closed, ReceivedFrame, RoomcastClient, RoomcastClientOptions } from '../../client/index';
-import { createRoomcastClient, RoomcastError } from '../../client/index';
-import { FakeRoomcastServer, type FakeSocket } from '../helpers/fakeRoomcastServer';
+import type { Closed, ReceivedFrame, RoomcastClientOptions } from '../../client/index';
+import { RoomcastError } from '../../client/index';
+import type { FakeSocket } from '../helpers/fakeRoomcastServer';
+import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**
  * The client library's wire-level seam (docs/CLIENT.md, "Below the protocol"), on which protocol tests and tools
  * stand: every frame as received, frames sent as they are, closing with a code or at once, the close reported, and
  * a refused handshake's HTTP answer where the WebSocket class hands it over (`ws`; browsers do not).
  */
-jest.useFakeTimers();
-
-let server: FakeRoomcastServer;
-const clients: RoomcastClient[] = [];
-
-beforeEach(() => {
-  server = new FakeRoomcastServer();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-  jest.clearAllTimers();
-});
-
-const tick = (ms = 20) => jest.advanceTimersByTimeAsync(ms);
+const fake = fakeServerPerTest();
 
 /** A lean client (nothing of its own on the wire) on a socket like `ws`'s unless `WebSocket` says otherwise. */
 async function wire(options: Partial<RoomcastClientOptions> = {}) {
-  const chat = createRoomcastClient({
-    url: 'ws://fake/prod',
-    WebSocket: server.WsWebSocket,
+  const chat = fake.client({
+    username: undefined,
+    WebSocket: fake.server.WsWebSocket,
     lean: true,
-    random: () => 0.5,
     ...options,
   });
-  clients.push(chat);
   const frames: ReceivedFrame[] = [];
   const closes: Closed[] = [];
   chat.on('frame', (f) => frames.push(f));
   chat.on('close', (c) => closes.push(c));
   await tick();
-  return { chat, frames, closes, socket: server.last as FakeSocket };
+  return { chat, frames, closes, socket: fake.server.last as FakeSocket };
 }
 
 function thrown(run: () => unknown): unknown {
@@ -55,10 +41,10 @@ describe('every frame as received', () => {
     const order: string[] = [];
     chat.on('frame', (f) => order.push(`frame ${f.frame?.type ?? f.raw}`));
     chat.on('message', (m) => order.push(`message ${m.seq}`));
-    server.last.push('not json');
-    server.last.push('[1,2]');
-    server.last.push({ type: 'surprise' });
-    server.store('lobby', 'hello');
+    fake.server.last.push('not json');
+    fake.server.last.push('[1,2]');
+    fake.server.last.push({ type: 'surprise' });
+    fake.server.store('lobby', 'hello');
     await tick();
     expect(frames.map((f) => f.raw)).toEqual([
       'not json',
@@ -79,12 +65,12 @@ describe('sendRaw', () => {
     chat.sendRaw('{"action":"who","requestId":"chosen-by-the-test"}');
     chat.sendRaw('not json at all');
     await tick();
-    expect(server.received.map((f) => f.clientMsgId ?? f.requestId ?? f.raw)).toEqual([
+    expect(fake.server.received.map((f) => f.clientMsgId ?? f.requestId ?? f.raw)).toEqual([
       'mine',
       'chosen-by-the-test',
       'not json at all',
     ]);
-    expect(server.frameBytes[0]).toBe(Buffer.byteLength(huge));
+    expect(fake.server.frameBytes[0]).toBe(Buffer.byteLength(huge));
     // The answers arrive as frames (the message fanned out to its sender too); the `who` reply names the test's id.
     expect(frames.map((f) => f.frame?.type)).toEqual(['message', 'ack', 'members', 'error']);
     expect(frames[2]?.frame?.requestId).toBe('chosen-by-the-test');
@@ -92,12 +78,12 @@ describe('sendRaw', () => {
 
   it('refuses with DISCONNECTED when the socket is not open, and sends nothing', async () => {
     const { chat } = await wire();
-    server.last.drop();
+    fake.server.last.drop();
     await tick();
     const error = thrown(() => chat.sendRaw('{"action":"who"}'));
     expect(error).toBeInstanceOf(RoomcastError);
     expect((error as RoomcastError).code).toBe('DISCONNECTED');
-    expect(server.received).toEqual([]);
+    expect(fake.server.received).toEqual([]);
   });
 
   it('sends a longer text as one message in frames of at most maxFrameBytes, split inside characters too', async () => {
@@ -105,18 +91,18 @@ describe('sendRaw', () => {
     const text = JSON.stringify({ action: 'sendmessage', message: 'é€😀'.repeat(20), clientMsgId: 'parts' });
     chat.sendRaw(text, { maxFrameBytes: 32 });
     const bytes = Buffer.byteLength(text);
-    expect(server.frameBytes).toHaveLength(Math.ceil(bytes / 32));
-    expect(Math.max(...server.frameBytes)).toBeLessThanOrEqual(32);
-    expect(server.received).toEqual([
+    expect(fake.server.frameBytes).toHaveLength(Math.ceil(bytes / 32));
+    expect(Math.max(...fake.server.frameBytes)).toBeLessThanOrEqual(32);
+    expect(fake.server.received).toEqual([
       expect.objectContaining({ message: 'é€😀'.repeat(20), clientMsgId: 'parts' }),
     ]);
     // A text that fits goes in one frame.
     chat.sendRaw('{"action":"who"}', { maxFrameBytes: 32 });
-    expect(server.frameBytes.at(-1)).toBe(16);
+    expect(fake.server.frameBytes.at(-1)).toBe(16);
   });
 
   it('refuses a split it cannot make: a browser-like WebSocket, or a frame size that is not a positive integer', async () => {
-    const browserLike = await wire({ WebSocket: server.WebSocket });
+    const browserLike = await wire({ WebSocket: fake.server.WebSocket });
     const long = JSON.stringify({ action: 'who', pad: 'x'.repeat(100) });
     const cannot = thrown(() => browserLike.chat.sendRaw(long, { maxFrameBytes: 32 }));
     expect((cannot as RoomcastError).code).toBe('INVALID_ARGUMENT');
@@ -127,7 +113,7 @@ describe('sendRaw', () => {
         'INVALID_ARGUMENT',
       );
     }
-    expect(server.received).toEqual([]);
+    expect(fake.server.received).toEqual([]);
   });
 });
 
@@ -165,7 +151,7 @@ describe('closing', () => {
 
   it('reports a close by the server with its code and reason', async () => {
     const { chat, closes } = await wire();
-    server.last.drop(1009, 'Message too big');
+    fake.server.last.drop(1009, 'Message too big');
     await tick();
     expect(closes).toEqual([{ code: 1009, reason: 'Message too big' }]);
     expect(chat.connected).toBe(false);
@@ -192,7 +178,7 @@ describe('closing', () => {
   });
 
   it('terminate() on a browser-like WebSocket closes normally instead', async () => {
-    const { chat, socket } = await wire({ WebSocket: server.WebSocket });
+    const { chat, socket } = await wire({ WebSocket: fake.server.WebSocket });
     chat.terminate();
     await tick();
     expect(socket.ended).toEqual({ code: 1000, reason: 'bye', by: 'client' });
@@ -201,27 +187,25 @@ describe('closing', () => {
 
 describe('a refused handshake', () => {
   it('with ws: HANDSHAKE_REFUSED carries the HTTP status and body, and the attempt is closed', async () => {
-    server.accept = false;
-    server.refuseStatus = 401;
-    server.refuseBody = '{"message":"Unauthorized"}';
-    const chat = createRoomcastClient({ url: 'ws://fake/prod', WebSocket: server.WsWebSocket, lean: true });
-    clients.push(chat);
+    fake.server.accept = false;
+    fake.server.refuseStatus = 401;
+    fake.server.refuseBody = '{"message":"Unauthorized"}';
+    const chat = fake.client({ username: undefined, WebSocket: fake.server.WsWebSocket, lean: true });
     const ready = chat.ready().catch((error: unknown) => error);
     await tick();
     const error = (await ready) as RoomcastError;
     expect(error.code).toBe('HANDSHAKE_REFUSED');
     expect(error.details).toMatchObject({ status: 401, body: '{"message":"Unauthorized"}' });
     expect(error.message).toContain('HTTP 401: {"message":"Unauthorized"}');
-    expect(server.last.ended?.code).toBe(1006); // ws leaves it open to the listener; the client ends it
+    expect(fake.server.last.ended?.code).toBe(1006); // ws leaves it open to the listener; the client ends it
     expect(chat.state).toBe('failed');
   });
 
   it('keeps the first 4,096 characters of a long body, decoded across chunks', async () => {
-    server.accept = false;
-    server.refuseStatus = 400;
-    server.refuseBody = 'é'.repeat(5000); // 10,000 bytes: chunks of 1,000 bytes never split an é, 999 would
-    const chat = createRoomcastClient({ url: 'ws://fake/prod', WebSocket: server.WsWebSocket, lean: true });
-    clients.push(chat);
+    fake.server.accept = false;
+    fake.server.refuseStatus = 400;
+    fake.server.refuseBody = 'é'.repeat(5000); // 10,000 bytes: chunks of 1,000 bytes never split an é, 999 would
+    const chat = fake.client({ username: undefined, WebSocket: fake.server.WsWebSocket, lean: true });
     const ready = chat.ready().catch((error: unknown) => error);
     await tick();
     const body = ((await ready) as RoomcastError).details.body;
@@ -229,10 +213,9 @@ describe('a refused handshake', () => {
   });
 
   it('with a browser-like WebSocket: the status when its error names one, and no body', async () => {
-    server.accept = false;
-    server.refuseStatus = 403;
-    const chat = createRoomcastClient({ url: 'ws://fake/prod', WebSocket: server.WebSocket, lean: true });
-    clients.push(chat);
+    fake.server.accept = false;
+    fake.server.refuseStatus = 403;
+    const chat = fake.client({ username: undefined, WebSocket: fake.server.WebSocket, lean: true });
     const ready = chat.ready().catch((error: unknown) => error);
     await tick();
     const error = (await ready) as RoomcastError;
@@ -245,7 +228,7 @@ describe('the URL', () => {
   it('is used byte for byte when the client adds no username or token to it', async () => {
     const url = "ws://fake/prod?username=o'brien%20x"; // the URL parser would write the ' as %27
     await wire({ url });
-    expect(server.last.url).toBe(url);
+    expect(fake.server.last.url).toBe(url);
   });
 });
 
@@ -254,6 +237,6 @@ describe('lean mode puts nothing of its own on the wire', () => {
     const { chat } = await wire();
     await jest.advanceTimersByTimeAsync(60 * 60_000);
     chat.sendRaw('{"action":"who"}');
-    expect(server.received).toEqual([{ action: 'who', socket: 0 }]);
+    expect(fake.server.received).toEqual([{ action: 'who', socket: 0 }]);
   });
 });

@@ -130,6 +130,22 @@ async function keyed(w: ReturnType<typeof world>, owner: Connection) {
   return { roomId, key };
 }
 
+/** A keyed room of `owner` with `members` let in by its key. */
+async function keyedWith(w: ReturnType<typeof world>, owner: Connection, ...members: Connection[]) {
+  const room = await keyed(w, owner);
+  for (const member of members) await w.enter(member, room.roomId, room.key);
+  return room;
+}
+
+/** Olive's keyed room with bob and carol in it. */
+async function roomOfThree() {
+  const w = world();
+  const owner = await w.member('olive', 'user:olive');
+  const bob = await w.member('bob', 'user:bob');
+  const carol = await w.member('carol', 'user:carol');
+  return { w, owner, bob, carol, ...(await keyedWith(w, owner, bob, carol)) };
+}
+
 describe('a room ends RoomIdleDays after its last message', () => {
   it('refuses joins and sends once its TTL passed, while DynamoDB has not deleted it', async () => {
     const w = world();
@@ -180,8 +196,7 @@ describe('rotatekey', () => {
     const owner = await w.member('olive', 'user:olive');
     const mona = await w.member('mona', 'user:mona');
     const late = await w.member('lars', 'user:lars');
-    const { roomId, key } = await keyed(w, owner);
-    await w.enter(mona, roomId, key);
+    const { roomId, key } = await keyedWith(w, owner, mona);
     const rotated = await rotateKey(w.deps, owner.connectionId);
     expect(rotated.inviteKey).not.toBe(key);
     expect(w.posts(mona)).toEqual([{ type: 'keyrotated', roomId, inviteKey: rotated.inviteKey }]);
@@ -202,13 +217,7 @@ describe('rotatekey', () => {
 
 describe('removemember', () => {
   it('moves the member out, tells it, the room hears it leave, and its link no longer gets it back in', async () => {
-    const w = world();
-    const owner = await w.member('olive', 'user:olive');
-    const bob = await w.member('bob', 'user:bob');
-    const carol = await w.member('carol', 'user:carol');
-    const { roomId, key } = await keyed(w, owner);
-    await w.enter(bob, roomId, key);
-    await w.enter(carol, roomId, key);
+    const { w, owner, bob, carol, roomId, key } = await roomOfThree();
     const reply = await removeMember(w.deps, owner.connectionId, 'bob');
     expect(reply).toMatchObject({ type: 'memberremoved', roomId, username: 'bob', removed: 1 });
     expect(await w.whereIs(bob)).toBe('lobby');
@@ -239,13 +248,7 @@ describe('removemember', () => {
 
 describe('closeroom', () => {
   it('tells every member, moves all to the lobby, and refuses joins and sends from then on', async () => {
-    const w = world();
-    const owner = await w.member('olive', 'user:olive');
-    const bob = await w.member('bob', 'user:bob');
-    const carol = await w.member('carol', 'user:carol');
-    const { roomId, key } = await keyed(w, owner);
-    await w.enter(bob, roomId, key);
-    await w.enter(carol, roomId, key);
+    const { w, owner, bob, carol, roomId, key } = await roomOfThree();
     const reply = await closeRoom(w.deps, owner.connectionId);
     expect(reply).toMatchObject({ type: 'roomclosed', roomId });
     for (const member of [bob, carol]) {

@@ -18,7 +18,8 @@ import { frameOf, sampleEvent } from '../helpers/events';
 const db = mockClient(DynamoDBDocumentClient);
 const bus = mockClient(EventBridgeClient);
 
-async function send(withSessions: boolean) {
+/** A send's world: alice's connection in room K7M2QD at `seq`, every table write accepted; no bus answer yet. */
+function stage(withSessions: boolean, seq: number) {
   if (withSessions) process.env.SESSIONS_TABLE = 'test-Sessions';
   else delete process.env.SESSIONS_TABLE;
   db.reset();
@@ -33,8 +34,12 @@ async function send(withSessions: boolean) {
   });
   db.on(PutCommand).resolves({});
   db.on(UpdateCommand).resolves({});
-  db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 41 } });
+  db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq } });
   db.on(TransactWriteCommand).resolves({});
+}
+
+async function send(withSessions: boolean) {
+  stage(withSessions, 41);
   let sessionWritesDuringPublish = -1;
   bus.on(PutEventsCommand).callsFake(async () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -68,21 +73,7 @@ it('counts the message on the session while PutEvents is in flight: one more cal
 });
 
 it('does not fail the send when the session record cannot be written', async () => {
-  process.env.SESSIONS_TABLE = 'test-Sessions';
-  db.reset();
-  bus.reset();
-  db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
-    Item: {
-      connectionId: 'c1',
-      roomId: 'K7M2QD',
-      username: 'alice',
-      connectedAt: '2026-11-21T12:00:00.000Z',
-    },
-  });
-  db.on(PutCommand).resolves({});
-  db.on(UpdateCommand).resolves({});
-  db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 42 } });
-  db.on(TransactWriteCommand).resolves({});
+  stage(true, 42);
   db.on(UpdateCommand, { TableName: 'test-Sessions' }).rejects(
     new Error('ProvisionedThroughputExceededException'),
   );

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { LocalCloud } from '../../local/cloud';
+import { launchChromium } from './browser';
+import { startTestCloud } from './localCloud';
+
+/** Per step: generous, the machine may be busy; each wait ends as soon as the page shows the state. */
+export const UI_TIMEOUT_MS = 10_000;
+
+/** Where browser tests leave their screenshots. */
+export const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
+
+/** A browser test file's local cloud and Chromium, and the contexts its tests opened (closed after the file). */
+export interface BrowserStage {
+  readonly cloud: LocalCloud;
+  readonly browser: Browser;
+  /** A new browser profile (own localStorage), closed after the file. */
+  newContext(viewport: { width: number; height: number }): Promise<BrowserContext>;
+  /** A page in a new profile, its waits bounded by UI_TIMEOUT_MS. */
+  newPage(viewport: { width: number; height: number }): Promise<Page>;
+}
+
+/**
+ * Starts a local cloud with its default settings and Chromium before a browser test file's tests, and closes every
+ * context, the browser and the cloud after them. Called from the top of the file.
+ */
+export function browserStage(): BrowserStage {
+  let cloud: LocalCloud | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    cloud = (await startTestCloud()).cloud;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
+    await browser?.close();
+    await cloud?.close();
+  });
+  const stage: BrowserStage = {
+    get cloud() {
+      if (!cloud) throw new Error('the local cloud is not started yet');
+      return cloud;
+    },
+    get browser() {
+      if (!browser) throw new Error('Chromium is not started yet');
+      return browser;
+    },
+    async newContext(viewport) {
+      const context = await stage.browser.newContext({ viewport });
+      contexts.push(context);
+      return context;
+    },
+    async newPage(viewport) {
+      const page = await (await stage.newContext(viewport)).newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      return page;
+    },
+  };
+  return stage;
+}
+
+/** Signs in on the chat page by name and waits until it is online in the lobby (`lobby`: shown, or only in the DOM). */
+export async function signInByName(
+  page: Page,
+  url: string,
+  username: string,
+  lobby: 'visible' | 'attached' = 'attached',
+): Promise<void> {
+  await page.goto(url);
+  await page.getByTestId('username-input').fill(username);
+  await page.getByTestId('username-submit').click();
+  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  await page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: lobby });
+}
