@@ -18,9 +18,9 @@ module.exports = {
   // test reads client/dist/ while tests/client/package.test.ts's `npm pack` rewrites it in another worker. The
   // package test checks the built files themselves.
   moduleNameMapper: { '^@roomcast/client$': '<rootDir>/client/index.ts' },
-  // One test file at a time on a two-core machine: with two, the timing of the local clouds, browsers and real HTTP
-  // servers of two files at once made otherwise passing tests fail. `npx jest -w 2` runs two for a quicker local loop.
-  maxWorkers: 1,
+  // Two test files at a time, one per core of a two-core machine: much of a file's time is spent waiting (local
+  // clouds starting, browsers, deadlines), and no test depends on the machine being otherwise idle.
+  maxWorkers: 2,
   globalSetup: '<rootDir>/tests/setup/build.js',
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/tests/setup/polyfills.ts', '<rootDir>/tests/setup/env.ts'],

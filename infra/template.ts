@@ -2,7 +2,7 @@
 // cloud is driven by template.yaml alone: a new table, route, function or rule needs no change here. The parts:
 // templateYaml.ts (short forms, value checks), templateCore.ts (parameters, conditions, intrinsics),
 // templateResources.ts (functions, tables), and here the WebSocket API, EventBridge and the state machines.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { parseDocument } from 'yaml';
 import { TemplateResources } from './templateResources';
@@ -32,14 +32,40 @@ export type {
   LocalWebSocketApi,
 } from './templateTypes';
 
-export function loadTemplate(path: string, opts: LoadTemplateOptions = {}): LocalTemplate {
+/** A template file read as plain values: what the local cloud hands its threads, so that none parses it again. */
+export interface TemplateFile {
+  path: string;
+  raw: Obj;
+}
+
+const parsed = new Map<string, { version: string; raw: Obj }>();
+
+/**
+ * Reads a template file as plain values, CloudFormation's short forms as their long forms. Parsing the YAML costs
+ * far more than the rest of loading, and one start of the local cloud loads the template several times, so a file
+ * is parsed once per version (modification time and size) and each reader gets its own copy.
+ */
+export function readTemplateFile(path: string): TemplateFile {
   const templatePath = resolvePath(path);
-  const doc = parseDocument(readFileSync(templatePath, 'utf8'), { customTags: cfnTags() });
-  if (doc.errors.length > 0)
-    throw new Error(`${templatePath}: ${doc.errors.map((e) => e.message).join('; ')}`);
-  const raw = doc.toJS({ maxAliasCount: -1 }) as unknown;
-  if (!isObj(raw)) throw new Error(`${templatePath}: not a template (expected a mapping)`);
-  return new Template(templatePath, raw, opts);
+  const { mtimeMs, size } = statSync(templatePath);
+  const version = `${mtimeMs}:${size}`;
+  let known = parsed.get(templatePath);
+  if (known?.version !== version) {
+    const doc = parseDocument(readFileSync(templatePath, 'utf8'), { customTags: cfnTags() });
+    if (doc.errors.length > 0)
+      throw new Error(`${templatePath}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    const raw = doc.toJS({ maxAliasCount: -1 }) as unknown;
+    if (!isObj(raw)) throw new Error(`${templatePath}: not a template (expected a mapping)`);
+    known = { version, raw };
+    parsed.set(templatePath, known);
+  }
+  return { path: templatePath, raw: structuredClone(known.raw) };
+}
+
+/** Loads a template from its file, or from a file already read (readTemplateFile). */
+export function loadTemplate(source: string | TemplateFile, opts: LoadTemplateOptions = {}): LocalTemplate {
+  const { path, raw } = typeof source === 'string' ? readTemplateFile(source) : source;
+  return new Template(path, raw, opts);
 }
 
 class Template extends TemplateResources implements LocalTemplate {

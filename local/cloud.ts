@@ -4,16 +4,20 @@ import { type LocalTemplate, loadTemplate } from '../infra/template';
 import {
   built,
   type CloudContext,
+  type Executions,
+  type GatewayOptions,
   type Invoke,
   startApiGateway,
+  startDynamo,
+  startDynamoFaults,
   startEvents,
   startLambda,
   startSsm,
   startStepFunctions,
   startWeb,
 } from './cloudServices';
-import { type LocalDynamo, startDynamoThread } from './dynamodb';
-import { startDynamoFaultProxy } from './dynamoFaults';
+import type { LocalDynamo } from './dynamodb';
+import type { DynamoFaultProxy } from './dynamoFaults';
 import type { LocalEventBridge } from './eventbridge';
 import type { Gateway } from './gateway';
 import { createLocalIam, type LocalIam } from './iam';
@@ -93,12 +97,6 @@ export interface LocalCloud {
 }
 
 /**
- * Starts the whole chat on one machine from template.yaml: the development OIDC issuer (when the template asks for
- * one), DynamoDB, Step Functions, EventBridge, Parameter Store, the WebSocket gateway with its management API, one
- * sandbox pool per function, and the web pages with the REST routes. Each is a service that starts after those it
- * uses and closes before them (local/services.ts).
- */
-/**
  * What the local cloud runs unless told otherwise (`--parameter`): the open chat of the tutorial, with web/ served
  * by the local cloud itself, which has no CloudFront, and an open lobby, where the tutorial's two wscat clients
  * talk. Every local client comes from one address (127.0.0.1), so the limits per source address would be limits on
@@ -120,6 +118,12 @@ function withLocalDefaults(given: Readonly<Record<string, string>> = {}): Record
   return { ...Object.fromEntries(defaults), ...given };
 }
 
+/**
+ * Starts the whole chat on one machine from template.yaml: the development OIDC issuer (when the template asks for
+ * one), DynamoDB, Step Functions, EventBridge, Parameter Store, the WebSocket gateway with its management API, one
+ * sandbox pool per function, and the web pages with the REST routes. Each is a service that starts, beside the
+ * others, as soon as those it uses have started, and closes before them (local/services.ts).
+ */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
   const print = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -131,8 +135,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (local/oidc.ts); its URLs are
   // template parameters, so the template is read again with them.
   const given = withLocalDefaults(options.parameters);
-  const firstRead = loadTemplate(templatePath, { parameters: given });
-  const issuer = await devIssuerFor(firstRead, host);
+  const issuer = await devIssuerFor(loadTemplate(templatePath, { parameters: given }), host);
   const devIssuer =
     issuer && (await services.start('OIDC issuer', () => ({ value: issuer, close: () => issuer.close() })));
   const parameters = devIssuer ? { ...devIssuer.parameters, ...given } : given;
@@ -144,93 +147,109 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await services.close();
     throw error;
   }
-  const { template, iam } = ctx;
 
-  // Lambda starts last of the back ends (its functions need every endpoint); the others reach it through this.
-  let lambda: LocalLambda | undefined;
-  const invoke: Invoke = (fn, event, kind) => {
-    if (!lambda) return Promise.reject(new Error('the local Lambda service is not started yet'));
-    return lambda.invoke(fn, event, kind);
-  };
-
-  // DynamoDB runs in a thread of its own, with its own IAM check of every request (same keys): see dynamoThread.ts.
-  const dynamo: LocalDynamo = await services.start('DynamoDB', async () => {
-    const started = await startDynamoThread(
-      built(template, 'local', 'dynamoThread.js'),
-      { templatePath, parameters, secrets: iam.secrets(), dataDir: options.dataDir, host },
-      // What the thread's IAM says while loading the template was said here already.
-      (line) => {
-        if (!line.includes('is not expanded locally')) warn(line);
-      },
-    );
-    return { value: started, close: () => started.close() };
-  });
+  // Every service starts at once and awaits only what it uses; Lambda starts after the back ends its functions
+  // reach, and the gateway, the rules and the state machines invoke functions through it once it runs.
   const throttle = options.faultDynamoThrottle;
+  const dynamo = services.start('DynamoDB', () => startDynamo(ctx, options.dataDir));
   const dynamoFaults =
     throttle === undefined
       ? undefined
-      : await services.start('DynamoDB throttling proxy', async () => {
-          const proxy = await startDynamoFaultProxy({ target: dynamo.endpoint, host, throttle });
-          return { value: proxy, close: () => proxy.close() };
-        });
-  const executions = await services.start('Step Functions', () =>
-    startStepFunctions(ctx, dynamo.endpoint, invoke),
-  );
-  const events = await services.start('EventBridge', () =>
-    startEvents(ctx, options.faultPutEvents, executions, invoke),
-  );
-  const ssmEndpoint = await services.start('Parameter Store', () => startSsm(ctx));
-  const gateway: Gateway = await services.start('API Gateway (WebSocket)', () =>
-    startApiGateway(
-      ctx,
-      {
-        port: options.wsPort ?? 3001,
-        apiLatencyMs: options.apiLatencyMs,
-        faultThrottle: options.faultThrottle,
-        faultSkipDisconnect: options.faultSkipDisconnect,
-        idleTimeoutMs: options.idleTimeoutMs,
-        hardTimeoutMs: options.hardTimeoutMs,
-      },
-      invoke,
-    ),
-  );
-  const threshold = options.logLevel ?? 'INFO';
-  const functionLog: FunctionLog = (functionName, line) => {
-    const { level, text } = formatFunctionLog(functionName, line);
-    if (atLeast(level, threshold)) print(text);
+      : services.start('DynamoDB throttling proxy', async () =>
+          startDynamoFaults(ctx, (await dynamo).endpoint, throttle),
+        );
+  let functions: Promise<LocalLambda> | undefined;
+  const invoke: Invoke = async (fn, event, kind) => {
+    if (!functions) throw new Error('the local Lambda service is not started yet');
+    return (await functions).invoke(fn, event, kind);
   };
-  lambda = await services.start('Lambda', () =>
+  const stepFunctions = services.start('Step Functions', () =>
+    startStepFunctions(ctx, endpointOf(dynamo), invoke),
+  );
+  const events = services.start('EventBridge', async () =>
+    startEvents(ctx, options.faultPutEvents, await stepFunctions, invoke),
+  );
+  const ssm = services.start('Parameter Store', () => startSsm(ctx));
+  const gateway = services.start('API Gateway (WebSocket)', () =>
+    startApiGateway(ctx, { ...gatewayOptions(options), port: options.wsPort ?? 3001 }, invoke),
+  );
+  functions = services.start('Lambda', async () =>
     startLambda(
       ctx,
       {
-        dynamodb: dynamoFaults?.endpoint ?? dynamo.endpoint,
-        eventbridge: events.endpoint,
-        apigatewaymanagementapi: gateway.callbackUrl,
-        ssm: ssmEndpoint,
+        dynamodb: await endpointOf(dynamoFaults ?? dynamo),
+        eventbridge: (await events).endpoint,
+        apigatewaymanagementapi: (await gateway).callbackUrl,
+        ssm: await ssm,
       },
-      functionLog,
+      functionLog(print, options.logLevel ?? 'INFO'),
       options.lambdaLimits,
     ),
   );
-  const web = await services.start('web pages and REST routes', () =>
-    startWeb(ctx, options.httpPort ?? 3000, gateway.url, invoke),
-  );
+  // The REST routes invoke functions: the web server starts after Lambda, and closes before it.
+  const web = services.start('web pages and REST routes', async () => {
+    await functions;
+    return startWeb(ctx, options.httpPort ?? 3000, (await gateway).url, invoke);
+  });
+  await services.ready();
+  return cloudOf(ctx, services, {
+    dynamo: await dynamo,
+    dynamoFaults: await dynamoFaults,
+    executions: await stepFunctions,
+    events: await events,
+    ssmEndpoint: await ssm,
+    gateway: await gateway,
+    lambda: await functions,
+    web: await web,
+  });
+}
 
+const endpointOf = async (service: Promise<{ endpoint: string }>) => (await service).endpoint;
+
+function gatewayOptions(options: LocalCloudOptions): Omit<GatewayOptions, 'port'> {
+  const { apiLatencyMs, faultThrottle, faultSkipDisconnect, idleTimeoutMs, hardTimeoutMs } = options;
+  return { apiLatencyMs, faultThrottle, faultSkipDisconnect, idleTimeoutMs, hardTimeoutMs };
+}
+
+/** Function log lines at `threshold` or above, as readable lines. */
+function functionLog(print: (line: string) => void, threshold: LogLevelName): FunctionLog {
+  return (functionName, line) => {
+    const { level, text } = formatFunctionLog(functionName, line);
+    if (atLeast(level, threshold)) print(text);
+  };
+}
+
+/** The started services as one local cloud. */
+function cloudOf(
+  ctx: CloudContext,
+  services: Services,
+  started: {
+    dynamo: LocalDynamo;
+    dynamoFaults?: DynamoFaultProxy;
+    executions: Executions;
+    events: { eventBridge: LocalEventBridge; endpoint: string };
+    ssmEndpoint: string;
+    gateway: Gateway;
+    lambda: LocalLambda;
+    web: { url: string; restApi: { routes: { method: string; path: string }[] } };
+  },
+): LocalCloud {
+  const { dynamo, dynamoFaults, executions, events, gateway, web } = started;
   return {
-    template,
+    template: ctx.template,
     httpUrl: web.url,
     wsUrl: gateway.url,
     callbackUrl: gateway.callbackUrl,
     restEndpoints: web.restApi.routes.map((r) => `${r.method} ${web.url}${r.path}`),
     gateway,
     eventBridge: events.eventBridge,
-    lambda,
+    lambda: started.lambda,
     dynamoEndpoint: dynamo.endpoint,
     eventsEndpoint: events.endpoint,
-    ssmEndpoint,
+    ssmEndpoint: started.ssmEndpoint,
     services: services.names(),
-    iam,
-    devIssuer,
+    iam: ctx.iam,
+    devIssuer: ctx.devIssuer,
     setFaultDynamoThrottle: (share) => {
       if (!dynamoFaults)
         throw new Error('start the local cloud with faultDynamoThrottle to throttle DynamoDB');
@@ -286,7 +305,6 @@ function context(
   const iam = createLocalIam(template, warn);
   return {
     template,
-    templatePath,
     parameters,
     host,
     api,

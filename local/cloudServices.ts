@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import type { LocalTemplate, LocalWebSocketApi } from '../infra/template';
 import { runAuthorizer } from './authorizer';
+import { type LocalDynamo, startDynamoThread } from './dynamodb';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamoFaults';
 import { createEventBridge, type LocalEventBridge } from './eventbridge';
 import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
@@ -28,7 +30,6 @@ type RestApi = ReturnType<typeof createRestApi>;
 /** What every service of the local cloud is started with. */
 export interface CloudContext {
   template: LocalTemplate;
-  templatePath: string;
   /** The template's one WebSocket API. */
   api: LocalWebSocketApi;
   /** The template parameters in force (the development issuer's included). */
@@ -69,6 +70,42 @@ const guard =
   (req: IncomingMessage, body: Buffer, action: string | undefined, resources: string[]) =>
     iam.checkRequest(req, body, { service, action, resources });
 
+/**
+ * DynamoDB: dynalite in a thread of its own, with its own IAM check of every request (the same keys as the main
+ * thread's IAM): see dynamoThread.ts. In memory, or on disk in `dataDir`.
+ */
+export async function startDynamo(
+  ctx: CloudContext,
+  dataDir: string | undefined,
+): Promise<Started<LocalDynamo>> {
+  const { template, iam } = ctx;
+  const dynamo = await startDynamoThread(
+    built(template, 'local', 'dynamoThread.js'),
+    {
+      template: { path: template.path, raw: template.raw },
+      parameters: ctx.parameters,
+      secrets: iam.secrets(),
+      dataDir,
+      host: ctx.host,
+    },
+    // What the thread's IAM says while loading the template was said on this thread already.
+    (line) => {
+      if (!line.includes('is not expanded locally')) ctx.warn(line);
+    },
+  );
+  return { value: dynamo, close: () => dynamo.close() };
+}
+
+/** A proxy in front of DynamoDB that answers a share of the functions' requests with throttling or conflicts. */
+export async function startDynamoFaults(
+  ctx: CloudContext,
+  target: string,
+  throttle: number,
+): Promise<Started<DynamoFaultProxy>> {
+  const proxy = await startDynamoFaultProxy({ target, host: ctx.host, throttle });
+  return { value: proxy, close: () => proxy.close() };
+}
+
 /** The state machines' executions as the cloud follows them: started, failed, running, and their metrics. */
 export interface Executions {
   start(logicalId: string, input: unknown): void;
@@ -85,7 +122,7 @@ export interface Executions {
  */
 export async function startStepFunctions(
   ctx: CloudContext,
-  dynamoEndpoint: string,
+  dynamoEndpoint: string | Promise<string>,
   invoke: Invoke,
 ): Promise<Started<Executions>> {
   const { template, iam } = ctx;
@@ -97,13 +134,13 @@ export async function startStepFunctions(
   const thread = await startStepFunctionsThread(
     built(template, 'local', 'stepFunctionsThread.js'),
     {
-      templatePath: ctx.templatePath,
+      template: { path: template.path, raw: template.raw },
       parameters: ctx.parameters,
       credentials: Object.fromEntries(
         template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
       ),
-      dynamoEndpoint,
     },
+    dynamoEndpoint,
     {
       invokeFunction: async (machine, functionArnOrName, payload) => {
         const arn = functionArnOrName.startsWith('arn:')

@@ -13,7 +13,7 @@ const init = workerData as DynamoThreadInit;
 const send = (message: DynamoThreadMessage) => port.postMessage(message);
 
 async function main(): Promise<void> {
-  const template = loadTemplate(init.templatePath, { parameters: init.parameters });
+  const template = loadTemplate(init.template, { parameters: init.parameters });
   const iam = createLocalIam(template, (line) => send({ kind: 'log', line }), { secrets: init.secrets });
   const dynamo = await startDynamo({
     tables: template.tables(),

@@ -13,6 +13,7 @@ import {
   paginateListTables,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import type { TemplateFile } from '../infra/template';
 import { createTransactions, type DynaliteStore, DynamoError, transactionScope } from './dynamoTransactions';
 import type { RequestGuard } from './http';
 
@@ -445,7 +446,8 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
 
 /** What the DynamoDB thread (local/dynamoThread.ts) is started with. */
 export interface DynamoThreadInit {
-  templatePath: string;
+  /** The template as the main thread read it (the thread does not parse it again). */
+  template: TemplateFile;
   parameters?: Record<string, string>;
   /** The secrets the main thread's IAM handed to the sandboxes and state machines (LocalIam.secrets()). */
   secrets: Record<string, string>;

@@ -8,27 +8,44 @@ export interface Started<T> {
 }
 
 /**
- * The services of the local cloud, started one after the other and closed in the reverse order, so nothing is
- * closed while a service started after it still uses it. When a start fails, what had started is closed before the
- * error goes on: a failed start leaves no thread, port or process behind.
+ * The services of the local cloud. Each starts as soon as it is asked to, beside the others; one that uses another
+ * awaits that one's promise in its start. They close in the reverse order of their starts' ends, so a service is
+ * never closed while one that started with it still runs. When a start fails, `ready` waits for the other starts,
+ * closes what started and passes the first error on: a failed start leaves no thread, port or process behind.
  */
 export class Services {
   private readonly started: { name: string; close(): Promise<void> }[] = [];
+  private readonly starting: Promise<unknown>[] = [];
+  private readonly failures: unknown[] = [];
 
-  /** Starts one service after those started so far; on failure closes them all and rethrows. */
-  async start<T>(name: string, start: () => Promise<Started<T>> | Started<T>): Promise<T> {
-    let service: Started<T>;
-    try {
-      service = await start();
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
-    this.started.push({ name, close: () => service.close() });
-    return service.value;
+  /** Starts one service now; its promise is its value once started. */
+  start<T>(name: string, start: () => Promise<Started<T>> | Started<T>): Promise<T> {
+    const starting = (async () => {
+      try {
+        const service = await start();
+        this.started.push({ name, close: () => service.close() });
+        return service.value;
+      } catch (error) {
+        this.failures.push(error);
+        throw error;
+      }
+    })();
+    this.starting.push(starting);
+    // A failure is passed on by `ready`; a caller that awaits only `ready` leaves no rejection unhandled.
+    starting.catch(() => undefined);
+    return starting;
   }
 
-  /** The names of the running services, in the order they started. */
+  /** Resolves once every service asked for so far has started; if one failed, closes the others and rethrows. */
+  async ready(): Promise<void> {
+    await Promise.allSettled(this.starting.splice(0));
+    if (this.failures.length === 0) return;
+    const [first] = this.failures.splice(0);
+    await this.close();
+    throw first;
+  }
+
+  /** The names of the running services, in the order their starts ended. */
   names(): string[] {
     return this.started.map((s) => s.name);
   }

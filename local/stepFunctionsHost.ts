@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { TemplateFile } from '../infra/template';
 import type { ExecutionSummary, PutMetricDataInput } from './stepfunctions';
 
 /**
@@ -6,12 +7,11 @@ import type { ExecutionSummary, PutMetricDataInput } from './stepfunctions';
  * answers the thread's Lambda invocations through the local Lambda service, which lives on the main thread.
  */
 export interface StepFunctionsThreadInit {
-  templatePath: string;
+  /** The template as the main thread read it (the thread does not parse it again). */
+  template: TemplateFile;
   parameters?: Record<string, string>;
   /** Each machine's key, by logical id: its SDK tasks are signed with it and checked against its role. */
   credentials: Record<string, { accessKeyId: string; secretAccessKey: string }>;
-  /** Where the machines' DynamoDB tasks go. */
-  dynamoEndpoint: string;
 }
 
 /** An error crossing the thread boundary: its name is what Retry and Catch match, so it is kept as it was. */
@@ -21,6 +21,7 @@ export interface ThreadError {
 }
 
 export type ToStepFunctionsThread =
+  | { kind: 'dynamo'; endpoint: string }
   | { kind: 'start'; id: number; logicalId: string; input: unknown }
   | { kind: 'invoked'; id: number; result?: unknown; error?: ThreadError }
   | { kind: 'close' };
@@ -54,9 +55,14 @@ export function fromThreadError(error: ThreadError): Error {
   return rebuilt;
 }
 
+/**
+ * Starts the thread. It loads the engine and checks the definitions while DynamoDB may still be starting: the
+ * machines' DynamoDB tasks reach `dynamoEndpoint` once it is known, and the thread is ready when both are.
+ */
 export function startStepFunctionsThread(
   workerPath: string,
   init: StepFunctionsThreadInit,
+  dynamoEndpoint: string | Promise<string>,
   backends: {
     /**
      * Invokes a function for a task of the machine with this logical id, after checking its role may; Lambda's
@@ -91,7 +97,7 @@ export function startStepFunctionsThread(
       });
     }
   };
-  return new Promise<StepFunctionsThread>((resolve, reject) => {
+  const loaded = new Promise<StepFunctionsThread>((resolve, reject) => {
     worker.on('message', (message: FromStepFunctionsThread) => {
       switch (message.kind) {
         case 'invoke':
@@ -145,4 +151,13 @@ export function startStepFunctionsThread(
       closed?.();
     });
   });
+  // The engine's thread and DynamoDB start side by side; a DynamoDB that fails to start stops the thread too.
+  const endpointPosted = Promise.resolve(dynamoEndpoint).then(
+    (endpoint) => post({ kind: 'dynamo', endpoint }),
+    async (error: unknown) => {
+      await worker.terminate();
+      throw error;
+    },
+  );
+  return Promise.all([loaded, endpointPosted]).then(([thread]) => thread);
 }

@@ -31,15 +31,22 @@ Error.stackTraceLimit = 0;
 const invocations = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 let nextInvocation = 1;
 
+// DynamoDB may still be starting while the machines are loaded: the main thread sends its endpoint when it has it,
+// before any execution, and the machines' DynamoDB clients wait for it.
+let dynamoEndpointKnown: (endpoint: string) => void = () => undefined;
+const dynamoEndpoint = new Promise<string>((resolve) => {
+  dynamoEndpointKnown = resolve;
+});
+
 function main(): void {
-  const template = loadTemplate(init.templatePath, { parameters: init.parameters });
+  const template = loadTemplate(init.template, { parameters: init.parameters });
   const clients: DynamoDBClient[] = [];
   const machines = new Map<string, LocalStateMachine>();
   for (const definition of template.stateMachines()) {
     const credentials = init.credentials[definition.logicalId];
     if (!credentials) throw new Error(`no credentials for state machine ${definition.logicalId}`);
     const dynamodb = new DynamoDBClient({
-      endpoint: init.dynamoEndpoint,
+      endpoint: async () => ({ url: new URL(await dynamoEndpoint) }),
       region: template.region,
       credentials,
     });
@@ -61,7 +68,8 @@ function main(): void {
   }
 
   port.on('message', (message: ToStepFunctionsThread) => {
-    if (message.kind === 'start') {
+    if (message.kind === 'dynamo') dynamoEndpointKnown(message.endpoint);
+    else if (message.kind === 'start') {
       const machine = machines.get(message.logicalId);
       if (!machine) {
         const error: ThreadError = {

@@ -4,7 +4,7 @@
 //   node scripts/build.mjs [--quiet]
 //   node scripts/build.mjs --function <LogicalId> --outdir <dir>   one function only: what `sam build` runs through
 //                                                                the Makefile (Metadata BuildMethod: makefile)
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -51,6 +51,28 @@ async function buildOne(logicalId, outdir) {
   await build({ entryPoints: f.entryPoints, outdir: resolve(outdir), logLevel: 'warning', ...f.options });
 }
 
+/**
+ * Builds without touching an output whose content is unchanged, and replaces a changed one in one step (a new file
+ * renamed over it): a test run that rebuilds dist/ (Jest's global set-up) while another run's local cloud loads its
+ * threads and sandboxes from dist/ never lets that one read a half-written file.
+ */
+async function buildInPlace(options) {
+  const { outputFiles } = await build({ ...options, write: false });
+  for (const file of outputFiles) {
+    let current;
+    try {
+      current = readFileSync(file.path);
+    } catch {
+      current = undefined;
+    }
+    if (current?.equals(file.contents)) continue;
+    mkdirSync(dirname(file.path), { recursive: true });
+    const next = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(next, file.contents);
+    renameSync(next, file.path);
+  }
+}
+
 function argument(name) {
   const at = process.argv.indexOf(name);
   return at > 0 ? process.argv[at + 1] : undefined;
@@ -67,11 +89,11 @@ async function main() {
   const functions = functionBuilds();
   await Promise.all([
     ...functions.map((f) =>
-      build({ entryPoints: f.entryPoints, outdir: f.outdir, logLevel: 'warning', ...f.options }),
+      buildInPlace({ entryPoints: f.entryPoints, outdir: f.outdir, logLevel: 'warning', ...f.options }),
     ),
     // The local cloud, its Lambda sandbox, the benchmark and the cost model: Node programs that keep their
     // dependencies in node_modules, laid out under dist/ as in the source tree.
-    build({
+    buildInPlace({
       entryPoints: [
         'local/cli.ts',
         'local/lambda/worker.ts',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ const WORKER = join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js
 
 /**
  * A handler with module state, as real handlers have (SDK clients, caches, the Powertools logger's keys): `count`
- * tells how many invocations this environment has served, `current` which request it is serving now.
+ * tells how many invocations this environment has served, `current` which request it is serving now. With
+ * `holdUntil` (a file), it runs until the test creates that file.
  */
 const HANDLER = `
 let count = 0;
@@ -22,6 +24,8 @@ exports.handler = async (event, context) => {
   if (event.forever) for (;;) {}
   const startedAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
+  while (event.holdUntil && !require('node:fs').existsSync(event.holdUntil))
+    await new Promise((resolve) => setTimeout(resolve, 5));
   return {
     id: event.id,
     current,
@@ -154,6 +158,12 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
       arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
     });
 
+  /** An invocation that runs until `release` is called, whatever the machine's load. */
+  const held = () => {
+    const file = join(dir, `release-${randomUUID()}`);
+    return { holdUntil: file, release: () => writeFileSync(file, '') };
+  };
+
   /** Invokes and records the name once the invocation has ended. */
   const tracker = () => {
     const order: string[] = [];
@@ -166,41 +176,38 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
   it('gives a freed environment to a waiting request before background work that waited longer, once background work has its share', async () => {
     const { lambda } = service([spec(), other()], { environments: 2, backgroundEnvironments: 1 });
     const { order, track } = tracker();
-    const bg = (id: number, waitMs: number) =>
-      track(`fanout ${id}`, lambda.invoke('Fanout', { id, waitMs }, 'background'));
-    const req = (id: number, waitMs: number) =>
-      track(`request ${id}`, lambda.invoke('Probe', { id, waitMs }));
-    // Background work runs in one environment (its share) for a while, a request in the other.
-    const running = [bg(0, 600), req(0, 300)];
-    await sleep(100);
-    const waiting = [bg(1, 10), bg(2, 10), req(1, 10), req(2, 10)];
+    const bg = (id: number, event: object = {}) =>
+      track(`fanout ${id}`, lambda.invoke('Fanout', { id, ...event }, 'background'));
+    const req = (id: number, event: object = {}) =>
+      track(`request ${id}`, lambda.invoke('Probe', { id, ...event }));
+    // Background work runs in one environment (its share), a request in the other, until the test ends them.
+    const [fanout0, request0] = [held(), held()];
+    const running = [bg(0, { holdUntil: fanout0.holdUntil }), req(0, { holdUntil: request0.holdUntil })];
+    const waiting = [bg(1), bg(2), req(1), req(2)];
     expect(lambda.backlog()).toEqual({ request: 2, background: 2 });
-    await Promise.all([...running, ...waiting]);
-    // The waiting requests ran before the waiting background work (fanout 0, still running, may end anywhere).
-    expect(order.filter((name) => name !== 'fanout 0')).toEqual([
-      'request 0',
-      'request 1',
-      'request 2',
-      'fanout 1',
-      'fanout 2',
-    ]);
+    request0.release();
+    await Promise.all(waiting);
+    fanout0.release();
+    await Promise.all(running);
+    // The environment the request freed served the waiting requests first, then the waiting background work.
+    expect(order).toEqual(['request 0', 'request 1', 'request 2', 'fanout 1', 'fanout 2', 'fanout 0']);
   });
 
   it('keeps background work going in its share of the environments while requests wait', async () => {
     const { lambda } = service([spec(), other()], { environments: 2, backgroundEnvironments: 1 });
     const { order, track } = tracker();
-    const req = (id: number, waitMs: number) =>
-      track(`request ${id}`, lambda.invoke('Probe', { id, waitMs }));
-    const running = [req(0, 600), req(1, 300)];
-    await sleep(100);
-    const waiting = [
-      req(2, 300),
-      req(3, 300),
-      track('fanout', lambda.invoke('Fanout', { id: 9, waitMs: 10 }, 'background')),
-    ];
-    await Promise.all([...running, ...waiting]);
+    const req = (id: number, event: object = {}) =>
+      track(`request ${id}`, lambda.invoke('Probe', { id, ...event }));
+    const [request0, request1] = [held(), held()];
+    const running = [req(0, { holdUntil: request0.holdUntil }), req(1, { holdUntil: request1.holdUntil })];
+    const waiting = [req(2), req(3), track('fanout', lambda.invoke('Fanout', { id: 9 }, 'background'))];
+    expect(lambda.backlog()).toEqual({ request: 2, background: 1 });
+    request1.release();
+    await Promise.all(waiting);
+    request0.release();
+    await Promise.all(running);
     // The first environment freed went to the fan-out, though requests had waited longer.
-    expect(order.slice(0, 2)).toEqual(['request 1', 'fanout']);
+    expect(order).toEqual(['request 1', 'fanout', 'request 2', 'request 3', 'request 0']);
   });
 
   it('serves waiting work of one kind in the order it came', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate, readTemplateFile } from '../../infra/template';
 import { type LocalDynamo, startDynamoThread } from '../../local/dynamodb';
 import { createLocalIam } from '../../local/iam';
 import { type StepFunctionsThread, startStepFunctionsThread } from '../../local/stepFunctionsHost';
@@ -26,18 +26,18 @@ beforeAll(async () => {
   const iam = createLocalIam(template, () => undefined);
   dynamo = await startDynamoThread(
     join(ROOT, 'dist', 'local', 'dynamoThread.js'),
-    { templatePath: TEMPLATE, secrets: iam.secrets() },
+    { template: readTemplateFile(TEMPLATE), secrets: iam.secrets() },
     () => undefined,
   );
   stepFunctions = await startStepFunctionsThread(
     join(ROOT, 'dist', 'local', 'stepFunctionsThread.js'),
     {
-      templatePath: TEMPLATE,
+      template: readTemplateFile(TEMPLATE),
       credentials: Object.fromEntries(
         template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
       ),
-      dynamoEndpoint: dynamo.endpoint,
     },
+    dynamo.endpoint,
     {
       invokeFunction: async (_machine, fn) => {
         invoked.push(fn);

@@ -186,6 +186,15 @@ describe('ManagementApiNotifier.post', () => {
     expect(sdk).toBe('retry');
   });
 
+  it('posts again on a new socket when the kept-alive one was closed by the endpoint while idle', async () => {
+    const notifier = new ManagementApiNotifier(sdkClient(), endpoint);
+    await expect(notifier.post('a', payload)).resolves.toBe('delivered');
+    // The endpoint closes the idle socket; the next post goes out before this side has read the close.
+    server.closeIdleConnections();
+    await expect(notifier.post('b', payload)).resolves.toBe('delivered');
+    expect(seen.map((s) => s.url)).toEqual(['/prod/@connections/a', '/prod/@connections/b']);
+  });
+
   it('answers retry without posting when credentials cannot be resolved, as the SDK command classified', async () => {
     const client = new ApiGatewayManagementApiClient({
       endpoint,

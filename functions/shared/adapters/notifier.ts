@@ -114,7 +114,20 @@ export class SignedPoster {
       // Only unresolvable credentials fail here; the SDK's send classified that (no HTTP answer) as worth a retry.
       return 'retry';
     }
-    return new Promise<PostOutcome>((resolve) => {
+    const headers = signed.headers;
+    const outcome = await this.request(path, headers, payload);
+    // A kept-alive socket the endpoint closed while it was idle (an environment frozen between invocations
+    // outlives the endpoint's idle timeout) fails as soon as it is reused, before any answer: the post never
+    // arrived, so it goes once more on a new socket, as Node's documentation of `reusedSocket` advises.
+    return outcome === 'stale socket' ? this.request(path, headers, payload).then(noStale) : outcome;
+  }
+
+  private request(
+    path: string,
+    headers: Record<string, string>,
+    payload: string,
+  ): Promise<PostOutcome | 'stale socket'> {
+    return new Promise((resolve) => {
       const req = this.send(
         {
           agent: this.agent,
@@ -123,7 +136,7 @@ export class SignedPoster {
           port: this.url.port,
           method: 'POST',
           path,
-          headers: signed.headers,
+          headers,
         },
         (res: IncomingMessage) => {
           res.resume();
@@ -132,11 +145,16 @@ export class SignedPoster {
         },
       );
       // No HTTP answer at all (refused, reset): worth another try, as classifyPostError says for the SDK.
-      req.once('error', () => resolve('retry'));
+      req.once('error', (error: NodeJS.ErrnoException) =>
+        resolve(req.reusedSocket && error.code === 'ECONNRESET' ? 'stale socket' : 'retry'),
+      );
       req.end(payload);
     });
   }
 }
+
+const noStale = (outcome: PostOutcome | 'stale socket'): PostOutcome =>
+  outcome === 'stale socket' ? 'retry' : outcome;
 
 /** The SDK's `extendedEncodeURIComponent`: encodeURIComponent plus !'()*, so the signed path is the SDK's. */
 const encodePathSegment = (value: string) =>
