@@ -159,9 +159,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           startDynamoFaults(ctx, (await dynamo).endpoint, throttle),
         );
   let functions: Promise<LocalLambda> | undefined;
-  const invoke: Invoke = async (fn, event, kind) => {
+  const invoke: Invoke = async (fn, event, kind, startBy) => {
     if (!functions) throw new Error('the local Lambda service is not started yet');
-    return (await functions).invoke(fn, event, kind);
+    return (await functions).invoke(fn, event, kind, startBy);
   };
   const stepFunctions = services.start('Step Functions', () =>
     startStepFunctions(ctx, endpointOf(dynamo), invoke),

@@ -56,7 +56,12 @@ function correlation(value: unknown): string {
   return typeof detail?.messageId === 'string' ? `, correlation_id ${detail.messageId}` : '';
 }
 
-export type Invoke = (fn: string, event: unknown, kind?: InvocationKind) => Promise<unknown>;
+export type Invoke = (
+  fn: string,
+  event: unknown,
+  kind?: InvocationKind,
+  startBy?: number,
+) => Promise<unknown>;
 
 /** A built file of dist/ the local cloud needs, or an error that says to build. */
 export function built(template: LocalTemplate, ...path: string[]): string {
@@ -300,20 +305,22 @@ export async function startApiGateway(
     routeSelectionExpression: api.routeSelectionExpression,
     routes: api.routes.map(({ routeKey, twoWay, mockResponse }) => ({ routeKey, twoWay, mockResponse })),
     throttling: { defaults: api.stageThrottling, routes: api.routeThrottling },
-    invoke: async (routeKey, event) => {
+    invoke: async (routeKey, event, startBy) => {
       const fn = functionsByRoute.get(routeKey);
       if (!fn) throw new Error(`no function for route ${routeKey}`);
       const authorizer = authorizersByRoute.get(routeKey);
       if (authorizer) {
         const methodArn = `${stageArn}/${routeKey}`;
         const outcome = await runAuthorizer(authorizer, event, methodArn, (name, authEvent) =>
-          invoke(name, authEvent, 'request'),
+          invoke(name, authEvent, 'request', startBy),
         );
         // A refusal is the handshake's answer; the route's own function never runs, as on AWS.
         if (!outcome.allowed) return outcome.refusal;
         (event.requestContext as { authorizer?: unknown }).authorizer = outcome.context;
       }
-      return (await invoke(fn, event, 'request')) as { statusCode?: number; body?: string } | undefined;
+      return (await invoke(fn, event, 'request', startBy)) as
+        | { statusCode?: number; body?: string }
+        | undefined;
     },
     ...options,
     log: (level, msg, fields) => {

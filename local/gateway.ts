@@ -84,10 +84,14 @@ export interface GatewayOptions extends GatewayFaults {
   /** Only `$request.body.<field>` is supported; anything else throws at start. */
   routeSelectionExpression: string;
   routes: GatewayRoute[];
-  /** Runs the route's function; rejects when the function failed (error or timeout). */
+  /**
+   * Runs the route's function; rejects when the function failed (error or timeout). `startBy`: when the gateway
+   * stops waiting (its integration timeout); absent where nobody waits ($disconnect).
+   */
   invoke(
     routeKey: string,
     event: APIGatewayProxyWebsocketEventV2WithHeaders,
+    startBy?: number,
   ): Promise<LambdaResult | undefined>;
   /** Default 10 min, as on AWS. */
   idleTimeoutMs?: number;
@@ -262,9 +266,10 @@ class Stage implements ManagementHost {
   private invoke(
     routeKey: string,
     event: APIGatewayProxyWebsocketEventV2WithHeaders,
+    startBy?: number,
   ): Promise<LambdaResult | undefined> {
     try {
-      return this.opts.invoke(routeKey, event);
+      return this.opts.invoke(routeKey, event, startBy);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -351,7 +356,8 @@ class Stage implements ManagementHost {
       timer = setTimeout(() => resolve('timeout'), this.integrationTimeoutMs);
     });
     try {
-      const outcome = await Promise.race([this.invoke('$connect', event), timedOut]);
+      const startBy = Date.now() + this.integrationTimeoutMs;
+      const outcome = await Promise.race([this.invoke('$connect', event, startBy), timedOut]);
       if (outcome === 'timeout') {
         this.log('warn', '$connect timed out', { connectionId: conn.id, afterMs: this.integrationTimeoutMs });
         this.refuse(socket, 504, '{"message": "Endpoint request timed out"}');
@@ -475,7 +481,7 @@ class Stage implements ManagementHost {
       });
       this.sendFrame(conn, errorFrame('Endpoint request timed out', conn.id, requestId));
     }, this.integrationTimeoutMs);
-    this.invoke(route.routeKey, event).then(
+    this.invoke(route.routeKey, event, Date.now() + this.integrationTimeoutMs).then(
       (result) => {
         clearTimeout(timer);
         if (answered) return;

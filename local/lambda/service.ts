@@ -159,6 +159,14 @@ class FunctionPool {
 interface Turn {
   resolve: () => void;
   reject: (error: Error) => void;
+  /** When it began to wait, and when its caller stops waiting (if anyone waits). */
+  since: number;
+  startBy?: number;
+}
+
+/** True when a waiting request has used more than half of its caller's patience (see `next`). */
+function overdue(turn: Turn | undefined, now: number): boolean {
+  return turn?.startBy !== undefined && now - turn.since > (turn.startBy - turn.since) / 2;
 }
 
 /**
@@ -221,8 +229,18 @@ export class LocalLambda {
     return this.pools.has(function_);
   }
 
-  /** Invokes a function synchronously (the caller waits for its result); `kind` says who waits (InvocationKind). */
-  invoke(function_: string, event: unknown, kind: InvocationKind = 'request'): Promise<unknown> {
+  /**
+   * Invokes a function synchronously (the caller waits for its result); `kind` says who waits (InvocationKind).
+   * `startBy` (epoch ms) is when the caller stops waiting, e.g. the gateway's integration timeout: an invocation
+   * still waiting for an environment then is not started. On AWS it would have started at once (Lambda scales,
+   * environments here do not); running it late would put work nobody waits for ahead of live requests.
+   */
+  invoke(
+    function_: string,
+    event: unknown,
+    kind: InvocationKind = 'request',
+    startBy?: number,
+  ): Promise<unknown> {
     const pool = this.pools.get(function_);
     if (!pool) {
       return Promise.reject(
@@ -233,8 +251,9 @@ export class LocalLambda {
     if (refusal) return Promise.reject(refusal);
     // Lambda hands the function a JSON copy of the event, never the caller's object.
     const copy = JSON.parse(JSON.stringify(event));
-    return this.turn(kind).then(async () => {
+    return this.turn(kind, startBy).then(async () => {
       try {
+        if (startBy !== undefined && Date.now() >= startBy) throw callerGone(function_);
         // Lambda decides when the invocation would start: an invocation that waited its turn here is checked
         // again, against what executes now.
         const late = this.throttle(pool);
@@ -255,13 +274,26 @@ export class LocalLambda {
   }
 
   /** Resolves when the invocation may take an environment: at once while fewer than `environments` run. */
-  private turn(kind: InvocationKind): Promise<void> {
+  private turn(kind: InvocationKind, startBy?: number): Promise<void> {
     if (this.closed) return Promise.reject(shutDown());
     if (this.running.request + this.running.background < this.limits.environments) {
       this.running[kind]++;
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => this.waiting[kind].push({ resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.waiting[kind].push({ resolve, reject, since: Date.now(), startBy }),
+    );
+  }
+
+  /**
+   * The waiting invocation of `kind` to run next: the oldest, unless the oldest request has used half its caller's
+   * patience. Then the queue is longer than can be served in time and, oldest first, every request would start just
+   * as its caller gives up (a client's retry joining the back only to meet the same fate), so the newest goes first
+   * and the oldest are dropped when their turn comes too late (adaptive LIFO).
+   */
+  private next(kind: InvocationKind): Turn | undefined {
+    const queue = this.waiting[kind];
+    return kind === 'request' && overdue(queue[0], Date.now()) ? queue.pop() : queue.shift();
   }
 
   /**
@@ -281,7 +313,7 @@ export class LocalLambda {
           : undefined;
     if (kind === undefined) return;
     this.running[kind]++;
-    this.waiting[kind].shift()?.resolve();
+    this.next(kind)?.resolve();
   }
 
   /** The refusal Lambda gives an invocation over the function's or the account's concurrency, if any. */
@@ -363,4 +395,11 @@ export class LocalLambda {
   get functions(): readonly LocalFunctionSpec[] {
     return this.specs;
   }
+}
+
+/** The caller stopped waiting before the invocation had an environment; nobody hears this error. */
+function callerGone(function_: string): Error {
+  return Object.assign(new Error(`${function_}: the caller stopped waiting before an environment was free`), {
+    name: 'CallerGone',
+  });
 }

@@ -72,7 +72,7 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     for (const key of [fn.logicalId, fn.name, fn.arn]) logicalIds.set(key, fn.logicalId);
   }
   const invoke = cloud.lambda.invoke.bind(cloud.lambda);
-  cloud.lambda.invoke = (fn: string, event: unknown, kind: InvocationKind = 'request') => {
+  cloud.lambda.invoke = (fn: string, event: unknown, kind: InvocationKind = 'request', startBy?: number) => {
     const routeKey = (event as { requestContext?: { routeKey?: unknown } } | undefined)?.requestContext
       ?.routeKey;
     invocations.push({
@@ -80,7 +80,7 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
       routeKey: typeof routeKey === 'string' ? routeKey : undefined,
       kind,
     });
-    return invoke(fn, event, kind);
+    return invoke(fn, event, kind, startBy);
   };
   return {
     cloud,

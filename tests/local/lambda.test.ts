@@ -210,6 +210,43 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     expect(order).toEqual(['request 1', 'fanout', 'request 2', 'request 3', 'request 0']);
   });
 
+  it('does not start a waiting invocation whose caller stopped waiting (the gateway timed out) before its turn', async () => {
+    const { lambda } = service([spec()], { environments: 1 });
+    const first = held();
+    const running = lambda.invoke('Probe', { id: 1, holdUntil: first.holdUntil });
+    const late = errorOf(lambda.invoke('Probe', { id: 2 }, 'request', Date.now() + 50));
+    const inTime = lambda.invoke('Probe', { id: 3 }, 'request', Date.now() + 600_000);
+    expect(lambda.backlog()).toEqual({ request: 2, background: 0 });
+    await sleep(100);
+    first.release();
+    const [, error, third] = await Promise.all([running, late, inTime]);
+    expect(error.name).toBe('CallerGone');
+    // The one environment served the first invocation and then the third: the late one never ran.
+    expect(third).toMatchObject({ id: 3, count: 2 });
+  });
+
+  it("serves the newest waiting request first once the oldest has used half its caller's patience", async () => {
+    const { lambda } = service([spec()], { environments: 1 });
+    const first = held();
+    const order: string[] = [];
+    const settled = (name: string, invocation: Promise<unknown>) =>
+      invocation.then(
+        () => void order.push(name),
+        () => void order.push(`${name} dropped`),
+      );
+    const running = lambda.invoke('Probe', { id: 0, holdUntil: first.holdUntil });
+    const oldest = settled('oldest', lambda.invoke('Probe', { id: 1 }, 'request', Date.now() + 200));
+    const older = settled('older', lambda.invoke('Probe', { id: 2 }, 'request', Date.now() + 600_000));
+    await sleep(120);
+    const newest = settled('newest', lambda.invoke('Probe', { id: 3 }, 'request', Date.now() + 600_000));
+    first.release();
+    await Promise.all([running, oldest, older, newest]);
+    // The oldest had waited past half of its 200 ms: the newest ran first, then the next newest; the oldest last
+    // (run, or dropped if its caller had stopped waiting by then).
+    expect(order.slice(0, 2)).toEqual(['newest', 'older']);
+    expect(order[2]).toMatch(/^oldest/);
+  });
+
   it('serves waiting work of one kind in the order it came', async () => {
     const { lambda } = service([spec()], { environments: 1 });
     const order: number[] = [];
