@@ -92,7 +92,6 @@ export function startStepFunctionsThread(
         error: 'States.Runtime',
         cause: error.message,
         retries: 0,
-        states: [],
         endedAt: Date.now(),
       });
     }

@@ -85,7 +85,6 @@ function main(): void {
             error: error.name,
             cause: error.message,
             retries: 0,
-            states: [],
             endedAt: Date.now(),
           },
         });

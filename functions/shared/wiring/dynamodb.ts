@@ -56,6 +56,5 @@ export const fanoutStore = () =>
     rooms: config.roomsTable(),
     messages: config.messagesTable(),
     connections: config.connectionsTable(),
-    roomIndex: config.roomIndex(),
     limits: requireEnv('LIMITS_TABLE'),
   });
