@@ -23,10 +23,7 @@ export interface BroadcastInput {
  * An admin announcement: one `Broadcast` event on the chat bus, which the fan-out state machine delivers to the
  * room (Query of the room index) or, without a room, to every connection (the one Scan the design allows).
  */
-export async function broadcast(
-  deps: BroadcastDeps,
-  input: BroadcastInput,
-): Promise<{ messageId: string; sentAt: string }> {
+export async function broadcast(deps: BroadcastDeps, input: BroadcastInput): Promise<{ messageId: string }> {
   const { text, roomId } = input;
   // The lobby exists unless the policy has none; its Rooms row only appears with its first message.
   if (roomId === LOBBY && input.noLobby) throw new RoomNotFound(roomId);
@@ -56,5 +53,5 @@ export async function broadcast(
       ? error.told('The announcement could not be queued. Try again.')
       : error;
   }
-  return { messageId, sentAt: frame.sentAt };
+  return { messageId };
 }

@@ -85,30 +85,16 @@ describe('coalescing: posts per message from the rate and the cycle', () => {
 
   test('rooms competing for the posting budget coalesce harder and post exactly the budget', () => {
     // 2 rooms of 1,000 at 10/s with 70 ms cycles would post 2 x 1,000 x 10 / 1.197 = 16,700/s.
-    const free = coalesce({ ...base, roomSize: 1000, rooms: 2, messagesPerSecond: 10, cycleMs: 70 });
+    const twoRooms = { ...base, roomSize: 1000, rooms: 2, messagesPerSecond: 10, cycleMs: 70 };
+    const free = coalesce(twoRooms);
     expect(free.postsPerSecond).toBeGreaterThan(16_000);
-    const shared = coalesce({
-      ...base,
-      roomSize: 1000,
-      rooms: 2,
-      messagesPerSecond: 10,
-      cycleMs: 70,
-      postingBudgetPerSecond: 8000,
-    });
+    const shared = coalesce({ ...twoRooms, postingBudgetPerSecond: 8000 });
     expect(shared.budgetBound).toBe(true);
     expect(shared.postsPerSecond).toBeCloseTo(8000, 6);
     expect(shared.messagesPerPost).toBeCloseTo(2.5, 9); // 10/s x 2 rooms x 1,000 members / 8,000 posts/s
     expect(shared.effectiveCycleMs).toBeCloseTo(250, 6);
     expect(shared.overBudget).toBe(false);
-    const full = coalesce({
-      ...base,
-      roomSize: 1000,
-      rooms: 2,
-      messagesPerSecond: 10,
-      cycleMs: 70,
-      postingBudgetPerSecond: 8000,
-      maxBatch: 2,
-    });
+    const full = coalesce({ ...twoRooms, postingBudgetPerSecond: 8000, maxBatch: 2 });
     expect(full.overBudget).toBe(true);
     expect(full.messagesPerPost).toBe(2);
   });
