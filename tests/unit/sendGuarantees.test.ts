@@ -194,10 +194,15 @@ describe('publishing across failures', () => {
   it('an attempt that dies after storing leaves the message to history: the retry acks it and publishes nothing', async () => {
     const w = await world();
     // PutEvents never answers: the function is gone (a crash, a timeout) between the transaction and the bus.
-    w.setPublish(() => new Promise<void>(() => undefined));
+    let publishing = false;
+    w.setPublish(() => {
+      publishing = true;
+      return new Promise<void>(() => undefined);
+    });
     void w.send('m-1');
-    // The dead attempt's transaction must have landed first, however long that takes (the test's timeout bounds it).
-    while ((await w.stored()).length === 0) await new Promise((r) => setTimeout(r, 10));
+    // The dead attempt must be inside its publish (its transaction landed) before the retry's publish is set,
+    // however long that takes (the test's timeout bounds it).
+    while (!publishing) await new Promise((r) => setTimeout(r, 10));
     w.setPublish(async () => {
       throw new Error('the retry must not publish what the dead attempt was publishing');
     });
