@@ -355,16 +355,19 @@ class Stage implements ManagementHost {
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.integrationTimeoutMs);
     });
+    // As for a message: an outcome at or after the deadline is a timeout, whichever event runs first.
+    const deadline = now + this.integrationTimeoutMs;
+    const timeOut = (): false => {
+      this.log('warn', '$connect timed out', { connectionId: conn.id, afterMs: this.integrationTimeoutMs });
+      this.refuse(socket, 504, '{"message": "Endpoint request timed out"}');
+      return false;
+    };
     try {
-      const startBy = Date.now() + this.integrationTimeoutMs;
-      const outcome = await Promise.race([this.invoke('$connect', event, startBy), timedOut]);
-      if (outcome === 'timeout') {
-        this.log('warn', '$connect timed out', { connectionId: conn.id, afterMs: this.integrationTimeoutMs });
-        this.refuse(socket, 504, '{"message": "Endpoint request timed out"}');
-        return false;
-      }
+      const outcome = await Promise.race([this.invoke('$connect', event, deadline), timedOut]);
+      if (outcome === 'timeout' || Date.now() >= deadline) return timeOut();
       result = outcome;
     } catch (err) {
+      if (Date.now() >= deadline) return timeOut();
       this.log('warn', '$connect failed', { connectionId: conn.id, ...errorFields(err) });
       this.refuse(socket, 500, '{"message": "Internal server error"}');
       return false;
@@ -470,26 +473,33 @@ class Stage implements ManagementHost {
     }
     const event = messageEvent(this.info, conn, route.routeKey, body, now);
     const requestId = event.requestContext.requestId;
-    // Past the integration timeout the client hears so; the function runs on and its late answer is dropped.
+    // The integration timeout counts from the frame's arrival. Past it the client hears so, once, and the function
+    // runs on with its late answer dropped: an outcome settled at or after the deadline is never the answer, also
+    // when its event runs before the timer's.
+    const deadline = now + this.integrationTimeoutMs;
     let answered = false;
-    const timer = setTimeout(() => {
+    const timeOut = (): void => {
       answered = true;
+      clearTimeout(timer);
       this.log('warn', 'route integration timed out', {
         routeKey: route.routeKey,
         connectionId: conn.id,
         afterMs: this.integrationTimeoutMs,
       });
       this.sendFrame(conn, errorFrame('Endpoint request timed out', conn.id, requestId));
-    }, this.integrationTimeoutMs);
-    this.invoke(route.routeKey, event, Date.now() + this.integrationTimeoutMs).then(
+    };
+    const timer = setTimeout(timeOut, this.integrationTimeoutMs);
+    this.invoke(route.routeKey, event, deadline).then(
       (result) => {
-        clearTimeout(timer);
         if (answered) return;
+        if (Date.now() >= deadline) return timeOut();
+        clearTimeout(timer);
         if (route.twoWay && typeof result?.body === 'string') this.sendFrame(conn, result.body);
       },
       (err: unknown) => {
-        clearTimeout(timer);
         if (answered) return;
+        if (Date.now() >= deadline) return timeOut();
+        clearTimeout(timer);
         this.log('warn', 'route integration failed', {
           routeKey: route.routeKey,
           connectionId: conn.id,

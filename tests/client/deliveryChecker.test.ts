@@ -76,3 +76,18 @@ test('a batch counts each message once; an overlap is a copy, a gap is lost unti
   ]);
   await client.close();
 });
+
+test("history is read from the audit's own replies: an earlier send's gateway timeout is not one", async () => {
+  const client = await ChatClient.connect(url, 'sender');
+  const joined = await client.expectReply({ action: 'joinroom', roomId: 'ABCDEF' });
+  const checker = new DeliveryChecker();
+  checker.member(client, joined);
+  // A send of this member passed the 29 s integration timeout during the burst: API Gateway's frame for it names the
+  // connection and the gateway's own request id, nothing the client sent. The sender's other sends were answered.
+  const arrived = new Promise((resolve) => client.onFrame(resolve));
+  peer?.send(JSON.stringify({ message: 'Endpoint request timed out', connectionId: 'c1', requestId: 'r1' }));
+  await arrived;
+  await checker.fillGaps();
+  expect(checker.report()).toMatchObject({ expectedDeliveries: 6, lost: 0, filledByHistory: 6 });
+  await client.close();
+});

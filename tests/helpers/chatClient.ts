@@ -152,7 +152,12 @@ export class ChatClient {
 
   /** The first frame not yet handed out that matches, waiting up to `timeoutMs` for it. */
   next(predicate: FramePredicate, timeoutMs = FRAME_TIMEOUT_MS, what = 'a matching frame'): Promise<Frame> {
-    const index = this.offered.findIndex((f, i) => !this.taken.has(i) && predicate(f));
+    return this.nextFrom(0, predicate, timeoutMs, what);
+  }
+
+  /** As `next`, among the frames offered from position `from` on (`offered.length` then: only frames yet to come). */
+  private nextFrom(from: number, predicate: FramePredicate, timeoutMs: number, what: string): Promise<Frame> {
+    const index = this.offered.findIndex((f, i) => i >= from && !this.taken.has(i) && predicate(f));
     if (index !== -1) {
       this.taken.add(index);
       return Promise.resolve(this.offered[index] as Frame);
@@ -177,13 +182,19 @@ export class ChatClient {
     });
   }
 
-  /** Sends an action and waits for its reply: the action's reply frame, its error frame, or the gateway's. */
+  /**
+   * Sends an action and waits for its reply: the action's reply frame, its error frame, or the gateway's, among the
+   * frames that arrive after it was sent. An earlier frame cannot answer it, and the gateway's frames name no request
+   * of ours: an `Endpoint request timed out` left from an earlier send on this connection is not this reply.
+   */
   async ask(frame: Record<string, unknown>, timeoutMs = FRAME_TIMEOUT_MS): Promise<Frame> {
     const action = String(frame.action ?? '');
     const replyType = REPLY_TYPE[action] ?? 'info';
     const errorAction = replyType === 'info' ? '$default' : action;
+    const sentAt = this.offered.length;
     this.send(frame);
-    return this.next(
+    return this.nextFrom(
+      sentAt,
       (f) => f.type === replyType || (f.type === 'error' && f.action === errorAction) || isGatewayError(f),
       timeoutMs,
       `the reply to ${action || 'a frame without action'}`,

@@ -40,6 +40,39 @@ describe('integration timeout', () => {
     expect(ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  it.each([
+    ['dropped unstarted (its caller stopped waiting)', 'reject'],
+    ['answered', 'resolve'],
+  ])(
+    'answers "Endpoint request timed out", once, for an invocation %s past the timeout before the timer ran',
+    async (_, outcome) => {
+      const h = await harness({
+        integrationTimeoutMs: 100,
+        invoke: (routeKey, event, startBy) => {
+          h.calls.push({ routeKey, event });
+          if (routeKey !== 'sendmessage' || startBy === undefined)
+            return Promise.resolve({ statusCode: 200 });
+          // The invocation settles as the local Lambda settles one whose turn came late: past the deadline, in an
+          // event the loop runs before the gateway's timer.
+          while (Date.now() < startBy + 20) {}
+          return outcome === 'reject'
+            ? Promise.reject(Object.assign(new Error('no environment in time'), { name: 'CallerGone' }))
+            : Promise.resolve({ statusCode: 200, body: 'too late' });
+        },
+      });
+      const { ws, id } = await h.connect();
+      const seen: string[] = [];
+      ws.on('message', (d: Buffer) => seen.push(d.toString()));
+      ws.send('{"action":"sendmessage"}');
+      await waitFor(() => seen.length === 1);
+      await sleep(250);
+      const requestId = h.callsOf('sendmessage')[0]?.requestContext.requestId;
+      expect(seen).toEqual([
+        `{"message": "Endpoint request timed out", "connectionId":"${id}", "requestId":"${requestId}"}`,
+      ]);
+    },
+  );
+
   it('answers the reply when the function ends within the timeout', async () => {
     const h = await harness({ integrationTimeoutMs: 300 });
     h.handlers.set('sendmessage', async () => {
@@ -57,6 +90,17 @@ describe('integration timeout', () => {
     h.handlers.set('$connect', async () => {
       await sleep(300);
       return { statusCode: 200 };
+    });
+    expect(await refusedStatus(h.gw.url)).toBe(504);
+  });
+
+  it('refuses the handshake with 504 when $connect answers past the timeout before the timer ran', async () => {
+    const h = await harness({
+      integrationTimeoutMs: 100,
+      invoke: (routeKey, _event, startBy) => {
+        while (routeKey === '$connect' && startBy !== undefined && Date.now() < startBy + 20) {}
+        return Promise.resolve({ statusCode: 200 });
+      },
     });
     expect(await refusedStatus(h.gw.url)).toBe(504);
   });
