@@ -1,3 +1,5 @@
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -18,9 +20,10 @@ module.exports = {
   // test reads client/dist/ while tests/client/package.test.ts's `npm pack` rewrites it in another worker. The
   // package test checks the built files themselves.
   moduleNameMapper: { '^@roomcast/client$': '<rootDir>/client/index.ts' },
-  // Two test files at a time, one per core of a two-core machine: much of a file's time is spent waiting (local
-  // clouds starting, browsers, deadlines), and no test depends on the machine being otherwise idle.
-  maxWorkers: 2,
+  // One test file per core and one more: much of a file's time is spent waiting (local clouds starting, browsers,
+  // frames on the wire, deadlines), and the extra file's work fills those waits, so the cores stay busy. No test
+  // depends on the machine being otherwise idle.
+  maxWorkers: availableParallelism() + 1,
   globalSetup: '<rootDir>/tests/setup/build.js',
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/tests/setup/polyfills.ts', '<rootDir>/tests/setup/env.ts'],

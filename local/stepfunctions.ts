@@ -1,5 +1,7 @@
 import './polyfills';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { PAYLOAD_LIMIT_BYTES, payloadBytes, withPayloadChecks, withTaskLimits } from './payloadLimit';
@@ -141,6 +143,52 @@ function withoutDefaultTaskTimeout(machine: StateDefinition | undefined): void {
   }
 }
 
+/**
+ * Definitions asl-validator accepted, remembered across processes in node_modules/.cache: the validator compiles its
+ * JSON schemas anew on every call (most of a CPU second), and every local cloud, in every test file, loads the same
+ * few definitions. A definition is known by its text and the validator's and the engine's versions, so an edited
+ * definition or an upgraded validator is checked again; a refused definition is never remembered, so it is refused
+ * every time with the validator's message.
+ */
+const validated = (() => {
+  const versionOf = (packageJson: string) =>
+    (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+  const engineDir = join(dirname(require.resolve('aws-local-stepfunctions')), '..');
+  const validatorJson = require.resolve('asl-validator/package.json');
+  const versions = `${versionOf(join(engineDir, 'package.json'))} ${versionOf(validatorJson)}`;
+  const dir = join(dirname(dirname(validatorJson)), '.cache', 'roomcast-asl-validated');
+  return {
+    marker: (definition: object) =>
+      join(
+        dir,
+        createHash('sha256')
+          .update(`${versions}\n${JSON.stringify(definition)}`)
+          .digest('hex'),
+      ),
+    remember(marker: string): void {
+      try {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(marker, '');
+      } catch {
+        // A read-only node_modules: the definition is validated again next time.
+      }
+    },
+  };
+})();
+
+/** Throws the engine's error for a definition asl-validator refuses (its checks of paths included). */
+function validate(definition: object): void {
+  const marker = validated.marker(definition);
+  if (existsSync(marker)) return;
+  // The validator fills in defaults (QueryLanguage) on what it is given: it gets a copy, so the definition run is
+  // the same whether it was validated now or before.
+  new StateMachine(
+    structuredClone(definition) as never,
+    { validationOptions: { checkPaths: true } } as never,
+  );
+  validated.remember(marker);
+}
+
 export interface ExecutionSummary {
   ok: boolean;
   durationMs: number;
@@ -162,7 +210,7 @@ export class LocalStateMachine {
     backends: TaskBackends,
   ) {
     // The template's own definition is validated; the engine runs it with Step Functions' payload checks added.
-    new StateMachine(definition as never, { validationOptions: { checkPaths: true } } as never);
+    validate(definition);
     const checked = withPayloadChecks(definition);
     withoutDefaultTaskTimeout(checked.definition as StateDefinition);
     this.machine = new StateMachine(checked.definition as never, { validationOptions: { noValidate: true } });

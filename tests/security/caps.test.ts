@@ -1,7 +1,8 @@
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import type { LocalCloud } from '../../local/cloud';
 import { ChatClient, type Frame, isMessage, messagesIn } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * The caps of docs/SECURITY.md against the local cloud, as clients meet them: live connections per source address
@@ -53,6 +54,41 @@ async function opened(url: string, localAddress?: string): Promise<Raw> {
 async function closeRaw(raw: Raw): Promise<void> {
   if (raw.socket.readyState !== WebSocket.CLOSED) raw.socket.close(1000, 'bye');
   await raw.closed;
+}
+
+/**
+ * Makes the places of `source` `ms` older, as if that long had passed since they were claimed: $connect compares
+ * each place's claim time (its value in the source's item of the Limits table) with its own clock, so moving the
+ * stored times back stands in for waiting. Returns how many places the source held.
+ */
+async function agePlaces(cloud: LocalCloud, source: string, ms: number): Promise<number> {
+  const db = DynamoDBDocumentClient.from(adminDynamo(cloud));
+  try {
+    const TableName = cloud.template.tables().find((t) => t.logicalId === 'LimitsTable')?.TableName;
+    const Key = { limitKey: `connections#${source}` };
+    const { Item } = await db.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+    const places = (Item?.places ?? {}) as Record<string, number>;
+    const ids = Object.keys(places);
+    if (ids.length === 0) return 0;
+    await db.send(
+      new UpdateCommand({
+        TableName,
+        Key,
+        UpdateExpression: `SET ${ids.map((_, i) => `places.#c${i} = :aged${i}`).join(', ')}`,
+        ConditionExpression: ids.map((_, i) => `places.#c${i} = :claimed${i}`).join(' AND '),
+        ExpressionAttributeNames: Object.fromEntries(ids.map((id, i) => [`#c${i}`, id])),
+        ExpressionAttributeValues: Object.fromEntries(
+          ids.flatMap((id, i) => [
+            [`:aged${i}`, (places[id] ?? 0) - ms],
+            [`:claimed${i}`, places[id]],
+          ]),
+        ),
+      }),
+    );
+    return ids.length;
+  } finally {
+    db.destroy();
+  }
 }
 
 /** Waits until `check` holds, polling: the places come back with $disconnect, after the socket has closed. */
@@ -129,7 +165,7 @@ describe('connections per source address (ConnectionsPerSource=3)', () => {
     // Their places were claimed moments ago, when a handshake may still be under way: none is given away yet.
     await expect(rawConnect(cloud.wsUrl)).resolves.toMatchObject({ refused: { status: 429 } });
     // Past the 29 s a handshake can last, GetConnection answers 410 Gone for each, and their places come back.
-    await new Promise((resolve) => setTimeout(resolve, 31_000));
+    expect(await agePlaces(cloud, '127.0.0.1', 31_000)).toBe(3);
     for (let i = 0; i < 3; i++) sockets.push(await opened(cloud.wsUrl));
     await expect(rawConnect(cloud.wsUrl)).resolves.toMatchObject({ refused: { status: 429 } });
   });
