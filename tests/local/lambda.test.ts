@@ -128,24 +128,23 @@ describe('local Lambda: one invocation per execution environment', () => {
     });
     const { lambda } = service([spec(), other], { environments: 3 });
     const ids = [1, 2, 3, 4, 5, 6, 7];
-    const replies = (
-      await Promise.all(
-        ['Probe', 'Other'].map((fn, i) =>
-          Promise.all(
-            ids.map((id) => lambda.invoke(fn, { id, waitMs: 50 }, i === 0 ? 'request' : 'background')),
-          ),
-        ),
-      )
-    ).flat() as Reply[];
+    const invocations = ['Probe', 'Other'].map((fn, i) =>
+      Promise.all(ids.map((id) => lambda.invoke(fn, { id, waitMs: 50 }, i === 0 ? 'request' : 'background'))),
+    );
+    // Three are given an environment at once; the other eleven wait.
+    const { request, background } = lambda.backlog();
+    expect(request + background).toBe(11);
+    const replies = (await Promise.all(invocations)).flat() as Reply[];
     expect(replies).toHaveLength(14);
     for (const reply of replies) expect(reply.current).toBe(reply.id);
-    // How many ran at once, from each invocation's own start and end.
+    // How many ran at once, from each invocation's own start and end: never more than the environments (fewer when
+    // a busy machine staggers the environments' cold starts).
     const overlap = Math.max(
       ...replies.map(
         (r) => replies.filter((o) => o.startedAt <= r.startedAt && o.endedAt > r.startedAt).length,
       ),
     );
-    expect(overlap).toBe(3);
+    expect(overlap).toBeLessThanOrEqual(3);
     expect(lambda.backlog()).toEqual({ request: 0, background: 0 });
   });
 });
