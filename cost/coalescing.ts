@@ -35,6 +35,11 @@ export interface Coalescing {
   overBudget: boolean;
   /** Share of messages that arrive while their room's cycle runs (they wait for the next one). */
   waitingShare: number;
+  /**
+   * Share of cycles that a message's own execution starts in an idle room; the rest follow the cycle before them
+   * (its release found them). A fresh cycle of a room of one chunk is delivered by its claim alone.
+   */
+  freshCycleShare: number;
   /** Wait coalescing adds to a message, on average over all messages, and at most (one whole cycle), ms. */
   addedWaitMeanMs: number;
   addedWaitMaxMs: number;
@@ -65,6 +70,7 @@ export function coalesce(input: CoalescingInput): Coalescing {
       budgetBound: false,
       overBudget: false,
       waitingShare: 0,
+      freshCycleShare: 1,
       addedWaitMeanMs: 0,
       addedWaitMaxMs: 0,
     };
@@ -90,6 +96,8 @@ export function coalesce(input: CoalescingInput): Coalescing {
     budgetBound,
     overBudget,
     waitingShare,
+    // A cycle is followed by an idle spell, so the next one starts fresh, when nothing arrived during it.
+    freshCycleShare: budgetBound ? 0 : idleAfterCycle,
     addedWaitMeanMs: (waitingShare * effectiveCycle * 1000) / 2,
     addedWaitMaxMs: effectiveCycle * 1000,
   };

@@ -3,6 +3,7 @@ import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
 import {
   backoffSeconds,
   type ClaimResult,
+  type Cycle,
   type Frame,
   framesOf,
   type Group,
@@ -16,17 +17,41 @@ import type { Notifier } from '../shared/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { fanoutStore } from '../shared/wiring/dynamodb';
 import { notifier } from '../shared/wiring/managementApi';
-import { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
+import { GIVE_UP_MS, QUIET_RELEASE_MS, STOP_POSTING_MS } from './timing';
 
 /**
  * The steps of a room's coalesced delivery that the state machine runs through Deliver (statemachines/fanout.asl.json):
  * claim the room's lease; post a chunk of members their frames, after reserving the chunk's posts in the account-wide
  * budget; release the lease (or go on with what arrived meanwhile). Retries of failed posts run after the release.
+ * A room of at most one chunk is delivered by the claim itself (see claim below).
  */
 export type CycleInput =
-  | { op: 'claim'; roomId: string; seq: number; owner: string }
+  | ClaimInput
   | { op: 'release'; roomId: string; owner: string; uptoSeq: number; startedAt: string }
   | PostInput;
+
+/**
+ * `chunkSize` (the state machine's chunk) makes the claim deliver a room of at most that many members itself, with
+ * `payload` (the event's own frame) for a cycle of just this message.
+ */
+export interface ClaimInput {
+  op: 'claim';
+  roomId: string;
+  seq: number;
+  owner: string;
+  payload?: string;
+  chunkSize?: number;
+}
+
+/**
+ * A claim that delivered the room itself answers what its release answered, so the state machine goes on as after
+ * its own Release step; `posted` carries what the posts left (members owed a retry, members gone: the state machine
+ * prunes and re-posts them), `releasePending` that the release is the state machine's to do.
+ */
+export type QuietClaimResult = ClaimResult & {
+  posted?: { groups: Group[]; goneIds: string[] };
+  releasePending?: true;
+};
 
 /**
  * Posts to members: one chunk of a cycle (connectionIds with afterSeq/uptoSeq and the members owed a resync), or
@@ -87,24 +112,104 @@ export async function runCycleStep(
   input: CycleInput,
   context?: Context,
   given: CycleDeps = deps(),
-): Promise<ClaimResult | PostReport> {
+): Promise<QuietClaimResult | PostReport> {
   if (typeof input.roomId !== 'string') throw new TypeError('a fan-out step needs its roomId');
   switch (input.op) {
-    case 'claim': {
-      const result = await given.store.claim(input.roomId, input.seq, input.owner, given.now());
-      if ('coalesced' in result && result.coalesced)
-        metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
-      return result;
-    }
+    case 'claim':
+      return claim(given, input, context);
     case 'release': {
       const ranFor = given.now() - Date.parse(input.startedAt);
       return given.store.release(input.roomId, input.owner, input.uptoSeq, given.now(), ranFor > HANDOVER_MS);
     }
     case 'post':
-      return post(given, input, context);
+      return post(given, input, deadlineOf(context));
     default:
       throw new TypeError(`unknown fan-out step "${(input as { op?: string }).op}"`);
   }
+}
+
+/**
+ * Claims the room's lease while reading its first members (one round trip for both). A room of at most `chunkSize`
+ * members is then delivered here, as one chunk of the state machine's Map would be, and the lease released, so its
+ * message takes one Deliver invocation; a bigger room, or one whose members could not be read, goes on through the
+ * state machine's pages and Map.
+ */
+async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Promise<QuietClaimResult> {
+  const { roomId, chunkSize } = input;
+  const [claimed, members] = await Promise.allSettled([
+    given.store.claim(roomId, input.seq, input.owner, given.now()),
+    chunkSize === undefined ? undefined : given.store.membersUpTo(roomId, chunkSize),
+  ]);
+  if (claimed.status === 'rejected') throw claimed.reason;
+  const cycle = claimed.value;
+  if ('coalesced' in cycle && cycle.coalesced) {
+    metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
+    return cycle;
+  }
+  if (members.status === 'rejected')
+    logger.warn('members left to the state machine to read', { roomId, error: members.reason });
+  if (members.status === 'rejected' || members.value === undefined || 'released' in cycle) return cycle;
+  return deliverQuietRoom(given, input, cycle, members.value, context);
+}
+
+/**
+ * Posts the claimed cycle to the whole (one-chunk) room, then releases the lease; what the posts left and whatever
+ * the release found (messages that arrived meanwhile: the next cycle) go back to the state machine.
+ */
+async function deliverQuietRoom(
+  given: CycleDeps,
+  input: ClaimInput,
+  cycle: Cycle,
+  members: string[],
+  context?: Context,
+): Promise<QuietClaimResult> {
+  const posted = { groups: [] as Group[], goneIds: [] as string[] };
+  if (members.length > 0) {
+    const chunk: PostInput = {
+      op: 'post',
+      roomId: input.roomId,
+      payload: input.payload,
+      payloadSeq: input.seq,
+      connectionIds: members,
+      afterSeq: cycle.afterSeq,
+      uptoSeq: cycle.uptoSeq,
+      resync: cycle.resync,
+      frames: cycle.frames,
+    };
+    try {
+      const report = await post(given, chunk, deadlineOf(context, QUIET_RELEASE_MS));
+      posted.groups = report.groups;
+      posted.goneIds = report.goneIds;
+    } catch (error) {
+      // As the Map's Catch does for a chunk whose Deliver failed: the whole chunk is owed once more.
+      logger.warn('quiet room posts failed; owed to the retries', { roomId: input.roomId, error });
+      posted.groups = [{ ...cycleGroup(cycle, members), waitSeconds: 1 }];
+    }
+  }
+  const left = posted.groups.length > 0 || posted.goneIds.length > 0;
+  try {
+    const next = await given.store.release(input.roomId, input.owner, cycle.uptoSeq, given.now());
+    return left ? { ...next, posted } : next;
+  } catch (error) {
+    logger.warn('release left to the state machine', { roomId: input.roomId, error });
+    return { ...cycle, posted, releasePending: true };
+  }
+}
+
+const cycleGroup = (cycle: Cycle, connectionIds: string[]): Group => ({
+  afterSeq: cycle.afterSeq,
+  uptoSeq: cycle.uptoSeq,
+  connectionIds,
+});
+
+/**
+ * When posts must stop (postFrames): STOP_POSTING_MS and GIVE_UP_MS before the invocation's timeout, and `spareMs`
+ * earlier still for work that follows the posts in the same invocation.
+ */
+function deadlineOf(context: Context | undefined, spareMs = 0) {
+  if (!context) return undefined;
+  const timeoutAt = Date.now() + context.getRemainingTimeInMillis() - spareMs;
+  return { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
 }
 
 /** Reserves `posts` in the budget, waiting for up to RESERVE_PATIENCE_MS for a second with room for them. */
@@ -120,7 +225,11 @@ async function reserve(given: CycleDeps, posts: number): Promise<boolean> {
   }
 }
 
-async function post(given: CycleDeps, input: PostInput, context?: Context): Promise<PostReport> {
+async function post(
+  given: CycleDeps,
+  input: PostInput,
+  deadline: { stopAt: number; giveUpAt: number } | undefined,
+): Promise<PostReport> {
   const { store, roomId } = { store: given.store, roomId: input.roomId };
   const retrying = input.groups !== undefined;
   let groups: Group[] = input.groups ?? [
@@ -200,11 +309,6 @@ async function post(given: CycleDeps, input: PostInput, context?: Context): Prom
     }
   }
 
-  const timeoutAt = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
-  const deadline =
-    timeoutAt === undefined
-      ? undefined
-      : { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
   const outcomes = await postFrames(given.notifier, targets, deadline);
 
   let deliveries = 0;

@@ -74,6 +74,8 @@ beforeEach(() => {
   managementApi.received.clear();
   managementApi.throttle.clear();
   managementApi.delayMs = 0;
+  managementApi.gone.clear();
+  managementApi.beforeAnswer = undefined;
   steps.length = 0;
   beforeStep = async () => undefined;
 });
@@ -155,9 +157,9 @@ function framesOf(connectionId: string): (number | string)[][] {
 const seqsOf = (connectionId: string) => framesOf(connectionId).flat();
 const ops = () => steps.map((s) => s.input.op);
 
-it("a quiet room's message goes out at once as the plain message frame: claim, post, release, no wait", async () => {
+it('a room bigger than one chunk goes through the pages and the Map: claim, a post per chunk, release', async () => {
   await createRoom('QUIET1');
-  const members = await addMembers('QUIET1', 5);
+  const members = await addMembers('QUIET1', 4); // chunks of 3 and 1
   const run = await machine.execute(await send('QUIET1', 1));
   expect(run).toMatchObject({ ok: true, retries: 0 });
   for (const id of members) {
@@ -169,6 +171,86 @@ it("a quiet room's message goes out at once as the plain message frame: claim, p
   expect(ops()).toEqual(['claim', 'post', 'post', 'release']);
   for (const s of steps.filter((step) => step.input.op === 'post'))
     expect(s.output).toMatchObject({ messagesRead: 0, groups: [] });
+});
+
+/** The room's item as the fan-out left it. */
+async function roomItem(roomId: string) {
+  const { Item } = await db.send(
+    new GetItemCommand({
+      TableName: tables.RoomsTable,
+      Key: { roomId: { S: roomId } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+it("a quiet room's message goes out at once as the plain message frame, by one Deliver invocation", async () => {
+  await createRoom('ONE1');
+  const members = await addMembers('ONE1', 3); // exactly one chunk
+  const run = await machine.execute(await send('ONE1', 1));
+  expect(run).toMatchObject({ ok: true, retries: 0 });
+  for (const id of members) {
+    const [raw, ...more] = managementApi.received.get(id) ?? [];
+    expect(more).toEqual([]);
+    expect(JSON.parse(raw as string)).toMatchObject({ type: 'message', seq: 1, text: 'm1' });
+  }
+  // The claim read the members, posted and released: no Query state, no Map, no Release step.
+  expect(ops()).toEqual(['claim']);
+  expect(run.states).toEqual(['Prepare', 'MessageOrOther', 'Claim', 'ClaimedOrCoalesced', 'Delivered']);
+  const room = await roomItem('ONE1');
+  expect(room?.deliveredSeq).toEqual({ N: '1' });
+  expect(room?.leaseOwner).toBeUndefined();
+  // The lease is free: the next message is quiet too.
+  expect((await machine.execute(await send('ONE1', 2))).ok).toBe(true);
+  expect(ops()).toEqual(['claim', 'claim']);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+});
+
+it('a quiet room prunes a member that is gone (410), and the others get the message', async () => {
+  await createRoom('ONE2');
+  const [gone, ...others] = (await addMembers('ONE2', 3)) as [string, ...string[]];
+  managementApi.gone.add(gone);
+  const run = await machine.execute(await send('ONE2', 1));
+  expect(run.ok).toBe(true);
+  expect(ops()).toEqual(['claim']);
+  for (const id of others) expect(seqsOf(id)).toEqual([1]);
+  const { Item } = await db.send(
+    new GetItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
+  );
+  expect(Item).toBeUndefined();
+  expect((await roomItem('ONE2'))?.leaseOwner).toBeUndefined();
+});
+
+it('a quiet room whose post is answered 429 re-posts it after the claim: delivered once', async () => {
+  await createRoom('ONE3');
+  const [throttled, ...others] = (await addMembers('ONE3', 3)) as [string, ...string[]];
+  managementApi.throttle.set(throttled, 1);
+  const run = await machine.execute(await send('ONE3', 1));
+  expect(run.ok).toBe(true);
+  expect(ops()).toEqual(['claim', 'post']);
+  for (const id of [throttled, ...others]) expect(seqsOf(id)).toEqual([1]);
+  expect((await roomItem('ONE3'))?.leaseOwner).toBeUndefined();
+});
+
+it('a message stored while the claim posts a quiet room is delivered by the same execution, once', async () => {
+  await createRoom('ONE4');
+  const members = await addMembers('ONE4', 3);
+  let late: Promise<{ ok: boolean }> | undefined;
+  managementApi.beforeAnswer = async () => {
+    if (late) return;
+    // Message 1's first post has arrived: message 2 is stored and its execution finds the lease held.
+    late = send('ONE4', 2).then((event) => machine.execute(event));
+    await late;
+  };
+  const run = await machine.execute(await send('ONE4', 1));
+  expect(run.ok).toBe(true);
+  expect((await late)?.ok).toBe(true);
+  expect(steps.map((s) => s.output)).toContainEqual({ coalesced: true });
+  // The claim's release found message 2: the state machine delivered it as the next cycle and released.
+  expect(ops()).toEqual(['claim', 'claim', 'post', 'release']);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+  expect((await roomItem('ONE4'))?.leaseOwner).toBeUndefined();
 });
 
 it('a busy room: every member gets every message once, in fewer posts than messages, and the other executions coalesce', async () => {

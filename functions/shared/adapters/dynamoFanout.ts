@@ -19,6 +19,8 @@ export interface FanoutTables {
   rooms: string;
   messages: string;
   connections: string;
+  /** The connections table's index of a room's members. */
+  roomIndex: string;
   limits: string;
 }
 
@@ -202,6 +204,27 @@ export class DynamoFanoutStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return found;
+  }
+
+  /**
+   * The room's members, if there are at most `most`: their connection ids, read in one Query of the room index (as
+   * the state machine reads its pages); undefined when the room has more.
+   */
+  async membersUpTo(roomId: string, most: number): Promise<string[] | undefined> {
+    // One more than `most`: a page of `most` items would carry a LastEvaluatedKey whether or not more follow.
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.connections,
+        IndexName: this.tables.roomIndex,
+        KeyConditionExpression: 'roomId = :room',
+        ExpressionAttributeValues: { ':room': roomId },
+        ProjectionExpression: 'connectionId',
+        Limit: most + 1,
+      }),
+    );
+    const items = page.Items ?? [];
+    if (page.LastEvaluatedKey || items.length > most) return undefined;
+    return items.map((item) => item.connectionId as string);
   }
 
   /** Of these connections, the ones still in the room: a member who left or moved gets nothing more. */
