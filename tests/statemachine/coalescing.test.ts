@@ -253,6 +253,40 @@ it('a message stored while the claim posts a quiet room is delivered by the same
   expect((await roomItem('ONE4'))?.leaseOwner).toBeUndefined();
 });
 
+it('a message stored while the claim posts a quiet room with a gone member is delivered to the others, once', async () => {
+  await createRoom('ONE7');
+  const [gone, ...others] = (await addMembers('ONE7', 3)) as [string, ...string[]];
+  managementApi.gone.add(gone);
+  let late: Promise<{ ok: boolean }> | undefined;
+  managementApi.beforeAnswer = async () => {
+    if (late) return;
+    late = send('ONE7', 2).then((event) => machine.execute(event));
+    await late;
+  };
+  const run = await machine.execute(await send('ONE7', 1));
+  expect(run.ok).toBe(true);
+  expect((await late)?.ok).toBe(true);
+  // The release found message 2, so the state machine pruned the gone member and then delivered the next cycle.
+  for (const id of others) expect(seqsOf(id)).toEqual([1, 2]);
+  const { Item } = await db.send(
+    new GetItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
+  );
+  expect(Item).toBeUndefined();
+  expect((await roomItem('ONE7'))?.leaseOwner).toBeUndefined();
+});
+
+it("a room's second message whose execution claims before the first's delivers both", async () => {
+  await createRoom('ONE8');
+  const members = await addMembers('ONE8', 3);
+  const first = await send('ONE8', 1);
+  const second = await send('ONE8', 2);
+  // The first message's execution starts late (a throttled or cold Deliver): the second's takes the lease first.
+  expect((await machine.execute(second)).ok).toBe(true);
+  expect((await machine.execute(first)).ok).toBe(true);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+  expect(steps.map((s) => s.output)).toContainEqual({ coalesced: true });
+});
+
 it('a busy room: every member gets every message once, in fewer posts than messages, and the other executions coalesce', async () => {
   await createRoom('BUSY2');
   const members = await addMembers('BUSY2', 10);

@@ -11,9 +11,9 @@ import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } 
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
- * `deliveredSeq` (messages up to it are taken by a cycle), the lease (`leaseOwner`, `leaseUntil` epoch ms) and the
- * members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, one counter item per
- * second of the account-wide posting budget.
+ * `deliveredSeq` (messages up to it are taken by a cycle; unset: none yet), the lease (`leaseOwner`, `leaseUntil`
+ * epoch ms) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, one
+ * counter item per second of the account-wide posting budget.
  */
 export interface FanoutTables {
   rooms: string;
@@ -81,7 +81,8 @@ export class DynamoFanoutStore {
     for (let tries = 0; tries < CLAIM_TRIES; tries++) {
       const room = await this.room(roomId);
       if (!room || (room.leaseUntil !== undefined && room.leaseUntil >= now)) return { coalesced: true };
-      const cursor = room.deliveredSeq ?? seq - 1;
+      // No cursor yet: no message of the room was delivered, whichever execution comes first.
+      const cursor = room.deliveredSeq ?? 0;
       const roomSeq = room.seq ?? 0;
       if (roomSeq <= cursor) return { coalesced: true };
       const plan = await this.plan(roomId, cursor, roomSeq);
@@ -320,12 +321,13 @@ export class DynamoFanoutStore {
     now: number,
     at: { cursor: number | undefined; upto: number; roomSeq?: number },
   ): Promise<RoomItem | undefined> {
+    // A room without a cursor has had nothing delivered: only a cursor of 0 may also match an unset one.
     const cursorIs =
       at.cursor === undefined
         ? 'attribute_not_exists(deliveredSeq)'
-        : at.roomSeq === undefined
-          ? 'deliveredSeq = :cursor'
-          : '(attribute_not_exists(deliveredSeq) OR deliveredSeq = :cursor)';
+        : at.cursor === 0
+          ? '(attribute_not_exists(deliveredSeq) OR deliveredSeq = :cursor)'
+          : 'deliveredSeq = :cursor';
     let item: RoomItem | undefined;
     const taken = await applied(async () => {
       const { Attributes } = await this.db.send(
