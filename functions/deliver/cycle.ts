@@ -88,8 +88,22 @@ export interface PostReport {
  */
 const RESERVE_PATIENCE_MS = 3000;
 
+/** Rooms whose member count an environment keeps for its next claim's reservation (a few bytes each). */
+const REMEMBERED_ROOMS = 1000;
+
+/** Posts reserved in the budget ahead of the posts they cover: how many, and when (the second they count in). */
+interface Held {
+  posts: number;
+  at: number;
+}
+
 export interface CycleDeps {
   store: DynamoFanoutStore;
+  /**
+   * Members of the rooms this environment last delivered by their claim (most recent last, at most
+   * REMEMBERED_ROOMS): the next claim of such a room reserves that many posts while it takes the lease.
+   */
+  memberCounts: Map<string, number>;
   notifier: Notifier;
   postsPerSecond: number;
   retrySeconds: number;
@@ -100,6 +114,7 @@ export interface CycleDeps {
 const deps = onFirstCall(
   (): CycleDeps => ({
     store: fanoutStore(),
+    memberCounts: new Map(),
     notifier: notifier(),
     postsPerSecond: config.fanoutPostsPerSecond(),
     retrySeconds: config.fanoutRetrySeconds(),
@@ -129,27 +144,64 @@ export async function runCycleStep(
 }
 
 /**
- * Claims the room's lease while reading its first members (one round trip for both). A room of at most `chunkSize`
- * members is then delivered here, as one chunk of the state machine's Map would be, and the lease released, so its
- * message takes one Deliver invocation; a bigger room, or one whose members could not be read, goes on through the
- * state machine's pages and Map.
+ * Claims the room's lease while reading its first members and, for a room this environment delivered by its claim
+ * before, reserving its posts from the member count it remembers (one round trip for all; a shortfall is reserved
+ * and an excess given back after). A room of at most `chunkSize` members is then delivered here, as one chunk of the
+ * state machine's Map would be, and the lease released, so its message takes one Deliver invocation; a bigger room,
+ * or one whose members could not be read, goes on through the state machine's pages and Map.
  */
 async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Promise<QuietClaimResult> {
   const { roomId, chunkSize } = input;
-  const [claimed, members] = await Promise.allSettled([
-    given.store.claim(roomId, input.seq, input.owner, given.now()),
+  // A room this environment delivered by its claim: its posts are reserved now too, not after the members are read.
+  const known = chunkSize === undefined ? undefined : given.memberCounts.get(roomId);
+  const at = given.now();
+  const [claimed, members, early] = await Promise.allSettled([
+    given.store.claim(roomId, input.seq, input.owner, at),
     chunkSize === undefined ? undefined : given.store.membersUpTo(roomId, chunkSize),
+    known === undefined ? false : given.store.reserve(known, given.postsPerSecond, at),
   ]);
-  if (claimed.status === 'rejected') throw claimed.reason;
+  const held: Held = { posts: early.status === 'fulfilled' && early.value ? (known ?? 0) : 0, at };
+  if (claimed.status === 'rejected') {
+    await giveBack(given, held, 0);
+    throw claimed.reason;
+  }
   const cycle = claimed.value;
   if ('coalesced' in cycle && cycle.coalesced) {
     metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
+    // A busy room: its next claim here reserves after reading the members again, not ahead of a likely coalesce.
+    given.memberCounts.delete(roomId);
+    await giveBack(given, held, 0);
     return cycle;
   }
   if (members.status === 'rejected')
     logger.warn('members left to the state machine to read', { roomId, error: members.reason });
-  if (members.status === 'rejected' || members.value === undefined || 'released' in cycle) return cycle;
-  return deliverQuietRoom(given, input, cycle, members.value, context);
+  if (members.status === 'rejected' || members.value === undefined || 'released' in cycle) {
+    if (members.status === 'fulfilled' && members.value === undefined) given.memberCounts.delete(roomId);
+    await giveBack(given, held, 0);
+    return cycle;
+  }
+  return deliverQuietRoom(given, input, cycle, members.value, held, context);
+}
+
+/** Gives back what `held` reserved beyond `kept` posts; a failure only leaves the budget stricter than needed. */
+async function giveBack(given: CycleDeps, held: Held, kept: number): Promise<void> {
+  if (held.posts <= kept) return;
+  try {
+    await given.store.refund(held.posts, kept, given.postsPerSecond, held.at);
+  } catch (error) {
+    logger.warn('reserved posts not given back', { error });
+  }
+}
+
+/** Notes a room's member count for its next claim here, forgetting the room used longest ago past REMEMBERED_ROOMS. */
+function remember(given: CycleDeps, roomId: string, members: number): void {
+  given.memberCounts.delete(roomId);
+  if (members === 0) return;
+  given.memberCounts.set(roomId, members);
+  if (given.memberCounts.size > REMEMBERED_ROOMS) {
+    const oldest = given.memberCounts.keys().next().value;
+    if (oldest !== undefined) given.memberCounts.delete(oldest);
+  }
 }
 
 /**
@@ -161,10 +213,13 @@ async function deliverQuietRoom(
   input: ClaimInput,
   cycle: Cycle,
   members: string[],
+  held: Held,
   context?: Context,
 ): Promise<QuietClaimResult> {
   const posted = { groups: [] as Group[], goneIds: [] as string[] };
-  if (members.length > 0) {
+  remember(given, input.roomId, members.length);
+  if (members.length === 0) await giveBack(given, held, 0);
+  else {
     const chunk: PostInput = {
       op: 'post',
       roomId: input.roomId,
@@ -177,7 +232,7 @@ async function deliverQuietRoom(
       frames: cycle.frames,
     };
     try {
-      const report = await post(given, chunk, deadlineOf(context, QUIET_RELEASE_MS));
+      const report = await post(given, chunk, deadlineOf(context, QUIET_RELEASE_MS), held);
       posted.groups = report.groups;
       posted.goneIds = report.goneIds;
     } catch (error) {
@@ -225,10 +280,12 @@ async function reserve(given: CycleDeps, posts: number): Promise<boolean> {
   }
 }
 
+/** `held`: posts the claim reserved for this chunk already; only a shortfall is reserved here, an excess given back. */
 async function post(
   given: CycleDeps,
   input: PostInput,
   deadline: { stopAt: number; giveUpAt: number } | undefined,
+  held: Held = { posts: 0, at: 0 },
 ): Promise<PostReport> {
   const { store, roomId } = { store: given.store, roomId: input.roomId };
   const retrying = input.groups !== undefined;
@@ -241,6 +298,7 @@ async function post(
   ];
   const startedAt = given.now();
   const report: PostReport = { groups: [], waitSeconds: 1, goneIds: [], messagesRead: 0 };
+  let givenBack: Promise<void> = Promise.resolve();
   // The execution's own message names its log lines, as SendMessage's and the state machine's do.
   const messageId = messageIdOf(input.payload);
   if (messageId) logger.setCorrelationId(messageId);
@@ -265,14 +323,17 @@ async function post(
       return { ...report, groups: await owedAgain(given, roomId, groups) };
     }
   } else {
-    const members = input.connectionIds?.length ?? 0;
+    const wanted = Math.max(1, (input.connectionIds?.length ?? 0) * (input.frames ?? 1));
     const [, granted] = await Promise.all([
       input.chunkIndex === 0 && input.owner !== undefined
         ? store.renew(roomId, input.owner, startedAt)
         : undefined,
-      reserve(given, members * (input.frames ?? 1)),
+      held.posts >= wanted ? true : reserve(given, wanted - held.posts),
     ]);
+    // Given back while the posts go, not before them.
+    givenBack = giveBack(given, held, granted ? wanted : 0);
     if (!granted) {
+      await givenBack;
       const owed = groups.map((g) => ({
         ...g,
         attempt: 2,
@@ -309,7 +370,7 @@ async function post(
     }
   }
 
-  const outcomes = await postFrames(given.notifier, targets, deadline);
+  const [outcomes] = await Promise.all([postFrames(given.notifier, targets, deadline), givenBack]);
 
   let deliveries = 0;
   let posts = 0;

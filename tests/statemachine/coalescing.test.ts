@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import {
   BatchWriteItemCommand,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { CycleDeps } from '../../functions/deliver/cycle';
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { LocalStateMachine } from '../../local/stepfunctions';
@@ -380,6 +382,128 @@ it('a member unreachable for the whole retry budget is noted, and its next post 
   );
   expect(after.Item?.resyncAfter?.M?.[stuck]).toBeUndefined();
 }, 30_000);
+
+/**
+ * Runs claims as Deliver does, counting the DynamoDB round trips that come one after another before the first post
+ * (requests under way together count once): a request's depth is one more than the deepest answered when it left.
+ */
+async function countedClaims(second: number) {
+  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+  const { DynamoFanoutStore } = await import('../../functions/shared/adapters/dynamoFanout');
+  const { notifier } = await import('../../functions/shared/wiring/managementApi');
+  const { runCycleStep } = await import('../../functions/deliver/cycle');
+  const documents = DynamoDBDocumentClient.from(db);
+  let answered = 0;
+  let firstPostAfter: number | undefined;
+  const counting = {
+    send: async (command: never) => {
+      const depth = answered + 1;
+      try {
+        return await documents.send(command);
+      } finally {
+        answered = Math.max(answered, depth);
+      }
+    },
+  } as unknown as typeof documents;
+  const management = notifier();
+  const deps: CycleDeps = {
+    store: new DynamoFanoutStore(counting, {
+      rooms: tables.RoomsTable as string,
+      messages: tables.MessagesTable as string,
+      connections: tables.ConnectionsTable as string,
+      roomIndex: process.env.ROOM_INDEX as string,
+      limits: tables.LimitsTable as string,
+    }),
+    memberCounts: new Map(),
+    notifier: {
+      info: (connectionId) => management.info(connectionId),
+      post: (connectionId, payload) => {
+        firstPostAfter ??= answered;
+        return management.post(connectionId, payload);
+      },
+    },
+    postsPerSecond: 8000,
+    retrySeconds: 3,
+    // A second no other test reserves in, so its budget counter shows this test's posts alone.
+    now: () => second * 1000 + 500,
+    random: Math.random,
+  };
+  return async (roomId: string, seq: number) => {
+    const event = await send(roomId, seq);
+    answered = 0;
+    firstPostAfter = undefined;
+    const result = await runCycleStep(
+      {
+        op: 'claim',
+        roomId,
+        seq,
+        owner: `claim-${roomId}-${seq}`,
+        payload: event.detail.payload,
+        chunkSize: 3,
+      },
+      undefined,
+      deps,
+    );
+    return { result, roundTrips: firstPostAfter };
+  };
+}
+/** Posts the budget counted in `second`. */
+async function budgetUsed(second: number): Promise<number> {
+  const { Item } = await db.send(
+    new GetItemCommand({
+      TableName: tables.LimitsTable,
+      Key: { limitKey: { S: `post-budget#${second}` } },
+      ConsistentRead: true,
+    }),
+  );
+  return Number(Item?.posts?.N ?? 0);
+}
+
+it("a quiet room's claim reserves the posts it remembers while it takes the lease: one round trip before the first post, and the budget counts exactly the posts", async () => {
+  const second = Math.floor(Date.now() / 1000) + 300;
+  const claim = await countedClaims(second);
+  await createRoom('TRIP9');
+  const [leaving, ...members] = (await addMembers('TRIP9', 3)) as [string, ...string[]];
+  // First claim of the room here: the members are read, then their posts reserved, then posted.
+  const first = await claim('TRIP9', 1);
+  expect(first).toEqual({ result: { released: true }, roundTrips: 2 });
+  expect(await budgetUsed(second)).toBe(3);
+  // Remembered: the claim reserves 3 while it takes the lease; one member left, so 1 is given back.
+  await db.send(
+    new DeleteItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: leaving } } }),
+  );
+  expect(await claim('TRIP9', 2)).toEqual({ result: { released: true }, roundTrips: 1 });
+  expect(await budgetUsed(second)).toBe(3 + 2);
+  // The room grew past what was remembered: the shortfall is reserved before the posts.
+  const [joined] = (await addMembers('TRIP9-J', 1)) as [string];
+  await db.send(
+    new UpdateItemCommand({
+      TableName: tables.ConnectionsTable,
+      Key: { connectionId: { S: joined } },
+      UpdateExpression: 'SET roomId = :room',
+      ExpressionAttributeValues: { ':room': { S: 'TRIP9' } },
+    }),
+  );
+  expect(await claim('TRIP9', 3)).toEqual({ result: { released: true }, roundTrips: 2 });
+  expect(await budgetUsed(second)).toBe(3 + 2 + 3);
+  // A claim that finds the lease held gives its early reservation back (and the next claim reserves after reading).
+  await db.send(
+    new UpdateItemCommand({
+      TableName: tables.RoomsTable,
+      Key: { roomId: { S: 'TRIP9' } },
+      UpdateExpression: 'SET leaseOwner = :other, leaseUntil = :later',
+      ExpressionAttributeValues: {
+        ':other': { S: 'another' },
+        ':later': { N: String(second * 1000 + 60_000) },
+      },
+    }),
+  );
+  expect((await claim('TRIP9', 4)).result).toEqual({ coalesced: true });
+  expect(await budgetUsed(second)).toBe(3 + 2 + 3);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2, 3]);
+  expect(seqsOf(joined)).toEqual([3]);
+  expect(seqsOf(leaving)).toEqual([1]);
+});
 
 it('the posting budget grants a second up to FanoutPostsPerSecond in all, whichever rooms ask, and starts afresh each second', async () => {
   const { fanoutStore } = await import('../../functions/shared/wiring/dynamodb');

@@ -184,6 +184,26 @@ export class DynamoFanoutStore {
     );
   }
 
+  /**
+   * Gives back what a reservation of `reserved` posts made at `reservedAt` (reserve's arguments) holds beyond the
+   * `kept` posts it covers, so the second's budget counts only what is posted.
+   */
+  async refund(reserved: number, kept: number, perSecond: number, reservedAt: number): Promise<void> {
+    const back = Math.min(reserved, perSecond) - Math.min(Math.max(0, kept), perSecond);
+    if (back <= 0) return;
+    await applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.limits,
+          Key: { limitKey: `post-budget#${Math.floor(reservedAt / 1000)}` },
+          UpdateExpression: 'ADD posts :back',
+          ConditionExpression: 'posts >= :n',
+          ExpressionAttributeValues: { ':back': -back, ':n': back },
+        }),
+      ),
+    );
+  }
+
   /** The room's messages after `afterSeq` up to `uptoSeq`, in seq order. */
   async messages(roomId: string, afterSeq: number, uptoSeq: number): Promise<ChatMessage[]> {
     const found: ChatMessage[] = [];
