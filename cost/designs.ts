@@ -120,6 +120,8 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
   const claimed = claimedCycles({ M, a, fan, d, cycles });
   const invocations = deliverInvocations({ M, a, fan, d, cycles });
   const cycleWrites = 1 + fan.pages + fan.chunks.length;
+  // Cycles whose release found messages waiting: Deliver and the execution wait the busy room's window first.
+  const windows = a.coalescing ? cycles * (1 - d.freshCycleShare) : 0;
   const leaseWrites = a.coalescing ? M + cycles * cycleWrites - claimed * fan.pages : 0;
   const claimReads = a.coalescing
     ? M * pageReadUnits(claimPageItems(w.roomSize, a) * a.roomIndexItemBytes)
@@ -149,10 +151,11 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
     },
     {
       service: 'Lambda',
-      component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB /cycle; ${a.deliverOverheadMs} ms per claim or release that posts nothing)`,
+      component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB /cycle; ${a.deliverOverheadMs} ms per claim or release that posts nothing; ${d.windowMs} ms per busy window)`,
       quantity:
         cycles * gbSeconds(sum(fan.deliverMs), a.deliverMemoryMb) +
-        (invocations - cycles * fan.chunks.length) * gbSeconds(a.deliverOverheadMs, a.deliverMemoryMb),
+        (invocations - cycles * fan.chunks.length) * gbSeconds(a.deliverOverheadMs, a.deliverMemoryMb) +
+        windows * gbSeconds(d.windowMs, a.deliverMemoryMb),
       priceId: 'lambdaArmGbSeconds',
     },
     {
@@ -164,7 +167,11 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
     {
       service: 'Step Functions',
       component: `Express duration (${Math.round(fan.stateMachineMs)} ms -> ${increments(fan.stateMachineMs, 100) * 100} ms x ${increments(a.stateMachineMemoryMb, 64) * 64} MB /cycle)`,
-      quantity: cycles * expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb),
+      quantity:
+        cycles * expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb) +
+        windows *
+          (expressGbSeconds(fan.stateMachineMs + d.windowMs, a.stateMachineMemoryMb) -
+            expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb)),
       priceId: 'sfnExpressGbSeconds',
     },
     {

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
 import {
+  BUSY_WINDOW_MS,
   backoffSeconds,
   type ClaimResult,
   type Cycle,
@@ -109,6 +110,8 @@ export interface CycleDeps {
   retrySeconds: number;
   now: () => number;
   random: () => number;
+  /** Waits `ms` (a busy room's window before its next cycle). */
+  pause: (ms: number) => Promise<void>;
 }
 
 const deps = onFirstCall(
@@ -120,6 +123,7 @@ const deps = onFirstCall(
     retrySeconds: config.fanoutRetrySeconds(),
     now: Date.now,
     random: Math.random,
+    pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }),
 );
 
@@ -134,7 +138,14 @@ export async function runCycleStep(
       return claim(given, input, context);
     case 'release': {
       const ranFor = given.now() - Date.parse(input.startedAt);
-      return given.store.release(input.roomId, input.owner, input.uptoSeq, given.now(), ranFor > HANDOVER_MS);
+      return given.store.release(
+        input.roomId,
+        input.owner,
+        input.uptoSeq,
+        given.now(),
+        ranFor > HANDOVER_MS,
+        () => given.pause(BUSY_WINDOW_MS),
+      );
     }
     case 'post':
       return post(given, input, deadlineOf(context));
@@ -243,7 +254,9 @@ async function deliverQuietRoom(
   }
   const left = posted.groups.length > 0 || posted.goneIds.length > 0;
   try {
-    const next = await given.store.release(input.roomId, input.owner, cycle.uptoSeq, given.now());
+    const next = await given.store.release(input.roomId, input.owner, cycle.uptoSeq, given.now(), false, () =>
+      given.pause(BUSY_WINDOW_MS),
+    );
     return left ? { ...next, posted } : next;
   } catch (error) {
     logger.warn('release left to the state machine', { roomId: input.roomId, error });

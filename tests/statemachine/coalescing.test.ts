@@ -427,8 +427,22 @@ async function countedClaims(second: number) {
     // A second no other test reserves in, so its budget counter shows this test's posts alone.
     now: () => second * 1000 + 500,
     random: Math.random,
+    pause: (ms) => pause(ms),
   };
-  return async (roomId: string, seq: number) => {
+  /** What a busy room's window does here (the test's hook: messages stored meanwhile); nothing by default. */
+  let pause: (ms: number) => Promise<void> = async () => undefined;
+  const release = async (roomId: string, uptoSeq: number, during: (ms: number) => Promise<void>) => {
+    pause = during;
+    const input = {
+      op: 'release' as const,
+      roomId,
+      owner: `holder-${roomId}`,
+      uptoSeq,
+      startedAt: new Date(deps.now()).toISOString(),
+    };
+    return runCycleStep(input, undefined, deps);
+  };
+  const claim = async (roomId: string, seq: number) => {
     const event = await send(roomId, seq);
     answered = 0;
     firstPostAfter = undefined;
@@ -446,6 +460,7 @@ async function countedClaims(second: number) {
     );
     return { result, roundTrips: firstPostAfter };
   };
+  return { claim, release, deps };
 }
 /** Posts the budget counted in `second`. */
 async function budgetUsed(second: number): Promise<number> {
@@ -461,7 +476,7 @@ async function budgetUsed(second: number): Promise<number> {
 
 it("a quiet room's claim reserves the posts it remembers while it takes the lease: one round trip before the first post, and the budget counts exactly the posts", async () => {
   const second = Math.floor(Date.now() / 1000) + 300;
-  const claim = await countedClaims(second);
+  const { claim } = await countedClaims(second);
   await createRoom('TRIP9');
   const [leaving, ...members] = (await addMembers('TRIP9', 3)) as [string, ...string[]];
   // First claim of the room here: the members are read, then their posts reserved, then posted.
@@ -503,6 +518,32 @@ it("a quiet room's claim reserves the posts it remembers while it takes the leas
   for (const id of members) expect(seqsOf(id)).toEqual([1, 2, 3]);
   expect(seqsOf(joined)).toEqual([3]);
   expect(seqsOf(leaving)).toEqual([1]);
+});
+
+it('a release that finds the room busy takes its next cycle after a short window, with the messages of that window', async () => {
+  const { release, deps } = await countedClaims(Math.floor(Date.now() / 1000) + 400);
+  await createRoom('WIN10');
+  await send('WIN10', 1);
+  expect(await deps.store.claim('WIN10', 1, 'holder-WIN10', deps.now())).toMatchObject({
+    afterSeq: 0,
+    uptoSeq: 1,
+  });
+  // Message 2 arrived during the cycle: the room is busy, and message 3 comes during the window.
+  await send('WIN10', 2);
+  const windows: number[] = [];
+  const busy = await release('WIN10', 1, async (ms) => {
+    windows.push(ms);
+    await send('WIN10', 3);
+  });
+  expect(windows).toEqual([100]);
+  expect(busy).toMatchObject({ afterSeq: 1, uptoSeq: 3 });
+  // Nothing arrived during that cycle: the lease is freed at once, no window.
+  const quiet = await release('WIN10', 3, async (ms) => {
+    windows.push(ms);
+  });
+  expect(quiet).toEqual({ released: true });
+  expect(windows).toEqual([100]);
+  expect((await roomItem('WIN10'))?.leaseOwner).toBeUndefined();
 });
 
 it('the posting budget grants a second up to FanoutPostsPerSecond in all, whichever rooms ask, and starts afresh each second', async () => {

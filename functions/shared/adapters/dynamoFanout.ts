@@ -97,8 +97,9 @@ export class DynamoFanoutStore {
 
   /**
    * Frees the lease if nothing arrived since `uptoSeq` (the room's seq still equals it): one conditional write. If
-   * messages arrived, keeps the lease and returns the next cycle; a holder whose lease was taken over (it expired)
-   * stops, the new holder delivers the rest. `handOver` frees the lease whatever arrived (the holder ran long).
+   * messages arrived, keeps the lease and returns the next cycle, taken once `gather` (the busy room's window) has
+   * passed; a holder whose lease was taken over (it expired) stops, the new holder delivers the rest. `handOver`
+   * frees the lease whatever arrived (the holder ran long).
    */
   async release(
     roomId: string,
@@ -106,6 +107,7 @@ export class DynamoFanoutStore {
     uptoSeq: number,
     now: number,
     handOver = false,
+    gather: () => Promise<void> = async () => undefined,
   ): Promise<ClaimResult> {
     const freed = await applied(() =>
       this.db.send(
@@ -119,6 +121,7 @@ export class DynamoFanoutStore {
       ),
     );
     if (freed) return { released: true };
+    await gather();
     const room = await this.room(roomId);
     if (!room || room.leaseOwner !== owner) return { released: true };
     const cursor = room.deliveredSeq ?? uptoSeq;
