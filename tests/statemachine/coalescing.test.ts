@@ -289,6 +289,26 @@ it("a room's second message whose execution claims before the first's delivers b
   expect(steps.map((s) => s.output)).toContainEqual({ coalesced: true });
 });
 
+it('a claim or release whose lease write keeps meeting a transaction is tried again, and the lease is not left held', async () => {
+  await createRoom('CONF11');
+  const members = await addMembers('CONF11', 4); // more than a chunk: claim, posts, then the Release step
+  const conflicted: string[] = [];
+  beforeStep = async (input) => {
+    if ((input.op === 'claim' || input.op === 'release') && !conflicted.includes(input.op)) {
+      conflicted.push(input.op);
+      // What Deliver answers when its lease write met a send's transaction on every try (nothing written).
+      throw Object.assign(new Error('Transaction is ongoing for the item'), {
+        name: 'TransactionConflictException',
+      });
+    }
+  };
+  const run = await machine.execute(await send('CONF11', 1));
+  expect(run.ok).toBe(true);
+  expect(conflicted).toEqual(['claim', 'release']);
+  for (const id of members) expect(seqsOf(id)).toEqual([1]);
+  expect((await roomItem('CONF11'))?.leaseOwner).toBeUndefined();
+});
+
 it('a busy room: every member gets every message once, in fewer posts than messages, and the other executions coalesce', async () => {
   await createRoom('BUSY2');
   const members = await addMembers('BUSY2', 10);
