@@ -16,6 +16,8 @@ export interface CoalescingInput {
   postingBudgetPerSecond: number;
   /** Most messages one batch frame holds (its 32 KB frame limit); 1 = no coalescing possible. */
   maxBatch: number;
+  /** How long a holder whose cycle found new messages waits before its next cycle (a busy room's window), ms. */
+  windowMs?: number;
 }
 
 export interface Coalescing {
@@ -35,7 +37,12 @@ export interface Coalescing {
   overBudget: boolean;
   /** Share of messages that arrive while their room's cycle runs (they wait for the next one). */
   waitingShare: number;
-  /** Wait coalescing adds to a message, on average over all messages, and at most (one whole cycle), ms. */
+  /**
+   * Share of cycles that a message's own execution starts in an idle room; the rest follow the cycle before them
+   * (its release found them). A fresh cycle of a room of one chunk is delivered by its claim alone.
+   */
+  freshCycleShare: number;
+  /** Wait coalescing adds to a message, on average over all messages, and at most (a cycle and a window), ms. */
   addedWaitMeanMs: number;
   addedWaitMaxMs: number;
 }
@@ -45,7 +52,9 @@ export interface Coalescing {
  * alone; messages arriving during a cycle of length T wait and go together in the next. With Poisson arrivals at
  * rate r, a cycle is followed by an idle spell (mean 1/r) only when nothing arrived during it (probability e^(-rT)),
  * so one cycle covers on average T + e^(-rT)/r seconds and carries r·T + e^(-rT) messages: 1 when r·T is small,
- * r·T when the room is busy. A batch holds at most `maxBatch` messages.
+ * r·T when the room is busy. A cycle that found messages waiting (probability 1 - e^(-rT)) is followed by a window
+ * W before the next, whose arrivals join it: (1 - e^(-rT))·r·W messages more per cycle, and W more per cycle in
+ * time. A batch holds at most `maxBatch` messages.
  *
  * The posting budget: K rooms of N members posting N per cycle stay under B posts/s only while each room runs at
  * most B ÷ (K·N) cycles/s. Beyond that, the rooms share the budget equally and each cycle waits for its share,
@@ -55,6 +64,7 @@ export function coalesce(input: CoalescingInput): Coalescing {
   const { roomSize: n, rooms, messagesPerSecond: r, postingBudgetPerSecond: budget } = input;
   const maxBatch = Math.max(1, Math.floor(input.maxBatch));
   const t = input.cycleMs / 1000;
+  const window = (input.windowMs ?? 0) / 1000;
   if (!(r > 0) || !(rooms > 0)) {
     return {
       messagesPerPost: 1,
@@ -65,12 +75,15 @@ export function coalesce(input: CoalescingInput): Coalescing {
       budgetBound: false,
       overBudget: false,
       waitingShare: 0,
+      freshCycleShare: 1,
       addedWaitMeanMs: 0,
       addedWaitMaxMs: 0,
     };
   }
   const idleAfterCycle = Math.exp(-r * t);
-  const natural = Math.min(maxBatch, r * t + idleAfterCycle);
+  // Busy time per cycle: the cycle itself and, when it found messages waiting, the window before the next.
+  const busy = t + (1 - idleAfterCycle) * window;
+  const natural = Math.min(maxBatch, r * busy + idleAfterCycle);
   const naturalPostsPerSecond = (rooms * n * r) / natural;
   const budgetBound = naturalPostsPerSecond > budget;
   const forced = (r * rooms * n) / budget;
@@ -78,9 +91,14 @@ export function coalesce(input: CoalescingInput): Coalescing {
   const overBudget = budgetBound && forced > maxBatch;
   const cyclesPerSecond = r / messagesPerPost;
   const effectiveCycle = budgetBound ? 1 / cyclesPerSecond : t;
-  // A message arrives during a running cycle with the share of time cycles run (Poisson arrivals see time
-  // averages); it then waits for the rest of that cycle, half of it on average.
-  const waitingShare = budgetBound ? 1 : t / (t + idleAfterCycle / r);
+  // A message arrives during a running cycle or window with the share of time they take (Poisson arrivals see time
+  // averages); it then waits for the rest of that cycle (half of it on average) and the window after it, or for the
+  // rest of the window.
+  const span = busy + idleAfterCycle / r;
+  const waitingShare = budgetBound ? 1 : busy / span;
+  const meanWait = budgetBound
+    ? effectiveCycle / 2
+    : (t * (t / 2 + window) + (1 - idleAfterCycle) * window * (window / 2)) / span;
   return {
     messagesPerPost,
     postsPerMessage: n / messagesPerPost,
@@ -90,8 +108,10 @@ export function coalesce(input: CoalescingInput): Coalescing {
     budgetBound,
     overBudget,
     waitingShare,
-    addedWaitMeanMs: (waitingShare * effectiveCycle * 1000) / 2,
-    addedWaitMaxMs: effectiveCycle * 1000,
+    // A cycle is followed by an idle spell, so the next one starts fresh, when nothing arrived during it.
+    freshCycleShare: budgetBound ? 0 : idleAfterCycle,
+    addedWaitMeanMs: meanWait * 1000,
+    addedWaitMaxMs: (budgetBound ? effectiveCycle : t + window) * 1000,
   };
 }
 

@@ -106,18 +106,26 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
 }
 
 /**
- * The fan-out: each MessageSent starts an Express execution (the rule's target), which tries the room's delivery
- * lease (one conditional write; an execution that finds it held ends, its message going with the holder's next
- * cycle). Each cycle of a room frees or keeps the lease (one write), renews it per page of members (one write) and
- * reserves each Deliver chunk's posts in the account's budget (one write), runs the Query of the room index and the
- * Deliver chunks; a
- * cycle of several messages has each chunk Query them (counted for every cycle when rooms coalesce at all, an
- * overcount of the quiet ones, which carry their message). Without coalescing every message is its own cycle.
+ * The fan-out: each MessageSent starts an Express execution (the rule's target), whose claim (one Deliver
+ * invocation) tries the room's delivery lease (one conditional write) while it reads the room's first chunk of members
+ * (one Query); an execution that finds the lease held ends, its message going with the holder's next cycle. A fresh
+ * cycle of a room of one chunk is posted and released by that claim. Any other cycle runs the Query of the room index,
+ * one Deliver per chunk (each reserves its posts in the account's budget: one write; the first of a page renews the
+ * lease: one write) and a Deliver that frees or keeps the lease (one write). A cycle of several messages has each
+ * chunk Query them (counted for every cycle when rooms coalesce at all, an overcount of the quiet ones, which carry
+ * their message). Without coalescing every message is its own cycle, with no lease.
  */
 function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
+  const claimed = claimedCycles({ M, a, fan, d, cycles });
+  const invocations = deliverInvocations({ M, a, fan, d, cycles });
   const cycleWrites = 1 + fan.pages + fan.chunks.length;
-  const leaseWrites = a.coalescing ? M + cycles * cycleWrites : 0;
+  // Cycles whose release found messages waiting: Deliver and the execution wait the busy room's window first.
+  const windows = a.coalescing ? cycles * (1 - d.freshCycleShare) : 0;
+  const leaseWrites = a.coalescing ? M + cycles * cycleWrites - claimed * fan.pages : 0;
+  const claimReads = a.coalescing
+    ? M * pageReadUnits(claimPageItems(w.roomSize, a) * a.roomIndexItemBytes)
+    : 0;
   const batchReads =
     d.messagesPerPost > 1
       ? pageReadUnits(Math.ceil(d.messagesPerPost) * (a.messageItemOverheadBytes + w.messageBytes))
@@ -137,14 +145,17 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
     },
     {
       service: 'Lambda',
-      component: `Deliver requests (${fan.chunks.length} chunk(s)/cycle)`,
-      quantity: cycles * fan.chunks.length,
+      component: `Deliver requests (${round2(M === 0 ? 0 : invocations / M)}/message: claims, ${fan.chunks.length} chunk(s) and a release per cycle the claim did not deliver)`,
+      quantity: invocations,
       priceId: 'lambdaRequests',
     },
     {
       service: 'Lambda',
-      component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB /cycle)`,
-      quantity: cycles * gbSeconds(sum(fan.deliverMs), a.deliverMemoryMb),
+      component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB /cycle; ${a.deliverOverheadMs} ms per claim or release that posts nothing; ${d.windowMs} ms per busy window)`,
+      quantity:
+        cycles * gbSeconds(sum(fan.deliverMs), a.deliverMemoryMb) +
+        (invocations - cycles * fan.chunks.length) * gbSeconds(a.deliverOverheadMs, a.deliverMemoryMb) +
+        windows * gbSeconds(d.windowMs, a.deliverMemoryMb),
       priceId: 'lambdaArmGbSeconds',
     },
     {
@@ -156,13 +167,17 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
     {
       service: 'Step Functions',
       component: `Express duration (${Math.round(fan.stateMachineMs)} ms -> ${increments(fan.stateMachineMs, 100) * 100} ms x ${increments(a.stateMachineMemoryMb, 64) * 64} MB /cycle)`,
-      quantity: cycles * expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb),
+      quantity:
+        cycles * expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb) +
+        windows *
+          (expressGbSeconds(fan.stateMachineMs + d.windowMs, a.stateMachineMemoryMb) -
+            expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb)),
       priceId: 'sfnExpressGbSeconds',
     },
     {
       service: 'DynamoDB',
-      component: `RoomIndex Query (${fan.pages} page(s), ${fan.queryReadUnits} RRU/cycle)`,
-      quantity: cycles * fan.queryReadUnits,
+      component: `RoomIndex Query (the claim's chunk per message; ${fan.pages} page(s), ${fan.queryReadUnits} RRU per cycle it did not deliver)`,
+      quantity: claimReads + (cycles - claimed) * fan.queryReadUnits,
       priceId: 'dynamoReadRequestUnits',
     },
     {
@@ -179,8 +194,8 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
  * the execution's (Tracing on both; Deliver's segments join the execution's trace, and EventBridge may carry the
  * sender's trace into it, which would make one); the custom metrics.
  */
-function observabilityDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
-  const invocations = M + cycles * fan.chunks.length;
+function observabilityDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
+  const invocations = M + deliverInvocations({ M, a, fan, d, cycles });
   const tracesPerMessage = 2;
   const tracedRequests = M * tracesPerMessage;
   const reservoir = a.xrayReservoirPerSecond * w.days * 86_400;
@@ -210,6 +225,22 @@ function observabilityDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+type FanoutBasis = Pick<Basis, 'M' | 'a' | 'fan' | 'd' | 'cycles'>;
+
+/** Members the claim reads with the lease: one more than a chunk, which tells a room of one chunk from a bigger one. */
+const claimPageItems = (roomSize: number, a: Basis['a']) => Math.min(roomSize, a.chunkSize + 1);
+
+/** Cycles a claim posts and releases itself: the fresh cycles of a room of one chunk (none without the lease). */
+function claimedCycles({ a, fan, d, cycles }: FanoutBasis): number {
+  return a.coalescing && fan.chunks.length === 1 ? cycles * d.freshCycleShare : 0;
+}
+
+/** Deliver invocations a month: every execution's claim; each cycle its claim did not deliver, its chunks and a release. */
+function deliverInvocations(b: FanoutBasis): number {
+  if (!b.a.coalescing) return b.cycles * b.fan.chunks.length;
+  return b.M + (b.cycles - claimedCycles(b)) * (b.fan.chunks.length + 1);
+}
 
 function postsLabel(d: Delivery, roomSize: number): string {
   if (d.messagesPerPost <= 1.000_5) return `${roomSize}/message`;

@@ -7,6 +7,7 @@
 //   appsync   - AWS AppSync Events: publish once, AppSync delivers to every subscriber of the channel.
 // Pure arithmetic: no I/O, no clock. Prices come in as a table (cost/prices.ts) so tests can use round numbers.
 
+import { BUSY_WINDOW_MS } from '../functions/shared/coalescing';
 import { batchCapacity, coalesce } from './coalescing';
 import { appsyncDesign, type Basis, roomcastDesign, tutorialDesign } from './designs';
 import { pageReadUnits } from './metering';
@@ -196,6 +197,7 @@ export function delivery(w: Workload, a: Assumptions, f: FrameSizes, fan: Fanout
         batchCapacity(f.messageFrameBytes, f.batchWrapperBytes, METERING.apigwMessageBytes),
       )
     : 1;
+  const windowMs = a.coalescing ? BUSY_WINDOW_MS : 0;
   const coalescing = coalesce({
     roomSize: w.roomSize,
     rooms,
@@ -203,6 +205,7 @@ export function delivery(w: Workload, a: Assumptions, f: FrameSizes, fan: Fanout
     cycleMs,
     postingBudgetPerSecond: a.coalescing ? a.postingBudgetPerSecond : Number.POSITIVE_INFINITY,
     maxBatch,
+    windowMs,
   });
   return {
     ...coalescing,
@@ -211,6 +214,7 @@ export function delivery(w: Workload, a: Assumptions, f: FrameSizes, fan: Fanout
     cycleMs,
     cycleSource: a.fanoutCycleMs === undefined ? 'estimated' : 'given',
     maxBatch,
+    windowMs,
   };
 }
 

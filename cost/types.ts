@@ -143,4 +143,6 @@ export interface Delivery extends Coalescing {
   cycleSource: 'given' | 'estimated';
   /** Messages one batch frame can hold (32 KB). */
   maxBatch: number;
+  /** A busy room's window before its next cycle (the fan-out's BUSY_WINDOW_MS), ms. */
+  windowMs: number;
 }

@@ -92,6 +92,7 @@ export function startStepFunctionsThread(
         error: 'States.Runtime',
         cause: error.message,
         retries: 0,
+        states: [],
         endedAt: Date.now(),
       });
     }

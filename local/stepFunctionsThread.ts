@@ -85,6 +85,7 @@ function main(): void {
             error: error.name,
             cause: error.message,
             retries: 0,
+            states: [],
             endedAt: Date.now(),
           },
         });

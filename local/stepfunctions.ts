@@ -197,6 +197,8 @@ export interface ExecutionSummary {
   cause?: string;
   failedState?: string;
   retries: number;
+  /** The definition's states entered, in order (Map iterations' included): its state transitions. */
+  states: string[];
 }
 
 export class LocalStateMachine {
@@ -233,6 +235,7 @@ export class LocalStateMachine {
         error: 'States.DataLimitExceeded',
         cause: `The execution input has ${inputBytes} bytes, over the ${PAYLOAD_LIMIT_BYTES}-byte limit.`,
         retries: 0,
+        states: [],
       };
     }
     // Step Functions names every execution ($$.Execution.Id, unique per run: the fan-out's lease owner); the engine
@@ -250,9 +253,14 @@ export class LocalStateMachine {
     });
     let failedState: string | undefined;
     let retries = 0;
+    const states: string[] = [];
     const watched = (async () => {
       for await (const event of execution.eventLogs as AsyncGenerator<Record<string, unknown>>) {
-        if (event.type === 'StateFailed') {
+        if (event.type === 'StateEntered') {
+          const name = (event.state as { name?: string } | undefined)?.name;
+          // The payload checks withPayloadChecks adds are the local cloud's, not the definition's.
+          if (name !== undefined && !(name in this.reportsFor)) states.push(name);
+        } else if (event.type === 'StateFailed') {
           const name = (event.state as { name?: string } | undefined)?.name;
           failedState = name === undefined ? undefined : (this.reportsFor[name] ?? name);
         } else if (event.type === 'StateRetried') retries++;
@@ -261,7 +269,7 @@ export class LocalStateMachine {
     try {
       const output = await execution.result;
       await watched;
-      return { ok: true, durationMs: performance.now() - started, output, retries };
+      return { ok: true, durationMs: performance.now() - started, output, retries, states };
     } catch (error) {
       await watched.catch(() => undefined);
       const e = error as Error & { cause?: unknown };
@@ -274,6 +282,7 @@ export class LocalStateMachine {
         cause,
         failedState,
         retries,
+        states,
       };
     }
   }

@@ -1,8 +1,10 @@
 import type { Context } from 'aws-lambda';
 import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
 import {
+  BUSY_WINDOW_MS,
   backoffSeconds,
   type ClaimResult,
+  type Cycle,
   type Frame,
   framesOf,
   type Group,
@@ -16,17 +18,41 @@ import type { Notifier } from '../shared/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { fanoutStore } from '../shared/wiring/dynamodb';
 import { notifier } from '../shared/wiring/managementApi';
-import { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
+import { GIVE_UP_MS, QUIET_RELEASE_MS, STOP_POSTING_MS } from './timing';
 
 /**
  * The steps of a room's coalesced delivery that the state machine runs through Deliver (statemachines/fanout.asl.json):
  * claim the room's lease; post a chunk of members their frames, after reserving the chunk's posts in the account-wide
  * budget; release the lease (or go on with what arrived meanwhile). Retries of failed posts run after the release.
+ * A room of at most one chunk is delivered by the claim itself (see claim below).
  */
 export type CycleInput =
-  | { op: 'claim'; roomId: string; seq: number; owner: string }
+  | ClaimInput
   | { op: 'release'; roomId: string; owner: string; uptoSeq: number; startedAt: string }
   | PostInput;
+
+/**
+ * `chunkSize` (the state machine's chunk) makes the claim deliver a room of at most that many members itself, with
+ * `payload` (the event's own frame) for a cycle of just this message.
+ */
+export interface ClaimInput {
+  op: 'claim';
+  roomId: string;
+  seq: number;
+  owner: string;
+  payload?: string;
+  chunkSize?: number;
+}
+
+/**
+ * A claim that delivered the room itself answers what its release answered, so the state machine goes on as after
+ * its own Release step; `posted` carries what the posts left (members owed a retry, members gone: the state machine
+ * prunes and re-posts them), `releasePending` that the release is the state machine's to do.
+ */
+export type QuietClaimResult = ClaimResult & {
+  posted?: { groups: Group[]; goneIds: string[] };
+  releasePending?: true;
+};
 
 /**
  * Posts to members: one chunk of a cycle (connectionIds with afterSeq/uptoSeq and the members owed a resync), or
@@ -63,23 +89,41 @@ export interface PostReport {
  */
 const RESERVE_PATIENCE_MS = 3000;
 
+/** Rooms whose member count an environment keeps for its next claim's reservation (a few bytes each). */
+const REMEMBERED_ROOMS = 1000;
+
+/** Posts reserved in the budget ahead of the posts they cover: how many, and when (the second they count in). */
+interface Held {
+  posts: number;
+  at: number;
+}
+
 export interface CycleDeps {
   store: DynamoFanoutStore;
+  /**
+   * Members of the rooms this environment last delivered by their claim (most recent last, at most
+   * REMEMBERED_ROOMS): the next claim of such a room reserves that many posts while it takes the lease.
+   */
+  memberCounts: Map<string, number>;
   notifier: Notifier;
   postsPerSecond: number;
   retrySeconds: number;
   now: () => number;
   random: () => number;
+  /** Waits `ms` (a busy room's window before its next cycle). */
+  pause: (ms: number) => Promise<void>;
 }
 
 const deps = onFirstCall(
   (): CycleDeps => ({
     store: fanoutStore(),
+    memberCounts: new Map(),
     notifier: notifier(),
     postsPerSecond: config.fanoutPostsPerSecond(),
     retrySeconds: config.fanoutRetrySeconds(),
     now: Date.now,
     random: Math.random,
+    pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }),
 );
 
@@ -87,24 +131,153 @@ export async function runCycleStep(
   input: CycleInput,
   context?: Context,
   given: CycleDeps = deps(),
-): Promise<ClaimResult | PostReport> {
+): Promise<QuietClaimResult | PostReport> {
   if (typeof input.roomId !== 'string') throw new TypeError('a fan-out step needs its roomId');
   switch (input.op) {
-    case 'claim': {
-      const result = await given.store.claim(input.roomId, input.seq, input.owner, given.now());
-      if ('coalesced' in result && result.coalesced)
-        metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
-      return result;
-    }
+    case 'claim':
+      return claim(given, input, context);
     case 'release': {
       const ranFor = given.now() - Date.parse(input.startedAt);
-      return given.store.release(input.roomId, input.owner, input.uptoSeq, given.now(), ranFor > HANDOVER_MS);
+      return given.store.release(
+        input.roomId,
+        input.owner,
+        input.uptoSeq,
+        given.now(),
+        ranFor > HANDOVER_MS,
+        () => given.pause(BUSY_WINDOW_MS),
+      );
     }
     case 'post':
-      return post(given, input, context);
+      return post(given, input, deadlineOf(context));
     default:
       throw new TypeError(`unknown fan-out step "${(input as { op?: string }).op}"`);
   }
+}
+
+/**
+ * Claims the room's lease while reading its first members and, for a room this environment delivered by its claim
+ * before, reserving its posts from the member count it remembers (one round trip for all; a shortfall is reserved
+ * and an excess given back after). A room of at most `chunkSize` members is then delivered here, as one chunk of the
+ * state machine's Map would be, and the lease released, so its message takes one Deliver invocation; a bigger room,
+ * or one whose members could not be read, goes on through the state machine's pages and Map.
+ */
+async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Promise<QuietClaimResult> {
+  const { roomId, chunkSize } = input;
+  // A room this environment delivered by its claim: its posts are reserved now too, not after the members are read.
+  const known = chunkSize === undefined ? undefined : given.memberCounts.get(roomId);
+  const at = given.now();
+  const [claimed, members, early] = await Promise.allSettled([
+    given.store.claim(roomId, input.seq, input.owner, at),
+    chunkSize === undefined ? undefined : given.store.membersUpTo(roomId, chunkSize),
+    known === undefined ? false : given.store.reserve(known, given.postsPerSecond, at),
+  ]);
+  const held: Held = { posts: early.status === 'fulfilled' && early.value ? (known ?? 0) : 0, at };
+  if (claimed.status === 'rejected') {
+    await giveBack(given, held, 0);
+    throw claimed.reason;
+  }
+  const cycle = claimed.value;
+  if ('coalesced' in cycle && cycle.coalesced) {
+    metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
+    // A busy room: its next claim here reserves after reading the members again, not ahead of a likely coalesce.
+    given.memberCounts.delete(roomId);
+    await giveBack(given, held, 0);
+    return cycle;
+  }
+  if (members.status === 'rejected')
+    logger.warn('members left to the state machine to read', { roomId, error: members.reason });
+  if (members.status === 'rejected' || members.value === undefined || 'released' in cycle) {
+    if (members.status === 'fulfilled' && members.value === undefined) given.memberCounts.delete(roomId);
+    await giveBack(given, held, 0);
+    return cycle;
+  }
+  return deliverQuietRoom(given, input, cycle, members.value, held, context);
+}
+
+/** Gives back what `held` reserved beyond `kept` posts; a failure only leaves the budget stricter than needed. */
+async function giveBack(given: CycleDeps, held: Held, kept: number): Promise<void> {
+  if (held.posts <= kept) return;
+  try {
+    await given.store.refund(held.posts, kept, given.postsPerSecond, held.at);
+  } catch (error) {
+    logger.warn('reserved posts not given back', { error });
+  }
+}
+
+/** Notes a room's member count for its next claim here, forgetting the room used longest ago past REMEMBERED_ROOMS. */
+function remember(given: CycleDeps, roomId: string, members: number): void {
+  given.memberCounts.delete(roomId);
+  if (members === 0) return;
+  given.memberCounts.set(roomId, members);
+  if (given.memberCounts.size > REMEMBERED_ROOMS) {
+    const oldest = given.memberCounts.keys().next().value;
+    if (oldest !== undefined) given.memberCounts.delete(oldest);
+  }
+}
+
+/**
+ * Posts the claimed cycle to the whole (one-chunk) room, then releases the lease; what the posts left and whatever
+ * the release found (messages that arrived meanwhile: the next cycle) go back to the state machine.
+ */
+async function deliverQuietRoom(
+  given: CycleDeps,
+  input: ClaimInput,
+  cycle: Cycle,
+  members: string[],
+  held: Held,
+  context?: Context,
+): Promise<QuietClaimResult> {
+  const posted = { groups: [] as Group[], goneIds: [] as string[] };
+  remember(given, input.roomId, members.length);
+  if (members.length === 0) await giveBack(given, held, 0);
+  else {
+    const chunk: PostInput = {
+      op: 'post',
+      roomId: input.roomId,
+      payload: input.payload,
+      payloadSeq: input.seq,
+      connectionIds: members,
+      afterSeq: cycle.afterSeq,
+      uptoSeq: cycle.uptoSeq,
+      resync: cycle.resync,
+      frames: cycle.frames,
+    };
+    try {
+      const report = await post(given, chunk, deadlineOf(context, QUIET_RELEASE_MS), held);
+      posted.groups = report.groups;
+      posted.goneIds = report.goneIds;
+    } catch (error) {
+      // As the Map's Catch does for a chunk whose Deliver failed: the whole chunk is owed once more.
+      logger.warn('quiet room posts failed; owed to the retries', { roomId: input.roomId, error });
+      posted.groups = [{ ...cycleGroup(cycle, members), waitSeconds: 1 }];
+    }
+  }
+  const left = posted.groups.length > 0 || posted.goneIds.length > 0;
+  try {
+    const next = await given.store.release(input.roomId, input.owner, cycle.uptoSeq, given.now(), false, () =>
+      given.pause(BUSY_WINDOW_MS),
+    );
+    return left ? { ...next, posted } : next;
+  } catch (error) {
+    logger.warn('release left to the state machine', { roomId: input.roomId, error });
+    return { ...cycle, posted, releasePending: true };
+  }
+}
+
+const cycleGroup = (cycle: Cycle, connectionIds: string[]): Group => ({
+  afterSeq: cycle.afterSeq,
+  uptoSeq: cycle.uptoSeq,
+  connectionIds,
+});
+
+/**
+ * When posts must stop (postFrames): STOP_POSTING_MS and GIVE_UP_MS before the invocation's timeout, and `spareMs`
+ * earlier still for work that follows the posts in the same invocation.
+ */
+function deadlineOf(context: Context | undefined, spareMs = 0) {
+  if (!context) return undefined;
+  const timeoutAt = Date.now() + context.getRemainingTimeInMillis() - spareMs;
+  return { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
 }
 
 /** Reserves `posts` in the budget, waiting for up to RESERVE_PATIENCE_MS for a second with room for them. */
@@ -120,7 +293,13 @@ async function reserve(given: CycleDeps, posts: number): Promise<boolean> {
   }
 }
 
-async function post(given: CycleDeps, input: PostInput, context?: Context): Promise<PostReport> {
+/** `held`: posts the claim reserved for this chunk already; only a shortfall is reserved here, an excess given back. */
+async function post(
+  given: CycleDeps,
+  input: PostInput,
+  deadline: { stopAt: number; giveUpAt: number } | undefined,
+  held: Held = { posts: 0, at: 0 },
+): Promise<PostReport> {
   const { store, roomId } = { store: given.store, roomId: input.roomId };
   const retrying = input.groups !== undefined;
   let groups: Group[] = input.groups ?? [
@@ -132,6 +311,7 @@ async function post(given: CycleDeps, input: PostInput, context?: Context): Prom
   ];
   const startedAt = given.now();
   const report: PostReport = { groups: [], waitSeconds: 1, goneIds: [], messagesRead: 0 };
+  let givenBack: Promise<void> = Promise.resolve();
   // The execution's own message names its log lines, as SendMessage's and the state machine's do.
   const messageId = messageIdOf(input.payload);
   if (messageId) logger.setCorrelationId(messageId);
@@ -156,14 +336,17 @@ async function post(given: CycleDeps, input: PostInput, context?: Context): Prom
       return { ...report, groups: await owedAgain(given, roomId, groups) };
     }
   } else {
-    const members = input.connectionIds?.length ?? 0;
+    const wanted = Math.max(1, (input.connectionIds?.length ?? 0) * (input.frames ?? 1));
     const [, granted] = await Promise.all([
       input.chunkIndex === 0 && input.owner !== undefined
         ? store.renew(roomId, input.owner, startedAt)
         : undefined,
-      reserve(given, members * (input.frames ?? 1)),
+      held.posts >= wanted ? true : reserve(given, wanted - held.posts),
     ]);
+    // Given back while the posts go, not before them.
+    givenBack = giveBack(given, held, granted ? wanted : 0);
     if (!granted) {
+      await givenBack;
       const owed = groups.map((g) => ({
         ...g,
         attempt: 2,
@@ -200,12 +383,7 @@ async function post(given: CycleDeps, input: PostInput, context?: Context): Prom
     }
   }
 
-  const timeoutAt = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
-  const deadline =
-    timeoutAt === undefined
-      ? undefined
-      : { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
-  const outcomes = await postFrames(given.notifier, targets, deadline);
+  const [outcomes] = await Promise.all([postFrames(given.notifier, targets, deadline), givenBack]);
 
   let deliveries = 0;
   let posts = 0;

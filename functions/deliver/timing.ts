@@ -8,3 +8,9 @@
  */
 export const STOP_POSTING_MS = 10_000;
 export const GIVE_UP_MS = 1000;
+
+/**
+ * A room delivered by its claim (one chunk) stops its posts this much earlier, so the lease's release that follows
+ * them in the same invocation still has time before the timeout.
+ */
+export const QUIET_RELEASE_MS = 3000;

@@ -293,6 +293,18 @@ describe('scaling', () => {
     expect(item(busy, 'roomcast', 'custom metrics').quantity).toBe(DEFAULT_ASSUMPTIONS.customMetrics);
   });
 
+  test("Deliver invocations: a quiet room's message takes one (its claim); a room of several chunks adds its chunks and a release", () => {
+    // 1,000 messages a day in one room: its cycles almost all start in an idle room.
+    const quiet = { messagesPerDay: 1_000, days: 30, rooms: 1, messageBytes: 200 };
+    const perMessage = (roomSize: number) => {
+      const r = estimate({ ...quiet, roomSize, connections: roomSize }, DEFAULT_ASSUMPTIONS, UNIT_PRICES);
+      return item(r, 'roomcast', 'Deliver requests').quantity / r.messagesPerMonth;
+    };
+    expect(perMessage(DEFAULT_ASSUMPTIONS.chunkSize)).toBeCloseTo(1, 2);
+    // One more member than a chunk: the claim, two chunks and the release.
+    expect(perMessage(DEFAULT_ASSUMPTIONS.chunkSize + 1)).toBeCloseTo(4, 2);
+  });
+
   test('roomcast Query reads grow with the room; tutorial Scan reads grow with all connections', () => {
     const base = estimate({ ...DEFAULT_WORKLOAD, roomSize: 10 }, SIMPLE, UNIT_PRICES);
     const moreConnections = estimate(

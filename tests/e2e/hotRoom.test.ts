@@ -128,3 +128,15 @@ it('half of all posts answered 429 for the whole run: every message still arrive
   }
   expect(cloud.gateway.stats().throttled).toBeGreaterThan(0);
 });
+
+it("a quiet room's message reaches every member through one Deliver invocation", async () => {
+  const { roomId, members } = await room('quiet', 3);
+  await testCloud.settle();
+  const delivers = () => testCloud.invocations.filter((i) => i.logicalId === 'DeliverFunction').length;
+  const before = delivers();
+  const [seq] = await burst(members[0] as ChatClient, 1, 'q');
+  for (const member of members)
+    expect(await seqsReceived(member, roomId, [seq as number], PATIENCE_MS)).toEqual([seq]);
+  await testCloud.settle();
+  expect(delivers() - before).toBe(1);
+});

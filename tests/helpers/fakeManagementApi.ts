@@ -16,6 +16,8 @@ export class FakeManagementApi {
   readonly hang = new Set<string>();
   /** How long every other post waits before its answer. */
   delayMs = 0;
+  /** Runs before a post is answered (a test's hook into the race it stages); the answer waits for it. */
+  beforeAnswer: ((connectionId: string) => Promise<void>) | undefined;
   /** Connection ids in the order their posts arrived. */
   readonly arrived: string[] = [];
   posts = 0;
@@ -32,8 +34,11 @@ export class FakeManagementApi {
         if (!match || req.method !== 'POST') return res.writeHead(404).end();
         this.arrived.push(id);
         if (this.hang.has(id)) return;
-        if (this.delayMs > 0) setTimeout(() => this.answer(id, chunks, res), this.delayMs);
-        else this.answer(id, chunks, res);
+        const hook = this.beforeAnswer?.(id) ?? Promise.resolve();
+        void hook.then(() => {
+          if (this.delayMs > 0) setTimeout(() => this.answer(id, chunks, res), this.delayMs);
+          else this.answer(id, chunks, res);
+        });
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));

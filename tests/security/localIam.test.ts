@@ -204,7 +204,10 @@ describe('taking one statement out of the template breaks its feature locally, a
   });
 
   it("without the state machine's Query on the room index the fan-out fails in its first state and delivers nothing", async () => {
-    const s = await cloudWithout('FanoutStateMachine', 'ReadRoomMembers');
+    // Chunks of one member: a room of two is read by the state machine, not by Deliver's claim.
+    const s = await cloudWithout('FanoutStateMachine', 'ReadRoomMembers', {
+      parameters: { FanoutChunkSize: '1' },
+    });
     try {
       const [alice, bob] = [await connect(s, 'username=alice'), await connect(s, 'username=bob')];
       const mark = s.testCloud.logs.length;
@@ -217,6 +220,23 @@ describe('taking one statement out of the template breaks its feature locally, a
       const logged = s.logSince(mark);
       expect(logged).toMatch(
         /FanoutStateMachine: execution failed in state QueryMembersFirstPage: DynamoDb\.AccessDeniedException: User: \S+FanoutStateMachine\S* is not authorized to perform: dynamodb:Query on resource: \S+\/index\/RoomIndex/,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("without Deliver's Query on the room index a quiet room's message still arrives, read by the state machine", async () => {
+    const s = await cloudWithout('DeliverFunction', 'ReadQuietRoomMembers');
+    try {
+      const [alice, bob] = [await connect(s, 'username=alice'), await connect(s, 'username=bob')];
+      const mark = s.testCloud.logs.length;
+      expect((await alice.expectReply({ action: 'sendmessage', message: 'read twice' })).type).toBe('ack');
+      await s.testCloud.settle();
+      for (const client of [alice, bob])
+        expect(client.frames.flatMap(messagesIn).filter(isMessage('lobby'))).toHaveLength(1);
+      expect(s.logSince(mark)).toMatch(
+        /iam: AccessDenied for DeliverFunction: dynamodb:Query on \S+\/index\/RoomIndex/,
       );
     } finally {
       await s.close();

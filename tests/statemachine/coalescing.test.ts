@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import {
   BatchWriteItemCommand,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { CycleDeps } from '../../functions/deliver/cycle';
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { LocalStateMachine } from '../../local/stepfunctions';
@@ -74,6 +76,8 @@ beforeEach(() => {
   managementApi.received.clear();
   managementApi.throttle.clear();
   managementApi.delayMs = 0;
+  managementApi.gone.clear();
+  managementApi.beforeAnswer = undefined;
   steps.length = 0;
   beforeStep = async () => undefined;
 });
@@ -155,9 +159,9 @@ function framesOf(connectionId: string): (number | string)[][] {
 const seqsOf = (connectionId: string) => framesOf(connectionId).flat();
 const ops = () => steps.map((s) => s.input.op);
 
-it("a quiet room's message goes out at once as the plain message frame: claim, post, release, no wait", async () => {
+it('a room bigger than one chunk goes through the pages and the Map: claim, a post per chunk, release', async () => {
   await createRoom('QUIET1');
-  const members = await addMembers('QUIET1', 5);
+  const members = await addMembers('QUIET1', 4); // chunks of 3 and 1
   const run = await machine.execute(await send('QUIET1', 1));
   expect(run).toMatchObject({ ok: true, retries: 0 });
   for (const id of members) {
@@ -169,6 +173,140 @@ it("a quiet room's message goes out at once as the plain message frame: claim, p
   expect(ops()).toEqual(['claim', 'post', 'post', 'release']);
   for (const s of steps.filter((step) => step.input.op === 'post'))
     expect(s.output).toMatchObject({ messagesRead: 0, groups: [] });
+});
+
+/** The room's item as the fan-out left it. */
+async function roomItem(roomId: string) {
+  const { Item } = await db.send(
+    new GetItemCommand({
+      TableName: tables.RoomsTable,
+      Key: { roomId: { S: roomId } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+it("a quiet room's message goes out at once as the plain message frame, by one Deliver invocation", async () => {
+  await createRoom('ONE1');
+  const members = await addMembers('ONE1', 3); // exactly one chunk
+  const run = await machine.execute(await send('ONE1', 1));
+  expect(run).toMatchObject({ ok: true, retries: 0 });
+  for (const id of members) {
+    const [raw, ...more] = managementApi.received.get(id) ?? [];
+    expect(more).toEqual([]);
+    expect(JSON.parse(raw as string)).toMatchObject({ type: 'message', seq: 1, text: 'm1' });
+  }
+  // The claim read the members, posted and released: no Query state, no Map, no Release step.
+  expect(ops()).toEqual(['claim']);
+  expect(run.states).toEqual(['Prepare', 'MessageOrOther', 'Claim', 'ClaimedOrCoalesced', 'Delivered']);
+  const room = await roomItem('ONE1');
+  expect(room?.deliveredSeq).toEqual({ N: '1' });
+  expect(room?.leaseOwner).toBeUndefined();
+  // The lease is free: the next message is quiet too.
+  expect((await machine.execute(await send('ONE1', 2))).ok).toBe(true);
+  expect(ops()).toEqual(['claim', 'claim']);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+});
+
+it('a quiet room prunes a member that is gone (410), and the others get the message', async () => {
+  await createRoom('ONE2');
+  const [gone, ...others] = (await addMembers('ONE2', 3)) as [string, ...string[]];
+  managementApi.gone.add(gone);
+  const run = await machine.execute(await send('ONE2', 1));
+  expect(run.ok).toBe(true);
+  expect(ops()).toEqual(['claim']);
+  for (const id of others) expect(seqsOf(id)).toEqual([1]);
+  const { Item } = await db.send(
+    new GetItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
+  );
+  expect(Item).toBeUndefined();
+  expect((await roomItem('ONE2'))?.leaseOwner).toBeUndefined();
+});
+
+it('a quiet room whose post is answered 429 re-posts it after the claim: delivered once', async () => {
+  await createRoom('ONE3');
+  const [throttled, ...others] = (await addMembers('ONE3', 3)) as [string, ...string[]];
+  managementApi.throttle.set(throttled, 1);
+  const run = await machine.execute(await send('ONE3', 1));
+  expect(run.ok).toBe(true);
+  expect(ops()).toEqual(['claim', 'post']);
+  for (const id of [throttled, ...others]) expect(seqsOf(id)).toEqual([1]);
+  expect((await roomItem('ONE3'))?.leaseOwner).toBeUndefined();
+});
+
+it('a message stored while the claim posts a quiet room is delivered by the same execution, once', async () => {
+  await createRoom('ONE4');
+  const members = await addMembers('ONE4', 3);
+  let late: Promise<{ ok: boolean }> | undefined;
+  managementApi.beforeAnswer = async () => {
+    if (late) return;
+    // Message 1's first post has arrived: message 2 is stored and its execution finds the lease held.
+    late = send('ONE4', 2).then((event) => machine.execute(event));
+    await late;
+  };
+  const run = await machine.execute(await send('ONE4', 1));
+  expect(run.ok).toBe(true);
+  expect((await late)?.ok).toBe(true);
+  expect(steps.map((s) => s.output)).toContainEqual({ coalesced: true });
+  // The claim's release found message 2: the state machine delivered it as the next cycle and released.
+  expect(ops()).toEqual(['claim', 'claim', 'post', 'release']);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+  expect((await roomItem('ONE4'))?.leaseOwner).toBeUndefined();
+});
+
+it('a message stored while the claim posts a quiet room with a gone member is delivered to the others, once', async () => {
+  await createRoom('ONE7');
+  const [gone, ...others] = (await addMembers('ONE7', 3)) as [string, ...string[]];
+  managementApi.gone.add(gone);
+  let late: Promise<{ ok: boolean }> | undefined;
+  managementApi.beforeAnswer = async () => {
+    if (late) return;
+    late = send('ONE7', 2).then((event) => machine.execute(event));
+    await late;
+  };
+  const run = await machine.execute(await send('ONE7', 1));
+  expect(run.ok).toBe(true);
+  expect((await late)?.ok).toBe(true);
+  // The release found message 2, so the state machine pruned the gone member and then delivered the next cycle.
+  for (const id of others) expect(seqsOf(id)).toEqual([1, 2]);
+  const { Item } = await db.send(
+    new GetItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
+  );
+  expect(Item).toBeUndefined();
+  expect((await roomItem('ONE7'))?.leaseOwner).toBeUndefined();
+});
+
+it("a room's second message whose execution claims before the first's delivers both", async () => {
+  await createRoom('ONE8');
+  const members = await addMembers('ONE8', 3);
+  const first = await send('ONE8', 1);
+  const second = await send('ONE8', 2);
+  // The first message's execution starts late (a throttled or cold Deliver): the second's takes the lease first.
+  expect((await machine.execute(second)).ok).toBe(true);
+  expect((await machine.execute(first)).ok).toBe(true);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+  expect(steps.map((s) => s.output)).toContainEqual({ coalesced: true });
+});
+
+it('a claim or release whose lease write keeps meeting a transaction is tried again, and the lease is not left held', async () => {
+  await createRoom('CONF11');
+  const members = await addMembers('CONF11', 4); // more than a chunk: claim, posts, then the Release step
+  const conflicted: string[] = [];
+  beforeStep = async (input) => {
+    if ((input.op === 'claim' || input.op === 'release') && !conflicted.includes(input.op)) {
+      conflicted.push(input.op);
+      // What Deliver answers when its lease write met a send's transaction on every try (nothing written).
+      throw Object.assign(new Error('Transaction is ongoing for the item'), {
+        name: 'TransactionConflictException',
+      });
+    }
+  };
+  const run = await machine.execute(await send('CONF11', 1));
+  expect(run.ok).toBe(true);
+  expect(conflicted).toEqual(['claim', 'release']);
+  for (const id of members) expect(seqsOf(id)).toEqual([1]);
+  expect((await roomItem('CONF11'))?.leaseOwner).toBeUndefined();
 });
 
 it('a busy room: every member gets every message once, in fewer posts than messages, and the other executions coalesce', async () => {
@@ -264,6 +402,169 @@ it('a member unreachable for the whole retry budget is noted, and its next post 
   );
   expect(after.Item?.resyncAfter?.M?.[stuck]).toBeUndefined();
 }, 30_000);
+
+/**
+ * Runs claims as Deliver does, counting the DynamoDB round trips that come one after another before the first post
+ * (requests under way together count once): a request's depth is one more than the deepest answered when it left.
+ */
+async function countedClaims(second: number) {
+  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+  const { DynamoFanoutStore } = await import('../../functions/shared/adapters/dynamoFanout');
+  const { notifier } = await import('../../functions/shared/wiring/managementApi');
+  const { runCycleStep } = await import('../../functions/deliver/cycle');
+  const documents = DynamoDBDocumentClient.from(db);
+  let answered = 0;
+  let firstPostAfter: number | undefined;
+  const counting = {
+    send: async (command: never) => {
+      const depth = answered + 1;
+      try {
+        return await documents.send(command);
+      } finally {
+        answered = Math.max(answered, depth);
+      }
+    },
+  } as unknown as typeof documents;
+  const management = notifier();
+  const deps: CycleDeps = {
+    store: new DynamoFanoutStore(counting, {
+      rooms: tables.RoomsTable as string,
+      messages: tables.MessagesTable as string,
+      connections: tables.ConnectionsTable as string,
+      roomIndex: process.env.ROOM_INDEX as string,
+      limits: tables.LimitsTable as string,
+    }),
+    memberCounts: new Map(),
+    notifier: {
+      info: (connectionId) => management.info(connectionId),
+      post: (connectionId, payload) => {
+        firstPostAfter ??= answered;
+        return management.post(connectionId, payload);
+      },
+    },
+    postsPerSecond: 8000,
+    retrySeconds: 3,
+    // A second no other test reserves in, so its budget counter shows this test's posts alone.
+    now: () => second * 1000 + 500,
+    random: Math.random,
+    pause: (ms) => pause(ms),
+  };
+  /** What a busy room's window does here (the test's hook: messages stored meanwhile); nothing by default. */
+  let pause: (ms: number) => Promise<void> = async () => undefined;
+  const release = async (roomId: string, uptoSeq: number, during: (ms: number) => Promise<void>) => {
+    pause = during;
+    const input = {
+      op: 'release' as const,
+      roomId,
+      owner: `holder-${roomId}`,
+      uptoSeq,
+      startedAt: new Date(deps.now()).toISOString(),
+    };
+    return runCycleStep(input, undefined, deps);
+  };
+  const claim = async (roomId: string, seq: number) => {
+    const event = await send(roomId, seq);
+    answered = 0;
+    firstPostAfter = undefined;
+    const result = await runCycleStep(
+      {
+        op: 'claim',
+        roomId,
+        seq,
+        owner: `claim-${roomId}-${seq}`,
+        payload: event.detail.payload,
+        chunkSize: 3,
+      },
+      undefined,
+      deps,
+    );
+    return { result, roundTrips: firstPostAfter };
+  };
+  return { claim, release, deps };
+}
+/** Posts the budget counted in `second`. */
+async function budgetUsed(second: number): Promise<number> {
+  const { Item } = await db.send(
+    new GetItemCommand({
+      TableName: tables.LimitsTable,
+      Key: { limitKey: { S: `post-budget#${second}` } },
+      ConsistentRead: true,
+    }),
+  );
+  return Number(Item?.posts?.N ?? 0);
+}
+
+it("a quiet room's claim reserves the posts it remembers while it takes the lease: one round trip before the first post, and the budget counts exactly the posts", async () => {
+  const second = Math.floor(Date.now() / 1000) + 300;
+  const { claim } = await countedClaims(second);
+  await createRoom('TRIP9');
+  const [leaving, ...members] = (await addMembers('TRIP9', 3)) as [string, ...string[]];
+  // First claim of the room here: the members are read, then their posts reserved, then posted.
+  const first = await claim('TRIP9', 1);
+  expect(first).toEqual({ result: { released: true }, roundTrips: 2 });
+  expect(await budgetUsed(second)).toBe(3);
+  // Remembered: the claim reserves 3 while it takes the lease; one member left, so 1 is given back.
+  await db.send(
+    new DeleteItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: leaving } } }),
+  );
+  expect(await claim('TRIP9', 2)).toEqual({ result: { released: true }, roundTrips: 1 });
+  expect(await budgetUsed(second)).toBe(3 + 2);
+  // The room grew past what was remembered: the shortfall is reserved before the posts.
+  const [joined] = (await addMembers('TRIP9-J', 1)) as [string];
+  await db.send(
+    new UpdateItemCommand({
+      TableName: tables.ConnectionsTable,
+      Key: { connectionId: { S: joined } },
+      UpdateExpression: 'SET roomId = :room',
+      ExpressionAttributeValues: { ':room': { S: 'TRIP9' } },
+    }),
+  );
+  expect(await claim('TRIP9', 3)).toEqual({ result: { released: true }, roundTrips: 2 });
+  expect(await budgetUsed(second)).toBe(3 + 2 + 3);
+  // A claim that finds the lease held gives its early reservation back (and the next claim reserves after reading).
+  await db.send(
+    new UpdateItemCommand({
+      TableName: tables.RoomsTable,
+      Key: { roomId: { S: 'TRIP9' } },
+      UpdateExpression: 'SET leaseOwner = :other, leaseUntil = :later',
+      ExpressionAttributeValues: {
+        ':other': { S: 'another' },
+        ':later': { N: String(second * 1000 + 60_000) },
+      },
+    }),
+  );
+  expect((await claim('TRIP9', 4)).result).toEqual({ coalesced: true });
+  expect(await budgetUsed(second)).toBe(3 + 2 + 3);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2, 3]);
+  expect(seqsOf(joined)).toEqual([3]);
+  expect(seqsOf(leaving)).toEqual([1]);
+});
+
+it('a release that finds the room busy takes its next cycle after a short window, with the messages of that window', async () => {
+  const { release, deps } = await countedClaims(Math.floor(Date.now() / 1000) + 400);
+  await createRoom('WIN10');
+  await send('WIN10', 1);
+  expect(await deps.store.claim('WIN10', 1, 'holder-WIN10', deps.now())).toMatchObject({
+    afterSeq: 0,
+    uptoSeq: 1,
+  });
+  // Message 2 arrived during the cycle: the room is busy, and message 3 comes during the window.
+  await send('WIN10', 2);
+  const windows: number[] = [];
+  const busy = await release('WIN10', 1, async (ms) => {
+    windows.push(ms);
+    await send('WIN10', 3);
+  });
+  expect(windows).toEqual([100]);
+  expect(busy).toMatchObject({ afterSeq: 1, uptoSeq: 3 });
+  // Nothing arrived during that cycle: the lease is freed at once, no window.
+  const quiet = await release('WIN10', 3, async (ms) => {
+    windows.push(ms);
+  });
+  expect(quiet).toEqual({ released: true });
+  expect(windows).toEqual([100]);
+  expect((await roomItem('WIN10'))?.leaseOwner).toBeUndefined();
+});
 
 it('the posting budget grants a second up to FanoutPostsPerSecond in all, whichever rooms ask, and starts afresh each second', async () => {
   const { fanoutStore } = await import('../../functions/shared/wiring/dynamodb');

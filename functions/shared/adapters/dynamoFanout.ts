@@ -11,14 +11,16 @@ import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } 
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
- * `deliveredSeq` (messages up to it are taken by a cycle), the lease (`leaseOwner`, `leaseUntil` epoch ms) and the
- * members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, one counter item per
- * second of the account-wide posting budget.
+ * `deliveredSeq` (messages up to it are taken by a cycle; unset: none yet), the lease (`leaseOwner`, `leaseUntil`
+ * epoch ms) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, one
+ * counter item per second of the account-wide posting budget.
  */
 export interface FanoutTables {
   rooms: string;
   messages: string;
   connections: string;
+  /** The connections table's index of a room's members. */
+  roomIndex: string;
   limits: string;
 }
 
@@ -79,7 +81,8 @@ export class DynamoFanoutStore {
     for (let tries = 0; tries < CLAIM_TRIES; tries++) {
       const room = await this.room(roomId);
       if (!room || (room.leaseUntil !== undefined && room.leaseUntil >= now)) return { coalesced: true };
-      const cursor = room.deliveredSeq ?? seq - 1;
+      // No cursor yet: no message of the room was delivered, whichever execution comes first.
+      const cursor = room.deliveredSeq ?? 0;
       const roomSeq = room.seq ?? 0;
       if (roomSeq <= cursor) return { coalesced: true };
       const plan = await this.plan(roomId, cursor, roomSeq);
@@ -94,8 +97,9 @@ export class DynamoFanoutStore {
 
   /**
    * Frees the lease if nothing arrived since `uptoSeq` (the room's seq still equals it): one conditional write. If
-   * messages arrived, keeps the lease and returns the next cycle; a holder whose lease was taken over (it expired)
-   * stops, the new holder delivers the rest. `handOver` frees the lease whatever arrived (the holder ran long).
+   * messages arrived, keeps the lease and returns the next cycle, taken once `gather` (the busy room's window) has
+   * passed; a holder whose lease was taken over (it expired) stops, the new holder delivers the rest. `handOver`
+   * frees the lease whatever arrived (the holder ran long).
    */
   async release(
     roomId: string,
@@ -103,6 +107,7 @@ export class DynamoFanoutStore {
     uptoSeq: number,
     now: number,
     handOver = false,
+    gather: () => Promise<void> = async () => undefined,
   ): Promise<ClaimResult> {
     const freed = await applied(() =>
       this.db.send(
@@ -116,6 +121,7 @@ export class DynamoFanoutStore {
       ),
     );
     if (freed) return { released: true };
+    await gather();
     const room = await this.room(roomId);
     if (!room || room.leaseOwner !== owner) return { released: true };
     const cursor = room.deliveredSeq ?? uptoSeq;
@@ -181,6 +187,26 @@ export class DynamoFanoutStore {
     );
   }
 
+  /**
+   * Gives back what a reservation of `reserved` posts made at `reservedAt` (reserve's arguments) holds beyond the
+   * `kept` posts it covers, so the second's budget counts only what is posted.
+   */
+  async refund(reserved: number, kept: number, perSecond: number, reservedAt: number): Promise<void> {
+    const back = Math.min(reserved, perSecond) - Math.min(Math.max(0, kept), perSecond);
+    if (back <= 0) return;
+    await applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.limits,
+          Key: { limitKey: `post-budget#${Math.floor(reservedAt / 1000)}` },
+          UpdateExpression: 'ADD posts :back',
+          ConditionExpression: 'posts >= :n',
+          ExpressionAttributeValues: { ':back': -back, ':n': back },
+        }),
+      ),
+    );
+  }
+
   /** The room's messages after `afterSeq` up to `uptoSeq`, in seq order. */
   async messages(roomId: string, afterSeq: number, uptoSeq: number): Promise<ChatMessage[]> {
     const found: ChatMessage[] = [];
@@ -202,6 +228,27 @@ export class DynamoFanoutStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return found;
+  }
+
+  /**
+   * The room's members, if there are at most `most`: their connection ids, read in one Query of the room index (as
+   * the state machine reads its pages); undefined when the room has more.
+   */
+  async membersUpTo(roomId: string, most: number): Promise<string[] | undefined> {
+    // One more than `most`: a page of `most` items would carry a LastEvaluatedKey whether or not more follow.
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.connections,
+        IndexName: this.tables.roomIndex,
+        KeyConditionExpression: 'roomId = :room',
+        ExpressionAttributeValues: { ':room': roomId },
+        ProjectionExpression: 'connectionId',
+        Limit: most + 1,
+      }),
+    );
+    const items = page.Items ?? [];
+    if (page.LastEvaluatedKey || items.length > most) return undefined;
+    return items.map((item) => item.connectionId as string);
   }
 
   /** Of these connections, the ones still in the room: a member who left or moved gets nothing more. */
@@ -297,12 +344,13 @@ export class DynamoFanoutStore {
     now: number,
     at: { cursor: number | undefined; upto: number; roomSeq?: number },
   ): Promise<RoomItem | undefined> {
+    // A room without a cursor has had nothing delivered: only a cursor of 0 may also match an unset one.
     const cursorIs =
       at.cursor === undefined
         ? 'attribute_not_exists(deliveredSeq)'
-        : at.roomSeq === undefined
-          ? 'deliveredSeq = :cursor'
-          : '(attribute_not_exists(deliveredSeq) OR deliveredSeq = :cursor)';
+        : at.cursor === 0
+          ? '(attribute_not_exists(deliveredSeq) OR deliveredSeq = :cursor)'
+          : 'deliveredSeq = :cursor';
     let item: RoomItem | undefined;
     const taken = await applied(async () => {
       const { Attributes } = await this.db.send(

@@ -56,5 +56,6 @@ export const fanoutStore = () =>
     rooms: config.roomsTable(),
     messages: config.messagesTable(),
     connections: config.connectionsTable(),
+    roomIndex: config.roomIndex(),
     limits: requireEnv('LIMITS_TABLE'),
   });
