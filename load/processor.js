@@ -17,6 +17,7 @@
 //   chat.own_missing     counter    own messages not back within drainMs (lost, or slower than drainMs)
 //   chat.seq_missing     counter    seqs of the room never received while a member (checked at the end)
 //   chat.duplicates      counter    the same seq received twice by one member
+//   chat.resyncs         counter    `resync` frames: the fan-out gave up posting live and told the member to read history
 //   chat.error.<CODE>    counter    error frames by code (BAD_REQUEST, RATE_LIMITED, ...)
 //   chat.bad_frames      counter    frames that are not JSON
 //
@@ -145,6 +146,9 @@ async function attach(context, events) {
   };
   context.chat = chat;
   client.on('error', (error) => countError(events, error));
+  client.on('resync', () => {
+    events.emit('counter', 'chat.resyncs', 1);
+  });
   client.on('unknown', ({ frame }) => {
     if (frame === undefined) events.emit('counter', 'chat.bad_frames', 1);
   });
@@ -255,6 +259,11 @@ async function drain(context, events) {
   const owed = Array.from({ length: maxSeq - chat.baseSeq }, (_, i) => chat.baseSeq + 1 + i);
   const { lost, extraCopies } = auditDelivery(owed, arrived);
   events.emit('counter', 'chat.seq_missing', lost.length);
+  // LOAD_DEBUG=1 names the seqs each member missed, to tell a fan-out's loss from a join's race.
+  if (process.env.LOAD_DEBUG && lost.length)
+    console.error(
+      `missing ${context.vars.username} joined at ${chat.baseSeq} saw up to ${maxSeq}: ${lost.join(' ')}`,
+    );
   events.emit('counter', 'chat.duplicates', extraCopies);
 }
 

@@ -185,7 +185,7 @@ function summarize(reportPath) {
     `  virtual users    created ${n('vusers.created')}, completed ${n('vusers.completed')}, failed ${n('vusers.failed')}`,
     `  rooms            ${n('chat.rooms_created')} created`,
     `  messages         sent ${n('chat.sent')}, acked ${n('chat.acked')}, own received ${n('chat.received_own')}, others received ${n('chat.received_others')}`,
-    `  lost             own missing ${n('chat.own_missing')}, room seqs missing ${n('chat.seq_missing')}, duplicates ${n('chat.duplicates')}`,
+    `  lost             own missing ${n('chat.own_missing')}, room seqs missing ${n('chat.seq_missing')}, duplicates ${n('chat.duplicates')}, resync frames ${n('chat.resyncs')}`,
     `  chat.latency_ms  ${hist('chat.latency_ms')}   (send -> sender gets its own message)`,
     `  chat.fanout_ms   ${hist('chat.fanout_ms')}   (send -> another member gets it)`,
     `  chat.ack_ms      ${hist('chat.ack_ms')}`,

@@ -216,6 +216,27 @@ test('each message of a batch frame counts once, and batches that overlap show t
   });
 });
 
+test('a resync frame is counted, and the seq it stands for still counts missing (the lean client reads no history)', async () => {
+  answer = (frame, peer, username) => {
+    if (frame.action === 'createroom') {
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
+    }
+    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
+    if (frame.action !== 'sendmessage') return undefined;
+    // The fan-out gave up posting seq 1 to this member and says so; seq 2, the VU's own, arrives.
+    peer.send(JSON.stringify({ type: 'resync', roomId: 'ABCDEF', afterSeq: 0 }));
+    peer.send(messageFrame(2, String(frame.message), username));
+    return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq: 2, messageId: 'm2' };
+  };
+  const { events, counters } = recorder();
+  const vu = await virtualUser({ roomSize: 5 });
+  await processor.joinRoom(vu, events);
+  await processor.sendChat(vu, events);
+  await processor.drain(vu, events);
+  await processor.leaveRoom(vu, events);
+  expect(counters).toMatchObject({ 'chat.resyncs': 1, 'chat.seq_missing': 1, 'chat.received_own': 1 });
+});
+
 test("the next VU of a group joins the first one's room with its invite key; a refused join fails the VU", async () => {
   const keys: unknown[] = [];
   answer = (frame) => {
