@@ -80,6 +80,30 @@ async function virtualUser(vars: Record<string, unknown>): Promise<Context> {
   return context;
 }
 
+/** The scripted server of room ABCDEF: createroom joins it, leaveroom leaves it, a send gets what `onSend` says. */
+function oneRoom(
+  onSend: (frame: Record<string, unknown>, peer: WebSocket, username: string) => object | undefined,
+) {
+  answer = (frame, peer, username) => {
+    if (frame.action === 'createroom') {
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
+    }
+    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
+    return frame.action === 'sendmessage' ? onSend(frame, peer, username) : undefined;
+  };
+}
+
+/** One VU's whole flow with one message (join, send, drain, leave): the counters it reported. */
+async function oneMessage(): Promise<Record<string, number>> {
+  const { events, counters } = recorder();
+  const vu = await virtualUser({ roomSize: 5 });
+  await processor.joinRoom(vu, events);
+  await processor.sendChat(vu, events);
+  await processor.drain(vu, events);
+  await processor.leaveRoom(vu, events);
+  return counters;
+}
+
 const messageFrame = (seq: number, text: string, username: string) =>
   JSON.stringify({
     type: 'message',
@@ -141,23 +165,13 @@ test('the audit reports a lost seq, a duplicated one and a refused send; own mes
 });
 
 test('a seq still in flight when the drain starts is waited for, not counted missing', async () => {
-  answer = (frame, peer, username) => {
-    if (frame.action === 'createroom') {
-      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
-    }
-    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
-    if (frame.action !== 'sendmessage') return undefined;
+  oneRoom((frame, peer, username) => {
     // Own message stored as seq 2 arrives at once; seq 1 (another member's, a slower fan-out) 150 ms later.
     peer.send(messageFrame(2, String(frame.message), username));
     setTimeout(() => peer.send(messageFrame(1, 'from a slower fan-out', 'someone')), 150);
     return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq: 2, messageId: 'm2' };
-  };
-  const { events, counters } = recorder();
-  const vu = await virtualUser({ roomSize: 5 });
-  await processor.joinRoom(vu, events);
-  await processor.sendChat(vu, events);
-  await processor.drain(vu, events);
-  await processor.leaveRoom(vu, events);
+  });
+  const counters = await oneMessage();
   expect(counters).toMatchObject({ 'chat.own_missing': 0, 'chat.seq_missing': 0, 'chat.duplicates': 0 });
 });
 
@@ -173,12 +187,7 @@ test('a message of the room that arrives before the joined reply counts as recei
     peer.send(messageFrame(2, String(frame.message), username));
     return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq: 2, messageId: 'm2' };
   };
-  const { events, counters } = recorder();
-  const vu = await virtualUser({ roomSize: 5 });
-  await processor.joinRoom(vu, events);
-  await processor.sendChat(vu, events);
-  await processor.drain(vu, events);
-  await processor.leaveRoom(vu, events);
+  const counters = await oneMessage();
   expect(counters).toMatchObject({
     'chat.received_own': 1,
     'chat.seq_missing': 0,
@@ -187,12 +196,7 @@ test('a message of the room that arrives before the joined reply counts as recei
 });
 
 test('each message of a batch frame counts once, and batches that overlap show the copy', async () => {
-  answer = (frame, peer, username) => {
-    if (frame.action === 'createroom') {
-      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
-    }
-    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
-    if (frame.action !== 'sendmessage') return undefined;
+  oneRoom((frame, peer, username) => {
     const [one, two, three] = [
       messageFrame(1, 'first', 'someone'),
       messageFrame(2, 'second', 'someone'),
@@ -201,13 +205,8 @@ test('each message of a batch frame counts once, and batches that overlap show t
     peer.send(JSON.stringify({ type: 'batch', roomId: 'ABCDEF', messages: [one, two] }));
     peer.send(JSON.stringify({ type: 'batch', roomId: 'ABCDEF', messages: [two, three] }));
     return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq: 3, messageId: 'm3' };
-  };
-  const { events, counters } = recorder();
-  const vu = await virtualUser({ roomSize: 5 });
-  await processor.joinRoom(vu, events);
-  await processor.sendChat(vu, events);
-  await processor.drain(vu, events);
-  await processor.leaveRoom(vu, events);
+  });
+  const counters = await oneMessage();
   expect(counters).toMatchObject({
     'chat.received_own': 1,
     'chat.own_missing': 0,
@@ -217,23 +216,13 @@ test('each message of a batch frame counts once, and batches that overlap show t
 });
 
 test('a resync frame is counted, and the seq it stands for still counts missing (the lean client reads no history)', async () => {
-  answer = (frame, peer, username) => {
-    if (frame.action === 'createroom') {
-      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, members: [], inviteKey: 'k'.repeat(16) };
-    }
-    if (frame.action === 'leaveroom') return { type: 'left', roomId: 'ABCDEF' };
-    if (frame.action !== 'sendmessage') return undefined;
+  oneRoom((frame, peer, username) => {
     // The fan-out gave up posting seq 1 to this member and says so; seq 2, the VU's own, arrives.
     peer.send(JSON.stringify({ type: 'resync', roomId: 'ABCDEF', afterSeq: 0 }));
     peer.send(messageFrame(2, String(frame.message), username));
     return { type: 'ack', clientMsgId: frame.clientMsgId, roomId: 'ABCDEF', seq: 2, messageId: 'm2' };
-  };
-  const { events, counters } = recorder();
-  const vu = await virtualUser({ roomSize: 5 });
-  await processor.joinRoom(vu, events);
-  await processor.sendChat(vu, events);
-  await processor.drain(vu, events);
-  await processor.leaveRoom(vu, events);
+  });
+  const counters = await oneMessage();
   expect(counters).toMatchObject({ 'chat.resyncs': 1, 'chat.seq_missing': 1, 'chat.received_own': 1 });
 });
 
