@@ -217,11 +217,7 @@ it('a quiet room prunes a member that is gone (410), and the others get the mess
   expect(run.ok).toBe(true);
   expect(ops()).toEqual(['claim']);
   for (const id of others) expect(seqsOf(id)).toEqual([1]);
-  const { Item } = await db.send(
-    new GetItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
-  );
-  expect(Item).toBeUndefined();
-  expect((await roomItem('ONE2'))?.leaseOwner).toBeUndefined();
+  await expectPrunedAndFree(gone, 'ONE2');
 });
 
 it('a quiet room whose post is answered 429 re-posts it after the claim: delivered once', async () => {
@@ -235,19 +231,35 @@ it('a quiet room whose post is answered 429 re-posts it after the claim: deliver
   expect((await roomItem('ONE3'))?.leaseOwner).toBeUndefined();
 });
 
-it('a message stored while the claim posts a quiet room is delivered by the same execution, once', async () => {
-  await createRoom('ONE4');
-  const members = await addMembers('ONE4', 3);
+/** The gone member's connection item was deleted, and the room's lease is free again. */
+async function expectPrunedAndFree(gone: string, roomId: string): Promise<void> {
+  const { Item } = await db.send(
+    new GetItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
+  );
+  expect(Item).toBeUndefined();
+  expect((await roomItem(roomId))?.leaseOwner).toBeUndefined();
+}
+
+/**
+ * Runs message 1's execution and, once its first post has arrived, stores message 2 and runs its execution, which
+ * finds the lease held; both executions succeed.
+ */
+async function secondDuringFirstPost(roomId: string): Promise<void> {
   let late: Promise<{ ok: boolean }> | undefined;
   managementApi.beforeAnswer = async () => {
     if (late) return;
-    // Message 1's first post has arrived: message 2 is stored and its execution finds the lease held.
-    late = send('ONE4', 2).then((event) => machine.execute(event));
+    late = send(roomId, 2).then((event) => machine.execute(event));
     await late;
   };
-  const run = await machine.execute(await send('ONE4', 1));
+  const run = await machine.execute(await send(roomId, 1));
   expect(run.ok).toBe(true);
   expect((await late)?.ok).toBe(true);
+}
+
+it('a message stored while the claim posts a quiet room is delivered by the same execution, once', async () => {
+  await createRoom('ONE4');
+  const members = await addMembers('ONE4', 3);
+  await secondDuringFirstPost('ONE4');
   expect(steps.map((s) => s.output)).toContainEqual({ coalesced: true });
   // The claim's release found message 2: the state machine delivered it as the next cycle and released.
   expect(ops()).toEqual(['claim', 'claim', 'post', 'release']);
@@ -259,22 +271,10 @@ it('a message stored while the claim posts a quiet room with a gone member is de
   await createRoom('ONE7');
   const [gone, ...others] = (await addMembers('ONE7', 3)) as [string, ...string[]];
   managementApi.gone.add(gone);
-  let late: Promise<{ ok: boolean }> | undefined;
-  managementApi.beforeAnswer = async () => {
-    if (late) return;
-    late = send('ONE7', 2).then((event) => machine.execute(event));
-    await late;
-  };
-  const run = await machine.execute(await send('ONE7', 1));
-  expect(run.ok).toBe(true);
-  expect((await late)?.ok).toBe(true);
+  await secondDuringFirstPost('ONE7');
   // The release found message 2, so the state machine pruned the gone member and then delivered the next cycle.
   for (const id of others) expect(seqsOf(id)).toEqual([1, 2]);
-  const { Item } = await db.send(
-    new GetItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
-  );
-  expect(Item).toBeUndefined();
-  expect((await roomItem('ONE7'))?.leaseOwner).toBeUndefined();
+  await expectPrunedAndFree(gone, 'ONE7');
 });
 
 it("a room's second message whose execution claims before the first's delivers both", async () => {
