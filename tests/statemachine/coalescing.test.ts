@@ -10,6 +10,7 @@ import {
 import type { CycleDeps } from '../../functions/deliver/cycle';
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { LocalStateMachine } from '../../local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
@@ -33,6 +34,8 @@ const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
   parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
 });
 let machine: LocalStateMachine;
+/** The fan-out machine with its own DynamoDB tasks (the prunes, the queries) sent through `dynamodb`. */
+let machineWith: (dynamodb: DynamoDBClient) => LocalStateMachine;
 
 beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await managementApi.start();
@@ -56,15 +59,17 @@ beforeAll(async () => {
   const { handler: deliver } = await import('../../functions/deliver');
   const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
   if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
-  machine = new LocalStateMachine(fanout.name, fanout.definition, {
-    dynamodb: db,
-    invokeFunction: async (_arn, payload) => {
-      await beforeStep(payload as Step);
-      const output = await deliver(payload as never);
-      steps.push({ input: payload as Step, output });
-      return output;
-    },
-  });
+  machineWith = (dynamodb) =>
+    new LocalStateMachine(fanout.name, fanout.definition, {
+      dynamodb,
+      invokeFunction: async (_arn, payload) => {
+        await beforeStep(payload as Step);
+        const output = await deliver(payload as never);
+        steps.push({ input: payload as Step, output });
+        return output;
+      },
+    });
+  machine = machineWith(db);
 });
 
 afterAll(async () => {
@@ -307,6 +312,110 @@ it('a claim or release whose lease write keeps meeting a transaction is tried ag
   expect(conflicted).toEqual(['claim', 'release']);
   for (const id of members) expect(seqsOf(id)).toEqual([1]);
   expect((await roomItem('CONF11'))?.leaseOwner).toBeUndefined();
+});
+
+describe('a prune whose DeleteItem meets a transaction on the connection item', () => {
+  /**
+   * The machine's own DynamoDB calls go through the fault proxy (Deliver's do not), which answers its writes
+   * TransactionConflictException until the first such answer reaches the machine: as on AWS, where a single-item write
+   * to an item an ongoing transaction writes fails, deleting nothing, until the transaction ends.
+   */
+  let faults: DynamoFaultProxy;
+  let proxied: DynamoDBClient;
+  let conflicted: LocalStateMachine;
+
+  beforeAll(async () => {
+    faults = await startDynamoFaultProxy({ target: dynamo.endpoint, host: '127.0.0.1' });
+    proxied = new DynamoDBClient({
+      endpoint: faults.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    proxied.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          if ((error as Error).name === 'TransactionConflictException') faults.setConflict(0);
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'transactionEnds' },
+    );
+    conflicted = machineWith(proxied);
+  });
+
+  afterAll(async () => {
+    proxied.destroy();
+    await faults.close();
+  });
+
+  /** Runs `event` with the machine's next writes conflicting; the execution must succeed, retrying the conflict. */
+  async function runMeetingConflict(event: unknown) {
+    const before = faults.stats().conflicts;
+    faults.setConflict(1);
+    const run = await conflicted.execute(event).finally(() => faults.setConflict(0));
+    // A failed execution shows as the error and the state that failed (DynamoDB.TransactionConflictException, ...).
+    expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({ ok: true });
+    expect(faults.stats().conflicts - before).toBeGreaterThan(0);
+    expect(run.retries).toBeGreaterThan(0);
+  }
+
+  const connectionExists = async (connectionId: string) =>
+    (
+      await db.send(
+        new GetItemCommand({
+          TableName: tables.ConnectionsTable,
+          Key: { connectionId: { S: connectionId } },
+        }),
+      )
+    ).Item !== undefined;
+
+  it("in a quiet room (the claim's prune): the gone member is deleted, the others get the message, the lease is free", async () => {
+    await createRoom('TXQ12');
+    const [gone, ...others] = (await addMembers('TXQ12', 3)) as [string, ...string[]];
+    managementApi.gone.add(gone);
+    await runMeetingConflict(await send('TXQ12', 1));
+    for (const id of others) expect(seqsOf(id)).toEqual([1]);
+    await expectPrunedAndFree(gone, 'TXQ12');
+  });
+
+  it("in a room of several chunks (the Map's prune): every gone member is deleted, the others get the message once", async () => {
+    await createRoom('TXC13');
+    const members = await addMembers('TXC13', 7); // chunks of 3, 3 and 1
+    const gone = [members[0], members[4], members[6]] as string[];
+    for (const id of gone) managementApi.gone.add(id);
+    await runMeetingConflict(await send('TXC13', 1));
+    for (const id of members) expect(await connectionExists(id)).toBe(!gone.includes(id));
+    for (const id of members.filter((m) => !gone.includes(m))) expect(seqsOf(id)).toEqual([1]);
+    expect((await roomItem('TXC13'))?.leaseOwner).toBeUndefined();
+  });
+
+  it("a member found gone when its post is tried again (the re-post's prune) is deleted; the others get the message once", async () => {
+    await createRoom('TXR14');
+    const [leaving, ...others] = (await addMembers('TXR14', 3)) as [string, ...string[]];
+    // Its first post is answered 429; by the re-post it has gone (410).
+    managementApi.throttle.set(leaving, 1);
+    managementApi.beforeAnswer = async (id) => {
+      if (id === leaving && !managementApi.throttle.get(leaving)) managementApi.gone.add(leaving);
+    };
+    await runMeetingConflict(await send('TXR14', 1));
+    expect(ops()).toEqual(['claim', 'post']);
+    for (const id of others) expect(seqsOf(id)).toEqual([1]);
+    expect(managementApi.received.has(leaving)).toBe(false);
+    await expectPrunedAndFree(leaving, 'TXR14');
+  });
+
+  it('a presence change (posted as it comes, no lease): the gone member is deleted, the others get it', async () => {
+    const [gone, ...others] = (await addMembers('TXP15', 4)) as [string, ...string[]];
+    managementApi.gone.add(gone);
+    const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
+    const payload = JSON.stringify({ type: 'presence', roomId: 'TXP15', username: 'bob', event: 'joined' });
+    await runMeetingConflict({ ...event, detail: { messageId: 'presence-TXP15', roomId: 'TXP15', payload } });
+    expect(await connectionExists(gone)).toBe(false);
+    for (const id of others)
+      expect(managementApi.received.get(id)?.map((raw) => JSON.parse(raw).type)).toEqual(['presence']);
+  });
 });
 
 it('a busy room: every member gets every message once, in fewer posts than messages, and the other executions coalesce', async () => {
