@@ -42,8 +42,9 @@ export interface LocalCloudOptions {
   faultThrottle?: number;
   faultPutEvents?: number;
   /**
-   * Share 0..1 of the functions' DynamoDB requests answered 400 ProvisionedThroughputExceededException. When set
-   * (even to 0) the functions reach dynalite through a throttling proxy whose share `setFaultDynamoThrottle` changes.
+   * Share 0..1 of DynamoDB requests answered 400 ProvisionedThroughputExceededException. When set (even to 0) the
+   * functions and the state machines reach dynalite through a throttling proxy whose share `setFaultDynamoThrottle`
+   * changes: on AWS a table's throttling and transaction conflicts meet every client, the fan-out's tasks too.
    */
   faultDynamoThrottle?: number;
   idleTimeoutMs?: number;
@@ -164,7 +165,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     return (await functions).invoke(fn, event, kind, startBy);
   };
   const stepFunctions = services.start('Step Functions', () =>
-    startStepFunctions(ctx, endpointOf(dynamo), invoke),
+    startStepFunctions(ctx, endpointOf(dynamoFaults ?? dynamo), invoke),
   );
   const events = services.start('EventBridge', async () =>
     startEvents(ctx, options.faultPutEvents, await stepFunctions, invoke),
