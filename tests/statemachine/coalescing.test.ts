@@ -1,173 +1,19 @@
-import { join } from 'node:path';
-import {
-  BatchWriteItemCommand,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CycleDeps } from '../../functions/deliver/cycle';
-import { loadTemplate } from '../../infra/template';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
-import { LocalStateMachine } from '../../local/stepfunctions';
-import { readEvent } from '../helpers/events';
-import { FakeManagementApi } from '../helpers/fakeManagementApi';
+import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
- * A room's messages through the fan-out state machine of template.yaml (aws-local-stepfunctions against dynalite):
- * the room's delivery lease, coalesced cycles, the posting budget and the retries of failed posts, with the real
- * Deliver handler posting to a fake management API.
+ * A room's messages through the fan-out state machine (tests/helpers/fanoutMachine.ts): the room's delivery lease,
+ * coalesced cycles, the posting budget and the retries of failed posts.
  */
-const managementApi = new FakeManagementApi();
-let dynamo: LocalDynamo;
-let db: DynamoDBClient;
-let tables: Record<string, string>;
-type Step = { op?: string; [key: string]: unknown };
-/** Every cycle step Deliver ran, with what it answered. */
-const steps: { input: Step; output: unknown }[] = [];
-/** Runs before a step reaches Deliver (a test's hook into the race it stages). */
-let beforeStep: (input: Step) => Promise<void> = async () => undefined;
-
-const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
-  parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
-});
-let machine: LocalStateMachine;
-/** The fan-out machine with its own DynamoDB tasks (the prunes, the queries) sent through `dynamodb`. */
-let machineWith: (dynamodb: DynamoDBClient) => LocalStateMachine;
-
-beforeAll(async () => {
-  process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await managementApi.start();
-  dynamo = await startDynamo({ tables: template.tables() });
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  tables = Object.fromEntries(template.tables().map((t) => [t.logicalId, t.TableName as string]));
-  Object.assign(process.env, {
-    CONNECTIONS_TABLE: tables.ConnectionsTable,
-    ROOMS_TABLE: tables.RoomsTable,
-    MESSAGES_TABLE: tables.MessagesTable,
-    LIMITS_TABLE: tables.LimitsTable,
-    FANOUT_POSTS_PER_SECOND: '8000',
-    // The retry budget of the resync test: a couple of backoffs, not a minute.
-    FANOUT_RETRY_SECONDS: '3',
-  });
-  db = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  const { handler: deliver } = await import('../../functions/deliver');
-  const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
-  if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
-  machineWith = (dynamodb) =>
-    new LocalStateMachine(fanout.name, fanout.definition, {
-      dynamodb,
-      invokeFunction: async (_arn, payload) => {
-        await beforeStep(payload as Step);
-        const output = await deliver(payload as never);
-        steps.push({ input: payload as Step, output });
-        return output;
-      },
-    });
-  machine = machineWith(db);
-});
-
-afterAll(async () => {
-  await managementApi.stop();
-  await dynamo.close();
-});
-
-beforeEach(() => {
-  managementApi.received.clear();
-  managementApi.throttle.clear();
-  managementApi.delayMs = 0;
-  managementApi.gone.clear();
-  managementApi.beforeAnswer = undefined;
-  steps.length = 0;
-  beforeStep = async () => undefined;
-});
-
-async function addMembers(roomId: string, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, (_, i) => `${roomId}-${String(i).padStart(3, '0')}=`);
-  for (let i = 0; i < ids.length; i += 25) {
-    const batch = ids.slice(i, i + 25).map((id) => ({
-      PutRequest: { Item: { connectionId: { S: id }, roomId: { S: roomId }, username: { S: `user-${id}` } } },
-    }));
-    await db.send(
-      new BatchWriteItemCommand({ RequestItems: { [tables.ConnectionsTable as string]: batch } }),
-    );
-  }
-  return ids;
-}
-
-async function createRoom(roomId: string): Promise<void> {
-  await db.send(
-    new PutItemCommand({
-      TableName: tables.RoomsTable,
-      Item: { roomId: { S: roomId }, seq: { N: '0' }, createdAt: { S: new Date().toISOString() } },
-    }),
-  );
-}
-
-/** Stores the room's next message as sendmessage does (the seq and the message), and returns its event. */
-async function send(roomId: string, seq: number, text = `m${seq}`) {
-  const message = {
-    roomId,
-    seq,
-    messageId: `${roomId}-${seq}`,
-    username: 'alice',
-    text,
-    sentAt: new Date().toISOString(),
-  };
-  await db.send(
-    new PutItemCommand({
-      TableName: tables.MessagesTable,
-      Item: {
-        roomId: { S: roomId },
-        seq: { N: String(seq) },
-        messageId: { S: message.messageId },
-        username: { S: 'alice' },
-        text: { S: text },
-        sentAt: { S: message.sentAt },
-      },
-    }),
-  );
-  await db.send(
-    new UpdateItemCommand({
-      TableName: tables.RoomsTable,
-      Key: { roomId: { S: roomId } },
-      UpdateExpression: 'SET seq = :seq',
-      ConditionExpression: 'seq = :was',
-      ExpressionAttributeValues: { ':seq': { N: String(seq) }, ':was': { N: String(seq - 1) } },
-    }),
-  );
-  const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
-  const payload = JSON.stringify({ type: 'message', ...message });
-  return { ...event, detail: { type: 'MessageSent', messageId: message.messageId, roomId, seq, payload } };
-}
-
-/** The seqs each frame a connection received carries, frame by frame (a resync frame as `resync:<afterSeq>`). */
-function framesOf(connectionId: string): (number | string)[][] {
-  return (managementApi.received.get(connectionId) ?? []).map((raw) => {
-    const frame = JSON.parse(raw) as {
-      type: string;
-      seq?: number;
-      afterSeq?: number;
-      messages?: { seq: number }[];
-    };
-    if (frame.type === 'message') return [frame.seq as number];
-    if (frame.type === 'batch') return (frame.messages ?? []).map((m) => m.seq);
-    if (frame.type === 'resync') return [`resync:${frame.afterSeq}`];
-    return [frame.type];
-  });
-}
-const seqsOf = (connectionId: string) => framesOf(connectionId).flat();
-const ops = () => steps.map((s) => s.input.op);
+const { h, addMembers, createRoom, send, framesOf, seqsOf, ops, roomItem, expectPrunedAndFree } =
+  useFanoutMachine();
+const { managementApi, steps } = h;
 
 it('a room bigger than one chunk goes through the pages and the Map: claim, a post per chunk, release', async () => {
   await createRoom('QUIET1');
   const members = await addMembers('QUIET1', 4); // chunks of 3 and 1
-  const run = await machine.execute(await send('QUIET1', 1));
+  const run = await h.machine.execute(await send('QUIET1', 1));
   expect(run).toMatchObject({ ok: true, retries: 0 });
   for (const id of members) {
     const [raw, ...more] = managementApi.received.get(id) ?? [];
@@ -180,22 +26,10 @@ it('a room bigger than one chunk goes through the pages and the Map: claim, a po
     expect(s.output).toMatchObject({ messagesRead: 0, groups: [] });
 });
 
-/** The room's item as the fan-out left it. */
-async function roomItem(roomId: string) {
-  const { Item } = await db.send(
-    new GetItemCommand({
-      TableName: tables.RoomsTable,
-      Key: { roomId: { S: roomId } },
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
-}
-
 it("a quiet room's message goes out at once as the plain message frame, by one Deliver invocation", async () => {
   await createRoom('ONE1');
   const members = await addMembers('ONE1', 3); // exactly one chunk
-  const run = await machine.execute(await send('ONE1', 1));
+  const run = await h.machine.execute(await send('ONE1', 1));
   expect(run).toMatchObject({ ok: true, retries: 0 });
   for (const id of members) {
     const [raw, ...more] = managementApi.received.get(id) ?? [];
@@ -209,7 +43,7 @@ it("a quiet room's message goes out at once as the plain message frame, by one D
   expect(room?.deliveredSeq).toEqual({ N: '1' });
   expect(room?.leaseOwner).toBeUndefined();
   // The lease is free: the next message is quiet too.
-  expect((await machine.execute(await send('ONE1', 2))).ok).toBe(true);
+  expect((await h.machine.execute(await send('ONE1', 2))).ok).toBe(true);
   expect(ops()).toEqual(['claim', 'claim']);
   for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
 });
@@ -218,7 +52,7 @@ it('a quiet room prunes a member that is gone (410), and the others get the mess
   await createRoom('ONE2');
   const [gone, ...others] = (await addMembers('ONE2', 3)) as [string, ...string[]];
   managementApi.gone.add(gone);
-  const run = await machine.execute(await send('ONE2', 1));
+  const run = await h.machine.execute(await send('ONE2', 1));
   expect(run.ok).toBe(true);
   expect(ops()).toEqual(['claim']);
   for (const id of others) expect(seqsOf(id)).toEqual([1]);
@@ -229,21 +63,12 @@ it('a quiet room whose post is answered 429 re-posts it after the claim: deliver
   await createRoom('ONE3');
   const [throttled, ...others] = (await addMembers('ONE3', 3)) as [string, ...string[]];
   managementApi.throttle.set(throttled, 1);
-  const run = await machine.execute(await send('ONE3', 1));
+  const run = await h.machine.execute(await send('ONE3', 1));
   expect(run.ok).toBe(true);
   expect(ops()).toEqual(['claim', 'post']);
   for (const id of [throttled, ...others]) expect(seqsOf(id)).toEqual([1]);
   expect((await roomItem('ONE3'))?.leaseOwner).toBeUndefined();
 });
-
-/** The gone member's connection item was deleted, and the room's lease is free again. */
-async function expectPrunedAndFree(gone: string, roomId: string): Promise<void> {
-  const { Item } = await db.send(
-    new GetItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
-  );
-  expect(Item).toBeUndefined();
-  expect((await roomItem(roomId))?.leaseOwner).toBeUndefined();
-}
 
 /**
  * Runs message 1's execution and, once its first post has arrived, stores message 2 and runs its execution, which
@@ -253,10 +78,10 @@ async function secondDuringFirstPost(roomId: string): Promise<void> {
   let late: Promise<{ ok: boolean }> | undefined;
   managementApi.beforeAnswer = async () => {
     if (late) return;
-    late = send(roomId, 2).then((event) => machine.execute(event));
+    late = send(roomId, 2).then((event) => h.machine.execute(event));
     await late;
   };
-  const run = await machine.execute(await send(roomId, 1));
+  const run = await h.machine.execute(await send(roomId, 1));
   expect(run.ok).toBe(true);
   expect((await late)?.ok).toBe(true);
 }
@@ -288,8 +113,8 @@ it("a room's second message whose execution claims before the first's delivers b
   const first = await send('ONE8', 1);
   const second = await send('ONE8', 2);
   // The first message's execution starts late (a throttled or cold Deliver): the second's takes the lease first.
-  expect((await machine.execute(second)).ok).toBe(true);
-  expect((await machine.execute(first)).ok).toBe(true);
+  expect((await h.machine.execute(second)).ok).toBe(true);
+  expect((await h.machine.execute(first)).ok).toBe(true);
   for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
   expect(steps.map((s) => s.output)).toContainEqual({ coalesced: true });
 });
@@ -298,7 +123,7 @@ it('a claim or release whose lease write keeps meeting a transaction is tried ag
   await createRoom('CONF11');
   const members = await addMembers('CONF11', 4); // more than a chunk: claim, posts, then the Release step
   const conflicted: string[] = [];
-  beforeStep = async (input) => {
+  h.beforeStep = async (input) => {
     if ((input.op === 'claim' || input.op === 'release') && !conflicted.includes(input.op)) {
       conflicted.push(input.op);
       // What Deliver answers when its lease write met a send's transaction on every try (nothing written).
@@ -307,115 +132,11 @@ it('a claim or release whose lease write keeps meeting a transaction is tried ag
       });
     }
   };
-  const run = await machine.execute(await send('CONF11', 1));
+  const run = await h.machine.execute(await send('CONF11', 1));
   expect(run.ok).toBe(true);
   expect(conflicted).toEqual(['claim', 'release']);
   for (const id of members) expect(seqsOf(id)).toEqual([1]);
   expect((await roomItem('CONF11'))?.leaseOwner).toBeUndefined();
-});
-
-describe('a prune whose DeleteItem meets a transaction on the connection item', () => {
-  /**
-   * The machine's own DynamoDB calls go through the fault proxy (Deliver's do not), which answers its writes
-   * TransactionConflictException until the first such answer reaches the machine: as on AWS, where a single-item write
-   * to an item an ongoing transaction writes fails, deleting nothing, until the transaction ends.
-   */
-  let faults: DynamoFaultProxy;
-  let proxied: DynamoDBClient;
-  let conflicted: LocalStateMachine;
-
-  beforeAll(async () => {
-    faults = await startDynamoFaultProxy({ target: dynamo.endpoint, host: '127.0.0.1' });
-    proxied = new DynamoDBClient({
-      endpoint: faults.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
-    proxied.middlewareStack.add(
-      (next) => async (args) => {
-        try {
-          return await next(args);
-        } catch (error) {
-          if ((error as Error).name === 'TransactionConflictException') faults.setConflict(0);
-          throw error;
-        }
-      },
-      { step: 'initialize', name: 'transactionEnds' },
-    );
-    conflicted = machineWith(proxied);
-  });
-
-  afterAll(async () => {
-    proxied.destroy();
-    await faults.close();
-  });
-
-  /** Runs `event` with the machine's next writes conflicting; the execution must succeed, retrying the conflict. */
-  async function runMeetingConflict(event: unknown) {
-    const before = faults.stats().conflicts;
-    faults.setConflict(1);
-    const run = await conflicted.execute(event).finally(() => faults.setConflict(0));
-    // A failed execution shows as the error and the state that failed (DynamoDB.TransactionConflictException, ...).
-    expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({ ok: true });
-    expect(faults.stats().conflicts - before).toBeGreaterThan(0);
-    expect(run.retries).toBeGreaterThan(0);
-  }
-
-  const connectionExists = async (connectionId: string) =>
-    (
-      await db.send(
-        new GetItemCommand({
-          TableName: tables.ConnectionsTable,
-          Key: { connectionId: { S: connectionId } },
-        }),
-      )
-    ).Item !== undefined;
-
-  it("in a quiet room (the claim's prune): the gone member is deleted, the others get the message, the lease is free", async () => {
-    await createRoom('TXQ12');
-    const [gone, ...others] = (await addMembers('TXQ12', 3)) as [string, ...string[]];
-    managementApi.gone.add(gone);
-    await runMeetingConflict(await send('TXQ12', 1));
-    for (const id of others) expect(seqsOf(id)).toEqual([1]);
-    await expectPrunedAndFree(gone, 'TXQ12');
-  });
-
-  it("in a room of several chunks (the Map's prune): every gone member is deleted, the others get the message once", async () => {
-    await createRoom('TXC13');
-    const members = await addMembers('TXC13', 7); // chunks of 3, 3 and 1
-    const gone = [members[0], members[4], members[6]] as string[];
-    for (const id of gone) managementApi.gone.add(id);
-    await runMeetingConflict(await send('TXC13', 1));
-    for (const id of members) expect(await connectionExists(id)).toBe(!gone.includes(id));
-    for (const id of members.filter((m) => !gone.includes(m))) expect(seqsOf(id)).toEqual([1]);
-    expect((await roomItem('TXC13'))?.leaseOwner).toBeUndefined();
-  });
-
-  it("a member found gone when its post is tried again (the re-post's prune) is deleted; the others get the message once", async () => {
-    await createRoom('TXR14');
-    const [leaving, ...others] = (await addMembers('TXR14', 3)) as [string, ...string[]];
-    // Its first post is answered 429; by the re-post it has gone (410).
-    managementApi.throttle.set(leaving, 1);
-    managementApi.beforeAnswer = async (id) => {
-      if (id === leaving && !managementApi.throttle.get(leaving)) managementApi.gone.add(leaving);
-    };
-    await runMeetingConflict(await send('TXR14', 1));
-    expect(ops()).toEqual(['claim', 'post']);
-    for (const id of others) expect(seqsOf(id)).toEqual([1]);
-    expect(managementApi.received.has(leaving)).toBe(false);
-    await expectPrunedAndFree(leaving, 'TXR14');
-  });
-
-  it('a presence change (posted as it comes, no lease): the gone member is deleted, the others get it', async () => {
-    const [gone, ...others] = (await addMembers('TXP15', 4)) as [string, ...string[]];
-    managementApi.gone.add(gone);
-    const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
-    const payload = JSON.stringify({ type: 'presence', roomId: 'TXP15', username: 'bob', event: 'joined' });
-    await runMeetingConflict({ ...event, detail: { messageId: 'presence-TXP15', roomId: 'TXP15', payload } });
-    expect(await connectionExists(gone)).toBe(false);
-    for (const id of others)
-      expect(managementApi.received.get(id)?.map((raw) => JSON.parse(raw).type)).toEqual(['presence']);
-  });
 });
 
 it('a busy room: every member gets every message once, in fewer posts than messages, and the other executions coalesce', async () => {
@@ -424,7 +145,7 @@ it('a busy room: every member gets every message once, in fewer posts than messa
   managementApi.delayMs = 40; // each cycle takes a while, as it would with a real stage
   const runs: Promise<unknown>[] = [];
   for (let seq = 1; seq <= 12; seq++) {
-    runs.push(machine.execute(await send('BUSY2', seq)));
+    runs.push(h.machine.execute(await send('BUSY2', seq)));
     await new Promise((resolve) => setTimeout(resolve, 15));
   }
   const results = (await Promise.all(runs)) as { ok: boolean }[];
@@ -444,13 +165,13 @@ it('a message stored while the holder releases its lease is delivered by the hol
   await createRoom('RACE3');
   const members = await addMembers('RACE3', 4);
   let late: Promise<unknown> | undefined;
-  beforeStep = async (input) => {
+  h.beforeStep = async (input) => {
     if (input.op !== 'release' || late) return;
     // Between the holder's last post and its release: message 2 is stored and its execution finds the lease held.
-    late = machine.execute(await send('RACE3', 2));
+    late = h.machine.execute(await send('RACE3', 2));
     await late;
   };
-  const run = await machine.execute(await send('RACE3', 1));
+  const run = await h.machine.execute(await send('RACE3', 1));
   expect(run.ok).toBe(true);
   const claims = steps.filter((s) => s.input.op === 'claim').map((s) => s.output);
   expect(claims).toContainEqual({ coalesced: true });
@@ -461,7 +182,7 @@ it('half of all posts answered 429: every member still gets every message, once'
   await createRoom('HALF4');
   const members = await addMembers('HALF4', 8);
   for (const [i, id] of members.entries()) if (i % 2 === 0) managementApi.throttle.set(id, 1);
-  const run = await machine.execute(await send('HALF4', 1));
+  const run = await h.machine.execute(await send('HALF4', 1));
   expect(run.ok).toBe(true);
   for (const id of members) expect(seqsOf(id)).toEqual([1]);
 });
@@ -472,7 +193,7 @@ it('splits a backlog into batch frames of at most 32 KB, in seq order, a lone me
   // 21 messages of about 4 KB: more than fit in one 32 KB frame. Each event's execution runs after all are stored.
   const events = [];
   for (let seq = 1; seq <= 21; seq++) events.push(await send('LONG5', seq, `${seq}:${'é'.repeat(2000)}`));
-  await Promise.all(events.map((e) => machine.execute(e)));
+  await Promise.all(events.map((e) => h.machine.execute(e)));
   const raw = managementApi.received.get(member) ?? [];
   for (const frame of raw) expect(Buffer.byteLength(frame, 'utf8')).toBeLessThanOrEqual(32_768);
   expect(raw.length).toBeGreaterThan(1);
@@ -486,25 +207,25 @@ it('a member unreachable for the whole retry budget is noted, and its next post 
   await createRoom('GONE6');
   const [stuck, fine] = (await addMembers('GONE6', 2)) as [string, string];
   managementApi.throttle.set(stuck, 1000);
-  const run = await machine.execute(await send('GONE6', 1));
+  const run = await h.machine.execute(await send('GONE6', 1));
   expect(run.ok).toBe(true);
   expect(seqsOf(fine)).toEqual([1]);
   expect(managementApi.received.has(stuck)).toBe(false);
-  const room = await db.send(
+  const room = await h.db.send(
     new GetItemCommand({
-      TableName: tables.RoomsTable,
+      TableName: h.tables.RoomsTable,
       Key: { roomId: { S: 'GONE6' } },
       ConsistentRead: true,
     }),
   );
   expect(room.Item?.resyncAfter?.M?.[stuck]).toEqual({ N: '0' });
   managementApi.throttle.clear();
-  expect((await machine.execute(await send('GONE6', 2))).ok).toBe(true);
+  expect((await h.machine.execute(await send('GONE6', 2))).ok).toBe(true);
   expect(framesOf(stuck)).toEqual([['resync:0'], [2]]);
   expect(seqsOf(fine)).toEqual([1, 2]);
-  const after = await db.send(
+  const after = await h.db.send(
     new GetItemCommand({
-      TableName: tables.RoomsTable,
+      TableName: h.tables.RoomsTable,
       Key: { roomId: { S: 'GONE6' } },
       ConsistentRead: true,
     }),
@@ -521,7 +242,7 @@ async function countedClaims(second: number) {
   const { DynamoFanoutStore } = await import('../../functions/shared/adapters/dynamoFanout');
   const { notifier } = await import('../../functions/shared/wiring/managementApi');
   const { runCycleStep } = await import('../../functions/deliver/cycle');
-  const documents = DynamoDBDocumentClient.from(db);
+  const documents = DynamoDBDocumentClient.from(h.db);
   let answered = 0;
   let firstPostAfter: number | undefined;
   const counting = {
@@ -537,11 +258,11 @@ async function countedClaims(second: number) {
   const management = notifier();
   const deps: CycleDeps = {
     store: new DynamoFanoutStore(counting, {
-      rooms: tables.RoomsTable as string,
-      messages: tables.MessagesTable as string,
-      connections: tables.ConnectionsTable as string,
+      rooms: h.tables.RoomsTable as string,
+      messages: h.tables.MessagesTable as string,
+      connections: h.tables.ConnectionsTable as string,
       roomIndex: process.env.ROOM_INDEX as string,
-      limits: tables.LimitsTable as string,
+      limits: h.tables.LimitsTable as string,
     }),
     memberCounts: new Map(),
     notifier: {
@@ -593,9 +314,9 @@ async function countedClaims(second: number) {
 }
 /** Posts the budget counted in `second`. */
 async function budgetUsed(second: number): Promise<number> {
-  const { Item } = await db.send(
+  const { Item } = await h.db.send(
     new GetItemCommand({
-      TableName: tables.LimitsTable,
+      TableName: h.tables.LimitsTable,
       Key: { limitKey: { S: `post-budget#${second}` } },
       ConsistentRead: true,
     }),
@@ -613,16 +334,16 @@ it("a quiet room's claim reserves the posts it remembers while it takes the leas
   expect(first).toEqual({ result: { released: true }, roundTrips: 2 });
   expect(await budgetUsed(second)).toBe(3);
   // Remembered: the claim reserves 3 while it takes the lease; one member left, so 1 is given back.
-  await db.send(
-    new DeleteItemCommand({ TableName: tables.ConnectionsTable, Key: { connectionId: { S: leaving } } }),
+  await h.db.send(
+    new DeleteItemCommand({ TableName: h.tables.ConnectionsTable, Key: { connectionId: { S: leaving } } }),
   );
   expect(await claim('TRIP9', 2)).toEqual({ result: { released: true }, roundTrips: 1 });
   expect(await budgetUsed(second)).toBe(3 + 2);
   // The room grew past what was remembered: the shortfall is reserved before the posts.
   const [joined] = (await addMembers('TRIP9-J', 1)) as [string];
-  await db.send(
+  await h.db.send(
     new UpdateItemCommand({
-      TableName: tables.ConnectionsTable,
+      TableName: h.tables.ConnectionsTable,
       Key: { connectionId: { S: joined } },
       UpdateExpression: 'SET roomId = :room',
       ExpressionAttributeValues: { ':room': { S: 'TRIP9' } },
@@ -631,9 +352,9 @@ it("a quiet room's claim reserves the posts it remembers while it takes the leas
   expect(await claim('TRIP9', 3)).toEqual({ result: { released: true }, roundTrips: 2 });
   expect(await budgetUsed(second)).toBe(3 + 2 + 3);
   // A claim that finds the lease held gives its early reservation back (and the next claim reserves after reading).
-  await db.send(
+  await h.db.send(
     new UpdateItemCommand({
-      TableName: tables.RoomsTable,
+      TableName: h.tables.RoomsTable,
       Key: { roomId: { S: 'TRIP9' } },
       UpdateExpression: 'SET leaseOwner = :other, leaseUntil = :later',
       ExpressionAttributeValues: {

@@ -1,0 +1,209 @@
+import { join } from 'node:path';
+import {
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { loadTemplate } from '../../infra/template';
+import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { LocalStateMachine } from '../../local/stepfunctions';
+import { readEvent } from './events';
+import { FakeManagementApi } from './fakeManagementApi';
+
+/**
+ * A room's messages through the fan-out state machine of template.yaml (aws-local-stepfunctions against dynalite):
+ * the room's delivery lease, coalesced cycles, the posting budget and the retries of failed posts, with the real
+ * Deliver handler posting to a fake management API. `useFanoutMachine()` registers the file's set-up and clean-up
+ * hooks; its fields are set once the file's first `beforeAll` has run.
+ */
+export type Step = { op?: string; [key: string]: unknown };
+
+export interface FanoutMachine {
+  managementApi: FakeManagementApi;
+  dynamo: LocalDynamo;
+  db: DynamoDBClient;
+  tables: Record<string, string>;
+  /** The fan-out machine, its own DynamoDB tasks (the prunes, the queries) sent to dynalite. */
+  machine: LocalStateMachine;
+  /** The same machine with its own DynamoDB tasks sent through `dynamodb` (e.g. a fault proxy). */
+  machineWith: (dynamodb: DynamoDBClient) => LocalStateMachine;
+  /** Every cycle step Deliver ran, with what it answered (emptied before each test). */
+  steps: { input: Step; output: unknown }[];
+  /** Runs before a step reaches Deliver (a test's hook into the race it stages; reset before each test). */
+  beforeStep: (input: Step) => Promise<void>;
+}
+
+const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
+  parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
+});
+
+export function useFanoutMachine() {
+  const h = {
+    managementApi: new FakeManagementApi(),
+    steps: [],
+    beforeStep: async () => undefined,
+  } as unknown as FanoutMachine;
+
+  beforeAll(async () => {
+    process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await h.managementApi.start();
+    h.dynamo = await startDynamo({ tables: template.tables() });
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = h.dynamo.endpoint;
+    h.tables = Object.fromEntries(template.tables().map((t) => [t.logicalId, t.TableName as string]));
+    Object.assign(process.env, {
+      CONNECTIONS_TABLE: h.tables.ConnectionsTable,
+      ROOMS_TABLE: h.tables.RoomsTable,
+      MESSAGES_TABLE: h.tables.MessagesTable,
+      LIMITS_TABLE: h.tables.LimitsTable,
+      FANOUT_POSTS_PER_SECOND: '8000',
+      // The retry budget of the resync test: a couple of backoffs, not a minute.
+      FANOUT_RETRY_SECONDS: '3',
+    });
+    h.db = new DynamoDBClient({
+      endpoint: h.dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const { handler: deliver } = await import('../../functions/deliver');
+    const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
+    if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
+    h.machineWith = (dynamodb) =>
+      new LocalStateMachine(fanout.name, fanout.definition, {
+        dynamodb,
+        invokeFunction: async (_arn, payload) => {
+          await h.beforeStep(payload as Step);
+          const output = await deliver(payload as never);
+          h.steps.push({ input: payload as Step, output });
+          return output;
+        },
+      });
+    h.machine = h.machineWith(h.db);
+  });
+
+  afterAll(async () => {
+    await h.managementApi.stop();
+    await h.dynamo.close();
+  });
+
+  beforeEach(() => {
+    const api = h.managementApi;
+    api.received.clear();
+    api.throttle.clear();
+    api.delayMs = 0;
+    api.gone.clear();
+    api.beforeAnswer = undefined;
+    h.steps.length = 0;
+    h.beforeStep = async () => undefined;
+  });
+
+  async function addMembers(roomId: string, count: number): Promise<string[]> {
+    const ids = Array.from({ length: count }, (_, i) => `${roomId}-${String(i).padStart(3, '0')}=`);
+    for (let i = 0; i < ids.length; i += 25) {
+      const batch = ids.slice(i, i + 25).map((id) => ({
+        PutRequest: {
+          Item: { connectionId: { S: id }, roomId: { S: roomId }, username: { S: `user-${id}` } },
+        },
+      }));
+      await h.db.send(
+        new BatchWriteItemCommand({ RequestItems: { [h.tables.ConnectionsTable as string]: batch } }),
+      );
+    }
+    return ids;
+  }
+
+  async function createRoom(roomId: string): Promise<void> {
+    await h.db.send(
+      new PutItemCommand({
+        TableName: h.tables.RoomsTable,
+        Item: { roomId: { S: roomId }, seq: { N: '0' }, createdAt: { S: new Date().toISOString() } },
+      }),
+    );
+  }
+
+  /** Stores the room's next message as sendmessage does (the seq and the message), and returns its event. */
+  async function send(roomId: string, seq: number, text = `m${seq}`) {
+    const message = {
+      roomId,
+      seq,
+      messageId: `${roomId}-${seq}`,
+      username: 'alice',
+      text,
+      sentAt: new Date().toISOString(),
+    };
+    await h.db.send(
+      new PutItemCommand({
+        TableName: h.tables.MessagesTable,
+        Item: {
+          roomId: { S: roomId },
+          seq: { N: String(seq) },
+          messageId: { S: message.messageId },
+          username: { S: 'alice' },
+          text: { S: text },
+          sentAt: { S: message.sentAt },
+        },
+      }),
+    );
+    await h.db.send(
+      new UpdateItemCommand({
+        TableName: h.tables.RoomsTable,
+        Key: { roomId: { S: roomId } },
+        UpdateExpression: 'SET seq = :seq',
+        ConditionExpression: 'seq = :was',
+        ExpressionAttributeValues: { ':seq': { N: String(seq) }, ':was': { N: String(seq - 1) } },
+      }),
+    );
+    const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
+    const payload = JSON.stringify({ type: 'message', ...message });
+    return { ...event, detail: { type: 'MessageSent', messageId: message.messageId, roomId, seq, payload } };
+  }
+
+  /** The seqs each frame a connection received carries, frame by frame (a resync frame as `resync:<afterSeq>`). */
+  function framesOf(connectionId: string): (number | string)[][] {
+    return (h.managementApi.received.get(connectionId) ?? []).map((raw) => {
+      const frame = JSON.parse(raw) as {
+        type: string;
+        seq?: number;
+        afterSeq?: number;
+        messages?: { seq: number }[];
+      };
+      if (frame.type === 'message') return [frame.seq as number];
+      if (frame.type === 'batch') return (frame.messages ?? []).map((m) => m.seq);
+      if (frame.type === 'resync') return [`resync:${frame.afterSeq}`];
+      return [frame.type];
+    });
+  }
+
+  /** The room's item as the fan-out left it. */
+  async function roomItem(roomId: string) {
+    const { Item } = await h.db.send(
+      new GetItemCommand({
+        TableName: h.tables.RoomsTable,
+        Key: { roomId: { S: roomId } },
+        ConsistentRead: true,
+      }),
+    );
+    return Item;
+  }
+
+  /** The gone member's connection item was deleted, and the room's lease is free again. */
+  async function expectPrunedAndFree(gone: string, roomId: string): Promise<void> {
+    const { Item } = await h.db.send(
+      new GetItemCommand({ TableName: h.tables.ConnectionsTable, Key: { connectionId: { S: gone } } }),
+    );
+    expect(Item).toBeUndefined();
+    expect((await roomItem(roomId))?.leaseOwner).toBeUndefined();
+  }
+
+  return {
+    h,
+    addMembers,
+    createRoom,
+    send,
+    framesOf,
+    seqsOf: (connectionId: string) => framesOf(connectionId).flat(),
+    ops: () => h.steps.map((s) => s.input.op),
+    roomItem,
+    expectPrunedAndFree,
+  };
+}
