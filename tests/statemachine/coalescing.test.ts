@@ -10,16 +10,21 @@ const { h, addMembers, createRoom, send, framesOf, seqsOf, ops, roomItem, expect
   useFanoutMachine();
 const { managementApi, steps } = h;
 
-it('a room bigger than one chunk goes through the pages and the Map: claim, a post per chunk, release', async () => {
-  await createRoom('QUIET1');
-  const members = await addMembers('QUIET1', 4); // chunks of 3 and 1
-  const run = await h.machine.execute(await send('QUIET1', 1));
-  expect(run).toMatchObject({ ok: true, retries: 0 });
+/** Each member received one post: message 1 as the plain message frame (the event's own payload). */
+function expectEachGotMessage1Alone(members: string[]): void {
   for (const id of members) {
     const [raw, ...more] = managementApi.received.get(id) ?? [];
     expect(more).toEqual([]);
     expect(JSON.parse(raw as string)).toMatchObject({ type: 'message', seq: 1, text: 'm1' });
   }
+}
+
+it('a room bigger than one chunk goes through the pages and the Map: claim, a post per chunk, release', async () => {
+  await createRoom('QUIET1');
+  const members = await addMembers('QUIET1', 4); // chunks of 3 and 1
+  const run = await h.machine.execute(await send('QUIET1', 1));
+  expect(run).toMatchObject({ ok: true, retries: 0 });
+  expectEachGotMessage1Alone(members);
   // No budget wait, no retry, and the event's own frame was posted: not one message read.
   expect(ops()).toEqual(['claim', 'post', 'post', 'release']);
   for (const s of steps.filter((step) => step.input.op === 'post'))
@@ -31,11 +36,7 @@ it("a quiet room's message goes out at once as the plain message frame, by one D
   const members = await addMembers('ONE1', 3); // exactly one chunk
   const run = await h.machine.execute(await send('ONE1', 1));
   expect(run).toMatchObject({ ok: true, retries: 0 });
-  for (const id of members) {
-    const [raw, ...more] = managementApi.received.get(id) ?? [];
-    expect(more).toEqual([]);
-    expect(JSON.parse(raw as string)).toMatchObject({ type: 'message', seq: 1, text: 'm1' });
-  }
+  expectEachGotMessage1Alone(members);
   // The claim read the members, posted and released: no Query state, no Map, no Release step.
   expect(ops()).toEqual(['claim']);
   expect(run.states).toEqual(['Prepare', 'MessageOrOther', 'Claim', 'ClaimedOrCoalesced', 'Delivered']);
