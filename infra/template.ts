@@ -5,6 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { parseDocument } from 'yaml';
+import { version as yamlVersion } from 'yaml/package.json';
+import { cachedParse } from './templateCache';
 import { TemplateResources } from './templateResources';
 import type {
   LoadTemplateOptions,
@@ -17,7 +19,7 @@ import type {
   LocalWebSocketApi,
   Obj,
 } from './templateTypes';
-import { cfnTags, intrinsicKey, isObj, list, num, str } from './templateYaml';
+import { cfnTags, intrinsicKey, isObj, list, longForm, num, splitGetAtt, str } from './templateYaml';
 
 export type {
   LoadTemplateOptions,
@@ -40,10 +42,14 @@ export interface TemplateFile {
 
 const parsed = new Map<string, { version: string; raw: Obj }>();
 
+/** What the parse of a template's text depends on besides the text: a change to any of them is a cache miss. */
+const PARSER = ['yaml', yamlVersion, cfnTags, longForm, splitGetAtt].map(String).join('\n');
+
 /**
  * Reads a template file as plain values, CloudFormation's short forms as their long forms. Parsing the YAML costs
  * far more than the rest of loading, and one start of the local cloud loads the template several times, so a file
- * is parsed once per version (modification time and size) and each reader gets its own copy.
+ * is read once per version (modification time and size) and each reader gets its own copy; a text parsed before,
+ * by this or another process, comes from the cache on disk (templateCache.ts).
  */
 export function readTemplateFile(path: string): TemplateFile {
   const templatePath = resolvePath(path);
@@ -51,10 +57,12 @@ export function readTemplateFile(path: string): TemplateFile {
   const version = `${mtimeMs}:${size}`;
   let known = parsed.get(templatePath);
   if (known?.version !== version) {
-    const doc = parseDocument(readFileSync(templatePath, 'utf8'), { customTags: cfnTags() });
-    if (doc.errors.length > 0)
-      throw new Error(`${templatePath}: ${doc.errors.map((e) => e.message).join('; ')}`);
-    const raw = doc.toJS({ maxAliasCount: -1 }) as unknown;
+    const raw = cachedParse(readFileSync(templatePath, 'utf8'), PARSER, (text) => {
+      const doc = parseDocument(text, { customTags: cfnTags() });
+      if (doc.errors.length > 0)
+        throw new Error(`${templatePath}: ${doc.errors.map((e) => e.message).join('; ')}`);
+      return doc.toJS({ maxAliasCount: -1 }) as unknown;
+    });
     if (!isObj(raw)) throw new Error(`${templatePath}: not a template (expected a mapping)`);
     known = { version, raw };
     parsed.set(templatePath, known);
