@@ -258,6 +258,11 @@ export function roomcastDesign(b: Basis): DesignCost {
   const notes = [
     'Logs, traces and metrics are at the template defaults; LogLevel DEBUG or FanoutLogLevel ALL add log lines per message, each billed as ingestion.',
   ];
+  if (b.a.coalescing) {
+    notes.push(
+      'Not counted: a claim that reserved its posts early and found its room busy gives them back, 2 writes per Deliver environment each time a room it delivered alone turns busy.',
+    );
+  }
   if (b.d.overBudget) {
     notes.push(
       `Over the posting budget: even full batches of ${b.d.maxBatch} need ${Math.round(b.d.postsPerSecond)} posts/s, more than ${b.a.postingBudgetPerSecond}/s; the fan-out falls behind and messages queue.`,

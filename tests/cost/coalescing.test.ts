@@ -169,6 +169,15 @@ describe('hot rooms in the monthly estimate', () => {
     expect(posts(alone)).toBe(alone.messagesPerMonth * 100);
   });
 
+  test('says which writes of coalescing it leaves out, and only when rooms coalesce', () => {
+    const leftOut = (r: ReturnType<typeof estimate>) =>
+      r.designs.roomcast.notes.filter((n) =>
+        n.startsWith('Not counted: a claim that reserved its posts early'),
+      );
+    expect(leftOut(estimate(hot(100, 20)))).toHaveLength(1);
+    expect(leftOut(estimate(hot(100, 20), { ...DEFAULT_ASSUMPTIONS, coalescing: false }))).toEqual([]);
+  });
+
   test('the cycle defaults to the estimated execution plus one read', () => {
     const r = estimate(hot(1000, 5));
     expect(r.delivery.cycleSource).toBe('estimated');
