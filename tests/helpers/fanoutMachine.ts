@@ -9,6 +9,7 @@ import {
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { LocalStateMachine } from '../../local/stepfunctions';
+import { type StepFunctionsTestClock, statesByName } from '../../local/testClock';
 import { readEvent } from './events';
 import { FakeManagementApi } from './fakeManagementApi';
 
@@ -37,6 +38,18 @@ export interface FanoutMachine {
 
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
   parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
+});
+
+/**
+ * The local Step Functions' test clock (local/testClock.ts) for these tests: every Wait and Retry pause of the
+ * fan-out machine lasts 10 ms per second. Here Deliver runs in-process, with no concurrency limit whose release a
+ * retry waits for, and what the tests stage (throttled posts, conflicts, failures) is counted in tries, not in
+ * time, so the pauses' length changes no outcome. Deliver's retry budget (FANOUT_RETRY_SECONDS) is wall-clock: a
+ * member throttled throughout is tried more often within it, and still resynced when it runs out.
+ */
+export const testClock = (definition: object): StepFunctionsTestClock => ({
+  msPerSecond: 10,
+  states: [...statesByName(definition)].filter(([, s]) => s.Type === 'Wait' || s.Retry).map(([name]) => name),
 });
 
 export function useFanoutMachine() {
@@ -69,15 +82,20 @@ export function useFanoutMachine() {
     const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
     if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
     h.machineWith = (dynamodb) =>
-      new LocalStateMachine(fanout.name, fanout.definition, {
-        dynamodb,
-        invokeFunction: async (_arn, payload) => {
-          await h.beforeStep(payload as Step);
-          const output = await deliver(payload as never);
-          h.steps.push({ input: payload as Step, output });
-          return output;
+      new LocalStateMachine(
+        fanout.name,
+        fanout.definition,
+        {
+          dynamodb,
+          invokeFunction: async (_arn, payload) => {
+            await h.beforeStep(payload as Step);
+            const output = await deliver(payload as never);
+            h.steps.push({ input: payload as Step, output });
+            return output;
+          },
         },
-      });
+        { testClock: testClock(fanout.definition) },
+      );
     h.machine = h.machineWith(h.db);
   });
 
