@@ -25,6 +25,7 @@ import type { FunctionLog, LambdaLimits, LocalLambda } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { type DevIssuer, devIssuerFor } from './oidc';
 import { Services } from './services';
+import type { StepFunctionsTestClock } from './testClock';
 
 export interface LocalCloudOptions {
   /** Default: template.yaml in the current directory. */
@@ -62,6 +63,12 @@ export interface LocalCloudOptions {
    * (`--parameter AuthMode=token`).
    */
   authSecret?: string;
+  /**
+   * Tests only, never AWS's timing: the named states' Wait and Retry pauses last `msPerSecond` real ms per second
+   * (local/testClock.ts), so a test need not sit out real backoffs. Absent (as for `npm start` and the benchmark),
+   * every pause lasts its real seconds.
+   */
+  stepFunctionsTestClock?: StepFunctionsTestClock;
 }
 
 export interface LocalCloud {
@@ -165,7 +172,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     return (await functions).invoke(fn, event, kind, startBy);
   };
   const stepFunctions = services.start('Step Functions', () =>
-    startStepFunctions(ctx, endpointOf(dynamoFaults ?? dynamo), invoke),
+    startStepFunctions(ctx, endpointOf(dynamoFaults ?? dynamo), invoke, options.stepFunctionsTestClock),
   );
   const events = services.start('EventBridge', async () =>
     startEvents(ctx, options.faultPutEvents, await stepFunctions, invoke),

@@ -24,6 +24,7 @@ import { type Started, serve } from './services';
 import { createLocalSsm, type LocalParameter } from './ssm';
 import { startStepFunctionsThread } from './stepFunctionsHost';
 import type { ExecutionSummary } from './stepfunctions';
+import type { StepFunctionsTestClock } from './testClock';
 
 type RestApi = ReturnType<typeof createRestApi>;
 
@@ -129,6 +130,7 @@ export async function startStepFunctions(
   ctx: CloudContext,
   dynamoEndpoint: string | Promise<string>,
   invoke: Invoke,
+  testClock?: StepFunctionsTestClock,
 ): Promise<Started<Executions>> {
   const { template, iam } = ctx;
   const functionArns = new Map(template.functions().map((fn) => [fn.name, fn.arn]));
@@ -144,6 +146,7 @@ export async function startStepFunctions(
       credentials: Object.fromEntries(
         template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
       ),
+      testClock,
     },
     dynamoEndpoint,
     {

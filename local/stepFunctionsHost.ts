@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TemplateFile } from '../infra/template';
 import type { ExecutionSummary, PutMetricDataInput } from './stepfunctions';
+import type { StepFunctionsTestClock } from './testClock';
 
 /**
  * The main thread's side of the Step Functions thread (stepFunctionsThread.ts): it starts executions there and
@@ -12,6 +13,8 @@ export interface StepFunctionsThreadInit {
   parameters?: Record<string, string>;
   /** Each machine's key, by logical id: its SDK tasks are signed with it and checked against its role. */
   credentials: Record<string, { accessKeyId: string; secretAccessKey: string }>;
+  /** Tests only: these states' pauses on a shorter clock (testClock.ts); each name in one machine or another. */
+  testClock?: StepFunctionsTestClock;
 }
 
 /** An error crossing the thread boundary: its name is what Retry and Catch match, so it is kept as it was. */

@@ -17,6 +17,7 @@ import {
   toThreadError,
 } from './stepFunctionsHost';
 import { LocalStateMachine } from './stepfunctions';
+import { statesByName } from './testClock';
 
 if (!parentPort) throw new Error('the Step Functions thread must run in a worker thread');
 const port = parentPort;
@@ -42,6 +43,7 @@ function main(): void {
   const template = loadTemplate(init.template, { parameters: init.parameters });
   const clients: DynamoDBClient[] = [];
   const machines = new Map<string, LocalStateMachine>();
+  const clockStates = new Set(init.testClock?.states);
   for (const definition of template.stateMachines()) {
     const credentials = init.credentials[definition.logicalId];
     if (!credentials) throw new Error(`no credentials for state machine ${definition.logicalId}`);
@@ -57,15 +59,27 @@ function main(): void {
         invocations.set(id, { resolve, reject });
         send({ kind: 'invoke', id, machine: definition.logicalId, functionArnOrName, payload });
       });
+    // Each machine gets the clock's states it has; a name no machine has is refused below.
+    const own = statesByName(definition.definition);
+    const testClock = init.testClock && {
+      ...init.testClock,
+      states: init.testClock.states.filter((name) => own.has(name)),
+    };
+    for (const name of testClock?.states ?? []) clockStates.delete(name);
     machines.set(
       definition.logicalId,
-      new LocalStateMachine(definition.name, definition.definition, {
-        dynamodb,
-        invokeFunction,
-        putMetricData: (input) => send({ kind: 'metric', input }),
-      }),
+      new LocalStateMachine(
+        definition.name,
+        definition.definition,
+        { dynamodb, invokeFunction, putMetricData: (input) => send({ kind: 'metric', input }) },
+        { testClock },
+      ),
     );
   }
+  if (clockStates.size > 0)
+    throw new Error(
+      `the Step Functions test clock names states no state machine has: ${[...clockStates].join(', ')}`,
+    );
 
   port.on('message', (message: ToStepFunctionsThread) => {
     if (message.kind === 'dynamo') dynamoEndpointKnown(message.endpoint);

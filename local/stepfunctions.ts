@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { PAYLOAD_LIMIT_BYTES, payloadBytes, withPayloadChecks, withTaskLimits } from './payloadLimit';
+import { type StepFunctionsTestClock, withTestClock } from './testClock';
 
 /**
  * Runs state machines from the template with aws-local-stepfunctions. Every Task is mapped by its Resource, with
@@ -210,16 +211,22 @@ export class LocalStateMachine {
     readonly name: string,
     definition: object,
     backends: TaskBackends,
+    options: {
+      /** Tests only: the named states' Wait and Retry pauses on a shorter clock (testClock.ts). Default: real time. */
+      testClock?: StepFunctionsTestClock;
+    } = {},
   ) {
     // The template's own definition is validated; the engine runs it with Step Functions' payload checks added.
     validate(definition);
     const checked = withPayloadChecks(definition);
+    const clockWaits = options.testClock ? withTestClock(checked.definition, options.testClock) : {};
     withoutDefaultTaskTimeout(checked.definition as StateDefinition);
     this.machine = new StateMachine(checked.definition as never, { validationOptions: { noValidate: true } });
     const tasks = localTaskHandlers(definition as StateDefinition, backends);
     this.handlers = {
       ...Object.fromEntries(Object.entries(tasks).map(([state, run]) => [state, withTaskLimits(state, run)])),
       ...checked.checks,
+      ...clockWaits,
     };
     this.reportsFor = checked.reportsFor;
   }

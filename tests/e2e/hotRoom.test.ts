@@ -20,6 +20,10 @@ const open: ChatClient[] = [];
 beforeAll(async () => {
   testCloud = await startTestCloud({
     parameters: declaredParameters({ SendRateLimit: '1000', FrameRateLimit: '100000' }),
+    // The fan-out's backoffs before a throttled post is tried again (1 to 8 s on AWS) last 10 ms per second: what
+    // these tests count is what arrives, and a throttled member is tried until its retry budget (wall-clock) runs
+    // out either way. The Retry pauses keep real time: the Lambda throttles they wait out end in real time.
+    stepFunctionsTestClock: { msPerSecond: 10, states: ['RepostBackOff', 'BackOff'] },
   });
   cloud = testCloud.cloud;
 });

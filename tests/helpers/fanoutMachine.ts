@@ -9,6 +9,7 @@ import {
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { LocalStateMachine } from '../../local/stepfunctions';
+import { type StepFunctionsTestClock, statesByName } from '../../local/testClock';
 import { readEvent } from './events';
 import { FakeManagementApi } from './fakeManagementApi';
 
@@ -29,6 +30,11 @@ export interface FanoutMachine {
   machine: LocalStateMachine;
   /** The same machine with its own DynamoDB tasks sent through `dynamodb` (e.g. a fault proxy). */
   machineWith: (dynamodb: DynamoDBClient) => LocalStateMachine;
+  /**
+   * The machine with every pause its real length, for a test whose meaning is how many backoffs fit in Deliver's
+   * wall-clock retry budget (on the test clock, dozens of tries fit where AWS makes a few).
+   */
+  realTimeMachine: LocalStateMachine;
   /** Every cycle step Deliver ran, with what it answered (emptied before each test). */
   steps: { input: Step; output: unknown }[];
   /** Runs before a step reaches Deliver (a test's hook into the race it stages; reset before each test). */
@@ -37,6 +43,18 @@ export interface FanoutMachine {
 
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
   parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
+});
+
+/**
+ * The local Step Functions' test clock (local/testClock.ts) for these tests: every Wait and Retry pause of the
+ * fan-out machine lasts 10 ms per second. Here Deliver runs in-process, with no concurrency limit whose release a
+ * retry waits for, and what the tests stage (throttled posts, conflicts, failures) is counted in tries, not in
+ * time, so the pauses' length changes no outcome. Deliver's retry budget (FANOUT_RETRY_SECONDS) is wall-clock, so
+ * a test of what happens when it runs out uses `realTimeMachine`.
+ */
+export const testClock = (definition: object): StepFunctionsTestClock => ({
+  msPerSecond: 10,
+  states: [...statesByName(definition)].filter(([, s]) => s.Type === 'Wait' || s.Retry).map(([name]) => name),
 });
 
 export function useFanoutMachine() {
@@ -57,7 +75,7 @@ export function useFanoutMachine() {
       MESSAGES_TABLE: h.tables.MessagesTable,
       LIMITS_TABLE: h.tables.LimitsTable,
       FANOUT_POSTS_PER_SECOND: '8000',
-      // The retry budget of the resync test: a couple of backoffs, not a minute.
+      // The retry budget of the resync test (on the real clock): a couple of backoffs, not a minute.
       FANOUT_RETRY_SECONDS: '3',
     });
     h.db = new DynamoDBClient({
@@ -68,17 +86,24 @@ export function useFanoutMachine() {
     const { handler: deliver } = await import('../../functions/deliver');
     const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
     if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
-    h.machineWith = (dynamodb) =>
-      new LocalStateMachine(fanout.name, fanout.definition, {
-        dynamodb,
-        invokeFunction: async (_arn, payload) => {
-          await h.beforeStep(payload as Step);
-          const output = await deliver(payload as never);
-          h.steps.push({ input: payload as Step, output });
-          return output;
+    const build = (dynamodb: DynamoDBClient, clock?: StepFunctionsTestClock) =>
+      new LocalStateMachine(
+        fanout.name,
+        fanout.definition,
+        {
+          dynamodb,
+          invokeFunction: async (_arn, payload) => {
+            await h.beforeStep(payload as Step);
+            const output = await deliver(payload as never);
+            h.steps.push({ input: payload as Step, output });
+            return output;
+          },
         },
-      });
+        { testClock: clock },
+      );
+    h.machineWith = (dynamodb) => build(dynamodb, testClock(fanout.definition));
     h.machine = h.machineWith(h.db);
+    h.realTimeMachine = build(h.db);
   });
 
   afterAll(async () => {

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadTemplate, readTemplateFile } from '../../infra/template';
 import { type LocalDynamo, startDynamoThread } from '../../local/dynamodb';
-import { createLocalIam } from '../../local/iam';
-import { type StepFunctionsThread, startStepFunctionsThread } from '../../local/stepFunctionsHost';
+import { createLocalIam, LOCAL_ADMIN } from '../../local/iam';
+import {
+  type StepFunctionsThread,
+  type StepFunctionsThreadInit,
+  startStepFunctionsThread,
+} from '../../local/stepFunctionsHost';
 
 /**
  * The local cloud's state machines run on a thread of their own (local/stepFunctionsThread.ts), as on AWS, where
@@ -20,7 +25,30 @@ const event = JSON.parse(readFileSync(join(ROOT, 'events', 'fanout.json'), 'utf8
 
 let dynamo: LocalDynamo;
 let stepFunctions: StepFunctionsThread;
+let threadInit: StepFunctionsThreadInit;
 const invoked: string[] = [];
+/** What the machine's Deliver answers (a stub; by default, everything posted). */
+let deliver: (payload: { attempt?: number }) => unknown = () => ({});
+const stopped: StepFunctionsThread[] = [];
+
+/** Starts a Step Functions thread on the shared DynamoDB; `extra` is added to its init. */
+async function startThread(extra: Partial<StepFunctionsThreadInit> = {}): Promise<StepFunctionsThread> {
+  const thread = await startStepFunctionsThread(
+    join(ROOT, 'dist', 'local', 'stepFunctionsThread.js'),
+    { ...threadInit, ...extra },
+    dynamo.endpoint,
+    {
+      invokeFunction: async (_machine, fn, payload) => {
+        invoked.push(fn);
+        return deliver(payload as { attempt?: number });
+      },
+      putMetricData: () => undefined,
+      log: () => undefined,
+    },
+  );
+  stopped.push(thread);
+  return thread;
+}
 
 beforeAll(async () => {
   const iam = createLocalIam(template, () => undefined);
@@ -29,28 +57,17 @@ beforeAll(async () => {
     { template: readTemplateFile(TEMPLATE), secrets: iam.secrets() },
     () => undefined,
   );
-  stepFunctions = await startStepFunctionsThread(
-    join(ROOT, 'dist', 'local', 'stepFunctionsThread.js'),
-    {
-      template: readTemplateFile(TEMPLATE),
-      credentials: Object.fromEntries(
-        template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
-      ),
-    },
-    dynamo.endpoint,
-    {
-      invokeFunction: async (_machine, fn) => {
-        invoked.push(fn);
-        return {};
-      },
-      putMetricData: () => undefined,
-      log: () => undefined,
-    },
-  );
+  threadInit = {
+    template: readTemplateFile(TEMPLATE),
+    credentials: Object.fromEntries(
+      template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
+    ),
+  };
+  stepFunctions = await startThread();
 });
 
 afterAll(async () => {
-  await stepFunctions?.close();
+  for (const thread of stopped) await thread.close();
   await dynamo?.close();
 });
 
@@ -77,4 +94,56 @@ it('fails an execution of a machine it does not know with the reason, instead of
   const summary = await stepFunctions.execute('NoSuchMachine', {});
   expect(summary).toMatchObject({ ok: false, error: 'States.Runtime' });
   expect(summary.cause).toContain('NoSuchMachine');
+});
+
+describe('the test clock (local/testClock.ts) reaches the thread', () => {
+  /**
+   * A presence change to a room of one member whose first post Deliver hands back to try again: the execution waits
+   * in the Map's BackOff (SecondsPath $.attempt: 1 s on AWS) before the second try. Resolves with that wait's
+   * real length, from Deliver's first call to its second.
+   */
+  async function backOffMs(thread: StepFunctionsThread, roomId: string): Promise<number> {
+    const db = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: template.region,
+      credentials: { ...LOCAL_ADMIN },
+    });
+    const connections = template.tables().find((t) => t.logicalId === 'ConnectionsTable')
+      ?.TableName as string;
+    const connectionId = `${roomId}-member=`;
+    await db.send(
+      new PutItemCommand({
+        TableName: connections,
+        Item: { connectionId: { S: connectionId }, roomId: { S: roomId }, username: { S: 'alice' } },
+      }),
+    );
+    db.destroy();
+    const calls: { attempt: number; at: number }[] = [];
+    deliver = (payload) => {
+      calls.push({ attempt: payload.attempt ?? 0, at: Date.now() });
+      return payload.attempt === 1 ? { retryIds: [connectionId] } : {};
+    };
+    const payload = JSON.stringify({ type: 'presence', roomId, username: 'bob', event: 'joined' });
+    const summary = await thread.execute(machine?.logicalId as string, {
+      ...event,
+      detail: { messageId: `presence-${roomId}`, roomId, payload },
+    });
+    deliver = () => ({});
+    expect(summary).toMatchObject({ ok: true });
+    expect(calls.map((c) => c.attempt)).toEqual([1, 2]);
+    return (calls[1]?.at as number) - (calls[0]?.at as number);
+  }
+
+  it('without a clock the Wait lasts its real second; with one naming it, a millisecond per second', async () => {
+    expect(await backOffMs(stepFunctions, 'real-clock')).toBeGreaterThanOrEqual(1000);
+    const clocked = await startThread({ testClock: { msPerSecond: 1, states: ['BackOff'] } });
+    // 1 ms of waiting; the bound leaves the rest of the real second for a busy machine.
+    expect(await backOffMs(clocked, 'test-clock')).toBeLessThan(1000);
+  });
+
+  it('a clock naming a state no state machine has stops the thread from starting, naming it', async () => {
+    await expect(
+      startThread({ testClock: { msPerSecond: 1, states: ['BackOff', 'NoSuchWait'] } }),
+    ).rejects.toThrow('NoSuchWait');
+  });
 });

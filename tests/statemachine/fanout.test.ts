@@ -6,6 +6,7 @@ import { forStepFunctions, LambdaServiceError } from '../../local/lambda/service
 import { LocalStateMachine } from '../../local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
+import { testClock } from '../helpers/fanoutMachine';
 
 /**
  * The fan-out state machine of template.yaml, run by aws-local-stepfunctions against dynalite, with the real
@@ -34,10 +35,12 @@ beforeAll(async () => {
   const { handler: deliver } = await import('../../functions/deliver');
   const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
   if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
-  machine = new LocalStateMachine(fanout.name, fanout.definition, {
-    dynamodb: db,
-    invokeFunction: (_arn, payload) => deliver(payload as never),
-  });
+  machine = new LocalStateMachine(
+    fanout.name,
+    fanout.definition,
+    { dynamodb: db, invokeFunction: (_arn, payload) => deliver(payload as never) },
+    { testClock: testClock(fanout.definition) },
+  );
 });
 
 afterAll(async () => {
@@ -131,18 +134,23 @@ describe('overload: a chunk that fails, a throttled Deliver, the attempt limit',
     const fanout = t.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
     if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
     const metrics: Record<string, number> = {};
-    const m = new LocalStateMachine(fanout.name, fanout.definition, {
-      dynamodb: db,
-      // As the local cloud wires it: Lambda's own errors reach the state machine as `Lambda.<name>`.
-      invokeFunction: forStepFunctions(async (_arn, payload) => {
-        const { handler: deliver } = await import('../../functions/deliver');
-        return wrap(payload as { connectionIds: string[] }, (p) => deliver(p as never));
-      }),
-      putMetricData: ({ MetricData }) => {
-        for (const { MetricName, Value = 0 } of MetricData)
-          metrics[MetricName] = (metrics[MetricName] ?? 0) + Value;
+    const m = new LocalStateMachine(
+      fanout.name,
+      fanout.definition,
+      {
+        dynamodb: db,
+        // As the local cloud wires it: Lambda's own errors reach the state machine as `Lambda.<name>`.
+        invokeFunction: forStepFunctions(async (_arn, payload) => {
+          const { handler: deliver } = await import('../../functions/deliver');
+          return wrap(payload as { connectionIds: string[] }, (p) => deliver(p as never));
+        }),
+        putMetricData: ({ MetricData }) => {
+          for (const { MetricName, Value = 0 } of MetricData)
+            metrics[MetricName] = (metrics[MetricName] ?? 0) + Value;
+        },
       },
-    });
+      { testClock: testClock(fanout.definition) },
+    );
     return { machine: m, metrics };
   }
 
