@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { loadTemplate } from '../../infra/template';
 
@@ -39,25 +39,32 @@ const CALLS: Record<string, string[]> = {
   WhoFunction: [DYNAMODB, MANAGEMENT_API],
 };
 
-/** The @aws-sdk/client-* packages with code in the bundle of a function, as esbuild's metafile reports them. */
-async function bundledClients(entryPoint: string, options: object): Promise<string[]> {
+/**
+ * The @aws-sdk/client-* packages with code in the bundle of each entry point, as esbuild's metafile reports them.
+ * One build for entry points that share their options: esbuild still bundles each on its own (no code splitting),
+ * reading the modules they share once.
+ */
+async function bundledClients(entryPoints: string[], options: object): Promise<Map<string, string[]>> {
   const result = await build({
     ...options,
-    entryPoints: [entryPoint],
+    entryPoints,
     bundle: true,
     write: false,
     metafile: true,
     outdir: join(root, 'dist', 'metafile-only'),
     logLevel: 'silent',
   });
-  const clients = new Set<string>();
+  const byEntry = new Map<string, string[]>();
   for (const output of Object.values(result.metafile.outputs)) {
+    if (!output.entryPoint) continue;
+    const clients = new Set<string>();
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const client = /node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(input)?.[1];
       if (client && bytesInOutput > 0) clients.add(client);
     }
+    byEntry.set(resolve(root, output.entryPoint), [...clients].sort());
   }
-  return [...clients].sort();
+  return byEntry;
 }
 
 /** The esbuild options of a function, from its Metadata.BuildProperties as `sam build` reads them. */
@@ -75,13 +82,29 @@ function buildOptions(logicalId: string): object {
   };
 }
 
-describe.each(template.functions().map((fn) => [fn.logicalId, fn.entryPoint] as const))(
-  '%s',
-  (logicalId, entryPoint) => {
-    it('bundles exactly the AWS SDK clients it calls', async () => {
-      expect(CALLS[logicalId]).toBeDefined();
-      const clients = await bundledClients(entryPoint, buildOptions(logicalId));
-      expect(clients).toEqual([...(CALLS[logicalId] ?? [])].sort());
-    }, 60_000);
-  },
-);
+const functions = template.functions().map((fn) => [fn.logicalId, resolve(root, fn.entryPoint)] as const);
+
+/** Each function's bundled clients: its entry point's bundle, built with its own options. */
+let clientsOf: Map<string, string[]>;
+
+beforeAll(async () => {
+  const groups = new Map<string, { options: object; entryPoints: string[] }>();
+  for (const [logicalId, entryPoint] of functions) {
+    const options = buildOptions(logicalId);
+    const key = JSON.stringify(options);
+    const group = groups.get(key) ?? { options, entryPoints: [] };
+    group.entryPoints.push(entryPoint);
+    groups.set(key, group);
+  }
+  clientsOf = new Map();
+  for (const { options, entryPoints } of groups.values()) {
+    for (const [entry, clients] of await bundledClients(entryPoints, options)) clientsOf.set(entry, clients);
+  }
+}, 60_000);
+
+describe.each(functions)('%s', (logicalId, entryPoint) => {
+  it('bundles exactly the AWS SDK clients it calls', () => {
+    expect(CALLS[logicalId]).toBeDefined();
+    expect(clientsOf.get(entryPoint)).toEqual([...(CALLS[logicalId] ?? [])].sort());
+  });
+});

@@ -21,6 +21,7 @@ const TSC = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 let work: string;
 let project: string;
 let cloud: LocalCloud;
+let cloudStarted: Promise<void> | undefined;
 
 async function npm(args: string[], cwd: string): Promise<string> {
   const { stdout } = await run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd });
@@ -31,10 +32,17 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'roomcast-package-'));
   project = join(work, 'app');
   mkdirSync(project);
-  const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], join(root, 'client')));
+  // The local cloud starts while npm packs and installs: neither waits for the other.
+  cloudStarted = startTestCloud().then((test) => {
+    cloud = test.cloud;
+  });
   // ws and its types (with theirs), from this repository's node_modules: the install needs no registry.
   const deps = ['ws', '@types/ws', '@types/node', 'undici-types'].map((d) => join(root, 'node_modules', d));
-  await npm(['pack', '--ignore-scripts', '--pack-destination', work, ...deps], work);
+  const [packJson] = await Promise.all([
+    npm(['pack', '--json', '--pack-destination', work], join(root, 'client')),
+    npm(['pack', '--ignore-scripts', '--pack-destination', work, ...deps], work),
+  ]);
+  const packed = JSON.parse(packJson);
   const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz'));
   expect(tarballs).toHaveLength(5);
   // What the tarball holds: the two builds, their declarations, the README; no sources, no tests.
@@ -57,10 +65,12 @@ beforeAll(async () => {
     JSON.stringify({ name: 'app', private: true, version: '1.0.0' }),
   );
   await npm(['install', '--offline', ...tarballs.map((t) => join(work, t))], project);
-  cloud = (await startTestCloud()).cloud;
+  await cloudStarted;
 }, 180_000);
 
 afterAll(async () => {
+  // A set-up that failed half-way may leave the cloud still starting: it is closed once up.
+  await cloudStarted?.catch(() => undefined);
   await cloud?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -119,24 +129,27 @@ chat.on('mesage', () => {});
 }, 60_000);
 
 it('loads with import and with require from the installed copy', async () => {
-  const esm = await run(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      "import * as c from '@roomcast/client'; console.log(typeof c.createRoomcastClient, c.LOBBY)",
-    ],
-    { cwd: project },
-  );
+  // Two independent child processes: they run at once.
+  const [esm, cjs] = await Promise.all([
+    run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import * as c from '@roomcast/client'; console.log(typeof c.createRoomcastClient, c.LOBBY)",
+      ],
+      { cwd: project },
+    ),
+    run(
+      process.execPath,
+      [
+        '-e',
+        "const c = require('@roomcast/client'); console.log(typeof c.createRoomcastClient, require.resolve('@roomcast/client'))",
+      ],
+      { cwd: project },
+    ),
+  ]);
   expect(esm.stdout.trim()).toBe('function lobby');
-  const cjs = await run(
-    process.execPath,
-    [
-      '-e',
-      "const c = require('@roomcast/client'); console.log(typeof c.createRoomcastClient, require.resolve('@roomcast/client'))",
-    ],
-    { cwd: project },
-  );
   expect(cjs.stdout.trim()).toBe(
     `function ${join(project, 'node_modules', '@roomcast', 'client', 'dist', 'index.cjs')}`,
   );

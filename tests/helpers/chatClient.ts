@@ -35,6 +35,8 @@ class WireSocket extends WebSocket {
 interface Waiter {
   predicate: FramePredicate;
   resolve: (frame: Frame) => void;
+  /** The connection closed first: no frame can come any more (a lean connection never reconnects). */
+  closed: (code: number) => void;
 }
 
 /** The reply frame type of each action (protocol/); anything else is answered by `$default`. */
@@ -108,6 +110,10 @@ export class ChatClient {
     this.closed = new Promise((resolve) => {
       const off = chat.on('close', (closed) => {
         off();
+        // Whoever still waits for a frame is told now, rather than when its timer runs out (a timer left running
+        // would keep the test process alive that long after the last test).
+        for (const waiter of this.waiters) waiter.closed(closed.code);
+        this.waiters.clear();
         resolve(closed);
       });
     });
@@ -168,6 +174,14 @@ export class ChatClient {
         resolve: (frame) => {
           clearTimeout(timer);
           resolve(frame);
+        },
+        closed: (code) => {
+          clearTimeout(timer);
+          reject(
+            new Error(
+              `${this.name()} was closed (${code}) before ${what}; frames seen:\n${describe(this.frames)}`,
+            ),
+          );
         },
       };
       const timer = setTimeout(() => {

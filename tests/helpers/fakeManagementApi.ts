@@ -12,8 +12,9 @@ export class FakeManagementApi {
   readonly throttle = new Map<string, number>();
   /** Connection id -> the status and x-amzn-ErrorType every post to it answers. */
   readonly failWith = new Map<string, [number, string]>();
-  /** Connections whose posts are never answered (a stage that hangs). */
+  /** Connections whose posts are never answered (a stage that hangs), until `dropHung()`. */
   readonly hang = new Set<string>();
+  private readonly hung: ServerResponse[] = [];
   /** How long every other post waits before its answer. */
   delayMs = 0;
   /** Runs before a post is answered (a test's hook into the race it stages); the answer waits for it. */
@@ -33,7 +34,10 @@ export class FakeManagementApi {
         this.posts++;
         if (!match || req.method !== 'POST') return res.writeHead(404).end();
         this.arrived.push(id);
-        if (this.hang.has(id)) return;
+        if (this.hang.has(id)) {
+          this.hung.push(res);
+          return;
+        }
         const hook = this.beforeAnswer?.(id) ?? Promise.resolve();
         void hook.then(() => {
           if (this.delayMs > 0) setTimeout(() => this.answer(id, chunks, res), this.delayMs);
@@ -74,6 +78,11 @@ export class FakeManagementApi {
     list.push(Buffer.concat(chunks).toString('utf8'));
     this.received.set(id, list);
     res.writeHead(200).end();
+  }
+
+  /** Resets the sockets of the posts it is holding: their senders see the connection drop, unanswered. */
+  dropHung(): void {
+    for (const res of this.hung.splice(0)) res.socket?.destroy();
   }
 
   async stop(): Promise<void> {

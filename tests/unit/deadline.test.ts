@@ -10,13 +10,19 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as deliver, GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver';
 import { handler as sendmessage } from '../../functions/sendmessage';
+import { SignedPoster } from '../../functions/shared/adapters/notifier';
 import { POSTS_IN_FLIGHT } from '../../functions/shared/delivery';
 import { REPLY_MARGIN_MS } from '../../functions/shared/websocket';
 import { sampleEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 
-/** Functions that know their deadline: what they did not finish before their timeout, they hand back in time. */
-/** Deliver posts with a signed HTTP POST, so a local stand-in answers for the stage. */
+/**
+ * Functions that know their deadline: what they did not finish before their timeout, they hand back in time.
+ * The deadlines run on Jest's fake clock (Date.now and setTimeout), so a test stages a timeout seconds away without
+ * waiting for it, and a deadline is met or missed by the same milliseconds however busy the machine is. Deliver's
+ * posts still go over HTTP to a local stand-in for the stage; the test lets that real I/O settle before it moves
+ * the clock on.
+ */
 const stage = new FakeManagementApi();
 const db = mockClient(DynamoDBDocumentClient);
 const bus = mockClient(EventBridgeClient);
@@ -28,6 +34,27 @@ function contextEnding(ms: number): Context {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The fake clock fakes Date and the timers; the event loop's own turns stay real, so I/O goes on. */
+const useFakeClock = () => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+
+/** Waits, in event-loop turns and not on the clock, until `done()` holds (the I/O it waits for is local). */
+async function settled(done: () => boolean): Promise<void> {
+  for (let turns = 0; !done(); turns++) {
+    if (turns > 100_000) throw new Error('the local I/O never settled');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Settles `work` and notes the (fake) time it settled at. */
+function timed<T>(work: Promise<T>): { done: Promise<T>; at: () => number | undefined } {
+  let at: number | undefined;
+  const done = work.finally(() => {
+    at = Date.now();
+  });
+  done.catch(() => undefined);
+  return { done, at: () => at };
+}
 
 beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await stage.start();
@@ -46,20 +73,37 @@ beforeEach(() => {
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
 });
 
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+});
+
 describe('deliver before its timeout', () => {
   it('hands back, before the timeout, the posts it did not start as retryIds and those unanswered as unconfirmedIds', async () => {
+    useFakeClock();
     const hung = ['hung-0', 'hung-1'];
     const ids = [...hung, ...Array.from({ length: 2 * POSTS_IN_FLIGHT + 20 }, (_, i) => `c-${i}`)];
     for (const id of hung) stage.hang.add(id);
     stage.delayMs = 400;
-    // Posting stops 400 ms after the start (two rounds of posts start), waiting stops 1 s before the timeout.
+    // Answers come 400 ms after a post, the moment posting stops; waiting stops 1 s before the timeout.
     const timeoutMs = STOP_POSTING_MS + 400;
+    let answered = 0;
+    const post = SignedPoster.prototype.post;
+    jest.spyOn(SignedPoster.prototype, 'post').mockImplementation(function (this: SignedPoster, ...args) {
+      return post.apply(this, args).finally(() => answered++);
+    });
     const started = Date.now();
-    const report = await deliver(
-      { connectionIds: ids, payload: '{}', messageId: 'm1' },
-      contextEnding(timeoutMs),
+    const run = timed(
+      deliver({ connectionIds: ids, payload: '{}', messageId: 'm1' }, contextEnding(timeoutMs)),
     );
-    const tookMs = Date.now() - started;
+    // The first posts (one per slot) reach the stage; 400 ms on, all but the hung ones are answered.
+    await settled(() => stage.arrived.length === POSTS_IN_FLIGHT);
+    await jest.advanceTimersByTimeAsync(stage.delayMs);
+    await settled(() => answered === POSTS_IN_FLIGHT - hung.length);
+    // On to the timeout itself: Deliver must have answered before it.
+    await jest.advanceTimersByTimeAsync(timeoutMs - stage.delayMs);
+    const report = await run.done;
+    const tookMs = (run.at() as number) - started;
 
     expect(tookMs).toBeLessThan(timeoutMs - GIVE_UP_MS + 500);
     const notStarted = ids.filter((id) => !stage.arrived.includes(id));
@@ -68,7 +112,10 @@ describe('deliver before its timeout', () => {
     expect(new Set(report.unconfirmedIds)).toEqual(new Set(hung));
     expect(report.delivered).toBe(ids.length - hung.length - notStarted.length);
     expect(report.failedIds).toEqual([]);
-  }, 20_000);
+    // The hung posts end too, so nothing of this test runs on after it.
+    stage.dropHung();
+    await settled(() => answered === POSTS_IN_FLIGHT);
+  });
 
   it('posts the whole chunk when there is time', async () => {
     const ids = Array.from({ length: 120 }, (_, i) => `c-${i}`);
@@ -82,6 +129,7 @@ describe('deliver before its timeout', () => {
 
 describe('sendmessage before its timeout', () => {
   it('answers a retryable INTERNAL error frame before the timeout when its table does not answer', async () => {
+    useFakeClock();
     // The connection is read only after the reply went out: the abandoned send must then not take a seq.
     db.on(GetCommand).callsFake(async () => {
       await sleep(REPLY_MARGIN_MS + 1000);
@@ -91,27 +139,32 @@ describe('sendmessage before its timeout', () => {
     db.on(UpdateCommand).resolves({ Attributes: { seq: 1 } });
     const timeoutMs = REPLY_MARGIN_MS + 500;
     const started = Date.now();
-    const reply = await sendmessage(
-      sampleEvent('sendmessage', {
-        body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c1' }),
-      }),
-      contextEnding(timeoutMs),
+    const run = timed(
+      sendmessage(
+        sampleEvent('sendmessage', {
+          body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c1' }),
+        }),
+        contextEnding(timeoutMs),
+      ),
     );
-    expect(Date.now() - started).toBeLessThan(timeoutMs);
+    await jest.advanceTimersByTimeAsync(timeoutMs);
+    const reply = await run.done;
+    expect((run.at() as number) - started).toBeLessThan(timeoutMs);
     expect(reply).toMatchObject({ statusCode: 200 });
     expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({
       type: 'error',
       code: 'INTERNAL',
       action: 'sendmessage',
     });
-    // Past the moment the connection is read, plus time for the send to go on if it were allowed to.
-    await sleep(REPLY_MARGIN_MS + 1000);
+    // Past the moment the connection is read, and on until the send has nothing left to wait for.
+    await jest.runAllTimersAsync();
     expect(db.commandCalls(GetCommand).length).toBeGreaterThan(0);
     expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
-  }, 10_000);
+  });
 
   it('an answered-busy send whose transaction was in flight stores the message once and publishes it itself', async () => {
+    useFakeClock();
     db.on(GetCommand).resolves({
       Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
     });
@@ -121,15 +174,20 @@ describe('sendmessage before its timeout', () => {
       await sleep(REPLY_MARGIN_MS + 1000);
       return {};
     });
-    const reply = await sendmessage(
-      sampleEvent('sendmessage', {
-        body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c2' }),
-      }),
-      contextEnding(REPLY_MARGIN_MS + 500),
+    const timeoutMs = REPLY_MARGIN_MS + 500;
+    const run = timed(
+      sendmessage(
+        sampleEvent('sendmessage', {
+          body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c2' }),
+        }),
+        contextEnding(timeoutMs),
+      ),
     );
+    await jest.advanceTimersByTimeAsync(timeoutMs);
+    const reply = await run.done;
     expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({ code: 'INTERNAL' });
-    await sleep(REPLY_MARGIN_MS + 1000);
+    await jest.advanceTimersByTimeAsync(REPLY_MARGIN_MS + 1000);
     expect(db.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
-  }, 10_000);
+  });
 });
