@@ -9,6 +9,8 @@
  * them) comes a size-check Task, and one opens every Map iteration and Parallel branch to check its input. A check
  * passes its input through unchanged; the failure is reported under the name of the state that made the data.
  */
+import { statesByName } from './aslStates';
+
 export const PAYLOAD_LIMIT_BYTES = 262_144;
 
 /** The error Step Functions raises; `isRetryable`/`isCatchable` are read by aws-local-stepfunctions. */
@@ -70,15 +72,7 @@ export function withPayloadChecks(original: object): CheckedDefinition {
   const definition = JSON.parse(JSON.stringify(original)) as Machine;
   const checks: Record<string, Handler> = {};
   const reportsFor: Record<string, string> = {};
-  const taken = new Set<string>();
-  const collectNames = (machine: Machine | undefined) => {
-    for (const [name, state] of Object.entries(machine?.States ?? {})) {
-      taken.add(name);
-      collectNames(state.ItemProcessor ?? state.Iterator);
-      for (const branch of state.Branches ?? []) collectNames(branch);
-    }
-  };
-  collectNames(definition);
+  const taken = new Set(statesByName(definition).keys());
 
   /** A size-check Task named `name`, reporting for `stateName`, that goes on where `next` went. */
   const check = (

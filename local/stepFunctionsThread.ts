@@ -8,6 +8,7 @@ import './polyfills';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../infra/template';
+import { statesByName } from './aslStates';
 import {
   type FromStepFunctionsThread,
   fromThreadError,
@@ -17,7 +18,6 @@ import {
   toThreadError,
 } from './stepFunctionsHost';
 import { LocalStateMachine } from './stepfunctions';
-import { statesByName } from './testClock';
 
 if (!parentPort) throw new Error('the Step Functions thread must run in a worker thread');
 const port = parentPort;

@@ -41,25 +41,13 @@ interface Machine {
   [field: string]: unknown;
 }
 
+import { statesByName } from './aslStates';
+
 type Handler = (input: unknown) => Promise<unknown>;
 
 /** Step Functions' default IntervalSeconds of a retrier. */
 const DEFAULT_INTERVAL_SECONDS = 1;
 const CLOCK_WAIT_RESOURCE = 'arn:aws:states:::roomcast-local:test-clock-wait';
-
-/** Every state of the machine, however deeply nested in Map or Parallel states, by name. */
-export function statesByName(machine: object): Map<string, State> {
-  const found = new Map<string, State>();
-  const visit = (m: Machine | undefined) => {
-    for (const [name, state] of Object.entries(m?.States ?? {})) {
-      found.set(name, state);
-      visit(state.ItemProcessor ?? state.Iterator);
-      for (const branch of state.Branches ?? []) visit(branch);
-    }
-  };
-  visit(machine as Machine);
-  return found;
-}
 
 /** Refuses a clock that would not shorten, or lengthen, pauses. */
 export function checkTestClock(clock: StepFunctionsTestClock): void {
@@ -84,7 +72,7 @@ class StatesRuntime extends Error {
 export function withTestClock(definition: object, clock: StepFunctionsTestClock): Record<string, Handler> {
   checkTestClock(clock);
   const scale = clock.msPerSecond / 1000;
-  const states = statesByName(definition);
+  const states = statesByName<State>(definition);
   const handlers: Record<string, Handler> = {};
   for (const name of clock.states) {
     const state = states.get(name);

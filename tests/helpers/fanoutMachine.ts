@@ -7,9 +7,10 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../../infra/template';
+import { statesByName } from '../../local/aslStates';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { LocalStateMachine } from '../../local/stepfunctions';
-import { type StepFunctionsTestClock, statesByName } from '../../local/testClock';
+import type { StepFunctionsTestClock } from '../../local/testClock';
 import { readEvent } from './events';
 import { FakeManagementApi } from './fakeManagementApi';
 
@@ -54,7 +55,9 @@ const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
  */
 export const testClock = (definition: object): StepFunctionsTestClock => ({
   msPerSecond: 10,
-  states: [...statesByName(definition)].filter(([, s]) => s.Type === 'Wait' || s.Retry).map(([name]) => name),
+  states: [...statesByName<{ Type: string; Retry?: unknown }>(definition)]
+    .filter(([, s]) => s.Type === 'Wait' || s.Retry)
+    .map(([name]) => name),
 });
 
 export function useFanoutMachine() {
