@@ -228,10 +228,35 @@ describe('coverage of the template and of events/', () => {
         },
       ],
       [
+        'rotatekey',
+        async () => {
+          // The owner (alice created the room) replaces its invite key; every other member is told the new one.
+          const rotated = frameOf(await invokeRoute('rotatekey', aliceId));
+          expect(rotated).toMatchObject({ type: 'keyrotated', roomId, inviteKey: expect.any(String) });
+          const told = await bob.next((f) => f.type === 'keyrotated' && f.roomId === roomId);
+          expect(told.inviteKey).toBe(rotated.inviteKey);
+        },
+      ],
+      [
         'leaveroom',
         async () => {
           expect(frameOf(await invokeRoute('leaveroom', bobId))).toEqual({ type: 'left', roomId });
           await alice.next(isPresence(roomId, 'leave', 'bob-events'));
+        },
+      ],
+      [
+        'removemember',
+        async () => {
+          // bob has left: removing him moves no connection out, and the key is replaced all the same.
+          const body = { ...JSON.parse(sampleEvent('removemember').body ?? '{}'), username: 'bob-events' };
+          const removed = frameOf(await invokeRoute('removemember', aliceId, body));
+          expect(removed).toMatchObject({
+            type: 'memberremoved',
+            roomId,
+            username: 'bob-events',
+            removed: 0,
+          });
+          expect(removed.inviteKey).toEqual(expect.any(String));
         },
       ],
       [
@@ -337,6 +362,16 @@ describe('coverage of the template and of events/', () => {
             .catch((e: Error) => e);
           expect(result).toBeInstanceOf(Error);
           expect((result as Error).message).toBe('Unauthorized');
+        },
+      ],
+      [
+        'closeroom',
+        async () => {
+          // Last: the owner closes the room and is moved to the lobby.
+          const closed = frameOf(await invokeRoute('closeroom', aliceId));
+          expect(closed).toMatchObject({ type: 'roomclosed', roomId });
+          const who = frameOf(await invokeRoute('who', aliceId));
+          expect(who.roomId).toBe('lobby');
         },
       ],
     ];
