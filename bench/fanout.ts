@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the fan-out benchmark of issue 5 against the local cloud.
+ * `npm run bench`: the fan-out benchmark against the local cloud.
  *
  * For each injected management-API latency and each room size it starts a fresh local cloud in a CHILD process
  * (bench/childCloud.ts: `node dist/local/cli.js --ready-json ...`, so the cloud's memory is measured alone from

@@ -1,7 +1,8 @@
 // The local cloud's DynamoDB in a thread of its own: dynalite, the template's tables and the IAM check of every
 // request, on an event loop that nothing else shares. dynalite serializes the writes to one item across event-loop
-// turns (its per-key lock spans several asynchronous steps), so on the gateway's busy loop a room's seq counter took
-// about 25 updates a second during a fan-out; here it takes hundreds (docs/PARITY.md, "Local DynamoDB").
+// turns (its per-key lock spans several asynchronous steps): on a loop shared with the gateway, a hot item such as a
+// room's seq counter would take far fewer writes a second than DynamoDB's per-item ceiling (docs/PARITY.md,
+// "Local DynamoDB").
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadTemplate } from '../infra/template';
 import { type DynamoThreadInit, type DynamoThreadMessage, startDynamo } from './dynamodb';
