@@ -73,6 +73,7 @@ export const config = {
   messagesTable: () => requireEnv('MESSAGES_TABLE'),
   sendsTable: () => requireEnv('SENDS_TABLE'),
   eventBusName: () => requireEnv('EVENT_BUS_NAME'),
+  eventSource: () => requireEnv('EVENT_SOURCE'),
   /**
    * The management API of this stage. The SDK's standard service endpoint variable wins, as it does for every other
    * client, which is how the local cloud points Lambda functions at its own gateway.

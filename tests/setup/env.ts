@@ -8,6 +8,7 @@ Object.assign(process.env, {
   MESSAGES_TABLE: 'test-Messages',
   SENDS_TABLE: 'test-Sends',
   EVENT_BUS_NAME: 'test-chat',
+  EVENT_SOURCE: 'roomcast.chat',
   CALLBACK_URL: 'https://abc123def4.execute-api.us-east-1.amazonaws.com/prod',
   MESSAGE_RETENTION_DAYS: '7',
   LIMITS_TABLE: 'test-Limits',

@@ -2,13 +2,13 @@ import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventb
 import { PublishFailed } from '../errors';
 import type { ChatEvent, EventPublisher } from '../ports';
 
-export const EVENT_SOURCE = 'roomcast.chat';
-
 /** Publishes chat events on the bus; a partial failure (FailedEntryCount > 0) is a failure, not a success. */
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly client: EventBridgeClient,
     private readonly busName: string,
+    /** The events' `source`, which the template's fan-out rule matches. */
+    private readonly source: string,
   ) {}
 
   async publish(events: ChatEvent[]): Promise<void> {
@@ -17,7 +17,7 @@ export class EventBridgePublisher implements EventPublisher {
       new PutEventsCommand({
         Entries: events.map(({ type, ...detail }) => ({
           EventBusName: this.busName,
-          Source: EVENT_SOURCE,
+          Source: this.source,
           DetailType: type,
           Detail: JSON.stringify(detail),
           // Carries this invocation's X-Ray trace into the rule's target, so one trace follows the message.

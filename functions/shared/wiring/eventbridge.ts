@@ -3,6 +3,10 @@ import { EventBridgePublisher } from '../adapters/eventbridge';
 import { config } from '../config';
 import { tracer } from '../powertools';
 
-/** The chat bus, by the name template.yaml gives it, through one traced client. */
+/** The chat bus and the events' source, as template.yaml names them, through one traced client. */
 export const eventPublisher = () =>
-  new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), config.eventBusName());
+  new EventBridgePublisher(
+    tracer.captureAWSv3Client(new EventBridgeClient({})),
+    config.eventBusName(),
+    config.eventSource(),
+  );
