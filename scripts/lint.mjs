@@ -3,6 +3,7 @@
 // not installed is named with the command that installs it, instead of the shell's bare "not found".
 //   node scripts/lint.mjs
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,14 +16,19 @@ function onPath(command) {
   return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+// `--no-install`: without the project's packages npx would fetch unrelated registry packages of the same names.
 const steps = [
-  ['npx', ['biome', 'check', '.']],
-  ['npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
-  ['npx', ['asl-validator', '--json-path', 'statemachines/fanout.asl.json']],
+  ['npx', ['--no-install', 'biome', 'check', '.']],
+  ['npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.json']],
+  ['npx', ['--no-install', 'asl-validator', '--json-path', 'statemachines/fanout.asl.json']],
   ['cfn-lint', ['template.yaml']],
   ['node', ['scripts/lint-template-variants.mjs']],
 ];
 
+if (!existsSync(join(root, 'node_modules', '.bin', 'tsc'))) {
+  console.error("lint: the project's packages are not installed. Install them with:\n  npm ci");
+  process.exit(1);
+}
 if (!onPath('cfn-lint')) {
   console.error(`lint: cfn-lint is not installed. Install it with:\n  ${CFN_LINT_INSTALL}`);
   process.exit(1);
