@@ -185,7 +185,7 @@ it('8,000 one-post reservations in one second of an 8,000/s budget write no budg
   expect(Math.max(...writes.values())).toBeLessThan(1000);
   // At most two writes per reservation.
   expect(sum([...writes.values()])).toBeLessThanOrEqual(2 * 8000);
-});
+}, 60_000);
 
 it('a refund gives the posts back to the shard they were taken from', async () => {
   const second = nextSecond++;
