@@ -1,6 +1,7 @@
 // The three designs' line items for one workload: roomcast (send path, fan-out, observability), the AWS tutorials'
 // design and AppSync Events. Pure arithmetic over the basis estimate() computes (cost/model.ts).
 
+import { reservationWrites } from '../functions/shared/postBudget';
 import {
   type Draft,
   design,
@@ -110,8 +111,9 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
  * invocation) tries the room's delivery lease (one conditional write) while it reads the room's first chunk of members
  * (one Query); an execution that finds the lease held ends, its message going with the holder's next cycle. A fresh
  * cycle of a room of one chunk is posted and released by that claim. Any other cycle runs the Query of the room index,
- * one Deliver per chunk (each reserves its posts in the account's budget: one write; the first of a page renews the
- * lease: one write) and a Deliver that frees or keeps the lease (one write). A cycle of several messages has each
+ * one Deliver per chunk (each reserves its posts in the account's budget: one write, or one per budget shard for a
+ * chunk too big for one (reservationWrites); the first of a page renews the lease: one write) and a Deliver that frees
+ * or keeps the lease (one write). A cycle of several messages has each
  * chunk Query them (counted for every cycle when rooms coalesce at all, an overcount of the quiet ones, which carry
  * their message). Without coalescing every message is its own cycle, with no lease.
  */
@@ -119,7 +121,11 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
   const claimed = claimedCycles({ M, a, fan, d, cycles });
   const invocations = deliverInvocations({ M, a, fan, d, cycles });
-  const cycleWrites = 1 + fan.pages + fan.chunks.length;
+  // Each member of a chunk is posted once a cycle: a chunk reserves as many posts as it has members.
+  const reserveWrites = sum(
+    fan.chunks.map((members) => reservationWrites(members, a.postingBudgetPerSecond)),
+  );
+  const cycleWrites = 1 + fan.pages + reserveWrites;
   // Cycles whose release found messages waiting: Deliver and the execution wait the busy room's window first.
   const windows = a.coalescing ? cycles * (1 - d.freshCycleShare) : 0;
   const leaseWrites = a.coalescing ? M + cycles * cycleWrites - claimed * fan.pages : 0;

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
+import { type DynamoFanoutStore, grantedPosts, type PostGrant } from '../shared/adapters/dynamoFanout';
 import {
   BUSY_WINDOW_MS,
   backoffSeconds,
@@ -92,11 +92,8 @@ const RESERVE_PATIENCE_MS = 3000;
 /** Rooms whose member count an environment keeps for its next claim's reservation (a few bytes each). */
 const REMEMBERED_ROOMS = 1000;
 
-/** Posts reserved in the budget ahead of the posts they cover: how many, and when (the second they count in). */
-interface Held {
-  posts: number;
-  at: number;
-}
+/** Posts reserved in the budget ahead of the posts they cover: the second and shards they were taken from. */
+type Held = PostGrant | undefined;
 
 export interface CycleDeps {
   store: DynamoFanoutStore;
@@ -169,9 +166,9 @@ async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Pr
   const [claimed, members, early] = await Promise.allSettled([
     given.store.claim(roomId, input.seq, input.owner, at),
     chunkSize === undefined ? undefined : given.store.membersUpTo(roomId, chunkSize),
-    known === undefined ? false : given.store.reserve(known, given.postsPerSecond, at),
+    known === undefined ? undefined : given.store.reserve(known, given.postsPerSecond, at),
   ]);
-  const held: Held = { posts: early.status === 'fulfilled' && early.value ? (known ?? 0) : 0, at };
+  const held: Held = early.status === 'fulfilled' ? early.value : undefined;
   if (claimed.status === 'rejected') {
     await giveBack(given, held, 0);
     throw claimed.reason;
@@ -196,9 +193,9 @@ async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Pr
 
 /** Gives back what `held` reserved beyond `kept` posts; a failure only leaves the budget stricter than needed. */
 async function giveBack(given: CycleDeps, held: Held, kept: number): Promise<void> {
-  if (held.posts <= kept) return;
+  if (!held || grantedPosts(held) <= kept) return;
   try {
-    await given.store.refund(held.posts, kept, given.postsPerSecond, held.at);
+    await given.store.refund(held, kept);
   } catch (error) {
     logger.warn('reserved posts not given back', { error });
   }
@@ -298,7 +295,7 @@ async function post(
   given: CycleDeps,
   input: PostInput,
   deadline: { stopAt: number; giveUpAt: number } | undefined,
-  held: Held = { posts: 0, at: 0 },
+  held: Held = undefined,
 ): Promise<PostReport> {
   const { store, roomId } = { store: given.store, roomId: input.roomId };
   const retrying = input.groups !== undefined;
@@ -341,7 +338,7 @@ async function post(
       input.chunkIndex === 0 && input.owner !== undefined
         ? store.renew(roomId, input.owner, startedAt)
         : undefined,
-      held.posts >= wanted ? true : reserve(given, wanted - held.posts),
+      grantedPosts(held) >= wanted ? true : reserve(given, wanted - grantedPosts(held)),
     ]);
     // Given back while the posts go, not before them.
     givenBack = giveBack(given, held, granted ? wanted : 0);

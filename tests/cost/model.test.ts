@@ -305,6 +305,31 @@ describe('scaling', () => {
     expect(perMessage(DEFAULT_ASSUMPTIONS.chunkSize + 1)).toBeCloseTo(4, 2);
   });
 
+  test('a chunk too big for one shard of the posting budget writes every shard: the lease and budget line counts them', () => {
+    const quiet = {
+      messagesPerDay: 1_000,
+      days: 30,
+      rooms: 1,
+      messageBytes: 200,
+      roomSize: 1000,
+      connections: 1000,
+    };
+    const perCycle = (chunkSize: number) => {
+      const r = estimate(
+        quiet,
+        { ...DEFAULT_ASSUMPTIONS, chunkSize, postingBudgetPerSecond: 8000 },
+        UNIT_PRICES,
+      );
+      return Number(
+        /; (\d+) WRU\/cycle/.exec(item(r, 'roomcast', 'delivery lease and posting budget').component)?.[1],
+      );
+    };
+    // 10 chunks of 100 posts, one shard each; a release and a page's lease renewal.
+    expect(perCycle(100)).toBe(1 + 1 + 10);
+    // One chunk of 1,000 posts: an even part in each of the budget's 16 shards of 500.
+    expect(perCycle(1000)).toBe(1 + 1 + 16);
+  });
+
   test('roomcast Query reads grow with the room; tutorial Scan reads grow with all connections', () => {
     const base = estimate({ ...DEFAULT_WORKLOAD, roomSize: 10 }, SIMPLE, UNIT_PRICES);
     const moreConnections = estimate(

@@ -1,5 +1,7 @@
 import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CycleDeps } from '../../functions/deliver/cycle';
+import { grantedPosts } from '../../functions/shared/adapters/dynamoFanout';
+import { budgetShares } from '../../functions/shared/postBudget';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
@@ -314,16 +316,20 @@ async function countedClaims(second: number) {
   };
   return { claim, release, deps };
 }
-/** Posts the budget counted in `second`. */
+/** Posts the budget of 8,000/s counted in `second`, over all its shards. */
 async function budgetUsed(second: number): Promise<number> {
-  const { Item } = await h.db.send(
-    new GetItemCommand({
-      TableName: h.tables.LimitsTable,
-      Key: { limitKey: { S: `post-budget#${second}` } },
-      ConsistentRead: true,
-    }),
+  const shards = await Promise.all(
+    budgetShares(8000).map((_, shard) =>
+      h.db.send(
+        new GetItemCommand({
+          TableName: h.tables.LimitsTable,
+          Key: { limitKey: { S: `post-budget#${second}#${shard}` } },
+          ConsistentRead: true,
+        }),
+      ),
+    ),
   );
-  return Number(Item?.posts?.N ?? 0);
+  return shards.reduce((n, { Item }) => n + Number(Item?.posts?.N ?? 0), 0);
 }
 
 it("a quiet room's claim reserves the posts it remembers while it takes the lease: one round trip before the first post, and the budget counts exactly the posts", async () => {
@@ -401,14 +407,18 @@ it('a release that finds the room busy takes its next cycle after a short window
 it('the posting budget grants a second up to FanoutPostsPerSecond in all, whichever rooms ask, and starts afresh each second', async () => {
   const { fanoutStore } = await import('../../functions/shared/wiring/dynamodb');
   const store = fanoutStore();
-  const second = (Math.floor(Date.now() / 1000) + 100) * 1000; // a second no other test touches
-  expect(await store.reserve(6000, 8000, second)).toBe(true);
-  expect(await store.reserve(1500, 8000, second + 10)).toBe(true);
-  expect(await store.reserve(600, 8000, second + 500)).toBe(false);
-  expect(await store.reserve(500, 8000, second + 999)).toBe(true);
-  expect(await store.reserve(1, 8000, second + 999)).toBe(false);
-  expect(await store.reserve(8000, 8000, second + 1000)).toBe(true);
+  const second = Math.floor(Date.now() / 1000) + 100; // a second no other test touches
+  const at = second * 1000;
+  // Chunks of hundreds of posts take an even part from every shard of the second.
+  expect(await store.reserve(6000, 8000, at)).toBeDefined();
+  expect(await store.reserve(1500, 8000, at + 10)).toBeDefined();
+  expect(await store.reserve(600, 8000, at + 500)).toBeUndefined();
+  expect(await store.reserve(400, 8000, at + 999)).toBeDefined();
+  expect(await budgetUsed(second)).toBe(7900);
+  expect(await store.reserve(8000, 8000, at + 1000)).toBeDefined();
+  expect(await store.reserve(1, 8000, at + 1999)).toBeUndefined();
   // A page bigger than the budget takes a whole second of its own.
-  expect(await store.reserve(20_000, 8000, second + 2000)).toBe(true);
-  expect(await store.reserve(1, 8000, second + 2001)).toBe(false);
+  expect(grantedPosts(await store.reserve(20_000, 8000, at + 2000))).toBe(8000);
+  expect(await store.reserve(1, 8000, at + 2001)).toBeUndefined();
+  expect(await budgetUsed(second + 2)).toBe(8000);
 });

@@ -8,12 +8,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ChatMessage } from '../../../protocol';
 import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } from '../coalescing';
+import { planReservation, type ShardPosts } from '../postBudget';
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
  * `deliveredSeq` (messages up to it are taken by a cycle; unset: none yet), the lease (`leaseOwner`, `leaseUntil`
- * epoch ms) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, one
- * counter item per second of the account-wide posting budget.
+ * epoch ms) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, the
+ * account-wide posting budget: per second, one counter item per shard (budgetShares).
  */
 export interface FanoutTables {
   rooms: string;
@@ -59,10 +60,24 @@ const CLAIM_TRIES = 5;
 /** The budget's counter items outlive their second by a minute (DynamoDB TTL removes them later still). */
 const BUDGET_TTL_SECONDS = 60;
 
+/** Posts taken from one second's budget, shard by shard: a refund gives them back where they were taken. */
+export interface PostGrant {
+  second: number;
+  /** Posts taken from each shard (its index in budgetShares). */
+  shards: ShardPosts[];
+}
+
+export const grantedPosts = (grant: PostGrant | undefined): number =>
+  grant?.shards.reduce((n, taken) => n + taken.posts, 0) ?? 0;
+
+const budgetKey = (second: number, shard: number) => `post-budget#${second}#${shard}`;
+
 export class DynamoFanoutStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: FanoutTables,
+    /** Picks the budget's shards (a test's own sequence). */
+    private readonly random: () => number = Math.random,
   ) {}
 
   /**
@@ -163,45 +178,82 @@ export class DynamoFanoutStore {
   }
 
   /**
-   * Reserves `posts` in the account-wide budget of the second `now` falls in (at most `perSecond` in all, shared
-   * first come first served by every room's cycles); false when that second has no room left for them.
+   * Reserves `posts` (at most `perSecond`) in the account-wide budget of the second `now` falls in, shared first come
+   * first served by every room's cycles: what was taken from which shard, or undefined when it did not fit. As
+   * planReservation says: one shard picked at random and, if it has no room, one other picked at random (at most two
+   * writes); or an even part from every shard, the parts taken given back if one did not fit.
    */
-  async reserve(posts: number, perSecond: number, now: number): Promise<boolean> {
+  async reserve(posts: number, perSecond: number, now: number): Promise<PostGrant | undefined> {
     const second = Math.floor(now / 1000);
-    const wanted = Math.min(posts, perSecond);
+    const { shares, wanted, parts } = planReservation(posts, perSecond);
+    if (wanted === 0) return { second, shards: [] };
+    if (!parts) {
+      const first = Math.floor(this.random() * shares.length);
+      const tries = [first];
+      if (shares.length > 1)
+        tries.push((first + 1 + Math.floor(this.random() * (shares.length - 1))) % shares.length);
+      for (const shard of tries)
+        if (await this.take(second, shard, wanted, shares[shard] as number))
+          return { second, shards: [{ shard, posts: wanted }] };
+      return undefined;
+    }
+    const taken = await Promise.allSettled(
+      parts.map((part) => this.take(second, part.shard, part.posts, shares[part.shard] as number)),
+    );
+    const grant = {
+      second,
+      shards: parts.filter((_, i) => taken[i]?.status === 'fulfilled' && taken[i].value),
+    };
+    if (grant.shards.length === parts.length) return grant;
+    await this.refund(grant, 0);
+    const failed = taken.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    return undefined;
+  }
+
+  /**
+   * Gives back what `grant` took beyond the `kept` posts it covers, to the shards it was taken from, so the second's
+   * budget counts only what is posted.
+   */
+  async refund(grant: PostGrant, kept: number): Promise<void> {
+    let back = grantedPosts(grant) - Math.max(0, kept);
+    const writes: Promise<boolean>[] = [];
+    for (const { shard, posts } of grant.shards) {
+      if (back <= 0) break;
+      const n = Math.min(back, posts);
+      back -= n;
+      writes.push(
+        applied(() =>
+          this.db.send(
+            new UpdateCommand({
+              TableName: this.tables.limits,
+              Key: { limitKey: budgetKey(grant.second, shard) },
+              UpdateExpression: 'ADD posts :back',
+              ConditionExpression: 'posts >= :n',
+              ExpressionAttributeValues: { ':back': -n, ':n': n },
+            }),
+          ),
+        ),
+      );
+    }
+    await Promise.all(writes);
+  }
+
+  /** Takes `posts` from one shard of `second` if its count stays within its `share`. */
+  private take(second: number, shard: number, posts: number, share: number): Promise<boolean> {
     return applied(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.tables.limits,
-          Key: { limitKey: `post-budget#${second}` },
+          Key: { limitKey: budgetKey(second, shard) },
           UpdateExpression: 'ADD posts :n SET #ttl = :ttl',
           ConditionExpression: 'attribute_not_exists(posts) OR posts <= :left',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: {
-            ':n': wanted,
-            ':left': perSecond - wanted,
+            ':n': posts,
+            ':left': share - posts,
             ':ttl': second + BUDGET_TTL_SECONDS,
           },
-        }),
-      ),
-    );
-  }
-
-  /**
-   * Gives back what a reservation of `reserved` posts made at `reservedAt` (reserve's arguments) holds beyond the
-   * `kept` posts it covers, so the second's budget counts only what is posted.
-   */
-  async refund(reserved: number, kept: number, perSecond: number, reservedAt: number): Promise<void> {
-    const back = Math.min(reserved, perSecond) - Math.min(Math.max(0, kept), perSecond);
-    if (back <= 0) return;
-    await applied(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.limits,
-          Key: { limitKey: `post-budget#${Math.floor(reservedAt / 1000)}` },
-          UpdateExpression: 'ADD posts :back',
-          ConditionExpression: 'posts >= :n',
-          ExpressionAttributeValues: { ':back': -back, ':n': back },
         }),
       ),
     );
