@@ -18,7 +18,7 @@ import type { Notifier } from '../shared/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { fanoutStore } from '../shared/wiring/dynamodb';
 import { notifier } from '../shared/wiring/managementApi';
-import { GIVE_UP_MS, QUIET_RELEASE_MS, STOP_POSTING_MS } from './timing';
+import { deadlineOf, type PostingDeadline, QUIET_RELEASE_MS } from './timing';
 
 /**
  * The steps of a room's coalesced delivery that the state machine runs through Deliver (statemachines/fanout.asl.json):
@@ -267,16 +267,6 @@ const cycleGroup = (cycle: Cycle, connectionIds: string[]): Group => ({
   connectionIds,
 });
 
-/**
- * When posts must stop (postFrames): STOP_POSTING_MS and GIVE_UP_MS before the invocation's timeout, and `spareMs`
- * earlier still for work that follows the posts in the same invocation.
- */
-function deadlineOf(context: Context | undefined, spareMs = 0) {
-  if (!context) return undefined;
-  const timeoutAt = Date.now() + context.getRemainingTimeInMillis() - spareMs;
-  return { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
-}
-
 /** Reserves `posts` in the budget, waiting for up to RESERVE_PATIENCE_MS for a second with room for them. */
 async function reserve(given: CycleDeps, posts: number): Promise<boolean> {
   const until = given.now() + RESERVE_PATIENCE_MS;
@@ -294,7 +284,7 @@ async function reserve(given: CycleDeps, posts: number): Promise<boolean> {
 async function post(
   given: CycleDeps,
   input: PostInput,
-  deadline: { stopAt: number; giveUpAt: number } | undefined,
+  deadline: PostingDeadline | undefined,
   held: Held = undefined,
 ): Promise<PostReport> {
   const { store, roomId } = { store: given.store, roomId: input.roomId };

@@ -6,7 +6,7 @@ import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { notifier } from '../shared/wiring/managementApi';
 import { type CycleInput, type PostReport, runCycleStep } from './cycle';
-import { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
+import { deadlineOf } from './timing';
 
 /** One Map iteration of the fan-out of a presence change or a broadcast (a room's messages: cycle.ts). */
 export interface DeliverInput {
@@ -63,12 +63,7 @@ async function deliverChunk(input: DeliverInput, context?: Context): Promise<Del
   logger.debug('posting to chunk', { attempt, of: lastAttempt, chunk: input.connectionIds.length });
   tracer.putAnnotation('messageId', input.messageId);
   const { notifier, now } = deps();
-  const timeoutAt = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
-  const deadline =
-    timeoutAt === undefined
-      ? undefined
-      : { stopAt: timeoutAt - STOP_POSTING_MS, giveUpAt: timeoutAt - GIVE_UP_MS };
-  const report = await postToConnections(notifier, input.connectionIds, input.payload, deadline);
+  const report = await postToConnections(notifier, input.connectionIds, input.payload, deadlineOf(context));
   metrics.addMetric(METRIC.deliveries, MetricUnit.Count, report.delivered);
   metrics.addMetric(METRIC.staleConnectionsPruned, MetricUnit.Count, report.goneIds.length);
   metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, report.retryIds.length);

@@ -18,8 +18,8 @@ export const MESSAGES_PER_CYCLE = 100;
 
 /**
  * How long a delivery lease holds without renewal. Each page of members renews it, and a page's posts end within
- * Deliver's 30 s timeout (plus Lambda's retries), so a live holder never loses it; a crashed holder's lease frees
- * the room after this long.
+ * Deliver's Timeout plus Lambda's retries (tests/template/deploy.test.ts holds this to four Timeouts at least), so a
+ * live holder never loses it; a crashed holder's lease frees the room after this long.
  */
 export const LEASE_MS = 120_000;
 
