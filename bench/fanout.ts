@@ -161,7 +161,8 @@ async function runHotRoomBench(opts: Options, apiLatencyMs: number, n: number) {
     await members.connect(cloud.wsUrl, n, 'hot');
     await members.settle(300, 5_000);
     const via = await fillRoom(opts, members, log);
-    await runFanout(members, 1, opts.gapMs, 60_000); // warm-up: SendMessage's and Deliver's cold starts
+    // Warm-up: the first message meets SendMessage's and Deliver's cold starts; more warm their code paths.
+    await runFanout(members, opts.warmup, opts.gapMs, 60_000);
     const result = await runHotRoom(members, {
       rate: opts.rate,
       messages: opts.messages,

@@ -23,6 +23,8 @@ Usage: npm run bench -- [options]
                          100 messages, 20 ms latency); prints posts per message, latency p50/p99 from each send to
                          each member's receipt, and the same room quiet (one message at a time) to compare
   --rate N               messages per second of the hot room (default 10)
+  --warmup N             hot room: messages sent one at a time before anything is measured, so the measured ones
+                         meet warm environments, as a deployed stack's steady traffic does (default 1: cold starts)
   --idle N               memory only: connect N members to one cloud, report its RSS idle (no fan-out)
   --json                 one JSON line per room size instead of the table
   -h, --help             this help
@@ -42,6 +44,8 @@ export interface Options {
   /** The hot-room scenario, at `rate` messages per second. */
   hotRoom: boolean;
   rate: number;
+  /** Hot room: messages delivered before the measured phases (the first absorbs the cold starts). */
+  warmup: number;
   /** Memory-only run: this many idle members, no fan-out. */
   idle?: number;
   json: boolean;
@@ -66,6 +70,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       idle: { type: 'string' },
       'hot-room': { type: 'boolean' },
       rate: { type: 'string' },
+      warmup: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -109,6 +114,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     idle: values.idle === undefined ? undefined : int('idle', values.idle, 0, 1, 15_000),
     hotRoom,
     rate: int('rate', values.rate, 10, 1, 200),
+    warmup: int('warmup', values.warmup, 1, 1, 1000),
     json: values.json === true,
   };
 }
