@@ -30,12 +30,12 @@ export const POSTS_IN_FLIGHT = 100;
 const ANSWER_MARGIN = 2;
 
 /**
- * Posts one payload to a chunk of connections; sorts them by what the management API answered. Without a deadline
- * every post starts at once. With one, at most POSTS_IN_FLIGHT run at a time, none starts after `deadline.stopAt`
- * (epoch ms) or when the chunk's answers are too slow to come before `deadline.giveUpAt` (ANSWER_MARGIN), and posts
- * still unanswered at `deadline.giveUpAt` are not waited for. Those never started go back in retryIds, so a chunk cut
- * off mid-way is posted again only to the connections that did not get it; those caught in flight go in
- * unconfirmedIds and are not posted again, since they may still arrive.
+ * Posts one payload to a chunk of connections (postFrames, one frame each); sorts them by what the management API
+ * answered. Without a deadline every post starts at once. With one, at most POSTS_IN_FLIGHT run at a time, none
+ * starts after `deadline.stopAt` or when the chunk's answers are too slow to come before `deadline.giveUpAt`
+ * (ANSWER_MARGIN), and posts still unanswered at `deadline.giveUpAt` are not waited for. Those never started go back
+ * in retryIds, so a chunk cut off mid-way is posted again only to the connections that did not get it; those caught
+ * in flight go in unconfirmedIds and are not posted again, since they may still arrive.
  */
 export async function postToConnections(
   notifier: Notifier,
@@ -43,40 +43,12 @@ export async function postToConnections(
   payload: string,
   deadline?: { stopAt: number; giveUpAt: number },
 ): Promise<DeliveryReport> {
-  const outcomes: (PostOutcome | undefined)[] = new Array(connectionIds.length);
-  const started: boolean[] = new Array(connectionIds.length).fill(deadline === undefined);
-  if (deadline === undefined) {
-    await Promise.all(
-      connectionIds.map(async (id, i) => {
-        outcomes[i] = await notifier.post(id, payload);
-      }),
-    );
-  } else {
-    let next = 0;
-    let slowestMs = 0;
-    const timeToStart = (now: number) =>
-      now < deadline.stopAt && now + ANSWER_MARGIN * slowestMs < deadline.giveUpAt;
-    const poster = async () => {
-      while (next < connectionIds.length && timeToStart(Date.now())) {
-        const i = next++;
-        const since = Date.now();
-        started[i] = true;
-        outcomes[i] = await notifier.post(connectionIds[i] as string, payload);
-        slowestMs = Math.max(slowestMs, Date.now() - since);
-      }
-    };
-    const posts = Promise.all(
-      Array.from({ length: Math.min(POSTS_IN_FLIGHT, connectionIds.length) }, poster),
-    );
-    // A post that fails after we stopped waiting must not surface as an unhandled rejection later.
-    posts.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const givenUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline.giveUpAt - Date.now()));
-    });
-    await Promise.race([posts, givenUp]);
-    clearTimeout(timer);
-  }
+  const frames = [{ payload }];
+  const outcomes = await postFrames(
+    notifier,
+    connectionIds.map((connectionId) => ({ connectionId, frames })),
+    deadline,
+  );
   const report: DeliveryReport = {
     delivered: 0,
     goneIds: [],
@@ -84,14 +56,14 @@ export async function postToConnections(
     failedIds: [],
     unconfirmedIds: [],
   };
-  connectionIds.forEach((id, i) => {
-    const outcome = outcomes[i];
+  for (const { connectionId, outcome } of outcomes) {
     if (outcome === 'delivered') report.delivered++;
-    else if (outcome === 'gone') report.goneIds.push(id);
-    else if (outcome === 'failed') report.failedIds.push(id);
-    else if (outcome === 'retry' || !started[i]) report.retryIds.push(id);
-    else report.unconfirmedIds.push(id);
-  });
+    else if (outcome === 'gone') report.goneIds.push(connectionId);
+    else if (outcome === 'failed') report.failedIds.push(connectionId);
+    else if (outcome === 'unconfirmed') report.unconfirmedIds.push(connectionId);
+    // Answered 429/5xx, or never started.
+    else report.retryIds.push(connectionId);
+  }
   return report;
 }
 
