@@ -12,13 +12,13 @@ import {
   resyncFrame,
 } from '../shared/coalescing';
 import { config } from '../shared/config';
-import { postFrames } from '../shared/delivery';
+import { type PostingDeadline, postFrames } from '../shared/delivery';
 import { onFirstCall } from '../shared/onFirstCall';
 import type { Notifier } from '../shared/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { fanoutStore } from '../shared/wiring/dynamodb';
 import { notifier } from '../shared/wiring/managementApi';
-import { deadlineOf, type PostingDeadline, QUIET_RELEASE_MS } from './timing';
+import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 
 /**
  * The steps of a room's coalesced delivery that the state machine runs through Deliver (statemachines/fanout.asl.json):

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import type { PostingDeadline } from '../shared/delivery';
 
 /**
  * Deliver starts no post later than STOP_POSTING_MS before its timeout (earlier when the chunk's answers are slow,
@@ -17,12 +18,6 @@ export const GIVE_UP_MS = 1000;
  * them in the same invocation still has time before the timeout.
  */
 export const QUIET_RELEASE_MS = 3000;
-
-/** When an invocation's posts stop starting and stop being waited for (epoch ms). */
-export interface PostingDeadline {
-  stopAt: number;
-  giveUpAt: number;
-}
 
 /**
  * The posting deadline of this invocation, from its context's remaining time: STOP_POSTING_MS and GIVE_UP_MS before

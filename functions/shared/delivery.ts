@@ -22,6 +22,12 @@ export interface DeliveryReport {
  */
 export const POSTS_IN_FLIGHT = 100;
 
+/** When a chunk's posts stop starting and stop being waited for (epoch ms). */
+export interface PostingDeadline {
+  stopAt: number;
+  giveUpAt: number;
+}
+
 /**
  * A post starts only if twice the slowest answer of this chunk so far fits before the give-up point: when the
  * management API slows down, posts stop earlier, and what was not started goes back as retryIds instead of being
@@ -41,7 +47,7 @@ export async function postToConnections(
   notifier: Notifier,
   connectionIds: readonly string[],
   payload: string,
-  deadline?: { stopAt: number; giveUpAt: number },
+  deadline?: PostingDeadline,
 ): Promise<DeliveryReport> {
   const frames = [{ payload }];
   const outcomes = await postFrames(
@@ -86,7 +92,7 @@ export interface FramesOutcome {
 export async function postFrames(
   notifier: Notifier,
   targets: readonly { connectionId: string; frames: readonly { payload: string }[] }[],
-  deadline?: { stopAt: number; giveUpAt: number },
+  deadline?: PostingDeadline,
 ): Promise<FramesOutcome[]> {
   const results: FramesOutcome[] = targets.map(({ connectionId }) => ({
     connectionId,
