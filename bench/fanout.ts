@@ -166,7 +166,7 @@ async function runHotRoomBench(opts: Options, apiLatencyMs: number, n: number) {
     const result = await runHotRoom(members, {
       rate: opts.rate,
       messages: opts.messages,
-      quietMessages: Math.min(opts.messages, 20),
+      quietMessages: opts.quiet,
       gapMs: Math.max(opts.gapMs, 200),
       drainMs: 120_000,
     });

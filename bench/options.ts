@@ -25,6 +25,8 @@ Usage: npm run bench -- [options]
   --rate N               messages per second of the hot room (default 10)
   --warmup N             hot room: messages sent one at a time before anything is measured, so the measured ones
                          meet warm environments, as a deployed stack's steady traffic does (default 1: cold starts)
+  --quiet N              hot room: messages of the quiet phase (default the smaller of --messages and 20); more
+                         narrow the quiet latency's run-to-run spread when two builds are compared
   --idle N               memory only: connect N members to one cloud, report its RSS idle (no fan-out)
   --json                 one JSON line per room size instead of the table
   -h, --help             this help
@@ -46,6 +48,8 @@ export interface Options {
   rate: number;
   /** Hot room: messages delivered before the measured phases (the first absorbs the cold starts). */
   warmup: number;
+  /** Hot room: messages of the quiet phase, sent one at a time. */
+  quiet: number;
   /** Memory-only run: this many idle members, no fan-out. */
   idle?: number;
   json: boolean;
@@ -71,6 +75,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       'hot-room': { type: 'boolean' },
       rate: { type: 'string' },
       warmup: { type: 'string' },
+      quiet: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -91,6 +96,7 @@ export function parseOptions(argv: string[]): Options | undefined {
   const room = values.room === undefined ? undefined : int('room', values.room, 0, 1, 10_000);
   const latencies = (values['api-latency-ms'] ?? []).map((v) => int('api-latency-ms', v, 0, 0, 5_000));
   const hotRoom = values['hot-room'] === true;
+  const messages = int('messages', values.messages, hotRoom ? 100 : 20, 1, 1000);
   return {
     rooms:
       room !== undefined
@@ -102,7 +108,7 @@ export function parseOptions(argv: string[]): Options | undefined {
             : values.full
               ? [10, 100, 1000, 5000]
               : [10, 100, 1000],
-    messages: int('messages', values.messages, hotRoom ? 100 : 20, 1, 1000),
+    messages,
     gapMs: int('gap-ms', values['gap-ms'], 50, 0, 10_000),
     latencies: latencies.length > 0 ? latencies : sweep || hotRoom ? [20] : [0, 20],
     tutorialBudgetMs: int('tutorial-budget-s', values['tutorial-budget-s'], 25, 0, 600) * 1000,
@@ -115,6 +121,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     hotRoom,
     rate: int('rate', values.rate, 10, 1, 200),
     warmup: int('warmup', values.warmup, 1, 1, 1000),
+    quiet: int('quiet', values.quiet, Math.min(messages, 20), 1, 1000),
     json: values.json === true,
   };
 }

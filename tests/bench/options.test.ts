@@ -9,4 +9,11 @@ describe('bench options', () => {
     );
     expect(() => parseOptions(['--hot-room', '--warmup', 'many'])).toThrow('--warmup');
   });
+
+  it('measures 20 quiet messages unless told otherwise, never more than the messages when not told', () => {
+    expect(parseOptions(['--hot-room'])?.quiet).toBe(20);
+    expect(parseOptions(['--hot-room', '--messages', '5'])?.quiet).toBe(5);
+    expect(parseOptions(['--hot-room', '--messages', '5', '--quiet', '100'])?.quiet).toBe(100);
+    expect(() => parseOptions(['--hot-room', '--quiet', '0'])).toThrow('--quiet must be an integer 1..1000');
+  });
 });
