@@ -98,8 +98,9 @@ type Held = PostGrant | undefined;
 export interface CycleDeps {
   store: DynamoFanoutStore;
   /**
-   * Members of the rooms this environment last delivered by their claim (most recent last, at most
-   * REMEMBERED_ROOMS): the next claim of such a room reserves that many posts while it takes the lease.
+   * What the next claim of a room reserves while it takes the lease, for the rooms this environment claimed last
+   * (most recent last, at most REMEMBERED_ROOMS): the members it delivered to, or 0 for a room that coalesced or
+   * was too big to deliver by its claim. A room not here gets a whole chunk reserved (see claim).
    */
   memberCounts: Map<string, number>;
   notifier: Notifier;
@@ -152,21 +153,23 @@ export async function runCycleStep(
 }
 
 /**
- * Claims the room's lease while reading its first members and, for a room this environment delivered by its claim
- * before, reserving its posts from the member count it remembers (one round trip for all; a shortfall is reserved
- * and an excess given back after). A room of at most `chunkSize` members is then delivered here, as one chunk of the
- * state machine's Map would be, and the lease released, so its message takes one Deliver invocation; a bigger room,
- * or one whose members could not be read, goes on through the state machine's pages and Map.
+ * Claims the room's lease while reading its first members and reserving their posts (one round trip for all; a
+ * shortfall is reserved and an excess given back after): the member count this environment remembers, or a whole
+ * chunk for a room it has not claimed yet, so that a quiet room's message never waits for its members before its
+ * reservation, whichever environment it meets (on AWS a room's messages spread over the warm environments). A room
+ * of at most `chunkSize` members is then delivered here, as one chunk of the state machine's Map would be, and the
+ * lease released, so its message takes one Deliver invocation; a bigger room, or one whose members could not be
+ * read, goes on through the state machine's pages and Map.
  */
 async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Promise<QuietClaimResult> {
   const { roomId, chunkSize } = input;
-  // A room this environment delivered by its claim: its posts are reserved now too, not after the members are read.
-  const known = chunkSize === undefined ? undefined : given.memberCounts.get(roomId);
+  // Reserved now, not after the members are read. A chunk for a room not claimed here yet: the most a claim posts.
+  const ahead = chunkSize === undefined ? 0 : (given.memberCounts.get(roomId) ?? chunkSize);
   const at = given.now();
   const [claimed, members, early] = await Promise.allSettled([
     given.store.claim(roomId, input.seq, input.owner, at),
     chunkSize === undefined ? undefined : given.store.membersUpTo(roomId, chunkSize),
-    known === undefined ? undefined : given.store.reserve(known, given.postsPerSecond, at),
+    ahead === 0 ? undefined : given.store.reserve(ahead, given.postsPerSecond, at),
   ]);
   const held: Held = early.status === 'fulfilled' ? early.value : undefined;
   if (claimed.status === 'rejected') {
@@ -177,14 +180,15 @@ async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Pr
   if ('coalesced' in cycle && cycle.coalesced) {
     metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
     // A busy room: its next claim here reserves after reading the members again, not ahead of a likely coalesce.
-    given.memberCounts.delete(roomId);
+    remember(given, roomId, 0);
     await giveBack(given, held, 0);
     return cycle;
   }
   if (members.status === 'rejected')
     logger.warn('members left to the state machine to read', { roomId, error: members.reason });
   if (members.status === 'rejected' || members.value === undefined || 'released' in cycle) {
-    if (members.status === 'fulfilled' && members.value === undefined) given.memberCounts.delete(roomId);
+    // A room too big for its claim: its chunks reserve their own posts.
+    if (members.status === 'fulfilled' && members.value === undefined) remember(given, roomId, 0);
     await giveBack(given, held, 0);
     return cycle;
   }
@@ -201,11 +205,10 @@ async function giveBack(given: CycleDeps, held: Held, kept: number): Promise<voi
   }
 }
 
-/** Notes a room's member count for its next claim here, forgetting the room used longest ago past REMEMBERED_ROOMS. */
-function remember(given: CycleDeps, roomId: string, members: number): void {
+/** Notes what a room's next claim here reserves, forgetting the room claimed longest ago past REMEMBERED_ROOMS. */
+function remember(given: CycleDeps, roomId: string, posts: number): void {
   given.memberCounts.delete(roomId);
-  if (members === 0) return;
-  given.memberCounts.set(roomId, members);
+  given.memberCounts.set(roomId, posts);
   if (given.memberCounts.size > REMEMBERED_ROOMS) {
     const oldest = given.memberCounts.keys().next().value;
     if (oldest !== undefined) given.memberCounts.delete(oldest);

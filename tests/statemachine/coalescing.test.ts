@@ -332,21 +332,27 @@ async function budgetUsed(second: number): Promise<number> {
   return shards.reduce((n, { Item }) => n + Number(Item?.posts?.N ?? 0), 0);
 }
 
-it("a quiet room's claim reserves the posts it remembers while it takes the lease: one round trip before the first post, and the budget counts exactly the posts", async () => {
+it("a quiet room's claim reserves its posts while it takes the lease, remembered or a whole chunk: one round trip before the first post, and the budget counts exactly the posts", async () => {
   const second = Math.floor(Date.now() / 1000) + 300;
   const { claim } = await countedClaims(second);
   await createRoom('TRIP9');
   const [leaving, ...members] = (await addMembers('TRIP9', 3)) as [string, ...string[]];
-  // First claim of the room here: the members are read, then their posts reserved, then posted.
+  // First claim of the room here: a whole chunk (3) reserved while the members are read.
   const first = await claim('TRIP9', 1);
-  expect(first).toEqual({ result: { released: true }, roundTrips: 2 });
+  expect(first).toEqual({ result: { released: true }, roundTrips: 1 });
   expect(await budgetUsed(second)).toBe(3);
+  // A room smaller than the chunk: the chunk reserved ahead, what its 2 members do not need given back.
+  await createRoom('TRIP8');
+  const pair = await addMembers('TRIP8', 2);
+  expect(await claim('TRIP8', 1)).toEqual({ result: { released: true }, roundTrips: 1 });
+  expect(await budgetUsed(second)).toBe(3 + 2);
+  for (const id of pair) expect(seqsOf(id)).toEqual([1]);
   // Remembered: the claim reserves 3 while it takes the lease; one member left, so 1 is given back.
   await h.db.send(
     new DeleteItemCommand({ TableName: h.tables.ConnectionsTable, Key: { connectionId: { S: leaving } } }),
   );
   expect(await claim('TRIP9', 2)).toEqual({ result: { released: true }, roundTrips: 1 });
-  expect(await budgetUsed(second)).toBe(3 + 2);
+  expect(await budgetUsed(second)).toBe(5 + 2);
   // The room grew past what was remembered: the shortfall is reserved before the posts.
   const [joined] = (await addMembers('TRIP9-J', 1)) as [string];
   await h.db.send(
@@ -358,7 +364,7 @@ it("a quiet room's claim reserves the posts it remembers while it takes the leas
     }),
   );
   expect(await claim('TRIP9', 3)).toEqual({ result: { released: true }, roundTrips: 2 });
-  expect(await budgetUsed(second)).toBe(3 + 2 + 3);
+  expect(await budgetUsed(second)).toBe(5 + 2 + 3);
   // A claim that finds the lease held gives its early reservation back (and the next claim reserves after reading).
   await h.db.send(
     new UpdateItemCommand({
@@ -372,9 +378,21 @@ it("a quiet room's claim reserves the posts it remembers while it takes the leas
     }),
   );
   expect((await claim('TRIP9', 4)).result).toEqual({ coalesced: true });
-  expect(await budgetUsed(second)).toBe(3 + 2 + 3);
-  for (const id of members) expect(seqsOf(id)).toEqual([1, 2, 3]);
-  expect(seqsOf(joined)).toEqual([3]);
+  expect(await budgetUsed(second)).toBe(5 + 2 + 3);
+  // The other holder moves the cursor past 4 (its posts are not this test's) and frees the lease: the room coalesced
+  // here, so its next claim reads the members before it reserves anything.
+  await h.db.send(
+    new UpdateItemCommand({
+      TableName: h.tables.RoomsTable,
+      Key: { roomId: { S: 'TRIP9' } },
+      UpdateExpression: 'REMOVE leaseOwner, leaseUntil SET deliveredSeq = :four',
+      ExpressionAttributeValues: { ':four': { N: '4' } },
+    }),
+  );
+  expect(await claim('TRIP9', 5)).toEqual({ result: { released: true }, roundTrips: 2 });
+  expect(await budgetUsed(second)).toBe(5 + 2 + 3 + 3);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2, 3, 5]);
+  expect(seqsOf(joined)).toEqual([3, 5]);
   expect(seqsOf(leaving)).toEqual([1]);
 });
 
