@@ -115,7 +115,8 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
  * chunk too big for one (reservationWrites); the first of a page renews the lease: one write) and a Deliver that frees
  * or keeps the lease (one write). A cycle of several messages has each
  * chunk Query them (counted for every cycle when rooms coalesce at all, an overcount of the quiet ones, which carry
- * their message). Without coalescing every message is its own cycle, with no lease.
+ * their message). Without coalescing every message is its own cycle, with no lease. Not counted: the write that gives
+ * back a claim's excess reservation (a room new to its Deliver environment has a whole chunk reserved).
  */
 function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
