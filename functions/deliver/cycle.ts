@@ -102,7 +102,7 @@ export interface CycleDeps {
    * (most recent last, at most REMEMBERED_ROOMS): the members it delivered to, or 0 for a room that coalesced or
    * was too big to deliver by its claim. A room not here gets a whole chunk reserved (see claim).
    */
-  memberCounts: Map<string, number>;
+  reserveAhead: Map<string, number>;
   notifier: Notifier;
   postsPerSecond: number;
   retrySeconds: number;
@@ -115,7 +115,7 @@ export interface CycleDeps {
 const deps = onFirstCall(
   (): CycleDeps => ({
     store: fanoutStore(),
-    memberCounts: new Map(),
+    reserveAhead: new Map(),
     notifier: notifier(),
     postsPerSecond: config.fanoutPostsPerSecond(),
     retrySeconds: config.fanoutRetrySeconds(),
@@ -164,7 +164,7 @@ export async function runCycleStep(
 async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Promise<QuietClaimResult> {
   const { roomId, chunkSize } = input;
   // Reserved now, not after the members are read. A chunk for a room not claimed here yet: the most a claim posts.
-  const ahead = chunkSize === undefined ? 0 : (given.memberCounts.get(roomId) ?? chunkSize);
+  const ahead = chunkSize === undefined ? 0 : (given.reserveAhead.get(roomId) ?? chunkSize);
   const at = given.now();
   const [claimed, members, early] = await Promise.allSettled([
     given.store.claim(roomId, input.seq, input.owner, at),
@@ -207,11 +207,11 @@ async function giveBack(given: CycleDeps, held: Held, kept: number): Promise<voi
 
 /** Notes what a room's next claim here reserves, forgetting the room claimed longest ago past REMEMBERED_ROOMS. */
 function remember(given: CycleDeps, roomId: string, posts: number): void {
-  given.memberCounts.delete(roomId);
-  given.memberCounts.set(roomId, posts);
-  if (given.memberCounts.size > REMEMBERED_ROOMS) {
-    const oldest = given.memberCounts.keys().next().value;
-    if (oldest !== undefined) given.memberCounts.delete(oldest);
+  given.reserveAhead.delete(roomId);
+  given.reserveAhead.set(roomId, posts);
+  if (given.reserveAhead.size > REMEMBERED_ROOMS) {
+    const oldest = given.reserveAhead.keys().next().value;
+    if (oldest !== undefined) given.reserveAhead.delete(oldest);
   }
 }
 

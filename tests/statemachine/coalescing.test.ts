@@ -1,4 +1,9 @@
-import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { CycleDeps } from '../../functions/deliver/cycle';
 import { grantedPosts } from '../../functions/shared/adapters/dynamoFanout';
 import { budgetShares } from '../../functions/shared/postBudget';
@@ -268,7 +273,7 @@ async function countedClaims(second: number) {
       roomIndex: process.env.ROOM_INDEX as string,
       limits: h.tables.LimitsTable as string,
     }),
-    memberCounts: new Map(),
+    reserveAhead: new Map(),
     notifier: {
       info: (connectionId) => management.info(connectionId),
       post: (connectionId, payload) => {
@@ -332,6 +337,18 @@ async function budgetUsed(second: number): Promise<number> {
   return shards.reduce((n, { Item }) => n + Number(Item?.posts?.N ?? 0), 0);
 }
 
+/** Writes the room's item as another execution would (a lease held elsewhere, a cursor moved by its holder). */
+async function updateRoom(roomId: string, expression: string, values: Record<string, AttributeValue>) {
+  await h.db.send(
+    new UpdateItemCommand({
+      TableName: h.tables.RoomsTable,
+      Key: { roomId: { S: roomId } },
+      UpdateExpression: expression,
+      ExpressionAttributeValues: values,
+    }),
+  );
+}
+
 it("a quiet room's claim reserves its posts while it takes the lease, remembered or a whole chunk: one round trip before the first post, and the budget counts exactly the posts", async () => {
   const second = Math.floor(Date.now() / 1000) + 300;
   const { claim } = await countedClaims(second);
@@ -366,29 +383,17 @@ it("a quiet room's claim reserves its posts while it takes the lease, remembered
   expect(await claim('TRIP9', 3)).toEqual({ result: { released: true }, roundTrips: 2 });
   expect(await budgetUsed(second)).toBe(5 + 2 + 3);
   // A claim that finds the lease held gives its early reservation back (and the next claim reserves after reading).
-  await h.db.send(
-    new UpdateItemCommand({
-      TableName: h.tables.RoomsTable,
-      Key: { roomId: { S: 'TRIP9' } },
-      UpdateExpression: 'SET leaseOwner = :other, leaseUntil = :later',
-      ExpressionAttributeValues: {
-        ':other': { S: 'another' },
-        ':later': { N: String(second * 1000 + 60_000) },
-      },
-    }),
-  );
+  await updateRoom('TRIP9', 'SET leaseOwner = :other, leaseUntil = :later', {
+    ':other': { S: 'another' },
+    ':later': { N: String(second * 1000 + 60_000) },
+  });
   expect((await claim('TRIP9', 4)).result).toEqual({ coalesced: true });
   expect(await budgetUsed(second)).toBe(5 + 2 + 3);
   // The other holder moves the cursor past 4 (its posts are not this test's) and frees the lease: the room coalesced
   // here, so its next claim reads the members before it reserves anything.
-  await h.db.send(
-    new UpdateItemCommand({
-      TableName: h.tables.RoomsTable,
-      Key: { roomId: { S: 'TRIP9' } },
-      UpdateExpression: 'REMOVE leaseOwner, leaseUntil SET deliveredSeq = :four',
-      ExpressionAttributeValues: { ':four': { N: '4' } },
-    }),
-  );
+  await updateRoom('TRIP9', 'REMOVE leaseOwner, leaseUntil SET deliveredSeq = :four', {
+    ':four': { N: '4' },
+  });
   expect(await claim('TRIP9', 5)).toEqual({ result: { released: true }, roundTrips: 2 });
   expect(await budgetUsed(second)).toBe(5 + 2 + 3 + 3);
   for (const id of members) expect(seqsOf(id)).toEqual([1, 2, 3, 5]);
