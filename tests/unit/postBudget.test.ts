@@ -168,7 +168,10 @@ it('2,000 one-post reservations in one second of a 2,000/s budget write no budge
   const perSecond = 2000;
   const store = fanout(seeded(42));
   const grants = await inParallel(
-    Array.from({ length: perSecond }, (_, i) => () => store.reserve(1, perSecond, second * 1000 + (i % 1000))),
+    Array.from(
+      { length: perSecond },
+      (_, i) => () => store.reserve(1, perSecond, second * 1000 + (i % 1000)),
+    ),
     64,
   );
   const used = await shardsUsed(second, perSecond);
