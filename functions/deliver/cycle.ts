@@ -1,5 +1,11 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { type DynamoFanoutStore, grantedPosts, type PostGrant } from '../shared/adapters/dynamoFanout';
+import {
+  type DynamoFanoutStore,
+  grantedPosts,
+  type MembersPage,
+  type PostGrant,
+} from '../shared/adapters/dynamoFanout';
 import {
   BUSY_WINDOW_MS,
   backoffSeconds,
@@ -33,7 +39,8 @@ export type CycleInput =
 
 /**
  * `chunkSize` (the state machine's chunk) makes the claim deliver a room of at most that many members itself, with
- * `payload` (the event's own frame) for a cycle of just this message.
+ * `payload` (the event's own frame) for a cycle of just this message; `pageSize` (the state machine's page) is what
+ * it reads of a bigger room it knows (see claim).
  */
 export interface ClaimInput {
   op: 'claim';
@@ -42,6 +49,17 @@ export interface ClaimInput {
   owner: string;
   payload?: string;
   chunkSize?: number;
+  pageSize?: number;
+}
+
+/**
+ * A bigger room's first page, read by its claim for the state machine's Map (in the shape its Query pages take):
+ * the ids, where the next page starts, and whether the claim reserved the page's posts (its chunks then reserve none).
+ */
+export interface ClaimedPage {
+  ids: string[];
+  LastEvaluatedKey?: Record<string, AttributeValue>;
+  prepaid: boolean;
 }
 
 /**
@@ -52,6 +70,7 @@ export interface ClaimInput {
 export type QuietClaimResult = ClaimResult & {
   posted?: { groups: Group[]; goneIds: string[] };
   releasePending?: true;
+  page?: ClaimedPage;
 };
 
 /**
@@ -71,6 +90,8 @@ export interface PostInput {
   owner?: string;
   chunkIndex?: number;
   frames?: number;
+  /** The chunk's posts were reserved by the claim that read its page. */
+  prepaid?: boolean;
   groups?: Group[];
 }
 
@@ -99,8 +120,8 @@ export interface CycleDeps {
   store: DynamoFanoutStore;
   /**
    * What the next claim of a room reserves while it takes the lease, for the rooms this environment claimed last
-   * (most recent last, at most REMEMBERED_ROOMS): the members it delivered to, or 0 for a room that coalesced or
-   * was too big to deliver by its claim. A room not here gets a whole chunk reserved (see claim).
+   * (most recent last, at most REMEMBERED_ROOMS): the members of its last quiet cycle (more than a chunk: the claim
+   * reads and reserves a page), or 0 for a room that coalesced. A room not here gets a whole chunk reserved (see claim).
    */
   reserveAhead: Map<string, number>;
   notifier: Notifier;
@@ -159,16 +180,23 @@ export async function runCycleStep(
  * reservation, whichever environment it meets (on AWS a room's messages spread over the warm environments). A room
  * of at most `chunkSize` members is then delivered here, as one chunk of the state machine's Map would be, and the
  * lease released, so its message takes one Deliver invocation; a bigger room, or one whose members could not be
- * read, goes on through the state machine's pages and Map.
+ * read, goes on through the state machine's pages and Map (bigRoom).
  */
 async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Promise<QuietClaimResult> {
-  const { roomId, chunkSize } = input;
+  const { roomId, chunkSize, pageSize } = input;
+  const remembered = given.reserveAhead.get(roomId);
+  // A room remembered bigger than a chunk: its first page is read, and its posts reserved, with the lease.
+  const readPage =
+    chunkSize !== undefined && pageSize !== undefined && remembered !== undefined && remembered > chunkSize;
   // Reserved now, not after the members are read. A chunk for a room not claimed here yet: the most a claim posts.
-  const ahead = chunkSize === undefined ? 0 : (given.reserveAhead.get(roomId) ?? chunkSize);
+  const ahead = chunkSize === undefined ? 0 : (remembered ?? chunkSize);
   const at = given.now();
   const [claimed, members, early] = await Promise.allSettled([
     given.store.claim(roomId, input.seq, input.owner, at),
-    chunkSize === undefined ? undefined : given.store.membersUpTo(roomId, chunkSize),
+    chunkSize === undefined
+      ? undefined
+      : // One more than a chunk: a page of exactly `chunkSize` would carry a start key whether or not more follow.
+        given.store.membersPage(roomId, readPage ? Math.max(pageSize, chunkSize + 1) : chunkSize + 1),
     ahead === 0 ? undefined : given.store.reserve(ahead, given.postsPerSecond, at),
   ]);
   const held: Held = early.status === 'fulfilled' ? early.value : undefined;
@@ -186,13 +214,57 @@ async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Pr
   }
   if (members.status === 'rejected')
     logger.warn('members left to the state machine to read', { roomId, error: members.reason });
-  if (members.status === 'rejected' || members.value === undefined || 'released' in cycle) {
-    // A room too big for its claim: its chunks reserve their own posts.
-    if (members.status === 'fulfilled' && members.value === undefined) remember(given, roomId, 0);
+  if (
+    members.status === 'rejected' ||
+    members.value === undefined ||
+    'released' in cycle ||
+    chunkSize === undefined
+  ) {
     await giveBack(given, held, 0);
     return cycle;
   }
-  return deliverQuietRoom(given, input, cycle, members.value, held, context);
+  const page = members.value;
+  if (page.ids.length <= chunkSize && page.next === undefined)
+    return deliverQuietRoom(given, input, cycle, page.ids, held, context);
+  return bigRoom(given, roomId, cycle, page, held, readPage);
+}
+
+/**
+ * A room bigger than a chunk goes on through the state machine's pages and Map. Its quiet cycles are remembered, so
+ * this environment's next claim of it reads a whole page and reserves that page's posts with the lease: the claim
+ * hands the page to the state machine (no Query state before the Map), and the page's chunks post without reserving.
+ * A room that only showed one chunk and more, or a busy room's cycle, leaves the page and its reservations to the
+ * state machine's Query and the chunks.
+ */
+async function bigRoom(
+  given: CycleDeps,
+  roomId: string,
+  cycle: Cycle,
+  page: MembersPage,
+  held: Held,
+  readPage: boolean,
+): Promise<QuietClaimResult> {
+  remember(given, roomId, cycle.uptoSeq - cycle.afterSeq === 1 ? page.ids.length : 0);
+  if (!readPage) {
+    await giveBack(given, held, 0);
+    return cycle;
+  }
+  const needed = page.ids.length * cycle.frames;
+  // The room grew since it was remembered: the shortfall now, at once, or the chunks reserve their own.
+  const more =
+    grantedPosts(held) >= needed
+      ? undefined
+      : await given.store
+          .reserve(needed - grantedPosts(held), given.postsPerSecond, given.now())
+          .catch((error) => {
+            logger.warn('page left to reserve its own posts', { roomId, error });
+            return undefined;
+          });
+  const prepaid = grantedPosts(held) + grantedPosts(more) >= needed;
+  await giveBack(given, held, prepaid ? needed : 0);
+  const claimed: ClaimedPage = { ids: page.ids, prepaid };
+  if (page.next) claimed.LastEvaluatedKey = page.next;
+  return { ...cycle, page: claimed };
 }
 
 /** Gives back what `held` reserved beyond `kept` posts; a failure only leaves the budget stricter than needed. */
@@ -302,6 +374,7 @@ async function post(
   const startedAt = given.now();
   const report: PostReport = { groups: [], waitSeconds: 1, goneIds: [], messagesRead: 0 };
   let givenBack: Promise<void> = Promise.resolve();
+  let renewed: Promise<unknown> = Promise.resolve();
   // The execution's own message names its log lines, as SendMessage's and the state machine's do.
   const messageId = messageIdOf(input.payload);
   if (messageId) logger.setCorrelationId(messageId);
@@ -327,16 +400,20 @@ async function post(
     }
   } else {
     const wanted = Math.max(1, (input.connectionIds?.length ?? 0) * (input.frames ?? 1));
-    const [, granted] = await Promise.all([
-      input.chunkIndex === 0 && input.owner !== undefined
-        ? store.renew(roomId, input.owner, startedAt)
-        : undefined,
-      grantedPosts(held) >= wanted ? true : reserve(given, wanted - grantedPosts(held)),
-    ]);
+    // The first chunk of a page renews the lease beside its posts, not before them: a lease outlasts any chunk, and
+    // a renewal that fails only leaves it to expire sooner.
+    if (input.chunkIndex === 0 && input.owner !== undefined)
+      renewed = store.renew(roomId, input.owner, startedAt).catch((error) => {
+        logger.warn('lease not renewed', { roomId, error });
+      });
+    const granted =
+      input.prepaid === true || grantedPosts(held) >= wanted
+        ? true
+        : await reserve(given, wanted - grantedPosts(held));
     // Given back while the posts go, not before them.
     givenBack = giveBack(given, held, granted ? wanted : 0);
     if (!granted) {
-      await givenBack;
+      await Promise.all([givenBack, renewed]);
       const owed = groups.map((g) => ({
         ...g,
         attempt: 2,
@@ -373,7 +450,7 @@ async function post(
     }
   }
 
-  const [outcomes] = await Promise.all([postFrames(given.notifier, targets, deadline), givenBack]);
+  const [outcomes] = await Promise.all([postFrames(given.notifier, targets, deadline), givenBack, renewed]);
 
   let deliveries = 0;
   let posts = 0;

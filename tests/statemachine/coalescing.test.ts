@@ -2,9 +2,10 @@ import {
   type AttributeValue,
   DeleteItemCommand,
   GetItemCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { CycleDeps } from '../../functions/deliver/cycle';
+import type { CycleDeps, PostInput, QuietClaimResult } from '../../functions/deliver/cycle';
 import { grantedPosts } from '../../functions/shared/adapters/dynamoFanout';
 import { budgetShares } from '../../functions/shared/postBudget';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
@@ -301,7 +302,9 @@ async function countedClaims(second: number) {
     };
     return runCycleStep(input, undefined, deps);
   };
-  const claim = async (roomId: string, seq: number) => {
+  /** The frame of the message the last claim was for, as its event carries it. */
+  let lastPayload = '';
+  const claim = async (roomId: string, seq: number, pageSize?: number) => {
     const event = await send(roomId, seq);
     answered = 0;
     firstPostAfter = undefined;
@@ -313,13 +316,22 @@ async function countedClaims(second: number) {
         owner: `claim-${roomId}-${seq}`,
         payload: event.detail.payload,
         chunkSize: 3,
+        ...(pageSize === undefined ? {} : { pageSize }),
       },
       undefined,
       deps,
     );
+    lastPayload = event.detail.payload;
     return { result, roundTrips: firstPostAfter };
   };
-  return { claim, release, deps };
+  /** One chunk of a cycle's Map, as the state machine gives it (the first of its page). */
+  const postChunk = async (chunk: Omit<PostInput, 'op' | 'chunkIndex'>) => {
+    answered = 0;
+    firstPostAfter = undefined;
+    const result = await runCycleStep({ op: 'post', chunkIndex: 0, ...chunk }, undefined, deps);
+    return { result, roundTrips: firstPostAfter };
+  };
+  return { claim, release, postChunk, deps, lastPayload: () => lastPayload };
 }
 /** Posts the budget of 8,000/s counted in `second`, over all its shards. */
 async function budgetUsed(second: number): Promise<number> {
@@ -338,13 +350,13 @@ async function budgetUsed(second: number): Promise<number> {
 }
 
 /** Writes the room's item as another execution would (a lease held elsewhere, a cursor moved by its holder). */
-async function updateRoom(roomId: string, expression: string, values: Record<string, AttributeValue>) {
+async function updateRoom(roomId: string, expression: string, values?: Record<string, AttributeValue>) {
   await h.db.send(
     new UpdateItemCommand({
       TableName: h.tables.RoomsTable,
       Key: { roomId: { S: roomId } },
       UpdateExpression: expression,
-      ExpressionAttributeValues: values,
+      ...(values && { ExpressionAttributeValues: values }),
     }),
   );
 }
@@ -400,6 +412,83 @@ it("a quiet room's claim reserves its posts while it takes the lease, remembered
   expect(seqsOf(joined)).toEqual([3, 5]);
   expect(seqsOf(leaving)).toEqual([1]);
 });
+
+it("a bigger room's claim, once its environment knows the room, reads the first page and reserves its posts with the lease: its chunks post at once", async () => {
+  const second = Math.floor(Date.now() / 1000) + 500;
+  const { claim, postChunk, lastPayload } = await countedClaims(second);
+  await createRoom('PAGE9');
+  const members = await addMembers('PAGE9', 9); // pages of 7 and 2, chunks of 3
+  // The state machine's Release of each cycle (nothing arrived meanwhile).
+  const freeLease = () => updateRoom('PAGE9', 'REMOVE leaseOwner, leaseUntil');
+  // First claim here: a chunk and one more read, so the room is bigger than a chunk; the state machine reads the page.
+  const first = await claim('PAGE9', 1, 7);
+  expect(first.result).toMatchObject({ afterSeq: 0, uptoSeq: 1 });
+  expect(first.result).not.toHaveProperty('page');
+  expect(await budgetUsed(second)).toBe(0);
+  await freeLease();
+  // Known now: the claim reads the first page while it takes the lease, and reserves the page's 7 posts (4 ahead, as
+  // remembered, and the 3 more the page showed).
+  const known = await claim('PAGE9', 2, 7);
+  const page = (known.result as QuietClaimResult).page;
+  expect(page?.ids).toHaveLength(7);
+  expect(page?.prepaid).toBe(true);
+  // Where the state machine's Query goes on: in DynamoDB JSON, the last id of the page.
+  expect(page?.LastEvaluatedKey?.connectionId).toEqual({ S: page?.ids[6] });
+  expect(await budgetUsed(second)).toBe(7);
+  // Its chunks post without a request before the first post, and reserve nothing more.
+  const chunk = {
+    roomId: 'PAGE9',
+    payload: lastPayload(),
+    payloadSeq: 2,
+    afterSeq: 1,
+    uptoSeq: 2,
+    owner: 'claim-PAGE9-2',
+    frames: 1,
+  };
+  const paid = await postChunk({ ...chunk, connectionIds: page?.ids.slice(0, 3), prepaid: true });
+  expect(paid.roundTrips).toBe(0);
+  expect(await budgetUsed(second)).toBe(7);
+  // A chunk of a page the state machine read reserves its own posts first: one round trip.
+  const unpaid = await postChunk({ ...chunk, connectionIds: page?.ids.slice(3, 6), prepaid: false });
+  expect(unpaid.roundTrips).toBe(1);
+  expect(await budgetUsed(second)).toBe(10);
+  await freeLease();
+  // Remembered as 7: exactly the page's posts are reserved, nothing given back.
+  const third = (await claim('PAGE9', 3, 7)).result as QuietClaimResult;
+  expect(third.page).toMatchObject({ prepaid: true });
+  expect(await budgetUsed(second)).toBe(17);
+  for (const id of page?.ids.slice(0, 6) ?? []) expect(seqsOf(id)).toEqual([2]);
+  expect(members).toEqual(expect.arrayContaining(page?.ids ?? []));
+});
+
+it("a bigger room's second message: the claim's page goes to the Map, the next page is queried, every member gets both, once, and the budget counts each post once", async () => {
+  await createRoom('PAGEM');
+  const members = await addMembers('PAGEM', 9); // pages of 7 and 2, chunks of 3
+  const first = await h.machine.execute(await send('PAGEM', 1));
+  expect(first.ok).toBe(true);
+  expect(first.states).toContain('QueryMembersFirstPage');
+  const before = await budgetTotal();
+  const run = await h.machine.execute(await send('PAGEM', 2));
+  expect(run).toMatchObject({ ok: true, retries: 0 });
+  expect(run.states).not.toContain('QueryMembersFirstPage');
+  expect(run.states).toContain('ClaimedPage');
+  expect(run.states).toContain('QueryMembersNextPage');
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+  // 9 posts: 7 reserved by the claim, 2 by the second page's chunk.
+  expect((await budgetTotal()) - before).toBe(9);
+  expect((await roomItem('PAGEM'))?.leaseOwner).toBeUndefined();
+});
+
+/** Posts counted by the budget so far, every second and shard. */
+async function budgetTotal(): Promise<number> {
+  const { Items = [] } = await h.db.send(
+    new ScanCommand({ TableName: h.tables.LimitsTable, ConsistentRead: true }),
+  );
+  return Items.filter((item) => item.limitKey?.S?.startsWith('post-budget#')).reduce(
+    (n, item) => n + Number(item.posts?.N ?? 0),
+    0,
+  );
+}
 
 it('a release that finds the room busy takes its next cycle after a short window, with the messages of that window', async () => {
   const { release, deps } = await countedClaims(Math.floor(Date.now() / 1000) + 400);

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -6,6 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ChatMessage } from '../../../protocol';
 import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } from '../coalescing';
 import { planReservation, type ShardPosts } from '../postBudget';
@@ -16,6 +17,12 @@ import { planReservation, type ShardPosts } from '../postBudget';
  * epoch ms) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, the
  * account-wide posting budget: per second, one counter item per shard (budgetShares).
  */
+/** A page of a room's members: ids, and the Query's start key for the page after (absent: none follows). */
+export interface MembersPage {
+  ids: string[];
+  next?: Record<string, AttributeValue>;
+}
+
 export interface FanoutTables {
   rooms: string;
   messages: string;
@@ -283,11 +290,11 @@ export class DynamoFanoutStore {
   }
 
   /**
-   * The room's members, if there are at most `most`: their connection ids, read in one Query of the room index (as
-   * the state machine reads its pages); undefined when the room has more.
+   * Up to `limit` of the room's members, read in one Query of the room index (as the state machine reads its pages):
+   * their connection ids and, when more may follow, where the next page starts, in DynamoDB JSON for the state
+   * machine's Query. A page of exactly `limit` items always carries it, whether or not more follow.
    */
-  async membersUpTo(roomId: string, most: number): Promise<string[] | undefined> {
-    // One more than `most`: a page of `most` items would carry a LastEvaluatedKey whether or not more follow.
+  async membersPage(roomId: string, limit: number): Promise<MembersPage> {
     const page = await this.db.send(
       new QueryCommand({
         TableName: this.tables.connections,
@@ -295,12 +302,11 @@ export class DynamoFanoutStore {
         KeyConditionExpression: 'roomId = :room',
         ExpressionAttributeValues: { ':room': roomId },
         ProjectionExpression: 'connectionId',
-        Limit: most + 1,
+        Limit: limit,
       }),
     );
-    const items = page.Items ?? [];
-    if (page.LastEvaluatedKey || items.length > most) return undefined;
-    return items.map((item) => item.connectionId as string);
+    const ids = (page.Items ?? []).map((item) => item.connectionId as string);
+    return page.LastEvaluatedKey ? { ids, next: marshall(page.LastEvaluatedKey) } : { ids };
   }
 
   /** Of these connections, the ones still in the room: a member who left or moved gets nothing more. */
