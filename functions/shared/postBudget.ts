@@ -40,9 +40,7 @@ export function planReservation(
 ): { shares: number[]; wanted: number; parts?: ShardPosts[] } {
   const shares = budgetShares(perSecond);
   const wanted = Math.min(Math.max(0, posts), perSecond);
-  const single =
-    shares.length === 1 ? (shares[0] as number) : Math.floor((shares[shares.length - 1] as number) / 2);
-  if (wanted <= single) return { shares, wanted };
+  if (wanted <= singleShardPosts(perSecond)) return { shares, wanted };
   const parts = shares
     .map((_, shard) => ({
       shard,
@@ -50,6 +48,12 @@ export function planReservation(
     }))
     .filter((part) => part.posts > 0);
   return { shares, wanted, parts };
+}
+
+/** The most posts a reservation takes from one shard (planReservation): half the smallest share, or the one share. */
+export function singleShardPosts(perSecond: number): number {
+  const shares = budgetShares(perSecond);
+  return shares.length === 1 ? (shares[0] as number) : Math.floor((shares[shares.length - 1] as number) / 2);
 }
 
 /** The writes a granted reservation of `posts` takes at least: one, or one per shard it is spread over. */

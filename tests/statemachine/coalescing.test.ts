@@ -255,8 +255,12 @@ async function countedClaims(second: number) {
   const documents = DynamoDBDocumentClient.from(h.db);
   let answered = 0;
   let firstPostAfter: number | undefined;
+  /** Requests to the budget's table since the last claim. */
+  let budgetWrites = 0;
   const counting = {
     send: async (command: never) => {
+      if ((command as { input: { TableName?: string } }).input.TableName === h.tables.LimitsTable)
+        budgetWrites++;
       const depth = answered + 1;
       try {
         return await documents.send(command);
@@ -308,6 +312,7 @@ async function countedClaims(second: number) {
     const event = await send(roomId, seq);
     answered = 0;
     firstPostAfter = undefined;
+    budgetWrites = 0;
     const result = await runCycleStep(
       {
         op: 'claim',
@@ -331,7 +336,14 @@ async function countedClaims(second: number) {
     const result = await runCycleStep({ op: 'post', chunkIndex: 0, ...chunk }, undefined, deps);
     return { result, roundTrips: firstPostAfter };
   };
-  return { claim, release, postChunk, deps, lastPayload: () => lastPayload };
+  return {
+    claim,
+    release,
+    postChunk,
+    deps,
+    lastPayload: () => lastPayload,
+    budgetWrites: () => budgetWrites,
+  };
 }
 /** Posts the budget of 8,000/s counted in `second`, over all its shards. */
 async function budgetUsed(second: number): Promise<number> {
@@ -459,6 +471,25 @@ it("a bigger room's claim, once its environment knows the room, reads the first 
   expect(await budgetUsed(second)).toBe(17);
   for (const id of page?.ids.slice(0, 6) ?? []) expect(seqsOf(id)).toEqual([2]);
   expect(members).toEqual(expect.arrayContaining(page?.ids ?? []));
+});
+
+it("a page's posts are reserved with the lease in a few reservations of one shard each, not a write per shard", async () => {
+  const second = Math.floor(Date.now() / 1000) + 600;
+  const { claim, budgetWrites } = await countedClaims(second);
+  await createRoom('PAGE260');
+  await addMembers('PAGE260', 260);
+  await claim('PAGE260', 1, 300);
+  await updateRoom('PAGE260', 'REMOVE leaseOwner, leaseUntil');
+  // 4 reserved ahead (a chunk and one more, as remembered); the page showed 260: 256 more, in two of 128.
+  const known = (await claim('PAGE260', 2, 300)).result as QuietClaimResult;
+  expect(known.page).toMatchObject({ prepaid: true });
+  expect(known.page?.ids).toHaveLength(260);
+  expect(budgetWrites()).toBe(3);
+  await updateRoom('PAGE260', 'REMOVE leaseOwner, leaseUntil');
+  // Remembered as 260: two reservations of 130 while the lease is taken (one of 260 would write all 16 shards).
+  expect(((await claim('PAGE260', 3, 300)).result as QuietClaimResult).page).toMatchObject({ prepaid: true });
+  expect(budgetWrites()).toBe(2);
+  expect(await budgetUsed(second)).toBe(520);
 });
 
 it("a bigger room's second message: the claim's page goes to the Map, the next page is queried, every member gets both, once, and the budget counts each post once", async () => {
