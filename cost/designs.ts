@@ -116,7 +116,8 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
  * or keeps the lease (one write). A cycle of several messages has each
  * chunk Query them (counted for every cycle when rooms coalesce at all, an overcount of the quiet ones, which carry
  * their message). Without coalescing every message is its own cycle, with no lease. Not counted: the write that gives
- * back a claim's excess reservation (a room new to its Deliver environment has a whole chunk reserved).
+ * back a claim's excess reservation (a room new to its Deliver environment has a whole chunk reserved). Counted high:
+ * a quiet room bigger than a chunk that its environment knows, whose claim reads the first page and reserves it whole.
  */
 function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
@@ -269,6 +270,10 @@ export function roomcastDesign(b: Basis): DesignCost {
     notes.push(
       'Not counted: a claim that reserved its posts early and found its room busy gives them back, 2 writes per Deliver environment each time a room it delivered alone turns busy.',
     );
+    if (b.w.roomSize > b.a.chunkSize)
+      notes.push(
+        "Counted high: a quiet cycle of a room its Deliver environment knows reads the first page in the claim instead of the state machine's Query, and reserves the page's posts at once instead of chunk by chunk.",
+      );
   }
   if (b.d.overBudget) {
     notes.push(

@@ -176,6 +176,11 @@ describe('hot rooms in the monthly estimate', () => {
       );
     expect(leftOut(estimate(hot(100, 20)))).toHaveLength(1);
     expect(leftOut(estimate(hot(100, 20), { ...DEFAULT_ASSUMPTIONS, coalescing: false }))).toEqual([]);
+    // A room bigger than a chunk: its known quiet cycles read and reserve less than the model counts.
+    const high = (r: ReturnType<typeof estimate>) =>
+      r.designs.roomcast.notes.filter((n) => n.startsWith('Counted high: a quiet cycle'));
+    expect(high(estimate(hot(1000, 5)))).toHaveLength(1);
+    expect(high(estimate(hot(100, 5)))).toEqual([]);
   });
 
   test('the cycle defaults to the estimated execution plus one read', () => {
