@@ -204,6 +204,11 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Started with an IPC channel (the bench): the cloud ends with its parent, even one killed before it could stop it,
+  // so no forgotten cloud keeps using the cores the next measurement runs on.
+  process.on('disconnect', () => {
+    if (!stopping) void stop();
+  });
 }
 
 main().catch((error: Error) => {

@@ -62,3 +62,38 @@ it("reports each function's sandbox CPU time, which grows when the function runs
   ws.close();
   // A send and its fan-out through a child process's cloud; the figures, not the time, are what is checked.
 }, 60_000);
+
+it('ends when the program that started it dies without stopping it', async () => {
+  const { spawn } = await import('node:child_process');
+  // A parent that starts the cloud with an IPC channel, as the bench does, prints its pid once ready, and exits.
+  const parent = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const { spawn } = require('node:child_process');
+       const cloud = spawn(process.execPath, ['dist/local/cli.js', '--http-port', '0', '--ws-port', '0', '--ready-json', '--log-level', 'ERROR'], { stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
+       cloud.stdout.once('data', () => { process.stdout.write(String(cloud.pid)); process.exit(0); });`,
+    ],
+    { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const pid = Number(
+    await new Promise<string>((resolve) =>
+      parent.stdout.once('data', (data: Buffer) => resolve(data.toString())),
+    ),
+  );
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    const until = Date.now() + 15_000;
+    while (alive() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(alive()).toBe(false);
+  } finally {
+    if (alive()) process.kill(pid, 'SIGKILL');
+  }
+}, 60_000);
