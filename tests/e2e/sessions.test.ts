@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalCloud } from '../../local/cloud';
-import { ChatClient } from '../helpers/chatClient';
+import { ChatClient, isMessage } from '../helpers/chatClient';
 import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -52,6 +52,10 @@ it('keeps one record per connection, by username, with counts and times but no m
   });
   expect(posted.status).toBe(202);
   await alice.next((f) => f.type === 'broadcast');
+  // Her own messages are delivered too before she leaves: a post still in flight would meet her closed socket, and
+  // its 410 prunes her connection before $disconnect reads its room, which then records no broadcast.
+  await alice.next(isMessage(roomId, 'secret words one'));
+  await alice.next(isMessage(roomId, 'secret words two'));
   const open = await sessionsOf('alice');
   expect(open).toEqual([expect.objectContaining({ username: 'alice', messagesSent: 2 })]);
   expect(open[0]?.disconnectedAt).toBeUndefined();
