@@ -21,7 +21,6 @@ import { config } from '../shared/config';
 import { type PostingDeadline, postFrames } from '../shared/delivery';
 import { onFirstCall } from '../shared/onFirstCall';
 import type { Notifier } from '../shared/ports';
-import { singleShardPosts } from '../shared/postBudget';
 import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { fanoutStore } from '../shared/wiring/dynamodb';
 import { notifier } from '../shared/wiring/managementApi';
@@ -198,7 +197,7 @@ async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Pr
       ? undefined
       : // One more than a chunk: a page of exactly `chunkSize` would carry a start key whether or not more follow.
         given.store.membersPage(roomId, readPage ? Math.max(pageSize, chunkSize + 1) : chunkSize + 1),
-    ahead === 0 ? undefined : reserveInParts(given, ahead, at),
+    ahead === 0 ? undefined : given.store.reserveInParts(ahead, given.postsPerSecond, at),
   ]);
   const held: Held = early.status === 'fulfilled' ? early.value : undefined;
   if (claimed.status === 'rejected') {
@@ -255,10 +254,12 @@ async function bigRoom(
   const more =
     grantedPosts(held) >= needed
       ? undefined
-      : await reserveInParts(given, needed - grantedPosts(held), given.now()).catch((error) => {
-          logger.warn('page left to reserve its own posts', { roomId, error });
-          return undefined;
-        });
+      : await given.store
+          .reserveInParts(needed - grantedPosts(held), given.postsPerSecond, given.now())
+          .catch((error) => {
+            logger.warn('page left to reserve its own posts', { roomId, error });
+            return undefined;
+          });
   const prepaid = grantedPosts(held) + grantedPosts(more) >= needed;
   // Paid: only an excess goes back. Not paid: all of it, and the chunks reserve their own.
   await Promise.all([
@@ -268,28 +269,6 @@ async function bigRoom(
   const claimed: ClaimedPage = { ids: page.ids, prepaid };
   if (page.next) claimed.LastEvaluatedKey = page.next;
   return { ...cycle, page: claimed };
-}
-
-/**
- * Reserves `posts` with the lease: one reservation, or for a page's worth several of one shard each at once (one
- * reservation that big takes a part from every shard: a write per shard). What was granted, maybe less than asked,
- * as one grant.
- */
-async function reserveInParts(given: CycleDeps, posts: number, at: number): Promise<Held> {
-  const most = singleShardPosts(given.postsPerSecond);
-  if (posts <= most) return given.store.reserve(posts, given.postsPerSecond, at);
-  const count = Math.ceil(posts / most);
-  const parts = await Promise.allSettled(
-    Array.from({ length: count }, (_, i) =>
-      given.store.reserve(Math.floor(posts / count) + (i < posts % count ? 1 : 0), given.postsPerSecond, at),
-    ),
-  );
-  const granted = parts.flatMap((part) => (part.status === 'fulfilled' && part.value ? [part.value] : []));
-  const failed = parts.find((part) => part.status === 'rejected');
-  if (granted.length === 0 && failed) throw failed.reason;
-  return granted.length === 0
-    ? undefined
-    : { second: (granted[0] as PostGrant).second, shards: granted.flatMap((grant) => grant.shards) };
 }
 
 /** Gives back what `held` reserved beyond `kept` posts; a failure only leaves the budget stricter than needed. */

@@ -9,7 +9,7 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ChatMessage } from '../../../protocol';
 import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } from '../coalescing';
-import { planReservation, type ShardPosts } from '../postBudget';
+import { planReservation, type ShardPosts, singleShardPosts } from '../postBudget';
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
@@ -216,6 +216,28 @@ export class DynamoFanoutStore {
     const failed = taken.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     return undefined;
+  }
+
+  /**
+   * Reserves `posts` as reserve does when they fit one shard, else as several reservations of one shard each, taken
+   * at once (one reservation that big takes a part from every shard: a write per shard): a page's worth in a few
+   * writes. What was granted, maybe less than asked, as one grant; undefined when nothing was.
+   */
+  async reserveInParts(posts: number, perSecond: number, now: number): Promise<PostGrant | undefined> {
+    const most = singleShardPosts(perSecond);
+    if (posts <= most) return this.reserve(posts, perSecond, now);
+    const count = Math.ceil(posts / most);
+    const parts = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        this.reserve(Math.floor(posts / count) + (i < posts % count ? 1 : 0), perSecond, now),
+      ),
+    );
+    const granted = parts.flatMap((part) => (part.status === 'fulfilled' && part.value ? [part.value] : []));
+    const failed = parts.find((part) => part.status === 'rejected');
+    if (granted.length === 0 && failed) throw failed.reason;
+    return granted.length === 0
+      ? undefined
+      : { second: (granted[0] as PostGrant).second, shards: granted.flatMap((grant) => grant.shards) };
   }
 
   /**
