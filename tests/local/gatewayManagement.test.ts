@@ -47,7 +47,9 @@ describe('integration timeout', () => {
     'answers "Endpoint request timed out", once, for an invocation %s past the timeout before the timer ran',
     async (_, outcome) => {
       const h = await harness({
-        integrationTimeoutMs: 100,
+        // Long enough that a loaded machine still connects ($connect runs under the same timeout) before the
+        // sendmessage invocation below overruns it.
+        integrationTimeoutMs: 1000,
         invoke: (routeKey, event, startBy) => {
           h.calls.push({ routeKey, event });
           if (routeKey !== 'sendmessage' || startBy === undefined)
