@@ -4,6 +4,12 @@
  * authorization-code flow with PKCE (it asks for a name, nothing else), a token endpoint, and a development shortcut
  * `GET /dev-oidc/token?username=alice[&groups=admins]` that returns tokens for any name.
  *
+ * It keeps a sign-in session the way Cognito's hosted UI does: a cookie on its own origin, so a second authorization
+ * request from the same browser returns with a code without asking (unless `prompt=login`). Only the logout endpoint
+ * ends that session: Cognito's `GET /logout?client_id=…&logout_uri=…` (the cognito flavour; Cognito's discovery
+ * document names no `end_session_endpoint`), or OpenID Connect RP-Initiated Logout 1.0's `end_session_endpoint`
+ * with `post_logout_redirect_uri`, `id_token_hint`/`client_id` and `state` (the oidc flavour, named in discovery).
+ *
  * For AuthMode=cognito it plays the user pool: tokens carry Cognito's claims (`token_use`, `cognito:username`,
  * `cognito:groups`, `client_id`) and Cognito's issuer `https://cognito-idp.<region>.amazonaws.com/<poolId>`; the
  * authorizer fetches that issuer's JWKS from here through AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER.
@@ -24,6 +30,8 @@ export interface DevIssuerOptions {
   port?: number;
   /** Lifetime of issued tokens, in seconds (default 3600). */
   ttlSeconds?: number;
+  /** The stack's admin group, passed on to the page in `webConfig`. */
+  adminGroup?: string;
 }
 
 export interface DevIssuer {
@@ -40,8 +48,11 @@ export interface DevIssuer {
   parameters: Record<string, string>;
   /** Environment for the functions: the Cognito endpoint override (cognito flavour only). */
   environment: Record<string, string>;
-  /** What the web page needs to sign in (served in /config.json): mode, discovery base, client id. */
-  webConfig: { mode: IssuerFlavour; issuer: string; clientId: string };
+  /**
+   * What the web page needs to sign in and out (served in /config.json): mode, discovery base, client id, and the
+   * group whose members the page offers the admin broadcast page (the stack's AdminGroupName).
+   */
+  webConfig: { mode: IssuerFlavour; issuer: string; clientId: string; adminGroup?: string };
   /** What a page that signs in here fetches: the discovery document and the token endpoint. */
   signInEndpoints: string[];
   mint(username: string, options?: MintOptions): Promise<{ idToken: string; accessToken: string }>;
@@ -60,6 +71,10 @@ export interface MintOptions {
 const CLIENT_ID = 'roomcastLocalClient';
 const PREFIX = '/dev-oidc';
 const CODE_TTL_MS = 60_000;
+/** The issuer's session cookie (Cognito's hosted UI calls its own `cognito`), on the issuer's origin only. */
+const SESSION_COOKIE = 'roomcast-dev-session';
+/** Cognito's hosted UI session lasts an hour; so does this one. */
+const SESSION_TTL_MS = 3_600_000;
 const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'Content-Type' };
 
 interface PendingCode {
@@ -101,12 +116,18 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 
 const USERNAME = /^[^\p{Cc}]{1,32}$/u;
 
-/** The OpenID discovery document of an issuer served at `url`, its keys under `discoveryBase`. */
-function discoveryDocument(issuer: string, url: string, discoveryBase: string) {
+/**
+ * The OpenID discovery document of an issuer served at `url`, its keys under `discoveryBase`. The cognito flavour's,
+ * like Cognito's, names no `end_session_endpoint`: its logout endpoint is `/logout` on the authorization endpoint's
+ * origin (the hosted UI's domain).
+ */
+function discoveryDocument(address: IssuerAddress) {
+  const { issuer, url, discoveryBase, cognito } = address;
   return {
     issuer,
     authorization_endpoint: `${url}${PREFIX}/authorize`,
     token_endpoint: `${url}${PREFIX}/token`,
+    ...(!cognito && { end_session_endpoint: `${url}${PREFIX}/logout` }),
     jwks_uri: `${discoveryBase}/.well-known/jwks.json`,
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code'],
@@ -129,18 +150,30 @@ function authorizeProblem(q: URLSearchParams): string | undefined {
   return undefined;
 }
 
+/** A plain card in the system font, light or dark as the browser prefers. */
+const SIGN_IN_STYLE = `:root{color-scheme:light dark;--fg:#1d2330;--muted:#5b6475;--bg:#f3f5f9;--card:#fff;--line:#d5dae3;--accent:#3d5afe}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e9ef;--muted:#9aa3b2;--bg:#14171d;--card:#1d2129;--line:#343a46;--accent:#8c9eff}}
+*{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;place-items:center;padding:1.5rem;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,sans-serif}
+main{width:100%;max-width:24rem;background:var(--card);border:1px solid var(--line);border-radius:12px;padding:1.75rem;box-shadow:0 8px 24px rgb(0 0 0/.08)}
+h1{margin:0 0 .25rem;font-size:1.35rem}.note{margin:0 0 1.25rem;color:var(--muted);font-size:.9rem}
+form{display:grid;gap:1rem}label{display:grid;gap:.35rem;font-weight:600;font-size:.9rem}small{font-weight:400;color:var(--muted)}
+input{font:inherit;font-weight:400;padding:.55rem .7rem;border:1px solid var(--line);border-radius:8px;background:transparent;color:inherit}
+input:focus-visible,button:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
+button{font:inherit;font-weight:600;padding:.6rem;border:0;border-radius:8px;background:var(--accent);color:#fff;cursor:pointer}`;
+
 function signInPage(q: URLSearchParams): string {
   const hidden = [...q.entries()]
     .filter(([name]) => name !== 'username')
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('');
   return `<!doctype html><meta charset="utf-8"><title>roomcast development sign-in</title>
-<style>body{font:16px system-ui;max-width:24rem;margin:4rem auto}input,button{font:inherit;padding:.4rem}</style>
-<h1>Development sign-in</h1><p>Local cloud only: any name signs in, no password.</p>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>${SIGN_IN_STYLE}</style>
+<main><h1>Development sign-in</h1><p class="note">Local cloud only: any name signs in, no password.</p>
 <form method="post" action="${PREFIX}/authorize">${hidden}
-<label>Username <input name="username" required maxlength="32" autofocus></label>
-<label>Groups <input name="groups" placeholder="admins"></label>
-<button type="submit">Sign in</button></form>`;
+<label>Username <input name="username" required maxlength="32" autocomplete="username" autofocus></label>
+<label>Groups <input name="groups" placeholder="admins"><small>Comma-separated, optional.</small></label>
+<button type="submit">Sign in</button></form></main>`;
 }
 
 /** The signing key an issuer makes at start: a private key and its public JWK under a random kid. */
@@ -212,22 +245,39 @@ function minter(address: IssuerAddress, key: SigningKey, defaultTtl: number) {
   };
 }
 
-/** What the request handlers share: the issuer's address and key, its pending codes, and its token answer. */
+/** A browser signed in at the issuer (its session cookie's value is the key). */
+interface Session {
+  username: string;
+  groups: string[];
+  expires: number;
+}
+
+/**
+ * What the request handlers share: the issuer's address and key, its pending codes, its browsers' sessions, and
+ * its token answer.
+ */
 interface IssuerState {
   address: IssuerAddress;
   jwk: JWK;
   codes: Map<string, PendingCode>;
+  sessions: Map<string, Session>;
   tokenResponse(username: string, groups: string[]): Promise<Record<string, unknown>>;
 }
 
 const groupsOf = (value: string | null) => (value ?? '').split(',').filter((g) => g !== '');
 
-/** Remembers a one-time code for a signed-in name and sends the browser back to the client with it. */
-function redirectWithCode(state: IssuerState, res: ServerResponse, q: URLSearchParams, username: string) {
+/** Remembers a one-time code for a signed-in user and sends the browser back to the client with it. */
+function redirectWithCode(
+  state: IssuerState,
+  res: ServerResponse,
+  q: URLSearchParams,
+  user: { username: string; groups: string[] },
+  headers: Record<string, string> = {},
+) {
   const code = randomBytes(24).toString('base64url');
   state.codes.set(code, {
-    username,
-    groups: groupsOf(q.get('groups')),
+    username: user.username,
+    groups: user.groups,
     clientId: q.get('client_id') ?? '',
     redirectUri: q.get('redirect_uri') ?? '',
     challenge: q.get('code_challenge') ?? '',
@@ -238,9 +288,24 @@ function redirectWithCode(state: IssuerState, res: ServerResponse, q: URLSearchP
   target.searchParams.set('code', code);
   const clientState = q.get('state');
   if (clientState !== null) target.searchParams.set('state', clientState);
-  res.writeHead(302, { Location: target.href, 'Cache-Control': 'no-store' });
+  res.writeHead(302, { Location: target.href, 'Cache-Control': 'no-store', ...headers });
   res.end();
 }
+
+/** The session the request's cookie names, while it lasts. */
+function sessionOf(state: IssuerState, req: IncomingMessage): { id: string; session: Session } | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, value] = part.trim().split('=');
+    if (name !== SESSION_COOKIE || !value) continue;
+    const session = state.sessions.get(value);
+    if (session && session.expires > Date.now()) return { id: value, session };
+    state.sessions.delete(value);
+  }
+  return undefined;
+}
+
+const sessionCookie = (id: string, maxAgeSeconds: number) =>
+  `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}`;
 
 /** The authorization endpoint: a good request with a name is redirected with a code, else asked for a name. */
 async function serveAuthorize(
@@ -253,9 +318,59 @@ async function serveAuthorize(
   const problem = authorizeProblem(q);
   if (problem)
     return send(res, 400, `<!doctype html><p>Bad authorization request: ${escapeHtml(problem)}</p>`);
+  // A browser that signed in here before comes straight back, as from Cognito's hosted UI (prompt=login asks anew).
+  const signedIn = sessionOf(state, req);
+  if (req.method === 'GET' && signedIn && q.get('prompt') !== 'login')
+    return redirectWithCode(state, res, q, signedIn.session);
   const username = q.get('username') ?? q.get('login_hint');
-  if (username && USERNAME.test(username)) return redirectWithCode(state, res, q, username);
-  return send(res, 200, signInPage(q));
+  if (!username || !USERNAME.test(username)) return send(res, 200, signInPage(q));
+  const user = { username, groups: groupsOf(q.get('groups')) };
+  const id = randomBytes(24).toString('base64url');
+  state.sessions.set(id, { ...user, expires: Date.now() + SESSION_TTL_MS });
+  return redirectWithCode(state, res, q, user, {
+    'Set-Cookie': sessionCookie(id, SESSION_TTL_MS / 1000),
+  });
+}
+
+/**
+ * The logout endpoints: end the browser's session, then send it to the address the client gave. Cognito's
+ * `/logout` needs `client_id` and a `logout_uri` (Cognito also checks it against the app client's LogoutURLs; this
+ * issuer knows no registration and takes any http(s) address). RP-Initiated Logout's end_session_endpoint takes
+ * `post_logout_redirect_uri` with `client_id` or an `id_token_hint`, and hands `state` back.
+ */
+function serveLogout(state: IssuerState, req: IncomingMessage, res: ServerResponse, requestUrl: URL) {
+  const q = requestUrl.searchParams;
+  const cognito = state.address.cognito;
+  const target = q.get(cognito ? 'logout_uri' : 'post_logout_redirect_uri');
+  const clientId = q.get('client_id') ?? audienceOf(q.get('id_token_hint'));
+  let problem: string | undefined;
+  if (clientId !== CLIENT_ID) problem = `client_id must be ${CLIENT_ID}`;
+  else if (target !== null && !/^https?:\/\//.test(target))
+    problem = 'the return address must be an http(s) URL';
+  else if (cognito && target === null) problem = 'logout_uri is required';
+  if (problem) return send(res, 400, `<!doctype html><p>Bad logout request: ${escapeHtml(problem)}</p>`);
+  const signedIn = sessionOf(state, req);
+  if (signedIn) state.sessions.delete(signedIn.id);
+  const cleared = { 'Set-Cookie': sessionCookie('', 0), 'Cache-Control': 'no-store' };
+  if (target === null)
+    return send(res, 200, '<!doctype html><p>You are signed out.</p>', {
+      'Set-Cookie': cleared['Set-Cookie'],
+    });
+  const back = new URL(target);
+  const clientState = q.get('state');
+  if (!cognito && clientState !== null) back.searchParams.set('state', clientState);
+  res.writeHead(302, { Location: back.href, ...cleared });
+  res.end();
+}
+
+/** The `aud` of an ID token given as a hint (read, not verified: it only names the client). */
+function audienceOf(token: string | null): string | null {
+  try {
+    const payload = JSON.parse(Buffer.from(token?.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof payload?.aud === 'string' ? payload.aud : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The token endpoint: a code is exchanged once, by the client it was issued to, with its PKCE verifier. */
@@ -282,7 +397,7 @@ async function serveCodeExchange(state: IssuerState, req: IncomingMessage, res: 
 
 /** Routes one request to the discovery document, the keys, the development shortcut or the OAuth endpoints. */
 async function handle(state: IssuerState, req: IncomingMessage, res: ServerResponse) {
-  const { url, issuer, discoveryBase } = state.address;
+  const { url, discoveryBase } = state.address;
   const requestUrl = new URL(req.url ?? '/', url);
   const path = requestUrl.pathname;
   if (req.method === 'OPTIONS') {
@@ -290,7 +405,7 @@ async function handle(state: IssuerState, req: IncomingMessage, res: ServerRespo
     return res.end();
   }
   if (path === `${discoveryBase.slice(url.length)}/.well-known/openid-configuration`)
-    return send(res, 200, discoveryDocument(issuer, url, discoveryBase));
+    return send(res, 200, discoveryDocument(state.address));
   if (path === `${discoveryBase.slice(url.length)}/.well-known/jwks.json`)
     return send(res, 200, { keys: [state.jwk] });
   if (path === `${PREFIX}/token` && req.method === 'GET') {
@@ -305,6 +420,8 @@ async function handle(state: IssuerState, req: IncomingMessage, res: ServerRespo
   }
   if (path === `${PREFIX}/authorize`) return serveAuthorize(state, req, res, requestUrl);
   if (path === `${PREFIX}/token` && req.method === 'POST') return serveCodeExchange(state, req, res);
+  if (req.method === 'GET' && path === (state.address.cognito ? '/logout' : `${PREFIX}/logout`))
+    return serveLogout(state, req, res, requestUrl);
   return send(res, 404, { error: 'not_found' });
 }
 
@@ -334,6 +451,7 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     address,
     jwk: key.jwk,
     codes: new Map(),
+    sessions: new Map(),
     tokenResponse: async (username, groups) => {
       const { idToken, accessToken } = await mint(username, { groups });
       return { id_token: idToken, access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
@@ -349,10 +467,15 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
       ? { CognitoUserPoolId: userPoolId, CognitoUserPoolClientId: CLIENT_ID }
       : { OidcIssuer: issuer, OidcAudience: CLIENT_ID },
     environment: cognito ? { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: url } : {},
-    webConfig: { mode: options.flavour, issuer: discoveryBase, clientId: CLIENT_ID },
+    webConfig: {
+      mode: options.flavour,
+      issuer: discoveryBase,
+      clientId: CLIENT_ID,
+      ...(options.adminGroup && { adminGroup: options.adminGroup }),
+    },
     signInEndpoints: [
       `${discoveryBase}/.well-known/openid-configuration`,
-      discoveryDocument(issuer, url, discoveryBase).token_endpoint,
+      discoveryDocument(address).token_endpoint,
     ],
     mint,
     sign: (claims, header = {}) =>
@@ -380,5 +503,11 @@ export async function devIssuerFor(
     return undefined;
   }
   if (mode !== 'oidc' && mode !== 'cognito') return undefined;
-  return startDevIssuer({ flavour: mode, region: template.region, host });
+  const adminGroup = template.parameter('AdminGroupName');
+  return startDevIssuer({
+    flavour: mode,
+    region: template.region,
+    host,
+    ...(typeof adminGroup === 'string' && { adminGroup }),
+  });
 }
