@@ -190,8 +190,9 @@ export class RoomSession {
     const first = latest.messages[0]?.seq;
     const last = latest.messages.at(-1)?.seq ?? 0;
     this.sequencer.setBaseline(first === undefined ? last : first - 1);
-    for (const message of latest.messages) this.sequencer.accept(message);
+    // The room first, then its messages (as for a joined room): an app shows a room's messages once it knows it.
     this.hooks.emit('room', { roomId: LOBBY, lastSeq: last });
+    for (const message of latest.messages) this.sequencer.accept(message);
     if (this.sequencer.hasGap) await this.catchUp();
   }
 
