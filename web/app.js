@@ -2,6 +2,7 @@
 // owns the connection, reconnects, resume, seq order and the outbox. Plain ES module, no framework, no external
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 
+import { bindAccount, renderMe, setIdentity } from './account.js';
 import {
   inviteLink,
   isValidRoomCode,
@@ -10,24 +11,19 @@ import {
   normalizeRoomInput,
   openUsernameDialog,
   roomFromHash,
-  saveUsername,
   setHashRoom,
-  validateUsername,
 } from './names.js';
 import { bindOwnerControls } from './owner.js';
 import { createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
-import { resolveTarget, signOut } from './signin.js';
+import { resolveTarget } from './signin.js';
 import { state } from './state.js';
 import {
   closeSidebar,
   copyText,
   ERROR_TITLES,
   h,
-  hueOf,
-  initialOf,
   isNearBottom,
-  markOwn,
   nameNode,
   openSidebar,
   placeDaySeparators,
@@ -346,7 +342,7 @@ function onBroadcast(f) {
   const text = String(f.text ?? '');
   ui.announcementText.textContent = text;
   ui.announcement.hidden = false;
-  const line = addSystemLine(`📣 ${text}`, 'broadcast');
+  const line = addSystemLine(['📣 ', h('bdi', null, text)], 'broadcast');
   if (f.messageId) line.dataset.messageId = f.messageId;
 }
 
@@ -374,47 +370,6 @@ function showUnconfigured(detail) {
   ui.messagesWrap.classList.add('is-empty');
 }
 
-function renderMe() {
-  ui.meLabel.textContent = state.signedIn ? 'Signed in as' : 'Chatting as';
-  ui.meName.replaceChildren(nameNode(state.username || ''));
-  ui.meAvatar.textContent = initialOf(state.username || '?');
-  ui.meAvatar.style.setProperty('--hue', String(hueOf(state.username || '?')));
-  ui.changeName.hidden = state.signedIn;
-  ui.signOut.hidden = !state.signedIn;
-}
-
-/** Who we are changed (the server named us): our messages, the member list and the sidebar follow. */
-function setIdentity(name) {
-  if (name === state.username) return;
-  state.username = name;
-  renderMe();
-  for (const row of ui.messageList.querySelectorAll('.msg')) markOwn(row, row.dataset.username === name);
-  if (state.chat) renderMembers(state.chat.members);
-}
-
-// ---------------------------------------------------------------- username dialog
-
-function onUsernameSubmit(ev) {
-  ev.preventDefault();
-  const { name, error } = validateUsername(ui.usernameInput.value);
-  if (error) {
-    ui.usernameHint.textContent = error;
-    ui.usernameHint.classList.add('is-error');
-    ui.usernameInput.setAttribute('aria-invalid', 'true');
-    ui.usernameInput.focus();
-    return;
-  }
-  ui.usernameInput.setAttribute('aria-invalid', 'false');
-  const changed = name !== state.username;
-  state.username = name;
-  saveUsername(name);
-  renderMe();
-  ui.usernameDialog.close();
-  updateComposerState();
-  if (state.wsBaseUrl && (changed || !state.chat)) startClient();
-  ui.composerInput.focus();
-}
-
 // ---------------------------------------------------------------- wiring
 
 function whenOnline(action) {
@@ -426,23 +381,12 @@ function whenOnline(action) {
 }
 
 function bindEvents() {
-  ui.usernameForm.addEventListener('submit', onUsernameSubmit);
-  ui.usernameInput.addEventListener('input', () => {
-    ui.usernameHint.classList.remove('is-error');
-    ui.usernameInput.removeAttribute('aria-invalid');
-  });
-  ui.usernameCancel.addEventListener('click', () => ui.usernameDialog.close());
-  ui.usernameDialog.addEventListener('cancel', (ev) => {
-    if (!state.username) ev.preventDefault(); // a name is required on first visit
-  });
-  ui.changeName.addEventListener('click', () => {
-    if (!state.signedIn) openUsernameDialog({ first: false });
-  });
-  ui.signOut.addEventListener('click', () => {
-    signOut();
-    state.chat?.close();
-    // Without a token the page goes back to the issuer's sign-in.
-    location.reload();
+  bindAccount({
+    onNameChosen(changed) {
+      updateComposerState();
+      if (state.wsBaseUrl && (changed || !state.chat)) startClient();
+      ui.composerInput.focus();
+    },
   });
 
   ui.createRoom.addEventListener('click', () =>
@@ -565,6 +509,8 @@ async function main() {
     // Signed in: the token's name until the server confirms it (setIdentity); no name dialog, ever.
     state.signedIn = true;
     state.username = target.user.name;
+    state.auth = target.auth;
+    state.isAdmin = target.user.admin;
   } else {
     state.username = loadUsername();
   }

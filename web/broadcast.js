@@ -50,7 +50,7 @@ async function target() {
   if (!auth) return { endpoint: new URL('/broadcast', location.href).href };
   const token = await signedInToken(auth);
   const endpoint = new URL(config.adminBroadcastUrl || '/admin/broadcast', location.href).href;
-  return { endpoint, token };
+  return { endpoint, token, auth };
 }
 
 /** What a refusal means for the person at the page. */
@@ -68,7 +68,7 @@ async function start() {
   updateCounter();
   message.addEventListener('input', updateCounter);
   send.disabled = true;
-  const { endpoint, token } = await target();
+  const { endpoint, token, auth } = await target();
   byId('endpoint').textContent = endpoint;
   if (token) {
     const claims = claimsOf(token);
@@ -76,8 +76,11 @@ async function start() {
     who.replaceChildren(Object.assign(document.createElement('bdi'), { textContent: displayName(claims) }));
     byId('me').hidden = false;
     signOutButton.addEventListener('click', () => {
-      signOut();
-      location.reload();
+      signOutButton.disabled = true;
+      signOut(auth).catch((error) => {
+        signOutButton.disabled = false;
+        show(`${error.message} Close the browser to end the sign-in.`, 'error');
+      });
     });
   }
   send.disabled = false;

@@ -1,9 +1,11 @@
-// Room codes, usernames and room links as the page reads and writes them (location hash, localStorage).
+// Room codes, usernames and room links as the page reads and writes them (location hash, sessionStorage).
 import { checkRoomId, LIMITS, LOBBY } from './roomcast.js';
 import { state } from './state.js';
 import { ui } from './ui.js';
 
 export const MAX_USERNAME_CHARS = LIMITS.usernameMaxChars;
+// Per tab (sessionStorage, kept across a reload): each tab is its own member, so two tabs of one browser chat as two
+// people, and one tab never shows another's messages as its own.
 const STORAGE_KEY = 'roomcast.username';
 
 export function normalizeRoomInput(raw) {
@@ -24,7 +26,7 @@ export function validateUsername(raw) {
 
 export function loadUsername() {
   try {
-    const v = localStorage.getItem(STORAGE_KEY);
+    const v = sessionStorage.getItem(STORAGE_KEY);
     return v && !validateUsername(v).error ? v.trim() : null;
   } catch {
     return null;
@@ -33,9 +35,9 @@ export function loadUsername() {
 
 export function saveUsername(name) {
   try {
-    localStorage.setItem(STORAGE_KEY, name);
+    sessionStorage.setItem(STORAGE_KEY, name);
   } catch {
-    /* private mode: keep it for this tab only */
+    /* storage refused: the name lasts until the page reloads */
   }
 }
 export function roomFromHash() {

@@ -5,8 +5,16 @@
 // The ID token stays in sessionStorage (this tab only) until it expires, and travels as `?token=` on the WebSocket
 // URL, the one place a browser can put it; the admin broadcast page (web/broadcast.js) sends it as
 // `Authorization: Bearer`. Without `auth` in the config (AuthMode none or token) nothing happens.
+//
+// Sign-out ends the issuer's session as well as forgetting the token: the issuer keeps its own (a cookie), and
+// without its logout the next "Sign in" would return the same user without asking. Cognito (`auth.mode` cognito)
+// has its `/logout` on the hosted UI's domain, the origin of its discovery document's `authorization_endpoint`, and
+// publishes no `end_session_endpoint`; other providers name an `end_session_endpoint` (OpenID Connect RP-Initiated
+// Logout 1.0). Both send the browser back to the chat page, the address the app client registers for it.
 
 const STORE = 'roomcast.signin';
+/** Set by a sign-out the provider could not be asked to end: the next sign-in asks for the user (prompt=login). */
+const ASK_AGAIN = `${STORE}.askAgain`;
 
 const base64url = (bytes) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes)))
@@ -52,6 +60,7 @@ async function finishSignIn(auth, params) {
   if (!res.ok) throw new Error(`sign-in: the token endpoint answered ${res.status}`);
   const { id_token: idToken } = await res.json();
   sessionStorage.setItem(`${STORE}.token`, idToken);
+  sessionStorage.removeItem(ASK_AGAIN);
   return idToken;
 }
 
@@ -71,6 +80,7 @@ async function startSignIn(auth) {
     state,
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    ...(sessionStorage.getItem(ASK_AGAIN) && { prompt: 'login' }),
   }))
     url.searchParams.set(name, value);
   location.assign(url.toString());
@@ -115,12 +125,59 @@ export async function signedInTarget(config) {
   const token = await signedInToken(auth);
   const url = new URL(config.wsUrl);
   url.searchParams.set('token', token);
-  return { wsUrl: url.toString(), user: { name: displayName(claimsOf(token)) } };
+  const claims = claimsOf(token);
+  return { wsUrl: url.toString(), auth, user: { name: displayName(claims), admin: isAdmin(auth, claims) } };
 }
 
-/** Forgets the token (sign out of this page; the issuer's own session is not ended). */
-export function signOut() {
+/**
+ * Whether the token names a member of the stack's admin group (`auth.adminGroup`): Cognito's `cognito:groups`, or
+ * the provider's groups claim (`auth.groupsClaim`, `groups` by default as the template's OidcGroupsClaim). For
+ * display only: the broadcast route checks the token itself.
+ */
+export function isAdmin(auth, claims) {
+  const groups = claims[auth.mode === 'cognito' ? 'cognito:groups' : auth.groupsClaim || 'groups'];
+  return Boolean(auth.adminGroup) && Array.isArray(groups) && groups.includes(auth.adminGroup);
+}
+
+/** Where the issuer ends its session and sends the browser `back`; null when the provider names no such place. */
+async function logoutUrl(auth, idToken, back) {
+  const doc = await discover(auth.issuer);
+  let url;
+  if (auth.mode === 'cognito') {
+    url = new URL('/logout', doc.authorization_endpoint);
+    url.searchParams.set('client_id', auth.clientId);
+    url.searchParams.set('logout_uri', back);
+    return url.href;
+  }
+  if (typeof doc.end_session_endpoint !== 'string') return null;
+  url = new URL(doc.end_session_endpoint);
+  url.searchParams.set('client_id', auth.clientId);
+  url.searchParams.set('post_logout_redirect_uri', back);
+  if (idToken) url.searchParams.set('id_token_hint', idToken);
+  return url.href;
+}
+
+/**
+ * Signs out: forgets this tab's token and sends the browser to the issuer's logout, which ends its session and
+ * comes back to the chat page (`./`, registered in the app client's LogoutURLs), where "Sign in" asks anew. A
+ * provider without a logout endpoint keeps its session: the next sign-in then asks with `prompt=login`. The promise
+ * never settles when the page leaves; it rejects when the issuer cannot be reached (the token is forgotten anyway).
+ */
+export async function signOut(auth) {
+  const idToken = sessionStorage.getItem(`${STORE}.token`);
   sessionStorage.removeItem(`${STORE}.token`);
+  const back = new URL('./', location.href).href;
+  let target;
+  try {
+    target = auth?.issuer ? await logoutUrl(auth, idToken, back) : null;
+  } catch {
+    throw new Error(
+      'Signed out of this page, but the sign-in provider could not be reached to end its session.',
+    );
+  }
+  if (!target) sessionStorage.setItem(ASK_AGAIN, '1');
+  location.assign(target ?? back);
+  return new Promise(() => {});
 }
 
 /**

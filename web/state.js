@@ -6,6 +6,10 @@ export const state = {
   username: null,
   /** Signed in (AuthMode cognito/oidc): the token names the user, the page never asks for a name. */
   signedIn: false,
+  /** The sign-in part of /config.json (`{ mode, issuer, clientId, adminGroup }`) when signed in: sign-out needs it. */
+  auth: null,
+  /** Signed in as a member of the stack's admin group: the page links to the broadcast page. */
+  isAdmin: false,
   wsBaseUrl: null,
   /** The roomcast client (client/roomcast.ts); replaced when the name changes. */
   chat: null,

@@ -174,7 +174,10 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   }
   meta.append(time);
   const bubble = h('div', 'msg-bubble');
+  // Isolated, its direction from its own first strong letter (as <bdi> does for names): bidi controls or
+  // right-to-left letters in one message reorder nothing outside it.
   const text = h('p', 'msg-text');
+  text.dir = 'auto';
   text.append(...linkified(String(msg.text ?? '')));
   bubble.append(text);
   const status = h('div', 'msg-status');

@@ -74,9 +74,23 @@ it('tells a signed-in user outside the admin group that they may not broadcast',
   expect(await statusLine.textContent()).toMatch(/^403: .*not a member of the admin group/);
 });
 
-it('signs out back to the issuer, which asks to sign in again', async () => {
+it("signs out through Cognito's /logout, back to the chat page, where the issuer asks to sign in again", async () => {
   const page = await signedInPage('root', cloud.template.parameter('AdminGroupName') as string);
+  const logouts: URL[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === '/logout') logouts.push(url);
+  });
   await page.getByTestId('broadcast-sign-out').click();
   await page.waitForURL(/\/dev-oidc\/authorize\?/);
   await page.locator('input[name="username"]').waitFor();
+  // Cognito's logout: on the hosted UI's domain (the authorization endpoint's origin), with the app client and the
+  // chat page, the address the template registers in the app client's LogoutURLs.
+  expect(logouts).toHaveLength(1);
+  const logout = logouts[0] as URL;
+  expect(logout.origin).toBe((cloud.devIssuer as DevIssuer).url);
+  expect(logout.searchParams.get('client_id')).toBe((cloud.devIssuer as DevIssuer).clientId);
+  expect(logout.searchParams.get('logout_uri')).toBe(`${cloud.httpUrl}/`);
+  // The session is over: the chat page's sign-in asks again instead of returning as root.
+  expect(new URL(page.url()).searchParams.get('redirect_uri')).toBe(`${cloud.httpUrl}/`);
 });

@@ -117,3 +117,74 @@ it('signs in with the code flow and PKCE, never asks for a name, sends as the si
   await page.locator('input[name="username"]').waitFor();
   await context.close();
 });
+
+it("ends the issuer's session on sign-out: a second tab is signed in without asking, and after sign-out every tab is asked again", async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const first = await context.newPage();
+  first.setDefaultTimeout(UI_TIMEOUT_MS);
+  await signIn(first, 'yara');
+
+  // The issuer remembers this browser (a cookie on its own origin), as Cognito's hosted UI does: a second tab, with
+  // no token of its own, comes back signed in without seeing the form.
+  const second = await context.newPage();
+  second.setDefaultTimeout(UI_TIMEOUT_MS);
+  const formsShown: string[] = [];
+  const logouts: URL[] = [];
+  second.on('response', (response) => {
+    const url = new URL(response.url());
+    if (url.pathname === '/dev-oidc/authorize' && response.status() === 200) formsShown.push(url.href);
+    if (url.pathname === '/dev-oidc/logout') logouts.push(url);
+  });
+  await second.goto(cloud.httpUrl);
+  await second.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  expect(await second.getByTestId('me-name').textContent()).toBe('yara');
+  expect(formsShown).toEqual([]);
+
+  // Sign-out goes through the issuer's end_session_endpoint and back to the chat page, which is asked again.
+  await second.getByTestId('sign-out-button').click();
+  await second.waitForURL(/\/dev-oidc\/authorize\?/);
+  await second.locator('input[name="username"]').waitFor();
+  expect(logouts).toHaveLength(1);
+  const logout = logouts[0] as URL;
+  expect(logout.searchParams.get('post_logout_redirect_uri')).toBe(`${cloud.httpUrl}/`);
+  expect(logout.searchParams.get('client_id')).toBe((cloud.devIssuer as { clientId: string }).clientId);
+  expect(logout.searchParams.get('id_token_hint')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+
+  // The session is over for the whole browser, not only that tab: the next person to sign in is asked who they are.
+  const third = await context.newPage();
+  third.setDefaultTimeout(UI_TIMEOUT_MS);
+  await third.goto(cloud.httpUrl);
+  await third.waitForURL(/\/dev-oidc\/authorize\?/);
+  await third.locator('input[name="username"]').fill('xavier');
+  await third.locator('button[type="submit"]').click();
+  await third.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  expect(await third.getByTestId('me-name').textContent()).toBe('xavier');
+  await context.close();
+});
+
+it('links a member of the admin group to the broadcast page, and no one else', async () => {
+  const adminGroup = cloud.template.parameter('AdminGroupName') as string;
+  for (const [username, groups, shown] of [
+    ['root', adminGroup, true],
+    ['mallory', 'users', false],
+  ] as const) {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    await page.goto(cloud.httpUrl);
+    await page.waitForURL(/\/dev-oidc\/authorize\?/);
+    await page.locator('input[name="username"]').fill(username);
+    await page.locator('input[name="groups"]').fill(groups);
+    await page.locator('button[type="submit"]').click();
+    await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+    expect(await page.getByTestId('broadcast-link').isVisible()).toBe(shown);
+    if (shown) {
+      await page.getByTestId('broadcast-link').click();
+      // The same tab holds the sign-in: the broadcast page is ready without signing in again.
+      await page.waitForURL(`${cloud.httpUrl}/broadcast.html`);
+      await page.locator('form[data-ready="true"]').waitFor();
+      expect(await page.getByTestId('broadcast-who').textContent()).toBe(username);
+    }
+    await context.close();
+  }
+});
