@@ -155,6 +155,8 @@ it("ends the issuer's session on sign-out: a second tab is signed in without ask
   third.setDefaultTimeout(UI_TIMEOUT_MS);
   await third.goto(cloud.httpUrl);
   await third.waitForURL(/\/dev-oidc\/authorize\?/);
+  await third.locator('input[name="username"]').waitFor();
+  await third.screenshot({ path: join(SCREENSHOTS, 'dev-sign-in-1100x760.png') });
   await third.locator('input[name="username"]').fill('xavier');
   await third.locator('button[type="submit"]').click();
   await third.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
@@ -179,6 +181,7 @@ it('links a member of the admin group to the broadcast page, and no one else', a
     await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
     expect(await page.getByTestId('broadcast-link').isVisible()).toBe(shown);
     if (shown) {
+      await page.screenshot({ path: join(SCREENSHOTS, 'signed-in-admin-1100x760.png') });
       await page.getByTestId('broadcast-link').click();
       // The same tab holds the sign-in: the broadcast page is ready without signing in again.
       await page.waitForURL(`${cloud.httpUrl}/broadcast.html`);
