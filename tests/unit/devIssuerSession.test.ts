@@ -81,7 +81,7 @@ describe.each<IssuerFlavour>(['cognito', 'oidc'])('the %s flavour', (flavour) =>
     return url.href;
   }
 
-  const goodLogout = () =>
+  const goodLogout = (): Record<string, string> =>
     flavour === 'cognito'
       ? { client_id: issuer.clientId, logout_uri: RETURN_TO }
       : { client_id: issuer.clientId, post_logout_redirect_uri: RETURN_TO, state: 's1' };
