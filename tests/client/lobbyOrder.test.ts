@@ -1,0 +1,33 @@
+import { RoomSession } from '../../client/session';
+import type { RoomcastEvents } from '../../client/types';
+import { LOBBY, type MessageFrame } from '../../protocol';
+
+/**
+ * Entering the lobby (every connect) hands the app the room first and its recent history after, as a join does: an
+ * app shows a room's messages once it knows which room it is in, and would drop a backlog handed over before.
+ */
+const msg = (seq: number): MessageFrame =>
+  ({
+    type: 'message',
+    roomId: LOBBY,
+    seq,
+    text: `m${seq}`,
+    username: 'a',
+    messageId: `id${seq}`,
+  }) as MessageFrame;
+
+it("announces the lobby before handing over the lobby's history", async () => {
+  const events: string[] = [];
+  const s = new RoomSession(
+    {
+      request: async () => ({ type: 'history', messages: [msg(7), msg(8)] }),
+      emit: <K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]) => {
+        if (event === 'room') events.push(`room ${(value as { roomId: string }).roomId}`);
+        if (event === 'message') events.push(`message ${(value as MessageFrame).seq}`);
+      },
+    },
+    { initialHistory: 50, lean: false },
+  );
+  await s.enterLobby();
+  expect(events).toEqual([`room ${LOBBY}`, 'message 7', 'message 8']);
+});
