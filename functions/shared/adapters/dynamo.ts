@@ -250,31 +250,62 @@ export class DynamoMessageStore implements MessageStore {
     private readonly table: string,
   ) {}
 
-  async after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
+  async after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+    return this.live(
+      {
         KeyConditionExpression: 'roomId = :room AND seq > :after',
         ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
-        Limit: limit,
-        ConsistentRead: true,
-      }),
+      },
+      limit,
+      nowSeconds,
     );
-    return (Items ?? []).map(toMessage);
   }
 
-  async latest(roomId: string, limit: number): Promise<ChatMessage[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
+  async latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+    const newestFirst = await this.live(
+      {
         KeyConditionExpression: 'roomId = :room',
         ExpressionAttributeValues: { ':room': roomId },
         ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-      }),
+      },
+      limit,
+      nowSeconds,
     );
-    return (Items ?? []).map(toMessage).reverse();
+    return newestFirst.reverse();
+  }
+
+  /**
+   * Up to `limit` items of the query whose TTL has not passed. DynamoDB applies `Limit` before the filter, so
+   * expired items (the oldest, not yet deleted) can fill a page: the query goes on from where the page ended.
+   */
+  private async live(
+    query: {
+      KeyConditionExpression: string;
+      ExpressionAttributeValues: Record<string, unknown>;
+      ScanIndexForward?: boolean;
+    },
+    limit: number,
+    nowSeconds: number,
+  ): Promise<ChatMessage[]> {
+    const found: ChatMessage[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          ...query,
+          FilterExpression: 'attribute_not_exists(#ttl) OR #ttl > :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':now': nowSeconds },
+          Limit: limit - found.length,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      found.push(...(page.Items ?? []).map(toMessage));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && found.length < limit);
+    return found;
   }
 }
 
