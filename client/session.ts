@@ -317,10 +317,11 @@ export class RoomSession {
       if (room !== this.room) return;
       for (const message of page.messages) this.sequencer.accept(message);
       const more = page.hasMore ?? page.messages.length >= LIMITS.historyMax;
-      // The next page starts after this one's last seq, which moves on even past a hole (expired messages).
+      // The next page starts after this one's last seq (which moves on even past a hole: expired messages), or
+      // after the last seq delivered when messages held above it already reach further.
       const last = page.messages.at(-1)?.seq;
       if (!more || last === undefined || last <= afterSeq) break;
-      afterSeq = last;
+      afterSeq = Math.max(last, this.sequencer.lastSeq ?? 0);
     }
     // What is still held above a hole is not in the history any more (expired): deliver it anyway. Unless a new
     // gap or a resync came while the last page was on its way: then the fill goes round again first.

@@ -137,6 +137,7 @@ export class FakeRoomcastServer {
           members: ['me'],
           memberCount: 1,
           history: messages.slice(-50),
+          hasMore: false,
           lastSeq: messages.length,
           // A 16-character invite key per room, as the functions give every room but the lobby.
           ...(roomId !== 'lobby' && { inviteKey: `${roomId}-invitekey` }),
@@ -147,11 +148,9 @@ export class FakeRoomcastServer {
         return { type: 'left', roomId: room };
       case 'history': {
         const limit = Number(frame.limit ?? 50);
-        const page =
-          frame.afterSeq === undefined
-            ? list.slice(-limit)
-            : list.filter((m) => m.seq > Number(frame.afterSeq)).slice(0, limit);
-        return { type: 'history', roomId: room, messages: page };
+        const after = frame.afterSeq === undefined ? [] : list.filter((m) => m.seq > Number(frame.afterSeq));
+        const page = frame.afterSeq === undefined ? list.slice(-limit) : after.slice(0, limit);
+        return { type: 'history', roomId: room, messages: page, hasMore: after.length > limit };
       }
       case 'who':
         return { type: 'members', roomId: room, members: ['me'], memberCount: 1 };
