@@ -31,6 +31,8 @@ import { roomEnd } from '../roomLife';
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
 const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
+/** Items one page of a message query reads while it passes expired messages not yet deleted. */
+const MAX_EXPIRED_PAGE = 1000;
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
@@ -276,7 +278,10 @@ export class DynamoMessageStore implements MessageStore {
 
   /**
    * Up to `limit` items of the query whose TTL has not passed. DynamoDB applies `Limit` before the filter, so
-   * expired items (the oldest, not yet deleted) can fill a page: the query goes on from where the page ended.
+   * expired items (not yet deleted) can fill a page. A message expires after every older one (its TTL is its send
+   * time plus the retention, MessageRetentionDays), so going back in time (`ScanIndexForward: false`) the first
+   * expired item ends the search; going forward, the expired ones come first and the query reads on past them, in
+   * pages that grow.
    */
   private async live(
     query: {
@@ -287,8 +292,10 @@ export class DynamoMessageStore implements MessageStore {
     limit: number,
     nowSeconds: number,
   ): Promise<ChatMessage[]> {
+    const backwards = query.ScanIndexForward === false;
     const found: ChatMessage[] = [];
     let start: Record<string, unknown> | undefined;
+    let pageLimit = limit;
     do {
       const page = await this.db.send(
         new QueryCommand({
@@ -297,13 +304,18 @@ export class DynamoMessageStore implements MessageStore {
           FilterExpression: 'attribute_not_exists(#ttl) OR #ttl > :now',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':now': nowSeconds },
-          Limit: limit - found.length,
+          Limit: pageLimit,
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      found.push(...(page.Items ?? []).map(toMessage));
+      const items = page.Items ?? [];
+      found.push(...items.slice(0, limit - found.length).map(toMessage));
+      const sawExpired = (page.ScannedCount ?? items.length) > items.length;
+      if (backwards && sawExpired) break;
       start = page.LastEvaluatedKey;
+      // A page of expired items only: the live ones are further on; read larger pages to reach them sooner.
+      pageLimit = items.length === 0 ? Math.min(pageLimit * 4, MAX_EXPIRED_PAGE) : limit - found.length;
     } while (start !== undefined && found.length < limit);
     return found;
   }
