@@ -193,7 +193,7 @@ export class RoomSession {
     // The room first, then its messages (as for a joined room): an app shows a room's messages once it knows it.
     this.hooks.emit('room', { roomId: LOBBY, lastSeq: last });
     for (const message of latest.messages) this.sequencer.accept(message);
-    if (this.sequencer.hasGap) await this.catchUp();
+    if (this.sequencer.hasGap || latest.hasMore === true) await this.catchUp();
   }
 
   /** A page of the current room's history. */
@@ -303,18 +303,26 @@ export class RoomSession {
     for (const message of joined.history ?? []) this.sequencer.accept(message);
     for (const message of early) if (message.roomId === joined.roomId) this.sequencer.accept(message);
     this.setMembers(joined.roomId, joined.members ?? [], joined.memberCount);
-    return (this.sequencer.lastSeq ?? 0) < joined.lastSeq || this.sequencer.hasGap;
+    return (this.sequencer.lastSeq ?? 0) < joined.lastSeq || this.sequencer.hasGap || joined.hasMore === true;
   }
 
-  /** Pages through `history` after the last seq until a page comes back short: caught up. */
+  /**
+   * Pages through `history` after the last seq until the server says no more follow (`hasMore`; a reply holds only
+   * what fits 128 KB, so a short page alone does not mean caught up). A server without `hasMore`: a short page.
+   */
   private async catchUp(): Promise<void> {
+    const room = this.room;
+    let afterSeq = this.sequencer.lastSeq ?? 0;
     for (;;) {
-      const room = this.room;
-      const afterSeq = this.sequencer.lastSeq ?? 0;
       const page = await this.history({ afterSeq, limit: LIMITS.historyMax });
       if (room !== this.room) return;
       for (const message of page.messages) this.sequencer.accept(message);
-      if (page.messages.length < LIMITS.historyMax) break;
+      const more = page.hasMore ?? page.messages.length >= LIMITS.historyMax;
+      // The next page starts after this one's last seq (which moves on even past a hole: expired messages), or
+      // after the last seq delivered when messages held above it already reach further.
+      const last = page.messages.at(-1)?.seq;
+      if (!more || last === undefined || last <= afterSeq) break;
+      afterSeq = Math.max(last, this.sequencer.lastSeq ?? 0);
     }
     // What is still held above a hole is not in the history any more (expired): deliver it anyway. Unless a new
     // gap or a resync came while the last page was on its way: then the fill goes round again first.

@@ -27,8 +27,7 @@ import {
   TOO_BIG,
 } from './gateway/frames';
 import { awsId, traceId } from './gateway/ids';
-import type { StageThrottling, TokenBucket } from './gateway/limits';
-import { FrameSizeGuard, routeBuckets } from './gateway/limits';
+import { FrameSizeGuard, routeBuckets, type StageThrottling, type TokenBucket } from './gateway/limits';
 import type {
   GatewayStats,
   LiveConnection,
@@ -37,6 +36,7 @@ import type {
   RequestHandler,
 } from './gateway/management';
 import { createManagementApi, sendError } from './gateway/management';
+import { sendWithinLimit } from './gateway/messageSize';
 import type { RouteSelector } from './gateway/routeSelection';
 import { compileRouteSelection } from './gateway/routeSelection';
 
@@ -99,7 +99,7 @@ export interface GatewayOptions extends GatewayFaults {
   hardTimeoutMs?: number;
   /** Default 32 KB, as on AWS; a larger frame closes the socket with 1009. */
   maxFrameBytes?: number;
-  /** Default 128 KB, as on AWS; a larger message (in frames of up to `maxFrameBytes`) closes the socket with 1009. */
+  /** Default 128 KB, as on AWS: a larger message from a client closes it with 1009; a larger reply is not sent. */
   maxMessageBytes?: number;
   /** Default 29 s, as on AWS: past it the client gets `Endpoint request timed out` while the function runs on. */
   integrationTimeoutMs?: number;
@@ -523,7 +523,7 @@ class Stage implements ManagementHost {
   }
 
   private sendFrame(conn: Connection, text: string): void {
-    if (!this.stopped && conn.socket.readyState === 1) conn.socket.send(text);
+    if (!this.stopped && conn.socket.readyState === 1) sendWithinLimit(conn, text, this.opts);
   }
 
   // ------------------------------------------------------------------ closing and $disconnect

@@ -18,6 +18,12 @@ export const LIMITS = {
   requestIdMaxChars: 64,
   /** Member lists are capped so a frame for a huge room stays far below the gateway's 128 KB. */
   membersListed: 200,
+  /**
+   * A reply carrying messages (`history`, `joined`) stops adding them before its JSON passes this many UTF-8 bytes,
+   * leaving room under the gateway's 128 KB message for what is added after (`requestId`, `inviteKey`); the rest
+   * follows in pages (`hasMore`).
+   */
+  replyMaxBytes: 120 * 1024,
 } as const;
 
 /** API Gateway WebSocket quotas the protocol lives within (AWS "Amazon API Gateway quotas" page). */
@@ -184,7 +190,10 @@ export interface JoinedFrame extends Reply {
   roomId: string;
   members: string[];
   memberCount: number;
+  /** The room's latest messages, oldest first, as many of the latest `historyDefault` as fit `replyMaxBytes`. */
   history: MessageFrame[];
+  /** More messages follow the last of `history`: fetch them with `history` after its seq. */
+  hasMore: boolean;
   lastSeq: number;
   /** The room's invite key, to share with its code; absent for the lobby and rooms made before invite keys. */
   inviteKey?: string;
@@ -203,7 +212,10 @@ export interface AckFrame extends Reply {
 export interface HistoryFrame extends Reply {
   type: 'history';
   roomId: string;
+  /** In seq order; fewer than asked when the next would take the reply past `replyMaxBytes`. */
   messages: MessageFrame[];
+  /** The room has messages after the last of `messages`: ask again with `afterSeq` set to its seq. */
+  hasMore: boolean;
 }
 export interface MembersFrame extends Reply {
   type: 'members';

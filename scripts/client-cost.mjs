@@ -38,7 +38,13 @@ async function serve() {
       const frame = JSON.parse(String(data));
       if (frame.action === 'history') {
         ws.send(
-          JSON.stringify({ type: 'history', roomId: 'lobby', messages: [], requestId: frame.requestId }),
+          JSON.stringify({
+            type: 'history',
+            roomId: 'lobby',
+            messages: [],
+            hasMore: false,
+            requestId: frame.requestId,
+          }),
         );
       }
     }),

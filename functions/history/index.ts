@@ -1,3 +1,4 @@
+import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
 import { servedFrom } from '../shared/guard';
 import { lobbyClosed } from '../shared/lobby';
@@ -7,7 +8,11 @@ import { history } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
 import { connectionStore, messageStore } from '../shared/wiring/dynamodb';
 
-const deps = onFirstCall(() => ({ connections: connectionStore(), messages: messageStore() }));
+const deps = onFirstCall(() => ({
+  connections: connectionStore(),
+  messages: messageStore(),
+  now: systemClock,
+}));
 
 const noLobby = onFirstCall(() => lobbyClosed(config.lobbyPolicy()));
 

@@ -1,8 +1,10 @@
 import { requireConnection } from './connections';
 import { RoomNotFound } from './errors';
 import { baseName, confusable, disambiguate } from './names';
+import { fitMessages } from './pages';
 import type { ChatPorts, Connection, Member } from './ports';
 import { type JoinedFrame, LIMITS, LOBBY, toMessageFrame } from './protocol';
+import { epochSeconds } from './roomLife';
 import { memberList, moveTo } from './rooms';
 
 /**
@@ -56,7 +58,7 @@ export async function joinRoom(
       roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
       connectionId,
     ),
-    deps.messages.latest(roomId, LIMITS.historyDefault),
+    deps.messages.latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now())),
   ]);
   const chosen = current.chosenName ?? current.username;
   const others = listed.members.filter((m) => m.connectionId !== connectionId);
@@ -78,5 +80,16 @@ export async function joinRoom(
   const self = { ...before, roomId, username: username ?? chosen };
   const { members, memberCount } = memberList(listed, self);
   const lastSeq = Math.max(settled?.seq ?? 0, room?.seq ?? 0, history.at(-1)?.seq ?? 0);
-  return { type: 'joined', roomId, members, memberCount, history: history.map(toMessageFrame), lastSeq };
+  // The backlog as it fits one reply (pages.ts), oldest first: the client fetches the rest after its last seq.
+  const frame: JoinedFrame = {
+    type: 'joined',
+    roomId,
+    members,
+    memberCount,
+    history: [],
+    hasMore: false,
+    lastSeq,
+  };
+  const { page, cut } = fitMessages(frame, 'history', history.map(toMessageFrame));
+  return { ...frame, history: page, hasMore: cut };
 }

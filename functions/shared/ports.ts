@@ -113,11 +113,15 @@ export interface RoomStore {
   changeAsOwner(roomId: string, ownerId: string, nowSeconds: number, change: OwnerChange): Promise<boolean>;
 }
 
+/**
+ * Messages live until their TTL (`expiresAt`, MessageRetentionDays after sending). DynamoDB deletes an expired item
+ * up to days later, so a read leaves out every message whose TTL is at or before `nowSeconds`.
+ */
 export interface MessageStore {
-  /** Messages with seq > afterSeq in seq order, at most `limit`. */
-  after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]>;
-  /** The newest `limit` messages, returned in seq order. */
-  latest(roomId: string, limit: number): Promise<ChatMessage[]>;
+  /** Live messages with seq > afterSeq in seq order, at most `limit`. */
+  after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  /** The newest `limit` live messages, returned in seq order. */
+  latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
 }
 
 /** A send with a clientMsgId as recorded with its message, keyed by room, username and clientMsgId. */

@@ -7,6 +7,7 @@ export type {
   AckFrame,
   BroadcastFrame,
   ChatMessage,
+  HistoryFrame,
   JoinedFrame,
   MessageFrame,
   PresenceFrame,

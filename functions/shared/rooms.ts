@@ -1,19 +1,21 @@
 import { randomInt } from 'node:crypto';
 import { requireConnection } from './connections';
 import { UnknownConnection } from './errors';
+import { fitMessages } from './pages';
 import type { ChatEvent, ChatPorts, Connection, Member } from './ports';
 import { presenceEvent } from './presence';
 import {
+  type ChatMessage,
+  type HistoryFrame,
   type HistoryQuery,
   type JoinedFrame,
   LIMITS,
   LOBBY,
-  type MessageFrame,
   ROOM_CODE_ALPHABET,
   ROOM_CODE_LENGTH,
   toMessageFrame,
 } from './protocol';
-import { roomTtl } from './roomLife';
+import { epochSeconds, roomTtl } from './roomLife';
 
 /** Rooms: creating one, moving a connection between rooms, and what a room holds (members, history). */
 
@@ -95,6 +97,7 @@ export async function createRoom(
         members: [username],
         memberCount: 1,
         history: [],
+        hasMore: false,
         lastSeq: 0,
       };
     }
@@ -115,19 +118,34 @@ export interface LobbyOption {
   noLobby?: boolean;
 }
 
+/**
+ * A page of the room's messages in seq order: the latest `limit`, or the first `limit` after `afterSeq`, as many as
+ * fit one reply (pages.ts); `hasMore` when the room has messages after the page's last one. Messages past their
+ * TTL are left out, deleted or not.
+ */
 export async function history(
-  deps: Pick<ChatPorts, 'connections' | 'messages'>,
+  deps: Pick<ChatPorts, 'connections' | 'messages' | 'now'>,
   connectionId: string,
   query: HistoryQuery,
   options: LobbyOption = {},
-): Promise<{ type: 'history'; roomId: string; messages: MessageFrame[] }> {
+): Promise<HistoryFrame> {
   const { roomId } = await requireConnection(deps, connectionId);
-  if (options.noLobby && roomId === LOBBY) return { type: 'history', roomId, messages: [] };
-  const messages =
-    query.afterSeq === undefined
-      ? await deps.messages.latest(roomId, query.limit)
-      : await deps.messages.after(roomId, query.afterSeq, query.limit);
-  return { type: 'history', roomId, messages: messages.map(toMessageFrame) };
+  if (options.noLobby && roomId === LOBBY) return { type: 'history', roomId, messages: [], hasMore: false };
+  const now = epochSeconds(deps.now());
+  let messages: ChatMessage[];
+  let beyondLimit = false;
+  if (query.afterSeq === undefined) {
+    messages = await deps.messages.latest(roomId, query.limit, now);
+  } else {
+    // One more than asked tells whether the room goes on after the page.
+    messages = await deps.messages.after(roomId, query.afterSeq, query.limit + 1, now);
+    beyondLimit = messages.length > query.limit;
+    messages = messages.slice(0, query.limit);
+  }
+  // Sized with `hasMore: false`, the longer of its two values.
+  const frame = { type: 'history' as const, roomId, messages: [], hasMore: false };
+  const { page, cut } = fitMessages(frame, 'messages', messages.map(toMessageFrame));
+  return { ...frame, messages: page, hasMore: cut || beyondLimit };
 }
 
 export async function who(

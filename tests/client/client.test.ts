@@ -132,6 +132,27 @@ describe('messages in order, once', () => {
     expect(fake.server.sent('history').at(-1)).toMatchObject({ afterSeq: 1 });
   });
 
+  it('follows hasMore when the server cuts its replies short by size: the join backlog and the resume are complete', async () => {
+    fake.server.pageSize = 7;
+    fake.server.rooms.set('ABCDEF', []);
+    for (let i = 0; i < 60; i++) fake.server.store('ABCDEF', `backlog ${i}`);
+    const { chat, seqs } = client();
+    await tick();
+    const joining = chat.join('abcdef');
+    await tick();
+    await joining;
+    await tick();
+    // joined carries 11..17 of the latest 50 (11..60); short pages bring the rest.
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
+    fake.server.last.drop();
+    for (let i = 0; i < 30; i++) fake.server.store('ABCDEF', `missed ${i}`);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(chat.state).toBe('ready');
+    expect(seqs).toEqual(Array.from({ length: 80 }, (_, i) => i + 11));
+    // Every page after the join came back short (7) and said hasMore: none of them ended the catch-up early.
+    expect(fake.server.sent('history').length).toBeGreaterThanOrEqual(5 + 5);
+  });
+
   it('after a reconnect, rejoins and pages through history until caught up', async () => {
     const { chat, seqs, states } = await inRoom();
     fake.server.store('ABCDEF', 'before');

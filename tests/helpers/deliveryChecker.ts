@@ -246,7 +246,7 @@ export class DeliveryChecker {
   }
 }
 
-/** Every stored message of the client's current room after `afterSeq`, page by page (history limit is 100). */
+/** Every stored message of the client's current room after `afterSeq`, page by page while `hasMore`. */
 export async function readHistory(
   client: ChatClient,
   afterSeq: number,
@@ -258,7 +258,7 @@ export async function readHistory(
     const reply = await client.expectReply({ action: 'history', afterSeq: after, limit: 100 }, timeoutMs);
     const page = (reply.messages as Frame[] | undefined) ?? [];
     all.push(...page);
-    if (page.length < 100) return all;
+    if (reply.hasMore !== true || page.length === 0) return all;
     after = seqOf(page.at(-1) as Frame);
   }
 }

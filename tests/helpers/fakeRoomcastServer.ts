@@ -24,6 +24,8 @@ export class FakeRoomcastServer {
   intercept: ((frame: Record<string, unknown>, socket: FakeSocket) => object | null | undefined) | undefined;
   /** Fan out stored messages to the room (default); tests turn it off to create gaps. */
   fanOut = true;
+  /** At most this many messages in a `history` or `joined` reply, with `hasMore`, as the functions cut by size. */
+  pageSize = Number.POSITIVE_INFINITY;
   private readonly roomOf = new Map<FakeSocket, string>();
   private readonly sends = new Map<string, { roomId: string; seq: number; messageId: string }>();
   private codes = 0;
@@ -136,7 +138,8 @@ export class FakeRoomcastServer {
           roomId,
           members: ['me'],
           memberCount: 1,
-          history: messages.slice(-50),
+          history: messages.slice(-50).slice(0, this.pageSize),
+          hasMore: messages.slice(-50).length > this.pageSize,
           lastSeq: messages.length,
           // A 16-character invite key per room, as the functions give every room but the lobby.
           ...(roomId !== 'lobby' && { inviteKey: `${roomId}-invitekey` }),
@@ -147,11 +150,11 @@ export class FakeRoomcastServer {
         return { type: 'left', roomId: room };
       case 'history': {
         const limit = Number(frame.limit ?? 50);
-        const page =
-          frame.afterSeq === undefined
-            ? list.slice(-limit)
-            : list.filter((m) => m.seq > Number(frame.afterSeq)).slice(0, limit);
-        return { type: 'history', roomId: room, messages: page };
+        const after = frame.afterSeq === undefined ? [] : list.filter((m) => m.seq > Number(frame.afterSeq));
+        const asked = frame.afterSeq === undefined ? list.slice(-limit) : after.slice(0, limit);
+        const page = asked.slice(0, this.pageSize);
+        const hasMore = page.length < asked.length || after.length > limit;
+        return { type: 'history', roomId: room, messages: page, hasMore };
       }
       case 'who':
         return { type: 'members', roomId: room, members: ['me'], memberCount: 1 };

@@ -21,6 +21,7 @@ const path = join(__dirname, '..', '..', 'protocol', 'asyncapi.yaml');
 const text = readFileSync(path, 'utf8');
 
 type Schema = {
+  type?: string;
   properties?: Record<string, Schema>;
   const?: unknown;
   enum?: unknown[];
@@ -94,6 +95,11 @@ it('has the error codes, patterns and limits of protocol/index.ts', () => {
   expect(history?.default).toBe(LIMITS.historyDefault);
   expect(messages.historyFrame?.payload.properties?.messages?.maxItems).toBe(LIMITS.historyMax);
   expect(messages.joinedFrame?.payload.properties?.history?.maxItems).toBe(LIMITS.historyDefault);
+  // Replies that carry messages come in pages within the reply budget, and say whether more follow.
+  for (const frame of [messages.historyFrame, messages.joinedFrame]) {
+    expect(frame?.payload['x-max-utf8-bytes']).toBe(LIMITS.replyMaxBytes);
+    expect(frame?.payload.properties?.hasMore).toMatchObject({ type: 'boolean' });
+  }
   // Every request may carry a requestId (ping aside: API Gateway answers it and echoes nothing).
   for (const action of ACTIONS.filter((a) => a !== 'ping')) {
     expect(messages[`${action}Request`]?.payload.properties?.requestId).toBeDefined();

@@ -317,9 +317,11 @@ describe('history and who', () => {
       type: 'history',
       roomId: 'K7M2QD',
       messages: [{ type: 'message', seq: 1, text: 'hi' }],
+      hasMore: false,
     });
+    // One more than the 20 asked: whether the room goes on after the page.
     expect(db.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
-      Limit: 20,
+      Limit: 21,
       ExpressionAttributeValues: { ':after': 0 },
     });
   });

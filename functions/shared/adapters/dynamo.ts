@@ -31,6 +31,8 @@ import { roomEnd } from '../roomLife';
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
 const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
+/** Items one page of a message query reads while it passes expired messages not yet deleted. */
+const MAX_EXPIRED_PAGE = 1000;
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
@@ -250,31 +252,72 @@ export class DynamoMessageStore implements MessageStore {
     private readonly table: string,
   ) {}
 
-  async after(roomId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
+  async after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+    return this.live(
+      {
         KeyConditionExpression: 'roomId = :room AND seq > :after',
         ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
-        Limit: limit,
-        ConsistentRead: true,
-      }),
+      },
+      limit,
+      nowSeconds,
     );
-    return (Items ?? []).map(toMessage);
   }
 
-  async latest(roomId: string, limit: number): Promise<ChatMessage[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
+  async latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+    const newestFirst = await this.live(
+      {
         KeyConditionExpression: 'roomId = :room',
         ExpressionAttributeValues: { ':room': roomId },
         ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-      }),
+      },
+      limit,
+      nowSeconds,
     );
-    return (Items ?? []).map(toMessage).reverse();
+    return newestFirst.reverse();
+  }
+
+  /**
+   * Up to `limit` items of the query whose TTL has not passed. DynamoDB applies `Limit` before the filter, so
+   * expired items (not yet deleted) can fill a page. A message expires after every older one (its TTL is its send
+   * time plus the retention, MessageRetentionDays), so going back in time (`ScanIndexForward: false`) the first
+   * expired item ends the search; going forward, the expired ones come first and the query reads on past them, in
+   * pages that grow.
+   */
+  private async live(
+    query: {
+      KeyConditionExpression: string;
+      ExpressionAttributeValues: Record<string, unknown>;
+      ScanIndexForward?: boolean;
+    },
+    limit: number,
+    nowSeconds: number,
+  ): Promise<ChatMessage[]> {
+    const backwards = query.ScanIndexForward === false;
+    const found: ChatMessage[] = [];
+    let start: Record<string, unknown> | undefined;
+    let pageLimit = limit;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          ...query,
+          FilterExpression: 'attribute_not_exists(#ttl) OR #ttl > :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':now': nowSeconds },
+          Limit: pageLimit,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const items = page.Items ?? [];
+      found.push(...items.slice(0, limit - found.length).map(toMessage));
+      const sawExpired = (page.ScannedCount ?? items.length) > items.length;
+      if (backwards && sawExpired) break;
+      start = page.LastEvaluatedKey;
+      // A page of expired items only: the live ones are further on; read larger pages to reach them sooner.
+      pageLimit = items.length === 0 ? Math.min(pageLimit * 4, MAX_EXPIRED_PAGE) : limit - found.length;
+    } while (start !== undefined && found.length < limit);
+    return found;
   }
 }
 
