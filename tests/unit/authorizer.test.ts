@@ -67,6 +67,19 @@ describe('$connect authorizer', () => {
     expect(await idOf({ sub: 's-1', username: 'alice', iss: 'https://other.example' })).not.toBe(alice);
   });
 
+  it('refuses a genuine token without sub: its display name never stands in for the id', async () => {
+    // The user whose sub is u-123 owns rooms; a token naming itself u-123 without a sub must not become that user.
+    await expect(handler(withToken(tokenFor({ username: 'u-123', exp: now() + 60 })))).rejects.toThrow(
+      'Unauthorized',
+    );
+    await expect(
+      handler(withToken(tokenFor({ sub: '', username: 'u-123', exp: now() + 60 }))),
+    ).rejects.toThrow('Unauthorized');
+    expect((await handler(withToken(tokenFor({ sub: 'u-123', exp: now() + 60 })))).context).toMatchObject({
+      username: 'u-123',
+    });
+  });
+
   it('refuses a connection without a token as Unauthorized', async () => {
     await expect(handler(withToken(undefined))).rejects.toThrow('Unauthorized');
     await expect(handler(withToken(''))).rejects.toThrow('Unauthorized');
