@@ -2,7 +2,7 @@ import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
 import { admitJoin, parseInviteKey, servedFrom } from '../shared/guard';
 import { joinRoom } from '../shared/joining';
-import { refuseLobbyJoin } from '../shared/lobby';
+import { lobbyUnlisted, refuseLobbyJoin } from '../shared/lobby';
 import { onFirstCall } from '../shared/onFirstCall';
 import { LOBBY, parseRoomId, requireString } from '../shared/protocol';
 import { routeHandler } from '../shared/websocket';
@@ -31,6 +31,8 @@ export const handler = routeHandler('joinroom', async (frame) => {
     key,
     sourceIp: identity?.sourceIp,
   });
-  const joined = await joinRoom(admitted.deps, connectionId, roomId);
+  const joined = await joinRoom(admitted.deps, connectionId, roomId, {
+    lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),
+  });
   return admitted.inviteKey ? { ...joined, inviteKey: admitted.inviteKey } : joined;
 });

@@ -3,7 +3,7 @@ import { RoomNotFound } from './errors';
 import { baseName, confusable, disambiguate } from './names';
 import type { ChatPorts, Connection, Member } from './ports';
 import { type JoinedFrame, LIMITS, LOBBY, toMessageFrame } from './protocol';
-import { memberList, moveTo } from './rooms';
+import { type LobbyOption, memberList, moveTo } from './rooms';
 
 /**
  * Joining a room, and the name a member shows there. Apart from rooms.ts so that only the joinroom function loads
@@ -44,18 +44,22 @@ export async function joinRoom(
   deps: Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'>,
   connectionId: string,
   roomId: string,
+  options: Pick<LobbyOption, 'lobbyUnlisted'> = {},
 ): Promise<JoinedFrame> {
   // The lobby always exists; its Rooms row only appears with its first message.
   const room = await deps.rooms.get(roomId);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
   const [current, listed, history] = await Promise.all([
     requireConnection(deps, connectionId),
-    // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them.
-    deps.connections.listMembers(
-      roomId,
-      roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
-      connectionId,
-    ),
+    // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them. An unlisted
+    // lobby lists its joiner alone (memberList adds it).
+    roomId === LOBBY && options.lobbyUnlisted
+      ? { members: [], count: 0, includesConnection: false }
+      : deps.connections.listMembers(
+          roomId,
+          roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
+          connectionId,
+        ),
     deps.messages.latest(roomId, LIMITS.historyDefault),
   ]);
   const chosen = current.chosenName ?? current.username;

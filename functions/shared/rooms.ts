@@ -110,10 +110,16 @@ export async function leaveRoom(
   return { type: 'left', roomId: before.roomId };
 }
 
-/** `noLobby`: LobbyPolicy=off, where a connection in the lobby is in no room (lobby.ts): nothing to read or list. */
+/**
+ * `noLobby`: LobbyPolicy=off, where a connection in the lobby is in no room (lobby.ts): nothing to read or list.
+ * `lobbyUnlisted`: the lobby lists its asker alone (lobby.ts, lobbyUnlisted).
+ */
 export interface LobbyOption {
   noLobby?: boolean;
+  lobbyUnlisted?: boolean;
 }
+
+const NOBODY_LISTED = { members: [], count: 0, includesConnection: false };
 
 export async function history(
   deps: Pick<ChatPorts, 'connections' | 'messages'>,
@@ -138,6 +144,9 @@ export async function who(
   const connection = await requireConnection(deps, connectionId);
   if (options.noLobby && connection.roomId === LOBBY)
     return { type: 'members' as const, roomId: LOBBY, members: [] as string[], memberCount: 0 };
-  const { members, memberCount } = await membersOf(deps, connection.roomId, connection);
+  const { members, memberCount } =
+    options.lobbyUnlisted && connection.roomId === LOBBY
+      ? memberList(NOBODY_LISTED, connection)
+      : await membersOf(deps, connection.roomId, connection);
   return { type: 'members' as const, roomId: connection.roomId, members, memberCount };
 }
