@@ -138,6 +138,10 @@ describe('$connect authorizer', () => {
     ['a control character', 'bad\u0007name', 'control characters'],
     ['a right-to-left override', '\u202Eecila', 'U+202E'],
     ['a zero-width space', 'a\u200Blice', 'U+200B'],
+    ['a braille blank after it', 'alice\u2800', 'U+2800'],
+    ['a braille blank before it', '\u2800alice', 'U+2800'],
+    ['an interlinear annotation anchor', 'al\uFFF9ice', 'U+FFF9'],
+    ["the numbering suffix a room gives ('alice (2)')", 'alice (2)', 'U+0028'],
   ])('hands $connect the reason to refuse a genuine token whose name has %s', async (_why, name, reason) => {
     const result = await handler(withToken(tokenFor({ sub: 's-9', username: name, exp: now() + 60 })));
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
