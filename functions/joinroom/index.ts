@@ -6,7 +6,7 @@ import { lobbyUnlisted, refuseLobbyJoin } from '../shared/lobby';
 import { onFirstCall } from '../shared/onFirstCall';
 import { LOBBY, parseRoomId, requireString } from '../shared/protocol';
 import { routeHandler } from '../shared/websocket';
-import { connectionStore, messageStore, roomStore } from '../shared/wiring/dynamodb';
+import { connectionStore, messageStore, roomEntry, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 import { guard } from '../shared/wiring/guard';
 
@@ -14,6 +14,7 @@ const deps = onFirstCall(() => ({
   connections: connectionStore(),
   rooms: roomStore(),
   messages: messageStore(),
+  entry: roomEntry(),
   events: eventPublisher(),
   now: systemClock,
 }));

@@ -37,14 +37,23 @@ export async function moveTo(
 ): Promise<Connection> {
   const before = await deps.connections.moveToRoom(connectionId, roomId, deps.now().toISOString(), username);
   if (!before) throw new UnknownConnection();
-  if (before.roomId !== roomId) {
-    const events: ChatEvent[] = [];
-    if (before.roomId !== LOBBY) events.push(presenceEvent(before.roomId, 'leave', before.username));
-    if (roomId !== LOBBY)
-      events.push(presenceEvent(roomId, 'join', username ?? before.chosenName ?? before.username));
-    if (events.length > 0) await deps.events.publish(events);
-  }
+  await announceMove(deps, before, roomId, username);
   return before;
+}
+
+/** Tells both rooms of a move that happened (`before`: the connection as it was), as moveTo describes. */
+export async function announceMove(
+  deps: Pick<ChatPorts, 'events'>,
+  before: Connection,
+  roomId: string,
+  username?: string,
+): Promise<void> {
+  if (before.roomId === roomId) return;
+  const events: ChatEvent[] = [];
+  if (before.roomId !== LOBBY) events.push(presenceEvent(before.roomId, 'leave', before.username));
+  if (roomId !== LOBBY)
+    events.push(presenceEvent(roomId, 'join', username ?? before.chosenName ?? before.username));
+  if (events.length > 0) await deps.events.publish(events);
 }
 
 /**
