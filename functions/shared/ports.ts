@@ -22,6 +22,11 @@ export interface Connection {
    * `connection:<connectionId>` in AuthMode=none. Never a display name. Absent on records made before it was kept.
    */
   userId?: string;
+  /**
+   * Whose `clientMsgId`s this connection's sends are, without sign-in: `resume:` + the client's resume token (kept
+   * across its reconnects), else `connection:<connectionId>` (sending.ts).
+   */
+  sendScope?: string;
   connectedAt: string;
   /** The send rate limit's token bucket; absent until the first message. */
   sendBucket?: SendBucket;

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { ChatMessage, MessageFrame } from '../../protocol';
-import { isRequestToken, isRoomCode, LIMITS, LOBBY } from '../../protocol';
+import { isRequestToken, isRoomCode, LIMITS, LOBBY, PATTERNS } from '../../protocol';
 import { BadRequest, MessageTooLarge } from './errors';
 
 // The protocol is defined once in protocol/ (with protocol/asyncapi.yaml); this module parses what clients send.
@@ -118,6 +119,20 @@ export function parseUsername(value: string | undefined, randomSuffix: () => str
     throw new BadRequest('username may hold a combining mark only on a letter or digit, at most 4 on one.');
   if (!/[\p{L}\p{Nd}]/u.test(username)) throw new BadRequest('username must hold a letter or a digit.');
   return username;
+}
+
+const RESUME_TOKEN = new RegExp(PATTERNS.resumeToken);
+
+/**
+ * The `resume` connect parameter, as the scope of the connection's `clientMsgId`s (`resume:` + its hash); absent ->
+ * undefined. Anything but 22 base64url characters (128 bits) is refused: a short or made-up value could be shared.
+ */
+export function parseResumeToken(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!RESUME_TOKEN.test(value))
+    throw new BadRequest('resume must be 22 characters of A-Z a-z 0-9 _ - (128 random bits, base64url).');
+  // Kept hashed: the token is the client's secret, and the table need not hold it.
+  return `resume:${createHash('sha256').update(value).digest('base64url')}`;
 }
 
 /** Chat text: a string of 1-4096 UTF-8 bytes after trimming. */
