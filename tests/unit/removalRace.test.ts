@@ -1,4 +1,5 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore, DynamoRoomStore } from '../../functions/shared/adapters/dynamo';
 import { DynamoRoomEntry } from '../../functions/shared/adapters/dynamoEntry';
 import type { ChatError } from '../../functions/shared/errors';
@@ -7,6 +8,7 @@ import { joinRoom } from '../../functions/shared/joining';
 import { removeMember, rotateKey } from '../../functions/shared/owners';
 import type { Connection, Notifier } from '../../functions/shared/ports';
 import { createRoom, leaveRoom } from '../../functions/shared/rooms';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
@@ -39,7 +41,8 @@ function gate() {
 
 type Step = 'rotated' | 'listed' | 'moved' | 'answered';
 
-function world() {
+/** `entryClient`: the client the joins' transactions go through (a fault proxy's, to meet conflicts). */
+function world(entryClient: DynamoDBDocumentClient = tables.db) {
   const posts = new Map<string, Record<string, unknown>[]>();
   const notifier: Notifier = {
     post: async (id, payload) => {
@@ -50,7 +53,7 @@ function world() {
   };
   const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex');
   const rooms = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
-  const entry = new DynamoRoomEntry(tables.db, {
+  const entry = new DynamoRoomEntry(entryClient, {
     rooms: tables.table('RoomsTable'),
     connections: tables.table('ConnectionsTable'),
   });
@@ -306,4 +309,79 @@ describe('six connections of a member looping join and leave while the owner rem
       expect(w.keysOf(bob)).toContain(removed.inviteKey);
     },
   );
+});
+
+describe('a join whose transaction meets another transaction (TransactionConflict)', () => {
+  let faults: DynamoFaultProxy;
+  let faulty: DynamoDBDocumentClient;
+  beforeAll(async () => {
+    faults = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
+    faulty = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: faults.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        maxAttempts: 1,
+      }),
+    );
+  });
+  afterAll(async () => {
+    faulty.destroy();
+    await faults.close();
+  });
+
+  const entryThroughFaults = () =>
+    new DynamoRoomEntry(faulty, {
+      rooms: tables.table('RoomsTable'),
+      connections: tables.table('ConnectionsTable'),
+    });
+
+  it('a join tries again past a conflict, and answers busy (INTERNAL) with the connection left where it was', async () => {
+    const w = world(faulty);
+    const owner = await w.member('olive', 'user:olive');
+    const roomId = await w.keyedRoom(owner);
+    const ann = await w.member('ann', 'user:ann');
+    faults.setConflict(1);
+    await expect(w.join(ann, roomId, OLD_KEY)).rejects.toMatchObject({ name: 'Busy', code: 'INTERNAL' });
+    expect(await w.whereIs(ann)).toBe('lobby');
+    faults.setConflict(0.5);
+    const joined = await w.join(ann, roomId, OLD_KEY).catch((error: ChatError) => error.code);
+    faults.setConflict(0);
+    // Half the transactions meet a conflict: four tries enter but for 1 in 16; either way the answer is the truth.
+    expect(joined === 'INTERNAL' ? 'lobby' : roomId).toBe(await w.whereIs(ann));
+  });
+
+  it('the entry tells a conflict, a changed key and a connection that moved apart', async () => {
+    const w = world();
+    const owner = await w.member('olive', 'user:olive');
+    const roomId = await w.keyedRoom(owner);
+    const entry = entryThroughFaults();
+    const base = { roomId, username: 'x', at: new Date().toISOString(), nowSeconds: Date.now() / 1000 };
+    faults.setConflict(1);
+    const blocked = await w.member('ann', 'user:ann');
+    const outcome = await entry.enter({
+      ...base,
+      connectionId: blocked.connectionId,
+      from: 'lobby',
+      inviteKey: OLD_KEY,
+    });
+    expect(outcome).toBe('conflict');
+    expect(await w.whereIs(blocked)).toBe('lobby');
+    faults.setConflict(0);
+    expect(
+      await entry.enter({
+        ...base,
+        connectionId: blocked.connectionId,
+        from: 'lobby',
+        inviteKey: 'BBBBBBBBBBBBBBBB',
+      }),
+    ).toBe('keyChanged');
+    expect(
+      await entry.enter({ ...base, connectionId: blocked.connectionId, from: 'lobby', inviteKey: OLD_KEY }),
+    ).toBe('entered');
+    expect(await w.whereIs(blocked)).toBe(roomId);
+    expect(
+      await entry.enter({ ...base, connectionId: blocked.connectionId, from: 'lobby', inviteKey: OLD_KEY }),
+    ).toBe('connectionMoved');
+  });
 });
