@@ -31,6 +31,8 @@ export type ConnectionPhase =
 export interface ConnectionConfig {
   url: string;
   username?: string;
+  /** Sent as `resume` when no token is: the scope of this client's clientMsgIds (docs/PROTOCOL.md). */
+  resume?: string;
   token?: string;
   getToken?: () => string | Promise<string>;
   Socket: SocketFactory;
@@ -249,13 +251,17 @@ export class Connection {
   }
 
   private async socketUrl(): Promise<string> {
-    const { getToken, token: fixed, username, url } = this.config;
+    const { getToken, token: fixed, username, url, resume } = this.config;
     const token = getToken ? await getToken() : fixed;
-    // Nothing to add: the URL goes out byte for byte as given (a query string built by the caller stays as it is).
-    if (token === undefined && username === undefined) return url;
+    // Without a token the server scopes clientMsgIds by the resume token, else by the connection alone.
+    const withResume = token === undefined && resume !== undefined;
+    // Nothing else to add: the URL goes out byte for byte as given (a caller's query string stays as it is).
+    if (token === undefined && username === undefined)
+      return withResume ? `${url}${url.includes('?') ? '&' : '?'}resume=${resume}` : url;
     const withAuth = new URL(url);
     if (token !== undefined) withAuth.searchParams.set('token', token);
     else if (username !== undefined) withAuth.searchParams.set('username', username);
+    if (withResume) withAuth.searchParams.set('resume', resume);
     return withAuth.toString();
   }
 

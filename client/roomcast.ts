@@ -27,7 +27,7 @@ import type {
   SocketLike,
   StateChange,
 } from './types';
-import { checkMessageText, checkRoomId } from './validate';
+import { checkMessageText, checkRoomId, resumeTokenOf } from './validate';
 
 export type {
   Closed,
@@ -94,6 +94,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       {
         url: options.url,
         username: options.username,
+        resume: resumeTokenOf(options),
         token: options.token,
         getToken: options.getToken,
         Socket,

@@ -42,6 +42,12 @@ export interface RoomcastClientOptions {
   url: string;
   /** AuthMode=open: the name to connect with. */
   username?: string;
+  /**
+   * Without a token: the resume token presented on every (re)connect, so the server keeps this client's
+   * `clientMsgId`s its own across reconnects and apart from anyone else's with the same name. 22 base64url
+   * characters (128 random bits); default a new random one per client. Pass a stored one to keep it across reloads.
+   */
+  resumeToken?: string;
   /** AuthMode=token: a fixed token. */
   token?: string;
   /** AuthMode=token: called before every connect, so a reconnect uses a fresh token. */

@@ -1,5 +1,5 @@
 import type { MessageFrame, ResyncFrame } from '../protocol';
-import { LIMITS, normalizeRoomId, utf8Bytes } from '../protocol';
+import { LIMITS, normalizeRoomId, PATTERNS, utf8Bytes } from '../protocol';
 import { RoomcastError } from './errors';
 
 /** Refuses a room id the server would refuse, before sending anything. */
@@ -12,6 +12,24 @@ export function checkRoomId(roomId: unknown): string {
     );
   }
   return normalized;
+}
+
+/**
+ * The client's resume token: the one given (refused unless 22 base64url characters, as the server would), else 128
+ * new random bits from the platform's CSPRNG (Web Crypto: browsers, Node >= 20).
+ */
+export function resumeTokenOf(options: { resumeToken?: string }): string {
+  const given = options.resumeToken;
+  if (given !== undefined) {
+    if (!new RegExp(PATTERNS.resumeToken).test(given))
+      throw new RoomcastError('INVALID_ARGUMENT', 'resumeToken must be 22 characters of A-Z a-z 0-9 _ -.');
+    return given;
+  }
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 /** Refuses a text the server would refuse, before sending anything. */

@@ -52,6 +52,11 @@ export const PATTERNS = {
   clientMsgId: '^[A-Za-z0-9._:-]+$',
   /** A room's 96-bit invite key, base64url: a join that carries it takes no guess (docs/SECURITY.md). */
   inviteKey: '^[A-Za-z0-9_-]{16}$',
+  /**
+   * The `resume` connect parameter: 128 random bits, base64url, that a client makes once and presents on every
+   * (re)connect. It scopes its `clientMsgId`s without sign-in: only its holder knows it (docs/PROTOCOL.md).
+   */
+  resumeToken: '^[A-Za-z0-9_-]{22}$',
 } as const;
 const ROOM_CODE = new RegExp(PATTERNS.roomCode);
 const CLIENT_MSG_ID = new RegExp(PATTERNS.clientMsgId);

@@ -6,7 +6,7 @@ import { connect } from '../shared/connections';
 import { BadRequest, describeError } from '../shared/errors';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
-import { parseUsername } from '../shared/protocol';
+import { parseResumeToken, parseUsername } from '../shared/protocol';
 import { openSession } from '../shared/sessionHooks';
 import { claimPlace, releasePlace } from '../shared/sourceCap';
 import { connectionStore, sourcePlaces } from '../shared/wiring/dynamodb';
@@ -59,11 +59,12 @@ export const handler = instrumented(async (event: ConnectEvent): Promise<APIGate
   try {
     const username = parseUsername(requestedUsername(event), guestSuffix);
     const userId = userIdOf(event);
+    const sendScope = parseResumeToken(event.queryStringParameters?.resume);
     const sourceIp = event.requestContext.identity?.sourceIp;
     await claimPlace(places(), sourceIp, connectionId);
     // The session's record is written at the same time as the connection (sessions.ts).
     await Promise.all([
-      connect(deps(), connectionId, { username, userId }),
+      connect(deps(), connectionId, { username, userId, sendScope }),
       openSession(event, { username, userId }),
     ]).catch(async (error: unknown) => {
       // The handshake fails: its place goes back at once (else the next full check would find it gone).

@@ -2,11 +2,11 @@ import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
 import { admitJoin, parseInviteKey, servedFrom } from '../shared/guard';
 import { joinRoom } from '../shared/joining';
-import { refuseLobbyJoin } from '../shared/lobby';
+import { lobbyUnlisted, refuseLobbyJoin } from '../shared/lobby';
 import { onFirstCall } from '../shared/onFirstCall';
 import { LOBBY, parseRoomId, requireString } from '../shared/protocol';
 import { routeHandler } from '../shared/websocket';
-import { connectionStore, messageStore, roomStore } from '../shared/wiring/dynamodb';
+import { connectionStore, messageStore, roomEntry, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 import { guard } from '../shared/wiring/guard';
 
@@ -14,6 +14,7 @@ const deps = onFirstCall(() => ({
   connections: connectionStore(),
   rooms: roomStore(),
   messages: messageStore(),
+  entry: roomEntry(),
   events: eventPublisher(),
   now: systemClock,
 }));
@@ -31,6 +32,8 @@ export const handler = routeHandler('joinroom', async (frame) => {
     key,
     sourceIp: identity?.sourceIp,
   });
-  const joined = await joinRoom(admitted.deps, connectionId, roomId);
+  const joined = await joinRoom(admitted.deps, connectionId, roomId, {
+    lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),
+  });
   return admitted.inviteKey ? { ...joined, inviteKey: admitted.inviteKey } : joined;
 });

@@ -8,7 +8,7 @@ import { LOBBY, USAGE } from './protocol';
 export async function connect(
   deps: Pick<ChatPorts, 'connections' | 'now'>,
   connectionId: string,
-  member: { username: string; userId: string },
+  member: { username: string; userId: string; sendScope?: string },
 ): Promise<Connection> {
   const connection: Connection = {
     connectionId,
@@ -16,6 +16,7 @@ export async function connect(
     username: member.username,
     chosenName: member.username,
     userId: member.userId,
+    ...(member.sendScope !== undefined && { sendScope: member.sendScope }),
     connectedAt: deps.now().toISOString(),
   };
   await deps.connections.put(connection);

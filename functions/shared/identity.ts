@@ -46,23 +46,36 @@ const text = (claims: Claims, name: string) => {
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
-/** The first of `names` present as a non-empty string, else InvalidToken; groups from the `groupsClaim` list. */
-function identityFrom(claims: Claims, names: string[], groupsClaim = 'cognito:groups'): Identity {
+/**
+ * The identity a token's claims name, else InvalidToken. `sub` is required in every mode and `iss` where an
+ * outside issuer signs (`issuerRequired`): (`iss`, `sub`) is the member's id, and a display name standing in for a
+ * missing `sub` would let anyone who picks the name `u-123` act as the user whose `sub` is `u-123`. The name is the
+ * first of `names` present as a non-empty string; groups come from the `groupsClaim` list.
+ */
+function identityFrom(
+  claims: Claims,
+  names: string[],
+  { groupsClaim = 'cognito:groups', issuerRequired = true } = {},
+): Identity {
   // aws-jwt-verify checks exp only when present; a token that never expires is refused here.
   if (typeof claims.exp !== 'number') throw new InvalidToken('no exp claim');
+  const subject = text(claims, 'sub');
+  if (subject === undefined) throw new InvalidToken('no sub claim');
+  const issuer = text(claims, 'iss');
+  if (issuer === undefined && issuerRequired) throw new InvalidToken('no iss claim');
   const username = names.map((name) => text(claims, name)).find((v) => v !== undefined);
   if (username === undefined) throw new InvalidToken(`no ${names.join(' or ')} claim`);
   const groups = claims[groupsClaim];
   return {
     username,
-    subject: text(claims, 'sub') ?? username,
-    issuer: text(claims, 'iss') ?? '',
+    subject,
+    issuer: issuer ?? '',
     groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
   };
 }
 
 /**
- * AuthMode=token: an HS256 JWT signed with the shared secret; `exp` required, `username` else `sub`. Expiry and
+ * AuthMode=token: an HS256 JWT signed with the shared secret; `exp` and `sub` required, `username` else `sub`. Expiry and
  * not-before are checked against `clock`, the functions' one clock.
  */
 export function sharedSecretVerifier(secret: () => Promise<string>, clock: Clock = systemClock): VerifyToken {
@@ -75,7 +88,8 @@ export function sharedSecretVerifier(secret: () => Promise<string>, clock: Clock
         clockTolerance: CLOCK_LEEWAY_SECONDS,
         currentDate: clock(),
       });
-      return identityFrom(payload, ['username', 'sub']);
+      // The stack's own secret signed it: `iss` is optional (the stack is the issuer), `sub` is not.
+      return identityFrom(payload, ['username', 'sub'], { issuerRequired: false });
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) throw new InvalidToken(`${error.code}: ${error.message}`);
       throw error;
@@ -152,7 +166,7 @@ export function oidcVerifier(
   );
   return async (token) => {
     const claims = await refusing(() => verifier.verify(token));
-    return identityFrom(claims as unknown as Claims, ['preferred_username', 'sub'], groupsClaim);
+    return identityFrom(claims as unknown as Claims, ['preferred_username', 'sub'], { groupsClaim });
   };
 }
 

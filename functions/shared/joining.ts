@@ -1,11 +1,11 @@
 import { requireConnection } from './connections';
-import { RoomNotFound } from './errors';
+import { Busy, RoomClosed, RoomNotFound } from './errors';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
-import type { ChatPorts, Connection, Member } from './ports';
+import type { ChatPorts, Connection, Member, Room, RoomEntry } from './ports';
 import { type JoinedFrame, LIMITS, LOBBY, toMessageFrame } from './protocol';
-import { epochSeconds } from './roomLife';
-import { memberList, moveTo } from './rooms';
+import { epochSeconds, roomEnd } from './roomLife';
+import { announceMove, type LobbyOption, memberList, moveTo } from './rooms';
 
 /**
  * Joining a room, and the name a member shows there. Apart from rooms.ts so that only the joinroom function loads
@@ -36,6 +36,49 @@ async function nameOfSameMember(
   return found.find((c) => c?.userId === joiner.userId && c?.roomId === roomId)?.username;
 }
 
+/** Tries of one entry: a connection moved meanwhile (its own leave or join) or a transaction conflict. */
+const ENTRY_TRIES = 4;
+
+type JoinDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
+  entry: RoomEntry;
+};
+
+/**
+ * Moves the joiner into a room only while the room still has the key it had when the join read it (RoomEntry; the
+ * read admitJoin checked the joiner's key against): once an owner's key rotation or removal has committed, a join
+ * admitted before it fails (RoomNotFound, as a wrong key; or RoomClosed), so no one it removed is in the room when
+ * the new key goes out. Returns the connection as it was.
+ */
+async function enter(deps: JoinDeps, joiner: Connection, room: Room, username: string): Promise<Connection> {
+  let current = joiner;
+  for (let tries = 1; tries <= ENTRY_TRIES; tries++) {
+    const now = deps.now();
+    const outcome = await deps.entry.enter({
+      connectionId: current.connectionId,
+      from: current.roomId,
+      roomId: room.roomId,
+      username,
+      inviteKey: room.inviteKey,
+      at: now.toISOString(),
+      nowSeconds: epochSeconds(now),
+    });
+    if (outcome === 'entered') {
+      await announceMove(deps, current, room.roomId, username);
+      return current;
+    }
+    if (outcome === 'keyChanged') {
+      const end = roomEnd((await deps.rooms.get(room.roomId)) ?? room, now);
+      throw end ? new RoomClosed(room.roomId, end) : new RoomNotFound(room.roomId);
+    }
+    if (outcome === 'connectionMoved') {
+      current = await requireConnection(deps, current.connectionId);
+      // Another join of this connection put it in the room: the room has it already.
+      if (current.roomId === room.roomId) return current;
+    } else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * tries));
+  }
+  throw new Busy();
+}
+
 /**
  * Moves a connection into a room under a name no other member there shows or could be confused with (names.ts),
  * chosen from every member of the room, not only the listed ones; another connection of the same member (same
@@ -43,21 +86,25 @@ async function nameOfSameMember(
  * name.
  */
 export async function joinRoom(
-  deps: Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'>,
+  deps: JoinDeps,
   connectionId: string,
   roomId: string,
+  options: Pick<LobbyOption, 'lobbyUnlisted'> = {},
 ): Promise<JoinedFrame> {
   // The lobby always exists; its Rooms row only appears with its first message.
   const room = await deps.rooms.get(roomId);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
   const [current, listed, history] = await Promise.all([
     requireConnection(deps, connectionId),
-    // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them.
-    deps.connections.listMembers(
-      roomId,
-      roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
-      connectionId,
-    ),
+    // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them. An unlisted
+    // lobby lists its joiner alone (memberList adds it).
+    roomId === LOBBY && options.lobbyUnlisted
+      ? { members: [], count: 0, includesConnection: false }
+      : deps.connections.listMembers(
+          roomId,
+          roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
+          connectionId,
+        ),
     deps.messages.latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now())),
   ]);
   const chosen = current.chosenName ?? current.username;
@@ -68,11 +115,13 @@ export async function joinRoom(
   else
     username =
       (await nameOfSameMember(deps, current, roomId, others)) ??
-      disambiguate(
-        chosen,
-        others.map((m) => m.username),
-      );
-  const before = await moveTo(deps, connectionId, roomId, username);
+      // A name the owner removed stays taken: no newcomer shows it (shareKey in owners.ts skips it).
+      disambiguate(chosen, [...others.map((m) => m.username), ...(room?.removedNames ?? [])]);
+  const before =
+    // A connection already in the room enters again too: the owner may be moving it out at this moment.
+    room && username !== undefined
+      ? await enter(deps, current, room, username)
+      : await moveTo(deps, connectionId, roomId, username);
   // The room's seq is read again now that the joiner is in the room index: a message stored between the first read
   // and the move may have been fanned out before the move, so without this it would be neither in `lastSeq` (which
   // tells the client to fetch it) nor delivered. A message stored after this read is fanned out after the move.

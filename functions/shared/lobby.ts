@@ -39,6 +39,13 @@ export const BROADCASTS_ONLY =
 /** Whether a connection in the lobby is in no room at all (LobbyPolicy=off). */
 export const lobbyClosed = (policy: LobbyPolicy) => policy === 'off';
 
+/**
+ * Whether the lobby's members are kept from each other (LobbyPolicy=broadcasts and off): where members cannot talk
+ * there, a list of everyone connected serves only to harvest names, so `who` and a join of the lobby list the asker
+ * alone.
+ */
+export const lobbyUnlisted = (policy: LobbyPolicy) => policy !== 'open';
+
 /** Lets a post to the lobby through, or throws NotAllowed (the policy) or RateLimited (the source's bucket). */
 export async function admitLobbyPost(lobby: LobbyDeps, sourceIp: string | undefined): Promise<void> {
   if (lobby.policy === 'off') throw new NotAllowed(NO_LOBBY_POST);

@@ -4,11 +4,15 @@ import { LIMITS } from '../../protocol';
 /**
  * Display names within a room: no two members show the same or a confusable name. Two names are confusable when
  * their UTS #39 skeletons are equal (NFD, each character replaced by its prototype from Unicode's confusables.txt,
- * NFD again; the mapping is the `unhomoglyph` package's copy of confusables.txt), compared both as written and in
+ * NFD again; the mapping is the `unhomoglyph` package's copy of confusables.txt of Unicode 13.0, so a confusable
+ * added since is not mapped: a known gap), compared both as written and in
  * lower case, so "alice", "аlice" (Cyrillic а), "Alice" and "ａｌｉｃｅ" all clash, and so do "Il" and "ll".
  */
 
-const skeleton = (name: string) => unhomoglyph(name.normalize('NFD')).normalize('NFD');
+// UTS #39 (since Unicode 15.1) also drops Default_Ignorable code points; parseUsername refuses them, but a name
+// stored before that rule may hold one.
+const skeleton = (name: string) =>
+  unhomoglyph(name.normalize('NFD').replace(/\p{Default_Ignorable_Code_Point}/gu, '')).normalize('NFD');
 
 /** The skeletons a name is compared by: as written, and in lower case. */
 export function nameKeys(name: string): string[] {

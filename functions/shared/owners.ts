@@ -1,7 +1,7 @@
 import { requireConnection } from './connections';
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from './errors';
 import { newInviteKey } from './guard';
-import type { ChatPorts, Connection, Member, OwnerChange } from './ports';
+import type { ChatPorts, Connection, Member, OwnerChange, Room } from './ports';
 import { presenceEvent } from './presence';
 import { LIMITS, LOBBY } from './protocol';
 import { epochSeconds, roomEnd } from './roomLife';
@@ -27,21 +27,24 @@ async function eachAtMost<T>(items: T[], limit: number, work: (item: T) => Promi
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** The caller, the room it is in, and the write that makes the change if the caller owns that live room. */
+/**
+ * The write that makes the change if the caller owns the live room it is in; returns the room as the write left it.
+ */
 async function asOwner(
   deps: OwnerDeps,
   caller: Connection,
   change: OwnerChange,
   verb: string,
-): Promise<string> {
+): Promise<Room> {
   const { roomId } = caller;
   if (roomId === LOBBY)
     throw new Forbidden(`The lobby has no owner: only the creator of a room can ${verb}.`);
   const now = deps.now();
   const changed =
-    caller.userId !== undefined &&
-    (await deps.rooms.changeAsOwner(roomId, caller.userId, epochSeconds(now), change));
-  if (changed) return roomId;
+    caller.userId === undefined
+      ? undefined
+      : await deps.rooms.changeAsOwner(roomId, caller.userId, epochSeconds(now), change);
+  if (changed) return changed;
   // Refused: say why (one more read, on the refusal path only).
   const room = await deps.rooms.get(roomId);
   if (!room) throw new RoomNotFound(roomId);
@@ -62,14 +65,17 @@ async function tell(deps: OwnerDeps, connectionIds: string[], frame: object): Pr
   });
 }
 
-/** Gives every other member still in the room the new key, so their own rejoin after a reconnect keeps working. */
-async function shareKey(
-  deps: OwnerDeps,
-  roomId: string,
-  inviteKey: string,
-  except: Set<string>,
-): Promise<void> {
-  const members = (await membersOf(deps, roomId)).filter((m) => !except.has(m.connectionId));
+/**
+ * Gives every other member still in the room the new key, so their own rejoin after a reconnect keeps working;
+ * never to a connection showing a name the owner removed (`room.removedNames`, written with the key): the room index
+ * is eventually consistent, so a removed member's connection the removal did not list yet may be listed here.
+ */
+async function shareKey(deps: OwnerDeps, room: Room, except: Set<string>): Promise<void> {
+  const { roomId, inviteKey } = room;
+  const removed = room.removedNames ?? new Set<string>();
+  const members = (await membersOf(deps, roomId)).filter(
+    (m) => !except.has(m.connectionId) && !removed.has(m.username),
+  );
   await tell(
     deps,
     members.map((m) => m.connectionId),
@@ -77,13 +83,16 @@ async function shareKey(
   );
 }
 
-/** A new invite key for the caller's room; joins with the old key, or by code alone, are refused from now on. */
+/**
+ * A new invite key for the caller's room; joins with the old key, or by code alone, are refused from now on, those
+ * admitted before it included (joining.ts).
+ */
 export async function rotateKey(deps: OwnerDeps, connectionId: string) {
   const caller = await requireConnection(deps, connectionId);
   const inviteKey = newInviteKey();
-  const roomId = await asOwner(deps, caller, { kind: 'rotateKey', inviteKey }, 'rotate its invite key');
-  await shareKey(deps, roomId, inviteKey, new Set([connectionId]));
-  return { type: 'keyrotated' as const, roomId, inviteKey };
+  const room = await asOwner(deps, caller, { kind: 'rotateKey', inviteKey }, 'rotate its invite key');
+  await shareKey(deps, room, new Set([connectionId]));
+  return { type: 'keyrotated' as const, roomId: room.roomId, inviteKey };
 }
 
 /** The `username` of removemember: a name as the member list shows it. */
@@ -109,7 +118,15 @@ export async function removeMember(
   if (caller.roomId !== LOBBY && username === caller.username)
     throw new BadRequest('You cannot remove yourself: leave the room, or close it.');
   const inviteKey = newInviteKey();
-  const roomId = await asOwner(deps, caller, { kind: 'rotateKey', inviteKey }, 'remove its members');
+  // The name is banned in the write that rotates the key: a join admitted with the old key fails from here on
+  // (joining.ts), and no later key reaches a connection showing the name.
+  const room = await asOwner(
+    deps,
+    caller,
+    { kind: 'rotateKey', inviteKey, removedName: username },
+    'remove its members',
+  );
+  const { roomId } = room;
   const at = deps.now().toISOString();
   const named = (await membersOf(deps, roomId)).filter(
     (m) => m.username === username && m.connectionId !== connectionId,
@@ -126,7 +143,7 @@ export async function removeMember(
     message: `The owner of room ${roomId} removed you from it. You are in the lobby.`,
   });
   if (moved.length > 0) await deps.events.publish([presenceEvent(roomId, 'leave', username)]);
-  await shareKey(deps, roomId, inviteKey, new Set([connectionId, ...removedIds]));
+  await shareKey(deps, room, new Set([connectionId, ...removedIds]));
   return { type: 'memberremoved' as const, roomId, username, removed: moved.length, inviteKey };
 }
 
@@ -137,7 +154,7 @@ export async function removeMember(
 export async function closeRoom(deps: OwnerDeps, connectionId: string) {
   const caller = await requireConnection(deps, connectionId);
   const closedAt = deps.now().toISOString();
-  const roomId = await asOwner(deps, caller, { kind: 'close', closedAt }, 'close it');
+  const { roomId } = await asOwner(deps, caller, { kind: 'close', closedAt }, 'close it');
   const message = `Room ${roomId} was closed by its owner. You are in the lobby.`;
   const members = await membersOf(deps, roomId);
   const told: string[] = [];

@@ -22,6 +22,11 @@ export interface Connection {
    * `connection:<connectionId>` in AuthMode=none. Never a display name. Absent on records made before it was kept.
    */
   userId?: string;
+  /**
+   * Whose `clientMsgId`s this connection's sends are, without sign-in: `resume:` + the client's resume token (kept
+   * across its reconnects), else `connection:<connectionId>` (sending.ts).
+   */
+  sendScope?: string;
   connectedAt: string;
   /** The send rate limit's token bucket; absent until the first message. */
   sendBucket?: SendBucket;
@@ -95,10 +100,17 @@ export interface Room {
   closedAt?: string;
   /** Set by the first key rotation: from then on only a join with the current key gets in (never by code alone). */
   keyRequired?: boolean;
+  /**
+   * Names the owner removed from the room, added in the write that rotated the key: no connection showing one of
+   * them is given a later key, and no one who joins is given one of them (a newcomer is numbered past it).
+   */
+  removedNames?: Set<string>;
 }
 
 /** What the owner of a room changes in it. */
-export type OwnerChange = { kind: 'rotateKey'; inviteKey: string } | { kind: 'close'; closedAt: string };
+export type OwnerChange =
+  | { kind: 'rotateKey'; inviteKey: string; removedName?: string }
+  | { kind: 'close'; closedAt: string };
 
 export interface RoomStore {
   /** Creates a room if its id is free; false when the id is taken. */
@@ -108,9 +120,35 @@ export interface RoomStore {
   /**
    * Applies an owner's change only if `ownerId` owns the room and it has not ended by `nowSeconds` (one conditional
    * write): a new invite key (which also makes the key required), or closing it (its TTL set to now, so DynamoDB
-   * deletes it). False when the condition failed, for whatever reason.
+   * deletes it), with the name of a removed member added to `removedNames`. Returns the room as the write left it;
+   * undefined when the condition failed, for whatever reason.
    */
-  changeAsOwner(roomId: string, ownerId: string, nowSeconds: number, change: OwnerChange): Promise<boolean>;
+  changeAsOwner(
+    roomId: string,
+    ownerId: string,
+    nowSeconds: number,
+    change: OwnerChange,
+  ): Promise<Room | undefined>;
+}
+
+/** One join's move into a room (joining.ts). */
+export interface RoomEntry {
+  /**
+   * Moves `connectionId` from room `from` into `roomId`, showing `username` there, in one transaction with a check
+   * that the room still has the invite key the join was admitted by (`inviteKey`; undefined: it has none) and has
+   * not ended by `nowSeconds`. `keyChanged` when the room's check failed (a key rotation, a removal or a close came
+   * first), `connectionMoved` when the connection is no longer in `from` (or gone), `conflict` when another
+   * transaction held one of the items.
+   */
+  enter(entry: {
+    connectionId: string;
+    from: string;
+    roomId: string;
+    username: string;
+    inviteKey: string | undefined;
+    at: string;
+    nowSeconds: number;
+  }): Promise<'entered' | 'keyChanged' | 'connectionMoved' | 'conflict'>;
 }
 
 /**

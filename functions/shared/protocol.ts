@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { ChatMessage, MessageFrame } from '../../protocol';
-import { isRequestToken, isRoomCode, LIMITS, LOBBY } from '../../protocol';
+import { isRequestToken, isRoomCode, LIMITS, LOBBY, PATTERNS } from '../../protocol';
 import { BadRequest, MessageTooLarge } from './errors';
 
 // The protocol is defined once in protocol/ (with protocol/asyncapi.yaml); this module parses what clients send.
@@ -70,30 +71,69 @@ export function parseRoomId(value: unknown): string {
 /**
  * Invisible characters a name could hide or reorder text with: Unicode's Default_Ignorable_Code_Point covers the
  * bidi controls (U+200E/F, U+202A-U+202E, U+2066-U+2069), zero-width characters (U+200B-U+200D, U+2060, U+FEFF),
- * the soft hyphen, tag characters (U+E0000-U+E0FFF), variation selectors and the Hangul fillers.
+ * the soft hyphen, tag characters (U+E0000-U+E0FFF), variation selectors and the Hangul fillers (which are letters).
  */
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
 
 /**
+ * What a name is made of, by allowlist (the letters, marks and digits of PRECIS's IdentifierClass, RFC 8264 9.1:
+ * general categories L, Mn, Mc, Nd), plus the space and a short list of punctuation. Everything else is refused:
+ * format characters (Cf: U+FFF9-U+FFFB, ...), symbols that draw nothing (U+2800 braille blank), private-use and
+ * unassigned code points, other spaces. Parentheses are not on the list, so no one can choose a room's numbered
+ * form of a name ("alice (2)", names.ts).
+ */
+const NAME_PUNCTUATION = "'-_.@";
+const NAME_CHAR = /[\p{L}\p{Mn}\p{Mc}\p{Nd} '\-_.@]/u;
+/** A combining mark stands on a letter or digit, at most 4 on one (enough for any script; no mark towers). */
+const LOOSE_MARK = /(^|[^\p{L}\p{Nd}\p{Mn}\p{Mc}])[\p{Mn}\p{Mc}]|[\p{Mn}\p{Mc}]{5}/u;
+
+const codePointOf = (char: string) =>
+  `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
  * A display name, from the connect query string or a token's claim: NFKC-normalised (so full-width and other
- * compatibility forms become their plain letters), trimmed, 1-32 characters, and without control or invisible
- * characters. Absent (no query parameter, AuthMode=none) -> guest-XXXX.
+ * compatibility forms become their plain letters, and the other spaces U+0020), runs of spaces made one and the
+ * ends trimmed (as PRECIS's Nickname profile, RFC 8266, does), 1-32 characters, each allowed by NAME_CHAR. A
+ * refusal names the first code point refused. Absent (no query parameter, AuthMode=none) -> guest-XXXX.
  */
 export function parseUsername(value: string | undefined, randomSuffix: () => string): string {
   if (value === undefined) return `guest-${randomSuffix()}`;
-  const username = value.normalize('NFKC').trim();
-  const chars = [...username].length;
-  if (chars < 1 || chars > LIMITS.usernameMaxChars) {
+  const username = value.normalize('NFKC').replace(/ {2,}/g, ' ').replace(/^ | $/g, '');
+  const chars = [...username];
+  if (chars.length < 1 || chars.length > LIMITS.usernameMaxChars) {
     throw new BadRequest(`username must be 1-${LIMITS.usernameMaxChars} characters.`);
   }
   if (CONTROL_CHARS.test(username)) throw new BadRequest('username must not contain control characters.');
-  if (INVISIBLE.test(username)) {
-    const found = username.match(INVISIBLE)?.[0]?.codePointAt(0) ?? 0;
+  const invisible = username.match(INVISIBLE)?.[0];
+  if (invisible !== undefined) {
     throw new BadRequest(
-      `username must not contain invisible or text-direction characters (found U+${found.toString(16).toUpperCase().padStart(4, '0')}).`,
+      `username must not contain invisible or text-direction characters (found ${codePointOf(invisible)}).`,
     );
   }
+  const refused = chars.find((char) => !NAME_CHAR.test(char));
+  if (refused !== undefined) {
+    throw new BadRequest(
+      `username may hold only letters, digits, spaces and ${[...NAME_PUNCTUATION].join(' ')} (found ${codePointOf(refused)}).`,
+    );
+  }
+  if (LOOSE_MARK.test(username))
+    throw new BadRequest('username may hold a combining mark only on a letter or digit, at most 4 on one.');
+  if (!/[\p{L}\p{Nd}]/u.test(username)) throw new BadRequest('username must hold a letter or a digit.');
   return username;
+}
+
+const RESUME_TOKEN = new RegExp(PATTERNS.resumeToken);
+
+/**
+ * The `resume` connect parameter, as the scope of the connection's `clientMsgId`s (`resume:` + its hash); absent ->
+ * undefined. Anything but 22 base64url characters (128 bits) is refused: a short or made-up value could be shared.
+ */
+export function parseResumeToken(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!RESUME_TOKEN.test(value))
+    throw new BadRequest('resume must be 22 characters of A-Z a-z 0-9 _ - (128 random bits, base64url).');
+  // Kept hashed: the token is the client's secret, and the table need not hold it.
+  return `resume:${createHash('sha256').update(value).digest('base64url')}`;
 }
 
 /** Chat text: a string of 1-4096 UTF-8 bytes after trimming. */

@@ -39,14 +39,23 @@ export async function moveTo(
 ): Promise<Connection> {
   const before = await deps.connections.moveToRoom(connectionId, roomId, deps.now().toISOString(), username);
   if (!before) throw new UnknownConnection();
-  if (before.roomId !== roomId) {
-    const events: ChatEvent[] = [];
-    if (before.roomId !== LOBBY) events.push(presenceEvent(before.roomId, 'leave', before.username));
-    if (roomId !== LOBBY)
-      events.push(presenceEvent(roomId, 'join', username ?? before.chosenName ?? before.username));
-    if (events.length > 0) await deps.events.publish(events);
-  }
+  await announceMove(deps, before, roomId, username);
   return before;
+}
+
+/** Tells both rooms of a move that happened (`before`: the connection as it was), as moveTo describes. */
+export async function announceMove(
+  deps: Pick<ChatPorts, 'events'>,
+  before: Connection,
+  roomId: string,
+  username?: string,
+): Promise<void> {
+  if (before.roomId === roomId) return;
+  const events: ChatEvent[] = [];
+  if (before.roomId !== LOBBY) events.push(presenceEvent(before.roomId, 'leave', before.username));
+  if (roomId !== LOBBY)
+    events.push(presenceEvent(roomId, 'join', username ?? before.chosenName ?? before.username));
+  if (events.length > 0) await deps.events.publish(events);
 }
 
 /**
@@ -113,10 +122,16 @@ export async function leaveRoom(
   return { type: 'left', roomId: before.roomId };
 }
 
-/** `noLobby`: LobbyPolicy=off, where a connection in the lobby is in no room (lobby.ts): nothing to read or list. */
+/**
+ * `noLobby`: LobbyPolicy=off, where a connection in the lobby is in no room (lobby.ts): nothing to read or list.
+ * `lobbyUnlisted`: the lobby lists its asker alone (lobby.ts, lobbyUnlisted).
+ */
 export interface LobbyOption {
   noLobby?: boolean;
+  lobbyUnlisted?: boolean;
 }
+
+const NOBODY_LISTED = { members: [], count: 0, includesConnection: false };
 
 /**
  * A page of the room's messages in seq order: the latest `limit`, or the first `limit` after `afterSeq`, as many as
@@ -156,6 +171,9 @@ export async function who(
   const connection = await requireConnection(deps, connectionId);
   if (options.noLobby && connection.roomId === LOBBY)
     return { type: 'members' as const, roomId: LOBBY, members: [] as string[], memberCount: 0 };
-  const { members, memberCount } = await membersOf(deps, connection.roomId, connection);
+  const { members, memberCount } =
+    options.lobbyUnlisted && connection.roomId === LOBBY
+      ? memberList(NOBODY_LISTED, connection)
+      : await membersOf(deps, connection.roomId, connection);
   return { type: 'members' as const, roomId: connection.roomId, members, memberCount };
 }

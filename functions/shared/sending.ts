@@ -156,12 +156,12 @@ async function publish(deps: SendDeps, send: Send, message: ChatMessage): Promis
 
 /**
  * Who a send's clientMsgId belongs to. It must survive a reconnect, since the client retries on a new connection:
- * the signed-in member's `userId`; without sign-in, where the connection is the only identity, the name the member
- * chose (never the room's numbered display name, which a reconnect can change while the old connection lingers).
+ * the signed-in member's `userId`; without sign-in the client's resume token (`sendScope`), else the connection
+ * itself. Never a name: two people who chose "sam" must not answer each other's clientMsgIds.
  */
 function senderOf(connection: Connection): string {
   if (connection.userId?.startsWith('user:')) return connection.userId;
-  return `name:${connection.chosenName ?? connection.username}`;
+  return connection.sendScope ?? `connection:${connection.connectionId}`;
 }
 
 function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {

@@ -85,6 +85,24 @@ describe('reconnecting', () => {
     ]);
   });
 
+  it("presents one resume token on every reconnect, its own and no other client's, and none with a token", async () => {
+    client();
+    await tick();
+    fake.server.last.drop();
+    await jest.advanceTimersByTimeAsync(1_000);
+    const first = fake.server.sockets.map((s) => new URL(s.url).searchParams.get('resume'));
+    expect(first).toHaveLength(2);
+    expect(first[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(first[1]).toBe(first[0]);
+    client();
+    await tick();
+    expect(new URL(fake.server.last.url).searchParams.get('resume')).not.toBe(first[0]);
+    // Signed in, the user is the scope: no resume token goes out.
+    client({ username: undefined, token: 't' });
+    await tick();
+    expect(new URL(fake.server.last.url).searchParams.has('resume')).toBe(false);
+  });
+
   it('pings after keepaliveMs without traffic, and reconnects when no pong comes', async () => {
     const { chat } = client({ keepaliveMs: 60_000 });
     await tick();

@@ -225,10 +225,10 @@ describe('a refused handshake', () => {
 });
 
 describe('the URL', () => {
-  it('is used byte for byte when the client adds no username or token to it', async () => {
+  it('is used byte for byte when the client adds no username or token to it, the resume token after it', async () => {
     const url = "ws://fake/prod?username=o'brien%20x"; // the URL parser would write the ' as %27
-    await wire({ url });
-    expect(fake.server.last.url).toBe(url);
+    await wire({ url, resumeToken: 'r'.repeat(22) });
+    expect(fake.server.last.url).toBe(`${url}&resume=${'r'.repeat(22)}`);
   });
 });
 

@@ -200,6 +200,8 @@ describe('AuthMode=oidc', () => {
       /Issuer not allowed/,
     ],
     ['a token without exp', () => issuer.sign(good({ exp: undefined })), /no exp claim/],
+    ['a token without sub', () => issuer.sign(good({ sub: undefined })), /no sub claim/],
+    ['a token without iss', () => issuer.sign(good({ iss: undefined })), /iss/i],
     [
       'a key id the JWKS does not have',
       () => issuer.sign(good(), { kid: 'unknown-kid' }),

@@ -67,6 +67,19 @@ describe('$connect authorizer', () => {
     expect(await idOf({ sub: 's-1', username: 'alice', iss: 'https://other.example' })).not.toBe(alice);
   });
 
+  it('refuses a genuine token without sub: its display name never stands in for the id', async () => {
+    // The user whose sub is u-123 owns rooms; a token naming itself u-123 without a sub must not become that user.
+    await expect(handler(withToken(tokenFor({ username: 'u-123', exp: now() + 60 })))).rejects.toThrow(
+      'Unauthorized',
+    );
+    await expect(
+      handler(withToken(tokenFor({ sub: '', username: 'u-123', exp: now() + 60 }))),
+    ).rejects.toThrow('Unauthorized');
+    expect((await handler(withToken(tokenFor({ sub: 'u-123', exp: now() + 60 })))).context).toMatchObject({
+      username: 'u-123',
+    });
+  });
+
   it('refuses a connection without a token as Unauthorized', async () => {
     await expect(handler(withToken(undefined))).rejects.toThrow('Unauthorized');
     await expect(handler(withToken(''))).rejects.toThrow('Unauthorized');
@@ -125,6 +138,10 @@ describe('$connect authorizer', () => {
     ['a control character', 'bad\u0007name', 'control characters'],
     ['a right-to-left override', '\u202Eecila', 'U+202E'],
     ['a zero-width space', 'a\u200Blice', 'U+200B'],
+    ['a braille blank after it', 'alice\u2800', 'U+2800'],
+    ['a braille blank before it', '\u2800alice', 'U+2800'],
+    ['an interlinear annotation anchor', 'al\uFFF9ice', 'U+FFF9'],
+    ["the numbering suffix a room gives ('alice (2)')", 'alice (2)', 'U+0028'],
   ])('hands $connect the reason to refuse a genuine token whose name has %s', async (_why, name, reason) => {
     const result = await handler(withToken(tokenFor({ sub: 's-9', username: name, exp: now() + 60 })));
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });

@@ -26,8 +26,84 @@ describe('a display name', () => {
     ['a tag character', 'alice\u{E0041}', 'U+E0041'],
     ['a variation selector', 'alice\uFE0F', 'U+FE0F'],
     ['a Hangul filler', '\u3164', 'U+1160'],
+    ['a Hangul filler beside a name', 'alice\u3164', 'U+1160'],
   ])('is refused with %s, naming it', (_why, name, codePoint) => {
     expect(() => parse(name)).toThrow(`invisible or text-direction characters (found ${codePoint})`);
+  });
+
+  it.each([
+    ['a braille blank after it', 'alice\u2800', 'U+2800'],
+    ['a braille blank before it', '\u2800alice', 'U+2800'],
+    ['an interlinear annotation anchor inside it', 'al\uFFF9ice', 'U+FFF9'],
+    ['an interlinear annotation separator', 'al\uFFFAice', 'U+FFFA'],
+    ['an interlinear annotation terminator', 'alice\uFFFB', 'U+FFFB'],
+    ['a private-use character', 'alice\uE000', 'U+E000'],
+    ['an unassigned code point', 'alice\u0378', 'U+0378'],
+    ['an ogham space mark', 'al\u1680ice', 'U+1680'],
+    ['parentheses: the numbered form of a name is not for choosing', 'alice (2)', 'U+0028'],
+    ['a symbol', 'alice\u2605', 'U+2605'],
+  ])('is refused with %s, naming it', (_why, name, codePoint) => {
+    expect(() => parse(name)).toThrow(`(found ${codePoint})`);
+  });
+
+  it('keeps letters, marks and digits of every script, and a short list of punctuation', () => {
+    for (const name of [
+      "o'neil",
+      'j.doe',
+      'ann-marie',
+      'sam_2',
+      'a@b.example',
+      'Nguyễn Văn',
+      'नमस्ते',
+      '李小龙 3',
+    ])
+      expect(parse(name)).toBe(name.normalize('NFKC'));
+  });
+
+  it('makes a run of spaces (any space NFKC maps to U+0020) one, and trims the ends', () => {
+    expect(parse('al\u3000\u2003ice')).toBe('al ice');
+    expect(parse('\u00A0alice\u202F')).toBe('alice');
+  });
+
+  it('is refused with a mark standing alone or towering, or without a letter or digit', () => {
+    expect(() => parse('\u0301alice')).toThrow('combining mark');
+    expect(() => parse('x\u0306\u0307\u0308\u0309\u030A\u030B')).toThrow('combining mark');
+    expect(() => parse('...')).toThrow('a letter or a digit');
+  });
+
+  /** Every code point of a general category (assigned in this Node's Unicode). */
+  const everyCodePoint = (category: RegExp) => {
+    const found: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const char = String.fromCodePoint(cp);
+      if (category.test(char)) found.push(char);
+    }
+    return found;
+  };
+
+  it('refuses every format character (category Cf) before, inside or after a name', () => {
+    const format = everyCodePoint(/^\p{Cf}$/u);
+    expect(format.length).toBeGreaterThan(150);
+    for (const char of format)
+      for (const name of [`${char}alice`, `al${char}ice`, `alice${char}`])
+        expect(() => parse(name)).toThrow(/username/);
+  });
+
+  it('takes a space character (category Zs) only as the plain space NFKC makes of it, else refuses it', () => {
+    const spaces = everyCodePoint(/^\p{Zs}$/u);
+    expect(spaces.length).toBeGreaterThan(15);
+    for (const char of spaces) {
+      const plain = char.normalize('NFKC') === ' ';
+      for (const [name, expected] of [
+        [`${char}alice`, 'alice'],
+        [`al${char}ice`, 'al ice'],
+        [`alice${char}`, 'alice'],
+      ] as const) {
+        if (plain) expect(parse(name)).toBe(expected);
+        else expect(() => parse(name)).toThrow(/username/);
+      }
+    }
   });
 
   it('is refused when empty after trimming, too long, or with control characters', () => {

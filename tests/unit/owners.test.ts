@@ -4,6 +4,7 @@ import {
   DynamoRoomStore,
   DynamoSendStore,
 } from '../../functions/shared/adapters/dynamo';
+import { DynamoRoomEntry } from '../../functions/shared/adapters/dynamoEntry';
 import type { ChatError } from '../../functions/shared/errors';
 import { admitJoin, type GuardDeps } from '../../functions/shared/guard';
 import { joinRoom } from '../../functions/shared/joining';
@@ -46,6 +47,10 @@ function world() {
     connections: new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex'),
     rooms: new DynamoRoomStore(tables.db, tables.table('RoomsTable')),
     messages: { after: async () => [], latest: async () => [] },
+    entry: new DynamoRoomEntry(tables.db, {
+      rooms: tables.table('RoomsTable'),
+      connections: tables.table('ConnectionsTable'),
+    }),
     sends: new DynamoSendStore(tables.db, {
       rooms: tables.table('RoomsTable'),
       messages: tables.table('MessagesTable'),

@@ -219,15 +219,16 @@ export class DynamoRoomStore implements RoomStore {
     ownerId: string,
     nowSeconds: number,
     change: OwnerChange,
-  ): Promise<boolean> {
-    return applied(
-      this.db.send(
+  ): Promise<Room | undefined> {
+    const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
+    try {
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { roomId },
           UpdateExpression:
             change.kind === 'rotateKey'
-              ? 'SET inviteKey = :key, keyRequired = :true'
+              ? `SET inviteKey = :key, keyRequired = :true${removing ? ' ADD removedNames :removed' : ''}`
               : 'SET closedAt = :closedAt, #ttl = :now',
           // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
           ConditionExpression:
@@ -237,12 +238,21 @@ export class DynamoRoomStore implements RoomStore {
             ':owner': ownerId,
             ':now': nowSeconds,
             ...(change.kind === 'rotateKey'
-              ? { ':key': change.inviteKey, ':true': true }
+              ? {
+                  ':key': change.inviteKey,
+                  ':true': true,
+                  ...(removing && { ':removed': new Set([change.removedName]) }),
+                }
               : { ':closedAt': change.closedAt }),
           },
+          ReturnValues: 'ALL_NEW',
         }),
-      ),
-    );
+      );
+      return Attributes as Room | undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 }
 

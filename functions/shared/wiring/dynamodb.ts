@@ -6,6 +6,7 @@ import {
   DynamoRoomStore,
   DynamoSendStore,
 } from '../adapters/dynamo';
+import { DynamoRoomEntry } from '../adapters/dynamoEntry';
 import { DynamoFanoutStore } from '../adapters/dynamoFanout';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../adapters/dynamoGuard';
 import { DynamoSessionStore } from '../adapters/dynamoSessions';
@@ -24,6 +25,12 @@ const documentClient = onFirstCall(() =>
 export const connectionStore = () =>
   new DynamoConnectionStore(documentClient(), config.connectionsTable(), config.roomIndex());
 export const roomStore = () => new DynamoRoomStore(documentClient(), config.roomsTable());
+/** A join's move into a room, atomic with the room's key (joinroom). */
+export const roomEntry = () =>
+  new DynamoRoomEntry(documentClient(), {
+    rooms: config.roomsTable(),
+    connections: config.connectionsTable(),
+  });
 export const messageStore = () => new DynamoMessageStore(documentClient(), config.messagesTable());
 export const sendStore = () =>
   new DynamoSendStore(documentClient(), {

@@ -1,0 +1,59 @@
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { RoomEntry } from '../ports';
+
+/**
+ * A join's move into a room as one DynamoDB transaction: a ConditionCheck that the room still has the invite key
+ * the join was admitted by and has not ended, and the connection's move, conditional on the room it is leaving.
+ * A key rotation (or a removal, which rotates the key) that commits first makes every join admitted with the old key
+ * fail here, however long ago it was admitted, so a removed member cannot slip in between the owner's check of the
+ * room's members and the new key going out.
+ */
+export class DynamoRoomEntry implements RoomEntry {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { rooms: string; connections: string },
+  ) {}
+
+  async enter(entry: Parameters<RoomEntry['enter']>[0]): ReturnType<RoomEntry['enter']> {
+    const { connectionId, from, roomId, username, inviteKey, at, nowSeconds } = entry;
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tables.rooms,
+                Key: { roomId },
+                ConditionExpression: `attribute_exists(roomId) AND ${inviteKey === undefined ? 'attribute_not_exists(inviteKey)' : 'inviteKey = :key'} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
+                ExpressionAttributeNames: { '#ttl': 'ttl' },
+                ExpressionAttributeValues: {
+                  ':now': nowSeconds,
+                  ...(inviteKey !== undefined && { ':key': inviteKey }),
+                },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tables.connections,
+                Key: { connectionId },
+                UpdateExpression: 'SET roomId = :room, lastActiveAt = :at, username = :name',
+                ConditionExpression: 'roomId = :from',
+                ExpressionAttributeValues: { ':room': roomId, ':at': at, ':name': username, ':from': from },
+              },
+            },
+          ],
+        }),
+      );
+      return 'entered';
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
+      const [room, connection] =
+        (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      if (room?.Code === 'TransactionConflict' || connection?.Code === 'TransactionConflict')
+        return 'conflict';
+      if (room?.Code === 'ConditionalCheckFailed') return 'keyChanged';
+      if (connection?.Code === 'ConditionalCheckFailed') return 'connectionMoved';
+      throw error;
+    }
+  }
+}
