@@ -30,6 +30,12 @@ import { roomEnd } from '../roomLife';
 /** DynamoDB adapters of the chat ports. Their table names are handed over when a function wires them. */
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
+/**
+ * How long after `connectedAt` the connection may still be in its handshake: API Gateway runs `$connect` under its
+ * 29 s integration timeout and answers 410 to posts until it has returned. The fan-out deletes a connection on a 410
+ * only once `prunableAfter` (connectedAt + this) had passed when its execution started (statemachines/fanout.asl.json).
+ */
+const HANDSHAKE_MS = 30_000;
 const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
@@ -61,6 +67,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         Item: {
           ...connection,
           lastActiveAt: connection.connectedAt,
+          prunableAfter: new Date(now + HANDSHAKE_MS).toISOString(),
           ttl: Math.floor(now / 1000) + CONNECTION_TTL_SECONDS,
         },
       }),
