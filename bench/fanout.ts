@@ -191,7 +191,7 @@ async function runHotRoomBench(opts: Options, apiLatencyMs: number, n: number) {
 }
 
 /** The send rates of the ceiling's steps, and the seconds each lasts. */
-const CEILING_RATES = [20, 40, 60, 80, 100, 150, 200, 300];
+const CEILING_RATES = [5, 10, 20, 40, 60, 80, 100, 150, 200, 300];
 const CEILING_STEP_SECONDS = 3;
 /**
  * `--ceiling`: the messages/s one room's sends sustain without BUSY (bench/ceiling.ts). The per-connection send

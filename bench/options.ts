@@ -23,7 +23,7 @@ Usage: npm run bench -- [options]
                          100 messages, 20 ms latency); prints posts per message, latency p50/p99 from each send to
                          each member's receipt, and the same room quiet (one message at a time) to compare
   --rate N               messages per second of the hot room (default 10)
-  --ceiling              the room ceiling: one room's members send at 20, 40 ... 300 messages/s, 3 s a step, until a
+  --ceiling              the room ceiling: one room's members send at 5, 10, 20 ... 300 messages/s, 3 s a step, until a
                          send is answered BUSY; reports the highest clean rate (default room 10, 0 ms latency)
   --warmup N             hot room: messages sent one at a time before anything is measured, so the measured ones
                          meet warm environments, as a deployed stack's steady traffic does (default 1: cold starts)
