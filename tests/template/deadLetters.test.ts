@@ -31,7 +31,8 @@ it('lets only EventBridge, for that one rule, send to the queue, and nothing els
       JSON.stringify(r.Properties?.Queues) === JSON.stringify([{ Ref: queueId }]),
   );
   expect(policies).toHaveLength(1);
-  const statements = (policies[0]?.Properties?.PolicyDocument as { Statement: Props[] }).Statement;
+  const statements = (policies[0]?.Properties?.PolicyDocument as { Statement?: Props[] } | undefined)
+    ?.Statement;
   expect(statements).toEqual([
     {
       Sid: expect.any(String),
