@@ -26,6 +26,7 @@ import type {
 import type { ChatMessage } from '../protocol';
 import { LOBBY } from '../protocol';
 import { roomEnd } from '../roomLife';
+import { retryingConflicts } from './conflicts';
 
 /** DynamoDB adapters of the chat ports. Their table names are handed over when a function wires them. */
 
@@ -225,27 +226,30 @@ export class DynamoRoomStore implements RoomStore {
     nowSeconds: number,
     change: OwnerChange,
   ): Promise<boolean> {
-    return applied(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { roomId },
-          UpdateExpression:
-            change.kind === 'rotateKey'
-              ? 'SET inviteKey = :key, keyRequired = :true'
-              : 'SET closedAt = :closedAt, #ttl = :now',
-          // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
-          ConditionExpression:
-            'ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':owner': ownerId,
-            ':now': nowSeconds,
-            ...(change.kind === 'rotateKey'
-              ? { ':key': change.inviteKey, ':true': true }
-              : { ':closedAt': change.closedAt }),
-          },
-        }),
+    // The room's item is in every send's transaction: in a busy room the write may meet one and is tried again.
+    return retryingConflicts(() =>
+      applied(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { roomId },
+            UpdateExpression:
+              change.kind === 'rotateKey'
+                ? 'SET inviteKey = :key, keyRequired = :true'
+                : 'SET closedAt = :closedAt, #ttl = :now',
+            // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
+            ConditionExpression:
+              'ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':owner': ownerId,
+              ':now': nowSeconds,
+              ...(change.kind === 'rotateKey'
+                ? { ':key': change.inviteKey, ':true': true }
+                : { ':closedAt': change.closedAt }),
+            },
+          }),
+        ),
       ),
     );
   }
