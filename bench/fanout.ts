@@ -23,6 +23,7 @@
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadTemplate } from '../infra/template';
+import { runCeiling } from './ceiling';
 import { memoryOf, startChildCloud } from './childCloud';
 import { runHotRoom } from './hotRoom';
 import { Members, now, pool } from './members';
@@ -189,6 +190,46 @@ async function runHotRoomBench(opts: Options, apiLatencyMs: number, n: number) {
   }
 }
 
+/** The send rates of the ceiling's steps, and the seconds each lasts. */
+const CEILING_RATES = [5, 10, 20, 40, 60, 80, 100, 150, 200, 300];
+const CEILING_STEP_SECONDS = 3;
+/**
+ * `--ceiling`: the messages/s one room's sends sustain without BUSY (bench/ceiling.ts). The per-connection send
+ * and frame limits are lifted for the run, so that only the room's own send path limits the rate.
+ */
+async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
+  const log = (msg: string) => {
+    if (!opts.json) process.stderr.write(`  [ceiling, room ${n}, ${apiLatencyMs} ms] ${msg}\n`);
+  };
+  const parameters = {
+    SendRateLimit: '10000',
+    FrameRateLimit: '100000',
+    RouteThrottlingRateLimit: '10000',
+    RouteThrottlingBurstLimit: '10000',
+    ...opts.parameters,
+  };
+  const cloud = await startCloud(apiLatencyMs, parameters, opts.profileDir);
+  const members = new Members();
+  try {
+    await members.connect(cloud.wsUrl, n, 'ceiling');
+    await members.settle(300, 5_000);
+    const via = await fillRoom({ ...opts, join: 'room' }, members, log);
+    await runFanout(members, opts.warmup, opts.gapMs, 60_000);
+    const result = await runCeiling(members, CEILING_RATES, CEILING_STEP_SECONDS, log);
+    return {
+      scenario: 'room-ceiling',
+      apiLatencyMs,
+      roomSize: n,
+      via,
+      ...result,
+      loadAvg1m: round(loadavg()[0] ?? Number.NaN),
+    };
+  } finally {
+    await cloud.stop();
+    await members.close();
+  }
+}
+
 /** The cloud child of one room; function errors (log level ERROR) are worth seeing on stderr. */
 function startCloud(apiLatencyMs: number, parameters: Record<string, string>, profileDir?: string) {
   return startChildCloud({
@@ -252,6 +293,14 @@ async function main() {
   if (opts.idle !== undefined) {
     const idle = await runIdle(opts, opts.idle);
     process.stdout.write(opts.json ? `${JSON.stringify(idle)}\n` : `${JSON.stringify(idle, null, 2)}\n`);
+    return;
+  }
+  if (opts.ceiling) {
+    for (const lat of opts.latencies)
+      for (const n of opts.rooms)
+        process.stdout.write(
+          `${JSON.stringify(await runCeilingBench(opts, lat, n), null, opts.json ? undefined : 2)}\n`,
+        );
     return;
   }
   if (opts.hotRoom) {

@@ -23,6 +23,8 @@ Usage: npm run bench -- [options]
                          100 messages, 20 ms latency); prints posts per message, latency p50/p99 from each send to
                          each member's receipt, and the same room quiet (one message at a time) to compare
   --rate N               messages per second of the hot room (default 10)
+  --ceiling              the room ceiling: one room's members send at 5, 10, 20 ... 300 messages/s, 3 s a step, until a
+                         send is answered BUSY; reports the highest clean rate (default room 10, 0 ms latency)
   --warmup N             hot room: messages sent one at a time before anything is measured, so the measured ones
                          meet warm environments, as a deployed stack's steady traffic does (default 1: cold starts)
   --quiet N              hot room: messages of the quiet phase (default the smaller of --messages and 20); more
@@ -50,6 +52,8 @@ export interface Options {
   warmup: number;
   /** Hot room: messages of the quiet phase, sent one at a time. */
   quiet: number;
+  /** The room-ceiling scenario (bench/ceiling.ts). */
+  ceiling: boolean;
   /** Memory-only run: this many idle members, no fan-out. */
   idle?: number;
   json: boolean;
@@ -73,6 +77,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       profile: { type: 'string' },
       idle: { type: 'string' },
       'hot-room': { type: 'boolean' },
+      ceiling: { type: 'boolean' },
       rate: { type: 'string' },
       warmup: { type: 'string' },
       quiet: { type: 'string' },
@@ -96,21 +101,24 @@ export function parseOptions(argv: string[]): Options | undefined {
   const room = values.room === undefined ? undefined : int('room', values.room, 0, 1, 10_000);
   const latencies = (values['api-latency-ms'] ?? []).map((v) => int('api-latency-ms', v, 0, 0, 5_000));
   const hotRoom = values['hot-room'] === true;
+  const ceiling = values.ceiling === true;
   const messages = int('messages', values.messages, hotRoom ? 100 : 20, 1, 1000);
   return {
     rooms:
       room !== undefined
         ? [room]
-        : hotRoom
-          ? [100]
-          : sweep
-            ? [1000]
-            : values.full
-              ? [10, 100, 1000, 5000]
-              : [10, 100, 1000],
+        : ceiling
+          ? [10]
+          : hotRoom
+            ? [100]
+            : sweep
+              ? [1000]
+              : values.full
+                ? [10, 100, 1000, 5000]
+                : [10, 100, 1000],
     messages,
     gapMs: int('gap-ms', values['gap-ms'], 50, 0, 10_000),
-    latencies: latencies.length > 0 ? latencies : sweep || hotRoom ? [20] : [0, 20],
+    latencies: latencies.length > 0 ? latencies : ceiling ? [0] : sweep || hotRoom ? [20] : [0, 20],
     tutorialBudgetMs: int('tutorial-budget-s', values['tutorial-budget-s'], 25, 0, 600) * 1000,
     tutorial: values['no-tutorial'] !== true && !sweep,
     join: joinMode(values.join),
@@ -119,6 +127,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     profileDir: values.profile,
     idle: values.idle === undefined ? undefined : int('idle', values.idle, 0, 1, 15_000),
     hotRoom,
+    ceiling,
     rate: int('rate', values.rate, 10, 1, 200),
     warmup: int('warmup', values.warmup, 1, 1, 1000),
     quiet: int('quiet', values.quiet, Math.min(messages, 20), 1, 1000),

@@ -235,6 +235,10 @@ class Template extends TemplateResources implements LocalTemplate {
         arn: str(arn, path),
         ...(extra.Input !== undefined && { input: JSON.parse(str(extra.Input, `${path}.Input`)) as unknown }),
         ...(typeof extra.InputPath === 'string' && { inputPath: extra.InputPath }),
+        ...(isObj(extra.DeadLetterConfig) &&
+          extra.DeadLetterConfig.Arn !== undefined && {
+            deadLetterArn: str(extra.DeadLetterConfig.Arn, `${path}.DeadLetterConfig.Arn`),
+          }),
       };
     };
 
@@ -260,7 +264,7 @@ class Template extends TemplateResources implements LocalTemplate {
           const tp = `${path}.Targets[${i}]`;
           const picked = this.pick(
             isObj(t) && intrinsicKey(t) ? this.resolve(t, tp) : t,
-            ['Arn', 'Input', 'InputPath'],
+            ['Arn', 'Input', 'InputPath', 'DeadLetterConfig'],
             tp,
           );
           return target(picked.Arn, picked, tp);
@@ -275,7 +279,15 @@ class Template extends TemplateResources implements LocalTemplate {
       for (const [eventId, event] of Object.entries(events)) {
         if (!isObj(event) || (event.Type !== 'EventBridgeRule' && event.Type !== 'CloudWatchEvent')) continue;
         const path = `Resources.${ownerId}.Properties.Events.${eventId}.Properties`;
-        const keys = ['EventBusName', 'Pattern', 'State', 'Enabled', 'Input', 'InputPath'];
+        const keys = [
+          'EventBusName',
+          'Pattern',
+          'State',
+          'Enabled',
+          'Input',
+          'InputPath',
+          'DeadLetterConfig',
+        ];
         const props = this.pick(event.Properties, keys, path);
         if (props.Pattern === undefined || props.State === 'DISABLED' || props.Enabled === false) continue;
         const arn =

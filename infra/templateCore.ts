@@ -214,6 +214,7 @@ export abstract class TemplateCore {
       'AWS::Logs::LogGroup': { Arn: () => this.arn('logs', `log-group:${id()}:*`) },
       'AWS::Serverless::StateMachine': { Arn: id, Name: () => this.stateMachineName(logicalId) },
       'AWS::StepFunctions::StateMachine': { Arn: id, Name: () => this.stateMachineName(logicalId) },
+      'AWS::SQS::Queue': { Arn: () => this.arn('sqs', id()), QueueName: id },
       'AWS::CloudFront::Distribution': { DomainName: () => `${id()}.cloudfront.net` },
       'AWS::ApiGatewayV2::Api': {
         ApiId: id,

@@ -62,6 +62,8 @@ export interface LocalEventTarget {
   input?: unknown;
   /** Target InputPath: the part of the event delivered, e.g. `$.detail`. */
   inputPath?: string;
+  /** The target's DeadLetterConfig: the queue (ARN) that keeps an event the target could not take. */
+  deadLetterArn?: string;
 }
 
 export interface LocalEventRule {

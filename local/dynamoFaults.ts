@@ -1,6 +1,6 @@
 // DynamoDB faults for the local cloud: a small HTTP proxy in front of dynalite that answers a share of requests
 // 400 ProvisionedThroughputExceededException, as DynamoDB does when a partition is hot, and a share of writes as if
-// another transaction held their item (which the local DynamoDB, serializing every write, never does by itself). The
+// another transaction held their item (the local DynamoDB refuses real conflicts too; this makes them frequent). The
 // functions reach DynamoDB through it (AWS_ENDPOINT_URL_DYNAMODB), so their SDK retries and error handling run
 // exactly as on AWS.
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';

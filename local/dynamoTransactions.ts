@@ -1,8 +1,9 @@
 // DynamoDB transactions for the local cloud: TransactWriteItems and TransactGetItems over dynalite's own store, with
 // AWS's semantics (docs/PARITY.md, "Local DynamoDB transactions"). dynalite has neither (its README lists them as
-// not implemented). Each request is validated with dynalite's own validators, takes dynalite's per-item locks in one
-// global order (so it serializes with every single-item write and with other transactions without deadlock), checks
-// every condition against the items as they are, and applies all of its writes or none.
+// not implemented). Each request is validated with dynalite's own validators, is refused as DynamoDB refuses it when
+// an ongoing transaction holds one of its items (a transaction conflict), takes dynalite's per-item locks in one
+// global order (so it serializes with every single-item write without deadlock), checks every condition against the
+// items as they are, and applies all of its writes or none.
 import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname } from 'node:path';
@@ -225,7 +226,19 @@ function read(store: DynaliteStore, action: Action): Promise<Item | undefined> {
 export interface Transactions {
   transactWriteItems(input: Obj): Promise<Obj>;
   transactGetItems(input: Obj): Promise<Obj>;
+  /**
+   * Refuses a PutItem, UpdateItem or DeleteItem (its request body) whose item an ongoing transaction holds, with
+   * DynamoDB's TransactionConflictException; resolves for any other request, which dynalite then answers.
+   */
+  refuseHeldItem(operation: string, input: Obj): Promise<void>;
 }
+
+/** The single-item writes DynamoDB refuses while a transaction holds their item. */
+const SINGLE_WRITES: Record<string, 'Item' | 'Key'> = {
+  PutItem: 'Item',
+  UpdateItem: 'Key',
+  DeleteItem: 'Key',
+};
 
 /** One action's part of a transaction: its cancellation reason, and the item it leaves (null: deleted; undefined: none). */
 function outcomeOf(
@@ -253,18 +266,46 @@ function outcomeOf(
   return { reason: { Code: 'ValidationError', Message }, item: undefined };
 }
 
-/** Applies a transaction all or nothing: every action's condition and update is checked before any item is written. */
-async function write(store: DynaliteStore, actions: Action[]): Promise<void> {
+/** The reason DynamoDB gives an item that an ongoing transaction holds. */
+const CONFLICT = { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' };
+
+const cancelled = (reasons: Obj[]) =>
+  new DynamoError(
+    'TransactionCanceledException',
+    `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+    { CancellationReasons: reasons },
+  );
+
+/**
+ * Refuses a transaction any of whose items an ongoing TransactWriteItems holds, as DynamoDB does ("Transaction
+ * conflict handling in DynamoDB"): it is cancelled whole, with `TransactionConflict` as the reason of each held item.
+ */
+function refuseConflicts(held: ReadonlySet<string>, actions: Action[]): void {
+  if (actions.some((a) => held.has(a.key)))
+    throw cancelled(actions.map((a) => (held.has(a.key) ? CONFLICT : { Code: 'None' })));
+}
+
+/**
+ * Applies a transaction all or nothing: every action's condition and update is checked before any item is written.
+ * From its check for conflicts to its last write it holds its items in `held`, so a transaction or a single-item
+ * write that meets one of them in that time is refused, not queued.
+ */
+async function write(store: DynaliteStore, held: Set<string>, actions: Action[]): Promise<void> {
+  refuseConflicts(held, actions);
+  for (const action of actions) held.add(action.key);
+  try {
+    await applyLocked(store, actions);
+  } finally {
+    for (const action of actions) held.delete(action.key);
+  }
+}
+
+async function applyLocked(store: DynaliteStore, actions: Action[]): Promise<void> {
   await withLocks(store, actions, async () => {
     const existing = await Promise.all(actions.map((a) => read(store, a)));
     const outcomes = actions.map((action, i) => outcomeOf(store, action, existing[i]));
     const reasons = outcomes.map((o) => o.reason);
-    if (reasons.some((r) => r.Code !== 'None'))
-      throw new DynamoError(
-        'TransactionCanceledException',
-        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
-        { CancellationReasons: reasons },
-      );
+    if (reasons.some((r) => r.Code !== 'None')) throw cancelled(reasons);
     // Every write starts in this turn of the event loop, so no reader sees the transaction half applied in memory.
     await Promise.all(
       actions.map(async (action, i) => {
@@ -311,12 +352,14 @@ function alreadyApplied(tokens: Tokens, token: string, fingerprint: string, nowM
 
 export function createTransactions(store: DynaliteStore, now: () => number = () => Date.now()): Transactions {
   const tokens: Tokens = new Map();
+  /** The items (table + key) of every TransactWriteItems between its conflict check and its last write. */
+  const held = new Set<string>();
   return {
     async transactWriteItems(input) {
       const actions = await prepareAll(store, input, ['ConditionCheck', 'Put', 'Update', 'Delete']);
       const token = input.ClientRequestToken;
       if (token === undefined) {
-        await write(store, actions);
+        await write(store, held, actions);
         return {};
       }
       if (typeof token !== 'string' || token.length < 1 || token.length > 36)
@@ -325,7 +368,7 @@ export function createTransactions(store: DynaliteStore, now: () => number = () 
       if (alreadyApplied(tokens, token, fingerprint, now())) return {};
       tokens.set(token, { fingerprint });
       try {
-        await write(store, actions);
+        await write(store, held, actions);
       } catch (error) {
         // Only a request that was applied is remembered: a cancelled or refused one may be sent again as it was.
         tokens.delete(token);
@@ -337,6 +380,7 @@ export function createTransactions(store: DynaliteStore, now: () => number = () 
 
     async transactGetItems(input) {
       const actions = await prepareAll(store, input, ['Get']);
+      refuseConflicts(held, actions);
       const items = await withLocks(store, actions, () => Promise.all(actions.map((a) => read(store, a))));
       return {
         Responses: items.map((item, i) => {
@@ -345,6 +389,19 @@ export function createTransactions(store: DynaliteStore, now: () => number = () 
           return { Item: projection ? db.mapPaths(projection.paths, item) : item };
         }),
       };
+    },
+
+    async refuseHeldItem(operation, input) {
+      const part = SINGLE_WRITES[operation];
+      const keyed = part && input[part];
+      if (held.size === 0 || !isObj(keyed) || typeof input.TableName !== 'string') return;
+      // A request dynalite will refuse anyway (no such table, a malformed key) is left to it to answer.
+      const table = await promised<Table>((cb) => store.getTable(String(input.TableName), cb)).catch(
+        () => undefined,
+      );
+      if (!table || (part === 'Item' ? db.validateItem : db.validateKey)(keyed as Item, table)) return;
+      if (held.has(`${table.TableName}\u0000${db.createKey(keyed as Item, table)}`))
+        throw new DynamoError('TransactionConflictException', CONFLICT.Message);
     },
   };
 }

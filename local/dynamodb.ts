@@ -320,6 +320,23 @@ function frontRequests(server: Server, store: DynaliteStore, guard: DynamoGuard 
       );
       return;
     }
+    if (operation === 'PutItem' || operation === 'UpdateItem' || operation === 'DeleteItem') {
+      let input: unknown;
+      try {
+        input = JSON.parse(body.toString('utf8') || '{}');
+      } catch {
+        return toDynalite(req, res, body); // dynalite answers the SerializationException
+      }
+      transactions.refuseHeldItem(operation, (input ?? {}) as Record<string, unknown>).then(
+        () => toDynalite(req, res, body),
+        (error: unknown) =>
+          error instanceof DynamoError ? answer(res, 400, error.body()) : toDynalite(req, res, body),
+      );
+      return;
+    }
+    toDynalite(req, res, body);
+  };
+  const toDynalite = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     const replay = Object.assign(new EventEmitter(), {
       method: req.method,
       url: req.url,

@@ -50,12 +50,24 @@ export interface EventBridgeStats {
   matched: number;
   /** onTarget calls that rejected or threw. */
   targetErrors: number;
+  /** Of those, the events kept in their target's dead-letter queue. */
+  deadLettered: number;
+}
+
+/** An event a target could not take, as its dead-letter queue keeps it (EventBridge adds the error and the rule). */
+export interface DeadLetter {
+  event: LocalEvent;
+  ruleLogicalId: string;
+  targetArn: string;
+  error: string;
 }
 
 export interface LocalEventBridge {
   handle(req: IncomingMessage, res: ServerResponse): void;
   setFaultPutEvents(share: number): void;
   stats(): EventBridgeStats;
+  /** The events in the dead-letter queue with this ARN, oldest first. */
+  deadLetters(queueArn: string): DeadLetter[];
 }
 
 type Obj = Record<string, unknown>;
@@ -68,6 +80,8 @@ interface Delivery {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_ENTRY_BYTES = 256 * 1024;
+/** Dead letters kept per queue: past it the oldest go, so a target failing for hours cannot fill the memory. */
+const MAX_DEAD_LETTERS = 10_000;
 
 function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -226,11 +240,14 @@ function faultSchedule(initial: number | undefined) {
   };
 }
 
-/** Hands one matched event to its target; a target that fails is counted and logged, never thrown back. */
+/**
+ * Hands one matched event to its target; a target that fails is counted and logged, never thrown back, and with a
+ * DeadLetterConfig the event goes to that queue, as EventBridge sends it there once its retries are spent.
+ */
 function deliver(
   { target, event, rule }: Delivery,
   onTarget: EventBridgeOptions['onTarget'],
-  counters: EventBridgeStats,
+  { counters, deadLetters }: Pick<Bridge, 'counters' | 'deadLetters'>,
   log: (line: string) => void,
 ): void {
   const fail = (err: unknown): void => {
@@ -239,6 +256,13 @@ function deliver(
     log(
       `eventbridge: rule ${rule.logicalId} target ${target.logicalId} failed for event ${event.id}: ${why}`,
     );
+    if (!target.deadLetterArn) return;
+    const queue = deadLetters.get(target.deadLetterArn) ?? [];
+    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    queue.push({ event, ruleLogicalId: rule.logicalId, targetArn: target.arn, error });
+    if (queue.length > MAX_DEAD_LETTERS) queue.shift();
+    deadLetters.set(target.deadLetterArn, queue);
+    counters.deadLettered += 1;
   };
   try {
     Promise.resolve(onTarget(target, targetInput(target, event), event, rule)).catch(fail);
@@ -269,6 +293,8 @@ interface Bridge {
   buses: { name: string; arn: string }[];
   faults: ReturnType<typeof faultSchedule>;
   counters: EventBridgeStats;
+  /** Dead-letter queue ARN -> the events it holds. */
+  deadLetters: Map<string, DeadLetter[]>;
 }
 
 function entryError(bridge: Bridge, code: string, message: string): EntryResult {
@@ -301,9 +327,9 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
   assertRules(opts.rules);
   const buses = busesWithDefault(opts);
   const faults = faultSchedule(opts.faultPutEvents);
-  const counters: EventBridgeStats = { received: 0, failed: 0, matched: 0, targetErrors: 0 };
+  const counters: EventBridgeStats = { received: 0, failed: 0, matched: 0, targetErrors: 0, deadLettered: 0 };
 
-  const bridge: Bridge = { opts, buses, faults, counters };
+  const bridge: Bridge = { opts, buses, faults, counters, deadLetters: new Map() };
 
   const putEvents = (body: Obj, res: ServerResponse): void => {
     const entries = body.Entries;
@@ -322,7 +348,7 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
     });
     // Targets run after the response, as with EventBridge: the caller never waits for them.
     setImmediate(() => {
-      for (const delivery of deliveries) deliver(delivery, opts.onTarget, counters, log);
+      for (const delivery of deliveries) deliver(delivery, opts.onTarget, bridge, log);
     });
   };
 
@@ -346,5 +372,10 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
       );
     });
 
-  return { handle, setFaultPutEvents: faults.set, stats: () => ({ ...counters }) };
+  return {
+    handle,
+    setFaultPutEvents: faults.set,
+    stats: () => ({ ...counters }),
+    deadLetters: (queueArn) => [...(bridge.deadLetters.get(queueArn) ?? [])],
+  };
 }

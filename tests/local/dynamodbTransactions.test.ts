@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type AttributeValue,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -10,6 +11,7 @@ import {
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 
@@ -242,6 +244,65 @@ describe('local DynamoDB transactions', () => {
     expect((await item('room'))?.seq).toEqual({ N: '20' });
     const writers = await Promise.all(Array.from({ length: 20 }, (_, i) => item(`msg-${i + 1}`)));
     expect(new Set(writers.map((m) => m?.writer?.N)).size).toBe(20);
+  });
+
+  it('cancels a transaction that meets another on one of its items, with TransactionConflict on that item', async () => {
+    // Twenty transactions at once on one counter: DynamoDB refuses the ones that arrive while another holds the item
+    // instead of queueing them, and every refused one leaves no trace.
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        client.send(new TransactWriteItemsCommand({ TransactItems: [add('hot'), put(`hot-${i}`)] })),
+      ),
+    );
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(TransactionCanceledException);
+      expect((error as TransactionCanceledException).CancellationReasons).toEqual([
+        { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' },
+        { Code: 'None' },
+      ]);
+    }
+    const applied = results.filter((r) => r.status === 'fulfilled').length;
+    expect((await item('hot'))?.n).toEqual({ N: String(applied) });
+    const written = await Promise.all(Array.from({ length: 20 }, (_, i) => item(`hot-${i}`)));
+    expect(written.filter(Boolean)).toHaveLength(applied);
+  });
+
+  it('refuses a PutItem, UpdateItem or DeleteItem on an item a transaction holds with TransactionConflictException', async () => {
+    const single = (i: number) =>
+      i % 3 === 0
+        ? new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'held' }, by: { N: String(i) } } })
+        : i % 3 === 1
+          ? new UpdateItemCommand({
+              TableName: TABLE,
+              Key: { k: { S: 'held' } },
+              UpdateExpression: 'SET note = :i',
+              ExpressionAttributeValues: { ':i': { N: String(i) } },
+            })
+          : new DeleteItemCommand({ TableName: TABLE, Key: { k: { S: 'other-key' } } });
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 2 === 0
+          ? client.send(new TransactWriteItemsCommand({ TransactItems: [add('held')] }))
+          : client.send(single(i) as PutItemCommand),
+      ),
+    );
+    const refusedSingles = results.filter(
+      (r, i) =>
+        i % 2 === 1 && r.status === 'rejected' && (r.reason as Error).name === 'TransactionConflictException',
+    );
+    expect(refusedSingles.length).toBeGreaterThan(0);
+    // A write to an item no transaction touches is never refused.
+    results.forEach((r, i) => {
+      if (i % 2 === 1 && i % 3 === 2) expect(r.status).toBe('fulfilled');
+    });
+    const others = results.filter(
+      (r) =>
+        r.status === 'rejected' &&
+        !['TransactionConflictException', 'TransactionCanceledException'].includes((r.reason as Error).name),
+    );
+    expect(others).toEqual([]);
   });
 
   it('reads items in request order with TransactGetItems, {} for a missing one', async () => {

@@ -11,6 +11,7 @@ const fanout: LocalEventTarget = {
   kind: 'stateMachine',
   logicalId: 'Fanout',
   arn: `arn:aws:states:${region}:${accountId}:stateMachine:fanout`,
+  deadLetterArn: `arn:aws:sqs:${region}:${accountId}:chat-dead-letters`,
 };
 const rule: LocalEventRule = {
   logicalId: 'ChatRule',
@@ -193,6 +194,33 @@ describe('local EventBridge', () => {
     await settle();
     expect(bridge.stats().targetErrors).toBe(before + 1);
     expect(logs.join('\n')).toMatch(/rule ChatRule target Fanout failed for event .*state machine exploded/);
+  });
+
+  it("keeps an event its target could not take in the target's dead-letter queue, and only that one", async () => {
+    const before = bridge.deadLetters(fanout.deadLetterArn as string).length;
+    await client.send(new PutEventsCommand({ Entries: [entry('MessageSent', { roomId: 'ok' })] }));
+    await settle();
+    failTarget = true;
+    const out = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          entry('MessageSent', { roomId: 'lost' }),
+          { Source: 'other', DetailType: 'Other', Detail: '{}' },
+        ],
+      }),
+    );
+    await settle();
+    const kept = bridge.deadLetters(fanout.deadLetterArn as string).slice(before);
+    expect(kept).toEqual([
+      {
+        event: expect.objectContaining({ id: out.Entries?.[0]?.EventId, detail: { roomId: 'lost' } }),
+        ruleLogicalId: 'ChatRule',
+        targetArn: fanout.arn,
+        error: 'Error: state machine exploded',
+      },
+    ]);
+    // The other rule's target has no DeadLetterConfig: its failure is only logged, as EventBridge drops it.
+    expect(bridge.stats().deadLettered).toBe(before + 1);
   });
 
   it('answers unknown operations and bad JSON like AWS JSON 1.1', async () => {

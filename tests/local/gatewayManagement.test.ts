@@ -225,6 +225,40 @@ describe('management API through the real SDK', () => {
     expect(h.gw.stats().gone).toBe(3);
   });
 
+  it('answers 410 to a connection still in its handshake, and delivers once $connect has returned', async () => {
+    const h = await harness();
+    let finish: () => void = () => undefined;
+    let shaking: (id: string) => void = () => undefined;
+    const inHandshake = new Promise<string>((resolve) => {
+      shaking = resolve;
+    });
+    h.handlers.set('$connect', async (event) => {
+      shaking(event.requestContext.connectionId);
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      return { statusCode: 200 };
+    });
+    const connecting = h.connect();
+    connecting.catch(() => undefined); // a failed expectation below must fail the test, not leave it unhandled
+    const id = await inHandshake;
+    try {
+      // $connect is running (its function may already have written the connection's item): API Gateway answers Gone.
+      const early = await errorOf(post(h, id, 'too early'));
+      expect(early.name).toBe('GoneException');
+      expect(early.$metadata?.httpStatusCode).toBe(410);
+      expect((await errorOf(h.sdk.send(new GetConnectionCommand({ ConnectionId: id })))).name).toBe(
+        'GoneException',
+      );
+    } finally {
+      finish();
+    }
+    const { ws } = await connecting;
+    const frame = nextMessage(ws);
+    expect((await post(h, id, 'welcome')).$metadata.httpStatusCode).toBe(200);
+    expect((await frame).text).toBe('welcome');
+  });
+
   it('answers 410 with x-amzn-ErrorType and an empty body on the raw wire, @ encoded or not', async () => {
     const h = await harness();
     const gone = await rawHttp(h.gw, 'POST', '/prod/@connections/AAAAAAAAAAAAAAA%3D', 'x');

@@ -190,6 +190,7 @@ describe('the real template.yaml', () => {
         kind: 'stateMachine',
         logicalId: 'FanoutStateMachine',
         arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:roomcast-local-FanoutStateMachine',
+        deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:roomcast-local-ChatEventsDeadLetterQueue',
       },
     ]);
   });

@@ -28,6 +28,7 @@ const AWS_METRICS: Record<string, string[]> = {
     'ExecutionTime',
   ],
   'AWS/DynamoDB': ['ReadThrottleEvents', 'WriteThrottleEvents', 'ThrottledRequests', 'SystemErrors'],
+  'AWS/SQS': ['ApproximateNumberOfMessagesVisible'],
 };
 /** Every metric roomcast emits: the functions' (METRIC) and the ones the state machine puts itself. */
 const asl = readFileSync(join(__dirname, '..', '..', 'statemachines', 'fanout.asl.json'), 'utf8');

@@ -26,10 +26,17 @@ import type {
 import type { ChatMessage } from '../protocol';
 import { LOBBY } from '../protocol';
 import { roomEnd } from '../roomLife';
+import { retryingConflicts } from './conflicts';
 
 /** DynamoDB adapters of the chat ports. Their table names are handed over when a function wires them. */
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
+/**
+ * How long after `connectedAt` the connection may still be in its handshake: API Gateway runs `$connect` under its
+ * 29 s integration timeout and answers 410 to posts until it has returned. The fan-out deletes a connection on a 410
+ * only once `prunableAfter` (connectedAt + this) had passed when its execution started (statemachines/fanout.asl.json).
+ */
+const HANDSHAKE_MS = 30_000;
 const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
 /** Items one page of a message query reads while it passes expired messages not yet deleted. */
 const MAX_EXPIRED_PAGE = 1000;
@@ -63,6 +70,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         Item: {
           ...connection,
           lastActiveAt: connection.connectedAt,
+          prunableAfter: new Date(now + HANDSHAKE_MS).toISOString(),
           ttl: Math.floor(now / 1000) + CONNECTION_TTL_SECONDS,
         },
       }),
@@ -221,38 +229,41 @@ export class DynamoRoomStore implements RoomStore {
     change: OwnerChange,
   ): Promise<Room | undefined> {
     const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
-    try {
-      const { Attributes } = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { roomId },
-          UpdateExpression:
-            change.kind === 'rotateKey'
-              ? `SET inviteKey = :key, keyRequired = :true${removing ? ' ADD removedNames :removed' : ''}`
-              : 'SET closedAt = :closedAt, #ttl = :now',
-          // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
-          ConditionExpression:
-            'ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':owner': ownerId,
-            ':now': nowSeconds,
-            ...(change.kind === 'rotateKey'
-              ? {
-                  ':key': change.inviteKey,
-                  ':true': true,
-                  ...(removing && { ':removed': new Set([change.removedName]) }),
-                }
-              : { ':closedAt': change.closedAt }),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return Attributes as Room | undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    // The room's item is in every send's transaction: in a busy room the write may meet one and is tried again.
+    return retryingConflicts(async () => {
+      try {
+        const { Attributes } = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { roomId },
+            UpdateExpression:
+              change.kind === 'rotateKey'
+                ? `SET inviteKey = :key, keyRequired = :true${removing ? ' ADD removedNames :removed' : ''}`
+                : 'SET closedAt = :closedAt, #ttl = :now',
+            // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
+            ConditionExpression:
+              'ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':owner': ownerId,
+              ':now': nowSeconds,
+              ...(change.kind === 'rotateKey'
+                ? {
+                    ':key': change.inviteKey,
+                    ':true': true,
+                    ...(removing && { ':removed': new Set([change.removedName]) }),
+                  }
+                : { ':closedAt': change.closedAt }),
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return Attributes as Room | undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    });
   }
 }
 

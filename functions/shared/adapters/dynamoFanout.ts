@@ -1,15 +1,10 @@
 import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ChatMessage } from '../../../protocol';
 import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } from '../coalescing';
 import { planReservation, type ShardPosts, singleShardPosts } from '../postBudget';
+import { batchGetAll } from './batchGet';
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
@@ -335,23 +330,12 @@ export class DynamoFanoutStore {
   async stillIn(roomId: string, connectionIds: readonly string[]): Promise<Set<string>> {
     const inRoom = new Set<string>();
     for (let i = 0; i < connectionIds.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = connectionIds
-        .slice(i, i + 100)
-        .map((connectionId) => ({ connectionId }));
-      while (keys && keys.length > 0) {
-        const answer = await this.db.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tables.connections]: { Keys: keys, ProjectionExpression: 'connectionId, roomId' },
-            },
-          }),
-        );
-        for (const item of answer.Responses?.[this.tables.connections] ?? [])
-          if (item.roomId === roomId) inRoom.add(item.connectionId as string);
-        keys = answer.UnprocessedKeys?.[this.tables.connections]?.Keys as
-          | Record<string, unknown>[]
-          | undefined;
-      }
+      const items = await batchGetAll(this.db, {
+        TableName: this.tables.connections,
+        Keys: connectionIds.slice(i, i + 100).map((connectionId) => ({ connectionId })),
+        ProjectionExpression: 'connectionId, roomId',
+      });
+      for (const item of items) if (item.roomId === roomId) inRoom.add(item.connectionId as string);
     }
     return inRoom;
   }

@@ -1,0 +1,68 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoConnectionStore } from '../../functions/shared/adapters/dynamo';
+import { useFanoutMachine } from '../helpers/fanoutMachine';
+
+/**
+ * A connection still in its handshake is answered 410 by API Gateway (its `$connect` has not returned), yet its item
+ * is already written: the fan-out must not delete it, or every frame of that client is then UNKNOWN_CONNECTION. A
+ * connection past its handshake that answers 410 is gone and is deleted.
+ */
+const { h, addMembers, createRoom, send, seqsOf, roomItem } = useFanoutMachine();
+const { managementApi } = h;
+
+let connections: DynamoConnectionStore;
+beforeAll(() => {
+  const db = new DynamoDBClient({
+    endpoint: h.dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  connections = new DynamoConnectionStore(
+    DynamoDBDocumentClient.from(db),
+    h.tables.ConnectionsTable as string,
+    'RoomIndex',
+  );
+});
+
+const exists = async (connectionId: string) =>
+  (
+    await h.db.send(
+      new GetItemCommand({
+        TableName: h.tables.ConnectionsTable,
+        Key: { connectionId: { S: connectionId } },
+      }),
+    )
+  ).Item !== undefined;
+
+/** A member written as `$connect` writes it, `agoMs` before now, then placed in the room. */
+async function connectedAgo(roomId: string, connectionId: string, agoMs: number): Promise<string> {
+  await connections.put({
+    connectionId,
+    roomId,
+    username: connectionId,
+    connectedAt: new Date(Date.now() - agoMs).toISOString(),
+  });
+  return connectionId;
+}
+
+it.each([
+  ['a quiet room (the claim prune)', 'HSQ1', 2],
+  ['a room of several chunks (the Map prune)', 'HSC1', 6],
+])(
+  'in %s, a 410 deletes a member past its handshake and keeps one still in it',
+  async (_, roomId, others) => {
+    await createRoom(roomId);
+    const members = await addMembers(roomId, others);
+    const shaking = await connectedAgo(roomId, `${roomId}-shaking=`, 0);
+    const gone = await connectedAgo(roomId, `${roomId}-gone=`, 60_000);
+    managementApi.gone.add(shaking);
+    managementApi.gone.add(gone);
+    const run = await h.machine.execute(await send(roomId, 1));
+    expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({ ok: true });
+    expect(await exists(shaking)).toBe(true);
+    expect(await exists(gone)).toBe(false);
+    for (const id of members) expect(seqsOf(id)).toEqual([1]);
+    expect((await roomItem(roomId))?.leaseOwner).toBeUndefined();
+  },
+);

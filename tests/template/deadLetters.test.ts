@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { loadTemplate } from '../../infra/template';
+import { transformedTemplate } from '../helpers/samTransform';
+
+/**
+ * A chat event EventBridge cannot hand to the fan-out after its retries is kept and announced, not dropped: the rule's
+ * target has a dead-letter queue only that rule may write to, and an alarm fires while anything waits in it.
+ */
+const { Resources } = transformedTemplate();
+type Props = Record<string, unknown>;
+const props = (id: string) => (Resources[id]?.Properties ?? {}) as Props;
+const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
+
+const rules = Object.entries(Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule');
+const [ruleId, rule] = rules.find(([, r]) => JSON.stringify(r.Properties).includes('MessageSent')) ?? [];
+const target = (rule?.Properties?.Targets as Props[] | undefined)?.[0] ?? {};
+const queueId = ((target.DeadLetterConfig as { Arn?: { 'Fn::GetAtt'?: string[] } })?.Arn?.['Fn::GetAtt'] ??
+  [])[0] as string;
+
+it('gives the chat events rule a retry policy and a dead-letter queue that keeps events for 14 days', () => {
+  expect(ruleId).toBeDefined();
+  expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 300 });
+  expect(Resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+  expect(props(queueId).MessageRetentionPeriod).toBe(1209600);
+});
+
+it('lets only EventBridge, for that one rule, send to the queue, and nothing else', () => {
+  const policies = Object.values(Resources).filter(
+    (r) =>
+      r.Type === 'AWS::SQS::QueuePolicy' &&
+      JSON.stringify(r.Properties?.Queues) === JSON.stringify([{ Ref: queueId }]),
+  );
+  expect(policies).toHaveLength(1);
+  const statements = (policies[0]?.Properties?.PolicyDocument as { Statement?: Props[] } | undefined)
+    ?.Statement;
+  expect(statements).toEqual([
+    {
+      Sid: expect.any(String),
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: getAtt(queueId, 'Arn'),
+      Condition: { ArnEquals: { 'aws:SourceArn': getAtt(ruleId as string, 'Arn') } },
+    },
+  ]);
+});
+
+it('alarms, to the alarm topic, as soon as one event waits in the dead-letter queue', () => {
+  const alarms = Object.values(Resources).filter(
+    (r) =>
+      r.Type === 'AWS::CloudWatch::Alarm' &&
+      JSON.stringify(r.Properties?.Dimensions) ===
+        JSON.stringify([{ Name: 'QueueName', Value: getAtt(queueId, 'QueueName') }]),
+  );
+  expect(alarms).toHaveLength(1);
+  const alarm = alarms[0]?.Properties as Props;
+  expect(alarm).toMatchObject({
+    Namespace: 'AWS/SQS',
+    MetricName: 'ApproximateNumberOfMessagesVisible',
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+  });
+  expect(JSON.stringify(alarm.AlarmActions)).toContain('AlarmTopicArn');
+});
+
+it('gives the local cloud the dead-letter queue of the rule target', () => {
+  const local = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
+  const chat = local.eventRules().find((r) => r.logicalId === ruleId);
+  expect(chat?.targets[0]?.deadLetterArn).toMatch(/^arn:aws:sqs:[\w-]+:\d{12}:.+ChatEventsDeadLetterQueue$/);
+});

@@ -1,0 +1,80 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { retryingConflicts } from '../../functions/shared/adapters/conflicts';
+import { DynamoRoomStore } from '../../functions/shared/adapters/dynamo';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
+import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+
+/**
+ * An owner's write to a busy room's item meets the sends' transactions on it (DynamoDB refuses it with
+ * TransactionConflictException, writing nothing): it is tried again, so rotating the key or closing the room works in
+ * a busy room; a conflict that never ends still fails, after a bounded number of tries.
+ */
+let tables: TemplateTables;
+let faults: DynamoFaultProxy;
+let faulty: DynamoDBDocumentClient;
+let rooms: DynamoRoomStore;
+beforeAll(async () => {
+  tables = await startTemplateTables();
+  faults = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
+  faulty = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: faults.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    }),
+  );
+  rooms = new DynamoRoomStore(faulty, tables.table('RoomsTable'));
+});
+afterAll(async () => {
+  faulty.destroy();
+  await faults.close();
+  await tables.close();
+});
+afterEach(() => faults.setConflict(0));
+
+const NOW = 1_795_000_000;
+async function room(roomId: string) {
+  await tables.db.send(
+    new PutCommand({ TableName: tables.table('RoomsTable'), Item: { roomId, ownerId: 'owner', seq: 3 } }),
+  );
+}
+const stored = async (roomId: string) =>
+  (await tables.db.send(new GetCommand({ TableName: tables.table('RoomsTable'), Key: { roomId } }))).Item;
+
+it('closes a room whose item a send holds at first: the write is tried again and applies', async () => {
+  await room('BUSY1');
+  faults.setConflict(1);
+  // The transaction ends after the first refusal, as a send's does within milliseconds.
+  const closing = rooms.changeAsOwner('BUSY1', 'owner', NOW, { kind: 'close', closedAt: 'then' });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  faults.setConflict(0);
+  expect(await closing).toBe(true);
+  expect(faults.stats().conflicts).toBeGreaterThan(0);
+  expect((await stored('BUSY1'))?.closedAt).toBe('then');
+});
+
+it('still refuses a non-owner, conflict or not', async () => {
+  await room('BUSY2');
+  expect(await rooms.changeAsOwner('BUSY2', 'intruder', NOW, { kind: 'close', closedAt: 'then' })).toBe(
+    false,
+  );
+  expect((await stored('BUSY2'))?.closedAt).toBeUndefined();
+});
+
+it('gives up after five tries of a conflict that does not end, with DynamoDB own error', async () => {
+  let tries = 0;
+  const conflict = Object.assign(new Error('Transaction is ongoing for the item'), {
+    name: 'TransactionConflictException',
+  });
+  const error = await retryingConflicts(
+    async () => {
+      tries++;
+      throw conflict;
+    },
+    () => 0,
+  ).catch((e: Error) => e);
+  expect(error).toBe(conflict);
+  expect(tries).toBe(5);
+});
