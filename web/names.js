@@ -40,6 +40,24 @@ export function saveUsername(name) {
     /* storage refused: the name lasts until the page reloads */
   }
 }
+
+// The resume token (docs/PROTOCOL.md): 128 random bits per tab, kept across a reload, so a reloaded tab's sends stay
+// in its own clientMsgId scope and no other tab's, whatever name either chose.
+const RESUME_KEY = 'roomcast.resume';
+
+export function tabResumeToken() {
+  try {
+    const kept = sessionStorage.getItem(RESUME_KEY);
+    if (kept && /^[A-Za-z0-9_-]{22}$/.test(kept)) return kept;
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const made = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    sessionStorage.setItem(RESUME_KEY, made);
+    return made;
+  } catch {
+    return undefined; // storage refused: the client library makes one for this page's life
+  }
+}
+
 export function roomFromHash() {
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
   const room = (params.get('room') || '').trim().toUpperCase();

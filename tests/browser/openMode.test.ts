@@ -48,13 +48,22 @@ async function members(page: Page): Promise<string[]> {
   ).sort();
 }
 
+/** The `resume` token of every WebSocket the page opens (the scope of its `clientMsgId`s, docs/PROTOCOL.md). */
+function resumeTokens(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('websocket', (socket) => seen.push(new URL(socket.url()).searchParams.get('resume') ?? 'none'));
+  return seen;
+}
+
 it('two tabs of one browser are two members: each asks for its own name, and neither shows the other as "you"', async () => {
   const context = await stage.newContext({ width: 1100, height: 760 });
   const first = await context.newPage();
+  const firstTokens = resumeTokens(first);
   first.setDefaultTimeout(UI_TIMEOUT_MS);
   await signInByName(first, stage.cloud.httpUrl, 'ann');
   // The second tab shares the first one's localStorage and cookies, and still asks who is typing.
   const second = await context.newPage();
+  const secondTokens = resumeTokens(second);
   second.setDefaultTimeout(UI_TIMEOUT_MS);
   await signInByName(second, stage.cloud.httpUrl, 'ben');
   expect(await second.getByTestId('me-name').textContent()).toBe('ben');
@@ -84,6 +93,11 @@ it('two tabs of one browser are two members: each asks for its own name, and nei
   await first.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
   expect(await first.getByTestId('me-name').textContent()).toBe('ann');
   expect(await first.getByTestId('username-dialog').isVisible()).toBe(false);
+  // ...and its own clientMsgId scope: the same resume token before and after the reload, not the other tab's.
+  expect(firstTokens.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(firstTokens)).toEqual(new Set([firstTokens[0]]));
+  expect(firstTokens[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  expect(secondTokens).not.toContain(firstTokens[0]);
 });
 
 it("a newcomer sees the lobby's earlier messages, not an empty lobby", async () => {
