@@ -42,14 +42,14 @@ export interface GuardLimits {
 /** Where the counters live (DynamoDB on AWS: the connection item and the Limits table). */
 export interface GuardStore {
   /**
-   * Counts one frame in the connection's current window if it is under `limit`, and returns the connection as it
-   * is now; `admitted: false` when the window is full; undefined when the connection does not exist.
+   * Counts one frame in the connection's current window, whatever the count (a frame over the limit is counted too,
+   * so exactly one frame is the first over it), and returns the count with the connection as it is now; undefined
+   * when the connection does not exist. One conditional write in the usual case.
    */
   countFrame(
     connectionId: string,
     window: number,
-    limit: number,
-  ): Promise<{ admitted: boolean; connection: Connection } | undefined>;
+  ): Promise<{ count: number; connection: Connection } | undefined>;
   /**
    * Adds a strike in strike window `window` and returns the connection's strikes in that window so far (a strike in
    * a later window than the stored one starts the count again at 1).
@@ -120,19 +120,31 @@ const keysMatch = (a: string, b: string) => {
  * Admits one frame of a connection or throws RateLimited (UnknownConnection when it is not registered). Returns the
  * connection as the count left it, so `servedFrom` can answer the handler's own read of it without a second read;
  * undefined when frames are not limited.
+ *
+ * The first frame over the limit closes the connection: a client that follows the protocol stays under it, and a
+ * flood must end at once rather than after its strikes. The frames of the flood still in flight are each refused
+ * after their one counting write, with no strike, no answer and no close of their own; they close it again only at
+ * each further multiple of the limit, in case the first close did not land.
  */
 export async function admitFrame(guard: GuardDeps, connectionId: string): Promise<Connection | undefined> {
   const frames = guard.limits.frames;
   if (!frames) return undefined;
   const window = Math.floor(guard.now().getTime() / 1000 / frames.windowSeconds);
-  const counted = await guard.store.countFrame(connectionId, window, frames.limit);
+  const counted = await guard.store.countFrame(connectionId, window);
   if (!counted) throw new UnknownConnection();
-  if (!counted.admitted) {
-    throw new RateLimited(
-      `You can send ${frames.limit} requests every ${frames.windowSeconds} s, messages included. Wait and try again.`,
-    );
+  const over = counted.count - frames.limit;
+  if (over <= 0) return counted.connection;
+  const message = `You can send ${frames.limit} requests every ${frames.windowSeconds} s, messages included.`;
+  if ((over - 1) % frames.limit === 0) {
+    await guard.closer
+      .close(connectionId, {
+        type: 'error',
+        code: 'RATE_LIMITED',
+        message: `${message} This connection is closed: slow down before reconnecting.`,
+      })
+      .catch(() => undefined);
   }
-  return counted.connection;
+  throw new RateLimited(message, false);
 }
 
 /**

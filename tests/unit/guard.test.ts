@@ -7,6 +7,7 @@ import {
   UnknownConnection,
 } from '../../functions/shared/errors';
 import {
+  admitFrame,
   admitJoin,
   type GuardDeps,
   type GuardStore,
@@ -14,7 +15,7 @@ import {
   sourceOf,
   strike,
 } from '../../functions/shared/guard';
-import type { Room } from '../../functions/shared/ports';
+import type { Connection, Room } from '../../functions/shared/ports';
 import { loadTemplate } from '../../infra/template';
 import { templatePath } from '../helpers/localCloud';
 
@@ -24,11 +25,17 @@ function memoryStore(): GuardStore & { buckets: Map<string, number>; strikes: Ma
   const buckets = new Map<string, number>();
   const strikes = new Map<string, number>();
   const strikeWindows = new Map<string, number>();
+  const frames = new Map<string, number>();
   const tick = () => new Promise((resolve) => setImmediate(resolve));
   return {
     buckets,
     strikes,
-    countFrame: async () => undefined,
+    // As the store's one conditional write: every frame is counted, in its window.
+    countFrame: async (connectionId, window) => {
+      const key = `${connectionId}#${window}`;
+      frames.set(key, (frames.get(key) ?? 0) + 1);
+      return { count: frames.get(key) as number, connection: { connectionId } as Connection };
+    },
     // As the store's conditional writes: a later window starts the count again.
     strike: async (id, window) => {
       const stored = strikeWindows.get(id);
@@ -159,6 +166,39 @@ describe('joins by code', () => {
     expect(await attempt(deps, 'FFFFFFFF')).toBe('ROOM_NOT_FOUND');
     expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
     expect(await attempt(deps, ROOM.roomId, ROOM.inviteKey)).toBe('joined');
+  });
+});
+
+describe('frames', () => {
+  it('admit the limit per window, close the connection on the first frame over it, and strike none', async () => {
+    const closed: { id: string; frame: object }[] = [];
+    let nowMs = Date.parse('2026-11-22T10:00:00Z');
+    const deps: GuardDeps = {
+      store: memoryStore(),
+      closer: { close: async (id, frame) => void closed.push({ id, frame }) },
+      limits: { frames: { limit: 3, windowSeconds: 60 }, strikes: { limit: 3, windowSeconds: 600 } },
+      now: () => new Date(nowMs),
+    };
+    const frame = () =>
+      admitFrame(deps, 'c1').then(
+        () => 'admitted',
+        (e: RateLimited) => (e.strike === false ? 'refused, no strike' : 'refused'),
+      );
+    for (let i = 0; i < 3; i++) expect(await frame()).toBe('admitted');
+    expect(closed).toEqual([]);
+    expect(await frame()).toBe('refused, no strike');
+    expect(closed).toEqual([
+      {
+        id: 'c1',
+        frame: expect.objectContaining({ code: 'RATE_LIMITED', message: expect.stringContaining('closed') }),
+      },
+    ]);
+    // The flood's frames still in flight are refused without a close of their own, until the next multiple.
+    for (let i = 0; i < 3; i++) expect(await frame()).toBe('refused, no strike');
+    expect(closed.length).toBe(2);
+    // The next window admits the limit again.
+    nowMs += 60_000;
+    expect(await frame()).toBe('admitted');
   });
 });
 

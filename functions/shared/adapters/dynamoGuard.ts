@@ -1,9 +1,20 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { GuardStore } from '../guard';
 import type { LobbyPostStore } from '../lobby';
 import type { Connection } from '../ports';
 import type { SourcePlaceStore } from '../sourceCap';
+
+/**
+ * The item DynamoDB returns with a failed condition (ReturnValuesOnConditionCheckFailure: ALL_OLD), as plain
+ * values: the document client does not unmarshall an error's fields, so it comes in DynamoDB's attribute-value form.
+ * Undefined when there is no item.
+ */
+function itemOf(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? unmarshall(item) : undefined;
+}
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
@@ -25,15 +36,15 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
   async countFrame(
     connectionId: string,
     window: number,
-    limit: number,
-  ): Promise<{ admitted: boolean; connection: Connection } | undefined> {
-    // The usual case first: one more frame in the current window. Then a new window. If another frame of the same
-    // connection opened that window in between (frames of one connection run in parallel), one more frame in it
-    // after all. Each is one conditional write; the first that succeeds admits the frame.
+  ): Promise<{ count: number; connection: Connection } | undefined> {
+    // The usual case first: one more frame in the current window, whatever the count (the guard compares it with
+    // the limit), so a refused frame costs this one write. Else a new window, if the stored one is older (or none);
+    // else, when another frame of the connection opened this window in between, one more in it after all. The item
+    // that failed a condition comes back with the failure: no item means no connection, and nothing more is tried.
     const inWindow = {
       UpdateExpression: 'SET frameCount = frameCount + :one',
-      ConditionExpression: 'frameWindow = :w AND frameCount < :limit',
-      ExpressionAttributeValues: { ':one': 1, ':w': window, ':limit': limit },
+      ConditionExpression: 'frameWindow = :w',
+      ExpressionAttributeValues: { ':one': 1, ':w': window },
     };
     const newWindow = {
       UpdateExpression: 'SET frameWindow = :w, frameCount = :one',
@@ -41,10 +52,7 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
         'attribute_exists(connectionId) AND (attribute_not_exists(frameWindow) OR frameWindow < :w)',
       ExpressionAttributeValues: { ':one': 1, ':w': window },
     };
-    let old: Record<string, unknown> | undefined;
     for (const attempt of [inWindow, newWindow, inWindow]) {
-      // The current window exists and is full: neither a new window nor a second try can admit the frame.
-      if (attempt === newWindow && old?.frameWindow === window) break;
       try {
         const { Attributes } = await this.db.send(
           new UpdateCommand({
@@ -55,16 +63,17 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return { admitted: true, connection: Attributes as Connection };
+        return { count: Number(Attributes?.frameCount), connection: Attributes as Connection };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // DynamoDB returns the item with the failure; a store that does not (dynalite) is asked once more.
-        old = (error as { Item?: Record<string, unknown> }).Item;
+        const old = itemOf(error);
+        if (!old) return undefined;
+        // A later window than this frame's (a clock step between functions): count nothing, admit nothing.
+        if (typeof old.frameWindow === 'number' && old.frameWindow > window)
+          return { count: Number.POSITIVE_INFINITY, connection: old as unknown as Connection };
       }
     }
-    old ??= (await this.db.send(new GetCommand({ TableName: this.connectionsTable, Key: { connectionId } })))
-      .Item;
-    return old ? { admitted: false, connection: old as unknown as Connection } : undefined;
+    return undefined;
   }
 
   async strike(connectionId: string, window: number): Promise<number> {
