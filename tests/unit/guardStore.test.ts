@@ -171,17 +171,40 @@ describe('connection places of a source', () => {
     const claims = await Promise.all(
       Array.from({ length: 9 }, (_, i) => places.claim('198.51.100.20', `c${i}`, now, 4, 1)),
     );
-    expect(claims.filter(Boolean).length).toBe(4);
-    expect(Object.keys(await places.places('198.51.100.20'))).toHaveLength(4);
+    expect(claims.filter((c) => c.claimed).length).toBe(4);
+    // Each refusal carries the places it found full.
+    for (const refused of claims.filter((c) => !c.claimed))
+      expect(Object.keys((refused as { places: object }).places)).toHaveLength(4);
   });
 
-  it('give a place back at release, and never make an item for a source that has none', async () => {
-    expect(await places.claim('198.51.100.21', 'a', now, 2, 1)).toBe(true);
-    expect(await places.claim('198.51.100.21', 'b', now, 2, 1)).toBe(true);
-    expect(await places.claim('198.51.100.21', 'c', now, 2, 1)).toBe(false);
+  it('refuse a handshake at the cap with one write, and give a place back at release', async () => {
+    expect(await places.claim('198.51.100.21', 'a', now, 2, 1)).toEqual({ claimed: true });
+    expect(await places.claim('198.51.100.21', 'b', now, 2, 1)).toEqual({ claimed: true });
+    const sent: string[] = [];
+    const counting = {
+      send: (command: object) => {
+        sent.push(command.constructor.name);
+        return db.send(command as never);
+      },
+    };
+    const watched = new DynamoSourcePlaces(
+      counting as unknown as DynamoDBDocumentClient,
+      tables.table('LimitsTable'),
+    );
+    expect(await watched.claim('198.51.100.21', 'c', now, 2, 1)).toEqual({
+      claimed: false,
+      places: { a: now, b: now },
+    });
+    expect(sent).toEqual(['UpdateCommand']);
     await places.release('198.51.100.21', ['a']);
-    expect(await places.claim('198.51.100.21', 'c', now, 2, 1)).toBe(true);
-    expect(await places.places('198.51.100.21')).toEqual({ b: now, c: now });
+    expect(await places.claim('198.51.100.21', 'c', now + 1, 2, 1)).toEqual({ claimed: true });
+    // A place found open gets a later time, unless it changed meanwhile.
+    await places.touch('198.51.100.21', 'b', now, now + 5);
+    await places.touch('198.51.100.21', 'c', now, now + 5);
+    expect(await places.claim('198.51.100.21', 'd', now, 2, 1)).toEqual({
+      claimed: false,
+      places: { b: now + 5, c: now + 1 },
+    });
     await places.release('198.51.100.22', ['x']);
     const { Item } = await db.send(
       new GetCommand({

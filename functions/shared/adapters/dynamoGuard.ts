@@ -232,9 +232,10 @@ export class DynamoSourcePlaces implements SourcePlaceStore {
     nowMs: number,
     cap: number,
     expiresAt: number,
-  ): Promise<boolean> {
+  ): Promise<{ claimed: true } | { claimed: false; places: Record<string, number> }> {
     // A place in the source's map while it has fewer than `cap`; else the map itself for the source's first
-    // connection; else, if another handshake made the map in between, a place in it after all.
+    // connection; else, if another handshake made the map in between, a place in it after all. A full map comes
+    // back with the failed write, and ends the attempts: a refused handshake costs that one write.
     const names = { '#id': connectionId, '#ttl': 'ttl' };
     const addPlace = {
       UpdateExpression: 'SET places.#id = :now, #ttl = :ttl',
@@ -248,29 +249,45 @@ export class DynamoSourcePlaces implements SourcePlaceStore {
       ExpressionAttributeNames: { '#ttl': 'ttl' },
       ExpressionAttributeValues: { ':places': { [connectionId]: nowMs }, ':ttl': expiresAt },
     };
+    let places: Record<string, number> = {};
     for (const attempt of [addPlace, firstPlace, addPlace]) {
       try {
         await this.db.send(
-          new UpdateCommand({ TableName: this.limitsTable, Key: this.key(source), ...attempt }),
+          new UpdateCommand({
+            TableName: this.limitsTable,
+            Key: this.key(source),
+            ...attempt,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
         );
-        return true;
+        return { claimed: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        const held = itemOf(error)?.places as Record<string, number> | undefined;
+        if (held) {
+          places = held;
+          if (Object.keys(held).length >= cap) break;
+        }
       }
     }
-    return false;
+    return { claimed: false, places };
   }
 
-  async places(source: string): Promise<Record<string, number>> {
-    const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.limitsTable,
-        Key: this.key(source),
-        ProjectionExpression: 'places',
-        ConsistentRead: true,
-      }),
-    );
-    return (Item?.places as Record<string, number> | undefined) ?? {};
+  async touch(source: string, connectionId: string, fromMs: number, toMs: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.limitsTable,
+          Key: this.key(source),
+          UpdateExpression: 'SET places.#id = :to',
+          ConditionExpression: 'places.#id = :from',
+          ExpressionAttributeNames: { '#id': connectionId },
+          ExpressionAttributeValues: { ':from': fromMs, ':to': toMs },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async release(source: string, connectionIds: string[]): Promise<void> {
