@@ -17,7 +17,8 @@ import { roomEnd } from './roomLife';
  * Abuse limits of the WebSocket routes (docs/SECURITY.md):
  * - every Lambda-backed frame of every route (sendmessage too, before its own token bucket) counts against a
  *   per-connection budget per window; over it, the frame is answered RATE_LIMITED;
- * - a join by room code alone is looked up only while its source (IPv4 address or IPv6 /64) has a guess left, and
+ * - a join by room code alone is looked up only while its owner (the signed-in user, else the source: an IPv4
+ *   address or IPv6 /64; limitOwner) has a guess left, and
  *   only a failed one spends a guess: a right code is never refused because other joins were under way. A source
  *   that used up its guesses is told RATE_LIMITED whether or not its code is right, so the limit is no oracle;
  * - a room has a 96-bit invite key beside its short code; a join with the right key takes no guess;
@@ -108,6 +109,14 @@ export function sourceOf(ip: string | undefined): string {
     .slice(0, 4)
     .map((h) => h.toLowerCase().replace(/^0+(?=.)/, ''))
     .join(':')}::/64`;
+}
+
+/**
+ * The owner a per-owner limit counts for: the signed-in user (`userId` from (`iss`, `sub`)) where there is sign-in,
+ * else the source. With sign-in, people behind one NAT address never share a budget with a script there.
+ */
+export function limitOwner(userId: string | undefined, sourceIp: string | undefined): string {
+  return userId?.startsWith('user:') ? userId : sourceOf(sourceIp);
 }
 
 const keysMatch = (a: string, b: string) => {
@@ -203,6 +212,8 @@ export interface JoinAttempt {
   roomId: string;
   key?: string;
   sourceIp?: string;
+  /** The joining connection's `userId`: a signed-in user's guesses are counted for that user (limitOwner). */
+  userId?: string;
 }
 
 /**
@@ -219,7 +230,7 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   if (attempt.roomId === LOBBY) return { deps };
   const rate = guard.limits.joinGuesses;
   const { bucket, intervalMs } = rate
-    ? guessBucketOf(rate, sourceOf(attempt.sourceIp), attempt.roomId)
+    ? guessBucketOf(rate, limitOwner(attempt.userId, attempt.sourceIp), attempt.roomId)
     : { bucket: '', intervalMs: 0 };
   const byCode = attempt.key === undefined;
   // A join by code alone reads its bucket in parallel with the lookup and is answered only if a guess was left,

@@ -1,9 +1,9 @@
 import type { Clock } from './clock';
 import { TooManyConnections } from './errors';
-import { sourceOf } from './guard';
 
 /**
- * At most `cap` live connections per source (IPv4 address or IPv6 /64), checked at $connect (docs/SECURITY.md).
+ * At most `cap` live connections per owner (the signed-in user, else the source: limitOwner, quotas.ts), checked at
+ * $connect (docs/SECURITY.md).
  *
  * Each source has one item holding the ids of its live connections, each with the time it was claimed (or last found
  * open). $connect adds its id only while the item holds fewer than `cap` (one conditional write, so concurrent
@@ -53,16 +53,11 @@ export interface SourceCapDeps {
 }
 
 /** Takes a place for a new connection of its source, or throws TooManyConnections. */
-export async function claimPlace(
-  deps: SourceCapDeps,
-  sourceIp: string | undefined,
-  connectionId: string,
-): Promise<void> {
+export async function claimPlace(deps: SourceCapDeps, owner: string, connectionId: string): Promise<void> {
   if (deps.cap === 0) return;
-  const source = sourceOf(sourceIp);
   const nowMs = deps.now().getTime();
   const expiresAt = Math.ceil(nowMs / 1000) + PLACES_TTL_SECONDS;
-  const first = await deps.store.claim(source, connectionId, nowMs, deps.cap, expiresAt);
+  const first = await deps.store.claim(owner, connectionId, nowMs, deps.cap, expiresAt);
   if (first.claimed) return;
   // Full: some place may belong to a connection whose $disconnect never ran. Handshakes still under way are left be.
   const [oldest] = Object.entries(first.places)
@@ -71,21 +66,26 @@ export async function claimPlace(
   if (oldest) {
     const [id, at] = oldest;
     if (at <= nowMs - CONNECTION_MAX_MS || !(await deps.isOpen(id))) {
-      await deps.store.release(source, [id]);
-      if ((await deps.store.claim(source, connectionId, nowMs, deps.cap, expiresAt)).claimed) return;
+      await deps.store.release(owner, [id]);
+      if ((await deps.store.claim(owner, connectionId, nowMs, deps.cap, expiresAt)).claimed) return;
     } else {
-      await deps.store.touch(source, id, at, nowMs);
+      await deps.store.touch(owner, id, at, nowMs);
     }
   }
-  throw new TooManyConnections(deps.cap);
+  throw new TooManyConnections(
+    deps.cap,
+    owner.startsWith('user:')
+      ? `Too many connections of yours (at most ${deps.cap}). Close one, or try again later.`
+      : undefined,
+  );
 }
 
-/** Gives a closed connection's place back. */
+/** Gives a closed connection's place back (`owner` as at its claim: limitOwner, quotas.ts). */
 export async function releasePlace(
   deps: Pick<SourceCapDeps, 'store' | 'cap'>,
-  sourceIp: string | undefined,
+  owner: string,
   connectionId: string,
 ): Promise<void> {
   if (deps.cap === 0) return;
-  await deps.store.release(sourceOf(sourceIp), [connectionId]);
+  await deps.store.release(owner, [connectionId]);
 }

@@ -4,6 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { GuardStore } from '../guard';
 import type { LobbyPostStore } from '../lobby';
 import type { Connection } from '../ports';
+import type { QuotaStore } from '../quotas';
 import type { SourcePlaceStore } from '../sourceCap';
 
 /**
@@ -25,7 +26,7 @@ const isConditionFailure = (error: unknown) =>
  * (`strikeWindow`, `strikes`) on the connection item, each one conditional UpdateItem; the join-guess buckets of sources in the Limits table
  * (`fullAt`, guard.ts), with a TTL.
  */
-export class DynamoGuardStore implements GuardStore, LobbyPostStore {
+export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly connectionsTable: string,
@@ -180,24 +181,25 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
     return fullAt;
   }
 
-  async takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
-    // A bucket with a post left (fullAt no later than limit - 1 intervals from now) moves on by one interval; an
-    // idle one (none yet, or full again) starts from now; else, if another post made it busy in between, the first
-    // once more. Each one conditional write, so concurrent posts never take more than the bucket holds, and a
-    // refused post takes nothing. The TTL is the latest time the bucket can be full again.
-    const Key = { limitKey: `lobby#${source}` };
+  takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
+    return this.take(`lobby#${source}`, nowMs, intervalMs, limit);
+  }
+
+  async take(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
+    // A bucket with a token left (fullAt no later than limit - 1 intervals from now) moves on by one interval; an
+    // idle one (none yet, or full again) starts from now; else, if another take made it busy in between, the first
+    // once more. Each one conditional write, so concurrent takes never get more than the bucket holds, and a
+    // refused take takes nothing: an empty bucket comes back with the first failed write, which ends the attempts.
+    // The TTL is the latest time the bucket can be full again.
+    const Key = { limitKey: bucket };
     const ttl = Math.ceil((nowMs + limit * intervalMs) / 1000);
     const names = { '#ttl': 'ttl' };
+    const last = nowMs + (limit - 1) * intervalMs;
     const busy = {
       UpdateExpression: 'SET fullAt = fullAt + :interval, #ttl = :ttl',
       ConditionExpression: 'fullAt >= :now AND fullAt <= :last',
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: {
-        ':interval': intervalMs,
-        ':ttl': ttl,
-        ':now': nowMs,
-        ':last': nowMs + (limit - 1) * intervalMs,
-      },
+      ExpressionAttributeValues: { ':interval': intervalMs, ':ttl': ttl, ':now': nowMs, ':last': last },
     };
     const idle = {
       UpdateExpression: 'SET fullAt = :fullAt, #ttl = :ttl',
@@ -207,10 +209,19 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
     };
     for (const attempt of [busy, idle, busy]) {
       try {
-        await this.db.send(new UpdateCommand({ TableName: this.limits(), Key, ...attempt }));
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.limits(),
+            Key,
+            ...attempt,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
         return true;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        const fullAt = itemOf(error)?.fullAt;
+        if (typeof fullAt === 'number' && fullAt > last) return false;
       }
     }
     return false;
