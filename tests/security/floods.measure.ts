@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import type { LocalCloud } from '../../local/cloud';
+import type { DevIssuer } from '../../local/oidc';
 import { adminDynamo, startTestCloud } from '../helpers/localCloud';
 
 /**
@@ -24,7 +25,8 @@ interface Raw {
 
 function connect(url: string, localAddress: string, name: string): Promise<Raw | { refused: number }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${url}?username=${name}`, { localAddress, perMessageDeflate: false });
+    const target = url.includes('?') ? url : `${url}?username=${name}`;
+    const socket = new WebSocket(target, { localAddress, perMessageDeflate: false });
     const frames: Record<string, unknown>[] = [];
     const closed = new Promise<number>((done) => socket.once('close', (code) => done(code)));
     socket.on('message', (data) => {
@@ -215,11 +217,54 @@ it('measures what refusals cost', async () => {
       if (reply?.type !== 'error' && reply !== undefined) admitted++;
     }
     figures.rightCodeAfterWrongGuesses = { wrongGuesses: wrong, rightCodeJoins: 10, admitted, answers };
-    process.stdout.write(`[figures] ${JSON.stringify(figures)}\n`);
     bob.socket.close();
   } finally {
     for (const s of sockets) s.socket.terminate();
     await testCloud.settle().catch(() => undefined);
     await cloud.close();
   }
+  figures.rightCodeAfterWrongGuessesSignedIn = await signedInGuessing();
+  process.stdout.write(`[figures] ${JSON.stringify(figures)}\n`);
 });
+
+/** The same with sign-in (AuthMode=oidc): one user guesses 50 times, ten other users on the address type the code. */
+async function signedInGuessing() {
+  const testCloud = await startTestCloud({ parameters: { AuthMode: 'oidc' } });
+  const { cloud } = testCloud;
+  const issuer = cloud.devIssuer as DevIssuer;
+  const sockets: Raw[] = [];
+  const as = async (sub: string) => {
+    const t = Math.floor(Date.now() / 1000);
+    const token = await issuer.sign({ iss: issuer.issuer, aud: issuer.clientId, sub, iat: t, exp: t + 600 });
+    const raw = await opened(`${cloud.wsUrl}?token=${encodeURIComponent(token)}`, '127.0.0.6', 'x');
+    sockets.push(raw);
+    return raw;
+  };
+  try {
+    const owner = await as('owner');
+    const code = String(((await ask(owner, { action: 'createroom' })) as { roomId?: string }).roomId);
+    let wrong = 0;
+    let guesser: Raw | undefined;
+    while (wrong < 50) {
+      if (!guesser || guesser.socket.readyState !== WebSocket.OPEN) guesser = await as('mallory');
+      const reply = await ask(
+        guesser,
+        { action: 'joinroom', roomId: code.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) },
+        5000,
+      );
+      if (reply) wrong++;
+    }
+    let admitted = 0;
+    const answers: Record<string, number> = {};
+    for (let i = 0; i < 10; i++) {
+      const reply = await ask(await as(`person${i}`), { action: 'joinroom', roomId: code });
+      const key = String(reply?.type === 'error' ? reply.code : reply?.type);
+      answers[key] = (answers[key] ?? 0) + 1;
+      if (reply?.type === 'joined') admitted++;
+    }
+    return { wrongGuesses: wrong, rightCodeJoins: 10, admitted, answers };
+  } finally {
+    for (const s of sockets) s.socket.terminate();
+    await cloud.close();
+  }
+}
