@@ -64,7 +64,7 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return { count: Number(Attributes?.frameCount), connection: Attributes as Connection };
+        return { count: Number(Attributes?.frameCount ?? 0), connection: Attributes as Connection };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         const old = itemOf(error);
