@@ -51,6 +51,8 @@ export interface GuardStore {
     connectionId: string,
     window: number,
   ): Promise<{ count: number; connection: Connection } | undefined>;
+  /** Marks the connection as being closed (Connection.closing), if it exists. */
+  markClosing(connectionId: string): Promise<void>;
   /**
    * Adds a strike in strike window `window` and returns the connection's strikes in that window so far (a strike in
    * a later window than the stored one starts the count again at 1).
@@ -141,19 +143,25 @@ export async function admitFrame(guard: GuardDeps, connectionId: string): Promis
   const window = Math.floor(guard.now().getTime() / 1000 / frames.windowSeconds);
   const counted = await guard.store.countFrame(connectionId, window);
   if (!counted) throw new UnknownConnection();
+  // A frame of a connection the guard is closing costs its count alone: no strike, no answer worth sending.
+  if (counted.connection.closing) throw new RateLimited('This connection is closed.', false);
   const over = counted.count - frames.limit;
   if (over <= 0) return counted.connection;
   const message = `You can send ${frames.limit} requests every ${frames.windowSeconds} s, messages included.`;
   if ((over - 1) % frames.limit === 0) {
-    await guard.closer
-      .close(connectionId, {
-        type: 'error',
-        code: 'RATE_LIMITED',
-        message: `${message} This connection is closed: slow down before reconnecting.`,
-      })
-      .catch(() => undefined);
+    await closeForAbuse(guard, connectionId, {
+      type: 'error',
+      code: 'RATE_LIMITED',
+      message: `${message} This connection is closed: slow down before reconnecting.`,
+    });
   }
   throw new RateLimited(message, false);
+}
+
+/** Marks the connection as closing, so its frames in flight cost one write each, then tells it why and closes it. */
+async function closeForAbuse(guard: GuardDeps, connectionId: string, frame: object): Promise<void> {
+  await guard.store.markClosing(connectionId).catch(() => undefined);
+  await guard.closer.close(connectionId, frame).catch(() => undefined);
 }
 
 /**
@@ -325,13 +333,11 @@ export async function strike(
   const window = Math.floor(guard.now().getTime() / 1000 / strikes.windowSeconds);
   const count = await guard.store.strike(connectionId, window).catch(() => 0);
   if (count < limit || count % limit !== 0) return 'counted';
-  await guard.closer
-    .close(connectionId, {
-      type: 'error',
-      code: 'RATE_LIMITED',
-      message: 'Too many refused requests: this connection is closed. Slow down before reconnecting.',
-      action,
-    })
-    .catch(() => undefined);
+  await closeForAbuse(guard, connectionId, {
+    type: 'error',
+    code: 'RATE_LIMITED',
+    message: 'Too many refused requests: this connection is closed. Slow down before reconnecting.',
+    action,
+  });
   return 'closed';
 }

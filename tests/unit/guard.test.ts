@@ -26,6 +26,7 @@ function memoryStore(): GuardStore & { buckets: Map<string, number>; strikes: Ma
   const strikes = new Map<string, number>();
   const strikeWindows = new Map<string, number>();
   const frames = new Map<string, number>();
+  const closing = new Set<string>();
   const tick = () => new Promise((resolve) => setImmediate(resolve));
   return {
     buckets,
@@ -34,7 +35,13 @@ function memoryStore(): GuardStore & { buckets: Map<string, number>; strikes: Ma
     countFrame: async (connectionId, window) => {
       const key = `${connectionId}#${window}`;
       frames.set(key, (frames.get(key) ?? 0) + 1);
-      return { count: frames.get(key) as number, connection: { connectionId } as Connection };
+      return {
+        count: frames.get(key) as number,
+        connection: { connectionId, closing: closing.has(connectionId) } as Connection,
+      };
+    },
+    markClosing: async (connectionId) => {
+      closing.add(connectionId);
     },
     // As the store's conditional writes: a later window starts the count again.
     strike: async (id, window) => {
@@ -170,9 +177,9 @@ describe('joins by code', () => {
 });
 
 describe('frames', () => {
-  it('admit the limit per window, close the connection on the first frame over it, and strike none', async () => {
+  it('admit the limit, close the connection on the first frame over it, and refuse its frames in flight with no strike or close', async () => {
     const closed: { id: string; frame: object }[] = [];
-    let nowMs = Date.parse('2026-11-22T10:00:00Z');
+    const nowMs = Date.parse('2026-11-22T10:00:00Z');
     const deps: GuardDeps = {
       store: memoryStore(),
       closer: { close: async (id, frame) => void closed.push({ id, frame }) },
@@ -193,12 +200,9 @@ describe('frames', () => {
         frame: expect.objectContaining({ code: 'RATE_LIMITED', message: expect.stringContaining('closed') }),
       },
     ]);
-    // The flood's frames still in flight are refused without a close of their own, until the next multiple.
-    for (let i = 0; i < 3; i++) expect(await frame()).toBe('refused, no strike');
-    expect(closed.length).toBe(2);
-    // The next window admits the limit again.
-    nowMs += 60_000;
-    expect(await frame()).toBe('admitted');
+    // The flood's frames still in flight are refused after their count alone: no strike, no close of their own.
+    for (let i = 0; i < 5; i++) expect(await frame()).toBe('refused, no strike');
+    expect(closed.length).toBe(1);
   });
 });
 

@@ -89,6 +89,17 @@ it('costs a frame over the limit one write, and returns its connection as plain 
   expect(behind?.connection.connectionId).toBe(id);
 });
 
+it('marks a connection as closing, seen by its next frame count, and makes no item for one that is gone', async () => {
+  const id = await connection();
+  await store.markClosing(id);
+  expect((await store.countFrame(id, 1))?.connection.closing).toBe(true);
+  await store.markClosing('gone');
+  const { Item } = await db.send(
+    new GetCommand({ TableName: connectionsTable, Key: { connectionId: 'gone' } }),
+  );
+  expect(Item).toBeUndefined();
+});
+
 it('answers undefined for a connection that does not exist', async () => {
   await expect(store.countFrame('nobody', 1)).resolves.toBeUndefined();
 });

@@ -185,7 +185,7 @@ describe('sendmessage round trips', () => {
     expect(published()).toHaveLength(0);
   });
 
-  it('closes a connection on its first frame over the budget, after one write and nothing else read or written', async () => {
+  it('closes a connection on its first frame over the budget, with no strike and nothing else read or written', async () => {
     const management = mockClient(ApiGatewayManagementApiClient);
     management.on(PostToConnectionCommand).resolves({});
     management.on(DeleteConnectionCommand).resolves({});
@@ -200,8 +200,12 @@ describe('sendmessage round trips', () => {
       const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
       expect(frame).toMatchObject({ type: 'error', code: 'RATE_LIMITED', clientMsgId: 'c0ffee-0001' });
       expect(frame.message).toMatch(/100 requests every 60 s, messages included/);
-      // One write (the count), no strike: the connection is told why and closed at once.
-      expect(calls.map((c) => c.what)).toEqual(['Update test-Connections']);
+      // The count, then the mark that it is closing (its frames in flight cost their count alone), no strike; the
+      // connection is told why and closed at once.
+      expect(calls.map((c) => c.input.UpdateExpression)).toEqual([
+        expect.stringContaining('frameCount'),
+        'SET closing = :yes',
+      ]);
       expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(1);
       const told = JSON.parse(
         String(management.commandCalls(PostToConnectionCommand)[0]?.args[0].input.Data),

@@ -77,6 +77,23 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     return undefined;
   }
 
+  async markClosing(connectionId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.connectionsTable,
+          Key: { connectionId },
+          UpdateExpression: 'SET closing = :yes',
+          // Never makes an item for a connection already gone.
+          ConditionExpression: 'attribute_exists(connectionId)',
+          ExpressionAttributeValues: { ':yes': true },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   async strike(connectionId: string, window: number): Promise<number> {
     // One more strike in the stored window; else a new window starting at 1 (the stored one is older, or none);
     // else, if another strike opened this window in between, one more in it after all. Each a conditional write.
