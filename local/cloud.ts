@@ -117,6 +117,8 @@ export const LOCAL_DEFAULT_PARAMETERS: Readonly<Record<string, string>> = {
   LobbyPolicy: 'open',
   LobbyPostLimit: '0',
   ConnectionsPerSource: '0',
+  ConnectRateLimit: '0',
+  RoomCreateLimit: '0',
 };
 
 /** The local defaults under the given parameters; a setting the given `Settings` names is not defaulted here. */

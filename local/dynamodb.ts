@@ -1,5 +1,6 @@
 // DynamoDB for the local cloud: dynalite (in memory, or LevelDB on disk) with the template's tables created, and the
 // transactions dynalite lacks answered in front of it (local/dynamoTransactions.ts).
+
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -14,6 +15,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import type { TemplateFile } from '../infra/template';
+import { patchConditionFailureItem } from './dynamoConditionFailure';
 import { createTransactions, type DynaliteStore, DynamoError, transactionScope } from './dynamoTransactions';
 import type { RequestGuard } from './http';
 
@@ -388,6 +390,7 @@ function captureStore(take: (store: DynaliteStore) => void): void {
 
 export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo> {
   patchDynaliteIndexKeys();
+  patchConditionFailureItem();
   let store: DynaliteStore | undefined;
   captureStore((built) => {
     store = built;

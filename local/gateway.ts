@@ -35,7 +35,7 @@ import type {
   ManagementHost,
   RequestHandler,
 } from './gateway/management';
-import { createManagementApi, sendError } from './gateway/management';
+import { createManagementApi, noStats, sendError } from './gateway/management';
 import { sendWithinLimit } from './gateway/messageSize';
 import type { RouteSelector } from './gateway/routeSelection';
 import { compileRouteSelection } from './gateway/routeSelection';
@@ -146,7 +146,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
 class Stage implements ManagementHost {
   readonly stage: string;
-  readonly stats: GatewayStats = { posts: 0, gone: 0, throttled: 0, connects: 0, refused: 0 };
+  readonly stats: GatewayStats = noStats();
   readonly faults = { apiLatencyMs: 0, faultThrottle: 0, faultSkipDisconnect: 0 };
   private readonly conns = new Map<string, Connection>();
   /** Sockets whose $connect is still running, so close() can drop them. */

@@ -3,12 +3,13 @@
  * type `Api` becomes a route, invoked with an APIGatewayProxyEvent, its proxy result mapped back to HTTP, and the
  * API's SAM `Cors` answered on OPTIONS. A route with a TOKEN Lambda authorizer (the API's `Auth.Authorizers`) runs it
  * first, as API Gateway does (local/restAuthorizer.ts); the gateway's own refusals carry the API's
- * `GatewayResponses` headers (CORS). IAM auth is not emulated: AWS_IAM routes are open locally (docs/ACCESS.md).
+ * `GatewayResponses` headers (CORS), and the stage's `MethodSettings` throttle each method (429). IAM auth is not emulated: AWS_IAM routes are open locally (docs/ACCESS.md).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { LocalTemplate } from '../infra/template';
 import { awsId, requestTime } from './gateway/ids';
+import { type ThrottleSettings, TokenBucket } from './gateway/limits';
 import { type Refusal, type RestTokenAuthorizer, runTokenAuthorizer } from './restAuthorizer';
 
 export interface LocalCors {
@@ -31,6 +32,8 @@ export interface LocalRestRoute {
   authorizer?: RestTokenAuthorizer;
   /** Headers of the API's DEFAULT_4XX/DEFAULT_5XX gateway responses (e.g. the CORS origin). */
   gatewayHeaders?: { '4XX'?: Record<string, string>; '5XX'?: Record<string, string> };
+  /** The stage's method throttling for this method (`MethodSettings`); absent = only the account's. */
+  throttle?: ThrottleSettings;
 }
 
 type Obj = Record<string, unknown>;
@@ -108,6 +111,29 @@ function authorizerOf(
   };
 }
 
+/**
+ * The stage's throttling of one method: the most specific `MethodSettings` entry naming its path (or `/*`) and its
+ * method (or `*`) with both ThrottlingRateLimit and ThrottlingBurstLimit. On API Gateway each method of the stage
+ * has its own token bucket with these limits (docs/PARITY.md, "REST stage throttling").
+ */
+function throttleOf(
+  template: LocalTemplate,
+  api: Obj | undefined,
+  path: string,
+  method: string,
+): ThrottleSettings | undefined {
+  const settings = api?.MethodSettings === undefined ? [] : template.resolve(api.MethodSettings);
+  if (!Array.isArray(settings)) return undefined;
+  const matches = (entry: Obj) =>
+    (entry.ResourcePath === '/*' || entry.ResourcePath === path) &&
+    (entry.HttpMethod === '*' || String(entry.HttpMethod).toUpperCase() === method);
+  const [entry] = settings
+    .filter((e): e is Obj => isObj(e) && matches(e) && e.ThrottlingRateLimit !== undefined)
+    .sort((a, b) => Number(b.ResourcePath !== '/*') - Number(a.ResourcePath !== '/*'));
+  if (!entry) return undefined;
+  return { rateLimit: Number(entry.ThrottlingRateLimit), burstLimit: Number(entry.ThrottlingBurstLimit) };
+}
+
 /** The REST routes of the template: SAM `Events` of type `Api` on the functions whose Condition holds. */
 export function restRoutes(template: LocalTemplate): LocalRestRoute[] {
   const resources = isObj(template.raw.Resources) ? template.raw.Resources : {};
@@ -127,10 +153,14 @@ export function restRoutes(template: LocalTemplate): LocalRestRoute[] {
       const authorizer = authorizerOf(template, apiProps, apiRef, p);
       const fourXX = gatewayHeadersOf(template, apiProps, apiRef, 'DEFAULT_4XX');
       const fiveXX = gatewayHeadersOf(template, apiProps, apiRef, 'DEFAULT_5XX');
+      const method = String(template.resolve(p.Method, `${path}.Method`)).toUpperCase();
+      const routePath = String(template.resolve(p.Path, `${path}.Path`));
+      const throttle = throttleOf(template, apiProps, routePath, method);
       routes.push({
         functionLogicalId: fn.logicalId,
-        method: String(template.resolve(p.Method, `${path}.Method`)).toUpperCase(),
-        path: String(template.resolve(p.Path, `${path}.Path`)),
+        method,
+        path: routePath,
+        ...(throttle && { throttle }),
         ...(apiRef && { apiLogicalId: apiRef }),
         ...(typeof stage === 'string' && { stageName: stage }),
         ...(cors && { cors }),
@@ -399,6 +429,12 @@ function answerPreflight(res: ServerResponse, cors: LocalCors): void {
  */
 export function createRestApi(opts: RestApiOptions) {
   const compiled = opts.routes.map((route) => ({ route, match: compilePath(route.path) }));
+  // One bucket per throttled method, filled at start as API Gateway's are.
+  const buckets = new Map(
+    opts.routes.flatMap((route) =>
+      route.throttle ? [[route, new TokenBucket(route.throttle, Date.now())]] : [],
+    ),
+  );
 
   /** Routes whose path matches, as `/broadcast` or with the stage in front as on AWS (`/prod/broadcast`). */
   const find = (path: string) => {
@@ -421,6 +457,11 @@ export function createRestApi(opts: RestApiOptions) {
       const method = (req.method ?? 'GET').toUpperCase();
       const hit = hits.find(({ route }) => route.method === method || route.method === 'ANY');
       if (hit) {
+        // The stage throttle comes before the authorizer and the function: a throttled call runs neither.
+        if (buckets.get(hit.route)?.take(Date.now()) === false) {
+          refuse(res, hit.route, { statusCode: 429, body: '{"message":"Too Many Requests"}' });
+          return true;
+        }
         invokeRoute(opts, req, res, hit.route, hit.params, url).catch(() => {
           if (!res.headersSent) send(res, 500, '{"message": "Internal server error"}');
         });

@@ -7,9 +7,10 @@ import { BadRequest, describeError } from '../shared/errors';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { parseResumeToken, parseUsername } from '../shared/protocol';
+import { admitConnect, limitOwner } from '../shared/quotas';
 import { openSession } from '../shared/sessionHooks';
 import { claimPlace, releasePlace } from '../shared/sourceCap';
-import { connectionStore, sourcePlaces } from '../shared/wiring/dynamodb';
+import { connectionStore, quotaStore, sourcePlaces } from '../shared/wiring/dynamodb';
 import { connectionProbe } from '../shared/wiring/managementApi';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -29,6 +30,7 @@ const places = onFirstCall(() => ({
   cap: config.connectionsPerSource(),
   now: systemClock,
 }));
+const handshakes = onFirstCall(() => ({ store: quotaStore(), rate: config.connectRate(), now: systemClock }));
 
 /** With an authorizer the token names the user; the query string's `username` is only a hint without one. */
 function requestedUsername(event: ConnectEvent): string | undefined {
@@ -60,15 +62,17 @@ export const handler = instrumented(async (event: ConnectEvent): Promise<APIGate
     const username = parseUsername(requestedUsername(event), guestSuffix);
     const userId = userIdOf(event);
     const sendScope = parseResumeToken(event.queryStringParameters?.resume);
-    const sourceIp = event.requestContext.identity?.sourceIp;
-    await claimPlace(places(), sourceIp, connectionId);
+    // Counted per signed-in user where there is sign-in, else per source (quotas.ts): no one locks out a NAT.
+    const owner = limitOwner(userId, event.requestContext.identity?.sourceIp);
+    await admitConnect(handshakes(), owner);
+    await claimPlace(places(), owner, connectionId);
     // The session's record is written at the same time as the connection (sessions.ts).
     await Promise.all([
       connect(deps(), connectionId, { username, userId, sendScope }),
       openSession(event, { username, userId }),
     ]).catch(async (error: unknown) => {
       // The handshake fails: its place goes back at once (else the next full check would find it gone).
-      await releasePlace(places(), sourceIp, connectionId).catch(() => undefined);
+      await releasePlace(places(), owner, connectionId).catch(() => undefined);
       throw error;
     });
     metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);

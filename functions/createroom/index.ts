@@ -3,9 +3,10 @@ import { config } from '../shared/config';
 import { servedFrom, withInviteKeys } from '../shared/guard';
 import { onFirstCall } from '../shared/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '../shared/powertools';
+import { admitRoom, limitOwner } from '../shared/quotas';
 import { createRoom } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
-import { connectionStore, roomStore } from '../shared/wiring/dynamodb';
+import { connectionStore, quotaStore, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
@@ -15,8 +16,12 @@ const deps = onFirstCall(() => ({
   now: systemClock,
   roomIdleDays: config.roomIdleDays(),
 }));
+const rooms = onFirstCall(() => ({ store: quotaStore(), rate: config.roomCreateRate(), now: systemClock }));
 
 export const handler = routeHandler('createroom', async (frame) => {
+  // Counted per signed-in user where there is sign-in, else per source (quotas.ts): each room is kept RoomIdleDays.
+  const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
+  await admitRoom(rooms(), limitOwner(frame.admitted?.userId, identity?.sourceIp));
   // The room gets an invite key beside its code: the creator shares code and key as a link (docs/SECURITY.md).
   const keyed = withInviteKeys(servedFrom(deps(), frame));
   const joined = await createRoom(keyed.deps, frame.connectionId);

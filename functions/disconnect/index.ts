@@ -3,6 +3,7 @@ import { config } from '../shared/config';
 import { disconnect } from '../shared/connections';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger } from '../shared/powertools';
+import { limitOwner } from '../shared/quotas';
 import { closeSession } from '../shared/sessionHooks';
 import { releasePlace } from '../shared/sourceCap';
 import { connectionStore, sourcePlaces } from '../shared/wiring/dynamodb';
@@ -22,14 +23,14 @@ type DisconnectEvent = APIGatewayProxyWebsocketEventV2 & {
 export const handler = instrumented(async (event: DisconnectEvent): Promise<APIGatewayProxyResultV2> => {
   const { connectionId } = event.requestContext;
   logger.appendKeys({ connectionId });
-  const [gone] = await Promise.all([
-    disconnect(deps(), connectionId),
-    closeSession(event),
-    // A place not given back is found gone when its source is next full (sourceCap.ts); the close goes on.
-    releasePlace(places(), event.requestContext.identity?.sourceIp, connectionId).catch((error: unknown) =>
-      logger.error('giving back the connection place failed', error as Error),
-    ),
-  ]);
+  const [gone] = await Promise.all([disconnect(deps(), connectionId), closeSession(event)]);
+  // The place is the owner's its connection was counted for (a signed-in user's, else its source's). One not given
+  // back is found gone when its owner is next full (sourceCap.ts); the close goes on.
+  await releasePlace(
+    places(),
+    limitOwner(gone?.userId, event.requestContext.identity?.sourceIp),
+    connectionId,
+  ).catch((error: unknown) => logger.error('giving back the connection place failed', error as Error));
   if (gone) await closeSession(event, gone.roomId);
   logger.info('disconnected', { roomId: gone?.roomId, known: gone !== undefined });
   return { statusCode: 200 };

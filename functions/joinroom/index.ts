@@ -26,11 +26,13 @@ export const handler = routeHandler('joinroom', async (frame) => {
   const key = parseInviteKey(body.key);
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
-  // The use case reads the connection (its chosen name) from the item the frame count returned.
+  // The use case reads the connection (its chosen name) from the item the frame count returned, and a signed-in
+  // user's failed guesses count for that user, not the network (guard.ts, limitOwner).
   const admitted = await admitJoin(servedFrom(deps(), frame), guard(), {
     roomId,
     key,
     sourceIp: identity?.sourceIp,
+    userId: frame.admitted?.userId,
   });
   const joined = await joinRoom(admitted.deps, connectionId, roomId, {
     lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),

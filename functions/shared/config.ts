@@ -1,4 +1,5 @@
 import type { GuardLimits } from './guard';
+import { CONNECT_WINDOW_SECONDS, ROOM_WINDOW_SECONDS } from './quotas';
 
 /**
  * Configuration comes from environment variables that template.yaml sets (and the local cloud sets from the same
@@ -113,6 +114,10 @@ export const config = {
   limitsTable: (): string | undefined => process.env.LIMITS_TABLE || undefined,
   /** Live connections one source may hold (template setting ConnectionsPerSource); connect/disconnect only. */
   connectionsPerSource: () => numberEnv('CONNECTIONS_PER_SOURCE'),
+  /** Handshakes per owner per 10 minutes (template setting ConnectRateLimit; quotas.ts); 0 = no limit. */
+  connectRate: () => ({ limit: numberEnv('CONNECT_RATE_LIMIT'), windowSeconds: CONNECT_WINDOW_SECONDS }),
+  /** Rooms each owner may create per hour (template setting RoomCreateLimit; quotas.ts); 0 = no limit. */
+  roomCreateRate: () => ({ limit: numberEnv('ROOM_CREATE_LIMIT'), windowSeconds: ROOM_WINDOW_SECONDS }),
   /** Who may post in the lobby (template setting LobbyPolicy). */
   lobbyPolicy: (): LobbyPolicy => {
     const policy = requireEnv('LOBBY_POLICY');

@@ -115,12 +115,11 @@ export class NotAllowed extends worded('NotAllowed', 'BAD_REQUEST', 403) {
 export class TooManyConnections extends ChatError {
   override readonly name = 'TooManyConnections';
 
-  constructor(cap: number) {
-    super(
-      'RATE_LIMITED',
-      429,
-      `Too many connections from your network (at most ${cap}). Close one, or try again later.`,
-    );
+  constructor(
+    cap: number,
+    message = `Too many connections from your network (at most ${cap}). Close one, or try again later.`,
+  ) {
+    super('RATE_LIMITED', 429, message);
   }
 }
 

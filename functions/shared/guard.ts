@@ -17,7 +17,8 @@ import { roomEnd } from './roomLife';
  * Abuse limits of the WebSocket routes (docs/SECURITY.md):
  * - every Lambda-backed frame of every route (sendmessage too, before its own token bucket) counts against a
  *   per-connection budget per window; over it, the frame is answered RATE_LIMITED;
- * - a join by room code alone is looked up only while its source (IPv4 address or IPv6 /64) has a guess left, and
+ * - a join by room code alone is looked up only while its owner (the signed-in user, else the source: an IPv4
+ *   address or IPv6 /64; limitOwner) has a guess left, and
  *   only a failed one spends a guess: a right code is never refused because other joins were under way. A source
  *   that used up its guesses is told RATE_LIMITED whether or not its code is right, so the limit is no oracle;
  * - a room has a 96-bit invite key beside its short code; a join with the right key takes no guess;
@@ -42,14 +43,16 @@ export interface GuardLimits {
 /** Where the counters live (DynamoDB on AWS: the connection item and the Limits table). */
 export interface GuardStore {
   /**
-   * Counts one frame in the connection's current window if it is under `limit`, and returns the connection as it
-   * is now; `admitted: false` when the window is full; undefined when the connection does not exist.
+   * Counts one frame in the connection's current window, whatever the count (a frame over the limit is counted too,
+   * so exactly one frame is the first over it), and returns the count with the connection as it is now; undefined
+   * when the connection does not exist. One conditional write in the usual case.
    */
   countFrame(
     connectionId: string,
     window: number,
-    limit: number,
-  ): Promise<{ admitted: boolean; connection: Connection } | undefined>;
+  ): Promise<{ count: number; connection: Connection } | undefined>;
+  /** Marks the connection as being closed (Connection.closing), if it exists. */
+  markClosing(connectionId: string): Promise<void>;
   /**
    * Adds a strike in strike window `window` and returns the connection's strikes in that window so far (a strike in
    * a later window than the stored one starts the count again at 1).
@@ -110,6 +113,14 @@ export function sourceOf(ip: string | undefined): string {
     .join(':')}::/64`;
 }
 
+/**
+ * The owner a per-owner limit counts for: the signed-in user (`userId` from (`iss`, `sub`)) where there is sign-in,
+ * else the source. With sign-in, people behind one NAT address never share a budget with a script there.
+ */
+export function limitOwner(userId: string | undefined, sourceIp: string | undefined): string {
+  return userId?.startsWith('user:') ? userId : sourceOf(sourceIp);
+}
+
 const keysMatch = (a: string, b: string) => {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -120,19 +131,37 @@ const keysMatch = (a: string, b: string) => {
  * Admits one frame of a connection or throws RateLimited (UnknownConnection when it is not registered). Returns the
  * connection as the count left it, so `servedFrom` can answer the handler's own read of it without a second read;
  * undefined when frames are not limited.
+ *
+ * The first frame over the limit closes the connection: a client that follows the protocol stays under it, and a
+ * flood must end at once rather than after its strikes. The frames of the flood still in flight are each refused
+ * after their one counting write, with no strike, no answer and no close of their own; they close it again only at
+ * each further multiple of the limit, in case the first close did not land.
  */
 export async function admitFrame(guard: GuardDeps, connectionId: string): Promise<Connection | undefined> {
   const frames = guard.limits.frames;
   if (!frames) return undefined;
   const window = Math.floor(guard.now().getTime() / 1000 / frames.windowSeconds);
-  const counted = await guard.store.countFrame(connectionId, window, frames.limit);
+  const counted = await guard.store.countFrame(connectionId, window);
   if (!counted) throw new UnknownConnection();
-  if (!counted.admitted) {
-    throw new RateLimited(
-      `You can send ${frames.limit} requests every ${frames.windowSeconds} s, messages included. Wait and try again.`,
-    );
+  // A frame of a connection the guard is closing costs its count alone: no strike, no answer worth sending.
+  if (counted.connection.closing) throw new RateLimited('This connection is closed.', false);
+  const over = counted.count - frames.limit;
+  if (over <= 0) return counted.connection;
+  const message = `You can send ${frames.limit} requests every ${frames.windowSeconds} s, messages included.`;
+  if ((over - 1) % frames.limit === 0) {
+    await closeForAbuse(guard, connectionId, {
+      type: 'error',
+      code: 'RATE_LIMITED',
+      message: `${message} This connection is closed: slow down before reconnecting.`,
+    });
   }
-  return counted.connection;
+  throw new RateLimited(message, false);
+}
+
+/** Marks the connection as closing, so its frames in flight cost one write each, then tells it why and closes it. */
+async function closeForAbuse(guard: GuardDeps, connectionId: string, frame: object): Promise<void> {
+  await guard.store.markClosing(connectionId).catch(() => undefined);
+  await guard.closer.close(connectionId, frame).catch(() => undefined);
 }
 
 /**
@@ -191,6 +220,8 @@ export interface JoinAttempt {
   roomId: string;
   key?: string;
   sourceIp?: string;
+  /** The joining connection's `userId`: a signed-in user's guesses are counted for that user (limitOwner). */
+  userId?: string;
 }
 
 /**
@@ -207,7 +238,7 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   if (attempt.roomId === LOBBY) return { deps };
   const rate = guard.limits.joinGuesses;
   const { bucket, intervalMs } = rate
-    ? guessBucketOf(rate, sourceOf(attempt.sourceIp), attempt.roomId)
+    ? guessBucketOf(rate, limitOwner(attempt.userId, attempt.sourceIp), attempt.roomId)
     : { bucket: '', intervalMs: 0 };
   const byCode = attempt.key === undefined;
   // A join by code alone reads its bucket in parallel with the lookup and is answered only if a guess was left,
@@ -302,13 +333,11 @@ export async function strike(
   const window = Math.floor(guard.now().getTime() / 1000 / strikes.windowSeconds);
   const count = await guard.store.strike(connectionId, window).catch(() => 0);
   if (count < limit || count % limit !== 0) return 'counted';
-  await guard.closer
-    .close(connectionId, {
-      type: 'error',
-      code: 'RATE_LIMITED',
-      message: 'Too many refused requests: this connection is closed. Slow down before reconnecting.',
-      action,
-    })
-    .catch(() => undefined);
+  await closeForAbuse(guard, connectionId, {
+    type: 'error',
+    code: 'RATE_LIMITED',
+    message: 'Too many refused requests: this connection is closed. Slow down before reconnecting.',
+    action,
+  });
   return 'closed';
 }

@@ -30,6 +30,8 @@ export interface Connection {
   connectedAt: string;
   /** The send rate limit's token bucket; absent until the first message. */
   sendBucket?: SendBucket;
+  /** Set when the guard closes the connection for abuse: its frames still in flight are refused with no more work. */
+  closing?: boolean;
 }
 
 /** Tokens left and when they were counted (epoch ms). */

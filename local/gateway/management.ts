@@ -16,11 +16,24 @@ export interface LiveConnection {
 
 export interface GatewayStats {
   posts: number;
+  /** GetConnection and DeleteConnection calls answered (any status): what probes and closes cost the stage. */
+  probes: number;
+  deletes: number;
   gone: number;
   throttled: number;
   connects: number;
   refused: number;
 }
+
+export const noStats = (): GatewayStats => ({
+  posts: 0,
+  probes: 0,
+  deletes: 0,
+  gone: 0,
+  throttled: 0,
+  connects: 0,
+  refused: 0,
+});
 
 export interface ManagementFaults {
   apiLatencyMs: number;
@@ -196,6 +209,7 @@ function post(host: ManagementHost, res: ServerResponse, id: string, body: Buffe
 }
 
 function get(host: ManagementHost, res: ServerResponse, id: string): void {
+  host.stats.probes++;
   const conn = host.lookup(id);
   if (conn === undefined) {
     gone(host, res);
@@ -209,6 +223,7 @@ function get(host: ManagementHost, res: ServerResponse, id: string): void {
 }
 
 function remove(host: ManagementHost, res: ServerResponse, id: string): void {
+  host.stats.deletes++;
   const conn = host.lookup(id);
   if (conn === undefined) {
     gone(host, res);

@@ -10,6 +10,7 @@ import {
   ListTablesCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
@@ -45,6 +46,37 @@ describe('local DynamoDB', () => {
     );
     expect(Table?.TableStatus).toBe('ACTIVE');
     expect(Table?.GlobalSecondaryIndexes?.[0]?.IndexStatus).toBe('ACTIVE');
+  });
+
+  it('returns the item with a failed condition when asked for ALL_OLD, and only then, as DynamoDB does', async () => {
+    const TableName = 'roomcast-local-ConnectionsTable';
+    const Key = { connectionId: { S: 'cond-1' } };
+    await client.send(new PutItemCommand({ TableName, Item: { ...Key, frameCount: { N: '7' } } }));
+    const failing = (ask?: 'ALL_OLD' | 'NONE') =>
+      client
+        .send(
+          new UpdateItemCommand({
+            TableName,
+            Key,
+            UpdateExpression: 'SET frameCount = frameCount + :one',
+            ConditionExpression: 'frameCount < :limit',
+            ExpressionAttributeValues: { ':one': { N: '1' }, ':limit': { N: '5' } },
+            ...(ask && { ReturnValuesOnConditionCheckFailure: ask }),
+          }),
+        )
+        .then(
+          () => 'written',
+          (error: { name: string; Item?: unknown }) => ({ name: error.name, Item: error.Item }),
+        );
+    await expect(failing('ALL_OLD')).resolves.toEqual({
+      name: 'ConditionalCheckFailedException',
+      Item: { ...Key, frameCount: { N: '7' } },
+    });
+    await expect(failing('NONE')).resolves.toEqual({
+      name: 'ConditionalCheckFailedException',
+      Item: undefined,
+    });
+    await expect(failing()).resolves.toEqual({ name: 'ConditionalCheckFailedException', Item: undefined });
   });
 
   it('answers queries on the RoomIndex GSI', async () => {

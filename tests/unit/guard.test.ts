@@ -7,6 +7,7 @@ import {
   UnknownConnection,
 } from '../../functions/shared/errors';
 import {
+  admitFrame,
   admitJoin,
   type GuardDeps,
   type GuardStore,
@@ -14,7 +15,7 @@ import {
   sourceOf,
   strike,
 } from '../../functions/shared/guard';
-import type { Room } from '../../functions/shared/ports';
+import type { Connection, Room } from '../../functions/shared/ports';
 import { loadTemplate } from '../../infra/template';
 import { templatePath } from '../helpers/localCloud';
 
@@ -24,11 +25,24 @@ function memoryStore(): GuardStore & { buckets: Map<string, number>; strikes: Ma
   const buckets = new Map<string, number>();
   const strikes = new Map<string, number>();
   const strikeWindows = new Map<string, number>();
+  const frames = new Map<string, number>();
+  const closing = new Set<string>();
   const tick = () => new Promise((resolve) => setImmediate(resolve));
   return {
     buckets,
     strikes,
-    countFrame: async () => undefined,
+    // As the store's one conditional write: every frame is counted, in its window.
+    countFrame: async (connectionId, window) => {
+      const key = `${connectionId}#${window}`;
+      frames.set(key, (frames.get(key) ?? 0) + 1);
+      return {
+        count: frames.get(key) as number,
+        connection: { connectionId, closing: closing.has(connectionId) } as Connection,
+      };
+    },
+    markClosing: async (connectionId) => {
+      closing.add(connectionId);
+    },
     // As the store's conditional writes: a later window starts the count again.
     strike: async (id, window) => {
       const stored = strikeWindows.get(id);
@@ -159,6 +173,36 @@ describe('joins by code', () => {
     expect(await attempt(deps, 'FFFFFFFF')).toBe('ROOM_NOT_FOUND');
     expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
     expect(await attempt(deps, ROOM.roomId, ROOM.inviteKey)).toBe('joined');
+  });
+});
+
+describe('frames', () => {
+  it('admit the limit, close the connection on the first frame over it, and refuse its frames in flight with no strike or close', async () => {
+    const closed: { id: string; frame: object }[] = [];
+    const nowMs = Date.parse('2026-11-22T10:00:00Z');
+    const deps: GuardDeps = {
+      store: memoryStore(),
+      closer: { close: async (id, frame) => void closed.push({ id, frame }) },
+      limits: { frames: { limit: 3, windowSeconds: 60 }, strikes: { limit: 3, windowSeconds: 600 } },
+      now: () => new Date(nowMs),
+    };
+    const frame = () =>
+      admitFrame(deps, 'c1').then(
+        () => 'admitted',
+        (e: RateLimited) => (e.strike === false ? 'refused, no strike' : 'refused'),
+      );
+    for (let i = 0; i < 3; i++) expect(await frame()).toBe('admitted');
+    expect(closed).toEqual([]);
+    expect(await frame()).toBe('refused, no strike');
+    expect(closed).toEqual([
+      {
+        id: 'c1',
+        frame: expect.objectContaining({ code: 'RATE_LIMITED', message: expect.stringContaining('closed') }),
+      },
+    ]);
+    // The flood's frames still in flight are refused after their count alone: no strike, no close of their own.
+    for (let i = 0; i < 5; i++) expect(await frame()).toBe('refused, no strike');
+    expect(closed.length).toBe(1);
   });
 });
 

@@ -40,27 +40,68 @@ async function connection(): Promise<string> {
   return connectionId;
 }
 
-const admitted = (results: ({ admitted: boolean } | undefined)[]) =>
-  results.filter((r) => r?.admitted).length;
+/** How many of these counts are within `limit`: the frames the guard admits. */
+const admitted = (results: ({ count: number } | undefined)[], limit: number) =>
+  results.filter((r) => r !== undefined && r.count <= limit).length;
 
 it('admits both of two frames that open a window together', async () => {
   const id = await connection();
-  const results = await Promise.all([store.countFrame(id, 1, 30), store.countFrame(id, 1, 30)]);
-  expect(admitted(results)).toBe(2);
+  const results = await Promise.all([store.countFrame(id, 1), store.countFrame(id, 1)]);
+  expect(admitted(results, 30)).toBe(2);
 });
 
-it('admits exactly the limit of a burst, in a new window and in the next one', async () => {
+it('counts every frame of a burst once, in a new window and in the next one, so exactly one is the first over', async () => {
   const id = await connection();
   for (const window of [7, 8]) {
-    const results = await Promise.all(Array.from({ length: 12 }, () => store.countFrame(id, window, 5)));
-    expect(admitted(results)).toBe(5);
-    // A refusal still returns the connection, so the handler knows it exists.
+    const results = await Promise.all(Array.from({ length: 12 }, () => store.countFrame(id, window)));
+    expect(admitted(results, 5)).toBe(5);
+    expect(results.map((r) => r?.count).sort((a = 0, b = 0) => a - b)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    // Every frame, refused or not, returns the connection as plain values, so the handler knows it exists.
     expect(results.every((r) => r?.connection.connectionId === id)).toBe(true);
   }
 });
 
+it('costs a frame over the limit one write, and returns its connection as plain values', async () => {
+  const id = await connection();
+  for (let i = 0; i < 5; i++) await store.countFrame(id, 3);
+  const sent: string[] = [];
+  const counting = {
+    send: (command: object) => {
+      sent.push(command.constructor.name);
+      return db.send(command as never);
+    },
+  };
+  const watched = new DynamoGuardStore(
+    counting as unknown as DynamoDBDocumentClient,
+    connectionsTable,
+    undefined,
+  );
+  const over = await watched.countFrame(id, 3);
+  expect(over?.count).toBe(6);
+  expect(sent).toEqual(['UpdateCommand']);
+  // A frame of an earlier window than the stored one (a clock behind another's) is told so from the failed write.
+  sent.length = 0;
+  const behind = await watched.countFrame(id, 2);
+  expect(sent).toEqual(['UpdateCommand']);
+  expect(behind?.count).toBe(Number.POSITIVE_INFINITY);
+  expect(behind?.connection.connectionId).toBe(id);
+});
+
+it('marks a connection as closing, seen by its next frame count, and makes no item for one that is gone', async () => {
+  const id = await connection();
+  await store.markClosing(id);
+  expect((await store.countFrame(id, 1))?.connection.closing).toBe(true);
+  await store.markClosing('gone');
+  const { Item } = await db.send(
+    new GetCommand({ TableName: connectionsTable, Key: { connectionId: 'gone' } }),
+  );
+  expect(Item).toBeUndefined();
+});
+
 it('answers undefined for a connection that does not exist', async () => {
-  await expect(store.countFrame('nobody', 1, 30)).resolves.toBeUndefined();
+  await expect(store.countFrame('nobody', 1)).resolves.toBeUndefined();
 });
 
 describe('join-guess buckets', () => {
@@ -141,17 +182,40 @@ describe('connection places of a source', () => {
     const claims = await Promise.all(
       Array.from({ length: 9 }, (_, i) => places.claim('198.51.100.20', `c${i}`, now, 4, 1)),
     );
-    expect(claims.filter(Boolean).length).toBe(4);
-    expect(Object.keys(await places.places('198.51.100.20'))).toHaveLength(4);
+    expect(claims.filter((c) => c.claimed).length).toBe(4);
+    // Each refusal carries the places it found full.
+    for (const refused of claims.filter((c) => !c.claimed))
+      expect(Object.keys((refused as { places: object }).places)).toHaveLength(4);
   });
 
-  it('give a place back at release, and never make an item for a source that has none', async () => {
-    expect(await places.claim('198.51.100.21', 'a', now, 2, 1)).toBe(true);
-    expect(await places.claim('198.51.100.21', 'b', now, 2, 1)).toBe(true);
-    expect(await places.claim('198.51.100.21', 'c', now, 2, 1)).toBe(false);
+  it('refuse a handshake at the cap with one write, and give a place back at release', async () => {
+    expect(await places.claim('198.51.100.21', 'a', now, 2, 1)).toEqual({ claimed: true });
+    expect(await places.claim('198.51.100.21', 'b', now, 2, 1)).toEqual({ claimed: true });
+    const sent: string[] = [];
+    const counting = {
+      send: (command: object) => {
+        sent.push(command.constructor.name);
+        return db.send(command as never);
+      },
+    };
+    const watched = new DynamoSourcePlaces(
+      counting as unknown as DynamoDBDocumentClient,
+      tables.table('LimitsTable'),
+    );
+    expect(await watched.claim('198.51.100.21', 'c', now, 2, 1)).toEqual({
+      claimed: false,
+      places: { a: now, b: now },
+    });
+    expect(sent).toEqual(['UpdateCommand']);
     await places.release('198.51.100.21', ['a']);
-    expect(await places.claim('198.51.100.21', 'c', now, 2, 1)).toBe(true);
-    expect(await places.places('198.51.100.21')).toEqual({ b: now, c: now });
+    expect(await places.claim('198.51.100.21', 'c', now + 1, 2, 1)).toEqual({ claimed: true });
+    // A place found open gets a later time, unless it changed meanwhile.
+    await places.touch('198.51.100.21', 'b', now, now + 5);
+    await places.touch('198.51.100.21', 'c', now, now + 5);
+    expect(await places.claim('198.51.100.21', 'd', now, 2, 1)).toEqual({
+      claimed: false,
+      places: { b: now + 5, c: now + 1 },
+    });
     await places.release('198.51.100.22', ['x']);
     const { Item } = await db.send(
       new GetCommand({

@@ -1,3 +1,8 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -180,23 +185,40 @@ describe('sendmessage round trips', () => {
     expect(published()).toHaveLength(0);
   });
 
-  it('refuses a frame over the budget of its connection before reading or writing anything else, as a strike', async () => {
+  it('closes a connection on its first frame over the budget, with no strike and nothing else read or written', async () => {
+    const management = mockClient(ApiGatewayManagementApiClient);
+    management.on(PostToConnectionCommand).resolves({});
+    management.on(DeleteConnectionCommand).resolves({});
     db.on(UpdateCommand, { TableName: 'test-Connections' }).callsFake(
-      timed('Update test-Connections', (input) => {
-        if (isFrameCount(input))
-          throw Object.assign(conditionFailed(), {
-            Item: { ...stored, frameWindow: Math.floor(Date.now() / 60_000), frameCount: 100 },
-          });
-        return { Attributes: { strikes: 1 } };
-      }),
+      timed('Update test-Connections', (input) =>
+        isFrameCount(input)
+          ? { Attributes: { ...stored, frameWindow: Math.floor(Date.now() / 60_000), frameCount: 101 } }
+          : { Attributes: { strikes: 1 } },
+      ),
     );
-    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
-    expect(frame).toMatchObject({ type: 'error', code: 'RATE_LIMITED', clientMsgId: 'c0ffee-0001' });
-    expect(frame.message).toMatch(/100 requests every 60 s, messages included/);
-    expect(calls.map((c) => c.what)).toEqual(['Update test-Connections', 'Update test-Connections']);
-    expect(calls[1]?.input.UpdateExpression).toBe('ADD strikes :one');
-    expect(transactions()).toHaveLength(0);
-    expect(published()).toHaveLength(0);
+    try {
+      const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
+      expect(frame).toMatchObject({ type: 'error', code: 'RATE_LIMITED', clientMsgId: 'c0ffee-0001' });
+      expect(frame.message).toMatch(/100 requests every 60 s, messages included/);
+      // The count, then the mark that it is closing (its frames in flight cost their count alone), no strike; the
+      // connection is told why and closed at once.
+      expect(calls.map((c) => c.input.UpdateExpression)).toEqual([
+        expect.stringContaining('frameCount'),
+        'SET closing = :yes',
+      ]);
+      expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(1);
+      const told = JSON.parse(
+        String(management.commandCalls(PostToConnectionCommand)[0]?.args[0].input.Data),
+      );
+      expect(told).toMatchObject({
+        code: 'RATE_LIMITED',
+        message: expect.stringContaining('connection is closed'),
+      });
+      expect(transactions()).toHaveLength(0);
+      expect(published()).toHaveLength(0);
+    } finally {
+      management.restore();
+    }
   });
 
   it('counts a malformed frame and strikes it, storing nothing', async () => {

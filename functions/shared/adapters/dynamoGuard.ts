@@ -1,9 +1,21 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { GuardStore } from '../guard';
 import type { LobbyPostStore } from '../lobby';
 import type { Connection } from '../ports';
+import type { QuotaStore } from '../quotas';
 import type { SourcePlaceStore } from '../sourceCap';
+
+/**
+ * The item DynamoDB returns with a failed condition (ReturnValuesOnConditionCheckFailure: ALL_OLD), as plain
+ * values: the document client does not unmarshall an error's fields, so it comes in DynamoDB's attribute-value form.
+ * Undefined when there is no item.
+ */
+function itemOf(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? unmarshall(item) : undefined;
+}
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
@@ -14,7 +26,7 @@ const isConditionFailure = (error: unknown) =>
  * (`strikeWindow`, `strikes`) on the connection item, each one conditional UpdateItem; the join-guess buckets of sources in the Limits table
  * (`fullAt`, guard.ts), with a TTL.
  */
-export class DynamoGuardStore implements GuardStore, LobbyPostStore {
+export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly connectionsTable: string,
@@ -25,15 +37,15 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
   async countFrame(
     connectionId: string,
     window: number,
-    limit: number,
-  ): Promise<{ admitted: boolean; connection: Connection } | undefined> {
-    // The usual case first: one more frame in the current window. Then a new window. If another frame of the same
-    // connection opened that window in between (frames of one connection run in parallel), one more frame in it
-    // after all. Each is one conditional write; the first that succeeds admits the frame.
+  ): Promise<{ count: number; connection: Connection } | undefined> {
+    // The usual case first: one more frame in the current window, whatever the count (the guard compares it with
+    // the limit), so a refused frame costs this one write. Else a new window, if the stored one is older (or none);
+    // else, when another frame of the connection opened this window in between, one more in it after all. The item
+    // that failed a condition comes back with the failure: no item means no connection, and nothing more is tried.
     const inWindow = {
       UpdateExpression: 'SET frameCount = frameCount + :one',
-      ConditionExpression: 'frameWindow = :w AND frameCount < :limit',
-      ExpressionAttributeValues: { ':one': 1, ':w': window, ':limit': limit },
+      ConditionExpression: 'frameWindow = :w',
+      ExpressionAttributeValues: { ':one': 1, ':w': window },
     };
     const newWindow = {
       UpdateExpression: 'SET frameWindow = :w, frameCount = :one',
@@ -41,10 +53,7 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
         'attribute_exists(connectionId) AND (attribute_not_exists(frameWindow) OR frameWindow < :w)',
       ExpressionAttributeValues: { ':one': 1, ':w': window },
     };
-    let old: Record<string, unknown> | undefined;
     for (const attempt of [inWindow, newWindow, inWindow]) {
-      // The current window exists and is full: neither a new window nor a second try can admit the frame.
-      if (attempt === newWindow && old?.frameWindow === window) break;
       try {
         const { Attributes } = await this.db.send(
           new UpdateCommand({
@@ -55,16 +64,34 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return { admitted: true, connection: Attributes as Connection };
+        return { count: Number(Attributes?.frameCount ?? 0), connection: Attributes as Connection };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // DynamoDB returns the item with the failure; a store that does not (dynalite) is asked once more.
-        old = (error as { Item?: Record<string, unknown> }).Item;
+        const old = itemOf(error);
+        if (!old) return undefined;
+        // A later window than this frame's (a clock step between functions): count nothing, admit nothing.
+        if (typeof old.frameWindow === 'number' && old.frameWindow > window)
+          return { count: Number.POSITIVE_INFINITY, connection: old as unknown as Connection };
       }
     }
-    old ??= (await this.db.send(new GetCommand({ TableName: this.connectionsTable, Key: { connectionId } })))
-      .Item;
-    return old ? { admitted: false, connection: old as unknown as Connection } : undefined;
+    return undefined;
+  }
+
+  async markClosing(connectionId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.connectionsTable,
+          Key: { connectionId },
+          UpdateExpression: 'SET closing = :yes',
+          // Never makes an item for a connection already gone.
+          ConditionExpression: 'attribute_exists(connectionId)',
+          ExpressionAttributeValues: { ':yes': true },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async strike(connectionId: string, window: number): Promise<number> {
@@ -171,24 +198,25 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
     return fullAt;
   }
 
-  async takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
-    // A bucket with a post left (fullAt no later than limit - 1 intervals from now) moves on by one interval; an
-    // idle one (none yet, or full again) starts from now; else, if another post made it busy in between, the first
-    // once more. Each one conditional write, so concurrent posts never take more than the bucket holds, and a
-    // refused post takes nothing. The TTL is the latest time the bucket can be full again.
-    const Key = { limitKey: `lobby#${source}` };
+  takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
+    return this.take(`lobby#${source}`, nowMs, intervalMs, limit);
+  }
+
+  async take(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
+    // A bucket with a token left (fullAt no later than limit - 1 intervals from now) moves on by one interval; an
+    // idle one (none yet, or full again) starts from now; else, if another take made it busy in between, the first
+    // once more. Each one conditional write, so concurrent takes never get more than the bucket holds, and a
+    // refused take takes nothing: an empty bucket comes back with the first failed write, which ends the attempts.
+    // The TTL is the latest time the bucket can be full again.
+    const Key = { limitKey: bucket };
     const ttl = Math.ceil((nowMs + limit * intervalMs) / 1000);
     const names = { '#ttl': 'ttl' };
+    const last = nowMs + (limit - 1) * intervalMs;
     const busy = {
       UpdateExpression: 'SET fullAt = fullAt + :interval, #ttl = :ttl',
       ConditionExpression: 'fullAt >= :now AND fullAt <= :last',
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: {
-        ':interval': intervalMs,
-        ':ttl': ttl,
-        ':now': nowMs,
-        ':last': nowMs + (limit - 1) * intervalMs,
-      },
+      ExpressionAttributeValues: { ':interval': intervalMs, ':ttl': ttl, ':now': nowMs, ':last': last },
     };
     const idle = {
       UpdateExpression: 'SET fullAt = :fullAt, #ttl = :ttl',
@@ -198,10 +226,19 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore {
     };
     for (const attempt of [busy, idle, busy]) {
       try {
-        await this.db.send(new UpdateCommand({ TableName: this.limits(), Key, ...attempt }));
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.limits(),
+            Key,
+            ...attempt,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
         return true;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        const fullAt = itemOf(error)?.fullAt;
+        if (typeof fullAt === 'number' && fullAt > last) return false;
       }
     }
     return false;
@@ -223,9 +260,10 @@ export class DynamoSourcePlaces implements SourcePlaceStore {
     nowMs: number,
     cap: number,
     expiresAt: number,
-  ): Promise<boolean> {
+  ): Promise<{ claimed: true } | { claimed: false; places: Record<string, number> }> {
     // A place in the source's map while it has fewer than `cap`; else the map itself for the source's first
-    // connection; else, if another handshake made the map in between, a place in it after all.
+    // connection; else, if another handshake made the map in between, a place in it after all. A full map comes
+    // back with the failed write, and ends the attempts: a refused handshake costs that one write.
     const names = { '#id': connectionId, '#ttl': 'ttl' };
     const addPlace = {
       UpdateExpression: 'SET places.#id = :now, #ttl = :ttl',
@@ -239,29 +277,45 @@ export class DynamoSourcePlaces implements SourcePlaceStore {
       ExpressionAttributeNames: { '#ttl': 'ttl' },
       ExpressionAttributeValues: { ':places': { [connectionId]: nowMs }, ':ttl': expiresAt },
     };
+    let places: Record<string, number> = {};
     for (const attempt of [addPlace, firstPlace, addPlace]) {
       try {
         await this.db.send(
-          new UpdateCommand({ TableName: this.limitsTable, Key: this.key(source), ...attempt }),
+          new UpdateCommand({
+            TableName: this.limitsTable,
+            Key: this.key(source),
+            ...attempt,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
         );
-        return true;
+        return { claimed: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        const held = itemOf(error)?.places as Record<string, number> | undefined;
+        if (held) {
+          places = held;
+          if (Object.keys(held).length >= cap) break;
+        }
       }
     }
-    return false;
+    return { claimed: false, places };
   }
 
-  async places(source: string): Promise<Record<string, number>> {
-    const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.limitsTable,
-        Key: this.key(source),
-        ProjectionExpression: 'places',
-        ConsistentRead: true,
-      }),
-    );
-    return (Item?.places as Record<string, number> | undefined) ?? {};
+  async touch(source: string, connectionId: string, fromMs: number, toMs: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.limitsTable,
+          Key: this.key(source),
+          UpdateExpression: 'SET places.#id = :to',
+          ConditionExpression: 'places.#id = :from',
+          ExpressionAttributeNames: { '#id': connectionId },
+          ExpressionAttributeValues: { ':from': fromMs, ':to': toMs },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async release(source: string, connectionIds: string[]): Promise<void> {

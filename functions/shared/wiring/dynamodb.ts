@@ -46,6 +46,10 @@ export const sendStore = () =>
 export const guardStore = () =>
   new DynamoGuardStore(documentClient(), config.connectionsTable(), config.limitsTable());
 
+/** Handshakes and room creations per owner (connect and createroom only), in the Limits table. */
+export const quotaStore = () =>
+  new DynamoGuardStore(documentClient(), config.connectionsTable(), requireEnv('LIMITS_TABLE'));
+
 /** The live connections of each source (connect and disconnect only), in the Limits table. */
 export const sourcePlaces = () => new DynamoSourcePlaces(documentClient(), requireEnv('LIMITS_TABLE'));
 
