@@ -57,6 +57,11 @@ export const PATTERNS = {
    * (re)connect. It scopes its `clientMsgId`s without sign-in: only its holder knows it (docs/PROTOCOL.md).
    */
   resumeToken: '^[A-Za-z0-9_-]{22}$',
+  /**
+   * One character of a name after NFKC (flag `u`): letters, marks, digits (PRECIS IdentifierClass), the space and
+   * ' - _ . @. Everything else is refused, so no format, invisible or space-like character stands in a name.
+   */
+  usernameChar: "[\\p{L}\\p{Mn}\\p{Mc}\\p{Nd} '\\-_.@]",
 } as const;
 const ROOM_CODE = new RegExp(PATTERNS.roomCode);
 const CLIENT_MSG_ID = new RegExp(PATTERNS.clientMsgId);

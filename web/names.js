@@ -1,5 +1,5 @@
 // Room codes, usernames and room links as the page reads and writes them (location hash, sessionStorage).
-import { checkRoomId, LIMITS, LOBBY } from './roomcast.js';
+import { checkRoomId, LIMITS, LOBBY, PATTERNS } from './roomcast.js';
 import { state } from './state.js';
 import { ui } from './ui.js';
 
@@ -16,11 +16,19 @@ export function normalizeRoomInput(raw) {
   return s.replace(/[\s-]/g, '').toUpperCase();
 }
 
+// The server's allowlist for a name (protocol PATTERNS.usernameChar), checked here so a refused name is said at once
+// instead of as a refused connection.
+const NAME_CHAR = new RegExp(PATTERNS.usernameChar, 'u');
+
 export function validateUsername(raw) {
-  const name = String(raw || '').trim();
+  const name = String(raw || '')
+    .normalize('NFKC')
+    .replace(/ {2,}/g, ' ')
+    .trim();
   if (!name) return { error: 'Enter a name.' };
   if ([...name].length > MAX_USERNAME_CHARS) return { error: `At most ${MAX_USERNAME_CHARS} characters.` };
-  if (/\p{Cc}/u.test(name)) return { error: 'No control characters, please.' };
+  if (![...name].every((char) => NAME_CHAR.test(char)) || !/[\p{L}\p{Nd}]/u.test(name))
+    return { error: "Letters, digits, spaces and ' - _ . @ only." };
   return { name };
 }
 
@@ -50,7 +58,10 @@ export function tabResumeToken() {
     const kept = sessionStorage.getItem(RESUME_KEY);
     if (kept && /^[A-Za-z0-9_-]{22}$/.test(kept)) return kept;
     const bytes = crypto.getRandomValues(new Uint8Array(16));
-    const made = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const made = btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
     sessionStorage.setItem(RESUME_KEY, made);
     return made;
   } catch {

@@ -83,7 +83,7 @@ const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
  * form of a name ("alice (2)", names.ts).
  */
 const NAME_PUNCTUATION = "'-_.@";
-const NAME_CHAR = /[\p{L}\p{Mn}\p{Mc}\p{Nd} '\-_.@]/u;
+const NAME_CHAR = new RegExp(PATTERNS.usernameChar, 'u');
 /** A combining mark stands on a letter or digit, at most 4 on one (enough for any script; no mark towers). */
 const LOOSE_MARK = /(^|[^\p{L}\p{Nd}\p{Mn}\p{Mc}])[\p{Mn}\p{Mc}]|[\p{Mn}\p{Mc}]{5}/u;
 

@@ -11,6 +11,9 @@ jest.setTimeout(60_000);
 
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const HOSTILE = '<img src=x onerror=alert(1)>';
+// Names are an allowlist (docs/SECURITY.md, "Identity and names"), so markup cannot be a name; the name that comes
+// closest carries the allowlist's characters that mean something to a quoted attribute or an address.
+const HOSTILE_NAME = "mal'lory@x.io";
 
 /** The little of the DOM the in-page functions below touch (tsconfig has no "dom" lib: these tests run in Node). */
 interface Row {
@@ -152,7 +155,7 @@ it('two people chat in a room by code, see each other in seq order, and one catc
 
 it('a hostile username and message are shown as literal text, and no element or script comes of them', async () => {
   const host = await person('host');
-  const mallory = await person(HOSTILE);
+  const mallory = await person(HOSTILE_NAME);
 
   await host.getByTestId('create-room-button').click();
   await host.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
@@ -160,7 +163,7 @@ it('a hostile username and message are shown as literal text, and no element or 
   await mallory.getByTestId('join-input').fill(code);
   await mallory.getByTestId('join-button').click();
   await mallory.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
-  await waitForMembers(host, ['host', HOSTILE]);
+  await waitForMembers(host, ['host', HOSTILE_NAME]);
 
   const hostileText = `${HOSTILE}<script>alert(2)</script><b>bold?</b>`;
   await send(mallory, hostileText);
@@ -175,13 +178,31 @@ it('a hostile username and message are shown as literal text, and no element or 
       .count();
     expect(injected).toBe(0);
     const author = page.locator(`[data-testid="message"][data-seq="1"]`);
-    expect(await author.getAttribute('data-username')).toBe(HOSTILE);
+    expect(await author.getAttribute('data-username')).toBe(HOSTILE_NAME);
     expect(await author.locator('.msg-text').textContent()).toBe(hostileText);
-    expect(await page.getByTestId('member-list').textContent()).toContain(HOSTILE);
+    expect(await page.getByTestId('member-list').textContent()).toContain(HOSTILE_NAME);
   }
-  expect(await mallory.getByTestId('me-name').textContent()).toBe(HOSTILE);
+  expect(await mallory.getByTestId('me-name').textContent()).toBe(HOSTILE_NAME);
   expect(dialogs).toEqual([]);
   await screenshot(host, 'hostile-text-host');
+});
+
+it('a name outside the allowlist is refused in the name dialog, saying what a name may hold', async () => {
+  const page = await stage.newPage({ width: 1100, height: 760 });
+  await page.goto(stage.cloud.httpUrl);
+  for (const refused of [HOSTILE, 'alice\u2800', 'al\uFFF9ice', 'alice (2)']) {
+    await page.getByTestId('username-input').fill(refused);
+    await page.getByTestId('username-submit').click();
+    await page
+      .getByTestId('username-hint')
+      .filter({ hasText: "Letters, digits, spaces and ' - _ . @ only." })
+      .waitFor();
+    expect(await page.getByTestId('username-dialog').isVisible()).toBe(true);
+  }
+  await page.getByTestId('username-input').fill('alice');
+  await page.getByTestId('username-submit').click();
+  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  expect(await page.getByTestId('me-name').textContent()).toBe('alice');
 });
 
 it('a dropped connection comes back by itself, in the same room, with what was said meanwhile', async () => {

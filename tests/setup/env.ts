@@ -21,6 +21,8 @@ Object.assign(process.env, {
   SESSION_RETENTION_DAYS: '30',
   SEND_RATE_LIMIT: '0',
   FRAME_RATE_LIMIT: '0',
+  CONNECT_RATE_LIMIT: '0',
+  ROOM_CREATE_LIMIT: '0',
   STRIKE_LIMIT: '0',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
