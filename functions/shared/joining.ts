@@ -36,8 +36,13 @@ async function nameOfSameMember(
   return found.find((c) => c?.userId === joiner.userId && c?.roomId === roomId)?.username;
 }
 
-/** Tries of one entry: a connection moved meanwhile (its own leave or join) or a transaction conflict. */
-const ENTRY_TRIES = 4;
+/**
+ * Tries of one entry: a connection moved meanwhile (its own leave or join) or a transaction conflict. Every join and
+ * send of a room holds the room's item in a transaction, and DynamoDB cancels one of two that meet, so a class joining
+ * at once conflicts many times over: full-jitter pauses up to 40, 80 … 1,000 ms spread them (about 3 s at most).
+ */
+const ENTRY_TRIES = 8;
+const entryPause = (tries: number) => Math.random() * Math.min(1000, 20 * 2 ** tries);
 
 type JoinDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
   entry: RoomEntry;
@@ -74,7 +79,7 @@ async function enter(deps: JoinDeps, joiner: Connection, room: Room, username: s
       current = await requireConnection(deps, current.connectionId);
       // Another join of this connection put it in the room: the room has it already.
       if (current.roomId === room.roomId) return current;
-    } else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * tries));
+    } else await new Promise((resolve) => setTimeout(resolve, entryPause(tries)));
   }
   throw new Busy();
 }
