@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import signInHints from '../load/signInHint.js';
 
 const ARTILLERY = 'artillery@2.0.21';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -192,6 +193,8 @@ function summarize(reportPath) {
     `  chat.join_ms     ${hist('chat.join_ms')}`,
     `  errors           ${errors.length ? errors.map(([k, v]) => `${k}=${v}`).join(', ') : 'none'}`,
   ];
+  const hint = signInHints.signInHint(errors.map(([k]) => k));
+  if (hint) lines.push(`  hint             ${hint}`);
   console.log(lines.join('\n'));
   return {
     ok:
