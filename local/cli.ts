@@ -46,6 +46,12 @@ Unsigned calls to the management API are refused 403, as on AWS.
 
 class UsageError extends Error {}
 
+/** How long `npm start`'s build took before the cloud started (scripts/start.mjs sets ROOMCAST_BUILD_MS). */
+function builtIn(): string {
+  const ms = Number(process.env.ROOMCAST_BUILD_MS);
+  return process.env.ROOMCAST_BUILD_MS && Number.isFinite(ms) ? `, after a build of ${ms} ms` : '';
+}
+
 function number(name: string, raw: string | undefined, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
   if (raw === undefined) return undefined;
   const value = Number(raw);
@@ -172,7 +178,7 @@ async function main() {
     process.stdout.write(
       [
         '',
-        `roomcast local cloud ready in ${readyMs.toFixed(0)} ms (${fn} functions, stage "${cloud.template.webSocketApis()[0]?.stageName}")`,
+        `roomcast local cloud ready in ${readyMs.toFixed(0)} ms${builtIn()} (${fn} functions, stage "${cloud.template.webSocketApis()[0]?.stageName}")`,
         `  web chat        ${cloud.httpUrl}`,
         ...connectLines(cloud),
         `  management API  ${cloud.callbackUrl}/@connections/{id}`,

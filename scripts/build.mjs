@@ -120,6 +120,17 @@ async function main() {
     if (!outdir) throw new Error('--function needs --outdir <dir>');
     return buildOne(one, outdir);
   }
+  const functions = await buildAll();
+  if (!quiet) {
+    const names = functions.map((f) => `${f.logicalId}/${basename(f.entryPoints[0], '.ts')}.js`).join(', ');
+    console.log(
+      `built ${functions.length} functions (${names}) and the local cloud in ${Date.now() - started} ms`,
+    );
+  }
+}
+
+/** Everything: the functions, the local cloud and its programs, the client package and the web site. */
+export async function buildAll() {
   const functions = functionBuilds();
   await Promise.all([
     ...functions.map((f) =>
@@ -152,12 +163,7 @@ async function main() {
     buildClientJs(),
     buildSite(),
   ]);
-  if (!quiet) {
-    const names = functions.map((f) => `${f.logicalId}/${basename(f.entryPoints[0], '.ts')}.js`).join(', ');
-    console.log(
-      `built ${functions.length} functions (${names}) and the local cloud in ${Date.now() - started} ms`,
-    );
-  }
+  return functions;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
