@@ -34,7 +34,7 @@ Usage: npm start -- [options]
                               Mint a token with: npm run token -- --username alice --secret S
   --ready-json                print one JSON line instead of the banner once ready, for programs that start the
                               cloud: {"ready":true,"httpUrl":...,"wsUrl":...,"callbackUrl":...,"dynamoEndpoint":...,
-                              "eventsEndpoint":...,"restEndpoints":[...],"readyMs":...}
+                              "eventsEndpoint":...,"restEndpoints":[...],"devIssuerUrl":...,"readyMs":...}
   -h, --help                  show this help
 
 IAM: every function and state machine calls the local services with its own key and only what its template
@@ -171,6 +171,7 @@ async function main() {
       dynamoEndpoint: cloud.dynamoEndpoint,
       eventsEndpoint: cloud.eventsEndpoint,
       restEndpoints: cloud.restEndpoints,
+      ...(cloud.devIssuer && { devIssuerUrl: cloud.devIssuer.url }),
       readyMs: Math.round(readyMs),
     };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
