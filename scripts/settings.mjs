@@ -134,10 +134,11 @@ if (!allowed.test(next))
   );
 
 const [where, overrides] = deploy(next);
-// One string of space-separated Key=Value pairs, as samconfig.toml stores them; a value with a space is quoted.
+// One string of space-separated Key=Value pairs, as samconfig.toml stores them; an empty value or one with a space
+// is quoted.
 const overrideArg = [...overrides]
   .map(([key, value]) =>
-    /[\s"]/.test(value) ? `${key}="${value.replace(/(["\\])/g, '\\$1')}"` : `${key}=${value}`,
+    value === '' || /[\s"]/.test(value) ? `${key}="${value.replace(/(["\\])/g, '\\$1')}"` : `${key}=${value}`,
   )
   .join(' ');
 const samArgs = ['deploy', ...where, '--parameter-overrides', overrideArg];
@@ -150,4 +151,11 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-if (values.deploy) execFileSync('sam', samArgs, { stdio: 'inherit' });
+if (values.deploy) {
+  try {
+    execFileSync('sam', samArgs, { stdio: 'inherit' });
+  } catch (error) {
+    // sam has printed why; its exit status is this command's.
+    process.exit(error.status ?? 1);
+  }
+}
