@@ -21,6 +21,8 @@ export interface ReadyLine {
   dynamoEndpoint: string;
   eventsEndpoint: string;
   restEndpoints: string[];
+  /** With a sign-in (AuthMode cognito or oidc): the development issuer, which mints tokens (local/oidc.ts). */
+  devIssuerUrl?: string;
   readyMs: number;
 }
 

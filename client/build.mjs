@@ -12,19 +12,22 @@ const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, 'index.ts');
 export const clientDist = join(here, 'dist');
 
-/** The two JavaScript builds; `webFile` also gets the ES module, for a page that loads it as a file. */
-export async function buildClientJs({ webFile } = {}) {
-  const common = {
-    entryPoints: [entry],
-    bundle: true,
-    target: 'es2022',
-    sourcemap: true,
-    logLevel: 'warning',
-  };
+const common = {
+  entryPoints: [entry],
+  bundle: true,
+  target: 'es2022',
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
+/** esbuild's options for the browser build, the web site's roomcast.js (scripts/build.mjs buildSite adds outfile). */
+export const browserClient = { ...common, platform: 'browser', format: 'esm' };
+
+/** The two JavaScript builds of the package. */
+export async function buildClientJs() {
   await Promise.all([
     build({ ...common, platform: 'neutral', format: 'esm', outfile: join(clientDist, 'index.mjs') }),
     build({ ...common, platform: 'node', format: 'cjs', outfile: join(clientDist, 'index.cjs') }),
-    webFile && build({ ...common, platform: 'browser', format: 'esm', outfile: webFile }),
   ]);
 }
 

@@ -276,4 +276,4 @@ async function leaveRoom(context, events) {
   context.chat.client.close();
 }
 
-module.exports = { connectAs, joinRoom, sendChat, drain, leaveRoom };
+module.exports = { connectAs, joinRoom, sendChat, drain, leaveRoom, tokenFor };

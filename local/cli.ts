@@ -34,7 +34,7 @@ Usage: npm start -- [options]
                               Mint a token with: npm run token -- --username alice --secret S
   --ready-json                print one JSON line instead of the banner once ready, for programs that start the
                               cloud: {"ready":true,"httpUrl":...,"wsUrl":...,"callbackUrl":...,"dynamoEndpoint":...,
-                              "eventsEndpoint":...,"restEndpoints":[...],"readyMs":...}
+                              "eventsEndpoint":...,"restEndpoints":[...],"devIssuerUrl":...,"readyMs":...}
   -h, --help                  show this help
 
 IAM: every function and state machine calls the local services with its own key and only what its template
@@ -45,6 +45,12 @@ Unsigned calls to the management API are refused 403, as on AWS.
 `;
 
 class UsageError extends Error {}
+
+/** How long `npm start`'s build took before the cloud started (scripts/start.mjs sets ROOMCAST_BUILD_MS). */
+function builtIn(): string {
+  const ms = Number(process.env.ROOMCAST_BUILD_MS);
+  return process.env.ROOMCAST_BUILD_MS && Number.isFinite(ms) ? `, after a build of ${ms} ms` : '';
+}
 
 function number(name: string, raw: string | undefined, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
   if (raw === undefined) return undefined;
@@ -165,6 +171,7 @@ async function main() {
       dynamoEndpoint: cloud.dynamoEndpoint,
       eventsEndpoint: cloud.eventsEndpoint,
       restEndpoints: cloud.restEndpoints,
+      ...(cloud.devIssuer && { devIssuerUrl: cloud.devIssuer.url }),
       readyMs: Math.round(readyMs),
     };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
@@ -172,7 +179,7 @@ async function main() {
     process.stdout.write(
       [
         '',
-        `roomcast local cloud ready in ${readyMs.toFixed(0)} ms (${fn} functions, stage "${cloud.template.webSocketApis()[0]?.stageName}")`,
+        `roomcast local cloud ready in ${readyMs.toFixed(0)} ms${builtIn()} (${fn} functions, stage "${cloud.template.webSocketApis()[0]?.stageName}")`,
         `  web chat        ${cloud.httpUrl}`,
         ...connectLines(cloud),
         `  management API  ${cloud.callbackUrl}/@connections/{id}`,

@@ -414,7 +414,8 @@ export async function startWeb(
   invoke: Invoke,
 ): Promise<Started<{ url: string; restApi: RestApi }>> {
   const { template, devIssuer } = ctx;
-  const webDir = join(template.dir, 'web');
+  // The static site as the build assembled it (scripts/build.mjs buildSite): the same folder publish-web uploads.
+  const siteDir = join(template.dir, 'dist', 'web');
   const restApi = createRestApi({
     routes: restRoutes(template),
     region: template.region,
@@ -434,13 +435,7 @@ export async function startWeb(
     if (restApi.handle(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendJson(res, 405, { message: 'Method not allowed' });
-    // The page's client library is built (scripts/build.mjs), so it is served from dist/web/.
-    serveStatic(
-      req.url?.startsWith('/roomcast.js') ? join(template.dir, 'dist', 'web') : webDir,
-      req,
-      res,
-      connectSrc,
-    );
+    serveStatic(siteDir, req, res, connectSrc);
   });
   const served = await serve(server, port, ctx.host);
   return { value: { url: served.value, restApi }, close: served.close };

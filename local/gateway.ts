@@ -4,8 +4,7 @@
  * with the status codes and error types the real `@aws-sdk/client-apigatewaymanagementapi` understands.
  * No AWS tool emulates this, and the handlers and the fan-out must run against the real contract.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
@@ -39,6 +38,7 @@ import { createManagementApi, noStats, sendError } from './gateway/management';
 import { sendWithinLimit } from './gateway/messageSize';
 import type { RouteSelector } from './gateway/routeSelection';
 import { compileRouteSelection } from './gateway/routeSelection';
+import { gatewayServer } from './gateway/server';
 
 export type {
   APIGatewayProxyWebsocketEventV2WithHeaders,
@@ -156,7 +156,7 @@ class Stage implements ManagementHost {
   private readonly routes: Map<string, GatewayRoute>;
   private readonly selectRoute: RouteSelector;
   private readonly info: StageInfo;
-  private readonly server = createServer((req, res) => this.onRequest(req, res));
+  private readonly server = gatewayServer((req, res) => this.onRequest(req, res));
   private readonly wss: WebSocketServer;
   private readonly management: RequestHandler;
   private readonly idleMs: number;

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Builds every function of template.yaml from its Metadata.BuildProperties (entry points, target, format, minify,
-// source map) into dist/functions/<LogicalId>/, plus the local cloud into dist/local/.
+// source map) into dist/functions/<LogicalId>/, the local cloud into dist/local/, and the web chat's static site
+// into dist/web/: the one folder the local cloud serves and `npm run publish-web` uploads.
 //   node scripts/build.mjs [--quiet]
+//   node scripts/build.mjs --site [--quiet]                     the static site only (what publish-web runs)
 //   node scripts/build.mjs --function <LogicalId> --outdir <dir>   one function only: what `sam build` runs through
 //                                                                the Makefile (Metadata BuildMethod: makefile)
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
-import { buildClientJs } from '../client/build.mjs';
+import { browserClient, buildClientJs } from '../client/build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -58,19 +60,46 @@ async function buildOne(logicalId, outdir) {
  */
 async function buildInPlace(options) {
   const { outputFiles } = await build({ ...options, write: false });
-  for (const file of outputFiles) {
-    let current;
-    try {
-      current = readFileSync(file.path);
-    } catch {
-      current = undefined;
-    }
-    if (current?.equals(file.contents)) continue;
-    mkdirSync(dirname(file.path), { recursive: true });
-    const next = `${file.path}.${process.pid}.tmp`;
-    writeFileSync(next, file.contents);
-    renameSync(next, file.path);
+  for (const file of outputFiles) writeInPlace(file.path, file.contents);
+  return outputFiles.map((file) => file.path);
+}
+
+function writeInPlace(path, contents) {
+  let current;
+  try {
+    current = readFileSync(path);
+  } catch {
+    current = undefined;
   }
+  if (current?.equals(contents)) return;
+  mkdirSync(dirname(path), { recursive: true });
+  const next = `${path}.${process.pid}.tmp`;
+  writeFileSync(next, contents);
+  renameSync(next, path);
+}
+
+/** The folder that holds the complete static web site: the local cloud serves it, publish-web uploads it. */
+export const siteDir = join(root, 'dist', 'web');
+
+/**
+ * Assembles the web chat's static site in `outdir`: the pages, styles and scripts of web/ and the client library's
+ * browser build (roomcast.js, which the pages import). Anything else in `outdir` is removed, so a file deleted from
+ * web/ is never served or uploaded. Returns the site's files, relative to `outdir`, sorted.
+ */
+export async function buildSite(outdir = siteDir) {
+  const webDir = join(root, 'web');
+  const pages = readdirSync(webDir, { withFileTypes: true }).filter((entry) => entry.isFile());
+  for (const page of pages) writeInPlace(join(outdir, page.name), readFileSync(join(webDir, page.name)));
+  const bundle = await buildInPlace({
+    ...browserClient,
+    outfile: join(outdir, 'roomcast.js'),
+  });
+  const files = new Set([...pages.map((page) => page.name), ...bundle.map((path) => basename(path))]);
+  for (const name of readdirSync(outdir)) {
+    if (!files.has(name) && !name.endsWith('.tmp'))
+      rmSync(join(outdir, name), { recursive: true, force: true });
+  }
+  return [...files].sort();
 }
 
 function argument(name) {
@@ -80,12 +109,28 @@ function argument(name) {
 
 async function main() {
   const started = Date.now();
+  if (process.argv.includes('--site')) {
+    const files = await buildSite();
+    if (!quiet) console.log(`built the web site in ${Date.now() - started} ms: ${files.join(', ')}`);
+    return;
+  }
   const one = argument('--function');
   if (one !== undefined) {
     const outdir = argument('--outdir');
     if (!outdir) throw new Error('--function needs --outdir <dir>');
     return buildOne(one, outdir);
   }
+  const functions = await buildAll();
+  if (!quiet) {
+    const names = functions.map((f) => `${f.logicalId}/${basename(f.entryPoints[0], '.ts')}.js`).join(', ');
+    console.log(
+      `built ${functions.length} functions (${names}) and the local cloud in ${Date.now() - started} ms`,
+    );
+  }
+}
+
+/** Everything: the functions, the local cloud and its programs, the client package and the web site. */
+export async function buildAll() {
   const functions = functionBuilds();
   await Promise.all([
     ...functions.map((f) =>
@@ -114,16 +159,11 @@ async function main() {
       logLevel: 'warning',
     }),
     // The client package (@roomcast/client, client/build.mjs) into client/dist/, which the repository's Node
-    // consumers import by its name, and its browser build for the web page (served at /roomcast.js by the local
-    // cloud; copy it beside web/ when hosting the page elsewhere). Its declarations are built by `npm pack`.
-    buildClientJs({ webFile: join(root, 'dist', 'web', 'roomcast.js') }),
+    // consumers import by its name. Its declarations are built by `npm pack`.
+    buildClientJs(),
+    buildSite(),
   ]);
-  if (!quiet) {
-    const names = functions.map((f) => `${f.logicalId}/${basename(f.entryPoints[0], '.ts')}.js`).join(', ');
-    console.log(
-      `built ${functions.length} functions (${names}) and the local cloud in ${Date.now() - started} ms`,
-    );
-  }
+  return functions;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -9,10 +9,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import signInHints from '../load/signInHint.js';
 
 const ARTILLERY = 'artillery@2.0.21';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,7 +38,8 @@ if (values.help) {
   process.stdout.write(`Usage: npm run load -- [options]
   (none)                 start the local cloud on free ports, run load/local.yml against it, stop it
   --api-latency-ms N     local cloud: add N ms to every management-API call (as on AWS)
-  --auth-mode token      local cloud: require signed tokens at $connect; every VU connects with one minted here
+  --auth-mode MODE       local cloud with a sign-in: token (tokens signed here), cognito or oidc (tokens from its
+                         development issuer); every VU connects with its own token
                          (deployed: set ROOMCAST_TOKEN_SECRET or ROOMCAST_TOKEN_COMMAND, docs/LOAD.md)
   --deployed             run load/deployed.yml against $ROOMCAST_WS_URL (the stack output WebSocketUrl)
   --target URL           run load/deployed.yml against URL (wss://.../prod)
@@ -50,12 +53,15 @@ if (values.deployed && !remoteTarget) {
   console.error('load: --deployed needs ROOMCAST_WS_URL (the WebSocketUrl output of `sam deploy`)');
   process.exit(2);
 }
-if (values['auth-mode'] !== undefined && (values['auth-mode'] !== 'token' || remoteTarget)) {
-  console.error('load: --auth-mode takes token, for the local cloud only');
+const AUTH_MODES = ['token', 'cognito', 'oidc'];
+if (values['auth-mode'] !== undefined && (!AUTH_MODES.includes(values['auth-mode']) || remoteTarget)) {
+  console.error(`load: --auth-mode takes ${AUTH_MODES.join(', ')}, for the local cloud only`);
   process.exit(2);
 }
 /** AuthMode=token locally: a fresh secret for the local cloud, which the processor signs every VU's token with. */
 const tokenSecret = values['auth-mode'] === 'token' ? randomBytes(32).toString('base64url') : undefined;
+// The processor (artillery's workers, and the warm-up here) reads it from the environment.
+if (tokenSecret) process.env.ROOMCAST_TOKEN_SECRET = tokenSecret;
 const scenario = resolve(values.scenario ?? join(root, 'load', remoteTarget ? 'deployed.yml' : 'local.yml'));
 
 /**
@@ -70,12 +76,17 @@ async function startLocalCloud(logPath) {
   const args = ['--log-level', 'WARN'];
   if (values['api-latency-ms']) args.push('--api-latency-ms', values['api-latency-ms']);
   if (tokenSecret) args.push('--parameter', 'AuthMode=token', '--auth-secret', tokenSecret);
+  else if (values['auth-mode']) args.push('--parameter', `AuthMode=${values['auth-mode']}`);
   const cloud = await startChildCloud({
     nodeArgs: ['--enable-source-maps'],
     args,
     onLine: (line) => log.write(`${line}\n`),
     readyTimeoutMs: READY_TIMEOUT_MS,
   });
+  // A sign-in: each VU (and the warm-up, in this process) asks the development issuer for its token, as
+  // `npm run token -- --dev-issuer` does. The processor runs the command with ROOMCAST_USERNAME set.
+  if (cloud.devIssuerUrl)
+    process.env.ROOMCAST_TOKEN_COMMAND = `"${process.execPath}" "${join(root, 'scripts/mint-token.mjs')}" --username "$ROOMCAST_USERNAME" --dev-issuer ${cloud.devIssuerUrl}`;
   return cloud;
 }
 
@@ -86,8 +97,9 @@ async function startLocalCloud(logPath) {
 async function warmUp(target) {
   const { default: WebSocket } = await import('ws');
   const { createRoomcastClient } = await import('@roomcast/client');
+  const { tokenFor } = createRequire(import.meta.url)('../load/processor.js');
   const open = async (username) => {
-    const chat = createRoomcastClient({ url: target, username, WebSocket });
+    const chat = createRoomcastClient({ url: target, username, token: tokenFor(username), WebSocket });
     await chat.ready();
     return chat;
   };
@@ -110,7 +122,6 @@ function artilleryEnv(target) {
     ARTILLERY_DISABLE_TELEMETRY: 'true',
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(root, 'load/no-telemetry.cjs')}`.trim(),
     ROOMCAST_WS_URL: target,
-    ...(tokenSecret && { ROOMCAST_TOKEN_SECRET: tokenSecret }),
     npm_config_update_notifier: 'false',
   };
 }
@@ -192,6 +203,8 @@ function summarize(reportPath) {
     `  chat.join_ms     ${hist('chat.join_ms')}`,
     `  errors           ${errors.length ? errors.map(([k, v]) => `${k}=${v}`).join(', ') : 'none'}`,
   ];
+  const hint = signInHints.signInHint(errors.map(([k]) => k));
+  if (hint) lines.push(`  hint             ${hint}`);
   console.log(lines.join('\n'));
   return {
     ok:

@@ -6,7 +6,7 @@
 //   npm run token -- --username alice --dev-issuer http://127.0.0.1:<port>
 // Then connect with  wscat -c "<wss url>?token=<token>".
 import { parseArgs } from 'node:util';
-// The protocol's limits, defined once in protocol/ (built by scripts/build.mjs, which `npm run token` runs first).
+// The protocol's limits, defined once in protocol/ (the client package's build, which `npm run token` runs first).
 import { LIMITS } from '@roomcast/client';
 import { SignJWT } from 'jose';
 

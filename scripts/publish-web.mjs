@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Publishes web/ to the stack's private web bucket (HostWebChat=true) with the stack's URLs in config.json and in
-// the pages' Content-Security-Policy (connect-src), then invalidates the CloudFront cache. With a sign-in it reads
+// Publishes the web chat's static site to the stack's private web bucket (HostWebChat=true): the folder the build
+// assembles (scripts/build.mjs buildSite, dist/web/: web/'s pages plus the client bundle roomcast.js, the folder the
+// local cloud serves), adding only config.json with the stack's URLs and those URLs in the pages'
+// Content-Security-Policy (connect-src), then invalidates the CloudFront cache. With a sign-in it reads
 // the issuer's discovery document for the token endpoint. Needs the AWS CLI and credentials for the stack's account.
 //   npm run publish-web -- --stack roomcast [--region eu-west-1] [--dry-run]
 // --dry-run writes the folder it would upload and prints the commands instead of running them;
@@ -8,12 +10,11 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildSite, siteDir } from './build.mjs';
 
 const HELP = `Usage: npm run publish-web -- --stack NAME [--region R] [--dry-run] [--outputs-file F]`;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function fail(message) {
   process.stderr.write(`publish-web: ${message}\n${HELP}\n`);
@@ -98,8 +99,10 @@ const config = {
     adminBroadcastUrl: outputs.AdminBroadcastUrl,
   }),
 };
+// The site as the build assembles it now (not a stale dist/), copied so the stack's settings stay out of dist/web/.
+await buildSite();
 const folder = mkdtempSync(join(tmpdir(), 'roomcast-web-'));
-cpSync(join(root, 'web'), folder, { recursive: true });
+cpSync(siteDir, folder, { recursive: true });
 writeFileSync(join(folder, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 // The pages may connect to this origin (config.json), the WebSocket stage and, with a sign-in, the admin route and
 // the issuer: exactly the stack's endpoints, so no link or script can send a token or an invite key elsewhere.
@@ -111,7 +114,7 @@ const connectSrc = [
 for (const page of readdirSync(folder).filter((name) => name.endsWith('.html'))) {
   const html = readFileSync(join(folder, page), 'utf8');
   const next = withConnectSrc(html, connectSrc);
-  if (next === html) fail(`web/${page} has no Content-Security-Policy meta tag with connect-src to set`);
+  if (next === html) fail(`${page} has no Content-Security-Policy meta tag with connect-src to set`);
   writeFileSync(join(folder, page), next);
 }
 
@@ -123,5 +126,5 @@ if (values['dry-run']) {
   process.stdout.write(`would upload ${folder}\n${commands.map((c) => `aws ${c.join(' ')}`).join('\n')}\n`);
 } else {
   for (const command of commands) aws(command);
-  process.stdout.write(`published web/ to ${outputs.WebUrl}\n`);
+  process.stdout.write(`published the web chat to ${outputs.WebUrl}\n`);
 }

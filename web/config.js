@@ -11,8 +11,8 @@
 //   wss://<api-id>.execute-api.<region>.amazonaws.com/<stage>
 // e.g.
 //   window.ROOMCAST_WS_URL = 'wss://abc123defg.execute-api.eu-west-1.amazonaws.com/prod';
-// Hosting the page yourself: copy dist/web/roomcast.js (the client library, built by `node scripts/build.mjs`)
-// beside index.html; the local cloud serves it at /roomcast.js. Keep the stage path. The page sets the `username`
+// Hosting the page yourself: host dist/web/ (the whole site with the client library roomcast.js, assembled by
+// `node scripts/build.mjs --site`), the folder the local cloud serves. Keep the stage path. The page sets the `username`
 // query parameter itself; any other parameter you put in the URL
 // is kept (e.g. `?token=<jwt>` for a stack deployed with AuthMode=token). The pages' Content-Security-Policy allows
 // connections to this origin only: add the same URL to `connect-src` in index.html's meta tag.

@@ -20,16 +20,16 @@ afterAll(() => {
   for (const child of children) child.kill('SIGTERM');
 });
 
-/** Starts the local cloud's CLI on free ports and resolves with its banner. */
+/** Starts the local cloud's CLI (or `npm start`'s script, which builds first) on free ports; resolves with its banner. */
 function start(...args: string[]): Promise<string> {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'dist', 'local', 'cli.js'), '--http-port', '0', '--ws-port', '0', ...args],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  return startProgram(join(root, 'dist', 'local', 'cli.js'), ...args);
+}
+
+function startProgram(program: string, ...args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [program, '--http-port', '0', '--ws-port', '0', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -84,4 +84,11 @@ it('AuthMode=none: the wscat line names the user with ?username=', async () => {
   expect(line).not.toBeNull();
   const chat = await connect((line as RegExpExecArray)[1] as string);
   expect((await chat.info()).username).toBe('alice');
+});
+
+it("npm start: the banner gives the build time beside the cloud's own start time", async () => {
+  const banner = await startProgram(join(root, 'scripts', 'start.mjs'));
+  const times = /roomcast local cloud ready in (\d+) ms, after a build of (\d+) ms/.exec(banner);
+  expect(times).not.toBeNull();
+  expect(Number(times?.[2])).toBeGreaterThan(0);
 });

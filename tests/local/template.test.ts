@@ -66,7 +66,7 @@ describe('the real template.yaml', () => {
 
   it('merges function properties over Globals', () => {
     const deliver = t.functions().find((f) => f.logicalId === 'DeliverFunction');
-    expect(deliver).toMatchObject({ timeoutSeconds: 30, memoryMb: 512, runtime: 'nodejs22.x' });
+    expect(deliver).toMatchObject({ timeoutSeconds: 30, memoryMb: 512, runtime: 'nodejs24.x' });
     expect(deliver?.entryPoint).toBe(join(__dirname, '..', '..', 'functions', 'deliver', 'index.ts'));
     const connect = t.functions().find((f) => f.logicalId === 'ConnectFunction');
     expect(connect).toMatchObject({ timeoutSeconds: 10, memoryMb: 256 });

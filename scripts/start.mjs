@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// npm start: builds everything (scripts/build.mjs), then runs the local cloud with the options given, telling it
+// how long the build took (ROOMCAST_BUILD_MS) so that its banner shows both times, not only the cloud's start.
+//   npm start -- [local cloud options]      (npm start -- --help lists them)
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildAll } from './build.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const started = performance.now();
+try {
+  await buildAll();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
+const cloud = spawn(
+  process.execPath,
+  ['--enable-source-maps', join(root, 'dist', 'local', 'cli.js'), ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, ROOMCAST_BUILD_MS: String(Math.round(performance.now() - started)) },
+  },
+);
+// Ctrl-C reaches the whole terminal group, the cloud included, which stops itself (a second Ctrl-C ends it at
+// once): this process only waits for it. A SIGTERM sent to this process alone is passed on.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => cloud.kill('SIGTERM'));
+cloud.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
