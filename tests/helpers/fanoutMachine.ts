@@ -40,6 +40,8 @@ export interface FanoutMachine {
   steps: { input: Step; output: unknown }[];
   /** Runs before a step reaches Deliver (a test's hook into the race it stages; reset before each test). */
   beforeStep: (input: Step) => Promise<void>;
+  /** The local Step Functions' fault switch: true loses that step's answer after Deliver ran it (reset before each test). */
+  loseAnswer: (input: Step) => boolean;
 }
 
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
@@ -65,6 +67,7 @@ export function useFanoutMachine() {
     managementApi: new FakeManagementApi(),
     steps: [],
     beforeStep: async () => undefined,
+    loseAnswer: () => false,
   } as unknown as FanoutMachine;
 
   beforeAll(async () => {
@@ -101,8 +104,9 @@ export function useFanoutMachine() {
             h.steps.push({ input: payload as Step, output });
             return output;
           },
+          lambdaResponseLost: (_state, input) => h.loseAnswer(input as Step),
         },
-        { testClock: clock },
+        { testClock: clock, type: fanout.type },
       );
     h.machineWith = (dynamodb) => build(dynamodb, testClock(fanout.definition));
     h.machine = h.machineWith(h.db);
@@ -123,6 +127,7 @@ export function useFanoutMachine() {
     api.beforeAnswer = undefined;
     h.steps.length = 0;
     h.beforeStep = async () => undefined;
+    h.loseAnswer = () => false;
   });
 
   async function addMembers(roomId: string, count: number): Promise<string[]> {

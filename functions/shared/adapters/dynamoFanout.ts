@@ -13,8 +13,8 @@ import { planReservation, type ShardPosts, singleShardPosts } from '../postBudge
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
- * `deliveredSeq` (messages up to it are taken by a cycle; unset: none yet), the lease (`leaseOwner`, `leaseUntil`
- * epoch ms) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, the
+ * `deliveredSeq` (messages up to it are taken by a cycle; unset: none yet), the lease (`leaseOwner`, the execution
+ * that holds it; `leaseUntil` epoch ms; `leaseFrom`, where the holder's cycle starts) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, the
  * account-wide posting budget: per second, one counter item per shard (budgetShares).
  */
 /** A page of a room's members: ids, and the Query's start key for the page after (absent: none follows). */
@@ -38,6 +38,8 @@ interface RoomItem {
   deliveredSeq?: number;
   leaseOwner?: string;
   leaseUntil?: number;
+  /** Where the holder's cycle starts: its cycle is the messages after it up to deliveredSeq. */
+  leaseFrom?: number;
   resyncAfter?: Record<string, number>;
 }
 
@@ -102,6 +104,10 @@ export class DynamoFanoutStore {
     if (quiet) return { afterSeq: seq - 1, uptoSeq: seq, frames: 1, resync: quiet.resyncAfter ?? {} };
     for (let tries = 0; tries < CLAIM_TRIES; tries++) {
       const room = await this.room(roomId);
+      // This execution's own lease: a claim run again (its answer was lost, or the execution re-ran) gets the same
+      // cycle back, not "coalesced", or the cursor would have passed messages nobody posts.
+      if (room?.leaseOwner === owner && room.deliveredSeq !== undefined)
+        return this.heldCycle(roomId, room, room.deliveredSeq);
       if (!room || (room.leaseUntil !== undefined && room.leaseUntil >= now)) return { coalesced: true };
       // No cursor yet: no message of the room was delivered, whichever execution comes first.
       const cursor = room.deliveredSeq ?? 0;
@@ -136,7 +142,7 @@ export class DynamoFanoutStore {
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil, leaseFrom',
           ConditionExpression: handOver ? 'leaseOwner = :me' : 'leaseOwner = :me AND seq = :upto',
           ExpressionAttributeValues: { ':me': owner, ...(handOver ? {} : { ':upto': uptoSeq }) },
         }),
@@ -146,14 +152,20 @@ export class DynamoFanoutStore {
     await gather();
     const room = await this.room(roomId);
     if (!room || room.leaseOwner !== owner) return { released: true };
-    const cursor = room.deliveredSeq ?? uptoSeq;
+    // A release run again after it took the next cycle (its answer was lost) gets that cycle back, not the one
+    // after it: the cursor moves only from the value this holder delivered up to.
+    if (room.deliveredSeq !== uptoSeq)
+      return room.leaseFrom === uptoSeq && room.deliveredSeq !== undefined
+        ? this.heldCycle(roomId, room, room.deliveredSeq)
+        : { released: true };
+    const cursor = uptoSeq;
     const plan = await this.plan(roomId, cursor, room.seq ?? cursor);
     const moved = await applied(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression: 'SET leaseUntil = :until, deliveredSeq = :upto',
+          UpdateExpression: 'SET leaseUntil = :until, deliveredSeq = :upto, leaseFrom = :cursor',
           ConditionExpression: 'leaseOwner = :me AND deliveredSeq = :cursor',
           ExpressionAttributeValues: {
             ':me': owner,
@@ -406,6 +418,13 @@ export class DynamoFanoutStore {
     return Item as RoomItem | undefined;
   }
 
+  /** The cycle the lease's holder took (after leaseFrom up to `upto`), as its claim or release answered it. */
+  private async heldCycle(roomId: string, room: RoomItem, upto: number): Promise<Cycle> {
+    const from = room.leaseFrom ?? upto - 1;
+    const plan = await this.plan(roomId, from, upto);
+    return { ...plan, resync: room.resyncAfter ?? {} };
+  }
+
   /** The cycle after `cursor`: at most MESSAGES_PER_CYCLE messages, and the frames they take per member. */
   private async plan(roomId: string, cursor: number, roomSeq: number): Promise<Omit<Cycle, 'resync'>> {
     const uptoSeq = Math.min(roomSeq, cursor + MESSAGES_PER_CYCLE);
@@ -437,7 +456,8 @@ export class DynamoFanoutStore {
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression: 'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto',
+          UpdateExpression:
+            'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto, leaseFrom = :from',
           ConditionExpression: [
             'attribute_exists(roomId)',
             '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
@@ -449,6 +469,7 @@ export class DynamoFanoutStore {
             ':until': now + LEASE_MS,
             ':now': now,
             ':upto': at.upto,
+            ':from': at.cursor ?? 0,
             ...(at.cursor === undefined ? {} : { ':cursor': at.cursor }),
             ...(at.roomSeq === undefined ? {} : { ':seq': at.roomSeq }),
           },

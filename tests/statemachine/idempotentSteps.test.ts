@@ -1,0 +1,50 @@
+import { useFanoutMachine } from '../helpers/fanoutMachine';
+
+/**
+ * Express executions started by EventBridge are at-least-once, and a Lambda task whose answer is lost is run again
+ * by its Retry: the fan-out's claim and release give the same outcome when they run twice (the local Step Functions'
+ * fault switch loses the answer after Deliver ran the step).
+ */
+const { h, addMembers, createRoom, send, seqsOf, roomItem } = useFanoutMachine();
+
+it("a claim whose answer was lost is run again and delivers the message: it finds its own lease, not someone else's", async () => {
+  await createRoom('LOSTC1');
+  const members = await addMembers('LOSTC1', 5); // bigger than a chunk: the claim takes the lease and goes on
+  let lost = 0;
+  h.loseAnswer = (step) => step.op === 'claim' && lost++ === 0;
+  const run = await h.machine.execute(await send('LOSTC1', 1));
+  expect(run).toMatchObject({ ok: true });
+  expect(run.retries).toBeGreaterThanOrEqual(1);
+  for (const id of members) expect(seqsOf(id)).toEqual([1]);
+  expect((await roomItem('LOSTC1'))?.leaseOwner).toBeUndefined();
+});
+
+it('a release whose answer was lost after it took the next cycle is run again and delivers that cycle', async () => {
+  await createRoom('LOSTR2');
+  const members = await addMembers('LOSTR2', 5);
+  let stored = false;
+  h.beforeStep = async (step) => {
+    // Message 2 is stored while cycle 1 posts: the release finds it and takes cycle 2.
+    if (step.op === 'post' && !stored) {
+      stored = true;
+      await send('LOSTR2', 2);
+    }
+  };
+  let lost = 0;
+  h.loseAnswer = (step) => step.op === 'release' && lost++ === 0;
+  const run = await h.machine.execute(await send('LOSTR2', 1));
+  expect(run).toMatchObject({ ok: true });
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+  const room = await roomItem('LOSTR2');
+  expect(room?.deliveredSeq).toEqual({ N: '2' });
+  expect(room?.leaseOwner).toBeUndefined();
+});
+
+it("an execution run twice (EventBridge's at-least-once) delivers its message once to each member", async () => {
+  await createRoom('TWICE3');
+  const members = await addMembers('TWICE3', 5);
+  const event = await send('TWICE3', 1);
+  const [first, second] = await Promise.all([h.machine.execute(event), h.machine.execute(event)]);
+  expect(first?.ok && second?.ok).toBe(true);
+  for (const id of members) expect(seqsOf(id)).toEqual([1]);
+});
