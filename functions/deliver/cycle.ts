@@ -20,10 +20,12 @@ import {
 import { config } from '../shared/config';
 import { type PostingDeadline, postFrames } from '../shared/delivery';
 import { onFirstCall } from '../shared/onFirstCall';
-import type { Notifier } from '../shared/ports';
+import type { EventPublisher, Notifier } from '../shared/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { fanoutStore } from '../shared/wiring/dynamodb';
+import { eventPublisher } from '../shared/wiring/eventbridge';
 import { notifier } from '../shared/wiring/managementApi';
+import { handOverOwed, startSuccessor } from './handOver';
 import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 
 /**
@@ -35,7 +37,17 @@ import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 export type CycleInput =
   | ClaimInput
   | { op: 'release'; roomId: string; owner: string; uptoSeq: number; startedAt: string }
-  | PostInput;
+  | PostInput
+  | OweInput;
+
+/** A chunk whose Deliver failed: its members are owed the cycle, handed on as any chunk's owed posts are. */
+export interface OweInput {
+  op: 'owe';
+  roomId: string;
+  payload: string;
+  payloadSeq: number;
+  groups: Group[];
+}
 
 /**
  * `chunkSize` (the state machine's chunk) makes the claim deliver a room of at most that many members itself, with
@@ -125,6 +137,8 @@ export interface CycleDeps {
    */
   reserveAhead: Map<string, number>;
   notifier: Notifier;
+  /** The chat bus: owed posts and a successor are handed on through it (handOver.ts). */
+  publisher: EventPublisher;
   postsPerSecond: number;
   retrySeconds: number;
   now: () => number;
@@ -138,6 +152,7 @@ const deps = onFirstCall(
     store: fanoutStore(),
     reserveAhead: new Map(),
     notifier: notifier(),
+    publisher: eventPublisher(),
     postsPerSecond: config.fanoutPostsPerSecond(),
     retrySeconds: config.fanoutRetrySeconds(),
     now: Date.now,
@@ -157,7 +172,7 @@ export async function runCycleStep(
       return claim(given, input, context);
     case 'release': {
       const ranFor = given.now() - Date.parse(input.startedAt);
-      return given.store.release(
+      const next = await given.store.release(
         input.roomId,
         input.owner,
         input.uptoSeq,
@@ -165,9 +180,23 @@ export async function runCycleStep(
         ranFor > HANDOVER_MS,
         () => given.pause(BUSY_WINDOW_MS),
       );
+      if ('pendingSeq' in next && next.pendingSeq !== undefined) {
+        await startSuccessor(given.publisher, given.store, input.roomId, next.pendingSeq);
+        return { released: true };
+      }
+      return next;
     }
     case 'post':
       return post(given, input, deadlineOf(context));
+    case 'owe': {
+      const retryUntil = given.now() + given.retrySeconds * 1000;
+      const owed = await owedAgain(
+        given,
+        input.roomId,
+        input.groups.map((group) => ({ ...group, retryUntil })),
+      );
+      return { groups: await handedOn(given, input, owed), waitSeconds: 1, goneIds: [], messagesRead: 0 };
+    }
     default:
       throw new TypeError(`unknown fan-out step "${(input as { op?: string }).op}"`);
   }
@@ -325,7 +354,12 @@ async function deliverQuietRoom(
     } catch (error) {
       // As the Map's Catch does for a chunk whose Deliver failed: the whole chunk is owed once more.
       logger.warn('quiet room posts failed; owed to the retries', { roomId: input.roomId, error });
-      posted.groups = [{ ...cycleGroup(cycle, members), waitSeconds: 1 }];
+      const owed = {
+        ...cycleGroup(cycle, members),
+        attempt: 2,
+        retryUntil: given.now() + given.retrySeconds * 1000,
+      };
+      posted.groups = await handedOn(given, chunk, [owed]);
     }
   }
   const left = posted.groups.length > 0 || posted.goneIds.length > 0;
@@ -423,7 +457,7 @@ async function post(
         attempt: 2,
         retryUntil: startedAt + given.retrySeconds * 1000,
       }));
-      return { ...report, groups: await owedAgain(given, roomId, owed) };
+      return { ...report, groups: await handedOn(given, input, await owedAgain(given, roomId, owed)) };
     }
   }
 
@@ -492,6 +526,7 @@ async function post(
     lost.push({ connectionId: target.connectionId, afterSeq: position });
   }
   report.groups = await owedAgain(given, roomId, [...owed.values()], lost);
+  if (!retrying) report.groups = await handedOn(given, input, report.groups);
   report.waitSeconds = Math.max(1, ...report.groups.map((g) => g.waitSeconds ?? 1));
   metrics.addMetric(METRIC.deliveries, MetricUnit.Count, deliveries);
   metrics.addMetric(METRIC.messagePosts, MetricUnit.Count, posts);
@@ -539,6 +574,32 @@ async function owedAgain(
     metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, resync.length);
   }
   return again;
+}
+
+/**
+ * A cycle's chunk hands what it still owes to a repost execution (handOver.ts) and returns nothing owed: the cycle's
+ * state never carries them. Members the bus would not take are noted for a resync frame and counted.
+ */
+async function handedOn(given: CycleDeps, input: PostInput | OweInput, owed: Group[]): Promise<Group[]> {
+  if (owed.length === 0) return owed;
+  const handed =
+    input.payload !== undefined &&
+    input.payloadSeq !== undefined &&
+    (await handOverOwed(given.publisher, {
+      roomId: input.roomId,
+      payload: input.payload,
+      payloadSeq: input.payloadSeq,
+      messageId: messageIdOf(input.payload) ?? `${input.roomId}#${input.payloadSeq}`,
+      groups: owed,
+    }));
+  if (!handed)
+    await owedAgain(
+      given,
+      input.roomId,
+      [],
+      owed.flatMap((g) => g.connectionIds.map((connectionId) => ({ connectionId, afterSeq: g.afterSeq }))),
+    );
+  return [];
 }
 
 /** The messageId of a `message` frame's text, if it is one. */

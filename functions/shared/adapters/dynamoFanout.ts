@@ -127,7 +127,8 @@ export class DynamoFanoutStore {
    * Frees the lease if nothing arrived since `uptoSeq` (the room's seq still equals it): one conditional write. If
    * messages arrived, keeps the lease and returns the next cycle, taken once `gather` (the busy room's window) has
    * passed; a holder whose lease was taken over (it expired) stops, the new holder delivers the rest. `handOver`
-   * frees the lease whatever arrived (the holder ran long).
+   * frees the lease whatever arrived (the holder ran long), answering the room's seq when messages are left after
+   * the cursor (`pendingSeq`: the caller starts a successor for them).
    */
   async release(
     roomId: string,
@@ -136,18 +137,24 @@ export class DynamoFanoutStore {
     now: number,
     handOver = false,
     gather: () => Promise<void> = async () => undefined,
-  ): Promise<ClaimResult> {
-    const freed = await applied(() =>
-      this.db.send(
+  ): Promise<ClaimResult | { released: true; pendingSeq?: number }> {
+    let before: RoomItem | undefined;
+    const freed = await applied(async () => {
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
           UpdateExpression: 'REMOVE leaseOwner, leaseUntil, leaseFrom',
           ConditionExpression: handOver ? 'leaseOwner = :me' : 'leaseOwner = :me AND seq = :upto',
           ExpressionAttributeValues: { ':me': owner, ...(handOver ? {} : { ':upto': uptoSeq }) },
+          ReturnValues: 'ALL_OLD',
         }),
-      ),
-    );
+      );
+      before = Attributes as RoomItem | undefined;
+    });
+    // Handed over with messages after the cursor: their executions coalesced, so a successor must deliver them.
+    const pendingSeq = before?.seq ?? 0;
+    if (freed && handOver && pendingSeq > uptoSeq) return { released: true, pendingSeq };
     if (freed) return { released: true };
     await gather();
     const room = await this.room(roomId);
