@@ -227,6 +227,8 @@ export class LocalStateMachine {
   private readonly machine: StateMachine;
   private readonly handlers: Record<string, TaskHandler>;
   private readonly reportsFor: Record<string, string>;
+  /** The largest state any execution of this machine had after a state (its size checks' bytes). */
+  private readonly sizes = { largest: 0 };
 
   constructor(
     readonly name: string,
@@ -241,7 +243,9 @@ export class LocalStateMachine {
   ) {
     // The template's own definition is validated; the engine runs it with Step Functions' payload checks added.
     validate(definition);
-    const checked = withPayloadChecks(definition);
+    const checked = withPayloadChecks(definition, (bytes) => {
+      if (bytes > this.sizes.largest) this.sizes.largest = bytes;
+    });
     const clockWaits = options.testClock ? withTestClock(checked.definition, options.testClock) : {};
     withoutDefaultTaskTimeout(checked.definition as StateDefinition);
     if (options.type === 'EXPRESS') {
@@ -259,6 +263,13 @@ export class LocalStateMachine {
       ...clockWaits,
     };
     this.reportsFor = checked.reportsFor;
+  }
+
+  /** The largest state (UTF-8 JSON bytes) any execution had after a state since the last call; resets it. */
+  takeLargestStateBytes(): number {
+    const largest = this.sizes.largest;
+    this.sizes.largest = 0;
+    return largest;
   }
 
   /** Runs one execution to its end. Failures are returned with the state and cause, never thrown away. */

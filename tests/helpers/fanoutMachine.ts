@@ -52,9 +52,8 @@ export interface FanoutMachine {
   loseAnswer: (input: Step) => boolean;
 }
 
-const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
-  parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
-});
+/** Small pages and chunks, so a few members span several of each. */
+const SMALL_PAGES = { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' };
 
 /**
  * The local Step Functions' test clock (local/testClock.ts) for these tests: every Wait and Retry pause of the
@@ -70,7 +69,9 @@ export const testClock = (definition: object): StepFunctionsTestClock => ({
     .map(([name]) => name),
 });
 
-export function useFanoutMachine() {
+/** `settings`: the template's fan-out settings for this file (default: small pages and chunks). */
+export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES) {
+  const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), { parameters: settings });
   const h = {
     managementApi: new FakeManagementApi(),
     bus: new FakeEventBus(),
