@@ -48,3 +48,24 @@ it("an execution run twice (EventBridge's at-least-once) delivers its message on
   expect(first?.ok && second?.ok).toBe(true);
   for (const id of members) expect(seqsOf(id)).toEqual([1]);
 });
+
+it('a holder past its hand-over time frees the lease over newer messages and starts a successor that delivers them, though the room goes quiet', async () => {
+  await createRoom('HANDOV4');
+  const members = await addMembers('HANDOV4', 5);
+  let stored = false;
+  h.beforeStep = async (step) => {
+    if (step.op !== 'release' || stored) return;
+    stored = true;
+    // Message 2 arrives during cycle 1 (its own execution coalesces), and the holder has run for 4 minutes.
+    await send('HANDOV4', 2);
+    step.startedAt = new Date(Date.now() - 240_000).toISOString();
+  };
+  const run = await h.machine.execute(await send('HANDOV4', 1));
+  expect(run).toMatchObject({ ok: true });
+  expect(h.bus.events.map((e) => e['detail-type'])).toEqual(['FanoutHandOver']);
+  expect(h.runs.every((r) => r.ok)).toBe(true);
+  for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
+  const room = await roomItem('HANDOV4');
+  expect(room?.deliveredSeq).toEqual({ N: '2' });
+  expect(room?.leaseOwner).toBeUndefined();
+});
