@@ -9,7 +9,7 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
 const { h, addMembers, createRoom, send, seqsOf, roomItem } = useFanoutMachine({});
 const { managementApi } = h;
 
-const CYCLES = 12;
+const CYCLES = 10;
 
 it(`a busy 1,000-member room whose posts are throttled in each of ${CYCLES} cycles stays under 256 KiB, and every member gets every message`, async () => {
   await createRoom('BUSYROOM1K');
@@ -31,7 +31,7 @@ it(`a busy 1,000-member room whose posts are throttled in each of ${CYCLES} cycl
   h.machine.takeLargestStateBytes();
   const run = await h.machine.execute(await send('BUSYROOM1K', 1));
   const largest = h.machine.takeLargestStateBytes();
-  expect(run).toMatchObject({ ok: true });
+  expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({ ok: true });
   expect(h.runs.every((r) => r.ok)).toBe(true);
   expect(largest).toBeLessThan(PAYLOAD_LIMIT_BYTES);
   // The holder ran every cycle itself; what its chunks owed went to repost executions.
