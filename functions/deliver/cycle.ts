@@ -25,7 +25,7 @@ import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { fanoutStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 import { notifier } from '../shared/wiring/managementApi';
-import { handOverOwed, startSuccessor } from './handOver';
+import { handedOn, messageIdOf, owedAgain, startSuccessor } from './handOver';
 import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 
 /**
@@ -525,8 +525,7 @@ async function post(
     // Refused for good, or caught in flight (it may yet arrive, so it is not posted again): the member resyncs.
     lost.push({ connectionId: target.connectionId, afterSeq: position });
   }
-  report.groups = await owedAgain(given, roomId, [...owed.values()], lost);
-  if (!retrying) report.groups = await handedOn(given, input, report.groups);
+  report.groups = await handedOn(given, input, await owedAgain(given, roomId, [...owed.values()], lost));
   report.waitSeconds = Math.max(1, ...report.groups.map((g) => g.waitSeconds ?? 1));
   metrics.addMetric(METRIC.deliveries, MetricUnit.Count, deliveries);
   metrics.addMetric(METRIC.messagePosts, MetricUnit.Count, posts);
@@ -544,71 +543,4 @@ async function post(
   if (throttled > 0 || lost.length > 0) logger.warn('posts to be tried again or resynced', summary);
   else logger.info('posts delivered', summary);
   return report;
-}
-
-/**
- * The groups still worth a try, each with its wait; the members of groups past their retry budget, and the `lost`
- * ones, are noted for a resync frame at their next successful post and counted as delivery failures.
- */
-async function owedAgain(
-  given: CycleDeps,
-  roomId: string,
-  groups: Group[],
-  lost: { connectionId: string; afterSeq: number }[] = [],
-): Promise<Group[]> {
-  const now = given.now();
-  const again: Group[] = [];
-  const resync = [...lost];
-  for (const group of groups) {
-    if (group.retryUntil !== undefined && now >= group.retryUntil) {
-      for (const connectionId of group.connectionIds) resync.push({ connectionId, afterSeq: group.afterSeq });
-      continue;
-    }
-    const attempt = group.attempt ?? 2;
-    again.push({ ...group, attempt, waitSeconds: backoffSeconds(attempt, given.random) });
-  }
-  for (const { connectionId, afterSeq } of resync)
-    await given.store.markResync(roomId, connectionId, afterSeq);
-  if (resync.length > 0) {
-    metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, resync.length);
-    metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, resync.length);
-  }
-  return again;
-}
-
-/**
- * A cycle's chunk hands what it still owes to a repost execution (handOver.ts) and returns nothing owed: the cycle's
- * state never carries them. Members the bus would not take are noted for a resync frame and counted.
- */
-async function handedOn(given: CycleDeps, input: PostInput | OweInput, owed: Group[]): Promise<Group[]> {
-  if (owed.length === 0) return owed;
-  const handed =
-    input.payload !== undefined &&
-    input.payloadSeq !== undefined &&
-    (await handOverOwed(given.publisher, {
-      roomId: input.roomId,
-      payload: input.payload,
-      payloadSeq: input.payloadSeq,
-      messageId: messageIdOf(input.payload) ?? `${input.roomId}#${input.payloadSeq}`,
-      groups: owed,
-    }));
-  if (!handed)
-    await owedAgain(
-      given,
-      input.roomId,
-      [],
-      owed.flatMap((g) => g.connectionIds.map((connectionId) => ({ connectionId, afterSeq: g.afterSeq }))),
-    );
-  return [];
-}
-
-/** The messageId of a `message` frame's text, if it is one. */
-function messageIdOf(payload: string | undefined): string | undefined {
-  if (payload === undefined) return undefined;
-  try {
-    const id = (JSON.parse(payload) as { messageId?: unknown }).messageId;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }
