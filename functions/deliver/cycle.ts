@@ -26,6 +26,7 @@ import { fanoutStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 import { notifier } from '../shared/wiring/managementApi';
 import { handedOn, messageIdOf, owedAgain, startSuccessor } from './handOver';
+import { withoutDepartedNotes } from './resyncNotes';
 import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 
 /**
@@ -233,14 +234,15 @@ async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Pr
     await giveBack(given, held, 0);
     throw claimed.reason;
   }
-  const cycle = claimed.value;
-  if ('coalesced' in cycle && cycle.coalesced) {
+  const taken = claimed.value;
+  if ('coalesced' in taken && taken.coalesced) {
     metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
     // A busy room: its next claim here reserves after reading the members again, not ahead of a likely coalesce.
     remember(given, roomId, 0);
     await giveBack(given, held, 0);
-    return cycle;
+    return taken;
   }
+  const cycle = 'resync' in taken ? await withoutDepartedNotes(given.store, roomId, taken) : taken;
   if (members.status === 'rejected')
     logger.warn('members left to the state machine to read', { roomId, error: members.reason });
   if (

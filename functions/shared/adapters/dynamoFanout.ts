@@ -64,6 +64,12 @@ async function applied(write: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/**
+ * Resync notes a room's item holds at most (~30 KB of its 400 KB): past it a member gets no note, and finds its gap
+ * from the next message's seq instead. Notes of members who left are dropped at the next claim (resyncNotes.ts).
+ */
+export const MAX_RESYNC_NOTES = 1000;
+
 /** Races for the lease one execution tries before it counts itself coalesced. */
 const CLAIM_TRIES = 5;
 /** The budget's counter items outlive their second by a minute (DynamoDB TTL removes them later still). */
@@ -394,9 +400,10 @@ export class DynamoFanoutStore {
           TableName: this.tables.rooms,
           Key: { roomId },
           UpdateExpression: 'SET resyncAfter.#c = :after',
-          ConditionExpression: 'attribute_not_exists(resyncAfter.#c) OR resyncAfter.#c > :after',
+          ConditionExpression:
+            '(attribute_not_exists(resyncAfter.#c) AND size(resyncAfter) < :cap) OR resyncAfter.#c > :after',
           ExpressionAttributeNames: { '#c': connectionId },
-          ExpressionAttributeValues: { ':after': afterSeq },
+          ExpressionAttributeValues: { ':after': afterSeq, ':cap': MAX_RESYNC_NOTES },
         }),
       ),
     );
@@ -416,6 +423,24 @@ export class DynamoFanoutStore {
         }),
       ),
     );
+  }
+
+  /** Drops the resync notes of these connections (members who left the room), 100 per write. */
+  async forgetResync(roomId: string, connectionIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < connectionIds.length; i += 100) {
+      const ids = connectionIds.slice(i, i + 100);
+      await applied(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tables.rooms,
+            Key: { roomId },
+            UpdateExpression: `REMOVE ${ids.map((_, n) => `resyncAfter.#c${n}`).join(', ')}`,
+            ConditionExpression: 'attribute_exists(resyncAfter)',
+            ExpressionAttributeNames: Object.fromEntries(ids.map((id, n) => [`#c${n}`, id])),
+          }),
+        ),
+      );
+    }
   }
 
   private async room(roomId: string): Promise<RoomItem | undefined> {
