@@ -8,7 +8,6 @@ import {
 } from '../shared/adapters/dynamoFanout';
 import {
   BUSY_WINDOW_MS,
-  backoffSeconds,
   type ClaimResult,
   type Cycle,
   type Frame,
