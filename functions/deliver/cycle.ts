@@ -38,7 +38,8 @@ export type CycleInput =
   | ClaimInput
   | { op: 'release'; roomId: string; owner: string; uptoSeq: number; startedAt: string }
   | PostInput
-  | OweInput;
+  | OweInput
+  | { op: 'abandon'; roomId: string; owner: string };
 
 /** A chunk whose Deliver failed: its members are owed the cycle, handed on as any chunk's owed posts are. */
 export interface OweInput {
@@ -188,6 +189,12 @@ export async function runCycleStep(
     }
     case 'post':
       return post(given, input, deadlineOf(context));
+    case 'abandon': {
+      const pendingSeq = await given.store.abandon(input.roomId, input.owner);
+      if (pendingSeq !== undefined)
+        await startSuccessor(given.publisher, given.store, input.roomId, pendingSeq);
+      return { released: true };
+    }
     case 'owe': {
       const retryUntil = given.now() + given.retrySeconds * 1000;
       const owed = await owedAgain(

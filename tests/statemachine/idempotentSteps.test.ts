@@ -69,3 +69,39 @@ it('a holder past its hand-over time frees the lease over newer messages and sta
   expect(room?.deliveredSeq).toEqual({ N: '2' });
   expect(room?.leaseOwner).toBeUndefined();
 });
+
+it('a release that fails past its retries hands the lease on: the cycle goes back, a successor delivers it, and a lasting failure starts no endless chain', async () => {
+  await createRoom('CRASH5');
+  const members = await addMembers('CRASH5', 5);
+  let failures = 0;
+  h.beforeStep = async (step) => {
+    if (step.op === 'release' && failures++ < 2) throw new Error('the release crashed');
+  };
+  const run = await h.machine.execute(await send('CRASH5', 1));
+  expect(run).toMatchObject({ ok: false, error: 'Fanout.CycleFailed' });
+  // The first failure started one successor; the successor's own failure (same newest message) started none.
+  expect(h.bus.events.map((e) => e['detail-type'])).toEqual(['FanoutHandOver']);
+  expect((await roomItem('CRASH5'))?.leaseOwner).toBeUndefined();
+  // The failure has passed: the room's next message finds the lease free and delivers what is left.
+  h.beforeStep = async () => undefined;
+  expect((await h.machine.execute(await send('CRASH5', 2))).ok).toBe(true);
+  for (const id of members) expect([...new Set(seqsOf(id))]).toEqual([1, 2]);
+});
+
+it('a release that fails once past its retries: the successor delivers the cycle in a room that went quiet', async () => {
+  await createRoom('CRASH6');
+  const members = await addMembers('CRASH6', 5);
+  let failed = false;
+  h.beforeStep = async (step) => {
+    if (step.op === 'release' && !failed) {
+      failed = true;
+      throw new Error('the release crashed');
+    }
+  };
+  await h.machine.execute(await send('CRASH6', 1));
+  expect(h.runs.map((r) => r.ok)).toEqual([false, true]);
+  for (const id of members) expect([...new Set(seqsOf(id))]).toEqual([1]);
+  const room = await roomItem('CRASH6');
+  expect(room?.deliveredSeq).toEqual({ N: '1' });
+  expect(room?.leaseOwner).toBeUndefined();
+});

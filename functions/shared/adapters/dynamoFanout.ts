@@ -194,6 +194,31 @@ export class DynamoFanoutStore {
     return { ...plan, resync: room.resyncAfter ?? {} };
   }
 
+  /**
+   * Gives up `owner`'s cycle: the cursor goes back to the cycle's start (its members may have had part of it; clients
+   * drop a seq they hold) and the lease is freed. The room's seq when a successor should deliver what is left, once
+   * per newest message (`abandonedSeq`), so a failure that lasts does not start executions without end.
+   */
+  async abandon(roomId: string, owner: string): Promise<number | undefined> {
+    let before: RoomItem & { abandonedSeq?: number } = { roomId };
+    const done = await applied(async () => {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression:
+            'SET deliveredSeq = leaseFrom, abandonedSeq = seq REMOVE leaseOwner, leaseUntil, leaseFrom',
+          ConditionExpression: 'leaseOwner = :me AND attribute_exists(leaseFrom)',
+          ExpressionAttributeValues: { ':me': owner },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      before = (Attributes ?? before) as typeof before;
+    });
+    const seq = before.seq ?? 0;
+    return done && seq > (before.leaseFrom ?? seq) && before.abandonedSeq !== seq ? seq : undefined;
+  }
+
   /** Extends the lease of a holder that is still delivering; false when it was taken over. */
   async renew(roomId: string, owner: string, now: number): Promise<boolean> {
     return applied(() =>
