@@ -65,8 +65,11 @@ export interface CheckedDefinition {
   reportsFor: Record<string, string>;
 }
 
-/** Returns a copy of the definition with a size-check state wherever data is made; the original is left alone. */
-export function withPayloadChecks(original: object): CheckedDefinition {
+/**
+ * Returns a copy of the definition with a size-check state wherever data is made; the original is left alone.
+ * `observe` is told each checked state's size (the largest state a test saw).
+ */
+export function withPayloadChecks(original: object, observe?: (bytes: number) => void): CheckedDefinition {
   // A JSON copy: the engine treats only plain objects of its own realm as payload templates (so not a
   // structuredClone made in another realm, as under Jest).
   const definition = JSON.parse(JSON.stringify(original)) as Machine;
@@ -84,7 +87,9 @@ export function withPayloadChecks(original: object): CheckedDefinition {
     if (taken.has(name)) throw new Error(`state "${name}" clashes with a size check the local cloud adds`);
     taken.add(name);
     checks[name] = async (input) => {
-      checkPayload(input, message);
+      const bytes = payloadBytes(input);
+      observe?.(bytes);
+      if (bytes > PAYLOAD_LIMIT_BYTES) throw new DataLimitExceeded(message(bytes));
       return input;
     };
     reportsFor[name] = stateName;

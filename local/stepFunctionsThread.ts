@@ -72,7 +72,7 @@ function main(): void {
         definition.name,
         definition.definition,
         { dynamodb, invokeFunction, putMetricData: (input) => send({ kind: 'metric', input }) },
-        { testClock },
+        { testClock, type: definition.type },
       ),
     );
   }

@@ -18,6 +18,12 @@ export interface TaskBackends {
   dynamodb: DynamoDB.DynamoDBClient;
   /** CloudWatch PutMetricData (there is no local CloudWatch): the local cloud adds the values up. */
   putMetricData?(input: PutMetricDataInput): void;
+  /**
+   * Fault switch: true for a Lambda task whose response is lost on its way back. The function has run (its effects
+   * stay), Step Functions sees `Lambda.ServiceException` and the state's Retry runs it again, as on AWS when an
+   * invocation's answer does not arrive (docs/PARITY.md, "Local Step Functions").
+   */
+  lambdaResponseLost?(stateName: string, input: unknown): boolean;
 }
 
 export interface PutMetricDataInput {
@@ -86,7 +92,15 @@ function taskHandler(state: StateDefinition, stateName: string, backends: TaskBa
     return dynamoTask(backends.dynamodb, resource.slice(OPTIMIZED_DYNAMODB.length), 'DynamoDB', stateName);
   }
   if (LAMBDA_ARN.test(resource)) {
-    return (input) => backends.invokeFunction(resource, input);
+    return async (input) => {
+      const result = await backends.invokeFunction(resource, input);
+      if (backends.lambdaResponseLost?.(stateName, input))
+        throw new TaskError(
+          'Lambda.ServiceException',
+          `the response of "${stateName}" was lost (fault switch)`,
+        );
+      return result;
+    };
   }
   if (resource === SDK_CLOUDWATCH_PUT_METRIC_DATA) {
     return async (input) => {
@@ -190,6 +204,13 @@ function validate(definition: object): void {
   validated.remember(marker);
 }
 
+/**
+ * An Express execution runs at most 5 minutes (developer guide, "Step Functions service quotas"); past it the
+ * execution stops wherever it is, with nothing caught. aws-local-stepfunctions has no limit of its own, so an Express
+ * machine runs with the top-level TimeoutSeconds the engine does enforce (a shorter one of its own is kept).
+ */
+export const EXPRESS_LIMIT_SECONDS = 300;
+
 export interface ExecutionSummary {
   ok: boolean;
   durationMs: number;
@@ -206,6 +227,8 @@ export class LocalStateMachine {
   private readonly machine: StateMachine;
   private readonly handlers: Record<string, TaskHandler>;
   private readonly reportsFor: Record<string, string>;
+  /** The largest state any execution of this machine had after a state (its size checks' bytes). */
+  private readonly sizes = { largest: 0 };
 
   constructor(
     readonly name: string,
@@ -214,13 +237,24 @@ export class LocalStateMachine {
     options: {
       /** Tests only: the named states' Wait and Retry pauses on a shorter clock (testClock.ts). Default: real time. */
       testClock?: StepFunctionsTestClock;
+      /** The template's type: an Express machine stops at EXPRESS_LIMIT_SECONDS. Default: STANDARD. */
+      type?: 'STANDARD' | 'EXPRESS';
     } = {},
   ) {
     // The template's own definition is validated; the engine runs it with Step Functions' payload checks added.
     validate(definition);
-    const checked = withPayloadChecks(definition);
+    const checked = withPayloadChecks(definition, (bytes) => {
+      if (bytes > this.sizes.largest) this.sizes.largest = bytes;
+    });
     const clockWaits = options.testClock ? withTestClock(checked.definition, options.testClock) : {};
     withoutDefaultTaskTimeout(checked.definition as StateDefinition);
+    if (options.type === 'EXPRESS') {
+      const own = (checked.definition as { TimeoutSeconds?: number }).TimeoutSeconds;
+      (checked.definition as { TimeoutSeconds?: number }).TimeoutSeconds = Math.min(
+        own ?? EXPRESS_LIMIT_SECONDS,
+        EXPRESS_LIMIT_SECONDS,
+      );
+    }
     this.machine = new StateMachine(checked.definition as never, { validationOptions: { noValidate: true } });
     const tasks = localTaskHandlers(definition as StateDefinition, backends);
     this.handlers = {
@@ -229,6 +263,13 @@ export class LocalStateMachine {
       ...clockWaits,
     };
     this.reportsFor = checked.reportsFor;
+  }
+
+  /** The largest state (UTF-8 JSON bytes) any execution had after a state since the last call; resets it. */
+  takeLargestStateBytes(): number {
+    const largest = this.sizes.largest;
+    this.sizes.largest = 0;
+    return largest;
   }
 
   /** Runs one execution to its end. Failures are returned with the state and cause, never thrown away. */
@@ -280,6 +321,16 @@ export class LocalStateMachine {
     } catch (error) {
       await watched.catch(() => undefined);
       const e = error as Error & { cause?: unknown };
+      if (e.name === 'ExecutionTimeoutError')
+        return {
+          ok: false,
+          durationMs: performance.now() - started,
+          error: 'States.Timeout',
+          cause: 'The execution ran past its time limit and was stopped.',
+          failedState,
+          retries,
+          states,
+        };
       const cause =
         e.cause instanceof Error ? e.cause.message : typeof e.cause === 'string' ? e.cause : e.message;
       return {

@@ -8,7 +8,6 @@ import {
 } from '../shared/adapters/dynamoFanout';
 import {
   BUSY_WINDOW_MS,
-  backoffSeconds,
   type ClaimResult,
   type Cycle,
   type Frame,
@@ -20,10 +19,13 @@ import {
 import { config } from '../shared/config';
 import { type PostingDeadline, postFrames } from '../shared/delivery';
 import { onFirstCall } from '../shared/onFirstCall';
-import type { Notifier } from '../shared/ports';
+import type { EventPublisher, Notifier } from '../shared/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { fanoutStore } from '../shared/wiring/dynamodb';
+import { eventPublisher } from '../shared/wiring/eventbridge';
 import { notifier } from '../shared/wiring/managementApi';
+import { handedOn, messageIdOf, owedAgain, startSuccessor } from './handOver';
+import { withoutDepartedNotes } from './resyncNotes';
 import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 
 /**
@@ -35,7 +37,18 @@ import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 export type CycleInput =
   | ClaimInput
   | { op: 'release'; roomId: string; owner: string; uptoSeq: number; startedAt: string }
-  | PostInput;
+  | PostInput
+  | OweInput
+  | { op: 'abandon'; roomId: string; owner: string };
+
+/** A chunk whose Deliver failed: its members are owed the cycle, handed on as any chunk's owed posts are. */
+export interface OweInput {
+  op: 'owe';
+  roomId: string;
+  payload: string;
+  payloadSeq: number;
+  groups: Group[];
+}
 
 /**
  * `chunkSize` (the state machine's chunk) makes the claim deliver a room of at most that many members itself, with
@@ -125,6 +138,8 @@ export interface CycleDeps {
    */
   reserveAhead: Map<string, number>;
   notifier: Notifier;
+  /** The chat bus: owed posts and a successor are handed on through it (handOver.ts). */
+  publisher: EventPublisher;
   postsPerSecond: number;
   retrySeconds: number;
   now: () => number;
@@ -138,6 +153,7 @@ const deps = onFirstCall(
     store: fanoutStore(),
     reserveAhead: new Map(),
     notifier: notifier(),
+    publisher: eventPublisher(),
     postsPerSecond: config.fanoutPostsPerSecond(),
     retrySeconds: config.fanoutRetrySeconds(),
     now: Date.now,
@@ -157,7 +173,7 @@ export async function runCycleStep(
       return claim(given, input, context);
     case 'release': {
       const ranFor = given.now() - Date.parse(input.startedAt);
-      return given.store.release(
+      const next = await given.store.release(
         input.roomId,
         input.owner,
         input.uptoSeq,
@@ -165,9 +181,29 @@ export async function runCycleStep(
         ranFor > HANDOVER_MS,
         () => given.pause(BUSY_WINDOW_MS),
       );
+      if ('pendingSeq' in next && next.pendingSeq !== undefined) {
+        await startSuccessor(given.publisher, given.store, input.roomId, next.pendingSeq);
+        return { released: true };
+      }
+      return next;
     }
     case 'post':
       return post(given, input, deadlineOf(context));
+    case 'abandon': {
+      const pendingSeq = await given.store.abandon(input.roomId, input.owner);
+      if (pendingSeq !== undefined)
+        await startSuccessor(given.publisher, given.store, input.roomId, pendingSeq);
+      return { released: true };
+    }
+    case 'owe': {
+      const retryUntil = given.now() + given.retrySeconds * 1000;
+      const owed = await owedAgain(
+        given,
+        input.roomId,
+        input.groups.map((group) => ({ ...group, retryUntil })),
+      );
+      return { groups: await handedOn(given, input, owed), waitSeconds: 1, goneIds: [], messagesRead: 0 };
+    }
     default:
       throw new TypeError(`unknown fan-out step "${(input as { op?: string }).op}"`);
   }
@@ -204,14 +240,15 @@ async function claim(given: CycleDeps, input: ClaimInput, context?: Context): Pr
     await giveBack(given, held, 0);
     throw claimed.reason;
   }
-  const cycle = claimed.value;
-  if ('coalesced' in cycle && cycle.coalesced) {
+  const taken = claimed.value;
+  if ('coalesced' in taken && taken.coalesced) {
     metrics.addMetric(METRIC.coalescedExecutions, MetricUnit.Count, 1);
     // A busy room: its next claim here reserves after reading the members again, not ahead of a likely coalesce.
     remember(given, roomId, 0);
     await giveBack(given, held, 0);
-    return cycle;
+    return taken;
   }
+  const cycle = 'resync' in taken ? await withoutDepartedNotes(given.store, roomId, taken) : taken;
   if (members.status === 'rejected')
     logger.warn('members left to the state machine to read', { roomId, error: members.reason });
   if (
@@ -325,7 +362,12 @@ async function deliverQuietRoom(
     } catch (error) {
       // As the Map's Catch does for a chunk whose Deliver failed: the whole chunk is owed once more.
       logger.warn('quiet room posts failed; owed to the retries', { roomId: input.roomId, error });
-      posted.groups = [{ ...cycleGroup(cycle, members), waitSeconds: 1 }];
+      const owed = {
+        ...cycleGroup(cycle, members),
+        attempt: 2,
+        retryUntil: given.now() + given.retrySeconds * 1000,
+      };
+      posted.groups = await handedOn(given, chunk, [owed]);
     }
   }
   const left = posted.groups.length > 0 || posted.goneIds.length > 0;
@@ -423,7 +465,7 @@ async function post(
         attempt: 2,
         retryUntil: startedAt + given.retrySeconds * 1000,
       }));
-      return { ...report, groups: await owedAgain(given, roomId, owed) };
+      return { ...report, groups: await handedOn(given, input, await owedAgain(given, roomId, owed)) };
     }
   }
 
@@ -491,7 +533,7 @@ async function post(
     // Refused for good, or caught in flight (it may yet arrive, so it is not posted again): the member resyncs.
     lost.push({ connectionId: target.connectionId, afterSeq: position });
   }
-  report.groups = await owedAgain(given, roomId, [...owed.values()], lost);
+  report.groups = await handedOn(given, input, await owedAgain(given, roomId, [...owed.values()], lost));
   report.waitSeconds = Math.max(1, ...report.groups.map((g) => g.waitSeconds ?? 1));
   metrics.addMetric(METRIC.deliveries, MetricUnit.Count, deliveries);
   metrics.addMetric(METRIC.messagePosts, MetricUnit.Count, posts);
@@ -509,45 +551,4 @@ async function post(
   if (throttled > 0 || lost.length > 0) logger.warn('posts to be tried again or resynced', summary);
   else logger.info('posts delivered', summary);
   return report;
-}
-
-/**
- * The groups still worth a try, each with its wait; the members of groups past their retry budget, and the `lost`
- * ones, are noted for a resync frame at their next successful post and counted as delivery failures.
- */
-async function owedAgain(
-  given: CycleDeps,
-  roomId: string,
-  groups: Group[],
-  lost: { connectionId: string; afterSeq: number }[] = [],
-): Promise<Group[]> {
-  const now = given.now();
-  const again: Group[] = [];
-  const resync = [...lost];
-  for (const group of groups) {
-    if (group.retryUntil !== undefined && now >= group.retryUntil) {
-      for (const connectionId of group.connectionIds) resync.push({ connectionId, afterSeq: group.afterSeq });
-      continue;
-    }
-    const attempt = group.attempt ?? 2;
-    again.push({ ...group, attempt, waitSeconds: backoffSeconds(attempt, given.random) });
-  }
-  for (const { connectionId, afterSeq } of resync)
-    await given.store.markResync(roomId, connectionId, afterSeq);
-  if (resync.length > 0) {
-    metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, resync.length);
-    metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, resync.length);
-  }
-  return again;
-}
-
-/** The messageId of a `message` frame's text, if it is one. */
-function messageIdOf(payload: string | undefined): string | undefined {
-  if (payload === undefined) return undefined;
-  try {
-    const id = (JSON.parse(payload) as { messageId?: unknown }).messageId;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -24,9 +24,9 @@ export const MESSAGES_PER_CYCLE = 100;
 export const LEASE_MS = 120_000;
 
 /**
- * A holder stops taking further cycles after this long and frees the lease, so the execution (with the retries of
- * its leftovers, up to the retry budget) ends well inside Express's 5 minutes; the next message's execution takes
- * the lease and delivers what is left.
+ * A holder stops taking further cycles after this long and frees the lease, so its execution ends well inside
+ * Express's 5 minutes (its owed posts are another execution's: functions/deliver/handOver.ts); messages left after
+ * its cursor get a successor execution that takes the free lease and delivers them.
  */
 export const HANDOVER_MS = 150_000;
 

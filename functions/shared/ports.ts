@@ -219,7 +219,11 @@ export interface SendStore {
   takePublishing(sendKey: string, publisher: string): Promise<boolean>;
 }
 
-export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast';
+/**
+ * FanoutRepost and FanoutHandOver are the fan-out's own: a cycle's owed posts handed to an execution of their own,
+ * and a lease holder's successor (functions/deliver/handOver.ts).
+ */
+export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast' | 'FanoutRepost' | 'FanoutHandOver';
 
 export interface ChatEvent {
   type: ChatEventType;
@@ -230,6 +234,14 @@ export interface ChatEvent {
   seq?: number;
   /** The serialized frame every recipient gets, serialized once here. */
   payload: string;
+  /** FanoutRepost: the members still owed messages (ids and seqs only), retried without the room's lease. */
+  groups?: {
+    afterSeq: number;
+    uptoSeq: number;
+    connectionIds: string[];
+    attempt?: number;
+    retryUntil?: number;
+  }[];
 }
 
 export interface EventPublisher {

@@ -28,7 +28,7 @@ const CALLS: Record<string, string[]> = {
   CloseRoomFunction: [DYNAMODB, MANAGEMENT_API],
   CreateRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   DefaultFunction: [DYNAMODB, MANAGEMENT_API],
-  DeliverFunction: [DYNAMODB, MANAGEMENT_API],
+  DeliverFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   DisconnectFunction: [DYNAMODB, EVENTBRIDGE],
   HistoryFunction: [DYNAMODB, MANAGEMENT_API],
   JoinRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],

@@ -9,9 +9,10 @@ import {
 import { loadTemplate } from '../../infra/template';
 import { statesByName } from '../../local/aslStates';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
-import { LocalStateMachine } from '../../local/stepfunctions';
+import { type ExecutionSummary, LocalStateMachine } from '../../local/stepfunctions';
 import type { StepFunctionsTestClock } from '../../local/testClock';
 import { readEvent } from './events';
+import { FakeEventBus } from './fakeEventBus';
 import { FakeManagementApi } from './fakeManagementApi';
 
 /**
@@ -24,6 +25,13 @@ export type Step = { op?: string; [key: string]: unknown };
 
 export interface FanoutMachine {
   managementApi: FakeManagementApi;
+  /**
+   * The chat bus: what an execution hands on (owed posts, a successor) starts an execution of the machine that ran
+   * it, as the template's rule does; a machine's `execute` here returns once those have ended too.
+   */
+  bus: FakeEventBus;
+  /** Every execution's summary, the ones the bus started included (emptied before each test). */
+  runs: ExecutionSummary[];
   dynamo: LocalDynamo;
   db: DynamoDBClient;
   tables: Record<string, string>;
@@ -40,11 +48,12 @@ export interface FanoutMachine {
   steps: { input: Step; output: unknown }[];
   /** Runs before a step reaches Deliver (a test's hook into the race it stages; reset before each test). */
   beforeStep: (input: Step) => Promise<void>;
+  /** The local Step Functions' fault switch: true loses that step's answer after Deliver ran it (reset before each test). */
+  loseAnswer: (input: Step) => boolean;
 }
 
-const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
-  parameters: { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' },
-});
+/** Small pages and chunks, so a few members span several of each. */
+const SMALL_PAGES = { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' };
 
 /**
  * The local Step Functions' test clock (local/testClock.ts) for these tests: every Wait and Retry pause of the
@@ -60,15 +69,21 @@ export const testClock = (definition: object): StepFunctionsTestClock => ({
     .map(([name]) => name),
 });
 
-export function useFanoutMachine() {
+/** `settings`: the template's fan-out settings for this file (default: small pages and chunks). */
+export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES) {
+  const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), { parameters: settings });
   const h = {
     managementApi: new FakeManagementApi(),
+    bus: new FakeEventBus(),
+    runs: [],
     steps: [],
     beforeStep: async () => undefined,
+    loseAnswer: () => false,
   } as unknown as FanoutMachine;
 
   beforeAll(async () => {
     process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await h.managementApi.start();
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = await h.bus.start();
     h.dynamo = await startDynamo({ tables: template.tables() });
     process.env.AWS_ENDPOINT_URL_DYNAMODB = h.dynamo.endpoint;
     h.tables = Object.fromEntries(template.tables().map((t) => [t.logicalId, t.TableName as string]));
@@ -78,6 +93,8 @@ export function useFanoutMachine() {
       MESSAGES_TABLE: h.tables.MessagesTable,
       LIMITS_TABLE: h.tables.LimitsTable,
       FANOUT_POSTS_PER_SECOND: '8000',
+      EVENT_BUS_NAME: 'chat-bus',
+      EVENT_SOURCE: 'roomcast.chat',
       // The retry budget of the resync test (on the real clock): a couple of backoffs, not a minute.
       FANOUT_RETRY_SECONDS: '3',
     });
@@ -90,26 +107,56 @@ export function useFanoutMachine() {
     const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
     if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
     const build = (dynamodb: DynamoDBClient, clock?: StepFunctionsTestClock) =>
-      new LocalStateMachine(
-        fanout.name,
-        fanout.definition,
-        {
-          dynamodb,
-          invokeFunction: async (_arn, payload) => {
-            await h.beforeStep(payload as Step);
-            const output = await deliver(payload as never);
-            h.steps.push({ input: payload as Step, output });
-            return output;
+      following(
+        new LocalStateMachine(
+          fanout.name,
+          fanout.definition,
+          {
+            dynamodb,
+            invokeFunction: async (_arn, payload) => {
+              await h.beforeStep(payload as Step);
+              const output = await deliver(payload as never);
+              h.steps.push({ input: payload as Step, output });
+              return output;
+            },
+            lambdaResponseLost: (_state, input) => h.loseAnswer(input as Step),
           },
-        },
-        { testClock: clock },
+          { testClock: clock, type: fanout.type },
+        ),
       );
     h.machineWith = (dynamodb) => build(dynamodb, testClock(fanout.definition));
     h.machine = h.machineWith(h.db);
     h.realTimeMachine = build(h.db);
   });
 
+  /** The machine, whose executions start the bus's follow-ups on it and wait for them (and theirs) to end. */
+  function following(machine: LocalStateMachine): LocalStateMachine {
+    const pending = new Set<Promise<unknown>>();
+    const run = async (input: unknown) => {
+      const summary = await machine.execute(input);
+      h.runs.push(summary);
+      return summary;
+    };
+    const execute = async (input: unknown) => {
+      const previous = h.bus.onEvent;
+      h.bus.onEvent = (event) => {
+        const followUp = run(event);
+        pending.add(followUp);
+        void followUp.finally(() => pending.delete(followUp));
+      };
+      try {
+        const summary = await run(input);
+        while (pending.size > 0) await Promise.all(pending);
+        return summary;
+      } finally {
+        h.bus.onEvent = previous;
+      }
+    };
+    return Object.assign(Object.create(machine) as LocalStateMachine, { execute });
+  }
+
   afterAll(async () => {
+    await h.bus.stop();
     await h.managementApi.stop();
     await h.dynamo.close();
   });
@@ -122,7 +169,10 @@ export function useFanoutMachine() {
     api.gone.clear();
     api.beforeAnswer = undefined;
     h.steps.length = 0;
+    h.runs.length = 0;
+    h.bus.events.length = 0;
     h.beforeStep = async () => undefined;
+    h.loseAnswer = () => false;
   });
 
   async function addMembers(roomId: string, count: number): Promise<string[]> {

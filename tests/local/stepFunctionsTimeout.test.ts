@@ -1,4 +1,4 @@
-import { LocalStateMachine } from '../../local/stepfunctions';
+import { EXPRESS_LIMIT_SECONDS, LocalStateMachine } from '../../local/stepfunctions';
 
 /**
  * On AWS a Task without TimeoutSeconds waits as long as its execution may (Express: 5 minutes); the local engine's
@@ -51,4 +51,66 @@ it('a Task without TimeoutSeconds still succeeds when it answers after two minut
 
 it("a Task's own TimeoutSeconds still fails it with States.Timeout", async () => {
   expect(await run(120_000, 30)).toMatchObject({ ok: false, error: 'States.Timeout' });
+});
+
+describe('Express', () => {
+  const express = (invokeFunction: () => Promise<unknown>) =>
+    new LocalStateMachine(
+      'express',
+      {
+        StartAt: 'Slow',
+        States: {
+          Slow: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:slow', End: true },
+        },
+      },
+      { invokeFunction, dynamodb: {} as never },
+      { type: 'EXPRESS' },
+    );
+
+  it('an execution still running after 5 minutes is stopped with States.Timeout, its task unanswered', async () => {
+    jest.useFakeTimers();
+    const running = express(() => new Promise(() => undefined)).execute({});
+    await jest.advanceTimersByTimeAsync(EXPRESS_LIMIT_SECONDS * 1000 + 10);
+    expect(await running).toMatchObject({ ok: false, error: 'States.Timeout' });
+  });
+
+  it('an execution that ends just inside 5 minutes succeeds', async () => {
+    jest.useFakeTimers();
+    const running = express(
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => resolve({ done: true }), EXPRESS_LIMIT_SECONDS * 1000 - 1000),
+        ),
+    ).execute({});
+    await jest.advanceTimersByTimeAsync(EXPRESS_LIMIT_SECONDS * 1000 + 10);
+    expect(await running).toMatchObject({ ok: true, output: { done: true } });
+  });
+});
+
+describe('a Lambda response lost on its way back (fault switch)', () => {
+  it('the function ran, the state sees Lambda.ServiceException and its Retry runs the function again', async () => {
+    let runs = 0;
+    let lose = 1;
+    const retried = new LocalStateMachine(
+      'lost',
+      {
+        StartAt: 'Step',
+        States: {
+          Step: {
+            Type: 'Task',
+            Resource: 'arn:aws:lambda:us-east-1:123456789012:function:step',
+            Retry: [{ ErrorEquals: ['Lambda.ServiceException'], IntervalSeconds: 0, MaxAttempts: 2 }],
+            End: true,
+          },
+        },
+      },
+      {
+        invokeFunction: async () => ({ run: ++runs }),
+        dynamodb: {} as never,
+        lambdaResponseLost: (state) => state === 'Step' && lose-- > 0,
+      },
+    );
+    expect(await retried.execute({})).toMatchObject({ ok: true, retries: 1, output: { run: 2 } });
+    expect(runs).toBe(2);
+  });
 });

@@ -8,6 +8,7 @@ import {
 import type { CycleDeps, PostInput, QuietClaimResult } from '../../functions/deliver/cycle';
 import { grantedPosts } from '../../functions/shared/adapters/dynamoFanout';
 import { budgetShares } from '../../functions/shared/postBudget';
+import { eventPublisher } from '../../functions/shared/wiring/eventbridge';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
@@ -279,6 +280,7 @@ async function countedClaims(second: number) {
       limits: h.tables.LimitsTable as string,
     }),
     reserveAhead: new Map(),
+    publisher: eventPublisher(),
     notifier: {
       info: (connectionId) => management.info(connectionId),
       post: (connectionId, payload) => {

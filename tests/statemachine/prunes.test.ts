@@ -52,7 +52,9 @@ describe('a prune whose DeleteItem meets a transaction on the connection item', 
     // A failed execution shows as the error and the state that failed (DynamoDB.TransactionConflictException, ...).
     expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({ ok: true });
     expect(faults.stats().conflicts - before).toBeGreaterThan(0);
-    expect(run.retries).toBeGreaterThan(0);
+    // The execution's own retries, or those of the repost execution it handed owed posts to.
+    expect(h.runs.every((r) => r.ok)).toBe(true);
+    expect(h.runs.reduce((n, r) => n + r.retries, 0)).toBeGreaterThan(0);
   }
 
   const connectionExists = async (connectionId: string) =>

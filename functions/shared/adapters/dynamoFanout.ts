@@ -8,8 +8,8 @@ import { batchGetAll } from './batchGet';
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
- * `deliveredSeq` (messages up to it are taken by a cycle; unset: none yet), the lease (`leaseOwner`, `leaseUntil`
- * epoch ms) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, the
+ * `deliveredSeq` (messages up to it are taken by a cycle; unset: none yet), the lease (`leaseOwner`, the execution
+ * that holds it; `leaseUntil` epoch ms; `leaseFrom`, where the holder's cycle starts) and the members owed a resync frame (`resyncAfter`, connection id -> afterSeq). In the Limits table, the
  * account-wide posting budget: per second, one counter item per shard (budgetShares).
  */
 /** A page of a room's members: ids, and the Query's start key for the page after (absent: none follows). */
@@ -33,6 +33,8 @@ interface RoomItem {
   deliveredSeq?: number;
   leaseOwner?: string;
   leaseUntil?: number;
+  /** Where the holder's cycle starts: its cycle is the messages after it up to deliveredSeq. */
+  leaseFrom?: number;
   resyncAfter?: Record<string, number>;
 }
 
@@ -56,6 +58,12 @@ async function applied(write: () => Promise<unknown>): Promise<boolean> {
     }
   }
 }
+
+/**
+ * Resync notes a room's item holds at most (~30 KB of its 400 KB): past it a member gets no note, and finds its gap
+ * from the next message's seq instead. Notes of members who left are dropped at the next claim (resyncNotes.ts).
+ */
+export const MAX_RESYNC_NOTES = 1000;
 
 /** Races for the lease one execution tries before it counts itself coalesced. */
 const CLAIM_TRIES = 5;
@@ -97,6 +105,10 @@ export class DynamoFanoutStore {
     if (quiet) return { afterSeq: seq - 1, uptoSeq: seq, frames: 1, resync: quiet.resyncAfter ?? {} };
     for (let tries = 0; tries < CLAIM_TRIES; tries++) {
       const room = await this.room(roomId);
+      // This execution's own lease: a claim run again (its answer was lost, or the execution re-ran) gets the same
+      // cycle back, not "coalesced", or the cursor would have passed messages nobody posts.
+      if (room?.leaseOwner === owner && room.deliveredSeq !== undefined)
+        return this.heldCycle(roomId, room, room.deliveredSeq);
       if (!room || (room.leaseUntil !== undefined && room.leaseUntil >= now)) return { coalesced: true };
       // No cursor yet: no message of the room was delivered, whichever execution comes first.
       const cursor = room.deliveredSeq ?? 0;
@@ -116,7 +128,8 @@ export class DynamoFanoutStore {
    * Frees the lease if nothing arrived since `uptoSeq` (the room's seq still equals it): one conditional write. If
    * messages arrived, keeps the lease and returns the next cycle, taken once `gather` (the busy room's window) has
    * passed; a holder whose lease was taken over (it expired) stops, the new holder delivers the rest. `handOver`
-   * frees the lease whatever arrived (the holder ran long).
+   * frees the lease whatever arrived (the holder ran long), answering the room's seq when messages are left after
+   * the cursor (`pendingSeq`: the caller starts a successor for them).
    */
   async release(
     roomId: string,
@@ -125,30 +138,42 @@ export class DynamoFanoutStore {
     now: number,
     handOver = false,
     gather: () => Promise<void> = async () => undefined,
-  ): Promise<ClaimResult> {
-    const freed = await applied(() =>
-      this.db.send(
+  ): Promise<ClaimResult | { released: true; pendingSeq?: number }> {
+    let before: RoomItem | undefined;
+    const freed = await applied(async () => {
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil, leaseFrom',
           ConditionExpression: handOver ? 'leaseOwner = :me' : 'leaseOwner = :me AND seq = :upto',
           ExpressionAttributeValues: { ':me': owner, ...(handOver ? {} : { ':upto': uptoSeq }) },
+          ReturnValues: 'ALL_OLD',
         }),
-      ),
-    );
+      );
+      before = Attributes as RoomItem | undefined;
+    });
+    // Handed over with messages after the cursor: their executions coalesced, so a successor must deliver them.
+    const pendingSeq = before?.seq ?? 0;
+    if (freed && handOver && pendingSeq > uptoSeq) return { released: true, pendingSeq };
     if (freed) return { released: true };
     await gather();
     const room = await this.room(roomId);
     if (!room || room.leaseOwner !== owner) return { released: true };
-    const cursor = room.deliveredSeq ?? uptoSeq;
+    // A release run again after it took the next cycle (its answer was lost) gets that cycle back, not the one
+    // after it: the cursor moves only from the value this holder delivered up to.
+    if (room.deliveredSeq !== uptoSeq)
+      return room.leaseFrom === uptoSeq && room.deliveredSeq !== undefined
+        ? this.heldCycle(roomId, room, room.deliveredSeq)
+        : { released: true };
+    const cursor = uptoSeq;
     const plan = await this.plan(roomId, cursor, room.seq ?? cursor);
     const moved = await applied(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression: 'SET leaseUntil = :until, deliveredSeq = :upto',
+          UpdateExpression: 'SET leaseUntil = :until, deliveredSeq = :upto, leaseFrom = :cursor',
           ConditionExpression: 'leaseOwner = :me AND deliveredSeq = :cursor',
           ExpressionAttributeValues: {
             ':me': owner,
@@ -162,6 +187,31 @@ export class DynamoFanoutStore {
     // Only its owner moves the cursor while the lease holds; losing this write means the lease was taken over.
     if (!moved) return { released: true };
     return { ...plan, resync: room.resyncAfter ?? {} };
+  }
+
+  /**
+   * Gives up `owner`'s cycle: the cursor goes back to the cycle's start (its members may have had part of it; clients
+   * drop a seq they hold) and the lease is freed. The room's seq when a successor should deliver what is left, once
+   * per newest message (`abandonedSeq`), so a failure that lasts does not start executions without end.
+   */
+  async abandon(roomId: string, owner: string): Promise<number | undefined> {
+    let before: RoomItem & { abandonedSeq?: number } = { roomId };
+    const done = await applied(async () => {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression:
+            'SET deliveredSeq = leaseFrom, abandonedSeq = seq REMOVE leaseOwner, leaseUntil, leaseFrom',
+          ConditionExpression: 'leaseOwner = :me AND attribute_exists(leaseFrom)',
+          ExpressionAttributeValues: { ':me': owner },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      before = (Attributes ?? before) as typeof before;
+    });
+    const seq = before.seq ?? 0;
+    return done && seq > (before.leaseFrom ?? seq) && before.abandonedSeq !== seq ? seq : undefined;
   }
 
   /** Extends the lease of a holder that is still delivering; false when it was taken over. */
@@ -359,9 +409,10 @@ export class DynamoFanoutStore {
           TableName: this.tables.rooms,
           Key: { roomId },
           UpdateExpression: 'SET resyncAfter.#c = :after',
-          ConditionExpression: 'attribute_not_exists(resyncAfter.#c) OR resyncAfter.#c > :after',
+          ConditionExpression:
+            '(attribute_not_exists(resyncAfter.#c) AND size(resyncAfter) < :cap) OR resyncAfter.#c > :after',
           ExpressionAttributeNames: { '#c': connectionId },
-          ExpressionAttributeValues: { ':after': afterSeq },
+          ExpressionAttributeValues: { ':after': afterSeq, ':cap': MAX_RESYNC_NOTES },
         }),
       ),
     );
@@ -383,11 +434,36 @@ export class DynamoFanoutStore {
     );
   }
 
+  /** Drops the resync notes of these connections (members who left the room), 100 per write. */
+  async forgetResync(roomId: string, connectionIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < connectionIds.length; i += 100) {
+      const ids = connectionIds.slice(i, i + 100);
+      await applied(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tables.rooms,
+            Key: { roomId },
+            UpdateExpression: `REMOVE ${ids.map((_, n) => `resyncAfter.#c${n}`).join(', ')}`,
+            ConditionExpression: 'attribute_exists(resyncAfter)',
+            ExpressionAttributeNames: Object.fromEntries(ids.map((id, n) => [`#c${n}`, id])),
+          }),
+        ),
+      );
+    }
+  }
+
   private async room(roomId: string): Promise<RoomItem | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tables.rooms, Key: { roomId }, ConsistentRead: true }),
     );
     return Item as RoomItem | undefined;
+  }
+
+  /** The cycle the lease's holder took (after leaseFrom up to `upto`), as its claim or release answered it. */
+  private async heldCycle(roomId: string, room: RoomItem, upto: number): Promise<Cycle> {
+    const from = room.leaseFrom ?? upto - 1;
+    const plan = await this.plan(roomId, from, upto);
+    return { ...plan, resync: room.resyncAfter ?? {} };
   }
 
   /** The cycle after `cursor`: at most MESSAGES_PER_CYCLE messages, and the frames they take per member. */
@@ -421,7 +497,8 @@ export class DynamoFanoutStore {
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression: 'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto',
+          UpdateExpression:
+            'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto, leaseFrom = :from',
           ConditionExpression: [
             'attribute_exists(roomId)',
             '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
@@ -433,6 +510,7 @@ export class DynamoFanoutStore {
             ':until': now + LEASE_MS,
             ':now': now,
             ':upto': at.upto,
+            ':from': at.cursor ?? 0,
             ...(at.cursor === undefined ? {} : { ':cursor': at.cursor }),
             ...(at.roomSeq === undefined ? {} : { ':seq': at.roomSeq }),
           },

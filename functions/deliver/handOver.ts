@@ -1,0 +1,146 @@
+import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
+import { backoffSeconds, framesOf, type Group } from '../shared/coalescing';
+import type { EventPublisher } from '../shared/ports';
+import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
+
+/** What handing on needs of the cycle's dependencies (functions/deliver/cycle.ts). */
+export interface HandOnDeps {
+  store: DynamoFanoutStore;
+  publisher: EventPublisher;
+  now: () => number;
+  random: () => number;
+}
+
+/** The cycle step whose posts are owed: a chunk's post, a repost (it has `groups`), or a failed chunk's `owe`. */
+interface OwingStep {
+  op: string;
+  roomId: string;
+  payload?: string;
+  payloadSeq?: number;
+  groups?: Group[];
+}
+
+/**
+ * What a fan-out execution hands on instead of carrying it, so that its state stays the size of one page and its
+ * time well inside Express's 5 minutes (docs/RELIABILITY.md, "Bounded state and time"): both go through the chat
+ * bus, whose rule starts a fan-out execution for each.
+ */
+
+/**
+ * A cycle's chunk whose members are owed a retry hands them to a repost execution of their own (FanoutRepost), run
+ * without the lease, so neither the cycle's state nor its time grows with them. False when the bus refused it: the
+ * caller then notes the members for a resync frame.
+ */
+export async function handOverOwed(
+  publisher: EventPublisher,
+  owed: { roomId: string; payload: string; payloadSeq: number; messageId: string; groups: Group[] },
+): Promise<boolean> {
+  try {
+    await publisher.publish([
+      {
+        type: 'FanoutRepost',
+        messageId: owed.messageId,
+        roomId: owed.roomId,
+        seq: owed.payloadSeq,
+        payload: owed.payload,
+        groups: owed.groups,
+      },
+    ]);
+    return true;
+  } catch (error) {
+    logger.warn('owed posts not handed over; noted for a resync', { roomId: owed.roomId, error });
+    return false;
+  }
+}
+
+/**
+ * A holder that ran past its hand-over time freed the lease with messages after its cursor: the execution of the
+ * room's newest message is started again (FanoutHandOver, the MessageSent event's detail), so it claims the free lease
+ * and delivers them, even when the room has gone quiet. Failing that, the lease is free and the room's next message
+ * delivers them; the failure is counted.
+ */
+export async function startSuccessor(
+  publisher: EventPublisher,
+  store: DynamoFanoutStore,
+  roomId: string,
+  seq: number,
+): Promise<void> {
+  try {
+    const [newest] = framesOf(roomId, await store.messages(roomId, seq - 1, seq));
+    if (!newest) return;
+    await publisher.publish([
+      { type: 'FanoutHandOver', messageId: `${roomId}#${seq}`, roomId, seq, payload: newest.payload },
+    ]);
+  } catch (error) {
+    metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
+    logger.error('successor not started; the room waits for its next message', { roomId, seq, error });
+  }
+}
+
+/**
+ * A cycle's chunk hands what it still owes to a repost execution and returns nothing owed: the cycle's state never
+ * carries them. Members the bus would not take are noted for a resync frame and counted. A repost (its input has
+ * groups) keeps its owed groups: it retries them in its own loop.
+ */
+export async function handedOn(given: HandOnDeps, input: OwingStep, owed: Group[]): Promise<Group[]> {
+  if (owed.length === 0 || (input.op === 'post' && input.groups !== undefined)) return owed;
+  const handed =
+    input.payload !== undefined &&
+    input.payloadSeq !== undefined &&
+    (await handOverOwed(given.publisher, {
+      roomId: input.roomId,
+      payload: input.payload,
+      payloadSeq: input.payloadSeq,
+      messageId: messageIdOf(input.payload) ?? `${input.roomId}#${input.payloadSeq}`,
+      groups: owed,
+    }));
+  if (!handed)
+    await owedAgain(
+      given,
+      input.roomId,
+      [],
+      owed.flatMap((g) => g.connectionIds.map((connectionId) => ({ connectionId, afterSeq: g.afterSeq }))),
+    );
+  return [];
+}
+
+/**
+ * The groups still worth a try, each with its wait; the members of groups past their retry budget, and the `lost`
+ * ones, are noted for a resync frame at their next successful post and counted as delivery failures.
+ */
+export async function owedAgain(
+  given: HandOnDeps,
+  roomId: string,
+  groups: Group[],
+  lost: { connectionId: string; afterSeq: number }[] = [],
+): Promise<Group[]> {
+  const now = given.now();
+  const again: Group[] = [];
+  const resync = [...lost];
+  for (const group of groups) {
+    if (group.retryUntil !== undefined && now >= group.retryUntil) {
+      for (const connectionId of group.connectionIds) resync.push({ connectionId, afterSeq: group.afterSeq });
+      continue;
+    }
+    const attempt = group.attempt ?? 2;
+    again.push({ ...group, attempt, waitSeconds: backoffSeconds(attempt, given.random) });
+  }
+  for (const { connectionId, afterSeq } of resync)
+    await given.store.markResync(roomId, connectionId, afterSeq);
+  if (resync.length > 0) {
+    metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, resync.length);
+    metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, resync.length);
+  }
+  return again;
+}
+
+/** The messageId of a `message` frame's text, if it is one. */
+export function messageIdOf(payload: string | undefined): string | undefined {
+  if (payload === undefined) return undefined;
+  try {
+    const id = (JSON.parse(payload) as { messageId?: unknown }).messageId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

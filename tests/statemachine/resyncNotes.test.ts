@@ -1,0 +1,53 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoFanoutStore, MAX_RESYNC_NOTES } from '../../functions/shared/adapters/dynamoFanout';
+import { useFanoutMachine } from '../helpers/fanoutMachine';
+
+/**
+ * A room's item must not grow without bound (DynamoDB refuses an item over 400 KB, and every send and lease write
+ * pays for its size): resync notes of members who left are dropped, and the notes are capped.
+ */
+const { h, addMembers, createRoom, send, framesOf, roomItem } = useFanoutMachine();
+
+async function note(roomId: string, notes: Record<string, number>): Promise<void> {
+  await h.db.send(
+    new UpdateItemCommand({
+      TableName: h.tables.RoomsTable,
+      Key: { roomId: { S: roomId } },
+      UpdateExpression: 'SET resyncAfter = :notes',
+      ExpressionAttributeValues: {
+        ':notes': { M: Object.fromEntries(Object.entries(notes).map(([id, n]) => [id, { N: String(n) }])) },
+      },
+    }),
+  );
+}
+
+it('the notes of members who left are dropped at the next claim; a member still in the room keeps and gets its own', async () => {
+  await createRoom('NOTES1');
+  const [stays, ...others] = (await addMembers('NOTES1', 4)) as [string, ...string[]];
+  const departed = Array.from({ length: 40 }, (_, i) => `left-${i}=`);
+  await note('NOTES1', { [stays]: 0, ...Object.fromEntries(departed.map((id) => [id, 0])) });
+  expect((await h.machine.execute(await send('NOTES1', 1))).ok).toBe(true);
+  expect(framesOf(stays)).toEqual([['resync:0'], [1]]);
+  for (const id of others) expect(framesOf(id)).toEqual([[1]]);
+  expect(Object.keys((await roomItem('NOTES1'))?.resyncAfter?.M ?? {})).toEqual([]);
+});
+
+it(`a room's item holds at most ${MAX_RESYNC_NOTES} notes; a noted member's note can still move earlier`, async () => {
+  await createRoom('NOTES2');
+  const noted = Object.fromEntries(Array.from({ length: MAX_RESYNC_NOTES }, (_, i) => [`m-${i}=`, 5]));
+  await note('NOTES2', noted);
+  const store = new DynamoFanoutStore(DynamoDBDocumentClient.from(h.db), {
+    rooms: h.tables.RoomsTable as string,
+    messages: h.tables.MessagesTable as string,
+    connections: h.tables.ConnectionsTable as string,
+    roomIndex: process.env.ROOM_INDEX as string,
+    limits: h.tables.LimitsTable as string,
+  });
+  await store.markResync('NOTES2', 'one-too-many=', 3);
+  await store.markResync('NOTES2', 'm-7=', 2);
+  const notes = (await roomItem('NOTES2'))?.resyncAfter?.M ?? {};
+  expect(Object.keys(notes)).toHaveLength(MAX_RESYNC_NOTES);
+  expect(notes['one-too-many=']).toBeUndefined();
+  expect(notes['m-7=']).toEqual({ N: '2' });
+});
