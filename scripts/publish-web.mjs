@@ -95,7 +95,13 @@ const config = {
   wsUrl: outputs.WebSocketUrl,
   broadcastUrl: outputs.BroadcastUrl,
   ...(outputs.SignInIssuer && {
-    auth: { mode: outputs.AuthMode, issuer: outputs.SignInIssuer, clientId: outputs.SignInClientId },
+    auth: {
+      mode: outputs.AuthMode,
+      issuer: outputs.SignInIssuer,
+      clientId: outputs.SignInClientId,
+      // The page links members of this group to the broadcast page (web/signin.js).
+      ...(outputs.AdminGroupName && { adminGroup: outputs.AdminGroupName }),
+    },
     adminBroadcastUrl: outputs.AdminBroadcastUrl,
   }),
 };

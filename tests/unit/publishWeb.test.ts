@@ -58,18 +58,20 @@ function connectSrc(html: string): string[] {
   return directive.trim().split(/\s+/).slice(1);
 }
 
-it('writes the stack URLs and the sign-in issuer into config.json, then syncs and invalidates', async () => {
+it('writes the stack URLs, the sign-in issuer and the admin group into config.json, then syncs and invalidates', async () => {
   const { folder, commands } = await dryRun(
     outputs({
       SignInIssuer: issuer,
       SignInClientId: 'cid',
+      AdminGroupName: 'admins',
       AdminBroadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
     }),
   );
   expect(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'))).toEqual({
     wsUrl: 'wss://abc.execute-api.eu-west-1.amazonaws.com/prod',
     broadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/broadcast',
-    auth: { mode: 'cognito', issuer, clientId: 'cid' },
+    // adminGroup: the page shows members of this group the link to the broadcast page.
+    auth: { mode: 'cognito', issuer, clientId: 'cid', adminGroup: 'admins' },
     // The broadcast page posts here with the signed-in admin's token.
     adminBroadcastUrl: 'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
   });
