@@ -12,6 +12,7 @@ import {
   openUsernameDialog,
   roomFromHash,
   setHashRoom,
+  tabResumeToken,
 } from './names.js';
 import { bindOwnerControls } from './owner.js';
 import { createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
@@ -91,6 +92,7 @@ function startClient() {
     chat = createRoomcastClient({
       url: socketBase(state.wsBaseUrl),
       username: state.signedIn ? undefined : state.username,
+      resumeToken: state.signedIn ? undefined : tabResumeToken(),
     });
   } catch (err) {
     setConn('unconfigured');
