@@ -203,7 +203,7 @@ describe('taking one statement out of the template breaks its feature locally, a
     }
   });
 
-  it("without the state machine's Query on the room index the fan-out fails in its first state and delivers nothing", async () => {
+  it("without the state machine's Query on the room index the fan-out's cycle fails on the denied Query", async () => {
     // Chunks of one member: a room of two is read by the state machine, not by Deliver's claim.
     const s = await cloudWithout('FanoutStateMachine', 'ReadRoomMembers', {
       parameters: { FanoutChunkSize: '1' },
@@ -215,12 +215,14 @@ describe('taking one statement out of the template breaks its feature locally, a
         'ack',
       );
       await s.testCloud.settle();
-      expect([...alice.frames, ...bob.frames].flatMap(messagesIn).filter(isMessage('lobby'))).toEqual([]);
-      expect(s.cloud.executions().failed).toBeGreaterThanOrEqual(1);
       const logged = s.logSince(mark);
+      // The denial is the state machine's, logged as AWS would refuse it, and the execution that met it fails. (Its
+      // hand-over successor may still deliver, when its claim reads the room with Deliver's own statement.)
       expect(logged).toMatch(
-        /FanoutStateMachine: execution failed in state QueryMembersFirstPage: DynamoDb\.AccessDeniedException: User: \S+FanoutStateMachine\S* is not authorized to perform: dynamodb:Query on resource: \S+\/index\/RoomIndex/,
+        /iam: AccessDenied for FanoutStateMachine: dynamodb:Query on \S+\/index\/RoomIndex/,
       );
+      expect(logged).toMatch(/FanoutStateMachine: execution failed in state CycleFailed/);
+      expect(s.cloud.executions().failed).toBeGreaterThanOrEqual(1);
     } finally {
       await s.close();
     }
