@@ -120,10 +120,17 @@ export class ChatClient {
   }
 
   /** Opens a connection (with `?username=` when given); rejects with HandshakeRefused on a refused handshake. */
-  static async connect(url: string, username?: string, timeoutMs = FRAME_TIMEOUT_MS): Promise<ChatClient> {
+  /** `resumeToken`: the scope of this client's clientMsgIds, kept by an app across its restarts (docs/PROTOCOL.md). */
+  static async connect(
+    url: string,
+    username?: string,
+    timeoutMs = FRAME_TIMEOUT_MS,
+    options: { resumeToken?: string } = {},
+  ): Promise<ChatClient> {
     const target = username === undefined ? url : `${url}?username=${encodeURIComponent(username)}`;
     const chat = createRoomcastClient({
       url: target,
+      ...(options.resumeToken !== undefined && { resumeToken: options.resumeToken }),
       // `ws` types its handlers' events more narrowly than SocketLike's `unknown`; at run time they fit.
       WebSocket: WireSocket as unknown as SocketFactory,
       lean: true,

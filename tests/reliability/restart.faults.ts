@@ -6,6 +6,9 @@ import { DeliveryChecker } from '../helpers/deliveryChecker';
 import { startTestCloud } from '../helpers/localCloud';
 import { closeAll, recordFigures, sendWithRetry } from './world';
 
+/** Alice's app keeps its resume token across the restart, as the web page keeps a tab's: her sends keep one scope. */
+const ALICE_RESUME = 'alice-keeps-this-token';
+
 /** The local cloud restarted on the same --data-dir: rooms and history survive; clients reconnect and resume. */
 jest.setTimeout(90_000);
 
@@ -15,7 +18,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 test('after a restart with the same data dir, members rejoin their room and resume from history', async () => {
   const first = await startTestCloud({ dataDir });
   const [alice, bob] = [
-    await ChatClient.connect(first.cloud.wsUrl, 'alice'),
+    await ChatClient.connect(first.cloud.wsUrl, 'alice', undefined, { resumeToken: ALICE_RESUME }),
     await ChatClient.connect(first.cloud.wsUrl, 'bob'),
   ];
   const roomId = String((await alice.expectReply({ action: 'createroom' })).roomId);
@@ -30,7 +33,9 @@ test('after a restart with the same data dir, members rejoin their room and resu
   const second = await startTestCloud({ dataDir });
   try {
     const checker = new DeliveryChecker();
-    const alice2 = await ChatClient.connect(second.cloud.wsUrl, 'alice');
+    const alice2 = await ChatClient.connect(second.cloud.wsUrl, 'alice', undefined, {
+      resumeToken: ALICE_RESUME,
+    });
     const bob2 = await ChatClient.connect(second.cloud.wsUrl, 'bob');
     const joined = await alice2.expectReply({ action: 'joinroom', roomId });
     expect(joined.lastSeq).toBe(5);
