@@ -430,12 +430,19 @@ async function post(
     members: groups.reduce((n, g) => n + g.connectionIds.length, 0),
     uptoSeq: input.uptoSeq,
   });
+  let resync = input.resync;
   if (retrying) {
-    // A member who left or moved since the first try gets nothing more.
-    const inRoom = await store.stillIn(
-      roomId,
-      groups.flatMap((g) => g.connectionIds),
-    );
+    // A member who left or moved since the first try gets nothing more. A member's note (its cycle's resync frame
+    // was refused with the post this repost retries, or another repost ran out of budget for it) goes first in this
+    // post, as in a cycle's: a repost may be the member's last post, and no cycle comes to a quiet room.
+    const [inRoom, notes] = await Promise.all([
+      store.stillIn(
+        roomId,
+        groups.flatMap((g) => g.connectionIds),
+      ),
+      store.resyncNotes(roomId),
+    ]);
+    resync = notes;
     groups = groups
       .map((g) => ({ ...g, connectionIds: g.connectionIds.filter((id) => inRoom.has(id)) }))
       .filter((g) => g.connectionIds.length > 0);
@@ -489,7 +496,7 @@ async function post(
   for (const group of groups) {
     const messageFrames = await framesFor(group.afterSeq, group.uptoSeq);
     for (const connectionId of group.connectionIds) {
-      const resyncAfter = input.resync?.[connectionId];
+      const resyncAfter = resync?.[connectionId];
       const frames =
         resyncAfter === undefined ? messageFrames : [resyncFrame(roomId, resyncAfter), ...messageFrames];
       if (frames.length > 0) targets.push({ connectionId, group, frames, resyncAfter });

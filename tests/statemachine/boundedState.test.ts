@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { settingDefaults } from '../../infra/parameters';
+import { loadTemplate } from '../../infra/template';
 import { PAYLOAD_LIMIT_BYTES } from '../../local/payloadLimit';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
@@ -6,7 +9,16 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * Step Functions): a fan-out must carry no more between its states however big the room and however many cycles
  * its lease holder runs. The template's own page and chunk sizes (a 1,000-member room is one page of ten chunks).
  */
-const { h, addMembers, createRoom, send, seqsOf, roomItem } = useFanoutMachine({});
+/**
+ * The template's retry budget, as on AWS: the throttles staged here are counted in tries, and the test clock shortens
+ * the backoffs but not the wall-clock budget, so a short one would be spent by the machine's load alone. A repost
+ * that ran out late notes its members for a resync their next post carries, and a room whose last cycle has run
+ * posts nothing more; the outcome would then hang on the load, not on the fan-out.
+ */
+const retrySeconds = Number(
+  settingDefaults(loadTemplate(join(__dirname, '..', '..', 'template.yaml')).raw).FanoutRetrySeconds,
+);
+const { h, addMembers, createRoom, send, seqsOf, roomItem } = useFanoutMachine({}, { retrySeconds });
 const { managementApi } = h;
 
 const CYCLES = 10;

@@ -8,6 +8,7 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * pays for its size): resync notes of members who left are dropped, and the notes are capped.
  */
 const { h, addMembers, createRoom, send, framesOf, roomItem } = useFanoutMachine();
+const { managementApi } = h;
 
 async function note(roomId: string, notes: Record<string, number>): Promise<void> {
   await h.db.send(
@@ -50,4 +51,18 @@ it(`a room's item holds at most ${MAX_RESYNC_NOTES} notes; a noted member's note
   expect(Object.keys(notes)).toHaveLength(MAX_RESYNC_NOTES);
   expect(notes['one-too-many=']).toBeUndefined();
   expect(notes['m-7=']).toEqual({ N: '2' });
+});
+
+it('a noted member whose cycle post is refused gets its resync frame with the repost that reaches it, in a room that then goes quiet', async () => {
+  await createRoom('NOTES3');
+  const [noted, other] = (await addMembers('NOTES3', 2)) as [string, string];
+  // Its note from an earlier message; its post of message 1 (the resync frame first) answers 429 once.
+  await note('NOTES3', { [noted]: 0 });
+  managementApi.throttle.set(noted, 1);
+  expect((await h.machine.execute(await send('NOTES3', 1))).ok).toBe(true);
+  expect(h.bus.events.map((e) => e['detail-type'])).toEqual(['FanoutRepost']);
+  // No message follows: the repost is the member's only post that succeeds, so it must carry the resync frame.
+  expect(framesOf(noted)).toEqual([['resync:0'], [1]]);
+  expect(framesOf(other)).toEqual([[1]]);
+  expect(Object.keys((await roomItem('NOTES3'))?.resyncAfter?.M ?? {})).toEqual([]);
 });

@@ -418,6 +418,19 @@ export class DynamoFanoutStore {
     );
   }
 
+  /** The room's resync notes (connection id -> afterSeq), read consistently: what a repost's members are owed. */
+  async resyncNotes(roomId: string): Promise<Record<string, number>> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tables.rooms,
+        Key: { roomId },
+        ProjectionExpression: 'resyncAfter',
+        ConsistentRead: true,
+      }),
+    );
+    return (Item?.resyncAfter as Record<string, number> | undefined) ?? {};
+  }
+
   /** Forgets a connection's resync note once its resync frame was posted (unless a newer note replaced it). */
   async clearResync(roomId: string, connectionId: string, afterSeq: number): Promise<void> {
     await applied(() =>
