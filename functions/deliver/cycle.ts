@@ -401,6 +401,50 @@ async function reserve(given: CycleDeps, posts: number): Promise<boolean> {
   }
 }
 
+type Target = { connectionId: string; group: Group; frames: Frame[]; resyncAfter?: number };
+
+/**
+ * Each member's frames: its group's messages (read once per range, or the execution's own payload when the range is
+ * that one message), after its resync frame when it has a note. Counts the reads in `report.messagesRead`.
+ */
+async function targetsOf(
+  store: CycleDeps['store'],
+  input: PostInput,
+  groups: Group[],
+  resync: PostInput['resync'],
+  report: PostReport,
+): Promise<Target[]> {
+  const { roomId } = input;
+  const framesByRange = new Map<string, Frame[]>();
+  const framesFor = async (afterSeq: number, uptoSeq: number): Promise<Frame[]> => {
+    const key = `${afterSeq}:${uptoSeq}`;
+    const known = framesByRange.get(key);
+    if (known) return known;
+    let frames: Frame[];
+    if (input.payload !== undefined && input.payloadSeq === uptoSeq && afterSeq === uptoSeq - 1)
+      frames = [{ payload: input.payload, lastSeq: uptoSeq, messages: 1 }];
+    else {
+      report.messagesRead++;
+      frames = framesOf(roomId, await store.messages(roomId, afterSeq, uptoSeq));
+    }
+    framesByRange.set(key, frames);
+    return frames;
+  };
+
+  const targets: Target[] = [];
+  for (const group of groups) {
+    const messageFrames = await framesFor(group.afterSeq, group.uptoSeq);
+    for (const connectionId of group.connectionIds) {
+      const resyncAfter = resync?.[connectionId];
+      const frames =
+        resyncAfter === undefined ? messageFrames : [resyncFrame(roomId, resyncAfter), ...messageFrames];
+      if (frames.length > 0) targets.push({ connectionId, group, frames, resyncAfter });
+    }
+  }
+
+  return targets;
+}
+
 /** `held`: posts the claim reserved for this chunk already; only a shortfall is reserved here, an excess given back. */
 async function post(
   given: CycleDeps,
@@ -476,32 +520,7 @@ async function post(
     }
   }
 
-  const framesByRange = new Map<string, Frame[]>();
-  const framesFor = async (afterSeq: number, uptoSeq: number): Promise<Frame[]> => {
-    const key = `${afterSeq}:${uptoSeq}`;
-    const known = framesByRange.get(key);
-    if (known) return known;
-    let frames: Frame[];
-    if (input.payload !== undefined && input.payloadSeq === uptoSeq && afterSeq === uptoSeq - 1)
-      frames = [{ payload: input.payload, lastSeq: uptoSeq, messages: 1 }];
-    else {
-      report.messagesRead++;
-      frames = framesOf(roomId, await store.messages(roomId, afterSeq, uptoSeq));
-    }
-    framesByRange.set(key, frames);
-    return frames;
-  };
-
-  const targets: { connectionId: string; group: Group; frames: Frame[]; resyncAfter?: number }[] = [];
-  for (const group of groups) {
-    const messageFrames = await framesFor(group.afterSeq, group.uptoSeq);
-    for (const connectionId of group.connectionIds) {
-      const resyncAfter = resync?.[connectionId];
-      const frames =
-        resyncAfter === undefined ? messageFrames : [resyncFrame(roomId, resyncAfter), ...messageFrames];
-      if (frames.length > 0) targets.push({ connectionId, group, frames, resyncAfter });
-    }
-  }
+  const targets = await targetsOf(given.store, input, groups, resync, report);
 
   const [outcomes] = await Promise.all([postFrames(given.notifier, targets, deadline), givenBack, renewed]);
 

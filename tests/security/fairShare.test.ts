@@ -15,7 +15,11 @@ const FLOOD_PER_SECOND = 100;
 const FLOOD_TICK_MS = 50;
 /** The flood stops here if the flooder is still open, so a failing run still ends and prints its figures. */
 const FLOOD_CAP_MS = 10_000;
-const CLOSED_WITHIN_MS = 5000;
+/**
+ * The flooder must be closed while its flood lasts (its strikes, not the cap, end it). Not a speed figure: on an idle
+ * machine it closes within a second, and a loaded CI machine stretches that, so speed is left to the measurements.
+ */
+const CLOSED_WITHIN_MS = FLOOD_CAP_MS;
 /** Long enough that a starved ack is still counted as acked late rather than lost. */
 const ACK_TIMEOUT_MS = 30_000;
 

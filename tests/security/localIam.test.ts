@@ -209,7 +209,8 @@ describe('taking one statement out of the template breaks its feature locally, a
       parameters: { FanoutChunkSize: '1' },
     });
     try {
-      const [alice, bob] = [await connect(s, 'username=alice'), await connect(s, 'username=bob')];
+      const alice = await connect(s, 'username=alice');
+      await connect(s, 'username=bob'); // a room of two: two chunks of one for the state machine to read
       const mark = s.testCloud.logs.length;
       expect((await alice.expectReply({ action: 'sendmessage', message: 'queried by nobody' })).type).toBe(
         'ack',
