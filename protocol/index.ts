@@ -165,6 +165,8 @@ export type ClientFrame =
 
 // ---------------------------------------------------------------- server -> client
 
+import type { TypingFrame } from './typing';
+
 export interface ChatMessage {
   roomId: string;
   seq: number;
@@ -324,7 +326,8 @@ export type ServerFrame =
   | RoomClosedFrame
   | ErrorFrame
   | BatchFrame
-  | ResyncFrame;
+  | ResyncFrame
+  | TypingFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -344,6 +347,7 @@ export const SERVER_FRAME_TYPES = [
   'error',
   'batch',
   'resync',
+  'typing',
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -389,3 +393,5 @@ const encoder = new TextEncoder();
 export function utf8Bytes(text: string): number {
   return encoder.encode(text).length;
 }
+
+export * from './typing';

@@ -24,6 +24,8 @@ Object.assign(process.env, {
   CONNECT_RATE_LIMIT: '0',
   ROOM_CREATE_LIMIT: '0',
   STRIKE_LIMIT: '0',
+  TYPING_INTERVAL_SECONDS: '5',
+  TYPING_MAX_MEMBERS: '100',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',

@@ -15,7 +15,7 @@ import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';
 
 /** One traced DynamoDB client per runtime, shared by the stores of a function and reused by every invocation. */
-const documentClient = onFirstCall(() =>
+export const documentClient = onFirstCall(() =>
   DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   }),
