@@ -6,6 +6,8 @@ export type { MemberDelivery } from './deliveryAudit';
 export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
+export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
+export { Sequencer } from './sequencer';
 export type {
   Closed,
   ConnectionState,
@@ -17,6 +19,6 @@ export type {
   SocketLike,
   StateChange,
   UnknownFrame,
-} from './roomcast';
-export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
-export { Sequencer } from './sequencer';
+} from './types';
+export type { TypingUpdate } from './typing';
+export { DEFAULT_TYPING_HEARTBEAT_MS, Typing } from './typing';

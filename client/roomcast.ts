@@ -27,20 +27,9 @@ import type {
   SocketLike,
   StateChange,
 } from './types';
+import { Typing } from './typing';
 import { checkMessageText, checkRoomId, resumeTokenOf } from './validate';
 
-export type {
-  Closed,
-  ConnectionState,
-  MembersUpdate,
-  ReceivedFrame,
-  RoomcastClientOptions,
-  RoomcastEvents,
-  SocketFactory,
-  SocketLike,
-  StateChange,
-  UnknownFrame,
-} from './types';
 export { checkMessageText, checkRoomId } from './validate';
 
 const FRAME_TYPES = new Set<string>(SERVER_FRAME_TYPES);
@@ -68,6 +57,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private readonly requests: Requests;
   private readonly session: RoomSession;
   private readonly outbox: Outbox;
+  readonly typing: Typing;
 
   constructor(options: RoomcastClientOptions) {
     super();
@@ -139,6 +129,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       canSend: () => this.current === 'ready',
       inOrder: !this.lean,
     });
+    this.typing = new Typing(this, options.typingHeartbeatMs);
     if (options.autoConnect !== false) this.connect();
   }
 
@@ -455,6 +446,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         return;
       case 'broadcast':
         this.emit('broadcast', f as unknown as BroadcastFrame);
+        return;
+      case 'typing': // client/typing.ts takes it from the `frame` event
         return;
       case 'pong':
         this.connection.pong();
