@@ -363,6 +363,7 @@ describe('history and who', () => {
 });
 
 describe('typing', () => {
+  afterEach(() => stage.received.clear());
   const typingAs = (marks: Record<string, number>) =>
     db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: ME, roomId: 'K7M2QD', username: 'alice', connectedAt: 'x', ...marks },
