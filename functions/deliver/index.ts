@@ -6,6 +6,7 @@ import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
 import { notifier } from '../shared/wiring/managementApi';
 import { type CycleInput, type PostReport, runCycleStep } from './cycle';
+import type { PageStep } from './timeBound';
 import { deadlineOf } from './timing';
 
 /** One Map iteration of the fan-out of a presence change or a broadcast (a room's messages: cycle.ts). */
@@ -40,16 +41,16 @@ const instrumentedHandler = instrumented(
   async (
     input: DeliverInput | CycleInput,
     context?: Context,
-  ): Promise<DeliveryReport | ClaimResult | PostReport> =>
+  ): Promise<DeliveryReport | ClaimResult | PostReport | PageStep> =>
     input && 'op' in input ? runCycleStep(input, context) : deliverChunk(input, context),
 );
 
 export function handler(input: DeliverInput, context?: Context): Promise<DeliveryReport>;
-export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport>;
+export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport | PageStep>;
 export function handler(
   input: DeliverInput | CycleInput,
   context?: Context,
-): Promise<DeliveryReport | ClaimResult | PostReport> {
+): Promise<DeliveryReport | ClaimResult | PostReport | PageStep> {
   return instrumentedHandler(input, context);
 }
 

@@ -214,6 +214,31 @@ export class DynamoFanoutStore {
     return done && seq > (before.leaseFrom ?? seq) && before.abandonedSeq !== seq ? seq : undefined;
   }
 
+  /**
+   * Takes over the lease that `from` handed on mid-cycle (it ran out of time between two pages): `owner` gets the
+   * same cycle, to deliver the pages `from` did not reach. Run again by the same owner it answers the same cycle;
+   * coalesced when the lease has gone to anyone else (it expired and was claimed: the new holder delivers).
+   */
+  async resume(roomId: string, from: string, owner: string, now: number): Promise<ClaimResult> {
+    let item: RoomItem | undefined;
+    await applied(async () => {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'SET leaseOwner = :me, leaseUntil = :until',
+          ConditionExpression: 'leaseOwner = :from',
+          ExpressionAttributeValues: { ':me': owner, ':from': from, ':until': now + LEASE_MS },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      item = Attributes as RoomItem | undefined;
+    });
+    const room = item ?? (await this.room(roomId));
+    if (room?.leaseOwner !== owner || room.deliveredSeq === undefined) return { coalesced: true };
+    return this.heldCycle(roomId, room, room.deliveredSeq);
+  }
+
   /** Extends the lease of a holder that is still delivering; false when it was taken over. */
   async renew(roomId: string, owner: string, now: number): Promise<boolean> {
     return applied(() =>
