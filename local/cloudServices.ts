@@ -20,6 +20,7 @@ import {
 } from './lambda/service';
 import type { DevIssuer } from './oidc';
 import { createRestApi, restRoutes } from './restApi';
+import { startSchedules } from './schedules';
 import { type Started, serve } from './services';
 import { createLocalSsm, type LocalParameter } from './ssm';
 import { startStepFunctionsThread } from './stepFunctionsHost';
@@ -243,7 +244,19 @@ export async function startEvents(
     0,
     ctx.host,
   );
-  return { value: { eventBridge, endpoint: server.value }, close: server.close };
+  const schedules = startSchedules(template.schedules(), {
+    region: template.region,
+    accountId: template.accountId,
+    invoke: (functionId, event) => invoke(functionId, event, 'background'),
+    warn: ctx.warn,
+  });
+  return {
+    value: { eventBridge, endpoint: server.value },
+    close: async () => {
+      schedules.close();
+      await server.close();
+    },
+  };
 }
 
 /** Parameter Store: the token secret under the name each authorizer function reads from its environment. */

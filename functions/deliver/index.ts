@@ -4,8 +4,11 @@ import type { ClaimResult } from '../shared/coalescing';
 import { type DeliveryReport, postToConnections } from '../shared/delivery';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
+import { fanoutStore, leaseSweep } from '../shared/wiring/dynamodb';
+import { eventPublisher } from '../shared/wiring/eventbridge';
 import { notifier } from '../shared/wiring/managementApi';
 import { type CycleInput, type PostReport, runCycleStep } from './cycle';
+import { sweepStrandedRooms } from './sweep';
 import type { PageStep } from './timeBound';
 import { deadlineOf } from './timing';
 
@@ -27,6 +30,18 @@ export { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
 const deps = onFirstCall(() => ({ notifier: notifier(), now: systemClock }));
 
+/** The scheduled sweep's input (template.yaml, SweepStrandedRooms). */
+export interface SweepInput {
+  op: 'sweep';
+}
+
+const sweepDeps = onFirstCall(() => ({
+  sweep: leaseSweep(),
+  store: fanoutStore(),
+  publisher: eventPublisher(),
+  now: Date.now,
+}));
+
 /** Time from the send (the frame's sentAt) to the end of this chunk's posts; one parse per chunk. */
 function sinceSent(payload: string, now: Date): number | undefined {
   try {
@@ -39,18 +54,21 @@ function sinceSent(payload: string, now: Date): number | undefined {
 
 const instrumentedHandler = instrumented(
   async (
-    input: DeliverInput | CycleInput,
+    input: DeliverInput | CycleInput | SweepInput,
     context?: Context,
-  ): Promise<DeliveryReport | ClaimResult | PostReport | PageStep> =>
-    input && 'op' in input ? runCycleStep(input, context) : deliverChunk(input, context),
+  ): Promise<DeliveryReport | ClaimResult | PostReport | PageStep | { recovered: number }> => {
+    if (input && 'op' in input && input.op === 'sweep') return sweepStrandedRooms(sweepDeps());
+    return input && 'op' in input ? runCycleStep(input, context) : deliverChunk(input, context);
+  },
 );
 
 export function handler(input: DeliverInput, context?: Context): Promise<DeliveryReport>;
 export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport | PageStep>;
+export function handler(input: SweepInput, context?: Context): Promise<{ recovered: number }>;
 export function handler(
-  input: DeliverInput | CycleInput,
+  input: DeliverInput | CycleInput | SweepInput,
   context?: Context,
-): Promise<DeliveryReport | ClaimResult | PostReport | PageStep> {
+): Promise<DeliveryReport | ClaimResult | PostReport | PageStep | { recovered: number }> {
   return instrumentedHandler(input, context);
 }
 

@@ -5,6 +5,7 @@ import type { ChatMessage } from '../../../protocol';
 import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } from '../coalescing';
 import { planReservation, type ShardPosts, singleShardPosts } from '../postBudget';
 import { batchGetAll } from './batchGet';
+import { leaseShardOf } from './leaseSweep';
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
@@ -25,6 +26,8 @@ export interface FanoutTables {
   /** The connections table's index of a room's members. */
   roomIndex: string;
   limits: string;
+  /** The rooms table's sparse index of held leases (leaseShard, leaseUntil): the stranded-room sweep's. */
+  leaseIndex?: string;
 }
 
 interface RoomItem {
@@ -145,7 +148,7 @@ export class DynamoFanoutStore {
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression: 'REMOVE leaseOwner, leaseUntil, leaseFrom',
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil, leaseFrom, leaseShard',
           ConditionExpression: handOver ? 'leaseOwner = :me' : 'leaseOwner = :me AND seq = :upto',
           ExpressionAttributeValues: { ':me': owner, ...(handOver ? {} : { ':upto': uptoSeq }) },
           ReturnValues: 'ALL_OLD',
@@ -202,7 +205,7 @@ export class DynamoFanoutStore {
           TableName: this.tables.rooms,
           Key: { roomId },
           UpdateExpression:
-            'SET deliveredSeq = leaseFrom, abandonedSeq = seq REMOVE leaseOwner, leaseUntil, leaseFrom',
+            'SET deliveredSeq = leaseFrom, abandonedSeq = seq REMOVE leaseOwner, leaseUntil, leaseFrom, leaseShard',
           ConditionExpression: 'leaseOwner = :me AND attribute_exists(leaseFrom)',
           ExpressionAttributeValues: { ':me': owner },
           ReturnValues: 'ALL_OLD',
@@ -536,7 +539,7 @@ export class DynamoFanoutStore {
           TableName: this.tables.rooms,
           Key: { roomId },
           UpdateExpression:
-            'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto, leaseFrom = :from',
+            'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto, leaseFrom = :from, leaseShard = :shard',
           ConditionExpression: [
             'attribute_exists(roomId)',
             '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
@@ -549,6 +552,7 @@ export class DynamoFanoutStore {
             ':now': now,
             ':upto': at.upto,
             ':from': at.cursor ?? 0,
+            ':shard': leaseShardOf(roomId),
             ...(at.cursor === undefined ? {} : { ':cursor': at.cursor }),
             ...(at.roomSeq === undefined ? {} : { ':seq': at.roomSeq }),
           },
