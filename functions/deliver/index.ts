@@ -8,6 +8,7 @@ import { fanoutStore, leaseSweep } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 import { notifier } from '../shared/wiring/managementApi';
 import { type CycleInput, type PostReport, runCycleStep } from './cycle';
+import { noteUnreached, type UnreachedInput } from './handOver';
 import { sweepStrandedRooms } from './sweep';
 import type { PageStep } from './timeBound';
 import { deadlineOf } from './timing';
@@ -35,11 +36,13 @@ export interface SweepInput {
   op: 'sweep';
 }
 
-const sweepDeps = onFirstCall(() => ({
+/** What the sweep and a failed repost's resync notes need: the rooms' fan-out state and the chat bus. */
+const roomDeps = onFirstCall(() => ({
   sweep: leaseSweep(),
   store: fanoutStore(),
   publisher: eventPublisher(),
   now: Date.now,
+  random: Math.random,
 }));
 
 /** Time from the send (the frame's sentAt) to the end of this chunk's posts; one parse per chunk. */
@@ -54,10 +57,13 @@ function sinceSent(payload: string, now: Date): number | undefined {
 
 const instrumentedHandler = instrumented(
   async (
-    input: DeliverInput | CycleInput | SweepInput,
+    input: DeliverInput | CycleInput | SweepInput | UnreachedInput,
     context?: Context,
-  ): Promise<DeliveryReport | ClaimResult | PostReport | PageStep | { recovered: number }> => {
-    if (input && 'op' in input && input.op === 'sweep') return sweepStrandedRooms(sweepDeps());
+  ): Promise<
+    DeliveryReport | ClaimResult | PostReport | PageStep | { recovered: number } | { resyncs: number }
+  > => {
+    if (input && 'op' in input && input.op === 'sweep') return sweepStrandedRooms(roomDeps());
+    if (input && 'op' in input && input.op === 'unreached') return noteUnreached(roomDeps(), input);
     return input && 'op' in input ? runCycleStep(input, context) : deliverChunk(input, context);
   },
 );
@@ -65,10 +71,13 @@ const instrumentedHandler = instrumented(
 export function handler(input: DeliverInput, context?: Context): Promise<DeliveryReport>;
 export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport | PageStep>;
 export function handler(input: SweepInput, context?: Context): Promise<{ recovered: number }>;
+export function handler(input: UnreachedInput, context?: Context): Promise<{ resyncs: number }>;
 export function handler(
-  input: DeliverInput | CycleInput | SweepInput,
+  input: DeliverInput | CycleInput | SweepInput | UnreachedInput,
   context?: Context,
-): Promise<DeliveryReport | ClaimResult | PostReport | PageStep | { recovered: number }> {
+): Promise<
+  DeliveryReport | ClaimResult | PostReport | PageStep | { recovered: number } | { resyncs: number }
+> {
   return instrumentedHandler(input, context);
 }
 
