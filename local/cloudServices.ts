@@ -131,7 +131,7 @@ export async function startStepFunctions(
   ctx: CloudContext,
   dynamoEndpoint: string | Promise<string>,
   invoke: Invoke,
-  testClock?: StepFunctionsTestClock,
+  { testClock, lambdaResponseLost }: { testClock?: StepFunctionsTestClock; lambdaResponseLost?: number } = {},
 ): Promise<Started<Executions>> {
   const { template, iam } = ctx;
   const functionArns = new Map(template.functions().map((fn) => [fn.name, fn.arn]));
@@ -148,6 +148,7 @@ export async function startStepFunctions(
         template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
       ),
       testClock,
+      faultLambdaResponseLost: lambdaResponseLost,
     },
     dynamoEndpoint,
     {
