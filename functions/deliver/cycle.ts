@@ -498,7 +498,7 @@ async function post(
       .map((g) => ({ ...g, connectionIds: g.connectionIds.filter((id) => inRoom.has(id)) }))
       .filter((g) => g.connectionIds.length > 0);
     const wanted = groups.reduce((n, g) => n + g.connectionIds.length, 0);
-    if (wanted > 0 && !(await store.reserve(wanted, given.postsPerSecond, startedAt))) {
+    if (wanted > 0 && !(await store.reserveAll(wanted, given.postsPerSecond, startedAt))) {
       metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
       return { ...report, groups: await owedAgain(given, roomId, groups) };
     }

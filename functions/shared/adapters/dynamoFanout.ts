@@ -314,6 +314,17 @@ export class DynamoFanoutStore {
   }
 
   /**
+   * Reserves all of `posts` or none, in reservations of one shard each (reserveInParts), so that one full shard does
+   * not refuse a reservation bigger than a shard takes (an even part from every shard would need room in each).
+   */
+  async reserveAll(posts: number, perSecond: number, now: number): Promise<boolean> {
+    const grant = await this.reserveInParts(posts, perSecond, now);
+    if (grantedPosts(grant) >= Math.min(posts, perSecond)) return true;
+    if (grant) await this.refund(grant, 0);
+    return false;
+  }
+
+  /**
    * Gives back what `grant` took beyond the `kept` posts it covers, to the shards it was taken from, so the second's
    * budget counts only what is posted.
    */
