@@ -89,3 +89,17 @@ it('a sweep with nothing stranded frees nothing and starts nothing: a live holde
   expect(h.bus.events).toEqual([]);
   expect(await deliver({ op: 'sweep' })).toEqual({ recovered: 0 });
 });
+
+it("a message that comes after a dead holder's lease expired, before the sweep, delivers that holder's cycle with its own", async () => {
+  await createRoom('DIED3');
+  const members = await addMembers('DIED3', 5);
+  h.loseAnswer = (step) => step.op === 'claim';
+  expect((await h.machine.execute(await send('DIED3', 1))).ok).toBe(false);
+  h.loseAnswer = () => false;
+  await leaseTimeHasPassed('DIED3');
+  expect((await h.machine.execute(await send('DIED3', 2))).ok).toBe(true);
+  for (const id of members) expect({ id, got: seqsOf(id) }).toEqual({ id, got: [1, 2] });
+  const room = await roomItem('DIED3');
+  expect(room?.deliveredSeq).toEqual({ N: '2' });
+  expect(room?.leaseOwner).toBeUndefined();
+});

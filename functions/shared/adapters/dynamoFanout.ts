@@ -113,14 +113,17 @@ export class DynamoFanoutStore {
       if (room?.leaseOwner === owner && room.deliveredSeq !== undefined)
         return this.heldCycle(roomId, room, room.deliveredSeq);
       if (!room || (room.leaseUntil !== undefined && room.leaseUntil >= now)) return { coalesced: true };
-      // No cursor yet: no message of the room was delivered, whichever execution comes first.
-      const cursor = room.deliveredSeq ?? 0;
+      // No cursor yet: no message of the room was delivered, whichever execution comes first. An expired lease
+      // still held: its holder died mid-cycle, so that cycle (after leaseFrom) is delivered again, as the sweep does.
+      const cursor =
+        room.leaseOwner === undefined ? (room.deliveredSeq ?? 0) : (room.leaseFrom ?? room.deliveredSeq ?? 0);
       const roomSeq = room.seq ?? 0;
       if (roomSeq <= cursor) return { coalesced: true };
       const plan = await this.plan(roomId, cursor, roomSeq);
       const taken = await this.takeLease(roomId, owner, now, {
         cursor: room.deliveredSeq,
         upto: plan.uptoSeq,
+        from: cursor,
       });
       if (taken) return { ...plan, resync: taken.resyncAfter ?? {} };
     }
@@ -527,14 +530,14 @@ export class DynamoFanoutStore {
 
   /**
    * Takes the lease if it is free or expired and the cursor is still `cursor` (undefined: never set), moving the
-   * cursor to `upto`; with `roomSeq`, only if the room's seq is that (the quiet case). The room's item as it is
-   * now, or undefined when a condition failed.
+   * cursor to `upto`, the cycle starting at `from` (default `cursor`); with `roomSeq`, only if the room's seq is that
+   * and the lease was released (the quiet case). The room's item as it is now, or undefined when a condition failed.
    */
   private async takeLease(
     roomId: string,
     owner: string,
     now: number,
-    at: { cursor: number | undefined; upto: number; roomSeq?: number },
+    at: { cursor: number | undefined; upto: number; roomSeq?: number; from?: number },
   ): Promise<RoomItem | undefined> {
     // A room without a cursor has had nothing delivered: only a cursor of 0 may also match an unset one.
     const cursorIs =
@@ -555,14 +558,15 @@ export class DynamoFanoutStore {
             'attribute_exists(roomId)',
             '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
             cursorIs,
-            ...(at.roomSeq === undefined ? [] : ['seq = :seq']),
+            // The quiet case takes only a released lease: an expired one's cycle is redelivered (claim's loop).
+            ...(at.roomSeq === undefined ? [] : ['seq = :seq', 'attribute_not_exists(leaseOwner)']),
           ].join(' AND '),
           ExpressionAttributeValues: {
             ':me': owner,
             ':until': now + LEASE_MS,
             ':now': now,
             ':upto': at.upto,
-            ':from': at.cursor ?? 0,
+            ':from': at.from ?? at.cursor ?? 0,
             ':shard': leaseShardOf(roomId),
             ...(at.cursor === undefined ? {} : { ':cursor': at.cursor }),
             ...(at.roomSeq === undefined ? {} : { ':seq': at.roomSeq }),
