@@ -20,7 +20,8 @@ Usage: npm start -- [options]
   --fault-throttle S          share 0..1 of management-API posts answered 429
   --fault-put-events S        share 0..1 of PutEvents entries that fail
   --fault-dynamo-throttle S   share 0..1 of the functions' DynamoDB requests answered ProvisionedThroughputExceeded
-  --fault-lambda-response-lost S  share 0..1 of state machines' Lambda task answers lost after the function ran
+  --fault-lambda-response-lost S
+                              share 0..1 of state machines' Lambda task answers lost after the function ran
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --lambda-environments N     worker threads (execution environments) running invocations at once, across all
