@@ -25,8 +25,8 @@ export const LEASE_MS = 120_000;
 
 /**
  * A holder starts no cycle, page or chunk after this long (functions/deliver/timeBound.ts): what is left goes to a
- * successor execution. The longest step it may still be in, a chunk's Deliver (30 s) through its Retry, and the
- * release after it, end within about 2.5 minutes more, inside Express's 5.
+ * successor execution. The longest step it may still be in, a chunk's Deliver (30 s) through its Retry (112 s at
+ * every ceiling: tests/template/fanoutTime.test.ts), and the release after it end inside Express's 5 minutes.
  */
 export const HANDOVER_MS = 120_000;
 
