@@ -10,6 +10,7 @@ import { DynamoRoomEntry } from '../adapters/dynamoEntry';
 import { DynamoFanoutStore } from '../adapters/dynamoFanout';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../adapters/dynamoGuard';
 import { DynamoSessionStore } from '../adapters/dynamoSessions';
+import { DynamoLeaseSweep } from '../adapters/leaseSweep';
 import { config, requireEnv } from '../config';
 import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';
@@ -69,4 +70,12 @@ export const fanoutStore = () =>
     connections: config.connectionsTable(),
     roomIndex: config.roomIndex(),
     limits: requireEnv('LIMITS_TABLE'),
+    leaseIndex: requireEnv('LEASE_INDEX'),
+  });
+
+/** The held leases past their time (the stranded-room sweep, functions/deliver/sweep.ts). */
+export const leaseSweep = () =>
+  new DynamoLeaseSweep(documentClient(), {
+    rooms: config.roomsTable(),
+    leaseIndex: requireEnv('LEASE_INDEX'),
   });
