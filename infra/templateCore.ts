@@ -216,6 +216,9 @@ export abstract class TemplateCore {
       'AWS::StepFunctions::StateMachine': { Arn: id, Name: () => this.stateMachineName(logicalId) },
       'AWS::SQS::Queue': { Arn: () => this.arn('sqs', id()), QueueName: id },
       'AWS::CloudFront::Distribution': { DomainName: () => `${id()}.cloudfront.net` },
+      'AWS::SSM::Parameter': {
+        Value: () => str(this.prop(logicalId, 'Value'), `Resources.${logicalId}.Value`),
+      },
       'AWS::ApiGatewayV2::Api': {
         ApiId: id,
         ApiEndpoint: () => `wss://${id()}.execute-api.${this.region}.amazonaws.com`,

@@ -14,7 +14,7 @@ import type {
 import { startGateway } from '../../local/gateway';
 
 /**
- * The local WebSocket gateway (local/gateway.ts) driven by real `ws` clients and the real management API SDK, with
+ * The local WebSocket gateway (local/gateway/) driven by real `ws` clients and the real management API SDK, with
  * stub integrations: a harness per test (gateway.test.ts, gatewayManagement.test.ts).
  */
 export type Handler = (

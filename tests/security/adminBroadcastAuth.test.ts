@@ -37,7 +37,6 @@ const { Resources } = transformedTemplate();
 const body = Resources.BroadcastApi?.Properties?.Body as Body;
 const adminRoute = body.paths['/admin/broadcast']?.post;
 const schemes = body.components?.securitySchemes ?? {};
-const hostedOrigin = { 'Fn::Sub': "'https://${WebDistribution.DomainName}'" };
 
 it('puts POST /admin/broadcast behind the AdminToken authorizer, not IAM, into BroadcastFunction', () => {
   expect(adminRoute?.security).toEqual([{ AdminToken: [] }]);
@@ -129,18 +128,24 @@ it('lets API Gateway invoke the authorizer and each route only from this API', (
 });
 
 describe('CORS', () => {
-  const configured = {
-    'Fn::If': [
-      'HostWeb',
-      hostedOrigin,
-      { 'Fn::Sub': ["'${Origin}'", { Origin: setting('BroadcastAllowedOrigin') }] },
-    ],
-  };
+  // Every CORS answer of the API and of the function names the one origin the template decides (BroadcastOrigin).
+  const origin = { 'Fn::GetAtt': ['BroadcastOrigin', 'Value'] };
+  const quoted = { 'Fn::Sub': ["'${Origin}'", { Origin: origin }] };
 
-  it('answers the admin route preflight for the CloudFront origin when hosting is on, the BroadcastAllowedOrigin setting otherwise', () => {
+  it('allows the CloudFront origin when hosting is on, the BroadcastAllowedOrigin setting otherwise', () => {
+    expect(Resources.BroadcastOrigin?.Properties?.Value).toEqual({
+      'Fn::If': [
+        'HostWeb',
+        { 'Fn::Sub': 'https://${WebDistribution.DomainName}' },
+        setting('BroadcastAllowedOrigin'),
+      ],
+    });
+  });
+
+  it('answers the admin route preflight for that origin', () => {
     const preflight = body.paths['/admin/broadcast']?.options?.['x-amazon-apigateway-integration'];
     const headers = preflight?.responses?.default?.responseParameters ?? {};
-    expect(headers['method.response.header.Access-Control-Allow-Origin']).toEqual(configured);
+    expect(headers['method.response.header.Access-Control-Allow-Origin']).toEqual(quoted);
     expect(String(headers['method.response.header.Access-Control-Allow-Headers'])).toContain('Authorization');
   });
 
@@ -149,20 +154,13 @@ describe('CORS', () => {
     expect(Object.keys(responses).sort()).toEqual(['DEFAULT_4XX', 'DEFAULT_5XX']);
     for (const response of Object.values(responses)) {
       expect(response.responseParameters?.['gatewayresponse.header.Access-Control-Allow-Origin']).toEqual(
-        configured,
+        quoted,
       );
     }
     const fn = Resources.BroadcastFunction?.Properties as {
       Environment: { Variables: Record<string, unknown> };
     };
-    const env = fn.Environment.Variables;
-    expect(env.BROADCAST_ALLOWED_ORIGIN).toEqual({
-      'Fn::If': [
-        'HostWeb',
-        { 'Fn::Sub': 'https://${WebDistribution.DomainName}' },
-        setting('BroadcastAllowedOrigin'),
-      ],
-    });
+    expect(fn.Environment.Variables.BROADCAST_ALLOWED_ORIGIN).toEqual(origin);
   });
 
   it('never allows any origin', () => {

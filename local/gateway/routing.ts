@@ -1,0 +1,106 @@
+/**
+ * A client's message on its way through the stage: route selection with the $default fallback, the route's
+ * throttle, a MOCK route's own answer, the integration with its 29-second timeout, and the route response.
+ */
+import type { RawData } from 'ws';
+import type { APIGatewayProxyWebsocketEventV2WithHeaders, StageInfo } from './events';
+import { messageEvent } from './events';
+import { BINARY, errorFields, errorFrame, rawText } from './frames';
+import { awsId } from './ids';
+import { type Connection, closeByGateway } from './lifecycle';
+import { type ReplyLimit, sendWithinLimit } from './messageSize';
+import type { GatewayLogLevel, GatewayRoute, LambdaResult } from './options';
+import type { RouteSelector } from './routeSelection';
+
+/** What routing a message needs from the stage (stage.ts). */
+export interface RoutingHost {
+  readonly info: StageInfo;
+  readonly routes: ReadonlyMap<string, GatewayRoute>;
+  readonly selectRoute: RouteSelector;
+  readonly conns: Map<string, Connection>;
+  readonly integrationTimeoutMs: number;
+  /** The limit on what the stage sends back (messageSize.ts). */
+  readonly opts: ReplyLimit;
+  readonly stopped: boolean;
+  /** Takes a token from the route's bucket; true when the route has no limits. */
+  admit(routeKey: string, now?: number): boolean;
+  invoke(
+    routeKey: string,
+    event: APIGatewayProxyWebsocketEventV2WithHeaders,
+    startBy?: number,
+  ): Promise<LambdaResult | undefined>;
+  log(level: GatewayLogLevel, msg: string, fields?: Record<string, unknown>): void;
+}
+
+export function routeMessage(host: RoutingHost, conn: Connection, data: RawData, isBinary: boolean): void {
+  // A socket the gateway is closing (a frame over the limit) routes nothing more.
+  if (host.stopped || conn.closeCause !== undefined) return;
+  if (isBinary) {
+    closeByGateway(host, conn, BINARY);
+    return;
+  }
+  const now = Date.now();
+  conn.lastActiveAt = now;
+  const body = rawText(data);
+  const route = routeFor(host, body);
+  if (route === undefined) {
+    sendFrame(host, conn, errorFrame('Forbidden', conn.id, awsId()));
+    return;
+  }
+  if (!host.admit(route.routeKey, now)) {
+    sendFrame(host, conn, errorFrame('Too Many Requests', conn.id, awsId()));
+    return;
+  }
+  if (route.mockResponse !== undefined) {
+    if (route.twoWay) sendFrame(host, conn, route.mockResponse);
+    return;
+  }
+  const event = messageEvent(host.info, conn, route.routeKey, body, now);
+  const requestId = event.requestContext.requestId;
+  // The integration timeout counts from the frame's arrival. Past it the client hears so, once, and the function
+  // runs on with its late answer dropped: an outcome settled at or after the deadline is never the answer, also
+  // when its event runs before the timer's.
+  const deadline = now + host.integrationTimeoutMs;
+  let answered = false;
+  const timeOut = (): void => {
+    answered = true;
+    clearTimeout(timer);
+    host.log('warn', 'route integration timed out', {
+      routeKey: route.routeKey,
+      connectionId: conn.id,
+      afterMs: host.integrationTimeoutMs,
+    });
+    sendFrame(host, conn, errorFrame('Endpoint request timed out', conn.id, requestId));
+  };
+  const timer = setTimeout(timeOut, host.integrationTimeoutMs);
+  host.invoke(route.routeKey, event, deadline).then(
+    (result) => {
+      if (answered) return;
+      if (Date.now() >= deadline) return timeOut();
+      clearTimeout(timer);
+      if (route.twoWay && typeof result?.body === 'string') sendFrame(host, conn, result.body);
+    },
+    (err: unknown) => {
+      if (answered) return;
+      if (Date.now() >= deadline) return timeOut();
+      clearTimeout(timer);
+      host.log('warn', 'route integration failed', {
+        routeKey: route.routeKey,
+        connectionId: conn.id,
+        ...errorFields(err),
+      });
+      sendFrame(host, conn, errorFrame('Internal server error', conn.id, requestId));
+    },
+  );
+}
+
+function routeFor(host: RoutingHost, body: string): GatewayRoute | undefined {
+  const key = host.selectRoute(body);
+  // $connect/$disconnect/$default are never selected by a message's own field.
+  const named = key !== undefined && !key.startsWith('$') ? host.routes.get(key) : undefined;
+  return named ?? host.routes.get('$default');
+}
+
+function sendFrame(host: RoutingHost, conn: Connection, text: string): void {
+  if (!host.stopped && conn.socket.readyState === 1) sendWithinLimit(conn, text, host.opts);
+}
