@@ -9,6 +9,7 @@ import {
 import { DynamoRoomEntry } from '../adapters/dynamoEntry';
 import { DynamoFanoutStore } from '../adapters/dynamoFanout';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../adapters/dynamoGuard';
+import { DynamoMembershipStore } from '../adapters/dynamoMemberships';
 import { DynamoSessionStore } from '../adapters/dynamoSessions';
 import { config, requireEnv } from '../config';
 import { onFirstCall } from '../onFirstCall';
@@ -69,4 +70,12 @@ export const fanoutStore = () =>
     connections: config.connectionsTable(),
     roomIndex: config.roomIndex(),
     limits: requireEnv('LIMITS_TABLE'),
+  });
+
+/** Read positions and memberships (memberships.ts), with the reads of rooms and connections they need. */
+export const membershipStore = () =>
+  new DynamoMembershipStore(documentClient(), {
+    memberships: requireEnv('MEMBERSHIPS_TABLE'),
+    rooms: config.roomsTable(),
+    connections: config.connectionsTable(),
   });
