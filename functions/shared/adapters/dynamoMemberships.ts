@@ -48,9 +48,12 @@ export class DynamoMembershipStore implements MembershipStore {
       new UpdateCommand({
         TableName: this.tables.memberships,
         Key: { memberKey, roomId },
-        UpdateExpression: `SET #at = :at, lastReadSeq = if_not_exists(lastReadSeq, :zero)${
-          entry.inviteKey === undefined ? ' REMOVE inviteKey' : ', inviteKey = :key'
-        }${entry.dm ? ', dm = :true' : ''}`,
+        UpdateExpression: [
+          'SET #at = :at, lastReadSeq = if_not_exists(lastReadSeq, :zero)',
+          entry.inviteKey === undefined ? '' : ', inviteKey = :key',
+          entry.dm ? ', dm = :true' : '',
+          entry.inviteKey === undefined ? ' REMOVE inviteKey' : '',
+        ].join(''),
         ExpressionAttributeNames: { '#at': 'at' },
         ExpressionAttributeValues: {
           ':at': entry.at,
