@@ -6,6 +6,7 @@ export type { MemberDelivery } from './deliveryAudit';
 export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
+export type { DirectTarget } from './members';
 export type {
   Closed,
   ConnectionState,

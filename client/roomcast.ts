@@ -9,7 +9,10 @@ import type {
   LeftFrame,
   MemberRemovedFrame,
   MembersFrame,
+  MyRoom,
+  ReadFrame,
   RoomClosedFrame,
+  SeenByFrame,
 } from '../protocol';
 import { ERROR_CODES, GATEWAY, LIMITS, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
 import type { BackoffPolicy } from './backoff';
@@ -17,6 +20,7 @@ import { DEFAULT_BACKOFF } from './backoff';
 import { Connection } from './connection';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
+import { type DirectTarget, MemberRooms } from './members';
 import { Outbox } from './outbox';
 import { Requests } from './requests';
 import { RoomSession } from './session';
@@ -68,6 +72,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private readonly requests: Requests;
   private readonly session: RoomSession;
   private readonly outbox: Outbox;
+  private readonly memberRooms: MemberRooms;
+  private readonly trackRooms: boolean;
 
   constructor(options: RoomcastClientOptions) {
     super();
@@ -139,6 +145,22 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       canSend: () => this.current === 'ready',
       inOrder: !this.lean,
     });
+    this.trackRooms = options.trackRooms ?? false;
+    this.memberRooms = new MemberRooms(
+      {
+        request: (frame) => this.acrossReconnects(() => this.requests.send(frame)),
+        enter: async (frame) => {
+          const joined = await this.acrossReconnects(() =>
+            this.session.requestJoin(undefined, undefined, frame),
+          );
+          this.session.enter(joined);
+          return joined;
+        },
+        roomId: () => this.session.roomId,
+        emitRooms: (rooms) => this.emit('rooms', rooms),
+      },
+      options.readIntervalMs,
+    );
     if (options.autoConnect !== false) this.connect();
   }
 
@@ -345,6 +367,19 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
   closeRoom = (): Promise<RoomClosedFrame> => this.session.asOwner({ action: 'closeroom' });
 
+  /** Marks the current room read up to `seq` (coalesced; client/members.ts). */
+  markRead = (seq: number): Promise<ReadFrame | undefined> => this.memberRooms.markRead(seq);
+  /** The rooms this member belongs to, with unread counts; also emits `rooms`. */
+  myRooms = (): Promise<MyRoom[]> => this.memberRooms.myRooms();
+  /** The last `myRooms` answer with this client's own reads applied. */
+  get rooms(): readonly MyRoom[] {
+    return this.memberRooms.list;
+  }
+  /** Enters the direct-message room with another signed-in user (by `userId`, or `username` in this room). */
+  openDirect = (target: DirectTarget): Promise<JoinedFrame> => this.memberRooms.openDirect(target);
+  /** Each member of the current room with its read position ("seen by"), in small rooms. */
+  seenBy = (): Promise<SeenByFrame> => this.memberRooms.seenBy();
+
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
     return (await this.acrossReconnects(() =>
@@ -402,6 +437,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     this.connection.settled();
     this.setState({ state: 'ready' });
     this.outbox.flush(this.session.roomId);
+    if (this.trackRooms) this.memberRooms.myRooms().catch((error) => this.emit('error', error));
   }
 
   private onClosed(code: number, reason: string, error: RoomcastError): void {
@@ -472,7 +508,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       this.session.setMembers(m.roomId, m.members, m.memberCount);
       return;
     }
-    if (type === 'ack' || type === 'history' || type === 'joined' || type === 'left' || type === 'info') {
+    const late = ['ack', 'history', 'joined', 'left', 'info', 'read', 'myrooms', 'seenby'];
+    if (late.includes(type)) {
       return; // a late answer to a request that timed out or was retried: nothing waits for it any more
     }
     this.emit('unknown', { raw, frame: f });

@@ -7,6 +7,7 @@ import type {
   BroadcastFrame,
   KeyRotatedFrame,
   MessageFrame,
+  MyRoom,
   PresenceFrame,
   RemovedFrame,
   ResyncFrame,
@@ -38,6 +39,10 @@ export interface SocketLike {
 export type SocketFactory = new (url: string) => SocketLike;
 
 export interface RoomcastClientOptions {
+  /** Ask `myrooms` after every connect and emit `rooms` (unread counts after a reconnect); default false. */
+  trackRooms?: boolean;
+  /** `markRead` sends at most one position per this many ms (default 2000). */
+  readIntervalMs?: number;
   /** The stage URL: `wss://<api>.execute-api.<region>.amazonaws.com/<stage>` or `ws://127.0.0.1:3001/prod`. */
   url: string;
   /** AuthMode=open: the name to connect with. */
@@ -151,6 +156,8 @@ export interface RoomcastEvents {
   removed: RemovedFrame;
   /** The room's owner closed the room: the client is in the lobby now (a `room` event follows). */
   roomclosed: RoomClosedFrame;
+  /** The member's rooms with unread counts: each `myRooms()` answer, and after every connect with `trackRooms`. */
+  rooms: MyRoom[];
   /** The room changed (join, create, leave, or back to the lobby after a failed rejoin). */
   room: { roomId: string; lastSeq: number };
   state: StateChange;
