@@ -63,6 +63,8 @@ function render(rooms) {
     const button = h('button', 'link-button member-name');
     button.type = 'button';
     button.textContent = room.dm ? `✉ ${room.dm.username || 'Direct message'}` : room.roomId;
+    // Set through the CSSOM, which the page's Content-Security-Policy allows (inline style attributes it does not).
+    Object.assign(button.style, { flex: '1', textAlign: 'left' });
     button.addEventListener('click', () => open(room));
     li.append(button);
     if (unread > 0) {
