@@ -6,7 +6,9 @@ export type { MemberDelivery } from './deliveryAudit';
 export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
-export type { DirectTarget } from './members';
+export type { DirectTarget, MemberRooms } from './members';
+export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
+export { Sequencer } from './sequencer';
 export type {
   Closed,
   ConnectionState,
@@ -18,6 +20,4 @@ export type {
   SocketLike,
   StateChange,
   UnknownFrame,
-} from './roomcast';
-export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
-export { Sequencer } from './sequencer';
+} from './types';

@@ -1,34 +1,43 @@
 import type { JoinedFrame, MyRoom, MyRoomsFrame, ReadFrame, SeenByFrame } from '../protocol';
 import { isUserId, LOBBY } from '../protocol';
+import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
+import type { RoomcastClientOptions, StateChange } from './types';
 
 /**
  * Read positions, "my rooms" and direct messages (docs/CLIENT.md, "Unread counts and direct messages").
  *
  * ```ts
- * client.on('rooms', (rooms) => render(rooms.map((r) => `${r.roomId}: ${r.unread}`)));
- * client.on('message', (m) => client.markRead(m.seq)); // coalesced: one markread per interval at most
- * const dm = await client.openDirect({ userId });      // the pair's one room; the client is in it now
+ * const client = createRoomcastClient({ url, getToken, trackRooms: true });
+ * client.rooms.on('rooms', (rooms) => render(rooms.map((r) => `${r.roomId}: ${r.unread}`)));
+ * client.on('message', (m) => client.rooms.markRead(m.seq)); // coalesced: one markread per interval at most
+ * const dm = await client.rooms.openDirect({ userId });       // the pair's one room; the client is in it now
  * ```
  *
  * `markRead` never sends more than one `markread` per `readIntervalMs` (default 2 s) and only a position higher than
  * the last one sent for the room, so reading a busy room costs a handful of requests, not one per message. After
- * every (re)connect the client asks `myrooms` once and emits `rooms`: the unread count of each of its rooms,
- * including direct messages opened by someone else while it was away.
+ * every (re)connect a client made with `trackRooms` asks `myrooms` once and emits `rooms`: the unread count of each
+ * of its rooms, including direct messages opened by someone else while it was away.
  */
 
 export interface MemberHooks {
   /** Sends a request once the client is ready, again after a reconnect that lost the answer. */
   request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
-  /** Sends a join-like request through the room session and enters the room it answers. */
-  enter(frame: Record<string, unknown>): Promise<JoinedFrame>;
+  /** Sends a join-like request through the room session (answered `joined`). */
+  join(frame: Record<string, unknown>): Promise<JoinedFrame>;
+  /** Moves the session into the room a `joined` reply names. */
+  entered(joined: JoinedFrame): void;
   roomId(): string;
-  emitRooms(rooms: MyRoom[]): void;
+}
+
+export interface MemberEvents {
+  /** The member's rooms with unread counts: each `myRooms()` answer, and after every connect with `trackRooms`. */
+  rooms: MyRoom[];
 }
 
 export type DirectTarget = { userId: string } | { username: string };
 
-export class MemberRooms {
+export class MemberRooms extends Emitter<MemberEvents> {
   private rooms: MyRoom[] = [];
   /** Per room: the highest position sent, and the one waiting for the interval to pass. */
   private sent = new Map<string, number>();
@@ -37,11 +46,22 @@ export class MemberRooms {
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private waiting: Array<(frame: ReadFrame | undefined) => void> = [];
 
+  private readonly readIntervalMs: number;
+
   constructor(
+    client: { on(event: 'state', listener: (change: StateChange) => void): unknown },
+    options: Pick<RoomcastClientOptions, 'trackRooms' | 'readIntervalMs'>,
     private readonly hooks: MemberHooks,
-    private readonly readIntervalMs = 2000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    super();
+    this.readIntervalMs = options.readIntervalMs ?? 2000;
+    // Each (re)connect asks once: a failure is left to the next connect (the list is advisory).
+    if (options.trackRooms)
+      client.on('state', ({ state }) => {
+        if (state === 'ready') this.myRooms().catch(() => undefined);
+      });
+  }
 
   /** The rooms of the last `myrooms` answer, with the client's own reads since then applied. */
   get list(): readonly MyRoom[] {
@@ -52,7 +72,7 @@ export class MemberRooms {
   async myRooms(): Promise<MyRoom[]> {
     const frame = (await this.hooks.request({ action: 'myrooms' })) as unknown as MyRoomsFrame;
     this.rooms = frame.rooms.map((r) => this.withOwnReads(r));
-    this.hooks.emitRooms(this.rooms);
+    this.emit('rooms', this.rooms);
     return this.rooms;
   }
 
@@ -90,7 +110,9 @@ export class MemberRooms {
   async openDirect(target: DirectTarget): Promise<JoinedFrame> {
     if ('userId' in target && !isUserId(target.userId))
       throw new RoomcastError('INVALID_ARGUMENT', 'userId must be an id seenBy() or myRooms() gave.');
-    return this.hooks.enter({ action: 'opendm', ...target });
+    const joined = await this.hooks.join({ action: 'opendm', ...target });
+    this.hooks.entered(joined);
+    return joined;
   }
 
   /** Sends the waiting position now. */

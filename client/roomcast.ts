@@ -9,10 +9,7 @@ import type {
   LeftFrame,
   MemberRemovedFrame,
   MembersFrame,
-  MyRoom,
-  ReadFrame,
   RoomClosedFrame,
-  SeenByFrame,
 } from '../protocol';
 import { ERROR_CODES, GATEWAY, LIMITS, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
 import type { BackoffPolicy } from './backoff';
@@ -20,7 +17,7 @@ import { DEFAULT_BACKOFF } from './backoff';
 import { Connection } from './connection';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
-import { type DirectTarget, MemberRooms } from './members';
+import { MemberRooms } from './members';
 import { Outbox } from './outbox';
 import { Requests } from './requests';
 import { RoomSession } from './session';
@@ -33,18 +30,6 @@ import type {
 } from './types';
 import { checkMessageText, checkRoomId, resumeTokenOf } from './validate';
 
-export type {
-  Closed,
-  ConnectionState,
-  MembersUpdate,
-  ReceivedFrame,
-  RoomcastClientOptions,
-  RoomcastEvents,
-  SocketFactory,
-  SocketLike,
-  StateChange,
-  UnknownFrame,
-} from './types';
 export { checkMessageText, checkRoomId } from './validate';
 
 const FRAME_TYPES = new Set<string>(SERVER_FRAME_TYPES);
@@ -72,8 +57,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private readonly requests: Requests;
   private readonly session: RoomSession;
   private readonly outbox: Outbox;
-  private readonly memberRooms: MemberRooms;
-  private readonly trackRooms: boolean;
+  /** Read positions, "my rooms" and direct messages (client/members.ts). */
+  readonly rooms: MemberRooms;
 
   constructor(options: RoomcastClientOptions) {
     super();
@@ -145,22 +130,12 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       canSend: () => this.current === 'ready',
       inOrder: !this.lean,
     });
-    this.trackRooms = options.trackRooms ?? false;
-    this.memberRooms = new MemberRooms(
-      {
-        request: (frame) => this.acrossReconnects(() => this.requests.send(frame)),
-        enter: async (frame) => {
-          const joined = await this.acrossReconnects(() =>
-            this.session.requestJoin(undefined, undefined, frame),
-          );
-          this.session.enter(joined);
-          return joined;
-        },
-        roomId: () => this.session.roomId,
-        emitRooms: (rooms) => this.emit('rooms', rooms),
-      },
-      options.readIntervalMs,
-    );
+    this.rooms = new MemberRooms(this, options, {
+      request: (frame) => this.acrossReconnects(() => this.requests.send(frame)),
+      join: (frame) => this.acrossReconnects(() => this.session.requestJoin(undefined, undefined, frame)),
+      entered: (joined) => this.session.enter(joined),
+      roomId: () => this.session.roomId,
+    });
     if (options.autoConnect !== false) this.connect();
   }
 
@@ -367,19 +342,6 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
   closeRoom = (): Promise<RoomClosedFrame> => this.session.asOwner({ action: 'closeroom' });
 
-  /** Marks the current room read up to `seq` (coalesced; client/members.ts). */
-  markRead = (seq: number): Promise<ReadFrame | undefined> => this.memberRooms.markRead(seq);
-  /** The rooms this member belongs to, with unread counts; also emits `rooms`. */
-  myRooms = (): Promise<MyRoom[]> => this.memberRooms.myRooms();
-  /** The last `myRooms` answer with this client's own reads applied. */
-  get rooms(): readonly MyRoom[] {
-    return this.memberRooms.list;
-  }
-  /** Enters the direct-message room with another signed-in user (by `userId`, or `username` in this room). */
-  openDirect = (target: DirectTarget): Promise<JoinedFrame> => this.memberRooms.openDirect(target);
-  /** Each member of the current room with its read position ("seen by"), in small rooms. */
-  seenBy = (): Promise<SeenByFrame> => this.memberRooms.seenBy();
-
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
     return (await this.acrossReconnects(() =>
@@ -437,7 +399,6 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     this.connection.settled();
     this.setState({ state: 'ready' });
     this.outbox.flush(this.session.roomId);
-    if (this.trackRooms) this.memberRooms.myRooms().catch((error) => this.emit('error', error));
   }
 
   private onClosed(code: number, reason: string, error: RoomcastError): void {
@@ -508,8 +469,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       this.session.setMembers(m.roomId, m.members, m.memberCount);
       return;
     }
-    const late = ['ack', 'history', 'joined', 'left', 'info', 'read', 'myrooms', 'seenby'];
-    if (late.includes(type)) {
+    if (type === 'ack' || type === 'history' || type === 'joined' || type === 'left' || type === 'info') {
       return; // a late answer to a request that timed out or was retried: nothing waits for it any more
     }
     this.emit('unknown', { raw, frame: f });

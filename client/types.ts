@@ -39,7 +39,7 @@ export interface SocketLike {
 export type SocketFactory = new (url: string) => SocketLike;
 
 export interface RoomcastClientOptions {
-  /** Ask `myrooms` after every connect and emit `rooms` (unread counts after a reconnect); default false. */
+  /** Ask `myrooms` after every connect, so `client.rooms` tells each room's unread count (client/members.ts). */
   trackRooms?: boolean;
   /** `markRead` sends at most one position per this many ms (default 2000). */
   readIntervalMs?: number;
@@ -156,8 +156,6 @@ export interface RoomcastEvents {
   removed: RemovedFrame;
   /** The room's owner closed the room: the client is in the lobby now (a `room` event follows). */
   roomclosed: RoomClosedFrame;
-  /** The member's rooms with unread counts: each `myRooms()` answer, and after every connect with `trackRooms`. */
-  rooms: MyRoom[];
   /** The room changed (join, create, leave, or back to the lobby after a failed rejoin). */
   room: { roomId: string; lastSeq: number };
   state: StateChange;

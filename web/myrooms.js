@@ -41,7 +41,7 @@ function open(room) {
   const chat = state.chat;
   if (!chat || room.roomId === state.shownRoom) return;
   const going = room.dm
-    ? chat.openDirect({ userId: room.dm.userId })
+    ? chat.rooms.openDirect({ userId: room.dm.userId })
     : chat.join(room.roomId, room.inviteKey);
   going.then(closeSidebar, (err) =>
     toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not open the room' }),
@@ -80,7 +80,7 @@ function render(rooms) {
 }
 
 function refresh() {
-  state.chat?.myRooms().catch(() => {});
+  state.chat?.rooms.myRooms().catch(() => {});
 }
 
 let settleTimer = null;
@@ -100,8 +100,8 @@ function decorateMembers() {
     button.dataset.testid = 'member-message';
     button.setAttribute('aria-label', `Message ${name} privately`);
     button.addEventListener('click', () =>
-      state.chat
-        ?.openDirect({ username: name })
+      state.chat?.rooms
+        .openDirect({ username: name })
         .then(() => {
           closeSidebar();
           refreshSoon();
@@ -116,13 +116,13 @@ function decorateMembers() {
 
 /** The read position follows what is on screen: each message shown while the page is visible, and each room entered. */
 function markShown(chat, seq) {
-  if (document.visibilityState === 'visible' && seq > 0) chat.markRead(seq).catch(() => {});
+  if (document.visibilityState === 'visible' && seq > 0) chat.rooms.markRead(seq).catch(() => {});
 }
 
 /** Wires a new client (app.js calls it for each one it creates). */
 export function bindMyRooms(chat) {
   section();
-  chat.on('rooms', render);
+  chat.rooms.on('rooms', render);
   chat.on('message', (m) => {
     if (m.roomId === state.shownRoom) markShown(chat, m.seq);
   });

@@ -37,6 +37,10 @@ const CALLS: Record<string, string[]> = {
   RotateKeyFunction: [DYNAMODB, MANAGEMENT_API],
   SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   WhoFunction: [DYNAMODB, MANAGEMENT_API],
+  MarkReadFunction: [DYNAMODB, MANAGEMENT_API],
+  MyRoomsFunction: [DYNAMODB, MANAGEMENT_API],
+  SeenByFunction: [DYNAMODB, MANAGEMENT_API],
+  OpenDmFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
 };
 
 /**

@@ -50,7 +50,7 @@ function signedIn(name: string, options: Partial<RoomcastClientOptions> = {}): R
 /** The next `rooms` event. */
 const nextRooms = (chat: RoomcastClient) =>
   new Promise<MyRoom[]>((resolve) => {
-    const off = chat.on('rooms', (rooms) => {
+    const off = chat.rooms.on('rooms', (rooms) => {
       off();
       resolve(rooms);
     });
@@ -69,10 +69,10 @@ it('tells the app every room’s unread count after a reconnect, and coalesces m
   alice.on('frame', ({ frame }) => {
     if (frame?.type === 'read') marks++;
   });
-  const reads = await Promise.all([1, 2, 3].map((seq) => alice.markRead(seq)));
+  const reads = await Promise.all([1, 2, 3].map((seq) => alice.rooms.markRead(seq)));
   expect(reads.map((r) => r?.lastReadSeq)).toEqual([1, 3, 3]);
   expect(marks).toBe(2);
-  expect(await alice.markRead(2)).toBeUndefined();
+  expect(await alice.rooms.markRead(2)).toBeUndefined();
 
   // The network drops her connection: the client reconnects, rejoins, and reports one unread message.
   const roomsAfter = nextRooms(alice);
@@ -93,17 +93,17 @@ it('opens a direct room by name, finds it again by id, and resumes it after a re
   const created = await carol.createRoom();
   await dave.join(created.roomId, created.inviteKey);
 
-  const seen = await carol.seenBy();
+  const seen = await carol.rooms.seenBy();
   const daveId = seen.members.find((m) => m.username === 'dave')?.userId as string;
   expect(daveId).toMatch(/^user:/);
-  const opened = await carol.openDirect({ userId: daveId });
+  const opened = await carol.rooms.openDirect({ userId: daveId });
   expect(carol.roomId).toBe(opened.roomId);
   await carol.send('just us');
 
-  const daves = await dave.myRooms();
+  const daves = await dave.rooms.myRooms();
   const dm = daves.find((r) => r.dm?.userId !== undefined);
   expect(dm).toMatchObject({ roomId: opened.roomId, unread: 1, dm: { username: 'carol' } });
-  const back = await dave.openDirect({ userId: dm?.dm?.userId as string });
+  const back = await dave.rooms.openDirect({ userId: dm?.dm?.userId as string });
   expect(back.roomId).toBe(opened.roomId);
 
   const texts: string[] = [];
@@ -115,5 +115,7 @@ it('opens a direct room by name, finds it again by id, and resumes it after a re
     await new Promise((r) => setTimeout(r, 50));
   expect(texts).toContain('still there?');
   expect(carol.roomId).toBe(opened.roomId);
-  await expect(carol.openDirect({ userId: 'someone' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  await expect(carol.rooms.openDirect({ userId: 'someone' })).rejects.toMatchObject({
+    code: 'INVALID_ARGUMENT',
+  });
 });
