@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTemplate } from '../infra/template';
+import { memberCosts, renderMemberCosts } from './members';
 import {
   type Assumptions,
   type CostReport,
@@ -353,6 +354,9 @@ function main() {
   }
   const report = estimate(args.workload, assumptions);
   process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : render(report));
+  const seenByMax = Number(loadTemplate(args.templatePath).parameter('SeenByMaxMembers'));
+  if (!args.json)
+    process.stdout.write(renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax));
 }
 
 if (require.main === module) {
