@@ -9,7 +9,6 @@ import {
   type ReadFrame,
   ROOM_CODE_ALPHABET,
   type SeenByFrame,
-  type SeenByMember,
   unreadOf,
 } from '../../protocol';
 import { requireConnection } from './connections';
@@ -46,11 +45,11 @@ export interface MembershipStore {
   join(
     memberKey: string,
     roomId: string,
-    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number },
+    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number },
   ): Promise<void>;
   leave(memberKey: string, roomId: string): Promise<void>;
   /** Moves the read position to `seq` if that is forward; returns the position kept after the request. */
-  markRead(memberKey: string, roomId: string, seq: number, at: string): Promise<number>;
+  markRead(memberKey: string, roomId: string, seq: number, at: string, ttl?: number): Promise<number>;
   /** The member's memberships, at most `limit`. */
   list(memberKey: string, limit: number): Promise<Membership[]>;
   /** Read positions of several members in one room; a member without one is absent from the map. */
@@ -71,11 +70,22 @@ export type MemberDeps = Pick<ChatPorts, 'connections' | 'now'> & { memberships:
 /** Rooms `myrooms` lists at most: one Query page and one BatchGetItem of the rooms. */
 export const MY_ROOMS_MAX = 100;
 
-/** Whose memberships a connection's are: the signed-in user, else its resume token; undefined: nobody's. */
-export function memberKeyOf(connection: Connection): string | undefined {
+/** Whose memberships a connection's are: the signed-in user, else its resume token, else the connection alone. */
+export function memberKeyOf(connection: Connection): string {
   if (connection.userId?.startsWith('user:')) return connection.userId;
   if (connection.sendScope?.startsWith('resume:')) return connection.sendScope;
-  return undefined;
+  return `connection:${connection.connectionId}`;
+}
+
+/**
+ * When a membership without sign-in is deleted (DynamoDB TTL, epoch seconds), counted from its last write: a
+ * connection lives 2 hours at most; a resume token is forgotten with its tab or app, so its memberships go 30 days
+ * after their last use. A signed-in user's stay until the room ends or the user leaves it.
+ */
+export function membershipTtl(memberKey: string, now: Date): number | undefined {
+  if (memberKey.startsWith('user:')) return undefined;
+  const hours = memberKey.startsWith('resume:') ? 30 * 24 : 3;
+  return epochSeconds(now) + hours * 3600;
 }
 
 /** The code of the pair's room: the same for either order, 12 characters (60 bits of SHA-256 of both ids). */
@@ -110,12 +120,14 @@ export async function recordMembership(
   if (joined.roomId === LOBBY) return;
   try {
     const connection = await callerOf(deps, caller.connectionId, caller.admitted);
-    const key = connection && memberKeyOf(connection);
-    if (key === undefined) return;
+    if (!connection) return;
+    const key = memberKeyOf(connection);
+    const now = deps.now();
     await deps.memberships.join(key, joined.roomId, {
       inviteKey: joined.inviteKey,
-      at: deps.now().toISOString(),
+      at: now.toISOString(),
       readSeq: joined.lastSeq,
+      ttl: membershipTtl(key, now),
     });
   } catch (error) {
     onError(error);
@@ -132,8 +144,7 @@ export async function forgetMembership(
   if (roomId === LOBBY) return;
   try {
     const connection = await callerOf(deps, caller.connectionId, caller.admitted);
-    const key = connection && memberKeyOf(connection);
-    if (key !== undefined) await deps.memberships.leave(key, roomId);
+    if (connection) await deps.memberships.leave(memberKeyOf(connection), roomId);
   } catch (error) {
     onError(error);
   }
@@ -146,16 +157,19 @@ export function parseReadSeq(value: unknown): number {
   return value;
 }
 
-const NO_KEY =
-  'Read positions and your rooms are kept for a signed-in user, or for a client that connects with ?resume=.';
-
 export async function markRead(deps: MemberDeps, connectionId: string, seq: number): Promise<ReadFrame> {
   const connection = await requireConnection(deps, connectionId);
   const { roomId } = connection;
   if (roomId === LOBBY) throw new NotAllowed('The lobby keeps no read positions: join a room first.');
   const key = memberKeyOf(connection);
-  if (key === undefined) throw new NotAllowed(NO_KEY);
-  const lastReadSeq = await deps.memberships.markRead(key, roomId, seq, deps.now().toISOString());
+  const now = deps.now();
+  const lastReadSeq = await deps.memberships.markRead(
+    key,
+    roomId,
+    seq,
+    now.toISOString(),
+    membershipTtl(key, now),
+  );
   return { type: 'read', roomId, lastReadSeq };
 }
 
@@ -181,7 +195,6 @@ function peerOf(room: Room, memberKey: string): DmPeer | undefined {
 export async function myRooms(deps: MemberDeps, connectionId: string): Promise<MyRoomsFrame> {
   const connection = await requireConnection(deps, connectionId);
   const key = memberKeyOf(connection);
-  if (key === undefined) return { type: 'myrooms', rooms: [] };
   const memberships = await deps.memberships.list(key, MY_ROOMS_MAX);
   const rooms = new Map(
     (await deps.memberships.rooms(memberships.map((m) => m.roomId))).map((r) => [r.roomId, r]),
@@ -232,19 +245,13 @@ export async function seenBy(
   const ids = [...new Set([connectionId, ...listed.members.map((m) => m.connectionId)])];
   const found = (await deps.memberships.connections(ids)).filter((c) => c.roomId === roomId);
   const byKey = new Map<string, Connection>();
-  const unkeyed: Connection[] = [];
-  for (const c of found) {
-    const key = memberKeyOf(c);
-    if (key === undefined) unkeyed.push(c);
-    else if (!byKey.has(key)) byKey.set(key, c);
-  }
+  for (const c of found) if (!byKey.has(memberKeyOf(c))) byKey.set(memberKeyOf(c), c);
   const positions = await deps.memberships.positions([...byKey.keys()], roomId);
-  const entry = (c: Connection, key?: string): SeenByMember => ({
+  const members = [...byKey].map(([key, c]) => ({
     username: c.username,
     ...(c.userId?.startsWith('user:') && { userId: c.userId }),
-    lastReadSeq: (key && positions.get(key)) || 0,
-  });
-  const members = [...[...byKey].map(([key, c]) => entry(c, key)), ...unkeyed.map((c) => entry(c))];
+    lastReadSeq: positions.get(key) ?? 0,
+  }));
   return { type: 'seenby', roomId, memberCount, members, tooLarge: false };
 }
 

@@ -40,7 +40,7 @@ export class DynamoMembershipStore implements MembershipStore {
   async join(
     memberKey: string,
     roomId: string,
-    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number },
+    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number },
   ) {
     // One UpdateItem that keeps the read position: a rejoin from another device must not reset it. A first entry
     // starts at `readSeq`, what the member was shown on entering.
@@ -52,11 +52,13 @@ export class DynamoMembershipStore implements MembershipStore {
           'SET #at = :at, lastReadSeq = if_not_exists(lastReadSeq, :zero)',
           entry.inviteKey === undefined ? '' : ', inviteKey = :key',
           entry.dm ? ', dm = :true' : '',
+          entry.ttl === undefined ? '' : ', #ttl = :ttl',
           entry.inviteKey === undefined ? ' REMOVE inviteKey' : '',
         ].join(''),
-        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeNames: { '#at': 'at', ...(entry.ttl !== undefined && { '#ttl': 'ttl' }) },
         ExpressionAttributeValues: {
           ':at': entry.at,
+          ...(entry.ttl !== undefined && { ':ttl': entry.ttl }),
           ':zero': entry.readSeq ?? 0,
           ...(entry.inviteKey !== undefined && { ':key': entry.inviteKey }),
           ...(entry.dm && { ':true': true }),
@@ -69,17 +71,17 @@ export class DynamoMembershipStore implements MembershipStore {
     await this.db.send(new DeleteCommand({ TableName: this.tables.memberships, Key: { memberKey, roomId } }));
   }
 
-  async markRead(memberKey: string, roomId: string, seq: number, at: string): Promise<number> {
+  async markRead(memberKey: string, roomId: string, seq: number, at: string, ttl?: number): Promise<number> {
     try {
       // Only forward: two devices reading at once, or a late retry, never move a position back.
       await this.db.send(
         new UpdateCommand({
           TableName: this.tables.memberships,
           Key: { memberKey, roomId },
-          UpdateExpression: 'SET lastReadSeq = :seq, #at = :at',
+          UpdateExpression: `SET lastReadSeq = :seq, #at = :at${ttl === undefined ? '' : ', #ttl = :ttl'}`,
           ConditionExpression: 'attribute_not_exists(lastReadSeq) OR lastReadSeq < :seq',
-          ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':seq': seq, ':at': at },
+          ExpressionAttributeNames: { '#at': 'at', ...(ttl !== undefined && { '#ttl': 'ttl' }) },
+          ExpressionAttributeValues: { ':seq': seq, ':at': at, ...(ttl !== undefined && { ':ttl': ttl }) },
         }),
       );
       return seq;
