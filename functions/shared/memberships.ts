@@ -177,7 +177,15 @@ export async function markRead(deps: MemberDeps, connectionId: string, seq: numb
 function stillMember(membership: Membership, room: Room | undefined, now: Date): room is Room {
   if (!room || roomEnd(room, now)) return false;
   if (room.dmMembers) return room.dmMembers.includes(membership.memberKey);
+  // The owner may always come back: its own rotations must not take its room off its list.
+  if (room.ownerId === membership.memberKey) return true;
   return room.keyRequired !== true || room.inviteKey === membership.inviteKey;
+}
+
+/** The key to rejoin with: the room's current one for its owner, else the one the member entered by. */
+function inviteKeyFor(membership: Membership, room: Room): { inviteKey?: string } {
+  const key = room.ownerId === membership.memberKey ? room.inviteKey : membership.inviteKey;
+  return key === undefined ? {} : { inviteKey: key };
 }
 
 function peerOf(room: Room, memberKey: string): DmPeer | undefined {
@@ -213,7 +221,7 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
       activity: room.ttl ?? 0,
       room: {
         roomId: room.roomId,
-        ...(membership.inviteKey !== undefined && !dm && { inviteKey: membership.inviteKey }),
+        ...(!dm && inviteKeyFor(membership, room)),
         lastSeq: room.seq,
         lastReadSeq: membership.lastReadSeq,
         unread: unreadOf(room.seq, membership.lastReadSeq),

@@ -177,6 +177,26 @@ describe('read positions and direct messages', () => {
     expect(over).toMatchObject({ tooLarge: true, memberCount: 3, members: [] });
   });
 
+  it('keeps a room on its owner’s list through key rotations, and takes it off a removed member’s and a closed room’s', async () => {
+    const owner = await device('max');
+    const guest = await device('ned');
+    const created = await ask(owner, { action: 'createroom' });
+    const roomId = created.roomId as string;
+    await ask(guest, { action: 'joinroom', roomId, key: created.inviteKey });
+    expect(roomIn(await ask(guest, { action: 'myrooms' }), roomId)).toBeDefined();
+
+    const removed = await ask(owner, { action: 'removemember', username: 'ned' });
+    expect(removed).toMatchObject({ type: 'memberremoved', removed: 1 });
+    // Ned's key no longer gets in: the room is off his list. Max's list gives him the new key.
+    expect(roomIn(await ask(guest, { action: 'myrooms' }), roomId)).toBeUndefined();
+    expect(roomIn(await ask(owner, { action: 'myrooms' }), roomId)).toMatchObject({
+      inviteKey: removed.inviteKey,
+    });
+
+    await ask(owner, { action: 'closeroom' });
+    expect(roomIn(await ask(owner, { action: 'myrooms' }), roomId)).toBeUndefined();
+  });
+
   it('refuses markread in the lobby with a clear error, and a bad seq as a bad request', async () => {
     const alice = await device('lea');
     expect(await ask(alice, { action: 'markread', seq: 1 })).toMatchObject({
