@@ -7,7 +7,6 @@ import type {
   BroadcastFrame,
   KeyRotatedFrame,
   MessageFrame,
-  MyRoom,
   PresenceFrame,
   RemovedFrame,
   ResyncFrame,
