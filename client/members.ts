@@ -14,7 +14,7 @@ import type { RoomcastClientOptions, StateChange } from './types';
  * const dm = await client.rooms.openDirect({ userId });       // the pair's one room; the client is in it now
  * ```
  *
- * `markRead` never sends more than one `markread` per `readIntervalMs` (default 2 s) and only a position higher than
+ * `markRead` never sends more than one `markread` per `readIntervalMs` (default 5 s) and only a position higher than
  * the last one sent for the room, so reading a busy room costs a handful of requests, not one per message. After
  * every (re)connect a client made with `trackRooms` asks `myrooms` once and emits `rooms`: the unread count of each
  * of its rooms, including direct messages opened by someone else while it was away.
@@ -55,7 +55,8 @@ export class MemberRooms extends Emitter<MemberEvents> {
     private readonly now: () => number = Date.now,
   ) {
     super();
-    this.readIntervalMs = options.readIntervalMs ?? 2000;
+    // 12 a minute at most: well within FrameRateLimit's room beside the sends SendRateLimit allows.
+    this.readIntervalMs = options.readIntervalMs ?? 5000;
     // Each (re)connect asks once: a failure is left to the next connect (the list is advisory).
     if (options.trackRooms)
       client.on('state', ({ state }) => {

@@ -148,7 +148,7 @@ export function renderMemberCosts(rows: MemberCostRow[], seenByMaxMembers: numbe
     'read positions and direct messages (USD per million; no posts: none of these rides the fan-out)',
     line(head),
     ...body.map(line),
-    `  reads per message: every member marks each message read (a quiet room; markRead sends at most one per 2 s,`,
+    `  reads per message: every member marks each message read (a quiet room; markRead sends at most one per 5 s,`,
     `  so a busy room costs less); myrooms lists ${LISTED_ROOMS} rooms; a join or create adds one membership write.`,
     '',
   ].join('\n');

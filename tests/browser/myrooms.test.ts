@@ -109,7 +109,7 @@ it('messages a member privately, and the other finds it with its unread count', 
     .waitFor({
       state: 'detached',
     });
-  await ana.waitForTimeout(2500); // the coalesced read position goes out
+  await ana.waitForTimeout(5500); // a read position waiting out markRead's interval goes out
   await ana.reload();
   await ana.locator(`[data-testid="my-room"][data-room-id="${code}"]`).waitFor();
   expect(
