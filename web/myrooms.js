@@ -15,7 +15,7 @@ let listEl = null;
 let countEl = null;
 let refreshTimer = null;
 
-/** The sidebar section, built once, above the member list. */
+/** The sidebar section, built once. */
 function section() {
   if (listEl) return;
   const wrap = h('section', 'members my-rooms');
@@ -33,8 +33,9 @@ function section() {
   listEl.dataset.testid = 'my-rooms-list';
   listEl.setAttribute('aria-labelledby', 'my-rooms-heading');
   wrap.append(header, listEl);
-  const members = byId('members-heading')?.closest('section');
-  members?.parentElement?.insertBefore(wrap, members);
+  // Below the member list, so the room on screen keeps its members in view; hidden until there is a room to list.
+  wrap.hidden = true;
+  byId('members-heading')?.closest('section')?.after(wrap);
 }
 
 function open(room) {
@@ -76,6 +77,7 @@ function render(rooms) {
     return li;
   });
   listEl.replaceChildren(...items);
+  listEl.closest('section').hidden = items.length === 0;
   countEl.textContent = String(unreadElsewhere);
 }
 
