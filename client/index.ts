@@ -21,3 +21,5 @@ export type {
   StateChange,
   UnknownFrame,
 } from './types';
+export type { TypingUpdate } from './typing';
+export { DEFAULT_TYPING_HEARTBEAT_MS, Typing } from './typing';

@@ -28,6 +28,7 @@ import type {
   SocketLike,
   StateChange,
 } from './types';
+import { Typing } from './typing';
 import { checkMessageText, checkRoomId, resumeTokenOf } from './validate';
 
 export { checkMessageText, checkRoomId } from './validate';
@@ -57,8 +58,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private readonly requests: Requests;
   private readonly session: RoomSession;
   private readonly outbox: Outbox;
-  /** Read positions, "my rooms" and direct messages (client/members.ts). */
-  readonly rooms: MemberRooms;
+  readonly typing: Typing;
+  readonly rooms: MemberRooms; // read positions, "my rooms" and direct messages (client/members.ts)
 
   constructor(options: RoomcastClientOptions) {
     super();
@@ -130,6 +131,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       canSend: () => this.current === 'ready',
       inOrder: !this.lean,
     });
+    this.typing = new Typing(this, options.typingHeartbeatMs);
     this.rooms = new MemberRooms(this, options, {
       request: (frame) => this.acrossReconnects(() => this.requests.send(frame)),
       join: (frame) => this.acrossReconnects(() => this.session.requestJoin(undefined, undefined, frame)),
@@ -452,6 +454,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         return;
       case 'broadcast':
         this.emit('broadcast', f as unknown as BroadcastFrame);
+        return;
+      case 'typing': // client/typing.ts takes it from the `frame` event
         return;
       case 'pong':
         this.connection.pong();

@@ -85,6 +85,8 @@ export interface RoomcastClientOptions {
    * tests use it with `sendRaw` and the `frame` event to see exactly what the server sent. Default false.
    */
   lean?: boolean;
+  /** `typing.keystroke()` sends at most once per this many ms: the deployment's TypingIntervalSeconds. Default 5 s. */
+  typingHeartbeatMs?: number;
 }
 
 export type ConnectionState =

@@ -16,6 +16,7 @@ import {
   type Workload,
 } from './model';
 import { PRICES } from './prices';
+import { type TypingSettings, typingTable } from './typing';
 
 const HELP = `roomcast cost model: monthly AWS cost (us-east-1, list prices) of a chat workload.
 
@@ -83,6 +84,16 @@ export function templateAssumptions(path: string): Partial<Assumptions> {
     ...optional('postingBudgetPerSecond', () => param('FanoutPostsPerSecond')),
     sendMessageMemoryMb: memory('SendMessageFunction') ?? DEFAULT_ASSUMPTIONS.sendMessageMemoryMb,
     deliverMemoryMb: memory('DeliverFunction') ?? DEFAULT_ASSUMPTIONS.deliverMemoryMb,
+  };
+}
+
+/** The typing route's settings and memory from the template (cost/typing.ts). */
+export function typingSettings(path: string): TypingSettings {
+  const template = loadTemplate(path);
+  return {
+    intervalSeconds: Number(template.parameter('TypingIntervalSeconds')),
+    maxMembers: Number(template.parameter('TypingMaxMembers')),
+    memoryMb: template.functions().find((f) => f.logicalId === 'TypingFunction')?.memoryMb ?? 256,
   };
 }
 
@@ -354,6 +365,8 @@ function main() {
   }
   const report = estimate(args.workload, assumptions);
   process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : render(report));
+  if (!args.json)
+    process.stdout.write(`\n${typingTable(typingSettings(args.templatePath), assumptions, PRICES)}`);
   const seenByMax = Number(loadTemplate(args.templatePath).parameter('SeenByMaxMembers'));
   if (!args.json)
     process.stdout.write(renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax));

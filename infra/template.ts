@@ -14,6 +14,7 @@ import type {
   LocalEventRule,
   LocalEventTarget,
   LocalRoute,
+  LocalSchedule,
   LocalStateMachine,
   LocalTemplate,
   LocalWebSocketApi,
@@ -28,6 +29,7 @@ export type {
   LocalEventTarget,
   LocalFunction,
   LocalRoute,
+  LocalSchedule,
   LocalStateMachine,
   LocalTable,
   LocalTemplate,
@@ -207,6 +209,30 @@ class Template extends TemplateResources implements LocalTemplate {
       name: str(this.physicalId(logicalId), logicalId),
       arn: this.getAtt(logicalId, 'Arn'),
     }));
+  }
+
+  /** The functions' SAM `Schedule` events that are enabled. */
+  schedules(): LocalSchedule[] {
+    const schedules: LocalSchedule[] = [];
+    for (const [functionId, fn] of this.resources) {
+      if (fn.Type !== 'AWS::Serverless::Function') continue;
+      const events = isObj(fn.Properties.Events) ? fn.Properties.Events : {};
+      for (const [eventId, event] of Object.entries(events)) {
+        if (!isObj(event) || event.Type !== 'Schedule') continue;
+        const path = `Resources.${functionId}.Properties.Events.${eventId}.Properties`;
+        const props = this.pick(event.Properties, ['Schedule', 'Input', 'Enabled', 'State'], path);
+        if (props.Enabled === false || props.State === 'DISABLED') continue;
+        schedules.push({
+          logicalId: `${functionId}${eventId}`,
+          functionId,
+          expression: str(props.Schedule, `${path}.Schedule`),
+          ...(props.Input !== undefined && {
+            input: JSON.parse(str(props.Input, `${path}.Input`)) as unknown,
+          }),
+        });
+      }
+    }
+    return schedules;
   }
 
   eventRules(): LocalEventRule[] {

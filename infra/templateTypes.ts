@@ -66,6 +66,17 @@ export interface LocalEventTarget {
   deadLetterArn?: string;
 }
 
+/** A function's SAM `Schedule` event: EventBridge invokes the function on that schedule (local/schedules.ts). */
+export interface LocalSchedule {
+  logicalId: string;
+  /** The function's logical id. */
+  functionId: string;
+  /** The schedule expression as written: `rate(...)` or `cron(...)`. */
+  expression: string;
+  /** The target's Input: constant JSON delivered instead of the scheduled event. */
+  input?: unknown;
+}
+
 export interface LocalEventRule {
   logicalId: string;
   busName: string;
@@ -101,6 +112,7 @@ export interface LocalTemplate {
   tables(): LocalTable[];
   webSocketApis(): LocalWebSocketApi[];
   eventRules(): LocalEventRule[];
+  schedules(): LocalSchedule[];
   eventBuses(): LocalEventBus[];
   stateMachines(): LocalStateMachine[];
   /** Logical ids of the resources whose Condition holds, optionally of one type (local IAM finds principals). */

@@ -20,6 +20,8 @@ Usage: npm start -- [options]
   --fault-throttle S          share 0..1 of management-API posts answered 429
   --fault-put-events S        share 0..1 of PutEvents entries that fail
   --fault-dynamo-throttle S   share 0..1 of the functions' DynamoDB requests answered ProvisionedThroughputExceeded
+  --fault-lambda-response-lost S
+                              share 0..1 of state machines' Lambda task answers lost after the function ran
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --lambda-environments N     worker threads (execution environments) running invocations at once, across all
@@ -78,6 +80,7 @@ function parse(argv: string[]) {
         'fault-throttle': string,
         'fault-put-events': string,
         'fault-dynamo-throttle': string,
+        'fault-lambda-response-lost': string,
         'idle-timeout-ms': string,
         'hard-timeout-ms': string,
         'lambda-environments': string,
@@ -122,6 +125,7 @@ function parse(argv: string[]) {
       faultThrottle: number('fault-throttle', str('fault-throttle'), share),
       faultPutEvents: number('fault-put-events', str('fault-put-events'), share),
       faultDynamoThrottle: number('fault-dynamo-throttle', str('fault-dynamo-throttle'), share),
+      faultLambdaResponseLost: number('fault-lambda-response-lost', str('fault-lambda-response-lost'), share),
       idleTimeoutMs: number('idle-timeout-ms', str('idle-timeout-ms'), { min: 1 }),
       hardTimeoutMs: number('hard-timeout-ms', str('hard-timeout-ms'), { min: 1 }),
       lambdaLimits: {

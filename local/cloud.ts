@@ -48,6 +48,11 @@ export interface LocalCloudOptions {
    * changes: on AWS a table's throttling and transaction conflicts meet every client, the fan-out's tasks too.
    */
   faultDynamoThrottle?: number;
+  /**
+   * Share 0..1 of the state machines' Lambda task answers lost on their way back: the function ran, the task fails
+   * `Lambda.ServiceException` and its Retry runs it again (docs/PARITY.md, "Local Step Functions").
+   */
+  faultLambdaResponseLost?: number;
   idleTimeoutMs?: number;
   hardTimeoutMs?: number;
   /** Concurrency and execution-environment bounds of the local Lambda service (docs/PARITY.md). */
@@ -174,7 +179,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     return (await functions).invoke(fn, event, kind, startBy);
   };
   const stepFunctions = services.start('Step Functions', () =>
-    startStepFunctions(ctx, endpointOf(dynamoFaults ?? dynamo), invoke, options.stepFunctionsTestClock),
+    startStepFunctions(ctx, endpointOf(dynamoFaults ?? dynamo), invoke, {
+      testClock: options.stepFunctionsTestClock,
+      lambdaResponseLost: options.faultLambdaResponseLost,
+    }),
   );
   const events = services.start('EventBridge', async () =>
     startEvents(ctx, options.faultPutEvents, await stepFunctions, invoke),

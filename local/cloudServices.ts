@@ -20,6 +20,7 @@ import {
 } from './lambda/service';
 import type { DevIssuer } from './oidc';
 import { createRestApi, restRoutes } from './restApi';
+import { startSchedules } from './schedules';
 import { type Started, serve } from './services';
 import { createLocalSsm, type LocalParameter } from './ssm';
 import { startStepFunctionsThread } from './stepFunctionsHost';
@@ -130,7 +131,7 @@ export async function startStepFunctions(
   ctx: CloudContext,
   dynamoEndpoint: string | Promise<string>,
   invoke: Invoke,
-  testClock?: StepFunctionsTestClock,
+  { testClock, lambdaResponseLost }: { testClock?: StepFunctionsTestClock; lambdaResponseLost?: number } = {},
 ): Promise<Started<Executions>> {
   const { template, iam } = ctx;
   const functionArns = new Map(template.functions().map((fn) => [fn.name, fn.arn]));
@@ -147,6 +148,7 @@ export async function startStepFunctions(
         template.stateMachines().map((d) => [d.logicalId, iam.credentials(d.logicalId)]),
       ),
       testClock,
+      faultLambdaResponseLost: lambdaResponseLost,
     },
     dynamoEndpoint,
     {
@@ -243,7 +245,19 @@ export async function startEvents(
     0,
     ctx.host,
   );
-  return { value: { eventBridge, endpoint: server.value }, close: server.close };
+  const schedules = startSchedules(template.schedules(), {
+    region: template.region,
+    accountId: template.accountId,
+    invoke: (functionId, event) => invoke(functionId, event, 'background'),
+    warn: ctx.warn,
+  });
+  return {
+    value: { eventBridge, endpoint: server.value },
+    close: async () => {
+      schedules.close();
+      await server.close();
+    },
+  };
 }
 
 /** Parameter Store: the token secret under the name each authorizer function reads from its environment. */

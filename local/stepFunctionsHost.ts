@@ -15,6 +15,8 @@ export interface StepFunctionsThreadInit {
   credentials: Record<string, { accessKeyId: string; secretAccessKey: string }>;
   /** Tests only: these states' pauses on a shorter clock (testClock.ts); each name in one machine or another. */
   testClock?: StepFunctionsTestClock;
+  /** Fault switch: the share 0..1 of Lambda task answers lost after the function ran (stepfunctions.ts). */
+  faultLambdaResponseLost?: number;
 }
 
 /** An error crossing the thread boundary: its name is what Retry and Catch match, so it is kept as it was. */

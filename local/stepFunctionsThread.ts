@@ -71,7 +71,12 @@ function main(): void {
       new LocalStateMachine(
         definition.name,
         definition.definition,
-        { dynamodb, invokeFunction, putMetricData: (input) => send({ kind: 'metric', input }) },
+        {
+          dynamodb,
+          invokeFunction,
+          putMetricData: (input) => send({ kind: 'metric', input }),
+          lambdaResponseLost: () => Math.random() < (init.faultLambdaResponseLost ?? 0),
+        },
         { testClock, type: definition.type },
       ),
     );

@@ -178,6 +178,8 @@ export type ClientFrame =
 
 // ---------------------------------------------------------------- server -> client
 
+import type { TypingFrame } from './typing';
+
 export interface ChatMessage {
   roomId: string;
   seq: number;
@@ -340,6 +342,7 @@ export type ServerFrame =
   | ErrorFrame
   | BatchFrame
   | ResyncFrame
+  | TypingFrame
   | MemberFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
@@ -360,6 +363,7 @@ export const SERVER_FRAME_TYPES = [
   'error',
   'batch',
   'resync',
+  'typing',
   ...MEMBER_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
@@ -407,3 +411,5 @@ const encoder = new TextEncoder();
 export function utf8Bytes(text: string): number {
   return encoder.encode(text).length;
 }
+
+export * from './typing';

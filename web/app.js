@@ -20,6 +20,7 @@ import { createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
+import { bindTyping } from './typing.js';
 import {
   closeSidebar,
   copyText,
@@ -110,6 +111,7 @@ function startClient() {
     if (roomId === state.shownRoom) renderMembers(members, memberCount);
   });
   chat.on('presence', onPresence);
+  bindTyping(chat);
   chat.on('broadcast', onBroadcast);
   chat.on('error', (err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code }));
   chat.on('removed', (f) => {

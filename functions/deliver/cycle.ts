@@ -26,6 +26,7 @@ import { eventPublisher } from '../shared/wiring/eventbridge';
 import { notifier } from '../shared/wiring/managementApi';
 import { handedOn, messageIdOf, owedAgain, startSuccessor } from './handOver';
 import { withoutDepartedNotes } from './resyncNotes';
+import { type PageStep, pastHandOver, runTimeBoundStep, type TimeBoundInput } from './timeBound';
 import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 
 /**
@@ -39,6 +40,7 @@ export type CycleInput =
   | { op: 'release'; roomId: string; owner: string; uptoSeq: number; startedAt: string }
   | PostInput
   | OweInput
+  | TimeBoundInput
   | { op: 'abandon'; roomId: string; owner: string };
 
 /** A chunk whose Deliver failed: its members are owed the cycle, handed on as any chunk's owed posts are. */
@@ -105,6 +107,8 @@ export interface PostInput {
   frames?: number;
   /** The chunk's posts were reserved by the claim that read its page. */
   prepaid?: boolean;
+  /** The execution's start: a chunk started past the hand-over time posts nothing, its members are owed. */
+  startedAt?: string;
   groups?: Group[];
 }
 
@@ -166,7 +170,7 @@ export async function runCycleStep(
   input: CycleInput,
   context?: Context,
   given: CycleDeps = deps(),
-): Promise<QuietClaimResult | PostReport> {
+): Promise<QuietClaimResult | PostReport | PageStep> {
   if (typeof input.roomId !== 'string') throw new TypeError('a fan-out step needs its roomId');
   switch (input.op) {
     case 'claim':
@@ -189,6 +193,9 @@ export async function runCycleStep(
     }
     case 'post':
       return post(given, input, deadlineOf(context));
+    case 'nextPage':
+    case 'resume':
+      return runTimeBoundStep(given, input);
     case 'abandon': {
       const pendingSeq = await given.store.abandon(input.roomId, input.owner);
       if (pendingSeq !== undefined)
@@ -491,7 +498,7 @@ async function post(
       .map((g) => ({ ...g, connectionIds: g.connectionIds.filter((id) => inRoom.has(id)) }))
       .filter((g) => g.connectionIds.length > 0);
     const wanted = groups.reduce((n, g) => n + g.connectionIds.length, 0);
-    if (wanted > 0 && !(await store.reserve(wanted, given.postsPerSecond, startedAt))) {
+    if (wanted > 0 && !(await store.reserveAll(wanted, given.postsPerSecond, startedAt))) {
       metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
       return { ...report, groups: await owedAgain(given, roomId, groups) };
     }
@@ -503,10 +510,12 @@ async function post(
       renewed = store.renew(roomId, input.owner, startedAt).catch((error) => {
         logger.warn('lease not renewed', { roomId, error });
       });
+    // A chunk started past the hand-over time (timeBound.ts) posts nothing: its members are owed, as on a full budget.
     const granted =
-      input.prepaid === true || grantedPosts(held) >= wanted
-        ? true
-        : await reserve(given, wanted - grantedPosts(held));
+      !pastHandOver(input.startedAt, startedAt) &&
+      (input.prepaid === true ||
+        grantedPosts(held) >= wanted ||
+        (await reserve(given, wanted - grantedPosts(held))));
     // Given back while the posts go, not before them.
     givenBack = giveBack(given, held, granted ? wanted : 0);
     if (!granted) {

@@ -144,3 +144,21 @@ export function messageIdOf(payload: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/** A repost whose Deliver failed past its retries: the members it still owed. */
+export interface UnreachedInput {
+  op: 'unreached';
+  roomId: string;
+  groups: Group[];
+}
+
+/** Notes every member of the groups for a resync frame with its next successful post, and counts them. */
+export async function noteUnreached(given: HandOnDeps, input: UnreachedInput): Promise<{ resyncs: number }> {
+  if (typeof input?.roomId !== 'string' || !Array.isArray(input.groups))
+    throw new TypeError('an unreached step needs its roomId and groups');
+  const lost = input.groups.flatMap((g) =>
+    g.connectionIds.map((connectionId) => ({ connectionId, afterSeq: g.afterSeq })),
+  );
+  await owedAgain(given, input.roomId, [], lost);
+  return { resyncs: lost.length };
+}

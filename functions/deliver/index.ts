@@ -4,8 +4,13 @@ import type { ClaimResult } from '../shared/coalescing';
 import { type DeliveryReport, postToConnections } from '../shared/delivery';
 import { onFirstCall } from '../shared/onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
+import { fanoutStore, leaseSweep } from '../shared/wiring/dynamodb';
+import { eventPublisher } from '../shared/wiring/eventbridge';
 import { notifier } from '../shared/wiring/managementApi';
 import { type CycleInput, type PostReport, runCycleStep } from './cycle';
+import { noteUnreached, type UnreachedInput } from './handOver';
+import { sweepStrandedRooms } from './sweep';
+import type { PageStep } from './timeBound';
 import { deadlineOf } from './timing';
 
 /** One Map iteration of the fan-out of a presence change or a broadcast (a room's messages: cycle.ts). */
@@ -26,6 +31,20 @@ export { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
 const deps = onFirstCall(() => ({ notifier: notifier(), now: systemClock }));
 
+/** The scheduled sweep's input (template.yaml, SweepStrandedRooms). */
+export interface SweepInput {
+  op: 'sweep';
+}
+
+/** What the sweep and a failed repost's resync notes need: the rooms' fan-out state and the chat bus. */
+const roomDeps = onFirstCall(() => ({
+  sweep: leaseSweep(),
+  store: fanoutStore(),
+  publisher: eventPublisher(),
+  now: Date.now,
+  random: Math.random,
+}));
+
 /** Time from the send (the frame's sentAt) to the end of this chunk's posts; one parse per chunk. */
 function sinceSent(payload: string, now: Date): number | undefined {
   try {
@@ -38,18 +57,27 @@ function sinceSent(payload: string, now: Date): number | undefined {
 
 const instrumentedHandler = instrumented(
   async (
-    input: DeliverInput | CycleInput,
+    input: DeliverInput | CycleInput | SweepInput | UnreachedInput,
     context?: Context,
-  ): Promise<DeliveryReport | ClaimResult | PostReport> =>
-    input && 'op' in input ? runCycleStep(input, context) : deliverChunk(input, context),
+  ): Promise<
+    DeliveryReport | ClaimResult | PostReport | PageStep | { recovered: number } | { resyncs: number }
+  > => {
+    if (input && 'op' in input && input.op === 'sweep') return sweepStrandedRooms(roomDeps());
+    if (input && 'op' in input && input.op === 'unreached') return noteUnreached(roomDeps(), input);
+    return input && 'op' in input ? runCycleStep(input, context) : deliverChunk(input, context);
+  },
 );
 
 export function handler(input: DeliverInput, context?: Context): Promise<DeliveryReport>;
-export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport>;
+export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport | PageStep>;
+export function handler(input: SweepInput, context?: Context): Promise<{ recovered: number }>;
+export function handler(input: UnreachedInput, context?: Context): Promise<{ resyncs: number }>;
 export function handler(
-  input: DeliverInput | CycleInput,
+  input: DeliverInput | CycleInput | SweepInput | UnreachedInput,
   context?: Context,
-): Promise<DeliveryReport | ClaimResult | PostReport> {
+): Promise<
+  DeliveryReport | ClaimResult | PostReport | PageStep | { recovered: number } | { resyncs: number }
+> {
   return instrumentedHandler(input, context);
 }
 

@@ -24,11 +24,11 @@ export const MESSAGES_PER_CYCLE = 100;
 export const LEASE_MS = 120_000;
 
 /**
- * A holder stops taking further cycles after this long and frees the lease, so its execution ends well inside
- * Express's 5 minutes (its owed posts are another execution's: functions/deliver/handOver.ts); messages left after
- * its cursor get a successor execution that takes the free lease and delivers them.
+ * A holder starts no cycle, page or chunk after this long (functions/deliver/timeBound.ts): what is left goes to a
+ * successor execution. The longest step it may still be in, a chunk's Deliver (30 s) through its Retry (112 s at
+ * every ceiling: tests/template/fanoutTime.test.ts), and the release after it end inside Express's 5 minutes.
  */
-export const HANDOVER_MS = 150_000;
+export const HANDOVER_MS = 120_000;
 
 /**
  * A holder whose release finds messages that arrived during its cycle (a busy room) waits this long before taking

@@ -248,6 +248,9 @@ export interface ChatEvent {
     attempt?: number;
     retryUntil?: number;
   }[];
+  /** FanoutHandOver of a holder's pages: the holder whose lease the successor takes over, and its next page's key. */
+  handedBy?: string;
+  startKey?: Record<string, unknown>;
 }
 
 export interface EventPublisher {

@@ -51,6 +51,7 @@ export const METRIC = {
   roomsCreated: 'RoomsCreated',
   rejectedFrames: 'RejectedFrames',
   publishFailures: 'PublishFailures',
+  strandedRoomsRecovered: 'StrandedRoomsRecovered',
   /** Emitted by Powertools (logMetrics' captureColdStartMetric), once per new execution environment. */
   coldStart: 'ColdStart',
 } as const;

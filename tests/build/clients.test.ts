@@ -36,6 +36,7 @@ const CALLS: Record<string, string[]> = {
   RemoveMemberFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   RotateKeyFunction: [DYNAMODB, MANAGEMENT_API],
   SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  TypingFunction: [DYNAMODB, MANAGEMENT_API],
   WhoFunction: [DYNAMODB, MANAGEMENT_API],
   MarkReadFunction: [DYNAMODB, MANAGEMENT_API],
   MyRoomsFunction: [DYNAMODB, MANAGEMENT_API],

@@ -221,6 +221,15 @@ describe('coverage of the template and of events/', () => {
         },
       ],
       [
+        'typing',
+        async () => {
+          // One-way: bob is shown alice typing; alice is sent nothing.
+          await invokeRoute('typing', aliceId);
+          const shown = await bob.next((f) => f.type === 'typing' && f.roomId === roomId);
+          expect(shown).toMatchObject({ username: 'alice', typing: true });
+        },
+      ],
+      [
         'default',
         async () => {
           const info = frameOf(await invokeRoute('default', bobId));

@@ -156,6 +156,8 @@ export class FakeRoomcastServer {
         const hasMore = page.length < asked.length || after.length > limit;
         return { type: 'history', roomId: room, messages: page, hasMore };
       }
+      case 'typing':
+        return undefined; // a one-way route: no reply
       case 'who':
         return { type: 'members', roomId: room, members: ['me'], memberCount: 1 };
       case 'sendmessage': {

@@ -38,6 +38,8 @@ export interface Invocation {
   routeKey?: string;
   /** Who waits for it: a client (`request`) or nobody outside (`background`, e.g. a state machine's task). */
   kind: InvocationKind;
+  /** The event's `op`, if any: a fan-out step, or `sweep` (the scheduled stranded-room sweep, once a minute). */
+  op?: string;
 }
 
 export interface TestCloud {
@@ -75,10 +77,12 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
   cloud.lambda.invoke = (fn: string, event: unknown, kind: InvocationKind = 'request', startBy?: number) => {
     const routeKey = (event as { requestContext?: { routeKey?: unknown } } | undefined)?.requestContext
       ?.routeKey;
+    const op = (event as { op?: unknown } | undefined)?.op;
     invocations.push({
       logicalId: logicalIds.get(fn) ?? fn,
       routeKey: typeof routeKey === 'string' ? routeKey : undefined,
       kind,
+      ...(typeof op === 'string' && { op }),
     });
     return invoke(fn, event, kind, startBy);
   };

@@ -45,6 +45,7 @@ describe('the real template.yaml', () => {
         'RotateKeyFunction',
         'RemoveMemberFunction',
         'CloseRoomFunction',
+        'TypingFunction',
       ].sort(),
     );
     for (const fn of fns) {
@@ -96,7 +97,7 @@ describe('the real template.yaml', () => {
     ]);
   });
 
-  it('finds the WebSocket API with its 13 routes, their functions, two-way routes and the MOCK ping', () => {
+  it('finds the WebSocket API with its 14 routes, their functions, two-way routes and the MOCK ping', () => {
     const [api, ...others] = t.webSocketApis();
     expect(others).toHaveLength(0);
     expect(api).toMatchObject({
@@ -122,6 +123,7 @@ describe('the real template.yaml', () => {
         'rotatekey',
         'removemember',
         'closeroom',
+        'typing',
       ].sort(),
     );
     expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
@@ -131,6 +133,8 @@ describe('the real template.yaml', () => {
     expect(routes.who?.functionLogicalId).toBe('WhoFunction');
     expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
     expect(routes.closeroom).toMatchObject({ functionLogicalId: 'CloseRoomFunction', twoWay: true });
+    // A heartbeat gets no reply: a route without a route response.
+    expect(routes.typing).toMatchObject({ functionLogicalId: 'TypingFunction', twoWay: false });
     // The keepalive is answered by API Gateway itself: no function, the integration response's template as reply.
     expect(routes.ping).toEqual({
       routeKey: 'ping',

@@ -7,6 +7,7 @@ import {
   ERROR_CODES,
   GATEWAY,
   LIMITS,
+  ONE_WAY_ACTIONS,
   PATTERNS,
   PONG_BODY,
   REPLY_TYPE,
@@ -60,12 +61,22 @@ it('is a valid AsyncAPI 3 document', async () => {
 
 it('describes every action as a request whose reply is the frame protocol/ names', () => {
   const requests = Object.keys(messages).filter((name) => name.endsWith('Request'));
-  expect(requests.map((name) => name.replace(/Request$/, '')).sort()).toEqual([...ACTIONS].sort());
+  expect(requests.map((name) => name.replace(/Request$/, '')).sort()).toEqual(
+    [...ACTIONS, ...ONE_WAY_ACTIONS].sort(),
+  );
   for (const action of ACTIONS) {
     expect(messages[`${action}Request`]?.payload.properties?.action?.const).toBe(action);
     const operation = doc.operations[action];
     expect(operation?.messages.map(messageName)).toEqual([`${action}Request`]);
     expect(operation?.reply?.messages.map(messageName)[0]).toBe(`${REPLY_TYPE[action]}Frame`);
+  }
+});
+
+it('describes each one-way action as a request with no reply', () => {
+  for (const action of ONE_WAY_ACTIONS) {
+    expect(messages[`${action}Request`]?.payload.properties?.action?.const).toBe(action);
+    expect(doc.operations[action]?.messages.map(messageName)).toEqual([`${action}Request`]);
+    expect(doc.operations[action]?.reply).toBeUndefined();
   }
 });
 

@@ -4,6 +4,7 @@
 Object.assign(process.env, {
   CONNECTIONS_TABLE: 'test-Connections',
   ROOM_INDEX: 'RoomIndex',
+  LEASE_INDEX: 'LeaseIndex',
   ROOMS_TABLE: 'test-Rooms',
   MESSAGES_TABLE: 'test-Messages',
   SENDS_TABLE: 'test-Sends',
@@ -26,6 +27,8 @@ Object.assign(process.env, {
   CONNECT_RATE_LIMIT: '0',
   ROOM_CREATE_LIMIT: '0',
   STRIKE_LIMIT: '0',
+  TYPING_INTERVAL_SECONDS: '5',
+  TYPING_MAX_MEMBERS: '100',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',

@@ -66,3 +66,21 @@ it('a noted member whose cycle post is refused gets its resync frame with the re
   expect(framesOf(other)).toEqual([[1]]);
   expect(Object.keys((await roomItem('NOTES3'))?.resyncAfter?.M ?? {})).toEqual([]);
 });
+
+it('members a repost still owed when its Deliver failed past its retries are noted, and their next post carries the resync frame', async () => {
+  await createRoom('NOTES4');
+  const [owed, other] = (await addMembers('NOTES4', 2)) as [string, string];
+  managementApi.throttle.set(owed, 1);
+  // Every repost's Deliver fails: the Map's Retry does not take a function's own error, so the Catch runs.
+  h.beforeStep = async (step) => {
+    if (step.op === 'post' && step.groups !== undefined) throw new Error('the repost crashed');
+  };
+  expect((await h.machine.execute(await send('NOTES4', 1))).ok).toBe(true);
+  expect(h.runs.find((r) => r.states.includes('RepostFailed'))?.states).not.toContain('RepostLost');
+  expect(framesOf(owed)).toEqual([]);
+  expect((await roomItem('NOTES4'))?.resyncAfter?.M?.[owed]).toEqual({ N: '0' });
+  h.beforeStep = async () => undefined;
+  expect((await h.machine.execute(await send('NOTES4', 2))).ok).toBe(true);
+  expect(framesOf(owed)).toEqual([['resync:0'], [2]]);
+  expect(framesOf(other)).toEqual([[1], [2]]);
+});

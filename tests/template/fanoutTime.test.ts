@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { HANDOVER_MS } from '../../functions/shared/coalescing';
 import { loadTemplate } from '../../infra/template';
 import { statesByName } from '../../local/aslStates';
 import { EXPRESS_LIMIT_SECONDS } from '../../local/stepfunctions';
@@ -57,4 +58,9 @@ it('a repost execution ends well inside Express’s 5 minutes even when every re
 it('a chunk of a cycle (its Deliver with every retry) ends before the lease it holds expires', () => {
   const leaseSeconds = 120;
   expect(worstSeconds('PostChunk', deliverSeconds)).toBeLessThan(leaseSeconds);
+});
+
+it('a lease holder starts nothing long after its hand-over time: a chunk started just before it ends, every retry at its ceiling, with a fifth of Express’s limit left for the release', () => {
+  const worst = HANDOVER_MS / 1000 + worstSeconds('PostChunk', deliverSeconds);
+  expect(worst).toBeLessThan(EXPRESS_LIMIT_SECONDS * 0.8);
 });

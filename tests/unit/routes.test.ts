@@ -20,6 +20,7 @@ import { handler as history } from '../../functions/history';
 import { handler as joinroom } from '../../functions/joinroom';
 import { handler as leaveroom } from '../../functions/leaveroom';
 import { handler as sendmessage } from '../../functions/sendmessage';
+import { handler as typing } from '../../functions/typing';
 import { handler as who } from '../../functions/who';
 import { frameOf, readEvent, sampleEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
@@ -358,6 +359,46 @@ describe('history and who', () => {
     const frame = frameOf(await who(sampleEvent('who')));
     expect(frame.memberCount).toBe(250);
     expect(frame.members).toContain('alice');
+  });
+});
+
+describe('typing', () => {
+  afterEach(() => stage.received.clear());
+  const typingAs = (marks: Record<string, number>) =>
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
+      Item: { connectionId: ME, roomId: 'K7M2QD', username: 'alice', connectedAt: 'x', ...marks },
+    });
+
+  it('relays a heartbeat to the other members only, publishing nothing', async () => {
+    typingAs({});
+    db.on(UpdateCommand).resolves({});
+    db.on(QueryCommand).resolves({
+      Items: [
+        { connectionId: ME, username: 'alice' },
+        { connectionId: 'typing-bob', username: 'bob' },
+      ],
+    });
+    await typing(sampleEvent('typing'));
+    expect(stage.received.get('typing-bob')?.map((p) => JSON.parse(p))).toEqual([
+      { type: 'typing', roomId: 'K7M2QD', username: 'alice', typing: true, expiresInMs: 7000 },
+    ]);
+    expect(stage.received.get(ME)).toBeUndefined();
+    expect(published()).toHaveLength(0);
+  });
+
+  it('drops a heartbeat within the interval without a write or a read of the room', async () => {
+    typingAs({ typingAt: Date.now() - 1000 });
+    await typing(sampleEvent('typing'));
+    expect(writes()).toHaveLength(0);
+    expect(db.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  it('posts a BAD_REQUEST error frame to the typist for a typing that is not a boolean', async () => {
+    const typist = 'typing-carol';
+    await typing(sampleEvent('typing', { body: { action: 'typing', typing: 'yes' }, connectionId: typist }));
+    const [frame] = (stage.received.get(typist) ?? []).map((p) => JSON.parse(p));
+    expect(frame).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'typing' });
+    expect(writes()).toHaveLength(0);
   });
 });
 

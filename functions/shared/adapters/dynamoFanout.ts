@@ -5,6 +5,7 @@ import type { ChatMessage } from '../../../protocol';
 import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } from '../coalescing';
 import { planReservation, type ShardPosts, singleShardPosts } from '../postBudget';
 import { batchGetAll } from './batchGet';
+import { leaseShardOf } from './leaseSweep';
 
 /**
  * The fan-out's own state in DynamoDB. On the room's item, beside the `seq` its sends count: the delivery cursor
@@ -25,6 +26,8 @@ export interface FanoutTables {
   /** The connections table's index of a room's members. */
   roomIndex: string;
   limits: string;
+  /** The rooms table's sparse index of held leases (leaseShard, leaseUntil): the stranded-room sweep's. */
+  leaseIndex?: string;
 }
 
 interface RoomItem {
@@ -110,14 +113,17 @@ export class DynamoFanoutStore {
       if (room?.leaseOwner === owner && room.deliveredSeq !== undefined)
         return this.heldCycle(roomId, room, room.deliveredSeq);
       if (!room || (room.leaseUntil !== undefined && room.leaseUntil >= now)) return { coalesced: true };
-      // No cursor yet: no message of the room was delivered, whichever execution comes first.
-      const cursor = room.deliveredSeq ?? 0;
+      // No cursor yet: no message of the room was delivered, whichever execution comes first. An expired lease
+      // still held: its holder died mid-cycle, so that cycle (after leaseFrom) is delivered again, as the sweep does.
+      const cursor =
+        room.leaseOwner === undefined ? (room.deliveredSeq ?? 0) : (room.leaseFrom ?? room.deliveredSeq ?? 0);
       const roomSeq = room.seq ?? 0;
       if (roomSeq <= cursor) return { coalesced: true };
       const plan = await this.plan(roomId, cursor, roomSeq);
       const taken = await this.takeLease(roomId, owner, now, {
         cursor: room.deliveredSeq,
         upto: plan.uptoSeq,
+        from: cursor,
       });
       if (taken) return { ...plan, resync: taken.resyncAfter ?? {} };
     }
@@ -145,7 +151,7 @@ export class DynamoFanoutStore {
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression: 'REMOVE leaseOwner, leaseUntil, leaseFrom',
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil, leaseFrom, leaseShard',
           ConditionExpression: handOver ? 'leaseOwner = :me' : 'leaseOwner = :me AND seq = :upto',
           ExpressionAttributeValues: { ':me': owner, ...(handOver ? {} : { ':upto': uptoSeq }) },
           ReturnValues: 'ALL_OLD',
@@ -202,7 +208,7 @@ export class DynamoFanoutStore {
           TableName: this.tables.rooms,
           Key: { roomId },
           UpdateExpression:
-            'SET deliveredSeq = leaseFrom, abandonedSeq = seq REMOVE leaseOwner, leaseUntil, leaseFrom',
+            'SET deliveredSeq = leaseFrom, abandonedSeq = seq REMOVE leaseOwner, leaseUntil, leaseFrom, leaseShard',
           ConditionExpression: 'leaseOwner = :me AND attribute_exists(leaseFrom)',
           ExpressionAttributeValues: { ':me': owner },
           ReturnValues: 'ALL_OLD',
@@ -212,6 +218,31 @@ export class DynamoFanoutStore {
     });
     const seq = before.seq ?? 0;
     return done && seq > (before.leaseFrom ?? seq) && before.abandonedSeq !== seq ? seq : undefined;
+  }
+
+  /**
+   * Takes over the lease that `from` handed on mid-cycle (it ran out of time between two pages): `owner` gets the
+   * same cycle, to deliver the pages `from` did not reach. Run again by the same owner it answers the same cycle;
+   * coalesced when the lease has gone to anyone else (it expired and was claimed: the new holder delivers).
+   */
+  async resume(roomId: string, from: string, owner: string, now: number): Promise<ClaimResult> {
+    let item: RoomItem | undefined;
+    await applied(async () => {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'SET leaseOwner = :me, leaseUntil = :until',
+          ConditionExpression: 'leaseOwner = :from',
+          ExpressionAttributeValues: { ':me': owner, ':from': from, ':until': now + LEASE_MS },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      item = Attributes as RoomItem | undefined;
+    });
+    const room = item ?? (await this.room(roomId));
+    if (room?.leaseOwner !== owner || room.deliveredSeq === undefined) return { coalesced: true };
+    return this.heldCycle(roomId, room, room.deliveredSeq);
   }
 
   /** Extends the lease of a holder that is still delivering; false when it was taken over. */
@@ -283,6 +314,17 @@ export class DynamoFanoutStore {
     return granted.length === 0
       ? undefined
       : { second: (granted[0] as PostGrant).second, shards: granted.flatMap((grant) => grant.shards) };
+  }
+
+  /**
+   * Reserves all of `posts` or none, in reservations of one shard each (reserveInParts), so that one full shard does
+   * not refuse a reservation bigger than a shard takes (an even part from every shard would need room in each).
+   */
+  async reserveAll(posts: number, perSecond: number, now: number): Promise<boolean> {
+    const grant = await this.reserveInParts(posts, perSecond, now);
+    if (grantedPosts(grant) >= Math.min(posts, perSecond)) return true;
+    if (grant) await this.refund(grant, 0);
+    return false;
   }
 
   /**
@@ -488,14 +530,14 @@ export class DynamoFanoutStore {
 
   /**
    * Takes the lease if it is free or expired and the cursor is still `cursor` (undefined: never set), moving the
-   * cursor to `upto`; with `roomSeq`, only if the room's seq is that (the quiet case). The room's item as it is
-   * now, or undefined when a condition failed.
+   * cursor to `upto`, the cycle starting at `from` (default `cursor`); with `roomSeq`, only if the room's seq is that
+   * and the lease was released (the quiet case). The room's item as it is now, or undefined when a condition failed.
    */
   private async takeLease(
     roomId: string,
     owner: string,
     now: number,
-    at: { cursor: number | undefined; upto: number; roomSeq?: number },
+    at: { cursor: number | undefined; upto: number; roomSeq?: number; from?: number },
   ): Promise<RoomItem | undefined> {
     // A room without a cursor has had nothing delivered: only a cursor of 0 may also match an unset one.
     const cursorIs =
@@ -511,19 +553,21 @@ export class DynamoFanoutStore {
           TableName: this.tables.rooms,
           Key: { roomId },
           UpdateExpression:
-            'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto, leaseFrom = :from',
+            'SET leaseOwner = :me, leaseUntil = :until, deliveredSeq = :upto, leaseFrom = :from, leaseShard = :shard',
           ConditionExpression: [
             'attribute_exists(roomId)',
             '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
             cursorIs,
-            ...(at.roomSeq === undefined ? [] : ['seq = :seq']),
+            // The quiet case takes only a released lease: an expired one's cycle is redelivered (claim's loop).
+            ...(at.roomSeq === undefined ? [] : ['seq = :seq', 'attribute_not_exists(leaseOwner)']),
           ].join(' AND '),
           ExpressionAttributeValues: {
             ':me': owner,
             ':until': now + LEASE_MS,
             ':now': now,
             ':upto': at.upto,
-            ':from': at.cursor ?? 0,
+            ':from': at.from ?? at.cursor ?? 0,
+            ':shard': leaseShardOf(roomId),
             ...(at.cursor === undefined ? {} : { ':cursor': at.cursor }),
             ...(at.roomSeq === undefined ? {} : { ':seq': at.roomSeq }),
           },

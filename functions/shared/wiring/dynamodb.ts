@@ -11,12 +11,13 @@ import { DynamoFanoutStore } from '../adapters/dynamoFanout';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../adapters/dynamoGuard';
 import { DynamoMembershipStore } from '../adapters/dynamoMemberships';
 import { DynamoSessionStore } from '../adapters/dynamoSessions';
+import { DynamoLeaseSweep } from '../adapters/leaseSweep';
 import { config, requireEnv } from '../config';
 import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';
 
 /** One traced DynamoDB client per runtime, shared by the stores of a function and reused by every invocation. */
-const documentClient = onFirstCall(() =>
+export const documentClient = onFirstCall(() =>
   DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   }),
@@ -70,6 +71,14 @@ export const fanoutStore = () =>
     connections: config.connectionsTable(),
     roomIndex: config.roomIndex(),
     limits: requireEnv('LIMITS_TABLE'),
+    leaseIndex: requireEnv('LEASE_INDEX'),
+  });
+
+/** The held leases past their time (the stranded-room sweep, functions/deliver/sweep.ts). */
+export const leaseSweep = () =>
+  new DynamoLeaseSweep(documentClient(), {
+    rooms: config.roomsTable(),
+    leaseIndex: requireEnv('LEASE_INDEX'),
   });
 
 /** Read positions and memberships (memberships.ts), with the reads of rooms and connections they need. */

@@ -1,0 +1,132 @@
+import { LOBBY, TYPING_GRACE_MS, type TypingFrame } from '../protocol';
+import { Emitter } from './emitter';
+import type { ConnectionState, RoomcastEvents } from './types';
+
+/** The template's default TypingIntervalSeconds; set `typingHeartbeatMs` to the deployment's if it differs. */
+export const DEFAULT_TYPING_HEARTBEAT_MS = 5000;
+
+/** Who is typing in a room now (never this client). */
+export interface TypingUpdate {
+  roomId: string;
+  typists: string[];
+}
+
+/** What Typing uses of its client (RoomcastClient): its public members only. */
+export interface TypingHost {
+  readonly state: ConnectionState;
+  readonly roomId: string;
+  sendRaw(text: string): void;
+  on<K extends keyof RoomcastEvents>(event: K, listener: (value: RoomcastEvents[K]) => void): () => void;
+}
+
+/**
+ * `client.typing`, the typing indicators of the current room, as ably-chat-js's `typing`: `keystroke()` on every key
+ * sends a heartbeat at most once per `heartbeatMs`; `stop()` tells the others at once (optional); its `typing` event
+ * carries who is typing now. A typist is dropped when its heartbeat expires (the frame's `expiresInMs`), when a message of its
+ * arrives, or on its stop, so a lost or never-sent stop ends nothing wrongly. Nothing is queued while offline: after
+ * a reconnect the next keystroke sends at once.
+ *
+ * ```ts
+ * input.addEventListener('input', () => (input.value ? client.typing.keystroke() : client.typing.stop()));
+ * client.typing.on('typing', ({ typists }) => (label.textContent = typists.length ? `${typists.join(', ')} typing…` : ''));
+ * ```
+ */
+export class Typing extends Emitter<{ typing: TypingUpdate }> {
+  private lastSentAt: number | undefined;
+  /** Typist name -> its expiry timer, in order of arrival. */
+  private readonly typists = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(
+    private readonly client: TypingHost,
+    readonly heartbeatMs = DEFAULT_TYPING_HEARTBEAT_MS,
+  ) {
+    super();
+    client.on('frame', ({ frame }) => {
+      if (frame?.type === 'typing') this.onFrame(frame);
+      // Acknowledged: this client's message ended its typing for the others, so the next keystroke sends.
+      if (frame?.type === 'ack') this.lastSentAt = undefined;
+    });
+    client.on('message', (message) => this.onMessage(message));
+    client.on('room', () => this.reset());
+    client.on('close', () => this.reset());
+  }
+
+  /** Who is typing in the current room now (never this client). */
+  get current(): string[] {
+    return [...this.typists.keys()];
+  }
+
+  /** Call on every keystroke; true when it sent a heartbeat (at most one per `heartbeatMs`, never in the lobby). */
+  keystroke(): boolean {
+    if (this.client.roomId === LOBBY) return false;
+    const now = Date.now();
+    if (this.lastSentAt !== undefined && now - this.lastSentAt < this.heartbeatMs) return false;
+    if (!this.write({ action: 'typing' })) return false;
+    this.lastSentAt = now;
+    return true;
+  }
+
+  /** Stopped typing (the input was cleared): the others are told, if a heartbeat of this client still shows. */
+  stop(): void {
+    const last = this.lastSentAt;
+    this.lastSentAt = undefined;
+    if (last === undefined || Date.now() - last >= this.heartbeatMs + TYPING_GRACE_MS) return;
+    this.write({ action: 'typing', typing: false });
+  }
+
+  /** A `typing` frame: a typist of the current room shown until its heartbeat expires, or dropped on its stop. */
+  private onFrame(frame: Record<string, unknown>): void {
+    const { roomId, username, typing, expiresInMs } = frame as Partial<TypingFrame>;
+    if (typeof username !== 'string' || typeof typing !== 'boolean' || roomId !== this.client.roomId) return;
+    if (!typing) {
+      this.drop(username);
+      return;
+    }
+    const expiry =
+      typeof expiresInMs === 'number' && expiresInMs > 0 ? expiresInMs : this.heartbeatMs + TYPING_GRACE_MS;
+    const known = this.typists.get(username);
+    if (known !== undefined) clearTimeout(known);
+    this.typists.set(
+      username,
+      setTimeout(() => this.drop(username), expiry),
+    );
+    if (known === undefined) this.changed();
+  }
+
+  /** A message of the room: its sender is no longer typing. */
+  private onMessage(message: { roomId: string; username?: string }): void {
+    if (message.username !== undefined && message.roomId === this.client.roomId) this.drop(message.username);
+  }
+
+  /** The room changed or the connection closed: no typist is known any more, and the next keystroke sends. */
+  private reset(): void {
+    this.lastSentAt = undefined;
+    if (this.typists.size === 0) return;
+    for (const timer of this.typists.values()) clearTimeout(timer);
+    this.typists.clear();
+    this.changed();
+  }
+
+  /** Sends on the resumed connection; false when there is none (nothing is queued for later). */
+  private write(frame: Record<string, unknown>): boolean {
+    if (this.client.state !== 'ready') return false;
+    try {
+      this.client.sendRaw(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private drop(username: string): void {
+    const timer = this.typists.get(username);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.typists.delete(username);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.emit('typing', { roomId: this.client.roomId, typists: this.current });
+  }
+}

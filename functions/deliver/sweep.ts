@@ -1,0 +1,41 @@
+import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
+import type { DynamoLeaseSweep } from '../shared/adapters/leaseSweep';
+import type { EventPublisher } from '../shared/ports';
+import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
+import { startSuccessor } from './handOver';
+
+export interface SweepDeps {
+  sweep: DynamoLeaseSweep;
+  store: DynamoFanoutStore;
+  publisher: EventPublisher;
+  now: () => number;
+}
+
+/**
+ * The scheduled sweep (template.yaml, SweepStrandedRooms: every minute). A lease holder that died without its Catch
+ * seeing it (a crash, Express's 5-minute stop) leaves its lease until it expires; the messages whose executions
+ * coalesced meanwhile, and its own cycle, would wait for the room's next message. The sweep frees each expired
+ * lease (its cursor back to the cycle's start) and starts a successor for the room's newest message, so they are
+ * delivered live within a minute of the lease's expiry though the room went quiet. With nothing stranded it costs
+ * one Query per index shard and nothing else.
+ */
+export async function sweepStrandedRooms(given: SweepDeps): Promise<{ recovered: number }> {
+  const now = given.now();
+  let recovered = 0;
+  for (const { roomId, leaseUntil } of await given.sweep.expired(now)) {
+    try {
+      const pendingSeq = await given.sweep.recover(roomId, leaseUntil, now);
+      if (pendingSeq === undefined) continue;
+      await startSuccessor(given.publisher, given.store, roomId, pendingSeq);
+      recovered++;
+      logger.warn('stranded room recovered: its expired lease freed and a successor started', {
+        roomId,
+        pendingSeq,
+      });
+    } catch (error) {
+      logger.error('stranded room left for the next sweep', { roomId, error });
+    }
+  }
+  metrics.addMetric(METRIC.strandedRoomsRecovered, MetricUnit.Count, recovered);
+  return { recovered };
+}

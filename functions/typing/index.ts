@@ -1,0 +1,57 @@
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import { typingFlag } from '../../protocol';
+import { systemClock } from '../shared/clock';
+import { config, numberEnv } from '../shared/config';
+import { BadRequest } from '../shared/errors';
+import { servedFrom } from '../shared/guard';
+import { onFirstCall } from '../shared/onFirstCall';
+import { logger } from '../shared/powertools';
+import { routeHandler } from '../shared/websocket';
+import { connectionStore, documentClient } from '../shared/wiring/dynamodb';
+import { notifier } from '../shared/wiring/managementApi';
+import { DynamoTypingStore } from './dynamoTyping';
+import { relayTyping } from './relay';
+
+const deps = onFirstCall(() => ({
+  connections: connectionStore(),
+  typing: new DynamoTypingStore(documentClient(), config.connectionsTable(), config.roomIndex()),
+  notifier: notifier(),
+  now: systemClock,
+  settings: {
+    intervalMs: numberEnv('TYPING_INTERVAL_SECONDS') * 1000,
+    maxMembers: numberEnv('TYPING_MAX_MEMBERS'),
+  },
+}));
+
+/** Posts to the other members stop this long before the route's own deadline, leaving time to answer. */
+const POSTS_END_MS = 2500;
+
+const relay = routeHandler('typing', async (frame) => {
+  const typing = typingFlag(frame.body);
+  if (typing === undefined) throw new BadRequest('"typing" must be true or false (or left out for true).');
+  const outcome = await relayTyping(
+    servedFrom(deps(), frame),
+    frame.connectionId,
+    typing,
+    frame.deadline === undefined ? undefined : frame.deadline - POSTS_END_MS,
+  );
+  logger.debug('typing', { ...outcome });
+  return {};
+});
+
+/**
+ * typing: a one-way route (no route response, so API Gateway sends nothing back for it): a relayed or dropped
+ * heartbeat costs the typist no message. Only a refusal is worth telling, and it is posted to the connection.
+ */
+export async function handler(
+  event: APIGatewayProxyWebsocketEventV2,
+  context?: Context,
+): Promise<APIGatewayProxyResultV2> {
+  const result = await relay(event, context);
+  const body = typeof result === 'object' && typeof result.body === 'string' ? result.body : '';
+  if (body.startsWith('{"type":"error"'))
+    await deps()
+      .notifier.post(event.requestContext.connectionId, body)
+      .catch(() => undefined);
+  return result;
+}

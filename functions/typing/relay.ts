@@ -1,0 +1,91 @@
+import { LOBBY, TYPING_GRACE_MS, type TypingFrame } from '../../protocol';
+import { requireConnection } from '../shared/connections';
+import { postToConnections } from '../shared/delivery';
+import type { ChatPorts, Connection, Member } from '../shared/ports';
+
+/**
+ * Typing indicators (docs/PROTOCOL.md, "Typing"): a member's heartbeat goes straight from this route to the other
+ * members of a room of at most `maxMembers`, posted once, never stored in history and never retried (the next
+ * heartbeat, or the receivers' expiry, makes up for a lost one). docs/DECISIONS.md says why not through the fan-out.
+ */
+
+/** The connection item's typing marks (epoch ms), kept beside the frame count so the throttle reads them free. */
+export interface TypingMarks {
+  /** The last heartbeat relayed for this connection. */
+  typingAt?: number;
+  /** The `typingAt` whose stop was relayed: a second stop of the same heartbeat is dropped. */
+  typingStoppedAt?: number;
+}
+
+export interface TypingStore {
+  /**
+   * Notes a relayed heartbeat at `at` if the last one is still `previous` (undefined: none) and the connection is
+   * in `roomId`: one conditional write, so two frames racing in two invocations relay one heartbeat. False when
+   * the condition failed.
+   */
+  noteStart(connectionId: string, roomId: string, at: number, previous: number | undefined): Promise<boolean>;
+  /** Notes the stop of heartbeat `typingAt`, if it is still the last one and the connection is in `roomId`. */
+  noteStop(connectionId: string, roomId: string, typingAt: number): Promise<boolean>;
+  /** At most `limit + 1` members of the room: one more than `limit` says the room is bigger, for a bounded read. */
+  membersUpTo(roomId: string, limit: number): Promise<Member[]>;
+}
+
+export interface TypingSettings {
+  /** Heartbeats relayed per member at most once per this many ms (setting TypingIntervalSeconds). */
+  intervalMs: number;
+  /** Rooms with more members relay no typing (setting TypingMaxMembers); 0 = typing off. */
+  maxMembers: number;
+}
+
+export type TypingDeps = Pick<ChatPorts, 'connections' | 'notifier' | 'now'> & {
+  typing: TypingStore;
+  settings: TypingSettings;
+};
+
+/** What became of a typing frame; only `relayed` costs posts. */
+export type TypingOutcome =
+  | { kind: 'relayed'; posted: number }
+  | { kind: 'dropped'; reason: 'lobby' | 'off' | 'throttled' | 'notTyping' | 'roomTooBig' };
+
+/**
+ * Relays a member's typing (`typing` true: a heartbeat; false: it stopped) to the others of its room. A heartbeat
+ * within the interval of the last is dropped before any write, from the connection as the frame count read it,
+ * unless the member sent a message since (its send ended its typing for the others, so the next keystroke shows
+ * again at once). A stop is relayed only for a heartbeat still showing, once.
+ */
+export async function relayTyping(
+  deps: TypingDeps,
+  connectionId: string,
+  typing: boolean,
+  postBy?: number,
+): Promise<TypingOutcome> {
+  const { settings } = deps;
+  const connection = (await requireConnection(deps, connectionId)) as Connection & TypingMarks;
+  const { roomId } = connection;
+  if (roomId === LOBBY) return { kind: 'dropped', reason: 'lobby' };
+  if (settings.maxMembers <= 0) return { kind: 'dropped', reason: 'off' };
+  const now = deps.now().getTime();
+  const last = connection.typingAt;
+  const expiresInMs = settings.intervalMs + TYPING_GRACE_MS;
+  if (typing) {
+    const sentSince = last !== undefined && (connection.sendBucket?.at ?? 0) > last;
+    if (last !== undefined && now - last < settings.intervalMs && !sentSince)
+      return { kind: 'dropped', reason: 'throttled' };
+    if (!(await deps.typing.noteStart(connectionId, roomId, now, last)))
+      return { kind: 'dropped', reason: 'throttled' };
+  } else {
+    if (last === undefined || now - last >= expiresInMs || connection.typingStoppedAt === last)
+      return { kind: 'dropped', reason: 'notTyping' };
+    if (!(await deps.typing.noteStop(connectionId, roomId, last)))
+      return { kind: 'dropped', reason: 'notTyping' };
+  }
+  const members = await deps.typing.membersUpTo(roomId, settings.maxMembers);
+  if (members.length > settings.maxMembers) return { kind: 'dropped', reason: 'roomTooBig' };
+  const frame: TypingFrame = typing
+    ? { type: 'typing', roomId, username: connection.username, typing, expiresInMs }
+    : { type: 'typing', roomId, username: connection.username, typing };
+  const others = members.filter((m) => m.connectionId !== connectionId).map((m) => m.connectionId);
+  const deadline = postBy === undefined ? undefined : { stopAt: postBy - 500, giveUpAt: postBy };
+  const report = await postToConnections(deps.notifier, others, JSON.stringify(frame), deadline);
+  return { kind: 'relayed', posted: report.delivered };
+}

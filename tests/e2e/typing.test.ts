@@ -1,0 +1,138 @@
+import { ChatClient, type Frame, isError, isPresence } from '../helpers/chatClient';
+import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
+
+/**
+ * Typing indicators end to end (docs/PROTOCOL.md, "Typing"): a heartbeat reaches the other members of a small room
+ * once per interval, never the typist, never history, and no room above TypingMaxMembers.
+ */
+jest.setTimeout(40_000);
+
+const INTERVAL_SECONDS = 4;
+const MAX_MEMBERS = 3;
+let testCloud: TestCloud;
+const open: ChatClient[] = [];
+
+beforeAll(async () => {
+  testCloud = await startTestCloud({
+    parameters: declaredParameters({
+      TypingIntervalSeconds: String(INTERVAL_SECONDS),
+      TypingMaxMembers: String(MAX_MEMBERS),
+      SendRateLimit: '1000',
+      FrameRateLimit: '100000',
+      StrikeLimit: '100000',
+    }),
+  });
+});
+afterAll(() => testCloud.cloud.close());
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+async function connect(username: string): Promise<ChatClient> {
+  const client = await ChatClient.connect(testCloud.cloud.wsUrl, username);
+  open.push(client);
+  return client;
+}
+
+const two = async (a: string, b: string) =>
+  (await Promise.all([a, b].map(connect))) as [ChatClient, ChatClient];
+const three = async (a: string, b: string, c: string) =>
+  (await Promise.all([a, b, c].map(connect))) as [ChatClient, ChatClient, ChatClient];
+
+/** A room with these clients in it, each having seen every later join. */
+async function roomOf(...clients: ChatClient[]): Promise<string> {
+  const [owner, ...others] = clients;
+  if (!owner) throw new Error('roomOf needs a client');
+  const roomId = (await owner.expectReply({ action: 'createroom' })).roomId as string;
+  for (const [i, joiner] of others.entries()) {
+    await joiner.expectReply({ action: 'joinroom', roomId });
+    await Promise.all(
+      clients.slice(0, i + 2).map((c) => c.next(isPresence(roomId, 'join', joiner.username))),
+    );
+  }
+  return roomId;
+}
+
+const typingOf =
+  (username: string, typing = true) =>
+  (f: Frame) =>
+    f.type === 'typing' && f.username === username && f.typing === typing;
+const typingFrames = (client: ChatClient) => client.frames.filter((f) => f.type === 'typing');
+
+/** A message as a marker: every frame sent before it has arrived once it does (one connection, in order). */
+async function marker(sender: ChatClient, receivers: ChatClient[], text: string): Promise<void> {
+  await sender.expectReply({ action: 'sendmessage', message: text });
+  await Promise.all(receivers.map((r) => r.next((f) => f.type === 'message' && f.text === text)));
+  await testCloud.settle();
+}
+
+it('a burst of keystrokes reaches the others as one frame per interval, and never the typist', async () => {
+  const [alice, bob, carol] = await three('alice', 'bob', 'carol');
+  // A first frame from the lobby (dropped there) starts the typing function, so the burst meets a warm one.
+  alice.send({ action: 'typing' });
+  const roomId = await roomOf(alice, bob, carol);
+  const started = Date.now();
+  for (let i = 0; i < 10; i++) alice.send({ action: 'typing' });
+  for (const other of [bob, carol]) {
+    const frame = await other.next(typingOf('alice'));
+    expect(frame).toEqual({
+      type: 'typing',
+      roomId,
+      username: 'alice',
+      typing: true,
+      expiresInMs: INTERVAL_SECONDS * 1000 + 2000,
+    });
+  }
+  await testCloud.settle();
+  // Still inside the interval (the burst's frames all reached the server long before it ends).
+  expect(Date.now() - started).toBeLessThan(INTERVAL_SECONDS * 1000);
+  expect(typingFrames(bob)).toHaveLength(1);
+  expect(typingFrames(alice)).toHaveLength(0);
+
+  await new Promise((resolve) => setTimeout(resolve, INTERVAL_SECONDS * 1000));
+  alice.send({ action: 'typing' });
+  await bob.next(typingOf('alice'));
+  expect(typingFrames(bob)).toHaveLength(2);
+  expect(typingFrames(alice)).toHaveLength(0);
+});
+
+it('a stop reaches the others once; a send lets the next keystroke through at once; history holds no typing', async () => {
+  const [dora, eve] = await two('dora', 'eve');
+  await roomOf(dora, eve);
+  dora.send({ action: 'typing' });
+  await eve.next(typingOf('dora'));
+  dora.send({ action: 'typing', typing: false });
+  dora.send({ action: 'typing', typing: false });
+  const stop = await eve.next(typingOf('dora', false));
+  expect(stop).not.toHaveProperty('expiresInMs');
+
+  // Within the interval of the last heartbeat, but after a message: shown again at once.
+  await marker(dora, [eve], 'sent while typing');
+  dora.send({ action: 'typing' });
+  await eve.next(typingOf('dora'));
+  await marker(dora, [eve], 'marker');
+  expect(typingFrames(eve).map((f) => f.typing)).toEqual([true, false, true]);
+
+  const history = await eve.expectReply({ action: 'history' });
+  expect((history.messages as Frame[]).map((m) => m.text)).toEqual(['sent while typing', 'marker']);
+});
+
+it('a room above TypingMaxMembers relays no typing at all', async () => {
+  const clients = await Promise.all(['fay', 'gus', 'hal', 'ivy'].map(connect));
+  await roomOf(...clients);
+  const fay = clients[0] as ChatClient;
+  fay.send({ action: 'typing' });
+  await marker(fay, clients, 'after typing');
+  for (const client of clients) expect(typingFrames(client)).toHaveLength(0);
+});
+
+it('bad input gets an error frame; typing in the lobby is dropped without one', async () => {
+  const [jon, kim] = await two('jon', 'kim');
+  jon.send({ action: 'typing' });
+  jon.send({ action: 'typing', typing: 'yes' });
+  const error = await jon.next(isError('BAD_REQUEST'));
+  expect(error).toMatchObject({ action: 'typing', message: expect.stringContaining('"typing"') });
+  await marker(jon, [kim], 'lobby marker');
+  expect(typingFrames(kim)).toHaveLength(0);
+  expect(jon.frames.filter((f) => f.type === 'error')).toHaveLength(1);
+});
