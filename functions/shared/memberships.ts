@@ -21,7 +21,7 @@ import { epochSeconds, roomEnd, roomTtl } from './roomLife';
 /**
  * Read positions, "my rooms" and direct messages. A membership is kept per member identity and room: the signed-in
  * user (`user:` id, the same on every device), else the client's resume token (`resume:` scope, the same across its
- * reconnects); a connection with neither has no memberships. It is recorded when the member creates, joins or opens
+ * reconnects), else the connection alone (until it closes). It is recorded when the member creates, joins or opens
  * a room, dropped when it leaves, and dropped when `myrooms` finds the room ended or its key changed (the member was
  * removed, or the owner rotated the key while it was away: the stored key no longer gets in, so the room is not
  * offered). A direct-message room belongs to exactly two signed-in users: its code is derived from their ids, and
