@@ -6,6 +6,7 @@ export type { MemberDelivery } from './deliveryAudit';
 export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
+export type { DirectTarget, MemberRooms } from './members';
 export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
 export { Sequencer } from './sequencer';
 export type {

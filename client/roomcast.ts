@@ -17,6 +17,7 @@ import { DEFAULT_BACKOFF } from './backoff';
 import { Connection } from './connection';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
+import { MemberRooms } from './members';
 import { Outbox } from './outbox';
 import { Requests } from './requests';
 import { RoomSession } from './session';
@@ -58,6 +59,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   private readonly session: RoomSession;
   private readonly outbox: Outbox;
   readonly typing: Typing;
+  readonly rooms: MemberRooms; // read positions, "my rooms" and direct messages (client/members.ts)
 
   constructor(options: RoomcastClientOptions) {
     super();
@@ -130,6 +132,12 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       inOrder: !this.lean,
     });
     this.typing = new Typing(this, options.typingHeartbeatMs);
+    this.rooms = new MemberRooms(this, options, {
+      request: (frame) => this.acrossReconnects(() => this.requests.send(frame)),
+      join: (frame) => this.acrossReconnects(() => this.session.requestJoin(undefined, undefined, frame)),
+      entered: (joined) => this.session.enter(joined),
+      roomId: () => this.session.roomId,
+    });
     if (options.autoConnect !== false) this.connect();
   }
 

@@ -85,12 +85,20 @@ export class RoomSession {
     return this.activity.kind;
   }
 
-  /** Sends a join (`roomId` with `key`) or, without a room id, a create; resolves with the `joined` reply. */
-  async requestJoin(roomId: string | undefined, key?: string): Promise<JoinedFrame> {
+  /**
+   * Sends a join (`roomId` with `key`) or, without a room id, a create, or `request` (another request answered by
+   * `joined`: `opendm`); resolves with the `joined` reply.
+   */
+  async requestJoin(
+    roomId: string | undefined,
+    key?: string,
+    request?: Record<string, unknown>,
+  ): Promise<JoinedFrame> {
     const frame =
-      roomId === undefined
+      request ??
+      (roomId === undefined
         ? { action: 'createroom' }
-        : { action: 'joinroom', roomId, ...(key !== undefined && { key }) };
+        : { action: 'joinroom', roomId, ...(key !== undefined && { key }) });
     const joining: SessionActivity = { kind: 'joining', roomId, early: [] };
     this.activity = joining;
     try {

@@ -38,6 +38,10 @@ export interface SocketLike {
 export type SocketFactory = new (url: string) => SocketLike;
 
 export interface RoomcastClientOptions {
+  /** Ask `myrooms` after every connect, so `client.rooms` tells each room's unread count (client/members.ts). */
+  trackRooms?: boolean;
+  /** `markRead` sends at most one position per this many ms (default 5000). */
+  readIntervalMs?: number;
   /** The stage URL: `wss://<api>.execute-api.<region>.amazonaws.com/<stage>` or `ws://127.0.0.1:3001/prod`. */
   url: string;
   /** AuthMode=open: the name to connect with. */

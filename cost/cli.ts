@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTemplate } from '../infra/template';
+import { memberCosts, renderMemberCosts } from './members';
 import {
   type Assumptions,
   type CostReport,
@@ -366,6 +367,9 @@ function main() {
   process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : render(report));
   if (!args.json)
     process.stdout.write(`\n${typingTable(typingSettings(args.templatePath), assumptions, PRICES)}`);
+  const seenByMax = Number(loadTemplate(args.templatePath).parameter('SeenByMaxMembers'));
+  if (!args.json)
+    process.stdout.write(renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax));
 }
 
 if (require.main === module) {

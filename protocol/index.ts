@@ -7,6 +7,17 @@
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
  */
 
+import {
+  type DmPeer,
+  MEMBER_ACTIONS,
+  MEMBER_FRAME_TYPES,
+  MEMBER_REPLY_TYPE,
+  type MemberFrame,
+  type MemberRequest,
+} from './members';
+
+export * from './members';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -47,8 +58,8 @@ export const ROOM_CODE_LENGTH = 8;
 export const LEGACY_ROOM_CODE_LENGTH = 6;
 /** Regular-expression sources, shared with asyncapi.yaml's `pattern`s. */
 export const PATTERNS = {
-  /** 8 characters, or 6 for an older room. */
-  roomCode: '^[A-HJ-NP-Z2-9]{6}([A-HJ-NP-Z2-9]{2})?$',
+  /** 8 characters, 6 for an older room, 12 for a direct-message room (protocol/members.ts). */
+  roomCode: '^[A-HJ-NP-Z2-9]{6}([A-HJ-NP-Z2-9]{2}|[A-HJ-NP-Z2-9]{6})?$',
   clientMsgId: '^[A-Za-z0-9._:-]+$',
   /** A room's 96-bit invite key, base64url: a join that carries it takes no guess (docs/SECURITY.md). */
   inviteKey: '^[A-Za-z0-9_-]{16}$',
@@ -78,6 +89,7 @@ export const ACTIONS = [
   'rotatekey',
   'removemember',
   'closeroom',
+  ...MEMBER_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -161,7 +173,8 @@ export type ClientFrame =
   | PingRequest
   | RotateKeyRequest
   | RemoveMemberRequest
-  | CloseRoomRequest;
+  | CloseRoomRequest
+  | MemberRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -209,6 +222,8 @@ export interface JoinedFrame extends Reply {
   lastSeq: number;
   /** The room's invite key, to share with its code; absent for the lobby and rooms made before invite keys. */
   inviteKey?: string;
+  /** A direct-message room (`opendm`): who it is with. */
+  dm?: DmPeer;
 }
 export interface LeftFrame extends Reply {
   type: 'left';
@@ -327,7 +342,8 @@ export type ServerFrame =
   | ErrorFrame
   | BatchFrame
   | ResyncFrame
-  | TypingFrame;
+  | TypingFrame
+  | MemberFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -348,6 +364,7 @@ export const SERVER_FRAME_TYPES = [
   'batch',
   'resync',
   'typing',
+  ...MEMBER_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -362,6 +379,7 @@ export const REPLY_TYPE = {
   rotatekey: 'keyrotated',
   removemember: 'memberremoved',
   closeroom: 'roomclosed',
+  ...MEMBER_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

@@ -3,6 +3,7 @@
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 
 import { bindAccount, renderMe, setIdentity } from './account.js';
+import { bindMyRooms } from './myrooms.js';
 import {
   inviteLink,
   isValidRoomCode,
@@ -94,6 +95,7 @@ function startClient() {
       url: socketBase(state.wsBaseUrl),
       username: state.signedIn ? undefined : state.username,
       resumeToken: state.signedIn ? undefined : tabResumeToken(),
+      trackRooms: true,
     });
   } catch (err) {
     setConn('unconfigured');
@@ -101,6 +103,7 @@ function startClient() {
     return;
   }
   state.chat = chat;
+  bindMyRooms(chat);
   chat.on('state', onState);
   chat.on('room', ({ roomId }) => onRoom(roomId));
   chat.on('message', onMessage);

@@ -1,12 +1,13 @@
 import { systemClock } from '../shared/clock';
 import { config } from '../shared/config';
 import { servedFrom, withInviteKeys } from '../shared/guard';
+import { logMembershipFailure, recordMembership } from '../shared/memberships';
 import { onFirstCall } from '../shared/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '../shared/powertools';
 import { admitRoom, limitOwner } from '../shared/quotas';
 import { createRoom } from '../shared/rooms';
 import { routeHandler } from '../shared/websocket';
-import { connectionStore, quotaStore, roomStore } from '../shared/wiring/dynamodb';
+import { connectionStore, membershipStore, quotaStore, roomStore } from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
@@ -18,6 +19,12 @@ const deps = onFirstCall(() => ({
 }));
 const rooms = onFirstCall(() => ({ store: quotaStore(), rate: config.roomCreateRate(), now: systemClock }));
 
+const members = onFirstCall(() => ({
+  connections: connectionStore(),
+  memberships: membershipStore(),
+  now: systemClock,
+}));
+
 export const handler = routeHandler('createroom', async (frame) => {
   // Counted per signed-in user where there is sign-in, else per source (quotas.ts): each room is kept RoomIdleDays.
   const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
@@ -26,5 +33,8 @@ export const handler = routeHandler('createroom', async (frame) => {
   const keyed = withInviteKeys(servedFrom(deps(), frame));
   const joined = await createRoom(keyed.deps, frame.connectionId);
   metrics.addMetric(METRIC.roomsCreated, MetricUnit.Count, 1);
-  return { ...joined, inviteKey: keyed.inviteKey() };
+  const inviteKey = keyed.inviteKey();
+  // The room joins its creator's "my rooms" (memberships.ts).
+  await recordMembership(members(), frame, { ...joined, inviteKey }, logMembershipFailure);
+  return { ...joined, inviteKey };
 });

@@ -3,10 +3,17 @@ import { config } from '../shared/config';
 import { admitJoin, parseInviteKey, servedFrom } from '../shared/guard';
 import { joinRoom } from '../shared/joining';
 import { lobbyUnlisted, refuseLobbyJoin } from '../shared/lobby';
+import { logMembershipFailure, recordMembership } from '../shared/memberships';
 import { onFirstCall } from '../shared/onFirstCall';
 import { LOBBY, parseRoomId, requireString } from '../shared/protocol';
 import { routeHandler } from '../shared/websocket';
-import { connectionStore, messageStore, roomEntry, roomStore } from '../shared/wiring/dynamodb';
+import {
+  connectionStore,
+  membershipStore,
+  messageStore,
+  roomEntry,
+  roomStore,
+} from '../shared/wiring/dynamodb';
 import { eventPublisher } from '../shared/wiring/eventbridge';
 import { guard } from '../shared/wiring/guard';
 
@@ -16,6 +23,12 @@ const deps = onFirstCall(() => ({
   messages: messageStore(),
   entry: roomEntry(),
   events: eventPublisher(),
+  now: systemClock,
+}));
+
+const members = onFirstCall(() => ({
+  connections: connectionStore(),
+  memberships: membershipStore(),
   now: systemClock,
 }));
 
@@ -37,5 +50,12 @@ export const handler = routeHandler('joinroom', async (frame) => {
   const joined = await joinRoom(admitted.deps, connectionId, roomId, {
     lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),
   });
+  // The room joins the member's "my rooms" (memberships.ts), with the key it got in by.
+  await recordMembership(
+    members(),
+    frame,
+    { ...joined, inviteKey: admitted.inviteKey },
+    logMembershipFailure,
+  );
   return admitted.inviteKey ? { ...joined, inviteKey: admitted.inviteKey } : joined;
 });

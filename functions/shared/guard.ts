@@ -251,8 +251,10 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   const nowMs = guard.now().getTime();
   if (rate && byCode && !hasGuess(rate, fullAt, nowMs, intervalMs)) throw tooManyFailedJoins();
   const keyOk = room?.inviteKey !== undefined && !byCode && keysMatch(room.inviteKey, attempt.key as string);
-  // A room whose key was rotated admits only its current key: by code alone it is answered as an unknown code.
-  if (!room || (!byCode && !keyOk) || (byCode && room.keyRequired === true)) {
+  // A room whose key was rotated admits only its current key: by code alone it is answered as an unknown code. A
+  // direct-message room admits its two members only, and answers anyone else as an unknown code (memberships.ts).
+  const outsider = room?.dmMembers !== undefined && !room.dmMembers.includes(attempt.userId ?? '');
+  if (!room || outsider || (!byCode && !keyOk) || (byCode && room.keyRequired === true)) {
     // A failed join spends a guess before it is answered. A wrong key looks exactly like an unknown code and is a
     // failed guess too, refused once the bucket is empty (its right key would never be).
     if (rate) {

@@ -107,6 +107,12 @@ export interface Room {
    * them is given a later key, and no one who joins is given one of them (a newcomer is numbered past it).
    */
   removedNames?: Set<string>;
+  /**
+   * A direct-message room's two members (their `userId`s, sorted; memberships.ts): only they may enter it, and it
+   * has no owner. `dmNames` holds their display names in the same order ('' while unknown).
+   */
+  dmMembers?: string[];
+  dmNames?: string[];
 }
 
 /** What the owner of a room changes in it. */

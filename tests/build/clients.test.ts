@@ -38,6 +38,10 @@ const CALLS: Record<string, string[]> = {
   SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   TypingFunction: [DYNAMODB, MANAGEMENT_API],
   WhoFunction: [DYNAMODB, MANAGEMENT_API],
+  MarkReadFunction: [DYNAMODB, MANAGEMENT_API],
+  MyRoomsFunction: [DYNAMODB, MANAGEMENT_API],
+  SeenByFunction: [DYNAMODB, MANAGEMENT_API],
+  OpenDmFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
 };
 
 /**

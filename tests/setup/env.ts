@@ -8,6 +8,8 @@ Object.assign(process.env, {
   ROOMS_TABLE: 'test-Rooms',
   MESSAGES_TABLE: 'test-Messages',
   SENDS_TABLE: 'test-Sends',
+  MEMBERSHIPS_TABLE: 'test-Memberships',
+  SEEN_BY_MAX_MEMBERS: '50',
   EVENT_BUS_NAME: 'test-chat',
   EVENT_SOURCE: 'roomcast.chat',
   CALLBACK_URL: 'https://abc123def4.execute-api.us-east-1.amazonaws.com/prod',

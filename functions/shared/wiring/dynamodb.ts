@@ -9,6 +9,7 @@ import {
 import { DynamoRoomEntry } from '../adapters/dynamoEntry';
 import { DynamoFanoutStore } from '../adapters/dynamoFanout';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../adapters/dynamoGuard';
+import { DynamoMembershipStore } from '../adapters/dynamoMemberships';
 import { DynamoSessionStore } from '../adapters/dynamoSessions';
 import { DynamoLeaseSweep } from '../adapters/leaseSweep';
 import { config, requireEnv } from '../config';
@@ -78,4 +79,12 @@ export const leaseSweep = () =>
   new DynamoLeaseSweep(documentClient(), {
     rooms: config.roomsTable(),
     leaseIndex: requireEnv('LEASE_INDEX'),
+  });
+
+/** Read positions and memberships (memberships.ts), with the reads of rooms and connections they need. */
+export const membershipStore = () =>
+  new DynamoMembershipStore(documentClient(), {
+    memberships: requireEnv('MEMBERSHIPS_TABLE'),
+    rooms: config.roomsTable(),
+    connections: config.connectionsTable(),
   });

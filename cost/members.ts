@@ -1,0 +1,155 @@
+// Read positions, "my rooms" and direct messages (functions/shared/memberships.ts): what each request costs, from
+// the same prices and metering as the rest of the model. None of them rides the fan-out: each is one request and
+// its reply (two API Gateway messages) and one Lambda invocation, so they post nothing to a room.
+
+import { type Draft, gbSeconds, pageReadUnits, priceItems, writeUnits } from './metering';
+import type { PriceTable } from './prices';
+import type { Assumptions } from './types';
+
+export const MEMBER_ROOM_SIZES = [10, 100, 1000];
+
+/** A membership item: member key, room, read position, invite key, time. */
+const MEMBERSHIP_ITEM_BYTES = 150;
+/** A member-route invocation on AWS at 256 MB: a few DynamoDB round trips. */
+const MEMBER_ROUTE_MS = 30;
+const MEMBER_ROUTE_MB = 256;
+/** Rooms a `myrooms` answer lists in the table below. */
+const LISTED_ROOMS = 20;
+
+/** One Lambda-backed WebSocket request: its message in, its reply out, the invocation, the guard's frame count. */
+function request(a: Assumptions, ms = MEMBER_ROUTE_MS): Draft[] {
+  return [
+    { service: 'API Gateway', component: 'request and reply', priceId: 'apigwWsMessages', quantity: 2 },
+    { service: 'Lambda', component: 'invocation', priceId: 'lambdaRequests', quantity: 1 },
+    {
+      service: 'Lambda',
+      component: 'duration',
+      priceId: 'lambdaArmGbSeconds',
+      quantity: gbSeconds(ms, MEMBER_ROUTE_MB),
+    },
+    {
+      service: 'DynamoDB',
+      component: 'frame count on the connection',
+      priceId: 'dynamoWriteRequestUnits',
+      quantity: writeUnits(a.connectionItemBytes),
+    },
+  ];
+}
+
+const reads = (component: string, quantity: number): Draft => ({
+  service: 'DynamoDB',
+  component,
+  priceId: 'dynamoReadRequestUnits',
+  quantity,
+});
+const writes = (component: string, quantity: number): Draft => ({
+  service: 'DynamoDB',
+  component,
+  priceId: 'dynamoWriteRequestUnits',
+  quantity,
+});
+
+/** BatchGetItem of `items` small items: half a read unit each (eventually consistent, under 4 KB). */
+const batchGetUnits = (items: number) => items / 2;
+
+/** The drafts of one request of each kind; `roomSize` matters only to seenby. */
+export function memberRequestDrafts(a: Assumptions, roomSize: number, seenByMaxMembers: number) {
+  const indexPage = pageReadUnits(roomSize * a.roomIndexItemBytes);
+  const shown = roomSize <= seenByMaxMembers;
+  return {
+    markread: [...request(a), writes('read position (forward only)', writeUnits(MEMBERSHIP_ITEM_BYTES))],
+    myrooms: [
+      ...request(a),
+      reads('connection', 0.5),
+      reads('memberships (one Query)', pageReadUnits(LISTED_ROOMS * MEMBERSHIP_ITEM_BYTES)),
+      reads('rooms (BatchGetItem)', batchGetUnits(LISTED_ROOMS)),
+    ],
+    seenby: [
+      ...request(a),
+      reads('room index', indexPage),
+      ...(shown
+        ? [
+            reads("members' connections (BatchGetItem)", batchGetUnits(roomSize)),
+            reads('read positions (BatchGetItem)', batchGetUnits(roomSize)),
+          ]
+        : []),
+    ],
+    opendm: [
+      ...request(a, 3 * MEMBER_ROUTE_MS),
+      reads('room, connection, room index, history', 1 + 1 + 0.5 + 0.5),
+      writes('room (first open), move into it (transaction)', writeUnits(a.roomItemBytes) + 2 * 2),
+      writes('two memberships', 2 * writeUnits(MEMBERSHIP_ITEM_BYTES)),
+      {
+        service: 'EventBridge',
+        component: 'presence event',
+        priceId: 'eventbridgeCustomEvents',
+        quantity: 1,
+      },
+    ] as Draft[],
+  };
+}
+
+/** USD per million of one kind of request. */
+function perMillion(drafts: Draft[], prices: PriceTable): number {
+  const scaled = drafts.map((d) => ({ ...d, quantity: d.quantity * 1e6 }));
+  return priceItems(scaled, prices).reduce((sum, item) => sum + item.usd, 0);
+}
+
+export interface MemberCostRow {
+  roomSize: number;
+  /** Every member marks every message read (a quiet room, each reader at most once per read interval). */
+  readsPerMessageUsdPerMillion: number;
+  markreadUsdPerMillion: number;
+  myroomsUsdPerMillion: number;
+  seenbyUsdPerMillion: number;
+  seenbyShown: boolean;
+  opendmUsdPerMillion: number;
+}
+
+export function memberCosts(a: Assumptions, prices: PriceTable, seenByMaxMembers: number): MemberCostRow[] {
+  return MEMBER_ROOM_SIZES.map((roomSize) => {
+    const d = memberRequestDrafts(a, roomSize, seenByMaxMembers);
+    const markread = perMillion(d.markread, prices);
+    return {
+      roomSize,
+      readsPerMessageUsdPerMillion: markread * roomSize,
+      markreadUsdPerMillion: markread,
+      myroomsUsdPerMillion: perMillion(d.myrooms, prices),
+      seenbyUsdPerMillion: perMillion(d.seenby, prices),
+      seenbyShown: roomSize <= seenByMaxMembers,
+      opendmUsdPerMillion: perMillion(d.opendm, prices),
+    };
+  });
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+export function renderMemberCosts(rows: MemberCostRow[], seenByMaxMembers: number): string {
+  const head = [
+    'members',
+    'reads per message',
+    'markread',
+    'myrooms',
+    `seenby (max ${seenByMaxMembers})`,
+    'opendm',
+  ];
+  const body = rows.map((r) => [
+    String(r.roomSize),
+    usd(r.readsPerMessageUsdPerMillion),
+    usd(r.markreadUsdPerMillion),
+    usd(r.myroomsUsdPerMillion),
+    `${usd(r.seenbyUsdPerMillion)}${r.seenbyShown ? '' : ' (tooLarge)'}`,
+    usd(r.opendmUsdPerMillion),
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => (row[c] ?? '').length)));
+  const line = (cells: string[]) => `  ${cells.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('  ')}`;
+  return [
+    '',
+    'read positions and direct messages (USD per million; no posts: none of these rides the fan-out)',
+    line(head),
+    ...body.map(line),
+    `  reads per message: every member marks each message read (a quiet room; markRead sends at most one per 5 s,`,
+    `  so a busy room costs less); myrooms lists ${LISTED_ROOMS} rooms; a join or create adds one membership write.`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,120 @@
+/**
+ * Read positions, direct messages and "my rooms": what a member has read in each room, the rooms it belongs to with
+ * their unread counts, and a private room for two signed-in users. docs/PROTOCOL.md ("Read positions and direct
+ * messages") explains each part; protocol/asyncapi.yaml describes the same frames.
+ *
+ * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
+ */
+
+/** A direct-message room's code: 12 characters of the room-code alphabet, derived from the pair's two user ids. */
+export const DM_ROOM_CODE_LENGTH = 12;
+
+export const MEMBER_PATTERNS = {
+  /**
+   * A signed-in member's opaque id: `user:` and 43 base64url characters (SHA-256 of the token's `iss` and `sub`).
+   * Stable across the user's devices and sessions; neither `sub` nor an email can be read from it.
+   */
+  userId: '^user:[A-Za-z0-9_-]{43}$',
+} as const;
+const USER_ID = new RegExp(MEMBER_PATTERNS.userId);
+
+export const isUserId = (value: unknown): value is string => typeof value === 'string' && USER_ID.test(value);
+
+export const MEMBER_ACTIONS = ['markread', 'myrooms', 'opendm', 'seenby'] as const;
+export type MemberAction = (typeof MEMBER_ACTIONS)[number];
+
+/** Marks the caller's current room read up to `seq`; a position never moves back. */
+export interface MarkReadRequest {
+  action: 'markread';
+  seq: number;
+  requestId?: string;
+}
+/** The rooms the caller belongs to, each with its unread count. */
+export interface MyRoomsRequest {
+  action: 'myrooms';
+  requestId?: string;
+}
+/**
+ * Opens (creates the first time) the direct-message room of the caller and another signed-in user, named by the
+ * `userId` a `seenby` reply or `myrooms` gave, or by `username` as the member list of the caller's room shows it;
+ * the caller enters it (reply `joined`).
+ */
+export interface OpenDmRequest {
+  action: 'opendm';
+  userId?: string;
+  username?: string;
+  requestId?: string;
+}
+/** Each member of the caller's room with its read position, in rooms up to the deployment's size for it. */
+export interface SeenByRequest {
+  action: 'seenby';
+  requestId?: string;
+}
+export type MemberRequest = MarkReadRequest | MyRoomsRequest | OpenDmRequest | SeenByRequest;
+
+/** The other member of a direct-message room. `username` is absent until its name is known. */
+export interface DmPeer {
+  userId: string;
+  username?: string;
+}
+
+export interface ReadFrame {
+  type: 'read';
+  roomId: string;
+  /** The room's read position after the request: the higher of the one kept and the one asked. */
+  lastReadSeq: number;
+  requestId?: string;
+}
+
+export interface MyRoom {
+  roomId: string;
+  /** The invite key the member entered with: rejoin with it. Absent for direct messages and rooms without keys. */
+  inviteKey?: string;
+  /** The room's latest seq. */
+  lastSeq: number;
+  lastReadSeq: number;
+  /** Messages after `lastReadSeq`: `lastSeq - lastReadSeq`, at least 0. */
+  unread: number;
+  /** Present for a direct-message room: who it is with. */
+  dm?: DmPeer;
+}
+
+export interface MyRoomsFrame {
+  type: 'myrooms';
+  /** Newest activity first. */
+  rooms: MyRoom[];
+  requestId?: string;
+}
+
+export interface SeenByMember {
+  username: string;
+  /** Present for a signed-in member: the id `opendm` takes. */
+  userId?: string;
+  /** The member's read position in this room; 0 when it has none. */
+  lastReadSeq: number;
+}
+
+export interface SeenByFrame {
+  type: 'seenby';
+  roomId: string;
+  memberCount: number;
+  /** One entry per member; empty when the room has more members than the deployment shows read positions for. */
+  members: SeenByMember[];
+  /** The room is over that size: no read positions are shown. */
+  tooLarge: boolean;
+  requestId?: string;
+}
+
+export type MemberFrame = ReadFrame | MyRoomsFrame | SeenByFrame;
+export const MEMBER_FRAME_TYPES = ['read', 'myrooms', 'seenby'] as const;
+
+/** The frame type that answers each action (errors aside). `opendm` is answered as a join is. */
+export const MEMBER_REPLY_TYPE = {
+  markread: 'read',
+  myrooms: 'myrooms',
+  opendm: 'joined',
+  seenby: 'seenby',
+} as const;
+
+/** The unread count of a room from its latest seq and a read position. */
+export const unreadOf = (lastSeq: number, lastReadSeq: number) => Math.max(0, lastSeq - lastReadSeq);

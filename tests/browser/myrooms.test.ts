@@ -1,0 +1,120 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { LocalCloud } from '../../local/cloud';
+import { launchChromium } from '../helpers/browser';
+import { startTestCloud } from '../helpers/localCloud';
+
+/**
+ * Direct messages and "Your rooms" in the web chat (web/myrooms.js), two people signed in at the local cloud's
+ * development issuer (AuthMode=oidc): Ben messages Ana from the member list of a room they share, Ana finds the
+ * conversation in her rooms with its unread badge after a reload, opens it, and the badge goes.
+ */
+jest.setTimeout(120_000);
+
+const UI_TIMEOUT_MS = 20_000;
+const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
+
+let cloud: LocalCloud;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  cloud = (await startTestCloud({ parameters: { AuthMode: 'oidc' } })).cloud;
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await cloud?.close();
+});
+
+async function signedIn(username: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  await page.goto(cloud.httpUrl);
+  await page.waitForURL(/\/dev-oidc\/authorize\?/);
+  await page.locator('input[name="username"]').fill(username);
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL((url) => url.origin === cloud.httpUrl && !url.search.includes('code='));
+  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  return page;
+}
+
+const shownRoom = async (page: Page) =>
+  (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
+
+/** Waits until the element shows exactly `text`. */
+async function hasText(locator: { textContent(): Promise<string | null> }, text: string) {
+  const deadline = Date.now() + UI_TIMEOUT_MS;
+  let last: string | null = null;
+  while (Date.now() < deadline) {
+    last = (await locator.textContent().catch(() => null))?.trim() ?? null;
+    if (last === text) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(last).toBe(text);
+}
+
+async function say(page: Page, text: string) {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-input').press('Enter');
+  await page.locator('[data-testid="message-list"] .msg-text', { hasText: text }).first().waitFor();
+}
+
+it('messages a member privately, and the other finds it with its unread count', async () => {
+  const ana = await signedIn('ana');
+  const ben = await signedIn('ben');
+
+  await ana.getByTestId('create-room-button').click();
+  await ana.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
+  const code = await shownRoom(ana);
+  await ben.getByTestId('join-input').fill(code);
+  await ben.getByTestId('join-button').click();
+  await ben.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+
+  // Ben's member list offers to message Ana; he does, and is in their direct room.
+  await ben
+    .locator('[data-testid="member-item"][data-username="ana"] [data-testid="member-message"]')
+    .click();
+  await ben.waitForFunction(
+    (c) =>
+      (
+        globalThis as unknown as {
+          document: { querySelector(s: string): { dataset: { roomId?: string } } | null };
+        }
+      ).document.querySelector('[data-testid="room-code"]')?.dataset.roomId?.length === c,
+    12,
+  );
+  const dmRoom = await shownRoom(ben);
+  await say(ben, 'just between us');
+  await say(ben, 'are you free later?');
+
+  // Ana reloads (a reconnect): her rooms list the conversation with Ben, two unread.
+  await ana.reload();
+  await ana.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  const row = ana.locator(`[data-testid="my-room"][data-room-id="${dmRoom}"]`);
+  await row.waitFor();
+  await hasText(row.locator('button'), '✉ ben');
+  await hasText(row.getByTestId('unread-badge'), '2');
+  await ana.screenshot({ path: join(SCREENSHOTS, 'myrooms-unread.png') });
+
+  // She opens it: the messages are there, and the badge is gone, for good (after another reload too).
+  await row.locator('button').click();
+  await ana.locator(`[data-testid="room-code"][data-room-id="${dmRoom}"]`).waitFor();
+  await ana.locator('[data-testid="message-list"] .msg-text', { hasText: 'are you free later?' }).waitFor();
+  await ana
+    .locator(`[data-testid="my-room"][data-room-id="${dmRoom}"] [data-testid="unread-badge"]`)
+    .waitFor({
+      state: 'detached',
+    });
+  await ana.waitForTimeout(5500); // a read position waiting out markRead's interval goes out
+  await ana.reload();
+  await ana.locator(`[data-testid="my-room"][data-room-id="${code}"]`).waitFor();
+  expect(
+    await ana
+      .locator(`[data-testid="my-room"][data-room-id="${dmRoom}"] [data-testid="unread-badge"]`)
+      .count(),
+  ).toBe(0);
+});

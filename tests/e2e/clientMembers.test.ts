@@ -1,0 +1,121 @@
+import type { MyRoom, RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
+import { createRoomcastClient } from '@roomcast/client';
+import WebSocket from 'ws';
+import type { LocalCloud } from '../../local/cloud';
+import type { DevIssuer } from '../../local/oidc';
+import { deleteConnection, startTestCloud } from '../helpers/localCloud';
+
+/**
+ * The client library's read positions, rooms and direct messages against the local cloud with sign-in: after a
+ * dropped connection it tells the app each room's unread count by itself, its markRead is coalesced, and a direct
+ * room is resumed like any other.
+ */
+jest.setTimeout(90_000);
+
+const now = () => Math.floor(Date.now() / 1000);
+let cloud: LocalCloud;
+let issuer: DevIssuer;
+const clients: RoomcastClient[] = [];
+
+beforeAll(async () => {
+  ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc', Settings: 'FrameRateLimit=1000' } }));
+  issuer = cloud.devIssuer as DevIssuer;
+});
+afterAll(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await cloud?.close();
+});
+
+function signedIn(name: string, options: Partial<RoomcastClientOptions> = {}): RoomcastClient {
+  const chat = createRoomcastClient({
+    url: cloud.wsUrl,
+    getToken: () =>
+      issuer.sign({
+        iss: issuer.issuer,
+        aud: issuer.clientId,
+        sub: `sub-${name}`,
+        preferred_username: name,
+        iat: now(),
+        exp: now() + 600,
+      }),
+    WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
+    backoff: { initialDelayMs: 50, maxDelayMs: 500 },
+    requestTimeoutMs: 20_000,
+    ...options,
+  });
+  clients.push(chat);
+  return chat;
+}
+
+/** The next `rooms` event. */
+const nextRooms = (chat: RoomcastClient) =>
+  new Promise<MyRoom[]>((resolve) => {
+    const off = chat.rooms.on('rooms', (rooms) => {
+      off();
+      resolve(rooms);
+    });
+  });
+
+it('tells the app every room’s unread count after a reconnect, and coalesces markRead', async () => {
+  const alice = signedIn('alice', { trackRooms: true, readIntervalMs: 1000 });
+  const bob = signedIn('bob');
+  await Promise.all([alice.ready(20_000), bob.ready(20_000)]);
+  const created = await alice.createRoom();
+  await bob.join(created.roomId, created.inviteKey);
+  for (const text of ['a', 'b', 'c', 'd']) await bob.send(text);
+
+  // Three reads in a row: the first goes at once, the next two wait out the interval and go as one, the highest.
+  let marks = 0;
+  alice.on('frame', ({ frame }) => {
+    if (frame?.type === 'read') marks++;
+  });
+  const reads = await Promise.all([1, 2, 3].map((seq) => alice.rooms.markRead(seq)));
+  expect(reads.map((r) => r?.lastReadSeq)).toEqual([1, 3, 3]);
+  expect(marks).toBe(2);
+  expect(await alice.rooms.markRead(2)).toBeUndefined();
+
+  // The network drops her connection: the client reconnects, rejoins, and reports one unread message.
+  const roomsAfter = nextRooms(alice);
+  await deleteConnection(cloud.gateway.callbackUrl, (await alice.info()).connectionId);
+  const rooms = await roomsAfter;
+  expect(rooms.find((r) => r.roomId === created.roomId)).toMatchObject({
+    unread: 1,
+    lastReadSeq: 3,
+    lastSeq: 4,
+  });
+  expect(alice.roomId).toBe(created.roomId);
+});
+
+it('opens a direct room by name, finds it again by id, and resumes it after a reconnect', async () => {
+  const carol = signedIn('carol');
+  const dave = signedIn('dave');
+  await Promise.all([carol.ready(20_000), dave.ready(20_000)]);
+  const created = await carol.createRoom();
+  await dave.join(created.roomId, created.inviteKey);
+
+  const seen = await carol.rooms.seenBy();
+  const daveId = seen.members.find((m) => m.username === 'dave')?.userId as string;
+  expect(daveId).toMatch(/^user:/);
+  const opened = await carol.rooms.openDirect({ userId: daveId });
+  expect(carol.roomId).toBe(opened.roomId);
+  await carol.send('just us');
+
+  const daves = await dave.rooms.myRooms();
+  const dm = daves.find((r) => r.dm?.userId !== undefined);
+  expect(dm).toMatchObject({ roomId: opened.roomId, unread: 1, dm: { username: 'carol' } });
+  const back = await dave.rooms.openDirect({ userId: dm?.dm?.userId as string });
+  expect(back.roomId).toBe(opened.roomId);
+
+  const texts: string[] = [];
+  carol.on('message', (m) => texts.push(m.text));
+  await deleteConnection(cloud.gateway.callbackUrl, (await carol.info()).connectionId);
+  await dave.send('still there?');
+  const deadline = Date.now() + 20_000;
+  while (!texts.includes('still there?') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  expect(texts).toContain('still there?');
+  expect(carol.roomId).toBe(opened.roomId);
+  await expect(carol.rooms.openDirect({ userId: 'someone' })).rejects.toMatchObject({
+    code: 'INVALID_ARGUMENT',
+  });
+});

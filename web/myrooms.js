@@ -1,0 +1,145 @@
+// "Your rooms" with unread badges, read positions and direct messages (client/members.ts, docs/CLIENT.md). The page
+// marks what is on screen read, lists the member's rooms (direct messages with whom they are with) and puts a
+// "Message" button on each other member when signed in: direct messages are between signed-in users.
+
+import { LOBBY } from './roomcast.js';
+import { state } from './state.js';
+import { byId, closeSidebar, ERROR_TITLES, h, toast, ui } from './ui.js';
+
+/** How often the list is asked again while the page is visible: a direct message someone opened shows up. */
+const REFRESH_MS = 60_000;
+/** Room changes within this window ask `myrooms` once. */
+const SETTLE_MS = 500;
+
+let listEl = null;
+let countEl = null;
+let refreshTimer = null;
+
+/** The sidebar section, built once. */
+function section() {
+  if (listEl) return;
+  const wrap = h('section', 'members my-rooms');
+  wrap.dataset.testid = 'my-rooms';
+  wrap.setAttribute('aria-labelledby', 'my-rooms-heading');
+  const header = h('div', 'members-header');
+  const heading = h('h2', 'eyebrow', 'Your rooms ');
+  heading.id = 'my-rooms-heading';
+  countEl = h('span', 'count-badge', '0');
+  countEl.dataset.testid = 'my-rooms-unread';
+  countEl.title = 'Unread messages in your other rooms';
+  heading.append(countEl);
+  header.append(heading);
+  listEl = h('ul', 'member-list');
+  listEl.dataset.testid = 'my-rooms-list';
+  listEl.setAttribute('aria-labelledby', 'my-rooms-heading');
+  wrap.append(header, listEl);
+  // Below the member list, so the room on screen keeps its members in view; hidden until there is a room to list.
+  wrap.hidden = true;
+  byId('members-heading')?.closest('section')?.after(wrap);
+}
+
+function open(room) {
+  const chat = state.chat;
+  if (!chat || room.roomId === state.shownRoom) return;
+  const going = room.dm
+    ? chat.rooms.openDirect({ userId: room.dm.userId })
+    : chat.join(room.roomId, room.inviteKey);
+  going.then(closeSidebar, (err) =>
+    toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not open the room' }),
+  );
+}
+
+/** One row per room: its code, or whom a direct message is with, and its unread count. */
+function render(rooms) {
+  section();
+  let unreadElsewhere = 0;
+  const items = rooms.map((room) => {
+    const here = room.roomId === state.shownRoom;
+    const unread = here ? 0 : room.unread;
+    unreadElsewhere += unread;
+    const li = h('li', `member my-room${here ? ' is-me' : ''}`);
+    li.dataset.testid = 'my-room';
+    li.dataset.roomId = room.roomId;
+    if (room.dm) li.dataset.dm = room.dm.userId;
+    const button = h('button', 'link-button member-name');
+    button.type = 'button';
+    button.textContent = room.dm ? `✉ ${room.dm.username || 'Direct message'}` : room.roomId;
+    // Set through the CSSOM, which the page's Content-Security-Policy allows (inline style attributes it does not).
+    Object.assign(button.style, { flex: '1', textAlign: 'left' });
+    button.addEventListener('click', () => open(room));
+    li.append(button);
+    if (unread > 0) {
+      const badge = h('span', 'count-badge', String(unread));
+      badge.dataset.testid = 'unread-badge';
+      badge.setAttribute('aria-label', `${unread} unread`);
+      li.append(badge);
+    }
+    return li;
+  });
+  listEl.replaceChildren(...items);
+  listEl.closest('section').hidden = items.length === 0;
+  countEl.textContent = String(unreadElsewhere);
+}
+
+function refresh() {
+  state.chat?.rooms.myRooms().catch(() => {});
+}
+
+let settleTimer = null;
+function refreshSoon() {
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(refresh, SETTLE_MS);
+}
+
+/** A "Message" button on each other member (signed in only); the server refuses one who is not signed in. */
+function decorateMembers() {
+  if (!state.signedIn || state.shownRoom === LOBBY) return;
+  for (const li of ui.memberList.querySelectorAll('li[data-username]:not(.is-me)')) {
+    if (li.querySelector('[data-testid="member-message"]')) continue;
+    const name = li.dataset.username;
+    const button = h('button', 'link-button member-remove', 'Message');
+    button.type = 'button';
+    button.dataset.testid = 'member-message';
+    button.setAttribute('aria-label', `Message ${name} privately`);
+    button.addEventListener('click', () =>
+      state.chat?.rooms
+        .openDirect({ username: name })
+        .then(() => {
+          closeSidebar();
+          refreshSoon();
+        })
+        .catch((err) =>
+          toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not open a direct message' }),
+        ),
+    );
+    li.append(button);
+  }
+}
+
+/** The read position follows what is on screen: each message shown while the page is visible, and each room entered. */
+function markShown(chat, seq) {
+  if (document.visibilityState === 'visible' && seq > 0) chat.rooms.markRead(seq).catch(() => {});
+}
+
+/** Wires a new client (app.js calls it for each one it creates). */
+export function bindMyRooms(chat) {
+  section();
+  chat.rooms.on('rooms', render);
+  chat.on('message', (m) => {
+    if (m.roomId === state.shownRoom) markShown(chat, m.seq);
+  });
+  chat.on('room', ({ roomId, lastSeq }) => {
+    if (roomId !== LOBBY) markShown(chat, lastSeq);
+    refreshSoon();
+  });
+  new MutationObserver(decorateMembers).observe(ui.memberList, { childList: true });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible' || state.chat !== chat) return;
+    if (chat.lastSeq) markShown(chat, chat.lastSeq);
+    refresh();
+  });
+  clearInterval(refreshTimer);
+  refreshTimer = setInterval(() => {
+    if (document.visibilityState === 'visible' && state.chat === chat && chat.state === 'ready') refresh();
+  }, REFRESH_MS);
+}
