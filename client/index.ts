@@ -6,6 +6,8 @@ export type { MemberDelivery } from './deliveryAudit';
 export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
+export type { ChangeSender, MessageSource } from './messages';
+export { MessageChanges, RoomMessages } from './messages';
 export type {
   Closed,
   ConnectionState,

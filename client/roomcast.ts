@@ -1,6 +1,7 @@
 import type {
   AckFrame,
   BroadcastFrame,
+  ChangedFrame,
   ErrorFrame,
   HistoryFrame,
   InfoFrame,
@@ -17,6 +18,7 @@ import { DEFAULT_BACKOFF } from './backoff';
 import { Connection } from './connection';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
+import { MessageChanges } from './messages';
 import { Outbox } from './outbox';
 import { Requests } from './requests';
 import { RoomSession } from './session';
@@ -345,6 +347,21 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
   closeRoom = (): Promise<RoomClosedFrame> => this.session.asOwner({ action: 'closeroom' });
 
+  /** Message changes (client/messages.ts); each reply is also the `changed` event, which RoomMessages applies. */
+  private readonly changes = new MessageChanges(async (frame) => {
+    const reply = (await this.acrossReconnects(() => this.requests.send(frame))) as unknown as ChangedFrame;
+    this.emit('changed', reply);
+    return reply;
+  });
+  /** Replaces the text of this member's message `seq` (within the deployment's edit window). */
+  editMessage = (seq: number, text: string): Promise<ChangedFrame> => this.changes.edit(seq, text);
+  /** Deletes message `seq`: this member's own (within the edit window), or any in a room it owns. */
+  deleteMessage = (seq: number): Promise<ChangedFrame> => this.changes.delete(seq);
+  /** Adds this member's `reaction` (one emoji) to message `seq`; adding it twice changes nothing. */
+  react = (seq: number, reaction: string): Promise<ChangedFrame> => this.changes.react(seq, reaction);
+  /** Takes this member's `reaction` back; taking back one it did not give changes nothing. */
+  unreact = (seq: number, reaction: string): Promise<ChangedFrame> => this.changes.react(seq, reaction, true);
+
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
     return (await this.acrossReconnects(() =>
@@ -448,6 +465,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       case 'message':
       case 'batch':
       case 'resync':
+      case 'edited':
+      case 'deleted':
+      case 'reaction':
         if (!this.session.onRoomFrame(f)) this.emit('unknown', { raw, frame: f });
         return;
       case 'presence':

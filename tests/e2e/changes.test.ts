@@ -10,7 +10,8 @@ jest.setTimeout(60_000);
 
 const world = useChatCloud();
 
-const isChange = (type: string, targetSeq: number) => (f: Frame) => f.type === type && f.targetSeq === targetSeq;
+const isChange = (type: string, targetSeq: number) => (f: Frame) =>
+  f.type === type && f.targetSeq === targetSeq;
 
 async function historyOf(client: ChatClient, afterSeq?: number): Promise<Frame[]> {
   const reply = await client.expectReply({ action: 'history', ...(afterSeq !== undefined && { afterSeq }) });
@@ -64,11 +65,17 @@ describe('edit and delete', () => {
     const { seq } = (await say(bob, 'spam')) as { seq: number };
 
     expect(await carol.ask({ action: 'deletemessage', seq })).toMatchObject({ code: 'NOT_AUTHOR' });
-    expect(await carol.ask({ action: 'editmessage', seq, message: 'x' })).toMatchObject({ code: 'NOT_AUTHOR' });
-    expect(await owner.ask({ action: 'editmessage', seq, message: 'x' })).toMatchObject({ code: 'NOT_AUTHOR' });
+    expect(await carol.ask({ action: 'editmessage', seq, message: 'x' })).toMatchObject({
+      code: 'NOT_AUTHOR',
+    });
+    expect(await owner.ask({ action: 'editmessage', seq, message: 'x' })).toMatchObject({
+      code: 'NOT_AUTHOR',
+    });
     await owner.expectReply({ action: 'deletemessage', seq });
     expect(await bob.next(isChange('deleted', seq))).toMatchObject({ by: 'owner', username: 'owner-mod' });
-    expect(await owner.ask({ action: 'deletemessage', seq: 9999 })).toMatchObject({ code: 'MESSAGE_NOT_FOUND' });
+    expect(await owner.ask({ action: 'deletemessage', seq: 9999 })).toMatchObject({
+      code: 'MESSAGE_NOT_FOUND',
+    });
   });
 });
 
@@ -119,21 +126,27 @@ describe('reactions', () => {
     const marks = members.map((m) => m.mark());
     const replies = await Promise.all(
       members.flatMap((member, m) =>
-        reactions.map((reaction, r) => retried(member, { action: 'react', seq, reaction, clientMsgId: `r${m}-${r}` })),
+        reactions.map((reaction, r) =>
+          retried(member, { action: 'react', seq, reaction, clientMsgId: `r${m}-${r}` }),
+        ),
       ),
     );
     const seqs = replies.map((r) => r.seq as number).sort((a, b) => a - b);
     const last = seqs.at(-1) as number;
     for (const [i, member] of members.entries()) {
       await member.next((f) => f.type === 'reaction' && f.seq === last, 30_000);
-      const posts = member.since(marks[i] as number).filter((f) => messagesIn(f).length > 0 || f.type === 'reaction');
-      const delivered = new Set(posts.flatMap((f) => (f.type === 'batch' ? messagesIn(f) : [f])).map((f) => f.seq));
+      const posts = member
+        .since(marks[i] as number)
+        .filter((f) => messagesIn(f).length > 0 || f.type === 'reaction');
+      const delivered = new Set(
+        posts.flatMap((f) => (f.type === 'batch' ? messagesIn(f) : [f])).map((f) => f.seq),
+      );
       for (const s of seqs) expect(delivered.has(s)).toBe(true);
       expect(posts.length).toBeLessThan(seqs.length);
     }
     const message = (await historyOf(author)).find((f) => f.type === 'message' && f.seq === seq);
     expect(message?.reactions).toHaveLength(reactions.length);
-    for (const r of message?.reactions as { count: number }[]) expect(r.count).toBe(members.length);
+    for (const r of (message?.reactions ?? []) as { count: number }[]) expect(r.count).toBe(members.length);
   });
 });
 
@@ -147,7 +160,8 @@ describe('a member who was away', () => {
     const one = (await say(alice, 'first')) as { seq: number };
     const two = (await say(alice, 'second')) as { seq: number };
     await carol.expectReply({ action: 'react', seq: one.seq, reaction: '🎉' });
-    const lastSeen = (await carol.next((f) => f.type === 'reaction' && f.targetSeq === one.seq)).seq as number;
+    const lastSeen = (await carol.next((f) => f.type === 'reaction' && f.targetSeq === one.seq))
+      .seq as number;
     await carol.close();
 
     await alice.expectReply({ action: 'editmessage', seq: one.seq, message: 'first, edited' });
