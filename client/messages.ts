@@ -40,15 +40,15 @@ function checkReaction(reaction: unknown): string {
 export class MessageChanges {
   constructor(private readonly send: ChangeSender) {}
 
-  edit(seq: number, text: string): Promise<ChangedFrame> {
+  async edit(seq: number, text: string): Promise<ChangedFrame> {
     return this.change({ action: 'editmessage', seq: checkSeq(seq), message: checkMessageText(text) });
   }
 
-  delete(seq: number): Promise<ChangedFrame> {
+  async delete(seq: number): Promise<ChangedFrame> {
     return this.change({ action: 'deletemessage', seq: checkSeq(seq) });
   }
 
-  react(seq: number, reaction: string, remove = false): Promise<ChangedFrame> {
+  async react(seq: number, reaction: string, remove = false): Promise<ChangedFrame> {
     return this.change({ action: 'react', seq: checkSeq(seq), reaction: checkReaction(reaction), remove });
   }
 
