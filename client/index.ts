@@ -8,6 +8,8 @@ export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
 export type { ChangeSender, MessageSource } from './messages';
 export { MessageChanges, RoomMessages } from './messages';
+export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
+export { Sequencer } from './sequencer';
 export type {
   Closed,
   ConnectionState,
@@ -19,6 +21,4 @@ export type {
   SocketLike,
   StateChange,
   UnknownFrame,
-} from './roomcast';
-export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
-export { Sequencer } from './sequencer';
+} from './types';

@@ -7,16 +7,16 @@ import { checkMessageText } from './validate';
  * Changes to messages (edit, delete, reactions) and a store of the current room's messages that applies them.
  *
  * ```ts
- * const messages = new RoomMessages(client);          // follows the client's room, across reconnects
- * messages.on(() => render(messages.list()));         // after every message or change
- * await client.editMessage(seq, 'fixed the typo');    // your own, within the deployment's edit window
- * await client.deleteMessage(seq);                    // your own, or any in a room you own
- * await client.react(seq, '👍');  await client.unreact(seq, '👍');
+ * const store = new RoomMessages(client);                // follows the client's room, across reconnects
+ * store.on(() => render(store.list()));                   // after every message or change
+ * await client.messages.edit(seq, 'fixed the typo');      // your own, within the deployment's edit window
+ * await client.messages.delete(seq);                      // your own, or any in a room you own
+ * await client.messages.react(seq, '👍');  await client.messages.unreact(seq, '👍');
  * ```
  */
 
 /** What a client sends a change through: its request with a clientMsgId, repeated across reconnects. */
-export type ChangeSender = (frame: Record<string, unknown>) => Promise<ChangedFrame>;
+export type ChangeSender = (frame: Record<string, unknown>) => Promise<Record<string, unknown>>;
 
 /** A clientMsgId for one change: a retry of it, even after a reconnect, never changes anything twice. */
 const newChangeId = () => `c-${globalThis.crypto.randomUUID()}`;
@@ -36,24 +36,42 @@ function checkReaction(reaction: unknown): string {
   return reaction;
 }
 
-/** The typed change requests, checked as the server checks them before anything is sent. */
+/** The typed change requests, each checked as the server checks it (else rejected INVALID_ARGUMENT, nothing sent). */
 export class MessageChanges {
-  constructor(private readonly send: ChangeSender) {}
+  constructor(
+    private readonly send: ChangeSender,
+    private readonly onReply: (reply: ChangedFrame) => void = () => undefined,
+  ) {}
 
+  /** Replaces the text of this member's message `seq` (within the deployment's edit window). */
   async edit(seq: number, text: string): Promise<ChangedFrame> {
     return this.change({ action: 'editmessage', seq: checkSeq(seq), message: checkMessageText(text) });
   }
 
+  /** Deletes message `seq`: this member's own (within the edit window), or any in a room it owns. */
   async delete(seq: number): Promise<ChangedFrame> {
     return this.change({ action: 'deletemessage', seq: checkSeq(seq) });
   }
 
-  async react(seq: number, reaction: string, remove = false): Promise<ChangedFrame> {
-    return this.change({ action: 'react', seq: checkSeq(seq), reaction: checkReaction(reaction), remove });
+  /** Adds this member's `reaction` (one emoji) to message `seq`; adding it twice changes nothing. */
+  async react(seq: number, reaction: string): Promise<ChangedFrame> {
+    return this.change({ action: 'react', seq: checkSeq(seq), reaction: checkReaction(reaction) });
   }
 
-  private change(frame: Record<string, unknown>): Promise<ChangedFrame> {
-    return this.send({ ...frame, clientMsgId: newChangeId() });
+  /** Takes this member's `reaction` back; taking back one it did not give changes nothing. */
+  async unreact(seq: number, reaction: string): Promise<ChangedFrame> {
+    return this.change({
+      action: 'react',
+      seq: checkSeq(seq),
+      reaction: checkReaction(reaction),
+      remove: true,
+    });
+  }
+
+  private async change(frame: Record<string, unknown>): Promise<ChangedFrame> {
+    const reply = (await this.send({ ...frame, clientMsgId: newChangeId() })) as unknown as ChangedFrame;
+    this.onReply(reply);
+    return reply;
   }
 }
 

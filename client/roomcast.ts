@@ -1,7 +1,6 @@
 import type {
   AckFrame,
   BroadcastFrame,
-  ChangedFrame,
   ErrorFrame,
   HistoryFrame,
   InfoFrame,
@@ -31,18 +30,6 @@ import type {
 } from './types';
 import { checkMessageText, checkRoomId, resumeTokenOf } from './validate';
 
-export type {
-  Closed,
-  ConnectionState,
-  MembersUpdate,
-  ReceivedFrame,
-  RoomcastClientOptions,
-  RoomcastEvents,
-  SocketFactory,
-  SocketLike,
-  StateChange,
-  UnknownFrame,
-} from './types';
 export { checkMessageText, checkRoomId } from './validate';
 
 const FRAME_TYPES = new Set<string>(SERVER_FRAME_TYPES);
@@ -347,20 +334,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
   closeRoom = (): Promise<RoomClosedFrame> => this.session.asOwner({ action: 'closeroom' });
 
-  /** Message changes (client/messages.ts); each reply is also the `changed` event, which RoomMessages applies. */
-  private readonly changes = new MessageChanges(async (frame) => {
-    const reply = (await this.acrossReconnects(() => this.requests.send(frame))) as unknown as ChangedFrame;
-    this.emit('changed', reply);
-    return reply;
-  });
-  /** Replaces the text of this member's message `seq` (within the deployment's edit window). */
-  editMessage = (seq: number, text: string): Promise<ChangedFrame> => this.changes.edit(seq, text);
-  /** Deletes message `seq`: this member's own (within the edit window), or any in a room it owns. */
-  deleteMessage = (seq: number): Promise<ChangedFrame> => this.changes.delete(seq);
-  /** Adds this member's `reaction` (one emoji) to message `seq`; adding it twice changes nothing. */
-  react = (seq: number, reaction: string): Promise<ChangedFrame> => this.changes.react(seq, reaction);
-  /** Takes this member's `reaction` back; taking back one it did not give changes nothing. */
-  unreact = (seq: number, reaction: string): Promise<ChangedFrame> => this.changes.react(seq, reaction, true);
+  /** Edit, delete and react to messages (client/messages.ts); every reply is also the `changed` event. */
+  readonly messages = new MessageChanges(
+    (frame) => this.acrossReconnects(() => this.requests.send(frame)),
+    (reply) => this.emit('changed', reply),
+  );
 
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {

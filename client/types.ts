@@ -144,7 +144,7 @@ export interface RoomcastEvents {
    * `RoomMessages` (client/messages.ts) applies them to the messages it keeps.
    */
   change: ChangeFrame;
-  /** The reply to this client's own change: the message as it left it (with the reactions this member gave). */
+  /** The reply to this client's own change (`messages.edit` ...): the message as it left it, `mine` marked. */
   changed: ChangedFrame;
   /**
    * The server could not deliver this room's messages after `afterSeq` for a while; the client is fetching them from

@@ -37,6 +37,7 @@ const CALLS: Record<string, string[]> = {
   RotateKeyFunction: [DYNAMODB, MANAGEMENT_API],
   SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   WhoFunction: [DYNAMODB, MANAGEMENT_API],
+  ChangeMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
 };
 
 /**

@@ -52,15 +52,18 @@ it('edits, deletes and reactions reach every store, also one that resumed after 
   const drop = await alice.chat.send('my password is hunter2');
   await until(() => bob.store.list().length === 2, "bob's store to hold both messages");
 
-  await bob.chat.react(keep.seq, '👍');
+  await bob.chat.messages.react(keep.seq, '👍');
   expect(bob.store.get(keep.seq)?.reactions).toEqual([{ reaction: '👍', count: 1, mine: true }]);
-  await until(() => alice.store.get(keep.seq)?.reactions?.[0]?.count === 1, "alice's store to count bob's 👍");
+  await until(
+    () => alice.store.get(keep.seq)?.reactions?.[0]?.count === 1,
+    "alice's store to count bob's 👍",
+  );
 
   const { connectionId } = await bob.chat.info();
   await deleteConnection(testCloud.cloud.gateway.callbackUrl, connectionId);
-  await alice.chat.editMessage(keep.seq, 'see you at 6');
-  await alice.chat.deleteMessage(drop.seq);
-  await alice.chat.react(keep.seq, '👍');
+  await alice.chat.messages.edit(keep.seq, 'see you at 6');
+  await alice.chat.messages.delete(drop.seq);
+  await alice.chat.messages.react(keep.seq, '👍');
 
   for (const { store } of [alice, bob]) {
     await until(() => store.get(keep.seq)?.reactions?.[0]?.count === 2, 'the second 👍 in every store');
@@ -68,6 +71,8 @@ it('edits, deletes and reactions reach every store, also one that resumed after 
     expect(store.get(drop.seq)).toMatchObject({ text: '', deleted: 'author' });
   }
   expect(bob.store.get(keep.seq)?.reactions?.[0]?.mine).toBe(true);
-  await expect(bob.chat.editMessage(keep.seq, 'not mine')).rejects.toMatchObject({ code: 'NOT_AUTHOR' });
-  await expect(alice.chat.react(keep.seq, 'thumbs up')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  await expect(bob.chat.messages.edit(keep.seq, 'not mine')).rejects.toMatchObject({ code: 'NOT_AUTHOR' });
+  await expect(alice.chat.messages.react(keep.seq, 'thumbs up')).rejects.toMatchObject({
+    code: 'INVALID_ARGUMENT',
+  });
 });

@@ -42,6 +42,7 @@ describe('the real template.yaml', () => {
         'LeaveRoomFunction',
         'SendMessageFunction',
         'WhoFunction',
+        'ChangeMessageFunction',
         'RotateKeyFunction',
         'RemoveMemberFunction',
         'CloseRoomFunction',
@@ -96,7 +97,7 @@ describe('the real template.yaml', () => {
     ]);
   });
 
-  it('finds the WebSocket API with its 13 routes, their functions, two-way routes and the MOCK ping', () => {
+  it('finds the WebSocket API with its 16 routes, their functions, two-way routes and the MOCK ping', () => {
     const [api, ...others] = t.webSocketApis();
     expect(others).toHaveLength(0);
     expect(api).toMatchObject({
@@ -122,6 +123,9 @@ describe('the real template.yaml', () => {
         'rotatekey',
         'removemember',
         'closeroom',
+        'editmessage',
+        'deletemessage',
+        'react',
       ].sort(),
     );
     expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
@@ -129,6 +133,9 @@ describe('the real template.yaml', () => {
     expect(routes.$default).toMatchObject({ functionLogicalId: 'DefaultFunction', twoWay: true });
     expect(routes.sendmessage).toMatchObject({ functionLogicalId: 'SendMessageFunction', twoWay: true });
     expect(routes.who?.functionLogicalId).toBe('WhoFunction');
+    // One function serves the three message changes, told apart by the route key.
+    for (const key of ['editmessage', 'deletemessage', 'react'])
+      expect(routes[key]).toMatchObject({ functionLogicalId: 'ChangeMessageFunction', twoWay: true });
     expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
     expect(routes.closeroom).toMatchObject({ functionLogicalId: 'CloseRoomFunction', twoWay: true });
     // The keepalive is answered by API Gateway itself: no function, the integration response's template as reply.
