@@ -14,6 +14,7 @@ import {
   setHashRoom,
   tabResumeToken,
 } from './names.js';
+import { bindMessageChanges } from './changes.js';
 import { bindOwnerControls } from './owner.js';
 import { createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
@@ -103,6 +104,7 @@ function startClient() {
   chat.on('state', onState);
   chat.on('room', ({ roomId }) => onRoom(roomId));
   chat.on('message', onMessage);
+  bindMessageChanges(chat);
   chat.on('members', ({ roomId, members, memberCount }) => {
     if (roomId === state.shownRoom) renderMembers(members, memberCount);
   });
