@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTemplate } from '../infra/template';
+import { changeCosts, renderChangeCosts } from './changes';
 import {
   type Assumptions,
   type CostReport,
@@ -352,7 +353,13 @@ function main() {
     return;
   }
   const report = estimate(args.workload, assumptions);
-  process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : render(report));
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, changes: changeCosts(assumptions) })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${render(report)}\n${renderChangeCosts(changeCosts(assumptions, PRICES, args.workload.messageBytes))}`,
+  );
 }
 
 if (require.main === module) {
