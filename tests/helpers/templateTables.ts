@@ -15,16 +15,25 @@ export interface TemplateTables {
   close(): Promise<void>;
 }
 
+/**
+ * A document client as the local admin at `endpoint`. `maxAttempts: 1` for a client behind the fault proxy: the SDK
+ * does not retry what the proxy injects, so the code under test meets every fault itself.
+ */
+export function localDocumentClient(endpoint: string, maxAttempts?: number): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...(maxAttempts !== undefined && { maxAttempts }),
+    }),
+  );
+}
+
 export async function startTemplateTables(): Promise<TemplateTables> {
   const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
   const dynamo = await startDynamo({ tables: template.tables() });
-  const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
+  const db = localDocumentClient(dynamo.endpoint);
   return {
     db,
     endpoint: dynamo.endpoint,

@@ -1,9 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { retryingConflicts } from '../../functions/shared/adapters/conflicts';
 import { DynamoRoomStore } from '../../functions/shared/adapters/dynamo';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
  * An owner's write to a busy room's item meets the sends' transactions on it (DynamoDB refuses it with
@@ -17,14 +16,7 @@ let rooms: DynamoRoomStore;
 beforeAll(async () => {
   tables = await startTemplateTables();
   faults = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
-  faulty = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: faults.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    }),
-  );
+  faulty = localDocumentClient(faults.endpoint, 1);
   rooms = new DynamoRoomStore(faulty, tables.table('RoomsTable'));
 });
 afterAll(async () => {

@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore, DynamoRoomStore } from '../../functions/shared/adapters/dynamo';
 import { DynamoRoomEntry } from '../../functions/shared/adapters/dynamoEntry';
 import type { ChatError } from '../../functions/shared/errors';
@@ -9,7 +8,7 @@ import { removeMember, rotateKey } from '../../functions/shared/owners';
 import type { Connection, Notifier } from '../../functions/shared/ports';
 import { createRoom, leaveRoom } from '../../functions/shared/rooms';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
  * A removal is atomic with the key: once removemember (or rotatekey) has answered, no connection of the removed
@@ -316,14 +315,7 @@ describe('a join whose transaction meets another transaction (TransactionConflic
   let faulty: DynamoDBDocumentClient;
   beforeAll(async () => {
     faults = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
-    faulty = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: faults.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        maxAttempts: 1,
-      }),
-    );
+    faulty = localDocumentClient(faults.endpoint, 1);
   });
   afterAll(async () => {
     faulty.destroy();

@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoConnectionStore,
   DynamoRoomStore,
@@ -9,7 +8,7 @@ import { Busy, PublishFailed } from '../../functions/shared/errors';
 import type { ChatEvent } from '../../functions/shared/ports';
 import { type SendDeps, sendMessage } from '../../functions/shared/sending';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
  * The send path's guarantees against the local DynamoDB and its transactions, with the real adapters: one message
@@ -30,14 +29,7 @@ beforeAll(async () => {
   tables = await startTemplateTables();
   db = tables.db;
   faults = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
-  faulty = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: faults.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    }),
-  );
+  faulty = localDocumentClient(faults.endpoint, 1);
 });
 
 afterAll(async () => {
