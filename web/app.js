@@ -3,6 +3,7 @@
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 
 import { bindAccount, renderMe, setIdentity } from './account.js';
+import { bindMessageChanges } from './changes.js';
 import {
   inviteLink,
   isValidRoomCode,
@@ -14,7 +15,6 @@ import {
   setHashRoom,
   tabResumeToken,
 } from './names.js';
-import { bindMessageChanges } from './changes.js';
 import { bindOwnerControls } from './owner.js';
 import { createRoomcastClient, LIMITS, LOBBY, utf8Bytes } from './roomcast.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';

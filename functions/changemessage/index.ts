@@ -63,6 +63,9 @@ const routes = Object.fromEntries(
 
 /** editmessage, deletemessage and react: one function, routed by the route key API Gateway names. */
 export const handler = (event: APIGatewayProxyWebsocketEventV2, context?: Context) => {
-  const route = routes[event.requestContext.routeKey] ?? routes.react;
-  return (route as NonNullable<typeof route>)(event, context);
+  const route = routes[event.requestContext.routeKey];
+  // The template wires only the three routes here; any other key is a wiring mistake, failed loudly.
+  if (!route)
+    throw new Error(`changemessage serves ${CHANGE_ROUTES.join(', ')}, not ${event.requestContext.routeKey}`);
+  return route(event, context);
 };

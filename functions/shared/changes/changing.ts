@@ -89,7 +89,7 @@ export async function changeMessage(deps: ChangeDeps, input: ChangeInput): Promi
   let conflicts = 0;
   for (let tries = 1; tries <= MAX_TRIES && conflicts < MAX_CONFLICTS; tries++) {
     if (input.signal?.aborted) throw new Busy();
-    let plan: ReturnType<typeof planChange> | undefined;
+    let plan: ReturnType<typeof planChange>;
     try {
       if (!message) throw new MessageNotFound(`There is no message ${input.seq} in this room.`);
       plan = planChange(message, input.request, changer, now, deps.editWindowMinutes * 60_000);
@@ -99,10 +99,9 @@ export async function changeMessage(deps: ChangeDeps, input: ChangeInput): Promi
       if (record) return answerRecorded(record);
       throw refusal;
     }
-    if (plan.kind === 'unchanged' || !message) {
+    if (plan.kind === 'unchanged') {
       const record = sendKey ? await deps.changes.record(sendKey) : undefined;
-      if (record) return answerRecorded(record);
-      return reply(message as StoredMessage);
+      return record ? answerRecorded(record) : reply(message);
     }
     const event: StoredChange = {
       change:
