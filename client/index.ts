@@ -7,6 +7,8 @@ export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
 export type { DirectTarget, MemberRooms } from './members';
+export type { ChangeSender, MessageSource } from './messages';
+export { MessageChanges, RoomMessages } from './messages';
 export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
 export { Sequencer } from './sequencer';
 export type {

@@ -18,6 +18,7 @@ import { Connection } from './connection';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
 import { MemberRooms } from './members';
+import { MessageChanges } from './messages';
 import { Outbox } from './outbox';
 import { Requests } from './requests';
 import { RoomSession } from './session';
@@ -344,6 +345,12 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
   closeRoom = (): Promise<RoomClosedFrame> => this.session.asOwner({ action: 'closeroom' });
 
+  /** Edit, delete and react to messages (client/messages.ts); every reply is also the `changed` event. */
+  readonly messages = new MessageChanges(
+    (frame) => this.acrossReconnects(() => this.requests.send(frame)),
+    (reply) => this.emit('changed', reply),
+  );
+
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
     return (await this.acrossReconnects(() =>
@@ -447,6 +454,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       case 'message':
       case 'batch':
       case 'resync':
+      case 'edited':
+      case 'deleted':
+      case 'reaction':
         if (!this.session.onRoomFrame(f)) this.emit('unknown', { raw, frame: f });
         return;
       case 'presence':

@@ -1,15 +1,15 @@
-import type { MessageFrame } from '../protocol';
+import type { RoomEventFrame } from '../protocol';
 
 /**
- * Hands a room's messages to the app once each, in seq order, whatever order and however often they arrive.
+ * Hands a room's events (messages and changes to them) to the app once each, in seq order, whatever order and however often they arrive.
  * `lastSeq` is the highest seq delivered with nothing missing below it (from the baseline up); messages above a
  * hole wait in `held` until the hole is filled or skipped.
  */
 export class Sequencer {
   private last: number | undefined;
-  private readonly held = new Map<number, MessageFrame>();
+  private readonly held = new Map<number, RoomEventFrame>();
 
-  constructor(private readonly deliver: (message: MessageFrame) => void) {}
+  constructor(private readonly deliver: (message: RoomEventFrame) => void) {}
 
   /** Highest seq delivered without a gap; undefined before the baseline is known. */
   get lastSeq(): number | undefined {
@@ -36,7 +36,7 @@ export class Sequencer {
   }
 
   /** Takes a message; returns false for one already delivered or held (a duplicate). */
-  accept(message: MessageFrame): boolean {
+  accept(message: RoomEventFrame): boolean {
     if (!Number.isSafeInteger(message.seq) || message.seq < 1) return false;
     if ((this.last !== undefined && message.seq <= this.last) || this.held.has(message.seq)) return false;
     this.held.set(message.seq, message);

@@ -4,19 +4,21 @@ import type {
   JoinedFrame,
   KeyRotatedFrame,
   MemberRemovedFrame,
-  MessageFrame,
   PresenceFrame,
   RemovedFrame,
   RemoveMemberRequest,
   ResyncFrame,
   RoomClosedFrame,
+  RoomEventFrame,
   RotateKeyRequest,
 } from '../protocol';
-import { LIMITS, LOBBY } from '../protocol';
+import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
 import { RoomcastError } from './errors';
 import { Sequencer } from './sequencer';
 import type { RoomcastEvents } from './types';
-import { batchMessages, isMessageFrame, isResyncFrame } from './validate';
+import { batchMessages, isResyncFrame, isRoomEvent } from './validate';
+
+const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
 
 /**
  * What the session is doing besides taking messages, as one value:
@@ -27,7 +29,7 @@ import { batchMessages, isMessageFrame, isResyncFrame } from './validate';
  */
 export type SessionActivity =
   | { kind: 'steady' }
-  | { kind: 'joining'; roomId: string | undefined; early: MessageFrame[] }
+  | { kind: 'joining'; roomId: string | undefined; early: RoomEventFrame[] }
   | { kind: 'filling' };
 
 export interface SessionHooks {
@@ -62,7 +64,9 @@ export class RoomSession {
     private readonly hooks: SessionHooks,
     private readonly config: SessionConfig,
   ) {
-    this.sequencer = new Sequencer((m) => hooks.emit('message', m));
+    this.sequencer = new Sequencer((e) =>
+      e.type === 'message' ? hooks.emit('message', e) : hooks.emit('change', e),
+    );
   }
 
   get roomId(): string {
@@ -214,8 +218,9 @@ export class RoomSession {
    * carried is handed over, and when it names this room the client reads what it may have held from history.
    */
   onRoomFrame(frame: Record<string, unknown>): boolean {
-    let messages: MessageFrame[] | undefined;
-    if (frame.type === 'message') messages = isMessageFrame(frame) ? [frame] : undefined;
+    let messages: RoomEventFrame[] | undefined;
+    if (frame.type === 'message' || CHANGES.has(String(frame.type)))
+      messages = isRoomEvent(frame) ? [frame as RoomEventFrame] : undefined;
     else if (frame.type === 'batch') messages = batchMessages(frame);
     if (messages !== undefined) {
       this.onMessages(messages);
@@ -234,9 +239,11 @@ export class RoomSession {
    * overlap and arrive in any order (a retried post can land after a later batch): the sequencer hands each seq
    * over once, in order, and a gap is filled from history.
    */
-  onMessages(messages: readonly MessageFrame[]): void {
+  onMessages(messages: readonly RoomEventFrame[]): void {
     if (this.config.lean) {
-      for (const message of messages) this.hooks.emit('message', message);
+      for (const event of messages)
+        if (event.type === 'message') this.hooks.emit('message', event);
+        else this.hooks.emit('change', event);
       return;
     }
     const activity = this.activity;

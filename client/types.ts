@@ -5,6 +5,8 @@
  */
 import type {
   BroadcastFrame,
+  ChangedFrame,
+  ChangeFrame,
   KeyRotatedFrame,
   MessageFrame,
   PresenceFrame,
@@ -143,6 +145,13 @@ export interface RoomcastEvents {
    * from history (lean: every message as it arrives, a batch's in its order, copies and gaps included).
    */
   message: MessageFrame;
+  /**
+   * A change to a message of the current room (`edited`, `deleted`, `reaction`), in seq order with the messages;
+   * `RoomMessages` (client/messages.ts) applies them to the messages it keeps.
+   */
+  change: ChangeFrame;
+  /** The reply to this client's own change (`messages.edit` ...): the message as it left it, `mine` marked. */
+  changed: ChangedFrame;
   /**
    * The server could not deliver this room's messages after `afterSeq` for a while; the client is fetching them from
    * history and hands them over as `message` events (lean: it fetches nothing, the tool must).

@@ -1,4 +1,4 @@
-import type { MessageFrame, ResyncFrame } from '../protocol';
+import type { ChangeFrame, MessageFrame, ResyncFrame, RoomEventFrame } from '../protocol';
 import { LIMITS, normalizeRoomId, PATTERNS, utf8Bytes } from '../protocol';
 import { RoomcastError } from './errors';
 
@@ -72,15 +72,32 @@ export function isMessageFrame(value: unknown): value is MessageFrame {
 }
 
 /**
+ * True for a change event (`edited`, `deleted`, `reaction`) the client can hand over: a room id, a numeric seq and
+ * the seq of the message it changes, and the fields its type needs.
+ */
+export function isChangeFrame(value: unknown): value is ChangeFrame {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Record<string, unknown>;
+  if (!isString(c.roomId) || !Number.isFinite(c.seq) || !Number.isFinite(c.targetSeq)) return false;
+  if (c.type === 'edited') return isString(c.text);
+  if (c.type === 'deleted') return c.by === 'author' || c.by === 'owner';
+  return c.type === 'reaction' && isString(c.reaction) && Number.isFinite(c.count);
+}
+
+/** A message or a change: what takes a seq in a room. */
+export const isRoomEvent = (value: unknown): value is RoomEventFrame =>
+  isMessageFrame(value) || isChangeFrame(value);
+
+/**
  * The messages of a `batch` frame, or undefined when the frame is not one the protocol allows: a room id, and an
  * array of message frames of that room. The server sends them in ascending seq without duplicates; the client does
  * not rely on it (the sequencer orders and deduplicates whatever arrives).
  */
-export function batchMessages(frame: Record<string, unknown>): MessageFrame[] | undefined {
+export function batchMessages(frame: Record<string, unknown>): RoomEventFrame[] | undefined {
   const { roomId, messages } = frame;
   if (!isString(roomId) || !Array.isArray(messages)) return undefined;
-  if (!messages.every((m) => isMessageFrame(m) && m.roomId === roomId)) return undefined;
-  return messages as MessageFrame[];
+  if (!messages.every((m) => isRoomEvent(m) && m.roomId === roomId)) return undefined;
+  return messages as RoomEventFrame[];
 }
 
 /** True for a `resync` frame: a room id and the seq after which messages may be missing. */

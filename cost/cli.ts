@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTemplate } from '../infra/template';
 import { memberCosts, renderMemberCosts } from './members';
+import { changeCosts, renderChangeCosts } from './changes';
 import {
   type Assumptions,
   type CostReport,
@@ -364,12 +365,16 @@ function main() {
     return;
   }
   const report = estimate(args.workload, assumptions);
-  process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : render(report));
-  if (!args.json)
-    process.stdout.write(`\n${typingTable(typingSettings(args.templatePath), assumptions, PRICES)}`);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, changes: changeCosts(assumptions) })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${render(report)}\n${renderChangeCosts(changeCosts(assumptions, PRICES, args.workload.messageBytes))}`,
+  );
+  process.stdout.write(`\n${typingTable(typingSettings(args.templatePath), assumptions, PRICES)}`);
   const seenByMax = Number(loadTemplate(args.templatePath).parameter('SeenByMaxMembers'));
-  if (!args.json)
-    process.stdout.write(renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax));
+  process.stdout.write(renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax));
 }
 
 if (require.main === module) {

@@ -18,6 +18,17 @@ import {
 
 export * from './members';
 
+import {
+  CHANGE_FRAME_TYPES,
+  type ChangeFrame,
+  type DeleteMessageRequest,
+  type EditMessageRequest,
+  type MessageState,
+  type ReactRequest,
+} from './changes';
+
+export * from './changes';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -90,6 +101,9 @@ export const ACTIONS = [
   'removemember',
   'closeroom',
   ...MEMBER_ACTIONS,
+  'editmessage',
+  'deletemessage',
+  'react',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -110,6 +124,14 @@ export const ERROR_CODES = [
   'ROOM_CLOSED',
   /** Only the room's owner (its creator) may do this. */
   'FORBIDDEN',
+  /** No message with that seq in the room (never sent, expired, or a seq that holds a change, not a message). */
+  'MESSAGE_NOT_FOUND',
+  /** The message was deleted: it can't be edited or reacted to. */
+  'MESSAGE_DELETED',
+  /** Only the message's author may edit it (or, besides the room's owner, delete it). */
+  'NOT_AUTHOR',
+  /** The deployment's edit window (EditWindowMinutes) after sending has passed. */
+  'EDIT_WINDOW_PASSED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -164,6 +186,9 @@ export interface CloseRoomRequest extends Request {
   action: 'closeroom';
 }
 export type ClientFrame =
+  | EditMessageRequest
+  | DeleteMessageRequest
+  | ReactRequest
   | SendMessageRequest
   | CreateRoomRequest
   | JoinRoomRequest
@@ -180,7 +205,8 @@ export type ClientFrame =
 
 import type { TypingFrame } from './typing';
 
-export interface ChatMessage {
+/** A message as stored; once changed, with its final state (changes.ts, MessageState). */
+export interface ChatMessage extends MessageState {
   roomId: string;
   seq: number;
   messageId: string;
@@ -196,6 +222,8 @@ interface Reply {
 }
 
 export type MessageFrame = { type: 'message' } & Omit<ChatMessage, 'clientMsgId'>;
+/** What takes a seq in a room: a message, or a change to one (changes.ts). */
+export type RoomEventFrame = MessageFrame | ChangeFrame;
 export interface PresenceFrame {
   type: 'presence';
   roomId: string;
@@ -215,8 +243,8 @@ export interface JoinedFrame extends Reply {
   roomId: string;
   members: string[];
   memberCount: number;
-  /** The room's latest messages, oldest first, as many of the latest `historyDefault` as fit `replyMaxBytes`. */
-  history: MessageFrame[];
+  /** The room's latest events, oldest first, as many of the latest `historyDefault` as fit `replyMaxBytes`. */
+  history: RoomEventFrame[];
   /** More messages follow the last of `history`: fetch them with `history` after its seq. */
   hasMore: boolean;
   lastSeq: number;
@@ -239,8 +267,8 @@ export interface AckFrame extends Reply {
 export interface HistoryFrame extends Reply {
   type: 'history';
   roomId: string;
-  /** In seq order; fewer than asked when the next would take the reply past `replyMaxBytes`. */
-  messages: MessageFrame[];
+  /** In seq order (messages and changes); fewer than asked when the next would take the reply past `replyMaxBytes`. */
+  messages: RoomEventFrame[];
   /** The room has messages after the last of `messages`: ask again with `afterSeq` set to its seq. */
   hasMore: boolean;
 }
@@ -313,7 +341,18 @@ export interface ErrorFrame {
 export interface BatchFrame {
   type: 'batch';
   roomId: string;
-  messages: MessageFrame[];
+  messages: RoomEventFrame[];
+}
+/**
+ * The reply to `editmessage`, `deletemessage` and `react`: the seq the change took (absent when there was nothing to
+ * change: the reaction was already as asked, the message already deleted) and the message's state after it.
+ */
+export interface ChangedFrame extends Reply {
+  type: 'changed';
+  roomId: string;
+  seq?: number;
+  clientMsgId?: string;
+  message: MessageFrame;
 }
 /**
  * Messages of the room after `afterSeq` may not have reached this connection (its posts failed for longer than the
@@ -343,7 +382,9 @@ export type ServerFrame =
   | BatchFrame
   | ResyncFrame
   | TypingFrame
-  | MemberFrame;
+  | MemberFrame
+  | ChangedFrame
+  | ChangeFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -365,6 +406,8 @@ export const SERVER_FRAME_TYPES = [
   'resync',
   'typing',
   ...MEMBER_FRAME_TYPES,
+  'changed',
+  ...CHANGE_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -380,6 +423,9 @@ export const REPLY_TYPE = {
   removemember: 'memberremoved',
   closeroom: 'roomclosed',
   ...MEMBER_REPLY_TYPE,
+  editmessage: 'changed',
+  deletemessage: 'changed',
+  react: 'changed',
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

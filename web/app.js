@@ -4,6 +4,7 @@
 
 import { bindAccount, renderMe, setIdentity } from './account.js';
 import { bindMyRooms } from './myrooms.js';
+import { bindMessageChanges } from './changes.js';
 import {
   inviteLink,
   isValidRoomCode,
@@ -107,6 +108,7 @@ function startClient() {
   chat.on('state', onState);
   chat.on('room', ({ roomId }) => onRoom(roomId));
   chat.on('message', onMessage);
+  bindMessageChanges(chat);
   chat.on('members', ({ roomId, members, memberCount }) => {
     if (roomId === state.shownRoom) renderMembers(members, memberCount);
   });

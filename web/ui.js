@@ -314,4 +314,8 @@ export const ERROR_TITLES = {
   INTERNAL: 'Server error',
   ROOM_CLOSED: 'Room closed',
   FORBIDDEN: 'Not allowed',
+  MESSAGE_NOT_FOUND: 'Message not found',
+  MESSAGE_DELETED: 'Message deleted',
+  NOT_AUTHOR: 'Not your message',
+  EDIT_WINDOW_PASSED: 'Too late to change',
 };

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../../protocol';
-import { toMessageFrame } from './protocol';
+import { roomFrameOf } from './changes/frames';
 
 /**
  * Coalesced delivery of a room's messages (docs/DECISIONS.md, "Coalesced fan-out"). One fan-out execution at a time
@@ -67,7 +67,8 @@ export function framesOf(roomId: string, messages: readonly ChatMessage[]): Fram
     pendingBytes = 0;
   };
   for (const message of messages) {
-    const text = JSON.stringify(toMessageFrame(message));
+    // A message in its final state, or a change (changes/): every room event takes a seq and rides the same batches.
+    const text = JSON.stringify(roomFrameOf(message));
     const bytes = utf8(text);
     // A batch of the pending messages and this one: the overhead, every message and a comma between each two.
     if (pending.length > 0 && overhead + pendingBytes + pending.length + bytes > FRAME_LIMIT_BYTES) flush();

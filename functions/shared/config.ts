@@ -83,6 +83,8 @@ export const config = {
   messageRetentionDays: () => numberEnv('MESSAGE_RETENTION_DAYS'),
   /** Days a room lives after its last message (template setting RoomIdleDays). */
   roomIdleDays: () => positiveEnv('ROOM_IDLE_DAYS'),
+  /** Minutes after sending in which a member may edit or delete its message (template setting EditWindowMinutes). */
+  editWindowMinutes: () => positiveEnv('EDIT_WINDOW_MINUTES'),
   /** Per-connection send rate (settings SendRateLimit/SendRateWindowSeconds); a limit of 0 = no limit. */
   sendRate: () => {
     const limit = numberEnv('SEND_RATE_LIMIT');

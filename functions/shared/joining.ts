@@ -3,9 +3,9 @@ import { Busy, RoomClosed, RoomNotFound } from './errors';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
 import type { ChatPorts, Connection, Member, Room, RoomEntry } from './ports';
-import { type JoinedFrame, LIMITS, LOBBY, toMessageFrame } from './protocol';
+import { type JoinedFrame, LIMITS, LOBBY } from './protocol';
 import { epochSeconds, roomEnd } from './roomLife';
-import { announceMove, type LobbyOption, memberList, moveTo } from './rooms';
+import { announceMove, framesFor, type LobbyOption, memberList, moveTo } from './rooms';
 
 /**
  * Joining a room, and the name a member shows there. Apart from rooms.ts so that only the joinroom function loads
@@ -144,6 +144,6 @@ export async function joinRoom(
     hasMore: false,
     lastSeq,
   };
-  const { page, cut } = fitMessages(frame, 'history', history.map(toMessageFrame));
+  const { page, cut } = fitMessages(frame, 'history', framesFor({ ...current, roomId }, history));
   return { ...frame, history: page, hasMore: cut };
 }

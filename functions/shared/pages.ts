@@ -1,4 +1,4 @@
-import { LIMITS, type MessageFrame } from './protocol';
+import { LIMITS } from './protocol';
 
 /**
  * Replies that carry messages (`history`, `joined`) in pages by size: API Gateway delivers no message over 128 KB,
@@ -12,12 +12,12 @@ const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
  * The first of `messages` that fit in `frame` under `field` within `maxBytes` of JSON, and whether any were left
  * out. At least one message is kept, so a reader always moves on (one message's frame is at most ~25 KB).
  */
-export function fitMessages<F extends object>(
+export function fitMessages<F extends object, M>(
   frame: F,
   field: string,
-  messages: readonly MessageFrame[],
+  messages: readonly M[],
   maxBytes: number = LIMITS.replyMaxBytes,
-): { page: MessageFrame[]; cut: boolean } {
+): { page: M[]; cut: boolean } {
   let bytes = utf8(JSON.stringify({ ...frame, [field]: [] }));
   let kept = 0;
   for (const message of messages) {

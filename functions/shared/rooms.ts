@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { memberKey, roomFrameOf, senderOf } from './changes/frames';
 import { requireConnection } from './connections';
 import { UnknownConnection } from './errors';
 import { fitMessages } from './pages';
@@ -13,9 +14,17 @@ import {
   LOBBY,
   ROOM_CODE_ALPHABET,
   ROOM_CODE_LENGTH,
-  toMessageFrame,
 } from './protocol';
 import { epochSeconds, roomTtl } from './roomLife';
+
+/**
+ * A room's stored events as `member` sees them: messages in their final state, with the reactions it gave marked
+ * (`mine`), and the changes.
+ */
+export function framesFor(member: Connection, events: ChatMessage[]) {
+  const viewer = memberKey(member.roomId, senderOf(member));
+  return events.map((event) => roomFrameOf(event, viewer));
+}
 
 /** Rooms: creating one, moving a connection between rooms, and what a room holds (members, history). */
 
@@ -144,7 +153,8 @@ export async function history(
   query: HistoryQuery,
   options: LobbyOption = {},
 ): Promise<HistoryFrame> {
-  const { roomId } = await requireConnection(deps, connectionId);
+  const connection = await requireConnection(deps, connectionId);
+  const { roomId } = connection;
   if (options.noLobby && roomId === LOBBY) return { type: 'history', roomId, messages: [], hasMore: false };
   const now = epochSeconds(deps.now());
   let messages: ChatMessage[];
@@ -159,7 +169,7 @@ export async function history(
   }
   // Sized with `hasMore: false`, the longer of its two values.
   const frame = { type: 'history' as const, roomId, messages: [], hasMore: false };
-  const { page, cut } = fitMessages(frame, 'messages', messages.map(toMessageFrame));
+  const { page, cut } = fitMessages(frame, 'messages', framesFor(connection, messages));
   return { ...frame, messages: page, hasMore: cut || beyondLimit };
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { memberKey, type StoredMessage, senderOf } from './changes/frames';
 import { requireConnection } from './connections';
 import { Busy, PublishFailed, RoomClosed, RoomNotFound } from './errors';
 import type { ChatPorts, Connection, SendRecord, SendSettings } from './ports';
@@ -93,6 +94,7 @@ async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage
     roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
   let roomSeq = room?.seq;
   const messageId = randomUUID();
+  const authorKey = memberKey(roomId, senderOf(connection));
   const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
   const record = sendKey && {
     sendKey,
@@ -103,7 +105,9 @@ async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage
   for (let tries = 1; tries <= MAX_APPENDS && conflicts < MAX_CONFLICTS; tries++) {
     // Answered Busy already: its retry stores the message, so this attempt stores nothing.
     if (input.signal?.aborted) throw new Busy();
-    const message: ChatMessage = {
+    // The author's key goes with the message, so its author (and only it) can edit it later (changes/).
+    const message: StoredMessage = {
+      authorKey,
       roomId,
       seq: (roomSeq ?? 0) + 1,
       messageId,
@@ -152,16 +156,6 @@ async function publish(deps: SendDeps, send: Send, message: ChatMessage): Promis
         );
     throw error instanceof PublishFailed ? error.told(STORED_NOT_SENT) : error;
   }
-}
-
-/**
- * Who a send's clientMsgId belongs to. It must survive a reconnect, since the client retries on a new connection:
- * the signed-in member's `userId`; without sign-in the client's resume token (`sendScope`), else the connection
- * itself. Never a name: two people who chose "sam" must not answer each other's clientMsgIds.
- */
-function senderOf(connection: Connection): string {
-  if (connection.userId?.startsWith('user:')) return connection.userId;
-  return connection.sendScope ?? `connection:${connection.connectionId}`;
 }
 
 function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {

@@ -42,6 +42,7 @@ const CALLS: Record<string, string[]> = {
   MyRoomsFunction: [DYNAMODB, MANAGEMENT_API],
   SeenByFunction: [DYNAMODB, MANAGEMENT_API],
   OpenDmFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  ChangeMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
 };
 
 /**

@@ -119,7 +119,11 @@ describe('coverage of the template and of events/', () => {
     const bob = await connect('bob-routes');
     const roomId = await createRoom(alice);
     await joinRoom(bob, roomId, [alice]);
-    await say(bob, 'all routes');
+    const { seq } = (await say(bob, 'all routes')) as { seq: number };
+    // Message changes: bob edits his message, alice reacts to it and, as the room's owner, deletes it.
+    await bob.expectReply({ action: 'editmessage', seq, message: 'every route' });
+    await alice.expectReply({ action: 'react', seq, reaction: '👍' });
+    await alice.expectReply({ action: 'deletemessage', seq });
     await alice.expectReply({ action: 'history', afterSeq: 0 });
     await alice.expectReply({ action: 'who' });
     await alice.expectReply({ action: 'help' });

@@ -42,6 +42,7 @@ describe('the real template.yaml', () => {
         'LeaveRoomFunction',
         'SendMessageFunction',
         'WhoFunction',
+        'ChangeMessageFunction',
         'RotateKeyFunction',
         'RemoveMemberFunction',
         'CloseRoomFunction',
@@ -97,7 +98,7 @@ describe('the real template.yaml', () => {
     ]);
   });
 
-  it('finds the WebSocket API with its 14 routes, their functions, two-way routes and the MOCK ping', () => {
+  it('finds the WebSocket API with its 21 routes, their functions, two-way routes and the MOCK ping', () => {
     const [api, ...others] = t.webSocketApis();
     expect(others).toHaveLength(0);
     expect(api).toMatchObject({
@@ -124,6 +125,9 @@ describe('the real template.yaml', () => {
         'removemember',
         'closeroom',
         'typing',
+        'editmessage',
+        'deletemessage',
+        'react',
       ].sort(),
     );
     expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
@@ -131,6 +135,9 @@ describe('the real template.yaml', () => {
     expect(routes.$default).toMatchObject({ functionLogicalId: 'DefaultFunction', twoWay: true });
     expect(routes.sendmessage).toMatchObject({ functionLogicalId: 'SendMessageFunction', twoWay: true });
     expect(routes.who?.functionLogicalId).toBe('WhoFunction');
+    // One function serves the three message changes, told apart by the route key.
+    for (const key of ['editmessage', 'deletemessage', 'react'])
+      expect(routes[key]).toMatchObject({ functionLogicalId: 'ChangeMessageFunction', twoWay: true });
     expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
     expect(routes.closeroom).toMatchObject({ functionLogicalId: 'CloseRoomFunction', twoWay: true });
     // A heartbeat gets no reply: a route without a route response.

@@ -123,7 +123,8 @@ it('describes the batch frame as protocol/ and the gateway limit it: message fra
   const batch = messages.batchFrame;
   expect(batch?.payload['x-max-utf8-bytes']).toBe(GATEWAY.maxFrameBytes);
   expect(batch?.payload.properties?.messages?.minItems).toBe(2);
-  expect(batch?.payload.properties?.messages?.items?.$ref).toBe('#/components/schemas/chatMessage');
+  // A message, or a change to one: every room event takes a seq and rides the same batches.
+  expect(batch?.payload.properties?.messages?.items?.$ref).toBe('#/components/schemas/roomEvent');
   expect(messages.resyncFrame?.payload.properties?.afterSeq).toMatchObject({ type: 'integer', minimum: 0 });
   const receive = doc.operations.receive?.messages.map(messageName);
   expect(receive).toEqual(expect.arrayContaining(['messageFrame', 'batchFrame', 'resyncFrame']));

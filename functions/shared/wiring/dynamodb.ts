@@ -6,6 +6,7 @@ import {
   DynamoRoomStore,
   DynamoSendStore,
 } from '../adapters/dynamo';
+import { DynamoChangeStore } from '../adapters/dynamoChanges';
 import { DynamoRoomEntry } from '../adapters/dynamoEntry';
 import { DynamoFanoutStore } from '../adapters/dynamoFanout';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../adapters/dynamoGuard';
@@ -36,6 +37,13 @@ export const roomEntry = () =>
 export const messageStore = () => new DynamoMessageStore(documentClient(), config.messagesTable());
 export const sendStore = () =>
   new DynamoSendStore(documentClient(), {
+    rooms: config.roomsTable(),
+    messages: config.messagesTable(),
+    sends: config.sendsTable(),
+  });
+/** Changes to messages (edits, deletes, reactions), stored as a send stores a message. */
+export const changeStore = () =>
+  new DynamoChangeStore(documentClient(), {
     rooms: config.roomsTable(),
     messages: config.messagesTable(),
     sends: config.sendsTable(),

@@ -1,0 +1,164 @@
+import type { ChangedFrame, ChangeFrame, MessageFrame, RoomEventFrame } from '../protocol';
+import { isReaction } from '../protocol';
+import { RoomcastError } from './errors';
+import { checkMessageText } from './validate';
+
+/**
+ * Changes to messages (edit, delete, reactions) and a store of the current room's messages that applies them.
+ *
+ * ```ts
+ * const store = new RoomMessages(client);                // follows the client's room, across reconnects
+ * store.on(() => render(store.list()));                   // after every message or change
+ * await client.messages.edit(seq, 'fixed the typo');      // your own, within the deployment's edit window
+ * await client.messages.delete(seq);                      // your own, or any in a room you own
+ * await client.messages.react(seq, '👍');  await client.messages.unreact(seq, '👍');
+ * ```
+ */
+
+/** What a client sends a change through: its request with a clientMsgId, repeated across reconnects. */
+export type ChangeSender = (frame: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+/** A clientMsgId for one change: a retry of it, even after a reconnect, never changes anything twice. */
+const newChangeId = () => `c-${globalThis.crypto.randomUUID()}`;
+
+function checkSeq(seq: unknown): number {
+  if (!Number.isSafeInteger(seq) || (seq as number) < 1)
+    throw new RoomcastError(
+      'INVALID_ARGUMENT',
+      'seq must be the seq of a message: a whole number of 1 or more.',
+    );
+  return seq as number;
+}
+
+function checkReaction(reaction: unknown): string {
+  if (!isReaction(reaction))
+    throw new RoomcastError('INVALID_ARGUMENT', 'A reaction is a single emoji, such as "👍".');
+  return reaction;
+}
+
+/** The typed change requests, each checked as the server checks it (else rejected INVALID_ARGUMENT, nothing sent). */
+export class MessageChanges {
+  constructor(
+    private readonly send: ChangeSender,
+    private readonly onReply: (reply: ChangedFrame) => void = () => undefined,
+  ) {}
+
+  /** Replaces the text of this member's message `seq` (within the deployment's edit window). */
+  async edit(seq: number, text: string): Promise<ChangedFrame> {
+    return this.change({ action: 'editmessage', seq: checkSeq(seq), message: checkMessageText(text) });
+  }
+
+  /** Deletes message `seq`: this member's own (within the edit window), or any in a room it owns. */
+  async delete(seq: number): Promise<ChangedFrame> {
+    return this.change({ action: 'deletemessage', seq: checkSeq(seq) });
+  }
+
+  /** Adds this member's `reaction` (one emoji) to message `seq`; adding it twice changes nothing. */
+  async react(seq: number, reaction: string): Promise<ChangedFrame> {
+    return this.change({ action: 'react', seq: checkSeq(seq), reaction: checkReaction(reaction) });
+  }
+
+  /** Takes this member's `reaction` back; taking back one it did not give changes nothing. */
+  async unreact(seq: number, reaction: string): Promise<ChangedFrame> {
+    return this.change({
+      action: 'react',
+      seq: checkSeq(seq),
+      reaction: checkReaction(reaction),
+      remove: true,
+    });
+  }
+
+  private async change(frame: Record<string, unknown>): Promise<ChangedFrame> {
+    const reply = (await this.send({ ...frame, clientMsgId: newChangeId() })) as unknown as ChangedFrame;
+    this.onReply(reply);
+    return reply;
+  }
+}
+
+/** The client events a store follows (RoomcastClient provides them). */
+export interface MessageSource {
+  on(event: 'message', listener: (message: MessageFrame) => void): unknown;
+  on(event: 'change', listener: (change: ChangeFrame) => void): unknown;
+  on(event: 'room', listener: (room: { roomId: string }) => void): unknown;
+  on(event: 'changed', listener: (reply: ChangedFrame) => void): unknown;
+}
+
+/**
+ * The messages of the client's current room in seq order, each in its final state: edited text and `editedAt`, a
+ * tombstone (`deleted`, empty text), reaction counts. A change applies only when its seq is above the message's
+ * `changeSeq`, so a change arriving late, twice, or after a `history` page that already showed it changes nothing;
+ * after a resume the client hands over what it missed in seq order and the store catches up the same way.
+ */
+export class RoomMessages {
+  private readonly bySeq = new Map<number, MessageFrame>();
+  private readonly listeners = new Set<() => void>();
+  private roomId: string | undefined;
+
+  constructor(source: MessageSource) {
+    source.on('room', ({ roomId }) => {
+      this.roomId = roomId;
+      this.bySeq.clear();
+      this.changed();
+    });
+    source.on('message', (message) => this.apply(message));
+    source.on('change', (change) => this.apply(change));
+    source.on('changed', (reply) => this.apply(reply));
+  }
+
+  /** Calls `listener` after every message or change the store applied; returns a function that stops it. */
+  on(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The room's messages, oldest first. */
+  list(): MessageFrame[] {
+    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  get(seq: number): MessageFrame | undefined {
+    return this.bySeq.get(seq);
+  }
+
+  /** Applies a message, a change event, or the reply to this client's own change (which knows `mine`). */
+  apply(event: RoomEventFrame | ChangedFrame): void {
+    if (event.type === 'changed') {
+      if (event.roomId === this.roomId) this.put(event.message);
+    } else if (event.roomId !== this.roomId) return;
+    else if (event.type === 'message') this.put(event);
+    else this.change(event);
+    this.changed();
+  }
+
+  /** A message as sent: kept unless the store holds a later state of it. */
+  private put(message: MessageFrame): void {
+    const held = this.bySeq.get(message.seq);
+    if (held && (held.changeSeq ?? 0) > (message.changeSeq ?? 0)) return;
+    this.bySeq.set(message.seq, message);
+  }
+
+  private change(event: ChangeFrame): void {
+    const held = this.bySeq.get(event.targetSeq);
+    if (!held || (held.changeSeq ?? 0) >= event.seq) return;
+    const next: MessageFrame = { ...held, changeSeq: event.seq };
+    if (event.type === 'edited') Object.assign(next, { text: event.text, editedAt: event.sentAt });
+    else if (event.type === 'deleted') {
+      Object.assign(next, { text: '', deleted: event.by });
+      delete next.reactions;
+      delete next.editedAt;
+    } else {
+      const others = (held.reactions ?? []).filter((r) => r.reaction !== event.reaction);
+      const mine = held.reactions?.find((r) => r.reaction === event.reaction)?.mine;
+      const reactions =
+        event.count > 0
+          ? [...others, { reaction: event.reaction, count: event.count, ...(mine && { mine }) }]
+          : others;
+      next.reactions = reactions.sort((a, b) => b.count - a.count || (a.reaction < b.reaction ? -1 : 1));
+    }
+    this.bySeq.set(event.targetSeq, next);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -1,0 +1,116 @@
+// What a change to a message (edit, delete, reaction) costs per million, at rooms of 10, 100 and 1,000. A change is
+// a room event stored and fanned out as a message is (functions/shared/changes/), so its cost is a message's from
+// the same model (estimate), with the send's DynamoDB work replaced by the change's: a strongly consistent read of
+// the message, and a transaction that also rewrites the message's item (with its reactions, for a reaction).
+
+import { pageReadUnits, writeUnits } from './metering';
+import { estimate } from './model';
+import { METERING, PRICES, type PriceTable } from './prices';
+import type { Assumptions } from './types';
+
+export const CHANGE_ROOM_SIZES = [10, 100, 1000] as const;
+
+/** A change, as the model prices it: the size of the message item it rewrites and of its own event item. */
+interface ChangeKind {
+  name: string;
+  targetItemBytes: (a: Assumptions, messageBytes: number) => number;
+  eventItemBytes: (a: Assumptions, messageBytes: number) => number;
+}
+
+/** Bytes one member's reaction adds to a message's item: the member's 16-character key in the reaction's list. */
+const REACTOR_BYTES = 20;
+/** Reactions a message is assumed to carry already when another one comes. */
+const REACTIONS_BEFORE = 20;
+
+const KINDS: ChangeKind[] = [
+  {
+    name: 'edit',
+    targetItemBytes: (a, m) => a.messageItemOverheadBytes + m,
+    eventItemBytes: (a, m) => a.messageItemOverheadBytes + m,
+  },
+  {
+    name: 'delete',
+    targetItemBytes: (a) => a.messageItemOverheadBytes,
+    eventItemBytes: (a) => a.messageItemOverheadBytes,
+  },
+  {
+    name: `reaction (on a message with ${REACTIONS_BEFORE})`,
+    targetItemBytes: (a, m) => a.messageItemOverheadBytes + m + REACTIONS_BEFORE * REACTOR_BYTES,
+    eventItemBytes: (a) => a.messageItemOverheadBytes,
+  },
+];
+
+const usdPerUnit = (prices: PriceTable, id: 'dynamoWriteRequestUnits' | 'dynamoReadRequestUnits') =>
+  prices[id].tiers[0]?.usd ?? 0;
+
+export interface ChangeCostRow {
+  change: string;
+  /** USD per million changes, by room size (CHANGE_ROOM_SIZES), quiet rooms: one post per member per change. */
+  usdPerMillion: number[];
+  /** Posts per change by room size, before coalescing (a busy room's changes share batch frames). */
+  postsPerChange: number[];
+}
+
+/**
+ * Per-million cost of each change in quiet rooms (every change its own post to each member; a busy room's share
+ * batch frames and cost less): a message's per-message cost from `estimate`, without the month's fixed lines
+ * (connection minutes, custom metrics), plus the change's own DynamoDB work over the send's.
+ */
+export function changeCosts(
+  assumptions: Assumptions,
+  prices: PriceTable = PRICES,
+  messageBytes = 200,
+): ChangeCostRow[] {
+  const a = assumptions;
+  const perMessage = CHANGE_ROOM_SIZES.map((roomSize) => {
+    const report = estimate(
+      { roomSize, messagesPerDay: 1e6 / 30, connections: roomSize, messageBytes, days: 30 },
+      a,
+      prices,
+    );
+    const fixed = report.designs.roomcast.items
+      .filter(
+        (item) =>
+          item.priceId === 'apigwWsConnectionMinutes' || item.priceId === 'cloudwatchCustomMetricMonths',
+      )
+      .reduce((sum, item) => sum + item.usd, 0);
+    return {
+      usd: ((report.designs.roomcast.totalUsd - fixed) / report.messagesPerMonth) * 1e6,
+      posts: report.delivery.postsPerMessage,
+    };
+  });
+  const sendItemUnits = writeUnits(a.messageItemOverheadBytes + messageBytes);
+  return KINDS.map((kind) => {
+    // In the transaction (twice a standard write): the event item instead of the message, plus the message's item.
+    const extraWrites =
+      METERING.transactionalWriteFactor *
+      (writeUnits(kind.eventItemBytes(a, messageBytes)) -
+        sendItemUnits +
+        writeUnits(kind.targetItemBytes(a, messageBytes)));
+    const extraReads = pageReadUnits(kind.targetItemBytes(a, messageBytes), false);
+    const extraUsd =
+      extraWrites * usdPerUnit(prices, 'dynamoWriteRequestUnits') +
+      extraReads * usdPerUnit(prices, 'dynamoReadRequestUnits');
+    return {
+      change: kind.name,
+      usdPerMillion: perMessage.map((m) => m.usd + extraUsd * 1e6),
+      postsPerChange: perMessage.map((m) => m.posts),
+    };
+  });
+}
+
+export function renderChangeCosts(rows: ChangeCostRow[]): string {
+  const money = (n: number) => `$${n.toFixed(2)}`;
+  const head = `  ${'change'.padEnd(32)}${CHANGE_ROOM_SIZES.map((n) => `room of ${n}`.padStart(16)).join('')}`;
+  const lines = rows.map(
+    (row) => `  ${row.change.padEnd(32)}${row.usdPerMillion.map((usd) => money(usd).padStart(16)).join('')}`,
+  );
+  const posts = rows[0]?.postsPerChange.map((p) => p.toFixed(0).padStart(16)).join('') ?? '';
+  return [
+    'message changes (edit, delete, reaction): USD per million changes, quiet rooms (a busy room coalesces them)',
+    head,
+    ...lines,
+    `  ${'posts per change'.padEnd(32)}${posts}`,
+    '',
+  ].join('\n');
+}

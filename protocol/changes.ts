@@ -1,0 +1,114 @@
+/**
+ * Changes to a room's messages: a member edits or deletes its own message, a room's owner deletes any, and members
+ * add and remove reactions. Each change is a room event: it takes the room's next `seq` like a message and reaches
+ * members in `message` order (alone or in a `batch`), and `history` returns it; the message's own entry in
+ * `history` shows its final state (edited text and `editedAt`, a tombstone, reaction counts).
+ *
+ * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
+ */
+
+/** Limits of message changes. */
+export const CHANGE_LIMITS = {
+  /** Edits one message can take: a delete scrubs the text of each earlier edit in the same transaction. */
+  editsPerMessage: 20,
+  /** Different reactions one message can carry. */
+  reactionKinds: 20,
+  /** Reactions (of every kind, by every member) one message can carry: its record stays far below 400 KB. */
+  reactionsPerMessage: 5000,
+} as const;
+
+/** One emoji as people see it: a single extended grapheme cluster that is an RGI emoji (Unicode's emoji list). */
+// biome-ignore lint/complexity/useRegexLiterals: the `v` flag needs ES2024, past the target TypeScript checks against.
+const RGI_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** True for a reaction the server accepts: exactly one emoji grapheme (👍, 👍🏽, 🏳️‍🌈), nothing else. */
+export function isReaction(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 32) return false;
+  const segments = [...graphemes.segment(value)];
+  return segments.length === 1 && RGI_EMOJI.test(value);
+}
+
+// ---------------------------------------------------------------- client -> server
+
+/** Replaces the text of the caller's own message `seq`, within the deployment's edit window. */
+export interface EditMessageRequest {
+  action: 'editmessage';
+  seq: number;
+  message: string;
+  clientMsgId?: string;
+  requestId?: string;
+}
+/** Deletes message `seq`: the caller's own within the edit window, or any message of a room the caller owns. */
+export interface DeleteMessageRequest {
+  action: 'deletemessage';
+  seq: number;
+  clientMsgId?: string;
+  requestId?: string;
+}
+/** Adds (or with `remove: true` takes back) the caller's `reaction` to message `seq`. */
+export interface ReactRequest {
+  action: 'react';
+  seq: number;
+  reaction: string;
+  remove?: boolean;
+  clientMsgId?: string;
+  requestId?: string;
+}
+
+// ---------------------------------------------------------------- server -> client
+
+/** One reaction on a message: how many members gave it, and whether the member this frame is for did. */
+export interface ReactionCount {
+  reaction: string;
+  count: number;
+  mine?: boolean;
+}
+
+/**
+ * What a change event has in common with a message: its own `seq` and `messageId` in the room, who made the change
+ * (`username`, as shown in the room) and when (`sentAt`); `targetSeq` names the message it changes.
+ */
+interface ChangeEvent {
+  roomId: string;
+  seq: number;
+  messageId: string;
+  username: string;
+  sentAt: string;
+  targetSeq: number;
+}
+export interface EditedFrame extends ChangeEvent {
+  type: 'edited';
+  text: string;
+}
+export interface DeletedFrame extends ChangeEvent {
+  type: 'deleted';
+  /** `author`: the member deleted its own message; `owner`: the room's owner removed it. */
+  by: 'author' | 'owner';
+}
+export interface ReactionFrame extends ChangeEvent {
+  type: 'reaction';
+  reaction: string;
+  /** True when `username` added the reaction, false when it took it back. */
+  added: boolean;
+  /** How many members give this reaction to the message now. */
+  count: number;
+}
+export type ChangeFrame = EditedFrame | DeletedFrame | ReactionFrame;
+export const CHANGE_FRAME_TYPES = [
+  'edited',
+  'deleted',
+  'reaction',
+] as const satisfies readonly ChangeFrame['type'][];
+
+/**
+ * What a message's entry in `message` frames, `history` and `joined` adds once it has changed: `editedAt` after an
+ * edit; a tombstone after a delete (`deleted`, `text` empty); its reactions; and `changeSeq`, the seq of the last
+ * change applied, so a client applies a change event only when its seq is above it.
+ */
+export interface MessageState {
+  editedAt?: string;
+  deleted?: 'author' | 'owner';
+  reactions?: ReactionCount[];
+  changeSeq?: number;
+}

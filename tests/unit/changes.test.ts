@@ -1,0 +1,117 @@
+import { RoomMessages } from '../../client/messages';
+import type { StoredMessage } from '../../functions/shared/changes/frames';
+import { type Changer, planChange } from '../../functions/shared/changes/planning';
+import type { ChangedFrame, ChangeFrame, MessageFrame } from '../../protocol';
+import { isReaction } from '../../protocol';
+
+/** The rules of a change as the member sees them, without AWS: who may, until when, and what a repeat does. */
+
+const WINDOW_MS = 15 * 60_000;
+const sentAt = new Date('2026-01-01T12:00:00Z');
+const message: StoredMessage = {
+  roomId: 'K7M2QX9A',
+  seq: 3,
+  messageId: 'm3',
+  username: 'alice',
+  text: 'hi',
+  sentAt: sentAt.toISOString(),
+  authorKey: 'alice-key',
+};
+const room = { roomId: 'K7M2QX9A', createdAt: '', seq: 3, ownerId: 'connection:owner' };
+const as = (key: string, userId = `connection:${key}`): Changer => ({
+  key,
+  room,
+  connection: { connectionId: key, roomId: room.roomId, username: key, connectedAt: '', userId },
+});
+const later = (ms: number) => new Date(sentAt.getTime() + ms);
+
+describe('edit window', () => {
+  it('lets the author edit and delete within the window, and refuses both once it has passed', () => {
+    expect(
+      planChange(message, { kind: 'edit', text: 'hello' }, as('alice-key'), later(WINDOW_MS), WINDOW_MS).kind,
+    ).toBe('change');
+    const late = later(WINDOW_MS + 1);
+    for (const request of [{ kind: 'edit', text: 'hello' } as const, { kind: 'delete' } as const])
+      expect(() => planChange(message, request, as('alice-key'), late, WINDOW_MS)).toThrow(
+        expect.objectContaining({ code: 'EDIT_WINDOW_PASSED' }),
+      );
+  });
+
+  it("lets the room's owner delete any message at any time, and no one else", () => {
+    const owner = as('owner-key', 'connection:owner');
+    const plan = planChange(message, { kind: 'delete' }, owner, later(10 * WINDOW_MS), WINDOW_MS);
+    expect(plan).toMatchObject({ kind: 'change', update: { kind: 'delete', by: 'owner' } });
+    expect(() => planChange(message, { kind: 'delete' }, as('bob-key'), later(0), WINDOW_MS)).toThrow(
+      expect.objectContaining({ code: 'NOT_AUTHOR' }),
+    );
+  });
+});
+
+describe('reactions', () => {
+  it('are one emoji grapheme, skin tones and ZWJ sequences included', () => {
+    expect(['👍', '👍🏽', '🏳️‍🌈', '❤️'].every(isReaction)).toBe(true);
+    expect(['', 'ok', '👍👍', ':+1:', '1', '👍 '].some(isReaction)).toBe(false);
+  });
+
+  it('count each member once, and adding twice or removing what was not given changes nothing', () => {
+    const bob = as('bob-key');
+    const added = planChange(
+      message,
+      { kind: 'react', reaction: '👍', remove: false },
+      bob,
+      sentAt,
+      WINDOW_MS,
+    );
+    expect(added).toMatchObject({ event: { count: 1, added: true } });
+    const reacted = { ...message, reactors: { '👍': ['bob-key'] } };
+    const plan = (remove: boolean, who: Changer) =>
+      planChange(reacted, { kind: 'react', reaction: '👍', remove }, who, sentAt, WINDOW_MS).kind;
+    expect(plan(false, bob)).toBe('unchanged');
+    expect(plan(true, as('carol-key'))).toBe('unchanged');
+    expect(plan(true, bob)).toBe('change');
+  });
+});
+
+describe("the client's message store", () => {
+  const listeners: Record<string, (value: never) => void> = {};
+  const store = new RoomMessages({
+    on: (event: string, listener: (value: never) => void) => (listeners[event] = listener),
+  });
+  const emit = (event: string, value: unknown) => listeners[event]?.(value as never);
+  const frame: MessageFrame = {
+    type: 'message',
+    roomId: 'R',
+    seq: 1,
+    messageId: 'a',
+    username: 'al',
+    text: 'v1',
+    sentAt: '',
+  };
+  const edit = (seq: number, text: string): ChangeFrame => ({
+    type: 'edited',
+    roomId: 'R',
+    seq,
+    messageId: `e${seq}`,
+    username: 'al',
+    sentAt: 't',
+    targetSeq: 1,
+    text,
+  });
+
+  it('applies each change once, and never an older one over a newer state', () => {
+    emit('room', { roomId: 'R' });
+    emit('message', frame);
+    emit('change', edit(3, 'v3'));
+    emit('change', edit(2, 'v2'));
+    expect(store.get(1)).toMatchObject({ text: 'v3', changeSeq: 3 });
+    const reply: ChangedFrame = {
+      type: 'changed',
+      roomId: 'R',
+      seq: 4,
+      message: { ...frame, text: '', deleted: 'author', changeSeq: 4 },
+    };
+    emit('changed', reply);
+    emit('message', frame);
+    expect(store.get(1)).toMatchObject({ text: '', deleted: 'author' });
+  });
+});

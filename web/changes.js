@@ -1,0 +1,128 @@
+// Editing, deleting and reacting to messages in the web chat. The client library's RoomMessages store keeps each
+// message of the room in its final state (edits, tombstones, reaction counts, also after a resume); this module
+// draws that state onto the message rows app.js renders, and offers the actions: Edit and Delete on your own
+// messages, Delete on every message of a room you created (the server decides: NOT_AUTHOR, EDIT_WINDOW_PASSED…),
+// and reactions. All text goes in with textContent.
+
+import { RoomMessages } from './roomcast.js';
+import { state } from './state.js';
+import { ERROR_TITLES, h, linkified, toast, ui } from './ui.js';
+
+/** The reactions offered under every message; any other single emoji a member gives shows as a chip too. */
+const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉'];
+
+let store = null;
+
+const failed = (what) => (err) =>
+  toast(err.message, { title: ERROR_TITLES[err.code] || `Could not ${what}` });
+
+function rowOf(seq) {
+  return ui.messageList.querySelector(`[data-testid="message"][data-seq="${seq}"]`);
+}
+
+/** Puts a message's final state on its row: text, the edited mark or the tombstone, reactions, actions. */
+function paint(row, m) {
+  if (row.dataset.changeSeq === String(m.changeSeq ?? 0) && row.querySelector('.msg-actions')) return;
+  row.dataset.changeSeq = String(m.changeSeq ?? 0);
+  const bubble = row.querySelector('.msg-bubble');
+  const text = row.querySelector('.msg-text');
+  if (!bubble || !text || row.querySelector('[data-testid="edit-input"]')) return;
+  row.classList.toggle('is-deleted', Boolean(m.deleted));
+  if (m.deleted) {
+    text.replaceChildren(m.deleted === 'owner' ? 'Message removed by the room owner' : 'Message deleted');
+    text.dataset.testid = 'tombstone';
+  } else text.replaceChildren(...linkified(m.text));
+  row.querySelector('.msg-edited')?.remove();
+  if (m.editedAt && !m.deleted) {
+    const mark = h('span', 'msg-edited', '(edited)');
+    mark.dataset.testid = 'edited-mark';
+    mark.title = `Edited ${new Date(m.editedAt).toLocaleString()}`;
+    row.querySelector('.msg-meta')?.append(mark);
+  }
+  row.querySelector('.msg-reactions')?.remove();
+  row.querySelector('.msg-actions')?.remove();
+  if (m.deleted) return;
+  bubble.after(reactionsOf(m), actionsOf(row, m));
+}
+
+function reactionsOf(m) {
+  const list = h('div', 'msg-reactions');
+  for (const { reaction, count, mine } of m.reactions ?? []) {
+    const chip = h('button', `reaction-chip${mine ? ' is-mine' : ''}`);
+    chip.type = 'button';
+    chip.dataset.testid = 'reaction-chip';
+    chip.dataset.reaction = reaction;
+    chip.dataset.count = String(count);
+    chip.setAttribute('aria-pressed', mine ? 'true' : 'false');
+    chip.append(h('span', 'reaction-emoji', reaction), h('span', 'reaction-count', String(count)));
+    chip.addEventListener('click', () => react(m.seq, reaction, mine));
+    list.append(chip);
+  }
+  return list;
+}
+
+function actionsOf(row, m) {
+  const actions = h('div', 'msg-actions');
+  const button = (label, testid, onClick, title) => {
+    const b = h('button', 'msg-action', label);
+    b.type = 'button';
+    b.dataset.testid = testid;
+    if (title) b.title = title;
+    b.addEventListener('click', onClick);
+    actions.append(b);
+  };
+  for (const reaction of QUICK_REACTIONS)
+    button(reaction, 'react-button', () => react(m.seq, reaction, false), `React ${reaction}`);
+  const own = row.classList.contains('is-own');
+  if (own) button('Edit', 'edit-message', () => startEdit(row, m));
+  if (own || state.owned.has(state.shownRoom))
+    button('Delete', 'delete-message', () => state.chat?.messages.delete(m.seq).catch(failed('delete')));
+  return actions;
+}
+
+function react(seq, reaction, mine) {
+  const messages = state.chat?.messages;
+  (mine ? messages?.unreact(seq, reaction) : messages?.react(seq, reaction))?.catch(failed('react'));
+}
+
+/** Edits in place: Enter saves, Escape (or an empty text) cancels. */
+function startEdit(row, m) {
+  const text = row.querySelector('.msg-text');
+  if (!text) return;
+  const input = h('input', 'msg-edit');
+  input.dataset.testid = 'edit-input';
+  input.value = m.text;
+  input.setAttribute('aria-label', 'Edit your message');
+  text.replaceWith(input);
+  input.focus();
+  const done = () => {
+    input.replaceWith(text);
+    const now = store?.get(m.seq);
+    row.dataset.changeSeq = '';
+    if (now) paint(row, now);
+  };
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') done();
+    if (ev.key !== 'Enter') return;
+    ev.preventDefault();
+    const next = input.value.trim();
+    if (!next || next === m.text) return done();
+    state.chat?.messages.edit(m.seq, next).then(done, (err) => {
+      done();
+      failed('edit')(err);
+    });
+  });
+}
+
+function repaint() {
+  for (const m of store?.list() ?? []) {
+    const row = rowOf(m.seq);
+    if (row) paint(row, m);
+  }
+}
+
+/** Follows a new client's room with a store of its messages, and repaints rows as they change. */
+export function bindMessageChanges(chat) {
+  store = new RoomMessages(chat);
+  store.on(() => queueMicrotask(repaint));
+}
