@@ -5,7 +5,7 @@ import { RoomcastError } from './errors';
 import type { RoomcastClientOptions, StateChange } from './types';
 
 /**
- * Read positions, "my rooms" and direct messages (docs/CLIENT.md, "Unread counts and direct messages").
+ * Read positions, "my rooms" and direct messages (docs/CLIENT.md, "Unread counts, direct messages, edits").
  *
  * ```ts
  * const client = createRoomcastClient({ url, getToken, trackRooms: true });

@@ -11,7 +11,7 @@ import type {
   MembersFrame,
   RoomClosedFrame,
 } from '../protocol';
-import { ERROR_CODES, GATEWAY, LIMITS, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
+import { ERROR_CODES, GATEWAY, LIMITS, REPLY_TYPE, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
 import type { BackoffPolicy } from './backoff';
 import { DEFAULT_BACKOFF } from './backoff';
 import { Connection } from './connection';
@@ -30,12 +30,16 @@ import type {
   StateChange,
 } from './types';
 import { Typing } from './typing';
-import { checkMessageText, checkRoomId, resumeTokenOf } from './validate';
+import { checkMessageText, checkRoomId, resumeTokenOf, socketOf } from './validate';
 
 export { checkMessageText, checkRoomId } from './validate';
 
 const FRAME_TYPES = new Set<string>(SERVER_FRAME_TYPES);
 const SERVER_CODES = new Set<string>(ERROR_CODES);
+/** The current room's stream, handed to the app in seq order by the session's sequencer. */
+const ROOM_FRAMES = new Set(['message', 'batch', 'resync', 'edited', 'deleted', 'reaction']);
+/** Every action's reply type: one arriving after its request timed out or was retried has nobody waiting. */
+const LATE_REPLIES = new Set<string>([...Object.values(REPLY_TYPE), 'info']);
 
 /**
  * A roomcast connection that stays up: it reconnects with full-jitter backoff, keeps the connection alive with
@@ -64,17 +68,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   constructor(options: RoomcastClientOptions) {
     super();
-    const Socket =
-      options.WebSocket ?? (globalThis as { WebSocket?: RoomcastClientOptions['WebSocket'] }).WebSocket;
-    if (Socket === undefined) {
-      throw new RoomcastError(
-        'INVALID_ARGUMENT',
-        'No WebSocket class: pass { WebSocket } (e.g. the `ws` package on Node 20).',
-      );
-    }
-    if (!/^wss?:\/\//.test(options.url)) {
-      throw new RoomcastError('INVALID_ARGUMENT', `url must start with ws:// or wss://, got ${options.url}`);
-    }
+    const Socket = socketOf(options);
     const random = options.random ?? Math.random;
     const backoff: BackoffPolicy = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
@@ -450,15 +444,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   /** Hands a frame to the part it concerns: the session, the outbox, a waiting request, or the app's events. */
   private route(type: string, f: Record<string, unknown>, raw: string): void {
+    if (ROOM_FRAMES.has(type)) {
+      if (!this.session.onRoomFrame(f)) this.emit('unknown', { raw, frame: f });
+      return;
+    }
     switch (type) {
-      case 'message':
-      case 'batch':
-      case 'resync':
-      case 'edited':
-      case 'deleted':
-      case 'reaction':
-        if (!this.session.onRoomFrame(f)) this.emit('unknown', { raw, frame: f });
-        return;
       case 'presence':
         this.session.onPresence(f as unknown as RoomcastEvents['presence']);
         return;
@@ -483,10 +473,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       this.session.setMembers(m.roomId, m.members, m.memberCount);
       return;
     }
-    if (type === 'ack' || type === 'history' || type === 'joined' || type === 'left' || type === 'info') {
-      return; // a late answer to a request that timed out or was retried: nothing waits for it any more
-    }
-    this.emit('unknown', { raw, frame: f });
+    if (!LATE_REPLIES.has(type)) this.emit('unknown', { raw, frame: f });
   }
 
   /** An error frame answers the message or request it names; one that names none goes to the `error` event. */

@@ -1,6 +1,22 @@
 import type { ChangeFrame, MessageFrame, ResyncFrame, RoomEventFrame } from '../protocol';
 import { LIMITS, normalizeRoomId, PATTERNS, utf8Bytes } from '../protocol';
 import { RoomcastError } from './errors';
+import type { RoomcastClientOptions, SocketFactory } from './types';
+
+/** The WebSocket class to use (given, else the platform's), refusing options that cannot connect. */
+export function socketOf(options: RoomcastClientOptions): SocketFactory {
+  const Socket = options.WebSocket ?? (globalThis as { WebSocket?: SocketFactory }).WebSocket;
+  if (Socket === undefined) {
+    throw new RoomcastError(
+      'INVALID_ARGUMENT',
+      'No WebSocket class: pass { WebSocket } (e.g. the `ws` package on Node 20).',
+    );
+  }
+  if (!/^wss?:\/\//.test(options.url)) {
+    throw new RoomcastError('INVALID_ARGUMENT', `url must start with ws:// or wss://, got ${options.url}`);
+  }
+  return Socket;
+}
 
 /** Refuses a room id the server would refuse, before sending anything. */
 export function checkRoomId(roomId: unknown): string {

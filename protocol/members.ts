@@ -1,7 +1,7 @@
 /**
  * Read positions, direct messages and "my rooms": what a member has read in each room, the rooms it belongs to with
- * their unread counts, and a private room for two signed-in users. docs/PROTOCOL.md ("Read positions and direct
- * messages") explains each part; protocol/asyncapi.yaml describes the same frames.
+ * their unread counts, and a private room for two signed-in users. docs/PROTOCOL.md ("Read positions, your rooms,
+ * direct messages") explains each part; protocol/asyncapi.yaml describes the same frames.
  *
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
  */

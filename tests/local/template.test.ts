@@ -47,6 +47,10 @@ describe('the real template.yaml', () => {
         'RemoveMemberFunction',
         'CloseRoomFunction',
         'TypingFunction',
+        'MarkReadFunction',
+        'MyRoomsFunction',
+        'SeenByFunction',
+        'OpenDmFunction',
       ].sort(),
     );
     for (const fn of fns) {
@@ -79,6 +83,7 @@ describe('the real template.yaml', () => {
     expect(tables.map((x) => x.TableName).sort()).toEqual([
       'roomcast-local-ConnectionsTable',
       'roomcast-local-LimitsTable',
+      'roomcast-local-MembershipsTable',
       'roomcast-local-MessagesTable',
       'roomcast-local-RoomsTable',
       'roomcast-local-SendsTable',
@@ -128,6 +133,10 @@ describe('the real template.yaml', () => {
         'editmessage',
         'deletemessage',
         'react',
+        'markread',
+        'myrooms',
+        'seenby',
+        'opendm',
       ].sort(),
     );
     expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
