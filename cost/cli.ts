@@ -5,8 +5,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTemplate } from '../infra/template';
-import { memberCosts, renderMemberCosts } from './members';
 import { changeCosts, renderChangeCosts } from './changes';
+import { memberCosts, renderMemberCosts } from './members';
 import {
   type Assumptions,
   type CostReport,

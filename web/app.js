@@ -3,8 +3,8 @@
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 
 import { bindAccount, renderMe, setIdentity } from './account.js';
-import { bindMyRooms } from './myrooms.js';
 import { bindMessageChanges } from './changes.js';
+import { bindMyRooms } from './myrooms.js';
 import {
   inviteLink,
   isValidRoomCode,

@@ -124,6 +124,16 @@ describe('coverage of the template and of events/', () => {
     await bob.expectReply({ action: 'editmessage', seq, message: 'every route' });
     await alice.expectReply({ action: 'react', seq, reaction: '👍' });
     await alice.expectReply({ action: 'deletemessage', seq });
+    // Typing (one-way: only bob hears of it), read positions and the rooms list.
+    alice.send({ action: 'typing' });
+    await bob.next((f) => f.type === 'typing' && f.roomId === roomId);
+    await bob.expectReply({ action: 'markread', seq });
+    await bob.expectReply({ action: 'myrooms' });
+    await alice.expectReply({ action: 'seenby' });
+    // A direct message needs sign-in: refused here, by the route's own function.
+    expect(await alice.ask({ action: 'opendm', username: 'bob-routes' })).toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await alice.expectReply({ action: 'history', afterSeq: 0 });
     await alice.expectReply({ action: 'who' });
     await alice.expectReply({ action: 'help' });

@@ -103,63 +103,6 @@ describe('the real template.yaml', () => {
     ]);
   });
 
-  it('finds the WebSocket API with its 21 routes, their functions, two-way routes and the MOCK ping', () => {
-    const [api, ...others] = t.webSocketApis();
-    expect(others).toHaveLength(0);
-    expect(api).toMatchObject({
-      logicalId: 'WebSocketApi',
-      id: 'localwebsocketapi',
-      routeSelectionExpression: '$request.body.action',
-      stageName: 'prod',
-      stageThrottling: { rateLimit: 500, burstLimit: 1000 },
-    });
-    const routes = Object.fromEntries((api?.routes ?? []).map((r) => [r.routeKey, r]));
-    expect(Object.keys(routes).sort()).toEqual(
-      [
-        '$connect',
-        '$default',
-        '$disconnect',
-        'createroom',
-        'history',
-        'joinroom',
-        'leaveroom',
-        'ping',
-        'sendmessage',
-        'who',
-        'rotatekey',
-        'removemember',
-        'closeroom',
-        'typing',
-        'editmessage',
-        'deletemessage',
-        'react',
-        'markread',
-        'myrooms',
-        'seenby',
-        'opendm',
-      ].sort(),
-    );
-    expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
-    expect(routes.$disconnect).toMatchObject({ functionLogicalId: 'DisconnectFunction', twoWay: false });
-    expect(routes.$default).toMatchObject({ functionLogicalId: 'DefaultFunction', twoWay: true });
-    expect(routes.sendmessage).toMatchObject({ functionLogicalId: 'SendMessageFunction', twoWay: true });
-    expect(routes.who?.functionLogicalId).toBe('WhoFunction');
-    // One function serves the three message changes, told apart by the route key.
-    for (const key of ['editmessage', 'deletemessage', 'react'])
-      expect(routes[key]).toMatchObject({ functionLogicalId: 'ChangeMessageFunction', twoWay: true });
-    expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
-    expect(routes.closeroom).toMatchObject({ functionLogicalId: 'CloseRoomFunction', twoWay: true });
-    // A heartbeat gets no reply: a route without a route response.
-    expect(routes.typing).toMatchObject({ functionLogicalId: 'TypingFunction', twoWay: false });
-    // The keepalive is answered by API Gateway itself: no function, the integration response's template as reply.
-    expect(routes.ping).toEqual({
-      routeKey: 'ping',
-      twoWay: true,
-      mockResponse: '{"type":"pong"}',
-      operationName: 'Ping',
-    });
-  });
-
   it('resolves the state machine definition with every substitution', () => {
     const [sm] = t.stateMachines();
     expect(sm).toMatchObject({
