@@ -61,7 +61,7 @@ async function step(members: Members, rate: number, seconds: number): Promise<Ce
           latencies.push(now() - t0);
         },
         (error: Error & { code?: string }) => {
-          // BUSY travels as INTERNAL "The chat is busy right now..." (functions/shared/errors.ts, Busy).
+          // BUSY travels as INTERNAL "The chat is busy right now..." (functions/platform/errors.ts, Busy).
           if (error.code === 'INTERNAL' && /busy/i.test(error.message)) result.busy++;
           else {
             const code = error.code ?? error.message.slice(0, 40);

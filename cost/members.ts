@@ -1,4 +1,4 @@
-// Read positions, "my rooms" and direct messages (functions/shared/memberships.ts): what each request costs, from
+// Read positions, "my rooms" and direct messages (functions/domain/rooms/memberships.ts): what each request costs, from
 // the same prices and metering as the rest of the model. None of them rides the fan-out: each is one request and
 // its reply (two API Gateway messages) and one Lambda invocation, so they post nothing to a room.
 

@@ -7,7 +7,7 @@
 //   appsync   - AWS AppSync Events: publish once, AppSync delivers to every subscriber of the channel.
 // Pure arithmetic: no I/O, no clock. Prices come in as a table (cost/prices.ts) so tests can use round numbers.
 
-import { BUSY_WINDOW_MS } from '../functions/shared/coalescing';
+import { BUSY_WINDOW_MS } from '../functions/domain/fanout/coalescing';
 import { batchCapacity, coalesce } from './coalescing';
 import { appsyncDesign, type Basis, roomcastDesign, tutorialDesign } from './designs';
 import { pageReadUnits } from './metering';

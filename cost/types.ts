@@ -75,7 +75,7 @@ export interface Assumptions {
   /** X-Ray's default sampling rule: the first request each second (reservoir), then this share of the rest. */
   xraySampleShare: number;
   xrayReservoirPerSecond: number;
-  /** Custom metrics roomcast emits (METRIC in functions/shared/powertools.ts and the state machine's), one dimension set each. */
+  /** Custom metrics roomcast emits (METRIC in functions/platform/powertools.ts and the state machine's), one dimension set each. */
   customMetrics: number;
   /** Busy rooms' messages coalesce into one batch frame per member and fan-out cycle; false: one post per message. */
   coalescing: boolean;

@@ -1,7 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authSecret } from '../shared/adapters/authSecret';
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
+import { authSecret } from '../domain/identity/authSecret';
 import {
   cognitoVerifier,
   type Identity,
@@ -11,9 +9,11 @@ import {
   sharedSecretVerifier,
   userIdOf,
   type VerifyToken,
-} from '../shared/identity';
-import { instrumented, logger } from '../shared/powertools';
-import { parseUsername } from '../shared/protocol';
+} from '../domain/identity/identity';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { instrumented, logger } from '../platform/powertools';
+import { parseUsername } from '../platform/protocol';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403, and stores nothing. */
 const UNAUTHORIZED = 'Unauthorized';

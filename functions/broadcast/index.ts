@@ -1,14 +1,14 @@
-import { broadcast } from '../shared/broadcast';
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
-import { lobbyClosed } from '../shared/lobby';
-import { onFirstCall } from '../shared/onFirstCall';
-import { logger, tracer } from '../shared/powertools';
-import { parseMessageText, parseRoomId, requireString } from '../shared/protocol';
-import { parseJsonBody, restHandler } from '../shared/rest';
-import { markBroadcast } from '../shared/sessionHooks';
-import { roomStore } from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
+import { markBroadcast } from '../domain/identity/sessionHooks';
+import { broadcast } from '../domain/messaging/broadcast';
+import { lobbyClosed } from '../domain/rooms/lobby';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { logger, tracer } from '../platform/powertools';
+import { parseMessageText, parseRoomId, requireString } from '../platform/protocol';
+import { parseJsonBody, restHandler } from '../platform/rest';
+import { roomStore } from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
   rooms: roomStore(),

@@ -1,5 +1,4 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { config } from '../shared/config';
 import {
   cognitoVerifier,
   type Identity,
@@ -7,8 +6,9 @@ import {
   invokePolicy,
   oidcVerifier,
   type VerifyToken,
-} from '../shared/identity';
-import { instrumented, logger } from '../shared/powertools';
+} from '../domain/identity/identity';
+import { config } from '../platform/config';
+import { instrumented, logger } from '../platform/powertools';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403; the function never runs. */
 const UNAUTHORIZED = 'Unauthorized';

@@ -1,16 +1,16 @@
 import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { changeMessage } from '../shared/changes/changing';
-import { parseChangeRequest, parseTargetSeq } from '../shared/changes/parse';
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
-import { servedFrom } from '../shared/guard';
-import { admitLobbyPost } from '../shared/lobby';
-import { onFirstCall } from '../shared/onFirstCall';
-import { logger } from '../shared/powertools';
-import { parseClientMsgId } from '../shared/protocol';
-import { routeHandler } from '../shared/websocket';
-import { changeStore, connectionStore, guardStore, roomStore, sendStore } from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
+import { servedFrom } from '../domain/limits/guard';
+import { changeMessage } from '../domain/messaging/changes/changing';
+import { parseChangeRequest, parseTargetSeq } from '../domain/messaging/changes/parse';
+import { admitLobbyPost } from '../domain/rooms/lobby';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { logger } from '../platform/powertools';
+import { parseClientMsgId } from '../platform/protocol';
+import { routeHandler } from '../platform/websocket';
+import { changeStore, connectionStore, guardStore, roomStore, sendStore } from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -1,10 +1,10 @@
-import { systemClock } from '../shared/clock';
-import { servedFrom } from '../shared/guard';
-import { onFirstCall } from '../shared/onFirstCall';
-import { closeRoom } from '../shared/owners';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, roomStore } from '../shared/wiring/dynamodb';
-import { notifier } from '../shared/wiring/managementApi';
+import { servedFrom } from '../domain/limits/guard';
+import { closeRoom } from '../domain/rooms/owners';
+import { systemClock } from '../platform/clock';
+import { onFirstCall } from '../platform/onFirstCall';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, roomStore } from '../platform/wiring/dynamodb';
+import { notifier } from '../platform/wiring/managementApi';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -13,7 +13,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** closeroom: the owner closes its room and every member is moved to the lobby (functions/shared/owners.ts). */
+/** closeroom: the owner closes its room and every member is moved to the lobby (functions/domain/rooms/owners.ts). */
 export const handler = routeHandler('closeroom', (frame) =>
   closeRoom(servedFrom(deps(), frame), frame.connectionId),
 );

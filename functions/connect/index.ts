@@ -1,17 +1,17 @@
 import { randomInt } from 'node:crypto';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
-import { connect } from '../shared/connections';
-import { BadRequest, describeError } from '../shared/errors';
-import { onFirstCall } from '../shared/onFirstCall';
-import { instrumented, logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
-import { parseResumeToken, parseUsername } from '../shared/protocol';
-import { admitConnect, limitOwner } from '../shared/quotas';
-import { openSession } from '../shared/sessionHooks';
-import { claimPlace, releasePlace } from '../shared/sourceCap';
-import { connectionStore, quotaStore, sourcePlaces } from '../shared/wiring/dynamodb';
-import { connectionProbe } from '../shared/wiring/managementApi';
+import { connect } from '../domain/identity/connections';
+import { openSession } from '../domain/identity/sessionHooks';
+import { admitConnect, limitOwner } from '../domain/limits/quotas';
+import { claimPlace, releasePlace } from '../domain/limits/sourceCap';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { BadRequest, describeError } from '../platform/errors';
+import { onFirstCall } from '../platform/onFirstCall';
+import { instrumented, logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
+import { parseResumeToken, parseUsername } from '../platform/protocol';
+import { connectionStore, quotaStore, sourcePlaces } from '../platform/wiring/dynamodb';
+import { connectionProbe } from '../platform/wiring/managementApi';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;

@@ -1,14 +1,14 @@
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
-import { servedFrom, withInviteKeys } from '../shared/guard';
-import { logMembershipFailure, recordMembership } from '../shared/memberships';
-import { onFirstCall } from '../shared/onFirstCall';
-import { METRIC, MetricUnit, metrics } from '../shared/powertools';
-import { admitRoom, limitOwner } from '../shared/quotas';
-import { createRoom } from '../shared/rooms';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, membershipStore, quotaStore, roomStore } from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
+import { servedFrom, withInviteKeys } from '../domain/limits/guard';
+import { admitRoom, limitOwner } from '../domain/limits/quotas';
+import { logMembershipFailure, recordMembership } from '../domain/rooms/memberships';
+import { createRoom } from '../domain/rooms/rooms';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { METRIC, MetricUnit, metrics } from '../platform/powertools';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, membershipStore, quotaStore, roomStore } from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -1,10 +1,10 @@
-import { connectionInfo } from '../shared/connections';
-import { BadRequest } from '../shared/errors';
-import { servedFrom } from '../shared/guard';
-import { onFirstCall } from '../shared/onFirstCall';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore } from '../shared/wiring/dynamodb';
-import { notifier } from '../shared/wiring/managementApi';
+import { connectionInfo } from '../domain/identity/connections';
+import { servedFrom } from '../domain/limits/guard';
+import { BadRequest } from '../platform/errors';
+import { onFirstCall } from '../platform/onFirstCall';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore } from '../platform/wiring/dynamodb';
+import { notifier } from '../platform/wiring/managementApi';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), notifier: notifier() }));
 

@@ -1,12 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import {
-  type DynamoFanoutStore,
-  grantedPosts,
-  type MembersPage,
-  type PostGrant,
-} from '../shared/adapters/dynamoFanout';
-import {
   BUSY_WINDOW_MS,
   type ClaimResult,
   type Cycle,
@@ -15,15 +9,21 @@ import {
   type Group,
   HANDOVER_MS,
   resyncFrame,
-} from '../shared/coalescing';
-import { config } from '../shared/config';
-import { type PostingDeadline, postFrames } from '../shared/delivery';
-import { onFirstCall } from '../shared/onFirstCall';
-import type { EventPublisher, Notifier } from '../shared/ports';
-import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
-import { fanoutStore } from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
-import { notifier } from '../shared/wiring/managementApi';
+} from '../domain/fanout/coalescing';
+import { type PostingDeadline, postFrames } from '../domain/fanout/delivery';
+import {
+  type DynamoFanoutStore,
+  grantedPosts,
+  type MembersPage,
+  type PostGrant,
+} from '../domain/fanout/dynamoFanout';
+import type { EventPublisher, Notifier } from '../domain/ports';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
+import { fanoutStore } from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
+import { notifier } from '../platform/wiring/managementApi';
 import { handedOn, messageIdOf, owedAgain, startSuccessor } from './handOver';
 import { withoutDepartedNotes } from './resyncNotes';
 import { type PageStep, pastHandOver, runTimeBoundStep, type TimeBoundInput } from './timeBound';

@@ -1,7 +1,7 @@
-import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
-import { backoffSeconds, framesOf, type Group } from '../shared/coalescing';
-import type { EventPublisher } from '../shared/ports';
-import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
+import { backoffSeconds, framesOf, type Group } from '../domain/fanout/coalescing';
+import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
+import type { EventPublisher } from '../domain/ports';
+import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 
 /** What handing on needs of the cycle's dependencies (functions/deliver/cycle.ts). */
 export interface HandOnDeps {

@@ -1,6 +1,6 @@
-import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
-import type { Cycle } from '../shared/coalescing';
-import { logger } from '../shared/powertools';
+import type { Cycle } from '../domain/fanout/coalescing';
+import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
+import { logger } from '../platform/powertools';
 
 /**
  * A room's item keeps a resync note until the member's next confirmed post, which never comes for a member who left:

@@ -1,7 +1,7 @@
-import type { DynamoFanoutStore } from '../shared/adapters/dynamoFanout';
-import type { DynamoLeaseSweep } from '../shared/adapters/leaseSweep';
-import type { EventPublisher } from '../shared/ports';
-import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
+import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
+import type { DynamoLeaseSweep } from '../domain/fanout/leaseSweep';
+import type { EventPublisher } from '../domain/ports';
+import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 import { startSuccessor } from './handOver';
 
 export interface SweepDeps {

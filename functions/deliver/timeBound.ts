@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type ClaimResult, HANDOVER_MS } from '../shared/coalescing';
-import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
+import { type ClaimResult, HANDOVER_MS } from '../domain/fanout/coalescing';
+import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 import type { HandOnDeps } from './handOver';
 import { messageIdOf } from './handOver';
 

@@ -1,13 +1,13 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { config } from '../shared/config';
-import { disconnect } from '../shared/connections';
-import { onFirstCall } from '../shared/onFirstCall';
-import { instrumented, logger } from '../shared/powertools';
-import { limitOwner } from '../shared/quotas';
-import { closeSession } from '../shared/sessionHooks';
-import { releasePlace } from '../shared/sourceCap';
-import { connectionStore, sourcePlaces } from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
+import { disconnect } from '../domain/identity/connections';
+import { closeSession } from '../domain/identity/sessionHooks';
+import { limitOwner } from '../domain/limits/quotas';
+import { releasePlace } from '../domain/limits/sourceCap';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { instrumented, logger } from '../platform/powertools';
+import { connectionStore, sourcePlaces } from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), events: eventPublisher() }));
 const places = onFirstCall(() => ({ store: sourcePlaces(), cap: config.connectionsPerSource() }));

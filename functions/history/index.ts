@@ -1,12 +1,12 @@
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
-import { servedFrom } from '../shared/guard';
-import { lobbyClosed } from '../shared/lobby';
-import { onFirstCall } from '../shared/onFirstCall';
-import { parseHistoryQuery } from '../shared/protocol';
-import { history } from '../shared/rooms';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, messageStore } from '../shared/wiring/dynamodb';
+import { servedFrom } from '../domain/limits/guard';
+import { lobbyClosed } from '../domain/rooms/lobby';
+import { history } from '../domain/rooms/rooms';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { parseHistoryQuery } from '../platform/protocol';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, messageStore } from '../platform/wiring/dynamodb';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

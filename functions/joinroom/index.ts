@@ -1,21 +1,21 @@
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
-import { admitJoin, parseInviteKey, servedFrom } from '../shared/guard';
-import { joinRoom } from '../shared/joining';
-import { lobbyUnlisted, refuseLobbyJoin } from '../shared/lobby';
-import { logMembershipFailure, recordMembership } from '../shared/memberships';
-import { onFirstCall } from '../shared/onFirstCall';
-import { LOBBY, parseRoomId, requireString } from '../shared/protocol';
-import { routeHandler } from '../shared/websocket';
+import { admitJoin, parseInviteKey, servedFrom } from '../domain/limits/guard';
+import { joinRoom } from '../domain/rooms/joining';
+import { lobbyUnlisted, refuseLobbyJoin } from '../domain/rooms/lobby';
+import { logMembershipFailure, recordMembership } from '../domain/rooms/memberships';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { LOBBY, parseRoomId, requireString } from '../platform/protocol';
+import { routeHandler } from '../platform/websocket';
 import {
   connectionStore,
   membershipStore,
   messageStore,
   roomEntry,
   roomStore,
-} from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
-import { guard } from '../shared/wiring/guard';
+} from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
+import { guard } from '../platform/wiring/guard';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -1,10 +1,10 @@
-import { systemClock } from '../shared/clock';
-import { forgetMembership, logMembershipFailure } from '../shared/memberships';
-import { onFirstCall } from '../shared/onFirstCall';
-import { leaveRoom } from '../shared/rooms';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, membershipStore } from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
+import { forgetMembership, logMembershipFailure } from '../domain/rooms/memberships';
+import { leaveRoom } from '../domain/rooms/rooms';
+import { systemClock } from '../platform/clock';
+import { onFirstCall } from '../platform/onFirstCall';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

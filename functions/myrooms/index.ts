@@ -1,9 +1,9 @@
-import { systemClock } from '../shared/clock';
-import { servedFrom } from '../shared/guard';
-import { myRooms } from '../shared/memberships';
-import { onFirstCall } from '../shared/onFirstCall';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, membershipStore } from '../shared/wiring/dynamodb';
+import { servedFrom } from '../domain/limits/guard';
+import { myRooms } from '../domain/rooms/memberships';
+import { systemClock } from '../platform/clock';
+import { onFirstCall } from '../platform/onFirstCall';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -11,7 +11,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** myrooms: the rooms the caller belongs to, with unread counts (functions/shared/memberships.ts). */
+/** myrooms: the rooms the caller belongs to, with unread counts (functions/domain/rooms/memberships.ts). */
 export const handler = routeHandler('myrooms', (frame) =>
   myRooms(servedFrom(deps(), frame), frame.connectionId),
 );

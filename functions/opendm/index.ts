@@ -1,18 +1,18 @@
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
-import { servedFrom } from '../shared/guard';
-import { joinRoom } from '../shared/joining';
-import { openDm, parseDmTarget } from '../shared/memberships';
-import { onFirstCall } from '../shared/onFirstCall';
-import { routeHandler } from '../shared/websocket';
+import { servedFrom } from '../domain/limits/guard';
+import { joinRoom } from '../domain/rooms/joining';
+import { openDm, parseDmTarget } from '../domain/rooms/memberships';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { routeHandler } from '../platform/websocket';
 import {
   connectionStore,
   membershipStore,
   messageStore,
   roomEntry,
   roomStore,
-} from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
+} from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -25,7 +25,7 @@ const deps = onFirstCall(() => ({
   roomIdleDays: config.roomIdleDays(),
 }));
 
-/** opendm: the caller enters its direct-message room with another signed-in user (functions/shared/memberships.ts). */
+/** opendm: the caller enters its direct-message room with another signed-in user (functions/domain/rooms/memberships.ts). */
 export const handler = routeHandler('opendm', (frame) => {
   const target = parseDmTarget(frame.body);
   const served = servedFrom(deps(), frame);

@@ -1,12 +1,12 @@
-import { systemClock } from '../shared/clock';
-import { servedFrom } from '../shared/guard';
-import { onFirstCall } from '../shared/onFirstCall';
-import { parseMemberName, removeMember } from '../shared/owners';
-import { requireString } from '../shared/protocol';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, roomStore } from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
-import { notifier } from '../shared/wiring/managementApi';
+import { servedFrom } from '../domain/limits/guard';
+import { parseMemberName, removeMember } from '../domain/rooms/owners';
+import { systemClock } from '../platform/clock';
+import { onFirstCall } from '../platform/onFirstCall';
+import { requireString } from '../platform/protocol';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, roomStore } from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
+import { notifier } from '../platform/wiring/managementApi';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -16,7 +16,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** removemember: the owner moves a member out of its room and rotates the key (functions/shared/owners.ts). */
+/** removemember: the owner moves a member out of its room and rotates the key (functions/domain/rooms/owners.ts). */
 export const handler = routeHandler('removemember', (frame) => {
   const username = parseMemberName(requireString(frame.body, 'username'));
   return removeMember(servedFrom(deps(), frame), frame.connectionId, username);

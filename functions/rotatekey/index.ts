@@ -1,10 +1,10 @@
-import { systemClock } from '../shared/clock';
-import { servedFrom } from '../shared/guard';
-import { onFirstCall } from '../shared/onFirstCall';
-import { rotateKey } from '../shared/owners';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, roomStore } from '../shared/wiring/dynamodb';
-import { notifier } from '../shared/wiring/managementApi';
+import { servedFrom } from '../domain/limits/guard';
+import { rotateKey } from '../domain/rooms/owners';
+import { systemClock } from '../platform/clock';
+import { onFirstCall } from '../platform/onFirstCall';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, roomStore } from '../platform/wiring/dynamodb';
+import { notifier } from '../platform/wiring/managementApi';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -13,7 +13,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** rotatekey: the owner gives its room a new invite key (functions/shared/owners.ts). */
+/** rotatekey: the owner gives its room a new invite key (functions/domain/rooms/owners.ts). */
 export const handler = routeHandler('rotatekey', (frame) =>
   rotateKey(servedFrom(deps(), frame), frame.connectionId),
 );

@@ -1,10 +1,10 @@
-import { systemClock } from '../shared/clock';
-import { positiveEnv } from '../shared/config';
-import { servedFrom } from '../shared/guard';
-import { seenBy } from '../shared/memberships';
-import { onFirstCall } from '../shared/onFirstCall';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, membershipStore } from '../shared/wiring/dynamodb';
+import { servedFrom } from '../domain/limits/guard';
+import { seenBy } from '../domain/rooms/memberships';
+import { systemClock } from '../platform/clock';
+import { positiveEnv } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -14,7 +14,7 @@ const deps = onFirstCall(() => ({
 /** Rooms larger than this answer `tooLarge` (template setting SeenByMaxMembers). */
 const maxMembers = onFirstCall(() => positiveEnv('SEEN_BY_MAX_MEMBERS'));
 
-/** seenby: each member of the caller's room with its read position (functions/shared/memberships.ts). */
+/** seenby: each member of the caller's room with its read position (functions/domain/rooms/memberships.ts). */
 export const handler = routeHandler('seenby', (frame) =>
   seenBy(servedFrom(deps(), frame), frame.connectionId, maxMembers()),
 );

@@ -1,15 +1,15 @@
-import { systemClock } from '../shared/clock';
-import { config } from '../shared/config';
-import { servedFrom } from '../shared/guard';
-import { admitLobbyPost } from '../shared/lobby';
-import { onFirstCall } from '../shared/onFirstCall';
-import { logger, METRIC, MetricUnit, metrics, tracer } from '../shared/powertools';
-import { parseClientMsgId, parseMessageText, requireString } from '../shared/protocol';
-import { sendMessage } from '../shared/sending';
-import { withSessionCount } from '../shared/sessionHooks';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, guardStore, roomStore, sendStore } from '../shared/wiring/dynamodb';
-import { eventPublisher } from '../shared/wiring/eventbridge';
+import { withSessionCount } from '../domain/identity/sessionHooks';
+import { servedFrom } from '../domain/limits/guard';
+import { sendMessage } from '../domain/messaging/sending';
+import { admitLobbyPost } from '../domain/rooms/lobby';
+import { systemClock } from '../platform/clock';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { logger, METRIC, MetricUnit, metrics, tracer } from '../platform/powertools';
+import { parseClientMsgId, parseMessageText, requireString } from '../platform/protocol';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, guardStore, roomStore, sendStore } from '../platform/wiring/dynamodb';
+import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Member } from '../shared/ports';
+import type { Member } from '../domain/ports';
 import type { TypingStore } from './relay';
 
 /**

@@ -1,14 +1,14 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { typingFlag } from '../../protocol';
-import { systemClock } from '../shared/clock';
-import { config, numberEnv } from '../shared/config';
-import { BadRequest } from '../shared/errors';
-import { servedFrom } from '../shared/guard';
-import { onFirstCall } from '../shared/onFirstCall';
-import { logger } from '../shared/powertools';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore, documentClient } from '../shared/wiring/dynamodb';
-import { notifier } from '../shared/wiring/managementApi';
+import { servedFrom } from '../domain/limits/guard';
+import { systemClock } from '../platform/clock';
+import { config, numberEnv } from '../platform/config';
+import { BadRequest } from '../platform/errors';
+import { onFirstCall } from '../platform/onFirstCall';
+import { logger } from '../platform/powertools';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, documentClient } from '../platform/wiring/dynamodb';
+import { notifier } from '../platform/wiring/managementApi';
 import { DynamoTypingStore } from './dynamoTyping';
 import { relayTyping } from './relay';
 

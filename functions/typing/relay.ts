@@ -1,7 +1,7 @@
 import { LOBBY, TYPING_GRACE_MS, type TypingFrame } from '../../protocol';
-import { requireConnection } from '../shared/connections';
-import { postToConnections } from '../shared/delivery';
-import type { ChatPorts, Connection, Member } from '../shared/ports';
+import { postToConnections } from '../domain/fanout/delivery';
+import { requireConnection } from '../domain/identity/connections';
+import type { ChatPorts, Connection, Member } from '../domain/ports';
 
 /**
  * Typing indicators (docs/PROTOCOL.md, "Typing"): a member's heartbeat goes straight from this route to the other

@@ -1,10 +1,10 @@
-import { config } from '../shared/config';
-import { servedFrom } from '../shared/guard';
-import { lobbyClosed, lobbyUnlisted } from '../shared/lobby';
-import { onFirstCall } from '../shared/onFirstCall';
-import { who } from '../shared/rooms';
-import { routeHandler } from '../shared/websocket';
-import { connectionStore } from '../shared/wiring/dynamodb';
+import { servedFrom } from '../domain/limits/guard';
+import { lobbyClosed, lobbyUnlisted } from '../domain/rooms/lobby';
+import { who } from '../domain/rooms/rooms';
+import { config } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore } from '../platform/wiring/dynamodb';
 
 const deps = onFirstCall(() => ({ connections: connectionStore() }));
 

@@ -74,7 +74,7 @@ it('has no import cycle, type-only imports included', () => {
         .filter((target): target is string => target !== undefined),
     ]),
   );
-  expect(graph.get('functions/shared/rateLimit.ts')).toContain('functions/shared/ports.ts');
+  expect(graph.get('functions/domain/limits/rateLimit.ts')).toContain('functions/domain/ports.ts');
   expect(graph.get('web/app.js')).toContain('web/state.js');
   expect(cyclesOf(graph)).toEqual([]);
 });

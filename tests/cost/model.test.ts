@@ -20,7 +20,7 @@ import {
   writeUnits,
 } from '../../cost/model';
 import { PRICES, type PriceTable } from '../../cost/prices';
-import { METRIC } from '../../functions/shared/powertools';
+import { METRIC } from '../../functions/platform/powertools';
 
 /** Every price is 1 USD per unit, flat: a line's USD equals its quantity. */
 const UNIT_PRICES = Object.fromEntries(

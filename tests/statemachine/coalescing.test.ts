@@ -6,9 +6,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { CycleDeps, PostInput, QuietClaimResult } from '../../functions/deliver/cycle';
-import { grantedPosts } from '../../functions/shared/adapters/dynamoFanout';
-import { budgetShares } from '../../functions/shared/postBudget';
-import { eventPublisher } from '../../functions/shared/wiring/eventbridge';
+import { grantedPosts } from '../../functions/domain/fanout/dynamoFanout';
+import { budgetShares } from '../../functions/domain/fanout/postBudget';
+import { eventPublisher } from '../../functions/platform/wiring/eventbridge';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
@@ -250,8 +250,8 @@ it('a member unreachable for the whole retry budget is noted, and its next post 
  */
 async function countedClaims(second: number) {
   const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
-  const { DynamoFanoutStore } = await import('../../functions/shared/adapters/dynamoFanout');
-  const { notifier } = await import('../../functions/shared/wiring/managementApi');
+  const { DynamoFanoutStore } = await import('../../functions/domain/fanout/dynamoFanout');
+  const { notifier } = await import('../../functions/platform/wiring/managementApi');
   const { runCycleStep } = await import('../../functions/deliver/cycle');
   const documents = DynamoDBDocumentClient.from(h.db);
   let answered = 0;
@@ -550,7 +550,7 @@ it('a release that finds the room busy takes its next cycle after a short window
 });
 
 it('the posting budget grants a second up to FanoutPostsPerSecond in all, whichever rooms ask, and starts afresh each second', async () => {
-  const { fanoutStore } = await import('../../functions/shared/wiring/dynamodb');
+  const { fanoutStore } = await import('../../functions/platform/wiring/dynamodb');
   const store = fanoutStore();
   const second = Math.floor(Date.now() / 1000) + 100; // a second no other test touches
   const at = second * 1000;

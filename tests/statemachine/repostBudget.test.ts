@@ -1,5 +1,5 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { budgetShares, singleShardPosts } from '../../functions/shared/postBudget';
+import { budgetShares, singleShardPosts } from '../../functions/domain/fanout/postBudget';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**

@@ -1,6 +1,6 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoFanoutStore, MAX_RESYNC_NOTES } from '../../functions/shared/adapters/dynamoFanout';
+import { DynamoFanoutStore, MAX_RESYNC_NOTES } from '../../functions/domain/fanout/dynamoFanout';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**

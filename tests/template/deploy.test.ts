@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { GIVE_UP_MS, QUIET_RELEASE_MS, STOP_POSTING_MS } from '../../functions/deliver/timing';
-import { LEASE_MS } from '../../functions/shared/coalescing';
+import { LEASE_MS } from '../../functions/domain/fanout/coalescing';
 import { loadTemplate } from '../../infra/template';
 
 /**

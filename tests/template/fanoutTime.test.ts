@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { HANDOVER_MS } from '../../functions/shared/coalescing';
+import { HANDOVER_MS } from '../../functions/domain/fanout/coalescing';
 import { loadTemplate } from '../../infra/template';
 import { statesByName } from '../../local/aslStates';
 import { EXPRESS_LIMIT_SECONDS } from '../../local/stepfunctions';
@@ -45,7 +45,7 @@ it('the largest FanoutRetrySeconds the template allows is 60', () => {
 
 it('a repost execution ends well inside Express’s 5 minutes even when every retry runs to its ceiling', () => {
   const retryBudget = 60;
-  const longestBackoff = 8; // backoffSeconds' ceiling (functions/shared/coalescing.ts)
+  const longestBackoff = 8; // backoffSeconds' ceiling (functions/domain/fanout/coalescing.ts)
   // A DynamoDB DeleteItem answers in well under a second; 1 s per run is generous.
   const worst =
     retryBudget +

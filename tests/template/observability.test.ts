@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRIC } from '../../functions/shared/powertools';
+import { METRIC } from '../../functions/platform/powertools';
 import { loadTemplate } from '../../infra/template';
 
 /** The dashboard and alarms must chart metrics that exist: the ones roomcast emits and the ones AWS publishes. */

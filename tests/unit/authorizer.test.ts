@@ -5,8 +5,8 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decodeJwt } from 'jose';
 import { forgetVerifier, handler } from '../../functions/authorizer';
-import { forgetAuthSecret } from '../../functions/shared/adapters/authSecret';
-import { CLOCK_LEEWAY_SECONDS } from '../../functions/shared/identity';
+import { forgetAuthSecret } from '../../functions/domain/identity/authSecret';
+import { CLOCK_LEEWAY_SECONDS } from '../../functions/domain/identity/identity';
 import { readEvent } from '../helpers/events';
 import { b64, hs256Token } from '../helpers/tokens';
 

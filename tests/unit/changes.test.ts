@@ -1,6 +1,6 @@
 import { RoomMessages } from '../../client/messages';
-import type { StoredMessage } from '../../functions/shared/changes/frames';
-import { type Changer, planChange } from '../../functions/shared/changes/planning';
+import type { StoredMessage } from '../../functions/domain/messaging/changes/frames';
+import { type Changer, planChange } from '../../functions/domain/messaging/changes/planning';
 import type { ChangedFrame, ChangeFrame, MessageFrame } from '../../protocol';
 import { isReaction } from '../../protocol';
 

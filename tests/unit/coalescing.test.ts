@@ -1,4 +1,4 @@
-import { backoffSeconds, FRAME_LIMIT_BYTES, framesOf } from '../../functions/shared/coalescing';
+import { backoffSeconds, FRAME_LIMIT_BYTES, framesOf } from '../../functions/domain/fanout/coalescing';
 import type { ChatMessage } from '../../protocol';
 
 const message = (seq: number, text: string): ChatMessage => ({

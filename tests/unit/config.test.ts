@@ -1,4 +1,4 @@
-import { config } from '../../functions/shared/config';
+import { config } from '../../functions/platform/config';
 
 /**
  * Every setting has one source, the template: the code keeps no copy of a default, so a function deployed without

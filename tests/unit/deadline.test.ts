@@ -9,10 +9,10 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as deliver, GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver';
+import { POSTS_IN_FLIGHT } from '../../functions/domain/fanout/delivery';
+import { SignedPoster } from '../../functions/platform/aws/notifier';
+import { REPLY_MARGIN_MS } from '../../functions/platform/websocket';
 import { handler as sendmessage } from '../../functions/sendmessage';
-import { SignedPoster } from '../../functions/shared/adapters/notifier';
-import { POSTS_IN_FLIGHT } from '../../functions/shared/delivery';
-import { REPLY_MARGIN_MS } from '../../functions/shared/websocket';
 import { sampleEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 

@@ -1,5 +1,9 @@
-import { type DeliveryReport, POSTS_IN_FLIGHT, postToConnections } from '../../functions/shared/delivery';
-import type { Notifier, PostOutcome } from '../../functions/shared/ports';
+import {
+  type DeliveryReport,
+  POSTS_IN_FLIGHT,
+  postToConnections,
+} from '../../functions/domain/fanout/delivery';
+import type { Notifier, PostOutcome } from '../../functions/domain/ports';
 
 /**
  * A chunk that Deliver cuts off at its deadline, followed by the state machine's next round (which posts to

@@ -1,8 +1,8 @@
-import { FRAME_LIMIT_BYTES, framesOf } from '../../functions/shared/coalescing';
-import { fitMessages } from '../../functions/shared/pages';
-import { presenceEvent } from '../../functions/shared/presence';
-import { toMessageFrame } from '../../functions/shared/protocol';
-import { memberList } from '../../functions/shared/rooms';
+import { FRAME_LIMIT_BYTES, framesOf } from '../../functions/domain/fanout/coalescing';
+import { presenceEvent } from '../../functions/domain/identity/presence';
+import { fitMessages } from '../../functions/domain/rooms/pages';
+import { memberList } from '../../functions/domain/rooms/rooms';
+import { toMessageFrame } from '../../functions/platform/protocol';
 import { type ChatMessage, GATEWAY, LIMITS } from '../../protocol';
 
 /**

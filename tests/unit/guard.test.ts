@@ -1,12 +1,4 @@
 import {
-  BadRequest,
-  MessageTooLarge,
-  NotAllowed,
-  RateLimited,
-  RoomNotFound,
-  UnknownConnection,
-} from '../../functions/shared/errors';
-import {
   admitFrame,
   admitJoin,
   type GuardDeps,
@@ -14,8 +6,16 @@ import {
   parseInviteKey,
   sourceOf,
   strike,
-} from '../../functions/shared/guard';
-import type { Connection, Room } from '../../functions/shared/ports';
+} from '../../functions/domain/limits/guard';
+import type { Connection, Room } from '../../functions/domain/ports';
+import {
+  BadRequest,
+  MessageTooLarge,
+  NotAllowed,
+  RateLimited,
+  RoomNotFound,
+  UnknownConnection,
+} from '../../functions/platform/errors';
 import { loadTemplate } from '../../infra/template';
 import { templatePath } from '../helpers/localCloud';
 

@@ -1,8 +1,8 @@
-import { DynamoConnectionStore } from '../../functions/shared/adapters/dynamo';
-import { joinRoom } from '../../functions/shared/joining';
-import { lobbyClosed, lobbyUnlisted } from '../../functions/shared/lobby';
-import type { Connection } from '../../functions/shared/ports';
-import { who } from '../../functions/shared/rooms';
+import type { Connection } from '../../functions/domain/ports';
+import { joinRoom } from '../../functions/domain/rooms/joining';
+import { lobbyClosed, lobbyUnlisted } from '../../functions/domain/rooms/lobby';
+import { who } from '../../functions/domain/rooms/rooms';
+import { DynamoConnectionStore } from '../../functions/platform/aws/dynamo';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

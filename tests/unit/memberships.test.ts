@@ -1,5 +1,5 @@
-import { dmRoomId, memberKeyOf, membershipTtl, openDm } from '../../functions/shared/memberships';
-import type { Connection } from '../../functions/shared/ports';
+import type { Connection } from '../../functions/domain/ports';
+import { dmRoomId, memberKeyOf, membershipTtl, openDm } from '../../functions/domain/rooms/memberships';
 import { isRoomCode } from '../../protocol';
 
 /** The pure rules of memberships.ts: whose membership a connection's is, the pair's code, who may open one. */

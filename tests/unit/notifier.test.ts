@@ -6,8 +6,8 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { classifyPostError, ManagementApiNotifier } from '../../functions/shared/adapters/notifier';
-import type { PostOutcome } from '../../functions/shared/ports';
+import type { PostOutcome } from '../../functions/domain/ports';
+import { classifyPostError, ManagementApiNotifier } from '../../functions/platform/aws/notifier';
 
 /**
  * The notifier posts with one signed keep-alive POST instead of the SDK command. These tests hold it to the SDK:

@@ -1,17 +1,13 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  DynamoConnectionStore,
-  DynamoRoomStore,
-  DynamoSendStore,
-} from '../../functions/shared/adapters/dynamo';
-import { DynamoRoomEntry } from '../../functions/shared/adapters/dynamoEntry';
-import type { ChatError } from '../../functions/shared/errors';
-import { admitJoin, type GuardDeps } from '../../functions/shared/guard';
-import { joinRoom } from '../../functions/shared/joining';
-import { closeRoom, removeMember, rotateKey } from '../../functions/shared/owners';
-import type { ChatEvent, Connection, Notifier, Room } from '../../functions/shared/ports';
-import { createRoom } from '../../functions/shared/rooms';
-import { sendMessage } from '../../functions/shared/sending';
+import { admitJoin, type GuardDeps } from '../../functions/domain/limits/guard';
+import { sendMessage } from '../../functions/domain/messaging/sending';
+import type { ChatEvent, Connection, Notifier, Room } from '../../functions/domain/ports';
+import { DynamoRoomEntry } from '../../functions/domain/rooms/dynamoEntry';
+import { joinRoom } from '../../functions/domain/rooms/joining';
+import { closeRoom, removeMember, rotateKey } from '../../functions/domain/rooms/owners';
+import { createRoom } from '../../functions/domain/rooms/rooms';
+import { DynamoConnectionStore, DynamoRoomStore, DynamoSendStore } from '../../functions/platform/aws/dynamo';
+import type { ChatError } from '../../functions/platform/errors';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

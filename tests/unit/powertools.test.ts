@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 
 /**
- * Every handler runs inside Powertools' middleware (functions/shared/powertools.ts): its metrics reach CloudWatch as
+ * Every handler runs inside Powertools' middleware (functions/platform/powertools.ts): its metrics reach CloudWatch as
  * EMF lines on stdout, and a new execution environment's first invocation adds a ColdStart metric for its function.
  */
-type Powertools = typeof import('../../functions/shared/powertools');
+type Powertools = typeof import('../../functions/platform/powertools');
 let powertools: Powertools;
 const written: string[] = [];
 
@@ -14,7 +14,7 @@ beforeAll(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
   jest.isolateModules(() => {
-    powertools = require('../../functions/shared/powertools') as Powertools;
+    powertools = require('../../functions/platform/powertools') as Powertools;
   });
 });
 afterAll(() => {

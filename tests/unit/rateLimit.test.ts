@@ -8,9 +8,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { takeSendToken, takeToken } from '../../functions/domain/limits/rateLimit';
+import type { Connection, ConnectionStore, SendBucket } from '../../functions/domain/ports';
 import { handler as sendmessage } from '../../functions/sendmessage';
-import type { Connection, ConnectionStore, SendBucket } from '../../functions/shared/ports';
-import { takeSendToken, takeToken } from '../../functions/shared/rateLimit';
 import { frameOf, sampleEvent } from '../helpers/events';
 
 const RATE = { limit: 10, windowSeconds: 10 };

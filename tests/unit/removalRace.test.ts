@@ -1,12 +1,12 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore, DynamoRoomStore } from '../../functions/shared/adapters/dynamo';
-import { DynamoRoomEntry } from '../../functions/shared/adapters/dynamoEntry';
-import type { ChatError } from '../../functions/shared/errors';
-import { admitJoin, type GuardDeps } from '../../functions/shared/guard';
-import { joinRoom } from '../../functions/shared/joining';
-import { removeMember, rotateKey } from '../../functions/shared/owners';
-import type { Connection, Notifier } from '../../functions/shared/ports';
-import { createRoom, leaveRoom } from '../../functions/shared/rooms';
+import { admitJoin, type GuardDeps } from '../../functions/domain/limits/guard';
+import type { Connection, Notifier } from '../../functions/domain/ports';
+import { DynamoRoomEntry } from '../../functions/domain/rooms/dynamoEntry';
+import { joinRoom } from '../../functions/domain/rooms/joining';
+import { removeMember, rotateKey } from '../../functions/domain/rooms/owners';
+import { createRoom, leaveRoom } from '../../functions/domain/rooms/rooms';
+import { DynamoConnectionStore, DynamoRoomStore } from '../../functions/platform/aws/dynamo';
+import type { ChatError } from '../../functions/platform/errors';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 

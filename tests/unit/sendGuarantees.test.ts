@@ -1,12 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  DynamoConnectionStore,
-  DynamoRoomStore,
-  DynamoSendStore,
-} from '../../functions/shared/adapters/dynamo';
-import { Busy, PublishFailed } from '../../functions/shared/errors';
-import type { ChatEvent } from '../../functions/shared/ports';
-import { type SendDeps, sendMessage } from '../../functions/shared/sending';
+import { type SendDeps, sendMessage } from '../../functions/domain/messaging/sending';
+import type { ChatEvent } from '../../functions/domain/ports';
+import { DynamoConnectionStore, DynamoRoomStore, DynamoSendStore } from '../../functions/platform/aws/dynamo';
+import { Busy, PublishFailed } from '../../functions/platform/errors';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  DynamoConnectionStore,
-  DynamoRoomStore,
-  DynamoSendStore,
-} from '../../functions/shared/adapters/dynamo';
-import { connect } from '../../functions/shared/connections';
-import { parseResumeToken } from '../../functions/shared/protocol';
-import { type SendDeps, sendMessage } from '../../functions/shared/sending';
+import { connect } from '../../functions/domain/identity/connections';
+import { type SendDeps, sendMessage } from '../../functions/domain/messaging/sending';
+import { DynamoConnectionStore, DynamoRoomStore, DynamoSendStore } from '../../functions/platform/aws/dynamo';
+import { parseResumeToken } from '../../functions/platform/protocol';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

@@ -1,5 +1,9 @@
-import { TooManyConnections } from '../../functions/shared/errors';
-import { claimPlace, type SourceCapDeps, type SourcePlaceStore } from '../../functions/shared/sourceCap';
+import {
+  claimPlace,
+  type SourceCapDeps,
+  type SourcePlaceStore,
+} from '../../functions/domain/limits/sourceCap';
+import { TooManyConnections } from '../../functions/platform/errors';
 
 /**
  * The per-source connection cap with an in-memory store: what a refused handshake costs (the management API's

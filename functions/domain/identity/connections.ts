@@ -1,0 +1,64 @@
+import { UnknownConnection } from '../../platform/errors';
+import { LOBBY, USAGE } from '../../platform/protocol';
+import type { ChatPorts, Connection, ConnectionInfo } from '../ports';
+import { presenceEvent } from './presence';
+
+/** Connections: registering one at $connect, forgetting it at $disconnect, and telling it about itself. */
+
+export async function connect(
+  deps: Pick<ChatPorts, 'connections' | 'now'>,
+  connectionId: string,
+  member: { username: string; userId: string; sendScope?: string },
+): Promise<Connection> {
+  const connection: Connection = {
+    connectionId,
+    roomId: LOBBY,
+    username: member.username,
+    chosenName: member.username,
+    userId: member.userId,
+    ...(member.sendScope !== undefined && { sendScope: member.sendScope }),
+    connectedAt: deps.now().toISOString(),
+  };
+  await deps.connections.put(connection);
+  return connection;
+}
+
+export async function disconnect(
+  deps: Pick<ChatPorts, 'connections' | 'events'>,
+  connectionId: string,
+): Promise<Connection | undefined> {
+  const gone = await deps.connections.remove(connectionId);
+  if (gone && gone.roomId !== LOBBY)
+    await deps.events.publish([presenceEvent(gone.roomId, 'leave', gone.username)]);
+  return gone;
+}
+
+export async function requireConnection(
+  deps: Pick<ChatPorts, 'connections'>,
+  connectionId: string,
+): Promise<Connection> {
+  const connection = await deps.connections.get(connectionId);
+  if (!connection) throw new UnknownConnection();
+  return connection;
+}
+
+export async function connectionInfo(
+  deps: Pick<ChatPorts, 'connections' | 'notifier'>,
+  connectionId: string,
+) {
+  const [info, connection] = await Promise.all([
+    deps.notifier.info(connectionId).catch((): ConnectionInfo | undefined => undefined),
+    deps.connections.get(connectionId),
+  ]);
+  return {
+    type: 'info' as const,
+    connectionId,
+    username: connection?.username,
+    roomId: connection?.roomId,
+    connectedAt: info?.connectedAt ?? connection?.connectedAt,
+    sourceIp: info?.sourceIp,
+    userAgent: info?.userAgent,
+    lastActiveAt: info?.lastActiveAt,
+    usage: USAGE,
+  };
+}

@@ -1,0 +1,90 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SessionClose, SessionOpen, SessionStore } from './sessions';
+
+/** API Gateway closes a connection after 2 h: an open session's item lives that long plus the retention. */
+const MAX_CONNECTION_SECONDS = 2 * 3600 + 15 * 60;
+const BROADCAST_MARKER = (roomId: string | undefined) => `#broadcast#${roomId ?? '*'}`;
+
+/** Sessions in the Sessions table, kept `retentionSeconds` (SessionRetentionDays) after they close (TTL). */
+export class DynamoSessionStore implements SessionStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  async open(session: SessionOpen): Promise<void> {
+    const start = Math.floor(Date.parse(session.connectedAt) / 1000);
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...session, messagesSent: 0, ttl: start + MAX_CONNECTION_SECONDS + this.retentionSeconds },
+      }),
+    );
+  }
+
+  async close(session: SessionClose): Promise<void> {
+    const end = Math.floor(Date.parse(session.disconnectedAt) / 1000);
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { connectionId: session.connectionId },
+        UpdateExpression: 'SET disconnectedAt = :at, closeCode = :code, closeReason = :reason, #ttl = :ttl',
+        ConditionExpression: 'attribute_exists(connectionId)',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':at': session.disconnectedAt,
+          ':code': session.closeCode ?? null,
+          ':reason': session.closeReason ?? null,
+          ':ttl': end + this.retentionSeconds,
+        },
+      }),
+    );
+  }
+
+  async messageSent(connectionId: string, at: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { connectionId },
+        UpdateExpression: 'ADD messagesSent :one SET lastMessageAt = :at',
+        ConditionExpression: 'attribute_exists(connectionId)',
+        ExpressionAttributeValues: { ':one': 1, ':at': at },
+      }),
+    );
+  }
+
+  async broadcastSent(roomId: string | undefined, at: string): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { connectionId: BROADCAST_MARKER(roomId), at } }),
+    );
+  }
+
+  async broadcastSeen(connectionId: string, roomId: string): Promise<void> {
+    const markers = await Promise.all(
+      [BROADCAST_MARKER(undefined), BROADCAST_MARKER(roomId)].map((key) =>
+        this.db.send(new GetCommand({ TableName: this.table, Key: { connectionId: key } })),
+      ),
+    );
+    const latest = markers
+      .map((m) => m.Item?.at as string | undefined)
+      .filter((at) => at !== undefined)
+      .sort()
+      .at(-1);
+    if (latest === undefined) return;
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'SET lastBroadcastAt = :at',
+          // Only a broadcast sent while the session was open counts.
+          ConditionExpression: 'attribute_exists(connectionId) AND connectedAt <= :at',
+          ExpressionAttributeValues: { ':at': latest },
+        }),
+      )
+      .catch((error: { name?: string }) => {
+        if (error.name !== 'ConditionalCheckFailedException') throw error;
+      });
+  }
+}

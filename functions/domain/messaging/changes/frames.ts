@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type {
+  ChangeFrame,
+  ChatMessage,
+  MessageFrame,
+  ReactionCount,
+  RoomEventFrame,
+} from '../../../../protocol';
+import type { Connection } from '../../ports';
+
+/**
+ * How a room's events are stored in the Messages table and shown to members. A message's item carries, besides
+ * what its frame shows, who wrote it (`authorKey`), who gave each reaction (`reactors`) and the seqs of its edits
+ * (`editSeqs`, so a delete can scrub their text); a change's item (`change` set) is the event every member gets.
+ */
+
+/** A message's item with what only the server reads. */
+export interface StoredMessage extends ChatMessage {
+  /** The author's key in its room (memberKey); absent on messages stored before authors were kept: nobody edits those. */
+  authorKey?: string;
+  /** Reaction -> the keys of the members who gave it (memberKey), each at most once. */
+  reactors?: Record<string, string[]>;
+  /** The seqs of this message's edit events, oldest first. */
+  editSeqs?: number[];
+  /** DynamoDB's TTL attribute (epoch seconds), as read back by the changes' own reads. */
+  ttl?: number;
+}
+
+/** A change's item: the fields of the frame every member gets, whose `type` is `change`. */
+export interface StoredChange {
+  change: ChangeFrame['type'];
+  roomId: string;
+  seq: number;
+  messageId: string;
+  username: string;
+  sentAt: string;
+  targetSeq: number;
+  text?: string;
+  /** An edit's text was removed when its message was deleted. */
+  scrubbed?: boolean;
+  by?: 'author' | 'owner';
+  reaction?: string;
+  added?: boolean;
+  count?: number;
+}
+
+export function isStoredChange(item: ChatMessage | StoredChange): item is StoredChange {
+  return typeof (item as StoredChange).change === 'string';
+}
+
+/**
+ * A member's key in one room: a hash of the identity its clientMsgIds belong to (the signed-in user, else its resume
+ * token, else its connection; sending.ts senderOf) salted with the room, so the key names the member to the
+ * server in that room only and reveals neither its resume token nor its presence in other rooms.
+ */
+export function memberKey(roomId: string, sender: string): string {
+  return createHash('sha256').update(`${roomId}\n${sender}`).digest('base64url').slice(0, 16);
+}
+
+/** A message's reactions as `viewer` (a memberKey) sees them: counts, most given first, and whether it gave each. */
+export function reactionsOf(reactors: StoredMessage['reactors'], viewer?: string): ReactionCount[] {
+  return Object.entries(reactors ?? {})
+    .filter(([, keys]) => keys.length > 0)
+    .map(([reaction, keys]) => ({
+      reaction,
+      count: keys.length,
+      ...(viewer !== undefined && keys.includes(viewer) && { mine: true }),
+    }))
+    .sort((a, b) => b.count - a.count || (a.reaction < b.reaction ? -1 : 1));
+}
+
+/** A message's frame, with its state after any change: `editedAt`, the tombstone, reactions as `viewer` sees them. */
+export function messageFrameOf(message: StoredMessage, viewer?: string): MessageFrame {
+  const { roomId, seq, messageId, username, text, sentAt, editedAt, deleted, changeSeq } = message;
+  const reactions = reactionsOf(message.reactors, viewer);
+  return {
+    type: 'message',
+    roomId,
+    seq,
+    messageId,
+    username,
+    text: deleted ? '' : text,
+    sentAt,
+    ...(editedAt !== undefined && { editedAt }),
+    ...(deleted !== undefined && { deleted }),
+    ...(reactions.length > 0 && { reactions }),
+    ...(changeSeq !== undefined && { changeSeq }),
+  };
+}
+
+/** A change's frame; an edit whose message was deleted since has its text scrubbed. */
+export function changeFrameOf(item: StoredChange): ChangeFrame {
+  const { roomId, seq, messageId, username, sentAt, targetSeq } = item;
+  const common = { roomId, seq, messageId, username, sentAt, targetSeq };
+  switch (item.change) {
+    case 'edited':
+      return { type: 'edited', ...common, text: item.scrubbed ? '' : String(item.text ?? '') };
+    case 'deleted':
+      return { type: 'deleted', ...common, by: item.by === 'owner' ? 'owner' : 'author' };
+    default:
+      return {
+        type: 'reaction',
+        ...common,
+        reaction: String(item.reaction),
+        added: item.added === true,
+        count: Number(item.count ?? 0),
+      };
+  }
+}
+
+/** Any item of a room's Messages table as the frame a member gets (`viewer`: its memberKey, for `mine`). */
+export function roomFrameOf(item: ChatMessage | StoredChange, viewer?: string): RoomEventFrame {
+  return isStoredChange(item) ? changeFrameOf(item) : messageFrameOf(item, viewer);
+}
+
+/** Who a connection's changes and clientMsgIds belong to (never a name); see sending.ts. */
+export function senderOf(connection: Connection): string {
+  if (connection.userId?.startsWith('user:')) return connection.userId;
+  return connection.sendScope ?? `connection:${connection.connectionId}`;
+}

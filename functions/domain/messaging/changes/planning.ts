@@ -1,0 +1,108 @@
+import { CHANGE_LIMITS } from '../../../../protocol';
+import type { Connection, Room } from '../../ports';
+import { ChangeLimit, EditWindowPassed, MessageDeleted, NotAuthor } from './errors';
+import type { StoredMessage } from './frames';
+import type { TargetUpdate } from './ports';
+
+/** What a member asks to change about a message. */
+export type ChangeRequest =
+  | { kind: 'edit'; text: string }
+  | { kind: 'delete' }
+  | { kind: 'react'; reaction: string; remove: boolean };
+
+/** Who asks, as the rules need it: its key in the room, and whether it owns the room. */
+export interface Changer {
+  connection: Connection;
+  key: string;
+  room: Room | undefined;
+}
+
+/** The update and the event's own fields, or `unchanged` when the message is already as asked. */
+export type Plan =
+  | { kind: 'unchanged' }
+  | {
+      kind: 'change';
+      update: TargetUpdate;
+      event: { text?: string; by?: 'author' | 'owner'; reaction?: string; added?: boolean; count?: number };
+    };
+
+const UNCHANGED: Plan = { kind: 'unchanged' };
+
+/**
+ * The rules of a change, applied to the message as read (the transaction then holds it to that state):
+ * - edit: the author, within the edit window, of a message not deleted, at most `editsPerMessage` times;
+ * - delete: the author within the edit window, or the room's owner at any time; deleting a deleted message is
+ *   no change (a retry finds what it asked for);
+ * - react: anyone in the room, on a message not deleted; adding a reaction it gave, or removing one it did not, is
+ *   no change; at most `reactionKinds` different reactions and `reactionsPerMessage` in all.
+ */
+export function planChange(
+  message: StoredMessage,
+  request: ChangeRequest,
+  changer: Changer,
+  now: Date,
+  editWindowMs: number,
+): Plan {
+  const isAuthor = message.authorKey !== undefined && message.authorKey === changer.key;
+  const inWindow = now.getTime() - Date.parse(message.sentAt) <= editWindowMs;
+  const minutes = Math.round(editWindowMs / 60_000);
+  if (request.kind === 'delete') {
+    if (message.deleted) return UNCHANGED;
+    const owner = changer.room?.ownerId !== undefined && changer.room.ownerId === changer.connection.userId;
+    let by: 'author' | 'owner' | undefined;
+    if (isAuthor && inWindow) by = 'author';
+    else if (owner) by = 'owner';
+    else if (isAuthor)
+      throw new EditWindowPassed(
+        `Messages can be deleted for ${minutes} minutes after sending; this one is older.`,
+      );
+    else throw new NotAuthor("Only its author (or the room's owner) can delete this message.");
+    return { kind: 'change', update: { kind: 'delete', by, scrub: message.editSeqs ?? [] }, event: { by } };
+  }
+  if (message.deleted) throw new MessageDeleted(`Message ${message.seq} was deleted.`);
+  if (request.kind === 'edit') {
+    if (!isAuthor) throw new NotAuthor('Only its author can edit this message.');
+    if (!inWindow)
+      throw new EditWindowPassed(
+        `Messages can be edited for ${minutes} minutes after sending; this one is older.`,
+      );
+    if (request.text === message.text) return UNCHANGED;
+    if ((message.editSeqs?.length ?? 0) >= CHANGE_LIMITS.editsPerMessage)
+      throw new ChangeLimit(
+        `A message can be edited ${CHANGE_LIMITS.editsPerMessage} times; send a new one.`,
+      );
+    return {
+      kind: 'change',
+      update: { kind: 'edit', text: request.text, editedAt: now.toISOString() },
+      event: { text: request.text },
+    };
+  }
+  const reactors = { ...(message.reactors ?? {}) };
+  const given = reactors[request.reaction] ?? [];
+  const mine = given.includes(changer.key);
+  if (mine !== request.remove) return UNCHANGED;
+  if (request.remove) {
+    const left = given.filter((key) => key !== changer.key);
+    if (left.length === 0) delete reactors[request.reaction];
+    else reactors[request.reaction] = left;
+  } else {
+    const kinds = Object.keys(reactors).length;
+    const total = Object.values(reactors).reduce((sum, keys) => sum + keys.length, 0);
+    if (given.length === 0 && kinds >= CHANGE_LIMITS.reactionKinds)
+      throw new ChangeLimit(
+        `This message has ${CHANGE_LIMITS.reactionKinds} different reactions; add one of those.`,
+      );
+    if (total >= CHANGE_LIMITS.reactionsPerMessage)
+      throw new ChangeLimit('This message has as many reactions as it can carry.');
+    reactors[request.reaction] = [...given, changer.key];
+  }
+  return {
+    kind: 'change',
+    update: { kind: 'react', reactors },
+    event: {
+      reaction: request.reaction,
+      added: !request.remove,
+      count: reactors[request.reaction]?.length ?? 0,
+    },
+  };
+}

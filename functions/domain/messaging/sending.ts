@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { Busy, PublishFailed, RoomClosed, RoomNotFound } from '../../platform/errors';
+import { logger } from '../../platform/powertools';
+import { type AckFrame, type ChatMessage, LOBBY, toMessageFrame } from '../../platform/protocol';
+import { requireConnection } from '../identity/connections';
+import { takeSendToken } from '../limits/rateLimit';
+import type { ChatPorts, Connection, SendRecord, SendSettings } from '../ports';
+import { epochSeconds, roomEnd, roomTtl } from '../rooms/roomLife';
+import { memberKey, type StoredMessage, senderOf } from './changes/frames';
+
+/**
+ * Sending: the message is stored under its room's next seq, and the send recorded under its clientMsgId, in one
+ * DynamoDB transaction; the attempt that stored it publishes it; a retry with the same clientMsgId gets the first ack
+ * (docs/RELIABILITY.md, "The send path").
+ */
+
+const SEND_RECORD_TTL_SECONDS = 24 * 3600;
+/**
+ * Transactions one send may try. A lost race for the seq means another message of the room was stored, so the room
+ * always progresses; with k sends racing in one room the last one loses k - 1 races. A transaction conflict is a
+ * different matter (another transaction holds an item): a few tries, then the sender is told to retry.
+ */
+const MAX_APPENDS = 50;
+const MAX_CONFLICTS = 4;
+/** What a sender whose message is stored but not yet on the bus can do about it. */
+const STORED_NOT_SENT =
+  'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
+
+export type SendDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> & SendSettings;
+
+export interface SendInput {
+  connectionId: string;
+  text: string;
+  clientMsgId?: string;
+  /** Aborted when the sender was already answered Busy: then nothing is stored (its retry stores it). */
+  signal?: AbortSignal;
+  /** Lets a post to the lobby through or throws (the lobby policy, lobby.ts); absent = the lobby is open to all. */
+  admitLobbyPost?: () => Promise<void>;
+}
+
+/** One send: who, where, and the attempt's id (the publisher its record names). */
+interface Send {
+  connection: Connection;
+  input: SendInput;
+  sendKey?: string;
+  attempt: string;
+}
+
+/**
+ * Stores a message under the room's next seq and publishes it. With a clientMsgId the send is idempotent: a retry
+ * returns the first ack, and publishes only if the attempt that stored the message handed publishing back.
+ *
+ * Three sequential DynamoDB round trips before PutEvents, none after: read the connection (with the frame limit
+ * on, the frame count's UpdateItem returns it: `servedFrom`); read the room's seq and take a send token at once;
+ * the transaction.
+ */
+export async function sendMessage(
+  deps: SendDeps,
+  input: SendInput,
+): Promise<{ ack: AckFrame; message: ChatMessage }> {
+  const connection = await requireConnection(deps, input.connectionId);
+  if (connection.roomId === LOBBY) await input.admitLobbyPost?.();
+  const sendKey = input.clientMsgId
+    ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
+    : undefined;
+  const send: Send = { connection, input, sendKey, attempt: randomUUID() };
+  const { message, sentBefore } = await store(deps, send);
+  if (!sentBefore) await publish(deps, send, message);
+  else if (
+    sentBefore.publisher === undefined &&
+    (await deps.sends.takePublishing(sentBefore.sendKey, send.attempt))
+  )
+    await publish(deps, send, message);
+  return { ack: ackOf(message, input.clientMsgId), message };
+}
+
+/**
+ * Appends the message with the room's next seq. A lost race for the seq is retried at once with the seq the
+ * cancellation names; a transaction conflict after a short pause and a fresh read. A clientMsgId sent before
+ * returns its stored message instead.
+ */
+async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage; sentBefore?: SendRecord }> {
+  const { connection, input, sendKey } = send;
+  const { roomId } = connection;
+  const now = deps.now();
+  const [room] = await Promise.all([
+    deps.rooms.get(roomId),
+    deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
+  ]);
+  if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
+  // A message is activity: the same write that takes the seq moves the room's end on (the lobby never ends), and
+  // refuses a room that has ended (roomGone), whether or not DynamoDB's TTL has deleted its item yet.
+  const life =
+    roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
+  let roomSeq = room?.seq;
+  const messageId = randomUUID();
+  const authorKey = memberKey(roomId, senderOf(connection));
+  const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
+  const record = sendKey && {
+    sendKey,
+    publisher: send.attempt,
+    expiresAt: epochSeconds(now) + SEND_RECORD_TTL_SECONDS,
+  };
+  let conflicts = 0;
+  for (let tries = 1; tries <= MAX_APPENDS && conflicts < MAX_CONFLICTS; tries++) {
+    // Answered Busy already: its retry stores the message, so this attempt stores nothing.
+    if (input.signal?.aborted) throw new Busy();
+    // The author's key goes with the message, so its author (and only it) can edit it later (changes/).
+    const message: StoredMessage = {
+      authorKey,
+      roomId,
+      seq: (roomSeq ?? 0) + 1,
+      messageId,
+      username: connection.username,
+      text: input.text,
+      sentAt: now.toISOString(),
+      ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
+    };
+    const outcome = await deps.sends.append(message, roomSeq, expiresAt, record || undefined, life);
+    if (outcome.kind === 'stored') return { message };
+    if (outcome.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(outcome.room, now) ?? 'expired');
+    if (outcome.kind === 'sentBefore') {
+      const stored = await deps.sends.message(roomId, outcome.record.seq);
+      if (!stored) throw new Error(`send ${outcome.record.sendKey} is recorded without its message`);
+      return { message: stored, sentBefore: outcome.record };
+    }
+    if (outcome.kind === 'seqTaken') roomSeq = outcome.roomSeq;
+    else {
+      conflicts++;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * conflicts));
+      roomSeq = (await deps.rooms.get(roomId))?.seq;
+    }
+  }
+  // Out of patience (a conflict that persists, or a room busier than 50 races): the sender retries its clientMsgId.
+  throw new Busy();
+}
+
+/** Publishes the stored message; on failure hands publishing back, so a retry with the same clientMsgId does it. */
+async function publish(deps: SendDeps, send: Send, message: ChatMessage): Promise<void> {
+  try {
+    await deps.events.publish([
+      {
+        type: 'MessageSent',
+        messageId: message.messageId,
+        roomId: message.roomId,
+        seq: message.seq,
+        payload: JSON.stringify(toMessageFrame(message)),
+      },
+    ]);
+  } catch (error) {
+    if (send.sendKey)
+      await deps.sends
+        .releasePublishing(send.sendKey, send.attempt)
+        .catch((cause: unknown) =>
+          logger.error('a stored message could not be handed back for publishing', cause as Error),
+        );
+    throw error instanceof PublishFailed ? error.told(STORED_NOT_SENT) : error;
+  }
+}
+
+function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {
+  return {
+    type: 'ack',
+    ...(clientMsgId ? { clientMsgId } : {}),
+    messageId: message.messageId,
+    roomId: message.roomId,
+    seq: message.seq,
+  };
+}

@@ -1,0 +1,352 @@
+import { createHash } from 'node:crypto';
+import {
+  DM_ROOM_CODE_LENGTH,
+  type DmPeer,
+  isUserId,
+  type JoinedFrame,
+  type MyRoom,
+  type MyRoomsFrame,
+  type ReadFrame,
+  ROOM_CODE_ALPHABET,
+  type SeenByFrame,
+  unreadOf,
+} from '../../../protocol';
+import { BadRequest, Forbidden, NotAllowed } from '../../platform/errors';
+import { logger } from '../../platform/powertools';
+import { LOBBY } from '../../platform/protocol';
+import { requireConnection } from '../identity/connections';
+import type { ChatPorts, Connection, Room } from '../ports';
+import { epochSeconds, roomEnd, roomTtl } from './roomLife';
+
+/**
+ * Read positions, "my rooms" and direct messages. A membership is kept per member identity and room: the signed-in
+ * user (`user:` id, the same on every device), else the client's resume token (`resume:` scope, the same across its
+ * reconnects), else the connection alone (until it closes). It is recorded when the member creates, joins or opens
+ * a room, dropped when it leaves, and dropped when `myrooms` finds the room ended or its key changed (the member was
+ * removed, or the owner rotated the key while it was away: the stored key no longer gets in, so the room is not
+ * offered). A direct-message room belongs to exactly two signed-in users: its code is derived from their ids, and
+ * joinroom refuses anyone else as it refuses a wrong key (guard.ts), so knowing the code gets nobody in.
+ */
+
+export interface Membership {
+  memberKey: string;
+  roomId: string;
+  lastReadSeq: number;
+  /** The invite key the member last entered with (absent: the room had none, or a direct message). */
+  inviteKey?: string;
+  dm?: boolean;
+}
+
+export interface MembershipStore {
+  /**
+   * Records that `memberKey` belongs to `roomId`, with the key it entered by, keeping its read position; a first
+   * entry's position is `readSeq` (what the member was shown on entering; absent: 0, everything unread).
+   */
+  join(
+    memberKey: string,
+    roomId: string,
+    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number },
+  ): Promise<void>;
+  leave(memberKey: string, roomId: string): Promise<void>;
+  /** Moves the read position to `seq` if that is forward; returns the position kept after the request. */
+  markRead(memberKey: string, roomId: string, seq: number, at: string, ttl?: number): Promise<number>;
+  /** The member's memberships, at most `limit`. */
+  list(memberKey: string, limit: number): Promise<Membership[]>;
+  /** Read positions of several members in one room; a member without one is absent from the map. */
+  positions(memberKeys: string[], roomId: string): Promise<Map<string, number>>;
+  /** Rooms by id (strongly consistent is not needed: counts are advisory); a missing room is absent. */
+  rooms(roomIds: string[]): Promise<Room[]>;
+  /** Connections by id, as stored; a gone one is absent. */
+  connections(connectionIds: string[]): Promise<Connection[]>;
+  /**
+   * The direct-message room `room.roomId` live for the pair: created if it does not exist, its life restarted if it
+   * ended, the members' display names stored; returns it as it is after.
+   */
+  openDm(room: Room & { dmMembers: string[]; dmNames: string[] }, nowSeconds: number): Promise<Room>;
+}
+
+export type MemberDeps = Pick<ChatPorts, 'connections' | 'now'> & { memberships: MembershipStore };
+
+/** Rooms `myrooms` lists at most: one Query page and one BatchGetItem of the rooms. */
+export const MY_ROOMS_MAX = 100;
+
+/** Whose memberships a connection's are: the signed-in user, else its resume token, else the connection alone. */
+export function memberKeyOf(connection: Connection): string {
+  if (connection.userId?.startsWith('user:')) return connection.userId;
+  if (connection.sendScope?.startsWith('resume:')) return connection.sendScope;
+  return `connection:${connection.connectionId}`;
+}
+
+/**
+ * When a membership without sign-in is deleted (DynamoDB TTL, epoch seconds), counted from its last write: a
+ * connection lives 2 hours at most; a resume token is forgotten with its tab or app, so its memberships go 30 days
+ * after their last use. A signed-in user's stay until the room ends or the user leaves it.
+ */
+export function membershipTtl(memberKey: string, now: Date): number | undefined {
+  if (memberKey.startsWith('user:')) return undefined;
+  const hours = memberKey.startsWith('resume:') ? 30 * 24 : 3;
+  return epochSeconds(now) + hours * 3600;
+}
+
+/** The code of the pair's room: the same for either order, 12 characters (60 bits of SHA-256 of both ids). */
+export function dmRoomId(a: string, b: string): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([a, b].sort()))
+    .digest();
+  let code = '';
+  for (let i = 0; i < DM_ROOM_CODE_LENGTH; i++) {
+    // Five bits per character, read across byte boundaries.
+    const bit = i * 5;
+    const word = ((digest[bit >> 3] ?? 0) << 8) | (digest[(bit >> 3) + 1] ?? 0);
+    code += ROOM_CODE_ALPHABET[(word >> (11 - (bit & 7))) & 31];
+  }
+  return code;
+}
+
+/** The caller as the frame count read it, else as stored now. */
+const callerOf = (deps: MemberDeps, connectionId: string, admitted?: Connection) =>
+  admitted ? Promise.resolve(admitted) : deps.connections.get(connectionId);
+
+/**
+ * Records the caller's membership of the room it just created or joined. A failed record is the caller's loss of a
+ * list entry, never of the join: it is reported to `onError` and the join stands.
+ */
+export async function recordMembership(
+  deps: MemberDeps,
+  caller: { connectionId: string; admitted?: Connection },
+  joined: { roomId: string; inviteKey?: string; lastSeq: number },
+  onError: (error: unknown) => void,
+): Promise<void> {
+  if (joined.roomId === LOBBY) return;
+  try {
+    const connection = await callerOf(deps, caller.connectionId, caller.admitted);
+    if (!connection) return;
+    const key = memberKeyOf(connection);
+    const now = deps.now();
+    await deps.memberships.join(key, joined.roomId, {
+      inviteKey: joined.inviteKey,
+      at: now.toISOString(),
+      readSeq: joined.lastSeq,
+      ttl: membershipTtl(key, now),
+    });
+  } catch (error) {
+    onError(error);
+  }
+}
+
+/** Forgets the caller's membership of the room it just left (same failure rule as recordMembership). */
+export async function forgetMembership(
+  deps: MemberDeps,
+  caller: { connectionId: string; admitted?: Connection },
+  roomId: string,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  if (roomId === LOBBY) return;
+  try {
+    const connection = await callerOf(deps, caller.connectionId, caller.admitted);
+    if (connection) await deps.memberships.leave(memberKeyOf(connection), roomId);
+  } catch (error) {
+    onError(error);
+  }
+}
+
+/** The `seq` of markread: a whole number ≥ 0. */
+export function parseReadSeq(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new BadRequest('"seq" must be the seq of a message you have read (a whole number, 0 or more).');
+  return value;
+}
+
+export async function markRead(deps: MemberDeps, connectionId: string, seq: number): Promise<ReadFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  const { roomId } = connection;
+  if (roomId === LOBBY) throw new NotAllowed('The lobby keeps no read positions: join a room first.');
+  const key = memberKeyOf(connection);
+  const now = deps.now();
+  const lastReadSeq = await deps.memberships.markRead(
+    key,
+    roomId,
+    seq,
+    now.toISOString(),
+    membershipTtl(key, now),
+  );
+  return { type: 'read', roomId, lastReadSeq };
+}
+
+/** Whether `key` may still enter `room` the way its membership says: the room lives and lets it in. */
+function stillMember(membership: Membership, room: Room | undefined, now: Date): room is Room {
+  if (!room || roomEnd(room, now)) return false;
+  if (room.dmMembers) return room.dmMembers.includes(membership.memberKey);
+  // The owner may always come back: its own rotations must not take its room off its list.
+  if (room.ownerId === membership.memberKey) return true;
+  return room.keyRequired !== true || room.inviteKey === membership.inviteKey;
+}
+
+/** The key to rejoin with: the room's current one for its owner, else the one the member entered by. */
+function inviteKeyFor(membership: Membership, room: Room): { inviteKey?: string } {
+  const key = room.ownerId === membership.memberKey ? room.inviteKey : membership.inviteKey;
+  return key === undefined ? {} : { inviteKey: key };
+}
+
+function peerOf(room: Room, memberKey: string): DmPeer | undefined {
+  const at = room.dmMembers?.findIndex((id) => id !== memberKey) ?? -1;
+  const userId = room.dmMembers?.[at];
+  if (userId === undefined) return undefined;
+  const username = room.dmNames?.[at];
+  return username ? { userId, username } : { userId };
+}
+
+/**
+ * The caller's rooms with their unread counts, most recently active first (a room's TTL moves with each message).
+ * Memberships of rooms that ended, or that the member can no longer enter, are dropped as they are found.
+ */
+export async function myRooms(deps: MemberDeps, connectionId: string): Promise<MyRoomsFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  const key = memberKeyOf(connection);
+  const memberships = await deps.memberships.list(key, MY_ROOMS_MAX);
+  const rooms = new Map(
+    (await deps.memberships.rooms(memberships.map((m) => m.roomId))).map((r) => [r.roomId, r]),
+  );
+  const now = deps.now();
+  const listed: { room: MyRoom; activity: number }[] = [];
+  const stale: string[] = [];
+  for (const membership of memberships) {
+    const room = rooms.get(membership.roomId);
+    if (!stillMember(membership, room, now)) {
+      stale.push(membership.roomId);
+      continue;
+    }
+    const dm = peerOf(room, key);
+    listed.push({
+      activity: room.ttl ?? 0,
+      room: {
+        roomId: room.roomId,
+        ...(!dm && inviteKeyFor(membership, room)),
+        lastSeq: room.seq,
+        lastReadSeq: membership.lastReadSeq,
+        unread: unreadOf(room.seq, membership.lastReadSeq),
+        ...(dm && { dm }),
+      },
+    });
+  }
+  await Promise.all(stale.map((roomId) => deps.memberships.leave(key, roomId)));
+  listed.sort((a, b) => b.activity - a.activity);
+  return { type: 'myrooms', rooms: listed.map((l) => l.room) };
+}
+
+/**
+ * Each member of the caller's room with its read position, one entry per member (several tabs of one user are one
+ * entry), in rooms of at most `maxMembers`: a larger room answers `tooLarge` with no entries, so the reads it costs
+ * stay bounded.
+ */
+export async function seenBy(
+  deps: MemberDeps,
+  connectionId: string,
+  maxMembers: number,
+): Promise<SeenByFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  const { roomId } = connection;
+  if (roomId === LOBBY) return { type: 'seenby', roomId, memberCount: 0, members: [], tooLarge: true };
+  const listed = await deps.connections.listMembers(roomId, maxMembers, connectionId);
+  const memberCount = listed.count + (listed.includesConnection ? 0 : 1);
+  if (memberCount > maxMembers) return { type: 'seenby', roomId, memberCount, members: [], tooLarge: true };
+  const ids = [...new Set([connectionId, ...listed.members.map((m) => m.connectionId)])];
+  const found = (await deps.memberships.connections(ids)).filter((c) => c.roomId === roomId);
+  const byKey = new Map<string, Connection>();
+  for (const c of found) if (!byKey.has(memberKeyOf(c))) byKey.set(memberKeyOf(c), c);
+  const positions = await deps.memberships.positions([...byKey.keys()], roomId);
+  const members = [...byKey].map(([key, c]) => ({
+    username: c.username,
+    ...(c.userId?.startsWith('user:') && { userId: c.userId }),
+    lastReadSeq: positions.get(key) ?? 0,
+  }));
+  return { type: 'seenby', roomId, memberCount, members, tooLarge: false };
+}
+
+/** Who opendm names: `userId`, or `username` as the member list of the caller's room shows it. */
+export type DmTarget = { userId: string } | { username: string };
+
+export function parseDmTarget(body: Record<string, unknown>): DmTarget {
+  const { userId, username } = body;
+  if (userId !== undefined && username === undefined) {
+    if (!isUserId(userId)) throw new BadRequest('"userId" must be a user id as seenby or myrooms gives it.');
+    return { userId };
+  }
+  if (username !== undefined && userId === undefined) {
+    if (typeof username !== 'string' || username.length === 0 || username.length > 64)
+      throw new BadRequest('"username" must be a name as the member list of your room shows it.');
+    return { username };
+  }
+  throw new BadRequest('Name the person to message with "userId" or "username" (one of the two).');
+}
+
+const signedIn = (c: Connection | undefined): c is Connection & { userId: string } =>
+  c?.userId?.startsWith('user:') === true;
+
+/** The peer's id, and its name where the caller's room shows it. */
+async function resolvePeer(deps: MemberDeps, caller: Connection, target: DmTarget): Promise<DmPeer> {
+  if ('userId' in target) return { userId: target.userId };
+  const { members } = await deps.connections.listMembers(caller.roomId, Number.POSITIVE_INFINITY);
+  const named = members.filter((m) => m.username === target.username).map((m) => m.connectionId);
+  const peer = (await deps.memberships.connections(named)).find(signedIn);
+  if (named.length === 0)
+    throw new NotAllowed(`Nobody in room ${caller.roomId} shows the name "${target.username}".`);
+  if (!peer)
+    throw new NotAllowed(`${target.username} is not signed in: direct messages are between signed-in users.`);
+  return { userId: peer.userId, username: peer.chosenName ?? peer.username };
+}
+
+export type DmDeps = MemberDeps & {
+  roomIdleDays: number;
+  join: (connectionId: string, roomId: string) => Promise<JoinedFrame>;
+};
+
+/**
+ * Opens the caller's direct-message room with another signed-in user and moves the caller into it. The pair's
+ * room is the same whichever of the two opens it, and both have it in `myrooms` from now on. The caller's display
+ * name is kept with the room so the other finds whom it is with.
+ */
+export async function openDm(deps: DmDeps, connectionId: string, target: DmTarget): Promise<JoinedFrame> {
+  const caller = await requireConnection(deps, connectionId);
+  if (!signedIn(caller)) throw new Forbidden('Direct messages are between signed-in users: sign in first.');
+  const peer = await resolvePeer(deps, caller, target);
+  if (peer.userId === caller.userId)
+    throw new NotAllowed('A direct message needs someone else: pick another member.');
+  const dmMembers = [caller.userId, peer.userId].sort();
+  const names = new Map([
+    [caller.userId, caller.chosenName ?? caller.username],
+    [peer.userId, peer.username ?? ''],
+  ]);
+  const now = deps.now();
+  const roomId = dmRoomId(caller.userId, peer.userId);
+  const room = await deps.memberships.openDm(
+    {
+      roomId,
+      createdAt: now.toISOString(),
+      createdBy: names.get(caller.userId),
+      seq: 0,
+      ttl: roomTtl(now, deps.roomIdleDays),
+      dmMembers,
+      dmNames: dmMembers.map((id) => names.get(id) ?? ''),
+    },
+    epochSeconds(now),
+  );
+  const joined = await deps.join(connectionId, roomId);
+  const at = now.toISOString();
+  // The opener has read what it was shown; the other member has read nothing of it yet.
+  await Promise.all(
+    dmMembers.map((key) =>
+      deps.memberships.join(key, roomId, {
+        dm: true,
+        at,
+        ...(key === caller.userId && { readSeq: joined.lastSeq }),
+      }),
+    ),
+  );
+  return { ...joined, dm: peerOf(room, caller.userId) ?? peer };
+}
+
+/** How a membership that could not be recorded is reported: logged as an error, the request stands. */
+export function logMembershipFailure(error: unknown): void {
+  logger.error('membership not recorded', error as Error);
+}

@@ -1,0 +1,189 @@
+import { randomInt } from 'node:crypto';
+import { UnknownConnection } from '../../platform/errors';
+import {
+  type ChatMessage,
+  type HistoryFrame,
+  type HistoryQuery,
+  type JoinedFrame,
+  LIMITS,
+  LOBBY,
+  ROOM_CODE_ALPHABET,
+  ROOM_CODE_LENGTH,
+} from '../../platform/protocol';
+import { requireConnection } from '../identity/connections';
+import { presenceEvent } from '../identity/presence';
+import { memberKey, roomFrameOf, senderOf } from '../messaging/changes/frames';
+import type { ChatEvent, ChatPorts, Connection, Member } from '../ports';
+import { fitMessages } from './pages';
+import { epochSeconds, roomTtl } from './roomLife';
+
+/**
+ * A room's stored events as `member` sees them: messages in their final state, with the reactions it gave marked
+ * (`mine`), and the changes.
+ */
+export function framesFor(member: Connection, events: ChatMessage[]) {
+  const viewer = memberKey(member.roomId, senderOf(member));
+  return events.map((event) => roomFrameOf(event, viewer));
+}
+
+/** Rooms: creating one, moving a connection between rooms, and what a room holds (members, history). */
+
+const ROOM_CODE_ATTEMPTS = 5;
+
+export function newRoomCode(): string {
+  let code = '';
+  for (let i = 0; i < ROOM_CODE_LENGTH; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
+  return code;
+}
+
+/**
+ * Moves a connection and tells both rooms (the lobby is quiet: no presence there), each under the name the member
+ * shows in it: the one it had in the room it leaves, `username` in the room it enters (absent: its chosen name).
+ */
+export async function moveTo(
+  deps: Pick<ChatPorts, 'connections' | 'events' | 'now'>,
+  connectionId: string,
+  roomId: string,
+  username?: string,
+): Promise<Connection> {
+  const before = await deps.connections.moveToRoom(connectionId, roomId, deps.now().toISOString(), username);
+  if (!before) throw new UnknownConnection();
+  await announceMove(deps, before, roomId, username);
+  return before;
+}
+
+/** Tells both rooms of a move that happened (`before`: the connection as it was), as moveTo describes. */
+export async function announceMove(
+  deps: Pick<ChatPorts, 'events'>,
+  before: Connection,
+  roomId: string,
+  username?: string,
+): Promise<void> {
+  if (before.roomId === roomId) return;
+  const events: ChatEvent[] = [];
+  if (before.roomId !== LOBBY) events.push(presenceEvent(before.roomId, 'leave', before.username));
+  if (roomId !== LOBBY)
+    events.push(presenceEvent(roomId, 'join', username ?? before.chosenName ?? before.username));
+  if (events.length > 0) await deps.events.publish(events);
+}
+
+/**
+ * The member list of a frame: one entry per member, up to the cap, each under the name it shows in the room (two
+ * members never collapse into one entry), the asking connection included even when the eventually consistent room
+ * index does not have it yet.
+ */
+export function memberList(
+  listed: { members: Member[]; count: number; includesConnection: boolean },
+  self?: Connection,
+): { members: string[]; memberCount: number } {
+  const others = listed.members.filter((m) => m.connectionId !== self?.connectionId).map((m) => m.username);
+  const missingSelf = self !== undefined && !listed.includesConnection;
+  const members = self ? [self.username, ...others] : others;
+  return {
+    members: members.slice(0, LIMITS.membersListed),
+    memberCount: listed.count + (missingSelf ? 1 : 0),
+  };
+}
+
+async function membersOf(deps: Pick<ChatPorts, 'connections'>, roomId: string, self?: Connection) {
+  const listed = await deps.connections.listMembers(roomId, LIMITS.membersListed, self?.connectionId);
+  return memberList(listed, self);
+}
+
+/**
+ * Creates a room owned by its creator (its `userId`: the signed-in user, or the connection itself without sign-in)
+ * that ends `roomIdleDays` after its last message, and moves the creator into it.
+ */
+export async function createRoom(
+  deps: Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'> & { roomIdleDays: number },
+  connectionId: string,
+): Promise<JoinedFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  // A new room has no other member: its creator shows the name it chose.
+  const username = connection.chosenName ?? connection.username;
+  const now = deps.now();
+  const createdAt = now.toISOString();
+  const ttl = roomTtl(now, deps.roomIdleDays);
+  for (let attempt = 0; attempt < ROOM_CODE_ATTEMPTS; attempt++) {
+    const roomId = newRoomCode();
+    const room = { roomId, createdAt, createdBy: username, seq: 0, ttl, ownerId: connection.userId };
+    if (await deps.rooms.create(room)) {
+      await moveTo(deps, connectionId, roomId, username);
+      return {
+        type: 'joined',
+        roomId,
+        members: [username],
+        memberCount: 1,
+        history: [],
+        hasMore: false,
+        lastSeq: 0,
+      };
+    }
+  }
+  throw new Error(`no free room code after ${ROOM_CODE_ATTEMPTS} attempts`);
+}
+
+export async function leaveRoom(
+  deps: Pick<ChatPorts, 'connections' | 'events' | 'now'>,
+  connectionId: string,
+): Promise<{ type: 'left'; roomId: string }> {
+  const before = await moveTo(deps, connectionId, LOBBY);
+  return { type: 'left', roomId: before.roomId };
+}
+
+/**
+ * `noLobby`: LobbyPolicy=off, where a connection in the lobby is in no room (lobby.ts): nothing to read or list.
+ * `lobbyUnlisted`: the lobby lists its asker alone (lobby.ts, lobbyUnlisted).
+ */
+export interface LobbyOption {
+  noLobby?: boolean;
+  lobbyUnlisted?: boolean;
+}
+
+const NOBODY_LISTED = { members: [], count: 0, includesConnection: false };
+
+/**
+ * A page of the room's messages in seq order: the latest `limit`, or the first `limit` after `afterSeq`, as many as
+ * fit one reply (pages.ts); `hasMore` when the room has messages after the page's last one. Messages past their
+ * TTL are left out, deleted or not.
+ */
+export async function history(
+  deps: Pick<ChatPorts, 'connections' | 'messages' | 'now'>,
+  connectionId: string,
+  query: HistoryQuery,
+  options: LobbyOption = {},
+): Promise<HistoryFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  const { roomId } = connection;
+  if (options.noLobby && roomId === LOBBY) return { type: 'history', roomId, messages: [], hasMore: false };
+  const now = epochSeconds(deps.now());
+  let messages: ChatMessage[];
+  let beyondLimit = false;
+  if (query.afterSeq === undefined) {
+    messages = await deps.messages.latest(roomId, query.limit, now);
+  } else {
+    // One more than asked tells whether the room goes on after the page.
+    messages = await deps.messages.after(roomId, query.afterSeq, query.limit + 1, now);
+    beyondLimit = messages.length > query.limit;
+    messages = messages.slice(0, query.limit);
+  }
+  // Sized with `hasMore: false`, the longer of its two values.
+  const frame = { type: 'history' as const, roomId, messages: [], hasMore: false };
+  const { page, cut } = fitMessages(frame, 'messages', framesFor(connection, messages));
+  return { ...frame, messages: page, hasMore: cut || beyondLimit };
+}
+
+export async function who(
+  deps: Pick<ChatPorts, 'connections'>,
+  connectionId: string,
+  options: LobbyOption = {},
+) {
+  const connection = await requireConnection(deps, connectionId);
+  if (options.noLobby && connection.roomId === LOBBY)
+    return { type: 'members' as const, roomId: LOBBY, members: [] as string[], memberCount: 0 };
+  const { members, memberCount } =
+    options.lobbyUnlisted && connection.roomId === LOBBY
+      ? memberList(NOBODY_LISTED, connection)
+      : await membersOf(deps, connection.roomId, connection);
+  return { type: 'members' as const, roomId: connection.roomId, members, memberCount };
+}

@@ -1,0 +1,132 @@
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import { isRequestToken } from '../../protocol';
+import { admitFrame, strike } from '../domain/limits/guard';
+import type { Connection } from '../domain/ports';
+import { Busy, type ChatError, describeError, PublishFailed, type RequestIds, toErrorFrame } from './errors';
+import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
+import { parseBody } from './protocol';
+import { guard } from './wiring/guard';
+
+export interface FrameRequest {
+  connectionId: string;
+  body: Record<string, unknown>;
+  event: APIGatewayProxyWebsocketEventV2;
+  /** Aborted once the route has answered Busy: work still running must not start what a retry would repeat. */
+  signal?: AbortSignal;
+  /** When the function times out (epoch ms); absent without a Lambda context. */
+  deadline?: number;
+  /**
+   * The connection as the frame count (guard.ts) left it; absent when frames are not limited. `servedFrom` lets the
+   * use case's own read of the connection use it, so counting the frame costs no extra round trip.
+   */
+  admitted?: Connection;
+}
+
+export type FrameHandler = (request: FrameRequest) => Promise<object>;
+
+/**
+ * Logs and counts a failed frame: the client's mistakes at info, ours as errors with their stack. A refusal for
+ * going too fast, a malformed frame or a failed join is a strike on the connection; at the strike limit it is closed
+ * (guard.ts).
+ */
+async function recordFailure(error: unknown, connectionId: string, action: string): Promise<void> {
+  const described = describeError(error);
+  if (described.fault === 'client') {
+    logger.info('frame rejected', { code: described.code, reason: described.message });
+    metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);
+    if ((await strike(guard(), connectionId, described, action)) === 'closed')
+      logger.warn('connection closed for abuse', { code: described.code });
+  } else if (error instanceof PublishFailed) {
+    logger.error('publishing to the chat bus failed', error);
+    metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
+  } else {
+    logger.error('route failed', error as Error);
+  }
+}
+
+export interface RouteOptions {
+  /** The error a frame that is not a JSON object gets instead of the generic BAD_REQUEST (the $default route). */
+  notJson?: (connectionId: string, admitted?: Connection) => Promise<ChatError>;
+}
+
+/** The ids a frame names itself by, echoed in its reply and its error frame; malformed ids are not echoed. */
+function requestIds(body: Record<string, unknown>): RequestIds {
+  const { requestId, clientMsgId } = body;
+  return {
+    ...(isRequestToken(requestId) && { requestId }),
+    ...(isRequestToken(clientMsgId) && { clientMsgId }),
+  };
+}
+
+/**
+ * A route answers at the latest this long before its function's timeout: a slow moment (a throttled table, a busy
+ * bus) becomes a retryable error frame instead of the gateway's `Internal server error` after the timeout.
+ */
+export const REPLY_MARGIN_MS = 1500;
+
+/** The work's result, or Busy when it would not finish before the function's timeout (the work is not awaited). */
+async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: AbortController): Promise<T> {
+  if (!context) return work;
+  // If the work fails after the reply went out, that failure must not surface as an unhandled rejection.
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abandon?.abort();
+      reject(new Busy());
+    }, context.getRemainingTimeInMillis() - REPLY_MARGIN_MS);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Builds the Lambda entry point of a two-way route: parse the frame, run the use case, and return the reply frame
+ * as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
+ */
+export function routeHandler(action: string, handle: FrameHandler, options: RouteOptions = {}) {
+  return instrumented(
+    async (event: APIGatewayProxyWebsocketEventV2, context?: Context): Promise<APIGatewayProxyResultV2> => {
+      const { connectionId, requestId } = event.requestContext;
+      logger.appendKeys({ connectionId, action, requestId });
+      let ids: RequestIds = {};
+      try {
+        const frame = readFrame(event.body);
+        if ('body' in frame) ids = requestIds(frame.body);
+        const abandon = new AbortController();
+        const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+        const work = async () => {
+          // Every frame of every route counts against the connection's budget (guard.ts) before anything else is
+          // done for it, even one that is not JSON; its refusal still names the request.
+          const admitted = await admitFrame(guard(), connectionId);
+          if (!('body' in frame)) throw (await options.notJson?.(connectionId, admitted)) ?? frame.error;
+          const { body } = frame;
+          return handle({ connectionId, body, event, admitted, signal: abandon.signal, deadline });
+        };
+        const reply = await beforeTimeout(work(), context, abandon);
+        const echoed = ids.requestId === undefined ? reply : { ...reply, requestId: ids.requestId };
+        return { statusCode: 200, body: JSON.stringify(echoed) };
+      } catch (error) {
+        if (error instanceof Busy) {
+          logger.warn('no reply before the timeout; answered busy', {
+            remainingMs: context?.getRemainingTimeInMillis(),
+          });
+          metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);
+        } else await recordFailure(error, connectionId, action);
+        return { statusCode: 200, body: JSON.stringify(toErrorFrame(error, action, ids)) };
+      }
+    },
+  );
+}
+
+/** The frame as a JSON object, or why it is not one. */
+function readFrame(body: string | undefined): { body: Record<string, unknown> } | { error: unknown } {
+  try {
+    return { body: parseBody(body) };
+  } catch (error) {
+    return { error };
+  }
+}

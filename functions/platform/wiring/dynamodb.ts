@@ -1,0 +1,93 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoFanoutStore } from '../../domain/fanout/dynamoFanout';
+import { DynamoLeaseSweep } from '../../domain/fanout/leaseSweep';
+import { DynamoSessionStore } from '../../domain/identity/dynamoSessions';
+import { DynamoGuardStore, DynamoSourcePlaces } from '../../domain/limits/dynamoGuard';
+import { DynamoChangeStore } from '../../domain/messaging/changes/dynamoChanges';
+import { DynamoRoomEntry } from '../../domain/rooms/dynamoEntry';
+import { DynamoMembershipStore } from '../../domain/rooms/dynamoMemberships';
+import { DynamoConnectionStore, DynamoMessageStore, DynamoRoomStore, DynamoSendStore } from '../aws/dynamo';
+import { config, requireEnv } from '../config';
+import { onFirstCall } from '../onFirstCall';
+import { tracer } from '../powertools';
+
+/** One traced DynamoDB client per runtime, shared by the stores of a function and reused by every invocation. */
+export const documentClient = onFirstCall(() =>
+  DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true },
+  }),
+);
+
+/** The DynamoDB adapters, each given the table names template.yaml sets for it. */
+export const connectionStore = () =>
+  new DynamoConnectionStore(documentClient(), config.connectionsTable(), config.roomIndex());
+export const roomStore = () => new DynamoRoomStore(documentClient(), config.roomsTable());
+/** A join's move into a room, atomic with the room's key (joinroom). */
+export const roomEntry = () =>
+  new DynamoRoomEntry(documentClient(), {
+    rooms: config.roomsTable(),
+    connections: config.connectionsTable(),
+  });
+export const messageStore = () => new DynamoMessageStore(documentClient(), config.messagesTable());
+export const sendStore = () =>
+  new DynamoSendStore(documentClient(), {
+    rooms: config.roomsTable(),
+    messages: config.messagesTable(),
+    sends: config.sendsTable(),
+  });
+/** Changes to messages (edits, deletes, reactions), stored as a send stores a message. */
+export const changeStore = () =>
+  new DynamoChangeStore(documentClient(), {
+    rooms: config.roomsTable(),
+    messages: config.messagesTable(),
+    sends: config.sendsTable(),
+  });
+
+/**
+ * The guard's counters: on the connection item, and the per-source buckets in the Limits table (join guesses for
+ * joinroom, lobby posts for sendmessage).
+ */
+export const guardStore = () =>
+  new DynamoGuardStore(documentClient(), config.connectionsTable(), config.limitsTable());
+
+/** Handshakes and room creations per owner (connect and createroom only), in the Limits table. */
+export const quotaStore = () =>
+  new DynamoGuardStore(documentClient(), config.connectionsTable(), requireEnv('LIMITS_TABLE'));
+
+/** The live connections of each source (connect and disconnect only), in the Limits table. */
+export const sourcePlaces = () => new DynamoSourcePlaces(documentClient(), requireEnv('LIMITS_TABLE'));
+
+/** Sessions on record; none for a function the template gives no Sessions table. */
+export function sessionStore(): DynamoSessionStore | undefined {
+  const table = config.sessionsTable();
+  return table === undefined
+    ? undefined
+    : new DynamoSessionStore(documentClient(), table, config.sessionRetentionDays() * 86400);
+}
+
+/** The fan-out's lease, cursor, resync notes (rooms) and posting budget (limits). */
+export const fanoutStore = () =>
+  new DynamoFanoutStore(documentClient(), {
+    rooms: config.roomsTable(),
+    messages: config.messagesTable(),
+    connections: config.connectionsTable(),
+    roomIndex: config.roomIndex(),
+    limits: requireEnv('LIMITS_TABLE'),
+    leaseIndex: requireEnv('LEASE_INDEX'),
+  });
+
+/** The held leases past their time (the stranded-room sweep, functions/deliver/sweep.ts). */
+export const leaseSweep = () =>
+  new DynamoLeaseSweep(documentClient(), {
+    rooms: config.roomsTable(),
+    leaseIndex: requireEnv('LEASE_INDEX'),
+  });
+
+/** Read positions and memberships (memberships.ts), with the reads of rooms and connections they need. */
+export const membershipStore = () =>
+  new DynamoMembershipStore(documentClient(), {
+    memberships: requireEnv('MEMBERSHIPS_TABLE'),
+    rooms: config.roomsTable(),
+    connections: config.connectionsTable(),
+  });

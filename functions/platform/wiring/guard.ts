@@ -1,0 +1,16 @@
+import type { GuardDeps } from '../../domain/limits/guard';
+import { systemClock } from '../clock';
+import { config } from '../config';
+import { onFirstCall } from '../onFirstCall';
+import { guardStore } from './dynamodb';
+import { connectionCloser } from './managementApi';
+
+/** The abuse limits of every WebSocket route (guard.ts), with the limits the template sets, built once per runtime. */
+export const guard = onFirstCall(
+  (): GuardDeps => ({
+    store: guardStore(),
+    closer: connectionCloser(),
+    limits: config.guardLimits(),
+    now: systemClock,
+  }),
+);
