@@ -3,7 +3,7 @@ import { backoffSeconds, framesOf, type Group } from '../shared/coalescing';
 import type { EventPublisher } from '../shared/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../shared/powertools';
 
-/** What handing on needs of the cycle's dependencies (functions/deliver/cycle.ts). */
+/** What handing on needs of the cycle's dependencies (CycleDeps, steps.ts). */
 export interface HandOnDeps {
   store: DynamoFanoutStore;
   publisher: EventPublisher;
