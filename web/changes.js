@@ -1,6 +1,6 @@
 // Editing, deleting and reacting to messages in the web chat. The client library's RoomMessages store keeps each
 // message of the room in its final state (edits, tombstones, reaction counts, also after a resume); this module
-// draws that state onto the message rows app.js renders, and offers the actions: Edit and Delete on your own
+// draws that state onto the message rows messages.js renders, and offers the actions: Edit and Delete on your own
 // messages, Delete on every message of a room you created (the server decides: NOT_AUTHOR, EDIT_WINDOW_PASSED…),
 // and reactions. All text goes in with textContent.
 

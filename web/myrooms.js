@@ -121,7 +121,7 @@ function markShown(chat, seq) {
   if (document.visibilityState === 'visible' && seq > 0) chat.rooms.markRead(seq).catch(() => {});
 }
 
-/** Wires a new client (app.js calls it for each one it creates). */
+/** Wires a new client (connection.js calls it for each one it creates). */
 export function bindMyRooms(chat) {
   section();
   chat.rooms.on('rooms', render);

@@ -3,7 +3,7 @@
 import { state } from './state.js';
 import { fullFmt, h, makeAvatar, nameNode, toast, toDate, ui } from './ui.js';
 
-/** What the owner's controls in the member list do; app.js sets it (it owns the room's actions). */
+/** What the owner's controls in the member list do; rooms.js sets it (it owns the room's actions). */
 export const memberActions = { remove: null };
 
 export function renderMembers(list, count) {

@@ -3,7 +3,7 @@ import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
 import type { EventPublisher } from '../domain/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 
-/** What handing on needs of the cycle's dependencies (functions/deliver/cycle.ts). */
+/** What handing on needs of the cycle's dependencies (CycleDeps, steps.ts). */
 export interface HandOnDeps {
   store: DynamoFanoutStore;
   publisher: EventPublisher;

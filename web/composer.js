@@ -1,0 +1,83 @@
+// The composer: the byte counter against the message limit, sending with a pending row, and Retry on a failure.
+import { updateEmpty } from './messageList.js';
+import { LIMITS, utf8Bytes } from './roomcast.js';
+import { state } from './state.js';
+import { placeDaySeparators, renderMessage, scrollToBottom, setMessageStatus, toast, ui } from './ui.js';
+
+const MAX_MESSAGE_BYTES = LIMITS.messageMaxBytes;
+
+function composerText() {
+  return ui.composerInput.value.trim();
+}
+
+export function updateComposerState() {
+  const bytes = utf8Bytes(composerText());
+  const over = bytes > MAX_MESSAGE_BYTES;
+  ui.composerCounter.textContent =
+    bytes >= MAX_MESSAGE_BYTES - 512 || over ? `${bytes} / ${MAX_MESSAGE_BYTES}` : '';
+  ui.composerCounter.title = `${bytes} of ${MAX_MESSAGE_BYTES} bytes`;
+  ui.composerCounter.classList.toggle('is-over', over);
+  ui.composer.classList.toggle('is-over', over);
+  ui.composerInput.setAttribute('aria-invalid', over ? 'true' : 'false');
+  ui.sendButton.disabled = !(bytes >= 1 && !over && state.shownRoom !== null && state.username !== null);
+}
+
+function autosize() {
+  const ta = ui.composerInput;
+  ta.style.height = 'auto';
+  ta.style.height = `${Math.min(ta.scrollHeight, 200)}px`;
+}
+
+function submitComposer() {
+  const text = composerText();
+  if (!text || state.shownRoom === null || !state.chat) return;
+  const row = renderMessage(
+    { username: state.username, text, sentAt: new Date().toISOString() },
+    { pending: true },
+  );
+  ui.messageList.append(row);
+  placeDaySeparators(ui.messageList);
+  ui.composerInput.value = '';
+  autosize();
+  updateComposerState();
+  updateEmpty();
+  scrollToBottom();
+  deliver(row, text);
+}
+
+/** The client retries with the same clientMsgId and keeps the message while offline; a failure is final. */
+function deliver(row, text) {
+  setMessageStatus(row, 'pending');
+  state.chat.send(text).then(
+    () => row.remove(),
+    (err) => {
+      if (err.code === 'ROOM_CHANGED') {
+        row.remove();
+        toast('An unsent message was discarded: you changed rooms.', { kind: 'info' });
+        return;
+      }
+      if (!row.isConnected) ui.messageList.append(row);
+      // The reason shows on the message itself, beside its Retry, and nowhere else.
+      setMessageStatus(row, 'failed', err.message);
+      row.retry = () => deliver(row, text);
+    },
+  );
+}
+
+/** Enter sends (Shift+Enter is a new line); the box grows with its text. */
+export function bindComposer() {
+  ui.composer.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    submitComposer();
+  });
+  ui.composerInput.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      submitComposer();
+    }
+  });
+  ui.composerInput.addEventListener('input', () => {
+    autosize();
+    updateComposerState();
+  });
+}

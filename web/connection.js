@@ -1,0 +1,162 @@
+// The connection: one roomcast client at a time, its states in the status pill, its frames routed to the view, and
+// the room link (the address's #room=…&key=…) opened once the client is online.
+import { setIdentity } from './account.js';
+import { bindMessageChanges } from './changes.js';
+import { updateComposerState } from './composer.js';
+import { onPresence } from './members.js';
+import { addSystemLine } from './messageList.js';
+import { onBroadcast, onMessage } from './messages.js';
+import { bindMyRooms } from './myrooms.js';
+import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
+import { createRoomcastClient, LOBBY } from './roomcast.js';
+import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
+import { renderMembers } from './sidebar.js';
+import { state } from './state.js';
+import { bindTyping } from './typing.js';
+import { ERROR_TITLES, toast, ui } from './ui.js';
+
+export function setConn(conn) {
+  state.conn = conn;
+  ui.status.dataset.state = conn;
+  renderStatusLabel();
+  ui.retryNow.hidden = conn !== 'reconnecting' && conn !== 'offline';
+  document.body.dataset.conn = conn;
+  updateComposerState();
+}
+
+function renderStatusLabel() {
+  const s = Math.ceil((state.reconnectAt - Date.now()) / 1000);
+  const labels = {
+    online: 'Online',
+    connecting: 'Connecting…',
+    reconnecting: s > 0 ? `Reconnecting in ${s}s…` : 'Reconnecting…',
+    offline: 'Offline',
+    unconfigured: 'Not configured',
+  };
+  ui.statusLabel.textContent = labels[state.conn] ?? state.conn;
+}
+
+/** The client's connection states, as the status pill shows them. */
+function onState({ state: next, delayMs, error }) {
+  clearInterval(state.countdownTimer);
+  if (next === 'ready') {
+    state.everOnline = true;
+    setConn('online');
+  } else if (next === 'connecting' || next === 'resuming') {
+    setConn(state.everOnline ? 'reconnecting' : 'connecting');
+  } else if (next === 'reconnecting') {
+    state.reconnectAt = Date.now() + (delayMs ?? 0);
+    state.countdownTimer = setInterval(renderStatusLabel, 500);
+    setConn(navigator.onLine === false ? 'offline' : 'reconnecting');
+  } else if (next === 'failed') {
+    setConn('offline');
+    toast(error?.message ?? 'Could not reach the server.', { title: 'Offline' });
+  }
+}
+
+let linkToOpen = null; // the room link to open once the client is first online (null once opened)
+
+/** A new client (at start, or under a new name) in place of the old one, its frames routed to the view. */
+export function startClient() {
+  state.chat?.close();
+  let chat;
+  try {
+    // Signed in, the URL carries the token and the server takes the name from it: no username to send.
+    chat = createRoomcastClient({
+      url: socketBase(state.wsBaseUrl),
+      username: state.signedIn ? undefined : state.username,
+      resumeToken: state.signedIn ? undefined : tabResumeToken(),
+      trackRooms: true,
+    });
+  } catch (err) {
+    setConn('unconfigured');
+    showUnconfigured(String(err.message || err));
+    return;
+  }
+  state.chat = chat;
+  routeFrames(chat);
+  followLinkWhenReady(chat);
+}
+
+function routeFrames(chat) {
+  bindMyRooms(chat);
+  chat.on('state', onState);
+  chat.on('room', ({ roomId }) => onRoom(roomId));
+  chat.on('message', onMessage);
+  bindMessageChanges(chat);
+  chat.on('members', ({ roomId, members, memberCount }) => {
+    if (roomId === state.shownRoom) renderMembers(members, memberCount);
+  });
+  chat.on('presence', onPresence);
+  bindTyping(chat);
+  chat.on('broadcast', onBroadcast);
+  chat.on('error', (err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code }));
+  chat.on('removed', (f) => {
+    state.notice = f.message;
+    toast(f.message, { title: 'Removed from the room' });
+  });
+  chat.on('roomclosed', (f) => {
+    state.notice = f.message;
+    toast(f.message, { title: 'Room closed' });
+  });
+  chat.on('keyrotated', ({ roomId }) => {
+    if (roomId !== state.shownRoom) return;
+    setHashRoom(roomId);
+    addSystemLine('The owner changed the invite link: links shared before no longer work.', 'info');
+  });
+}
+
+/** Once online: the server's word on who we are (signed in), and the room in the address. */
+function followLinkWhenReady(chat) {
+  // First online: the room in the address (read now, the lobby rewrites it; hashchange updates it until then).
+  linkToOpen = { room: roomFromHash(), key: keyFromHash() };
+  let identified = !state.signedIn;
+  chat.on('state', ({ state: s }) => {
+    if (s === 'ready' && !identified) {
+      identified = true;
+      // The server's word on who we are (the name it stamps on our messages), in place of the token's claims.
+      chat
+        .info()
+        .then((f) => f.username && setIdentity(f.username))
+        .catch(() => {});
+    }
+    const wanted = s === 'ready' ? linkToOpen : null;
+    if (!wanted?.room) return;
+    linkToOpen = null;
+    if (wanted.room !== chat.roomId) joinRoom(wanted.room, { fromLink: true, key: wanted.key });
+  });
+}
+
+/** Keeps the stage URL's own parameters (e.g. ?token=) and lets the client add the username. */
+function socketBase(base) {
+  const url = new URL(base, location.href);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  if (url.protocol === 'https:') url.protocol = 'wss:';
+  return url.toString();
+}
+
+export function reconnectNow() {
+  state.chat?.retry();
+}
+
+/** A room link followed while the page is open: join it, or back to the lobby when the link names no room. */
+function onHashChange() {
+  if (state.conn !== 'online') {
+    if (linkToOpen) linkToOpen = { room: roomFromHash(), key: keyFromHash() };
+    return;
+  }
+  const wanted = roomFromHash();
+  if (wanted && wanted !== state.chat.roomId) joinRoom(wanted, { fromLink: true, key: keyFromHash() });
+  else if (!wanted && state.chat.roomId !== LOBBY) {
+    if (/room=/.test(location.hash)) {
+      toast('That link does not contain a valid room code.', { title: 'Bad link' });
+      setHashRoom(state.chat.roomId);
+    } else state.chat.leave().catch(() => {});
+  }
+}
+
+export function bindConnection() {
+  ui.retryNow.addEventListener('click', reconnectNow);
+  window.addEventListener('hashchange', onHashChange);
+  window.addEventListener('online', reconnectNow);
+}

@@ -1,0 +1,36 @@
+// The message list of the room on screen: system lines, confirmed rows above the ones still being sent, the empty
+// state, and the unread count in the tab's title.
+import { LOBBY } from './roomcast.js';
+import { state } from './state.js';
+import { h, isNearBottom, placeDaySeparators, regroupAround, scrollToBottom, ui } from './ui.js';
+
+/** A line from the system; `content` is text or a list of text and nodes (a name goes in as `nameNode`). */
+export function addSystemLine(content, kind = 'info') {
+  const line = h('div', `sys sys-${kind}`);
+  line.dataset.testid = kind === 'broadcast' ? 'broadcast-line' : 'system-line';
+  const text = h('span', 'sys-text');
+  text.append(...(Array.isArray(content) ? content : [content]));
+  line.append(text);
+  const near = isNearBottom();
+  insertBeforePending(line);
+  updateEmpty();
+  if (near) scrollToBottom();
+  return line;
+}
+
+/** Confirmed rows go above the messages still being sent. */
+export function insertBeforePending(el) {
+  const firstPending = ui.messageList.querySelector('[data-status="pending"],[data-status="failed"]');
+  ui.messageList.insertBefore(el, firstPending);
+  regroupAround(el);
+  if (el.classList.contains('msg')) placeDaySeparators(ui.messageList);
+}
+
+export function updateEmpty() {
+  ui.messagesWrap.classList.toggle('is-empty', ui.messageList.childElementCount === 0);
+}
+
+export function updateTitle() {
+  const room = state.shownRoom === LOBBY || !state.shownRoom ? 'Lobby' : state.shownRoom;
+  document.title = `${state.unread ? `(${state.unread}) ` : ''}${room} · roomcast`;
+}
