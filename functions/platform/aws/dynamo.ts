@@ -8,7 +8,6 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type {
   AppendOutcome,
   Connection,
@@ -20,13 +19,20 @@ import type {
   RoomLife,
   RoomStore,
   SendBucket,
-  SendRecord,
   SendStore,
 } from '../../domain/ports';
-import { roomEnd } from '../../domain/rooms/roomLife';
 import type { ChatMessage } from '../protocol';
 import { LOBBY } from '../protocol';
 import { retryingConflicts } from './conflicts';
+import {
+  cancellationReasons,
+  type EventRecord,
+  putRecord,
+  recordFound,
+  roomRefusal,
+  type SendTables,
+  takeSeqAndPut,
+} from './roomEvents';
 
 /** DynamoDB adapters of the chat ports. Their table names are handed over when a function wires them. */
 
@@ -347,18 +353,7 @@ function toMessage(item: Record<string, unknown>): ChatMessage {
   return message as unknown as ChatMessage;
 }
 
-/**
- * DynamoDB's cancellation reasons of a transaction, in the order of its items. The document client leaves their
- * items in DynamoDB's own attribute-value form.
- */
-type Reasons = { Code?: string; Item?: Parameters<typeof unmarshall>[0] }[];
-
-/** The tables a send writes in its one transaction. */
-export interface SendTables {
-  rooms: string;
-  messages: string;
-  sends: string;
-}
+export type { SendTables } from './roomEvents';
 
 export class DynamoSendStore implements SendStore {
   constructor(
@@ -370,85 +365,27 @@ export class DynamoSendStore implements SendStore {
     message: ChatMessage,
     roomSeq: number | undefined,
     expiresAt: number,
-    record?: { sendKey: string; publisher: string; expiresAt: number },
+    record?: EventRecord,
     life?: RoomLife,
   ): Promise<AppendOutcome> {
-    const { roomId, seq } = message;
-    // The room's seq moves on, and with `life` its end moves to RoomIdleDays from now, in the same write: only while
-    // the room lives (not closed, TTL not passed), so a message never lands in an ended room.
-    const roomCondition = roomSeq === undefined ? 'attribute_not_exists(roomId)' : 'seq = :was';
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: this.tables.rooms,
-                Key: { roomId },
-                // The lobby's row appears with its first message; every other room must have been created.
-                ...(life
-                  ? {
-                      UpdateExpression: 'SET seq = :seq, #ttl = :ttl',
-                      ConditionExpression: `${roomCondition} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
-                      ExpressionAttributeNames: { '#ttl': 'ttl' },
-                    }
-                  : { UpdateExpression: 'SET seq = :seq', ConditionExpression: roomCondition }),
-                ExpressionAttributeValues: {
-                  ':seq': seq,
-                  ...(roomSeq !== undefined && { ':was': roomSeq }),
-                  ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
-                },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tables.messages,
-                Item: { ...message, ttl: expiresAt },
-                ConditionExpression: 'attribute_not_exists(seq)',
-              },
-            },
-            ...(record
-              ? [
-                  {
-                    Put: {
-                      TableName: this.tables.sends,
-                      Item: {
-                        sendKey: record.sendKey,
-                        messageId: message.messageId,
-                        seq,
-                        sentAt: message.sentAt,
-                        publisher: record.publisher,
-                        ttl: record.expiresAt,
-                      },
-                      ConditionExpression: 'attribute_not_exists(sendKey)',
-                      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-                    },
-                  },
-                ]
-              : []),
+            ...takeSeqAndPut(this.tables, message, roomSeq, expiresAt, life),
+            ...putRecord(this.tables, message, record),
           ],
         }),
       );
       return { kind: 'stored' };
     } catch (error) {
-      if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
-      const [room, stored, sent] = (
-        (error as { CancellationReasons?: Reasons }).CancellationReasons ?? []
-      ).map((reason) => reason ?? {});
-      const failed = (reason?: { Code?: string }) => reason?.Code === 'ConditionalCheckFailed';
-      if (failed(sent) && sent?.Item) {
-        const { ttl: _ttl, ...found } = unmarshall(sent.Item);
-        return { kind: 'sentBefore', record: found as unknown as SendRecord };
-      }
+      const [room, stored, sent] = cancellationReasons(error);
+      const sentBefore = recordFound(sent);
+      if (sentBefore) return { kind: 'sentBefore', record: sentBefore };
       if ([room, stored, sent].some((reason) => reason?.Code === 'TransactionConflict'))
         return { kind: 'conflict' };
-      if (failed(room) && room?.Item) {
-        const found = unmarshall(room.Item) as Room;
-        if (life && roomEnd(found, new Date(life.nowSeconds * 1000)))
-          return { kind: 'roomGone', room: found };
-        return { kind: 'seqTaken', roomSeq: Number(found.seq ?? 0) };
-      }
+      const refused = roomRefusal(room, life);
+      if (refused) return refused;
       // The room does not exist (only the lobby may appear here), or the seq holds a message the room never counted.
       throw error;
     }

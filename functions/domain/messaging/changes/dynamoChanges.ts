@@ -1,13 +1,16 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { SendTables } from '../../../platform/aws/dynamo';
-import type { Room, SendRecord } from '../../ports';
-import { roomEnd } from '../../rooms/roomLife';
+import {
+  cancellationReasons,
+  conditionFailed,
+  putRecord,
+  recordFound,
+  roomRefusal,
+  type SendTables,
+  takeSeqAndPut,
+} from '../../../platform/aws/roomEvents';
+import type { SendRecord } from '../../ports';
 import type { StoredChange, StoredMessage } from './frames';
 import type { ChangeOutcome, ChangeStore, PlannedChange, TargetUpdate } from './ports';
-
-/** DynamoDB's cancellation reasons of a transaction, in the order of its items (items in attribute-value form). */
-type Reasons = { Code?: string; Item?: Parameters<typeof unmarshall>[0] }[];
 
 /** The write of the message's item that a change makes: its new state, only if no other change came first. */
 function targetWrite(update: TargetUpdate, event: StoredChange, readChangeSeq: number | undefined) {
@@ -70,39 +73,13 @@ export class DynamoChangeStore implements ChangeStore {
 
   async apply(change: PlannedChange): Promise<ChangeOutcome> {
     const { event, roomSeq, life, record, update } = change;
-    const { roomId, seq } = event;
-    const roomCondition = roomSeq === undefined ? 'attribute_not_exists(roomId)' : 'seq = :was';
+    const { roomId } = event;
     const scrubs = update.kind === 'delete' ? update.scrub : [];
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: this.tables.rooms,
-                Key: { roomId },
-                ...(life
-                  ? {
-                      UpdateExpression: 'SET seq = :seq, #ttl = :ttl',
-                      ConditionExpression: `${roomCondition} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
-                      ExpressionAttributeNames: { '#ttl': 'ttl' },
-                    }
-                  : { UpdateExpression: 'SET seq = :seq', ConditionExpression: roomCondition }),
-                ExpressionAttributeValues: {
-                  ':seq': seq,
-                  ...(roomSeq !== undefined && { ':was': roomSeq }),
-                  ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
-                },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tables.messages,
-                Item: { ...event, ttl: change.expiresAt },
-                ConditionExpression: 'attribute_not_exists(seq)',
-              },
-            },
+            ...takeSeqAndPut(this.tables, event, roomSeq, change.expiresAt, life),
             {
               Update: {
                 TableName: this.tables.messages,
@@ -121,50 +98,22 @@ export class DynamoChangeStore implements ChangeStore {
                 ExpressionAttributeValues: { ':true': true },
               },
             })),
-            ...(record
-              ? [
-                  {
-                    Put: {
-                      TableName: this.tables.sends,
-                      Item: {
-                        sendKey: record.sendKey,
-                        messageId: event.messageId,
-                        seq,
-                        sentAt: event.sentAt,
-                        publisher: record.publisher,
-                        ttl: record.expiresAt,
-                      },
-                      ConditionExpression: 'attribute_not_exists(sendKey)',
-                      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-                    },
-                  },
-                ]
-              : []),
+            ...putRecord(this.tables, event, record),
           ],
         }),
       );
       return { kind: 'stored' };
     } catch (error) {
-      if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
-      const reasons = ((error as { CancellationReasons?: Reasons }).CancellationReasons ?? []).map(
-        (reason) => reason ?? {},
-      );
+      const reasons = cancellationReasons(error);
       const [room, _event, target] = reasons;
-      const sent = record ? reasons.at(-1) : undefined;
-      const failed = (reason?: { Code?: string }) => reason?.Code === 'ConditionalCheckFailed';
-      if (failed(sent) && sent?.Item) {
-        const { ttl: _ttl, ...found } = unmarshall(sent.Item);
-        return { kind: 'sentBefore', record: found as unknown as SendRecord };
-      }
+      const sentBefore = recordFound(record ? reasons.at(-1) : undefined);
+      if (sentBefore) return { kind: 'sentBefore', record: sentBefore };
       if (reasons.some((reason) => reason.Code === 'TransactionConflict')) return { kind: 'conflict' };
-      if (failed(room) && room?.Item) {
-        const found = unmarshall(room.Item) as Room;
-        if (life && roomEnd(found, new Date(life.nowSeconds * 1000)))
-          return { kind: 'roomGone', room: found };
-        return { kind: 'seqTaken', roomSeq: Number(found.seq ?? 0), targetChanged: failed(target) };
-      }
+      const refused = roomRefusal(room, life);
+      if (refused?.kind === 'seqTaken') return { ...refused, targetChanged: conditionFailed(target) };
+      if (refused) return refused;
       // The message changed, or an edit event to scrub is gone (its TTL): read the message again.
-      if (failed(target) || reasons.slice(3).some(failed)) return { kind: 'targetChanged' };
+      if (conditionFailed(target) || reasons.slice(3).some(conditionFailed)) return { kind: 'targetChanged' };
       throw error;
     }
   }
