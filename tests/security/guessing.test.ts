@@ -139,14 +139,21 @@ it('answers at most JoinGuessLimit wrong codes from one source, closing each gue
   const guesses = 2 * guessLimit;
   const answers: Record<string, number> = {};
   const closes: number[] = [];
+  // Answers each connection got before it was closed (or the guesses ran out).
+  const answeredPerConnection: number[] = [];
   let sent = 0;
   while (sent < guesses) {
     const mallory = await connect('mallory');
+    let answered = 0;
     while (sent < guesses && mallory.isOpen) {
       const reply = await askOrClosed(mallory, { action: 'joinroom', roomId: randomCode() });
       sent++;
-      if (reply) answers[code(reply)] = (answers[code(reply)] ?? 0) + 1;
+      if (reply) {
+        answered++;
+        answers[code(reply)] = (answers[code(reply)] ?? 0) + 1;
+      }
     }
+    answeredPerConnection.push(answered);
     if (!mallory.isOpen) closes.push((await mallory.closed).code);
   }
   process.stdout.write(
@@ -154,8 +161,11 @@ it('answers at most JoinGuessLimit wrong codes from one source, closing each gue
   );
   expect(answers.ROOM_NOT_FOUND).toBeLessThanOrEqual(guessLimit - 3);
   expect(answers.joined ?? 0).toBe(0);
-  // Every connection is closed at the strike limit: no connection gets more than StrikeLimit answers.
-  expect(closes.length).toBeGreaterThanOrEqual(Math.floor(guesses / (strikeLimit + 1)));
+  // Every connection is closed at the strike limit: each but the last (whose guesses may run out first) is closed,
+  // and none gets more than StrikeLimit + 1 answers. A guess sent while the close is on its way counts as sent but
+  // is never answered, so the number of connections is not fixed by the number of guesses.
+  expect(closes.length).toBeGreaterThanOrEqual(answeredPerConnection.length - 1);
+  expect(Math.max(...answeredPerConnection)).toBeLessThanOrEqual(strikeLimit + 1);
 });
 
 it('refuses even the right code from a source with no guesses left (no oracle), but lets an invite key in', async () => {
