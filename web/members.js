@@ -3,11 +3,25 @@ import { addSystemLine } from './messageList.js';
 import { state } from './state.js';
 import { nameNode } from './ui.js';
 
+const MEMBERS_ASK_MS = 2000;
 let membersAsked = 0;
+let askLater;
 
-/** Asks the server who is in the room, at most every 2 s (the lobby sends no presence frames to keep it current). */
+/**
+ * Asks the server who is in the room, at most every 2 s (the lobby sends no presence frames to keep it current). A
+ * call inside the 2 s asks once when they end, so a newcomer who speaks just after the last ask is still counted.
+ */
 export function refreshMembers() {
-  if (Date.now() - membersAsked < 2000) return;
+  const wait = membersAsked + MEMBERS_ASK_MS - Date.now();
+  if (wait > 0) {
+    if (askLater === undefined) {
+      askLater = setTimeout(() => {
+        askLater = undefined;
+        refreshMembers();
+      }, wait);
+    }
+    return;
+  }
   membersAsked = Date.now();
   state.chat?.who().catch(() => {});
 }
