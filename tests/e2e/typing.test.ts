@@ -68,8 +68,10 @@ async function marker(sender: ChatClient, receivers: ChatClient[], text: string)
 
 it('a burst of keystrokes reaches the others as one frame per interval, and never the typist', async () => {
   const [alice, bob, carol] = await three('alice', 'bob', 'carol');
-  // A first frame from the lobby (dropped there) starts the typing function, so the burst meets a warm one.
-  alice.send({ action: 'typing' });
+  // A first frame from the lobby (dropped there) starts the typing function, so the burst meets a warm one. It comes
+  // from a connection of its own: frames of one connection run concurrently, so alice's could land after her join,
+  // take her interval and leave the whole burst throttled.
+  (await connect('warm-up')).send({ action: 'typing' });
   const roomId = await roomOf(alice, bob, carol);
   const started = Date.now();
   for (let i = 0; i < 10; i++) alice.send({ action: 'typing' });
