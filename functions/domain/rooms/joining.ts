@@ -16,24 +16,31 @@ import { announceMove, framesFor, type LobbyOption, memberList, moveTo } from '.
 const SAME_MEMBER_READS = 5;
 
 /**
- * The name the joiner's other connection in the room (a second tab: the same userId) shows there, if it has one:
- * it is the same person, so it shows the same name. Only members whose names clash with the joiner's chosen one
- * are read (the room index holds names, not ids), so a join without a clash costs no read.
+ * The joiner's other connections the room index lists (a second tab: the same userId), and the name one of them
+ * shows in the room, if one is there: it is the same person, so it shows the same name. A listed tab that has just
+ * left (the index lags) is the same person too: its name is not taken from the joiner, which would otherwise show
+ * "alice (2)" and escape a removal of "alice". Only members whose names clash with the joiner's chosen one are read
+ * (the room index holds names, not ids), so a join without a clash costs no read.
  */
-async function nameOfSameMember(
+async function sameMember(
   deps: Pick<ChatPorts, 'connections'>,
   joiner: Connection,
   roomId: string,
   others: Member[],
-): Promise<string | undefined> {
+): Promise<{ name?: string; connections: Set<string> }> {
   // Without sign-in every connection is a member of its own (userId `connection:<id>`).
-  if (joiner.userId === undefined || joiner.userId === `connection:${joiner.connectionId}`) return undefined;
+  if (joiner.userId === undefined || joiner.userId === `connection:${joiner.connectionId}`)
+    return { connections: new Set() };
   const chosen = joiner.chosenName ?? joiner.username;
   const clashing = others
     .filter((m) => m.username === chosen || confusable(chosen, baseName(m.username)))
     .slice(0, SAME_MEMBER_READS);
   const found = await Promise.all(clashing.map((m) => deps.connections.get(m.connectionId)));
-  return found.find((c) => c?.userId === joiner.userId && c?.roomId === roomId)?.username;
+  const mine = found.filter((c): c is Connection => c?.userId === joiner.userId);
+  return {
+    name: mine.find((c) => c.roomId === roomId)?.username,
+    connections: new Set(mine.map((c) => c.connectionId)),
+  };
 }
 
 /**
@@ -117,11 +124,12 @@ export async function joinRoom(
   let username: string | undefined;
   if (roomId === LOBBY) username = undefined;
   else if (current.roomId === roomId) username = current.username;
-  else
-    username =
-      (await nameOfSameMember(deps, current, roomId, others)) ??
-      // A name the owner removed stays taken: no newcomer shows it (shareKey in owners.ts skips it).
-      disambiguate(chosen, [...others.map((m) => m.username), ...(room?.removedNames ?? [])]);
+  else {
+    const same = await sameMember(deps, current, roomId, others);
+    const taken = others.filter((m) => !same.connections.has(m.connectionId)).map((m) => m.username);
+    // A name the owner removed stays taken: no newcomer shows it (shareKey in owners.ts skips it).
+    username = same.name ?? disambiguate(chosen, [...taken, ...(room?.removedNames ?? [])]);
+  }
   const before =
     // A connection already in the room enters again too: the owner may be moving it out at this moment.
     room && username !== undefined
