@@ -1,4 +1,4 @@
-import { ChatClient, type Frame, messagesIn } from '../helpers/chatClient';
+import { ChatClient, type Frame, isPresence, messagesIn } from '../helpers/chatClient';
 import { closeAfterTest, connect, joinRoom, roomOf, say, useChatCloud } from './chatWorld';
 
 /**
@@ -163,6 +163,9 @@ describe('a member who was away', () => {
     const lastSeen = (await carol.next((f) => f.type === 'reaction' && f.targetSeq === one.seq))
       .seq as number;
     await carol.close();
+    // Her old connection has left the room before she comes back; one still listed would hold her name, and the
+    // returning connection would show "carol-away (2)" (without sign-in each connection is a member of its own).
+    await alice.next(isPresence(roomId, 'leave', 'carol-away'));
 
     await alice.expectReply({ action: 'editmessage', seq: one.seq, message: 'first, edited' });
     await alice.expectReply({ action: 'deletemessage', seq: two.seq });
