@@ -163,8 +163,7 @@ describe('a member who was away', () => {
     const lastSeen = (await carol.next((f) => f.type === 'reaction' && f.targetSeq === one.seq))
       .seq as number;
     await carol.close();
-    // Her old connection has left the room before she comes back; one still listed would hold her name, and the
-    // returning connection would show "carol-away (2)" (without sign-in each connection is a member of its own).
+    // Her old connection has left the room before she comes back: she was away, not reconnecting at once.
     await alice.next(isPresence(roomId, 'leave', 'carol-away'));
 
     await alice.expectReply({ action: 'editmessage', seq: one.seq, message: 'first, edited' });

@@ -153,6 +153,29 @@ describe('names in a room', () => {
     expect(info.username).toBe('alice');
   });
 
+  it('a client back with its resume token before its old connection has gone keeps its name; other clients do not take it', async () => {
+    const bob = await connect('bob-back');
+    const resumeToken = 'AliceResumeToken123456';
+    const alice = await ChatClient.connect(cloud.wsUrl, 'alice-back', undefined, { resumeToken });
+    closeAfterTest(alice);
+    const roomId = await roomOf(bob, alice);
+    // Her network drops: the old connection stays listed (no $disconnect yet) while she reconnects and rejoins.
+    const back = await ChatClient.connect(cloud.wsUrl, 'alice-back', undefined, { resumeToken });
+    closeAfterTest(back);
+    const joined = await back.expectReply({ action: 'joinroom', roomId });
+    expect([...(joined.members as string[])].sort()).toEqual(['alice-back', 'alice-back', 'bob-back']);
+    await bob.next(isPresence(roomId, 'join', 'alice-back'));
+    await say(back, 'still me');
+    expect((await bob.next(isMessage(roomId, 'still me'))).username).toBe('alice-back');
+    // Someone else choosing her name is still numbered.
+    const other = await ChatClient.connect(cloud.wsUrl, 'alice-back', undefined, {
+      resumeToken: 'SomeoneElse12345678901',
+    });
+    closeAfterTest(other);
+    await other.expectReply({ action: 'joinroom', roomId });
+    await bob.next(isPresence(roomId, 'join', 'alice-back (2)'));
+  });
+
   it('keeps the identity on the connection record: the connection itself without sign-in', async () => {
     const alice = await connect('alice-id');
     const info = await alice.expectReply({ action: 'help' });

@@ -2,6 +2,7 @@ import { Busy, RoomClosed, RoomNotFound } from '../../platform/errors';
 import { type JoinedFrame, LIMITS, LOBBY } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
 import type { ChatPorts, Connection, Member, Room, RoomEntry } from '../ports';
+import { memberKeyOf } from './memberships';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
 import { epochSeconds, roomEnd } from './roomLife';
@@ -16,11 +17,13 @@ import { announceMove, framesFor, type LobbyOption, memberList, moveTo } from '.
 const SAME_MEMBER_READS = 5;
 
 /**
- * The joiner's other connections the room index lists (a second tab: the same userId), and the name one of them
- * shows in the room, if one is there: it is the same person, so it shows the same name. A listed tab that has just
- * left (the index lags) is the same person too: its name is not taken from the joiner, which would otherwise show
- * "alice (2)" and escape a removal of "alice". Only members whose names clash with the joiner's chosen one are read
- * (the room index holds names, not ids), so a join without a clash costs no read.
+ * The joiner's other connections the room index lists (a second tab of the same signed-in user; or, without sign-in,
+ * the same resume token: the client reconnected before its old connection's $disconnect, which a lost network delays
+ * up to the gateway's 10-minute idle timeout), and the name one of them shows in the room, if one is there: it is the
+ * same member (memberKeyOf), so it shows the same name. A listed tab that has just left (the index lags) is the same
+ * member too: its name is not taken from the joiner, which would otherwise show "alice (2)" and escape a removal of
+ * "alice". Only members whose names clash with the joiner's chosen one are read (the room index holds names, not
+ * ids), so a join without a clash costs no read.
  */
 async function sameMember(
   deps: Pick<ChatPorts, 'connections'>,
@@ -28,15 +31,15 @@ async function sameMember(
   roomId: string,
   others: Member[],
 ): Promise<{ name?: string; connections: Set<string> }> {
-  // Without sign-in every connection is a member of its own (userId `connection:<id>`).
-  if (joiner.userId === undefined || joiner.userId === `connection:${joiner.connectionId}`)
-    return { connections: new Set() };
+  // Without sign-in or a resume token every connection is a member of its own.
+  const member = memberKeyOf(joiner);
+  if (member === `connection:${joiner.connectionId}`) return { connections: new Set() };
   const chosen = joiner.chosenName ?? joiner.username;
   const clashing = others
     .filter((m) => m.username === chosen || confusable(chosen, baseName(m.username)))
     .slice(0, SAME_MEMBER_READS);
   const found = await Promise.all(clashing.map((m) => deps.connections.get(m.connectionId)));
-  const mine = found.filter((c): c is Connection => c?.userId === joiner.userId);
+  const mine = found.filter((c): c is Connection => c !== undefined && memberKeyOf(c) === member);
   return {
     name: mine.find((c) => c.roomId === roomId)?.username,
     connections: new Set(mine.map((c) => c.connectionId)),
