@@ -16,31 +16,30 @@ import type { ChatPorts } from '../ports';
 const MAX_TRIES = 50;
 const MAX_CONFLICTS = 4;
 
-/** How one try ended: its result; `again` (a lost race, the try has read what it needs); `conflict`. */
-export type TryOutcome<T> = { done: T } | 'again' | 'conflict';
-
 /**
- * Tries the transaction that appends under the room's next seq until one ends: a lost race again at once, a
- * transaction conflict after a short pause and `readAgain` (a fresh read of what the transaction is held to).
- * Busy when the sender was already answered Busy (`signal`), or out of patience: a conflict that persists, or a
- * room busier than MAX_TRIES races. Either way nothing more is stored, and the sender retries its clientMsgId.
+ * The tries of one append, for the loop that makes them: `another()` before each try, `pauseAfterConflict()` before
+ * the fresh read that follows a transaction conflict; a lost race is tried again at once. When `another()` says no
+ * (out of patience: a conflict that persists, or a room busier than MAX_TRIES races), the sender is told Busy and
+ * retries its clientMsgId.
  */
-export async function appendWithRetries<T>(
-  signal: AbortSignal | undefined,
-  tryOnce: () => Promise<TryOutcome<T>>,
-  readAgain: () => Promise<void>,
-): Promise<T> {
-  let conflicts = 0;
-  for (let tries = 1; tries <= MAX_TRIES && conflicts < MAX_CONFLICTS; tries++) {
-    if (signal?.aborted) throw new Busy();
-    const outcome = await tryOnce();
-    if (outcome === 'conflict') {
-      conflicts++;
-      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * conflicts));
-      await readAgain();
-    } else if (outcome !== 'again') return outcome.done;
+export class AppendTries {
+  private tries = 0;
+  private conflicts = 0;
+
+  constructor(private readonly signal: AbortSignal | undefined) {}
+
+  /** Whether to try once more; Busy when the sender was already answered Busy (its retry stores the event). */
+  another(): boolean {
+    if (this.tries >= MAX_TRIES || this.conflicts >= MAX_CONFLICTS) return false;
+    if (this.signal?.aborted) throw new Busy();
+    this.tries++;
+    return true;
   }
-  throw new Busy();
+
+  async pauseAfterConflict(): Promise<void> {
+    this.conflicts++;
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * this.conflicts));
+  }
 }
 
 /** One stored event to publish, and the attempt that stored it (the publisher its send record names). */

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangedFrame } from '../../../../protocol';
-import { RoomClosed, RoomNotFound } from '../../../platform/errors';
+import { Busy, RoomClosed, RoomNotFound } from '../../../platform/errors';
 import { LOBBY } from '../../../platform/protocol';
 import { requireConnection } from '../../identity/connections';
 import { takeSendToken } from '../../limits/rateLimit';
-import type { ChatPorts, Room, SendRecord, SendSettings } from '../../ports';
+import type { ChatPorts, SendRecord, SendSettings } from '../../ports';
 import { epochSeconds, roomEnd, roomTtl } from '../../rooms/roomLife';
-import { appendWithRetries, publishStored, type TryOutcome } from '../appending';
+import { AppendTries, publishStored } from '../appending';
 import { MessageNotFound } from './errors';
 import {
   changeFrameOf,
@@ -105,37 +105,36 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
  * to the message in between, with the message read again; a transaction conflict, with both read again.
  */
 async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promise<ChangedFrame> {
-  const readMessage = async () => {
-    read.message = await liveMessage(deps.changes, change.roomId, change.input.seq, change.now);
-  };
-  const tryOnce = async (): Promise<TryOutcome<ChangedFrame>> => {
+  const liveTarget = () => liveMessage(deps.changes, change.roomId, change.input.seq, change.now);
+  for (const tries = new AppendTries(change.input.signal); tries.another(); ) {
     const planned = await planOrAnswer(deps, change, read.message);
-    if (!('plan' in planned)) return { done: planned };
+    if (!('plan' in planned)) return planned;
     const event = eventOf(change, read.roomSeq, planned.plan);
     const outcome = await deps.changes.apply(writeOf(deps, change, event, read.roomSeq, planned));
     switch (outcome.kind) {
       case 'stored':
         await publish(deps, change, event);
-        return { done: reply(change, applied(planned.message, event, planned.plan.update), event.seq) };
+        return reply(change, applied(planned.message, event, planned.plan.update), event.seq);
       case 'sentBefore':
-        return { done: await answerRecorded(deps, change, outcome.record) };
+        return answerRecorded(deps, change, outcome.record);
       case 'roomGone':
         throw new RoomClosed(change.roomId, roomEnd(outcome.room, change.now) ?? 'expired');
       case 'seqTaken':
         read.roomSeq = outcome.roomSeq;
-        if (outcome.targetChanged) await readMessage();
-        return 'again';
+        if (outcome.targetChanged) read.message = await liveTarget();
+        break;
       case 'targetChanged':
-        await readMessage();
-        return 'again';
-      case 'conflict':
-        return 'conflict';
+        read.message = await liveTarget();
+        break;
+      case 'conflict': {
+        await tries.pauseAfterConflict();
+        const [room, message] = await Promise.all([deps.rooms.get(change.roomId), liveTarget()]);
+        read.roomSeq = room?.seq;
+        read.message = message;
+      }
     }
-  };
-  return appendWithRetries(change.input.signal, tryOnce, async () => {
-    const [room] = await Promise.all([deps.rooms.get(change.roomId), readMessage()]);
-    read.roomSeq = (room as Room | undefined)?.seq;
-  });
+  }
+  throw new Busy();
 }
 
 /**
