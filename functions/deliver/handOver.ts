@@ -11,6 +11,9 @@ export interface HandOnDeps {
   random: () => number;
 }
 
+/** A group to be tried again: its attempt and the wait before it (the repost's Wait state reads `waitSeconds`). */
+export type OwedGroup = Group & { attempt: number; waitSeconds: number };
+
 /** The cycle step whose posts are owed: a chunk's post, a repost (it has `groups`), or a failed chunk's `owe`. */
 interface OwingStep {
   op: string;
@@ -33,7 +36,7 @@ interface OwingStep {
  */
 export async function handOverOwed(
   publisher: EventPublisher,
-  owed: { roomId: string; payload: string; payloadSeq: number; messageId: string; groups: Group[] },
+  owed: { roomId: string; payload: string; payloadSeq: number; messageId: string; groups: OwedGroup[] },
 ): Promise<boolean> {
   try {
     await publisher.publish([
@@ -82,7 +85,7 @@ export async function startSuccessor(
  * carries them. Members the bus would not take are noted for a resync frame and counted. A repost (its input has
  * groups) keeps its owed groups: it retries them in its own loop.
  */
-export async function handedOn(given: HandOnDeps, input: OwingStep, owed: Group[]): Promise<Group[]> {
+export async function handedOn(given: HandOnDeps, input: OwingStep, owed: OwedGroup[]): Promise<Group[]> {
   if (owed.length === 0 || (input.op === 'post' && input.groups !== undefined)) return owed;
   const handed =
     input.payload !== undefined &&
@@ -113,9 +116,9 @@ export async function owedAgain(
   roomId: string,
   groups: Group[],
   lost: { connectionId: string; afterSeq: number }[] = [],
-): Promise<Group[]> {
+): Promise<OwedGroup[]> {
   const now = given.now();
-  const again: Group[] = [];
+  const again: OwedGroup[] = [];
   const resync = [...lost];
   for (const group of groups) {
     if (group.retryUntil !== undefined && now >= group.retryUntil) {

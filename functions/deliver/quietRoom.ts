@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { BUSY_WINDOW_MS, type Cycle, type Group } from '../domain/fanout/coalescing';
 import { logger } from '../platform/powertools';
 import { giveBack, type Held, remember } from './budget';
-import { handedOn } from './handOver';
+import { handedOn, owedAgain } from './handOver';
 import { post } from './post';
 import type { ClaimInput, CycleDeps, PostInput, QuietClaimResult } from './steps';
 import { deadlineOf, QUIET_RELEASE_MS } from './timing';
@@ -53,14 +53,14 @@ async function postQuietRoom(
     const { groups, goneIds } = await post(given, chunk, deadlineOf(context, QUIET_RELEASE_MS), held);
     return { groups, goneIds };
   } catch (error) {
-    // As the Map's Catch does for a chunk whose Deliver failed: the whole chunk is owed once more.
+    // As the Map's Catch does for a chunk whose Deliver failed (cycle.ts, owe): the whole chunk is owed once more,
+    // within the retry budget and with the repost's wait before its first try.
     logger.warn('quiet room posts failed; owed to the retries', { roomId: input.roomId, error });
-    const owed = {
-      ...cycleGroup(cycle, members),
-      attempt: 2,
-      retryUntil: given.now() + given.retrySeconds * 1000,
+    const owed = { ...cycleGroup(cycle, members), retryUntil: given.now() + given.retrySeconds * 1000 };
+    return {
+      groups: await handedOn(given, chunk, await owedAgain(given, input.roomId, [owed])),
+      goneIds: [],
     };
-    return { groups: await handedOn(given, chunk, [owed]), goneIds: [] };
   }
 }
 

@@ -181,6 +181,11 @@ export interface SendRecord {
    * PutEvents failed; absent while nobody does.
    */
   publisher?: string;
+  /**
+   * When the publisher's invocation ends (epoch ms): past it, the publisher can no longer be running (it timed out, or
+   * it answered and its environment was frozen or shut down before PutEvents), so a retry takes publishing over.
+   */
+  publishUntil?: number;
 }
 
 /** What appending a message found: it is stored, or why not. */
@@ -214,15 +219,22 @@ export interface SendStore {
     message: ChatMessage,
     roomSeq: number | undefined,
     expiresAt: number,
-    record?: { sendKey: string; publisher: string; expiresAt: number },
+    record?: { sendKey: string; publisher: string; publishUntil?: number; expiresAt: number },
     life?: RoomLife,
   ): Promise<AppendOutcome>;
   /** The stored message under this seq, if any. */
   message(roomId: string, seq: number): Promise<ChatMessage | undefined>;
   /** Hands publishing back after a failed publish, if `publisher` still holds it. */
   releasePublishing(sendKey: string, publisher: string): Promise<void>;
-  /** Takes publishing of a send that nobody publishes; false when someone does. */
-  takePublishing(sendKey: string, publisher: string): Promise<boolean>;
+  /**
+   * Takes publishing of a send that nobody publishes, or (with `lapse`) whose publisher's invocation ended before
+   * `lapse.now` (epoch ms), for an invocation that ends at `lapse.until`; false when someone still may.
+   */
+  takePublishing(
+    sendKey: string,
+    publisher: string,
+    lapse?: { now: number; until: number },
+  ): Promise<boolean>;
 }
 
 /**

@@ -33,7 +33,7 @@ const lobby = onFirstCall(() => ({
  * the one the frame count returned (routeHandler), so counting the frame adds no round trip to the send.
  */
 export const handler = routeHandler('sendmessage', async (frame) => {
-  const { connectionId, body, signal, event } = frame;
+  const { connectionId, body, signal, event, deadline } = frame;
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
   const text = parseMessageText(requireString(body, 'message'));
@@ -45,6 +45,7 @@ export const handler = routeHandler('sendmessage', async (frame) => {
     text,
     clientMsgId,
     signal,
+    deadline,
     admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
   });
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.

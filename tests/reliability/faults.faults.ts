@@ -254,6 +254,8 @@ test('with a share of writes meeting another transaction (TransactionConflict), 
     deliveries: report.deliveries,
     lost: report.lost,
     duplicated: report.duplicated,
+    filledByHistory: report.filledByHistory,
+    failedExecutions: cloud.executions().failed,
     seqsConsumed: audit.seq,
     seqsWithoutMessage: audit.missing.length,
   });

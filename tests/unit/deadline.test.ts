@@ -6,6 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as deliver, GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver';
@@ -184,5 +185,53 @@ describe('sendmessage before its timeout', () => {
     await jest.advanceTimersByTimeAsync(REPLY_MARGIN_MS + 1000);
     expect(db.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+
+  it("a stored message whose publisher was frozen before PutEvents is published by the retry that comes after that publisher's invocation ended", async () => {
+    useFakeClock();
+    db.on(GetCommand).resolves({
+      Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
+    });
+    db.on(UpdateCommand).resolves({});
+    // The first attempt stores the message; its PutEvents never returns (on Lambda an invocation that answered busy
+    // is frozen, and its environment may be shut down before it goes on). Every later attempt finds its record.
+    let record: Record<string, unknown> | undefined;
+    db.on(TransactWriteCommand).callsFake(async (input: { TransactItems: { Put?: { Item: object } }[] }) => {
+      if (record) {
+        const reasons = [
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: marshall(record) },
+        ];
+        throw Object.assign(new Error('Transaction cancelled'), {
+          name: 'TransactionCanceledException',
+          CancellationReasons: reasons,
+        });
+      }
+      record = input.TransactItems[2]?.Put?.Item as Record<string, unknown>;
+      return {};
+    });
+    bus
+      .on(PutEventsCommand)
+      .callsFakeOnce(() => new Promise(() => undefined))
+      .resolves({ FailedEntryCount: 0, Entries: [] });
+    const send = (timeoutMs: number) =>
+      sendmessage(
+        sampleEvent('sendmessage', {
+          body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c3' }),
+        }),
+        contextEnding(timeoutMs),
+      ).then((reply) => JSON.parse(String((reply as { body: string }).body)));
+    const first = send(10_000);
+    await settled(() => bus.commandCalls(PutEventsCommand).length === 1);
+    expect(record?.publishUntil).toBe(Date.now() + 10_000);
+    // Retried while the first invocation may still run (the client gave up waiting): the ack, and no second publish.
+    expect(await send(10_000)).toMatchObject({ type: 'ack', clientMsgId: 'c3' });
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
+    // The first answers busy and its invocation ends; the next retry takes publishing over: the message is on the bus.
+    await jest.advanceTimersByTimeAsync(10_001);
+    expect(await first).toMatchObject({ code: 'INTERNAL' });
+    expect(await send(10_000)).toMatchObject({ type: 'ack', clientMsgId: 'c3' });
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(2);
   });
 });

@@ -412,15 +412,28 @@ export class DynamoSendStore implements SendStore {
     );
   }
 
-  async takePublishing(sendKey: string, publisher: string): Promise<boolean> {
+  async takePublishing(
+    sendKey: string,
+    publisher: string,
+    lapse?: { now: number; until: number },
+  ): Promise<boolean> {
     return applied(
       this.db.send(
         new UpdateCommand({
           TableName: this.tables.sends,
           Key: { sendKey },
-          UpdateExpression: 'SET publisher = :me',
-          ConditionExpression: 'attribute_exists(sendKey) AND attribute_not_exists(publisher)',
-          ExpressionAttributeValues: { ':me': publisher },
+          ...(lapse
+            ? {
+                UpdateExpression: 'SET publisher = :me, publishUntil = :until',
+                ConditionExpression:
+                  'attribute_exists(sendKey) AND (attribute_not_exists(publisher) OR publishUntil < :now)',
+                ExpressionAttributeValues: { ':me': publisher, ':now': lapse.now, ':until': lapse.until },
+              }
+            : {
+                UpdateExpression: 'SET publisher = :me',
+                ConditionExpression: 'attribute_exists(sendKey) AND attribute_not_exists(publisher)',
+                ExpressionAttributeValues: { ':me': publisher },
+              }),
         }),
       ),
     );

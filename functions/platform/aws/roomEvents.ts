@@ -21,6 +21,8 @@ interface RoomEvent {
 export interface EventRecord {
   sendKey: string;
   publisher: string;
+  /** When the publisher's invocation ends (epoch ms; SendRecord.publishUntil). */
+  publishUntil?: number;
   expiresAt: number;
 }
 
@@ -81,6 +83,7 @@ export function putRecord(tables: SendTables, event: RoomEvent, record: EventRec
           seq: event.seq,
           sentAt: event.sentAt,
           publisher: record.publisher,
+          ...(record.publishUntil !== undefined && { publishUntil: record.publishUntil }),
           ttl: record.expiresAt,
         },
         ConditionExpression: 'attribute_not_exists(sendKey)',
