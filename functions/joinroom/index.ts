@@ -7,24 +7,11 @@ import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
 import { LOBBY, parseRoomId, requireString } from '../platform/protocol';
 import { routeHandler } from '../platform/websocket';
-import {
-  connectionStore,
-  membershipStore,
-  messageStore,
-  roomEntry,
-  roomStore,
-} from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
+import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
 import { guard } from '../platform/wiring/guard';
+import { joinPorts } from '../platform/wiring/joining';
 
-const deps = onFirstCall(() => ({
-  connections: connectionStore(),
-  rooms: roomStore(),
-  messages: messageStore(),
-  entry: roomEntry(),
-  events: eventPublisher(),
-  now: systemClock,
-}));
+const deps = onFirstCall(joinPorts);
 
 const members = onFirstCall(() => ({
   connections: connectionStore(),

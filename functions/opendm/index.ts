@@ -1,27 +1,15 @@
 import { servedFrom } from '../domain/limits/guard';
 import { joinRoom } from '../domain/rooms/joining';
 import { openDm, parseDmTarget } from '../domain/rooms/memberships';
-import { systemClock } from '../platform/clock';
 import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
 import { routeHandler } from '../platform/websocket';
-import {
-  connectionStore,
-  membershipStore,
-  messageStore,
-  roomEntry,
-  roomStore,
-} from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
+import { membershipStore } from '../platform/wiring/dynamodb';
+import { joinPorts } from '../platform/wiring/joining';
 
 const deps = onFirstCall(() => ({
-  connections: connectionStore(),
-  rooms: roomStore(),
-  messages: messageStore(),
-  entry: roomEntry(),
-  events: eventPublisher(),
+  ...joinPorts(),
   memberships: membershipStore(),
-  now: systemClock,
   roomIdleDays: config.roomIdleDays(),
 }));
 

@@ -21,6 +21,20 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 
+/** A count on the connection item that starts again with each window: the window's attribute and the count's. */
+interface WindowCounter {
+  window: string;
+  count: string;
+}
+const FRAMES: WindowCounter = { window: 'frameWindow', count: 'frameCount' };
+const STRIKES: WindowCounter = { window: 'strikeWindow', count: 'strikes' };
+
+/** A windowed count's end: the item as counted; as stored with a later window (counting nothing); or no count. */
+type Counted =
+  | { kind: 'counted'; item: Record<string, unknown> }
+  | { kind: 'later'; item: Record<string, unknown> }
+  | { kind: 'none' };
+
 /**
  * The guard's counters in DynamoDB: the frame window (`frameWindow`, `frameCount`) and the strike window
  * (`strikeWindow`, `strikes`) on the connection item, each one conditional UpdateItem; the join-guess buckets of sources in the Limits table
@@ -38,43 +52,13 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     connectionId: string,
     window: number,
   ): Promise<{ count: number; connection: Connection } | undefined> {
-    // The usual case first: one more frame in the current window, whatever the count (the guard compares it with
-    // the limit), so a refused frame costs this one write. Else a new window, if the stored one is older (or none);
-    // else, when another frame of the connection opened this window in between, one more in it after all. The item
-    // that failed a condition comes back with the failure: no item means no connection, and nothing more is tried.
-    const inWindow = {
-      UpdateExpression: 'SET frameCount = frameCount + :one',
-      ConditionExpression: 'frameWindow = :w',
-      ExpressionAttributeValues: { ':one': 1, ':w': window },
-    };
-    const newWindow = {
-      UpdateExpression: 'SET frameWindow = :w, frameCount = :one',
-      ConditionExpression:
-        'attribute_exists(connectionId) AND (attribute_not_exists(frameWindow) OR frameWindow < :w)',
-      ExpressionAttributeValues: { ':one': 1, ':w': window },
-    };
-    for (const attempt of [inWindow, newWindow, inWindow]) {
-      try {
-        const { Attributes } = await this.db.send(
-          new UpdateCommand({
-            TableName: this.connectionsTable,
-            Key: { connectionId },
-            ...attempt,
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { count: Number(Attributes?.frameCount ?? 0), connection: Attributes as Connection };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const old = itemOf(error);
-        if (!old) return undefined;
-        // A later window than this frame's (a clock step between functions): count nothing, admit nothing.
-        if (typeof old.frameWindow === 'number' && old.frameWindow > window)
-          return { count: Number.POSITIVE_INFINITY, connection: old as unknown as Connection };
-      }
-    }
-    return undefined;
+    // Whatever the count (the guard compares it with the limit), so a refused frame costs this one write.
+    const counted = await this.countInWindow(connectionId, FRAMES, window);
+    if (counted.kind === 'none') return undefined;
+    const connection = counted.item as unknown as Connection;
+    // A later window than this frame's (a clock step between functions): count nothing, admit nothing.
+    if (counted.kind === 'later') return { count: Number.POSITIVE_INFINITY, connection };
+    return { count: Number(counted.item.frameCount ?? 0), connection };
   }
 
   async markClosing(connectionId: string): Promise<void> {
@@ -95,18 +79,31 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
   }
 
   async strike(connectionId: string, window: number): Promise<number> {
-    // One more strike in the stored window; else a new window starting at 1 (the stored one is older, or none);
-    // else, if another strike opened this window in between, one more in it after all. Each a conditional write.
+    const counted = await this.countInWindow(connectionId, STRIKES, window);
+    // The connection is gone, or its stored window is later than this one (a clock step): nothing to count.
+    return counted.kind === 'counted' ? Number(counted.item.strikes ?? 0) : 0;
+  }
+
+  /**
+   * One more in a counter of the connection item that starts again with each window: one more in the stored window;
+   * else a new window starting at 1, if the stored one is older (or none); else, when another write of the connection
+   * opened this window in between, one more in it after all. Each one conditional UpdateItem, so concurrent counts
+   * never lose one. The item that failed a condition comes back with the failure: no item means no connection, and a
+   * later window than this one means a clock step between functions; either ends the attempts.
+   */
+  private async countInWindow(
+    connectionId: string,
+    counter: WindowCounter,
+    window: number,
+  ): Promise<Counted> {
+    const values = { ':one': 1, ':w': window };
     const inWindow = {
-      UpdateExpression: 'ADD strikes :one',
-      ConditionExpression: 'strikeWindow = :w',
-      ExpressionAttributeValues: { ':one': 1, ':w': window },
+      UpdateExpression: `ADD ${counter.count} :one`,
+      ConditionExpression: `${counter.window} = :w`,
     };
     const newWindow = {
-      UpdateExpression: 'SET strikeWindow = :w, strikes = :one',
-      ConditionExpression:
-        'attribute_exists(connectionId) AND (attribute_not_exists(strikeWindow) OR strikeWindow < :w)',
-      ExpressionAttributeValues: { ':one': 1, ':w': window },
+      UpdateExpression: `SET ${counter.window} = :w, ${counter.count} = :one`,
+      ConditionExpression: `attribute_exists(connectionId) AND (attribute_not_exists(${counter.window}) OR ${counter.window} < :w)`,
     };
     for (const attempt of [inWindow, newWindow, inWindow]) {
       try {
@@ -115,16 +112,21 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
             TableName: this.connectionsTable,
             Key: { connectionId },
             ...attempt,
-            ReturnValues: 'UPDATED_NEW',
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return Number(Attributes?.strikes ?? 0);
+        return { kind: 'counted', item: Attributes ?? {} };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        const old = itemOf(error);
+        if (!old) return { kind: 'none' };
+        const stored = old[counter.window];
+        if (typeof stored === 'number' && stored > window) return { kind: 'later', item: old };
       }
     }
-    // The connection is gone, or its stored window is later than this one (a clock step): nothing to count.
-    return 0;
+    return { kind: 'none' };
   }
 
   private limits(): string {

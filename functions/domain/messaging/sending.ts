@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Busy, PublishFailed, RoomClosed, RoomNotFound } from '../../platform/errors';
-import { logger } from '../../platform/powertools';
+import { Busy, RoomClosed, RoomNotFound } from '../../platform/errors';
 import { type AckFrame, type ChatMessage, LOBBY, toMessageFrame } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
 import { takeSendToken } from '../limits/rateLimit';
 import type { ChatPorts, Connection, SendRecord, SendSettings } from '../ports';
 import { epochSeconds, roomEnd, roomTtl } from '../rooms/roomLife';
+import { AppendTries, publishStored } from './appending';
 import { memberKey, type StoredMessage, senderOf } from './changes/frames';
 
 /**
@@ -15,15 +15,8 @@ import { memberKey, type StoredMessage, senderOf } from './changes/frames';
  */
 
 const SEND_RECORD_TTL_SECONDS = 24 * 3600;
-/**
- * Transactions one send may try. A lost race for the seq means another message of the room was stored, so the room
- * always progresses; with k sends racing in one room the last one loses k - 1 races. A transaction conflict is a
- * different matter (another transaction holds an item): a few tries, then the sender is told to retry.
- */
-const MAX_APPENDS = 50;
 /** A publisher with no invocation deadline (outside Lambda) holds publishing this long: sendmessage's timeout. */
 const PUBLISH_WITHOUT_DEADLINE_MS = 10_000;
-const MAX_CONFLICTS = 4;
 /** What a sender whose message is stored but not yet on the bus can do about it. */
 const STORED_NOT_SENT =
   'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
@@ -117,10 +110,7 @@ async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage
     publishUntil: input.deadline ?? now.getTime() + PUBLISH_WITHOUT_DEADLINE_MS,
     expiresAt: epochSeconds(now) + SEND_RECORD_TTL_SECONDS,
   };
-  let conflicts = 0;
-  for (let tries = 1; tries <= MAX_APPENDS && conflicts < MAX_CONFLICTS; tries++) {
-    // Answered Busy already: its retry stores the message, so this attempt stores nothing.
-    if (input.signal?.aborted) throw new Busy();
+  for (const tries = new AppendTries(input.signal); tries.another(); ) {
     // The author's key goes with the message, so its author (and only it) can edit it later (changes/).
     const message: StoredMessage = {
       authorKey,
@@ -142,36 +132,20 @@ async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage
     }
     if (outcome.kind === 'seqTaken') roomSeq = outcome.roomSeq;
     else {
-      conflicts++;
-      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * conflicts));
+      await tries.pauseAfterConflict();
       roomSeq = (await deps.rooms.get(roomId))?.seq;
     }
   }
-  // Out of patience (a conflict that persists, or a room busier than 50 races): the sender retries its clientMsgId.
+  // Out of patience (appending.ts): the sender retries its clientMsgId.
   throw new Busy();
 }
 
 /** Publishes the stored message; on failure hands publishing back, so a retry with the same clientMsgId does it. */
-async function publish(deps: SendDeps, send: Send, message: ChatMessage): Promise<void> {
-  try {
-    await deps.events.publish([
-      {
-        type: 'MessageSent',
-        messageId: message.messageId,
-        roomId: message.roomId,
-        seq: message.seq,
-        payload: JSON.stringify(toMessageFrame(message)),
-      },
-    ]);
-  } catch (error) {
-    if (send.sendKey)
-      await deps.sends
-        .releasePublishing(send.sendKey, send.attempt)
-        .catch((cause: unknown) =>
-          logger.error('a stored message could not be handed back for publishing', cause as Error),
-        );
-    throw error instanceof PublishFailed ? error.told(STORED_NOT_SENT) : error;
-  }
+function publish(deps: SendDeps, send: Send, message: ChatMessage): Promise<void> {
+  const { messageId, roomId, seq } = message;
+  const payload = JSON.stringify(toMessageFrame(message));
+  const stored = { messageId, roomId, seq, payload, sendKey: send.sendKey, attempt: send.attempt };
+  return publishStored(deps, stored, 'message', STORED_NOT_SENT);
 }
 
 function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {

@@ -43,46 +43,71 @@ export function planChange(
   now: Date,
   editWindowMs: number,
 ): Plan {
-  const isAuthor = message.authorKey !== undefined && message.authorKey === changer.key;
-  const inWindow = now.getTime() - Date.parse(message.sentAt) <= editWindowMs;
-  const minutes = Math.round(editWindowMs / 60_000);
-  if (request.kind === 'delete') {
-    if (message.deleted) return UNCHANGED;
-    const owner = changer.room?.ownerId !== undefined && changer.room.ownerId === changer.connection.userId;
-    let by: 'author' | 'owner' | undefined;
-    if (isAuthor && inWindow) by = 'author';
-    else if (owner) by = 'owner';
-    else if (isAuthor)
-      throw new EditWindowPassed(
-        `Messages can be deleted for ${minutes} minutes after sending; this one is older.`,
-      );
-    else throw new NotAuthor("Only its author (or the room's owner) can delete this message.");
-    return { kind: 'change', update: { kind: 'delete', by, scrub: message.editSeqs ?? [] }, event: { by } };
-  }
+  const asker: Asker = {
+    isAuthor: message.authorKey !== undefined && message.authorKey === changer.key,
+    inWindow: now.getTime() - Date.parse(message.sentAt) <= editWindowMs,
+    minutes: Math.round(editWindowMs / 60_000),
+  };
+  if (request.kind === 'delete') return planDelete(message, changer, asker);
   if (message.deleted) throw new MessageDeleted(`Message ${message.seq} was deleted.`);
-  if (request.kind === 'edit') {
-    if (!isAuthor) throw new NotAuthor('Only its author can edit this message.');
-    if (!inWindow)
-      throw new EditWindowPassed(
-        `Messages can be edited for ${minutes} minutes after sending; this one is older.`,
-      );
-    if (request.text === message.text) return UNCHANGED;
-    if ((message.editSeqs?.length ?? 0) >= CHANGE_LIMITS.editsPerMessage)
-      throw new ChangeLimit(
-        `A message can be edited ${CHANGE_LIMITS.editsPerMessage} times; send a new one.`,
-      );
-    return {
-      kind: 'change',
-      update: { kind: 'edit', text: request.text, editedAt: now.toISOString() },
-      event: { text: request.text },
-    };
-  }
+  if (request.kind === 'edit') return planEdit(message, request.text, asker, now);
+  return planReaction(message, request, changer.key);
+}
+
+/** The asker as the edit window sees it: whether it wrote the message, and whether the window is still open. */
+interface Asker {
+  isAuthor: boolean;
+  inWindow: boolean;
+  /** The window's length, for the refusal. */
+  minutes: number;
+}
+
+function planDelete(message: StoredMessage, changer: Changer, { isAuthor, inWindow, minutes }: Asker): Plan {
+  if (message.deleted) return UNCHANGED;
+  const owner = changer.room?.ownerId !== undefined && changer.room.ownerId === changer.connection.userId;
+  let by: 'author' | 'owner' | undefined;
+  if (isAuthor && inWindow) by = 'author';
+  else if (owner) by = 'owner';
+  else if (isAuthor)
+    throw new EditWindowPassed(
+      `Messages can be deleted for ${minutes} minutes after sending; this one is older.`,
+    );
+  else throw new NotAuthor("Only its author (or the room's owner) can delete this message.");
+  return { kind: 'change', update: { kind: 'delete', by, scrub: message.editSeqs ?? [] }, event: { by } };
+}
+
+function planEdit(
+  message: StoredMessage,
+  text: string,
+  { isAuthor, inWindow, minutes }: Asker,
+  now: Date,
+): Plan {
+  if (!isAuthor) throw new NotAuthor('Only its author can edit this message.');
+  if (!inWindow)
+    throw new EditWindowPassed(
+      `Messages can be edited for ${minutes} minutes after sending; this one is older.`,
+    );
+  if (text === message.text) return UNCHANGED;
+  if ((message.editSeqs?.length ?? 0) >= CHANGE_LIMITS.editsPerMessage)
+    throw new ChangeLimit(`A message can be edited ${CHANGE_LIMITS.editsPerMessage} times; send a new one.`);
+  return {
+    kind: 'change',
+    update: { kind: 'edit', text, editedAt: now.toISOString() },
+    event: { text },
+  };
+}
+
+function planReaction(
+  message: StoredMessage,
+  request: Extract<ChangeRequest, { kind: 'react' }>,
+  key: string,
+): Plan {
   const reactors = { ...(message.reactors ?? {}) };
   const given = reactors[request.reaction] ?? [];
-  const mine = given.includes(changer.key);
+  const mine = given.includes(key);
   if (mine !== request.remove) return UNCHANGED;
   if (request.remove) {
-    const left = given.filter((key) => key !== changer.key);
+    const left = given.filter((other) => other !== key);
     if (left.length === 0) delete reactors[request.reaction];
     else reactors[request.reaction] = left;
   } else {
@@ -94,7 +119,7 @@ export function planChange(
       );
     if (total >= CHANGE_LIMITS.reactionsPerMessage)
       throw new ChangeLimit('This message has as many reactions as it can carry.');
-    reactors[request.reaction] = [...given, changer.key];
+    reactors[request.reaction] = [...given, key];
   }
   return {
     kind: 'change',
