@@ -38,7 +38,7 @@ const routes = Object.fromEntries(
   CHANGE_ROUTES.map((action) => [
     action,
     routeHandler(action, async (frame) => {
-      const { connectionId, body, signal, event } = frame;
+      const { connectionId, body, signal, event, deadline } = frame;
       const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
       const seq = parseTargetSeq(body);
       const request = parseChangeRequest(action, body);
@@ -48,6 +48,7 @@ const routes = Object.fromEntries(
         request,
         clientMsgId: parseClientMsgId(body.clientMsgId),
         signal,
+        deadline,
         admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
       });
       logger.info('message changed', {

@@ -1,6 +1,7 @@
 import { Busy, PublishFailed } from '../../platform/errors';
 import { logger } from '../../platform/powertools';
-import type { ChatPorts } from '../ports';
+import type { ChatPorts, SendRecord } from '../ports';
+import { epochSeconds } from '../rooms/roomLife';
 
 /**
  * Appending to a room, for a message (sending.ts) and a change to one (changes/changing.ts) alike: the transaction that
@@ -75,4 +76,43 @@ export async function publishStored(
         );
     throw error instanceof PublishFailed ? error.told(storedNotSent) : error;
   }
+}
+
+/** How long a clientMsgId's record is kept: a retry within it gets the first reply. */
+const SEND_RECORD_TTL_SECONDS = 24 * 3600;
+/** A publisher with no invocation deadline (outside Lambda) holds publishing this long: sendmessage's timeout. */
+const PUBLISH_WITHOUT_DEADLINE_MS = 10_000;
+
+/**
+ * The record an attempt writes with its event under a clientMsgId: it publishes the event, until its invocation ends
+ * (`deadline`, epoch ms).
+ */
+export function sendRecordOf(sendKey: string, attempt: string, now: Date, deadline: number | undefined) {
+  return {
+    sendKey,
+    publisher: attempt,
+    publishUntil: deadline ?? now.getTime() + PUBLISH_WITHOUT_DEADLINE_MS,
+    expiresAt: epochSeconds(now) + SEND_RECORD_TTL_SECONDS,
+  };
+}
+
+/**
+ * Whether a retry (`attempt`, whose invocation ends at `deadline`) publishes the event its clientMsgId stored before:
+ * when nobody publishes it, because its publisher handed publishing back or that publisher's invocation has ended. On
+ * Lambda an invocation that answered (busy, before its timeout) is frozen at once, and its environment may be shut
+ * down before its PutEvents: the event would reach the room only with the room's next one. Two publishes of one
+ * event are harmless: the fan-out delivers each seq once (its cursor).
+ */
+export async function takesPublishing(
+  deps: Pick<ChatPorts, 'sends' | 'now'>,
+  record: SendRecord,
+  attempt: string,
+  deadline: number | undefined,
+): Promise<boolean> {
+  const now = deps.now().getTime();
+  if (record.publisher !== undefined && !((record.publishUntil ?? Infinity) < now)) return false;
+  return deps.sends.takePublishing(record.sendKey, attempt, {
+    now,
+    until: deadline ?? now + PUBLISH_WITHOUT_DEADLINE_MS,
+  });
 }

@@ -5,7 +5,7 @@ import { requireConnection } from '../identity/connections';
 import { takeSendToken } from '../limits/rateLimit';
 import type { ChatPorts, Connection, SendRecord, SendSettings } from '../ports';
 import { epochSeconds, roomEnd, roomTtl } from '../rooms/roomLife';
-import { AppendTries, publishStored } from './appending';
+import { AppendTries, publishStored, sendRecordOf, takesPublishing } from './appending';
 import { memberKey, type StoredMessage, senderOf } from './changes/frames';
 
 /**
@@ -14,9 +14,6 @@ import { memberKey, type StoredMessage, senderOf } from './changes/frames';
  * (docs/RELIABILITY.md, "The send path").
  */
 
-const SEND_RECORD_TTL_SECONDS = 24 * 3600;
-/** A publisher with no invocation deadline (outside Lambda) holds publishing this long: sendmessage's timeout. */
-const PUBLISH_WITHOUT_DEADLINE_MS = 10_000;
 /** What a sender whose message is stored but not yet on the bus can do about it. */
 const STORED_NOT_SENT =
   'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
@@ -62,24 +59,9 @@ export async function sendMessage(
     : undefined;
   const send: Send = { connection, input, sendKey, attempt: randomUUID() };
   const { message, sentBefore } = await store(deps, send);
-  if (!sentBefore || (await takenOver(deps, send, sentBefore))) await publish(deps, send, message);
+  if (!sentBefore || (await takesPublishing(deps, sentBefore, send.attempt, input.deadline)))
+    await publish(deps, send, message);
   return { ack: ackOf(message, input.clientMsgId), message };
-}
-
-/**
- * A retry publishes a stored message when nobody publishes it: its publisher handed publishing back, or that
- * publisher's invocation has ended. On Lambda an invocation that answered (busy, before its timeout) is frozen at once,
- * and its environment may be shut down before its PutEvents: the message would reach the room only with its next one.
- * Two publishes of one message are harmless: the fan-out delivers each seq once (its cursor).
- */
-async function takenOver(deps: SendDeps, send: Send, sentBefore: SendRecord): Promise<boolean> {
-  const now = deps.now().getTime();
-  const lapsed = sentBefore.publisher !== undefined && (sentBefore.publishUntil ?? Infinity) < now;
-  if (sentBefore.publisher !== undefined && !lapsed) return false;
-  return deps.sends.takePublishing(sentBefore.sendKey, send.attempt, {
-    now,
-    until: send.input.deadline ?? now + PUBLISH_WITHOUT_DEADLINE_MS,
-  });
 }
 
 /**
@@ -104,12 +86,7 @@ async function store(deps: SendDeps, send: Send): Promise<{ message: ChatMessage
   const messageId = randomUUID();
   const authorKey = memberKey(roomId, senderOf(connection));
   const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
-  const record = sendKey && {
-    sendKey,
-    publisher: send.attempt,
-    publishUntil: input.deadline ?? now.getTime() + PUBLISH_WITHOUT_DEADLINE_MS,
-    expiresAt: epochSeconds(now) + SEND_RECORD_TTL_SECONDS,
-  };
+  const record = sendKey && sendRecordOf(sendKey, send.attempt, now, input.deadline);
   for (const tries = new AppendTries(input.signal); tries.another(); ) {
     // The author's key goes with the message, so its author (and only it) can edit it later (changes/).
     const message: StoredMessage = {

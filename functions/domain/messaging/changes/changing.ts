@@ -6,7 +6,7 @@ import { requireConnection } from '../../identity/connections';
 import { takeSendToken } from '../../limits/rateLimit';
 import type { ChatPorts, SendRecord, SendSettings } from '../../ports';
 import { epochSeconds, roomEnd, roomTtl } from '../../rooms/roomLife';
-import { AppendTries, publishStored } from '../appending';
+import { AppendTries, publishStored, sendRecordOf, takesPublishing } from '../appending';
 import { MessageNotFound } from './errors';
 import {
   changeFrameOf,
@@ -38,9 +38,10 @@ export interface ChangeInput {
   clientMsgId?: string;
   signal?: AbortSignal;
   admitLobbyPost?: () => Promise<void>;
+  /** When this invocation ends (epoch ms): the send record's publishUntil. */
+  deadline?: number;
 }
 
-const SEND_RECORD_TTL_SECONDS = 24 * 3600;
 /** What a member whose change is stored but not yet on the bus can do about it. */
 const STORED_NOT_SENT =
   'The change was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
@@ -192,11 +193,7 @@ function writeOf(
     readChangeSeq: message.changeSeq,
     update: plan.update,
     record: change.sendKey
-      ? {
-          sendKey: change.sendKey,
-          publisher: change.attempt,
-          expiresAt: nowSeconds + SEND_RECORD_TTL_SECONDS,
-        }
+      ? sendRecordOf(change.sendKey, change.attempt, change.now, change.input.deadline)
       : undefined,
     life: change.roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) },
   };
@@ -220,8 +217,9 @@ async function answerRecorded(deps: ChangeDeps, change: Change, record: SendReco
     liveMessage(deps.changes, roomId, input.seq, change.now),
     deps.changes.item(roomId, record.seq),
   ]);
-  if (record.publisher === undefined && event && isStoredChange(event) && sendKey)
-    if (await deps.sends.takePublishing(sendKey, change.attempt)) await publish(deps, change, event);
+  if (event && isStoredChange(event) && sendKey)
+    if (await takesPublishing(deps, record, change.attempt, input.deadline))
+      await publish(deps, change, event);
   if (!message) throw new MessageNotFound(`There is no message ${input.seq} in this room.`);
   return reply(change, message, record.seq);
 }
