@@ -1,4 +1,6 @@
 import { servedFrom } from '../domain/limits/guard';
+import { notifyDmOpened } from '../domain/rooms/dmNotice';
+import { DynamoUserDevices } from '../domain/rooms/dynamoUserDevices';
 import { joinRoom } from '../domain/rooms/joining';
 import { openDm, parseDmTarget } from '../domain/rooms/memberships';
 import { systemClock } from '../platform/clock';
@@ -7,12 +9,14 @@ import { onFirstCall } from '../platform/onFirstCall';
 import { routeHandler } from '../platform/websocket';
 import {
   connectionStore,
+  documentClient,
   membershipStore,
   messageStore,
   roomEntry,
   roomStore,
 } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
+import { notifier } from '../platform/wiring/managementApi';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -24,6 +28,10 @@ const deps = onFirstCall(() => ({
   now: systemClock,
   roomIdleDays: config.roomIdleDays(),
 }));
+const notice = onFirstCall(() => ({
+  devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+  notifier: notifier(),
+}));
 
 /** opendm: the caller enters its direct-message room with another signed-in user (functions/domain/rooms/memberships.ts). */
 export const handler = routeHandler('opendm', (frame) => {
@@ -31,7 +39,11 @@ export const handler = routeHandler('opendm', (frame) => {
   const served = servedFrom(deps(), frame);
   // The caller's own read is answered from the frame count; the join reads the connection as it is then.
   return openDm(
-    { ...served, join: (id, roomId) => joinRoom(deps(), id, roomId) },
+    {
+      ...served,
+      join: (id, roomId) => joinRoom(deps(), id, roomId),
+      notifyPeer: (userId, room) => notifyDmOpened(notice(), userId, room),
+    },
     frame.connectionId,
     target,
   );

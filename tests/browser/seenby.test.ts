@@ -52,7 +52,7 @@ it('alice sees who has read her latest message, kept current, and stops asking o
   await alice.getByTestId('create-room-button').click();
   await alice.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
   const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-  const key = new URLSearchParams((await alice.evaluate(() => location.hash)).slice(1)).get('key');
+  const key = new URLSearchParams(new URL(alice.url()).hash.slice(1)).get('key');
   await bob.getByTestId('join-input').fill(code);
   await bob.getByTestId('join-button').click();
   await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
