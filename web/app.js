@@ -65,6 +65,7 @@ async function main() {
     showUnconfigured();
   } else {
     state.wsBaseUrl = target.wsUrl;
+    state.typingHeartbeatMs = target.typingHeartbeatMs;
   }
   if (!state.username) {
     openUsernameDialog({ first: true });

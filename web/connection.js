@@ -68,6 +68,8 @@ export function startClient() {
       username: state.signedIn ? undefined : state.username,
       resumeToken: state.signedIn ? undefined : tabResumeToken(),
       trackRooms: true,
+      // The deployment's TypingIntervalSeconds (config.json); the client's default matches the template's default.
+      ...(state.typingHeartbeatMs && { typingHeartbeatMs: state.typingHeartbeatMs }),
     });
   } catch (err) {
     setConn('unconfigured');
