@@ -113,6 +113,8 @@ async function ask(chat) {
   } finally {
     asking = false;
   }
+  const again = askAgain;
+  askAgain = false;
   const row = latestOwnRow();
   if (frame && frame.roomId === roomId && roomId === state.shownRoom && row) {
     if (frame.tooLarge) {
@@ -130,8 +132,6 @@ async function ask(chat) {
     render(row, seers);
     settled = seers.length === others.length;
   }
-  const again = askAgain;
-  askAgain = false;
   if (!worthAsking(chat)) return;
   if (again) return askAt(chat, Math.max(Date.now() + FIRST_ASK_MS, lastAskAt + MIN_GAP_MS));
   idleWait = Math.min(idleWait * 2, MAX_WAIT_MS);
