@@ -1,4 +1,4 @@
-import type { JoinedFrame, MyRoom, MyRoomsFrame, ReadFrame, SeenByFrame } from '../protocol';
+import type { DmOpenedFrame, JoinedFrame, MyRoom, MyRoomsFrame, ReadFrame, SeenByFrame } from '../protocol';
 import { isUserId, LOBBY } from '../protocol';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
@@ -31,8 +31,13 @@ export interface MemberHooks {
 }
 
 export interface MemberEvents {
-  /** The member's rooms with unread counts: each `myRooms()` answer, and after every connect with `trackRooms`. */
+  /**
+   * The member's rooms with unread counts: each `myRooms()` answer, after every connect with `trackRooms`, and
+   * with a direct message someone opened added (`dm`).
+   */
   rooms: MyRoom[];
+  /** Someone opened a direct-message room with this user that was not in its rooms; `rooms` follows. */
+  dm: DmOpenedFrame['room'];
 }
 
 export type DirectTarget = { userId: string } | { username: string };
@@ -49,7 +54,10 @@ export class MemberRooms extends Emitter<MemberEvents> {
   private readonly readIntervalMs: number;
 
   constructor(
-    client: { on(event: 'state', listener: (change: StateChange) => void): unknown },
+    client: {
+      on(event: 'state', listener: (change: StateChange) => void): unknown;
+      on(event: 'frame', listener: (frame: { frame?: Record<string, unknown> }) => void): unknown;
+    },
     options: Pick<RoomcastClientOptions, 'trackRooms' | 'readIntervalMs'>,
     private readonly hooks: MemberHooks,
     private readonly now: () => number = Date.now,
@@ -57,6 +65,9 @@ export class MemberRooms extends Emitter<MemberEvents> {
     super();
     // 12 a minute at most: well within FrameRateLimit's room beside the sends SendRateLimit allows.
     this.readIntervalMs = options.readIntervalMs ?? 5000;
+    client.on('frame', ({ frame }) => {
+      if (frame?.type === 'dmopened') this.onDmOpened((frame as unknown as DmOpenedFrame).room);
+    });
     // Each (re)connect asks once: a failure is left to the next connect (the list is advisory).
     if (options.trackRooms)
       client.on('state', ({ state }) => {
@@ -114,6 +125,13 @@ export class MemberRooms extends Emitter<MemberEvents> {
     const joined = await this.hooks.join({ action: 'opendm', ...target });
     this.hooks.entered(joined);
     return joined;
+  }
+
+  /** A direct message opened with this user: first in the list (newest activity), in place of any older entry. */
+  private onDmOpened(room: DmOpenedFrame['room']): void {
+    this.rooms = [this.withOwnReads(room), ...this.rooms.filter((r) => r.roomId !== room.roomId)];
+    this.emit('dm', room);
+    this.emit('rooms', this.rooms);
   }
 
   /** Sends the waiting position now. */

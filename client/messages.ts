@@ -1,5 +1,6 @@
 import type { ChangedFrame, ChangeFrame, MessageFrame, RoomEventFrame } from '../protocol';
 import { isReaction } from '../protocol';
+import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { RoomcastError } from './errors';
 import { checkMessageText } from './validate';
 
@@ -36,11 +37,29 @@ function checkReaction(reaction: unknown): string {
   return reaction;
 }
 
+/**
+ * How a change answered `INTERNAL` is tried again: the server answers so when it gave up on its own retries (a busy
+ * room's transactions kept conflicting: "The chat is busy right now") or failed midway, and the same clientMsgId
+ * makes a retry safe. Full jitter up to 250 ms, 500 ms, 1 s: four attempts in all.
+ */
+export const CHANGE_RETRY: BackoffPolicy = { initialDelayMs: 250, maxDelayMs: 2000, maxAttempts: 4 };
+
+/** Waits and randomness for the retries; tests pass their own. */
+export interface RetryClock {
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
+const realClock: RetryClock = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+};
+
 /** The typed change requests, each checked as the server checks it (else rejected INVALID_ARGUMENT, nothing sent). */
 export class MessageChanges {
   constructor(
     private readonly send: ChangeSender,
     private readonly onReply: (reply: ChangedFrame) => void = () => undefined,
+    private readonly clock: RetryClock = realClock,
   ) {}
 
   /** Replaces the text of this member's message `seq` (within the deployment's edit window). */
@@ -69,9 +88,19 @@ export class MessageChanges {
   }
 
   private async change(frame: Record<string, unknown>): Promise<ChangedFrame> {
-    const reply = (await this.send({ ...frame, clientMsgId: newChangeId() })) as unknown as ChangedFrame;
-    this.onReply(reply);
-    return reply;
+    // One clientMsgId for every attempt: the server applies the change once and answers a retry with its reply.
+    const request = { ...frame, clientMsgId: newChangeId() };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const reply = (await this.send(request)) as unknown as ChangedFrame;
+        this.onReply(reply);
+        return reply;
+      } catch (error) {
+        const internal = error instanceof RoomcastError && error.code === 'INTERNAL';
+        if (!internal || attempt >= CHANGE_RETRY.maxAttempts) throw error;
+        await this.clock.sleep(fullJitterDelay(CHANGE_RETRY, attempt - 1, this.clock.random));
+      }
+    }
   }
 }
 

@@ -38,8 +38,8 @@ const FRAME_TYPES = new Set<string>(SERVER_FRAME_TYPES);
 const SERVER_CODES = new Set<string>(ERROR_CODES);
 /** The current room's stream, handed to the app in seq order by the session's sequencer. */
 const ROOM_FRAMES = new Set(['message', 'batch', 'resync', 'edited', 'deleted', 'reaction']);
-/** Every action's reply type: one arriving after its request timed out or was retried has nobody waiting. */
-const LATE_REPLIES = new Set<string>([...Object.values(REPLY_TYPE), 'info']);
+/** Every action's reply type (one after its request timed out has nobody waiting); notices a module takes itself. */
+const LATE_REPLIES = new Set<string>([...Object.values(REPLY_TYPE), 'info', 'dmopened']);
 
 /**
  * A roomcast connection that stays up: it reconnects with full-jitter backoff, keeps the connection alive with

@@ -1,6 +1,7 @@
 // Read positions, "my rooms" and direct messages (functions/domain/rooms/memberships.ts): what each request costs, from
 // the same prices and metering as the rest of the model. None of them rides the fan-out: each is one request and
-// its reply (two API Gateway messages) and one Lambda invocation, so they post nothing to a room.
+// its reply (two API Gateway messages) and one Lambda invocation, so they post nothing to a room (a first opendm
+// posts dmopened to the other user's devices).
 
 import { type Draft, gbSeconds, pageReadUnits, priceItems, writeUnits } from './metering';
 import type { PriceTable } from './prices';
@@ -15,6 +16,8 @@ const MEMBER_ROUTE_MS = 30;
 const MEMBER_ROUTE_MB = 256;
 /** Rooms a `myrooms` answer lists in the table below. */
 const LISTED_ROOMS = 20;
+/** Devices of the other user connected when a direct message is first opened with them (each gets `dmopened`). */
+const NOTIFIED_DEVICES = 2;
 
 /** One Lambda-backed WebSocket request: its message in, its reply out, the invocation, the guard's frame count. */
 function request(a: Assumptions, ms = MEMBER_ROUTE_MS): Draft[] {
@@ -86,6 +89,16 @@ export function memberRequestDrafts(a: Assumptions, roomSize: number, seenByMaxM
         quantity: 1,
       },
     ] as Draft[],
+    /** Added to an opendm whose room is new to the other's list (rooms/dmNotice.ts), not to every opendm. */
+    dmNotice: [
+      reads("the other's devices (user index Query, keys only)", 0.5),
+      {
+        service: 'API Gateway',
+        component: 'dmopened post per device',
+        priceId: 'apigwWsMessages',
+        quantity: NOTIFIED_DEVICES,
+      },
+    ] as Draft[],
   };
 }
 
@@ -104,6 +117,8 @@ export interface MemberCostRow {
   seenbyUsdPerMillion: number;
   seenbyShown: boolean;
   opendmUsdPerMillion: number;
+  /** An opendm that tells the other user's devices (the pair's first open, or after they left the room). */
+  opendmFirstUsdPerMillion: number;
 }
 
 export function memberCosts(a: Assumptions, prices: PriceTable, seenByMaxMembers: number): MemberCostRow[] {
@@ -118,6 +133,7 @@ export function memberCosts(a: Assumptions, prices: PriceTable, seenByMaxMembers
       seenbyUsdPerMillion: perMillion(d.seenby, prices),
       seenbyShown: roomSize <= seenByMaxMembers,
       opendmUsdPerMillion: perMillion(d.opendm, prices),
+      opendmFirstUsdPerMillion: perMillion([...d.opendm, ...d.dmNotice], prices),
     };
   });
 }
@@ -132,6 +148,7 @@ export function renderMemberCosts(rows: MemberCostRow[], seenByMaxMembers: numbe
     'myrooms',
     `seenby (max ${seenByMaxMembers})`,
     'opendm',
+    'opendm, first',
   ];
   const body = rows.map((r) => [
     String(r.roomSize),
@@ -140,16 +157,19 @@ export function renderMemberCosts(rows: MemberCostRow[], seenByMaxMembers: numbe
     usd(r.myroomsUsdPerMillion),
     `${usd(r.seenbyUsdPerMillion)}${r.seenbyShown ? '' : ' (tooLarge)'}`,
     usd(r.opendmUsdPerMillion),
+    usd(r.opendmFirstUsdPerMillion),
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => (row[c] ?? '').length)));
   const line = (cells: string[]) => `  ${cells.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('  ')}`;
   return [
     '',
-    'read positions and direct messages (USD per million; no posts: none of these rides the fan-out)',
+    'read positions and direct messages (USD per million; none of these rides the fan-out)',
     line(head),
     ...body.map(line),
     `  reads per message: every member marks each message read (a quiet room; markRead sends at most one per 5 s,`,
-    `  so a busy room costs less); myrooms lists ${LISTED_ROOMS} rooms; a join or create adds one membership write.`,
+    `  so a busy room costs less); myrooms lists ${LISTED_ROOMS} rooms; a join or create adds one membership write;`,
+    `  opendm, first: the room is new to the other's list, whose ${NOTIFIED_DEVICES} connected devices get dmopened`,
+    `  (per DM opened, never per message; each signed-in connection also writes the user index at connect and close).`,
     '',
   ].join('\n');
 }

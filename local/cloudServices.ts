@@ -439,10 +439,16 @@ export async function startWeb(
   // The pages connect to this origin (config.json, the broadcast routes), the WebSocket stage and, with a sign-in,
   // the issuer's discovery and token endpoint: nothing else.
   const connectSrc = ["'self'", wsUrl, ...(devIssuer?.signInEndpoints ?? [])];
+  // The typing heartbeat in force, as publish-web gives it from the stack's output of the same setting.
+  const typingInterval = template
+    .functions()
+    .map((fn) => fn.environment.TYPING_INTERVAL_SECONDS)
+    .find((value) => value !== undefined);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/config.json')
       return sendJson(res, 200, {
         wsUrl,
+        ...(typingInterval !== undefined && { typingIntervalSeconds: Number(typingInterval) }),
         // The broadcast page posts here with the signed-in admin's token (the route with the token authorizer).
         ...(devIssuer && { auth: devIssuer.webConfig, adminBroadcastUrl: '/admin/broadcast' }),
       });

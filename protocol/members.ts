@@ -105,8 +105,18 @@ export interface SeenByFrame {
   requestId?: string;
 }
 
-export type MemberFrame = ReadFrame | MyRoomsFrame | SeenByFrame;
-export const MEMBER_FRAME_TYPES = ['read', 'myrooms', 'seenby'] as const;
+/**
+ * Sent unasked to each connected device of a signed-in user when another user opens a direct-message room with
+ * them that was not in their rooms (the first open of the pair's room, or again after they left it): the room as
+ * `myrooms` would list it, so it shows in their list at once.
+ */
+export interface DmOpenedFrame {
+  type: 'dmopened';
+  room: MyRoom & { dm: DmPeer };
+}
+
+export type MemberFrame = ReadFrame | MyRoomsFrame | SeenByFrame | DmOpenedFrame;
+export const MEMBER_FRAME_TYPES = ['read', 'myrooms', 'seenby', 'dmopened'] as const;
 
 /** The frame type that answers each action (errors aside). `opendm` is answered as a join is. */
 export const MEMBER_REPLY_TYPE = {

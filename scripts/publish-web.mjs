@@ -94,6 +94,8 @@ function withConnectSrc(html, sources) {
 const config = {
   wsUrl: outputs.WebSocketUrl,
   broadcastUrl: outputs.BroadcastUrl,
+  // The client's typing heartbeat follows the stack's TypingIntervalSeconds (web/connection.js).
+  ...(outputs.TypingIntervalSeconds && { typingIntervalSeconds: Number(outputs.TypingIntervalSeconds) }),
   ...(outputs.SignInIssuer && {
     auth: {
       mode: outputs.AuthMode,

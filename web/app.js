@@ -3,7 +3,7 @@
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 // This module starts the page; each concern is a module of its own: connection.js (the client and its frames),
 // rooms.js (the room on screen, joining and leaving), messageList.js and messages.js (the message list),
-// members.js, composer.js, and the feature modules they bind (changes.js, typing.js, myrooms.js, owner.js).
+// members.js, composer.js, and the feature modules they bind (changes.js, typing.js, myrooms.js, seenby.js, owner.js).
 
 import { bindAccount, renderMe } from './account.js';
 import { bindComposer, updateComposerState } from './composer.js';
@@ -65,6 +65,7 @@ async function main() {
     showUnconfigured();
   } else {
     state.wsBaseUrl = target.wsUrl;
+    state.typingHeartbeatMs = target.typingHeartbeatMs;
   }
   if (!state.username) {
     openUsernameDialog({ first: true });

@@ -4,7 +4,8 @@
 // address, so a link cannot point the page, its sign-in token or an invite key at another host):
 //   1. window.ROOMCAST_WS_URL below     (when non-empty)
 //   2. GET /config.json on the same origin, shaped { "wsUrl": "ws://127.0.0.1:3001/prod" }
-//      (the local cloud, `npm start`, and `npm run publish-web` write this one).
+//      (the local cloud, `npm start`, and `npm run publish-web` write this one; they add the stack's
+//      "typingIntervalSeconds", the pace of the client's typing heartbeat, 5 s when absent).
 //
 // To host the static files (S3, CloudFront, any web server) against a deployed stack, put the stack's
 // WebSocket URL here — it is the `wss://` URL in the `sam deploy` Outputs, of the form

@@ -10,6 +10,7 @@ import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
+import { bindSeenBy } from './seenby.js';
 import { renderMembers } from './sidebar.js';
 import { state } from './state.js';
 import { bindTyping } from './typing.js';
@@ -67,6 +68,8 @@ export function startClient() {
       username: state.signedIn ? undefined : state.username,
       resumeToken: state.signedIn ? undefined : tabResumeToken(),
       trackRooms: true,
+      // The deployment's TypingIntervalSeconds (config.json); the client's default matches the template's default.
+      ...(state.typingHeartbeatMs && { typingHeartbeatMs: state.typingHeartbeatMs }),
     });
   } catch (err) {
     setConn('unconfigured');
@@ -83,6 +86,7 @@ function routeFrames(chat) {
   chat.on('state', onState);
   chat.on('room', ({ roomId }) => onRoom(roomId));
   chat.on('message', onMessage);
+  bindSeenBy(chat);
   bindMessageChanges(chat);
   chat.on('members', ({ roomId, members, memberCount }) => {
     if (roomId === state.shownRoom) renderMembers(members, memberCount);

@@ -2,6 +2,7 @@
 // marks what is on screen read, lists the member's rooms (direct messages with whom they are with) and puts a
 // "Message" button on each other member when signed in: direct messages are between signed-in users.
 
+import { knowDmPeer } from './dmHeader.js';
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
 import { byId, closeSidebar, ERROR_TITLES, h, toast, ui } from './ui.js';
@@ -10,6 +11,11 @@ import { byId, closeSidebar, ERROR_TITLES, h, toast, ui } from './ui.js';
 const REFRESH_MS = 60_000;
 /** Room changes within this window ask `myrooms` once. */
 const SETTLE_MS = 500;
+/**
+ * After someone opens a direct message with us, the list is asked again at these delays (then every REFRESH_MS):
+ * we are not in that room, so its first messages reach us only as its unread count.
+ */
+const AFTER_DM_MS = [5000, 15_000, 30_000];
 
 let listEl = null;
 let countEl = null;
@@ -38,13 +44,19 @@ function section() {
   byId('members-heading')?.closest('section')?.after(wrap);
 }
 
+/** An opened direct message's header names whom it is with; the sidebar closes on the conversation. */
+function named(joined) {
+  if (joined?.dm?.username) knowDmPeer(joined.roomId, joined.dm.username);
+  closeSidebar();
+}
+
 function open(room) {
   const chat = state.chat;
   if (!chat || room.roomId === state.shownRoom) return;
   const going = room.dm
     ? chat.rooms.openDirect({ userId: room.dm.userId })
     : chat.join(room.roomId, room.inviteKey);
-  going.then(closeSidebar, (err) =>
+  going.then(named, (err) =>
     toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not open the room' }),
   );
 }
@@ -61,6 +73,7 @@ function render(rooms) {
     li.dataset.testid = 'my-room';
     li.dataset.roomId = room.roomId;
     if (room.dm) li.dataset.dm = room.dm.userId;
+    if (room.dm?.username) knowDmPeer(room.roomId, room.dm.username);
     const button = h('button', 'link-button member-name');
     button.type = 'button';
     button.textContent = room.dm ? `✉ ${room.dm.username || 'Direct message'}` : room.roomId;
@@ -104,8 +117,8 @@ function decorateMembers() {
     button.addEventListener('click', () =>
       state.chat?.rooms
         .openDirect({ username: name })
-        .then(() => {
-          closeSidebar();
+        .then((joined) => {
+          named(joined);
           refreshSoon();
         })
         .catch((err) =>
@@ -121,10 +134,23 @@ function markShown(chat, seq) {
   if (document.visibilityState === 'visible' && seq > 0) chat.rooms.markRead(seq).catch(() => {});
 }
 
+let afterDmTimers = [];
+/** Someone opened a direct message with us: it is in the list already (the client adds it); say so, and watch it. */
+function onDmOpened(chat, room) {
+  const name = room.dm.username || 'Someone';
+  toast(`${name} opened a direct conversation with you. Find it under "Your rooms".`, {
+    title: 'New direct message',
+    kind: 'info',
+  });
+  for (const t of afterDmTimers) clearTimeout(t);
+  afterDmTimers = AFTER_DM_MS.map((ms) => setTimeout(() => state.chat === chat && refresh(), ms));
+}
+
 /** Wires a new client (connection.js calls it for each one it creates). */
 export function bindMyRooms(chat) {
   section();
   chat.rooms.on('rooms', render);
+  chat.rooms.on('dm', (room) => onDmOpened(chat, room));
   chat.on('message', (m) => {
     if (m.roomId === state.shownRoom) markShown(chat, m.seq);
   });

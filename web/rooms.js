@@ -2,6 +2,7 @@
 // when the client moves to another room.
 import { renderMe } from './account.js';
 import { updateComposerState } from './composer.js';
+import { showDmHeader } from './dmHeader.js';
 import { refreshMembers } from './members.js';
 import { addSystemLine, updateEmpty, updateTitle } from './messageList.js';
 import { inviteLink, isValidRoomCode, normalizeRoomInput, setHashRoom } from './names.js';
@@ -71,6 +72,7 @@ function setRoomHeader(roomId, { pending = false } = {}) {
   ui.emptyText.textContent = isLobby
     ? 'Everyone who connects lands here. Say hello, create a private room, or join one with a code.'
     : `Invite people with the code ${roomId} — messages appear here instantly.`;
+  if (!pending) showDmHeader(roomId);
   updateTitle();
 }
 

@@ -180,6 +180,12 @@ export async function signOut(auth) {
   return new Promise(() => {});
 }
 
+/** The deployment's TypingIntervalSeconds in ms, when config.json gives a sane one (1–60 s, as the template allows). */
+function heartbeatOf(cfg) {
+  const s = cfg.typingIntervalSeconds;
+  return Number.isInteger(s) && s >= 1 && s <= 60 ? s * 1000 : undefined;
+}
+
 /**
  * Where the chat connects: only this origin's own configuration (`config.js`, then `/config.json`), never the page's
  * address, so a link cannot send a sign-in token or an invite key to another host.
@@ -192,7 +198,8 @@ export async function resolveTarget() {
     if (res.ok) {
       const cfg = await res.json();
       // AuthMode=cognito/oidc: signin.js signs in first and gives the URL with ?token= (a no-op without `auth`).
-      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim()) return signedInTarget(cfg);
+      if (cfg && typeof cfg.wsUrl === 'string' && cfg.wsUrl.trim())
+        return { ...(await signedInTarget(cfg)), typingHeartbeatMs: heartbeatOf(cfg) };
     }
   } catch {
     /* fall through */

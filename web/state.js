@@ -11,6 +11,8 @@ export const state = {
   /** Signed in as a member of the stack's admin group: the page links to the broadcast page. */
   isAdmin: false,
   wsBaseUrl: null,
+  /** The deployment's typing heartbeat (config.json typingIntervalSeconds), else the client's default. */
+  typingHeartbeatMs: undefined,
   /** The roomcast client (client/roomcast.ts); replaced when the name changes. */
   chat: null,
   conn: 'connecting', // connecting | online | reconnecting | offline | unconfigured

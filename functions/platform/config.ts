@@ -70,6 +70,8 @@ const LOBBY_POLICIES: readonly string[] = ['open', 'broadcasts', 'off'];
 export const config = {
   connectionsTable: () => requireEnv('CONNECTIONS_TABLE'),
   roomIndex: () => requireEnv('ROOM_INDEX'),
+  /** The connections table's sparse index of signed-in connections by user (rooms/dmNotice.ts). */
+  userIndex: () => requireEnv('USER_INDEX'),
   roomsTable: () => requireEnv('ROOMS_TABLE'),
   messagesTable: () => requireEnv('MESSAGES_TABLE'),
   sendsTable: () => requireEnv('SENDS_TABLE'),

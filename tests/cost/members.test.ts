@@ -28,3 +28,12 @@ it('shows read positions only up to SeenByMaxMembers: larger rooms are answered 
   expect(wide[2]?.seenbyUsdPerMillion).toBeGreaterThan((rows[2]?.seenbyUsdPerMillion ?? 0) + 100);
   expect(renderMemberCosts(rows, 50)).toMatch(/1000 .*\(tooLarge\)/);
 });
+
+it("prices a direct message's first open with its notice: a keys-only Query and a post to each of the other's devices", () => {
+  for (const row of rows) {
+    // Two devices at $1 per million messages, and half a read unit: the notice, per DM opened, not per message.
+    expect(row.opendmFirstUsdPerMillion - row.opendmUsdPerMillion).toBeGreaterThan(2);
+    expect(row.opendmFirstUsdPerMillion - row.opendmUsdPerMillion).toBeLessThan(2.1);
+  }
+  expect(renderMemberCosts(rows, 50)).toMatch(/opendm, first/);
+});

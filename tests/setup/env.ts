@@ -4,6 +4,7 @@
 Object.assign(process.env, {
   CONNECTIONS_TABLE: 'test-Connections',
   ROOM_INDEX: 'RoomIndex',
+  USER_INDEX: 'UserIndex',
   LEASE_INDEX: 'LeaseIndex',
   ROOMS_TABLE: 'test-Rooms',
   MESSAGES_TABLE: 'test-Messages',

@@ -123,3 +123,10 @@ it('refuses a stack deployed without HostWebChat=true', async () => {
   const list = outputs().filter((o) => o.OutputKey !== 'WebBucketName');
   await expect(dryRun(list)).rejects.toThrow(/no WebBucketName output: deploy it with HostWebChat=true/);
 });
+
+it("gives the web chat the stack's typing heartbeat interval (TypingIntervalSeconds)", async () => {
+  const { folder } = await dryRun(outputs({ AuthMode: 'none', TypingIntervalSeconds: '3' }));
+  expect(JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'))).toMatchObject({
+    typingIntervalSeconds: 3,
+  });
+});

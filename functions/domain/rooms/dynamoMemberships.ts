@@ -41,10 +41,11 @@ export class DynamoMembershipStore implements MembershipStore {
     memberKey: string,
     roomId: string,
     entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number },
-  ) {
+  ): Promise<boolean> {
     // One UpdateItem that keeps the read position: a rejoin from another device must not reset it. A first entry
-    // starts at `readSeq`, what the member was shown on entering.
-    await this.db.send(
+    // starts at `readSeq`, what the member was shown on entering. `at` is on every item: its old value tells a
+    // first entry from a rejoin at no extra cost.
+    const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.tables.memberships,
         Key: { memberKey, roomId },
@@ -63,8 +64,10 @@ export class DynamoMembershipStore implements MembershipStore {
           ...(entry.inviteKey !== undefined && { ':key': entry.inviteKey }),
           ...(entry.dm && { ':true': true }),
         },
+        ReturnValues: 'UPDATED_OLD',
       }),
     );
+    return Attributes?.at === undefined;
   }
 
   async leave(memberKey: string, roomId: string) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   DM_ROOM_CODE_LENGTH,
+  type DmOpenedFrame,
   type DmPeer,
   isUserId,
   type JoinedFrame,
@@ -40,13 +41,14 @@ export interface Membership {
 export interface MembershipStore {
   /**
    * Records that `memberKey` belongs to `roomId`, with the key it entered by, keeping its read position; a first
-   * entry's position is `readSeq` (what the member was shown on entering; absent: 0, everything unread).
+   * entry's position is `readSeq` (what the member was shown on entering; absent: 0, everything unread). True when
+   * the membership is new (a first entry, or one after leaving).
    */
   join(
     memberKey: string,
     roomId: string,
     entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number },
-  ): Promise<void>;
+  ): Promise<boolean>;
   leave(memberKey: string, roomId: string): Promise<void>;
   /** Moves the read position to `seq` if that is forward; returns the position kept after the request. */
   markRead(memberKey: string, roomId: string, seq: number, at: string, ttl?: number): Promise<number>;
@@ -299,6 +301,8 @@ async function resolvePeer(deps: MemberDeps, caller: Connection, target: DmTarge
 export type DmDeps = MemberDeps & {
   roomIdleDays: number;
   join: (connectionId: string, roomId: string) => Promise<JoinedFrame>;
+  /** Tells the other user's devices of a room new to their list (dmNotice.ts); advisory, it never throws. */
+  notifyPeer?: (userId: string, room: DmOpenedFrame['room']) => Promise<unknown>;
 };
 
 /**
@@ -334,15 +338,16 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
   const joined = await deps.join(connectionId, roomId);
   const at = now.toISOString();
   // The opener has read what it was shown; the other member has read nothing of it yet.
-  await Promise.all(
-    dmMembers.map((key) =>
-      deps.memberships.join(key, roomId, {
-        dm: true,
-        at,
-        ...(key === caller.userId && { readSeq: joined.lastSeq }),
-      }),
-    ),
-  );
+  const [peerIsNew] = await Promise.all([
+    deps.memberships.join(peer.userId, roomId, { dm: true, at }),
+    deps.memberships.join(caller.userId, roomId, { dm: true, at, readSeq: joined.lastSeq }),
+  ]);
+  // Only when the room is new to the other's list (first open, or after they left it): not on every open.
+  if (peerIsNew && deps.notifyPeer) {
+    const { lastSeq } = joined;
+    const dm = peerOf(room, peer.userId) ?? { userId: caller.userId };
+    await deps.notifyPeer(peer.userId, { roomId, lastSeq, lastReadSeq: 0, unread: lastSeq, dm });
+  }
   return { ...joined, dm: peerOf(room, caller.userId) ?? peer };
 }
 

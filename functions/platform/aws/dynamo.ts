@@ -75,6 +75,8 @@ export class DynamoConnectionStore implements ConnectionStore {
         TableName: this.table,
         Item: {
           ...connection,
+          // The sparse user index's key: only a signed-in user's devices are found by user (rooms/dmNotice.ts).
+          ...(connection.userId?.startsWith('user:') && { signedInUserId: connection.userId }),
           lastActiveAt: connection.connectedAt,
           prunableAfter: new Date(now + HANDSHAKE_MS).toISOString(),
           ttl: Math.floor(now / 1000) + CONNECTION_TTL_SECONDS,

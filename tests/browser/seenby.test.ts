@@ -1,0 +1,88 @@
+import type { Locator, Page } from 'playwright-core';
+import { browserStage, SCREENSHOTS, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { ChatClient } from '../helpers/chatClient';
+
+/**
+ * "Seen by" in the web chat (web/seenby.js): under her own latest message Alice sees who of the room has read it,
+ * names only of those whose read position reached it, kept current as they read, and the page stops asking once
+ * everyone has seen it. Bob reads in Chromium; Dave is a member connected without the web chat, who reads only when
+ * he says so (markread).
+ */
+jest.setTimeout(120_000);
+
+const stage = browserStage();
+/** A read position the page learns by asking again: its backed-off asks come within 10 s, then 20 s. */
+const POLLED_WITHIN_MS = 30_000;
+
+/** A person in the lobby; `sent` gets each frame the page sends, from its first. */
+async function person(username: string, sent: (frame: string) => void = () => {}): Promise<Page> {
+  const page = await stage.newPage({ width: 1100, height: 760 });
+  page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => sent(String(payload))));
+  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
+  return page;
+}
+
+/** Waits until the element shows exactly `text`. */
+async function hasText(locator: Locator, text: string, timeoutMs = UI_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | null = null;
+  while (Date.now() < deadline) {
+    last = (await locator.textContent({ timeout: 500 }).catch(() => null))?.trim() ?? null;
+    if (last === text) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(last).toBe(text);
+}
+
+const ownRow = (page: Page, text: string) =>
+  page.locator('[data-testid="message"][data-seq]').filter({ hasText: text });
+
+async function say(page: Page, text: string): Promise<number> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-input').press('Enter');
+  return Number(await ownRow(page, text).getAttribute('data-seq'));
+}
+
+it('alice sees who has read her latest message, kept current, and stops asking once all have', async () => {
+  let asks = 0;
+  const alice = await person('alice', (frame) => {
+    if (frame.includes('"action":"seenby"')) asks += 1;
+  });
+  const bob = await person('bob');
+  await alice.getByTestId('create-room-button').click();
+  await alice.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
+  const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
+  const key = new URLSearchParams(new URL(alice.url()).hash.slice(1)).get('key');
+  await bob.getByTestId('join-input').fill(code);
+  await bob.getByTestId('join-button').click();
+  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  const dave = await ChatClient.connect(stage.cloud.wsUrl, 'dave');
+  await dave.expectReply({ action: 'joinroom', roomId: code, ...(key && { key }) });
+  await alice.locator('[data-testid="member-item"][data-username="dave"]').waitFor();
+
+  // Bob's page shows the message, so it is read; Dave has not read it: only Bob is named.
+  const lunch = await say(alice, 'lunch at noon?');
+  await bob.locator('[data-testid="message"]').filter({ hasText: 'lunch at noon?' }).waitFor();
+  const lunchSeen = ownRow(alice, 'lunch at noon?').getByTestId('seen-by');
+  await hasText(lunchSeen, 'Seen by bob');
+  expect(asks).toBeGreaterThan(0);
+  expect(await bob.getByTestId('seen-by').count()).toBe(0); // Bob has no message of his own to show it under
+
+  // Dave reads it; Alice's page learns it without anything else happening in the room.
+  await dave.expectReply({ action: 'markread', seq: lunch });
+  await hasText(lunchSeen, 'Seen by bob and dave', POLLED_WITHIN_MS);
+  await alice.screenshot({ path: `${SCREENSHOTS}/seenby.png` });
+
+  // Everyone has seen it: Bob chatting on costs no more asks from Alice's page.
+  const asksWhenSettled = asks;
+  for (const text of ['sure', 'where?', 'the usual place']) await say(bob, text);
+  await alice.locator('[data-testid="message"]').filter({ hasText: 'the usual place' }).waitFor();
+  await alice.waitForTimeout(7000);
+  expect(asks).toBe(asksWhenSettled);
+
+  // Her next message takes the line; Dave has not read that one.
+  await say(alice, 'see you there');
+  await hasText(ownRow(alice, 'see you there').getByTestId('seen-by'), 'Seen by bob', POLLED_WITHIN_MS);
+  expect(await alice.getByTestId('seen-by').count()).toBe(1);
+  await dave.close();
+});
