@@ -6,7 +6,7 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * Presence changes and broadcasts through the fan-out state machine of template.yaml (tests/helpers/fanoutMachine.ts):
  * no seq and no lease, but the same pages, chunks, prunes and reposts as a room's messages, posting their own payload.
  */
-const { h, addMembers, roomItem } = useFanoutMachine();
+const { h, addMembers, createRoom, roomItem } = useFanoutMachine();
 const { managementApi } = h;
 
 /** A presence change in `roomId`, or a broadcast to everyone without one, as the chat bus carries it. */
@@ -133,6 +133,7 @@ describe('overload: a chunk that fails, a throttled Deliver, the retry budget', 
   });
 
   it('a member who answers 429 for the whole retry budget is tried again until it runs out, then given up: no resync note', async () => {
+    await createRoom('LIMIT9');
     const [member, other] = (await addMembers('LIMIT9', 2)) as [string, string];
     managementApi.throttle.set(member, 1_000_000);
     const run = await h.realTimeMachine.execute(eventOf('LIMIT9', 'never'));
