@@ -36,6 +36,8 @@ export async function postAsIs(
     deadline,
   );
   const { owed, goneIds } = sortOutcomes(group, outcomes);
+  const latencyMs = sinceSent(input.payload, given.now());
+  if (latencyMs !== undefined) metrics.addMetric(METRIC.deliveryLatency, MetricUnit.Milliseconds, latencyMs);
   return report(await handedOn(given, input, await owedAgain(given, input.roomId, owed)), goneIds);
 }
 
@@ -96,6 +98,16 @@ function sortOutcomes(group: Group, outcomes: FramesOutcome[]): { owed: Group[];
   const owed =
     retry.length > 0 ? [{ ...group, connectionIds: retry, attempt: (group.attempt ?? 1) + 1 }] : [];
   return { owed, goneIds };
+}
+
+/** Time from the event's `sentAt` (a broadcast's frame has one) to the end of these posts. */
+function sinceSent(payload: string, now: number): number | undefined {
+  try {
+    const sentAt = Date.parse((JSON.parse(payload) as { sentAt?: string }).sentAt ?? '');
+    return Number.isNaN(sentAt) ? undefined : Math.max(0, now - sentAt);
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the state machine goes on with: a repost's owed groups (a chunk hands them on), the members to prune. */
