@@ -160,7 +160,12 @@ describe('coverage of the template and of events/', () => {
     }
     expect(seen.filter((i) => i.routeKey === 'ping')).toEqual([]);
     // The fan-out state machine ran the Deliver function for each event of the session, as background work.
-    expect(seen).toContainEqual({ logicalId: 'DeliverFunction', routeKey: undefined, kind: 'background' });
+    expect(seen).toContainEqual({
+      logicalId: 'DeliverFunction',
+      routeKey: undefined,
+      kind: 'background',
+      op: 'post',
+    });
   });
 
   it('every sample event in events/ runs through the local cloud with the result it documents', async () => {
