@@ -27,8 +27,10 @@ export async function postAsIs(
   if (typeof input.payload !== 'string') throw new TypeError('an event posted as is needs its payload');
   const startedAt = given.now();
   const group = await recipientsOf(given, input, startedAt);
-  if (!(await budgetGranted(given, input, group, startedAt)))
-    return report(await handedOn(given, input, await owedAgain(given, input.roomId, [group])), []);
+  if (!(await budgetGranted(given, input, group, startedAt))) {
+    const owed = [{ ...group, attempt: (group.attempt ?? 1) + 1 }];
+    return report(await handedOn(given, input, await owedAgain(given, input.roomId, owed)), []);
+  }
   const frames = [{ payload: input.payload }];
   const outcomes = await postFrames(
     given.notifier,
