@@ -2,12 +2,14 @@ import type { Context } from 'aws-lambda';
 import { BUSY_WINDOW_MS, HANDOVER_MS } from '../domain/fanout/coalescing';
 import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
+import { METRIC, MetricUnit, metrics } from '../platform/powertools';
 import { fanoutStore } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 import { notifier } from '../platform/wiring/managementApi';
 import { claim } from './claim';
 import { handedOn, owedAgain, startSuccessor } from './handOver';
 import { post } from './post';
+import { isAsIs, postAsIs } from './postAsIs';
 import type {
   AbandonInput,
   CycleDeps,
@@ -55,14 +57,17 @@ export async function runCycleStep(
   context?: Context,
   given: CycleDeps = deps(),
 ): Promise<QuietClaimResult | PostReport | PageStep> {
-  if (typeof input.roomId !== 'string') throw new TypeError('a fan-out step needs its roomId');
+  const everyone = input.roomId === null && (input.op === 'post' || input.op === 'owe');
+  if (typeof input.roomId !== 'string' && !everyone) throw new TypeError('a fan-out step needs its roomId');
   switch (input.op) {
     case 'claim':
       return claim(given, input, context);
     case 'release':
       return release(given, input);
     case 'post':
-      return post(given, input, deadlineOf(context));
+      if (isAsIs(input)) return postAsIs(given, input, deadlineOf(context));
+      if (input.roomId === null) throw new TypeError('only an event posted as is goes to everyone');
+      return post(given, { ...input, roomId: input.roomId }, deadlineOf(context));
     case 'nextPage':
     case 'resume':
       return runTimeBoundStep(given, input);
@@ -103,8 +108,12 @@ async function abandon(given: CycleDeps, input: AbandonInput): Promise<QuietClai
   return { released: true };
 }
 
-/** A chunk whose Deliver failed: its members are owed the cycle, within the retry budget, and handed on. */
+/**
+ * A chunk whose Deliver failed past its retries (counted: DeliveryChunksFailed): its members are owed the cycle, or
+ * the event, within the retry budget, and handed on.
+ */
 async function owe(given: CycleDeps, input: OweInput): Promise<PostReport> {
+  metrics.addMetric(METRIC.deliveryChunksFailed, MetricUnit.Count, 1);
   const retryUntil = given.now() + given.retrySeconds * 1000;
   const owed = await owedAgain(
     given,

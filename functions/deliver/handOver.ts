@@ -17,7 +17,8 @@ export type OwedGroup = Group & { attempt: number; waitSeconds: number };
 /** The cycle step whose posts are owed: a chunk's post, a repost (it has `groups`), or a failed chunk's `owe`. */
 interface OwingStep {
   op: string;
-  roomId: string;
+  /** Null for a broadcast to everyone. */
+  roomId: string | null;
   payload?: string;
   payloadSeq?: number;
   groups?: Group[];
@@ -36,7 +37,7 @@ interface OwingStep {
  */
 export async function handOverOwed(
   publisher: EventPublisher,
-  owed: { roomId: string; payload: string; payloadSeq: number; messageId: string; groups: OwedGroup[] },
+  owed: { roomId: string | null; payload: string; payloadSeq: number; messageId: string; groups: OwedGroup[] },
 ): Promise<boolean> {
   try {
     await publisher.publish([
@@ -94,46 +95,52 @@ export async function handedOn(given: HandOnDeps, input: OwingStep, owed: OwedGr
       roomId: input.roomId,
       payload: input.payload,
       payloadSeq: input.payloadSeq,
-      messageId: messageIdOf(input.payload) ?? `${input.roomId}#${input.payloadSeq}`,
+      messageId: messageIdOf(input.payload) ?? `${input.roomId ?? 'everyone'}#${input.payloadSeq}`,
       groups: owed,
     }));
-  if (!handed)
-    await owedAgain(
-      given,
-      input.roomId,
-      [],
-      owed.flatMap((g) => g.connectionIds.map((connectionId) => ({ connectionId, afterSeq: g.afterSeq }))),
-    );
+  if (!handed) await owedAgain(given, input.roomId, [], owed.flatMap(unreachedOf));
   return [];
 }
 
 /**
+ * A member a post could not reach within its budget: the range it still misses from `afterSeq`, unless the post was
+ * of an event as is (a presence change, a broadcast: `asIs`), which a resync would not bring back.
+ */
+export type Unreached = { connectionId: string; afterSeq: number; asIs?: true };
+
+const unreachedOf = (g: Group): Unreached[] =>
+  g.connectionIds.map((connectionId) => ({
+    connectionId,
+    afterSeq: g.afterSeq,
+    ...(g.uptoSeq === 0 && { asIs: true as const }),
+  }));
+
+/**
  * The groups still worth a try, each with its wait; the members of groups past their retry budget, and the `lost`
- * ones, are noted for a resync frame at their next successful post and counted as delivery failures.
+ * ones, are counted as delivery failures and, when they miss messages, noted for a resync frame at their next
+ * successful post.
  */
 export async function owedAgain(
   given: HandOnDeps,
-  roomId: string,
+  roomId: string | null,
   groups: Group[],
-  lost: { connectionId: string; afterSeq: number }[] = [],
+  lost: Unreached[] = [],
 ): Promise<OwedGroup[]> {
   const now = given.now();
   const again: OwedGroup[] = [];
-  const resync = [...lost];
+  const unreached = [...lost];
   for (const group of groups) {
-    if (group.retryUntil !== undefined && now >= group.retryUntil) {
-      for (const connectionId of group.connectionIds) resync.push({ connectionId, afterSeq: group.afterSeq });
-      continue;
+    if (group.retryUntil !== undefined && now >= group.retryUntil) unreached.push(...unreachedOf(group));
+    else {
+      const attempt = group.attempt ?? 2;
+      again.push({ ...group, attempt, waitSeconds: backoffSeconds(attempt, given.random) });
     }
-    const attempt = group.attempt ?? 2;
-    again.push({ ...group, attempt, waitSeconds: backoffSeconds(attempt, given.random) });
   }
+  const resync = roomId === null ? [] : unreached.filter((u) => !u.asIs);
   for (const { connectionId, afterSeq } of resync)
-    await given.store.markResync(roomId, connectionId, afterSeq);
-  if (resync.length > 0) {
-    metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, resync.length);
-    metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, resync.length);
-  }
+    await given.store.markResync(roomId as string, connectionId, afterSeq);
+  if (unreached.length > 0) metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, unreached.length);
+  if (resync.length > 0) metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, resync.length);
   return again;
 }
 
@@ -151,17 +158,16 @@ export function messageIdOf(payload: string | undefined): string | undefined {
 /** A repost whose Deliver failed past its retries: the members it still owed. */
 export interface UnreachedInput {
   op: 'unreached';
-  roomId: string;
+  /** Null for a broadcast to everyone. */
+  roomId: string | null;
   groups: Group[];
 }
 
-/** Notes every member of the groups for a resync frame with its next successful post, and counts them. */
+/** Counts every member of the groups unreached, and notes those missing messages for a resync frame. */
 export async function noteUnreached(given: HandOnDeps, input: UnreachedInput): Promise<{ resyncs: number }> {
-  if (typeof input?.roomId !== 'string' || !Array.isArray(input.groups))
+  if ((input?.roomId !== null && typeof input?.roomId !== 'string') || !Array.isArray(input.groups))
     throw new TypeError('an unreached step needs its roomId and groups');
-  const lost = input.groups.flatMap((g) =>
-    g.connectionIds.map((connectionId) => ({ connectionId, afterSeq: g.afterSeq })),
-  );
+  const lost = input.groups.flatMap(unreachedOf);
   await owedAgain(given, input.roomId, [], lost);
   return { resyncs: lost.length };
 }

@@ -4,7 +4,7 @@ import { grantedPosts } from '../domain/fanout/dynamoFanout';
 import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 import { giveBack, type Held, reserve } from './budget';
 import { handedOn, messageIdOf, owedAgain } from './handOver';
-import type { CycleDeps, PostInput, PostReport } from './steps';
+import type { CycleDeps, PostReport, RoomPostInput } from './steps';
 import { type Target, targetsOf } from './targets';
 import { pastHandOver } from './timeBound';
 
@@ -12,7 +12,9 @@ import { pastHandOver } from './timeBound';
  * What a post goes on with once its posts are granted: the groups and resync notes to post, and what runs beside
  * the posts (an excess given back, the lease renewed); or, when it gives up before posting, the groups owed.
  */
-type Ready = { groups: Group[]; resync: PostInput['resync']; beside: Promise<unknown>[] } | { owed: Group[] };
+type Ready =
+  | { groups: Group[]; resync: RoomPostInput['resync']; beside: Promise<unknown>[] }
+  | { owed: Group[] };
 
 /** What became of a post's targets, member by member. */
 interface Tally {
@@ -32,7 +34,7 @@ interface Tally {
  */
 export async function post(
   given: CycleDeps,
-  input: PostInput,
+  input: RoomPostInput,
   deadline: PostingDeadline | undefined,
   held: Held = undefined,
 ): Promise<PostReport> {
@@ -63,7 +65,7 @@ export async function post(
 }
 
 /** The groups a post covers: a retry's own, or a chunk's one range. */
-function groupsOf(input: PostInput): Group[] {
+function groupsOf(input: RoomPostInput): Group[] {
   return (
     input.groups ?? [
       {
@@ -78,7 +80,7 @@ function groupsOf(input: PostInput): Group[] {
 const membersOf = (groups: Group[]): number => groups.reduce((n, g) => n + g.connectionIds.length, 0);
 
 /** The execution's own message names its log lines, as SendMessage's and the state machine's do. */
-function nameLogLines(input: PostInput, groups: Group[]): void {
+function nameLogLines(input: RoomPostInput, groups: Group[]): void {
   const messageId = messageIdOf(input.payload);
   if (messageId) logger.setCorrelationId(messageId);
   logger.debug('posting to chunk', {
@@ -126,7 +128,7 @@ async function readyRetry(
  */
 async function readyChunk(
   given: CycleDeps,
-  input: PostInput,
+  input: RoomPostInput,
   groups: Group[],
   held: Held,
   startedAt: number,
@@ -150,7 +152,7 @@ async function readyChunk(
  * The first chunk of a page renews the lease beside its posts, not before them: a lease outlasts any chunk, and a
  * renewal that fails only leaves it to expire sooner.
  */
-function renewLease(given: CycleDeps, input: PostInput, startedAt: number): Promise<unknown> {
+function renewLease(given: CycleDeps, input: RoomPostInput, startedAt: number): Promise<unknown> {
   if (input.chunkIndex !== 0 || input.owner === undefined) return Promise.resolve();
   return given.store.renew(input.roomId, input.owner, startedAt).catch((error) => {
     logger.warn('lease not renewed', { roomId: input.roomId, error });

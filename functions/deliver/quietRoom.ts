@@ -4,7 +4,7 @@ import { logger } from '../platform/powertools';
 import { giveBack, type Held, remember } from './budget';
 import { handedOn, owedAgain } from './handOver';
 import { post } from './post';
-import type { ClaimInput, CycleDeps, PostInput, QuietClaimResult } from './steps';
+import type { ClaimInput, CycleDeps, QuietClaimResult, RoomPostInput } from './steps';
 import { deadlineOf, QUIET_RELEASE_MS } from './timing';
 
 type Posted = NonNullable<QuietClaimResult['posted']>;
@@ -38,7 +38,7 @@ async function postQuietRoom(
   held: Held,
   context?: Context,
 ): Promise<Posted> {
-  const chunk: PostInput = {
+  const chunk: RoomPostInput = {
     op: 'post',
     roomId: input.roomId,
     payload: input.payload,

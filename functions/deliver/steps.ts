@@ -29,7 +29,8 @@ export interface AbandonInput {
 /** A chunk whose Deliver failed: its members are owed the cycle, handed on as any chunk's owed posts are. */
 export interface OweInput {
   op: 'owe';
-  roomId: string;
+  /** Null for a broadcast to everyone. */
+  roomId: string | null;
   payload: string;
   payloadSeq: number;
   groups: Group[];
@@ -73,11 +74,12 @@ export type QuietClaimResult = ClaimResult & {
 
 /**
  * Posts to members: one chunk of a cycle (connectionIds with afterSeq/uptoSeq and the members owed a resync), or
- * the groups of a retry. `payload` is the event's own frame, posted as is when a group is exactly its message.
+ * the groups of a retry. `payload` is the event's own frame, posted as is when a group is exactly its message, or
+ * when the range is empty (uptoSeq 0: a presence change or a broadcast, postAsIs.ts; roomId null for everyone).
  */
 export interface PostInput {
   op: 'post';
-  roomId: string;
+  roomId: string | null;
   payload?: string;
   payloadSeq?: number;
   connectionIds?: string[];
@@ -94,6 +96,9 @@ export interface PostInput {
   startedAt?: string;
   groups?: Group[];
 }
+
+/** A post of a room's messages (a chunk of its cycle, or their repost): always of a room. */
+export type RoomPostInput = PostInput & { roomId: string };
 
 export interface PostReport {
   /** What is still owed, to be tried again after `waitSeconds`. */

@@ -1,5 +1,5 @@
 import { type Frame, framesOf, type Group, resyncFrame } from '../domain/fanout/coalescing';
-import type { CycleDeps, PostInput } from './steps';
+import type { CycleDeps, RoomPostInput } from './steps';
 
 /** One member's posts: its frames, in order, and the group (range) they cover. */
 export type Target = { connectionId: string; group: Group; frames: Frame[]; resyncAfter?: number };
@@ -10,9 +10,9 @@ export type Target = { connectionId: string; group: Group; frames: Frame[]; resy
  */
 export async function targetsOf(
   store: CycleDeps['store'],
-  input: PostInput,
+  input: RoomPostInput,
   groups: Group[],
-  resync: PostInput['resync'],
+  resync: RoomPostInput['resync'],
 ): Promise<{ targets: Target[]; messagesRead: number }> {
   const { roomId } = input;
   const ranges = new RangeFrames(store, input);
@@ -36,7 +36,7 @@ class RangeFrames {
 
   constructor(
     private readonly store: CycleDeps['store'],
-    private readonly input: PostInput,
+    private readonly input: RoomPostInput,
   ) {}
 
   async framesFor(afterSeq: number, uptoSeq: number): Promise<Frame[]> {

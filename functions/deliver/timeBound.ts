@@ -47,7 +47,10 @@ export async function nextPageOrHandOver(
   input: NextPageInput,
 ): Promise<PageStep> {
   const now = given.now();
-  if (!pastHandOver(input.startedAt, now)) return {};
+  // An event posted as is (seq 0: a presence change, a broadcast) holds no lease to hand over: its pages go on, each
+  // late chunk handing its members to a repost at once (post.ts, postAsIs.ts), so what is left takes a read and a
+  // publish a page.
+  if (input.seq === 0 || !pastHandOver(input.startedAt, now)) return {};
   const { roomId, owner } = input;
   try {
     // Taken over (by this hand-over's successor, when this step runs again, or by a claim after it expired): the

@@ -246,9 +246,9 @@ export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast' | 'FanoutRe
 export interface ChatEvent {
   type: ChatEventType;
   messageId: string;
-  /** Absent for a broadcast to every connection. */
-  roomId?: string;
-  /** A message's seq in its room: the fan-out delivers it through the room's lease (coalescing.ts). */
+  /** Absent for a broadcast to every connection (null in the FanoutRepost of one). */
+  roomId?: string | null;
+  /** A message's seq in its room: the fan-out delivers it through the room's lease (coalescing.ts); 0 in the FanoutRepost of a presence change or broadcast. */
   seq?: number;
   /** The serialized frame every recipient gets, serialized once here. */
   payload: string;

@@ -46,6 +46,8 @@ export const METRIC = {
   staleConnectionsPruned: 'StaleConnectionsPruned',
   postsThrottled: 'PostsThrottled',
   deliveryFailures: 'DeliveryFailures',
+  /** Chunks whose Deliver failed past its retries; their members are handed to a repost. */
+  deliveryChunksFailed: 'DeliveryChunksFailed',
   deliveryLatency: 'DeliveryLatency',
   connections: 'Connections',
   roomsCreated: 'RoomsCreated',

@@ -23,7 +23,7 @@ beforeAll(async () => {
     // The fan-out's backoffs before a throttled post is tried again (1 to 8 s on AWS) last 10 ms per second: what
     // these tests count is what arrives, and a throttled member is tried until its retry budget (wall-clock) runs
     // out either way. The Retry pauses keep real time: the Lambda throttles they wait out end in real time.
-    stepFunctionsTestClock: { msPerSecond: 10, states: ['RepostBackOff', 'BackOff'] },
+    stepFunctionsTestClock: { msPerSecond: 10, states: ['RepostBackOff'] },
   });
   cloud = testCloud.cloud;
 });

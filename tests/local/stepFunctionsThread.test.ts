@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadTemplate, readTemplateFile } from '../../infra/template';
 import { type LocalDynamo, startDynamoThread } from '../../local/dynamodb';
-import { createLocalIam, LOCAL_ADMIN } from '../../local/iam';
+import { createLocalIam } from '../../local/iam';
 import {
   type StepFunctionsThread,
   type StepFunctionsThreadInit,
@@ -28,7 +27,7 @@ let stepFunctions: StepFunctionsThread;
 let threadInit: StepFunctionsThreadInit;
 const invoked: string[] = [];
 /** What the machine's Deliver answers (a stub; by default, everything posted). */
-let deliver: (payload: { attempt?: number }) => unknown = () => ({});
+let deliver: (payload: { groups?: unknown[] }) => unknown = () => ({});
 const stopped: StepFunctionsThread[] = [];
 
 /** Starts a Step Functions thread on the shared DynamoDB; `extra` is added to its init. */
@@ -40,7 +39,7 @@ async function startThread(extra: Partial<StepFunctionsThreadInit> = {}): Promis
     {
       invokeFunction: async (_machine, fn, payload) => {
         invoked.push(fn);
-        return deliver(payload as { attempt?: number });
+        return deliver(payload as { groups?: unknown[] });
       },
       putMetricData: () => undefined,
       log: () => undefined,
@@ -98,52 +97,47 @@ it('fails an execution of a machine it does not know with the reason, instead of
 
 describe('the test clock (local/testClock.ts) reaches the thread', () => {
   /**
-   * A presence change to a room of one member whose first post Deliver hands back to try again: the execution waits
-   * in the Map's BackOff (SecondsPath $.attempt: 1 s on AWS) before the second try. Resolves with that wait's
-   * real length, from Deliver's first call to its second.
+   * A presence change's post owed to a room of one member (a FanoutRepost, as a chunk hands it on) whose first try
+   * Deliver answers as still owed: the execution waits in RepostBackOff (SecondsPath $.waitSeconds: 1 s on AWS)
+   * before the second try. Resolves with that wait's real length, from Deliver's first call to its second.
    */
   async function backOffMs(thread: StepFunctionsThread, roomId: string): Promise<number> {
-    const db = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: template.region,
-      credentials: { ...LOCAL_ADMIN },
-    });
-    const connections = template.tables().find((t) => t.logicalId === 'ConnectionsTable')
-      ?.TableName as string;
-    const connectionId = `${roomId}-member=`;
-    await db.send(
-      new PutItemCommand({
-        TableName: connections,
-        Item: { connectionId: { S: connectionId }, roomId: { S: roomId }, username: { S: 'alice' } },
-      }),
-    );
-    db.destroy();
-    const calls: { attempt: number; at: number }[] = [];
-    deliver = (payload) => {
-      calls.push({ attempt: payload.attempt ?? 0, at: Date.now() });
-      return payload.attempt === 1 ? { retryIds: [connectionId] } : {};
+    const owed = { afterSeq: 0, uptoSeq: 0, connectionIds: [`${roomId}-member=`], attempt: 2 };
+    const calls: number[] = [];
+    deliver = () => {
+      calls.push(Date.now());
+      return calls.length === 1
+        ? { groups: [{ ...owed, attempt: 3, waitSeconds: 1 }], waitSeconds: 1, goneIds: [] }
+        : { groups: [], waitSeconds: 1, goneIds: [] };
     };
     const payload = JSON.stringify({ type: 'presence', roomId, username: 'bob', event: 'joined' });
     const summary = await thread.execute(machine?.logicalId as string, {
       ...event,
-      detail: { messageId: `presence-${roomId}`, roomId, payload },
+      'detail-type': 'FanoutRepost',
+      detail: {
+        messageId: `presence-${roomId}`,
+        roomId,
+        seq: 0,
+        payload,
+        groups: [{ ...owed, waitSeconds: 0 }],
+      },
     });
     deliver = () => ({});
     expect(summary).toMatchObject({ ok: true });
-    expect(calls.map((c) => c.attempt)).toEqual([1, 2]);
-    return (calls[1]?.at as number) - (calls[0]?.at as number);
+    expect(calls).toHaveLength(2);
+    return (calls[1] as number) - (calls[0] as number);
   }
 
   it('without a clock the Wait lasts its real second; with one naming it, a millisecond per second', async () => {
     expect(await backOffMs(stepFunctions, 'real-clock')).toBeGreaterThanOrEqual(1000);
-    const clocked = await startThread({ testClock: { msPerSecond: 1, states: ['BackOff'] } });
+    const clocked = await startThread({ testClock: { msPerSecond: 1, states: ['RepostBackOff'] } });
     // 1 ms of waiting; the bound leaves the rest of the real second for a busy machine.
     expect(await backOffMs(clocked, 'test-clock')).toBeLessThan(1000);
   });
 
   it('a clock naming a state no state machine has stops the thread from starting, naming it', async () => {
     await expect(
-      startThread({ testClock: { msPerSecond: 1, states: ['BackOff', 'NoSuchWait'] } }),
+      startThread({ testClock: { msPerSecond: 1, states: ['RepostBackOff', 'NoSuchWait'] } }),
     ).rejects.toThrow('NoSuchWait');
   });
 });

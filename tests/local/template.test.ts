@@ -115,7 +115,7 @@ describe('the real template.yaml', () => {
     expect(text).toContain('arn:aws:lambda:us-east-1:000000000000:function:roomcast-local-DeliverFunction');
     expect(text).toContain("States.StringToJson('100')");
     const states = (sm?.definition.States ?? {}) as Record<string, unknown>;
-    expect(states.DeliverChunks).toBeDefined();
+    expect(states.PostChunks).toBeDefined();
     // The substitutions point the machine at this template's resources: its Lambda tasks invoke the Deliver
     // function, and its DynamoDB tasks read and prune the Connections table through its room index.
     const deliver = t.functions().find((f) => f.logicalId === 'DeliverFunction');

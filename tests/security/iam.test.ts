@@ -20,8 +20,6 @@ interface Statement {
 const WILDCARD_RESOURCE_ALLOWED: Record<string, string> = {
   'FanoutStateMachineRole/ExecutionLogDelivery':
     'Step Functions vends its execution logs through CloudWatch Logs log delivery, whose actions only accept "*" (AWS docs: "Logging using CloudWatch Logs", IAM policies for logging).',
-  'FanoutStateMachineRole/CountFailedChunks':
-    'cloudwatch:PutMetricData has no resource-level permissions (Service Authorization Reference, Amazon CloudWatch: no resource types); the statement is limited by the cloudwatch:namespace condition key.',
 };
 
 /** AWS managed policies a role may carry, with why; none of them is a FullAccess policy. */

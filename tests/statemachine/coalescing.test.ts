@@ -48,7 +48,7 @@ it("a quiet room's message goes out at once as the plain message frame, by one D
   expectEachGotMessage1Alone(members);
   // The claim read the members, posted and released: no Query state, no Map, no Release step.
   expect(ops()).toEqual(['claim']);
-  expect(run.states).toEqual(['Prepare', 'MessageOrOther', 'Claim', 'ClaimedOrCoalesced', 'Delivered']);
+  expect(run.states).toEqual(['Prepare', 'RouteByKind', 'Claim', 'ClaimedOrCoalesced', 'Delivered']);
   const room = await roomItem('ONE1');
   expect(room?.deliveredSeq).toEqual({ N: '1' });
   expect(room?.leaseOwner).toBeUndefined();

@@ -78,3 +78,24 @@ it('a hand-over run twice (a lost answer, or EventBridge delivering twice) start
   for (const id of members) expect({ id, got: seqsOf(id) }).toEqual({ id, got: [1] });
   expect((await roomItem('TWICE3'))?.leaseOwner).toBeUndefined();
 });
+
+it('a presence change whose time runs out between two pages goes on to every page, its late chunks handed to reposts: every member gets it once', async () => {
+  const members = await addMembers('PRES3', 30); // pages of 7: five pages
+  h.beforeStep = async (step) => {
+    // From page 3 on, the execution has run for 4 minutes.
+    const late = step.op === 'nextPage' || (step.op === 'post' && step.groups === undefined);
+    if (late && h.steps.filter((s) => s.input.op === 'nextPage').length >= 2)
+      step.startedAt = FOUR_MINUTES_AGO();
+  };
+  const payload = JSON.stringify({ type: 'presence', roomId: 'PRES3', username: 'carol', event: 'joined' });
+  const run = await h.machine.execute({
+    'detail-type': 'Presence',
+    source: 'roomcast.chat',
+    detail: { type: 'Presence', messageId: 'presence-PRES3', roomId: 'PRES3', payload },
+  });
+  expect(run).toMatchObject({ ok: true });
+  expect(run.states).not.toContain('HandedOver');
+  expect(h.bus.events.filter((e) => e['detail-type'] === 'FanoutRepost').length).toBeGreaterThan(0);
+  expect(h.runs.every((r) => r.ok)).toBe(true);
+  for (const id of members) expect({ id, got: seqsOf(id) }).toEqual({ id, got: ['presence'] });
+});

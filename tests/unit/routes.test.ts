@@ -15,6 +15,7 @@ import { handler as connect } from '../../functions/connect';
 import { handler as createroom } from '../../functions/createroom';
 import { handler as defaultRoute } from '../../functions/default';
 import { handler as deliver } from '../../functions/deliver';
+import type { PostInput } from '../../functions/deliver/steps';
 import { handler as disconnect } from '../../functions/disconnect';
 import { handler as history } from '../../functions/history';
 import { handler as joinroom } from '../../functions/joinroom';
@@ -437,27 +438,31 @@ describe('$default and $disconnect', () => {
 });
 
 describe('deliver', () => {
-  it('reports the connections that answered 410 Gone and those to retry, by error name and status', async () => {
-    const input = readEvent<{ connectionIds: string[]; payload: string; messageId: string }>('deliver');
-    const ids = [...input.connectionIds, 'throttled', 'server-error'];
+  /** The sample chunk (a broadcast to everyone), its posts prepaid: this test is about the posts' answers. */
+  const sample = () => ({ ...readEvent<PostInput>('deliver'), prepaid: true });
+
+  it('reports the connections that answered 410 Gone and hands those to retry to a repost, by error name and status', async () => {
+    const input = sample();
+    const ids = [...(input.connectionIds ?? []), 'throttled', 'server-error'];
     stage.gone.add(ids[1] as string);
     stage.throttle.set('throttled', 1);
     stage.failWith.set('server-error', [500, 'InternalServerErrorException']);
     const report = await deliver({ ...input, connectionIds: ids });
-    expect(report).toEqual({
-      delivered: 1,
-      goneIds: [ids[1]],
-      retryIds: ['throttled', 'server-error'],
-      failedIds: [],
-      unconfirmedIds: [],
-    });
+    expect(report).toMatchObject({ groups: [], goneIds: [ids[1]] });
+    const [repost] = published();
+    expect(repost).toMatchObject({ type: 'FanoutRepost', roomId: null, seq: 0, payload: input.payload });
+    expect(repost.groups.flatMap((g: { connectionIds: string[] }) => g.connectionIds)).toEqual([
+      'throttled',
+      'server-error',
+    ]);
     expect([...stage.received.keys()]).toEqual([ids[0]]);
     expect(stage.received.get(ids[0] as string)).toEqual([input.payload]);
   });
 
-  it('rejects a malformed Map item instead of posting anything', async () => {
+  it('rejects a malformed step instead of posting anything', async () => {
     const before = stage.posts;
-    await expect(deliver({ payload: 'x' } as never)).rejects.toThrow(/connectionIds/);
+    await expect(deliver({ payload: 'x' } as never)).rejects.toThrow(/fan-out step/);
+    await expect(deliver({ ...sample(), payload: undefined })).rejects.toThrow(/payload/);
     expect(stage.posts).toBe(before);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * How the fan-out's account-wide posting budget (FanoutPostsPerSecond) is kept in DynamoDB: each second's budget is
  * split in shards, one counter item each, and a reservation takes its posts from one shard or, if large, from all.
- * Pure arithmetic, shared by the store (functions/domain/fanout/dynamoFanout.ts) and the cost model.
+ * Pure arithmetic, shared by the store (functions/domain/fanout/dynamoPostBudget.ts) and the cost model.
  */
 
 /**
