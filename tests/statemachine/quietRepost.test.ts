@@ -1,4 +1,4 @@
-import { DynamoFanoutStore } from '../../functions/domain/fanout/dynamoFanout';
+import { DynamoPostBudget } from '../../functions/domain/fanout/dynamoPostBudget';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
@@ -18,7 +18,7 @@ it("a quiet room's chunk whose post failed is handed to a repost, and every memb
   });
   // The claim's reservation ahead, then the chunk's own: both meet the conflict, so the chunk's post throws.
   jest
-    .spyOn(DynamoFanoutStore.prototype, 'reserve')
+    .spyOn(DynamoPostBudget.prototype, 'reserve')
     .mockRejectedValueOnce(conflict)
     .mockRejectedValueOnce(conflict);
   expect((await h.machine.execute(await send('QUIETOWED', 1))).ok).toBe(true);
