@@ -5,6 +5,9 @@
  *   `# ...`         a comment.
  * A string `"$name"` in an expected frame captures the value found there (or must equal it once captured); in a
  * sent frame it is replaced by the captured value.
+ * The info string `wscat signed-in` runs the block against a stack with sign-in: each client connects with
+ * `?token=<ID token>` of its name instead. Any other word after `wscat` is refused, so a typo cannot quietly turn a
+ * signed-in example into an anonymous one.
  */
 export interface ExampleStep {
   client: string;
@@ -17,9 +20,13 @@ export interface Example {
   /** The line of the opening fence, 1-based, and the nearest heading above it: how a failure names the example. */
   line: number;
   heading: string;
+  /** Whether its clients connect signed in (`?token=`) rather than by `?username=`. */
+  signedIn: boolean;
   steps: ExampleStep[];
 }
 
+const FENCE = /^```wscat(?:\s+(.*))?$/;
+const OPTIONS = new Set(['signed-in']);
 const STEP = /^([A-Za-z][A-Za-z0-9_-]{0,31})\s*([<>])\s*(\{.*\})\s*$/;
 
 export function parseExamples(markdown: string): Example[] {
@@ -30,8 +37,9 @@ export function parseExamples(markdown: string): Example[] {
   lines.forEach((text, index) => {
     const line = index + 1;
     if (current === undefined) {
+      const fence = FENCE.exec(text.trim());
       if (/^#{1,6} /.test(text)) heading = text.replace(/^#+ /, '');
-      else if (text.trim() === '```wscat') current = { line, heading, steps: [] };
+      else if (fence !== null) current = { line, heading, signedIn: fenceOptions(fence[1], line), steps: [] };
       return;
     }
     const trimmed = text.trim();
@@ -59,6 +67,15 @@ export function parseExamples(markdown: string): Example[] {
   });
   if (current !== undefined) throw new Error(`PROTOCOL.md line ${current.line}: wscat block not closed`);
   return examples;
+}
+
+/** Whether the fence's words after `wscat` ask for sign-in; an unknown word is an error. */
+function fenceOptions(words: string | undefined, line: number): boolean {
+  const given = (words ?? '').split(/\s+/).filter((word) => word !== '');
+  const unknown = given.filter((word) => !OPTIONS.has(word));
+  if (unknown.length > 0)
+    throw new Error(`PROTOCOL.md line ${line}: unknown wscat option ${unknown.join(' ')}`);
+  return given.includes('signed-in');
 }
 
 const VARIABLE = /^\$[A-Za-z][A-Za-z0-9_]*$/;

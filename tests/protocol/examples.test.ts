@@ -6,7 +6,9 @@ import { type Example, matchFrame, parseExamples, substitute } from '../helpers/
 
 /**
  * Every `wscat` example in docs/PROTOCOL.md runs against the local cloud as written: a reader who types it into
- * wscat sees the frames it promises.
+ * wscat sees the frames it promises. Anonymous blocks run on a cloud without sign-in (`?username=`); `wscat
+ * signed-in` blocks on a second one with AuthMode=oidc, started only if such a block exists, whose clients connect
+ * with `?token=` and an ID token from the development issuer's token shortcut, as a reader of docs/ACCESS.md gets one.
  */
 jest.setTimeout(60_000);
 
@@ -14,10 +16,14 @@ const EXPECT_TIMEOUT_MS = 5_000;
 const examples = parseExamples(readFileSync(join(__dirname, '..', '..', 'docs', 'PROTOCOL.md'), 'utf8'));
 
 let testCloud: TestCloud;
+let signedInCloud: TestCloud | undefined;
 const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud();
+  if (examples.some((example) => example.signedIn)) {
+    signedInCloud = await startTestCloud({ parameters: { AuthMode: 'oidc' } });
+  }
 });
 
 afterEach(async () => {
@@ -25,8 +31,23 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await testCloud?.cloud.close();
+  await Promise.all([testCloud?.cloud.close(), signedInCloud?.cloud.close()]);
 });
+
+/** `name`'s ID token, as `GET /dev-oidc/token?username=<name>` gives it to anyone who asks the local issuer. */
+async function idToken(cloud: TestCloud, name: string): Promise<string> {
+  const issuer = cloud.cloud.devIssuer;
+  if (issuer === undefined) throw new Error('the signed-in cloud has no development issuer');
+  const response = await fetch(`${issuer.url}/dev-oidc/token?username=${encodeURIComponent(name)}`);
+  if (!response.ok) throw new Error(`the development issuer answered ${response.status}`);
+  return ((await response.json()) as { id_token: string }).id_token;
+}
+
+async function connect(example: Example, name: string): Promise<ChatClient> {
+  if (!example.signedIn) return ChatClient.connect(testCloud.cloud.wsUrl, name);
+  const cloud = signedInCloud as TestCloud;
+  return ChatClient.connect(`${cloud.cloud.wsUrl}?token=${encodeURIComponent(await idToken(cloud, name))}`);
+}
 
 it('the protocol reference has runnable examples', () => {
   expect(examples.length).toBeGreaterThan(0);
@@ -38,7 +59,7 @@ async function run(example: Example): Promise<void> {
   const client = async (name: string): Promise<ChatClient> => {
     let found = clients.get(name);
     if (found === undefined) {
-      found = await ChatClient.connect(testCloud.cloud.wsUrl, name);
+      found = await connect(example, name);
       open.push(found);
       clients.set(name, found);
     }
@@ -54,7 +75,7 @@ async function run(example: Example): Promise<void> {
     const frame = await chat.next(
       (f) => matchFrame(step.frame, f, vars) !== undefined,
       EXPECT_TIMEOUT_MS,
-      `${where}: ${JSON.stringify(step.frame)}`,
+      `${where}: ${step.client}< ${JSON.stringify(step.frame)}`,
     );
     for (const [name, value] of matchFrame(step.frame, frame, vars) ?? []) vars.set(name, value);
   }
