@@ -1,4 +1,4 @@
-import type { ChangedFrame } from '../../client';
+import type { ChangedFrame } from '../../client/index';
 import { RoomcastError } from '../../client/errors';
 import { CHANGE_RETRY, MessageChanges } from '../../client/messages';
 
