@@ -37,7 +37,13 @@ interface OwingStep {
  */
 export async function handOverOwed(
   publisher: EventPublisher,
-  owed: { roomId: string | null; payload: string; payloadSeq: number; messageId: string; groups: OwedGroup[] },
+  owed: {
+    roomId: string | null;
+    payload: string;
+    payloadSeq: number;
+    messageId: string;
+    groups: OwedGroup[];
+  },
 ): Promise<boolean> {
   try {
     await publisher.publish([
