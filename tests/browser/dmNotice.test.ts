@@ -67,7 +67,12 @@ async function hasText(
 async function say(page: Page, text: string) {
   await page.getByTestId('composer-input').fill(text);
   await page.getByTestId('composer-input').press('Enter');
-  await page.locator('[data-testid="message-list"] .msg-text', { hasText: text }).first().waitFor();
+  // Stored, not the pending copy the page shows at once: what another member's next read must count.
+  await page
+    .locator('[data-testid="message-list"] [data-testid="message"][data-status="sent"][data-seq]')
+    .filter({ hasText: text })
+    .first()
+    .waitFor();
 }
 
 it('ana sees the conversation ben opens with her at once, then his words as its badge, each header naming the other', async () => {

@@ -60,7 +60,12 @@ async function hasText(locator: { textContent(): Promise<string | null> }, text:
 async function say(page: Page, text: string) {
   await page.getByTestId('composer-input').fill(text);
   await page.getByTestId('composer-input').press('Enter');
-  await page.locator('[data-testid="message-list"] .msg-text', { hasText: text }).first().waitFor();
+  // Stored, not the pending copy the page shows at once: what another member's next read must count.
+  await page
+    .locator('[data-testid="message-list"] [data-testid="message"][data-status="sent"][data-seq]')
+    .filter({ hasText: text })
+    .first()
+    .waitFor();
 }
 
 it('messages a member privately, and the other finds it with its unread count', async () => {
