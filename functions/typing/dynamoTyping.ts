@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Member } from '../domain/ports';
 import { applied } from '../platform/aws/conditions';
-import { type RoomIndex, roomMemberPages } from '../platform/aws/roomMembers';
+import { roomMemberPages } from '../platform/aws/roomMembers';
 import type { TypingStore } from './relay';
 
 /**
@@ -10,15 +10,11 @@ import type { TypingStore } from './relay';
  * relays nothing to its old room.
  */
 export class DynamoTypingStore implements TypingStore {
-  private readonly rooms: RoomIndex;
-
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    roomIndex: string,
-  ) {
-    this.rooms = { table, index: roomIndex };
-  }
+    private readonly roomIndex: string,
+  ) {}
 
   noteStart(
     connectionId: string,
@@ -54,7 +50,11 @@ export class DynamoTypingStore implements TypingStore {
   async membersUpTo(roomId: string, limit: number): Promise<Member[]> {
     const members: Member[] = [];
     // One more than the limit tells the caller there are more; pages read no further, whatever the room's size.
-    for await (const page of roomMemberPages(this.db, this.rooms, roomId, () => limit + 1 - members.length)) {
+    for await (const page of roomMemberPages(
+      this.db,
+      { table: this.table, index: this.roomIndex, roomId },
+      () => limit + 1 - members.length,
+    )) {
       members.push(...page);
       if (members.length > limit) break;
     }

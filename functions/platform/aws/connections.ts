@@ -4,11 +4,12 @@ import {
   GetCommand,
   PutCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Connection, ConnectionStore, Member, SendBucket } from '../../domain/ports';
 import { LOBBY } from '../protocol';
 import { applied, unlessRefused } from './conditions';
-import { type RoomIndex, roomMemberPages } from './roomMembers';
+import { roomMemberPages } from './roomMembers';
 
 /**
  * How long after `connectedAt` the connection may still be in its handshake: API Gateway runs `$connect` under its
@@ -21,15 +22,11 @@ const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
 
 /** The DynamoDB adapter of ConnectionStore: one item per live connection, found by room through the room index. */
 export class DynamoConnectionStore implements ConnectionStore {
-  private readonly rooms: RoomIndex;
-
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    roomIndex: string,
-  ) {
-    this.rooms = { table, index: roomIndex };
-  }
+    private readonly roomIndex: string,
+  ) {}
 
   async put(connection: Connection): Promise<void> {
     const now = Date.parse(connection.connectedAt);
@@ -66,44 +63,28 @@ export class DynamoConnectionStore implements ConnectionStore {
     at: string,
     username?: string,
   ): Promise<Connection | undefined> {
-    const moved = await unlessRefused(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { connectionId },
-          // Without a name for the room, the chosen one again (records made before it was kept keep theirs).
-          UpdateExpression:
-            username === undefined
-              ? 'SET roomId = :room, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
-              : 'SET roomId = :room, lastActiveAt = :now, username = :name',
-          ConditionExpression: 'attribute_exists(connectionId)',
-          ExpressionAttributeValues: {
-            ':room': roomId,
-            ':now': at,
-            ...(username !== undefined && { ':name': username }),
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
-    return moved?.Attributes as Connection | undefined;
+    return this.move(connectionId, {
+      // Without a name for the room, the chosen one again (records made before it was kept keep theirs).
+      UpdateExpression:
+        username === undefined
+          ? 'SET roomId = :room, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
+          : 'SET roomId = :room, lastActiveAt = :now, username = :name',
+      ConditionExpression: 'attribute_exists(connectionId)',
+      ExpressionAttributeValues: {
+        ':room': roomId,
+        ':now': at,
+        ...(username !== undefined && { ':name': username }),
+      },
+    });
   }
 
   async moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
-    const moved = await unlessRefused(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { connectionId },
-          UpdateExpression:
-            'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username)',
-          ConditionExpression: 'roomId = :room',
-          ExpressionAttributeValues: { ':lobby': LOBBY, ':room': roomId, ':now': at },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
-    return moved?.Attributes as Connection | undefined;
+    return this.move(connectionId, {
+      UpdateExpression:
+        'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username)',
+      ConditionExpression: 'roomId = :room',
+      ExpressionAttributeValues: { ':lobby': LOBBY, ':room': roomId, ':now': at },
+    });
   }
 
   async saveSendBucket(
@@ -139,7 +120,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     const members: Member[] = [];
     let count = 0;
     let includesConnection = false;
-    for await (const page of roomMemberPages(this.db, this.rooms, roomId)) {
+    for await (const page of roomMemberPages(this.db, { table: this.table, index: this.roomIndex, roomId })) {
       count += page.length;
       for (const member of page) {
         if (members.length < limit) members.push(member);
@@ -147,5 +128,23 @@ export class DynamoConnectionStore implements ConnectionStore {
       }
     }
     return { members, count, includesConnection };
+  }
+
+  /** A conditional move of the connection: the item as it was, or undefined when it is gone or the move refused. */
+  private async move(
+    connectionId: string,
+    update: Omit<UpdateCommandInput, 'TableName' | 'Key' | 'ReturnValues'>,
+  ): Promise<Connection | undefined> {
+    const moved = await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          ...update,
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return moved?.Attributes as Connection | undefined;
   }
 }

@@ -1,10 +1,11 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Member } from '../../domain/ports';
 
-/** Where a room's members are found: the Connections table and its index keyed by roomId. */
-export interface RoomIndex {
+/** A room's members are found in the Connections table through its index keyed by roomId. */
+export interface RoomOnIndex {
   table: string;
   index: string;
+  roomId: string;
 }
 
 /**
@@ -14,18 +15,17 @@ export interface RoomIndex {
  */
 export async function* roomMemberPages(
   db: DynamoDBDocumentClient,
-  where: RoomIndex,
-  roomId: string,
+  room: RoomOnIndex,
   pageLimit?: () => number,
 ): AsyncGenerator<Member[]> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
       new QueryCommand({
-        TableName: where.table,
-        IndexName: where.index,
+        TableName: room.table,
+        IndexName: room.index,
         KeyConditionExpression: 'roomId = :room',
-        ExpressionAttributeValues: { ':room': roomId },
+        ExpressionAttributeValues: { ':room': room.roomId },
         ProjectionExpression: 'connectionId, username',
         Limit: pageLimit?.(),
         ExclusiveStartKey: startKey,
