@@ -1,6 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Member } from '../domain/ports';
+import { applied } from '../platform/aws/conditions';
+import { roomMemberPages } from '../platform/aws/roomMembers';
 import type { TypingStore } from './relay';
 
 /**
@@ -48,37 +49,19 @@ export class DynamoTypingStore implements TypingStore {
 
   async membersUpTo(roomId: string, limit: number): Promise<Member[]> {
     const members: Member[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    // `Limit` bounds the items a page reads, so a room of any size costs at most limit + 1 items here.
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: this.roomIndex,
-          KeyConditionExpression: 'roomId = :room',
-          ExpressionAttributeValues: { ':room': roomId },
-          ProjectionExpression: 'connectionId, username',
-          Limit: limit + 1 - members.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      members.push(...((page.Items ?? []) as Member[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && members.length <= limit);
+    // One more than the limit tells the caller there are more; pages read no further, whatever the room's size.
+    for await (const page of roomMemberPages(
+      this.db,
+      { table: this.table, index: this.roomIndex, roomId },
+      () => limit + 1 - members.length,
+    )) {
+      members.push(...page);
+      if (members.length > limit) break;
+    }
     return members;
   }
 
-  private async conditional(update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>) {
-    try {
-      await this.db.send(new UpdateCommand({ TableName: this.table, ...update }));
-      return true;
-    } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException'
-      )
-        return false;
-      throw error;
-    }
+  private conditional(update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>) {
+    return applied(this.db.send(new UpdateCommand({ TableName: this.table, ...update })));
   }
 }

@@ -3,7 +3,9 @@ import { type ChangeDeps, changeMessage } from '../../functions/domain/messaging
 import { DynamoChangeStore } from '../../functions/domain/messaging/changes/dynamoChanges';
 import { sendMessage } from '../../functions/domain/messaging/sending';
 import type { ChatEvent } from '../../functions/domain/ports';
-import { DynamoConnectionStore, DynamoRoomStore, DynamoSendStore } from '../../functions/platform/aws/dynamo';
+import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
+import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
+import { DynamoSendStore } from '../../functions/platform/aws/sends';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 

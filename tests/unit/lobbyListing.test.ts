@@ -2,7 +2,7 @@ import type { Connection } from '../../functions/domain/ports';
 import { joinRoom } from '../../functions/domain/rooms/joining';
 import { lobbyClosed, lobbyUnlisted } from '../../functions/domain/rooms/lobby';
 import { who } from '../../functions/domain/rooms/rooms';
-import { DynamoConnectionStore } from '../../functions/platform/aws/dynamo';
+import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

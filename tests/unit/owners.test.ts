@@ -6,7 +6,9 @@ import { DynamoRoomEntry } from '../../functions/domain/rooms/dynamoEntry';
 import { joinRoom } from '../../functions/domain/rooms/joining';
 import { closeRoom, removeMember, rotateKey } from '../../functions/domain/rooms/owners';
 import { createRoom } from '../../functions/domain/rooms/rooms';
-import { DynamoConnectionStore, DynamoRoomStore, DynamoSendStore } from '../../functions/platform/aws/dynamo';
+import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
+import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
+import { DynamoSendStore } from '../../functions/platform/aws/sends';
 import type { ChatError } from '../../functions/platform/errors';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 

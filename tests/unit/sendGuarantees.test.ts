@@ -1,7 +1,9 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type SendDeps, sendMessage } from '../../functions/domain/messaging/sending';
 import type { ChatEvent } from '../../functions/domain/ports';
-import { DynamoConnectionStore, DynamoRoomStore, DynamoSendStore } from '../../functions/platform/aws/dynamo';
+import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
+import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
+import { DynamoSendStore } from '../../functions/platform/aws/sends';
 import { Busy, PublishFailed } from '../../functions/platform/errors';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { connect } from '../../functions/domain/identity/connections';
 import { type SendDeps, sendMessage } from '../../functions/domain/messaging/sending';
-import { DynamoConnectionStore, DynamoRoomStore, DynamoSendStore } from '../../functions/platform/aws/dynamo';
+import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
+import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
+import { DynamoSendStore } from '../../functions/platform/aws/sends';
 import { parseResumeToken } from '../../functions/platform/protocol';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 

@@ -3,7 +3,7 @@ import type { UserDevices } from './dmNotice';
 
 /**
  * A user's connections from the connections table's sparse, keys-only user index: only a signed-in connection
- * carries `signedInUserId` (platform/aws/dynamo.ts writes it at $connect), so the index holds nothing else.
+ * carries `signedInUserId` (platform/aws/connections.ts writes it at $connect), so the index holds nothing else.
  */
 export class DynamoUserDevices implements UserDevices {
   constructor(

@@ -7,7 +7,10 @@ import { DynamoGuardStore, DynamoSourcePlaces } from '../../domain/limits/dynamo
 import { DynamoChangeStore } from '../../domain/messaging/changes/dynamoChanges';
 import { DynamoRoomEntry } from '../../domain/rooms/dynamoEntry';
 import { DynamoMembershipStore } from '../../domain/rooms/dynamoMemberships';
-import { DynamoConnectionStore, DynamoMessageStore, DynamoRoomStore, DynamoSendStore } from '../aws/dynamo';
+import { DynamoConnectionStore } from '../aws/connections';
+import { DynamoMessageStore } from '../aws/messages';
+import { DynamoRoomStore } from '../aws/rooms';
+import { DynamoSendStore } from '../aws/sends';
 import { config, requireEnv } from '../config';
 import { onFirstCall } from '../onFirstCall';
 import { tracer } from '../powertools';

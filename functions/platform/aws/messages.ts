@@ -1,0 +1,88 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { MessageStore } from '../../domain/ports';
+import type { ChatMessage } from '../protocol';
+
+/** Items one page of a message query reads while it passes expired messages not yet deleted. */
+const MAX_EXPIRED_PAGE = 1000;
+
+/** A stored message as clients see it: the item without its TTL. */
+export function toMessage(item: Record<string, unknown>): ChatMessage {
+  const { ttl: _ttl, ...message } = item;
+  return message as unknown as ChatMessage;
+}
+
+/** The DynamoDB adapter of MessageStore: a room's history, read around messages past their TTL. */
+export class DynamoMessageStore implements MessageStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+    return this.live(
+      {
+        KeyConditionExpression: 'roomId = :room AND seq > :after',
+        ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
+      },
+      limit,
+      nowSeconds,
+    );
+  }
+
+  async latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+    const newestFirst = await this.live(
+      {
+        KeyConditionExpression: 'roomId = :room',
+        ExpressionAttributeValues: { ':room': roomId },
+        ScanIndexForward: false,
+      },
+      limit,
+      nowSeconds,
+    );
+    return newestFirst.reverse();
+  }
+
+  /**
+   * Up to `limit` items of the query whose TTL has not passed. DynamoDB applies `Limit` before the filter, so
+   * expired items (not yet deleted) can fill a page. A message expires after every older one (its TTL is its send
+   * time plus the retention, MessageRetentionDays), so going back in time (`ScanIndexForward: false`) the first
+   * expired item ends the search; going forward, the expired ones come first and the query reads on past them, in
+   * pages that grow.
+   */
+  private async live(
+    query: {
+      KeyConditionExpression: string;
+      ExpressionAttributeValues: Record<string, unknown>;
+      ScanIndexForward?: boolean;
+    },
+    limit: number,
+    nowSeconds: number,
+  ): Promise<ChatMessage[]> {
+    const backwards = query.ScanIndexForward === false;
+    const found: ChatMessage[] = [];
+    let start: Record<string, unknown> | undefined;
+    let pageLimit = limit;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          ...query,
+          FilterExpression: 'attribute_not_exists(#ttl) OR #ttl > :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':now': nowSeconds },
+          Limit: pageLimit,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const items = page.Items ?? [];
+      found.push(...items.slice(0, limit - found.length).map(toMessage));
+      const sawExpired = (page.ScannedCount ?? items.length) > items.length;
+      if (backwards && sawExpired) break;
+      start = page.LastEvaluatedKey;
+      // A page of expired items only: the live ones are further on; read larger pages to reach them sooner.
+      pageLimit = items.length === 0 ? Math.min(pageLimit * 4, MAX_EXPIRED_PAGE) : limit - found.length;
+    } while (start !== undefined && found.length < limit);
+    return found;
+  }
+}
