@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { LocalCloud } from '../../local/cloud';
-import { launchChromium } from '../helpers/browser';
-import { startTestCloud } from '../helpers/localCloud';
+import type { Page } from 'playwright-core';
+import { browserStage, hasText, SCREENSHOTS, say, signedInAtIssuer } from '../helpers/browserStage';
 
 /**
  * A direct message reaches the other person while the page is open (web/myrooms.js, web/dmHeader.js), two people
@@ -16,64 +13,16 @@ jest.setTimeout(120_000);
 const UI_TIMEOUT_MS = 20_000;
 /** The page asks its rooms again 5 s and 15 s after the notice: Ben's words show as a badge within this. */
 const BADGE_WITHIN_MS = 25_000;
-const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
-
-let cloud: LocalCloud;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  cloud = (await startTestCloud({ parameters: { AuthMode: 'oidc' } })).cloud;
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await cloud?.close();
-});
+const stage = browserStage({ AuthMode: 'oidc' });
 
 async function signedIn(username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
+  const page = await signedInAtIssuer(stage, username);
   page.setDefaultTimeout(UI_TIMEOUT_MS);
-  await page.goto(cloud.httpUrl);
-  await page.waitForURL(/\/dev-oidc\/authorize\?/);
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('button[type="submit"]').click();
-  await page.waitForURL((url) => url.origin === cloud.httpUrl && !url.search.includes('code='));
-  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
   return page;
 }
 
 const shownRoom = async (page: Page) =>
   (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-
-/** Waits until the element shows exactly `text`. */
-async function hasText(
-  locator: { textContent(options?: { timeout?: number }): Promise<string | null> },
-  text: string,
-  timeoutMs = UI_TIMEOUT_MS,
-) {
-  const deadline = Date.now() + timeoutMs;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = (await locator.textContent({ timeout: 500 }).catch(() => null))?.trim() ?? null;
-    if (last === text) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(last).toBe(text);
-}
-
-async function say(page: Page, text: string) {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-  // Stored, not the pending copy the page shows at once: what another member's next read must count.
-  await page
-    .locator('[data-testid="message-list"] [data-testid="message"][data-status="sent"][data-seq]')
-    .filter({ hasText: text })
-    .first()
-    .waitFor();
-}
 
 it('ana sees the conversation ben opens with her at once, then his words as its badge, each header naming the other', async () => {
   const ana = await signedIn('ana');
@@ -92,13 +41,13 @@ it('ana sees the conversation ben opens with her at once, then his words as its 
   const dmRoom = await shownRoom(ben);
   expect(dmRoom).toHaveLength(12);
   // His header names Ana, not the code, and offers no invite (nobody else can join).
-  await hasText(ben.getByTestId('room-title'), 'ana');
+  await hasText(ben.getByTestId('room-title'), 'ana', UI_TIMEOUT_MS);
   expect(await ben.getByTestId('invite-code').isVisible()).toBe(false);
 
   // Ana, without a reload, is told and finds the conversation in her rooms.
   const row = ana.locator(`[data-testid="my-room"][data-room-id="${dmRoom}"]`);
   await row.waitFor();
-  await hasText(row.locator('button'), '✉ ben');
+  await hasText(row.locator('button'), '✉ ben', UI_TIMEOUT_MS);
   await ana.locator('.toast', { hasText: 'ben opened a direct conversation with you' }).waitFor();
 
   // His words show as its unread badge, still without a reload.
@@ -110,7 +59,7 @@ it('ana sees the conversation ben opens with her at once, then his words as its 
   // She opens it: her header names Ben.
   await row.locator('button').click();
   await ana.locator(`[data-testid="room-code"][data-room-id="${dmRoom}"]`).waitFor();
-  await hasText(ana.getByTestId('room-title'), 'ben');
-  await hasText(ana.getByTestId('room-code'), '✉ ben');
+  await hasText(ana.getByTestId('room-title'), 'ben', UI_TIMEOUT_MS);
+  await hasText(ana.getByTestId('room-code'), '✉ ben', UI_TIMEOUT_MS);
   await ana.locator('[data-testid="message-list"] .msg-text', { hasText: 'about tomorrow' }).waitFor();
 });

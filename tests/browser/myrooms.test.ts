@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { LocalCloud } from '../../local/cloud';
-import { launchChromium } from '../helpers/browser';
-import { startTestCloud } from '../helpers/localCloud';
+import type { Page } from 'playwright-core';
+import { browserStage, hasText, SCREENSHOTS, say, signedInAtIssuer } from '../helpers/browserStage';
 
 /**
  * Direct messages and "Your rooms" in the web chat (web/myrooms.js), two people signed in at the local cloud's
@@ -13,60 +10,16 @@ import { startTestCloud } from '../helpers/localCloud';
 jest.setTimeout(120_000);
 
 const UI_TIMEOUT_MS = 20_000;
-const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
-
-let cloud: LocalCloud;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  cloud = (await startTestCloud({ parameters: { AuthMode: 'oidc' } })).cloud;
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await cloud?.close();
-});
+const stage = browserStage({ AuthMode: 'oidc' });
 
 async function signedIn(username: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
+  const page = await signedInAtIssuer(stage, username);
   page.setDefaultTimeout(UI_TIMEOUT_MS);
-  await page.goto(cloud.httpUrl);
-  await page.waitForURL(/\/dev-oidc\/authorize\?/);
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('button[type="submit"]').click();
-  await page.waitForURL((url) => url.origin === cloud.httpUrl && !url.search.includes('code='));
-  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
   return page;
 }
 
 const shownRoom = async (page: Page) =>
   (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-
-/** Waits until the element shows exactly `text`. */
-async function hasText(locator: { textContent(): Promise<string | null> }, text: string) {
-  const deadline = Date.now() + UI_TIMEOUT_MS;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = (await locator.textContent().catch(() => null))?.trim() ?? null;
-    if (last === text) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(last).toBe(text);
-}
-
-async function say(page: Page, text: string) {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-  // Stored, not the pending copy the page shows at once: what another member's next read must count.
-  await page
-    .locator('[data-testid="message-list"] [data-testid="message"][data-status="sent"][data-seq]')
-    .filter({ hasText: text })
-    .first()
-    .waitFor();
-}
 
 it('messages a member privately, and the other finds it with its unread count', async () => {
   const ana = await signedIn('ana');
@@ -101,8 +54,8 @@ it('messages a member privately, and the other finds it with its unread count', 
   await ana.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
   const row = ana.locator(`[data-testid="my-room"][data-room-id="${dmRoom}"]`);
   await row.waitFor();
-  await hasText(row.locator('button'), '✉ ben');
-  await hasText(row.getByTestId('unread-badge'), '2');
+  await hasText(row.locator('button'), '✉ ben', UI_TIMEOUT_MS);
+  await hasText(row.getByTestId('unread-badge'), '2', UI_TIMEOUT_MS);
   await ana.screenshot({ path: join(SCREENSHOTS, 'myrooms-unread.png') });
 
   // She opens it: the messages are there, and the badge is gone, for good (after another reload too).

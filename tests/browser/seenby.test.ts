@@ -1,5 +1,5 @@
-import type { Locator, Page } from 'playwright-core';
-import { browserStage, SCREENSHOTS, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import type { Page } from 'playwright-core';
+import { browserStage, hasText, SCREENSHOTS, signInByName } from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 
 /**
@@ -20,18 +20,6 @@ async function person(username: string, sent: (frame: string) => void = () => {}
   page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => sent(String(payload))));
   await signInByName(page, stage.cloud.httpUrl, username, 'visible');
   return page;
-}
-
-/** Waits until the element shows exactly `text`. */
-async function hasText(locator: Locator, text: string, timeoutMs = UI_TIMEOUT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = (await locator.textContent({ timeout: 500 }).catch(() => null))?.trim() ?? null;
-    if (last === text) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(last).toBe(text);
 }
 
 const ownRow = (page: Page, text: string) =>

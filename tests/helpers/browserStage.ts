@@ -22,16 +22,16 @@ export interface BrowserStage {
 }
 
 /**
- * Starts a local cloud with its default settings and Chromium before a browser test file's tests, and closes every
- * context, the browser and the cloud after them. Called from the top of the file.
+ * Starts a local cloud (its default settings, or `parameters` over them) and Chromium before a browser test file's
+ * tests, and closes every context, the browser and the cloud after them. Called from the top of the file.
  */
-export function browserStage(): BrowserStage {
+export function browserStage(parameters?: Record<string, string>): BrowserStage {
   let cloud: LocalCloud | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    cloud = (await startTestCloud()).cloud;
+    cloud = (await startTestCloud(parameters ? { parameters } : {})).cloud;
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -74,4 +74,46 @@ export async function signInByName(
   await page.getByTestId('username-submit').click();
   await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
   await page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: lobby });
+}
+
+/**
+ * A page in a new profile signed in at the local cloud's development issuer (AuthMode=oidc) as `username`, back on
+ * the chat and online.
+ */
+export async function signedInAtIssuer(stage: BrowserStage, username: string): Promise<Page> {
+  const page = await stage.newPage({ width: 1280, height: 800 });
+  await page.goto(stage.cloud.httpUrl);
+  await page.waitForURL(/\/dev-oidc\/authorize\?/);
+  await page.locator('input[name="username"]').fill(username);
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL((url) => url.origin === stage.cloud.httpUrl && !url.search.includes('code='));
+  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  return page;
+}
+
+/** Waits until the element shows exactly `text` (trimmed), for up to `timeoutMs`; then fails showing what it shows. */
+export async function hasText(
+  locator: { textContent(options?: { timeout?: number }): Promise<string | null> },
+  text: string,
+  timeoutMs = UI_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | null = null;
+  while (Date.now() < deadline) {
+    last = (await locator.textContent({ timeout: 500 }).catch(() => null))?.trim() ?? null;
+    if (last === text) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(last).toBe(text);
+}
+
+/** Sends `text` from the composer and waits until it is stored (its row has a seq), not the pending copy shown at once. */
+export async function say(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-input').press('Enter');
+  await page
+    .locator('[data-testid="message-list"] [data-testid="message"][data-status="sent"][data-seq]')
+    .filter({ hasText: text })
+    .first()
+    .waitFor();
 }
