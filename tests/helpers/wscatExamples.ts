@@ -94,8 +94,9 @@ export function substitute(value: unknown, vars: ReadonlyMap<string, unknown>): 
 }
 
 /**
- * Whether `actual` holds everything `expected` gives (objects: each given key; arrays: the same length, item by
- * item), with the captures this match would make; `undefined` when it does not match.
+ * Whether `actual` holds everything `expected` gives (objects: each given key; arrays: the same length, each item
+ * matching a different item in any order, as a list the server orders by a coarse key such as `myrooms`' activity
+ * second may tie), with the captures this match would make; `undefined` when it does not match.
  */
 export function matchFrame(
   expected: unknown,
@@ -112,10 +113,7 @@ export function matchFrame(
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual) || actual.length !== expected.length) return undefined;
-    for (let i = 0; i < expected.length; i++) {
-      if (matchFrame(expected[i], actual[i], vars, captured) === undefined) return undefined;
-    }
-    return captured;
+    return matchItems(expected, actual, vars, captured);
   }
   if (typeof expected === 'object' && expected !== null) {
     if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return undefined;
@@ -126,4 +124,23 @@ export function matchFrame(
     return captured;
   }
   return expected === actual ? captured : undefined;
+}
+
+/** Each expected item matched to a different actual item, trying them in order and backtracking (lists are short). */
+function matchItems(
+  expected: unknown[],
+  actual: unknown[],
+  vars: ReadonlyMap<string, unknown>,
+  captured: Map<string, unknown>,
+): Map<string, unknown> | undefined {
+  if (expected.length === 0) return captured;
+  const [first, ...rest] = expected;
+  for (let i = 0; i < actual.length; i++) {
+    const tried = matchFrame(first, actual[i], vars, new Map(captured));
+    if (tried === undefined) continue;
+    const others = [...actual.slice(0, i), ...actual.slice(i + 1)];
+    const all = matchItems(rest, others, vars, tried);
+    if (all !== undefined) return all;
+  }
+  return undefined;
 }
