@@ -56,7 +56,7 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     const counted = await this.countInWindow(connectionId, FRAMES, window);
     if (counted.kind === 'none') return undefined;
     const connection = counted.item as unknown as Connection;
-    // A later window than this frame's (a clock step between functions): count nothing, admit nothing.
+    // A window that moved on twice past this frame's (a clock far behind): count nothing, admit nothing.
     if (counted.kind === 'later') return { count: Number.POSITIVE_INFINITY, connection };
     return { count: Number(counted.item.frameCount ?? 0), connection };
   }
@@ -80,7 +80,7 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
 
   async strike(connectionId: string, window: number): Promise<number> {
     const counted = await this.countInWindow(connectionId, STRIKES, window);
-    // The connection is gone, or its stored window is later than this one (a clock step): nothing to count.
+    // The connection is gone, or its window moved on twice past this one (a clock far behind): nothing to count.
     return counted.kind === 'counted' ? Number(counted.item.strikes ?? 0) : 0;
   }
 
@@ -88,8 +88,8 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
    * One more in a counter of the connection item that starts again with each window: one more in the stored window;
    * else a new window starting at 1, if the stored one is older (or none); else, when another write of the connection
    * opened this window in between, one more in it after all. Each one conditional UpdateItem, so concurrent counts
-   * never lose one. The item that failed a condition comes back with the failure: no item means no connection, and a
-   * later window than this one means a clock step between functions; either ends the attempts.
+   * never lose one. The item that failed a condition comes back with the failure: no item means no connection (the
+   * attempts end); a later window than this one is counted in (below).
    */
   private async countInWindow(
     connectionId: string,
@@ -97,6 +97,7 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     window: number,
   ): Promise<Counted> {
     const values = { ':one': 1, ':w': window };
+    let behind = false;
     const inWindow = {
       UpdateExpression: `ADD ${counter.count} :one`,
       ConditionExpression: `${counter.window} = :w`,
@@ -105,7 +106,9 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
       UpdateExpression: `SET ${counter.window} = :w, ${counter.count} = :one`,
       ConditionExpression: `attribute_exists(connectionId) AND (attribute_not_exists(${counter.window}) OR ${counter.window} < :w)`,
     };
-    for (const attempt of [inWindow, newWindow, inWindow]) {
+    const attempts = [inWindow, newWindow, inWindow];
+    for (let next = attempts.shift(); next !== undefined; next = attempts.shift()) {
+      const attempt = next;
       try {
         const { Attributes } = await this.db.send(
           new UpdateCommand({
@@ -123,7 +126,16 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
         const old = itemOf(error);
         if (!old) return { kind: 'none' };
         const stored = old[counter.window];
-        if (typeof stored === 'number' && stored > window) return { kind: 'later', item: old };
+        if (typeof stored === 'number' && stored > values[':w']) {
+          // Another write of the connection has opened a later window: two of its frames crossed a window's end in
+          // different functions (a frame's window is taken when its function starts; their clocks differ by a
+          // little). The frame still happened: it is one more in the stored window, once; only a window that has
+          // moved again since (a clock far behind) counts nothing.
+          if (behind) return { kind: 'later', item: old };
+          behind = true;
+          values[':w'] = stored;
+          attempts.splice(0, attempts.length, inWindow);
+        }
       }
     }
     return { kind: 'none' };
