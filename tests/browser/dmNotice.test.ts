@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { browserStage, hasText, SCREENSHOTS, say, signedInAtIssuer } from '../helpers/browserStage';
+import { browserStage, hasText, SCREENSHOTS, say, shownRoom, signedInRoom } from '../helpers/browserStage';
 
 /**
  * A direct message reaches the other person while the page is open (web/myrooms.js, web/dmHeader.js), two people
@@ -15,24 +14,8 @@ const UI_TIMEOUT_MS = 20_000;
 const BADGE_WITHIN_MS = 25_000;
 const stage = browserStage({ AuthMode: 'oidc' });
 
-async function signedIn(username: string): Promise<Page> {
-  const page = await signedInAtIssuer(stage, username);
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  return page;
-}
-
-const shownRoom = async (page: Page) =>
-  (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-
 it('ana sees the conversation ben opens with her at once, then his words as its badge, each header naming the other', async () => {
-  const ana = await signedIn('ana');
-  const ben = await signedIn('ben');
-  await ana.getByTestId('create-room-button').click();
-  await ana.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
-  const code = await shownRoom(ana);
-  await ben.getByTestId('join-input').fill(code);
-  await ben.getByTestId('join-button').click();
-  await ben.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  const { owner: ana, joiner: ben } = await signedInRoom(stage, ['ana', 'ben'], UI_TIMEOUT_MS);
 
   await ben
     .locator('[data-testid="member-item"][data-username="ana"] [data-testid="member-message"]')

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { browserStage, hasText, SCREENSHOTS, say, signedInAtIssuer } from '../helpers/browserStage';
+import { browserStage, hasText, SCREENSHOTS, say, shownRoom, signedInRoom } from '../helpers/browserStage';
 
 /**
  * Direct messages and "Your rooms" in the web chat (web/myrooms.js), two people signed in at the local cloud's
@@ -12,25 +11,8 @@ jest.setTimeout(120_000);
 const UI_TIMEOUT_MS = 20_000;
 const stage = browserStage({ AuthMode: 'oidc' });
 
-async function signedIn(username: string): Promise<Page> {
-  const page = await signedInAtIssuer(stage, username);
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  return page;
-}
-
-const shownRoom = async (page: Page) =>
-  (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-
 it('messages a member privately, and the other finds it with its unread count', async () => {
-  const ana = await signedIn('ana');
-  const ben = await signedIn('ben');
-
-  await ana.getByTestId('create-room-button').click();
-  await ana.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
-  const code = await shownRoom(ana);
-  await ben.getByTestId('join-input').fill(code);
-  await ben.getByTestId('join-button').click();
-  await ben.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  const { owner: ana, joiner: ben, code } = await signedInRoom(stage, ['ana', 'ben'], UI_TIMEOUT_MS);
 
   // Ben's member list offers to message Ana; he does, and is in their direct room.
   await ben

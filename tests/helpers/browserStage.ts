@@ -80,8 +80,13 @@ export async function signInByName(
  * A page in a new profile signed in at the local cloud's development issuer (AuthMode=oidc) as `username`, back on
  * the chat and online.
  */
-export async function signedInAtIssuer(stage: BrowserStage, username: string): Promise<Page> {
+export async function signedInAtIssuer(
+  stage: BrowserStage,
+  username: string,
+  timeoutMs = UI_TIMEOUT_MS,
+): Promise<Page> {
   const page = await stage.newPage({ width: 1280, height: 800 });
+  page.setDefaultTimeout(timeoutMs);
   await page.goto(stage.cloud.httpUrl);
   await page.waitForURL(/\/dev-oidc\/authorize\?/);
   await page.locator('input[name="username"]').fill(username);
@@ -117,3 +122,27 @@ export async function say(page: Page, text: string): Promise<void> {
     .first()
     .waitFor();
 }
+
+/**
+ * Two people signed in at the issuer in a room the first created and the second joined by its code: the pages, and
+ * the room's code.
+ */
+export async function signedInRoom(
+  stage: BrowserStage,
+  [owner, joiner]: [string, string],
+  timeoutMs = UI_TIMEOUT_MS,
+): Promise<{ owner: Page; joiner: Page; code: string }> {
+  const ownerPage = await signedInAtIssuer(stage, owner, timeoutMs);
+  const joinerPage = await signedInAtIssuer(stage, joiner, timeoutMs);
+  await ownerPage.getByTestId('create-room-button').click();
+  await ownerPage.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
+  const code = await shownRoom(ownerPage);
+  await joinerPage.getByTestId('join-input').fill(code);
+  await joinerPage.getByTestId('join-button').click();
+  await joinerPage.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  return { owner: ownerPage, joiner: joinerPage, code };
+}
+
+/** The code of the room the page shows (`lobby` in none). */
+export const shownRoom = async (page: Page): Promise<string> =>
+  (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
