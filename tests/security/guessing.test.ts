@@ -80,6 +80,10 @@ async function connect(name: string): Promise<ChatClient> {
 const askOrClosed = (client: ChatClient, frame: Record<string, unknown>): Promise<Frame | undefined> =>
   Promise.race([client.ask(frame).catch(() => undefined), client.closed.then(() => undefined)]);
 
+/** The answer to a frame of a connection the guard is already closing: it counts no strike and no guess. */
+const isClosingAnswer = (frame: Frame) =>
+  frame.type === 'error' && frame.message === 'This connection is closed.';
+
 const code = (frame: Frame) => (frame.type === 'error' ? String(frame.code) : String(frame.type));
 
 it('gives a new room an 8-character code and a 96-bit invite key', () => {
@@ -142,7 +146,8 @@ it('answers at most JoinGuessLimit wrong codes from one source, closing each gue
   const answers: Record<string, number> = {};
   const closes: number[] = [];
   // Answers each connection got before it was closed (or the guesses ran out), and the most it may get: strikes
-  // count in fixed windows, so one whose guesses straddle a window's end starts counting again there.
+  // count in fixed windows, so one whose guesses straddle a window's end starts counting again there. Frames that
+  // arrive while the close is on its way are answered "This connection is closed." and count nothing (the next test).
   const answeredPerConnection: number[] = [];
   const mostPerConnection: number[] = [];
   expect(strikeWindowSeconds).toBeGreaterThan(0);
@@ -155,7 +160,7 @@ it('answers at most JoinGuessLimit wrong codes from one source, closing each gue
     while (sent < guesses && mallory.isOpen) {
       const reply = await askOrClosed(mallory, { action: 'joinroom', roomId: randomCode() });
       sent++;
-      if (reply) {
+      if (reply && !isClosingAnswer(reply)) {
         answered++;
         answers[code(reply)] = (answers[code(reply)] ?? 0) + 1;
       }
@@ -179,6 +184,32 @@ it('answers at most JoinGuessLimit wrong codes from one source, closing each gue
       answered,
       within: true,
     });
+});
+
+it('answers the frames that arrive while a connection is being closed "This connection is closed", and counts none', async () => {
+  // The close is two management calls (the reason, then DeleteConnection); with each taking 200 ms the attacker's
+  // next frames arrive in between, as they may on AWS or on a busy machine.
+  const mallet = await connect('mallet');
+  cloud.gateway.setFaults({ apiLatencyMs: 200 });
+  const replies: Frame[] = [];
+  try {
+    for (let i = 0; i < 4 * strikeLimit && mallet.isOpen; i++) {
+      const reply = await askOrClosed(mallet, { action: 'joinroom', roomId: randomCode() });
+      if (reply) replies.push(reply);
+    }
+    await mallet.closed;
+  } finally {
+    cloud.gateway.setFaults({ apiLatencyMs: 0 });
+  }
+  const notice = replies.findIndex((f) => /Too many refused requests/.test(String(f.message)));
+  const afterNotice = replies.slice(notice + 1);
+  // The source has no guesses left (the test before): every guess is RATE_LIMITED, a strike, until the close.
+  expect(notice).toBeGreaterThanOrEqual(strikeLimit - 1);
+  expect(replies.slice(0, notice).every((f) => code(f) === 'RATE_LIMITED')).toBe(true);
+  expect(afterNotice.length).toBeGreaterThan(0);
+  expect(afterNotice.map((f) => [code(f), f.message])).toEqual(
+    afterNotice.map(() => ['RATE_LIMITED', 'This connection is closed.']),
+  );
 });
 
 it('refuses even the right code from a source with no guesses left (no oracle), but lets an invite key in', async () => {
