@@ -16,6 +16,7 @@ import {
   estimate,
   type Workload,
 } from './model';
+import { type BroadcastSettings, presenceCosts, presenceTable } from './presence';
 import { PRICES } from './prices';
 import { type TypingSettings, typingTable } from './typing';
 
@@ -96,6 +97,14 @@ export function typingSettings(path: string): TypingSettings {
     maxMembers: Number(template.parameter('TypingMaxMembers')),
     memoryMb: template.functions().find((f) => f.logicalId === 'TypingFunction')?.memoryMb ?? 256,
   };
+}
+
+/** The broadcast route's memory from the template (cost/presence.ts). */
+export function broadcastSettings(path: string): BroadcastSettings {
+  const fn = loadTemplate(path)
+    .functions()
+    .find((f) => f.logicalId === 'BroadcastFunction');
+  return { memoryMb: fn?.memoryMb ?? 256 };
 }
 
 export function parse(argv: string[]) {
@@ -365,14 +374,25 @@ function main() {
     return;
   }
   const report = estimate(args.workload, assumptions);
+  const bytes = args.workload.messageBytes;
+  const presence = presenceCosts(assumptions, PRICES, broadcastSettings(args.templatePath), bytes);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ ...report, changes: changeCosts(assumptions) })}\n`);
+    const asIs = presence.flat().map(({ event, roomSize, posts, usdPerMillion }) => ({
+      event,
+      roomSize,
+      posts,
+      usdPerMillion,
+    }));
+    process.stdout.write(
+      `${JSON.stringify({ ...report, changes: changeCosts(assumptions), presence: asIs })}\n`,
+    );
     return;
   }
   process.stdout.write(
     `${render(report)}\n${renderChangeCosts(changeCosts(assumptions, PRICES, args.workload.messageBytes))}`,
   );
   process.stdout.write(`\n${typingTable(typingSettings(args.templatePath), assumptions, PRICES)}`);
+  process.stdout.write(`\n${presenceTable(presence)}`);
   const seenByMax = Number(loadTemplate(args.templatePath).parameter('SeenByMaxMembers'));
   process.stdout.write(renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax));
 }

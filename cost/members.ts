@@ -1,9 +1,10 @@
 // Read positions, "my rooms" and direct messages (functions/domain/rooms/memberships.ts): what each request costs, from
-// the same prices and metering as the rest of the model. None of them rides the fan-out: each is one request and
-// its reply (two API Gateway messages) and one Lambda invocation, so they post nothing to a room (a first opendm
-// posts dmopened to the other user's devices).
+// the same prices and metering as the rest of the model. Each is one request and its reply (two API Gateway
+// messages) and one Lambda invocation; only opendm posts to a room: its presence join rides the fan-out
+// (cost/presence.ts), and a first opendm posts dmopened to the other user's devices.
 
 import { type Draft, gbSeconds, pageReadUnits, priceItems, writeUnits } from './metering';
+import { fanoutDrafts } from './presence';
 import type { PriceTable } from './prices';
 import type { Assumptions } from './types';
 
@@ -18,6 +19,8 @@ const MEMBER_ROUTE_MB = 256;
 const LISTED_ROOMS = 20;
 /** Devices of the other user connected when a direct message is first opened with them (each gets `dmopened`). */
 const NOTIFIED_DEVICES = 2;
+/** Connections in a DM room when its presence join is fanned out: the opener's and one of the other user's. */
+const DM_ROOM_CONNECTIONS = 2;
 
 /** One Lambda-backed WebSocket request: its message in, its reply out, the invocation, the guard's frame count. */
 function request(a: Assumptions, ms = MEMBER_ROUTE_MS): Draft[] {
@@ -82,12 +85,7 @@ export function memberRequestDrafts(a: Assumptions, roomSize: number, seenByMaxM
       reads('room, connection, room index, history', 1 + 1 + 0.5 + 0.5),
       writes('room (first open), move into it (transaction)', writeUnits(a.roomItemBytes) + 2 * 2),
       writes('two memberships', 2 * writeUnits(MEMBERSHIP_ITEM_BYTES)),
-      {
-        service: 'EventBridge',
-        component: 'presence event',
-        priceId: 'eventbridgeCustomEvents',
-        quantity: 1,
-      },
+      ...fanoutDrafts('join', DM_ROOM_CONNECTIONS, a),
     ] as Draft[],
     /** Added to an opendm whose room is new to the other's list (rooms/dmNotice.ts), not to every opendm. */
     dmNotice: [
@@ -163,11 +161,12 @@ export function renderMemberCosts(rows: MemberCostRow[], seenByMaxMembers: numbe
   const line = (cells: string[]) => `  ${cells.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('  ')}`;
   return [
     '',
-    'read positions and direct messages (USD per million; none of these rides the fan-out)',
+    "read positions and direct messages (USD per million; only opendm's presence join rides the fan-out)",
     line(head),
     ...body.map(line),
     `  reads per message: every member marks each message read (a quiet room; markRead sends at most one per 5 s,`,
-    `  so a busy room costs less); myrooms lists ${LISTED_ROOMS} rooms; a join or create adds one membership write;`,
+    `  so a busy room costs less); myrooms lists ${LISTED_ROOMS} rooms; a join or create adds one membership write`,
+    `  and a presence change (above); opendm includes its join's fan-out to ${DM_ROOM_CONNECTIONS} connections;`,
     `  opendm, first: the room is new to the other's list, whose ${NOTIFIED_DEVICES} connected devices get dmopened`,
     `  (per DM opened, never per message; each signed-in connection also writes the user index at connect and close).`,
     '',

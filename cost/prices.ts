@@ -47,6 +47,20 @@ export const PRICES = {
     asOf: '2024-11-01',
     source: 'https://aws.amazon.com/api-gateway/pricing/ (WebSocket APIs)',
   },
+  // The admin broadcast API (BroadcastApi) is a REST API (AWS::Serverless::Api), billed per call received.
+  apigwRestRequests: {
+    unit: 'REST API call received',
+    tiers: [
+      { upTo: 333e6, usd: 3.5 * PER_MILLION },
+      { upTo: 1e9, usd: 2.8 * PER_MILLION },
+      { upTo: 20e9, usd: 2.38 * PER_MILLION },
+      { upTo: Number.POSITIVE_INFINITY, usd: 1.51 * PER_MILLION },
+    ],
+    region: 'us-east-1',
+    asOf: '2026-11-24',
+    source:
+      'https://aws.amazon.com/api-gateway/pricing/ (REST APIs; tiers also in the whitepaper https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html)',
+  },
 
   // ---------------------------------------------------------------- Lambda (arm64, the template's architecture)
   lambdaRequests: {
