@@ -76,7 +76,7 @@ export interface AsIsShape {
 /**
  * As the state machine runs it: Query pages of `pageSize` (the Limit). DynamoDB returns a LastEvaluatedKey whenever
  * it stops at the Limit, so a full page is followed by NextPageOrHandOver (a Deliver invocation that, with no lease
- * to hand over, just goes on) and one more Query, which for a room of exactly N pages reads nothing. Each page's ids
+ * to hand over, just goes on) and one more Query, which reads nothing when the members fill whole pages. Each page's ids
  * are split into chunks of `chunkSize` and posted at most `maxConcurrency` at once; a chunk's Deliver reserves its
  * posts (one DynamoDB round trip, `queryMs`) before it posts them.
  */
@@ -105,8 +105,8 @@ const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
 
 /**
  * The line items of one event posted as is: its bus event, the Express execution, the Deliver invocations, the
- * room index Queries, the posting budget's writes (reservationWrites, as Deliver reserves a chunk's posts), the posts,
- * their logs and the execution's trace. Not here: pruning a stale member (once per stale session, whichever fan-out
+ * room index Queries, the posting budget's writes (reservationWrites: the fewest a chunk's granted reservation takes;
+ * a full second's refusals and retries add more), the posts, their logs and the execution's trace. Not here: pruning a stale member (once per stale session, whichever fan-out
  * meets it first: counted in the message model) and a rerun of the execution (EventBridge starts it at least once).
  */
 export function fanoutDrafts(event: AsIsEvent, roomSize: number, a: Assumptions, textBytes = 200): Draft[] {
