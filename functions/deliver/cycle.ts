@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { BUSY_WINDOW_MS, HANDOVER_MS } from '../domain/fanout/coalescing';
 import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
-import { METRIC, MetricUnit, metrics } from '../platform/powertools';
+import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 import { fanoutStore } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 import { notifier } from '../platform/wiring/managementApi';
@@ -12,6 +12,7 @@ import { post } from './post';
 import { isAsIs, postAsIs } from './postAsIs';
 import type {
   AbandonInput,
+  ClaimFailedInput,
   CycleDeps,
   CycleInput,
   OweInput,
@@ -73,6 +74,8 @@ export async function runCycleStep(
       return runTimeBoundStep(given, input);
     case 'abandon':
       return abandon(given, input);
+    case 'claimFailed':
+      return claimFailed(given, input);
     case 'owe':
       return owe(given, input);
     default:
@@ -105,6 +108,20 @@ async function release(given: CycleDeps, input: ReleaseInput): Promise<QuietClai
 async function abandon(given: CycleDeps, input: AbandonInput): Promise<QuietClaimResult> {
   const pendingSeq = await given.store.abandon(input.roomId, input.owner);
   if (pendingSeq !== undefined) await startSuccessor(given.publisher, given.store, input.roomId, pendingSeq);
+  return { released: true };
+}
+
+/**
+ * A message's claim failed past its retries (Deliver throttled, DynamoDB failing): a lease it took is abandoned and a
+ * successor started, as after a failed cycle; a room whose messages nobody delivers is left to the next minute's sweep
+ * (dynamoLease.ts, afterFailedClaim), not to a successor started now: a throttle that outlasted the claim's ~20 s of
+ * retries would likely refuse that successor's claim too, and the sweep tries a minute later, once per newest message.
+ */
+async function claimFailed(given: CycleDeps, input: ClaimFailedInput): Promise<{ released: true }> {
+  const outcome = await given.store.afterFailedClaim(input.roomId, input.owner, given.now());
+  logger.warn('claim failed past its retries', { roomId: input.roomId, failure: input.failure, outcome });
+  if ('pendingSeq' in outcome && outcome.pendingSeq !== undefined)
+    await startSuccessor(given.publisher, given.store, input.roomId, outcome.pendingSeq);
   return { released: true };
 }
 

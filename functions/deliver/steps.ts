@@ -10,7 +10,14 @@ import type { TimeBoundInput } from './timeBound';
  * budget; release the lease (or go on with what arrived meanwhile). Retries of failed posts run after the release.
  * A room of at most one chunk is delivered by the claim itself (claim.ts).
  */
-export type CycleInput = ClaimInput | ReleaseInput | PostInput | OweInput | TimeBoundInput | AbandonInput;
+export type CycleInput =
+  | ClaimInput
+  | ReleaseInput
+  | PostInput
+  | OweInput
+  | TimeBoundInput
+  | AbandonInput
+  | ClaimFailedInput;
 
 export interface ReleaseInput {
   op: 'release';
@@ -24,6 +31,14 @@ export interface AbandonInput {
   op: 'abandon';
   roomId: string;
   owner: string;
+}
+
+/** A message's claim that failed past its retries: `failure` is the error Step Functions caught (for the log). */
+export interface ClaimFailedInput {
+  op: 'claimFailed';
+  roomId: string;
+  owner: string;
+  failure?: string;
 }
 
 /** A chunk whose Deliver failed: its members are owed the cycle, handed on as any chunk's owed posts are. */

@@ -5,13 +5,27 @@ import { ratePeriodMs, startSchedules } from '../../local/schedules';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
- * A lease holder that dies without its Catch seeing it (here: every answer of its claim lost, past the Claim's
- * retries) leaves its lease until it expires; the messages whose executions coalesced meanwhile have nobody to deliver
- * them once the room goes quiet. The template's scheduled sweep, run on the twin's EventBridge schedule, recovers them.
+ * A lease holder that dies without its Catch seeing it (here: every answer of its claim lost past the Claim's
+ * retries, then its HandOnFailedClaim step crashing) leaves its lease until it expires; the messages whose executions
+ * coalesced meanwhile have nobody to deliver them once the room goes quiet. The template's scheduled sweep, run on
+ * the twin's EventBridge schedule, recovers them.
  */
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
 const sweep = template.schedules().find((s) => s.functionId === 'DeliverFunction');
 const { h, addMembers, createRoom, send, seqsOf, roomItem } = useFanoutMachine();
+
+/** The holder's claim takes the lease but every answer is lost, and the step that would hand it on crashes. */
+function claimDiesUncaught(): void {
+  h.loseAnswer = (step) => step.op === 'claim';
+  h.beforeStep = async (step) => {
+    if (step.op === 'claimFailed') throw new Error('Deliver crashed');
+  };
+}
+
+function holderGone(): void {
+  h.loseAnswer = () => false;
+  h.beforeStep = async () => undefined;
+}
 
 /** The lease's 120 s (LEASE_MS) have passed: its time is moved back rather than waited for. */
 async function leaseTimeHasPassed(roomId: string): Promise<void> {
@@ -38,10 +52,10 @@ it('the sweep delivers live, within its period, the messages a holder that died 
   const { handler: deliver } = await import('../../functions/deliver');
   await createRoom('DIED1');
   const members = await addMembers('DIED1', 5); // more than a chunk: the claim takes the lease and goes on
-  h.loseAnswer = (step) => step.op === 'claim';
+  claimDiesUncaught();
   const died = await h.machine.execute(await send('DIED1', 1));
-  expect(died).toMatchObject({ ok: false, error: 'Lambda.ServiceException', failedState: 'Claim' });
-  h.loseAnswer = () => false;
+  expect(died).toMatchObject({ ok: false, failedState: 'HandOnFailedClaim' });
+  holderGone();
   // Message 2's execution finds the lease held and ends coalesced; then nobody sends again.
   expect((await h.machine.execute(await send('DIED1', 2))).states).toContain('Coalesced');
   for (const id of members) expect(seqsOf(id)).toEqual([]);
@@ -93,9 +107,9 @@ it('a sweep with nothing stranded frees nothing and starts nothing: a live holde
 it("a message that comes after a dead holder's lease expired, before the sweep, delivers that holder's cycle with its own", async () => {
   await createRoom('DIED3');
   const members = await addMembers('DIED3', 5);
-  h.loseAnswer = (step) => step.op === 'claim';
+  claimDiesUncaught();
   expect((await h.machine.execute(await send('DIED3', 1))).ok).toBe(false);
-  h.loseAnswer = () => false;
+  holderGone();
   await leaseTimeHasPassed('DIED3');
   expect((await h.machine.execute(await send('DIED3', 2))).ok).toBe(true);
   for (const id of members) expect({ id, got: seqsOf(id) }).toEqual({ id, got: [1, 2] });

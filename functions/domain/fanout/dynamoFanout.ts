@@ -19,6 +19,7 @@ export class DynamoFanoutStore {
   readonly claim: DynamoLease['claim'];
   readonly release: DynamoLease['release'];
   readonly abandon: DynamoLease['abandon'];
+  readonly afterFailedClaim: DynamoLease['afterFailedClaim'];
   readonly resume: DynamoLease['resume'];
   readonly renew: DynamoLease['renew'];
   readonly reserve: DynamoPostBudget['reserve'];
@@ -46,6 +47,7 @@ export class DynamoFanoutStore {
     this.claim = lease.claim.bind(lease);
     this.release = lease.release.bind(lease);
     this.abandon = lease.abandon.bind(lease);
+    this.afterFailedClaim = lease.afterFailedClaim.bind(lease);
     this.resume = lease.resume.bind(lease);
     this.renew = lease.renew.bind(lease);
     this.reserve = budget.reserve.bind(budget);

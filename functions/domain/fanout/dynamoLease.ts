@@ -10,6 +10,15 @@ import { leaseShardOf } from './leaseSweep';
  * its cycle failed. Every write is conditional, so a step run twice finds its own lease.
  */
 
+/**
+ * What a failed claim's clean-up did: abandoned the lease the claim took (`pendingSeq`: a successor is owed), left
+ * the room's undelivered messages to the sweep, or touched nothing.
+ */
+export type FailedClaimOutcome =
+  | { abandoned: true; pendingSeq?: number }
+  | { leftForSweep: true }
+  | { untouched: true };
+
 /** Races for the lease one execution tries before it counts itself coalesced. */
 const CLAIM_TRIES = 5;
 
@@ -128,6 +137,50 @@ export class DynamoLease {
    * per newest message (`abandonedSeq`), so a failure that lasts does not start executions without end.
    */
   async abandon(roomId: string, owner: string): Promise<number | undefined> {
+    return (await this.freeLease(roomId, owner))?.pendingSeq;
+  }
+
+  /**
+   * After `owner`'s claim failed past its retries (the state machine's HandOnFailedClaim), one conditional write each
+   * way: a lease the claim took is abandoned as `abandon` does; a free lease with messages after the cursor, which
+   * nobody is delivering, becomes an expired lease of `owner` from the cursor, so the room is in the lease index and
+   * the next sweep recovers it (once per newest message, `sweptSeq`), while a new message's claim takes it at once.
+   * A lease held by another execution, or nothing pending: nothing is written. Run again, it finds its own expired
+   * lease and abandons it: the successor starts at once, still once per newest message.
+   */
+  async afterFailedClaim(roomId: string, owner: string, now: number): Promise<FailedClaimOutcome> {
+    const abandoned = await this.freeLease(roomId, owner);
+    if (abandoned) return { abandoned: true, ...abandoned };
+    const left = await applied(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression:
+            'SET leaseOwner = :me, leaseUntil = :expired, leaseFrom = if_not_exists(deliveredSeq, :none), leaseShard = :shard',
+          ConditionExpression: [
+            'attribute_exists(roomId)',
+            'attribute_not_exists(leaseOwner)',
+            '(deliveredSeq < seq OR (attribute_not_exists(deliveredSeq) AND seq > :none))',
+          ].join(' AND '),
+          ExpressionAttributeValues: {
+            ':me': owner,
+            // Already past: the sweep's Query (leaseUntil < now) and any claim's take see it expired.
+            ':expired': now - 1,
+            ':none': 0,
+            ':shard': leaseShardOf(roomId),
+          },
+        }),
+      ),
+    );
+    return left ? { leftForSweep: true } : { untouched: true };
+  }
+
+  /**
+   * Frees `owner`'s lease, its cursor back to the cycle's start: undefined when it is not `owner`'s, else the room's
+   * seq when a successor should deliver what is left.
+   */
+  private async freeLease(roomId: string, owner: string): Promise<{ pendingSeq?: number } | undefined> {
     let before: RoomItem & { abandonedSeq?: number } = { roomId };
     const done = await applied(async () => {
       const { Attributes } = await this.db.send(
@@ -143,8 +196,9 @@ export class DynamoLease {
       );
       before = (Attributes ?? before) as typeof before;
     });
+    if (!done) return undefined;
     const seq = before.seq ?? 0;
-    return done && seq > (before.leaseFrom ?? seq) && before.abandonedSeq !== seq ? seq : undefined;
+    return seq > (before.leaseFrom ?? seq) && before.abandonedSeq !== seq ? { pendingSeq: seq } : {};
   }
 
   /**
