@@ -44,6 +44,7 @@ export type DirectTarget = { userId: string } | { username: string };
 
 export class MemberRooms extends Emitter<MemberEvents> {
   private rooms: MyRoom[] = [];
+  private hasMore = false;
   /** Per room: the highest position sent, and the one waiting for the interval to pass. */
   private sent = new Map<string, number>();
   private pending: { roomId: string; seq: number } | undefined;
@@ -80,10 +81,16 @@ export class MemberRooms extends Emitter<MemberEvents> {
     return this.rooms;
   }
 
+  /** Whether the last `myrooms` answer left less recently active rooms out (it lists 100 at most). */
+  get more(): boolean {
+    return this.hasMore;
+  }
+
   /** Asks for the member's rooms and their unread counts; also emits `rooms`. */
   async myRooms(): Promise<MyRoom[]> {
     const frame = (await this.hooks.request({ action: 'myrooms' })) as unknown as MyRoomsFrame;
     this.rooms = frame.rooms.map((r) => this.withOwnReads(r));
+    this.hasMore = frame.more === true;
     this.emit('rooms', this.rooms);
     return this.rooms;
   }

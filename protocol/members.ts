@@ -81,8 +81,10 @@ export interface MyRoom {
 
 export interface MyRoomsFrame {
   type: 'myrooms';
-  /** Newest activity first. */
+  /** Newest activity first, at most 100. */
   rooms: MyRoom[];
+  /** Present when you belong to more rooms than are listed: the less recently active are left out. */
+  more?: true;
   requestId?: string;
 }
 

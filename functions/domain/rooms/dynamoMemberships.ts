@@ -98,15 +98,23 @@ export class DynamoMembershipStore implements MembershipStore {
     }
   }
 
+  /** Up to `limit` of the member's memberships, reading page after page (a page stops at 1 MB). */
   async list(memberKey: string, limit: number): Promise<Membership[]> {
-    const { Items = [] } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tables.memberships,
-        KeyConditionExpression: 'memberKey = :key',
-        ExpressionAttributeValues: { ':key': memberKey },
-        Limit: limit,
-      }),
-    );
+    const Items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tables.memberships,
+          KeyConditionExpression: 'memberKey = :key',
+          ExpressionAttributeValues: { ':key': memberKey },
+          Limit: limit - Items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      Items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && Items.length < limit);
     return Items.map((item) => ({
       memberKey,
       roomId: String(item.roomId),

@@ -69,8 +69,15 @@ export interface MembershipStore {
 
 export type MemberDeps = Pick<ChatPorts, 'connections' | 'now'> & { memberships: MembershipStore };
 
-/** Rooms `myrooms` lists at most: one Query page and one BatchGetItem of the rooms. */
+/** Rooms `myrooms` lists at most: the most recently active of the memberships it reads. */
 export const MY_ROOMS_MAX = 100;
+
+/**
+ * Memberships `myrooms` reads at most. They are stored by room code, not by activity (a membership is not written
+ * for each message of its room), so the most recently active rooms can only be chosen from all that are read: every
+ * one up to this bound, each room's item read with them (at most 5 BatchGetItem requests).
+ */
+export const MY_ROOMS_READ_MAX = 500;
 
 /** Whose memberships a connection's are: the signed-in user, else its resume token, else the connection alone. */
 export function memberKeyOf(connection: Connection): string {
@@ -199,13 +206,14 @@ function peerOf(room: Room, memberKey: string): DmPeer | undefined {
 }
 
 /**
- * The caller's rooms with their unread counts, most recently active first (a room's TTL moves with each message).
+ * The caller's most recently active rooms (a room's TTL moves with each message), with their unread counts; `more`
+ * when there are more than MY_ROOMS_MAX.
  * Memberships of rooms that ended, or that the member can no longer enter, are dropped as they are found.
  */
 export async function myRooms(deps: MemberDeps, connectionId: string): Promise<MyRoomsFrame> {
   const connection = await requireConnection(deps, connectionId);
   const key = memberKeyOf(connection);
-  const memberships = await deps.memberships.list(key, MY_ROOMS_MAX);
+  const memberships = await deps.memberships.list(key, MY_ROOMS_READ_MAX);
   const rooms = new Map(
     (await deps.memberships.rooms(memberships.map((m) => m.roomId))).map((r) => [r.roomId, r]),
   );
@@ -233,7 +241,8 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
   }
   await Promise.all(stale.map((roomId) => deps.memberships.leave(key, roomId)));
   listed.sort((a, b) => b.activity - a.activity);
-  return { type: 'myrooms', rooms: listed.map((l) => l.room) };
+  const shown = listed.slice(0, MY_ROOMS_MAX).map((l) => l.room);
+  return { type: 'myrooms', rooms: shown, ...(listed.length > MY_ROOMS_MAX && { more: true as const }) };
 }
 
 /**
