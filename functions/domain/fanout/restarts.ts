@@ -5,7 +5,8 @@
  * them, about five minutes of the minute's sweep; a failure that never ends then stops starting executions, and
  * the room's next event delivers what is left. The room item counts them in `restarts`: the write that frees the
  * lease adds one (so the count costs no extra round trip), and every room event's seq write removes it
- * (platform/aws/roomEvents.ts), so a new event gets its own.
+ * (platform/aws/roomEvents.ts), so a new event gets its own: an update expression cannot branch on whether the
+ * newest event changed since the last restart, so the reset goes with the write that changes it.
  */
 export const MAX_RESTARTS = 5;
 
