@@ -7,7 +7,7 @@ import { fanoutStore } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 import { notifier } from '../platform/wiring/managementApi';
 import { claim } from './claim';
-import { handedOn, owedAgain, startSuccessor } from './handOver';
+import { handedOn, owedAgain, restartAfterFailure, startSuccessor } from './handOver';
 import { post } from './post';
 import { isAsIs, postAsIs } from './postAsIs';
 import type {
@@ -106,8 +106,7 @@ async function release(given: CycleDeps, input: ReleaseInput): Promise<QuietClai
 
 /** Gives up the lease of a cycle that failed; messages that arrived meanwhile go to a successor execution. */
 async function abandon(given: CycleDeps, input: AbandonInput): Promise<QuietClaimResult> {
-  const pendingSeq = await given.store.abandon(input.roomId, input.owner);
-  if (pendingSeq !== undefined) await startSuccessor(given.publisher, given.store, input.roomId, pendingSeq);
+  await restartAfterFailure(given, input.roomId, await given.store.abandon(input.roomId, input.owner));
   return { released: true };
 }
 
@@ -115,13 +114,13 @@ async function abandon(given: CycleDeps, input: AbandonInput): Promise<QuietClai
  * A message's claim failed past its retries (Deliver throttled, DynamoDB failing): a lease it took is abandoned and a
  * successor started, as after a failed cycle; a room whose messages nobody delivers is left to the next minute's sweep
  * (dynamoLease.ts, afterFailedClaim), not to a successor started now: a throttle that outlasted the claim's ~20 s of
- * retries would likely refuse that successor's claim too, and the sweep tries a minute later, once per newest message.
+ * retries would likely refuse that successor's claim too. The sweep tries a minute later, and again each minute a
+ * successor's claim fails, up to MAX_RESTARTS times per newest event (restarts.ts).
  */
 async function claimFailed(given: CycleDeps, input: ClaimFailedInput): Promise<{ released: true }> {
   const outcome = await given.store.afterFailedClaim(input.roomId, input.owner, given.now());
   logger.warn('claim failed past its retries', { roomId: input.roomId, failure: input.failure, outcome });
-  if ('pendingSeq' in outcome && outcome.pendingSeq !== undefined)
-    await startSuccessor(given.publisher, given.store, input.roomId, outcome.pendingSeq);
+  if ('abandoned' in outcome) await restartAfterFailure(given, input.roomId, outcome);
   return { released: true };
 }
 

@@ -1,5 +1,6 @@
 import { backoffSeconds, framesOf, type Group } from '../domain/fanout/coalescing';
 import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
+import { MAX_RESTARTS, type Restart } from '../domain/fanout/restarts';
 import type { EventPublisher } from '../domain/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 
@@ -85,6 +86,27 @@ export async function startSuccessor(
     metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
     logger.error('successor not started; the room waits for its next message', { roomId, seq, error });
   }
+}
+
+/**
+ * After a failure freed the room's lease (an abandon, the sweep): starts the successor it owes, or says in the log
+ * that the newest event has had its MAX_RESTARTS (restarts.ts) and the room waits for its next event. True when a
+ * successor was asked for.
+ */
+export async function restartAfterFailure(
+  given: Pick<HandOnDeps, 'publisher' | 'store'>,
+  roomId: string,
+  restart: Restart,
+): Promise<boolean> {
+  if (restart.gaveUpSeq !== undefined)
+    logger.error('no successor: the newest event had its restarts; the room waits for its next event', {
+      roomId,
+      seq: restart.gaveUpSeq,
+      restarts: MAX_RESTARTS,
+    });
+  if (restart.pendingSeq === undefined) return false;
+  await startSuccessor(given.publisher, given.store, roomId, restart.pendingSeq);
+  return true;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
 import type { DynamoLeaseSweep } from '../domain/fanout/leaseSweep';
 import type { EventPublisher } from '../domain/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
-import { startSuccessor } from './handOver';
+import { restartAfterFailure } from './handOver';
 
 export interface SweepDeps {
   sweep: DynamoLeaseSweep;
@@ -16,21 +16,21 @@ export interface SweepDeps {
  * seeing it (a crash, Express's 5-minute stop) leaves its lease until it expires; the messages whose executions
  * coalesced meanwhile, and its own cycle, would wait for the room's next message. The sweep frees each expired
  * lease (its cursor back to the cycle's start) and starts a successor for the room's newest message, so they are
- * delivered live within a minute of the lease's expiry though the room went quiet. With nothing stranded it costs
- * one Query per index shard and nothing else.
+ * delivered live within a minute of the lease's expiry though the room went quiet. A failure that outlasts the
+ * successor leaves the room to the next sweep, up to MAX_RESTARTS successors per newest event (restarts.ts). With
+ * nothing stranded it costs one Query per index shard and nothing else.
  */
 export async function sweepStrandedRooms(given: SweepDeps): Promise<{ recovered: number }> {
   const now = given.now();
   let recovered = 0;
   for (const { roomId, leaseUntil } of await given.sweep.expired(now)) {
     try {
-      const pendingSeq = await given.sweep.recover(roomId, leaseUntil, now);
-      if (pendingSeq === undefined) continue;
-      await startSuccessor(given.publisher, given.store, roomId, pendingSeq);
+      const restart = await given.sweep.recover(roomId, leaseUntil, now);
+      if (restart === undefined || !(await restartAfterFailure(given, roomId, restart))) continue;
       recovered++;
       logger.warn('stranded room recovered: its expired lease freed and a successor started', {
         roomId,
-        pendingSeq,
+        ...restart,
       });
     } catch (error) {
       logger.error('stranded room left for the next sweep', { roomId, error });

@@ -234,7 +234,7 @@ export function useFanoutMachine(
       new UpdateItemCommand({
         TableName: h.tables.RoomsTable,
         Key: { roomId: { S: roomId } },
-        UpdateExpression: 'SET seq = :seq',
+        UpdateExpression: 'SET seq = :seq REMOVE restarts',
         ConditionExpression: 'seq = :was',
         ExpressionAttributeValues: { ':seq': { N: String(seq) }, ':was': { N: String(seq - 1) } },
       }),

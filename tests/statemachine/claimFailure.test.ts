@@ -39,46 +39,98 @@ async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
   return done();
 }
 
-it('a message whose claim was throttled past its retries before taking the lease reaches every member live, with no next message', async () => {
+/** The template's sweep on its schedule, as on AWS; what it publishes starts executions, as the bus rule does. */
+async function sweepOnSchedule(): Promise<{ period: number; close: () => void }> {
   if (!sweep) throw new Error('template.yaml has no Schedule event for DeliverFunction');
-  const period = ratePeriodMs(sweep.expression);
   const { handler: deliver } = await import('../../functions/deliver');
-  await createRoom('THROT1');
-  const members = await addMembers('THROT1', 2); // a one-chunk room: its claim would deliver it itself
-  // Deliver refuses every try of this message's claim before it runs: the claim never takes the lease.
-  let refusals = claimTries('Lambda.TooManyRequestsException');
-  h.beforeStep = async (step) => {
-    if (step.op === 'claim' && refusals-- > 0) throw throttled();
-  };
-  // The sweep runs on its schedule all along, as on AWS; what it publishes starts executions, as the bus rule does.
   const schedules = startSchedules([sweep], {
     region: template.region,
     accountId: template.accountId,
     invoke: (_fn, event) => deliver(event as never),
     warn: (line) => console.warn(line),
   });
+  return {
+    period: ratePeriodMs(sweep.expression),
+    close: () => {
+      schedules.close();
+      h.bus.onEvent = () => undefined;
+    },
+  };
+}
+
+/** Deliver refuses every try of the first `executions` claim executions of message `seq`, before they run. */
+function throttleClaims(seq: number, executions: number): { refused: () => number; tries: number } {
+  const tries = executions * claimTries('Lambda.TooManyRequestsException');
+  let refused = 0;
+  h.beforeStep = async (step) => {
+    if (step.op === 'claim' && step.seq === seq && refused < tries) {
+      refused++;
+      throw throttled();
+    }
+  };
+  return { refused: () => refused, tries };
+}
+
+it('a message whose claim was throttled past its retries before taking the lease reaches every member live, with no next message', async () => {
+  await createRoom('THROT1');
+  const members = await addMembers('THROT1', 2); // one chunk: its claim would deliver it itself
+  const throttle = throttleClaims(1, 1); // the claim never takes the lease
+  const schedule = await sweepOnSchedule();
   try {
     const sentAt = Date.now();
     const failed = await h.machine.execute(await send('THROT1', 1));
     expect(failed).toMatchObject({ ok: false, error: 'Fanout.ClaimFailed' });
-    expect(refusals).toBe(0);
+    expect(throttle.refused()).toBe(throttle.tries);
     for (const id of members) expect(seqsOf(id)).toEqual([]);
     h.bus.onEvent = (event) => void h.machine.execute(event);
     // Nobody sends again: the room is quiet.
     const everyone = () => members.every((id) => seqsOf(id).join() === '1');
-    expect(await waitFor(everyone, period + 20_000)).toBe(true);
+    expect(await waitFor(everyone, schedule.period + 20_000)).toBe(true);
     const tookMs = Date.now() - sentAt;
-    expect(tookMs).toBeLessThan(period + 20_000);
+    expect(tookMs).toBeLessThan(schedule.period + 20_000);
     console.log(`throttled claim's message delivered live ${(tookMs / 1000).toFixed(1)} s after its send`);
   } finally {
-    schedules.close();
-    h.bus.onEvent = () => undefined;
+    schedule.close();
   }
   await waitFor(() => h.runs.some((r, i) => i > 0 && r.ok), 5000);
   const room = await roomItem('THROT1');
   expect(room?.deliveredSeq).toEqual({ N: '1' });
   expect(room?.leaseOwner).toBeUndefined();
 }, 120_000);
+
+it(
+  "a throttle that outlasts the first sweep's successor too: the next sweep starts another, and every member gets the message live",
+  async () => {
+    await createRoom('LONG6');
+    const members = await addMembers('LONG6', 2);
+    // Two claim executions of message 1 refused: its own, then the one the first sweep starts.
+    const throttle = throttleClaims(1, 2);
+    const schedule = await sweepOnSchedule();
+    const bound = 2 * schedule.period + 30_000;
+    try {
+      const sentAt = Date.now();
+      h.bus.onEvent = (event) => void h.machine.execute(event);
+      expect(await h.machine.execute(await send('LONG6', 1))).toMatchObject({ ok: false });
+      // Nobody sends again: the room is quiet.
+      const everyone = () => members.every((id) => seqsOf(id).join() === '1');
+      expect(await waitFor(everyone, bound)).toBe(true);
+      const tookMs = Date.now() - sentAt;
+      expect(tookMs).toBeLessThan(bound);
+      console.log(
+        `message of a claim throttled twice delivered live ${(tookMs / 1000).toFixed(1)} s after its send`,
+      );
+    } finally {
+      schedule.close();
+    }
+    expect(throttle.refused()).toBe(throttle.tries);
+    await waitFor(() => h.runs.some((r) => r.ok), 5000);
+    expect(h.runs.map((r) => r.ok)).toEqual([false, false, true]);
+    const room = await roomItem('LONG6');
+    expect(room?.deliveredSeq).toEqual({ N: '1' });
+    expect(room?.leaseOwner).toBeUndefined();
+  },
+  2 * 60_000 + 60_000,
+);
 
 it('a claim that took the lease and lost every answer hands it on at once: members get the message without waiting for the lease to expire', async () => {
   await createRoom('LOST2');

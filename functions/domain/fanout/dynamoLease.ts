@@ -3,6 +3,7 @@ import { type ClaimResult, type Cycle, framesOf, LEASE_MS, MESSAGES_PER_CYCLE } 
 import type { DynamoRoomReads } from './dynamoRoomReads';
 import { applied, type FanoutTables, type RoomItem } from './dynamoWrites';
 import { leaseShardOf } from './leaseSweep';
+import { COUNT_RESTART, COUNT_RESTART_VALUES, type Restart, restartOwed } from './restarts';
 
 /**
  * A room's delivery lease and cursor on its item (coalescing.ts): claimed by one execution at a time, renewed while it
@@ -15,7 +16,7 @@ import { leaseShardOf } from './leaseSweep';
  * the room's undelivered messages to the sweep, or touched nothing.
  */
 export type FailedClaimOutcome =
-  | { abandoned: true; pendingSeq?: number }
+  | ({ abandoned: true } & Restart)
   | { leftForSweep: true }
   | { untouched: true };
 
@@ -133,20 +134,20 @@ export class DynamoLease {
 
   /**
    * Gives up `owner`'s cycle: the cursor goes back to the cycle's start (its members may have had part of it; clients
-   * drop a seq they hold) and the lease is freed. The room's seq when a successor should deliver what is left, once
-   * per newest message (`abandonedSeq`), so a failure that lasts does not start executions without end.
+   * drop a seq they hold) and the lease is freed. Whether a successor should deliver what is left: up to
+   * MAX_RESTARTS per newest event (restarts.ts), so a failure that lasts does not start executions without end.
    */
-  async abandon(roomId: string, owner: string): Promise<number | undefined> {
-    return (await this.freeLease(roomId, owner))?.pendingSeq;
+  async abandon(roomId: string, owner: string): Promise<Restart> {
+    return (await this.freeLease(roomId, owner)) ?? {};
   }
 
   /**
    * After `owner`'s claim failed past its retries (the state machine's HandOnFailedClaim), one conditional write each
    * way: a lease the claim took is abandoned as `abandon` does; a free lease with messages after the cursor, which
    * nobody is delivering, becomes an expired lease of `owner` from the cursor, so the room is in the lease index and
-   * the next sweep recovers it (once per newest message, `sweptSeq`), while a new message's claim takes it at once.
-   * A lease held by another execution, or nothing pending: nothing is written. Run again, it finds its own expired
-   * lease and abandons it: the successor starts at once, still once per newest message.
+   * the next sweep recovers it (its successors bounded per newest event, restarts.ts), while a new message's claim
+   * takes it at once. A lease held by another execution, or nothing pending: nothing is written. Run again, it finds
+   * its own expired lease and abandons it: the successor starts at once, within the same bound.
    */
   async afterFailedClaim(roomId: string, owner: string, now: number): Promise<FailedClaimOutcome> {
     const abandoned = await this.freeLease(roomId, owner);
@@ -177,28 +178,25 @@ export class DynamoLease {
   }
 
   /**
-   * Frees `owner`'s lease, its cursor back to the cycle's start: undefined when it is not `owner`'s, else the room's
-   * seq when a successor should deliver what is left.
+   * Frees `owner`'s lease, its cursor back to the cycle's start: undefined when it is not `owner`'s, else whether a
+   * successor should deliver what is left (restarts.ts).
    */
-  private async freeLease(roomId: string, owner: string): Promise<{ pendingSeq?: number } | undefined> {
-    let before: RoomItem & { abandonedSeq?: number } = { roomId };
+  private async freeLease(roomId: string, owner: string): Promise<Restart | undefined> {
+    let before: RoomItem & { restarts?: number } = { roomId };
     const done = await applied(async () => {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression:
-            'SET deliveredSeq = leaseFrom, abandonedSeq = seq REMOVE leaseOwner, leaseUntil, leaseFrom, leaseShard',
+          UpdateExpression: `SET deliveredSeq = leaseFrom, ${COUNT_RESTART} REMOVE leaseOwner, leaseUntil, leaseFrom, leaseShard`,
           ConditionExpression: 'leaseOwner = :me AND attribute_exists(leaseFrom)',
-          ExpressionAttributeValues: { ':me': owner },
+          ExpressionAttributeValues: { ':me': owner, ...COUNT_RESTART_VALUES },
           ReturnValues: 'ALL_OLD',
         }),
       );
       before = (Attributes ?? before) as typeof before;
     });
-    if (!done) return undefined;
-    const seq = before.seq ?? 0;
-    return seq > (before.leaseFrom ?? seq) && before.abandonedSeq !== seq ? { pendingSeq: seq } : {};
+    return done ? restartOwed(before) : undefined;
   }
 
   /**

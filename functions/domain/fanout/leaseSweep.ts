@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { COUNT_RESTART, COUNT_RESTART_VALUES, type Restart, restartOwed } from './restarts';
 
 /**
  * A held lease puts its room in the rooms table's sparse lease index (leaseShard, leaseUntil; KEYS_ONLY): the take
@@ -51,26 +52,23 @@ export class DynamoLeaseSweep {
   /**
    * Frees a dead holder's lease as an abandon does: the cursor goes back to its cycle's start (its members may have
    * had part of it: clients drop a seq they hold) and the lease is removed, only if it is still the expired lease the
-   * index showed (a claim that took it over since changed leaseUntil). The room's seq when a successor should deliver
-   * what is left, once per newest message (`sweptSeq`), so a holder that dies again and again on the same message
-   * does not restart without end.
+   * index showed (a claim that took it over since changed leaseUntil). Answers whether a successor should deliver
+   * what is left: up to MAX_RESTARTS per newest event (restarts.ts), so a holder that dies again and again on the same
+   * message does not restart without end. Undefined when the lease was not this one to free.
    */
-  async recover(roomId: string, leaseUntil: number, now: number): Promise<number | undefined> {
+  async recover(roomId: string, leaseUntil: number, now: number): Promise<Restart | undefined> {
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { roomId },
-          UpdateExpression:
-            'SET deliveredSeq = leaseFrom, sweptSeq = seq REMOVE leaseOwner, leaseUntil, leaseFrom, leaseShard',
+          UpdateExpression: `SET deliveredSeq = leaseFrom, ${COUNT_RESTART} REMOVE leaseOwner, leaseUntil, leaseFrom, leaseShard`,
           ConditionExpression: 'leaseUntil = :seen AND leaseUntil < :now AND attribute_exists(leaseFrom)',
-          ExpressionAttributeValues: { ':seen': leaseUntil, ':now': now },
+          ExpressionAttributeValues: { ':seen': leaseUntil, ':now': now, ...COUNT_RESTART_VALUES },
           ReturnValues: 'ALL_OLD',
         }),
       );
-      const before = (Attributes ?? {}) as { seq?: number; leaseFrom?: number; sweptSeq?: number };
-      const seq = before.seq ?? 0;
-      return seq > (before.leaseFrom ?? seq) && before.sweptSeq !== seq ? seq : undefined;
+      return restartOwed(Attributes ?? {});
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
       throw error;

@@ -38,7 +38,8 @@ export function takeSeqAndPut(
   expiresAt: number,
   life?: RoomLife,
 ) {
-  // The lobby's row appears with its first message; every other room must have been created.
+  // The lobby's row appears with its first message; every other room must have been created. A new event clears the
+  // count of successors started for the one before (functions/domain/fanout/restarts.ts): it gets its own.
   const roomCondition = roomSeq === undefined ? 'attribute_not_exists(roomId)' : 'seq = :was';
   return [
     {
@@ -47,11 +48,11 @@ export function takeSeqAndPut(
         Key: { roomId: event.roomId },
         ...(life
           ? {
-              UpdateExpression: 'SET seq = :seq, #ttl = :ttl',
+              UpdateExpression: 'SET seq = :seq, #ttl = :ttl REMOVE restarts',
               ConditionExpression: `${roomCondition} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
               ExpressionAttributeNames: { '#ttl': 'ttl' },
             }
-          : { UpdateExpression: 'SET seq = :seq', ConditionExpression: roomCondition }),
+          : { UpdateExpression: 'SET seq = :seq REMOVE restarts', ConditionExpression: roomCondition }),
         ExpressionAttributeValues: {
           ':seq': event.seq,
           ...(roomSeq !== undefined && { ':was': roomSeq }),
