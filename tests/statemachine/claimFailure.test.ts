@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { loadTemplate } from '../../infra/template';
 import { statesByName } from '../../local/aslStates';
-import { ratePeriodMs, startSchedules } from '../../local/schedules';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
+import { sweepOnSchedule, waitFor } from '../helpers/sweepSchedule';
 
 /**
  * A message's Claim that fails past its retries (Deliver throttled by its reserved concurrency, or DynamoDB failing
@@ -10,7 +10,6 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * claim had taken the room's lease, every member gets it live without anyone sending again.
  */
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
-const sweep = template.schedules().find((s) => s.functionId === 'DeliverFunction');
 const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
 const { h, addMembers, createRoom, send, seqsOf, roomItem } = useFanoutMachine();
 
@@ -33,31 +32,6 @@ function loseEveryClaimAnswer(seq: number): void {
   h.loseAnswer = (step) => step.op === 'claim' && step.seq === seq && losses-- > 0;
 }
 
-async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!done() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
-  return done();
-}
-
-/** The template's sweep on its schedule, as on AWS; what it publishes starts executions, as the bus rule does. */
-async function sweepOnSchedule(): Promise<{ period: number; close: () => void }> {
-  if (!sweep) throw new Error('template.yaml has no Schedule event for DeliverFunction');
-  const { handler: deliver } = await import('../../functions/deliver');
-  const schedules = startSchedules([sweep], {
-    region: template.region,
-    accountId: template.accountId,
-    invoke: (_fn, event) => deliver(event as never),
-    warn: (line) => console.warn(line),
-  });
-  return {
-    period: ratePeriodMs(sweep.expression),
-    close: () => {
-      schedules.close();
-      h.bus.onEvent = () => undefined;
-    },
-  };
-}
-
 /** Deliver refuses every try of the first `executions` claim executions of message `seq`, before they run. */
 function throttleClaims(seq: number, executions: number): { refused: () => number; tries: number } {
   const tries = executions * claimTries('Lambda.TooManyRequestsException');
@@ -75,7 +49,7 @@ it('a message whose claim was throttled past its retries before taking the lease
   await createRoom('THROT1');
   const members = await addMembers('THROT1', 2); // one chunk: its claim would deliver it itself
   const throttle = throttleClaims(1, 1); // the claim never takes the lease
-  const schedule = await sweepOnSchedule();
+  const schedule = await sweepOnSchedule(h);
   try {
     const sentAt = Date.now();
     const failed = await h.machine.execute(await send('THROT1', 1));
@@ -105,7 +79,7 @@ it(
     const members = await addMembers('LONG6', 2);
     // Two claim executions of message 1 refused: its own, then the one the first sweep starts.
     const throttle = throttleClaims(1, 2);
-    const schedule = await sweepOnSchedule();
+    const schedule = await sweepOnSchedule(h);
     const bound = 2 * schedule.period + 30_000;
     try {
       const sentAt = Date.now();

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { loadTemplate } from '../../infra/template';
-import { ratePeriodMs, startSchedules } from '../../local/schedules';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
+import { sweepOnSchedule, waitFor } from '../helpers/sweepSchedule';
 
 /**
  * A lease holder that dies without its Catch seeing it (here: every answer of its claim lost past the Claim's
@@ -10,8 +8,6 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * coalesced meanwhile have nobody to deliver them once the room goes quiet. The template's scheduled sweep, run on
  * the twin's EventBridge schedule, recovers them.
  */
-const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
-const sweep = template.schedules().find((s) => s.functionId === 'DeliverFunction');
 const { h, addMembers, createRoom, send, seqsOf, roomItem } = useFanoutMachine();
 
 /** The holder's claim takes the lease but every answer is lost, and the step that would hand it on crashes. */
@@ -40,16 +36,7 @@ async function leaseTimeHasPassed(roomId: string): Promise<void> {
   );
 }
 
-async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!done() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
-  return done();
-}
-
 it('the sweep delivers live, within its period, the messages a holder that died uncaught left in a room gone quiet', async () => {
-  if (!sweep) throw new Error('template.yaml has no Schedule event for DeliverFunction');
-  const period = ratePeriodMs(sweep.expression);
-  const { handler: deliver } = await import('../../functions/deliver');
   await createRoom('DIED1');
   const members = await addMembers('DIED1', 5); // more than a chunk: the claim takes the lease and goes on
   claimDiesUncaught();
@@ -64,22 +51,17 @@ it('the sweep delivers live, within its period, the messages a holder that died 
   // What the sweep publishes starts executions, as the bus rule does.
   h.bus.onEvent = (event) => void h.machine.execute(event);
   const started = Date.now();
-  const schedules = startSchedules([sweep], {
-    region: template.region,
-    accountId: template.accountId,
-    invoke: (_fn, event) => deliver(event as never),
-    warn: (line) => console.warn(line),
-  });
+  const schedule = await sweepOnSchedule(h);
   try {
     const everyone = () => members.every((id) => seqsOf(id).join() === '1,2');
-    expect(await waitFor(everyone, period + 20_000)).toBe(true);
+    expect(await waitFor(everyone, schedule.period + 20_000)).toBe(true);
     const tookMs = Date.now() - started;
-    expect(tookMs).toBeLessThan(period + 20_000);
+    expect(tookMs).toBeLessThan(schedule.period + 20_000);
     console.log(
       `stranded messages delivered ${Math.round(tookMs / 1000)} s after the sweep's schedule started`,
     );
   } finally {
-    schedules.close();
+    schedule.close();
   }
   await waitFor(() => h.runs.length >= 3, 5000);
   const room = await roomItem('DIED1');
