@@ -1,5 +1,13 @@
 import { join } from 'node:path';
-import { browserStage, hasText, SCREENSHOTS, say, shownRoom, signedInRoom } from '../helpers/browserStage';
+import {
+  browserStage,
+  hasText,
+  SCREENSHOTS,
+  say,
+  shownRoom,
+  signedInRoom,
+  UI_TIMEOUT_MS,
+} from '../helpers/browserStage';
 
 /**
  * A direct message reaches the other person while the page is open (web/myrooms.js, web/dmHeader.js), two people
@@ -9,7 +17,6 @@ import { browserStage, hasText, SCREENSHOTS, say, shownRoom, signedInRoom } from
  */
 jest.setTimeout(120_000);
 
-const UI_TIMEOUT_MS = 20_000;
 /** The page asks its rooms again 5 s and 15 s after the notice: Ben's words show as a badge within this. */
 const BADGE_WITHIN_MS = 25_000;
 const stage = browserStage({ AuthMode: 'oidc' });

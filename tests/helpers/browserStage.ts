@@ -5,17 +5,20 @@ import type { LocalCloud } from '../../local/cloud';
 import { launchChromium } from './browser';
 import { startTestCloud } from './localCloud';
 
-/** Per step: generous, the machine may be busy; each wait ends as soon as the page shows the state. */
-export const UI_TIMEOUT_MS = 10_000;
+/**
+ * Per step: generous, because CI runs two test files at once on two cores and Chromium's renderer can wait seconds
+ * for a core; each wait ends as soon as the page shows the state, so a passing run takes no longer for it.
+ */
+export const UI_TIMEOUT_MS = 20_000;
 
 /** Where browser tests leave their screenshots. */
 export const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
 
-/** A browser test file's local cloud and Chromium, and the contexts its tests opened (closed after the file). */
+/** A browser test file's local cloud and Chromium, and the contexts its tests opened (closed after each test). */
 export interface BrowserStage {
   readonly cloud: LocalCloud;
   readonly browser: Browser;
-  /** A new browser profile (own localStorage), closed after the file. */
+  /** A new browser profile (own localStorage), closed after the test that opened it. */
   newContext(viewport: { width: number; height: number }): Promise<BrowserContext>;
   /** A page in a new profile, its waits bounded by UI_TIMEOUT_MS. */
   newPage(viewport: { width: number; height: number }): Promise<Page>;
@@ -23,7 +26,9 @@ export interface BrowserStage {
 
 /**
  * Starts a local cloud (its default settings, or `parameters` over them) and Chromium before a browser test file's
- * tests, and closes every context, the browser and the cloud after them. Called from the top of the file.
+ * tests, closes each test's contexts after it (a finished test's pages would otherwise stay connected, rendering
+ * every lobby message, and compete with the next test's for the CPU), and the browser and cloud after the file.
+ * Called from the top of the file.
  */
 export function browserStage(parameters?: Record<string, string>): BrowserStage {
   let cloud: LocalCloud | undefined;
@@ -34,8 +39,10 @@ export function browserStage(parameters?: Record<string, string>): BrowserStage 
     cloud = (await startTestCloud(parameters ? { parameters } : {})).cloud;
     browser = await launchChromium();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await Promise.all(contexts.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
     await browser?.close();
     await cloud?.close();
   });
