@@ -19,6 +19,7 @@ const AFTER_DM_MS = [5000, 15_000, 30_000];
 
 let listEl = null;
 let countEl = null;
+let moreEl = null;
 let refreshTimer = null;
 
 /** The sidebar section, built once. */
@@ -38,7 +39,11 @@ function section() {
   listEl = h('ul', 'member-list');
   listEl.dataset.testid = 'my-rooms-list';
   listEl.setAttribute('aria-labelledby', 'my-rooms-heading');
-  wrap.append(header, listEl);
+  // `myrooms` lists the most recently active rooms only: say so when it left some out, and how to reach them.
+  moreEl = h('p', 'my-rooms-more');
+  moreEl.dataset.testid = 'myrooms-more';
+  moreEl.hidden = true;
+  wrap.append(header, listEl, moreEl);
   // Below the member list, so the room on screen keeps its members in view; hidden until there is a room to list.
   wrap.hidden = true;
   byId('members-heading')?.closest('section')?.after(wrap);
@@ -61,8 +66,11 @@ function open(room) {
   );
 }
 
-/** One row per room: its code, or whom a direct message is with, and its unread count. */
-function render(rooms) {
+/**
+ * One row per room: its code, or whom a direct message is with, and its unread count; `more`: the answer left less
+ * recently active rooms out.
+ */
+function render(rooms, more) {
   section();
   let unreadElsewhere = 0;
   const items = rooms.map((room) => {
@@ -90,6 +98,8 @@ function render(rooms) {
     return li;
   });
   listEl.replaceChildren(...items);
+  moreEl.textContent = `Showing your ${items.length} most recently active rooms. To open another, join it by its code.`;
+  moreEl.hidden = !more;
   listEl.closest('section').hidden = items.length === 0;
   countEl.textContent = String(unreadElsewhere);
 }
@@ -149,7 +159,7 @@ function onDmOpened(chat, room) {
 /** Wires a new client (connection.js calls it for each one it creates). */
 export function bindMyRooms(chat) {
   section();
-  chat.rooms.on('rooms', render);
+  chat.rooms.on('rooms', (rooms) => render(rooms, chat.rooms.more));
   chat.rooms.on('dm', (room) => onDmOpened(chat, room));
   chat.on('message', (m) => {
     if (m.roomId === state.shownRoom) markShown(chat, m.seq);
