@@ -1,15 +1,32 @@
 import { join } from 'node:path';
-import { browserStage, hasText, SCREENSHOTS, say, shownRoom, signedInRoom } from '../helpers/browserStage';
+import { createRoomcastClient, type RoomcastClientOptions } from '@roomcast/client';
+import WebSocket from 'ws';
+import type { DevIssuer } from '../../local/oidc';
+import {
+  browserStage,
+  hasText,
+  SCREENSHOTS,
+  say,
+  shownRoom,
+  signedInAtIssuer,
+  signedInRoom,
+  UI_TIMEOUT_MS,
+} from '../helpers/browserStage';
 
 /**
- * Direct messages and "Your rooms" in the web chat (web/myrooms.js), two people signed in at the local cloud's
+ * Direct messages and "Your rooms" in the web chat (web/myrooms.js), people signed in at the local cloud's
  * development issuer (AuthMode=oidc): Ben messages Ana from the member list of a room they share, Ana finds the
- * conversation in her rooms with its unread badge after a reload, opens it, and the badge goes.
+ * conversation in her rooms with its unread badge after a reload, opens it, and the badge goes. A member of more
+ * rooms than `myrooms` lists is told that the list shows only the most recently active.
  */
 jest.setTimeout(120_000);
 
-const UI_TIMEOUT_MS = 20_000;
-const stage = browserStage({ AuthMode: 'oidc' });
+/** Rooms `myrooms` lists at most (docs/PROTOCOL.md). */
+const LISTED_MAX = 100;
+/** Connections that create the seeded rooms side by side, each well within FrameRateLimit's 100 frames a minute. */
+const SEEDERS = 4;
+// One user creates more rooms than RoomCreateLimit's default 20 an hour allows.
+const stage = browserStage({ AuthMode: 'oidc', Settings: `RoomCreateLimit=${LISTED_MAX * 2}` });
 
 it('messages a member privately, and the other finds it with its unread count', async () => {
   const { owner: ana, joiner: ben, code } = await signedInRoom(stage, ['ana', 'ben'], UI_TIMEOUT_MS);
@@ -57,4 +74,50 @@ it('messages a member privately, and the other finds it with its unread count', 
       .locator(`[data-testid="my-room"][data-room-id="${dmRoom}"] [data-testid="unread-badge"]`)
       .count(),
   ).toBe(0);
+});
+
+/**
+ * Makes `username` (as the issuer names them in the browser too) a member of `count` rooms the way the product does:
+ * signed-in clients create them, SEEDERS connections side by side.
+ */
+async function memberOfRooms(username: string, count: number): Promise<void> {
+  const issuer = stage.cloud.devIssuer as DevIssuer;
+  const clients = Array.from({ length: Math.min(SEEDERS, count) }, () =>
+    createRoomcastClient({
+      url: stage.cloud.wsUrl,
+      getToken: async () => (await issuer.mint(username)).idToken,
+      WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
+      requestTimeoutMs: UI_TIMEOUT_MS,
+    }),
+  );
+  try {
+    await Promise.all(
+      clients.map(async (chat, i) => {
+        await chat.ready(UI_TIMEOUT_MS);
+        for (let n = i; n < count; n += clients.length) await chat.createRoom();
+      }),
+    );
+  } finally {
+    for (const chat of clients) chat.close();
+  }
+}
+
+it('tells a member of more rooms than it lists that it shows only the most recently active; a member of two, nothing', async () => {
+  await memberOfRooms('cleo', LISTED_MAX + 1);
+  const cleo = await signedInAtIssuer(stage, 'cleo');
+  const more = cleo.getByTestId('myrooms-more');
+  await more.waitFor({ state: 'visible' });
+  await hasText(
+    more,
+    `Showing your ${LISTED_MAX} most recently active rooms. To open another, join it by its code.`,
+  );
+  expect(await cleo.getByTestId('my-room').count()).toBe(LISTED_MAX);
+  await more.scrollIntoViewIfNeeded();
+  await cleo.screenshot({ path: join(SCREENSHOTS, 'myrooms-more.png') });
+
+  await memberOfRooms('dara', 2);
+  const dara = await signedInAtIssuer(stage, 'dara');
+  await dara.locator('[data-testid="my-room"]').nth(1).waitFor();
+  expect(await dara.getByTestId('my-room').count()).toBe(2);
+  expect(await dara.getByTestId('myrooms-more').isVisible()).toBe(false);
 });
