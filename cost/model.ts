@@ -75,7 +75,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   logBytesPerInvocation: 1_200,
   xraySampleShare: 0.05,
   xrayReservoirPerSecond: 1,
-  customMetrics: 17,
+  customMetrics: 18,
   coalescing: true,
   fanoutCycleMs: undefined,
   // The fan-out's default budget: headroom under API Gateway's account throttle of 10,000 requests/s, which the

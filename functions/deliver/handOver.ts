@@ -90,20 +90,22 @@ export async function startSuccessor(
 
 /**
  * After a failure freed the room's lease (an abandon, the sweep): starts the successor it owes, or says in the log
- * that the newest event has had its MAX_RESTARTS (restarts.ts) and the room waits for its next event. True when a
- * successor was asked for.
+ * that the newest event has had its MAX_RESTARTS (restarts.ts) and the room waits for its next event, and counts
+ * that event once (FanoutGaveUp, alarmed: a log line alone tells no one). True when a successor was asked for.
  */
 export async function restartAfterFailure(
   given: Pick<HandOnDeps, 'publisher' | 'store'>,
   roomId: string,
   restart: Restart,
 ): Promise<boolean> {
-  if (restart.gaveUpSeq !== undefined)
+  if (restart.gaveUpSeq !== undefined) {
+    if (restart.firstGiveUp) metrics.addMetric(METRIC.fanoutGaveUp, MetricUnit.Count, 1);
     logger.error('no successor: the newest event had its restarts; the room waits for its next event', {
       roomId,
       seq: restart.gaveUpSeq,
       restarts: MAX_RESTARTS,
     });
+  }
   if (restart.pendingSeq === undefined) return false;
   await startSuccessor(given.publisher, given.store, roomId, restart.pendingSeq);
   return true;

@@ -54,6 +54,8 @@ export const METRIC = {
   rejectedFrames: 'RejectedFrames',
   publishFailures: 'PublishFailures',
   strandedRoomsRecovered: 'StrandedRoomsRecovered',
+  /** Newest room events whose successors ran out (MAX_RESTARTS): not delivered live until the room's next event. */
+  fanoutGaveUp: 'FanoutGaveUp',
   /** Emitted by Powertools (logMetrics' captureColdStartMetric), once per new execution environment. */
   coldStart: 'ColdStart',
 } as const;

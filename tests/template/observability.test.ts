@@ -141,3 +141,33 @@ it('watches the errors of every function in the Lambda errors alarm, in one quer
   const watched = [...(query ?? '').matchAll(/FunctionName = '([^']+)'/g)].map((m) => m[1]);
   expect(new Set(watched)).toEqual(new Set(template.functions().map((f) => f.name)));
 });
+
+it('alarms, as the other alarms do, at the first room event the fan-out gave up on in 5 minutes', () => {
+  const alarms = Object.values(resources).filter(
+    (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === METRIC.fanoutGaveUp,
+  );
+  expect(alarms).toHaveLength(1);
+  const alarm = alarms[0]?.Properties ?? {};
+  // The same namespace and dimensions as the custom metrics' other alarm, which Powertools writes them with.
+  const rate = resources.DeliveryFailureRateAlarm?.Properties.Metrics as
+    | { MetricStat?: { Metric: { Namespace: unknown; Dimensions: unknown } } }[]
+    | undefined;
+  const custom = rate?.find((m) => m.MetricStat)?.MetricStat?.Metric;
+  expect(custom).toBeDefined();
+  expect(template.resolve(alarm.Namespace)).toBe('roomcast');
+  expect(template.resolve(alarm.Namespace)).toEqual(template.resolve(custom?.Namespace));
+  expect(template.resolve(alarm.Dimensions)).toEqual(template.resolve(custom?.Dimensions));
+  expect(template.resolve(alarm.Dimensions)).toEqual([{ Name: 'service', Value: 'roomcast' }]);
+  expect(alarm).toMatchObject({
+    Statistic: 'Sum',
+    Period: 300,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+  });
+  const notified = resources.FanoutFailuresAlarm?.Properties ?? {};
+  expect(alarm.AlarmActions).toEqual(notified.AlarmActions);
+  expect(alarm.OKActions).toEqual(notified.OKActions);
+  expect(JSON.stringify(alarm.AlarmActions)).toContain('AlarmTopicArn');
+});

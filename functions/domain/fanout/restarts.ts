@@ -16,11 +16,13 @@ export const COUNT_RESTART_VALUES = { ':noRestarts': 0, ':oneRestart': 1 };
 
 /**
  * What freeing a lease owes the room: a successor for `pendingSeq`; none, the bound met with `gaveUpSeq` left
- * undelivered; or none at all, nothing being left.
+ * undelivered (`firstGiveUp` the first time for that event, which the operator is told of); or none at all,
+ * nothing being left.
  */
 export interface Restart {
   pendingSeq?: number;
   gaveUpSeq?: number;
+  firstGiveUp?: true;
 }
 
 /**
@@ -30,5 +32,9 @@ export interface Restart {
 export function restartOwed(before: { seq?: number; leaseFrom?: number; restarts?: number }): Restart {
   const seq = before.seq ?? 0;
   if (seq <= (before.leaseFrom ?? seq)) return {};
-  return (before.restarts ?? 0) < MAX_RESTARTS ? { pendingSeq: seq } : { gaveUpSeq: seq };
+  const restarts = before.restarts ?? 0;
+  if (restarts < MAX_RESTARTS) return { pendingSeq: seq };
+  // Every write that frees the lease counts one, so only the first give-up for the newest event finds exactly
+  // MAX_RESTARTS; a later one (another execution of that event failing again) gives up on nothing new.
+  return restarts === MAX_RESTARTS ? { gaveUpSeq: seq, firstGiveUp: true } : { gaveUpSeq: seq };
 }
