@@ -1,10 +1,7 @@
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoFanoutStore } from '../../functions/domain/fanout/dynamoFanout';
-import type { DynamoLeaseSweep } from '../../functions/domain/fanout/leaseSweep';
 import type { Restart } from '../../functions/domain/fanout/restarts';
 import type { ChatEvent } from '../../functions/domain/ports';
-import { takeSeqAndPut } from '../../functions/platform/aws/roomEvents';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { type FanoutTables, startFanoutTables } from '../helpers/fanoutTables';
 
 /**
  * A room's newest event whose successor executions ran out (MAX_RESTARTS, restarts.ts) is not delivered live until
@@ -14,14 +11,10 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
 type HandOver = typeof import('../../functions/deliver/handOver');
 type Sweep = typeof import('../../functions/deliver/sweep');
 type Powertools = typeof import('../../functions/platform/powertools');
-type Fanout = typeof import('../../functions/domain/fanout/dynamoFanout');
-type LeaseSweep = typeof import('../../functions/domain/fanout/leaseSweep');
 type Restarts = typeof import('../../functions/domain/fanout/restarts');
 let handOver: HandOver;
 let sweeping: Sweep;
 let powertools: Powertools;
-let fanout: Fanout;
-let leaseSweep: LeaseSweep;
 let MAX_RESTARTS: number;
 const written: string[] = [];
 
@@ -33,8 +26,6 @@ beforeAll(() => {
     handOver = require('../../functions/deliver/handOver') as HandOver;
     sweeping = require('../../functions/deliver/sweep') as Sweep;
     powertools = require('../../functions/platform/powertools') as Powertools;
-    fanout = require('../../functions/domain/fanout/dynamoFanout') as Fanout;
-    leaseSweep = require('../../functions/domain/fanout/leaseSweep') as LeaseSweep;
     MAX_RESTARTS = (require('../../functions/domain/fanout/restarts') as Restarts).MAX_RESTARTS;
   });
 });
@@ -114,37 +105,15 @@ describe('restartAfterFailure', () => {
 });
 
 describe('a room whose claims fail forever, through the minute sweep', () => {
-  let tables: TemplateTables;
-  let store: DynamoFanoutStore;
-  let sweep: DynamoLeaseSweep;
-  let rooms: string;
+  // The fan-out's store and sweep count nothing themselves: the deliver code loaded above does.
+  let t: FanoutTables;
 
   beforeAll(async () => {
-    tables = await startTemplateTables();
-    rooms = tables.table('RoomsTable');
-    store = new fanout.DynamoFanoutStore(tables.db, {
-      rooms,
-      messages: tables.table('MessagesTable'),
-      connections: tables.table('ConnectionsTable'),
-      roomIndex: 'RoomIndex',
-      limits: tables.table('LimitsTable'),
-      leaseIndex: 'LeaseIndex',
-    });
-    sweep = new leaseSweep.DynamoLeaseSweep(tables.db, { rooms, leaseIndex: 'LeaseIndex' });
+    t = await startFanoutTables();
   });
   afterAll(async () => {
-    await tables.close();
+    await t.tables.close();
   });
-
-  /** The room's event `seq` through the send path's own writes. */
-  async function sendEvent(roomId: string, seq: number): Promise<void> {
-    const event = { roomId, seq, messageId: `m-${roomId}-${seq}`, sentAt: new Date().toISOString() };
-    const names = { rooms, messages: tables.table('MessagesTable'), sends: tables.table('SendsTable') };
-    const ttl = Math.floor(Date.now() / 1000) + 3600;
-    await tables.db.send(
-      new TransactWriteCommand({ TransactItems: takeSeqAndPut(names, event, seq - 1, ttl) }),
-    );
-  }
 
   /** A claim of the newest event failing past its retries, then the next minute's sweep: what it counted. */
   async function claimFailsThenSweep(
@@ -153,14 +122,13 @@ describe('a room whose claims fail forever, through the minute sweep', () => {
     publisher: ReturnType<typeof recordingPublisher>,
   ) {
     const now = Date.now();
-    await store.afterFailedClaim(roomId, execution, now);
-    await sweeping.sweepStrandedRooms({ sweep, store, publisher, now: () => now + 60_000 });
+    await t.store.afterFailedClaim(roomId, execution, now);
+    await sweeping.sweepStrandedRooms({ sweep: t.sweep, store: t.store, publisher, now: () => now + 60_000 });
     return flushedGaveUp();
   }
 
   it('counts FanoutGaveUp = 1 at the sweep that gives up, and again only for the next event given up', async () => {
-    await tables.db.send(new PutCommand({ TableName: rooms, Item: { roomId: 'FOREVER', seq: 0 } }));
-    await sendEvent('FOREVER', 1);
+    await t.roomWithMessage('FOREVER');
     const publisher = recordingPublisher();
     const counted: number[][] = [];
     for (let n = 0; n < MAX_RESTARTS + 3; n++)
@@ -169,7 +137,7 @@ describe('a room whose claims fail forever, through the minute sweep', () => {
     expect(publisher.published.filter((e) => e.type === 'FanoutHandOver')).toHaveLength(MAX_RESTARTS);
     expect(counted).toEqual([...Array(MAX_RESTARTS).fill([]), [1], [], []]);
     // The room's next event has restarts of its own; its give-up is counted as another.
-    await sendEvent('FOREVER', 2);
+    await t.nextEvent('FOREVER', 1);
     const next: number[][] = [];
     for (let n = 0; n <= MAX_RESTARTS; n++)
       next.push(await claimFailsThenSweep('FOREVER', `next-${n}`, publisher));

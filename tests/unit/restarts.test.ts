@@ -1,59 +1,26 @@
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoFanoutStore } from '../../functions/domain/fanout/dynamoFanout';
-import { DynamoLeaseSweep } from '../../functions/domain/fanout/leaseSweep';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_RESTARTS, type Restart } from '../../functions/domain/fanout/restarts';
-import { takeSeqAndPut } from '../../functions/platform/aws/roomEvents';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { type FanoutTables, startFanoutTables } from '../helpers/fanoutTables';
 
 /**
  * A failure that never ends (every claim of the room's newest message refused, every cycle failing) must not start
  * successor executions without end: against the local DynamoDB, each newest room event gets at most MAX_RESTARTS
  * of them, from the sweep and Abandon together, and the room's next event gets its own.
  */
-let tables: TemplateTables;
-let store: DynamoFanoutStore;
-let sweep: DynamoLeaseSweep;
-let rooms: string;
+let t: FanoutTables;
+let store: FanoutTables['store'];
+let sweep: FanoutTables['sweep'];
+let roomWithMessage: FanoutTables['roomWithMessage'];
+let nextEvent: FanoutTables['nextEvent'];
 
 beforeAll(async () => {
-  tables = await startTemplateTables();
-  rooms = tables.table('RoomsTable');
-  const names = {
-    rooms,
-    messages: tables.table('MessagesTable'),
-    connections: tables.table('ConnectionsTable'),
-    roomIndex: 'RoomIndex',
-    limits: tables.table('LimitsTable'),
-    leaseIndex: 'LeaseIndex',
-  };
-  store = new DynamoFanoutStore(tables.db, names);
-  sweep = new DynamoLeaseSweep(tables.db, { rooms, leaseIndex: 'LeaseIndex' });
+  t = await startFanoutTables();
+  ({ store, sweep, roomWithMessage, nextEvent } = t);
 });
 
 afterAll(async () => {
-  await tables.close();
+  await t.tables.close();
 });
-
-async function roomWithMessage(roomId: string): Promise<void> {
-  await tables.db.send(new PutCommand({ TableName: rooms, Item: { roomId, seq: 0 } }));
-  await nextEvent(roomId, 0);
-}
-
-/** The room's next event through the send path's own writes (seq `was` + 1 and the message). */
-async function nextEvent(roomId: string, was: number): Promise<void> {
-  const seq = was + 1;
-  const event = { roomId, seq, messageId: `m-${roomId}-${seq}`, sentAt: new Date().toISOString() };
-  await tables.db.send(
-    new TransactWriteCommand({
-      TransactItems: takeSeqAndPut(
-        { rooms, messages: tables.table('MessagesTable'), sends: tables.table('SendsTable') },
-        event,
-        was,
-        Math.floor(Date.now() / 1000) + 3600,
-      ),
-    }),
-  );
-}
 
 /** One claim of the room's newest message failing past its retries, then the next sweep: what the sweep owes. */
 async function claimFailsThenSweep(roomId: string, execution: string): Promise<Restart | undefined> {
@@ -66,8 +33,8 @@ async function claimFailsThenSweep(roomId: string, execution: string): Promise<R
 }
 
 async function room(roomId: string) {
-  const { Item } = await tables.db.send(
-    new GetCommand({ TableName: rooms, Key: { roomId }, ConsistentRead: true }),
+  const { Item } = await t.tables.db.send(
+    new GetCommand({ TableName: t.rooms, Key: { roomId }, ConsistentRead: true }),
   );
   return Item;
 }
