@@ -360,8 +360,15 @@ describe('$disconnect and timeouts', () => {
     expect((await errorOf(post(h, id, 'x'))).name).toBe('GoneException');
   });
 
+  /**
+   * The idle timeout these tests scale API Gateway's 10 minutes down to. The active side sends every 50-100 ms, so
+   * it stays open only while the test process's timers run late by less than this, and on a CI machine running three
+   * test files on two cores they can run hundreds of milliseconds late.
+   */
+  const IDLE_MS = 1_500;
+
   it('closes an idle connection with 1001 Going away; activity keeps it open', async () => {
-    const h = await harness({ idleTimeoutMs: 300 });
+    const h = await harness({ idleTimeoutMs: IDLE_MS });
     const idle = await h.connect();
     const busy = await h.connect();
     const idleClosed = closed(idle.ws);
@@ -383,7 +390,7 @@ describe('$disconnect and timeouts', () => {
 
   it('answers a MOCK route itself, invoking nothing, and the ping keeps an idle connection open', async () => {
     const routes = [...ALL_ROUTES, { routeKey: 'ping', twoWay: true, mockResponse: '{"type":"pong"}' }];
-    const h = await harness({ routes, idleTimeoutMs: 300 });
+    const h = await harness({ routes, idleTimeoutMs: IDLE_MS });
     const pinging = await h.connect();
     const silent = await h.connect();
     const silentClosed = closed(silent.ws);
@@ -404,12 +411,12 @@ describe('$disconnect and timeouts', () => {
   });
 
   it('keeps open a connection that only receives server pushes (pushes count as activity)', async () => {
-    const h = await harness({ idleTimeoutMs: 300 });
+    const h = await harness({ idleTimeoutMs: IDLE_MS });
     const { ws, id } = await h.connect();
     ws.on('message', () => {});
     const timer = setInterval(() => void post(h, id, 'push').catch(() => {}), 50);
     try {
-      await sleep(700);
+      await sleep(2 * IDLE_MS);
       expect(ws.readyState).toBe(WebSocket.OPEN);
     } finally {
       clearInterval(timer);
