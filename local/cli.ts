@@ -22,6 +22,8 @@ Usage: npm start -- [options]
   --fault-dynamo-throttle S   share 0..1 of the functions' DynamoDB requests answered ProvisionedThroughputExceeded
   --fault-lambda-response-lost S
                               share 0..1 of state machines' Lambda task answers lost after the function ran
+  --dynamo-key-limit-scale F  DynamoDB's per-partition-key limits (1,000 WCU/s, 3,000 RCU/s, always enforced) times
+                              F, 0.0001..1 (default 1): e.g. 0.02 shows locally which key a design writes too often
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --lambda-environments N     worker threads (execution environments) running invocations at once, across all
@@ -81,6 +83,7 @@ function parse(argv: string[]) {
         'fault-put-events': string,
         'fault-dynamo-throttle': string,
         'fault-lambda-response-lost': string,
+        'dynamo-key-limit-scale': string,
         'idle-timeout-ms': string,
         'hard-timeout-ms': string,
         'lambda-environments': string,
@@ -126,6 +129,10 @@ function parse(argv: string[]) {
       faultPutEvents: number('fault-put-events', str('fault-put-events'), share),
       faultDynamoThrottle: number('fault-dynamo-throttle', str('fault-dynamo-throttle'), share),
       faultLambdaResponseLost: number('fault-lambda-response-lost', str('fault-lambda-response-lost'), share),
+      dynamoKeyLimitScale: number('dynamo-key-limit-scale', str('dynamo-key-limit-scale'), {
+        min: 0.0001,
+        max: 1,
+      }),
       idleTimeoutMs: number('idle-timeout-ms', str('idle-timeout-ms'), { min: 1 }),
       hardTimeoutMs: number('hard-timeout-ms', str('hard-timeout-ms'), { min: 1 }),
       lambdaLimits: {
@@ -201,7 +208,14 @@ async function main() {
       ].join('\n'),
     );
   // Started by a program with an IPC channel (the bench): answer its questions about the running cloud.
-  process.on('message', (message: { type?: string }) => {
+  process.on('message', (message: { type?: string; top?: number }) => {
+    // The busiest DynamoDB keys by writes (LocalCloud.dynamoKeyStats), so a run can report its hottest key.
+    if (message?.type === 'dynamo-key-stats') {
+      void cloud
+        .dynamoKeyStats({ top: message.top ?? 5 })
+        .then((stats) => process.send?.({ type: 'dynamo-key-stats', stats }));
+      return;
+    }
     if (message?.type !== 'lambda-cpu') return;
     void cloud.lambda.cpuUsage().then((cpuUs) => process.send?.({ type: 'lambda-cpu', cpuUs }));
   });

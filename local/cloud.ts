@@ -12,19 +12,26 @@ import {
   startDynamoFaults,
   startEvents,
   startLambda,
+  startPipes,
+  startS3,
+  startSqs,
   startSsm,
   startStepFunctions,
   startWeb,
 } from './cloudServices';
 import type { LocalDynamo } from './dynamodb';
 import type { DynamoFaultProxy } from './dynamoFaults';
+import type { KeyStat } from './dynamoKeyThroughput';
 import type { LocalEventBridge } from './eventbridge';
 import type { Gateway } from './gateway';
 import { createLocalIam, type LocalIam } from './iam';
 import type { FunctionLog, LambdaLimits, LocalLambda } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { type DevIssuer, devIssuerFor } from './oidc';
+import type { LocalPipes } from './pipes';
+import type { LocalS3 } from './s3';
 import { Services } from './services';
+import type { LocalSqs, SqsTestClock } from './sqs';
 import type { StepFunctionsTestClock } from './testClock';
 
 export interface LocalCloudOptions {
@@ -48,6 +55,12 @@ export interface LocalCloudOptions {
    * changes: on AWS a table's throttling and transaction conflicts meet every client, the fan-out's tasks too.
    */
   faultDynamoThrottle?: number;
+  /**
+   * Tests only: DynamoDB's per-partition-key limits (1,000 WCU/s and 3,000 RCU/s per partition key value of a table
+   * or index, always enforced) times this, within (0, 1]; e.g. 0.02 for 20 WCU/s, so a test can show a design that
+   * writes one key too often is refused (docs/PARITY.md, "Per-partition-key throughput").
+   */
+  dynamoKeyLimitScale?: number;
   /**
    * Share 0..1 of the state machines' Lambda task answers lost on their way back: the function ran, the task fails
    * `Lambda.ServiceException` and its Retry runs it again (docs/PARITY.md, "Local Step Functions").
@@ -74,6 +87,14 @@ export interface LocalCloudOptions {
    * every pause lasts its real seconds.
    */
   stepFunctionsTestClock?: StepFunctionsTestClock;
+  /**
+   * Tests only, never AWS's timing: every SQS duration (visibility timeouts, retention, the deduplication interval)
+   * and the pipes' batching windows last `msPerSecond` real ms per second, so that a test of a redrive after five
+   * receives need not wait five visibility timeouts. Absent, they last their real seconds.
+   */
+  sqsTestClock?: SqsTestClock;
+  /** Batches each pipe has in flight at once, at most (default DEFAULT_PIPE_POLLERS, local/pipes.ts). */
+  pipePollers?: number;
 }
 
 export interface LocalCloud {
@@ -90,6 +111,14 @@ export interface LocalCloud {
   eventsEndpoint: string;
   /** The local Parameter Store (GetParameter), where the authorizer reads the token secret. */
   ssmEndpoint: string;
+  /** The local SQS: its endpoint (the functions' AWS_ENDPOINT_URL_SQS), and its queues for tests to look into. */
+  sqsEndpoint: string;
+  sqs: LocalSqs;
+  /** The template's pipes (AWS::Pipes::Pipe), polling their queues. */
+  pipes: LocalPipes;
+  /** The local S3 (the attachments bucket, local/s3.ts): its endpoint and its objects. */
+  s3Endpoint: string;
+  s3: LocalS3;
   /** The services that run, in the order they started (and close in reverse). */
   services: string[];
   /** Every call to the local services is signed and checked against the template's policies (docs/PARITY.md). */
@@ -101,7 +130,17 @@ export interface LocalCloud {
   /** Changes the share of DynamoDB writes answered as conflicting with a transaction; as setFaultDynamoThrottle. */
   setFaultDynamoConflict(share: number): void;
   dynamoFaultStats(): { requests: number; throttled: number; conflicts: number };
-  /** Resolves when no state machine execution is running (tests and the benchmark wait on it). */
+  /**
+   * Per partition key value (of a table, or of a global secondary index as `index`), since the start or the last
+   * resetDynamoKeyStats(): item writes and WCU admitted, the most writes within any one second, writes refused for
+   * the key's throughput, and the same for reads; busiest by writes first, at most `top`, optionally of one table.
+   * E.g. `(await cloud.dynamoKeyStats({ table: roomsTable, top: 1 }))[0]?.peakWritesPerSecond`. A key no request
+   * touched for five minutes is forgotten, so a long-running cloud keeps only recent keys.
+   */
+  dynamoKeyStats(options?: { top?: number; table?: string }): Promise<KeyStat[]>;
+  /** Forgets the counts dynamoKeyStats reports, and the keys' current throughput windows. */
+  resetDynamoKeyStats(): Promise<void>;
+  /** Resolves when no execution is running and no pipe has a batch in hand or a message to receive (tests and the benchmark wait on it). */
   idle(): Promise<void>;
   executions(): { started: number; failed: number; running: number };
   /** Sums of the metrics state machines put with CloudWatch PutMetricData (e.g. DeliveryChunksFailed). */
@@ -166,7 +205,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // Every service starts at once and awaits only what it uses; Lambda starts after the back ends its functions
   // reach, and the gateway, the rules and the state machines invoke functions through it once it runs.
   const throttle = options.faultDynamoThrottle;
-  const dynamo = services.start('DynamoDB', () => startDynamo(ctx, options.dataDir));
+  const dynamo = services.start('DynamoDB', () =>
+    startDynamo(ctx, options.dataDir, options.dynamoKeyLimitScale),
+  );
   const dynamoFaults =
     throttle === undefined
       ? undefined
@@ -184,10 +225,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       lambdaResponseLost: options.faultLambdaResponseLost,
     }),
   );
+  const sqs = services.start('SQS', () => startSqs(ctx, options.sqsTestClock));
   const events = services.start('EventBridge', async () =>
-    startEvents(ctx, options.faultPutEvents, await stepFunctions, invoke),
+    startEvents(ctx, options.faultPutEvents, await stepFunctions, invoke, (await sqs).sqs),
+  );
+  const pipes = services.start('EventBridge Pipes', async () =>
+    startPipes(ctx, (await sqs).sqs, await stepFunctions, options.pipePollers),
   );
   const ssm = services.start('Parameter Store', () => startSsm(ctx));
+  // The local web pages' origin, once known: the attachments bucket's CORS rules allow it (local/s3.ts).
+  let webUrl: string | undefined;
+  const s3 = services.start('S3', () =>
+    startS3(ctx, () => (webUrl ? [webUrl, webUrl.replace('127.0.0.1', 'localhost')] : [])),
+  );
   const gateway = services.start('API Gateway (WebSocket)', () =>
     startApiGateway(ctx, { ...gatewayOptions(options), port: options.wsPort ?? 3001 }, invoke),
   );
@@ -199,6 +249,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         eventbridge: (await events).endpoint,
         apigatewaymanagementapi: (await gateway).callbackUrl,
         ssm: await ssm,
+        sqs: (await sqs).endpoint,
+        s3: (await s3).endpoint,
       },
       functionLog(print, options.logLevel ?? 'INFO'),
       options.lambdaLimits,
@@ -207,7 +259,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // The REST routes invoke functions: the web server starts after Lambda, and closes before it.
   const web = services.start('web pages and REST routes', async () => {
     await functions;
-    return startWeb(ctx, options.httpPort ?? 3000, (await gateway).url, invoke);
+    const started = await startWeb(
+      ctx,
+      options.httpPort ?? 3000,
+      (await gateway).url,
+      invoke,
+      (await s3).endpoint,
+    );
+    webUrl = started.value.url;
+    return started;
   });
   await services.ready();
   return cloudOf(ctx, services, {
@@ -216,6 +276,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     executions: await stepFunctions,
     events: await events,
     ssmEndpoint: await ssm,
+    sqs: await sqs,
+    pipes: await pipes,
+    s3: await s3,
     gateway: await gateway,
     lambda: await functions,
     web: await web,
@@ -247,6 +310,9 @@ function cloudOf(
     executions: Executions;
     events: { eventBridge: LocalEventBridge; endpoint: string };
     ssmEndpoint: string;
+    sqs: { sqs: LocalSqs; endpoint: string };
+    pipes: LocalPipes;
+    s3: { s3: LocalS3; endpoint: string };
     gateway: Gateway;
     lambda: LocalLambda;
     web: { url: string; restApi: { routes: { method: string; path: string }[] } };
@@ -265,6 +331,11 @@ function cloudOf(
     dynamoEndpoint: dynamo.endpoint,
     eventsEndpoint: events.endpoint,
     ssmEndpoint: started.ssmEndpoint,
+    sqsEndpoint: started.sqs.endpoint,
+    sqs: started.sqs.sqs,
+    pipes: started.pipes,
+    s3Endpoint: started.s3.endpoint,
+    s3: started.s3.s3,
     services: services.names(),
     iam: ctx.iam,
     devIssuer: ctx.devIssuer,
@@ -279,7 +350,17 @@ function cloudOf(
       dynamoFaults.setConflict(share);
     },
     dynamoFaultStats: () => dynamoFaults?.stats() ?? { requests: 0, throttled: 0, conflicts: 0 },
-    idle: () => executions.idle(),
+    dynamoKeyStats: (options) => dynamo.keyStats(options),
+    resetDynamoKeyStats: () => dynamo.resetKeyStats(),
+    // Idle: no execution running, and no pipe with a batch in hand or a message it could receive (what waits out a
+    // visibility timeout is not work to do yet).
+    idle: async () => {
+      for (;;) {
+        await executions.idle();
+        if (!started.pipes.busy()) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
     executions: () => executions.counts(),
     metrics: () => executions.metrics(),
     close: () => services.close(),

@@ -9,7 +9,7 @@ import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamoFaults';
 import { createEventBridge, type LocalEventBridge } from './eventbridge';
 import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
-import type { LocalIam } from './iam';
+import { LOCAL_ADMIN, type LocalIam } from './iam';
 import {
   type FunctionLog,
   forStepFunctions,
@@ -19,9 +19,12 @@ import {
   LocalLambda,
 } from './lambda/service';
 import type { DevIssuer } from './oidc';
+import { DEFAULT_PIPE_POLLERS, type LocalPipes, startPipes as startLocalPipes } from './pipes';
 import { createRestApi, restRoutes } from './restApi';
+import { createLocalS3, type LocalS3, templateBuckets } from './s3';
 import { startSchedules } from './schedules';
 import { type Started, serve } from './services';
+import { LocalSqs, type SqsTestClock } from './sqs';
 import { createLocalSsm, type LocalParameter } from './ssm';
 import { startStepFunctionsThread } from './stepFunctionsHost';
 import type { ExecutionSummary } from './stepfunctions';
@@ -54,8 +57,25 @@ export interface CloudContext {
 
 /** `, correlation_id <messageId>` for an event (or a state machine's input) that carries one, else nothing. */
 function correlation(value: unknown): string {
+  return messageIdsOf(value)
+    .map((id) => `, correlation_id ${id}`)
+    .join('');
+}
+
+/** The message ids of an event, or of the events in a batch of SQS records a pipe hands an execution. */
+function messageIdsOf(value: unknown): string[] {
+  if (Array.isArray(value))
+    return value.flatMap((record) => {
+      const body = (record as { body?: unknown } | undefined)?.body;
+      if (typeof body !== 'string') return [];
+      try {
+        return messageIdsOf(JSON.parse(body));
+      } catch {
+        return [];
+      }
+    });
   const detail = (value as { detail?: { messageId?: unknown } } | undefined)?.detail;
-  return typeof detail?.messageId === 'string' ? `, correlation_id ${detail.messageId}` : '';
+  return typeof detail?.messageId === 'string' ? [detail.messageId] : [];
 }
 
 export type Invoke = (
@@ -84,6 +104,7 @@ const guard =
 export async function startDynamo(
   ctx: CloudContext,
   dataDir: string | undefined,
+  keyLimitScale?: number,
 ): Promise<Started<LocalDynamo>> {
   const { template, iam } = ctx;
   const dynamo = await startDynamoThread(
@@ -94,6 +115,7 @@ export async function startDynamo(
       secrets: iam.secrets(),
       dataDir,
       host: ctx.host,
+      keyLimitScale,
     },
     // What the thread's IAM says while loading the template was said on this thread already.
     (line) => {
@@ -116,6 +138,8 @@ export async function startDynamoFaults(
 /** The state machines' executions as the cloud follows them: started, failed, running, and their metrics. */
 export interface Executions {
   start(logicalId: string, input: unknown): void;
+  /** Runs an execution to its end (StartSyncExecution, as a pipe's REQUEST_RESPONSE target waits on it). */
+  run(logicalId: string, input: unknown): Promise<ExecutionSummary>;
   /** Resolves when no execution is running (tests and the benchmark wait on it). */
   idle(): Promise<void>;
   counts(): { started: number; failed: number; running: number };
@@ -172,28 +196,34 @@ export async function startStepFunctions(
   let started = 0;
   let failed = 0;
   const waiters: (() => void)[] = [];
+  /** Starts an execution; with `withOutput` its summary carries the output (StartSyncExecution's caller). */
+  const run = (logicalId: string, input: unknown, withOutput: boolean): Promise<ExecutionSummary> => {
+    if (!stateMachineIds.has(logicalId))
+      throw new Error(`rule target ${logicalId} is not a state machine of the template`);
+    started++;
+    const execution = thread.execute(logicalId, input, withOutput);
+    running.add(execution);
+    void execution.then((summary) => {
+      running.delete(execution);
+      if (summary.ok && ctx.debug)
+        ctx.print(
+          `${new Date().toISOString().slice(11, 23)} DEBUG ${logicalId}: execution succeeded in ${Math.round(summary.durationMs)} ms${correlation(input)}`,
+        );
+      if (!summary.ok) {
+        failed++;
+        ctx.print(
+          `${new Date().toISOString().slice(11, 23)} ERROR ${logicalId}: execution failed in state ${summary.failedState ?? '?'}: ${summary.error}: ${summary.cause}`,
+        );
+      }
+      if (running.size === 0) for (const wake of waiters.splice(0)) wake();
+    });
+    return execution;
+  };
   const executions: Executions = {
     start: (logicalId, input) => {
-      if (!stateMachineIds.has(logicalId))
-        throw new Error(`rule target ${logicalId} is not a state machine of the template`);
-      started++;
-      const execution = thread.execute(logicalId, input);
-      running.add(execution);
-      void execution.then((summary) => {
-        running.delete(execution);
-        if (summary.ok && ctx.debug)
-          ctx.print(
-            `${new Date().toISOString().slice(11, 23)} DEBUG ${logicalId}: execution succeeded in ${Math.round(summary.durationMs)} ms${correlation(input)}`,
-          );
-        if (!summary.ok) {
-          failed++;
-          ctx.print(
-            `${new Date().toISOString().slice(11, 23)} ERROR ${logicalId}: execution failed in state ${summary.failedState ?? '?'}: ${summary.error}: ${summary.cause}`,
-          );
-        }
-        if (running.size === 0) for (const wake of waiters.splice(0)) wake();
-      });
+      void run(logicalId, input, false);
     },
+    run: (logicalId, input) => run(logicalId, input, true),
     idle: () =>
       running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
     counts: () => ({ started, failed, running: running.size }),
@@ -217,14 +247,23 @@ export async function startEvents(
   faultPutEvents: number | undefined,
   executions: Executions,
   invoke: Invoke,
+  sqs: LocalSqs,
 ): Promise<Started<{ eventBridge: LocalEventBridge; endpoint: string }>> {
   const { template } = ctx;
   const eventBridge = createEventBridge({
+    sqs,
+    queueAllowsEvents: queuePolicyAllowsEvents(template),
     buses: template.eventBuses(),
     rules: template.eventRules(),
     region: template.region,
     accountId: template.accountId,
     faultPutEvents,
+    onQueued: (target, event, rule) => {
+      if (ctx.debug)
+        ctx.print(
+          `${new Date().toISOString().slice(11, 23)} DEBUG eventbridge: ${event['detail-type']} matched rule ${rule.logicalId}, target ${target.logicalId}${correlation(event)}`,
+        );
+    },
     onTarget: (target, input, event, rule) => {
       if (ctx.debug)
         ctx.print(
@@ -258,6 +297,95 @@ export async function startEvents(
       await server.close();
     },
   };
+}
+
+/**
+ * Whether a queue's AWS::SQS::QueuePolicy has an Allow statement for events.amazonaws.com with sqs:SendMessage on
+ * it: the grant a rule needs to send to a queue (target or dead-letter queue). Conditions (aws:SourceArn) are not
+ * evaluated locally (docs/PARITY.md).
+ */
+function queuePolicyAllowsEvents(template: LocalTemplate): (queueArn: string) => boolean {
+  const raw = (template.raw.Resources ?? {}) as Record<string, { Properties?: Record<string, unknown> }>;
+  const queueUrls = new Map(
+    template.resourceIds('AWS::SQS::Queue').map((id) => [String(template.physicalId(id)), id]),
+  );
+  const allowed = new Set<string>();
+  for (const id of template.resourceIds('AWS::SQS::QueuePolicy')) {
+    const props = raw[id]?.Properties ?? {};
+    const queues = template.resolve(props.Queues, `Resources.${id}.Properties.Queues`);
+    const statements = (props.PolicyDocument as { Statement?: unknown } | undefined)?.Statement;
+    const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
+    const grants = list.some((statement) => {
+      const st = statement as { Effect?: unknown; Principal?: { Service?: unknown }; Action?: unknown };
+      const services = [st.Principal?.Service].flat();
+      const actions = [st.Action].flat();
+      return (
+        st.Effect === 'Allow' &&
+        services.includes('events.amazonaws.com') &&
+        actions.some((a) => a === 'sqs:SendMessage' || a === 'sqs:*')
+      );
+    });
+    if (!grants || !Array.isArray(queues)) continue;
+    for (const url of queues) {
+      const logicalId = queueUrls.get(String(url));
+      if (logicalId) allowed.add(template.resolve({ 'Fn::GetAtt': [logicalId, 'Arn'] }) as string);
+    }
+  }
+  return (queueArn) => allowed.has(queueArn);
+}
+
+/**
+ * SQS: the template's queues, over HTTP for the functions (each request checked by the local IAM) and in process for
+ * EventBridge and Pipes.
+ */
+export async function startSqs(
+  ctx: CloudContext,
+  testClock: SqsTestClock | undefined,
+): Promise<Started<{ sqs: LocalSqs; endpoint: string }>> {
+  const { template } = ctx;
+  const sqs = new LocalSqs({
+    queues: template.queues(),
+    region: template.region,
+    accountId: template.accountId,
+    testClock,
+    guard: guard(ctx.iam, 'sqs'),
+    log: ctx.warn,
+  });
+  const server = await serve(
+    createServer((req, res) => sqs.handle(req, res)),
+    0,
+    ctx.host,
+  );
+  return {
+    value: { sqs, endpoint: server.value },
+    close: async () => {
+      sqs.close();
+      await server.close();
+    },
+  };
+}
+
+/** EventBridge Pipes: each pipe polls its queue and runs its state machine with each batch, as its role allows. */
+export async function startPipes(
+  ctx: CloudContext,
+  sqs: LocalSqs,
+  executions: Executions,
+  pollers = DEFAULT_PIPE_POLLERS,
+): Promise<Started<LocalPipes>> {
+  const { template, iam } = ctx;
+  const machines = new Map(template.stateMachines().map((m) => [m.arn, m.logicalId]));
+  const pipes = await startLocalPipes({
+    pipes: template.pipes(),
+    sqs,
+    region: template.region,
+    stateMachineId: (arn) => machines.get(arn) ?? arn,
+    execute: (logicalId, input) => executions.run(logicalId, input),
+    start: (logicalId, input) => executions.start(logicalId, input),
+    authorize: (pipe, action, resource) => iam.checkCall(pipe.logicalId, action, resource),
+    pollers,
+    log: ctx.warn,
+  });
+  return { value: pipes, close: () => pipes.close() };
 }
 
 /** Parameter Store: the token secret under the name each authorizer function reads from its environment. */
@@ -350,12 +478,51 @@ export async function startApiGateway(
   return { value: gateway, close: () => gateway.close() };
 }
 
+/**
+ * S3: the template's buckets in memory (local/s3.ts), each request signed by a template principal's key (or the
+ * admin's) and checked against its statements. Its CORS rules also allow the local web pages' origin, which
+ * `webOrigins` gives once the web server has started.
+ */
+export async function startS3(
+  ctx: CloudContext,
+  webOrigins: () => string[],
+): Promise<Started<{ s3: LocalS3; endpoint: string }>> {
+  const { template, iam } = ctx;
+  const secrets = new Map<string, string>([[LOCAL_ADMIN.accessKeyId, LOCAL_ADMIN.secretAccessKey]]);
+  for (const [logicalId, secret] of Object.entries(iam.secrets())) secrets.set(`local-${logicalId}`, secret);
+  const authorize = async (accessKeyId: string, action: string, resource: string) => {
+    if (accessKeyId === LOCAL_ADMIN.accessKeyId) return undefined;
+    return (await iam.checkCall(accessKeyId.slice('local-'.length), action, resource))?.message;
+  };
+  const s3 = createLocalS3({
+    region: template.region,
+    buckets: templateBuckets(template),
+    secretOf: (accessKeyId) => secrets.get(accessKeyId),
+    authorize,
+    checkSigned: async (req, body, action, resource) => {
+      const refusal = await iam.checkRequest(req, body, { service: 's3', action, resources: [resource] });
+      if (refusal) return refusal;
+      const accessKeyId = /Credential=([^/]+)\//.exec(String(req.headers.authorization))?.[1] ?? '';
+      return { accessKeyId };
+    },
+    localOrigins: webOrigins,
+  });
+  const server = await serve(
+    createServer((req, res) => s3.handle(req, res)),
+    0,
+    ctx.host,
+  );
+  return { value: { s3, endpoint: server.value }, close: server.close };
+}
+
 /** Where the functions reach the other local services. */
 export interface ServiceEndpoints {
   dynamodb: string;
   eventbridge: string;
   apigatewaymanagementapi: string;
   ssm: string;
+  sqs: string;
+  s3?: string;
 }
 
 /**
@@ -370,6 +537,11 @@ export function startLambda(
 ): Started<LocalLambda> {
   const { template, iam, authSecret } = ctx;
   const workerPath = built(template, 'local', 'lambda', 'worker.js');
+  // A queue's `Ref` is its AWS URL, and the SDK sends to the host of the QueueUrl it is given: a function's setting
+  // that holds a queue URL gets the local SQS's, as the deployed function gets the real one.
+  const sqsHost = `https://sqs.${template.region}.amazonaws.com/`;
+  const localQueueUrls = (value: string) =>
+    value.startsWith(sqsHost) ? `${endpoints.sqs}/${value.slice(sqsHost.length)}` : value;
   const specs: LocalFunctionSpec[] = template.functions().map((fn) => {
     const [moduleName, handlerExport] = fn.handler.split('.') as [string, string];
     return {
@@ -382,7 +554,7 @@ export function startLambda(
       memoryMb: fn.memoryMb,
       reservedConcurrency: fn.reservedConcurrency,
       environment: {
-        ...fn.environment,
+        ...Object.fromEntries(Object.entries(fn.environment).map(([k, v]) => [k, localQueueUrls(v)])),
         AWS_ACCESS_KEY_ID: iam.credentials(fn.logicalId).accessKeyId,
         AWS_SECRET_ACCESS_KEY: iam.credentials(fn.logicalId).secretAccessKey,
         AWS_REGION: template.region,
@@ -397,6 +569,8 @@ export function startLambda(
         AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
         AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: endpoints.apigatewaymanagementapi,
         AWS_ENDPOINT_URL_SSM: endpoints.ssm,
+        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+        ...(endpoints.s3 && { AWS_ENDPOINT_URL_S3: endpoints.s3 }),
         // An authorizer that names no Parameter Store secret gets the token secret itself.
         ...(ctx.authorizerIds.has(fn.logicalId) &&
           authSecret &&
@@ -426,6 +600,7 @@ export async function startWeb(
   port: number,
   wsUrl: string,
   invoke: Invoke,
+  attachmentsOrigin?: string,
 ): Promise<Started<{ url: string; restApi: RestApi }>> {
   const { template, devIssuer } = ctx;
   // The static site as the build assembled it (scripts/build.mjs buildSite): the same folder publish-web uploads.
@@ -438,7 +613,14 @@ export async function startWeb(
   });
   // The pages connect to this origin (config.json, the broadcast routes), the WebSocket stage and, with a sign-in,
   // the issuer's discovery and token endpoint: nothing else.
-  const connectSrc = ["'self'", wsUrl, ...(devIssuer?.signInEndpoints ?? [])];
+  const connectSrc = [
+    "'self'",
+    wsUrl,
+    ...(devIssuer?.signInEndpoints ?? []),
+    ...(attachmentsOrigin ? [attachmentsOrigin] : []),
+  ];
+  // Images: the attachments bucket's presigned GETs (the local S3's origin, as the bucket's on AWS).
+  const imgSrc = attachmentsOrigin ? [attachmentsOrigin] : [];
   // The typing heartbeat in force, as publish-web gives it from the stack's output of the same setting.
   const typingInterval = template
     .functions()
@@ -455,7 +637,7 @@ export async function startWeb(
     if (restApi.handle(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendJson(res, 405, { message: 'Method not allowed' });
-    serveStatic(siteDir, req, res, connectSrc);
+    serveStatic(siteDir, req, res, connectSrc, imgSrc);
   });
   const served = await serve(server, port, ctx.host);
   return { value: { url: served.value, restApi }, close: served.close };

@@ -5,7 +5,12 @@
 // "Local DynamoDB").
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadTemplate } from '../infra/template';
-import { type DynamoThreadInit, type DynamoThreadMessage, startDynamo } from './dynamodb';
+import {
+  type DynamoThreadInit,
+  type DynamoThreadMessage,
+  type DynamoThreadRequest,
+  startDynamo,
+} from './dynamodb';
 import { createLocalIam } from './iam';
 
 if (!parentPort) throw new Error('the DynamoDB thread must run in a worker thread');
@@ -20,6 +25,7 @@ async function main(): Promise<void> {
     tables: template.tables(),
     dataDir: init.dataDir,
     host: init.host,
+    keyLimitScale: init.keyLimitScale,
     guard: {
       region: template.region,
       accountId: template.accountId,
@@ -27,7 +33,17 @@ async function main(): Promise<void> {
         iam.checkRequest(req, body, { service: 'dynamodb', action, resources }),
     },
   });
-  port.on('message', (message: { kind: 'close' }) => {
+  port.on('message', (message: DynamoThreadRequest) => {
+    if (message.kind === 'keyStats') {
+      void dynamo
+        .keyStats(message.options)
+        .then((stats) => send({ kind: 'keyStats', id: message.id, stats }));
+      return;
+    }
+    if (message.kind === 'resetKeyStats') {
+      void dynamo.resetKeyStats().then(() => send({ kind: 'resetKeyStats', id: message.id }));
+      return;
+    }
     if (message.kind !== 'close') return;
     dynamo.close().then(
       () => send({ kind: 'closed' }),

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname } from 'node:path';
+import { type Charge, type KeyedTable, type KeyThroughput, keyValue } from './dynamoKeyThroughput';
 
 type Attr = Record<string, unknown>;
 type Item = Record<string, Attr>;
@@ -38,6 +39,8 @@ interface DynaliteDb {
     item: Item | null,
     cb: Callback,
   ): void;
+  /** updateIndexes without the per-key charge (local/dynamodb.ts): a transaction charges all its items first. */
+  writeIndexes?: DynaliteDb['updateIndexes'];
   itemSize(item: Item): number;
   mapPaths(paths: unknown, item: Item): Item;
   validationError(message: string): Error;
@@ -266,6 +269,35 @@ function outcomeOf(
   return { reason: { Code: 'ValidationError', Message }, item: undefined };
 }
 
+/**
+ * The reason DynamoDB gives an item whose partition key (or an index's) is over its throughput ("TransactWriteItems",
+ * CancellationReason codes, API reference).
+ */
+const THROTTLED = {
+  Code: 'ThrottlingError',
+  Message: 'Throughput exceeds the current capacity of your table or secondary index.',
+};
+
+/**
+ * Charges a transaction's items to their partition keys, all or none; cancels it whole, with `ThrottlingError` on
+ * each item over its key's limit, when any is. Transactional writes cost 2 WCU per KB, reads 2 RCU per 4 KB.
+ */
+function chargeOrCancel(throughput: KeyThroughput | undefined, perAction: Charge[][], write: boolean): void {
+  if (!throughput) return;
+  const owner: number[] = [];
+  const charges: Charge[] = [];
+  perAction.forEach((list, i) => {
+    for (const c of list) {
+      charges.push(c);
+      owner.push(i);
+    }
+  });
+  const refused = write ? throughput.chargeWrites(charges) : throughput.chargeReads(charges);
+  if (refused.length === 0) return;
+  const hot = new Set(refused.map((r) => owner[r.at]));
+  throw cancelled(perAction.map((_, i) => (hot.has(i) ? THROTTLED : { Code: 'None' })));
+}
+
 /** The reason DynamoDB gives an item that an ongoing transaction holds. */
 const CONFLICT = { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' };
 
@@ -290,28 +322,52 @@ function refuseConflicts(held: ReadonlySet<string>, actions: Action[]): void {
  * From its check for conflicts to its last write it holds its items in `held`, so a transaction or a single-item
  * write that meets one of them in that time is refused, not queued.
  */
-async function write(store: DynaliteStore, held: Set<string>, actions: Action[]): Promise<void> {
+async function write(
+  store: DynaliteStore,
+  held: Set<string>,
+  actions: Action[],
+  throughput: KeyThroughput | undefined,
+): Promise<void> {
   refuseConflicts(held, actions);
   for (const action of actions) held.add(action.key);
   try {
-    await applyLocked(store, actions);
+    await applyLocked(store, actions, throughput);
   } finally {
     for (const action of actions) held.delete(action.key);
   }
 }
 
-async function applyLocked(store: DynaliteStore, actions: Action[]): Promise<void> {
+async function applyLocked(
+  store: DynaliteStore,
+  actions: Action[],
+  throughput: KeyThroughput | undefined,
+): Promise<void> {
+  const writeIndexes = db.writeIndexes ?? db.updateIndexes;
   await withLocks(store, actions, async () => {
     const existing = await Promise.all(actions.map((a) => read(store, a)));
     const outcomes = actions.map((action, i) => outcomeOf(store, action, existing[i]));
     const reasons = outcomes.map((o) => o.reason);
     if (reasons.some((r) => r.Code !== 'None')) throw cancelled(reasons);
+    chargeOrCancel(
+      throughput,
+      actions.map((action, i) => {
+        const item = outcomes[i]?.item;
+        if (!throughput || item === undefined) return []; // a ConditionCheck writes nothing
+        return throughput.writeCharges(
+          action.table as unknown as KeyedTable,
+          existing[i] ?? null,
+          item,
+          true,
+        );
+      }),
+      true,
+    );
     // Every write starts in this turn of the event loop, so no reader sees the transaction half applied in memory.
     await Promise.all(
       actions.map(async (action, i) => {
         const item = outcomes[i]?.item;
         if (item === undefined) return; // ConditionCheck
-        await promised((cb) => db.updateIndexes(store, action.table, existing[i] ?? null, item, cb));
+        await promised((cb) => writeIndexes(store, action.table, existing[i] ?? null, item, cb));
         const itemDb = store.getItemDb(action.table.TableName);
         await promised((cb) =>
           item === null ? itemDb.del(itemKeyOf(action), cb) : itemDb.put(itemKeyOf(action), item, cb),
@@ -350,7 +406,12 @@ function alreadyApplied(tokens: Tokens, token: string, fingerprint: string, nowM
   return true;
 }
 
-export function createTransactions(store: DynaliteStore, now: () => number = () => Date.now()): Transactions {
+export function createTransactions(
+  store: DynaliteStore,
+  now: () => number = () => Date.now(),
+  /** Per-partition-key throughput (local/dynamoKeyThroughput.ts); none: nothing is charged. */
+  throughput?: KeyThroughput,
+): Transactions {
   const tokens: Tokens = new Map();
   /** The items (table + key) of every TransactWriteItems between its conflict check and its last write. */
   const held = new Set<string>();
@@ -359,7 +420,7 @@ export function createTransactions(store: DynaliteStore, now: () => number = () 
       const actions = await prepareAll(store, input, ['ConditionCheck', 'Put', 'Update', 'Delete']);
       const token = input.ClientRequestToken;
       if (token === undefined) {
-        await write(store, held, actions);
+        await write(store, held, actions, throughput);
         return {};
       }
       if (typeof token !== 'string' || token.length < 1 || token.length > 36)
@@ -368,7 +429,7 @@ export function createTransactions(store: DynaliteStore, now: () => number = () 
       if (alreadyApplied(tokens, token, fingerprint, now())) return {};
       tokens.set(token, { fingerprint });
       try {
-        await write(store, held, actions);
+        await write(store, held, actions, throughput);
       } catch (error) {
         // Only a request that was applied is remembered: a cancelled or refused one may be sent again as it was.
         tokens.delete(token);
@@ -382,6 +443,18 @@ export function createTransactions(store: DynaliteStore, now: () => number = () 
       const actions = await prepareAll(store, input, ['Get']);
       refuseConflicts(held, actions);
       const items = await withLocks(store, actions, () => Promise.all(actions.map((a) => read(store, a))));
+      chargeOrCancel(
+        throughput,
+        actions.map((action, i) => {
+          const schema = (action.table as unknown as KeyedTable).KeySchema;
+          const attribute = (schema.find((k) => k.KeyType === 'HASH') ?? schema[0])?.AttributeName;
+          const key = attribute ? keyValue((action.data.Key as Item)[attribute]) : undefined;
+          const item = items[i];
+          const units = 2 * Math.max(1, Math.ceil((item ? db.itemSize(item) : 0) / 4096));
+          return key === undefined ? [] : [{ table: action.table.TableName, key, units }];
+        }),
+        false,
+      );
       return {
         Responses: items.map((item, i) => {
           if (!item) return {};

@@ -16,6 +16,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { TemplateFile } from '../infra/template';
 import { patchConditionFailureItem } from './dynamoConditionFailure';
+import {
+  type Charge,
+  createKeyThroughput,
+  type KeyedTable,
+  type KeyStat,
+  type KeyThroughput,
+  keyValue,
+  throttleBody,
+} from './dynamoKeyThroughput';
 import { createTransactions, type DynaliteStore, DynamoError, transactionScope } from './dynamoTransactions';
 import type { RequestGuard } from './http';
 
@@ -27,6 +36,16 @@ export interface StartDynamoOptions {
   host?: string;
   /** Checks every request before dynalite runs it (the local cloud's IAM); a refusal is answered as DynamoDB does. */
   guard?: DynamoGuard;
+  /**
+   * Tests only: DynamoDB's per-partition-key limits (1,000 WCU/s, 3,000 RCU/s) times this, within (0, 1]; default 1.
+   * The limits are always enforced (local/dynamoKeyThroughput.ts).
+   */
+  keyLimitScale?: number;
+  /**
+   * Tests only: the clock of the per-key windows (epoch ms), so a test of the limits decides when a second has passed
+   * instead of depending on how fast a loaded machine sends; default Date.now.
+   */
+  keyThroughputNow?: () => number;
 }
 
 export type { RequestGuard } from './http';
@@ -39,6 +58,12 @@ export interface DynamoGuard {
 
 export interface LocalDynamo {
   endpoint: string;
+  /**
+   * Writes and reads per partition key value (of a table, or of a global secondary index) since the start or the
+   * last resetKeyStats(), busiest by writes first: at most `top` keys, optionally of one table.
+   */
+  keyStats(options?: { top?: number; table?: string }): Promise<KeyStat[]>;
+  resetKeyStats(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,6 +96,7 @@ interface IndexDescription {
   Projection: { ProjectionType: string; NonKeyAttributes?: string[] };
 }
 interface DynaliteDb {
+  itemSize(item: Item): number;
   createKey(item: Item, table: TableDescription, keySchema?: unknown): string;
   createIndexKey(item: Item, table: TableDescription, keySchema: unknown): string;
   updateIndexes(
@@ -89,7 +115,7 @@ interface DynaliteDb {
  * (updateIndexes) and for Query pagination (createIndexKey) alike.
  */
 function patchDynaliteIndexKeys(): void {
-  const db = require('dynalite/db') as DynaliteDb & { roomcastPatched?: boolean };
+  const db = require('dynalite/db') as DynaliteDb & { roomcastPatched?: boolean; writeIndexes?: unknown };
   if (db.roomcastPatched) return;
   db.roomcastPatched = true;
   const tableKeyDigest = (item: Item, table: TableDescription) => {
@@ -149,7 +175,30 @@ function patchDynaliteIndexKeys(): void {
     };
     all(deletes, (err) => (err ? cb(err) : all(writes, cb)));
   };
+  // Every PutItem, UpdateItem and DeleteItem (a BatchWriteItem's items too) updates its indexes here, with the old
+  // and the new item, under the item's lock and before the item is written: the write is charged to its partition
+  // keys here, and a write over a key's limit fails before anything is written. Transactions charge all their
+  // items at once before writing (local/dynamoTransactions.ts) and write through `writeIndexes`.
+  const writeIndexes = db.updateIndexes;
+  db.writeIndexes = writeIndexes;
+  db.updateIndexes = (store, table, existing, item, cb) => {
+    const throughput = throughputOf.get(store as object);
+    if (throughput) {
+      const refused = throughput.chargeWrites(throughput.writeCharges(table, existing, item, false));
+      if (refused.length > 0)
+        return cb(
+          Object.assign(new Error('throttled'), {
+            statusCode: 400,
+            body: throttleBody(refused.map((r) => r.throttle)),
+          }),
+        );
+    }
+    writeIndexes(store, table, existing, item, cb);
+  };
 }
+
+/** The key throughput of each dynalite store (one per startDynamo). */
+const throughputOf = new WeakMap<object, KeyThroughput>();
 
 /** Only what CreateTable accepts: LocalTable carries extras (logicalId, ttlAttribute). */
 function createInput(table: CreateTableInput): CreateTableInput {
@@ -289,16 +338,42 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
  * once, checked by the guard (when there is one), and then either answered here (the transactions dynalite lacks) or
  * replayed to dynalite (which reads only the method, url, headers and the data/end events of a request).
  */
-function frontRequests(server: Server, store: DynaliteStore, guard: DynamoGuard | undefined): void {
+function frontRequests(
+  server: Server,
+  store: DynaliteStore,
+  guard: DynamoGuard | undefined,
+  throughput: KeyThroughput,
+): void {
   const [dynaliteListener] = server.listeners('request') as ((
     req: IncomingMessage,
     res: ServerResponse,
   ) => void)[];
   if (!dynaliteListener) throw new Error('dynalite has no request listener to front');
-  const transactions = createTransactions(store);
+  const transactions = createTransactions(store, undefined, throughput);
+  const reads = readCharges(store);
   server.removeAllListeners('request');
   const serve = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     const operation = operationOf(req.headers['x-amz-target'] as string | undefined);
+    if (operation === 'GetItem' || operation === 'Query' || operation === 'BatchGetItem') {
+      let input: unknown;
+      try {
+        input = JSON.parse(body.toString('utf8') || '{}');
+      } catch {
+        return toDynalite(req, res, body); // dynalite answers the SerializationException
+      }
+      // A request whose table or key cannot be read is charged nothing: dynalite answers its error.
+      reads.of(operation, isObj(input) ? input : {}).then(
+        (charges) => {
+          const refused = throughput.chargeReads(charges);
+          if (refused.length > 0) return answer(res, 400, throttleBody(refused.map((r) => r.throttle)));
+          toDynalite(req, res, body);
+        },
+        () => toDynalite(req, res, body),
+      );
+      return;
+    }
+    if (operation === 'CreateTable' || operation === 'DeleteTable' || operation === 'UpdateTable')
+      reads.forget();
     if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') {
       let input: Record<string, unknown>;
       try {
@@ -376,6 +451,100 @@ function frontRequests(server: Server, store: DynaliteStore, guard: DynamoGuard 
   });
 }
 
+/** The attribute a key schema partitions by. */
+const hashKeyOf = (schema: { AttributeName: string; KeyType?: string }[] | undefined) =>
+  (schema?.find((k) => k.KeyType === 'HASH') ?? schema?.[0])?.AttributeName;
+
+/** The value a Query's key condition gives the partition key `attribute` (`#n = :v`, `n = :v`, or KeyConditions). */
+function queryKeyValue(input: Obj, attribute: string): Record<string, unknown> | undefined {
+  const names = isObj(input.ExpressionAttributeNames) ? input.ExpressionAttributeNames : {};
+  const values = isObj(input.ExpressionAttributeValues) ? input.ExpressionAttributeValues : {};
+  if (typeof input.KeyConditionExpression === 'string') {
+    for (const m of input.KeyConditionExpression.matchAll(
+      /([#\w.-]+)\s*=\s*(:[\w-]+)|(:[\w-]+)\s*=\s*([#\w.-]+)/g,
+    )) {
+      const name = (m[1] ?? m[4]) as string;
+      const value = (m[2] ?? m[3]) as string;
+      if ((name.startsWith('#') ? names[name] : name) === attribute) {
+        const v = values[value];
+        return isObj(v) ? v : undefined;
+      }
+    }
+  }
+  const condition = isObj(input.KeyConditions) ? input.KeyConditions[attribute] : undefined;
+  const v =
+    isObj(condition) && Array.isArray(condition.AttributeValueList)
+      ? condition.AttributeValueList[0]
+      : undefined;
+  return isObj(v) ? v : undefined;
+}
+
+/**
+ * The RCU a GetItem, Query or BatchGetItem is charged before it runs, on each partition key it reads: one read unit
+ * (4 KB) per item or Query, 1 strongly consistent and 0.5 eventually consistent. The size read is not known before the
+ * read, so a read of more than 4 KB is charged as 4 KB (docs/PARITY.md).
+ */
+function readCharges(store: DynaliteStore) {
+  const tables = new Map<string, Promise<KeyedTable>>();
+  const tableOf = (name: unknown): Promise<KeyedTable> => {
+    if (typeof name !== 'string') return Promise.reject(new Error('no table'));
+    let table = tables.get(name);
+    if (!table) {
+      table = new Promise<KeyedTable>((resolve, reject) =>
+        store.getTable(name, (err, t) =>
+          err || !t ? reject(err ?? new Error('no table')) : resolve(t as unknown as KeyedTable),
+        ),
+      );
+      table.catch(() => tables.delete(name));
+      tables.set(name, table);
+    }
+    return table;
+  };
+  const units = (consistent: unknown) => (consistent === true ? 1 : 0.5);
+  return {
+    /** Table descriptions change with CreateTable, DeleteTable and UpdateTable. */
+    forget: () => tables.clear(),
+    async of(operation: string, input: Obj): Promise<Charge[]> {
+      if (operation === 'BatchGetItem') {
+        const charges: Charge[] = [];
+        for (const [name, request] of Object.entries(isObj(input.RequestItems) ? input.RequestItems : {})) {
+          if (!isObj(request) || !Array.isArray(request.Keys)) continue;
+          const table = await tableOf(name);
+          const attribute = hashKeyOf(table.KeySchema);
+          for (const k of request.Keys) {
+            const key = attribute && isObj(k) ? keyValue(k[attribute] as Record<string, unknown>) : undefined;
+            if (key !== undefined) charges.push({ table: name, key, units: units(request.ConsistentRead) });
+          }
+        }
+        return charges;
+      }
+      const table = await tableOf(input.TableName);
+      if (operation === 'GetItem') {
+        const attribute = hashKeyOf(table.KeySchema);
+        const k = isObj(input.Key) && attribute ? input.Key[attribute] : undefined;
+        const key = isObj(k) ? keyValue(k) : undefined;
+        return key === undefined ? [] : [{ table: table.TableName, key, units: units(input.ConsistentRead) }];
+      }
+      const index =
+        typeof input.IndexName === 'string'
+          ? table.GlobalSecondaryIndexes?.find((i) => i.IndexName === input.IndexName)
+          : undefined;
+      // A local secondary index shares its table's partition key and partitions.
+      const attribute = hashKeyOf(index ? index.KeySchema : table.KeySchema);
+      const key = attribute ? keyValue(queryKeyValue(input, attribute)) : undefined;
+      if (key === undefined) return [];
+      return [
+        {
+          table: table.TableName,
+          ...(index && { index: index.IndexName }),
+          key,
+          units: units(!index && input.ConsistentRead),
+        },
+      ];
+    },
+  };
+}
+
 /** dynalite builds its store inside dynalite(): this hands the next one built to `take`. */
 function captureStore(take: (store: DynaliteStore) => void): void {
   const db = require('dynalite/db') as { create(options: unknown): DynaliteStore };
@@ -402,7 +571,16 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     ...(opts.dataDir !== undefined && { path: opts.dataDir }),
   });
   if (!store) throw new Error('dynalite built no store');
-  frontRequests(server, store, opts.guard);
+  const db = require('dynalite/db') as DynaliteDb;
+  const throughput = createKeyThroughput({
+    scale: opts.keyLimitScale,
+    region: opts.guard?.region ?? 'us-east-1',
+    accountId: opts.guard?.accountId ?? '000000000000',
+    itemSize: (item) => db.itemSize(item),
+    now: opts.keyThroughputNow,
+  });
+  throughputOf.set(store, throughput);
+  frontRequests(server, store, opts.guard, throughput);
   // Long keep-alive, as the gateway's: with Node's 5 s default, a client thread starved of CPU for a few seconds
   // (a background-priority state machine under overload) reused a pooled socket the server had just closed, and
   // its Query failed with `TimeoutError: socket hang up`.
@@ -461,7 +639,12 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
   } finally {
     client.destroy();
   }
-  return { endpoint, close };
+  return {
+    endpoint,
+    keyStats: async (options) => throughput.stats(options),
+    resetKeyStats: async () => throughput.reset(),
+    close,
+  };
 }
 
 /** What the DynamoDB thread (local/dynamoThread.ts) is started with. */
@@ -473,10 +656,20 @@ export interface DynamoThreadInit {
   secrets: Record<string, string>;
   dataDir?: string;
   host?: string;
+  /** StartDynamoOptions.keyLimitScale. */
+  keyLimitScale?: number;
 }
+
+/** What the main thread asks the DynamoDB thread. */
+export type DynamoThreadRequest =
+  | { kind: 'close' }
+  | { kind: 'keyStats'; id: number; options?: { top?: number; table?: string } }
+  | { kind: 'resetKeyStats'; id: number };
 
 export type DynamoThreadMessage =
   | { kind: 'ready'; endpoint: string }
+  | { kind: 'keyStats'; id: number; stats: KeyStat[] }
+  | { kind: 'resetKeyStats'; id: number }
   | { kind: 'log'; line: string }
   | { kind: 'closed' }
   | { kind: 'error'; message: string };
@@ -498,8 +691,18 @@ export function startDynamoThread(
   });
   return new Promise<LocalDynamo>((resolve, reject) => {
     let closed: (() => void) | undefined;
+    let asked = 0;
+    const answers = new Map<number, (message: DynamoThreadMessage) => void>();
+    const ask = (request: DynamoThreadRequest & { id: number }) =>
+      new Promise<DynamoThreadMessage>((done) => {
+        answers.set(request.id, done);
+        worker.postMessage(request);
+      });
     worker.on('message', (message: DynamoThreadMessage) => {
-      if (message.kind === 'log') log(message.line);
+      if (message.kind === 'keyStats' || message.kind === 'resetKeyStats') {
+        answers.get(message.id)?.(message);
+        answers.delete(message.id);
+      } else if (message.kind === 'log') log(message.line);
       else if (message.kind === 'closed') closed?.();
       else if (message.kind === 'error') {
         reject(new Error(`local DynamoDB thread: ${message.message}`));
@@ -507,6 +710,13 @@ export function startDynamoThread(
       } else
         resolve({
           endpoint: message.endpoint,
+          keyStats: async (options) => {
+            const answer = await ask({ kind: 'keyStats', id: ++asked, options });
+            return answer.kind === 'keyStats' ? answer.stats : [];
+          },
+          resetKeyStats: async () => {
+            await ask({ kind: 'resetKeyStats', id: ++asked });
+          },
           close: async () => {
             await new Promise<void>((done) => {
               closed = done;

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalEventRule, LocalEventTarget } from '../infra/template';
 import { assertEventPattern, matchesEventPattern } from './eventPattern';
 import { type RequestGuard, sendAmzJson } from './http';
+import type { LocalSqs } from './sqs';
 
 /** An event as EventBridge delivers it to a target. */
 export interface LocalEvent {
@@ -34,6 +35,18 @@ export interface EventBridgeOptions {
     rule: LocalEventRule,
   ) => void | Promise<void>;
   log?: (line: string) => void;
+  /** Told of each event a rule sent to a queue target (the local cloud's debug log of a message's journey). */
+  onQueued?: (target: LocalEventTarget, event: LocalEvent, rule: LocalEventRule) => void;
+  /**
+   * The local SQS: rule targets that are queues get the event as a message, and a target's DeadLetterConfig queue
+   * keeps what the target could not take, as EventBridge sends it there. Every queue a rule names must be here.
+   */
+  sqs?: LocalSqs;
+  /**
+   * Whether the queue's resource policy lets EventBridge (events.amazonaws.com) send to it; without that grant AWS
+   * fails the delivery (and dead-letters it). Default: allowed.
+   */
+  queueAllowsEvents?: (queueArn: string) => boolean;
   /**
    * Checks the caller of every request (the local cloud's IAM): it may run `action` on every event bus the entries
    * name. A refusal is answered 400 with its error name, as EventBridge answers AccessDeniedException.
@@ -196,11 +209,30 @@ function readRequest(
   return { body, raw };
 }
 
-/** Refuses to start with a rule whose pattern EventBridge would refuse. */
-function assertRules(rules: LocalEventRule[]): void {
+/**
+ * Refuses to start with a rule EventBridge would refuse: a pattern it refuses, a FIFO queue target without
+ * SqsParameters (PutTargets' ValidationException), a FIFO queue as a dead-letter queue.
+ */
+function assertRules(rules: LocalEventRule[], sqs: LocalSqs | undefined): void {
+  const fifo = new Set(
+    sqs
+      ?.queueSpecs()
+      .filter((q) => q.fifo)
+      .map((q) => q.arn),
+  );
   for (const rule of rules) {
     try {
       assertEventPattern(rule.pattern);
+      for (const target of rule.targets) {
+        if (target.kind === 'queue' && !sqs?.has(target.arn))
+          throw new Error(`target ${target.logicalId}: queue ${target.arn} is not a queue of the local SQS`);
+        if (target.kind === 'queue' && fifo.has(target.arn) && target.messageGroupId === undefined)
+          throw new Error(
+            `ValidationException: Parameter(s) SqsParameters must be specified for target: ${target.logicalId}.`,
+          );
+        if (target.deadLetterArn !== undefined && fifo.has(target.deadLetterArn))
+          throw new Error('ValidationException: SQS FIFO is not supported by Dead Letter Queues.');
+      }
     } catch (err) {
       throw new Error(`Rule ${rule.logicalId}: ${(err as Error).message}`);
     }
@@ -247,9 +279,10 @@ function faultSchedule(initial: number | undefined) {
 function deliver(
   { target, event, rule }: Delivery,
   onTarget: EventBridgeOptions['onTarget'],
-  { counters, deadLetters }: Pick<Bridge, 'counters' | 'deadLetters'>,
+  { counters, deadLetters, opts }: Pick<Bridge, 'counters' | 'deadLetters' | 'opts'>,
   log: (line: string) => void,
 ): void {
+  const { sqs, region, accountId, queueAllowsEvents: allows } = opts;
   const fail = (err: unknown): void => {
     counters.targetErrors += 1;
     const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -257,18 +290,83 @@ function deliver(
       `eventbridge: rule ${rule.logicalId} target ${target.logicalId} failed for event ${event.id}: ${why}`,
     );
     if (!target.deadLetterArn) return;
-    const queue = deadLetters.get(target.deadLetterArn) ?? [];
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    counters.deadLettered += 1;
+    if (sqs?.has(target.deadLetterArn)) {
+      // As EventBridge writes a dead letter: the event as the body, why and where in message attributes.
+      const text = (value: string) => ({ DataType: 'String', StringValue: value });
+      sqs.send(target.deadLetterArn, {
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: {
+          RULE_ARN: text(ruleArn(rule, region, accountId)),
+          TARGET_ARN: text(target.arn),
+          ERROR_CODE: text(err instanceof Error ? err.name : 'Error'),
+          ERROR_MESSAGE: text(err instanceof Error ? err.message : String(err)),
+        },
+      });
+      return;
+    }
+    const queue = deadLetters.get(target.deadLetterArn) ?? [];
     queue.push({ event, ruleLogicalId: rule.logicalId, targetArn: target.arn, error });
     if (queue.length > MAX_DEAD_LETTERS) queue.shift();
     deadLetters.set(target.deadLetterArn, queue);
-    counters.deadLettered += 1;
   };
   try {
-    Promise.resolve(onTarget(target, targetInput(target, event), event, rule)).catch(fail);
+    if (target.kind === 'queue') {
+      if (!sqs) throw new Error(`rule target ${target.arn} is a queue, and the local EventBridge has no SQS`);
+      sendToQueue(sqs, target, event, targetInput(target, event), allows);
+      opts.onQueued?.(target, event, rule);
+    } else Promise.resolve(onTarget(target, targetInput(target, event), event, rule)).catch(fail);
   } catch (err) {
     fail(err);
   }
+}
+
+/** The local stand-in of a rule's ARN: `rule/<bus>/<logical id>` (a custom bus's rules carry the bus name). */
+function ruleArn(rule: LocalEventRule, region: string, accountId: string): string {
+  const bus = rule.busName === 'default' ? '' : `${rule.busName}/`;
+  return `arn:aws:events:${region}:${accountId}:rule/${bus}${rule.logicalId}`;
+}
+
+/**
+ * A queue target: the target's input as the message body; a FIFO queue's message group is the target's
+ * SqsParameters.MessageGroupId, a constant or, when the whole value is a JSON path (`$.detail.roomId`), the event's
+ * value there (EventBridge's dynamic path parameters; a path to no string fails the delivery, which the target's
+ * retries and dead-letter queue then handle). EventBridge sends no MessageDeduplicationId, so a FIFO queue without
+ * content-based deduplication refuses the message (docs/PARITY.md).
+ */
+function sendToQueue(
+  sqs: LocalSqs,
+  target: LocalEventTarget,
+  event: LocalEvent,
+  input: unknown,
+  allows: ((queueArn: string) => boolean) | undefined,
+): void {
+  if (allows && !allows(target.arn)) {
+    const denied = new Error(
+      `events.amazonaws.com is not authorized to perform: sqs:SendMessage on resource: ${target.arn} (no queue policy allows it)`,
+    );
+    denied.name = 'AccessDenied';
+    throw denied;
+  }
+  sqs.send(target.arn, {
+    MessageBody: typeof input === 'string' ? input : JSON.stringify(input),
+    ...(target.messageGroupId !== undefined && {
+      MessageGroupId: messageGroupOf(target.messageGroupId, event),
+    }),
+  });
+}
+
+/** A target's MessageGroupId: the constant, or the event's string at a dynamic JSON path. */
+function messageGroupOf(groupId: string, event: LocalEvent): string {
+  if (!groupId.startsWith('$.')) return groupId;
+  const value = inputPath(event, groupId);
+  if (typeof value !== 'string' || value === '') {
+    const failed = new Error(`SqsParameters.MessageGroupId ${groupId} names no string in the event`);
+    failed.name = 'InvalidParameterValue';
+    throw failed;
+  }
+  return value;
 }
 
 /** Reads a request's body, keeping no more than the limit (its full size still counted), then calls `onEnd`. */
@@ -324,7 +422,7 @@ function putEntry(bridge: Bridge, entry: unknown, deliveries: Delivery[]): Entry
 
 export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
   const log = opts.log ?? ((line: string) => console.error(line));
-  assertRules(opts.rules);
+  assertRules(opts.rules, opts.sqs);
   const buses = busesWithDefault(opts);
   const faults = faultSchedule(opts.faultPutEvents);
   const counters: EventBridgeStats = { received: 0, failed: 0, matched: 0, targetErrors: 0, deadLettered: 0 };
@@ -376,6 +474,18 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
     handle,
     setFaultPutEvents: faults.set,
     stats: () => ({ ...counters }),
-    deadLetters: (queueArn) => [...(bridge.deadLetters.get(queueArn) ?? [])],
+    deadLetters: (queueArn) => {
+      if (!opts.sqs?.has(queueArn)) return [...(bridge.deadLetters.get(queueArn) ?? [])];
+      // A real queue: its messages as EventBridge wrote them (the rule's logical id is the end of its ARN).
+      return opts.sqs.peek(queueArn).map((m) => ({
+        event: JSON.parse(m.body) as LocalEvent,
+        ruleLogicalId:
+          String(m.attributes?.RULE_ARN?.StringValue ?? '')
+            .split('/')
+            .pop() ?? '',
+        targetArn: String(m.attributes?.TARGET_ARN?.StringValue ?? ''),
+        error: `${m.attributes?.ERROR_CODE?.StringValue}: ${m.attributes?.ERROR_MESSAGE?.StringValue}`,
+      }));
+    },
   };
 }

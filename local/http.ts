@@ -18,12 +18,12 @@ const CONTENT_TYPES: Record<string, string> = {
  * The pages' Content-Security-Policy: `connect-src` names exactly `connectSrc` (the stack's endpoints), so no script
  * or crafted link can make the page send a sign-in token, an invite key or a message anywhere else.
  */
-export function contentSecurityPolicy(connectSrc: readonly string[]): string {
+export function contentSecurityPolicy(connectSrc: readonly string[], imgSrc: readonly string[] = []): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    ["img-src 'self' data:", ...imgSrc].join(' '),
     `connect-src ${connectSrc.join(' ')}`,
     "base-uri 'none'",
     "form-action 'none'",
@@ -40,6 +40,15 @@ export function withConnectSrc(html: string, connectSrc: readonly string[]): str
   return html.replace(
     /(http-equiv="Content-Security-Policy"\s+content="[^"]*?connect-src )[^;"]*/,
     (_, head: string) => `${head}${connectSrc.join(' ')}`,
+  );
+}
+
+/** A page whose CSP meta tag's `img-src` also allows `imgSrc` (the attachments bucket's presigned GETs). */
+export function withImgSrc(html: string, imgSrc: readonly string[]): string {
+  if (imgSrc.length === 0) return html;
+  return html.replace(
+    /(http-equiv="Content-Security-Policy"\s+content="[^"]*?img-src )([^;"]*)/,
+    (_, head: string, sources: string) => `${head}${sources} ${imgSrc.join(' ')}`,
   );
 }
 
@@ -67,6 +76,7 @@ export function serveStatic(
   req: IncomingMessage,
   res: ServerResponse,
   connectSrc: readonly string[],
+  imgSrc: readonly string[] = [],
 ): void {
   const url = new URL(req.url ?? '/', 'http://local');
   const relative = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
@@ -85,14 +95,14 @@ export function serveStatic(
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
-    'content-security-policy': contentSecurityPolicy(connectSrc),
+    'content-security-policy': contentSecurityPolicy(connectSrc, imgSrc),
   };
   if (extname(file) !== '.html') {
     res.writeHead(200, headers);
     createReadStream(file).pipe(res);
     return;
   }
-  const page = withConnectSrc(readFileSync(file, 'utf8'), connectSrc);
+  const page = withImgSrc(withConnectSrc(readFileSync(file, 'utf8'), connectSrc), imgSrc);
   res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(page) });
   res.end(req.method === 'HEAD' ? undefined : page);
 }

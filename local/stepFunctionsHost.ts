@@ -27,7 +27,7 @@ export interface ThreadError {
 
 export type ToStepFunctionsThread =
   | { kind: 'dynamo'; endpoint: string }
-  | { kind: 'start'; id: number; logicalId: string; input: unknown }
+  | { kind: 'start'; id: number; logicalId: string; input: unknown; withOutput?: boolean }
   | { kind: 'invoked'; id: number; result?: unknown; error?: ThreadError }
   | { kind: 'close' };
 
@@ -45,7 +45,7 @@ export type ThreadExecutionSummary = ExecutionSummary & { endedAt: number };
 
 export interface StepFunctionsThread {
   /** Runs one execution of the machine with this logical id to its end (failures are in the summary). */
-  execute(logicalId: string, input: unknown): Promise<ThreadExecutionSummary>;
+  execute(logicalId: string, input: unknown, withOutput?: boolean): Promise<ThreadExecutionSummary>;
   close(): Promise<void>;
 }
 
@@ -127,12 +127,12 @@ export function startStepFunctionsThread(
           return closed?.();
         case 'ready':
           resolve({
-            execute: (logicalId, input) => {
+            execute: (logicalId, input, withOutput) => {
               if (failure) return Promise.reject(failure);
               const id = nextId++;
               return new Promise<ThreadExecutionSummary>((done) => {
                 executions.set(id, done);
-                post({ kind: 'start', id, logicalId, input });
+                post({ kind: 'start', id, logicalId, input, ...(withOutput && { withOutput }) });
               });
             },
             close: async () => {

@@ -110,12 +110,14 @@ function main(): void {
         });
         return;
       }
-      // The output stays here: nothing on the main thread reads it, and copying it costs.
-      void machine
-        .execute(message.input)
-        .then(({ output: _output, ...summary }) =>
-          send({ kind: 'done', id: message.id, summary: { ...summary, endedAt: Date.now() } }),
-        );
+      // The output stays here unless asked for (a synchronous execution's caller reads it): copying it costs.
+      void machine.execute(message.input).then(({ output, ...summary }) =>
+        send({
+          kind: 'done',
+          id: message.id,
+          summary: { ...summary, ...(message.withOutput && { output }), endedAt: Date.now() },
+        }),
+      );
     } else if (message.kind === 'invoked') {
       const waiting = invocations.get(message.id);
       invocations.delete(message.id);

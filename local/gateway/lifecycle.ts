@@ -27,7 +27,7 @@ export interface LifecycleHost {
   /** Every upgraded socket not yet closed, including ones already dropped from `conns`, so close() can end them. */
   readonly sockets: Set<WebSocket>;
   readonly stats: GatewayStats;
-  readonly faults: { readonly faultSkipDisconnect: number };
+  readonly faults: { readonly faultSkipDisconnect: number; readonly disconnectDelayMs: number };
   readonly maxFrameBytes: number;
   readonly idleMs: number;
   readonly hardMs: number;
@@ -94,9 +94,13 @@ export function runDisconnect(
   if (share > 0 && Math.random() < share) return;
   const event = disconnectEvent(host.info, conn, cause.code, cause.reason, Date.now());
   // Best effort, as on AWS: a failed $disconnect is logged, never retried.
-  host.invoke('$disconnect', event).catch((err: unknown) => {
-    host.log('warn', '$disconnect failed', { connectionId: conn.id, ...errorFields(err) });
-  });
+  const run = () =>
+    host.invoke('$disconnect', event).catch((err: unknown) => {
+      host.log('warn', '$disconnect failed', { connectionId: conn.id, ...errorFields(err) });
+    });
+  const delay = host.faults.disconnectDelayMs;
+  if (delay > 0) setTimeout(run, delay).unref();
+  else void run();
 }
 
 /** The id is gone at once (posts answer 410 from now on); $disconnect follows when the socket has closed. */

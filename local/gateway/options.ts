@@ -29,6 +29,11 @@ export interface GatewayFaults {
   faultThrottle?: number;
   /** Share 0..1 of closed sockets whose $disconnect is not invoked (the best-effort event AWS can lose). */
   faultSkipDisconnect?: number;
+  /**
+   * Milliseconds between a socket's close and its $disconnect (AWS gives no bound; the id answers 410 from the
+   * close on, so a fan-out can meet it before $disconnect runs).
+   */
+  disconnectDelayMs?: number;
 }
 
 export interface GatewayOptions extends GatewayFaults {

@@ -48,7 +48,7 @@ const CLOSE_GRACE_MS = 1000;
 export class Stage implements ManagementHost, HandshakeHost, RoutingHost, LifecycleHost {
   readonly stage: string;
   readonly stats: GatewayStats = noStats();
-  readonly faults = { apiLatencyMs: 0, faultThrottle: 0, faultSkipDisconnect: 0 };
+  readonly faults = { apiLatencyMs: 0, faultThrottle: 0, faultSkipDisconnect: 0, disconnectDelayMs: 0 };
   readonly conns = new Map<string, Connection>();
   readonly pending = new Set<Duplex>();
   readonly protocols = new WeakMap<IncomingMessage, string>();
@@ -174,15 +174,19 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
   }
 
   private setFaults(faults: GatewayFaults): void {
-    const { apiLatencyMs, faultThrottle, faultSkipDisconnect } = faults;
+    const { apiLatencyMs, faultThrottle, faultSkipDisconnect, disconnectDelayMs } = faults;
     if (apiLatencyMs !== undefined && !(apiLatencyMs >= 0 && Number.isFinite(apiLatencyMs))) {
       throw new RangeError(`apiLatencyMs must be a finite number >= 0, got ${apiLatencyMs}`);
+    }
+    if (disconnectDelayMs !== undefined && !(disconnectDelayMs >= 0 && Number.isFinite(disconnectDelayMs))) {
+      throw new RangeError(`disconnectDelayMs must be a finite number >= 0, got ${disconnectDelayMs}`);
     }
     checkShare('faultThrottle', faultThrottle);
     checkShare('faultSkipDisconnect', faultSkipDisconnect);
     if (apiLatencyMs !== undefined) this.faults.apiLatencyMs = apiLatencyMs;
     if (faultThrottle !== undefined) this.faults.faultThrottle = faultThrottle;
     if (faultSkipDisconnect !== undefined) this.faults.faultSkipDisconnect = faultSkipDisconnect;
+    if (disconnectDelayMs !== undefined) this.faults.disconnectDelayMs = disconnectDelayMs;
   }
 
   // ------------------------------------------------------------------ plain HTTP: the management API

@@ -6,7 +6,8 @@ import type { PolicyDocument, PolicyHolder } from './policies';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const PRINCIPAL_TYPES: Record<string, 'function' | 'stateMachine'> = {
+const PRINCIPAL_TYPES: Record<string, 'function' | 'stateMachine' | 'pipe'> = {
+  'AWS::Pipes::Pipe': 'pipe',
   'AWS::Serverless::Function': 'function',
   'AWS::Lambda::Function': 'function',
   'AWS::Serverless::StateMachine': 'stateMachine',
@@ -14,7 +15,7 @@ const PRINCIPAL_TYPES: Record<string, 'function' | 'stateMachine'> = {
 };
 
 export interface TemplatePrincipal extends PolicyHolder {
-  kind: 'function' | 'stateMachine';
+  kind: 'function' | 'stateMachine' | 'pipe';
   /** Policies the local cloud cannot expand (managed policies, SAM policy templates): they grant nothing here. */
   ignored: string[];
 }
@@ -40,7 +41,8 @@ function documentsOf(
   const props = rawProperties(template, logicalId);
   const documents: { name: string; document: PolicyDocument }[] = [];
   const ignored: string[] = [];
-  const roleId = roleLogicalId(template, props.Role);
+  // A pipe names its role with RoleArn; a function or state machine with Role.
+  const roleId = roleLogicalId(template, props.Role ?? props.RoleArn);
   if (roleId) {
     const role = rawProperties(template, roleId);
     const policies = Array.isArray(role.Policies) ? role.Policies : [];
@@ -86,7 +88,12 @@ export function templatePrincipals(template: LocalTemplate): TemplatePrincipal[]
   for (const [type, kind] of Object.entries(PRINCIPAL_TYPES)) {
     for (const logicalId of template.resourceIds(type)) {
       const { documents, ignored } = documentsOf(template, logicalId);
-      const session = kind === 'function' ? String(template.physicalId(logicalId)) : `${logicalId}-execution`;
+      const session =
+        kind === 'function'
+          ? String(template.physicalId(logicalId))
+          : kind === 'pipe'
+            ? `${logicalId}-pipe`
+            : `${logicalId}-execution`;
       out.push({
         logicalId,
         kind,

@@ -1,0 +1,244 @@
+// EventBridge Pipes for the local cloud: a pipe polls its SQS queue in batches and starts its state machine with
+// each batch, as AWS does (docs/PARITY.md, "EventBridge Pipes"). With REQUEST_RESPONSE (StartSyncExecution, Express
+// only) a succeeded execution deletes its batch, save the records its output lists in `batchItemFailures`; a failed,
+// timed-out or refused one deletes nothing, so the messages come back after their visibility timeout, their receive
+// count grows and the queue's redrive policy moves them to its dead-letter queue. FIRE_AND_FORGET (StartExecution)
+// deletes the batch once the execution is started. The pipe's role must allow each call, checked as it is made.
+import type { LocalPipe } from '../infra/template';
+import type { IamRefusal } from './iam';
+import type { LocalSqs, ReceivedMessage } from './sqs';
+import type { ExecutionSummary } from './stepfunctions';
+
+/** A record of a batch as the target receives it: the SQS source's event shape. */
+export interface PipeSqsRecord {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  attributes: Record<string, string>;
+  messageAttributes: Record<string, { dataType: string; stringValue?: string; binaryValue?: string }>;
+  md5OfBody: string;
+  md5OfMessageAttributes?: string;
+  eventSource: 'aws:sqs';
+  eventSourceARN: string;
+  awsRegion: string;
+}
+
+export interface PipesOptions {
+  pipes: LocalPipe[];
+  sqs: LocalSqs;
+  region: string;
+  /** The state machine's logical id for an ARN, and its execution to its end (REQUEST_RESPONSE waits on it). */
+  stateMachineId(arn: string): string;
+  execute(logicalId: string, input: unknown): Promise<ExecutionSummary>;
+  /** Fire and forget: starts an execution, resolves once it is started. */
+  start(logicalId: string, input: unknown): void;
+  /** The pipe's role may run `action` on `resource` (the local IAM), else the refusal. */
+  authorize(pipe: LocalPipe, action: string, resource: string): Promise<IamRefusal | undefined>;
+  /** Batches a pipe has in flight at once, at most. */
+  pollers?: number;
+  log(line: string): void;
+}
+
+export interface PipeStats {
+  batches: number;
+  succeeded: number;
+  failed: number;
+  deleted: number;
+}
+
+export interface LocalPipes {
+  stats(name: string): PipeStats;
+  /** True while a pipe has a batch between its receive and its settling, or a message its pollers could receive. */
+  busy(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * How many batches one pipe has in flight at once. AWS documents no number for a pipe's SQS pollers; Lambda's SQS
+ * event source starts with five and scales up (docs/PARITY.md). A FIFO queue bounds it further: one batch per group.
+ */
+export const DEFAULT_PIPE_POLLERS = 5;
+/** SQS's longest long poll, on the SQS clock: an idle poller waits this long between receives. */
+const LONG_POLL_SECONDS = 20;
+
+/** The records of a batch, as Pipes passes an SQS batch on: a JSON array, even of one record. */
+export function pipeRecords(messages: ReceivedMessage[], queueArn: string, region: string): PipeSqsRecord[] {
+  return messages.map((m) => ({
+    messageId: m.MessageId,
+    receiptHandle: m.ReceiptHandle,
+    body: m.Body,
+    attributes: m.Attributes,
+    messageAttributes: Object.fromEntries(
+      Object.entries(m.MessageAttributes ?? {}).map(([name, v]) => [
+        name,
+        {
+          dataType: v.DataType,
+          ...(v.StringValue !== undefined && { stringValue: v.StringValue }),
+          ...(v.BinaryValue !== undefined && { binaryValue: v.BinaryValue }),
+        },
+      ]),
+    ),
+    md5OfBody: m.MD5OfBody,
+    ...(m.MD5OfMessageAttributes && { md5OfMessageAttributes: m.MD5OfMessageAttributes }),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  }));
+}
+
+/** The messageIds a target's output reports failed (`{"batchItemFailures":[{"itemIdentifier": ...}]}`). */
+function reportedFailures(output: unknown): Set<string> {
+  const failures = (output as { batchItemFailures?: unknown } | null)?.batchItemFailures;
+  if (!Array.isArray(failures)) return new Set();
+  return new Set(
+    failures
+      .map((f) => (f as { itemIdentifier?: unknown } | null)?.itemIdentifier)
+      .filter((id): id is string => typeof id === 'string'),
+  );
+}
+
+/** Starts every RUNNING pipe; a pipe whose role may not read its queue fails to start, as its creation would. */
+export async function startPipes(opts: PipesOptions): Promise<LocalPipes> {
+  const stats = new Map<string, PipeStats>();
+  // Batches received and not yet settled, over every pipe (the local cloud's idle() waits for them).
+  const working = { count: 0 };
+  let closed = false;
+  const loops: Promise<void>[] = [];
+  for (const pipe of opts.pipes) {
+    stats.set(pipe.name, { batches: 0, succeeded: 0, failed: 0, deleted: 0 });
+    if (pipe.desiredState === 'STOPPED') continue;
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) {
+      const refusal = await opts.authorize(pipe, action, pipe.sourceArn);
+      if (refusal)
+        throw new Error(
+          `Pipe ${pipe.logicalId}: CREATE_FAILED: the role ${pipe.roleLogicalId} may not ${action} on the source ${pipe.sourceArn}: ${refusal.message}`,
+        );
+    }
+    const machine = opts.stateMachineId(pipe.targetArn);
+    const count = opts.pollers ?? DEFAULT_PIPE_POLLERS;
+    for (let i = 0; i < count; i++)
+      loops.push(poll(pipe, machine, opts, stats.get(pipe.name) as PipeStats, () => closed, working));
+  }
+  return {
+    stats: (name) => ({ ...(stats.get(name) ?? { batches: 0, succeeded: 0, failed: 0, deleted: 0 }) }),
+    busy: () =>
+      working.count > 0 ||
+      opts.pipes.some((pipe) => pipe.desiredState !== 'STOPPED' && opts.sqs.receivable(pipe.sourceArn) > 0),
+    // Pollers waiting for a message stop at once; one waiting for an execution stops when it ends (its batch is
+    // then settled as usual).
+    close: async () => {
+      closed = true;
+      opts.sqs.close();
+    },
+  };
+}
+
+/** One poller: receive a batch (waiting up to the batching window to fill it), run the target, settle the batch. */
+async function poll(
+  pipe: LocalPipe,
+  machine: string,
+  opts: PipesOptions,
+  stats: PipeStats,
+  closed: () => boolean,
+  working: { count: number },
+): Promise<void> {
+  while (!closed()) {
+    // Counted from the receive that got messages until the batch is settled; a poller waiting for messages is idle.
+    let counted = false;
+    const received = () => {
+      if (counted) return;
+      counted = true;
+      working.count++;
+    };
+    try {
+      await pollOnce(pipe, machine, opts, stats, closed, received);
+    } finally {
+      if (counted) working.count--;
+    }
+  }
+}
+
+/** One receive, and the batch it got (if any) run and settled. */
+async function pollOnce(
+  pipe: LocalPipe,
+  machine: string,
+  opts: PipesOptions,
+  stats: PipeStats,
+  closed: () => boolean,
+  received: () => void,
+): Promise<void> {
+  const { sqs } = opts;
+  {
+    const batch = await receiveBatch(pipe, sqs, closed, received);
+    if (batch.length === 0) return;
+    stats.batches++;
+    const records = pipeRecords(batch, pipe.sourceArn, opts.region);
+    const action =
+      pipe.invocationType === 'REQUEST_RESPONSE' ? 'states:StartSyncExecution' : 'states:StartExecution';
+    const refusal = await opts.authorize(pipe, action, pipe.targetArn);
+    if (refusal) {
+      // The target call fails: nothing is deleted, the messages come back after their visibility timeout.
+      stats.failed++;
+      opts.log(`pipes: ${pipe.name}: ${action} refused: ${refusal.message}`);
+      return;
+    }
+    if (pipe.invocationType === 'FIRE_AND_FORGET') {
+      opts.start(machine, records);
+      settle(pipe, sqs, records, new Set(), stats);
+      stats.succeeded++;
+      return;
+    }
+    // REQUEST_RESPONSE: the poller waits for the execution; other pollers go on meanwhile.
+    const summary = await opts.execute(machine, records);
+    if (!summary.ok) {
+      stats.failed++;
+      opts.log(
+        `pipes: ${pipe.name}: execution ${summary.error === 'States.Timeout' ? 'TIMED_OUT' : 'FAILED'} (${summary.error}): ${records.length} messages stay in the queue`,
+      );
+      return;
+    }
+    stats.succeeded++;
+    settle(pipe, sqs, records, reportedFailures(summary.output), stats);
+  }
+}
+
+/** Deletes a settled batch's messages, save those the target reported failed. */
+function settle(
+  pipe: LocalPipe,
+  sqs: LocalSqs,
+  records: PipeSqsRecord[],
+  failed: Set<string>,
+  stats: PipeStats,
+): void {
+  for (const record of records) {
+    if (failed.has(record.messageId)) continue;
+    sqs.delete(pipe.sourceArn, record.receiptHandle);
+    stats.deleted++;
+  }
+}
+
+/**
+ * One batch: up to BatchSize messages, receiving (10 at most per receive) until the batch is full or the batching
+ * window is over; with no window, what one receive returns. An idle poller long-polls.
+ */
+async function receiveBatch(
+  pipe: LocalPipe,
+  sqs: LocalSqs,
+  closed: () => boolean,
+  received: () => void,
+): Promise<ReceivedMessage[]> {
+  const first = sqs.receiveNow(pipe.sourceArn, Math.min(10, pipe.batchSize));
+  if (first.length === 0) {
+    if (!closed()) await sqs.waitForChange(pipe.sourceArn, sqs.ms(LONG_POLL_SECONDS));
+    return [];
+  }
+  received();
+  const batch = [...first];
+  const deadline = Date.now() + sqs.ms(pipe.maximumBatchingWindowSeconds);
+  while (batch.length < pipe.batchSize && Date.now() < deadline && !closed()) {
+    const more = sqs.receiveNow(pipe.sourceArn, Math.min(10, pipe.batchSize - batch.length));
+    if (more.length > 0) batch.push(...more);
+    else await sqs.waitForChange(pipe.sourceArn, deadline - Date.now());
+  }
+  return batch;
+}
