@@ -13,9 +13,21 @@ export const CHANGE_LIMITS = {
   editsPerMessage: 20,
   /** Different reactions one message can carry. */
   reactionKinds: 20,
+  /**
+   * Different reactions one member can give one message: enough for a real answer, and a single member can never
+   * take a message's `reactionKinds` so that nobody else can add a new one.
+   */
+  reactionKindsPerMember: 5,
   /** Reactions (of every kind, by every member) one message can carry: its record stays far below 400 KB. */
   reactionsPerMessage: 5000,
 } as const;
+
+/**
+ * Reactions one connection may give per window, apart from its messages' budget: a burst of quick clicks fits, and
+ * going past it is refused (RATE_LIMITED) without a strike, so reacting never costs anyone the connection. The client
+ * library sends only the final state of rapid toggles of one reaction.
+ */
+export const REACTION_RATE = { limit: 30, windowSeconds: 10 } as const;
 
 /** One emoji as people see it: a single extended grapheme cluster that is an RGI emoji (Unicode's emoji list). */
 // biome-ignore lint/complexity/useRegexLiterals: the `v` flag needs ES2024, past the target TypeScript checks against.
@@ -28,6 +40,32 @@ export function isReaction(value: unknown): value is string {
   const segments = [...graphemes.segment(value)];
   return segments.length === 1 && RGI_EMOJI.test(value);
 }
+
+/**
+ * A pictographic code point whose default is text style (not Emoji_Presentation: ❤, ☺, 🏳), not followed by the
+ * presentation selector U+FE0F or a skin tone: where an RGI emoji carries a selector.
+ */
+const WITHOUT_SELECTOR =
+  /(?!\p{Emoji_Presentation})(\p{Extended_Pictographic})(?![\uFE0F\u{1F3FB}-\u{1F3FF}])/gu;
+
+/**
+ * The reaction as stored and counted, or undefined when it is none: an emoji typed in its text form, without the
+ * emoji presentation selector U+FE0F that its RGI form carries (a bare ❤ U+2764, a ❤‍🔥 from a keyboard that drops
+ * selectors), is the same reaction as ❤️ and ❤️‍🔥, so it is given the selector; anything else is as isReaction says.
+ */
+export function reactionOf(value: unknown): string | undefined {
+  if (isReaction(value)) return value;
+  if (typeof value !== 'string' || value.length > 32) return undefined;
+  const presented = value.replace(WITHOUT_SELECTOR, '$1\uFE0F');
+  if (presented !== value && isReaction(presented)) return presented;
+  // The other way round: a selector after a code point that is emoji-style already (👍 U+FE0F, as emoji data and
+  // some keyboards write it) adds nothing; without it, it is the RGI emoji.
+  const plain = value.replace(SUPERFLUOUS_SELECTOR, '$1');
+  return plain !== value && isReaction(plain) ? plain : undefined;
+}
+
+/** U+FE0F after an Emoji_Presentation code point, where no RGI emoji carries one. */
+const SUPERFLUOUS_SELECTOR = /(\p{Emoji_Presentation})\uFE0F/gu;
 
 // ---------------------------------------------------------------- client -> server
 

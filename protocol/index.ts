@@ -19,6 +19,16 @@ import {
 export * from './members';
 
 import {
+  PEOPLE_ACTIONS,
+  PEOPLE_FRAME_TYPES,
+  PEOPLE_REPLY_TYPE,
+  type PeopleFrame,
+  type PeopleRequest,
+} from './people';
+
+export * from './people';
+
+import {
   CHANGE_FRAME_TYPES,
   type ChangeFrame,
   type DeleteMessageRequest,
@@ -28,6 +38,17 @@ import {
 } from './changes';
 
 export * from './changes';
+
+import {
+  ATTACHMENT_ACTIONS,
+  ATTACHMENT_FRAME_TYPES,
+  ATTACHMENT_REPLY_TYPE,
+  type Attachment,
+  type AttachmentFrameUnion,
+  type AttachmentRequest,
+} from './attachments';
+
+export * from './attachments';
 
 /** Limits of the client protocol. */
 export const LIMITS = {
@@ -104,6 +125,8 @@ export const ACTIONS = [
   'editmessage',
   'deletemessage',
   'react',
+  ...ATTACHMENT_ACTIONS,
+  ...PEOPLE_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -120,6 +143,11 @@ export const ERROR_CODES = [
   'MESSAGE_TOO_LARGE',
   'RATE_LIMITED',
   'INTERNAL',
+  /**
+   * A limit was met for now (the request's deadline, or DynamoDB throttling the room): nothing is lost, retry in a
+   * moment; a `sendmessage` or change with the same `clientMsgId` is never stored twice.
+   */
+  'BUSY',
   /** The room expired (no message for RoomIdleDays) or its owner closed it: it can't be joined or posted to. */
   'ROOM_CLOSED',
   /** Only the room's owner (its creator) may do this. */
@@ -132,6 +160,11 @@ export const ERROR_CODES = [
   'NOT_AUTHOR',
   /** The deployment's edit window (EditWindowMinutes) after sending has passed. */
   'EDIT_WINDOW_PASSED',
+  /**
+   * The frame names a room (`roomId`) the connection is not in: nothing was done, in that room or any other. Join it
+   * first (or leave `roomId` out: a frame without it is about the connection's room).
+   */
+  'NOT_SUBSCRIBED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -145,6 +178,10 @@ export interface SendMessageRequest extends Request {
   action: 'sendmessage';
   message: string;
   clientMsgId?: string;
+  /** The seq of a message in the same room this one replies to: it must be a message there, live and not deleted. */
+  replyTo?: number;
+  /** Images uploaded to the room (attachments.ts); with any, `message` may be empty. */
+  attachments?: Attachment[];
 }
 export interface CreateRoomRequest extends Request {
   action: 'createroom';
@@ -160,7 +197,10 @@ export interface LeaveRoomRequest extends Request {
 }
 export interface HistoryRequest extends Request {
   action: 'history';
+  /** The first `limit` messages after this seq (catching up, filling a gap). */
   afterSeq?: number;
+  /** The last `limit` messages before this seq (scrolling back); not with `afterSeq`. */
+  beforeSeq?: number;
   limit?: number;
 }
 export interface WhoRequest extends Request {
@@ -199,11 +239,28 @@ export type ClientFrame =
   | RotateKeyRequest
   | RemoveMemberRequest
   | CloseRoomRequest
-  | MemberRequest;
+  | MemberRequest
+  | AttachmentRequest
+  | PeopleRequest;
 
 // ---------------------------------------------------------------- server -> client
 
 import type { TypingFrame } from './typing';
+
+/**
+ * The message a reply answers: its seq and author's name as they were when the reply was sent. `history` adds how the
+ * original reads now: the start of its text (`text`, at most REPLY_QUOTE_CHARS characters), or `deleted`; neither
+ * when it has expired. A live frame has only `seq` and `username`: the client shows the original it holds.
+ */
+export interface ReplyRef {
+  seq: number;
+  username: string;
+  text?: string;
+  deleted?: boolean;
+}
+
+/** How much of a replied-to message's text `history` quotes, in characters (code points). */
+export const REPLY_QUOTE_CHARS = 120;
 
 /** A message as stored; once changed, with its final state (changes.ts, MessageState). */
 export interface ChatMessage extends MessageState {
@@ -214,7 +271,22 @@ export interface ChatMessage extends MessageState {
   username: string;
   text: string;
   sentAt: string;
+  /** The message this one replies to (`sendmessage`'s `replyTo`). */
+  replyTo?: ReplyRef;
+  /** The members it names (`@name`), as the server resolved them among the room's members: their names there. */
+  mentions?: string[];
+  /**
+   * Who wrote it in this room: a key of the author's identity (signed-in user, resume token or connection) salted with
+   * the room, the same on all its messages there and naming nothing else. Compare with `joined`'s `memberKey` to
+   * tell your own messages: a name can be shown by someone else after you left.
+   */
+  authorKey?: string;
+  /** Images it carries (attachments.ts): read each with `getattachment`. */
+  attachments?: Attachment[];
 }
+
+/** Members one message may name (`@name`); later names in it are plain text. */
+export const MENTIONS_PER_MESSAGE = 10;
 
 /** Fields every reply to a request carries when the request had them. */
 interface Reply {
@@ -252,6 +324,8 @@ export interface JoinedFrame extends Reply {
   inviteKey?: string;
   /** A direct-message room (`opendm`): who it is with. */
   dm?: DmPeer;
+  /** Your key in this room: messages whose `authorKey` is this are yours, whatever name they show. */
+  memberKey?: string;
 }
 export interface LeftFrame extends Reply {
   type: 'left';
@@ -271,6 +345,11 @@ export interface HistoryFrame extends Reply {
   messages: RoomEventFrame[];
   /** The room has messages after the last of `messages`: ask again with `afterSeq` set to its seq. */
   hasMore: boolean;
+  /**
+   * On a page of the latest messages or one `beforeSeq`: older messages are kept before the first of `messages` (ask
+   * again with `beforeSeq` set to its seq); false: the page starts at the room's oldest kept message.
+   */
+  hasOlder?: boolean;
 }
 export interface MembersFrame extends Reply {
   type: 'members';
@@ -384,7 +463,9 @@ export type ServerFrame =
   | TypingFrame
   | MemberFrame
   | ChangedFrame
-  | ChangeFrame;
+  | ChangeFrame
+  | AttachmentFrameUnion
+  | PeopleFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -408,6 +489,8 @@ export const SERVER_FRAME_TYPES = [
   ...MEMBER_FRAME_TYPES,
   'changed',
   ...CHANGE_FRAME_TYPES,
+  ...ATTACHMENT_FRAME_TYPES,
+  ...PEOPLE_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -426,6 +509,8 @@ export const REPLY_TYPE = {
   editmessage: 'changed',
   deletemessage: 'changed',
   react: 'changed',
+  ...ATTACHMENT_REPLY_TYPE,
+  ...PEOPLE_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

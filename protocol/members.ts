@@ -23,7 +23,10 @@ export const isUserId = (value: unknown): value is string => typeof value === 's
 export const MEMBER_ACTIONS = ['markread', 'myrooms', 'opendm', 'seenby'] as const;
 export type MemberAction = (typeof MEMBER_ACTIONS)[number];
 
-/** Marks the caller's current room read up to `seq`; a position never moves back. */
+/**
+ * Marks the caller's current room read up to `seq`; a position never moves back. A `seq` after the room's latest
+ * event is refused (BAD_REQUEST naming the latest) and nothing is stored.
+ */
 export interface MarkReadRequest {
   action: 'markread';
   seq: number;
@@ -73,8 +76,15 @@ export interface MyRoom {
   /** The room's latest seq. */
   lastSeq: number;
   lastReadSeq: number;
-  /** Messages after `lastReadSeq`: `lastSeq - lastReadSeq`, at least 0. */
+  /**
+   * Messages from others after `lastReadSeq`: not your own, not edits, deletes or reactions, not deleted messages.
+   * At most UNREAD_MAX; see `unreadMore`.
+   */
   unread: number;
+  /** Present when there may be more unread than `unread` says (show "99+", or "3+"): the count stopped at its bound. */
+  unreadMore?: true;
+  /** Of the unread messages, those that name you (`@name`); absent when none. */
+  mentions?: number;
   /** Present for a direct-message room: who it is with. */
   dm?: DmPeer;
 }
@@ -117,8 +127,23 @@ export interface DmOpenedFrame {
   room: MyRoom & { dm: DmPeer };
 }
 
-export type MemberFrame = ReadFrame | MyRoomsFrame | SeenByFrame | DmOpenedFrame;
-export const MEMBER_FRAME_TYPES = ['read', 'myrooms', 'seenby', 'dmopened'] as const;
+/**
+ * To each connected device of a signed-in member named in a message (`@name`, resolved by the server among the
+ * room's members): who mentioned them, where, and the start of the message, so a device showing another room can
+ * say so. The message itself reaches the room as any message does, with `mentions`.
+ */
+export interface MentionFrame {
+  type: 'mention';
+  roomId: string;
+  seq: number;
+  /** Who wrote the message, as shown in the room. */
+  username: string;
+  /** The start of the message (at most 120 characters). */
+  text: string;
+}
+
+export type MemberFrame = ReadFrame | MyRoomsFrame | SeenByFrame | DmOpenedFrame | MentionFrame;
+export const MEMBER_FRAME_TYPES = ['read', 'myrooms', 'seenby', 'dmopened', 'mention'] as const;
 
 /** The frame type that answers each action (errors aside). `opendm` is answered as a join is. */
 export const MEMBER_REPLY_TYPE = {
@@ -128,5 +153,5 @@ export const MEMBER_REPLY_TYPE = {
   seenby: 'seenby',
 } as const;
 
-/** The unread count of a room from its latest seq and a read position. */
-export const unreadOf = (lastSeq: number, lastReadSeq: number) => Math.max(0, lastSeq - lastReadSeq);
+/** The highest unread count a room shows; above it, `unreadMore` says there are more ("99+"). */
+export const UNREAD_MAX = 99;

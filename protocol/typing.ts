@@ -33,6 +33,11 @@ export interface TypingFrame {
   typing: boolean;
   /** With `typing: true`: the heartbeat interval plus TYPING_GRACE_MS. */
   expiresInMs?: number;
+  /**
+   * With `typing: true`: when the server relayed it (epoch ms). A heartbeat relayed before its typist's message (whose
+   * `sentAt` is later) can arrive after that message; a client drops it rather than show a typist who has sent.
+   */
+  at?: number;
 }
 
 /** The `typing` field of a typing action: true unless it says false; undefined when it is not a boolean. */

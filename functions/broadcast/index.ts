@@ -4,9 +4,10 @@ import { lobbyClosed } from '../domain/rooms/lobby';
 import { systemClock } from '../platform/clock';
 import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
-import { logger, tracer } from '../platform/powertools';
+import { logger } from '../platform/powertools';
 import { parseMessageText, parseRoomId, requireString } from '../platform/protocol';
 import { parseJsonBody, restHandler } from '../platform/rest';
+import { tracer } from '../platform/tracing';
 import { roomStore } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 

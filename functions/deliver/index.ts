@@ -1,54 +1,56 @@
 import type { Context } from 'aws-lambda';
-import type { ClaimResult } from '../domain/fanout/coalescing';
+import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
 import { instrumented } from '../platform/powertools';
-import { fanoutStore, leaseSweep } from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
-import { type CycleInput, type PostReport, runCycleStep } from './cycle';
-import { noteUnreached, type UnreachedInput } from './handOver';
-import { sweepStrandedRooms } from './sweep';
-import type { PageStep } from './timeBound';
+// Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
+import '../platform/tracing';
+import { fanoutStore } from '../platform/wiring/dynamodb';
+import { notifier } from '../platform/wiring/managementApi';
+import { type PostDeps, type PostInput, type PostReport, post } from './post';
+import { type Prepared, prepare } from './prepare';
+import { deadlineOf } from './timing';
 
+export type { PostInput, PostReport } from './post';
+export type { Prepared } from './prepare';
 /**
- * Deliver: every step of the fan-out state machine that is code (statemachines/fanout.asl.json): a room's cycle and
- * the posts of any event (cycle.ts), the hand-offs of what a post still owes (handOver.ts), and the scheduled sweep
- * of leases left behind (sweep.ts).
+ * Deliver: the two steps of the fan-out state machine that are code (statemachines/fanout.asl.json): `prepare`
+ * turns the execution's input (the fan-out queue's batch, or an everyone-broadcast) into each room's frames
+ * (prepare.ts); `post` posts a chunk of a room's members their frames (post.ts).
  */
 export { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
-/** The scheduled sweep's input (template.yaml, SweepStrandedRooms). */
-export interface SweepInput {
-  op: 'sweep';
+export interface PrepareInput {
+  op: 'prepare';
+  /** The execution's input as it came: the pipe's array of queue records, or one everyone-broadcast event. */
+  input: unknown;
 }
 
-/** What the sweep and a failed repost's resync notes need: the rooms' fan-out state and the chat bus. */
-const roomDeps = onFirstCall(() => ({
-  sweep: leaseSweep(),
-  store: fanoutStore(),
-  publisher: eventPublisher(),
-  now: Date.now,
-  random: Math.random,
-}));
+const deps = onFirstCall(
+  (): PostDeps => ({
+    store: fanoutStore(),
+    notifier: notifier(),
+    postsPerSecond: config.fanoutPostsPerSecond(),
+    now: Date.now,
+    random: Math.random,
+  }),
+);
 
 const instrumentedHandler = instrumented(
-  async (
-    input: CycleInput | SweepInput | UnreachedInput,
-    context?: Context,
-  ): Promise<ClaimResult | PostReport | PageStep | { recovered: number } | { resyncs: number }> => {
-    if (input?.op === 'sweep') return sweepStrandedRooms(roomDeps());
-    if (input?.op === 'unreached') return noteUnreached(roomDeps(), input);
-    if (typeof input?.op !== 'string')
-      throw new TypeError('Deliver expects a fan-out step: { op, roomId, ... }');
-    return runCycleStep(input, context);
+  async (input: PrepareInput | PostInput, context?: Context): Promise<Prepared | PostReport> => {
+    if (input?.op === 'prepare') return prepare(input.input);
+    if (input?.op === 'post') {
+      if (!Array.isArray(input.frames) || (input.roomId !== null && typeof input.roomId !== 'string'))
+        throw new TypeError('a fan-out post needs its roomId (null: everyone) and frames');
+      return post(deps(), input, deadlineOf(context));
+    }
+    throw new TypeError(
+      `Deliver expects a fan-out step { op: "prepare" | "post" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
+    );
   },
 );
 
-export function handler(input: CycleInput, context?: Context): Promise<ClaimResult | PostReport | PageStep>;
-export function handler(input: SweepInput, context?: Context): Promise<{ recovered: number }>;
-export function handler(input: UnreachedInput, context?: Context): Promise<{ resyncs: number }>;
-export function handler(
-  input: CycleInput | SweepInput | UnreachedInput,
-  context?: Context,
-): Promise<ClaimResult | PostReport | PageStep | { recovered: number } | { resyncs: number }> {
+export function handler(input: PrepareInput, context?: Context): Promise<Prepared>;
+export function handler(input: PostInput, context?: Context): Promise<PostReport>;
+export function handler(input: PrepareInput | PostInput, context?: Context): Promise<Prepared | PostReport> {
   return instrumentedHandler(input, context);
 }

@@ -1,221 +1,232 @@
-import type { Group } from '../domain/fanout/coalescing';
+import { type Frame, resyncFrame } from '../domain/fanout/coalescing';
 import { type FramesOutcome, type PostingDeadline, postFrames } from '../domain/fanout/delivery';
-import { grantedPosts } from '../domain/fanout/dynamoFanout';
+import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
+import type { Notifier } from '../domain/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
-import { giveBack, type Held, reserve } from './budget';
-import { handedOn, messageIdOf, owedAgain } from './handOver';
-import type { CycleDeps, PostReport, RoomPostInput } from './steps';
-import { type Target, targetsOf } from './targets';
-import { pastHandOver } from './timeBound';
+import { reserve } from './budget';
 
 /**
- * What a post goes on with once its posts are granted: the groups and resync notes to post, and what runs beside
- * the posts (an excess given back, the lease renewed); or, when it gives up before posting, the groups owed.
+ * Deliver's post: one chunk of a room's members (a Map iteration of statemachines/fanout.asl.json) gets the frames
+ * Prepare built, in order, each member once.
+ *
+ * 1. The chunk's posts are reserved in the account-wide posting budget (FanoutPostsPerSecond, budget.ts).
+ * 2. A member with a resync note (a post of an earlier execution failed for good) gets its resync frame first.
+ * 3. Each member's frames are posted; what the management API answered sorts the members:
+ *    - 410 Gone: returned in `goneIds`, which the state machine deletes;
+ *    - 429/5xx, or not started in time: on the first attempt returned in `retry` (with the frames each already has),
+ *      which the state machine posts again once, after a Wait; on that second attempt noted for a resync instead;
+ *    - refused for good, or caught in flight (it may yet arrive, so it is never posted twice): noted for a resync.
+ *    A member noted for a resync is told, with its next post, to fetch what it missed from history.
+ *
+ * A failed post never fails the execution: only Deliver itself failing (past the state machine's retries) does, and
+ * then the fan-out queue delivers the batch again.
  */
-type Ready =
-  | { groups: Group[]; resync: RoomPostInput['resync']; beside: Promise<unknown>[] }
-  | { owed: Group[] };
 
-/** What became of a post's targets, member by member. */
-interface Tally {
-  deliveries: number;
-  posts: number;
-  throttled: number;
+/** The state machine's input for a chunk (ItemSelector of PostChunks), or for its one repost (RepostChunk). */
+export interface PostInput {
+  op: 'post';
+  /** Null for a broadcast to every connection. */
+  roomId: string | null;
+  frames: Frame[];
+  /** The chunk's members (first attempt). */
+  connectionIds?: string[];
+  /** The second attempt: each member still owed, with how many of the frames it already has. */
+  retry?: Record<string, number>;
+  /** Members found gone by the first attempt, carried to the prune after the second. */
+  goneIds?: string[];
+}
+
+export interface PostReport {
+  /** Members owed their frames from the given index on; never set after the second attempt. */
+  retry?: Record<string, number>;
+  /** True when `retry` holds anyone: the state machine's cue to Wait and post again. */
+  retrying: boolean;
+  /** Seconds the state machine waits before the repost. */
+  waitSeconds: number;
   goneIds: string[];
-  /** Members to post to again, grouped by the range they are still owed. */
-  owed: Map<string, Group>;
-  /** Members refused for good or caught in flight: noted for a resync frame. */
-  lost: { connectionId: string; afterSeq: number }[];
 }
 
-/**
- * Posts a chunk of a cycle, or a retry's groups, their frames. `held`: posts the claim reserved for this chunk
- * already; only a shortfall is reserved here, an excess given back.
- */
+export interface PostDeps {
+  store: Pick<
+    DynamoFanoutStore,
+    'reserve' | 'reserveAll' | 'refund' | 'markResync' | 'resyncNotes' | 'clearResync'
+  >;
+  notifier: Notifier;
+  postsPerSecond: number;
+  now: () => number;
+  random: () => number;
+}
+
+/** Seconds between a chunk's post and its repost: long enough for a throttled stage's next second of budget. */
+export const REPOST_WAIT_SECONDS = 2;
+
+/** One member's posts: its frames from where it is, and its resync note. */
+interface Target {
+  connectionId: string;
+  /** Index in the input's frames of its first frame here. */
+  from: number;
+  frames: Frame[];
+  resyncAfter?: number;
+}
+
 export async function post(
-  given: CycleDeps,
-  input: RoomPostInput,
-  deadline: PostingDeadline | undefined,
-  held: Held = undefined,
+  given: PostDeps,
+  input: PostInput,
+  deadline?: PostingDeadline,
 ): Promise<PostReport> {
-  const startedAt = given.now();
-  const groups = groupsOf(input);
-  nameLogLines(input, groups);
-  const ready =
-    input.groups !== undefined
-      ? await readyRetry(given, input.roomId, groups, startedAt)
-      : await readyChunk(given, input, groups, held, startedAt);
-  if ('owed' in ready) return { groups: ready.owed, waitSeconds: 1, goneIds: [], messagesRead: 0 };
-  const { targets, messagesRead } = await targetsOf(given.store, input, ready.groups, ready.resync);
-  const [outcomes] = await Promise.all([postFrames(given.notifier, targets, deadline), ...ready.beside]);
-  const tally = await tallyOutcomes(given, input.roomId, targets, outcomes, startedAt);
-  const owed = await handedOn(
-    given,
-    input,
-    await owedAgain(given, input.roomId, [...tally.owed.values()], tally.lost),
-  );
-  const report: PostReport = {
-    groups: owed,
-    waitSeconds: Math.max(1, ...owed.map((g) => g.waitSeconds ?? 1)),
-    goneIds: tally.goneIds,
-    messagesRead,
-  };
-  recordPosts(targets.length, tally, report);
-  return report;
-}
-
-/** The groups a post covers: a retry's own, or a chunk's one range. */
-function groupsOf(input: RoomPostInput): Group[] {
-  return (
-    input.groups ?? [
-      {
-        afterSeq: input.afterSeq ?? 0,
-        uptoSeq: input.uptoSeq ?? 0,
-        connectionIds: input.connectionIds ?? [],
-      },
-    ]
-  );
-}
-
-const membersOf = (groups: Group[]): number => groups.reduce((n, g) => n + g.connectionIds.length, 0);
-
-/** The execution's own message names its log lines, as SendMessage's and the state machine's do. */
-function nameLogLines(input: RoomPostInput, groups: Group[]): void {
-  const messageId = messageIdOf(input.payload);
-  if (messageId) logger.setCorrelationId(messageId);
-  logger.debug('posting to chunk', {
-    roomId: input.roomId,
-    retrying: input.groups !== undefined,
-    members: membersOf(groups),
-    uptoSeq: input.uptoSeq,
-  });
-}
-
-/**
- * A retry: a member who left or moved since the first try gets nothing more. A member's note (its cycle's resync
- * frame was refused with the post this repost retries, or another repost ran out of budget for it) goes first in
- * this post, as in a cycle's: a repost may be the member's last post, and no cycle comes to a quiet room. A retry
- * takes its posts from the budget at once or not at all (then its members are owed again).
- */
-async function readyRetry(
-  given: CycleDeps,
-  roomId: string,
-  retried: Group[],
-  startedAt: number,
-): Promise<Ready> {
-  const { store } = given;
-  const [inRoom, resync] = await Promise.all([
-    store.stillIn(
-      roomId,
-      retried.flatMap((g) => g.connectionIds),
-    ),
-    store.resyncNotes(roomId),
-  ]);
-  const groups = retried
-    .map((g) => ({ ...g, connectionIds: g.connectionIds.filter((id) => inRoom.has(id)) }))
-    .filter((g) => g.connectionIds.length > 0);
-  const wanted = membersOf(groups);
-  if (wanted > 0 && !(await store.reserveAll(wanted, given.postsPerSecond, startedAt))) {
-    metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
-    return { owed: await owedAgain(given, roomId, groups) };
-  }
-  return { groups, resync, beside: [] };
-}
-
-/**
- * A cycle's chunk: its posts reserved (or prepaid by its claim), the first chunk of a page renewing the lease. A
- * chunk that gets no budget, or started past the hand-over time (timeBound.ts), posts nothing: its members are owed.
- */
-async function readyChunk(
-  given: CycleDeps,
-  input: RoomPostInput,
-  groups: Group[],
-  held: Held,
-  startedAt: number,
-): Promise<Ready> {
-  const wanted = Math.max(1, (input.connectionIds?.length ?? 0) * (input.frames ?? 1));
-  const renewed = renewLease(given, input, startedAt);
+  const firstAttempt = input.retry === undefined;
+  const targets = await targetsOf(given, input);
+  const wanted = targets.reduce((n, t) => n + t.frames.length, 0);
   const granted =
-    !pastHandOver(input.startedAt, startedAt) &&
-    (input.prepaid === true ||
-      grantedPosts(held) >= wanted ||
-      (await reserve(given, wanted - grantedPosts(held))));
-  // Given back while the posts go, not before them.
-  const givenBack = giveBack(given, held, granted ? wanted : 0);
-  if (granted) return { groups, resync: input.resync, beside: [givenBack, renewed] };
-  await Promise.all([givenBack, renewed]);
-  const owed = groups.map((g) => ({ ...g, attempt: 2, retryUntil: startedAt + given.retrySeconds * 1000 }));
-  return { owed: await handedOn(given, input, await owedAgain(given, input.roomId, owed)) };
+    wanted === 0 ||
+    (firstAttempt
+      ? await reserve(given, wanted)
+      : await given.store.reserveAll(wanted, given.postsPerSecond, given.now()));
+  const outcomes: FramesOutcome[] = granted
+    ? await postFrames(given.notifier, targets, deadline)
+    : targets.map(({ connectionId }) => ({ connectionId, confirmed: 0, outcome: 'retry' }));
+  if (!granted) metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
+  return settle(given, input, targets, outcomes, firstAttempt);
 }
 
-/**
- * The first chunk of a page renews the lease beside its posts, not before them: a lease outlasts any chunk, and a
- * renewal that fails only leaves it to expire sooner.
- */
-function renewLease(given: CycleDeps, input: RoomPostInput, startedAt: number): Promise<unknown> {
-  if (input.chunkIndex !== 0 || input.owner === undefined) return Promise.resolve();
-  return given.store.renew(input.roomId, input.owner, startedAt).catch((error) => {
-    logger.warn('lease not renewed', { roomId: input.roomId, error });
+/** Each member's frames (from where a repost resumes), after its resync frame when it has a note. */
+async function targetsOf(given: PostDeps, input: PostInput): Promise<Target[]> {
+  const { roomId, frames } = input;
+  const carriesMessages = frames.some((f) => f.messages > 0);
+  // Notes matter only for a room's messages: a presence change or a broadcast is state, not history.
+  const notes = roomId !== null && carriesMessages ? await given.store.resyncNotes(roomId) : {};
+  const members: [string, number][] = input.retry
+    ? Object.entries(input.retry)
+    : (input.connectionIds ?? []).map((id) => [id, 0]);
+  return members.map(([connectionId, from]) => {
+    const resyncAfter = notes[connectionId];
+    const own = frames.slice(from);
+    return resyncAfter === undefined || roomId === null
+      ? { connectionId, from, frames: own }
+      : { connectionId, from, frames: [resyncFrame(roomId, resyncAfter), ...own], resyncAfter };
   });
 }
 
-/** Counts what the posts did, clears the notes of members whose resync frame went, and sorts out the rest. */
-async function tallyOutcomes(
-  given: CycleDeps,
-  roomId: string,
+/** Sorts the members by outcome: gone, owed a repost, or noted for a resync; clears the notes whose frame went. */
+async function settle(
+  given: PostDeps,
+  input: PostInput,
   targets: Target[],
   outcomes: FramesOutcome[],
-  startedAt: number,
-): Promise<Tally> {
-  const tally: Tally = { deliveries: 0, posts: 0, throttled: 0, goneIds: [], owed: new Map(), lost: [] };
+  firstAttempt: boolean,
+): Promise<PostReport> {
+  const goneIds = [...(input.goneIds ?? [])];
+  const retry: Record<string, number> = {};
+  let deliveries = 0;
+  let posts = 0;
+  let throttled = 0;
+  let resyncs = 0;
+  let failed = 0;
   for (const [i, outcome] of outcomes.entries()) {
     const target = targets[i] as Target;
     const sent = target.frames.slice(0, outcome.confirmed);
-    tally.deliveries += sent.reduce((n, f) => n + f.messages, 0);
-    tally.posts += sent.filter((f) => f.messages > 0).length;
-    if (target.resyncAfter !== undefined && outcome.confirmed > 0)
-      await given.store.clearResync(roomId, target.connectionId, target.resyncAfter);
-    const position = Math.max(target.group.afterSeq, sent[sent.length - 1]?.lastSeq ?? target.group.afterSeq);
+    deliveries += sent.reduce((n, f) => n + f.messages, 0);
+    posts += sent.filter((f) => f.messages > 0).length;
+    const noteWent = target.resyncAfter !== undefined && outcome.confirmed > 0;
+    if (noteWent) await clearNote(given, input.roomId as string, target);
+    // Frames of the input this member now has.
+    const has = target.from + Math.max(0, outcome.confirmed - (target.resyncAfter === undefined ? 0 : 1));
     if (outcome.outcome === 'delivered') continue;
-    if (outcome.outcome === 'gone') tally.goneIds.push(target.connectionId);
-    else if (outcome.outcome === 'retry') oweAgain(given, tally, target, position, startedAt);
-    // Refused for good, or caught in flight (it may yet arrive, so it is not posted again): the member resyncs.
-    else tally.lost.push({ connectionId: target.connectionId, afterSeq: position });
+    if (outcome.outcome === 'gone') {
+      goneIds.push(target.connectionId);
+      continue;
+    }
+    if (outcome.outcome === 'retry') throttled++;
+    if (outcome.outcome === 'retry' && firstAttempt) {
+      retry[target.connectionId] = has;
+      continue;
+    }
+    // Refused for good, caught in flight, or still throttled on the repost: the member lacks frames.
+    failed++;
+    if (await noteResync(given, input, target.connectionId, has)) resyncs++;
   }
-  return tally;
+  const retrying = Object.keys(retry).length > 0;
+  const summary = { targets: targets.length, deliveries, posts, throttled, failed, resyncs, retrying };
+  record({
+    ...summary,
+    gone: goneIds.length - (input.goneIds?.length ?? 0),
+    messageIds: messageIdsIn(input.frames),
+  });
+  return {
+    ...(retrying ? { retry } : {}),
+    retrying,
+    waitSeconds: REPOST_WAIT_SECONDS,
+    goneIds,
+  };
 }
 
-/** A throttled member is owed the rest of its range, from `position`, in a group with the others owed the same. */
-function oweAgain(given: CycleDeps, tally: Tally, target: Target, position: number, startedAt: number): void {
-  tally.throttled++;
-  const key = `${position}:${target.group.uptoSeq}`;
-  const group = tally.owed.get(key) ?? {
-    afterSeq: position,
-    uptoSeq: target.group.uptoSeq,
-    connectionIds: [],
-    attempt: (target.group.attempt ?? 1) + 1,
-    retryUntil: target.group.retryUntil ?? startedAt + given.retrySeconds * 1000,
-  };
-  group.connectionIds.push(target.connectionId);
-  tally.owed.set(key, group);
+/**
+ * Notes a member that misses a frame of the room's messages: it resyncs after the seq before that frame's first.
+ * A member that misses only frames that are no message (presence, a room's broadcast) or an everyone-broadcast is
+ * not noted: they are state, which the client reads again on reconnecting, not history.
+ */
+async function noteResync(
+  given: PostDeps,
+  input: PostInput,
+  connectionId: string,
+  has: number,
+): Promise<boolean> {
+  const missed = input.frames.slice(has).find((f) => f.messages > 0 && f.firstSeq !== undefined);
+  if (input.roomId === null || missed === undefined) return false;
+  try {
+    await given.store.markResync(input.roomId, connectionId, (missed.firstSeq as number) - 1);
+    metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, 1);
+    return true;
+  } catch (error) {
+    // The member still finds the gap from the next message's seq and fills it from history (docs/CLIENT.md).
+    logger.warn('resync note not written', { roomId: input.roomId, connectionId, error });
+    return false;
+  }
+}
+
+async function clearNote(given: PostDeps, roomId: string, target: Target): Promise<void> {
+  try {
+    await given.store.clearResync(roomId, target.connectionId, target.resyncAfter as number);
+  } catch (error) {
+    // Left in place, the note sends one more resync frame with the member's next post: harmless.
+    logger.warn('resync note not cleared', { roomId, connectionId: target.connectionId, error });
+  }
 }
 
 /** The post's metrics and its one log line. */
-function recordPosts(targets: number, tally: Tally, report: PostReport): void {
-  const { deliveries, posts, throttled, lost } = tally;
-  metrics.addMetric(METRIC.deliveries, MetricUnit.Count, deliveries);
-  metrics.addMetric(METRIC.messagePosts, MetricUnit.Count, posts);
-  metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, throttled);
-  metrics.addMetric(METRIC.staleConnectionsPruned, MetricUnit.Count, report.goneIds.length);
-  const summary = {
-    targets,
-    deliveries,
-    posts,
-    throttled,
-    gone: report.goneIds.length,
-    resync: lost.length,
-    owed: membersOf(report.groups),
-  };
-  if (throttled > 0 || lost.length > 0) logger.warn('posts to be tried again or resynced', summary);
+/** The message ids a chunk's frames carry, for its log line: a message's journey is followed by its id. */
+function messageIdsIn(frames: Frame[]): string[] {
+  return frames.flatMap((frame) => {
+    try {
+      const parsed = JSON.parse(frame.payload) as {
+        messageId?: unknown;
+        messages?: { messageId?: unknown }[];
+      };
+      const ids = parsed.messages ? parsed.messages.map((m) => m.messageId) : [parsed.messageId];
+      return ids.filter((id): id is string => typeof id === 'string');
+    } catch {
+      return [];
+    }
+  });
+}
+
+function record(summary: {
+  messageIds: string[];
+  targets: number;
+  deliveries: number;
+  posts: number;
+  throttled: number;
+  failed: number;
+  gone: number;
+  resyncs: number;
+  retrying: boolean;
+}): void {
+  metrics.addMetric(METRIC.deliveries, MetricUnit.Count, summary.deliveries);
+  metrics.addMetric(METRIC.messagePosts, MetricUnit.Count, summary.posts);
+  metrics.addMetric(METRIC.postsThrottled, MetricUnit.Count, summary.throttled);
+  metrics.addMetric(METRIC.staleConnectionsPruned, MetricUnit.Count, summary.gone);
+  metrics.addMetric(METRIC.deliveryFailures, MetricUnit.Count, summary.failed);
+  if (summary.throttled > 0 || summary.failed > 0)
+    logger.warn('posts to be tried again or resynced', summary);
   else logger.info('posts delivered', summary);
 }

@@ -30,6 +30,8 @@ export interface Connection {
   connectedAt: string;
   /** The send rate limit's token bucket; absent until the first message. */
   sendBucket?: SendBucket;
+  /** The bucket of reactions, apart from messages (rateLimit.ts, REACTION_RATE). */
+  reactBucket?: SendBucket;
   /** Set when the guard closes the connection for abuse: its frames still in flight are refused with no more work. */
   closing?: boolean;
 }
@@ -79,8 +81,16 @@ export interface ConnectionStore {
    * Stores the send bucket only if it is still the one read (`previousAt`, undefined = none yet) and the connection
    * exists; false when another send changed it first or the connection is gone.
    */
-  saveSendBucket(connectionId: string, bucket: SendBucket, previousAt: number | undefined): Promise<boolean>;
+  saveSendBucket(
+    connectionId: string,
+    bucket: SendBucket,
+    previousAt: number | undefined,
+    kind?: BucketKind,
+  ): Promise<boolean>;
 }
+
+/** Which of a connection's token buckets: messages (and edits, deletes) or reactions. */
+export type BucketKind = 'send' | 'react';
 
 export interface Room {
   roomId: string;
@@ -168,6 +178,17 @@ export interface MessageStore {
   after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
   /** The newest `limit` live messages, returned in seq order. */
   latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  /** The newest `limit` live messages before `beforeSeq`, returned in seq order. */
+  before(roomId: string, beforeSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  /**
+   * How the messages under these seqs read now, for the quotes of replies (at most 100 seqs): their text and whether
+   * they were deleted. A seq that holds no live message (expired, a change) is not in the answer.
+   */
+  quoted(
+    roomId: string,
+    seqs: readonly number[],
+    nowSeconds: number,
+  ): Promise<Map<number, { text: string; deleted: boolean }>>;
 }
 
 /** A send with a clientMsgId as recorded with its message, keyed by room, username and clientMsgId. */
@@ -188,42 +209,78 @@ export interface SendRecord {
   publishUntil?: number;
 }
 
-/** What appending a message found: it is stored, or why not. */
-export type AppendOutcome =
-  | { kind: 'stored' }
-  /** The room's seq is no longer the one read: another message took the next seq first. */
-  | { kind: 'seqTaken'; roomSeq: number }
-  /** The clientMsgId was sent before: this is its record, and nothing was written. */
-  | { kind: 'sentBefore'; record: SendRecord }
-  /** The room expired or was closed (Room.ttl passed, or Room.closedAt set): nothing was written. */
+/** The seq an append took from its room's counter, or why it took none (nothing was written). */
+export type SeqTaken =
+  | { kind: 'taken'; seq: number }
+  /** The room expired or was closed (Room.ttl passed, or Room.closedAt set). */
   | { kind: 'roomGone'; room: Room }
-  /** Another transaction held one of the items (DynamoDB's TransactionConflict): nothing was written. */
-  | { kind: 'conflict' };
+  /** No such room (only the lobby's row appears with its first event). */
+  | { kind: 'noRoom' };
 
 /**
- * A room's life as a send sees it: the write goes through only if the room has not ended by `nowSeconds`, and moves
- * its end to `ttl` (the message is activity). Absent for the lobby, which never ends.
+ * A room's life as a send sees it: the seq is taken only if the room has not ended by `nowSeconds`, and the same
+ * write moves its end to `ttl` (the message is activity). Absent for the lobby, which never ends.
  */
 export interface RoomLife {
   nowSeconds: number;
   ttl: number;
 }
 
+/** A send's idempotency record as an attempt writes it: its key, who publishes the event, when it expires. */
+export interface NewSendRecord {
+  sendKey: string;
+  publisher: string;
+  /** When the publisher's invocation ends (epoch ms; SendRecord.publishUntil). */
+  publishUntil?: number;
+  expiresAt: number;
+}
+
+/**
+ * The send path's writes (docs/RELIABILITY.md, "The send path"): no transaction and no read of the room, so senders
+ * of one room never wait for or conflict with each other. Each write is conditional, so any of them can be repeated
+ * and a crash between two of them leaves what a retry with the same clientMsgId completes.
+ */
 export interface SendStore {
   /**
-   * Stores the message under its seq in one transaction: the room's seq moves from `roomSeq` (undefined: the lobby's
-   * row does not exist yet) to the message's, the message is stored, and with `record` the send is recorded, all or
-   * nothing. A seq is thus never taken without its message, nor a clientMsgId sent twice.
+   * Takes the room's next seq with an atomic counter (`ADD seq :1`), only while the room lives (`life`), moving its
+   * end on in the same write; `at` (epoch ms) is when, for the fan-out's bound on a seq never stored (gaps.ts).
    */
-  append(
-    message: ChatMessage,
-    roomSeq: number | undefined,
-    expiresAt: number,
-    record?: { sendKey: string; publisher: string; publishUntil?: number; expiresAt: number },
-    life?: RoomLife,
-  ): Promise<AppendOutcome>;
+  takeSeq(roomId: string, at: number, life?: RoomLife): Promise<SeqTaken>;
+  /**
+   * Moves the room's counter up to `seq` if it is below (a room re-created after its item expired, whose stored
+   * messages hold higher seqs), and the fan-out's cursor with it when it has none, so old messages are not posted.
+   */
+  raiseSeq(roomId: string, seq: number): Promise<void>;
+  /** The highest seq stored in the room (messages, changes, gap markers), 0 for none. */
+  newestSeq(roomId: string): Promise<number>;
+  /** The record of a clientMsgId sent before, read strongly; undefined if none. */
+  recorded(sendKey: string): Promise<SendRecord | undefined>;
+  /**
+   * Records the send under its key with the event's seq and messageId, only if the key is free: undefined when this
+   * attempt recorded it, else the record found (the clientMsgId was sent before; nothing was written).
+   */
+  record(
+    event: { seq: number; messageId: string; sentAt: string },
+    record: NewSendRecord,
+  ): Promise<SendRecord | undefined>;
+  /** Moves this publisher's record to a new seq (its first seq was found occupied); false if it is not its own. */
+  moveRecord(sendKey: string, publisher: string, from: number, to: number): Promise<boolean>;
+  /** Stores the message under its seq if the seq is free: false when an item already holds it. */
+  put(message: ChatMessage, expiresAt: number): Promise<boolean>;
+  /** Marks a seq this attempt took and will never store as a gap, so history and the fan-out skip it at once. */
+  markGap(roomId: string, seq: number, expiresAt: number): Promise<void>;
   /** The stored message under this seq, if any. */
   message(roomId: string, seq: number): Promise<ChatMessage | undefined>;
+  /**
+   * What a reply needs of the message it answers (an eventually consistent read, a few attributes): its author's
+   * name and whether it was deleted; undefined when the seq holds no live message (never sent, a change, a gap,
+   * past its retention at `nowSeconds`).
+   */
+  replyTarget(
+    roomId: string,
+    seq: number,
+    nowSeconds: number,
+  ): Promise<{ username: string; deleted: boolean } | undefined>;
   /** Hands publishing back after a failed publish, if `publisher` still holds it. */
   releasePublishing(sendKey: string, publisher: string): Promise<void>;
   /**
@@ -237,32 +294,18 @@ export interface SendStore {
   ): Promise<boolean>;
 }
 
-/**
- * FanoutRepost and FanoutHandOver are the fan-out's own: a cycle's owed posts handed to an execution of their own,
- * and a lease holder's successor (functions/deliver/handOver.ts).
- */
-export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast' | 'FanoutRepost' | 'FanoutHandOver';
+/** The chat bus's events: a room's go through the fan-out queue, a broadcast without a room through its own rule. */
+export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast';
 
 export interface ChatEvent {
   type: ChatEventType;
   messageId: string;
-  /** Absent for a broadcast to every connection (null in the FanoutRepost of one). */
+  /** Absent for a broadcast to every connection. */
   roomId?: string | null;
-  /** A message's seq in its room: the fan-out delivers it through the room's lease (coalescing.ts); 0 in the FanoutRepost of a presence change or broadcast. */
+  /** A message's seq in its room: the fan-out orders a batch of the room's events by it (functions/deliver/prepare.ts). */
   seq?: number;
   /** The serialized frame every recipient gets, serialized once here. */
   payload: string;
-  /** FanoutRepost: the members still owed messages (ids and seqs only), retried without the room's lease. */
-  groups?: {
-    afterSeq: number;
-    uptoSeq: number;
-    connectionIds: string[];
-    attempt?: number;
-    retryUntil?: number;
-  }[];
-  /** FanoutHandOver of a holder's pages: the holder whose lease the successor takes over, and its next page's key. */
-  handedBy?: string;
-  startKey?: Record<string, unknown>;
 }
 
 export interface EventPublisher {

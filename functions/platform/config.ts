@@ -139,8 +139,6 @@ export const config = {
   }),
   /** Posts per second every fan-out of the account may make in all (Setting FanoutPostsPerSecond). */
   fanoutPostsPerSecond: () => positiveEnv('FANOUT_POSTS_PER_SECOND'),
-  /** Seconds a failed post to a connected member is tried again before it gets a resync (FanoutRetrySeconds). */
-  fanoutRetrySeconds: () => positiveEnv('FANOUT_RETRY_SECONDS'),
   /**
    * The guard's limits from the settings (FrameRateLimit, StrikeLimit, and JoinGuessLimit for joinroom alone); a
    * limit of 0 = that guard off.

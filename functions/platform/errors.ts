@@ -54,8 +54,16 @@ export class BadRequest extends worded('BadRequest', 'BAD_REQUEST', 400) {}
 export class RoomNotFound extends ChatError {
   override readonly name = 'RoomNotFound';
 
+  /**
+   * One answer for a code no room has and for a room's code with a missing or old invite key (after `rotatekey`): it
+   * says what to do in either case and reveals nothing a wrong code does not (docs/SECURITY.md).
+   */
   constructor(roomId: string) {
-    super('ROOM_NOT_FOUND', 404, `Room ${roomId} does not exist. Check the code or create a room.`);
+    super(
+      'ROOM_NOT_FOUND',
+      404,
+      `No room opens to ${roomId} as given. Check the code, or ask for the room's current invite link.`,
+    );
   }
 }
 
@@ -81,8 +89,11 @@ export class Forbidden extends worded('Forbidden', 'FORBIDDEN', 403) {}
 export class MessageTooLarge extends ChatError {
   override readonly name = 'MessageTooLarge';
 
-  constructor(limitBytes: number) {
-    super('MESSAGE_TOO_LARGE', 413, `Message text is limited to ${limitBytes} bytes (UTF-8) after trimming.`);
+  constructor(
+    limitBytes: number,
+    message = `Message text is limited to ${limitBytes} bytes (UTF-8) after trimming.`,
+  ) {
+    super('MESSAGE_TOO_LARGE', 413, message);
   }
 }
 
@@ -109,6 +120,19 @@ export class RateLimited extends ChatError {
  */
 export class NotAllowed extends worded('NotAllowed', 'BAD_REQUEST', 403) {
   override readonly strike = false;
+}
+
+/**
+ * A frame about a room (`roomId`) the connection is not in (websocket.ts): refused, never done in the connection's own
+ * room instead. No strike: a client whose room changed a moment ago (a removal, a second tab) is not abusing anything.
+ */
+export class NotSubscribed extends ChatError {
+  override readonly name = 'NotSubscribed';
+  override readonly strike = false;
+
+  constructor(roomId: string) {
+    super('NOT_SUBSCRIBED', 409, `You are not in room ${roomId}: join it first, then send this again.`);
+  }
 }
 
 /** A source already holds as many live connections as it may (sourceCap.ts): the handshake is refused with 429. */
@@ -144,18 +168,47 @@ export class UnsupportedMediaType extends ChatError {
   }
 }
 
-/** The request could not finish before the function's timeout: answered in time so the client can retry. */
+/**
+ * Which limit a Busy answer met: the function's deadline, DynamoDB throttling a key past the SDK's retries, or one
+ * message's items held by other changes' transactions try after try.
+ */
+export type BusyLimit = 'deadline' | 'dynamodb-throttling' | 'transaction-conflicts';
+
+/**
+ * The request met a limit for now (it could not finish before the function's timeout, or DynamoDB throttled a key):
+ * answered `BUSY` in time, so the client retries; a send retried with the same clientMsgId is never stored twice.
+ */
 export class Busy extends ChatError {
   override readonly name = 'Busy';
 
-  constructor() {
+  constructor(readonly limit: BusyLimit = 'deadline') {
     super(
-      'INTERNAL',
+      'BUSY',
       503,
       'The chat is busy right now. Retry in a moment (a message with the same clientMsgId is never sent twice).',
       { fault: 'server' },
     );
   }
+}
+
+/** DynamoDB's answers that mean a key took more than its share (the SDK retried them and gave up). */
+const THROTTLED = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+/**
+ * A failure that only says a limit was met for now, as the Busy to answer: DynamoDB throttling past the SDK's retries,
+ * or an item held by other transactions past the caller's tries (TransactionConflictException). Undefined for any
+ * other failure.
+ */
+export function busyFrom(error: unknown): Busy | undefined {
+  if (error instanceof Busy) return error;
+  const name = (error as { name?: string } | null | undefined)?.name;
+  if (name !== undefined && THROTTLED.has(name)) return new Busy('dynamodb-throttling');
+  if (name === 'TransactionConflictException') return new Busy('transaction-conflicts');
+  return undefined;
 }
 
 /**

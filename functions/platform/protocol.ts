@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChatMessage, MessageFrame } from '../../protocol';
-import { isRequestToken, isRoomCode, LIMITS, LOBBY, PATTERNS } from '../../protocol';
+import { ACTIONS, isRequestToken, isRoomCode, LIMITS, LOBBY, PATTERNS } from '../../protocol';
 import { BadRequest, MessageTooLarge } from './errors';
 
 // The protocol is defined once in protocol/ (with protocol/asyncapi.yaml); this module parses what clients send.
@@ -12,17 +11,20 @@ export type {
   JoinedFrame,
   MessageFrame,
   PresenceFrame,
+  ReplyRef,
 } from '../../protocol';
-export { isRoomCode, LIMITS, LOBBY, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '../../protocol';
+export {
+  isRoomCode,
+  LIMITS,
+  LOBBY,
+  REPLY_QUOTE_CHARS,
+  ROOM_CODE_ALPHABET,
+  ROOM_CODE_LENGTH,
+} from '../../protocol';
 
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-export function toMessageFrame(message: ChatMessage): MessageFrame {
-  const { roomId, seq, messageId, username, text, sentAt } = message;
-  return { type: 'message', roomId, seq, messageId, username, text, sentAt };
-}
 
 /**
  * Parses text that must hold a JSON object (a WebSocket frame, a REST body), or throws BAD_REQUEST naming it:
@@ -136,13 +138,36 @@ export function parseResumeToken(value: string | undefined): string | undefined 
   return `resume:${createHash('sha256').update(value).digest('base64url')}`;
 }
 
-/** Chat text: a string of 1-4096 UTF-8 bytes after trimming. */
+/**
+ * The most a text may take once escaped as the fan-out queue carries it: its frame is a JSON string in the room
+ * event, and the event a JSON string in the batch of up to 10 the pipe hands Step Functions, whose input is at most
+ * 262,144 bytes. A quote, backslash or control character grows to 8 bytes or more by then, so 4,096 of them would
+ * take 32 KB and ten such messages would fail their batch on every receive, holding the room's queue group until the
+ * dead-letter queue took them. At 16,384 bytes ten texts, their frames' other fields and the records' envelopes stay
+ * under the limit (tests/unit/queuedSize.test.ts); 4,096 bytes of prose take about 4.3 KB.
+ */
+export const QUEUED_TEXT_MAX_BYTES = 16_384;
+
+/** A text's size once escaped three times: in its frame, the frame in the event, the event in the pipe's batch. */
+export function queuedTextBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(JSON.stringify(text))), 'utf8');
+}
+
+/**
+ * Chat text: a string of 1-4096 UTF-8 bytes after trimming, whose escaped size fits the fan-out queue's batch
+ * (QUEUED_TEXT_MAX_BYTES).
+ */
 export function parseMessageText(value: unknown): string {
   if (typeof value !== 'string') throw new BadRequest('"message" must be a string.');
   const text = value.trim();
   if (text.length === 0) throw new BadRequest('"message" must not be empty.');
   if (Buffer.byteLength(text, 'utf8') > LIMITS.messageMaxBytes)
     throw new MessageTooLarge(LIMITS.messageMaxBytes);
+  if (queuedTextBytes(text) > QUEUED_TEXT_MAX_BYTES)
+    throw new MessageTooLarge(
+      LIMITS.messageMaxBytes,
+      'Message text has too many quotes, backslashes or control characters to deliver in one message; send it in parts.',
+    );
   return text;
 }
 
@@ -157,15 +182,31 @@ export function parseClientMsgId(value: unknown): string | undefined {
   return value;
 }
 
+/** A `sendmessage`'s `replyTo`: absent, or the seq of the message it answers (checked against the room by the send). */
+export function parseReplyTo(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < 1) {
+    throw new BadRequest('"replyTo" must be the seq of a message in this room: a whole number of 1 or more.');
+  }
+  return value as number;
+}
+
 export interface HistoryQuery {
   afterSeq?: number;
+  beforeSeq?: number;
   limit: number;
 }
 
 export function parseHistoryQuery(body: Record<string, unknown>): HistoryQuery {
-  const { afterSeq, limit } = body;
+  const { afterSeq, beforeSeq, limit } = body;
   if (afterSeq !== undefined && (!Number.isSafeInteger(afterSeq) || (afterSeq as number) < 0)) {
     throw new BadRequest('"afterSeq" must be a whole number of 0 or more.');
+  }
+  if (beforeSeq !== undefined && (!Number.isSafeInteger(beforeSeq) || (beforeSeq as number) < 1)) {
+    throw new BadRequest('"beforeSeq" must be a whole number of 1 or more.');
+  }
+  if (afterSeq !== undefined && beforeSeq !== undefined) {
+    throw new BadRequest('Ask for messages after "afterSeq" or before "beforeSeq", not both.');
   }
   if (
     limit !== undefined &&
@@ -175,13 +216,16 @@ export function parseHistoryQuery(body: Record<string, unknown>): HistoryQuery {
   }
   return {
     afterSeq: afterSeq as number | undefined,
+    beforeSeq: beforeSeq as number | undefined,
     limit: (limit as number | undefined) ?? LIMITS.historyDefault,
   };
 }
 
-export const USAGE =
-  'roomcast: send JSON frames with an "action": ' +
-  'sendmessage {message, clientMsgId?} | createroom | joinroom {roomId} | leaveroom | history {afterSeq?, limit?} | who.';
+/**
+ * The `info` frame's usage line: every action a client may send, from the protocol's one list, so an action added
+ * there is listed here; each action's fields are in docs/PROTOCOL.md.
+ */
+export const USAGE = `roomcast: send JSON frames with an "action", one of: ${ACTIONS.filter((a) => a !== 'ping').join(', ')} (and ping). Each action's fields: docs/PROTOCOL.md.`;
 
 /** A field every request of its kind must carry; its value is checked by the parser of that field. */
 export function requireString(body: Record<string, unknown>, field: string): unknown {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { config } from './config';
-import { describeError, toHttpError, UnsupportedMediaType } from './errors';
-import { instrumented, logger } from './powertools';
+import { describeError, PublishFailed, toHttpError, UnsupportedMediaType } from './errors';
+import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseJsonObject } from './protocol';
 
 /** The REST (admin) side: JSON in, JSON out, errors as `{ code, message }` with the matching HTTP status. */
@@ -39,6 +39,8 @@ export function restHandler(name: string, handle: (event: APIGatewayProxyEvent) 
       reply = await handle(event);
     } catch (error) {
       reply = toHttpError(error);
+      // An event the bus refused is counted as every route counts it (PublishFailures, alarmed).
+      if (error instanceof PublishFailed) metrics.addMetric(METRIC.publishFailures, MetricUnit.Count, 1);
       if (describeError(error).fault === 'server') logger.error(`${name} failed`, error as Error);
       else logger.info('request rejected', { status: reply.statusCode, reason: (error as Error).message });
     }

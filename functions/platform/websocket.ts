@@ -1,8 +1,18 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { isRequestToken } from '../../protocol';
+import { isRequestToken, normalizeRoomId } from '../../protocol';
 import { admitFrame, strike } from '../domain/limits/guard';
 import type { Connection } from '../domain/ports';
-import { Busy, type ChatError, describeError, PublishFailed, type RequestIds, toErrorFrame } from './errors';
+import {
+  BadRequest,
+  Busy,
+  busyFrom,
+  type ChatError,
+  describeError,
+  NotSubscribed,
+  PublishFailed,
+  type RequestIds,
+  toErrorFrame,
+} from './errors';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseBody } from './protocol';
 import { guard } from './wiring/guard';
@@ -83,6 +93,43 @@ async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: A
   }
 }
 
+/** The routes that act on the connection's room: a `roomId` they name must be that room. */
+const ROOM_ROUTES = new Set([
+  'sendmessage',
+  'history',
+  'who',
+  'typing',
+  'markread',
+  'seenby',
+  'editmessage',
+  'deletemessage',
+  'react',
+  'leaveroom',
+  'rotatekey',
+  'removemember',
+  'closeroom',
+  'attach',
+  'getattachment',
+]);
+
+/**
+ * A frame of a room route that names a room (`roomId`) must name the connection's own: one naming another room is
+ * refused (NOT_SUBSCRIBED), never carried out in the connection's room instead. A frame without `roomId` is about
+ * the connection's room.
+ */
+function refuseOtherRoom(
+  action: string,
+  body: Record<string, unknown>,
+  admitted: Connection | undefined,
+): void {
+  const named = body.roomId;
+  if (!ROOM_ROUTES.has(action) || named === undefined || admitted === undefined) return;
+  if (typeof named !== 'string') throw new BadRequest('"roomId" must be a room code.');
+  const roomId = normalizeRoomId(named);
+  if (roomId === undefined) throw new BadRequest('"roomId" must be a room code.');
+  if (roomId !== admitted.roomId) throw new NotSubscribed(roomId);
+}
+
 /**
  * Builds the Lambda entry point of a two-way route: parse the frame, run the use case, and return the reply frame
  * as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
@@ -104,14 +151,19 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
           const admitted = await admitFrame(guard(), connectionId);
           if (!('body' in frame)) throw (await options.notJson?.(connectionId, admitted)) ?? frame.error;
           const { body } = frame;
+          refuseOtherRoom(action, body, admitted);
           return handle({ connectionId, body, event, admitted, signal: abandon.signal, deadline });
         };
         const reply = await beforeTimeout(work(), context, abandon);
         const echoed = ids.requestId === undefined ? reply : { ...reply, requestId: ids.requestId };
         return { statusCode: 200, body: JSON.stringify(echoed) };
-      } catch (error) {
-        if (error instanceof Busy) {
-          logger.warn('no reply before the timeout; answered busy', {
+      } catch (thrown) {
+        // A limit met for now (the deadline, DynamoDB throttling, an item held by transactions) is BUSY, retryable.
+        const busy = busyFrom(thrown);
+        const error = busy ?? thrown;
+        if (busy) {
+          logger.warn(`answered busy: ${busy.limit}`, {
+            limit: busy.limit,
             remainingMs: context?.getRemainingTimeInMillis(),
           });
           metrics.addMetric(METRIC.rejectedFrames, MetricUnit.Count, 1);

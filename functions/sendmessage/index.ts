@@ -1,25 +1,39 @@
+import type { Attachment } from '../../protocol';
+import { S3AttachmentBucket } from '../attachments/s3Bucket';
+import { checkAttachments, parseAttachments } from '../domain/attachments/attachments';
 import { withSessionCount } from '../domain/identity/sessionHooks';
 import { servedFrom } from '../domain/limits/guard';
+import { MENTION_SCAN_MEMBERS, notifyMentioned } from '../domain/messaging/mentions';
 import { sendMessage } from '../domain/messaging/sending';
+import { DynamoUserDevices } from '../domain/rooms/dynamoUserDevices';
 import { admitLobbyPost } from '../domain/rooms/lobby';
 import { systemClock } from '../platform/clock';
 import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
-import { logger, METRIC, MetricUnit, metrics, tracer } from '../platform/powertools';
-import { parseClientMsgId, parseMessageText, requireString } from '../platform/protocol';
+import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
+import { parseClientMsgId, parseMessageText, parseReplyTo, requireString } from '../platform/protocol';
+import { tracer } from '../platform/tracing';
 import { routeHandler } from '../platform/websocket';
-import { connectionStore, guardStore, roomStore, sendStore } from '../platform/wiring/dynamodb';
+import { connectionStore, documentClient, guardStore, sendStore } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
+import { notifier } from '../platform/wiring/managementApi';
 
+const members = onFirstCall(() => connectionStore());
+const attachments = onFirstCall(() => new S3AttachmentBucket());
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
-  rooms: roomStore(),
+  mentionables: (roomId: string) => members().membersUpTo(roomId, MENTION_SCAN_MEMBERS),
+  checkAttachments: (roomId: string, stated: Attachment[]) => checkAttachments(attachments(), roomId, stated),
   sends: sendStore(),
   events: eventPublisher(),
   now: systemClock,
   messageRetentionDays: config.messageRetentionDays(),
   roomIdleDays: config.roomIdleDays(),
   sendRate: config.sendRate(),
+}));
+const notice = onFirstCall(() => ({
+  devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+  notifier: notifier(),
 }));
 const lobby = onFirstCall(() => ({
   policy: config.lobbyPolicy(),
@@ -36,23 +50,36 @@ export const handler = routeHandler('sendmessage', async (frame) => {
   const { connectionId, body, signal, event, deadline } = frame;
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
-  const text = parseMessageText(requireString(body, 'message'));
+  const images = parseAttachments(body.attachments);
+  // A message with images may have no text; one without must have some.
+  const text =
+    images && (body.message === undefined || body.message === '')
+      ? ''
+      : parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
+  const replyTo = parseReplyTo(body.replyTo);
   logger.debug('sending', { characters: text.length, clientMsgId });
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
-  const { ack } = await sendMessage(servedFrom(withSessionCount(deps(), connectionId), frame), {
-    connectionId,
-    text,
-    clientMsgId,
-    signal,
-    deadline,
-    admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
-  });
+  const { ack, message, mentioned } = await sendMessage(
+    servedFrom(withSessionCount(deps(), connectionId), frame),
+    {
+      connectionId,
+      text,
+      clientMsgId,
+      replyTo,
+      attachments: images,
+      signal,
+      deadline,
+      admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
+    },
+  );
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
   logger.setCorrelationId(ack.messageId);
   logger.info('message sent', { roomId: ack.roomId, seq: ack.seq, messageId: ack.messageId });
   tracer.putAnnotation('roomId', ack.roomId);
   tracer.putAnnotation('messageId', ack.messageId);
   metrics.addMetric(METRIC.messagesSent, MetricUnit.Count, 1);
+  // Signed-in members the message names hear of it on every device; advisory, after the message is stored and sent.
+  if (mentioned.length > 0) await notifyMentioned(notice(), message, mentioned);
   return ack;
 });

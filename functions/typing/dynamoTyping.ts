@@ -14,7 +14,29 @@ export class DynamoTypingStore implements TypingStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly roomIndex: string,
+    /** The Limits table, holding each signed-in member's typing turn per room (`typing#<roomId>#<userId>`). */
+    private readonly limitsTable: string,
   ) {}
+
+  async takeMemberTurn(roomId: string, member: string, at: number, intervalMs: number): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.limitsTable,
+          Key: { limitKey: `typing#${roomId}#${member}` },
+          UpdateExpression: 'SET turnAt = :at, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(turnAt) OR turnAt <= :due',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          // Kept a minute past its interval (TTL deletes late; the condition, not the TTL, decides).
+          ExpressionAttributeValues: {
+            ':at': at,
+            ':due': at - intervalMs,
+            ':ttl': Math.ceil((at + intervalMs) / 1000) + 60,
+          },
+        }),
+      ),
+    );
+  }
 
   noteStart(
     connectionId: string,

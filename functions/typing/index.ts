@@ -1,8 +1,9 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { typingFlag } from '../../protocol';
+import { DynamoPostBudget } from '../domain/fanout/dynamoPostBudget';
 import { servedFrom } from '../domain/limits/guard';
 import { systemClock } from '../platform/clock';
-import { config, numberEnv } from '../platform/config';
+import { config, numberEnv, requireEnv } from '../platform/config';
 import { BadRequest } from '../platform/errors';
 import { onFirstCall } from '../platform/onFirstCall';
 import { logger } from '../platform/powertools';
@@ -14,14 +15,29 @@ import { relayTyping } from './relay';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
-  typing: new DynamoTypingStore(documentClient(), config.connectionsTable(), config.roomIndex()),
+  typing: new DynamoTypingStore(
+    documentClient(),
+    config.connectionsTable(),
+    config.roomIndex(),
+    requireEnv('LIMITS_TABLE'),
+  ),
   notifier: notifier(),
   now: systemClock,
   settings: {
     intervalMs: numberEnv('TYPING_INTERVAL_SECONDS') * 1000,
     maxMembers: numberEnv('TYPING_MAX_MEMBERS'),
   },
+  budget: typingBudget(),
 }));
+
+/** The account's posting budget as Deliver keeps it (functions/domain/fanout/dynamoPostBudget.ts). */
+function typingBudget() {
+  const store = new DynamoPostBudget(documentClient(), { limits: requireEnv('LIMITS_TABLE') });
+  const perSecond = config.fanoutPostsPerSecond();
+  return {
+    take: async (posts: number) => (await store.reserve(posts, perSecond, Date.now())) !== undefined,
+  };
+}
 
 /** Posts to the other members stop this long before the route's own deadline, leaving time to answer. */
 const POSTS_END_MS = 2500;

@@ -28,6 +28,12 @@ export interface TypingStore {
   noteStop(connectionId: string, roomId: string, typingAt: number): Promise<boolean>;
   /** At most `limit + 1` members of the room: one more than `limit` says the room is bigger, for a bounded read. */
   membersUpTo(roomId: string, limit: number): Promise<Member[]>;
+  /**
+   * Takes the member's turn to show typing in `roomId` at `at`, if its last turn there (from any of its connections)
+   * was at least `intervalMs` ago: one conditional write, so a member's devices together relay one heartbeat per
+   * interval. False when the turn is not due.
+   */
+  takeMemberTurn(roomId: string, member: string, at: number, intervalMs: number): Promise<boolean>;
 }
 
 export interface TypingSettings {
@@ -37,15 +43,22 @@ export interface TypingSettings {
   maxMembers: number;
 }
 
+/** The account's posting budget (FanoutPostsPerSecond), which every post to a connection draws from. */
+export interface TypingBudget {
+  /** Takes `posts` from the current second's budget; false when it has none to spare (nothing taken). */
+  take(posts: number): Promise<boolean>;
+}
+
 export type TypingDeps = Pick<ChatPorts, 'connections' | 'notifier' | 'now'> & {
   typing: TypingStore;
   settings: TypingSettings;
+  budget?: TypingBudget;
 };
 
 /** What became of a typing frame; only `relayed` costs posts. */
 export type TypingOutcome =
   | { kind: 'relayed'; posted: number }
-  | { kind: 'dropped'; reason: 'lobby' | 'off' | 'throttled' | 'notTyping' | 'roomTooBig' };
+  | { kind: 'dropped'; reason: 'lobby' | 'off' | 'throttled' | 'notTyping' | 'roomTooBig' | 'noBudget' };
 
 /**
  * Relays a member's typing (`typing` true: a heartbeat; false: it stopped) to the others of its room. A heartbeat
@@ -71,6 +84,14 @@ export async function relayTyping(
     const sentSince = last !== undefined && (connection.sendBucket?.at ?? 0) > last;
     if (last !== undefined && now - last < settings.intervalMs && !sentSince)
       return { kind: 'dropped', reason: 'throttled' };
+    // The interval is the member's, not each connection's: a signed-in member's devices share one turn. A guest's
+    // identity is its connection, which the marks above already limit. A send lets the next keystroke through.
+    if (
+      connection.userId?.startsWith('user:') &&
+      !sentSince &&
+      !(await deps.typing.takeMemberTurn(roomId, connection.userId, now, settings.intervalMs))
+    )
+      return { kind: 'dropped', reason: 'throttled' };
     if (!(await deps.typing.noteStart(connectionId, roomId, now, last)))
       return { kind: 'dropped', reason: 'throttled' };
   } else {
@@ -82,9 +103,14 @@ export async function relayTyping(
   const members = await deps.typing.membersUpTo(roomId, settings.maxMembers);
   if (members.length > settings.maxMembers) return { kind: 'dropped', reason: 'roomTooBig' };
   const frame: TypingFrame = typing
-    ? { type: 'typing', roomId, username: connection.username, typing, expiresInMs }
+    ? { type: 'typing', roomId, username: connection.username, typing, expiresInMs, at: now }
     : { type: 'typing', roomId, username: connection.username, typing };
   const others = members.filter((m) => m.connectionId !== connectionId).map((m) => m.connectionId);
+  // Typing posts count against the account's posting budget like the fan-out's, and are the first to give way: a
+  // second with no posts to spare drops the heartbeat (the next one, or the receivers' expiry, makes up for it)
+  // rather than take posts a room's messages need.
+  if (others.length > 0 && deps.budget && !(await deps.budget.take(others.length)))
+    return { kind: 'dropped', reason: 'noBudget' };
   const deadline = postBy === undefined ? undefined : { stopAt: postBy - 500, giveUpAt: postBy };
   const report = await postToConnections(deps.notifier, others, JSON.stringify(frame), deadline);
   return { kind: 'relayed', posted: report.delivered };

@@ -25,7 +25,7 @@ const budgetKey = (second: number, shard: number) => `post-budget#${second}#${sh
 export class DynamoPostBudget {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly tables: FanoutTables,
+    private readonly tables: Pick<FanoutTables, 'limits'>,
     /** Picks the budget's shards (a test's own sequence). */
     private readonly random: () => number = Math.random,
   ) {}

@@ -1,14 +1,18 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { applied, type FanoutTables } from './dynamoWrites';
 
 /**
- * The resync notes on a room's item (`resyncAfter`, connection id -> afterSeq): members a post could not reach within
- * its retry budget, owed a resync frame with their next successful post (docs/RELIABILITY.md).
+ * The fan-out's resync notes: a member a post could not reach within its retry budget is owed a resync frame ("you
+ * may have missed messages after seq n") with its next successful post (docs/RELIABILITY.md). Each note lives on the
+ * member's own connection item (`resyncRoom`, `resyncAfter`), never on the room's item: noting a thousand members of a
+ * throttled room writes a thousand small items, one each, not one hot item a thousand times. A room's notes are read
+ * through the connections table's sparse ResyncIndex (only noted connections are in it). A note is dropped with its
+ * connection, and when the connection moves to another room.
  */
 
 /**
- * Resync notes a room's item holds at most (~30 KB of its 400 KB): past it a member gets no note, and finds its gap
- * from the next message's seq instead. Notes of members who left are dropped at the next claim (resyncNotes.ts).
+ * Notes one cycle reads at most (its state carries them through the state machine, 256 KiB at most): past it, the
+ * rest are read by the room's next cycle, and a member finds its gap from the next message's seq meanwhile.
  */
 export const MAX_RESYNC_NOTES = 1000;
 
@@ -18,45 +22,50 @@ export class DynamoResyncNotes {
     private readonly tables: FanoutTables,
   ) {}
 
-  /** Notes that a connection may have missed the room's messages after `afterSeq` (an earlier note is kept). */
+  /**
+   * Notes that a connection may have missed the room's messages after `afterSeq`, if it is still in the room; an
+   * earlier note for the room is kept (it covers this one).
+   */
   async markResync(roomId: string, connectionId: string, afterSeq: number): Promise<void> {
     await applied(() =>
       this.db.send(
         new UpdateCommand({
-          TableName: this.tables.rooms,
-          Key: { roomId },
-          UpdateExpression: 'SET resyncAfter = if_not_exists(resyncAfter, :none)',
-          ConditionExpression: 'attribute_exists(roomId)',
-          ExpressionAttributeValues: { ':none': {} },
-        }),
-      ),
-    );
-    await applied(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.rooms,
-          Key: { roomId },
-          UpdateExpression: 'SET resyncAfter.#c = :after',
+          TableName: this.tables.connections,
+          Key: { connectionId },
+          UpdateExpression: 'SET resyncRoom = :room, resyncAfter = :after',
           ConditionExpression:
-            '(attribute_not_exists(resyncAfter.#c) AND size(resyncAfter) < :cap) OR resyncAfter.#c > :after',
-          ExpressionAttributeNames: { '#c': connectionId },
-          ExpressionAttributeValues: { ':after': afterSeq, ':cap': MAX_RESYNC_NOTES },
+            'roomId = :room AND (attribute_not_exists(resyncAfter) OR resyncRoom <> :room OR resyncAfter > :after)',
+          ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
         }),
       ),
     );
   }
 
-  /** The room's resync notes (connection id -> afterSeq), read consistently: what a repost's members are owed. */
+  /** The room's resync notes (connection id -> afterSeq), at most MAX_RESYNC_NOTES, from the index of noted connections. */
   async resyncNotes(roomId: string): Promise<Record<string, number>> {
-    const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.tables.rooms,
-        Key: { roomId },
-        ProjectionExpression: 'resyncAfter',
-        ConsistentRead: true,
-      }),
-    );
-    return (Item?.resyncAfter as Record<string, number> | undefined) ?? {};
+    const index = this.tables.resyncIndex;
+    if (!index) throw new Error('the fan-out reads resync notes through RESYNC_INDEX, which is not set');
+    const notes: Record<string, number> = {};
+    let startKey: Record<string, unknown> | undefined;
+    let read = 0;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tables.connections,
+          IndexName: index,
+          KeyConditionExpression: 'resyncRoom = :room',
+          ExpressionAttributeValues: { ':room': roomId },
+          Limit: MAX_RESYNC_NOTES - read,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.resyncAfter === 'number') notes[String(item.connectionId)] = item.resyncAfter;
+      }
+      read += page.Items?.length ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && read < MAX_RESYNC_NOTES);
+    return notes;
   }
 
   /** Forgets a connection's resync note once its resync frame was posted (unless a newer note replaced it). */
@@ -64,32 +73,13 @@ export class DynamoResyncNotes {
     await applied(() =>
       this.db.send(
         new UpdateCommand({
-          TableName: this.tables.rooms,
-          Key: { roomId },
-          UpdateExpression: 'REMOVE resyncAfter.#c',
-          ConditionExpression: 'resyncAfter.#c = :after',
-          ExpressionAttributeNames: { '#c': connectionId },
-          ExpressionAttributeValues: { ':after': afterSeq },
+          TableName: this.tables.connections,
+          Key: { connectionId },
+          UpdateExpression: 'REMOVE resyncRoom, resyncAfter',
+          ConditionExpression: 'resyncRoom = :room AND resyncAfter = :after',
+          ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
         }),
       ),
     );
-  }
-
-  /** Drops the resync notes of these connections (members who left the room), 100 per write. */
-  async forgetResync(roomId: string, connectionIds: readonly string[]): Promise<void> {
-    for (let i = 0; i < connectionIds.length; i += 100) {
-      const ids = connectionIds.slice(i, i + 100);
-      await applied(() =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tables.rooms,
-            Key: { roomId },
-            UpdateExpression: `REMOVE ${ids.map((_, n) => `resyncAfter.#c${n}`).join(', ')}`,
-            ConditionExpression: 'attribute_exists(resyncAfter)',
-            ExpressionAttributeNames: Object.fromEntries(ids.map((id, n) => [`#c${n}`, id])),
-          }),
-        ),
-      );
-    }
   }
 }

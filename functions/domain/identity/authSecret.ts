@@ -1,15 +1,13 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { onFirstCall } from '../../platform/onFirstCall';
-import { tracer } from '../../platform/powertools';
+import { traced } from '../../platform/powertools';
 
 /** A rotated secret reaches every warm authorizer within this long (docs/ACCESS.md, rotating the secret). */
 export const SECRET_CACHE_MS = 5 * 60 * 1000;
 
 /** Powertools' Parameters utility: it caches each value for maxAge and never caches a failed read. */
-const parameters = onFirstCall(
-  () => new SSMProvider({ awsSdkV3Client: tracer.captureAWSv3Client(new SSMClient({})) }),
-);
+const parameters = onFirstCall(() => new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }));
 
 /**
  * The HMAC secret that signs connection tokens. `localSecret` (AUTH_SECRET, set only by the local cloud's

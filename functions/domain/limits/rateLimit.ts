@@ -1,5 +1,5 @@
 import { RateLimited, UnknownConnection } from '../../platform/errors';
-import type { Connection, ConnectionStore, SendBucket, SendRate } from '../ports';
+import type { BucketKind, Connection, ConnectionStore, SendBucket, SendRate } from '../ports';
 
 /** Concurrent sends of one connection that may race for its bucket before the send counts as limited. */
 const SAVE_ATTEMPTS = 3;
@@ -21,30 +21,38 @@ export function takeToken(
 }
 
 /**
- * Takes a send token from the connection's bucket, kept on its Connections item and written with a conditional
+ * Takes a token from the connection's bucket of `kind`, kept on its Connections item and written with a conditional
  * update (optimistic concurrency): two sends racing for the last token cannot both win. Throws RateLimited.
+ * Messages (and edits, deletes) take from `sendBucket`: going past it is a strike. Reactions take from their own
+ * `reactBucket`, and going past it is no strike: a person clicking reactions quickly must never lose the
+ * connection (a flooding script still meets the frame limit, guard.ts).
  */
 export async function takeSendToken(
   connections: ConnectionStore,
   connection: Connection,
   rate: SendRate,
   nowMs: number,
+  kind: BucketKind = 'send',
 ): Promise<void> {
+  const bucketOf = (c: Connection) => (kind === 'react' ? c.reactBucket : c.sendBucket);
   let current = connection;
   // A lost race means another send of this connection took a token, so retrying always makes progress: allow as
   // many retries as the bucket holds, or pipelined sends well under the limit are refused as "too fast".
   for (let attempt = 0; attempt < Math.max(SAVE_ATTEMPTS, rate.limit + 1); attempt++) {
-    const taken = takeToken(current.sendBucket, rate, nowMs);
+    const taken = takeToken(bucketOf(current), rate, nowMs);
     if (!taken.allowed) {
       const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+      const what = kind === 'react' ? 'reactions' : 'messages';
       throw new RateLimited(
-        `You can send ${rate.limit} messages every ${rate.windowSeconds} s. Wait ${seconds} s and try again.`,
+        `You can send ${rate.limit} ${what} every ${rate.windowSeconds} s. Wait ${seconds} s and try again.`,
+        kind !== 'react',
       );
     }
-    if (await connections.saveSendBucket(current.connectionId, taken.next, current.sendBucket?.at)) return;
+    if (await connections.saveSendBucket(current.connectionId, taken.next, bucketOf(current)?.at, kind))
+      return;
     const reread = await connections.get(current.connectionId);
     if (!reread) throw new UnknownConnection();
     current = reread;
   }
-  throw new RateLimited();
+  throw new RateLimited(undefined, kind !== 'react');
 }

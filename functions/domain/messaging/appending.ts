@@ -1,47 +1,70 @@
-import { Busy, PublishFailed } from '../../platform/errors';
+import { Busy, busyFrom, PublishFailed, RoomClosed, RoomNotFound } from '../../platform/errors';
 import { logger } from '../../platform/powertools';
-import type { ChatPorts, SendRecord } from '../ports';
-import { epochSeconds } from '../rooms/roomLife';
+import type { ChatPorts, RoomLife, SendRecord } from '../ports';
+import { epochSeconds, roomEnd } from '../rooms/roomLife';
 
 /**
- * Appending to a room, for a message (sending.ts) and a change to one (changes/changing.ts) alike: the transaction that
- * takes the room's next seq, tried until it ends, and publishing what it stored (docs/RELIABILITY.md, "The send path").
+ * Appending to a room, for a message (sending.ts) and a change to one (changes/changing.ts) alike: the room's next seq
+ * taken by an atomic counter, and publishing what was stored (docs/RELIABILITY.md, "The send path").
  */
+
+/** Seqs one append takes at most: more than one only when it finds its seq already holding an older event. */
+const MAX_SEQS = 3;
 
 /**
- * Transactions one append to a room (a message, or a change to one) may try. A lost race for the seq means another
- * event of the room was stored, so the room always progresses; with k appends racing in one room the last one loses
- * k - 1 races. A transaction conflict is a different matter (another transaction holds an item): a few tries, then
- * the sender is told to retry.
+ * Runs a step of an append; a limit that outlasted the retries becomes Busy (retry with the same clientMsgId, which
+ * stores nothing twice), logged with the room and the limit met: DynamoDB throttling past the SDK's retries, or an
+ * item held by other transactions past retryingConflicts' tries (the room's item by joins).
  */
-const MAX_TRIES = 50;
-const MAX_CONFLICTS = 4;
-
-/**
- * The tries of one append, for the loop that makes them: `another()` before each try, `pauseAfterConflict()` before
- * the fresh read that follows a transaction conflict; a lost race is tried again at once. When `another()` says no
- * (out of patience: a conflict that persists, or a room busier than MAX_TRIES races), the sender is told Busy and
- * retries its clientMsgId.
- */
-export class AppendTries {
-  private tries = 0;
-  private conflicts = 0;
-
-  constructor(private readonly signal: AbortSignal | undefined) {}
-
-  /** Whether to try once more; Busy when the sender was already answered Busy (its retry stores the event). */
-  another(): boolean {
-    if (this.tries >= MAX_TRIES || this.conflicts >= MAX_CONFLICTS) return false;
-    if (this.signal?.aborted) throw new Busy();
-    this.tries++;
-    return true;
-  }
-
-  async pauseAfterConflict(): Promise<void> {
-    this.conflicts++;
-    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * this.conflicts));
+export async function orBusy<T>(step: Promise<T>, roomId: string): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    const busy = busyFrom(error);
+    if (!busy || error instanceof Busy) throw error;
+    logger.warn(`room at a limit: ${busy.limit}`, {
+      limit: busy.limit,
+      roomId,
+      error: (error as Error).name,
+    });
+    throw busy;
   }
 }
+
+/**
+ * Takes the room's next seq (one atomic `ADD`, refused once the room has ended). A room's first seq is checked against
+ * its stored events: a room re-created after its item expired (a DM room opened again) continues after the highest
+ * seq its messages hold, never over them.
+ */
+export async function takeRoomSeq(
+  deps: Pick<ChatPorts, 'sends'>,
+  roomId: string,
+  now: Date,
+  life: RoomLife | undefined,
+): Promise<number> {
+  for (let tries = 0; tries < MAX_SEQS; tries++) {
+    const taken = await orBusy(deps.sends.takeSeq(roomId, now.getTime(), life), roomId);
+    if (taken.kind === 'noRoom') throw new RoomNotFound(roomId);
+    if (taken.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(taken.room, now) ?? 'expired');
+    if (taken.seq > 1) return taken.seq;
+    if (!(await catchUp(deps, roomId))) return taken.seq;
+  }
+  throw new Busy('dynamodb-throttling');
+}
+
+/**
+ * Moves the room's counter past the highest seq its stored events hold, when it is behind them (the room's item was
+ * re-created): true when it was, and the seq taken must be taken again.
+ */
+export async function catchUp(deps: Pick<ChatPorts, 'sends'>, roomId: string): Promise<boolean> {
+  const newest = await orBusy(deps.sends.newestSeq(roomId), roomId);
+  if (newest === 0) return false;
+  await orBusy(deps.sends.raiseSeq(roomId, newest), roomId);
+  return true;
+}
+
+/** How many seqs an append may take before it gives up (Busy): its seq found holding an older event each time. */
+export const APPEND_SEQS = MAX_SEQS;
 
 /** One stored event to publish, and the attempt that stored it (the publisher its send record names). */
 export interface StoredEvent {

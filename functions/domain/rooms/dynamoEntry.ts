@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { roomKeyOf } from '../../platform/aws/roomMembers';
 import type { RoomEntry } from '../ports';
 
 /**
@@ -36,9 +37,17 @@ export class DynamoRoomEntry implements RoomEntry {
               Update: {
                 TableName: this.tables.connections,
                 Key: { connectionId },
-                UpdateExpression: 'SET roomId = :room, lastActiveAt = :at, username = :name',
+                // A resync note owed in the room left (dynamoResyncNotes.ts) goes with the move.
+                UpdateExpression:
+                  'SET roomId = :room, roomKey = :roomKey, lastActiveAt = :at, username = :name REMOVE resyncRoom, resyncAfter',
                 ConditionExpression: 'roomId = :from',
-                ExpressionAttributeValues: { ':room': roomId, ':at': at, ':name': username, ':from': from },
+                ExpressionAttributeValues: {
+                  ':room': roomId,
+                  ':roomKey': roomKeyOf(roomId, connectionId),
+                  ':at': at,
+                  ':name': username,
+                  ':from': from,
+                },
               },
             },
           ],

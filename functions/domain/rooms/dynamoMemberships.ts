@@ -10,17 +10,36 @@ import {
 import { batchGetAll } from '../../platform/aws/batchGet';
 import { retryingConflicts } from '../../platform/aws/conflicts';
 import type { Connection, Room } from '../ports';
+import { nameKey } from './dynamoPeople';
 import type { Membership, MembershipStore } from './memberships';
 import { roomEnd } from './roomLife';
 
 /**
  * The Memberships table (one item per member identity and room: `memberKey`, `roomId`, `lastReadSeq`, `inviteKey`,
- * `dm`, `at`) and the reads `myrooms` and `seenby` make of the Rooms and Connections tables.
+ * `dm`, `at`) and the reads `myrooms`, `markread` and `seenby` make of the Rooms, Messages and Connections tables.
  */
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+
+/**
+ * What `myrooms` reads of a room (memberships.ts myRooms): whether the member may still enter it (its end, owner, key
+ * rule and key, a DM's pair), its seq for the unread count and its names for a DM. Nothing else of the item: not
+ * its removed names or the fan-out's state. template.yaml's MyRoomsFunction may read these attributes only
+ * (dynamodb:Attributes), so a new one read here must be added there too.
+ */
+export const LISTED_ROOM_ATTRIBUTES = [
+  'roomId',
+  'seq',
+  'ttl',
+  'closedAt',
+  'ownerId',
+  'keyRequired',
+  'inviteKey',
+  'dmMembers',
+  'dmNames',
+] as const;
 
 /** BatchGetItem takes at most 100 keys per request. */
 const BATCH = 100;
@@ -34,14 +53,63 @@ function chunks<T>(items: T[]): T[][] {
 export class DynamoMembershipStore implements MembershipStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly tables: { memberships: string; rooms: string; connections: string },
+    private readonly tables: { memberships: string; rooms: string; connections: string; messages: string },
   ) {}
+
+  /**
+   * The room's head: the seq of its latest event. It is the `seq` counter of the room's item (one small read: only
+   * that attribute is returned, though the read is charged for the whole item), strongly consistent so a member may
+   * mark read a message the fan-out delivered a moment ago. This and `rooms` are the two reads of the head.
+   */
+  async head(roomId: string): Promise<number | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tables.rooms,
+        Key: { roomId },
+        ConsistentRead: true,
+        ProjectionExpression: 'roomId, seq',
+      }),
+    );
+    return Item === undefined ? undefined : Number(Item.seq ?? 0);
+  }
+
+  /**
+   * Counts the room's messages after `afterSeq` not written by `authorKey`, leaving out tombstones and the change
+   * events (edits, deletes, reactions: their items carry `change`). One Query page of at most `maxEvents` items, so
+   * the read is bounded whatever the room's traffic: a filter does not reduce what a Query is charged, it is charged
+   * for every item it reads. `more` when the page stopped before the room's last event.
+   */
+  async unreadAfter(
+    roomId: string,
+    afterSeq: number,
+    authorKey: string,
+    maxEvents: number,
+  ): Promise<{ count: number; more: boolean; mentions: number }> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.messages,
+        KeyConditionExpression: 'roomId = :room AND seq > :after',
+        FilterExpression:
+          'attribute_not_exists(change) AND attribute_not_exists(deleted) AND ' +
+          '(attribute_not_exists(authorKey) OR authorKey <> :me)',
+        ProjectionExpression: 'seq, mentionKeys',
+        ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq, ':me': authorKey },
+        Limit: maxEvents,
+      }),
+    );
+    const mentions = (page.Items ?? []).filter(
+      (item) => Array.isArray(item.mentionKeys) && item.mentionKeys.includes(authorKey),
+    ).length;
+    return { count: page.Count ?? 0, more: page.LastEvaluatedKey !== undefined, mentions };
+  }
 
   async join(
     memberKey: string,
     roomId: string,
-    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number },
+    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number; name?: string },
   ): Promise<boolean> {
+    // A signed-in member's name, for finding people (people.ts): `nameKey` puts it in the sparse PeopleIndex.
+    const name = entry.name !== undefined && memberKey.startsWith('user:') ? entry.name : undefined;
     // One UpdateItem that keeps the read position: a rejoin from another device must not reset it. A first entry
     // starts at `readSeq`, what the member was shown on entering. `at` is on every item: its old value tells a
     // first entry from a rejoin at no extra cost.
@@ -54,6 +122,7 @@ export class DynamoMembershipStore implements MembershipStore {
           entry.inviteKey === undefined ? '' : ', inviteKey = :key',
           entry.dm ? ', dm = :true' : '',
           entry.ttl === undefined ? '' : ', #ttl = :ttl',
+          name === undefined ? '' : ', username = :name, nameKey = :nameKey',
           entry.inviteKey === undefined ? ' REMOVE inviteKey' : '',
         ].join(''),
         ExpressionAttributeNames: { '#at': 'at', ...(entry.ttl !== undefined && { '#ttl': 'ttl' }) },
@@ -63,6 +132,7 @@ export class DynamoMembershipStore implements MembershipStore {
           ':zero': entry.readSeq ?? 0,
           ...(entry.inviteKey !== undefined && { ':key': entry.inviteKey }),
           ...(entry.dm && { ':true': true }),
+          ...(name !== undefined && { ':name': name, ':nameKey': nameKey(name, memberKey) }),
         },
         ReturnValues: 'UPDATED_OLD',
       }),
@@ -74,17 +144,31 @@ export class DynamoMembershipStore implements MembershipStore {
     await this.db.send(new DeleteCommand({ TableName: this.tables.memberships, Key: { memberKey, roomId } }));
   }
 
-  async markRead(memberKey: string, roomId: string, seq: number, at: string, ttl?: number): Promise<number> {
+  async markRead(
+    memberKey: string,
+    roomId: string,
+    read: { seq: number; head: number },
+    at: string,
+    ttl?: number,
+  ): Promise<number> {
+    const { seq, head } = read;
     try {
-      // Only forward: two devices reading at once, or a late retry, never move a position back.
+      // Only forward: two devices reading at once, or a late retry, never move a position back. A stored position
+      // past the head is not one (markread once took any seq): it is replaced, else it would hide every message.
       await this.db.send(
         new UpdateCommand({
           TableName: this.tables.memberships,
           Key: { memberKey, roomId },
           UpdateExpression: `SET lastReadSeq = :seq, #at = :at${ttl === undefined ? '' : ', #ttl = :ttl'}`,
-          ConditionExpression: 'attribute_not_exists(lastReadSeq) OR lastReadSeq < :seq',
+          ConditionExpression:
+            'attribute_not_exists(lastReadSeq) OR lastReadSeq < :seq OR lastReadSeq > :head',
           ExpressionAttributeNames: { '#at': 'at', ...(ttl !== undefined && { '#ttl': 'ttl' }) },
-          ExpressionAttributeValues: { ':seq': seq, ':at': at, ...(ttl !== undefined && { ':ttl': ttl }) },
+          ExpressionAttributeValues: {
+            ':seq': seq,
+            ':head': head,
+            ':at': at,
+            ...(ttl !== undefined && { ':ttl': ttl }),
+          },
         }),
       );
       return seq;
@@ -136,6 +220,7 @@ export class DynamoMembershipStore implements MembershipStore {
     return found;
   }
 
+  /** The rooms as `myrooms` lists them: LISTED_ROOM_ATTRIBUTES only. */
   async rooms(roomIds: string[]): Promise<Room[]> {
     const found: Room[] = [];
     for (const keys of chunks([...new Set(roomIds)]))
@@ -143,6 +228,10 @@ export class DynamoMembershipStore implements MembershipStore {
         ...((await batchGetAll(this.db, {
           TableName: this.tables.rooms,
           Keys: keys.map((roomId) => ({ roomId })),
+          ProjectionExpression: LISTED_ROOM_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(
+            LISTED_ROOM_ATTRIBUTES.map((name, i) => [`#a${i}`, name]),
+          ),
         })) as unknown as Room[]),
       );
     return found;
@@ -160,13 +249,20 @@ export class DynamoMembershipStore implements MembershipStore {
     return found;
   }
 
-  async openDm(room: Room & { dmMembers: string[]; dmNames: string[] }, nowSeconds: number): Promise<Room> {
+  async openDm(
+    room: Room & { dmMembers: string[]; dmNames: string[] },
+    nowSeconds: number,
+    beforeCreate?: () => Promise<void>,
+  ): Promise<Room> {
+    let admitted = false;
     for (let tries = 0; tries < 3; tries++) {
       const { Item } = await this.db.send(
         new GetCommand({ TableName: this.tables.rooms, Key: { roomId: room.roomId }, ConsistentRead: true }),
       );
       const current = Item as Room | undefined;
       if (!current) {
+        if (!admitted) await beforeCreate?.();
+        admitted = true;
         try {
           await this.db.send(
             new PutCommand({

@@ -1,12 +1,13 @@
 import { Busy, RoomClosed, RoomNotFound } from '../../platform/errors';
 import { type JoinedFrame, LIMITS, LOBBY } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
+import { memberKey, senderOf } from '../messaging/changes/frames';
 import type { ChatPorts, Connection, Member, Room, RoomEntry } from '../ports';
 import { memberKeyOf } from './memberships';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
 import { epochSeconds, roomEnd } from './roomLife';
-import { announceMove, framesFor, type LobbyOption, memberList, moveTo } from './rooms';
+import { announceMove, framesFor, type LobbyOption, memberList, moveTo, withQuotes } from './rooms';
 
 /**
  * Joining a room, and the name a member shows there. Apart from rooms.ts so that only the joinroom function loads
@@ -120,7 +121,9 @@ export async function joinRoom(
           roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
           connectionId,
         ),
-    deps.messages.latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now())),
+    deps.messages
+      .latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now()))
+      .then((page) => withQuotes(deps.messages, roomId, page, epochSeconds(deps.now()))),
   ]);
   const chosen = current.chosenName ?? current.username;
   const others = listed.members.filter((m) => m.connectionId !== connectionId);
@@ -154,6 +157,7 @@ export async function joinRoom(
     history: [],
     hasMore: false,
     lastSeq,
+    memberKey: memberKey(roomId, senderOf(current)),
   };
   const { page, cut } = fitMessages(frame, 'history', framesFor({ ...current, roomId }, history));
   return { ...frame, history: page, hasMore: cut };

@@ -10,13 +10,15 @@ import {
   type ReadFrame,
   ROOM_CODE_ALPHABET,
   type SeenByFrame,
-  unreadOf,
+  UNREAD_MAX,
 } from '../../../protocol';
 import { BadRequest, Forbidden, NotAllowed } from '../../platform/errors';
 import { logger } from '../../platform/powertools';
 import { LOBBY } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
+import { memberKey } from '../messaging/changes/frames';
 import type { ChatPorts, Connection, Room } from '../ports';
+import { personName } from './people';
 import { epochSeconds, roomEnd, roomTtl } from './roomLife';
 
 /**
@@ -42,29 +44,59 @@ export interface MembershipStore {
   /**
    * Records that `memberKey` belongs to `roomId`, with the key it entered by, keeping its read position; a first
    * entry's position is `readSeq` (what the member was shown on entering; absent: 0, everything unread). True when
-   * the membership is new (a first entry, or one after leaving).
+   * the membership is new (a first entry, or one after leaving). `name`, for a signed-in member, is the display
+   * name it is found by (people.ts); kept until the next entry that gives one.
    */
   join(
     memberKey: string,
     roomId: string,
-    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number },
+    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number; name?: string },
   ): Promise<boolean>;
   leave(memberKey: string, roomId: string): Promise<void>;
-  /** Moves the read position to `seq` if that is forward; returns the position kept after the request. */
-  markRead(memberKey: string, roomId: string, seq: number, at: string, ttl?: number): Promise<number>;
+  /**
+   * Moves the read position to `read.seq` (at most the room's `read.head`) if that is forward, or if the stored one
+   * is past the head; returns the position kept after the request.
+   */
+  markRead(
+    memberKey: string,
+    roomId: string,
+    read: { seq: number; head: number },
+    at: string,
+    ttl?: number,
+  ): Promise<number>;
   /** The member's memberships, at most `limit`. */
   list(memberKey: string, limit: number): Promise<Membership[]>;
   /** Read positions of several members in one room; a member without one is absent from the map. */
   positions(memberKeys: string[], roomId: string): Promise<Map<string, number>>;
   /** Rooms by id (strongly consistent is not needed: counts are advisory); a missing room is absent. */
   rooms(roomIds: string[]): Promise<Room[]>;
+  /** The room's head (the seq of its latest event, 0 before the first), read now; undefined: no such room. */
+  head(roomId: string): Promise<number | undefined>;
+  /**
+   * The room's messages after `afterSeq` whose author is not `authorKey` (changes and tombstones left out), counted
+   * over at most `maxEvents` of its events; `more` when events after those were not read.
+   */
+  unreadAfter(
+    roomId: string,
+    afterSeq: number,
+    authorKey: string,
+    maxEvents: number,
+  ): Promise<{ count: number; more: boolean; mentions: number }>;
   /** Connections by id, as stored; a gone one is absent. */
   connections(connectionIds: string[]): Promise<Connection[]>;
   /**
    * The direct-message room `room.roomId` live for the pair: created if it does not exist, its life restarted if it
    * ended, the members' display names stored; returns it as it is after.
    */
-  openDm(room: Room & { dmMembers: string[]; dmNames: string[] }, nowSeconds: number): Promise<Room>;
+  /**
+   * The pair's room, created when it does not exist (after `beforeCreate`, which may refuse by throwing: the budget
+   * and the peer checks of a new room), else as it is (an ended one lives again).
+   */
+  openDm(
+    room: Room & { dmMembers: string[]; dmNames: string[] },
+    nowSeconds: number,
+    beforeCreate?: () => Promise<void>,
+  ): Promise<Room>;
 }
 
 export type MemberDeps = Pick<ChatPorts, 'connections' | 'now'> & { memberships: MembershipStore };
@@ -78,6 +110,15 @@ export const MY_ROOMS_MAX = 100;
  * one up to this bound, each room's item read with them (at most 5 BatchGetItem requests).
  */
 export const MY_ROOMS_READ_MAX = 500;
+
+/**
+ * Events `myrooms` reads per listed room to count its unread messages: one more than UNREAD_MAX, so a room with more
+ * unread than that shows "99+" after one bounded read (docs/DECISIONS.md, "Unread counts").
+ */
+export const UNREAD_EVENTS_READ = UNREAD_MAX + 1;
+
+/** Rooms whose unread messages `myrooms` counts at once. */
+const UNREAD_CONCURRENCY = 16;
 
 /** Whose memberships a connection's are: the signed-in user, else its resume token, else the connection alone. */
 export function memberKeyOf(connection: Connection): string {
@@ -137,6 +178,7 @@ export async function recordMembership(
       at: now.toISOString(),
       readSeq: joined.lastSeq,
       ttl: membershipTtl(key, now),
+      name: personName(connection),
     });
   } catch (error) {
     onError(error);
@@ -166,16 +208,28 @@ export function parseReadSeq(value: unknown): number {
   return value;
 }
 
+/**
+ * Moves the caller's read position in its room forward. A position past the room's head (its latest event) is
+ * refused and nothing is stored: it would hide every message still to come, and tell "seen by" of messages that do not
+ * exist. One read of the head decides it. markread acts on the connection's own room, which it is in by definition.
+ */
 export async function markRead(deps: MemberDeps, connectionId: string, seq: number): Promise<ReadFrame> {
   const connection = await requireConnection(deps, connectionId);
   const { roomId } = connection;
   if (roomId === LOBBY) throw new NotAllowed('The lobby keeps no read positions: join a room first.');
+  const head = await deps.memberships.head(roomId);
+  if (head === undefined)
+    throw new NotAllowed(`Room ${roomId} no longer exists: it keeps no read positions.`);
+  if (seq > head)
+    throw new BadRequest(
+      `seq ${seq} is after room ${roomId}'s latest event, ${head}: mark read up to ${head} at most.`,
+    );
   const key = memberKeyOf(connection);
   const now = deps.now();
   const lastReadSeq = await deps.memberships.markRead(
     key,
     roomId,
-    seq,
+    { seq, head },
     now.toISOString(),
     membershipTtl(key, now),
   );
@@ -234,7 +288,7 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
         ...(!dm && inviteKeyFor(membership, room)),
         lastSeq: room.seq,
         lastReadSeq: membership.lastReadSeq,
-        unread: unreadOf(room.seq, membership.lastReadSeq),
+        unread: 0,
         ...(dm && { dm }),
       },
     });
@@ -242,7 +296,34 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
   await Promise.all(stale.map((roomId) => deps.memberships.leave(key, roomId)));
   listed.sort((a, b) => b.activity - a.activity);
   const shown = listed.slice(0, MY_ROOMS_MAX).map((l) => l.room);
+  await countUnread(deps, key, shown);
   return { type: 'myrooms', rooms: shown, ...(listed.length > MY_ROOMS_MAX && { more: true as const }) };
+}
+
+/**
+ * Sets each room's unread count: messages from others after the member's read position, not its own, not edits,
+ * deletes or reactions. A message's author is stored as its key in the room (`memberKey` of the sender's identity,
+ * messaging/changes/frames.ts), and the sender's identity is the member's key here (memberKeyOf: the signed-in user,
+ * else the resume token, else the connection), so the comparison is by identity, never by display name. A room with
+ * nothing after the read position costs no read; any other one Query of at most UNREAD_EVENTS_READ events.
+ */
+async function countUnread(deps: MemberDeps, key: string, rooms: MyRoom[]): Promise<void> {
+  const behind = rooms.filter((room) => room.lastSeq > room.lastReadSeq);
+  for (let i = 0; i < behind.length; i += UNREAD_CONCURRENCY)
+    await Promise.all(
+      behind.slice(i, i + UNREAD_CONCURRENCY).map(async (room) => {
+        const { count, more, mentions } = await deps.memberships.unreadAfter(
+          room.roomId,
+          room.lastReadSeq,
+          memberKey(room.roomId, key),
+          UNREAD_EVENTS_READ,
+        );
+        room.unread = Math.min(count, UNREAD_MAX);
+        if (more || count > UNREAD_MAX) room.unreadMore = true;
+        // Of those, the ones that name the member (`@name`, its key on the message): counted from the same read.
+        if (mentions > 0) room.mentions = Math.min(mentions, UNREAD_MAX);
+      }),
+    );
 }
 
 /**
@@ -309,6 +390,16 @@ async function resolvePeer(deps: MemberDeps, caller: Connection, target: DmTarge
 
 export type DmDeps = MemberDeps & {
   roomIdleDays: number;
+  /**
+   * Takes a room from the caller's room-creation budget (createroom's RoomCreateLimit per hour), or throws
+   * RateLimited: a new direct-message room is a room kept RoomIdleDays like any other.
+   */
+  admitNewRoom?: () => Promise<void>;
+  /**
+   * Whether the caller shares a room with a user named by id alone (people.ts sharesRoom): a new pair's room is
+   * opened only with a co-member, so an id found nowhere in the caller's rooms reaches nobody.
+   */
+  sharesRoom?: (userId: string, peerId: string) => Promise<boolean>;
   join: (connectionId: string, roomId: string) => Promise<JoinedFrame>;
   /** Tells the other user's devices of a room new to their list (dmNotice.ts); advisory, it never throws. */
   notifyPeer?: (userId: string, room: DmOpenedFrame['room']) => Promise<unknown>;
@@ -332,6 +423,16 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
   ]);
   const now = deps.now();
   const roomId = dmRoomId(caller.userId, peer.userId);
+  // A new pair's room is created only with a co-member (one named in the caller's room is; one named by id must
+  // share one of the caller's rooms: found by findpeople, people.ts) and within the caller's room budget; reopening
+  // an existing room takes neither.
+  const beforeCreate = async () => {
+    if ('userId' in target && deps.sharesRoom && !(await deps.sharesRoom(caller.userId, peer.userId)))
+      throw new NotAllowed(
+        'You share no room with that user: direct messages are with signed-in people you share a room with.',
+      );
+    await deps.admitNewRoom?.();
+  };
   const room = await deps.memberships.openDm(
     {
       roomId,
@@ -343,19 +444,38 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
       dmNames: dmMembers.map((id) => names.get(id) ?? ''),
     },
     epochSeconds(now),
+    beforeCreate,
   );
   const joined = await deps.join(connectionId, roomId);
   const at = now.toISOString();
   // The opener has read what it was shown; the other member has read nothing of it yet.
   const [peerIsNew] = await Promise.all([
-    deps.memberships.join(peer.userId, roomId, { dm: true, at }),
-    deps.memberships.join(caller.userId, roomId, { dm: true, at, readSeq: joined.lastSeq }),
+    deps.memberships.join(peer.userId, roomId, { dm: true, at, name: peer.username }),
+    deps.memberships.join(caller.userId, roomId, {
+      dm: true,
+      at,
+      readSeq: joined.lastSeq,
+      name: personName(caller),
+    }),
   ]);
   // Only when the room is new to the other's list (first open, or after they left it): not on every open.
   if (peerIsNew && deps.notifyPeer) {
     const { lastSeq } = joined;
     const dm = peerOf(room, peer.userId) ?? { userId: caller.userId };
-    await deps.notifyPeer(peer.userId, { roomId, lastSeq, lastReadSeq: 0, unread: lastSeq, dm });
+    // What the peer was not shown: the opener's messages are the peer's unread (a DM opened anew has none yet;
+    // one reopened after the peer left counts at most UNREAD_MAX of them, as myrooms would).
+    const { count, more } =
+      lastSeq === 0
+        ? { count: 0, more: false }
+        : await deps.memberships.unreadAfter(roomId, 0, memberKey(roomId, peer.userId), UNREAD_EVENTS_READ);
+    await deps.notifyPeer(peer.userId, {
+      roomId,
+      lastSeq,
+      lastReadSeq: 0,
+      unread: Math.min(count, UNREAD_MAX),
+      ...((more || count > UNREAD_MAX) && { unreadMore: true as const }),
+      dm,
+    });
   }
   return { ...joined, dm: peerOf(room, caller.userId) ?? peer };
 }

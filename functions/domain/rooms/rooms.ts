@@ -7,13 +7,14 @@ import {
   type JoinedFrame,
   LIMITS,
   LOBBY,
+  REPLY_QUOTE_CHARS,
   ROOM_CODE_ALPHABET,
   ROOM_CODE_LENGTH,
 } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
 import { presenceEvent } from '../identity/presence';
-import { memberKey, roomFrameOf, senderOf } from '../messaging/changes/frames';
-import type { ChatEvent, ChatPorts, Connection, Member } from '../ports';
+import { isStoredChange, memberKey, roomFrameOf, senderOf } from '../messaging/changes/frames';
+import type { ChatEvent, ChatPorts, Connection, Member, MessageStore } from '../ports';
 import { fitMessages } from './pages';
 import { epochSeconds, roomTtl } from './roomLife';
 
@@ -159,18 +160,65 @@ export async function history(
   const now = epochSeconds(deps.now());
   let messages: ChatMessage[];
   let beyondLimit = false;
+  let hasOlder: boolean | undefined;
   if (query.afterSeq === undefined) {
-    messages = await deps.messages.latest(roomId, query.limit, now);
+    // Backwards (the latest page, or one before `beforeSeq`): one more than asked tells whether older ones are kept.
+    messages =
+      query.beforeSeq === undefined
+        ? await deps.messages.latest(roomId, query.limit + 1, now)
+        : await deps.messages.before(roomId, query.beforeSeq, query.limit + 1, now);
+    hasOlder = messages.length > query.limit;
+    messages = messages.slice(-query.limit);
   } else {
     // One more than asked tells whether the room goes on after the page.
     messages = await deps.messages.after(roomId, query.afterSeq, query.limit + 1, now);
     beyondLimit = messages.length > query.limit;
     messages = messages.slice(0, query.limit);
   }
+  messages = await withQuotes(deps.messages, roomId, messages, now);
   // Sized with `hasMore: false`, the longer of its two values.
   const frame = { type: 'history' as const, roomId, messages: [], hasMore: false };
   const { page, cut } = fitMessages(frame, 'messages', framesFor(connection, messages));
-  return { ...frame, messages: page, hasMore: cut || beyondLimit };
+  return {
+    ...frame,
+    messages: page,
+    hasMore: cut || beyondLimit,
+    ...(hasOlder !== undefined && { hasOlder }),
+  };
+}
+
+/**
+ * The page's replies with how their originals read now (ReplyRef): the start of the text, or `deleted`, taken from
+ * the page itself or read in one BatchGetItem for originals before it; an expired original gets neither.
+ */
+export async function withQuotes(
+  messages: MessageStore,
+  roomId: string,
+  page: ChatMessage[],
+  nowSeconds: number,
+): Promise<ChatMessage[]> {
+  const replies = page.filter((m) => m.replyTo !== undefined);
+  if (replies.length === 0) return page;
+  const inPage = new Map(page.filter((m) => !isStoredChange(m)).map((m) => [m.seq, m]));
+  const elsewhere = [...new Set(replies.map((m) => m.replyTo?.seq as number))].filter(
+    (seq) => !inPage.has(seq),
+  );
+  const read = await messages.quoted(roomId, elsewhere, nowSeconds);
+  const now = (seq: number) => {
+    const original = inPage.get(seq);
+    return original ? { text: original.text, deleted: original.deleted !== undefined } : read.get(seq);
+  };
+  return page.map((m) => {
+    if (!m.replyTo) return m;
+    const { seq, username } = m.replyTo;
+    const original = now(seq);
+    const quote = !original
+      ? {}
+      : original.deleted
+        ? { deleted: true }
+        : { text: [...original.text].slice(0, REPLY_QUOTE_CHARS).join('') };
+    return { ...m, replyTo: { seq, username, ...quote } };
+  });
 }
 
 export async function who(

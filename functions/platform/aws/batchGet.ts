@@ -23,7 +23,12 @@ export interface BatchGetOptions {
 
 export async function batchGetAll(
   db: DynamoDBDocumentClient,
-  request: { TableName: string; Keys: Record<string, unknown>[]; ProjectionExpression?: string },
+  request: {
+    TableName: string;
+    Keys: Record<string, unknown>[];
+    ProjectionExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+  },
   {
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random = Math.random,

@@ -6,10 +6,10 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { Connection, ConnectionStore, Member, SendBucket } from '../../domain/ports';
+import type { BucketKind, Connection, ConnectionStore, Member, SendBucket } from '../../domain/ports';
 import { LOBBY } from '../protocol';
 import { applied, unlessRefused } from './conditions';
-import { roomMemberPages } from './roomMembers';
+import { allRoomMembers, roomKeyOf, roomMemberPages } from './roomMembers';
 
 /**
  * How long after `connectedAt` the connection may still be in its handshake: API Gateway runs `$connect` under its
@@ -35,6 +35,8 @@ export class DynamoConnectionStore implements ConnectionStore {
         TableName: this.table,
         Item: {
           ...connection,
+          // The room index's key (roomMembers.ts): the room, sharded by the connection.
+          roomKey: roomKeyOf(connection.roomId, connection.connectionId),
           // The sparse user index's key: only a signed-in user's devices are found by user (rooms/dmNotice.ts).
           ...(connection.userId?.startsWith('user:') && { signedInUserId: connection.userId }),
           lastActiveAt: connection.connectedAt,
@@ -64,14 +66,17 @@ export class DynamoConnectionStore implements ConnectionStore {
     username?: string,
   ): Promise<Connection | undefined> {
     return this.move(connectionId, {
-      // Without a name for the room, the chosen one again (records made before it was kept keep theirs).
-      UpdateExpression:
+      // Without a name for the room, the chosen one again (records made before it was kept keep theirs). A resync
+      // note is owed in the room left (dynamoResyncNotes.ts): it goes with the move.
+      UpdateExpression: `${
         username === undefined
-          ? 'SET roomId = :room, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
-          : 'SET roomId = :room, lastActiveAt = :now, username = :name',
+          ? 'SET roomId = :room, roomKey = :roomKey, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
+          : 'SET roomId = :room, roomKey = :roomKey, lastActiveAt = :now, username = :name'
+      } REMOVE resyncRoom, resyncAfter`,
       ConditionExpression: 'attribute_exists(connectionId)',
       ExpressionAttributeValues: {
         ':room': roomId,
+        ':roomKey': roomKeyOf(roomId, connectionId),
         ':now': at,
         ...(username !== undefined && { ':name': username }),
       },
@@ -81,9 +86,14 @@ export class DynamoConnectionStore implements ConnectionStore {
   async moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
     return this.move(connectionId, {
       UpdateExpression:
-        'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username)',
+        'SET roomId = :lobby, roomKey = :lobbyKey, lastActiveAt = :now, username = if_not_exists(chosenName, username) REMOVE resyncRoom, resyncAfter',
       ConditionExpression: 'roomId = :room',
-      ExpressionAttributeValues: { ':lobby': LOBBY, ':room': roomId, ':now': at },
+      ExpressionAttributeValues: {
+        ':lobby': LOBBY,
+        ':lobbyKey': roomKeyOf(LOBBY, connectionId),
+        ':room': roomId,
+        ':now': at,
+      },
     });
   }
 
@@ -91,17 +101,19 @@ export class DynamoConnectionStore implements ConnectionStore {
     connectionId: string,
     bucket: SendBucket,
     previousAt: number | undefined,
+    kind: BucketKind = 'send',
   ): Promise<boolean> {
+    const field = kind === 'react' ? 'reactBucket' : 'sendBucket';
     return applied(
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { connectionId },
-          UpdateExpression: 'SET sendBucket = :bucket',
+          UpdateExpression: `SET ${field} = :bucket`,
           ConditionExpression:
             previousAt === undefined
-              ? 'attribute_exists(connectionId) AND attribute_not_exists(sendBucket)'
-              : 'attribute_exists(connectionId) AND sendBucket.#at = :previousAt',
+              ? `attribute_exists(connectionId) AND attribute_not_exists(${field})`
+              : `attribute_exists(connectionId) AND ${field}.#at = :previousAt`,
           ...(previousAt !== undefined && { ExpressionAttributeNames: { '#at': 'at' } }),
           ExpressionAttributeValues: {
             ':bucket': bucket,
@@ -117,17 +129,26 @@ export class DynamoConnectionStore implements ConnectionStore {
     limit: number,
     connectionId?: string,
   ): Promise<{ members: Member[]; count: number; includesConnection: boolean }> {
+    const everyone = await allRoomMembers(this.db, { table: this.table, index: this.roomIndex, roomId });
+    return {
+      members: everyone.slice(0, limit),
+      count: everyone.length,
+      includesConnection: everyone.some((member) => member.connectionId === connectionId),
+    };
+  }
+
+  /** Up to `limit` of the room's members, reading the index only as far as that (a big room's mentions). */
+  async membersUpTo(roomId: string, limit: number): Promise<Member[]> {
     const members: Member[] = [];
-    let count = 0;
-    let includesConnection = false;
-    for await (const page of roomMemberPages(this.db, { table: this.table, index: this.roomIndex, roomId })) {
-      count += page.length;
-      for (const member of page) {
-        if (members.length < limit) members.push(member);
-        if (member.connectionId === connectionId) includesConnection = true;
-      }
+    for await (const page of roomMemberPages(
+      this.db,
+      { table: this.table, index: this.roomIndex, roomId },
+      () => limit - members.length,
+    )) {
+      members.push(...page);
+      if (members.length >= limit) break;
     }
-    return { members, count, includesConnection };
+    return members;
   }
 
   /** A conditional move of the connection: the item as it was, or undefined when it is gone or the move refused. */

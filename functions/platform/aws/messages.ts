@@ -1,6 +1,8 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isGapMarker } from '../../domain/messaging/gaps';
 import type { MessageStore } from '../../domain/ports';
 import type { ChatMessage } from '../protocol';
+import { batchGetAll } from './batchGet';
 
 /** Items one page of a message query reads while it passes expired messages not yet deleted. */
 const MAX_EXPIRED_PAGE = 1000;
@@ -29,6 +31,19 @@ export class DynamoMessageStore implements MessageStore {
     );
   }
 
+  async before(roomId: string, beforeSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+    const newestFirst = await this.live(
+      {
+        KeyConditionExpression: 'roomId = :room AND seq < :before',
+        ExpressionAttributeValues: { ':room': roomId, ':before': beforeSeq },
+        ScanIndexForward: false,
+      },
+      limit,
+      nowSeconds,
+    );
+    return newestFirst.reverse();
+  }
+
   async latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
     const newestFirst = await this.live(
       {
@@ -42,10 +57,31 @@ export class DynamoMessageStore implements MessageStore {
     return newestFirst.reverse();
   }
 
+  async quoted(
+    roomId: string,
+    seqs: readonly number[],
+    nowSeconds: number,
+  ): Promise<Map<number, { text: string; deleted: boolean }>> {
+    const found = new Map<number, { text: string; deleted: boolean }>();
+    if (seqs.length === 0) return found;
+    const items = await batchGetAll(this.db, {
+      TableName: this.table,
+      Keys: seqs.map((seq) => ({ roomId, seq })),
+      ProjectionExpression: 'seq, #text, deleted, #change, gap, #ttl',
+      ExpressionAttributeNames: { '#text': 'text', '#change': 'change', '#ttl': 'ttl' },
+    });
+    for (const item of items) {
+      if (item.change !== undefined || isGapMarker(item)) continue;
+      if (typeof item.ttl === 'number' && item.ttl <= nowSeconds) continue;
+      found.set(Number(item.seq), { text: String(item.text ?? ''), deleted: item.deleted !== undefined });
+    }
+    return found;
+  }
+
   /**
    * Up to `limit` items of the query whose TTL has not passed. DynamoDB applies `Limit` before the filter, so
    * expired items (not yet deleted) can fill a page. A message expires after every older one (its TTL is its send
-   * time plus the retention, MessageRetentionDays), so going back in time (`ScanIndexForward: false`) the first
+   * time plus the retention, MessageRetentionDays; gap markers are left out as read), so going back in time (`ScanIndexForward: false`) the first
    * expired item ends the search; going forward, the expired ones come first and the query reads on past them, in
    * pages that grow.
    */
@@ -75,9 +111,11 @@ export class DynamoMessageStore implements MessageStore {
           ExclusiveStartKey: start,
         }),
       );
-      const items = page.Items ?? [];
+      const read = page.Items ?? [];
+      // A gap marker holds a seq that was taken and never stored (gaps.ts): history has nothing under it.
+      const items = read.filter((item) => !isGapMarker(item));
       found.push(...items.slice(0, limit - found.length).map(toMessage));
-      const sawExpired = (page.ScannedCount ?? items.length) > items.length;
+      const sawExpired = (page.ScannedCount ?? read.length) > read.length;
       if (backwards && sawExpired) break;
       start = page.LastEvaluatedKey;
       // A page of expired items only: the live ones are further on; read larger pages to reach them sooner.

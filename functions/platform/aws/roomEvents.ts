@@ -1,8 +1,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Room, RoomLife, SendRecord } from '../../domain/ports';
-import { roomEnd } from '../../domain/rooms/roomLife';
+import type { NewSendRecord, Room, RoomLife, SendRecord } from '../../domain/ports';
 
-/** The tables a room event (a message, or a change to one) is written to in its one transaction. */
+/** The tables a room event (a message, or a change to one) is written to. */
 export interface SendTables {
   rooms: string;
   messages: string;
@@ -17,81 +16,78 @@ interface RoomEvent {
   sentAt: string;
 }
 
-/** A send's idempotency record: its key, who publishes it, when it expires. */
-export interface EventRecord {
-  sendKey: string;
-  publisher: string;
-  /** When the publisher's invocation ends (epoch ms; SendRecord.publishUntil). */
-  publishUntil?: number;
-  expiresAt: number;
+/**
+ * The write that takes a room's next seq: `ADD seq :1` on the room's item, returning the new seq, only while the room
+ * lives (with `life`: not closed, TTL not passed, so no event lands in an ended room; the lobby's row appears with
+ * its first event). The same write moves the room's end on, notes when the seq was taken (`seqAt`, the fan-out's
+ * bound on a seq never stored, gaps.ts) and clears the count of successors started for the event before
+ * (functions/domain/fanout/restarts.ts): a new event gets its own. No transaction: sends never conflict.
+ */
+export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, life?: RoomLife) {
+  return {
+    TableName: tables.rooms,
+    Key: { roomId },
+    UpdateExpression: life
+      ? 'ADD seq :one SET seqAt = :at, #ttl = :ttl REMOVE restarts'
+      : 'ADD seq :one SET seqAt = :at REMOVE restarts',
+    ...(life && {
+      ConditionExpression:
+        'attribute_exists(roomId) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+    }),
+    ExpressionAttributeValues: {
+      ':one': 1,
+      ':at': at,
+      ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
+    },
+    ReturnValues: 'UPDATED_NEW' as const,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
 }
 
 /**
- * The first two writes of every room event's transaction: the room's seq moves on from `roomSeq` (and with `life`
- * its end moves to RoomIdleDays from now, only while the room lives: not closed, TTL not passed, so an event never
- * lands in an ended room), and the event is put under that seq if it is free.
+ * Why a room refused a seq, from the item its failed condition returned: no item, no such room; else it was closed
+ * or its TTL passed (DynamoDB deletes late).
  */
-export function takeSeqAndPut(
-  tables: SendTables,
-  event: RoomEvent,
-  roomSeq: number | undefined,
-  expiresAt: number,
-  life?: RoomLife,
-) {
-  // The lobby's row appears with its first message; every other room must have been created. A new event clears the
-  // count of successors started for the one before (functions/domain/fanout/restarts.ts): it gets its own.
-  const roomCondition = roomSeq === undefined ? 'attribute_not_exists(roomId)' : 'seq = :was';
-  return [
-    {
-      Update: {
-        TableName: tables.rooms,
-        Key: { roomId: event.roomId },
-        ...(life
-          ? {
-              UpdateExpression: 'SET seq = :seq, #ttl = :ttl REMOVE restarts',
-              ConditionExpression: `${roomCondition} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
-              ExpressionAttributeNames: { '#ttl': 'ttl' },
-            }
-          : { UpdateExpression: 'SET seq = :seq REMOVE restarts', ConditionExpression: roomCondition }),
-        ExpressionAttributeValues: {
-          ':seq': event.seq,
-          ...(roomSeq !== undefined && { ':was': roomSeq }),
-          ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
-        },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-      },
-    },
-    {
-      Put: {
-        TableName: tables.messages,
-        Item: { ...event, ttl: expiresAt },
-        ConditionExpression: 'attribute_not_exists(seq)',
-      },
-    },
-  ];
+export function seqRefusal(item: Record<string, unknown> | undefined) {
+  if (item === undefined) return { kind: 'noRoom' as const };
+  return { kind: 'roomGone' as const, room: item as unknown as Room };
 }
 
-/** The event's idempotency record, put only if its key is free (none without a clientMsgId). */
-export function putRecord(tables: SendTables, event: RoomEvent, record: EventRecord | undefined) {
-  if (record === undefined) return [];
-  return [
-    {
-      Put: {
-        TableName: tables.sends,
-        Item: {
-          sendKey: record.sendKey,
-          messageId: event.messageId,
-          seq: event.seq,
-          sentAt: event.sentAt,
-          publisher: record.publisher,
-          ...(record.publishUntil !== undefined && { publishUntil: record.publishUntil }),
-          ttl: record.expiresAt,
-        },
-        ConditionExpression: 'attribute_not_exists(sendKey)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-      },
+/** The event put under its seq, only if the seq is free. */
+export function putEvent(tables: SendTables, event: RoomEvent, expiresAt: number) {
+  return {
+    TableName: tables.messages,
+    Item: { ...event, ttl: expiresAt },
+    ConditionExpression: 'attribute_not_exists(seq)',
+  };
+}
+
+/** A gap marker: the seq was taken and will never hold an event (history and the fan-out skip it at once). */
+export function putGap(tables: SendTables, roomId: string, seq: number, expiresAt: number) {
+  return {
+    TableName: tables.messages,
+    Item: { roomId, seq, gap: true, ttl: expiresAt },
+    ConditionExpression: 'attribute_not_exists(seq)',
+  };
+}
+
+/** The event's idempotency record, put only if its key is free; the record found is returned when it is not. */
+export function putRecord(tables: SendTables, event: Omit<RoomEvent, 'roomId'>, record: NewSendRecord) {
+  return {
+    TableName: tables.sends,
+    Item: {
+      sendKey: record.sendKey,
+      messageId: event.messageId,
+      seq: event.seq,
+      sentAt: event.sentAt,
+      publisher: record.publisher,
+      ...(record.publishUntil !== undefined && { publishUntil: record.publishUntil }),
+      ttl: record.expiresAt,
     },
-  ];
+    ConditionExpression: 'attribute_not_exists(sendKey)',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
 }
 
 /**
@@ -110,20 +106,14 @@ export function cancellationReasons(error: unknown): Reasons {
 
 export const conditionFailed = (reason?: { Code?: string }) => reason?.Code === 'ConditionalCheckFailed';
 
-/** The record a retry found in place of its own: the first attempt's. */
+/** The record a retry found in place of its own (in a transaction's cancellation reason): the first attempt's. */
 export function recordFound(sent: Reasons[number] | undefined): SendRecord | undefined {
   if (!conditionFailed(sent) || sent?.Item === undefined) return undefined;
-  const { ttl: _ttl, ...found } = unmarshall(sent.Item);
-  return found as unknown as SendRecord;
+  return asRecord(unmarshall(sent.Item));
 }
 
-/** Why the room refused the seq: it ended (with `life`), or another event took the seq first. */
-export function roomRefusal(
-  room: Reasons[number] | undefined,
-  life: RoomLife | undefined,
-): { kind: 'roomGone'; room: Room } | { kind: 'seqTaken'; roomSeq: number } | undefined {
-  if (!conditionFailed(room) || room?.Item === undefined) return undefined;
-  const found = unmarshall(room.Item) as Room;
-  if (life && roomEnd(found, new Date(life.nowSeconds * 1000))) return { kind: 'roomGone', room: found };
-  return { kind: 'seqTaken', roomSeq: Number(found.seq ?? 0) };
+/** A stored send record as the domain sees it: without its TTL. */
+export function asRecord(item: Record<string, unknown>): SendRecord {
+  const { ttl: _ttl, ...found } = item;
+  return found as unknown as SendRecord;
 }

@@ -1,23 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoFanoutStore } from '../../domain/fanout/dynamoFanout';
-import { DynamoLeaseSweep } from '../../domain/fanout/leaseSweep';
 import { DynamoSessionStore } from '../../domain/identity/dynamoSessions';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../../domain/limits/dynamoGuard';
 import { DynamoChangeStore } from '../../domain/messaging/changes/dynamoChanges';
 import { DynamoRoomEntry } from '../../domain/rooms/dynamoEntry';
 import { DynamoMembershipStore } from '../../domain/rooms/dynamoMemberships';
+import { DynamoPeopleStore } from '../../domain/rooms/dynamoPeople';
 import { DynamoConnectionStore } from '../aws/connections';
 import { DynamoMessageStore } from '../aws/messages';
 import { DynamoRoomStore } from '../aws/rooms';
 import { DynamoSendStore } from '../aws/sends';
 import { config, requireEnv } from '../config';
 import { onFirstCall } from '../onFirstCall';
-import { tracer } from '../powertools';
+import { traced } from '../powertools';
 
-/** One traced DynamoDB client per runtime, shared by the stores of a function and reused by every invocation. */
+/** One DynamoDB client per runtime (traced in a function that opted in), shared by the stores of a function and reused by every invocation. */
 export const documentClient = onFirstCall(() =>
-  DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+  DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   }),
 );
@@ -69,28 +69,26 @@ export function sessionStore(): DynamoSessionStore | undefined {
     : new DynamoSessionStore(documentClient(), table, config.sessionRetentionDays() * 86400);
 }
 
-/** The fan-out's lease, cursor, resync notes (rooms) and posting budget (limits). */
+/** The fan-out's posting budget (limits) and the members' resync notes (connections). */
 export const fanoutStore = () =>
   new DynamoFanoutStore(documentClient(), {
-    rooms: config.roomsTable(),
-    messages: config.messagesTable(),
     connections: config.connectionsTable(),
-    roomIndex: config.roomIndex(),
     limits: requireEnv('LIMITS_TABLE'),
-    leaseIndex: requireEnv('LEASE_INDEX'),
+    resyncIndex: requireEnv('RESYNC_INDEX'),
   });
 
-/** The held leases past their time (the stranded-room sweep, functions/deliver/sweep.ts). */
-export const leaseSweep = () =>
-  new DynamoLeaseSweep(documentClient(), {
-    rooms: config.roomsTable(),
-    leaseIndex: requireEnv('LEASE_INDEX'),
-  });
-
-/** Read positions and memberships (memberships.ts), with the reads of rooms and connections they need. */
+/** Read positions and memberships (memberships.ts), with the reads of rooms, messages and connections they need. */
 export const membershipStore = () =>
   new DynamoMembershipStore(documentClient(), {
     memberships: requireEnv('MEMBERSHIPS_TABLE'),
     rooms: config.roomsTable(),
     connections: config.connectionsTable(),
+    messages: config.messagesTable(),
+  });
+
+/** Co-members by name and shared rooms (people.ts: findpeople, opendm), in the Memberships table and its PeopleIndex. */
+export const peopleStore = () =>
+  new DynamoPeopleStore(documentClient(), {
+    memberships: requireEnv('MEMBERSHIPS_TABLE'),
+    peopleIndex: requireEnv('PEOPLE_INDEX'),
   });

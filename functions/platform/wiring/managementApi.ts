@@ -8,7 +8,7 @@ import type { ConnectionCloser } from '../../domain/limits/guard';
 import { ManagementApiNotifier } from '../aws/notifier';
 import { config } from '../config';
 import { onFirstCall } from '../onFirstCall';
-import { tracer } from '../powertools';
+import { traced } from '../powertools';
 
 /** Posts to connections through this stage's management API (its endpoint comes from the template). */
 export function notifier(): ManagementApiNotifier {
@@ -22,7 +22,7 @@ export function notifier(): ManagementApiNotifier {
     cacheMiddleware: true,
     requestHandler: { httpAgent: agent, httpsAgent: agent },
   });
-  return new ManagementApiNotifier(tracer.captureAWSv3Client(client), endpoint);
+  return new ManagementApiNotifier(traced(client), endpoint);
 }
 
 /**
@@ -31,7 +31,7 @@ export function notifier(): ManagementApiNotifier {
  */
 export function connectionCloser(): ConnectionCloser {
   const api = onFirstCall(() =>
-    tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ endpoint: config.callbackUrl() })),
+    traced(new ApiGatewayManagementApiClient({ endpoint: config.callbackUrl() })),
   );
   return {
     async close(connectionId, frame) {
@@ -49,7 +49,7 @@ export function connectionCloser(): ConnectionCloser {
  */
 export function connectionProbe(): (connectionId: string) => Promise<boolean> {
   const api = onFirstCall(() =>
-    tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ endpoint: config.callbackUrl() })),
+    traced(new ApiGatewayManagementApiClient({ endpoint: config.callbackUrl() })),
   );
   return async (connectionId) => {
     try {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { ChangedFrame } from '../../../../protocol';
+import { type ChangedFrame, REACTION_RATE } from '../../../../protocol';
 import { Busy, RoomClosed, RoomNotFound } from '../../../platform/errors';
+import { logger } from '../../../platform/powertools';
 import { LOBBY } from '../../../platform/protocol';
 import { requireConnection } from '../../identity/connections';
 import { takeSendToken } from '../../limits/rateLimit';
 import type { ChatPorts, SendRecord, SendSettings } from '../../ports';
 import { epochSeconds, roomEnd, roomTtl } from '../../rooms/roomLife';
-import { AppendTries, publishStored, sendRecordOf, takesPublishing } from '../appending';
+import { catchUp, orBusy, publishStored, sendRecordOf, takeRoomSeq, takesPublishing } from '../appending';
+import { isGapMarker } from '../gaps';
 import { MessageNotFound } from './errors';
 import {
   changeFrameOf,
@@ -21,8 +23,8 @@ import { type ChangeRequest, type Changer, type Plan, planChange } from './plann
 import type { ChangeStore, PlannedChange, TargetUpdate } from './ports';
 
 /**
- * Changing a message (edit, delete, reaction): the change is a room event stored under the room's next seq in one
- * transaction with the message's new state, as a send stores a message (docs/RELIABILITY.md, "The send path"), and
+ * Changing a message (edit, delete, reaction): the change is a room event under a seq taken from the room's counter
+ * as a send takes one, stored in one transaction with the message's new state (the room's item is not in it) (docs/RELIABILITY.md, "The send path"), and
  * published through the same fan-out, so it reaches members in seq order, coalesced in a busy room, and `history`
  * gives it to one who was away. With a clientMsgId a retry gets the first reply.
  */
@@ -56,9 +58,8 @@ interface Change {
   now: Date;
 }
 
-/** What the transaction is held to: the room's seq and the message as last read. */
+/** What the transaction is held to: the message as last read. */
 interface Read {
-  roomSeq: number | undefined;
   message: StoredMessage | undefined;
 }
 
@@ -84,7 +85,9 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   const [room, item] = await Promise.all([
     deps.rooms.get(roomId),
     deps.changes.item(roomId, input.seq),
-    deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
+    input.request.kind === 'react'
+      ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
+      : deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
   ]);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
   const end = room && roomId !== LOBBY ? roomEnd(room, now) : undefined;
@@ -97,45 +100,83 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
     attempt,
     now,
   };
-  return { change, read: { roomSeq: room?.seq, message: asMessage(item, now) } };
+  return { change, read: { message: asMessage(item, now) } };
 }
 
 /**
- * Plans the change on the message as read and stores it, until a transaction ends (appending.ts): a lost race for
- * the seq is tried again with the seq the cancellation names, and the message read again if it changed too; a change
- * to the message in between, with the message read again; a transaction conflict, with both read again.
+ * Tries one change may make: each lost compare-and-set on the message (another change to it came first) means that
+ * change was stored, so the message progresses; with k changes racing on one message the last loses k - 1 times. A
+ * transaction conflict (another transaction holds one of the message's items) is tried a few times after a pause.
+ */
+const MAX_TRIES = 50;
+const MAX_CONFLICTS = 6;
+
+/**
+ * Plans the change on the message as read and stores it under a seq taken from the room's counter (appending.ts):
+ * the seq is taken once the rules let the change through, and kept across the message's compare-and-set races (the
+ * message read again) and transaction conflicts (after a pause). A seq taken and then not used (the change turned
+ * out refused or already made, a retry of a recorded change, out of tries) is marked as a gap at once.
  */
 async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promise<ChangedFrame> {
-  const liveTarget = () => liveMessage(deps.changes, change.roomId, change.input.seq, change.now);
-  for (const tries = new AppendTries(change.input.signal); tries.another(); ) {
-    const planned = await planOrAnswer(deps, change, read.message);
-    if (!('plan' in planned)) return planned;
-    const event = eventOf(change, read.roomSeq, planned.plan);
-    const outcome = await deps.changes.apply(writeOf(deps, change, event, read.roomSeq, planned));
-    switch (outcome.kind) {
-      case 'stored':
-        await publish(deps, change, event);
-        return reply(change, applied(planned.message, event, planned.plan.update), event.seq);
-      case 'sentBefore':
-        return answerRecorded(deps, change, outcome.record);
-      case 'roomGone':
-        throw new RoomClosed(change.roomId, roomEnd(outcome.room, change.now) ?? 'expired');
-      case 'seqTaken':
-        read.roomSeq = outcome.roomSeq;
-        if (outcome.targetChanged) read.message = await liveTarget();
-        break;
-      case 'targetChanged':
-        read.message = await liveTarget();
-        break;
-      case 'conflict': {
-        await tries.pauseAfterConflict();
-        const [room, message] = await Promise.all([deps.rooms.get(change.roomId), liveTarget()]);
-        read.roomSeq = room?.seq;
-        read.message = message;
+  const { roomId } = change;
+  const liveTarget = () => liveMessage(deps.changes, roomId, change.input.seq, change.now);
+  const nowSeconds = epochSeconds(change.now);
+  const expiresAt = nowSeconds + deps.messageRetentionDays * 86400;
+  const life = roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) };
+  let seq: number | undefined;
+  let conflicts = 0;
+  const unused = async () => {
+    if (seq !== undefined) await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
+    seq = undefined;
+  };
+  try {
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      const planned = await planOrAnswer(deps, change, read.message);
+      if (!('plan' in planned)) {
+        await unused();
+        return planned;
+      }
+      if (seq === undefined) {
+        if (change.input.signal?.aborted) throw new Busy();
+        seq = await takeRoomSeq(deps, roomId, change.now, life);
+      }
+      const event = eventOf(change, seq, planned.plan);
+      const outcome = await orBusy(deps.changes.apply(writeOf(change, event, expiresAt, planned)), roomId);
+      switch (outcome.kind) {
+        case 'stored':
+          seq = undefined;
+          await publish(deps, change, event);
+          return reply(change, applied(planned.message, event, planned.plan.update), event.seq);
+        case 'sentBefore':
+          await unused();
+          return answerRecorded(deps, change, outcome.record);
+        case 'seqOccupied':
+          // The seq holds an older event (not a gap): the counter moves past the stored events, and a new seq is taken.
+          seq = undefined;
+          await catchUp(deps, roomId);
+          break;
+        case 'targetChanged':
+          read.message = await liveTarget();
+          break;
+        case 'conflict':
+          if (++conflicts > MAX_CONFLICTS) {
+            logger.warn('answered busy: the message stayed held by other transactions', {
+              roomId,
+              conflicts,
+            });
+            throw new Busy('transaction-conflicts');
+          }
+          await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * conflicts));
+          read.message = await liveTarget();
       }
     }
+    throw new Busy('transaction-conflicts');
+  } catch (error) {
+    await unused().catch((cause: unknown) =>
+      logger.warn('a seq taken for a change was not marked a gap', { roomId, seq, cause }),
+    );
+    throw error;
   }
-  throw new Busy();
 }
 
 /**
@@ -162,13 +203,13 @@ async function planOrAnswer(
   return record ? answerRecorded(deps, change, record) : reply(change, message);
 }
 
-/** The change as a room event under the room's next seq. */
-function eventOf(change: Change, roomSeq: number | undefined, plan: Planned['plan']): StoredChange {
+/** The change as a room event under the seq it took. */
+function eventOf(change: Change, seq: number, plan: Planned['plan']): StoredChange {
   const { request } = change.input;
   return {
     change: request.kind === 'edit' ? 'edited' : request.kind === 'delete' ? 'deleted' : 'reaction',
     roomId: change.roomId,
-    seq: (roomSeq ?? 0) + 1,
+    seq,
     messageId: randomUUID(),
     username: change.changer.connection.username,
     sentAt: change.now.toISOString(),
@@ -177,25 +218,21 @@ function eventOf(change: Change, roomSeq: number | undefined, plan: Planned['pla
   };
 }
 
-/** The transaction's write: held to the room's seq and the message's changeSeq as read, and moving the room's end on. */
+/** The transaction's write: held to the message's changeSeq as read. */
 function writeOf(
-  deps: ChangeDeps,
   change: Change,
   event: StoredChange,
-  roomSeq: number | undefined,
+  expiresAt: number,
   { message, plan }: Planned,
 ): PlannedChange {
-  const nowSeconds = epochSeconds(change.now);
   return {
     event,
-    roomSeq,
-    expiresAt: nowSeconds + deps.messageRetentionDays * 86400,
+    expiresAt,
     readChangeSeq: message.changeSeq,
     update: plan.update,
     record: change.sendKey
       ? sendRecordOf(change.sendKey, change.attempt, change.now, change.input.deadline)
       : undefined,
-    life: change.roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) },
   };
 }
 
@@ -224,9 +261,10 @@ async function answerRecorded(deps: ChangeDeps, change: Change, record: SendReco
   return reply(change, message, record.seq);
 }
 
-/** The item as a live message: not a change, and not past its TTL (which DynamoDB applies late). */
+/** The item as a live message: not a change nor a gap, and not past its TTL (which DynamoDB applies late). */
 function asMessage(item: StoredMessage | StoredChange | undefined, now: Date): StoredMessage | undefined {
-  if (!item || isStoredChange(item)) return undefined;
+  // A gap marker (gaps.ts) holds no message either.
+  if (!item || isStoredChange(item) || isGapMarker(item)) return undefined;
   if (item.ttl !== undefined && item.ttl <= epochSeconds(now)) return undefined;
   return item;
 }

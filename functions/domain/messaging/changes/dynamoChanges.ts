@@ -1,12 +1,12 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  asRecord,
   cancellationReasons,
   conditionFailed,
+  putEvent,
   putRecord,
   recordFound,
-  roomRefusal,
   type SendTables,
-  takeSeqAndPut,
 } from '../../../platform/aws/roomEvents';
 import type { SendRecord } from '../../ports';
 import type { StoredChange, StoredMessage } from './frames';
@@ -48,7 +48,10 @@ function targetWrite(update: TargetUpdate, event: StoredChange, readChangeSeq: n
   };
 }
 
-/** The changes' one transaction: the room's seq (as a send takes it), the event, the message, the send record. */
+/**
+ * The changes' one transaction, over the message's own items: the event under the seq it took (as a send takes one),
+ * the message, the edits a delete scrubs, the send record. The room's item is not in it: changes never hold up sends.
+ */
 export class DynamoChangeStore implements ChangeStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -66,20 +69,18 @@ export class DynamoChangeStore implements ChangeStore {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tables.sends, Key: { sendKey }, ConsistentRead: true }),
     );
-    if (!Item) return undefined;
-    const { ttl: _ttl, ...record } = Item;
-    return record as SendRecord;
+    return Item ? asRecord(Item) : undefined;
   }
 
   async apply(change: PlannedChange): Promise<ChangeOutcome> {
-    const { event, roomSeq, life, record, update } = change;
+    const { event, record, update } = change;
     const { roomId } = event;
     const scrubs = update.kind === 'delete' ? update.scrub : [];
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            ...takeSeqAndPut(this.tables, event, roomSeq, change.expiresAt, life),
+            { Put: putEvent(this.tables, event, change.expiresAt) },
             {
               Update: {
                 TableName: this.tables.messages,
@@ -98,22 +99,20 @@ export class DynamoChangeStore implements ChangeStore {
                 ExpressionAttributeValues: { ':true': true },
               },
             })),
-            ...putRecord(this.tables, event, record),
+            ...(record ? [{ Put: putRecord(this.tables, event, record) }] : []),
           ],
         }),
       );
       return { kind: 'stored' };
     } catch (error) {
       const reasons = cancellationReasons(error);
-      const [room, _event, target] = reasons;
+      const [put, target] = reasons;
       const sentBefore = recordFound(record ? reasons.at(-1) : undefined);
       if (sentBefore) return { kind: 'sentBefore', record: sentBefore };
       if (reasons.some((reason) => reason.Code === 'TransactionConflict')) return { kind: 'conflict' };
-      const refused = roomRefusal(room, life);
-      if (refused?.kind === 'seqTaken') return { ...refused, targetChanged: conditionFailed(target) };
-      if (refused) return refused;
+      if (conditionFailed(put)) return { kind: 'seqOccupied' };
       // The message changed, or an edit event to scrub is gone (its TTL): read the message again.
-      if (conditionFailed(target) || reasons.slice(3).some(conditionFailed)) return { kind: 'targetChanged' };
+      if (conditionFailed(target) || reasons.slice(2).some(conditionFailed)) return { kind: 'targetChanged' };
       throw error;
     }
   }

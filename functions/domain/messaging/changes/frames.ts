@@ -22,6 +22,8 @@ export interface StoredMessage extends ChatMessage {
   reactors?: Record<string, string[]>;
   /** The seqs of this message's edit events, oldest first. */
   editSeqs?: number[];
+  /** The keys in the room (memberKey) of the members it names (`mentions`): their unread mention counts. */
+  mentionKeys?: string[];
   /** DynamoDB's TTL attribute (epoch seconds), as read back by the changes' own reads. */
   ttl?: number;
 }
@@ -71,7 +73,10 @@ export function reactionsOf(reactors: StoredMessage['reactors'], viewer?: string
 
 /** A message's frame, with its state after any change: `editedAt`, the tombstone, reactions as `viewer` sees them. */
 export function messageFrameOf(message: StoredMessage, viewer?: string): MessageFrame {
-  const { roomId, seq, messageId, username, text, sentAt, editedAt, deleted, changeSeq } = message;
+  const { roomId, seq, messageId, username, text, sentAt, editedAt, deleted, changeSeq, replyTo, mentions } =
+    message;
+  const { attachments } = message;
+  const { authorKey } = message;
   const reactions = reactionsOf(message.reactors, viewer);
   return {
     type: 'message',
@@ -81,6 +86,10 @@ export function messageFrameOf(message: StoredMessage, viewer?: string): Message
     username,
     text: deleted ? '' : text,
     sentAt,
+    ...(authorKey !== undefined && { authorKey }),
+    ...(replyTo !== undefined && !deleted && { replyTo }),
+    ...(mentions !== undefined && !deleted && { mentions }),
+    ...(attachments !== undefined && !deleted && { attachments }),
     ...(editedAt !== undefined && { editedAt }),
     ...(deleted !== undefined && { deleted }),
     ...(reactions.length > 0 && { reactions }),

@@ -1,4 +1,4 @@
-import { isReaction } from '../../../../protocol';
+import { reactionOf } from '../../../../protocol';
 import { BadRequest } from '../../../platform/errors';
 import { parseMessageText, requireString } from '../../../platform/protocol';
 import type { ChangeRequest } from './planning';
@@ -16,8 +16,8 @@ export function parseChangeRequest(action: string, body: Record<string, unknown>
   if (action === 'editmessage')
     return { kind: 'edit', text: parseMessageText(requireString(body, 'message')) };
   if (action === 'deletemessage') return { kind: 'delete' };
-  const reaction = requireString(body, 'reaction');
-  if (!isReaction(reaction)) throw new BadRequest('"reaction" must be a single emoji, such as "👍".');
+  const reaction = reactionOf(requireString(body, 'reaction'));
+  if (reaction === undefined) throw new BadRequest('"reaction" must be a single emoji, such as "👍".');
   if (body.remove !== undefined && typeof body.remove !== 'boolean')
     throw new BadRequest('"remove" must be true or false.');
   return { kind: 'react', reaction, remove: body.remove === true };

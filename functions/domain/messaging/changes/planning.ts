@@ -34,7 +34,8 @@ const UNCHANGED: Plan = { kind: 'unchanged' };
  * - delete: the author within the edit window, or the room's owner at any time; deleting a deleted message is
  *   no change (a retry finds what it asked for);
  * - react: anyone in the room, on a message not deleted; adding a reaction it gave, or removing one it did not, is
- *   no change; at most `reactionKinds` different reactions and `reactionsPerMessage` in all.
+ *   no change; at most `reactionKinds` different reactions and `reactionsPerMessage` in all, and at most
+ *   `reactionKindsPerMember` different ones from one member (so nobody can take all of a message's kinds).
  */
 export function planChange(
   message: StoredMessage,
@@ -119,6 +120,11 @@ function planReaction(
       );
     if (total >= CHANGE_LIMITS.reactionsPerMessage)
       throw new ChangeLimit('This message has as many reactions as it can carry.');
+    const mineKinds = Object.values(reactors).filter((keys) => keys.includes(key)).length;
+    if (mineKinds >= CHANGE_LIMITS.reactionKindsPerMember)
+      throw new ChangeLimit(
+        `You can give one message ${CHANGE_LIMITS.reactionKindsPerMember} different reactions; take one back to add another.`,
+      );
     reactors[request.reaction] = [...given, key];
   }
   return {

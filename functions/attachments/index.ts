@@ -1,0 +1,63 @@
+import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import { readAttachment, requestUpload } from '../domain/attachments/attachments';
+import { requireConnection } from '../domain/identity/connections';
+import { servedFrom } from '../domain/limits/guard';
+import { limitOwner } from '../domain/limits/quotas';
+import { systemClock } from '../platform/clock';
+import { numberEnv } from '../platform/config';
+import { onFirstCall } from '../platform/onFirstCall';
+import { logger } from '../platform/powertools';
+import { routeHandler } from '../platform/websocket';
+import { connectionStore, quotaStore } from '../platform/wiring/dynamodb';
+import { S3AttachmentBucket } from './s3Bucket';
+
+const deps = onFirstCall(() => ({
+  connections: connectionStore(),
+  bucket: new S3AttachmentBucket(),
+  quota: quotaStore(),
+  // Setting AttachmentsPerDay (template.yaml): uploads one owner may ask for per day.
+  perDay: numberEnv('ATTACHMENTS_PER_DAY'),
+  now: systemClock,
+}));
+
+const ATTACHMENT_ROUTES = ['attach', 'getattachment'] as const;
+
+/**
+ * attach and getattachment (functions/domain/attachments/attachments.ts). A frame naming another room than the
+ * connection's is refused NOT_SUBSCRIBED before this runs (platform/websocket.ts, ROOM_ROUTES).
+ */
+const routes: Record<string, ReturnType<typeof routeHandler>> = {
+  attach: routeHandler('attach', async (frame) => {
+    const served = servedFrom(deps(), frame);
+    const connection = await requireConnection(served, frame.connectionId);
+    // The owner of the quota: the signed-in user, else the source address (quotas.ts limitOwner).
+    const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
+    const upload = await requestUpload(
+      served,
+      connection,
+      limitOwner(connection.userId, identity?.sourceIp),
+      {
+        contentType: frame.body.contentType,
+        size: frame.body.size,
+      },
+    );
+    logger.info('upload signed', { roomId: upload.roomId, key: upload.key, bytes: upload.maxBytes });
+    return upload;
+  }),
+  getattachment: routeHandler('getattachment', async (frame) => {
+    const served = servedFrom(deps(), frame);
+    const connection = await requireConnection(served, frame.connectionId);
+    return readAttachment(served, connection, frame.body.key);
+  }),
+};
+
+/** One function for both routes, routed by the route key API Gateway names. */
+export const handler = (event: APIGatewayProxyWebsocketEventV2, context?: Context) => {
+  const route = routes[event.requestContext.routeKey];
+  // The template wires only these routes here; any other key is a wiring mistake, failed loudly.
+  if (!route)
+    throw new Error(
+      `attachments serves ${ATTACHMENT_ROUTES.join(', ')}, not ${event.requestContext.routeKey}`,
+    );
+  return route(event, context);
+};

@@ -1,0 +1,65 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { foldName, type Person } from '../../../protocol';
+import { batchGetAll } from '../../platform/aws/batchGet';
+import type { PeopleStore } from './people';
+
+/**
+ * The reads findpeople and opendm make of the Memberships table (people.ts): the caller's memberships (its base
+ * key), a room's signed-in members by name (the sparse PeopleIndex: `roomId`, `nameKey`), and whether a user has a
+ * membership of given rooms (BatchGetItem of their keys).
+ */
+
+/** The index's sort key of a signed-in member's membership: its folded name, then its id (names may repeat). */
+export const nameKey = (name: string, userId: string) => `${foldName(name)}#${userId}`;
+
+/** BatchGetItem takes at most 100 keys per request. */
+const BATCH = 100;
+
+export class DynamoPeopleStore implements PeopleStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { memberships: string; peopleIndex: string },
+  ) {}
+
+  async roomsOf(memberKey: string, limit: number): Promise<string[]> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.memberships,
+        KeyConditionExpression: 'memberKey = :key',
+        ExpressionAttributeValues: { ':key': memberKey },
+        ProjectionExpression: 'roomId',
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map((item) => String(item.roomId));
+  }
+
+  async namedIn(roomId: string, prefix: string, limit: number): Promise<Person[]> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.memberships,
+        IndexName: this.tables.peopleIndex,
+        KeyConditionExpression: 'roomId = :room AND begins_with(nameKey, :prefix)',
+        ExpressionAttributeValues: { ':room': roomId, ':prefix': prefix },
+        ProjectionExpression: 'memberKey, username',
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? [])
+      .filter((item) => typeof item.username === 'string' && String(item.memberKey).startsWith('user:'))
+      .map((item) => ({ userId: String(item.memberKey), username: String(item.username) }));
+  }
+
+  async memberOf(memberKey: string, roomIds: string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (let i = 0; i < roomIds.length; i += BATCH) {
+      const items = await batchGetAll(this.db, {
+        TableName: this.tables.memberships,
+        Keys: roomIds.slice(i, i + BATCH).map((roomId) => ({ memberKey, roomId })),
+        ProjectionExpression: 'roomId',
+      });
+      found.push(...items.map((item) => String(item.roomId)));
+    }
+    return found;
+  }
+}
