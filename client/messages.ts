@@ -1,5 +1,5 @@
 import type { ChangedFrame, ChangeFrame, MessageFrame, RoomEventFrame } from '../protocol';
-import { isReaction } from '../protocol';
+import { reactionOf } from '../protocol';
 import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { RoomcastError } from './errors';
 import { checkMessageText } from './validate';
@@ -31,16 +31,18 @@ function checkSeq(seq: unknown): number {
   return seq as number;
 }
 
+/** The reaction as the server stores it (a bare ❤ is ❤️, 👍 with a selector is 👍), or INVALID_ARGUMENT. */
 function checkReaction(reaction: unknown): string {
-  if (!isReaction(reaction))
+  const stored = reactionOf(reaction);
+  if (stored === undefined)
     throw new RoomcastError('INVALID_ARGUMENT', 'A reaction is a single emoji, such as "👍".');
-  return reaction;
+  return stored;
 }
 
 /**
- * How a change answered `INTERNAL` is tried again: the server answers so when it gave up on its own retries (a busy
- * room's transactions kept conflicting: "The chat is busy right now") or failed midway, and the same clientMsgId
- * makes a retry safe. Full jitter up to 250 ms, 500 ms, 1 s: four attempts in all.
+ * How a change answered `BUSY` or `INTERNAL` is tried again: the server answers so when it met a limit for now (its
+ * deadline, DynamoDB throttling, the message held by other changes' transactions: "The chat is busy right now") or
+ * failed midway, and the same clientMsgId makes a retry safe. Full jitter up to 250 ms, 500 ms, 1 s: four attempts.
  */
 export const CHANGE_RETRY: BackoffPolicy = { initialDelayMs: 250, maxDelayMs: 2000, maxAttempts: 4 };
 
@@ -74,17 +76,45 @@ export class MessageChanges {
 
   /** Adds this member's `reaction` (one emoji) to message `seq`; adding it twice changes nothing. */
   async react(seq: number, reaction: string): Promise<ChangedFrame> {
-    return this.change({ action: 'react', seq: checkSeq(seq), reaction: checkReaction(reaction) });
+    return this.toggle(checkSeq(seq), checkReaction(reaction), true);
   }
 
   /** Takes this member's `reaction` back; taking back one it did not give changes nothing. */
   async unreact(seq: number, reaction: string): Promise<ChangedFrame> {
-    return this.change({
-      action: 'react',
-      seq: checkSeq(seq),
-      reaction: checkReaction(reaction),
-      remove: true,
-    });
+    return this.toggle(checkSeq(seq), checkReaction(reaction), false);
+  }
+
+  /** Reactions being sent, by message and emoji: what the member wants now, and the reply its callers await. */
+  private readonly toggles = new Map<string, { want: boolean; reply: Promise<ChangedFrame> }>();
+
+  /**
+   * Rapid toggles of one reaction on one message are coalesced: while one is on its way, further clicks only change
+   * what the member wants, and once it is answered the final state is sent if it differs (at most one more frame).
+   * Every caller gets the reply to the last frame sent. A double click costs no reaction budget twice over.
+   */
+  private toggle(seq: number, reaction: string, want: boolean): Promise<ChangedFrame> {
+    const key = `${seq}\u0000${reaction}`;
+    const running = this.toggles.get(key);
+    if (running) {
+      running.want = want;
+      return running.reply;
+    }
+    const entry = { want, reply: Promise.resolve(undefined as unknown as ChangedFrame) };
+    entry.reply = (async () => {
+      try {
+        let sent: boolean;
+        let reply: ChangedFrame;
+        do {
+          sent = entry.want;
+          reply = await this.change({ action: 'react', seq, reaction, ...(!sent && { remove: true }) });
+        } while (entry.want !== sent);
+        return reply;
+      } finally {
+        this.toggles.delete(key);
+      }
+    })();
+    this.toggles.set(key, entry);
+    return entry.reply;
   }
 
   private async change(frame: Record<string, unknown>): Promise<ChangedFrame> {
@@ -96,8 +126,9 @@ export class MessageChanges {
         this.onReply(reply);
         return reply;
       } catch (error) {
-        const internal = error instanceof RoomcastError && error.code === 'INTERNAL';
-        if (!internal || attempt >= CHANGE_RETRY.maxAttempts) throw error;
+        const retryable =
+          error instanceof RoomcastError && (error.code === 'BUSY' || error.code === 'INTERNAL');
+        if (!retryable || attempt >= CHANGE_RETRY.maxAttempts) throw error;
         await this.clock.sleep(fullJitterDelay(CHANGE_RETRY, attempt - 1, this.clock.random));
       }
     }

@@ -1,4 +1,4 @@
-import type { AckFrame } from '../protocol';
+import type { AckFrame, Attachment } from '../protocol';
 import type { BackoffPolicy } from './backoff';
 import { fullJitterDelay } from './backoff';
 import { RoomcastError } from './errors';
@@ -7,6 +7,10 @@ interface OutboxEntry {
   clientMsgId: string;
   roomId: string;
   text: string;
+  /** The seq of the message this one replies to. */
+  replyTo?: number;
+  /** Uploaded images it carries. */
+  attachments?: Attachment[];
   attempts: number;
   inFlight: boolean;
   timer?: ReturnType<typeof setTimeout>;
@@ -36,8 +40,11 @@ export interface OutboxConfig {
   inOrder?: boolean;
 }
 
-/** Errors after which the same clientMsgId may be sent again. */
-const RETRYABLE = new Set(['INTERNAL', 'RATE_LIMITED', 'TIMEOUT', 'GATEWAY_ERROR']);
+/**
+ * Errors after which the same clientMsgId may be sent again: BUSY (a limit met for now: the server's deadline,
+ * DynamoDB throttling), INTERNAL, RATE_LIMITED, no ack in time, the gateway's own error.
+ */
+const RETRYABLE = new Set(['BUSY', 'INTERNAL', 'RATE_LIMITED', 'TIMEOUT', 'GATEWAY_ERROR']);
 
 /**
  * Messages written but not yet acknowledged. Each keeps one clientMsgId for all its attempts, so the server stores
@@ -54,7 +61,7 @@ export class Outbox {
   }
 
   /** Takes a message for `roomId`; sends it at once when the connection is ready. Resolves with its ack. */
-  add(roomId: string, text: string): Promise<AckFrame> {
+  add(roomId: string, text: string, replyTo?: number, attachments?: Attachment[]): Promise<AckFrame> {
     if (this.entries.size >= this.config.limit) {
       return Promise.reject(
         new RoomcastError('OUTBOX_FULL', `${this.entries.size} messages are waiting to be sent already.`),
@@ -65,6 +72,8 @@ export class Outbox {
         clientMsgId: this.config.newId(),
         roomId,
         text,
+        ...(replyTo !== undefined && { replyTo }),
+        ...(attachments !== undefined && { attachments }),
         attempts: 0,
         inFlight: false,
         resolve,
@@ -153,7 +162,13 @@ export class Outbox {
     entry.attempts += 1;
     entry.inFlight = true;
     try {
-      this.config.write({ action: 'sendmessage', message: entry.text, clientMsgId: entry.clientMsgId });
+      this.config.write({
+        action: 'sendmessage',
+        message: entry.text,
+        clientMsgId: entry.clientMsgId,
+        ...(entry.replyTo !== undefined && { replyTo: entry.replyTo }),
+        ...(entry.attachments !== undefined && { attachments: entry.attachments }),
+      });
     } catch {
       entry.inFlight = false;
       return; // flushed again once the connection is back

@@ -1,5 +1,7 @@
 import type {
   AckFrame,
+  Attachment,
+  AttachmentFrame,
   BroadcastFrame,
   ErrorFrame,
   HistoryFrame,
@@ -9,7 +11,9 @@ import type {
   LeftFrame,
   MemberRemovedFrame,
   MembersFrame,
+  MentionFrame,
   RoomClosedFrame,
+  UploadFrame,
 } from '../protocol';
 import { ERROR_CODES, GATEWAY, LIMITS, REPLY_TYPE, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
 import type { BackoffPolicy } from './backoff';
@@ -30,7 +34,7 @@ import type {
   StateChange,
 } from './types';
 import { Typing } from './typing';
-import { checkMessageText, checkRoomId, resumeTokenOf, socketOf } from './validate';
+import { checkMessageText, checkReplyTo, checkRoomId, resumeTokenOf, socketOf } from './validate';
 
 export { checkMessageText, checkRoomId } from './validate';
 
@@ -303,22 +307,55 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   /**
    * Sends a message to the current room and resolves with its ack. Idempotent: one clientMsgId per message, reused
-   * on every retry, so the room gets it once. While offline the message waits in the outbox.
+   * on every retry, so the room gets it once. While offline the message waits in the outbox. With `replyTo` (the
+   * seq of a message in the room) it is a reply; a reply to a message that is gone is refused (MESSAGE_NOT_FOUND,
+   * MESSAGE_DELETED).
    */
-  send(text: string): Promise<AckFrame> {
+  send(text: string, options: { replyTo?: number; attachments?: Attachment[] } = {}): Promise<AckFrame> {
     let trimmed: string;
+    let replyTo: number | undefined;
+    const { attachments } = options;
     try {
-      trimmed = checkMessageText(text);
+      // A message with images may have no text (docs/PROTOCOL.md, "Attachments").
+      trimmed = attachments?.length && text.trim() === '' ? '' : checkMessageText(text);
+      replyTo = checkReplyTo(options.replyTo);
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.current === 'closed')
       return Promise.reject(new RoomcastError('CLOSED', 'The client was closed.'));
-    return this.outbox.add(this.session.roomId, trimmed);
+    return this.outbox.add(
+      this.session.roomId,
+      trimmed,
+      replyTo,
+      attachments?.length ? attachments : undefined,
+    );
   }
 
-  /** A page of the current room's history (the latest `limit`, or the first `limit` after `afterSeq`). */
-  async history(query: { afterSeq?: number; limit?: number } = {}): Promise<HistoryFrame> {
+  /**
+   * Asks to upload an image of `contentType` and `size` bytes to the current room: POST the answer's `fields`, then
+   * the file, to its `url` (docs/PROTOCOL.md, "Attachments"), then `send` a message with the attachment.
+   */
+  async requestUpload(contentType: string, size: number): Promise<UploadFrame> {
+    return (await this.acrossReconnects(() =>
+      this.requests.send({ action: 'attach', contentType, size }),
+    )) as unknown as UploadFrame;
+  }
+
+  /** A short-lived URL (a presigned GET) of an attachment of the current room. */
+  async attachmentUrl(key: string): Promise<AttachmentFrame> {
+    return (await this.acrossReconnects(() =>
+      this.requests.send({ action: 'getattachment', key }),
+    )) as unknown as AttachmentFrame;
+  }
+
+  /**
+   * A page of the current room's history: the latest `limit`, the first `limit` after `afterSeq`, or the last `limit`
+   * before `beforeSeq` (scrolling back; `hasOlder` says whether older ones are kept).
+   */
+  async history(
+    query: { afterSeq?: number; beforeSeq?: number; limit?: number } = {},
+  ): Promise<HistoryFrame> {
     return this.acrossReconnects(() => this.session.history(query));
   }
 
@@ -454,6 +491,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         return;
       case 'broadcast':
         this.emit('broadcast', f as unknown as BroadcastFrame);
+        return;
+      case 'mention':
+        this.emit('mention', f as unknown as MentionFrame);
         return;
       case 'typing': // client/typing.ts takes it from the `frame` event
         return;

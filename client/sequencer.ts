@@ -8,8 +8,18 @@ import type { RoomEventFrame } from '../protocol';
 export class Sequencer {
   private last: number | undefined;
   private readonly held = new Map<number, RoomEventFrame>();
+  /** When the hole below the held messages was first seen (epoch ms); undefined while there is none. */
+  private holeSeen: number | undefined;
 
-  constructor(private readonly deliver: (message: RoomEventFrame) => void) {}
+  constructor(
+    private readonly deliver: (message: RoomEventFrame) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** How long the current hole has been open (0 when there is none). */
+  get holeAgeMs(): number {
+    return this.holeSeen === undefined ? 0 : this.now() - this.holeSeen;
+  }
 
   /** Highest seq delivered without a gap; undefined before the baseline is known. */
   get lastSeq(): number | undefined {
@@ -54,6 +64,7 @@ export class Sequencer {
   reset(): void {
     this.last = undefined;
     this.held.clear();
+    this.holeSeen = undefined;
   }
 
   private drain(): void {
@@ -61,7 +72,11 @@ export class Sequencer {
     for (let next = this.held.get(this.last + 1); next !== undefined; next = this.held.get(this.last + 1)) {
       this.held.delete(next.seq);
       this.last = next.seq;
+      // The hole below it is filled: a hole above starts its own wait.
+      this.holeSeen = undefined;
       this.deliver(next);
     }
+    if (this.held.size === 0) this.holeSeen = undefined;
+    else this.holeSeen ??= this.now();
   }
 }

@@ -46,6 +46,13 @@ export interface SessionConfig {
 }
 
 /**
+ * How long a hole that history does not fill is waited for before the messages above it are delivered: a seq is taken
+ * before its message is stored, and may be stored a moment after a later one (docs/PROTOCOL.md, "Ordering, gaps and
+ * retries").
+ */
+export const HOLE_WAIT_MS = 2_000;
+
+/**
  * The room the client is in and what it has delivered of it: join (with the room's invite key) and create, the
  * resume after a reconnect (back into the room, then everything after the last seq), gap filling through `history`,
  * the sequencer that hands each seq over once and in order, and the member list.
@@ -58,6 +65,8 @@ export class RoomSession {
   private activity: SessionActivity = { kind: 'steady' };
   /** A fill was asked for while one ran (a new gap, a resync): the running fill goes round once more. */
   private refill = false;
+  /** A fill set to run once a hole history did not have has waited HOLE_WAIT_MS. */
+  private holeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sequencer: Sequencer;
 
   constructor(
@@ -209,7 +218,7 @@ export class RoomSession {
   }
 
   /** A page of the current room's history. */
-  history(query: { afterSeq?: number; limit?: number }): Promise<HistoryFrame> {
+  history(query: { afterSeq?: number; beforeSeq?: number; limit?: number }): Promise<HistoryFrame> {
     return this.hooks.request({ action: 'history', ...query }) as unknown as Promise<HistoryFrame>;
   }
 
@@ -302,7 +311,7 @@ export class RoomSession {
     this.key = joined.inviteKey;
     if (this.config.lean) {
       this.room = joined.roomId;
-      this.hooks.emit('room', { roomId: joined.roomId, lastSeq: joined.lastSeq });
+      this.hooks.emit('room', roomEvent(joined));
       this.setMembers(joined.roomId, joined.members ?? [], joined.memberCount);
       return false;
     }
@@ -313,7 +322,7 @@ export class RoomSession {
       // A fresh room: the app gets its recent history (`joined.history`) and everything after.
       const first = joined.history?.[0]?.seq;
       this.sequencer.setBaseline(first === undefined ? joined.lastSeq : first - 1);
-      this.hooks.emit('room', { roomId: joined.roomId, lastSeq: joined.lastSeq });
+      this.hooks.emit('room', roomEvent(joined));
     }
     for (const message of joined.history ?? []) this.sequencer.accept(message);
     for (const message of early) if (message.roomId === joined.roomId) this.sequencer.accept(message);
@@ -339,9 +348,18 @@ export class RoomSession {
       if (!more || last === undefined || last <= afterSeq) break;
       afterSeq = Math.max(last, this.sequencer.lastSeq ?? 0);
     }
-    // What is still held above a hole is not in the history any more (expired): deliver it anyway. Unless a new
-    // gap or a resync came while the last page was on its way: then the fill goes round again first.
-    if (this.sequencer.hasGap && !this.refill) this.sequencer.skipHole();
+    // What is still held above a hole that history does not have: a seq taken and never stored (a gap), expired,
+    // or still being stored (a seq is taken before its message is put). It waits HOLE_WAIT_MS from when it was first
+    // seen, history is read once more, then the hole is skipped: a gap is passed, never asked for without end.
+    // Unless a new gap or a resync came while the last page was on its way: then the fill goes round again first.
+    if (!this.sequencer.hasGap || this.refill) return;
+    const waited = this.sequencer.holeAgeMs;
+    if (waited >= HOLE_WAIT_MS) this.sequencer.skipHole();
+    else
+      this.holeTimer ??= setTimeout(() => {
+        this.holeTimer = undefined;
+        if (room === this.room) this.fetchMissing(room);
+      }, HOLE_WAIT_MS - waited);
   }
 
   /**
@@ -370,4 +388,13 @@ export class RoomSession {
       }
     }
   }
+}
+
+/** The `room` event of a joined room: with the member's key there, when the server gave it. */
+function roomEvent(joined: JoinedFrame): { roomId: string; lastSeq: number; memberKey?: string } {
+  return {
+    roomId: joined.roomId,
+    lastSeq: joined.lastSeq,
+    ...(joined.memberKey !== undefined && { memberKey: joined.memberKey }),
+  };
 }

@@ -8,6 +8,7 @@ import type {
   ChangedFrame,
   ChangeFrame,
   KeyRotatedFrame,
+  MentionFrame,
   MessageFrame,
   PresenceFrame,
   RemovedFrame,
@@ -159,6 +160,11 @@ export interface RoomcastEvents {
   resync: ResyncFrame;
   presence: PresenceFrame;
   broadcast: BroadcastFrame;
+  /**
+   * A signed-in user was named (`@name`) in a message of a room this device does not show: who, where, the start of
+   * the message. The message itself carries `mentions` in its room.
+   */
+  mention: MentionFrame;
   members: MembersUpdate;
   /** The room's owner rotated its invite key: `inviteKey` is the new one (share it instead of the old link). */
   keyrotated: KeyRotatedFrame;
@@ -166,8 +172,11 @@ export interface RoomcastEvents {
   removed: RemovedFrame;
   /** The room's owner closed the room: the client is in the lobby now (a `room` event follows). */
   roomclosed: RoomClosedFrame;
-  /** The room changed (join, create, leave, or back to the lobby after a failed rejoin). */
-  room: { roomId: string; lastSeq: number };
+  /**
+   * The room changed (join, create, leave, or back to the lobby after a failed rejoin); `memberKey` is yours in it
+   * (messages whose `authorKey` is this are yours), absent for the lobby entered after a leave.
+   */
+  room: { roomId: string; lastSeq: number; memberKey?: string };
   state: StateChange;
   /** An error no request is waiting for (an unsolicited error frame, a gateway error, a refused handshake). */
   error: RoomcastError;

@@ -35,6 +35,8 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
   private lastSentAt: number | undefined;
   /** Typist name -> its expiry timer, in order of arrival. */
   private readonly typists = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Each of the room's latest senders' last message's `sentAt` (epoch ms; the 100 latest), for late heartbeats. */
+  private readonly messageAt = new Map<string, number>();
 
   constructor(
     private readonly client: TypingHost,
@@ -82,6 +84,12 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
       this.drop(username);
       return;
     }
+    // A heartbeat relayed before the typist's message can arrive after it (typing is relayed straight, messages
+    // through the fan-out): shown, it would linger for a whole expiry under the message that ended it. The server's
+    // relay time (`at`) against the message's `sentAt` tells; a heartbeat relayed after the message shows at once.
+    const sentAt = this.messageAt.get(username);
+    const at = (frame as { at?: unknown }).at;
+    if (sentAt !== undefined && typeof at === 'number' && at <= sentAt) return;
     const expiry =
       typeof expiresInMs === 'number' && expiresInMs > 0 ? expiresInMs : this.heartbeatMs + TYPING_GRACE_MS;
     const known = this.typists.get(username);
@@ -93,9 +101,13 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     if (known === undefined) this.changed();
   }
 
-  /** A message of the room: its sender is no longer typing. */
-  private onMessage(message: { roomId: string; username?: string }): void {
-    if (message.username !== undefined && message.roomId === this.client.roomId) this.drop(message.username);
+  /** A message of the room: its sender is no longer typing (and a heartbeat of theirs relayed before it is ignored). */
+  private onMessage(message: { roomId: string; username?: string; sentAt?: string }): void {
+    if (message.username === undefined || message.roomId !== this.client.roomId) return;
+    const sentAt = Date.parse(message.sentAt ?? '');
+    if (Number.isFinite(sentAt)) this.messageAt.set(message.username, sentAt);
+    if (this.messageAt.size > 100) this.messageAt.delete(this.messageAt.keys().next().value as string);
+    this.drop(message.username);
   }
 
   /** The room changed or the connection closed: no typist is known any more, and the next keystroke sends. */

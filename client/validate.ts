@@ -63,6 +63,17 @@ export function checkMessageText(text: unknown): string {
   return trimmed;
 }
 
+/** Refuses a `replyTo` the server would refuse as malformed: it must be a message's seq, a whole number from 1. */
+export function checkReplyTo(replyTo: unknown): number | undefined {
+  if (replyTo === undefined) return undefined;
+  if (typeof replyTo !== 'number' || !Number.isSafeInteger(replyTo) || replyTo < 1)
+    throw new RoomcastError(
+      'INVALID_ARGUMENT',
+      'replyTo must be the seq of a message: a whole number of 1 or more.',
+    );
+  return replyTo;
+}
+
 const isString = (value: unknown): value is string => typeof value === 'string';
 
 /**

@@ -4,7 +4,7 @@
 import { openUsernameDialog, saveUsername, validateUsername } from './names.js';
 import { renderMembers } from './sidebar.js';
 import { signOut } from './signin.js';
-import { state } from './state.js';
+import { isOwn, state } from './state.js';
 import { hueOf, initialOf, markOwn, nameNode, toast, ui } from './ui.js';
 
 export function renderMe() {
@@ -23,7 +23,8 @@ export function setIdentity(name) {
   if (name === state.username) return;
   state.username = name;
   renderMe();
-  for (const row of ui.messageList.querySelectorAll('.msg')) markOwn(row, row.dataset.username === name);
+  for (const row of ui.messageList.querySelectorAll('.msg'))
+    markOwn(row, isOwn({ username: row.dataset.username, authorKey: row.dataset.authorKey }));
   if (state.chat) renderMembers(state.chat.members);
 }
 

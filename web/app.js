@@ -2,16 +2,20 @@
 // owns the connection, reconnects, resume, seq order and the outbox. Plain ES module, no framework, no external
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 // This module starts the page; each concern is a module of its own: connection.js (the client and its frames),
-// rooms.js (the room on screen, joining and leaving), messageList.js and messages.js (the message list),
+// rooms.js (the room on screen, joining and leaving), messageList.js, messages.js and scrollBack.js (the message list),
 // members.js, composer.js, and the feature modules they bind (changes.js, typing.js, myrooms.js, seenby.js, owner.js).
 
 import { bindAccount, renderMe } from './account.js';
+import { bindLongPress } from './changes.js';
 import { bindComposer, updateComposerState } from './composer.js';
 import { bindConnection, reconnectNow, setConn, startClient } from './connection.js';
 import { updateTitle } from './messageList.js';
 import { bindMessageList } from './messages.js';
 import { loadUsername, openUsernameDialog } from './names.js';
+import { bindNotifications } from './notify.js';
+import { bindReplies } from './replies.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
+import { bindScrollBack, loadOlder } from './scrollBack.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
 import { closeSidebar, openSidebar, ui } from './ui.js';
@@ -36,6 +40,10 @@ function bindEvents() {
   bindRoomControls();
   bindComposer();
   bindMessageList();
+  bindScrollBack();
+  bindReplies({ loadOlder });
+  bindNotifications();
+  bindLongPress();
   bindSidebar();
   bindConnection();
 }

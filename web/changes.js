@@ -4,6 +4,8 @@
 // messages, Delete on every message of a room you created (the server decides: NOT_AUTHOR, EDIT_WINDOW_PASSED…),
 // and reactions. All text goes in with textContent.
 
+import { pickEmoji } from './emojiPicker.js';
+import { quoteFrom, refreshQuotes, startReply } from './replies.js';
 import { RoomMessages } from './roomcast.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, linkified, toast, ui } from './ui.js';
@@ -41,6 +43,9 @@ function paint(row, m) {
   }
   row.querySelector('.msg-reactions')?.remove();
   row.querySelector('.msg-actions')?.remove();
+  // A tombstone quotes nothing and names nobody.
+  if (m.deleted) row.querySelector('[data-testid="reply-quote"]')?.remove();
+  if (m.deleted) row.classList.remove('is-mention');
   if (m.deleted) return;
   bubble.after(reactionsOf(m), actionsOf(row, m));
 }
@@ -73,11 +78,47 @@ function actionsOf(row, m) {
   };
   for (const reaction of QUICK_REACTIONS)
     button(reaction, 'react-button', () => react(m.seq, reaction, false), `React ${reaction}`);
+  button(
+    '＋',
+    'more-reactions',
+    (ev) =>
+      pickEmoji(ev.currentTarget).then((reaction) => {
+        if (!reaction) return;
+        // Picking one you gave already takes it back, as its chip does.
+        const mine = store?.get(m.seq)?.reactions?.some((r) => r.reaction === reaction && r.mine) === true;
+        react(m.seq, reaction, mine);
+      }),
+    'More reactions…',
+  );
+  button('Reply', 'reply-message', () => startReply(m));
   const own = row.classList.contains('is-own');
   if (own) button('Edit', 'edit-message', () => startEdit(row, m));
   if (own || state.owned.has(state.shownRoom))
-    button('Delete', 'delete-message', () => state.chat?.messages.delete(m.seq).catch(failed('delete')));
+    button('Delete', 'delete-message', (ev) => askThenDelete(ev.currentTarget, m.seq));
   return actions;
+}
+
+/** How long a "Delete?" stays armed for the confirming click. */
+const CONFIRM_MS = 4000;
+
+/**
+ * A delete cannot be undone (the message becomes a tombstone for everyone), so it asks first: the first click turns
+ * the button into "Delete? Click again", the second within CONFIRM_MS deletes; otherwise it goes back.
+ */
+function askThenDelete(btn, seq) {
+  if (btn.dataset.armed !== 'true') {
+    btn.dataset.armed = 'true';
+    btn.textContent = 'Delete? Click again';
+    btn.classList.add('is-armed');
+    setTimeout(() => {
+      btn.dataset.armed = 'false';
+      btn.textContent = 'Delete';
+      btn.classList.remove('is-armed');
+    }, CONFIRM_MS);
+    return;
+  }
+  btn.dataset.armed = 'false';
+  state.chat?.messages.delete(seq).catch(failed('delete'));
 }
 
 function react(seq, reaction, mine) {
@@ -119,10 +160,32 @@ function repaint() {
     const row = rowOf(m.seq);
     if (row) paint(row, m);
   }
+  refreshQuotes();
+}
+
+/** How long a touch must rest on a message to show its actions (a tap scrolls or follows a link as ever). */
+const LONG_PRESS_MS = 450;
+
+/**
+ * A message's actions show on hover and keyboard focus (CSS) and, on touch screens, after a long press on it; a
+ * touch elsewhere hides them again.
+ */
+export function bindLongPress() {
+  let timer = null;
+  ui.messageList.addEventListener('touchstart', (ev) => {
+    const row = ev.target.closest('.msg');
+    for (const shown of ui.messageList.querySelectorAll('.msg.show-actions'))
+      if (shown !== row) shown.classList.remove('show-actions');
+    clearTimeout(timer);
+    if (row) timer = setTimeout(() => row.classList.add('show-actions'), LONG_PRESS_MS);
+  });
+  for (const end of ['touchend', 'touchmove', 'touchcancel'])
+    ui.messageList.addEventListener(end, () => clearTimeout(timer));
 }
 
 /** Follows a new client's room with a store of its messages, and repaints rows as they change. */
 export function bindMessageChanges(chat) {
   store = new RoomMessages(chat);
+  quoteFrom(store);
   store.on(() => queueMicrotask(repaint));
 }

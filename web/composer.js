@@ -1,5 +1,7 @@
 // The composer: the byte counter against the message limit, sending with a pending row, and Retry on a failure.
+import { bindAttachments, clearAttachments, hasReadyAttachments, pendingAttachments } from './attachments.js';
 import { updateEmpty } from './messageList.js';
+import { takeReply } from './replies.js';
 import { LIMITS, utf8Bytes } from './roomcast.js';
 import { state } from './state.js';
 import { placeDaySeparators, renderMessage, scrollToBottom, setMessageStatus, toast, ui } from './ui.js';
@@ -19,7 +21,9 @@ export function updateComposerState() {
   ui.composerCounter.classList.toggle('is-over', over);
   ui.composer.classList.toggle('is-over', over);
   ui.composerInput.setAttribute('aria-invalid', over ? 'true' : 'false');
-  ui.sendButton.disabled = !(bytes >= 1 && !over && state.shownRoom !== null && state.username !== null);
+  // A message may be images alone (attachments.js), once they are uploaded.
+  const content = bytes >= 1 || hasReadyAttachments();
+  ui.sendButton.disabled = !(content && !over && state.shownRoom !== null && state.username !== null);
 }
 
 function autosize() {
@@ -30,11 +34,14 @@ function autosize() {
 
 function submitComposer() {
   const text = composerText();
-  if (!text || state.shownRoom === null || !state.chat) return;
+  const attachments = pendingAttachments();
+  if (attachments === undefined) return; // an image is still uploading: Send waits for it
+  if ((!text && attachments.length === 0) || state.shownRoom === null || !state.chat) return;
   const row = renderMessage(
     { username: state.username, text, sentAt: new Date().toISOString() },
     { pending: true },
   );
+  clearAttachments();
   ui.messageList.append(row);
   placeDaySeparators(ui.messageList);
   ui.composerInput.value = '';
@@ -42,13 +49,13 @@ function submitComposer() {
   updateComposerState();
   updateEmpty();
   scrollToBottom();
-  deliver(row, text);
+  deliver(row, text, takeReply(), attachments);
 }
 
 /** The client retries with the same clientMsgId and keeps the message while offline; a failure is final. */
-function deliver(row, text) {
+function deliver(row, text, replyTo, attachments = []) {
   setMessageStatus(row, 'pending');
-  state.chat.send(text).then(
+  state.chat.send(text, { replyTo, ...(attachments.length > 0 && { attachments }) }).then(
     () => row.remove(),
     (err) => {
       if (err.code === 'ROOM_CHANGED') {
@@ -59,13 +66,14 @@ function deliver(row, text) {
       if (!row.isConnected) ui.messageList.append(row);
       // The reason shows on the message itself, beside its Retry, and nowhere else.
       setMessageStatus(row, 'failed', err.message);
-      row.retry = () => deliver(row, text);
+      row.retry = () => deliver(row, text, replyTo, attachments);
     },
   );
 }
 
 /** Enter sends (Shift+Enter is a new line); the box grows with its text. */
 export function bindComposer() {
+  bindAttachments(updateComposerState);
   ui.composer.addEventListener('submit', (ev) => {
     ev.preventDefault();
     submitComposer();

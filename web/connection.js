@@ -3,7 +3,9 @@
 import { setIdentity } from './account.js';
 import { bindMessageChanges } from './changes.js';
 import { updateComposerState } from './composer.js';
+import { bindFindPeople } from './findPeople.js';
 import { onPresence } from './members.js';
+import { bindMentions } from './mentions.js';
 import { addSystemLine } from './messageList.js';
 import { onBroadcast, onMessage } from './messages.js';
 import { bindMyRooms } from './myrooms.js';
@@ -83,8 +85,13 @@ export function startClient() {
 
 function routeFrames(chat) {
   bindMyRooms(chat);
+  bindFindPeople();
+  bindMentions(chat);
   chat.on('state', onState);
-  chat.on('room', ({ roomId }) => onRoom(roomId));
+  chat.on('room', ({ roomId, memberKey }) => {
+    state.memberKey = memberKey ?? null;
+    onRoom(roomId);
+  });
   chat.on('message', onMessage);
   bindSeenBy(chat);
   bindMessageChanges(chat);

@@ -17,6 +17,11 @@ export function knowDmPeer(roomId, username) {
   if (state.shownRoom === roomId) showDmHeader(roomId);
 }
 
+/** The other member's name as far as this page knows (a DM opened by id from "Find people" before the server knows it). */
+export function dmPeerName(roomId) {
+  return peers.get(roomId);
+}
+
 /** Called after the room header is set (rooms.js): a direct message's header names the other member. */
 export function showDmHeader(roomId) {
   if (typeof roomId !== 'string' || roomId.length !== DM_CODE_LENGTH) return;

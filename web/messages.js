@@ -1,7 +1,8 @@
 // Messages and broadcasts arriving for the room on screen, appended to its message list.
 import { refreshMembers } from './members.js';
 import { addSystemLine, insertBeforePending, updateEmpty, updateTitle } from './messageList.js';
-import { state } from './state.js';
+import { refreshQuotes } from './replies.js';
+import { isOwn, state } from './state.js';
 import { h, isNearBottom, renderMessage, scrollToBottom, ui } from './ui.js';
 
 /** The client hands messages over once each, in seq order: the view only appends them. */
@@ -9,7 +10,7 @@ export function onMessage(m) {
   if (m.roomId !== state.shownRoom) return;
   // Someone the member list does not know spoke (the lobby has no presence frames): the list is stale.
   if (!state.chat.members.includes(m.username)) refreshMembers();
-  const own = m.username === state.username;
+  const own = isOwn(m);
   const near = isNearBottom();
   if (own) {
     // Our own message can come back before its ack: the pending copy goes.
@@ -18,14 +19,33 @@ export function onMessage(m) {
     );
     pending?.remove();
   }
-  insertBeforePending(renderMessage(m, { own }));
+  const row = renderMessage(m, { own });
+  insertBeforePending(row);
+  if (m.replyTo) refreshQuotes();
   updateEmpty();
+  if (markFirstUnread(m, row, own)) return;
   if (near || own) scrollToBottom();
   else ui.jumpButton.hidden = false;
   if (document.hidden && !own) {
     state.unread += 1;
     updateTitle();
   }
+}
+
+/**
+ * A room opened from "Your rooms" with unread messages: a "New messages" line goes above the first message from
+ * someone else after the read position, and the view starts there instead of at the bottom. Once per opening.
+ */
+function markFirstUnread(m, row, own) {
+  const first = state.firstUnread;
+  if (!first || first.roomId !== m.roomId || own || !(m.seq > first.afterSeq)) return false;
+  state.firstUnread = null;
+  const line = h('div', 'sys sys-info new-messages');
+  line.dataset.testid = 'new-messages';
+  line.append(h('span', 'sys-text', 'New messages'));
+  row.before(line);
+  line.scrollIntoView({ block: 'start' });
+  return true;
 }
 
 export function onBroadcast(f) {

@@ -2,7 +2,8 @@
 // marks what is on screen read, lists the member's rooms (direct messages with whom they are with) and puts a
 // "Message" button on each other member when signed in: direct messages are between signed-in users.
 
-import { knowDmPeer } from './dmHeader.js';
+import { dmPeerName, knowDmPeer } from './dmHeader.js';
+import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
 import { byId, closeSidebar, ERROR_TITLES, h, toast, ui } from './ui.js';
@@ -31,9 +32,10 @@ function section() {
   const header = h('div', 'members-header');
   const heading = h('h2', 'eyebrow', 'Your rooms ');
   heading.id = 'my-rooms-heading';
-  countEl = h('span', 'count-badge', '0');
+  countEl = h('span', 'count-badge', '');
+  countEl.hidden = true;
   countEl.dataset.testid = 'my-rooms-unread';
-  countEl.title = 'Unread messages in your other rooms';
+  countEl.title = 'Unread messages from others in your other rooms';
   heading.append(countEl);
   header.append(heading);
   listEl = h('ul', 'member-list');
@@ -58,6 +60,8 @@ function named(joined) {
 function open(room) {
   const chat = state.chat;
   if (!chat || room.roomId === state.shownRoom) return;
+  // Opened with unread messages: the list marks where they start and shows them from there (messages.js).
+  state.firstUnread = room.unread > 0 ? { roomId: room.roomId, afterSeq: room.lastReadSeq ?? 0 } : null;
   const going = room.dm
     ? chat.rooms.openDirect({ userId: room.dm.userId })
     : chat.join(room.roomId, room.inviteKey);
@@ -73,10 +77,14 @@ function open(room) {
 function render(rooms, more) {
   section();
   let unreadElsewhere = 0;
+  let moreElsewhere = false;
   const items = rooms.map((room) => {
     const here = room.roomId === state.shownRoom;
     const unread = here ? 0 : room.unread;
+    // Messages from others after the read position; "99+" (or "3+") when the count stopped at its bound.
+    const atLeast = !here && room.unreadMore === true;
     unreadElsewhere += unread;
+    moreElsewhere ||= atLeast;
     const li = h('li', `member my-room${here ? ' is-me' : ''}`);
     li.dataset.testid = 'my-room';
     li.dataset.roomId = room.roomId;
@@ -84,15 +92,28 @@ function render(rooms, more) {
     if (room.dm?.username) knowDmPeer(room.roomId, room.dm.username);
     const button = h('button', 'link-button member-name');
     button.type = 'button';
-    button.textContent = room.dm ? `✉ ${room.dm.username || 'Direct message'}` : room.roomId;
+    const peer = room.dm && (room.dm.username || dmPeerName(room.roomId));
+    button.textContent = room.dm ? `✉ ${peer || 'Direct message'}` : room.roomId;
     // Set through the CSSOM, which the page's Content-Security-Policy allows (inline style attributes it does not).
     Object.assign(button.style, { flex: '1', textAlign: 'left' });
     button.addEventListener('click', () => open(room));
     li.append(button);
-    if (unread > 0) {
-      const badge = h('span', 'count-badge', String(unread));
+    // Unread messages that name you (the server's count), or a mention just told (mentions.js) the count lags.
+    const mentions = here ? 0 : (room.mentions ?? 0);
+    if (!here && (mentions > 0 || state.mentionedRooms.has(room.roomId))) {
+      const at = h('span', 'count-badge mention-badge', mentions > 0 ? `@${mentions}` : '@');
+      at.dataset.testid = 'mention-badge';
+      at.setAttribute(
+        'aria-label',
+        mentions > 0 ? `${mentions} unread messages name you` : 'You were mentioned here',
+      );
+      li.append(at);
+    }
+    if (unread > 0 || atLeast) {
+      const shown = `${unread}${atLeast ? '+' : ''}`;
+      const badge = h('span', 'count-badge', shown);
       badge.dataset.testid = 'unread-badge';
-      badge.setAttribute('aria-label', `${unread} unread`);
+      badge.setAttribute('aria-label', `${atLeast ? 'at least ' : ''}${unread} unread messages`);
       li.append(badge);
     }
     return li;
@@ -101,11 +122,18 @@ function render(rooms, more) {
   moreEl.textContent = `Showing your ${items.length} most recently active rooms. To open another, join it by its code.`;
   moreEl.hidden = !more;
   listEl.closest('section').hidden = items.length === 0;
-  countEl.textContent = String(unreadElsewhere);
+  // Labelled, so the total reads as unread messages, not as a count of rooms; nothing unread shows nothing.
+  countEl.textContent = `${unreadElsewhere}${moreElsewhere ? '+' : ''} unread`;
+  countEl.hidden = unreadElsewhere === 0 && !moreElsewhere;
 }
 
 function refresh() {
   state.chat?.rooms.myRooms().catch(() => {});
+}
+
+/** Asks `myrooms` again soon (a mention elsewhere, mentions.js). */
+export function refreshMyRooms() {
+  refreshSoon();
 }
 
 let settleTimer = null;
@@ -152,6 +180,7 @@ function onDmOpened(chat, room) {
     title: 'New direct message',
     kind: 'info',
   });
+  notify('New direct message', `${name} opened a direct conversation with you.`, `dm-${room.roomId}`);
   for (const t of afterDmTimers) clearTimeout(t);
   afterDmTimers = AFTER_DM_MS.map((ms) => setTimeout(() => state.chat === chat && refresh(), ms));
 }

@@ -7,6 +7,7 @@ import { refreshMembers } from './members.js';
 import { addSystemLine, updateEmpty, updateTitle } from './messageList.js';
 import { inviteLink, isValidRoomCode, normalizeRoomInput, setHashRoom } from './names.js';
 import { bindOwnerControls } from './owner.js';
+import { cancelReply } from './replies.js';
 import { LOBBY } from './roomcast.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
 import { state } from './state.js';
@@ -39,6 +40,7 @@ export function onRoom(roomId) {
   if (state.shownRoom === roomId) return;
   state.shownRoom = roomId;
   state.unread = 0;
+  cancelReply();
   ui.messageList.replaceChildren();
   resetHues(state.username);
   renderMe();

@@ -6,7 +6,7 @@
 // every other member has seen it, or the room is too large, nothing is asked until the next such event.
 
 import { LOBBY } from './roomcast.js';
-import { state } from './state.js';
+import { isOwn, state } from './state.js';
 import { h, ui } from './ui.js';
 
 /** After an event: long enough for the readers' own markread (sent at once when their last was 5 s ago) to land. */
@@ -145,7 +145,7 @@ export function bindSeenBy(chat) {
   chat.on('message', (m) => {
     if (m.roomId !== state.shownRoom) return;
     // A newer own message takes the line; until its first answer it shows none.
-    const own = m.username === state.username;
+    const own = isOwn(m);
     if (own) clearLine();
     soon(chat, own);
   });

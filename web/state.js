@@ -20,9 +20,24 @@ export const state = {
   reconnectAt: 0,
   countdownTimer: null,
   shownRoom: null,
+  /** Our key in the room on screen (joined's memberKey): messages with this authorKey are ours, whatever their name. */
+  memberKey: null,
+  /** A room opened from "Your rooms" with unread messages, and the read position they follow (messages.js). */
+  firstUnread: null,
   unread: 0,
   /** Rooms this page created: it shows their owner controls (the server checks ownership on every action). */
   owned: new Set(),
+  /** Rooms a `mention` frame named us in since we last opened them: "Your rooms" marks them "@" (mentions.js). */
+  mentionedRooms: new Set(),
   /** Why the client was moved to the lobby (removed, room closed): shown once the lobby is on screen. */
   notice: null,
 };
+
+/**
+ * Whether message `m` is the reader's own: by its author's key in the room when both are known (someone else may show
+ * the same name after we left), else by name.
+ */
+export function isOwn(m) {
+  if (m.authorKey && state.memberKey) return m.authorKey === state.memberKey;
+  return m.username === state.username;
+}

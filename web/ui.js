@@ -1,5 +1,7 @@
 // The roomcast page's DOM kit: element lookup, avatars, dates, toasts, scrolling, the sidebar and the clipboard.
-// Nothing here knows the protocol; web/app.js is the chat view over the roomcast client.
+// Nothing here talks to the server or the client library; web/app.js is the chat view over the roomcast client.
+
+import { state } from './state.js';
 
 const TOAST_MS = 6000;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -159,6 +161,7 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   row.dataset.username = msg.username;
   if (Number.isInteger(msg.seq)) row.dataset.seq = String(msg.seq);
   if (msg.messageId) row.dataset.messageId = msg.messageId;
+  if (msg.authorKey) row.dataset.authorKey = msg.authorKey;
   row.dataset.status = pending ? 'pending' : 'sent';
   const date = toDate(msg.sentAt);
   row.dataset.time = date ? String(date.getTime()) : '';
@@ -179,13 +182,55 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   const text = h('p', 'msg-text');
   text.dir = 'auto';
   text.append(...linkified(String(msg.text ?? '')));
+  if (msg.replyTo && Number.isInteger(msg.replyTo.seq)) bubble.append(replyQuote(msg.replyTo));
+  // A message that names the reader (the server resolved `@name` to the name it shows in the room) stands out.
+  if (Array.isArray(msg.mentions) && msg.mentions.includes(state.username)) {
+    row.classList.add('is-mention');
+    row.dataset.mentionsMe = 'true';
+  }
   bubble.append(text);
+  // Images (attachments.js): thumbnails whose presigned GETs are asked for once they are on the page.
+  if (Array.isArray(msg.attachments) && msg.attachments.length > 0 && !msg.deleted)
+    bubble.append(thumbnails(msg.attachments));
   const status = h('div', 'msg-status');
   status.setAttribute('aria-live', 'polite');
   body.append(meta, bubble, status);
   row.append(avatar, body);
   markOwn(row, own);
   return row;
+}
+
+/** Characters of the original a reply's quote shows. */
+const QUOTE_CHARS = 120;
+
+/**
+ * The quote above a reply: the original's author and the start of its text, a button that jumps to it (replies.js).
+ * It starts from what the frame says (`history` quotes the original as it reads now; a live frame names only its
+ * author) and replies.js redraws it from the original the page holds.
+ */
+function replyQuote(ref) {
+  const quote = h('button', 'reply-quote');
+  quote.type = 'button';
+  quote.dataset.testid = 'reply-quote';
+  quote.dataset.replySeq = String(ref.seq);
+  quote.append(h('span', 'reply-author'), h('span', 'reply-text'));
+  quote.querySelector('.reply-text').dir = 'auto';
+  setQuote(quote, ref);
+  return quote;
+}
+
+/** Draws a quote from how its original reads: `deleted`, its text, or (unknown here) just its author. */
+export function setQuote(quote, { username, text, deleted }) {
+  quote.querySelector('.reply-author')?.replaceChildren(nameNode(String(username ?? '')));
+  const line = quote.querySelector('.reply-text');
+  if (line)
+    line.textContent = deleted
+      ? 'Original message deleted'
+      : text !== undefined
+        ? [...String(text)].slice(0, QUOTE_CHARS).join('')
+        : 'an earlier message';
+  quote.classList.toggle('is-deleted', Boolean(deleted));
+  quote.title = deleted ? 'The original message was deleted' : 'Show the original message';
 }
 
 /** Shows a row as the reader's own (right side, "(you)") or someone else's. */
@@ -312,10 +357,35 @@ export const ERROR_TITLES = {
   MESSAGE_TOO_LARGE: 'Message too long',
   RATE_LIMITED: 'Slow down',
   INTERNAL: 'Server error',
+  BUSY: 'Busy, try again',
   ROOM_CLOSED: 'Room closed',
   FORBIDDEN: 'Not allowed',
   MESSAGE_NOT_FOUND: 'Message not found',
   MESSAGE_DELETED: 'Message deleted',
   NOT_AUTHOR: 'Not your message',
   EDIT_WINDOW_PASSED: 'Too late to change',
+  NOT_SUBSCRIBED: 'Not in that room',
 };
+
+/**
+ * The thumbnails of a message's images, without sources yet: attachments.js watches the list and fills each with
+ * a presigned GET once it is on the page.
+ */
+function thumbnails(attachments) {
+  const box = h('div', 'msg-attachments');
+  for (const a of attachments) {
+    if (typeof a?.key !== 'string') continue;
+    const img = document.createElement('img');
+    img.className = 'msg-thumb';
+    img.dataset.testid = 'attachment-thumb';
+    img.dataset.attachmentKey = a.key;
+    img.alt = 'Image';
+    img.decoding = 'async';
+    if (Number.isInteger(a.width) && Number.isInteger(a.height)) {
+      img.width = Math.min(240, a.width);
+      img.height = Math.round((img.width * a.height) / a.width);
+    }
+    box.append(img);
+  }
+  return box;
+}

@@ -1,0 +1,192 @@
+// Image attachments (docs/PROTOCOL.md, "Attachments"): an image pasted into the composer or picked with the 📎 button
+// is uploaded straight to the attachments bucket with the presigned POST `attach` answers (an XHR, for its upload
+// progress), waits above the composer until the message is sent with it, and every message's images show as
+// thumbnails read through presigned GETs (`getattachment`), asked for again once they expire.
+import { ATTACHMENT_LIMITS, ATTACHMENT_TYPES } from './roomcast.js';
+import { state } from './state.js';
+import { h, toast, ui } from './ui.js';
+
+/** Uploaded images waiting to be sent with the next message: `{ key, contentType, size, width?, height? }`. */
+const ready = [];
+let uploading = 0;
+let onChange = () => {};
+
+/** The images the next message carries (none while one is still uploading: the message waits for it). */
+export function pendingAttachments() {
+  if (uploading > 0) return undefined;
+  // Only the room on screen's: an image uploaded before a room change belongs to the other room (NOT_SUBSCRIBED).
+  return ready.filter((a) => a.key.startsWith(`rooms/${state.shownRoom}/`));
+}
+
+/** Whether the composer may send without text: an image is ready and none is still uploading. */
+export function hasReadyAttachments() {
+  return uploading === 0 && ready.length > 0;
+}
+
+/** Forgets the images once their message is sent (or the room changes). */
+export function clearAttachments() {
+  ready.length = 0;
+  tray().replaceChildren();
+  tray().hidden = true;
+  onChange();
+}
+
+function tray() {
+  return document.getElementById('attachment-tray');
+}
+
+/** Width and height of an image file, when the browser can decode it (createImageBitmap needs no CSP source). */
+async function dimensionsOf(file) {
+  try {
+    const bitmap = await createImageBitmap(file);
+    const size = { width: bitmap.width, height: bitmap.height };
+    bitmap.close();
+    return size.width > 0 && size.height > 0 ? size : {};
+  } catch {
+    return {};
+  }
+}
+
+/** POSTs the file with the presigned fields; `progress(0..1)` as it goes. Resolves on S3's 204, rejects otherwise. */
+function post(upload, file, progress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+    form.append('file', file);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', upload.url);
+    xhr.upload.addEventListener('progress', (ev) => {
+      if (ev.lengthComputable) progress(ev.loaded / ev.total);
+    });
+    xhr.addEventListener('load', () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      // S3's refusal names its reason (EntityTooLarge, AccessDenied "Policy expired", ...).
+      const code = /<Code>([^<]+)<\/Code>/.exec(xhr.responseText ?? '')?.[1] ?? `HTTP ${xhr.status}`;
+      reject(new Error(`The bucket refused the image (${code}).`));
+    });
+    xhr.addEventListener('error', () =>
+      reject(new Error('The image could not be uploaded (network error).')),
+    );
+    xhr.send(form);
+  });
+}
+
+/** Uploads one image: checks what the server would refuse first, asks for the POST, sends it with progress. */
+async function upload(file) {
+  if (!state.chat || state.shownRoom === null || state.shownRoom === 'lobby') {
+    toast('Images go to a room: create or join one first.', { kind: 'info' });
+    return;
+  }
+  if (!ATTACHMENT_TYPES.includes(file.type)) {
+    toast(`Only PNG, JPEG, GIF and WebP images can be attached (this is ${file.type || 'unknown'}).`);
+    return;
+  }
+  if (file.size > ATTACHMENT_LIMITS.maxBytes) {
+    toast(`The image is too large: at most ${ATTACHMENT_LIMITS.maxBytes / 1024 / 1024} MiB.`);
+    return;
+  }
+  if (ready.length + uploading >= ATTACHMENT_LIMITS.perMessage) {
+    toast(`A message carries at most ${ATTACHMENT_LIMITS.perMessage} images.`, { kind: 'info' });
+    return;
+  }
+  const chip = h('div', 'attachment-chip');
+  chip.dataset.testid = 'attachment-chip';
+  const label = h('span', 'attachment-name', file.name || 'Pasted image');
+  const bar = document.createElement('progress');
+  bar.max = 1;
+  bar.value = 0;
+  bar.dataset.testid = 'upload-progress';
+  bar.setAttribute('aria-label', `Uploading ${file.name || 'image'}`);
+  chip.append(label, bar);
+  tray().hidden = false;
+  tray().append(chip);
+  uploading++;
+  onChange();
+  try {
+    const [granted, size] = await Promise.all([
+      state.chat.requestUpload(file.type, file.size),
+      dimensionsOf(file),
+    ]);
+    await post(granted, file, (share) => {
+      bar.value = share;
+    });
+    bar.value = 1;
+    const attachment = { key: granted.key, contentType: file.type, size: file.size, ...size };
+    ready.push(attachment);
+    chip.dataset.state = 'ready';
+    const remove = h('button', 'attachment-remove', '✕');
+    remove.type = 'button';
+    remove.setAttribute('aria-label', `Remove ${file.name || 'image'}`);
+    remove.addEventListener('click', () => {
+      ready.splice(ready.indexOf(attachment), 1);
+      chip.remove();
+      tray().hidden = tray().childElementCount === 0;
+      onChange();
+    });
+    chip.append(remove);
+  } catch (error) {
+    chip.remove();
+    tray().hidden = tray().childElementCount === 0;
+    toast(error.message, { title: 'Image not attached' });
+  } finally {
+    uploading--;
+    onChange();
+  }
+}
+
+/** Presigned GETs by key, reused until shortly before they expire. */
+const urls = new Map();
+
+async function urlOf(key) {
+  const known = urls.get(key);
+  if (known && known.expiresAt - Date.now() > 30_000) return known.url;
+  const frame = await state.chat.attachmentUrl(key);
+  urls.set(key, { url: frame.url, expiresAt: Date.parse(frame.expiresAt) });
+  return frame.url;
+}
+
+/** The 📎 picker and pasting images into the composer; `changed` is told when what can be sent changes. */
+export function bindAttachments(changed) {
+  onChange = changed;
+  const picker = document.getElementById('attach-input');
+  document.getElementById('attach-button')?.addEventListener('click', () => picker?.click());
+  picker?.addEventListener('change', () => {
+    for (const file of picker.files ?? []) void upload(file);
+    picker.value = '';
+  });
+  ui.composerInput.addEventListener('paste', (ev) => {
+    const files = [...(ev.clipboardData?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+    if (files.length === 0) return;
+    ev.preventDefault();
+    for (const file of files) void upload(file);
+  });
+  const pending = new WeakSet();
+  new MutationObserver(() => {
+    for (const img of ui.messageList.querySelectorAll('img[data-attachment-key]:not([src])')) {
+      if (pending.has(img)) continue;
+      pending.add(img);
+      urlOf(img.dataset.attachmentKey).then(
+        (url) => {
+          img.src = url;
+        },
+        () => {
+          img.alt = 'Image unavailable';
+        },
+      );
+    }
+  }).observe(ui.messageList, { childList: true, subtree: true });
+  // An expired URL fails to load: ask for a new one once.
+  ui.messageList.addEventListener(
+    'error',
+    (ev) => {
+      const img = ev.target;
+      if (!(img instanceof HTMLImageElement) || !img.dataset.attachmentKey || img.dataset.retried) return;
+      img.dataset.retried = 'true';
+      urls.delete(img.dataset.attachmentKey);
+      urlOf(img.dataset.attachmentKey).then((url) => {
+        img.src = url;
+      });
+    },
+    true,
+  );
+}
