@@ -7,7 +7,7 @@ import { parseOptions } from '../../bench/options';
 /** A room whose sends are answered busy from `busyFrom` messages/s on (the rate read from the message text). */
 function room(busyFrom: number): Members {
   const busy = Object.assign(new Error('The chat is busy right now. Retry in a moment.'), {
-    code: 'INTERNAL',
+    code: 'BUSY',
   });
   const members = {
     size: 3,

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, hasText, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
 
 /**
  * Edits, deletes and reactions in the web chat (web/changes.js), two people in Chromium: a reaction shows as a chip
@@ -75,7 +75,12 @@ it('two people react, edit and moderate, and each sees the other do it', async (
   await send(bob, 'buy cheap watches');
   await row(alice, 'buy cheap watches').waitFor({ timeout: UI_TIMEOUT_MS });
   const spam = Number(await row(alice, 'buy cheap watches').getAttribute('data-seq'));
-  await rowAt(alice, spam).getByTestId('delete-message').click();
+  // A delete asks first: one click arms it and deletes nothing; the second deletes.
+  const del = rowAt(alice, spam).getByTestId('delete-message');
+  await del.click();
+  await hasText(del, 'Delete? Click again', UI_TIMEOUT_MS);
+  expect(await rowAt(bob, spam).getByTestId('tombstone').count()).toBe(0);
+  await del.click();
   for (const page of [alice, bob]) {
     await rowAt(page, spam).getByTestId('tombstone').waitFor({ timeout: UI_TIMEOUT_MS });
     expect(await rowAt(page, spam).textContent()).not.toContain('watches');

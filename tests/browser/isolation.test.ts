@@ -184,6 +184,8 @@ it("the pages' CSP names exactly the stack's endpoints and refuses a connection 
     cloud.wsUrl,
     `${issuer.webConfig.issuer}/.well-known/openid-configuration`,
     `${issuer.url}/dev-oidc/token`,
+    // The attachments bucket: image uploads are XHR POSTs to it.
+    cloud.s3Endpoint,
   ];
   const connectSrc = (policy: string) =>
     (policy.split(';').find((d) => d.trim().startsWith('connect-src ')) ?? '').trim().split(/\s+/).slice(1);

@@ -16,8 +16,8 @@ import {
 /**
  * Direct messages and "Your rooms" in the web chat (web/myrooms.js), people signed in at the local cloud's
  * development issuer (AuthMode=oidc): Ben messages Ana from the member list of a room they share, Ana finds the
- * conversation in her rooms with its unread badge after a reload, opens it, and the badge goes. A member of more
- * rooms than `myrooms` lists is told that the list shows only the most recently active.
+ * conversation in her rooms with its unread badge (his messages, not his reaction) after a reload, opens it, and the
+ * badge goes. A member of more rooms than `myrooms` lists is told that the list shows only the most recently active.
  */
 jest.setTimeout(120_000);
 
@@ -47,20 +47,32 @@ it('messages a member privately, and the other finds it with its unread count', 
   const dmRoom = await shownRoom(ben);
   await say(ben, 'just between us');
   await say(ben, 'are you free later?');
+  // He reacts to his first message: a reaction is no message, it adds nothing to her unread count.
+  const first = ben
+    .locator('[data-testid="message"][data-seq]')
+    .filter({ has: ben.locator('.msg-text', { hasText: 'just between us' }) });
+  await first.getByTestId('react-button').filter({ hasText: '👍' }).click();
+  await first.locator('[data-testid="reaction-chip"][data-reaction="👍"]').waitFor();
 
-  // Ana reloads (a reconnect): her rooms list the conversation with Ben, two unread.
+  // Ana reloads (a reconnect): her rooms list the conversation with Ben, two unread (his two messages).
   await ana.reload();
   await ana.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
   const row = ana.locator(`[data-testid="my-room"][data-room-id="${dmRoom}"]`);
   await row.waitFor();
   await hasText(row.locator('button'), '✉ ben', UI_TIMEOUT_MS);
   await hasText(row.getByTestId('unread-badge'), '2', UI_TIMEOUT_MS);
+  // The section's total says what it counts: unread messages, not rooms.
+  await hasText(ana.getByTestId('my-rooms-unread'), '2 unread', UI_TIMEOUT_MS);
   await ana.screenshot({ path: join(SCREENSHOTS, 'myrooms-unread.png') });
 
   // She opens it: the messages are there, and the badge is gone, for good (after another reload too).
   await row.locator('button').click();
   await ana.locator(`[data-testid="room-code"][data-room-id="${dmRoom}"]`).waitFor();
   await ana.locator('[data-testid="message-list"] .msg-text', { hasText: 'are you free later?' }).waitFor();
+  // Opened with unread messages: a "New messages" line stands above the first of them (a day's heading may follow it).
+  const afterLine = ana.locator('[data-testid="new-messages"] ~ [data-testid="message"]').first();
+  await hasText(afterLine.locator('.msg-text'), 'just between us', UI_TIMEOUT_MS);
+  expect(await ana.locator('[data-testid="message"] ~ [data-testid="new-messages"]').count()).toBe(0);
   await ana
     .locator(`[data-testid="my-room"][data-room-id="${dmRoom}"] [data-testid="unread-badge"]`)
     .waitFor({

@@ -54,7 +54,7 @@ it('the creator removes a member and closes the room; each member is told why an
   await carol.getByTestId('join-button').click();
   await carol
     .getByTestId('join-hint')
-    .filter({ hasText: `Room ${code} does not exist` })
+    .filter({ hasText: `No room opens to ${code} as given` })
     .waitFor();
   await inLobby(carol);
 });

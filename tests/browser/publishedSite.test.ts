@@ -83,10 +83,10 @@ function waitForText(page: Page, text: string): Promise<unknown> {
     .waitFor({ timeout: UI_TIMEOUT_MS });
 }
 
-it('holds every page, style and script of web/, the client bundle and config.json, and nothing else', () => {
+it('holds every page, style and script of web/, the client bundle, the emoji data and config.json, and nothing else', () => {
   const web = readdirSync(join(root, 'web'));
   expect(readdirSync(folder).sort()).toEqual(
-    [...web, 'roomcast.js', 'roomcast.js.map', 'config.json'].sort(),
+    [...web, 'roomcast.js', 'roomcast.js.map', 'emoji-data.json', 'config.json'].sort(),
   );
 });
 

@@ -17,10 +17,16 @@ describe.each(template.functions().map((fn) => [fn.logicalId, fn] as const))('%s
   const [moduleName, exportName] = fn.handler.split('.') as [string, string];
   const bundle = join(root, 'dist', 'functions', fn.logicalId, `${moduleName}.js`);
 
-  it('is bundled from its esbuild entry point', () => {
+  it('is bundled from its esbuild entry point, with its source map kept beside it as a build artefact', () => {
     expect(existsSync(fn.entryPoint)).toBe(true);
     expect(existsSync(bundle)).toBe(true);
     expect(existsSync(`${bundle}.map`)).toBe(true);
+  });
+
+  // A deployed function never parses a source map: its package has none (samBuild.test.ts), and a stack's first
+  // formatting would otherwise read the whole 3-4 MB map (tens of ms on a cold start, in docs/MEASUREMENTS.md).
+  it('runs without --enable-source-maps', () => {
+    expect(fn.environment.NODE_OPTIONS ?? '').not.toMatch(/source-maps/);
   });
 
   it('exports its handler and loads without node_modules', () => {

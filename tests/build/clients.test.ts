@@ -15,6 +15,7 @@ const DYNAMODB = '@aws-sdk/client-dynamodb';
 const EVENTBRIDGE = '@aws-sdk/client-eventbridge';
 const MANAGEMENT_API = '@aws-sdk/client-apigatewaymanagementapi';
 const SSM = '@aws-sdk/client-ssm';
+const S3 = '@aws-sdk/client-s3';
 
 /**
  * The clients each function calls. A new function gets a row here, saying what it calls. Every two-way route
@@ -28,21 +29,25 @@ const CALLS: Record<string, string[]> = {
   CloseRoomFunction: [DYNAMODB, MANAGEMENT_API],
   CreateRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   DefaultFunction: [DYNAMODB, MANAGEMENT_API],
-  DeliverFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  DeliverFunction: [DYNAMODB, MANAGEMENT_API],
   DisconnectFunction: [DYNAMODB, EVENTBRIDGE],
   HistoryFunction: [DYNAMODB, MANAGEMENT_API],
   JoinRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   LeaveRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   RemoveMemberFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   RotateKeyFunction: [DYNAMODB, MANAGEMENT_API],
-  SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  // HeadObject of a message's attachments.
+  SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3],
   TypingFunction: [DYNAMODB, MANAGEMENT_API],
   WhoFunction: [DYNAMODB, MANAGEMENT_API],
   MarkReadFunction: [DYNAMODB, MANAGEMENT_API],
   MyRoomsFunction: [DYNAMODB, MANAGEMENT_API],
   SeenByFunction: [DYNAMODB, MANAGEMENT_API],
+  FindPeopleFunction: [DYNAMODB, MANAGEMENT_API],
   OpenDmFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   ChangeMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  // Signs presigned POSTs and GETs with the S3 client's credentials.
+  AttachmentsFunction: [DYNAMODB, MANAGEMENT_API, S3],
 };
 
 /**
@@ -50,7 +55,10 @@ const CALLS: Record<string, string[]> = {
  * One build for entry points that share their options: esbuild still bundles each on its own (no code splitting),
  * reading the modules they share once.
  */
-async function bundledClients(entryPoints: string[], options: object): Promise<Map<string, string[]>> {
+async function bundledClients(
+  entryPoints: string[],
+  options: object,
+): Promise<Map<string, { clients: string[]; xray: boolean }>> {
   const result = await build({
     ...options,
     entryPoints,
@@ -60,15 +68,21 @@ async function bundledClients(entryPoints: string[], options: object): Promise<M
     outdir: join(root, 'dist', 'metafile-only'),
     logLevel: 'silent',
   });
-  const byEntry = new Map<string, string[]>();
+  const byEntry = new Map<string, { clients: string[]; xray: boolean }>();
   for (const output of Object.values(result.metafile.outputs)) {
     if (!output.entryPoint) continue;
     const clients = new Set<string>();
+    let xray = false;
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const client = /node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(input)?.[1];
       if (client && bytesInOutput > 0) clients.add(client);
+      if (
+        /node_modules\/(aws-xray-sdk-core|@aws-lambda-powertools\/tracer)\//.test(input) &&
+        bytesInOutput > 0
+      )
+        xray = true;
     }
-    byEntry.set(resolve(root, output.entryPoint), [...clients].sort());
+    byEntry.set(resolve(root, output.entryPoint), { clients: [...clients].sort(), xray });
   }
   return byEntry;
 }
@@ -88,10 +102,22 @@ function buildOptions(logicalId: string): object {
   };
 }
 
+/** The functions an operator reads traces of: a message's path from its sender to the members. */
+const TRACED = ['SendMessageFunction', 'BroadcastFunction', 'DeliverFunction'];
+
+/** A function's Tracing as deployed: its own, else the Globals'. */
+function tracingOf(logicalId: string): unknown {
+  const raw = template.raw as {
+    Globals?: { Function?: { Tracing?: unknown } };
+    Resources: Record<string, { Properties?: { Tracing?: unknown } }>;
+  };
+  return raw.Resources[logicalId]?.Properties?.Tracing ?? raw.Globals?.Function?.Tracing;
+}
+
 const functions = template.functions().map((fn) => [fn.logicalId, resolve(root, fn.entryPoint)] as const);
 
-/** Each function's bundled clients: its entry point's bundle, built with its own options. */
-let clientsOf: Map<string, string[]>;
+/** Each function's bundled clients and whether it bundles the X-Ray SDK: its entry point's bundle. */
+let clientsOf: Map<string, { clients: string[]; xray: boolean }>;
 
 beforeAll(async () => {
   const groups = new Map<string, { options: object; entryPoints: string[] }>();
@@ -111,6 +137,14 @@ beforeAll(async () => {
 describe.each(functions)('%s', (logicalId, entryPoint) => {
   it('bundles exactly the AWS SDK clients it calls', () => {
     expect(CALLS[logicalId]).toBeDefined();
-    expect(clientsOf.get(entryPoint)).toEqual([...(CALLS[logicalId] ?? [])].sort());
+    expect(clientsOf.get(entryPoint)?.clients).toEqual([...(CALLS[logicalId] ?? [])].sort());
+  });
+
+  // The X-Ray SDK (~70 KB, loaded on every cold start) only where traces are read (functions/platform/tracing.ts),
+  // and Lambda's active tracing exactly there: a traced function without it sends no segments, and one with it but
+  // not traced would pay for the SDK for nothing.
+  it(`bundles the X-Ray SDK exactly when template.yaml traces it (${TRACED.join(', ')})`, () => {
+    expect(tracingOf(logicalId)).toBe(TRACED.includes(logicalId) ? 'Active' : undefined);
+    expect(clientsOf.get(entryPoint)?.xray).toBe(TRACED.includes(logicalId));
   });
 });

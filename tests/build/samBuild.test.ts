@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -103,6 +103,8 @@ it('makes each bundle byte for byte as npm run build does, and each loads alone'
     expect(fingerprint(file)).toEqual(
       fingerprint(join(root, 'dist', 'functions', logicalId, `${moduleName}.js`)),
     );
+    // The package is the bundle alone: its source map stays a build artefact in dist/ (scripts/map-stack.mjs).
+    expect(readdirSync(outdir)).toEqual([`${moduleName}.js`]);
     bundles[logicalId] = { file, exportName };
   }
   // One Node process loads every bundle from outside the project and reports what each handler export is.

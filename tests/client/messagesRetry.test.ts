@@ -3,12 +3,13 @@ import type { ChangedFrame } from '../../client/index';
 import { CHANGE_RETRY, MessageChanges } from '../../client/messages';
 
 /**
- * A change the server answered INTERNAL (it gave up on a busy room's conflicting transactions: "The chat is busy
- * right now") is sent again with the same clientMsgId after a jittered wait, so the app sees it applied once; other
+ * A change the server answered BUSY (a limit met for now: its deadline, DynamoDB throttling, the message held by other
+ * changes' transactions: "The chat is busy right now") or INTERNAL is sent again with the same clientMsgId after a jittered wait, so the app sees it applied once; other
  * refusals are the app's at once, and a server that stays busy is reported after the last attempt.
  */
 
-const busy = () => new RoomcastError('INTERNAL', 'The chat is busy right now. Retry in a moment.');
+const busy = () => new RoomcastError('BUSY', 'The chat is busy right now. Retry in a moment.');
+const internal = () => new RoomcastError('INTERNAL', 'Something went wrong on our side. Please try again.');
 const changed: ChangedFrame = {
   type: 'changed',
   roomId: 'ABCDEFGH',
@@ -33,8 +34,8 @@ function fakeServer(answers: Array<RoomcastError | ChangedFrame>) {
   return { changes, sent, waits };
 }
 
-it('sends an edit answered INTERNAL again with the same clientMsgId, after growing waits, until it is applied', async () => {
-  const { changes, sent, waits } = fakeServer([busy(), busy(), changed]);
+it('sends an edit answered BUSY, then INTERNAL, again with the same clientMsgId, after growing waits, until it is applied', async () => {
+  const { changes, sent, waits } = fakeServer([busy(), internal(), changed]);
   await expect(changes.edit(3, 'fixed')).resolves.toMatchObject({ type: 'changed', seq: 7 });
   expect(sent).toHaveLength(3);
   expect(new Set(sent.map((f) => f.clientMsgId)).size).toBe(1);
@@ -42,7 +43,7 @@ it('sends an edit answered INTERNAL again with the same clientMsgId, after growi
   expect(waits).toEqual([249, 499]);
 });
 
-it('reports a refusal other than INTERNAL at once, without sending it again', async () => {
+it('reports a refusal other than BUSY or INTERNAL at once, without sending it again', async () => {
   const { changes, sent } = fakeServer([
     new RoomcastError('NOT_AUTHOR', 'Only its author can edit it.'),
     changed,
@@ -51,9 +52,43 @@ it('reports a refusal other than INTERNAL at once, without sending it again', as
   expect(sent).toHaveLength(1);
 });
 
-it('gives up after its last attempt when the room stays busy, with the server’s INTERNAL', async () => {
+it('gives up after its last attempt when the room stays busy, with the server’s BUSY', async () => {
   const { changes, sent, waits } = fakeServer(Array.from({ length: 10 }, busy));
-  await expect(changes.delete(3)).rejects.toMatchObject({ code: 'INTERNAL' });
+  await expect(changes.delete(3)).rejects.toMatchObject({ code: 'BUSY' });
   expect(sent).toHaveLength(CHANGE_RETRY.maxAttempts);
   expect(waits.every((ms) => ms < CHANGE_RETRY.maxDelayMs)).toBe(true);
+});
+
+it('coalesces rapid toggles of one reaction: one frame in flight, then only the final state if it differs', async () => {
+  const sent: Array<Record<string, unknown>> = [];
+  const answers: Array<() => void> = [];
+  const changes = new MessageChanges(async (frame) => {
+    sent.push(frame);
+    await new Promise<void>((resolve) => answers.push(resolve));
+    return changed as unknown as Record<string, unknown>;
+  });
+  // Five clicks while the first is on its way: add, remove, add, remove, add.
+  const replies = [
+    changes.react(3, '👍'),
+    changes.unreact(3, '👍'),
+    changes.react(3, '👍'),
+    changes.unreact(3, '👍'),
+    changes.unreact(3, '👍'),
+  ];
+  const other = changes.react(4, '👍'); // another message: its own frame at once
+  expect(sent.map((f) => [f.seq, f.remove ?? false])).toEqual([
+    [3, false],
+    [4, false],
+  ]);
+  answers.shift()?.();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  // The first answered; the member now wants it removed: one more frame, the final state.
+  expect(sent.map((f) => [f.seq, f.remove ?? false])).toEqual([
+    [3, false],
+    [4, false],
+    [3, true],
+  ]);
+  for (const answer of answers.splice(0)) answer();
+  await expect(Promise.all([...replies, other])).resolves.toHaveLength(6);
+  expect(sent).toHaveLength(3);
 });

@@ -49,6 +49,19 @@ it('retries a retryable refusal with the same clientMsgId after a full-jitter de
   expect(box.size).toBe(0);
 });
 
+it('sends a message answered BUSY again with the same clientMsgId, as after the deadline, and resolves with its ack', async () => {
+  const { box, sent } = outbox();
+  const sending = box.add('lobby', 'hello');
+  box.refused('m-1', new RoomcastError('BUSY', 'The chat is busy right now. Retry in a moment.'));
+  await jest.advanceTimersByTimeAsync(100);
+  expect(sent.map((f) => f.clientMsgId)).toEqual(['m-1', 'm-1']);
+  box.refused('m-1', new RoomcastError('BUSY', 'The chat is busy right now. Retry in a moment.'));
+  await jest.advanceTimersByTimeAsync(1_000);
+  expect(sent.map((f) => f.clientMsgId)).toEqual(['m-1', 'm-1', 'm-1']);
+  expect(box.ack(ack('m-1', 8))).toBe(true);
+  await expect(sending).resolves.toMatchObject({ seq: 8 });
+});
+
 it('rejects after maxAttempts unanswered attempts, and at once on a refusal that is not retryable', async () => {
   const { box, sent } = outbox({ maxAttempts: 2 });
   const silent = box.add('lobby', 'anyone?');
@@ -116,4 +129,19 @@ it('in order, sends one message at a time, the next once the one before is acked
   await expect(third).resolves.toMatchObject({ seq: 2 });
   await expect(fourth).resolves.toMatchObject({ seq: 3 });
   expect(sent.map((f) => f.message)).toEqual(['one', 'two', 'three', 'three', 'four']);
+});
+
+it('sends a reply with its replyTo on every attempt, and a refused original rejects it without a retry', async () => {
+  const { box, sent } = outbox();
+  const sending = box.add('R1', 'yes!', 4);
+  box.refused('m-1', new RoomcastError('BUSY', 'busy'));
+  await jest.advanceTimersByTimeAsync(1_000);
+  expect(sent).toEqual([
+    { action: 'sendmessage', message: 'yes!', clientMsgId: 'm-1', replyTo: 4 },
+    { action: 'sendmessage', message: 'yes!', clientMsgId: 'm-1', replyTo: 4 },
+  ]);
+  box.refused('m-1', new RoomcastError('MESSAGE_DELETED', 'Message 4 was deleted.'));
+  await expect(sending).rejects.toMatchObject({ code: 'MESSAGE_DELETED' });
+  await jest.advanceTimersByTimeAsync(10_000);
+  expect(sent).toHaveLength(2);
 });

@@ -1,5 +1,5 @@
 import { RoomcastError } from '../../client/errors';
-import { RoomSession } from '../../client/session';
+import { HOLE_WAIT_MS, RoomSession } from '../../client/session';
 import type { RoomcastEvents } from '../../client/types';
 import type { MessageFrame } from '../../protocol';
 
@@ -62,13 +62,13 @@ it('joins with the invite key; messages that arrive before the reply are deliver
   expect(s.lastSeq).toBe(4);
 });
 
-it('a gap is filled through history, one fill at a time, and a hole the history no longer has is skipped', async () => {
+it('a gap is filled through history, one fill at a time, and a hole the history does not have is skipped after a wait, once', async () => {
   let pages = 0;
   const { s, requests, delivered } = session((frame) => {
     if (frame.action === 'joinroom')
       return { type: 'joined', roomId: 'ABCDEF', lastSeq: 1, history: [msg('ABCDEF', 1)] };
     pages += 1;
-    return { type: 'history', messages: [msg('ABCDEF', 2)] }; // seq 3 has expired
+    return { type: 'history', messages: [msg('ABCDEF', 2)] }; // seq 3 was never stored (a gap), or has expired
   });
   const joining = s.requestJoin('ABCDEF');
   await jest.advanceTimersByTimeAsync(10);
@@ -76,16 +76,38 @@ it('a gap is filled through history, one fill at a time, and a hole the history 
   s.onMessages([msg('ABCDEF', 4)]);
   expect(s.state).toBe('filling');
   // Still a gap: no second request while one runs. But seq 5 may have been stored after the page was read, and so
-  // may the hole below it: the fill reads once more before it gives up on the hole.
+  // may the hole below it: the fill reads once more before it waits for the hole.
   s.onMessages([msg('ABCDEF', 5)]);
   expect(requests.filter((r) => r.action === 'history')).toHaveLength(1);
-  await jest.advanceTimersByTimeAsync(10);
-  expect(delivered).toEqual([1, 2]);
-  await jest.advanceTimersByTimeAsync(10);
+  await jest.advanceTimersByTimeAsync(20);
   expect(pages).toBe(2);
-  expect(requests.filter((r) => r.action === 'history').map((r) => r.afterSeq)).toEqual([1, 2]);
+  // A seq is taken before its message is stored: seq 3 may land a moment later. Nothing is skipped yet.
+  expect(delivered).toEqual([1, 2]);
+  await jest.advanceTimersByTimeAsync(HOLE_WAIT_MS);
+  // History asked once more after the wait, then the hole is passed: no request loop over a gap.
+  expect(requests.filter((r) => r.action === 'history').map((r) => r.afterSeq)).toEqual([1, 2, 2]);
   expect(delivered).toEqual([1, 2, 4, 5]);
   expect(s.state).toBe('steady');
+  await jest.advanceTimersByTimeAsync(10 * HOLE_WAIT_MS);
+  expect(requests.filter((r) => r.action === 'history')).toHaveLength(3);
+});
+
+it('a message stored a moment after a later one is delivered in its place, not skipped', async () => {
+  let stored3 = false;
+  const { s, delivered } = session((frame) => {
+    if (frame.action === 'joinroom')
+      return { type: 'joined', roomId: 'ABCDEF', lastSeq: 2, history: [msg('ABCDEF', 1), msg('ABCDEF', 2)] };
+    return { type: 'history', messages: stored3 ? [msg('ABCDEF', 3), msg('ABCDEF', 4)] : [msg('ABCDEF', 4)] };
+  });
+  const joining = s.requestJoin('ABCDEF');
+  await jest.advanceTimersByTimeAsync(10);
+  s.enter(await joining);
+  s.onMessages([msg('ABCDEF', 4)]);
+  await jest.advanceTimersByTimeAsync(50);
+  expect(delivered).toEqual([1, 2]);
+  stored3 = true;
+  await jest.advanceTimersByTimeAsync(HOLE_WAIT_MS);
+  expect(delivered).toEqual([1, 2, 3, 4]);
 });
 
 it('resuming into a room that has expired reports ROOM_NOT_FOUND and moves to the lobby with its history', async () => {

@@ -105,3 +105,20 @@ it('after a reconnect the typists are forgotten and the next keystroke sends at 
   expect(sockets).toHaveLength(2);
   expect(sockets[1]).not.toBe(sockets[0]);
 });
+
+it("a heartbeat relayed before its typist's message but arriving after it is not shown; one relayed after it is", async () => {
+  const { chat } = await inRoom();
+  fake.server.last.push(typingFrame('alice'));
+  await tick();
+  fake.server.store('ABCDEF', 'sent', 'alice');
+  await tick();
+  const sentAt = Date.parse(String(fake.server.rooms.get('ABCDEF')?.at(-1)?.sentAt));
+  // Relayed straight, the heartbeat of the keystroke before Enter lands after the message it preceded.
+  fake.server.last.push({ ...typingFrame('alice'), at: sentAt - 5 });
+  await tick();
+  expect(chat.typing.current).toEqual([]);
+  // She types again after sending: relayed after her message, shown at once.
+  fake.server.last.push({ ...typingFrame('alice'), at: sentAt + 5 });
+  await tick();
+  expect(chat.typing.current).toEqual(['alice']);
+});

@@ -1,4 +1,10 @@
-import { CHANGE_ROOM_SIZES, changeCosts, renderChangeCosts } from '../../cost/changes';
+import {
+  CHANGE_ROOM_SIZES,
+  changeCosts,
+  mentionCosts,
+  renderChangeCosts,
+  replyCosts,
+} from '../../cost/changes';
 import { DEFAULT_ASSUMPTIONS, estimate } from '../../cost/model';
 
 /** `npm run cost` prices each message change at rooms of 10, 100 and 1,000, from the model a message is priced by. */
@@ -12,7 +18,7 @@ it('prices every change at rooms of 10, 100 and 1,000, posts dominating as the r
     const [ten, hundred, thousand] = row.usdPerMillion as [number, number, number];
     expect(hundred - ten).toBeGreaterThan(85);
     expect(thousand - hundred).toBeGreaterThan(850);
-    expect(row.postsPerChange.map(Math.round)).toEqual([10, 100, 999]);
+    expect(row.postsPerChange.map(Math.round)).toEqual([10, 100, 1000]);
   }
   const text = renderChangeCosts(rows);
   expect(text).toContain('room of 1000');
@@ -38,4 +44,38 @@ it("costs a change at least a message's send and fan-out, plus its read and rewr
   const perMessage = ((roomcast.totalUsd - monthly) / message.messagesPerMonth) * 1e6;
   expect(edit?.usdPerMillion[1]).toBeGreaterThan(perMessage);
   expect(edit?.usdPerMillion[1]).toBeLessThan(perMessage + 5);
+});
+
+it("prices a reply as a message plus the original's reads for the check and the quote, under a cent more per million", () => {
+  const reply = replyCosts(DEFAULT_ASSUMPTIONS);
+  const message = estimate({
+    roomSize: 10,
+    messagesPerDay: 1e6 / 30,
+    connections: 10,
+    messageBytes: 200,
+    days: 30,
+  });
+  const roomcast = message.designs.roomcast;
+  const monthly = roomcast.items
+    .filter((i) => i.priceId === 'apigwWsConnectionMinutes' || i.priceId === 'cloudwatchCustomMetricMonths')
+    .reduce((sum, i) => sum + i.usd, 0);
+  const perMessage = ((roomcast.totalUsd - monthly) / message.messagesPerMonth) * 1e6;
+  // Two half read units ($0.125 per million units): $0.125 per million replies over the message.
+  expect((reply.usdPerMillion[0] as number) - perMessage).toBeCloseTo(0.125, 3);
+  expect(renderChangeCosts([reply])).toContain('reply (quoting a message)');
+});
+
+it('prices a mention as a message plus the posts to the named member’s other devices and the reads that find them', () => {
+  const reply = replyCosts(DEFAULT_ASSUMPTIONS);
+  const mention = mentionCosts(DEFAULT_ASSUMPTIONS);
+  // Two `mention` posts at $1 per million, and a few read units (the room's members over the room index's 10
+  // shards: 5 RRU at least): about $2.80 over the message in a room of 10.
+  const overMessage = (mention.usdPerMillion[0] as number) - ((reply.usdPerMillion[0] as number) - 0.125);
+  expect(overMessage).toBeGreaterThan(2);
+  expect(overMessage).toBeLessThan(3);
+  expect(mention.postsPerChange[0]).toBe((reply.postsPerChange[0] as number) + 2);
+  // Resolving names in a room of 1,000 reads its index: more than in a room of 10.
+  const [ten, , thousand] = mention.usdPerMillion as [number, number, number];
+  const [rten, , rthousand] = reply.usdPerMillion as [number, number, number];
+  expect(thousand - rthousand).toBeGreaterThan(ten - rten);
 });

@@ -161,26 +161,18 @@ describe('hot rooms in the monthly estimate', () => {
 
   test('posts per month are the messages x members ÷ messages per post', () => {
     const r = estimate(hot(100, 20), { ...DEFAULT_ASSUMPTIONS, fanoutCycleMs: 100 });
-    // The fan-out's 100 ms window (BUSY_WINDOW_MS) after each cycle that found messages waiting.
-    const perPost = 20 * (0.1 + (1 - Math.exp(-2)) * 0.1) + Math.exp(-2);
+    // No window: the queue hands a busy room's next batch out as soon as the last is done.
+    const perPost = 20 * 0.1 + Math.exp(-2);
     expect(r.delivery.messagesPerPost).toBeCloseTo(perPost, 9);
     expect(posts(r)).toBeCloseTo((r.messagesPerMonth * 100) / perPost, 0);
     const alone = estimate(hot(100, 20), { ...DEFAULT_ASSUMPTIONS, coalescing: false });
     expect(posts(alone)).toBe(alone.messagesPerMonth * 100);
   });
 
-  test('says which writes of coalescing it leaves out, and only when rooms coalesce', () => {
+  test("says what of the queue it leaves out: the pipe's idle polls", () => {
     const leftOut = (r: ReturnType<typeof estimate>) =>
-      r.designs.roomcast.notes.filter((n) =>
-        n.startsWith('Not counted: a claim that reserved its posts early'),
-      );
+      r.designs.roomcast.notes.filter((n) => n.startsWith("Not counted: the pipe's idle long polls"));
     expect(leftOut(estimate(hot(100, 20)))).toHaveLength(1);
-    expect(leftOut(estimate(hot(100, 20), { ...DEFAULT_ASSUMPTIONS, coalescing: false }))).toEqual([]);
-    // A room bigger than a chunk: its known quiet cycles read and reserve less than the model counts.
-    const high = (r: ReturnType<typeof estimate>) =>
-      r.designs.roomcast.notes.filter((n) => n.startsWith('Counted high: a quiet cycle'));
-    expect(high(estimate(hot(1000, 5)))).toHaveLength(1);
-    expect(high(estimate(hot(100, 5)))).toEqual([]);
   });
 
   test('the cycle defaults to the estimated execution plus one read', () => {
@@ -192,7 +184,6 @@ describe('hot rooms in the monthly estimate', () => {
   test.each([
     [1000, 5],
     [1000, 20],
-    [100, 5],
     [100, 20],
     [10_000, 5],
   ])('a hot room of %d members at %d messages/s costs less on roomcast than on AppSync Events', (n, rate) => {
@@ -207,13 +198,13 @@ describe('hot rooms in the monthly estimate', () => {
     expect(coalesced.designs.roomcast.totalUsd).toBeLessThan(0.7 * coalesced.designs.appsync.totalUsd);
   });
 
-  test('rooms of 100 at 5 messages/s with the estimated cycle: the busy window coalesces them below AppSync Events', () => {
-    // Stated in docs/COST.md: a 70 ms cycle alone coalesces 5% of the posts away, too few to offset the send path.
+  test('rooms of 100 at 5 messages/s with the estimated cycle: too few coalesce to offset the send path', () => {
+    // Stated in docs/COST.md: a 70 ms cycle coalesces about 5% of the posts away; AppSync Events is a few % cheaper.
     const r = estimate(hot(100, 5));
-    expect(r.delivery.messagesPerPost).toBeGreaterThan(1.15);
-    expect(r.designs.roomcast.totalUsd).toBeLessThan(r.designs.appsync.totalUsd);
-    const noWindow = coalesce({ ...base, messagesPerSecond: 5, cycleMs: r.delivery.cycleMs });
-    expect(noWindow.messagesPerPost).toBeLessThan(1.07);
+    expect(r.delivery.messagesPerPost).toBeGreaterThan(1.03);
+    expect(r.delivery.messagesPerPost).toBeLessThan(1.07);
+    expect(r.designs.roomcast.totalUsd).toBeGreaterThan(r.designs.appsync.totalUsd);
+    expect(r.designs.roomcast.totalUsd).toBeLessThan(1.1 * r.designs.appsync.totalUsd);
   });
 
   test('twenty rooms of 100 at 5 messages/s share the posting budget and coalesce below AppSync Events', () => {

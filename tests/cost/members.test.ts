@@ -1,4 +1,4 @@
-import { memberCosts, renderMemberCosts } from '../../cost/members';
+import { memberCosts, myroomsOf100, renderMemberCosts, unreadQueryUnits } from '../../cost/members';
 import { DEFAULT_ASSUMPTIONS } from '../../cost/model';
 import { PRICES } from '../../cost/prices';
 
@@ -36,4 +36,16 @@ it("prices a direct message's first open with its notice: a keys-only Query and 
     expect(row.opendmFirstUsdPerMillion - row.opendmUsdPerMillion).toBeLessThan(2.1);
   }
   expect(renderMemberCosts(rows, 50)).toMatch(/opendm, first/);
+});
+
+it('prices myrooms of a member of 100 rooms by what its unread counts read: nothing for a room read, one bounded Query per room behind', () => {
+  const of100 = myroomsOf100(DEFAULT_ASSUMPTIONS);
+  // Connection 0.5, 100 memberships of 150 B (15 KB: 2 units), 100 rooms at half a unit each.
+  expect(of100.allRead).toBe(52.5);
+  // A few events behind: each room's Query stays under 4 KB, half a unit.
+  expect(of100.fewEach).toBe(52.5 + 100 * 0.5);
+  // 100 or more behind: each Query reads at most 100 events of 400 B (40 KB: 5 units), never more however far behind.
+  expect(of100.fullEach).toBe(52.5 + 100 * 5);
+  expect(unreadQueryUnits(DEFAULT_ASSUMPTIONS, 10_000)).toBe(unreadQueryUnits(DEFAULT_ASSUMPTIONS, 100));
+  expect(renderMemberCosts(rows, 50, DEFAULT_ASSUMPTIONS)).toMatch(/myrooms of a member of 100 rooms: 52.5/);
 });

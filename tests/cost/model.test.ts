@@ -129,8 +129,8 @@ describe('fan-out chunk math', () => {
     expect(f.deliverMs).toEqual([50, 50, 30]);
     // Query 10 ms, then one Map round (3 chunks <= 10 at once): 20 ms hop + slowest chunk 50 ms.
     expect(f.stateMachineMs).toBe(80);
-    // 250 index entries x 80 B = 20,000 B -> 5 x 4 KB -> 2.5 RRU.
-    expect(f.queryReadUnits).toBe(2.5);
+    // 250 index entries over 10 shards: 25 x 80 B = 2,000 B per shard -> 1 x 4 KB, halved: 10 x 0.5 = 5 RRU.
+    expect(f.queryReadUnits).toBe(5);
   });
 
   test('chunks = ceil(room / chunk size); pages = ceil(room / page size)', () => {
@@ -175,22 +175,26 @@ describe('estimate, hand-computed with $1 per unit', () => {
 
   test('Lambda, EventBridge, Step Functions per message', () => {
     expect(item(report, 'roomcast', 'SendMessage requests').quantity).toBe(10);
-    expect(item(report, 'roomcast', 'Deliver requests').quantity).toBe(10); // 3 members -> 1 chunk
-    // SendMessage 40 ms x 256 MB = 0.01 GB-s; Deliver 3 posts = 1 round: 30 ms x 512 MB = 0.015 GB-s.
+    // 3 members -> 1 chunk; a batch of one message in a quiet room: Prepare and the chunk.
+    expect(item(report, 'roomcast', 'Deliver requests').quantity).toBe(20);
+    // SendMessage 40 ms x 256 MB = 0.01 GB-s; Deliver 3 posts = 1 round: 30 ms x 512 MB, Prepare 10 ms x 512 MB.
     expect(item(report, 'roomcast', 'SendMessage duration').quantity).toBeCloseTo(10 * 0.04 * 0.25, 12);
-    expect(item(report, 'roomcast', 'Deliver duration').quantity).toBeCloseTo(10 * 0.03 * 0.5, 12);
+    expect(item(report, 'roomcast', 'Deliver duration').quantity).toBeCloseTo(10 * (0.03 + 0.01) * 0.5, 12);
+    expect(item(report, 'roomcast', 'FIFO fan-out queue').quantity).toBe(10 + 2 * 10);
+    expect(item(report, 'roomcast', 'Pipes requests').quantity).toBe(10);
     expect(item(report, 'roomcast', 'MessageSent events').quantity).toBe(10);
     expect(item(report, 'roomcast', 'Express requests').quantity).toBe(10);
     // 10 + 20 + 30 = 60 ms -> 100 ms x 64 MB
     expect(item(report, 'roomcast', 'Express duration').quantity).toBeCloseTo(10 * 0.1 * (64 / 1024), 12);
   });
 
-  test('DynamoDB: 7 WRU and 1.5 RRU per send, 0.5 RRU per single-page Query', () => {
-    // The rate-limit bucket (1), then a transaction of room seq, message and send record at 2 WRU each: 7 x 10.
-    expect(item(report, 'roomcast', 'writes per send').quantity).toBe(70);
-    // The connection, eventually consistent (0.5), and the room's seq, strongly consistent (1): 1.5 x 10.
+  test('DynamoDB: 4 WRU and 1.5 RRU per send, 5 RRU per single-page read of the room index (10 shards at 0.5)', () => {
+    // Four standard writes of 1 WRU, no transaction: rate bucket, the room's seq (ADD), send record, message: 4 x 10.
+    expect(item(report, 'roomcast', 'writes per send').quantity).toBe(40);
+    // The connection, eventually consistent (0.5), and the clientMsgId's record, strongly consistent (1): 1.5 x 10.
     expect(item(report, 'roomcast', 'reads per send').quantity).toBe(15);
-    expect(item(report, 'roomcast', 'RoomIndex Query').quantity).toBe(5);
+    // 10 messages, each claim reading the room's 10 shards (one page each, the minimum 0.5 RRU): 10 x 10 x 0.5.
+    expect(item(report, 'roomcast', 'RoomIndex Query').quantity).toBe(50);
     // 10 connections x 24 h / 2 h sessions = 120 sessions, 1% stale, 2 WRU each
     expect(item(report, 'roomcast', 'pruning deletes').quantity).toBeCloseTo(2.4, 12);
   });
@@ -285,7 +289,8 @@ describe('scaling', () => {
       3,
     );
     const logs = item(busy, 'roomcast', 'ingestion');
-    const invocations = 1 + Math.ceil(DEFAULT_WORKLOAD.roomSize / DEFAULT_ASSUMPTIONS.chunkSize);
+    // SendMessage, and per batch (one message, quiet rooms) Prepare and the chunks.
+    const invocations = 1 + 1 + Math.ceil(DEFAULT_WORKLOAD.roomSize / DEFAULT_ASSUMPTIONS.chunkSize);
     expect(logs.quantity).toBeCloseTo(
       (30_000_000 * invocations * DEFAULT_ASSUMPTIONS.logBytesPerInvocation) / 1024 ** 3,
       6,
@@ -293,19 +298,19 @@ describe('scaling', () => {
     expect(item(busy, 'roomcast', 'custom metrics').quantity).toBe(DEFAULT_ASSUMPTIONS.customMetrics);
   });
 
-  test("Deliver invocations: a quiet room's message takes one (its claim); a room of several chunks adds its chunks and a release", () => {
+  test("Deliver invocations: a quiet room's message takes Prepare and one per chunk", () => {
     // 1,000 messages a day in one room: its cycles almost all start in an idle room.
     const quiet = { messagesPerDay: 1_000, days: 30, rooms: 1, messageBytes: 200 };
     const perMessage = (roomSize: number) => {
       const r = estimate({ ...quiet, roomSize, connections: roomSize }, DEFAULT_ASSUMPTIONS, UNIT_PRICES);
       return item(r, 'roomcast', 'Deliver requests').quantity / r.messagesPerMonth;
     };
-    expect(perMessage(DEFAULT_ASSUMPTIONS.chunkSize)).toBeCloseTo(1, 2);
-    // One more member than a chunk: the claim, two chunks and the release.
-    expect(perMessage(DEFAULT_ASSUMPTIONS.chunkSize + 1)).toBeCloseTo(4, 2);
+    expect(perMessage(DEFAULT_ASSUMPTIONS.chunkSize)).toBeCloseTo(2, 2);
+    // One more member than a chunk: Prepare and two chunks.
+    expect(perMessage(DEFAULT_ASSUMPTIONS.chunkSize + 1)).toBeCloseTo(3, 2);
   });
 
-  test('a chunk too big for one shard of the posting budget writes every shard: the lease and budget line counts them', () => {
+  test('a chunk too big for one shard of the posting budget writes every shard: the budget line counts them', () => {
     const quiet = {
       messagesPerDay: 1_000,
       days: 30,
@@ -320,14 +325,12 @@ describe('scaling', () => {
         { ...DEFAULT_ASSUMPTIONS, chunkSize, postingBudgetPerSecond: 8000 },
         UNIT_PRICES,
       );
-      return Number(
-        /; (\d+) WRU\/cycle/.exec(item(r, 'roomcast', 'delivery lease and posting budget').component)?.[1],
-      );
+      return Number(/\((\d+) WRU per batch\)/.exec(item(r, 'roomcast', 'posting budget').component)?.[1]);
     };
-    // 10 chunks of 100 posts, one shard each; a release and a page's lease renewal.
-    expect(perCycle(100)).toBe(1 + 1 + 10);
+    // 10 chunks of 100 posts, one shard each.
+    expect(perCycle(100)).toBe(10);
     // One chunk of 1,000 posts: an even part in each of the budget's 16 shards of 500.
-    expect(perCycle(1000)).toBe(1 + 1 + 16);
+    expect(perCycle(1000)).toBe(16);
   });
 
   test('roomcast Query reads grow with the room; tutorial Scan reads grow with all connections', () => {

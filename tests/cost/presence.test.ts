@@ -61,8 +61,9 @@ it('reads a full last page twice: DynamoDB hands back a LastEvaluatedKey at the 
   expect(partial.pageItems).toEqual([999]);
   expect(partial.pageSteps).toBe(0);
   const { items } = asIsCost('join', 1000, A, UNIT_PRICES, SETTINGS);
-  // 1,000 entries of 80 B (20 × 4 KB, halved) and an empty page's minimum half unit.
-  expect(quantity(items, 'RoomIndex Query pages')).toBe(10.5e6);
+  // Each page read over the room index's 10 shards: 1,000 entries (100 per shard: 8,000 B, 2 × 4 KB, halved: 1 RRU
+  // each) and the empty page's minimum half unit on each shard.
+  expect(quantity(items, 'RoomIndex Query pages')).toBe(15e6);
   expect(quantity(items, 'Deliver requests (one per chunk and per full page)')).toBe(11e6);
 });
 

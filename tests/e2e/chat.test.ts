@@ -1,4 +1,5 @@
 import type { LocalCloud } from '../../local/cloud';
+import { ACTIONS } from '../../protocol';
 import { ChatClient, type Frame, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
 import type { TestCloud } from '../helpers/localCloud';
 import {
@@ -232,6 +233,28 @@ describe('ordering and history', () => {
     expect((exactlyMax.messages as Frame[]).length).toBe(12);
   });
 
+  it('history scrolls back a page at a time with beforeSeq, and says where the room starts', async () => {
+    const alice = await connect('alice-scroll');
+    await roomOf(alice);
+    for (let i = 1; i <= 12; i++) await say(alice, `scroll ${i}`);
+    const seqsOf = (page: Frame) => (page.messages as Frame[]).map((m) => m.seq);
+
+    const latest = await alice.expectReply({ action: 'history', limit: 5 });
+    expect(seqsOf(latest)).toEqual([8, 9, 10, 11, 12]);
+    expect(latest.hasOlder).toBe(true);
+    const older = await alice.expectReply({ action: 'history', beforeSeq: 8, limit: 5 });
+    expect(seqsOf(older)).toEqual([3, 4, 5, 6, 7]);
+    expect(older.hasOlder).toBe(true);
+    const first = await alice.expectReply({ action: 'history', beforeSeq: 3, limit: 5 });
+    expect(seqsOf(first)).toEqual([1, 2]);
+    expect(first.hasOlder).toBe(false);
+    // Exactly a page left: no older one is promised.
+    expect((await alice.expectReply({ action: 'history', beforeSeq: 6, limit: 5 })).hasOlder).toBe(false);
+    await expect(alice.expectReply({ action: 'history', afterSeq: 1, beforeSeq: 5 })).rejects.toThrow(
+      /"code":"BAD_REQUEST","message":"Ask for messages after \\"afterSeq\\" or before \\"beforeSeq\\", not both./,
+    );
+  });
+
   it('a client that reconnects and asks history afterSeq gets exactly the messages it missed', async () => {
     const alice = await connect('alice-resume');
     const bob = await connect('bob-resume');
@@ -286,13 +309,19 @@ describe('idempotent retry', () => {
     ]);
     const acks = replies.filter((r) => r.type === 'ack');
     expect(acks.length).toBeGreaterThanOrEqual(1);
+    // Each attempt takes a seq; whichever records the clientMsgId first holds its message, the other marks its own
+    // seq a gap and answers the same ack: one message, under seq 1 or 2 as the race went.
+    const seq = acks[0]?.seq as number;
+    expect([1, 2]).toContain(seq);
     for (const reply of replies) {
-      if (reply.type === 'ack') expect(reply).toMatchObject({ seq: 1, messageId: acks[0]?.messageId });
+      if (reply.type === 'ack') expect(reply).toMatchObject({ seq, messageId: acks[0]?.messageId });
       else expect(reply).toMatchObject({ type: 'error', code: 'RATE_LIMITED', action: 'sendmessage' });
     }
     await bob.next(isMessage(roomId, 'racing'));
     await testCloud.settle();
-    expect(bob.seqs(roomId)).toEqual([1]);
+    expect(bob.seqs(roomId)).toEqual([seq]);
+    const history = await bob.expectReply({ action: 'history', afterSeq: 0 });
+    expect((history.messages as Frame[]).map((m) => m.text)).toEqual(['racing']);
   });
 });
 
@@ -446,9 +475,9 @@ describe('$default', () => {
       sourceIp: '127.0.0.1',
       usage: expect.stringContaining('sendmessage'),
     });
-    for (const action of ['createroom', 'joinroom', 'leaveroom', 'history', 'who']) {
-      expect(info.usage).toContain(action);
-    }
+    // Every action the protocol defines is named, not a handful of them.
+    expect(ACTIONS.length).toBeGreaterThan(15);
+    for (const action of ACTIONS) expect(info.usage).toMatch(new RegExp(`\\b${action}\\b`));
     const connectedAt = Date.parse(String(info.connectedAt));
     expect(connectedAt).toBeLessThanOrEqual(Date.now());
     expect(connectedAt).toBeGreaterThan(before - 60_000);

@@ -49,7 +49,7 @@ export function useChatCloud(): ChatWorld {
     await world.cloud?.close();
   });
   afterEach(async () => {
-    world.cloud.gateway.setFaults({ faultSkipDisconnect: 0 });
+    world.cloud.gateway.setFaults({ faultSkipDisconnect: 0, disconnectDelayMs: 0 });
     world.cloud.eventBridge.setFaultPutEvents(0);
     await Promise.all(open.splice(0).map((c) => c.close()));
   });

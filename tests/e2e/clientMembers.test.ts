@@ -119,3 +119,44 @@ it('opens a direct room by name, finds it again by id, and resumes it after a re
     code: 'INVALID_ARGUMENT',
   });
 });
+
+it('counts live, and in myrooms, only messages from others: not reactions, edits or her own', async () => {
+  const alice = signedIn('erin', { readIntervalMs: 0 });
+  const bob = signedIn('finn');
+  await Promise.all([alice.ready(20_000), bob.ready(20_000)]);
+  const created = await alice.createRoom();
+  await bob.join(created.roomId, created.inviteKey);
+  const first = await bob.send('before');
+  await alice.rooms.markRead(first.seq);
+  const listed = await alice.rooms.myRooms();
+  expect(listed.find((r) => r.roomId === created.roomId)).toMatchObject({ unread: 0 });
+
+  // After her read position: three messages from Bob, two reactions, one edit, and two of her own.
+  const latest = new Promise<void>((resolve) => {
+    const off = alice.rooms.on('rooms', (rooms) => {
+      if ((rooms.find((r) => r.roomId === created.roomId)?.lastSeq ?? 0) < 9) return;
+      off();
+      resolve();
+    });
+  });
+  const one = await bob.send('one');
+  await alice.send('mine');
+  await bob.messages.react(one.seq, '👍');
+  const two = await bob.send('two');
+  await bob.messages.edit(two.seq, 'two!');
+  await alice.messages.react(two.seq, '🎉');
+  await alice.send('also mine');
+  const three = await bob.send('three');
+  expect(three.seq).toBe(9);
+  await latest;
+  expect(alice.rooms.list.find((r) => r.roomId === created.roomId)).toMatchObject({
+    lastSeq: 9,
+    lastReadSeq: first.seq,
+    unread: 3,
+  });
+  // A fresh start (myrooms) says the same.
+  const fresh = await alice.rooms.myRooms();
+  expect(fresh.find((r) => r.roomId === created.roomId)).toMatchObject({ unread: 3 });
+  // Bob's count is her two messages (the room is his too: he joined it).
+  expect((await bob.rooms.myRooms()).find((r) => r.roomId === created.roomId)).toMatchObject({ unread: 2 });
+});

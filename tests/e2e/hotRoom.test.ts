@@ -1,3 +1,4 @@
+import { roomIndexShard } from '../../functions/platform/aws/roomMembers';
 import type { LocalCloud } from '../../local/cloud';
 import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
 import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
@@ -5,8 +6,8 @@ import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/l
 /**
  * A busy room as its members see it, through the local cloud: messages sent faster than one fan-out cycle reach
  * every member once each, several to a post; with half of all posts answered 429 for the whole run, every message
- * still arrives live. The clients never ask for history here, so a message that arrived only through history
- * would count as missing.
+ * arrives live or its member is told to resync before its next message (a post and its one repost both throttled).
+ * The clients never ask for history here, so a message that arrived only through history would count as missing.
  */
 jest.setTimeout(180_000);
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
     // The fan-out's backoffs before a throttled post is tried again (1 to 8 s on AWS) last 10 ms per second: what
     // these tests count is what arrives, and a throttled member is tried until its retry budget (wall-clock) runs
     // out either way. The Retry pauses keep real time: the Lambda throttles they wait out end in real time.
-    stepFunctionsTestClock: { msPerSecond: 10, states: ['RepostBackOff'] },
+    stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitToRepost'] },
   });
   cloud = testCloud.cloud;
 });
@@ -117,7 +118,7 @@ it('a busy room: every member gets every message exactly once, in fewer posts th
   expect(members.some((m) => postsOf(m, roomId).some((f) => f.type === 'batch'))).toBe(true);
 });
 
-it('half of all posts answered 429 for the whole run: every message still arrives live, once', async () => {
+it('half of all posts answered 429 for the whole run: every message arrives live, or its member is told to resync from before it; none twice', async () => {
   const { roomId, members } = await room('half', 6);
   cloud.gateway.setFaults({ faultThrottle: 0.5 });
   const [sender] = members as [ChatClient];
@@ -126,23 +127,36 @@ it('half of all posts answered 429 for the whole run: every message still arrive
     seqs.push(...(await burst(sender, 3, `h${round}`)));
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  for (const member of members) {
-    const got = await seqsReceived(member, roomId, seqs, 90_000);
-    expect([...got].sort((a, b) => a - b)).toEqual(seqs);
-  }
+  await testCloud.settle();
   expect(cloud.gateway.stats().throttled).toBeGreaterThan(0);
+  // The throttling ends; the next message carries each noted member's resync frame before it.
+  cloud.gateway.setFaults({ faultThrottle: 0 });
+  const [last] = await burst(sender, 1, 'after');
+  for (const member of members) {
+    const got = await seqsReceived(member, roomId, [last as number], PATIENCE_MS);
+    expect(got.filter((seq) => seq === last)).toHaveLength(1);
+    // A post that failed its repost too leaves a resync note: the member hears `resync` (fetch history after
+    // afterSeq) before its next message, so a message it lacks is never lost silently.
+    const resyncs = member.frames
+      .filter((f) => f.type === 'resync' && f.roomId === roomId)
+      .map((f) => f.afterSeq as number);
+    const missing = seqs.filter((seq) => !got.includes(seq));
+    for (const seq of missing) expect(resyncs.some((after) => after < seq)).toBe(true);
+    expect(new Set(got).size).toBe(got.length);
+  }
 });
 
-it("a quiet room's message reaches every member through one Deliver invocation", async () => {
+it("a quiet room's message takes one Prepare and one post per shard its members hash to", async () => {
   const { roomId, members } = await room('quiet', 3);
   await testCloud.settle();
-  // The scheduled sweep's invocations (once a minute) are not the message's.
-  const delivers = () =>
-    testCloud.invocations.filter((i) => i.logicalId === 'DeliverFunction' && i.op !== 'sweep').length;
-  const before = delivers();
+  const delivers = (op: string) =>
+    testCloud.invocations.filter((i) => i.logicalId === 'DeliverFunction' && i.op === op).length;
+  const before = { prepare: delivers('prepare'), post: delivers('post') };
+  const shards = new Set(await Promise.all(members.map(async (m) => roomIndexShard(await m.connectionId()))));
   const [seq] = await burst(members[0] as ChatClient, 1, 'q');
   for (const member of members)
     expect(await seqsReceived(member, roomId, [seq as number], PATIENCE_MS)).toEqual([seq]);
   await testCloud.settle();
-  expect(delivers() - before).toBe(1);
+  expect(delivers('prepare') - before.prepare).toBe(1);
+  expect(delivers('post') - before.post).toBe(shards.size);
 });

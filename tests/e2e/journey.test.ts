@@ -37,9 +37,9 @@ it('prints every step of one message with its correlation id', async () => {
         (line) => / DEBUG .*SendMessageFunction: sending /.test(line) && line.includes(`${requestId}`),
       ),
     ).toBe(true);
-    expect(has(/DEBUG eventbridge: MessageSent matched rule \w+, target FanoutStateMachine/)).toBe(true);
+    expect(has(/DEBUG eventbridge: MessageSent matched rule \w+, target FanoutQueue/)).toBe(true);
     expect(has(/DEBUG FanoutStateMachine: execution succeeded in \d+ ms/)).toBe(true);
-    expect(has(/posting to chunk/)).toBe(true);
+    expect(has(/fan-out prepared/)).toBe(true);
     expect(has(/posts delivered/)).toBe(true);
   } finally {
     await alice.close();

@@ -196,6 +196,28 @@ describe('read positions and direct messages', () => {
     expect(roomIn(await ask(owner, { action: 'myrooms' }), roomId)).toBeUndefined();
   });
 
+  it('refuses markread past the room’s latest message, naming it; the unread count still rises after', async () => {
+    const alice = await device('olga');
+    const bob = await device('piet');
+    const roomId = await roomWithMessages(alice, bob);
+    await ask(alice, { action: 'markread', seq: 1 });
+
+    const refused = await ask(alice, { action: 'markread', seq: 99999 });
+    expect(refused).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'markread' });
+    expect(refused.message).toContain('seq 99999 is after');
+    expect(refused.message).toContain('latest event, 3');
+    // Nothing was stored: her position is where it was, and "seen by" says so.
+    const seen = await ask(bob, { action: 'seenby' });
+    expect((seen.members as Frame[]).find((m) => m.username === 'olga')).toMatchObject({ lastReadSeq: 1 });
+    expect(roomIn(await ask(alice, { action: 'myrooms' }), roomId)).toMatchObject({
+      lastReadSeq: 1,
+      unread: 2,
+    });
+
+    await ask(bob, { action: 'sendmessage', message: 'four' });
+    expect(roomIn(await ask(alice, { action: 'myrooms' }), roomId)).toMatchObject({ lastSeq: 4, unread: 3 });
+  });
+
   it('refuses markread in the lobby with a clear error, and a bad seq as a bad request', async () => {
     const alice = await device('lea');
     expect(await ask(alice, { action: 'markread', seq: 1 })).toMatchObject({

@@ -83,7 +83,10 @@ it('a burst of keystrokes reaches the others as one frame per interval, and neve
       username: 'alice',
       typing: true,
       expiresInMs: INTERVAL_SECONDS * 1000 + 2000,
+      // When it was relayed (a client compares it with a message's sentAt): during the burst.
+      at: expect.any(Number),
     });
+    expect(Math.abs((frame.at as number) - started)).toBeLessThan(INTERVAL_SECONDS * 1000);
   }
   await testCloud.settle();
   // Still inside the interval (the burst's frames all reached the server long before it ends).

@@ -289,9 +289,17 @@ export function cloudTables(cloud: LocalCloud) {
 export type CloudTables = ReturnType<typeof cloudTables>;
 
 /** Connection ids the Connections table still holds. */
-export async function storedConnectionIds(tables: CloudTables): Promise<Set<string>> {
+/**
+ * The connections in a room index (`roomKey` set): those the next fan-out posts to. A connection that answered 410
+ * leaves the index at once (the fan-out's prune); its item stays until $disconnect or its ttl.
+ */
+export async function indexedConnectionIds(tables: CloudTables): Promise<Set<string>> {
   const ids = new Set<string>();
-  const input: ScanCommandInput = { TableName: tables.connections, ProjectionExpression: 'connectionId' };
+  const input: ScanCommandInput = {
+    TableName: tables.connections,
+    ProjectionExpression: 'connectionId',
+    FilterExpression: 'attribute_exists(roomKey)',
+  };
   for await (const page of paginateScan({ client: tables.db }, input)) {
     for (const item of page.Items ?? []) if (item.connectionId?.S) ids.add(item.connectionId.S);
   }
@@ -302,31 +310,38 @@ export interface RoomAudit {
   roomId: string;
   /** The room's counter: seqs handed out. */
   seq: number;
-  /** Seqs in 1..seq with no stored message: consumed without a message (a gap nobody can fill). */
+  /**
+   * Seqs in 1..seq with no stored event: taken but never stored (an invocation that failed between its `ADD` and its
+   * put). docs/ARCHITECTURE.md: such a gap is harmless (history and clients skip it) but must never be a seq acked.
+   */
   missing: number[];
+  /** Seqs holding a gap marker (the loser of a clientMsgId race marks the seq it took). */
+  gaps: number[];
+  /** Stored events, gap markers not counted. */
   stored: number;
 }
 
-/** Compares a room's seq counter with its stored messages: every consumed seq should hold a message. */
+/** Compares a room's seq counter with its stored events: which seqs hold one, which a gap marker, which nothing. */
 export async function auditRoom(tables: CloudTables, roomId: string): Promise<RoomAudit> {
   const { Item } = await tables.db.send(
     new GetItemCommand({ TableName: tables.rooms, Key: { roomId: { S: roomId } }, ConsistentRead: true }),
   );
   const seq = Number(Item?.seq?.N ?? 0);
   const seqs = new Set<number>();
+  const gaps = new Set<number>();
   for await (const page of paginateQuery(
     { client: tables.db },
     {
       TableName: tables.messages,
       KeyConditionExpression: 'roomId = :r',
       ExpressionAttributeValues: { ':r': { S: roomId } },
-      ProjectionExpression: 'seq',
+      ProjectionExpression: 'seq, gap',
       ConsistentRead: true,
     },
   )) {
-    for (const item of page.Items ?? []) seqs.add(Number(item.seq?.N));
+    for (const item of page.Items ?? []) (item.gap?.BOOL ? gaps : seqs).add(Number(item.seq?.N));
   }
   const missing: number[] = [];
-  for (let s = 1; s <= seq; s++) if (!seqs.has(s)) missing.push(s);
-  return { roomId, seq, missing, stored: seqs.size };
+  for (let s = 1; s <= seq; s++) if (!seqs.has(s) && !gaps.has(s)) missing.push(s);
+  return { roomId, seq, missing, gaps: [...gaps], stored: seqs.size };
 }

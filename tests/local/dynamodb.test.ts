@@ -86,7 +86,7 @@ describe('local DynamoDB', () => {
           TableName: 'roomcast-local-ConnectionsTable',
           Item: {
             connectionId: { S: connectionId },
-            roomId: { S: roomId },
+            roomKey: { S: `${roomId}#0` },
             username: { S: `u-${connectionId}` },
           },
         }),
@@ -96,8 +96,8 @@ describe('local DynamoDB', () => {
       new QueryCommand({
         TableName: 'roomcast-local-ConnectionsTable',
         IndexName: 'RoomIndex',
-        KeyConditionExpression: 'roomId = :r',
-        ExpressionAttributeValues: { ':r': { S: 'R1' } },
+        KeyConditionExpression: 'roomKey = :r',
+        ExpressionAttributeValues: { ':r': { S: 'R1#0' } },
       }),
     );
     expect(Items?.map((i) => i.connectionId?.S).sort()).toEqual(['c1', 'c2']);
@@ -119,7 +119,11 @@ describe('local DynamoDB', () => {
       await client.send(
         new PutItemCommand({
           TableName: 'roomcast-local-ConnectionsTable',
-          Item: { connectionId: { S: connectionId }, roomId: { S: 'CLASH2' }, username: { S: connectionId } },
+          Item: {
+            connectionId: { S: connectionId },
+            roomKey: { S: 'CLASH2#0' },
+            username: { S: connectionId },
+          },
         }),
       );
     }
@@ -128,8 +132,8 @@ describe('local DynamoDB', () => {
         new QueryCommand({
           TableName: 'roomcast-local-ConnectionsTable',
           IndexName: 'RoomIndex',
-          KeyConditionExpression: 'roomId = :r',
-          ExpressionAttributeValues: { ':r': { S: 'CLASH2' } },
+          KeyConditionExpression: 'roomKey = :r',
+          ExpressionAttributeValues: { ':r': { S: 'CLASH2#0' } },
           Limit: 1,
           ExclusiveStartKey: startKey,
         }),

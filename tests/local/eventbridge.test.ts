@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { LocalEventRule, LocalEventTarget } from '../../infra/template';
+import type { LocalEventRule, LocalEventTarget, LocalQueue } from '../../infra/template';
 import { createEventBridge, type LocalEvent, type LocalEventBridge } from '../../local/eventbridge';
+import { LocalSqs } from '../../local/sqs';
 
 const region = 'us-east-1';
 const accountId = '000000000000';
@@ -251,5 +252,132 @@ describe('local EventBridge', () => {
         onTarget: () => undefined,
       }),
     ).toThrow(/Rule ChatRule: .*source/);
+  });
+});
+
+describe('local EventBridge with the local SQS', () => {
+  const queueSpec = (name: string, fifo: boolean, contentBasedDeduplication = false): LocalQueue => ({
+    logicalId: name,
+    name,
+    arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
+    url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
+    fifo,
+    contentBasedDeduplication,
+    visibilityTimeoutSeconds: 30,
+    messageRetentionSeconds: 345_600,
+    delaySeconds: 0,
+    maximumMessageSize: 262_144,
+  });
+  const dlq = queueSpec('chat-dead-letters', false);
+  const noDedup = queueSpec('no-dedup.fifo', true);
+  const sqs = new LocalSqs({ queues: [dlq, noDedup], region, accountId });
+  afterAll(() => sqs.close());
+  it("keeps a failed target's event in its dead-letter queue as a message, with EventBridge's attributes", async () => {
+    const bridge = createEventBridge({
+      buses: [bus],
+      rules: [{ ...rule, targets: [{ ...fanout, deadLetterArn: dlq.arn }] }],
+      region,
+      accountId,
+      sqs,
+      onTarget: async () => {
+        throw new Error('state machine exploded');
+      },
+      log: () => undefined,
+    });
+    const server = createServer((req, res) => bridge.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new EventBridgeClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const out = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: 'roomcast.chat',
+            DetailType: 'MessageSent',
+            Detail: '{"roomId":"lost"}',
+            EventBusName: 'chat',
+          },
+        ],
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const [message] = sqs.peek(dlq.arn);
+    expect(JSON.parse(message?.body ?? '{}')).toMatchObject({
+      id: out.Entries?.[0]?.EventId,
+      detail: { roomId: 'lost' },
+    });
+    expect(message?.attributes).toEqual({
+      RULE_ARN: {
+        DataType: 'String',
+        StringValue: `arn:aws:events:${region}:${accountId}:rule/chat/ChatRule`,
+      },
+      TARGET_ARN: { DataType: 'String', StringValue: fanout.arn },
+      ERROR_CODE: { DataType: 'String', StringValue: 'Error' },
+      ERROR_MESSAGE: { DataType: 'String', StringValue: 'state machine exploded' },
+    });
+    expect(bridge.deadLetters(dlq.arn)).toEqual([
+      expect.objectContaining({
+        ruleLogicalId: 'ChatRule',
+        targetArn: fanout.arn,
+        error: 'Error: state machine exploded',
+      }),
+    ]);
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('cannot deliver to a FIFO queue without content-based deduplication: EventBridge sends no deduplication id', async () => {
+    const logs: string[] = [];
+    const target: LocalEventTarget = {
+      kind: 'queue',
+      logicalId: 'NoDedup',
+      arn: noDedup.arn,
+      messageGroupId: 'g',
+    };
+    const bridge = createEventBridge({
+      buses: [bus],
+      rules: [{ ...rule, targets: [target] }],
+      region,
+      accountId,
+      sqs,
+      onTarget: () => undefined,
+      log: (line) => logs.push(line),
+    });
+    const server = createServer((req, res) => bridge.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new EventBridgeClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    await client.send(
+      new PutEventsCommand({
+        Entries: [{ Source: 'roomcast.chat', DetailType: 'MessageSent', Detail: '{}', EventBusName: 'chat' }],
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sqs.peek(noDedup.arn)).toEqual([]);
+    expect(bridge.stats().targetErrors).toBe(1);
+    expect(logs.join('\n')).toMatch(
+      /ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly/,
+    );
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('refuses a FIFO queue as a dead-letter queue, as PutTargets does', () => {
+    expect(() =>
+      createEventBridge({
+        buses: [bus],
+        rules: [{ ...rule, targets: [{ ...fanout, deadLetterArn: noDedup.arn }] }],
+        region,
+        accountId,
+        sqs,
+        onTarget: () => undefined,
+      }),
+    ).toThrow('Rule ChatRule: ValidationException: SQS FIFO is not supported by Dead Letter Queues.');
   });
 });

@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { prepare } from '../../functions/deliver/prepare';
+import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
 import { loadTemplate, readTemplateFile } from '../../infra/template';
 import { type LocalDynamo, startDynamoThread } from '../../local/dynamodb';
 import { createLocalIam } from '../../local/iam';
+import { LOCAL_ADMIN } from '../../local/iam/admin';
 import {
   type StepFunctionsThread,
   type StepFunctionsThreadInit,
   startStepFunctionsThread,
 } from '../../local/stepFunctionsHost';
+import { recordsOf } from '../helpers/fanoutMachine';
 
 /**
  * The local cloud's state machines run on a thread of their own (local/stepFunctionsThread.ts), as on AWS, where
@@ -27,7 +32,7 @@ let stepFunctions: StepFunctionsThread;
 let threadInit: StepFunctionsThreadInit;
 const invoked: string[] = [];
 /** What the machine's Deliver answers (a stub; by default, everything posted). */
-let deliver: (payload: { groups?: unknown[] }) => unknown = () => ({});
+let deliver: (payload: { op?: string; input?: unknown }) => unknown = () => ({});
 const stopped: StepFunctionsThread[] = [];
 
 /** Starts a Step Functions thread on the shared DynamoDB; `extra` is added to its init. */
@@ -39,7 +44,7 @@ async function startThread(extra: Partial<StepFunctionsThreadInit> = {}): Promis
     {
       invokeFunction: async (_machine, fn, payload) => {
         invoked.push(fn);
-        return deliver(payload as { groups?: unknown[] });
+        return deliver(payload as { op?: string; input?: unknown });
       },
       putMetricData: () => undefined,
       log: () => undefined,
@@ -72,21 +77,31 @@ afterAll(async () => {
 
 it('runs an execution to its end while the thread running the gateway is blocked', async () => {
   if (!machine) throw new Error('template.yaml defines no state machine');
-  // A room nobody is in: the execution queries its connections (DynamoDB, its own thread) and has no one to post
-  // to, so nothing it does needs this thread. Warm the engine and the SDK client first.
-  const input = { ...event, detail: { ...event.detail, roomId: 'nobody-here' } };
+  // A room nobody is in: once its Prepare (a Lambda, answered here) is done, the execution queries the room's
+  // connections (DynamoDB, its own thread) and has no one to post to, so nothing it does after needs this thread.
+  // This thread blocks right after answering Prepare. Warm the engine and the SDK client first.
+  const input = recordsOf({ ...event, detail: { ...event.detail, roomId: 'nobody-here' } });
+  let blockedUntil = 0;
+  let block = false;
+  deliver = (step) => {
+    if (block)
+      setTimeout(() => {
+        blockedUntil = Date.now() + 1000;
+        while (Date.now() < blockedUntil) {
+          /* busy: this thread answers nothing */
+        }
+      }, 0);
+    return prepare(step.input);
+  };
   expect(await stepFunctions.execute(machine.logicalId, input)).toMatchObject({ ok: true });
-  const running = stepFunctions.execute(machine.logicalId, input);
-  const blockMs = 1000;
-  const until = Date.now() + blockMs;
-  while (Date.now() < until) {
-    /* busy: this thread answers nothing */
-  }
-  const summary = await running;
+  block = true;
+  invoked.length = 0;
+  const summary = await stepFunctions.execute(machine.logicalId, input);
+  deliver = () => ({});
   expect(summary).toMatchObject({ ok: true });
-  // It ended inside the block, not after it: on this thread it could not even have started.
-  expect(summary.endedAt).toBeLessThan(until);
-  expect(invoked).toEqual([]);
+  // It ended inside the block, not after it: on this thread it could not have gone on.
+  expect(summary.endedAt).toBeLessThan(blockedUntil);
+  expect(invoked).toHaveLength(1);
 });
 
 it('fails an execution of a machine it does not know with the reason, instead of hanging', async () => {
@@ -97,31 +112,46 @@ it('fails an execution of a machine it does not know with the reason, instead of
 
 describe('the test clock (local/testClock.ts) reaches the thread', () => {
   /**
-   * A presence change's post owed to a room of one member (a FanoutRepost, as a chunk hands it on) whose first try
-   * Deliver answers as still owed: the execution waits in RepostBackOff (SecondsPath $.waitSeconds: 1 s on AWS)
-   * before the second try. Resolves with that wait's real length, from Deliver's first call to its second.
+   * A presence change in a room of one member whose first post Deliver answers as to be posted again: the execution
+   * waits in WaitToRepost (SecondsPath $.result.waitSeconds: 1 s on AWS) before the repost. Resolves with that
+   * wait's real length, from Deliver's first post to its second.
    */
   async function backOffMs(thread: StepFunctionsThread, roomId: string): Promise<number> {
-    const owed = { afterSeq: 0, uptoSeq: 0, connectionIds: [`${roomId}-member=`], attempt: 2 };
+    const member = `${roomId}-member=`;
+    const table = template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName as string;
+    const db = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { ...LOCAL_ADMIN },
+    });
+    await db.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          connectionId: { S: member },
+          roomId: { S: roomId },
+          roomKey: { S: roomKeyOf(roomId, member) },
+        },
+      }),
+    );
+    db.destroy();
     const calls: number[] = [];
-    deliver = () => {
+    deliver = (step) => {
+      if (step.op === 'prepare') return prepare(step.input);
       calls.push(Date.now());
       return calls.length === 1
-        ? { groups: [{ ...owed, attempt: 3, waitSeconds: 1 }], waitSeconds: 1, goneIds: [] }
-        : { groups: [], waitSeconds: 1, goneIds: [] };
+        ? { retry: { [member]: 0 }, retrying: true, waitSeconds: 1, goneIds: [] }
+        : { retrying: false, waitSeconds: 1, goneIds: [] };
     };
     const payload = JSON.stringify({ type: 'presence', roomId, username: 'bob', event: 'joined' });
-    const summary = await thread.execute(machine?.logicalId as string, {
-      ...event,
-      'detail-type': 'FanoutRepost',
-      detail: {
-        messageId: `presence-${roomId}`,
-        roomId,
-        seq: 0,
-        payload,
-        groups: [{ ...owed, waitSeconds: 0 }],
-      },
-    });
+    const summary = await thread.execute(
+      machine?.logicalId as string,
+      recordsOf({
+        ...event,
+        'detail-type': 'Presence',
+        detail: { messageId: `presence-${roomId}`, roomId, payload },
+      }),
+    );
     deliver = () => ({});
     expect(summary).toMatchObject({ ok: true });
     expect(calls).toHaveLength(2);
@@ -130,14 +160,14 @@ describe('the test clock (local/testClock.ts) reaches the thread', () => {
 
   it('without a clock the Wait lasts its real second; with one naming it, a millisecond per second', async () => {
     expect(await backOffMs(stepFunctions, 'real-clock')).toBeGreaterThanOrEqual(1000);
-    const clocked = await startThread({ testClock: { msPerSecond: 1, states: ['RepostBackOff'] } });
+    const clocked = await startThread({ testClock: { msPerSecond: 1, states: ['WaitToRepost'] } });
     // 1 ms of waiting; the bound leaves the rest of the real second for a busy machine.
     expect(await backOffMs(clocked, 'test-clock')).toBeLessThan(1000);
   });
 
   it('a clock naming a state no state machine has stops the thread from starting, naming it', async () => {
     await expect(
-      startThread({ testClock: { msPerSecond: 1, states: ['RepostBackOff', 'NoSuchWait'] } }),
+      startThread({ testClock: { msPerSecond: 1, states: ['WaitToRepost', 'NoSuchWait'] } }),
     ).rejects.toThrow('NoSuchWait');
   });
 });

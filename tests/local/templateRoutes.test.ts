@@ -7,7 +7,7 @@ const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');
 describe('the real template.yaml', () => {
   const t = loadTemplate(TEMPLATE);
 
-  it('finds the WebSocket API with its 21 routes, their functions, two-way routes and the MOCK ping', () => {
+  it('finds the WebSocket API with its 24 routes, their functions, two-way routes and the MOCK ping', () => {
     const [api, ...others] = t.webSocketApis();
     expect(others).toHaveLength(0);
     expect(api).toMatchObject({
@@ -41,6 +41,9 @@ describe('the real template.yaml', () => {
         'myrooms',
         'seenby',
         'opendm',
+        'findpeople',
+        'attach',
+        'getattachment',
       ].sort(),
     );
     expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
@@ -52,6 +55,10 @@ describe('the real template.yaml', () => {
     for (const key of ['editmessage', 'deletemessage', 'react'])
       expect(routes[key]).toMatchObject({ functionLogicalId: 'ChangeMessageFunction', twoWay: true });
     expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
+    // One function signs uploads and reads of attachments.
+    for (const key of ['attach', 'getattachment'])
+      expect(routes[key]).toMatchObject({ functionLogicalId: 'AttachmentsFunction', twoWay: true });
+    expect(routes.findpeople).toMatchObject({ functionLogicalId: 'FindPeopleFunction', twoWay: true });
     expect(routes.closeroom).toMatchObject({ functionLogicalId: 'CloseRoomFunction', twoWay: true });
     // A heartbeat gets no reply: a route without a route response.
     expect(routes.typing).toMatchObject({ functionLogicalId: 'TypingFunction', twoWay: false });

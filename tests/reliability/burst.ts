@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type ChatClient, type Frame, isGatewayError, messagesIn } from '../helpers/chatClient';
-import { cloudTables, DeliveryChecker, storedConnectionIds } from '../helpers/deliveryChecker';
+import { cloudTables, DeliveryChecker, indexedConnectionIds } from '../helpers/deliveryChecker';
 import { startTestCloud } from '../helpers/localCloud';
 import { closeAll, connectMany, eventually, sleep } from './world';
 
@@ -91,7 +91,14 @@ export const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 /** What a client retries: the protocol's retryable codes, and the gateway's timeout (same clientMsgId, no duplicate). */
-const RETRYABLE = new Set(['INTERNAL', 'RATE_LIMITED', 'GATEWAY_TIMEOUT', 'GATEWAY_ERROR', 'NO_REPLY']);
+const RETRYABLE = new Set([
+  'BUSY',
+  'INTERNAL',
+  'RATE_LIMITED',
+  'GATEWAY_TIMEOUT',
+  'GATEWAY_ERROR',
+  'NO_REPLY',
+]);
 const SEND_ATTEMPTS = 20;
 /** How long an attempt waits for any answer: past the gateway's 29 s integration timeout, its frame must come. */
 const ANSWER_MS = 35_000;
@@ -288,7 +295,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     for (const r of records) if (r.ack) checker.sent(r.ack);
     let left = new Set<string>();
     await eventually(async () => {
-      left = await storedConnectionIds(tables);
+      left = await indexedConnectionIds(tables);
       return vanishedIds.every((id) => !left.has(id));
     }, 10_000);
     await checker.fillGaps();

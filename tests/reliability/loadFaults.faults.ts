@@ -1,6 +1,7 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
 import type { ChatClient } from '../helpers/chatClient';
-import { cloudTables, DeliveryChecker, storedConnectionIds } from '../helpers/deliveryChecker';
+import { cloudTables, DeliveryChecker, indexedConnectionIds } from '../helpers/deliveryChecker';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 import {
   closeAll,
@@ -78,8 +79,11 @@ test(`${MEMBERS} members in ${ROOMS} rooms, ${RATE} messages/s for ${SECONDS} s 
             new UpdateItemCommand({
               TableName: tables.connections,
               Key: { connectionId: { S: connectionId } },
-              UpdateExpression: 'SET roomId = :r',
-              ExpressionAttributeValues: { ':r': { S: roomId } },
+              UpdateExpression: 'SET roomId = :r, roomKey = :k',
+              ExpressionAttributeValues: {
+                ':r': { S: roomId },
+                ':k': { S: roomKeyOf(roomId, connectionId) },
+              },
             }),
           );
           checker.member(c, { type: 'joined', roomId, lastSeq: 0, history: [] });
@@ -139,7 +143,7 @@ test(`${MEMBERS} members in ${ROOMS} rooms, ${RATE} messages/s for ${SECONDS} s 
   // A vanished member is pruned by the first fan-out to its room after it vanished.
   let left = new Set<string>();
   await eventually(async () => {
-    left = await storedConnectionIds(tables);
+    left = await indexedConnectionIds(tables);
     return vanishedIds.every((id) => !left.has(id));
   }, 10_000);
   const pruned = vanishedIds.filter((id) => !left.has(id)).length;

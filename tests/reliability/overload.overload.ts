@@ -23,7 +23,7 @@ const MODES = (process.env.OVERLOAD_MODES ?? 'one in flight,pipelined').split(',
 )[];
 const VANISH = Math.round(MEMBERS * 0.05);
 /** Answers a send may get before its ack: retryable error frames and the gateway's timeout. */
-const RETRYABLE_ANSWERS = new Set(['INTERNAL', 'RATE_LIMITED', 'GATEWAY_TIMEOUT']);
+const RETRYABLE_ANSWERS = new Set(['BUSY', 'INTERNAL', 'RATE_LIMITED', 'GATEWAY_TIMEOUT']);
 
 // Sending, then a drain that grows with the overload (burst.ts), then the audit.
 jest.setTimeout((SECONDS * 11 + 300) * 1000);

@@ -71,7 +71,7 @@ export interface SendOutcome {
 }
 
 /**
- * Sends a message with a clientMsgId and retries with the same id on INTERNAL / RATE_LIMITED, with backoff, as the
+ * Sends a message with a clientMsgId and retries with the same id on BUSY / INTERNAL / RATE_LIMITED, with backoff, as the
  * protocol tells a client to: the retry must never create a second message.
  */
 export function sendWithRetry(
@@ -102,7 +102,7 @@ async function sendOne(
     if (reply.type === 'ack') return { ack: reply, attempts: attempt, errors };
     // The gateway's own "Internal server error" (the function failed or timed out) is retried like any error.
     const code = isGatewayError(reply) ? 'GATEWAY_ERROR' : String(reply.code);
-    if (code !== 'INTERNAL' && code !== 'RATE_LIMITED' && code !== 'GATEWAY_ERROR')
+    if (code !== 'BUSY' && code !== 'INTERNAL' && code !== 'RATE_LIMITED' && code !== 'GATEWAY_ERROR')
       throw new Error(`send ${clientMsgId} refused: ${JSON.stringify(reply)}`);
     errors.push(code);
     await sleep(Math.min(2000, baseDelayMs * 2 ** (attempt - 1)));

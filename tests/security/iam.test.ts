@@ -1,3 +1,5 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { LISTED_ROOM_ATTRIBUTES } from '../../functions/domain/rooms/dynamoMemberships';
 import { transformedTemplate } from '../helpers/samTransform';
 
 /**
@@ -122,4 +124,93 @@ test('no role carries a FullAccess (or any undocumented) managed policy', () => 
     );
   expect(attached.filter(({ arn }) => /FullAccess|AdministratorAccess|PowerUser/i.test(arn))).toEqual([]);
   expect(attached.filter(({ arn }) => !(JSON.parse(arn) in MANAGED_POLICIES_ALLOWED))).toEqual([]);
+});
+
+/**
+ * Condition keys narrow a statement to the request's keys and attributes (dynamodb:LeadingKeys, dynamodb:Attributes,
+ * dynamodb:Select: DynamoDB developer guide, "Using IAM policy conditions for fine-grained access control"). Each
+ * role's deployed statements are evaluated by @cloud-copilot/iam-simulate with the condition values DynamoDB puts in
+ * the request context, as AWS would decide them.
+ */
+describe('fine-grained DynamoDB access', () => {
+  const ACCOUNT = '123456789012';
+  const tableArn = (logicalId: string) => `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${logicalId}`;
+
+  /** The intrinsics these statements use, resolved to one stack's names: a table's Arn, a !Sub of one. */
+  function resolved(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(resolved);
+    if (typeof value !== 'object' || value === null) return value;
+    const node = value as Record<string, unknown>;
+    const getAtt = node['Fn::GetAtt'] as [string, string] | undefined;
+    if (getAtt) return getAtt[1] === 'Arn' ? tableArn(getAtt[0]) : `unresolved:${getAtt.join('.')}`;
+    if ('Fn::Sub' in node || 'Fn::If' in node || 'Ref' in node) return 'unresolved';
+    return Object.fromEntries(Object.entries(node).map(([key, v]) => [key, resolved(v)]));
+  }
+
+  async function decide(
+    role: string,
+    action: string,
+    table: string,
+    context: Record<string, string | string[]>,
+  ): Promise<string> {
+    const documents = statements
+      .filter((s) => s.role === role)
+      .map((s, i) => ({
+        name: `statement${i}`,
+        policy: { Version: '2012-10-17', Statement: [resolved(s.statement)] },
+      }));
+    expect(documents.length).toBeGreaterThan(0);
+    const result = await runSimulation(
+      {
+        identityPolicies: documents,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: {
+          action,
+          principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/session`,
+          resource: { accountId: ACCOUNT, resource: tableArn(table) },
+          contextVariables: context,
+        },
+      },
+      {},
+    );
+    if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+    return result.overallResult;
+  }
+
+  it("lets Deliver update the posting budget's counters and no other key of the Limits table", async () => {
+    const update = (key: string) =>
+      decide('DeliverFunctionRole', 'dynamodb:UpdateItem', 'LimitsTable', { 'dynamodb:LeadingKeys': [key] });
+    expect(await update('post-budget#1764021600#0')).toBe('Allowed');
+    // The guards' quotas and buckets share the table: a join-guess bucket, a source's places, an owner's quota.
+    expect(await update('join-guesses#203.0.113.7')).not.toBe('Allowed');
+    expect(await update('source#203.0.113.7')).not.toBe('Allowed');
+    expect(await update('rooms-created#user:ann')).not.toBe('Allowed');
+  });
+
+  it('lets myrooms read the room attributes its list reads (LISTED_ROOM_ATTRIBUTES) and no others', async () => {
+    const read = (attributes: readonly string[]) =>
+      decide('MyRoomsFunctionRole', 'dynamodb:BatchGetItem', 'RoomsTable', {
+        'dynamodb:Attributes': [...attributes],
+      });
+    expect(await read(LISTED_ROOM_ATTRIBUTES)).toBe('Allowed');
+    // A room's removed names and the fan-out's lease on the item are not the caller's to read.
+    expect(await read([...LISTED_ROOM_ATTRIBUTES, 'removedNames'])).not.toBe('Allowed');
+    expect(await read(['roomId', 'leaseOwner'])).not.toBe('Allowed');
+  });
+
+  it("lets the state machine's broadcast Scan read connection ids and no other attribute", async () => {
+    const scan = (context: Record<string, string | string[]>) =>
+      decide('FanoutStateMachineRole', 'dynamodb:Scan', 'ConnectionsTable', context);
+    expect(
+      await scan({ 'dynamodb:Attributes': ['connectionId'], 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }),
+    ).toBe('Allowed');
+    expect(
+      await scan({
+        'dynamodb:Attributes': ['connectionId', 'username'],
+        'dynamodb:Select': 'SPECIFIC_ATTRIBUTES',
+      }),
+    ).not.toBe('Allowed');
+    expect(await scan({ 'dynamodb:Select': 'ALL_ATTRIBUTES' })).not.toBe('Allowed');
+  });
 });

@@ -5,8 +5,9 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 import { closeAll, connectMany, roomWith } from '../reliability/world';
 
 /**
- * A member reaches only the room its connection is in: `sendmessage` and `history` ignore any room named in the
- * frame, so a client cannot post into or read a room it has not joined by adding roomId (or similar) fields.
+ * A member reaches only the room its connection is in: a frame naming another room (`roomId`) is refused with
+ * NOT_SUBSCRIBED and carried out nowhere, and look-alike fields (room, RoomId, target …) are ignored, so a client
+ * cannot post into or read a room it has not joined.
  */
 jest.setTimeout(60_000);
 
@@ -40,37 +41,52 @@ const targeting = (room: string) => ({ roomId: room, room, RoomId: room, roomID:
 
 test("a member cannot send into a room it has not joined by naming that room's id", async () => {
   const before = await auditRoom(tables, secretRoom);
-  const ack = await outsider.expectReply({
+  const beforeOwn = await auditRoom(tables, otherRoom);
+  const refused = await outsider.ask({
     action: 'sendmessage',
     message: 'intrusion',
     clientMsgId: 'x1',
     ...targeting(secretRoom),
   });
-  expect(ack.roomId).toBe(otherRoom);
+  expect(refused).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED', clientMsgId: 'x1' });
+  // Nor is it sent to the sender's own room instead.
   await testCloud.settle();
   expect(await auditRoom(tables, secretRoom)).toEqual(before);
+  expect(await auditRoom(tables, otherRoom)).toEqual(beforeOwn);
+  // Naming its own room (or no room) sends there.
+  const own = await outsider.expectReply({
+    action: 'sendmessage',
+    message: 'mine',
+    roomId: otherRoom.toLowerCase(),
+  });
+  expect(own).toMatchObject({ type: 'ack', roomId: otherRoom });
   for (const insider of insiders)
     expect(insider.messages(secretRoom).map((f) => f.text)).not.toContain('intrusion');
 });
 
 test("a member cannot read a room's history it has not joined by naming that room's id", async () => {
-  const reply = await outsider.expectReply({ action: 'history', afterSeq: 0, ...targeting(secretRoom) });
-  expect(reply.roomId).toBe(otherRoom);
-  expect(JSON.stringify(reply.messages)).not.toContain('secret plans');
-  const members = await outsider.expectReply({ action: 'who', ...targeting(secretRoom) });
-  expect(members.roomId).toBe(otherRoom);
-  expect(members.members).toEqual(['iso-2']);
+  const reply = await outsider.ask({ action: 'history', afterSeq: 0, ...targeting(secretRoom) });
+  expect(reply).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED' });
+  expect(JSON.stringify(reply)).not.toContain('secret plans');
+  const members = await outsider.ask({ action: 'who', ...targeting(secretRoom) });
+  expect(members).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED' });
+  // The look-alike fields alone change nothing: the connection's own room answers.
+  const { roomId: _named, ...lookAlikes } = targeting(secretRoom);
+  const own = await outsider.expectReply({ action: 'who', ...lookAlikes });
+  expect(own.roomId).toBe(otherRoom);
+  expect(own.members).toEqual(['iso-2']);
 });
 
 test('a member in the lobby reaches only the lobby, whatever room the frame names', async () => {
   await outsider.expectReply({ action: 'leaveroom' });
-  const ack = await outsider.expectReply({
+  const refused = await outsider.ask({
     action: 'sendmessage',
     message: 'lobby only',
     ...targeting(secretRoom),
   });
-  expect(ack.roomId).toBe('lobby');
-  const history = await outsider.expectReply({ action: 'history', ...targeting(secretRoom) });
+  expect(refused).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED' });
+  const { roomId: _named, ...lookAlikes } = targeting(secretRoom);
+  const history = await outsider.expectReply({ action: 'history', ...lookAlikes });
   expect(history.roomId).toBe('lobby');
   expect(JSON.stringify(history.messages)).not.toContain('secret plans');
 });

@@ -1,12 +1,17 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { loadTemplate } from '../../infra/template';
+import { statesByName } from '../../local/aslStates';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { readEvent } from '../helpers/events';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
- * Presence changes and broadcasts through the fan-out state machine of template.yaml (tests/helpers/fanoutMachine.ts):
- * no seq and no lease, but the same pages, chunks, prunes and reposts as a room's messages, posting their own payload.
+ * The fan-out state machine of template.yaml as the fan-out pipe starts it: a batch of the FIFO queue's records (a
+ * room's events in the room's order), or an everyone-broadcast from its own rule. Small pages (7) and chunks (3), so
+ * a few members span several of each.
  */
-const { h, addMembers, createRoom, roomItem } = useFanoutMachine();
+const { h, addMembers, createRoom, send, framesOf, seqsOf, recordsOf, expectPruned } = useFanoutMachine();
 const { managementApi } = h;
 
 /** A presence change in `roomId`, or a broadcast to everyone without one, as the chat bus carries it. */
@@ -15,10 +20,8 @@ function eventOf(roomId: string | undefined, text: string) {
   const payload = roomId
     ? JSON.stringify({ type: 'presence', roomId, username: text, event: 'joined' })
     : JSON.stringify({ type: 'broadcast', messageId: `b-${text}`, text });
-  const detail = roomId
-    ? { type: 'Presence', messageId: `p-${text}`, roomId, payload }
-    : { type: 'Broadcast', messageId: `b-${text}`, payload };
-  return { ...event, 'detail-type': detail.type, detail };
+  const detail = roomId ? { messageId: `p-${text}`, roomId, payload } : { messageId: `b-${text}`, payload };
+  return { ...event, 'detail-type': roomId ? 'Presence' : 'Broadcast', detail };
 }
 
 /** What each frame a connection received names: the presence change's user, or the broadcast's text. */
@@ -28,121 +31,201 @@ const namesOf = (id: string) =>
     return frame.username ?? frame.text;
   });
 
-const exists = async (connectionId: string) =>
+const connectionItem = async (connectionId: string) =>
   (
     await h.db.send(
       new GetItemCommand({
         TableName: h.tables.ConnectionsTable,
         Key: { connectionId: { S: connectionId } },
+        ConsistentRead: true,
       }),
     )
-  ).Item !== undefined;
+  ).Item;
 
-const reposts = () => h.bus.events.filter((e) => e['detail-type'] === 'FanoutRepost');
-
-it('delivers a presence change once to every member of a room that spans several pages, and to nobody else', async () => {
-  const members = await addMembers('PAGED2', 23);
-  const outsiders = await addMembers('OTHER3', 5);
-  const run = await h.machine.execute(eventOf('PAGED2', 'paged'));
-  expect(run).toMatchObject({ ok: true });
-  for (const id of members) expect(namesOf(id)).toEqual(['paged']);
-  for (const id of outsiders) expect(managementApi.received.has(id)).toBe(false);
-  // The room's pages and chunks, without its lease: nothing claimed, nothing released.
-  expect(run.states).toContain('PostChunks');
-  expect(h.steps.map((s) => s.input.op)).not.toContain('claim');
+it('has at most 35 states, nested ones included', () => {
+  const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
+  const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
+  const states = [...statesByName(fanout?.definition as object)];
+  expect(states.length).toBeLessThanOrEqual(35);
+  expect(states.map(([name]) => name)).toEqual(
+    expect.arrayContaining(['Prepare', 'PostChunk', 'UnindexGone']),
+  );
 });
 
-it('deletes exactly the connections that answered 410 Gone and keeps the live ones', async () => {
-  const members = await addMembers('STALE4', 10);
-  const stale = [members[1], members[6], members[9]] as string[];
-  for (const id of stale) managementApi.gone.add(id);
-  const run = await h.machine.execute(eventOf('STALE4', 'prune'));
-  expect(run.ok).toBe(true);
-  for (const id of members) expect(await exists(id)).toBe(!stale.includes(id));
-  expect(members.filter((id) => managementApi.received.has(id))).toHaveLength(7);
-});
-
-it('a presence change whose post is throttled is handed to a repost execution and arrives once', async () => {
-  const members = await addMembers('RETRY5', 4);
-  managementApi.throttle.set(members[2] as string, 4); // more 429s than the SDK's own three attempts
-  const run = await h.machine.execute(eventOf('RETRY5', 'again'));
-  expect(run.ok).toBe(true);
-  for (const id of members) expect(namesOf(id)).toEqual(['again']);
-  expect(reposts().map((e) => (e.detail.groups as { connectionIds: string[] }[])[0]?.connectionIds)).toEqual([
-    [members[2]],
-  ]);
-});
-
-it('ends cleanly for an empty room', async () => {
-  const run = await h.machine.execute(eventOf('EMPTY6', 'nobody'));
-  expect(run).toMatchObject({ ok: true });
-  expect(managementApi.received.size).toBe(0);
-});
-
-it('reaches every connection of every room for a broadcast without a room, a throttled one through a repost', async () => {
-  const a = await addMembers('BCASTA', 4);
-  const b = await addMembers('BCASTB', 4);
-  managementApi.throttle.set(b[1] as string, 4);
-  const run = await h.machine.execute(eventOf(undefined, 'to-all'));
-  expect(run.ok).toBe(true);
-  for (const id of [...a, ...b]) expect(namesOf(id)).toEqual(['to-all']);
-  expect(run.states).toContain('ScanMembersFirstPage');
-  expect(reposts()).toHaveLength(1);
-});
-
-describe('overload: a chunk that fails, a throttled Deliver, the retry budget', () => {
-  /** Fails the post steps of chunks holding `doomed` `times` times with `error`. */
-  function failPosts(doomed: string, times: number, error: () => Error) {
-    let left = times;
-    h.beforeStep = async (input) => {
-      const ids = (input.connectionIds as string[] | undefined) ?? [];
-      if (input.op === 'post' && ids.includes(doomed) && left-- > 0) throw error();
-    };
-  }
-  const named = (name: string, message: string) => Object.assign(new Error(message), { name });
-
-  it('a chunk whose Deliver fails past its retries is handed to a repost: its members get the event too, once', async () => {
-    const members = await addMembers('CHUNK7', 9); // three chunks of 3
-    failPosts(members[4] as string, 3, () => new Error('Deliver crashed'));
-    const run = await h.machine.execute(eventOf('CHUNK7', 'partial'));
-    expect(run).toMatchObject({ ok: true });
-    for (const id of members) expect(namesOf(id)).toEqual(['partial']);
-    expect(h.steps.map((s) => s.input.op)).toContain('owe');
+describe("a room's messages", () => {
+  it('a batch sent out of seq order, with a repeat, reaches each member as one batch frame in seq order', async () => {
+    await createRoom('ORDER1');
+    const members = await addMembers('ORDER1', 5);
+    const [m1, m2, m3] = [await send('ORDER1', 1), await send('ORDER1', 2), await send('ORDER1', 3)];
+    const run = await h.machine.execute(recordsOf(m3, m1, m2, m2));
+    expect(run).toMatchObject({ ok: true, output: { rooms: 1, events: 3, frames: 1 } });
+    for (const id of members) expect(framesOf(id)).toEqual([[1, 2, 3]]);
   });
 
-  it('a throttled Deliver (Lambda.TooManyRequestsException) is waited out and delivers once', async () => {
-    const members = await addMembers('THROT8', 3);
-    failPosts(members[0] as string, 2, () => named('Lambda.TooManyRequestsException', 'Rate Exceeded.'));
-    const run = await h.machine.execute(eventOf('THROT8', 'later'));
-    expect(run).toMatchObject({ ok: true, retries: 2 });
-    for (const id of members) expect(namesOf(id)).toEqual(['later']);
-  });
-
-  it('a Deliver invoke that times out on the client side (Lambda.ClientExecutionTimeoutException) is retried and delivers once', async () => {
-    const members = await addMembers('CLTO42', 2);
-    // What Step Functions reports when its call to Lambda times out (AWS's "handle Lambda service exceptions").
-    failPosts(members[0] as string, 1, () =>
-      named(
-        'Lambda.ClientExecutionTimeoutException',
-        'Client execution did not complete before the specified timeout configuration.',
+  it('a presence change between messages keeps its place; the messages around it go as their own frames', async () => {
+    await createRoom('PLACE2');
+    const members = await addMembers('PLACE2', 2);
+    const run = await h.machine.execute(
+      recordsOf(
+        await send('PLACE2', 1),
+        eventOf('PLACE2', 'ann'),
+        await send('PLACE2', 2),
+        await send('PLACE2', 3),
       ),
     );
-    const run = await h.machine.execute(eventOf('CLTO42', 'once'));
-    expect(run).toMatchObject({ ok: true, retries: 1 });
-    for (const id of members) expect(namesOf(id)).toEqual(['once']);
+    expect(run.ok).toBe(true);
+    for (const id of members) expect(framesOf(id)).toEqual([[1], ['presence'], [2, 3]]);
   });
 
-  it('a member who answers 429 for the whole retry budget is tried again until it runs out, then given up: no resync note', async () => {
-    await createRoom('LIMIT9');
-    const [member, other] = (await addMembers('LIMIT9', 2)) as [string, string];
-    managementApi.throttle.set(member, 1_000_000);
-    const run = await h.realTimeMachine.execute(eventOf('LIMIT9', 'never'));
+  it('two rooms in one batch: each member gets its own room only, and nobody else gets anything', async () => {
+    await createRoom('ROOMA3');
+    await createRoom('ROOMB3');
+    const a = await addMembers('ROOMA3', 4);
+    const b = await addMembers('ROOMB3', 4);
+    const outsiders = await addMembers('OTHER3', 3);
+    const run = await h.machine.execute(
+      recordsOf(await send('ROOMA3', 1), await send('ROOMB3', 1), await send('ROOMA3', 2)),
+    );
+    expect(run).toMatchObject({ ok: true, output: { rooms: 2, events: 3 } });
+    for (const id of a) expect(framesOf(id)).toEqual([[1, 2]]);
+    for (const id of b) expect(framesOf(id)).toEqual([[1]]);
+    for (const id of outsiders) expect(managementApi.received.has(id)).toBe(false);
+  });
+
+  it('reaches every member of a room that spans several pages and chunks, once', async () => {
+    await createRoom('PAGED4');
+    const members = await addMembers('PAGED4', 23);
+    const run = await h.machine.execute(recordsOf(await send('PAGED4', 1)));
     expect(run.ok).toBe(true);
+    for (const id of members) expect(seqsOf(id)).toEqual([1]);
+    expect(run.states).toContain('QueryNextPage');
+  });
+
+  it('an unreadable record is dropped and the rest of the batch delivered', async () => {
+    await createRoom('BADREC');
+    const members = await addMembers('BADREC', 2);
+    const [good] = recordsOf(await send('BADREC', 1));
+    const run = await h.machine.execute([{ ...good, body: '{not json' }, good]);
+    expect(run.ok).toBe(true);
+    for (const id of members) expect(seqsOf(id)).toEqual([1]);
+  });
+
+  it('ends cleanly for an empty room', async () => {
+    const run = await h.machine.execute(recordsOf(eventOf('EMPTY5', 'nobody')));
+    expect(run).toMatchObject({ ok: true });
+    expect(managementApi.received.size).toBe(0);
+  });
+});
+
+describe('posts that fail', () => {
+  it('deletes exactly the connections that answered 410 Gone and keeps the live ones', async () => {
+    await createRoom('STALE6');
+    const members = await addMembers('STALE6', 10);
+    const stale = [members[1], members[6], members[9]] as string[];
+    for (const id of stale) managementApi.gone.add(id);
+    const run = await h.machine.execute(recordsOf(eventOf('STALE6', 'prune')));
+    expect(run.ok).toBe(true);
+    for (const id of stale) await expectPruned(id);
+    for (const id of members.filter((m) => !stale.includes(m))) {
+      expect(await connectionItem(id)).toBeDefined();
+      expect(namesOf(id)).toEqual(['prune']);
+    }
+  });
+
+  it('a member answered 429 is posted again once after a Wait, and gets the message once', async () => {
+    await createRoom('RETRY7');
+    const members = await addMembers('RETRY7', 4);
+    managementApi.throttle.set(members[2] as string, 1);
+    const run = await h.machine.execute(recordsOf(await send('RETRY7', 1)));
+    expect(run.ok).toBe(true);
+    for (const id of members) expect(seqsOf(id)).toEqual([1]);
+    expect(run.states).toEqual(expect.arrayContaining(['WaitToRepost', 'RepostChunk']));
+    const reposts = h.steps.filter((s) => s.input.retry !== undefined);
+    expect(reposts.map((s) => Object.keys(s.input.retry as object))).toEqual([[members[2]]]);
+    // Delivered on the repost: no resync note is left.
+    expect((await connectionItem(members[2] as string))?.resyncAfter).toBeUndefined();
+  });
+
+  it('a member still throttled on the repost is noted, and its next post starts with a resync frame', async () => {
+    await createRoom('RESYN8');
+    const [member, other] = (await addMembers('RESYN8', 2)) as [string, string];
+    managementApi.throttle.set(member, 1_000_000);
+    const first = await h.machine.execute(recordsOf(await send('RESYN8', 1), await send('RESYN8', 2)));
+    // The batch is not failed for it: the execution succeeds, the other member has both messages.
+    expect(first.ok).toBe(true);
+    expect(seqsOf(other)).toEqual([1, 2]);
     expect(managementApi.received.has(member)).toBe(false);
-    expect(namesOf(other)).toEqual(['never']);
-    const repostTries = h.steps.filter((s) => s.input.op === 'post' && s.input.groups !== undefined);
-    expect(repostTries.length).toBeGreaterThan(1);
-    // A presence change is state, not history: a resync would not bring it back.
-    expect((await roomItem('LIMIT9'))?.resyncAfter).toBeUndefined();
-  }, 60_000);
+    expect((await connectionItem(member))?.resyncAfter).toEqual({ N: '0' });
+
+    managementApi.throttle.delete(member);
+    const next = await h.machine.execute(recordsOf(await send('RESYN8', 3)));
+    expect(next.ok).toBe(true);
+    expect(framesOf(member)).toEqual([['resync:0'], [3]]);
+    expect(framesOf(other)).toEqual([[1, 2], [3]]);
+    // The note went with the frame: the post after that carries none.
+    expect((await connectionItem(member))?.resyncAfter).toBeUndefined();
+  });
+
+  it('a Deliver that fails past its retries fails the execution, so the queue delivers the batch again', async () => {
+    await createRoom('CRASH9');
+    const members = await addMembers('CRASH9', 3);
+    h.beforeStep = async (input) => {
+      if (input.op === 'post') throw new Error('Deliver crashed');
+    };
+    const batch = recordsOf(await send('CRASH9', 1));
+    const run = await h.machine.execute(batch);
+    // The failure surfaces through the Maps that hold the chunk: the whole execution fails.
+    expect(run).toMatchObject({ ok: false, failedState: 'Rooms' });
+    h.beforeStep = async () => undefined;
+    // The same records, received again after the queue's visibility timeout.
+    const again = await h.machine.execute(batch);
+    expect(again.ok).toBe(true);
+    for (const id of members) expect(seqsOf(id)).toEqual([1]);
+  });
+});
+
+describe('a broadcast to everyone (its own rule, not the queue)', () => {
+  it('reaches every connection of every room', async () => {
+    const a = await addMembers('BCASTA', 4);
+    const b = await addMembers('BCASTB', 4);
+    const run = await h.machine.execute(eventOf(undefined, 'to-all'));
+    expect(run.ok).toBe(true);
+    for (const id of [...a, ...b]) expect(namesOf(id)).toEqual(['to-all']);
+    expect(run.states).toContain('ScanFirstPage');
+    expect(run.states).not.toContain('QueryFirstPage');
+  });
+
+  describe('whose read of the connections table fails past its retries', () => {
+    // The machine's own DynamoDB calls (the Scan) go through a fault proxy that throttles every request.
+    let faults: DynamoFaultProxy;
+    let proxied: DynamoDBClient;
+
+    beforeAll(async () => {
+      faults = await startDynamoFaultProxy({ target: h.dynamo.endpoint, host: '127.0.0.1' });
+      proxied = new DynamoDBClient({
+        endpoint: faults.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        maxAttempts: 1,
+      });
+    });
+
+    afterAll(async () => {
+      proxied.destroy();
+      await faults.close();
+    });
+
+    it('fails the execution (counted and alarmed as a failed execution), never a hang', async () => {
+      await addMembers('BCASTF', 3);
+      faults.setThrottle(1);
+      const run = await h
+        .machineWith(proxied)
+        .execute(eventOf(undefined, 'lost'))
+        .finally(() => faults.setThrottle(0));
+      expect({ ok: run.ok, failedState: run.failedState }).toEqual({ ok: false, failedState: 'Rooms' });
+      expect(run.states).toContain('ScanFirstPage');
+      expect(faults.stats().throttled).toBeGreaterThan(1);
+      expect(managementApi.received.size).toBe(0);
+    });
+  });
 });

@@ -1,11 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { prepare } from '../../functions/deliver/prepare';
+import { roomIndexShard, roomKeyOf } from '../../functions/platform/aws/roomMembers';
 import { checkSettings, settingDefaults } from '../../infra/parameters';
 import { loadTemplate } from '../../infra/template';
 import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
 import { type ExecutionSummary, LocalStateMachine } from '../../local/stepfunctions';
 import { readEvent } from '../helpers/events';
+import { recordsOf } from '../helpers/fanoutMachine';
 
 /**
  * The fan-out at the largest page the template allows (the largest FanoutPageSize its Settings accept), in the worst case the protocol
@@ -44,11 +47,23 @@ beforeAll(async () => {
   });
   const table = template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName as string;
   const roomId = 'BIGGST';
-  // API Gateway's connection ids: 16 characters of URL-safe base64, e.g. JC1dgf9yoAMCK-g=.
-  const ids = Array.from({ length: maxPageSize }, () => `${randomBytes(11).toString('base64url')}=`);
+  // API Gateway's connection ids: 16 characters of URL-safe base64, e.g. JC1dgf9yoAMCK-g=. All of them hash to one
+  // shard of the room index, so one Query page holds the largest page there can be.
+  const ids: string[] = [];
+  while (ids.length < maxPageSize) {
+    const id = `${randomBytes(11).toString('base64url')}=`;
+    if (roomIndexShard(id) === 0) ids.push(id);
+  }
   for (let i = 0; i < ids.length; i += 25) {
     const batch = ids.slice(i, i + 25).map((id) => ({
-      PutRequest: { Item: { connectionId: { S: id }, roomId: { S: roomId }, username: { S: 'someone' } } },
+      PutRequest: {
+        Item: {
+          connectionId: { S: id },
+          roomId: { S: roomId },
+          roomKey: { S: roomKeyOf(roomId, id) },
+          username: { S: 'someone' },
+        },
+      },
     }));
     await db.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } }));
   }
@@ -60,9 +75,10 @@ beforeAll(async () => {
   const machine = new LocalStateMachine(fanout.name, fanout.definition, {
     dynamodb: db,
     invokeFunction: async (_arn, payload) => {
-      for (const id of (payload as { connectionIds: string[] }).connectionIds)
-        delivered.set(id, (delivered.get(id) ?? 0) + 1);
-      return { goneIds: [], retryIds: [] };
+      const step = payload as { op: string; input?: unknown; connectionIds: string[] };
+      if (step.op === 'prepare') return prepare(step.input);
+      for (const id of step.connectionIds) delivered.set(id, (delivered.get(id) ?? 0) + 1);
+      return { goneIds: [], retrying: false, waitSeconds: 2 };
     },
   });
   // U+0001 is one UTF-8 byte that JSON writes as \u0001, and as \\u0001 once the frame is a string in the event.
@@ -78,7 +94,11 @@ beforeAll(async () => {
     sentAt: new Date().toISOString(),
   };
   const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
-  run = await machine.execute({ ...event, detail: { messageId, roomId, payload: JSON.stringify(frame) } });
+  const [record] = recordsOf({
+    ...event,
+    detail: { messageId, roomId, seq: 1, payload: JSON.stringify(frame) },
+  });
+  run = await machine.execute([record]);
 }, 120_000);
 
 afterAll(async () => {

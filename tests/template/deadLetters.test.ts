@@ -24,7 +24,7 @@ it('gives the chat events rule a retry policy and a dead-letter queue that keeps
   expect(props(queueId).MessageRetentionPeriod).toBe(1209600);
 });
 
-it('lets only EventBridge, for that one rule, send to the queue, and nothing else', () => {
+it("lets only EventBridge, for the fan-out's two rules, send to the queue, and nothing else", () => {
   const policies = Object.values(Resources).filter(
     (r) =>
       r.Type === 'AWS::SQS::QueuePolicy' &&
@@ -40,9 +40,69 @@ it('lets only EventBridge, for that one rule, send to the queue, and nothing els
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sqs:SendMessage',
       Resource: getAtt(queueId, 'Arn'),
-      Condition: { ArnEquals: { 'aws:SourceArn': getAtt(ruleId as string, 'Arn') } },
+      Condition: {
+        ArnEquals: {
+          'aws:SourceArn': [
+            getAtt('FanoutStateMachineBroadcastToEveryone', 'Arn'),
+            getAtt(ruleId as string, 'Arn'),
+          ],
+        },
+      },
     },
   ]);
+});
+
+describe("the fan-out queue: a room's events wait there until an execution delivered them", () => {
+  const queue = props('FanoutQueue');
+  const redrive = queue.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+
+  it('is FIFO, with the room as message group, and only RoomEventsRule may send to it', () => {
+    expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: true });
+    expect(target).toMatchObject({
+      Arn: getAtt('FanoutQueue', 'Arn'),
+      SqsParameters: { MessageGroupId: '$.detail.roomId' },
+    });
+    const policy = Object.values(Resources).find(
+      (r) =>
+        r.Type === 'AWS::SQS::QueuePolicy' &&
+        JSON.stringify(r.Properties?.Queues) === '[{"Ref":"FanoutQueue"}]',
+    );
+    expect((policy?.Properties?.PolicyDocument as { Statement?: Props[] } | undefined)?.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': getAtt('RoomEventsRule', 'Arn') } },
+      }),
+    ]);
+  });
+
+  it('moves a batch that failed every receive to a FIFO dead-letter queue, alarmed at the first message', () => {
+    expect(redrive.deadLetterTargetArn).toEqual(getAtt('FanoutDeadLetterQueue', 'Arn'));
+    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(3);
+    expect(props('FanoutDeadLetterQueue').FifoQueue).toBe(true);
+    expect(props('FanoutDeadLetterAlarm')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt('FanoutDeadLetterQueue', 'QueueName') }],
+      Threshold: 1,
+    });
+  });
+
+  it("gives the pipe only the queue's reads and the fan-out's synchronous start", () => {
+    const pipe = props('FanoutPipe');
+    expect(pipe).toMatchObject({
+      Source: getAtt('FanoutQueue', 'Arn'),
+      SourceParameters: { SqsQueueParameters: { BatchSize: 10 } },
+      Target: { Ref: 'FanoutStateMachine' },
+      TargetParameters: { StepFunctionStateMachineParameters: { InvocationType: 'REQUEST_RESPONSE' } },
+    });
+    const statements = (
+      props('FanoutPipeRole').Policies as { PolicyDocument: { Statement: Props[] } }[]
+    ).flatMap((p) => p.PolicyDocument.Statement);
+    expect(statements.map((st) => [st.Action, st.Resource])).toEqual([
+      [['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], getAtt('FanoutQueue', 'Arn')],
+      ['states:StartSyncExecution', { Ref: 'FanoutStateMachine' }],
+    ]);
+  });
 });
 
 it('alarms, to the alarm topic, as soon as one event waits in the dead-letter queue', () => {

@@ -1,14 +1,12 @@
 import { join } from 'node:path';
-import { HANDOVER_MS } from '../../functions/domain/fanout/coalescing';
 import { loadTemplate } from '../../infra/template';
 import { statesByName } from '../../local/aslStates';
 import { EXPRESS_LIMIT_SECONDS } from '../../local/stepfunctions';
 
 /**
- * An Express execution stops after 5 minutes, whatever it is doing: a repost execution (owed posts handed on by a
- * cycle) must end well inside that by construction, from the template's own numbers: its retry budget (the largest
- * FanoutRetrySeconds allowed), the longest backoff before the try that starts last, and that try's worst case (each
- * run of Deliver up to its Timeout, every Retry pause at its ceiling), then the prune of what it found gone.
+ * An Express execution stops after 5 minutes, whatever it is doing, and the fan-out's own TimeoutSeconds is shorter:
+ * a chunk's posts, its one repost and its prunes must end well inside it by construction, from the template's own
+ * numbers (each run of Deliver up to its Timeout, every Retry pause at its ceiling).
  */
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
 const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
@@ -38,29 +36,22 @@ function worstSeconds(name: string, runSeconds: number): number {
   return pauses + runs * runSeconds;
 }
 
-it('the largest FanoutRetrySeconds the template allows is 60', () => {
-  const settings = JSON.stringify(template.raw.Parameters);
-  expect(settings).toContain('FanoutRetrySeconds=(?:[1-9]|[1-5][0-9]|60)');
+const definition = fanout?.definition as { TimeoutSeconds?: number };
+const queue = (template.raw as { Resources: Record<string, { Properties: { VisibilityTimeout: number } }> })
+  .Resources.FanoutQueue as { Properties: { VisibilityTimeout: number } };
+
+it("the execution's own time limit is inside Express's 5 minutes and below the queue's visibility timeout", () => {
+  // A batch is never handed out again while its execution may still run: order per room holds.
+  expect(definition.TimeoutSeconds).toBeLessThanOrEqual(EXPRESS_LIMIT_SECONDS);
+  expect(queue.Properties.VisibilityTimeout).toBeGreaterThan(definition.TimeoutSeconds as number);
 });
 
-it('a repost execution ends well inside Express’s 5 minutes even when every retry runs to its ceiling', () => {
-  const retryBudget = 60;
-  const longestBackoff = 8; // backoffSeconds' ceiling (functions/domain/fanout/coalescing.ts)
-  // A DynamoDB DeleteItem answers in well under a second; 1 s per run is generous.
+it('a chunk, its one repost and its prunes end well inside the execution time limit, every retry at its ceiling', () => {
+  const waitSeconds = 2; // REPOST_WAIT_SECONDS (functions/deliver/post.ts)
   const worst =
-    retryBudget +
-    longestBackoff +
-    worstSeconds('RepostGroups', deliverSeconds) +
-    worstSeconds('DeleteGoneRecipient', 1);
-  expect(worst).toBeLessThan(EXPRESS_LIMIT_SECONDS * 0.8);
-});
-
-it('a chunk of a cycle (its Deliver with every retry) ends before the lease it holds expires', () => {
-  const leaseSeconds = 120;
-  expect(worstSeconds('PostChunk', deliverSeconds)).toBeLessThan(leaseSeconds);
-});
-
-it('a lease holder starts nothing long after its hand-over time: a chunk started just before it ends, every retry at its ceiling, with a fifth of Express’s limit left for the release', () => {
-  const worst = HANDOVER_MS / 1000 + worstSeconds('PostChunk', deliverSeconds);
-  expect(worst).toBeLessThan(EXPRESS_LIMIT_SECONDS * 0.8);
+    worstSeconds('PostChunk', deliverSeconds) +
+    waitSeconds +
+    worstSeconds('RepostChunk', deliverSeconds) +
+    worstSeconds('UnindexGone', 1);
+  expect(worst).toBeLessThan((definition.TimeoutSeconds as number) * 0.8);
 });

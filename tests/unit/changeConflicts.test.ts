@@ -10,10 +10,11 @@ import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamo
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
- * A change's transaction meeting another transaction (TransactionConflict, injected by the fault proxy, as DynamoDB
- * answers it; the local DynamoDB never does): the edit is tried again after a fresh read and stored once, or, when the
- * conflict persists, the member is answered a retryable Busy after a few tries with nothing changed, and its retry
- * with the same clientMsgId edits the message once.
+ * A change's transaction (over the message's own items, never the room's) meeting another transaction
+ * (TransactionConflict, injected by the fault proxy from the moment the change has taken its seq, as DynamoDB answers
+ * it): the edit is tried again under the seq it took after a fresh read and stored once, or, when the conflict
+ * persists, the member is answered a retryable Busy after a few tries with the message unchanged and the seq it took
+ * marked a gap, and its retry with the same clientMsgId edits the message once.
  */
 
 let tables: TemplateTables;
@@ -51,16 +52,31 @@ async function world() {
     }),
   );
   const published: ChatEvent[] = [];
+  /** From the moment a change has taken its seq, the proxy injects conflicts at `conflictShare` (the seq's ADD meets none). */
+  let conflictShare = 0;
   const deps = (client: DynamoDBDocumentClient): ChangeDeps => {
     const tablesOfSends = {
       rooms: table('RoomsTable'),
       messages: table('MessagesTable'),
       sends: table('SendsTable'),
     };
+    const sends = new DynamoSendStore(client, tablesOfSends);
+    const takeSeq = sends.takeSeq.bind(sends);
+    sends.takeSeq = async (...args) => {
+      const taken = await takeSeq(...args);
+      faults.setConflict(conflictShare);
+      return taken;
+    };
+    // The gap marker is a put of a new item, which no transaction holds on DynamoDB: the proxy lets it through.
+    const markGap = sends.markGap.bind(sends);
+    sends.markGap = async (...args) => {
+      faults.setConflict(0);
+      return markGap(...args);
+    };
     return {
       connections: new DynamoConnectionStore(client, table('ConnectionsTable'), 'RoomIndex'),
       rooms: new DynamoRoomStore(client, table('RoomsTable')),
-      sends: new DynamoSendStore(client, tablesOfSends),
+      sends,
       changes: new DynamoChangeStore(client, tablesOfSends),
       events: {
         publish: async (events) => {
@@ -101,43 +117,51 @@ async function world() {
       )
     ).Items ?? [];
   const publishedSeqs = () => published.map((e) => e.seq);
-  return { edit, message, changes, publishedSeqs };
+  const conflictOnceSeqTaken = (share: number) => {
+    conflictShare = share;
+  };
+  return { edit, message, changes, publishedSeqs, conflictOnceSeqTaken };
 }
 
-it('tries an edit again after a conflict and stores it once, under the next seq', async () => {
+it('tries an edit again after a conflict under the seq it took, and stores it once', async () => {
   const w = await world();
   const conflictsBefore = faults.stats().conflicts;
-  faults.setConflict(1);
+  w.conflictOnceSeqTaken(1);
   const editing = w.edit('e-1');
   // Off again once the first transaction met a conflict; the change is tried again in-process.
   for (let i = 0; i < 200 && faults.stats().conflicts === conflictsBefore; i++)
     await new Promise((r) => setTimeout(r, 2));
+  w.conflictOnceSeqTaken(0);
   faults.setConflict(0);
   const reply = await editing;
   expect(faults.stats().conflicts).toBeGreaterThan(conflictsBefore);
   expect(reply).toMatchObject({ type: 'changed', seq: 2, message: { seq: 1, text: 'hello' } });
   expect(await w.message()).toMatchObject({ text: 'hello', changeSeq: 2 });
-  expect(await w.changes()).toHaveLength(1);
+  expect(await w.changes()).toEqual([expect.objectContaining({ seq: 2, change: 'edited' })]);
   expect(w.publishedSeqs()).toEqual([2]);
 });
 
-it('answers a retryable Busy after a few tries when every one meets a conflict; the retry edits it once', async () => {
+it('answers a retryable Busy after a few tries when every one meets a conflict, marks its seq a gap; the retry edits it once', async () => {
   const w = await world();
   const conflictsBefore = faults.stats().conflicts;
-  faults.setConflict(1);
-  await expect(w.edit('e-1')).rejects.toMatchObject({ name: 'Busy' });
+  w.conflictOnceSeqTaken(1);
+  await expect(w.edit('e-1')).rejects.toMatchObject({ name: 'Busy', code: 'BUSY' });
   // A conflict that persists gets a few tries (docs/RELIABILITY.md, "The send path"), not one per lost race.
   const tried = faults.stats().conflicts - conflictsBefore;
   expect(tried).toBeGreaterThan(0);
-  expect(tried).toBeLessThanOrEqual(4);
+  expect(tried).toBeLessThanOrEqual(7);
   expect(await w.message()).toMatchObject({ text: 'helo' });
-  expect(await w.changes()).toHaveLength(0);
+  // The seq it took holds a gap marker: history and the fan-out pass it at once.
+  expect(await w.changes()).toEqual([
+    { roomId: expect.any(String), seq: 2, gap: true, ttl: expect.any(Number) },
+  ]);
   expect(w.publishedSeqs()).toEqual([]);
+  w.conflictOnceSeqTaken(0);
   faults.setConflict(0);
   const reply = await w.edit('e-1');
   const again = await w.edit('e-1');
-  expect(reply).toMatchObject({ seq: 2, message: { text: 'hello' } });
+  expect(reply).toMatchObject({ seq: 3, message: { text: 'hello' } });
   expect(again).toEqual(reply);
-  expect(await w.changes()).toHaveLength(1);
-  expect(w.publishedSeqs()).toEqual([2]);
+  expect((await w.changes()).filter((item) => item.gap !== true)).toHaveLength(1);
+  expect(w.publishedSeqs()).toEqual([3]);
 });

@@ -1,8 +1,9 @@
 import { RoomMessages } from '../../client/messages';
 import type { StoredMessage } from '../../functions/domain/messaging/changes/frames';
+import { parseChangeRequest } from '../../functions/domain/messaging/changes/parse';
 import { type Changer, planChange } from '../../functions/domain/messaging/changes/planning';
 import type { ChangedFrame, ChangeFrame, MessageFrame } from '../../protocol';
-import { isReaction } from '../../protocol';
+import { CHANGE_LIMITS, isReaction } from '../../protocol';
 
 /** The rules of a change as the member sees them, without AWS: who may, until when, and what a repeat does. */
 
@@ -69,6 +70,45 @@ describe('reactions', () => {
     expect(plan(false, bob)).toBe('unchanged');
     expect(plan(true, as('carol-key'))).toBe('unchanged');
     expect(plan(true, bob)).toBe('change');
+  });
+
+  it('take an emoji typed without its presentation selector as the same reaction (a bare ❤ is ❤️)', () => {
+    const react = (reaction: string) => parseChangeRequest('react', { seq: 1, reaction });
+    expect(react('\u2764')).toEqual({ kind: 'react', reaction: '\u2764\uFE0F', remove: false });
+    expect(react('\u2764\u200D\u{1F525}')).toMatchObject({ reaction: '\u2764\uFE0F\u200D\u{1F525}' }); // ❤‍🔥
+    expect(react('👍🏽')).toMatchObject({ reaction: '👍🏽' });
+    // A selector after an emoji-style code point (as emoji data writes 👍️) is the same reaction without it.
+    expect(react('\u{1F44D}\uFE0F')).toMatchObject({ reaction: '\u{1F44D}' });
+    expect(react('\u{1F30D}\uFE0F')).toMatchObject({ reaction: '\u{1F30D}' }); // 🌍️
+    for (const bad of ['\u2764\u2764', 'ok', '1', '\u2764 ', '\u{1F44D}\uFE0F\uFE0F', 'a\uFE0F'])
+      expect(() => react(bad)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+  });
+
+  it("are limited per member, so one member cannot take all of a message's kinds", () => {
+    const emoji = ['👍', '🎉', '😂', '😮', '😢', '🙏', '🔥', '👀'];
+    const mallory = emoji.slice(0, CHANGE_LIMITS.reactionKindsPerMember);
+    const held = { ...message, reactors: Object.fromEntries(mallory.map((e) => [e, ['mallory-key']])) };
+    const react = (reaction: string, who: string) =>
+      planChange(held, { kind: 'react', reaction, remove: false }, as(who), sentAt, WINDOW_MS);
+    const next = emoji[CHANGE_LIMITS.reactionKindsPerMember] as string;
+    expect(() => react(next, 'mallory-key')).toThrow(
+      expect.objectContaining({
+        code: 'BAD_REQUEST',
+        strike: false,
+        message: expect.stringMatching(/take one back/),
+      }),
+    );
+    // Anyone else still adds a new kind, and Mallory may join a kind she does not hold.
+    expect(react(next, 'bob-key').kind).toBe('change');
+    expect(
+      planChange(
+        { ...held, reactors: { ...held.reactors, [next]: ['bob-key'] } },
+        { kind: 'react', reaction: '👍', remove: true },
+        as('mallory-key'),
+        sentAt,
+        WINDOW_MS,
+      ).kind,
+    ).toBe('change');
   });
 });
 

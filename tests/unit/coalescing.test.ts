@@ -1,4 +1,4 @@
-import { backoffSeconds, FRAME_LIMIT_BYTES, framesOf } from '../../functions/domain/fanout/coalescing';
+import { FRAME_LIMIT_BYTES, framesOf } from '../../functions/domain/fanout/coalescing';
 import type { ChatMessage } from '../../protocol';
 
 const message = (seq: number, text: string): ChatMessage => ({
@@ -26,6 +26,7 @@ it('a lone message is the plain message frame, byte for byte what it would be al
       text: 'hi',
       sentAt: '2026-01-01T00:00:00.000Z',
     }),
+    firstSeq: 7,
     lastSeq: 7,
     messages: 1,
   });
@@ -68,11 +69,4 @@ it('a message too long to share a frame goes alone, as a plain message frame, be
   ]);
   expect(frames.map((f) => parsed(f.payload).type)).toEqual(['batch', 'message', 'batch']);
   expect(frames.map((f) => f.lastSeq)).toEqual([2, 3, 5]);
-});
-
-it('backs off with full jitter in whole seconds, 1 to 8', () => {
-  expect(backoffSeconds(2, () => 0)).toBe(1);
-  expect(backoffSeconds(2, () => 0.99)).toBe(2);
-  expect(backoffSeconds(4, () => 0.99)).toBe(8);
-  expect(backoffSeconds(30, () => 0.99)).toBe(8);
 });

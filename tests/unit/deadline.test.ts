@@ -1,11 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -79,29 +73,16 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-/** A chunk of a broadcast to everyone, as PostChunks hands it to Deliver: its own payload posted as is. */
+/** A chunk of a broadcast to everyone, as PostChunks hands it to Deliver: one frame, posted as is. */
 const chunkOf = (connectionIds: string[]) => ({
   op: 'post' as const,
   roomId: null,
-  payload: '{}',
-  payloadSeq: 0,
+  frames: [{ payload: '{}', lastSeq: 0, messages: 0 }],
   connectionIds,
-  afterSeq: 0,
-  uptoSeq: 0,
-  frames: 1,
-  resync: {},
-  prepaid: true,
 });
 
-/** The members Deliver handed to repost executions (FanoutRepost on the chat bus). */
-const reposted = () =>
-  bus
-    .commandCalls(PutEventsCommand)
-    .flatMap((call) => call.args[0].input.Entries ?? [])
-    .filter((e) => e.DetailType === 'FanoutRepost')
-    .flatMap((e) =>
-      (JSON.parse(e.Detail ?? '{}').groups as { connectionIds: string[] }[]).flatMap((g) => g.connectionIds),
-    );
+/** The members Deliver handed back for the state machine's repost. */
+const reposted = (report: { retry?: Record<string, number> }) => Object.keys(report.retry ?? {});
 
 describe('deliver before its timeout', () => {
   it('answers before the timeout, handing the posts it did not start to a repost and never posting again those left unanswered', async () => {
@@ -131,9 +112,9 @@ describe('deliver before its timeout', () => {
     expect(tookMs).toBeLessThan(timeoutMs - GIVE_UP_MS + 500);
     const notStarted = ids.filter((id) => !stage.arrived.includes(id));
     expect(notStarted.length).toBeGreaterThan(0);
-    expect(new Set(reposted())).toEqual(new Set(notStarted));
-    for (const id of hung) expect(reposted()).not.toContain(id);
-    expect(report).toMatchObject({ groups: [], goneIds: [] });
+    expect(new Set(reposted(report))).toEqual(new Set(notStarted));
+    for (const id of hung) expect(reposted(report)).not.toContain(id);
+    expect(report).toMatchObject({ retrying: true, goneIds: [] });
     // The hung posts end too, so nothing of this test runs on after it.
     stage.dropHung();
     await settled(() => answered === POSTS_IN_FLIGHT);
@@ -142,9 +123,8 @@ describe('deliver before its timeout', () => {
   it('posts the whole chunk when there is time', async () => {
     const ids = Array.from({ length: 120 }, (_, i) => `c-${i}`);
     const report = await deliver(chunkOf(ids), contextEnding(30_000));
-    expect(report).toEqual({ groups: [], waitSeconds: 1, goneIds: [], messagesRead: 0 });
+    expect(report).toEqual({ retrying: false, waitSeconds: 2, goneIds: [] });
     expect(new Set(stage.arrived)).toEqual(new Set(ids));
-    expect(reposted()).toEqual([]);
   });
 });
 
@@ -165,13 +145,14 @@ describe('sendmessage before its timeout', () => {
     return { reply: await run.done, tookMs: (run.at() as number) - started, timeoutMs };
   }
 
-  it('answers a retryable INTERNAL error frame before the timeout when its table does not answer', async () => {
+  it('answers a retryable BUSY error frame before the timeout when its table does not answer', async () => {
     useFakeClock();
     // The connection is read only after the reply went out: the abandoned send must then not take a seq.
-    db.on(GetCommand).callsFake(async () => {
+    db.on(GetCommand, { TableName: 'test-Connections' }).callsFake(async () => {
       await sleep(REPLY_MARGIN_MS + 1000);
       return { Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' } };
     });
+    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
     db.on(PutCommand).resolves({});
     db.on(UpdateCommand).resolves({ Attributes: { seq: 1 } });
     const { reply, tookMs, timeoutMs } = await sendUntilTimeout('c1');
@@ -179,58 +160,66 @@ describe('sendmessage before its timeout', () => {
     expect(reply).toMatchObject({ statusCode: 200 });
     expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({
       type: 'error',
-      code: 'INTERNAL',
+      code: 'BUSY',
       action: 'sendmessage',
     });
     // Past the moment the connection is read, and on until the send has nothing left to wait for.
     await jest.runAllTimersAsync();
     expect(db.commandCalls(GetCommand).length).toBeGreaterThan(0);
-    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
-  it('an answered-busy send whose transaction was in flight stores the message once and publishes it itself', async () => {
+  it('an answered-busy send whose message put was in flight stores the message once and publishes it itself', async () => {
     useFakeClock();
-    db.on(GetCommand).resolves({
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
     });
-    db.on(UpdateCommand).resolves({});
-    // The transaction outlasts the reply deadline; it lands, so this attempt is the message's publisher.
-    db.on(TransactWriteCommand).callsFake(async () => {
+    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
+    db.on(UpdateCommand).resolves({ Attributes: { seq: 7 } });
+    db.on(PutCommand).resolves({});
+    // The message's put outlasts the reply deadline; it lands, so this attempt is the message's publisher.
+    db.on(PutCommand, { TableName: 'test-Messages' }).callsFake(async () => {
       await sleep(REPLY_MARGIN_MS + 1000);
       return {};
     });
     const { reply } = await sendUntilTimeout('c2');
-    expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({ code: 'INTERNAL' });
+    expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({ code: 'BUSY' });
     await jest.advanceTimersByTimeAsync(REPLY_MARGIN_MS + 1000);
-    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(db.commandCalls(PutCommand, { TableName: 'test-Messages' })).toHaveLength(1);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
 
   it("a stored message whose publisher was frozen before PutEvents is published by the retry that comes after that publisher's invocation ended", async () => {
     useFakeClock();
-    db.on(GetCommand).resolves({
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
     });
-    db.on(UpdateCommand).resolves({});
+    db.on(UpdateCommand).resolves({ Attributes: { seq: 7 } });
     // The first attempt stores the message; its PutEvents never returns (on Lambda an invocation that answered busy
     // is frozen, and its environment may be shut down before it goes on). Every later attempt finds its record.
     let record: Record<string, unknown> | undefined;
-    db.on(TransactWriteCommand).callsFake(async (input: { TransactItems: { Put?: { Item: object } }[] }) => {
-      if (record) {
-        const reasons = [
-          { Code: 'None' },
-          { Code: 'None' },
-          { Code: 'ConditionalCheckFailed', Item: marshall(record) },
-        ];
-        throw Object.assign(new Error('Transaction cancelled'), {
-          name: 'TransactionCanceledException',
-          CancellationReasons: reasons,
-        });
-      }
-      record = input.TransactItems[2]?.Put?.Item as Record<string, unknown>;
-      return {};
-    });
+    let message: Record<string, unknown> | undefined;
+    db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(async () => ({ Item: record }));
+    db.on(GetCommand, { TableName: 'test-Messages' }).callsFake(async () => ({ Item: message }));
+    db.on(PutCommand, { TableName: 'test-Sends' }).callsFake(
+      async (input: { Item: Record<string, unknown> }) => {
+        if (record)
+          throw Object.assign(new Error('The conditional request failed'), {
+            name: 'ConditionalCheckFailedException',
+            Item: marshall(record),
+          });
+        record = input.Item;
+        return {};
+      },
+    );
+    db.on(PutCommand, { TableName: 'test-Messages' }).callsFake(
+      async (input: { Item: Record<string, unknown> }) => {
+        message ??= input.Item;
+        return {};
+      },
+    );
     bus
       .on(PutEventsCommand)
       .callsFakeOnce(() => new Promise(() => undefined))
@@ -246,12 +235,14 @@ describe('sendmessage before its timeout', () => {
     await settled(() => bus.commandCalls(PutEventsCommand).length === 1);
     expect(record?.publishUntil).toBe(Date.now() + 10_000);
     // Retried while the first invocation may still run (the client gave up waiting): the ack, and no second publish.
-    expect(await send(10_000)).toMatchObject({ type: 'ack', clientMsgId: 'c3' });
+    expect(await send(10_000)).toMatchObject({ type: 'ack', clientMsgId: 'c3', seq: 7 });
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
     // The first answers busy and its invocation ends; the next retry takes publishing over: the message is on the bus.
     await jest.advanceTimersByTimeAsync(10_001);
-    expect(await first).toMatchObject({ code: 'INTERNAL' });
-    expect(await send(10_000)).toMatchObject({ type: 'ack', clientMsgId: 'c3' });
+    expect(await first).toMatchObject({ code: 'BUSY' });
+    expect(await send(10_000)).toMatchObject({ type: 'ack', clientMsgId: 'c3', seq: 7 });
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(2);
+    // Neither retry took a seq: each answered from the record.
+    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(1);
   });
 });

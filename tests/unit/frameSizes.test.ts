@@ -1,8 +1,8 @@
 import { FRAME_LIMIT_BYTES, framesOf } from '../../functions/domain/fanout/coalescing';
 import { presenceEvent } from '../../functions/domain/identity/presence';
+import { messageFrameOf } from '../../functions/domain/messaging/changes/frames';
 import { fitMessages } from '../../functions/domain/rooms/pages';
 import { memberList } from '../../functions/domain/rooms/rooms';
-import { toMessageFrame } from '../../functions/platform/protocol';
 import { type ChatMessage, GATEWAY, LIMITS } from '../../protocol';
 
 /**
@@ -31,7 +31,7 @@ const message = (seq: number): ChatMessage => ({
 const messages = Array.from({ length: LIMITS.historyMax }, (_, i) => message(i + 1));
 
 it('a message frame of the worst text is ~25 KB, within one 32 KB frame', () => {
-  const frame = bytes(toMessageFrame(message(1)));
+  const frame = bytes(messageFrameOf(message(1)));
   expect(frame).toBeGreaterThan(6 * LIMITS.messageMaxBytes);
   expect(frame).toBeLessThanOrEqual(FRAME_LIMIT_BYTES);
 });
@@ -44,7 +44,11 @@ it('fan-out batches of 100 worst messages are each within 32 KB', () => {
 
 it('a history page of 100 worst messages stays within 128 KB with its requestId, and leaves the rest for the next page', () => {
   const frame = { type: 'history', roomId: ROOM, messages: [], hasMore: false };
-  const { page, cut } = fitMessages(frame, 'messages', messages.map(toMessageFrame));
+  const { page, cut } = fitMessages(
+    frame,
+    'messages',
+    messages.map((m) => messageFrameOf(m)),
+  );
   expect(cut).toBe(true);
   expect(page.length).toBeGreaterThanOrEqual(1);
   const reply = { ...frame, messages: page, hasMore: true, requestId };
@@ -69,7 +73,7 @@ it('a joined of 200 worst names and 50 worst messages stays within 128 KB with i
     hasMore: false,
     lastSeq: 100,
   };
-  const latest = messages.slice(-LIMITS.historyDefault).map(toMessageFrame);
+  const latest = messages.slice(-LIMITS.historyDefault).map((m) => messageFrameOf(m));
   const { page } = fitMessages(frame, 'history', latest);
   const reply = { ...frame, history: page, hasMore: true, inviteKey: 'k'.repeat(16), requestId };
   expect(bytes(reply)).toBeLessThanOrEqual(GATEWAY.maxMessageBytes);

@@ -1,3 +1,4 @@
+import { senderOf } from '../../functions/domain/messaging/changes/frames';
 import type { Connection } from '../../functions/domain/ports';
 import { dmRoomId, memberKeyOf, membershipTtl, openDm } from '../../functions/domain/rooms/memberships';
 import { isRoomCode } from '../../protocol';
@@ -43,4 +44,14 @@ it('refuses a direct message without sign-in before anything is read or written'
     join: untouched,
   } as unknown as Parameters<typeof openDm>[0];
   await expect(openDm(deps, 'conn1', { userId: b })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+});
+
+it('keys a membership by the same identity a message’s author is stored by, so unread can leave out your own', () => {
+  // myrooms compares a message's authorKey with memberKey(room, the membership's key): the two must name one identity.
+  for (const c of [
+    connection({ userId: a, sendScope: 'resume:x' }),
+    connection({ userId: 'connection:conn1', sendScope: 'resume:x' }),
+    connection({ userId: 'connection:conn1' }),
+  ])
+    expect(memberKeyOf(c)).toBe(senderOf(c));
 });

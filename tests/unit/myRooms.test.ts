@@ -1,12 +1,22 @@
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { memberKey } from '../../functions/domain/messaging/changes/frames';
 import type { Connection } from '../../functions/domain/ports';
 import { DynamoMembershipStore } from '../../functions/domain/rooms/dynamoMemberships';
-import { type MemberDeps, MY_ROOMS_MAX, myRooms } from '../../functions/domain/rooms/memberships';
+import {
+  type MemberDeps,
+  MY_ROOMS_MAX,
+  markRead,
+  myRooms,
+  UNREAD_EVENTS_READ,
+} from '../../functions/domain/rooms/memberships';
+import { UNREAD_MAX } from '../../protocol';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
- * `myrooms` against the real DynamoDB adapter (dynalite): memberships are stored by room code, so a member of more
- * rooms than are listed must still see the most recently active ones, not the first codes in the alphabet.
+ * `myrooms` and `markread` against the real DynamoDB adapter (dynalite): memberships are stored by room code, so a
+ * member of more rooms than are listed must still see the most recently active ones, not the first codes in the
+ * alphabet; unread counts messages from others, read from the Messages table as the send and change paths store them;
+ * a read position past the room's head is refused.
  */
 let tables: TemplateTables;
 let db: DynamoDBDocumentClient;
@@ -20,6 +30,7 @@ beforeAll(async () => {
     memberships: tables.table('MembershipsTable'),
     rooms: tables.table('RoomsTable'),
     connections: tables.table('ConnectionsTable'),
+    messages: tables.table('MessagesTable'),
   });
 });
 
@@ -71,7 +82,7 @@ it('lists the most recently active rooms of a member of more rooms than it lists
   const frame = await myRooms(deps, 'conn');
   expect(frame.rooms.map((r) => r.roomId)).toEqual(byActivity.slice(0, MY_ROOMS_MAX));
   expect(frame.more).toBe(true);
-  expect(frame.rooms[0]).toMatchObject({ lastSeq: MY_ROOMS_MAX + 30, unread: MY_ROOMS_MAX + 30 });
+  expect(frame.rooms[0]).toMatchObject({ lastSeq: MY_ROOMS_MAX + 30, lastReadSeq: 0 });
 });
 
 it('lists every room, with no `more`, when they all fit', async () => {
@@ -79,4 +90,145 @@ it('lists every room, with no `more`, when they all fit', async () => {
   const frame = await myRooms(deps, 'conn');
   expect(frame.rooms.map((r) => r.roomId)).toEqual(byActivity);
   expect(frame).not.toHaveProperty('more');
+});
+
+/** A room at `seq` events, with `bob` (and the caller, alice) members; alice has read up to `readSeq`. */
+async function roomOf(roomId: string, seq: number, alice: string, readSeq: number) {
+  await db.send(
+    new PutCommand({
+      TableName: tables.table('RoomsTable'),
+      Item: { roomId, seq, createdAt: now.toISOString(), ttl: nowSeconds + 86_400 },
+    }),
+  );
+  await db.send(
+    new PutCommand({
+      TableName: tables.table('MembershipsTable'),
+      Item: { memberKey: alice, roomId, lastReadSeq: readSeq, at: now.toISOString() },
+    }),
+  );
+}
+
+/** An item of the Messages table as the send path (a message) or the change path (`change` set) stores it. */
+async function event(roomId: string, seq: number, item: Record<string, unknown>) {
+  await db.send(
+    new PutCommand({
+      TableName: tables.table('MessagesTable'),
+      Item: { roomId, seq, messageId: `m${seq}`, username: 'x', sentAt: now.toISOString(), ...item },
+    }),
+  );
+}
+
+const depsOf = (userId: string): MemberDeps =>
+  ({
+    connections: {
+      get: async () => ({
+        connectionId: 'c',
+        roomId: 'lobby',
+        username: 'alice',
+        connectedAt: now.toISOString(),
+        userId,
+      }),
+    },
+    memberships: store,
+    now: () => now,
+  }) as unknown as MemberDeps;
+
+it('counts as unread only messages from others after the read position: not reactions, edits, deletes or your own', async () => {
+  const alice = `user:${'A'.repeat(43)}`;
+  const roomId = 'UNREAD01';
+  const fromAlice = memberKey(roomId, alice);
+  const fromBob = memberKey(roomId, `user:${'B'.repeat(43)}`);
+  // Read up to 2; after it: 3 messages from Bob, 2 reactions, 1 edit, 2 of Alice's own (one shown under Bob's name:
+  // names are not who wrote it), and a message of Bob's he deleted, with its delete event.
+  await roomOf(roomId, 12, alice, 2);
+  await event(roomId, 1, { authorKey: fromBob, text: 'read already' });
+  await event(roomId, 2, { authorKey: fromBob, text: 'read already' });
+  await event(roomId, 3, { authorKey: fromBob, text: 'one' });
+  await event(roomId, 4, { authorKey: fromAlice, text: 'mine', username: 'alice' });
+  await event(roomId, 5, { change: 'reaction', targetSeq: 3, reaction: '👍', added: true, count: 1 });
+  await event(roomId, 6, { authorKey: fromBob, text: 'two' });
+  await event(roomId, 7, { change: 'edited', targetSeq: 6, text: 'two!' });
+  await event(roomId, 8, { change: 'reaction', targetSeq: 6, reaction: '🎉', added: true, count: 1 });
+  await event(roomId, 9, { authorKey: fromAlice, text: 'also mine', username: 'bob' });
+  await event(roomId, 10, { authorKey: fromBob, text: 'three' });
+  await event(roomId, 11, { authorKey: fromBob, deleted: 'author' });
+  await event(roomId, 12, { change: 'deleted', targetSeq: 11, by: 'author' });
+
+  const frame = await myRooms(depsOf(alice), 'c');
+  expect(frame.rooms.find((r) => r.roomId === roomId)).toEqual({
+    roomId,
+    lastSeq: 12,
+    lastReadSeq: 2,
+    unread: 3,
+  });
+  // Bob, who read nothing, counts Alice's two messages only.
+  await db.send(
+    new PutCommand({
+      TableName: tables.table('MembershipsTable'),
+      Item: { memberKey: `user:${'B'.repeat(43)}`, roomId, lastReadSeq: 0, at: now.toISOString() },
+    }),
+  );
+  const bobs = await myRooms(depsOf(`user:${'B'.repeat(43)}`), 'c');
+  expect(bobs.rooms.find((r) => r.roomId === roomId)).toMatchObject({ unread: 2 });
+});
+
+it('stops counting at 99 and says there are more, after reading at most 100 events of the room', async () => {
+  const alice = `user:${'C'.repeat(43)}`;
+  const roomId = 'UNREAD02';
+  const fromBob = memberKey(roomId, `user:${'B'.repeat(43)}`);
+  await roomOf(roomId, 150, alice, 0);
+  for (let seq = 1; seq <= 150; seq++) await event(roomId, seq, { authorKey: fromBob, text: `m${seq}` });
+  const frame = await myRooms(depsOf(alice), 'c');
+  expect(frame.rooms[0]).toMatchObject({ roomId, unread: UNREAD_MAX, unreadMore: true });
+  expect(UNREAD_EVENTS_READ).toBe(100);
+  // 100 events of reactions first, then a message: the count it can vouch for is 0, with more after.
+  const quiet = 'UNREAD03';
+  await roomOf(quiet, 101, alice, 0);
+  for (let seq = 1; seq <= 100; seq++) await event(quiet, seq, { change: 'reaction', targetSeq: 1 });
+  await event(quiet, 101, { authorKey: fromBob, text: 'late' });
+  const again = await myRooms(depsOf(alice), 'c');
+  expect(again.rooms.find((r) => r.roomId === quiet)).toMatchObject({ unread: 0, unreadMore: true });
+});
+
+describe('markread', () => {
+  const alice = `user:${'D'.repeat(43)}`;
+  const roomId = 'MARKREAD';
+  const inRoom = (): MemberDeps =>
+    ({
+      connections: {
+        get: async () => ({
+          connectionId: 'c',
+          roomId,
+          username: 'alice',
+          connectedAt: now.toISOString(),
+          userId: alice,
+        }),
+      },
+      memberships: store,
+      now: () => now,
+    }) as unknown as MemberDeps;
+  const position = async () =>
+    (
+      await db.send(
+        new GetCommand({ TableName: tables.table('MembershipsTable'), Key: { memberKey: alice, roomId } }),
+      )
+    ).Item?.lastReadSeq;
+
+  it('refuses a position after the room’s latest event, naming it, and stores nothing', async () => {
+    await roomOf(roomId, 42, alice, 5);
+    await expect(markRead(inRoom(), 'c', 99_999)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining("seq 99999 is after room MARKREAD's latest event, 42"),
+    });
+    expect(await position()).toBe(5);
+    await expect(markRead(inRoom(), 'c', 43)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await markRead(inRoom(), 'c', 42)).toMatchObject({ lastReadSeq: 42 });
+    expect(await position()).toBe(42);
+  });
+
+  it('replaces a stored position past the head (kept from before the check) with a real one', async () => {
+    await roomOf(roomId, 42, alice, 99_999);
+    expect(await markRead(inRoom(), 'c', 40)).toMatchObject({ lastReadSeq: 40 });
+    expect(await position()).toBe(40);
+  });
 });

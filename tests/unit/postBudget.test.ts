@@ -38,11 +38,7 @@ afterAll(async () => {
 beforeEach(() => writes.clear());
 
 const fanout = (random: () => number) =>
-  new DynamoFanoutStore(
-    counted,
-    { rooms: 'unused', messages: 'unused', connections: 'unused', roomIndex: 'unused', limits },
-    random,
-  );
+  new DynamoFanoutStore(counted, { connections: 'unused', limits }, random);
 
 /** A repeatable sequence in [0, 1) (a linear congruential generator). */
 function seeded(seed: number): () => number {

@@ -1,12 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { takeSendToken, takeToken } from '../../functions/domain/limits/rateLimit';
 import type { Connection, ConnectionStore, SendBucket } from '../../functions/domain/ports';
@@ -116,8 +110,9 @@ describe('sendmessage with SendRateLimit=2 per 10 s', () => {
     bus.reset();
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
     db.on(PutCommand).resolves({});
-    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 7 } });
-    db.on(TransactWriteCommand).resolves({});
+    // The room's counter answers its next seq (an atomic ADD); no earlier send under the clientMsgId.
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 8 } });
+    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
     db.on(UpdateCommand, { TableName: 'test-Connections' }).resolves({});
   });
 
@@ -145,7 +140,7 @@ describe('sendmessage with SendRateLimit=2 per 10 s', () => {
       clientMsgId: 'c0ffee-0001',
     });
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
-    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 

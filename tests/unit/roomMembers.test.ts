@@ -58,7 +58,12 @@ it('a member listing counts the whole room, lists up to its limit and finds the 
 it("typing's read of a big room stops one member past its limit and reads no further", async () => {
   await roomOf('big', 30);
   const { db, itemsRead } = countingReads();
-  const typing = new DynamoTypingStore(db, tables.table('ConnectionsTable'), 'RoomIndex');
+  const typing = new DynamoTypingStore(
+    db,
+    tables.table('ConnectionsTable'),
+    'RoomIndex',
+    tables.table('LimitsTable'),
+  );
   const members = await typing.membersUpTo('big', 4);
   expect(members).toHaveLength(5);
   expect(new Set(members.map((m) => m.connectionId)).size).toBe(5);
@@ -67,7 +72,30 @@ it("typing's read of a big room stops one member past its limit and reads no fur
 
 it("typing's read of a room within its limit returns every member", async () => {
   const ids = await roomOf('small', 3);
-  const typing = new DynamoTypingStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex');
+  const typing = new DynamoTypingStore(
+    tables.db,
+    tables.table('ConnectionsTable'),
+    'RoomIndex',
+    tables.table('LimitsTable'),
+  );
   const members = await typing.membersUpTo('small', 4);
   expect(members.map((m) => m.connectionId).sort()).toEqual([...ids].sort());
+});
+
+it("a signed-in member's devices share one typing turn per room and interval; other members and rooms have their own", async () => {
+  const typing = new DynamoTypingStore(
+    tables.db,
+    tables.table('ConnectionsTable'),
+    'RoomIndex',
+    tables.table('LimitsTable'),
+  );
+  const at = 1_000_000;
+  const turns = await Promise.all(
+    Array.from({ length: 5 }, () => typing.takeMemberTurn('room-t', 'user:ana', at, 4000)),
+  );
+  expect(turns.filter(Boolean)).toHaveLength(1);
+  expect(await typing.takeMemberTurn('room-t', 'user:ana', at + 3999, 4000)).toBe(false);
+  expect(await typing.takeMemberTurn('room-t', 'user:ben', at + 1, 4000)).toBe(true);
+  expect(await typing.takeMemberTurn('room-u', 'user:ana', at + 1, 4000)).toBe(true);
+  expect(await typing.takeMemberTurn('room-t', 'user:ana', at + 4000, 4000)).toBe(true);
 });

@@ -1,5 +1,5 @@
 import { ApiGatewayManagementApiClient, GetConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DeleteCommand,
@@ -7,7 +7,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,7 +14,7 @@ import { handler as connect } from '../../functions/connect';
 import { handler as createroom } from '../../functions/createroom';
 import { handler as defaultRoute } from '../../functions/default';
 import { handler as deliver } from '../../functions/deliver';
-import type { PostInput } from '../../functions/deliver/steps';
+import type { PostInput } from '../../functions/deliver/post';
 import { handler as disconnect } from '../../functions/disconnect';
 import { handler as history } from '../../functions/history';
 import { handler as joinroom } from '../../functions/joinroom';
@@ -72,6 +71,19 @@ beforeEach(() => {
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
 });
 
+/**
+ * The room index answers its members under one of the room's ten keys (`K7M2QD#0`) and nothing under the others, as
+ * a room whose connections all hash to shard 0: readers Query every shard, so one canned answer for all ten would
+ * count each member ten times.
+ */
+function roomIndexShard0(client: typeof db) {
+  client.on(QueryCommand, { TableName: 'test-Connections' }).resolves({ Items: [], Count: 0 });
+  return client.on(QueryCommand, {
+    TableName: 'test-Connections',
+    ExpressionAttributeValues: { ':key': 'K7M2QD#0' },
+  });
+}
+
 describe('$connect', () => {
   it('registers alice in the lobby from the sample event', async () => {
     db.on(PutCommand).resolves({});
@@ -105,9 +117,11 @@ describe('$connect', () => {
 describe('sendmessage', () => {
   beforeEach(() => {
     inRoom('K7M2QD');
-    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 41 } });
     db.on(UpdateCommand).resolves({});
-    db.on(TransactWriteCommand).resolves({});
+    db.on(PutCommand).resolves({});
+    // The room's counter answers its next seq (an atomic ADD); no earlier send under the clientMsgId.
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 42 } });
+    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
   });
 
   it('acks the sample message with the room seq and publishes it to the room', async () => {
@@ -124,28 +138,17 @@ describe('sendmessage', () => {
   });
 
   it('returns the first ack to a retry with the same clientMsgId and publishes nothing new', async () => {
-    // DynamoDB cancels the transaction on the send record and returns it (ALL_OLD), in its attribute-value form.
-    db.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message:
-          'Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, ConditionalCheckFailed]',
-        $metadata: {},
-        CancellationReasons: [
-          { Code: 'None' },
-          { Code: 'None' },
-          {
-            Code: 'ConditionalCheckFailed',
-            Item: {
-              sendKey: { S: 'K7M2QD#alice#c0ffee-0001' },
-              messageId: { S: 'first-id' },
-              seq: { N: '7' },
-              sentAt: { S: 'x' },
-              publisher: { S: 'first-attempt' },
-            },
-          },
-        ],
-      }),
-    );
+    // The clientMsgId's record of the first attempt, which stored seq 7 and is still publishing it.
+    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({
+      Item: {
+        sendKey: 'K7M2QD#alice#c0ffee-0001',
+        messageId: 'first-id',
+        seq: 7,
+        sentAt: 'x',
+        publisher: 'first-attempt',
+        publishUntil: Date.now() + 60_000,
+      },
+    });
     db.on(GetCommand, { TableName: 'test-Messages' }).resolves({
       Item: {
         roomId: 'K7M2QD',
@@ -159,6 +162,8 @@ describe('sendmessage', () => {
     const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(ack).toMatchObject({ messageId: 'first-id', seq: 7 });
     expect(published()).toHaveLength(0);
+    // No second seq taken: the retry stores nothing.
+    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);
   });
 
   it('accepts exactly 4,096 bytes of text', async () => {
@@ -169,7 +174,7 @@ describe('sendmessage', () => {
   });
 
   it('answers INTERNAL without details, naming the clientMsgId, when DynamoDB fails', async () => {
-    db.on(TransactWriteCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443'));
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443'));
     const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(frame).toMatchObject({ type: 'error', code: 'INTERNAL', clientMsgId: 'c0ffee-0001' });
     expect(JSON.stringify(frame)).not.toMatch(/ECONNREFUSED/);
@@ -262,7 +267,7 @@ describe('rooms', () => {
       Item: { connectionId: ME, roomId: 'ABCDEF', username: 'alice' },
     });
     db.on(UpdateCommand).resolves({ Attributes: { connectionId: ME, roomId: 'ABCDEF', username: 'alice' } });
-    db.on(QueryCommand, { TableName: 'test-Connections' }).resolves({
+    roomIndexShard0(db).resolves({
       Items: [{ connectionId: 'other', username: 'bob' }],
       Count: 1,
     });
@@ -340,7 +345,7 @@ describe('history and who', () => {
   });
 
   it('who lists the usernames in the room', async () => {
-    db.on(QueryCommand, { TableName: 'test-Connections' }).resolves({
+    roomIndexShard0(db).resolves({
       Items: [
         { connectionId: ME, username: 'alice' },
         { connectionId: 'b', username: 'bob' },
@@ -353,7 +358,7 @@ describe('history and who', () => {
 
   it('who counts the caller once in a room larger than the names it lists', async () => {
     const others = Array.from({ length: 249 }, (_, i) => ({ connectionId: `c${i}`, username: `user${i}` }));
-    db.on(QueryCommand, { TableName: 'test-Connections' }).resolves({
+    roomIndexShard0(db).resolves({
       Items: [...others.slice(0, 240), { connectionId: ME, username: 'alice' }, ...others.slice(240)],
       Count: 250,
     });
@@ -373,7 +378,7 @@ describe('typing', () => {
   it('relays a heartbeat to the other members only, publishing nothing', async () => {
     typingAs({});
     db.on(UpdateCommand).resolves({});
-    db.on(QueryCommand).resolves({
+    roomIndexShard0(db).resolves({
       Items: [
         { connectionId: ME, username: 'alice' },
         { connectionId: 'typing-bob', username: 'bob' },
@@ -381,10 +386,34 @@ describe('typing', () => {
     });
     await typing(sampleEvent('typing'));
     expect(stage.received.get('typing-bob')?.map((p) => JSON.parse(p))).toEqual([
-      { type: 'typing', roomId: 'K7M2QD', username: 'alice', typing: true, expiresInMs: 7000 },
+      {
+        type: 'typing',
+        roomId: 'K7M2QD',
+        username: 'alice',
+        typing: true,
+        expiresInMs: 7000,
+        at: expect.any(Number),
+      },
     ]);
     expect(stage.received.get(ME)).toBeUndefined();
     expect(published()).toHaveLength(0);
+  });
+
+  it("drops a heartbeat when the account's posting budget has no posts to spare this second", async () => {
+    typingAs({});
+    db.on(UpdateCommand).resolves({});
+    // Every shard of this second's budget is full: the conditional reservation is refused.
+    db.on(UpdateCommand, { TableName: 'test-Limits' }).rejects(conditionFailed());
+    db.on(QueryCommand).resolves({
+      Items: [
+        { connectionId: ME, username: 'alice' },
+        { connectionId: 'typing-dan', username: 'dan' },
+      ],
+    });
+    await typing(sampleEvent('typing'));
+    expect(stage.received.get('typing-dan')).toBeUndefined();
+    const [reservation] = db.commandCalls(UpdateCommand, { TableName: 'test-Limits' });
+    expect(String(reservation?.args[0].input.Key?.limitKey)).toMatch(/^post-budget#\d+#\d+$/);
   });
 
   it('drops a heartbeat within the interval without a write or a read of the room', async () => {
@@ -438,31 +467,43 @@ describe('$default and $disconnect', () => {
 });
 
 describe('deliver', () => {
-  /** The sample chunk (a broadcast to everyone), its posts prepaid: this test is about the posts' answers. */
-  const sample = () => ({ ...readEvent<PostInput>('deliver'), prepaid: true });
+  /** The sample chunk (a broadcast to everyone): this test is about the posts' answers. */
+  const sample = () => readEvent<PostInput>('deliver');
 
-  it('reports the connections that answered 410 Gone and hands those to retry to a repost, by error name and status', async () => {
+  it('reports the connections that answered 410 Gone and hands back those to post again, by error name and status', async () => {
     const input = sample();
     const ids = [...(input.connectionIds ?? []), 'throttled', 'server-error'];
     stage.gone.add(ids[1] as string);
     stage.throttle.set('throttled', 1);
     stage.failWith.set('server-error', [500, 'InternalServerErrorException']);
     const report = await deliver({ ...input, connectionIds: ids });
-    expect(report).toMatchObject({ groups: [], goneIds: [ids[1]] });
-    const [repost] = published();
-    expect(repost).toMatchObject({ type: 'FanoutRepost', roomId: null, seq: 0, payload: input.payload });
-    expect(repost.groups.flatMap((g: { connectionIds: string[] }) => g.connectionIds)).toEqual([
-      'throttled',
-      'server-error',
-    ]);
+    expect(report).toEqual({
+      retry: { throttled: 0, 'server-error': 0 },
+      retrying: true,
+      waitSeconds: 2,
+      goneIds: [ids[1]],
+    });
     expect([...stage.received.keys()]).toEqual([ids[0]]);
-    expect(stage.received.get(ids[0] as string)).toEqual([input.payload]);
+    expect(stage.received.get(ids[0] as string)).toEqual([input.frames[0]?.payload]);
+  });
+
+  it('posts again only the frames a member still lacks, and gives up after that second attempt', async () => {
+    const input = sample();
+    stage.throttle.set('again', 1);
+    const report = await deliver({
+      ...input,
+      connectionIds: undefined,
+      retry: { again: 0 },
+      goneIds: ['old'],
+    });
+    expect(report).toEqual({ retrying: false, waitSeconds: 2, goneIds: ['old'] });
+    expect(stage.received.has('again')).toBe(false);
   });
 
   it('rejects a malformed step instead of posting anything', async () => {
     const before = stage.posts;
     await expect(deliver({ payload: 'x' } as never)).rejects.toThrow(/fan-out step/);
-    await expect(deliver({ ...sample(), payload: undefined })).rejects.toThrow(/payload/);
+    await expect(deliver({ ...sample(), frames: undefined } as never)).rejects.toThrow(/frames/);
     expect(stage.posts).toBe(before);
   });
 });

@@ -2,17 +2,18 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } fro
 import { type SendDeps, sendMessage } from '../../functions/domain/messaging/sending';
 import type { ChatEvent } from '../../functions/domain/ports';
 import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
+import { DynamoMessageStore } from '../../functions/platform/aws/messages';
 import { DynamoSendStore } from '../../functions/platform/aws/sends';
-import { Busy, PublishFailed } from '../../functions/platform/errors';
+import { busyFrom, PublishFailed } from '../../functions/platform/errors';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
- * The send path's guarantees against the local DynamoDB and its transactions, with the real adapters: one message
- * under one seq whatever is retried or raced, no seq without its message, the first ack for every retry, and one
- * publish per message, including across a failed PutEvents, an attempt that dies after storing, a sender answered
- * Busy, and transactions cancelled by a conflict (injected by the fault proxy, as DynamoDB answers them).
+ * The send path's guarantees against the local DynamoDB, with the real adapters: one message under one seq whatever
+ * is retried or raced, senders of one room never refused for each other, the first ack for every retry, a seq taken
+ * and never stored left as a gap history passes, and one publish per message, including across a failed PutEvents,
+ * an attempt that dies between two writes, a sender answered Busy, and DynamoDB refusing writes (injected by the
+ * fault proxy, as DynamoDB answers them).
  */
 
 let tables: TemplateTables;
@@ -36,7 +37,10 @@ afterAll(async () => {
   await tables.close();
 });
 
-afterEach(() => faults.setConflict(0));
+afterEach(() => {
+  faults.setConflict(0);
+  faults.setThrottle(0);
+});
 
 /** A room of its own for each test, a sender in it, and what the bus received. */
 async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
@@ -54,14 +58,15 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
   let publish = async (events: ChatEvent[]) => {
     published.push(...events);
   };
-  const deps = (client = db): SendDeps => ({
-    connections: new DynamoConnectionStore(client, table('ConnectionsTable'), 'RoomIndex'),
-    rooms: new DynamoRoomStore(client, table('RoomsTable')),
-    sends: new DynamoSendStore(client, {
+  const sendStore = (client = db) =>
+    new DynamoSendStore(client, {
       rooms: table('RoomsTable'),
       messages: table('MessagesTable'),
       sends: table('SendsTable'),
-    }),
+    });
+  const deps = (client = db, sends = sendStore(client)): SendDeps => ({
+    connections: new DynamoConnectionStore(client, table('ConnectionsTable'), 'RoomIndex'),
+    sends,
     events: { publish: (events) => publish(events) },
     now: () => new Date(),
     messageRetentionDays: 7,
@@ -84,17 +89,27 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
   const publishedSeqs = () => published.map((e) => (JSON.parse(e.payload) as { seq: number }).seq);
   const send = (
     clientMsgId: string | undefined,
-    extra: { signal?: AbortSignal; client?: DynamoDBDocumentClient } = {},
+    extra: { signal?: AbortSignal; client?: DynamoDBDocumentClient; sends?: DynamoSendStore } = {},
   ) =>
-    sendMessage(deps(extra.client), {
+    sendMessage(deps(extra.client, extra.sends), {
       connectionId,
       text: `text of ${clientMsgId}`,
       clientMsgId,
       signal: extra.signal,
     });
+  /** What `history` answers after `afterSeq`. */
+  const history = async (afterSeq = 0) =>
+    new DynamoMessageStore(db, table('MessagesTable')).after(
+      roomId,
+      afterSeq,
+      50,
+      Math.floor(Date.now() / 1000),
+    );
   return {
     roomId,
     send,
+    sendStore,
+    history,
     stored,
     roomSeq,
     publishedSeqs,
@@ -103,6 +118,9 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
     },
   };
 }
+
+const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+const messagesOf = (items: Record<string, unknown>[]) => items.filter((item) => item.gap !== true);
 
 describe('one message under one seq', () => {
   it('stores a send under the room next seq, publishes it once, and acks that seq', async () => {
@@ -116,47 +134,39 @@ describe('one message under one seq', () => {
     expect(w.publishedSeqs()).toEqual([1]);
   });
 
-  it('acks a retry with the first ack, stores and publishes nothing new', async () => {
+  it('acks a retry with the first ack, takes no seq, stores and publishes nothing new', async () => {
     const w = await world();
     const first = await w.send('m-1');
     const again = await w.send('m-1');
     expect(again.ack).toEqual(first.ack);
     expect(await w.stored()).toHaveLength(1);
+    // The retry answered from the record: the room's counter did not move, so it left no gap either.
     expect(await w.roomSeq()).toBe(1);
     expect(w.publishedSeqs()).toEqual([1]);
   });
 
-  it('stores one message for five attempts of one clientMsgId racing, and all five get its ack', async () => {
+  it('stores one message for five attempts of one clientMsgId racing; all get its ack, the losers seqs are gaps', async () => {
     const w = await world();
     const acks = (await Promise.all(Array.from({ length: 5 }, () => w.send('m-race')))).map((r) => r.ack);
     expect(new Set(acks.map((a) => `${a.seq}/${a.messageId}`)).size).toBe(1);
-    expect(await w.stored()).toHaveLength(1);
-    expect(await w.roomSeq()).toBe(1);
-    expect(w.publishedSeqs()).toEqual([1]);
+    const stored = await w.stored();
+    expect(messagesOf(stored)).toHaveLength(1);
+    // Every seq the room counted holds the message or a gap marker: nothing is left for a reader to wait for.
+    expect(stored.map((item) => item.seq)).toEqual(range(1, Number(await w.roomSeq())));
+    expect((await w.history()).map((m) => m.seq)).toEqual([acks[0]?.seq]);
+    expect(w.publishedSeqs()).toEqual([acks[0]?.seq]);
   });
 
-  it('gives 20 concurrent sends the seqs 1 to 20, each with its message, none empty', async () => {
+  it('acks 20 sends of one client sent back to back with the seqs 1 to 20, none refused', async () => {
     const w = await world();
-    // The room's item is in every send's transaction and DynamoDB cancels one that meets another on it, so some
-    // sends may be answered Busy with nothing stored; the client retries those with the same clientMsgId.
-    const sendUntilStored = async (clientMsgId: string) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await w.send(clientMsgId);
-        } catch (error) {
-          if (!(error instanceof Busy) || attempt >= 20) throw error;
-        }
-      }
-    };
-    const acks = await Promise.all(Array.from({ length: 20 }, (_, i) => sendUntilStored(`m-${i}`)));
-    expect(acks.map((r) => r.ack.seq).sort((a, b) => a - b)).toEqual(
-      Array.from({ length: 20 }, (_, i) => i + 1),
-    );
+    // No waits and no retries: a send refused (Busy) fails the test.
+    const acks = await Promise.all(range(0, 20).map((i) => w.send(`m-${i}`)));
+    expect(acks.map((r) => r.ack.seq).sort((a, b) => a - b)).toEqual(range(1, 20));
     const stored = await w.stored();
-    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(stored.map((m) => m.seq)).toEqual(range(1, 20));
     expect(new Set(stored.map((m) => m.clientMsgId)).size).toBe(20);
     expect(await w.roomSeq()).toBe(20);
-    expect(w.publishedSeqs().sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(w.publishedSeqs().sort((a, b) => a - b)).toEqual(range(1, 20));
   });
 
   it('creates the lobby row with its first message, and sends without a clientMsgId too', async () => {
@@ -166,6 +176,64 @@ describe('one message under one seq', () => {
     expect(ack.seq).toBe(before + 1);
     expect(ack).not.toHaveProperty('clientMsgId');
     expect(await w.roomSeq()).toBe(before + 1);
+  });
+});
+
+describe('a seq taken and never stored', () => {
+  it('an attempt that dies between taking the seq and putting the message leaves a gap history passes; the retry acks the next seq', async () => {
+    const w = await world();
+    // The function dies (a crash, a timeout) after the counter's ADD and before any put.
+    const dying = w.sendStore();
+    dying.record = () => new Promise(() => undefined);
+    void w.send('m-1', { sends: dying });
+    while (Number((await w.roomSeq()) ?? 0) < 1) await new Promise((r) => setTimeout(r, 5));
+    const retry = await w.send('m-1');
+    const next = await w.send('m-2');
+    expect([retry.ack.seq, next.ack.seq]).toEqual([2, 3]);
+    expect((await w.history()).map((m) => m.seq)).toEqual([2, 3]);
+    expect((await w.history(1)).map((m) => m.seq)).toEqual([2, 3]);
+    expect(w.publishedSeqs()).toEqual([2, 3]);
+  });
+
+  it('an attempt that dies between its record and its message: the retry puts the message under the recorded seq and acks it', async () => {
+    const w = await world();
+    const dying = w.sendStore();
+    let recorded = false;
+    dying.put = () => {
+      recorded = true;
+      return new Promise(() => undefined);
+    };
+    void w.send('m-1', { sends: dying });
+    while (!recorded) await new Promise((r) => setTimeout(r, 5));
+    const { ack } = await w.send('m-1');
+    expect(ack.seq).toBe(1);
+    expect(await w.roomSeq()).toBe(1);
+    expect(await w.stored()).toEqual([expect.objectContaining({ seq: 1, messageId: ack.messageId })]);
+    // The dead attempt held publishing until its invocation's end (10 s without a deadline): the retry leaves it.
+    expect(w.publishedSeqs()).toEqual([]);
+  });
+});
+
+describe('a room re-created after its item expired', () => {
+  it('continues after the highest seq its stored messages hold, and the fan-out cursor starts there', async () => {
+    const w = await world();
+    for (const id of ['m-1', 'm-2', 'm-3']) await w.send(id);
+    // The room's item expires (TTL) while its messages live on; the same DM room is opened again at seq 0.
+    await db.send(new PutCommand({ TableName: table('RoomsTable'), Item: { roomId: w.roomId, seq: 0 } }));
+    const { ack } = await w.send('m-4');
+    const again = await w.send('m-5');
+    expect([ack.seq, again.ack.seq]).toEqual([4, 5]);
+    expect(messagesOf(await w.stored()).map((m) => m.clientMsgId)).toEqual([
+      'm-1',
+      'm-2',
+      'm-3',
+      'm-4',
+      'm-5',
+    ]);
+    const room = await db.send(
+      new GetCommand({ TableName: table('RoomsTable'), Key: { roomId: w.roomId }, ConsistentRead: true }),
+    );
+    expect(room.Item).toMatchObject({ seq: 5, deliveredSeq: 3 });
   });
 });
 
@@ -226,13 +294,52 @@ describe('publishing across failures', () => {
   });
 });
 
-describe('transaction conflicts (TransactionCanceledException, reason TransactionConflict)', () => {
-  it('retries a transaction cancelled by a conflict and stores the message once', async () => {
+describe('DynamoDB refusing writes', () => {
+  const throttled = () =>
+    Promise.reject(
+      Object.assign(new Error('Rate of requests exceeds'), {
+        name: 'ProvisionedThroughputExceededException',
+      }),
+    );
+
+  it('marks a seq whose record write was refused as a gap at once, so the room is not held up waiting for it', async () => {
+    const w = await world();
+    const refused = w.sendStore();
+    refused.record = throttled;
+    const error = await w.send('m-1', { sends: refused }).catch((e: unknown) => e);
+    expect(busyFrom(error)).toMatchObject({ code: 'BUSY' });
+    // The fan-out passes a gap marker at once; a seq missing without one holds every later message for GAP_AFTER_MS.
+    expect(await w.stored()).toEqual([expect.objectContaining({ seq: 1, gap: true })]);
+    const { ack } = await w.send('m-1');
+    expect(ack.seq).toBe(2);
+    expect((await w.history()).map((m) => m.seq)).toEqual([2]);
+  });
+
+  it('marks a seq as a gap when the message put of a send without a clientMsgId is refused', async () => {
+    const w = await world();
+    const refused = w.sendStore();
+    refused.put = throttled;
+    const error = await w.send(undefined, { sends: refused }).catch((e: unknown) => e);
+    expect(busyFrom(error)).toMatchObject({ code: 'BUSY' });
+    expect(await w.stored()).toEqual([expect.objectContaining({ seq: 1, gap: true })]);
+  });
+
+  it('leaves a seq its record holds unmarked when the message put is refused: the retry stores the message there', async () => {
+    const w = await world();
+    const refused = w.sendStore();
+    refused.put = throttled;
+    await expect(w.send('m-1', { sends: refused })).rejects.toMatchObject({ code: 'BUSY' });
+    expect(await w.stored()).toEqual([]);
+    const { ack } = await w.send('m-1');
+    expect(ack.seq).toBe(1);
+    expect(await w.stored()).toEqual([expect.objectContaining({ seq: 1, messageId: ack.messageId })]);
+  });
+
+  it('waits out a join holding the room item in a transaction (TransactionConflictException) and stores the message once', async () => {
     const w = await world();
     const conflictsBefore = faults.stats().conflicts;
     faults.setConflict(1);
     const sending = w.send('m-1', { client: faulty });
-    // Off again once the first transaction met a conflict; the send retries in-process.
     for (let i = 0; i < 200 && faults.stats().conflicts === conflictsBefore; i++)
       await new Promise((r) => setTimeout(r, 2));
     faults.setConflict(0);
@@ -243,13 +350,14 @@ describe('transaction conflicts (TransactionCanceledException, reason Transactio
     expect(w.publishedSeqs()).toEqual([1]);
   });
 
-  it('answers a retryable Busy when every try meets a conflict, having stored nothing; the retry stores it once', async () => {
+  it('answers BUSY when DynamoDB throttles past the retries, having taken no seq; the retry stores it once', async () => {
     const w = await world();
-    faults.setConflict(1);
-    await expect(w.send('m-1', { client: faulty })).rejects.toMatchObject({ name: 'Busy' });
-    expect(await w.stored()).toHaveLength(0);
+    faults.setThrottle(1);
+    const refused = await w.send('m-1', { client: faulty }).catch((error: unknown) => error);
+    // The route answers what busyFrom makes of it (functions/platform/websocket.ts).
+    expect(busyFrom(refused)).toMatchObject({ code: 'BUSY', limit: 'dynamodb-throttling' });
     expect(await w.roomSeq()).toBe(0);
-    faults.setConflict(0);
+    faults.setThrottle(0);
     const { ack } = await w.send('m-1', { client: faulty });
     expect(ack.seq).toBe(1);
     expect(await w.stored()).toHaveLength(1);

@@ -8,6 +8,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import {
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -66,6 +67,8 @@ const published = () =>
       (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail ?? '{}') as { messageId: string }),
     );
 const transactions = () => calls.filter((c) => c.what === 'TransactWrite');
+/** Writes that store something of the message: its seq, its record, the message. */
+const stores = () => calls.filter((c) => /Rooms|Messages|Put test-Sends/.test(c.what));
 
 beforeAll(() => {
   // The template's default send rate and frame budget, so the token bucket and the frame count are part of the
@@ -115,9 +118,12 @@ beforeEach(() => {
       isFrameCount(input) ? { Attributes: { ...stored, frameWindow: 1, frameCount: 1 } } : {},
     ),
   );
-  db.on(GetCommand, { TableName: 'test-Rooms' }).callsFake(
-    timed('Get test-Rooms', () => ({ Item: { roomId: 'K7M2QD', seq: 41 } })),
+  db.on(UpdateCommand, { TableName: 'test-Rooms' }).callsFake(
+    timed('Update test-Rooms', () => ({ Attributes: { seq: 42 } })),
   );
+  db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(timed('Get test-Sends', () => ({})));
+  db.on(PutCommand, { TableName: 'test-Sends' }).callsFake(timed('Put test-Sends', () => ({})));
+  db.on(PutCommand, { TableName: 'test-Messages' }).callsFake(timed('Put test-Messages', () => ({})));
   db.on(TransactWriteCommand).callsFake(timed('TransactWrite', () => ({})));
   db.on(UpdateCommand, { TableName: 'test-Sends' }).callsFake(timed('Update test-Sends', () => ({})));
   bus.on(PutEventsCommand).callsFake(() => {
@@ -127,32 +133,51 @@ beforeEach(() => {
 });
 
 describe('sendmessage round trips', () => {
-  it('reaches the bus after 3 sequential DynamoDB round trips with a clientMsgId, and writes nothing after it', async () => {
+  it('reaches the bus after 5 sequential DynamoDB round trips with a clientMsgId, none a transaction, and writes nothing after it', async () => {
     const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(ack).toMatchObject({ type: 'ack', seq: 42 });
     expect(publishedAt).toBeDefined();
-    expect(roundTrips(publishedAt)).toBe(3);
-    expect(roundTrips()).toBe(3);
-    // The frame count (which returns the connection), the room's seq and the token, then one transaction: the
-    // room, the message, the record. The connection is not read again.
-    expect(calls.map((c) => c.what).sort()).toEqual(
-      ['Update test-Connections', 'Get test-Rooms', 'Update test-Connections', 'TransactWrite'].sort(),
-    );
-    expect(isFrameCount(calls[0]?.input ?? {})).toBe(true);
-    const items = transactions()[0]?.input.TransactItems as Record<string, { TableName: string }>[];
-    expect(items.map((i) => `${Object.keys(i)[0]} ${Object.values(i)[0]?.TableName}`)).toEqual([
+    expect(roundTrips(publishedAt)).toBe(5);
+    expect(roundTrips()).toBe(5);
+    // The frame count (which returns the connection); the token and the clientMsgId's record at once; the seq
+    // (ADD on the room's counter); the record; the message. The room is not read, nothing is transacted.
+    expect(calls.map((c) => c.what)).toEqual([
+      'Update test-Connections',
+      'Update test-Connections',
+      'Get test-Sends',
       'Update test-Rooms',
-      'Put test-Messages',
       'Put test-Sends',
+      'Put test-Messages',
     ]);
+    expect(isFrameCount(calls[0]?.input ?? {})).toBe(true);
+    expect(String(stores()[0]?.input.UpdateExpression)).toMatch(/^ADD seq :one/);
+    expect(transactions()).toHaveLength(0);
   });
 
-  it('reaches the bus after 3 sequential DynamoDB round trips without a clientMsgId, recording no send', async () => {
+  it('reaches the bus after 4 sequential DynamoDB round trips without a clientMsgId, recording no send', async () => {
     const ack = frameOf(await sendmessage(sampleEvent('sendmessage', { body: { message: 'no id' } })));
     expect(ack).toMatchObject({ type: 'ack', seq: 42 });
-    expect(roundTrips(publishedAt)).toBe(3);
-    const items = transactions()[0]?.input.TransactItems as Record<string, { TableName: string }>[];
-    expect(items.map((i) => Object.values(i)[0]?.TableName)).toEqual(['test-Rooms', 'test-Messages']);
+    expect(roundTrips(publishedAt)).toBe(4);
+    expect(stores().map((c) => c.what)).toEqual(['Update test-Rooms', 'Put test-Messages']);
+  });
+
+  it('answers BUSY, retryable, when DynamoDB throttles the room past the SDK retries, storing nothing', async () => {
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).callsFake(
+      timed('Update test-Rooms', () => {
+        throw Object.assign(
+          new Error('Throughput exceeds the current capacity for one or more partitions.'),
+          {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: { httpStatusCode: 400 },
+          },
+        );
+      }),
+    );
+    const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
+    expect(frame).toMatchObject({ type: 'error', code: 'BUSY', clientMsgId: 'c0ffee-0001' });
+    expect(frame.message).toMatch(/same clientMsgId/);
+    expect(calls.filter((c) => c.what.startsWith('Put'))).toHaveLength(0);
+    expect(published()).toHaveLength(0);
   });
 
   it('writes nothing and publishes nothing when the bucket it read is already empty', async () => {
@@ -160,7 +185,7 @@ describe('sendmessage round trips', () => {
     const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(frame).toMatchObject({ type: 'error', code: 'RATE_LIMITED', clientMsgId: 'c0ffee-0001' });
     // The frame is counted (and the refusal struck), and nothing else is written.
-    expect(calls.filter((c) => c.what !== 'Get test-Rooms').map((c) => c.input.UpdateExpression)).toEqual([
+    expect(calls.filter((c) => c.what !== 'Get test-Sends').map((c) => c.input.UpdateExpression)).toEqual([
       expect.stringContaining('frameCount'),
       'ADD strikes :one',
     ]);
@@ -181,7 +206,7 @@ describe('sendmessage round trips', () => {
     );
     const frame = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(frame).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
-    expect(transactions()).toHaveLength(0);
+    expect(stores()).toHaveLength(0);
     expect(published()).toHaveLength(0);
   });
 
@@ -214,7 +239,7 @@ describe('sendmessage round trips', () => {
         code: 'RATE_LIMITED',
         message: expect.stringContaining('connection is closed'),
       });
-      expect(transactions()).toHaveLength(0);
+      expect(stores()).toHaveLength(0);
       expect(published()).toHaveLength(0);
     } finally {
       management.restore();
@@ -237,7 +262,7 @@ describe('sendmessage round trips', () => {
         'ADD strikes :one',
       ]);
     }
-    expect(transactions()).toHaveLength(0);
+    expect(stores()).toHaveLength(0);
     expect(published()).toHaveLength(0);
   });
 });

@@ -3,7 +3,6 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { connect } from '../../functions/domain/identity/connections';
 import { type SendDeps, sendMessage } from '../../functions/domain/messaging/sending';
 import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
 import { DynamoSendStore } from '../../functions/platform/aws/sends';
 import { parseResumeToken } from '../../functions/platform/protocol';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
@@ -29,7 +28,6 @@ async function room() {
   const roomId = `S${++n}`;
   const deps: SendDeps = {
     connections: new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex'),
-    rooms: new DynamoRoomStore(tables.db, tables.table('RoomsTable')),
     sends: new DynamoSendStore(tables.db, {
       rooms: tables.table('RoomsTable'),
       messages: tables.table('MessagesTable'),

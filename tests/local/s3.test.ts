@@ -1,0 +1,265 @@
+// The local S3 subset against the AWS SDK's own signers (@aws-sdk/s3-presigned-post, @aws-sdk/s3-request-presigner):
+// what S3 accepts goes through, what it refuses is refused with its status and error code (docs/PARITY.md, "Local
+// S3"). Each refusal here would be an upload or a read that S3 does not allow.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createLocalS3, type LocalS3 } from '../../local/s3';
+
+const region = 'us-east-1';
+const bucket = 'attachments';
+const origin = 'http://127.0.0.1:3000';
+// writer may put under rooms/ and read; reader may only read; nobody may list.
+const keys: Record<string, { secret: string; allow: [string, RegExp][] }> = {
+  writer: {
+    secret: 'writer-secret',
+    allow: [
+      ['s3:PutObject', /^arn:aws:s3:::attachments\/rooms\/.*/],
+      ['s3:GetObject', /^arn:aws:s3:::attachments\/rooms\/.*/],
+    ],
+  },
+  reader: { secret: 'reader-secret', allow: [['s3:GetObject', /^arn:aws:s3:::attachments\/rooms\/.*/]] },
+};
+
+let server: Server;
+let s3: LocalS3;
+let endpoint: string;
+let clock = Date.now();
+
+const clientOf = (who: string, secret = keys[who]?.secret ?? 'x') =>
+  new S3Client({
+    region,
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: who, secretAccessKey: secret },
+  });
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+
+async function presign(
+  options: {
+    key?: string;
+    type?: string;
+    max?: number;
+    expires?: number;
+    who?: string;
+    secret?: string;
+  } = {},
+) {
+  const key = options.key ?? 'rooms/ROOM1234/abc';
+  return createPresignedPost(clientOf(options.who ?? 'writer', options.secret), {
+    Bucket: bucket,
+    Key: key,
+    Conditions: [
+      ['content-length-range', 1, options.max ?? 1024],
+      ['eq', '$Content-Type', options.type ?? 'image/png'],
+    ],
+    Fields: { 'Content-Type': options.type ?? 'image/png' },
+    Expires: options.expires ?? 300,
+  });
+}
+
+async function upload(
+  post: { url: string; fields: Record<string, string> },
+  body: Buffer = PNG,
+  change: (fields: Record<string, string>) => Record<string, string> = (f) => f,
+): Promise<{ status: number; code?: string; text: string; headers: Headers }> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(change({ ...post.fields }))) form.append(name, value);
+  form.append('file', new Blob([body]));
+  const res = await fetch(post.url, { method: 'POST', body: form, headers: { origin } });
+  const text = await res.text();
+  return { status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1], text, headers: res.headers };
+}
+
+beforeAll(async () => {
+  s3 = createLocalS3({
+    region,
+    buckets: [
+      {
+        name: bucket,
+        cors: [
+          { allowedOrigins: [origin], allowedMethods: ['GET', 'POST'], allowedHeaders: ['*'], maxAge: 3000 },
+        ],
+      },
+    ],
+    now: () => clock,
+    secretOf: (key) => keys[key]?.secret,
+    authorize: async (key, action, resource) =>
+      keys[key]?.allow.some(([a, r]) => a === action && r.test(resource))
+        ? undefined
+        : `${key} may not ${action}`,
+    // Header-signed calls: these tests check the query-signed ones; the IAM check of headers is local/iam's.
+    checkSigned: async (req, _body, action, resource) => {
+      const m = /Credential=([^/]+)\//.exec(String(req.headers.authorization));
+      const key = m?.[1] ?? '';
+      if (!keys[key]) return { code: 'UnrecognizedClientException', message: 'unknown' };
+      return keys[key].allow.some(([a, r]) => a === action && r.test(resource))
+        ? { accessKeyId: key }
+        : { code: 'AccessDeniedException', message: 'denied' };
+    },
+  });
+  server = createServer((req, res) => s3.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+beforeEach(() => {
+  clock = Date.now();
+});
+
+describe('local S3: presigned POST', () => {
+  test('an upload within the policy is stored with its type, 204 with the CORS origin', async () => {
+    const answer = await upload(await presign());
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(s3.object(bucket, 'rooms/ROOM1234/abc')).toMatchObject({ contentType: 'image/png', body: PNG });
+  });
+
+  test('too large: 400 EntityTooLarge, nothing stored', async () => {
+    const answer = await upload(await presign({ key: 'rooms/ROOM1234/big', max: 10 }), Buffer.alloc(11));
+    expect([answer.status, answer.code]).toEqual([400, 'EntityTooLarge']);
+    expect(answer.text).toContain('<MaxSizeAllowed>10</MaxSizeAllowed>');
+    expect(s3.object(bucket, 'rooms/ROOM1234/big')).toBeUndefined();
+  });
+
+  test('another Content-Type than the policy binds: 403 AccessDenied, Policy Condition failed', async () => {
+    const answer = await upload(await presign({ key: 'rooms/ROOM1234/t' }), PNG, (f) => ({
+      ...f,
+      'Content-Type': 'text/html',
+    }));
+    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
+    expect(answer.text).toContain(
+      'Policy Condition failed: [&#34;eq&#34;, &#34;$Content-Type&#34;, &#34;image/png&#34;]',
+    );
+    expect(s3.object(bucket, 'rooms/ROOM1234/t')).toBeUndefined();
+  });
+
+  test('another key than the policy binds: 403 AccessDenied, nothing stored there', async () => {
+    const answer = await upload(await presign({ key: 'rooms/ROOM1234/k' }), PNG, (f) => ({
+      ...f,
+      key: 'rooms/OTHER999/k',
+    }));
+    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
+    expect(s3.object(bucket, 'rooms/OTHER999/k')).toBeUndefined();
+  });
+
+  test('a field the policy does not name: 403 Extra input fields', async () => {
+    const answer = await upload(await presign({ key: 'rooms/ROOM1234/x' }), PNG, (f) => ({
+      ...f,
+      acl: 'public-read',
+    }));
+    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
+    expect(answer.text).toContain('Extra input fields: acl');
+  });
+
+  test('expired: 403 Policy expired', async () => {
+    const post = await presign({ key: 'rooms/ROOM1234/late', expires: 60 });
+    clock += 61_000;
+    const answer = await upload(post);
+    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
+    expect(answer.text).toContain('Policy expired');
+    expect(s3.object(bucket, 'rooms/ROOM1234/late')).toBeUndefined();
+  });
+
+  test('a tampered policy or signature: 403 SignatureDoesNotMatch', async () => {
+    const post = await presign({ key: 'rooms/ROOM1234/sig', max: 10 });
+    // A policy rewritten to allow more, under the original signature.
+    const policy = JSON.parse(Buffer.from(post.fields.Policy as string, 'base64').toString());
+    policy.conditions = policy.conditions.map((c: unknown) =>
+      Array.isArray(c) && c[0] === 'content-length-range' ? ['content-length-range', 1, 10_000] : c,
+    );
+    const rewritten = Buffer.from(JSON.stringify(policy)).toString('base64');
+    const answer = await upload(post, Buffer.alloc(100), (f) => ({ ...f, Policy: rewritten }));
+    expect([answer.status, answer.code]).toEqual([403, 'SignatureDoesNotMatch']);
+    const flipped = await upload(post, PNG, (f) => ({
+      ...f,
+      'X-Amz-Signature': (f['X-Amz-Signature'] as string).replace(/^./, (c) => (c === '0' ? '1' : '0')),
+    }));
+    expect([flipped.status, flipped.code]).toEqual([403, 'SignatureDoesNotMatch']);
+    expect(s3.object(bucket, 'rooms/ROOM1234/sig')).toBeUndefined();
+  });
+
+  test('signed with an unknown key: 403 InvalidAccessKeyId; by a key without s3:PutObject there: 403 AccessDenied', async () => {
+    const unknown = await upload(await presign({ key: 'rooms/ROOM1234/u', who: 'nobody' }));
+    expect([unknown.status, unknown.code]).toEqual([403, 'InvalidAccessKeyId']);
+    const reader = await upload(await presign({ key: 'rooms/ROOM1234/r', who: 'reader' }));
+    expect([reader.status, reader.code]).toEqual([403, 'AccessDenied']);
+    const outside = await upload(await presign({ key: 'elsewhere/x' }));
+    expect([outside.status, outside.code]).toEqual([403, 'AccessDenied']);
+    expect(s3.object(bucket, 'elsewhere/x')).toBeUndefined();
+  });
+
+  test('CORS preflight: the web origin may POST; another origin is refused 403', async () => {
+    const ok = await fetch(`${endpoint}/${bucket}`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST' },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(origin);
+    const other = await fetch(`${endpoint}/${bucket}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(other.status).toBe(403);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('local S3: presigned GET and HeadObject', () => {
+  const key = 'rooms/ROOM1234/get';
+  beforeAll(() => s3.put(bucket, key, { body: PNG, contentType: 'image/png' }));
+
+  const getUrl = (who = 'writer', objectKey = key, expiresIn = 60) =>
+    getSignedUrl(clientOf(who), new GetObjectCommand({ Bucket: bucket, Key: objectKey }), { expiresIn });
+
+  test('a presigned GET serves the object with its type', async () => {
+    const res = await fetch(await getUrl());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(PNG);
+  });
+
+  test('expired: 403 Request has expired', async () => {
+    const url = await getUrl('writer', key, 60);
+    clock += 61_000;
+    const res = await fetch(url);
+    const text = await res.text();
+    expect(res.status).toBe(403);
+    expect(text).toContain('<Code>AccessDenied</Code><Message>Request has expired</Message>');
+  });
+
+  test('tampered (another key under the same signature): 403 SignatureDoesNotMatch', async () => {
+    const url = new URL(await getUrl());
+    url.pathname = `/${bucket}/rooms/OTHER999/get`;
+    const res = await fetch(url);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+
+  test('X-Amz-Expires over a week: 400 AuthorizationQueryParametersError', async () => {
+    // The SDK will not sign one; S3 reads the parameter before the signature.
+    const url = new URL(await getUrl());
+    url.searchParams.set('X-Amz-Expires', '604801');
+    const res = await fetch(url);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('<Code>AuthorizationQueryParametersError</Code>');
+  });
+
+  test('a missing key is 403 to a caller without s3:ListBucket (no oracle), as S3 answers', async () => {
+    const res = await fetch(await getUrl('writer', 'rooms/ROOM1234/none'));
+    expect(res.status).toBe(403);
+    const head = clientOf('writer').send(
+      new HeadObjectCommand({ Bucket: bucket, Key: 'rooms/ROOM1234/none' }),
+    );
+    await expect(head).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+  });
+
+  test("HeadObject by the SDK reads the object's type and size", async () => {
+    const head = await clientOf('reader').send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect([head.ContentType, head.ContentLength]).toEqual(['image/png', PNG.length]);
+  });
+});

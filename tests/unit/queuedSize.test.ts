@@ -1,0 +1,82 @@
+import { messageFrameOf } from '../../functions/domain/messaging/changes/frames';
+import { parseMessageText, QUEUED_TEXT_MAX_BYTES, queuedTextBytes } from '../../functions/platform/protocol';
+import { readEvent } from '../helpers/events';
+import { recordsOf } from '../helpers/fanoutMachine';
+
+/**
+ * A room's events reach the fan-out as a batch of up to 10 SQS records that the pipe passes to one synchronous
+ * Express execution, whose input Step Functions caps at 262,144 bytes. A batch over it fails on every receive and
+ * holds the room's queue group until the dead-letter queue takes it, so the send path bounds what one text can take
+ * once escaped (QUEUED_TEXT_MAX_BYTES).
+ */
+const STEP_FUNCTIONS_INPUT_BYTES = 262_144;
+
+/** The longest run of `char` the bound lets through. */
+function longestAllowed(char: string): string {
+  let n = 1;
+  while (
+    queuedTextBytes(char.repeat(n + 1)) <= QUEUED_TEXT_MAX_BYTES &&
+    Buffer.byteLength(char.repeat(n + 1)) <= 4096
+  )
+    n++;
+  return char.repeat(n);
+}
+
+/** A stored message as large as the send path lets one be, but for its text. */
+function biggestMessage(seq: number, text: string) {
+  return {
+    roomId: 'ABCDEFGH',
+    seq: 9_007_199_254_740 + seq,
+    messageId: '6f1c1a7e-3f5d-4a8e-9a53-3d2b9f7c1e21',
+    username: 'x'.repeat(32),
+    text,
+    sentAt: '2026-11-25T12:00:00.000Z',
+    authorKey: 'k'.repeat(16),
+    replyTo: { seq: 9_007_199_254_740, username: 'y'.repeat(32) },
+    mentions: Array.from({ length: 10 }, (_, i) => `${'m'.repeat(30)}${i}`),
+    attachments: Array.from({ length: 4 }, (_, i) => ({
+      key: `rooms/ABCDEFGH/${'a'.repeat(32)}${i}`,
+      contentType: 'image/jpeg' as const,
+      size: 5_242_880,
+      width: 10_000,
+      height: 10_000,
+    })),
+  };
+}
+
+it('refuses a text of thousands of characters JSON escapes, as too large, and says why', () => {
+  for (const char of ['\\', '"', '\u0001']) {
+    expect(() => parseMessageText(char.repeat(4096))).toThrow(
+      expect.objectContaining({
+        code: 'MESSAGE_TOO_LARGE',
+        message: expect.stringMatching(/send it in parts/),
+      }),
+    );
+  }
+});
+
+it('accepts ordinary text at the byte limit: prose, code with quotes, emoji', () => {
+  const prose = 'The quick brown fox jumps over the lazy dog. '.repeat(100).slice(0, 4096);
+  const code = 'const s = "a\\n";\n'.repeat(240).slice(0, 4096);
+  const emoji = '🙂'.repeat(1024);
+  for (const text of [prose, code, emoji]) expect(parseMessageText(text)).toBe(text.trim());
+});
+
+it('keeps a full batch of the largest texts it lets through within the state machine input limit', () => {
+  const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
+  for (const char of ['\\', '"', '\u0001']) {
+    const text = longestAllowed(char);
+    expect(parseMessageText(text)).toBe(text);
+    const batch = recordsOf(
+      ...Array.from({ length: 10 }, (_, i) => {
+        const message = biggestMessage(i, text);
+        const payload = JSON.stringify(messageFrameOf(message));
+        return {
+          ...event,
+          detail: { messageId: message.messageId, roomId: message.roomId, seq: message.seq, payload },
+        };
+      }),
+    );
+    expect(Buffer.byteLength(JSON.stringify(batch))).toBeLessThan(STEP_FUNCTIONS_INPUT_BYTES);
+  }
+});

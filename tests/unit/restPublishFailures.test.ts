@@ -1,0 +1,64 @@
+/**
+ * An event the chat bus refused is counted as PublishFailures (alarmed, template.yaml PublishFailuresAlarm) on the
+ * REST side too: an admin broadcast that was never published is seen by the operator, not only by the caller's 503.
+ * Observed as CloudWatch sees it: the EMF lines Powertools writes at the end of the invocation.
+ */
+type Rest = typeof import('../../functions/platform/rest');
+type Errors = typeof import('../../functions/platform/errors');
+let rest: Rest;
+let errors: Errors;
+const written: string[] = [];
+
+beforeAll(() => {
+  // Unit tests keep metrics off (tests/setup/env.ts); this file is about them.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  process.env.BROADCAST_ALLOWED_ORIGIN ??= 'https://chat.example.com';
+  jest.isolateModules(() => {
+    rest = require('../../functions/platform/rest') as Rest;
+    errors = require('../../functions/platform/errors') as Errors;
+  });
+});
+afterAll(() => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+});
+
+beforeEach(() => {
+  written.length = 0;
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+afterEach(() => jest.restoreAllMocks());
+
+/** The PublishFailures values written, one per EMF document that carries the metric. */
+function publishFailures(): number[] {
+  return written
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((doc) => 'PublishFailures' in doc)
+    .map((doc) => doc.PublishFailures as number);
+}
+
+const event = { requestContext: { requestId: 'r-1' }, headers: {}, body: '{}' } as never;
+
+it('counts one PublishFailures when the bus refused the event, and answers 503', async () => {
+  const handler = rest.restHandler('broadcast', async () => {
+    throw new errors.PublishFailed('1 of 1 entries failed: ThrottlingException', 1);
+  });
+  const reply = await handler(event);
+  expect(reply.statusCode).toBe(503);
+  expect(publishFailures()).toEqual([1]);
+});
+
+it('counts none for any other failure', async () => {
+  const handler = rest.restHandler('broadcast', async () => {
+    throw new Error('DynamoDB unavailable');
+  });
+  const reply = await handler(event);
+  expect(reply.statusCode).toBe(500);
+  expect(publishFailures()).toEqual([]);
+});
