@@ -61,8 +61,8 @@ async function step(members: Members, rate: number, seconds: number): Promise<Ce
           latencies.push(now() - t0);
         },
         (error: Error & { code?: string }) => {
-          // BUSY travels as INTERNAL "The chat is busy right now..." (functions/platform/errors.ts, Busy).
-          if (error.code === 'INTERNAL' && /busy/i.test(error.message)) result.busy++;
+          // A limit met for now is its own code, BUSY (functions/platform/errors.ts, Busy).
+          if (error.code === 'BUSY') result.busy++;
           else {
             const code = error.code ?? error.message.slice(0, 40);
             result.otherErrors[code] = (result.otherErrors[code] ?? 0) + 1;

@@ -383,7 +383,11 @@ async function main() {
   }
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`bench: ${error.stack ?? error.message}\n`);
-  process.exit(1);
+main().catch((error: Error & { code?: string }) => {
+  // A usage mistake is one sentence; anything else keeps its stack, which is what a bench failure needs.
+  const usage = error.code?.startsWith('ERR_PARSE_ARGS');
+  process.stderr.write(
+    `bench: ${usage ? `${error.message}\nRun with --help for the options.` : (error.stack ?? error.message)}\n`,
+  );
+  process.exit(usage ? 2 : 1);
 });

@@ -3,7 +3,7 @@
 // the same model (estimate), with the send's DynamoDB work replaced by the change's: a strongly consistent read of
 // the message, and a transaction that also rewrites the message's item (with its reactions, for a reaction).
 
-import { pageReadUnits, writeUnits } from './metering';
+import { pageReadUnits, shardedReadUnits, writeUnits } from './metering';
 import { estimate } from './model';
 import { METERING, PRICES, type PriceTable } from './prices';
 import type { Assumptions } from './types';
@@ -43,6 +43,34 @@ const KINDS: ChangeKind[] = [
 const usdPerUnit = (prices: PriceTable, id: 'dynamoWriteRequestUnits' | 'dynamoReadRequestUnits') =>
   prices[id].tiers[0]?.usd ?? 0;
 
+/**
+ * A message's own cost per million in a quiet room of each CHANGE_ROOM_SIZES size, and its posts: `estimate`'s total
+ * without the month's fixed lines (connection minutes, custom metrics), which a change or a reply does not add to.
+ */
+export function messageCosts(
+  a: Assumptions,
+  prices: PriceTable,
+  messageBytes: number,
+): { usd: number; posts: number }[] {
+  return CHANGE_ROOM_SIZES.map((roomSize) => {
+    const report = estimate(
+      { roomSize, messagesPerDay: 1e6 / 30, connections: roomSize, messageBytes, days: 30 },
+      a,
+      prices,
+    );
+    const fixed = report.designs.roomcast.items
+      .filter(
+        (item) =>
+          item.priceId === 'apigwWsConnectionMinutes' || item.priceId === 'cloudwatchCustomMetricMonths',
+      )
+      .reduce((sum, item) => sum + item.usd, 0);
+    return {
+      usd: ((report.designs.roomcast.totalUsd - fixed) / report.messagesPerMonth) * 1e6,
+      posts: report.delivery.postsPerMessage,
+    };
+  });
+}
+
 export interface ChangeCostRow {
   change: string;
   /** USD per million changes, by room size (CHANGE_ROOM_SIZES), quiet rooms: one post per member per change. */
@@ -62,23 +90,7 @@ export function changeCosts(
   messageBytes = 200,
 ): ChangeCostRow[] {
   const a = assumptions;
-  const perMessage = CHANGE_ROOM_SIZES.map((roomSize) => {
-    const report = estimate(
-      { roomSize, messagesPerDay: 1e6 / 30, connections: roomSize, messageBytes, days: 30 },
-      a,
-      prices,
-    );
-    const fixed = report.designs.roomcast.items
-      .filter(
-        (item) =>
-          item.priceId === 'apigwWsConnectionMinutes' || item.priceId === 'cloudwatchCustomMetricMonths',
-      )
-      .reduce((sum, item) => sum + item.usd, 0);
-    return {
-      usd: ((report.designs.roomcast.totalUsd - fixed) / report.messagesPerMonth) * 1e6,
-      posts: report.delivery.postsPerMessage,
-    };
-  });
+  const perMessage = messageCosts(a, prices, messageBytes);
   const sendItemUnits = writeUnits(a.messageItemOverheadBytes + messageBytes);
   return KINDS.map((kind) => {
     // In the transaction (twice a standard write): the event item instead of the message, plus the message's item.
@@ -99,6 +111,66 @@ export function changeCosts(
   });
 }
 
+/** Bytes a reply's item carries over a message's: `replyTo` with the original's seq and its author's name. */
+const REPLY_REF_BYTES = 60;
+
+/**
+ * A reply, per million, in quiet rooms: a message's cost (it is stored and fanned out as one) plus what replying
+ * adds: the original read beside the send token (one eventually consistent GetItem, sending.ts), the `replyTo` on
+ * the item, and, when a `history` page shows the reply without its original, the original read for the quote
+ * (one key of a BatchGetItem, rooms.ts withQuotes), counted once per reply.
+ */
+export function replyCosts(
+  assumptions: Assumptions,
+  prices: PriceTable = PRICES,
+  messageBytes = 200,
+): ChangeCostRow {
+  const a = assumptions;
+  const perMessage = messageCosts(a, prices, messageBytes);
+  const itemBytes = a.messageItemOverheadBytes + messageBytes;
+  const extraWrites = writeUnits(itemBytes + REPLY_REF_BYTES) - writeUnits(itemBytes);
+  const extraReads = 2 * pageReadUnits(itemBytes, true);
+  const extraUsd =
+    extraWrites * usdPerUnit(prices, 'dynamoWriteRequestUnits') +
+    extraReads * usdPerUnit(prices, 'dynamoReadRequestUnits');
+  return {
+    change: 'reply (quoting a message)',
+    usdPerMillion: perMessage.map((m) => m.usd + extraUsd * 1e6),
+    postsPerChange: perMessage.map((m) => m.posts),
+  };
+}
+
+/** Other devices of the member a priced mention names (a phone, a second tab): each gets a `mention` frame. */
+const MENTIONED_DEVICES = 2;
+
+/**
+ * A message that names one signed-in member, per million, in quiet rooms: a message's cost plus the room's members
+ * read to resolve the name (one Query of the room index, up to 1,000 members, mentions.ts), the named connection's
+ * item (its user), the user index Query for its devices, and a `mention` post to each of MENTIONED_DEVICES.
+ */
+export function mentionCosts(
+  assumptions: Assumptions,
+  prices: PriceTable = PRICES,
+  messageBytes = 200,
+): ChangeCostRow {
+  const a = assumptions;
+  const postUsd = prices.apigwWsMessages.tiers[0]?.usd ?? 0;
+  const readUsd = usdPerUnit(prices, 'dynamoReadRequestUnits');
+  const perMessage = messageCosts(a, prices, messageBytes);
+  return {
+    change: 'mention (one signed-in member)',
+    usdPerMillion: perMessage.map((m, i) => {
+      const members = Math.min(CHANGE_ROOM_SIZES[i] ?? 0, 1000);
+      const reads =
+        shardedReadUnits(members, a.roomIndexItemBytes) +
+        pageReadUnits(a.connectionItemBytes, false) +
+        pageReadUnits(a.roomIndexItemBytes, true);
+      return m.usd + (reads * readUsd + MENTIONED_DEVICES * postUsd) * 1e6;
+    }),
+    postsPerChange: perMessage.map((m) => m.posts + MENTIONED_DEVICES),
+  };
+}
+
 export function renderChangeCosts(rows: ChangeCostRow[]): string {
   const money = (n: number) => `$${n.toFixed(2)}`;
   const head = `  ${'change'.padEnd(32)}${CHANGE_ROOM_SIZES.map((n) => `room of ${n}`.padStart(16)).join('')}`;
@@ -107,7 +179,7 @@ export function renderChangeCosts(rows: ChangeCostRow[]): string {
   );
   const posts = rows[0]?.postsPerChange.map((p) => p.toFixed(0).padStart(16)).join('') ?? '';
   return [
-    'message changes (edit, delete, reaction): USD per million changes, quiet rooms (a busy room coalesces them)',
+    'message changes (edit, delete, reaction), replies and mentions: USD per million, quiet rooms (a busy room coalesces them)',
     head,
     ...lines,
     `  ${'posts per change'.padEnd(32)}${posts}`,

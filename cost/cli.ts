@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTemplate } from '../infra/template';
-import { changeCosts, renderChangeCosts } from './changes';
+import { attachmentCosts, DEFAULT_ATTACHMENT, renderAttachmentCosts } from './attachments';
+import { changeCosts, mentionCosts, renderChangeCosts, replyCosts } from './changes';
 import { memberCosts, renderMemberCosts } from './members';
 import {
   type Assumptions,
@@ -384,17 +385,26 @@ function main() {
       usdPerMillion,
     }));
     process.stdout.write(
-      `${JSON.stringify({ ...report, changes: changeCosts(assumptions), presence: asIs })}\n`,
+      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs })}\n`,
     );
     return;
   }
   process.stdout.write(
-    `${render(report)}\n${renderChangeCosts(changeCosts(assumptions, PRICES, args.workload.messageBytes))}`,
+    `${render(report)}\n${renderChangeCosts([
+      ...changeCosts(assumptions, PRICES, args.workload.messageBytes),
+      replyCosts(assumptions, PRICES, args.workload.messageBytes),
+      mentionCosts(assumptions, PRICES, args.workload.messageBytes),
+    ])}`,
+  );
+  process.stdout.write(
+    `\n${renderAttachmentCosts(attachmentCosts(assumptions, PRICES, DEFAULT_ATTACHMENT, args.workload.messageBytes), DEFAULT_ATTACHMENT)}`,
   );
   process.stdout.write(`\n${typingTable(typingSettings(args.templatePath), assumptions, PRICES)}`);
   process.stdout.write(`\n${presenceTable(presence)}`);
   const seenByMax = Number(loadTemplate(args.templatePath).parameter('SeenByMaxMembers'));
-  process.stdout.write(renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax));
+  process.stdout.write(
+    renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax, assumptions),
+  );
 }
 
 if (require.main === module) {

@@ -10,6 +10,7 @@ import {
   increments,
   pagedReadUnits,
   pageReadUnits,
+  ROOM_INDEX_SHARDS,
   writeUnits,
 } from './metering';
 import { METERING, type PriceTable } from './prices';
@@ -60,13 +61,16 @@ function apiGatewayDrafts(b: Basis, posts: number, postsLabel: string) {
 /** SendMessage per message: its Lambda, the MessageSent event and its DynamoDB reads and writes. */
 function sendDrafts({ M, a, w, f }: Basis): Draft[] {
   const messageItemBytes = a.messageItemOverheadBytes + w.messageBytes;
-  // The rate-limit bucket (Update Connections), then one transaction of three items: the room's seq (Update Rooms), the
-  // message (Put Messages) and the send record (Put Sends). A transactional write costs twice a standard one.
+  // Four standard writes, none in a transaction (functions/domain/messaging/sending.ts): the rate-limit bucket (Update
+  // Connections), the room's seq (ADD on the room's item, charged at its size), the send record (Put Sends) and the
+  // message (Put Messages).
   const sendWrites =
     writeUnits(a.connectionItemBytes) +
-    METERING.transactionalWriteFactor * (1 + writeUnits(messageItemBytes) + writeUnits(a.sendItemBytes));
-  // GetItem of the sender's connection (eventually consistent) and of the room's seq (strongly consistent).
-  const sendReads = pageReadUnits(a.connectionItemBytes) + pageReadUnits(a.roomItemBytes, false);
+    writeUnits(a.roomItemBytes) +
+    writeUnits(a.sendItemBytes) +
+    writeUnits(messageItemBytes);
+  // GetItem of the sender's connection (eventually consistent) and of the clientMsgId's record (strongly consistent).
+  const sendReads = pageReadUnits(a.connectionItemBytes) + pageReadUnits(a.sendItemBytes, false);
   const storedGb =
     (w.messagesPerDay * Math.min(a.messageRetentionDays, w.days) * messageItemBytes +
       w.messagesPerDay * a.sendItemBytes) /
@@ -87,13 +91,13 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
     },
     {
       service: 'DynamoDB',
-      component: `writes per send (${sendWrites} WRU: rate bucket; transaction of seq, message, sends record)`,
+      component: `writes per send (${sendWrites} WRU: rate bucket, seq, send record, message; no transaction)`,
       quantity: M * sendWrites,
       priceId: 'dynamoWriteRequestUnits',
     },
     {
       service: 'DynamoDB',
-      component: `reads per send (${sendReads} RRU: sender's connection, room's seq)`,
+      component: `reads per send (${sendReads} RRU: sender's connection, the clientMsgId's record)`,
       quantity: M * sendReads,
       priceId: 'dynamoReadRequestUnits',
     },
@@ -107,85 +111,75 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
 }
 
 /**
- * The fan-out: each MessageSent starts an Express execution (the rule's target), whose claim (one Deliver
- * invocation) tries the room's delivery lease (one conditional write) while it reads the room's first chunk of members
- * (one Query); an execution that finds the lease held ends, its message going with the holder's next cycle. A fresh
- * cycle of a room of one chunk is posted and released by that claim. Any other cycle runs the Query of the room index,
- * one Deliver per chunk (each reserves its posts in the account's budget: one write, or one per budget shard for a
- * chunk too big for one (reservationWrites); the first of a page renews the lease: one write) and a Deliver that frees
- * or keeps the lease (one write). A cycle of several messages has each
- * chunk Query them (counted for every cycle when rooms coalesce at all, an overcount of the quiet ones, which carry
- * their message). Without coalescing every message is its own cycle, with no lease. Not counted: the write that gives
- * back a claim's excess reservation (a room new to its Deliver environment has a whole chunk reserved). Counted high:
- * a quiet room bigger than a chunk that its environment knows, whose claim reads the first page and reserves it whole.
+ * The fan-out: each room event goes from the bus to the FIFO fan-out queue (one SendMessage, its room the message
+ * group); the pipe receives a room's events in batches (one ReceiveMessage and one DeleteMessageBatch per batch, one
+ * Pipes request per event) and starts one Express execution per batch ("cycle": a quiet room's message is a batch of
+ * one). Each execution runs Prepare (one Deliver invocation), Queries the room index page by page, and posts each chunk
+ * from one Deliver invocation, which reserves the chunk's posts in the account's budget (one write, or one per budget
+ * shard for a chunk too big for one: reservationWrites) and reads the room's resync notes (a Query of the sparse
+ * ResyncIndex, the minimum 0.5 RRU). Nothing is written per message or per cycle for order: the queue keeps it.
  */
-function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
+function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
   const sessions = (w.connections * w.days * 24) / a.sessionHours;
-  const claimed = claimedCycles({ M, a, fan, d, cycles });
-  const invocations = deliverInvocations({ M, a, fan, d, cycles });
-  // Each member of a chunk is posted once a cycle: a chunk reserves as many posts as it has members.
+  const invocations = deliverInvocations({ M, a, fan, cycles });
   const reserveWrites = sum(
     fan.chunks.map((members) => reservationWrites(members, a.postingBudgetPerSecond)),
   );
-  const cycleWrites = 1 + fan.pages + reserveWrites;
-  // Cycles whose release found messages waiting: Deliver and the execution wait the busy room's window first.
-  const windows = a.coalescing ? cycles * (1 - d.freshCycleShare) : 0;
-  const leaseWrites = a.coalescing ? M + cycles * cycleWrites - claimed * fan.pages : 0;
-  const claimReads = a.coalescing
-    ? M * pageReadUnits(claimPageItems(w.roomSize, a) * a.roomIndexItemBytes)
-    : 0;
-  const batchReads =
-    d.messagesPerPost > 1
-      ? pageReadUnits(Math.ceil(d.messagesPerPost) * (a.messageItemOverheadBytes + w.messageBytes))
-      : 0;
   return [
     {
+      service: 'SQS',
+      component: 'FIFO fan-out queue (SendMessage per event; ReceiveMessage + DeleteMessageBatch per batch)',
+      quantity: M + 2 * cycles,
+      priceId: 'sqsFifoRequests',
+    },
+    {
+      service: 'EventBridge',
+      component: 'Pipes requests (one per event through the fan-out pipe)',
+      quantity: M,
+      priceId: 'eventbridgePipesRequests',
+    },
+    {
       service: 'DynamoDB',
-      component: `delivery lease and posting budget (1 WRU/message; ${cycleWrites} WRU/cycle)`,
-      quantity: leaseWrites,
+      component: `posting budget (${reserveWrites} WRU per batch)`,
+      quantity: cycles * reserveWrites,
       priceId: 'dynamoWriteRequestUnits',
     },
     {
-      service: 'DynamoDB',
-      component: `batch reads (Query of a cycle's messages, ${batchReads} RRU per Deliver chunk)`,
-      quantity: cycles * fan.chunks.length * batchReads,
-      priceId: 'dynamoReadRequestUnits',
-    },
-    {
       service: 'Lambda',
-      component: `Deliver requests (${round2(M === 0 ? 0 : invocations / M)}/message: claims, ${fan.chunks.length} chunk(s) and a release per cycle the claim did not deliver)`,
+      component: `Deliver requests (Prepare and ${fan.chunks.length} chunk(s) per batch)`,
       quantity: invocations,
       priceId: 'lambdaRequests',
     },
     {
       service: 'Lambda',
-      component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB /cycle; ${a.deliverOverheadMs} ms per claim or release that posts nothing; ${d.windowMs} ms per busy window)`,
+      component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB per batch's chunks; ${a.deliverOverheadMs} ms per Prepare)`,
       quantity:
         cycles * gbSeconds(sum(fan.deliverMs), a.deliverMemoryMb) +
-        (invocations - cycles * fan.chunks.length) * gbSeconds(a.deliverOverheadMs, a.deliverMemoryMb) +
-        windows * gbSeconds(d.windowMs, a.deliverMemoryMb),
+        cycles * gbSeconds(a.deliverOverheadMs, a.deliverMemoryMb),
       priceId: 'lambdaArmGbSeconds',
     },
     {
       service: 'Step Functions',
-      component: 'Express requests (one per MessageSent)',
-      quantity: M,
+      component: 'Express requests (one per batch)',
+      quantity: cycles,
       priceId: 'sfnExpressRequests',
     },
     {
       service: 'Step Functions',
-      component: `Express duration (${Math.round(fan.stateMachineMs)} ms -> ${increments(fan.stateMachineMs, 100) * 100} ms x ${increments(a.stateMachineMemoryMb, 64) * 64} MB /cycle)`,
-      quantity:
-        cycles * expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb) +
-        windows *
-          (expressGbSeconds(fan.stateMachineMs + d.windowMs, a.stateMachineMemoryMb) -
-            expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb)),
+      component: `Express duration (${Math.round(fan.stateMachineMs)} ms -> ${increments(fan.stateMachineMs, 100) * 100} ms x ${increments(a.stateMachineMemoryMb, 64) * 64} MB per batch)`,
+      quantity: cycles * expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb),
       priceId: 'sfnExpressGbSeconds',
     },
     {
       service: 'DynamoDB',
-      component: `RoomIndex Query (the claim's chunk per message; ${fan.pages} page(s), ${fan.queryReadUnits} RRU per cycle it did not deliver)`,
-      quantity: claimReads + (cycles - claimed) * fan.queryReadUnits,
+      component: `RoomIndex Query (each of its ${ROOM_INDEX_SHARDS} shards, ${fan.pages} page(s) in all, ${fan.queryReadUnits} RRU per batch)`,
+      quantity: cycles * fan.queryReadUnits,
+      priceId: 'dynamoReadRequestUnits',
+    },
+    {
+      service: 'DynamoDB',
+      component: 'ResyncIndex Query (the resync notes, one per chunk of messages)',
+      quantity: cycles * fan.chunks.length * 0.5,
       priceId: 'dynamoReadRequestUnits',
     },
     {
@@ -202,8 +196,8 @@ function fanoutDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
  * the execution's (Tracing on both; Deliver's segments join the execution's trace, and EventBridge may carry the
  * sender's trace into it, which would make one); the custom metrics.
  */
-function observabilityDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
-  const invocations = M + deliverInvocations({ M, a, fan, d, cycles });
+function observabilityDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
+  const invocations = M + deliverInvocations({ M, a, fan, cycles });
   const tracesPerMessage = 2;
   const tracedRequests = M * tracesPerMessage;
   const reservoir = a.xrayReservoirPerSecond * w.days * 86_400;
@@ -234,20 +228,11 @@ function observabilityDrafts({ M, a, w, fan, d, cycles }: Basis): Draft[] {
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-type FanoutBasis = Pick<Basis, 'M' | 'a' | 'fan' | 'd' | 'cycles'>;
+type FanoutBasis = Pick<Basis, 'M' | 'a' | 'fan' | 'cycles'>;
 
-/** Members the claim reads with the lease: one more than a chunk, which tells a room of one chunk from a bigger one. */
-const claimPageItems = (roomSize: number, a: Basis['a']) => Math.min(roomSize, a.chunkSize + 1);
-
-/** Cycles a claim posts and releases itself: the fresh cycles of a room of one chunk (none without the lease). */
-function claimedCycles({ a, fan, d, cycles }: FanoutBasis): number {
-  return a.coalescing && fan.chunks.length === 1 ? cycles * d.freshCycleShare : 0;
-}
-
-/** Deliver invocations a month: every execution's claim; each cycle its claim did not deliver, its chunks and a release. */
+/** Deliver invocations a month: each batch's Prepare and its chunks. */
 function deliverInvocations(b: FanoutBasis): number {
-  if (!b.a.coalescing) return b.cycles * b.fan.chunks.length;
-  return b.M + (b.cycles - claimedCycles(b)) * (b.fan.chunks.length + 1);
+  return b.cycles * (b.fan.chunks.length + 1);
 }
 
 function postsLabel(d: Delivery, roomSize: number): string {
@@ -266,15 +251,9 @@ export function roomcastDesign(b: Basis): DesignCost {
   const notes = [
     'Logs, traces and metrics are at the template defaults; LogLevel DEBUG or FanoutLogLevel ALL add log lines per message, each billed as ingestion.',
   ];
-  if (b.a.coalescing) {
-    notes.push(
-      'Not counted: a claim that reserved its posts early and found its room busy gives them back, 2 writes per Deliver environment each time a room it delivered alone turns busy.',
-    );
-    if (b.w.roomSize > b.a.chunkSize)
-      notes.push(
-        "Counted high: a quiet cycle of a room its Deliver environment knows reads the first page in the claim instead of the state machine's Query, and reserves the page's posts at once instead of chunk by chunk.",
-      );
-  }
+  notes.push(
+    "Not counted: the pipe's idle long polls of the fan-out queue (a few pollers, one ReceiveMessage per 20 s each: well under $1 a month).",
+  );
   if (b.d.overBudget) {
     notes.push(
       `Over the posting budget: even full batches of ${b.d.maxBatch} need ${Math.round(b.d.postsPerSecond)} posts/s, more than ${b.a.postingBudgetPerSecond}/s; the fan-out falls behind and messages queue.`,
@@ -282,7 +261,7 @@ export function roomcastDesign(b: Basis): DesignCost {
   }
   return design(
     'roomcast',
-    'roomcast (EventBridge + Express Map + Deliver chunks)',
+    'roomcast (EventBridge + SQS FIFO + Pipe + Express Map + Deliver chunks)',
     [
       api.inbound,
       ack,

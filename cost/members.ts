@@ -3,7 +3,9 @@
 // messages) and one Lambda invocation; only opendm posts to a room: its presence join rides the fan-out
 // (cost/presence.ts), and a first opendm posts dmopened to the other user's devices.
 
-import { type Draft, gbSeconds, pageReadUnits, priceItems, writeUnits } from './metering';
+import { UNREAD_EVENTS_READ } from '../functions/domain/rooms/memberships';
+import { type Draft, gbSeconds, pageReadUnits, priceItems, shardedReadUnits, writeUnits } from './metering';
+import { DEFAULT_WORKLOAD } from './model';
 import { fanoutDrafts } from './presence';
 import type { PriceTable } from './prices';
 import type { Assumptions } from './types';
@@ -58,18 +60,54 @@ const writes = (component: string, quantity: number): Draft => ({
 /** BatchGetItem of `items` small items: half a read unit each (eventually consistent, under 4 KB). */
 const batchGetUnits = (items: number) => items / 2;
 
+/** Of the rooms a `myrooms` answer lists, those with events after the member's read position (the others cost no read). */
+const LISTED_ROOMS_BEHIND = LISTED_ROOMS / 2;
+/** Events after the read position in such a room: a few messages, a reaction. */
+const EVENTS_BEHIND = 5;
+
+/**
+ * Read units of counting one room's unread messages: one Query of the events after the read position, at most
+ * UNREAD_EVENTS_READ of them, each an item of the default workload's message size. A Query is charged for every item it reads (its filter leaves out others' changes and
+ * your own messages after the read), rounded up to 4 KB per Query, half of it eventually consistent.
+ */
+export const unreadQueryUnits = (a: Assumptions, events: number) =>
+  events === 0
+    ? 0
+    : pageReadUnits(
+        Math.min(events, UNREAD_EVENTS_READ) * (a.messageItemOverheadBytes + DEFAULT_WORKLOAD.messageBytes),
+      );
+
+/**
+ * Read units of one `myrooms` of a member of `rooms` rooms (at most 100 listed), `behind` of them with `events`
+ * events after the read position: the caller's connection, the memberships Query, the rooms' BatchGetItem, and one
+ * unread Query per room behind.
+ */
+export function myroomsReadUnits(a: Assumptions, rooms: number, behind: number, events: number) {
+  return {
+    connection: 0.5,
+    memberships: pageReadUnits(rooms * MEMBERSHIP_ITEM_BYTES),
+    rooms: batchGetUnits(rooms),
+    unread: Math.min(behind, rooms) * unreadQueryUnits(a, events),
+  };
+}
+
 /** The drafts of one request of each kind; `roomSize` matters only to seenby. */
 export function memberRequestDrafts(a: Assumptions, roomSize: number, seenByMaxMembers: number) {
-  const indexPage = pageReadUnits(roomSize * a.roomIndexItemBytes);
+  const indexPage = shardedReadUnits(roomSize, a.roomIndexItemBytes);
   const shown = roomSize <= seenByMaxMembers;
   return {
-    markread: [...request(a), writes('read position (forward only)', writeUnits(MEMBERSHIP_ITEM_BYTES))],
-    myrooms: [
+    markread: [
       ...request(a),
-      reads('connection', 0.5),
-      reads('memberships (one Query)', pageReadUnits(LISTED_ROOMS * MEMBERSHIP_ITEM_BYTES)),
-      reads('rooms (BatchGetItem)', batchGetUnits(LISTED_ROOMS)),
+      reads("room's head (GetItem, strongly consistent)", pageReadUnits(a.roomItemBytes, false)),
+      writes('read position (forward only)', writeUnits(MEMBERSHIP_ITEM_BYTES)),
     ],
+    myrooms: ((u) => [
+      ...request(a),
+      reads('connection', u.connection),
+      reads('memberships (one Query)', u.memberships),
+      reads('rooms (BatchGetItem)', u.rooms),
+      reads('unread messages (one Query per room behind)', u.unread),
+    ])(myroomsReadUnits(a, LISTED_ROOMS, LISTED_ROOMS_BEHIND, EVENTS_BEHIND)),
     seenby: [
       ...request(a),
       reads('room index', indexPage),
@@ -138,7 +176,18 @@ export function memberCosts(a: Assumptions, prices: PriceTable, seenByMaxMembers
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
-export function renderMemberCosts(rows: MemberCostRow[], seenByMaxMembers: number): string {
+/** Read units of `myrooms` for a member of 100 rooms: none behind, each a few events behind, each 100 or more. */
+export function myroomsOf100(a: Assumptions) {
+  const total = (u: ReturnType<typeof myroomsReadUnits>) => u.connection + u.memberships + u.rooms + u.unread;
+  return {
+    allRead: total(myroomsReadUnits(a, 100, 0, 0)),
+    fewEach: total(myroomsReadUnits(a, 100, 100, EVENTS_BEHIND)),
+    fullEach: total(myroomsReadUnits(a, 100, 100, UNREAD_EVENTS_READ)),
+  };
+}
+
+export function renderMemberCosts(rows: MemberCostRow[], seenByMaxMembers: number, a?: Assumptions): string {
+  const of100 = a && myroomsOf100(a);
   const head = [
     'members',
     'reads per message',
@@ -165,10 +214,17 @@ export function renderMemberCosts(rows: MemberCostRow[], seenByMaxMembers: numbe
     line(head),
     ...body.map(line),
     `  reads per message: every member marks each message read (a quiet room; markRead sends at most one per 5 s,`,
-    `  so a busy room costs less); myrooms lists ${LISTED_ROOMS} rooms; a join or create adds one membership write`,
+    `  so a busy room costs less); myrooms lists ${LISTED_ROOMS} rooms, ${LISTED_ROOMS_BEHIND} of them ${EVENTS_BEHIND} events behind`,
+    `  (one unread Query each); a join or create adds one membership write`,
     `  and a presence change (above); opendm includes its join's fan-out to ${DM_ROOM_CONNECTIONS} connections;`,
     `  opendm, first: the room is new to the other's list, whose ${NOTIFIED_DEVICES} connected devices get dmopened`,
     `  (per DM opened, never per message; each signed-in connection also writes the user index at connect and close).`,
+    ...(of100
+      ? [
+          `  myrooms of a member of 100 rooms: ${of100.allRead} read units with every room read, ${of100.fewEach} with each`,
+          `  ${EVENTS_BEHIND} events behind, ${of100.fullEach} with each ${UNREAD_EVENTS_READ} or more behind (the bound of its count).`,
+        ]
+      : []),
     '',
   ].join('\n');
 }

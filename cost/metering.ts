@@ -28,6 +28,25 @@ export function pageReadUnits(bytes: number, eventuallyConsistent = true): numbe
   return eventuallyConsistent ? units / 2 : units;
 }
 
+/**
+ * The room index's shards (functions/platform/aws/roomMembers.ts, ROOM_INDEX_SHARDS): a room's members are read with
+ * a Query of each.
+ */
+export const ROOM_INDEX_SHARDS = 10;
+
+/**
+ * Read units of reading `items` index entries of `itemBytes` over every shard of the room index: one Query page per
+ * shard (eventually consistent, the minimum 0.5 RRU even when empty), `items` spread evenly over the shards.
+ */
+export function shardedReadUnits(items: number, itemBytes: number): number {
+  let units = 0;
+  for (let shard = 0; shard < ROOM_INDEX_SHARDS; shard++) {
+    const share = Math.floor(items / ROOM_INDEX_SHARDS) + (shard < items % ROOM_INDEX_SHARDS ? 1 : 0);
+    units += pageReadUnits(share * itemBytes);
+  }
+  return units;
+}
+
 /** Read units of reading `items` items of `itemBytes` each through 1 MB pages (Scan, or Query with no Limit). */
 export function pagedReadUnits(items: number, itemBytes: number, pageItemLimit = Number.POSITIVE_INFINITY) {
   const perPage = Math.max(1, Math.min(pageItemLimit, Math.floor(METERING.dynamoPageBytes / itemBytes)));

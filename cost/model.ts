@@ -7,10 +7,12 @@
 //   appsync   - AWS AppSync Events: publish once, AppSync delivers to every subscriber of the channel.
 // Pure arithmetic: no I/O, no clock. Prices come in as a table (cost/prices.ts) so tests can use round numbers.
 
-import { BUSY_WINDOW_MS } from '../functions/domain/fanout/coalescing';
+/** The fan-out waits no window before a busy room's next batch: the queue hands it out as soon as the last is done. */
+const BUSY_WINDOW_MS = 0;
+
 import { batchCapacity, coalesce } from './coalescing';
 import { appsyncDesign, type Basis, roomcastDesign, tutorialDesign } from './designs';
-import { pageReadUnits } from './metering';
+import { shardedReadUnits } from './metering';
 import { METERING, PRICES, type PriceTable } from './prices';
 
 export { tutorialDuration } from './designs';
@@ -75,13 +77,14 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   logBytesPerInvocation: 1_200,
   xraySampleShare: 0.05,
   xrayReservoirPerSecond: 1,
-  customMetrics: 18,
+  customMetrics: 14,
   coalescing: true,
   fanoutCycleMs: undefined,
   // The fan-out's default budget: headroom under API Gateway's account throttle of 10,000 requests/s, which the
   // API's own routes share.
   postingBudgetPerSecond: 8_000,
-  messagesPerCycle: 100,
+  // The fan-out pipe's batch (template.yaml, FanoutPipe BatchSize): a busy room's messages per execution and frame.
+  messagesPerCycle: 10,
 };
 
 export interface CostReport {
@@ -150,7 +153,7 @@ export function fanoutShape(roomSize: number, a: Assumptions): FanoutShape {
   do {
     const pageItems = Math.min(left, a.pageSize);
     pages++;
-    queryReadUnits += pageReadUnits(pageItems * a.roomIndexItemBytes);
+    queryReadUnits += shardedReadUnits(pageItems, a.roomIndexItemBytes);
     stateMachineMs += a.queryMs;
     const pageChunks: number[] = [];
     for (let rest = pageItems; rest > 0; rest -= a.chunkSize) pageChunks.push(Math.min(rest, a.chunkSize));

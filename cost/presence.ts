@@ -9,7 +9,15 @@
 // BroadcastFunction that checks the room, marks the send and publishes, then the fan-out.
 
 import { reservationWrites } from '../functions/domain/fanout/postBudget';
-import { type Draft, expressGbSeconds, gbSeconds, increments, pageReadUnits, priceItems } from './metering';
+import {
+  type Draft,
+  expressGbSeconds,
+  gbSeconds,
+  increments,
+  pageReadUnits,
+  priceItems,
+  shardedReadUnits,
+} from './metering';
 import { deliverDuration } from './model';
 import { METERING, type PriceTable } from './prices';
 import type { Assumptions, LineItem } from './types';
@@ -146,7 +154,7 @@ export function fanoutDrafts(event: AsIsEvent, roomSize: number, a: Assumptions,
     {
       service: 'DynamoDB',
       component: 'RoomIndex Query pages',
-      quantity: sum(shape.pageItems.map((items) => pageReadUnits(items * a.roomIndexItemBytes))),
+      quantity: sum(shape.pageItems.map((items) => shardedReadUnits(items, a.roomIndexItemBytes))),
       priceId: 'dynamoReadRequestUnits',
     },
     {

@@ -90,6 +90,22 @@ export const PRICES = {
     asOf: '2024-11-01',
     source: 'https://aws.amazon.com/eventbridge/pricing/ (event bus, custom events)',
   },
+  eventbridgePipesRequests: {
+    unit: 'EventBridge Pipes request (each event entering the pipe, per 64 KB chunk)',
+    tiers: flat(0.4 * PER_MILLION),
+    region: 'us-east-1',
+    asOf: '2024-11-01',
+    source: 'https://aws.amazon.com/eventbridge/pricing/ (Pipes)',
+  },
+
+  // ---------------------------------------------------------------- SQS
+  sqsFifoRequests: {
+    unit: 'SQS FIFO request (SendMessage, ReceiveMessage, DeleteMessageBatch; each 64 KB chunk is one request)',
+    tiers: flat(0.5 * PER_MILLION),
+    region: 'us-east-1',
+    asOf: '2024-11-01',
+    source: 'https://aws.amazon.com/sqs/pricing/ (FIFO queues, beyond the free tier)',
+  },
 
   // ---------------------------------------------------------------- Step Functions Express
   sfnExpressRequests: {
@@ -161,6 +177,37 @@ export const PRICES = {
     asOf: '2026-11-22',
     source:
       'https://aws.amazon.com/cloudwatch/pricing/ (Metrics: first 10,000 metrics $0.30 per metric-month)',
+  },
+
+  // ---------------------------------------------------------------- S3 (the attachments bucket, S3 Standard)
+  s3PutRequests: {
+    unit: 'PUT, COPY, POST or LIST request (a browser upload by presigned POST is one)',
+    tiers: flat(0.005 / 1000),
+    region: 'us-east-1',
+    asOf: '2024-11-01',
+    source: 'https://aws.amazon.com/s3/pricing/ (Requests & data retrievals, S3 Standard)',
+  },
+  s3GetRequests: {
+    unit: 'GET, SELECT or other request (HeadObject and presigned GETs are each one)',
+    tiers: flat(0.0004 / 1000),
+    region: 'us-east-1',
+    asOf: '2024-11-01',
+    source: 'https://aws.amazon.com/s3/pricing/ (Requests & data retrievals, S3 Standard)',
+  },
+  s3StorageGbMonth: {
+    unit: 'GB-month of S3 Standard storage (first 50 TB per month)',
+    tiers: flat(0.023),
+    region: 'us-east-1',
+    asOf: '2024-11-01',
+    source: 'https://aws.amazon.com/s3/pricing/ (Storage, S3 Standard)',
+  },
+  dataTransferOutGb: {
+    unit: 'GB transferred out to the internet (first 10 TB per month; the 100 GB/month free tier not deducted)',
+    tiers: flat(0.09),
+    region: 'us-east-1',
+    asOf: '2024-11-01',
+    source:
+      'https://aws.amazon.com/s3/pricing/ (Data Transfer, out to the internet) and https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer',
   },
 
   // ---------------------------------------------------------------- AppSync Events (comparison only)

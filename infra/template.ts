@@ -13,6 +13,8 @@ import type {
   LocalEventBus,
   LocalEventRule,
   LocalEventTarget,
+  LocalPipe,
+  LocalQueue,
   LocalRoute,
   LocalSchedule,
   LocalStateMachine,
@@ -28,6 +30,8 @@ export type {
   LocalEventRule,
   LocalEventTarget,
   LocalFunction,
+  LocalPipe,
+  LocalQueue,
   LocalRoute,
   LocalSchedule,
   LocalStateMachine,
@@ -241,6 +245,8 @@ class Template extends TemplateResources implements LocalTemplate {
     for (const id of this.stateMachineIds()) {
       targets.set(str(this.physicalId(id), id), { kind: 'stateMachine', logicalId: id });
     }
+    for (const id of this.resourceIds('AWS::SQS::Queue'))
+      targets.set(this.getAtt(id, 'Arn'), { kind: 'queue', logicalId: id });
     const busName = (value: unknown, path: string): string => {
       if (value === undefined) return 'default';
       const text = str(value, path);
@@ -255,7 +261,10 @@ class Template extends TemplateResources implements LocalTemplate {
     const target = (arn: unknown, extra: Obj, path: string): LocalEventTarget => {
       const found = targets.get(str(arn, path));
       if (!found)
-        throw new Error(`${path}: target ${String(arn)} is not a function or state machine of this template`);
+        throw new Error(
+          `${path}: target ${String(arn)} is not a function, state machine or queue of this template`,
+        );
+      const sqs = isObj(extra.SqsParameters) ? extra.SqsParameters : undefined;
       return {
         ...found,
         arn: str(arn, path),
@@ -265,6 +274,9 @@ class Template extends TemplateResources implements LocalTemplate {
           extra.DeadLetterConfig.Arn !== undefined && {
             deadLetterArn: str(extra.DeadLetterConfig.Arn, `${path}.DeadLetterConfig.Arn`),
           }),
+        ...(sqs?.MessageGroupId !== undefined && {
+          messageGroupId: str(sqs.MessageGroupId, `${path}.SqsParameters.MessageGroupId`),
+        }),
       };
     };
 
@@ -290,7 +302,7 @@ class Template extends TemplateResources implements LocalTemplate {
           const tp = `${path}.Targets[${i}]`;
           const picked = this.pick(
             isObj(t) && intrinsicKey(t) ? this.resolve(t, tp) : t,
-            ['Arn', 'Input', 'InputPath', 'DeadLetterConfig'],
+            ['Arn', 'Input', 'InputPath', 'DeadLetterConfig', 'SqsParameters'],
             tp,
           );
           return target(picked.Arn, picked, tp);
@@ -327,6 +339,174 @@ class Template extends TemplateResources implements LocalTemplate {
       }
     }
     return rules;
+  }
+
+  /**
+   * The template's SQS queues, refused where SQS or CloudFormation refuses them: a FIFO queue's name ends in `.fifo`
+   * (a standard one's never), ContentBasedDeduplication is for FIFO only, each attribute within SQS's range, and a
+   * RedrivePolicy names a queue of this template of the same kind (a FIFO queue's dead-letter queue is FIFO).
+   */
+  queues(): LocalQueue[] {
+    const ids = this.resourceIds('AWS::SQS::Queue');
+    const queues = ids.map((logicalId): LocalQueue => {
+      const path = `Resources.${logicalId}.Properties`;
+      const bool = (key: string): boolean => {
+        const value = this.prop(logicalId, key);
+        if (value === undefined) return false;
+        if (value === true || value === 'true') return true;
+        if (value === false || value === 'false') return false;
+        throw new Error(`${path}.${key}: expected a boolean, got ${JSON.stringify(value)}`);
+      };
+      const ranged = (key: string, fallback: number, min: number, max: number): number => {
+        const value = num(this.prop(logicalId, key), fallback, `${path}.${key}`);
+        if (!Number.isInteger(value) || value < min || value > max)
+          throw new Error(`${path}.${key}: ${value} is outside SQS's range ${min}..${max}`);
+        return value;
+      };
+      const fifo = bool('FifoQueue');
+      const name = this.queueName(logicalId);
+      if (fifo !== name.endsWith('.fifo'))
+        throw new Error(
+          fifo
+            ? `${path}.QueueName: the name of a FIFO queue must end with the .fifo suffix (${name})`
+            : `${path}.QueueName: ${name} ends with .fifo, but FifoQueue is not true`,
+        );
+      if (!/^[\w-]{1,80}$/.test(name.replace(/\.fifo$/, '')) || name.length > 80)
+        throw new Error(`${path}.QueueName: ${name} is not 1 to 80 alphanumerics, hyphens and underscores`);
+      const contentBasedDeduplication = bool('ContentBasedDeduplication');
+      if (contentBasedDeduplication && !fifo)
+        throw new Error(`${path}.ContentBasedDeduplication: only a FIFO queue deduplicates by content`);
+      const redrive = this.prop(logicalId, 'RedrivePolicy');
+      const policy = typeof redrive === 'string' ? (JSON.parse(redrive) as unknown) : redrive;
+      let redrivePolicy: LocalQueue['redrivePolicy'];
+      if (policy !== undefined) {
+        if (!isObj(policy)) throw new Error(`${path}.RedrivePolicy: expected an object`);
+        const maxReceiveCount = num(
+          policy.maxReceiveCount,
+          Number.NaN,
+          `${path}.RedrivePolicy.maxReceiveCount`,
+        );
+        if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000)
+          throw new Error(`${path}.RedrivePolicy.maxReceiveCount: ${maxReceiveCount} is outside 1..1000`);
+        redrivePolicy = {
+          deadLetterTargetArn: str(policy.deadLetterTargetArn, `${path}.RedrivePolicy.deadLetterTargetArn`),
+          maxReceiveCount,
+        };
+      }
+      return {
+        logicalId,
+        name,
+        arn: this.getAtt(logicalId, 'Arn'),
+        url: str(this.physicalId(logicalId), path),
+        fifo,
+        contentBasedDeduplication,
+        visibilityTimeoutSeconds: ranged('VisibilityTimeout', 30, 0, 43_200),
+        messageRetentionSeconds: ranged('MessageRetentionPeriod', 345_600, 60, 1_209_600),
+        delaySeconds: ranged('DelaySeconds', 0, 0, 900),
+        maximumMessageSize: ranged('MaximumMessageSize', 262_144, 1024, 262_144),
+        ...(redrivePolicy && { redrivePolicy }),
+      };
+    });
+    for (const queue of queues) {
+      const target = queue.redrivePolicy?.deadLetterTargetArn;
+      if (target === undefined) continue;
+      const path = `Resources.${queue.logicalId}.Properties.RedrivePolicy.deadLetterTargetArn`;
+      const dlq = queues.find((q) => q.arn === target);
+      if (!dlq) throw new Error(`${path}: ${target} is not a queue of this template`);
+      if (dlq.fifo !== queue.fifo)
+        throw new Error(
+          `${path}: the dead-letter queue of a ${queue.fifo ? 'FIFO' : 'standard'} queue must also be a ${queue.fifo ? 'FIFO' : 'standard'} queue`,
+        );
+    }
+    return queues;
+  }
+
+  /**
+   * The template's pipes: an SQS queue of the template as source, a state machine of the template as target, and
+   * the role their RoleArn names. What the local cloud does not run (other sources or targets, enrichment, filters,
+   * input templates) is refused by name rather than run differently.
+   */
+  pipes(): LocalPipe[] {
+    const queues = new Map(this.queues().map((q) => [q.arn, q]));
+    const machines = new Map(this.stateMachines().map((m) => [m.arn, m]));
+    return this.resourceIds('AWS::Pipes::Pipe').map((logicalId): LocalPipe => {
+      const path = `Resources.${logicalId}.Properties`;
+      const raw = this.resource(logicalId, path).Properties;
+      for (const key of ['Enrichment', 'EnrichmentParameters'])
+        if (raw[key] !== undefined)
+          throw new Error(`${path}.${key}: enrichment is not emulated by the local cloud`);
+      const sourceArn = str(this.prop(logicalId, 'Source'), `${path}.Source`);
+      const queue = queues.get(sourceArn);
+      if (!queue) throw new Error(`${path}.Source: ${sourceArn} is not an SQS queue of this template`);
+      const source = this.prop(logicalId, 'SourceParameters');
+      const sourceParams = isObj(source) ? source : {};
+      for (const key of Object.keys(sourceParams))
+        if (key !== 'SqsQueueParameters')
+          throw new Error(`${path}.SourceParameters.${key}: not emulated by the local cloud`);
+      const sqs = isObj(sourceParams.SqsQueueParameters) ? sourceParams.SqsQueueParameters : {};
+      const batchSize = num(sqs.BatchSize, 10, `${path}.SourceParameters.SqsQueueParameters.BatchSize`);
+      const window = num(
+        sqs.MaximumBatchingWindowInSeconds,
+        0,
+        `${path}.SourceParameters.SqsQueueParameters.MaximumBatchingWindowInSeconds`,
+      );
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+        throw new Error(
+          `${path}.SourceParameters.SqsQueueParameters.BatchSize: ${batchSize} is outside 1..10000`,
+        );
+      if (queue.fifo && batchSize > 10)
+        throw new Error(
+          `${path}.SourceParameters.SqsQueueParameters.BatchSize: a FIFO queue source takes at most 10`,
+        );
+      if (!Number.isInteger(window) || window < 0 || window > 300)
+        throw new Error(
+          `${path}.SourceParameters.SqsQueueParameters.MaximumBatchingWindowInSeconds: ${window} is outside 0..300`,
+        );
+      if (batchSize > 10 && window < 1)
+        throw new Error(
+          `${path}.SourceParameters.SqsQueueParameters: a BatchSize above 10 needs a MaximumBatchingWindowInSeconds of at least 1`,
+        );
+      const targetArn = str(this.prop(logicalId, 'Target'), `${path}.Target`);
+      const machine = machines.get(targetArn);
+      if (!machine) throw new Error(`${path}.Target: ${targetArn} is not a state machine of this template`);
+      const target = this.prop(logicalId, 'TargetParameters');
+      const targetParams = isObj(target) ? target : {};
+      for (const key of Object.keys(targetParams))
+        if (key !== 'StepFunctionStateMachineParameters')
+          throw new Error(`${path}.TargetParameters.${key}: not emulated by the local cloud`);
+      const sfn = isObj(targetParams.StepFunctionStateMachineParameters)
+        ? targetParams.StepFunctionStateMachineParameters
+        : {};
+      const invocationType = sfn.InvocationType ?? 'REQUEST_RESPONSE';
+      if (invocationType !== 'REQUEST_RESPONSE' && invocationType !== 'FIRE_AND_FORGET')
+        throw new Error(
+          `${path}.TargetParameters.StepFunctionStateMachineParameters.InvocationType: ${String(invocationType)} is not REQUEST_RESPONSE or FIRE_AND_FORGET`,
+        );
+      if (invocationType === 'REQUEST_RESPONSE' && machine.type !== 'EXPRESS')
+        throw new Error(
+          `${path}.TargetParameters.StepFunctionStateMachineParameters.InvocationType: REQUEST_RESPONSE is not supported for a STANDARD state machine (${machine.logicalId})`,
+        );
+      const roleArn = raw.RoleArn;
+      const getAtt = isObj(roleArn) ? roleArn['Fn::GetAtt'] : undefined;
+      const roleLogicalId = Array.isArray(getAtt) ? getAtt[0] : undefined;
+      if (typeof roleLogicalId !== 'string' || !this.resourceIds('AWS::IAM::Role').includes(roleLogicalId))
+        throw new Error(`${path}.RoleArn: expected !GetAtt <an AWS::IAM::Role of this template>.Arn`);
+      const desiredState = this.prop(logicalId, 'DesiredState') ?? 'RUNNING';
+      if (desiredState !== 'RUNNING' && desiredState !== 'STOPPED')
+        throw new Error(`${path}.DesiredState: ${String(desiredState)} is not RUNNING or STOPPED`);
+      return {
+        logicalId,
+        name: str(this.physicalId(logicalId), path),
+        arn: this.getAtt(logicalId, 'Arn'),
+        sourceArn,
+        batchSize,
+        maximumBatchingWindowSeconds: window,
+        targetArn,
+        invocationType,
+        roleLogicalId,
+        desiredState,
+      };
+    });
   }
 
   /** Resolves only the given keys: the others (roles, retry policies...) may use attributes the local cloud lacks. */

@@ -181,12 +181,27 @@ export abstract class TemplateCore {
           return logicalId;
         case 'AWS::Logs::LogGroup':
           return this.nameOr(logicalId, 'LogGroupName');
+        // A queue's Ref is its URL; its name (GetAtt QueueName) is QueueName, else generated with `.fifo` for FIFO.
+        case 'AWS::SQS::Queue':
+          return `https://sqs.${this.region}.amazonaws.com/${this.accountId}/${this.queueName(logicalId)}`;
+        case 'AWS::Pipes::Pipe':
+          return this.nameOr(logicalId, 'Name');
+        // Bucket names are lower case.
+        case 'AWS::S3::Bucket':
+          return this.nameOr(logicalId, 'BucketName').toLowerCase();
         default:
           return `${this.stackName}-${logicalId}`;
       }
     } finally {
       this.physicalStack.pop();
     }
+  }
+
+  protected queueName(logicalId: string): string {
+    const given = this.prop(logicalId, 'QueueName');
+    if (given !== undefined) return str(given, `Resources.${logicalId}.Properties.QueueName`);
+    const fifo = this.prop(logicalId, 'FifoQueue');
+    return `${this.stackName}-${logicalId}${fifo === true || fifo === 'true' ? '.fifo' : ''}`;
   }
 
   protected stateMachineName(logicalId: string): string {
@@ -214,7 +229,16 @@ export abstract class TemplateCore {
       'AWS::Logs::LogGroup': { Arn: () => this.arn('logs', `log-group:${id()}:*`) },
       'AWS::Serverless::StateMachine': { Arn: id, Name: () => this.stateMachineName(logicalId) },
       'AWS::StepFunctions::StateMachine': { Arn: id, Name: () => this.stateMachineName(logicalId) },
-      'AWS::SQS::Queue': { Arn: () => this.arn('sqs', id()), QueueName: id },
+      'AWS::SQS::Queue': {
+        Arn: () => this.arn('sqs', this.queueName(logicalId)),
+        QueueName: () => this.queueName(logicalId),
+        QueueUrl: id,
+      },
+      'AWS::Pipes::Pipe': { Arn: () => this.arn('pipes', `pipe/${id()}`) },
+      'AWS::S3::Bucket': {
+        Arn: () => `arn:aws:s3:::${id()}`,
+        RegionalDomainName: () => `${id()}.s3.${this.region}.amazonaws.com`,
+      },
       'AWS::CloudFront::Distribution': { DomainName: () => `${id()}.cloudfront.net` },
       'AWS::SSM::Parameter': {
         Value: () => str(this.prop(logicalId, 'Value'), `Resources.${logicalId}.Value`),

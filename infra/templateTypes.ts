@@ -55,7 +55,7 @@ export interface LocalWebSocketApi {
 }
 
 export interface LocalEventTarget {
-  kind: 'stateMachine' | 'function';
+  kind: 'stateMachine' | 'function' | 'queue';
   logicalId: string;
   arn: string;
   /** Target Input: constant JSON delivered instead of the event. */
@@ -64,6 +64,39 @@ export interface LocalEventTarget {
   inputPath?: string;
   /** The target's DeadLetterConfig: the queue (ARN) that keeps an event the target could not take. */
   deadLetterArn?: string;
+  /** A FIFO queue target's SqsParameters.MessageGroupId: a constant or a dynamic JSON path into the event (docs/PARITY.md). */
+  messageGroupId?: string;
+}
+
+/** An AWS::SQS::Queue, its properties resolved and checked as SQS checks them (local/sqs.ts runs it). */
+export interface LocalQueue {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** What `Ref` returns: the queue URL, `https://sqs.<region>.amazonaws.com/<account>/<name>`. */
+  url: string;
+  fifo: boolean;
+  contentBasedDeduplication: boolean;
+  visibilityTimeoutSeconds: number;
+  messageRetentionSeconds: number;
+  delaySeconds: number;
+  maximumMessageSize: number;
+  redrivePolicy?: { deadLetterTargetArn: string; maxReceiveCount: number };
+}
+
+/** An AWS::Pipes::Pipe with an SQS source and a Step Functions target (local/pipes.ts runs it). */
+export interface LocalPipe {
+  logicalId: string;
+  name: string;
+  arn: string;
+  sourceArn: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  targetArn: string;
+  invocationType: 'REQUEST_RESPONSE' | 'FIRE_AND_FORGET';
+  /** The logical id of the AWS::IAM::Role its RoleArn names (the pipe's permissions). */
+  roleLogicalId: string;
+  desiredState: 'RUNNING' | 'STOPPED';
 }
 
 /** A function's SAM `Schedule` event: EventBridge invokes the function on that schedule (local/schedules.ts). */
@@ -115,6 +148,8 @@ export interface LocalTemplate {
   schedules(): LocalSchedule[];
   eventBuses(): LocalEventBus[];
   stateMachines(): LocalStateMachine[];
+  queues(): LocalQueue[];
+  pipes(): LocalPipe[];
   /** Logical ids of the resources whose Condition holds, optionally of one type (local IAM finds principals). */
   resourceIds(type?: string): string[];
   /** What `Ref` returns for a resource: the local stand-in of its physical id. */

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 // Builds every function of template.yaml from its Metadata.BuildProperties (entry points, target, format, minify,
-// source map) into dist/functions/<LogicalId>/, the local cloud into dist/local/, and the web chat's static site
+// source map) into dist/functions/<LogicalId>/ (the bundle and its map: the local cloud runs the bundle, with
+// source-mapped stacks), the local cloud into dist/local/, and the web chat's static site
 // into dist/web/: the one folder the local cloud serves and `npm run publish-web` uploads.
 //   node scripts/build.mjs [--quiet]
 //   node scripts/build.mjs --site [--quiet]                     the static site only (what publish-web runs)
 //   node scripts/build.mjs --function <LogicalId> --outdir <dir>   one function only: what `sam build` runs through
-//                                                                the Makefile (Metadata BuildMethod: makefile)
+//                                                                the Makefile (Metadata BuildMethod: makefile); the
+//                                                                bundle to <dir>, its map to dist/functions/<LogicalId>/
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { browserClient, buildClientJs } from '../client/build.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 
 // The build reads only literal values (Metadata, CodeUri, Handler), so CloudFormation's short-form tags (!Ref,
@@ -46,11 +48,33 @@ export function functionBuilds(templatePath = join(root, 'template.yaml')) {
     });
 }
 
-/** `sam build`'s step for one function: its bundle alone, into the folder SAM packages (ARTIFACTS_DIR). */
+/** The NODE_OPTIONS every deployed function runs with: template.yaml's Globals ('' when it sets none). */
+export function shippedNodeOptions(templatePath = join(root, 'template.yaml')) {
+  const template = parse(readFileSync(templatePath, 'utf8'), { logLevel: 'silent' });
+  return template.Globals?.Function?.Environment?.Variables?.NODE_OPTIONS ?? '';
+}
+
+/**
+ * `sam build`'s step for one function: its bundle alone into the folder SAM packages (ARTIFACTS_DIR), and its source
+ * map, when Metadata asks for one, into dist/functions/<LogicalId>/ where `npm run build` puts it: a build artefact
+ * for mapping a deployed stack back (scripts/map-stack.mjs), never in the function's code. A map in the package
+ * would be 3-4 MB to fetch and unpack on every cold start, and read by nothing: the functions run without
+ * --enable-source-maps (template.yaml Globals), which would parse it at the first error stack.
+ */
 async function buildOne(logicalId, outdir) {
   const f = functionBuilds().find((candidate) => candidate.logicalId === logicalId);
   if (!f) throw new Error(`template.yaml has no function ${logicalId} with Metadata BuildMethod: makefile`);
-  await build({ entryPoints: f.entryPoints, outdir: resolve(outdir), logLevel: 'warning', ...f.options });
+  const { outputFiles } = await build({
+    entryPoints: f.entryPoints,
+    outdir: f.outdir,
+    logLevel: 'warning',
+    ...f.options,
+    write: false,
+  });
+  for (const file of outputFiles) {
+    if (file.path.endsWith('.map')) writeInPlace(file.path, file.contents);
+    else writeInPlace(join(resolve(outdir), relative(f.outdir, file.path)), file.contents);
+  }
 }
 
 /**
@@ -94,7 +118,18 @@ export async function buildSite(outdir = siteDir) {
     ...browserClient,
     outfile: join(outdir, 'roomcast.js'),
   });
-  const files = new Set([...pages.map((page) => page.name), ...bundle.map((path) => basename(path))]);
+  // The emoji picker's data (emojibase's, from the emoji-picker-element-data package): fetched by web/emojiPicker.js
+  // from this origin the first time a member opens the picker, so the page's connect-src stays 'self'.
+  const emojiData = 'emoji-data.json';
+  writeInPlace(
+    join(outdir, emojiData),
+    readFileSync(join(root, 'node_modules', 'emoji-picker-element-data', 'en', 'emojibase', 'data.json')),
+  );
+  const files = new Set([
+    ...pages.map((page) => page.name),
+    ...bundle.map((path) => basename(path)),
+    emojiData,
+  ]);
   for (const name of readdirSync(outdir)) {
     if (!files.has(name) && !name.endsWith('.tmp'))
       rmSync(join(outdir, name), { recursive: true, force: true });

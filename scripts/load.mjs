@@ -23,16 +23,22 @@ const RUN_TIMEOUT_MS = Number(process.env.LOAD_TIMEOUT_MS ?? 150_000);
 /** The first run downloads artillery (about 100 MB of packages): its own, longer limit. */
 const FETCH_TIMEOUT_MS = Number(process.env.LOAD_FETCH_TIMEOUT_MS ?? 600_000);
 
-const { values } = parseArgs({
-  options: {
-    deployed: { type: 'boolean' },
-    target: { type: 'string' },
-    scenario: { type: 'string' },
-    'api-latency-ms': { type: 'string' },
-    'auth-mode': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      deployed: { type: 'boolean' },
+      target: { type: 'string' },
+      scenario: { type: 'string' },
+      'api-latency-ms': { type: 'string' },
+      'auth-mode': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  process.stderr.write(`load: ${error.message}\nRun with --help for the options.\n`);
+  process.exit(2);
+}
 
 if (values.help) {
   process.stdout.write(`Usage: npm run load -- [options]

@@ -7,11 +7,11 @@
 //   npm run publish-web -- --stack roomcast [--region eu-west-1] [--dry-run]
 // --dry-run writes the folder it would upload and prints the commands instead of running them;
 // --outputs-file reads the stack outputs from a JSON file ([{OutputKey, OutputValue}], as describe-stacks prints).
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { awsCli } from './awsCli.mjs';
 import { buildSite, siteDir } from './build.mjs';
 
 const HELP = `Usage: npm run publish-web -- --stack NAME [--region R] [--dry-run] [--outputs-file F]`;
@@ -41,8 +41,7 @@ if (values.help) {
 }
 if (!values.stack && !values['outputs-file']) fail('give --stack');
 const regionArgs = values.region ? ['--region', values.region] : [];
-const aws = (args) =>
-  execFileSync('aws', [...args, ...regionArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const aws = (args) => awsCli('publish-web', [...args, ...regionArgs]);
 
 const outputList = values['outputs-file']
   ? JSON.parse(readFileSync(values['outputs-file'], 'utf8'))
@@ -90,6 +89,15 @@ function withConnectSrc(html, sources) {
   );
 }
 
+/** The page with the CSP meta tag's `img-src` also allowing `sources`, as local/http.ts withImgSrc does. */
+function withImgSrc(html, sources) {
+  if (sources.length === 0) return html;
+  return html.replace(
+    /(http-equiv="Content-Security-Policy"\s+content="[^"]*?img-src )([^;"]*)/,
+    (_, head, current) => `${head}${current} ${sources.join(' ')}`,
+  );
+}
+
 // What the page reads at start (web/app.js: GET /config.json; web/signin.js: the auth part).
 const config = {
   wsUrl: outputs.WebSocketUrl,
@@ -118,10 +126,14 @@ const connectSrc = [
   "'self'",
   outputs.WebSocketUrl,
   ...(config.auth ? [outputs.AdminBroadcastUrl, ...(await signInEndpoints(outputs.SignInIssuer))] : []),
+  // Image uploads are XHR POSTs to the attachments bucket (presigned POST).
+  outputs.AttachmentsOrigin,
 ].filter(Boolean);
+// Images: the attachments bucket's presigned GETs.
+const imgSrc = [outputs.AttachmentsOrigin].filter(Boolean);
 for (const page of readdirSync(folder).filter((name) => name.endsWith('.html'))) {
   const html = readFileSync(join(folder, page), 'utf8');
-  const next = withConnectSrc(html, connectSrc);
+  const next = withImgSrc(withConnectSrc(html, connectSrc), imgSrc);
   if (next === html) fail(`${page} has no Content-Security-Policy meta tag with connect-src to set`);
   writeFileSync(join(folder, page), next);
 }

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
+import { awsCli } from './awsCli.mjs';
 
 const HELP = `Usage: npm run settings -- (--stack NAME [--region R] | --config-env ENV) Name=Value ... [--deploy]
   Name=Value   sets a setting (docs/OPERATIONS.md, "Settings"); Name= removes it (back to its default)
@@ -86,21 +87,17 @@ if (values.stack) {
   const parameters = values['parameters-file']
     ? JSON.parse(readFileSync(values['parameters-file'], 'utf8'))
     : JSON.parse(
-        execFileSync(
-          'aws',
-          [
-            'cloudformation',
-            'describe-stacks',
-            '--stack-name',
-            values.stack,
-            '--query',
-            'Stacks[0].Parameters',
-            '--output',
-            'json',
-            ...regionArgs,
-          ],
-          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-        ),
+        awsCli('settings', [
+          'cloudformation',
+          'describe-stacks',
+          '--stack-name',
+          values.stack,
+          '--query',
+          'Stacks[0].Parameters',
+          '--output',
+          'json',
+          ...regionArgs,
+        ]),
       );
   const settings = parameters.find((p) => p.ParameterKey === 'Settings');
   if (!settings) fail(`the stack ${values.stack} has no Settings parameter: is it a roomcast stack?`);
