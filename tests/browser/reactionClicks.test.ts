@@ -1,0 +1,79 @@
+import type { Page } from 'playwright-core';
+import { browserStage, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+
+/**
+ * A person clicking a reaction chip twenty times in quick succession keeps their connection (issue 45, item 2):
+ * reactions have their own budget apart from messages, and the client coalesces rapid toggles of one reaction into
+ * at most one request in flight. Before that, a dozen quick clicks gave "Slow down" toasts and then closed the
+ * socket ("Too many refused requests"), and the other member saw them leave and come back.
+ */
+jest.setTimeout(90_000);
+
+const stage = browserStage();
+const CLICKS = 20;
+
+async function person(username: string): Promise<Page> {
+  const page = await stage.newPage({ width: 1100, height: 760 });
+  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
+  return page;
+}
+
+const row = (page: Page, text: string) =>
+  page
+    .locator('[data-testid="message"][data-seq]')
+    .filter({ has: page.locator('.msg-text', { hasText: text }) });
+
+it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens agree on the result`, async () => {
+  const alice = await person('alice-rc');
+  const bob = await person('bob-rc');
+  await alice.getByTestId('create-room-button').click();
+  await alice
+    .locator('[data-testid="invite-code"]')
+    .filter({ hasText: /^[A-HJ-NP-Z2-9]{8}$/ })
+    .waitFor();
+  const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
+  await bob.getByTestId('join-input').fill(code);
+  await bob.getByTestId('join-button').click();
+  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await alice
+    .locator('[data-testid="member-item"][data-username="bob-rc"]')
+    .waitFor({ state: 'attached', timeout: UI_TIMEOUT_MS });
+
+  await alice.getByTestId('composer-input').fill('who is in for pizza?');
+  await alice.getByTestId('composer-input').press('Enter');
+  await row(bob, 'who is in for pizza?').waitFor({ timeout: UI_TIMEOUT_MS });
+  // alice reacts first, so the chip stays on screen (count ≥ 1) however bob's clicks land.
+  await row(alice, 'who is in for pizza?').getByTestId('react-button').filter({ hasText: '👍' }).click();
+  const bobChip = row(bob, 'who is in for pizza?').locator('[data-testid="reaction-chip"][data-reaction="👍"]');
+  await bobChip.and(bob.locator('[data-count="1"]')).waitFor({ timeout: UI_TIMEOUT_MS });
+
+  // From here on, every connection state bob's page shows is recorded: a closed socket shows as "reconnecting".
+  await bob.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { connStates: string[] }).connStates = seen;
+    new MutationObserver(() => seen.push(document.body.dataset.conn ?? '')).observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-conn'],
+    });
+  });
+  for (let i = 0; i < CLICKS; i += 1) await bobChip.click({ delay: 0 });
+
+  // An even number of toggles: bob ends where he started, not reacting, and alice's count is her own 1.
+  const aliceChip = row(alice, 'who is in for pizza?').locator('[data-testid="reaction-chip"][data-reaction="👍"]');
+  await bobChip
+    .and(bob.locator('[data-count="1"][aria-pressed="false"]'))
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+  await aliceChip
+    .and(alice.locator('[data-count="1"][aria-pressed="true"]'))
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+
+  // The connection held: bob's page never left "online", no error toast, and his next message reaches alice.
+  expect(await bob.evaluate(() => (window as unknown as { connStates: string[] }).connStates)).toEqual([]);
+  expect(await bob.evaluate(() => document.body.dataset.conn)).toBe('online');
+  expect(await bob.locator('[data-testid="toast"][data-kind="error"]').count()).toBe(0);
+  await bob.getByTestId('composer-input').fill('me!');
+  await bob.getByTestId('composer-input').press('Enter');
+  await row(alice, 'me!').waitFor({ timeout: UI_TIMEOUT_MS });
+  // alice saw bob stay: no "left" line for him in the room.
+  expect(await alice.locator('[data-testid="system-line"].sys-leave', { hasText: 'bob-rc' }).count()).toBe(0);
+});
