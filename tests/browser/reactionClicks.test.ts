@@ -44,7 +44,9 @@ it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens a
   await row(bob, 'who is in for pizza?').waitFor({ timeout: UI_TIMEOUT_MS });
   // alice reacts first, so the chip stays on screen (count ≥ 1) however bob's clicks land.
   await row(alice, 'who is in for pizza?').getByTestId('react-button').filter({ hasText: '👍' }).click();
-  const bobChip = row(bob, 'who is in for pizza?').locator('[data-testid="reaction-chip"][data-reaction="👍"]');
+  const bobChip = row(bob, 'who is in for pizza?').locator(
+    '[data-testid="reaction-chip"][data-reaction="👍"]',
+  );
   await bobChip.and(bob.locator('[data-count="1"]')).waitFor({ timeout: UI_TIMEOUT_MS });
 
   // From here on, every connection state bob's page shows is recorded: a closed socket shows as "reconnecting".
@@ -59,7 +61,9 @@ it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens a
   for (let i = 0; i < CLICKS; i += 1) await bobChip.click({ delay: 0 });
 
   // An even number of toggles: bob ends where he started, not reacting, and alice's count is her own 1.
-  const aliceChip = row(alice, 'who is in for pizza?').locator('[data-testid="reaction-chip"][data-reaction="👍"]');
+  const aliceChip = row(alice, 'who is in for pizza?').locator(
+    '[data-testid="reaction-chip"][data-reaction="👍"]',
+  );
   await bobChip
     .and(bob.locator('[data-count="1"][aria-pressed="false"]'))
     .waitFor({ timeout: UI_TIMEOUT_MS });
