@@ -50,14 +50,14 @@ it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens a
   await bobChip.and(bob.locator('[data-count="1"]')).waitFor({ timeout: UI_TIMEOUT_MS });
 
   // From here on, every connection state bob's page shows is recorded: a closed socket shows as "reconnecting".
-  await bob.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { connStates: string[] }).connStates = seen;
+  await bob.evaluate(`(() => {
+    const seen = [];
+    window.connStates = seen;
     new MutationObserver(() => seen.push(document.body.dataset.conn ?? '')).observe(document.body, {
       attributes: true,
       attributeFilter: ['data-conn'],
     });
-  });
+  })()`);
   for (let i = 0; i < CLICKS; i += 1) await bobChip.click({ delay: 0 });
 
   // An even number of toggles: bob ends where he started, not reacting, and alice's count is her own 1.
@@ -72,8 +72,8 @@ it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens a
     .waitFor({ timeout: UI_TIMEOUT_MS });
 
   // The connection held: bob's page never left "online", no error toast, and his next message reaches alice.
-  expect(await bob.evaluate(() => (window as unknown as { connStates: string[] }).connStates)).toEqual([]);
-  expect(await bob.evaluate(() => document.body.dataset.conn)).toBe('online');
+  expect(await bob.evaluate('window.connStates')).toEqual([]);
+  expect(await bob.evaluate('document.body.dataset.conn')).toBe('online');
   expect(await bob.locator('[data-testid="toast"][data-kind="error"]').count()).toBe(0);
   await bob.getByTestId('composer-input').fill('me!');
   await bob.getByTestId('composer-input').press('Enter');
