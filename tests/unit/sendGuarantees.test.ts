@@ -214,6 +214,35 @@ describe('a seq taken and never stored', () => {
   });
 });
 
+describe('an attempt whose message put is slow', () => {
+  it('stores the message once when its retry puts it first from the record: the slow put finds its own message, not an older event', async () => {
+    const w = await world();
+    const slow = w.sendStore();
+    const realPut = slow.put.bind(slow);
+    let recorded = false;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    // The first attempt's put is held back (SDK retries under throttling) until its retry has put the message.
+    slow.put = async (message, expiresAt) => {
+      recorded = true;
+      await released;
+      return realPut(message, expiresAt);
+    };
+    const first = w.send('m-slow', { sends: slow });
+    while (!recorded) await new Promise((r) => setTimeout(r, 5));
+    const retry = await w.send('m-slow');
+    release();
+    const { ack } = await first;
+    expect(ack).toEqual(retry.ack);
+    expect(messagesOf(await w.stored())).toEqual([
+      expect.objectContaining({ seq: retry.ack.seq, messageId: retry.ack.messageId }),
+    ]);
+    expect((await w.history()).map((m) => m.seq)).toEqual([retry.ack.seq]);
+  });
+});
+
 describe('a room re-created after its item expired', () => {
   it('continues after the highest seq its stored messages hold, and the fan-out cursor starts there', async () => {
     const w = await world();

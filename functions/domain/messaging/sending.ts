@@ -186,6 +186,10 @@ async function store(
       throw error;
     }
     if (put) return { message: stored, mentioned };
+    // The seq may hold this very message: a retry of this clientMsgId found the record and put the message under its
+    // seq while this attempt's put was on its way (held back by throttling retries). Moving on would store it twice.
+    const there = await orBusy(deps.sends.message(roomId, seq), roomId);
+    if (there?.messageId === messageId) return { message: there, mentioned };
     // The seq holds an older event: the room's counter is behind what it stored (its item was re-created).
     await catchUp(deps, roomId);
   }
