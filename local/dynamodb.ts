@@ -111,7 +111,7 @@ interface DynaliteDb {
 /**
  * dynalite keys an index entry by the index key plus only 24 bits of a hash of the item's table key, so two items
  * with the same index key can overwrite each other's entry: with 5,000 connections in one room, one or two were
- * missing from RoomIndex and never got a message. This keys entries by the whole hash instead, for writes
+ * missing from the room index and never got a message. This keys entries by the whole hash instead, for writes
  * (updateIndexes) and for Query pagination (createIndexKey) alike.
  */
 function patchDynaliteIndexKeys(): void {

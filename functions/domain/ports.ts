@@ -163,6 +163,12 @@ export interface RoomEntry {
     from: string;
     roomId: string;
     username: string;
+    /**
+     * Who the member is and when it connected: its subscription's `userId` and end of life (the connection's; from
+     * `at` when not given).
+     */
+    userId?: string;
+    connectedAt?: string;
     inviteKey: string | undefined;
     at: string;
     nowSeconds: number;

@@ -69,7 +69,14 @@ const LOBBY_POLICIES: readonly string[] = ['open', 'broadcasts', 'off'];
 
 export const config = {
   connectionsTable: () => requireEnv('CONNECTIONS_TABLE'),
-  roomIndex: () => requireEnv('ROOM_INDEX'),
+  /**
+   * The subscriptions table (one item per connection and room it follows) and its index of a room's subscribers by
+   * `roomKey` (`roomId#n`), the one place every reader of a room's connections looks.
+   */
+  subscriptions: () => ({
+    table: requireEnv('SUBSCRIPTIONS_TABLE'),
+    index: requireEnv('ROOM_SUBSCRIBERS_INDEX'),
+  }),
   /** The connections table's sparse index of signed-in connections by user (rooms/dmNotice.ts). */
   userIndex: () => requireEnv('USER_INDEX'),
   roomsTable: () => requireEnv('ROOMS_TABLE'),

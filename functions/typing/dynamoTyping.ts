@@ -2,6 +2,7 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import type { Member } from '../domain/ports';
 import { applied } from '../platform/aws/conditions';
 import { roomMemberPages } from '../platform/aws/roomMembers';
+import type { SubscriptionTables } from '../platform/aws/subscriptions';
 import type { TypingStore } from './relay';
 
 /**
@@ -13,7 +14,8 @@ export class DynamoTypingStore implements TypingStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    private readonly roomIndex: string,
+    /** Where a room's members are read: the subscriptions table and its RoomSubscribers index. */
+    private readonly subscriptions: SubscriptionTables,
     /** The Limits table, holding each signed-in member's typing turn per room (`typing#<roomId>#<userId>`). */
     private readonly limitsTable: string,
   ) {}
@@ -74,7 +76,7 @@ export class DynamoTypingStore implements TypingStore {
     // One more than the limit tells the caller there are more; pages read no further, whatever the room's size.
     for await (const page of roomMemberPages(
       this.db,
-      { table: this.table, index: this.roomIndex, roomId },
+      { ...this.subscriptions, roomId },
       () => limit + 1 - members.length,
     )) {
       members.push(...page);

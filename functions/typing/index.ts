@@ -18,7 +18,7 @@ const deps = onFirstCall(() => ({
   typing: new DynamoTypingStore(
     documentClient(),
     config.connectionsTable(),
-    config.roomIndex(),
+    config.subscriptions(),
     requireEnv('LIMITS_TABLE'),
   ),
   notifier: notifier(),

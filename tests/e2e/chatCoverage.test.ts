@@ -14,6 +14,7 @@ import {
   ROOM_CODE,
   roomOf,
   say,
+  subscriptionItem,
   useChatCloud,
   waitUntil,
 } from './chatWorld';
@@ -56,8 +57,9 @@ describe('stale connections', () => {
     await testCloud.settle();
 
     expect(cloud.gateway.stats().gone).toBe(goneBefore + 1);
-    // Out of the room index, so no fan-out posts to it again; its item waits for $disconnect or its ttl.
-    expect((await connectionItem(ghostId))?.roomKey).toBeUndefined();
+    // Out of the room index, so no fan-out posts to it again; its subscription waits for $disconnect or its ttl.
+    expect(await subscriptionItem(ghostId, roomId)).toBeDefined();
+    expect((await subscriptionItem(ghostId, roomId))?.roomKey).toBeUndefined();
     expect(await membersSeenBy(alice)).toEqual(['alice-stale', 'bob-stale']);
     expect(cloud.executions().failed).toBe(0);
   });

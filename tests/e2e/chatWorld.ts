@@ -16,6 +16,7 @@ export interface ChatWorld {
   cloud: LocalCloud;
   db: DynamoDBClient;
   connectionsTable: string;
+  subscriptionsTable: string;
 }
 
 /** Starts the file's cloud before its tests (and closes it after); the returned world is filled in by then. */
@@ -42,6 +43,9 @@ export function useChatCloud(): ChatWorld {
     const table = world.cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable');
     if (!table?.TableName) throw new Error('template.yaml has no ConnectionsTable');
     world.connectionsTable = table.TableName;
+    const subscriptions = world.cloud.template.tables().find((t) => t.logicalId === 'SubscriptionsTable');
+    if (!subscriptions?.TableName) throw new Error('template.yaml has no SubscriptionsTable');
+    world.subscriptionsTable = subscriptions.TableName;
     opened = open;
   });
   afterAll(async () => {
@@ -118,6 +122,19 @@ export async function connectionItem(connectionId: string) {
     new GetItemCommand({
       TableName: connectionsTable,
       Key: { connectionId: { S: connectionId } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+/** A connection's subscription to a room (its entry in the room's index while it has `roomKey`). */
+export async function subscriptionItem(connectionId: string, roomId: string) {
+  const { db, subscriptionsTable } = world();
+  const { Item } = await db.send(
+    new GetItemCommand({
+      TableName: subscriptionsTable,
+      Key: { connectionId: { S: connectionId }, roomId: { S: roomId } },
       ConsistentRead: true,
     }),
   );

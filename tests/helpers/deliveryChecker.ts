@@ -280,6 +280,7 @@ export function cloudTables(cloud: LocalCloud) {
   return {
     db,
     connections: name('ConnectionsTable'),
+    subscriptions: name('SubscriptionsTable'),
     rooms: name('RoomsTable'),
     messages: name('MessagesTable'),
     sends: name('SendsTable'),
@@ -290,13 +291,14 @@ export type CloudTables = ReturnType<typeof cloudTables>;
 
 /** Connection ids the Connections table still holds. */
 /**
- * The connections in a room index (`roomKey` set): those the next fan-out posts to. A connection that answered 410
- * leaves the index at once (the fan-out's prune); its item stays until $disconnect or its ttl.
+ * The connections in a room index (a subscription with `roomKey` set): those the next fan-out posts to. A connection
+ * that answered 410 leaves the room's index at once (the fan-out's prune); its subscription stays until $disconnect
+ * or its ttl.
  */
 export async function indexedConnectionIds(tables: CloudTables): Promise<Set<string>> {
   const ids = new Set<string>();
   const input: ScanCommandInput = {
-    TableName: tables.connections,
+    TableName: tables.subscriptions,
     ProjectionExpression: 'connectionId',
     FilterExpression: 'attribute_exists(roomKey)',
   };

@@ -137,7 +137,14 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     };
     const ids = Array.from({ length: count }, (_, i) => idOf(i));
     for (let i = 0; i < ids.length; i += 25) {
-      const batch = ids.slice(i, i + 25).map((id) => ({
+      // Each member as the functions write it: its connection, and its subscription to the room (the index entry).
+      const slice = ids.slice(i, i + 25);
+      const connections = slice.map((id) => ({
+        PutRequest: {
+          Item: { connectionId: { S: id }, roomId: { S: roomId }, username: { S: `user-${id}` } },
+        },
+      }));
+      const subscriptions = slice.map((id) => ({
         PutRequest: {
           Item: {
             connectionId: { S: id },
@@ -148,7 +155,12 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
         },
       }));
       await h.db.send(
-        new BatchWriteItemCommand({ RequestItems: { [h.tables.ConnectionsTable as string]: batch } }),
+        new BatchWriteItemCommand({ RequestItems: { [h.tables.ConnectionsTable as string]: connections } }),
+      );
+      await h.db.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [h.tables.SubscriptionsTable as string]: subscriptions },
+        }),
       );
     }
     return ids;
@@ -216,17 +228,35 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     });
   }
 
-  /** The connection's item is gone (deleted by the fan-out's prune). */
+  /** The connection's subscription to its room is out of the room index (the fan-out's prune), not deleted. */
   async function expectPruned(connectionId: string): Promise<void> {
-    const { Item } = await h.db.send(
+    const { Item: connection } = await h.db.send(
       new GetItemCommand({
         TableName: h.tables.ConnectionsTable,
         Key: { connectionId: { S: connectionId } },
       }),
     );
+    const roomId = connection?.roomId?.S as string;
+    const { Item } = await h.db.send(
+      new GetItemCommand({
+        TableName: h.tables.SubscriptionsTable,
+        Key: { connectionId: { S: connectionId }, roomId: { S: roomId } },
+      }),
+    );
     // Out of the room index (no more posts), kept for $disconnect to tell the room it left.
     expect(Item).toBeDefined();
     expect(Item?.roomKey).toBeUndefined();
+  }
+
+  /** In the room index (its subscription keeps its roomKey): the next fan-out posts to it. */
+  async function indexed(connectionId: string, roomId: string): Promise<boolean> {
+    const { Item } = await h.db.send(
+      new GetItemCommand({
+        TableName: h.tables.SubscriptionsTable,
+        Key: { connectionId: { S: connectionId }, roomId: { S: roomId } },
+      }),
+    );
+    return Item?.roomKey !== undefined;
   }
 
   return {
@@ -238,6 +268,7 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     seqsOf: (connectionId: string) => framesOf(connectionId).flat(),
     ops: () => h.steps.map((s) => s.input.op),
     expectPruned,
+    indexed,
     recordsOf,
   };
 }

@@ -79,13 +79,14 @@ describe('local DynamoDB', () => {
     await expect(failing()).resolves.toEqual({ name: 'ConditionalCheckFailedException', Item: undefined });
   });
 
-  it('answers queries on the RoomIndex GSI', async () => {
+  it('answers queries on the RoomSubscribers GSI', async () => {
     const put = (connectionId: string, roomId: string) =>
       client.send(
         new PutItemCommand({
-          TableName: 'roomcast-local-ConnectionsTable',
+          TableName: 'roomcast-local-SubscriptionsTable',
           Item: {
             connectionId: { S: connectionId },
+            roomId: { S: roomId },
             roomKey: { S: `${roomId}#0` },
             username: { S: `u-${connectionId}` },
           },
@@ -94,8 +95,8 @@ describe('local DynamoDB', () => {
     await Promise.all([put('c1', 'R1'), put('c2', 'R1'), put('c3', 'R2')]);
     const { Items } = await client.send(
       new QueryCommand({
-        TableName: 'roomcast-local-ConnectionsTable',
-        IndexName: 'RoomIndex',
+        TableName: 'roomcast-local-SubscriptionsTable',
+        IndexName: 'RoomSubscribers',
         KeyConditionExpression: 'roomKey = :r',
         ExpressionAttributeValues: { ':r': { S: 'R1#0' } },
       }),
@@ -118,9 +119,10 @@ describe('local DynamoDB', () => {
     for (const connectionId of pair) {
       await client.send(
         new PutItemCommand({
-          TableName: 'roomcast-local-ConnectionsTable',
+          TableName: 'roomcast-local-SubscriptionsTable',
           Item: {
             connectionId: { S: connectionId },
+            roomId: { S: 'CLASH2' },
             roomKey: { S: 'CLASH2#0' },
             username: { S: connectionId },
           },
@@ -130,8 +132,8 @@ describe('local DynamoDB', () => {
     const page = (startKey?: Record<string, AttributeValue>) =>
       client.send(
         new QueryCommand({
-          TableName: 'roomcast-local-ConnectionsTable',
-          IndexName: 'RoomIndex',
+          TableName: 'roomcast-local-SubscriptionsTable',
+          IndexName: 'RoomSubscribers',
           KeyConditionExpression: 'roomKey = :r',
           ExpressionAttributeValues: { ':r': { S: 'CLASH2#0' } },
           Limit: 1,

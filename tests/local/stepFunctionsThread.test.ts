@@ -118,7 +118,8 @@ describe('the test clock (local/testClock.ts) reaches the thread', () => {
    */
   async function backOffMs(thread: StepFunctionsThread, roomId: string): Promise<number> {
     const member = `${roomId}-member=`;
-    const table = template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName as string;
+    // The member's subscription: the room index entry the fan-out Queries.
+    const table = template.tables().find((t) => t.logicalId === 'SubscriptionsTable')?.TableName as string;
     const db = new DynamoDBClient({
       endpoint: dynamo.endpoint,
       region: 'us-east-1',

@@ -61,7 +61,8 @@ describe('the real template.yaml', () => {
         ROOMS_TABLE: 'roomcast-local-RoomsTable',
         MESSAGES_TABLE: 'roomcast-local-MessagesTable',
         SENDS_TABLE: 'roomcast-local-SendsTable',
-        ROOM_INDEX: 'RoomIndex',
+        SUBSCRIPTIONS_TABLE: 'roomcast-local-SubscriptionsTable',
+        ROOM_SUBSCRIBERS_INDEX: 'RoomSubscribers',
         EVENT_BUS_NAME: 'roomcast-local-chat',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         MESSAGE_RETENTION_DAYS: '7',
@@ -80,7 +81,7 @@ describe('the real template.yaml', () => {
     expect(connect).toMatchObject({ timeoutSeconds: 10, memoryMb: 256 });
   });
 
-  it('builds CreateTable inputs with the RoomIndex GSI', () => {
+  it('builds CreateTable inputs with the RoomSubscribers GSI', () => {
     const tables = t.tables();
     expect(tables.map((x) => x.TableName).sort()).toEqual([
       'roomcast-local-ConnectionsTable',
@@ -90,15 +91,22 @@ describe('the real template.yaml', () => {
       'roomcast-local-RoomsTable',
       'roomcast-local-SendsTable',
       'roomcast-local-SessionsTable',
+      'roomcast-local-SubscriptionsTable',
     ]);
     const connections = tables.find((x) => x.logicalId === 'ConnectionsTable');
     expect(connections?.BillingMode).toBe('PAY_PER_REQUEST');
-    expect(connections?.GlobalSecondaryIndexes?.[0]).toMatchObject({
-      IndexName: 'RoomIndex',
+    expect(connections?.ttlAttribute).toBe('ttl');
+    const subscriptions = tables.find((x) => x.logicalId === 'SubscriptionsTable');
+    expect(subscriptions?.KeySchema).toEqual([
+      { AttributeName: 'connectionId', KeyType: 'HASH' },
+      { AttributeName: 'roomId', KeyType: 'RANGE' },
+    ]);
+    expect(subscriptions?.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: 'RoomSubscribers',
       KeySchema: [{ AttributeName: 'roomKey', KeyType: 'HASH' }],
       Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['username'] },
     });
-    expect(connections?.ttlAttribute).toBe('ttl');
+    expect(subscriptions?.ttlAttribute).toBe('ttl');
     expect(tables.find((x) => x.logicalId === 'MessagesTable')?.KeySchema).toEqual([
       { AttributeName: 'roomId', KeyType: 'HASH' },
       { AttributeName: 'seq', KeyType: 'RANGE' },
@@ -119,9 +127,15 @@ describe('the real template.yaml', () => {
     const states = (sm?.definition.States ?? {}) as Record<string, unknown>;
     expect(Object.keys(states)).toEqual(['Prepare', 'Rooms']);
     // The substitutions point the machine at this template's resources: its Lambda tasks invoke the Deliver
-    // function, and its DynamoDB tasks read and prune the Connections table through its room index.
+    // function, its DynamoDB tasks read and prune the Subscriptions table through its room index, and the broadcast
+    // to everyone Scans the Connections table.
     const deliver = t.functions().find((f) => f.logicalId === 'DeliverFunction');
-    const connections = t.tables().find((x) => x.logicalId === 'ConnectionsTable');
+    const ownTable = (name: unknown) =>
+      t
+        .tables()
+        .find(
+          (x) => x.TableName === name && ['SubscriptionsTable', 'ConnectionsTable'].includes(x.logicalId),
+        );
     const tasks = taskStates(sm?.definition);
     const lambdaTasks = tasks.filter((task) => String(task.Resource).startsWith('arn:aws:lambda:'));
     expect(lambdaTasks.length).toBeGreaterThan(0);
@@ -129,13 +143,16 @@ describe('the real template.yaml', () => {
     const tableTasks = tasks.filter((task) => String(task.Resource).includes(':dynamodb:'));
     expect(tableTasks.length).toBeGreaterThan(0);
     for (const task of tableTasks) {
-      expect(task.Parameters?.TableName).toBe(connections?.TableName);
+      const table = ownTable(task.Parameters?.TableName);
+      expect(table).toBeDefined();
       if (task.Parameters?.IndexName !== undefined) {
-        expect(connections?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toContain(
-          task.Parameters.IndexName,
-        );
+        expect(table?.logicalId).toBe('SubscriptionsTable');
+        expect(table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toContain(task.Parameters.IndexName);
       }
     }
+    expect(
+      [...new Set(tableTasks.map((task) => ownTable(task.Parameters?.TableName)?.logicalId))].sort(),
+    ).toEqual(['ConnectionsTable', 'SubscriptionsTable']);
   });
 
   it('reads the SAM EventBridgeRule of the state machine', () => {

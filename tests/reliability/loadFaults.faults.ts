@@ -1,4 +1,4 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
 import type { ChatClient } from '../helpers/chatClient';
 import { cloudTables, DeliveryChecker, indexedConnectionIds } from '../helpers/deliveryChecker';
@@ -75,15 +75,30 @@ test(`${MEMBERS} members in ${ROOMS} rooms, ${RATE} messages/s for ${SECONDS} s 
       await Promise.all(
         others.slice(i, i + 25).map(async (c) => {
           const connectionId = await c.connectionId();
+          // The move as the functions make it: the connection's room, its new subscription, the lobby's deleted.
           await tables.db.send(
             new UpdateItemCommand({
               TableName: tables.connections,
               Key: { connectionId: { S: connectionId } },
-              UpdateExpression: 'SET roomId = :r, roomKey = :k',
-              ExpressionAttributeValues: {
-                ':r': { S: roomId },
-                ':k': { S: roomKeyOf(roomId, connectionId) },
+              UpdateExpression: 'SET roomId = :r',
+              ExpressionAttributeValues: { ':r': { S: roomId } },
+            }),
+          );
+          await tables.db.send(
+            new PutItemCommand({
+              TableName: tables.subscriptions,
+              Item: {
+                connectionId: { S: connectionId },
+                roomId: { S: roomId },
+                roomKey: { S: roomKeyOf(roomId, connectionId) },
+                username: { S: 'member' },
               },
+            }),
+          );
+          await tables.db.send(
+            new DeleteItemCommand({
+              TableName: tables.subscriptions,
+              Key: { connectionId: { S: connectionId }, roomId: { S: 'lobby' } },
             }),
           );
           checker.member(c, { type: 'joined', roomId, lastSeq: 0, history: [] });

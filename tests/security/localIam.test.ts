@@ -222,7 +222,7 @@ describe('taking one statement out of the template breaks its feature locally, a
       // The denial is the state machine's, logged as AWS would refuse it, and the execution that met it fails (the
       // fan-out queue keeps the batch for its next receive).
       expect(logged).toMatch(
-        /iam: AccessDenied for FanoutStateMachine: dynamodb:Query on \S+\/index\/RoomIndex/,
+        /iam: AccessDenied for FanoutStateMachine: dynamodb:Query on \S+\/index\/RoomSubscribers/,
       );
       expect(logged).toMatch(/FanoutStateMachine: execution failed in state Rooms/);
       expect(s.cloud.executions().failed).toBeGreaterThanOrEqual(1);

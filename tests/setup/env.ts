@@ -3,7 +3,8 @@
 // Logs and metrics stay quiet in unit tests.
 Object.assign(process.env, {
   CONNECTIONS_TABLE: 'test-Connections',
-  ROOM_INDEX: 'RoomIndex',
+  SUBSCRIPTIONS_TABLE: 'test-Subscriptions',
+  ROOM_SUBSCRIBERS_INDEX: 'RoomSubscribers',
   USER_INDEX: 'UserIndex',
   RESYNC_INDEX: 'ResyncIndex',
   ROOMS_TABLE: 'test-Rooms',

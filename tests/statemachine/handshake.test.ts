@@ -1,4 +1,4 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
@@ -8,7 +8,7 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * is already written: the fan-out must not delete it, or every frame of that client is then UNKNOWN_CONNECTION. A
  * connection past its handshake that answers 410 is gone and is deleted.
  */
-const { h, addMembers, createRoom, send, seqsOf, recordsOf } = useFanoutMachine();
+const { h, addMembers, createRoom, send, seqsOf, recordsOf, indexed } = useFanoutMachine();
 const { managementApi } = h;
 
 let connections: DynamoConnectionStore;
@@ -21,20 +21,9 @@ beforeAll(() => {
   connections = new DynamoConnectionStore(
     DynamoDBDocumentClient.from(db),
     h.tables.ConnectionsTable as string,
-    'RoomIndex',
+    { table: h.tables.SubscriptionsTable as string, index: 'RoomSubscribers' },
   );
 });
-
-/** In the room index (its item keeps its roomKey): the next fan-out posts to it. A pruned item stays for $disconnect. */
-const indexed = async (connectionId: string) =>
-  (
-    await h.db.send(
-      new GetItemCommand({
-        TableName: h.tables.ConnectionsTable,
-        Key: { connectionId: { S: connectionId } },
-      }),
-    )
-  ).Item?.roomKey !== undefined;
 
 /** A member written as `$connect` writes it, `agoMs` before now, then placed in the room. */
 async function connectedAgo(roomId: string, connectionId: string, agoMs: number): Promise<string> {
@@ -61,8 +50,8 @@ it.each([
     managementApi.gone.add(gone);
     const run = await h.machine.execute(recordsOf(await send(roomId, 1)));
     expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({ ok: true });
-    expect(await indexed(shaking)).toBe(true);
-    expect(await indexed(gone)).toBe(false);
+    expect(await indexed(shaking, roomId)).toBe(true);
+    expect(await indexed(gone, roomId)).toBe(false);
     for (const id of members) expect(seqsOf(id)).toEqual([1]);
   },
 );

@@ -45,7 +45,8 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
-  const table = template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName as string;
+  // The room's subscriptions: the index entries the fan-out Queries.
+  const table = template.tables().find((t) => t.logicalId === 'SubscriptionsTable')?.TableName as string;
   const roomId = 'BIGGST';
   // API Gateway's connection ids: 16 characters of URL-safe base64, e.g. JC1dgf9yoAMCK-g=. All of them hash to one
   // shard of the room index, so one Query page holds the largest page there can be.

@@ -1,14 +1,14 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import type { LocalStateMachine } from '../../local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /** The fan-out's prunes of gone connections (tests/helpers/fanoutMachine.ts) when its UpdateItem meets a transaction. */
-const { h, addMembers, createRoom, send, seqsOf, recordsOf, expectPruned } = useFanoutMachine();
+const { h, addMembers, createRoom, send, seqsOf, recordsOf, expectPruned, indexed } = useFanoutMachine();
 const { managementApi } = h;
 
-describe('a prune whose UpdateItem meets a transaction on the connection item', () => {
+describe('a prune whose UpdateItem meets a transaction on the subscription item', () => {
   /**
    * The machine's own DynamoDB calls go through the fault proxy (Deliver's do not), which answers its writes
    * TransactionConflictException until the first such answer reaches the machine: as on AWS, where a single-item write
@@ -55,17 +55,6 @@ describe('a prune whose UpdateItem meets a transaction on the connection item', 
     expect(run.retries).toBeGreaterThan(0);
   }
 
-  /** In the room index: posted to by the next fan-out (a pruned connection's item stays for $disconnect). */
-  const indexed = async (connectionId: string) =>
-    (
-      await h.db.send(
-        new GetItemCommand({
-          TableName: h.tables.ConnectionsTable,
-          Key: { connectionId: { S: connectionId } },
-        }),
-      )
-    ).Item?.roomKey !== undefined;
-
   it('in a room of one chunk: the gone member leaves the index, the others get the message', async () => {
     await createRoom('TXQ12');
     const [gone, ...others] = (await addMembers('TXQ12', 3)) as [string, ...string[]];
@@ -81,7 +70,7 @@ describe('a prune whose UpdateItem meets a transaction on the connection item', 
     const gone = [members[0], members[4], members[6]] as string[];
     for (const id of gone) managementApi.gone.add(id);
     await runMeetingConflict(recordsOf(await send('TXC13', 1)));
-    for (const id of members) expect(await indexed(id)).toBe(!gone.includes(id));
+    for (const id of members) expect(await indexed(id, 'TXC13')).toBe(!gone.includes(id));
     for (const id of members.filter((m) => !gone.includes(m))) expect(seqsOf(id)).toEqual([1]);
   });
 
@@ -108,7 +97,7 @@ describe('a prune whose UpdateItem meets a transaction on the connection item', 
     await runMeetingConflict(
       recordsOf({ ...event, detail: { messageId: 'presence-TXP15', roomId: 'TXP15', payload } }),
     );
-    expect(await indexed(gone)).toBe(false);
+    expect(await indexed(gone, 'TXP15')).toBe(false);
     for (const id of others)
       expect(managementApi.received.get(id)?.map((raw) => JSON.parse(raw).type)).toEqual(['presence']);
   });

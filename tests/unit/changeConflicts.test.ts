@@ -74,7 +74,10 @@ async function world() {
       return markGap(...args);
     };
     return {
-      connections: new DynamoConnectionStore(client, table('ConnectionsTable'), 'RoomIndex'),
+      connections: new DynamoConnectionStore(client, table('ConnectionsTable'), {
+        table: table('SubscriptionsTable'),
+        index: 'RoomSubscribers',
+      }),
       rooms: new DynamoRoomStore(client, table('RoomsTable')),
       sends,
       changes: new DynamoChangeStore(client, tablesOfSends),

@@ -11,7 +11,8 @@ import { localDocumentClient } from '../helpers/templateTables';
 
 /**
  * The lobby is no hot key (docs/ARCHITECTURE.md and docs/PERFORMANCE.md, "Hot keys"): a reconnect storm at API
- * Gateway's 500 new connections/s puts every connection in the lobby, and each is an entry of the room index. On the
+ * Gateway's 500 new connections/s puts every connection in the lobby, and each subscription is an entry of the room
+ * index (RoomSubscribers). On the
  * twin's per-key accounting (local/dynamoKeyThroughput.ts), with its clock held so the whole burst falls in one
  * second, the busiest index key takes about a tenth of the burst, far under DynamoDB's 1,000 writes/s per key; the
  * room index as it was (every lobby connection under the one key `lobby`) took all of it.
@@ -23,6 +24,7 @@ const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
 const table = (logicalId: string) =>
   template.tables().find((t) => t.logicalId === logicalId)?.TableName ?? '';
 const connectionsTable = table('ConnectionsTable');
+const subscriptionsTable = table('SubscriptionsTable');
 
 let dynamo: LocalDynamo;
 let clock = 1_000_000;
@@ -41,13 +43,16 @@ beforeEach(async () => {
 const connectionId = () => `${randomBytes(9).toString('base64').replace(/[+/]/g, 'x')}=`;
 
 async function indexKeys() {
-  const stats = await dynamo.keyStats({ table: connectionsTable });
-  return stats.filter((s) => s.index === 'RoomIndex');
+  const stats = await dynamo.keyStats({ table: subscriptionsTable });
+  return stats.filter((s) => s.index === 'RoomSubscribers');
 }
 
 it(`${BURST} connects in one second write no room index key more than ${BURST / ROOM_INDEX_SHARDS} times over, nothing throttled`, async () => {
   const db = localDocumentClient(dynamo.endpoint, 1);
-  const connections = new DynamoConnectionStore(db, connectionsTable, 'RoomIndex');
+  const connections = new DynamoConnectionStore(db, connectionsTable, {
+    table: subscriptionsTable,
+    index: 'RoomSubscribers',
+  });
   const now = () => new Date(clock);
   const ids = Array.from({ length: BURST }, connectionId);
   await Promise.all(
@@ -86,7 +91,7 @@ it(`the index as it was, every lobby connection under one key: that key took all
     Array.from({ length: BURST }, connectionId).map((id) =>
       db.send(
         new PutCommand({
-          TableName: connectionsTable,
+          TableName: subscriptionsTable,
           Item: { connectionId: id, roomId: 'lobby', roomKey: 'lobby', username: 'guest' },
         }),
       ),

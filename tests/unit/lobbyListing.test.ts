@@ -21,7 +21,10 @@ afterAll(async () => {
 let n = 0;
 
 async function lobbyOf(names: string[]) {
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex');
+  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
+    table: tables.table('SubscriptionsTable'),
+    index: 'RoomSubscribers',
+  });
   const members: Connection[] = [];
   for (const name of names) {
     const connection: Connection = {

@@ -42,7 +42,10 @@ function world() {
     info: async () => undefined,
   };
   const deps = {
-    connections: new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex'),
+    connections: new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
+      table: tables.table('SubscriptionsTable'),
+      index: 'RoomSubscribers',
+    }),
     rooms: new DynamoRoomStore(tables.db, tables.table('RoomsTable')),
     messages: {
       after: async () => [],
@@ -53,6 +56,7 @@ function world() {
     entry: new DynamoRoomEntry(tables.db, {
       rooms: tables.table('RoomsTable'),
       connections: tables.table('ConnectionsTable'),
+      subscriptions: tables.table('SubscriptionsTable'),
     }),
     sends: new DynamoSendStore(tables.db, {
       rooms: tables.table('RoomsTable'),

@@ -51,11 +51,15 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
     },
     info: async () => undefined,
   };
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex');
+  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
+    table: tables.table('SubscriptionsTable'),
+    index: 'RoomSubscribers',
+  });
   const rooms = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
   const entry = new DynamoRoomEntry(entryClient, {
     rooms: tables.table('RoomsTable'),
     connections: tables.table('ConnectionsTable'),
+    subscriptions: tables.table('SubscriptionsTable'),
   });
   /** Called by the owner's use case after each of its steps (a hook on the ports it calls). */
   let afterStep: (step: Step) => Promise<void> = async () => undefined;
@@ -350,6 +354,7 @@ describe('a join whose transaction meets another transaction (TransactionConflic
     new DynamoRoomEntry(faulty, {
       rooms: tables.table('RoomsTable'),
       connections: tables.table('ConnectionsTable'),
+      subscriptions: tables.table('SubscriptionsTable'),
     });
 
   it('a join tries again past a conflict, and answers BUSY with the connection left where it was', async () => {

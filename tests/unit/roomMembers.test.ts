@@ -31,7 +31,10 @@ function countingReads(): { db: DynamoDBDocumentClient; itemsRead: () => number 
 }
 
 async function roomOf(roomId: string, size: number): Promise<string[]> {
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex');
+  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
+    table: tables.table('SubscriptionsTable'),
+    index: 'RoomSubscribers',
+  });
   const ids = Array.from({ length: size }, (_, i) => `${roomId}-member${i}`);
   for (const connectionId of ids)
     await connections.put({
@@ -45,7 +48,10 @@ async function roomOf(roomId: string, size: number): Promise<string[]> {
 
 it('a member listing counts the whole room, lists up to its limit and finds the asker past it', async () => {
   const ids = await roomOf('listed', 7);
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex');
+  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
+    table: tables.table('SubscriptionsTable'),
+    index: 'RoomSubscribers',
+  });
   const outsider = await connections.listMembers('listed', 3, 'elsewhere');
   expect(outsider.count).toBe(7);
   expect(outsider.members).toHaveLength(3);
@@ -61,7 +67,7 @@ it("typing's read of a big room stops one member past its limit and reads no fur
   const typing = new DynamoTypingStore(
     db,
     tables.table('ConnectionsTable'),
-    'RoomIndex',
+    { table: tables.table('SubscriptionsTable'), index: 'RoomSubscribers' },
     tables.table('LimitsTable'),
   );
   const members = await typing.membersUpTo('big', 4);
@@ -75,7 +81,7 @@ it("typing's read of a room within its limit returns every member", async () => 
   const typing = new DynamoTypingStore(
     tables.db,
     tables.table('ConnectionsTable'),
-    'RoomIndex',
+    { table: tables.table('SubscriptionsTable'), index: 'RoomSubscribers' },
     tables.table('LimitsTable'),
   );
   const members = await typing.membersUpTo('small', 4);
@@ -86,7 +92,7 @@ it("a signed-in member's devices share one typing turn per room and interval; ot
   const typing = new DynamoTypingStore(
     tables.db,
     tables.table('ConnectionsTable'),
-    'RoomIndex',
+    { table: tables.table('SubscriptionsTable'), index: 'RoomSubscribers' },
     tables.table('LimitsTable'),
   );
   const at = 1_000_000;

@@ -77,9 +77,9 @@ beforeEach(() => {
  * count each member ten times.
  */
 function roomIndexShard0(client: typeof db) {
-  client.on(QueryCommand, { TableName: 'test-Connections' }).resolves({ Items: [], Count: 0 });
+  client.on(QueryCommand, { TableName: 'test-Subscriptions' }).resolves({ Items: [], Count: 0 });
   return client.on(QueryCommand, {
-    TableName: 'test-Connections',
+    TableName: 'test-Subscriptions',
     ExpressionAttributeValues: { ':key': 'K7M2QD#0' },
   });
 }
@@ -452,15 +452,19 @@ describe('$default and $disconnect', () => {
     expect(frame.usage).toMatch(/sendmessage/);
   });
 
-  it('$disconnect removes the connection and tells its room', async () => {
+  it('$disconnect removes the connection and its subscriptions, and tells its room', async () => {
     db.on(DeleteCommand).resolves({ Attributes: { connectionId: ME, roomId: 'K7M2QD', username: 'alice' } });
+    db.on(QueryCommand, { TableName: 'test-Subscriptions' }).resolves({ Items: [{ roomId: 'K7M2QD' }] });
     await disconnect(sampleEvent('disconnect'));
-    expect(db.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ connectionId: ME });
+    expect(db.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key)).toEqual(
+      expect.arrayContaining([{ connectionId: ME }, { connectionId: ME, roomId: 'K7M2QD' }]),
+    );
     expect(published()).toEqual([expect.objectContaining({ type: 'Presence', roomId: 'K7M2QD' })]);
   });
 
   it('$disconnect from the lobby publishes nothing', async () => {
     db.on(DeleteCommand).resolves({ Attributes: { connectionId: ME, roomId: 'lobby', username: 'alice' } });
+    db.on(QueryCommand, { TableName: 'test-Subscriptions' }).resolves({ Items: [{ roomId: 'lobby' }] });
     await disconnect(sampleEvent('disconnect'));
     expect(published()).toHaveLength(0);
   });

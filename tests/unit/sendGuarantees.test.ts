@@ -65,7 +65,10 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
       sends: table('SendsTable'),
     });
   const deps = (client = db, sends = sendStore(client)): SendDeps => ({
-    connections: new DynamoConnectionStore(client, table('ConnectionsTable'), 'RoomIndex'),
+    connections: new DynamoConnectionStore(client, table('ConnectionsTable'), {
+      table: table('SubscriptionsTable'),
+      index: 'RoomSubscribers',
+    }),
     sends,
     events: { publish: (events) => publish(events) },
     now: () => new Date(),

@@ -27,7 +27,10 @@ const newResumeToken = () => randomBytes(16).toString('base64url');
 async function room() {
   const roomId = `S${++n}`;
   const deps: SendDeps = {
-    connections: new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), 'RoomIndex'),
+    connections: new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
+      table: tables.table('SubscriptionsTable'),
+      index: 'RoomSubscribers',
+    }),
     sends: new DynamoSendStore(tables.db, {
       rooms: tables.table('RoomsTable'),
       messages: tables.table('MessagesTable'),

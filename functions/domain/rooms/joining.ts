@@ -74,6 +74,8 @@ async function enter(deps: JoinDeps, joiner: Connection, room: Room, username: s
       from: current.roomId,
       roomId: room.roomId,
       username,
+      userId: current.userId,
+      connectedAt: current.connectedAt,
       inviteKey: room.inviteKey,
       at: now.toISOString(),
       nowSeconds: epochSeconds(now),

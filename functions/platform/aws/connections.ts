@@ -9,42 +9,62 @@ import {
 import type { BucketKind, Connection, ConnectionStore, Member, SendBucket } from '../../domain/ports';
 import { LOBBY } from '../protocol';
 import { applied, unlessRefused } from './conditions';
-import { allRoomMembers, roomKeyOf, roomMemberPages } from './roomMembers';
+import { allRoomMembers, roomMemberPages } from './roomMembers';
+import {
+  connectionTtl,
+  deleteSubscription,
+  HANDSHAKE_MS,
+  putSubscription,
+  type SubscriptionTables,
+  subscriptionItem,
+  unsubscribeAll,
+} from './subscriptions';
 
 /**
- * How long after `connectedAt` the connection may still be in its handshake: API Gateway runs `$connect` under its
- * 29 s integration timeout and answers 410 to posts until it has returned. The fan-out deletes a connection on a 410
- * only once `prunableAfter` (connectedAt + this) had passed when its execution started (statemachines/fanout.asl.json).
+ * The DynamoDB adapter of ConnectionStore: one item per live connection, and one subscription item per room it
+ * follows (subscriptions.ts), through which a room's members are found (the RoomSubscribers index). The connection's
+ * `roomId` is its room; each move writes the new room's subscription before it deletes the old one's, so the
+ * connection is never in no room's index in between.
  */
-const HANDSHAKE_MS = 30_000;
-/** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
-const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
-
-/** The DynamoDB adapter of ConnectionStore: one item per live connection, found by room through the room index. */
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    private readonly roomIndex: string,
+    private readonly subscriptions: SubscriptionTables,
   ) {}
 
   async put(connection: Connection): Promise<void> {
     const now = Date.parse(connection.connectedAt);
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          ...connection,
-          // The room index's key (roomMembers.ts): the room, sharded by the connection.
-          roomKey: roomKeyOf(connection.roomId, connection.connectionId),
-          // The sparse user index's key: only a signed-in user's devices are found by user (rooms/dmNotice.ts).
-          ...(connection.userId?.startsWith('user:') && { signedInUserId: connection.userId }),
-          lastActiveAt: connection.connectedAt,
-          prunableAfter: new Date(now + HANDSHAKE_MS).toISOString(),
-          ttl: Math.floor(now / 1000) + CONNECTION_TTL_SECONDS,
-        },
-      }),
-    );
+    const prunableAfter = new Date(now + HANDSHAKE_MS).toISOString();
+    await Promise.all([
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...connection,
+            // The sparse user index's key: only a signed-in user's devices are found by user (rooms/dmNotice.ts).
+            ...(connection.userId?.startsWith('user:') && { signedInUserId: connection.userId }),
+            lastActiveAt: connection.connectedAt,
+            prunableAfter,
+            ttl: connectionTtl(connection.connectedAt),
+          },
+        }),
+      ),
+      // Its first room (the lobby): written in its handshake, so it says until when a 410 may be the handshake's.
+      putSubscription(
+        this.db,
+        this.subscriptions.table,
+        subscriptionItem({
+          connectionId: connection.connectionId,
+          roomId: connection.roomId,
+          username: connection.username,
+          userId: connection.userId,
+          connectedAt: connection.connectedAt,
+          subscribedAt: connection.connectedAt,
+          prunableAfter,
+        }),
+      ),
+    ]);
   }
 
   async get(connectionId: string): Promise<Connection | undefined> {
@@ -52,10 +72,14 @@ export class DynamoConnectionStore implements ConnectionStore {
     return Item as Connection | undefined;
   }
 
+  /** Deletes the connection and every subscription it has (a pruned one too: the fan-out leaves it for this). */
   async remove(connectionId: string): Promise<Connection | undefined> {
-    const { Attributes } = await this.db.send(
-      new DeleteCommand({ TableName: this.table, Key: { connectionId }, ReturnValues: 'ALL_OLD' }),
-    );
+    const [{ Attributes }] = await Promise.all([
+      this.db.send(
+        new DeleteCommand({ TableName: this.table, Key: { connectionId }, ReturnValues: 'ALL_OLD' }),
+      ),
+      unsubscribeAll(this.db, this.subscriptions.table, connectionId),
+    ]);
     return Attributes as Connection | undefined;
   }
 
@@ -65,36 +89,59 @@ export class DynamoConnectionStore implements ConnectionStore {
     at: string,
     username?: string,
   ): Promise<Connection | undefined> {
-    return this.move(connectionId, {
+    const before = await this.move(connectionId, {
       // Without a name for the room, the chosen one again (records made before it was kept keep theirs). A resync
       // note is owed in the room left (dynamoResyncNotes.ts): it goes with the move.
       UpdateExpression: `${
         username === undefined
-          ? 'SET roomId = :room, roomKey = :roomKey, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
-          : 'SET roomId = :room, roomKey = :roomKey, lastActiveAt = :now, username = :name'
+          ? 'SET roomId = :room, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
+          : 'SET roomId = :room, lastActiveAt = :now, username = :name'
       } REMOVE resyncRoom, resyncAfter`,
       ConditionExpression: 'attribute_exists(connectionId)',
       ExpressionAttributeValues: {
         ':room': roomId,
-        ':roomKey': roomKeyOf(roomId, connectionId),
         ':now': at,
         ...(username !== undefined && { ':name': username }),
       },
     });
+    if (before) await this.resubscribe(before, roomId, username ?? before.chosenName ?? before.username, at);
+    return before;
   }
 
   async moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
-    return this.move(connectionId, {
+    const before = await this.move(connectionId, {
       UpdateExpression:
-        'SET roomId = :lobby, roomKey = :lobbyKey, lastActiveAt = :now, username = if_not_exists(chosenName, username) REMOVE resyncRoom, resyncAfter',
+        'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username) REMOVE resyncRoom, resyncAfter',
       ConditionExpression: 'roomId = :room',
       ExpressionAttributeValues: {
         ':lobby': LOBBY,
-        ':lobbyKey': roomKeyOf(LOBBY, connectionId),
         ':room': roomId,
         ':now': at,
       },
     });
+    if (before) await this.resubscribe(before, LOBBY, before.chosenName ?? before.username, at);
+    return before;
+  }
+
+  /**
+   * The subscription side of a move the connection item took: the new room's subscription first, then the old
+   * room's deleted, so a fan-out in between finds the connection in at least one of them (never in neither).
+   */
+  private async resubscribe(before: Connection, roomId: string, username: string, at: string): Promise<void> {
+    await putSubscription(
+      this.db,
+      this.subscriptions.table,
+      subscriptionItem({
+        connectionId: before.connectionId,
+        roomId,
+        username,
+        userId: before.userId,
+        connectedAt: before.connectedAt,
+        subscribedAt: at,
+      }),
+    );
+    if (before.roomId !== roomId)
+      await deleteSubscription(this.db, this.subscriptions.table, before.connectionId, before.roomId);
   }
 
   async saveSendBucket(
@@ -129,7 +176,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     limit: number,
     connectionId?: string,
   ): Promise<{ members: Member[]; count: number; includesConnection: boolean }> {
-    const everyone = await allRoomMembers(this.db, { table: this.table, index: this.roomIndex, roomId });
+    const everyone = await allRoomMembers(this.db, { ...this.subscriptions, roomId });
     return {
       members: everyone.slice(0, limit),
       count: everyone.length,
@@ -142,7 +189,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     const members: Member[] = [];
     for await (const page of roomMemberPages(
       this.db,
-      { table: this.table, index: this.roomIndex, roomId },
+      { ...this.subscriptions, roomId },
       () => limit - members.length,
     )) {
       members.push(...page);

@@ -28,7 +28,10 @@ export const roomKeyOf = (roomId: string, connectionId: string): string =>
 export const roomKeys = (roomId: string): string[] =>
   Array.from({ length: ROOM_INDEX_SHARDS }, (_, shard) => `${roomId}#${shard}`);
 
-/** A room's members are found in the Connections table through its index keyed by `roomKey` (roomKeyOf). */
+/**
+ * A room's members are found in the Subscriptions table through its RoomSubscribers index, keyed by `roomKey`
+ * (roomKeyOf; subscriptions.ts writes it).
+ */
 export interface RoomOnIndex {
   table: string;
   index: string;

@@ -24,13 +24,14 @@ export const documentClient = onFirstCall(() =>
 
 /** The DynamoDB adapters, each given the table names template.yaml sets for it. */
 export const connectionStore = () =>
-  new DynamoConnectionStore(documentClient(), config.connectionsTable(), config.roomIndex());
+  new DynamoConnectionStore(documentClient(), config.connectionsTable(), config.subscriptions());
 export const roomStore = () => new DynamoRoomStore(documentClient(), config.roomsTable());
 /** A join's move into a room, atomic with the room's key (joinroom). */
 export const roomEntry = () =>
   new DynamoRoomEntry(documentClient(), {
     rooms: config.roomsTable(),
     connections: config.connectionsTable(),
+    subscriptions: config.subscriptions().table,
   });
 export const messageStore = () => new DynamoMessageStore(documentClient(), config.messagesTable());
 export const sendStore = () =>
