@@ -144,6 +144,6 @@ function joinMode(raw: string | undefined): Options['join'] {
 /**
  * Every join fans a presence frame out to the members already in the room, so N joins cost N²/2 posts: 500,000 for
  * 1,000 members, minutes on this machine and nothing to do with the message fan-out measured. Above 100 members the
- * default is the lobby of a fresh cloud: the same Query on RoomIndex, the same Map and Deliver path, no presence.
+ * default is the lobby of a fresh cloud: the same Query on RoomSubscribers, the same Map and Deliver path, no presence.
  */
 export const JOIN_ROOM_UP_TO = 100;

@@ -172,7 +172,7 @@ function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
     },
     {
       service: 'DynamoDB',
-      component: `RoomIndex Query (each of its ${ROOM_INDEX_SHARDS} shards, ${fan.pages} page(s) in all, ${fan.queryReadUnits} RRU per batch)`,
+      component: `RoomSubscribers Query (each of its ${ROOM_INDEX_SHARDS} shards, ${fan.pages} page(s) in all, ${fan.queryReadUnits} RRU per batch)`,
       quantity: cycles * fan.queryReadUnits,
       priceId: 'dynamoReadRequestUnits',
     },

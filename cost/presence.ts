@@ -153,7 +153,7 @@ export function fanoutDrafts(event: AsIsEvent, roomSize: number, a: Assumptions,
     },
     {
       service: 'DynamoDB',
-      component: 'RoomIndex Query pages',
+      component: 'RoomSubscribers Query pages',
       quantity: sum(shape.pageItems.map((items) => shardedReadUnits(items, a.roomIndexItemBytes))),
       priceId: 'dynamoReadRequestUnits',
     },

@@ -46,7 +46,7 @@ export interface Assumptions {
   stateMachineMemoryMb: number;
   /** Size of a Connections item (connectionId, roomId, username, connectedAt, lastActiveAt, ttl). */
   connectionItemBytes: number;
-  /** Size of a RoomIndex entry (roomId, connectionId, username) as Query reads it. */
+  /** Size of a RoomSubscribers entry (roomKey, connectionId, roomId, username) as Query reads it. */
   roomIndexItemBytes: number;
   /** Size of a Messages item besides the text (keys, ids, username, sentAt, ttl). */
   messageItemOverheadBytes: number;

@@ -194,7 +194,7 @@ describe('estimate, hand-computed with $1 per unit', () => {
     // The connection, eventually consistent (0.5), and the clientMsgId's record, strongly consistent (1): 1.5 x 10.
     expect(item(report, 'roomcast', 'reads per send').quantity).toBe(15);
     // 10 messages, each claim reading the room's 10 shards (one page each, the minimum 0.5 RRU): 10 x 10 x 0.5.
-    expect(item(report, 'roomcast', 'RoomIndex Query').quantity).toBe(50);
+    expect(item(report, 'roomcast', 'RoomSubscribers Query').quantity).toBe(50);
     // 10 connections x 24 h / 2 h sessions = 120 sessions, 1% stale, 2 WRU each
     expect(item(report, 'roomcast', 'pruning deletes').quantity).toBeCloseTo(2.4, 12);
   });
@@ -340,8 +340,8 @@ describe('scaling', () => {
       SIMPLE,
       UNIT_PRICES,
     );
-    expect(item(moreConnections, 'roomcast', 'RoomIndex Query').quantity).toBe(
-      item(base, 'roomcast', 'RoomIndex Query').quantity,
+    expect(item(moreConnections, 'roomcast', 'RoomSubscribers Query').quantity).toBe(
+      item(base, 'roomcast', 'RoomSubscribers Query').quantity,
     );
     expect(item(moreConnections, 'tutorial', 'Scan').quantity).toBeGreaterThan(
       3.9 * item(base, 'tutorial', 'Scan').quantity,
