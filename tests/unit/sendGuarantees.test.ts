@@ -92,13 +92,19 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
   const publishedSeqs = () => published.map((e) => (JSON.parse(e.payload) as { seq: number }).seq);
   const send = (
     clientMsgId: string | undefined,
-    extra: { signal?: AbortSignal; client?: DynamoDBDocumentClient; sends?: DynamoSendStore } = {},
+    extra: {
+      signal?: AbortSignal;
+      deadline?: number;
+      client?: DynamoDBDocumentClient;
+      sends?: DynamoSendStore;
+    } = {},
   ) =>
     sendMessage(deps(extra.client, extra.sends), {
       connectionId,
       text: `text of ${clientMsgId}`,
       clientMsgId,
       signal: extra.signal,
+      deadline: extra.deadline,
     });
   /** What `history` answers after `afterSeq`. */
   const history = async (afterSeq = 0) =>
@@ -243,6 +249,31 @@ describe('an attempt whose message put is slow', () => {
       expect.objectContaining({ seq: retry.ack.seq, messageId: retry.ack.messageId }),
     ]);
     expect((await w.history()).map((m) => m.seq)).toEqual([retry.ack.seq]);
+  });
+
+  it('publishes the message once when the slow attempt resumes after its invocation ended: its retry published it', async () => {
+    const w = await world();
+    const slow = w.sendStore();
+    const realPut = slow.put.bind(slow);
+    let recorded = false;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    slow.put = async (message, expiresAt) => {
+      recorded = true;
+      await released;
+      return realPut(message, expiresAt);
+    };
+    // The first attempt's invocation ends 50 ms from now; its put is held back past that (a Lambda frozen after it
+    // answered, resumed by the next invocation).
+    const first = w.send('m-late', { sends: slow, deadline: Date.now() + 50 });
+    while (!recorded) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 80));
+    const retry = await w.send('m-late');
+    release();
+    expect((await first).ack).toEqual(retry.ack);
+    expect(w.publishedSeqs()).toEqual([retry.ack.seq]);
   });
 });
 

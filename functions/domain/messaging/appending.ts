@@ -123,8 +123,9 @@ export function sendRecordOf(sendKey: string, attempt: string, now: Date, deadli
  * Whether a retry (`attempt`, whose invocation ends at `deadline`) publishes the event its clientMsgId stored before:
  * when nobody publishes it, because its publisher handed publishing back or that publisher's invocation has ended. On
  * Lambda an invocation that answered (busy, before its timeout) is frozen at once, and its environment may be shut
- * down before its PutEvents: the event would reach the room only with the room's next one. Two publishes of one
- * event are harmless: the fan-out delivers each seq once (its cursor).
+ * down before its PutEvents: the event would reach the room only with the room's next one. Only one attempt
+ * publishes: the first stops at its publishUntil (sending.ts, changing.ts), a retry takes over only after it. Should
+ * both publish anyway, Prepare drops a repeat within one batch and the client drops a seq it already has.
  */
 export async function takesPublishing(
   deps: Pick<ChatPorts, 'sends' | 'now'>,

@@ -79,9 +79,20 @@ export async function sendMessage(
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
   const send: Send = { connection, input, sendKey, attempt: randomUUID() };
-  const { message, sentBefore, mentioned = [] } = await store(deps, send);
-  if (!sentBefore || (await takesPublishing(deps, sentBefore, send.attempt, input.deadline)))
+  const { message, sentBefore, mentioned = [], publishUntil } = await store(deps, send);
+  if (sentBefore) {
+    if (await takesPublishing(deps, sentBefore, send.attempt, input.deadline))
+      await publish(deps, send, message);
+  } else if (publishUntil === undefined || deps.now().getTime() <= publishUntil) {
     await publish(deps, send, message);
+  } else {
+    // Past its publishing time a retry may have taken publishing over (takesPublishing): publishing now as well
+    // would put the seq in two fan-out batches. On Lambda this is an invocation resumed after it answered.
+    logger.warn('stored after its publishing time: left to its retry or the room next event', {
+      roomId: message.roomId,
+      seq: message.seq,
+    });
+  }
   // A retry answered from its record names nobody again: the first attempt told them.
   return { ack: ackOf(message, input.clientMsgId), message, mentioned: sentBefore ? [] : mentioned };
 }
@@ -102,7 +113,12 @@ export async function sendMessage(
 async function store(
   deps: SendDeps,
   send: Send,
-): Promise<{ message: ChatMessage; sentBefore?: SendRecord; mentioned?: Connection[] }> {
+): Promise<{
+  message: ChatMessage;
+  sentBefore?: SendRecord;
+  mentioned?: Connection[];
+  publishUntil?: number;
+}> {
   const { connection, input, sendKey } = send;
   const { roomId } = connection;
   const now = deps.now();
@@ -185,11 +201,12 @@ async function store(
       if (!record && error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
       throw error;
     }
-    if (put) return { message: stored, mentioned };
+    if (put) return { message: stored, mentioned, publishUntil: record?.publishUntil };
     // The seq may hold this very message: a retry of this clientMsgId found the record and put the message under its
     // seq while this attempt's put was on its way (held back by throttling retries). Moving on would store it twice.
     const there = await orBusy(deps.sends.message(roomId, seq), roomId);
-    if (there?.messageId === messageId) return { message: there, mentioned };
+    if (there?.messageId === messageId)
+      return { message: there, mentioned, publishUntil: record?.publishUntil };
     // The seq holds an older event: the room's counter is behind what it stored (its item was re-created).
     await catchUp(deps, roomId);
   }

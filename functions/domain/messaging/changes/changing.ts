@@ -145,7 +145,10 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
       switch (outcome.kind) {
         case 'stored':
           seq = undefined;
-          await publish(deps, change, event);
+          // Past its publishing time (the record's publishUntil) a retry may have taken publishing over: publishing
+          // as well would put the seq in two fan-out batches (as sending.ts).
+          if (!change.sendKey || deps.now().getTime() <= publishUntilOf(change))
+            await publish(deps, change, event);
           return reply(change, applied(planned.message, event, planned.plan.update), event.seq);
         case 'sentBefore':
           await unused();
@@ -235,6 +238,10 @@ function writeOf(
       : undefined,
   };
 }
+
+/** Until when this attempt publishes what it stores: the record it writes says the same (sendRecordOf). */
+const publishUntilOf = (change: Change) =>
+  sendRecordOf(change.sendKey ?? '', change.attempt, change.now, change.input.deadline).publishUntil;
 
 function reply(change: Change, message: StoredMessage, seq?: number): ChangedFrame {
   const { roomId, input } = change;
