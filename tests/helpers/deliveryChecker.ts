@@ -289,7 +289,6 @@ export function cloudTables(cloud: LocalCloud) {
 
 export type CloudTables = ReturnType<typeof cloudTables>;
 
-/** Connection ids the Connections table still holds. */
 /**
  * The connections in a room index (a subscription with `roomKey` set): those the next fan-out posts to. A connection
  * that answered 410 leaves the room's index at once (the fan-out's prune); its subscription stays until $disconnect
