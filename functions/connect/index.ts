@@ -55,8 +55,10 @@ const guestSuffix = () => String(randomInt(10_000)).padStart(4, '0');
  * $connect: a non-2xx answer refuses the handshake, so a bad username never becomes a connection, and a source
  * already at its cap of live connections gets 429 (sourceCap.ts). A refused handshake stores nothing.
  */
-export const handler = instrumented(async (event: ConnectEvent): Promise<APIGatewayProxyResultV2> => {
+export const handler = instrumented(async (event: ConnectEvent, context): Promise<APIGatewayProxyResultV2> => {
   const { connectionId } = event.requestContext;
+  // API Gateway completes the handshake once this invocation answers: by its end at the latest, plus a second.
+  const handshakeEndsAt = context ? Date.now() + context.getRemainingTimeInMillis() + 1000 : undefined;
   logger.appendKeys({ connectionId });
   try {
     const username = parseUsername(requestedUsername(event), guestSuffix);
@@ -68,7 +70,7 @@ export const handler = instrumented(async (event: ConnectEvent): Promise<APIGate
     await claimPlace(places(), owner, connectionId);
     // The session's record is written at the same time as the connection (sessions.ts).
     await Promise.all([
-      connect(deps(), connectionId, { username, userId, sendScope }),
+      connect(deps(), connectionId, { username, userId, sendScope, handshakeEndsAt }),
       openSession(event, { username, userId }),
     ]).catch(async (error: unknown) => {
       // The handshake fails: its place goes back at once (else the next full check would find it gone).

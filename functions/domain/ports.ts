@@ -28,6 +28,11 @@ export interface Connection {
    */
   sendScope?: string;
   connectedAt: string;
+  /**
+   * Epoch ms by which its handshake is over: when `$connect`'s invocation ends, plus a second for API Gateway to act
+   * on its answer. Set at `$connect` only; the store turns it into `prunableAfter` (subscriptions.ts).
+   */
+  handshakeEndsAt?: number;
   /** The send rate limit's token bucket; absent until the first message. */
   sendBucket?: SendBucket;
   /** The bucket of reactions, apart from messages (rateLimit.ts, REACTION_RATE). */

@@ -8,7 +8,7 @@ import { presenceEvent } from './presence';
 export async function connect(
   deps: Pick<ChatPorts, 'connections' | 'now'>,
   connectionId: string,
-  member: { username: string; userId: string; sendScope?: string },
+  member: { username: string; userId: string; sendScope?: string; handshakeEndsAt?: number },
 ): Promise<Connection> {
   const connection: Connection = {
     connectionId,
@@ -18,6 +18,7 @@ export async function connect(
     userId: member.userId,
     ...(member.sendScope !== undefined && { sendScope: member.sendScope }),
     connectedAt: deps.now().toISOString(),
+    ...(member.handshakeEndsAt !== undefined && { handshakeEndsAt: member.handshakeEndsAt }),
   };
   await deps.connections.put(connection);
   return connection;

@@ -34,14 +34,15 @@ export class DynamoConnectionStore implements ConnectionStore {
   ) {}
 
   async put(connection: Connection): Promise<void> {
+    const { handshakeEndsAt, ...stored } = connection;
     const now = Date.parse(connection.connectedAt);
-    const prunableAfter = new Date(now + HANDSHAKE_MS).toISOString();
+    const prunableAfter = new Date(Math.min(handshakeEndsAt ?? Infinity, now + HANDSHAKE_MS)).toISOString();
     await Promise.all([
       this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: {
-            ...connection,
+            ...stored,
             // The sparse user index's key: only a signed-in user's devices are found by user (rooms/dmNotice.ts).
             ...(connection.userId?.startsWith('user:') && { signedInUserId: connection.userId }),
             lastActiveAt: connection.connectedAt,

@@ -14,9 +14,11 @@ import { roomKeyOf } from './roomMembers';
 export const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
 
 /**
- * How long after `connectedAt` the connection may still be in its handshake: API Gateway runs `$connect` under its
- * 29 s integration timeout and answers 410 to posts until it has returned. The fan-out's prune leaves a subscription
- * alone while its `prunableAfter` had not passed when the execution started (statemachines/fanout.asl.json).
+ * How long after `connectedAt` the connection may still be in its handshake at most: API Gateway runs `$connect` under
+ * its 29 s integration timeout and answers 410 to posts until it has returned. `$connect` says sooner when it can
+ * (Connection.handshakeEndsAt: its invocation's end, Timeout 10 s, and a second), so a member who vanishes soon after
+ * connecting is pruned within seconds, not half a minute. The fan-out's prune leaves a subscription alone while its
+ * `prunableAfter` had not passed when the execution started (statemachines/fanout.asl.json).
  */
 export const HANDSHAKE_MS = 30_000;
 
