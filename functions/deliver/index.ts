@@ -42,14 +42,18 @@ const instrumentedHandler = instrumented(
   async (
     input: PrepareInput | PostInput | BroadcastPlanInput,
     context?: Context,
-  ): Promise<Prepared | (PostReport & { at: string }) | BroadcastPlan> => {
+  ): Promise<Prepared | (PostReport & { at?: string }) | BroadcastPlan> => {
     if (input?.op === 'prepare') return prepare(input.input);
     if (input?.op === 'broadcast') return planBroadcast(input, Date.now());
     if (input?.op === 'post') {
       if (!Array.isArray(input.frames) || (input.roomId !== null && typeof input.roomId !== 'string'))
         throw new TypeError('a fan-out post needs its roomId (null: everyone) and frames');
-      // `at`: when the chunk was posted, Deliver's clock (the everyone-broadcast's time bound reads it).
-      return { ...(await post(deps(), input, deadlineOf(context))), at: new Date().toISOString() };
+      const report = await post(deps(), input, deadlineOf(context));
+      // `stamp`: the everyone-broadcast's machine asks when the chunk was posted (`at`, Deliver's clock) for its
+      // time bound (broadcast.asl.json, MorePages); the fan-out does not.
+      return (input as { stamp?: unknown }).stamp === true
+        ? { ...report, at: new Date().toISOString() }
+        : report;
     }
     throw new TypeError(
       `Deliver expects a fan-out step { op: "prepare" | "post" | "broadcast" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
