@@ -29,8 +29,8 @@ async function main(): Promise<void> {
     guard: {
       region: template.region,
       accountId: template.accountId,
-      check: (req, body, action, resources) =>
-        iam.checkRequest(req, body, { service: 'dynamodb', action, resources }),
+      check: (req, body, action, resources, context) =>
+        iam.checkRequest(req, body, { service: 'dynamodb', action, resources, context }),
     },
   });
   port.on('message', (message: DynamoThreadRequest) => {

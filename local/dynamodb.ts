@@ -26,7 +26,7 @@ import {
   throttleBody,
 } from './dynamoKeyThroughput';
 import { createTransactions, type DynaliteStore, DynamoError, transactionScope } from './dynamoTransactions';
-import type { RequestGuard } from './http';
+import type { ConditionContext, RequestGuard } from './http';
 
 export interface StartDynamoOptions {
   tables: CreateTableInput[];
@@ -246,7 +246,9 @@ export function dynamoRequestScope(
   body: Buffer,
   region: string,
   accountId: string,
-): { action?: string; resources: string[]; checks?: { action: string; resources: string[] }[] } {
+  /** A table's partition key attribute, by table name: what dynamodb:LeadingKeys is read from. */
+  hashKeyOfTable?: (tableName: string) => string | undefined,
+): { action?: string; resources: string[]; checks?: ScopeCheck[] } {
   const operation = /^DynamoDB_\d{8}\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
   if (!operation) return { resources: [] };
   let input: unknown;
@@ -264,14 +266,108 @@ export function dynamoRequestScope(
   if (operation === 'ListTables') return { action, resources: ['*'] };
   // A transaction is authorized item by item, by the action each item performs (docs/PARITY.md).
   if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') {
-    const checks = transactionScope(operation, input, table);
+    const checks: ScopeCheck[] = hashKeyOfTable
+      ? transactionItemChecks(operation, input, table, hashKeyOfTable)
+      : transactionScope(operation, input, table);
     return { action: checks[0]?.action, resources: checks[0]?.resources ?? [], checks };
   }
-  if (isObj(input.RequestItems)) return { action, resources: Object.keys(input.RequestItems).map(table) };
+  if (isObj(input.RequestItems)) {
+    const tables = Object.keys(input.RequestItems);
+    if (!hashKeyOfTable) return { action, resources: tables.map(table) };
+    // One check per table, each with the partition keys of its own items (a batch's keys are per table).
+    const requests = input.RequestItems;
+    const checks = tables.map((name) => {
+      const part = requests[name];
+      const keyed = isObj(part)
+        ? Array.isArray(part.Keys)
+          ? part.Keys
+          : []
+        : Array.isArray(part)
+          ? part.map((w) =>
+              isObj(w) && isObj(w.PutRequest)
+                ? w.PutRequest.Item
+                : isObj(w) && isObj(w.DeleteRequest)
+                  ? w.DeleteRequest.Key
+                  : undefined,
+            )
+          : [];
+      return withLeadingKeys({ action, resources: [table(name)] }, hashKeyOfTable(name), keyed);
+    });
+    return { action, resources: tables.map(table), checks };
+  }
   if (typeof input.ResourceArn === 'string') return { action, resources: [input.ResourceArn] };
   if (typeof input.TableName !== 'string') return { resources: [] };
   const index = (operation === 'Query' || operation === 'Scan') && typeof input.IndexName === 'string';
-  return { action, resources: [`${table(input.TableName)}${index ? `/index/${input.IndexName}` : ''}`] };
+  const resources = [`${table(input.TableName)}${index ? `/index/${input.IndexName}` : ''}`];
+  const hashKey = hashKeyOfTable?.(input.TableName);
+  if (!hashKey || index) return { action, resources };
+  // dynamodb:LeadingKeys: the partition key value of the item (GetItem, PutItem, UpdateItem, DeleteItem) or of the
+  // Query's key condition; a Scan names none. Index Queries are left without it (roomcast conditions none).
+  const keyed =
+    operation === 'Query'
+      ? [{ [hashKey]: queryKeyValue(input, hashKey) }]
+      : [isObj(input.Key) ? input.Key : isObj(input.Item) ? input.Item : undefined];
+  if (operation === 'Scan') return { action, resources };
+  return { action, resources, checks: [withLeadingKeys({ action, resources }, hashKey, keyed)] };
+}
+
+/** One IAM check of a request: an action on its resources, with the condition keys the request sets. */
+export interface ScopeCheck {
+  action: string;
+  resources: string[];
+  context?: ConditionContext;
+}
+
+/** A key attribute's value as IAM compares it (`{"S":"a"}` -> `a`, `{"N":"1"}` -> `1`). */
+function keyValueText(value: unknown): string | undefined {
+  if (!isObj(value)) return undefined;
+  for (const type of ['S', 'N', 'B']) if (typeof value[type] === 'string') return value[type] as string;
+  return undefined;
+}
+
+/**
+ * `check` with dynamodb:LeadingKeys: the partition key values of `keyed` (keys or items) under `hashKey` (IAM User
+ * Guide / DynamoDB developer guide, "Using IAM policy conditions for fine-grained access control"). Left without
+ * the key when a value cannot be read: dynalite then answers the request's validation error.
+ */
+function withLeadingKeys(check: ScopeCheck, hashKey: string | undefined, keyed: unknown[]): ScopeCheck {
+  if (!hashKey) return check;
+  const values = keyed.map((k) => (isObj(k) ? keyValueText(k[hashKey]) : undefined));
+  if (values.length === 0 || values.some((v) => v === undefined)) return check;
+  return { ...check, context: { 'dynamodb:LeadingKeys': [...new Set(values as string[])] } };
+}
+
+/** A transaction's checks, item by item (its own action and table, its partition key as dynamodb:LeadingKeys). */
+function transactionItemChecks(
+  operation: string,
+  input: Obj,
+  table: (name: unknown) => string,
+  hashKeyOfTable: (tableName: string) => string | undefined,
+): ScopeCheck[] {
+  const action = {
+    Put: 'PutItem',
+    Update: 'UpdateItem',
+    Delete: 'DeleteItem',
+    ConditionCheck: 'ConditionCheckItem',
+    Get: 'GetItem',
+  };
+  const checks: ScopeCheck[] = [];
+  for (const element of Array.isArray(input.TransactItems) ? input.TransactItems : []) {
+    if (!isObj(element)) continue;
+    for (const [kind, name] of Object.entries(action)) {
+      const part = element[kind];
+      if (!isObj(part) || (operation === 'TransactGetItems') !== (kind === 'Get')) continue;
+      const keyed = isObj(part.Key) ? part.Key : part.Item;
+      checks.push(
+        withLeadingKeys(
+          { action: `dynamodb:${name}`, resources: [table(part.TableName)] },
+          hashKeyOfTable(String(part.TableName)),
+          [keyed],
+        ),
+      );
+    }
+  }
+  return checks;
 }
 
 function refuse(res: ServerResponse, code: string, message: string): void {
@@ -343,6 +439,7 @@ function frontRequests(
   store: DynaliteStore,
   guard: DynamoGuard | undefined,
   throughput: KeyThroughput,
+  hashKeyOfTable?: (tableName: string) => string | undefined,
 ): void {
   const [dynaliteListener] = server.listeners('request') as ((
     req: IncomingMessage,
@@ -435,10 +532,11 @@ function frontRequests(
         body,
         guard.region,
         guard.accountId,
+        hashKeyOfTable,
       );
       const check = async () => {
-        for (const one of checks ?? [{ action, resources }]) {
-          const refusal = await guard.check(req, body, one.action, one.resources);
+        for (const one of checks ?? [{ action, resources } as ScopeCheck]) {
+          const refusal = await guard.check(req, body, one.action, one.resources, one.context);
           if (refusal) return refusal;
         }
         return undefined;
@@ -580,7 +678,15 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     now: opts.keyThroughputNow,
   });
   throughputOf.set(store, throughput);
-  frontRequests(server, store, opts.guard, throughput);
+  const hashKeys = new Map(
+    opts.tables.map((t) => [
+      t.TableName as string,
+      hashKeyOf(t.KeySchema as { AttributeName: string; KeyType?: string }[] | undefined),
+    ]),
+  );
+  frontRequests(server, store, opts.guard, throughput, (name) =>
+    hashKeys.get(name.startsWith('arn:') ? name.slice(name.indexOf(':table/') + 7) : name),
+  );
   // Long keep-alive, as the gateway's: with Node's 5 s default, a client thread starved of CPU for a few seconds
   // (a background-priority state machine under overload) reused a pooled socket the server had just closed, and
   // its Query failed with `TimeoutError: socket hang up`.

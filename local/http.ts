@@ -116,7 +116,12 @@ export type RequestGuard = (
   body: Buffer,
   action: string | undefined,
   resources: string[],
+  /** IAM condition keys the request sets (DynamoDB's dynamodb:LeadingKeys), for statements with a Condition. */
+  context?: ConditionContext,
 ) => Promise<{ code: string; message: string } | undefined>;
+
+/** Request-context condition keys and their values, as IAM evaluates a statement's Condition against them. */
+export type ConditionContext = Record<string, string | string[]>;
 
 /** A reply of an AWS JSON 1.1 service (EventBridge, Parameter Store), with its request id. */
 export function sendAmzJson(res: ServerResponse, status: number, body: unknown): void {

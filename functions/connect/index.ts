@@ -55,35 +55,37 @@ const guestSuffix = () => String(randomInt(10_000)).padStart(4, '0');
  * $connect: a non-2xx answer refuses the handshake, so a bad username never becomes a connection, and a source
  * already at its cap of live connections gets 429 (sourceCap.ts). A refused handshake stores nothing.
  */
-export const handler = instrumented(async (event: ConnectEvent, context): Promise<APIGatewayProxyResultV2> => {
-  const { connectionId } = event.requestContext;
-  // API Gateway completes the handshake once this invocation answers: by its end at the latest, plus a second.
-  const handshakeEndsAt = context ? Date.now() + context.getRemainingTimeInMillis() + 1000 : undefined;
-  logger.appendKeys({ connectionId });
-  try {
-    const username = parseUsername(requestedUsername(event), guestSuffix);
-    const userId = userIdOf(event);
-    const sendScope = parseResumeToken(event.queryStringParameters?.resume);
-    // Counted per signed-in user where there is sign-in, else per source (quotas.ts): no one locks out a NAT.
-    const owner = limitOwner(userId, event.requestContext.identity?.sourceIp);
-    await admitConnect(handshakes(), owner);
-    await claimPlace(places(), owner, connectionId);
-    // The session's record is written at the same time as the connection (sessions.ts).
-    await Promise.all([
-      connect(deps(), connectionId, { username, userId, sendScope, handshakeEndsAt }),
-      openSession(event, { username, userId }),
-    ]).catch(async (error: unknown) => {
-      // The handshake fails: its place goes back at once (else the next full check would find it gone).
-      await releasePlace(places(), owner, connectionId).catch(() => undefined);
-      throw error;
-    });
-    metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
-    logger.info('connected', { username });
-    return { statusCode: 200 };
-  } catch (error) {
-    const refused = describeError(error);
-    if (refused.fault === 'client') logger.info('connection refused', { reason: refused.message });
-    else logger.error('connect failed', error as Error);
-    return { statusCode: refused.status, body: refused.publicMessage };
-  }
-});
+export const handler = instrumented(
+  async (event: ConnectEvent, context): Promise<APIGatewayProxyResultV2> => {
+    const { connectionId } = event.requestContext;
+    // API Gateway completes the handshake once this invocation answers: by its end at the latest, plus a second.
+    const handshakeEndsAt = context ? Date.now() + context.getRemainingTimeInMillis() + 1000 : undefined;
+    logger.appendKeys({ connectionId });
+    try {
+      const username = parseUsername(requestedUsername(event), guestSuffix);
+      const userId = userIdOf(event);
+      const sendScope = parseResumeToken(event.queryStringParameters?.resume);
+      // Counted per signed-in user where there is sign-in, else per source (quotas.ts): no one locks out a NAT.
+      const owner = limitOwner(userId, event.requestContext.identity?.sourceIp);
+      await admitConnect(handshakes(), owner);
+      await claimPlace(places(), owner, connectionId);
+      // The session's record is written at the same time as the connection (sessions.ts).
+      await Promise.all([
+        connect(deps(), connectionId, { username, userId, sendScope, handshakeEndsAt }),
+        openSession(event, { username, userId }),
+      ]).catch(async (error: unknown) => {
+        // The handshake fails: its place goes back at once (else the next full check would find it gone).
+        await releasePlace(places(), owner, connectionId).catch(() => undefined);
+        throw error;
+      });
+      metrics.addMetric(METRIC.connections, MetricUnit.Count, 1);
+      logger.info('connected', { username });
+      return { statusCode: 200 };
+    } catch (error) {
+      const refused = describeError(error);
+      if (refused.fault === 'client') logger.info('connection refused', { reason: refused.message });
+      else logger.error('connect failed', error as Error);
+      return { statusCode: refused.status, body: refused.publicMessage };
+    }
+  },
+);

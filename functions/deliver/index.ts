@@ -6,16 +6,19 @@ import { instrumented } from '../platform/powertools';
 import '../platform/tracing';
 import { fanoutStore } from '../platform/wiring/dynamodb';
 import { notifier } from '../platform/wiring/managementApi';
+import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
 import { type Prepared, prepare } from './prepare';
 import { deadlineOf } from './timing';
 
+export type { BroadcastPlan, BroadcastPlanInput } from './broadcastPlan';
 export type { PostInput, PostReport } from './post';
 export type { Prepared } from './prepare';
 /**
  * Deliver: the two steps of the fan-out state machine that are code (statemachines/fanout.asl.json): `prepare`
- * turns the execution's input (the fan-out queue's batch, or an everyone-broadcast) into each room's frames
- * (prepare.ts); `post` posts a chunk of a room's members their frames (post.ts).
+ * turns the execution's input (the fan-out queue's batch) into each room's frames (prepare.ts); `post` posts a chunk
+ * of a room's members their frames (post.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
+ * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`.
  */
 export { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
@@ -36,21 +39,34 @@ const deps = onFirstCall(
 );
 
 const instrumentedHandler = instrumented(
-  async (input: PrepareInput | PostInput, context?: Context): Promise<Prepared | PostReport> => {
+  async (
+    input: PrepareInput | PostInput | BroadcastPlanInput,
+    context?: Context,
+  ): Promise<Prepared | (PostReport & { at?: string }) | BroadcastPlan> => {
     if (input?.op === 'prepare') return prepare(input.input);
+    if (input?.op === 'broadcast') return planBroadcast(input, Date.now());
     if (input?.op === 'post') {
       if (!Array.isArray(input.frames) || (input.roomId !== null && typeof input.roomId !== 'string'))
         throw new TypeError('a fan-out post needs its roomId (null: everyone) and frames');
-      return post(deps(), input, deadlineOf(context));
+      const report = await post(deps(), input, deadlineOf(context));
+      // `stamp`: the everyone-broadcast's machine asks when the chunk was posted (`at`, Deliver's clock) for its
+      // time bound (broadcast.asl.json, MorePages); the fan-out does not.
+      return (input as { stamp?: unknown }).stamp === true
+        ? { ...report, at: new Date().toISOString() }
+        : report;
     }
     throw new TypeError(
-      `Deliver expects a fan-out step { op: "prepare" | "post" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
+      `Deliver expects a fan-out step { op: "prepare" | "post" | "broadcast" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
     );
   },
 );
 
 export function handler(input: PrepareInput, context?: Context): Promise<Prepared>;
 export function handler(input: PostInput, context?: Context): Promise<PostReport>;
-export function handler(input: PrepareInput | PostInput, context?: Context): Promise<Prepared | PostReport> {
+export function handler(input: BroadcastPlanInput, context?: Context): Promise<BroadcastPlan>;
+export function handler(
+  input: PrepareInput | PostInput | BroadcastPlanInput,
+  context?: Context,
+): Promise<Prepared | PostReport | BroadcastPlan> {
   return instrumentedHandler(input, context);
 }

@@ -4,6 +4,7 @@
 // local admin key (LOCAL_ADMIN), which may do anything: it stands for the developer's own AWS credentials.
 import { randomBytes } from 'node:crypto';
 import type { LocalTemplate } from '../../infra/template';
+import type { ConditionContext } from '../http';
 import { type Credentials, LOCAL_ADMIN } from './admin';
 import { PolicyEngine } from './policies';
 import { type TemplatePrincipal, templatePrincipals } from './principals';
@@ -33,6 +34,8 @@ export interface RequestCheck {
   resources: string[];
   /** Resources end in a per-request id from this offset (a connection id): see PolicyEngine.decide. */
   variableFrom?: number;
+  /** Condition keys the request sets (dynamodb:LeadingKeys), evaluated against the statements' Conditions. */
+  context?: ConditionContext;
 }
 
 export interface LocalIam {
@@ -99,9 +102,10 @@ export function createLocalIam(
     action: string,
     resources: string[],
     variableFrom?: number,
+    context?: ConditionContext,
   ): Promise<IamRefusal | undefined> => {
     for (const resource of resources) {
-      const decision = await engine.decide(holder, action, resource, variableFrom);
+      const decision = await engine.decide(holder, action, resource, variableFrom, context);
       if (decision === 'Allowed') continue;
       const message = deniedMessage(holder.arn, action, resource, decision === 'ExplicitlyDenied');
       log(`iam: AccessDenied for ${holder.logicalId}: ${action} on ${resource}`);
@@ -125,7 +129,7 @@ export function createLocalIam(
       const holder = byKey.get(verified.accessKeyId)?.holder;
       // The admin may do anything; a request naming no known operation is the service's to refuse.
       if (!holder || check.action === undefined) return undefined;
-      return authorize(holder, check.action, check.resources, check.variableFrom);
+      return authorize(holder, check.action, check.resources, check.variableFrom, check.context);
     },
     checkCall: async (logicalId, action, resource) => {
       const holder = byLogicalId.get(logicalId)?.holder;

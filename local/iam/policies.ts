@@ -71,9 +71,17 @@ export class PolicyEngine {
    * connection id from `variableFrom` on), the decision is shared by every id the holder's patterns cannot tell
    * apart, so the cache stays one entry per route instead of one per connection.
    */
-  decide(holder: PolicyHolder, action: string, resource: string, variableFrom?: number): Promise<Decision> {
+  decide(
+    holder: PolicyHolder,
+    action: string,
+    resource: string,
+    variableFrom?: number,
+    context?: Record<string, string | string[]>,
+  ): Promise<Decision> {
     this.lookups++;
-    let key = `${holder.logicalId}\n${action}\n${resource}`;
+    // Condition keys are part of the question: a budget counter's key and a guard's bucket in one table differ.
+    const asked = context && Object.keys(context).length > 0 ? `\n${JSON.stringify(context)}` : '';
+    let key = `${holder.logicalId}\n${action}\n${resource}${asked}`;
     if (variableFrom !== undefined && variableFrom < resource.length) {
       const prefix = resource.slice(0, variableFrom);
       const tailKey = `${holder.logicalId}\n${prefix}`;
@@ -82,11 +90,11 @@ export class PolicyEngine {
         free = !this.patternsOf(holder).some((p) => distinguishesTail(p, prefix));
         this.tailFree.set(tailKey, free);
       }
-      if (free) key = `${holder.logicalId}\n${action}\n${prefix}\u0000`;
+      if (free) key = `${holder.logicalId}\n${action}\n${prefix}\u0000${asked}`;
     }
     const cached = this.decisions.get(key);
     if (cached) return cached;
-    const decision = this.evaluate(holder, action, resource);
+    const decision = this.evaluate(holder, action, resource, context ?? {});
     if (this.decisions.size >= MAX_CACHED) {
       const oldest = this.decisions.keys().next().value;
       if (oldest !== undefined) this.decisions.delete(oldest);
@@ -108,7 +116,12 @@ export class PolicyEngine {
     return found;
   }
 
-  private async evaluate(holder: PolicyHolder, action: string, resource: string): Promise<Decision> {
+  private async evaluate(
+    holder: PolicyHolder,
+    action: string,
+    resource: string,
+    context: Record<string, string | string[]>,
+  ): Promise<Decision> {
     this.evaluations++;
     const result = await runSimulation(
       {
@@ -119,7 +132,7 @@ export class PolicyEngine {
           action,
           principal: holder.arn,
           resource: { accountId: this.accountId, resource },
-          contextVariables: {},
+          contextVariables: context,
         },
       },
       {},

@@ -165,7 +165,7 @@ describe('the real template.yaml', () => {
     ]);
     const rules = t.eventRules();
     expect(rules.map((r) => r.logicalId).sort()).toEqual([
-      'FanoutStateMachineBroadcastToEveryone',
+      'BroadcastStateMachineBroadcastToEveryone',
       'RoomEventsRule',
     ]);
     // A room's events go to the fan-out queue, one message group per room (the pipe starts the machine from it).
@@ -180,12 +180,13 @@ describe('the real template.yaml', () => {
       },
     ]);
     // A broadcast to every connection starts an execution of its own: it waits behind no room.
-    const everyone = rules.find((r) => r.logicalId === 'FanoutStateMachineBroadcastToEveryone');
+    // A broadcast to everyone goes to its own machine (statemachines/broadcast.asl.json).
+    const everyone = rules.find((r) => r.logicalId === 'BroadcastStateMachineBroadcastToEveryone');
     expect(everyone?.targets).toEqual([
       {
         kind: 'stateMachine',
-        logicalId: 'FanoutStateMachine',
-        arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:roomcast-local-FanoutStateMachine',
+        logicalId: 'BroadcastStateMachine',
+        arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:roomcast-local-BroadcastStateMachine',
         deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:roomcast-local-ChatEventsDeadLetterQueue',
       },
     ]);

@@ -22,6 +22,10 @@ interface Statement {
 const WILDCARD_RESOURCE_ALLOWED: Record<string, string> = {
   'FanoutStateMachineRole/ExecutionLogDelivery':
     'Step Functions vends its execution logs through CloudWatch Logs log delivery, whose actions only accept "*" (AWS docs: "Logging using CloudWatch Logs", IAM policies for logging).',
+  'BroadcastStateMachineRole/ExecutionLogDelivery':
+    'The same log delivery, for the everyone-broadcast machine.',
+  'BroadcastStateMachineRole/CountGiveUp':
+    'cloudwatch:PutMetricData has no resource type ("*" only: Service Authorization Reference, Amazon CloudWatch); the statement is held to roomcast\'s namespace by cloudwatch:namespace.',
 };
 
 /** AWS managed policies a role may carry, with why; none of them is a FullAccess policy. */
@@ -143,6 +147,12 @@ describe('fine-grained DynamoDB access', () => {
     const node = value as Record<string, unknown>;
     const getAtt = node['Fn::GetAtt'] as [string, string] | undefined;
     if (getAtt) return getAtt[1] === 'Arn' ? tableArn(getAtt[0]) : `unresolved:${getAtt.join('.')}`;
+    const inMap = node['Fn::FindInMap'] as [string, string, string] | undefined;
+    if (inMap) {
+      const mappings = (template as { Mappings?: Record<string, Record<string, Record<string, unknown>>> })
+        .Mappings;
+      return mappings?.[inMap[0]]?.[inMap[1]]?.[inMap[2]] ?? `unresolved:${inMap.join('.')}`;
+    }
     if ('Fn::Sub' in node || 'Fn::If' in node || 'Ref' in node) return 'unresolved';
     return Object.fromEntries(Object.entries(node).map(([key, v]) => [key, resolved(v)]));
   }
@@ -199,9 +209,15 @@ describe('fine-grained DynamoDB access', () => {
     expect(await read(['roomId', 'leaseOwner'])).not.toBe('Allowed');
   });
 
-  it("lets the state machine's broadcast Scan read connection ids and no other attribute", async () => {
+  it("lets the broadcast machine's Scan read connection ids and no other attribute, and the fan-out none", async () => {
     const scan = (context: Record<string, string | string[]>) =>
-      decide('FanoutStateMachineRole', 'dynamodb:Scan', 'ConnectionsTable', context);
+      decide('BroadcastStateMachineRole', 'dynamodb:Scan', 'ConnectionsTable', context);
+    expect(
+      await decide('FanoutStateMachineRole', 'dynamodb:Scan', 'ConnectionsTable', {
+        'dynamodb:Attributes': ['connectionId'],
+        'dynamodb:Select': 'SPECIFIC_ATTRIBUTES',
+      }),
+    ).not.toBe('Allowed');
     expect(
       await scan({ 'dynamodb:Attributes': ['connectionId'], 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }),
     ).toBe('Allowed');

@@ -3,7 +3,7 @@ import {
   GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
@@ -377,6 +377,43 @@ describe('callers of the local services', () => {
       db.destroy();
       events.destroy();
       ssm.destroy();
+    }
+  });
+
+  it("Deliver's own key may update the posting budget's counters and no other Limits key (dynamodb:LeadingKeys)", async () => {
+    const credentials = cloud.iam.credentials('DeliverFunction');
+    const region = cloud.template.region;
+    const table = cloud.template.tables().find((t) => t.logicalId === 'LimitsTable')?.TableName;
+    const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials, maxAttempts: 1 });
+    const update = (limitKey: string) =>
+      db
+        .send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { limitKey: { S: limitKey } },
+            UpdateExpression: 'ADD posts :one',
+            ExpressionAttributeValues: { ':one': { N: '1' } },
+          }),
+        )
+        .then(
+          () => 'allowed',
+          (e: { name?: string }) => String(e.name),
+        );
+    try {
+      expect({
+        budget: await update('post-budget#1764021600#0'),
+        // The guards' quotas and buckets share the table: a join-guess bucket, a source's places, a typing turn.
+        guesses: await update('join-guesses#203.0.113.7'),
+        source: await update('source#203.0.113.7'),
+        typing: await update('typing#ROOM0001#user:ann'),
+      }).toEqual({
+        budget: 'allowed',
+        guesses: 'AccessDeniedException',
+        source: 'AccessDeniedException',
+        typing: 'AccessDeniedException',
+      });
+    } finally {
+      db.destroy();
     }
   });
 

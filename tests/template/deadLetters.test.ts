@@ -43,7 +43,7 @@ it("lets only EventBridge, for the fan-out's two rules, send to the queue, and n
       Condition: {
         ArnEquals: {
           'aws:SourceArn': [
-            getAtt('FanoutStateMachineBroadcastToEveryone', 'Arn'),
+            getAtt('BroadcastStateMachineBroadcastToEveryone', 'Arn'),
             getAtt(ruleId as string, 'Arn'),
           ],
         },

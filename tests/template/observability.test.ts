@@ -30,8 +30,10 @@ const AWS_METRICS: Record<string, string[]> = {
   'AWS/DynamoDB': ['ReadThrottleEvents', 'WriteThrottleEvents', 'ThrottledRequests', 'SystemErrors'],
   'AWS/SQS': ['ApproximateNumberOfMessagesVisible'],
 };
-/** Every metric roomcast emits: the functions' (METRIC) and the ones the state machine puts itself. */
-const asl = readFileSync(join(__dirname, '..', '..', 'statemachines', 'fanout.asl.json'), 'utf8');
+/** Every metric roomcast emits: the functions' (METRIC) and the ones the state machines put themselves. */
+const asl = ['fanout.asl.json', 'broadcast.asl.json']
+  .map((file) => readFileSync(join(__dirname, '..', '..', 'statemachines', file), 'utf8'))
+  .join('\n');
 const emitted = new Set<string>([
   ...Object.values(METRIC),
   ...[...asl.matchAll(/"MetricName": "(\w+)"/g)].map((m) => m[1] as string),

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { connect, disconnect } from '../../functions/domain/identity/connections';
 import type { ChatEvent } from '../../functions/domain/ports';
+import { DynamoMembershipStore } from '../../functions/domain/rooms/dynamoMemberships';
+import { DynamoPeopleStore } from '../../functions/domain/rooms/dynamoPeople';
+import { PEOPLE_INDEX_SHARDS } from '../../functions/domain/rooms/peopleKeys';
 import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
 import { ROOM_INDEX_SHARDS } from '../../functions/platform/aws/roomMembers';
 import { loadTemplate } from '../../infra/template';
@@ -15,7 +18,8 @@ import { localDocumentClient } from '../helpers/templateTables';
  * index (RoomSubscribers). On the
  * twin's per-key accounting (local/dynamoKeyThroughput.ts), with its clock held so the whole burst falls in one
  * second, the busiest index key takes about a tenth of the burst, far under DynamoDB's 1,000 writes/s per key; the
- * room index as it was (every lobby connection under the one key `lobby`) took all of it.
+ * room index as it was (every lobby connection under the one key `lobby`) took all of it. The same for the
+ * memberships' PeopleIndex at a 5,000-member room's signed-in join burst.
  */
 jest.setTimeout(120_000);
 
@@ -25,6 +29,10 @@ const table = (logicalId: string) =>
   template.tables().find((t) => t.logicalId === logicalId)?.TableName ?? '';
 const connectionsTable = table('ConnectionsTable');
 const subscriptionsTable = table('SubscriptionsTable');
+const membershipsTable = table('MembershipsTable');
+const peopleIndex =
+  template.tables().find((t) => t.logicalId === 'MembershipsTable')?.GlobalSecondaryIndexes?.[0]?.IndexName ??
+  '';
 
 let dynamo: LocalDynamo;
 let clock = 1_000_000;
@@ -99,5 +107,80 @@ it(`the index as it was, every lobby connection under one key: that key took all
   );
   const [busiest] = await indexKeys();
   expect(busiest).toMatchObject({ key: 'S:lobby', writes: BURST, peakWritesPerSecond: BURST });
+  db.destroy();
+});
+
+const JOIN_BURST = 5_000;
+
+async function peopleIndexKeys() {
+  const stats = await dynamo.keyStats({ table: membershipsTable });
+  return stats.filter((s) => s.index === peopleIndex);
+}
+
+it(`a ${JOIN_BURST}-member signed-in join burst in one second writes no PeopleIndex key more than ${(JOIN_BURST / PEOPLE_INDEX_SHARDS) * 1.2} times, nothing throttled, and findpeople still finds them in name order`, async () => {
+  const db = localDocumentClient(dynamo.endpoint, 1);
+  const memberships = new DynamoMembershipStore(db, {
+    memberships: membershipsTable,
+    rooms: table('RoomsTable'),
+    connections: connectionsTable,
+    messages: table('MessagesTable'),
+  });
+  const at = new Date(clock).toISOString();
+  const members = Array.from({ length: JOIN_BURST }, (_, i) => ({
+    userId: `user:${randomBytes(32).toString('base64url')}`,
+    name: `member ${String(i).padStart(4, '0')}`,
+  }));
+  await Promise.all(members.map((m) => memberships.join(m.userId, 'BIGROOM1', { at, name: m.name })));
+  const keys = await peopleIndexKeys();
+  expect(keys.map((k) => k.key).sort()).toEqual(
+    Array.from({ length: PEOPLE_INDEX_SHARDS }, (_, n) => `S:BIGROOM1#${n}`).sort(),
+  );
+  expect(keys.reduce((sum, k) => sum + k.writes, 0)).toBe(JOIN_BURST);
+  expect(keys.every((k) => k.throttledWrites === 0)).toBe(true);
+  const busiest = Math.max(...keys.map((k) => k.peakWritesPerSecond));
+  // 500 on average; docs/PERFORMANCE.md states ≤ 600 (a 32-bit FNV-1a of random ids over 10 keys).
+  expect(busiest).toBeLessThanOrEqual((JOIN_BURST / PEOPLE_INDEX_SHARDS) * 1.2);
+  console.info(
+    `hot keys: ${JOIN_BURST} signed-in joins in one second, busiest PeopleIndex key ${busiest} writes/s`,
+  );
+
+  // Every shard is read and merged: the first names in order, the limit kept.
+  const people = new DynamoPeopleStore(db, { memberships: membershipsTable, peopleIndex });
+  const found = await people.namedIn('BIGROOM1', 'member 00', 20);
+  expect(found.map((p) => p.username)).toEqual(
+    Array.from({ length: 20 }, (_, i) => `member ${String(i).padStart(4, '0')}`),
+  );
+  expect(await people.namedIn('BIGROOM1', 'member 4999', 20)).toEqual([
+    { userId: members[4999]?.userId, username: 'member 4999' },
+  ]);
+  db.destroy();
+});
+
+it(`the PeopleIndex as it was, keyed by plain roomId: one key offered all ${JOIN_BURST} writes in the second, and DynamoDB refuses what passes 1,000`, async () => {
+  const db = localDocumentClient(dynamo.endpoint, 1);
+  const results = await Promise.allSettled(
+    Array.from({ length: JOIN_BURST }, (_, i) =>
+      db.send(
+        new PutCommand({
+          TableName: membershipsTable,
+          Item: {
+            memberKey: `user:old-${i}`,
+            roomId: 'OLDROOM1',
+            peopleKey: 'OLDROOM1',
+            nameKey: `member ${i}#user:old-${i}`,
+            username: `member ${i}`,
+          },
+        }),
+      ),
+    ),
+  );
+  const [busiest] = await peopleIndexKeys();
+  if (!busiest) throw new Error('no PeopleIndex key written');
+  expect(busiest).toMatchObject({ key: 'S:OLDROOM1', peakWritesPerSecond: 1_000 });
+  expect(busiest.throttledWrites).toBe(JOIN_BURST - 1_000);
+  expect(results.filter((r) => r.status === 'rejected')).toHaveLength(JOIN_BURST - 1_000);
+  console.info(
+    `hot keys: the PeopleIndex as it was: ${JOIN_BURST} writes offered to one key in one second, ${busiest.throttledWrites} refused`,
+  );
   db.destroy();
 });

@@ -12,6 +12,7 @@ import { retryingConflicts } from '../../platform/aws/conflicts';
 import type { Connection, Room } from '../ports';
 import { nameKey } from './dynamoPeople';
 import type { Membership, MembershipStore } from './memberships';
+import { peopleKeyOf } from './peopleKeys';
 import { roomEnd } from './roomLife';
 
 /**
@@ -108,7 +109,8 @@ export class DynamoMembershipStore implements MembershipStore {
     roomId: string,
     entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number; name?: string },
   ): Promise<boolean> {
-    // A signed-in member's name, for finding people (people.ts): `nameKey` puts it in the sparse PeopleIndex.
+    // A signed-in member's name, for finding people (people.ts): `nameKey` and `peopleKey` (its shard of the room,
+    // peopleKeys.ts) put it in the sparse PeopleIndex.
     const name = entry.name !== undefined && memberKey.startsWith('user:') ? entry.name : undefined;
     // One UpdateItem that keeps the read position: a rejoin from another device must not reset it. A first entry
     // starts at `readSeq`, what the member was shown on entering. `at` is on every item: its old value tells a
@@ -122,7 +124,7 @@ export class DynamoMembershipStore implements MembershipStore {
           entry.inviteKey === undefined ? '' : ', inviteKey = :key',
           entry.dm ? ', dm = :true' : '',
           entry.ttl === undefined ? '' : ', #ttl = :ttl',
-          name === undefined ? '' : ', username = :name, nameKey = :nameKey',
+          name === undefined ? '' : ', username = :name, nameKey = :nameKey, peopleKey = :peopleKey',
           entry.inviteKey === undefined ? ' REMOVE inviteKey' : '',
         ].join(''),
         ExpressionAttributeNames: { '#at': 'at', ...(entry.ttl !== undefined && { '#ttl': 'ttl' }) },
@@ -132,7 +134,11 @@ export class DynamoMembershipStore implements MembershipStore {
           ':zero': entry.readSeq ?? 0,
           ...(entry.inviteKey !== undefined && { ':key': entry.inviteKey }),
           ...(entry.dm && { ':true': true }),
-          ...(name !== undefined && { ':name': name, ':nameKey': nameKey(name, memberKey) }),
+          ...(name !== undefined && {
+            ':name': name,
+            ':nameKey': nameKey(name, memberKey),
+            ':peopleKey': peopleKeyOf(roomId, memberKey),
+          }),
         },
         ReturnValues: 'UPDATED_OLD',
       }),

@@ -2,11 +2,13 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { foldName, type Person } from '../../../protocol';
 import { batchGetAll } from '../../platform/aws/batchGet';
 import type { PeopleStore } from './people';
+import { peopleKeys } from './peopleKeys';
 
 /**
  * The reads findpeople and opendm make of the Memberships table (people.ts): the caller's memberships (its base
- * key), a room's signed-in members by name (the sparse PeopleIndex: `roomId`, `nameKey`), and whether a user has a
- * membership of given rooms (BatchGetItem of their keys).
+ * key), a room's signed-in members by name (the sparse PeopleIndex: `peopleKey` = `roomId#n`, `nameKey`; every shard
+ * of the room read in parallel, peopleKeys.ts), and whether a user has a membership of given rooms (BatchGetItem of
+ * their keys).
  */
 
 /** The index's sort key of a signed-in member's membership: its folded name, then its id (names may repeat). */
@@ -35,18 +37,28 @@ export class DynamoPeopleStore implements PeopleStore {
   }
 
   async namedIn(roomId: string, prefix: string, limit: number): Promise<Person[]> {
-    const page = await this.db.send(
-      new QueryCommand({
-        TableName: this.tables.memberships,
-        IndexName: this.tables.peopleIndex,
-        KeyConditionExpression: 'roomId = :room AND begins_with(nameKey, :prefix)',
-        ExpressionAttributeValues: { ':room': roomId, ':prefix': prefix },
-        ProjectionExpression: 'memberKey, username',
-        Limit: limit,
+    // Each shard's matches come in nameKey order, at most `limit` each: the first `limit` of the room are among
+    // them, so a merge by nameKey that stops at `limit` is the room's first `limit` in name order.
+    const shards = await Promise.all(
+      peopleKeys(roomId).map(async (key) => {
+        const page = await this.db.send(
+          new QueryCommand({
+            TableName: this.tables.memberships,
+            IndexName: this.tables.peopleIndex,
+            KeyConditionExpression: 'peopleKey = :key AND begins_with(nameKey, :prefix)',
+            ExpressionAttributeValues: { ':key': key, ':prefix': prefix },
+            ProjectionExpression: 'memberKey, username, nameKey',
+            Limit: limit,
+          }),
+        );
+        return page.Items ?? [];
       }),
     );
-    return (page.Items ?? [])
+    return shards
+      .flat()
       .filter((item) => typeof item.username === 'string' && String(item.memberKey).startsWith('user:'))
+      .sort((a, b) => compare(String(a.nameKey), String(b.nameKey)))
+      .slice(0, limit)
       .map((item) => ({ userId: String(item.memberKey), username: String(item.username) }));
   }
 
@@ -63,3 +75,5 @@ export class DynamoPeopleStore implements PeopleStore {
     return found;
   }
 }
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

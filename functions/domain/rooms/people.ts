@@ -11,7 +11,7 @@ import type { ChatPorts, Connection } from '../ports';
  *
  * A signed-in member's membership carries its display name as it last entered the room (`username`) and a sort key
  * of the folded name and its id (`nameKey`, dynamoPeople.ts), which the memberships' sparse PeopleIndex keys by
- * room: a room's matches are one Query of that index.
+ * the room's shard (`roomId#n`, peopleKeys.ts): a room's matches are one Query of each of its shards, in parallel.
  */
 
 export interface PeopleStore {
@@ -70,7 +70,7 @@ export const PEOPLE_NEED_SIGN_IN =
 /**
  * Signed-in users other than the caller who share one of the caller's first PEOPLE_LIMITS.roomsSearched rooms and
  * whose display name starts with `prefix`: each once, sorted by name, at most `limit`. Reads one Query of the
- * caller's memberships and one Query of the name index per room, each of at most `limit` + 1 items.
+ * caller's memberships and one Query of the name index per room shard, each of at most `limit` + 1 items.
  */
 export async function findPeople(
   deps: PeopleDeps,
