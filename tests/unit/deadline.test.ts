@@ -171,23 +171,45 @@ describe('sendmessage before its timeout', () => {
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
-  it('an answered-busy send whose message put was in flight stores the message once and publishes it itself', async () => {
+  it('an answered-busy send whose message put lands after its invocation ended stores the message once and leaves publishing to its retry', async () => {
     useFakeClock();
     db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
     });
-    db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
     db.on(UpdateCommand).resolves({ Attributes: { seq: 7 } });
-    db.on(PutCommand).resolves({});
-    // The message's put outlasts the reply deadline; it lands, so this attempt is the message's publisher.
-    db.on(PutCommand, { TableName: 'test-Messages' }).callsFake(async () => {
-      await sleep(REPLY_MARGIN_MS + 1000);
-      return {};
-    });
+    let record: Record<string, unknown> | undefined;
+    let message: Record<string, unknown> | undefined;
+    db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(async () => ({ Item: record }));
+    db.on(GetCommand, { TableName: 'test-Messages' }).callsFake(async () => ({ Item: message }));
+    db.on(PutCommand, { TableName: 'test-Sends' }).callsFake(
+      async (input: { Item: Record<string, unknown> }) => {
+        record = input.Item;
+        return {};
+      },
+    );
+    // The message's put outlasts the invocation (answered busy at its reply margin, ended 500 ms later): on Lambda
+    // the rest runs only when the environment is thawed for a later invocation, when a retry may be publishing.
+    db.on(PutCommand, { TableName: 'test-Messages' }).callsFake(
+      async (input: { Item: Record<string, unknown> }) => {
+        await sleep(REPLY_MARGIN_MS + 1000);
+        message ??= input.Item;
+        return {};
+      },
+    );
     const { reply } = await sendUntilTimeout('c2');
     expect(JSON.parse(String((reply as { body: string }).body))).toMatchObject({ code: 'BUSY' });
     await jest.advanceTimersByTimeAsync(REPLY_MARGIN_MS + 1000);
     expect(db.commandCalls(PutCommand, { TableName: 'test-Messages' })).toHaveLength(1);
+    // Past its publishUntil the attempt publishes nothing: a retry may already hold publishing.
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
+    // The client's retry finds the record of an ended publisher, takes publishing over and publishes it, once.
+    const retry = await sendmessage(
+      sampleEvent('sendmessage', {
+        body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c2' }),
+      }),
+      contextEnding(10_000),
+    );
+    expect(JSON.parse(String((retry as { body: string }).body))).toMatchObject({ type: 'ack', seq: 7 });
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
 
