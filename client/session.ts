@@ -256,14 +256,18 @@ export class RoomSession {
       return;
     }
     const activity = this.activity;
+    const elsewhere: RoomEventFrame[] = [];
     for (const message of messages) {
       if (activity.kind === 'joining' && message.roomId !== this.room) {
         // Possibly the room being joined (a created room's code is not known before the reply).
         if (activity.early.length < LIMITS.historyMax) activity.early.push(message);
       } else if (message.roomId === this.room) {
         this.sequencer.accept(message);
-      } // else: a room this client has left
+      } else elsewhere.push(message); // a room the connection follows but does not show: never a `message` event
     }
+    // A frame is of one room (a message, or a batch of one room's).
+    const [first] = elsewhere;
+    if (first) this.hooks.emit('otherroom', { roomId: first.roomId, events: elsewhere });
     if (this.sequencer.hasGap) void this.fillGap();
   }
 

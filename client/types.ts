@@ -14,6 +14,7 @@ import type {
   RemovedFrame,
   ResyncFrame,
   RoomClosedFrame,
+  RoomEventFrame,
 } from '../protocol';
 import type { BackoffPolicy } from './backoff';
 import type { RoomcastError } from './errors';
@@ -172,6 +173,13 @@ export interface RoomcastEvents {
   removed: RemovedFrame;
   /** The room's owner closed the room: the client is in the lobby now (a `room` event follows). */
   roomclosed: RoomClosedFrame;
+  /**
+   * Messages and changes of a room this connection follows but does not show (the rooms shown before stay followed,
+   * docs/PROTOCOL.md "Many rooms per connection"), as they came: never `message` or `change` events, which are the
+   * current room's. `client.rooms` counts them into that room's unread count (`rooms`). Not in lean mode, which hands
+   * every room's messages over as `message` events.
+   */
+  otherroom: { roomId: string; events: RoomEventFrame[] };
   /**
    * The room changed (join, create, leave, or back to the lobby after a failed rejoin); `memberKey` is yours in it
    * (messages whose `authorKey` is this are yours), absent for the lobby entered after a leave.

@@ -67,6 +67,11 @@ export const LIMITS = {
    * follows in pages (`hasMore`).
    */
   replyMaxBytes: 120 * 1024,
+  /**
+   * Rooms one connection follows at once (its subscriptions, the lobby not counted): a join, create, direct message
+   * or `subscribe` past it is refused TOO_MANY_ROOMS.
+   */
+  subscriptionsMax: 100,
 } as const;
 
 /** API Gateway WebSocket quotas the protocol lives within (AWS "Amazon API Gateway quotas" page). */
@@ -165,6 +170,11 @@ export const ERROR_CODES = [
    * first (or leave `roomId` out: a frame without it is about the connection's room).
    */
   'NOT_SUBSCRIBED',
+  /**
+   * The connection follows LIMITS.subscriptionsMax rooms already: leave one (`leaveroom` with its `roomId`) before
+   * following another.
+   */
+  'TOO_MANY_ROOMS',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

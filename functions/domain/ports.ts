@@ -6,6 +6,12 @@ import type { ChatMessage } from '../platform/protocol';
  * them; the local cloud runs those same adapters against its own endpoints, and the domain can be tested with fakes.
  */
 
+/** A room a connection follows, and the name it shows there. */
+export interface Subscribed {
+  roomId: string;
+  username: string;
+}
+
 export interface Connection {
   connectionId: string;
   roomId: string;
@@ -55,10 +61,23 @@ export interface Member {
 export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
   get(connectionId: string): Promise<Connection | undefined>;
-  /** Removes the connection and returns what it was, if it existed. */
-  remove(connectionId: string): Promise<Connection | undefined>;
   /**
-   * Moves an existing connection to a room, noting `at` (ISO 8601) as its last activity, with `username` as the
+   * Removes the connection and every subscription, and returns what it was, if it existed, with the rooms it
+   * followed (`followed`, each with the name it showed there).
+   */
+  remove(connectionId: string): Promise<(Connection & { followed?: Subscribed[] }) | undefined>;
+  /** The connection's subscription to `roomId` (the name it shows there), read strongly consistent; undefined: none. */
+  subscription(connectionId: string, roomId: string): Promise<Subscribed | undefined>;
+  /**
+   * Follows `roomId` without showing it, under `username`: TooManyRooms past LIMITS.subscriptionsMax (a room followed
+   * already counts nothing); false when the connection is gone.
+   */
+  subscribe(connection: Connection, roomId: string, username: string, at: string): Promise<boolean>;
+  /** Stops following a room the connection does not show; the subscription as it was, undefined when there was none. */
+  unsubscribe(connectionId: string, roomId: string): Promise<Subscribed | undefined>;
+  /**
+   * Shows a room on an existing connection (its `roomId`), following it (TooManyRooms past LIMITS.subscriptionsMax)
+   * and still following the rooms it followed, but the lobby, noting `at` (ISO 8601) as its last activity, with `username` as the
    * name it shows there (absent: its chosen name again), and returns it as it was before; undefined when it does
    * not exist.
    */
@@ -69,8 +88,9 @@ export interface ConnectionStore {
     username?: string,
   ): Promise<Connection | undefined>;
   /**
-   * Moves a connection to the lobby only if it is still in `roomId` (an owner removing it, or closing the room),
-   * and returns it as it was; undefined when it is gone or already elsewhere.
+   * Takes `roomId` from a connection (an owner removing it, or closing the room): the lobby shown instead if it shows
+   * that room, else the room's subscription deleted. Returns it as it was; undefined when it is gone or does not
+   * follow the room.
    */
   moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined>;
   /**
@@ -161,7 +181,8 @@ export interface RoomEntry {
    * that the room still has the invite key the join was admitted by (`inviteKey`; undefined: it has none) and has
    * not ended by `nowSeconds`. `keyChanged` when the room's check failed (a key rotation, a removal or a close came
    * first), `connectionMoved` when the connection is no longer in `from` (or gone), `conflict` when another
-   * transaction held one of the items.
+   * transaction held one of the items, `tooManyRooms` when the room is not followed yet and the connection follows
+   * LIMITS.subscriptionsMax rooms. The rooms followed before stay followed, but the lobby.
    */
   enter(entry: {
     connectionId: string;
@@ -177,7 +198,7 @@ export interface RoomEntry {
     inviteKey: string | undefined;
     at: string;
     nowSeconds: number;
-  }): Promise<'entered' | 'keyChanged' | 'connectionMoved' | 'conflict'>;
+  }): Promise<'entered' | 'keyChanged' | 'connectionMoved' | 'conflict' | 'tooManyRooms'>;
 }
 
 /**

@@ -135,6 +135,20 @@ export class NotSubscribed extends ChatError {
   }
 }
 
+/** The connection follows as many rooms as it may (LIMITS.subscriptionsMax): one more is refused. No strike. */
+export class TooManyRooms extends ChatError {
+  override readonly name = 'TooManyRooms';
+  override readonly strike = false;
+
+  constructor(max: number) {
+    super(
+      'TOO_MANY_ROOMS',
+      409,
+      `This connection follows ${max} rooms, the most it may: leave one (leaveroom with its roomId), then try again.`,
+    );
+  }
+}
+
 /** A source already holds as many live connections as it may (sourceCap.ts): the handshake is refused with 429. */
 export class TooManyConnections extends ChatError {
   override readonly name = 'TooManyConnections';

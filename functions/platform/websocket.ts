@@ -93,7 +93,10 @@ async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: A
   }
 }
 
-/** The routes that act on the connection's room: a `roomId` they name must be that room. */
+/**
+ * The routes that act on the connection's room: a `roomId` they name must be that room. (`leaveroom` is not one: a
+ * `roomId` it names may be any room the connection follows, functions/leaveroom.)
+ */
 const ROOM_ROUTES = new Set([
   'sendmessage',
   'history',
@@ -104,7 +107,6 @@ const ROOM_ROUTES = new Set([
   'editmessage',
   'deletemessage',
   'react',
-  'leaveroom',
   'rotatekey',
   'removemember',
   'closeroom',

@@ -130,3 +130,31 @@ it('resuming into a room that has expired reports ROOM_NOT_FOUND and moves to th
   expect(delivered).toEqual([8, 9]);
   expect(s.state).toBe('steady');
 });
+
+it("a followed room's messages are `otherroom` events, never the shown room's `message` events", async () => {
+  const others: Array<{ roomId: string; seqs: number[] }> = [];
+  const delivered: number[] = [];
+  const s = new RoomSession(
+    {
+      request: async () => ({
+        type: 'joined',
+        roomId: 'ABCDEF',
+        lastSeq: 1,
+        history: [msg('ABCDEF', 1)],
+      }),
+      emit: <K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]) => {
+        if (event === 'message') delivered.push((value as MessageFrame).seq);
+        if (event === 'otherroom') {
+          const other = value as RoomcastEvents['otherroom'];
+          others.push({ roomId: other.roomId, seqs: other.events.map((e) => e.seq) });
+        }
+      },
+    },
+    { initialHistory: 50, lean: false },
+  );
+  s.enter(await s.requestJoin('ABCDEF'));
+  s.onMessages([msg('GHJKLM', 7), msg('GHJKLM', 8)]); // a batch of the room shown before
+  s.onMessages([msg('ABCDEF', 2)]);
+  expect(delivered).toEqual([1, 2]);
+  expect(others).toEqual([{ roomId: 'GHJKLM', seqs: [7, 8] }]);
+});

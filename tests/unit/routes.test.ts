@@ -261,7 +261,7 @@ describe('rooms', () => {
     );
   });
 
-  it('joinroom returns members, history in seq order and lastSeq, and tells both rooms', async () => {
+  it('joinroom returns members, history in seq order and lastSeq, and tells the room joined (the room shown before stays followed)', async () => {
     db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD', seq: 3 } });
     db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: ME, roomId: 'ABCDEF', username: 'alice' },
@@ -290,10 +290,7 @@ describe('rooms', () => {
     expect((frame.history as { seq: number }[]).map((m) => m.seq)).toEqual([1, 2, 3]);
     expect(JSON.stringify(frame.history)).not.toMatch(/ttl/);
     const events = published().map((e) => [e.roomId, JSON.parse(e.payload).event]);
-    expect(events).toEqual([
-      ['ABCDEF', 'leave'],
-      ['K7M2QD', 'join'],
-    ]);
+    expect(events).toEqual([['K7M2QD', 'join']]);
   });
 
   it('leaveroom puts the caller back in the lobby and tells the room it left', async () => {

@@ -29,8 +29,14 @@ export async function disconnect(
   connectionId: string,
 ): Promise<Connection | undefined> {
   const gone = await deps.connections.remove(connectionId);
-  if (gone && gone.roomId !== LOBBY)
-    await deps.events.publish([presenceEvent(gone.roomId, 'leave', gone.username)]);
+  if (!gone) return gone;
+  // Every room it followed hears it leave, under the name it showed there (LIMITS.subscriptionsMax at most, so a
+  // bounded number of events, ten to a PutEvents call); the shown room too when its subscription was pruned.
+  const rooms = new Map((gone.followed ?? []).map((s) => [s.roomId, s.username]));
+  if (!rooms.has(gone.roomId)) rooms.set(gone.roomId, gone.username);
+  rooms.delete(LOBBY);
+  const events = [...rooms].map(([roomId, username]) => presenceEvent(roomId, 'leave', username));
+  for (let i = 0; i < events.length; i += 10) await deps.events.publish(events.slice(i, i + 10));
   return gone;
 }
 

@@ -1,12 +1,14 @@
-import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { subscriptionItem } from '../../platform/aws/subscriptions';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { getSubscription, subscriptionItem } from '../../platform/aws/subscriptions';
+import { LIMITS, LOBBY } from '../../platform/protocol';
 import type { RoomEntry } from '../ports';
 
 /**
  * A join's move into a room as one DynamoDB transaction: a ConditionCheck that the room still has the invite key
- * the join was admitted by and has not ended, the connection's move, conditional on the room it is leaving, and its
- * subscriptions following it (the new room's put, the old room's deleted), so the room index never shows a join
- * that did not commit.
+ * the join was admitted by and has not ended, the connection's move, conditional on the room it is leaving (and, for
+ * a room it does not follow yet, on its `subscriptionCount` being under LIMITS.subscriptionsMax, which it raises),
+ * and its subscriptions following it (the new room's put; the lobby's deleted when it leaves the lobby, the rooms it
+ * followed before kept), so the room index never shows a join that did not commit.
  * A key rotation (or a removal, which rotates the key) that commits first makes every join admitted with the old key
  * fail here, however long ago it was admitted, so a removed member cannot slip in between the owner's check of the
  * room's members and the new key going out.
@@ -19,6 +21,10 @@ export class DynamoRoomEntry implements RoomEntry {
 
   async enter(entry: Parameters<RoomEntry['enter']>[0]): ReturnType<RoomEntry['enter']> {
     const { connectionId, from, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds } = entry;
+    // A room followed already (shown or not) is counted already; the put of a new one is conditional on its absence,
+    // so two joins of one room at once count it once (the other conflicts and tries again).
+    const fresh =
+      from !== roomId && !(await getSubscription(this.db, this.tables.subscriptions, connectionId, roomId));
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -40,14 +46,18 @@ export class DynamoRoomEntry implements RoomEntry {
                 TableName: this.tables.connections,
                 Key: { connectionId },
                 // A resync note owed in the room left (dynamoResyncNotes.ts) goes with the move.
-                UpdateExpression:
-                  'SET roomId = :room, lastActiveAt = :at, username = :name REMOVE resyncRoom, resyncAfter',
-                ConditionExpression: 'roomId = :from',
+                UpdateExpression: `SET roomId = :room, lastActiveAt = :at, username = :name${
+                  fresh ? ' ADD subscriptionCount :one' : ''
+                } REMOVE resyncRoom, resyncAfter`,
+                ConditionExpression: fresh
+                  ? 'roomId = :from AND (attribute_not_exists(subscriptionCount) OR subscriptionCount < :max)'
+                  : 'roomId = :from',
                 ExpressionAttributeValues: {
                   ':room': roomId,
                   ':at': at,
                   ':name': username,
                   ':from': from,
+                  ...(fresh && { ':one': 1, ':max': LIMITS.subscriptionsMax }),
                 },
               },
             },
@@ -62,10 +72,11 @@ export class DynamoRoomEntry implements RoomEntry {
                   connectedAt: connectedAt ?? at,
                   subscribedAt: at,
                 }),
+                ...(fresh && { ConditionExpression: 'attribute_not_exists(roomId)' }),
               },
             },
-            // Joining the room it is in rewrites its subscription (the name it shows) and deletes nothing.
-            ...(from === roomId
+            // Joining a room it follows rewrites its subscription (the name it shows); only the lobby is left.
+            ...(from === roomId || from !== LOBBY
               ? []
               : [{ Delete: { TableName: this.tables.subscriptions, Key: { connectionId, roomId: from } } }]),
           ],
@@ -75,10 +86,21 @@ export class DynamoRoomEntry implements RoomEntry {
     } catch (error) {
       if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
       const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-      const [room, connection] = reasons;
+      const [room, connection, subscription] = reasons;
       if (reasons.some((reason) => reason?.Code === 'TransactionConflict')) return 'conflict';
       if (room?.Code === 'ConditionalCheckFailed') return 'keyChanged';
-      if (connection?.Code === 'ConditionalCheckFailed') return 'connectionMoved';
+      if (connection?.Code === 'ConditionalCheckFailed') {
+        if (!fresh) return 'connectionMoved';
+        // Either it moved, or it follows as many rooms as it may: the item tells which.
+        const { Item } = await this.db.send(
+          new GetCommand({ TableName: this.tables.connections, Key: { connectionId }, ConsistentRead: true }),
+        );
+        return Item?.roomId === from && Number(Item?.subscriptionCount ?? 0) >= LIMITS.subscriptionsMax
+          ? 'tooManyRooms'
+          : 'connectionMoved';
+      }
+      // Another join put the subscription first: try again, now as a room followed.
+      if (subscription?.Code === 'ConditionalCheckFailed') return 'conflict';
       throw error;
     }
   }

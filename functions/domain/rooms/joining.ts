@@ -1,4 +1,4 @@
-import { Busy, RoomClosed, RoomNotFound } from '../../platform/errors';
+import { Busy, RoomClosed, RoomNotFound, TooManyRooms } from '../../platform/errors';
 import { type JoinedFrame, LIMITS, LOBBY } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
 import { memberKey, senderOf } from '../messaging/changes/frames';
@@ -65,7 +65,13 @@ type JoinDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' 
  * admitted before it fails (RoomNotFound, as a wrong key; or RoomClosed), so no one it removed is in the room when
  * the new key goes out. Returns the connection as it was.
  */
-async function enter(deps: JoinDeps, joiner: Connection, room: Room, username: string): Promise<Connection> {
+async function enter(
+  deps: JoinDeps,
+  joiner: Connection,
+  room: Room,
+  username: string,
+  followed: boolean,
+): Promise<Connection> {
   let current = joiner;
   for (let tries = 1; tries <= ENTRY_TRIES; tries++) {
     const now = deps.now();
@@ -81,9 +87,10 @@ async function enter(deps: JoinDeps, joiner: Connection, room: Room, username: s
       nowSeconds: epochSeconds(now),
     });
     if (outcome === 'entered') {
-      await announceMove(deps, current, room.roomId, username);
+      await announceMove(deps, current, room.roomId, username, { followed });
       return current;
     }
+    if (outcome === 'tooManyRooms') throw new TooManyRooms(LIMITS.subscriptionsMax);
     if (outcome === 'keyChanged') {
       const end = roomEnd((await deps.rooms.get(room.roomId)) ?? room, now);
       throw end ? new RoomClosed(room.roomId, end) : new RoomNotFound(room.roomId);
@@ -112,8 +119,10 @@ export async function joinRoom(
   // The lobby always exists; its Rooms row only appears with its first message.
   const room = await deps.rooms.get(roomId);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
-  const [current, listed, history] = await Promise.all([
+  const [current, followed, listed, history] = await Promise.all([
     requireConnection(deps, connectionId),
+    // A room followed already (shown before, or subscribed) keeps the name it shows there.
+    roomId === LOBBY ? undefined : deps.connections.subscription(connectionId, roomId),
     // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them. An unlisted
     // lobby lists its joiner alone (memberList adds it).
     roomId === LOBBY && options.lobbyUnlisted
@@ -132,6 +141,7 @@ export async function joinRoom(
   let username: string | undefined;
   if (roomId === LOBBY) username = undefined;
   else if (current.roomId === roomId) username = current.username;
+  else if (followed) username = followed.username;
   else {
     const same = await sameMember(deps, current, roomId, others);
     const taken = others.filter((m) => !same.connections.has(m.connectionId)).map((m) => m.username);
@@ -141,7 +151,7 @@ export async function joinRoom(
   const before =
     // A connection already in the room enters again too: the owner may be moving it out at this moment.
     room && username !== undefined
-      ? await enter(deps, current, room, username)
+      ? await enter(deps, current, room, username, followed !== undefined)
       : await moveTo(deps, connectionId, roomId, username);
   // The room's seq is read again now that the joiner is in the room index: a message stored between the first read
   // and the move may have been fanned out before the move, so without this it would be neither in `lastSeq` (which

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { UnknownConnection } from '../../platform/errors';
+import { NotSubscribed, UnknownConnection } from '../../platform/errors';
 import {
   type ChatMessage,
   type HistoryFrame,
@@ -53,17 +53,23 @@ export async function moveTo(
   return before;
 }
 
-/** Tells both rooms of a move that happened (`before`: the connection as it was), as moveTo describes. */
+/**
+ * Tells the rooms of a move that happened (`before`: the connection as it was): the room shown before hears the
+ * member leave only when the move is to the lobby (a `leaveroom`; showing another room keeps following it), and the
+ * room shown now hears it join unless it followed the room already (`followed`).
+ */
 export async function announceMove(
   deps: Pick<ChatPorts, 'events'>,
   before: Connection,
   roomId: string,
   username?: string,
+  options: { followed?: boolean } = {},
 ): Promise<void> {
   if (before.roomId === roomId) return;
   const events: ChatEvent[] = [];
-  if (before.roomId !== LOBBY) events.push(presenceEvent(before.roomId, 'leave', before.username));
-  if (roomId !== LOBBY)
+  if (before.roomId !== LOBBY && roomId === LOBBY)
+    events.push(presenceEvent(before.roomId, 'leave', before.username));
+  if (roomId !== LOBBY && !options.followed)
     events.push(presenceEvent(roomId, 'join', username ?? before.chosenName ?? before.username));
   if (events.length > 0) await deps.events.publish(events);
 }
@@ -127,7 +133,18 @@ export async function createRoom(
 export async function leaveRoom(
   deps: Pick<ChatPorts, 'connections' | 'events' | 'now'>,
   connectionId: string,
+  roomId?: string,
 ): Promise<{ type: 'left'; roomId: string }> {
+  if (roomId !== undefined && roomId !== LOBBY) {
+    const connection = await requireConnection(deps, connectionId);
+    // A room followed but not shown: only its subscription ends, the shown room stays as it is.
+    if (connection.roomId !== roomId) {
+      const gone = await deps.connections.unsubscribe(connectionId, roomId);
+      if (!gone) throw new NotSubscribed(roomId);
+      await deps.events.publish([presenceEvent(roomId, 'leave', gone.username)]);
+      return { type: 'left', roomId };
+    }
+  }
   const before = await moveTo(deps, connectionId, LOBBY);
   return { type: 'left', roomId: before.roomId };
 }

@@ -7,14 +7,17 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { BucketKind, Connection, ConnectionStore, Member, SendBucket } from '../../domain/ports';
-import { LOBBY } from '../protocol';
+import { TooManyRooms } from '../errors';
+import { LIMITS, LOBBY } from '../protocol';
 import { applied, unlessRefused } from './conditions';
 import { allRoomMembers, roomMemberPages } from './roomMembers';
 import {
   connectionTtl,
   deleteSubscription,
+  getSubscription,
   HANDSHAKE_MS,
   putSubscription,
+  type Subscribed,
   type SubscriptionTables,
   subscriptionItem,
   unsubscribeAll,
@@ -23,8 +26,10 @@ import {
 /**
  * The DynamoDB adapter of ConnectionStore: one item per live connection, and one subscription item per room it
  * follows (subscriptions.ts), through which a room's members are found (the RoomSubscribers index). The connection's
- * `roomId` is its room; each move writes the new room's subscription before it deletes the old one's, so the
- * connection is never in no room's index in between.
+ * `roomId` is its shown room (the room of a frame that names none). Showing another room subscribes it and keeps the
+ * rooms followed before, except the lobby, which is followed only while shown; `subscriptionCount` counts the other
+ * subscriptions, at most LIMITS.subscriptionsMax. A move writes the new room's subscription before it deletes an old
+ * one, so the connection is never in no room's index in between.
  */
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(
@@ -73,15 +78,89 @@ export class DynamoConnectionStore implements ConnectionStore {
     return Item as Connection | undefined;
   }
 
-  /** Deletes the connection and every subscription it has (a pruned one too: the fan-out leaves it for this). */
-  async remove(connectionId: string): Promise<Connection | undefined> {
-    const [{ Attributes }] = await Promise.all([
+  /**
+   * Deletes the connection and every subscription it has (a pruned one too: the fan-out leaves it for this); the
+   * connection as it was, with the rooms it followed (`followed`).
+   */
+  async remove(connectionId: string): Promise<(Connection & { followed: Subscribed[] }) | undefined> {
+    const [{ Attributes }, followed] = await Promise.all([
       this.db.send(
         new DeleteCommand({ TableName: this.table, Key: { connectionId }, ReturnValues: 'ALL_OLD' }),
       ),
       unsubscribeAll(this.db, this.subscriptions.table, connectionId),
     ]);
-    return Attributes as Connection | undefined;
+    return Attributes ? { ...(Attributes as Connection), followed } : undefined;
+  }
+
+  subscription(connectionId: string, roomId: string): Promise<Subscribed | undefined> {
+    return getSubscription(this.db, this.subscriptions.table, connectionId, roomId);
+  }
+
+  /**
+   * Stops following a room the connection does not show: its subscription deleted and counted off (once: a delete
+   * that found nothing counts nothing). The subscription as it was; undefined when the room was not followed.
+   */
+  async unsubscribe(connectionId: string, roomId: string): Promise<Subscribed | undefined> {
+    const gone = await deleteSubscription(this.db, this.subscriptions.table, connectionId, roomId);
+    if (gone && roomId !== LOBBY) await this.countOff(connectionId);
+    return gone;
+  }
+
+  /**
+   * Follows a room without showing it (`subscribe`): a new subscription is counted first, refused TOO_MANY_ROOMS at
+   * the limit; one the connection has already is rewritten with the name and counts nothing. False when the
+   * connection is gone.
+   */
+  async subscribe(connection: Connection, roomId: string, username: string, at: string): Promise<boolean> {
+    const had = await this.subscription(connection.connectionId, roomId);
+    if (!had && roomId !== LOBBY && !(await this.countOn(connection.connectionId))) return false;
+    await putSubscription(
+      this.db,
+      this.subscriptions.table,
+      subscriptionItem({
+        connectionId: connection.connectionId,
+        roomId,
+        username,
+        userId: connection.userId,
+        connectedAt: connection.connectedAt,
+        subscribedAt: at,
+      }),
+    );
+    return true;
+  }
+
+  /** One more subscription counted on the connection: TooManyRooms at the limit, false when the connection is gone. */
+  private async countOn(connectionId: string): Promise<boolean> {
+    const counted = await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'ADD subscriptionCount :one',
+          ConditionExpression:
+            'attribute_exists(connectionId) AND (attribute_not_exists(subscriptionCount) OR subscriptionCount < :max)',
+          ExpressionAttributeValues: { ':one': 1, ':max': LIMITS.subscriptionsMax },
+        }),
+      ),
+    );
+    if (counted) return true;
+    if (await this.get(connectionId)) throw new TooManyRooms(LIMITS.subscriptionsMax);
+    return false;
+  }
+
+  /** One subscription fewer counted on the connection (nothing when the connection is gone). */
+  private async countOff(connectionId: string): Promise<void> {
+    await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'ADD subscriptionCount :minus',
+          ConditionExpression: 'attribute_exists(connectionId) AND subscriptionCount > :zero',
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+        }),
+      ),
+    );
   }
 
   async moveToRoom(
@@ -90,6 +169,13 @@ export class DynamoConnectionStore implements ConnectionStore {
     at: string,
     username?: string,
   ): Promise<Connection | undefined> {
+    // A room not followed yet is counted before the move (TooManyRooms at the limit); the lobby counts nothing.
+    if (
+      roomId !== LOBBY &&
+      !(await this.subscription(connectionId, roomId)) &&
+      !(await this.countOn(connectionId))
+    )
+      return undefined;
     const before = await this.move(connectionId, {
       // Without a name for the room, the chosen one again (records made before it was kept keep theirs). A resync
       // note is owed in the room left (dynamoResyncNotes.ts): it goes with the move.
@@ -109,6 +195,10 @@ export class DynamoConnectionStore implements ConnectionStore {
     return before;
   }
 
+  /**
+   * Takes `roomId` from the connection: the lobby shown instead when it shows that room, else the room's
+   * subscription deleted if it follows it. The connection as it was; undefined when gone or not following the room.
+   */
   async moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
     const before = await this.move(connectionId, {
       UpdateExpression:
@@ -120,13 +210,19 @@ export class DynamoConnectionStore implements ConnectionStore {
         ':now': at,
       },
     });
-    if (before) await this.resubscribe(before, LOBBY, before.chosenName ?? before.username, at);
-    return before;
+    if (before) {
+      await this.resubscribe(before, LOBBY, before.chosenName ?? before.username, at);
+      return before;
+    }
+    // Not shown: a room it follows among others (a removal or a close reaches every follower, not only its shower).
+    return (await this.unsubscribe(connectionId, roomId)) ? this.get(connectionId) : undefined;
   }
 
   /**
    * The subscription side of a move the connection item took: the new room's subscription first, then the old
-   * room's deleted, so a fan-out in between finds the connection in at least one of them (never in neither).
+   * room's deleted, so a fan-out in between finds the connection in at least one of them (never in neither). The
+   * old room stays followed unless it is the lobby (followed only while shown) or the move is to the lobby (a
+   * `leaveroom` of the shown room).
    */
   private async resubscribe(before: Connection, roomId: string, username: string, at: string): Promise<void> {
     await putSubscription(
@@ -141,8 +237,15 @@ export class DynamoConnectionStore implements ConnectionStore {
         subscribedAt: at,
       }),
     );
-    if (before.roomId !== roomId)
-      await deleteSubscription(this.db, this.subscriptions.table, before.connectionId, before.roomId);
+    if (before.roomId !== roomId && (before.roomId === LOBBY || roomId === LOBBY)) {
+      const gone = await deleteSubscription(
+        this.db,
+        this.subscriptions.table,
+        before.connectionId,
+        before.roomId,
+      );
+      if (gone && before.roomId !== LOBBY) await this.countOff(before.connectionId);
+    }
   }
 
   async saveSendBucket(

@@ -1,13 +1,20 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Subscribed } from '../../domain/ports';
 import { roomKeyOf } from './roomMembers';
 
 /**
  * The subscriptions table: one item per (connection, room) the connection follows, keyed (`connectionId`,
  * `roomId`). Its `roomKey` (`roomId#n`, roomMembers.ts) keys the RoomSubscribers index every reader of a room's
  * connections queries (the fan-out, `who`, typing, mentions); a connection's own items are one Query of its
- * partition, so `$disconnect` finds every room it followed without an index. Today a connection follows exactly one
- * room, the connection item's `roomId` (the lobby included): the writers of that room write its subscription too
- * (docs/ARCHITECTURE.md, "Subscriptions: one connection, many rooms").
+ * partition, so `$disconnect` finds every room it followed without an index. A connection follows up to
+ * LIMITS.subscriptionsMax rooms (its item's `subscriptionCount`), and the lobby only while it shows it (the connection
+ * item's `roomId`, its shown room): docs/ARCHITECTURE.md, "Subscriptions: one connection, many rooms".
  */
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
@@ -66,14 +73,42 @@ export async function putSubscription(
   await db.send(new PutCommand({ TableName: table, Item: item }));
 }
 
-/** Deletes one subscription; deleting one that is not there is not an error. */
+export type { Subscribed };
+
+/**
+ * Deletes one subscription; deleting one that is not there is not an error. Returns it as it was (undefined: there
+ * was none), so a caller counts each subscription off once.
+ */
 export async function deleteSubscription(
   db: DynamoDBDocumentClient,
   table: string,
   connectionId: string,
   roomId: string,
-): Promise<void> {
-  await db.send(new DeleteCommand({ TableName: table, Key: { connectionId, roomId } }));
+): Promise<Subscribed | undefined> {
+  const deleted = await db.send(
+    new DeleteCommand({ TableName: table, Key: { connectionId, roomId }, ReturnValues: 'ALL_OLD' }),
+  );
+  const Attributes = deleted?.Attributes;
+  return Attributes ? { roomId, username: String(Attributes.username) } : undefined;
+}
+
+/** One subscription, read strongly consistent (a write just made is seen): undefined when the room is not followed. */
+export async function getSubscription(
+  db: DynamoDBDocumentClient,
+  table: string,
+  connectionId: string,
+  roomId: string,
+): Promise<Subscribed | undefined> {
+  const read = await db.send(
+    new GetCommand({
+      TableName: table,
+      Key: { connectionId, roomId },
+      ProjectionExpression: 'roomId, username',
+      ConsistentRead: true,
+    }),
+  );
+  const Item = read?.Item;
+  return Item ? { roomId, username: String(Item.username) } : undefined;
 }
 
 /** The rooms a connection follows (one strongly consistent Query of its partition: a write just made is seen). */
@@ -81,8 +116,8 @@ export async function subscribedRooms(
   db: DynamoDBDocumentClient,
   table: string,
   connectionId: string,
-): Promise<string[]> {
-  const rooms: string[] = [];
+): Promise<Subscribed[]> {
+  const rooms: Subscribed[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
@@ -90,12 +125,13 @@ export async function subscribedRooms(
         TableName: table,
         KeyConditionExpression: 'connectionId = :id',
         ExpressionAttributeValues: { ':id': connectionId },
-        ProjectionExpression: 'roomId',
+        ProjectionExpression: 'roomId, username',
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),
     );
-    for (const item of page.Items ?? []) rooms.push(String(item.roomId));
+    for (const item of page.Items ?? [])
+      rooms.push({ roomId: String(item.roomId), username: String(item.username) });
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return rooms;
@@ -106,8 +142,8 @@ export async function unsubscribeAll(
   db: DynamoDBDocumentClient,
   table: string,
   connectionId: string,
-): Promise<string[]> {
+): Promise<Subscribed[]> {
   const rooms = await subscribedRooms(db, table, connectionId);
-  await Promise.all(rooms.map((roomId) => deleteSubscription(db, table, connectionId, roomId)));
+  await Promise.all(rooms.map(({ roomId }) => deleteSubscription(db, table, connectionId, roomId)));
   return rooms;
 }
