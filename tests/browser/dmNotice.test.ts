@@ -23,6 +23,18 @@ const stage = browserStage({ AuthMode: 'oidc' });
 
 it('ana sees the conversation ben opens with her at once, then his words as its badge, each header naming the other', async () => {
   const { owner: ana, joiner: ben } = await signedInRoom(stage, ['ana', 'ben'], UI_TIMEOUT_MS);
+  // Ana's tab is in the background with notifications allowed: the system notifications it shows are recorded.
+  await ana.evaluate(`(() => {
+    window.shown = [];
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    window.Notification = class {
+      static permission = 'granted';
+      constructor(title, options) {
+        window.shown.push(title + ': ' + options.body);
+      }
+      addEventListener() {}
+    };
+  })()`);
 
   await ben
     .locator('[data-testid="member-item"][data-username="ana"] [data-testid="member-message"]')
@@ -38,6 +50,11 @@ it('ana sees the conversation ben opens with her at once, then his words as its 
   const row = ana.locator(`[data-testid="my-room"][data-room-id="${dmRoom}"]`);
   await row.waitFor();
   await hasText(row.locator('button'), '✉ ben', UI_TIMEOUT_MS);
+  // And, her tab hidden, a system notification says so, once.
+  expect(await ana.evaluate('window.shown')).toEqual([
+    'New direct message: ben opened a direct conversation with you.',
+  ]);
+  await ana.evaluate(`Object.defineProperty(document, 'hidden', { configurable: true, get: () => false })`);
   await ana.locator('.toast', { hasText: 'ben opened a direct conversation with you' }).waitFor();
 
   // His words show as its unread badge, still without a reload.
