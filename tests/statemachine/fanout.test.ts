@@ -1,15 +1,14 @@
 import { join } from 'node:path';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../../infra/template';
 import { statesByName } from '../../local/aslStates';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
 import { readEvent } from '../helpers/events';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
  * The fan-out state machine of template.yaml as the fan-out pipe starts it: a batch of the FIFO queue's records (a
- * room's events in the room's order), or an everyone-broadcast from its own rule. Small pages (7) and chunks (3), so
- * a few members span several of each.
+ * room's events in the room's order; an everyone-broadcast has its own machine, tests/unit/broadcastMachine.test.ts).
+ * Small pages (7) and chunks (3), so a few members span several of each.
  */
 const { h, addMembers, createRoom, send, framesOf, seqsOf, recordsOf, expectPruned } = useFanoutMachine();
 const { managementApi } = h;
@@ -181,51 +180,5 @@ describe('posts that fail', () => {
     const again = await h.machine.execute(batch);
     expect(again.ok).toBe(true);
     for (const id of members) expect(seqsOf(id)).toEqual([1]);
-  });
-});
-
-describe('a broadcast to everyone (its own rule, not the queue)', () => {
-  it('reaches every connection of every room', async () => {
-    const a = await addMembers('BCASTA', 4);
-    const b = await addMembers('BCASTB', 4);
-    const run = await h.machine.execute(eventOf(undefined, 'to-all'));
-    expect(run.ok).toBe(true);
-    for (const id of [...a, ...b]) expect(namesOf(id)).toEqual(['to-all']);
-    expect(run.states).toContain('ScanFirstPage');
-    expect(run.states).not.toContain('QueryFirstPage');
-  });
-
-  describe('whose read of the connections table fails past its retries', () => {
-    // The machine's own DynamoDB calls (the Scan) go through a fault proxy that throttles every request.
-    let faults: DynamoFaultProxy;
-    let proxied: DynamoDBClient;
-
-    beforeAll(async () => {
-      faults = await startDynamoFaultProxy({ target: h.dynamo.endpoint, host: '127.0.0.1' });
-      proxied = new DynamoDBClient({
-        endpoint: faults.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-        maxAttempts: 1,
-      });
-    });
-
-    afterAll(async () => {
-      proxied.destroy();
-      await faults.close();
-    });
-
-    it('fails the execution (counted and alarmed as a failed execution), never a hang', async () => {
-      await addMembers('BCASTF', 3);
-      faults.setThrottle(1);
-      const run = await h
-        .machineWith(proxied)
-        .execute(eventOf(undefined, 'lost'))
-        .finally(() => faults.setThrottle(0));
-      expect({ ok: run.ok, failedState: run.failedState }).toEqual({ ok: false, failedState: 'Rooms' });
-      expect(run.states).toContain('ScanFirstPage');
-      expect(faults.stats().throttled).toBeGreaterThan(1);
-      expect(managementApi.received.size).toBe(0);
-    });
   });
 });
