@@ -223,26 +223,37 @@ describe('a seq taken and never stored', () => {
   });
 });
 
+/** A send store whose message put waits, once reached, until released: an attempt held back mid-send. */
+function heldPut(store: DynamoSendStore) {
+  const realPut = store.put.bind(store);
+  let reached = false;
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  store.put = async (message, expiresAt) => {
+    reached = true;
+    await released;
+    return realPut(message, expiresAt);
+  };
+  return {
+    store,
+    release: () => release(),
+    reached: async () => {
+      while (!reached) await new Promise((r) => setTimeout(r, 5));
+    },
+  };
+}
+
 describe('an attempt whose message put is slow', () => {
   it('stores the message once when its retry puts it first from the record: the slow put finds its own message, not an older event', async () => {
     const w = await world();
-    const slow = w.sendStore();
-    const realPut = slow.put.bind(slow);
-    let recorded = false;
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((r) => {
-      release = r;
-    });
     // The first attempt's put is held back (SDK retries under throttling) until its retry has put the message.
-    slow.put = async (message, expiresAt) => {
-      recorded = true;
-      await released;
-      return realPut(message, expiresAt);
-    };
-    const first = w.send('m-slow', { sends: slow });
-    while (!recorded) await new Promise((r) => setTimeout(r, 5));
+    const slow = heldPut(w.sendStore());
+    const first = w.send('m-slow', { sends: slow.store });
+    await slow.reached();
     const retry = await w.send('m-slow');
-    release();
+    slow.release();
     const { ack } = await first;
     expect(ack).toEqual(retry.ack);
     expect(messagesOf(await w.stored())).toEqual([
@@ -253,25 +264,14 @@ describe('an attempt whose message put is slow', () => {
 
   it('publishes the message once when the slow attempt resumes after its invocation ended: its retry published it', async () => {
     const w = await world();
-    const slow = w.sendStore();
-    const realPut = slow.put.bind(slow);
-    let recorded = false;
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((r) => {
-      release = r;
-    });
-    slow.put = async (message, expiresAt) => {
-      recorded = true;
-      await released;
-      return realPut(message, expiresAt);
-    };
     // The first attempt's invocation ends 50 ms from now; its put is held back past that (a Lambda frozen after it
     // answered, resumed by the next invocation).
-    const first = w.send('m-late', { sends: slow, deadline: Date.now() + 50 });
-    while (!recorded) await new Promise((r) => setTimeout(r, 5));
+    const slow = heldPut(w.sendStore());
+    const first = w.send('m-late', { sends: slow.store, deadline: Date.now() + 50 });
+    await slow.reached();
     await new Promise((r) => setTimeout(r, 80));
     const retry = await w.send('m-late');
-    release();
+    slow.release();
     expect((await first).ack).toEqual(retry.ack);
     expect(w.publishedSeqs()).toEqual([retry.ack.seq]);
   });
