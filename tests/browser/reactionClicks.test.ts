@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, roomOfTwo, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
 
 /**
  * A person clicking a reaction chip twenty times in quick succession keeps their connection (issue 45, item 2):
@@ -26,15 +26,7 @@ const row = (page: Page, text: string) =>
 it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens agree on the result`, async () => {
   const alice = await person('alice-rc');
   const bob = await person('bob-rc');
-  await alice.getByTestId('create-room-button').click();
-  await alice
-    .locator('[data-testid="invite-code"]')
-    .filter({ hasText: /^[A-HJ-NP-Z2-9]{8}$/ })
-    .waitFor();
-  const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-  await bob.getByTestId('join-input').fill(code);
-  await bob.getByTestId('join-button').click();
-  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await roomOfTwo(alice, bob);
   await alice
     .locator('[data-testid="member-item"][data-username="bob-rc"]')
     .waitFor({ state: 'attached', timeout: UI_TIMEOUT_MS });

@@ -141,13 +141,19 @@ export async function signedInRoom(
 ): Promise<{ owner: Page; joiner: Page; code: string }> {
   const ownerPage = await signedInAtIssuer(stage, owner, timeoutMs);
   const joinerPage = await signedInAtIssuer(stage, joiner, timeoutMs);
-  await ownerPage.getByTestId('create-room-button').click();
-  await ownerPage.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
-  const code = await shownRoom(ownerPage);
-  await joinerPage.getByTestId('join-input').fill(code);
-  await joinerPage.getByTestId('join-button').click();
-  await joinerPage.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  const code = await roomOfTwo(ownerPage, joinerPage);
   return { owner: ownerPage, joiner: joinerPage, code };
+}
+
+/** The first page creates a room and the second joins it by its code, as people do: the room's code. */
+export async function roomOfTwo(owner: Page, joiner: Page): Promise<string> {
+  await owner.getByTestId('create-room-button').click();
+  await owner.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
+  const code = await shownRoom(owner);
+  await joiner.getByTestId('join-input').fill(code);
+  await joiner.getByTestId('join-button').click();
+  await joiner.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  return code;
 }
 
 /** The code of the room the page shows (`lobby` in none). */
