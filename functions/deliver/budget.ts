@@ -19,7 +19,8 @@ const RESERVE_PATIENCE_MS = 3000;
 export async function reserve(given: BudgetDeps, posts: number): Promise<boolean> {
   const until = given.now() + RESERVE_PATIENCE_MS;
   for (;;) {
-    if (await given.store.reserve(Math.max(1, posts), given.postsPerSecond, given.now())) return true;
+    if (await reserved(() => given.store.reserve(Math.max(1, posts), given.postsPerSecond, given.now())))
+      return true;
     metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
     const nextSecond = 1000 - (given.now() % 1000);
     if (given.now() + nextSecond > until) {
@@ -28,5 +29,19 @@ export async function reserve(given: BudgetDeps, posts: number): Promise<boolean
     }
     // Into the next second, spread so the waiting chunks of many rooms do not all retry at its first millisecond.
     await new Promise((resolve) => setTimeout(resolve, nextSecond + given.random() * 100));
+  }
+}
+
+/**
+ * A reservation's write, where the budget's item failing past its retries (throttled, or held by a transaction each
+ * try) counts as no room this second: the chunk goes to its repost, then to a resync note, and the execution
+ * goes on. Failing it instead would hold the room's whole batch until the queue's visibility timeout.
+ */
+export async function reserved(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    return Boolean(await write());
+  } catch (error) {
+    logger.warn('posting budget not written: the chunk is treated as over budget', { error });
+    return false;
   }
 }

@@ -3,7 +3,7 @@ import { type FramesOutcome, type PostingDeadline, postFrames } from '../domain/
 import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
 import type { Notifier } from '../domain/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
-import { reserve } from './budget';
+import { reserve, reserved } from './budget';
 
 /**
  * Deliver's post: one chunk of a room's members (a Map iteration of statemachines/fanout.asl.json) gets the frames
@@ -81,7 +81,7 @@ export async function post(
     wanted === 0 ||
     (firstAttempt
       ? await reserve(given, wanted)
-      : await given.store.reserveAll(wanted, given.postsPerSecond, given.now()));
+      : await reserved(() => given.store.reserveAll(wanted, given.postsPerSecond, given.now())));
   const outcomes: FramesOutcome[] = granted
     ? await postFrames(given.notifier, targets, deadline)
     : targets.map(({ connectionId }) => ({ connectionId, confirmed: 0, outcome: 'retry' }));
