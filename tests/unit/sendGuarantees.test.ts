@@ -277,6 +277,40 @@ describe('an attempt whose message put is slow', () => {
   });
 });
 
+describe("a room's first seq", () => {
+  it('marks seq 1 a gap when another sender stored seq 2 before the first-seq check read the room', async () => {
+    const w = await world();
+    const first = w.sendStore();
+    const realNewest = first.newestSeq.bind(first);
+    const realTake = first.takeSeq.bind(first);
+    let took = false;
+    let otherStored: () => void = () => undefined;
+    const stored = new Promise<void>((r) => {
+      otherStored = r;
+    });
+    first.takeSeq = async (...args) => {
+      const taken = await realTake(...args);
+      took = true;
+      return taken;
+    };
+    // The first sender's check of its seq 1 reads the room's newest event only after the second has stored seq 2.
+    first.newestSeq = async (roomId) => {
+      await stored;
+      return realNewest(roomId);
+    };
+    const slow = w.send('m-first', { sends: first });
+    while (!took) await new Promise((r) => setTimeout(r, 5));
+    const other = await w.send('m-other');
+    otherStored();
+    const { ack } = await slow;
+    expect(other.ack.seq).toBe(2);
+    expect(ack.seq).toBe(3);
+    // Seq 1 is a marked gap, not a hole readers wait on: history passes it at once.
+    expect(await w.stored()).toContainEqual(expect.objectContaining({ seq: 1, gap: true }));
+    expect((await w.history()).map((m) => m.seq)).toEqual([2, 3]);
+  });
+});
+
 describe('a room re-created after its item expired', () => {
   it('continues after the highest seq its stored messages hold, and the fan-out cursor starts there', async () => {
     const w = await world();

@@ -34,13 +34,16 @@ export async function orBusy<T>(step: Promise<T>, roomId: string): Promise<T> {
 /**
  * Takes the room's next seq (one atomic `ADD`, refused once the room has ended). A room's first seq is checked against
  * its stored events: a room re-created after its item expired (a DM room opened again) continues after the highest
- * seq its messages hold, never over them.
+ * seq its messages hold, never over them. The seq 1 it then leaves is marked a gap (`expiresAt`, the gap's TTL): the
+ * events found may as well be those of other senders who took seqs 2, 3 … at the same moment, and an unmarked seq 1
+ * would hold the room's readers until the gap bound.
  */
 export async function takeRoomSeq(
   deps: Pick<ChatPorts, 'sends'>,
   roomId: string,
   now: Date,
   life: RoomLife | undefined,
+  expiresAt: number,
 ): Promise<number> {
   for (let tries = 0; tries < MAX_SEQS; tries++) {
     const taken = await orBusy(deps.sends.takeSeq(roomId, now.getTime(), life), roomId);
@@ -48,6 +51,8 @@ export async function takeRoomSeq(
     if (taken.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(taken.room, now) ?? 'expired');
     if (taken.seq > 1) return taken.seq;
     if (!(await catchUp(deps, roomId))) return taken.seq;
+    // A re-created room's seq 1 holds an old event, which the gap's put-if-absent leaves as it is.
+    await orBusy(deps.sends.markGap(roomId, taken.seq, expiresAt), roomId);
   }
   throw new Busy('dynamodb-throttling');
 }

@@ -172,7 +172,7 @@ async function store(
   const messageId = randomUUID();
   let recordedSeq: number | undefined;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
-    const seq = await takeRoomSeq(deps, roomId, now, life);
+    const seq = await takeRoomSeq(deps, roomId, now, life, expiresAt);
     const stored = message(seq, messageId, now.toISOString());
     try {
       if (record && recordedSeq === undefined) {

@@ -138,7 +138,7 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
       }
       if (seq === undefined) {
         if (change.input.signal?.aborted) throw new Busy();
-        seq = await takeRoomSeq(deps, roomId, change.now, life);
+        seq = await takeRoomSeq(deps, roomId, change.now, life, expiresAt);
       }
       const event = eventOf(change, seq, planned.plan);
       const outcome = await orBusy(deps.changes.apply(writeOf(change, event, expiresAt, planned)), roomId);
