@@ -19,6 +19,8 @@ import {
 } from './model';
 import { type BroadcastSettings, presenceCosts, presenceTable } from './presence';
 import { PRICES } from './prices';
+import { renderRoomsPerConnection, roomsPerConnection } from './rooms';
+import { renderSeenBy, seenByComparison } from './seenBy';
 import { type TypingSettings, typingTable } from './typing';
 
 const HELP = `roomcast cost model: monthly AWS cost (us-east-1, list prices) of a chat workload.
@@ -405,6 +407,8 @@ function main() {
   process.stdout.write(
     renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax, assumptions),
   );
+  process.stdout.write(renderSeenBy(seenByComparison(assumptions, PRICES, 50, seenByMax)));
+  process.stdout.write(renderRoomsPerConnection(roomsPerConnection(assumptions, PRICES)));
 }
 
 if (require.main === module) {

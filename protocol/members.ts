@@ -142,8 +142,53 @@ export interface MentionFrame {
   text: string;
 }
 
-export type MemberFrame = ReadFrame | MyRoomsFrame | SeenByFrame | DmOpenedFrame | MentionFrame;
-export const MEMBER_FRAME_TYPES = ['read', 'myrooms', 'seenby', 'dmopened', 'mention'] as const;
+/**
+ * Pushed to every member of a room of at most the deployment's SeenByMaxMembers when read positions there moved (a
+ * member's `markread`): the members whose position moved, each with its position now. Reads that reach the fan-out
+ * together arrive as one frame, one entry per member (its furthest position). A client keeps the `seenby` answer it
+ * asked for when the room was shown and applies these on top: no member's position ever moves back. Larger rooms
+ * get none (their `seenby` answers `tooLarge`).
+ */
+export interface SeenFrame {
+  type: 'seen';
+  roomId: string;
+  members: SeenByMember[];
+}
+
+/** One member's arrival or departure, as a `presence` frame says it. */
+export interface MemberChange {
+  event: 'join' | 'leave';
+  username: string;
+}
+
+/**
+ * Several members joined or left a room within one fan-out cycle: the changes in the order they happened, each as a
+ * `presence` frame would have said it. A lone change still comes as a `presence` frame, so a join wave of k members
+ * costs each member one post per cycle, not k.
+ */
+export interface MembersChangedFrame {
+  type: 'memberschanged';
+  roomId: string;
+  changes: MemberChange[];
+}
+
+export type MemberFrame =
+  | ReadFrame
+  | MyRoomsFrame
+  | SeenByFrame
+  | DmOpenedFrame
+  | MentionFrame
+  | SeenFrame
+  | MembersChangedFrame;
+export const MEMBER_FRAME_TYPES = [
+  'read',
+  'myrooms',
+  'seenby',
+  'dmopened',
+  'mention',
+  'seen',
+  'memberschanged',
+] as const;
 
 /** The frame type that answers each action (errors aside). `opendm` is answered as a join is. */
 export const MEMBER_REPLY_TYPE = {

@@ -1,20 +1,13 @@
 // "Seen by ana and ben" under the reader's own latest message, in rooms small enough for read positions
-// (client.rooms.seenBy, the `seenby` action; SeenByMaxMembers). Read positions move without a frame to the others,
-// so the page asks, but only while the line can still change: an ask comes soon after something that may have moved
-// them (its own message, another member's message, a member joining, the page shown again, a reconnect), at most
-// one per MIN_GAP_MS, then ever more rarely (up to one a minute) while someone has not seen the message yet. Once
-// every other member has seen it, or the room is too large, nothing is asked until the next such event.
+// (SeenByMaxMembers). The page asks `seenby` once when a room is shown (and again after a reconnect, when reads may
+// have moved unseen); after that the server pushes each read that moves as a `seen` frame (docs/PROTOCOL.md), taken
+// here from the client's generic `frame` event. A room too large for read positions answers `tooLarge` and gets no
+// `seen` frames: the line stays empty there.
 
 import { LOBBY } from './roomcast.js';
 import { isOwn, state } from './state.js';
 import { h, ui } from './ui.js';
 
-/** After an event: long enough for the readers' own markread (sent at once when their last was 5 s ago) to land. */
-const FIRST_ASK_MS = 1500;
-/** One ask per this at most: a reader's markread goes out at most once per 5 s (client/members.ts). */
-const MIN_GAP_MS = 5000;
-/** The wait doubles while nothing happens, up to this: a reader away costs one request a minute while shown. */
-const MAX_WAIT_MS = 60_000;
 /** Names in the line; the rest are counted ("and 2 more") and all named in its tooltip. */
 const NAMES_SHOWN = 3;
 
@@ -26,15 +19,14 @@ export function seenLine(names) {
   return `Seen by ${names.slice(0, NAMES_SHOWN).join(', ')} and ${names.length - NAMES_SHOWN} more`;
 }
 
-let timer = null;
-let dueAt = 0;
-let lastAskAt = Number.NEGATIVE_INFINITY;
-let idleWait = MIN_GAP_MS;
-/** Every other member has seen the latest own message, or the room is too large: nothing to ask until an event. */
-let settled = false;
-let asking = false;
-/** An event came while an ask was out: its answer may predate it, so another ask follows. */
-let askAgain = false;
+/** The shown room's read positions: username -> lastReadSeq, from the one ask and the pushed frames since. */
+let positions = new Map();
+/** The room the positions are of; null before its answer (pushed frames before it are kept all the same). */
+let positionsRoom = null;
+/** The shown room is over SeenByMaxMembers: nothing to show. */
+let tooLarge = false;
+/** Each ask's number: an answer to an ask for a room no longer shown, or superseded, is dropped. */
+let asked = 0;
 
 /** The reader's latest message the server has numbered, in the room on screen. */
 function latestOwnRow() {
@@ -46,7 +38,24 @@ function clearLine() {
   for (const line of ui.messageList.querySelectorAll('[data-testid="seen-by"]')) line.remove();
 }
 
-function render(row, seers) {
+/** Positions only move forward: a pushed read and the ask's answer may arrive in either order. */
+function note(members) {
+  for (const m of members) {
+    if (typeof m?.username !== 'string' || typeof m.lastReadSeq !== 'number') continue;
+    positions.set(m.username, Math.max(positions.get(m.username) ?? 0, m.lastReadSeq));
+  }
+}
+
+/** Draws the line under the latest own message from the positions known now. */
+function render() {
+  const row = latestOwnRow();
+  if (!row || tooLarge || positionsRoom !== state.shownRoom) return clearLine();
+  const seq = Number(row.dataset.seq);
+  // In name order: positions come in no fixed order, and a line that reshuffles reads as a change.
+  const seers = [...positions]
+    .filter(([name, read]) => name !== state.username && read >= seq)
+    .map(([name]) => name)
+    .sort((a, b) => a.localeCompare(b));
   const text = seenLine(seers);
   let line = row.querySelector('[data-testid="seen-by"]');
   // One line in the list: under the latest own message only.
@@ -65,104 +74,44 @@ function render(row, seers) {
   line.title = seers.join(', ');
 }
 
-function worthAsking(chat) {
-  return (
-    !settled &&
-    state.chat === chat &&
-    chat.state === 'ready' &&
-    state.shownRoom &&
-    state.shownRoom !== LOBBY &&
-    document.visibilityState === 'visible' &&
-    latestOwnRow() !== null
-  );
-}
-
-function askAt(chat, at) {
-  clearTimeout(timer);
-  dueAt = at;
-  timer = setTimeout(() => ask(chat), Math.max(0, at - Date.now()));
-}
-
-/**
- * Something may have moved read positions: ask soon (never sooner than MIN_GAP_MS after the last ask). `reopen`: it
- * may also have changed who should see the message (a new own message, a joiner, another room, a reconnect); another
- * member's message changes nothing once everyone has seen it.
- */
-function soon(chat, reopen = false) {
-  if (reopen) settled = false;
-  idleWait = MIN_GAP_MS;
-  if (asking) askAgain = true;
-  if (!worthAsking(chat) || asking) return;
-  const at = Math.max(Date.now() + FIRST_ASK_MS, lastAskAt + MIN_GAP_MS);
-  // A busy room does not postpone an ask already due sooner.
-  if (timer && dueAt <= at) return;
-  askAt(chat, at);
-}
-
-async function ask(chat) {
-  timer = null;
-  if (!worthAsking(chat)) return;
-  asking = true;
-  lastAskAt = Date.now();
+/** The one ask of a shown room: every member's position now; pushed frames keep it current from then on. */
+async function askOnce(chat) {
   const roomId = state.shownRoom;
+  const ask = ++asked;
+  positions = new Map();
+  positionsRoom = roomId;
+  tooLarge = false;
+  clearLine();
+  if (!roomId || roomId === LOBBY || chat.state !== 'ready') return;
   let frame = null;
   try {
     frame = await chat.rooms.seenBy();
   } catch {
-    // Advisory: a refused or lost ask waits its turn like an unseen message.
-  } finally {
-    asking = false;
+    // Advisory: without the answer the line fills as members read (their pushed reads).
+    return;
   }
-  const again = askAgain;
-  askAgain = false;
-  const row = latestOwnRow();
-  if (frame && frame.roomId === roomId && roomId === state.shownRoom && row) {
-    if (frame.tooLarge) {
-      clearLine();
-      settled = true;
-      return;
-    }
-    const seq = Number(row.dataset.seq);
-    const others = frame.members.filter((m) => m.username !== state.username);
-    // In name order: the server lists members in no fixed order, and a line that reshuffles reads as a change.
-    const seers = others
-      .filter((m) => m.lastReadSeq >= seq)
-      .map((m) => m.username)
-      .sort((a, b) => a.localeCompare(b));
-    render(row, seers);
-    settled = seers.length === others.length;
-  }
-  if (!worthAsking(chat)) return;
-  if (again) return askAt(chat, Math.max(Date.now() + FIRST_ASK_MS, lastAskAt + MIN_GAP_MS));
-  idleWait = Math.min(idleWait * 2, MAX_WAIT_MS);
-  askAt(chat, Date.now() + idleWait);
+  if (ask !== asked || frame?.roomId !== roomId || roomId !== state.shownRoom) return;
+  tooLarge = frame.tooLarge === true;
+  note(frame.members ?? []);
+  render();
 }
-
-let visibilityBound = false;
 
 /** Wires a new client (connection.js calls it for each one it creates). */
 export function bindSeenBy(chat) {
+  chat.on('frame', ({ frame }) => {
+    if (frame?.type !== 'seen' || frame.roomId !== state.shownRoom || !Array.isArray(frame.members)) return;
+    if (positionsRoom !== frame.roomId) return;
+    note(frame.members);
+    render();
+  });
   chat.on('message', (m) => {
-    if (m.roomId !== state.shownRoom) return;
-    // A newer own message takes the line; until its first answer it shows none.
-    const own = isOwn(m);
-    if (own) clearLine();
-    soon(chat, own);
+    // A newer own message takes the line, with whoever has already read that far (once its row is drawn: the
+    // message list's own listener may come after this one).
+    if (m.roomId === state.shownRoom && isOwn(m)) setTimeout(render, 0);
   });
-  chat.on('room', () => {
-    clearTimeout(timer);
-    timer = null;
-    soon(chat, true);
-  });
-  chat.on('presence', (p) => {
-    if (p.roomId === state.shownRoom && p.event === 'join') soon(chat, true);
-  });
+  chat.on('room', () => askOnce(chat));
   chat.on('state', ({ state: s }) => {
-    if (s === 'ready') soon(chat, true);
-  });
-  if (visibilityBound) return;
-  visibilityBound = true;
-  document.addEventListener('visibilitychange', () => {
-    if (state.chat) soon(state.chat);
+    // Reads made while the connection was down were pushed to nobody here: ask again.
+    if (s === 'ready') askOnce(chat);
   });
 }

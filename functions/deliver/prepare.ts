@@ -1,4 +1,4 @@
-import { batchFrames, type Frame, type SeqPayload } from '../domain/fanout/coalescing';
+import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from '../domain/fanout/coalescing';
 import { logger } from '../platform/powertools';
 import { roomIndexKeys } from './roomIndexKeys';
 
@@ -156,7 +156,8 @@ function prepareRoom(roomId: string | null, events: RoomEvent[]): PreparedRoom {
     frames.push({ payload: event.payload, lastSeq: 0, messages: 0 });
   }
   endRun();
+  // A cycle's presence changes and read positions: one frame each per member (coalescing.ts).
   return roomId === null
     ? { roomId, keys: [EVERYONE], scan: true, frames }
-    : { roomId, keys: roomIndexKeys(roomId), scan: false, frames };
+    : { roomId, keys: roomIndexKeys(roomId), scan: false, frames: coalesceRoomState(roomId, frames) };
 }

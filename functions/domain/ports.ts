@@ -327,7 +327,7 @@ export interface SendStore {
 }
 
 /** The chat bus's events: a room's go through the fan-out queue, a broadcast without a room through its own rule. */
-export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast';
+export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast' | 'Seen';
 
 export interface ChatEvent {
   type: ChatEventType;

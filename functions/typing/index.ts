@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { typingFlag } from '../../protocol';
 import { DynamoPostBudget } from '../domain/fanout/dynamoPostBudget';
+import { TYPING_BUDGET_CEILING } from '../domain/fanout/postBudget';
 import { servedFrom } from '../domain/limits/guard';
 import { systemClock } from '../platform/clock';
 import { config, numberEnv, requireEnv } from '../platform/config';
@@ -30,12 +31,23 @@ const deps = onFirstCall(() => ({
   budget: typingBudget(),
 }));
 
-/** The account's posting budget as Deliver keeps it (functions/domain/fanout/dynamoPostBudget.ts). */
+/**
+ * The account's posting budget as Deliver keeps it (functions/domain/fanout/dynamoPostBudget.ts), at typing's
+ * priority, the lowest: only while the second is under TYPING_BUDGET_CEILING of its budget.
+ */
 function typingBudget() {
   const store = new DynamoPostBudget(documentClient(), { limits: requireEnv('LIMITS_TABLE') });
   const perSecond = config.fanoutPostsPerSecond();
   return {
-    take: async (posts: number) => (await store.reserve(posts, perSecond, Date.now())) !== undefined,
+    take: async (posts: number) => {
+      try {
+        return (await store.reserve(posts, perSecond, Date.now(), TYPING_BUDGET_CEILING)) !== undefined;
+      } catch (error) {
+        // The budget's item throttled or conflicted past its retries: counted as no room, the heartbeat dropped.
+        logger.warn('typing budget not written: the heartbeat is dropped', { error });
+        return false;
+      }
+    },
   };
 }
 

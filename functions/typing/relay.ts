@@ -107,8 +107,8 @@ export async function relayTyping(
     : { type: 'typing', roomId, username: connection.username, typing };
   const others = members.filter((m) => m.connectionId !== connectionId).map((m) => m.connectionId);
   // Typing posts count against the account's posting budget like the fan-out's, and are the first to give way: a
-  // second with no posts to spare drops the heartbeat (the next one, or the receivers' expiry, makes up for it)
-  // rather than take posts a room's messages need.
+  // second without room for typing (half its budget taken: TYPING_BUDGET_CEILING, postBudget.ts) drops the
+  // heartbeat (the next one, or the receivers' expiry, makes up for it) rather than take posts a room's messages need.
   if (others.length > 0 && deps.budget && !(await deps.budget.take(others.length)))
     return { kind: 'dropped', reason: 'noBudget' };
   const deadline = postBy === undefined ? undefined : { stopAt: postBy - 500, giveUpAt: postBy };

@@ -62,6 +62,15 @@ export const isMessage =
   (f) =>
     f.type === 'message' && f.roomId === roomId && (text === undefined || f.text === text);
 
+/**
+ * The `presence` frames a `memberschanged` frame stands for (one fan-out cycle's joins and leaves in one post), in
+ * order; `next()` offers them after the frame itself, so a test waiting for a presence gets it however it came.
+ */
+export function presenceIn(frame: Frame): Frame[] {
+  if (frame.type !== 'memberschanged' || !Array.isArray(frame.changes)) return [];
+  return (frame.changes as Frame[]).map((change) => ({ ...change, type: 'presence', roomId: frame.roomId }));
+}
+
 export const isPresence =
   (roomId: string, event: 'join' | 'leave', username: string): FramePredicate =>
   (f) =>
@@ -86,7 +95,8 @@ function describe(frames: readonly Frame[]): string {
  * A chat client for end-to-end tests: it records every frame and lets a test wait for the next one that matches,
  * without sleeping. Each frame is handed to at most one `next()`, so a test can await frames that already arrived as
  * well as frames still on their way. A `batch` frame is offered to `next()` itself and then each message in it,
- * so a test that waits for a message gets it whether it came alone or in a batch. It sends frames as given, hostile ones too: a thin layer over the client
+ * so a test that waits for a message gets it whether it came alone or in a batch (a `memberschanged` frame likewise
+ * each of its presence changes). It sends frames as given, hostile ones too: a thin layer over the client
  * library in lean mode (no automatic frame of its own) and its wire-level seam (`sendRaw`, the `frame` and `close`
  * events, `terminate`), so the library opens the socket.
  */
@@ -283,6 +293,7 @@ export class ChatClient {
     for (const listener of this.listeners) listener(frame);
     this.offer(frame);
     if (frame.type === 'batch') for (const message of messagesIn(frame)) this.offer(message);
+    if (frame.type === 'memberschanged') for (const change of presenceIn(frame)) this.offer(change);
   }
 
   /** Hands a frame to the first waiter it matches, or keeps it for a later `next()`. */

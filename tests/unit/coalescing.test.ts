@@ -1,4 +1,9 @@
-import { FRAME_LIMIT_BYTES, framesOf } from '../../functions/domain/fanout/coalescing';
+import {
+  coalesceRoomState,
+  FRAME_LIMIT_BYTES,
+  type Frame,
+  framesOf,
+} from '../../functions/domain/fanout/coalescing';
 import type { ChatMessage } from '../../protocol';
 
 const message = (seq: number, text: string): ChatMessage => ({
@@ -69,4 +74,65 @@ it('a message too long to share a frame goes alone, as a plain message frame, be
   ]);
   expect(frames.map((f) => parsed(f.payload).type)).toEqual(['batch', 'message', 'batch']);
   expect(frames.map((f) => f.lastSeq)).toEqual([2, 3, 5]);
+});
+
+describe('a cycle’s presence changes and read positions (coalesceRoomState)', () => {
+  const state = (frame: object) => ({ payload: JSON.stringify(frame), lastSeq: 0, messages: 0 });
+  const presence = (event: 'join' | 'leave', username: string) =>
+    state({ type: 'presence', roomId: 'ROOM', event, username });
+  const seen = (username: string, lastReadSeq: number, userId?: string) =>
+    state({ type: 'seen', roomId: 'ROOM', members: [{ username, ...(userId && { userId }), lastReadSeq }] });
+  const [first, second] = framesOf('ROOM', [message(5, 'five')]).concat(
+    framesOf('ROOM', [message(6, 'six')]),
+  );
+  const bodies = (frames: { payload: string }[]) => frames.map((f) => JSON.parse(f.payload));
+
+  it('makes a join wave one memberschanged frame in the first change’s place, in order, messages kept', () => {
+    const frames = coalesceRoomState('ROOM', [
+      presence('join', 'ana'),
+      first as Frame,
+      presence('join', 'ben'),
+      presence('leave', 'ana'),
+      second as Frame,
+    ]);
+    expect(bodies(frames)).toEqual([
+      {
+        type: 'memberschanged',
+        roomId: 'ROOM',
+        changes: [
+          { event: 'join', username: 'ana' },
+          { event: 'join', username: 'ben' },
+          { event: 'leave', username: 'ana' },
+        ],
+      },
+      JSON.parse((first as Frame).payload),
+      JSON.parse((second as Frame).payload),
+    ]);
+  });
+
+  it('leaves a lone presence frame as it came', () => {
+    const lone = presence('join', 'cat');
+    expect(coalesceRoomState('ROOM', [first as Frame, lone])).toEqual([first, lone]);
+  });
+
+  it('makes a cycle’s reads one seen frame after its messages, each member once at its furthest position', () => {
+    const frames = coalesceRoomState('ROOM', [
+      seen('ana', 4, `user:${'a'.repeat(43)}`),
+      first as Frame,
+      seen('ben', 5),
+      seen('ana', 5, `user:${'a'.repeat(43)}`),
+      seen('ben', 3),
+    ]);
+    expect(bodies(frames)).toEqual([
+      JSON.parse((first as Frame).payload),
+      {
+        type: 'seen',
+        roomId: 'ROOM',
+        members: [
+          { username: 'ana', userId: `user:${'a'.repeat(43)}`, lastReadSeq: 5 },
+          { username: 'ben', lastReadSeq: 5 },
+        ],
+      },
+    ]);
+  });
 });

@@ -1,4 +1,11 @@
-import type { ChatMessage } from '../../../protocol';
+import type {
+  ChatMessage,
+  MemberChange,
+  MembersChangedFrame,
+  PresenceFrame,
+  SeenByMember,
+  SeenFrame,
+} from '../../../protocol';
 import { roomFrameOf } from '../messaging/changes/frames';
 
 /**
@@ -75,3 +82,63 @@ export const resyncFrame = (roomId: string, afterSeq: number): Frame => ({
   lastSeq: afterSeq,
   messages: 0,
 });
+
+/**
+ * A room's state events of one fan-out cycle (the queue's batch), each member getting one frame per kind however many
+ * came: presence changes (a join wave of k members costs each member one post, not k) and read positions ("seen by").
+ * `frames` are the room's frames as Prepare ordered them; what is returned holds the same message frames in the same
+ * order, and:
+ * - the presence frames as one `memberschanged` frame, in the first one's place, its changes in the queue's order (a
+ *   join still comes before the joiner's first message); a lone one stays a `presence` frame;
+ * - the `seen` frames as one, each member once at its furthest position, after the cycle's messages (the positions
+ *   name seqs the member may be about to get in this very cycle).
+ * A cycle holds at most ten events (the pipe's batch), so neither frame comes near FRAME_LIMIT_BYTES.
+ */
+export function coalesceRoomState(roomId: string, frames: readonly Frame[]): Frame[] {
+  const out: Frame[] = [];
+  const changes: MemberChange[] = [];
+  let presenceAt = -1;
+  const seen = new Map<string, SeenByMember>();
+  for (const frame of frames) {
+    const state = stateOf(frame);
+    if (state?.type === 'presence') {
+      if (presenceAt < 0) {
+        presenceAt = out.length;
+        out.push(frame);
+      }
+      changes.push({ event: state.event, username: state.username });
+    } else if (state?.type === 'seen') {
+      for (const member of state.members) {
+        const key = member.userId ?? `name:${member.username}`;
+        const known = seen.get(key);
+        if (!known || member.lastReadSeq > known.lastReadSeq) seen.set(key, member);
+      }
+    } else out.push(frame);
+  }
+  if (changes.length > 1) {
+    const merged: MembersChangedFrame = { type: 'memberschanged', roomId, changes };
+    out[presenceAt] = stateFrame(JSON.stringify(merged));
+  }
+  if (seen.size > 0) {
+    const merged: SeenFrame = { type: 'seen', roomId, members: [...seen.values()] };
+    out.push(stateFrame(JSON.stringify(merged)));
+  }
+  return out;
+}
+
+const stateFrame = (payload: string): Frame => ({ payload, lastSeq: 0, messages: 0 });
+
+/** A presence or seen frame's content; undefined for any other frame (messages are never parsed here). */
+function stateOf(frame: Frame): PresenceFrame | SeenFrame | undefined {
+  if (frame.messages > 0) return undefined;
+  if (!frame.payload.startsWith('{"type":"presence"') && !frame.payload.startsWith('{"type":"seen"'))
+    return undefined;
+  try {
+    const parsed = JSON.parse(frame.payload) as PresenceFrame | SeenFrame;
+    if (parsed.type === 'presence' && typeof parsed.username === 'string') return parsed;
+    if (parsed.type === 'seen' && Array.isArray(parsed.members)) return parsed;
+  } catch {
+    // Not JSON: posted as it came.
+  }
+  return undefined;
+}

@@ -34,9 +34,11 @@ export class DynamoPostBudget {
    * Reserves `posts` (at most `perSecond`) in the account-wide budget of the second `now` falls in, shared first come
    * first served by every room's cycles: what was taken from which shard, or undefined when it did not fit. As
    * planReservation says: one shard picked at random and, if it has no room, one other picked at random (at most two
-   * writes); or an even part from every shard, the parts taken given back if one did not fit.
+   * writes); or an even part from every shard, the parts taken given back if one did not fit. `ceiling` (0 to 1)
+   * lets the reservation fill each shard only up to that share of its posts: a lower-priority class's posts
+   * (TYPING_BUDGET_CEILING, postBudget.ts) are counted with everyone's but find no room once a second is that full.
    */
-  async reserve(posts: number, perSecond: number, now: number): Promise<PostGrant | undefined> {
+  async reserve(posts: number, perSecond: number, now: number, ceiling = 1): Promise<PostGrant | undefined> {
     const second = Math.floor(now / 1000);
     const { shares, wanted, parts } = planReservation(posts, perSecond);
     if (wanted === 0) return { second, shards: [] };
@@ -46,12 +48,14 @@ export class DynamoPostBudget {
       if (shares.length > 1)
         tries.push((first + 1 + Math.floor(this.random() * (shares.length - 1))) % shares.length);
       for (const shard of tries)
-        if (await this.take(second, shard, wanted, shares[shard] as number))
+        if (await this.take(second, shard, wanted, Math.floor((shares[shard] as number) * ceiling)))
           return { second, shards: [{ shard, posts: wanted }] };
       return undefined;
     }
     const taken = await Promise.allSettled(
-      parts.map((part) => this.take(second, part.shard, part.posts, shares[part.shard] as number)),
+      parts.map((part) =>
+        this.take(second, part.shard, part.posts, Math.floor((shares[part.shard] as number) * ceiling)),
+      ),
     );
     const grant = {
       second,

@@ -21,6 +21,16 @@ export function budgetShares(perSecond: number): number[] {
   return Array.from({ length: count }, (_, shard) => base + (shard < budget % count ? 1 : 0));
 }
 
+/**
+ * Typing's place in the budget: the lowest. A typing relay's posts are counted in the same per-second shard counters
+ * as every fan-out post, but taken only while the shard stays within this share of its posts (a fan-out chunk may
+ * fill it whole). A second whose budget is half taken relays no typing (the heartbeat is dropped: typing is
+ * ephemeral, the next heartbeat or the receivers' expiry makes up for it), so the posts typing takes never leave a
+ * room's messages, presence or reads less than half of any second's budget, and under the load that fills the
+ * budget typing gives way at once instead of waiting or retrying.
+ */
+export const TYPING_BUDGET_CEILING = 0.5;
+
 /** Posts taken from one shard of a second's budget. */
 export interface ShardPosts {
   shard: number;

@@ -156,7 +156,7 @@ export class DynamoMembershipStore implements MembershipStore {
     read: { seq: number; head: number },
     at: string,
     ttl?: number,
-  ): Promise<number> {
+  ): Promise<{ lastReadSeq: number; moved: boolean }> {
     const { seq, head } = read;
     try {
       // Only forward: two devices reading at once, or a late retry, never move a position back. A stored position
@@ -177,14 +177,14 @@ export class DynamoMembershipStore implements MembershipStore {
           },
         }),
       );
-      return seq;
+      return { lastReadSeq: seq, moved: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // Already at or past `seq`: say where it is (this read happens only on a refused move).
       const { Item } = await this.db.send(
         new GetCommand({ TableName: this.tables.memberships, Key: { memberKey, roomId } }),
       );
-      return Math.max(seq, Number(Item?.lastReadSeq ?? 0));
+      return { lastReadSeq: Math.max(seq, Number(Item?.lastReadSeq ?? 0)), moved: false };
     }
   }
 

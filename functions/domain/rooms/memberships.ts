@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   DM_ROOM_CODE_LENGTH,
   type DmOpenedFrame,
@@ -10,6 +10,8 @@ import {
   type ReadFrame,
   ROOM_CODE_ALPHABET,
   type SeenByFrame,
+  type SeenByMember,
+  type SeenFrame,
   UNREAD_MAX,
 } from '../../../protocol';
 import { BadRequest, Forbidden, NotAllowed } from '../../platform/errors';
@@ -17,7 +19,7 @@ import { logger } from '../../platform/powertools';
 import { LOBBY } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
 import { memberKey } from '../messaging/changes/frames';
-import type { ChatPorts, Connection, Room } from '../ports';
+import type { ChatEvent, ChatPorts, Connection, EventPublisher, Member, Room } from '../ports';
 import { personName } from './people';
 import { epochSeconds, roomEnd, roomTtl } from './roomLife';
 
@@ -55,7 +57,7 @@ export interface MembershipStore {
   leave(memberKey: string, roomId: string): Promise<void>;
   /**
    * Moves the read position to `read.seq` (at most the room's `read.head`) if that is forward, or if the stored one
-   * is past the head; returns the position kept after the request.
+   * is past the head; returns the position kept after the request and whether this request moved it.
    */
   markRead(
     memberKey: string,
@@ -63,7 +65,7 @@ export interface MembershipStore {
     read: { seq: number; head: number },
     at: string,
     ttl?: number,
-  ): Promise<number>;
+  ): Promise<{ lastReadSeq: number; moved: boolean }>;
   /** The member's memberships, at most `limit`. */
   list(memberKey: string, limit: number): Promise<Membership[]>;
   /** Read positions of several members in one room; a member without one is absent from the map. */
@@ -209,15 +211,38 @@ export function parseReadSeq(value: unknown): number {
 }
 
 /**
+ * How a read that moved is pushed to the room ("seen by", docs/PROTOCOL.md): a `Seen` event on the chat bus, which
+ * the fan-out delivers with the room's other events and coalesces per cycle (functions/deliver/prepare.ts), in rooms
+ * of at most `maxMembers` connections. The room's size is one bounded read of its index (`membersUpTo`, keys only,
+ * stopping at `maxMembers + 1`), made beside the head's read: no counter is kept anywhere, so nothing per room is
+ * written on a join or a leave, and a room over the size costs that one read and publishes nothing.
+ */
+export interface SeenPush {
+  events: EventPublisher;
+  membersUpTo(roomId: string, limit: number): Promise<Member[]>;
+  maxMembers: number;
+}
+
+/**
  * Moves the caller's read position in its room forward. A position past the room's head (its latest event) is
  * refused and nothing is stored: it would hide every message still to come, and tell "seen by" of messages that do not
  * exist. One read of the head decides it. markread acts on the connection's own room, which it is in by definition.
+ * A position that moved is pushed to the room (SeenPush) when the room is small enough; the push is advisory, so
+ * its failure is logged and the read stands.
  */
-export async function markRead(deps: MemberDeps, connectionId: string, seq: number): Promise<ReadFrame> {
+export async function markRead(
+  deps: MemberDeps & { seen?: SeenPush },
+  connectionId: string,
+  seq: number,
+): Promise<ReadFrame> {
   const connection = await requireConnection(deps, connectionId);
   const { roomId } = connection;
   if (roomId === LOBBY) throw new NotAllowed('The lobby keeps no read positions: join a room first.');
-  const head = await deps.memberships.head(roomId);
+  const { seen } = deps;
+  const [head, members] = await Promise.all([
+    deps.memberships.head(roomId),
+    seen?.membersUpTo(roomId, seen.maxMembers + 1),
+  ]);
   if (head === undefined)
     throw new NotAllowed(`Room ${roomId} no longer exists: it keeps no read positions.`);
   if (seq > head)
@@ -226,14 +251,35 @@ export async function markRead(deps: MemberDeps, connectionId: string, seq: numb
     );
   const key = memberKeyOf(connection);
   const now = deps.now();
-  const lastReadSeq = await deps.memberships.markRead(
+  const { lastReadSeq, moved } = await deps.memberships.markRead(
     key,
     roomId,
     { seq, head },
     now.toISOString(),
     membershipTtl(key, now),
   );
+  if (moved && seen && members !== undefined && members.length <= seen.maxMembers)
+    await pushSeen(seen.events, roomId, {
+      username: connection.username,
+      ...(connection.userId?.startsWith('user:') && { userId: connection.userId }),
+      lastReadSeq,
+    });
   return { type: 'read', roomId, lastReadSeq };
+}
+
+/** The `Seen` event of one member's new position: its frame as the room gets it when it comes alone. */
+export function seenEvent(roomId: string, member: SeenByMember): ChatEvent {
+  const frame: SeenFrame = { type: 'seen', roomId, members: [member] };
+  return { type: 'Seen', messageId: randomUUID(), roomId, payload: JSON.stringify(frame) };
+}
+
+async function pushSeen(events: EventPublisher, roomId: string, member: SeenByMember): Promise<void> {
+  try {
+    await events.publish([seenEvent(roomId, member)]);
+  } catch (error) {
+    // The others see this position with the member's next read, or when they show the room again (seenby).
+    logger.warn('read position not pushed', { roomId, error });
+  }
 }
 
 /** Whether `key` may still enter `room` the way its membership says: the room lives and lets it in. */
