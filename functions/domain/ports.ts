@@ -1,5 +1,6 @@
 import type { Clock } from '../platform/clock';
 import type { ChatMessage } from '../platform/protocol';
+import type { ReactionState } from './messaging/changes/ports';
 
 /**
  * Ports of the chat domain. The AWS adapters (`platform/aws/`, and the `dynamo*.ts` beside each domain) implement
@@ -221,6 +222,8 @@ export interface MessageStore {
     seqs: readonly number[],
     nowSeconds: number,
   ): Promise<Map<number, { text: string; deleted: boolean }>>;
+  /** The reactions of these messages (their summaries) and the ones `viewer` (a memberKey) gave them. */
+  reactions(roomId: string, seqs: readonly number[], viewer: string): Promise<Map<number, ReactionState>>;
 }
 
 /** A send with a clientMsgId as recorded with its message, keyed by room, username and clientMsgId. */
