@@ -126,6 +126,8 @@ export interface Room {
   seq: number;
   /** The room's 96-bit invite key (guard.ts): a join that carries it takes no guess. Absent on older rooms. */
   inviteKey?: string;
+  /** A hash of `inviteKey` (rooms.ts keyIdOf), written with it: what `myrooms` compares instead of the key. */
+  keyId?: string;
   /** The creator's `userId` (Connection.userId): the one member who may rotate the key, remove members, close it. */
   ownerId?: string;
   /**

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { NotSubscribed, UnknownConnection } from '../../platform/errors';
 import {
   type ChatMessage,
@@ -46,6 +46,14 @@ export async function framesFor(
 }
 
 /** Rooms: creating one, moving a connection between rooms, and what a room holds (members, history). */
+
+/**
+ * A room's key id: a hash of its invite key, written with the key (the room store), so that `myrooms` tells whether a
+ * member's stored key is still the room's without reading the key itself (its IAM policy may not read `inviteKey`).
+ */
+export function keyIdOf(inviteKey: string): string {
+  return createHash('sha256').update(inviteKey).digest('base64url').slice(0, 22);
+}
 
 const ROOM_CODE_ATTEMPTS = 5;
 
