@@ -291,7 +291,8 @@ export function dynamoRequestScope(
                   : undefined,
             )
           : [];
-      return withLeadingKeys({ action, resources: [table(name)] }, hashKeyOfTable(name), keyed);
+      const context = isObj(part) ? readContext(operation, part) : undefined;
+      return withLeadingKeys({ action, resources: [table(name)], context }, hashKeyOfTable(name), keyed);
     });
     return { action, resources: tables.map(table), checks };
   }
@@ -300,15 +301,18 @@ export function dynamoRequestScope(
   const index = (operation === 'Query' || operation === 'Scan') && typeof input.IndexName === 'string';
   const resources = [`${table(input.TableName)}${index ? `/index/${input.IndexName}` : ''}`];
   const hashKey = hashKeyOfTable?.(input.TableName);
-  if (!hashKey || index) return { action, resources };
+  const context = readContext(operation, input);
+  if (!hashKey || index)
+    return { action, resources, ...(context && { checks: [{ action, resources, context }] }) };
   // dynamodb:LeadingKeys: the partition key value of the item (GetItem, PutItem, UpdateItem, DeleteItem) or of the
   // Query's key condition; a Scan names none. Index Queries are left without it (roomcast conditions none).
   const keyed =
     operation === 'Query'
       ? [{ [hashKey]: queryKeyValue(input, hashKey) }]
       : [isObj(input.Key) ? input.Key : isObj(input.Item) ? input.Item : undefined];
-  if (operation === 'Scan') return { action, resources };
-  return { action, resources, checks: [withLeadingKeys({ action, resources }, hashKey, keyed)] };
+  if (operation === 'Scan')
+    return { action, resources, ...(context && { checks: [{ action, resources, context }] }) };
+  return { action, resources, checks: [withLeadingKeys({ action, resources, context }, hashKey, keyed)] };
 }
 
 /** One IAM check of a request: an action on its resources, with the condition keys the request sets. */
@@ -334,7 +338,42 @@ function withLeadingKeys(check: ScopeCheck, hashKey: string | undefined, keyed: 
   if (!hashKey) return check;
   const values = keyed.map((k) => (isObj(k) ? keyValueText(k[hashKey]) : undefined));
   if (values.length === 0 || values.some((v) => v === undefined)) return check;
-  return { ...check, context: { 'dynamodb:LeadingKeys': [...new Set(values as string[])] } };
+  return {
+    ...check,
+    context: { ...check.context, 'dynamodb:LeadingKeys': [...new Set(values as string[])] },
+  };
+}
+
+/** The reads that name the attributes they return (ProjectionExpression, AttributesToGet). */
+const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
+
+/**
+ * A read's fine-grained access keys (DynamoDB developer guide, "Using IAM policy conditions for fine-grained access
+ * control", docs/PARITY.md): `dynamodb:Attributes`, the top-level attribute names its ProjectionExpression (its
+ * `#name` placeholders resolved) or AttributesToGet asks for; `dynamodb:Select`, a Query's or Scan's Select, else
+ * SPECIFIC_ATTRIBUTES with a projection and ALL_ATTRIBUTES without one (the API's default), for GetItem and
+ * BatchGetItem too: AWS's attribute-level pattern lists both with `StringEqualsIfExists dynamodb:Select
+ * SPECIFIC_ATTRIBUTES` as what keeps them from returning other attributes, so the twin refuses their unprojected
+ * reads under it (the stricter reading). A read that names no attributes sets no `dynamodb:Attributes` (a
+ * `ForAllValues` condition then holds). Writes set neither key here (no roomcast statement conditions them).
+ */
+function readContext(operation: string, part: Obj): ConditionContext | undefined {
+  if (!READS.has(operation)) return undefined;
+  const names = isObj(part.ExpressionAttributeNames) ? part.ExpressionAttributeNames : {};
+  const projected =
+    typeof part.ProjectionExpression === 'string'
+      ? part.ProjectionExpression.split(',').map((path) => {
+          const top = path.trim().split(/[.[]/)[0] ?? '';
+          return top.startsWith('#') ? String(names[top] ?? top) : top;
+        })
+      : Array.isArray(part.AttributesToGet)
+        ? part.AttributesToGet.map(String)
+        : undefined;
+  const context: ConditionContext = {};
+  if (projected && projected.length > 0) context['dynamodb:Attributes'] = [...new Set(projected)];
+  context['dynamodb:Select'] =
+    typeof part.Select === 'string' ? part.Select : projected ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES';
+  return context;
 }
 
 /** A transaction's checks, item by item (its own action and table, its partition key as dynamodb:LeadingKeys). */

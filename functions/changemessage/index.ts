@@ -9,7 +9,14 @@ import { onFirstCall } from '../platform/onFirstCall';
 import { logger } from '../platform/powertools';
 import { parseClientMsgId } from '../platform/protocol';
 import { routeHandler } from '../platform/websocket';
-import { changeStore, connectionStore, guardStore, roomStore, sendStore } from '../platform/wiring/dynamodb';
+import {
+  changeStore,
+  connectionStore,
+  guardStore,
+  reactionStore,
+  roomStore,
+  sendStore,
+} from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({
@@ -17,6 +24,7 @@ const deps = onFirstCall(() => ({
   rooms: roomStore(),
   sends: sendStore(),
   changes: changeStore(),
+  reactions: reactionStore(),
   events: eventPublisher(),
   now: systemClock,
   messageRetentionDays: config.messageRetentionDays(),

@@ -1,5 +1,6 @@
 import type { Clock } from '../platform/clock';
 import type { ChatMessage } from '../platform/protocol';
+import type { ReactionState } from './messaging/changes/ports';
 
 /**
  * Ports of the chat domain. The AWS adapters (`platform/aws/`, and the `dynamo*.ts` beside each domain) implement
@@ -125,6 +126,8 @@ export interface Room {
   seq: number;
   /** The room's 96-bit invite key (guard.ts): a join that carries it takes no guess. Absent on older rooms. */
   inviteKey?: string;
+  /** A hash of `inviteKey` (rooms.ts keyIdOf), written with it: what `myrooms` compares instead of the key. */
+  keyId?: string;
   /** The creator's `userId` (Connection.userId): the one member who may rotate the key, remove members, close it. */
   ownerId?: string;
   /**
@@ -221,6 +224,8 @@ export interface MessageStore {
     seqs: readonly number[],
     nowSeconds: number,
   ): Promise<Map<number, { text: string; deleted: boolean }>>;
+  /** The reactions of these messages (their summaries) and the ones `viewer` (a memberKey) gave them. */
+  reactions(roomId: string, seqs: readonly number[], viewer: string): Promise<Map<number, ReactionState>>;
 }
 
 /** A send with a clientMsgId as recorded with its message, keyed by room, username and clientMsgId. */

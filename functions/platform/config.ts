@@ -82,6 +82,7 @@ export const config = {
   roomsTable: () => requireEnv('ROOMS_TABLE'),
   messagesTable: () => requireEnv('MESSAGES_TABLE'),
   sendsTable: () => requireEnv('SENDS_TABLE'),
+  reactionsTable: () => requireEnv('REACTIONS_TABLE'),
   eventBusName: () => requireEnv('EVENT_BUS_NAME'),
   eventSource: () => requireEnv('EVENT_SOURCE'),
   /**

@@ -4,13 +4,14 @@ import { systemClock } from '../platform/clock';
 import { onFirstCall } from '../platform/onFirstCall';
 import { requireString } from '../platform/protocol';
 import { routeHandler } from '../platform/websocket';
-import { connectionStore, roomStore } from '../platform/wiring/dynamodb';
+import { connectionStore, membershipStore, roomStore } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 import { notifier } from '../platform/wiring/managementApi';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
   rooms: roomStore(),
+  memberships: membershipStore(),
   notifier: notifier(),
   events: eventPublisher(),
   now: systemClock,

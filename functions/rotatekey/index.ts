@@ -3,12 +3,13 @@ import { rotateKey } from '../domain/rooms/owners';
 import { systemClock } from '../platform/clock';
 import { onFirstCall } from '../platform/onFirstCall';
 import { routeHandler } from '../platform/websocket';
-import { connectionStore, roomStore } from '../platform/wiring/dynamodb';
+import { connectionStore, membershipStore, roomStore } from '../platform/wiring/dynamodb';
 import { notifier } from '../platform/wiring/managementApi';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
   rooms: roomStore(),
+  memberships: membershipStore(),
   notifier: notifier(),
   now: systemClock,
 }));

@@ -1,11 +1,13 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ChatClient, type Frame } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
- * Many members react to one message at once (a popular message in a busy room): every reaction is stored once and
- * counted, and the message's count is the number of members who reacted. A reaction's change still rewrites the
- * message's item in a transaction, so a few of a burst answer BUSY first and land on the retry the client library
- * makes with the same clientMsgId (never twice: the count is exact).
+ * Many members react to one message at once (a popular message in a busy room). Reactions live in the Reactions
+ * table (one small item per message and member, a summary per message: platform/aws/reactions.ts), so no reaction
+ * rewrites the message nor meets another in a transaction: every reaction of the burst is answered at once (no BUSY),
+ * stored once, counted once, and the message's count is the number of members who reacted.
  */
 jest.setTimeout(120_000);
 
@@ -21,17 +23,46 @@ afterAll(async () => {
   await testCloud.cloud.close();
 });
 
-it(`${MEMBERS} members reacting to one message within a second: every reaction stored and counted`, async () => {
+/** The Reactions table's items of one message, read as the admin (not through the product). */
+async function reactionItems(roomId: string, seq: number) {
   const { cloud } = testCloud;
-  const owner = await ChatClient.connect(cloud.wsUrl, 'owner');
-  open.push(owner);
+  const table = cloud.template.tables().find((t) => t.logicalId === 'ReactionsTable')?.TableName;
+  const db = adminDynamo(cloud);
+  try {
+    const { Items } = await db.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: '#t = :t',
+        ExpressionAttributeNames: { '#t': 'target' },
+        ExpressionAttributeValues: { ':t': { S: `${roomId}#${seq}` } },
+        ConsistentRead: true,
+      }),
+    );
+    const items = (Items ?? []).map((item) => unmarshall(item));
+    return {
+      summary: items.find((item) => item.key === '#'),
+      members: items.filter((item) => String(item.key).startsWith('m#')),
+    };
+  } finally {
+    db.destroy();
+  }
+}
+
+async function roomWith(owner: ChatClient, n: number, prefix: string) {
   const created = await owner.expectReply({ action: 'createroom' });
   const roomId = String(created.roomId);
   const members = await Promise.all(
-    Array.from({ length: MEMBERS }, (_, i) => ChatClient.connect(cloud.wsUrl, `fan-${i}`)),
+    Array.from({ length: n }, (_, i) => ChatClient.connect(testCloud.cloud.wsUrl, `${prefix}-${i}`)),
   );
   open.push(...members);
   for (const m of members) await m.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
+  return { roomId, members };
+}
+
+it(`${MEMBERS} members reacting to one message within a second: every reaction stored and counted`, async () => {
+  const owner = await ChatClient.connect(testCloud.cloud.wsUrl, 'owner');
+  open.push(owner);
+  const { roomId, members } = await roomWith(owner, MEMBERS, 'fan');
   const post = await owner.expectReply({
     action: 'sendmessage',
     message: 'react to this',
@@ -39,26 +70,71 @@ it(`${MEMBERS} members reacting to one message within a second: every reaction s
   });
   await testCloud.settle();
 
-  // Each member reacts once, as the client library does: a BUSY answer (the message's item held by the other
-  // reactions' transactions past the retries) is sent again with the same clientMsgId after a jittered wait.
-  let busy = 0;
-  const react = async (m: ChatClient, i: number): Promise<Frame> => {
-    for (let attempt = 1; ; attempt++) {
-      const requestId = `burst-${i}-${attempt}`;
-      m.send({ action: 'react', seq: post.seq, reaction: '👍', clientMsgId: `r-${i}`, requestId });
-      const reply = await m.next((f) => f.requestId === requestId, 60_000);
-      if (reply.code !== 'BUSY' || attempt === 6) return reply;
-      busy += 1;
-      await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 400 * attempt));
-    }
-  };
-  const replies = await Promise.all(members.map(react));
-  const refused = replies.filter((f) => f.type !== 'changed');
-  expect(refused).toEqual([]);
-  expect(busy).toBeLessThan(MEMBERS);
+  const replies = await Promise.all(
+    members.map((m, i) =>
+      m.ask({ action: 'react', seq: post.seq, reaction: '👍', clientMsgId: `r-${i}` }, 60_000),
+    ),
+  );
+  // Nothing is refused, not even as BUSY: no reaction waits for another.
+  expect(replies.filter((f) => f.type !== 'changed')).toEqual([]);
+  // Each member's reply shows its own reaction.
+  for (const reply of replies)
+    expect((reply.message as Frame).reactions).toEqual([
+      expect.objectContaining({ reaction: '👍', mine: true }),
+    ]);
+
+  const { summary, members: given } = await reactionItems(roomId, Number(post.seq));
+  expect(given).toHaveLength(MEMBERS);
+  expect(given.every((item) => [...(item.given as Set<string>)].join() === '👍')).toBe(true);
+  expect(summary).toMatchObject({ counts: { '👍': MEMBERS }, total: MEMBERS });
+
   const page = await owner.expectReply({ action: 'history', afterSeq: Number(post.seq) - 1, limit: 1 });
   const message = (page.messages as Frame[])[0] as Frame & {
     reactions?: { reaction: string; count: number }[];
   };
-  expect(message.reactions).toEqual([expect.objectContaining({ reaction: '👍', count: MEMBERS })]);
+  expect(message.reactions).toEqual([{ reaction: '👍', count: MEMBERS }]);
+  // The highest reaction event carries the final count, so a client applying events ends at MEMBERS.
+  await testCloud.settle();
+  // Alone or in a batch, every member got each reaction event once.
+  const events = owner.frames
+    .flatMap((f) => (f.type === 'batch' ? (f.messages as Frame[]) : [f]))
+    .filter((f) => f.type === 'reaction' && f.roomId === roomId && f.targetSeq === post.seq);
+  expect(events).toHaveLength(MEMBERS);
+  const last = events.reduce((a, b) => (Number(b.seq) > Number(a.seq) ? b : a));
+  expect(last.count).toBe(MEMBERS);
+});
+
+it('a reaction toggled twice is off, stored and counted so', async () => {
+  const owner = await ChatClient.connect(testCloud.cloud.wsUrl, 'toggler-owner');
+  open.push(owner);
+  const { roomId, members } = await roomWith(owner, 1, 'toggler');
+  const [bob] = members as [ChatClient];
+  const post = await owner.expectReply({ action: 'sendmessage', message: 'toggle me' });
+  const on = await bob.expectReply({ action: 'react', seq: post.seq, reaction: '🎉' });
+  expect((on.message as Frame).reactions).toEqual([{ reaction: '🎉', count: 1, mine: true }]);
+  const off = await bob.expectReply({ action: 'react', seq: post.seq, reaction: '🎉', remove: true });
+  expect((off.message as Frame).reactions).toBeUndefined();
+  // Taking back again changes nothing (no seq taken).
+  const again = await bob.expectReply({ action: 'react', seq: post.seq, reaction: '🎉', remove: true });
+  expect(again.seq).toBeUndefined();
+  const { summary, members: given } = await reactionItems(roomId, Number(post.seq));
+  expect(summary?.counts).toEqual({});
+  expect(summary?.total).toBe(0);
+  expect(given.every((item) => item.given === undefined)).toBe(true);
+  const page = await bob.expectReply({ action: 'history', afterSeq: Number(post.seq) - 1, limit: 1 });
+  expect((page.messages as Frame[])[0]?.reactions).toBeUndefined();
+});
+
+it('a reaction to a deleted message is refused and stores nothing', async () => {
+  const owner = await ChatClient.connect(testCloud.cloud.wsUrl, 'deleter');
+  open.push(owner);
+  const { roomId, members } = await roomWith(owner, 1, 'late');
+  const [bob] = members as [ChatClient];
+  const post = await owner.expectReply({ action: 'sendmessage', message: 'soon gone' });
+  await owner.expectReply({ action: 'deletemessage', seq: post.seq });
+  const refused = await bob.ask({ action: 'react', seq: post.seq, reaction: '👍' });
+  expect(refused).toMatchObject({ type: 'error', code: 'MESSAGE_DELETED' });
+  const { summary, members: given } = await reactionItems(roomId, Number(post.seq));
+  expect(summary).toBeUndefined();
+  expect(given).toEqual([]);
 });

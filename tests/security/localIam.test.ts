@@ -3,7 +3,12 @@ import {
   GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
@@ -411,6 +416,45 @@ describe('callers of the local services', () => {
         guesses: 'AccessDeniedException',
         source: 'AccessDeniedException',
         typing: 'AccessDeniedException',
+      });
+    } finally {
+      db.destroy();
+    }
+  });
+
+  it("myrooms' own key reads only the room attributes its policy names (dynamodb:Attributes, dynamodb:Select)", async () => {
+    const credentials = cloud.iam.credentials('MyRoomsFunction');
+    const region = cloud.template.region;
+    const table = String(cloud.template.tables().find((t) => t.logicalId === 'RoomsTable')?.TableName);
+    const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials, maxAttempts: 1 });
+    const read = (projection?: string) =>
+      db
+        .send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [table]: {
+                Keys: [{ roomId: { S: 'ROOM0001' } }],
+                ...(projection !== undefined && { ProjectionExpression: projection }),
+              },
+            },
+          }),
+        )
+        .then(
+          () => 'allowed',
+          (e: { name?: string }) => String(e.name),
+        );
+    try {
+      expect({
+        listed: await read('roomId, seq, keyId, ownerId'),
+        inviteKey: await read('roomId, inviteKey'),
+        removedNames: await read('roomId, removedNames'),
+        // Every attribute, by asking for none.
+        unprojected: await read(),
+      }).toEqual({
+        listed: 'allowed',
+        inviteKey: 'AccessDeniedException',
+        removedNames: 'AccessDeniedException',
+        unprojected: 'AccessDeniedException',
       });
     } finally {
       db.destroy();

@@ -4,6 +4,7 @@ import { DynamoChangeStore } from '../../functions/domain/messaging/changes/dyna
 import { sendMessage } from '../../functions/domain/messaging/sending';
 import type { ChatEvent } from '../../functions/domain/ports';
 import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
+import { DynamoReactionStore } from '../../functions/platform/aws/reactions';
 import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
 import { DynamoSendStore } from '../../functions/platform/aws/sends';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
@@ -81,6 +82,7 @@ async function world() {
       rooms: new DynamoRoomStore(client, table('RoomsTable')),
       sends,
       changes: new DynamoChangeStore(client, tablesOfSends),
+      reactions: new DynamoReactionStore(client, table('ReactionsTable')),
       events: {
         publish: async (events) => {
           published.push(...events);

@@ -63,13 +63,16 @@ describe('reactions', () => {
       sentAt,
       WINDOW_MS,
     );
-    expect(added).toMatchObject({ event: { count: 1, added: true } });
-    const reacted = { ...message, reactors: { '👍': ['bob-key'] } };
-    const plan = (remove: boolean, who: Changer) =>
-      planChange(reacted, { kind: 'react', reaction: '👍', remove }, who, sentAt, WINDOW_MS).kind;
-    expect(plan(false, bob)).toBe('unchanged');
-    expect(plan(true, as('carol-key'))).toBe('unchanged');
-    expect(plan(true, bob)).toBe('change');
+    expect(added).toMatchObject({ kind: 'change', event: { added: true, reaction: '👍' } });
+    const summary = { counts: { '👍': 1 }, total: 1, lastSeq: 4 };
+    const plan = (remove: boolean, given: string[]) =>
+      planChange(message, { kind: 'react', reaction: '👍', remove }, bob, sentAt, WINDOW_MS, {
+        summary,
+        given,
+      }).kind;
+    expect(plan(false, ['👍'])).toBe('unchanged');
+    expect(plan(true, [])).toBe('unchanged');
+    expect(plan(true, ['👍'])).toBe('change');
   });
 
   it('take an emoji typed without its presentation selector as the same reaction (a bare ❤ is ❤️)', () => {
@@ -87,28 +90,45 @@ describe('reactions', () => {
   it("are limited per member, so one member cannot take all of a message's kinds", () => {
     const emoji = ['👍', '🎉', '😂', '😮', '😢', '🙏', '🔥', '👀'];
     const mallory = emoji.slice(0, CHANGE_LIMITS.reactionKindsPerMember);
-    const held = { ...message, reactors: Object.fromEntries(mallory.map((e) => [e, ['mallory-key']])) };
-    const react = (reaction: string, who: string) =>
-      planChange(held, { kind: 'react', reaction, remove: false }, as(who), sentAt, WINDOW_MS);
+    const summary = {
+      counts: Object.fromEntries(mallory.map((e) => [e, 1])),
+      total: mallory.length,
+      lastSeq: 9,
+    };
+    const react = (reaction: string, given: string[], remove = false) =>
+      planChange(message, { kind: 'react', reaction, remove }, as('x'), sentAt, WINDOW_MS, {
+        summary,
+        given,
+      });
     const next = emoji[CHANGE_LIMITS.reactionKindsPerMember] as string;
-    expect(() => react(next, 'mallory-key')).toThrow(
+    expect(() => react(next, mallory)).toThrow(
       expect.objectContaining({
         code: 'BAD_REQUEST',
         strike: false,
         message: expect.stringMatching(/take one back/),
       }),
     );
-    // Anyone else still adds a new kind, and Mallory may join a kind she does not hold.
-    expect(react(next, 'bob-key').kind).toBe('change');
-    expect(
-      planChange(
-        { ...held, reactors: { ...held.reactors, [next]: ['bob-key'] } },
-        { kind: 'react', reaction: '👍', remove: true },
-        as('mallory-key'),
-        sentAt,
-        WINDOW_MS,
-      ).kind,
-    ).toBe('change');
+    // Anyone else still adds a new kind, and Mallory may take one back.
+    expect(react(next, []).kind).toBe('change');
+    expect(react('👍', mallory, true).kind).toBe('change');
+  });
+
+  it('refuse a new kind past the kinds a message carries, and any past its total', () => {
+    const kinds = Array.from({ length: CHANGE_LIMITS.reactionKinds }, (_, i) => `k${i}`);
+    const full = { counts: Object.fromEntries(kinds.map((k) => [k, 1])), total: kinds.length, lastSeq: 30 };
+    const react = (reaction: string, summary = full) =>
+      planChange(message, { kind: 'react', reaction, remove: false }, as('bob'), sentAt, WINDOW_MS, {
+        summary,
+        given: [],
+      });
+    expect(() => react('👍')).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/different/) }),
+    );
+    expect(react('k0').kind).toBe('change');
+    const carried = { ...full, total: CHANGE_LIMITS.reactionsPerMessage };
+    expect(() => react('k0', carried)).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/carry/) }),
+    );
   });
 });
 

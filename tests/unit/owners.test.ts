@@ -52,6 +52,7 @@ function world() {
       latest: async () => [],
       before: async () => [],
       quoted: async () => new Map(),
+      reactions: async () => new Map(),
     },
     entry: new DynamoRoomEntry(tables.db, {
       rooms: tables.table('RoomsTable'),

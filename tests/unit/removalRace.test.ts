@@ -114,6 +114,7 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
       latest: async () => [],
       before: async () => [],
       quoted: async () => new Map(),
+      reactions: async () => new Map(),
     },
     events: { publish: async () => undefined },
     now: () => new Date(),

@@ -108,7 +108,7 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
     });
   /** What `history` answers after `afterSeq`. */
   const history = async (afterSeq = 0) =>
-    new DynamoMessageStore(db, table('MessagesTable')).after(
+    new DynamoMessageStore(db, table('MessagesTable'), table('ReactionsTable')).after(
       roomId,
       afterSeq,
       50,

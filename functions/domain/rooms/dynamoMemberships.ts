@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from '../../platform/aws/batchGet';
+import { unlessRefused } from '../../platform/aws/conditions';
 import { retryingConflicts } from '../../platform/aws/conflicts';
 import type { Connection, Room } from '../ports';
 import { nameKey } from './dynamoPeople';
@@ -37,7 +38,8 @@ export const LISTED_ROOM_ATTRIBUTES = [
   'closedAt',
   'ownerId',
   'keyRequired',
-  'inviteKey',
+  // The key's id, never the key (rooms.ts keyIdOf): the owner's current key is on its own membership (owners.ts).
+  'keyId',
   'dmMembers',
   'dmNames',
 ] as const;
@@ -144,6 +146,21 @@ export class DynamoMembershipStore implements MembershipStore {
       }),
     );
     return Attributes?.at === undefined;
+  }
+
+  async rekey(memberKey: string, roomId: string, inviteKey: string): Promise<void> {
+    await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.memberships,
+          Key: { memberKey, roomId },
+          UpdateExpression: 'SET inviteKey = :key',
+          // Never creates a membership: an owner who left its room's list is not put back on it.
+          ConditionExpression: 'attribute_exists(memberKey)',
+          ExpressionAttributeValues: { ':key': inviteKey },
+        }),
+      ),
+    );
   }
 
   async leave(memberKey: string, roomId: string) {

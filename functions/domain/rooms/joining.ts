@@ -171,6 +171,10 @@ export async function joinRoom(
     lastSeq,
     memberKey: memberKey(roomId, senderOf(current)),
   };
-  const { page, cut } = fitMessages(frame, 'history', framesFor({ ...current, roomId }, history));
+  const { page, cut } = fitMessages(
+    frame,
+    'history',
+    await framesFor(deps.messages, { ...current, roomId }, history),
+  );
   return { ...frame, history: page, hasMore: cut };
 }

@@ -22,6 +22,7 @@ import { memberKey } from '../messaging/changes/frames';
 import type { ChatEvent, ChatPorts, Connection, EventPublisher, Member, Room } from '../ports';
 import { personName } from './people';
 import { epochSeconds, roomEnd, roomTtl } from './roomLife';
+import { keyIdOf } from './rooms';
 
 /**
  * Read positions, "my rooms" and direct messages. A membership is kept per member identity and room: the signed-in
@@ -55,6 +56,8 @@ export interface MembershipStore {
     entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number; name?: string },
   ): Promise<boolean>;
   leave(memberKey: string, roomId: string): Promise<void>;
+  /** Sets the key a membership enters by (the owner's, when it rotates its room's key); never creates one. */
+  rekey(memberKey: string, roomId: string, inviteKey: string): Promise<void>;
   /**
    * Moves the read position to `read.seq` (at most the room's `read.head`) if that is forward, or if the stored one
    * is past the head; returns the position kept after the request and whether this request moved it.
@@ -288,13 +291,18 @@ function stillMember(membership: Membership, room: Room | undefined, now: Date):
   if (room.dmMembers) return room.dmMembers.includes(membership.memberKey);
   // The owner may always come back: its own rotations must not take its room off its list.
   if (room.ownerId === membership.memberKey) return true;
-  return room.keyRequired !== true || room.inviteKey === membership.inviteKey;
+  // By the key's id (rooms.ts keyIdOf): myrooms never reads a room's key. A room written before key ids has none
+  // to compare: its membership stays listed, and a join with a stale key is refused as any wrong key.
+  if (room.keyRequired !== true || room.keyId === undefined) return true;
+  return membership.inviteKey !== undefined && keyIdOf(membership.inviteKey) === room.keyId;
 }
 
-/** The key to rejoin with: the room's current one for its owner, else the one the member entered by. */
-function inviteKeyFor(membership: Membership, room: Room): { inviteKey?: string } {
-  const key = room.ownerId === membership.memberKey ? room.inviteKey : membership.inviteKey;
-  return key === undefined ? {} : { inviteKey: key };
+/**
+ * The key to rejoin with: the one on the membership, which for the room's owner is the current one (owners.ts
+ * writes it to the owner's membership with each rotation).
+ */
+function inviteKeyFor(membership: Membership): { inviteKey?: string } {
+  return membership.inviteKey === undefined ? {} : { inviteKey: membership.inviteKey };
 }
 
 function peerOf(room: Room, memberKey: string): DmPeer | undefined {
@@ -331,7 +339,7 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
       activity: room.ttl ?? 0,
       room: {
         roomId: room.roomId,
-        ...(!dm && inviteKeyFor(membership, room)),
+        ...(!dm && inviteKeyFor(membership)),
         lastSeq: room.seq,
         lastReadSeq: membership.lastReadSeq,
         unread: 0,

@@ -1,9 +1,11 @@
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '../../platform/errors';
+import { logger } from '../../platform/powertools';
 import { LIMITS, LOBBY } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
 import { presenceEvent } from '../identity/presence';
 import { newInviteKey } from '../limits/guard';
 import type { ChatPorts, Connection, Member, OwnerChange, Room } from '../ports';
+import { type MembershipStore, memberKeyOf } from './memberships';
 import { epochSeconds, roomEnd } from './roomLife';
 
 /**
@@ -14,7 +16,10 @@ import { epochSeconds, roomEnd } from './roomLife';
  * fan-out: the fan-out reads the eventually consistent room index, which may still list a member just moved out.
  */
 
-export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 'now'>;
+export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 'now'> & {
+  /** Where a rotation writes the owner's new key (keepOwnersKey): rotatekey and removemember wire it. */
+  memberships?: Pick<MembershipStore, 'rekey'>;
+};
 
 /** Posts to the members of one room at once at most; a close or a key rotation posts to every member. */
 const POSTS_AT_ONCE = 16;
@@ -91,8 +96,29 @@ export async function rotateKey(deps: OwnerDeps, connectionId: string) {
   const caller = await requireConnection(deps, connectionId);
   const inviteKey = newInviteKey();
   const room = await asOwner(deps, caller, { kind: 'rotateKey', inviteKey }, 'rotate its invite key');
+  await keepOwnersKey(deps, caller, room, inviteKey);
   await shareKey(deps, room, new Set([connectionId]));
   return { type: 'keyrotated' as const, roomId: room.roomId, inviteKey };
+}
+
+/**
+ * Writes the room's new key to its owner's membership: `myrooms` gives the owner its current key from there, never
+ * reading the room's (memberships.ts). A failed write costs the owner only that entry's key (the reply carries the
+ * new one), never the rotation.
+ */
+async function keepOwnersKey(
+  deps: OwnerDeps,
+  caller: Connection,
+  room: Room,
+  inviteKey: string,
+): Promise<void> {
+  if (!deps.memberships) return;
+  // The caller's own membership key (in AuthMode=none a resume token's, which is not the room's `ownerId`).
+  await deps.memberships
+    .rekey(memberKeyOf(caller), room.roomId, inviteKey)
+    .catch((error: unknown) =>
+      logger.warn("the owner's membership kept its old key", { roomId: room.roomId, error: String(error) }),
+    );
 }
 
 /** The `username` of removemember: a name as the member list shows it. */
@@ -127,6 +153,7 @@ export async function removeMember(
     'remove its members',
   );
   const { roomId } = room;
+  await keepOwnersKey(deps, caller, room, inviteKey);
   const at = deps.now().toISOString();
   const named = (await membersOf(deps, roomId)).filter(
     (m) => m.username === username && m.connectionId !== connectionId,

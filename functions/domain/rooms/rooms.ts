@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { NotSubscribed, UnknownConnection } from '../../platform/errors';
 import {
   type ChatMessage,
@@ -13,21 +13,47 @@ import {
 } from '../../platform/protocol';
 import { requireConnection } from '../identity/connections';
 import { presenceEvent } from '../identity/presence';
-import { isStoredChange, memberKey, roomFrameOf, senderOf } from '../messaging/changes/frames';
+import {
+  isStoredChange,
+  memberKey,
+  roomFrameOf,
+  type StoredMessage,
+  senderOf,
+} from '../messaging/changes/frames';
 import type { ChatEvent, ChatPorts, Connection, Member, MessageStore } from '../ports';
 import { fitMessages } from './pages';
 import { epochSeconds, roomTtl } from './roomLife';
 
 /**
- * A room's stored events as `member` sees them: messages in their final state, with the reactions it gave marked
- * (`mine`), and the changes.
+ * A room's stored events as `member` sees them: messages in their final state, with their reactions (read for the
+ * messages that have some: two small items each, in one BatchGetItem per 50) and the ones it gave marked (`mine`),
+ * and the changes.
  */
-export function framesFor(member: Connection, events: ChatMessage[]) {
+export async function framesFor(
+  messages: Pick<MessageStore, 'reactions'>,
+  member: Connection,
+  events: ChatMessage[],
+) {
   const viewer = memberKey(member.roomId, senderOf(member));
-  return events.map((event) => roomFrameOf(event, viewer));
+  const reacted = events
+    .filter((event) => !isStoredChange(event) && (event as StoredMessage).reacted === true && !event.deleted)
+    .map((event) => event.seq);
+  const states = reacted.length > 0 ? await messages.reactions(member.roomId, reacted, viewer) : undefined;
+  return events.map((event) => {
+    const reactionState = states?.get(event.seq);
+    return roomFrameOf(reactionState ? ({ ...event, reactionState } as StoredMessage) : event);
+  });
 }
 
 /** Rooms: creating one, moving a connection between rooms, and what a room holds (members, history). */
+
+/**
+ * A room's key id: a hash of its invite key, written with the key (the room store), so that `myrooms` tells whether a
+ * member's stored key is still the room's without reading the key itself (its IAM policy may not read `inviteKey`).
+ */
+export function keyIdOf(inviteKey: string): string {
+  return createHash('sha256').update(inviteKey).digest('base64url').slice(0, 22);
+}
 
 const ROOM_CODE_ATTEMPTS = 5;
 
@@ -195,7 +221,7 @@ export async function history(
   messages = await withQuotes(deps.messages, roomId, messages, now);
   // Sized with `hasMore: false`, the longer of its two values.
   const frame = { type: 'history' as const, roomId, messages: [], hasMore: false };
-  const { page, cut } = fitMessages(frame, 'messages', framesFor(connection, messages));
+  const { page, cut } = fitMessages(frame, 'messages', await framesFor(deps.messages, connection, messages));
   return {
     ...frame,
     messages: page,

@@ -1,8 +1,10 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { ReactionState } from '../../domain/messaging/changes/ports';
 import { isGapMarker } from '../../domain/messaging/gaps';
 import type { MessageStore } from '../../domain/ports';
 import type { ChatMessage } from '../protocol';
 import { batchGetAll } from './batchGet';
+import { readReactions } from './reactions';
 
 /** Items one page of a message query reads while it passes expired messages not yet deleted. */
 const MAX_EXPIRED_PAGE = 1000;
@@ -13,12 +15,20 @@ export function toMessage(item: Record<string, unknown>): ChatMessage {
   return message as unknown as ChatMessage;
 }
 
-/** The DynamoDB adapter of MessageStore: a room's history, read around messages past their TTL. */
+/**
+ * The DynamoDB adapter of MessageStore: a room's history, read around messages past their TTL, and its messages'
+ * reactions (the Reactions table).
+ */
 export class DynamoMessageStore implements MessageStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly reactionsTable: string,
   ) {}
+
+  reactions(roomId: string, seqs: readonly number[], viewer: string): Promise<Map<number, ReactionState>> {
+    return readReactions(this.db, this.reactionsTable, roomId, seqs, viewer);
+  }
 
   async after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
     return this.live(

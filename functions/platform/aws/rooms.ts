@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { OwnerChange, Room, RoomStore } from '../../domain/ports';
+import { keyIdOf } from '../../domain/rooms/rooms';
 import { applied, unlessRefused } from './conditions';
 import { retryingConflicts } from './conflicts';
 
@@ -15,7 +16,8 @@ export class DynamoRoomStore implements RoomStore {
       this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: room,
+          // The key's id goes with the key (rooms.ts keyIdOf): what `myrooms` compares.
+          Item: room.inviteKey === undefined ? room : { ...room, keyId: keyIdOf(room.inviteKey) },
           ConditionExpression: 'attribute_not_exists(roomId)',
         }),
       ),
@@ -45,7 +47,7 @@ export class DynamoRoomStore implements RoomStore {
             Key: { roomId },
             UpdateExpression:
               change.kind === 'rotateKey'
-                ? `SET inviteKey = :key, keyRequired = :true${removing ? ' ADD removedNames :removed' : ''}`
+                ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true${removing ? ' ADD removedNames :removed' : ''}`
                 : 'SET closedAt = :closedAt, #ttl = :now',
             // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
             ConditionExpression:
@@ -57,6 +59,7 @@ export class DynamoRoomStore implements RoomStore {
               ...(change.kind === 'rotateKey'
                 ? {
                     ':key': change.inviteKey,
+                    ':keyId': keyIdOf(change.inviteKey),
                     ':true': true,
                     ...(removing && { ':removed': new Set([change.removedName]) }),
                   }

@@ -9,6 +9,7 @@ import { DynamoMembershipStore } from '../../domain/rooms/dynamoMemberships';
 import { DynamoPeopleStore } from '../../domain/rooms/dynamoPeople';
 import { DynamoConnectionStore } from '../aws/connections';
 import { DynamoMessageStore } from '../aws/messages';
+import { DynamoReactionStore } from '../aws/reactions';
 import { DynamoRoomStore } from '../aws/rooms';
 import { DynamoSendStore } from '../aws/sends';
 import { config, requireEnv } from '../config';
@@ -33,13 +34,17 @@ export const roomEntry = () =>
     connections: config.connectionsTable(),
     subscriptions: config.subscriptions().table,
   });
-export const messageStore = () => new DynamoMessageStore(documentClient(), config.messagesTable());
+/** A room's history, with the reactions of its messages (the Reactions table). */
+export const messageStore = () =>
+  new DynamoMessageStore(documentClient(), config.messagesTable(), config.reactionsTable());
 export const sendStore = () =>
   new DynamoSendStore(documentClient(), {
     rooms: config.roomsTable(),
     messages: config.messagesTable(),
     sends: config.sendsTable(),
   });
+/** Reactions: one item per message and member, a summary per message (platform/aws/reactions.ts). */
+export const reactionStore = () => new DynamoReactionStore(documentClient(), config.reactionsTable());
 /** Changes to messages (edits, deletes, reactions), stored as a send stores a message. */
 export const changeStore = () =>
   new DynamoChangeStore(documentClient(), {

@@ -19,18 +19,28 @@ import {
   type StoredMessage,
   senderOf,
 } from './frames';
-import { type ChangeRequest, type Changer, type Plan, planChange } from './planning';
-import type { ChangeStore, PlannedChange, TargetUpdate } from './ports';
+import {
+  type ChangeRequest,
+  type Changer,
+  kindsLimit,
+  memberLimit,
+  type Plan,
+  planChange,
+  totalLimit,
+} from './planning';
+import type { ChangeStore, PlannedChange, ReactionState, ReactionStore, TargetUpdate } from './ports';
 
 /**
  * Changing a message (edit, delete, reaction): the change is a room event under a seq taken from the room's counter
- * as a send takes one, stored in one transaction with the message's new state (the room's item is not in it) (docs/RELIABILITY.md, "The send path"), and
- * published through the same fan-out, so it reaches members in seq order, coalesced in a busy room, and `history`
- * gives it to one who was away. With a clientMsgId a retry gets the first reply.
+ * as a send takes one, and published through the same fan-out, so it reaches members in seq order, coalesced in a
+ * busy room, and `history` gives it to one who was away. With a clientMsgId a retry gets the first reply. An edit or
+ * a delete is stored in one transaction with the message's new state (the room's item is not in it)
+ * (docs/RELIABILITY.md, "The send path"); a reaction is kept in the Reactions table instead (storeReaction), so that
+ * many members react to one message at once.
  */
 
 export type ChangeDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> &
-  SendSettings & { changes: ChangeStore; editWindowMinutes: number };
+  SendSettings & { changes: ChangeStore; reactions: ReactionStore; editWindowMinutes: number };
 
 export interface ChangeInput {
   connectionId: string;
@@ -71,7 +81,7 @@ interface Planned {
 
 export async function changeMessage(deps: ChangeDeps, input: ChangeInput): Promise<ChangedFrame> {
   const { change, read } = await readChange(deps, input);
-  return storeChange(deps, change, read);
+  return input.request.kind === 'react' ? storeReaction(deps, change, read) : storeChange(deps, change, read);
 }
 
 /** Reads the connection, then the room and the message at once (taking a send token); refuses a room gone or ended. */
@@ -82,12 +92,15 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   const sender = senderOf(connection);
   const attempt = randomUUID();
   const now = deps.now();
-  const [room, item] = await Promise.all([
+  const key = memberKey(roomId, sender);
+  const reacting = input.request.kind === 'react';
+  const [room, item, , reactions] = await Promise.all([
     deps.rooms.get(roomId),
     deps.changes.item(roomId, input.seq),
-    input.request.kind === 'react'
+    reacting
       ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
       : deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
+    reacting ? deps.reactions.state({ roomId, seq: input.seq }, key) : undefined,
   ]);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
   const end = room && roomId !== LOBBY ? roomEnd(room, now) : undefined;
@@ -95,12 +108,16 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   const change: Change = {
     input,
     roomId,
-    changer: { connection, key: memberKey(roomId, sender), room },
+    changer: { connection, key, room },
     sendKey: input.clientMsgId ? `${roomId}#${sender}#${input.clientMsgId}` : undefined,
     attempt,
     now,
   };
-  return { change, read: { message: asMessage(item, now) } };
+  const message = asMessage(item, now);
+  return {
+    change,
+    read: { message: message && reactions ? { ...message, reactionState: reactions } : message },
+  };
 }
 
 /**
@@ -183,6 +200,103 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
 }
 
 /**
+ * A reaction, written so that many members can react to one message at once: no write touches the message's item
+ * or another member's, and none is a transaction (platform/aws/reactions.ts). In this order:
+ * 1. the member's own item (`give` / `takeBack`): idempotent, so a repeat or a retry changes nothing;
+ * 2. the message's summary (`count`: ADD, under the caps);
+ * 3. the seq, taken from the room's counter only now;
+ * 4. `mark`: the summary's lastSeq moves up to that seq, returning the counts.
+ * Every reaction counted before a seq was taken is in the counts `mark` returns for it (its count went in before its
+ * own seq, which is below this one, was taken), so the event with the highest seq of a reaction carries its final
+ * count, and a message read with `changeSeq` = lastSeq holds the effect of every reaction event up to it: a client
+ * applying events above `changeSeq` with their counts (client/messages.ts) ends at the right count.
+ * Then the event is stored (with the send record) and published as any change. A seq taken and not stored is a gap.
+ */
+async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Promise<ChangedFrame> {
+  const { roomId, input } = change;
+  const request = input.request as Extract<ChangeRequest, { kind: 'react' }>;
+  const planned = await planOrAnswer(deps, change, read.message);
+  if (!('plan' in planned)) return planned;
+  const { message, plan } = planned;
+  const target = { roomId, seq: message.seq };
+  const key = change.changer.key;
+  const nowSeconds = epochSeconds(change.now);
+  const expiresAt = nowSeconds + deps.messageRetentionDays * 86400;
+  // A reaction's items go when their message goes.
+  const ttl = message.ttl ?? expiresAt;
+  // `history` reads the reactions of messages that have some (rooms.ts framesFor): the first one flags the message.
+  if (!message.reacted) await orBusy(deps.changes.flagReacted(roomId, message.seq), roomId);
+  const given = request.remove
+    ? (await deps.reactions.takeBack(target, key, request.reaction))
+      ? 'given'
+      : 'already'
+    : await deps.reactions.give(target, key, request.reaction, ttl);
+  if (given === 'memberLimit') throw memberLimit();
+  // Given (or taken back) by a racing attempt of the same member: its reply, as planOrAnswer answers a repeat.
+  if (given === 'already') return answerAsIs(deps, change);
+  const counted = await deps.reactions.count(target, request.reaction, request.remove ? -1 : 1, ttl);
+  if (counted !== 'counted') {
+    // Another member's reaction took the message to a cap since it was read: the member's item is taken back.
+    await deps.reactions.takeBack(target, key, request.reaction);
+    throw counted === 'kindsLimit' ? kindsLimit() : totalLimit();
+  }
+  const mine = request.remove
+    ? (message.reactionState?.given ?? []).filter((r) => r !== request.reaction)
+    : [...(message.reactionState?.given ?? []), request.reaction];
+  const life = roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) };
+  let seq: number | undefined;
+  let conflicts = 0;
+  try {
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      if (seq === undefined) {
+        if (input.signal?.aborted) throw new Busy();
+        seq = await takeRoomSeq(deps, roomId, change.now, life, expiresAt);
+      }
+      const summary = await orBusy(deps.reactions.mark(target, seq), roomId);
+      const event = eventOf(change, seq, {
+        ...plan,
+        event: { ...plan.event, count: summary.counts[request.reaction] ?? 0 },
+      });
+      const outcome = await orBusy(deps.changes.apply(writeOf(change, event, expiresAt, planned)), roomId);
+      if (outcome.kind === 'stored') {
+        seq = undefined;
+        if (!change.sendKey || deps.now().getTime() <= publishUntilOf(change))
+          await publish(deps, change, event);
+        const reactionState: ReactionState = { summary, given: mine };
+        return reply(change, { ...message, reactionState }, event.seq);
+      }
+      if (outcome.kind === 'sentBefore') {
+        await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
+        seq = undefined;
+        return answerRecorded(deps, change, outcome.record);
+      }
+      if (outcome.kind === 'seqOccupied') {
+        seq = undefined;
+        await catchUp(deps, roomId);
+      } else if (++conflicts > MAX_CONFLICTS) throw new Busy('transaction-conflicts');
+      else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * conflicts));
+    }
+    throw new Busy('transaction-conflicts');
+  } catch (error) {
+    // The reaction stays given and counted (a retry finds it so); only its event is missing, and the seq is a gap.
+    if (seq !== undefined)
+      await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId).catch((cause: unknown) =>
+        logger.warn('a seq taken for a reaction was not marked a gap', { roomId, seq, cause }),
+      );
+    throw error;
+  }
+}
+
+/** The reply to a change that finds the message already as asked: its first reply if recorded, else the message. */
+async function answerAsIs(deps: ChangeDeps, change: Change): Promise<ChangedFrame> {
+  const record = change.sendKey ? await deps.changes.record(change.sendKey) : undefined;
+  if (record) return answerRecorded(deps, change, record);
+  const message = await liveMessage(deps.changes, change.roomId, change.input.seq, change.now);
+  if (!message) throw new MessageNotFound(`There is no message ${change.input.seq} in this room.`);
+  return reply(change, await withReactions(deps, change, message));
+}
+
+/**
  * The rules applied to the message as read (planning.ts), or the reply when there is nothing to store: the message
  * is already as asked, or a retry whose first attempt changed it finds it changed (its first reply, not a refusal).
  */
@@ -195,7 +309,14 @@ async function planOrAnswer(
   let plan: Plan;
   try {
     if (!message) throw new MessageNotFound(`There is no message ${input.seq} in this room.`);
-    plan = planChange(message, input.request, change.changer, change.now, deps.editWindowMinutes * 60_000);
+    plan = planChange(
+      message,
+      input.request,
+      change.changer,
+      change.now,
+      deps.editWindowMinutes * 60_000,
+      message.reactionState,
+    );
   } catch (refusal) {
     const record = sendKey ? await deps.changes.record(sendKey) : undefined;
     if (record) return answerRecorded(deps, change, record);
@@ -250,7 +371,7 @@ function reply(change: Change, message: StoredMessage, seq?: number): ChangedFra
     roomId,
     ...(seq !== undefined && { seq }),
     ...(input.clientMsgId && { clientMsgId: input.clientMsgId }),
-    message: messageFrameOf(message, change.changer.key),
+    message: messageFrameOf(message),
   };
 }
 
@@ -265,7 +386,18 @@ async function answerRecorded(deps: ChangeDeps, change: Change, record: SendReco
     if (await takesPublishing(deps, record, change.attempt, input.deadline))
       await publish(deps, change, event);
   if (!message) throw new MessageNotFound(`There is no message ${input.seq} in this room.`);
-  return reply(change, message, record.seq);
+  return reply(change, await withReactions(deps, change, message), record.seq);
+}
+
+/** For a reaction's reply: the message with its reactions as the member sees them now. */
+async function withReactions(
+  deps: ChangeDeps,
+  change: Change,
+  message: StoredMessage,
+): Promise<StoredMessage> {
+  if (change.input.request.kind !== 'react') return message;
+  const target = { roomId: change.roomId, seq: change.input.seq };
+  return { ...message, reactionState: await deps.reactions.state(target, change.changer.key) };
 }
 
 /** The item as a live message: not a change nor a gap, and not past its TTL (which DynamoDB applies late). */
@@ -284,11 +416,10 @@ async function liveMessage(changes: ChangeStore, roomId: string, seq: number, no
 function applied(message: StoredMessage, event: StoredChange, update: TargetUpdate): StoredMessage {
   const next: StoredMessage = { ...message, changeSeq: event.seq };
   if (update.kind === 'edit') Object.assign(next, { text: update.text, editedAt: update.editedAt });
-  else if (update.kind === 'react') next.reactors = update.reactors;
-  else {
+  else if (update.kind === 'delete') {
     next.deleted = update.by;
     next.text = '';
-    delete next.reactors;
+    delete next.reactionState;
     delete next.editedAt;
   }
   return next;

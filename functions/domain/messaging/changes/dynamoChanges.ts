@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unlessRefused } from '../../../platform/aws/conditions';
 import {
   asRecord,
   cancellationReasons,
@@ -29,12 +35,9 @@ function targetWrite(update: TargetUpdate, event: StoredChange, readChangeSeq: n
     });
   } else if (update.kind === 'delete') {
     set += ', deleted = :by';
-    remove = ' REMOVE #text, reactors, editedAt';
+    remove = ' REMOVE #text, editedAt';
     Object.assign(names, { '#text': 'text' });
     values[':by'] = update.by;
-  } else {
-    set += ', reactors = :reactors';
-    values[':reactors'] = update.reactors;
   }
   if (readChangeSeq !== undefined) values[':read'] = readChangeSeq;
   return {
@@ -72,15 +75,30 @@ export class DynamoChangeStore implements ChangeStore {
     return Item ? asRecord(Item) : undefined;
   }
 
+  async flagReacted(roomId: string, seq: number): Promise<void> {
+    await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.messages,
+          Key: { roomId, seq },
+          UpdateExpression: 'SET reacted = :true',
+          ConditionExpression: 'attribute_exists(#seq) AND attribute_not_exists(reacted)',
+          ExpressionAttributeNames: { '#seq': 'seq' },
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      ),
+    );
+  }
+
   async apply(change: PlannedChange): Promise<ChangeOutcome> {
     const { event, record, update } = change;
     const { roomId } = event;
     const scrubs = update.kind === 'delete' ? update.scrub : [];
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: putEvent(this.tables, event, change.expiresAt) },
+    // A reaction's state is in the Reactions table: its transaction holds only the event and the send record.
+    const target =
+      update.kind === 'react'
+        ? []
+        : [
             {
               Update: {
                 TableName: this.tables.messages,
@@ -88,6 +106,13 @@ export class DynamoChangeStore implements ChangeStore {
                 ...targetWrite(update, event, change.readChangeSeq),
               },
             },
+          ];
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: putEvent(this.tables, event, change.expiresAt) },
+            ...target,
             // A delete leaves no copy of the text: each earlier edit event loses its text in the same write.
             ...scrubs.map((editSeq) => ({
               Update: {
@@ -106,13 +131,14 @@ export class DynamoChangeStore implements ChangeStore {
       return { kind: 'stored' };
     } catch (error) {
       const reasons = cancellationReasons(error);
-      const [put, target] = reasons;
+      const [put] = reasons;
+      const targets = reasons.slice(1, record ? -1 : undefined);
       const sentBefore = recordFound(record ? reasons.at(-1) : undefined);
       if (sentBefore) return { kind: 'sentBefore', record: sentBefore };
       if (reasons.some((reason) => reason.Code === 'TransactionConflict')) return { kind: 'conflict' };
       if (conditionFailed(put)) return { kind: 'seqOccupied' };
       // The message changed, or an edit event to scrub is gone (its TTL): read the message again.
-      if (conditionFailed(target) || reasons.slice(2).some(conditionFailed)) return { kind: 'targetChanged' };
+      if (targets.some(conditionFailed)) return { kind: 'targetChanged' };
       throw error;
     }
   }

@@ -7,19 +7,23 @@ import type {
   RoomEventFrame,
 } from '../../../../protocol';
 import type { Connection } from '../../ports';
+import type { ReactionState } from './ports';
 
 /**
  * How a room's events are stored in the Messages table and shown to members. A message's item carries, besides
- * what its frame shows, who wrote it (`authorKey`), who gave each reaction (`reactors`) and the seqs of its edits
- * (`editSeqs`, so a delete can scrub their text); a change's item (`change` set) is the event every member gets.
+ * what its frame shows, who wrote it (`authorKey`), whether it has reactions (`reacted`; they are in the Reactions
+ * table, platform/aws/reactions.ts) and the seqs of its edits (`editSeqs`, so a delete can scrub their text); a
+ * change's item (`change` set) is the event every member gets.
  */
 
 /** A message's item with what only the server reads. */
 export interface StoredMessage extends ChatMessage {
   /** The author's key in its room (memberKey); absent on messages stored before authors were kept: nobody edits those. */
   authorKey?: string;
-  /** Reaction -> the keys of the members who gave it (memberKey), each at most once. */
-  reactors?: Record<string, string[]>;
+  /** Set by its first reaction: `history` reads the reactions of these messages only. */
+  reacted?: boolean;
+  /** Its reactions as read from the Reactions table for one member (never stored on the item). */
+  reactionState?: ReactionState;
   /** The seqs of this message's edit events, oldest first. */
   editSeqs?: number[];
   /** The keys in the room (memberKey) of the members it names (`mentions`): their unread mention counts. */
@@ -59,25 +63,27 @@ export function memberKey(roomId: string, sender: string): string {
   return createHash('sha256').update(`${roomId}\n${sender}`).digest('base64url').slice(0, 16);
 }
 
-/** A message's reactions as `viewer` (a memberKey) sees them: counts, most given first, and whether it gave each. */
-export function reactionsOf(reactors: StoredMessage['reactors'], viewer?: string): ReactionCount[] {
-  return Object.entries(reactors ?? {})
-    .filter(([, keys]) => keys.length > 0)
-    .map(([reaction, keys]) => ({
-      reaction,
-      count: keys.length,
-      ...(viewer !== undefined && keys.includes(viewer) && { mine: true }),
-    }))
+/** A message's reactions as the member whose state it is sees them: counts, most given first, and its own (`mine`). */
+export function reactionsOf(state: ReactionState | undefined): ReactionCount[] {
+  const given = new Set(state?.given ?? []);
+  return Object.entries(state?.summary?.counts ?? {})
+    .filter(([, count]) => count > 0)
+    .map(([reaction, count]) => ({ reaction, count, ...(given.has(reaction) && { mine: true }) }))
     .sort((a, b) => b.count - a.count || (a.reaction < b.reaction ? -1 : 1));
 }
 
-/** A message's frame, with its state after any change: `editedAt`, the tombstone, reactions as `viewer` sees them. */
-export function messageFrameOf(message: StoredMessage, viewer?: string): MessageFrame {
-  const { roomId, seq, messageId, username, text, sentAt, editedAt, deleted, changeSeq, replyTo, mentions } =
-    message;
+/**
+ * A message's frame, with its state after any change: `editedAt`, the tombstone, its reactions as read for one member
+ * (`reactionState`); `changeSeq` is its last edit or delete, or the last reaction event its counts hold if later.
+ */
+export function messageFrameOf(message: StoredMessage): MessageFrame {
+  const { roomId, seq, messageId, username, text, sentAt, editedAt, deleted, replyTo, mentions } = message;
   const { attachments } = message;
   const { authorKey } = message;
-  const reactions = reactionsOf(message.reactors, viewer);
+  const reactions = deleted ? [] : reactionsOf(message.reactionState);
+  const reacted = deleted ? 0 : (message.reactionState?.summary?.lastSeq ?? 0);
+  const changeSeq =
+    message.changeSeq !== undefined || reacted > 0 ? Math.max(message.changeSeq ?? 0, reacted) : undefined;
   return {
     type: 'message',
     roomId,
@@ -117,9 +123,9 @@ export function changeFrameOf(item: StoredChange): ChangeFrame {
   }
 }
 
-/** Any item of a room's Messages table as the frame a member gets (`viewer`: its memberKey, for `mine`). */
-export function roomFrameOf(item: ChatMessage | StoredChange, viewer?: string): RoomEventFrame {
-  return isStoredChange(item) ? changeFrameOf(item) : messageFrameOf(item, viewer);
+/** Any item of a room's Messages table as the frame a member gets (with its reactions as read for that member). */
+export function roomFrameOf(item: ChatMessage | StoredChange): RoomEventFrame {
+  return isStoredChange(item) ? changeFrameOf(item) : messageFrameOf(item);
 }
 
 /** Who a connection's changes and clientMsgIds belong to (never a name); see sending.ts. */

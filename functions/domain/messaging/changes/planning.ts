@@ -2,7 +2,7 @@ import { CHANGE_LIMITS } from '../../../../protocol';
 import type { Connection, Room } from '../../ports';
 import { ChangeLimit, EditWindowPassed, MessageDeleted, NotAuthor } from './errors';
 import type { StoredMessage } from './frames';
-import type { TargetUpdate } from './ports';
+import type { ReactionState, TargetUpdate } from './ports';
 
 /** What a member asks to change about a message. */
 export type ChangeRequest =
@@ -27,6 +27,7 @@ export type Plan =
     };
 
 const UNCHANGED: Plan = { kind: 'unchanged' };
+const NO_REACTIONS: ReactionState = { summary: undefined, given: [] };
 
 /**
  * The rules of a change, applied to the message as read (the transaction then holds it to that state):
@@ -35,7 +36,9 @@ const UNCHANGED: Plan = { kind: 'unchanged' };
  *   no change (a retry finds what it asked for);
  * - react: anyone in the room, on a message not deleted; adding a reaction it gave, or removing one it did not, is
  *   no change; at most `reactionKinds` different reactions and `reactionsPerMessage` in all, and at most
- *   `reactionKindsPerMember` different ones from one member (so nobody can take all of a message's kinds).
+ *   `reactionKindsPerMember` different ones from one member (so nobody can take all of a message's kinds). Its
+ *   state is `reactions` (the message's summary and the member's own, from the Reactions table); its event's
+ *   `count` is set once the reaction is counted (changing.ts).
  */
 export function planChange(
   message: StoredMessage,
@@ -43,6 +46,7 @@ export function planChange(
   changer: Changer,
   now: Date,
   editWindowMs: number,
+  reactions: ReactionState = NO_REACTIONS,
 ): Plan {
   const asker: Asker = {
     isAuthor: message.authorKey !== undefined && message.authorKey === changer.key,
@@ -52,7 +56,7 @@ export function planChange(
   if (request.kind === 'delete') return planDelete(message, changer, asker);
   if (message.deleted) throw new MessageDeleted(`Message ${message.seq} was deleted.`);
   if (request.kind === 'edit') return planEdit(message, request.text, asker, now);
-  return planReaction(message, request, changer.key);
+  return planReaction(request, reactions);
 }
 
 /** The asker as the edit window sees it: whether it wrote the message, and whether the window is still open. */
@@ -99,41 +103,31 @@ function planEdit(
 }
 
 function planReaction(
-  message: StoredMessage,
   request: Extract<ChangeRequest, { kind: 'react' }>,
-  key: string,
+  { summary, given }: ReactionState,
 ): Plan {
-  const reactors = { ...(message.reactors ?? {}) };
-  const given = reactors[request.reaction] ?? [];
-  const mine = given.includes(key);
+  const mine = given.includes(request.reaction);
   if (mine !== request.remove) return UNCHANGED;
-  if (request.remove) {
-    const left = given.filter((other) => other !== key);
-    if (left.length === 0) delete reactors[request.reaction];
-    else reactors[request.reaction] = left;
-  } else {
-    const kinds = Object.keys(reactors).length;
-    const total = Object.values(reactors).reduce((sum, keys) => sum + keys.length, 0);
-    if (given.length === 0 && kinds >= CHANGE_LIMITS.reactionKinds)
-      throw new ChangeLimit(
-        `This message has ${CHANGE_LIMITS.reactionKinds} different reactions; add one of those.`,
-      );
-    if (total >= CHANGE_LIMITS.reactionsPerMessage)
-      throw new ChangeLimit('This message has as many reactions as it can carry.');
-    const mineKinds = Object.values(reactors).filter((keys) => keys.includes(key)).length;
-    if (mineKinds >= CHANGE_LIMITS.reactionKindsPerMember)
-      throw new ChangeLimit(
-        `You can give one message ${CHANGE_LIMITS.reactionKindsPerMember} different reactions; take one back to add another.`,
-      );
-    reactors[request.reaction] = [...given, key];
+  // Adding: the caps as read, for a clear refusal before anything is written. The Reactions table's conditions hold
+  // them against racing members too (platform/aws/reactions.ts).
+  if (!request.remove) {
+    const counts = summary?.counts ?? {};
+    if (counts[request.reaction] === undefined && Object.keys(counts).length >= CHANGE_LIMITS.reactionKinds)
+      throw kindsLimit();
+    if ((summary?.total ?? 0) >= CHANGE_LIMITS.reactionsPerMessage) throw totalLimit();
+    if (given.length >= CHANGE_LIMITS.reactionKindsPerMember) throw memberLimit();
   }
   return {
     kind: 'change',
-    update: { kind: 'react', reactors },
-    event: {
-      reaction: request.reaction,
-      added: !request.remove,
-      count: reactors[request.reaction]?.length ?? 0,
-    },
+    update: { kind: 'react' },
+    event: { reaction: request.reaction, added: !request.remove },
   };
 }
+
+export const kindsLimit = () =>
+  new ChangeLimit(`This message has ${CHANGE_LIMITS.reactionKinds} different reactions; add one of those.`);
+export const totalLimit = () => new ChangeLimit('This message has as many reactions as it can carry.');
+export const memberLimit = () =>
+  new ChangeLimit(
+    `You can give one message ${CHANGE_LIMITS.reactionKindsPerMember} different reactions; take one back to add another.`,
+  );

@@ -5,7 +5,8 @@ import type { StoredChange, StoredMessage } from './frames';
 export type TargetUpdate =
   | { kind: 'edit'; text: string; editedAt: string }
   | { kind: 'delete'; by: 'author' | 'owner'; scrub: number[] }
-  | { kind: 'react'; reactors: Record<string, string[]> };
+  /** A reaction writes the Reactions table (ReactionStore), not the message: only the event is stored here. */
+  | { kind: 'react' };
 
 /** One change, ready to store: the event under the seq it took, and the message's item as the event leaves it. */
 export interface PlannedChange {
@@ -13,6 +14,7 @@ export interface PlannedChange {
   expiresAt: number;
   /** The message's `changeSeq` as read: the update applies only if no other change came first. */
   readChangeSeq: number | undefined;
+  /** What the change does to the message's item (a reaction: nothing, its state is in the Reactions table). */
   update: TargetUpdate;
   record?: NewSendRecord;
 }
@@ -38,4 +40,46 @@ export interface ChangeStore {
    * event, the message's new state (compare-and-set on its `changeSeq`), scrubbed edits, the send record.
    */
   apply(change: PlannedChange): Promise<ChangeOutcome>;
+  /** Marks the message as having reactions (`reacted`), once: `history` reads the reactions of those only. */
+  flagReacted(roomId: string, seq: number): Promise<void>;
+}
+
+/** A message that reactions are given to. */
+export interface ReactionTarget {
+  roomId: string;
+  seq: number;
+}
+
+/** A message's reactions in all: members per reaction (none at 0), their total, the last reaction event counted. */
+export interface ReactionSummary {
+  counts: Record<string, number>;
+  total: number;
+  /** The highest reaction event's seq whose effect `counts` holds (every lower one's too): its `changeSeq`. */
+  lastSeq: number;
+}
+
+/** A message's reactions as one member sees them: the summary (absent: none yet) and the ones it gave. */
+export interface ReactionState {
+  summary: ReactionSummary | undefined;
+  given: string[];
+}
+
+export type GiveOutcome = 'given' | 'already' | 'memberLimit';
+export type CountOutcome = 'counted' | 'kindsLimit' | 'totalLimit';
+
+/**
+ * Reactions, one small item per message and member plus a summary per message (platform/aws/reactions.ts), so that
+ * many members react to one message at once: each write is a single-item update, never a transaction.
+ */
+export interface ReactionStore {
+  /** The message's summary and the member's reactions, read strongly consistent. */
+  state(target: ReactionTarget, memberKey: string): Promise<ReactionState>;
+  /** Records the member's reaction: `already` if it gave it, `memberLimit` at reactionKindsPerMember. */
+  give(target: ReactionTarget, memberKey: string, reaction: string, ttl: number): Promise<GiveOutcome>;
+  /** Takes the member's reaction back: false if it had not given it. */
+  takeBack(target: ReactionTarget, memberKey: string, reaction: string): Promise<boolean>;
+  /** Counts a reaction given (1) or taken back (-1), refused at the message's caps (adding only). */
+  count(target: ReactionTarget, reaction: string, delta: 1 | -1, ttl: number): Promise<CountOutcome>;
+  /** Marks reaction event `seq` as counted (lastSeq only moves up) and returns the summary as it then stands. */
+  mark(target: ReactionTarget, seq: number): Promise<ReactionSummary>;
 }
