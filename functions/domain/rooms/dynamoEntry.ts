@@ -34,10 +34,9 @@ export class DynamoRoomEntry implements RoomEntry {
               Update: {
                 TableName: this.tables.connections,
                 Key: { connectionId },
-                // A resync note owed in the room left (dynamoResyncNotes.ts) goes with the move.
                 UpdateExpression: `SET roomId = :room, lastActiveAt = :at, username = :name${
                   fresh ? ' ADD subscriptionCount :one' : ''
-                } REMOVE resyncRoom, resyncAfter`,
+                }`,
                 ConditionExpression: fresh
                   ? 'roomId = :from AND (attribute_not_exists(subscriptionCount) OR subscriptionCount < :max)'
                   : 'roomId = :from',

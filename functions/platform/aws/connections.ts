@@ -197,13 +197,11 @@ export class DynamoConnectionStore implements ConnectionStore {
     )
       return undefined;
     const before = await this.move(connectionId, {
-      // Without a name for the room, the chosen one again (records made before it was kept keep theirs). A resync
-      // note is owed in the room left (dynamoResyncNotes.ts): it goes with the move.
-      UpdateExpression: `${
+      // Without a name for the room, the chosen one again (records made before it was kept keep theirs).
+      UpdateExpression:
         username === undefined
           ? 'SET roomId = :room, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
-          : 'SET roomId = :room, lastActiveAt = :now, username = :name'
-      } REMOVE resyncRoom, resyncAfter`,
+          : 'SET roomId = :room, lastActiveAt = :now, username = :name',
       ConditionExpression: 'attribute_exists(connectionId)',
       ExpressionAttributeValues: {
         ':room': roomId,
@@ -222,7 +220,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   async moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
     const before = await this.move(connectionId, {
       UpdateExpression:
-        'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username) REMOVE resyncRoom, resyncAfter',
+        'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username)',
       ConditionExpression: 'roomId = :room',
       ExpressionAttributeValues: {
         ':lobby': LOBBY,
