@@ -289,7 +289,10 @@ async function withEvents(
   return answered;
 }
 
-/** Runs `work` on every item, at most `limit` at a time. */
+/**
+ * Runs `work` on every item, at most `limit` at a time. A failure stops no running item: every worker ends first (so
+ * the caller's count of what was followed is final), then the first failure is thrown.
+ */
 async function eachAtMost<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>) {
   let next = 0;
   const worker = async () => {
@@ -298,5 +301,7 @@ async function eachAtMost<T>(items: T[], limit: number, work: (item: T, index: n
       await work(items[index] as T, index);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const ended = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+  if (failed) throw failed.reason;
 }
