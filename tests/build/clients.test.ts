@@ -34,6 +34,7 @@ const CALLS: Record<string, string[]> = {
   HistoryFunction: [DYNAMODB, MANAGEMENT_API],
   JoinRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   LeaveRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  SubscribeFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   RemoveMemberFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   RotateKeyFunction: [DYNAMODB, MANAGEMENT_API],
   // HeadObject of a message's attachments.

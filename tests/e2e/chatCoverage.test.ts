@@ -122,6 +122,8 @@ describe('coverage of the template and of events/', () => {
     const bob = await connect('bob-routes');
     const roomId = await createRoom(alice);
     await joinRoom(bob, roomId, [alice]);
+    // Following rooms in one frame: bob follows the room already, so it is answered as it stands.
+    await bob.expectReply({ action: 'subscribe', rooms: [{ roomId }] });
     const { seq } = (await say(bob, 'all routes')) as { seq: number };
     // Message changes: bob edits his message, alice reacts to it and, as the room's owner, deletes it.
     await bob.expectReply({ action: 'editmessage', seq, message: 'every route' });

@@ -71,6 +71,7 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     h.tables = Object.fromEntries(template.tables().map((t) => [t.logicalId, t.TableName as string]));
     Object.assign(process.env, {
       CONNECTIONS_TABLE: h.tables.ConnectionsTable,
+      SUBSCRIPTIONS_TABLE: h.tables.SubscriptionsTable,
       ROOMS_TABLE: h.tables.RoomsTable,
       MESSAGES_TABLE: h.tables.MessagesTable,
       LIMITS_TABLE: h.tables.LimitsTable,

@@ -40,6 +40,7 @@ describe('the real template.yaml', () => {
         'HistoryFunction',
         'JoinRoomFunction',
         'LeaveRoomFunction',
+        'SubscribeFunction',
         'SendMessageFunction',
         'WhoFunction',
         'ChangeMessageFunction',

@@ -7,7 +7,7 @@ const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');
 describe('the real template.yaml', () => {
   const t = loadTemplate(TEMPLATE);
 
-  it('finds the WebSocket API with its 24 routes, their functions, two-way routes and the MOCK ping', () => {
+  it('finds the WebSocket API with its 25 routes, their functions, two-way routes and the MOCK ping', () => {
     const [api, ...others] = t.webSocketApis();
     expect(others).toHaveLength(0);
     expect(api).toMatchObject({
@@ -27,6 +27,7 @@ describe('the real template.yaml', () => {
         'history',
         'joinroom',
         'leaveroom',
+        'subscribe',
         'ping',
         'sendmessage',
         'who',
@@ -58,6 +59,7 @@ describe('the real template.yaml', () => {
     // One function signs uploads and reads of attachments.
     for (const key of ['attach', 'getattachment'])
       expect(routes[key]).toMatchObject({ functionLogicalId: 'AttachmentsFunction', twoWay: true });
+    expect(routes.subscribe).toMatchObject({ functionLogicalId: 'SubscribeFunction', twoWay: true });
     expect(routes.findpeople).toMatchObject({ functionLogicalId: 'FindPeopleFunction', twoWay: true });
     expect(routes.closeroom).toMatchObject({ functionLogicalId: 'CloseRoomFunction', twoWay: true });
     // A heartbeat gets no reply: a route without a route response.

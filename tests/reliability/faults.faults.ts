@@ -111,11 +111,11 @@ test('members that vanish without $disconnect are pruned after the next fan-out;
   expect(report.deliveries).toBe(16 * 3);
 });
 
-/** Connections the fan-out noted for a resync in `roomId` that no post has told yet (the note waits for one). */
+/** Subscriptions the fan-out noted for a resync in `roomId` that no post has told yet (the note waits for one). */
 async function resyncNotes(roomId: string): Promise<number> {
   const { Items = [] } = await tables.db.send(
     new ScanCommand({
-      TableName: tables.connections,
+      TableName: tables.subscriptions,
       FilterExpression: 'resyncRoom = :room',
       ExpressionAttributeValues: { ':room': { S: roomId } },
       ConsistentRead: true,

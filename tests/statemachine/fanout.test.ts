@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
 import { loadTemplate } from '../../infra/template';
 import { statesByName } from '../../local/aslStates';
 import { readEvent } from '../helpers/events';
@@ -36,6 +37,18 @@ const connectionItem = async (connectionId: string) =>
       new GetItemCommand({
         TableName: h.tables.ConnectionsTable,
         Key: { connectionId: { S: connectionId } },
+        ConsistentRead: true,
+      }),
+    )
+  ).Item;
+
+/** A member's subscription to a room, where the fan-out keeps its resync note for that room. */
+const subscriptionItem = async (connectionId: string, roomId: string) =>
+  (
+    await h.db.send(
+      new GetItemCommand({
+        TableName: h.tables.SubscriptionsTable,
+        Key: { connectionId: { S: connectionId }, roomId: { S: roomId } },
         ConsistentRead: true,
       }),
     )
@@ -142,7 +155,7 @@ describe('posts that fail', () => {
     const reposts = h.steps.filter((s) => s.input.retry !== undefined);
     expect(reposts.map((s) => Object.keys(s.input.retry as object))).toEqual([[members[2]]]);
     // Delivered on the repost: no resync note is left.
-    expect((await connectionItem(members[2] as string))?.resyncAfter).toBeUndefined();
+    expect((await subscriptionItem(members[2] as string, 'RETRY7'))?.resyncAfter).toBeUndefined();
   });
 
   it('a member still throttled on the repost is noted, and its next post starts with a resync frame', async () => {
@@ -154,7 +167,7 @@ describe('posts that fail', () => {
     expect(first.ok).toBe(true);
     expect(seqsOf(other)).toEqual([1, 2]);
     expect(managementApi.received.has(member)).toBe(false);
-    expect((await connectionItem(member))?.resyncAfter).toEqual({ N: '0' });
+    expect((await subscriptionItem(member, 'RESYN8'))?.resyncAfter).toEqual({ N: '0' });
 
     managementApi.throttle.delete(member);
     const next = await h.machine.execute(recordsOf(await send('RESYN8', 3)));
@@ -162,7 +175,53 @@ describe('posts that fail', () => {
     expect(framesOf(member)).toEqual([['resync:0'], [3]]);
     expect(framesOf(other)).toEqual([[1, 2], [3]]);
     // The note went with the frame: the post after that carries none.
+    expect((await subscriptionItem(member, 'RESYN8'))?.resyncAfter).toBeUndefined();
+  });
+
+  it("a member of two rooms throttled in both keeps a note per room, and each room's next post tells it", async () => {
+    await createRoom('NOTEA9');
+    await createRoom('NOTEB9');
+    const [member, otherA] = (await addMembers('NOTEA9', 2)) as [string, string];
+    const [otherB] = (await addMembers('NOTEB9', 1)) as [string];
+    // The member also follows room B (a second subscription, not shown).
+    await h.db.send(
+      new PutItemCommand({
+        TableName: h.tables.SubscriptionsTable,
+        Item: {
+          connectionId: { S: member },
+          roomId: { S: 'NOTEB9' },
+          roomKey: { S: roomKeyOf('NOTEB9', member) },
+          username: { S: `user-${member}` },
+        },
+      }),
+    );
+    managementApi.throttle.set(member, 1_000_000);
+    await send('NOTEA9', 1);
+    await send('NOTEA9', 2);
+    const a = await h.machine.execute(recordsOf(await send('NOTEA9', 3)));
+    const b = await h.machine.execute(recordsOf(await send('NOTEB9', 1), await send('NOTEB9', 2)));
+    expect([a.ok, b.ok]).toEqual([true, true]);
+    expect(seqsOf(otherA)).toEqual([3]);
+    expect(seqsOf(otherB)).toEqual([1, 2]);
+    // Two notes, one per room: B's did not overwrite A's.
+    expect((await subscriptionItem(member, 'NOTEA9'))?.resyncAfter).toEqual({ N: '2' });
+    expect((await subscriptionItem(member, 'NOTEB9'))?.resyncAfter).toEqual({ N: '0' });
     expect((await connectionItem(member))?.resyncAfter).toBeUndefined();
+
+    managementApi.throttle.delete(member);
+    await h.machine.execute(recordsOf(await send('NOTEA9', 4)));
+    await h.machine.execute(recordsOf(await send('NOTEB9', 3)));
+    // Each room's next post starts with that room's resync frame, naming it.
+    const resyncs = (managementApi.received.get(member) ?? [])
+      .map((raw) => JSON.parse(raw) as { type: string; roomId?: string; afterSeq?: number })
+      .filter((f) => f.type === 'resync')
+      .map((f) => [f.roomId, f.afterSeq]);
+    expect(resyncs).toEqual([
+      ['NOTEA9', 2],
+      ['NOTEB9', 0],
+    ]);
+    expect((await subscriptionItem(member, 'NOTEA9'))?.resyncAfter).toBeUndefined();
+    expect((await subscriptionItem(member, 'NOTEB9'))?.resyncAfter).toBeUndefined();
   });
 
   it('a Deliver that fails past its retries fails the execution, so the queue delivers the batch again', async () => {

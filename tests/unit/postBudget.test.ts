@@ -38,7 +38,7 @@ afterAll(async () => {
 beforeEach(() => writes.clear());
 
 const fanout = (random: () => number) =>
-  new DynamoFanoutStore(counted, { connections: 'unused', limits }, random);
+  new DynamoFanoutStore(counted, { subscriptions: 'unused', limits }, random);
 
 /** A repeatable sequence in [0, 1) (a linear congruential generator). */
 function seeded(seed: number): () => number {

@@ -4,10 +4,12 @@ import { applied, type FanoutTables } from './dynamoWrites';
 /**
  * The fan-out's resync notes: a member a post could not reach within its retry budget is owed a resync frame ("you
  * may have missed messages after seq n") with its next successful post (docs/RELIABILITY.md). Each note lives on the
- * member's own connection item (`resyncRoom`, `resyncAfter`), never on the room's item: noting a thousand members of a
- * throttled room writes a thousand small items, one each, not one hot item a thousand times. A room's notes are read
- * through the connections table's sparse ResyncIndex (only noted connections are in it). A note is dropped with its
- * connection, and when the connection moves to another room.
+ * member's own subscription to the room (`resyncRoom`, `resyncAfter` on the (connection, room) item), never on the
+ * room's item: noting a thousand members of a throttled room writes a thousand small items, one each, not one hot
+ * item a thousand times. A connection following several rooms keeps one note per room, so notes for two rooms never
+ * overwrite each other and showing another room loses none. A room's notes are read through the subscriptions
+ * table's sparse ResyncIndex (only noted subscriptions are in it). A note ends with its subscription (a leave, a
+ * removal, $disconnect).
  */
 
 /**
@@ -23,25 +25,26 @@ export class DynamoResyncNotes {
   ) {}
 
   /**
-   * Notes that a connection may have missed the room's messages after `afterSeq`, if it is still in the room; an
-   * earlier note for the room is kept (it covers this one).
+   * Notes that a connection may have missed the room's messages after `afterSeq`, if it still follows the room (its
+   * subscription is there and indexed: not deleted, not pruned as gone); an earlier note for the room is kept (it
+   * covers this one).
    */
   async markResync(roomId: string, connectionId: string, afterSeq: number): Promise<void> {
     await applied(() =>
       this.db.send(
         new UpdateCommand({
-          TableName: this.tables.connections,
-          Key: { connectionId },
+          TableName: this.tables.subscriptions,
+          Key: { connectionId, roomId },
           UpdateExpression: 'SET resyncRoom = :room, resyncAfter = :after',
           ConditionExpression:
-            'roomId = :room AND (attribute_not_exists(resyncAfter) OR resyncRoom <> :room OR resyncAfter > :after)',
+            'attribute_exists(roomKey) AND (attribute_not_exists(resyncAfter) OR resyncAfter > :after)',
           ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
         }),
       ),
     );
   }
 
-  /** The room's resync notes (connection id -> afterSeq), at most MAX_RESYNC_NOTES, from the index of noted connections. */
+  /** The room's resync notes (connection id -> afterSeq), at most MAX_RESYNC_NOTES, from the index of noted subscriptions. */
   async resyncNotes(roomId: string): Promise<Record<string, number>> {
     const index = this.tables.resyncIndex;
     if (!index) throw new Error('the fan-out reads resync notes through RESYNC_INDEX, which is not set');
@@ -51,7 +54,7 @@ export class DynamoResyncNotes {
     do {
       const page = await this.db.send(
         new QueryCommand({
-          TableName: this.tables.connections,
+          TableName: this.tables.subscriptions,
           IndexName: index,
           KeyConditionExpression: 'resyncRoom = :room',
           ExpressionAttributeValues: { ':room': roomId },
@@ -73,11 +76,11 @@ export class DynamoResyncNotes {
     await applied(() =>
       this.db.send(
         new UpdateCommand({
-          TableName: this.tables.connections,
-          Key: { connectionId },
+          TableName: this.tables.subscriptions,
+          Key: { connectionId, roomId },
           UpdateExpression: 'REMOVE resyncRoom, resyncAfter',
-          ConditionExpression: 'resyncRoom = :room AND resyncAfter = :after',
-          ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
+          ConditionExpression: 'resyncAfter = :after',
+          ExpressionAttributeValues: { ':after': afterSeq },
         }),
       ),
     );

@@ -7,9 +7,10 @@ import { retryingConflicts } from '../../platform/aws/conflicts';
  */
 
 export interface FanoutTables {
-  connections: string;
+  /** The subscriptions table: a member's resync note is on its subscription to the room (dynamoResyncNotes.ts). */
+  subscriptions: string;
   limits: string;
-  /** The connections table's sparse index of resync notes (resyncRoom): Prepare's read of a room's notes. */
+  /** The subscriptions table's sparse index of resync notes (resyncRoom): Prepare's read of a room's notes. */
   resyncIndex?: string;
 }
 

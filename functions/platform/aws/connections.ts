@@ -19,6 +19,7 @@ import {
   putSubscription,
   type Subscribed,
   type SubscriptionTables,
+  subscribedRooms,
   subscriptionItem,
   unsubscribeAll,
 } from './subscriptions';
@@ -106,27 +107,46 @@ export class DynamoConnectionStore implements ConnectionStore {
     return gone;
   }
 
+  followed(connectionId: string): Promise<Subscribed[]> {
+    return subscribedRooms(this.db, this.subscriptions.table, connectionId);
+  }
+
   /**
-   * Follows a room without showing it (`subscribe`): a new subscription is counted first, refused TOO_MANY_ROOMS at
-   * the limit; one the connection has already is rewritten with the name and counts nothing. False when the
-   * connection is gone.
+   * Counts `count` more rooms at once (`subscribe`): one conditional ADD, all or none, so a frame that would pass the
+   * limit follows nothing. TooManyRooms at the limit, false when the connection is gone.
    */
-  async subscribe(connection: Connection, roomId: string, username: string, at: string): Promise<boolean> {
-    const had = await this.subscription(connection.connectionId, roomId);
-    if (!had && roomId !== LOBBY && !(await this.countOn(connection.connectionId))) return false;
-    await putSubscription(
-      this.db,
-      this.subscriptions.table,
-      subscriptionItem({
-        connectionId: connection.connectionId,
-        roomId,
-        username,
-        userId: connection.userId,
-        connectedAt: connection.connectedAt,
-        subscribedAt: at,
-      }),
+  async countRooms(connectionId: string, count: number): Promise<boolean> {
+    const counted = await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'ADD subscriptionCount :n',
+          ConditionExpression:
+            'attribute_exists(connectionId) AND (attribute_not_exists(subscriptionCount) OR subscriptionCount <= :room)',
+          ExpressionAttributeValues: { ':n': count, ':room': LIMITS.subscriptionsMax - count },
+        }),
+      ),
     );
-    return true;
+    if (counted) return true;
+    if (await this.get(connectionId)) throw new TooManyRooms(LIMITS.subscriptionsMax);
+    return false;
+  }
+
+  /** Gives back rooms counted that were not followed after all (nothing when the connection is gone). */
+  async uncountRooms(connectionId: string, count: number): Promise<void> {
+    if (count <= 0) return;
+    await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'ADD subscriptionCount :minus',
+          ConditionExpression: 'attribute_exists(connectionId) AND subscriptionCount >= :n',
+          ExpressionAttributeValues: { ':minus': -count, ':n': count },
+        }),
+      ),
+    );
   }
 
   /** One more subscription counted on the connection: TooManyRooms at the limit, false when the connection is gone. */
@@ -177,13 +197,11 @@ export class DynamoConnectionStore implements ConnectionStore {
     )
       return undefined;
     const before = await this.move(connectionId, {
-      // Without a name for the room, the chosen one again (records made before it was kept keep theirs). A resync
-      // note is owed in the room left (dynamoResyncNotes.ts): it goes with the move.
-      UpdateExpression: `${
+      // Without a name for the room, the chosen one again (records made before it was kept keep theirs).
+      UpdateExpression:
         username === undefined
           ? 'SET roomId = :room, lastActiveAt = :now, username = if_not_exists(chosenName, username)'
-          : 'SET roomId = :room, lastActiveAt = :now, username = :name'
-      } REMOVE resyncRoom, resyncAfter`,
+          : 'SET roomId = :room, lastActiveAt = :now, username = :name',
       ConditionExpression: 'attribute_exists(connectionId)',
       ExpressionAttributeValues: {
         ':room': roomId,
@@ -202,7 +220,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   async moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined> {
     const before = await this.move(connectionId, {
       UpdateExpression:
-        'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username) REMOVE resyncRoom, resyncAfter',
+        'SET roomId = :lobby, lastActiveAt = :now, username = if_not_exists(chosenName, username)',
       ConditionExpression: 'roomId = :room',
       ExpressionAttributeValues: {
         ':lobby': LOBBY,

@@ -78,7 +78,7 @@ export function sessionStore(): DynamoSessionStore | undefined {
 /** The fan-out's posting budget (limits) and the members' resync notes (connections). */
 export const fanoutStore = () =>
   new DynamoFanoutStore(documentClient(), {
-    connections: config.connectionsTable(),
+    subscriptions: config.subscriptions().table,
     limits: requireEnv('LIMITS_TABLE'),
     resyncIndex: requireEnv('RESYNC_INDEX'),
   });
