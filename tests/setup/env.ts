@@ -9,6 +9,7 @@ Object.assign(process.env, {
   RESYNC_INDEX: 'ResyncIndex',
   ROOMS_TABLE: 'test-Rooms',
   MESSAGES_TABLE: 'test-Messages',
+  REACTIONS_TABLE: 'test-Reactions',
   SENDS_TABLE: 'test-Sends',
   MEMBERSHIPS_TABLE: 'test-Memberships',
   SEEN_BY_MAX_MEMBERS: '50',
