@@ -1,6 +1,5 @@
 import type { Clock } from '../platform/clock';
 import type { ChatMessage } from '../platform/protocol';
-import type { ReactionState } from './messaging/changes/ports';
 
 /**
  * Ports of the chat domain. The AWS adapters (`platform/aws/`, and the `dynamo*.ts` beside each domain) implement
@@ -413,4 +412,18 @@ export interface SendSettings {
   roomIdleDays: number;
   /** Per-connection send rate limit of sendmessage; absent = unlimited. */
   sendRate?: SendRate;
+}
+
+/** A message's reactions in all: members per reaction (none at 0), their total, the last reaction event counted. */
+export interface ReactionSummary {
+  counts: Record<string, number>;
+  total: number;
+  /** The highest reaction event's seq whose effect `counts` holds (every lower one's too): its `changeSeq`. */
+  lastSeq: number;
+}
+
+/** A message's reactions as one member sees them: the summary (absent: none yet) and the ones it gave. */
+export interface ReactionState {
+  summary: ReactionSummary | undefined;
+  given: string[];
 }

@@ -258,24 +258,29 @@ async function withEvents(
     const reading = behind.map((b) => b && budget > 0);
     const read = await Promise.all(
       batch.map(async (r, j) => {
-        if (!reading[j]) return [];
+        if (!reading[j]) return { length: 0, frames: [] };
         const page = await deps.messages.after(
           r.roomId,
           r.afterSeq as number,
           LIMITS.historyDefault + 1,
           nowSeconds,
         );
-        return withQuotes(deps.messages, r.roomId, page, nowSeconds);
+        const quoted = await withQuotes(deps.messages, r.roomId, page, nowSeconds);
+        return {
+          length: quoted.length,
+          frames: await framesFor(
+            deps.messages,
+            { ...connection, roomId: r.roomId },
+            quoted.slice(0, LIMITS.historyDefault),
+          ),
+        };
       }),
     );
     batch.forEach((r, j) => {
       const target = answered[start + j] as SubscribedRoom;
-      const page = read[j] ?? [];
+      const page = read[j] ?? { length: 0, frames: [] };
       const events: RoomEventFrame[] = [];
-      for (const event of framesFor(
-        { ...connection, roomId: r.roomId },
-        page.slice(0, LIMITS.historyDefault),
-      )) {
+      for (const event of page.frames) {
         const bytes = utf8(JSON.stringify(event)) + (events.length > 0 ? 1 : 0);
         if (bytes > budget) break;
         budget -= bytes;

@@ -41,7 +41,8 @@ const CALLS: Record<string, string[]> = {
   SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3],
   TypingFunction: [DYNAMODB, MANAGEMENT_API],
   WhoFunction: [DYNAMODB, MANAGEMENT_API],
-  MarkReadFunction: [DYNAMODB, MANAGEMENT_API],
+  // A read that moves a position publishes a Seen event (pushed seen-by).
+  MarkReadFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   MyRoomsFunction: [DYNAMODB, MANAGEMENT_API],
   SeenByFunction: [DYNAMODB, MANAGEMENT_API],
   FindPeopleFunction: [DYNAMODB, MANAGEMENT_API],

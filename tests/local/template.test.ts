@@ -89,6 +89,7 @@ describe('the real template.yaml', () => {
       'roomcast-local-LimitsTable',
       'roomcast-local-MembershipsTable',
       'roomcast-local-MessagesTable',
+      'roomcast-local-ReactionsTable',
       'roomcast-local-RoomsTable',
       'roomcast-local-SendsTable',
       'roomcast-local-SessionsTable',

@@ -41,7 +41,11 @@ function ports() {
     connections,
     rooms,
     entry,
-    messages: new DynamoMessageStore(tables.db, tables.table('MessagesTable')),
+    messages: new DynamoMessageStore(
+      tables.db,
+      tables.table('MessagesTable'),
+      tables.table('ReactionsTable'),
+    ),
     events: {
       publish: async (events: { payload: string }[]) => void published.push(...events.map((e) => e.payload)),
     },

@@ -25,7 +25,7 @@ afterAll(async () => {
   await tables.close();
 });
 
-const fanout = () => new DynamoFanoutStore(tables.db, { connections: 'unused', limits });
+const fanout = () => new DynamoFanoutStore(tables.db, { subscriptions: 'unused', limits });
 const typingTake = (now: number) => {
   const store = new DynamoPostBudget(tables.db, { limits });
   return async (posts: number) =>

@@ -6,8 +6,7 @@ import type {
   ReactionCount,
   RoomEventFrame,
 } from '../../../../protocol';
-import type { Connection } from '../../ports';
-import type { ReactionState } from './ports';
+import type { Connection, ReactionState } from '../../ports';
 
 /**
  * How a room's events are stored in the Messages table and shown to members. A message's item carries, besides

@@ -1,4 +1,7 @@
-import type { NewSendRecord, SendRecord } from '../../ports';
+import type { NewSendRecord, ReactionState, ReactionSummary, SendRecord } from '../../ports';
+
+export type { ReactionState, ReactionSummary };
+
 import type { StoredChange, StoredMessage } from './frames';
 
 /** What a change does to its message's item, in the transaction that stores the change. */
@@ -48,20 +51,6 @@ export interface ChangeStore {
 export interface ReactionTarget {
   roomId: string;
   seq: number;
-}
-
-/** A message's reactions in all: members per reaction (none at 0), their total, the last reaction event counted. */
-export interface ReactionSummary {
-  counts: Record<string, number>;
-  total: number;
-  /** The highest reaction event's seq whose effect `counts` holds (every lower one's too): its `changeSeq`. */
-  lastSeq: number;
-}
-
-/** A message's reactions as one member sees them: the summary (absent: none yet) and the ones it gave. */
-export interface ReactionState {
-  summary: ReactionSummary | undefined;
-  given: string[];
 }
 
 export type GiveOutcome = 'given' | 'already' | 'memberLimit';
