@@ -15,7 +15,7 @@ import type {
 import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
 import { RoomcastError } from './errors';
 import { Sequencer } from './sequencer';
-import type { RoomcastEvents } from './types';
+import type { SessionEvents } from './types';
 import { batchMessages, isResyncFrame, isRoomEvent } from './validate';
 
 const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
@@ -35,7 +35,7 @@ export type SessionActivity =
 export interface SessionHooks {
   /** Sends a request and resolves with its answer (client/requests.ts). */
   request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
-  emit<K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]): void;
+  emit<K extends keyof SessionEvents>(event: K, value: SessionEvents[K]): void;
 }
 
 export interface SessionConfig {
