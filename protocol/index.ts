@@ -120,6 +120,7 @@ export const ACTIONS = [
   'createroom',
   'joinroom',
   'leaveroom',
+  'subscribe',
   'history',
   'who',
   'ping',
@@ -184,7 +185,14 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 interface Request {
   requestId?: string;
 }
-export interface SendMessageRequest extends Request {
+/**
+ * A request about one room: `roomId` names any room the connection follows (NOT_SUBSCRIBED for one it does not);
+ * absent, the room it shows.
+ */
+interface RoomRequest extends Request {
+  roomId?: string;
+}
+export interface SendMessageRequest extends RoomRequest {
   action: 'sendmessage';
   message: string;
   clientMsgId?: string;
@@ -204,8 +212,27 @@ export interface JoinRoomRequest extends Request {
 }
 export interface LeaveRoomRequest extends Request {
   action: 'leaveroom';
+  /** A room you follow but do not show: you stop following it only. Absent: leave the room you show for the lobby. */
+  roomId?: string;
 }
-export interface HistoryRequest extends Request {
+/** One room of a `subscribe` frame: its code, its invite key when it has one, and the last seq you have of it. */
+export interface SubscribeRoom {
+  roomId: string;
+  /** The room's invite key, as `joinroom` takes it. */
+  key?: string;
+  /** The room's events after this seq come back in the reply (`SubscribedRoom.events`); absent: none. */
+  afterSeq?: number;
+}
+/**
+ * Follows many rooms in one frame (a reconnect, a fresh page load) without showing any of them: each room is admitted
+ * as `joinroom` would admit it, and one refused does not refuse the others (`SubscribedFrame.refused`). At most
+ * LIMITS.subscriptionsMax rooms, each once; the lobby is never followed this way.
+ */
+export interface SubscribeRequest extends Request {
+  action: 'subscribe';
+  rooms: SubscribeRoom[];
+}
+export interface HistoryRequest extends RoomRequest {
   action: 'history';
   /** The first `limit` messages after this seq (catching up, filling a gap). */
   afterSeq?: number;
@@ -213,26 +240,26 @@ export interface HistoryRequest extends Request {
   beforeSeq?: number;
   limit?: number;
 }
-export interface WhoRequest extends Request {
+export interface WhoRequest extends RoomRequest {
   action: 'who';
 }
 export interface PingRequest {
   action: 'ping';
 }
 /** Owner only: the room the caller is in gets a new invite key; the old one stops working (docs/SECURITY.md). */
-export interface RotateKeyRequest extends Request {
+export interface RotateKeyRequest extends RoomRequest {
   action: 'rotatekey';
 }
 /**
  * Owner only: every connection showing `username` in the caller's room is moved to the lobby and told `removed`;
  * the invite key is rotated so the removed member can't come back with the link it had.
  */
-export interface RemoveMemberRequest extends Request {
+export interface RemoveMemberRequest extends RoomRequest {
   action: 'removemember';
   username: string;
 }
 /** Owner only: every member is told `roomclosed` and moved to the lobby; the room can't be joined or posted to again. */
-export interface CloseRoomRequest extends Request {
+export interface CloseRoomRequest extends RoomRequest {
   action: 'closeroom';
 }
 export type ClientFrame =
@@ -243,6 +270,7 @@ export type ClientFrame =
   | CreateRoomRequest
   | JoinRoomRequest
   | LeaveRoomRequest
+  | SubscribeRequest
   | HistoryRequest
   | WhoRequest
   | PingRequest
@@ -340,6 +368,36 @@ export interface JoinedFrame extends Reply {
 export interface LeftFrame extends Reply {
   type: 'left';
   roomId: string;
+}
+/** A room `subscribe` follows now (or followed already), as it stands. */
+export interface SubscribedRoom {
+  roomId: string;
+  /** The room's latest seq when it was read after the subscription was written. */
+  lastSeq: number;
+  memberCount: number;
+  /** Your key in this room: messages whose `authorKey` is this are yours. */
+  memberKey?: string;
+  /** A direct-message room: who it is with. */
+  dm?: DmPeer;
+  /**
+   * The room's events after the `afterSeq` you gave, oldest first, as many as fit the reply (`replyMaxBytes`, shared
+   * by all the rooms of the frame); [] without `afterSeq`.
+   */
+  events: RoomEventFrame[];
+  /** Events after the last of `events` exist: fetch them with `history` (`roomId`, `afterSeq`). */
+  hasMore: boolean;
+}
+/** A room of a `subscribe` frame that was not followed, with the code `joinroom` would have answered. */
+export interface SubscribeRefusal {
+  roomId: string;
+  code: ErrorCode;
+  message: string;
+}
+/** The reply to `subscribe`: the rooms followed, and those refused. The room you show does not change. */
+export interface SubscribedFrame extends Reply {
+  type: 'subscribed';
+  rooms: SubscribedRoom[];
+  refused: SubscribeRefusal[];
 }
 export interface AckFrame extends Reply {
   type: 'ack';
@@ -458,6 +516,7 @@ export type ServerFrame =
   | BroadcastFrame
   | JoinedFrame
   | LeftFrame
+  | SubscribedFrame
   | AckFrame
   | HistoryFrame
   | MembersFrame
@@ -483,6 +542,7 @@ export const SERVER_FRAME_TYPES = [
   'broadcast',
   'joined',
   'left',
+  'subscribed',
   'ack',
   'history',
   'members',
@@ -509,6 +569,7 @@ export const REPLY_TYPE = {
   createroom: 'joined',
   joinroom: 'joined',
   leaveroom: 'left',
+  subscribe: 'subscribed',
   history: 'history',
   who: 'members',
   ping: 'pong',
