@@ -6,7 +6,7 @@ export type { MemberDelivery } from './deliveryAudit';
 export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
-export type { DirectTarget, MemberRooms, RoomToFollow, SubscribedAnswer } from './members';
+export type { DirectTarget, MemberRooms, RoomToFollow } from './members';
 export { HISTORY_PACE_MS } from './members';
 export type { ChangeSender, MessageSource } from './messages';
 export { MessageChanges, RoomMessages } from './messages';

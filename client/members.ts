@@ -3,7 +3,6 @@ import type {
   Attachment,
   ChangedFrame,
   DmOpenedFrame,
-  ErrorCode,
   JoinedFrame,
   LeftFrame,
   MyRoom,
@@ -15,6 +14,8 @@ import type {
   ResyncFrame,
   RoomEventFrame,
   SeenByFrame,
+  SubscribedFrame,
+  SubscribedRoom,
   TypingFrame,
 } from '../protocol';
 import { foldName, isUserId, LIMITS, LOBBY, PATTERNS, PEOPLE_LIMITS, UNREAD_MAX } from '../protocol';
@@ -114,20 +115,6 @@ export type DirectTarget = { userId: string } | { username: string };
 
 /** A room to follow: its id, and its invite key when the client has one (a member needs none). */
 export type RoomToFollow = string | { roomId: string; key?: string };
-
-/** The `subscribed` reply (docs/PROTOCOL.md, "Many rooms per connection"). */
-export interface SubscribedAnswer {
-  type: 'subscribed';
-  rooms: Array<{
-    roomId: string;
-    lastSeq: number;
-    memberCount: number;
-    memberKey?: string;
-    events: RoomEventFrame[];
-    hasMore: boolean;
-  }>;
-  refused: Array<{ roomId: string; code: ErrorCode | 'TOO_MANY_ROOMS'; message: string }>;
-}
 
 /**
  * A followed room's history still to fetch after a resubscribe said `hasMore`: one page per this many ms, so a
@@ -239,7 +226,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
    * events arrive in the answer and as `message` events of `rooms.get(id)`; a room with more than fits is fetched in
    * the background, one page per HISTORY_PACE_MS. Refused rooms (unknown, closed, not allowed) are not followed.
    */
-  async subscribe(rooms: readonly RoomToFollow[]): Promise<SubscribedAnswer> {
+  async subscribe(rooms: readonly RoomToFollow[]): Promise<SubscribedFrame> {
     const wanted = new Map<string, string | undefined>();
     for (const room of rooms) {
       const { roomId, key } = typeof room === 'string' ? { roomId: room, key: undefined } : room;
@@ -262,7 +249,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
     asked: Array<[string, string | undefined]>,
     request: MemberHooks['request'],
     resuming = false,
-  ): Promise<SubscribedAnswer> {
+  ): Promise<SubscribedFrame> {
     const frame = {
       action: 'subscribe',
       rooms: asked.map(([roomId, key]) => {
@@ -272,9 +259,9 @@ export class MemberRooms extends Emitter<MemberEvents> {
       }),
     };
     for (const [roomId, key] of asked) this.following.set(roomId, key);
-    let answer: SubscribedAnswer;
+    let answer: SubscribedFrame;
     try {
-      answer = (await request(frame)) as unknown as SubscribedAnswer;
+      answer = (await request(frame)) as unknown as SubscribedFrame;
     } catch (error) {
       // A resume that lost its socket is tried again by the next connect, for the same rooms.
       if (!resuming) for (const [roomId] of asked) this.following.delete(roomId);
@@ -286,10 +273,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
   }
 
   /** A room of a `subscribed` answer: its events handed over and counted, the rest fetched paced when it has more. */
-  private onSubscribed(
-    room: SubscribedAnswer['rooms'][number],
-    asked: Array<{ roomId: string; afterSeq?: number }>,
-  ): void {
+  private onSubscribed(room: SubscribedRoom, asked: Array<{ roomId: string; afterSeq?: number }>): void {
     const handle = this.handleOf(room.roomId);
     if (typeof room.memberKey === 'string') this.memberKeys.set(room.roomId, room.memberKey);
     const afterSeq = asked.find((a) => a.roomId === room.roomId)?.afterSeq;

@@ -41,7 +41,7 @@ import { checkMessageText, checkReplyTo, checkRoomId, resumeTokenOf, socketOf } 
 
 export { checkMessageText, checkRoomId } from './validate';
 
-const FRAME_TYPES = new Set<string>([...SERVER_FRAME_TYPES, 'subscribed']);
+const FRAME_TYPES = new Set<string>(SERVER_FRAME_TYPES);
 const SERVER_CODES = new Set<string>(ERROR_CODES);
 /** The current room's stream, handed to the app in seq order by the session's sequencer. */
 const ROOM_FRAMES = new Set(['message', 'batch', 'resync', 'edited', 'deleted', 'reaction']);

@@ -136,7 +136,7 @@ export class FakeRoomcastServer {
     if (named !== undefined && !this.followed(socket).includes(named))
       return {
         type: 'error',
-        code: 'NOT_IN_ROOM',
+        code: 'NOT_SUBSCRIBED',
         message: `This connection does not follow ${named}.`,
         action: frame.action,
       };
