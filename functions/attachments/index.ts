@@ -23,8 +23,9 @@ const deps = onFirstCall(() => ({
 const ATTACHMENT_ROUTES = ['attach', 'getattachment'] as const;
 
 /**
- * attach and getattachment (functions/domain/attachments/attachments.ts). A frame naming another room than the
- * connection's is refused NOT_SUBSCRIBED before this runs (platform/websocket.ts, ROOM_ROUTES).
+ * attach and getattachment (functions/domain/attachments/attachments.ts). A frame naming a room (`roomId`) acts in
+ * it when the connection follows it, and is refused NOT_SUBSCRIBED before this runs otherwise (platform/websocket.ts,
+ * ROOM_ROUTES).
  */
 const routes: Record<string, ReturnType<typeof routeHandler>> = {
   attach: routeHandler('attach', async (frame) => {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { isRequestToken, normalizeRoomId } from '../../protocol';
 import { admitFrame, strike } from '../domain/limits/guard';
-import type { Connection } from '../domain/ports';
+import type { Connection, Subscribed } from '../domain/ports';
 import {
   BadRequest,
   Busy,
@@ -13,8 +13,10 @@ import {
   type RequestIds,
   toErrorFrame,
 } from './errors';
+import { onFirstCall } from './onFirstCall';
 import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseBody } from './protocol';
+import { connectionStore } from './wiring/dynamodb';
 import { guard } from './wiring/guard';
 
 export interface FrameRequest {
@@ -26,10 +28,16 @@ export interface FrameRequest {
   /** When the function times out (epoch ms); absent without a Lambda context. */
   deadline?: number;
   /**
-   * The connection as the frame count (guard.ts) left it; absent when frames are not limited. `servedFrom` lets the
-   * use case's own read of the connection use it, so counting the frame costs no extra round trip.
+   * The connection as the frame count (guard.ts) left it, as seen in the room the frame acts in (`room`); absent when
+   * frames are not limited. `servedFrom` lets the use case's own read of the connection use it, so counting the frame
+   * costs no extra round trip.
    */
   admitted?: Connection;
+  /**
+   * A room route's frame naming a followed room other than the shown one: that room and the name the connection
+   * shows there. Every read of the connection in this frame sees it in that room (servedFrom).
+   */
+  room?: Subscribed;
 }
 
 export type FrameHandler = (request: FrameRequest) => Promise<object>;
@@ -94,8 +102,8 @@ async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: A
 }
 
 /**
- * The routes that act on the connection's room: a `roomId` they name must be that room. (`leaveroom` is not one: a
- * `roomId` it names may be any room the connection follows, functions/leaveroom.)
+ * The routes that act on one room: the shown room, or any room the connection follows that the frame names
+ * (`roomId`). (`leaveroom` is not one: it names the room it ends, functions/leaveroom.)
  */
 const ROOM_ROUTES = new Set([
   'sendmessage',
@@ -114,22 +122,30 @@ const ROOM_ROUTES = new Set([
   'getattachment',
 ]);
 
+const connections = onFirstCall(connectionStore);
+
 /**
- * A frame of a room route that names a room (`roomId`) must name the connection's own: one naming another room is
- * refused (NOT_SUBSCRIBED), never carried out in the connection's room instead. A frame without `roomId` is about
- * the connection's room.
+ * The room a room route's frame acts in: the one it names (`roomId`) when the connection follows it (its subscription,
+ * read strongly consistent: a `subscribe` or join just answered is seen), never carried out in the shown room
+ * instead; NOT_SUBSCRIBED for a room it does not follow. A frame without `roomId`, or naming the shown room, is about
+ * the shown room and costs no read. Returns the room and the name the connection shows there, or undefined for the
+ * shown room.
  */
-function refuseOtherRoom(
+async function roomNamed(
   action: string,
   body: Record<string, unknown>,
+  connectionId: string,
   admitted: Connection | undefined,
-): void {
+): Promise<Subscribed | undefined> {
   const named = body.roomId;
-  if (!ROOM_ROUTES.has(action) || named === undefined || admitted === undefined) return;
+  if (!ROOM_ROUTES.has(action) || named === undefined) return undefined;
   if (typeof named !== 'string') throw new BadRequest('"roomId" must be a room code.');
   const roomId = normalizeRoomId(named);
   if (roomId === undefined) throw new BadRequest('"roomId" must be a room code.');
-  if (roomId !== admitted.roomId) throw new NotSubscribed(roomId);
+  if (roomId === admitted?.roomId) return undefined;
+  const followed = await connections().subscription(connectionId, roomId);
+  if (!followed) throw new NotSubscribed(roomId);
+  return followed;
 }
 
 /**
@@ -153,8 +169,16 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
           const admitted = await admitFrame(guard(), connectionId);
           if (!('body' in frame)) throw (await options.notJson?.(connectionId, admitted)) ?? frame.error;
           const { body } = frame;
-          refuseOtherRoom(action, body, admitted);
-          return handle({ connectionId, body, event, admitted, signal: abandon.signal, deadline });
+          const room = await roomNamed(action, body, connectionId, admitted);
+          return handle({
+            connectionId,
+            body,
+            event,
+            admitted: admitted && room ? { ...admitted, ...room } : admitted,
+            ...(room && { room }),
+            signal: abandon.signal,
+            deadline,
+          });
         };
         const reply = await beforeTimeout(work(), context, abandon);
         const echoed = ids.requestId === undefined ? reply : { ...reply, requestId: ids.requestId };

@@ -48,11 +48,13 @@ export class DynamoTypingStore implements TypingStore {
   ): Promise<boolean> {
     return this.conditional({
       Key: { connectionId },
-      UpdateExpression: 'SET typingAt = :at',
+      // The room is any the connection follows (the route checked it: platform/websocket.ts), not only the one it
+      // shows; it is noted with the heartbeat, so a stop is relayed to the room of its start only.
+      UpdateExpression: 'SET typingAt = :at, typingRoom = :room',
       ConditionExpression:
         previous === undefined
-          ? 'roomId = :room AND attribute_not_exists(typingAt)'
-          : 'roomId = :room AND typingAt = :previous',
+          ? 'attribute_exists(connectionId) AND attribute_not_exists(typingAt)'
+          : 'attribute_exists(connectionId) AND typingAt = :previous',
       ExpressionAttributeValues: {
         ':at': at,
         ':room': roomId,
@@ -66,7 +68,7 @@ export class DynamoTypingStore implements TypingStore {
       Key: { connectionId },
       UpdateExpression: 'SET typingStoppedAt = :at',
       ConditionExpression:
-        'roomId = :room AND typingAt = :at AND (attribute_not_exists(typingStoppedAt) OR typingStoppedAt <> :at)',
+        'typingRoom = :room AND typingAt = :at AND (attribute_not_exists(typingStoppedAt) OR typingStoppedAt <> :at)',
       ExpressionAttributeValues: { ':at': typingAt, ':room': roomId },
     });
   }

@@ -19,12 +19,12 @@ export interface TypingMarks {
 
 export interface TypingStore {
   /**
-   * Notes a relayed heartbeat at `at` if the last one is still `previous` (undefined: none) and the connection is
-   * in `roomId`: one conditional write, so two frames racing in two invocations relay one heartbeat. False when
+   * Notes a relayed heartbeat in `roomId` (a room the connection follows) at `at` if the last one is still `previous`
+   * (undefined: none): one conditional write, so two frames racing in two invocations relay one heartbeat. False when
    * the condition failed.
    */
   noteStart(connectionId: string, roomId: string, at: number, previous: number | undefined): Promise<boolean>;
-  /** Notes the stop of heartbeat `typingAt`, if it is still the last one and the connection is in `roomId`. */
+  /** Notes the stop of heartbeat `typingAt`, if it is still the last one and was in `roomId`. */
   noteStop(connectionId: string, roomId: string, typingAt: number): Promise<boolean>;
   /** At most `limit + 1` members of the room: one more than `limit` says the room is bigger, for a bounded read. */
   membersUpTo(roomId: string, limit: number): Promise<Member[]>;

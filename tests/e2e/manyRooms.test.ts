@@ -127,3 +127,97 @@ it('$disconnect tells every room the connection followed that it left', async ()
     hank.next(isPresence(roomB, 'leave', 'frank-many')),
   ]);
 });
+
+it('room frames naming a followed room act there, under the name shown there, and reach its members only', async () => {
+  // bob shows "ann-f" in B, so alice (also "ann-f") shows "ann-f (2)" there; in A she shows "ann-f".
+  const bob = await connect('ann-f');
+  const roomB = await createRoom(bob);
+  const alice = await connect('ann-f');
+  await alice.expectReply({ action: 'joinroom', roomId: roomB });
+  await bob.next(isPresence(roomB, 'join', 'ann-f (2)'));
+  const carol = await connect('carol-f');
+  const roomA = await createRoom(carol);
+  await joinRoom(alice, roomA, [carol]);
+  expect((await connectionItem(await alice.connectionId()))?.roomId?.S).toBe(roomA);
+  const carolMark = carol.mark();
+
+  // sendmessage: stored in B under alice's name there, and posted to B's members.
+  const ack = await alice.expectReply({ action: 'sendmessage', roomId: roomB, message: 'to B' });
+  expect(ack).toMatchObject({ type: 'ack', roomId: roomB });
+  const heard = await bob.next(isMessage(roomB, 'to B'));
+  expect(heard.username).toBe('ann-f (2)');
+
+  // history, who: B's, not the shown room's.
+  const history = await alice.expectReply({ action: 'history', roomId: roomB });
+  expect(history.roomId).toBe(roomB);
+  expect((history.messages as Frame[]).map((m) => m.text)).toContain('to B');
+  const who = await alice.expectReply({ action: 'who', roomId: roomB.toLowerCase() });
+  expect(who).toMatchObject({ roomId: roomB, memberCount: 2 });
+  expect([...(who.members as string[])].sort()).toEqual(['ann-f', 'ann-f (2)']);
+
+  // typing (one-way): bob sees it in B.
+  alice.send({ action: 'typing', roomId: roomB });
+  const typing = await bob.next((f) => f.type === 'typing' && f.roomId === roomB);
+  expect(typing.username).toBe('ann-f (2)');
+
+  // markread: the position in B.
+  const read = await alice.expectReply({ action: 'markread', roomId: roomB, seq: ack.seq });
+  expect(read).toMatchObject({ type: 'read', roomId: roomB, lastReadSeq: ack.seq });
+
+  // seenby: B's members under their names in B, alice's position there.
+  const seen = await alice.expectReply({ action: 'seenby', roomId: roomB });
+  expect(seen).toMatchObject({ type: 'seenby', roomId: roomB, memberCount: 2, tooLarge: false });
+  expect(seen.members).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ username: 'ann-f (2)', lastReadSeq: ack.seq }),
+      expect.objectContaining({ username: 'ann-f' }),
+    ]),
+  );
+
+  // react: a change of B's message, posted to B.
+  const changed = await alice.expectReply({ action: 'react', roomId: roomB, seq: ack.seq, reaction: '👍' });
+  expect(changed).toMatchObject({ type: 'changed', roomId: roomB });
+  await bob.next((f) => f.type === 'reaction' && f.roomId === roomB);
+
+  // The shown room heard none of it, and a frame without roomId is still about the shown room.
+  const inA = await say(alice, 'to A');
+  expect(inA.roomId).toBe(roomA);
+  await carol.next(isMessage(roomA, 'to A'));
+  const carolSaw = carol.since(carolMark);
+  expect(carolSaw.some((f) => f.roomId === roomB)).toBe(false);
+  expect(carolSaw.some((f) => f.type === 'typing')).toBe(false);
+  expect((await connectionItem(await alice.connectionId()))?.roomId?.S).toBe(roomA);
+});
+
+it('a room frame naming a room the connection does not follow is NOT_SUBSCRIBED and done nowhere', async () => {
+  const owner = await connect('owner-nf');
+  const other = await createRoom(owner);
+  const mallory = await connect('mallory-nf');
+  const own = await createRoom(mallory);
+  for (const frame of [
+    { action: 'sendmessage', roomId: other, message: 'sneaky' },
+    { action: 'history', roomId: other },
+    { action: 'who', roomId: other },
+    { action: 'markread', roomId: other, seq: 1 },
+    { action: 'react', roomId: other, seq: 1, reaction: '👍' },
+    { action: 'closeroom', roomId: other },
+    { action: 'sendmessage', roomId: 'lobby', message: 'sneaky' },
+  ])
+    expect(await mallory.ask(frame)).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED' });
+  const history = await owner.expectReply({ action: 'history' });
+  expect(history.messages).toEqual([]);
+  expect(await mallory.expectReply({ action: 'history' })).toMatchObject({ roomId: own, messages: [] });
+});
+
+it('a member named in a room it follows without showing it counts the mention there', async () => {
+  const bob = await connect('bob-m');
+  const roomB = await createRoom(bob);
+  const dave = await connect('dave-m');
+  await joinRoom(dave, roomB, [bob]);
+  await createRoom(dave);
+  await say(bob, 'over to you @dave-m');
+  await dave.next(isMessage(roomB, 'over to you @dave-m'));
+  const mine = await dave.expectReply({ action: 'myrooms' });
+  const b = (mine.rooms as Frame[]).find((r) => r.roomId === roomB);
+  expect(b).toMatchObject({ unread: 1, mentions: 1 });
+});

@@ -4,6 +4,7 @@ import {
   type GuardDeps,
   type GuardStore,
   parseInviteKey,
+  servedFrom,
   sourceOf,
   strike,
 } from '../../functions/domain/limits/guard';
@@ -310,5 +311,52 @@ describe("the template's defaults", () => {
       n('SendRateLimit') * (n('FrameRateWindowSeconds') / n('SendRateWindowSeconds') + 1);
     // A join, a history page or two, who: what the web page sends besides messages in a busy minute.
     expect(n('FrameRateLimit') - sendsPerFrameWindow).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe("servedFrom: the frame's own connection, as seen in the room the frame acts in", () => {
+  const stored: Connection = {
+    connectionId: 'me',
+    roomId: 'SHOWNAAA',
+    username: 'ann',
+    connectedAt: '2026-11-25T12:00:00.000Z',
+  };
+  const storeOf = (item: Connection) => {
+    let reads = 0;
+    return {
+      reads: () => reads,
+      connections: {
+        get: async (id: string) => {
+          reads++;
+          return id === item.connectionId ? { ...item, sendBucket: { tokens: 3, at: reads } } : undefined;
+        },
+      },
+    };
+  };
+
+  it('answers the first read from the frame count and later reads from the store', async () => {
+    const store = storeOf(stored);
+    const served = servedFrom(store, { connectionId: 'me', admitted: stored });
+    expect(await served.connections.get('me')).toBe(stored);
+    expect(store.reads()).toBe(0);
+    expect(await served.connections.get('me')).toMatchObject({ roomId: 'SHOWNAAA', sendBucket: { at: 1 } });
+  });
+
+  it('shows every read of a frame naming a followed room in that room, under the name shown there', async () => {
+    const store = storeOf(stored);
+    const room = { roomId: 'FOLLOWED', username: 'ann (2)' };
+    const served = servedFrom(store, { connectionId: 'me', admitted: { ...stored, ...room }, room });
+    expect(await served.connections.get('me')).toMatchObject(room);
+    // A later read (a send bucket's race, rateLimit.ts) is the item as it is now, still seen in that room.
+    expect(await served.connections.get('me')).toMatchObject({ ...room, sendBucket: { at: 1 } });
+    // Without a frame count (frames not limited) too; other connections are as stored.
+    const unlimited = servedFrom(storeOf(stored), { connectionId: 'me', room });
+    expect(await unlimited.connections.get('me')).toMatchObject(room);
+    expect(
+      await servedFrom(storeOf({ ...stored, connectionId: 'you' }), {
+        connectionId: 'me',
+        room,
+      }).connections.get('you'),
+    ).toMatchObject({ roomId: 'SHOWNAAA' });
   });
 });

@@ -10,7 +10,7 @@ import {
   UnknownConnection,
 } from '../../platform/errors';
 import { LOBBY } from '../../platform/protocol';
-import type { Connection, ConnectionStore, Room, RoomStore, SendRate } from '../ports';
+import type { Connection, ConnectionStore, Room, RoomStore, SendRate, Subscribed } from '../ports';
 import { roomEnd } from '../rooms/roomLife';
 
 /**
@@ -168,22 +168,30 @@ async function closeForAbuse(guard: GuardDeps, connectionId: string, frame: obje
  * A handler's ports whose `connections.get` answers the frame's own connection once from the item the frame count
  * returned (`admitted`), so the gate costs no extra read in handlers that read the connection anyway. A second read
  * in the same frame wants the item as it is now, and goes to the store.
+ *
+ * A frame acting in a followed room it names (`room`, platform/websocket.ts) sees its connection in that room on
+ * every read, the first and the later ones alike: `roomId` that room and `username` the name shown there. That view
+ * is for reading only: no store writes a whole connection back (each write names its own attributes), so the shown
+ * room stays the shown room.
  */
 export function servedFrom<T extends { connections: Pick<ConnectionStore, 'get'> }>(
   deps: T,
-  frame: { connectionId: string; admitted?: Connection },
+  frame: { connectionId: string; admitted?: Connection; room?: Subscribed },
 ): T {
   let known = frame.admitted;
-  if (!known) return deps;
+  const { room } = frame;
+  if (!known && !room) return deps;
   const store = deps.connections;
   const connections = Object.create(store) as T['connections'];
   connections.get = async (id: string) => {
-    if (id === frame.connectionId && known) {
+    if (id !== frame.connectionId) return store.get(id);
+    if (known) {
       const connection = known;
       known = undefined;
       return connection;
     }
-    return store.get(id);
+    const now = await store.get(id);
+    return now && room ? { ...now, roomId: room.roomId, username: room.username } : now;
   };
   return { ...deps, connections };
 }

@@ -222,16 +222,23 @@ async function attachmentsChecked(deps: SendDeps, roomId: string, attachments: A
 /** Named connections read at most for one message: a member's several tabs included. */
 const NAMED_CONNECTIONS = 25;
 
-/** The named members' connections still in the room, read by id (a connection that left since is dropped). */
+/**
+ * The named members' connections still in the room, read by id (a connection that left since is dropped): one that
+ * shows the room, or follows it without showing it (its subscription, read only for those).
+ */
 async function namedConnections(
   deps: SendDeps,
   roomId: string,
   named: readonly Member[],
 ): Promise<Connection[]> {
   const items = await Promise.all(
-    named.slice(0, NAMED_CONNECTIONS).map((m) => orBusy(deps.connections.get(m.connectionId), roomId)),
+    named.slice(0, NAMED_CONNECTIONS).map(async (m) => {
+      const c = await orBusy(deps.connections.get(m.connectionId), roomId);
+      if (c === undefined || c.roomId === roomId) return c;
+      return (await orBusy(deps.connections.subscription(c.connectionId, roomId), roomId)) ? c : undefined;
+    }),
   );
-  return items.filter((c): c is Connection => c !== undefined && c.roomId === roomId);
+  return items.filter((c): c is Connection => c !== undefined);
 }
 
 /**

@@ -342,13 +342,16 @@ export async function seenBy(
   const listed = await deps.connections.listMembers(roomId, maxMembers, connectionId);
   const memberCount = listed.count + (listed.includesConnection ? 0 : 1);
   if (memberCount > maxMembers) return { type: 'seenby', roomId, memberCount, members: [], tooLarge: true };
-  const ids = [...new Set([connectionId, ...listed.members.map((m) => m.connectionId)])];
-  const found = (await deps.memberships.connections(ids)).filter((c) => c.roomId === roomId);
+  // The room index lists the connections that follow the room (shown or not), each under the name it shows there;
+  // the caller as the frame sees it in this room (servedFrom). One no longer connected is dropped.
+  const names = new Map(listed.members.map((m) => [m.connectionId, m.username]));
+  names.set(connectionId, connection.username);
+  const found = await deps.memberships.connections([...names.keys()]);
   const byKey = new Map<string, Connection>();
   for (const c of found) if (!byKey.has(memberKeyOf(c))) byKey.set(memberKeyOf(c), c);
   const positions = await deps.memberships.positions([...byKey.keys()], roomId);
   const members = [...byKey].map(([key, c]) => ({
-    username: c.username,
+    username: names.get(c.connectionId) ?? c.username,
     ...(c.userId?.startsWith('user:') && { userId: c.userId }),
     lastReadSeq: positions.get(key) ?? 0,
   }));
