@@ -58,7 +58,8 @@ async function watchBadges(page: Page): Promise<void> {
         querySelector(s: string): { textContent: string } | null;
       }>) {
         const text = li.querySelector('[data-testid="unread-badge"]')?.textContent ?? '';
-        const seen = (w.badgeAt[li.dataset.roomId] ??= []);
+        const seen = w.badgeAt[li.dataset.roomId] ?? [];
+        w.badgeAt[li.dataset.roomId] = seen;
         if (seen.at(-1)?.text !== text) seen.push({ text, at: Date.now() });
       }
     };
