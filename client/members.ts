@@ -27,24 +27,28 @@ import type { RoomcastClientOptions, StateChange } from './types';
 import { checkRoomId, isRoomEvent } from './validate';
 
 /**
- * Read positions, "my rooms" and direct messages (docs/CLIENT.md, "Unread counts, direct messages, edits").
+ * The rooms this connection follows, read positions, "my rooms" and direct messages (docs/CLIENT.md, "Many rooms"
+ * and "Unread counts, direct messages, edits").
  *
  * ```ts
  * const client = createRoomcastClient({ url, getToken, trackRooms: true });
  * client.rooms.on('rooms', (rooms) => render(rooms.map((r) => `${r.roomId}: ${r.unread}`)));
+ * client.rooms.get('K7M2QDHT').on('unread', ({ unread }) => badge(unread)); // one room, live
  * client.on('message', (m) => client.rooms.markRead(m.seq)); // coalesced: one markread per interval at most
  * const dm = await client.rooms.openDirect({ userId });       // the pair's one room; the client is in it now
  * ```
  *
- * `markRead` never sends more than one `markread` per `readIntervalMs` (default 5 s) and only a position higher than
- * the last one sent for the room, so reading a busy room costs a handful of requests, not one per message. After
- * every (re)connect a client made with `trackRooms` asks `myrooms` once and emits `rooms`: the unread count of each
- * of its rooms, including direct messages opened by someone else while it was away.
+ * `markRead` sends at most one round per `readIntervalMs` (default 5 s), one `markread` per room marked since the
+ * last, each only a position higher than the last one sent for its room, so reading a busy room costs a handful of
+ * requests, not one per message. After every connect a client made with `trackRooms` asks `myrooms` once and emits `rooms` (the unread
+ * count of each of its rooms, including direct messages opened by someone else while it was away), then follows the
+ * rooms not followed yet in one `subscribe`. A reconnect resubscribes every room followed before in one `subscribe`
+ * (`resubscribe`, before the client is ready), each after its last seq.
  *
- * Between two `myrooms` answers each listed room's count follows the frames the connection gets, counted as the
- * server counts: a message after the read position raises it by one, unless this client sent it (its ack names the
- * seq: a message is recognised by identity, never by display name); edits, deletes and reactions do not, and a
- * message deleted before it was read no longer counts.
+ * Between two `myrooms` answers each followed room's count follows the frames the connection gets, counted as the
+ * server counts: a message after the read position raises it by one, unless this member sent it (its `authorKey` is
+ * the member's key in the room, or its ack names the seq: a message is recognised by identity, never by display
+ * name); edits, deletes and reactions do not, and a message deleted before it was read no longer counts.
  */
 
 /** A room's count as the frames since the last `myrooms` answer left it (RoomCount.unread says how it is read). */
