@@ -258,7 +258,11 @@ export class RoomSession {
     const activity = this.activity;
     const elsewhere: RoomEventFrame[] = [];
     for (const message of messages) {
-      if (activity.kind === 'joining' && message.roomId !== this.room) {
+      if (
+        activity.kind === 'joining' &&
+        message.roomId !== this.room &&
+        (activity.roomId === undefined || activity.roomId === message.roomId)
+      ) {
         // Possibly the room being joined (a created room's code is not known before the reply).
         if (activity.early.length < LIMITS.historyMax) activity.early.push(message);
       } else if (message.roomId === this.room) {
@@ -330,6 +334,12 @@ export class RoomSession {
     }
     for (const message of joined.history ?? []) this.sequencer.accept(message);
     for (const message of early) if (message.roomId === joined.roomId) this.sequencer.accept(message);
+    // Held during the join, of other followed rooms: theirs, as they came.
+    const elsewhere = new Map<string, RoomEventFrame[]>();
+    for (const message of early)
+      if (message.roomId !== joined.roomId)
+        elsewhere.set(message.roomId, [...(elsewhere.get(message.roomId) ?? []), message]);
+    for (const [roomId, events] of elsewhere) this.hooks.emit('otherroom', { roomId, events });
     this.setMembers(joined.roomId, joined.members ?? [], joined.memberCount);
     return (this.sequencer.lastSeq ?? 0) < joined.lastSeq || this.sequencer.hasGap || joined.hasMore === true;
   }

@@ -270,3 +270,20 @@ it("hands typing and presence frames to their room's object, and its actions nam
   await expect(history).resolves.toMatchObject({ roomId: 'AAAAAAAA', messages: [{ text: 'hello' }] });
   expect(chat.roomId).toBe('BBBBBBBB');
 });
+
+it("hands a followed room's message that came while another room was being created to that room", async () => {
+  const chat = await inTwoRooms();
+  const inA: string[] = [];
+  chat.rooms.get('AAAAAAAA').on('message', (m) => inA.push(m.text));
+  // Posted in A just before the createroom reply: the client holds it until it knows the new room's code.
+  fake.server.intercept = (frame) => {
+    if (frame.action === 'createroom') fake.server.store('AAAAAAAA', 'during the create', 'bob');
+    return undefined;
+  };
+  const created = chat.createRoom();
+  await tick();
+  await created;
+  expect(chat.roomId).not.toBe('AAAAAAAA');
+  expect(inA).toEqual(['during the create']);
+  expect(chat.rooms.get('AAAAAAAA').unread).toBe(1);
+});
