@@ -540,8 +540,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
         (frame) => {
           const read = frame as unknown as ReadFrame;
           this.sent.set(read.roomId, Math.max(read.lastReadSeq, this.sent.get(read.roomId) ?? 0));
-          this.rooms = this.rooms.map((r) => this.withOwnReads(r));
-          this.tellUnread(read.roomId);
+          this.recount(read.roomId);
           for (const resolve of waiting) resolve(read);
         },
         // A read position is advisory: a failed one is sent again with the next, never thrown at the reader.
@@ -661,6 +660,8 @@ export class MemberRooms extends Emitter<MemberEvents> {
     const more = total > UNREAD_MAX || (count.baseMore && read < count.baseSeq);
     return {
       ...rest,
+      // Mentions are among the unread: none left unread, none left to show.
+      ...(room.mentions !== undefined && total === 0 && !more && { mentions: 0 }),
       lastSeq: Math.max(room.lastSeq, count.lastSeq),
       lastReadSeq: read,
       unread: Math.min(total, UNREAD_MAX),

@@ -187,6 +187,8 @@ export function bindMyRooms(chat) {
     if (m.roomId === state.shownRoom) markShown(chat, m.seq);
   });
   chat.on('room', ({ roomId, lastSeq }) => {
+    // The room on screen shows no badge: drawn again once the page has taken the new room (connection.js).
+    queueMicrotask(() => state.chat === chat && render(chat.rooms.list, chat.rooms.more));
     if (roomId === LOBBY) return;
     markShown(chat, lastSeq);
     // A room new to the list (just created or joined by its code) is asked for once; switching between listed
