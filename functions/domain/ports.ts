@@ -68,11 +68,16 @@ export interface ConnectionStore {
   remove(connectionId: string): Promise<(Connection & { followed?: Subscribed[] }) | undefined>;
   /** The connection's subscription to `roomId` (the name it shows there), read strongly consistent; undefined: none. */
   subscription(connectionId: string, roomId: string): Promise<Subscribed | undefined>;
+  /** Every room the connection follows (the shown one included), read strongly consistent. */
+  followed(connectionId: string): Promise<Subscribed[]>;
   /**
-   * Follows `roomId` without showing it, under `username`: TooManyRooms past LIMITS.subscriptionsMax (a room followed
-   * already counts nothing); false when the connection is gone.
+   * Counts `count` more rooms followed, all or none: TooManyRooms when that would take the connection past
+   * LIMITS.subscriptionsMax; false when the connection is gone. A count that did not become a subscription is
+   * given back with `uncountRooms`.
    */
-  subscribe(connection: Connection, roomId: string, username: string, at: string): Promise<boolean>;
+  countRooms(connectionId: string, count: number): Promise<boolean>;
+  /** Gives back `count` rooms counted by countRooms that were not followed after all. */
+  uncountRooms(connectionId: string, count: number): Promise<void>;
   /** Stops following a room the connection does not show; the subscription as it was, undefined when there was none. */
   unsubscribe(connectionId: string, roomId: string): Promise<Subscribed | undefined>;
   /**
@@ -199,6 +204,23 @@ export interface RoomEntry {
     at: string;
     nowSeconds: number;
   }): Promise<'entered' | 'keyChanged' | 'connectionMoved' | 'conflict' | 'tooManyRooms'>;
+  /**
+   * Follows `roomId` without showing it (`subscribe`): writes the connection's subscription under `username` if it
+   * has none, in one transaction with the same check of the room as `enter` (its invite key still `inviteKey`, not
+   * ended by `nowSeconds`). Counts nothing: the caller counted the room first (ConnectionStore.countRooms).
+   * `followed` when written, `followedAlready` when the connection had a subscription to it already (nothing
+   * written), `keyChanged` when the room's check failed, `conflict` when another transaction held an item.
+   */
+  follow(entry: {
+    connectionId: string;
+    roomId: string;
+    username: string;
+    userId?: string;
+    connectedAt: string;
+    inviteKey: string | undefined;
+    at: string;
+    nowSeconds: number;
+  }): Promise<'followed' | 'followedAlready' | 'keyChanged' | 'conflict'>;
 }
 
 /**

@@ -29,18 +29,7 @@ export class DynamoRoomEntry implements RoomEntry {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.tables.rooms,
-                Key: { roomId },
-                ConditionExpression: `attribute_exists(roomId) AND ${inviteKey === undefined ? 'attribute_not_exists(inviteKey)' : 'inviteKey = :key'} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
-                ExpressionAttributeNames: { '#ttl': 'ttl' },
-                ExpressionAttributeValues: {
-                  ':now': nowSeconds,
-                  ...(inviteKey !== undefined && { ':key': inviteKey }),
-                },
-              },
-            },
+            this.roomCheck(roomId, inviteKey, nowSeconds),
             {
               Update: {
                 TableName: this.tables.connections,
@@ -103,5 +92,61 @@ export class DynamoRoomEntry implements RoomEntry {
       if (subscription?.Code === 'ConditionalCheckFailed') return 'conflict';
       throw error;
     }
+  }
+
+  /**
+   * A subscription without a move (`subscribe`): the room's check and the subscription's put if absent, one
+   * transaction, so the index never shows a follower a key rotation or a removal that committed first shut out.
+   */
+  async follow(entry: Parameters<RoomEntry['follow']>[0]): ReturnType<RoomEntry['follow']> {
+    const { connectionId, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds } = entry;
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            this.roomCheck(roomId, inviteKey, nowSeconds),
+            {
+              Put: {
+                TableName: this.tables.subscriptions,
+                Item: subscriptionItem({
+                  connectionId,
+                  roomId,
+                  username,
+                  userId,
+                  connectedAt,
+                  subscribedAt: at,
+                }),
+                ConditionExpression: 'attribute_not_exists(roomId)',
+              },
+            },
+          ],
+        }),
+      );
+      return 'followed';
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      const [room, subscription] = reasons;
+      if (reasons.some((reason) => reason?.Code === 'TransactionConflict')) return 'conflict';
+      if (room?.Code === 'ConditionalCheckFailed') return 'keyChanged';
+      if (subscription?.Code === 'ConditionalCheckFailed') return 'followedAlready';
+      throw error;
+    }
+  }
+
+  /** The room still has the key the entry was admitted by (none: it has none) and has not ended by `nowSeconds`. */
+  private roomCheck(roomId: string, inviteKey: string | undefined, nowSeconds: number) {
+    return {
+      ConditionCheck: {
+        TableName: this.tables.rooms,
+        Key: { roomId },
+        ConditionExpression: `attribute_exists(roomId) AND ${inviteKey === undefined ? 'attribute_not_exists(inviteKey)' : 'inviteKey = :key'} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':now': nowSeconds,
+          ...(inviteKey !== undefined && { ':key': inviteKey }),
+        },
+      },
+    };
   }
 }

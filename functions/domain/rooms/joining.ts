@@ -56,8 +56,29 @@ const ENTRY_TRIES = 8;
 const entryPause = (tries: number) => Math.random() * Math.min(1000, 20 * 2 ** tries);
 
 type JoinDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
-  entry: RoomEntry;
+  entry: Pick<RoomEntry, 'enter'>;
 };
+
+/**
+ * The name a newcomer to `room` shows there: the one another connection of the same member shows there, else its
+ * chosen name, numbered past every name the room's other members (`listed`: all of them) show or could be confused
+ * with, and past the names the owner removed. Shared by a join and a `subscribe` (functions/subscribe).
+ */
+export async function newcomerName(
+  deps: Pick<ChatPorts, 'connections'>,
+  current: Connection,
+  room: Room,
+  listed: readonly Member[],
+): Promise<string> {
+  const others = listed.filter((m) => m.connectionId !== current.connectionId);
+  const same = await sameMember(deps, current, room.roomId, others);
+  const taken = others.filter((m) => !same.connections.has(m.connectionId)).map((m) => m.username);
+  // A name the owner removed stays taken: no newcomer shows it (shareKey in owners.ts skips it).
+  return (
+    same.name ??
+    disambiguate(current.chosenName ?? current.username, [...taken, ...(room.removedNames ?? [])])
+  );
+}
 
 /**
  * Moves the joiner into a room only while the room still has the key it had when the join read it (RoomEntry; the
@@ -137,17 +158,11 @@ export async function joinRoom(
       .then((page) => withQuotes(deps.messages, roomId, page, epochSeconds(deps.now()))),
   ]);
   const chosen = current.chosenName ?? current.username;
-  const others = listed.members.filter((m) => m.connectionId !== connectionId);
   let username: string | undefined;
-  if (roomId === LOBBY) username = undefined;
+  if (roomId === LOBBY || !room) username = undefined;
   else if (current.roomId === roomId) username = current.username;
   else if (followed) username = followed.username;
-  else {
-    const same = await sameMember(deps, current, roomId, others);
-    const taken = others.filter((m) => !same.connections.has(m.connectionId)).map((m) => m.username);
-    // A name the owner removed stays taken: no newcomer shows it (shareKey in owners.ts skips it).
-    username = same.name ?? disambiguate(chosen, [...taken, ...(room?.removedNames ?? [])]);
-  }
+  else username = await newcomerName(deps, current, room, listed.members);
   const before =
     // A connection already in the room enters again too: the owner may be moving it out at this moment.
     room && username !== undefined

@@ -251,7 +251,7 @@ function inviteKeyFor(membership: Membership, room: Room): { inviteKey?: string 
   return key === undefined ? {} : { inviteKey: key };
 }
 
-function peerOf(room: Room, memberKey: string): DmPeer | undefined {
+export function peerOf(room: Room, memberKey: string): DmPeer | undefined {
   const at = room.dmMembers?.findIndex((id) => id !== memberKey) ?? -1;
   const userId = room.dmMembers?.[at];
   if (userId === undefined) return undefined;

@@ -19,6 +19,7 @@ import {
   putSubscription,
   type Subscribed,
   type SubscriptionTables,
+  subscribedRooms,
   subscriptionItem,
   unsubscribeAll,
 } from './subscriptions';
@@ -106,27 +107,46 @@ export class DynamoConnectionStore implements ConnectionStore {
     return gone;
   }
 
+  followed(connectionId: string): Promise<Subscribed[]> {
+    return subscribedRooms(this.db, this.subscriptions.table, connectionId);
+  }
+
   /**
-   * Follows a room without showing it (`subscribe`): a new subscription is counted first, refused TOO_MANY_ROOMS at
-   * the limit; one the connection has already is rewritten with the name and counts nothing. False when the
-   * connection is gone.
+   * Counts `count` more rooms at once (`subscribe`): one conditional ADD, all or none, so a frame that would pass the
+   * limit follows nothing. TooManyRooms at the limit, false when the connection is gone.
    */
-  async subscribe(connection: Connection, roomId: string, username: string, at: string): Promise<boolean> {
-    const had = await this.subscription(connection.connectionId, roomId);
-    if (!had && roomId !== LOBBY && !(await this.countOn(connection.connectionId))) return false;
-    await putSubscription(
-      this.db,
-      this.subscriptions.table,
-      subscriptionItem({
-        connectionId: connection.connectionId,
-        roomId,
-        username,
-        userId: connection.userId,
-        connectedAt: connection.connectedAt,
-        subscribedAt: at,
-      }),
+  async countRooms(connectionId: string, count: number): Promise<boolean> {
+    const counted = await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'ADD subscriptionCount :n',
+          ConditionExpression:
+            'attribute_exists(connectionId) AND (attribute_not_exists(subscriptionCount) OR subscriptionCount <= :room)',
+          ExpressionAttributeValues: { ':n': count, ':room': LIMITS.subscriptionsMax - count },
+        }),
+      ),
     );
-    return true;
+    if (counted) return true;
+    if (await this.get(connectionId)) throw new TooManyRooms(LIMITS.subscriptionsMax);
+    return false;
+  }
+
+  /** Gives back rooms counted that were not followed after all (nothing when the connection is gone). */
+  async uncountRooms(connectionId: string, count: number): Promise<void> {
+    if (count <= 0) return;
+    await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId },
+          UpdateExpression: 'ADD subscriptionCount :minus',
+          ConditionExpression: 'attribute_exists(connectionId) AND subscriptionCount >= :n',
+          ExpressionAttributeValues: { ':minus': -count, ':n': count },
+        }),
+      ),
+    );
   }
 
   /** One more subscription counted on the connection: TooManyRooms at the limit, false when the connection is gone. */
