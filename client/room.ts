@@ -156,10 +156,11 @@ export class Room extends Emitter<RoomEvents> {
       if (event.seq <= this.base || this.handed.has(event.seq)) continue;
       this.handed.add(event.seq);
       if (this.handed.size > SEQS_KEPT) {
-        // Past the bound the oldest goes, and everything up to it counts as handed over.
-        const oldest = Math.min(...this.handed);
-        this.handed.delete(oldest);
-        this.base = oldest;
+        // Past the bound the first kept goes (events come nearly in seq order: O(1), not a scan of the set), and
+        // everything up to it counts as handed over.
+        const first = this.handed.values().next().value as number;
+        this.handed.delete(first);
+        this.base = Math.max(this.base, first);
       }
       this.highest = Math.max(this.highest ?? 0, event.seq);
       any = true;

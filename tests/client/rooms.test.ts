@@ -1,5 +1,6 @@
 import type { RoomcastClientOptions } from '../../client/index';
-import { HISTORY_PACE_MS, LIMITS } from '../../client/index';
+import { HISTORY_PACE_MS, LIMITS, Room } from '../../client/index';
+import type { RoomActions } from '../../client/room';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**
@@ -286,4 +287,24 @@ it("hands a followed room's message that came while another room was being creat
   expect(chat.roomId).not.toBe('AAAAAAAA');
   expect(inA).toEqual(['during the create']);
   expect(chat.rooms.get('AAAAAAAA').unread).toBe(1);
+});
+
+it('hands each seq over once, also past the seqs it remembers, however often events come again', () => {
+  const room = new Room('AAAAAAAA', {} as RoomActions);
+  const seqs: number[] = [];
+  room.on('message', (m) => seqs.push(m.seq));
+  const events = Array.from({ length: 1500 }, (_, i) => ({
+    type: 'message' as const,
+    roomId: 'AAAAAAAA',
+    seq: i + 1,
+    messageId: `m${i + 1}`,
+    username: 'bob',
+    text: 'x',
+    sentAt: '',
+  }));
+  room.deliver(events);
+  room.deliver(events); // a resubscribe or a history page brings them again
+  room.deliver(events.slice(700, 800));
+  expect(seqs).toEqual(events.map((e) => e.seq));
+  expect(room.lastSeq).toBe(1500);
 });
