@@ -6,9 +6,12 @@ export type { MemberDelivery } from './deliveryAudit';
 export { auditDelivery } from './deliveryAudit';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors';
 export { RoomcastError } from './errors';
-export type { DirectTarget, MemberRooms } from './members';
+export type { DirectTarget, MemberRooms, RoomToFollow } from './members';
+export { HISTORY_PACE_MS } from './members';
 export type { ChangeSender, MessageSource } from './messages';
 export { MessageChanges, RoomMessages } from './messages';
+export type { RoomEvents, RoomUnread, SeenFrame } from './room';
+export { Room } from './room';
 export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
 export { Sequencer } from './sequencer';
 export type {

@@ -1,37 +1,54 @@
 import type {
+  AckFrame,
+  Attachment,
+  ChangedFrame,
   DmOpenedFrame,
   JoinedFrame,
+  LeftFrame,
   MyRoom,
   MyRoomsFrame,
   PeopleFrame,
   Person,
+  PresenceFrame,
   ReadFrame,
+  ResyncFrame,
+  RoomEventFrame,
   SeenByFrame,
+  SubscribedFrame,
+  SubscribedRoom,
+  TypingFrame,
 } from '../protocol';
-import { foldName, isUserId, LOBBY, PATTERNS, PEOPLE_LIMITS, UNREAD_MAX } from '../protocol';
+import { foldName, isUserId, LIMITS, LOBBY, PATTERNS, PEOPLE_LIMITS, UNREAD_MAX } from '../protocol';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
+import type { RoomUnread, SeenFrame } from './room';
+import { Room } from './room';
 import type { RoomcastClientOptions, StateChange } from './types';
+import { checkRoomId, isRoomEvent } from './validate';
 
 /**
- * Read positions, "my rooms" and direct messages (docs/CLIENT.md, "Unread counts, direct messages, edits").
+ * The rooms this connection follows, read positions, "my rooms" and direct messages (docs/CLIENT.md, "Many rooms"
+ * and "Unread counts, direct messages, edits").
  *
  * ```ts
  * const client = createRoomcastClient({ url, getToken, trackRooms: true });
  * client.rooms.on('rooms', (rooms) => render(rooms.map((r) => `${r.roomId}: ${r.unread}`)));
+ * client.rooms.get('K7M2QDHT').on('unread', ({ unread }) => badge(unread)); // one room, live
  * client.on('message', (m) => client.rooms.markRead(m.seq)); // coalesced: one markread per interval at most
  * const dm = await client.rooms.openDirect({ userId });       // the pair's one room; the client is in it now
  * ```
  *
- * `markRead` never sends more than one `markread` per `readIntervalMs` (default 5 s) and only a position higher than
- * the last one sent for the room, so reading a busy room costs a handful of requests, not one per message. After
- * every (re)connect a client made with `trackRooms` asks `myrooms` once and emits `rooms`: the unread count of each
- * of its rooms, including direct messages opened by someone else while it was away.
+ * `markRead` sends at most one round per `readIntervalMs` (default 5 s), one `markread` per room marked since the
+ * last, each only a position higher than the last one sent for its room, so reading a busy room costs a handful of
+ * requests, not one per message. After every connect a client made with `trackRooms` asks `myrooms` once and emits `rooms` (the unread
+ * count of each of its rooms, including direct messages opened by someone else while it was away), then follows the
+ * rooms not followed yet in one `subscribe`. A reconnect resubscribes every room followed before in one `subscribe`
+ * (`resubscribe`, before the client is ready), each after its last seq.
  *
- * Between two `myrooms` answers each listed room's count follows the frames the connection gets, counted as the
- * server counts: a message after the read position raises it by one, unless this client sent it (its ack names the
- * seq: a message is recognised by identity, never by display name); edits, deletes and reactions do not, and a
- * message deleted before it was read no longer counts.
+ * Between two `myrooms` answers each followed room's count follows the frames the connection gets, counted as the
+ * server counts: a message after the read position raises it by one, unless this member sent it (its `authorKey` is
+ * the member's key in the room, or its ack names the seq: a message is recognised by identity, never by display
+ * name); edits, deletes and reactions do not, and a message deleted before it was read no longer counts.
  */
 
 /** A room's count as the frames since the last `myrooms` answer left it (RoomCount.unread says how it is read). */
@@ -65,7 +82,27 @@ export interface MemberHooks {
   join(frame: Record<string, unknown>): Promise<JoinedFrame>;
   /** Moves the session into the room a `joined` reply names. */
   entered(joined: JoinedFrame): void;
+  /** The room on screen (the connection's `roomId`). */
   roomId(): string;
+  /** Sends a request now, without waiting for the client to be ready (the resume before it is). */
+  requestNow?(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Sends a message to `roomId` through the outbox. */
+  send?(
+    roomId: string,
+    text: string,
+    options: { replyTo?: number; attachments?: Attachment[] },
+  ): Promise<AckFrame>;
+  /** Edits, deletes or reacts in `roomId`. */
+  change?(
+    roomId: string,
+    kind: 'edit' | 'delete' | 'react' | 'unreact',
+    seq: number,
+    value?: string,
+  ): Promise<ChangedFrame>;
+  /** A typing heartbeat (or stop) in `roomId`; false when nothing was sent. */
+  typing?(roomId: string, typing: boolean): boolean;
+  /** Leaves the room on screen for the lobby (the session follows). */
+  leaveShown?(): Promise<LeftFrame>;
 }
 
 export interface MemberEvents {
@@ -80,17 +117,41 @@ export interface MemberEvents {
 
 export type DirectTarget = { userId: string } | { username: string };
 
+/** A room to follow: its id, and its invite key when the client has one (a member needs none). */
+export type RoomToFollow = string | { roomId: string; key?: string };
+
+/**
+ * A followed room's history still to fetch after a resubscribe said `hasMore`: one page per this many ms, so a
+ * reconnect into many busy rooms stays far inside the per-connection frame budget (FrameRateLimit, 100 a minute).
+ * The room on screen is not paced: the session fills it at once.
+ */
+export const HISTORY_PACE_MS = 2000;
+
 export class MemberRooms extends Emitter<MemberEvents> {
   private rooms: MyRoom[] = [];
   private hasMore = false;
   /** Per room: the highest position sent, and the one waiting for the interval to pass. */
   private sent = new Map<string, number>();
-  private pending: { roomId: string; seq: number } | undefined;
+  private pending = new Map<
+    string,
+    { seq: number; waiting: Array<(frame: ReadFrame | undefined) => void> }
+  >();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastSentAt = Number.NEGATIVE_INFINITY;
-  private waiting: Array<(frame: ReadFrame | undefined) => void> = [];
   /** Per room: what the frames since the last `myrooms` answer add to its count. */
   private counts = new Map<string, RoomCount>();
+  /** The rooms this connection follows (the one on screen included), with the invite key known for each. */
+  private readonly following = new Map<string, string | undefined>();
+  private readonly handles = new Map<string, Room>();
+  /** This member's key in each room (`joined`, `subscribed`): a message with it as `authorKey` is its own. */
+  private readonly memberKeys = new Map<string, string>();
+  /** The unread count last told to each room's `unread` listeners. */
+  private readonly told = new Map<string, string>();
+  /** Followed rooms whose history a resubscribe left to fetch (`hasMore`), fetched one page per HISTORY_PACE_MS. */
+  private readonly toFetch: string[] = [];
+  private fetchTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bumped by each (re)connect: work of an older connection stops. */
+  private generation = 0;
 
   private readonly readIntervalMs: number;
 
@@ -99,7 +160,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
       on(event: 'state', listener: (change: StateChange) => void): unknown;
       on(event: 'frame', listener: (frame: { frame?: Record<string, unknown> }) => void): unknown;
     },
-    options: Pick<RoomcastClientOptions, 'trackRooms' | 'readIntervalMs'>,
+    private readonly options: Pick<RoomcastClientOptions, 'trackRooms' | 'readIntervalMs'>,
     private readonly hooks: MemberHooks,
     private readonly now: () => number = Date.now,
   ) {
@@ -107,14 +168,18 @@ export class MemberRooms extends Emitter<MemberEvents> {
     // 12 a minute at most: well within FrameRateLimit's room beside the sends SendRateLimit allows.
     this.readIntervalMs = options.readIntervalMs ?? 5000;
     client.on('frame', ({ frame }) => {
-      if (frame?.type === 'dmopened') this.onDmOpened((frame as unknown as DmOpenedFrame).room);
-      else if (frame && this.counted(frame)) this.recount();
+      if (!frame) return;
+      this.follows(frame);
+      if (frame.type === 'dmopened') this.onDmOpened((frame as unknown as DmOpenedFrame).room);
+      else {
+        const roomId = this.counted(frame);
+        if (roomId !== undefined) this.recount(roomId);
+      }
     });
-    // Each (re)connect asks once: a failure is left to the next connect (the list is advisory).
-    if (options.trackRooms)
-      client.on('state', ({ state }) => {
-        if (state === 'ready') this.myRooms().catch(() => undefined);
-      });
+    client.on('state', ({ state }) => {
+      if (state === 'ready') void this.onReady();
+      else if (state === 'closed') clearTimeout(this.fetchTimer);
+    });
   }
 
   /** The rooms of the last `myrooms` answer, with the client's own reads since then applied. */
@@ -127,6 +192,241 @@ export class MemberRooms extends Emitter<MemberEvents> {
     return this.hasMore;
   }
 
+  /** The rooms this connection follows: each gets its messages live and counts its unread (the lobby never). */
+  get followed(): readonly string[] {
+    return [...this.following.keys()];
+  }
+
+  /**
+   * The room `roomId` (a code, any case): its events and actions. The same object for the same room; getting it
+   * follows nothing by itself (join, create, open a DM or `subscribe` does).
+   */
+  get(roomId: string): Room {
+    return this.handleOf(checkRoomId(roomId));
+  }
+
+  /** The room object of a room id the server gave (checked by the server). */
+  private handleOf(id: string): Room {
+    let room = this.handles.get(id);
+    if (!room) {
+      room = new Room(id, {
+        request: (frame) => this.hooks.request(frame),
+        send: (target, text, options) => this.need(this.hooks.send)(target, text, options),
+        markRead: (target, seq) => this.markRead(seq, target),
+        change: (target, kind, seq, value) => this.need(this.hooks.change)(target, kind, seq, value),
+        typing: (target, typing) => this.need(this.hooks.typing)(target, typing),
+        leave: (target) => this.leave(target),
+        unread: (target) => this.unreadOf(target),
+        shown: () => this.hooks.roomId(),
+      });
+      this.handles.set(id, room);
+    }
+    return room;
+  }
+
+  /**
+   * Follows `rooms` in one `subscribe` frame (up to LIMITS.subscriptionsMax followed in all; the rest come back in
+   * `refused` as TOO_MANY_ROOMS without being sent). Each resumes after the last seq this client has of it: those
+   * events arrive in the answer and as `message` events of `rooms.get(id)`; a room with more than fits is fetched in
+   * the background, one page per HISTORY_PACE_MS. Refused rooms (unknown, closed, not allowed) are not followed.
+   */
+  async subscribe(rooms: readonly RoomToFollow[]): Promise<SubscribedFrame> {
+    const wanted = new Map<string, string | undefined>();
+    for (const room of rooms) {
+      const { roomId, key } = typeof room === 'string' ? { roomId: room, key: undefined } : room;
+      const id = checkRoomId(roomId);
+      if (id !== LOBBY && !this.following.has(id) && id !== this.hooks.roomId()) wanted.set(id, key);
+    }
+    const room = Math.max(0, LIMITS.subscriptionsMax - this.following.size);
+    const asked = [...wanted].slice(0, room);
+    const over = [...wanted].slice(room).map(([roomId]) => ({
+      roomId,
+      code: 'TOO_MANY_ROOMS' as const,
+      message: `A connection follows at most ${LIMITS.subscriptionsMax} rooms.`,
+    }));
+    if (asked.length === 0) return { type: 'subscribed', rooms: [], refused: over };
+    const answer = await this.sendSubscribe(asked, this.hooks.request);
+    return { ...answer, refused: [...answer.refused, ...over] };
+  }
+
+  private async sendSubscribe(
+    asked: Array<[string, string | undefined]>,
+    request: MemberHooks['request'],
+    resuming = false,
+  ): Promise<SubscribedFrame> {
+    const frame = {
+      action: 'subscribe',
+      rooms: asked.map(([roomId, key]) => {
+        // Resume after what this client has of the room: its events, else the last myrooms answer's seq.
+        const afterSeq = this.handles.get(roomId)?.lastSeq ?? this.counts.get(roomId)?.baseSeq;
+        return { roomId, ...(key !== undefined && { key }), ...(afterSeq !== undefined && { afterSeq }) };
+      }),
+    };
+    for (const [roomId, key] of asked) this.following.set(roomId, key);
+    let answer: SubscribedFrame;
+    try {
+      answer = (await request(frame)) as unknown as SubscribedFrame;
+    } catch (error) {
+      // A resume that lost its socket is tried again by the next connect, for the same rooms.
+      if (!resuming) for (const [roomId] of asked) this.following.delete(roomId);
+      throw error;
+    }
+    for (const refused of answer.refused ?? []) this.following.delete(refused.roomId);
+    for (const subscribed of answer.rooms ?? []) this.onSubscribed(subscribed, frame.rooms);
+    return { ...answer, refused: answer.refused ?? [] };
+  }
+
+  /** A room of a `subscribed` answer: its events handed over and counted, the rest fetched paced when it has more. */
+  private onSubscribed(room: SubscribedRoom, asked: Array<{ roomId: string; afterSeq?: number }>): void {
+    const handle = this.handleOf(room.roomId);
+    if (typeof room.memberKey === 'string') this.memberKeys.set(room.roomId, room.memberKey);
+    const afterSeq = asked.find((a) => a.roomId === room.roomId)?.afterSeq;
+    if (!this.counts.has(room.roomId))
+      // Not in a myrooms answer: its count starts here (a read position the server keeps shows on the next answer).
+      this.rebase({ roomId: room.roomId, lastSeq: afterSeq ?? room.lastSeq, lastReadSeq: 0, unread: 0 });
+    if (afterSeq === undefined) handle.startAt(room.lastSeq);
+    else handle.startAt(afterSeq);
+    const events = (room.events ?? []).filter(isRoomEvent);
+    this.take(room.roomId, events);
+    if (room.hasMore && !this.toFetch.includes(room.roomId)) {
+      this.toFetch.push(room.roomId);
+      this.fetchLater();
+    }
+  }
+
+  /** Events of a followed room from a reply (not a pushed frame): handed over and counted as if pushed. */
+  private take(roomId: string, events: readonly RoomEventFrame[]): void {
+    if (events.length === 0) return;
+    for (const event of events) this.counted({ ...event, roomId });
+    this.handleOf(roomId).deliver(events);
+    this.recount(roomId);
+  }
+
+  private fetchLater(): void {
+    this.fetchTimer ??= setTimeout(() => {
+      this.fetchTimer = undefined;
+      void this.fetchNext();
+    }, HISTORY_PACE_MS);
+  }
+
+  /** One page of the next room waiting for its history; again after HISTORY_PACE_MS while any wait. */
+  private async fetchNext(): Promise<void> {
+    const roomId = this.toFetch.shift();
+    if (roomId === undefined) return;
+    const generation = this.generation;
+    // The room on screen is the session's to fill; a room no longer followed needs nothing.
+    if (this.following.has(roomId) && roomId !== this.hooks.roomId()) {
+      try {
+        const handle = this.handleOf(roomId);
+        const page = await handle.history({ afterSeq: handle.lastSeq ?? 0, limit: LIMITS.historyMax });
+        if (generation !== this.generation) return;
+        this.take(roomId, page.messages);
+        if (page.hasMore === true && page.messages.length > 0) this.toFetch.push(roomId);
+      } catch {
+        if (generation !== this.generation) return; // the next connect resubscribes and asks again
+      }
+    }
+    if (this.toFetch.length > 0) this.fetchLater();
+  }
+
+  /**
+   * After a reconnect, before the client is ready (the room on screen rejoined first): ONE `subscribe` for every
+   * other room followed before, each from its last seq, so nothing said meanwhile is missed and the outbox's
+   * messages to those rooms go out after they are followed again. Throws when the socket closes meanwhile.
+   */
+  async resubscribe(): Promise<void> {
+    this.generation += 1;
+    clearTimeout(this.fetchTimer);
+    this.fetchTimer = undefined;
+    this.toFetch.length = 0;
+    const shown = this.hooks.roomId();
+    this.following.delete(LOBBY);
+    if (shown !== LOBBY) this.following.set(shown, this.following.get(shown));
+    const again = [...this.following].filter(([roomId]) => roomId !== shown);
+    if (again.length > 0) await this.sendSubscribe(again, this.need(this.hooks.requestNow), true);
+  }
+
+  /**
+   * With `trackRooms`, after every connect: one `myrooms` for the unread counts and the rooms joined elsewhere or
+   * opened meanwhile (a DM), then one `subscribe` for those not followed yet. On a fresh start that is every listed
+   * room (up to LIMITS.subscriptionsMax), so each gets its messages and unread count live from then on.
+   */
+  private async onReady(): Promise<void> {
+    if (!this.options.trackRooms) return;
+    const generation = this.generation;
+    try {
+      const listed = await this.myRooms();
+      if (generation !== this.generation) return;
+      await this.subscribe(
+        listed.map((r) => ({ roomId: r.roomId, ...(r.inviteKey !== undefined && { key: r.inviteKey }) })),
+      );
+    } catch {
+      // The socket closed, or the server did not answer: the next connect asks again (the list is advisory).
+    }
+  }
+
+  /** Follows the rooms a frame says this connection is in now, and forgets the ones it left. */
+  private follows(frame: Record<string, unknown>): void {
+    const { type, roomId } = frame;
+    if (typeof roomId !== 'string' || roomId === LOBBY) return;
+    if (type === 'joined') {
+      if (typeof frame.memberKey === 'string') this.memberKeys.set(roomId, frame.memberKey);
+      // The room starts where its `history` starts: those events and every later one are handed over.
+      const joined = frame as unknown as JoinedFrame;
+      const first = Array.isArray(joined.history) ? joined.history[0]?.seq : undefined;
+      if (typeof joined.lastSeq === 'number')
+        this.handleOf(roomId).startAt(typeof first === 'number' ? first - 1 : joined.lastSeq);
+      if (this.following.size < LIMITS.subscriptionsMax || this.following.has(roomId))
+        this.following.set(roomId, typeof frame.inviteKey === 'string' ? frame.inviteKey : undefined);
+    } else if (type === 'keyrotated' && this.following.has(roomId) && typeof frame.inviteKey === 'string')
+      this.following.set(roomId, frame.inviteKey);
+    else if (type === 'left' || type === 'removed' || type === 'roomclosed') this.following.delete(roomId);
+    else if (type === 'typing') this.handles.get(roomId)?.notify('typing', frame as unknown as TypingFrame);
+    else if (type === 'presence')
+      this.handles.get(roomId)?.notify('presence', frame as unknown as PresenceFrame);
+    else if (type === 'resync') this.onResync(frame as unknown as ResyncFrame);
+    else if (type === 'seen') this.handles.get(roomId)?.notify('seen', frame as unknown as SeenFrame);
+    else if (type === 'changed')
+      this.handles.get(roomId)?.notify('changed', frame as unknown as ChangedFrame);
+  }
+
+  /** A followed room not on screen missed events: they are fetched (paced); the session fills the room on screen. */
+  private onResync(resync: ResyncFrame): void {
+    const handle = this.handles.get(resync.roomId);
+    handle?.notify('resync', resync);
+    if (resync.roomId === this.hooks.roomId() || !this.following.has(resync.roomId)) return;
+    if (!this.toFetch.includes(resync.roomId)) this.toFetch.push(resync.roomId);
+    this.fetchLater();
+  }
+
+  /** Stops following `roomId` without a request (the server already let it go: a failed rejoin). */
+  forget(roomId: string): void {
+    this.following.delete(roomId);
+  }
+
+  /** Events of a followed room not on screen, as the session received them (RoomSession's `otherroom`). */
+  elsewhere(roomId: string, events: readonly RoomEventFrame[]): void {
+    this.handleOf(roomId).deliver(events);
+  }
+
+  /** An event of the room on screen, handed over in seq order by the session. */
+  shownEvent(event: RoomEventFrame): void {
+    if (event.roomId !== LOBBY) this.handleOf(event.roomId).deliver([event]);
+  }
+
+  /** Stops following `roomId`; the room on screen goes to the lobby. */
+  private async leave(roomId: string): Promise<LeftFrame> {
+    if (roomId === this.hooks.roomId()) return this.need(this.hooks.leaveShown)();
+    const left = (await this.hooks.request({ action: 'leaveroom', roomId })) as unknown as LeftFrame;
+    this.following.delete(roomId);
+    return left;
+  }
+
+  private need<F>(hook: F | undefined): F {
+    if (hook === undefined) throw new RoomcastError('INVALID_ARGUMENT', 'This client cannot do that.');
+    return hook;
+  }
+
   /** Asks for the member's rooms and their unread counts; also emits `rooms`. */
   async myRooms(): Promise<MyRoom[]> {
     const frame = (await this.hooks.request({ action: 'myrooms' })) as unknown as MyRoomsFrame;
@@ -134,26 +434,27 @@ export class MemberRooms extends Emitter<MemberEvents> {
     this.rooms = frame.rooms.map((r) => this.withOwnReads(r));
     this.hasMore = frame.more === true;
     this.emit('rooms', this.rooms);
+    for (const room of frame.rooms) this.tellUnread(room.roomId);
     return this.rooms;
   }
 
   /**
-   * Marks the current room read up to `seq`. Coalesced: resolves with the server's `read` frame once the position
-   * is sent (at most one request per interval), or undefined when it is no higher than one already sent.
+   * Marks `roomId` (default the room on screen) read up to `seq`. Coalesced: resolves with the server's `read`
+   * frame once the position is sent (at most one round of requests per interval), or undefined when it is no higher
+   * than one already sent, or the room is no longer followed when the interval ends.
    */
-  markRead(seq: number): Promise<ReadFrame | undefined> {
+  markRead(seq: number, roomId: string = this.hooks.roomId()): Promise<ReadFrame | undefined> {
     if (!Number.isSafeInteger(seq) || seq < 0)
       return Promise.reject(
         new RoomcastError('INVALID_ARGUMENT', `seq must be a whole number ≥ 0, got ${seq}.`),
       );
-    const roomId = this.hooks.roomId();
     if (roomId === LOBBY) return Promise.resolve(undefined);
-    if (seq <= (this.sent.get(roomId) ?? -1) && this.pending?.roomId !== roomId)
-      return Promise.resolve(undefined);
-    // A position still waiting for a room the client has left is dropped (markread acts on the current room).
-    if (this.pending && this.pending.roomId !== roomId) this.flush();
-    if (!this.pending || seq > this.pending.seq) this.pending = { roomId, seq };
-    const answer = new Promise<ReadFrame | undefined>((resolve) => this.waiting.push(resolve));
+    const waiting = this.pending.get(roomId);
+    if (seq <= (this.sent.get(roomId) ?? -1) && !waiting) return Promise.resolve(undefined);
+    const entry = waiting ?? { seq, waiting: [] };
+    entry.seq = Math.max(entry.seq, seq);
+    this.pending.set(roomId, entry);
+    const answer = new Promise<ReadFrame | undefined>((resolve) => entry.waiting.push(resolve));
     const wait = this.lastSentAt + this.readIntervalMs - this.now();
     if (wait <= 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), wait);
@@ -216,35 +517,60 @@ export class MemberRooms extends Emitter<MemberEvents> {
     this.rooms = [this.withOwnReads(room), ...this.rooms.filter((r) => r.roomId !== room.roomId)];
     this.emit('dm', room);
     this.emit('rooms', this.rooms);
+    // Followed at once, so its messages and unread count arrive live from now on.
+    if (!this.following.has(room.roomId)) this.subscribe([{ roomId: room.roomId }]).catch(() => undefined);
   }
 
-  /** Sends the waiting position now. */
+  /** Sends the waiting positions now, one `markread` per room, each naming its room. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const pending = this.pending;
-    const waiting = this.waiting.splice(0);
-    this.pending = undefined;
-    // markread acts on the connection's room: a position for a room left meanwhile is dropped, not misapplied.
-    if (!pending || pending.roomId !== this.hooks.roomId()) {
-      for (const resolve of waiting) resolve(undefined);
-      return;
-    }
-    this.lastSentAt = this.now();
-    this.sent.set(pending.roomId, Math.max(pending.seq, this.sent.get(pending.roomId) ?? 0));
-    this.hooks.request({ action: 'markread', seq: pending.seq }).then(
-      (frame) => {
-        const read = frame as unknown as ReadFrame;
-        this.sent.set(read.roomId, Math.max(read.lastReadSeq, this.sent.get(read.roomId) ?? 0));
-        this.rooms = this.rooms.map((r) => this.withOwnReads(r));
-        for (const resolve of waiting) resolve(read);
-      },
-      // A read position is advisory: a failed one is sent again with the next, never thrown at the reader.
-      () => {
-        this.sent.delete(pending.roomId);
+    const pending = [...this.pending];
+    this.pending.clear();
+    const shown = this.hooks.roomId();
+    for (const [roomId, { seq, waiting }] of pending) {
+      // A position for a room left meanwhile is dropped, not sent to a room the connection no longer follows.
+      if (roomId !== shown && !this.following.has(roomId)) {
         for (const resolve of waiting) resolve(undefined);
-      },
+        continue;
+      }
+      this.lastSentAt = this.now();
+      this.sent.set(roomId, Math.max(seq, this.sent.get(roomId) ?? 0));
+      this.hooks.request({ action: 'markread', roomId, seq }).then(
+        (frame) => {
+          const read = frame as unknown as ReadFrame;
+          this.sent.set(read.roomId, Math.max(read.lastReadSeq, this.sent.get(read.roomId) ?? 0));
+          this.recount(read.roomId);
+          for (const resolve of waiting) resolve(read);
+        },
+        // A read position is advisory: a failed one is sent again with the next, never thrown at the reader.
+        () => {
+          this.sent.delete(roomId);
+          for (const resolve of waiting) resolve(undefined);
+        },
+      );
+    }
+  }
+
+  /** The live unread count of `roomId`, listed in a myrooms answer or not. */
+  unreadOf(roomId: string): RoomUnread {
+    const listed = this.rooms.find((r) => r.roomId === roomId);
+    const count = this.counts.get(roomId);
+    const view = this.withOwnReads(
+      listed ?? { roomId, lastSeq: count?.lastSeq ?? 0, lastReadSeq: 0, unread: 0 },
     );
+    return { roomId, unread: view.unread, ...(view.unreadMore === true && { unreadMore: true as const }) };
+  }
+
+  /** Tells the room's `unread` listeners when its count changed. */
+  private tellUnread(roomId: string): void {
+    const handle = this.handles.get(roomId);
+    if (!handle) return;
+    const now = this.unreadOf(roomId);
+    const text = `${now.unread}${now.unreadMore ? '+' : ''}`;
+    if (this.told.get(roomId) === text) return;
+    this.told.set(roomId, text);
+    handle.notify('unread', now);
   }
 
   /** A `myrooms` answer (or `dmopened`) is the new base of the room's count: frames up to its seq are in it. */
@@ -266,10 +592,10 @@ export class MemberRooms extends Emitter<MemberEvents> {
     return count;
   }
 
-  /** Takes what a frame changes in a room's count; true when it may have changed a listed room. */
-  private counted(frame: Record<string, unknown>): boolean {
+  /** Takes what a frame changes in a room's count; the room when it may have changed. */
+  private counted(frame: Record<string, unknown>): string | undefined {
     const roomId = frame.roomId;
-    if (typeof roomId !== 'string' || roomId === LOBBY) return false;
+    if (typeof roomId !== 'string' || roomId === LOBBY) return undefined;
     const events =
       frame.type === 'batch' && Array.isArray(frame.messages)
         ? (frame.messages as Record<string, unknown>[])
@@ -287,7 +613,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
           count.others.delete(seq);
           break;
         case 'message':
-          if (seq > count.baseSeq && !count.own.has(seq) && event.deleted === undefined)
+          // Its own by its key in the room (another tab or device of this member too), or by its ack.
+          if (event.authorKey !== undefined && event.authorKey === this.memberKeys.get(roomId)) {
+            keep(count.own, seq);
+            count.others.delete(seq);
+          } else if (seq > count.baseSeq && !count.own.has(seq) && event.deleted === undefined)
             keep(count.others, seq);
           break;
         case 'deleted':
@@ -302,15 +632,16 @@ export class MemberRooms extends Emitter<MemberEvents> {
       if (event.type !== 'ack') count.lastSeq = Math.max(count.lastSeq, seq);
       changed = true;
     }
-    return changed && this.rooms.some((r) => r.roomId === roomId);
+    return changed ? roomId : undefined;
   }
 
-  /** Emits `rooms` again when a frame changed a listed room's count or latest seq. */
-  private recount(): void {
+  /** Emits `rooms` again when a frame changed a listed room's count or latest seq, and the room's `unread`. */
+  private recount(roomId: string): void {
     const before = this.rooms;
     this.rooms = this.rooms.map((r) => this.withOwnReads(r));
     if (this.rooms.some((r, i) => r.unread !== before[i]?.unread || r.lastSeq !== before[i]?.lastSeq))
       this.emit('rooms', this.rooms);
+    this.tellUnread(roomId);
   }
 
   /**
@@ -329,6 +660,8 @@ export class MemberRooms extends Emitter<MemberEvents> {
     const more = total > UNREAD_MAX || (count.baseMore && read < count.baseSeq);
     return {
       ...rest,
+      // Mentions are among the unread: none left unread, none left to show.
+      ...(room.mentions !== undefined && total === 0 && !more && { mentions: 0 }),
       lastSeq: Math.max(room.lastSeq, count.lastSeq),
       lastReadSeq: read,
       unread: Math.min(total, UNREAD_MAX),

@@ -1,4 +1,5 @@
 import type { AckFrame, Attachment } from '../protocol';
+import { LOBBY } from '../protocol';
 import type { BackoffPolicy } from './backoff';
 import { fullJitterDelay } from './backoff';
 import { RoomcastError } from './errors';
@@ -106,12 +107,12 @@ export class Outbox {
   }
 
   /**
-   * Sends what waits, now that the connection is ready in `roomId`; a message written in another room is rejected
-   * with ROOM_CHANGED (it was meant for people who are not here).
+   * Sends what waits, now that the connection is ready showing `roomId`; a message written in a room the connection
+   * no longer follows (`follows`) is rejected with ROOM_CHANGED (it was meant for people who are not here).
    */
-  flush(roomId: string): void {
+  flush(roomId: string, follows: (roomId: string) => boolean = () => false): void {
     for (const entry of [...this.entries.values()]) {
-      if (entry.roomId !== roomId) {
+      if (entry.roomId !== roomId && !follows(entry.roomId)) {
         this.entries.delete(entry.clientMsgId);
         entry.reject(
           new RoomcastError(
@@ -164,6 +165,8 @@ export class Outbox {
     try {
       this.config.write({
         action: 'sendmessage',
+        // Named, so it reaches its room whichever followed room the connection shows (the lobby is never named).
+        ...(entry.roomId !== LOBBY && { roomId: entry.roomId }),
         message: entry.text,
         clientMsgId: entry.clientMsgId,
         ...(entry.replyTo !== undefined && { replyTo: entry.replyTo }),

@@ -3,6 +3,7 @@ import type {
   Attachment,
   AttachmentFrame,
   BroadcastFrame,
+  ChangedFrame,
   ErrorFrame,
   HistoryFrame,
   InfoFrame,
@@ -13,6 +14,7 @@ import type {
   MembersFrame,
   MentionFrame,
   RoomClosedFrame,
+  RoomEventFrame,
   UploadFrame,
 } from '../protocol';
 import { ERROR_CODES, GATEWAY, LIMITS, REPLY_TYPE, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
@@ -30,6 +32,7 @@ import type {
   ConnectionState,
   RoomcastClientOptions,
   RoomcastEvents,
+  SessionEvents,
   SocketLike,
   StateChange,
 } from './types';
@@ -110,7 +113,21 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     );
     this.requests = new Requests(this.requestTimeoutMs, () => this.newId('r'), write);
     this.session = new RoomSession(
-      { request: (frame) => this.requests.send(frame), emit: (event, value) => this.emit(event, value) },
+      {
+        request: (frame) => this.requests.send(frame),
+        emit: (event, value) => {
+          // A followed room not on screen: its room object's events only (client.rooms.get(id)).
+          if (event === 'otherroom') {
+            const other = value as SessionEvents['otherroom'];
+            this.rooms.elsewhere(other.roomId, other.events);
+            return;
+          }
+          this.emit(event as keyof RoomcastEvents, value as never);
+          // Lean (load tools): no room objects, every message is the client's own event only.
+          if (!this.lean && (event === 'message' || event === 'change'))
+            this.rooms.shownEvent(value as RoomEventFrame);
+        },
+      },
       {
         lean: this.lean,
         initialHistory: Math.min(
@@ -136,6 +153,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       join: (frame) => this.acrossReconnects(() => this.session.requestJoin(undefined, undefined, frame)),
       entered: (joined) => this.session.enter(joined),
       roomId: () => this.session.roomId,
+      requestNow: (frame) => this.requests.send(frame),
+      send: (roomId, text, sendOptions) => this.sendTo(roomId, text, sendOptions),
+      change: (roomId, kind, seq, value) => this.changeIn(roomId, kind, seq, value),
+      typing: (roomId, typing) => this.typeIn(roomId, typing),
+      leaveShown: () => this.leave(),
     });
     if (options.autoConnect !== false) this.connect();
   }
@@ -312,6 +334,15 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
    * MESSAGE_DELETED).
    */
   send(text: string, options: { replyTo?: number; attachments?: Attachment[] } = {}): Promise<AckFrame> {
+    return this.sendTo(this.session.roomId, text, options);
+  }
+
+  /** `send` to any followed room (`client.rooms.get(roomId).send`): the frame names its room. */
+  private sendTo(
+    roomId: string,
+    text: string,
+    options: { replyTo?: number; attachments?: Attachment[] },
+  ): Promise<AckFrame> {
     let trimmed: string;
     let replyTo: number | undefined;
     const { attachments } = options;
@@ -324,12 +355,55 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     }
     if (this.current === 'closed')
       return Promise.reject(new RoomcastError('CLOSED', 'The client was closed.'));
-    return this.outbox.add(
-      this.session.roomId,
-      trimmed,
-      replyTo,
-      attachments?.length ? attachments : undefined,
-    );
+    return this.outbox.add(roomId, trimmed, replyTo, attachments?.length ? attachments : undefined);
+  }
+
+  /** Edits, deletes and reactions of followed rooms not on screen, one coalescing sender per room. */
+  private readonly changesByRoom = new Map<string, MessageChanges>();
+
+  private changeIn(
+    roomId: string,
+    kind: 'edit' | 'delete' | 'react' | 'unreact',
+    seq: number,
+    value?: string,
+  ): Promise<ChangedFrame> {
+    let changes = this.changesByRoom.get(roomId);
+    if (!changes) {
+      changes = new MessageChanges(
+        (frame) => this.acrossReconnects(() => this.requests.send({ ...frame, roomId })),
+        (reply) => this.emit('changed', reply),
+      );
+      this.changesByRoom.set(roomId, changes);
+    }
+    if (kind === 'edit') return changes.edit(seq, value ?? '');
+    if (kind === 'delete') return changes.delete(seq);
+    if (kind === 'react') return changes.react(seq, value ?? '');
+    return changes.unreact(seq, value ?? '');
+  }
+
+  /** When each followed room not on screen last got a typing heartbeat from this client. */
+  private readonly typedAt = new Map<string, number>();
+
+  /** Typing in `roomId`: the room on screen through `client.typing`; another at most once per heartbeat. */
+  private typeIn(roomId: string, typing: boolean): boolean {
+    if (roomId === this.session.roomId) {
+      if (!typing) {
+        this.typing.stop();
+        return true;
+      }
+      return this.typing.keystroke();
+    }
+    const last = this.typedAt.get(roomId);
+    if (typing && last !== undefined && Date.now() - last < this.typing.heartbeatMs) return false;
+    if (!typing && last === undefined) return false;
+    try {
+      this.connection.send(JSON.stringify({ action: 'typing', roomId, ...(!typing && { typing: false }) }));
+    } catch {
+      return false;
+    }
+    if (typing) this.typedAt.set(roomId, Date.now());
+    else this.typedAt.delete(roomId);
+    return true;
   }
 
   /**
@@ -428,7 +502,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     }
     this.setState({ state: 'resuming' });
     try {
+      const shown = this.session.roomId;
       await this.session.resume();
+      // A room the rejoin found gone (closed, key rotated) is not followed any more.
+      if (this.session.roomId !== shown) this.rooms.forget(shown);
+      await this.rooms.resubscribe();
     } catch (error) {
       // The resume could not finish on this socket (it closed, or the server did not answer): start over.
       this.connection.drop(socket, 4000, 'resume failed');
@@ -438,7 +516,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     if (this.current !== 'resuming' || !this.connection.isCurrent(socket)) return;
     this.connection.settled();
     this.setState({ state: 'ready' });
-    this.outbox.flush(this.session.roomId);
+    this.outbox.flush(this.session.roomId, (roomId) => this.rooms.followed.includes(roomId));
   }
 
   private onClosed(code: number, reason: string, error: RoomcastError): void {

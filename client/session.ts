@@ -15,7 +15,7 @@ import type {
 import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
 import { RoomcastError } from './errors';
 import { Sequencer } from './sequencer';
-import type { RoomcastEvents } from './types';
+import type { SessionEvents } from './types';
 import { batchMessages, isResyncFrame, isRoomEvent } from './validate';
 
 const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
@@ -35,7 +35,7 @@ export type SessionActivity =
 export interface SessionHooks {
   /** Sends a request and resolves with its answer (client/requests.ts). */
   request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
-  emit<K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]): void;
+  emit<K extends keyof SessionEvents>(event: K, value: SessionEvents[K]): void;
 }
 
 export interface SessionConfig {
@@ -258,7 +258,11 @@ export class RoomSession {
     const activity = this.activity;
     const elsewhere: RoomEventFrame[] = [];
     for (const message of messages) {
-      if (activity.kind === 'joining' && message.roomId !== this.room) {
+      if (
+        activity.kind === 'joining' &&
+        message.roomId !== this.room &&
+        (activity.roomId === undefined || activity.roomId === message.roomId)
+      ) {
         // Possibly the room being joined (a created room's code is not known before the reply).
         if (activity.early.length < LIMITS.historyMax) activity.early.push(message);
       } else if (message.roomId === this.room) {
@@ -330,6 +334,12 @@ export class RoomSession {
     }
     for (const message of joined.history ?? []) this.sequencer.accept(message);
     for (const message of early) if (message.roomId === joined.roomId) this.sequencer.accept(message);
+    // Held during the join, of other followed rooms: theirs, as they came.
+    const elsewhere = new Map<string, RoomEventFrame[]>();
+    for (const message of early)
+      if (message.roomId !== joined.roomId)
+        elsewhere.set(message.roomId, [...(elsewhere.get(message.roomId) ?? []), message]);
+    for (const [roomId, events] of elsewhere) this.hooks.emit('otherroom', { roomId, events });
     this.setMembers(joined.roomId, joined.members ?? [], joined.memberCount);
     return (this.sequencer.lastSeq ?? 0) < joined.lastSeq || this.sequencer.hasGap || joined.hasMore === true;
   }

@@ -174,13 +174,6 @@ export interface RoomcastEvents {
   /** The room's owner closed the room: the client is in the lobby now (a `room` event follows). */
   roomclosed: RoomClosedFrame;
   /**
-   * Messages and changes of a room this connection follows but does not show (the rooms shown before stay followed,
-   * docs/PROTOCOL.md "Many rooms per connection"), as they came: never `message` or `change` events, which are the
-   * current room's. `client.rooms` counts them into that room's unread count (`rooms`). Not in lean mode, which hands
-   * every room's messages over as `message` events.
-   */
-  otherroom: { roomId: string; events: RoomEventFrame[] };
-  /**
    * The room changed (join, create, leave, or back to the lobby after a failed rejoin); `memberKey` is yours in it
    * (messages whose `authorKey` is this are yours), absent for the lobby entered after a leave.
    */
@@ -195,3 +188,9 @@ export interface RoomcastEvents {
   /** A connection closed: by the server, the network, the client itself (a planned reconnect) or the app. */
   close: Closed;
 }
+
+/**
+ * What the room session tells the client: the app's events, and `otherroom`, the events of a followed room not on
+ * screen, which the client hands to that room's object (`client.rooms.get(roomId)`), never to its own `message`.
+ */
+export type SessionEvents = RoomcastEvents & { otherroom: { roomId: string; events: RoomEventFrame[] } };

@@ -1,6 +1,10 @@
 // "Your rooms" with unread badges, read positions and direct messages (client/members.ts, docs/CLIENT.md). The page
 // marks what is on screen read, lists the member's rooms (direct messages with whom they are with) and puts a
 // "Message" button on each other member when signed in: direct messages are between signed-in users.
+//
+// The badges are live: on each connect the client asks `myrooms` once and follows every listed room in one
+// `subscribe`, so each room's messages reach this page as they are posted and its count rises at once; a direct
+// message opened to us (`dmopened`) is followed at once too. Nothing is polled.
 
 import { dmPeerName, knowDmPeer } from './dmHeader.js';
 import { notify } from './notify.js';
@@ -8,20 +12,12 @@ import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
 import { byId, closeSidebar, ERROR_TITLES, h, toast, ui } from './ui.js';
 
-/** How often the list is asked again while the page is visible: a direct message someone opened shows up. */
-const REFRESH_MS = 60_000;
 /** Room changes within this window ask `myrooms` once. */
 const SETTLE_MS = 500;
-/**
- * After someone opens a direct message with us, the list is asked again at these delays (then every REFRESH_MS):
- * we are not in that room, so its first messages reach us only as its unread count.
- */
-const AFTER_DM_MS = [5000, 15_000, 30_000];
 
 let listEl = null;
 let countEl = null;
 let moreEl = null;
-let refreshTimer = null;
 
 /** The sidebar section, built once. */
 function section() {
@@ -131,7 +127,7 @@ function refresh() {
   state.chat?.rooms.myRooms().catch(() => {});
 }
 
-/** Asks `myrooms` again soon (a mention elsewhere, mentions.js). */
+/** Asks `myrooms` again soon (a mention elsewhere, mentions.js: the mention count is the server's). */
 export function refreshMyRooms() {
   refreshSoon();
 }
@@ -172,39 +168,36 @@ function markShown(chat, seq) {
   if (document.visibilityState === 'visible' && seq > 0) chat.rooms.markRead(seq).catch(() => {});
 }
 
-let afterDmTimers = [];
-/** Someone opened a direct message with us: it is in the list already (the client adds it); say so, and watch it. */
-function onDmOpened(chat, room) {
+/** Someone opened a direct message with us: it is in the list already and followed (the client does both); say so. */
+function onDmOpened(room) {
   const name = room.dm.username || 'Someone';
   toast(`${name} opened a direct conversation with you. Find it under "Your rooms".`, {
     title: 'New direct message',
     kind: 'info',
   });
   notify('New direct message', `${name} opened a direct conversation with you.`, `dm-${room.roomId}`);
-  for (const t of afterDmTimers) clearTimeout(t);
-  afterDmTimers = AFTER_DM_MS.map((ms) => setTimeout(() => state.chat === chat && refresh(), ms));
 }
 
 /** Wires a new client (connection.js calls it for each one it creates). */
 export function bindMyRooms(chat) {
   section();
   chat.rooms.on('rooms', (rooms) => render(rooms, chat.rooms.more));
-  chat.rooms.on('dm', (room) => onDmOpened(chat, room));
+  chat.rooms.on('dm', onDmOpened);
   chat.on('message', (m) => {
     if (m.roomId === state.shownRoom) markShown(chat, m.seq);
   });
   chat.on('room', ({ roomId, lastSeq }) => {
-    if (roomId !== LOBBY) markShown(chat, lastSeq);
-    refreshSoon();
+    // The room on screen shows no badge: drawn again once the page has taken the new room (connection.js).
+    queueMicrotask(() => state.chat === chat && render(chat.rooms.list, chat.rooms.more));
+    if (roomId === LOBBY) return;
+    markShown(chat, lastSeq);
+    // A room new to the list (just created or joined by its code) is asked for once; switching between listed
+    // rooms asks nothing: their counts are live.
+    if (!chat.rooms.list.some((r) => r.roomId === roomId)) refreshSoon();
   });
   new MutationObserver(decorateMembers).observe(ui.memberList, { childList: true });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState !== 'visible' || state.chat !== chat) return;
     if (chat.lastSeq) markShown(chat, chat.lastSeq);
-    refresh();
   });
-  clearInterval(refreshTimer);
-  refreshTimer = setInterval(() => {
-    if (document.visibilityState === 'visible' && state.chat === chat && chat.state === 'ready') refresh();
-  }, REFRESH_MS);
 }

@@ -17,7 +17,7 @@ import {
  */
 jest.setTimeout(120_000);
 
-/** The page asks its rooms again 5 s and 15 s after the notice: Ben's words show as a badge within this. */
+/** The page follows the conversation at once on the notice (`subscribe`): a generous bound for a loaded machine. */
 const BADGE_WITHIN_MS = 25_000;
 const stage = browserStage({ AuthMode: 'oidc' });
 

@@ -1,5 +1,5 @@
 import { RoomSession } from '../../client/session';
-import type { RoomcastEvents } from '../../client/types';
+import type { SessionEvents } from '../../client/types';
 import { LOBBY, type MessageFrame } from '../../protocol';
 
 /**
@@ -21,7 +21,7 @@ it("announces the lobby before handing over the lobby's history", async () => {
   const s = new RoomSession(
     {
       request: async () => ({ type: 'history', messages: [msg(7), msg(8)] }),
-      emit: <K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]) => {
+      emit: <K extends keyof SessionEvents>(event: K, value: SessionEvents[K]) => {
         if (event === 'room') events.push(`room ${(value as { roomId: string }).roomId}`);
         if (event === 'message') events.push(`message ${(value as MessageFrame).seq}`);
       },

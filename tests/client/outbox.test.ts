@@ -131,14 +131,15 @@ it('in order, sends one message at a time, the next once the one before is acked
   expect(sent.map((f) => f.message)).toEqual(['one', 'two', 'three', 'three', 'four']);
 });
 
-it('sends a reply with its replyTo on every attempt, and a refused original rejects it without a retry', async () => {
+it('sends a reply with its replyTo and its room on every attempt, and a refused original rejects it without a retry', async () => {
   const { box, sent } = outbox();
   const sending = box.add('R1', 'yes!', 4);
   box.refused('m-1', new RoomcastError('BUSY', 'busy'));
   await jest.advanceTimersByTimeAsync(1_000);
   expect(sent).toEqual([
-    { action: 'sendmessage', message: 'yes!', clientMsgId: 'm-1', replyTo: 4 },
-    { action: 'sendmessage', message: 'yes!', clientMsgId: 'm-1', replyTo: 4 },
+    // Named, so it reaches R1 whichever followed room the connection shows.
+    { action: 'sendmessage', roomId: 'R1', message: 'yes!', clientMsgId: 'm-1', replyTo: 4 },
+    { action: 'sendmessage', roomId: 'R1', message: 'yes!', clientMsgId: 'm-1', replyTo: 4 },
   ]);
   box.refused('m-1', new RoomcastError('MESSAGE_DELETED', 'Message 4 was deleted.'));
   await expect(sending).rejects.toMatchObject({ code: 'MESSAGE_DELETED' });

@@ -1,6 +1,6 @@
 import { RoomcastError } from '../../client/errors';
 import { HOLE_WAIT_MS, RoomSession } from '../../client/session';
-import type { RoomcastEvents } from '../../client/types';
+import type { SessionEvents } from '../../client/types';
 import type { MessageFrame } from '../../protocol';
 
 /**
@@ -26,7 +26,7 @@ function session(answer: (frame: Record<string, unknown>) => Record<string, unkn
         await new Promise((resolve) => setTimeout(resolve, 10)); // a round trip
         return answer(frame);
       },
-      emit: <K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]) => {
+      emit: <K extends keyof SessionEvents>(event: K, value: SessionEvents[K]) => {
         if (event === 'message') delivered.push((value as MessageFrame).seq);
         if (event === 'error') errors.push((value as RoomcastError).code);
         if (event === 'room') rooms.push((value as { roomId: string }).roomId);
@@ -142,10 +142,10 @@ it("a followed room's messages are `otherroom` events, never the shown room's `m
         lastSeq: 1,
         history: [msg('ABCDEF', 1)],
       }),
-      emit: <K extends keyof RoomcastEvents>(event: K, value: RoomcastEvents[K]) => {
+      emit: <K extends keyof SessionEvents>(event: K, value: SessionEvents[K]) => {
         if (event === 'message') delivered.push((value as MessageFrame).seq);
         if (event === 'otherroom') {
-          const other = value as RoomcastEvents['otherroom'];
+          const other = value as SessionEvents['otherroom'];
           others.push({ roomId: other.roomId, seqs: other.events.map((e) => e.seq) });
         }
       },

@@ -147,8 +147,14 @@ export async function signedInRoom(
 
 /** The first page creates a room and the second joins it by its code, as people do: the room's code. */
 export async function roomOfTwo(owner: Page, joiner: Page): Promise<string> {
+  // The new room, not the one the owner shows already (a second room of the same two people).
+  const before = await shownRoom(owner);
   await owner.getByTestId('create-room-button').click();
-  await owner.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
+  await owner
+    .locator(
+      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${before}"])`,
+    )
+    .waitFor();
   const code = await shownRoom(owner);
   await joiner.getByTestId('join-input').fill(code);
   await joiner.getByTestId('join-button').click();

@@ -26,7 +26,12 @@ export class FakeRoomcastServer {
   fanOut = true;
   /** At most this many messages in a `history` or `joined` reply, with `hasMore`, as the functions cut by size. */
   pageSize = Number.POSITIVE_INFINITY;
+  /** What `myrooms` answers (the member's rooms with their unread counts). */
+  myRooms: Array<Record<string, unknown>> = [];
+  /** The room each connection shows (its `roomId`). */
   private readonly roomOf = new Map<FakeSocket, string>();
+  /** The rooms each connection follows besides the one it shows: their events reach it too. */
+  private readonly follows = new Map<FakeSocket, Set<string>>();
   private readonly sends = new Map<string, { roomId: string; seq: number; messageId: string }>();
   private codes = 0;
 
@@ -73,6 +78,7 @@ export class FakeRoomcastServer {
       username,
       text,
       sentAt: new Date(0).toISOString(),
+      authorKey: `key-${username}`,
     };
     list.push(message);
     if (this.fanOut) this.toRoom(roomId, message);
@@ -81,15 +87,26 @@ export class FakeRoomcastServer {
 
   toRoom(roomId: string, frame: object): void {
     for (const [socket, room] of this.roomOf)
-      if (room === roomId && socket.readyState === 1) socket.push(frame);
+      if ((room === roomId || this.follows.get(socket)?.has(roomId)) && socket.readyState === 1)
+        socket.push(frame);
+  }
+
+  /** The rooms `socket` follows, the one it shows included (the lobby never). */
+  followed(socket: FakeSocket): string[] {
+    const shown = this.roomOf.get(socket);
+    return [
+      ...new Set([...(shown && shown !== 'lobby' ? [shown] : []), ...(this.follows.get(socket) ?? [])]),
+    ];
   }
 
   connected(socket: FakeSocket): void {
     this.roomOf.set(socket, 'lobby');
+    this.follows.set(socket, new Set());
   }
 
   closed(socket: FakeSocket): void {
     this.roomOf.delete(socket);
+    this.follows.delete(socket);
   }
 
   handle(socket: FakeSocket, text: string): void {
@@ -113,7 +130,17 @@ export class FakeRoomcastServer {
   }
 
   private answer(socket: FakeSocket, frame: Record<string, unknown>): object | undefined {
-    const room = this.roomOf.get(socket) ?? 'lobby';
+    const shown = this.roomOf.get(socket) ?? 'lobby';
+    // A room route acts on the room it names, when the connection follows it, else on the room shown.
+    const named = typeof frame.roomId === 'string' && frame.action !== 'joinroom' ? frame.roomId : undefined;
+    if (named !== undefined && !this.followed(socket).includes(named))
+      return {
+        type: 'error',
+        code: 'NOT_SUBSCRIBED',
+        message: `This connection does not follow ${named}.`,
+        action: frame.action,
+      };
+    const room = named ?? shown;
     const list = this.rooms.get(room) ?? [];
     switch (frame.action) {
       case 'ping':
@@ -132,12 +159,16 @@ export class FakeRoomcastServer {
             action: 'joinroom',
           };
         }
+        // The room shown before stays followed.
+        if (shown !== 'lobby') this.follows.get(socket)?.add(shown);
         this.roomOf.set(socket, roomId);
+        this.follows.get(socket)?.delete(roomId);
         return {
           type: 'joined',
           roomId,
           members: ['me'],
           memberCount: 1,
+          memberKey: 'key-me',
           history: messages.slice(-50).slice(0, this.pageSize),
           hasMore: messages.slice(-50).length > this.pageSize,
           lastSeq: messages.length,
@@ -146,8 +177,37 @@ export class FakeRoomcastServer {
         };
       }
       case 'leaveroom':
-        this.roomOf.set(socket, 'lobby');
+        if (room === shown) this.roomOf.set(socket, 'lobby');
+        else this.follows.get(socket)?.delete(room);
         return { type: 'left', roomId: room };
+      case 'subscribe': {
+        const rooms: object[] = [];
+        const refused: object[] = [];
+        for (const wanted of frame.rooms as Array<{ roomId: string; afterSeq?: number }>) {
+          const messages = this.rooms.get(wanted.roomId);
+          if (messages === undefined || wanted.roomId === 'lobby') {
+            refused.push({ roomId: wanted.roomId, code: 'ROOM_NOT_FOUND', message: 'No such room.' });
+            continue;
+          }
+          this.follows.get(socket)?.add(wanted.roomId);
+          const after =
+            wanted.afterSeq === undefined ? [] : messages.filter((m) => m.seq > Number(wanted.afterSeq));
+          const events = after.slice(0, this.pageSize);
+          rooms.push({
+            roomId: wanted.roomId,
+            lastSeq: messages.length,
+            memberCount: 1,
+            memberKey: 'key-me',
+            events,
+            hasMore: events.length < after.length,
+          });
+        }
+        return { type: 'subscribed', rooms, refused };
+      }
+      case 'myrooms':
+        return { type: 'myrooms', rooms: this.myRooms };
+      case 'markread':
+        return { type: 'read', roomId: room, lastReadSeq: Number(frame.seq) };
       case 'history': {
         const limit = Number(frame.limit ?? 50);
         const after = frame.afterSeq === undefined ? [] : list.filter((m) => m.seq > Number(frame.afterSeq));
