@@ -24,7 +24,7 @@ import { RoomcastError } from './errors';
 import type { RoomUnread, SeenFrame } from './room';
 import { Room } from './room';
 import type { RoomcastClientOptions, StateChange } from './types';
-import { checkRoomId, isRoomEvent } from './validate';
+import { checkRoomId, isRoomEvent, presencesOf } from './validate';
 
 /**
  * The rooms this connection follows, read positions, "my rooms" and direct messages (docs/CLIENT.md, "Many rooms"
@@ -384,6 +384,8 @@ export class MemberRooms extends Emitter<MemberEvents> {
     else if (type === 'typing') this.handles.get(roomId)?.notify('typing', frame as unknown as TypingFrame);
     else if (type === 'presence')
       this.handles.get(roomId)?.notify('presence', frame as unknown as PresenceFrame);
+    else if (type === 'memberschanged')
+      for (const presence of presencesOf(frame)) this.handles.get(roomId)?.notify('presence', presence);
     else if (type === 'resync') this.onResync(frame as unknown as ResyncFrame);
     else if (type === 'seen') this.handles.get(roomId)?.notify('seen', frame as unknown as SeenFrame);
     else if (type === 'changed')

@@ -37,7 +37,14 @@ import type {
   StateChange,
 } from './types';
 import { Typing } from './typing';
-import { checkMessageText, checkReplyTo, checkRoomId, resumeTokenOf, socketOf } from './validate';
+import {
+  checkMessageText,
+  checkReplyTo,
+  checkRoomId,
+  presencesOf,
+  resumeTokenOf,
+  socketOf,
+} from './validate';
 
 export { checkMessageText, checkRoomId } from './validate';
 
@@ -566,6 +573,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     switch (type) {
       case 'presence':
         this.session.onPresence(f as unknown as RoomcastEvents['presence']);
+        return;
+      case 'memberschanged': // a fan-out cycle's joins and leaves in one frame: each is a presence change, in order
+        for (const presence of presencesOf(f)) this.session.onPresence(presence);
         return;
       case 'broadcast':
         this.emit('broadcast', f as unknown as BroadcastFrame);

@@ -1,4 +1,4 @@
-import type { ChangeFrame, MessageFrame, ResyncFrame, RoomEventFrame } from '../protocol';
+import type { ChangeFrame, MessageFrame, PresenceFrame, ResyncFrame, RoomEventFrame } from '../protocol';
 import { LIMITS, normalizeRoomId, PATTERNS, utf8Bytes } from '../protocol';
 import { RoomcastError } from './errors';
 import type { RoomcastClientOptions, SocketFactory } from './types';
@@ -137,4 +137,19 @@ export function isResyncFrame(
     Number.isSafeInteger(frame.afterSeq) &&
     (frame.afterSeq as number) >= 0
   );
+}
+
+/** The presence changes a `memberschanged` frame carries, each as its own `presence` frame would say it. */
+export function presencesOf(f: Record<string, unknown>): PresenceFrame[] {
+  const { roomId, changes } = f;
+  if (typeof roomId !== 'string' || !Array.isArray(changes)) return [];
+  return changes
+    .filter(
+      (c): c is { event: 'join' | 'leave'; username: string } =>
+        typeof c === 'object' &&
+        c !== null &&
+        (c.event === 'join' || c.event === 'leave') &&
+        typeof c.username === 'string',
+    )
+    .map((c) => ({ type: 'presence', roomId, event: c.event, username: c.username }));
 }

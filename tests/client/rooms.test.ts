@@ -308,3 +308,32 @@ it('hands each seq over once, also past the seqs it remembers, however often eve
   expect(seqs).toEqual(events.map((e) => e.seq));
   expect(room.lastSeq).toBe(1500);
 });
+
+it('takes a memberschanged frame (a cycle of joins and leaves) as its presence changes, in order, on screen and off', async () => {
+  const chat = await inTwoRooms();
+  const inA: string[] = [];
+  chat.rooms.get('AAAAAAAA').on('presence', (p) => inA.push(`${p.event} ${p.username}`));
+  const onScreen: string[] = [];
+  chat.on('presence', (p) => onScreen.push(`${p.event} ${p.username}`));
+  fake.server.last.push({
+    type: 'memberschanged',
+    roomId: 'AAAAAAAA',
+    changes: [
+      { event: 'join', username: 'carol' },
+      { event: 'join', username: 'dan' },
+      { event: 'leave', username: 'carol' },
+    ],
+  });
+  fake.server.last.push({
+    type: 'memberschanged',
+    roomId: 'BBBBBBBB',
+    changes: [
+      { event: 'join', username: 'erin' },
+      { event: 'join', username: 'frank' },
+    ],
+  });
+  await tick();
+  expect(inA).toEqual(['join carol', 'join dan', 'leave carol']);
+  expect(onScreen).toEqual(['join erin', 'join frank']);
+  expect(chat.members).toEqual(expect.arrayContaining(['erin', 'frank']));
+});
