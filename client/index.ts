@@ -14,6 +14,7 @@ export type { RoomEvents, RoomUnread, SeenFrame } from './room';
 export { Room } from './room';
 export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
 export { Sequencer } from './sequencer';
+export { INDEX_LAG_MS } from './session';
 export type {
   Closed,
   ConnectionState,

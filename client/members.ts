@@ -23,6 +23,7 @@ import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
 import type { RoomUnread, SeenFrame } from './room';
 import { Room } from './room';
+import { INDEX_LAG_MS } from './session';
 import type { RoomcastClientOptions, StateChange } from './types';
 import { checkRoomId, isRoomEvent, presencesOf } from './validate';
 
@@ -273,7 +274,52 @@ export class MemberRooms extends Emitter<MemberEvents> {
     }
     for (const refused of answer.refused ?? []) this.following.delete(refused.roomId);
     for (const subscribed of answer.rooms ?? []) this.onSubscribed(subscribed, frame.rooms);
+    this.checkAfterLag(answer.rooms ?? []);
     return { ...answer, refused: answer.refused ?? [] };
+  }
+
+  /**
+   * INDEX_LAG_MS after a `subscribe`: the rooms that brought nothing since (quiet rooms, where no next message would
+   * reveal one the room index's lag kept from this connection) are asked again in ONE `subscribe`, each after its
+   * last seq; a room followed already is answered with its events and nothing is written (docs/PROTOCOL.md).
+   */
+  private checkAfterLag(rooms: readonly SubscribedRoom[]): void {
+    const since = new Map(
+      rooms.filter((r) => r.hasMore !== true).map((r) => [r.roomId, this.handles.get(r.roomId)?.lastSeq]),
+    );
+    if (since.size === 0) return;
+    const generation = this.generation;
+    setTimeout(() => {
+      if (generation !== this.generation) return;
+      const again = [...since].filter(
+        ([roomId, seq]) =>
+          this.following.has(roomId) &&
+          roomId !== this.hooks.roomId() &&
+          this.handles.get(roomId)?.lastSeq === seq,
+      );
+      if (again.length === 0) return;
+      const frame = {
+        action: 'subscribe',
+        rooms: again.map(([roomId, afterSeq]) => {
+          const key = this.following.get(roomId);
+          return { roomId, ...(key !== undefined && { key }), ...(afterSeq !== undefined && { afterSeq }) };
+        }),
+      };
+      this.hooks
+        .request(frame)
+        .then((reply) => {
+          if (generation !== this.generation) return;
+          const answer = reply as unknown as SubscribedFrame;
+          for (const room of answer.rooms ?? []) {
+            this.take(room.roomId, (room.events ?? []).filter(isRoomEvent));
+            if (room.hasMore && !this.toFetch.includes(room.roomId)) {
+              this.toFetch.push(room.roomId);
+              this.fetchLater();
+            }
+          }
+        })
+        .catch(() => undefined); // the socket closed: the next connect resubscribes from each last seq
+    }, INDEX_LAG_MS);
   }
 
   /** A room of a `subscribed` answer: its events handed over and counted, the rest fetched paced when it has more. */

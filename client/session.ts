@@ -53,6 +53,14 @@ export interface SessionConfig {
 export const HOLE_WAIT_MS = 2_000;
 
 /**
+ * How long a new subscription may take to show in the room index the fan-out reads (`RoomSubscribers`, a GSI, so
+ * eventually consistent): a message fanned out in that window is not posted to the member who just joined. In a
+ * room that goes on talking the next message reveals the hole; a quiet room has no next, so a room that brought
+ * nothing since the join is asked once, this long after it, for what came after (docs/CLIENT.md, "Resume").
+ */
+export const INDEX_LAG_MS = 2_000;
+
+/**
  * The room the client is in and what it has delivered of it: join (with the room's invite key) and create, the
  * resume after a reconnect (back into the room, then everything after the last seq), gap filling through `history`,
  * the sequencer that hands each seq over once and in order, and the member list.
@@ -67,6 +75,7 @@ export class RoomSession {
   private refill = false;
   /** A fill set to run once a hole history did not have has waited HOLE_WAIT_MS. */
   private holeTimer: ReturnType<typeof setTimeout> | undefined;
+  private lagTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sequencer: Sequencer;
 
   constructor(
@@ -125,6 +134,19 @@ export class RoomSession {
   /** Moves into the room a `joined` reply names and fills what is missing in the background. */
   enter(joined: JoinedFrame): void {
     if (this.enterRoom(joined)) void this.fillGap();
+    this.checkAfterLag();
+  }
+
+  /** INDEX_LAG_MS after entering a room: if nothing came since, one `history` after the last seq (a quiet room). */
+  private checkAfterLag(): void {
+    if (this.config.lean || this.room === LOBBY) return;
+    clearTimeout(this.lagTimer);
+    const room = this.room;
+    const seq = this.sequencer.lastSeq;
+    this.lagTimer = setTimeout(() => {
+      this.lagTimer = undefined;
+      if (room === this.room && this.sequencer.lastSeq === seq) void this.fillGap();
+    }, INDEX_LAG_MS);
   }
 
   /** Every connection starts in the lobby: go back to the room, then fetch everything after the last seq. */
@@ -137,6 +159,7 @@ export class RoomSession {
     try {
       const joined = await this.requestJoin(wanted, this.key);
       if (this.enterRoom(joined)) await this.catchUp();
+      this.checkAfterLag();
     } catch (error) {
       if (
         !(error instanceof RoomcastError) ||
