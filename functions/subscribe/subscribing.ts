@@ -276,7 +276,7 @@ async function withEvents(
         };
       }),
     );
-    batch.forEach((r, j) => {
+    batch.forEach((_room, j) => {
       const target = answered[start + j] as SubscribedRoom;
       const page = read[j] ?? { length: 0, frames: [] };
       const events: RoomEventFrame[] = [];

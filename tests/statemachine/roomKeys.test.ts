@@ -1,13 +1,15 @@
+import { ROOM_INDEX_SHARDS } from '../../functions/platform/aws/roomMembers';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
- * A room's members sit under ten keys of the room index (`roomId#0` … `roomId#9`, docs/ARCHITECTURE.md "Hot keys"):
+ * A room's members sit under ROOM_INDEX_SHARDS (12) keys of the room index (`roomId#0` … `roomId#11`, docs/ARCHITECTURE.md
+ * "Hot keys"):
  * the state machine's Map over the room's keys (functions/deliver/roomIndexKeys.ts) Queries every one, and each
  * member gets the room's frames once, whichever shard its connection id hashes to.
  */
 const { h, addMembers, recordsOf, send, createRoom, seqsOf } = useFanoutMachine();
 
-it('reaches the members under each of the ten keys, once, and nobody in another room', async () => {
+it("reaches the members under each of the room's keys, once, and nobody in another room", async () => {
   await createRoom('SHARDS');
   const members = await addMembers('SHARDS', 26, { spread: true });
   const outsiders = await addMembers('SHARDX', 3, { spread: true });
@@ -15,7 +17,7 @@ it('reaches the members under each of the ten keys, once, and nobody in another 
   expect(run.ok).toBe(true);
   for (const id of members) expect(seqsOf(id)).toEqual([1, 2]);
   for (const id of outsiders) expect(h.managementApi.received.has(id)).toBe(false);
-  expect(run.states.filter((s) => s === 'QueryFirstPage')).toHaveLength(10);
+  expect(run.states.filter((s) => s === 'QueryFirstPage')).toHaveLength(ROOM_INDEX_SHARDS);
 });
 
 it('reaches a room whose members all hash to one shard the same way', async () => {
