@@ -1,6 +1,7 @@
 // Metering and pricing arithmetic the cost model uses: AWS's billing increments, volume tiers, and pricing a list
 // of line items. Pure arithmetic: no I/O, no clock.
 
+import { ROOM_INDEX_SHARDS } from '../functions/platform/aws/roomMembers';
 import { METERING, type PriceId, type PriceTable, type Tier } from './prices';
 import type { Design, DesignCost, LineItem } from './types';
 
@@ -28,11 +29,8 @@ export function pageReadUnits(bytes: number, eventuallyConsistent = true): numbe
   return eventuallyConsistent ? units / 2 : units;
 }
 
-/**
- * The room index's shards (functions/platform/aws/roomMembers.ts, ROOM_INDEX_SHARDS): a room's members are read with
- * a Query of each.
- */
-export const ROOM_INDEX_SHARDS = 10;
+/** The room index's shards, as the product has them: a room's members are read with a Query of each. */
+export { ROOM_INDEX_SHARDS };
 
 /**
  * Read units of reading `items` index entries of `itemBytes` over every shard of the room index: one Query page per

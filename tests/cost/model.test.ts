@@ -129,8 +129,8 @@ describe('fan-out chunk math', () => {
     expect(f.deliverMs).toEqual([50, 50, 30]);
     // Query 10 ms, then one Map round (3 chunks <= 10 at once): 20 ms hop + slowest chunk 50 ms.
     expect(f.stateMachineMs).toBe(80);
-    // 250 index entries over 10 shards: 25 x 80 B = 2,000 B per shard -> 1 x 4 KB, halved: 10 x 0.5 = 5 RRU.
-    expect(f.queryReadUnits).toBe(5);
+    // 250 index entries over 12 shards: 20-21 x 80 B <= 1,680 B per shard -> 1 x 4 KB, halved: 12 x 0.5 = 6 RRU.
+    expect(f.queryReadUnits).toBe(6);
   });
 
   test('chunks = ceil(room / chunk size); pages = ceil(room / page size)', () => {
@@ -193,8 +193,8 @@ describe('estimate, hand-computed with $1 per unit', () => {
     expect(item(report, 'roomcast', 'writes per send').quantity).toBe(40);
     // The connection, eventually consistent (0.5), and the clientMsgId's record, strongly consistent (1): 1.5 x 10.
     expect(item(report, 'roomcast', 'reads per send').quantity).toBe(15);
-    // 10 messages, each claim reading the room's 10 shards (one page each, the minimum 0.5 RRU): 10 x 10 x 0.5.
-    expect(item(report, 'roomcast', 'RoomSubscribers Query').quantity).toBe(50);
+    // 10 messages, each batch reading the room's 12 shards (one page each, the minimum 0.5 RRU): 10 x 12 x 0.5.
+    expect(item(report, 'roomcast', 'RoomSubscribers Query').quantity).toBe(60);
     // 10 connections x 24 h / 2 h sessions = 120 sessions, 1% stale, 2 WRU each
     expect(item(report, 'roomcast', 'pruning deletes').quantity).toBeCloseTo(2.4, 12);
   });

@@ -12,8 +12,9 @@ it('models the polling issue 43 measured: an active 50-member room asks 10 times
   expect(active.before.readUnitsPerSecond).toBeLessThan(650);
 });
 
-it('pushed reads cost a tenth of the read units and Lambda invocations, paid in coalesced posts', () => {
-  expect(active.after.readUnitsPerSecond).toBeLessThanOrEqual(active.before.readUnitsPerSecond / 10);
+it('pushed reads cost about an eighth of the read units and a tenth of the Lambda invocations, paid in coalesced posts', () => {
+  // markread's size read is one Query per index shard (12 at 0.5 RRU at least): 66 RRU/s against 550 polled.
+  expect(active.after.readUnitsPerSecond).toBeLessThanOrEqual(active.before.readUnitsPerSecond / 8);
   expect(active.after.invocationsPerSecond).toBeLessThanOrEqual(1);
   // Ten reads a second share one cycle: each member one post, not ten.
   expect(active.after.postsPerSecond).toBe(50);
