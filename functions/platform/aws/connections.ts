@@ -170,17 +170,7 @@ export class DynamoConnectionStore implements ConnectionStore {
 
   /** One subscription fewer counted on the connection (nothing when the connection is gone). */
   private async countOff(connectionId: string): Promise<void> {
-    await unlessRefused(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { connectionId },
-          UpdateExpression: 'ADD subscriptionCount :minus',
-          ConditionExpression: 'attribute_exists(connectionId) AND subscriptionCount > :zero',
-          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
-        }),
-      ),
-    );
+    await this.uncountRooms(connectionId, 1);
   }
 
   async moveToRoom(
