@@ -15,11 +15,18 @@ export interface BudgetDeps {
  */
 const RESERVE_PATIENCE_MS = 3000;
 
-/** Reserves `posts` in the budget, waiting for up to RESERVE_PATIENCE_MS for a second with room for them. */
-export async function reserve(given: BudgetDeps, posts: number): Promise<boolean> {
+/**
+ * Reserves `posts` in the budget, waiting for up to RESERVE_PATIENCE_MS for a second with room for them; `ceiling`, the
+ * share of a second they may fill (BROADCAST_BUDGET_CEILING for an everyone-broadcast, postBudget.ts).
+ */
+export async function reserve(given: BudgetDeps, posts: number, ceiling = 1): Promise<boolean> {
   const until = given.now() + RESERVE_PATIENCE_MS;
   for (;;) {
-    if (await reserved(() => given.store.reserve(Math.max(1, posts), given.postsPerSecond, given.now())))
+    if (
+      await reserved(() =>
+        given.store.reserve(Math.max(1, posts), given.postsPerSecond, given.now(), ceiling),
+      )
+    )
       return true;
     metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
     const nextSecond = 1000 - (given.now() % 1000);

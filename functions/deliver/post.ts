@@ -1,6 +1,7 @@
 import { type Frame, resyncFrame } from '../domain/fanout/coalescing';
 import { type FramesOutcome, type PostingDeadline, postFrames } from '../domain/fanout/delivery';
 import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
+import { BROADCAST_BUDGET_CEILING } from '../domain/fanout/postBudget';
 import type { Notifier } from '../domain/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 import { reserve, reserved } from './budget';
@@ -77,11 +78,13 @@ export async function post(
   const firstAttempt = input.retry === undefined;
   const targets = await targetsOf(given, input);
   const wanted = targets.reduce((n, t) => n + t.frames.length, 0);
+  // An everyone-broadcast fills at most half of a second's budget: a room's chunk always finds the rest.
+  const ceiling = input.roomId === null ? BROADCAST_BUDGET_CEILING : 1;
   const granted =
     wanted === 0 ||
     (firstAttempt
-      ? await reserve(given, wanted)
-      : await reserved(() => given.store.reserveAll(wanted, given.postsPerSecond, given.now())));
+      ? await reserve(given, wanted, ceiling)
+      : await reserved(() => given.store.reserveAll(wanted, given.postsPerSecond, given.now(), ceiling)));
   const outcomes: FramesOutcome[] = granted
     ? await postFrames(given.notifier, targets, deadline)
     : targets.map(({ connectionId }) => ({ connectionId, confirmed: 0, outcome: 'retry' }));

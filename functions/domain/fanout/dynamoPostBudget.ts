@@ -73,13 +73,18 @@ export class DynamoPostBudget {
    * at once (one reservation that big takes a part from every shard: a write per shard): a page's worth in a few
    * writes. What was granted, maybe less than asked, as one grant; undefined when nothing was.
    */
-  async reserveInParts(posts: number, perSecond: number, now: number): Promise<PostGrant | undefined> {
+  async reserveInParts(
+    posts: number,
+    perSecond: number,
+    now: number,
+    ceiling = 1,
+  ): Promise<PostGrant | undefined> {
     const most = singleShardPosts(perSecond);
-    if (posts <= most) return this.reserve(posts, perSecond, now);
+    if (posts <= most) return this.reserve(posts, perSecond, now, ceiling);
     const count = Math.ceil(posts / most);
     const parts = await Promise.allSettled(
       Array.from({ length: count }, (_, i) =>
-        this.reserve(Math.floor(posts / count) + (i < posts % count ? 1 : 0), perSecond, now),
+        this.reserve(Math.floor(posts / count) + (i < posts % count ? 1 : 0), perSecond, now, ceiling),
       ),
     );
     const granted = parts.flatMap((part) => (part.status === 'fulfilled' && part.value ? [part.value] : []));
@@ -94,8 +99,8 @@ export class DynamoPostBudget {
    * Reserves all of `posts` or none, in reservations of one shard each (reserveInParts), so that one full shard does
    * not refuse a reservation bigger than a shard takes (an even part from every shard would need room in each).
    */
-  async reserveAll(posts: number, perSecond: number, now: number): Promise<boolean> {
-    const grant = await this.reserveInParts(posts, perSecond, now);
+  async reserveAll(posts: number, perSecond: number, now: number, ceiling = 1): Promise<boolean> {
+    const grant = await this.reserveInParts(posts, perSecond, now, ceiling);
     if (grantedPosts(grant) >= Math.min(posts, perSecond)) return true;
     if (grant) await this.refund(grant, 0);
     return false;

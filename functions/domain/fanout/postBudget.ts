@@ -31,6 +31,15 @@ export function budgetShares(perSecond: number): number[] {
  */
 export const TYPING_BUDGET_CEILING = 0.5;
 
+/**
+ * The everyone-broadcast's place in the budget: below a room's. Its chunks (statemachines/broadcast.asl.json, a Scan
+ * of every connection) are counted in the same shard counters but taken only while the shard stays within this share
+ * of its posts, so a broadcast to 100,000 connections paces itself at half the account's posting rate and never
+ * leaves a room's messages, presence or reads less than half of any second's budget: a room's chunk may fill a
+ * second whole, a broadcast never more than half of it.
+ */
+export const BROADCAST_BUDGET_CEILING = 0.5;
+
 /** Posts taken from one shard of a second's budget. */
 export interface ShardPosts {
   shard: number;
