@@ -1,6 +1,6 @@
 import { roomIndexShard } from '../../functions/platform/aws/roomMembers';
 import type { LocalCloud } from '../../local/cloud';
-import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
+import { type ChatClient, type Frame, settledRoom } from '../helpers/chatClient';
 import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -40,21 +40,8 @@ afterEach(async () => {
 
 /** A room of `size` members, every join seen by everyone, so what follows starts clean. */
 async function room(prefix: string, size: number): Promise<{ roomId: string; members: ChatClient[] }> {
-  const members: ChatClient[] = [];
-  for (let i = 0; i < size; i++) {
-    const client = await ChatClient.connect(cloud.wsUrl, `${prefix}${i}`, PATIENCE_MS);
-    open.push(client);
-    members.push(client);
-  }
-  const [owner, ...others] = members as [ChatClient, ...ChatClient[]];
-  const roomId = (await owner.expectReply({ action: 'createroom' }, PATIENCE_MS)).roomId as string;
-  for (const [i, client] of others.entries()) {
-    await client.expectReply({ action: 'joinroom', roomId }, PATIENCE_MS);
-    await Promise.all(
-      members.slice(0, i + 2).map((m) => m.next(isPresence(roomId, 'join', client.username), PATIENCE_MS)),
-    );
-  }
-  return { roomId, members };
+  const names = Array.from({ length: size }, (_, i) => `${prefix}${i}`);
+  return settledRoom(cloud.wsUrl, names, open, PATIENCE_MS);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { LocalCloud } from '../../local/cloud';
-import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
+import { type ChatClient, type Frame, settledRoom } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -32,21 +32,7 @@ afterEach(() => cloud.gateway.setFaults({ apiLatencyMs: 0 }));
 
 /** A room of the named guests, each join seen by everyone before the next. */
 async function room(names: string[]): Promise<{ roomId: string; members: ChatClient[] }> {
-  const members: ChatClient[] = [];
-  for (const name of names) {
-    const client = await ChatClient.connect(cloud.wsUrl, name, PATIENCE_MS);
-    open.push(client);
-    members.push(client);
-  }
-  const [owner, ...others] = members as [ChatClient, ...ChatClient[]];
-  const roomId = (await owner.expectReply({ action: 'createroom' }, PATIENCE_MS)).roomId as string;
-  for (const [i, client] of others.entries()) {
-    await client.expectReply({ action: 'joinroom', roomId }, PATIENCE_MS);
-    await Promise.all(
-      members.slice(0, i + 2).map((m) => m.next(isPresence(roomId, 'join', client.username), PATIENCE_MS)),
-    );
-  }
-  return { roomId, members };
+  return settledRoom(cloud.wsUrl, names, open, PATIENCE_MS);
 }
 
 const isSeen = (roomId: string) => (f: Frame) => f.type === 'seen' && f.roomId === roomId;

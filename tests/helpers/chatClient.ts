@@ -309,3 +309,31 @@ export class ChatClient {
     }
   }
 }
+
+/**
+ * Connects one guest per name, the first creating a room and the others joining it one by one, each join seen by
+ * everyone already in before the next, so what a test does next starts from a settled room. Every client is pushed
+ * to `open` for the test's teardown.
+ */
+export async function settledRoom(
+  wsUrl: string,
+  names: string[],
+  open: ChatClient[],
+  patienceMs: number,
+): Promise<{ roomId: string; members: ChatClient[] }> {
+  const members: ChatClient[] = [];
+  for (const name of names) {
+    const client = await ChatClient.connect(wsUrl, name, patienceMs);
+    open.push(client);
+    members.push(client);
+  }
+  const [owner, ...others] = members as [ChatClient, ...ChatClient[]];
+  const roomId = (await owner.expectReply({ action: 'createroom' }, patienceMs)).roomId as string;
+  for (const [i, client] of others.entries()) {
+    await client.expectReply({ action: 'joinroom', roomId }, patienceMs);
+    await Promise.all(
+      members.slice(0, i + 2).map((m) => m.next(isPresence(roomId, 'join', client.username), patienceMs)),
+    );
+  }
+  return { roomId, members };
+}
