@@ -84,6 +84,17 @@ export class MessageChanges {
     return this.toggle(checkSeq(seq), checkReaction(reaction), false);
   }
 
+  /**
+   * What this member asked of `reaction` on message `seq` while that toggle is still on its way: true (give it),
+   * false (take it back), or undefined when none is. A toggle button reads this before the message's `mine`, which
+   * changes only when a reply arrives, so that quick clicks alternate as the person sees them rather than repeating
+   * the direction of the last reply.
+   */
+  wanted(seq: number, reaction: string): boolean | undefined {
+    const stored = reactionOf(reaction);
+    return stored === undefined ? undefined : this.toggles.get(`${seq}\u0000${stored}`)?.want;
+  }
+
   /** Reactions being sent, by message and emoji: what the member wants now, and the reply its callers await. */
   private readonly toggles = new Map<string, { want: boolean; reply: Promise<ChangedFrame> }>();
 

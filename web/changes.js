@@ -121,9 +121,14 @@ function askThenDelete(btn, seq) {
   state.chat?.messages.delete(seq).catch(failed('delete'));
 }
 
+/**
+ * Gives or takes back a reaction as the person sees it: a click while an earlier click of the same chip is still on
+ * its way toggles what that click asked for, not the chip's `mine`, which changes only when the reply arrives.
+ */
 function react(seq, reaction, mine) {
   const messages = state.chat?.messages;
-  (mine ? messages?.unreact(seq, reaction) : messages?.react(seq, reaction))?.catch(failed('react'));
+  const given = messages?.wanted(seq, reaction) ?? mine;
+  (given ? messages?.unreact(seq, reaction) : messages?.react(seq, reaction))?.catch(failed('react'));
 }
 
 /** Edits in place: Enter saves, Escape (or an empty text) cancels. */

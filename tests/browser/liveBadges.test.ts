@@ -14,9 +14,10 @@ import {
 /**
  * Live unread badges in the web chat (issue 43): Alice is in rooms A and B and a direct message Bob opened to her.
  * After a reload (a fresh start: `myrooms`, then ONE `subscribe` for them all) she shows A; Bob posts in B, in the
- * DM and in A in turn. Each of her badges rises within a second without her switching (no polling: the message
- * reaches her connection because it follows the room), and A's message appears in her open room live. Switching
- * rooms in the sidebar keeps the one connection. Prints each badge's latency (Bob's Enter -> Alice's badge text).
+ * DM and in A in turn. Each of her badges rises without her switching and without her page asking anything between
+ * Bob's Enter and the badge (no polling: the message reaches her connection because it follows the room), and A's
+ * message appears in her open room live. Switching rooms in the sidebar keeps the one connection. Prints each
+ * badge's latency (Bob's Enter -> Alice's badge text); speed is the benchmark's to judge, not this test's.
  */
 jest.setTimeout(120_000);
 
@@ -137,6 +138,13 @@ it("rises each room's and the DM's unread badge live, without switching, and sho
   expect(sent.subscribed[0]).toEqual([roomA, roomB, dm].sort());
   expect(sent.actions.filter((a) => a === 'myrooms')).toHaveLength(1);
   await watchBadges(alice);
+  // The client's one later look at quiet rooms (2 s after the subscribe) goes out before Bob posts, so that from
+  // here on any frame Alice sends that asks for a room's messages would be a poll.
+  for (const until = Date.now() + UI_TIMEOUT_MS; sent.subscribed.length < 2 && Date.now() < until; )
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(sent.subscribed).toHaveLength(2);
+  const ASKING = new Set(['myrooms', 'history', 'subscribe']);
+  const askedSince = (from: number) => sent.actions.slice(from).filter((a) => ASKING.has(a));
 
   // First in A, the room she shows: the message appears live in her list, and A gets no badge. (Also the stage's
   // first post: it warms the functions, so its time is reported apart.)
@@ -158,10 +166,13 @@ it("rises each room's and the DM's unread badge live, without switching, and sho
     ['B', roomB],
     ['DM', dm],
   ] as const) {
+    const before = sent.actions.length;
     const sentAt = await postIn(bob, roomId, `hello in ${name}`);
     latencies[`${name} 1`] = (await badgeShownAt(alice, roomId, '1')) - sentAt;
     const again = await postIn(bob, roomId, `again in ${name}`);
     latencies[`${name} 2`] = (await badgeShownAt(alice, roomId, '2')) - again;
+    // Live, not polled: nothing Alice's page sent from Bob's first Enter to her second badge asked for messages.
+    expect([name, askedSince(before)]).toEqual([name, []]);
   }
   expect(await shownRoom(alice)).toBe(roomA);
   await hasText(alice.getByTestId('my-rooms-unread'), '4 unread');
@@ -169,8 +180,7 @@ it("rises each room's and the DM's unread badge live, without switching, and sho
   console.log(
     `badge latency (Bob's Enter -> Alice's badge), ms: ${JSON.stringify(latencies)}; open room's message shown: ${openRoomMs} ms`,
   );
-  // Live, not polled: each badge within a second; and still one connection, no myrooms asked again.
-  for (const [name, ms] of Object.entries(latencies)) expect([name, ms < 1000]).toEqual([name, true]);
+  // Still one connection, and no myrooms asked again.
   expect(sent.sockets).toBe(1);
   expect(sent.actions.filter((a) => a === 'myrooms')).toHaveLength(1);
   await say(alice, 'seen them all');

@@ -92,3 +92,31 @@ it('coalesces rapid toggles of one reaction: one frame in flight, then only the 
   await expect(Promise.all([...replies, other])).resolves.toHaveLength(6);
   expect(sent).toHaveLength(3);
 });
+
+it('tells a toggle button what the member asked while a toggle is on its way, so quick clicks alternate', async () => {
+  const answers: Array<() => void> = [];
+  const sent: Array<Record<string, unknown>> = [];
+  const changes = new MessageChanges(async (frame) => {
+    sent.push(frame);
+    await new Promise<void>((resolve) => answers.push(resolve));
+    return changed as unknown as Record<string, unknown>;
+  });
+  expect(changes.wanted(3, '👍')).toBeUndefined();
+  // The chip said "not mine" for all four clicks (no reply yet); each click reads what the last one asked.
+  const click = (mine: boolean) => {
+    const given = changes.wanted(3, '👍') ?? mine;
+    return given ? changes.unreact(3, '👍') : changes.react(3, '👍');
+  };
+  const replies = [click(false), click(false), click(false), click(false)];
+  expect(changes.wanted(3, '👍')).toBe(false);
+  // The same emoji as the server stores it: a bare ❤ is ❤️.
+  void changes.react(5, '❤');
+  expect(changes.wanted(5, '❤️')).toBe(true);
+  answers.shift()?.();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  // Four clicks, an even number: the member ends where they began, so the final frame takes the reaction back.
+  expect(sent.filter((f) => f.seq === 3).map((f) => f.remove ?? false)).toEqual([false, true]);
+  for (const answer of answers.splice(0)) answer();
+  await Promise.all(replies);
+  expect(changes.wanted(3, '👍')).toBeUndefined();
+});
