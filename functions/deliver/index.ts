@@ -4,11 +4,11 @@ import { onFirstCall } from '../platform/onFirstCall';
 import { instrumented } from '../platform/powertools';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '../platform/tracing';
-import { fanoutStore } from '../platform/wiring/dynamodb';
+import { cursorStore, fanoutStore } from '../platform/wiring/dynamodb';
 import { notifier } from '../platform/wiring/managementApi';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
-import { type Prepared, prepare } from './prepare';
+import { type Prepared, prepareReadingAhead } from './prepare';
 import { deadlineOf } from './timing';
 
 export type { BroadcastPlan, BroadcastPlanInput } from './broadcastPlan';
@@ -16,7 +16,8 @@ export type { PostInput, PostReport } from './post';
 export type { Prepared } from './prepare';
 /**
  * Deliver: the two steps of the fan-out state machine that are code (statemachines/fanout.asl.json): `prepare`
- * turns the execution's input (the fan-out queue's batch) into each room's frames (prepare.ts); `post` posts a chunk
+ * turns the execution's input (the fan-out queue's batch) into each room's frames, reading ahead with each room's
+ * fan-out cursor (prepare.ts, readAhead.ts; the machine saves the cursor after the posts); `post` posts a chunk
  * of a room's members their frames (post.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
  * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`.
  */
@@ -38,12 +39,15 @@ const deps = onFirstCall(
   }),
 );
 
+const cursors = onFirstCall(cursorStore);
+
 const instrumentedHandler = instrumented(
   async (
     input: PrepareInput | PostInput | BroadcastPlanInput,
     context?: Context,
   ): Promise<Prepared | (PostReport & { at?: string }) | BroadcastPlan> => {
-    if (input?.op === 'prepare') return prepare(input.input);
+    if (input?.op === 'prepare')
+      return prepareReadingAhead(input.input, cursors(), Math.floor(Date.now() / 1000));
     if (input?.op === 'broadcast') return planBroadcast(input, Date.now());
     if (input?.op === 'post') {
       if (!Array.isArray(input.frames) || (input.roomId !== null && typeof input.roomId !== 'string'))

@@ -1,5 +1,6 @@
 import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from '../domain/fanout/coalescing';
 import { logger } from '../platform/powertools';
+import { type CursorItem, type CursorStore, readAhead } from './readAhead';
 import { roomIndexKeys } from './roomIndexKeys';
 
 /**
@@ -42,6 +43,8 @@ export interface PreparedRoom {
   scan: boolean;
   /** What each member gets, in order. */
   frames: Frame[];
+  /** The room's fan-out cursor, saved by the machine once its posts are done (readAhead.ts); null: nothing to save. */
+  cursor: CursorItem | null;
 }
 
 export interface Prepared {
@@ -63,6 +66,36 @@ const EVERYONE = '*';
 
 /** The execution's input: the pipe's records, or one everyone-broadcast event. */
 export function prepare(input: unknown): Prepared {
+  const { byRoom, messageIds } = roomsOf(input);
+  return prepared(
+    input,
+    messageIds,
+    [...byRoom].map(([roomId, roomEvents]) => prepareRoom(roomId, roomEvents, null)),
+  );
+}
+
+/**
+ * As prepare, with each room's fan-out cursor (readAhead.ts): the events an earlier execution posted ahead dropped,
+ * and a busy room's stored messages after its batch read ahead, so its members get them in this execution's frames.
+ */
+export async function prepareReadingAhead(
+  input: unknown,
+  cursors: CursorStore,
+  nowSeconds: number,
+): Promise<Prepared> {
+  const { byRoom, messageIds } = roomsOf(input);
+  const rooms = await Promise.all(
+    [...byRoom].map(async ([roomId, roomEvents]) => {
+      if (roomId === null) return prepareRoom(roomId, roomEvents, null);
+      const { events, cursor } = await readAhead(roomId, roomEvents, cursors, nowSeconds);
+      return prepareRoom(roomId, events, cursor && cursors.itemOf(cursor, nowSeconds));
+    }),
+  );
+  return prepared(input, messageIds, rooms);
+}
+
+/** The input's events by room, in the queue's order, repeats dropped; and every event's messageId. */
+function roomsOf(input: unknown): { byRoom: Map<string | null, RoomEvent[]>; messageIds: string[] } {
   const events = (Array.isArray(input) ? input.map(eventOfRecord) : [eventOf(input as BusEvent)]).filter(
     (e): e is RoomEvent => e !== undefined,
   );
@@ -72,14 +105,17 @@ export function prepare(input: unknown): Prepared {
     room.push(event);
     byRoom.set(event.roomId, room);
   }
-  const rooms = [...byRoom].map(([roomId, roomEvents]) => prepareRoom(roomId, withoutRepeats(roomEvents)));
+  for (const [roomId, roomEvents] of byRoom) byRoom.set(roomId, withoutRepeats(roomEvents));
+  return { byRoom, messageIds: events.map((e) => e.messageId) };
+}
+
+function prepared(input: unknown, messageIds: string[], rooms: PreparedRoom[]): Prepared {
   const summary = {
     rooms: rooms.length,
     events: rooms.reduce((n, r) => n + r.frames.reduce((m, f) => m + Math.max(1, f.messages), 0), 0),
     frames: rooms.reduce((n, r) => n + r.frames.length, 0),
   };
   // The message ids name the batch's messages, so one message's journey can be followed through the logs by its id.
-  const messageIds = events.map((e) => e.messageId);
   logger.info('fan-out prepared', {
     records: Array.isArray(input) ? input.length : 1,
     ...summary,
@@ -134,7 +170,7 @@ function withoutRepeats(events: RoomEvent[]): RoomEvent[] {
   });
 }
 
-function prepareRoom(roomId: string | null, events: RoomEvent[]): PreparedRoom {
+function prepareRoom(roomId: string | null, events: RoomEvent[], cursor: CursorItem | null): PreparedRoom {
   // The messages in seq order, each in the place one of them held in the queue's order.
   const sorted = events
     .filter((e) => e.seq !== undefined)
@@ -158,6 +194,12 @@ function prepareRoom(roomId: string | null, events: RoomEvent[]): PreparedRoom {
   endRun();
   // A cycle's presence changes and read positions: one frame each per member (coalescing.ts).
   return roomId === null
-    ? { roomId, keys: [EVERYONE], scan: true, frames }
-    : { roomId, keys: roomIndexKeys(roomId), scan: false, frames: coalesceRoomState(roomId, frames) };
+    ? { roomId, keys: [EVERYONE], scan: true, frames, cursor: null }
+    : {
+        roomId,
+        keys: roomIndexKeys(roomId),
+        scan: false,
+        frames: coalesceRoomState(roomId, frames),
+        cursor,
+      };
 }

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoCursorStore } from '../../domain/fanout/dynamoCursor';
 import { DynamoFanoutStore } from '../../domain/fanout/dynamoFanout';
 import { DynamoSessionStore } from '../../domain/identity/dynamoSessions';
 import { DynamoGuardStore, DynamoSourcePlaces } from '../../domain/limits/dynamoGuard';
@@ -82,6 +83,14 @@ export const fanoutStore = () =>
     limits: requireEnv('LIMITS_TABLE'),
     resyncIndex: requireEnv('RESYNC_INDEX'),
   });
+
+/** The rooms' fan-out cursors (limits) and their stored events (messages): Prepare's read-ahead. */
+export const cursorStore = () =>
+  new DynamoCursorStore(
+    documentClient(),
+    { limits: requireEnv('LIMITS_TABLE'), messages: config.messagesTable() },
+    config.messageRetentionDays() * 86400,
+  );
 
 /** Read positions and memberships (memberships.ts), with the reads of rooms, messages and connections they need. */
 export const membershipStore = () =>

@@ -1,0 +1,95 @@
+import {
+  type AheadEvent,
+  type CursorItem,
+  type CursorSave,
+  type CursorStore,
+  READ_AHEAD_BYTES,
+  type RoomCursor,
+  readAhead,
+  SKIP_SECONDS,
+  type StoredEvent,
+} from '../../functions/deliver/readAhead';
+
+/** Read-ahead's rules on a room's cursor and stored events (the machine test, tests/statemachine/readAhead.test.ts, runs them whole). */
+
+const NOW = 1_800_000_000;
+const ROOM = 'ROOM1';
+
+function storeOf(cursor: RoomCursor | undefined, stored: StoredEvent[]) {
+  const queries: number[] = [];
+  const store: CursorStore = {
+    cursor: async () => cursor,
+    storedAfter: async (_roomId, afterSeq, limit) => {
+      queries.push(afterSeq);
+      return stored.filter((e) => e.seq > afterSeq).slice(0, limit);
+    },
+    itemOf: (next: CursorSave): CursorItem => ({
+      key: next.roomId,
+      high: String(next.high),
+      skip: JSON.stringify(next.skip),
+      read: String(next.version),
+      next: String(next.version + 1),
+      ttl: '0',
+    }),
+  };
+  return { store, queries };
+}
+
+const message = (seq: number, text = `m${seq}`): AheadEvent => ({
+  roomId: ROOM,
+  messageId: `id-${seq}`,
+  seq,
+  payload: JSON.stringify({ type: 'message', roomId: ROOM, seq, text }),
+});
+const stored = (seq: number, text = `m${seq}`): StoredEvent => ({ seq, payload: message(seq, text).payload });
+const seqsOf = (events: AheadEvent[]) => events.map((e) => e.seq ?? e.messageId);
+
+it('passes a gap marker (a seq never stored): the cursor goes past it and waits for no event of it', async () => {
+  const { store } = storeOf(undefined, [stored(3), { seq: 4 }, stored(5)]);
+  const { events, cursor } = await readAhead(ROOM, [message(1), message(2)], store, NOW);
+  expect(seqsOf(events)).toEqual([1, 2, 3, 5]);
+  expect(cursor).toMatchObject({ high: 5, version: 0 });
+  expect(Object.keys(cursor?.skip ?? {})).toEqual(['3', '5']);
+});
+
+it(`forgets a skip entry whose event never came within ${SKIP_SECONDS} s, and posts that seq if it comes later`, async () => {
+  const old = { high: 9, skip: { '7': NOW - SKIP_SECONDS - 1, '8': NOW - 10 }, version: 4 };
+  const { store } = storeOf(old, []);
+  const { events, cursor } = await readAhead(ROOM, [message(7)], store, NOW);
+  expect(seqsOf(events)).toEqual([7]);
+  expect(cursor).toEqual({ roomId: ROOM, high: 9, skip: { '8': NOW - 10 }, version: 4 });
+});
+
+it('drops only the events posted ahead; a presence change and a later message go as they are', async () => {
+  const { store, queries } = storeOf({ high: 6, skip: { '5': NOW, '6': NOW }, version: 2 }, []);
+  const presence: AheadEvent = { roomId: ROOM, messageId: 'p-1', payload: '{"type":"presence"}' };
+  const { events, cursor } = await readAhead(
+    ROOM,
+    [message(5), presence, message(6), message(7)],
+    store,
+    NOW,
+  );
+  expect(seqsOf(events)).toEqual(['p-1', 7]);
+  // Read ahead from above the highest seq posted, never from the batch's own.
+  expect(queries).toEqual([7]);
+  expect(cursor).toEqual({ roomId: ROOM, high: 7, skip: {}, version: 2 });
+});
+
+it('reads no more than READ_AHEAD_BYTES of payloads ahead, so ten rooms stay within the state limit', async () => {
+  const long = 'x'.repeat(3_000);
+  const { store } = storeOf(
+    undefined,
+    Array.from({ length: 30 }, (_, i) => stored(3 + i, long)),
+  );
+  const { events } = await readAhead(ROOM, [message(1), message(2)], store, NOW);
+  const ahead = events.filter((e) => (e.seq ?? 0) > 2);
+  expect(ahead.reduce((n, e) => n + e.payload.length, 0)).toBeLessThanOrEqual(READ_AHEAD_BYTES);
+  expect(ahead.length).toBe(Math.floor(READ_AHEAD_BYTES / message(3, long).payload.length));
+});
+
+it('saves nothing for a batch without messages', async () => {
+  const { store, queries } = storeOf({ high: 3, skip: {}, version: 1 }, [stored(4)]);
+  const presence: AheadEvent = { roomId: ROOM, messageId: 'p-2', payload: '{"type":"presence"}' };
+  expect(await readAhead(ROOM, [presence], store, NOW)).toEqual({ events: [presence], cursor: null });
+  expect(queries).toEqual([]);
+});
