@@ -129,14 +129,16 @@ describe('the real template.yaml', () => {
     const states = (sm?.definition.States ?? {}) as Record<string, unknown>;
     expect(Object.keys(states)).toEqual(['Prepare', 'Rooms']);
     // The substitutions point the machine at this template's resources: its Lambda tasks invoke the Deliver
-    // function, and its DynamoDB tasks read and prune the Subscriptions table through its room index (the broadcast
-    // to everyone, which Scans the Connections table, has its own machine).
+    // function, its DynamoDB tasks read and prune the Subscriptions table through its room index (the broadcast
+    // to everyone, which Scans the Connections table, has its own machine) and save rooms' cursors in the Limits table.
     const deliver = t.functions().find((f) => f.logicalId === 'DeliverFunction');
     const ownTable = (name: unknown) =>
       t
         .tables()
         .find(
-          (x) => x.TableName === name && ['SubscriptionsTable', 'ConnectionsTable'].includes(x.logicalId),
+          (x) =>
+            x.TableName === name &&
+            ['SubscriptionsTable', 'ConnectionsTable', 'LimitsTable'].includes(x.logicalId),
         );
     const tasks = taskStates(sm?.definition);
     const lambdaTasks = tasks.filter((task) => String(task.Resource).startsWith('arn:aws:lambda:'));
@@ -154,7 +156,7 @@ describe('the real template.yaml', () => {
     }
     expect(
       [...new Set(tableTasks.map((task) => ownTable(task.Parameters?.TableName)?.logicalId))].sort(),
-    ).toEqual(['SubscriptionsTable']);
+    ).toEqual(['LimitsTable', 'SubscriptionsTable']);
   });
 
   it('reads the SAM EventBridgeRule of the state machine', () => {
