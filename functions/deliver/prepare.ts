@@ -197,7 +197,8 @@ function prepareRoom(roomId: string | null, events: RoomEvent[], cursor: CursorI
     ? { roomId, keys: [EVERYONE], scan: true, frames, cursor: null }
     : {
         roomId,
-        keys: roomIndexKeys(roomId),
+        // A room whose every event was posted ahead has nothing to post: no key is Queried, only its cursor saved.
+        keys: frames.length > 0 ? roomIndexKeys(roomId) : [],
         scan: false,
         frames: coalesceRoomState(roomId, frames),
         cursor,

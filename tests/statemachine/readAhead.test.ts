@@ -96,3 +96,18 @@ it(`reads at most ${READ_AHEAD_MESSAGES} messages ahead; the rest go with their 
   expect(seqs).toEqual(Array.from({ length: last }, (_, i) => i + 1));
   expect(framesOf(member)[0]).toHaveLength(2 + READ_AHEAD_MESSAGES);
 });
+
+it('a batch whose every message was posted ahead Queries no member and posts nothing, and still saves the cursor', async () => {
+  await createRoom('AHEAD5');
+  const [member] = (await addMembers('AHEAD5', 1)) as [string];
+  const events = [];
+  for (let seq = 1; seq <= 4; seq++) events.push(await send('AHEAD5', seq));
+  expect((await h.machine.execute(recordsOf(...events.slice(0, 2)))).ok).toBe(true);
+  h.steps.length = 0;
+  const run = await h.machine.execute(recordsOf(...events.slice(2)));
+  expect(run.ok).toBe(true);
+  expect(run.states.filter((s) => s.startsWith('Query'))).toEqual([]);
+  expect(h.steps.map((s) => s.input.op)).toEqual(['prepare']);
+  expect(framesOf(member)).toEqual([[1, 2, 3, 4]]);
+  expect(JSON.parse((await cursorOf('AHEAD5'))?.skip?.S ?? '')).toEqual({});
+});
