@@ -6,8 +6,8 @@
  * /proc/<pid>/status), connects N real WebSocket members from this process, puts them in one room
  * (createroom + joinroom), then sends K messages one after another and times each from the send to the LAST
  * member's receipt. In the same cloud it then runs the baselines:
- *   (a) the tutorial design (tools/bench/tutorial: Scan + sequential PostToConnection), run in this process against
- * the       cloud's DynamoDB and management API, timed the same way;
+ *   (a) the tutorial design (tools/bench/tutorial: Scan + sequential PostToConnection), run in this process
+ *       against the cloud's DynamoDB and management API, timed the same way;
  *   (b) the floor: the raw localhost POST rate against the gateway's management endpoint (keep-alive, 64 in flight,
  *       to the members' real connection ids) and a raw `ws` broadcast to N sockets from one process.
  *
