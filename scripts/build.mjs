@@ -172,19 +172,19 @@ export async function buildAll() {
       buildInPlace({ entryPoints: f.entryPoints, outdir: f.outdir, logLevel: 'warning', ...f.options }),
     ),
     // The local cloud, its Lambda sandbox, the benchmark and the cost model: Node programs that keep their
-    // dependencies in node_modules, laid out under dist/ as in the source tree.
+    // dependencies in node_modules, laid out under dist/ as under tools/ (tools/local/cli.ts -> dist/local/cli.js).
     buildInPlace({
       entryPoints: [
-        'local/cli.ts',
-        'local/lambda/worker.ts',
-        'local/dynamoThread.ts',
-        'local/stepFunctionsThread.ts',
-        'bench/fanout.ts',
-        'bench/childCloud.ts',
-        'cost/cli.ts',
+        'tools/local/cli.ts',
+        'tools/local/lambda/worker.ts',
+        'tools/local/dynamoThread.ts',
+        'tools/local/stepFunctionsThread.ts',
+        'tools/bench/fanout.ts',
+        'tools/bench/childCloud.ts',
+        'tools/cost/cli.ts',
       ].map((e) => join(root, e)),
       outdir: join(root, 'dist'),
-      outbase: root,
+      outbase: join(root, 'tools'),
       bundle: true,
       platform: 'node',
       target: 'node20',

@@ -3,8 +3,8 @@
 // The receiving side's CPU per message, alone: N members in this process connect to a plain `ws` server in a child
 // process, which broadcasts K message frames to all of them (a frame every 2 ms); this process's CPU time (user +
 // system) from the first frame to the last receipt, divided by N × K, is the cost of one received message. The
-// bench's members (bench/members.ts, or another version of that file with --members, e.g. one from `git show`) are
-// measured by default; --full-client measures plain clients of client/ (resume, keepalive, seq order) instead.
+// bench's members (tools/bench/members.ts, or another version of that file with --members, e.g. one from `git show`)
+// are measured by default; --full-client measures plain clients of client/ (resume, keepalive, seq order) instead.
 // Not a benchmark of roomcast: no cloud, no functions, one process per side. Run it on an idle machine.
 import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -16,7 +16,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
     serve: { type: 'boolean' },
-    members: { type: 'string', default: join(root, 'bench/members.ts') },
+    members: { type: 'string', default: join(root, 'tools/bench/members.ts') },
     'full-client': { type: 'boolean' },
     clients: { type: 'string', default: '500' },
     messages: { type: 'string', default: '100' },

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // npm run load [-- --deployed | --target wss://... | --scenario FILE]
-// Starts the local cloud on free ports, runs artillery's WebSocket scenario (load/local.yml) against it, stops the
-// cloud and prints the chat figures. With --deployed (URL from ROOMCAST_WS_URL) or --target URL it runs
-// load/deployed.yml against that URL and starts nothing.
+// Starts the local cloud on free ports, runs artillery's WebSocket scenario (tools/load/local.yml) against it, stops
+// the cloud and prints the chat figures. With --deployed (URL from ROOMCAST_WS_URL) or --target URL it runs
+// tools/load/deployed.yml against that URL and starts nothing.
 //
 // artillery is not a dependency: it runs through `npx` at a pinned version, without browsers and with its
-// telemetry stubbed (load/no-telemetry.cjs), so it works offline once npx has cached it.
+// telemetry stubbed (tools/load/no-telemetry.cjs), so it works offline once npx has cached it.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import signInHints from '../load/signInHint.js';
+import signInHints from '../tools/load/signInHint.js';
 
 const ARTILLERY = 'artillery@2.0.21';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,13 +42,13 @@ try {
 
 if (values.help) {
   process.stdout.write(`Usage: npm run load -- [options]
-  (none)                 start the local cloud on free ports, run load/local.yml against it, stop it
+  (none)                 start the local cloud on free ports, run tools/load/local.yml against it, stop it
   --api-latency-ms N     local cloud: add N ms to every management-API call (as on AWS)
   --auth-mode MODE       local cloud with a sign-in: token (tokens signed here), cognito or oidc (tokens from its
                          development issuer); every VU connects with its own token
                          (deployed: set ROOMCAST_TOKEN_SECRET or ROOMCAST_TOKEN_COMMAND, docs/LOAD.md)
-  --deployed             run load/deployed.yml against $ROOMCAST_WS_URL (the stack output WebSocketUrl)
-  --target URL           run load/deployed.yml against URL (wss://.../prod)
+  --deployed             run tools/load/deployed.yml against $ROOMCAST_WS_URL (the stack output WebSocketUrl)
+  --target URL           run tools/load/deployed.yml against URL (wss://.../prod)
   --scenario FILE        use another scenario file
 `);
   process.exit(0);
@@ -68,7 +68,9 @@ if (values['auth-mode'] !== undefined && (!AUTH_MODES.includes(values['auth-mode
 const tokenSecret = values['auth-mode'] === 'token' ? randomBytes(32).toString('base64url') : undefined;
 // The processor (artillery's workers, and the warm-up here) reads it from the environment.
 if (tokenSecret) process.env.ROOMCAST_TOKEN_SECRET = tokenSecret;
-const scenario = resolve(values.scenario ?? join(root, 'load', remoteTarget ? 'deployed.yml' : 'local.yml'));
+const scenario = resolve(
+  values.scenario ?? join(root, 'tools', 'load', remoteTarget ? 'deployed.yml' : 'local.yml'),
+);
 
 /**
  * Starts the local cloud on free ports through the bench's launcher (dist/bench/childCloud.js), which waits for the
@@ -103,7 +105,7 @@ async function startLocalCloud(logPath) {
 async function warmUp(target) {
   const { default: WebSocket } = await import('ws');
   const { createRoomcastClient } = await import('@roomcast/client');
-  const { tokenFor } = createRequire(import.meta.url)('../load/processor.js');
+  const { tokenFor } = createRequire(import.meta.url)('../tools/load/processor.js');
   const open = async (username) => {
     const chat = createRoomcastClient({ url: target, username, token: tokenFor(username), WebSocket });
     await chat.ready();
@@ -126,7 +128,8 @@ function artilleryEnv(target) {
     ...process.env,
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
     ARTILLERY_DISABLE_TELEMETRY: 'true',
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(root, 'load/no-telemetry.cjs')}`.trim(),
+    NODE_OPTIONS:
+      `${process.env.NODE_OPTIONS ?? ''} --require ${join(root, 'tools/load/no-telemetry.cjs')}`.trim(),
     ROOMCAST_WS_URL: target,
     npm_config_update_notifier: 'false',
   };

@@ -2,7 +2,8 @@
 // Mints a connection token for AuthMode=token: an HS256 JWT { sub, username, iat, exp } signed with the secret the
 // authorizer uses (locally: the local cloud's --auth-secret; on AWS: the SecureString in Parameter Store).
 //   npm run token -- --username alice --secret "$AUTH_SECRET" --ttl 3600
-// With AuthMode=oidc or cognito on the local cloud, it asks the development issuer (local/oidc.ts) for an ID token:
+// With AuthMode=oidc or cognito on the local cloud, it asks the development issuer (tools/local/oidc.ts) for an
+// ID token:
 //   npm run token -- --username alice --dev-issuer http://127.0.0.1:<port>
 // Then connect with  wscat -c "<wss url>?token=<token>".
 import { parseArgs } from 'node:util';

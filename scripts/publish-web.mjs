@@ -80,7 +80,7 @@ async function signInEndpoints(issuer) {
 
 /**
  * The page with `connect-src` of its CSP meta tag set to exactly `sources`, as the local cloud's server does it
- * (local/http.ts withConnectSrc): web/*.html store `connect-src 'self'`.
+ * (tools/local/http.ts withConnectSrc): web/*.html store `connect-src 'self'`.
  */
 function withConnectSrc(html, sources) {
   return html.replace(
@@ -89,7 +89,7 @@ function withConnectSrc(html, sources) {
   );
 }
 
-/** The page with the CSP meta tag's `img-src` also allowing `sources`, as local/http.ts withImgSrc does. */
+/** The page with the CSP meta tag's `img-src` also allowing `sources`, as tools/local/http.ts withImgSrc does. */
 function withImgSrc(html, sources) {
   if (sources.length === 0) return html;
   return html.replace(

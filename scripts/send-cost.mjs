@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // node scripts/send-cost.mjs [--members M] [--sends S] [--rate R] [-- <local cloud arguments>]
-// The send path alone: a fresh local cloud in a child process (bench/childCloud.ts), M members in its lobby, S
+// The send path alone: a fresh local cloud in a child process (tools/bench/childCloud.ts), M members in its lobby, S
 // `sendmessage` frames at R per second from the members in turn (each with a clientMsgId). Prints the ack latency
 // (from the frame leaving to its ack) and the CPU each send costs: the cloud process's whole CPU time (gateway,
 // dynalite, IAM checks, EventBridge, Step Functions, every sandbox) and each function's sandboxes on their own, over

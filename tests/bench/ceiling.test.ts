@@ -1,6 +1,6 @@
-import { runCeiling } from '../../bench/ceiling';
-import type { Members } from '../../bench/members';
-import { parseOptions } from '../../bench/options';
+import { runCeiling } from '../../tools/bench/ceiling';
+import type { Members } from '../../tools/bench/members';
+import { parseOptions } from '../../tools/bench/options';
 
 /** The room-ceiling scenario: the highest clean rate, and no faster step once a send was answered busy. */
 

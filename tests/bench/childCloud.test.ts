@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { type ChildCloud, startChildCloud } from '../../bench/childCloud';
+import { type ChildCloud, startChildCloud } from '../../tools/bench/childCloud';
 
 /**
  * The launcher the bench and `npm run load` share: it starts dist/local/cli.js with --ready-json, takes the URLs

@@ -1,5 +1,5 @@
-import { FrameTap, mark, measure } from '../../bench/hotRoom';
-import type { Members } from '../../bench/members';
+import { FrameTap, mark, measure } from '../../tools/bench/hotRoom';
+import type { Members } from '../../tools/bench/members';
 
 type Listener = (value: { raw: string; frame?: Record<string, unknown> }) => void;
 

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { Members } from '../../bench/members';
-import { runFanout } from '../../bench/phases';
-import { lossAndDuplicates } from '../../bench/stats';
+import { Members } from '../../tools/bench/members';
+import { runFanout } from '../../tools/bench/phases';
+import { lossAndDuplicates } from '../../tools/bench/stats';
 
 /**
  * The bench's members (roomcast clients in lean mode) against a scripted `ws` server on 127.0.0.1: what the bench

@@ -1,4 +1,4 @@
-import { parseOptions } from '../../bench/options';
+import { parseOptions } from '../../tools/bench/options';
 
 describe('bench options', () => {
   it('warms the hot room with one message unless told more, and refuses a warm-up of none', () => {

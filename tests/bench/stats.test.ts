@@ -6,7 +6,7 @@ import {
   round,
   speedup,
   summarize,
-} from '../../bench/stats';
+} from '../../tools/bench/stats';
 
 describe('bench statistics', () => {
   test('nearest-rank percentiles never interpolate', () => {

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
-import type { LocalCloud } from '../../local/cloud';
-import type { DevIssuer } from '../../local/oidc';
+import type { LocalCloud } from '../../tools/local/cloud';
+import type { DevIssuer } from '../../tools/local/oidc';
 import { launchChromium } from '../helpers/browser';
 import { ChatClient } from '../helpers/chatClient';
 import { startTestCloud } from '../helpers/localCloud';

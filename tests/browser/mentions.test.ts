@@ -1,4 +1,4 @@
-import type { DevIssuer } from '../../local/oidc';
+import type { DevIssuer } from '../../tools/local/oidc';
 import { browserStage, signedInRoom, UI_TIMEOUT_MS } from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 

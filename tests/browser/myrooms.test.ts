@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createRoomcastClient, type RoomcastClientOptions } from '@roomcast/client';
 import WebSocket from 'ws';
-import type { DevIssuer } from '../../local/oidc';
+import type { DevIssuer } from '../../tools/local/oidc';
 import {
   browserStage,
   hasText,

@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { launchChromium } from '../helpers/browser';
 import { signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
 import { startTestCloud } from '../helpers/localCloud';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 
 /**
  * `npm run build` must produce, for every function of template.yaml, the bundle `sam build` would: the file named

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 
 /**
  * Each function's bundle holds only the AWS SDK clients its function calls: a client it never calls costs cold

@@ -12,19 +12,7 @@ import { cyclesOf } from '../helpers/importGraph';
  */
 const root = join(__dirname, '..', '..');
 const SOURCE = /\.(ts|mjs|cjs|js|css|html)$/;
-const FOLDERS = [
-  'bench',
-  'client',
-  'cost',
-  'functions',
-  'infra',
-  'load',
-  'local',
-  'protocol',
-  'scripts',
-  'tests',
-  'web',
-];
+const FOLDERS = ['client', 'functions', 'protocol', 'scripts', 'tests', 'tools', 'web'];
 
 /** The repository's own files in those folders, as git knows them (nothing generated, nothing ignored). */
 function sourceFiles(): string[] {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { startTestCloud } from '../helpers/localCloud';
 
 /**

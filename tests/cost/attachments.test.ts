@@ -1,7 +1,7 @@
-import { attachmentCosts, DEFAULT_ATTACHMENT, renderAttachmentCosts } from '../../cost/attachments';
-import { messageCosts } from '../../cost/changes';
-import { DEFAULT_ASSUMPTIONS } from '../../cost/model';
-import { PRICES } from '../../cost/prices';
+import { attachmentCosts, DEFAULT_ATTACHMENT, renderAttachmentCosts } from '../../tools/cost/attachments';
+import { messageCosts } from '../../tools/cost/changes';
+import { DEFAULT_ASSUMPTIONS } from '../../tools/cost/model';
+import { PRICES } from '../../tools/cost/prices';
 
 /** `npm run cost` prices an image attachment per million: S3 requests, storage, transfer out, and its frames. */
 

@@ -4,8 +4,8 @@ import {
   mentionCosts,
   renderChangeCosts,
   replyCosts,
-} from '../../cost/changes';
-import { DEFAULT_ASSUMPTIONS, estimate } from '../../cost/model';
+} from '../../tools/cost/changes';
+import { DEFAULT_ASSUMPTIONS, estimate } from '../../tools/cost/model';
 
 /** `npm run cost` prices each message change at rooms of 10, 100 and 1,000, from the model a message is priced by. */
 

@@ -1,5 +1,5 @@
-import { batchCapacity, coalesce } from '../../cost/coalescing';
-import { DEFAULT_ASSUMPTIONS, estimate, frameSizes, type Workload } from '../../cost/model';
+import { batchCapacity, coalesce } from '../../tools/cost/coalescing';
+import { DEFAULT_ASSUMPTIONS, estimate, frameSizes, type Workload } from '../../tools/cost/model';
 
 const base = {
   roomSize: 100,

@@ -1,8 +1,8 @@
-import { memberCosts, myroomsOf100, renderMemberCosts, unreadQueryUnits } from '../../cost/members';
-import { DEFAULT_ASSUMPTIONS } from '../../cost/model';
-import { PRICES } from '../../cost/prices';
+import { memberCosts, myroomsOf100, renderMemberCosts, unreadQueryUnits } from '../../tools/cost/members';
+import { DEFAULT_ASSUMPTIONS } from '../../tools/cost/model';
+import { PRICES } from '../../tools/cost/prices';
 
-/** The cost of read positions, rooms and direct messages at rooms of 10, 100 and 1,000 members (cost/members.ts). */
+/** The cost of read positions, rooms and direct messages at rooms of 10, 100 and 1,000 members (tools/cost/members.ts). */
 const rows = memberCosts(DEFAULT_ASSUMPTIONS, PRICES, 50);
 
 it('prices each request at least its two API Gateway messages and one Lambda request', () => {

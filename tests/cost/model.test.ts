@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseCli, render, templateAssumptions } from '../../cost/cli';
+import { METRIC } from '../../functions/platform/powertools';
+import { parse as parseCli, render, templateAssumptions } from '../../tools/cost/cli';
 import {
   type Assumptions,
   DEFAULT_ASSUMPTIONS,
@@ -18,9 +19,8 @@ import {
   tieredCost,
   type Workload,
   writeUnits,
-} from '../../cost/model';
-import { PRICES, type PriceTable } from '../../cost/prices';
-import { METRIC } from '../../functions/platform/powertools';
+} from '../../tools/cost/model';
+import { PRICES, type PriceTable } from '../../tools/cost/prices';
 
 /** Every price is 1 USD per unit, flat: a line's USD equals its quantity. */
 const UNIT_PRICES = Object.fromEntries(

@@ -1,11 +1,11 @@
-import { memberCosts, memberRequestDrafts } from '../../cost/members';
-import { DEFAULT_ASSUMPTIONS } from '../../cost/model';
-import { asIsCost, asIsShape, presenceCosts, presenceTable } from '../../cost/presence';
-import { PRICES, type PriceTable } from '../../cost/prices';
-import type { Assumptions } from '../../cost/types';
 import { reservationWrites } from '../../functions/domain/fanout/postBudget';
+import { memberCosts, memberRequestDrafts } from '../../tools/cost/members';
+import { DEFAULT_ASSUMPTIONS } from '../../tools/cost/model';
+import { asIsCost, asIsShape, presenceCosts, presenceTable } from '../../tools/cost/presence';
+import { PRICES, type PriceTable } from '../../tools/cost/prices';
+import type { Assumptions } from '../../tools/cost/types';
 
-/** The cost of presence changes and room broadcasts, each fanned out on its own (cost/presence.ts). */
+/** The cost of presence changes and room broadcasts, each fanned out on its own (tools/cost/presence.ts). */
 
 /** Every price is 1 USD per unit, flat: a line's USD equals its quantity. */
 const UNIT_PRICES = Object.fromEntries(

@@ -1,9 +1,9 @@
-import { DEFAULT_ASSUMPTIONS } from '../../cost/model';
-import { PRICES } from '../../cost/prices';
-import { roomsPerConnection } from '../../cost/rooms';
-import { renderSeenBy, seenByComparison } from '../../cost/seenBy';
+import { DEFAULT_ASSUMPTIONS } from '../../tools/cost/model';
+import { PRICES } from '../../tools/cost/prices';
+import { roomsPerConnection } from '../../tools/cost/rooms';
+import { renderSeenBy, seenByComparison } from '../../tools/cost/seenBy';
 
-/** "Seen by" polled vs pushed (cost/seenBy.ts), and a member in k rooms (cost/rooms.ts). */
+/** "Seen by" polled vs pushed (tools/cost/seenBy.ts), and a member in k rooms (tools/cost/rooms.ts). */
 const active = seenByComparison(DEFAULT_ASSUMPTIONS, PRICES, 50, 50);
 
 it('models the polling issue 43 measured: an active 50-member room asks 10 times a second, ~600 read units', () => {

@@ -1,6 +1,6 @@
-import { DEFAULT_ASSUMPTIONS } from '../../cost/model';
-import { PRICES, type PriceTable } from '../../cost/prices';
-import { typingCost, typingTable } from '../../cost/typing';
+import { DEFAULT_ASSUMPTIONS } from '../../tools/cost/model';
+import { PRICES, type PriceTable } from '../../tools/cost/prices';
+import { typingCost, typingTable } from '../../tools/cost/typing';
 
 /** Every price is 1 USD per unit, flat: a line's USD equals its quantity. */
 const UNIT_PRICES = Object.fromEntries(

@@ -1,5 +1,5 @@
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type LocalCloud, startLocalCloud } from '../../local/cloud';
+import { type LocalCloud, startLocalCloud } from '../../tools/local/cloud';
 import { ChatClient, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
 import { adminDynamo, startTestCloud, type TestCloud, templatePath } from '../helpers/localCloud';
 import { b64, hs256Token } from '../helpers/tokens';

@@ -1,5 +1,5 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
 import { readEvent } from '../helpers/events';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';

@@ -1,5 +1,5 @@
-import type { LocalCloud } from '../../local/cloud';
 import { ACTIONS } from '../../protocol';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
 import type { TestCloud } from '../helpers/localCloud';
 import {

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { loadTemplate } from '../../infra/template';
-import type { LocalCloud } from '../../local/cloud';
+import { loadTemplate } from '../../tools/infra/template';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { type Frame, isMessage, isPresence } from '../helpers/chatClient';
 import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
 import { type TestCloud, templatePath } from '../helpers/localCloud';

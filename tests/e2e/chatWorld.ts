@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
 import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
 

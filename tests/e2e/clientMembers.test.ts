@@ -1,8 +1,8 @@
 import type { MyRoom, RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
-import type { LocalCloud } from '../../local/cloud';
-import type { DevIssuer } from '../../local/oidc';
+import type { LocalCloud } from '../../tools/local/cloud';
+import type { DevIssuer } from '../../tools/local/oidc';
 import { deleteConnection, startTestCloud } from '../helpers/localCloud';
 
 /**

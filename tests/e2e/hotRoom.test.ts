@@ -1,5 +1,5 @@
 import { roomIndexShard } from '../../functions/platform/aws/roomMembers';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { type ChatClient, type Frame, settledRoom } from '../helpers/chatClient';
 import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
 

@@ -1,4 +1,4 @@
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame } from '../helpers/chatClient';
 import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
 

@@ -1,5 +1,5 @@
-import type { LocalCloud } from '../../local/cloud';
-import type { DevIssuer } from '../../local/oidc';
+import type { LocalCloud } from '../../tools/local/cloud';
+import type { DevIssuer } from '../../tools/local/oidc';
 import { ChatClient, type Frame, isError } from '../helpers/chatClient';
 import { startTestCloud } from '../helpers/localCloud';
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
-import type { LocalCloud } from '../../local/cloud';
-import type { DevIssuer } from '../../local/oidc';
+import type { LocalCloud } from '../../tools/local/cloud';
+import type { DevIssuer } from '../../tools/local/oidc';
 import { ChatClient, HandshakeRefused, isMessage } from '../helpers/chatClient';
 import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 import { b64, hs256Token } from '../helpers/tokens';

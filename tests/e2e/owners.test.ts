@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, isMessage, isPresence } from '../helpers/chatClient';
 import { adminDynamo, declaredParameters, startTestCloud } from '../helpers/localCloud';
 

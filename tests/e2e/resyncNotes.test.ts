@@ -6,7 +6,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * Per-member delivery state lives with the member (docs/ARCHITECTURE.md): when the fan-out cannot reach a room's
  * members on its post and its one repost, each is owed a resync frame, noted on the member's own subscription. The
  * room's item, which every send writes, takes no write per member; each member still gets its resync frame with
- * its next post. Counted on the local cloud's per-key write accounting (local/dynamoKeyThroughput.ts).
+ * its next post. Counted on the local cloud's per-key write accounting (tools/local/dynamoKeyThroughput.ts).
  */
 jest.setTimeout(120_000);
 

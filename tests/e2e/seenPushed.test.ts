@@ -1,4 +1,4 @@
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { type ChatClient, type Frame, settledRoom } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 

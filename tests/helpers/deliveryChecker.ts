@@ -6,7 +6,7 @@ import {
   type ScanCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { auditDelivery } from '@roomcast/client';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { type ChatClient, type Frame, messagesIn } from './chatClient';
 
 /**

@@ -7,11 +7,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { roomIndexShard, roomKeyOf } from '../../functions/platform/aws/roomMembers';
-import { loadTemplate } from '../../infra/template';
-import { statesByName } from '../../local/aslStates';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
-import { LocalStateMachine } from '../../local/stepfunctions';
-import type { StepFunctionsTestClock } from '../../local/testClock';
+import { loadTemplate } from '../../tools/infra/template';
+import { statesByName } from '../../tools/local/aslStates';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
+import { LocalStateMachine } from '../../tools/local/stepfunctions';
+import type { StepFunctionsTestClock } from '../../tools/local/testClock';
 import { readEvent } from './events';
 import { FakeManagementApi } from './fakeManagementApi';
 
@@ -43,7 +43,7 @@ export interface FanoutMachine {
 const SMALL_PAGES = { FanoutPageSize: '7', FanoutChunkSize: '3', FanoutMaxConcurrency: '4' };
 
 /**
- * The local Step Functions' test clock (local/testClock.ts) for these tests: every Wait and Retry pause of the
+ * The local Step Functions' test clock (tools/local/testClock.ts) for these tests: every Wait and Retry pause of the
  * fan-out machine lasts 10 ms per second. Here Deliver runs in-process, with no concurrency limit whose release a
  * retry waits for, and what the tests stage (throttled posts, conflicts, failures) is counted in tries, not in
  * time, so the pauses' length changes no outcome.

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Document, parseDocument } from 'yaml';
-import { loadTemplate } from '../../infra/template';
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud';
-import type { InvocationKind } from '../../local/lambda/service';
+import { loadTemplate } from '../../tools/infra/template';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../tools/local/cloud';
+import type { InvocationKind } from '../../tools/local/lambda/service';
 
 export const templatePath = join(__dirname, '..', '..', 'template.yaml');
 

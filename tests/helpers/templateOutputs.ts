@@ -1,4 +1,4 @@
-import type { LocalTemplate } from '../../infra/template';
+import type { LocalTemplate } from '../../tools/infra/template';
 
 /** Whether a named condition of the template holds, evaluated by the model's own Fn::If. */
 export function conditionHolds(template: LocalTemplate, name: string): boolean {

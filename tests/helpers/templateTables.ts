@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadTemplate } from '../../infra/template';
-import { startDynamo } from '../../local/dynamodb';
+import { loadTemplate } from '../../tools/infra/template';
+import { startDynamo } from '../../tools/local/dynamodb';
 
 /** The tables of template.yaml in a fresh local DynamoDB (dynalite with transactions), for tests of the real DynamoDB adapters. */
 export interface TemplateTables {

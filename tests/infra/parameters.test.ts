@@ -1,4 +1,9 @@
-import { checkSettings, foldSettings, parseParameterOverrides, settingValue } from '../../infra/parameters';
+import {
+  checkSettings,
+  foldSettings,
+  parseParameterOverrides,
+  settingValue,
+} from '../../tools/infra/parameters';
 
 describe('--parameter Key=Value overrides', () => {
   it('keeps everything after the first = as the value, and the last of a repeated key', () => {

@@ -2,16 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as TemplateModule from '../../infra/template';
-import { cachedParse, cacheEntry, templateCacheDir } from '../../infra/templateCache';
+import type * as TemplateModule from '../../tools/infra/template';
+import { cachedParse, cacheEntry, templateCacheDir } from '../../tools/infra/templateCache';
 
-/** A fresh copy of infra/template.ts, with none of this process's parses in memory: as a new process sees it. */
+/** A fresh copy of tools/infra/template.ts, with none of this process's parses in memory: as a new process sees it. */
 function freshTemplateModule(): typeof TemplateModule {
   let loaded: typeof TemplateModule | undefined;
   jest.isolateModules(() => {
-    loaded = require('../../infra/template') as typeof TemplateModule;
+    loaded = require('../../tools/infra/template') as typeof TemplateModule;
   });
-  if (!loaded) throw new Error('infra/template did not load');
+  if (!loaded) throw new Error('tools/infra/template did not load');
   return loaded;
 }
 

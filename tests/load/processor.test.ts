@@ -4,9 +4,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { sharedSecretVerifier } from '../../functions/domain/identity/identity';
 
 /**
- * The artillery processor (load/processor.js) as artillery drives it: its ws engine opens the socket, then calls
- * the flow's functions with the VU's context and an event emitter. A scripted server on 127.0.0.1 loses, copies and
- * refuses messages on purpose; the figures `npm run load` prints must say so.
+ * The artillery processor (tools/load/processor.js) as artillery drives it: its ws engine opens the socket, then
+ * calls the flow's functions with the VU's context and an event emitter. A scripted server on 127.0.0.1 loses, copies
+ * and refuses messages on purpose; the figures `npm run load` prints must say so.
  */
 interface Processor {
   connectAs(wsArgs: { target: string }, context: Context, done: (error?: Error) => void): void;
@@ -42,7 +42,7 @@ beforeEach(async () => {
   });
   // Each test gets the module fresh, as each artillery worker does (its rooms and VU counter start empty).
   jest.isolateModules(() => {
-    processor = require('../../load/processor.js') as Processor;
+    processor = require('../../tools/load/processor.js') as Processor;
   });
 });
 

@@ -2,7 +2,7 @@
  * `npm run load` against a stack with sign-in but without a token: every connect is refused, and the summary says
  * what to set instead of only counting `Unexpected server response: 401`.
  */
-const { signInHint } = require('../../load/signInHint.js') as {
+const { signInHint } = require('../../tools/load/signInHint.js') as {
   signInHint(errorCounters: string[]): string | undefined;
 };
 

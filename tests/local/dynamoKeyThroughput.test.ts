@@ -10,7 +10,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**

@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import { LOCAL_ADMIN } from '../../local/iam';
+import { LOCAL_ADMIN } from '../../tools/local/iam';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
- * The local cloud's DynamoDB runs on a thread of its own (local/dynamoThread.ts), so its answers do not wait for the
- * gateway's event loop: a fan-out keeping that loop busy does not hold back every send's DynamoDB calls.
+ * The local cloud's DynamoDB runs on a thread of its own (tools/local/dynamoThread.ts), so its answers do not wait
+ * for the gateway's event loop: a fan-out keeping that loop busy does not hold back every send's DynamoDB calls.
  */
 let testCloud: TestCloud;
 

@@ -12,8 +12,8 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { loadTemplate } from '../../infra/template';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { loadTemplate } from '../../tools/infra/template';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 
 const tables = loadTemplate(join(__dirname, '..', '..', 'template.yaml')).tables();
 const clientFor = (endpoint: string) =>

@@ -13,7 +13,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 
 /**
  * TransactWriteItems and TransactGetItems of the local DynamoDB, as AWS answers them (docs/PARITY.md, "Local DynamoDB

@@ -1,4 +1,4 @@
-import { assertEventPattern, matchesEventPattern as m } from '../../local/eventPattern';
+import { assertEventPattern, matchesEventPattern as m } from '../../tools/local/eventPattern';
 
 const event = {
   version: '0',

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { LocalEventRule, LocalEventTarget, LocalQueue } from '../../infra/template';
-import { createEventBridge, type LocalEvent, type LocalEventBridge } from '../../local/eventbridge';
-import { LocalSqs } from '../../local/sqs';
+import type { LocalEventRule, LocalEventTarget, LocalQueue } from '../../tools/infra/template';
+import { createEventBridge, type LocalEvent, type LocalEventBridge } from '../../tools/local/eventbridge';
+import { LocalSqs } from '../../tools/local/sqs';
 
 const region = 'us-east-1';
 const accountId = '000000000000';

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { LambdaServiceError } from '../../local/lambda/service';
+import { LambdaServiceError } from '../../tools/local/lambda/service';
 
 import {
   closed,

@@ -10,12 +10,12 @@ import type {
   GatewayOptions,
   GatewayRoute,
   LambdaResult,
-} from '../../local/gateway';
-import { startGateway } from '../../local/gateway';
+} from '../../tools/local/gateway';
+import { startGateway } from '../../tools/local/gateway';
 
 /**
- * The local WebSocket gateway (local/gateway/) driven by real `ws` clients and the real management API SDK, with
- * stub integrations: a harness per test (gateway.test.ts, gatewayManagement.test.ts).
+ * The local WebSocket gateway (tools/local/gateway/) driven by real `ws` clients and the real management API SDK,
+ * with stub integrations: a harness per test (gateway.test.ts, gatewayManagement.test.ts).
  */
 export type Handler = (
   event: APIGatewayProxyWebsocketEventV2WithHeaders,

@@ -1,6 +1,6 @@
 import { SignatureV4 } from '@smithy/signature-v4';
-import { PolicyEngine, type PolicyHolder } from '../../local/iam/policies';
-import { NodeSha256, SigV4Verifier } from '../../local/iam/sigv4';
+import { PolicyEngine, type PolicyHolder } from '../../tools/local/iam/policies';
+import { NodeSha256, SigV4Verifier } from '../../tools/local/iam/sigv4';
 
 /** The local cloud's IAM pieces on their own: the decision cache and the SigV4 verifier. */
 

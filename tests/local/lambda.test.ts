@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LambdaLimits, LocalFunctionSpec } from '../../local/lambda/service';
-import { forStepFunctions, LocalLambda } from '../../local/lambda/service';
-import { LocalStateMachine } from '../../local/stepfunctions';
+import type { LambdaLimits, LocalFunctionSpec } from '../../tools/local/lambda/service';
+import { forStepFunctions, LocalLambda } from '../../tools/local/lambda/service';
+import { LocalStateMachine } from '../../tools/local/stepfunctions';
 import { ChatClient } from '../helpers/chatClient';
 import { startTestCloud } from '../helpers/localCloud';
 

@@ -1,4 +1,4 @@
-import { slices } from '../../local/gateway/management';
+import { slices } from '../../tools/local/gateway/management';
 
 /** Keeps this thread busy for `ms`, as verifying and answering a post does. */
 function busy(ms: number): void {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { loadTemplate } from '../../infra/template';
-import { type LocalCloud, startLocalCloud } from '../../local/cloud';
-import type { PipeSqsRecord } from '../../local/pipes';
+import { loadTemplate } from '../../tools/infra/template';
+import { type LocalCloud, startLocalCloud } from '../../tools/local/cloud';
+import type { PipeSqsRecord } from '../../tools/local/pipes';
 
 /**
  * A rule sends to a FIFO queue, pipes poll FIFO queues into an Express state machine (StartSyncExecution), as AWS

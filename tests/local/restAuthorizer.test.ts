@@ -1,4 +1,8 @@
-import { REST_REFUSALS, type RestTokenAuthorizer, runTokenAuthorizer } from '../../local/restAuthorizer';
+import {
+  REST_REFUSALS,
+  type RestTokenAuthorizer,
+  runTokenAuthorizer,
+} from '../../tools/local/restAuthorizer';
 
 /**
  * The local REST TOKEN authorizer against fake authorizer functions: what API Gateway answers for each thing an

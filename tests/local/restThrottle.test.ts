@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadTemplate } from '../../infra/template';
-import { createRestApi, restRoutes } from '../../local/restApi';
+import { loadTemplate } from '../../tools/infra/template';
+import { createRestApi, restRoutes } from '../../tools/local/restApi';
 import { templatePath } from '../helpers/localCloud';
 
 /**

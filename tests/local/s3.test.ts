@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createLocalS3, type LocalS3 } from '../../local/s3';
+import { createLocalS3, type LocalS3 } from '../../tools/local/s3';
 
 const region = 'us-east-1';
 const bucket = 'attachments';
@@ -91,7 +91,7 @@ beforeAll(async () => {
       keys[key]?.allow.some(([a, r]) => a === action && r.test(resource))
         ? undefined
         : `${key} may not ${action}`,
-    // Header-signed calls: these tests check the query-signed ones; the IAM check of headers is local/iam's.
+    // Header-signed calls: these tests check the query-signed ones; the IAM check of headers is tools/local/iam's.
     checkSigned: async (req, _body, action, resource) => {
       const m = /Credential=([^/]+)\//.exec(String(req.headers.authorization));
       const key = m?.[1] ?? '';

@@ -1,4 +1,4 @@
-import { ratePeriodMs, startSchedules } from '../../local/schedules';
+import { ratePeriodMs, startSchedules } from '../../tools/local/schedules';
 
 /** EventBridge's rate expressions ("Rate expressions reference", EventBridge user guide): what it takes and refuses. */
 it.each([

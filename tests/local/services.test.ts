@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { Services, serve } from '../../local/services';
+import { Services, serve } from '../../tools/local/services';
 
 /** A service that records its start and close in `events`, and fails to start when told to. */
 function service(name: string, events: string[], fails = false) {

@@ -11,8 +11,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type LocalQueue, loadTemplate } from '../../infra/template';
-import { LocalSqs } from '../../local/sqs';
+import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
+import { LocalSqs } from '../../tools/local/sqs';
 
 /**
  * The local SQS through the real @aws-sdk/client-sqs: FIFO order and deduplication, visibility timeouts, receive

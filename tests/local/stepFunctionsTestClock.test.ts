@@ -1,11 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type ExecutionSummary, LocalStateMachine } from '../../local/stepfunctions';
-import type { StepFunctionsTestClock } from '../../local/testClock';
+import { type ExecutionSummary, LocalStateMachine } from '../../tools/local/stepfunctions';
+import type { StepFunctionsTestClock } from '../../tools/local/testClock';
 
 /**
- * The local Step Functions' test clock (local/testClock.ts): without it every Wait and Retry pause lasts its real
- * seconds; with it the named states' pauses last msPerSecond per second, and only theirs. Time here is Jest's fake
- * clock, so the waits are counted to the millisecond, not timed.
+ * The local Step Functions' test clock (tools/local/testClock.ts): without it every Wait and Retry pause lasts its
+ * real seconds; with it the named states' pauses last msPerSecond per second, and only theirs. Time here is Jest's
+ * fake clock, so the waits are counted to the millisecond, not timed.
  */
 const definition = {
   StartAt: 'Pause',

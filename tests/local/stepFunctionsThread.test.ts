@@ -3,21 +3,21 @@ import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { prepare } from '../../functions/deliver/prepare';
 import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
-import { loadTemplate, readTemplateFile } from '../../infra/template';
-import { type LocalDynamo, startDynamoThread } from '../../local/dynamodb';
-import { createLocalIam } from '../../local/iam';
-import { LOCAL_ADMIN } from '../../local/iam/admin';
+import { loadTemplate, readTemplateFile } from '../../tools/infra/template';
+import { type LocalDynamo, startDynamoThread } from '../../tools/local/dynamodb';
+import { createLocalIam } from '../../tools/local/iam';
+import { LOCAL_ADMIN } from '../../tools/local/iam/admin';
 import {
   type StepFunctionsThread,
   type StepFunctionsThreadInit,
   startStepFunctionsThread,
-} from '../../local/stepFunctionsHost';
+} from '../../tools/local/stepFunctionsHost';
 import { recordsOf } from '../helpers/fanoutMachine';
 
 /**
- * The local cloud's state machines run on a thread of their own (local/stepFunctionsThread.ts), as on AWS, where
- * Step Functions is another service: the engine's work does not wait for the gateway's event loop, and a fan-out in
- * progress does not hold back the request routes on that loop. Needs the build (dist/local/*Thread.js).
+ * The local cloud's state machines run on a thread of their own (tools/local/stepFunctionsThread.ts), as on AWS,
+ * where Step Functions is another service: the engine's work does not wait for the gateway's event loop, and a
+ * fan-out in progress does not hold back the request routes on that loop. Needs the build (dist/local/*Thread.js).
  */
 const ROOT = join(__dirname, '..', '..');
 const TEMPLATE = join(ROOT, 'template.yaml');
@@ -110,7 +110,7 @@ it('fails an execution of a machine it does not know with the reason, instead of
   expect(summary.cause).toContain('NoSuchMachine');
 });
 
-describe('the test clock (local/testClock.ts) reaches the thread', () => {
+describe('the test clock (tools/local/testClock.ts) reaches the thread', () => {
   /**
    * A presence change in a room of one member whose first post Deliver answers as to be posted again: the execution
    * waits in WaitToRepost (SecondsPath $.result.waitSeconds: 1 s on AWS) before the repost. Resolves with that

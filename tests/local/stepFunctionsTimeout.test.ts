@@ -1,4 +1,4 @@
-import { EXPRESS_LIMIT_SECONDS, LocalStateMachine } from '../../local/stepfunctions';
+import { EXPRESS_LIMIT_SECONDS, LocalStateMachine } from '../../tools/local/stepfunctions';
 
 /**
  * On AWS a Task without TimeoutSeconds waits as long as its execution may (Express: 5 minutes); the local engine's

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LoadTemplateOptions, type LocalTemplate, loadTemplate } from '../../infra/template';
+import { type LoadTemplateOptions, type LocalTemplate, loadTemplate } from '../../tools/infra/template';
 import { conditionHolds, templateOutputs } from '../helpers/templateOutputs';
 
 const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 
 /** The WebSocket API the local gateway builds from the real template.yaml: every route, its function and reply. */
 const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');

@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, isMessage, messagesIn } from '../helpers/chatClient';
 import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
-import type { LocalCloud } from '../../local/cloud';
-import type { DevIssuer } from '../../local/oidc';
+import type { LocalCloud } from '../../tools/local/cloud';
+import type { DevIssuer } from '../../tools/local/oidc';
 import { adminDynamo, startTestCloud } from '../helpers/localCloud';
 
 /**

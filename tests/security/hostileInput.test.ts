@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, HandshakeRefused, isGatewayError } from '../helpers/chatClient';
 import { auditRoom, type CloudTables, cloudTables } from '../helpers/deliveryChecker';
 import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';

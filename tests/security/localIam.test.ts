@@ -12,7 +12,7 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, HandshakeRefused, isMessage, messagesIn } from '../helpers/chatClient';
 import { auditRoom, cloudTables } from '../helpers/deliveryChecker';
 import { editedTemplate, startTestCloud, type TestCloud } from '../helpers/localCloud';

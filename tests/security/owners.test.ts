@@ -1,5 +1,5 @@
-import type { LocalCloud } from '../../local/cloud';
-import type { DevIssuer } from '../../local/oidc';
+import type { LocalCloud } from '../../tools/local/cloud';
+import type { DevIssuer } from '../../tools/local/oidc';
 import { ChatClient, HandshakeRefused } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 

@@ -1,4 +1,4 @@
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../tools/local/cloud';
 import type { ChatClient } from '../helpers/chatClient';
 import { auditRoom, type CloudTables, cloudTables } from '../helpers/deliveryChecker';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';

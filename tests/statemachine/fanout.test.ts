@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
-import { loadTemplate } from '../../infra/template';
-import { statesByName } from '../../local/aslStates';
+import { loadTemplate } from '../../tools/infra/template';
+import { statesByName } from '../../tools/local/aslStates';
 import { readEvent } from '../helpers/events';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { prepare } from '../../functions/deliver/prepare';
 import { roomIndexShard, roomKeyOf } from '../../functions/platform/aws/roomMembers';
-import { checkSettings, settingDefaults } from '../../infra/parameters';
-import { loadTemplate } from '../../infra/template';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
-import { type ExecutionSummary, LocalStateMachine } from '../../local/stepfunctions';
+import { checkSettings, settingDefaults } from '../../tools/infra/parameters';
+import { loadTemplate } from '../../tools/infra/template';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
+import { type ExecutionSummary, LocalStateMachine } from '../../tools/local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { recordsOf } from '../helpers/fanoutMachine';
 
@@ -14,8 +14,8 @@ import { recordsOf } from '../helpers/fanoutMachine';
  * The fan-out at the largest page the template allows (the largest FanoutPageSize its Settings accept), in the worst case the protocol
  * lets through: a room of that many members with 16-character connection ids, as API Gateway makes them, and a
  * 4,096-byte message of the character JSON escapes the most. The local engine enforces Step Functions' 262,144-byte
- * limit on every state, task and Map item (local/payloadLimit.ts), so this run fails with States.DataLimitExceeded
- * if any of them would on AWS.
+ * limit on every state, task and Map item (tools/local/payloadLimit.ts), so this run fails with
+ * States.DataLimitExceeded if any of them would on AWS.
  */
 const templatePath = join(__dirname, '..', '..', 'template.yaml');
 /** The largest FanoutPageSize the template's Settings accept (checked as loadTemplate checks them). */

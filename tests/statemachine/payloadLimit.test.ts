@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PAYLOAD_LIMIT_BYTES } from '../../local/payloadLimit';
-import { LocalStateMachine } from '../../local/stepfunctions';
+import { PAYLOAD_LIMIT_BYTES } from '../../tools/local/payloadLimit';
+import { LocalStateMachine } from '../../tools/local/stepfunctions';
 
 /**
  * Step Functions' payload quota in the local engine: 262,144 bytes of UTF-8 JSON for execution input, state input

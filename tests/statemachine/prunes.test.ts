@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
-import type { LocalStateMachine } from '../../local/stepfunctions';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
+import type { LocalStateMachine } from '../../tools/local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 

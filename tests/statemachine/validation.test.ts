@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LocalStateMachine } from '../../local/stepfunctions';
+import { LocalStateMachine } from '../../tools/local/stepfunctions';
 
 /**
  * The local Step Functions refuses a definition Step Functions would refuse (asl-validator, its path checks included),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
-import { restRoutes } from '../../local/restApi';
+import { loadTemplate } from '../../tools/infra/template';
+import { restRoutes } from '../../tools/local/restApi';
 
 /**
  * Log groups, the admin broadcast API and the $connect authorizer as template.yaml declares them, checked on the raw

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 import { transformedTemplate } from '../helpers/samTransform';
 
 /**

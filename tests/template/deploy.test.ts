@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver/timing';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 
 /**
  * What `sam deploy --guided` does with template.yaml: it asks for every parameter, showing only its name and default

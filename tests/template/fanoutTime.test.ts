@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
-import { statesByName } from '../../local/aslStates';
-import { EXPRESS_LIMIT_SECONDS } from '../../local/stepfunctions';
+import { loadTemplate } from '../../tools/infra/template';
+import { statesByName } from '../../tools/local/aslStates';
+import { EXPRESS_LIMIT_SECONDS } from '../../tools/local/stepfunctions';
 
 /**
  * An Express execution stops after 5 minutes, whatever it is doing, and the fan-out's own TimeoutSeconds is shorter:

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRIC } from '../../functions/platform/powertools';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 
 /** The dashboard and alarms must chart metrics that exist: the ones roomcast emits and the ones AWS publishes. */
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));

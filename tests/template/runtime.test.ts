@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 
 /**
  * The functions run on Lambda under the Node.js line CI runs the whole suite on (.ci/run's NEWEST): a newer runtime is

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { settingDefaults } from '../../infra/parameters';
-import { loadTemplate } from '../../infra/template';
+import { settingDefaults } from '../../tools/infra/parameters';
+import { loadTemplate } from '../../tools/infra/template';
 import { transformedTemplate } from '../helpers/samTransform';
 
 /**
@@ -107,7 +107,7 @@ function sources(dir: string): string[] {
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
     .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8'));
 }
-const code = [...sources(join(root, 'functions')), ...sources(join(root, 'local'))];
+const code = [...sources(join(root, 'functions')), ...sources(join(root, 'tools', 'local'))];
 const readsEnv = (variable: string) => code.some((text) => new RegExp(`['"\`.]${variable}\\b`).test(text));
 
 /** The properties CloudFormation's schema gives each resource type (the schemas cfn-lint ships). */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 
 /**
  * Sign-out (web/signin.js) sends Cognito's `/logout` the chat page's address as `logout_uri`, and Cognito refuses

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 
 /**
  * Tearing a stack down: `sam delete` deletes what the stack made except what it keeps (DeletionPolicy Retain), and

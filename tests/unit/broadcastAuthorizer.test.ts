@@ -1,6 +1,6 @@
 import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { forgetVerifier, handler } from '../../functions/broadcastauthorizer';
-import { type DevIssuer, startDevIssuer } from '../../local/oidc';
+import { type DevIssuer, startDevIssuer } from '../../tools/local/oidc';
 
 /**
  * The admin broadcast's TOKEN authorizer on its own, against a development OIDC issuer: who is let through to

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadTemplate } from '../../infra/template';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
-import { LocalStateMachine, type PutMetricDataInput } from '../../local/stepfunctions';
+import { loadTemplate } from '../../tools/infra/template';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
+import { LocalStateMachine, type PutMetricDataInput } from '../../tools/local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 import { testClock } from '../helpers/fanoutMachine';

@@ -7,7 +7,7 @@ import { DynamoConnectionStore } from '../../functions/platform/aws/connections'
 import { DynamoReactionStore } from '../../functions/platform/aws/reactions';
 import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
 import { DynamoSendStore } from '../../functions/platform/aws/sends';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type DevIssuer, type IssuerFlavour, startDevIssuer } from '../../local/oidc';
+import { type DevIssuer, type IssuerFlavour, startDevIssuer } from '../../tools/local/oidc';
 
 /**
  * The development issuer keeps a sign-in session the way Cognito's hosted UI does (a cookie on its own origin): a

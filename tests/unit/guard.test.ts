@@ -17,7 +17,7 @@ import {
   RoomNotFound,
   UnknownConnection,
 } from '../../functions/platform/errors';
-import { loadTemplate } from '../../infra/template';
+import { loadTemplate } from '../../tools/infra/template';
 import { templatePath } from '../helpers/localCloud';
 
 /** The guard's rules with an in-memory store: what a guessing source and a mistyping person each get. */

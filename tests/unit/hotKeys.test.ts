@@ -8,15 +8,15 @@ import { DynamoPeopleStore } from '../../functions/domain/rooms/dynamoPeople';
 import { PEOPLE_INDEX_SHARDS } from '../../functions/domain/rooms/peopleKeys';
 import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
 import { ROOM_INDEX_SHARDS } from '../../functions/platform/aws/roomMembers';
-import { loadTemplate } from '../../infra/template';
-import { type LocalDynamo, startDynamo } from '../../local/dynamodb';
+import { loadTemplate } from '../../tools/infra/template';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import { localDocumentClient } from '../helpers/templateTables';
 
 /**
  * The lobby is no hot key (docs/ARCHITECTURE.md and docs/PERFORMANCE.md, "Hot keys"): a reconnect storm at API
  * Gateway's 500 new connections/s puts every connection in the lobby, and each subscription is an entry of the room
  * index (RoomSubscribers). On the
- * twin's per-key accounting (local/dynamoKeyThroughput.ts), with its clock held so the whole burst falls in one
+ * twin's per-key accounting (tools/local/dynamoKeyThroughput.ts), with its clock held so the whole burst falls in one
  * second, the busiest index key takes about a tenth of the burst, far under DynamoDB's 1,000 writes/s per key; the
  * room index as it was (every lobby connection under the one key `lobby`) took all of it. The same for the
  * memberships' PeopleIndex at a 5,000-member room's signed-in join burst.

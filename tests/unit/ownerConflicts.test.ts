@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { retryingConflicts } from '../../functions/platform/aws/conflicts';
 import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

@@ -8,7 +8,7 @@ import { createRoom, leaveRoom } from '../../functions/domain/rooms/rooms';
 import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
 import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
 import { busyFrom, type ChatError } from '../../functions/platform/errors';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

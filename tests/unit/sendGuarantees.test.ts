@@ -5,7 +5,7 @@ import { DynamoConnectionStore } from '../../functions/platform/aws/connections'
 import { DynamoMessageStore } from '../../functions/platform/aws/messages';
 import { DynamoSendStore } from '../../functions/platform/aws/sends';
 import { busyFrom, PublishFailed } from '../../functions/platform/errors';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../local/dynamoFaults';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

@@ -3,7 +3,7 @@
 //
 // Before: every page asked `seenby` after each event, at most once per 5 s (the old web/seenby.js, MIN_GAP_MS), so an
 // active room of N members asked N / 5 times a second, each answer reading the room index and two BatchGetItems of
-// N items (members' connections, their read positions: cost/members.ts prices one).
+// N items (members' connections, their read positions: tools/cost/members.ts prices one).
 // After: the page asks once when the room is shown; each markread that moves a position (the client sends at most one
 // per 5 s per member: client/members.ts) reads the room's size (membersUpTo: at most SeenByMaxMembers + 1 index
 // entries, every shard of a small room: one Query each) and publishes one `Seen` event, which rides the fan-out: the

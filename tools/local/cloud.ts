@@ -83,8 +83,8 @@ export interface LocalCloudOptions {
   authSecret?: string;
   /**
    * Tests only, never AWS's timing: the named states' Wait and Retry pauses last `msPerSecond` real ms per second
-   * (local/testClock.ts), so a test need not sit out real backoffs. Absent (as for `npm start` and the benchmark),
-   * every pause lasts its real seconds.
+   * (tools/local/testClock.ts), so a test need not sit out real backoffs. Absent (as for `npm start` and the
+   * benchmark), every pause lasts its real seconds.
    */
   stepFunctionsTestClock?: StepFunctionsTestClock;
   /**
@@ -93,7 +93,7 @@ export interface LocalCloudOptions {
    * receives need not wait five visibility timeouts. Absent, they last their real seconds.
    */
   sqsTestClock?: SqsTestClock;
-  /** Batches each pipe has in flight at once, at most (default DEFAULT_PIPE_POLLERS, local/pipes.ts). */
+  /** Batches each pipe has in flight at once, at most (default DEFAULT_PIPE_POLLERS, tools/local/pipes.ts). */
   pipePollers?: number;
 }
 
@@ -116,7 +116,7 @@ export interface LocalCloud {
   sqs: LocalSqs;
   /** The template's pipes (AWS::Pipes::Pipe), polling their queues. */
   pipes: LocalPipes;
-  /** The local S3 (the attachments bucket, local/s3.ts): its endpoint and its objects. */
+  /** The local S3 (the attachments bucket, tools/local/s3.ts): its endpoint and its objects. */
   s3Endpoint: string;
   s3: LocalS3;
   /** The services that run, in the order they started (and close in reverse). */
@@ -176,7 +176,7 @@ function withLocalDefaults(given: Readonly<Record<string, string>> = {}): Record
  * Starts the whole chat on one machine from template.yaml: the development OIDC issuer (when the template asks for
  * one), DynamoDB, Step Functions, EventBridge, Parameter Store, the WebSocket gateway with its management API, one
  * sandbox pool per function, and the web pages with the REST routes. Each is a service that starts, beside the
- * others, as soon as those it uses have started, and closes before them (local/services.ts).
+ * others, as soon as those it uses have started, and closes before them (tools/local/services.ts).
  */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const host = options.host ?? '127.0.0.1';
@@ -186,8 +186,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const templatePath = options.templatePath ?? join(process.cwd(), 'template.yaml');
   const services = new Services();
 
-  // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (local/oidc.ts); its URLs are
-  // template parameters, so the template is read again with them.
+  // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (tools/local/oidc.ts); its URLs
+  // are template parameters, so the template is read again with them.
   const given = withLocalDefaults(options.parameters);
   const issuer = await devIssuerFor(loadTemplate(templatePath, { parameters: given }), host);
   const devIssuer =
@@ -233,7 +233,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     startPipes(ctx, (await sqs).sqs, await stepFunctions, options.pipePollers),
   );
   const ssm = services.start('Parameter Store', () => startSsm(ctx));
-  // The local web pages' origin, once known: the attachments bucket's CORS rules allow it (local/s3.ts).
+  // The local web pages' origin, once known: the attachments bucket's CORS rules allow it (tools/local/s3.ts).
   let webUrl: string | undefined;
   const s3 = services.start('S3', () =>
     startS3(ctx, () => (webUrl ? [webUrl, webUrl.replace('127.0.0.1', 'localhost')] : [])),

@@ -2,7 +2,7 @@
  * The REST (API Gateway v1) side of the template on the local cloud's HTTP port: every function `Events` entry of
  * type `Api` becomes a route, invoked with an APIGatewayProxyEvent, its proxy result mapped back to HTTP, and the
  * API's SAM `Cors` answered on OPTIONS. A route with a TOKEN Lambda authorizer (the API's `Auth.Authorizers`) runs it
- * first, as API Gateway does (local/restAuthorizer.ts); the gateway's own refusals carry the API's
+ * first, as API Gateway does (tools/local/restAuthorizer.ts); the gateway's own refusals carry the API's
  * `GatewayResponses` headers (CORS), and the stage's `MethodSettings` throttle each method (429). IAM auth is not emulated: AWS_IAM routes are open locally (docs/ACCESS.md).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

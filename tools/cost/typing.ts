@@ -2,7 +2,7 @@
 // heartbeat is one Lambda invocation that marks the connection, reads the room's members (at most TypingMaxMembers
 // + 1 index entries) and posts the frame to every other member; no EventBridge, no Step Functions, nothing stored.
 // A dropped one (within the interval, or above TypingMaxMembers) costs its inbound message, the frame count every
-// frame pays, and the invocation. Pure arithmetic, priced with the model's own metering (cost/metering.ts).
+// frame pays, and the invocation. Pure arithmetic, priced with the model's own metering (tools/cost/metering.ts).
 
 import { type Draft, gbSeconds, priceItems, shardedReadUnits, writeUnits } from './metering';
 import type { PriceTable } from './prices';

@@ -52,7 +52,7 @@ export interface Options {
   warmup: number;
   /** Hot room: messages of the quiet phase, sent one at a time. */
   quiet: number;
-  /** The room-ceiling scenario (bench/ceiling.ts). */
+  /** The room-ceiling scenario (tools/bench/ceiling.ts). */
   ceiling: boolean;
   /** Memory-only run: this many idle members, no fan-out. */
   idle?: number;

@@ -1,6 +1,6 @@
 // What a load run's summary says when its connections were refused at $connect for want of sign-in: artillery
 // counts the gateway's answer as `errors.Unexpected server response: 401` (no token, or no Authorization) or `403`
-// (the authorizer denied the token), which by itself does not say what to do. CommonJS, like load/processor.js.
+// (the authorizer denied the token), which by itself does not say what to do. CommonJS, like tools/load/processor.js.
 
 /** A line for the summary when `errorCounters` (artillery's counter names) show refused connects, else undefined. */
 function signInHint(errorCounters) {

@@ -2,13 +2,14 @@
 // 1,000. Each is one event on the chat bus that the fan-out posts as is (statemachines/fanout.asl.json: AsRoomEvent,
 // then QueryMembersFirstPage and the PostChunks Map; functions/deliver/postAsIs.ts): no seq, no lease, no claim or
 // release, but the room index pages, one Deliver per chunk that reserves its posts in the posting budget and posts
-// the event's frame once to each member. Pure arithmetic, priced with the model's own metering (cost/metering.ts).
+// the event's frame once to each member. Pure arithmetic, priced with the model's own metering
+// (tools/cost/metering.ts).
 //
 // A presence change is priced from its event on: the request that causes it (joinroom, leaveroom, $disconnect,
 // opendm, removemember) is that route's cost. A broadcast is priced whole: the REST call (BroadcastApi), the
 // BroadcastFunction that checks the room, marks the send and publishes, then the fan-out.
 
-import { reservationWrites } from '../functions/domain/fanout/postBudget';
+import { reservationWrites } from '../../functions/domain/fanout/postBudget';
 import {
   type Draft,
   expressGbSeconds,

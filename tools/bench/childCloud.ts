@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * Starts the local cloud in a CHILD process (`node dist/local/cli.js --ready-json ...`) and waits for its one JSON
@@ -8,8 +8,8 @@ import { basename, join, resolve } from 'node:path';
  * The child has an IPC channel, through which it tells the CPU time of each function's sandboxes.
  */
 
-/** The repository: this file runs from bench/ (tests) or, built, from dist/bench/. */
-const ROOT = resolve(__dirname, basename(resolve(__dirname, '..')) === 'dist' ? '../..' : '..');
+/** The repository: this file runs from tools/bench/ (tests) or, built, from dist/bench/: two folders down either way. */
+const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'local', 'cli.js');
 
 /** What `cli.js --ready-json` prints once every listener is up. */
@@ -21,7 +21,7 @@ export interface ReadyLine {
   dynamoEndpoint: string;
   eventsEndpoint: string;
   restEndpoints: string[];
-  /** With a sign-in (AuthMode cognito or oidc): the development issuer, which mints tokens (local/oidc.ts). */
+  /** With a sign-in (AuthMode cognito or oidc): the development issuer, which mints tokens (tools/local/oidc.ts). */
   devIssuerUrl?: string;
   readyMs: number;
 }

@@ -479,7 +479,7 @@ export async function startApiGateway(
 }
 
 /**
- * S3: the template's buckets in memory (local/s3.ts), each request signed by a template principal's key (or the
+ * S3: the template's buckets in memory (tools/local/s3.ts), each request signed by a template principal's key (or the
  * admin's) and checked against its statements. Its CORS rules also allow the local web pages' origin, which
  * `webOrigins` gives once the web server has started.
  */

@@ -2,17 +2,17 @@
  * `npm run bench`: the fan-out benchmark against the local cloud.
  *
  * For each injected management-API latency and each room size it starts a fresh local cloud in a CHILD process
- * (bench/childCloud.ts: `node dist/local/cli.js --ready-json ...`, so the cloud's memory is measured alone from
+ * (tools/bench/childCloud.ts: `node dist/local/cli.js --ready-json ...`, so the cloud's memory is measured alone from
  * /proc/<pid>/status), connects N real WebSocket members from this process, puts them in one room
  * (createroom + joinroom), then sends K messages one after another and times each from the send to the LAST
  * member's receipt. In the same cloud it then runs the baselines:
- *   (a) the tutorial design (bench/tutorial: Scan + sequential PostToConnection), run in this process against the
- *       cloud's DynamoDB and management API, timed the same way;
+ *   (a) the tutorial design (tools/bench/tutorial: Scan + sequential PostToConnection), run in this process
+ *       against the cloud's DynamoDB and management API, timed the same way;
  *   (b) the floor: the raw localhost POST rate against the gateway's management endpoint (keep-alive, 64 in flight,
  *       to the members' real connection ids) and a raw `ws` broadcast to N sockets from one process.
  *
- * `--hot-room` runs the hot-room scenario instead (bench/hotRoom.ts): posts per message and delivery latency of a
- * room whose members send several messages a second, against the same room quiet.
+ * `--hot-room` runs the hot-room scenario instead (tools/bench/hotRoom.ts): posts per message and delivery latency of
+ * a room whose members send several messages a second, against the same room quiet.
  *
  * Modules: options.ts (the command line), childCloud.ts (the cloud child and its ready line), members.ts (the
  * clients), phases.ts (fan-out, tutorial, floors), hotRoom.ts (the hot room), table.ts (the human table); this
@@ -148,7 +148,7 @@ async function fillRoom(
 }
 
 /**
- * `--hot-room`: one room whose members send `--rate` messages a second between them (bench/hotRoom.ts), after
+ * `--hot-room`: one room whose members send `--rate` messages a second between them (tools/bench/hotRoom.ts), after
  * the same room quiet (one message at a time): posts per message, delivery latency p50/p99 from each send to each
  * member's receipt, and what the busy room adds to the quiet one's latency.
  */
@@ -194,7 +194,7 @@ async function runHotRoomBench(opts: Options, apiLatencyMs: number, n: number) {
 const CEILING_RATES = [5, 10, 20, 40, 60, 80, 100, 150, 200, 300];
 const CEILING_STEP_SECONDS = 3;
 /**
- * `--ceiling`: the messages/s one room's sends sustain without BUSY (bench/ceiling.ts). The per-connection send
+ * `--ceiling`: the messages/s one room's sends sustain without BUSY (tools/bench/ceiling.ts). The per-connection send
  * and frame limits are lifted for the run, so that only the room's own send path limits the rate.
  */
 async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {

@@ -62,7 +62,7 @@ export function attachmentCosts(
   const gb = workload.imageBytes / 1024 ** 3;
   const messages = messageCosts(a, prices, messageBytes);
   return CHANGE_ROOM_SIZES.map((roomSize, i) => {
-    // A message's own cost per message (cost/changes.ts: the month's fixed lines left out).
+    // A message's own cost per message (tools/cost/changes.ts: the month's fixed lines left out).
     const messageUsd = (messages[i]?.usd ?? 0) / 1e6;
     const itemBytes = a.messageItemOverheadBytes + messageBytes;
     const extraItemWrites = writeUnits(itemBytes + ATTACHMENT_ITEM_BYTES) - writeUnits(itemBytes);

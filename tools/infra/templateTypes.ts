@@ -68,7 +68,7 @@ export interface LocalEventTarget {
   messageGroupId?: string;
 }
 
-/** An AWS::SQS::Queue, its properties resolved and checked as SQS checks them (local/sqs.ts runs it). */
+/** An AWS::SQS::Queue, its properties resolved and checked as SQS checks them (tools/local/sqs.ts runs it). */
 export interface LocalQueue {
   logicalId: string;
   name: string;
@@ -84,7 +84,7 @@ export interface LocalQueue {
   redrivePolicy?: { deadLetterTargetArn: string; maxReceiveCount: number };
 }
 
-/** An AWS::Pipes::Pipe with an SQS source and a Step Functions target (local/pipes.ts runs it). */
+/** An AWS::Pipes::Pipe with an SQS source and a Step Functions target (tools/local/pipes.ts runs it). */
 export interface LocalPipe {
   logicalId: string;
   name: string;
@@ -99,7 +99,7 @@ export interface LocalPipe {
   desiredState: 'RUNNING' | 'STOPPED';
 }
 
-/** A function's SAM `Schedule` event: EventBridge invokes the function on that schedule (local/schedules.ts). */
+/** A function's SAM `Schedule` event: EventBridge invokes the function on that schedule (tools/local/schedules.ts). */
 export interface LocalSchedule {
   logicalId: string;
   /** The function's logical id. */

@@ -39,7 +39,7 @@ interface DynaliteDb {
     item: Item | null,
     cb: Callback,
   ): void;
-  /** updateIndexes without the per-key charge (local/dynamodb.ts): a transaction charges all its items first. */
+  /** updateIndexes without the per-key charge (tools/local/dynamodb.ts): a transaction charges all its items first. */
   writeIndexes?: DynaliteDb['updateIndexes'];
   itemSize(item: Item): number;
   mapPaths(paths: unknown, item: Item): Item;
@@ -409,7 +409,7 @@ function alreadyApplied(tokens: Tokens, token: string, fingerprint: string, nowM
 export function createTransactions(
   store: DynaliteStore,
   now: () => number = () => Date.now(),
-  /** Per-partition-key throughput (local/dynamoKeyThroughput.ts); none: nothing is charged. */
+  /** Per-partition-key throughput (tools/local/dynamoKeyThroughput.ts); none: nothing is charged. */
   throughput?: KeyThroughput,
 ): Transactions {
   const tokens: Tokens = new Map();

@@ -1,7 +1,7 @@
 // npm run cost -- --room-size 100 --messages-per-day 100000 --connections 5000 [--json]
 // npm run cost -- --room-size 1000 --messages-per-second 5 --hot-rooms 1        (a hot room, all day)
 // Monthly AWS cost of a chat workload: roomcast vs the tutorial design vs AppSync Events. Fan-out tuning and memory
-// sizes come from template.yaml, prices from cost/prices.ts.
+// sizes come from template.yaml, prices from tools/cost/prices.ts.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTemplate } from '../infra/template';
@@ -54,7 +54,7 @@ Coalescing (a busy room's messages go as one batch frame per member and fan-out 
   --json                   print the whole report as one JSON object
   -h, --help               show this help
 
-Prices and their dates are in cost/prices.ts; they are list prices as last known and must be re-checked.
+Prices and their dates are in tools/cost/prices.ts; they are list prices as last known and must be re-checked.
 `;
 
 class UsageError extends Error {}
@@ -92,7 +92,7 @@ export function templateAssumptions(path: string): Partial<Assumptions> {
   };
 }
 
-/** The typing route's settings and memory from the template (cost/typing.ts). */
+/** The typing route's settings and memory from the template (tools/cost/typing.ts). */
 export function typingSettings(path: string): TypingSettings {
   const template = loadTemplate(path);
   return {
@@ -102,7 +102,7 @@ export function typingSettings(path: string): TypingSettings {
   };
 }
 
-/** The broadcast route's memory from the template (cost/presence.ts). */
+/** The broadcast route's memory from the template (tools/cost/presence.ts). */
 export function broadcastSettings(path: string): BroadcastSettings {
   const fn = loadTemplate(path)
     .functions()
@@ -251,7 +251,7 @@ export function render(report: CostReport): string {
   const { roomcast, tutorial, appsync } = report.designs;
   const f = report.fanout;
   const out = [
-    `roomcast cost model - us-east-1 list prices as of ${report.pricesAsOf.join(', ')} (re-check them: cost/prices.ts)`,
+    `roomcast cost model - us-east-1 list prices as of ${report.pricesAsOf.join(', ')} (re-check them: tools/cost/prices.ts)`,
     `workload: ${int.format(w.messagesPerDay)} messages/day x ${w.days} days = ${int.format(report.messagesPerMonth)} messages;` +
       ` rooms of ${int.format(w.roomSize)}; ${int.format(w.connections)} connections open; ${w.messageBytes}-byte texts`,
     `fan-out: chunk ${a.chunkSize}, page ${a.pageSize}, Map concurrency ${a.maxConcurrency} -> ${f.pages} page(s),` +

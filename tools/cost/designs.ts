@@ -1,7 +1,7 @@
 // The three designs' line items for one workload: roomcast (send path, fan-out, observability), the AWS tutorials'
-// design and AppSync Events. Pure arithmetic over the basis estimate() computes (cost/model.ts).
+// design and AppSync Events. Pure arithmetic over the basis estimate() computes (tools/cost/model.ts).
 
-import { reservationWrites } from '../functions/domain/fanout/postBudget';
+import { reservationWrites } from '../../functions/domain/fanout/postBudget';
 import {
   type Draft,
   design,

@@ -1,11 +1,11 @@
 // Monthly AWS cost of a chat workload, by component, for three designs:
 //   roomcast  - SendMessage Lambda -> EventBridge -> Express state machine (Query the room index, Map over chunks)
 //               -> Deliver Lambda per chunk posting concurrently (this repository's template.yaml); a busy room's
-//               messages coalesce into one batch frame per member and cycle (cost/coalescing.ts);
+//               messages coalesce into one batch frame per member and cycle (tools/cost/coalescing.ts);
 //   tutorial  - the AWS tutorials' design: one Lambda per message that Scans the whole connections table and posts
 //               to each member in turn;
 //   appsync   - AWS AppSync Events: publish once, AppSync delivers to every subscriber of the channel.
-// Pure arithmetic: no I/O, no clock. Prices come in as a table (cost/prices.ts) so tests can use round numbers.
+// Pure arithmetic: no I/O, no clock. Prices come in as a table (tools/cost/prices.ts) so tests can use round numbers.
 
 /** The fan-out waits no window before a busy room's next batch: the queue hands it out as soon as the last is done. */
 const BUSY_WINDOW_MS = 0;
@@ -48,7 +48,7 @@ export const DEFAULT_WORKLOAD: Workload = {
   messageBytes: 200,
 };
 
-/** Defaults; cost/cli.ts replaces the template-owned ones (chunk, page, concurrency, memory) with template.yaml's. */
+/** Defaults; tools/cost/cli.ts replaces the template-owned ones (chunk, page, concurrency, memory) with template.yaml's. */
 export const DEFAULT_ASSUMPTIONS: Assumptions = {
   chunkSize: 100,
   pageSize: 1000,
@@ -189,7 +189,7 @@ export function validateWorkload(w: Workload): void {
 
 // ------------------------------------------------------------------ delivery: how many posts a message costs
 
-/** Rooms, their rate, the cycle and what coalescing makes of them (cost/coalescing.ts). */
+/** Rooms, their rate, the cycle and what coalescing makes of them (tools/cost/coalescing.ts). */
 export function delivery(w: Workload, a: Assumptions, f: FrameSizes, fan: FanoutShape): Delivery {
   const rooms = w.rooms ?? Math.max(1, Math.floor(w.connections / w.roomSize));
   const messagesPerSecondPerRoom = w.messagesPerDay / 86_400 / rooms;

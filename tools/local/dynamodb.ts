@@ -1,5 +1,5 @@
 // DynamoDB for the local cloud: dynalite (in memory, or LevelDB on disk) with the template's tables created, and the
-// transactions dynalite lacks answered in front of it (local/dynamoTransactions.ts).
+// transactions dynalite lacks answered in front of it (tools/local/dynamoTransactions.ts).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -38,7 +38,7 @@ export interface StartDynamoOptions {
   guard?: DynamoGuard;
   /**
    * Tests only: DynamoDB's per-partition-key limits (1,000 WCU/s, 3,000 RCU/s) times this, within (0, 1]; default 1.
-   * The limits are always enforced (local/dynamoKeyThroughput.ts).
+   * The limits are always enforced (tools/local/dynamoKeyThroughput.ts).
    */
   keyLimitScale?: number;
   /**
@@ -178,7 +178,7 @@ function patchDynaliteIndexKeys(): void {
   // Every PutItem, UpdateItem and DeleteItem (a BatchWriteItem's items too) updates its indexes here, with the old
   // and the new item, under the item's lock and before the item is written: the write is charged to its partition
   // keys here, and a write over a key's limit fails before anything is written. Transactions charge all their
-  // items at once before writing (local/dynamoTransactions.ts) and write through `writeIndexes`.
+  // items at once before writing (tools/local/dynamoTransactions.ts) and write through `writeIndexes`.
   const writeIndexes = db.updateIndexes;
   db.writeIndexes = writeIndexes;
   db.updateIndexes = (store, table, existing, item, cb) => {
@@ -792,7 +792,7 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
   };
 }
 
-/** What the DynamoDB thread (local/dynamoThread.ts) is started with. */
+/** What the DynamoDB thread (tools/local/dynamoThread.ts) is started with. */
 export interface DynamoThreadInit {
   /** The template as the main thread read it (the thread does not parse it again). */
   template: TemplateFile;
@@ -821,8 +821,8 @@ export type DynamoThreadMessage =
 
 /**
  * Starts DynamoDB (startDynamo with the IAM guard) in a worker thread of its own (`workerPath`, the built
- * local/dynamoThread.ts), so its event loop is not the one the gateway, the management API and the state machines
- * share. IAM denials come back through `log`.
+ * tools/local/dynamoThread.ts), so its event loop is not the one the gateway, the management API and the state
+ * machines share. IAM denials come back through `log`.
  */
 export function startDynamoThread(
   workerPath: string,

@@ -1,5 +1,5 @@
-// artillery processor for the roomcast WebSocket scenarios (load/local.yml, load/deployed.yml). CommonJS, no
-// dependencies: artillery loads it into each of its workers.
+// artillery processor for the roomcast WebSocket scenarios (tools/load/local.yml, tools/load/deployed.yml).
+// CommonJS, no dependencies: artillery loads it into each of its workers.
 //
 // Each virtual user (VU) connects with ?username=, joins a room (the first VU of each group creates it with
 // `createroom`, the others `joinroom` its code), sends chat messages at a steady rate, waits for its own messages to
