@@ -145,6 +145,19 @@ function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
       priceId: 'dynamoWriteRequestUnits',
     },
     {
+      service: 'DynamoDB',
+      component:
+        "the room's fan-out cursor (Prepare's strong GetItem; a busy room's read-ahead Query is not counted)",
+      quantity: cycles,
+      priceId: 'dynamoReadRequestUnits',
+    },
+    {
+      service: 'DynamoDB',
+      component: "the room's fan-out cursor (SaveCursor's UpdateItem after the posts, 1 WRU per batch)",
+      quantity: cycles,
+      priceId: 'dynamoWriteRequestUnits',
+    },
+    {
       service: 'Lambda',
       component: `Deliver requests (Prepare and ${fan.chunks.length} chunk(s) per batch)`,
       quantity: invocations,
