@@ -87,8 +87,16 @@ export async function prepareReadingAhead(
   const rooms = await Promise.all(
     [...byRoom].map(async ([roomId, roomEvents]) => {
       if (roomId === null) return prepareRoom(roomId, roomEvents, null);
-      const { events, cursor } = await readAhead(roomId, roomEvents, cursors, nowSeconds);
-      return prepareRoom(roomId, events, cursor && cursors.itemOf(cursor, nowSeconds));
+      try {
+        const { events, cursor } = await readAhead(roomId, roomEvents, cursors, nowSeconds);
+        return prepareRoom(roomId, events, cursor && cursors.itemOf(cursor, nowSeconds));
+      } catch (error) {
+        // The cursor or the read-ahead could not be read (after the SDK's retries): the batch goes as it came, which
+        // may post again what was posted ahead (the client keeps one per seq), rather than failing the execution and
+        // holding the room's queue for its visibility timeout.
+        logger.warn('fan-out read-ahead skipped: the cursor could not be read', { roomId, error });
+        return prepareRoom(roomId, roomEvents, null);
+      }
     }),
   );
   return prepared(input, messageIds, rooms);

@@ -93,3 +93,23 @@ it('saves nothing for a batch without messages', async () => {
   expect(await readAhead(ROOM, [presence], store, NOW)).toEqual({ events: [presence], cursor: null });
   expect(queries).toEqual([]);
 });
+
+it('posts a batch as it came when the cursor cannot be read, rather than failing the execution', async () => {
+  const { prepareReadingAhead } = await import('../../functions/deliver/prepare');
+  const { store } = storeOf(undefined, [stored(3)]);
+  store.cursor = async () => {
+    throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+  };
+  const record = (seq: number) => ({
+    messageId: `r${seq}`,
+    body: JSON.stringify({
+      detail: { messageId: `id-${seq}`, roomId: ROOM, seq, payload: message(seq).payload },
+    }),
+  });
+  const prepared = await prepareReadingAhead([record(1), record(2)], store, NOW);
+  expect(prepared.rooms).toHaveLength(1);
+  expect(prepared.rooms[0]?.frames.map((f) => [f.firstSeq, f.lastSeq])).toEqual([[1, 2]]);
+  expect(prepared.rooms[0]?.cursor).toBeNull();
+});
