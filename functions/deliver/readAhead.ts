@@ -22,6 +22,12 @@ export const READ_AHEAD_MESSAGES = 40;
 export const READ_AHEAD_BYTES = 16_384;
 /** How long a skip entry waits for its event: far past any sender's publish deadline. */
 export const SKIP_SECONDS = 300;
+/**
+ * Seqs posted ahead and not yet seen, at most: read-ahead pauses at this many. In an overload the queue's backlog
+ * would otherwise all be listed, and the cursor travels in the execution's state (256 KiB) and is written whole per
+ * execution (1 WCU per KB): 500 entries stay near 10 KB.
+ */
+export const MAX_SKIP = 500;
 
 /** The room's cursor as stored; `version` guards its save against a second execution of the same batch. */
 export interface RoomCursor {
@@ -92,9 +98,10 @@ export async function readAhead(
   const dropped = events.length - kept.length;
   let high = Math.max(read?.high ?? 0, ...kept.map((e) => e.seq ?? 0));
   const ahead: AheadEvent[] = [];
-  if (seqs.length >= 2) {
+  const room = MAX_SKIP - skip.size;
+  if (seqs.length >= 2 && room > 0) {
     let bytes = 0;
-    for (const stored of await store.storedAfter(roomId, high, READ_AHEAD_MESSAGES)) {
+    for (const stored of await store.storedAfter(roomId, high, Math.min(READ_AHEAD_MESSAGES, room))) {
       if (stored.payload !== undefined) {
         bytes += stored.payload.length;
         if (bytes > READ_AHEAD_BYTES) break;

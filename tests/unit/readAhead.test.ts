@@ -3,6 +3,7 @@ import {
   type CursorItem,
   type CursorSave,
   type CursorStore,
+  MAX_SKIP,
   READ_AHEAD_BYTES,
   type RoomCursor,
   readAhead,
@@ -112,4 +113,20 @@ it('posts a batch as it came when the cursor cannot be read, rather than failing
   expect(prepared.rooms).toHaveLength(1);
   expect(prepared.rooms[0]?.frames.map((f) => [f.firstSeq, f.lastSeq])).toEqual([[1, 2]]);
   expect(prepared.rooms[0]?.cursor).toBeNull();
+});
+
+it(`pauses when ${MAX_SKIP} seqs posted ahead are not yet seen, so the cursor stays small in an overload`, async () => {
+  const skip = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(100 + i), NOW]));
+  const full = storeOf({ high: 100 + MAX_SKIP, skip: skip(MAX_SKIP), version: 9 }, [stored(700)]);
+  const paused = await readAhead(ROOM, [message(1), message(2)], full.store, NOW);
+  expect(full.queries).toEqual([]);
+  expect(seqsOf(paused.events)).toEqual([1, 2]);
+  // Room for 3 more: at most 3 are read.
+  const near = storeOf(
+    { high: 600, skip: skip(MAX_SKIP - 3), version: 9 },
+    Array.from({ length: 10 }, (_, i) => stored(601 + i)),
+  );
+  const { events, cursor } = await readAhead(ROOM, [message(1), message(2)], near.store, NOW);
+  expect(seqsOf(events)).toEqual([1, 2, 601, 602, 603]);
+  expect(Object.keys(cursor?.skip ?? {})).toHaveLength(MAX_SKIP);
 });
