@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChatClient } from '../helpers/chatClient';
+import { ChatClient, FRAME_TIMEOUT_MS } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 import { type Example, matchFrame, parseExamples, substitute } from '../helpers/wscatExamples';
 
@@ -12,7 +12,6 @@ import { type Example, matchFrame, parseExamples, substitute } from '../helpers/
  */
 jest.setTimeout(60_000);
 
-const EXPECT_TIMEOUT_MS = 5_000;
 const examples = parseExamples(readFileSync(join(__dirname, '..', '..', 'docs', 'PROTOCOL.md'), 'utf8'));
 
 let testCloud: TestCloud;
@@ -74,7 +73,9 @@ async function run(example: Example): Promise<void> {
     }
     const frame = await chat.next(
       (f) => matchFrame(step.frame, f, vars) !== undefined,
-      EXPECT_TIMEOUT_MS,
+      // A frame waited for as long as any test's (a CI machine running three test files may be slow to answer);
+      // every wait is for a frame that must come, so a longer wait delays a failure and never hides one.
+      FRAME_TIMEOUT_MS,
       `${where}: ${step.client}< ${JSON.stringify(step.frame)}`,
     );
     for (const [name, value] of matchFrame(step.frame, frame, vars) ?? []) vars.set(name, value);
