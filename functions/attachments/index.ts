@@ -1,10 +1,10 @@
-import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { readAttachment, requestUpload } from '../domain/attachments/attachments';
 import { requireConnection } from '../domain/identity/connections';
 import { servedFrom } from '../domain/limits/guard';
 import { limitOwner } from '../domain/limits/quotas';
 import { systemClock } from '../platform/clock';
 import { numberEnv } from '../platform/config';
+import { featureHandler } from '../platform/features';
 import { onFirstCall } from '../platform/onFirstCall';
 import { logger } from '../platform/powertools';
 import { routeHandler } from '../platform/websocket';
@@ -20,14 +20,12 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-const ATTACHMENT_ROUTES = ['attach', 'getattachment'] as const;
-
 /**
  * attach and getattachment (functions/domain/attachments/attachments.ts). A frame naming a room (`roomId`) acts in
  * it when the connection follows it, and is refused NOT_SUBSCRIBED before this runs otherwise (platform/websocket.ts,
  * ROOM_ROUTES).
  */
-const routes: Record<string, ReturnType<typeof routeHandler>> = {
+const routes = {
   attach: routeHandler('attach', async (frame) => {
     const served = servedFrom(deps(), frame);
     const connection = await requireConnection(served, frame.connectionId);
@@ -52,13 +50,5 @@ const routes: Record<string, ReturnType<typeof routeHandler>> = {
   }),
 };
 
-/** One function for both routes, routed by the route key API Gateway names. */
-export const handler = (event: APIGatewayProxyWebsocketEventV2, context?: Context) => {
-  const route = routes[event.requestContext.routeKey];
-  // The template wires only these routes here; any other key is a wiring mistake, failed loudly.
-  if (!route)
-    throw new Error(
-      `attachments serves ${ATTACHMENT_ROUTES.join(', ')}, not ${event.requestContext.routeKey}`,
-    );
-  return route(event, context);
-};
+/** One function for both routes, routed by the route key API Gateway names (platform/features.ts). */
+export const handler = featureHandler('attachments', routes);

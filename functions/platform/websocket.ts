@@ -103,7 +103,7 @@ async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: A
 
 /**
  * The routes that act on one room: the shown room, or any room the connection follows that the frame names
- * (`roomId`). (`leaveroom` is not one: it names the room it ends, functions/leaveroom.)
+ * (`roomId`). (`leaveroom` is not one: it names the room it ends, functions/rooms/leaveroom.ts.)
  */
 const ROOM_ROUTES = new Set([
   'sendmessage',

@@ -39,7 +39,7 @@ it('starts on free ports and hands back working URLs from the ready line', async
 
 it("reports each function's sandbox CPU time, which grows when the function runs", async () => {
   const before = await cloud.lambdaCpuUs();
-  expect(Object.keys(before)).toEqual(expect.arrayContaining(['DeliverFunction', 'SendMessageFunction']));
+  expect(Object.keys(before)).toEqual(expect.arrayContaining(['DeliverFunction', 'MessagesFunction']));
   const ws = new WebSocket(`${cloud.wsUrl}?username=cpu`);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   // The message comes alone, or in a `batch` when the lobby's fan-out was still busy with the previous test's.
@@ -58,7 +58,7 @@ it("reports each function's sandbox CPU time, which grows when the function runs
   await delivered;
   const after = await cloud.lambdaCpuUs();
   expect(after.DeliverFunction).toBeGreaterThan(before.DeliverFunction ?? 0);
-  expect(after.SendMessageFunction).toBeGreaterThan(before.SendMessageFunction ?? 0);
+  expect(after.MessagesFunction).toBeGreaterThan(before.MessagesFunction ?? 0);
   ws.close();
   // A send and its fan-out through a child process's cloud; the figures, not the time, are what is checked.
 }, 60_000);

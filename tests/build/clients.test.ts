@@ -25,29 +25,16 @@ const CALLS: Record<string, string[]> = {
   AuthorizerFunction: [SSM],
   BroadcastAuthorizerFunction: [],
   BroadcastFunction: [DYNAMODB, EVENTBRIDGE],
-  ConnectFunction: [DYNAMODB, MANAGEMENT_API],
-  CloseRoomFunction: [DYNAMODB, MANAGEMENT_API],
-  CreateRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  DefaultFunction: [DYNAMODB, MANAGEMENT_API],
+  // $connect, $disconnect (publishes its rooms' presence) and $default.
+  ConnectionFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   DeliverFunction: [DYNAMODB, MANAGEMENT_API],
-  DisconnectFunction: [DYNAMODB, EVENTBRIDGE],
-  HistoryFunction: [DYNAMODB, MANAGEMENT_API],
-  JoinRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  LeaveRoomFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  SubscribeFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  RemoveMemberFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  RotateKeyFunction: [DYNAMODB, MANAGEMENT_API],
-  // HeadObject of a message's attachments.
-  SendMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3],
-  TypingFunction: [DYNAMODB, MANAGEMENT_API],
-  WhoFunction: [DYNAMODB, MANAGEMENT_API],
+  // sendmessage's HeadObject of a message's attachments.
+  MessagesFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3],
+  RoomsFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  PeopleFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
   // A read that moves a position publishes a Seen event (pushed seen-by).
-  MarkReadFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  MyRoomsFunction: [DYNAMODB, MANAGEMENT_API],
-  SeenByFunction: [DYNAMODB, MANAGEMENT_API],
-  FindPeopleFunction: [DYNAMODB, MANAGEMENT_API],
-  OpenDmFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  ChangeMessageFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  ReadingFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  TypingFunction: [DYNAMODB, MANAGEMENT_API],
   // Signs presigned POSTs and GETs with the S3 client's credentials.
   AttachmentsFunction: [DYNAMODB, MANAGEMENT_API, S3],
 };
@@ -105,7 +92,7 @@ function buildOptions(logicalId: string): object {
 }
 
 /** The functions an operator reads traces of: a message's path from its sender to the members. */
-const TRACED = ['SendMessageFunction', 'BroadcastFunction', 'DeliverFunction'];
+const TRACED = ['MessagesFunction', 'BroadcastFunction', 'DeliverFunction'];
 
 /** A function's Tracing as deployed: its own, else the Globals'. */
 function tracingOf(logicalId: string): unknown {

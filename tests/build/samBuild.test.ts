@@ -124,7 +124,7 @@ it('tells a shell without node_modules to run npm ci first', () => {
     execFileSync('cp', [join(root, 'Makefile'), bare]);
     let message = '';
     try {
-      execFileSync('make', ['-f', 'Makefile', 'build-ConnectFunction'], {
+      execFileSync('make', ['-f', 'Makefile', 'build-ConnectionFunction'], {
         cwd: bare,
         env: { PATH: plainPath(), ARTIFACTS_DIR: join(bare, 'out') },
         stdio: 'pipe',

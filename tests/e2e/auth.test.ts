@@ -78,7 +78,7 @@ describe('with AuthMode=token', () => {
     const error = await refusal(query());
     expect(error.status).toBe(401);
     expect(JSON.parse(error.body)).toEqual({ message: 'Unauthorized' });
-    expect(testCloud.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectFunction');
+    expect(testCloud.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectionFunction');
     expect(await storedConnections()).toBe(0);
   });
 

@@ -84,7 +84,7 @@ describe('failures', () => {
     expect(failed.message).not.toMatch(/\n\s+at |PublishFailed|\.js:\d+/);
 
     const logged = testCloud.logs.slice(logMark).join('\n');
-    expect(logged).toMatch(/SendMessageFunction: publishing to the chat bus failed/);
+    expect(logged).toMatch(/MessagesFunction: publishing to the chat bus failed/);
     expect(logged).toMatch(/PublishFailed: PutEvents failed[^\n]*\n\s+at /);
 
     // Everyone else is served as usual meanwhile.

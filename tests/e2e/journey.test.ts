@@ -34,7 +34,7 @@ it('prints every step of one message with its correlation id', async () => {
     expect(requestId).toBeDefined();
     expect(
       logs.some(
-        (line) => / DEBUG .*SendMessageFunction: sending /.test(line) && line.includes(`${requestId}`),
+        (line) => / DEBUG .*MessagesFunction: sending /.test(line) && line.includes(`${requestId}`),
       ),
     ).toBe(true);
     expect(has(/DEBUG eventbridge: MessageSent matched rule \w+, target FanoutQueue/)).toBe(true);

@@ -4,7 +4,7 @@ import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localClo
 
 /**
  * `myrooms` decides whether a member's stored invite key is still its room's by the room's key id (a hash of the
- * key), never reading the key: its policy may not read `inviteKey` (template.yaml, MyRoomsFunction's ReadRooms). The
+ * key), never reading the key: its policy may not read `inviteKey` (template.yaml, RoomsFunction's ReadRooms). The
  * owner still gets its room's current key there, from its own membership, which each rotation updates.
  */
 jest.setTimeout(120_000);

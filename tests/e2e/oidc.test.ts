@@ -259,7 +259,7 @@ describe('AuthMode=oidc', () => {
       if (!(error instanceof HandshakeRefused)) throw error;
       expect(error.status).toBe(401);
       expect(JSON.parse(error.body)).toEqual({ message: 'Unauthorized' });
-      expect(testCloud.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectFunction');
+      expect(testCloud.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectionFunction');
       expect(await storedConnections()).toBe(0);
       // No token at all: API Gateway refuses before the authorizer runs, so only the other cases have a log line.
       if (token !== undefined) {

@@ -263,8 +263,8 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
       await client.expectReply({ action: 'sendmessage', message: 'who waits?' });
       await testCloud.settle();
       const kinds = new Map(testCloud.invocations.map((i) => [i.logicalId, i.kind]));
-      expect(kinds.get('SendMessageFunction')).toBe('request');
-      expect(kinds.get('ConnectFunction')).toBe('request');
+      expect(kinds.get('MessagesFunction')).toBe('request');
+      expect(kinds.get('ConnectionFunction')).toBe('request');
       expect(kinds.get('DeliverFunction')).toBe('background');
     } finally {
       await client.close();

@@ -32,27 +32,13 @@ describe('the real template.yaml', () => {
         'AuthorizerFunction',
         'BroadcastAuthorizerFunction',
         'BroadcastFunction',
-        'ConnectFunction',
-        'CreateRoomFunction',
-        'DefaultFunction',
+        'ConnectionFunction',
         'DeliverFunction',
-        'DisconnectFunction',
-        'HistoryFunction',
-        'JoinRoomFunction',
-        'LeaveRoomFunction',
-        'SubscribeFunction',
-        'SendMessageFunction',
-        'WhoFunction',
-        'ChangeMessageFunction',
-        'RotateKeyFunction',
-        'RemoveMemberFunction',
-        'CloseRoomFunction',
+        'MessagesFunction',
+        'RoomsFunction',
+        'PeopleFunction',
+        'ReadingFunction',
         'TypingFunction',
-        'MarkReadFunction',
-        'MyRoomsFunction',
-        'SeenByFunction',
-        'OpenDmFunction',
-        'FindPeopleFunction',
         'AttachmentsFunction',
       ].sort(),
     );
@@ -78,7 +64,7 @@ describe('the real template.yaml', () => {
     const deliver = t.functions().find((f) => f.logicalId === 'DeliverFunction');
     expect(deliver).toMatchObject({ timeoutSeconds: 30, memoryMb: 512, runtime: 'nodejs24.x' });
     expect(deliver?.entryPoint).toBe(join(__dirname, '..', '..', 'functions', 'deliver', 'index.ts'));
-    const connect = t.functions().find((f) => f.logicalId === 'ConnectFunction');
+    const connect = t.functions().find((f) => f.logicalId === 'ConnectionFunction');
     expect(connect).toMatchObject({ timeoutSeconds: 10, memoryMb: 256 });
   });
 
@@ -218,7 +204,7 @@ describe('the real template.yaml', () => {
     expect(fn?.environment.CALLBACK_URL).toBe(
       'https://localwebsocketapi.execute-api.eu-west-1.amazonaws.com/beta',
     );
-    expect(fn?.arn).toBe('arn:aws:lambda:eu-west-1:123456789012:function:dev-ConnectFunction');
+    expect(fn?.arn).toBe('arn:aws:lambda:eu-west-1:123456789012:function:dev-ConnectionFunction');
     expect(o.webSocketApis()[0]?.stageName).toBe('beta');
     expect(JSON.stringify(o.stateMachines()[0]?.definition)).toContain("States.StringToJson('25')");
   });

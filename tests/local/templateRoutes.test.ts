@@ -47,21 +47,21 @@ describe('the real template.yaml', () => {
         'getattachment',
       ].sort(),
     );
-    expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectFunction', twoWay: false });
-    expect(routes.$disconnect).toMatchObject({ functionLogicalId: 'DisconnectFunction', twoWay: false });
-    expect(routes.$default).toMatchObject({ functionLogicalId: 'DefaultFunction', twoWay: true });
-    expect(routes.sendmessage).toMatchObject({ functionLogicalId: 'SendMessageFunction', twoWay: true });
-    expect(routes.who?.functionLogicalId).toBe('WhoFunction');
-    // One function serves the three message changes, told apart by the route key.
-    for (const key of ['editmessage', 'deletemessage', 'react'])
-      expect(routes[key]).toMatchObject({ functionLogicalId: 'ChangeMessageFunction', twoWay: true });
-    expect(routes.history?.functionLogicalId).toBe('HistoryFunction');
+    // One function per feature, each route told apart by its route key (functions/platform/features.ts).
+    expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectionFunction', twoWay: false });
+    expect(routes.$disconnect).toMatchObject({ functionLogicalId: 'ConnectionFunction', twoWay: false });
+    expect(routes.$default).toMatchObject({ functionLogicalId: 'ConnectionFunction', twoWay: true });
+    for (const key of ['sendmessage', 'history', 'editmessage', 'deletemessage', 'react'])
+      expect(routes[key]).toMatchObject({ functionLogicalId: 'MessagesFunction', twoWay: true });
+    for (const key of ['createroom', 'joinroom', 'leaveroom', 'subscribe', 'closeroom', 'removemember', 'rotatekey', 'myrooms', 'who'])
+      expect(routes[key]).toMatchObject({ functionLogicalId: 'RoomsFunction', twoWay: true });
+    for (const key of ['findpeople', 'opendm'])
+      expect(routes[key]).toMatchObject({ functionLogicalId: 'PeopleFunction', twoWay: true });
+    for (const key of ['markread', 'seenby'])
+      expect(routes[key]).toMatchObject({ functionLogicalId: 'ReadingFunction', twoWay: true });
     // One function signs uploads and reads of attachments.
     for (const key of ['attach', 'getattachment'])
       expect(routes[key]).toMatchObject({ functionLogicalId: 'AttachmentsFunction', twoWay: true });
-    expect(routes.subscribe).toMatchObject({ functionLogicalId: 'SubscribeFunction', twoWay: true });
-    expect(routes.findpeople).toMatchObject({ functionLogicalId: 'FindPeopleFunction', twoWay: true });
-    expect(routes.closeroom).toMatchObject({ functionLogicalId: 'CloseRoomFunction', twoWay: true });
     // A heartbeat gets no reply: a route without a route response.
     expect(routes.typing).toMatchObject({ functionLogicalId: 'TypingFunction', twoWay: false });
     // The keepalive is answered by API Gateway itself: no function, the integration response's template as reply.

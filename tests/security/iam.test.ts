@@ -200,7 +200,7 @@ describe('fine-grained DynamoDB access', () => {
 
   it('lets myrooms read the room attributes its list reads (LISTED_ROOM_ATTRIBUTES) and no others', async () => {
     const read = (attributes: readonly string[]) =>
-      decide('MyRoomsFunctionRole', 'dynamodb:BatchGetItem', 'RoomsTable', {
+      decide('RoomsFunctionRole', 'dynamodb:BatchGetItem', 'RoomsTable', {
         'dynamodb:Attributes': [...attributes],
       });
     expect(await read(LISTED_ROOM_ATTRIBUTES)).toBe('Allowed');

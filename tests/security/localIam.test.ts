@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { type Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, HandshakeRefused, isMessage, messagesIn } from '../helpers/chatClient';
 import { auditRoom, cloudTables } from '../helpers/deliveryChecker';
@@ -31,13 +31,19 @@ const ADMIN = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
  * Removes the statement `sid` from the inline policies of `resource`, also from a policy under `!If` (the
- * authorizer's, AuthMode=token only); throws if it is not there.
+ * authorizer's, AuthMode=token only), or detaches the shared managed policy `sid` names (`- !Ref <Policy>`); throws
+ * if it is not there.
  */
 function withoutStatement(resource: string, sid: string) {
   return (doc: Document) => {
     const policies = doc.getIn(['Resources', resource, 'Properties', 'Policies']) as YAMLSeq<
       YAMLMap | YAMLSeq
     >;
+    const attached = policies.items.findIndex((p) => isScalar(p) && p.value === sid);
+    if (attached >= 0) {
+      policies.items.splice(attached, 1);
+      return;
+    }
     const documents = policies.items.flatMap((p) =>
       isSeq(p) ? p.items.filter((branch): branch is YAMLMap => isMap(branch)) : [p],
     );
@@ -105,7 +111,7 @@ const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('taking one statement out of the template breaks its feature locally, as on AWS', () => {
   it("without SendMessage's events:PutEvents the sender gets INTERNAL, nobody gets the message, and the denial is logged", async () => {
-    const s = await cloudWithout('SendMessageFunction', 'PublishChatEvents');
+    const s = await cloudWithout('MessagesFunction', 'PublishChatEventsPolicy');
     try {
       const [alice, bob] = [await connect(s, 'username=alice'), await connect(s, 'username=bob')];
       const busArn = s.cloud.template.eventBuses()[0]?.arn as string;
@@ -127,10 +133,10 @@ describe('taking one statement out of the template breaks its feature locally, a
       expect([...alice.frames, ...bob.frames].flatMap(messagesIn)).toEqual([]);
       const logged = s.logSince(mark);
       expect(logged).toMatch(
-        new RegExp(`iam: AccessDenied for SendMessageFunction: events:PutEvents on ${literally(busArn)}`),
+        new RegExp(`iam: AccessDenied for MessagesFunction: events:PutEvents on ${literally(busArn)}`),
       );
       expect(logged).toMatch(
-        /AccessDeniedException: User: \S+SendMessageFunction\S* is not authorized to perform: events:PutEvents/,
+        /AccessDeniedException: User: \S+MessagesFunction\S* is not authorized to perform: events:PutEvents/,
       );
     } finally {
       await s.close();
@@ -138,7 +144,7 @@ describe('taking one statement out of the template breaks its feature locally, a
   });
 
   it("without SendMessage's access to Messages a send is refused: INTERNAL, nothing stored, its seq left a gap", async () => {
-    const s = await cloudWithout('SendMessageFunction', 'StoreMessage');
+    const s = await cloudWithout('MessagesFunction', 'StoreMessagesAndChanges');
     try {
       const alice = await connect(s, 'username=alice');
       const tables = cloudTables(s.cloud);
@@ -159,7 +165,7 @@ describe('taking one statement out of the template breaks its feature locally, a
       expect(audit).toMatchObject({ seq: 1, stored: 0 });
       tables.db.destroy();
       expect(s.logSince(mark)).toMatch(
-        /iam: AccessDenied for SendMessageFunction: dynamodb:(Query|PutItem) on arn:aws:dynamodb:\S+:table\/\S*MessagesTable/,
+        /iam: AccessDenied for MessagesFunction: dynamodb:(Query|PutItem) on arn:aws:dynamodb:\S+:table\/\S*MessagesTable/,
       );
     } finally {
       await s.close();
@@ -193,17 +199,17 @@ describe('taking one statement out of the template breaks its feature locally, a
   });
 
   it("without Connect's dynamodb:PutItem no one can connect: the handshake fails with 500", async () => {
-    const s = await cloudWithout('ConnectFunction', 'StoreConnection');
+    const s = await cloudWithout('ConnectionFunction', 'StoreAndRemoveConnection');
     try {
       const mark = s.testCloud.logs.length;
       expect((await handshakeRefusal(s, 'username=alice')).status).toBe(500);
       const table = s.cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
       const logged = s.logSince(mark);
       expect(logged).toContain(
-        `iam: AccessDenied for ConnectFunction: dynamodb:PutItem on arn:aws:dynamodb:${s.cloud.template.region}:${s.cloud.template.accountId}:table/${table}`,
+        `iam: AccessDenied for ConnectionFunction: dynamodb:PutItem on arn:aws:dynamodb:${s.cloud.template.region}:${s.cloud.template.accountId}:table/${table}`,
       );
       expect(logged).toMatch(
-        /AccessDeniedException: User: \S+ConnectFunction\S* is not authorized to perform: dynamodb:PutItem/,
+        /AccessDeniedException: User: \S+ConnectionFunction\S* is not authorized to perform: dynamodb:PutItem/,
       );
     } finally {
       await s.close();
@@ -341,7 +347,7 @@ describe('callers of the local services', () => {
   });
 
   it("a function's own key is refused what its statements do not allow, with the error name each SDK parses", async () => {
-    const credentials = cloud.iam.credentials('ConnectFunction');
+    const credentials = cloud.iam.credentials('ConnectionFunction');
     const region = cloud.template.region;
     const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
     const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials });
@@ -423,7 +429,7 @@ describe('callers of the local services', () => {
   });
 
   it("myrooms' own key reads only the room attributes its policy names (dynamodb:Attributes, dynamodb:Select)", async () => {
-    const credentials = cloud.iam.credentials('MyRoomsFunction');
+    const credentials = cloud.iam.credentials('RoomsFunction');
     const region = cloud.template.region;
     const table = String(cloud.template.tables().find((t) => t.logicalId === 'RoomsTable')?.TableName);
     const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials, maxAttempts: 1 });
@@ -465,7 +471,7 @@ describe('callers of the local services', () => {
     const region = cloud.template.region;
     const names: string[] = [];
     for (const credentials of [
-      { accessKeyId: 'local-ConnectFunction', secretAccessKey: 'guessed' },
+      { accessKeyId: 'local-ConnectionFunction', secretAccessKey: 'guessed' },
       { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'whatever' },
     ]) {
       const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials, maxAttempts: 1 });
@@ -483,7 +489,7 @@ describe('callers of the local services', () => {
   it("the state machine's role may invoke Deliver and no other function", async () => {
     const functions = cloud.template.functions();
     const deliver = functions.find((f) => f.logicalId === 'DeliverFunction')?.arn as string;
-    const connect = functions.find((f) => f.logicalId === 'ConnectFunction')?.arn as string;
+    const connect = functions.find((f) => f.logicalId === 'ConnectionFunction')?.arn as string;
     expect(await cloud.iam.checkCall('FanoutStateMachine', 'lambda:InvokeFunction', deliver)).toBeUndefined();
     expect(await cloud.iam.checkCall('FanoutStateMachine', 'lambda:InvokeFunction', connect)).toMatchObject({
       code: 'AccessDeniedException',

@@ -33,7 +33,7 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 const context = {
-  functionName: 'test-SendMessageFunction',
+  functionName: 'test-MessagesFunction',
   awsRequestId: 'request-1',
   getRemainingTimeInMillis: () => 10_000,
 } as unknown as Context;
@@ -60,7 +60,7 @@ it('counts a cold start on the first invocation only, with the function and serv
   const first = emitted();
   const coldStart = first.find((doc) => doc.names.includes(METRIC.coldStart));
   expect(coldStart?.dimensions).toMatchObject({
-    function_name: 'test-SendMessageFunction',
+    function_name: 'test-MessagesFunction',
     service: 'roomcast',
     ColdStart: 1,
   });

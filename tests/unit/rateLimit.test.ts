@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { takeSendToken, takeToken } from '../../functions/domain/limits/rateLimit';
 import type { Connection, ConnectionStore, SendBucket } from '../../functions/domain/ports';
-import { handler as sendmessage } from '../../functions/sendmessage';
+import { handler as sendmessage } from '../../functions/messages/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
 
 const RATE = { limit: 10, windowSeconds: 10 };

@@ -10,18 +10,18 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as connect } from '../../functions/connect';
-import { handler as createroom } from '../../functions/createroom';
-import { handler as defaultRoute } from '../../functions/default';
+import { handler as connect } from '../../functions/connection/connect';
+import { handler as createroom } from '../../functions/rooms/createroom';
+import { handler as defaultRoute } from '../../functions/connection/default';
 import { handler as deliver } from '../../functions/deliver';
 import type { PostInput } from '../../functions/deliver/post';
-import { handler as disconnect } from '../../functions/disconnect';
-import { handler as history } from '../../functions/history';
-import { handler as joinroom } from '../../functions/joinroom';
-import { handler as leaveroom } from '../../functions/leaveroom';
-import { handler as sendmessage } from '../../functions/sendmessage';
+import { handler as disconnect } from '../../functions/connection/disconnect';
+import { handler as history } from '../../functions/messages/history';
+import { handler as joinroom } from '../../functions/rooms/joinroom';
+import { handler as leaveroom } from '../../functions/rooms/leaveroom';
+import { handler as sendmessage } from '../../functions/messages/sendmessage';
 import { handler as typing } from '../../functions/typing';
-import { handler as who } from '../../functions/who';
+import { handler as who } from '../../functions/rooms/who';
 import { frameOf, readEvent, sampleEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 

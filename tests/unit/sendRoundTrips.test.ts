@@ -13,7 +13,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as sendmessage } from '../../functions/sendmessage';
+import { handler as sendmessage } from '../../functions/messages/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
 
 /**

@@ -4,7 +4,7 @@ import { DynamoRoomEntry } from '../../functions/domain/rooms/dynamoEntry';
 import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
 import { DynamoMessageStore } from '../../functions/platform/aws/messages';
 import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
-import { subscribe } from '../../functions/subscribe/subscribing';
+import { subscribe } from '../../functions/rooms/subscribing';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

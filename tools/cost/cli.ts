@@ -87,7 +87,7 @@ export function templateAssumptions(path: string): Partial<Assumptions> {
     messageRetentionDays: param('MessageRetentionDays'),
     // The fan-out's posting budget, where the template has it (the FanoutPostsPerSecond setting).
     ...optional('postingBudgetPerSecond', () => param('FanoutPostsPerSecond')),
-    sendMessageMemoryMb: memory('SendMessageFunction') ?? DEFAULT_ASSUMPTIONS.sendMessageMemoryMb,
+    sendMessageMemoryMb: memory('MessagesFunction') ?? DEFAULT_ASSUMPTIONS.sendMessageMemoryMb,
     deliverMemoryMb: memory('DeliverFunction') ?? DEFAULT_ASSUMPTIONS.deliverMemoryMb,
   };
 }

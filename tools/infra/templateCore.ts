@@ -186,6 +186,9 @@ export abstract class TemplateCore {
           return `https://sqs.${this.region}.amazonaws.com/${this.accountId}/${this.queueName(logicalId)}`;
         case 'AWS::Pipes::Pipe':
           return this.nameOr(logicalId, 'Name');
+        // A customer managed policy's Ref is its ARN (path `/`), its name generated when ManagedPolicyName is absent.
+        case 'AWS::IAM::ManagedPolicy':
+          return `arn:aws:iam::${this.accountId}:policy/${this.nameOr(logicalId, 'ManagedPolicyName')}`;
         // Bucket names are lower case.
         case 'AWS::S3::Bucket':
           return this.nameOr(logicalId, 'BucketName').toLowerCase();

@@ -28,7 +28,7 @@ const isConditionFailure = (error: unknown) =>
 /**
  * What `myrooms` reads of a room (memberships.ts myRooms): whether the member may still enter it (its end, owner, key
  * rule and key, a DM's pair), its seq for the unread count and its names for a DM. Nothing else of the item: not
- * its removed names or the fan-out's state. template.yaml's MyRoomsFunction may read these attributes only
+ * its removed names or the fan-out's state. template.yaml's RoomsFunction may read these attributes only
  * (dynamodb:Attributes), so a new one read here must be added there too.
  */
 export const LISTED_ROOM_ATTRIBUTES = [

@@ -62,7 +62,7 @@ type JoinDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' 
 /**
  * The name a newcomer to `room` shows there: the one another connection of the same member shows there, else its
  * chosen name, numbered past every name the room's other members (`listed`: all of them) show or could be confused
- * with, and past the names the owner removed. Shared by a join and a `subscribe` (functions/subscribe).
+ * with, and past the names the owner removed. Shared by a join and a `subscribe` (functions/rooms/subscribe.ts).
  */
 export async function newcomerName(
   deps: Pick<ChatPorts, 'connections'>,

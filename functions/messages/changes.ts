@@ -1,4 +1,3 @@
-import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { servedFrom } from '../domain/limits/guard';
 import { changeMessage } from '../domain/messaging/changes/changing';
 import { parseChangeRequest, parseTargetSeq } from '../domain/messaging/changes/parse';
@@ -39,13 +38,12 @@ const lobby = onFirstCall(() => ({
   now: systemClock,
 }));
 
-const CHANGE_ROUTES = ['editmessage', 'deletemessage', 'react'] as const;
-
-/** One route's handler: parse, store the change as a room event (changes/changing.ts), reply `changed`. */
-const routes = Object.fromEntries(
-  CHANGE_ROUTES.map((action) => [
-    action,
-    routeHandler(action, async (frame) => {
+/**
+ * editmessage, deletemessage and react: one entry point each, built alike: parse, store the change as a room event
+ * (changes/changing.ts), reply `changed`.
+ */
+function changeRoute(action: 'editmessage' | 'deletemessage' | 'react') {
+  return routeHandler(action, async (frame) => {
       const { connectionId, body, signal, event, deadline } = frame;
       const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
       const seq = parseTargetSeq(body);
@@ -66,15 +64,9 @@ const routes = Object.fromEntries(
         kind: request.kind,
       });
       return changed;
-    }),
-  ]),
-);
+  });
+}
 
-/** editmessage, deletemessage and react: one function, routed by the route key API Gateway names. */
-export const handler = (event: APIGatewayProxyWebsocketEventV2, context?: Context) => {
-  const route = routes[event.requestContext.routeKey];
-  // The template wires only the three routes here; any other key is a wiring mistake, failed loudly.
-  if (!route)
-    throw new Error(`changemessage serves ${CHANGE_ROUTES.join(', ')}, not ${event.requestContext.routeKey}`);
-  return route(event, context);
-};
+export const editmessage = changeRoute('editmessage');
+export const deletemessage = changeRoute('deletemessage');
+export const react = changeRoute('react');

@@ -1,0 +1,28 @@
+import { featureHandler } from '../platform/features';
+import { handler as closeroom } from './closeroom';
+import { handler as createroom } from './createroom';
+import { handler as joinroom } from './joinroom';
+import { handler as leaveroom } from './leaveroom';
+import { handler as myrooms } from './myrooms';
+import { handler as removemember } from './removemember';
+import { handler as rotatekey } from './rotatekey';
+import { handler as subscribe } from './subscribe';
+import { handler as who } from './who';
+
+/**
+ * The rooms feature: entering, following and leaving rooms, the owner's powers, the caller's list of rooms and who
+ * is in one; one function routed by route key (platform/features.ts).
+ */
+export const handler = featureHandler('rooms', {
+  createroom,
+  joinroom,
+  leaveroom,
+  // Up to 100 rooms, five at a time (subscribing.ts): more than a join's 10 s, inside the gateway's 29 s integration
+  // timeout; the route answers BUSY before it (websocket.ts) and a retry is harmless. RoomsFunction's Timeout.
+  subscribe: { entry: subscribe, seconds: 20 },
+  closeroom,
+  removemember,
+  rotatekey,
+  myrooms,
+  who,
+});
