@@ -44,26 +44,26 @@ const lobby = onFirstCall(() => ({
  */
 function changeRoute(action: 'editmessage' | 'deletemessage' | 'react') {
   return routeHandler(action, async (frame) => {
-      const { connectionId, body, signal, event, deadline } = frame;
-      const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
-      const seq = parseTargetSeq(body);
-      const request = parseChangeRequest(action, body);
-      const changed = await changeMessage(servedFrom(deps(), frame), {
-        connectionId,
-        seq,
-        request,
-        clientMsgId: parseClientMsgId(body.clientMsgId),
-        signal,
-        deadline,
-        admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
-      });
-      logger.info('message changed', {
-        roomId: changed.roomId,
-        targetSeq: seq,
-        seq: changed.seq,
-        kind: request.kind,
-      });
-      return changed;
+    const { connectionId, body, signal, event, deadline } = frame;
+    const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
+    const seq = parseTargetSeq(body);
+    const request = parseChangeRequest(action, body);
+    const changed = await changeMessage(servedFrom(deps(), frame), {
+      connectionId,
+      seq,
+      request,
+      clientMsgId: parseClientMsgId(body.clientMsgId),
+      signal,
+      deadline,
+      admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
+    });
+    logger.info('message changed', {
+      roomId: changed.roomId,
+      targetSeq: seq,
+      seq: changed.seq,
+      kind: request.kind,
+    });
+    return changed;
   });
 }
 

@@ -9,4 +9,10 @@ import { handler as sendmessage } from './sendmessage';
  * The messages feature: sending, reading back (history) and changing messages (edit, delete, react); one function
  * routed by route key (platform/features.ts), traced as a message's path (Tracing: Active).
  */
-export const handler = featureHandler('messages', { sendmessage, history, editmessage, deletemessage, react });
+export const handler = featureHandler('messages', {
+  sendmessage,
+  history,
+  editmessage,
+  deletemessage,
+  react,
+});

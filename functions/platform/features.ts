@@ -37,7 +37,10 @@ function budgeted(context: Context | undefined, seconds: number): Context | unde
  * than a crash the client would see as `Internal server error`.
  */
 export function featureHandler(feature: string, routes: Record<string, FeatureRoute>) {
-  return async (event: APIGatewayProxyWebsocketEventV2, context?: Context): Promise<APIGatewayProxyResultV2> => {
+  return async (
+    event: APIGatewayProxyWebsocketEventV2,
+    context?: Context,
+  ): Promise<APIGatewayProxyResultV2> => {
     const routeKey = event.requestContext.routeKey;
     const route = Object.hasOwn(routes, routeKey) ? routes[routeKey] : undefined;
     if (!route) {

@@ -33,9 +33,7 @@ it('prints every step of one message with its correlation id', async () => {
     const requestId = /"requestId":"([^"]+)"/.exec(sent)?.[1];
     expect(requestId).toBeDefined();
     expect(
-      logs.some(
-        (line) => / DEBUG .*MessagesFunction: sending /.test(line) && line.includes(`${requestId}`),
-      ),
+      logs.some((line) => / DEBUG .*MessagesFunction: sending /.test(line) && line.includes(`${requestId}`)),
     ).toBe(true);
     expect(has(/DEBUG eventbridge: MessageSent matched rule \w+, target FanoutQueue/)).toBe(true);
     expect(has(/DEBUG FanoutStateMachine: execution succeeded in \d+ ms/)).toBe(true);

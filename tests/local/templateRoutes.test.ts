@@ -53,7 +53,17 @@ describe('the real template.yaml', () => {
     expect(routes.$default).toMatchObject({ functionLogicalId: 'ConnectionFunction', twoWay: true });
     for (const key of ['sendmessage', 'history', 'editmessage', 'deletemessage', 'react'])
       expect(routes[key]).toMatchObject({ functionLogicalId: 'MessagesFunction', twoWay: true });
-    for (const key of ['createroom', 'joinroom', 'leaveroom', 'subscribe', 'closeroom', 'removemember', 'rotatekey', 'myrooms', 'who'])
+    for (const key of [
+      'createroom',
+      'joinroom',
+      'leaveroom',
+      'subscribe',
+      'closeroom',
+      'removemember',
+      'rotatekey',
+      'myrooms',
+      'who',
+    ])
       expect(routes[key]).toMatchObject({ functionLogicalId: 'RoomsFunction', twoWay: true });
     for (const key of ['findpeople', 'opendm'])
       expect(routes[key]).toMatchObject({ functionLogicalId: 'PeopleFunction', twoWay: true });

@@ -52,7 +52,8 @@ function checkSids(document: PolicyDocument, where: string): void {
   for (const statement of Array.isArray(document.Statement) ? document.Statement : [document.Statement]) {
     const sid = isObj(statement) ? statement.Sid : undefined;
     if (typeof sid !== 'string') continue;
-    if (seen.has(sid)) throw new Error(`${where}: MalformedPolicyDocument: the Sid ${sid} appears twice in one policy`);
+    if (seen.has(sid))
+      throw new Error(`${where}: MalformedPolicyDocument: the Sid ${sid} appears twice in one policy`);
     seen.add(sid);
   }
 }
@@ -66,7 +67,8 @@ function managedPolicies(template: LocalTemplate): Map<string, { name: string; d
   for (const logicalId of template.resourceIds('AWS::IAM::ManagedPolicy')) {
     const path = `Resources.${logicalId}.Properties.PolicyDocument`;
     const document = template.resolve(rawProperties(template, logicalId).PolicyDocument, path);
-    if (!isObj(document) || !('Statement' in document)) throw new Error(`${path}: a policy document needs a Statement`);
+    if (!isObj(document) || !('Statement' in document))
+      throw new Error(`${path}: a policy document needs a Statement`);
     const chars = charsOf(document);
     if (chars > IAM_QUOTAS.managedPolicyChars)
       throw new Error(
