@@ -45,7 +45,7 @@ function withoutStatement(resource: string, sid: string) {
       return;
     }
     const documents = policies.items.flatMap((p) =>
-      isSeq(p) ? p.items.filter((branch): branch is YAMLMap => isMap(branch)) : [p],
+      isSeq(p) ? p.items.filter((branch): branch is YAMLMap => isMap(branch)) : isMap(p) ? [p] : [],
     );
     for (const policy of documents) {
       const statements = policy.get('Statement') as YAMLSeq<YAMLMap> | undefined;
@@ -347,7 +347,8 @@ describe('callers of the local services', () => {
   });
 
   it("a function's own key is refused what its statements do not allow, with the error name each SDK parses", async () => {
-    const credentials = cloud.iam.credentials('ConnectionFunction');
+    // Typing publishes nothing to the bus, scans nothing and reads no parameter.
+    const credentials = cloud.iam.credentials('TypingFunction');
     const region = cloud.template.region;
     const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
     const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials });
