@@ -64,6 +64,12 @@ function documentsOf(
     props.Policies === undefined ? [] : Array.isArray(props.Policies) ? props.Policies : [props.Policies];
   policies.forEach((policy, i) => {
     const path = `Resources.${logicalId}.Properties.Policies[${i}]`;
+    // `!Ref <ManagedPolicy>` of this template: SAM attaches its ARN to the role; its PolicyDocument is what it grants.
+    const managed = managedPolicyOf(template, policy);
+    if (managed) {
+      documents.push(managed);
+      return;
+    }
     const resolved = template.resolve(policy, path);
     if (isObj(resolved) && 'Statement' in resolved) {
       documents.push({
@@ -77,6 +83,17 @@ function documentsOf(
     }
   });
   return { documents, ignored };
+}
+
+/** The document of an AWS::IAM::ManagedPolicy of this template that `policy` (`{Ref: <logicalId>}`) names. */
+function managedPolicyOf(
+  template: LocalTemplate,
+  policy: unknown,
+): { name: string; document: PolicyDocument } | undefined {
+  const ref = isObj(policy) ? policy.Ref : undefined;
+  if (typeof ref !== 'string' || !template.resourceIds('AWS::IAM::ManagedPolicy').includes(ref)) return undefined;
+  const document = template.resolve(rawProperties(template, ref).PolicyDocument, `Resources.${ref}.Properties.PolicyDocument`);
+  return isObj(document) ? { name: ref, document: document as unknown as PolicyDocument } : undefined;
 }
 
 /**
