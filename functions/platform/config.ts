@@ -88,8 +88,8 @@ export const config = {
   editWindowMinutes: () => settings().EditWindowMinutes,
   /** Per-connection send rate (settings SendRateLimit/SendRateWindowSeconds); a limit of 0 = no limit. */
   sendRate: () => {
-    const { SendRateLimit: limit, SendRateWindowSeconds: windowSeconds } = settings();
-    return limit > 0 ? { limit, windowSeconds } : undefined;
+    const s = settings();
+    return s.SendRateLimit > 0 ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds } : undefined;
   },
   /** The token secret itself, set only by the local cloud (`--auth-secret`); read on every call, never cached. */
   localAuthSecret: (): string | undefined => process.env.AUTH_SECRET,

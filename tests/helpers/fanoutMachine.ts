@@ -55,9 +55,9 @@ export const testClock = (definition: object): StepFunctionsTestClock => ({
     .map(([name]) => name),
 });
 
-/** `settings`: the template's fan-out settings for this file (default: small pages and chunks). */
+/** `settings`: the template's fan-out constants for this file (Mappings.Deploy; default: small pages and chunks). */
 export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES) {
-  const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), { parameters: settings });
+  const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), { constants: settings });
   const h = {
     managementApi: new FakeManagementApi(),
     steps: [],

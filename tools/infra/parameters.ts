@@ -52,3 +52,22 @@ export function withDeployConstants(
     Mappings: { ...mappings, Deploy: { Settings: { ...known, ...changes } } },
   };
 }
+
+/**
+ * Overrides given by name, sorted into what each is: a template parameter, a deploy-time constant
+ * (Mappings.Deploy.Settings) or else a runtime setting (the settings document; the local cloud checks it against
+ * functions/platform/settingsSchema.ts). For tools that take one `Key=Value` list (the benchmark).
+ */
+export function partitionOverrides(
+  raw: Record<string, unknown>,
+  given: Record<string, string>,
+): { parameters: Record<string, string>; constants: Record<string, string>; settings: Record<string, string> } {
+  const declared = (raw.Parameters ?? {}) as Record<string, unknown>;
+  const constants = deployConstants(raw);
+  const out = { parameters: {}, constants: {}, settings: {} } as ReturnType<typeof partitionOverrides>;
+  for (const [name, value] of Object.entries(given)) {
+    const into = name in declared ? out.parameters : name in constants ? out.constants : out.settings;
+    into[name] = value;
+  }
+  return out;
+}
