@@ -75,7 +75,6 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
       ROOMS_TABLE: h.tables.RoomsTable,
       MESSAGES_TABLE: h.tables.MessagesTable,
       LIMITS_TABLE: h.tables.LimitsTable,
-      FANOUT_POSTS_PER_SECOND: '8000',
     });
     h.db = new DynamoDBClient({
       endpoint: h.dynamo.endpoint,
