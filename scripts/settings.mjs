@@ -1,31 +1,31 @@
 #!/usr/bin/env node
-// Changes named settings of the `Settings` parameter and keeps all the others. `--parameter-overrides
-// "Settings=..."` replaces the whole string, so overriding one setting by hand silently drops every other one the
-// stack had; this command reads the current string (the deployed stack's, or a samconfig.toml profile's), changes
-// only the settings named, checks the result against template.yaml's AllowedPattern and prints the `sam deploy`
-// command that applies it, or runs it with --deploy.
+// Shows and changes a stack's runtime settings: the JSON document in Parameter Store (the stack's SettingsParameter,
+// `/<stack>/settings`) that every function reads, cached a minute, so a change reaches the running functions within
+// a minute and needs no deploy. The document holds only overrides; the schema (each setting's type, range and
+// default) is functions/platform/settingsSchema.ts, the one source of both this check and the functions'.
+//   npm run settings -- --stack roomcast                       prints the effective settings (* = overridden)
 //   npm run settings -- --stack roomcast SendRateLimit=20 LobbyPostLimit=   (an empty value = back to the default)
-//   npm run settings -- --config-env demo SendRateLimit=20 --deploy
-// --stack reads the stack's parameters with the AWS CLI (--parameters-file F reads them from a JSON file instead,
-// [{ParameterKey, ParameterValue}] as `describe-stacks --query Stacks[0].Parameters` prints them). The other
-// parameters keep their values: SAM passes UsePreviousValue for each parameter not overridden, and with
-// --config-env the profile's other parameter_overrides are passed again.
-import { execFileSync } from 'node:child_process';
+// The document is read with `aws ssm get-parameter` and written with `aws ssm put-parameter --overwrite`
+// (scripts/awsCli.mjs). --endpoint-url URL talks to the local cloud's Parameter Store instead (its banner prints the
+// command), signed with the local admin key. A deploy-time constant (Mappings.Deploy.Settings in template.yaml) is
+// not in the document: naming one says so.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse as parseToml } from 'smol-toml';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { awsCli } from './awsCli.mjs';
 
-const HELP = `Usage: npm run settings -- (--stack NAME [--region R] | --config-env ENV) Name=Value ... [--deploy]
-  Name=Value   sets a setting (docs/OPERATIONS.md, "Settings"); Name= removes it (back to its default)
-  --deploy     runs the printed sam deploy command (after sam build)`;
+const HELP = `Usage: npm run settings -- --stack NAME [--region R] [--endpoint-url URL] [Name=Value ...]
+  (no Name=Value) prints every runtime setting in force, its default, and * where the document overrides it
+  Name=Value      sets a runtime setting (docs/OPERATIONS.md, "Settings"); Name= removes the override (the default)
+  --endpoint-url  the local cloud's Parameter Store (npm start prints it; --stack roomcast-local)`;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function fail(message) {
-  process.stderr.write(`settings: ${message}\n${HELP}\n`);
+  process.stderr.write(`settings: ${message}\n`);
   process.exit(2);
 }
 
@@ -37,122 +37,139 @@ try {
     options: {
       stack: { type: 'string' },
       region: { type: 'string' },
-      'config-env': { type: 'string' },
-      'parameters-file': { type: 'string' },
-      samconfig: { type: 'string', default: join(root, 'samconfig.toml') },
-      deploy: { type: 'boolean' },
+      'endpoint-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }));
 } catch (error) {
-  fail(error.message);
+  fail(`${error.message}\n${HELP}`);
 }
 if (values.help) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
 }
-if (Boolean(values.stack) === Boolean(values['config-env'])) fail('give either --stack or --config-env');
-if (changes.length === 0) fail('name at least one setting to change, as Name=Value');
+if (!values.stack) fail(`give the stack with --stack NAME\n${HELP}`);
 
-// The settings template.yaml knows (its defaults) and the values CloudFormation accepts (the AllowedPattern).
-// CloudFormation's short-form tags (!Ref, ...) carry no meaning here, so they are read as plain values.
+/** The schema, compiled from its TypeScript source (it has no imports) so that this check is the functions' own. */
+async function loadSchema() {
+  const out = await build({
+    entryPoints: [join(root, 'functions', 'platform', 'settingsSchema.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'silent',
+  });
+  const code = out.outputFiles[0].text;
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+}
+const { SETTINGS, refusal } = await loadSchema();
+
+// The deploy-time constants, to answer a change of one with where it lives. Short-form tags carry no meaning here.
 const template = parseYaml(readFileSync(join(root, 'template.yaml'), 'utf8'), { logLevel: 'silent' });
-const known = Object.keys(template.Mappings.Settings.Defaults);
-const allowed = new RegExp(`^(?:${template.Parameters.Settings.AllowedPattern})$`);
+const constants = template.Mappings?.Deploy?.Settings ?? {};
 
-/** A Settings string as an ordered map; the first value of a name is the one the template reads. */
-function parseSettings(text) {
-  const settings = new Map();
-  for (const item of text.split(',').filter((i) => i !== '')) {
-    const at = item.indexOf('=');
-    const name = at < 0 ? item : item.slice(0, at);
-    if (!settings.has(name)) settings.set(name, at < 0 ? '' : item.slice(at + 1));
-  }
-  return settings;
-}
-
-/** samconfig.toml's parameter_overrides (`Key="value" Key2=value2`) as an ordered map. */
-function parseOverrides(text) {
-  const overrides = new Map();
-  for (const [, key, quoted, plain] of text.matchAll(/([A-Za-z0-9]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g))
-    overrides.set(key, quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : plain);
-  return overrides;
-}
-
-const regionArgs = values.region ? ['--region', values.region] : [];
-let source;
-let current;
-let deploy;
-if (values.stack) {
-  const parameters = values['parameters-file']
-    ? JSON.parse(readFileSync(values['parameters-file'], 'utf8'))
-    : JSON.parse(
-        awsCli('settings', [
-          'cloudformation',
-          'describe-stacks',
-          '--stack-name',
-          values.stack,
-          '--query',
-          'Stacks[0].Parameters',
-          '--output',
-          'json',
-          ...regionArgs,
-        ]),
-      );
-  const settings = parameters.find((p) => p.ParameterKey === 'Settings');
-  if (!settings) fail(`the stack ${values.stack} has no Settings parameter: is it a roomcast stack?`);
-  source = `the stack ${values.stack}`;
-  current = settings.ParameterValue ?? '';
-  deploy = (next) => [['--stack-name', values.stack, ...regionArgs], new Map([['Settings', next]])];
-} else {
-  const env = values['config-env'];
-  const profile = parseToml(readFileSync(values.samconfig, 'utf8'))[env];
-  if (!profile) fail(`${values.samconfig} has no [${env}.*] profile`);
-  const overrides = parseOverrides(profile.deploy?.parameters?.parameter_overrides ?? '');
-  source = `samconfig.toml's ${env} profile`;
-  current = overrides.get('Settings') ?? '';
-  deploy = (next) => [['--config-env', env], new Map([...overrides, ['Settings', next]])];
-}
-
-const settings = parseSettings(current);
-for (const change of changes) {
+/** The change a `Name=Value` asks for: the value typed as the schema says (a number for an integer setting). */
+function parseChange(change) {
   const at = change.indexOf('=');
   if (at < 1) fail(`"${change}" is not Name=Value`);
   const name = change.slice(0, at);
-  if (!known.includes(name)) fail(`there is no setting ${name}; the settings are ${known.join(', ')}`);
-  const value = change.slice(at + 1);
-  if (value === '') settings.delete(name);
-  else settings.set(name, value);
-}
-const next = [...settings].map(([name, value]) => `${name}=${value}`).join(',');
-if (!allowed.test(next))
-  fail(
-    `template.yaml's Settings AllowedPattern refuses "${next}": check each value's range (docs/OPERATIONS.md)`,
-  );
-
-const [where, overrides] = deploy(next);
-// One string of space-separated Key=Value pairs, as samconfig.toml stores them; an empty value or one with a space
-// is quoted.
-const overrideArg = [...overrides]
-  .map(([key, value]) =>
-    value === '' || /[\s"]/.test(value) ? `${key}="${value.replace(/(["\\])/g, '\\$1')}"` : `${key}=${value}`,
-  )
-  .join(' ');
-const samArgs = ['deploy', ...where, '--parameter-overrides', overrideArg];
-const shellQuote = (arg) => (/^[A-Za-z0-9_./:=,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-process.stdout.write(
-  [
-    `Settings now (${source}): ${current === '' ? '(every default)' : current}`,
-    `Settings next: ${next === '' ? '(every default)' : next}`,
-    `sam ${samArgs.map(shellQuote).join(' ')}`,
-    '',
-  ].join('\n'),
-);
-if (values.deploy) {
-  try {
-    execFileSync('sam', samArgs, { stdio: 'inherit' });
-  } catch (error) {
-    // sam has printed why; its exit status is this command's.
-    process.exit(error.status ?? 1);
+  const text = change.slice(at + 1);
+  if (name in constants) {
+    fail(
+      `${name} is a deploy-time constant, not a runtime setting: it lives in template.yaml (Mappings.Deploy.Settings, now ${constants[name]}); edit it there and redeploy (sam build && sam deploy)`,
+    );
   }
+  const schema = SETTINGS[name];
+  if (!schema) fail(`there is no setting ${name}; the runtime settings are ${Object.keys(SETTINGS).join(', ')}`);
+  if (text === '') return [name, undefined];
+  const value = schema.type === 'integer' && /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+  const wrong = refusal(name, value);
+  if (wrong) fail(`${wrong}: nothing was written`);
+  return [name, value];
+}
+const parsed = changes.map(parseChange);
+
+const name = `/${values.stack}/settings`;
+const regionArgs = values.region ? ['--region', values.region] : [];
+const endpoint = values['endpoint-url'];
+const local = endpoint
+  ? new SSMClient({
+      endpoint,
+      region: values.region ?? 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    })
+  : undefined;
+
+async function read() {
+  let text;
+  try {
+    text = local
+      ? (await local.send(new GetParameterCommand({ Name: name }))).Parameter?.Value
+      : awsCli('settings', [
+          'ssm',
+          'get-parameter',
+          '--name',
+          name,
+          '--query',
+          'Parameter.Value',
+          '--output',
+          'text',
+          ...regionArgs,
+        ]).trim();
+  } catch (error) {
+    fail(`cannot read ${name}: ${error.message} (is ${values.stack} a roomcast stack, deployed with its settings document?)`);
+  }
+  try {
+    const document = JSON.parse(text ?? '');
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new Error('not an object');
+    return document;
+  } catch (error) {
+    // The functions use the defaults meanwhile (functions/platform/settings.ts); a change rewrites it whole.
+    process.stderr.write(`settings: ${name} is not a JSON object (${error.message}); starting from {}\n`);
+    return {};
+  }
+}
+
+async function write(document) {
+  const value = JSON.stringify(document);
+  try {
+    if (local) await local.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+    else
+      awsCli('settings', ['ssm', 'put-parameter', '--name', name, '--value', value, '--overwrite', ...regionArgs]);
+  } catch (error) {
+    fail(`cannot write ${name}: ${error.message}`);
+  }
+}
+
+function show(document, title) {
+  const width = Math.max(...Object.keys(SETTINGS).map((n) => n.length));
+  const lines = Object.entries(SETTINGS).map(([setting, schema]) => {
+    const overridden = Object.hasOwn(document, setting) && refusal(setting, document[setting]) === undefined;
+    const value = overridden ? document[setting] : schema.default;
+    const invalid = Object.hasOwn(document, setting) && !overridden ? '  (the document holds an invalid value: ignored)' : '';
+    return `${overridden ? '*' : ' '} ${setting.padEnd(width)}  ${JSON.stringify(value)}${overridden ? `  (default ${JSON.stringify(schema.default)})` : ''}${invalid}`;
+  });
+  const unknown = Object.keys(document).filter((n) => !(n in SETTINGS));
+  process.stdout.write(
+    [
+      `${title} (${name}; * = overridden; a change reaches running functions within a minute)`,
+      ...lines,
+      ...unknown.map((n) => `! ${n} is no runtime setting: the functions ignore it (remove it with ${n}=)`),
+      '',
+    ].join('\n'),
+  );
+}
+
+const document = await read();
+if (parsed.length === 0) {
+  show(document, `Settings of ${values.stack}`);
+} else {
+  const next = { ...document };
+  for (const [setting, value] of parsed) {
+    if (value === undefined) delete next[setting];
+    else next[setting] = value;
+  }
+  await write(next);
+  show(next, `Settings of ${values.stack}, written`);
 }

@@ -3,7 +3,7 @@ import { requireConnection } from '../domain/identity/connections';
 import { servedFrom } from '../domain/limits/guard';
 import { limitOwner } from '../domain/limits/quotas';
 import { systemClock } from '../platform/clock';
-import { numberEnv } from '../platform/config';
+import { config } from '../platform/config';
 import { featureHandler } from '../platform/features';
 import { onFirstCall } from '../platform/onFirstCall';
 import { logger } from '../platform/powertools';
@@ -15,8 +15,10 @@ const deps = onFirstCall(() => ({
   connections: connectionStore(),
   bucket: new S3AttachmentBucket(),
   quota: quotaStore(),
-  // Setting AttachmentsPerDay (template.yaml): uploads one owner may ask for per day.
-  perDay: numberEnv('ATTACHMENTS_PER_DAY'),
+  // Runtime setting AttachmentsPerDay (platform/settings.ts), read on every call: uploads per owner per day.
+  get perDay() {
+    return config.attachmentsPerDay();
+  },
   now: systemClock,
 }));
 

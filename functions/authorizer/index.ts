@@ -20,8 +20,12 @@ const UNAUTHORIZED = 'Unauthorized';
 
 /** The verifier of this stack's AuthMode, built once per runtime so the JWKS is fetched once and cached. */
 let verifier: VerifyToken | undefined;
+/** The runtime setting the verifier was built with (OidcJwksUri): a changed one builds it again. */
+let builtFor: string | undefined;
 function tokenVerifier(): VerifyToken {
-  if (verifier) return verifier;
+  const settingsKey = config.authMode() === 'oidc' ? String(config.oidcJwksUri()) : '';
+  if (verifier && builtFor === settingsKey) return verifier;
+  builtFor = settingsKey;
   const mode = config.authMode();
   if (mode === 'token')
     verifier = sharedSecretVerifier(

@@ -15,8 +15,13 @@ const UNAUTHORIZED = 'Unauthorized';
 
 /** The verifier of this stack's sign-in (cognito or oidc), built once per runtime so the JWKS is cached. */
 let verifier: VerifyToken | null | undefined;
+/** The runtime settings the verifier was built with (OidcJwksUri, OidcGroupsClaim): changed ones build it again. */
+let builtFor: string | undefined;
 function tokenVerifier(): VerifyToken | null {
-  if (verifier !== undefined) return verifier;
+  const settingsKey =
+    config.authMode() === 'oidc' ? JSON.stringify([config.oidcJwksUri(), config.oidcGroupsClaim()]) : '';
+  if (verifier !== undefined && builtFor === settingsKey) return verifier;
+  builtFor = settingsKey;
   const mode = config.authMode();
   if (mode === 'cognito') verifier = cognitoVerifier(config.cognitoUserPoolId(), config.cognitoClientId());
   else if (mode === 'oidc')

@@ -27,10 +27,15 @@ const deps = onFirstCall(() => ({ connections: connectionStore(), now: systemClo
 const places = onFirstCall(() => ({
   store: sourcePlaces(),
   isOpen: connectionProbe(),
-  cap: config.connectionsPerSource(),
+  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
+  get cap() {
+    return config.connectionsPerSource();
+  },
   now: systemClock,
 }));
-const handshakes = onFirstCall(() => ({ store: quotaStore(), rate: config.connectRate(), now: systemClock }));
+const handshakes = onFirstCall(() => ({ store: quotaStore(), get rate() {
+    return config.connectRate();
+  }, now: systemClock }));
 
 /** With an authorizer the token names the user; the query string's `username` is only a hint without one. */
 function requestedUsername(event: ConnectEvent): string | undefined {

@@ -10,7 +10,9 @@ import { connectionStore, sourcePlaces } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), events: eventPublisher() }));
-const places = onFirstCall(() => ({ store: sourcePlaces(), cap: config.connectionsPerSource() }));
+const places = onFirstCall(() => ({ store: sourcePlaces(), get cap() {
+    return config.connectionsPerSource();
+  } }));
 
 type DisconnectEvent = APIGatewayProxyWebsocketEventV2 & {
   requestContext: { identity?: { sourceIp?: string } };

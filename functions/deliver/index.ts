@@ -33,7 +33,10 @@ const deps = onFirstCall(
   (): PostDeps => ({
     store: fanoutStore(),
     notifier: notifier(),
-    postsPerSecond: config.fanoutPostsPerSecond(),
+    // A runtime setting: read from the settings document on every invocation (platform/settings.ts).
+    get postsPerSecond() {
+      return config.fanoutPostsPerSecond();
+    },
     now: Date.now,
     random: Math.random,
   }),

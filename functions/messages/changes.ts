@@ -27,13 +27,24 @@ const deps = onFirstCall(() => ({
   events: eventPublisher(),
   now: systemClock,
   messageRetentionDays: config.messageRetentionDays(),
-  roomIdleDays: config.roomIdleDays(),
-  sendRate: config.sendRate(),
-  editWindowMinutes: config.editWindowMinutes(),
+  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
+  get roomIdleDays() {
+    return config.roomIdleDays();
+  },
+  get sendRate() {
+    return config.sendRate();
+  },
+  get editWindowMinutes() {
+    return config.editWindowMinutes();
+  },
 }));
 const lobby = onFirstCall(() => ({
-  policy: config.lobbyPolicy(),
-  postRate: config.lobbyPostRate(),
+  get policy() {
+    return config.lobbyPolicy();
+  },
+  get postRate() {
+    return config.lobbyPostRate();
+  },
   store: guardStore(),
   now: systemClock,
 }));

@@ -14,7 +14,8 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-const noLobby = onFirstCall(() => lobbyClosed(config.lobbyPolicy()));
+// Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).
+const noLobby = () => lobbyClosed(config.lobbyPolicy());
 
 export const handler = routeHandler('history', (frame) =>
   history(servedFrom(deps(), frame), frame.connectionId, parseHistoryQuery(frame.body), {

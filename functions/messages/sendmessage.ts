@@ -28,16 +28,25 @@ const deps = onFirstCall(() => ({
   events: eventPublisher(),
   now: systemClock,
   messageRetentionDays: config.messageRetentionDays(),
-  roomIdleDays: config.roomIdleDays(),
-  sendRate: config.sendRate(),
+  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
+  get roomIdleDays() {
+    return config.roomIdleDays();
+  },
+  get sendRate() {
+    return config.sendRate();
+  },
 }));
 const notice = onFirstCall(() => ({
   devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
 }));
 const lobby = onFirstCall(() => ({
-  policy: config.lobbyPolicy(),
-  postRate: config.lobbyPostRate(),
+  get policy() {
+    return config.lobbyPolicy();
+  },
+  get postRate() {
+    return config.lobbyPostRate();
+  },
   store: guardStore(),
   now: systemClock,
 }));

@@ -16,14 +16,19 @@ import { notifier } from '../platform/wiring/managementApi';
 const deps = onFirstCall(() => ({
   ...joinPorts(),
   memberships: membershipStore(),
-  roomIdleDays: config.roomIdleDays(),
+  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
+  get roomIdleDays() {
+    return config.roomIdleDays();
+  },
 }));
 const notice = onFirstCall(() => ({
   devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
 }));
 const people = onFirstCall(() => peopleStore());
-const rooms = onFirstCall(() => ({ store: quotaStore(), rate: config.roomCreateRate(), now: systemClock }));
+const rooms = onFirstCall(() => ({ store: quotaStore(), get rate() {
+    return config.roomCreateRate();
+  }, now: systemClock }));
 
 /** opendm: the caller enters its direct-message room with another signed-in user (functions/domain/rooms/memberships.ts). */
 export const handler = routeHandler('opendm', (frame) => {

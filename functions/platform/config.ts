@@ -1,9 +1,13 @@
 import type { GuardLimits } from '../domain/limits/guard';
 import { CONNECT_WINDOW_SECONDS, ROOM_WINDOW_SECONDS } from '../domain/limits/quotas';
+import { type LobbyPolicy, settings } from './settings';
 
 /**
- * Configuration comes from environment variables that template.yaml sets (and the local cloud sets from the same
- * template). Each value is read and checked once, on first use at cold start; a missing one fails loudly with its name.
+ * Configuration. Names of the stack's resources and the deploy-time constants come from environment variables that
+ * template.yaml sets (and the local cloud sets from the same template): each is read and checked once, on first use
+ * at cold start; a missing one fails loudly with its name. The runtime settings (rate limits, lobby policy...) come
+ * from the settings document loaded at the start of each invocation (functions/platform/settings.ts): they change
+ * without a redeploy, so they are read on every call, never kept.
  */
 const cache = new Map<string, string>();
 
@@ -39,19 +43,7 @@ export function numberEnv(name: string): number {
   return value;
 }
 
-/** A number the template gives only the functions it concerns: absent = the setting does not apply here. */
-function optionalNumberEnv(name: string): number | undefined {
-  return process.env[name] === undefined ? undefined : numberEnv(name);
-}
-
-/** A window in seconds, above 0, required once the limit it belongs to is on. */
-function windowEnv(name: string, toSeconds = 1): number {
-  const value = numberEnv(name);
-  if (value <= 0) throw new Error(`roomcast configuration: ${name} must be above 0`);
-  return value * toSeconds;
-}
-
-/** A required setting that must be a number above 0 (its one default is in template.yaml). */
+/** A required number that must be above 0 (template.yaml sets it). */
 export function positiveEnv(name: string): number {
   const raw = requireEnv(name);
   const value = Number(raw);
@@ -63,9 +55,7 @@ export function positiveEnv(name: string): number {
   return value;
 }
 
-/** Who may post in the lobby (template setting LobbyPolicy; lobby.ts). */
-export type LobbyPolicy = 'open' | 'broadcasts' | 'off';
-const LOBBY_POLICIES: readonly string[] = ['open', 'broadcasts', 'off'];
+export type { LobbyPolicy };
 
 export const config = {
   connectionsTable: () => requireEnv('CONNECTIONS_TABLE'),
@@ -90,22 +80,22 @@ export const config = {
    * client, which is how the local cloud points Lambda functions at its own gateway.
    */
   callbackUrl: () => process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || requireEnv('CALLBACK_URL'),
-  messageRetentionDays: () => numberEnv('MESSAGE_RETENTION_DAYS'),
-  /** Days a room lives after its last message (template setting RoomIdleDays). */
-  roomIdleDays: () => positiveEnv('ROOM_IDLE_DAYS'),
-  /** Minutes after sending in which a member may edit or delete its message (template setting EditWindowMinutes). */
-  editWindowMinutes: () => positiveEnv('EDIT_WINDOW_MINUTES'),
+  /** Days a message (and its images) is kept: a deploy-time constant, as the bucket's lifecycle rule must agree. */
+  messageRetentionDays: () => positiveEnv('MESSAGE_RETENTION_DAYS'),
+  /** Days a room lives after its last message (setting RoomIdleDays). */
+  roomIdleDays: () => settings().RoomIdleDays,
+  /** Minutes after sending in which a member may edit or delete its message (setting EditWindowMinutes). */
+  editWindowMinutes: () => settings().EditWindowMinutes,
   /** Per-connection send rate (settings SendRateLimit/SendRateWindowSeconds); a limit of 0 = no limit. */
   sendRate: () => {
-    const limit = numberEnv('SEND_RATE_LIMIT');
-    if (limit <= 0) return undefined;
-    return { limit, windowSeconds: windowEnv('SEND_RATE_WINDOW_SECONDS') };
+    const s = settings();
+    return s.SendRateLimit > 0 ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds } : undefined;
   },
   /** The token secret itself, set only by the local cloud (`--auth-secret`); read on every call, never cached. */
   localAuthSecret: (): string | undefined => process.env.AUTH_SECRET,
-  /** SecureString parameter holding the connection-token secret (template parameter AuthSecretParameterName). */
+  /** SecureString parameter holding the connection-token secret (template.yaml Mappings.Deploy AuthSecretParameterName). */
   authSecretParameterName: () => requireEnv('AUTH_SECRET_PARAMETER'),
-  /** The one origin the broadcast API answers CORS for (template parameter BroadcastAllowedOrigin). */
+  /** The one origin the broadcast API answers CORS for (the hosted web chat, else Mappings.Deploy BroadcastAllowedOrigin). */
   broadcastAllowedOrigin: () => requireEnv('BROADCAST_ALLOWED_ORIGIN'),
   /** Who may connect (template parameter AuthMode): token, cognito or oidc for the $connect authorizer. */
   authMode: () => requireEnv('AUTH_MODE'),
@@ -114,54 +104,51 @@ export const config = {
   oidcIssuer: () => requireEnv('OIDC_ISSUER'),
   oidcAudience: () => requireEnv('OIDC_AUDIENCE'),
   /** Empty = the issuer's `/.well-known/jwks.json`. */
-  oidcJwksUri: (): string | undefined => process.env.OIDC_JWKS_URI || undefined,
-  /** The token claim listing an OIDC user's groups (template parameter OidcGroupsClaim). */
-  oidcGroupsClaim: () => presentEnv('OIDC_GROUPS_CLAIM'),
+  oidcJwksUri: (): string | undefined => settings().OidcJwksUri || undefined,
+  /** The token claim listing an OIDC user's groups (setting OidcGroupsClaim). */
+  oidcGroupsClaim: () => settings().OidcGroupsClaim,
   /** Members of this group may broadcast with their sign-in token (template parameter AdminGroupName). */
   adminGroup: () => requireEnv('ADMIN_GROUP'),
   /** Sessions on record (SessionsTable); absent = none kept by this function. */
   sessionsTable: (): string | undefined => process.env.SESSIONS_TABLE || undefined,
-  sessionRetentionDays: () => numberEnv('SESSION_RETENTION_DAYS'),
+  sessionRetentionDays: () => settings().SessionRetentionDays,
   /** The per-source limits (LimitsTable): join guesses, lobby posts, live connections, the posting budget. */
   limitsTable: (): string | undefined => process.env.LIMITS_TABLE || undefined,
-  /** Live connections one source may hold (template setting ConnectionsPerSource); connect/disconnect only. */
-  connectionsPerSource: () => numberEnv('CONNECTIONS_PER_SOURCE'),
-  /** Handshakes per owner per 10 minutes (template setting ConnectRateLimit; quotas.ts); 0 = no limit. */
-  connectRate: () => ({ limit: numberEnv('CONNECT_RATE_LIMIT'), windowSeconds: CONNECT_WINDOW_SECONDS }),
-  /** Rooms each owner may create per hour (template setting RoomCreateLimit; quotas.ts); 0 = no limit. */
-  roomCreateRate: () => ({ limit: numberEnv('ROOM_CREATE_LIMIT'), windowSeconds: ROOM_WINDOW_SECONDS }),
-  /** Who may post in the lobby (template setting LobbyPolicy). */
-  lobbyPolicy: (): LobbyPolicy => {
-    const policy = requireEnv('LOBBY_POLICY');
-    if (!LOBBY_POLICIES.includes(policy)) {
-      throw new Error(
-        `roomcast configuration: LOBBY_POLICY must be open, broadcasts or off, got "${policy}"`,
-      );
-    }
-    return policy as LobbyPolicy;
-  },
-  /** Posts to an open lobby per source (template settings LobbyPostLimit/LobbyPostWindowSeconds); sendmessage only. */
+  /** Live connections one source may hold (setting ConnectionsPerSource); connect/disconnect only. */
+  connectionsPerSource: () => settings().ConnectionsPerSource,
+  /** Handshakes per owner per 10 minutes (setting ConnectRateLimit; quotas.ts); 0 = no limit. */
+  connectRate: () => ({ limit: settings().ConnectRateLimit, windowSeconds: CONNECT_WINDOW_SECONDS }),
+  /** Rooms each owner may create per hour (setting RoomCreateLimit; quotas.ts); 0 = no limit. */
+  roomCreateRate: () => ({ limit: settings().RoomCreateLimit, windowSeconds: ROOM_WINDOW_SECONDS }),
+  /** Who may post in the lobby (setting LobbyPolicy). */
+  lobbyPolicy: (): LobbyPolicy => settings().LobbyPolicy,
+  /** Posts to an open lobby per source (settings LobbyPostLimit/LobbyPostWindowSeconds); sendmessage only. */
   lobbyPostRate: () => ({
-    limit: numberEnv('LOBBY_POST_LIMIT'),
-    windowSeconds: numberEnv('LOBBY_POST_WINDOW_SECONDS'),
+    limit: settings().LobbyPostLimit,
+    windowSeconds: settings().LobbyPostWindowSeconds,
   }),
-  /** Posts per second every fan-out of the account may make in all (Setting FanoutPostsPerSecond). */
-  fanoutPostsPerSecond: () => positiveEnv('FANOUT_POSTS_PER_SECOND'),
+  /** Posts per second every fan-out of the account may make in all (setting FanoutPostsPerSecond). */
+  fanoutPostsPerSecond: () => settings().FanoutPostsPerSecond,
+  /** Largest room seenby shows read positions for and markread pushes reads to (setting SeenByMaxMembers). */
+  seenByMaxMembers: () => settings().SeenByMaxMembers,
+  /** Largest room typing is relayed in; 0 = typing off (setting TypingMaxMembers). */
+  typingMaxMembers: () => settings().TypingMaxMembers,
+  /** Image uploads per owner per day; 0 = no limit (setting AttachmentsPerDay). */
+  attachmentsPerDay: () => settings().AttachmentsPerDay,
   /**
-   * The guard's limits from the settings (FrameRateLimit, StrikeLimit, and JoinGuessLimit for joinroom alone); a
-   * limit of 0 = that guard off.
+   * The guard's limits from the settings (FrameRateLimit, StrikeLimit, JoinGuessLimit); a limit of 0 = that guard
+   * off. Every route's guard reads them; only joinroom and subscribe make join guesses.
    */
   guardLimits: (): GuardLimits => {
-    const frames = numberEnv('FRAME_RATE_LIMIT');
-    const guesses = optionalNumberEnv('JOIN_GUESS_LIMIT') ?? 0;
-    const strikes = numberEnv('STRIKE_LIMIT');
-    const strikeWindow = strikes > 0 ? numberEnv('STRIKE_WINDOW_SECONDS') : 0;
+    const s = settings();
     return {
-      ...(frames > 0 && { frames: { limit: frames, windowSeconds: windowEnv('FRAME_RATE_WINDOW_SECONDS') } }),
-      ...(guesses > 0 && {
-        joinGuesses: { limit: guesses, windowSeconds: windowEnv('JOIN_GUESS_REFILL_HOURS', 3600) },
+      ...(s.FrameRateLimit > 0 && {
+        frames: { limit: s.FrameRateLimit, windowSeconds: s.FrameRateWindowSeconds },
       }),
-      ...(strikes > 0 && { strikes: { limit: strikes, windowSeconds: strikeWindow } }),
+      ...(s.JoinGuessLimit > 0 && {
+        joinGuesses: { limit: s.JoinGuessLimit, windowSeconds: s.JoinGuessRefillHours * 3600 },
+      }),
+      ...(s.StrikeLimit > 0 && { strikes: { limit: s.StrikeLimit, windowSeconds: s.StrikeWindowSeconds } }),
     };
   },
 };

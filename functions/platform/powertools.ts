@@ -4,6 +4,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { loadSettings } from './settings';
 
 /**
  * Metrics' own diagnostics, less its note that an invocation counted nothing: most invocations of $disconnect, the
@@ -89,8 +90,12 @@ export function instrumented<E, R>(handler: LambdaHandler<E, R>): LambdaHandler<
   let wrapped: middy.MiddyfiedHandler<E, R, Error, Context> | undefined;
   const chain = () => {
     const base = middy(
-      (event: E, context: Context) =>
-        handler(event, typeof context.getRemainingTimeInMillis === 'function' ? context : undefined),
+      async (event: E, context: Context) => {
+        // The runtime settings of this invocation, first (functions/platform/settings.ts): every entry point, the
+        // WebSocket routes, the REST routes, the authorizers and Deliver, comes through here.
+        await loadSettings();
+        return handler(event, typeof context.getRemainingTimeInMillis === 'function' ? context : undefined);
+      },
       { timeoutEarlyInMillis: 0 },
     );
     if (tracing) base.use(tracing.middleware);

@@ -1,7 +1,7 @@
 import { servedFrom } from '../domain/limits/guard';
 import { markRead, parseReadSeq } from '../domain/rooms/memberships';
 import { systemClock } from '../platform/clock';
-import { positiveEnv } from '../platform/config';
+import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
 import { routeHandler } from '../platform/websocket';
 import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
@@ -13,11 +13,13 @@ const deps = onFirstCall(() => {
     connections,
     memberships: membershipStore(),
     now: systemClock,
-    // A read that moved is pushed to rooms of at most SeenByMaxMembers (template setting) through the fan-out.
+    // A read that moved is pushed to rooms of at most SeenByMaxMembers (runtime setting, read on every call) through the fan-out.
     seen: {
       events: eventPublisher(),
       membersUpTo: (roomId: string, limit: number) => connections.membersUpTo(roomId, limit),
-      maxMembers: positiveEnv('SEEN_BY_MAX_MEMBERS'),
+      get maxMembers() {
+        return config.seenByMaxMembers();
+      },
     },
   };
 });

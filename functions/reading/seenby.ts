@@ -1,7 +1,7 @@
 import { servedFrom } from '../domain/limits/guard';
 import { seenBy } from '../domain/rooms/memberships';
 import { systemClock } from '../platform/clock';
-import { positiveEnv } from '../platform/config';
+import { config } from '../platform/config';
 import { onFirstCall } from '../platform/onFirstCall';
 import { routeHandler } from '../platform/websocket';
 import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
@@ -11,8 +11,8 @@ const deps = onFirstCall(() => ({
   memberships: membershipStore(),
   now: systemClock,
 }));
-/** Rooms larger than this answer `tooLarge` (template setting SeenByMaxMembers). */
-const maxMembers = onFirstCall(() => positiveEnv('SEEN_BY_MAX_MEMBERS'));
+/** Rooms larger than this answer `tooLarge` (runtime setting SeenByMaxMembers, read on every call). */
+const maxMembers = () => config.seenByMaxMembers();
 
 /** seenby: each member of the caller's room with its read position (functions/domain/rooms/memberships.ts). */
 export const handler = routeHandler('seenby', (frame) =>

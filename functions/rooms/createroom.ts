@@ -15,9 +15,14 @@ const deps = onFirstCall(() => ({
   rooms: roomStore(),
   events: eventPublisher(),
   now: systemClock,
-  roomIdleDays: config.roomIdleDays(),
+  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
+  get roomIdleDays() {
+    return config.roomIdleDays();
+  },
 }));
-const rooms = onFirstCall(() => ({ store: quotaStore(), rate: config.roomCreateRate(), now: systemClock }));
+const rooms = onFirstCall(() => ({ store: quotaStore(), get rate() {
+    return config.roomCreateRate();
+  }, now: systemClock }));
 
 const members = onFirstCall(() => ({
   connections: connectionStore(),

@@ -8,10 +8,11 @@ import { connectionStore } from '../platform/wiring/dynamodb';
 
 const deps = onFirstCall(() => ({ connections: connectionStore() }));
 
-const lobby = onFirstCall(() => ({
+// Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).
+const lobby = () => ({
   noLobby: lobbyClosed(config.lobbyPolicy()),
   lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),
-}));
+});
 
 export const handler = routeHandler('who', (frame) =>
   who(servedFrom(deps(), frame), frame.connectionId, lobby()),

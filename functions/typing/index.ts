@@ -26,7 +26,10 @@ const deps = onFirstCall(() => ({
   now: systemClock,
   settings: {
     intervalMs: numberEnv('TYPING_INTERVAL_SECONDS') * 1000,
-    maxMembers: numberEnv('TYPING_MAX_MEMBERS'),
+    // A runtime setting (platform/settings.ts), read on every call.
+    get maxMembers() {
+      return config.typingMaxMembers();
+    },
   },
   budget: typingBudget(),
 }));
@@ -37,11 +40,10 @@ const deps = onFirstCall(() => ({
  */
 function typingBudget() {
   const store = new DynamoPostBudget(documentClient(), { limits: requireEnv('LIMITS_TABLE') });
-  const perSecond = config.fanoutPostsPerSecond();
   return {
     take: async (posts: number) => {
       try {
-        return (await store.reserve(posts, perSecond, Date.now(), TYPING_BUDGET_CEILING)) !== undefined;
+        return (await store.reserve(posts, config.fanoutPostsPerSecond(), Date.now(), TYPING_BUDGET_CEILING)) !== undefined;
       } catch (error) {
         // The budget's item throttled or conflicted past its retries: counted as no room, the heartbeat dropped.
         logger.warn('typing budget not written: the heartbeat is dropped', { error });

@@ -9,7 +9,7 @@ import { browserStage, SCREENSHOTS, shownRoom, signInByName } from '../helpers/b
  */
 jest.setTimeout(120_000);
 
-const stage = browserStage({ Settings: 'SendRateLimit=1000,FrameRateLimit=100000' });
+const stage = browserStage(undefined, { SendRateLimit: '1000', FrameRateLimit: '100000' });
 
 /** A real PNG of `width` x `height` pixels (RGB, a gradient), built here so the browser decodes it. */
 function png(width: number, height: number): Buffer {

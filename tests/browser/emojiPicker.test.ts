@@ -8,7 +8,7 @@ import { ChatClient } from '../helpers/chatClient';
  */
 jest.setTimeout(90_000);
 
-const stage = browserStage({ Settings: 'FrameRateLimit=100000' });
+const stage = browserStage(undefined, { FrameRateLimit: '100000' });
 
 it('reacts with an emoji found by search, the room sees it, and 👍️ from the data counts as 👍', async () => {
   const ana = await ChatClient.connect(stage.cloud.wsUrl, 'ana');

@@ -26,7 +26,7 @@ const LISTED_MAX = 100;
 /** Connections that create the seeded rooms side by side, each well within FrameRateLimit's 100 frames a minute. */
 const SEEDERS = 4;
 // One user creates more rooms than RoomCreateLimit's default 20 an hour allows.
-const stage = browserStage({ AuthMode: 'oidc', Settings: `RoomCreateLimit=${LISTED_MAX * 2}` });
+const stage = browserStage({ AuthMode: 'oidc' }, { RoomCreateLimit: LISTED_MAX * 2 });
 
 it('messages a member privately, and the other finds it with its unread count', async () => {
   const { owner: ana, joiner: ben, code } = await signedInRoom(stage, ['ana', 'ben'], UI_TIMEOUT_MS);

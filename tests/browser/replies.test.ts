@@ -8,7 +8,7 @@ import { ChatClient } from '../helpers/chatClient';
  */
 jest.setTimeout(90_000);
 
-const stage = browserStage({ Settings: 'SendRateLimit=1000,FrameRateLimit=100000' });
+const stage = browserStage(undefined, { SendRateLimit: '1000', FrameRateLimit: '100000' });
 
 it('a reply shows its original quoted, jumps to it across pages, and shows it deleted once it is', async () => {
   const ana = await ChatClient.connect(stage.cloud.wsUrl, 'ana');

@@ -9,7 +9,7 @@ jest.setTimeout(120_000);
 
 const MESSAGES = 200;
 
-const stage = browserStage({ Settings: 'SendRateLimit=1000,FrameRateLimit=100000' });
+const stage = browserStage(undefined, { SendRateLimit: '1000', FrameRateLimit: '100000' });
 
 it('loads older messages as the member scrolls up, and shows the start of the room', async () => {
   const ana = await ChatClient.connect(stage.cloud.wsUrl, 'ana');

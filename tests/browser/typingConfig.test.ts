@@ -15,7 +15,7 @@ let cloud: LocalCloud;
 let browser: Browser;
 
 beforeAll(async () => {
-  cloud = (await startTestCloud({ parameters: { Settings: 'TypingIntervalSeconds=2' } })).cloud;
+  cloud = (await startTestCloud({ settings: { TypingIntervalSeconds: '2' } })).cloud;
   browser = await launchChromium();
 });
 afterAll(async () => {

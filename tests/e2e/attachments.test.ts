@@ -17,7 +17,7 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: { Settings: `AttachmentsPerDay=${PER_DAY},FrameRateLimit=100000,StrikeLimit=100000` },
+    settings: { AttachmentsPerDay: PER_DAY, FrameRateLimit: '100000', StrikeLimit: '100000' },
   });
 });
 afterEach(async () => {

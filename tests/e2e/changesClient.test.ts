@@ -1,7 +1,7 @@
 import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import { createRoomcastClient, RoomMessages } from '@roomcast/client';
 import WebSocket from 'ws';
-import { declaredParameters, deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * The client library's message changes against the local cloud: typed edit, delete and reaction calls, and a
@@ -14,7 +14,7 @@ let testCloud: TestCloud;
 const clients: RoomcastClient[] = [];
 
 beforeAll(async () => {
-  testCloud = await startTestCloud({ parameters: declaredParameters({ SendRateLimit: '1000' }) });
+  testCloud = await startTestCloud({ settings: { SendRateLimit: '1000' } });
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
-import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * The chat end to end (chat.test.ts, chatCoverage.test.ts): real WebSocket clients talking to the local cloud, which
@@ -28,11 +28,11 @@ export function useChatCloud(): ChatWorld {
     // per-connection limits have tests of their own (tests/security: every sendmessage counts against
     // FrameRateLimit, and every malformed frame is a strike towards StrikeLimit).
     world.testCloud = await startTestCloud({
-      parameters: declaredParameters({
+      settings: {
         SendRateLimit: '1000',
         FrameRateLimit: '100000',
         StrikeLimit: '100000',
-      }),
+      },
     });
     world.cloud = world.testCloud.cloud;
     world.db = new DynamoDBClient({

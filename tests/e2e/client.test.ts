@@ -3,7 +3,7 @@ import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
 import type { MessageFrame } from '../../protocol';
 import { ChatClient } from '../helpers/chatClient';
-import { declaredParameters, deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * The client library against the local cloud while the gateway drops connections (DELETE @connections, the idle
@@ -21,7 +21,7 @@ const clients: RoomcastClient[] = [];
 beforeAll(async () => {
   testCloud = await startTestCloud({
     // Every sendmessage counts against FrameRateLimit too: both lifted, as the limits have tests of their own.
-    parameters: declaredParameters({ SendRateLimit: '1000', FrameRateLimit: '100000' }),
+    settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
     // Short gateway limits so the test sees them: the keepalive must beat the idle one, resume the hard one.
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     hardTimeoutMs: HARD_TIMEOUT_MS,

@@ -8,7 +8,7 @@ import { signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(90_000);
 
-const { device, ask } = signedInCloud('RoomCreateLimit=3,FrameRateLimit=1000');
+const { device, ask } = signedInCloud({ RoomCreateLimit: '3', FrameRateLimit: '1000' });
 
 it('refuses a new DM with a user id it shares no room with, and counts new DMs against the room budget', async () => {
   const mallory = await device('mallory');

@@ -21,7 +21,7 @@ const clients: RoomcastClient[] = [];
 const raw: ChatClient[] = [];
 
 beforeAll(async () => {
-  ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc', Settings: 'FrameRateLimit=1000' } }));
+  ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc' }, settings: { FrameRateLimit: '1000' } }));
   issuer = cloud.devIssuer as DevIssuer;
 });
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(120_000);
 
-const { device, ask } = signedInCloud('FrameRateLimit=1000');
+const { device, ask } = signedInCloud({ FrameRateLimit: '1000' });
 
 type Found = Frame & { people: { userId: string; username: string }[] };
 

@@ -10,7 +10,7 @@ jest.setTimeout(90_000);
 let test: TestCloud;
 const open: ChatClient[] = [];
 beforeAll(async () => {
-  test = await startTestCloud({ parameters: { AuthMode: 'none', Settings: 'FrameRateLimit=1000' } });
+  test = await startTestCloud({ parameters: { AuthMode: 'none' }, settings: { FrameRateLimit: '1000' } });
 });
 afterAll(async () => {
   await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));

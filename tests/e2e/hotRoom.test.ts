@@ -1,7 +1,7 @@
 import { roomIndexShard } from '../../functions/platform/aws/roomMembers';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { type ChatClient, type Frame, settledRoom } from '../helpers/chatClient';
-import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * A busy room as its members see it, through the local cloud: messages sent faster than one fan-out cycle reach
@@ -20,7 +20,7 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: declaredParameters({ SendRateLimit: '1000', FrameRateLimit: '100000' }),
+    settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
     // The fan-out's backoffs before a throttled post is tried again (1 to 8 s on AWS) last 10 ms per second: what
     // these tests count is what arrives, and a throttled member is tried until its retry budget (wall-clock) runs
     // out either way. The Retry pauses keep real time: the Lambda throttles they wait out end in real time.

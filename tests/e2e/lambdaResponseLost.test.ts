@@ -1,6 +1,6 @@
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame } from '../helpers/chatClient';
-import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * The local cloud's fault switch `faultLambdaResponseLost` (`npm start -- --fault-lambda-response-lost 1`): every
@@ -18,7 +18,7 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: declaredParameters({ SendRateLimit: '1000', FrameRateLimit: '100000' }),
+    settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
     faultLambdaResponseLost: 1,
   });
   cloud = testCloud.cloud;

@@ -9,7 +9,7 @@ import { signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(60_000);
 
-const { device, ask } = signedInCloud('FrameRateLimit=100000,StrikeLimit=100000');
+const { device, ask } = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
 
 const isMessage = (text: string) => (f: Frame) => f.type === 'message' && f.text === text;
 

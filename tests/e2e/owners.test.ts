@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, isMessage, isPresence } from '../helpers/chatClient';
-import { adminDynamo, declaredParameters, startTestCloud } from '../helpers/localCloud';
+import { adminDynamo, startTestCloud } from '../helpers/localCloud';
 
 /**
  * Rooms have an owner and an end, as users see it through the local cloud: a room that went RoomIdleDays without a
@@ -18,7 +18,7 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   // Owner actions are few; the limits stay at their defaults except the guesses, which these joins would spend.
-  cloud = (await startTestCloud({ parameters: declaredParameters({ JoinGuessLimit: '1000' }) })).cloud;
+  cloud = (await startTestCloud({ settings: { JoinGuessLimit: '1000' } })).cloud;
   db = adminDynamo(cloud);
   const table = cloud.template.tables().find((t) => t.logicalId === 'RoomsTable');
   if (!table?.TableName) throw new Error('template.yaml has no RoomsTable');

@@ -22,7 +22,7 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: { Settings: 'FrameRateLimit=100000' },
+    settings: { FrameRateLimit: '100000' },
   });
   cloud = testCloud.cloud;
 });

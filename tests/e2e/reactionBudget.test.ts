@@ -15,7 +15,7 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: { Settings: 'SendRateLimit=10,SendRateWindowSeconds=10,FrameRateLimit=100,StrikeLimit=10' },
+    settings: { SendRateLimit: '10', SendRateWindowSeconds: '10', FrameRateLimit: '100', StrikeLimit: '10' },
   });
 });
 afterAll(async () => {

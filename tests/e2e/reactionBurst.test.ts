@@ -16,7 +16,7 @@ let testCloud: TestCloud;
 const open: ChatClient[] = [];
 
 beforeAll(async () => {
-  testCloud = await startTestCloud({ parameters: { Settings: 'FrameRateLimit=100000,StrikeLimit=100000' } });
+  testCloud = await startTestCloud({ settings: { FrameRateLimit: '100000', StrikeLimit: '100000' } });
 });
 afterAll(async () => {
   await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));

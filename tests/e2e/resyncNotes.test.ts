@@ -16,7 +16,7 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: { Settings: 'SendRateLimit=1000,FrameRateLimit=100000' },
+    settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
   });
 });
 afterAll(async () => {

@@ -18,7 +18,7 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: { Settings: 'SeenByMaxMembers=3,FrameRateLimit=1000' },
+    settings: { SeenByMaxMembers: '3', FrameRateLimit: '1000' },
   });
   cloud = testCloud.cloud;
 });

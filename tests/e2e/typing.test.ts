@@ -1,5 +1,5 @@
 import { ChatClient, type Frame, isError, isPresence } from '../helpers/chatClient';
-import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * Typing indicators end to end (docs/PROTOCOL.md, "Typing"): a heartbeat reaches the other members of a small room
@@ -14,13 +14,13 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: declaredParameters({
+    settings: {
       TypingIntervalSeconds: String(INTERVAL_SECONDS),
       TypingMaxMembers: String(MAX_MEMBERS),
       SendRateLimit: '1000',
       FrameRateLimit: '100000',
       StrikeLimit: '100000',
-    }),
+    },
   });
 });
 afterAll(() => testCloud.cloud.close());

@@ -7,9 +7,12 @@ import { signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(60_000);
 
-const { device } = signedInCloud(
-  'FrameRateLimit=100000,StrikeLimit=100000,TypingIntervalSeconds=30,TypingMaxMembers=20',
-);
+const { device } = signedInCloud({
+  FrameRateLimit: '100000',
+  StrikeLimit: '100000',
+  TypingIntervalSeconds: '30',
+  TypingMaxMembers: '20',
+});
 
 it("relays one heartbeat for five devices of one member typing at once, and the other member's own", async () => {
   const ben = await device('ben');

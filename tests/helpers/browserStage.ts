@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { launchChromium } from './browser';
 import { startTestCloud } from './localCloud';
+import type { SettingValues } from '../../tools/local/settings';
 
 /**
  * Per step: generous, because CI runs two test files at once on two cores and Chromium's renderer can wait seconds
@@ -25,18 +26,18 @@ export interface BrowserStage {
 }
 
 /**
- * Starts a local cloud (its default settings, or `parameters` over them) and Chromium before a browser test file's
+ * Starts a local cloud (its defaults, or `parameters` and `settings` over them) and Chromium before a browser test file's
  * tests, closes each test's contexts after it (a finished test's pages would otherwise stay connected, rendering
  * every lobby message, and compete with the next test's for the CPU), and the browser and cloud after the file.
  * Called from the top of the file.
  */
-export function browserStage(parameters?: Record<string, string>): BrowserStage {
+export function browserStage(parameters?: Record<string, string>, settings?: SettingValues): BrowserStage {
   let cloud: LocalCloud | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    cloud = (await startTestCloud(parameters ? { parameters } : {})).cloud;
+    cloud = (await startTestCloud({ ...(parameters && { parameters }), ...(settings && { settings }) })).cloud;
     browser = await launchChromium();
   });
   afterEach(async () => {

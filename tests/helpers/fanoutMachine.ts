@@ -55,9 +55,9 @@ export const testClock = (definition: object): StepFunctionsTestClock => ({
     .map(([name]) => name),
 });
 
-/** `settings`: the template's fan-out settings for this file (default: small pages and chunks). */
+/** `settings`: the template's fan-out constants for this file (Mappings.Deploy; default: small pages and chunks). */
 export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES) {
-  const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), { parameters: settings });
+  const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), { constants: settings });
   const h = {
     managementApi: new FakeManagementApi(),
     steps: [],
@@ -75,7 +75,6 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
       ROOMS_TABLE: h.tables.RoomsTable,
       MESSAGES_TABLE: h.tables.MessagesTable,
       LIMITS_TABLE: h.tables.LimitsTable,
-      FANOUT_POSTS_PER_SECOND: '8000',
     });
     h.db = new DynamoDBClient({
       endpoint: h.dynamo.endpoint,

@@ -1,5 +1,6 @@
 import type { LocalCloud } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
+import type { SettingValues } from '../../tools/local/settings';
 import { ChatClient, type Frame } from './chatClient';
 import { startTestCloud } from './localCloud';
 
@@ -8,7 +9,7 @@ import { startTestCloud } from './localCloud';
  * closed after them: `device(name)` is another connection of the user `name` (sub `sub-<name>`, the same user on
  * every call), `ask` sends a request and waits for its reply or error, matched by requestId.
  */
-export function signedInCloud(settings: string) {
+export function signedInCloud(settings: SettingValues) {
   let cloud: LocalCloud | undefined;
   let issuer: DevIssuer | undefined;
   const open: ChatClient[] = [];
@@ -16,7 +17,7 @@ export function signedInCloud(settings: string) {
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc', Settings: settings } }));
+    ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc' }, settings }));
     issuer = cloud.devIssuer as DevIssuer;
   });
   afterAll(async () => {

@@ -1,9 +1,4 @@
-import {
-  checkSettings,
-  foldSettings,
-  parseParameterOverrides,
-  settingValue,
-} from '../../tools/infra/parameters';
+import { deployConstants, parseParameterOverrides, partitionOverrides, withDeployConstants } from '../../tools/infra/parameters';
 
 describe('--parameter Key=Value overrides', () => {
   it('keeps everything after the first = as the value, and the last of a repeated key', () => {
@@ -28,40 +23,34 @@ describe('--parameter Key=Value overrides', () => {
   });
 });
 
-describe('Settings: the settings tuned after the first deploy', () => {
-  const defaults = { SendRateLimit: '10', FanoutChunkSize: '100', OidcJwksUri: '' };
+const raw = {
+  Parameters: { StageName: { Type: 'String' } },
+  Mappings: { Names: { Shared: { A: 'a' } }, Deploy: { Settings: { FanoutChunkSize: '100', FanoutLogLevel: 'ERROR' } } },
+};
 
-  it('reads a setting as template.yaml does: the value in Settings wins, else the default', () => {
-    expect(settingValue('', 'SendRateLimit', '10')).toBe('10');
-    expect(settingValue('FanoutChunkSize=5,SendRateLimit=3', 'SendRateLimit', '10')).toBe('3');
-    expect(settingValue('FanoutChunkSize=5', 'SendRateLimit', '10')).toBe('10');
-    expect(settingValue('OidcJwksUri=https://id.example/k?a=b', 'OidcJwksUri', '')).toBe(
-      'https://id.example/k?a=b',
-    );
-    expect(settingValue('', 'OidcJwksUri', '')).toBe('');
+describe('deploy-time constants (Mappings.Deploy.Settings)', () => {
+  it('reads them as text', () => {
+    expect(deployConstants(raw)).toEqual({ FanoutChunkSize: '100', FanoutLogLevel: 'ERROR' });
   });
 
-  it('folds --parameter Name=Value of a setting into Settings, the one named on its own winning', () => {
-    expect(foldSettings({ SendRateLimit: '3', StageName: 'dev' }, defaults)).toEqual({
-      StageName: 'dev',
-      Settings: 'SendRateLimit=3',
-    });
-    expect(
-      foldSettings({ Settings: 'SendRateLimit=5,FanoutChunkSize=7', SendRateLimit: '3' }, defaults),
-    ).toEqual({
-      Settings: 'SendRateLimit=3,FanoutChunkSize=7',
-    });
-    expect(foldSettings({ StageName: 'dev' }, defaults)).toEqual({ StageName: 'dev' });
+  it('changes the named ones and keeps the other mappings, without touching the template given', () => {
+    const changed = withDeployConstants(raw, { FanoutChunkSize: '5' });
+    expect(deployConstants(changed)).toEqual({ FanoutChunkSize: '5', FanoutLogLevel: 'ERROR' });
+    expect((changed.Mappings as Record<string, unknown>).Names).toEqual(raw.Mappings.Names);
+    expect(raw.Mappings.Deploy.Settings.FanoutChunkSize).toBe('100');
   });
 
-  it('names the one item of Settings that is not allowed', () => {
-    const pattern =
-      '(?:(?:^|,)(?:SendRateLimit=[1-9][0-9]*|FanoutChunkSize=[1-9][0-9]*|OidcJwksUri=(?:https://[^,]+)?))*';
-    expect(() => checkSettings('SendRateLimit=3,FanoutChunkSize=5', pattern, defaults)).not.toThrow();
-    expect(() => checkSettings('SendRateLimit=3,FanoutChunkSize=0', pattern, defaults)).toThrow(
-      'Settings: "FanoutChunkSize=0" is outside the values FanoutChunkSize may take',
+  it('refuses a name that is no constant, naming the known ones', () => {
+    expect(() => withDeployConstants(raw, { SendRateLimit: '5' })).toThrow(
+      'SendRateLimit is not a deploy-time constant of Mappings.Deploy.Settings (known: FanoutChunkSize, FanoutLogLevel)',
     );
-    expect(() => checkSettings('SendRate=3', pattern, defaults)).toThrow('"SendRate=3" names no setting');
-    expect(() => checkSettings('OidcJwksUri=http://x', pattern, defaults)).toThrow('is outside');
+  });
+
+  it('sorts one Key=Value list into parameters, constants and runtime settings', () => {
+    expect(partitionOverrides(raw, { StageName: 'dev', FanoutChunkSize: '5', SendRateLimit: '3' })).toEqual({
+      parameters: { StageName: 'dev' },
+      constants: { FanoutChunkSize: '5' },
+      settings: { SendRateLimit: '3' },
+    });
   });
 });

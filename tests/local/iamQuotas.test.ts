@@ -30,7 +30,9 @@ it("the template's roles are accepted, and a shared policy's statements reach ev
   const typing = principals.find((p) => p.logicalId === 'TypingFunction');
   const rooms = principals.find((p) => p.logicalId === 'RoomsFunction');
   for (const principal of [typing, rooms]) {
-    const sids = principal?.policies.flatMap((p) => [p.document.Statement].flat().map((s) => s.Sid));
+    const sids = principal?.policies.flatMap((p) =>
+      [p.document.Statement].flat().map((s) => (s as { Sid?: string }).Sid),
+    );
     expect(sids).toEqual(expect.arrayContaining(['CountFramesAndStrikes', 'CloseAbusiveConnection']));
   }
 });
@@ -87,7 +89,9 @@ it("a role's inline policies over 10,240 characters in all are refused", () => {
 
 it('a Sid repeated within one policy is refused, inline or managed', () => {
   const inline = templateWith((resources) => {
-    resources.TypingFunction.Properties.Policies.push({ Statement: [statement('Twice'), statement('Twice')] });
+    resources.TypingFunction.Properties.Policies.push({
+      Statement: [statement('Twice'), statement('Twice')],
+    });
   });
   expect(() => templatePrincipals(inline)).toThrow(/MalformedPolicyDocument: the Sid Twice appears twice/);
   const managed = templateWith((resources) => {

@@ -10,11 +10,8 @@ import { templatePath } from '../helpers/localCloud';
  * any authorizer or function runs, with the API's CORS headers so a browser can read the refusal.
  */
 const template = loadTemplate(templatePath, {
-  parameters: {
-    AuthMode: 'cognito',
-    HostWebChat: 'false',
-    BroadcastAllowedOrigin: 'https://ops.example.com',
-  },
+  parameters: { AuthMode: 'cognito', HostWebChat: 'false' },
+  constants: { BroadcastAllowedOrigin: 'https://ops.example.com' },
 });
 let server: Server;
 let base: string;

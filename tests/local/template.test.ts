@@ -190,14 +190,14 @@ describe('the real template.yaml', () => {
     });
   });
 
-  it('applies stack name, region, account and parameter overrides', () => {
+  it('applies stack name, region, account, parameter overrides and deploy-time constants', () => {
     const o = loadTemplate(TEMPLATE, {
       stackName: 'dev',
       region: 'eu-west-1',
       accountId: '123456789012',
-      parameters: { StageName: 'beta', FanoutChunkSize: '25', LogLevel: 'DEBUG' },
+      parameters: { StageName: 'beta', LogLevel: 'DEBUG' },
+      constants: { FanoutChunkSize: '25' },
     });
-    expect(o.parameter('FanoutChunkSize')).toBe('25');
     const fn = o.functions()[0];
     expect(fn?.environment.CONNECTIONS_TABLE).toBe('dev-ConnectionsTable');
     expect(fn?.environment.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
@@ -210,17 +210,21 @@ describe('the real template.yaml', () => {
   });
 
   it.each([
-    [{ FanoutChunkSize: '0' }, /"FanoutChunkSize=0" is outside the values FanoutChunkSize may take/],
-    [{ FanoutMaxConcurrency: '41' }, /"FanoutMaxConcurrency=41" is outside/],
-    [{ FanoutPageSize: 'many' }, /"FanoutPageSize=many" is outside/],
-    [{ Settings: 'SendRateLimit=5,SendRateLimit=6' }, /SendRateLimit is given twice/],
-    [{ Settings: 'ChunkSize=5' }, /"ChunkSize=5" names no setting/],
+    // A setting is no template parameter: runtime ones are the settings document's, constants are Mappings'.
+    [{ FanoutChunkSize: '25' }, /FanoutChunkSize is not declared/],
+    [{ SendRateLimit: '5' }, /SendRateLimit is not declared/],
     [{ LogLevel: 'TRACE' }, /LogLevel.*AllowedValues/],
     [{ LogRetentionDays: '2' }, /LogRetentionDays.*AllowedValues/],
     [{ StageName: 'no spaces' }, /StageName.*AllowedPattern/],
     [{ Nope: '1' }, /Nope is not declared/],
   ])('rejects the override %j', (parameters, message) => {
     expect(() => loadTemplate(TEMPLATE, { parameters })).toThrow(message);
+  });
+
+  it('rejects a deploy-time constant the template does not declare, naming the known ones', () => {
+    expect(() => loadTemplate(TEMPLATE, { constants: { SendRateLimit: '5' } })).toThrow(
+      /SendRateLimit is not a deploy-time constant of Mappings.Deploy.Settings \(known: FanoutChunkSize/,
+    );
   });
 });
 

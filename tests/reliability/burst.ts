@@ -42,8 +42,8 @@ export interface BurstOptions {
   vanish?: number;
   /** How long the fan-out may take to drain after the last ack before the burst counts as not drained. */
   drainLimitMs?: number;
-  /** Template parameters beyond the issue's SendRateLimit=1000. */
-  parameters?: Record<string, string>;
+  /** Settings beyond the issue's SendRateLimit=1000 (LocalCloudOptions.settings). */
+  settings?: Record<string, string>;
   /**
    * How the senders send. `one in flight`: every member that does not vanish sends in turn, each waiting for its
    * previous send's answer. `pipelined`: `pipelinedSenders` members send at rate / pipelinedSenders each, without
@@ -209,7 +209,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
   // SendRateLimit raised: the per-connection limits are not what a burst tests (tests/security has them). Nor is
   // FrameRateLimit: after a long burst the audit pages through thousands of messages with `history`.
   const testCloud = await startTestCloud({
-    parameters: { SendRateLimit: '1000', FrameRateLimit: '100000', ...options.parameters },
+    settings: { SendRateLimit: '1000', FrameRateLimit: '100000', ...options.settings },
   });
   const { cloud } = testCloud;
   const tables = cloudTables(cloud);

@@ -50,7 +50,7 @@ describe.each(cases)('%d x capacity, %s', (factor, mode) => {
       vanish: VANISH,
       mode,
       progress,
-      parameters,
+      settings: parameters,
     });
     recordFigures(`overload ${factor}x ${mode} (${rate} messages/s x ${MEMBERS} members, ${SECONDS} s)`, {
       ...result,

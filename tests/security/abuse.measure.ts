@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { ChatClient } from '../helpers/chatClient';
-import { declaredParameters, startTestCloud } from '../helpers/localCloud';
+import { startTestCloud } from '../helpers/localCloud';
 
 /**
  * Measurement, not a test (npx jest --testMatch '**\/tests/security/abuse.measure.ts'): how many Lambda invocations
@@ -16,15 +16,15 @@ const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const code = () => Array.from({ length: 6 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
 
 it('measures one abusive client', async () => {
-  const parameters = lifted
-    ? declaredParameters({
+  const settings: Record<string, string> = lifted
+    ? {
         FrameRateLimit: '100000',
         JoinGuessLimit: '100000',
         StrikeLimit: '100000',
         SendRateLimit: '1000',
-      })
+      }
     : {};
-  const testCloud = await startTestCloud({ parameters });
+  const testCloud = await startTestCloud({ settings });
   const { cloud } = testCloud;
   try {
     // 250 random joinroom guesses from one client, as fast as the replies come.

@@ -97,7 +97,7 @@ const percentile = (values: number[], p: number) => {
 };
 
 it('measures what refusals cost', async () => {
-  const testCloud = await startTestCloud({ parameters: { ConnectionsPerSource: '50', LobbyPolicy: 'open' } });
+  const testCloud = await startTestCloud({ settings: { ConnectionsPerSource: '50', LobbyPolicy: 'open' } });
   const { cloud } = testCloud;
   const url = cloud.wsUrl;
   const figures: Record<string, unknown> = {};

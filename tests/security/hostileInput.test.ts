@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, HandshakeRefused, isGatewayError } from '../helpers/chatClient';
 import { auditRoom, type CloudTables, cloudTables } from '../helpers/deliveryChecker';
-import { declaredParameters, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * Hostile input, fuzzed with fast-check: every frame gets an error frame or its normal reply, never the gateway's
@@ -31,12 +31,12 @@ beforeAll(async () => {
   // The rate and abuse limits have their own tests (guessing.test.ts); here they would only make the fuzz's
   // accepted frames depend on timing, and close the attacker's socket.
   testCloud = await startTestCloud({
-    parameters: declaredParameters({
+    settings: {
       SendRateLimit: '1000',
       FrameRateLimit: '100000',
       JoinGuessLimit: '100000',
       StrikeLimit: '100000',
-    }),
+    },
   });
   cloud = testCloud.cloud;
   tables = cloudTables(cloud);

@@ -219,7 +219,7 @@ describe('taking one statement out of the template breaks its feature locally, a
   it("without the state machine's Query on the room index the fan-out's cycle fails on the denied Query", async () => {
     // Chunks of one member: a room of two, two chunks.
     const s = await cloudWithout('FanoutStateMachine', 'ReadRoomMembers', {
-      parameters: { FanoutChunkSize: '1' },
+      settings: { FanoutChunkSize: '1' },
     });
     try {
       const alice = await connect(s, 'username=alice');

@@ -1,6 +1,6 @@
-// What template.yaml sets for every function, with test names, and each setting the code reads spelled out (the
-// code has no defaults of its own). The abuse guards and the send rate are off (0) unless a test turns them on.
-// Logs and metrics stay quiet in unit tests.
+// What template.yaml sets for every function, with test names. The runtime settings are no variables: the unit
+// tests' settings document (tests/helpers/unitSettings.ts) is put in force below, with the abuse guards and the send
+// rate off (0) unless a test turns them on (withSettings). Logs and metrics stay quiet in unit tests.
 Object.assign(process.env, {
   CONNECTIONS_TABLE: 'test-Connections',
   SUBSCRIPTIONS_TABLE: 'test-Subscriptions',
@@ -12,28 +12,12 @@ Object.assign(process.env, {
   REACTIONS_TABLE: 'test-Reactions',
   SENDS_TABLE: 'test-Sends',
   MEMBERSHIPS_TABLE: 'test-Memberships',
-  SEEN_BY_MAX_MEMBERS: '50',
   EVENT_BUS_NAME: 'test-chat',
   EVENT_SOURCE: 'roomcast.chat',
   CALLBACK_URL: 'https://abc123def4.execute-api.us-east-1.amazonaws.com/prod',
   MESSAGE_RETENTION_DAYS: '7',
   LIMITS_TABLE: 'test-Limits',
-  // An open lobby without limits per source, as the local cloud runs; tests of those limits set their own.
-  LOBBY_POLICY: 'open',
-  LOBBY_POST_LIMIT: '0',
-  LOBBY_POST_WINDOW_SECONDS: '60',
-  CONNECTIONS_PER_SOURCE: '0',
-  ROOM_IDLE_DAYS: '30',
-  EDIT_WINDOW_MINUTES: '15',
-  SESSION_RETENTION_DAYS: '30',
-  SEND_RATE_LIMIT: '0',
-  FRAME_RATE_LIMIT: '0',
-  CONNECT_RATE_LIMIT: '0',
-  ROOM_CREATE_LIMIT: '0',
-  STRIKE_LIMIT: '0',
   TYPING_INTERVAL_SECONDS: '5',
-  TYPING_MAX_MEMBERS: '100',
-  FANOUT_POSTS_PER_SECOND: '8000',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
@@ -43,3 +27,7 @@ Object.assign(process.env, {
   POWERTOOLS_METRICS_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
+
+// After the variables above: the settings module reads them (Powertools' log level) as it loads.
+// biome-ignore lint/style/noCommonJs: an import would be hoisted above the variables it needs
+require('../helpers/unitSettings').withSettings();

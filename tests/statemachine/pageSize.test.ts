@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { prepare } from '../../functions/deliver/prepare';
 import { roomIndexShard, roomKeyOf } from '../../functions/platform/aws/roomMembers';
-import { checkSettings, settingDefaults } from '../../tools/infra/parameters';
 import { loadTemplate } from '../../tools/infra/template';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import { type ExecutionSummary, LocalStateMachine } from '../../tools/local/stepfunctions';
@@ -11,26 +10,15 @@ import { readEvent } from '../helpers/events';
 import { recordsOf } from '../helpers/fanoutMachine';
 
 /**
- * The fan-out at the largest page the template allows (the largest FanoutPageSize its Settings accept), in the worst case the protocol
+ * The fan-out at the largest page docs/OPERATIONS.md allows (FanoutPageSize 5,000), in the worst case the protocol
  * lets through: a room of that many members with 16-character connection ids, as API Gateway makes them, and a
  * 4,096-byte message of the character JSON escapes the most. The local engine enforces Step Functions' 262,144-byte
  * limit on every state, task and Map item (tools/local/payloadLimit.ts), so this run fails with
  * States.DataLimitExceeded if any of them would on AWS.
  */
 const templatePath = join(__dirname, '..', '..', 'template.yaml');
-/** The largest FanoutPageSize the template's Settings accept (checked as loadTemplate checks them). */
-function largestAllowedPageSize(): number {
-  const raw = loadTemplate(templatePath).raw as { Parameters: { Settings: { AllowedPattern: string } } };
-  const defaults = settingDefaults(raw);
-  for (let size = 100_000; size > 0; size--) {
-    try {
-      checkSettings(`FanoutPageSize=${size}`, raw.Parameters.Settings.AllowedPattern, defaults);
-      return size;
-    } catch {}
-  }
-  throw new Error('template.yaml allows no FanoutPageSize');
-}
-const maxPageSize = largestAllowedPageSize();
+/** The largest FanoutPageSize docs/OPERATIONS.md's Settings table allows (a deploy-time constant in Mappings). */
+const maxPageSize = 5000;
 
 let dynamo: LocalDynamo;
 let db: DynamoDBClient;
@@ -38,7 +26,7 @@ const delivered = new Map<string, number>();
 let run: ExecutionSummary;
 
 beforeAll(async () => {
-  const template = loadTemplate(templatePath, { parameters: { FanoutPageSize: String(maxPageSize) } });
+  const template = loadTemplate(templatePath, { constants: { FanoutPageSize: String(maxPageSize) } });
   dynamo = await startDynamo({ tables: template.tables() });
   db = new DynamoDBClient({
     endpoint: dynamo.endpoint,

@@ -48,10 +48,10 @@ it('keeps the open chat one answer away', () => {
   expect(open.webSocketApis()[0]?.routes.find((r) => r.routeKey === '$connect')?.authorizer).toBeUndefined();
 });
 
-it('reserves no Deliver concurrency unless the DeliverReservedConcurrency setting asks for it', () => {
+it('reserves no Deliver concurrency unless the DeliverReservedConcurrency constant asks for it', () => {
   const deliver = () => template.functions().find((f) => f.logicalId === 'DeliverFunction');
   expect(deliver()?.reservedConcurrency).toBeUndefined();
-  const reserved = loadTemplate(templatePath, { parameters: { Settings: 'DeliverReservedConcurrency=10' } });
+  const reserved = loadTemplate(templatePath, { constants: { DeliverReservedConcurrency: '10' } });
   expect(reserved.functions().find((f) => f.logicalId === 'DeliverFunction')?.reservedConcurrency).toBe(10);
 });
 

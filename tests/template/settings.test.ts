@@ -1,29 +1,24 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { settingDefaults } from '../../tools/infra/parameters';
+import { SETTINGS } from '../../functions/platform/settingsSchema';
+import { deployConstants } from '../../tools/infra/parameters';
 import { loadTemplate } from '../../tools/infra/template';
 import { transformedTemplate } from '../helpers/samTransform';
 
 /**
- * Each setting of the `Settings` parameter is read in one place of template.yaml, so changing how a setting is read
- * touches the template once and no copy can drift; and every setting docs/OPERATIONS.md documents reaches what
- * uses it: an environment variable some function or local-cloud code reads, a substitution the state machine's
- * definition uses, or a property the CloudFormation resource type has.
+ * The settings have two homes and no third: the runtime settings are one JSON document in Parameter Store whose
+ * schema and defaults are functions/platform/settingsSchema.ts (functions read it at run time, so no template line
+ * carries one); what CloudFormation itself consumes is a named constant of Mappings.Deploy.Settings, read with
+ * !FindInMap where it is used. No setting is read from a template parameter's string any more.
  */
 const root = join(__dirname, '..', '..');
 const raw = loadTemplate(join(root, 'template.yaml')).raw as Record<string, unknown>;
-const defaults = settingDefaults(raw);
+const constants = deployConstants(raw);
 const { Resources } = transformedTemplate();
+const runtime = Object.keys(SETTINGS);
 
 type Path = string[];
-interface Read {
-  name: string;
-  /** Where the read's value goes: the template path up to the first intrinsic function around it. */
-  path: Path;
-  node: unknown;
-}
-
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const upToIntrinsic = (path: Path): Path => {
@@ -31,84 +26,99 @@ const upToIntrinsic = (path: Path): Path => {
   return at < 0 ? path : path.slice(0, at);
 };
 
-/** Every `!Split [',<Name>=', …]` in the template: the one step that picks a setting out of `,<Settings>,…`. */
-function reads(node: unknown, path: Path = []): Read[] {
-  if (Array.isArray(node)) return node.flatMap((v, i) => reads(v, [...path, String(i)]));
+/** Every node of the template that satisfies `match`, with the path (up to the first intrinsic) where it is. */
+function find(node: unknown, match: (node: Record<string, unknown>) => boolean, path: Path = []): Path[] {
+  if (Array.isArray(node)) return node.flatMap((v, i) => find(v, match, [...path, String(i)]));
   if (!isObj(node)) return [];
-  const split = node['Fn::Split'];
-  const name =
-    Array.isArray(split) && typeof split[0] === 'string' ? /^,(\w+)=$/.exec(split[0])?.[1] : undefined;
-  const here = name ? [{ name, path: upToIntrinsic(path), node }] : [];
-  return [...here, ...Object.entries(node).flatMap(([key, value]) => reads(value, [...path, key]))];
+  const here = match(node) ? [upToIntrinsic(path)] : [];
+  return [...here, ...Object.entries(node).flatMap(([key, value]) => find(value, match, [...path, key]))];
 }
 
-/** The paths (up to the first intrinsic function) of every `!GetAtt <logicalId>.Value`, in either form. */
-function valueRefs(node: unknown, logicalId: string, path: Path = []): Path[] {
-  if (Array.isArray(node)) return node.flatMap((v, i) => valueRefs(v, logicalId, [...path, String(i)]));
-  if (typeof node === 'string') return node.includes(`\${${logicalId}.Value}`) ? [upToIntrinsic(path)] : [];
-  if (!isObj(node)) return [];
-  const getAtt = node['Fn::GetAtt'];
-  const target = typeof getAtt === 'string' ? getAtt : Array.isArray(getAtt) ? getAtt.join('.') : undefined;
-  if (target === `${logicalId}.Value`) return [upToIntrinsic(path)];
-  return Object.entries(node).flatMap(([key, value]) => valueRefs(value, logicalId, [...path, key]));
-}
+/** `!FindInMap [Deploy, Settings, <name>]`. */
+const readsConstant = (name?: string) => (node: Record<string, unknown>) => {
+  const args = node['Fn::FindInMap'];
+  return Array.isArray(args) && args[0] === 'Deploy' && args[1] === 'Settings' && (name ? args[2] === name : true);
+};
 
-const templateReads = reads(raw);
-
-describe('each setting read once', () => {
-  it('reads every setting of Mappings.Settings.Defaults, each in one place outside Conditions', () => {
-    const counts = new Map<string, number>();
-    for (const read of templateReads.filter((r) => r.path[0] !== 'Conditions')) {
-      counts.set(read.name, (counts.get(read.name) ?? 0) + 1);
-    }
-    const twice = [...counts].filter(([, count]) => count !== 1);
-    expect(twice).toEqual([]);
-    expect([...counts.keys()].sort()).toEqual(Object.keys(defaults).sort());
+describe('no setting is read from a string', () => {
+  it('declares no Settings parameter and no Settings mapping', () => {
+    expect(Object.keys(raw.Parameters as object)).not.toContain('Settings');
+    expect(Object.keys(raw.Mappings as object)).not.toContain('Settings');
   });
 
-  it('reads a setting in a Condition only where CloudFormation allows nothing else (a Condition sees no resource)', () => {
-    const inConditions = templateReads.filter((r) => r.path[0] === 'Conditions').map((r) => r.name);
-    expect(inConditions).toEqual(['DeliverReservedConcurrency']);
+  it('has no !Split that picks a setting out of a list (the old `,Name=` idiom)', () => {
+    const splits = find(raw, (node) => {
+      const split = node['Fn::Split'];
+      return Array.isArray(split) && typeof split[0] === 'string' && /^,\w+=$/.test(split[0]);
+    });
+    expect(splits).toEqual([]);
   });
 
-  it('names the same setting at every step of each read, so a typo cannot pick another value', () => {
-    for (const { name, node } of templateReads) {
-      expect(node).toEqual({
-        'Fn::Split': [
-          `,${name}=`,
-          {
-            'Fn::Sub': [
-              `,\${Settings},${name}=\${D}`,
-              { D: { 'Fn::FindInMap': ['Settings', 'Defaults', name] } },
-            ],
-          },
-        ],
-      });
-    }
+  it('asks at most 12 questions in a guided deploy (one per template parameter)', () => {
+    expect(Object.keys(raw.Parameters as object).length).toBeLessThanOrEqual(12);
   });
 });
 
-/** The settings docs/OPERATIONS.md lists in its "Settings" table (a row may name two, `A` / `B`). */
-function documentedSettings(): string[] {
-  const text = readFileSync(join(root, 'docs', 'OPERATIONS.md'), 'utf8');
-  const section = text.slice(
-    text.indexOf('\n## Settings'),
-    text.indexOf('\n## ', text.indexOf('\n## Settings') + 1),
-  );
-  return section
-    .split('\n')
-    .filter((line) => line.startsWith('| `'))
-    .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1] as string));
-}
+describe('runtime settings: one document, read by code', () => {
+  const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
-/** Every TypeScript source of the functions and the local cloud (what can read an environment variable). */
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-    .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8'));
-}
-const code = [...sources(join(root, 'functions')), ...sources(join(root, 'tools', 'local'))];
-const readsEnv = (variable: string) => code.some((text) => new RegExp(`['"\`.]${variable}\\b`).test(text));
+  it('gives no function a runtime setting in its environment: the document is its one source', () => {
+    const carried = Object.entries(Resources).flatMap(([logicalId, r]) => {
+      const variables = (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+      return Object.keys(variables ?? {})
+        .filter((variable) => runtime.some((name) => snake(name) === variable))
+        .map((variable) => `${logicalId}.${variable}`);
+    });
+    expect(carried).toEqual([]);
+  });
+
+  /** The functions' sources but the schema's own files. */
+  const code = readdirSync(join(root, 'functions'), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !/^settings(Schema)?\.ts$/.test(e.name))
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
+    .join('\n');
+
+  it.each(runtime)('%s is read by the functions', (name) => {
+    expect(code).toMatch(new RegExp(`\\.${name}\\b`));
+  });
+
+  it('creates the document empty ({} = every default) under a name derived from the stack', () => {
+    const parameter = Resources.SettingsParameter;
+    expect(parameter?.Type).toBe('AWS::SSM::Parameter');
+    expect(parameter?.Properties).toMatchObject({
+      Type: 'String',
+      Value: '{}',
+      Name: { 'Fn::Sub': '/${AWS::StackName}/settings' },
+    });
+  });
+
+  it('lets every function read that one parameter, and nothing else, through one managed policy', () => {
+    const policy = Resources.SettingsReadPolicy?.Properties?.PolicyDocument as {
+      Statement: { Effect: string; Action: unknown; Resource: unknown }[];
+    };
+    expect(policy.Statement).toEqual([
+      {
+        Sid: 'ReadSettings',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: {
+          'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsParameter}',
+        },
+      },
+    ]);
+    const functions = Object.entries(Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const [logicalId, fn] of functions) {
+      const role = Resources[(fn.Properties?.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string];
+      expect({ logicalId, managed: role?.Properties?.ManagedPolicyArns }).toEqual({
+        logicalId,
+        managed: expect.arrayContaining([{ Ref: 'SettingsReadPolicy' }]),
+      });
+      const env = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect({ logicalId, name: env.SETTINGS_PARAMETER }).toEqual({ logicalId, name: { Ref: 'SettingsParameter' } });
+    }
+  });
+});
 
 /** The properties CloudFormation's schema gives each resource type (the schemas cfn-lint ships). */
 function schemaProperties(types: string[]): Record<string, string[]> {
@@ -120,31 +130,34 @@ function schemaProperties(types: string[]): Record<string, string[]> {
   return JSON.parse(execFileSync('python3', ['-c', script, ...types], { encoding: 'utf8' }));
 }
 
-/**
- * Where a setting's value ends up in the template CloudFormation receives (after the SAM transform, so Globals are
- * merged into each function): through an AWS::SSM::Parameter that holds it to the properties that take its Value.
- */
-function destinations(name: string): Path[] {
-  const direct = reads({ Resources }).filter((r) => r.name === name);
-  return direct.flatMap(({ path }) => {
-    const [, logicalId, section, property] = path;
-    const holder = logicalId !== undefined && Resources[logicalId]?.Type === 'AWS::SSM::Parameter';
-    if (!(holder && section === 'Properties' && property === 'Value')) return [path];
-    return valueRefs({ Resources }, logicalId as string);
-  });
+/** Every TypeScript source of the functions and the local cloud (what can read an environment variable). */
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8'));
 }
+const code = [...sources(join(root, 'functions')), ...sources(join(root, 'tools', 'local'))];
+const readsEnv = (variable: string) => code.some((text) => new RegExp(`['"\`.]${variable}\\b`).test(text));
 
-describe('every documented setting reaches what uses it', () => {
-  const documented = documentedSettings();
+describe('deploy-time constants: each read where CloudFormation uses it', () => {
   const schemas = schemaProperties([...new Set(Object.values(Resources).map((r) => r.Type))]);
   const definition = readFileSync(join(root, 'statemachines', 'fanout.asl.json'), 'utf8');
 
-  it('documents exactly the settings the template declares', () => {
-    expect([...documented].sort()).toEqual(Object.keys(defaults).sort());
+  it('names only declared constants, and no runtime setting is a constant too', () => {
+    const named = find(raw, readsConstant()).length;
+    expect(named).toBeGreaterThan(0);
+    const names = find(raw, (node) => readsConstant()(node) && !((node['Fn::FindInMap'] as string[])[2]! in constants));
+    expect(names).toEqual([]);
+    expect(Object.keys(constants).filter((name) => runtime.includes(name))).toEqual([]);
   });
 
-  it.each(documented)('%s', (name) => {
-    const paths = destinations(name);
+  it('decides ReservesDeliverConcurrency, the one Condition a setting decides, from the constant', () => {
+    const conditions = find(raw.Conditions, readsConstant()).map((path) => path[0]);
+    expect(conditions).toEqual(['ReservesDeliverConcurrency']);
+  });
+
+  it.each(Object.keys(constants))('%s reaches a property of a resource', (name) => {
+    const paths = find({ Resources }, readsConstant(name));
     expect(paths.length).toBeGreaterThan(0);
     for (const path of paths) {
       const [, logicalId, section, property, ...rest] = path;
@@ -163,4 +176,21 @@ describe('every documented setting reaches what uses it', () => {
       }
     }
   });
+});
+
+/** The settings docs/OPERATIONS.md lists in its "Settings" tables (a row may name two, `A` / `B`). */
+function documentedSettings(): string[] {
+  const text = readFileSync(join(root, 'docs', 'OPERATIONS.md'), 'utf8');
+  const section = text.slice(
+    text.indexOf('\n## Settings'),
+    text.indexOf('\n## ', text.indexOf('\n## Settings') + 1),
+  );
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1] as string));
+}
+
+it('documents exactly the runtime settings and the deploy-time constants', () => {
+  expect([...documentedSettings()].sort()).toEqual([...runtime, ...Object.keys(constants)].sort());
 });

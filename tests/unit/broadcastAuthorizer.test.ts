@@ -1,6 +1,7 @@
 import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { forgetVerifier, handler } from '../../functions/broadcastauthorizer';
 import { type DevIssuer, startDevIssuer } from '../../tools/local/oidc';
+import { withSettings } from '../helpers/unitSettings';
 
 /**
  * The admin broadcast's TOKEN authorizer on its own, against a development OIDC issuer: who is let through to
@@ -21,13 +22,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of ['AUTH_MODE', 'ADMIN_GROUP', 'OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_GROUPS_CLAIM'])
-    delete process.env[name];
+  for (const name of ['AUTH_MODE', 'ADMIN_GROUP', 'OIDC_ISSUER', 'OIDC_AUDIENCE']) delete process.env[name];
+  withSettings();
   await issuer.close();
 });
 
 beforeEach(() => {
-  process.env.OIDC_GROUPS_CLAIM = 'groups';
+  withSettings({ OidcGroupsClaim: 'groups' });
   forgetVerifier();
 });
 
@@ -77,9 +78,9 @@ it('denies a valid token without the admin group (403), with no context for the 
 });
 
 it('reads the groups from the claim OidcGroupsClaim names', async () => {
-  process.env.OIDC_GROUPS_CLAIM = 'roles';
+  // A runtime setting: the next invocation after the change builds its verifier with the new claim.
+  withSettings({ OidcGroupsClaim: 'roles' });
   expect(await effect(`Bearer ${await token({ roles: ['ops'] })}`)).toEqual(['Allow']);
-  forgetVerifier();
   expect(await effect(`Bearer ${await token({ groups: ['ops'] })}`)).toEqual(['Deny']);
 });
 

@@ -48,7 +48,6 @@ beforeAll(async () => {
     ROOMS_TABLE: tables.RoomsTable,
     MESSAGES_TABLE: tables.MessagesTable,
     LIMITS_TABLE: tables.LimitsTable,
-    FANOUT_POSTS_PER_SECOND: '8000',
   });
   db = new DynamoDBClient({
     endpoint: dynamo.endpoint,

@@ -1,50 +1,43 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { config } from '../../functions/platform/config';
+import { logger } from '../../functions/platform/powertools';
+import { loadSettings, resetSettingsForTests } from '../../functions/platform/settings';
+import { createLocalSsm } from '../../tools/local/ssm';
+import { withSettings } from '../helpers/unitSettings';
 
 /**
- * Every setting has one source, the template: the code keeps no copy of a default, so a function deployed without
- * a variable it needs fails on its first invocation naming that variable, instead of running on a stale number.
+ * Names of the stack's resources and deploy-time constants come from the environment, and a missing one fails
+ * loudly with its name. The runtime settings come from the settings document, loaded at the start of each
+ * invocation: read through Powertools from Parameter Store (here the local cloud's twin), a bad value or an
+ * unreadable document never fails a user's frame, and reading a setting before the load is a programming error.
  */
 const saved = { ...process.env };
 afterEach(() => {
   for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
   Object.assign(process.env, saved);
+  withSettings();
+  jest.restoreAllMocks();
 });
 
-it.each([
-  ['MESSAGE_RETENTION_DAYS', () => config.messageRetentionDays()],
-  ['SESSION_RETENTION_DAYS', () => config.sessionRetentionDays()],
-  ['SEND_RATE_LIMIT', () => config.sendRate()],
-  ['FRAME_RATE_LIMIT', () => config.guardLimits()],
-  ['STRIKE_LIMIT', () => config.guardLimits()],
-  ['OIDC_GROUPS_CLAIM', () => config.oidcGroupsClaim()],
-])('refuses to run without %s, naming it', (name, read) => {
-  process.env.OIDC_GROUPS_CLAIM = 'groups';
-  delete process.env[name];
-  expect(read).toThrow(`environment variable ${name} is not set`);
+it('refuses to run without MESSAGE_RETENTION_DAYS, a deploy-time constant, naming it', () => {
+  delete process.env.MESSAGE_RETENTION_DAYS;
+  expect(() => config.messageRetentionDays()).toThrow('environment variable MESSAGE_RETENTION_DAYS is not set');
+  process.env.MESSAGE_RETENTION_DAYS = 'seven';
+  expect(() => config.messageRetentionDays()).toThrow('MESSAGE_RETENTION_DAYS must be a number above 0, got "seven"');
 });
 
-it.each([
-  ['SEND_RATE_LIMIT', 'SEND_RATE_WINDOW_SECONDS', () => config.sendRate()],
-  ['FRAME_RATE_LIMIT', 'FRAME_RATE_WINDOW_SECONDS', () => config.guardLimits()],
-  ['JOIN_GUESS_LIMIT', 'JOIN_GUESS_REFILL_HOURS', () => config.guardLimits()],
-])('needs %s window (%s) once the limit is on', (limit, window, read) => {
-  process.env[limit] = '5';
-  delete process.env[window];
-  expect(read).toThrow(`environment variable ${window} is not set`);
-  process.env[window] = '0';
-  expect(read).toThrow(`${window} must be above 0`);
-});
-
-it('reads the limits and windows as the template sets them', () => {
-  Object.assign(process.env, {
-    SEND_RATE_LIMIT: '10',
-    SEND_RATE_WINDOW_SECONDS: '10',
-    FRAME_RATE_LIMIT: '100',
-    FRAME_RATE_WINDOW_SECONDS: '60',
-    STRIKE_LIMIT: '10',
-    STRIKE_WINDOW_SECONDS: '600',
-    JOIN_GUESS_LIMIT: '50',
-    JOIN_GUESS_REFILL_HOURS: '2',
+it('reads the limits and windows from the document', () => {
+  withSettings({
+    SendRateLimit: 10,
+    SendRateWindowSeconds: 10,
+    FrameRateLimit: 100,
+    FrameRateWindowSeconds: 60,
+    StrikeLimit: 10,
+    StrikeWindowSeconds: 600,
+    JoinGuessLimit: 50,
+    JoinGuessRefillHours: 2,
   });
   expect(config.sendRate()).toEqual({ limit: 10, windowSeconds: 10 });
   expect(config.guardLimits()).toEqual({
@@ -54,14 +47,103 @@ it('reads the limits and windows as the template sets them', () => {
   });
 });
 
-it('turns a guard off at 0, and leaves join guesses out of functions the template gives no JOIN_GUESS_LIMIT', () => {
-  Object.assign(process.env, { SEND_RATE_LIMIT: '0', FRAME_RATE_LIMIT: '0', STRIKE_LIMIT: '0' });
-  delete process.env.JOIN_GUESS_LIMIT;
+it('turns a guard off at 0', () => {
+  withSettings({ SendRateLimit: 0, FrameRateLimit: 0, StrikeLimit: 0, JoinGuessLimit: 0 });
   expect(config.sendRate()).toBeUndefined();
   expect(config.guardLimits()).toEqual({});
 });
 
-it('refuses a setting that is not a number', () => {
-  process.env.MESSAGE_RETENTION_DAYS = 'seven';
-  expect(() => config.messageRetentionDays()).toThrow('MESSAGE_RETENTION_DAYS must be a number, got "seven"');
+it('uses the default of a setting the document leaves out', () => {
+  withSettings({});
+  resetSettingsForTests();
+  withSettings({});
+  expect(config.seenByMaxMembers()).toBe(50);
+});
+
+it('ignores a value outside its schema with an error log naming it, and uses the default', async () => {
+  const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+  withSettings({ SendRateLimit: -1, LobbyPolicy: 'everyone', TypingMaxMembers: 20 });
+  await loadSettings();
+  expect(config.sendRate()).toEqual({ limit: 10, windowSeconds: 10 });
+  expect(config.lobbyPolicy()).toBe('broadcasts');
+  expect(config.typingMaxMembers()).toBe(20);
+  const logged = errors.mock.calls.map((call) => String(call[0]));
+  expect(logged).toEqual(
+    expect.arrayContaining([
+      expect.stringContaining('SendRateLimit must be a whole number from 0 to 999999, got -1'),
+      expect.stringContaining('LobbyPolicy must be one of open, broadcasts, off, got "everyone"'),
+    ]),
+  );
+});
+
+it('fails loudly when a setting is read before the invocation loaded the document', () => {
+  resetSettingsForTests();
+  expect(() => config.sendRate()).toThrow('roomcast settings read before loadSettings()');
+});
+
+describe('the document in Parameter Store, read through Powertools', () => {
+  const NAME = '/test-stack/settings';
+  let server: Server;
+  let endpoint: string;
+  let ssm: SSMClient;
+  const put = (value: string) =>
+    ssm.send(new PutParameterCommand({ Name: NAME, Value: value, Type: 'String', Overwrite: true }));
+
+  beforeAll(async () => {
+    server = createServer(
+      createLocalSsm({
+        region: 'us-east-1',
+        accountId: '000000000000',
+        parameters: [{ name: NAME, value: '{}', type: 'String' }],
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ssm = new SSMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  });
+  afterAll(async () => {
+    resetSettingsForTests();
+    withSettings();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(async () => {
+    resetSettingsForTests();
+    Object.assign(process.env, {
+      SETTINGS_PARAMETER: NAME,
+      AWS_ENDPOINT_URL_SSM: endpoint,
+      SETTINGS_MAX_AGE_SECONDS: '1',
+    });
+    await put('{}');
+  });
+
+  it('sees a change once the cache age has passed, without a restart', async () => {
+    await put('{"SendRateLimit":3}');
+    await loadSettings();
+    expect(config.sendRate()?.limit).toBe(3);
+    await put('{"SendRateLimit":7}');
+    await loadSettings();
+    expect(config.sendRate()?.limit).toBe(3); // still cached
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await loadSettings();
+    expect(config.sendRate()?.limit).toBe(7);
+  });
+
+  it('keeps the last good document when the next one cannot be read, and says so', async () => {
+    const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    await put('{"SendRateLimit":4}');
+    await loadSettings();
+    await put('{not json');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await loadSettings();
+    expect(config.sendRate()?.limit).toBe(4);
+    expect(String(errors.mock.calls.at(-1)?.[0])).toContain('the last good settings are used');
+  });
+
+  it('uses the defaults when no document was ever read (missing parameter)', async () => {
+    const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    process.env.SETTINGS_PARAMETER = '/no-such-stack/settings';
+    await loadSettings();
+    expect(config.sendRate()).toEqual({ limit: 10, windowSeconds: 10 });
+    expect(String(errors.mock.calls.at(-1)?.[0])).toContain('the defaults are used');
+  });
 });

@@ -36,14 +36,14 @@ const noStack = (stderr: string) =>
   expect(stderr).not.toMatch(/^\s+at |node:internal|Error: Command failed/m);
 
 describe.each([
-  ['publish-web', 'publish-web.mjs', ['--stack', 'demo']],
-  ['settings', 'settings.mjs', ['--stack', 'demo', 'SendRateLimit=5']],
-])('npm run %s', (name, script, args) => {
+  ['publish-web', 'publish-web.mjs', ['--stack', 'demo'], 'cloudformation describe-stacks'],
+  ['settings', 'settings.mjs', ['--stack', 'demo', 'SendRateLimit=5'], 'ssm get-parameter'],
+])('npm run %s', (name, script, args, call) => {
   it('says in one line which AWS call failed and the CLI reason, with no stack trace', async () => {
     const { code, stderr } = await run(script, args, `${failingAws()}:${process.env.PATH}`);
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(
-      `${name}: aws cloudformation describe-stacks failed: You must specify a region. You can also configure your region by running "aws configure".`,
+      `${name}: aws ${call} failed: You must specify a region. You can also configure your region by running "aws configure".`,
     );
     noStack(stderr);
   });
@@ -52,7 +52,7 @@ describe.each([
     const { code, stderr } = await run(script, args, mkdtempSync(join(tmpdir(), 'no-aws-')));
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(
-      `${name}: aws cloudformation describe-stacks failed: the AWS CLI v2 is not installed (https://docs.aws.amazon.com/cli/)`,
+      `${name}: aws ${call} failed: the AWS CLI v2 is not installed (https://docs.aws.amazon.com/cli/)`,
     );
     noStack(stderr);
   });

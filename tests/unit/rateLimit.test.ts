@@ -6,6 +6,7 @@ import { takeSendToken, takeToken } from '../../functions/domain/limits/rateLimi
 import type { Connection, ConnectionStore, SendBucket } from '../../functions/domain/ports';
 import { handler as sendmessage } from '../../functions/messages/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
+import { withSettings } from '../helpers/unitSettings';
 
 const RATE = { limit: 10, windowSeconds: 10 };
 const T0 = 1_795_089_600_000;
@@ -95,15 +96,11 @@ describe('sendmessage with SendRateLimit=2 per 10 s', () => {
   }
 
   beforeAll(() => {
-    // Read once, when the handler builds its dependencies on the first invocation below.
-    process.env.SEND_RATE_LIMIT = '2';
-    process.env.SEND_RATE_WINDOW_SECONDS = '10';
+    // The settings document each invocation below loads (tests/helpers/unitSettings.ts).
+    withSettings({ SendRateLimit: 2, SendRateWindowSeconds: 10 });
   });
 
-  afterAll(() => {
-    process.env.SEND_RATE_LIMIT = '0'; // as tests/setup/env.ts has it
-    delete process.env.SEND_RATE_WINDOW_SECONDS;
-  });
+  afterAll(() => withSettings()); // as tests/setup/env.ts has it
 
   beforeEach(() => {
     db.reset();

@@ -15,6 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as sendmessage } from '../../functions/messages/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
+import { withSettings } from '../helpers/unitSettings';
 
 /**
  * SendMessage's DynamoDB round trips: what a sender waits for before its message reaches the bus. Every call is
@@ -71,21 +72,19 @@ const transactions = () => calls.filter((c) => c.what === 'TransactWrite');
 const stores = () => calls.filter((c) => /Rooms|Messages|Put test-Sends/.test(c.what));
 
 beforeAll(() => {
-  // The template's default send rate and frame budget, so the token bucket and the frame count are part of the
-  // path measured (the runtime reads them once, on the first frame).
-  process.env.SEND_RATE_LIMIT = '10';
-  process.env.SEND_RATE_WINDOW_SECONDS = '10';
-  process.env.FRAME_RATE_LIMIT = '100';
-  process.env.FRAME_RATE_WINDOW_SECONDS = '60';
-  process.env.STRIKE_LIMIT = '10';
-  process.env.STRIKE_WINDOW_SECONDS = '600';
+  // The default send rate and frame budget (functions/platform/settingsSchema.ts), so the token bucket and the
+  // frame count are part of the path measured.
+  withSettings({
+    SendRateLimit: 10,
+    SendRateWindowSeconds: 10,
+    FrameRateLimit: 100,
+    FrameRateWindowSeconds: 60,
+    StrikeLimit: 10,
+    StrikeWindowSeconds: 600,
+  });
 });
-afterAll(() => {
-  // Back to tests/setup/env.ts: the guards off.
-  for (const name of ['FRAME_RATE_LIMIT', 'STRIKE_LIMIT']) process.env[name] = '0';
-  delete process.env.FRAME_RATE_WINDOW_SECONDS;
-  delete process.env.STRIKE_WINDOW_SECONDS;
-});
+// Back to tests/setup/env.ts: the guards off.
+afterAll(() => withSettings());
 
 /** The frame count (guard.ts): a conditional UpdateItem on the connection that returns it. */
 const isFrameCount = (input: Record<string, unknown>) =>

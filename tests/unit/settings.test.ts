@@ -1,34 +1,49 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 
 /**
- * npm run settings: changes the named settings of the Settings parameter and keeps every other one, because
- * `--parameter-overrides "Settings=..."` replaces the whole string. The stack's parameters are read from a file
- * here (--parameters-file), as `aws cloudformation describe-stacks` prints them.
+ * npm run settings: shows a stack's runtime settings (defaults and the document's overrides) and changes them in
+ * the settings document with `aws ssm put-parameter --overwrite`, after checking each value against the schema the
+ * functions use. Here `aws` is a stand-in that keeps the parameter in a file and records each call.
  */
 const root = join(__dirname, '..', '..');
 const script = join(root, 'scripts', 'settings.mjs');
 const run = promisify(execFile);
 
-function stackParameters(settings: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'stack-')), 'parameters.json');
+/** A directory with a fake `aws` holding /<stack>/settings = `document`; returns it and how to read what it holds. */
+function fakeAws(document: string) {
+  const bin = mkdtempSync(join(tmpdir(), 'fake-aws-'));
+  const value = join(bin, 'value');
+  const calls = join(bin, 'calls');
+  writeFileSync(value, document);
   writeFileSync(
-    file,
-    JSON.stringify([
-      { ParameterKey: 'AuthMode', ParameterValue: 'none' },
-      { ParameterKey: 'Settings', ParameterValue: settings },
-    ]),
+    join(bin, 'aws'),
+    `#!${process.execPath}
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(calls)}, JSON.stringify(args) + '\\n');
+if (args[1] === 'get-parameter') process.stdout.write(fs.readFileSync(${JSON.stringify(value)}, 'utf8') + '\\n');
+else if (args[1] === 'put-parameter') fs.writeFileSync(${JSON.stringify(value)}, args[args.indexOf('--value') + 1]);
+`,
   );
-  return file;
+  chmodSync(join(bin, 'aws'), 0o755);
+  return {
+    env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` },
+    held: () => readFileSync(value, 'utf8'),
+    calls: () =>
+      existsSync(calls)
+        ? readFileSync(calls, 'utf8')
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as string[])
+        : [],
+  };
 }
 
-async function settings(
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+async function settings(args: string[], env: NodeJS.ProcessEnv) {
   try {
     const { stdout, stderr } = await run(process.execPath, [script, ...args], { encoding: 'utf8', env });
     return { code: 0, stdout, stderr };
@@ -38,80 +53,58 @@ async function settings(
   }
 }
 
-it("changes the named setting and keeps the stack's others", async () => {
-  const file = stackParameters('LobbyPolicy=open,FanoutLogLevel=ALL');
-  const { code, stdout } = await settings([
-    '--stack',
-    'roomcast',
-    '--parameters-file',
-    file,
-    'SendRateLimit=20',
-  ]);
+it('prints every runtime setting in force, marking the overrides', async () => {
+  const aws = fakeAws('{"SendRateLimit":20}');
+  const { code, stdout } = await settings(['--stack', 'roomcast'], aws.env);
   expect(code).toBe(0);
-  expect(stdout).toContain('Settings next: LobbyPolicy=open,FanoutLogLevel=ALL,SendRateLimit=20\n');
-  expect(stdout).toContain(
-    'sam deploy --stack-name roomcast --parameter-overrides Settings=LobbyPolicy=open,FanoutLogLevel=ALL,SendRateLimit=20\n',
-  );
-});
-
-it('replaces a value in place, and an empty value puts a setting back to its default', async () => {
-  const file = stackParameters('SendRateLimit=10,LobbyPolicy=open');
-  const { stdout } = await settings([
-    '--stack',
-    'roomcast',
-    '--parameters-file',
-    file,
-    'SendRateLimit=30',
-    'LobbyPolicy=',
+  expect(stdout).toMatch(/^\* SendRateLimit +20 {2}\(default 10\)$/m);
+  expect(stdout).toMatch(/^ {2}LobbyPolicy +"broadcasts"$/m);
+  expect(aws.calls()).toEqual([
+    ['ssm', 'get-parameter', '--name', '/roomcast/settings', '--query', 'Parameter.Value', '--output', 'text'],
   ]);
-  expect(stdout).toContain('Settings next: SendRateLimit=30\n');
 });
 
-it('refuses a setting the template does not have, and a value out of its range, printing no command', async () => {
-  const file = stackParameters('LobbyPolicy=open');
-  const unknown = await settings(['--stack', 'roomcast', '--parameters-file', file, 'SendRatelimit=20']);
+it("changes the named settings, keeps the document's others, and removes one given empty", async () => {
+  const aws = fakeAws('{"LobbyPolicy":"open","StrikeLimit":5}');
+  const { code } = await settings(['--stack', 'roomcast', 'SendRateLimit=20', 'LobbyPolicy='], aws.env);
+  expect(code).toBe(0);
+  expect(JSON.parse(aws.held())).toEqual({ StrikeLimit: 5, SendRateLimit: 20 });
+  expect(aws.calls().at(-1)).toEqual([
+    'ssm',
+    'put-parameter',
+    '--name',
+    '/roomcast/settings',
+    '--value',
+    '{"StrikeLimit":5,"SendRateLimit":20}',
+    '--overwrite',
+  ]);
+});
+
+it('refuses a value out of range, naming the setting and its range, and writes nothing', async () => {
+  const aws = fakeAws('{}');
+  const { code, stderr } = await settings(['--stack', 'roomcast', 'ConnectionsPerSource=5000'], aws.env);
+  expect(code).toBe(2);
+  expect(stderr).toContain('ConnectionsPerSource must be a whole number from 0 to 1000, got 5000: nothing was written');
+  expect(aws.calls()).toEqual([]);
+  expect(aws.held()).toBe('{}');
+});
+
+it('refuses a name that is no setting, and a choice not allowed', async () => {
+  const aws = fakeAws('{}');
+  const unknown = await settings(['--stack', 'roomcast', 'SendRatelimit=20'], aws.env);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain('there is no setting SendRatelimit');
-  expect(unknown.stdout).toBe('');
-  const outOfRange = await settings([
-    '--stack',
-    'roomcast',
-    '--parameters-file',
-    file,
-    'FanoutMaxConcurrency=41',
-  ]);
-  expect(outOfRange.code).toBe(2);
-  expect(outOfRange.stderr).toContain('AllowedPattern refuses "LobbyPolicy=open,FanoutMaxConcurrency=41"');
-  expect(outOfRange.stdout).toBe('');
+  const choice = await settings(['--stack', 'roomcast', 'LobbyPolicy=everyone'], aws.env);
+  expect(choice.stderr).toContain('LobbyPolicy must be one of open, broadcasts, off, got "everyone"');
+  expect(aws.calls()).toEqual([]);
 });
 
-it("starts from a samconfig profile's Settings and passes its other overrides again", async () => {
-  const { stdout } = await settings(['--config-env', 'demo', 'SendRateLimit=20']);
-  expect(stdout).toContain("Settings now (samconfig.toml's demo profile): LobbyPolicy=open\n");
-  expect(stdout).toContain(
-    "sam deploy --config-env demo --parameter-overrides 'AuthMode=none Settings=LobbyPolicy=open,SendRateLimit=20'\n",
+it('says a deploy-time constant lives in template.yaml and needs a redeploy', async () => {
+  const aws = fakeAws('{}');
+  const { code, stderr } = await settings(['--stack', 'roomcast', 'FanoutChunkSize=50'], aws.env);
+  expect(code).toBe(2);
+  expect(stderr).toContain(
+    'FanoutChunkSize is a deploy-time constant, not a runtime setting: it lives in template.yaml (Mappings.Deploy.Settings, now 100); edit it there and redeploy',
   );
-});
-
-it('--deploy runs sam deploy with the merged Settings', async () => {
-  const bin = mkdtempSync(join(tmpdir(), 'fake-sam-'));
-  const record = join(bin, 'args.json');
-  writeFileSync(
-    join(bin, 'sam'),
-    `#!${process.execPath}\nrequire('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\n`,
-  );
-  chmodSync(join(bin, 'sam'), 0o755);
-  const file = stackParameters('LobbyPolicy=open');
-  const { code } = await settings(
-    ['--stack', 'roomcast', '--parameters-file', file, 'SendRateLimit=20', '--deploy'],
-    { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` },
-  );
-  expect(code).toBe(0);
-  expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual([
-    'deploy',
-    '--stack-name',
-    'roomcast',
-    '--parameter-overrides',
-    'Settings=LobbyPolicy=open,SendRateLimit=20',
-  ]);
+  expect(aws.calls()).toEqual([]);
 });

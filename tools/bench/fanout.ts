@@ -22,7 +22,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadTemplate } from '../infra/template';
+import { deployConstants, partitionOverrides } from '../infra/parameters';
+import { loadTemplate, readTemplateFile } from '../infra/template';
 import { runCeiling } from './ceiling';
 import { memoryOf, startChildCloud } from './childCloud';
 import { runHotRoom } from './hotRoom';
@@ -36,10 +37,11 @@ const ROOT = resolve(__dirname, '..', '..');
 const TEMPLATE = join(ROOT, 'template.yaml');
 
 async function runRoom(opts: Options, apiLatencyMs: number, n: number, parameters: Record<string, string>) {
-  const template = loadTemplate(TEMPLATE, { parameters });
+  const given = partitionOverrides(readTemplateFile(TEMPLATE).raw, parameters);
+  const template = loadTemplate(TEMPLATE, { parameters: given.parameters, constants: given.constants });
   const table = template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName as string;
-  const chunkSize = Number(template.parameter('FanoutChunkSize'));
-  const maxConcurrency = Number(template.parameter('FanoutMaxConcurrency'));
+  const chunkSize = Number(deployConstants(template.raw).FanoutChunkSize);
+  const maxConcurrency = Number(deployConstants(template.raw).FanoutMaxConcurrency);
   const log = (msg: string) => {
     if (!opts.json) process.stderr.write(`  [${apiLatencyMs} ms, room ${n}] ${msg}\n`);
   };
@@ -241,7 +243,11 @@ function startCloud(apiLatencyMs: number, parameters: Record<string, string>, pr
       'ERROR',
       '--api-latency-ms',
       String(apiLatencyMs),
-      ...Object.entries(parameters).flatMap(([k, v]) => ['--parameter', `${k}=${v}`]),
+      // A template parameter is a --parameter; a setting (runtime or deploy-time constant) a --setting.
+      ...Object.entries(parameters).flatMap(([k, v]) => [
+        k in (readTemplateFile(TEMPLATE).raw.Parameters as Record<string, unknown>) ? '--parameter' : '--setting',
+        `${k}=${v}`,
+      ]),
     ],
     onLine: (line) => {
       if (/ERROR/.test(line)) process.stderr.write(`[cloud] ${line}\n`);

@@ -16,7 +16,7 @@ Usage: npm run bench -- [options]
   --no-tutorial          skip the tutorial baseline
   --join MODE            room: createroom + joinroom; lobby: stay in the lobby (a fresh cloud per room, so the
                          lobby holds exactly the N members); auto (default): room up to 100 members, lobby above
-  --parameter Key=Value  template parameter for the cloud, repeatable (e.g. FanoutChunkSize=50)
+  --parameter Key=Value  template parameter or setting for the cloud, repeatable (e.g. FanoutChunkSize=50)
   --sweep                FanoutChunkSize x FanoutMaxConcurrency at room 1,000 (20 ms latency unless given)
   --profile DIR          run the cloud with --cpu-prof, profiles written to DIR
   --hot-room             the hot-room scenario: members send --rate messages/s between them (default room 100,

@@ -4,6 +4,8 @@
 // sizes come from template.yaml, prices from tools/cost/prices.ts.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SETTINGS } from '../../functions/platform/settingsSchema';
+import { deployConstants } from '../infra/parameters';
 import { loadTemplate } from '../infra/template';
 import { attachmentCosts, DEFAULT_ATTACHMENT, renderAttachmentCosts } from './attachments';
 import { changeCosts, mentionCosts, renderChangeCosts, replyCosts } from './changes';
@@ -96,8 +98,10 @@ export function templateAssumptions(path: string): Partial<Assumptions> {
 export function typingSettings(path: string): TypingSettings {
   const template = loadTemplate(path);
   return {
-    intervalSeconds: Number(template.parameter('TypingIntervalSeconds')),
-    maxMembers: Number(template.parameter('TypingMaxMembers')),
+    // TypingIntervalSeconds is a deploy-time constant (template.yaml's Mappings); TypingMaxMembers a runtime setting,
+    // costed at its default (functions/platform/settingsSchema.ts).
+    intervalSeconds: Number(deployConstants(template.raw).TypingIntervalSeconds),
+    maxMembers: SETTINGS.TypingMaxMembers.default,
     memoryMb: template.functions().find((f) => f.logicalId === 'TypingFunction')?.memoryMb ?? 256,
   };
 }

@@ -21,66 +21,53 @@ export function parseParameterOverrides(pairs: readonly string[] = []): Record<s
   return parameters;
 }
 
-/** The parameter that carries every setting tuned after the first deploy, and the mapping of their defaults. */
-export const SETTINGS_PARAMETER = 'Settings';
-export const SETTINGS_MAPPING = 'Settings';
-
-/** The settings a template declares: `Mappings.Settings.Defaults`, name -> default (empty when it has none). */
-export function settingDefaults(raw: Record<string, unknown>): Record<string, string> {
+/**
+ * The deploy-time constants: template.yaml's `Mappings.Deploy.Settings` (what CloudFormation itself consumes; the
+ * runtime settings are functions/platform/settingsSchema.ts), name -> value.
+ */
+export function deployConstants(raw: Record<string, unknown>): Record<string, string> {
   const mappings = raw.Mappings as Record<string, Record<string, Record<string, unknown>>> | undefined;
-  const defaults = mappings?.[SETTINGS_MAPPING]?.Defaults ?? {};
-  return Object.fromEntries(Object.entries(defaults).map(([name, value]) => [name, String(value)]));
+  const constants = mappings?.Deploy?.Settings ?? {};
+  return Object.fromEntries(Object.entries(constants).map(([name, value]) => [name, String(value)]));
 }
 
 /**
- * The value of one setting, read exactly as template.yaml reads it: the text after the first `,Name=` in
- * `,<Settings>,Name=<default>`, up to the next comma. A value given in Settings comes first, so it wins.
+ * The template with some deploy-time constants changed: the local cloud's and the tests' stand-in for editing
+ * template.yaml's Mappings and redeploying. A name that is no constant is refused with the known ones.
  */
-export function settingValue(settings: string, name: string, fallback: string): string {
-  const text = `,${settings},${name}=${fallback}`;
-  return text.split(`,${name}=`)[1]?.split(',')[0] ?? fallback;
-}
-
-/**
- * `--parameter SendRateLimit=3` for a setting is shorthand for `--parameter Settings=SendRateLimit=3` (the local
- * cloud's and the tests' convenience; `sam deploy` takes only Settings). Such overrides are folded into Settings,
- * replacing what Settings already holds for the same name, so the one named on its own wins.
- */
-export function foldSettings(
-  overrides: Record<string, string>,
-  defaults: Record<string, string>,
-): Record<string, string> {
-  const folded: Record<string, string> = {};
-  const items: string[] = [];
-  for (const [name, value] of Object.entries(overrides)) {
-    if (name in defaults && name !== SETTINGS_PARAMETER) items.push(`${name}=${value}`);
-    else folded[name] = value;
-  }
-  if (items.length === 0) return overrides;
-  const named = new Set(items.map((item) => item.slice(0, item.indexOf('='))));
-  const given = (folded[SETTINGS_PARAMETER] ?? '')
-    .split(',')
-    .filter((item) => item !== '' && !named.has(item.slice(0, item.indexOf('='))));
-  folded[SETTINGS_PARAMETER] = [...items, ...given].join(',');
-  return folded;
-}
-
-/**
- * Refuses a Settings value item by item, naming the first item the parameter's AllowedPattern does not allow (the
- * pattern is written so that it matches any list of allowed items, hence any one of them), or a setting named twice.
- */
-export function checkSettings(value: string, allowedPattern: string, defaults: Record<string, string>): void {
-  const allowed = new RegExp(`^(?:${allowedPattern})$`);
-  const seen = new Set<string>();
-  for (const item of value.split(',').filter((i) => i !== '')) {
-    const name = item.slice(0, Math.max(0, item.indexOf('=')));
-    if (!(name in defaults)) {
-      throw new Error(`Settings: "${item}" names no setting (known: ${Object.keys(defaults).join(', ')})`);
+export function withDeployConstants(
+  raw: Record<string, unknown>,
+  changes: Record<string, string> = {},
+): Record<string, unknown> {
+  if (Object.keys(changes).length === 0) return raw;
+  const known = deployConstants(raw);
+  for (const name of Object.keys(changes)) {
+    if (!(name in known)) {
+      throw new Error(`${name} is not a deploy-time constant of Mappings.Deploy.Settings (known: ${Object.keys(known).join(', ')})`);
     }
-    if (!allowed.test(item)) {
-      throw new Error(`Settings: "${item}" is outside the values ${name} may take (docs/OPERATIONS.md)`);
-    }
-    if (seen.has(name)) throw new Error(`Settings: ${name} is given twice`);
-    seen.add(name);
   }
+  const mappings = raw.Mappings as Record<string, unknown>;
+  return {
+    ...raw,
+    Mappings: { ...mappings, Deploy: { Settings: { ...known, ...changes } } },
+  };
+}
+
+/**
+ * Overrides given by name, sorted into what each is: a template parameter, a deploy-time constant
+ * (Mappings.Deploy.Settings) or else a runtime setting (the settings document; the local cloud checks it against
+ * functions/platform/settingsSchema.ts). For tools that take one `Key=Value` list (the benchmark).
+ */
+export function partitionOverrides(
+  raw: Record<string, unknown>,
+  given: Record<string, string>,
+): { parameters: Record<string, string>; constants: Record<string, string>; settings: Record<string, string> } {
+  const declared = (raw.Parameters ?? {}) as Record<string, unknown>;
+  const constants = deployConstants(raw);
+  const out = { parameters: {}, constants: {}, settings: {} } as ReturnType<typeof partitionOverrides>;
+  for (const [name, value] of Object.entries(given)) {
+    const into = name in declared ? out.parameters : name in constants ? out.constants : out.settings;
+    into[name] = value;
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { parseDocument } from 'yaml';
 import { version as yamlVersion } from 'yaml/package.json';
+import { withDeployConstants } from './parameters';
 import { cachedParse } from './templateCache';
 import { TemplateResources } from './templateResources';
 import type {
@@ -79,7 +80,7 @@ export function readTemplateFile(path: string): TemplateFile {
 /** Loads a template from its file, or from a file already read (readTemplateFile). */
 export function loadTemplate(source: string | TemplateFile, opts: LoadTemplateOptions = {}): LocalTemplate {
   const { path, raw } = typeof source === 'string' ? readTemplateFile(source) : source;
-  return new Template(path, raw, opts);
+  return new Template(path, withDeployConstants(raw, opts.constants) as typeof raw, opts);
 }
 
 class Template extends TemplateResources implements LocalTemplate {

@@ -1,6 +1,5 @@
 // Parameters, conditions, resources and intrinsic functions: how a template's values resolve locally.
 import { dirname } from 'node:path';
-import { checkSettings, foldSettings, SETTINGS_PARAMETER, settingDefaults, settingValue } from './parameters';
 import type { LoadTemplateOptions, Obj, Resource } from './templateTypes';
 import {
   intrinsicKey,
@@ -49,7 +48,7 @@ export abstract class TemplateCore {
 
   protected loadParameters(given: Record<string, string>): void {
     const declared = isObj(this.raw.Parameters) ? this.raw.Parameters : {};
-    const overrides = foldSettings(given, settingDefaults(this.raw));
+    const overrides = given;
     for (const name of Object.keys(overrides)) {
       if (!(name in declared)) throw new Error(`Parameter ${name} is not declared in ${this.path}`);
     }
@@ -57,17 +56,12 @@ export abstract class TemplateCore {
       if (!isObj(decl)) throw new Error(`Parameters.${name}: expected a mapping`);
       const given = overrides[name] ?? (decl.Default === undefined ? undefined : String(decl.Default));
       if (given === undefined) throw new Error(`Parameter ${name} has no Default and no value was given`);
-      if (name === SETTINGS_PARAMETER && typeof decl.AllowedPattern === 'string')
-        checkSettings(given, decl.AllowedPattern, settingDefaults(this.raw));
       this.params.set(name, validateParameter(name, decl, given));
     }
   }
 
   parameter(name: string): string | string[] {
     const value = this.params.get(name);
-    const setting = settingDefaults(this.raw)[name];
-    if (value === undefined && setting !== undefined)
-      return settingValue(String(this.params.get(SETTINGS_PARAMETER) ?? ''), name, setting);
     if (value === undefined) throw new Error(`Parameter ${name} is not declared in ${this.path}`);
     return value;
   }
@@ -185,6 +179,7 @@ export abstract class TemplateCore {
         case 'AWS::SQS::Queue':
           return `https://sqs.${this.region}.amazonaws.com/${this.accountId}/${this.queueName(logicalId)}`;
         case 'AWS::Pipes::Pipe':
+        case 'AWS::SSM::Parameter':
           return this.nameOr(logicalId, 'Name');
         // A customer managed policy's Ref is its ARN (path `/`), its name generated when ManagedPolicyName is absent.
         case 'AWS::IAM::ManagedPolicy':

@@ -6,6 +6,8 @@ export interface LoadTemplateOptions {
   region?: string;
   accountId?: string;
   parameters?: Record<string, string>;
+  /** Deploy-time constants changed (Mappings.Deploy.Settings): the local stand-in for editing template.yaml. */
+  constants?: Record<string, string>;
 }
 
 export interface LocalFunction {

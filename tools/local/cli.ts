@@ -14,7 +14,11 @@ Usage: npm start -- [options]
   --http-port N               web chat port (default 3000; 0 = any free port)
   --ws-port N                 WebSocket API and management API port (default 3001; 0 = any free port)
   --data-dir DIR              keep DynamoDB data in DIR across restarts (default: in memory)
-  --parameter Key=Value       template parameter override, repeatable (e.g. FanoutChunkSize=50)
+  --parameter Key=Value       template parameter override, repeatable (e.g. AuthMode=oidc)
+  --setting Name=Value        a setting, repeatable (docs/OPERATIONS.md, "Settings"): a runtime one (e.g.
+                              SendRateLimit=20) starts in the settings document, which \`npm run settings -- --stack
+                              roomcast-local --endpoint-url <Parameter Store>\` changes while the cloud runs; a
+                              deploy-time constant (e.g. FanoutChunkSize=50) changes the local template's Mappings
   --api-latency-ms N          delay added to every management-API call, to mimic AWS round trips (default 0)
   --fault-skip-disconnect S   share 0..1 of closed sockets whose $disconnect never runs (stale connections)
   --fault-throttle S          share 0..1 of management-API posts answered 429
@@ -77,6 +81,7 @@ function parse(argv: string[]) {
         'ws-port': string,
         'data-dir': string,
         parameter: { type: 'string', multiple: true },
+        setting: { type: 'string', multiple: true },
         'api-latency-ms': string,
         'fault-skip-disconnect': string,
         'fault-throttle': string,
@@ -104,7 +109,9 @@ function parse(argv: string[]) {
     throw new UsageError(`--log-level must be DEBUG, INFO, WARN or ERROR, got "${str('log-level')}"`);
   }
   let parameters: Record<string, string>;
+  let settings: Record<string, string>;
   try {
+    settings = parseParameterOverrides(v.setting as string[] | undefined);
     // --log-level also sets the functions' LogLevel, so DEBUG shows their debug lines (unless a LogLevel is given).
     parameters = {
       ...(logLevel !== undefined && { LogLevel: logLevel }),
@@ -123,6 +130,7 @@ function parse(argv: string[]) {
       wsPort: number('ws-port', str('ws-port'), { max: 65535 }) ?? 3001,
       dataDir: str('data-dir'),
       parameters,
+      settings,
       apiLatencyMs: number('api-latency-ms', str('api-latency-ms'), { max: 60_000 }),
       faultSkipDisconnect: number('fault-skip-disconnect', str('fault-skip-disconnect'), share),
       faultThrottle: number('fault-throttle', str('fault-throttle'), share),
@@ -200,7 +208,7 @@ async function main() {
         ),
         `  DynamoDB        ${cloud.dynamoEndpoint}${options.dataDir ? ` (data in ${options.dataDir})` : ' (in memory)'}`,
         `  EventBridge     ${cloud.eventsEndpoint}`,
-        `  Parameter Store ${cloud.ssmEndpoint}`,
+        `  Parameter Store ${cloud.ssmEndpoint}${cloud.settingsParameter ? ` (settings: npm run settings -- --stack ${cloud.template.stackName} --endpoint-url ${cloud.ssmEndpoint})` : ''}`,
         `  IAM             enforced; sign outside calls with the admin key local/local (region ${cloud.template.region})`,
         `  Lambda          ${cloud.lambda.limits.environments} environments at once, invocations clients wait for first; account concurrency ${cloud.lambda.limits.accountConcurrency}`,
         '  Ctrl-C to stop.',

@@ -1,6 +1,6 @@
 import './polyfills';
 import { join } from 'node:path';
-import { type LocalTemplate, loadTemplate } from '../infra/template';
+import { type LocalTemplate, loadTemplate, readTemplateFile } from '../infra/template';
 import {
   built,
   type CloudContext,
@@ -15,6 +15,7 @@ import {
   startPipes,
   startS3,
   startSqs,
+  settingsParameterName,
   startSsm,
   startStepFunctions,
   startWeb,
@@ -31,6 +32,7 @@ import { type DevIssuer, devIssuerFor } from './oidc';
 import type { LocalPipes } from './pipes';
 import type { LocalS3 } from './s3';
 import { Services } from './services';
+import { type SettingValues, splitSettings } from './settings';
 import type { LocalSqs, SqsTestClock } from './sqs';
 import type { StepFunctionsTestClock } from './testClock';
 
@@ -45,6 +47,17 @@ export interface LocalCloudOptions {
   /** Persist DynamoDB on disk here; in memory when absent. */
   dataDir?: string;
   parameters?: Record<string, string>;
+  /**
+   * Settings by name (`--setting Name=Value`): a runtime setting goes into the stack's settings document (the one
+   * the functions read; `npm run settings` changes it while the cloud runs), a deploy-time constant into the local
+   * template's Mappings.Deploy.Settings (tools/local/settings.ts). Over the local defaults (LOCAL_DEFAULT_SETTINGS).
+   */
+  settings?: SettingValues;
+  /**
+   * Tests only: how long the functions keep the settings document before reading it again (SETTINGS_MAX_AGE_SECONDS;
+   * AWS and `npm start` keep functions/platform/settings.ts's 60 s), so a test sees a change without waiting a minute.
+   */
+  settingsMaxAgeSeconds?: number;
   apiLatencyMs?: number;
   faultSkipDisconnect?: number;
   faultThrottle?: number;
@@ -109,8 +122,13 @@ export interface LocalCloud {
   lambda: LocalLambda;
   dynamoEndpoint: string;
   eventsEndpoint: string;
-  /** The local Parameter Store (GetParameter), where the authorizer reads the token secret. */
+  /**
+   * The local Parameter Store (GetParameter, PutParameter), where the authorizer reads the token secret and every
+   * function the settings document (`settingsParameter`).
+   */
   ssmEndpoint: string;
+  /** The name of the stack's runtime settings document (SettingsParameter), e.g. `/roomcast-local/settings`. */
+  settingsParameter?: string;
   /** The local SQS: its endpoint (the functions' AWS_ENDPOINT_URL_SQS), and its queues for tests to look into. */
   sqsEndpoint: string;
   sqs: LocalSqs;
@@ -149,28 +167,14 @@ export interface LocalCloud {
 }
 
 /**
- * What the local cloud runs unless told otherwise (`--parameter`): the open chat of the tutorial, with web/ served
- * by the local cloud itself, which has no CloudFront, and an open lobby, where the tutorial's two wscat clients
- * talk. Every local client comes from one address (127.0.0.1), so the limits per source address would be limits on
- * the whole local cloud (its tests, load and benchmark included): they are off unless set. A deployed stack's
- * defaults are template.yaml's (sign-in, hosted web chat, a lobby for announcements only, the limits per source).
+ * The template parameters the local cloud runs unless told otherwise (`--parameter`): the open chat of the tutorial,
+ * with web/ served by the local cloud itself, which has no CloudFront. Its runtime settings' local defaults are
+ * tools/local/settings.ts's.
  */
 export const LOCAL_DEFAULT_PARAMETERS: Readonly<Record<string, string>> = {
   AuthMode: 'none',
   HostWebChat: 'false',
-  LobbyPolicy: 'open',
-  LobbyPostLimit: '0',
-  ConnectionsPerSource: '0',
-  ConnectRateLimit: '0',
-  RoomCreateLimit: '0',
 };
-
-/** The local defaults under the given parameters; a setting the given `Settings` names is not defaulted here. */
-function withLocalDefaults(given: Readonly<Record<string, string>> = {}): Record<string, string> {
-  const named = new Set((given.Settings ?? '').split(',').map((item) => item.slice(0, item.indexOf('='))));
-  const defaults = Object.entries(LOCAL_DEFAULT_PARAMETERS).filter(([name]) => !named.has(name));
-  return { ...Object.fromEntries(defaults), ...given };
-}
 
 /**
  * Starts the whole chat on one machine from template.yaml: the development OIDC issuer (when the template asks for
@@ -188,14 +192,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (tools/local/oidc.ts); its URLs
   // are template parameters, so the template is read again with them.
-  const given = withLocalDefaults(options.parameters);
-  const issuer = await devIssuerFor(loadTemplate(templatePath, { parameters: given }), host);
+  const given = { ...LOCAL_DEFAULT_PARAMETERS, ...options.parameters };
+  const { document, constants } = splitSettings(options.settings, readTemplateFile(templatePath).raw);
+  const issuer = await devIssuerFor(loadTemplate(templatePath, { parameters: given, constants }), host);
   const devIssuer =
     issuer && (await services.start('OIDC issuer', () => ({ value: issuer, close: () => issuer.close() })));
   const parameters = devIssuer ? { ...devIssuer.parameters, ...given } : given;
   let ctx: CloudContext;
   try {
-    ctx = context(templatePath, parameters, host, devIssuer, options.authSecret, print, warn);
+    ctx = context(templatePath, { parameters, constants }, host, devIssuer, options.authSecret, print, warn);
+    ctx.settings = { document, maxAgeSeconds: options.settingsMaxAgeSeconds };
     ctx.debug = (options.logLevel ?? 'INFO') === 'DEBUG';
   } catch (error) {
     await services.close();
@@ -331,6 +337,7 @@ function cloudOf(
     dynamoEndpoint: dynamo.endpoint,
     eventsEndpoint: events.endpoint,
     ssmEndpoint: started.ssmEndpoint,
+    settingsParameter: settingsParameterName(ctx.template),
     sqsEndpoint: started.sqs.endpoint,
     sqs: started.sqs.sqs,
     pipes: started.pipes,
@@ -374,14 +381,14 @@ function cloudOf(
  */
 function context(
   templatePath: string,
-  parameters: Record<string, string> | undefined,
+  { parameters, constants }: { parameters?: Record<string, string>; constants?: Record<string, string> },
   host: string,
   devIssuer: DevIssuer | undefined,
   givenSecret: string | undefined,
   print: (line: string) => void,
   warn: (line: string) => void,
 ): CloudContext {
-  const template = loadTemplate(templatePath, { parameters });
+  const template = loadTemplate(templatePath, { parameters, constants });
   const [api, ...otherApis] = template.webSocketApis();
   if (!api) throw new Error('template.yaml defines no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET');
   if (otherApis.length > 0)

@@ -44,6 +44,8 @@ export interface CloudContext {
   devIssuer?: DevIssuer;
   /** The token secret, when the template's authorizers need one. */
   authSecret?: string;
+  /** The runtime settings' overrides the settings document starts with, and the functions' cache age (tests). */
+  settings?: { document: Record<string, unknown>; maxAgeSeconds?: number };
   /** Functions that authorize routes. */
   authorizerIds: Set<string>;
   print(line: string): void;
@@ -388,10 +390,18 @@ export async function startPipes(
   return { value: pipes, close: () => pipes.close() };
 }
 
-/** Parameter Store: the token secret under the name each authorizer function reads from its environment. */
+/**
+ * Parameter Store: the template's AWS::SSM::Parameter resources, created with their Value as CloudFormation creates
+ * them (the settings document then holds the settings the cloud was started with, as if `npm run settings` had
+ * written them), and the token secret under the name each authorizer function reads from its environment.
+ */
 export function startSsm(ctx: CloudContext): Promise<Started<string>> {
   const { template, authSecret } = ctx;
-  const parameters: LocalParameter[] = [];
+  const parameters: LocalParameter[] = templateParameters(template);
+  const settingsName = settingsParameterName(template);
+  const overrides = ctx.settings?.document ?? {};
+  const document = parameters.find((p) => p.name === settingsName);
+  if (document && Object.keys(overrides).length > 0) document.value = JSON.stringify(overrides);
   for (const fn of template.functions()) {
     const name = fn.environment.AUTH_SECRET_PARAMETER;
     if (ctx.authorizerIds.has(fn.logicalId) && name && authSecret)
@@ -404,6 +414,26 @@ export function startSsm(ctx: CloudContext): Promise<Started<string>> {
     guard: guard(ctx.iam, 'ssm'),
   });
   return serve(createServer(handler), 0, ctx.host);
+}
+
+/** The template's String parameters (their names and values resolved), as the deployed stack has them. */
+function templateParameters(template: LocalTemplate): LocalParameter[] {
+  return template.resourceIds('AWS::SSM::Parameter').map((logicalId) => {
+    const resource = (template.raw.Resources as Record<string, { Properties?: Record<string, unknown> }>)[logicalId];
+    const props = resource?.Properties ?? {};
+    const value = template.resolve(props.Value, `Resources.${logicalId}.Properties.Value`);
+    const type = template.resolve(props.Type ?? 'String', `Resources.${logicalId}.Properties.Type`);
+    return {
+      name: String(template.physicalId(logicalId)),
+      value: String(value),
+      type: type === 'StringList' ? 'StringList' : 'String',
+    };
+  });
+}
+
+/** The settings document's name: what the functions' SETTINGS_PARAMETER holds (every function has it). */
+export function settingsParameterName(template: LocalTemplate): string | undefined {
+  return template.functions().find((fn) => fn.environment.SETTINGS_PARAMETER)?.environment.SETTINGS_PARAMETER;
 }
 
 export interface GatewayOptions {
@@ -569,6 +599,10 @@ export function startLambda(
         AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
         AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: endpoints.apigatewaymanagementapi,
         AWS_ENDPOINT_URL_SSM: endpoints.ssm,
+        // Tests only (LocalCloudOptions.settingsMaxAgeSeconds): a shorter cache of the settings document.
+        ...(ctx.settings?.maxAgeSeconds !== undefined && {
+          SETTINGS_MAX_AGE_SECONDS: String(ctx.settings.maxAgeSeconds),
+        }),
         AWS_ENDPOINT_URL_SQS: endpoints.sqs,
         ...(endpoints.s3 && { AWS_ENDPOINT_URL_S3: endpoints.s3 }),
         // An authorizer that names no Parameter Store secret gets the token secret itself.

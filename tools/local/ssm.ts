@@ -1,12 +1,14 @@
-// Parameter Store for the local cloud: GetParameter and GetParameters over AWS JSON 1.1, as the real
-// @aws-sdk/client-ssm calls them, for the SecureStrings the local cloud holds (the token secret of the authorizer).
+// Parameter Store for the local cloud: GetParameter, GetParameters and PutParameter over AWS JSON 1.1, as the real
+// @aws-sdk/client-ssm calls them, for the parameters the local cloud holds: the token secret of the authorizer and
+// the template's AWS::SSM::Parameter resources (the runtime settings' document among them, which `npm run settings`
+// rewrites with PutParameter).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RequestGuard, sendAmzJson } from './http';
 
 export interface LocalParameter {
   name: string;
   value: string;
-  type?: 'String' | 'SecureString';
+  type?: 'String' | 'StringList' | 'SecureString';
 }
 
 export interface LocalSsmOptions {
@@ -23,18 +25,22 @@ const MAX_BODY_BYTES = 64 * 1024;
 const OPERATIONS: Record<string, string> = {
   'AmazonSSM.GetParameter': 'ssm:GetParameter',
   'AmazonSSM.GetParameters': 'ssm:GetParameters',
+  'AmazonSSM.PutParameter': 'ssm:PutParameter',
 };
+/** A standard-tier parameter's value is at most 4 KB (AWS Systems Manager quotas). */
+const MAX_STANDARD_VALUE_BYTES = 4096;
+const TYPES = ['String', 'StringList', 'SecureString'];
 
 export function createLocalSsm(opts: LocalSsmOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const loaded = Date.now() / 1000;
-  const store = new Map(opts.parameters.map((p) => [p.name, p]));
+  const store = new Map(opts.parameters.map((p) => [p.name, { ...p, version: 1, modified: loaded }]));
   // A name with a leading slash keeps it in the ARN only once: `parameter/roomcast/auth-secret`.
   const arnOf = (name: string) =>
     `arn:aws:ssm:${opts.region}:${opts.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
 
   const send = sendAmzJson;
 
-  const describe = (p: LocalParameter, decrypt: boolean) => ({
+  const describe = (p: LocalParameter & { version: number; modified: number }, decrypt: boolean) => ({
     Name: p.name,
     Type: p.type ?? 'SecureString',
     // Without WithDecryption a SecureString comes back encrypted; the local stand-in is not the value.
@@ -42,13 +48,50 @@ export function createLocalSsm(opts: LocalSsmOptions): (req: IncomingMessage, re
       (p.type ?? 'SecureString') === 'SecureString' && !decrypt
         ? Buffer.from(p.value).toString('base64')
         : p.value,
-    Version: 1,
-    LastModifiedDate: loaded,
+    Version: p.version,
+    LastModifiedDate: p.modified,
     ARN: arnOf(p.name),
     DataType: 'text',
   });
 
+  /** PutParameter as AWS answers it: an existing name needs Overwrite, a new one a Type; Standard tier's limits. */
+  const put = (res: ServerResponse, input: Obj) => {
+    const { Name: name, Value: value, Type: type } = input;
+    if (typeof name !== 'string' || name === '' || typeof value !== 'string' || value === '')
+      return send(res, 400, { __type: 'ValidationException', message: 'Name and Value must be non-empty strings' });
+    if (Buffer.byteLength(value) > MAX_STANDARD_VALUE_BYTES)
+      return send(res, 400, {
+        __type: 'ValidationException',
+        message: `Standard tier parameters support a maximum parameter value of ${MAX_STANDARD_VALUE_BYTES} characters.`,
+      });
+    if (type !== undefined && !TYPES.includes(String(type)))
+      return send(res, 400, { __type: 'ValidationException', message: `Type ${String(type)} is not valid` });
+    const found = store.get(name);
+    if (found && input.Overwrite !== true)
+      return send(res, 400, {
+        __type: 'ParameterAlreadyExists',
+        message: 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+      });
+    if (!found && type === undefined)
+      return send(res, 400, { __type: 'ValidationException', message: 'A new parameter needs a Type.' });
+    if (found && type !== undefined && type !== (found.type ?? 'SecureString'))
+      return send(res, 400, {
+        __type: 'ValidationException',
+        message: 'The parameter type cannot be changed by PutParameter with Overwrite: delete and create it again.',
+      });
+    const version = (found?.version ?? 0) + 1;
+    store.set(name, {
+      name,
+      value,
+      type: (found?.type ?? type) as LocalParameter['type'],
+      version,
+      modified: Date.now() / 1000,
+    });
+    return send(res, 200, { Version: version, Tier: 'Standard' });
+  };
+
   const answer = (res: ServerResponse, target: string, input: Obj) => {
+    if (target === 'AmazonSSM.PutParameter') return put(res, input);
     const decrypt = input.WithDecryption === true;
     if (target === 'AmazonSSM.GetParameter') {
       const found = typeof input.Name === 'string' ? store.get(input.Name) : undefined;
@@ -94,7 +137,7 @@ export function createLocalSsm(opts: LocalSsmOptions): (req: IncomingMessage, re
       if (!isObj(input))
         return send(res, 400, { __type: 'SerializationException', message: 'Not a JSON object' });
       const request = input;
-      const names = target === 'AmazonSSM.GetParameter' ? [request.Name] : asArray(request.Names);
+      const names = target === 'AmazonSSM.GetParameters' ? asArray(request.Names) : [request.Name];
       const resources = names.filter((n): n is string => typeof n === 'string').map(arnOf);
       if (!opts.guard) return answer(res, target, request);
       opts.guard(req, body, action, resources).then(

@@ -10,7 +10,8 @@ export class DynamoSessionStore implements SessionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    private readonly retentionSeconds: number,
+    /** Read on every write: SessionRetentionDays is a runtime setting (platform/settings.ts). */
+    private readonly retentionSeconds: () => number,
   ) {}
 
   async open(session: SessionOpen): Promise<void> {
@@ -18,7 +19,7 @@ export class DynamoSessionStore implements SessionStore {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { ...session, messagesSent: 0, ttl: start + MAX_CONNECTION_SECONDS + this.retentionSeconds },
+        Item: { ...session, messagesSent: 0, ttl: start + MAX_CONNECTION_SECONDS + this.retentionSeconds() },
       }),
     );
   }
@@ -36,7 +37,7 @@ export class DynamoSessionStore implements SessionStore {
           ':at': session.disconnectedAt,
           ':code': session.closeCode ?? null,
           ':reason': session.closeReason ?? null,
-          ':ttl': end + this.retentionSeconds,
+          ':ttl': end + this.retentionSeconds(),
         },
       }),
     );

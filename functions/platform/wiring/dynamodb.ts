@@ -73,7 +73,7 @@ export function sessionStore(): DynamoSessionStore | undefined {
   const table = config.sessionsTable();
   return table === undefined
     ? undefined
-    : new DynamoSessionStore(documentClient(), table, config.sessionRetentionDays() * 86400);
+    : new DynamoSessionStore(documentClient(), table, () => config.sessionRetentionDays() * 86400);
 }
 
 /** The fan-out's posting budget (limits) and the members' resync notes (connections). */

@@ -10,7 +10,10 @@ export const guard = onFirstCall(
   (): GuardDeps => ({
     store: guardStore(),
     closer: connectionCloser(),
-    limits: config.guardLimits(),
+    // Runtime settings: read from the settings document on every invocation (platform/settings.ts).
+    get limits() {
+      return config.guardLimits();
+    },
     now: systemClock,
   }),
 );
