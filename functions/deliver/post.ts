@@ -82,9 +82,7 @@ export async function post(
   const ceiling = input.roomId === null ? BROADCAST_BUDGET_CEILING : 1;
   const granted =
     wanted === 0 ||
-    (firstAttempt
-      ? await reserve(given, wanted, ceiling)
-      : await reserveNow(given, wanted, ceiling));
+    (firstAttempt ? await reserve(given, wanted, ceiling) : await reserveNow(given, wanted, ceiling));
   const outcomes: FramesOutcome[] = granted
     ? await postFrames(given.notifier, targets, deadline)
     : targets.map(({ connectionId }) => ({ connectionId, confirmed: 0, outcome: 'retry' }));

@@ -121,6 +121,8 @@ export async function readAhead(
   if (dropped > 0 || ahead.length > 0)
     logger.info('fan-out read-ahead', { roomId, postedBefore: dropped, readAhead: ahead.length, high });
   const changed = high !== (read?.high ?? 0) || dropped > 0 || ahead.length > 0 || forgotten > 0;
-  const cursor = changed ? { roomId, version: read?.version ?? 0, high, skip: Object.fromEntries(skip) } : null;
+  const cursor = changed
+    ? { roomId, version: read?.version ?? 0, high, skip: Object.fromEntries(skip) }
+    : null;
   return { events: [...kept, ...ahead], cursor, save: cursor && store.itemOf(cursor, nowSeconds) };
 }

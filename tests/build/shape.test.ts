@@ -37,7 +37,9 @@ function resolveImport(from: string, specifier: string): string | undefined {
 
 /** Each module's import specifiers as written (static, dynamic `import()` and `require`, type-only included). */
 function specifiersOf(file: string): string[] {
-  return ts.preProcessFile(readFileSync(join(root, file), 'utf8'), true, true).importedFiles.map((i) => i.fileName);
+  return ts
+    .preProcessFile(readFileSync(join(root, file), 'utf8'), true, true)
+    .importedFiles.map((i) => i.fileName);
 }
 
 const modules = () => sourceFiles().filter((file) => /\.(ts|mjs|js)$/.test(file));
