@@ -1,5 +1,5 @@
 import type { Frame } from '../domain/fanout/coalescing';
-import { prepare } from './prepare';
+import { everyoneFrames } from './prepare';
 
 /**
  * Plan: the first step of the everyone-broadcast's state machine (statemachines/broadcast.asl.json). A broadcast to
@@ -40,7 +40,7 @@ export function planBroadcast(input: BroadcastPlanInput, now: number): Broadcast
     throw new TypeError(
       `a broadcast plan needs 1..${MAX_SEGMENTS} segments and 0..${MAX_SECONDS} seconds, not ${input.segments} and ${input.seconds}`,
     );
-  const frames = prepare(input.input).rooms.find((room) => room.roomId === null)?.frames ?? [];
+  const frames = everyoneFrames(input.input);
   return {
     roomId: null,
     frames,

@@ -3,7 +3,7 @@ import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
 
 /** What a reservation needs of Deliver's wiring (post.ts's PostDeps has it). */
 export interface BudgetDeps {
-  store: Pick<DynamoFanoutStore, 'reserve'>;
+  store: Pick<DynamoFanoutStore, 'reserve' | 'reserveAll'>;
   postsPerSecond: number;
   now: () => number;
   random: () => number;
@@ -40,11 +40,19 @@ export async function reserve(given: BudgetDeps, posts: number, ceiling = 1): Pr
 }
 
 /**
+ * The repost's reservation: all `posts` in this second or none, without waiting (the state machine's Wait before the
+ * repost was the wait). Refused or unwritten, its members are noted for a resync.
+ */
+export function reserveNow(given: BudgetDeps, posts: number, ceiling = 1): Promise<boolean> {
+  return reserved(() => given.store.reserveAll(posts, given.postsPerSecond, given.now(), ceiling));
+}
+
+/**
  * A reservation's write, where the budget's item failing past its retries (throttled, or held by a transaction each
  * try) counts as no room this second: the chunk goes to its repost, then to a resync note, and the execution
  * goes on. Failing it instead would hold the room's whole batch until the queue's visibility timeout.
  */
-export async function reserved(write: () => Promise<unknown>): Promise<boolean> {
+async function reserved(write: () => Promise<unknown>): Promise<boolean> {
   try {
     return Boolean(await write());
   } catch (error) {

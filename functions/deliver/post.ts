@@ -4,7 +4,7 @@ import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
 import { BROADCAST_BUDGET_CEILING } from '../domain/fanout/postBudget';
 import type { Notifier } from '../domain/ports';
 import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
-import { reserve, reserved } from './budget';
+import { reserve, reserveNow } from './budget';
 
 /**
  * Deliver's post: one chunk of a room's members (a Map iteration of statemachines/fanout.asl.json) gets the frames
@@ -82,9 +82,7 @@ export async function post(
   const ceiling = input.roomId === null ? BROADCAST_BUDGET_CEILING : 1;
   const granted =
     wanted === 0 ||
-    (firstAttempt
-      ? await reserve(given, wanted, ceiling)
-      : await reserved(() => given.store.reserveAll(wanted, given.postsPerSecond, given.now(), ceiling)));
+    (firstAttempt ? await reserve(given, wanted, ceiling) : await reserveNow(given, wanted, ceiling));
   const outcomes: FramesOutcome[] = granted
     ? await postFrames(given.notifier, targets, deadline)
     : targets.map(({ connectionId }) => ({ connectionId, confirmed: 0, outcome: 'retry' }));

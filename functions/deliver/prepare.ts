@@ -64,19 +64,10 @@ interface RoomEvent {
 /** The one "key" of a broadcast to everyone: its one pass of the Scan of the connections table. */
 const EVERYONE = '*';
 
-/** The execution's input: the pipe's records, or one everyone-broadcast event. */
-export function prepare(input: unknown): Prepared {
-  const { byRoom, messageIds } = roomsOf(input);
-  return prepared(
-    input,
-    messageIds,
-    [...byRoom].map(([roomId, roomEvents]) => prepareRoom(roomId, roomEvents, null)),
-  );
-}
-
 /**
- * As prepare, with each room's fan-out cursor (readAhead.ts): the events an earlier execution posted ahead dropped,
- * and a busy room's stored messages after its batch read ahead, so its members get them in this execution's frames.
+ * The execution's input (the pipe's records, or one everyone-broadcast event) as each room's frames, with each room's
+ * fan-out cursor (readAhead.ts): the events an earlier execution posted ahead dropped, and a busy room's stored
+ * messages after its batch read ahead, so its members get them in this execution's frames.
  */
 export async function prepareReadingAhead(
   input: unknown,
@@ -88,8 +79,8 @@ export async function prepareReadingAhead(
     [...byRoom].map(async ([roomId, roomEvents]) => {
       if (roomId === null) return prepareRoom(roomId, roomEvents, null);
       try {
-        const { events, cursor } = await readAhead(roomId, roomEvents, cursors, nowSeconds);
-        return prepareRoom(roomId, events, cursor && cursors.itemOf(cursor, nowSeconds));
+        const { events, save } = await readAhead(roomId, roomEvents, cursors, nowSeconds);
+        return prepareRoom(roomId, events, save);
       } catch (error) {
         // The cursor or the read-ahead could not be read (after the SDK's retries): the batch goes as it came, which
         // may post again what was posted ahead (the client keeps one per seq), rather than failing the execution and
@@ -100,6 +91,16 @@ export async function prepareReadingAhead(
     }),
   );
   return prepared(input, messageIds, rooms);
+}
+
+/**
+ * An everyone-broadcast's frames, for the broadcast machine's plan (broadcastPlan.ts): as prepareReadingAhead makes
+ * them for its room null, which has no cursor and reads nothing ahead; none for an input that is no such broadcast.
+ */
+export function everyoneFrames(input: unknown): Frame[] {
+  const { byRoom, messageIds } = roomsOf(input);
+  const events = byRoom.get(null);
+  return prepared(input, messageIds, events ? [prepareRoom(null, events, null)] : []).rooms[0]?.frames ?? [];
 }
 
 /** The input's events by room, in the queue's order, repeats dropped; and every event's messageId. */
@@ -200,15 +201,15 @@ function prepareRoom(roomId: string | null, events: RoomEvent[], cursor: CursorI
     frames.push({ payload: event.payload, lastSeq: 0, messages: 0 });
   }
   endRun();
+  if (roomId === null) return { roomId, keys: [EVERYONE], scan: true, frames, cursor: null };
   // A cycle's presence changes and read positions: one frame each per member (coalescing.ts).
-  return roomId === null
-    ? { roomId, keys: [EVERYONE], scan: true, frames, cursor: null }
-    : {
-        roomId,
-        // A room whose every event was posted ahead has nothing to post: no key is Queried, only its cursor saved.
-        keys: frames.length > 0 ? roomIndexKeys(roomId) : [],
-        scan: false,
-        frames: coalesceRoomState(roomId, frames),
-        cursor,
-      };
+  const coalesced = coalesceRoomState(roomId, frames);
+  return {
+    roomId,
+    // A room whose every event was posted ahead has nothing to post: no key is Queried, only its cursor saved.
+    keys: coalesced.length > 0 ? roomIndexKeys(roomId) : [],
+    scan: false,
+    frames: coalesced,
+    cursor,
+  };
 }

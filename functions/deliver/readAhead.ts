@@ -79,16 +79,17 @@ export interface AheadEvent {
 /**
  * The room's events after its cursor: those posted ahead dropped, and, for a busy room (two or more messages in the
  * batch: its queue has more behind), the stored ones after the highest seq posted appended. With the cursor to save
- * after the posts, or null when it would not change.
+ * after the posts (`cursor`) and the item SaveCursor writes for it (`save`, the store's `itemOf`: every call into the
+ * store is made here, so Prepare enters the store once), both null when it would not change.
  */
 export async function readAhead(
   roomId: string,
   events: AheadEvent[],
   store: CursorStore,
   nowSeconds: number,
-): Promise<{ events: AheadEvent[]; cursor: CursorSave | null }> {
+): Promise<{ events: AheadEvent[]; cursor: CursorSave | null; save: CursorItem | null }> {
   const seqs = events.filter((e) => e.seq !== undefined);
-  if (seqs.length === 0) return { events, cursor: null };
+  if (seqs.length === 0) return { events, cursor: null, save: null };
   const read = await store.cursor(roomId);
   const skip = new Map(
     Object.entries(read?.skip ?? {}).filter(([, at]) => Number(at) > nowSeconds - SKIP_SECONDS),
@@ -120,8 +121,8 @@ export async function readAhead(
   if (dropped > 0 || ahead.length > 0)
     logger.info('fan-out read-ahead', { roomId, postedBefore: dropped, readAhead: ahead.length, high });
   const changed = high !== (read?.high ?? 0) || dropped > 0 || ahead.length > 0 || forgotten > 0;
-  return {
-    events: [...kept, ...ahead],
-    cursor: changed ? { roomId, version: read?.version ?? 0, high, skip: Object.fromEntries(skip) } : null,
-  };
+  const cursor = changed
+    ? { roomId, version: read?.version ?? 0, high, skip: Object.fromEntries(skip) }
+    : null;
+  return { events: [...kept, ...ahead], cursor, save: cursor && store.itemOf(cursor, nowSeconds) };
 }

@@ -35,14 +35,21 @@ function resolveImport(from: string, specifier: string): string | undefined {
   return undefined;
 }
 
+/** Each module's import specifiers as written (static, dynamic `import()` and `require`, type-only included). */
+function specifiersOf(file: string): string[] {
+  return ts
+    .preProcessFile(readFileSync(join(root, file), 'utf8'), true, true)
+    .importedFiles.map((i) => i.fileName);
+}
+
+const modules = () => sourceFiles().filter((file) => /\.(ts|mjs|js)$/.test(file));
+
 it('has no import cycle, type-only imports included', () => {
-  const modules = sourceFiles().filter((file) => /\.(ts|mjs|js)$/.test(file));
   const graph = new Map(
-    modules.map((file) => [
+    modules().map((file) => [
       file,
-      ts
-        .preProcessFile(readFileSync(join(root, file), 'utf8'), true, true)
-        .importedFiles.map((i) => resolveImport(file, i.fileName))
+      specifiersOf(file)
+        .map((specifier) => resolveImport(file, specifier))
         .filter((target): target is string => target !== undefined),
     ]),
   );
@@ -59,4 +66,36 @@ it('finds a cycle when there is one', () => {
     ['d.ts', ['a.ts']],
   ]);
   expect(cyclesOf(graph)).toEqual(['a.ts -> b.ts -> c.ts -> a.ts']);
+});
+
+/**
+ * What ships (the functions, the client package, the web page, the protocol) never imports the workshops: the local
+ * cloud and build tools (tools/), the scripts (scripts/) or the tests (tests/). Such an import would bundle a
+ * devDependency (the local IAM's AGPL simulator, dynalite) into a Lambda or the page, or make product behaviour
+ * depend on a test's stand-in. Checked on the path a relative specifier names, whether or not the file exists, so
+ * `../tools/x.js` for `x.ts` counts too.
+ */
+const PRODUCT = ['functions/', 'client/', 'web/', 'protocol/'];
+const WORKSHOPS = ['tools', 'scripts', 'tests'];
+
+/** Each import of a product module into a workshop, as `from -> specifier`. */
+function workshopImports(files: string[]): string[] {
+  return files
+    .filter((file) => PRODUCT.some((folder) => file.startsWith(folder)))
+    .flatMap((file) =>
+      specifiersOf(file)
+        .filter((specifier) => {
+          if (!specifier.startsWith('.')) return false;
+          const [top] = relative(root, resolve(dirname(join(root, file)), specifier)).split(/[\\/]/);
+          return WORKSHOPS.includes(top as string);
+        })
+        .map((specifier) => `${file} -> ${specifier}`),
+    );
+}
+
+it('keeps the product (functions/, client/, web/, protocol/) from importing tools/, scripts/ or tests/', () => {
+  const files = modules();
+  expect(files).toContain('functions/deliver/index.ts');
+  expect(files).toContain('web/app.js');
+  expect(workshopImports(files)).toEqual([]);
 });

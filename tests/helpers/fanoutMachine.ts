@@ -6,6 +6,10 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Prepared, prepareReadingAhead } from '../../functions/deliver/prepare';
+import type { CursorStore } from '../../functions/deliver/readAhead';
+import { DynamoCursorStore } from '../../functions/domain/fanout/dynamoCursor';
 import { roomIndexShard, roomKeyOf } from '../../functions/platform/aws/roomMembers';
 import { loadTemplate } from '../../tools/infra/template';
 import { statesByName } from '../../tools/local/aslStates';
@@ -302,3 +306,22 @@ export function recordsOf(...events: { detail: Record<string, unknown>; [key: st
     };
   });
 }
+
+/**
+ * The product's fan-out cursor store (DynamoCursorStore) as a room new to the fan-out finds it: no cursor, nothing
+ * stored after any seq; the item SaveCursor writes (`itemOf`) is the product's own.
+ */
+export function emptyCursorStore(): CursorStore {
+  return new (class extends DynamoCursorStore {
+    override async cursor() {
+      return undefined;
+    }
+    override async storedAfter() {
+      return [];
+    }
+  })({} as DynamoDBDocumentClient, { limits: 'unused', messages: 'unused' }, 86_400);
+}
+
+/** Deliver's Prepare as the product runs it (prepareReadingAhead), over a cursor store that holds nothing. */
+export const prepareWithoutCursor = (input: unknown): Promise<Prepared> =>
+  prepareReadingAhead(input, emptyCursorStore(), Math.floor(Date.now() / 1000));

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { prepare } from '../../functions/deliver/prepare';
 import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
 import { loadTemplate, readTemplateFile } from '../../tools/infra/template';
 import { type LocalDynamo, startDynamoThread } from '../../tools/local/dynamodb';
@@ -12,7 +11,7 @@ import {
   type StepFunctionsThreadInit,
   startStepFunctionsThread,
 } from '../../tools/local/stepFunctionsHost';
-import { recordsOf } from '../helpers/fanoutMachine';
+import { prepareWithoutCursor, recordsOf } from '../helpers/fanoutMachine';
 
 /**
  * The local cloud's state machines run on a thread of their own (tools/local/stepFunctionsThread.ts), as on AWS,
@@ -91,7 +90,7 @@ it('runs an execution to its end while the thread running the gateway is blocked
           /* busy: this thread answers nothing */
         }
       }, 0);
-    return prepare(step.input);
+    return prepareWithoutCursor(step.input);
   };
   expect(await stepFunctions.execute(machine.logicalId, input)).toMatchObject({ ok: true });
   block = true;
@@ -138,7 +137,7 @@ describe('the test clock (tools/local/testClock.ts) reaches the thread', () => {
     db.destroy();
     const calls: number[] = [];
     deliver = (step) => {
-      if (step.op === 'prepare') return prepare(step.input);
+      if (step.op === 'prepare') return prepareWithoutCursor(step.input);
       calls.push(Date.now());
       return calls.length === 1
         ? { retry: { [member]: 0 }, retrying: true, waitSeconds: 1, goneIds: [] }

@@ -1,13 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { prepare } from '../../functions/deliver/prepare';
 import { roomIndexShard, roomKeyOf } from '../../functions/platform/aws/roomMembers';
 import { loadTemplate } from '../../tools/infra/template';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import { type ExecutionSummary, LocalStateMachine } from '../../tools/local/stepfunctions';
 import { readEvent } from '../helpers/events';
-import { recordsOf } from '../helpers/fanoutMachine';
+import { prepareWithoutCursor, recordsOf } from '../helpers/fanoutMachine';
 
 /**
  * The fan-out at the largest page docs/OPERATIONS.md allows (FanoutPageSize 5,000), in the worst case the protocol
@@ -65,7 +64,7 @@ beforeAll(async () => {
     dynamodb: db,
     invokeFunction: async (_arn, payload) => {
       const step = payload as { op: string; input?: unknown; connectionIds: string[] };
-      if (step.op === 'prepare') return prepare(step.input);
+      if (step.op === 'prepare') return prepareWithoutCursor(step.input);
       for (const id of step.connectionIds) delivered.set(id, (delivered.get(id) ?? 0) + 1);
       return { goneIds: [], retrying: false, waitSeconds: 2 };
     },

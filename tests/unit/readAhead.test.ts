@@ -91,7 +91,11 @@ it('reads no more than READ_AHEAD_BYTES of payloads ahead, so ten rooms stay wit
 it('saves nothing for a batch without messages', async () => {
   const { store, queries } = storeOf({ high: 3, skip: {}, version: 1 }, [stored(4)]);
   const presence: AheadEvent = { roomId: ROOM, messageId: 'p-2', payload: '{"type":"presence"}' };
-  expect(await readAhead(ROOM, [presence], store, NOW)).toEqual({ events: [presence], cursor: null });
+  expect(await readAhead(ROOM, [presence], store, NOW)).toEqual({
+    events: [presence],
+    cursor: null,
+    save: null,
+  });
   expect(queries).toEqual([]);
 });
 
