@@ -91,8 +91,12 @@ function managedPolicyOf(
   policy: unknown,
 ): { name: string; document: PolicyDocument } | undefined {
   const ref = isObj(policy) ? policy.Ref : undefined;
-  if (typeof ref !== 'string' || !template.resourceIds('AWS::IAM::ManagedPolicy').includes(ref)) return undefined;
-  const document = template.resolve(rawProperties(template, ref).PolicyDocument, `Resources.${ref}.Properties.PolicyDocument`);
+  if (typeof ref !== 'string' || !template.resourceIds('AWS::IAM::ManagedPolicy').includes(ref))
+    return undefined;
+  const document = template.resolve(
+    rawProperties(template, ref).PolicyDocument,
+    `Resources.${ref}.Properties.PolicyDocument`,
+  );
   return isObj(document) ? { name: ref, document: document as unknown as PolicyDocument } : undefined;
 }
 
