@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // cfn-lint checks one template and evaluates no parameter values, so each AuthMode and hosting choice is linted on a
 // copy of template.yaml (beside it, so relative paths resolve; removed after) whose parameter Defaults are set to
-// that variant.
+// that variant, and deploy-time constants (Mappings.Deploy.Settings) set to other values than their defaults.
 //   node scripts/lint-template-variants.mjs     (npm run lint runs it)
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,12 +21,18 @@ const VARIANTS = [
   { AuthMode: 'cognito', CognitoUserPoolId: 'eu-west-1_AbC123', CognitoUserPoolClientId: 'abc123' },
   { AuthMode: 'oidc', OidcIssuer: 'https://id.example.com', OidcAudience: 'roomcast' },
   { AuthMode: 'oidc', OidcIssuer: 'https://id.example.com', OidcAudience: 'roomcast', HostWebChat: 'false' },
-  { Settings: 'DeliverReservedConcurrency=5,FanoutLogLevel=ALL,OidcJwksUri=https://id.example.com/keys' },
+  { constants: { DeliverReservedConcurrency: '5', FanoutLogLevel: 'ALL' } },
 ];
 
 /** The template with `Default:` of each named parameter replaced (every parameter here has a Default line). */
-function withDefaults(text, values) {
+function withDefaults(text, { constants = {}, ...values }) {
   let out = text;
+  for (const [name, value] of Object.entries(constants)) {
+    // A constant's one line under Mappings.Deploy.Settings (6 spaces in).
+    const pattern = new RegExp(`(^  Deploy:\\n    Settings:\\n(?:      .*\\n)*?      ${name}: ).*$`, 'm');
+    if (!pattern.test(out)) throw new Error(`Mappings.Deploy.Settings has no ${name} line in template.yaml`);
+    out = out.replace(pattern, `$1'${value}'`);
+  }
   for (const [name, value] of Object.entries(values)) {
     const pattern = new RegExp(`(^  ${name}:\\n(?:    .*\\n)*?    Default: ).*$`, 'm');
     if (!pattern.test(out)) throw new Error(`parameter ${name} has no Default line in template.yaml`);
@@ -38,7 +44,8 @@ function withDefaults(text, values) {
 let failed = 0;
 for (const values of VARIANTS) {
   const name =
-    Object.entries(values)
+    Object.entries({ ...values, ...values.constants })
+      .filter(([k]) => k !== 'constants')
       .map(([k, v]) => `${k}=${v}`)
       .join(' ') || '(defaults)';
   // Same folder layout as the repository, so DefinitionUri and CodeUri resolve.

@@ -81,7 +81,8 @@ function parseChange(change) {
     );
   }
   const schema = SETTINGS[name];
-  if (!schema) fail(`there is no setting ${name}; the runtime settings are ${Object.keys(SETTINGS).join(', ')}`);
+  if (!schema)
+    fail(`there is no setting ${name}; the runtime settings are ${Object.keys(SETTINGS).join(', ')}`);
   if (text === '') return [name, undefined];
   const value = schema.type === 'integer' && /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
   const wrong = refusal(name, value);
@@ -118,11 +119,14 @@ async function read() {
           ...regionArgs,
         ]).trim();
   } catch (error) {
-    fail(`cannot read ${name}: ${error.message} (is ${values.stack} a roomcast stack, deployed with its settings document?)`);
+    fail(
+      `cannot read ${name}: ${error.message} (is ${values.stack} a roomcast stack, deployed with its settings document?)`,
+    );
   }
   try {
     const document = JSON.parse(text ?? '');
-    if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new Error('not an object');
+    if (typeof document !== 'object' || document === null || Array.isArray(document))
+      throw new Error('not an object');
     return document;
   } catch (error) {
     // The functions use the defaults meanwhile (functions/platform/settings.ts); a change rewrites it whole.
@@ -134,9 +138,21 @@ async function read() {
 async function write(document) {
   const value = JSON.stringify(document);
   try {
-    if (local) await local.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+    if (local)
+      await local.send(
+        new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }),
+      );
     else
-      awsCli('settings', ['ssm', 'put-parameter', '--name', name, '--value', value, '--overwrite', ...regionArgs]);
+      awsCli('settings', [
+        'ssm',
+        'put-parameter',
+        '--name',
+        name,
+        '--value',
+        value,
+        '--overwrite',
+        ...regionArgs,
+      ]);
   } catch (error) {
     fail(`cannot write ${name}: ${error.message}`);
   }
@@ -147,7 +163,10 @@ function show(document, title) {
   const lines = Object.entries(SETTINGS).map(([setting, schema]) => {
     const overridden = Object.hasOwn(document, setting) && refusal(setting, document[setting]) === undefined;
     const value = overridden ? document[setting] : schema.default;
-    const invalid = Object.hasOwn(document, setting) && !overridden ? '  (the document holds an invalid value: ignored)' : '';
+    const invalid =
+      Object.hasOwn(document, setting) && !overridden
+        ? '  (the document holds an invalid value: ignored)'
+        : '';
     return `${overridden ? '*' : ' '} ${setting.padEnd(width)}  ${JSON.stringify(value)}${overridden ? `  (default ${JSON.stringify(schema.default)})` : ''}${invalid}`;
   });
   const unknown = Object.keys(document).filter((n) => !(n in SETTINGS));

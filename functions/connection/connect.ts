@@ -33,9 +33,13 @@ const places = onFirstCall(() => ({
   },
   now: systemClock,
 }));
-const handshakes = onFirstCall(() => ({ store: quotaStore(), get rate() {
+const handshakes = onFirstCall(() => ({
+  store: quotaStore(),
+  get rate() {
     return config.connectRate();
-  }, now: systemClock }));
+  },
+  now: systemClock,
+}));
 
 /** With an authorizer the token names the user; the query string's `username` is only a hint without one. */
 function requestedUsername(event: ConnectEvent): string | undefined {

@@ -10,9 +10,12 @@ import { connectionStore, sourcePlaces } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), events: eventPublisher() }));
-const places = onFirstCall(() => ({ store: sourcePlaces(), get cap() {
+const places = onFirstCall(() => ({
+  store: sourcePlaces(),
+  get cap() {
     return config.connectionsPerSource();
-  } }));
+  },
+}));
 
 type DisconnectEvent = APIGatewayProxyWebsocketEventV2 & {
   requestContext: { identity?: { sourceIp?: string } };

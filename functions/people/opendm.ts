@@ -26,9 +26,13 @@ const notice = onFirstCall(() => ({
   notifier: notifier(),
 }));
 const people = onFirstCall(() => peopleStore());
-const rooms = onFirstCall(() => ({ store: quotaStore(), get rate() {
+const rooms = onFirstCall(() => ({
+  store: quotaStore(),
+  get rate() {
     return config.roomCreateRate();
-  }, now: systemClock }));
+  },
+  now: systemClock,
+}));
 
 /** opendm: the caller enters its direct-message room with another signed-in user (functions/domain/rooms/memberships.ts). */
 export const handler = routeHandler('opendm', (frame) => {

@@ -89,7 +89,9 @@ export const config = {
   /** Per-connection send rate (settings SendRateLimit/SendRateWindowSeconds); a limit of 0 = no limit. */
   sendRate: () => {
     const s = settings();
-    return s.SendRateLimit > 0 ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds } : undefined;
+    return s.SendRateLimit > 0
+      ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds }
+      : undefined;
   },
   /** The token secret itself, set only by the local cloud (`--auth-secret`); read on every call, never cached. */
   localAuthSecret: (): string | undefined => process.env.AUTH_SECRET,

@@ -2,7 +2,7 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { onFirstCall } from './onFirstCall';
 import { logger, traced } from './powertools';
-import { defaultSettings, type SettingName, type Settings, refusal } from './settingsSchema';
+import { defaultSettings, refusal, type SettingName, type Settings } from './settingsSchema';
 
 export type { LobbyPolicy, SettingName, Settings } from './settingsSchema';
 export { SETTING_NAMES, SETTINGS } from './settingsSchema';
@@ -57,7 +57,9 @@ async function readDocument(): Promise<unknown> {
   if (fixed !== undefined) return fixed;
   const name = process.env.SETTINGS_PARAMETER;
   if (name === undefined || name === '') {
-    throw new Error('roomcast configuration: environment variable SETTINGS_PARAMETER is not set (template.yaml sets it)');
+    throw new Error(
+      'roomcast configuration: environment variable SETTINGS_PARAMETER is not set (template.yaml sets it)',
+    );
   }
   return provider().get(name, { transform: 'json', maxAge: maxAgeSeconds() });
 }

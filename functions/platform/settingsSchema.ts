@@ -41,7 +41,12 @@ export type LobbyPolicy = 'open' | 'broadcasts' | 'off';
 const LOBBY_POLICIES: readonly LobbyPolicy[] = ['open', 'broadcasts', 'off'];
 
 export const SETTINGS = {
-  SendRateLimit: int(10, 0, MAX, 'sends and message changes per connection per SendRateWindowSeconds; 0 = no limit'),
+  SendRateLimit: int(
+    10,
+    0,
+    MAX,
+    'sends and message changes per connection per SendRateWindowSeconds; 0 = no limit',
+  ),
   SendRateWindowSeconds: int(10, 1, MAX, 'the window of SendRateLimit'),
   FrameRateLimit: int(
     100,
@@ -50,7 +55,12 @@ export const SETTINGS = {
     'frames of every route per connection per FrameRateWindowSeconds (above the sends allowed); 0 = no limit',
   ),
   FrameRateWindowSeconds: int(60, 1, MAX, 'the window of FrameRateLimit'),
-  StrikeLimit: int(10, 0, MAX, 'refused frames within StrikeWindowSeconds that close a connection; 0 = never'),
+  StrikeLimit: int(
+    10,
+    0,
+    MAX,
+    'refused frames within StrikeWindowSeconds that close a connection; 0 = never',
+  ),
   StrikeWindowSeconds: int(600, 1, MAX, 'the window of StrikeLimit'),
   JoinGuessLimit: int(50, 0, MAX, 'failed joins by code per owner (a token bucket); 0 = no limit'),
   JoinGuessRefillHours: int(1, 1, MAX, 'hours the JoinGuessLimit bucket takes to refill'),
@@ -61,14 +71,30 @@ export const SETTINGS = {
     type: 'choice',
     values: LOBBY_POLICIES,
     default: 'broadcasts',
-    description: 'who posts in the lobby: open (members), broadcasts (admin broadcasts only) or off (no lobby)',
+    description:
+      'who posts in the lobby: open (members), broadcasts (admin broadcasts only) or off (no lobby)',
   } as ChoiceSetting<LobbyPolicy>,
-  LobbyPostLimit: int(20, 0, MAX, 'LobbyPolicy=open: lobby posts per source per LobbyPostWindowSeconds; 0 = no limit'),
+  LobbyPostLimit: int(
+    20,
+    0,
+    MAX,
+    'LobbyPolicy=open: lobby posts per source per LobbyPostWindowSeconds; 0 = no limit',
+  ),
   LobbyPostWindowSeconds: int(60, 1, MAX, 'the window of LobbyPostLimit'),
-  SeenByMaxMembers: int(50, 1, 1000, 'largest room seenby shows read positions for and markread pushes reads to'),
+  SeenByMaxMembers: int(
+    50,
+    1,
+    1000,
+    'largest room seenby shows read positions for and markread pushes reads to',
+  ),
   TypingMaxMembers: int(100, 0, 500, 'largest room typing is relayed in; 0 = typing off'),
   AttachmentsPerDay: int(100, 0, 99_999, 'image uploads per owner per day; 0 = no limit'),
-  EditWindowMinutes: int(15, 1, MAX, 'minutes after sending in which a member may edit or delete its message'),
+  EditWindowMinutes: int(
+    15,
+    1,
+    MAX,
+    'minutes after sending in which a member may edit or delete its message',
+  ),
   RoomIdleDays: int(30, 1, MAX, 'days a room lives after its last message'),
   SessionRetentionDays: int(30, 1, MAX, 'days a closed session record is kept'),
   FanoutPostsPerSecond: int(8000, 1, MAX, 'posts per second every fan-out of the account may make in all'),
@@ -106,7 +132,10 @@ export function refusal(name: string, value: unknown): string | undefined {
   if (!schema) return `${name} is not a runtime setting`;
   switch (schema.type) {
     case 'integer':
-      return typeof value === 'number' && Number.isInteger(value) && value >= schema.min && value <= schema.max
+      return typeof value === 'number' &&
+        Number.isInteger(value) &&
+        value >= schema.min &&
+        value <= schema.max
         ? undefined
         : `${name} must be a whole number from ${schema.min} to ${schema.max}, got ${JSON.stringify(value)}`;
     case 'choice':

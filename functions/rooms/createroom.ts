@@ -20,9 +20,13 @@ const deps = onFirstCall(() => ({
     return config.roomIdleDays();
   },
 }));
-const rooms = onFirstCall(() => ({ store: quotaStore(), get rate() {
+const rooms = onFirstCall(() => ({
+  store: quotaStore(),
+  get rate() {
     return config.roomCreateRate();
-  }, now: systemClock }));
+  },
+  now: systemClock,
+}));
 
 const members = onFirstCall(() => ({
   connections: connectionStore(),

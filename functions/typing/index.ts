@@ -43,7 +43,10 @@ function typingBudget() {
   return {
     take: async (posts: number) => {
       try {
-        return (await store.reserve(posts, config.fanoutPostsPerSecond(), Date.now(), TYPING_BUDGET_CEILING)) !== undefined;
+        return (
+          (await store.reserve(posts, config.fanoutPostsPerSecond(), Date.now(), TYPING_BUDGET_CEILING)) !==
+          undefined
+        );
       } catch (error) {
         // The budget's item throttled or conflicted past its retries: counted as no room, the heartbeat dropped.
         logger.warn('typing budget not written: the heartbeat is dropped', { error });

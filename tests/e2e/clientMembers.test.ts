@@ -18,7 +18,10 @@ let issuer: DevIssuer;
 const clients: RoomcastClient[] = [];
 
 beforeAll(async () => {
-  ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc' }, settings: { FrameRateLimit: '1000' } }));
+  ({ cloud } = await startTestCloud({
+    parameters: { AuthMode: 'oidc' },
+    settings: { FrameRateLimit: '1000' },
+  }));
   issuer = cloud.devIssuer as DevIssuer;
 });
 afterAll(async () => {

@@ -21,7 +21,10 @@ const clients: RoomcastClient[] = [];
 const raw: ChatClient[] = [];
 
 beforeAll(async () => {
-  ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc' }, settings: { FrameRateLimit: '1000' } }));
+  ({ cloud } = await startTestCloud({
+    parameters: { AuthMode: 'oidc' },
+    settings: { FrameRateLimit: '1000' },
+  }));
   issuer = cloud.devIssuer as DevIssuer;
 });
 afterAll(async () => {

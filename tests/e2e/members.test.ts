@@ -19,7 +19,8 @@ describe('read positions and direct messages', () => {
 
   beforeAll(async () => {
     ({ cloud } = await startTestCloud({
-      parameters: { AuthMode: 'oidc' }, settings: { SeenByMaxMembers: '2', FrameRateLimit: '1000' },
+      parameters: { AuthMode: 'oidc' },
+      settings: { SeenByMaxMembers: '2', FrameRateLimit: '1000' },
     }));
     issuer = cloud.devIssuer as DevIssuer;
   });

@@ -29,7 +29,11 @@ afterAll(async () => {
 });
 
 const ssm = (credentials = { accessKeyId: 'local', secretAccessKey: 'local' }) =>
-  new SSMClient({ endpoint: testCloud.cloud.ssmEndpoint, region: testCloud.cloud.template.region, credentials });
+  new SSMClient({
+    endpoint: testCloud.cloud.ssmEndpoint,
+    region: testCloud.cloud.template.region,
+    credentials,
+  });
 
 it('a change written by npm run settings reaches the running functions without a restart', async () => {
   const alice = await ChatClient.connect(testCloud.cloud.wsUrl, 'alice');
@@ -59,7 +63,9 @@ it('a change written by npm run settings reaches the running functions without a
 it('refuses a PutParameter without Overwrite on the existing document, as AWS does', async () => {
   const name = testCloud.cloud.settingsParameter as string;
   expect(name).toBe(`/${testCloud.cloud.template.stackName}/settings`);
-  await expect(ssm().send(new PutParameterCommand({ Name: name, Value: '{}', Type: 'String' }))).rejects.toMatchObject({
+  await expect(
+    ssm().send(new PutParameterCommand({ Name: name, Value: '{}', Type: 'String' })),
+  ).rejects.toMatchObject({
     name: 'ParameterAlreadyExists',
   });
 });

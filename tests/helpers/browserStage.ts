@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LocalCloud } from '../../tools/local/cloud';
+import type { SettingValues } from '../../tools/local/settings';
 import { launchChromium } from './browser';
 import { startTestCloud } from './localCloud';
-import type { SettingValues } from '../../tools/local/settings';
 
 /**
  * Per step: generous, because CI runs two test files at once on two cores and Chromium's renderer can wait seconds
@@ -37,7 +37,8 @@ export function browserStage(parameters?: Record<string, string>, settings?: Set
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    cloud = (await startTestCloud({ ...(parameters && { parameters }), ...(settings && { settings }) })).cloud;
+    cloud = (await startTestCloud({ ...(parameters && { parameters }), ...(settings && { settings }) }))
+      .cloud;
     browser = await launchChromium();
   });
   afterEach(async () => {

@@ -1,4 +1,9 @@
-import { deployConstants, parseParameterOverrides, partitionOverrides, withDeployConstants } from '../../tools/infra/parameters';
+import {
+  deployConstants,
+  parseParameterOverrides,
+  partitionOverrides,
+  withDeployConstants,
+} from '../../tools/infra/parameters';
 
 describe('--parameter Key=Value overrides', () => {
   it('keeps everything after the first = as the value, and the last of a repeated key', () => {
@@ -25,7 +30,10 @@ describe('--parameter Key=Value overrides', () => {
 
 const raw = {
   Parameters: { StageName: { Type: 'String' } },
-  Mappings: { Names: { Shared: { A: 'a' } }, Deploy: { Settings: { FanoutChunkSize: '100', FanoutLogLevel: 'ERROR' } } },
+  Mappings: {
+    Names: { Shared: { A: 'a' } },
+    Deploy: { Settings: { FanoutChunkSize: '100', FanoutLogLevel: 'ERROR' } },
+  },
 };
 
 describe('deploy-time constants (Mappings.Deploy.Settings)', () => {

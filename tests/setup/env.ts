@@ -28,6 +28,6 @@ Object.assign(process.env, {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
 
-// After the variables above: the settings module reads them (Powertools' log level) as it loads.
-// biome-ignore lint/style/noCommonJs: an import would be hoisted above the variables it needs
+// After the variables above (a require, as an import would be hoisted above them): the settings module reads them
+// (Powertools' log level) as it loads.
 require('../helpers/unitSettings').withSettings();

@@ -37,7 +37,9 @@ function find(node: unknown, match: (node: Record<string, unknown>) => boolean, 
 /** `!FindInMap [Deploy, Settings, <name>]`. */
 const readsConstant = (name?: string) => (node: Record<string, unknown>) => {
   const args = node['Fn::FindInMap'];
-  return Array.isArray(args) && args[0] === 'Deploy' && args[1] === 'Settings' && (name ? args[2] === name : true);
+  return (
+    Array.isArray(args) && args[0] === 'Deploy' && args[1] === 'Settings' && (name ? args[2] === name : true)
+  );
 };
 
 describe('no setting is read from a string', () => {
@@ -64,7 +66,8 @@ describe('runtime settings: one document, read by code', () => {
 
   it('gives no function a runtime setting in its environment: the document is its one source', () => {
     const carried = Object.entries(Resources).flatMap(([logicalId, r]) => {
-      const variables = (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+      const variables = (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
       return Object.keys(variables ?? {})
         .filter((variable) => runtime.some((name) => snake(name) === variable))
         .map((variable) => `${logicalId}.${variable}`);
@@ -88,7 +91,7 @@ describe('runtime settings: one document, read by code', () => {
     expect(parameter?.Properties).toMatchObject({
       Type: 'String',
       Value: '{}',
-      Name: { 'Fn::Sub': '/${AWS::StackName}/settings' },
+      Name: { 'Fn::Sub': `/\${AWS::StackName}/settings` },
     });
   });
 
@@ -102,20 +105,25 @@ describe('runtime settings: one document, read by code', () => {
         Effect: 'Allow',
         Action: 'ssm:GetParameter',
         Resource: {
-          'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsParameter}',
+          'Fn::Sub':
+            `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter\${SettingsParameter}`,
         },
       },
     ]);
     const functions = Object.entries(Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThan(0);
     for (const [logicalId, fn] of functions) {
-      const role = Resources[(fn.Properties?.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string];
+      const props = fn.Properties ?? {};
+      const role = Resources[(props.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string];
       expect({ logicalId, managed: role?.Properties?.ManagedPolicyArns }).toEqual({
         logicalId,
         managed: expect.arrayContaining([{ Ref: 'SettingsReadPolicy' }]),
       });
-      const env = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect({ logicalId, name: env.SETTINGS_PARAMETER }).toEqual({ logicalId, name: { Ref: 'SettingsParameter' } });
+      const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect({ logicalId, name: env.SETTINGS_PARAMETER }).toEqual({
+        logicalId,
+        name: { Ref: 'SettingsParameter' },
+      });
     }
   });
 });
@@ -146,7 +154,10 @@ describe('deploy-time constants: each read where CloudFormation uses it', () => 
   it('names only declared constants, and no runtime setting is a constant too', () => {
     const named = find(raw, readsConstant()).length;
     expect(named).toBeGreaterThan(0);
-    const names = find(raw, (node) => readsConstant()(node) && !((node['Fn::FindInMap'] as string[])[2]! in constants));
+    const names = find(
+      raw,
+      (node) => readsConstant()(node) && !(String((node['Fn::FindInMap'] as string[])[2]) in constants),
+    );
     expect(names).toEqual([]);
     expect(Object.keys(constants).filter((name) => runtime.includes(name))).toEqual([]);
   });

@@ -23,9 +23,13 @@ afterEach(() => {
 
 it('refuses to run without MESSAGE_RETENTION_DAYS, a deploy-time constant, naming it', () => {
   delete process.env.MESSAGE_RETENTION_DAYS;
-  expect(() => config.messageRetentionDays()).toThrow('environment variable MESSAGE_RETENTION_DAYS is not set');
+  expect(() => config.messageRetentionDays()).toThrow(
+    'environment variable MESSAGE_RETENTION_DAYS is not set',
+  );
   process.env.MESSAGE_RETENTION_DAYS = 'seven';
-  expect(() => config.messageRetentionDays()).toThrow('MESSAGE_RETENTION_DAYS must be a number above 0, got "seven"');
+  expect(() => config.messageRetentionDays()).toThrow(
+    'MESSAGE_RETENTION_DAYS must be a number above 0, got "seven"',
+  );
 });
 
 it('reads the limits and windows from the document', () => {
@@ -99,7 +103,11 @@ describe('the document in Parameter Store, read through Powertools', () => {
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    ssm = new SSMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    ssm = new SSMClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
   });
   afterAll(async () => {
     resetSettingsForTests();

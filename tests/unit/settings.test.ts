@@ -60,7 +60,16 @@ it('prints every runtime setting in force, marking the overrides', async () => {
   expect(stdout).toMatch(/^\* SendRateLimit +20 {2}\(default 10\)$/m);
   expect(stdout).toMatch(/^ {2}LobbyPolicy +"broadcasts"$/m);
   expect(aws.calls()).toEqual([
-    ['ssm', 'get-parameter', '--name', '/roomcast/settings', '--query', 'Parameter.Value', '--output', 'text'],
+    [
+      'ssm',
+      'get-parameter',
+      '--name',
+      '/roomcast/settings',
+      '--query',
+      'Parameter.Value',
+      '--output',
+      'text',
+    ],
   ]);
 });
 
@@ -84,7 +93,9 @@ it('refuses a value out of range, naming the setting and its range, and writes n
   const aws = fakeAws('{}');
   const { code, stderr } = await settings(['--stack', 'roomcast', 'ConnectionsPerSource=5000'], aws.env);
   expect(code).toBe(2);
-  expect(stderr).toContain('ConnectionsPerSource must be a whole number from 0 to 1000, got 5000: nothing was written');
+  expect(stderr).toContain(
+    'ConnectionsPerSource must be a whole number from 0 to 1000, got 5000: nothing was written',
+  );
   expect(aws.calls()).toEqual([]);
   expect(aws.held()).toBe('{}');
 });

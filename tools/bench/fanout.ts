@@ -245,7 +245,9 @@ function startCloud(apiLatencyMs: number, parameters: Record<string, string>, pr
       String(apiLatencyMs),
       // A template parameter is a --parameter; a setting (runtime or deploy-time constant) a --setting.
       ...Object.entries(parameters).flatMap(([k, v]) => [
-        k in (readTemplateFile(TEMPLATE).raw.Parameters as Record<string, unknown>) ? '--parameter' : '--setting',
+        k in (readTemplateFile(TEMPLATE).raw.Parameters as Record<string, unknown>)
+          ? '--parameter'
+          : '--setting',
         `${k}=${v}`,
       ]),
     ],

@@ -43,7 +43,9 @@ export function withDeployConstants(
   const known = deployConstants(raw);
   for (const name of Object.keys(changes)) {
     if (!(name in known)) {
-      throw new Error(`${name} is not a deploy-time constant of Mappings.Deploy.Settings (known: ${Object.keys(known).join(', ')})`);
+      throw new Error(
+        `${name} is not a deploy-time constant of Mappings.Deploy.Settings (known: ${Object.keys(known).join(', ')})`,
+      );
     }
   }
   const mappings = raw.Mappings as Record<string, unknown>;
@@ -61,7 +63,11 @@ export function withDeployConstants(
 export function partitionOverrides(
   raw: Record<string, unknown>,
   given: Record<string, string>,
-): { parameters: Record<string, string>; constants: Record<string, string>; settings: Record<string, string> } {
+): {
+  parameters: Record<string, string>;
+  constants: Record<string, string>;
+  settings: Record<string, string>;
+} {
   const declared = (raw.Parameters ?? {}) as Record<string, unknown>;
   const constants = deployConstants(raw);
   const out = { parameters: {}, constants: {}, settings: {} } as ReturnType<typeof partitionOverrides>;

@@ -419,7 +419,9 @@ export function startSsm(ctx: CloudContext): Promise<Started<string>> {
 /** The template's String parameters (their names and values resolved), as the deployed stack has them. */
 function templateParameters(template: LocalTemplate): LocalParameter[] {
   return template.resourceIds('AWS::SSM::Parameter').map((logicalId) => {
-    const resource = (template.raw.Resources as Record<string, { Properties?: Record<string, unknown> }>)[logicalId];
+    const resource = (template.raw.Resources as Record<string, { Properties?: Record<string, unknown> }>)[
+      logicalId
+    ];
     const props = resource?.Properties ?? {};
     const value = template.resolve(props.Value, `Resources.${logicalId}.Properties.Value`);
     const type = template.resolve(props.Type ?? 'String', `Resources.${logicalId}.Properties.Type`);

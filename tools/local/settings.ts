@@ -24,7 +24,9 @@ export const LOCAL_DEFAULT_SETTINGS: SettingValues = {
 /** A runtime setting's value as the document holds it: a number for an integer setting, else the text. */
 function typed(name: string, value: string | number): unknown {
   const schema = (SETTINGS as Record<string, { type: string }>)[name];
-  return schema?.type === 'integer' && typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return schema?.type === 'integer' && typeof value === 'string' && value.trim() !== ''
+    ? Number(value)
+    : value;
 }
 
 /**

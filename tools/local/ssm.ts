@@ -58,7 +58,10 @@ export function createLocalSsm(opts: LocalSsmOptions): (req: IncomingMessage, re
   const put = (res: ServerResponse, input: Obj) => {
     const { Name: name, Value: value, Type: type } = input;
     if (typeof name !== 'string' || name === '' || typeof value !== 'string' || value === '')
-      return send(res, 400, { __type: 'ValidationException', message: 'Name and Value must be non-empty strings' });
+      return send(res, 400, {
+        __type: 'ValidationException',
+        message: 'Name and Value must be non-empty strings',
+      });
     if (Buffer.byteLength(value) > MAX_STANDARD_VALUE_BYTES)
       return send(res, 400, {
         __type: 'ValidationException',
@@ -70,14 +73,16 @@ export function createLocalSsm(opts: LocalSsmOptions): (req: IncomingMessage, re
     if (found && input.Overwrite !== true)
       return send(res, 400, {
         __type: 'ParameterAlreadyExists',
-        message: 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+        message:
+          'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
       });
     if (!found && type === undefined)
       return send(res, 400, { __type: 'ValidationException', message: 'A new parameter needs a Type.' });
     if (found && type !== undefined && type !== (found.type ?? 'SecureString'))
       return send(res, 400, {
         __type: 'ValidationException',
-        message: 'The parameter type cannot be changed by PutParameter with Overwrite: delete and create it again.',
+        message:
+          'The parameter type cannot be changed by PutParameter with Overwrite: delete and create it again.',
       });
     const version = (found?.version ?? 0) + 1;
     store.set(name, {
