@@ -57,12 +57,16 @@ describe('admin broadcast API', () => {
       header: 'Authorization',
       validationExpression: '^Bearer [-_.A-Za-z0-9]+$',
     });
-    expect((resources.BroadcastAuthorizerFunction as Resource).Properties.Policies).toEqual([]);
+    // Its only permission is reading the settings document (OidcJwksUri, OidcGroupsClaim: platform/settings.ts).
+    expect((resources.BroadcastAuthorizerFunction as Resource).Properties.Policies).toEqual([
+      { Ref: 'SettingsReadPolicy' },
+    ]);
   });
 
   it('allows CORS from the configured origin only', () => {
     const local = loadTemplate(templatePath, {
-      parameters: { HostWebChat: 'false', BroadcastAllowedOrigin: 'https://ops.example.com' },
+      parameters: { HostWebChat: 'false' },
+      constants: { BroadcastAllowedOrigin: 'https://ops.example.com' },
     });
     const [route] = restRoutes(local);
     expect(route).toMatchObject({
@@ -71,15 +75,22 @@ describe('admin broadcast API', () => {
       path: '/broadcast',
     });
     expect(route?.cors?.allowOrigin).toBe('https://ops.example.com');
-    expect(() => loadTemplate(templatePath, { parameters: { BroadcastAllowedOrigin: '*' } })).toThrow(
-      /"BroadcastAllowedOrigin=\*" is outside/,
-    );
+    // A deploy-time constant has no AllowedPattern: the template's own value is held to one origin here.
+    const deploy = (template.raw.Mappings as { Deploy: { Settings: Record<string, string> } }).Deploy
+      .Settings;
+    expect(deploy.BroadcastAllowedOrigin).toMatch(/^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?$/);
   });
 
   it('lets the broadcast function read rooms, publish on the chat bus and mark its time on record, and nothing else', () => {
-    const statements = (
-      (resources.BroadcastFunction as Resource).Properties.Policies as { Statement: unknown[] }[]
-    ).flatMap((p) => p.Statement) as { Action: string | string[] }[];
+    const policies = (resources.BroadcastFunction as Resource).Properties.Policies as (
+      | { Statement: unknown[] }
+      | { Ref: string }
+    )[];
+    // Besides reading the settings document (LobbyPolicy), which every function does.
+    expect(policies.filter((p) => 'Ref' in p)).toEqual([{ Ref: 'SettingsReadPolicy' }]);
+    const statements = policies.flatMap((p) => ('Statement' in p ? p.Statement : [])) as {
+      Action: string | string[];
+    }[];
     expect(statements.flatMap((s) => s.Action).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -109,20 +120,29 @@ describe('$connect authorizer (AuthMode)', () => {
     });
   });
 
-  it.each(['cognito', 'oidc'])('with AuthMode=%s, gives the authorizer no AWS permission at all', (mode) => {
-    const local = loadTemplate(templatePath, { parameters: { AuthMode: mode } });
-    expect(local.resolve((resources.AuthorizerFunction as Resource).Properties.Policies)).toEqual([]);
-    expect(connectRoute(mode)?.authorizer?.functionLogicalId).toBe('AuthorizerFunction');
-  });
+  it.each(['cognito', 'oidc'])(
+    'with AuthMode=%s, gives the authorizer no AWS permission but reading the settings',
+    (mode) => {
+      const local = loadTemplate(templatePath, { parameters: { AuthMode: mode } });
+      expect(local.resolve((resources.AuthorizerFunction as Resource).Properties.Policies)).toEqual([
+        local.resolve({ Ref: 'SettingsReadPolicy' }),
+      ]);
+      expect(connectRoute(mode)?.authorizer?.functionLogicalId).toBe('AuthorizerFunction');
+    },
+  );
 
   it('lets the authorizer read only its secret parameter', () => {
     const local = loadTemplate(templatePath, {
-      parameters: { AuthMode: 'token', AuthSecretParameterName: '/chat/key' },
+      parameters: { AuthMode: 'token' },
+      constants: { AuthSecretParameterName: '/chat/key' },
     });
-    const policies = local.resolve((resources.AuthorizerFunction as Resource).Properties.Policies) as {
-      Statement: { Action: string; Resource: string }[];
-    }[];
-    expect(policies.flatMap((p) => p.Statement)).toEqual([
+    const policies = local.resolve(
+      (local.raw.Resources as Record<string, Resource>).AuthorizerFunction?.Properties.Policies,
+    ) as ({ Statement: { Action: string; Resource: string }[] } | string)[];
+    expect(policies.filter((p) => typeof p === 'string')).toEqual([
+      local.resolve({ Ref: 'SettingsReadPolicy' }),
+    ]);
+    expect(policies.flatMap((p) => (typeof p === 'string' ? [] : p.Statement))).toEqual([
       expect.objectContaining({
         Action: 'ssm:GetParameter',
         Resource: expect.stringMatching(/:parameter\/chat\/key$/),
