@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/**
+ * Where a transform's output is kept, by the hash of the template's path and text: five test files transform the
+ * same template.yaml, and each run of the translator costs ~4 s of CPU. It is under node_modules/, so `npm ci` (CI's
+ * first step) starts it empty; after upgrading cfn-lint (its translator) locally, `rm -r` it or run `npm ci`.
+ */
+const CACHE = join(__dirname, '..', '..', 'node_modules', '.cache', 'roomcast-sam-transform');
 
 export interface CfnResource {
   Type: string;
@@ -13,6 +22,17 @@ export interface CfnResource {
 export function transformedTemplate(templatePath = join(__dirname, '..', '..', 'template.yaml')): {
   Resources: Record<string, CfnResource>;
 } {
+  const key = createHash('sha256')
+    .update(templatePath)
+    .update('\0')
+    .update(readFileSync(templatePath))
+    .digest('hex');
+  const cached = join(CACHE, `${key}.json`);
+  try {
+    return JSON.parse(readFileSync(cached, 'utf8'));
+  } catch {
+    // Not transformed yet (or a partial file from elsewhere): transform it below.
+  }
   let out: string;
   try {
     out = execFileSync('python3', [join(__dirname, '..', 'security', 'samTransform.py'), templatePath], {
@@ -29,5 +49,11 @@ export function transformedTemplate(templatePath = join(__dirname, '..', '..', '
         : `The SAM transform of template.yaml failed (exit ${status}):\n${stderr ?? ''}`,
     );
   }
-  return JSON.parse(out);
+  const transformed = JSON.parse(out);
+  // Written aside and renamed, so a test file in another worker reads the whole file or none.
+  mkdirSync(CACHE, { recursive: true });
+  const partial = `${cached}.${process.pid}`;
+  writeFileSync(partial, out);
+  renameSync(partial, cached);
+  return transformed;
 }
