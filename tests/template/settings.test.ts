@@ -105,8 +105,7 @@ describe('runtime settings: one document, read by code', () => {
         Effect: 'Allow',
         Action: 'ssm:GetParameter',
         Resource: {
-          'Fn::Sub':
-            `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter\${SettingsParameter}`,
+          'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter\${SettingsParameter}`,
         },
       },
     ]);
