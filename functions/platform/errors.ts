@@ -249,7 +249,7 @@ export class PublishFailed extends ChatError {
 
 /**
  * Whether an AWS service refused a request without applying it: it answered 4xx, "a problem with your request"
- * such as throttling, a failed condition or a validation error (docs/PARITY.md, "DynamoDB's 4xx and 5xx"). A 5xx,
+ * such as throttling, a failed condition or a validation error (docs/PARITY.md, "Overload: throttles, Lambda's own errors, failed chunks", the row "DynamoDB's 4xx and 5xx"). A 5xx,
  * or no answer at all (a timeout, a reset connection), leaves it unknown whether the write landed.
  */
 export function refusedUnapplied(error: unknown): boolean {

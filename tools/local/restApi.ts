@@ -114,7 +114,7 @@ function authorizerOf(
 /**
  * The stage's throttling of one method: the most specific `MethodSettings` entry naming its path (or `/*`) and its
  * method (or `*`) with both ThrottlingRateLimit and ThrottlingBurstLimit. On API Gateway each method of the stage
- * has its own token bucket with these limits (docs/PARITY.md, "REST stage throttling").
+ * has its own token bucket with these limits (docs/PARITY.md, "Admin broadcast from the browser", the `MethodSettings` row).
  */
 function throttleOf(
   template: LocalTemplate,

@@ -4,7 +4,7 @@ import type { LocalSchedule } from '../infra/template';
 /**
  * EventBridge's scheduled rules for the template's SAM `Schedule` events: each invokes its function asynchronously
  * every period, from when it starts (a rate schedule is not aligned to the clock), with the target's Input or, without
- * one, the scheduled event (docs/PARITY.md, "EventBridge"). Only `rate()` expressions run here: a `cron()` one is
+ * one, the scheduled event (docs/PARITY.md, "Overload: throttles, Lambda's own errors, failed chunks", the SAM `Schedule` row). Only `rate()` expressions run here: a `cron()` one is
  * refused when the local cloud starts, naming the event, rather than never firing.
  */
 const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };

@@ -19,17 +19,16 @@ interface RoomEvent {
 /**
  * The write that takes a room's next seq: `ADD seq :1` on the room's item, returning the new seq, only while the room
  * lives (with `life`: not closed, TTL not passed, so no event lands in an ended room; the lobby's row appears with
- * its first event). The same write moves the room's end on, notes when the seq was taken (`seqAt`, the fan-out's
- * bound on a seq never stored, gaps.ts) and clears the count of successors started for the event before
- * (functions/domain/fanout/restarts.ts): a new event gets its own. No transaction: sends never conflict.
+ * its first event). The same write moves the room's end on and notes when the seq was taken (`seqAt`, the fan-out's
+ * bound on a seq never stored, gaps.ts). No transaction: sends never conflict.
  */
 export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, life?: RoomLife) {
   return {
     TableName: tables.rooms,
     Key: { roomId },
     UpdateExpression: life
-      ? 'ADD seq :one SET seqAt = :at, #ttl = :ttl REMOVE restarts'
-      : 'ADD seq :one SET seqAt = :at REMOVE restarts',
+      ? 'ADD seq :one SET seqAt = :at, #ttl = :ttl'
+      : 'ADD seq :one SET seqAt = :at',
     ...(life && {
       ConditionExpression:
         'attribute_exists(roomId) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
