@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient } from '../helpers/chatClient';
+import { effectiveSetting } from '../helpers/cloudSettings';
 import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -66,7 +67,7 @@ it('keeps one record per connection, by username, with counts and times but no m
     if (closed?.lastBroadcastAt) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const retentionDays = Number(cloud.template.parameter('SessionRetentionDays'));
+  const retentionDays = await effectiveSetting(cloud, 'SessionRetentionDays');
   expect(closed).toMatchObject({
     username: 'alice',
     sourceIp: '127.0.0.1',

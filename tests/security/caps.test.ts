@@ -106,7 +106,7 @@ describe('connections per source address (ConnectionsPerSource=3)', () => {
   const sockets: Raw[] = [];
 
   beforeAll(async () => {
-    testCloud = await startTestCloud({ parameters: { ConnectionsPerSource: '3' } });
+    testCloud = await startTestCloud({ settings: { ConnectionsPerSource: 3 } });
     cloud = testCloud.cloud;
   });
 
@@ -181,7 +181,7 @@ async function rawNext(raw: Raw, predicate: (f: Frame) => boolean, timeoutMs = 8
   return found as Frame;
 }
 
-/** Short strike windows: the strike test waits for a window's start (the template takes any length above 0). */
+/** Short strike windows: the strike test waits for a window's start (the settings schema takes any whole number of seconds from 1). */
 const STRIKE_WINDOW_MS = 2000;
 
 describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes that decay (StrikeLimit=3)', () => {
@@ -196,12 +196,12 @@ describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes th
 
   beforeAll(async () => {
     testCloud = await startTestCloud({
-      parameters: {
+      settings: {
         LobbyPolicy: 'open',
-        LobbyPostLimit: '3',
-        LobbyPostWindowSeconds: '3600',
-        StrikeLimit: '3',
-        StrikeWindowSeconds: String(STRIKE_WINDOW_MS / 1000),
+        LobbyPostLimit: 3,
+        LobbyPostWindowSeconds: 3600,
+        StrikeLimit: 3,
+        StrikeWindowSeconds: STRIKE_WINDOW_MS / 1000,
       },
     });
     cloud = testCloud.cloud;
@@ -286,7 +286,7 @@ describe('a lobby for announcements only (LobbyPolicy=broadcasts)', () => {
   const clients: ChatClient[] = [];
 
   beforeAll(async () => {
-    testCloud = await startTestCloud({ parameters: { LobbyPolicy: 'broadcasts' } });
+    testCloud = await startTestCloud({ settings: { LobbyPolicy: 'broadcasts' } });
     cloud = testCloud.cloud;
   });
 
@@ -329,7 +329,7 @@ describe('no lobby (LobbyPolicy=off)', () => {
   const clients: ChatClient[] = [];
 
   beforeAll(async () => {
-    testCloud = await startTestCloud({ parameters: { LobbyPolicy: 'off' } });
+    testCloud = await startTestCloud({ settings: { LobbyPolicy: 'off' } });
     cloud = testCloud.cloud;
   });
 

@@ -2,10 +2,11 @@ import { randomInt } from 'node:crypto';
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, isMessage } from '../helpers/chatClient';
+import { effectiveSetting } from '../helpers/cloudSettings';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
- * Room privacy and frame limits with the template's default parameters (docs/SECURITY.md): a source (here every
+ * Room privacy and frame limits with the default settings (docs/SECURITY.md): a source (here every
  * client is 127.0.0.1) may fail JoinGuessLimit joins by code; a connection that keeps being refused is closed; a
  * person who mistypes three times still gets in; 30 people typing the right code at once all get in; an older
  * room's 6-character code still works; an invite key gets in even when the source has no guesses left; a flooding
@@ -36,14 +37,14 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    parameters: { JoinGuessRefillHours: '8760', FrameRateLimit: '20', FrameRateWindowSeconds: '3600' },
+    settings: { JoinGuessRefillHours: 8760, FrameRateLimit: 20, FrameRateWindowSeconds: 3600 },
   });
   cloud = testCloud.cloud;
-  guessLimit = Number(cloud.template.parameter('JoinGuessLimit'));
-  strikeLimit = Number(cloud.template.parameter('StrikeLimit'));
-  strikeWindowSeconds = Number(cloud.template.parameter('StrikeWindowSeconds'));
-  frameLimit = Number(cloud.template.parameter('FrameRateLimit'));
-  frameWindowMs = Number(cloud.template.parameter('FrameRateWindowSeconds')) * 1000;
+  guessLimit = await effectiveSetting(cloud, 'JoinGuessLimit');
+  strikeLimit = await effectiveSetting(cloud, 'StrikeLimit');
+  strikeWindowSeconds = await effectiveSetting(cloud, 'StrikeWindowSeconds');
+  frameLimit = await effectiveSetting(cloud, 'FrameRateLimit');
+  frameWindowMs = (await effectiveSetting(cloud, 'FrameRateWindowSeconds')) * 1000;
   owner = await ChatClient.connect(cloud.wsUrl, 'owner');
   const created = await owner.expectReply({ action: 'createroom' });
   roomId = String(created.roomId);

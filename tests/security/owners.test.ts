@@ -33,13 +33,8 @@ describe('with sign-in (AuthMode=oidc): limits count per user, so no one on a NA
 
   beforeAll(async () => {
     testCloud = await startTestCloud({
-      parameters: {
-        AuthMode: 'oidc',
-        JoinGuessLimit: '5',
-        StrikeLimit: '1000',
-        ConnectionsPerSource: '3',
-        LobbyPolicy: 'open',
-      },
+      parameters: { AuthMode: 'oidc' },
+      settings: { JoinGuessLimit: 5, StrikeLimit: 1000, ConnectionsPerSource: 3, LobbyPolicy: 'open' },
     });
     cloud = testCloud.cloud;
     issuer = cloud.devIssuer as DevIssuer;
@@ -99,7 +94,7 @@ describe('without sign-in: handshakes and room creations per source (ConnectRate
   let cloud: LocalCloud;
 
   beforeAll(async () => {
-    testCloud = await startTestCloud({ parameters: { ConnectRateLimit: '4', RoomCreateLimit: '2' } });
+    testCloud = await startTestCloud({ settings: { ConnectRateLimit: 4, RoomCreateLimit: 2 } });
     cloud = testCloud.cloud;
   });
 

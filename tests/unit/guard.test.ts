@@ -17,8 +17,7 @@ import {
   RoomNotFound,
   UnknownConnection,
 } from '../../functions/platform/errors';
-import { loadTemplate } from '../../tools/infra/template';
-import { templatePath } from '../helpers/localCloud';
+import { SETTINGS, type SettingName } from '../../functions/platform/settingsSchema';
 
 /** The guard's rules with an in-memory store: what a guessing source and a mistyping person each get. */
 
@@ -302,10 +301,10 @@ describe('inputs', () => {
   });
 });
 
-describe("the template's defaults", () => {
+describe("the settings' defaults", () => {
   it('leave an honest sender at the full send rate room in the frame budget for its other frames', () => {
-    const template = loadTemplate(templatePath);
-    const n = (name: string) => Number(template.parameter(name));
+    // A deployed stack runs the schema's defaults until an operator changes them (functions/platform/settingsSchema.ts).
+    const n = (name: SettingName) => Number(SETTINGS[name].default);
     // Every sendmessage counts against FrameRateLimit: a full bucket, then its refill over one frame window.
     const sendsPerFrameWindow =
       n('SendRateLimit') * (n('FrameRateWindowSeconds') / n('SendRateWindowSeconds') + 1);
