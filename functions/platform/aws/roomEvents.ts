@@ -26,9 +26,7 @@ export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, li
   return {
     TableName: tables.rooms,
     Key: { roomId },
-    UpdateExpression: life
-      ? 'ADD seq :one SET seqAt = :at, #ttl = :ttl'
-      : 'ADD seq :one SET seqAt = :at',
+    UpdateExpression: life ? 'ADD seq :one SET seqAt = :at, #ttl = :ttl' : 'ADD seq :one SET seqAt = :at',
     ...(life && {
       ConditionExpression:
         'attribute_exists(roomId) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
