@@ -12,7 +12,8 @@ import {
 } from '../domain/identity/identity';
 import { systemClock } from '../platform/clock';
 import { config } from '../platform/config';
-import { instrumented, logger } from '../platform/powertools';
+import { instrumented } from '../platform/invocation';
+import { logger } from '../platform/powertools';
 import { parseUsername } from '../platform/protocol';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403, and stores nothing. */

@@ -8,7 +8,8 @@ import {
   type VerifyToken,
 } from '../domain/identity/identity';
 import { config } from '../platform/config';
-import { instrumented, logger } from '../platform/powertools';
+import { instrumented } from '../platform/invocation';
+import { logger } from '../platform/powertools';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403; the function never runs. */
 const UNAUTHORIZED = 'Unauthorized';

@@ -4,8 +4,9 @@ import { closeSession } from '../domain/identity/sessionHooks';
 import { limitOwner } from '../domain/limits/quotas';
 import { releasePlace } from '../domain/limits/sourceCap';
 import { config } from '../platform/config';
+import { instrumented } from '../platform/invocation';
 import { onFirstCall } from '../platform/onFirstCall';
-import { instrumented, logger } from '../platform/powertools';
+import { logger } from '../platform/powertools';
 import { connectionStore, sourcePlaces } from '../platform/wiring/dynamodb';
 import { eventPublisher } from '../platform/wiring/eventbridge';
 

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { config } from '../platform/config';
+import { instrumented } from '../platform/invocation';
 import { onFirstCall } from '../platform/onFirstCall';
-import { instrumented } from '../platform/powertools';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '../platform/tracing';
 import { cursorStore, fanoutStore } from '../platform/wiring/dynamodb';

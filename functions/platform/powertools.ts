@@ -1,10 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { loadSettings } from './settings';
+import type middy from '@middy/core';
 
 /**
  * Metrics' own diagnostics, less its note that an invocation counted nothing: most invocations of $disconnect, the
@@ -44,6 +40,11 @@ export function useTracing(given: Tracing): void {
   tracing = given;
 }
 
+/** The handler's trace middleware in a function that opted in to tracing; none in the others. */
+export function tracingMiddleware(): middy.MiddlewareObj | undefined {
+  return tracing?.middleware;
+}
+
 /** An AWS SDK client, traced in a function that opted in to tracing, as it is in the others. */
 export function traced<T>(client: T): T {
   return tracing ? tracing.captureClient(client) : client;
@@ -70,41 +71,3 @@ export const METRIC = {
   /** Emitted by Powertools (logMetrics' captureColdStartMetric), once per new execution environment. */
   coldStart: 'ColdStart',
 } as const;
-
-/** A Lambda entry point; the context is absent when a test calls the handler directly. */
-export type LambdaHandler<E, R> = (event: E, context?: Context) => Promise<R>;
-
-/**
- * Wraps a Lambda entry point in Powertools' Middy middleware: the Lambda context on every log line and the keys
- * appended during the invocation dropped after it, the stored metrics flushed at the end with a ColdStart metric
- * (dimensions service and function_name) on an environment's first invocation, and, in a function that opted in to
- * tracing, a `## <handler>` trace subsegment with the cold-start and service annotations and any error as metadata
- * (not the response: replies carry members' messages). The chain is made at the first invocation, when every module
- * of the bundle, the tracing one included, has loaded.
- *
- * Middy's early timeout is off: the function's own timeout stays what Lambda and the state machine see, and routes
- * answer before it themselves (websocket.ts). Middy hands a context-less call an empty context; the handler gets
- * none instead, so it never reads a deadline that is not there.
- */
-export function instrumented<E, R>(handler: LambdaHandler<E, R>): LambdaHandler<E, R> {
-  let wrapped: middy.MiddyfiedHandler<E, R, Error, Context> | undefined;
-  const chain = () => {
-    const base = middy(
-      async (event: E, context: Context) => {
-        // The runtime settings of this invocation, first (functions/platform/settings.ts): every entry point, the
-        // WebSocket routes, the REST routes, the authorizers and Deliver, comes through here.
-        await loadSettings();
-        return handler(event, typeof context.getRemainingTimeInMillis === 'function' ? context : undefined);
-      },
-      { timeoutEarlyInMillis: 0 },
-    );
-    if (tracing) base.use(tracing.middleware);
-    return base
-      .use(injectLambdaContext(logger, { resetKeys: true }))
-      .use(logMetrics(metrics, { captureColdStartMetric: true }));
-  };
-  return (event, context) => {
-    wrapped ??= chain();
-    return wrapped(event, context ?? ({} as Context));
-  };
-}

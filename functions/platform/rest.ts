@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { config } from './config';
 import { describeError, PublishFailed, toHttpError, UnsupportedMediaType } from './errors';
-import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
+import { instrumented } from './invocation';
+import { logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseJsonObject } from './protocol';
 
 /** The REST (admin) side: JSON in, JSON out, errors as `{ code, message }` with the matching HTTP status. */

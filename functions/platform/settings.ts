@@ -65,7 +65,7 @@ async function readDocument(): Promise<unknown> {
 }
 
 /**
- * Loads the settings for this invocation; every entry point calls it first (functions/platform/powertools.ts,
+ * Loads the settings for this invocation; every entry point calls it first (functions/platform/invocation.ts,
  * `instrumented`). Powertools' cache answers most calls without a Parameter Store call. An unreadable document
  * (throttled, missing, not JSON, not an object) keeps the last good settings, else the defaults: a user's frame never
  * fails because of it.

@@ -13,8 +13,9 @@ import {
   type RequestIds,
   toErrorFrame,
 } from './errors';
+import { instrumented } from './invocation';
 import { onFirstCall } from './onFirstCall';
-import { instrumented, logger, METRIC, MetricUnit, metrics } from './powertools';
+import { logger, METRIC, MetricUnit, metrics } from './powertools';
 import { parseBody } from './protocol';
 import { connectionStore } from './wiring/dynamodb';
 import { guard } from './wiring/guard';

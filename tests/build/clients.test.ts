@@ -18,25 +18,28 @@ const SSM = '@aws-sdk/client-ssm';
 const S3 = '@aws-sdk/client-s3';
 
 /**
- * The clients each function calls. A new function gets a row here, saying what it calls. Every two-way route
- * (routeHandler) may close a connection that keeps getting refused (guard.ts), so each bundles the management API.
+ * The clients each function calls. A new function gets a row here, saying what it calls. Every function reads the
+ * runtime settings document through Powertools Parameters' SSM client at the start of each invocation
+ * (functions/platform/invocation.ts), so each bundles SSM. Every two-way route (routeHandler) may close a connection
+ * that keeps getting refused (guard.ts), so each bundles the management API.
  */
 const CALLS: Record<string, string[]> = {
+  // Also reads the token secret (functions/domain/identity/authSecret.ts).
   AuthorizerFunction: [SSM],
-  BroadcastAuthorizerFunction: [],
-  BroadcastFunction: [DYNAMODB, EVENTBRIDGE],
+  BroadcastAuthorizerFunction: [SSM],
+  BroadcastFunction: [DYNAMODB, EVENTBRIDGE, SSM],
   // $connect, $disconnect (publishes its rooms' presence) and $default.
-  ConnectionFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  DeliverFunction: [DYNAMODB, MANAGEMENT_API],
+  ConnectionFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
+  DeliverFunction: [DYNAMODB, MANAGEMENT_API, SSM],
   // sendmessage's HeadObject of a message's attachments.
-  MessagesFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3],
-  RoomsFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  PeopleFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
+  MessagesFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3, SSM],
+  RoomsFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
+  PeopleFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
   // A read that moves a position publishes a Seen event (pushed seen-by).
-  ReadingFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API],
-  TypingFunction: [DYNAMODB, MANAGEMENT_API],
+  ReadingFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
+  TypingFunction: [DYNAMODB, MANAGEMENT_API, SSM],
   // Signs presigned POSTs and GETs with the S3 client's credentials.
-  AttachmentsFunction: [DYNAMODB, MANAGEMENT_API, S3],
+  AttachmentsFunction: [DYNAMODB, MANAGEMENT_API, S3, SSM],
 };
 
 /**

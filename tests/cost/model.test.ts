@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METRIC } from '../../functions/platform/powertools';
+import { SETTINGS } from '../../functions/platform/settingsSchema';
 import { parse as parseCli, render, templateAssumptions } from '../../tools/cost/cli';
 import {
   type Assumptions,
@@ -366,7 +367,7 @@ describe('cli', () => {
   test('reads fan-out tuning and memory sizes from template.yaml', () => {
     const path = join(__dirname, '../../template.yaml');
     const text = readFileSync(path, 'utf8');
-    // The default as written in template.yaml's Mappings.Settings.Defaults, e.g. `      FanoutChunkSize: '100'`.
+    // The constant as written in template.yaml's Mappings.Deploy.Settings, e.g. `      FanoutChunkSize: '100'`.
     const defaultOf = (name: string) => Number(new RegExp(`\\n      ${name}: '(\\d+)'`).exec(text)?.[1]);
     const fromTemplate = templateAssumptions(path);
     expect(fromTemplate.chunkSize).toBe(defaultOf('FanoutChunkSize'));
@@ -376,17 +377,26 @@ describe('cli', () => {
     expect(fromTemplate.deliverMemoryMb).toBeGreaterThan(0);
   });
 
-  test("reads the posting budget from the template's FanoutPostsPerSecond setting", () => {
-    const source = readFileSync(join(__dirname, '../../template.yaml'), 'utf8');
-    const setting = /\n {6}FanoutPostsPerSecond: '(\d+)'/;
-    const declared = Number(source.match(setting)?.[1]);
+  // FanoutPostsPerSecond is a runtime setting now (the settings document, functions/platform/settingsSchema.ts), no
+  // longer a template value: the model costs its default, and an operator who changed it says so with --posting-budget.
+  test("reads the posting budget from the FanoutPostsPerSecond setting's default; --posting-budget replaces it", () => {
+    const path = join(__dirname, '../../template.yaml');
+    const declared = SETTINGS.FanoutPostsPerSecond.default;
     expect(declared).toBeGreaterThan(0);
-    expect(templateAssumptions(join(__dirname, '../../template.yaml')).postingBudgetPerSecond).toBe(declared);
+    expect(templateAssumptions(path).postingBudgetPerSecond).toBe(declared);
+    expect(DEFAULT_ASSUMPTIONS.postingBudgetPerSecond).toBe(declared);
+    // One source: template.yaml declares no second value for it.
+    expect(readFileSync(path, 'utf8')).not.toMatch(/^\s*FanoutPostsPerSecond:/m);
+    expect(parseCli(['--posting-budget', '4000']).overrides.postingBudgetPerSecond).toBe(4000);
+  });
+
+  test('names the deploy-time constant a template lacks', () => {
+    const source = readFileSync(join(__dirname, '../../template.yaml'), 'utf8');
     const dir = mkdtempSync(join(tmpdir(), 'cost-template-'));
     try {
       const changed = join(dir, 'changed.yaml');
-      writeFileSync(changed, source.replace(setting, "\n      FanoutPostsPerSecond: '4000'"));
-      expect(templateAssumptions(changed).postingBudgetPerSecond).toBe(4000);
+      writeFileSync(changed, source.replace(/\n {6}FanoutPageSize: '\d+'/, ''));
+      expect(() => templateAssumptions(changed)).toThrow(/Mappings\.Deploy\.Settings\.FanoutPageSize/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,10 +1,12 @@
 import type { Context } from 'aws-lambda';
 
 /**
- * Every handler runs inside Powertools' middleware (functions/platform/powertools.ts): its metrics reach CloudWatch as
+ * Every handler runs inside Powertools' middleware (functions/platform/powertools.ts, put around each entry point by
+ * `instrumented`, functions/platform/invocation.ts): its metrics reach CloudWatch as
  * EMF lines on stdout, and a new execution environment's first invocation adds a ColdStart metric for its function.
  */
-type Powertools = typeof import('../../functions/platform/powertools');
+type Powertools = typeof import('../../functions/platform/powertools') &
+  typeof import('../../functions/platform/invocation');
 let powertools: Powertools;
 const written: string[] = [];
 
@@ -14,7 +16,11 @@ beforeAll(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
   jest.isolateModules(() => {
-    powertools = require('../../functions/platform/powertools') as Powertools;
+    // One registry for both: the wrapper must flush the very metrics object the handler counts into.
+    powertools = {
+      ...require('../../functions/platform/powertools'),
+      ...require('../../functions/platform/invocation'),
+    } as Powertools;
   });
 });
 afterAll(() => {

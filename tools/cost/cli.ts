@@ -71,24 +71,30 @@ function num(values: Record<string, unknown>, name: string, fallback: number, mi
   return value;
 }
 
+/**
+ * What the template fixes: the fan-out tuning and message retention are deploy-time constants (template.yaml's
+ * `Mappings.Deploy.Settings`), the memory sizes the functions'. The posting budget is a runtime setting
+ * (FanoutPostsPerSecond), costed at its default (functions/platform/settingsSchema.ts); --posting-budget costs another.
+ */
 export function templateAssumptions(path: string): Partial<Assumptions> {
   const template = loadTemplate(path);
-  const param = (name: string) => Number(template.parameter(name));
-  const optional = (key: keyof Assumptions, read: () => number) => {
-    try {
-      return { [key]: read() };
-    } catch {
-      return {};
+  const constants = deployConstants(template.raw);
+  const constant = (name: string) => {
+    const value = Number(constants[name]);
+    if (constants[name] === undefined || !Number.isFinite(value)) {
+      throw new UsageError(
+        `${path}: Mappings.Deploy.Settings.${name} must be a number, got ${JSON.stringify(constants[name])}`,
+      );
     }
+    return value;
   };
   const memory = (logicalId: string) => template.functions().find((f) => f.logicalId === logicalId)?.memoryMb;
   return {
-    chunkSize: param('FanoutChunkSize'),
-    maxConcurrency: param('FanoutMaxConcurrency'),
-    pageSize: param('FanoutPageSize'),
-    messageRetentionDays: param('MessageRetentionDays'),
-    // The fan-out's posting budget, where the template has it (the FanoutPostsPerSecond setting).
-    ...optional('postingBudgetPerSecond', () => param('FanoutPostsPerSecond')),
+    chunkSize: constant('FanoutChunkSize'),
+    maxConcurrency: constant('FanoutMaxConcurrency'),
+    pageSize: constant('FanoutPageSize'),
+    messageRetentionDays: constant('MessageRetentionDays'),
+    postingBudgetPerSecond: SETTINGS.FanoutPostsPerSecond.default,
     sendMessageMemoryMb: memory('MessagesFunction') ?? DEFAULT_ASSUMPTIONS.sendMessageMemoryMb,
     deliverMemoryMb: memory('DeliverFunction') ?? DEFAULT_ASSUMPTIONS.deliverMemoryMb,
   };
@@ -407,7 +413,8 @@ function main() {
   );
   process.stdout.write(`\n${typingTable(typingSettings(args.templatePath), assumptions, PRICES)}`);
   process.stdout.write(`\n${presenceTable(presence)}`);
-  const seenByMax = Number(loadTemplate(args.templatePath).parameter('SeenByMaxMembers'));
+  // A runtime setting, costed at its default (functions/platform/settingsSchema.ts).
+  const seenByMax = SETTINGS.SeenByMaxMembers.default;
   process.stdout.write(
     renderMemberCosts(memberCosts(assumptions, PRICES, seenByMax), seenByMax, assumptions),
   );

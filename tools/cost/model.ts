@@ -10,6 +10,7 @@
 /** The fan-out waits no window before a busy room's next batch: the queue hands it out as soon as the last is done. */
 const BUSY_WINDOW_MS = 0;
 
+import { SETTINGS } from '../../functions/platform/settingsSchema';
 import { batchCapacity, coalesce } from './coalescing';
 import { appsyncDesign, type Basis, roomcastDesign, tutorialDesign } from './designs';
 import { shardedReadUnits } from './metering';
@@ -80,9 +81,8 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   customMetrics: 14,
   coalescing: true,
   fanoutCycleMs: undefined,
-  // The fan-out's default budget: headroom under API Gateway's account throttle of 10,000 requests/s, which the
-  // API's own routes share.
-  postingBudgetPerSecond: 8_000,
+  // The fan-out's default budget, the FanoutPostsPerSecond setting's default (its one source).
+  postingBudgetPerSecond: SETTINGS.FanoutPostsPerSecond.default,
   // The fan-out pipe's batch (template.yaml, FanoutPipe BatchSize): a busy room's messages per execution and frame.
   messagesPerCycle: 10,
 };
