@@ -1,6 +1,7 @@
 import type { LocalCloud } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
 import { ChatClient, type Frame } from '../helpers/chatClient';
+import { deployConstant } from '../helpers/deployConstant';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -86,7 +87,7 @@ describe.each([
     );
     expect(res.status).toBe(202);
     expect(res.json).toEqual({ messageId: expect.any(String) });
-    expect(res.origin).toBe(cloud.template.parameter('BroadcastAllowedOrigin'));
+    expect(res.origin).toBe(deployConstant(cloud.template, 'BroadcastAllowedOrigin'));
     expect(await alice.next(isBroadcast(res.json.messageId), undefined, 'the broadcast')).toMatchObject({
       roomId,
       text: 'Maintenance at 22:00 UTC',
@@ -101,7 +102,7 @@ describe.each([
     for (const groups of [[], ['users'], [`${adminGroup()}x`]]) {
       const res = await post({ message: 'I am not an admin' }, await bearer('mallory', groups));
       expect({ status: res.status, body: res.json }).toEqual({ status: 403, body: EXPLICIT_DENY });
-      expect(res.origin).toBe(cloud.template.parameter('BroadcastAllowedOrigin'));
+      expect(res.origin).toBe(deployConstant(cloud.template, 'BroadcastAllowedOrigin'));
     }
     await testCloud.settle();
     expect(broadcastRuns(from)).toBe(0);
@@ -133,7 +134,7 @@ describe.each([
         status: 401,
         body: { message: 'Unauthorized' },
       });
-      expect(res.origin).toBe(cloud.template.parameter('BroadcastAllowedOrigin'));
+      expect(res.origin).toBe(deployConstant(cloud.template, 'BroadcastAllowedOrigin'));
     }
     expect(broadcastRuns(from)).toBe(0);
   });
@@ -159,7 +160,7 @@ describe.each([
     const preflight = await fetch(`${cloud.httpUrl}/admin/broadcast`, { method: 'OPTIONS' });
     expect(preflight.status).toBe(200);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(
-      cloud.template.parameter('BroadcastAllowedOrigin'),
+      deployConstant(cloud.template, 'BroadcastAllowedOrigin'),
     );
     expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
   });

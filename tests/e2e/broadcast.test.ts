@@ -1,6 +1,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
+import { deployConstant } from '../helpers/deployConstant';
 import { readEvent } from '../helpers/events';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
@@ -154,7 +155,7 @@ it('answers the CORS preflight from the template and refuses other methods as AP
   const preflight = await fetch(`${cloud.httpUrl}/broadcast`, { method: 'OPTIONS' });
   expect(preflight.status).toBe(200);
   expect(preflight.headers.get('access-control-allow-origin')).toBe(
-    cloud.template.parameter('BroadcastAllowedOrigin'),
+    deployConstant(cloud.template, 'BroadcastAllowedOrigin'),
   );
   expect(preflight.headers.get('access-control-allow-methods')).toBe('POST,OPTIONS');
   const get = await fetch(`${cloud.httpUrl}/broadcast`);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ChatClient } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
@@ -72,7 +72,10 @@ it('refuses a PutParameter without Overwrite on the existing document, as AWS do
 
 it("refuses a function's write of the document: its role may only read it", async () => {
   const name = testCloud.cloud.settingsParameter as string;
-  const fn = ssm(testCloud.cloud.iam.credentials('SendMessageFunction'));
+  // Any feature function will do: each attaches SettingsReadPolicy, which grants ssm:GetParameter on the document.
+  const fn = ssm(testCloud.cloud.iam.credentials('MessagesFunction'));
+  const read = await fn.send(new GetParameterCommand({ Name: name }));
+  expect(JSON.parse(read.Parameter?.Value ?? '')).toHaveProperty('LobbyPolicy');
   await expect(
     fn.send(new PutParameterCommand({ Name: name, Value: '{}', Type: 'String', Overwrite: true })),
   ).rejects.toMatchObject({ name: 'AccessDeniedException' });

@@ -64,33 +64,8 @@ it('runs BroadcastAuthorizerFunction on the Authorization header, uncached, only
   ).toBe(false);
 });
 
-/** A setting as template.yaml reads it: the value after the first `,Name=` in `,<Settings>,Name=<default>`. */
-const setting = (name: string) => ({
-  'Fn::Select': [
-    0,
-    {
-      'Fn::Split': [
-        ',',
-        {
-          'Fn::Select': [
-            1,
-            {
-              'Fn::Split': [
-                `,${name}=`,
-                {
-                  'Fn::Sub': [
-                    `,\${Settings},${name}=\${D}`,
-                    { D: { 'Fn::FindInMap': ['Settings', 'Defaults', name] } },
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
-  ],
-});
+/** A deploy-time constant as template.yaml reads it: `!FindInMap [Deploy, Settings, <name>]`. */
+const constant = (name: string) => ({ 'Fn::FindInMap': ['Deploy', 'Settings', name] });
 
 it('checks membership of the group named by the AdminGroupName parameter, which the created user pool has', () => {
   const fn = Resources.BroadcastAuthorizerFunction?.Properties as {
@@ -98,18 +73,27 @@ it('checks membership of the group named by the AdminGroupName parameter, which 
     Policies?: unknown;
   };
   expect(fn.Environment.Variables.ADMIN_GROUP).toEqual({ Ref: 'AdminGroupName' });
-  expect(fn.Environment.Variables.OIDC_GROUPS_CLAIM).toEqual(setting('OidcGroupsClaim'));
+  // The claim that lists the groups (OidcGroupsClaim) is a runtime setting: the function reads it from the settings
+  // document (functions/platform/settings.ts), so no environment variable may pin it at deploy time.
+  expect(fn.Environment.Variables).not.toHaveProperty('OIDC_GROUPS_CLAIM');
+  expect(fn.Environment.Variables.SETTINGS_PARAMETER).toEqual({
+    Ref: 'SettingsParameter',
+  });
   expect(Resources.AdminGroup?.Properties?.GroupName).toEqual({ Ref: 'AdminGroupName' });
 });
 
-it('gives the broadcast authorizer no AWS permission: its role has only the basic execution policy', () => {
+it('lets the broadcast authorizer only log and read the settings document: no other AWS permission', () => {
+  // The JWKS is a public document fetched over HTTPS; OidcJwksUri and OidcGroupsClaim come from the settings
+  // document, which SettingsReadPolicy lets it read (ssm:GetParameter on that one parameter) and nothing else.
   const role = Resources.BroadcastAuthorizerFunctionRole?.Properties as {
     Policies?: unknown[];
     ManagedPolicyArns?: unknown[];
   };
   expect(role.Policies ?? []).toEqual([]);
-  expect(JSON.stringify(role.ManagedPolicyArns)).toMatch(/AWSLambdaBasicExecutionRole/);
-  expect(JSON.stringify(role.ManagedPolicyArns)).not.toMatch(/FullAccess|Administrator/);
+  expect(role.ManagedPolicyArns).toEqual([
+    expect.stringMatching(/:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/),
+    { Ref: 'SettingsReadPolicy' },
+  ]);
 });
 
 it('lets API Gateway invoke the authorizer and each route only from this API', () => {
@@ -132,12 +116,12 @@ describe('CORS', () => {
   const origin = { 'Fn::GetAtt': ['BroadcastOrigin', 'Value'] };
   const quoted = { 'Fn::Sub': ["'${Origin}'", { Origin: origin }] };
 
-  it('allows the CloudFront origin when hosting is on, the BroadcastAllowedOrigin setting otherwise', () => {
+  it('allows the CloudFront origin when hosting is on, the BroadcastAllowedOrigin constant otherwise', () => {
     expect(Resources.BroadcastOrigin?.Properties?.Value).toEqual({
       'Fn::If': [
         'HostWeb',
         { 'Fn::Sub': 'https://${WebDistribution.DomainName}' },
-        setting('BroadcastAllowedOrigin'),
+        constant('BroadcastAllowedOrigin'),
       ],
     });
   });
