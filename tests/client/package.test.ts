@@ -161,8 +161,10 @@ it('chats with a roomcast stack: one creates a room, the other joins it with the
     `import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
 const url = process.argv[2];
-const ann = createRoomcastClient({ url, username: 'ann', WebSocket });
-const ben = createRoomcastClient({ url, username: 'ben', WebSocket });
+// 20 s per request, as every test waits for a frame that must come (FRAME_TIMEOUT_MS): the first request of a fresh
+// local cloud meets the cold start of its feature's function, which a loaded CI machine stretched past 10 s once.
+const ann = createRoomcastClient({ url, username: 'ann', WebSocket, requestTimeoutMs: 20_000 });
+const ben = createRoomcastClient({ url, username: 'ben', WebSocket, requestTimeoutMs: 20_000 });
 await Promise.all([ann.ready(), ben.ready()]);
 const { roomId, inviteKey } = await ann.createRoom();
 await ben.join(roomId, inviteKey);
