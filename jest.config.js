@@ -2,7 +2,9 @@ const { availableParallelism } = require('node:os');
 
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment, and for the browser tests one Chromium per worker shared by its files
+  // (tests/setup/browserEnvironment.ts says why).
+  testEnvironment: '<rootDir>/tests/setup/browserEnvironment.ts',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 /**
  * The Chromium the browser tests drive, found the way users' machines have one: $CHROMIUM_PATH, Debian's
@@ -33,12 +33,52 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Headless Chromium as every browser test runs it. Without --disable-background-networking Chromium keeps trying
+ * Headless Chromium's switches for every browser test. Without --disable-background-networking Chromium keeps trying
  * hosts this machine's closed network refuses.
  */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: findChromium(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+];
+
+/** Where the browser tests' Jest environment (tests/setup/browserEnvironment.ts) puts its worker's shared Chromium. */
+export const SHARED_CHROMIUM = '__roomcastChromium';
+
+/** A Chromium of the caller's own. */
+export function launchOwnChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
+}
+
+/**
+ * Headless Chromium for one test file: its Jest worker's shared Chromium, seen through a view whose contexts are the
+ * file's own and whose close() closes just those (the next file finds the browser as the last found it); outside
+ * that environment, a Chromium of its own.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const shared = (globalThis as Record<string, unknown>)[SHARED_CHROMIUM] as Browser | undefined;
+  if (!shared) return launchOwnChromium();
+  const contexts = new Set<BrowserContext>();
+  const newContext: Browser['newContext'] = async (options) => {
+    const context = await shared.newContext(options);
+    contexts.add(context);
+    context.on('close', () => contexts.delete(context));
+    return context;
+  };
+  const own: Partial<Browser> = {
+    newContext,
+    newPage: async (options) => (await newContext(options)).newPage(),
+    contexts: () => [...contexts],
+    close: async () => {
+      await Promise.all([...contexts].map((context) => context.close()));
+    },
+  };
+  return new Proxy(shared, {
+    get: (target, name) => {
+      if (name in own) return own[name as keyof Browser];
+      const value = Reflect.get(target, name, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
   });
 }
