@@ -1,22 +1,16 @@
-import { servedFrom } from '../domain/limits/guard';
-import { changeMessage } from '../domain/messaging/changes/changing';
-import { parseChangeRequest, parseTargetSeq } from '../domain/messaging/changes/parse';
-import { admitLobbyPost } from '../domain/rooms/lobby';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { logger } from '../platform/powertools';
-import { parseClientMsgId } from '../platform/protocol';
-import { routeHandler } from '../platform/websocket';
-import {
-  changeStore,
-  connectionStore,
-  guardStore,
-  reactionStore,
-  roomStore,
-  sendStore,
-} from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
+import { servedFrom } from '#core/limits/guard';
+import { admitLobbyPost } from '#core/lobby';
+import { parseClientMsgId } from '#core/protocol';
+import { routeHandler } from '#core/websocket';
+import { connectionStore, guardStore, roomStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { logger } from '#platform/powertools';
+import { parseChangeRequest, parseTargetSeq } from './changeParse';
+import { changeMessage } from './changing';
+import { changeStore, reactionStore, sendStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
