@@ -2,7 +2,7 @@ import { servedFrom } from '#core/limits/guard';
 import { admitLobbyPost } from '#core/lobby';
 import { parseClientMsgId } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
-import { connectionStore, guardStore, roomStore } from '#core/wiring/dynamodb';
+import { connectionStore, roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
@@ -10,38 +10,24 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
 import { parseChangeRequest, parseTargetSeq } from './changeParse';
 import { changeMessage } from './changing';
+import { lobbyGate, withSendSettings } from './sendSettings';
 import { changeStore, reactionStore, sendStore } from './wiring';
 
-const deps = onFirstCall(() => ({
-  connections: connectionStore(),
-  rooms: roomStore(),
-  sends: sendStore(),
-  changes: changeStore(),
-  reactions: reactionStore(),
-  events: eventPublisher(),
-  now: systemClock,
-  messageRetentionDays: config.messageRetentionDays(),
-  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
-  get roomIdleDays() {
-    return config.roomIdleDays();
-  },
-  get sendRate() {
-    return config.sendRate();
-  },
-  get editWindowMinutes() {
-    return config.editWindowMinutes();
-  },
-}));
-const lobby = onFirstCall(() => ({
-  get policy() {
-    return config.lobbyPolicy();
-  },
-  get postRate() {
-    return config.lobbyPostRate();
-  },
-  store: guardStore(),
-  now: systemClock,
-}));
+const deps = onFirstCall(() =>
+  withSendSettings({
+    connections: connectionStore(),
+    rooms: roomStore(),
+    sends: sendStore(),
+    changes: changeStore(),
+    reactions: reactionStore(),
+    events: eventPublisher(),
+    now: systemClock,
+    // A runtime setting, so a getter: read from the settings document on every invocation (platform/settings.ts).
+    get editWindowMinutes() {
+      return config.editWindowMinutes();
+    },
+  }),
+);
 
 /**
  * editmessage, deletemessage and react: one entry point each, built alike: parse, store the change as a room event
@@ -60,7 +46,7 @@ function changeRoute(action: 'editmessage' | 'deletemessage' | 'react') {
       clientMsgId: parseClientMsgId(body.clientMsgId),
       signal,
       deadline,
-      admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
+      admitLobbyPost: () => admitLobbyPost(lobbyGate(), identity?.sourceIp),
     });
     logger.info('message changed', {
       roomId: changed.roomId,

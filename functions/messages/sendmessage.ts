@@ -5,7 +5,7 @@ import { servedFrom } from '#core/limits/guard';
 import { admitLobbyPost } from '#core/lobby';
 import { parseClientMsgId, parseMessageText, parseReplyTo, requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
-import { connectionStore, guardStore } from '#core/wiring/dynamodb';
+import { connectionStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { DynamoUserDevices } from '#people/dynamoUserDevices';
@@ -18,41 +18,26 @@ import { tracer } from '#platform/tracing';
 import type { Attachment } from '#protocol';
 import { MENTION_SCAN_MEMBERS, notifyMentioned } from './mentions';
 import { sendMessage } from './sending';
+import { lobbyGate, withSendSettings } from './sendSettings';
 import { sendStore } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
 const attachments = onFirstCall(() => new S3AttachmentBucket());
-const deps = onFirstCall(() => ({
-  connections: connectionStore(),
-  mentionables: (roomId: string) => members().membersUpTo(roomId, MENTION_SCAN_MEMBERS),
-  checkAttachments: (roomId: string, stated: Attachment[]) => checkAttachments(attachments(), roomId, stated),
-  sends: sendStore(),
-  events: eventPublisher(),
-  now: systemClock,
-  messageRetentionDays: config.messageRetentionDays(),
-  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
-  get roomIdleDays() {
-    return config.roomIdleDays();
-  },
-  get sendRate() {
-    return config.sendRate();
-  },
-}));
+const deps = onFirstCall(() =>
+  withSendSettings({
+    connections: connectionStore(),
+    mentionables: (roomId: string) => members().membersUpTo(roomId, MENTION_SCAN_MEMBERS),
+    checkAttachments: (roomId: string, stated: Attachment[]) =>
+      checkAttachments(attachments(), roomId, stated),
+    sends: sendStore(),
+    events: eventPublisher(),
+    now: systemClock,
+  }),
+);
 const notice = onFirstCall(() => ({
   devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
 }));
-const lobby = onFirstCall(() => ({
-  get policy() {
-    return config.lobbyPolicy();
-  },
-  get postRate() {
-    return config.lobbyPostRate();
-  },
-  store: guardStore(),
-  now: systemClock,
-}));
-
 /**
  * sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. The connection is
  * the one the frame count returned (routeHandler), so counting the frame adds no round trip to the send.
@@ -81,7 +66,7 @@ export const handler = routeHandler('sendmessage', async (frame) => {
       attachments: images,
       signal,
       deadline,
-      admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
+      admitLobbyPost: () => admitLobbyPost(lobbyGate(), identity?.sourceIp),
     },
   );
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
