@@ -5,7 +5,7 @@ import { logger } from '#platform/powertools';
 import type { MessagePorts, SendRecord } from './ports';
 
 /**
- * Appending to a room, for a message (sending.ts) and a change to one (changes/changing.ts) alike: the room's next seq
+ * Appending to a room, for a message (sending.ts) and a change to one (messages/changing.ts) alike: the room's next seq
  * taken by an atomic counter, and publishing what was stored (docs/RELIABILITY.md, "The send path").
  */
 

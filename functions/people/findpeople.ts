@@ -8,7 +8,7 @@ import { peopleStore } from './wiring';
 const deps = onFirstCall(() => ({ connections: connectionStore(), people: peopleStore() }));
 
 /**
- * findpeople: signed-in users the caller shares a room with, by the start of their name (functions/domain/rooms/
+ * findpeople: signed-in users the caller shares a room with, by the start of their name (functions/people/
  * people.ts). Every frame counts against the connection's frame budget (routeHandler, guard.ts) as `who` does.
  */
 export const handler = routeHandler('findpeople', (frame) =>

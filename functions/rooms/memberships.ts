@@ -357,7 +357,7 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
 /**
  * Sets each room's unread count: messages from others after the member's read position, not its own, not edits,
  * deletes or reactions. A message's author is stored as its key in the room (`memberKey` of the sender's identity,
- * messaging/changes/frames.ts), and the sender's identity is the member's key here (memberKeyOf: the signed-in user,
+ * messages/changeFrames.ts), and the sender's identity is the member's key here (memberKeyOf: the signed-in user,
  * else the resume token, else the connection), so the comparison is by identity, never by display name. A room with
  * nothing after the read position costs no read; any other one Query of at most UNREAD_EVENTS_READ events.
  */

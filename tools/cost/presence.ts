@@ -47,7 +47,7 @@ export function recipients(event: AsIsEvent, roomSize: number): number {
   return event === 'leave' ? Math.max(0, roomSize - 1) : roomSize;
 }
 
-/** The frame each member gets and the bus entry, as functions/core/identity/presence.ts and broadcast.ts build them. */
+/** The frame each member gets and the bus entry, as functions/core/identity/presence.ts and functions/broadcast/announcing.ts build them. */
 function eventBytes(event: AsIsEvent, textBytes: number) {
   const payload =
     event === 'broadcast'

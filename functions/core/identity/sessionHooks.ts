@@ -66,7 +66,7 @@ export function withSessionCount<T extends Pick<ChatPorts, 'events' | 'now'>>(
 }
 
 /**
- * Records the broadcast's own send time, before it is published (broadcast.ts): a member may receive the broadcast
+ * Records the broadcast's own send time, before it is published (broadcast/announcing.ts): a member may receive the broadcast
  * and disconnect at once, and its session must still show the broadcast as seen before the disconnect.
  */
 export async function markBroadcast(roomId: string | undefined, sentAt: string): Promise<void> {
