@@ -16,6 +16,8 @@ export function parseChangeRequest(action: string, body: Record<string, unknown>
   if (action === 'editmessage')
     return { kind: 'edit', text: parseMessageText(requireString(body, 'message')) };
   if (action === 'deletemessage') return { kind: 'delete' };
+  // The route table serves every change action the protocol names (changes.ts); one with no rule yet is refused.
+  if (action !== 'react') throw new BadRequest(`"${action}" is not a change this server can make yet.`);
   const reaction = reactionOf(requireString(body, 'reaction'));
   if (reaction === undefined) throw new BadRequest('"reaction" must be a single emoji, such as "👍".');
   if (body.remove !== undefined && typeof body.remove !== 'boolean')

@@ -1,7 +1,7 @@
 // The first import: X-Ray wraps the handler and the SDK clients of this function (functions/platform/tracing.ts).
 import '#platform/tracing';
 import { featureHandler } from '#core/features';
-import { deletemessage, editmessage, react } from './changes';
+import { changeRoutes } from './changes';
 import { handler as history } from './history';
 import { handler as sendmessage } from './sendmessage';
 
@@ -12,7 +12,6 @@ import { handler as sendmessage } from './sendmessage';
 export const handler = featureHandler('messages', {
   sendmessage,
   history,
-  editmessage,
-  deletemessage,
-  react,
+  // editmessage, deletemessage, react: every change action the protocol names (changes.ts).
+  ...changeRoutes,
 });
