@@ -1,14 +1,14 @@
-import { readAttachment, requestUpload } from '../domain/attachments/attachments';
-import { requireConnection } from '../domain/identity/connections';
-import { servedFrom } from '../domain/limits/guard';
-import { limitOwner } from '../domain/limits/quotas';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { featureHandler } from '../platform/features';
-import { onFirstCall } from '../platform/onFirstCall';
-import { logger } from '../platform/powertools';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, quotaStore } from '../platform/wiring/dynamodb';
+import { featureHandler } from '#core/features';
+import { requireConnection } from '#core/identity/connections';
+import { servedFrom } from '#core/limits/guard';
+import { limitOwner } from '#core/limits/quotas';
+import { routeHandler } from '#core/websocket';
+import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { logger } from '#platform/powertools';
+import { readAttachment, requestUpload } from './attachments';
 import { S3AttachmentBucket } from './s3Bucket';
 
 const deps = onFirstCall(() => ({
@@ -23,8 +23,8 @@ const deps = onFirstCall(() => ({
 }));
 
 /**
- * attach and getattachment (functions/domain/attachments/attachments.ts). A frame naming a room (`roomId`) acts in
- * it when the connection follows it, and is refused NOT_SUBSCRIBED before this runs otherwise (platform/websocket.ts,
+ * attach and getattachment (functions/attachments/attachments.ts). A frame naming a room (`roomId`) acts in
+ * it when the connection follows it, and is refused NOT_SUBSCRIBED before this runs otherwise (core/websocket.ts,
  * ROOM_ROUTES).
  */
 const routes = {
@@ -52,5 +52,5 @@ const routes = {
   }),
 };
 
-/** One function for both routes, routed by the route key API Gateway names (platform/features.ts). */
+/** One function for both routes, routed by the route key API Gateway names (core/features.ts). */
 export const handler = featureHandler('attachments', routes);

@@ -1,10 +1,10 @@
 import { GetObjectCommand, HeadObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { AttachmentBucket } from '../domain/attachments/attachments';
-import { requireEnv } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { traced } from '../platform/powertools';
+import { requireEnv } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { traced } from '#platform/powertools';
+import type { AttachmentBucket } from './attachments';
 
 /**
  * One S3 client per runtime. Its credentials are the function's role: a presigned POST or GET carries the role's

@@ -1,5 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authSecret } from '../domain/identity/authSecret';
+import { authSecret } from '#core/identity/authSecret';
 import {
   cognitoVerifier,
   type Identity,
@@ -9,12 +9,12 @@ import {
   sharedSecretVerifier,
   userIdOf,
   type VerifyToken,
-} from '../domain/identity/identity';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { instrumented } from '../platform/invocation';
-import { logger } from '../platform/powertools';
-import { parseUsername } from '../platform/protocol';
+} from '#core/identity/identity';
+import { parseUsername } from '#core/protocol';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { instrumented } from '#platform/invocation';
+import { logger } from '#platform/powertools';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403, and stores nothing. */
 const UNAUTHORIZED = 'Unauthorized';

@@ -1,15 +1,15 @@
-import { markBroadcast } from '../domain/identity/sessionHooks';
-import { broadcast } from '../domain/messaging/broadcast';
-import { lobbyClosed } from '../domain/rooms/lobby';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { logger } from '../platform/powertools';
-import { parseMessageText, parseRoomId, requireString } from '../platform/protocol';
-import { parseJsonBody, restHandler } from '../platform/rest';
-import { tracer } from '../platform/tracing';
-import { roomStore } from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
+import { markBroadcast } from '#core/identity/sessionHooks';
+import { lobbyClosed } from '#core/lobby';
+import { parseMessageText, parseRoomId, requireString } from '#core/protocol';
+import { parseJsonBody, restHandler } from '#core/rest';
+import { roomStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { logger } from '#platform/powertools';
+import { tracer } from '#platform/tracing';
+import { broadcast } from './announcing';
 
 const deps = onFirstCall(() => ({
   rooms: roomStore(),

@@ -6,10 +6,10 @@ import {
   invokePolicy,
   oidcVerifier,
   type VerifyToken,
-} from '../domain/identity/identity';
-import { config } from '../platform/config';
-import { instrumented } from '../platform/invocation';
-import { logger } from '../platform/powertools';
+} from '#core/identity/identity';
+import { config } from '#platform/config';
+import { instrumented } from '#platform/invocation';
+import { logger } from '#platform/powertools';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403; the function never runs. */
 const UNAUTHORIZED = 'Unauthorized';

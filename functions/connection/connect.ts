@@ -1,18 +1,19 @@
 import { randomInt } from 'node:crypto';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { connect } from '../domain/identity/connections';
-import { openSession } from '../domain/identity/sessionHooks';
-import { admitConnect, limitOwner } from '../domain/limits/quotas';
-import { claimPlace, releasePlace } from '../domain/limits/sourceCap';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { BadRequest, describeError } from '../platform/errors';
-import { instrumented } from '../platform/invocation';
-import { onFirstCall } from '../platform/onFirstCall';
-import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
-import { parseResumeToken, parseUsername } from '../platform/protocol';
-import { connectionStore, quotaStore, sourcePlaces } from '../platform/wiring/dynamodb';
-import { connectionProbe } from '../platform/wiring/managementApi';
+import { BadRequest, describeError } from '#core/errors';
+import { connect } from '#core/identity/connections';
+import { openSession } from '#core/identity/sessionHooks';
+import { limitSettings } from '#core/limits/limitSettings';
+import { admitConnect, limitOwner } from '#core/limits/quotas';
+import { claimPlace, releasePlace } from '#core/limits/sourceCap';
+import { parseResumeToken, parseUsername } from '#core/protocol';
+import { connectionStore, quotaStore, sourcePlaces } from '#core/wiring/dynamodb';
+import { connectionProbe } from '#core/wiring/managementApi';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { instrumented } from '#platform/invocation';
+import { onFirstCall } from '#platform/onFirstCall';
+import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;
@@ -37,7 +38,7 @@ const places = onFirstCall(() => ({
 const handshakes = onFirstCall(() => ({
   store: quotaStore(),
   get rate() {
-    return config.connectRate();
+    return limitSettings.connectRate();
   },
   now: systemClock,
 }));

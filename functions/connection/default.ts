@@ -1,10 +1,10 @@
-import { connectionInfo } from '../domain/identity/connections';
-import { servedFrom } from '../domain/limits/guard';
-import { BadRequest } from '../platform/errors';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore } from '../platform/wiring/dynamodb';
-import { notifier } from '../platform/wiring/managementApi';
+import { BadRequest } from '#core/errors';
+import { connectionInfo } from '#core/identity/connections';
+import { servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { notifier } from '#core/wiring/managementApi';
+import { onFirstCall } from '#platform/onFirstCall';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), notifier: notifier() }));
 

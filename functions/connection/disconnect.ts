@@ -1,14 +1,14 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { disconnect } from '../domain/identity/connections';
-import { closeSession } from '../domain/identity/sessionHooks';
-import { limitOwner } from '../domain/limits/quotas';
-import { releasePlace } from '../domain/limits/sourceCap';
-import { config } from '../platform/config';
-import { instrumented } from '../platform/invocation';
-import { onFirstCall } from '../platform/onFirstCall';
-import { logger } from '../platform/powertools';
-import { connectionStore, sourcePlaces } from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
+import { disconnect } from '#core/identity/connections';
+import { closeSession } from '#core/identity/sessionHooks';
+import { limitOwner } from '#core/limits/quotas';
+import { releasePlace } from '#core/limits/sourceCap';
+import { connectionStore, sourcePlaces } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { config } from '#platform/config';
+import { instrumented } from '#platform/invocation';
+import { onFirstCall } from '#platform/onFirstCall';
+import { logger } from '#platform/powertools';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), events: eventPublisher() }));
 const places = onFirstCall(() => ({

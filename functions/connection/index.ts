@@ -1,11 +1,11 @@
-import { featureHandler } from '../platform/features';
+import { featureHandler } from '#core/features';
 import { handler as connect } from './connect';
 import { handler as fallback } from './default';
 import { handler as disconnect } from './disconnect';
 
 /**
  * The connection feature: the handshake ($connect, behind the authorizer), the close ($disconnect) and the frames
- * no route matches ($default), one function routed by route key (platform/features.ts).
+ * no route matches ($default), one function routed by route key (core/features.ts).
  */
 export const handler = featureHandler('connection', {
   $connect: connect,

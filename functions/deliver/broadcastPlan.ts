@@ -1,4 +1,4 @@
-import type { Frame } from '../domain/fanout/coalescing';
+import type { Frame } from './coalescing';
 import { everyoneFrames } from './prepare';
 
 /**

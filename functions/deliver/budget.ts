@@ -1,5 +1,5 @@
-import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
-import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
+import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
+import type { DynamoFanoutStore } from './dynamoFanout';
 
 /** What a reservation needs of Deliver's wiring (post.ts's PostDeps has it). */
 export interface BudgetDeps {

@@ -1,15 +1,15 @@
 import type { Context } from 'aws-lambda';
-import { config } from '../platform/config';
-import { instrumented } from '../platform/invocation';
-import { onFirstCall } from '../platform/onFirstCall';
+import { config } from '#platform/config';
+import { instrumented } from '#platform/invocation';
+import { onFirstCall } from '#platform/onFirstCall';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
-import '../platform/tracing';
-import { cursorStore, fanoutStore } from '../platform/wiring/dynamodb';
-import { notifier } from '../platform/wiring/managementApi';
+import '#platform/tracing';
+import { notifier } from '#core/wiring/managementApi';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
 import { type Prepared, prepareReadingAhead } from './prepare';
 import { deadlineOf } from './timing';
+import { cursorStore, fanoutStore } from './wiring';
 
 export type { BroadcastPlan, BroadcastPlanInput } from './broadcastPlan';
 export type { PostInput, PostReport } from './post';

@@ -1,10 +1,10 @@
-import { type Frame, resyncFrame } from '../domain/fanout/coalescing';
-import { type FramesOutcome, type PostingDeadline, postFrames } from '../domain/fanout/delivery';
-import type { DynamoFanoutStore } from '../domain/fanout/dynamoFanout';
-import { BROADCAST_BUDGET_CEILING } from '../domain/fanout/postBudget';
-import type { Notifier } from '../domain/ports';
-import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
+import type { Notifier } from '#core/ports';
+import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
 import { reserve, reserveNow } from './budget';
+import { type Frame, resyncFrame } from './coalescing';
+import { type FramesOutcome, type PostingDeadline, postFrames } from './delivery';
+import type { DynamoFanoutStore } from './dynamoFanout';
+import { BROADCAST_BUDGET_CEILING } from './postBudget';
 
 /**
  * Deliver's post: one chunk of a room's members (a Map iteration of statemachines/fanout.asl.json) gets the frames

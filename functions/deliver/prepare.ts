@@ -1,5 +1,5 @@
-import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from '../domain/fanout/coalescing';
-import { logger } from '../platform/powertools';
+import { logger } from '#platform/powertools';
+import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from './coalescing';
 import { type CursorItem, type CursorStore, readAhead } from './readAhead';
 import { roomIndexKeys } from './roomIndexKeys';
 
@@ -28,7 +28,7 @@ export interface QueueRecord {
   attributes?: { MessageGroupId?: string; ApproximateReceiveCount?: string };
 }
 
-/** An event of the chat bus (platform/aws/eventbridge.ts publishes its detail). */
+/** An event of the chat bus (core/aws/eventbridge.ts publishes its detail). */
 export interface BusEvent {
   'detail-type'?: string;
   detail?: { messageId?: unknown; roomId?: unknown; seq?: unknown; payload?: unknown };

@@ -1,4 +1,4 @@
-import { logger } from '../platform/powertools';
+import { logger } from '#platform/powertools';
 
 /**
  * Read-ahead: a busy room's execution also posts the messages already stored after its batch, so a member gets one

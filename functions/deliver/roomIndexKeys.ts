@@ -1,4 +1,4 @@
-import { roomKeys } from '../platform/aws/roomMembers';
+import { roomKeys } from '#core/aws/roomMembers';
 
 /**
  * The keys of a room in the room index, the ones the fan-out Queries for its members (statemachines/fanout.asl.json,

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { PostingDeadline } from '../domain/fanout/delivery';
+import type { PostingDeadline } from './delivery';
 
 /**
  * Deliver starts no post later than STOP_POSTING_MS before its timeout (earlier when the chunk's answers are slow,

@@ -1,12 +1,13 @@
-import { servedFrom } from '../domain/limits/guard';
-import { lobbyClosed } from '../domain/rooms/lobby';
-import { history } from '../domain/rooms/rooms';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { parseHistoryQuery } from '../platform/protocol';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, messageStore } from '../platform/wiring/dynamodb';
+import { servedFrom } from '#core/limits/guard';
+import { lobbyClosed } from '#core/lobby';
+import { parseHistoryQuery } from '#core/protocol';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { history } from '#rooms/rooms';
+import { messageStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -1,18 +1,17 @@
 // The first import: X-Ray wraps the handler and the SDK clients of this function (functions/platform/tracing.ts).
-import '../platform/tracing';
-import { featureHandler } from '../platform/features';
-import { deletemessage, editmessage, react } from './changes';
+import '#platform/tracing';
+import { featureHandler } from '#core/features';
+import { changeRoutes } from './changes';
 import { handler as history } from './history';
 import { handler as sendmessage } from './sendmessage';
 
 /**
  * The messages feature: sending, reading back (history) and changing messages (edit, delete, react); one function
- * routed by route key (platform/features.ts), traced as a message's path (Tracing: Active).
+ * routed by route key (core/features.ts), traced as a message's path (Tracing: Active).
  */
 export const handler = featureHandler('messages', {
   sendmessage,
   history,
-  editmessage,
-  deletemessage,
-  react,
+  // editmessage, deletemessage, react: every change action the protocol names (changes.ts).
+  ...changeRoutes,
 });

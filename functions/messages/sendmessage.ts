@@ -1,56 +1,43 @@
-import type { Attachment } from '../../protocol';
-import { S3AttachmentBucket } from '../attachments/s3Bucket';
-import { checkAttachments, parseAttachments } from '../domain/attachments/attachments';
-import { withSessionCount } from '../domain/identity/sessionHooks';
-import { servedFrom } from '../domain/limits/guard';
-import { MENTION_SCAN_MEMBERS, notifyMentioned } from '../domain/messaging/mentions';
-import { sendMessage } from '../domain/messaging/sending';
-import { DynamoUserDevices } from '../domain/rooms/dynamoUserDevices';
-import { admitLobbyPost } from '../domain/rooms/lobby';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { logger, METRIC, MetricUnit, metrics } from '../platform/powertools';
-import { parseClientMsgId, parseMessageText, parseReplyTo, requireString } from '../platform/protocol';
-import { tracer } from '../platform/tracing';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, documentClient, guardStore, sendStore } from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
-import { notifier } from '../platform/wiring/managementApi';
+import { checkAttachments, parseAttachments } from '#attachments/attachments';
+import { S3AttachmentBucket } from '#attachments/s3Bucket';
+import { withSessionCount } from '#core/identity/sessionHooks';
+import { servedFrom } from '#core/limits/guard';
+import { admitLobbyPost } from '#core/lobby';
+import { parseClientMsgId, parseMessageText, parseReplyTo, requireString } from '#core/protocol';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { notifier } from '#core/wiring/managementApi';
+import { DynamoUserDevices } from '#people/dynamoUserDevices';
+import { documentClient } from '#platform/aws/clients';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
+import { tracer } from '#platform/tracing';
+import type { Attachment } from '#protocol';
+import { MENTION_SCAN_MEMBERS, notifyMentioned } from './mentions';
+import { sendMessage } from './sending';
+import { lobbyGate, withSendSettings } from './sendSettings';
+import { sendStore } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
 const attachments = onFirstCall(() => new S3AttachmentBucket());
-const deps = onFirstCall(() => ({
-  connections: connectionStore(),
-  mentionables: (roomId: string) => members().membersUpTo(roomId, MENTION_SCAN_MEMBERS),
-  checkAttachments: (roomId: string, stated: Attachment[]) => checkAttachments(attachments(), roomId, stated),
-  sends: sendStore(),
-  events: eventPublisher(),
-  now: systemClock,
-  messageRetentionDays: config.messageRetentionDays(),
-  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
-  get roomIdleDays() {
-    return config.roomIdleDays();
-  },
-  get sendRate() {
-    return config.sendRate();
-  },
-}));
+const deps = onFirstCall(() =>
+  withSendSettings({
+    connections: connectionStore(),
+    mentionables: (roomId: string) => members().membersUpTo(roomId, MENTION_SCAN_MEMBERS),
+    checkAttachments: (roomId: string, stated: Attachment[]) =>
+      checkAttachments(attachments(), roomId, stated),
+    sends: sendStore(),
+    events: eventPublisher(),
+    now: systemClock,
+  }),
+);
 const notice = onFirstCall(() => ({
   devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
 }));
-const lobby = onFirstCall(() => ({
-  get policy() {
-    return config.lobbyPolicy();
-  },
-  get postRate() {
-    return config.lobbyPostRate();
-  },
-  store: guardStore(),
-  now: systemClock,
-}));
-
 /**
  * sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. The connection is
  * the one the frame count returned (routeHandler), so counting the frame adds no round trip to the send.
@@ -79,7 +66,7 @@ export const handler = routeHandler('sendmessage', async (frame) => {
       attachments: images,
       signal,
       deadline,
-      admitLobbyPost: () => admitLobbyPost(lobby(), identity?.sourceIp),
+      admitLobbyPost: () => admitLobbyPost(lobbyGate(), identity?.sourceIp),
     },
   );
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.

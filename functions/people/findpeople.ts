@@ -1,13 +1,14 @@
-import { servedFrom } from '../domain/limits/guard';
-import { findPeople, parsePeopleQuery } from '../domain/rooms/people';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, peopleStore } from '../platform/wiring/dynamodb';
+import { servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { onFirstCall } from '#platform/onFirstCall';
+import { findPeople, parsePeopleQuery } from './people';
+import { peopleStore } from './wiring';
 
 const deps = onFirstCall(() => ({ connections: connectionStore(), people: peopleStore() }));
 
 /**
- * findpeople: signed-in users the caller shares a room with, by the start of their name (functions/domain/rooms/
+ * findpeople: signed-in users the caller shares a room with, by the start of their name (functions/people/
  * people.ts). Every frame counts against the connection's frame budget (routeHandler, guard.ts) as `who` does.
  */
 export const handler = routeHandler('findpeople', (frame) =>

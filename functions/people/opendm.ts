@@ -1,17 +1,21 @@
-import { servedFrom } from '../domain/limits/guard';
-import { admitRoom, limitOwner } from '../domain/limits/quotas';
-import { notifyDmOpened } from '../domain/rooms/dmNotice';
-import { DynamoUserDevices } from '../domain/rooms/dynamoUserDevices';
-import { joinRoom } from '../domain/rooms/joining';
-import { openDm, parseDmTarget } from '../domain/rooms/memberships';
-import { sharesRoom } from '../domain/rooms/people';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { documentClient, membershipStore, peopleStore, quotaStore } from '../platform/wiring/dynamodb';
-import { joinPorts } from '../platform/wiring/joining';
-import { notifier } from '../platform/wiring/managementApi';
+import { servedFrom } from '#core/limits/guard';
+import { limitSettings } from '#core/limits/limitSettings';
+import { admitRoom, limitOwner } from '#core/limits/quotas';
+import { routeHandler } from '#core/websocket';
+import { quotaStore } from '#core/wiring/dynamodb';
+import { notifier } from '#core/wiring/managementApi';
+import { documentClient } from '#platform/aws/clients';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { joinRoom } from '#rooms/joining';
+import { joinPorts } from '#rooms/joinPorts';
+import { openDm, parseDmTarget } from '#rooms/memberships';
+import { membershipStore } from '#rooms/wiring';
+import { notifyDmOpened } from './dmNotice';
+import { DynamoUserDevices } from './dynamoUserDevices';
+import { sharesRoom } from './people';
+import { peopleStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   ...joinPorts(),
@@ -29,12 +33,12 @@ const people = onFirstCall(() => peopleStore());
 const rooms = onFirstCall(() => ({
   store: quotaStore(),
   get rate() {
-    return config.roomCreateRate();
+    return limitSettings.roomCreateRate();
   },
   now: systemClock,
 }));
 
-/** opendm: the caller enters its direct-message room with another signed-in user (functions/domain/rooms/memberships.ts). */
+/** opendm: the caller enters its direct-message room with another signed-in user (functions/rooms/memberships.ts). */
 export const handler = routeHandler('opendm', (frame) => {
   const target = parseDmTarget(frame.body);
   const served = servedFrom(deps(), frame);

@@ -1,5 +1,3 @@
-import type { GuardLimits } from '../domain/limits/guard';
-import { CONNECT_WINDOW_SECONDS, ROOM_WINDOW_SECONDS } from '../domain/limits/quotas';
 import { type LobbyPolicy, settings } from './settings';
 
 /**
@@ -118,10 +116,6 @@ export const config = {
   limitsTable: (): string | undefined => process.env.LIMITS_TABLE || undefined,
   /** Live connections one source may hold (setting ConnectionsPerSource); connect/disconnect only. */
   connectionsPerSource: () => settings().ConnectionsPerSource,
-  /** Handshakes per owner per 10 minutes (setting ConnectRateLimit; quotas.ts); 0 = no limit. */
-  connectRate: () => ({ limit: settings().ConnectRateLimit, windowSeconds: CONNECT_WINDOW_SECONDS }),
-  /** Rooms each owner may create per hour (setting RoomCreateLimit; quotas.ts); 0 = no limit. */
-  roomCreateRate: () => ({ limit: settings().RoomCreateLimit, windowSeconds: ROOM_WINDOW_SECONDS }),
   /** Who may post in the lobby (setting LobbyPolicy). */
   lobbyPolicy: (): LobbyPolicy => settings().LobbyPolicy,
   /** Posts to an open lobby per source (settings LobbyPostLimit/LobbyPostWindowSeconds); sendmessage only. */
@@ -137,20 +131,4 @@ export const config = {
   typingMaxMembers: () => settings().TypingMaxMembers,
   /** Image uploads per owner per day; 0 = no limit (setting AttachmentsPerDay). */
   attachmentsPerDay: () => settings().AttachmentsPerDay,
-  /**
-   * The guard's limits from the settings (FrameRateLimit, StrikeLimit, JoinGuessLimit); a limit of 0 = that guard
-   * off. Every route's guard reads them; only joinroom and subscribe make join guesses.
-   */
-  guardLimits: (): GuardLimits => {
-    const s = settings();
-    return {
-      ...(s.FrameRateLimit > 0 && {
-        frames: { limit: s.FrameRateLimit, windowSeconds: s.FrameRateWindowSeconds },
-      }),
-      ...(s.JoinGuessLimit > 0 && {
-        joinGuesses: { limit: s.JoinGuessLimit, windowSeconds: s.JoinGuessRefillHours * 3600 },
-      }),
-      ...(s.StrikeLimit > 0 && { strikes: { limit: s.StrikeLimit, windowSeconds: s.StrikeWindowSeconds } }),
-    };
-  },
 };

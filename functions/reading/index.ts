@@ -1,9 +1,9 @@
-import { featureHandler } from '../platform/features';
+import { featureHandler } from '#core/features';
 import { handler as markread } from './markread';
 import { handler as seenby } from './seenby';
 
 /**
  * The reading feature: a member's read position (markread) and who has seen a message (seenby); one function routed
- * by route key (platform/features.ts).
+ * by route key (core/features.ts).
  */
 export const handler = featureHandler('reading', { markread, seenby });

@@ -1,11 +1,12 @@
-import { servedFrom } from '../domain/limits/guard';
-import { markRead, parseReadSeq } from '../domain/rooms/memberships';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
+import { servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { markRead, parseReadSeq } from '#rooms/memberships';
+import { membershipStore } from '#rooms/wiring';
 
 const deps = onFirstCall(() => {
   const connections = connectionStore();
@@ -24,7 +25,7 @@ const deps = onFirstCall(() => {
   };
 });
 
-/** markread: the caller's read position in its room moves forward (functions/domain/rooms/memberships.ts). */
+/** markread: the caller's read position in its room moves forward (functions/rooms/memberships.ts). */
 export const handler = routeHandler('markread', (frame) =>
   markRead(servedFrom(deps(), frame), frame.connectionId, parseReadSeq(frame.body.seq)),
 );

@@ -1,10 +1,11 @@
-import { servedFrom } from '../domain/limits/guard';
-import { seenBy } from '../domain/rooms/memberships';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
+import { servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { seenBy } from '#rooms/memberships';
+import { membershipStore } from '#rooms/wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -14,7 +15,7 @@ const deps = onFirstCall(() => ({
 /** Rooms larger than this answer `tooLarge` (runtime setting SeenByMaxMembers, read on every call). */
 const maxMembers = () => config.seenByMaxMembers();
 
-/** seenby: each member of the caller's room with its read position (functions/domain/rooms/memberships.ts). */
+/** seenby: each member of the caller's room with its read position (functions/rooms/memberships.ts). */
 export const handler = routeHandler('seenby', (frame) =>
   seenBy(servedFrom(deps(), frame), frame.connectionId, maxMembers()),
 );

@@ -1,10 +1,10 @@
-import { servedFrom } from '../domain/limits/guard';
-import { closeRoom } from '../domain/rooms/owners';
-import { systemClock } from '../platform/clock';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, roomStore } from '../platform/wiring/dynamodb';
-import { notifier } from '../platform/wiring/managementApi';
+import { servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore, roomStore } from '#core/wiring/dynamodb';
+import { notifier } from '#core/wiring/managementApi';
+import { systemClock } from '#platform/clock';
+import { onFirstCall } from '#platform/onFirstCall';
+import { closeRoom } from './owners';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -13,7 +13,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** closeroom: the owner closes its room and every member is moved to the lobby (functions/domain/rooms/owners.ts). */
+/** closeroom: the owner closes its room and every member is moved to the lobby (functions/rooms/owners.ts). */
 export const handler = routeHandler('closeroom', (frame) =>
   closeRoom(servedFrom(deps(), frame), frame.connectionId),
 );

@@ -1,14 +1,16 @@
-import { servedFrom, withInviteKeys } from '../domain/limits/guard';
-import { admitRoom, limitOwner } from '../domain/limits/quotas';
-import { logMembershipFailure, recordMembership } from '../domain/rooms/memberships';
-import { createRoom } from '../domain/rooms/rooms';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { METRIC, MetricUnit, metrics } from '../platform/powertools';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore, quotaStore, roomStore } from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
+import { servedFrom, withInviteKeys } from '#core/limits/guard';
+import { limitSettings } from '#core/limits/limitSettings';
+import { admitRoom, limitOwner } from '#core/limits/quotas';
+import { routeHandler } from '#core/websocket';
+import { connectionStore, quotaStore, roomStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { METRIC, MetricUnit, metrics } from '#platform/powertools';
+import { logMembershipFailure, recordMembership } from './memberships';
+import { createRoom } from './rooms';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -23,7 +25,7 @@ const deps = onFirstCall(() => ({
 const rooms = onFirstCall(() => ({
   store: quotaStore(),
   get rate() {
-    return config.roomCreateRate();
+    return limitSettings.roomCreateRate();
   },
   now: systemClock,
 }));

@@ -1,4 +1,4 @@
-import { featureHandler } from '../platform/features';
+import { featureHandler } from '#core/features';
 import { handler as closeroom } from './closeroom';
 import { handler as createroom } from './createroom';
 import { handler as joinroom } from './joinroom';
@@ -11,7 +11,7 @@ import { handler as who } from './who';
 
 /**
  * The rooms feature: entering, following and leaving rooms, the owner's powers, the caller's list of rooms and who
- * is in one; one function routed by route key (platform/features.ts).
+ * is in one; one function routed by route key (core/features.ts).
  */
 export const handler = featureHandler('rooms', {
   createroom,

@@ -1,15 +1,16 @@
-import { admitJoin, parseInviteKey, servedFrom } from '../domain/limits/guard';
-import { joinRoom } from '../domain/rooms/joining';
-import { lobbyUnlisted, refuseLobbyJoin } from '../domain/rooms/lobby';
-import { logMembershipFailure, recordMembership } from '../domain/rooms/memberships';
-import { systemClock } from '../platform/clock';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { LOBBY, parseRoomId, requireString } from '../platform/protocol';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
-import { guard } from '../platform/wiring/guard';
-import { joinPorts } from '../platform/wiring/joining';
+import { admitJoin, parseInviteKey, servedFrom } from '#core/limits/guard';
+import { lobbyUnlisted, refuseLobbyJoin } from '#core/lobby';
+import { LOBBY, parseRoomId, requireString } from '#core/protocol';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { guard } from '#core/wiring/guard';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { joinRoom } from './joining';
+import { joinPorts } from './joinPorts';
+import { logMembershipFailure, recordMembership } from './memberships';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(joinPorts);
 

@@ -1,11 +1,12 @@
-import { forgetMembership, logMembershipFailure } from '../domain/rooms/memberships';
-import { leaveRoom } from '../domain/rooms/rooms';
-import { systemClock } from '../platform/clock';
-import { onFirstCall } from '../platform/onFirstCall';
-import { parseRoomId } from '../platform/protocol';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
+import { parseRoomId } from '#core/protocol';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { systemClock } from '#platform/clock';
+import { onFirstCall } from '#platform/onFirstCall';
+import { forgetMembership, logMembershipFailure } from './memberships';
+import { leaveRoom } from './rooms';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

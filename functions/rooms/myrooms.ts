@@ -1,9 +1,10 @@
-import { servedFrom } from '../domain/limits/guard';
-import { myRooms } from '../domain/rooms/memberships';
-import { systemClock } from '../platform/clock';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
+import { servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { systemClock } from '#platform/clock';
+import { onFirstCall } from '#platform/onFirstCall';
+import { myRooms } from './memberships';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -11,7 +12,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** myrooms: the rooms the caller belongs to, with unread counts (functions/domain/rooms/memberships.ts). */
+/** myrooms: the rooms the caller belongs to, with unread counts (functions/rooms/memberships.ts). */
 export const handler = routeHandler('myrooms', (frame) =>
   myRooms(servedFrom(deps(), frame), frame.connectionId),
 );

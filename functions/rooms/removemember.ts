@@ -1,12 +1,13 @@
-import { servedFrom } from '../domain/limits/guard';
-import { parseMemberName, removeMember } from '../domain/rooms/owners';
-import { systemClock } from '../platform/clock';
-import { onFirstCall } from '../platform/onFirstCall';
-import { requireString } from '../platform/protocol';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore, roomStore } from '../platform/wiring/dynamodb';
-import { eventPublisher } from '../platform/wiring/eventbridge';
-import { notifier } from '../platform/wiring/managementApi';
+import { servedFrom } from '#core/limits/guard';
+import { requireString } from '#core/protocol';
+import { routeHandler } from '#core/websocket';
+import { connectionStore, roomStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { notifier } from '#core/wiring/managementApi';
+import { systemClock } from '#platform/clock';
+import { onFirstCall } from '#platform/onFirstCall';
+import { parseMemberName, removeMember } from './owners';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -17,7 +18,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** removemember: the owner moves a member out of its room and rotates the key (functions/domain/rooms/owners.ts). */
+/** removemember: the owner moves a member out of its room and rotates the key (functions/rooms/owners.ts). */
 export const handler = routeHandler('removemember', (frame) => {
   const username = parseMemberName(requireString(frame.body, 'username'));
   return removeMember(servedFrom(deps(), frame), frame.connectionId, username);

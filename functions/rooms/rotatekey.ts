@@ -1,10 +1,11 @@
-import { servedFrom } from '../domain/limits/guard';
-import { rotateKey } from '../domain/rooms/owners';
-import { systemClock } from '../platform/clock';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore, roomStore } from '../platform/wiring/dynamodb';
-import { notifier } from '../platform/wiring/managementApi';
+import { servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore, roomStore } from '#core/wiring/dynamodb';
+import { notifier } from '#core/wiring/managementApi';
+import { systemClock } from '#platform/clock';
+import { onFirstCall } from '#platform/onFirstCall';
+import { rotateKey } from './owners';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -14,7 +15,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** rotatekey: the owner gives its room a new invite key (functions/domain/rooms/owners.ts). */
+/** rotatekey: the owner gives its room a new invite key (functions/rooms/owners.ts). */
 export const handler = routeHandler('rotatekey', (frame) =>
   rotateKey(servedFrom(deps(), frame), frame.connectionId),
 );

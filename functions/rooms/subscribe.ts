@@ -1,13 +1,14 @@
-import { admitJoin, servedFrom } from '../domain/limits/guard';
-import { logMembershipFailure, recordMembership } from '../domain/rooms/memberships';
-import { systemClock } from '../platform/clock';
-import { onFirstCall } from '../platform/onFirstCall';
-import { logger } from '../platform/powertools';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, membershipStore } from '../platform/wiring/dynamodb';
-import { guard } from '../platform/wiring/guard';
-import { joinPorts } from '../platform/wiring/joining';
+import { admitJoin, servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { guard } from '#core/wiring/guard';
+import { systemClock } from '#platform/clock';
+import { onFirstCall } from '#platform/onFirstCall';
+import { logger } from '#platform/powertools';
+import { joinPorts } from './joinPorts';
+import { logMembershipFailure, recordMembership } from './memberships';
 import { parseRooms, subscribe } from './subscribing';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(joinPorts);
 

@@ -1,22 +1,4 @@
 import {
-  LIMITS,
-  LOBBY,
-  normalizeRoomId,
-  type RoomEventFrame,
-  type SubscribedFrame,
-  type SubscribedRoom,
-  type SubscribeRefusal,
-} from '../../protocol';
-import { requireConnection } from '../domain/identity/connections';
-import { presenceEvent } from '../domain/identity/presence';
-import { parseInviteKey } from '../domain/limits/guard';
-import { memberKey, senderOf } from '../domain/messaging/changes/frames';
-import type { ChatEvent, ChatPorts, Connection, Room, RoomEntry } from '../domain/ports';
-import { newcomerName } from '../domain/rooms/joining';
-import { memberKeyOf, peerOf } from '../domain/rooms/memberships';
-import { epochSeconds, roomEnd } from '../domain/rooms/roomLife';
-import { framesFor, withQuotes } from '../domain/rooms/rooms';
-import {
   BadRequest,
   Busy,
   busyFrom,
@@ -25,7 +7,27 @@ import {
   RoomNotFound,
   toErrorFrame,
   UnknownConnection,
-} from '../platform/errors';
+} from '#core/errors';
+import { requireConnection } from '#core/identity/connections';
+import { presenceEvent } from '#core/identity/presence';
+import { parseInviteKey } from '#core/limits/guard';
+import type { ChatEvent, Connection, Room } from '#core/ports';
+import { epochSeconds, roomEnd } from '#core/roomLife';
+import { memberKey, senderOf } from '#messages/changeFrames';
+import type { MessagePorts } from '#messages/ports';
+import {
+  LIMITS,
+  LOBBY,
+  normalizeRoomId,
+  type RoomEventFrame,
+  type SubscribedFrame,
+  type SubscribedRoom,
+  type SubscribeRefusal,
+} from '#protocol';
+import { newcomerName } from './joining';
+import { memberKeyOf, peerOf } from './memberships';
+import type { RoomEntry } from './ports';
+import { framesFor, withQuotes } from './rooms';
 
 /**
  * `subscribe`: follows many rooms in one frame without showing any of them (a reconnect, a fresh page load;
@@ -69,7 +71,7 @@ export function parseRooms(value: unknown): RoomAsked[] {
   });
 }
 
-export type SubscribeDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
+export type SubscribeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
   entry: Pick<RoomEntry, 'follow'>;
   /**
    * Admits one room as `joinroom` does (guard.ts admitJoin: the invite key, a direct message's members, the guesses

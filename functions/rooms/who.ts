@@ -1,10 +1,10 @@
-import { servedFrom } from '../domain/limits/guard';
-import { lobbyClosed, lobbyUnlisted } from '../domain/rooms/lobby';
-import { who } from '../domain/rooms/rooms';
-import { config } from '../platform/config';
-import { onFirstCall } from '../platform/onFirstCall';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore } from '../platform/wiring/dynamodb';
+import { servedFrom } from '#core/limits/guard';
+import { lobbyClosed, lobbyUnlisted } from '#core/lobby';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { who } from './rooms';
 
 const deps = onFirstCall(() => ({ connections: connectionStore() }));
 

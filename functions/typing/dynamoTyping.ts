@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Member } from '../domain/ports';
-import { applied } from '../platform/aws/conditions';
-import { roomMemberPages } from '../platform/aws/roomMembers';
-import type { SubscriptionTables } from '../platform/aws/subscriptions';
+import { roomMemberPages } from '#core/aws/roomMembers';
+import type { SubscriptionTables } from '#core/aws/subscriptions';
+import type { Member } from '#core/ports';
+import { applied } from '#platform/aws/conditions';
 import type { TypingStore } from './relay';
 
 /**
@@ -48,7 +48,7 @@ export class DynamoTypingStore implements TypingStore {
   ): Promise<boolean> {
     return this.conditional({
       Key: { connectionId },
-      // The room is any the connection follows (the route checked it: platform/websocket.ts), not only the one it
+      // The room is any the connection follows (the route checked it: core/websocket.ts), not only the one it
       // shows; it is noted with the heartbeat, so a stop is relayed to the room of its start only.
       UpdateExpression: 'SET typingAt = :at, typingRoom = :room',
       ConditionExpression:

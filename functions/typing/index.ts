@@ -1,16 +1,17 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { typingFlag } from '../../protocol';
-import { DynamoPostBudget } from '../domain/fanout/dynamoPostBudget';
-import { TYPING_BUDGET_CEILING } from '../domain/fanout/postBudget';
-import { servedFrom } from '../domain/limits/guard';
-import { systemClock } from '../platform/clock';
-import { config, numberEnv, requireEnv } from '../platform/config';
-import { BadRequest } from '../platform/errors';
-import { onFirstCall } from '../platform/onFirstCall';
-import { logger } from '../platform/powertools';
-import { routeHandler } from '../platform/websocket';
-import { connectionStore, documentClient } from '../platform/wiring/dynamodb';
-import { notifier } from '../platform/wiring/managementApi';
+import { BadRequest } from '#core/errors';
+import { servedFrom } from '#core/limits/guard';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { notifier } from '#core/wiring/managementApi';
+import { DynamoPostBudget } from '#deliver/dynamoPostBudget';
+import { TYPING_BUDGET_CEILING } from '#deliver/postBudget';
+import { documentClient } from '#platform/aws/clients';
+import { systemClock } from '#platform/clock';
+import { config, numberEnv, requireEnv } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { logger } from '#platform/powertools';
+import { typingFlag } from '#protocol';
 import { DynamoTypingStore } from './dynamoTyping';
 import { relayTyping } from './relay';
 
@@ -35,7 +36,7 @@ const deps = onFirstCall(() => ({
 }));
 
 /**
- * The account's posting budget as Deliver keeps it (functions/domain/fanout/dynamoPostBudget.ts), at typing's
+ * The account's posting budget as Deliver keeps it (functions/deliver/dynamoPostBudget.ts), at typing's
  * priority, the lowest: only while the second is under TYPING_BUDGET_CEILING of its budget.
  */
 function typingBudget() {

@@ -1,7 +1,7 @@
-import { LOBBY, TYPING_GRACE_MS, type TypingFrame } from '../../protocol';
-import { postToConnections } from '../domain/fanout/delivery';
-import { requireConnection } from '../domain/identity/connections';
-import type { ChatPorts, Connection, Member } from '../domain/ports';
+import { requireConnection } from '#core/identity/connections';
+import type { ChatPorts, Connection, Member } from '#core/ports';
+import { postToConnections } from '#deliver/delivery';
+import { LOBBY, TYPING_GRACE_MS, type TypingFrame } from '#protocol';
 
 /**
  * Typing indicators (docs/PROTOCOL.md, "Typing"): a member's heartbeat goes straight from this route to the other

@@ -24,7 +24,7 @@ const S3 = '@aws-sdk/client-s3';
  * that keeps getting refused (guard.ts), so each bundles the management API.
  */
 const CALLS: Record<string, string[]> = {
-  // Also reads the token secret (functions/domain/identity/authSecret.ts).
+  // Also reads the token secret (functions/core/identity/authSecret.ts).
   AuthorizerFunction: [SSM],
   BroadcastAuthorizerFunction: [SSM],
   BroadcastFunction: [DYNAMODB, EVENTBRIDGE, SSM],

@@ -25,10 +25,28 @@ function sourceFiles(): string[] {
     .filter((file) => SOURCE.test(file) && !file.endsWith('.d.ts') && existsSync(join(root, file)));
 }
 
-/** The repository file a relative import names, if it is one of ours. */
+/** package.json's `imports`: the `#core/*`-style aliases, each to one path pattern (docs/DECISIONS.md, "Layout"). */
+const ALIASES: Record<string, string> = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).imports;
+
+/** The repository path an `#alias` specifier names (as Node, esbuild and Jest map it), if an alias matches. */
+function aliasTarget(specifier: string): string | undefined {
+  for (const [key, path] of Object.entries(ALIASES)) {
+    const star = key.indexOf('*');
+    if (star < 0 ? specifier === key : specifier.startsWith(key.slice(0, star))) {
+      return join(root, star < 0 ? path : path.replace('*', specifier.slice(star)));
+    }
+  }
+  return undefined;
+}
+
+/** The repository file a relative or `#alias` import names, if it is one of ours. */
 function resolveImport(from: string, specifier: string): string | undefined {
-  if (!specifier.startsWith('.')) return undefined;
-  const base = resolve(dirname(join(root, from)), specifier);
+  const base = specifier.startsWith('#')
+    ? aliasTarget(specifier)
+    : specifier.startsWith('.')
+      ? resolve(dirname(join(root, from)), specifier)
+      : undefined;
+  if (base === undefined) return undefined;
   for (const candidate of [base, `${base}.ts`, join(base, 'index.ts')]) {
     if (existsSync(candidate) && statSync(candidate).isFile()) return relative(root, candidate);
   }
@@ -53,7 +71,7 @@ it('has no import cycle, type-only imports included', () => {
         .filter((target): target is string => target !== undefined),
     ]),
   );
-  expect(graph.get('functions/domain/limits/rateLimit.ts')).toContain('functions/domain/ports.ts');
+  expect(graph.get('functions/core/limits/rateLimit.ts')).toContain('functions/core/ports.ts');
   expect(graph.get('web/app.js')).toContain('web/state.js');
   expect(cyclesOf(graph)).toEqual([]);
 });
@@ -98,4 +116,51 @@ it('keeps the product (functions/, client/, web/, protocol/) from importing tool
   expect(files).toContain('functions/deliver/index.ts');
   expect(files).toContain('web/app.js');
   expect(workshopImports(files)).toEqual([]);
+});
+
+/**
+ * functions/platform/ is what any serverless service could stand on (errors of its own, settings and config,
+ * Powertools, tracing, the clock, SDK clients, the invocation pipeline) and imports nothing of the chat: not core/,
+ * no feature, not protocol/. Only other platform/ modules and packages. Otherwise the floors run both ways and a
+ * change to a chat rule can reach every function through platform/. Each offending import as `from -> specifier`.
+ */
+function platformImports(files: string[], specifiers: (file: string) => string[]): string[] {
+  return files
+    .filter((file) => file.startsWith('functions/platform/'))
+    .flatMap((file) =>
+      specifiers(file)
+        .filter((specifier) => {
+          const isPackage = !specifier.startsWith('.') && !specifier.startsWith('#');
+          if (isPackage) return false;
+          const target = specifier.startsWith('#')
+            ? aliasTarget(specifier)
+            : resolve(dirname(join(root, file)), specifier);
+          return target === undefined || !relative(root, target).startsWith('functions/platform/');
+        })
+        .map((specifier) => `${file} -> ${specifier}`),
+    );
+}
+
+it('keeps functions/platform/ from importing the chat: only platform/ modules and packages', () => {
+  const files = modules();
+  expect(files).toContain('functions/platform/config.ts');
+  expect(platformImports(files, specifiersOf)).toEqual([]);
+});
+
+it('names a platform module that imports the chat', () => {
+  const planted: Record<string, string[]> = {
+    'functions/platform/config.ts': ['node:path', '@aws-sdk/client-ssm', './settings', '#platform/clock'],
+    'functions/platform/aws/clients.ts': [
+      '#core/ports',
+      '../../core/errors',
+      '../../../protocol',
+      '#unknown/x',
+    ],
+  };
+  expect(platformImports(Object.keys(planted), (file) => planted[file] ?? [])).toEqual([
+    'functions/platform/aws/clients.ts -> #core/ports',
+    'functions/platform/aws/clients.ts -> ../../core/errors',
+    'functions/platform/aws/clients.ts -> ../../../protocol',
+    'functions/platform/aws/clients.ts -> #unknown/x',
+  ]);
 });

@@ -1,6 +1,6 @@
-import type { ConnectionState, RoomcastClientOptions, StateChange } from '../../client/index';
-import { RoomcastError } from '../../client/index';
-import type { MessageFrame } from '../../protocol';
+import type { MessageFrame } from '#protocol';
+import type { ConnectionState, RoomcastClientOptions, StateChange } from '../../client';
+import { RoomcastError } from '../../client';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**

@@ -1,4 +1,4 @@
-import { auditDelivery } from '../../client/index';
+import { auditDelivery } from '../../client';
 
 describe('auditDelivery', () => {
   it('tells lost, duplicated, filled-by-history and out-of-order deliveries apart', () => {

@@ -1,5 +1,5 @@
+import type { MyRoom } from '#protocol';
 import { MemberRooms } from '../../client/members';
-import type { MyRoom } from '../../protocol';
 
 /**
  * The client's live unread count between two `myrooms` answers, fed the frames a connection gets: it counts as the

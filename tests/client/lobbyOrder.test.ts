@@ -1,6 +1,6 @@
+import { LOBBY, type MessageFrame } from '#protocol';
 import { RoomSession } from '../../client/session';
 import type { SessionEvents } from '../../client/types';
-import { LOBBY, type MessageFrame } from '../../protocol';
 
 /**
  * Entering the lobby (every connect) hands the app the room first and its recent history after, as a join does: an

@@ -1,5 +1,5 @@
+import type { ChangedFrame } from '../../client';
 import { RoomcastError } from '../../client/errors';
-import type { ChangedFrame } from '../../client/index';
 import { CHANGE_RETRY, MessageChanges } from '../../client/messages';
 
 /**

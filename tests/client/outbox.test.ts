@@ -1,6 +1,6 @@
+import type { AckFrame } from '#protocol';
 import { RoomcastError } from '../../client/errors';
 import { Outbox } from '../../client/outbox';
-import type { AckFrame } from '../../protocol';
 
 /** The outbox (client/outbox.ts) alone, on Jest's fake clock. */
 jest.useFakeTimers();

@@ -1,4 +1,4 @@
-import type { RoomcastClientOptions, RoomcastError } from '../../client/index';
+import type { RoomcastClientOptions, RoomcastError } from '../../client';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**

@@ -1,5 +1,5 @@
-import type { RoomcastClientOptions } from '../../client/index';
-import { HISTORY_PACE_MS, INDEX_LAG_MS, LIMITS, Room } from '../../client/index';
+import type { RoomcastClientOptions } from '../../client';
+import { HISTORY_PACE_MS, INDEX_LAG_MS, LIMITS, Room } from '../../client';
 import type { RoomActions } from '../../client/room';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 

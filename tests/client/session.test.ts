@@ -1,7 +1,7 @@
+import type { MessageFrame } from '#protocol';
 import { RoomcastError } from '../../client/errors';
 import { HOLE_WAIT_MS, RoomSession } from '../../client/session';
 import type { SessionEvents } from '../../client/types';
-import type { MessageFrame } from '../../protocol';
 
 /**
  * The room session (client/session.ts) alone on Jest's fake clock, with requests answered by a script: join with

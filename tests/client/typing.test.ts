@@ -1,4 +1,4 @@
-import type { RoomcastClient, TypingUpdate } from '../../client/index';
+import type { RoomcastClient, TypingUpdate } from '../../client';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**

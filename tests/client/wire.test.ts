@@ -1,5 +1,5 @@
-import type { Closed, ReceivedFrame, RoomcastClientOptions } from '../../client/index';
-import { RoomcastError } from '../../client/index';
+import type { Closed, ReceivedFrame, RoomcastClientOptions } from '../../client';
+import { RoomcastError } from '../../client';
 import type { FakeSocket } from '../helpers/fakeRoomcastServer';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 

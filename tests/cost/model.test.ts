@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { METRIC } from '../../functions/platform/powertools';
-import { SETTINGS } from '../../functions/platform/settingsSchema';
+import { METRIC } from '#platform/powertools';
+import { SETTINGS } from '#platform/settingsSchema';
 import { parse as parseCli, render, templateAssumptions } from '../../tools/cost/cli';
 import {
   type Assumptions,

@@ -1,4 +1,4 @@
-import { reservationWrites } from '../../functions/domain/fanout/postBudget';
+import { reservationWrites } from '#deliver/postBudget';
 import { memberCosts, memberRequestDrafts } from '../../tools/cost/members';
 import { DEFAULT_ASSUMPTIONS } from '../../tools/cost/model';
 import { asIsCost, asIsShape, presenceCosts, presenceTable } from '../../tools/cost/presence';

@@ -1,4 +1,4 @@
-import { ATTACHMENT_LIMITS } from '../../protocol';
+import { ATTACHMENT_LIMITS } from '#protocol';
 import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 

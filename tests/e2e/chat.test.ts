@@ -1,4 +1,4 @@
-import { ACTIONS } from '../../protocol';
+import { ACTIONS } from '#protocol';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
 import type { TestCloud } from '../helpers/localCloud';

@@ -1,7 +1,7 @@
 import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
-import type { MessageFrame } from '../../protocol';
+import type { MessageFrame } from '#protocol';
 import { ChatClient } from '../helpers/chatClient';
 import { deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';
 

@@ -7,7 +7,7 @@ import { ChatClient } from '../helpers/chatClient';
 import { startTestCloud } from '../helpers/localCloud';
 
 /**
- * The live notice of a direct message (`dmopened`, functions/domain/rooms/dmNotice.ts) against the local cloud with
+ * The live notice of a direct message (`dmopened`, functions/people/dmNotice.ts) against the local cloud with
  * sign-in: when Ben opens a conversation with Ana, each of Ana's connected devices learns it at once (her app through
  * the client library's `dm` and `rooms` events, another device as the wire frame), and only when the room is new to
  * her list: Ben opening it again tells her nothing, Ben opening it after she left it tells her again.

@@ -3,7 +3,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * The open chat (AuthMode=none) keeps no directory of people: `findpeople` and `opendm` are refused FORBIDDEN with a
- * sentence saying they need sign-in (functions/domain/rooms/people.ts), whatever the prefix.
+ * sentence saying they need sign-in (functions/people/people.ts), whatever the prefix.
  */
 jest.setTimeout(90_000);
 

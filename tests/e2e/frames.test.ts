@@ -4,7 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
-import type { MessageFrame } from '../../protocol';
+import type { MessageFrame } from '#protocol';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame } from '../helpers/chatClient';
 import { adminDynamo, deleteConnection, startTestCloud } from '../helpers/localCloud';

@@ -1,4 +1,4 @@
-import { roomIndexShard } from '../../functions/platform/aws/roomMembers';
+import { roomIndexShard } from '#core/aws/roomMembers';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { type ChatClient, type Frame, settledRoom } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';

@@ -1,4 +1,4 @@
-import { REACTION_RATE } from '../../protocol';
+import { REACTION_RATE } from '#protocol';
 import { ChatClient, type Frame } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 

@@ -5,7 +5,7 @@ import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localClo
 
 /**
  * Many members react to one message at once (a popular message in a busy room). Reactions live in the Reactions
- * table (one small item per message and member, a summary per message: platform/aws/reactions.ts), so no reaction
+ * table (one small item per message and member, a summary per message: messages/dynamoReactions.ts), so no reaction
  * rewrites the message nor meets another in a transaction: every reaction of the burst is answered at once (no BUSY),
  * stored once, counted once, and the message's count is the number of members who reacted.
  */

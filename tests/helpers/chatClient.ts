@@ -1,7 +1,7 @@
 import type { RoomcastClient, SocketFactory } from '@roomcast/client';
 import { createRoomcastClient, RoomcastError } from '@roomcast/client';
 import WebSocket from 'ws';
-import { REPLY_TYPE as PROTOCOL_REPLY_TYPE } from '../../protocol';
+import { REPLY_TYPE as PROTOCOL_REPLY_TYPE } from '#protocol';
 
 /** A frame as the server sent it: parsed JSON, or `{ raw }` for text that is not a JSON object. */
 export type Frame = Record<string, unknown> & { type?: string };

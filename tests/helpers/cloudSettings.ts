@@ -1,5 +1,5 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { resolveSettings, type SettingName, type Settings } from '../../functions/platform/settings';
+import { resolveSettings, type SettingName, type Settings } from '#platform/settings';
 import type { LocalCloud } from '../../tools/local/cloud';
 
 /**

@@ -1,5 +1,5 @@
 import type { SocketLike } from '@roomcast/client';
-import type { MessageFrame } from '../../protocol';
+import type { MessageFrame } from '#protocol';
 
 /**
  * A scripted roomcast server in memory for the client's tests: real protocol answers (rooms, seqs, history,

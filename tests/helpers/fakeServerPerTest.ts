@@ -1,4 +1,4 @@
-import { createRoomcastClient, type RoomcastClient, type RoomcastClientOptions } from '../../client/index';
+import { createRoomcastClient, type RoomcastClient, type RoomcastClientOptions } from '../../client';
 import { FakeRoomcastServer } from './fakeRoomcastServer';
 
 /** Moves Jest's fake clock on (20 ms by default: long enough for the fake server to answer). */

@@ -7,10 +7,10 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Prepared, prepareReadingAhead } from '../../functions/deliver/prepare';
-import type { CursorStore } from '../../functions/deliver/readAhead';
-import { DynamoCursorStore } from '../../functions/domain/fanout/dynamoCursor';
-import { roomIndexShard, roomKeyOf } from '../../functions/platform/aws/roomMembers';
+import { roomIndexShard, roomKeyOf } from '#core/aws/roomMembers';
+import { DynamoCursorStore } from '#deliver/dynamoCursor';
+import { type Prepared, prepareReadingAhead } from '#deliver/prepare';
+import type { CursorStore } from '#deliver/readAhead';
 import { loadTemplate } from '../../tools/infra/template';
 import { statesByName } from '../../tools/local/aslStates';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
@@ -85,7 +85,7 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
       region: 'us-east-1',
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     });
-    const { handler: deliver } = await import('../../functions/deliver');
+    const { handler: deliver } = await import('#deliver/index');
     const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
     if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
     h.machineWith = (dynamodb) =>

@@ -1,4 +1,4 @@
-import { type SettingName, useSettingsForTests } from '../../functions/platform/settings';
+import { type SettingName, useSettingsForTests } from '#platform/settings';
 
 /**
  * The settings document of the unit tests (tests/setup/env.ts puts it in force for every file): an open lobby and

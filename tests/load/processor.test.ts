@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { sharedSecretVerifier } from '../../functions/domain/identity/identity';
+import { sharedSecretVerifier } from '#core/identity/identity';
 
 /**
  * The artillery processor (tools/load/processor.js) as artillery drives it: its ws engine opens the socket, then

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
+import { roomKeyOf } from '#core/aws/roomMembers';
 import { loadTemplate, readTemplateFile } from '../../tools/infra/template';
 import { type LocalDynamo, startDynamoThread } from '../../tools/local/dynamodb';
 import { createLocalIam } from '../../tools/local/iam';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ACTIONS, ONE_WAY_ACTIONS } from '../../protocol';
+import { ACTIONS, ONE_WAY_ACTIONS } from '#protocol';
 import { loadTemplate } from '../../tools/infra/template';
 
 /** The WebSocket API the local gateway builds from the real template.yaml: every route, its function and reply. */
@@ -24,7 +24,7 @@ describe('the real template.yaml', () => {
     expect(Object.keys(routes).sort()).toEqual(
       ['$connect', '$default', '$disconnect', ...ACTIONS, ...ONE_WAY_ACTIONS].sort(),
     );
-    // One function per feature, each route told apart by its route key (functions/platform/features.ts).
+    // One function per feature, each route told apart by its route key (functions/core/features.ts).
     expect(routes.$connect).toMatchObject({ functionLogicalId: 'ConnectionFunction', twoWay: false });
     expect(routes.$disconnect).toMatchObject({ functionLogicalId: 'ConnectionFunction', twoWay: false });
     expect(routes.$default).toMatchObject({ functionLogicalId: 'ConnectionFunction', twoWay: true });

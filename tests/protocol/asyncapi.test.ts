@@ -12,7 +12,7 @@ import {
   PONG_BODY,
   REPLY_TYPE,
   SERVER_FRAME_TYPES,
-} from '../../protocol';
+} from '#protocol';
 
 /**
  * protocol/asyncapi.yaml is what clients in other languages read; protocol/index.ts is what roomcast's own code

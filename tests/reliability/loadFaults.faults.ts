@@ -1,5 +1,5 @@
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
+import { roomKeyOf } from '#core/aws/roomMembers';
 import type { ChatClient } from '../helpers/chatClient';
 import { cloudTables, DeliveryChecker, indexedConnectionIds } from '../helpers/deliveryChecker';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';

@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { LISTED_ROOM_ATTRIBUTES } from '../../functions/domain/rooms/dynamoMemberships';
+import { LISTED_ROOM_ATTRIBUTES } from '#rooms/dynamoMemberships';
 import { transformedTemplate } from '../helpers/samTransform';
 
 /**

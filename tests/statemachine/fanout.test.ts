@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { roomKeyOf } from '../../functions/platform/aws/roomMembers';
+import { roomKeyOf } from '#core/aws/roomMembers';
 import { loadTemplate } from '../../tools/infra/template';
 import { statesByName } from '../../tools/local/aslStates';
 import { readEvent } from '../helpers/events';

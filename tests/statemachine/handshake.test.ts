@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
+import { DynamoConnectionStore } from '#core/aws/connections';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**

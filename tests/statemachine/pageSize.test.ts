@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { roomIndexShard, roomKeyOf } from '../../functions/platform/aws/roomMembers';
+import { roomIndexShard, roomKeyOf } from '#core/aws/roomMembers';
 import { loadTemplate } from '../../tools/infra/template';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import { type ExecutionSummary, LocalStateMachine } from '../../tools/local/stepfunctions';

@@ -1,5 +1,5 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { READ_AHEAD_MESSAGES } from '../../functions/deliver/readAhead';
+import { READ_AHEAD_MESSAGES } from '#deliver/readAhead';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**

@@ -1,4 +1,4 @@
-import { ROOM_INDEX_SHARDS } from '../../functions/platform/aws/roomMembers';
+import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**

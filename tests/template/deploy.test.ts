@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver/timing';
+import { GIVE_UP_MS, STOP_POSTING_MS } from '#deliver/timing';
 import { loadTemplate } from '../../tools/infra/template';
 
 /**

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { featureHandler, ROUTE_SECONDS } from '../../functions/platform/features';
+import { featureHandler, ROUTE_SECONDS } from '#core/features';
 import { loadTemplate } from '../../tools/infra/template';
 
 /**
- * One function per feature, routed by route key (functions/platform/features.ts): a route key the table lacks gets a
+ * One function per feature, routed by route key (functions/core/features.ts): a route key the table lacks gets a
  * clear error frame, and each route answers within its own budget, not its feature function's longer Timeout.
  */
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));

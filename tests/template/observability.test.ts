@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRIC } from '../../functions/platform/powertools';
+import { METRIC } from '#platform/powertools';
 import { loadTemplate } from '../../tools/infra/template';
 
 /** The dashboard and alarms must chart metrics that exist: the ones roomcast emits and the ones AWS publishes. */

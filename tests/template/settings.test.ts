@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SETTINGS } from '../../functions/platform/settingsSchema';
+import { SETTINGS } from '#platform/settingsSchema';
 import { deployConstants } from '../../tools/infra/parameters';
 import { loadTemplate } from '../../tools/infra/template';
 import { transformedTemplate } from '../helpers/samTransform';

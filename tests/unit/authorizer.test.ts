@@ -4,9 +4,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decodeJwt } from 'jose';
-import { forgetVerifier, handler } from '../../functions/authorizer';
-import { forgetAuthSecret } from '../../functions/domain/identity/authSecret';
-import { CLOCK_LEEWAY_SECONDS } from '../../functions/domain/identity/identity';
+import { forgetVerifier, handler } from '#authorizer/index';
+import { forgetAuthSecret } from '#core/identity/authSecret';
+import { CLOCK_LEEWAY_SECONDS } from '#core/identity/identity';
 import { readEvent } from '../helpers/events';
 import { b64, hs256Token } from '../helpers/tokens';
 

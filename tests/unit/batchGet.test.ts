@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { batchGetAll, MAX_RETRIES, unprocessedPauseMs } from '../../functions/platform/aws/batchGet';
+import { batchGetAll, MAX_RETRIES, unprocessedPauseMs } from '#platform/aws/batchGet';
 
 /**
  * Keys DynamoDB leaves unprocessed are asked for again after a growing, jittered pause, and never endlessly:

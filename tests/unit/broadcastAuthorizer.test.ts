@@ -1,5 +1,5 @@
 import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { forgetVerifier, handler } from '../../functions/broadcastauthorizer';
+import { forgetVerifier, handler } from '#broadcastauthorizer/index';
 import { type DevIssuer, startDevIssuer } from '../../tools/local/oidc';
 import { withSettings } from '../helpers/unitSettings';
 
@@ -106,7 +106,7 @@ it('lets nobody through when the stack has no sign-in (AuthMode token)', async (
     // The configuration is read once per runtime (a cold start), so a fresh copy of the function reads it again.
     let fresh: typeof handler | undefined;
     jest.isolateModules(() => {
-      fresh = require('../../functions/broadcastauthorizer').handler;
+      fresh = require('#broadcastauthorizer/index').handler;
     });
     const admin = `Bearer ${await token({ groups: ['ops'] })}`;
     await expect((fresh as typeof handler)(event(admin))).rejects.toThrow('Unauthorized');

@@ -1,5 +1,5 @@
-import { type PostDeps, post } from '../../functions/deliver/post';
-import { DynamoFanoutStore } from '../../functions/domain/fanout/dynamoFanout';
+import { DynamoFanoutStore } from '#deliver/dynamoFanout';
+import { type PostDeps, post } from '#deliver/post';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

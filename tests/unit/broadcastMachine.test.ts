@@ -86,7 +86,7 @@ function machineWith(dynamodb: DynamoDBClient) {
     {
       dynamodb,
       invokeFunction: async (_arn, payload) => {
-        const { handler } = await import('../../functions/deliver');
+        const { handler } = await import('#deliver/index');
         const output = (await handler(payload as never)) as unknown as Record<string, unknown>;
         return afterStep(payload as { op?: string }, output);
       },

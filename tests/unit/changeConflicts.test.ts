@@ -1,12 +1,12 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type ChangeDeps, changeMessage } from '../../functions/domain/messaging/changes/changing';
-import { DynamoChangeStore } from '../../functions/domain/messaging/changes/dynamoChanges';
-import { sendMessage } from '../../functions/domain/messaging/sending';
-import type { ChatEvent } from '../../functions/domain/ports';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoReactionStore } from '../../functions/platform/aws/reactions';
-import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
-import { DynamoSendStore } from '../../functions/platform/aws/sends';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { DynamoRoomStore } from '#core/aws/rooms';
+import type { ChatEvent } from '#core/ports';
+import { type ChangeDeps, changeMessage } from '#messages/changing';
+import { DynamoChangeStore } from '#messages/dynamoChanges';
+import { DynamoReactionStore } from '#messages/dynamoReactions';
+import { DynamoSendStore } from '#messages/dynamoSends';
+import { sendMessage } from '#messages/sending';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 

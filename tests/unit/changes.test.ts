@@ -1,9 +1,9 @@
+import type { StoredMessage } from '#messages/changeFrames';
+import { parseChangeRequest } from '#messages/changeParse';
+import { type Changer, planChange } from '#messages/changePlanning';
+import type { ChangedFrame, ChangeFrame, MessageFrame } from '#protocol';
+import { CHANGE_LIMITS, isReaction } from '#protocol';
 import { RoomMessages } from '../../client/messages';
-import type { StoredMessage } from '../../functions/domain/messaging/changes/frames';
-import { parseChangeRequest } from '../../functions/domain/messaging/changes/parse';
-import { type Changer, planChange } from '../../functions/domain/messaging/changes/planning';
-import type { ChangedFrame, ChangeFrame, MessageFrame } from '../../protocol';
-import { CHANGE_LIMITS, isReaction } from '../../protocol';
 
 /** The rules of a change as the member sees them, without AWS: who may, until when, and what a repeat does. */
 

@@ -1,10 +1,5 @@
-import {
-  coalesceRoomState,
-  FRAME_LIMIT_BYTES,
-  type Frame,
-  framesOf,
-} from '../../functions/domain/fanout/coalescing';
-import type { ChatMessage } from '../../protocol';
+import { coalesceRoomState, FRAME_LIMIT_BYTES, type Frame, framesOf } from '#deliver/coalescing';
+import type { ChatMessage } from '#protocol';
 
 const message = (seq: number, text: string): ChatMessage => ({
   roomId: 'ROOM',

@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { config } from '../../functions/platform/config';
-import { logger } from '../../functions/platform/powertools';
-import { loadSettings, resetSettingsForTests } from '../../functions/platform/settings';
+import { limitSettings } from '#core/limits/limitSettings';
+import { config } from '#platform/config';
+import { logger } from '#platform/powertools';
+import { loadSettings, resetSettingsForTests } from '#platform/settings';
 import { createLocalSsm } from '../../tools/local/ssm';
 import { withSettings } from '../helpers/unitSettings';
 
@@ -44,7 +45,7 @@ it('reads the limits and windows from the document', () => {
     JoinGuessRefillHours: 2,
   });
   expect(config.sendRate()).toEqual({ limit: 10, windowSeconds: 10 });
-  expect(config.guardLimits()).toEqual({
+  expect(limitSettings.guardLimits()).toEqual({
     frames: { limit: 100, windowSeconds: 60 },
     joinGuesses: { limit: 50, windowSeconds: 7200 },
     strikes: { limit: 10, windowSeconds: 600 },
@@ -54,7 +55,7 @@ it('reads the limits and windows from the document', () => {
 it('turns a guard off at 0', () => {
   withSettings({ SendRateLimit: 0, FrameRateLimit: 0, StrikeLimit: 0, JoinGuessLimit: 0 });
   expect(config.sendRate()).toBeUndefined();
-  expect(config.guardLimits()).toEqual({});
+  expect(limitSettings.guardLimits()).toEqual({});
 });
 
 it('uses the default of a setting the document leaves out', () => {

@@ -3,11 +3,11 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as deliver, GIVE_UP_MS, STOP_POSTING_MS } from '../../functions/deliver';
-import { POSTS_IN_FLIGHT } from '../../functions/domain/fanout/delivery';
-import { handler as sendmessage } from '../../functions/messages/sendmessage';
-import { SignedPoster } from '../../functions/platform/aws/notifier';
-import { REPLY_MARGIN_MS } from '../../functions/platform/websocket';
+import { SignedPoster } from '#core/aws/notifier';
+import { REPLY_MARGIN_MS } from '#core/websocket';
+import { POSTS_IN_FLIGHT } from '#deliver/delivery';
+import { handler as deliver, GIVE_UP_MS, STOP_POSTING_MS } from '#deliver/index';
+import { handler as sendmessage } from '#messages/sendmessage';
 import { sampleEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 

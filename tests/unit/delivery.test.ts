@@ -1,9 +1,5 @@
-import {
-  type DeliveryReport,
-  POSTS_IN_FLIGHT,
-  postToConnections,
-} from '../../functions/domain/fanout/delivery';
-import type { Notifier, PostOutcome } from '../../functions/domain/ports';
+import type { Notifier, PostOutcome } from '#core/ports';
+import { type DeliveryReport, POSTS_IN_FLIGHT, postToConnections } from '#deliver/delivery';
 
 /**
  * A chunk that Deliver cuts off at its deadline, followed by the state machine's next round (which posts to

@@ -1,7 +1,7 @@
-import { DM_NOTICE_MAX_DEVICES, notifyDmOpened } from '../../functions/domain/rooms/dmNotice';
+import { DM_NOTICE_MAX_DEVICES, notifyDmOpened } from '#people/dmNotice';
 
 /**
- * The notice of a direct message (functions/domain/rooms/dmNotice.ts): every connected device of the other user gets
+ * The notice of a direct message (functions/people/dmNotice.ts): every connected device of the other user gets
  * `dmopened`, at most DM_NOTICE_MAX_DEVICES of them, and a failure to find or reach them never fails the opener.
  */
 

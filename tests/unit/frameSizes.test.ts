@@ -1,9 +1,9 @@
-import { FRAME_LIMIT_BYTES, framesOf } from '../../functions/domain/fanout/coalescing';
-import { presenceEvent } from '../../functions/domain/identity/presence';
-import { messageFrameOf } from '../../functions/domain/messaging/changes/frames';
-import { fitMessages } from '../../functions/domain/rooms/pages';
-import { memberList } from '../../functions/domain/rooms/rooms';
-import { type ChatMessage, GATEWAY, LIMITS } from '../../protocol';
+import { presenceEvent } from '#core/identity/presence';
+import { FRAME_LIMIT_BYTES, framesOf } from '#deliver/coalescing';
+import { messageFrameOf } from '#messages/changeFrames';
+import { type ChatMessage, GATEWAY, LIMITS } from '#protocol';
+import { fitMessages } from '#rooms/pages';
+import { memberList } from '#rooms/rooms';
 
 /**
  * Every frame the server sends stays within API Gateway's 128 KB message, built from the largest input each one

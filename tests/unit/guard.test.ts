@@ -1,4 +1,12 @@
 import {
+  BadRequest,
+  MessageTooLarge,
+  NotAllowed,
+  RateLimited,
+  RoomNotFound,
+  UnknownConnection,
+} from '#core/errors';
+import {
   admitFrame,
   admitJoin,
   type GuardDeps,
@@ -7,17 +15,9 @@ import {
   servedFrom,
   sourceOf,
   strike,
-} from '../../functions/domain/limits/guard';
-import type { Connection, Room } from '../../functions/domain/ports';
-import {
-  BadRequest,
-  MessageTooLarge,
-  NotAllowed,
-  RateLimited,
-  RoomNotFound,
-  UnknownConnection,
-} from '../../functions/platform/errors';
-import { SETTINGS, type SettingName } from '../../functions/platform/settingsSchema';
+} from '#core/limits/guard';
+import type { Connection, Room } from '#core/ports';
+import { SETTINGS, type SettingName } from '#platform/settingsSchema';
 
 /** The guard's rules with an in-memory store: what a guessing source and a mistyping person each get. */
 

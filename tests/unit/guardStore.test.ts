@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoGuardStore, DynamoSourcePlaces } from '../../functions/domain/limits/dynamoGuard';
+import { DynamoGuardStore, DynamoSourcePlaces } from '#core/limits/dynamoGuard';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

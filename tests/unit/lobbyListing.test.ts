@@ -1,8 +1,8 @@
-import type { Connection } from '../../functions/domain/ports';
-import { joinRoom } from '../../functions/domain/rooms/joining';
-import { lobbyClosed, lobbyUnlisted } from '../../functions/domain/rooms/lobby';
-import { who } from '../../functions/domain/rooms/rooms';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { lobbyClosed, lobbyUnlisted } from '#core/lobby';
+import type { Connection } from '#core/ports';
+import { joinRoom } from '#rooms/joining';
+import { who } from '#rooms/rooms';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

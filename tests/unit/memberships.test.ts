@@ -1,7 +1,7 @@
-import { senderOf } from '../../functions/domain/messaging/changes/frames';
-import type { Connection } from '../../functions/domain/ports';
-import { dmRoomId, memberKeyOf, membershipTtl, openDm } from '../../functions/domain/rooms/memberships';
-import { isRoomCode } from '../../protocol';
+import type { Connection } from '#core/ports';
+import { senderOf } from '#messages/changeFrames';
+import { isRoomCode } from '#protocol';
+import { dmRoomId, memberKeyOf, membershipTtl, openDm } from '#rooms/memberships';
 
 /** The pure rules of memberships.ts: whose membership a connection's is, the pair's code, who may open one. */
 const a = 'user:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

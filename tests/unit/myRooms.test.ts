@@ -1,15 +1,9 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { memberKey } from '../../functions/domain/messaging/changes/frames';
-import type { Connection } from '../../functions/domain/ports';
-import { DynamoMembershipStore } from '../../functions/domain/rooms/dynamoMemberships';
-import {
-  type MemberDeps,
-  MY_ROOMS_MAX,
-  markRead,
-  myRooms,
-  UNREAD_EVENTS_READ,
-} from '../../functions/domain/rooms/memberships';
-import { UNREAD_MAX } from '../../protocol';
+import type { Connection } from '#core/ports';
+import { memberKey } from '#messages/changeFrames';
+import { UNREAD_MAX } from '#protocol';
+import { DynamoMembershipStore } from '#rooms/dynamoMemberships';
+import { type MemberDeps, MY_ROOMS_MAX, markRead, myRooms, UNREAD_EVENTS_READ } from '#rooms/memberships';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

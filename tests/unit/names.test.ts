@@ -1,5 +1,5 @@
-import { confusable, disambiguate } from '../../functions/domain/rooms/names';
-import { parseUsername } from '../../functions/platform/protocol';
+import { parseUsername } from '#core/protocol';
+import { confusable, disambiguate } from '#rooms/names';
 
 /** Display names: what a name may contain, and how a room keeps two members from looking like one. */
 

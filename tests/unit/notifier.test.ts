@@ -6,8 +6,8 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { PostOutcome } from '../../functions/domain/ports';
-import { classifyPostError, ManagementApiNotifier } from '../../functions/platform/aws/notifier';
+import { classifyPostError, ManagementApiNotifier } from '#core/aws/notifier';
+import type { PostOutcome } from '#core/ports';
 
 /**
  * The notifier posts with one signed keep-alive POST instead of the SDK command. These tests hold it to the SDK:

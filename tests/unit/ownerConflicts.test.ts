@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { retryingConflicts } from '../../functions/platform/aws/conflicts';
-import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
+import { DynamoRoomStore } from '#core/aws/rooms';
+import { retryingConflicts } from '#platform/aws/conflicts';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 

@@ -1,15 +1,15 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { admitJoin, type GuardDeps } from '../../functions/domain/limits/guard';
-import { sendMessage } from '../../functions/domain/messaging/sending';
-import type { ChatEvent, Connection, Notifier, Room } from '../../functions/domain/ports';
-import { DynamoRoomEntry } from '../../functions/domain/rooms/dynamoEntry';
-import { joinRoom } from '../../functions/domain/rooms/joining';
-import { closeRoom, removeMember, rotateKey } from '../../functions/domain/rooms/owners';
-import { createRoom } from '../../functions/domain/rooms/rooms';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
-import { DynamoSendStore } from '../../functions/platform/aws/sends';
-import type { ChatError } from '../../functions/platform/errors';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { DynamoRoomStore } from '#core/aws/rooms';
+import type { ChatError } from '#core/errors';
+import { admitJoin, type GuardDeps } from '#core/limits/guard';
+import type { ChatEvent, Connection, Notifier, Room } from '#core/ports';
+import { DynamoSendStore } from '#messages/dynamoSends';
+import { sendMessage } from '#messages/sending';
+import { DynamoRoomEntry } from '#rooms/dynamoEntry';
+import { joinRoom } from '#rooms/joining';
+import { closeRoom, removeMember, rotateKey } from '#rooms/owners';
+import { createRoom } from '#rooms/rooms';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

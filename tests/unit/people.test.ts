@@ -1,14 +1,9 @@
-import type { Connection } from '../../functions/domain/ports';
-import {
-  findPeople,
-  type PeopleStore,
-  parsePeopleQuery,
-  sharesRoom,
-} from '../../functions/domain/rooms/people';
-import { PEOPLE_LIMITS, type Person } from '../../protocol';
+import type { Connection } from '#core/ports';
+import { findPeople, type PeopleStore, parsePeopleQuery, sharesRoom } from '#people/people';
+import { PEOPLE_LIMITS, type Person } from '#protocol';
 
 /**
- * findpeople's rules (functions/domain/rooms/people.ts) over a fake store: the caller's rooms searched are bounded,
+ * findpeople's rules (functions/people/people.ts) over a fake store: the caller's rooms searched are bounded,
  * each room's read is bounded by the limit, results are deduplicated, sorted by name, never the caller.
  */
 const me = `user:${'m'.repeat(43)}`;

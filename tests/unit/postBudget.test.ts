@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoFanoutStore, grantedPosts, type PostGrant } from '../../functions/domain/fanout/dynamoFanout';
-import { budgetShares } from '../../functions/domain/fanout/postBudget';
+import { DynamoFanoutStore, grantedPosts, type PostGrant } from '#deliver/dynamoFanout';
+import { budgetShares } from '#deliver/postBudget';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

@@ -1,4 +1,4 @@
-import { type PostDeps, post } from '../../functions/deliver/post';
+import { type PostDeps, post } from '#deliver/post';
 
 /**
  * Deliver's post when the posting budget's item cannot be written (throttled past the SDK's retries, or held by a

@@ -5,8 +5,7 @@ import type { Context } from 'aws-lambda';
  * `instrumented`, functions/platform/invocation.ts): its metrics reach CloudWatch as
  * EMF lines on stdout, and a new execution environment's first invocation adds a ColdStart metric for its function.
  */
-type Powertools = typeof import('../../functions/platform/powertools') &
-  typeof import('../../functions/platform/invocation');
+type Powertools = typeof import('#platform/powertools') & typeof import('#platform/invocation');
 let powertools: Powertools;
 const written: string[] = [];
 
@@ -18,8 +17,8 @@ beforeAll(() => {
   jest.isolateModules(() => {
     // One registry for both: the wrapper must flush the very metrics object the handler counts into.
     powertools = {
-      ...require('../../functions/platform/powertools'),
-      ...require('../../functions/platform/invocation'),
+      ...require('#platform/powertools'),
+      ...require('#platform/invocation'),
     } as Powertools;
   });
 });

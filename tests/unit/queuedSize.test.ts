@@ -1,5 +1,5 @@
-import { messageFrameOf } from '../../functions/domain/messaging/changes/frames';
-import { parseMessageText, QUEUED_TEXT_MAX_BYTES, queuedTextBytes } from '../../functions/platform/protocol';
+import { parseMessageText, QUEUED_TEXT_MAX_BYTES, queuedTextBytes } from '#core/protocol';
+import { messageFrameOf } from '#messages/changeFrames';
 import { readEvent } from '../helpers/events';
 import { recordsOf } from '../helpers/fanoutMachine';
 

@@ -2,9 +2,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { takeSendToken, takeToken } from '../../functions/domain/limits/rateLimit';
-import type { Connection, ConnectionStore, SendBucket } from '../../functions/domain/ports';
-import { handler as sendmessage } from '../../functions/messages/sendmessage';
+import { takeSendToken, takeToken } from '#core/limits/rateLimit';
+import type { Connection, ConnectionStore, SendBucket } from '#core/ports';
+import { handler as sendmessage } from '#messages/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
 import { withSettings } from '../helpers/unitSettings';
 

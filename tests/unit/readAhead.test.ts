@@ -9,7 +9,7 @@ import {
   readAhead,
   SKIP_SECONDS,
   type StoredEvent,
-} from '../../functions/deliver/readAhead';
+} from '#deliver/readAhead';
 
 /** Read-ahead's rules on a room's cursor and stored events (the machine test, tests/statemachine/readAhead.test.ts, runs them whole). */
 
@@ -100,7 +100,7 @@ it('saves nothing for a batch without messages', async () => {
 });
 
 it('posts a batch as it came when the cursor cannot be read, rather than failing the execution', async () => {
-  const { prepareReadingAhead } = await import('../../functions/deliver/prepare');
+  const { prepareReadingAhead } = await import('#deliver/prepare');
   const { store } = storeOf(undefined, [stored(3)]);
   store.cursor = async () => {
     throw Object.assign(new Error('Throughput exceeds the current capacity'), {

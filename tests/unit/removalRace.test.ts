@@ -1,13 +1,13 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { admitJoin, type GuardDeps } from '../../functions/domain/limits/guard';
-import type { Connection, Notifier } from '../../functions/domain/ports';
-import { DynamoRoomEntry } from '../../functions/domain/rooms/dynamoEntry';
-import { joinRoom } from '../../functions/domain/rooms/joining';
-import { removeMember, rotateKey } from '../../functions/domain/rooms/owners';
-import { createRoom, leaveRoom } from '../../functions/domain/rooms/rooms';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
-import { busyFrom, type ChatError } from '../../functions/platform/errors';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { DynamoRoomStore } from '#core/aws/rooms';
+import { busyFrom, type ChatError } from '#core/errors';
+import { admitJoin, type GuardDeps } from '#core/limits/guard';
+import type { Connection, Notifier } from '#core/ports';
+import { DynamoRoomEntry } from '#rooms/dynamoEntry';
+import { joinRoom } from '#rooms/joining';
+import { removeMember, rotateKey } from '#rooms/owners';
+import { createRoom, leaveRoom } from '#rooms/rooms';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 

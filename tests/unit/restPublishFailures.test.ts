@@ -3,8 +3,8 @@
  * REST side too: an admin broadcast that was never published is seen by the operator, not only by the caller's 503.
  * Observed as CloudWatch sees it: the EMF lines Powertools writes at the end of the invocation.
  */
-type Rest = typeof import('../../functions/platform/rest');
-type Errors = typeof import('../../functions/platform/errors');
+type Rest = typeof import('#core/rest');
+type Errors = typeof import('#core/errors');
 let rest: Rest;
 let errors: Errors;
 const written: string[] = [];
@@ -14,8 +14,8 @@ beforeAll(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   process.env.BROADCAST_ALLOWED_ORIGIN ??= 'https://chat.example.com';
   jest.isolateModules(() => {
-    rest = require('../../functions/platform/rest') as Rest;
-    errors = require('../../functions/platform/errors') as Errors;
+    rest = require('#core/rest') as Rest;
+    errors = require('#core/errors') as Errors;
   });
 });
 afterAll(() => {

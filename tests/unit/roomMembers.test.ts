@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoTypingStore } from '../../functions/typing/dynamoTyping';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { DynamoTypingStore } from '#typing/dynamoTyping';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

@@ -10,18 +10,18 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as connect } from '../../functions/connection/connect';
-import { handler as defaultRoute } from '../../functions/connection/default';
-import { handler as disconnect } from '../../functions/connection/disconnect';
-import { handler as deliver } from '../../functions/deliver';
-import type { PostInput } from '../../functions/deliver/post';
-import { handler as history } from '../../functions/messages/history';
-import { handler as sendmessage } from '../../functions/messages/sendmessage';
-import { handler as createroom } from '../../functions/rooms/createroom';
-import { handler as joinroom } from '../../functions/rooms/joinroom';
-import { handler as leaveroom } from '../../functions/rooms/leaveroom';
-import { handler as who } from '../../functions/rooms/who';
-import { handler as typing } from '../../functions/typing';
+import { handler as connect } from '#connection/connect';
+import { handler as defaultRoute } from '#connection/default';
+import { handler as disconnect } from '#connection/disconnect';
+import { handler as deliver } from '#deliver/index';
+import type { PostInput } from '#deliver/post';
+import { handler as history } from '#messages/history';
+import { handler as sendmessage } from '#messages/sendmessage';
+import { handler as createroom } from '#rooms/createroom';
+import { handler as joinroom } from '#rooms/joinroom';
+import { handler as leaveroom } from '#rooms/leaveroom';
+import { handler as who } from '#rooms/who';
+import { handler as typing } from '#typing/index';
 import { frameOf, readEvent, sampleEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 

@@ -1,10 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type SendDeps, sendMessage } from '../../functions/domain/messaging/sending';
-import type { ChatEvent } from '../../functions/domain/ports';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoMessageStore } from '../../functions/platform/aws/messages';
-import { DynamoSendStore } from '../../functions/platform/aws/sends';
-import { busyFrom, PublishFailed } from '../../functions/platform/errors';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { busyFrom, PublishFailed } from '#core/errors';
+import type { ChatEvent } from '#core/ports';
+import { DynamoMessageStore } from '#messages/dynamoMessages';
+import { DynamoSendStore } from '#messages/dynamoSends';
+import { type SendDeps, sendMessage } from '#messages/sending';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
@@ -451,7 +451,7 @@ describe('DynamoDB refusing writes', () => {
     const w = await world();
     faults.setThrottle(1);
     const refused = await w.send('m-1', { client: faulty }).catch((error: unknown) => error);
-    // The route answers what busyFrom makes of it (functions/platform/websocket.ts).
+    // The route answers what busyFrom makes of it (functions/core/websocket.ts).
     expect(busyFrom(refused)).toMatchObject({ code: 'BUSY', limit: 'dynamodb-throttling' });
     expect(await w.roomSeq()).toBe(0);
     faults.setThrottle(0);

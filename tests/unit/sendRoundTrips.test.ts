@@ -13,7 +13,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as sendmessage } from '../../functions/messages/sendmessage';
+import { handler as sendmessage } from '#messages/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
 import { withSettings } from '../helpers/unitSettings';
 

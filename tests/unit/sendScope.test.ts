@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { connect } from '../../functions/domain/identity/connections';
-import { type SendDeps, sendMessage } from '../../functions/domain/messaging/sending';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoSendStore } from '../../functions/platform/aws/sends';
-import { parseResumeToken } from '../../functions/platform/protocol';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { connect } from '#core/identity/connections';
+import { parseResumeToken } from '#core/protocol';
+import { DynamoSendStore } from '#messages/dynamoSends';
+import { type SendDeps, sendMessage } from '#messages/sending';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

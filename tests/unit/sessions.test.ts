@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler } from '../../functions/messages/sendmessage';
+import { handler } from '#messages/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
 
 /**

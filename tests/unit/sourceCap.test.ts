@@ -1,9 +1,5 @@
-import {
-  claimPlace,
-  type SourceCapDeps,
-  type SourcePlaceStore,
-} from '../../functions/domain/limits/sourceCap';
-import { TooManyConnections } from '../../functions/platform/errors';
+import { TooManyConnections } from '#core/errors';
+import { claimPlace, type SourceCapDeps, type SourcePlaceStore } from '#core/limits/sourceCap';
 
 /**
  * The per-source connection cap with an in-memory store: what a refused handshake costs (the management API's

@@ -1,10 +1,10 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Room } from '../../functions/domain/ports';
-import { DynamoRoomEntry } from '../../functions/domain/rooms/dynamoEntry';
-import { DynamoConnectionStore } from '../../functions/platform/aws/connections';
-import { DynamoMessageStore } from '../../functions/platform/aws/messages';
-import { DynamoRoomStore } from '../../functions/platform/aws/rooms';
-import { subscribe } from '../../functions/rooms/subscribing';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { DynamoRoomStore } from '#core/aws/rooms';
+import type { Room } from '#core/ports';
+import { DynamoMessageStore } from '#messages/dynamoMessages';
+import { DynamoRoomEntry } from '#rooms/dynamoEntry';
+import { subscribe } from '#rooms/subscribing';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

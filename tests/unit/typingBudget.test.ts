@@ -1,8 +1,8 @@
-import { DynamoFanoutStore } from '../../functions/domain/fanout/dynamoFanout';
-import { DynamoPostBudget } from '../../functions/domain/fanout/dynamoPostBudget';
-import { TYPING_BUDGET_CEILING } from '../../functions/domain/fanout/postBudget';
-import type { Connection, Member, PostOutcome } from '../../functions/domain/ports';
-import { relayTyping, type TypingDeps } from '../../functions/typing/relay';
+import type { Connection, Member, PostOutcome } from '#core/ports';
+import { DynamoFanoutStore } from '#deliver/dynamoFanout';
+import { DynamoPostBudget } from '#deliver/dynamoPostBudget';
+import { TYPING_BUDGET_CEILING } from '#deliver/postBudget';
+import { relayTyping, type TypingDeps } from '#typing/relay';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**

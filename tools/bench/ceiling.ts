@@ -61,7 +61,7 @@ async function step(members: Members, rate: number, seconds: number): Promise<Ce
           latencies.push(now() - t0);
         },
         (error: Error & { code?: string }) => {
-          // A limit met for now is its own code, BUSY (functions/platform/errors.ts, Busy).
+          // A limit met for now is its own code, BUSY (functions/core/errors.ts, Busy).
           if (error.code === 'BUSY') result.busy++;
           else {
             const code = error.code ?? error.message.slice(0, 40);

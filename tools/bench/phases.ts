@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { ChildCloud } from './childCloud';
 import { Members, now, sleep, withTimeout } from './members';
 import { lossAndDuplicates, ratePerSec } from './stats';
-import { handler as tutorialHandler } from './tutorial/index';
+import { handler as tutorialHandler } from './tutorial';
 
 /** The local cloud's documented admin key and region (docs/PARITY.md, IAM): outside tools sign with it. */
 const LOCAL_ADMIN_KEY = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -1,5 +1,5 @@
 // What a change to a message (edit, delete, reaction) costs per million, at rooms of 10, 100 and 1,000. A change is
-// a room event stored and fanned out as a message is (functions/domain/messaging/changes/), so its cost is a message's from
+// a room event stored and fanned out as a message is (functions/messages/ (change*.ts)), so its cost is a message's from
 // the same model (estimate), with the send's DynamoDB work replaced by the change's: a strongly consistent read of
 // the message, and a transaction that also rewrites the message's item (with its reactions, for a reaction).
 

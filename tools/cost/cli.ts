@@ -4,7 +4,7 @@
 // sizes come from template.yaml, prices from tools/cost/prices.ts.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SETTINGS } from '../../functions/platform/settingsSchema';
+import { SETTINGS } from '#platform/settingsSchema';
 import { deployConstants } from '../infra/parameters';
 import { loadTemplate } from '../infra/template';
 import { attachmentCosts, DEFAULT_ATTACHMENT, renderAttachmentCosts } from './attachments';

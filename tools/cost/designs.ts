@@ -1,7 +1,7 @@
 // The three designs' line items for one workload: roomcast (send path, fan-out, observability), the AWS tutorials'
 // design and AppSync Events. Pure arithmetic over the basis estimate() computes (tools/cost/model.ts).
 
-import { reservationWrites } from '../../functions/domain/fanout/postBudget';
+import { reservationWrites } from '#deliver/postBudget';
 import {
   type Draft,
   design,
@@ -61,7 +61,7 @@ function apiGatewayDrafts(b: Basis, posts: number, postsLabel: string) {
 /** SendMessage per message: its Lambda, the MessageSent event and its DynamoDB reads and writes. */
 function sendDrafts({ M, a, w, f }: Basis): Draft[] {
   const messageItemBytes = a.messageItemOverheadBytes + w.messageBytes;
-  // Four standard writes, none in a transaction (functions/domain/messaging/sending.ts): the rate-limit bucket (Update
+  // Four standard writes, none in a transaction (functions/messages/sending.ts): the rate-limit bucket (Update
   // Connections), the room's seq (ADD on the room's item, charged at its size), the send record (Put Sends) and the
   // message (Put Messages).
   const sendWrites =

@@ -1,9 +1,9 @@
-// Read positions, "my rooms" and direct messages (functions/domain/rooms/memberships.ts): what each request costs, from
+// Read positions, "my rooms" and direct messages (functions/rooms/memberships.ts): what each request costs, from
 // the same prices and metering as the rest of the model. Each is one request and its reply (two API Gateway
 // messages) and one Lambda invocation; only opendm posts to a room: its presence join rides the fan-out
 // (tools/cost/presence.ts), and a first opendm posts dmopened to the other user's devices.
 
-import { UNREAD_EVENTS_READ } from '../../functions/domain/rooms/memberships';
+import { UNREAD_EVENTS_READ } from '#rooms/memberships';
 import { type Draft, gbSeconds, pageReadUnits, priceItems, shardedReadUnits, writeUnits } from './metering';
 import { DEFAULT_WORKLOAD } from './model';
 import { fanoutDrafts } from './presence';

@@ -1,7 +1,7 @@
 // Metering and pricing arithmetic the cost model uses: AWS's billing increments, volume tiers, and pricing a list
 // of line items. Pure arithmetic: no I/O, no clock.
 
-import { ROOM_INDEX_SHARDS } from '../../functions/platform/aws/roomMembers';
+import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { METERING, type PriceId, type PriceTable, type Tier } from './prices';
 import type { Design, DesignCost, LineItem } from './types';
 

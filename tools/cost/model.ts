@@ -10,7 +10,7 @@
 /** The fan-out waits no window before a busy room's next batch: the queue hands it out as soon as the last is done. */
 const BUSY_WINDOW_MS = 0;
 
-import { SETTINGS } from '../../functions/platform/settingsSchema';
+import { SETTINGS } from '#platform/settingsSchema';
 import { batchCapacity, coalesce } from './coalescing';
 import { appsyncDesign, type Basis, roomcastDesign, tutorialDesign } from './designs';
 import { shardedReadUnits } from './metering';

@@ -9,7 +9,7 @@
 // opendm, removemember) is that route's cost. A broadcast is priced whole: the REST call (BroadcastApi), the
 // BroadcastFunction that checks the room, marks the send and publishes, then the fan-out.
 
-import { reservationWrites } from '../../functions/domain/fanout/postBudget';
+import { reservationWrites } from '#deliver/postBudget';
 import {
   type Draft,
   expressGbSeconds,
@@ -47,7 +47,7 @@ export function recipients(event: AsIsEvent, roomSize: number): number {
   return event === 'leave' ? Math.max(0, roomSize - 1) : roomSize;
 }
 
-/** The frame each member gets and the bus entry, as functions/domain/identity/presence.ts and broadcast.ts build them. */
+/** The frame each member gets and the bus entry, as functions/core/identity/presence.ts and functions/broadcast/announcing.ts build them. */
 function eventBytes(event: AsIsEvent, textBytes: number) {
   const payload =
     event === 'broadcast'

@@ -2,7 +2,7 @@
 // setting goes into the stack's settings document, which the local Parameter Store serves as AWS does the deployed
 // one (functions/platform/settings.ts reads it); a deploy-time constant changes the local template's
 // Mappings.Deploy.Settings, the stand-in for editing template.yaml and redeploying.
-import { refusal, SETTINGS } from '../../functions/platform/settingsSchema';
+import { refusal, SETTINGS } from '#platform/settingsSchema';
 import { deployConstants } from '../infra/parameters';
 
 export type SettingValues = Readonly<Record<string, string | number>>;

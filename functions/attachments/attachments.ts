@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { BadRequest, NotSubscribed, RateLimited } from '#core/errors';
+import type { QuotaStore } from '#core/limits/quotas';
+import type { Connection } from '#core/ports';
+import { LOBBY } from '#core/protocol';
+import type { Clock } from '#platform/clock';
+import {
+  ATTACHMENT_LIMITS,
+  ATTACHMENT_TYPES,
+  type Attachment,
+  type AttachmentFrame,
+  isAttachmentType,
+  roomOfAttachmentKey,
+  type UploadFrame,
+} from '#protocol';
+
+/**
+ * Image attachments (docs/PROTOCOL.md, "Attachments"; docs/SECURITY.md, "Attachments"): the bytes never pass
+ * through a function. A member of a room asks for an upload; the function checks the type, the size and the
+ * member's uploads per day, and signs a POST policy that binds the key (`rooms/<roomId>/<128 random bits>`), the
+ * Content-Type and the size range, for minutes. A message names uploaded keys of its own room, each read back
+ * (HeadObject) before the message is stored. Members read an attachment by a GET presigned for minutes; the bucket
+ * has no public access at all.
+ */
+
+/** The bucket, as the functions reach it (S3 on AWS). */
+export interface AttachmentBucket {
+  /** A presigned POST for exactly this key and type, `1..maxBytes` bytes, good for `seconds`. */
+  presignUpload(
+    key: string,
+    contentType: string,
+    maxBytes: number,
+    seconds: number,
+  ): Promise<{ url: string; fields: Record<string, string> }>;
+  /** A presigned GET of the key, good for `seconds`. */
+  presignRead(key: string, seconds: number): Promise<string>;
+  /** The stored object's type and size; undefined when there is none (or the caller may not tell). */
+  head(key: string): Promise<{ contentType?: string; size?: number } | undefined>;
+}
+
+export interface AttachDeps {
+  bucket: AttachmentBucket;
+  quota: QuotaStore;
+  /** Uploads one owner may ask for per day; 0 = unlimited. */
+  perDay: number;
+  now: Clock;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The connection's room, refusing the lobby: an attachment belongs to a room's members. */
+function roomOf(connection: Connection): string {
+  if (connection.roomId === LOBBY)
+    throw new BadRequest('Attachments are for rooms: create or join one first.');
+  return connection.roomId;
+}
+
+/** A size in bytes as `attach` states it: a whole number from 1 to the limit. */
+export function parseSize(value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1)
+    throw new BadRequest('"size" must be the image\'s size in bytes, a whole number of 1 or more.');
+  if ((value as number) > ATTACHMENT_LIMITS.maxBytes)
+    throw new BadRequest(
+      `The image is too large: ${value} bytes, at most ${ATTACHMENT_LIMITS.maxBytes} (${ATTACHMENT_LIMITS.maxBytes / 1024 / 1024} MiB).`,
+    );
+  return value as number;
+}
+
+export function parseContentType(value: unknown): (typeof ATTACHMENT_TYPES)[number] {
+  if (!isAttachmentType(value))
+    throw new BadRequest(`"contentType" must be one of ${ATTACHMENT_TYPES.join(', ')}.`);
+  return value;
+}
+
+/**
+ * `attach`: counts the upload against the owner's day (a token bucket of `perDay` refilled over a day, in the
+ * Limits table), then signs a POST for a new key of the caller's room.
+ */
+export async function requestUpload(
+  deps: AttachDeps,
+  connection: Connection,
+  owner: string,
+  request: { contentType: unknown; size: unknown },
+): Promise<UploadFrame> {
+  const roomId = roomOf(connection);
+  const contentType = parseContentType(request.contentType);
+  const size = parseSize(request.size);
+  const nowMs = deps.now().getTime();
+  if (
+    deps.perDay > 0 &&
+    !(await deps.quota.take(`attach#${owner}`, nowMs, DAY_MS / deps.perDay, deps.perDay))
+  )
+    throw new RateLimited(
+      `You can upload ${deps.perDay} images a day; your next one is possible in ${Math.ceil(DAY_MS / deps.perDay / 60_000)} minutes.`,
+    );
+  const key = `rooms/${roomId}/${randomBytes(16).toString('base64url')}`;
+  // The policy binds the key, the type and at most the stated size: S3 refuses a larger file (EntityTooLarge).
+  const { url, fields } = await deps.bucket.presignUpload(
+    key,
+    contentType,
+    size,
+    ATTACHMENT_LIMITS.uploadSeconds,
+  );
+  return {
+    type: 'upload',
+    roomId,
+    key,
+    url,
+    fields,
+    maxBytes: size,
+    expiresAt: new Date(nowMs + ATTACHMENT_LIMITS.uploadSeconds * 1000).toISOString(),
+  };
+}
+
+/** A key of the caller's room, refused as malformed (BAD_REQUEST) or of another room (NOT_SUBSCRIBED). */
+function keyOfRoom(key: unknown, roomId: string): string {
+  const keyRoom = roomOfAttachmentKey(key);
+  if (keyRoom === undefined)
+    throw new BadRequest('"key" must be an attachment key as "attach" gave it (rooms/<room>/<id>).');
+  if (keyRoom !== roomId) throw new NotSubscribed(keyRoom);
+  return key as string;
+}
+
+/** `getattachment`: a GET of an attachment of the caller's room, presigned for minutes. */
+export async function readAttachment(
+  deps: Pick<AttachDeps, 'bucket' | 'now'>,
+  connection: Connection,
+  key: unknown,
+): Promise<AttachmentFrame> {
+  const roomId = roomOf(connection);
+  const checked = keyOfRoom(key, roomId);
+  const url = await deps.bucket.presignRead(checked, ATTACHMENT_LIMITS.readSeconds);
+  return {
+    type: 'attachment',
+    roomId,
+    key: checked,
+    url,
+    expiresAt: new Date(deps.now().getTime() + ATTACHMENT_LIMITS.readSeconds * 1000).toISOString(),
+  };
+}
+
+const dimension = (value: unknown, name: string): number | undefined => {
+  if (value === undefined) return undefined;
+  if (
+    !Number.isSafeInteger(value) ||
+    (value as number) < 1 ||
+    (value as number) > ATTACHMENT_LIMITS.maxDimension
+  )
+    throw new BadRequest(
+      `"${name}" of an attachment must be a whole number from 1 to ${ATTACHMENT_LIMITS.maxDimension}.`,
+    );
+  return value as number;
+};
+
+/** `sendmessage`'s `attachments` as stated: their shape only (checkAttachments reads them against the bucket). */
+export function parseAttachments(value: unknown): Attachment[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.length > ATTACHMENT_LIMITS.perMessage)
+    throw new BadRequest(
+      `"attachments" must be a list of 1 to ${ATTACHMENT_LIMITS.perMessage} uploaded images.`,
+    );
+  const keys = new Set<string>();
+  return value.map((raw) => {
+    if (typeof raw !== 'object' || raw === null)
+      throw new BadRequest('Each attachment must be an object: {key, contentType, size}.');
+    const { key, contentType, size, width, height } = raw as Record<string, unknown>;
+    if (roomOfAttachmentKey(key) === undefined)
+      throw new BadRequest('"key" must be an attachment key as "attach" gave it (rooms/<room>/<id>).');
+    if (keys.has(key as string)) throw new BadRequest('An attachment is named twice.');
+    keys.add(key as string);
+    const w = dimension(width, 'width');
+    const h = dimension(height, 'height');
+    return {
+      key: key as string,
+      contentType: parseContentType(contentType),
+      size: parseSize(size),
+      ...(w !== undefined && { width: w }),
+      ...(h !== undefined && { height: h }),
+    };
+  });
+}
+
+/**
+ * Before a message carrying attachments is stored: each key is of the sender's room, and is stored in the bucket
+ * with the stated type and size (one HeadObject each, in parallel, beside the send's other reads). Nothing else
+ * is read for a message without attachments.
+ */
+export async function checkAttachments(
+  bucket: Pick<AttachmentBucket, 'head'>,
+  roomId: string,
+  attachments: Attachment[],
+): Promise<void> {
+  if (roomId === LOBBY) throw new BadRequest('Attachments are for rooms: create or join one first.');
+  for (const attachment of attachments) keyOfRoom(attachment.key, roomId);
+  const stored = await Promise.all(attachments.map((a) => bucket.head(a.key)));
+  attachments.forEach((attachment, i) => {
+    const found = stored[i];
+    if (!found)
+      throw new BadRequest(
+        `Attachment ${attachment.key} was not uploaded (or has expired): upload it again.`,
+      );
+    if (found.contentType !== attachment.contentType || found.size !== attachment.size)
+      throw new BadRequest(
+        `Attachment ${attachment.key} is stored as ${found.contentType}, ${found.size} bytes, not as the message says.`,
+      );
+  });
+}

@@ -1,0 +1,242 @@
+import type { Clock } from '#platform/clock';
+
+/**
+ * The ports every feature shares: connections, rooms, chat events and posts to connections. A feature's own stores
+ * are declared in its folder's `ports.ts` (messages/ports.ts: messages, sends, changes; rooms/ports.ts: the join's
+ * entry), each beside its DynamoDB adapter. The adapters (`core/aws/`, and the `dynamo*.ts` of each feature) implement
+ * them; the local cloud runs those same adapters against its own endpoints, and the rules can be tested with fakes.
+ */
+/** A room a connection follows, and the name it shows there. */
+export interface Subscribed {
+  roomId: string;
+  username: string;
+}
+
+export interface Connection {
+  connectionId: string;
+  roomId: string;
+  /**
+   * The name this member shows in its current room, on every frame that names it (presence, messages, member
+   * lists): the chosen name, or the chosen name numbered ("alice (2)") when another member of the room already
+   * shows it or a confusable one (names.ts). Set when the connection enters a room.
+   */
+  username: string;
+  /** The name the member connected with (NFKC, checked); absent on records made before it was kept. */
+  chosenName?: string;
+  /**
+   * The member's stable, unique identity: `user:` + a hash of the token's (`iss`, `sub`) in the token modes,
+   * `connection:<connectionId>` in AuthMode=none. Never a display name. Absent on records made before it was kept.
+   */
+  userId?: string;
+  /**
+   * Whose `clientMsgId`s this connection's sends are, without sign-in: `resume:` + the client's resume token (kept
+   * across its reconnects), else `connection:<connectionId>` (sending.ts).
+   */
+  sendScope?: string;
+  connectedAt: string;
+  /**
+   * Epoch ms by which its handshake is over: when `$connect`'s invocation ends, plus a second for API Gateway to act
+   * on its answer. Set at `$connect` only; the store turns it into `prunableAfter` (subscriptions.ts).
+   */
+  handshakeEndsAt?: number;
+  /** The send rate limit's token bucket; absent until the first message. */
+  sendBucket?: SendBucket;
+  /** The bucket of reactions, apart from messages (rateLimit.ts, REACTION_RATE). */
+  reactBucket?: SendBucket;
+  /** Set when the guard closes the connection for abuse: its frames still in flight are refused with no more work. */
+  closing?: boolean;
+}
+
+/** Tokens left and when they were counted (epoch ms). */
+export interface SendBucket {
+  tokens: number;
+  at: number;
+}
+
+export interface Member {
+  connectionId: string;
+  username: string;
+}
+
+export interface ConnectionStore {
+  put(connection: Connection): Promise<void>;
+  get(connectionId: string): Promise<Connection | undefined>;
+  /**
+   * Removes the connection and every subscription, and returns what it was, if it existed, with the rooms it
+   * followed (`followed`, each with the name it showed there).
+   */
+  remove(connectionId: string): Promise<(Connection & { followed?: Subscribed[] }) | undefined>;
+  /** The connection's subscription to `roomId` (the name it shows there), read strongly consistent; undefined: none. */
+  subscription(connectionId: string, roomId: string): Promise<Subscribed | undefined>;
+  /** Every room the connection follows (the shown one included), read strongly consistent. */
+  followed(connectionId: string): Promise<Subscribed[]>;
+  /**
+   * Counts `count` more rooms followed, all or none: TooManyRooms when that would take the connection past
+   * LIMITS.subscriptionsMax; false when the connection is gone. A count that did not become a subscription is
+   * given back with `uncountRooms`.
+   */
+  countRooms(connectionId: string, count: number): Promise<boolean>;
+  /** Gives back `count` rooms counted by countRooms that were not followed after all. */
+  uncountRooms(connectionId: string, count: number): Promise<void>;
+  /** Stops following a room the connection does not show; the subscription as it was, undefined when there was none. */
+  unsubscribe(connectionId: string, roomId: string): Promise<Subscribed | undefined>;
+  /**
+   * Shows a room on an existing connection (its `roomId`), following it (TooManyRooms past LIMITS.subscriptionsMax)
+   * and still following the rooms it followed, but the lobby, noting `at` (ISO 8601) as its last activity, with `username` as the
+   * name it shows there (absent: its chosen name again), and returns it as it was before; undefined when it does
+   * not exist.
+   */
+  moveToRoom(
+    connectionId: string,
+    roomId: string,
+    at: string,
+    username?: string,
+  ): Promise<Connection | undefined>;
+  /**
+   * Takes `roomId` from a connection (an owner removing it, or closing the room): the lobby shown instead if it shows
+   * that room, else the room's subscription deleted. Returns it as it was; undefined when it is gone or does not
+   * follow the room.
+   */
+  moveOutOf(connectionId: string, roomId: string, at: string): Promise<Connection | undefined>;
+  /**
+   * Members of a room, up to `limit`, how many there are in all, and whether `connectionId` is among all of them
+   * (not only the listed ones).
+   */
+  listMembers(
+    roomId: string,
+    limit: number,
+    connectionId?: string,
+  ): Promise<{ members: Member[]; count: number; includesConnection: boolean }>;
+  /**
+   * Stores the send bucket only if it is still the one read (`previousAt`, undefined = none yet) and the connection
+   * exists; false when another send changed it first or the connection is gone.
+   */
+  saveSendBucket(
+    connectionId: string,
+    bucket: SendBucket,
+    previousAt: number | undefined,
+    kind?: BucketKind,
+  ): Promise<boolean>;
+}
+
+/** Which of a connection's token buckets: messages (and edits, deletes) or reactions. */
+export type BucketKind = 'send' | 'react';
+
+export interface Room {
+  roomId: string;
+  createdAt: string;
+  createdBy?: string;
+  /** The seq of the last message; 0 before the first. */
+  seq: number;
+  /** The room's 96-bit invite key (guard.ts): a join that carries it takes no guess. Absent on older rooms. */
+  inviteKey?: string;
+  /** A hash of `inviteKey` (core/aws/rooms.ts keyIdOf), written with it: what `myrooms` compares instead of the key. */
+  keyId?: string;
+  /** The creator's `userId` (Connection.userId): the one member who may rotate the key, remove members, close it. */
+  ownerId?: string;
+  /**
+   * When the room ends unless a message comes first (epoch seconds; RoomIdleDays after its last message): DynamoDB's
+   * TTL attribute. TTL deletes late, so the room is treated as gone from this moment whether or not the item is.
+   * Absent on rooms made before rooms expired (and on the lobby, which never does).
+   */
+  ttl?: number;
+  /** When its owner closed it (ISO 8601); a closed room is gone for good. */
+  closedAt?: string;
+  /** Set by the first key rotation: from then on only a join with the current key gets in (never by code alone). */
+  keyRequired?: boolean;
+  /**
+   * Names the owner removed from the room, added in the write that rotated the key: no connection showing one of
+   * them is given a later key, and no one who joins is given one of them (a newcomer is numbered past it).
+   */
+  removedNames?: Set<string>;
+  /**
+   * A direct-message room's two members (their `userId`s, sorted; memberships.ts): only they may enter it, and it
+   * has no owner. `dmNames` holds their display names in the same order ('' while unknown).
+   */
+  dmMembers?: string[];
+  dmNames?: string[];
+}
+
+/** What the owner of a room changes in it. */
+export type OwnerChange =
+  | { kind: 'rotateKey'; inviteKey: string; removedName?: string }
+  | { kind: 'close'; closedAt: string };
+
+export interface RoomStore {
+  /** Creates a room if its id is free; false when the id is taken. */
+  create(room: Room): Promise<boolean>;
+  /** The room as it is now (a strongly consistent read). The lobby has no row until its first message. */
+  get(roomId: string): Promise<Room | undefined>;
+  /**
+   * Applies an owner's change only if `ownerId` owns the room and it has not ended by `nowSeconds` (one conditional
+   * write): a new invite key (which also makes the key required), or closing it (its TTL set to now, so DynamoDB
+   * deletes it), with the name of a removed member added to `removedNames`. Returns the room as the write left it;
+   * undefined when the condition failed, for whatever reason.
+   */
+  changeAsOwner(
+    roomId: string,
+    ownerId: string,
+    nowSeconds: number,
+    change: OwnerChange,
+  ): Promise<Room | undefined>;
+}
+
+/**
+ * A room's life as a send sees it: the seq is taken only if the room has not ended by `nowSeconds`, and the same
+ * write moves its end to `ttl` (the message is activity). Absent for the lobby, which never ends.
+ */
+export interface RoomLife {
+  nowSeconds: number;
+  ttl: number;
+}
+
+/** The chat bus's events: a room's go through the fan-out queue, a broadcast without a room through its own rule. */
+export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast' | 'Seen';
+
+export interface ChatEvent {
+  type: ChatEventType;
+  messageId: string;
+  /** Absent for a broadcast to every connection. */
+  roomId?: string | null;
+  /** A message's seq in its room: the fan-out orders a batch of the room's events by it (functions/deliver/prepare.ts). */
+  seq?: number;
+  /** The serialized frame every recipient gets, serialized once here. */
+  payload: string;
+}
+
+export interface EventPublisher {
+  /** Publishes every event or throws PublishFailed. */
+  publish(events: ChatEvent[]): Promise<void>;
+}
+
+export type PostOutcome = 'delivered' | 'gone' | 'retry' | 'failed';
+
+export interface ConnectionInfo {
+  connectedAt?: string;
+  lastActiveAt?: string;
+  sourceIp?: string;
+  userAgent?: string;
+}
+
+export interface Notifier {
+  post(connectionId: string, payload: string): Promise<PostOutcome>;
+  info(connectionId: string): Promise<ConnectionInfo | undefined>;
+}
+
+/**
+ * Everything a use case may need. Each one asks for only the ports it uses (`Pick<ChatPorts, ...>`), and each
+ * function's entry point wires only those, so a bundle holds only the SDK clients its function calls.
+ */
+export interface ChatPorts {
+  connections: ConnectionStore;
+  rooms: RoomStore;
+  events: EventPublisher;
+  notifier: Notifier;
+  now: Clock;
+}
+
+/** At most `limit` messages per `windowSeconds` per connection, with bursts of up to `limit`. */
+export interface SendRate {
+  limit: number;
+  windowSeconds: number;
+}

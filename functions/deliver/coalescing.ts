@@ -1,0 +1,144 @@
+import { roomFrameOf } from '#messages/changeFrames';
+import type {
+  ChatMessage,
+  MemberChange,
+  MembersChangedFrame,
+  PresenceFrame,
+  SeenByMember,
+  SeenFrame,
+} from '#protocol';
+
+/**
+ * Coalesced delivery of a room's events (docs/DECISIONS.md, "Ordered fan-out"). The fan-out queue hands a room's
+ * events to one execution at a time, up to ten at once (the pipe's batch): the execution posts each member one frame
+ * for the run of messages it holds (a `batch` frame, or the plain `message` frame for one), so a busy room's members
+ * get a post per batch, not per message.
+ */
+
+/** API Gateway's WebSocket frame: a batch never exceeds it (UTF-8 bytes of the JSON text). */
+export const FRAME_LIMIT_BYTES = 32_768;
+
+/** One post to one connection: its serialized frame and the seqs it carries. */
+export interface Frame {
+  payload: string;
+  /** The first seq the frame carries: a member that misses it is owed the messages after `firstSeq - 1`. */
+  firstSeq?: number;
+  lastSeq: number;
+  /** Messages it carries: 0 for a resync frame or an event that is no message (presence, a room's broadcast). */
+  messages: number;
+}
+
+/** One room event's frame as sendmessage serialized it (`messageFrameOf`, `changeFrameOf`) and its seq. */
+export interface SeqPayload {
+  seq: number;
+  payload: string;
+}
+
+const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * The frames that carry a room's serialized message frames (ascending seq): consecutive ones share a `batch` frame
+ * while it stays within FRAME_LIMIT_BYTES; a batch is never made of one message (that goes as its own frame, so a
+ * message too long to share a frame goes alone).
+ */
+export function batchFrames(roomId: string, messages: readonly SeqPayload[]): Frame[] {
+  const head = JSON.stringify({ type: 'batch', roomId, messages: [] }).slice(0, -2);
+  const overhead = utf8(head) + 2;
+  const frames: Frame[] = [];
+  let pending: SeqPayload[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    const first = pending[0];
+    const last = pending[pending.length - 1];
+    if (!first || !last) return;
+    const payload =
+      pending.length === 1 ? last.payload : `${head}${pending.map((m) => m.payload).join(',')}]}`;
+    frames.push({ payload, firstSeq: first.seq, lastSeq: last.seq, messages: pending.length });
+    pending = [];
+    pendingBytes = 0;
+  };
+  for (const message of messages) {
+    const bytes = utf8(message.payload);
+    // A batch of the pending messages and this one: the overhead, every message and a comma between each two.
+    if (pending.length > 0 && overhead + pendingBytes + pending.length + bytes > FRAME_LIMIT_BYTES) flush();
+    pending.push(message);
+    pendingBytes += bytes;
+  }
+  flush();
+  return frames;
+}
+
+/** The frames of stored messages (or changes), as batchFrames builds them from their room frames. */
+export function framesOf(roomId: string, messages: readonly ChatMessage[]): Frame[] {
+  return batchFrames(
+    roomId,
+    messages.map((m) => ({ seq: m.seq, payload: JSON.stringify(roomFrameOf(m)) })),
+  );
+}
+
+/** The frame that tells a member to fetch the room's messages after `afterSeq` from history. */
+export const resyncFrame = (roomId: string, afterSeq: number): Frame => ({
+  payload: JSON.stringify({ type: 'resync', roomId, afterSeq }),
+  lastSeq: afterSeq,
+  messages: 0,
+});
+
+/**
+ * A room's state events of one fan-out cycle (the queue's batch), each member getting one frame per kind however many
+ * came: presence changes (a join wave of k members costs each member one post, not k) and read positions ("seen by").
+ * `frames` are the room's frames as Prepare ordered them; what is returned holds the same message frames in the same
+ * order, and:
+ * - the presence frames as one `memberschanged` frame, in the first one's place, its changes in the queue's order (a
+ *   join still comes before the joiner's first message); a lone one stays a `presence` frame;
+ * - the `seen` frames as one, each member once at its furthest position, after the cycle's messages (the positions
+ *   name seqs the member may be about to get in this very cycle).
+ * A cycle holds at most ten events (the pipe's batch), so neither frame comes near FRAME_LIMIT_BYTES.
+ */
+export function coalesceRoomState(roomId: string, frames: readonly Frame[]): Frame[] {
+  const out: Frame[] = [];
+  const changes: MemberChange[] = [];
+  let presenceAt = -1;
+  const seen = new Map<string, SeenByMember>();
+  for (const frame of frames) {
+    const state = stateOf(frame);
+    if (state?.type === 'presence') {
+      if (presenceAt < 0) {
+        presenceAt = out.length;
+        out.push(frame);
+      }
+      changes.push({ event: state.event, username: state.username });
+    } else if (state?.type === 'seen') {
+      for (const member of state.members) {
+        const key = member.userId ?? `name:${member.username}`;
+        const known = seen.get(key);
+        if (!known || member.lastReadSeq > known.lastReadSeq) seen.set(key, member);
+      }
+    } else out.push(frame);
+  }
+  if (changes.length > 1) {
+    const merged: MembersChangedFrame = { type: 'memberschanged', roomId, changes };
+    out[presenceAt] = stateFrame(JSON.stringify(merged));
+  }
+  if (seen.size > 0) {
+    const merged: SeenFrame = { type: 'seen', roomId, members: [...seen.values()] };
+    out.push(stateFrame(JSON.stringify(merged)));
+  }
+  return out;
+}
+
+const stateFrame = (payload: string): Frame => ({ payload, lastSeq: 0, messages: 0 });
+
+/** A presence or seen frame's content; undefined for any other frame (messages are never parsed here). */
+function stateOf(frame: Frame): PresenceFrame | SeenFrame | undefined {
+  if (frame.messages > 0) return undefined;
+  if (!frame.payload.startsWith('{"type":"presence"') && !frame.payload.startsWith('{"type":"seen"'))
+    return undefined;
+  try {
+    const parsed = JSON.parse(frame.payload) as PresenceFrame | SeenFrame;
+    if (parsed.type === 'presence' && typeof parsed.username === 'string') return parsed;
+    if (parsed.type === 'seen' && Array.isArray(parsed.members)) return parsed;
+  } catch {
+    // Not JSON: posted as it came.
+  }
+  return undefined;
+}

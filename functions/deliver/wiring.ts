@@ -1,0 +1,21 @@
+import { documentClient } from '#platform/aws/clients';
+import { config, requireEnv } from '#platform/config';
+import { DynamoCursorStore } from './dynamoCursor';
+import { DynamoFanoutStore } from './dynamoFanout';
+
+/** The deliver feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
+/** The fan-out's posting budget (limits) and the members' resync notes (connections). */
+export const fanoutStore = () =>
+  new DynamoFanoutStore(documentClient(), {
+    subscriptions: config.subscriptions().table,
+    limits: requireEnv('LIMITS_TABLE'),
+    resyncIndex: requireEnv('RESYNC_INDEX'),
+  });
+
+/** The rooms' fan-out cursors (limits) and their stored events (messages): Prepare's read-ahead. */
+export const cursorStore = () =>
+  new DynamoCursorStore(
+    documentClient(),
+    { limits: requireEnv('LIMITS_TABLE'), messages: config.messagesTable() },
+    config.messageRetentionDays() * 86400,
+  );

@@ -1,0 +1,447 @@
+import { randomUUID } from 'node:crypto';
+import { Busy, RoomClosed, RoomNotFound } from '#core/errors';
+import { requireConnection } from '#core/identity/connections';
+import { takeSendToken } from '#core/limits/rateLimit';
+import { LOBBY } from '#core/protocol';
+import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
+import { logger } from '#platform/powertools';
+import { type ChangedFrame, REACTION_RATE } from '#protocol';
+import { catchUp, orBusy, publishStored, sendRecordOf, takeRoomSeq, takesPublishing } from './appending';
+import { MessageNotFound } from './changeErrors';
+import {
+  changeFrameOf,
+  isStoredChange,
+  memberKey,
+  messageFrameOf,
+  type StoredChange,
+  type StoredMessage,
+  senderOf,
+} from './changeFrames';
+import {
+  type ChangeRequest,
+  type Changer,
+  kindsLimit,
+  memberLimit,
+  type Plan,
+  planChange,
+  totalLimit,
+} from './changePlanning';
+import { isGapMarker } from './gaps';
+import type {
+  ChangeStore,
+  MessagePorts,
+  PlannedChange,
+  ReactionState,
+  ReactionStore,
+  SendRecord,
+  SendSettings,
+  TargetUpdate,
+} from './ports';
+
+/**
+ * Changing a message (edit, delete, reaction): the change is a room event under a seq taken from the room's counter
+ * as a send takes one, and published through the same fan-out, so it reaches members in seq order, coalesced in a
+ * busy room, and `history` gives it to one who was away. With a clientMsgId a retry gets the first reply. An edit or
+ * a delete is stored in one transaction with the message's new state (the room's item is not in it)
+ * (docs/RELIABILITY.md, "The send path"); a reaction is kept in the Reactions table instead (storeReaction), so that
+ * many members react to one message at once.
+ */
+
+export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> &
+  SendSettings & { changes: ChangeStore; reactions: ReactionStore; editWindowMinutes: number };
+
+export interface ChangeInput {
+  connectionId: string;
+  /** The seq of the message to change. */
+  seq: number;
+  request: ChangeRequest;
+  clientMsgId?: string;
+  signal?: AbortSignal;
+  admitLobbyPost?: () => Promise<void>;
+  /** When this invocation ends (epoch ms): the send record's publishUntil. */
+  deadline?: number;
+}
+
+/** What a member whose change is stored but not yet on the bus can do about it. */
+const STORED_NOT_SENT =
+  'The change was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
+
+/** One change as read: who asks, in which room, when, and the attempt's id (the publisher its record names). */
+interface Change {
+  input: ChangeInput;
+  roomId: string;
+  changer: Changer;
+  sendKey: string | undefined;
+  attempt: string;
+  now: Date;
+}
+
+/** What the transaction is held to: the message as last read. */
+interface Read {
+  message: StoredMessage | undefined;
+}
+
+/** A change the rules let through, with the message they were applied to. */
+interface Planned {
+  message: StoredMessage;
+  plan: Extract<Plan, { kind: 'change' }>;
+}
+
+export async function changeMessage(deps: ChangeDeps, input: ChangeInput): Promise<ChangedFrame> {
+  const { change, read } = await readChange(deps, input);
+  return input.request.kind === 'react' ? storeReaction(deps, change, read) : storeChange(deps, change, read);
+}
+
+/** Reads the connection, then the room and the message at once (taking a send token); refuses a room gone or ended. */
+async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ change: Change; read: Read }> {
+  const connection = await requireConnection(deps, input.connectionId);
+  const { roomId } = connection;
+  if (roomId === LOBBY) await input.admitLobbyPost?.();
+  const sender = senderOf(connection);
+  const attempt = randomUUID();
+  const now = deps.now();
+  const key = memberKey(roomId, sender);
+  const reacting = input.request.kind === 'react';
+  const [room, item, , reactions] = await Promise.all([
+    deps.rooms.get(roomId),
+    deps.changes.item(roomId, input.seq),
+    reacting
+      ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
+      : deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
+    reacting ? deps.reactions.state({ roomId, seq: input.seq }, key) : undefined,
+  ]);
+  if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
+  const end = room && roomId !== LOBBY ? roomEnd(room, now) : undefined;
+  if (end) throw new RoomClosed(roomId, end);
+  const change: Change = {
+    input,
+    roomId,
+    changer: { connection, key, room },
+    sendKey: input.clientMsgId ? `${roomId}#${sender}#${input.clientMsgId}` : undefined,
+    attempt,
+    now,
+  };
+  const message = asMessage(item, now);
+  return {
+    change,
+    read: { message: message && reactions ? { ...message, reactionState: reactions } : message },
+  };
+}
+
+/**
+ * Tries one change may make: each lost compare-and-set on the message (another change to it came first) means that
+ * change was stored, so the message progresses; with k changes racing on one message the last loses k - 1 times. A
+ * transaction conflict (another transaction holds one of the message's items) is tried a few times after a pause.
+ */
+const MAX_TRIES = 50;
+const MAX_CONFLICTS = 6;
+
+/**
+ * Plans the change on the message as read and stores it under a seq taken from the room's counter (appending.ts):
+ * the seq is taken once the rules let the change through, and kept across the message's compare-and-set races (the
+ * message read again) and transaction conflicts (after a pause). A seq taken and then not used (the change turned
+ * out refused or already made, a retry of a recorded change, out of tries) is marked as a gap at once.
+ */
+async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promise<ChangedFrame> {
+  const { roomId } = change;
+  const liveTarget = () => liveMessage(deps.changes, roomId, change.input.seq, change.now);
+  const nowSeconds = epochSeconds(change.now);
+  const expiresAt = nowSeconds + deps.messageRetentionDays * 86400;
+  const life = roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) };
+  let seq: number | undefined;
+  let conflicts = 0;
+  const unused = async () => {
+    if (seq !== undefined) await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
+    seq = undefined;
+  };
+  try {
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      const planned = await planOrAnswer(deps, change, read.message);
+      if (!('plan' in planned)) {
+        await unused();
+        return planned;
+      }
+      if (seq === undefined) {
+        if (change.input.signal?.aborted) throw new Busy();
+        seq = await takeRoomSeq(deps, roomId, change.now, life, expiresAt);
+      }
+      const event = eventOf(change, seq, planned.plan);
+      const outcome = await orBusy(deps.changes.apply(writeOf(change, event, expiresAt, planned)), roomId);
+      switch (outcome.kind) {
+        case 'stored':
+          seq = undefined;
+          // Past its publishing time (the record's publishUntil) a retry may have taken publishing over: publishing
+          // as well would put the seq in two fan-out batches (as sending.ts).
+          if (!change.sendKey || deps.now().getTime() <= publishUntilOf(change))
+            await publish(deps, change, event);
+          return reply(change, applied(planned.message, event, planned.plan.update), event.seq);
+        case 'sentBefore':
+          await unused();
+          return answerRecorded(deps, change, outcome.record);
+        case 'seqOccupied':
+          // The seq holds an older event (not a gap): the counter moves past the stored events, and a new seq is taken.
+          seq = undefined;
+          await catchUp(deps, roomId);
+          break;
+        case 'targetChanged':
+          read.message = await liveTarget();
+          break;
+        case 'conflict':
+          if (++conflicts > MAX_CONFLICTS) {
+            logger.warn('answered busy: the message stayed held by other transactions', {
+              roomId,
+              conflicts,
+            });
+            throw new Busy('transaction-conflicts');
+          }
+          await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * conflicts));
+          read.message = await liveTarget();
+      }
+    }
+    throw new Busy('transaction-conflicts');
+  } catch (error) {
+    await unused().catch((cause: unknown) =>
+      logger.warn('a seq taken for a change was not marked a gap', { roomId, seq, cause }),
+    );
+    throw error;
+  }
+}
+
+/**
+ * A reaction, written so that many members can react to one message at once: no write touches the message's item
+ * or another member's, and none is a transaction (messages/dynamoReactions.ts). In this order:
+ * 1. the member's own item (`give` / `takeBack`): idempotent, so a repeat or a retry changes nothing;
+ * 2. the message's summary (`count`: ADD, under the caps);
+ * 3. the seq, taken from the room's counter only now;
+ * 4. `mark`: the summary's lastSeq moves up to that seq, returning the counts.
+ * Every reaction counted before a seq was taken is in the counts `mark` returns for it (its count went in before its
+ * own seq, which is below this one, was taken), so the event with the highest seq of a reaction carries its final
+ * count, and a message read with `changeSeq` = lastSeq holds the effect of every reaction event up to it: a client
+ * applying events above `changeSeq` with their counts (client/messages.ts) ends at the right count.
+ * Then the event is stored (with the send record) and published as any change. A seq taken and not stored is a gap.
+ */
+async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Promise<ChangedFrame> {
+  const { roomId, input } = change;
+  const request = input.request as Extract<ChangeRequest, { kind: 'react' }>;
+  const planned = await planOrAnswer(deps, change, read.message);
+  if (!('plan' in planned)) return planned;
+  const { message, plan } = planned;
+  const target = { roomId, seq: message.seq };
+  const key = change.changer.key;
+  const nowSeconds = epochSeconds(change.now);
+  const expiresAt = nowSeconds + deps.messageRetentionDays * 86400;
+  // A reaction's items go when their message goes.
+  const ttl = message.ttl ?? expiresAt;
+  // `history` reads the reactions of messages that have some (rooms.ts framesFor): the first one flags the message.
+  if (!message.reacted) await orBusy(deps.changes.flagReacted(roomId, message.seq), roomId);
+  const given = request.remove
+    ? (await deps.reactions.takeBack(target, key, request.reaction))
+      ? 'given'
+      : 'already'
+    : await deps.reactions.give(target, key, request.reaction, ttl);
+  if (given === 'memberLimit') throw memberLimit();
+  // Given (or taken back) by a racing attempt of the same member: its reply, as planOrAnswer answers a repeat.
+  if (given === 'already') return answerAsIs(deps, change);
+  const counted = await deps.reactions.count(target, request.reaction, request.remove ? -1 : 1, ttl);
+  if (counted !== 'counted') {
+    // Another member's reaction took the message to a cap since it was read: the member's item is taken back.
+    await deps.reactions.takeBack(target, key, request.reaction);
+    throw counted === 'kindsLimit' ? kindsLimit() : totalLimit();
+  }
+  const mine = request.remove
+    ? (message.reactionState?.given ?? []).filter((r) => r !== request.reaction)
+    : [...(message.reactionState?.given ?? []), request.reaction];
+  const life = roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) };
+  let seq: number | undefined;
+  let conflicts = 0;
+  try {
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      if (seq === undefined) {
+        if (input.signal?.aborted) throw new Busy();
+        seq = await takeRoomSeq(deps, roomId, change.now, life, expiresAt);
+      }
+      const summary = await orBusy(deps.reactions.mark(target, seq), roomId);
+      const event = eventOf(change, seq, {
+        ...plan,
+        event: { ...plan.event, count: summary.counts[request.reaction] ?? 0 },
+      });
+      const outcome = await orBusy(deps.changes.apply(writeOf(change, event, expiresAt, planned)), roomId);
+      if (outcome.kind === 'stored') {
+        seq = undefined;
+        if (!change.sendKey || deps.now().getTime() <= publishUntilOf(change))
+          await publish(deps, change, event);
+        const reactionState: ReactionState = { summary, given: mine };
+        return reply(change, { ...message, reactionState }, event.seq);
+      }
+      if (outcome.kind === 'sentBefore') {
+        await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
+        seq = undefined;
+        return answerRecorded(deps, change, outcome.record);
+      }
+      if (outcome.kind === 'seqOccupied') {
+        seq = undefined;
+        await catchUp(deps, roomId);
+      } else if (++conflicts > MAX_CONFLICTS) throw new Busy('transaction-conflicts');
+      else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * conflicts));
+    }
+    throw new Busy('transaction-conflicts');
+  } catch (error) {
+    // The reaction stays given and counted (a retry finds it so); only its event is missing, and the seq is a gap.
+    if (seq !== undefined)
+      await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId).catch((cause: unknown) =>
+        logger.warn('a seq taken for a reaction was not marked a gap', { roomId, seq, cause }),
+      );
+    throw error;
+  }
+}
+
+/** The reply to a change that finds the message already as asked: its first reply if recorded, else the message. */
+async function answerAsIs(deps: ChangeDeps, change: Change): Promise<ChangedFrame> {
+  const record = change.sendKey ? await deps.changes.record(change.sendKey) : undefined;
+  if (record) return answerRecorded(deps, change, record);
+  const message = await liveMessage(deps.changes, change.roomId, change.input.seq, change.now);
+  if (!message) throw new MessageNotFound(`There is no message ${change.input.seq} in this room.`);
+  return reply(change, await withReactions(deps, change, message));
+}
+
+/**
+ * The rules applied to the message as read (planning.ts), or the reply when there is nothing to store: the message
+ * is already as asked, or a retry whose first attempt changed it finds it changed (its first reply, not a refusal).
+ */
+async function planOrAnswer(
+  deps: ChangeDeps,
+  change: Change,
+  message: StoredMessage | undefined,
+): Promise<Planned | ChangedFrame> {
+  const { input, sendKey } = change;
+  let plan: Plan;
+  try {
+    if (!message) throw new MessageNotFound(`There is no message ${input.seq} in this room.`);
+    plan = planChange(
+      message,
+      input.request,
+      change.changer,
+      change.now,
+      deps.editWindowMinutes * 60_000,
+      message.reactionState,
+    );
+  } catch (refusal) {
+    const record = sendKey ? await deps.changes.record(sendKey) : undefined;
+    if (record) return answerRecorded(deps, change, record);
+    throw refusal;
+  }
+  if (plan.kind === 'change') return { message, plan };
+  const record = sendKey ? await deps.changes.record(sendKey) : undefined;
+  return record ? answerRecorded(deps, change, record) : reply(change, message);
+}
+
+/** The change as a room event under the seq it took. */
+function eventOf(change: Change, seq: number, plan: Planned['plan']): StoredChange {
+  const { request } = change.input;
+  return {
+    change: request.kind === 'edit' ? 'edited' : request.kind === 'delete' ? 'deleted' : 'reaction',
+    roomId: change.roomId,
+    seq,
+    messageId: randomUUID(),
+    username: change.changer.connection.username,
+    sentAt: change.now.toISOString(),
+    targetSeq: change.input.seq,
+    ...plan.event,
+  };
+}
+
+/** The transaction's write: held to the message's changeSeq as read. */
+function writeOf(
+  change: Change,
+  event: StoredChange,
+  expiresAt: number,
+  { message, plan }: Planned,
+): PlannedChange {
+  return {
+    event,
+    expiresAt,
+    readChangeSeq: message.changeSeq,
+    update: plan.update,
+    record: change.sendKey
+      ? sendRecordOf(change.sendKey, change.attempt, change.now, change.input.deadline)
+      : undefined,
+  };
+}
+
+/** Until when this attempt publishes what it stores: the record it writes says the same (sendRecordOf). */
+const publishUntilOf = (change: Change) =>
+  sendRecordOf(change.sendKey ?? '', change.attempt, change.now, change.input.deadline).publishUntil;
+
+function reply(change: Change, message: StoredMessage, seq?: number): ChangedFrame {
+  const { roomId, input } = change;
+  return {
+    type: 'changed',
+    roomId,
+    ...(seq !== undefined && { seq }),
+    ...(input.clientMsgId && { clientMsgId: input.clientMsgId }),
+    message: messageFrameOf(message),
+  };
+}
+
+/** A clientMsgId's first change, answered again: its reply, published if its first attempt could not. */
+async function answerRecorded(deps: ChangeDeps, change: Change, record: SendRecord): Promise<ChangedFrame> {
+  const { roomId, input, sendKey } = change;
+  const [message, event] = await Promise.all([
+    liveMessage(deps.changes, roomId, input.seq, change.now),
+    deps.changes.item(roomId, record.seq),
+  ]);
+  if (event && isStoredChange(event) && sendKey)
+    if (await takesPublishing(deps, record, change.attempt, input.deadline))
+      await publish(deps, change, event);
+  if (!message) throw new MessageNotFound(`There is no message ${input.seq} in this room.`);
+  return reply(change, await withReactions(deps, change, message), record.seq);
+}
+
+/** For a reaction's reply: the message with its reactions as the member sees them now. */
+async function withReactions(
+  deps: ChangeDeps,
+  change: Change,
+  message: StoredMessage,
+): Promise<StoredMessage> {
+  if (change.input.request.kind !== 'react') return message;
+  const target = { roomId: change.roomId, seq: change.input.seq };
+  return { ...message, reactionState: await deps.reactions.state(target, change.changer.key) };
+}
+
+/** The item as a live message: not a change nor a gap, and not past its TTL (which DynamoDB applies late). */
+function asMessage(item: StoredMessage | StoredChange | undefined, now: Date): StoredMessage | undefined {
+  // A gap marker (gaps.ts) holds no message either.
+  if (!item || isStoredChange(item) || isGapMarker(item)) return undefined;
+  if (item.ttl !== undefined && item.ttl <= epochSeconds(now)) return undefined;
+  return item;
+}
+
+async function liveMessage(changes: ChangeStore, roomId: string, seq: number, now: Date) {
+  return asMessage(await changes.item(roomId, seq), now);
+}
+
+/** The message as the stored change left it, for the reply. */
+function applied(message: StoredMessage, event: StoredChange, update: TargetUpdate): StoredMessage {
+  const next: StoredMessage = { ...message, changeSeq: event.seq };
+  if (update.kind === 'edit') Object.assign(next, { text: update.text, editedAt: update.editedAt });
+  else if (update.kind === 'delete') {
+    next.deleted = update.by;
+    next.text = '';
+    delete next.reactionState;
+    delete next.editedAt;
+  }
+  return next;
+}
+
+/** Publishes the change as a room event; on failure hands publishing back so a retry with its clientMsgId does it. */
+function publish(deps: ChangeDeps, change: Change, event: StoredChange): Promise<void> {
+  const { messageId, roomId, seq } = event;
+  const { sendKey, attempt } = change;
+  const payload = JSON.stringify(changeFrameOf(event));
+  return publishStored(
+    deps,
+    { messageId, roomId, seq, payload, sendKey, attempt },
+    'change',
+    STORED_NOT_SENT,
+  );
+}

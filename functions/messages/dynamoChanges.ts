@@ -1,0 +1,144 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unlessRefused } from '#platform/aws/conditions';
+import type { StoredChange, StoredMessage } from './changeFrames';
+import type { ChangeOutcome, ChangeStore, PlannedChange, SendRecord, TargetUpdate } from './ports';
+import {
+  asRecord,
+  cancellationReasons,
+  conditionFailed,
+  putEvent,
+  putRecord,
+  recordFound,
+  type SendTables,
+} from './roomEvents';
+
+/** The write of the message's item that a change makes: its new state, only if no other change came first. */
+function targetWrite(update: TargetUpdate, event: StoredChange, readChangeSeq: number | undefined) {
+  const names: Record<string, string> = { '#seq': 'seq' };
+  const values: Record<string, unknown> = { ':change': event.seq };
+  let set = 'changeSeq = :change';
+  let remove = '';
+  if (update.kind === 'edit') {
+    set += ', #text = :text, editedAt = :at, editSeqs = list_append(if_not_exists(editSeqs, :none), :edit)';
+    Object.assign(names, { '#text': 'text' });
+    Object.assign(values, {
+      ':text': update.text,
+      ':at': update.editedAt,
+      ':none': [],
+      ':edit': [event.seq],
+    });
+  } else if (update.kind === 'delete') {
+    set += ', deleted = :by';
+    remove = ' REMOVE #text, editedAt';
+    Object.assign(names, { '#text': 'text' });
+    values[':by'] = update.by;
+  }
+  if (readChangeSeq !== undefined) values[':read'] = readChangeSeq;
+  return {
+    UpdateExpression: `SET ${set}${remove}`,
+    // The message exists (not deleted by its TTL), is as it was read, and a delete has not come first.
+    ConditionExpression: `attribute_exists(#seq) AND attribute_not_exists(deleted) AND ${
+      readChangeSeq === undefined ? 'attribute_not_exists(changeSeq)' : 'changeSeq = :read'
+    }`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * The changes' one transaction, over the message's own items: the event under the seq it took (as a send takes one),
+ * the message, the edits a delete scrubs, the send record. The room's item is not in it: changes never hold up sends.
+ */
+export class DynamoChangeStore implements ChangeStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: SendTables,
+  ) {}
+
+  async item(roomId: string, seq: number): Promise<StoredMessage | StoredChange | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tables.messages, Key: { roomId, seq }, ConsistentRead: true }),
+    );
+    return Item as StoredMessage | StoredChange | undefined;
+  }
+
+  async record(sendKey: string): Promise<SendRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tables.sends, Key: { sendKey }, ConsistentRead: true }),
+    );
+    return Item ? asRecord(Item) : undefined;
+  }
+
+  async flagReacted(roomId: string, seq: number): Promise<void> {
+    await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.messages,
+          Key: { roomId, seq },
+          UpdateExpression: 'SET reacted = :true',
+          ConditionExpression: 'attribute_exists(#seq) AND attribute_not_exists(reacted)',
+          ExpressionAttributeNames: { '#seq': 'seq' },
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      ),
+    );
+  }
+
+  async apply(change: PlannedChange): Promise<ChangeOutcome> {
+    const { event, record, update } = change;
+    const { roomId } = event;
+    const scrubs = update.kind === 'delete' ? update.scrub : [];
+    // A reaction's state is in the Reactions table: its transaction holds only the event and the send record.
+    const target =
+      update.kind === 'react'
+        ? []
+        : [
+            {
+              Update: {
+                TableName: this.tables.messages,
+                Key: { roomId, seq: event.targetSeq },
+                ...targetWrite(update, event, change.readChangeSeq),
+              },
+            },
+          ];
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: putEvent(this.tables, event, change.expiresAt) },
+            ...target,
+            // A delete leaves no copy of the text: each earlier edit event loses its text in the same write.
+            ...scrubs.map((editSeq) => ({
+              Update: {
+                TableName: this.tables.messages,
+                Key: { roomId, seq: editSeq },
+                UpdateExpression: 'SET scrubbed = :true REMOVE #text',
+                ConditionExpression: 'attribute_exists(#seq)',
+                ExpressionAttributeNames: { '#text': 'text', '#seq': 'seq' },
+                ExpressionAttributeValues: { ':true': true },
+              },
+            })),
+            ...(record ? [{ Put: putRecord(this.tables, event, record) }] : []),
+          ],
+        }),
+      );
+      return { kind: 'stored' };
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      const [put] = reasons;
+      const targets = reasons.slice(1, record ? -1 : undefined);
+      const sentBefore = recordFound(record ? reasons.at(-1) : undefined);
+      if (sentBefore) return { kind: 'sentBefore', record: sentBefore };
+      if (reasons.some((reason) => reason.Code === 'TransactionConflict')) return { kind: 'conflict' };
+      if (conditionFailed(put)) return { kind: 'seqOccupied' };
+      // The message changed, or an edit event to scrub is gone (its TTL): read the message again.
+      if (targets.some(conditionFailed)) return { kind: 'targetChanged' };
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { RoomLife } from '#core/ports';
+import type { ChatMessage } from '#core/protocol';
+import { applied, isConditionFailure } from '#platform/aws/conditions';
+import { retryingConflicts } from '#platform/aws/conflicts';
+import { toMessage } from './dynamoMessages';
+import type { NewSendRecord, SendRecord, SendStore, SeqTaken } from './ports';
+import {
+  asRecord,
+  putEvent,
+  putGap,
+  putRecord,
+  type SendTables,
+  seqRefusal,
+  takeSeqUpdate,
+} from './roomEvents';
+
+/** The item a refused conditional write returned (`ALL_OLD`), which the document client leaves in DynamoDB's form. */
+function itemOf(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+  return item ? unmarshall(item) : undefined;
+}
+
+/**
+ * The DynamoDB adapter of SendStore: the room's seq taken by an atomic counter, then the send record and the message
+ * each put if absent, and the record's publishing claim taken and released. No transaction: senders of one room never
+ * meet each other (docs/RELIABILITY.md, "The send path").
+ */
+export class DynamoSendStore implements SendStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: SendTables,
+  ) {}
+
+  async takeSeq(roomId: string, at: number, life?: RoomLife): Promise<SeqTaken> {
+    try {
+      // A join holds the room's item in a transaction for a moment (its key check): wait it out.
+      const { Attributes } = await retryingConflicts(() =>
+        this.db.send(new UpdateCommand(takeSeqUpdate(this.tables, roomId, at, life))),
+      );
+      return { kind: 'taken', seq: Number(Attributes?.seq) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return seqRefusal(itemOf(error));
+    }
+  }
+
+  async raiseSeq(roomId: string, seq: number): Promise<void> {
+    await applied(
+      retryingConflicts(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tables.rooms,
+            Key: { roomId },
+            UpdateExpression: 'SET seq = :seq, deliveredSeq = if_not_exists(deliveredSeq, :seq)',
+            ConditionExpression: 'attribute_exists(roomId) AND seq < :seq',
+            ExpressionAttributeValues: { ':seq': seq },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async newestSeq(roomId: string): Promise<number> {
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.messages,
+        KeyConditionExpression: 'roomId = :room',
+        ExpressionAttributeValues: { ':room': roomId },
+        ProjectionExpression: 'seq',
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    return Number(Items?.[0]?.seq ?? 0);
+  }
+
+  async recorded(sendKey: string): Promise<SendRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tables.sends, Key: { sendKey }, ConsistentRead: true }),
+    );
+    return Item ? asRecord(Item) : undefined;
+  }
+
+  async record(
+    event: { seq: number; messageId: string; sentAt: string },
+    record: NewSendRecord,
+  ): Promise<SendRecord | undefined> {
+    try {
+      await retryingConflicts(() => this.db.send(new PutCommand(putRecord(this.tables, event, record))));
+      return undefined;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = itemOf(error);
+      if (item) return asRecord(item);
+      // Refused without the item (it expired between the condition and the answer): read what is there.
+      const found = await this.recorded(record.sendKey);
+      if (!found) throw error;
+      return found;
+    }
+  }
+
+  async moveRecord(sendKey: string, publisher: string, from: number, to: number): Promise<boolean> {
+    return applied(
+      retryingConflicts(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tables.sends,
+            Key: { sendKey },
+            UpdateExpression: 'SET seq = :to',
+            ConditionExpression: 'publisher = :me AND seq = :from',
+            ExpressionAttributeValues: { ':me': publisher, ':from': from, ':to': to },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async put(message: ChatMessage, expiresAt: number): Promise<boolean> {
+    return applied(
+      retryingConflicts(() => this.db.send(new PutCommand(putEvent(this.tables, message, expiresAt)))),
+    );
+  }
+
+  async markGap(roomId: string, seq: number, expiresAt: number): Promise<void> {
+    await applied(
+      retryingConflicts(() => this.db.send(new PutCommand(putGap(this.tables, roomId, seq, expiresAt)))),
+    );
+  }
+
+  async message(roomId: string, seq: number): Promise<ChatMessage | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tables.messages, Key: { roomId, seq }, ConsistentRead: true }),
+    );
+    return Item && Item.gap !== true ? toMessage(Item) : undefined;
+  }
+
+  async replyTarget(
+    roomId: string,
+    seq: number,
+    nowSeconds: number,
+  ): Promise<{ username: string; deleted: boolean } | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tables.messages,
+        Key: { roomId, seq },
+        ProjectionExpression: 'username, deleted, #change, gap, #ttl',
+        ExpressionAttributeNames: { '#change': 'change', '#ttl': 'ttl' },
+      }),
+    );
+    // A change event or a gap marker holds a seq but is no message; an item past its TTL may linger until deleted.
+    if (!Item || Item.change !== undefined || Item.gap === true) return undefined;
+    if (typeof Item.ttl === 'number' && Item.ttl <= nowSeconds) return undefined;
+    return { username: String(Item.username), deleted: Item.deleted !== undefined };
+  }
+
+  async releasePublishing(sendKey: string, publisher: string): Promise<void> {
+    await applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.sends,
+          Key: { sendKey },
+          UpdateExpression: 'REMOVE publisher',
+          ConditionExpression: 'publisher = :me',
+          ExpressionAttributeValues: { ':me': publisher },
+        }),
+      ),
+    );
+  }
+
+  async takePublishing(
+    sendKey: string,
+    publisher: string,
+    lapse?: { now: number; until: number },
+  ): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.sends,
+          Key: { sendKey },
+          ...(lapse
+            ? {
+                UpdateExpression: 'SET publisher = :me, publishUntil = :until',
+                ConditionExpression:
+                  'attribute_exists(sendKey) AND (attribute_not_exists(publisher) OR publishUntil < :now)',
+                ExpressionAttributeValues: { ':me': publisher, ':now': lapse.now, ':until': lapse.until },
+              }
+            : {
+                UpdateExpression: 'SET publisher = :me',
+                ConditionExpression: 'attribute_exists(sendKey) AND attribute_not_exists(publisher)',
+                ExpressionAttributeValues: { ':me': publisher },
+              }),
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,209 @@
+import type { ChatPorts, Room, RoomLife, SendRate } from '#core/ports';
+import type { ChatMessage } from '#core/protocol';
+import type { ReactionState, ReactionSummary, StoredChange, StoredMessage } from './changeFrames';
+
+export type { ReactionState, ReactionSummary };
+
+/** The messages feature's stores: a room's history, sends (a message under its room's next seq), and changes. */
+
+/**
+ * Messages live until their TTL (`expiresAt`, MessageRetentionDays after sending). DynamoDB deletes an expired item
+ * up to days later, so a read leaves out every message whose TTL is at or before `nowSeconds`.
+ */
+export interface MessageStore {
+  /** Live messages with seq > afterSeq in seq order, at most `limit`. */
+  after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  /** The newest `limit` live messages, returned in seq order. */
+  latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  /** The newest `limit` live messages before `beforeSeq`, returned in seq order. */
+  before(roomId: string, beforeSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  /**
+   * How the messages under these seqs read now, for the quotes of replies (at most 100 seqs): their text and whether
+   * they were deleted. A seq that holds no live message (expired, a change) is not in the answer.
+   */
+  quoted(
+    roomId: string,
+    seqs: readonly number[],
+    nowSeconds: number,
+  ): Promise<Map<number, { text: string; deleted: boolean }>>;
+  /** The reactions of these messages (their summaries) and the ones `viewer` (a memberKey) gave them. */
+  reactions(roomId: string, seqs: readonly number[], viewer: string): Promise<Map<number, ReactionState>>;
+}
+
+/** A send with a clientMsgId as recorded with its message, keyed by room, username and clientMsgId. */
+export interface SendRecord {
+  sendKey: string;
+  messageId: string;
+  seq: number;
+  sentAt: string;
+  /**
+   * The attempt that publishes the message: the one that stored it, until it hands publishing back because its
+   * PutEvents failed; absent while nobody does.
+   */
+  publisher?: string;
+  /**
+   * When the publisher's invocation ends (epoch ms): past it, the publisher can no longer be running (it timed out, or
+   * it answered and its environment was frozen or shut down before PutEvents), so a retry takes publishing over.
+   */
+  publishUntil?: number;
+}
+
+/** The seq an append took from its room's counter, or why it took none (nothing was written). */
+export type SeqTaken =
+  | { kind: 'taken'; seq: number }
+  /** The room expired or was closed (Room.ttl passed, or Room.closedAt set). */
+  | { kind: 'roomGone'; room: Room }
+  /** No such room (only the lobby's row appears with its first event). */
+  | { kind: 'noRoom' };
+
+/** A send's idempotency record as an attempt writes it: its key, who publishes the event, when it expires. */
+export interface NewSendRecord {
+  sendKey: string;
+  publisher: string;
+  /** When the publisher's invocation ends (epoch ms; SendRecord.publishUntil). */
+  publishUntil?: number;
+  expiresAt: number;
+}
+
+/**
+ * The send path's writes (docs/RELIABILITY.md, "The send path"): no transaction and no read of the room, so senders
+ * of one room never wait for or conflict with each other. Each write is conditional, so any of them can be repeated
+ * and a crash between two of them leaves what a retry with the same clientMsgId completes.
+ */
+export interface SendStore {
+  /**
+   * Takes the room's next seq with an atomic counter (`ADD seq :1`), only while the room lives (`life`), moving its
+   * end on in the same write; `at` (epoch ms) is when, for the fan-out's bound on a seq never stored (gaps.ts).
+   */
+  takeSeq(roomId: string, at: number, life?: RoomLife): Promise<SeqTaken>;
+  /**
+   * Moves the room's counter up to `seq` if it is below (a room re-created after its item expired, whose stored
+   * messages hold higher seqs), and the fan-out's cursor with it when it has none, so old messages are not posted.
+   */
+  raiseSeq(roomId: string, seq: number): Promise<void>;
+  /** The highest seq stored in the room (messages, changes, gap markers), 0 for none. */
+  newestSeq(roomId: string): Promise<number>;
+  /** The record of a clientMsgId sent before, read strongly; undefined if none. */
+  recorded(sendKey: string): Promise<SendRecord | undefined>;
+  /**
+   * Records the send under its key with the event's seq and messageId, only if the key is free: undefined when this
+   * attempt recorded it, else the record found (the clientMsgId was sent before; nothing was written).
+   */
+  record(
+    event: { seq: number; messageId: string; sentAt: string },
+    record: NewSendRecord,
+  ): Promise<SendRecord | undefined>;
+  /** Moves this publisher's record to a new seq (its first seq was found occupied); false if it is not its own. */
+  moveRecord(sendKey: string, publisher: string, from: number, to: number): Promise<boolean>;
+  /** Stores the message under its seq if the seq is free: false when an item already holds it. */
+  put(message: ChatMessage, expiresAt: number): Promise<boolean>;
+  /** Marks a seq this attempt took and will never store as a gap, so history and the fan-out skip it at once. */
+  markGap(roomId: string, seq: number, expiresAt: number): Promise<void>;
+  /** The stored message under this seq, if any. */
+  message(roomId: string, seq: number): Promise<ChatMessage | undefined>;
+  /**
+   * What a reply needs of the message it answers (an eventually consistent read, a few attributes): its author's
+   * name and whether it was deleted; undefined when the seq holds no live message (never sent, a change, a gap,
+   * past its retention at `nowSeconds`).
+   */
+  replyTarget(
+    roomId: string,
+    seq: number,
+    nowSeconds: number,
+  ): Promise<{ username: string; deleted: boolean } | undefined>;
+  /** Hands publishing back after a failed publish, if `publisher` still holds it. */
+  releasePublishing(sendKey: string, publisher: string): Promise<void>;
+  /**
+   * Takes publishing of a send that nobody publishes, or (with `lapse`) whose publisher's invocation ended before
+   * `lapse.now` (epoch ms), for an invocation that ends at `lapse.until`; false when someone still may.
+   */
+  takePublishing(
+    sendKey: string,
+    publisher: string,
+    lapse?: { now: number; until: number },
+  ): Promise<boolean>;
+}
+
+/** The send path's settings from the template (MessageRetentionDays, RoomIdleDays, SendRateLimit/SendRateWindowSeconds). */
+export interface SendSettings {
+  messageRetentionDays: number;
+  /** Days a room lives after its last message (template setting RoomIdleDays). */
+  roomIdleDays: number;
+  /** Per-connection send rate limit of sendmessage; absent = unlimited. */
+  sendRate?: SendRate;
+}
+
+/** A use case's ports with the messages feature's stores (`Pick<MessagePorts, ...>`, as with ChatPorts). */
+export interface MessagePorts extends ChatPorts {
+  messages: MessageStore;
+  sends: SendStore;
+}
+
+/** What a change does to its message's item, in the transaction that stores the change. */
+export type TargetUpdate =
+  | { kind: 'edit'; text: string; editedAt: string }
+  | { kind: 'delete'; by: 'author' | 'owner'; scrub: number[] }
+  /** A reaction writes the Reactions table (ReactionStore), not the message: only the event is stored here. */
+  | { kind: 'react' };
+
+/** One change, ready to store: the event under the seq it took, and the message's item as the event leaves it. */
+export interface PlannedChange {
+  event: StoredChange;
+  expiresAt: number;
+  /** The message's `changeSeq` as read: the update applies only if no other change came first. */
+  readChangeSeq: number | undefined;
+  /** What the change does to the message's item (a reaction: nothing, its state is in the Reactions table). */
+  update: TargetUpdate;
+  record?: NewSendRecord;
+}
+
+/** What storing a change found: stored, or why not (nothing was written). */
+export type ChangeOutcome =
+  | { kind: 'stored' }
+  /** Another change to the message (or its expiry) came between the read and the write: read it again. */
+  | { kind: 'targetChanged' }
+  | { kind: 'sentBefore'; record: SendRecord }
+  /** The event's seq already holds an older event: the room's counter is behind (its item was re-created). */
+  | { kind: 'seqOccupied' }
+  /** Another transaction held one of the message's items (DynamoDB's TransactionConflict). */
+  | { kind: 'conflict' };
+
+export interface ChangeStore {
+  /** The item under this seq of the room (a message or a change), read strongly consistent. */
+  item(roomId: string, seq: number): Promise<StoredMessage | StoredChange | undefined>;
+  /** The send recorded under this key (a clientMsgId's first change), if any. */
+  record(sendKey: string): Promise<SendRecord | undefined>;
+  /**
+   * Stores the change under the seq it took, in one transaction of the message's items only (never the room's): the
+   * event, the message's new state (compare-and-set on its `changeSeq`), scrubbed edits, the send record.
+   */
+  apply(change: PlannedChange): Promise<ChangeOutcome>;
+  /** Marks the message as having reactions (`reacted`), once: `history` reads the reactions of those only. */
+  flagReacted(roomId: string, seq: number): Promise<void>;
+}
+
+/** A message that reactions are given to. */
+export interface ReactionTarget {
+  roomId: string;
+  seq: number;
+}
+
+export type GiveOutcome = 'given' | 'already' | 'memberLimit';
+export type CountOutcome = 'counted' | 'kindsLimit' | 'totalLimit';
+
+/**
+ * Reactions, one small item per message and member plus a summary per message (messages/dynamoReactions.ts), so that
+ * many members react to one message at once: each write is a single-item update, never a transaction.
+ */
+export interface ReactionStore {
+  /** The message's summary and the member's reactions, read strongly consistent. */
+  state(target: ReactionTarget, memberKey: string): Promise<ReactionState>;
+  /** Records the member's reaction: `already` if it gave it, `memberLimit` at reactionKindsPerMember. */
+  give(target: ReactionTarget, memberKey: string, reaction: string, ttl: number): Promise<GiveOutcome>;
+  /** Takes the member's reaction back: false if it had not given it. */
+  takeBack(target: ReactionTarget, memberKey: string, reaction: string): Promise<boolean>;
+  /** Counts a reaction given (1) or taken back (-1), refused at the message's caps (adding only). */
+  count(target: ReactionTarget, reaction: string, delta: 1 | -1, ttl: number): Promise<CountOutcome>;
+  /** Marks reaction event `seq` as counted (lastSeq only moves up) and returns the summary as it then stands. */
+  mark(target: ReactionTarget, seq: number): Promise<ReactionSummary>;
+}

@@ -1,0 +1,117 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Room, RoomLife } from '#core/ports';
+import type { NewSendRecord, SendRecord } from './ports';
+
+/** The tables a room event (a message, or a change to one) is written to. */
+export interface SendTables {
+  rooms: string;
+  messages: string;
+  sends: string;
+}
+
+/** What a room event carries that its writes need: where it goes and what names it. */
+interface RoomEvent {
+  roomId: string;
+  seq: number;
+  messageId: string;
+  sentAt: string;
+}
+
+/**
+ * The write that takes a room's next seq: `ADD seq :1` on the room's item, returning the new seq, only while the room
+ * lives (with `life`: not closed, TTL not passed, so no event lands in an ended room; the lobby's row appears with
+ * its first event). The same write moves the room's end on and notes when the seq was taken (`seqAt`, the fan-out's
+ * bound on a seq never stored, gaps.ts). No transaction: sends never conflict.
+ */
+export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, life?: RoomLife) {
+  return {
+    TableName: tables.rooms,
+    Key: { roomId },
+    UpdateExpression: life ? 'ADD seq :one SET seqAt = :at, #ttl = :ttl' : 'ADD seq :one SET seqAt = :at',
+    ...(life && {
+      ConditionExpression:
+        'attribute_exists(roomId) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+    }),
+    ExpressionAttributeValues: {
+      ':one': 1,
+      ':at': at,
+      ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
+    },
+    ReturnValues: 'UPDATED_NEW' as const,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+}
+
+/**
+ * Why a room refused a seq, from the item its failed condition returned: no item, no such room; else it was closed
+ * or its TTL passed (DynamoDB deletes late).
+ */
+export function seqRefusal(item: Record<string, unknown> | undefined) {
+  if (item === undefined) return { kind: 'noRoom' as const };
+  return { kind: 'roomGone' as const, room: item as unknown as Room };
+}
+
+/** The event put under its seq, only if the seq is free. */
+export function putEvent(tables: SendTables, event: RoomEvent, expiresAt: number) {
+  return {
+    TableName: tables.messages,
+    Item: { ...event, ttl: expiresAt },
+    ConditionExpression: 'attribute_not_exists(seq)',
+  };
+}
+
+/** A gap marker: the seq was taken and will never hold an event (history and the fan-out skip it at once). */
+export function putGap(tables: SendTables, roomId: string, seq: number, expiresAt: number) {
+  return {
+    TableName: tables.messages,
+    Item: { roomId, seq, gap: true, ttl: expiresAt },
+    ConditionExpression: 'attribute_not_exists(seq)',
+  };
+}
+
+/** The event's idempotency record, put only if its key is free; the record found is returned when it is not. */
+export function putRecord(tables: SendTables, event: Omit<RoomEvent, 'roomId'>, record: NewSendRecord) {
+  return {
+    TableName: tables.sends,
+    Item: {
+      sendKey: record.sendKey,
+      messageId: event.messageId,
+      seq: event.seq,
+      sentAt: event.sentAt,
+      publisher: record.publisher,
+      ...(record.publishUntil !== undefined && { publishUntil: record.publishUntil }),
+      ttl: record.expiresAt,
+    },
+    ConditionExpression: 'attribute_not_exists(sendKey)',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+}
+
+/**
+ * DynamoDB's cancellation reasons of a transaction, in the order of its items. The document client leaves their
+ * items in DynamoDB's own attribute-value form.
+ */
+export type Reasons = { Code?: string; Item?: Parameters<typeof unmarshall>[0] }[];
+
+/** The reasons a cancelled transaction gives, one per item (empty for an item that did not fail). */
+export function cancellationReasons(error: unknown): Reasons {
+  if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
+  return ((error as { CancellationReasons?: Reasons }).CancellationReasons ?? []).map(
+    (reason) => reason ?? {},
+  );
+}
+
+export const conditionFailed = (reason?: { Code?: string }) => reason?.Code === 'ConditionalCheckFailed';
+
+/** The record a retry found in place of its own (in a transaction's cancellation reason): the first attempt's. */
+export function recordFound(sent: Reasons[number] | undefined): SendRecord | undefined {
+  if (!conditionFailed(sent) || sent?.Item === undefined) return undefined;
+  return asRecord(unmarshall(sent.Item));
+}
+
+/** A stored send record as the domain sees it: without its TTL. */
+export function asRecord(item: Record<string, unknown>): SendRecord {
+  const { ttl: _ttl, ...found } = item;
+  return found as unknown as SendRecord;
+}

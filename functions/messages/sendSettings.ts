@@ -1,0 +1,32 @@
+import { guardStore } from '#core/wiring/dynamodb';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import type { SendSettings } from './ports';
+
+/**
+ * The settings every write of a message takes (sendmessage, and editmessage, deletemessage and react), said once.
+ * MessageRetentionDays is a template parameter, read once; RoomIdleDays and SendRateLimit are runtime settings, read
+ * from the settings document on every invocation (platform/settings.ts), so they are getters defined on `deps`
+ * itself. Never `{ ...withSendSettings({}) }` at build time: spreading an object of getters evaluates them once and
+ * the route would keep the first invocation's values.
+ */
+export function withSendSettings<T extends object>(deps: T): T & SendSettings {
+  return Object.defineProperties(deps, {
+    messageRetentionDays: { value: config.messageRetentionDays(), enumerable: true },
+    roomIdleDays: { get: () => config.roomIdleDays(), enumerable: true },
+    sendRate: { get: () => config.sendRate(), enumerable: true },
+  }) as T & SendSettings;
+}
+
+/** Who may post in the lobby and how often (LobbyPolicy, LobbyPostLimit): every message write checks it. */
+export const lobbyGate = onFirstCall(() => ({
+  get policy() {
+    return config.lobbyPolicy();
+  },
+  get postRate() {
+    return config.lobbyPostRate();
+  },
+  store: guardStore(),
+  now: systemClock,
+}));

@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequest, Busy } from '#core/errors';
+import { requireConnection } from '#core/identity/connections';
+import { takeSendToken } from '#core/limits/rateLimit';
+import type { Connection, Member } from '#core/ports';
+import { type AckFrame, type ChatMessage, LOBBY, type ReplyRef } from '#core/protocol';
+import { epochSeconds, roomTtl } from '#core/roomLife';
+import { logger } from '#platform/powertools';
+import type { Attachment } from '#protocol';
+import {
+  APPEND_SEQS,
+  catchUp,
+  orBusy,
+  publishStored,
+  sendRecordOf,
+  takeRoomSeq,
+  takesPublishing,
+} from './appending';
+import { MessageDeleted, MessageNotFound } from './changeErrors';
+import { memberKey, messageFrameOf, type StoredMessage, senderOf } from './changeFrames';
+import { mentionedIn } from './mentions';
+import type { MessagePorts, SendRecord, SendSettings } from './ports';
+
+/**
+ * Sending: the message takes its room's next seq from an atomic counter, its clientMsgId is recorded holding that
+ * seq, and the message is put under it, each a conditional write of its own; the attempt that stored it publishes
+ * it; a retry with the same clientMsgId gets the first ack (docs/RELIABILITY.md, "The send path").
+ */
+
+/** What a sender whose message is stored but not yet on the bus can do about it. */
+const STORED_NOT_SENT =
+  'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
+
+export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | 'now'> &
+  SendSettings & {
+    /** The room's members a message's `@name`s are resolved among (mentions.ts); absent: no mentions. */
+    mentionables?: (roomId: string) => Promise<Member[]>;
+    /** Refuses attachments not stored in the room as stated (attachments.ts checkAttachments); absent: none allowed. */
+    checkAttachments?: (roomId: string, attachments: Attachment[]) => Promise<void>;
+  };
+
+export interface SendInput {
+  connectionId: string;
+  text: string;
+  clientMsgId?: string;
+  /** Aborted when the sender was already answered Busy: then nothing is stored (its retry stores it). */
+  signal?: AbortSignal;
+  /** Lets a post to the lobby through or throws (the lobby policy, lobby.ts); absent = the lobby is open to all. */
+  admitLobbyPost?: () => Promise<void>;
+  /** When this invocation ends (epoch ms): the record's publishUntil. */
+  deadline?: number;
+  /** The seq of the message in the same room this one replies to (parseReplyTo). */
+  replyTo?: number;
+  /** Uploaded images of the room (parseAttachments), each read back before the message is stored. */
+  attachments?: Attachment[];
+}
+
+/** One send: who, where, and the attempt's id (the publisher its record names). */
+interface Send {
+  connection: Connection;
+  input: SendInput;
+  sendKey?: string;
+  attempt: string;
+}
+
+/**
+ * Stores a message under the room's next seq and publishes it. With a clientMsgId the send is idempotent: a retry
+ * returns the first ack, and publishes only if the attempt that stored it handed publishing back.
+ *
+ * Round trips: the connection (with the frame limit on, the frame count's UpdateItem returns it); a send token and
+ * the clientMsgId's record at once; the seq (`ADD`); the record; the message. No read of the room and no transaction.
+ */
+export async function sendMessage(
+  deps: SendDeps,
+  input: SendInput,
+): Promise<{ ack: AckFrame; message: ChatMessage; mentioned: Connection[] }> {
+  const connection = await requireConnection(deps, input.connectionId);
+  if (connection.roomId === LOBBY) await input.admitLobbyPost?.();
+  const sendKey = input.clientMsgId
+    ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
+    : undefined;
+  const send: Send = { connection, input, sendKey, attempt: randomUUID() };
+  const { message, sentBefore, mentioned = [], publishUntil } = await store(deps, send);
+  if (sentBefore) {
+    if (await takesPublishing(deps, sentBefore, send.attempt, input.deadline))
+      await publish(deps, send, message);
+  } else if (publishUntil === undefined || deps.now().getTime() <= publishUntil) {
+    await publish(deps, send, message);
+  } else {
+    // Past its publishing time a retry may have taken publishing over (takesPublishing): publishing now as well
+    // would put the seq in two fan-out batches. On Lambda this is an invocation resumed after it answered.
+    logger.warn('stored after its publishing time: left to its retry or the room next event', {
+      roomId: message.roomId,
+      seq: message.seq,
+    });
+  }
+  // A retry answered from its record names nobody again: the first attempt told them.
+  return { ack: ackOf(message, input.clientMsgId), message, mentioned: sentBefore ? [] : mentioned };
+}
+
+/**
+ * Appends the message under the room's next seq, in an order that leaves nothing a retry cannot complete:
+ *
+ * 1. the clientMsgId's record is read (with the send token): a retry of a stored send answers from it, taking no seq;
+ * 2. the seq is taken (`ADD`, refused once the room has ended);
+ * 3. the record is put if absent, holding the seq: an attempt racing another of the same clientMsgId that finds the
+ *    record there marks its own seq as a gap and answers the first attempt's ack, so one message is stored;
+ * 4. the message is put if its seq is free.
+ *
+ * A crash after 2 leaves a gap no one marks (readers pass it after a bound, gaps.ts); after 3, a record without its
+ * message, which the retry puts (1). A seq found holding an older event (the room's item was re-created after it
+ * expired) moves the counter past the stored events and the send takes the next seq.
+ */
+async function store(
+  deps: SendDeps,
+  send: Send,
+): Promise<{
+  message: ChatMessage;
+  sentBefore?: SendRecord;
+  mentioned?: Connection[];
+  publishUntil?: number;
+}> {
+  const { connection, input, sendKey } = send;
+  const { roomId } = connection;
+  const now = deps.now();
+  // The message replied to is read beside the token and the record: a reply costs a read, not a round trip.
+  // So are the room's members when the text may name some (`@`): a mention costs a Query, not a round trip.
+  const [, before, original, members] = await Promise.all([
+    deps.sendRate &&
+      orBusy(takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()), roomId),
+    sendKey ? orBusy(deps.sends.recorded(sendKey), roomId) : undefined,
+    input.replyTo === undefined
+      ? undefined
+      : orBusy(deps.sends.replyTarget(roomId, input.replyTo, epochSeconds(now)), roomId),
+    input.text.includes('@') && roomId !== LOBBY && deps.mentionables
+      ? orBusy(deps.mentionables(roomId), roomId)
+      : undefined,
+    // Attachments are read back (HeadObject) beside the rest: a message without any reads nothing more.
+    input.attachments && attachmentsChecked(deps, roomId, input.attachments),
+  ]);
+  const replyTo = input.replyTo === undefined ? undefined : replyRef(input.replyTo, original);
+  const named = members ? mentionedIn(input.text, members, connection.username) : undefined;
+  const mentions = named && named.names.length > 0 ? named.names : undefined;
+  // The named connections as stored: their identities give each named member's key in the room (its unread mention
+  // count in `myrooms`) and, signed in, its devices to tell. One parallel read, only for a message that names someone.
+  const mentioned = mentions ? await namedConnections(deps, roomId, named?.members ?? []) : [];
+  const mentionKeys = [...new Set(mentioned.map((c) => memberKey(roomId, senderOf(c))))];
+  const authorKey = memberKey(roomId, senderOf(connection));
+  const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
+  const message = (seq: number, messageId: string, sentAt: string): StoredMessage => ({
+    // The author's key goes with the message, so its author (and only it) can edit it later (changes/).
+    authorKey,
+    roomId,
+    seq,
+    messageId,
+    username: connection.username,
+    text: input.text,
+    sentAt,
+    ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
+    ...(replyTo && { replyTo }),
+    ...(mentions && { mentions, mentionKeys }),
+    ...(input.attachments && { attachments: input.attachments }),
+  });
+  if (before)
+    return answerRecorded(deps, before, message(before.seq, before.messageId, before.sentAt), expiresAt);
+  // Answered Busy already (the deadline): nothing is taken, the retry sends it.
+  if (input.signal?.aborted) throw new Busy();
+  // A message is activity: the write that takes the seq moves the room's end on (the lobby never ends), and refuses
+  // a room that has ended, whether or not DynamoDB's TTL has deleted its item yet.
+  const life =
+    roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
+  const record = sendKey ? sendRecordOf(sendKey, send.attempt, now, input.deadline) : undefined;
+  const messageId = randomUUID();
+  let recordedSeq: number | undefined;
+  for (let tries = 0; tries < APPEND_SEQS; tries++) {
+    const seq = await takeRoomSeq(deps, roomId, now, life, expiresAt);
+    const stored = message(seq, messageId, now.toISOString());
+    try {
+      if (record && recordedSeq === undefined) {
+        const first = await orBusy(deps.sends.record(stored, record), roomId);
+        if (first) {
+          await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
+          return answerRecorded(deps, first, message(first.seq, first.messageId, first.sentAt), expiresAt);
+        }
+      } else if (record && recordedSeq !== undefined) {
+        if (
+          !(await orBusy(deps.sends.moveRecord(record.sendKey, record.publisher, recordedSeq, seq), roomId))
+        )
+          throw new Error(`send ${record.sendKey} lost its record while moving it to seq ${seq}`);
+      }
+    } catch (error) {
+      // Refused before the record held this seq: nothing will ever be stored under it. Marked a gap now, the room's
+      // fan-out passes it at once instead of waiting for it (gaps.ts) with every later message behind it.
+      if (error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
+      throw error;
+    }
+    recordedSeq = seq;
+    let put: boolean;
+    try {
+      put = await orBusy(deps.sends.put(stored, expiresAt), roomId);
+    } catch (error) {
+      if (!record && error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
+      throw error;
+    }
+    if (put) return { message: stored, mentioned, publishUntil: record?.publishUntil };
+    // The seq may hold this very message: a retry of this clientMsgId found the record and put the message under its
+    // seq while this attempt's put was on its way (held back by throttling retries). Moving on would store it twice.
+    const there = await orBusy(deps.sends.message(roomId, seq), roomId);
+    if (there?.messageId === messageId)
+      return { message: there, mentioned, publishUntil: record?.publishUntil };
+    // The seq holds an older event: the room's counter is behind what it stored (its item was re-created).
+    await catchUp(deps, roomId);
+  }
+  throw new Busy('dynamodb-throttling');
+}
+
+/** Attachments checked against the bucket, or refused where nothing can check them. */
+async function attachmentsChecked(deps: SendDeps, roomId: string, attachments: Attachment[]): Promise<void> {
+  if (!deps.checkAttachments) throw new BadRequest('Attachments are not accepted here.');
+  await deps.checkAttachments(roomId, attachments);
+}
+
+/** Named connections read at most for one message: a member's several tabs included. */
+const NAMED_CONNECTIONS = 25;
+
+/**
+ * The named members' connections still in the room, read by id (a connection that left since is dropped): one that
+ * shows the room, or follows it without showing it (its subscription, read only for those).
+ */
+async function namedConnections(
+  deps: SendDeps,
+  roomId: string,
+  named: readonly Member[],
+): Promise<Connection[]> {
+  const items = await Promise.all(
+    named.slice(0, NAMED_CONNECTIONS).map(async (m) => {
+      const c = await orBusy(deps.connections.get(m.connectionId), roomId);
+      if (c === undefined || c.roomId === roomId) return c;
+      return (await orBusy(deps.connections.subscription(c.connectionId, roomId), roomId)) ? c : undefined;
+    }),
+  );
+  return items.filter((c): c is Connection => c !== undefined);
+}
+
+/**
+ * The reference a reply stores: the original's seq and its author's name then. Only a live message of the same room
+ * can be replied to; a retry of a recorded send is answered from its record before this matters.
+ */
+function replyRef(seq: number, original: { username: string; deleted: boolean } | undefined): ReplyRef {
+  if (!original) throw new MessageNotFound(`There is no message ${seq} in this room to reply to.`);
+  if (original.deleted) throw new MessageDeleted(`Message ${seq} was deleted: it can't be replied to.`);
+  return { seq, username: original.username };
+}
+
+/**
+ * Marks a seq this attempt took and no record holds as a gap, after DynamoDB refused the attempt's next write (a
+ * refusal, Busy: nothing of it was written). A send without a clientMsgId holds its seq only by its message, so its
+ * refused put is marked too; a record that holds its seq is left alone, its retry puts the message there. Best effort:
+ * if the mark is refused as well, readers pass the seq after GAP_AFTER_MS (gaps.ts).
+ */
+async function markUnheld(deps: SendDeps, roomId: string, seq: number, expiresAt: number): Promise<void> {
+  try {
+    await deps.sends.markGap(roomId, seq, expiresAt);
+  } catch (error) {
+    logger.warn('a refused send left its seq unmarked', { roomId, seq, error: (error as Error).name });
+  }
+}
+
+/**
+ * A clientMsgId sent before, answered from its record: the stored message, put now if its first attempt recorded
+ * the seq and died before putting it (`unsent`: this attempt's message under the record's seq and messageId).
+ */
+async function answerRecorded(
+  deps: SendDeps,
+  record: SendRecord,
+  unsent: StoredMessage,
+  expiresAt: number,
+): Promise<{ message: ChatMessage; sentBefore: SendRecord }> {
+  const { roomId, seq } = unsent;
+  let stored = await deps.sends.message(roomId, seq);
+  if (!stored && (await deps.sends.put(unsent, expiresAt))) stored = unsent;
+  stored ??= await deps.sends.message(roomId, seq);
+  // The record's first attempt is moving it off a seq that holds an older event: its ack comes with its retry.
+  if (stored?.messageId !== record.messageId) throw new Busy();
+  return { message: stored, sentBefore: record };
+}
+
+/** Publishes the stored message; on failure hands publishing back, so a retry with the same clientMsgId does it. */
+function publish(deps: SendDeps, send: Send, message: ChatMessage): Promise<void> {
+  const { messageId, roomId, seq } = message;
+  const payload = JSON.stringify(messageFrameOf(message));
+  const stored = { messageId, roomId, seq, payload, sendKey: send.sendKey, attempt: send.attempt };
+  return publishStored(deps, stored, 'message', STORED_NOT_SENT);
+}
+
+function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {
+  return {
+    type: 'ack',
+    ...(clientMsgId ? { clientMsgId } : {}),
+    messageId: message.messageId,
+    roomId: message.roomId,
+    seq: message.seq,
+  };
+}

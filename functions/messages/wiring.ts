@@ -1,0 +1,29 @@
+import { documentClient } from '#platform/aws/clients';
+import { config } from '#platform/config';
+import { DynamoChangeStore } from './dynamoChanges';
+import { DynamoMessageStore } from './dynamoMessages';
+import { DynamoReactionStore } from './dynamoReactions';
+import { DynamoSendStore } from './dynamoSends';
+
+/** The messages feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
+/** A room's history, with the reactions of its messages (the Reactions table). */
+export const messageStore = () =>
+  new DynamoMessageStore(documentClient(), config.messagesTable(), config.reactionsTable());
+
+export const sendStore = () =>
+  new DynamoSendStore(documentClient(), {
+    rooms: config.roomsTable(),
+    messages: config.messagesTable(),
+    sends: config.sendsTable(),
+  });
+
+/** Reactions: one item per message and member, a summary per message (messages/dynamoReactions.ts). */
+export const reactionStore = () => new DynamoReactionStore(documentClient(), config.reactionsTable());
+
+/** Changes to messages (edits, deletes, reactions), stored as a send stores a message. */
+export const changeStore = () =>
+  new DynamoChangeStore(documentClient(), {
+    rooms: config.roomsTable(),
+    messages: config.messagesTable(),
+    sends: config.sendsTable(),
+  });

@@ -1,0 +1,79 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from '#platform/aws/batchGet';
+import { foldName, type Person } from '#protocol';
+import type { PeopleStore } from './people';
+import { peopleKeys } from './peopleKeys';
+
+/**
+ * The reads findpeople and opendm make of the Memberships table (people.ts): the caller's memberships (its base
+ * key), a room's signed-in members by name (the sparse PeopleIndex: `peopleKey` = `roomId#n`, `nameKey`; every shard
+ * of the room read in parallel, peopleKeys.ts), and whether a user has a membership of given rooms (BatchGetItem of
+ * their keys).
+ */
+
+/** The index's sort key of a signed-in member's membership: its folded name, then its id (names may repeat). */
+export const nameKey = (name: string, userId: string) => `${foldName(name)}#${userId}`;
+
+/** BatchGetItem takes at most 100 keys per request. */
+const BATCH = 100;
+
+export class DynamoPeopleStore implements PeopleStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { memberships: string; peopleIndex: string },
+  ) {}
+
+  async roomsOf(memberKey: string, limit: number): Promise<string[]> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.memberships,
+        KeyConditionExpression: 'memberKey = :key',
+        ExpressionAttributeValues: { ':key': memberKey },
+        ProjectionExpression: 'roomId',
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map((item) => String(item.roomId));
+  }
+
+  async namedIn(roomId: string, prefix: string, limit: number): Promise<Person[]> {
+    // Each shard's matches come in nameKey order, at most `limit` each: the first `limit` of the room are among
+    // them, so a merge by nameKey that stops at `limit` is the room's first `limit` in name order.
+    const shards = await Promise.all(
+      peopleKeys(roomId).map(async (key) => {
+        const page = await this.db.send(
+          new QueryCommand({
+            TableName: this.tables.memberships,
+            IndexName: this.tables.peopleIndex,
+            KeyConditionExpression: 'peopleKey = :key AND begins_with(nameKey, :prefix)',
+            ExpressionAttributeValues: { ':key': key, ':prefix': prefix },
+            ProjectionExpression: 'memberKey, username, nameKey',
+            Limit: limit,
+          }),
+        );
+        return page.Items ?? [];
+      }),
+    );
+    return shards
+      .flat()
+      .filter((item) => typeof item.username === 'string' && String(item.memberKey).startsWith('user:'))
+      .sort((a, b) => compare(String(a.nameKey), String(b.nameKey)))
+      .slice(0, limit)
+      .map((item) => ({ userId: String(item.memberKey), username: String(item.username) }));
+  }
+
+  async memberOf(memberKey: string, roomIds: string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (let i = 0; i < roomIds.length; i += BATCH) {
+      const items = await batchGetAll(this.db, {
+        TableName: this.tables.memberships,
+        Keys: roomIds.slice(i, i + BATCH).map((roomId) => ({ memberKey, roomId })),
+        ProjectionExpression: 'roomId',
+      });
+      found.push(...items.map((item) => String(item.roomId)));
+    }
+    return found;
+  }
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

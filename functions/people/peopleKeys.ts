@@ -1,0 +1,27 @@
+/**
+ * The PeopleIndex's partition keys (docs/ARCHITECTURE.md, "Hot keys"). A room's signed-in members are spread over
+ * PEOPLE_INDEX_SHARDS keys `roomId#n`, n a stable hash of the member's id, as the room index spreads a room's
+ * connections (functions/core/aws/roomMembers.ts): a 5,000-member join burst in one second would otherwise write
+ * 5,000 index entries to one key, five times DynamoDB's 1,000 writes/s per partition, and a throttled GSI throttles
+ * the base table's write, so the joins would fail. Over 12 keys the busiest takes about 470/s (417 on average), under the 500/s each key is designed for. One constant for
+ * every room, so no reader has to learn a room's shard count; findpeople reads every shard (dynamoPeople.ts).
+ */
+export const PEOPLE_INDEX_SHARDS = 12;
+
+/** A member's shard: a 32-bit FNV-1a hash of its id (the room index's hash), the same in every room. */
+export function peopleShard(memberKey: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < memberKey.length; i++) {
+    hash ^= memberKey.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % PEOPLE_INDEX_SHARDS;
+}
+
+/** The index's partition key of a member of a room: `roomId#n` (room codes hold no `#`). */
+export const peopleKeyOf = (roomId: string, memberKey: string): string =>
+  `${roomId}#${peopleShard(memberKey)}`;
+
+/** Every index key of a room, shard 0 first. */
+export const peopleKeys = (roomId: string): string[] =>
+  Array.from({ length: PEOPLE_INDEX_SHARDS }, (_, shard) => `${roomId}#${shard}`);

@@ -1,0 +1,197 @@
+import { Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
+import { requireConnection } from '#core/identity/connections';
+import type { ChatPorts, Connection, Member, Room } from '#core/ports';
+import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
+import { epochSeconds, roomEnd } from '#core/roomLife';
+import { memberKey, senderOf } from '#messages/changeFrames';
+import type { MessagePorts } from '#messages/ports';
+import { memberKeyOf } from './memberships';
+import { baseName, confusable, disambiguate } from './names';
+import { fitMessages } from './pages';
+import type { RoomEntry } from './ports';
+import { announceMove, framesFor, type LobbyOption, memberList, moveTo, withQuotes } from './rooms';
+
+/**
+ * Joining a room, and the name a member shows there. Apart from rooms.ts so that only the joinroom function loads
+ * the confusables data (names.ts).
+ */
+
+/** At most this many members whose names clash with the joiner's are read to find its other connections. */
+const SAME_MEMBER_READS = 5;
+
+/**
+ * The joiner's other connections the room index lists (a second tab of the same signed-in user; or, without sign-in,
+ * the same resume token: the client reconnected before its old connection's $disconnect, which a lost network delays
+ * up to the gateway's 10-minute idle timeout), and the name one of them shows in the room, if one is there: it is the
+ * same member (memberKeyOf), so it shows the same name. A listed tab that has just left (the index lags) is the same
+ * member too: its name is not taken from the joiner, which would otherwise show "alice (2)" and escape a removal of
+ * "alice". Only members whose names clash with the joiner's chosen one are read (the room index holds names, not
+ * ids), so a join without a clash costs no read.
+ */
+async function sameMember(
+  deps: Pick<ChatPorts, 'connections'>,
+  joiner: Connection,
+  roomId: string,
+  others: Member[],
+): Promise<{ name?: string; connections: Set<string> }> {
+  // Without sign-in or a resume token every connection is a member of its own.
+  const member = memberKeyOf(joiner);
+  if (member === `connection:${joiner.connectionId}`) return { connections: new Set() };
+  const chosen = joiner.chosenName ?? joiner.username;
+  const clashing = others
+    .filter((m) => m.username === chosen || confusable(chosen, baseName(m.username)))
+    .slice(0, SAME_MEMBER_READS);
+  const found = await Promise.all(clashing.map((m) => deps.connections.get(m.connectionId)));
+  const mine = found.filter((c): c is Connection => c !== undefined && memberKeyOf(c) === member);
+  return {
+    name: mine.find((c) => c.roomId === roomId)?.username,
+    connections: new Set(mine.map((c) => c.connectionId)),
+  };
+}
+
+/**
+ * Tries of one entry: a connection moved meanwhile (its own leave or join) or a transaction conflict. Every join and
+ * send of a room holds the room's item in a transaction, and DynamoDB cancels one of two that meet, so a class joining
+ * at once conflicts many times over: full-jitter pauses up to 40, 80 … 1,000 ms spread them (about 3 s at most).
+ */
+const ENTRY_TRIES = 8;
+const entryPause = (tries: number) => Math.random() * Math.min(1000, 20 * 2 ** tries);
+
+type JoinDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
+  entry: Pick<RoomEntry, 'enter'>;
+};
+
+/**
+ * The name a newcomer to `room` shows there: the one another connection of the same member shows there, else its
+ * chosen name, numbered past every name the room's other members (`listed`: all of them) show or could be confused
+ * with, and past the names the owner removed. Shared by a join and a `subscribe` (functions/rooms/subscribe.ts).
+ */
+export async function newcomerName(
+  deps: Pick<ChatPorts, 'connections'>,
+  current: Connection,
+  room: Room,
+  listed: readonly Member[],
+): Promise<string> {
+  const others = listed.filter((m) => m.connectionId !== current.connectionId);
+  const same = await sameMember(deps, current, room.roomId, others);
+  const taken = others.filter((m) => !same.connections.has(m.connectionId)).map((m) => m.username);
+  // A name the owner removed stays taken: no newcomer shows it (shareKey in owners.ts skips it).
+  return (
+    same.name ??
+    disambiguate(current.chosenName ?? current.username, [...taken, ...(room.removedNames ?? [])])
+  );
+}
+
+/**
+ * Moves the joiner into a room only while the room still has the key it had when the join read it (RoomEntry; the
+ * read admitJoin checked the joiner's key against): once an owner's key rotation or removal has committed, a join
+ * admitted before it fails (RoomNotFound, as a wrong key; or RoomClosed), so no one it removed is in the room when
+ * the new key goes out. Returns the connection as it was.
+ */
+async function enter(
+  deps: JoinDeps,
+  joiner: Connection,
+  room: Room,
+  username: string,
+  followed: boolean,
+): Promise<Connection> {
+  let current = joiner;
+  for (let tries = 1; tries <= ENTRY_TRIES; tries++) {
+    const now = deps.now();
+    const outcome = await deps.entry.enter({
+      connectionId: current.connectionId,
+      from: current.roomId,
+      roomId: room.roomId,
+      username,
+      userId: current.userId,
+      connectedAt: current.connectedAt,
+      inviteKey: room.inviteKey,
+      at: now.toISOString(),
+      nowSeconds: epochSeconds(now),
+    });
+    if (outcome === 'entered') {
+      await announceMove(deps, current, room.roomId, username, { followed });
+      return current;
+    }
+    if (outcome === 'tooManyRooms') throw new TooManyRooms(LIMITS.subscriptionsMax);
+    if (outcome === 'keyChanged') {
+      const end = roomEnd((await deps.rooms.get(room.roomId)) ?? room, now);
+      throw end ? new RoomClosed(room.roomId, end) : new RoomNotFound(room.roomId);
+    }
+    if (outcome === 'connectionMoved') {
+      current = await requireConnection(deps, current.connectionId);
+      // Another join of this connection put it in the room: the room has it already.
+      if (current.roomId === room.roomId) return current;
+    } else await new Promise((resolve) => setTimeout(resolve, entryPause(tries)));
+  }
+  throw new Busy();
+}
+
+/**
+ * Moves a connection into a room under a name no other member there shows or could be confused with (names.ts),
+ * chosen from every member of the room, not only the listed ones; another connection of the same member (same
+ * userId) shares its name. The lobby, which everyone is in, is not disambiguated: there a member shows its chosen
+ * name.
+ */
+export async function joinRoom(
+  deps: JoinDeps,
+  connectionId: string,
+  roomId: string,
+  options: Pick<LobbyOption, 'lobbyUnlisted'> = {},
+): Promise<JoinedFrame> {
+  // The lobby always exists; its Rooms row only appears with its first message.
+  const room = await deps.rooms.get(roomId);
+  if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
+  const [current, followed, listed, history] = await Promise.all([
+    requireConnection(deps, connectionId),
+    // A room followed already (shown before, or subscribed) keeps the name it shows there.
+    roomId === LOBBY ? undefined : deps.connections.subscription(connectionId, roomId),
+    // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them. An unlisted
+    // lobby lists its joiner alone (memberList adds it).
+    roomId === LOBBY && options.lobbyUnlisted
+      ? { members: [], count: 0, includesConnection: false }
+      : deps.connections.listMembers(
+          roomId,
+          roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
+          connectionId,
+        ),
+    deps.messages
+      .latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now()))
+      .then((page) => withQuotes(deps.messages, roomId, page, epochSeconds(deps.now()))),
+  ]);
+  const chosen = current.chosenName ?? current.username;
+  let username: string | undefined;
+  if (roomId === LOBBY || !room) username = undefined;
+  else if (current.roomId === roomId) username = current.username;
+  else if (followed) username = followed.username;
+  else username = await newcomerName(deps, current, room, listed.members);
+  const before =
+    // A connection already in the room enters again too: the owner may be moving it out at this moment.
+    room && username !== undefined
+      ? await enter(deps, current, room, username, followed !== undefined)
+      : await moveTo(deps, connectionId, roomId, username);
+  // The room's seq is read again now that the joiner is in the room index: a message stored between the first read
+  // and the move may have been fanned out before the move, so without this it would be neither in `lastSeq` (which
+  // tells the client to fetch it) nor delivered. A message stored after this read is fanned out after the move.
+  const settled = await deps.rooms.get(roomId);
+  const self = { ...before, roomId, username: username ?? chosen };
+  const { members, memberCount } = memberList(listed, self);
+  const lastSeq = Math.max(settled?.seq ?? 0, room?.seq ?? 0, history.at(-1)?.seq ?? 0);
+  // The backlog as it fits one reply (pages.ts), oldest first: the client fetches the rest after its last seq.
+  const frame: JoinedFrame = {
+    type: 'joined',
+    roomId,
+    members,
+    memberCount,
+    history: [],
+    hasMore: false,
+    lastSeq,
+    memberKey: memberKey(roomId, senderOf(current)),
+  };
+  const { page, cut } = fitMessages(
+    frame,
+    'history',
+    await framesFor(deps.messages, { ...current, roomId }, history),
+  );
+  return { ...frame, history: page, hasMore: cut };
+}

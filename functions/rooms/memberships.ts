@@ -1,0 +1,543 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { keyIdOf } from '#core/aws/rooms';
+import { BadRequest, Forbidden, NotAllowed } from '#core/errors';
+import { requireConnection } from '#core/identity/connections';
+import type { ChatEvent, ChatPorts, Connection, EventPublisher, Member, Room } from '#core/ports';
+import { LOBBY } from '#core/protocol';
+import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
+import { memberKey } from '#messages/changeFrames';
+import { personName } from '#people/people';
+import { logger } from '#platform/powertools';
+import {
+  DM_ROOM_CODE_LENGTH,
+  type DmOpenedFrame,
+  type DmPeer,
+  isUserId,
+  type JoinedFrame,
+  type MyRoom,
+  type MyRoomsFrame,
+  type ReadFrame,
+  ROOM_CODE_ALPHABET,
+  type SeenByFrame,
+  type SeenByMember,
+  type SeenFrame,
+  UNREAD_MAX,
+} from '#protocol';
+
+/**
+ * Read positions, "my rooms" and direct messages. A membership is kept per member identity and room: the signed-in
+ * user (`user:` id, the same on every device), else the client's resume token (`resume:` scope, the same across its
+ * reconnects), else the connection alone (until it closes). It is recorded when the member creates, joins or opens
+ * a room, dropped when it leaves, and dropped when `myrooms` finds the room ended or its key changed (the member was
+ * removed, or the owner rotated the key while it was away: the stored key no longer gets in, so the room is not
+ * offered). A direct-message room belongs to exactly two signed-in users: its code is derived from their ids, and
+ * joinroom refuses anyone else as it refuses a wrong key (guard.ts), so knowing the code gets nobody in.
+ */
+
+export interface Membership {
+  memberKey: string;
+  roomId: string;
+  lastReadSeq: number;
+  /** The invite key the member last entered with (absent: the room had none, or a direct message). */
+  inviteKey?: string;
+  dm?: boolean;
+}
+
+export interface MembershipStore {
+  /**
+   * Records that `memberKey` belongs to `roomId`, with the key it entered by, keeping its read position; a first
+   * entry's position is `readSeq` (what the member was shown on entering; absent: 0, everything unread). True when
+   * the membership is new (a first entry, or one after leaving). `name`, for a signed-in member, is the display
+   * name it is found by (people.ts); kept until the next entry that gives one.
+   */
+  join(
+    memberKey: string,
+    roomId: string,
+    entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number; name?: string },
+  ): Promise<boolean>;
+  leave(memberKey: string, roomId: string): Promise<void>;
+  /** Sets the key a membership enters by (the owner's, when it rotates its room's key); never creates one. */
+  rekey(memberKey: string, roomId: string, inviteKey: string): Promise<void>;
+  /**
+   * Moves the read position to `read.seq` (at most the room's `read.head`) if that is forward, or if the stored one
+   * is past the head; returns the position kept after the request and whether this request moved it.
+   */
+  markRead(
+    memberKey: string,
+    roomId: string,
+    read: { seq: number; head: number },
+    at: string,
+    ttl?: number,
+  ): Promise<{ lastReadSeq: number; moved: boolean }>;
+  /** The member's memberships, at most `limit`. */
+  list(memberKey: string, limit: number): Promise<Membership[]>;
+  /** Read positions of several members in one room; a member without one is absent from the map. */
+  positions(memberKeys: string[], roomId: string): Promise<Map<string, number>>;
+  /** Rooms by id (strongly consistent is not needed: counts are advisory); a missing room is absent. */
+  rooms(roomIds: string[]): Promise<Room[]>;
+  /** The room's head (the seq of its latest event, 0 before the first), read now; undefined: no such room. */
+  head(roomId: string): Promise<number | undefined>;
+  /**
+   * The room's messages after `afterSeq` whose author is not `authorKey` (changes and tombstones left out), counted
+   * over at most `maxEvents` of its events; `more` when events after those were not read.
+   */
+  unreadAfter(
+    roomId: string,
+    afterSeq: number,
+    authorKey: string,
+    maxEvents: number,
+  ): Promise<{ count: number; more: boolean; mentions: number }>;
+  /** Connections by id, as stored; a gone one is absent. */
+  connections(connectionIds: string[]): Promise<Connection[]>;
+  /**
+   * The direct-message room `room.roomId` live for the pair: created if it does not exist, its life restarted if it
+   * ended, the members' display names stored; returns it as it is after.
+   */
+  /**
+   * The pair's room, created when it does not exist (after `beforeCreate`, which may refuse by throwing: the budget
+   * and the peer checks of a new room), else as it is (an ended one lives again).
+   */
+  openDm(
+    room: Room & { dmMembers: string[]; dmNames: string[] },
+    nowSeconds: number,
+    beforeCreate?: () => Promise<void>,
+  ): Promise<Room>;
+}
+
+export type MemberDeps = Pick<ChatPorts, 'connections' | 'now'> & { memberships: MembershipStore };
+
+/** Rooms `myrooms` lists at most: the most recently active of the memberships it reads. */
+export const MY_ROOMS_MAX = 100;
+
+/**
+ * Memberships `myrooms` reads at most. They are stored by room code, not by activity (a membership is not written
+ * for each message of its room), so the most recently active rooms can only be chosen from all that are read: every
+ * one up to this bound, each room's item read with them (at most 5 BatchGetItem requests).
+ */
+export const MY_ROOMS_READ_MAX = 500;
+
+/**
+ * Events `myrooms` reads per listed room to count its unread messages: one more than UNREAD_MAX, so a room with more
+ * unread than that shows "99+" after one bounded read (docs/DECISIONS.md, "Unread counts").
+ */
+export const UNREAD_EVENTS_READ = UNREAD_MAX + 1;
+
+/** Rooms whose unread messages `myrooms` counts at once. */
+const UNREAD_CONCURRENCY = 16;
+
+/** Whose memberships a connection's are: the signed-in user, else its resume token, else the connection alone. */
+export function memberKeyOf(connection: Connection): string {
+  if (connection.userId?.startsWith('user:')) return connection.userId;
+  if (connection.sendScope?.startsWith('resume:')) return connection.sendScope;
+  return `connection:${connection.connectionId}`;
+}
+
+/**
+ * When a membership without sign-in is deleted (DynamoDB TTL, epoch seconds), counted from its last write: a
+ * connection lives 2 hours at most; a resume token is forgotten with its tab or app, so its memberships go 30 days
+ * after their last use. A signed-in user's stay until the room ends or the user leaves it.
+ */
+export function membershipTtl(memberKey: string, now: Date): number | undefined {
+  if (memberKey.startsWith('user:')) return undefined;
+  const hours = memberKey.startsWith('resume:') ? 30 * 24 : 3;
+  return epochSeconds(now) + hours * 3600;
+}
+
+/** The code of the pair's room: the same for either order, 12 characters (60 bits of SHA-256 of both ids). */
+export function dmRoomId(a: string, b: string): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([a, b].sort()))
+    .digest();
+  let code = '';
+  for (let i = 0; i < DM_ROOM_CODE_LENGTH; i++) {
+    // Five bits per character, read across byte boundaries.
+    const bit = i * 5;
+    const word = ((digest[bit >> 3] ?? 0) << 8) | (digest[(bit >> 3) + 1] ?? 0);
+    code += ROOM_CODE_ALPHABET[(word >> (11 - (bit & 7))) & 31];
+  }
+  return code;
+}
+
+/** The caller as the frame count read it, else as stored now. */
+const callerOf = (deps: MemberDeps, connectionId: string, admitted?: Connection) =>
+  admitted ? Promise.resolve(admitted) : deps.connections.get(connectionId);
+
+/**
+ * Records the caller's membership of the room it just created or joined. A failed record is the caller's loss of a
+ * list entry, never of the join: it is reported to `onError` and the join stands.
+ */
+export async function recordMembership(
+  deps: MemberDeps,
+  caller: { connectionId: string; admitted?: Connection },
+  joined: { roomId: string; inviteKey?: string; lastSeq: number },
+  onError: (error: unknown) => void,
+): Promise<void> {
+  if (joined.roomId === LOBBY) return;
+  try {
+    const connection = await callerOf(deps, caller.connectionId, caller.admitted);
+    if (!connection) return;
+    const key = memberKeyOf(connection);
+    const now = deps.now();
+    await deps.memberships.join(key, joined.roomId, {
+      inviteKey: joined.inviteKey,
+      at: now.toISOString(),
+      readSeq: joined.lastSeq,
+      ttl: membershipTtl(key, now),
+      name: personName(connection),
+    });
+  } catch (error) {
+    onError(error);
+  }
+}
+
+/** Forgets the caller's membership of the room it just left (same failure rule as recordMembership). */
+export async function forgetMembership(
+  deps: MemberDeps,
+  caller: { connectionId: string; admitted?: Connection },
+  roomId: string,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  if (roomId === LOBBY) return;
+  try {
+    const connection = await callerOf(deps, caller.connectionId, caller.admitted);
+    if (connection) await deps.memberships.leave(memberKeyOf(connection), roomId);
+  } catch (error) {
+    onError(error);
+  }
+}
+
+/** The `seq` of markread: a whole number ≥ 0. */
+export function parseReadSeq(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new BadRequest('"seq" must be the seq of a message you have read (a whole number, 0 or more).');
+  return value;
+}
+
+/**
+ * How a read that moved is pushed to the room ("seen by", docs/PROTOCOL.md): a `Seen` event on the chat bus, which
+ * the fan-out delivers with the room's other events and coalesces per cycle (functions/deliver/prepare.ts), in rooms
+ * of at most `maxMembers` connections. The room's size is one bounded read of its index (`membersUpTo`, keys only,
+ * stopping at `maxMembers + 1`), made beside the head's read: no counter is kept anywhere, so nothing per room is
+ * written on a join or a leave, and a room over the size costs that one read and publishes nothing.
+ */
+export interface SeenPush {
+  events: EventPublisher;
+  membersUpTo(roomId: string, limit: number): Promise<Member[]>;
+  maxMembers: number;
+}
+
+/**
+ * Moves the caller's read position in its room forward. A position past the room's head (its latest event) is
+ * refused and nothing is stored: it would hide every message still to come, and tell "seen by" of messages that do not
+ * exist. One read of the head decides it. markread acts on the connection's own room, which it is in by definition.
+ * A position that moved is pushed to the room (SeenPush) when the room is small enough; the push is advisory, so
+ * its failure is logged and the read stands.
+ */
+export async function markRead(
+  deps: MemberDeps & { seen?: SeenPush },
+  connectionId: string,
+  seq: number,
+): Promise<ReadFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  const { roomId } = connection;
+  if (roomId === LOBBY) throw new NotAllowed('The lobby keeps no read positions: join a room first.');
+  const { seen } = deps;
+  const [head, members] = await Promise.all([
+    deps.memberships.head(roomId),
+    seen?.membersUpTo(roomId, seen.maxMembers + 1),
+  ]);
+  if (head === undefined)
+    throw new NotAllowed(`Room ${roomId} no longer exists: it keeps no read positions.`);
+  if (seq > head)
+    throw new BadRequest(
+      `seq ${seq} is after room ${roomId}'s latest event, ${head}: mark read up to ${head} at most.`,
+    );
+  const key = memberKeyOf(connection);
+  const now = deps.now();
+  const { lastReadSeq, moved } = await deps.memberships.markRead(
+    key,
+    roomId,
+    { seq, head },
+    now.toISOString(),
+    membershipTtl(key, now),
+  );
+  if (moved && seen && members !== undefined && members.length <= seen.maxMembers)
+    await pushSeen(seen.events, roomId, {
+      username: connection.username,
+      ...(connection.userId?.startsWith('user:') && { userId: connection.userId }),
+      lastReadSeq,
+    });
+  return { type: 'read', roomId, lastReadSeq };
+}
+
+/** The `Seen` event of one member's new position: its frame as the room gets it when it comes alone. */
+export function seenEvent(roomId: string, member: SeenByMember): ChatEvent {
+  const frame: SeenFrame = { type: 'seen', roomId, members: [member] };
+  return { type: 'Seen', messageId: randomUUID(), roomId, payload: JSON.stringify(frame) };
+}
+
+async function pushSeen(events: EventPublisher, roomId: string, member: SeenByMember): Promise<void> {
+  try {
+    await events.publish([seenEvent(roomId, member)]);
+  } catch (error) {
+    // The others see this position with the member's next read, or when they show the room again (seenby).
+    logger.warn('read position not pushed', { roomId, error });
+  }
+}
+
+/** Whether `key` may still enter `room` the way its membership says: the room lives and lets it in. */
+function stillMember(membership: Membership, room: Room | undefined, now: Date): room is Room {
+  if (!room || roomEnd(room, now)) return false;
+  if (room.dmMembers) return room.dmMembers.includes(membership.memberKey);
+  // The owner may always come back: its own rotations must not take its room off its list.
+  if (room.ownerId === membership.memberKey) return true;
+  // By the key's id (rooms.ts keyIdOf): myrooms never reads a room's key. A room written before key ids has none
+  // to compare: its membership stays listed, and a join with a stale key is refused as any wrong key.
+  if (room.keyRequired !== true || room.keyId === undefined) return true;
+  return membership.inviteKey !== undefined && keyIdOf(membership.inviteKey) === room.keyId;
+}
+
+/**
+ * The key to rejoin with: the one on the membership, which for the room's owner is the current one (owners.ts
+ * writes it to the owner's membership with each rotation).
+ */
+function inviteKeyFor(membership: Membership): { inviteKey?: string } {
+  return membership.inviteKey === undefined ? {} : { inviteKey: membership.inviteKey };
+}
+
+export function peerOf(room: Room, memberKey: string): DmPeer | undefined {
+  const at = room.dmMembers?.findIndex((id) => id !== memberKey) ?? -1;
+  const userId = room.dmMembers?.[at];
+  if (userId === undefined) return undefined;
+  const username = room.dmNames?.[at];
+  return username ? { userId, username } : { userId };
+}
+
+/**
+ * The caller's most recently active rooms (a room's TTL moves with each message), with their unread counts; `more`
+ * when there are more than MY_ROOMS_MAX.
+ * Memberships of rooms that ended, or that the member can no longer enter, are dropped as they are found.
+ */
+export async function myRooms(deps: MemberDeps, connectionId: string): Promise<MyRoomsFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  const key = memberKeyOf(connection);
+  const memberships = await deps.memberships.list(key, MY_ROOMS_READ_MAX);
+  const rooms = new Map(
+    (await deps.memberships.rooms(memberships.map((m) => m.roomId))).map((r) => [r.roomId, r]),
+  );
+  const now = deps.now();
+  const listed: { room: MyRoom; activity: number }[] = [];
+  const stale: string[] = [];
+  for (const membership of memberships) {
+    const room = rooms.get(membership.roomId);
+    if (!stillMember(membership, room, now)) {
+      stale.push(membership.roomId);
+      continue;
+    }
+    const dm = peerOf(room, key);
+    listed.push({
+      activity: room.ttl ?? 0,
+      room: {
+        roomId: room.roomId,
+        ...(!dm && inviteKeyFor(membership)),
+        lastSeq: room.seq,
+        lastReadSeq: membership.lastReadSeq,
+        unread: 0,
+        ...(dm && { dm }),
+      },
+    });
+  }
+  await Promise.all(stale.map((roomId) => deps.memberships.leave(key, roomId)));
+  listed.sort((a, b) => b.activity - a.activity);
+  const shown = listed.slice(0, MY_ROOMS_MAX).map((l) => l.room);
+  await countUnread(deps, key, shown);
+  return { type: 'myrooms', rooms: shown, ...(listed.length > MY_ROOMS_MAX && { more: true as const }) };
+}
+
+/**
+ * Sets each room's unread count: messages from others after the member's read position, not its own, not edits,
+ * deletes or reactions. A message's author is stored as its key in the room (`memberKey` of the sender's identity,
+ * messages/changeFrames.ts), and the sender's identity is the member's key here (memberKeyOf: the signed-in user,
+ * else the resume token, else the connection), so the comparison is by identity, never by display name. A room with
+ * nothing after the read position costs no read; any other one Query of at most UNREAD_EVENTS_READ events.
+ */
+async function countUnread(deps: MemberDeps, key: string, rooms: MyRoom[]): Promise<void> {
+  const behind = rooms.filter((room) => room.lastSeq > room.lastReadSeq);
+  for (let i = 0; i < behind.length; i += UNREAD_CONCURRENCY)
+    await Promise.all(
+      behind.slice(i, i + UNREAD_CONCURRENCY).map(async (room) => {
+        const { count, more, mentions } = await deps.memberships.unreadAfter(
+          room.roomId,
+          room.lastReadSeq,
+          memberKey(room.roomId, key),
+          UNREAD_EVENTS_READ,
+        );
+        room.unread = Math.min(count, UNREAD_MAX);
+        if (more || count > UNREAD_MAX) room.unreadMore = true;
+        // Of those, the ones that name the member (`@name`, its key on the message): counted from the same read.
+        if (mentions > 0) room.mentions = Math.min(mentions, UNREAD_MAX);
+      }),
+    );
+}
+
+/**
+ * Each member of the caller's room with its read position, one entry per member (several tabs of one user are one
+ * entry), in rooms of at most `maxMembers`: a larger room answers `tooLarge` with no entries, so the reads it costs
+ * stay bounded.
+ */
+export async function seenBy(
+  deps: MemberDeps,
+  connectionId: string,
+  maxMembers: number,
+): Promise<SeenByFrame> {
+  const connection = await requireConnection(deps, connectionId);
+  const { roomId } = connection;
+  if (roomId === LOBBY) return { type: 'seenby', roomId, memberCount: 0, members: [], tooLarge: true };
+  const listed = await deps.connections.listMembers(roomId, maxMembers, connectionId);
+  const memberCount = listed.count + (listed.includesConnection ? 0 : 1);
+  if (memberCount > maxMembers) return { type: 'seenby', roomId, memberCount, members: [], tooLarge: true };
+  // The room index lists the connections that follow the room (shown or not), each under the name it shows there;
+  // the caller as the frame sees it in this room (servedFrom). One no longer connected is dropped.
+  const names = new Map(listed.members.map((m) => [m.connectionId, m.username]));
+  names.set(connectionId, connection.username);
+  const found = await deps.memberships.connections([...names.keys()]);
+  const byKey = new Map<string, Connection>();
+  for (const c of found) if (!byKey.has(memberKeyOf(c))) byKey.set(memberKeyOf(c), c);
+  const positions = await deps.memberships.positions([...byKey.keys()], roomId);
+  const members = [...byKey].map(([key, c]) => ({
+    username: names.get(c.connectionId) ?? c.username,
+    ...(c.userId?.startsWith('user:') && { userId: c.userId }),
+    lastReadSeq: positions.get(key) ?? 0,
+  }));
+  return { type: 'seenby', roomId, memberCount, members, tooLarge: false };
+}
+
+/** Who opendm names: `userId`, or `username` as the member list of the caller's room shows it. */
+export type DmTarget = { userId: string } | { username: string };
+
+export function parseDmTarget(body: Record<string, unknown>): DmTarget {
+  const { userId, username } = body;
+  if (userId !== undefined && username === undefined) {
+    if (!isUserId(userId)) throw new BadRequest('"userId" must be a user id as seenby or myrooms gives it.');
+    return { userId };
+  }
+  if (username !== undefined && userId === undefined) {
+    if (typeof username !== 'string' || username.length === 0 || username.length > 64)
+      throw new BadRequest('"username" must be a name as the member list of your room shows it.');
+    return { username };
+  }
+  throw new BadRequest('Name the person to message with "userId" or "username" (one of the two).');
+}
+
+const signedIn = (c: Connection | undefined): c is Connection & { userId: string } =>
+  c?.userId?.startsWith('user:') === true;
+
+/** The peer's id, and its name where the caller's room shows it. */
+async function resolvePeer(deps: MemberDeps, caller: Connection, target: DmTarget): Promise<DmPeer> {
+  if ('userId' in target) return { userId: target.userId };
+  const { members } = await deps.connections.listMembers(caller.roomId, Number.POSITIVE_INFINITY);
+  const named = members.filter((m) => m.username === target.username).map((m) => m.connectionId);
+  const peer = (await deps.memberships.connections(named)).find(signedIn);
+  if (named.length === 0)
+    throw new NotAllowed(`Nobody in room ${caller.roomId} shows the name "${target.username}".`);
+  if (!peer)
+    throw new NotAllowed(`${target.username} is not signed in: direct messages are between signed-in users.`);
+  return { userId: peer.userId, username: peer.chosenName ?? peer.username };
+}
+
+export type DmDeps = MemberDeps & {
+  roomIdleDays: number;
+  /**
+   * Takes a room from the caller's room-creation budget (createroom's RoomCreateLimit per hour), or throws
+   * RateLimited: a new direct-message room is a room kept RoomIdleDays like any other.
+   */
+  admitNewRoom?: () => Promise<void>;
+  /**
+   * Whether the caller shares a room with a user named by id alone (people.ts sharesRoom): a new pair's room is
+   * opened only with a co-member, so an id found nowhere in the caller's rooms reaches nobody.
+   */
+  sharesRoom?: (userId: string, peerId: string) => Promise<boolean>;
+  join: (connectionId: string, roomId: string) => Promise<JoinedFrame>;
+  /** Tells the other user's devices of a room new to their list (dmNotice.ts); advisory, it never throws. */
+  notifyPeer?: (userId: string, room: DmOpenedFrame['room']) => Promise<unknown>;
+};
+
+/**
+ * Opens the caller's direct-message room with another signed-in user and moves the caller into it. The pair's
+ * room is the same whichever of the two opens it, and both have it in `myrooms` from now on. The caller's display
+ * name is kept with the room so the other finds whom it is with.
+ */
+export async function openDm(deps: DmDeps, connectionId: string, target: DmTarget): Promise<JoinedFrame> {
+  const caller = await requireConnection(deps, connectionId);
+  if (!signedIn(caller)) throw new Forbidden('Direct messages are between signed-in users: sign in first.');
+  const peer = await resolvePeer(deps, caller, target);
+  if (peer.userId === caller.userId)
+    throw new NotAllowed('A direct message needs someone else: pick another member.');
+  const dmMembers = [caller.userId, peer.userId].sort();
+  const names = new Map([
+    [caller.userId, caller.chosenName ?? caller.username],
+    [peer.userId, peer.username ?? ''],
+  ]);
+  const now = deps.now();
+  const roomId = dmRoomId(caller.userId, peer.userId);
+  // A new pair's room is created only with a co-member (one named in the caller's room is; one named by id must
+  // share one of the caller's rooms: found by findpeople, people.ts) and within the caller's room budget; reopening
+  // an existing room takes neither.
+  const beforeCreate = async () => {
+    if ('userId' in target && deps.sharesRoom && !(await deps.sharesRoom(caller.userId, peer.userId)))
+      throw new NotAllowed(
+        'You share no room with that user: direct messages are with signed-in people you share a room with.',
+      );
+    await deps.admitNewRoom?.();
+  };
+  const room = await deps.memberships.openDm(
+    {
+      roomId,
+      createdAt: now.toISOString(),
+      createdBy: names.get(caller.userId),
+      seq: 0,
+      ttl: roomTtl(now, deps.roomIdleDays),
+      dmMembers,
+      dmNames: dmMembers.map((id) => names.get(id) ?? ''),
+    },
+    epochSeconds(now),
+    beforeCreate,
+  );
+  const joined = await deps.join(connectionId, roomId);
+  const at = now.toISOString();
+  // The opener has read what it was shown; the other member has read nothing of it yet.
+  const [peerIsNew] = await Promise.all([
+    deps.memberships.join(peer.userId, roomId, { dm: true, at, name: peer.username }),
+    deps.memberships.join(caller.userId, roomId, {
+      dm: true,
+      at,
+      readSeq: joined.lastSeq,
+      name: personName(caller),
+    }),
+  ]);
+  // Only when the room is new to the other's list (first open, or after they left it): not on every open.
+  if (peerIsNew && deps.notifyPeer) {
+    const { lastSeq } = joined;
+    const dm = peerOf(room, peer.userId) ?? { userId: caller.userId };
+    // What the peer was not shown: the opener's messages are the peer's unread (a DM opened anew has none yet;
+    // one reopened after the peer left counts at most UNREAD_MAX of them, as myrooms would).
+    const { count, more } =
+      lastSeq === 0
+        ? { count: 0, more: false }
+        : await deps.memberships.unreadAfter(roomId, 0, memberKey(roomId, peer.userId), UNREAD_EVENTS_READ);
+    await deps.notifyPeer(peer.userId, {
+      roomId,
+      lastSeq,
+      lastReadSeq: 0,
+      unread: Math.min(count, UNREAD_MAX),
+      ...((more || count > UNREAD_MAX) && { unreadMore: true as const }),
+      dm,
+    });
+  }
+  return { ...joined, dm: peerOf(room, caller.userId) ?? peer };
+}
+
+/** How a membership that could not be recorded is reported: logged as an error, the request stands. */
+export function logMembershipFailure(error: unknown): void {
+  logger.error('membership not recorded', error as Error);
+}

@@ -1,0 +1,199 @@
+import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '#core/errors';
+import { requireConnection } from '#core/identity/connections';
+import { presenceEvent } from '#core/identity/presence';
+import { newInviteKey } from '#core/limits/guard';
+import type { ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
+import { LIMITS, LOBBY } from '#core/protocol';
+import { epochSeconds, roomEnd } from '#core/roomLife';
+import { logger } from '#platform/powertools';
+import { type MembershipStore, memberKeyOf } from './memberships';
+
+/**
+ * What a room's owner (its creator's `userId`: the signed-in user in the token modes, the connection itself in
+ * AuthMode=none) may do: rotate the invite key, remove a member, close the room. Each acts on the room the caller
+ * is in, and starts with one conditional write that holds only for the owner of a room that has not ended, so a
+ * refused caller changes nothing. Members are told by posts to their connections, never through the room's
+ * fan-out: the fan-out reads the eventually consistent room index, which may still list a member just moved out.
+ */
+
+export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 'now'> & {
+  /** Where a rotation writes the owner's new key (keepOwnersKey): rotatekey and removemember wire it. */
+  memberships?: Pick<MembershipStore, 'rekey'>;
+};
+
+/** Posts to the members of one room at once at most; a close or a key rotation posts to every member. */
+const POSTS_AT_ONCE = 16;
+
+async function eachAtMost<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * The write that makes the change if the caller owns the live room it is in; returns the room as the write left it.
+ */
+async function asOwner(
+  deps: OwnerDeps,
+  caller: Connection,
+  change: OwnerChange,
+  verb: string,
+): Promise<Room> {
+  const { roomId } = caller;
+  if (roomId === LOBBY)
+    throw new Forbidden(`The lobby has no owner: only the creator of a room can ${verb}.`);
+  const now = deps.now();
+  const changed =
+    caller.userId === undefined
+      ? undefined
+      : await deps.rooms.changeAsOwner(roomId, caller.userId, epochSeconds(now), change);
+  if (changed) return changed;
+  // Refused: say why (one more read, on the refusal path only).
+  const room = await deps.rooms.get(roomId);
+  if (!room) throw new RoomNotFound(roomId);
+  const end = roomEnd(room, now);
+  if (end) throw new RoomClosed(roomId, end);
+  throw new Forbidden(`Only the member who created room ${roomId} can ${verb}.`);
+}
+
+async function membersOf(deps: OwnerDeps, roomId: string): Promise<Member[]> {
+  return (await deps.connections.listMembers(roomId, Number.POSITIVE_INFINITY)).members;
+}
+
+/** Posts a frame to connections; one that can't be reached is skipped (its $disconnect removes it). */
+async function tell(deps: OwnerDeps, connectionIds: string[], frame: object): Promise<void> {
+  const payload = JSON.stringify(frame);
+  await eachAtMost(connectionIds, POSTS_AT_ONCE, async (id) => {
+    await deps.notifier.post(id, payload).catch(() => undefined);
+  });
+}
+
+/**
+ * Gives every other member still in the room the new key, so their own rejoin after a reconnect keeps working;
+ * never to a connection showing a name the owner removed (`room.removedNames`, written with the key): the room index
+ * is eventually consistent, so a removed member's connection the removal did not list yet may be listed here.
+ */
+async function shareKey(deps: OwnerDeps, room: Room, except: Set<string>): Promise<void> {
+  const { roomId, inviteKey } = room;
+  const removed = room.removedNames ?? new Set<string>();
+  const members = (await membersOf(deps, roomId)).filter(
+    (m) => !except.has(m.connectionId) && !removed.has(m.username),
+  );
+  await tell(
+    deps,
+    members.map((m) => m.connectionId),
+    { type: 'keyrotated', roomId, inviteKey },
+  );
+}
+
+/**
+ * A new invite key for the caller's room; joins with the old key, or by code alone, are refused from now on, those
+ * admitted before it included (joining.ts).
+ */
+export async function rotateKey(deps: OwnerDeps, connectionId: string) {
+  const caller = await requireConnection(deps, connectionId);
+  const inviteKey = newInviteKey();
+  const room = await asOwner(deps, caller, { kind: 'rotateKey', inviteKey }, 'rotate its invite key');
+  await keepOwnersKey(deps, caller, room, inviteKey);
+  await shareKey(deps, room, new Set([connectionId]));
+  return { type: 'keyrotated' as const, roomId: room.roomId, inviteKey };
+}
+
+/**
+ * Writes the room's new key to its owner's membership: `myrooms` gives the owner its current key from there, never
+ * reading the room's (memberships.ts). A failed write costs the owner only that entry's key (the reply carries the
+ * new one), never the rotation.
+ */
+async function keepOwnersKey(
+  deps: OwnerDeps,
+  caller: Connection,
+  room: Room,
+  inviteKey: string,
+): Promise<void> {
+  if (!deps.memberships) return;
+  // The caller's own membership key (in AuthMode=none a resume token's, which is not the room's `ownerId`).
+  await deps.memberships
+    .rekey(memberKeyOf(caller), room.roomId, inviteKey)
+    .catch((error: unknown) =>
+      logger.warn("the owner's membership kept its old key", { roomId: room.roomId, error: String(error) }),
+    );
+}
+
+/** The `username` of removemember: a name as the member list shows it. */
+export function parseMemberName(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || [...value].length > LIMITS.usernameMaxChars + 8)
+    throw new BadRequest('"username" must be the name of a member as the member list shows it.');
+  return value;
+}
+
+/**
+ * Removes every connection that shows `username` in the caller's room (one member may have several tabs, all under
+ * one name): each is moved to the lobby and told `removed`, the room hears them leave, and the invite key is
+ * rotated first, so the member can't rejoin with the link it had nor by code alone. A ban by user id would not
+ * hold in AuthMode=none, where a reconnect is a new identity; a new key holds in every mode. The other members get
+ * the new key; the owner gets it in the reply.
+ */
+export async function removeMember(
+  deps: OwnerDeps & Pick<ChatPorts, 'events'>,
+  connectionId: string,
+  username: string,
+) {
+  const caller = await requireConnection(deps, connectionId);
+  if (caller.roomId !== LOBBY && username === caller.username)
+    throw new BadRequest('You cannot remove yourself: leave the room, or close it.');
+  const inviteKey = newInviteKey();
+  // The name is banned in the write that rotates the key: a join admitted with the old key fails from here on
+  // (joining.ts), and no later key reaches a connection showing the name.
+  const room = await asOwner(
+    deps,
+    caller,
+    { kind: 'rotateKey', inviteKey, removedName: username },
+    'remove its members',
+  );
+  const { roomId } = room;
+  await keepOwnersKey(deps, caller, room, inviteKey);
+  const at = deps.now().toISOString();
+  const named = (await membersOf(deps, roomId)).filter(
+    (m) => m.username === username && m.connectionId !== connectionId,
+  );
+  const moved: Connection[] = [];
+  await eachAtMost(named, POSTS_AT_ONCE, async (m) => {
+    const before = await deps.connections.moveOutOf(m.connectionId, roomId, at);
+    if (before) moved.push(before);
+  });
+  const removedIds = moved.map((c) => c.connectionId);
+  await tell(deps, removedIds, {
+    type: 'removed',
+    roomId,
+    message: `The owner of room ${roomId} removed you from it. You are in the lobby.`,
+  });
+  if (moved.length > 0) await deps.events.publish([presenceEvent(roomId, 'leave', username)]);
+  await shareKey(deps, room, new Set([connectionId, ...removedIds]));
+  return { type: 'memberremoved' as const, roomId, username, removed: moved.length, inviteKey };
+}
+
+/**
+ * Closes the caller's room for good: from the write on, joins and sends are refused ROOM_CLOSED; then every member
+ * is moved to the lobby and told `roomclosed`. The room's TTL is set to now, so DynamoDB deletes its item.
+ */
+export async function closeRoom(deps: OwnerDeps, connectionId: string) {
+  const caller = await requireConnection(deps, connectionId);
+  const closedAt = deps.now().toISOString();
+  const { roomId } = await asOwner(deps, caller, { kind: 'close', closedAt }, 'close it');
+  const message = `Room ${roomId} was closed by its owner. You are in the lobby.`;
+  const members = await membersOf(deps, roomId);
+  const told: string[] = [];
+  await eachAtMost(members, POSTS_AT_ONCE, async (m) => {
+    if (
+      (await deps.connections.moveOutOf(m.connectionId, roomId, closedAt)) &&
+      m.connectionId !== connectionId
+    )
+      told.push(m.connectionId);
+  });
+  // The owner's own connection is moved too (it may be absent from the index yet) and answered by the reply.
+  await deps.connections.moveOutOf(connectionId, roomId, closedAt);
+  await tell(deps, told, { type: 'roomclosed', roomId, message });
+  return { type: 'roomclosed' as const, roomId, message };
+}
