@@ -1,5 +1,4 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authSecret } from '../domain/identity/authSecret';
 import {
   cognitoVerifier,
   type Identity,
@@ -30,8 +29,13 @@ function tokenVerifier(): VerifyToken {
   const mode = signIn.authMode();
   if (mode === 'token')
     verifier = sharedSecretVerifier(
-      () =>
-        authSecret({ localSecret: signIn.localAuthSecret(), parameterName: signIn.authSecretParameterName }),
+      // Imported when first used: only AuthMode=token reads Parameter Store, so under cognito and oidc a cold start
+      // never loads the SSM client and Powertools Parameters (the bundle still holds them: one bundle, every mode).
+      async () =>
+        (await import('../domain/identity/authSecret')).authSecret({
+          localSecret: signIn.localAuthSecret(),
+          parameterName: signIn.authSecretParameterName,
+        }),
       systemClock,
     );
   else if (mode === 'cognito')
