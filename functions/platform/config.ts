@@ -6,9 +6,9 @@ import { type LobbyPolicy, settings } from './settings';
 /**
  * Configuration. Names of the stack's resources and the deploy-time constants come from environment variables that
  * template.yaml sets (and the local cloud sets from the same template): each is read and checked once, on first use
- * at cold start (functions/platform/env.ts); a missing one fails loudly with its name. The runtime settings (rate limits, lobby policy...) come
- * from the settings document loaded at the start of each invocation (functions/platform/settings.ts): they change
- * without a redeploy, so they are read on every call, never kept.
+ * at cold start (functions/platform/env.ts); a missing one fails loudly with its name. The runtime settings (rate
+ * limits, lobby policy...) come from the settings document loaded at the start of each invocation
+ * (functions/platform/settings.ts): they change without a redeploy, so they are read on every call, never kept.
  */
 export { numberEnv, positiveEnv, requireEnv } from './env';
 
