@@ -2,10 +2,12 @@
 // npm run lint: every check the CI runs on the sources, in order, stopping at the first that fails. A tool that is
 // not installed is named with the command that installs it, instead of the shell's bare "not found".
 //   node scripts/lint.mjs
+//   node scripts/lint.mjs --constants [template.yaml]   only the deploy-time constants' rules (checkDeployConstants)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,27 +19,117 @@ function onPath(command) {
 }
 
 // `--no-install`: without the project's packages npx would fetch unrelated registry packages of the same names.
+// A step is a command and its arguments, or a check of this file's that says whether it passed.
 const steps = [
   ['npx', ['--no-install', 'biome', 'check', '.']],
   ['npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.json']],
   ['npx', ['--no-install', 'asl-validator', '--json-path', 'statemachines/fanout.asl.json']],
+  // Before cfn-lint: seconds sooner, and its message names the constant and what it may be.
+  deployConstantsPass,
   ['cfn-lint', ['template.yaml']],
   ['node', ['scripts/lint-template-variants.mjs']],
 ];
 
-if (!existsSync(join(root, 'node_modules', '.bin', 'tsc'))) {
-  console.error("lint: the project's packages are not installed. Install them with:\n  npm ci");
-  process.exit(1);
+/**
+ * The deploy-time constants (template.yaml Mappings.Deploy.Settings) against their rules (Mappings.Deploy.Rules):
+ * CloudFormation checks no mapping value, so a constant edited out of its range would fail only at deploy, or not at
+ * all (a throttle of 0, a chunk size the state machine cannot carry). Returns one sentence per problem, naming the
+ * constant, its value and what it may be; a constant without a rule and a rule without a constant are problems too,
+ * so no constant goes unchecked.
+ */
+function checkDeployConstants(templatePath = join(root, 'template.yaml')) {
+  const where = relative(process.cwd(), templatePath) || templatePath;
+  // Short-form tags (!Ref, !Sub...) carry no meaning here: the mapping holds plain values only.
+  const deploy = parse(readFileSync(templatePath, 'utf8'), { logLevel: 'silent' })?.Mappings?.Deploy ?? {};
+  const constants = deploy.Settings ?? {};
+  const rules = deploy.Rules ?? {};
+  const problems = [];
+  for (const name of Object.keys(rules)) {
+    if (!(name in constants))
+      problems.push(`${where}: Mappings.Deploy.Rules.${name} is a rule for no constant`);
+  }
+  for (const [name, raw] of Object.entries(constants)) {
+    const at = `${where}: deploy-time constant ${name} (Mappings.Deploy.Settings)`;
+    const rule = rules[name];
+    if (!Array.isArray(rule) || rule.length < 2) {
+      problems.push(`${at} has no rule: add Mappings.Deploy.Rules.${name} ([integer|choice|pattern, ...])`);
+      continue;
+    }
+    const value = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : undefined;
+    const got = JSON.stringify(raw);
+    const [kind, ...args] = rule.map(String);
+    if (kind === 'integer') {
+      const [min, max] = args.map(Number);
+      if (args.length !== 2 || !Number.isInteger(min) || !Number.isInteger(max) || min > max) {
+        problems.push(`${at}: its rule must be [integer, <min>, <max>], got ${JSON.stringify(rule)}`);
+      } else if (
+        value === undefined ||
+        !/^-?[0-9]+$/.test(value) ||
+        Number(value) < min ||
+        Number(value) > max
+      ) {
+        problems.push(`${at} must be a whole number from ${min} to ${max}, got ${got}`);
+      }
+    } else if (kind === 'choice') {
+      if (value === undefined || !args.includes(value)) {
+        problems.push(`${at} must be one of ${args.join(', ')}, got ${got}`);
+      }
+    } else if (kind === 'pattern') {
+      let pattern;
+      try {
+        pattern = new RegExp(`^(?:${args[0]})$`);
+      } catch (error) {
+        problems.push(`${at}: its rule's pattern does not compile (${error.message})`);
+        continue;
+      }
+      if (value === undefined || !pattern.test(value)) {
+        problems.push(`${at} must be ${args[1] ?? `a match of ${args[0]}`}, got ${got}`);
+      }
+    } else {
+      problems.push(
+        `${at}: its rule must start with integer, choice or pattern, got ${JSON.stringify(rule)}`,
+      );
+    }
+  }
+  return problems;
 }
-if (!onPath('cfn-lint')) {
-  console.error(`lint: cfn-lint is not installed. Install it with:\n  ${CFN_LINT_INSTALL}`);
-  process.exit(1);
+
+/** checkDeployConstants as a lint step: the problems on stderr, and whether there were none. */
+function deployConstantsPass(templatePath) {
+  const problems = checkDeployConstants(templatePath);
+  for (const problem of problems) console.error(problem);
+  if (problems.length > 0)
+    console.error('lint: deploy-time constants break their rules (Mappings.Deploy.Rules)');
+  return problems.length === 0;
 }
-for (const [command, args] of steps) {
-  try {
-    execFileSync(command, args, { cwd: root, stdio: 'inherit' });
-  } catch {
-    console.error(`lint: ${[command, ...args].join(' ')} failed`);
+
+if (process.argv.includes('--constants')) {
+  const given = process.argv[process.argv.indexOf('--constants') + 1];
+  process.exit(deployConstantsPass(given ? resolve(given) : undefined) ? 0 : 1);
+} else {
+  lintAll();
+}
+
+function lintAll() {
+  if (!existsSync(join(root, 'node_modules', '.bin', 'tsc'))) {
+    console.error("lint: the project's packages are not installed. Install them with:\n  npm ci");
     process.exit(1);
+  }
+  if (!onPath('cfn-lint')) {
+    console.error(`lint: cfn-lint is not installed. Install it with:\n  ${CFN_LINT_INSTALL}`);
+    process.exit(1);
+  }
+  for (const step of steps) {
+    if (typeof step === 'function') {
+      if (!step()) process.exit(1);
+      continue;
+    }
+    const [command, args] = step;
+    try {
+      execFileSync(command, args, { cwd: root, stdio: 'inherit' });
+    } catch {
+      console.error(`lint: ${[command, ...args].join(' ')} failed`);
+      process.exit(1);
+    }
   }
 }

@@ -1,5 +1,4 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authSecret } from '#core/identity/authSecret';
 import {
   cognitoVerifier,
   type Identity,
@@ -12,37 +11,42 @@ import {
 } from '#core/identity/identity';
 import { parseUsername } from '#core/protocol';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
-import { instrumented } from '#platform/invocation';
 import { logger } from '#platform/powertools';
+import { withPowertools } from '#platform/powertoolsHandler';
+import { signIn } from '#platform/signIn';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403, and stores nothing. */
 const UNAUTHORIZED = 'Unauthorized';
 
-/** The verifier of this stack's AuthMode, built once per runtime so the JWKS is fetched once and cached. */
+/**
+ * The verifier of this stack's AuthMode, built once per runtime so the JWKS is fetched once and cached. Everything it
+ * is built from is fixed at deploy time (template parameters, constant OidcJwksUri); the token secret is read through
+ * its own cache (authSecret.ts).
+ */
 let verifier: VerifyToken | undefined;
-/** The runtime setting the verifier was built with (OidcJwksUri): a changed one builds it again. */
-let builtFor: string | undefined;
 function tokenVerifier(): VerifyToken {
-  const settingsKey = config.authMode() === 'oidc' ? String(config.oidcJwksUri()) : '';
-  if (verifier && builtFor === settingsKey) return verifier;
-  builtFor = settingsKey;
-  const mode = config.authMode();
+  if (verifier) return verifier;
+  const mode = signIn.authMode();
   if (mode === 'token')
     verifier = sharedSecretVerifier(
-      () =>
-        authSecret({ localSecret: config.localAuthSecret(), parameterName: config.authSecretParameterName }),
+      // Imported when first used: only AuthMode=token reads Parameter Store, so under cognito and oidc a cold start
+      // never loads the SSM client and Powertools Parameters (the bundle still holds them: one bundle, every mode).
+      async () =>
+        (await import('#core/identity/authSecret')).authSecret({
+          localSecret: signIn.localAuthSecret(),
+          parameterName: signIn.authSecretParameterName,
+        }),
       systemClock,
     );
   else if (mode === 'cognito')
-    verifier = cognitoVerifier(config.cognitoUserPoolId(), config.cognitoClientId());
+    verifier = cognitoVerifier(signIn.cognitoUserPoolId(), signIn.cognitoClientId());
   else if (mode === 'oidc')
-    verifier = oidcVerifier(config.oidcIssuer(), config.oidcAudience(), config.oidcJwksUri());
+    verifier = oidcVerifier(signIn.oidcIssuer(), signIn.oidcAudience(), signIn.oidcJwksUri());
   else throw new Error(`roomcast configuration: AUTH_MODE ${mode} has no authorizer`);
   return verifier;
 }
 
-/** Tests only: build the verifier again from the environment. */
+/** Tests only: build the verifier again from the environment (as a new runtime after a deploy does). */
 export function forgetVerifier(): void {
   verifier = undefined;
 }
@@ -54,8 +58,11 @@ export function forgetVerifier(): void {
  * protocol's rules, reaches $connect as `authorizer.username`, or why the rules refuse it as
  * `authorizer.usernameRefused` ($connect answers 400 with it); the member's stable id, from (`iss`, `sub`), as
  * `authorizer.userId`.
+ *
+ * It reads no runtime setting, so it runs through Powertools' middleware alone (`withPowertools`, not `instrumented`):
+ * no settings document is read. (AuthMode=token reads its secret from Parameter Store, so the SSM client stays.)
  */
-export const handler = instrumented(
+export const handler = withPowertools(
   async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     logger.appendKeys({ connectionId: event.requestContext?.connectionId });
     const token = event.queryStringParameters?.token;

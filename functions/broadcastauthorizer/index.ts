@@ -7,37 +7,35 @@ import {
   oidcVerifier,
   type VerifyToken,
 } from '#core/identity/identity';
-import { config } from '#platform/config';
-import { instrumented } from '#platform/invocation';
 import { logger } from '#platform/powertools';
+import { withPowertools } from '#platform/powertoolsHandler';
+import { signIn } from '#platform/signIn';
 
 /** API Gateway answers a thrown `Unauthorized` with 401 and a Deny policy with 403; the function never runs. */
 const UNAUTHORIZED = 'Unauthorized';
 
-/** The verifier of this stack's sign-in (cognito or oidc), built once per runtime so the JWKS is cached. */
+/**
+ * The verifier of this stack's sign-in (cognito or oidc), built once per runtime so the JWKS is cached. Everything it
+ * is built from is fixed at deploy time (template parameters, constants OidcJwksUri and OidcGroupsClaim).
+ */
 let verifier: VerifyToken | null | undefined;
-/** The runtime settings the verifier was built with (OidcJwksUri, OidcGroupsClaim): changed ones build it again. */
-let builtFor: string | undefined;
 function tokenVerifier(): VerifyToken | null {
-  const settingsKey =
-    config.authMode() === 'oidc' ? JSON.stringify([config.oidcJwksUri(), config.oidcGroupsClaim()]) : '';
-  if (verifier !== undefined && builtFor === settingsKey) return verifier;
-  builtFor = settingsKey;
-  const mode = config.authMode();
-  if (mode === 'cognito') verifier = cognitoVerifier(config.cognitoUserPoolId(), config.cognitoClientId());
+  if (verifier !== undefined) return verifier;
+  const mode = signIn.authMode();
+  if (mode === 'cognito') verifier = cognitoVerifier(signIn.cognitoUserPoolId(), signIn.cognitoClientId());
   else if (mode === 'oidc')
     verifier = oidcVerifier(
-      config.oidcIssuer(),
-      config.oidcAudience(),
-      config.oidcJwksUri(),
-      config.oidcGroupsClaim(),
+      signIn.oidcIssuer(),
+      signIn.oidcAudience(),
+      signIn.oidcJwksUri(),
+      signIn.oidcGroupsClaim(),
     );
   // AuthMode none or token: nobody signs in, so nobody is an admin here (automation uses the IAM route).
   else verifier = null;
   return verifier;
 }
 
-/** Tests only: build the verifier again from the environment. */
+/** Tests only: build the verifier again from the environment (as a new runtime after a deploy does). */
 export function forgetVerifier(): void {
   verifier = undefined;
 }
@@ -52,11 +50,14 @@ function refuse(reason: string): never {
  * stack (Cognito user pool or OIDC provider, checked by aws-jwt-verify) whose groups include the admin group. A
  * missing or invalid token is Unauthorized (401), a valid token of someone outside the group is denied (403); the
  * reason goes only to the log. The admin's name reaches BroadcastFunction as `authorizer.username`.
+ *
+ * It reads no runtime setting, so it runs through Powertools' middleware alone (`withPowertools`, not `instrumented`):
+ * no settings document is read and its bundle carries no Parameter Store client (docs/OPERATIONS.md, "Settings").
  */
-export const handler = instrumented(
+export const handler = withPowertools(
   async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const verify = tokenVerifier();
-    if (verify === null) refuse(`AuthMode ${config.authMode()} has no sign-in`);
+    if (verify === null) refuse(`AuthMode ${signIn.authMode()} has no sign-in`);
     const token = /^Bearer (\S+)$/.exec(event.authorizationToken ?? '')?.[1];
     if (token === undefined) refuse('no bearer token');
     let identity: Identity;
@@ -66,7 +67,7 @@ export const handler = instrumented(
       if (!(error instanceof InvalidToken)) throw error;
       refuse(error.reason);
     }
-    const group = config.adminGroup();
+    const group = signIn.adminGroup();
     if (!identity.groups.includes(group)) {
       logger.info('broadcast denied', { username: identity.username, reason: `not in group ${group}` });
       return invokePolicy('Deny', event.methodArn, identity.subject);

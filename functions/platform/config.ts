@@ -1,57 +1,14 @@
+import { positiveEnv, requireEnv } from './env';
 import { type LobbyPolicy, settings } from './settings';
 
 /**
  * Configuration. Names of the stack's resources and the deploy-time constants come from environment variables that
  * template.yaml sets (and the local cloud sets from the same template): each is read and checked once, on first use
- * at cold start; a missing one fails loudly with its name. The runtime settings (rate limits, lobby policy...) come
- * from the settings document loaded at the start of each invocation (functions/platform/settings.ts): they change
- * without a redeploy, so they are read on every call, never kept.
+ * at cold start (functions/platform/env.ts); a missing one fails loudly with its name. The runtime settings (rate
+ * limits, lobby policy...) come from the settings document loaded at the start of each invocation
+ * (functions/platform/settings.ts): they change without a redeploy, so they are read on every call, never kept.
  */
-const cache = new Map<string, string>();
-
-export function requireEnv(name: string): string {
-  const cached = cache.get(name);
-  if (cached !== undefined) return cached;
-  const value = presentEnv(name);
-  cache.set(name, value);
-  return value;
-}
-
-/** The variable's value, read now (not cached); missing or blank fails loudly with its name. */
-function presentEnv(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new Error(
-      `roomcast configuration: environment variable ${name} is not set (template.yaml sets it)`,
-    );
-  }
-  return value;
-}
-
-/**
- * A number the template sets for this function. There is no default here: the template's setting is the one
- * source of the value, so a missing variable is a wiring mistake and fails loudly with its name.
- */
-export function numberEnv(name: string): number {
-  const raw = presentEnv(name);
-  const value = Number(raw);
-  if (!Number.isFinite(value)) {
-    throw new Error(`roomcast configuration: environment variable ${name} must be a number, got "${raw}"`);
-  }
-  return value;
-}
-
-/** A required number that must be above 0 (template.yaml sets it). */
-export function positiveEnv(name: string): number {
-  const raw = requireEnv(name);
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(
-      `roomcast configuration: environment variable ${name} must be a number above 0, got "${raw}"`,
-    );
-  }
-  return value;
-}
+export { numberEnv, positiveEnv, requireEnv } from './env';
 
 export type { LobbyPolicy };
 
@@ -91,24 +48,10 @@ export const config = {
       ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds }
       : undefined;
   },
-  /** The token secret itself, set only by the local cloud (`--auth-secret`); read on every call, never cached. */
-  localAuthSecret: (): string | undefined => process.env.AUTH_SECRET,
-  /** SecureString parameter holding the connection-token secret (template.yaml Mappings.Deploy AuthSecretParameterName). */
-  authSecretParameterName: () => requireEnv('AUTH_SECRET_PARAMETER'),
   /** The one origin the broadcast API answers CORS for (the hosted web chat, else Mappings.Deploy BroadcastAllowedOrigin). */
   broadcastAllowedOrigin: () => requireEnv('BROADCAST_ALLOWED_ORIGIN'),
-  /** Who may connect (template parameter AuthMode): token, cognito or oidc for the $connect authorizer. */
-  authMode: () => requireEnv('AUTH_MODE'),
-  cognitoUserPoolId: () => requireEnv('COGNITO_USER_POOL_ID'),
-  cognitoClientId: () => requireEnv('COGNITO_CLIENT_ID'),
-  oidcIssuer: () => requireEnv('OIDC_ISSUER'),
-  oidcAudience: () => requireEnv('OIDC_AUDIENCE'),
-  /** Empty = the issuer's `/.well-known/jwks.json`. */
-  oidcJwksUri: (): string | undefined => settings().OidcJwksUri || undefined,
-  /** The token claim listing an OIDC user's groups (setting OidcGroupsClaim). */
-  oidcGroupsClaim: () => settings().OidcGroupsClaim,
-  /** Members of this group may broadcast with their sign-in token (template parameter AdminGroupName). */
-  adminGroup: () => requireEnv('ADMIN_GROUP'),
+  // Sign-in (AuthMode, the identity provider, the admin group) is functions/platform/signIn.ts: the authorizers read
+  // it and load no runtime settings.
   /** Sessions on record (SessionsTable); absent = none kept by this function. */
   sessionsTable: (): string | undefined => process.env.SESSIONS_TABLE || undefined,
   sessionRetentionDays: () => settings().SessionRetentionDays,

@@ -98,20 +98,6 @@ export const SETTINGS = {
   RoomIdleDays: int(30, 1, MAX, 'days a room lives after its last message'),
   SessionRetentionDays: int(30, 1, MAX, 'days a closed session record is kept'),
   FanoutPostsPerSecond: int(8000, 1, MAX, 'posts per second every fan-out of the account may make in all'),
-  OidcJwksUri: {
-    type: 'text',
-    pattern: /^(https:\/\/\S+)?$/,
-    allowed: 'empty or an https URL',
-    default: '',
-    description: 'AuthMode=oidc: the JWKS URL; empty = <OidcIssuer>/.well-known/jwks.json',
-  } as TextSetting,
-  OidcGroupsClaim: {
-    type: 'text',
-    pattern: /^[A-Za-z0-9_:./-]{1,128}$/,
-    allowed: '1-128 of A-Z a-z 0-9 _ : . / -',
-    default: 'groups',
-    description: "AuthMode=oidc: the token claim listing the user's groups",
-  } as TextSetting,
 } satisfies Record<string, SettingSchema>;
 
 export type SettingName = keyof typeof SETTINGS;

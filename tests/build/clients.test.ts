@@ -18,15 +18,17 @@ const SSM = '@aws-sdk/client-ssm';
 const S3 = '@aws-sdk/client-s3';
 
 /**
- * The clients each function calls. A new function gets a row here, saying what it calls. Every function reads the
- * runtime settings document through Powertools Parameters' SSM client at the start of each invocation
- * (functions/platform/invocation.ts), so each bundles SSM. Every two-way route (routeHandler) may close a connection
- * that keeps getting refused (guard.ts), so each bundles the management API.
+ * The clients each function calls. A new function gets a row here, saying what it calls. Every function but the
+ * authorizers reads the runtime settings document through Powertools Parameters' SSM client at the start of each
+ * invocation (functions/platform/invocation.ts), so each bundles SSM; the authorizers read no runtime setting
+ * (functions/platform/signIn.ts). Every two-way route (routeHandler) may close a connection that keeps getting
+ * refused (guard.ts), so each bundles the management API.
  */
 const CALLS: Record<string, string[]> = {
-  // Also reads the token secret (functions/core/identity/authSecret.ts).
+  // Reads the token secret (AuthMode=token: functions/core/identity/authSecret.ts).
   AuthorizerFunction: [SSM],
-  BroadcastAuthorizerFunction: [SSM],
+  // Verifies sign-in tokens against a public JWKS: no AWS call at all.
+  BroadcastAuthorizerFunction: [],
   BroadcastFunction: [DYNAMODB, EVENTBRIDGE, SSM],
   // $connect, $disconnect (publishes its rooms' presence) and $default.
   ConnectionFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],

@@ -73,18 +73,15 @@ it('checks membership of the group named by the AdminGroupName parameter, which 
     Policies?: unknown;
   };
   expect(fn.Environment.Variables.ADMIN_GROUP).toEqual({ Ref: 'AdminGroupName' });
-  // The claim that lists the groups (OidcGroupsClaim) is a runtime setting: the function reads it from the settings
-  // document (functions/platform/settings.ts), so no environment variable may pin it at deploy time.
-  expect(fn.Environment.Variables).not.toHaveProperty('OIDC_GROUPS_CLAIM');
-  expect(fn.Environment.Variables.SETTINGS_PARAMETER).toEqual({
-    Ref: 'SettingsParameter',
-  });
+  // The claim that lists the groups (OidcGroupsClaim) is a deploy-time constant, like the issuer it belongs to.
+  expect(fn.Environment.Variables.OIDC_GROUPS_CLAIM).toEqual(constant('OidcGroupsClaim'));
+  expect(fn.Environment.Variables.OIDC_JWKS_URI).toEqual(constant('OidcJwksUri'));
   expect(Resources.AdminGroup?.Properties?.GroupName).toEqual({ Ref: 'AdminGroupName' });
 });
 
-it('lets the broadcast authorizer only log and read the settings document: no other AWS permission', () => {
-  // The JWKS is a public document fetched over HTTPS; OidcJwksUri and OidcGroupsClaim come from the settings
-  // document, which SettingsReadPolicy lets it read (ssm:GetParameter on that one parameter) and nothing else.
+it('lets the broadcast authorizer only log: no AWS permission, not even the settings document', () => {
+  // The JWKS is a public document fetched over HTTPS; OidcJwksUri and OidcGroupsClaim are deploy-time constants in
+  // its environment, so it reads no runtime setting and needs no SettingsReadPolicy.
   const role = Resources.BroadcastAuthorizerFunctionRole?.Properties as {
     Policies?: unknown[];
     ManagedPolicyArns?: unknown[];
@@ -92,7 +89,6 @@ it('lets the broadcast authorizer only log and read the settings document: no ot
   expect(role.Policies ?? []).toEqual([]);
   expect(role.ManagedPolicyArns).toEqual([
     expect.stringMatching(/:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/),
-    { Ref: 'SettingsReadPolicy' },
   ]);
 });
 

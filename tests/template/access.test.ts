@@ -57,10 +57,8 @@ describe('admin broadcast API', () => {
       header: 'Authorization',
       validationExpression: '^Bearer [-_.A-Za-z0-9]+$',
     });
-    // Its only permission is reading the settings document (OidcJwksUri, OidcGroupsClaim: platform/settings.ts).
-    expect((resources.BroadcastAuthorizerFunction as Resource).Properties.Policies).toEqual([
-      { Ref: 'SettingsReadPolicy' },
-    ]);
+    // No permission at all: its settings are deploy-time constants (functions/platform/signIn.ts).
+    expect((resources.BroadcastAuthorizerFunction as Resource).Properties.Policies).toBeUndefined();
   });
 
   it('allows CORS from the configured origin only', () => {
@@ -75,7 +73,7 @@ describe('admin broadcast API', () => {
       path: '/broadcast',
     });
     expect(route?.cors?.allowOrigin).toBe('https://ops.example.com');
-    // A deploy-time constant has no AllowedPattern: the template's own value is held to one origin here.
+    // The template's own value is one origin (its rule in Mappings.Deploy.Rules, which npm run lint checks, says so too).
     const deploy = (template.raw.Mappings as { Deploy: { Settings: Record<string, string> } }).Deploy
       .Settings;
     expect(deploy.BroadcastAllowedOrigin).toMatch(/^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?$/);
@@ -121,12 +119,10 @@ describe('$connect authorizer (AuthMode)', () => {
   });
 
   it.each(['cognito', 'oidc'])(
-    'with AuthMode=%s, gives the authorizer no AWS permission but reading the settings',
+    'with AuthMode=%s, gives the authorizer no AWS permission at all (its settings are deploy-time constants)',
     (mode) => {
       const local = loadTemplate(templatePath, { parameters: { AuthMode: mode } });
-      expect(local.resolve((resources.AuthorizerFunction as Resource).Properties.Policies)).toEqual([
-        local.resolve({ Ref: 'SettingsReadPolicy' }),
-      ]);
+      expect(local.resolve((resources.AuthorizerFunction as Resource).Properties.Policies)).toEqual([]);
       expect(connectRoute(mode)?.authorizer?.functionLogicalId).toBe('AuthorizerFunction');
     },
   );
@@ -139,9 +135,8 @@ describe('$connect authorizer (AuthMode)', () => {
     const policies = local.resolve(
       (local.raw.Resources as Record<string, Resource>).AuthorizerFunction?.Properties.Policies,
     ) as ({ Statement: { Action: string; Resource: string }[] } | string)[];
-    expect(policies.filter((p) => typeof p === 'string')).toEqual([
-      local.resolve({ Ref: 'SettingsReadPolicy' }),
-    ]);
+    // No managed policy: it reads no settings document (functions/platform/signIn.ts).
+    expect(policies.filter((p) => typeof p === 'string')).toEqual([]);
     expect(policies.flatMap((p) => (typeof p === 'string' ? [] : p.Statement))).toEqual([
       expect.objectContaining({
         Action: 'ssm:GetParameter',

@@ -1,6 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
 import { SETTINGS } from '#platform/settingsSchema';
 import { deployConstants } from '../../tools/infra/parameters';
 import { loadTemplate } from '../../tools/infra/template';
@@ -95,7 +97,39 @@ describe('runtime settings: one document, read by code', () => {
     });
   });
 
-  it('lets every function read that one parameter, and nothing else, through one managed policy', () => {
+  /**
+   * The functions whose bundle holds functions/platform/settings.ts (esbuild's metafile), so load the document: every
+   * entry point through `instrumented`. The authorizers read no runtime setting (functions/platform/signIn.ts).
+   */
+  let loaders: string[];
+  beforeAll(async () => {
+    const entries = Object.entries(
+      raw.Resources as Record<string, { Metadata?: { BuildProperties?: object } }>,
+    )
+      .map(([logicalId, r]) => [
+        logicalId,
+        (r.Metadata?.BuildProperties as { EntryPoints?: string[] })?.EntryPoints,
+      ])
+      .filter((pair): pair is [string, string[]] => Array.isArray(pair[1]));
+    const settingsModule = join('functions', 'platform', 'settings.ts');
+    loaders = [];
+    for (const [logicalId, entryPoints] of entries) {
+      const { metafile } = await build({
+        entryPoints: entryPoints.map((e) => join(root, e)),
+        bundle: true,
+        platform: 'node',
+        packages: 'external',
+        write: false,
+        metafile: true,
+        outdir: join(root, 'dist', 'metafile-only'),
+        logLevel: 'silent',
+      });
+      if (Object.keys(metafile.inputs).some((input) => resolve(input) === join(root, settingsModule)))
+        loaders.push(logicalId);
+    }
+  }, 60_000);
+
+  it('lets exactly the functions that load the document read that one parameter, through one managed policy', () => {
     const policy = Resources.SettingsReadPolicy?.Properties?.PolicyDocument as {
       Statement: { Effect: string; Action: unknown; Resource: unknown }[];
     };
@@ -111,13 +145,20 @@ describe('runtime settings: one document, read by code', () => {
     ]);
     const functions = Object.entries(Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThan(0);
+    // Every function but the two authorizers, whose settings are deploy-time constants: least privilege.
+    expect(functions.map(([logicalId]) => logicalId).filter((id) => !loaders.includes(id))).toEqual([
+      'AuthorizerFunction',
+      'BroadcastAuthorizerFunction',
+    ]);
     for (const [logicalId, fn] of functions) {
       const props = fn.Properties ?? {};
       const role = Resources[(props.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string];
-      expect({ logicalId, managed: role?.Properties?.ManagedPolicyArns }).toEqual({
-        logicalId,
-        managed: expect.arrayContaining([{ Ref: 'SettingsReadPolicy' }]),
-      });
+      const managed = (role?.Properties?.ManagedPolicyArns ?? []) as unknown[];
+      const grants = managed.some(
+        (arn) => JSON.stringify(arn) === JSON.stringify({ Ref: 'SettingsReadPolicy' }),
+      );
+      expect({ logicalId, grants }).toEqual({ logicalId, grants: loaders.includes(logicalId) });
+      if (!loaders.includes(logicalId)) continue;
       const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
       expect({ logicalId, name: env.SETTINGS_PARAMETER }).toEqual({
         logicalId,
@@ -185,6 +226,54 @@ describe('deploy-time constants: each read where CloudFormation uses it', () => 
         expect(definition).toContain(`\${${rest[0]}}`);
       }
     }
+  });
+});
+
+describe('deploy-time constants: each has a rule that npm run lint checks before a deploy', () => {
+  const source = readFileSync(join(root, 'template.yaml'), 'utf8');
+  const dir = mkdtempSync(join(tmpdir(), 'roomcast-constants-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** `node scripts/lint.mjs --constants <template>`, as `npm run lint` runs the check: its exit status and stderr. */
+  function lintConstants(text: string): { status: number | null; stderr: string } {
+    const path = join(dir, 'template.yaml');
+    writeFileSync(path, text);
+    const run = spawnSync(process.execPath, [join(root, 'scripts', 'lint.mjs'), '--constants', path], {
+      encoding: 'utf8',
+    });
+    return { status: run.status, stderr: run.stderr };
+  }
+
+  /** template.yaml with one constant's line under Mappings.Deploy.Settings set to `value`, as an operator edits it. */
+  function withConstant(name: string, value: string): string {
+    const line = new RegExp(`(^  Deploy:\\n    Settings:\\n(?:      .*\\n)*?      ${name}: ).*$`, 'm');
+    expect(source).toMatch(line);
+    return source.replace(line, `$1'${value}'`);
+  }
+
+  it('passes template.yaml as it is, every constant with a rule', () => {
+    const rules = (raw.Mappings as { Deploy: { Rules?: Record<string, unknown> } }).Deploy.Rules ?? {};
+    expect(Object.keys(rules).sort()).toEqual(Object.keys(constants).sort());
+    expect(lintConstants(source)).toEqual({ status: 0, stderr: '' });
+  });
+
+  it.each([
+    ['FanoutChunkSize', '0', 'must be a whole number from 1 to 1000, got "0"'],
+    ['MessageRetentionDays', '7.5', 'must be a whole number from 1 to 999999, got "7.5"'],
+    ['FanoutLogLevel', 'WARN', 'must be one of ALL, ERROR, FATAL, OFF, got "WARN"'],
+    ['OidcJwksUri', 'http://id.example.com/jwks', 'must be empty or an https URL'],
+    ['SignInCallbackUrl', 'http://app.example.com/', 'must be an https URL, or http://localhost'],
+  ])('refuses %s = %s, naming the constant and what it may be', (name, value, says) => {
+    const { status, stderr } = lintConstants(withConstant(name, value));
+    expect(status).toBe(1);
+    expect(stderr).toContain(`deploy-time constant ${name} (Mappings.Deploy.Settings) ${says}`);
+  });
+
+  it('refuses a constant added without a rule, naming it', () => {
+    const added = source.replace(/^( {2}Deploy:\n {4}Settings:\n)/m, "$1      NewConstant: '1'\n");
+    const { status, stderr } = lintConstants(added);
+    expect(status).toBe(1);
+    expect(stderr).toContain('deploy-time constant NewConstant (Mappings.Deploy.Settings) has no rule');
   });
 });
 

@@ -1,12 +1,11 @@
 import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { forgetVerifier, handler } from '#broadcastauthorizer/index';
 import { type DevIssuer, startDevIssuer } from '../../tools/local/oidc';
-import { withSettings } from '../helpers/unitSettings';
 
 /**
  * The admin broadcast's TOKEN authorizer on its own, against a development OIDC issuer: who is let through to
  * POST /admin/broadcast (Allow), who is a signed-in non-admin (Deny: 403) and whose token is no good (Unauthorized:
- * 401). The groups claim of an OIDC provider is the OidcGroupsClaim parameter.
+ * 401). The groups claim of an OIDC provider is the deploy-time constant OidcGroupsClaim (OIDC_GROUPS_CLAIM).
  */
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/admin/broadcast';
 const now = () => Math.floor(Date.now() / 1000);
@@ -19,16 +18,24 @@ beforeAll(async () => {
   process.env.ADMIN_GROUP = 'ops';
   process.env.OIDC_ISSUER = issuer.issuer;
   process.env.OIDC_AUDIENCE = issuer.clientId;
+  process.env.OIDC_JWKS_URI = '';
 });
 
 afterAll(async () => {
-  for (const name of ['AUTH_MODE', 'ADMIN_GROUP', 'OIDC_ISSUER', 'OIDC_AUDIENCE']) delete process.env[name];
-  withSettings();
+  for (const name of [
+    'AUTH_MODE',
+    'ADMIN_GROUP',
+    'OIDC_ISSUER',
+    'OIDC_AUDIENCE',
+    'OIDC_JWKS_URI',
+    'OIDC_GROUPS_CLAIM',
+  ])
+    delete process.env[name];
   await issuer.close();
 });
 
 beforeEach(() => {
-  withSettings({ OidcGroupsClaim: 'groups' });
+  process.env.OIDC_GROUPS_CLAIM = 'groups';
   forgetVerifier();
 });
 
@@ -78,8 +85,9 @@ it('denies a valid token without the admin group (403), with no context for the 
 });
 
 it('reads the groups from the claim OidcGroupsClaim names', async () => {
-  // A runtime setting: the next invocation after the change builds its verifier with the new claim.
-  withSettings({ OidcGroupsClaim: 'roles' });
+  // A deploy-time constant: a new runtime (after the deploy that changed it) builds its verifier with the new claim.
+  process.env.OIDC_GROUPS_CLAIM = 'roles';
+  forgetVerifier();
   expect(await effect(`Bearer ${await token({ roles: ['ops'] })}`)).toEqual(['Allow']);
   expect(await effect(`Bearer ${await token({ groups: ['ops'] })}`)).toEqual(['Deny']);
 });
