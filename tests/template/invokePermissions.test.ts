@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation's ${} syntax, not JS templates.
 import { type CfnResource, transformedTemplate } from '../helpers/samTransform';
 
 /**
@@ -10,9 +11,11 @@ const { Resources } = transformedTemplate();
 const of = (type: string) => Object.entries(Resources).filter(([, r]) => r.Type === type);
 const ref = (value: unknown) => (value as { Ref?: string } | undefined)?.Ref;
 
-/** The function a Lambda proxy integration invokes: `${XFunction.Arn}` inside its IntegrationUri. */
+/** The function a Lambda proxy integration invokes: its ARN (`${XFunction.Arn}` or `!GetAtt XFunction.Arn`) in IntegrationUri. */
 function integratedFunction(integration: CfnResource): string | undefined {
-  return /\$\{(\w+)\.Arn\}/.exec(JSON.stringify(integration.Properties?.IntegrationUri))?.[1];
+  const uri = JSON.stringify(integration.Properties?.IntegrationUri);
+  const match = /\$\{(\w+)\.Arn\}|"Fn::GetAtt":\["(\w+)","Arn"\]/.exec(uri);
+  return match?.[1] ?? match?.[2];
 }
 
 const webSocketApi = (r: CfnResource) => ref(r.Properties?.ApiId) === 'WebSocketApi';
@@ -25,7 +28,9 @@ const routedFunctions = new Set(
   of('AWS::ApiGatewayV2::Route')
     .filter(([, r]) => webSocketApi(r))
     .map(([, r]) => JSON.stringify(r.Properties?.Target))
-    .flatMap((target) => [...integrations].filter(([id]) => target.includes(`\${${id}}`)).map(([, fn]) => fn)),
+    .flatMap((target) =>
+      [...integrations].filter(([id]) => target.includes(`\${${id}}`)).map(([, fn]) => fn),
+    ),
 );
 const stagePermissions = of('AWS::Lambda::Permission').filter(([, r]) =>
   JSON.stringify(r.Properties?.SourceArn).includes('${WebSocketApi}/${StageName}/'),
