@@ -4,11 +4,12 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Where a transform's output is kept, by the hash of the template's path and text: five test files transform the
- * same template.yaml, and each run of the translator costs ~4 s of CPU. It is under node_modules/, so `npm ci` (CI's
+ * Where a transform's output is kept, by the hash of the template's path and text and of the script: five test files
+ * transform the same template.yaml, and each run of the translator costs ~4 s of CPU. It is under node_modules/, so `npm ci` (CI's
  * first step) starts it empty; after upgrading cfn-lint (its translator) locally, `rm -r` it or run `npm ci`.
  */
 const CACHE = join(__dirname, '..', '..', 'node_modules', '.cache', 'roomcast-sam-transform');
+const SCRIPT = join(__dirname, '..', 'security', 'samTransform.py');
 
 export interface CfnResource {
   Type: string;
@@ -16,8 +17,8 @@ export interface CfnResource {
 }
 
 /**
- * template.yaml as CloudFormation would receive it: after the SAM transform, run by the translator that ships with
- * cfn-lint (tests/security/samTransform.py). Throws with the install hint when python3 or cfn-lint is missing.
+ * template.yaml as CloudFormation would receive it: its Fn::ForEach loops expanded, then the SAM transform, run by
+ * the translator that ships with cfn-lint (tests/security/samTransform.py). Throws with the install hint when python3 or cfn-lint is missing.
  */
 export function transformedTemplate(templatePath = join(__dirname, '..', '..', 'template.yaml')): {
   Resources: Record<string, CfnResource>;
@@ -26,6 +27,9 @@ export function transformedTemplate(templatePath = join(__dirname, '..', '..', '
     .update(templatePath)
     .update('\0')
     .update(readFileSync(templatePath))
+    .update('\0')
+    // The script too: a change to how it transforms (the loops it expands) must not be answered from the cache.
+    .update(readFileSync(SCRIPT))
     .digest('hex');
   const cached = join(CACHE, `${key}.json`);
   try {
@@ -35,7 +39,7 @@ export function transformedTemplate(templatePath = join(__dirname, '..', '..', '
   }
   let out: string;
   try {
-    out = execFileSync('python3', [join(__dirname, '..', 'security', 'samTransform.py'), templatePath], {
+    out = execFileSync('python3', [SCRIPT, templatePath], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
       timeout: 60_000,

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import { version as yamlVersion } from 'yaml/package.json';
 import { withDeployConstants } from './parameters';
 import { cachedParse } from './templateCache';
+import { expandForEach, FOR_EACH_PARTS } from './templateForEach';
 import { TemplateResources } from './templateResources';
 import type {
   LoadTemplateOptions,
@@ -50,10 +51,13 @@ export interface TemplateFile {
 const parsed = new Map<string, { version: string; raw: Obj }>();
 
 /** What the parse of a template's text depends on besides the text: a change to any of them is a cache miss. */
-const PARSER = ['yaml', yamlVersion, cfnTags, longForm, splitGetAtt].map(String).join('\n');
+const PARSER = ['yaml', yamlVersion, cfnTags, longForm, splitGetAtt, ...FOR_EACH_PARTS()]
+  .map(String)
+  .join('\n');
 
 /**
- * Reads a template file as plain values, CloudFormation's short forms as their long forms. Parsing the YAML costs
+ * Reads a template file as plain values, CloudFormation's short forms as their long forms and its Fn::ForEach loops
+ * expanded (templateForEach.ts). Parsing the YAML costs
  * far more than the rest of loading, and one start of the local cloud loads the template several times, so a file
  * is read once per version (modification time and size) and each reader gets its own copy; a text parsed before,
  * by this or another process, comes from the cache on disk (templateCache.ts).
@@ -68,7 +72,10 @@ export function readTemplateFile(path: string): TemplateFile {
       const doc = parseDocument(text, { customTags: cfnTags() });
       if (doc.errors.length > 0)
         throw new Error(`${templatePath}: ${doc.errors.map((e) => e.message).join('; ')}`);
-      return doc.toJS({ maxAliasCount: -1 }) as unknown;
+      const value = doc.toJS({ maxAliasCount: -1 }) as unknown;
+      // Fn::ForEach expanded first, as CloudFormation runs AWS::LanguageExtensions before the SAM transform: every
+      // reader (the local cloud, the tests) sees the resources the loops make, under their logical ids.
+      return isObj(value) ? expandForEach(value, templatePath) : value;
     });
     if (!isObj(raw)) throw new Error(`${templatePath}: not a template (expected a mapping)`);
     known = { version, raw };
