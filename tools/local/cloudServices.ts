@@ -10,6 +10,7 @@ import { createEventBridge, type LocalEventBridge } from './eventbridge';
 import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
 import { LOCAL_ADMIN, type LocalIam } from './iam';
+import { routeAccess } from './invokePermissions';
 import {
   type FunctionLog,
   forStepFunctions,
@@ -464,6 +465,12 @@ export async function startApiGateway(
     api.routes.flatMap((r) => (r.authorizer ? ([[r.routeKey, r.authorizer]] as const) : [])),
   );
   const stageArn = `arn:aws:execute-api:${template.region}:${template.accountId}:${api.id}/${api.stageName}`;
+  // Decided once per route here, so an invocation costs one lookup (tools/local/invokePermissions.ts).
+  const access = routeAccess(template, api);
+  for (const [routeKey, refused] of access) {
+    for (const reason of [refused.authorizer, refused.integration])
+      if (reason) ctx.warn(`gateway: route ${routeKey} will fail: ${reason}`);
+  }
   const gateway = await startGateway({
     // Every management-API call needs execute-api:ManageConnections on <api>/<stage>/<METHOD>/@connections/<id>.
     managementAuth: async (req, body, method, connectionId) => {
@@ -485,16 +492,21 @@ export async function startApiGateway(
     invoke: async (routeKey, event, startBy) => {
       const fn = functionsByRoute.get(routeKey);
       if (!fn) throw new Error(`no function for route ${routeKey}`);
+      // A function no Lambda permission lets API Gateway invoke is never run: the authorizer's refusal is a broken
+      // authorizer (500), the integration's the route's Internal server error, as on AWS.
+      const refused = access.get(routeKey);
       const authorizer = authorizersByRoute.get(routeKey);
       if (authorizer) {
         const methodArn = `${stageArn}/${routeKey}`;
-        const outcome = await runAuthorizer(authorizer, event, methodArn, (name, authEvent) =>
-          invoke(name, authEvent, 'request', startBy),
-        );
+        const outcome = await runAuthorizer(authorizer, event, methodArn, (name, authEvent) => {
+          if (refused?.authorizer) throw new Error(refused.authorizer);
+          return invoke(name, authEvent, 'request', startBy);
+        });
         // A refusal is the handshake's answer; the route's own function never runs, as on AWS.
         if (!outcome.allowed) return outcome.refusal;
         (event.requestContext as { authorizer?: unknown }).authorizer = outcome.context;
       }
+      if (refused?.integration) throw new Error(refused.integration);
       return (await invoke(fn, event, 'request', startBy)) as
         | { statusCode?: number; body?: string }
         | undefined;
