@@ -52,7 +52,7 @@ const roomsPermissionFor = (stage: string) => ({
 
 describe('at start: which routes API Gateway may invoke', () => {
   it('the real template lets it invoke every route, and the $connect authorizer with AuthMode=token', () => {
-    for (const parameters of [{}, { AuthMode: 'token' }]) {
+    for (const parameters of [{}, { AuthMode: 'token' }] as Record<string, string>[]) {
       const template = loadTemplate(templatePath, { parameters });
       const [api] = template.webSocketApis();
       if (!api) throw new Error('no WebSocket API');
