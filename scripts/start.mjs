@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildAll } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
@@ -16,6 +15,8 @@ const started = performance.now();
 const { ROOMCAST_BUILD_MS: _inherited, ...env } = process.env;
 if (process.env.ROOMCAST_DIST_BUILT !== '1') {
   try {
+    // Loaded only to build: esbuild and the template's parser cost a second of CPU that a skipped build does not need.
+    const { buildAll } = await import('./build.mjs');
     await buildAll();
   } catch (error) {
     console.error(error.message);
