@@ -69,6 +69,18 @@ const SUPERFLUOUS_SELECTOR = /(\p{Emoji_Presentation})\uFE0F/gu;
 
 // ---------------------------------------------------------------- client -> server
 
+/**
+ * The actions that change a message, said once: protocol/index.ts adds them to ACTIONS and answers each with
+ * `changed` (REPLY_TYPE), and functions/messages serves each through its change kind (changeKinds/). A new change
+ * kind adds its action here, its request below and its event frame, and nowhere else in protocol/.
+ */
+export const CHANGE_ACTIONS = ['editmessage', 'deletemessage', 'react'] as const;
+export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
+/** Each change action's reply: the message's state after the change (protocol/index.ts ChangedFrame). */
+export const CHANGE_REPLY_TYPE = Object.fromEntries(CHANGE_ACTIONS.map((action) => [action, 'changed'])) as {
+  readonly [A in ChangeAction]: 'changed';
+};
+
 /** Replaces the text of the caller's own message `seq`, within the deployment's edit window. */
 export interface EditMessageRequest {
   action: 'editmessage';
@@ -93,6 +105,8 @@ export interface ReactRequest {
   clientMsgId?: string;
   requestId?: string;
 }
+/** Every request that changes a message: one per action of CHANGE_ACTIONS. */
+export type ChangeMessageRequest = EditMessageRequest | DeleteMessageRequest | ReactRequest;
 
 // ---------------------------------------------------------------- server -> client
 

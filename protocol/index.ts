@@ -29,12 +29,12 @@ import {
 export * from './people';
 
 import {
+  CHANGE_ACTIONS,
   CHANGE_FRAME_TYPES,
+  CHANGE_REPLY_TYPE,
   type ChangeFrame,
-  type DeleteMessageRequest,
-  type EditMessageRequest,
+  type ChangeMessageRequest,
   type MessageState,
-  type ReactRequest,
 } from './changes';
 
 export * from './changes';
@@ -128,9 +128,7 @@ export const ACTIONS = [
   'removemember',
   'closeroom',
   ...MEMBER_ACTIONS,
-  'editmessage',
-  'deletemessage',
-  'react',
+  ...CHANGE_ACTIONS,
   ...ATTACHMENT_ACTIONS,
   ...PEOPLE_ACTIONS,
 ] as const;
@@ -263,9 +261,7 @@ export interface CloseRoomRequest extends RoomRequest {
   action: 'closeroom';
 }
 export type ClientFrame =
-  | EditMessageRequest
-  | DeleteMessageRequest
-  | ReactRequest
+  | ChangeMessageRequest
   | SendMessageRequest
   | CreateRoomRequest
   | JoinRoomRequest
@@ -491,7 +487,7 @@ export interface BatchFrame {
   messages: RoomEventFrame[];
 }
 /**
- * The reply to `editmessage`, `deletemessage` and `react`: the seq the change took (absent when there was nothing to
+ * The reply to each change action (`editmessage`, `deletemessage`, `react`: CHANGE_ACTIONS): the seq the change took (absent when there was nothing to
  * change: the reaction was already as asked, the message already deleted) and the message's state after it.
  */
 export interface ChangedFrame extends Reply {
@@ -577,9 +573,7 @@ export const REPLY_TYPE = {
   removemember: 'memberremoved',
   closeroom: 'roomclosed',
   ...MEMBER_REPLY_TYPE,
-  editmessage: 'changed',
-  deletemessage: 'changed',
-  react: 'changed',
+  ...CHANGE_REPLY_TYPE,
   ...ATTACHMENT_REPLY_TYPE,
   ...PEOPLE_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;

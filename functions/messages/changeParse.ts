@@ -1,7 +1,5 @@
 import { BadRequest } from '#core/errors';
-import { parseMessageText, requireString } from '#core/protocol';
-import { reactionOf } from '#protocol';
-import type { ChangeRequest } from './changePlanning';
+import { type ChangeRequest, kindOfAction } from './changeKinds';
 
 /** The seq of the message a change names: a whole number of 1 or more. */
 export function parseTargetSeq(body: Record<string, unknown>): number {
@@ -11,16 +9,10 @@ export function parseTargetSeq(body: Record<string, unknown>): number {
   return seq as number;
 }
 
-/** What an `editmessage`, `deletemessage` or `react` frame asks, checked as a message's text is. */
+/**
+ * What a change frame asks, read by its kind (changeKinds/). The route table serves every change action the protocol
+ * names (changes.ts); one with no kind is refused with a BadRequest naming it.
+ */
 export function parseChangeRequest(action: string, body: Record<string, unknown>): ChangeRequest {
-  if (action === 'editmessage')
-    return { kind: 'edit', text: parseMessageText(requireString(body, 'message')) };
-  if (action === 'deletemessage') return { kind: 'delete' };
-  // The route table serves every change action the protocol names (changes.ts); one with no rule yet is refused.
-  if (action !== 'react') throw new BadRequest(`"${action}" is not a change this server can make yet.`);
-  const reaction = reactionOf(requireString(body, 'reaction'));
-  if (reaction === undefined) throw new BadRequest('"reaction" must be a single emoji, such as "👍".');
-  if (body.remove !== undefined && typeof body.remove !== 'boolean')
-    throw new BadRequest('"remove" must be true or false.');
-  return { kind: 'react', reaction, remove: body.remove === true };
+  return kindOfAction(action).parse(body);
 }

@@ -8,7 +8,7 @@ import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
-import { ACTIONS, type Action, REPLY_TYPE } from '#protocol';
+import { CHANGE_ACTIONS, type ChangeAction } from '#protocol';
 import { parseChangeRequest, parseTargetSeq } from './changeParse';
 import { changeMessage } from './changing';
 import { lobbyGate, withSendSettings } from './sendSettings';
@@ -30,13 +30,9 @@ const deps = onFirstCall(() =>
   }),
 );
 
-/** The actions whose reply is `changed` (protocol/index.ts REPLY_TYPE): each one is a change to a message. */
-type ChangeAction = { [A in Action]: (typeof REPLY_TYPE)[A] extends 'changed' ? A : never }[Action];
-const CHANGE_ACTIONS = ACTIONS.filter((action): action is ChangeAction => REPLY_TYPE[action] === 'changed');
-
 /**
- * editmessage, deletemessage and react: one entry point each, built alike: parse, store the change as a room event
- * (changing.ts), reply `changed`.
+ * Each change action (editmessage, deletemessage, react): one entry point each, built alike: parse by its kind
+ * (changeKinds/), store the change as a room event (changing.ts), reply `changed`.
  */
 function changeRoute(action: ChangeAction) {
   return routeHandler(action, async (frame) => {
@@ -64,9 +60,9 @@ function changeRoute(action: ChangeAction) {
 }
 
 /**
- * A route per change action, from the protocol's list: a new change kind (pinmessage, say) is served once protocol/
- * names it with the reply `changed`, with no line here or in index.ts. changeParse.ts refuses an action it has no
- * rule for, so a kind named in the protocol but not yet written is a BAD_REQUEST, never a crash.
+ * A route per change action, from the protocol's list (protocol/changes.ts CHANGE_ACTIONS): a new change kind
+ * (pinmessage, say) is served once the protocol names it and its module is in changeKinds/index.ts (tsc refuses the
+ * registry until then), with no line here or in index.ts. An action with no kind is a BAD_REQUEST, never a crash.
  */
 export const changeRoutes: Record<ChangeAction, ReturnType<typeof changeRoute>> = Object.fromEntries(
   CHANGE_ACTIONS.map((action) => [action, changeRoute(action)]),

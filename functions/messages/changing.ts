@@ -17,15 +17,8 @@ import {
   type StoredMessage,
   senderOf,
 } from './changeFrames';
-import {
-  type ChangeRequest,
-  type Changer,
-  kindsLimit,
-  memberLimit,
-  type Plan,
-  planChange,
-  totalLimit,
-} from './changePlanning';
+import { kindOf, kindsLimit, memberLimit, totalLimit } from './changeKinds';
+import { type ChangeRequest, type Changer, type Plan, planChange } from './changePlanning';
 import { isGapMarker } from './gaps';
 import type {
   ChangeStore,
@@ -339,7 +332,7 @@ async function planOrAnswer(
 function eventOf(change: Change, seq: number, plan: Planned['plan']): StoredChange {
   const { request } = change.input;
   return {
-    change: request.kind === 'edit' ? 'edited' : request.kind === 'delete' ? 'deleted' : 'reaction',
+    change: kindOf(request).event,
     roomId: change.roomId,
     seq,
     messageId: randomUUID(),
@@ -420,16 +413,15 @@ async function liveMessage(changes: ChangeStore, roomId: string, seq: number, no
   return asMessage(await changes.item(roomId, seq), now);
 }
 
-/** The message as the stored change left it, for the reply. */
-function applied(message: StoredMessage, event: StoredChange, update: TargetUpdate): StoredMessage {
-  const next: StoredMessage = { ...message, changeSeq: event.seq };
-  if (update.kind === 'edit') Object.assign(next, { text: update.text, editedAt: update.editedAt });
-  else if (update.kind === 'delete') {
-    next.deleted = update.by;
-    next.text = '';
-    delete next.reactionState;
-    delete next.editedAt;
-  }
+/** The message as the stored change left it, for the reply: the update its kind planned, applied to it as read. */
+function applied(
+  message: StoredMessage,
+  event: StoredChange,
+  update: TargetUpdate | undefined,
+): StoredMessage {
+  const next: StoredMessage = { ...message, ...update?.set, changeSeq: event.seq };
+  for (const field of update?.remove ?? []) delete next[field];
+  if (update?.appendSeq) next[update.appendSeq] = [...(message[update.appendSeq] ?? []), event.seq];
   return next;
 }
 

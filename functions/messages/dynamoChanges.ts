@@ -17,30 +17,32 @@ import {
   type SendTables,
 } from './roomEvents';
 
-/** The write of the message's item that a change makes: its new state, only if no other change came first. */
+/**
+ * The write of the message's item that a change makes, as its kind planned it (changeKinds/kind.ts TargetUpdate):
+ * its new state, only if no other change came first. Every attribute goes through a name placeholder, so a kind may
+ * set any (`text` is a reserved word).
+ */
 function targetWrite(update: TargetUpdate, event: StoredChange, readChangeSeq: number | undefined) {
   const names: Record<string, string> = { '#seq': 'seq' };
   const values: Record<string, unknown> = { ':change': event.seq };
-  let set = 'changeSeq = :change';
-  let remove = '';
-  if (update.kind === 'edit') {
-    set += ', #text = :text, editedAt = :at, editSeqs = list_append(if_not_exists(editSeqs, :none), :edit)';
-    Object.assign(names, { '#text': 'text' });
-    Object.assign(values, {
-      ':text': update.text,
-      ':at': update.editedAt,
-      ':none': [],
-      ':edit': [event.seq],
-    });
-  } else if (update.kind === 'delete') {
-    set += ', deleted = :by';
-    remove = ' REMOVE #text, editedAt';
-    Object.assign(names, { '#text': 'text' });
-    values[':by'] = update.by;
+  const set = ['changeSeq = :change'];
+  Object.entries(update.set ?? {}).forEach(([field, value], i) => {
+    names[`#set${i}`] = field;
+    values[`:set${i}`] = value;
+    set.push(`#set${i} = :set${i}`);
+  });
+  if (update.appendSeq) {
+    names['#append'] = update.appendSeq;
+    Object.assign(values, { ':none': [], ':appended': [event.seq] });
+    set.push('#append = list_append(if_not_exists(#append, :none), :appended)');
   }
+  const remove = (update.remove ?? []).map((field, i) => {
+    names[`#remove${i}`] = field;
+    return `#remove${i}`;
+  });
   if (readChangeSeq !== undefined) values[':read'] = readChangeSeq;
   return {
-    UpdateExpression: `SET ${set}${remove}`,
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
     // The message exists (not deleted by its TTL), is as it was read, and a delete has not come first.
     ConditionExpression: `attribute_exists(#seq) AND attribute_not_exists(deleted) AND ${
       readChangeSeq === undefined ? 'attribute_not_exists(changeSeq)' : 'changeSeq = :read'
@@ -92,10 +94,10 @@ export class DynamoChangeStore implements ChangeStore {
   async apply(change: PlannedChange): Promise<ChangeOutcome> {
     const { event, record, update } = change;
     const { roomId } = event;
-    const scrubs = update.kind === 'delete' ? update.scrub : [];
-    // A reaction's state is in the Reactions table: its transaction holds only the event and the send record.
+    const scrubs = update?.scrub ?? [];
+    // No update (a reaction: its state is in the Reactions table): the transaction holds only the event and the record.
     const target =
-      update.kind === 'react'
+      update === undefined
         ? []
         : [
             {

@@ -1,6 +1,7 @@
 import type { ChatPorts, Room, RoomLife, SendRate } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
 import type { ReactionState, ReactionSummary, StoredChange, StoredMessage } from './changeFrames';
+import type { TargetUpdate } from './changeKinds/kind';
 
 export type { ReactionState, ReactionSummary };
 
@@ -139,12 +140,8 @@ export interface MessagePorts extends ChatPorts {
   sends: SendStore;
 }
 
-/** What a change does to its message's item, in the transaction that stores the change. */
-export type TargetUpdate =
-  | { kind: 'edit'; text: string; editedAt: string }
-  | { kind: 'delete'; by: 'author' | 'owner'; scrub: number[] }
-  /** A reaction writes the Reactions table (ReactionStore), not the message: only the event is stored here. */
-  | { kind: 'react' };
+/** What a change does to its message's item, in the transaction that stores the change: changeKinds/kind.ts. */
+export type { TargetUpdate };
 
 /** One change, ready to store: the event under the seq it took, and the message's item as the event leaves it. */
 export interface PlannedChange {
@@ -153,7 +150,7 @@ export interface PlannedChange {
   /** The message's `changeSeq` as read: the update applies only if no other change came first. */
   readChangeSeq: number | undefined;
   /** What the change does to the message's item (a reaction: nothing, its state is in the Reactions table). */
-  update: TargetUpdate;
+  update: TargetUpdate | undefined;
   record?: NewSendRecord;
 }
 

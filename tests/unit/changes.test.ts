@@ -41,7 +41,11 @@ describe('edit window', () => {
   it("lets the room's owner delete any message at any time, and no one else", () => {
     const owner = as('owner-key', 'connection:owner');
     const plan = planChange(message, { kind: 'delete' }, owner, later(10 * WINDOW_MS), WINDOW_MS);
-    expect(plan).toMatchObject({ kind: 'change', update: { kind: 'delete', by: 'owner' } });
+    expect(plan).toMatchObject({
+      kind: 'change',
+      update: { set: { deleted: 'owner' } },
+      event: { by: 'owner' },
+    });
     expect(() => planChange(message, { kind: 'delete' }, as('bob-key'), later(0), WINDOW_MS)).toThrow(
       expect.objectContaining({ code: 'NOT_AUTHOR' }),
     );

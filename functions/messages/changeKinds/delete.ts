@@ -1,0 +1,34 @@
+import { EditWindowPassed, NotAuthor } from '../changeErrors';
+import { type ChangeKind, UNCHANGED } from './kind';
+
+/**
+ * `deletemessage`: the author within the edit window, or the room's owner at any time, leaves a tombstone
+ * (`deleted`: who did it) and no copy of the text: the message's text and `editedAt` go, and each earlier edit event
+ * loses its text in the same transaction (`scrub`). Deleting a deleted message is no change (a retry finds what it
+ * asked for).
+ */
+export const remove: ChangeKind<{ kind: 'delete' }> = {
+  kind: 'delete',
+  event: 'deleted',
+  parse: () => ({ kind: 'delete' }),
+  onDeleted: true,
+  plan(message, _request, { changer, isAuthor, inWindow, windowMinutes }) {
+    if (message.deleted) return UNCHANGED;
+    const owner = changer.room?.ownerId !== undefined && changer.room.ownerId === changer.connection.userId;
+    let by: 'author' | 'owner' | undefined;
+    if (isAuthor && inWindow) by = 'author';
+    else if (owner) by = 'owner';
+    else if (isAuthor)
+      throw new EditWindowPassed(
+        `Messages can be deleted for ${windowMinutes} minutes after sending; this one is older.`,
+      );
+    else throw new NotAuthor("Only its author (or the room's owner) can delete this message.");
+    return {
+      kind: 'change',
+      update: { set: { deleted: by }, remove: ['text', 'editedAt'], scrub: message.editSeqs ?? [] },
+      event: { by },
+    };
+  },
+  frame: (item, common) => ({ type: 'deleted', ...common, by: item.by === 'owner' ? 'owner' : 'author' }),
+  shown: ({ deleted }) => (deleted !== undefined ? { deleted } : {}),
+};
