@@ -17,7 +17,15 @@ import type {
   RoomEventFrame,
   UploadFrame,
 } from '../protocol';
-import { ERROR_CODES, GATEWAY, LIMITS, REPLY_TYPE, SERVER_FRAME_TYPES, utf8Bytes } from '../protocol';
+import {
+  CHANGE_FRAME_TYPES,
+  ERROR_CODES,
+  GATEWAY,
+  LIMITS,
+  REPLY_TYPE,
+  SERVER_FRAME_TYPES,
+  utf8Bytes,
+} from '../protocol';
 import type { BackoffPolicy } from './backoff';
 import { DEFAULT_BACKOFF } from './backoff';
 import { Connection } from './connection';
@@ -51,7 +59,7 @@ export { checkMessageText, checkRoomId } from './validate';
 const FRAME_TYPES = new Set<string>(SERVER_FRAME_TYPES);
 const SERVER_CODES = new Set<string>(ERROR_CODES);
 /** The current room's stream, handed to the app in seq order by the session's sequencer. */
-const ROOM_FRAMES = new Set(['message', 'batch', 'resync', 'edited', 'deleted', 'reaction']);
+const ROOM_FRAMES = new Set<string>(['message', 'batch', 'resync', ...CHANGE_FRAME_TYPES]);
 /** Every action's reply type (one after its request timed out has nobody waiting); notices a module takes itself. */
 const LATE_REPLIES = new Set<string>([...Object.values(REPLY_TYPE), 'info', 'dmopened']);
 

@@ -1,5 +1,5 @@
 import type { ChangeFrame, MessageFrame, PresenceFrame, ResyncFrame, RoomEventFrame } from '../protocol';
-import { LIMITS, normalizeRoomId, PATTERNS, utf8Bytes } from '../protocol';
+import { CHANGE_FRAME_CHECKS, LIMITS, normalizeRoomId, PATTERNS, utf8Bytes } from '../protocol';
 import { RoomcastError } from './errors';
 import type { RoomcastClientOptions, SocketFactory } from './types';
 
@@ -106,9 +106,11 @@ export function isChangeFrame(value: unknown): value is ChangeFrame {
   if (typeof value !== 'object' || value === null) return false;
   const c = value as Record<string, unknown>;
   if (!isString(c.roomId) || !Number.isFinite(c.seq) || !Number.isFinite(c.targetSeq)) return false;
-  if (c.type === 'edited') return isString(c.text);
-  if (c.type === 'deleted') return c.by === 'author' || c.by === 'owner';
-  return c.type === 'reaction' && isString(c.reaction) && Number.isFinite(c.count);
+  // Each change frame type's own fields, as protocol/changes.ts declares them.
+  const check = Object.hasOwn(CHANGE_FRAME_CHECKS, c.type as string)
+    ? CHANGE_FRAME_CHECKS[c.type as ChangeFrame['type']]
+    : undefined;
+  return check?.(c) === true;
 }
 
 /** A message or a change: what takes a seq in a room. */

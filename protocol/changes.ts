@@ -154,6 +154,19 @@ export const CHANGE_FRAME_TYPES = [
 ] as const satisfies readonly ChangeFrame['type'][];
 
 /**
+ * What each change frame carries beyond a change event's `roomId`, `seq` and `targetSeq`: the check a client makes
+ * before applying one (client/validate.ts). One entry per frame type, so a new change kind says here, beside its
+ * frame, what a well-formed one holds; tsc refuses the table while a type has no entry.
+ */
+export const CHANGE_FRAME_CHECKS: {
+  [T in ChangeFrame['type']]: (frame: Record<string, unknown>) => boolean;
+} = {
+  edited: (f) => typeof f.text === 'string',
+  deleted: (f) => f.by === 'author' || f.by === 'owner',
+  reaction: (f) => typeof f.reaction === 'string' && Number.isFinite(f.count),
+};
+
+/**
  * What a message's entry in `message` frames, `history` and `joined` adds once it has changed: `editedAt` after an
  * edit; a tombstone after a delete (`deleted`, `text` empty); its reactions; and `changeSeq`, the seq of the last
  * change applied, so a client applies a change event only when its seq is above it.
