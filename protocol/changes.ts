@@ -121,7 +121,7 @@ export interface ReactionCount {
  * What a change event has in common with a message: its own `seq` and `messageId` in the room, who made the change
  * (`username`, as shown in the room) and when (`sentAt`); `targetSeq` names the message it changes.
  */
-interface ChangeEvent {
+export interface ChangeEvent {
   roomId: string;
   seq: number;
   messageId: string;

@@ -1,5 +1,5 @@
 import type { Connection, Room } from '#core/ports';
-import type { ChangeFrame, ChatMessage, MessageFrame } from '#protocol';
+import type { ChangeEvent, ChangeFrame, ChatMessage, MessageFrame } from '#protocol';
 
 /**
  * What one kind of change to a message is, one module per kind (edit.ts, delete.ts, react.ts) gathered under its
@@ -21,19 +21,9 @@ export interface ChangeKind<Request extends { kind: string }> {
   /** True when the kind may be asked of a deleted message (its rule decides); otherwise it is MESSAGE_DELETED. */
   onDeleted?: boolean;
   /** The frame members get, from the event's stored item (`common`: the fields every change event has). */
-  frame(item: StoredChange, common: ChangeEventCommon): ChangeFrame;
+  frame(item: StoredChange, common: ChangeEvent): ChangeFrame;
   /** What the stored message shows of this kind in its frame (`history`, `joined`, `changed`). */
   shown(message: StoredMessage): Partial<MessageFrame>;
-}
-
-/** What every change event's frame has: who, when, and the message it changes. */
-export interface ChangeEventCommon {
-  roomId: string;
-  seq: number;
-  messageId: string;
-  username: string;
-  sentAt: string;
-  targetSeq: number;
 }
 
 /** A message's reactions in all: members per reaction (none at 0), their total, the last reaction event counted. */
@@ -69,7 +59,7 @@ export interface StoredMessage extends ChatMessage {
  * A change's item: the fields of the frame every member gets, whose `type` is `change`, and the event's own fields
  * (those of the kinds today named; a new kind's are read by its `frame` as what they are, unknown until checked).
  */
-export interface StoredChange extends ChangeEventCommon, EventFields {
+export interface StoredChange extends ChangeEvent, EventFields {
   change: ChangeFrame['type'];
   text?: string;
   /** An edit's text was removed when its message was deleted. */
