@@ -53,7 +53,7 @@ it('keeps every log group under the logical id and name it has always had', () =
   );
   expect(names).toEqual(LOG_GROUPS);
   // CloudFormation receives the same logical ids (the loops expanded by the tests' transform, not the local loader).
-  const onAws = Object.keys(cloud).filter((id) => cloud[id].Type === 'AWS::Logs::LogGroup');
+  const onAws = Object.keys(cloud).filter((id) => cloud[id]?.Type === 'AWS::Logs::LogGroup');
   expect(onAws.sort()).toEqual(Object.keys(LOG_GROUPS).sort());
 });
 
@@ -67,7 +67,7 @@ it('keeps every table under the logical id and key schema it has always had', ()
     }),
   );
   expect(keys).toEqual(TABLE_KEYS);
-  const onAws = Object.keys(cloud).filter((id) => cloud[id].Type === 'AWS::DynamoDB::Table');
+  const onAws = Object.keys(cloud).filter((id) => cloud[id]?.Type === 'AWS::DynamoDB::Table');
   expect(onAws.sort()).toEqual(Object.keys(TABLE_KEYS).sort());
 });
 
