@@ -20,10 +20,8 @@ interface Statement {
  * logical id and Sid, so a new `*` anywhere else fails this test.
  */
 const WILDCARD_RESOURCE_ALLOWED: Record<string, string> = {
-  'FanoutStateMachineRole/ExecutionLogDelivery':
-    'Step Functions vends its execution logs through CloudWatch Logs log delivery, whose actions only accept "*" (AWS docs: "Logging using CloudWatch Logs", IAM policies for logging).',
-  'BroadcastStateMachineRole/ExecutionLogDelivery':
-    'The same log delivery, for the everyone-broadcast machine.',
+  'StateMachineTasksPolicy/ExecutionLogDelivery':
+    'Step Functions vends its execution logs (both state machines) through CloudWatch Logs log delivery, whose actions only accept "*" (AWS docs: "Logging using CloudWatch Logs", IAM policies for logging).',
   'BroadcastStateMachineRole/CountGiveUp':
     'cloudwatch:PutMetricData has no resource type ("*" only: Service Authorization Reference, Amazon CloudWatch); the statement is held to roomcast\'s namespace by cloudwatch:namespace.',
 };
