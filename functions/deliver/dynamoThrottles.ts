@@ -1,5 +1,9 @@
 /** DynamoDB's answers that mean a key or table took more than its share for now (nothing was read or written). */
-const THROTTLES = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+const THROTTLES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
 
 /** How many times a read is tried when DynamoDB keeps throttling it past the SDK's own retries. */
 export const THROTTLE_TRIES = 6;

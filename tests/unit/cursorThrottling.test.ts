@@ -31,7 +31,14 @@ function dbThrottling(opts: { getThrottles: number; queryThrottles?: number }) {
         calls.get++;
         if (gets-- > 0) throw throttled();
         // Execution A's save: seq 21 was read ahead and posted.
-        return { Item: { limitKey: `fanout-cursor#${ROOM}`, high: 21, skip: JSON.stringify({ '21': NOW - 5 }), version: 3 } };
+        return {
+          Item: {
+            limitKey: `fanout-cursor#${ROOM}`,
+            high: 21,
+            skip: JSON.stringify({ '21': NOW - 5 }),
+            version: 3,
+          },
+        };
       }
       if (command instanceof QueryCommand) {
         calls.query++;

@@ -11,9 +11,12 @@ import { type PostDeps, post } from '#deliver/post';
  */
 
 function throttled(): Error {
-  return Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded.'), {
-    name: 'ProvisionedThroughputExceededException',
-  });
+  return Object.assign(
+    new Error('The level of configured provisioned throughput for the table was exceeded.'),
+    {
+      name: 'ProvisionedThroughputExceededException',
+    },
+  );
 }
 
 it('reads the notes again while their Query is throttled', async () => {
