@@ -2,6 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/
 import { roomFrameOf } from '#messages/changeFrames';
 import { toMessage } from '#messages/dynamoMessages';
 import { isGapMarker } from '#messages/gaps';
+import { realPauses, retryingThrottles, type ThrottlePauses } from './dynamoThrottles';
 import type { CursorItem, CursorSave, CursorStore, RoomCursor, StoredEvent } from './readAhead';
 
 /**
@@ -20,29 +21,43 @@ export class DynamoCursorStore implements CursorStore {
     private readonly tables: { limits: string; messages: string },
     /** A cursor outlives its room's last execution by the messages' retention: it is gone only with them. */
     private readonly ttlSeconds: number,
+    /** The pauses between reads DynamoDB throttled (a test's own clock). */
+    private readonly pauses: ThrottlePauses = realPauses,
   ) {}
 
+  /**
+   * The room's cursor, read again while DynamoDB throttles it (dynamoThrottles.ts): without it Prepare cannot tell
+   * which of its batch's seqs an earlier execution posted ahead, and would post them to every member again.
+   */
   async cursor(roomId: string): Promise<RoomCursor | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.tables.limits,
-        Key: { limitKey: cursorKey(roomId) },
-        ConsistentRead: true,
-      }),
+    const { Item } = await retryingThrottles(
+      () =>
+        this.db.send(
+          new GetCommand({
+            TableName: this.tables.limits,
+            Key: { limitKey: cursorKey(roomId) },
+            ConsistentRead: true,
+          }),
+        ),
+      this.pauses,
     );
     if (!Item) return undefined;
     return { high: Number(Item.high ?? 0), skip: skipOf(Item.skip), version: Number(Item.version ?? 0) };
   }
 
   async storedAfter(roomId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tables.messages,
-        KeyConditionExpression: 'roomId = :room AND seq > :after',
-        ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
-        Limit: limit,
-        ConsistentRead: true,
-      }),
+    const { Items } = await retryingThrottles(
+      () =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tables.messages,
+            KeyConditionExpression: 'roomId = :room AND seq > :after',
+            ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq },
+            Limit: limit,
+            ConsistentRead: true,
+          }),
+        ),
+      this.pauses,
     );
     return (Items ?? []).map((item) =>
       isGapMarker(item)

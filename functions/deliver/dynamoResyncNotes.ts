@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { realPauses, retryingThrottles, type ThrottlePauses } from './dynamoThrottles';
 import { applied, type FanoutTables } from './dynamoWrites';
 
 /**
@@ -22,6 +23,8 @@ export class DynamoResyncNotes {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: FanoutTables,
+    /** The pauses between reads DynamoDB throttled (a test's own clock). */
+    private readonly pauses: ThrottlePauses = realPauses,
   ) {}
 
   /**
@@ -44,7 +47,11 @@ export class DynamoResyncNotes {
     );
   }
 
-  /** The room's resync notes (connection id -> afterSeq), at most MAX_RESYNC_NOTES, from the index of noted subscriptions. */
+  /**
+   * The room's resync notes (connection id -> afterSeq), at most MAX_RESYNC_NOTES, from the index of noted
+   * subscriptions; each page read again while DynamoDB throttles it (dynamoThrottles.ts), since a chunk's post reads
+   * them before it posts.
+   */
   async resyncNotes(roomId: string): Promise<Record<string, number>> {
     const index = this.tables.resyncIndex;
     if (!index) throw new Error('the fan-out reads resync notes through RESYNC_INDEX, which is not set');
@@ -52,15 +59,19 @@ export class DynamoResyncNotes {
     let startKey: Record<string, unknown> | undefined;
     let read = 0;
     do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tables.subscriptions,
-          IndexName: index,
-          KeyConditionExpression: 'resyncRoom = :room',
-          ExpressionAttributeValues: { ':room': roomId },
-          Limit: MAX_RESYNC_NOTES - read,
-          ExclusiveStartKey: startKey,
-        }),
+      const page = await retryingThrottles(
+        () =>
+          this.db.send(
+            new QueryCommand({
+              TableName: this.tables.subscriptions,
+              IndexName: index,
+              KeyConditionExpression: 'resyncRoom = :room',
+              ExpressionAttributeValues: { ':room': roomId },
+              Limit: MAX_RESYNC_NOTES - read,
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        this.pauses,
       );
       for (const item of page.Items ?? []) {
         if (typeof item.resyncAfter === 'number') notes[String(item.connectionId)] = item.resyncAfter;

@@ -95,7 +95,7 @@ async function targetsOf(given: PostDeps, input: PostInput): Promise<Target[]> {
   const { roomId, frames } = input;
   const carriesMessages = frames.some((f) => f.messages > 0);
   // Notes matter only for a room's messages: a presence change or a broadcast is state, not history.
-  const notes = roomId !== null && carriesMessages ? await given.store.resyncNotes(roomId) : {};
+  const notes = roomId !== null && carriesMessages ? await notesOrNone(given, roomId) : {};
   const members: [string, number][] = input.retry
     ? Object.entries(input.retry)
     : (input.connectionIds ?? []).map((id) => [id, 0]);
@@ -182,6 +182,21 @@ async function noteResync(
     // The member still finds the gap from the next message's seq and fills it from history (docs/CLIENT.md).
     logger.warn('resync note not written', { roomId: input.roomId, connectionId, error });
     return false;
+  }
+}
+
+/**
+ * The room's resync notes, or none when they cannot be read (after the store's retries): the chunk is posted without
+ * resync frames, and each note stays for the member's next post, which tells it; meanwhile the member finds its gap
+ * from this post's seq and fills it from history (docs/CLIENT.md). Throwing instead would fail the execution after
+ * the room's other chunks were posted, and the queue would hand the batch out again: every member posted twice.
+ */
+async function notesOrNone(given: PostDeps, roomId: string): Promise<Record<string, number>> {
+  try {
+    return await given.store.resyncNotes(roomId);
+  } catch (error) {
+    logger.warn('resync notes not read: the chunk is posted without them', { roomId, error });
+    return {};
   }
 }
 

@@ -82,9 +82,10 @@ export async function prepareReadingAhead(
         const { events, save } = await readAhead(roomId, roomEvents, cursors, nowSeconds);
         return prepareRoom(roomId, events, save);
       } catch (error) {
-        // The cursor or the read-ahead could not be read (after the SDK's retries): the batch goes as it came, which
-        // may post again what was posted ahead (the client keeps one per seq), rather than failing the execution and
-        // holding the room's queue for its visibility timeout.
+        // The cursor could not be read, even after riding out seconds of throttling (dynamoThrottles.ts): the batch
+        // goes as it came. That may post again a seq an earlier execution posted ahead (at least once: the client
+        // keeps one per seq, docs/RELIABILITY.md), which is better than failing the execution, which would hold the
+        // room's queue for its visibility timeout (5 minutes) and then post the whole batch again anyway.
         logger.warn('fan-out read-ahead skipped: the cursor could not be read', { roomId, error });
         return prepareRoom(roomId, roomEvents, null);
       }

@@ -102,7 +102,7 @@ export async function readAhead(
   const room = MAX_SKIP - skip.size;
   if (seqs.length >= 2 && room > 0) {
     let bytes = 0;
-    for (const stored of await store.storedAfter(roomId, high, Math.min(READ_AHEAD_MESSAGES, room))) {
+    for (const stored of await storedAfterOrNone(store, roomId, high, Math.min(READ_AHEAD_MESSAGES, room))) {
       if (stored.payload !== undefined) {
         bytes += stored.payload.length;
         if (bytes > READ_AHEAD_BYTES) break;
@@ -125,4 +125,23 @@ export async function readAhead(
     ? { roomId, version: read?.version ?? 0, high, skip: Object.fromEntries(skip) }
     : null;
   return { events: [...kept, ...ahead], cursor, save: cursor && store.itemOf(cursor, nowSeconds) };
+}
+
+/**
+ * The room's stored events after `afterSeq`, or none when they cannot be read (after the store's retries): the
+ * execution then reads nothing ahead, but still drops what the cursor says was posted ahead and saves it, so a failed
+ * read-ahead costs a larger frame later, never a seq posted twice.
+ */
+async function storedAfterOrNone(
+  store: CursorStore,
+  roomId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  try {
+    return await store.storedAfter(roomId, afterSeq, limit);
+  } catch (error) {
+    logger.warn('fan-out read-ahead skipped: the stored events could not be read', { roomId, error });
+    return [];
+  }
 }
