@@ -1,5 +1,5 @@
 import { checkAttachments, parseAttachments } from '#attachments/attachments';
-import { S3AttachmentBucket } from '#attachments/s3Bucket';
+import { S3AttachmentHeads } from '#attachments/s3Head';
 import { withSessionCount } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { admitLobbyPost } from '#core/lobby';
@@ -22,7 +22,7 @@ import { lobbyGate, withSendSettings } from './sendSettings';
 import { sendStore } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
-const attachments = onFirstCall(() => new S3AttachmentBucket());
+const attachments = onFirstCall(() => new S3AttachmentHeads());
 const deps = onFirstCall(() =>
   withSendSettings({
     connections: connectionStore(),
