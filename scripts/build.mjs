@@ -43,6 +43,11 @@ export function functionBuilds(templatePath = join(root, 'template.yaml')) {
           minify: props.Minify ?? true,
           sourcemap: props.Sourcemap ?? false,
           external: props.External ?? [],
+          // The packages' ES module builds first: the AWS SDK's CommonJS entry of a client is one file holding
+          // every command (client-ssm 211 KB for the one GetParameter), which a bundler cannot drop from; its
+          // `module` build is one file per command and schema, so only what is imported is bundled (the SDK's
+          // bundling advice, and SAM's esbuild `MainFields: module,main`). 10.0 MB of bundles became 6.4 MB.
+          mainFields: ['module', 'main'],
         },
       };
     });
