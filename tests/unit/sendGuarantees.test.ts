@@ -101,16 +101,13 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
       mentionables?: SendDeps['mentionables'];
     } = {},
   ) =>
-    sendMessage(
-      { ...deps(extra.client, extra.sends), mentionables: extra.mentionables },
-      {
-        connectionId,
-        text: extra.text ?? `text of ${clientMsgId}`,
-        clientMsgId,
-        signal: extra.signal,
-        deadline: extra.deadline,
-      },
-    );
+    sendMessage({ ...deps(extra.client, extra.sends), mentionables: extra.mentionables }, {
+      connectionId,
+      text: extra.text ?? `text of ${clientMsgId}`,
+      clientMsgId,
+      signal: extra.signal,
+      deadline: extra.deadline,
+    });
   /** What `history` answers after `afterSeq`. */
   const history = async (afterSeq = 0) =>
     new DynamoMessageStore(db, table('MessagesTable'), table('ReactionsTable')).after(
