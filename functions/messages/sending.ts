@@ -105,12 +105,8 @@ export async function sendMessage(
       seq: message.seq,
     });
   }
-  // A retry answered from its record names nobody again: the attempt that stored the message told them.
-  return {
-    ack: ackOf(message, input.clientMsgId),
-    message,
-    mentioned: sentBefore && !tookOver ? [] : mentioned,
-  };
+  // A retry answered from its record names nobody again: the first attempt told them.
+  return { ack: ackOf(message, input.clientMsgId), message, mentioned: sentBefore ? [] : mentioned };
 }
 
 /**
@@ -180,18 +176,14 @@ async function store(
     ...(mentions && { mentions, mentionKeys }),
     ...(input.attachments && { attachments: input.attachments }),
   });
-  if (before) {
-    const answered = await answerRecorded(
+  if (before)
+    return answerRecorded(
       deps,
       send,
       before,
       message(before.seq, before.messageId, before.sentAt),
       expiresAt,
     );
-    // A retry that stored the message itself (its first attempt's put was refused) tells the members it names: the
-    // first attempt, answered BUSY, told no one.
-    return answered.tookOver ? { ...answered, mentioned } : answered;
-  }
   // Answered Busy already (the deadline): nothing is taken, the retry sends it.
   if (input.signal?.aborted) throw new Busy();
   // A message is activity: the write that takes the seq moves the room's end on (the lobby never ends), and refuses
