@@ -112,11 +112,6 @@ const SEND_RECORD_TTL_SECONDS = 24 * 3600;
 /** A publisher with no invocation deadline (outside Lambda) holds publishing this long: sendmessage's timeout. */
 const PUBLISH_WITHOUT_DEADLINE_MS = 10_000;
 
-/** Until when (epoch ms) an attempt whose invocation ends at `deadline` holds publishing, from `now`. */
-export function publishUntilOf(now: number, deadline: number | undefined): number {
-  return deadline ?? now + PUBLISH_WITHOUT_DEADLINE_MS;
-}
-
 /**
  * The record an attempt writes with its event under a clientMsgId: it publishes the event, until its invocation ends
  * (`deadline`, epoch ms).
@@ -125,7 +120,7 @@ export function sendRecordOf(sendKey: string, attempt: string, now: Date, deadli
   return {
     sendKey,
     publisher: attempt,
-    publishUntil: publishUntilOf(now.getTime(), deadline),
+    publishUntil: deadline ?? now.getTime() + PUBLISH_WITHOUT_DEADLINE_MS,
     expiresAt: epochSeconds(now) + SEND_RECORD_TTL_SECONDS,
   };
 }
@@ -148,6 +143,6 @@ export async function takesPublishing(
   if (record.publisher !== undefined && !((record.publishUntil ?? Infinity) < now)) return false;
   return deps.sends.takePublishing(record.sendKey, attempt, {
     now,
-    until: publishUntilOf(now, deadline),
+    until: deadline ?? now + PUBLISH_WITHOUT_DEADLINE_MS,
   });
 }

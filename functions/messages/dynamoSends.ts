@@ -176,32 +176,6 @@ export class DynamoSendStore implements SendStore {
     );
   }
 
-  async takeOverPublishing(
-    sendKey: string,
-    from: string | undefined,
-    publisher: string,
-    until: number,
-  ): Promise<boolean> {
-    return applied(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.sends,
-          Key: { sendKey },
-          UpdateExpression: 'SET publisher = :me, publishUntil = :until',
-          ConditionExpression:
-            from === undefined
-              ? 'attribute_exists(sendKey) AND attribute_not_exists(publisher)'
-              : 'attribute_exists(sendKey) AND publisher = :from',
-          ExpressionAttributeValues: {
-            ':me': publisher,
-            ':until': until,
-            ...(from !== undefined && { ':from': from }),
-          },
-        }),
-      ),
-    );
-  }
-
   async takePublishing(
     sendKey: string,
     publisher: string,

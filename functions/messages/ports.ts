@@ -123,17 +123,6 @@ export interface SendStore {
     publisher: string,
     lapse?: { now: number; until: number },
   ): Promise<boolean>;
-  /**
-   * Takes publishing over from `from` (the publisher the record was read with, undefined for none) whatever its
-   * invocation's end, for an invocation that ends at `until`: for a retry about to store the message its publisher
-   * recorded and never stored, so will never publish. False when the record names another publisher by now.
-   */
-  takeOverPublishing(
-    sendKey: string,
-    from: string | undefined,
-    publisher: string,
-    until: number,
-  ): Promise<boolean>;
 }
 
 /** The send path's settings from the template (MessageRetentionDays, RoomIdleDays, SendRateLimit/SendRateWindowSeconds). */

@@ -12,7 +12,6 @@ import {
   catchUp,
   orBusy,
   publishStored,
-  publishUntilOf,
   sendRecordOf,
   takeRoomSeq,
   takesPublishing,
@@ -81,20 +80,10 @@ export async function sendMessage(
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
   const send: Send = { connection, input, sendKey, attempt: randomUUID() };
-  const {
-    message,
-    sentBefore,
-    mentioned = [],
-    publishUntil,
-    tookOver,
-    storedByRetry,
-  } = await store(deps, send);
+  const { message, sentBefore, mentioned = [], publishUntil } = await store(deps, send);
   if (sentBefore) {
-    if (tookOver || (await takesPublishing(deps, sentBefore, send.attempt, input.deadline)))
+    if (await takesPublishing(deps, sentBefore, send.attempt, input.deadline))
       await publish(deps, send, message);
-  } else if (storedByRetry) {
-    // A retry of this clientMsgId stored the message while this attempt's put was held back, having taken publishing
-    // over first (answerRecorded): the retry publishes it.
   } else if (publishUntil === undefined || deps.now().getTime() <= publishUntil) {
     await publish(deps, send, message);
   } else {
@@ -130,10 +119,6 @@ async function store(
   sentBefore?: SendRecord;
   mentioned?: Connection[];
   publishUntil?: number;
-  /** A retry that took publishing over from the attempt that recorded the send (answerRecorded): it publishes. */
-  tookOver?: boolean;
-  /** This attempt's message was stored by a retry that holds publishing now: this attempt does not publish it. */
-  storedByRetry?: boolean;
 }> {
   const { connection, input, sendKey } = send;
   const { roomId } = connection;
@@ -177,13 +162,7 @@ async function store(
     ...(input.attachments && { attachments: input.attachments }),
   });
   if (before)
-    return answerRecorded(
-      deps,
-      send,
-      before,
-      message(before.seq, before.messageId, before.sentAt),
-      expiresAt,
-    );
+    return answerRecorded(deps, before, message(before.seq, before.messageId, before.sentAt), expiresAt);
   // Answered Busy already (the deadline): nothing is taken, the retry sends it.
   if (input.signal?.aborted) throw new Busy();
   // A message is activity: the write that takes the seq moves the room's end on (the lobby never ends), and refuses
@@ -201,13 +180,7 @@ async function store(
         const first = await orBusy(deps.sends.record(stored, record), roomId);
         if (first) {
           await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
-          return answerRecorded(
-            deps,
-            send,
-            first,
-            message(first.seq, first.messageId, first.sentAt),
-            expiresAt,
-          );
+          return answerRecorded(deps, first, message(first.seq, first.messageId, first.sentAt), expiresAt);
         }
       } else if (record && recordedSeq !== undefined) {
         if (
@@ -233,14 +206,8 @@ async function store(
     // The seq may hold this very message: a retry of this clientMsgId found the record and put the message under its
     // seq while this attempt's put was on its way (held back by throttling retries). Moving on would store it twice.
     const there = await orBusy(deps.sends.message(roomId, seq), roomId);
-    if (there?.messageId === messageId) {
-      // Its own message: put by a retry that took publishing over first (answerRecorded), or by this put itself on an
-      // earlier try of the SDK's whose answer was lost. The record says which; unread, this attempt publishes (a seq
-      // published twice is dropped by Prepare and the clients, one never published reaches no member live).
-      const now = record && (await deps.sends.recorded(record.sendKey).catch(() => undefined));
-      const storedByRetry = now !== undefined && now.publisher !== send.attempt;
-      return { message: there, mentioned, publishUntil: record?.publishUntil, storedByRetry };
-    }
+    if (there?.messageId === messageId)
+      return { message: there, mentioned, publishUntil: record?.publishUntil };
     // The seq holds an older event: the room's counter is behind what it stored (its item was re-created).
     await catchUp(deps, roomId);
   }
@@ -301,41 +268,21 @@ async function markUnheld(deps: SendDeps, roomId: string, seq: number, expiresAt
 
 /**
  * A clientMsgId sent before, answered from its record: the stored message, put now if its first attempt recorded
- * the seq and was refused (answered BUSY) or died before putting it (`unsent`: this attempt's message under the
- * record's seq and messageId). An attempt publishes only a message it found stored or stored itself, so one that
- * never stored it never will: this attempt takes publishing over before putting it, and publishes it (`tookOver`).
- * Without that the record's publisher would hold publishing until its invocation's end, and the acked message reach
- * the room's members only when a later message revealed the hole.
+ * the seq and died before putting it (`unsent`: this attempt's message under the record's seq and messageId).
  */
 async function answerRecorded(
   deps: SendDeps,
-  send: Send,
   record: SendRecord,
   unsent: StoredMessage,
   expiresAt: number,
-): Promise<{ message: ChatMessage; sentBefore: SendRecord; tookOver?: boolean }> {
+): Promise<{ message: ChatMessage; sentBefore: SendRecord }> {
   const { roomId, seq } = unsent;
-  let stored = await orBusy(deps.sends.message(roomId, seq), roomId);
-  let tookOver = false;
-  if (!stored) {
-    const until = publishUntilOf(deps.now().getTime(), send.input.deadline);
-    // Another retry took it over since the record was read: that one stores and publishes it; this one answers later.
-    if (
-      !(await orBusy(
-        deps.sends.takeOverPublishing(record.sendKey, record.publisher, send.attempt, until),
-        roomId,
-      ))
-    )
-      throw new Busy();
-    tookOver = true;
-    if (await orBusy(deps.sends.put(unsent, expiresAt), roomId)) stored = unsent;
-  }
-  // Refused here, the first attempt's put landed first (held back by throttling retries): both publish it, a repeat
-  // that Prepare and the clients drop.
-  stored ??= await orBusy(deps.sends.message(roomId, seq), roomId);
+  let stored = await deps.sends.message(roomId, seq);
+  if (!stored && (await deps.sends.put(unsent, expiresAt))) stored = unsent;
+  stored ??= await deps.sends.message(roomId, seq);
   // The record's first attempt is moving it off a seq that holds an older event: its ack comes with its retry.
   if (stored?.messageId !== record.messageId) throw new Busy();
-  return { message: stored, sentBefore: record, tookOver };
+  return { message: stored, sentBefore: record };
 }
 
 /** Publishes the stored message; on failure hands publishing back, so a retry with the same clientMsgId does it. */
