@@ -267,4 +267,66 @@ describe('sendmessage before its timeout', () => {
     // Neither retry took a seq: each answered from the record.
     expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(1);
   });
+
+  it('a send whose message put DynamoDB refuses answers BUSY and hands publishing back: its retry at once stores and publishes the message, once', async () => {
+    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
+      Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
+    });
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 7 } });
+    const refused = (name: string) => Object.assign(new Error(name), { name });
+    let record: Record<string, unknown> | undefined;
+    let message: Record<string, unknown> | undefined;
+    db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(async () => ({ Item: record }));
+    db.on(GetCommand, { TableName: 'test-Messages' }).callsFake(async () => ({ Item: message }));
+    db.on(PutCommand, { TableName: 'test-Sends' }).callsFake(
+      async (input: { Item: Record<string, unknown> }) => {
+        if (record)
+          throw Object.assign(refused('ConditionalCheckFailedException'), { Item: marshall(record) });
+        record = input.Item;
+        return {};
+      },
+    );
+    // The send record's conditional updates as DynamoDB applies them: REMOVE publisher if it is the caller's, SET it
+    // if nobody holds it or its holder's publishUntil has passed.
+    db.on(UpdateCommand, { TableName: 'test-Sends' }).callsFake(
+      async (input: { UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> }) => {
+        const values = input.ExpressionAttributeValues;
+        const held =
+          record?.publisher !== undefined && !((record?.publishUntil as number) < Number(values[':now']));
+        if (input.UpdateExpression === 'REMOVE publisher') {
+          if (record?.publisher !== values[':me']) throw refused('ConditionalCheckFailedException');
+          record = Object.fromEntries(Object.entries(record).filter(([name]) => name !== 'publisher'));
+        } else {
+          if (!record || held) throw refused('ConditionalCheckFailedException');
+          record = { ...record, publisher: values[':me'], publishUntil: values[':until'] };
+        }
+        return {};
+      },
+    );
+    // The first attempt's message put is refused (throttled past the SDK's retries); the retry's goes through.
+    db.on(PutCommand, { TableName: 'test-Messages' })
+      .rejectsOnce(refused('ProvisionedThroughputExceededException'))
+      .callsFake(async (input: { Item: Record<string, unknown> }) => {
+        message ??= input.Item;
+        return {};
+      });
+    const send = () =>
+      sendmessage(
+        sampleEvent('sendmessage', {
+          body: JSON.stringify({ action: 'sendmessage', message: 'hi', clientMsgId: 'c4' }),
+        }),
+        contextEnding(10_000),
+      ).then((reply) => JSON.parse(String((reply as { body: string }).body)));
+    expect(await send()).toMatchObject({ type: 'error', code: 'BUSY' });
+    expect(record).toMatchObject({ seq: 7 });
+    expect(record?.publisher).toBeUndefined();
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
+    // Retried at once, well inside the first invocation's time: the ack, the message stored, and on the bus once.
+    expect(await send()).toMatchObject({ type: 'ack', clientMsgId: 'c4', seq: 7 });
+    expect(message).toMatchObject({ seq: 7, text: 'hi' });
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(await send()).toMatchObject({ type: 'ack', clientMsgId: 'c4', seq: 7 });
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(1);
+  });
 });
