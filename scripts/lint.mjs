@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run lint: every check the CI runs on the sources, in order, stopping at the first that fails. TypeScript's
 // check, last in the list, starts first and runs beside the others: it takes one core for ~15 s, as cfn-lint does
-// on the other, and neither needs the other's result. A tool that is
-// not installed is named with the command that installs it, instead of the shell's bare "not found".
+// on the other, and neither needs the other's result. A tool that is not installed is named with the command that
+// installs it, instead of the shell's bare "not found".
 //   node scripts/lint.mjs
 //   node scripts/lint.mjs --constants [template.yaml]   only the deploy-time constants' rules (checkDeployConstants)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
