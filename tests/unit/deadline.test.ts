@@ -294,9 +294,8 @@ describe('sendmessage before its timeout', () => {
         const held =
           record?.publisher !== undefined && !((record?.publishUntil as number) < Number(values[':now']));
         if (input.UpdateExpression === 'REMOVE publisher') {
-          if (!record || record.publisher !== values[':me']) throw refused('ConditionalCheckFailedException');
-          const { publisher: _handedBack, ...rest } = record;
-          record = rest;
+          if (record?.publisher !== values[':me']) throw refused('ConditionalCheckFailedException');
+          record = Object.fromEntries(Object.entries(record).filter(([name]) => name !== 'publisher'));
         } else {
           if (!record || held) throw refused('ConditionalCheckFailedException');
           record = { ...record, publisher: values[':me'], publishUntil: values[':until'] };
