@@ -199,14 +199,7 @@ async function store(
     try {
       put = await orBusy(deps.sends.put(stored, expiresAt), roomId);
     } catch (error) {
-      if (error instanceof Busy) {
-        // Refused: nothing of the message was written. Without a record nothing holds its seq, so it is marked a gap.
-        // With one, the record holds the seq for the retry to put the message there; this attempt answers BUSY and
-        // publishes nothing, so it hands publishing back, and the retry publishes at once (takesPublishing) instead
-        // of leaving the message to reach members only through history until this invocation's publishUntil.
-        if (!record) await markUnheld(deps, roomId, seq, expiresAt);
-        else await handBack(deps, record.sendKey, record.publisher);
-      }
+      if (!record && error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
       throw error;
     }
     if (put) return { message: stored, mentioned, publishUntil: record?.publishUntil };
@@ -270,18 +263,6 @@ async function markUnheld(deps: SendDeps, roomId: string, seq: number, expiresAt
     await deps.sends.markGap(roomId, seq, expiresAt);
   } catch (error) {
     logger.warn('a refused send left its seq unmarked', { roomId, seq, error: (error as Error).name });
-  }
-}
-
-/**
- * Hands publishing back after this attempt's message put was refused (conditional on this attempt still holding it).
- * Best effort: if the hand-back is refused too, the retry publishes once this invocation's publishUntil has passed.
- */
-async function handBack(deps: SendDeps, sendKey: string, attempt: string): Promise<void> {
-  try {
-    await deps.sends.releasePublishing(sendKey, attempt);
-  } catch (error) {
-    logger.warn('a refused send kept publishing', { sendKey, error: (error as Error).name });
   }
 }
 
