@@ -14,6 +14,7 @@ import type { CursorStore } from '#deliver/readAhead';
 import { loadTemplate } from '../../tools/infra/template';
 import { statesByName } from '../../tools/local/aslStates';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { LocalStateMachine } from '../../tools/local/stepfunctions';
 import type { StepFunctionsTestClock } from '../../tools/local/testClock';
 import { readEvent } from './events';
@@ -325,3 +326,54 @@ export function emptyCursorStore(): CursorStore {
 /** Deliver's Prepare as the product runs it (prepareReadingAhead), over a cursor store that holds nothing. */
 export const prepareWithoutCursor = (input: unknown): Promise<Prepared> =>
   prepareReadingAhead(input, emptyCursorStore(), Math.floor(Date.now() / 1000));
+
+/**
+ * The machine's own DynamoDB calls through the fault proxy (Deliver's do not), which answers its writes
+ * TransactionConflictException until the first such answer reaches the machine: as on AWS, where a single-item write
+ * to an item an ongoing transaction writes fails, changing nothing, until the transaction ends. Registers its own
+ * set-up and clean-up; call it in the file's top scope or a describe, after `useFanoutMachine`.
+ */
+export function useTransactionConflicts(h: FanoutMachine) {
+  let faults: DynamoFaultProxy;
+  let proxied: DynamoDBClient;
+  let conflicted: LocalStateMachine;
+
+  beforeAll(async () => {
+    faults = await startDynamoFaultProxy({ target: h.dynamo.endpoint, host: '127.0.0.1' });
+    proxied = new DynamoDBClient({
+      endpoint: faults.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    proxied.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          if ((error as Error).name === 'TransactionConflictException') faults.setConflict(0);
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'transactionEnds' },
+    );
+    conflicted = h.machineWith(proxied);
+  });
+
+  afterAll(async () => {
+    proxied.destroy();
+    await faults.close();
+  });
+
+  return {
+    /** Runs `event` with the machine's next writes conflicting; the execution must succeed, retrying the conflict. */
+    async runMeetingConflict(event: unknown) {
+      const before = faults.stats().conflicts;
+      faults.setConflict(1);
+      const run = await conflicted.execute(event).finally(() => faults.setConflict(0));
+      // A failed execution shows as the error and the state that failed (DynamoDB.TransactionConflictException, ...).
+      expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({ ok: true });
+      expect(faults.stats().conflicts - before).toBeGreaterThan(0);
+      expect(run.retries).toBeGreaterThan(0);
+    },
+  };
+}

@@ -1,59 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
-import type { LocalStateMachine } from '../../tools/local/stepfunctions';
 import { readEvent } from '../helpers/events';
-import { useFanoutMachine } from '../helpers/fanoutMachine';
+import { useFanoutMachine, useTransactionConflicts } from '../helpers/fanoutMachine';
 
 /** The fan-out's prunes of gone connections (tests/helpers/fanoutMachine.ts) when its UpdateItem meets a transaction. */
 const { h, addMembers, createRoom, send, seqsOf, recordsOf, expectPruned, indexed } = useFanoutMachine();
 const { managementApi } = h;
 
 describe('a prune whose UpdateItem meets a transaction on the subscription item', () => {
-  /**
-   * The machine's own DynamoDB calls go through the fault proxy (Deliver's do not), which answers its writes
-   * TransactionConflictException until the first such answer reaches the machine: as on AWS, where a single-item write
-   * to an item an ongoing transaction writes fails, changing nothing, until the transaction ends.
-   */
-  let faults: DynamoFaultProxy;
-  let proxied: DynamoDBClient;
-  let conflicted: LocalStateMachine;
-
-  beforeAll(async () => {
-    faults = await startDynamoFaultProxy({ target: h.dynamo.endpoint, host: '127.0.0.1' });
-    proxied = new DynamoDBClient({
-      endpoint: faults.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
-    proxied.middlewareStack.add(
-      (next) => async (args) => {
-        try {
-          return await next(args);
-        } catch (error) {
-          if ((error as Error).name === 'TransactionConflictException') faults.setConflict(0);
-          throw error;
-        }
-      },
-      { step: 'initialize', name: 'transactionEnds' },
-    );
-    conflicted = h.machineWith(proxied);
-  });
-
-  afterAll(async () => {
-    proxied.destroy();
-    await faults.close();
-  });
-
-  /** Runs `event` with the machine's next writes conflicting; the execution must succeed, retrying the conflict. */
-  async function runMeetingConflict(event: unknown) {
-    const before = faults.stats().conflicts;
-    faults.setConflict(1);
-    const run = await conflicted.execute(event).finally(() => faults.setConflict(0));
-    // A failed execution shows as the error and the state that failed (DynamoDB.TransactionConflictException, ...).
-    expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({ ok: true });
-    expect(faults.stats().conflicts - before).toBeGreaterThan(0);
-    expect(run.retries).toBeGreaterThan(0);
-  }
+  const { runMeetingConflict } = useTransactionConflicts(h);
 
   it('in a room of one chunk: the gone member leaves the index, the others get the message', async () => {
     await createRoom('TXQ12');

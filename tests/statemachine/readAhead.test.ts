@@ -1,6 +1,6 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { READ_AHEAD_MESSAGES } from '#deliver/readAhead';
-import { useFanoutMachine } from '../helpers/fanoutMachine';
+import { useFanoutMachine, useTransactionConflicts } from '../helpers/fanoutMachine';
 
 /**
  * Read-ahead (functions/deliver/readAhead.ts): a busy room's execution also posts the messages already stored after
@@ -8,6 +8,7 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * those messages post nothing again. Small pages (7) and chunks (3), as the other machine tests.
  */
 const { h, addMembers, createRoom, send, framesOf, recordsOf } = useFanoutMachine();
+const { runMeetingConflict } = useTransactionConflicts(h);
 
 const cursorOf = async (roomId: string) =>
   (
@@ -110,4 +111,16 @@ it('a batch whose every message was posted ahead Queries no member and posts not
   expect(h.steps.map((s) => s.input.op)).toEqual(['prepare']);
   expect(framesOf(member)).toEqual([[1, 2, 3, 4]]);
   expect(JSON.parse((await cursorOf('AHEAD5'))?.skip?.S ?? '')).toEqual({});
+});
+
+it('a cursor save that meets a transaction is tried again, so the messages posted ahead are not posted twice', async () => {
+  await createRoom('AHEAD6');
+  const members = await addMembers('AHEAD6', 2);
+  const events = [];
+  for (let seq = 1; seq <= 4; seq++) events.push(await send('AHEAD6', seq));
+  // The batch of 1 and 2 posts 3 and 4 ahead; its SaveCursor, the machine's only write here, is refused once.
+  await runMeetingConflict(recordsOf(...events.slice(0, 2)));
+  for (const id of members) expect(framesOf(id)).toEqual([[1, 2, 3, 4]]);
+  expect((await h.machine.execute(recordsOf(...events.slice(2)))).ok).toBe(true);
+  for (const id of members) expect(framesOf(id)).toEqual([[1, 2, 3, 4]]);
 });
