@@ -67,6 +67,30 @@ function open(room) {
 }
 
 /**
+ * Each listed room's row, kept from one render to the next: a click is a press and a release on the same element,
+ * and the list is drawn again whenever a count changes (a message in any listed room), so a row made anew between
+ * the two would swallow the click. The row's button opens the room as last listed.
+ */
+const rows = new Map();
+
+function rowOf(roomId) {
+  let row = rows.get(roomId);
+  if (row) return row;
+  const li = h('li', 'member my-room');
+  li.dataset.testid = 'my-room';
+  li.dataset.roomId = roomId;
+  const button = h('button', 'link-button member-name');
+  button.type = 'button';
+  // Set through the CSSOM, which the page's Content-Security-Policy allows (inline style attributes it does not).
+  Object.assign(button.style, { flex: '1', textAlign: 'left' });
+  li.append(button);
+  row = { li, button, room: null };
+  button.addEventListener('click', () => open(row.room));
+  rows.set(roomId, row);
+  return row;
+}
+
+/**
  * One row per room: its code, or whom a direct message is with, and its unread count; `more`: the answer left less
  * recently active rooms out.
  */
@@ -81,19 +105,18 @@ function render(rooms, more) {
     const atLeast = !here && room.unreadMore === true;
     unreadElsewhere += unread;
     moreElsewhere ||= atLeast;
-    const li = h('li', `member my-room${here ? ' is-me' : ''}`);
-    li.dataset.testid = 'my-room';
-    li.dataset.roomId = room.roomId;
+    const row = rowOf(room.roomId);
+    row.room = room;
+    const { li, button } = row;
+    li.classList.toggle('is-me', here);
     if (room.dm) li.dataset.dm = room.dm.userId;
+    else delete li.dataset.dm;
     if (room.dm?.username) knowDmPeer(room.roomId, room.dm.username);
-    const button = h('button', 'link-button member-name');
-    button.type = 'button';
     const peer = room.dm && (room.dm.username || dmPeerName(room.roomId));
-    button.textContent = room.dm ? `✉ ${peer || 'Direct message'}` : room.roomId;
-    // Set through the CSSOM, which the page's Content-Security-Policy allows (inline style attributes it does not).
-    Object.assign(button.style, { flex: '1', textAlign: 'left' });
-    button.addEventListener('click', () => open(room));
-    li.append(button);
+    const label = room.dm ? `✉ ${peer || 'Direct message'}` : room.roomId;
+    if (button.textContent !== label) button.textContent = label;
+    // The badges after the button are drawn anew: the button, the row's one target, stays.
+    for (const badge of li.querySelectorAll('.count-badge')) badge.remove();
     // Unread messages that name you (the server's count), or a mention just told (mentions.js) the count lags.
     const mentions = here ? 0 : (room.mentions ?? 0);
     if (!here && (mentions > 0 || state.mentionedRooms.has(room.roomId))) {
@@ -114,7 +137,15 @@ function render(rooms, more) {
     }
     return li;
   });
-  listEl.replaceChildren(...items);
+  // Rows in the answer's order, moving only those out of place (a row moved under a press loses its click too, so
+  // when only counts changed nothing moves); rows of rooms no longer listed go.
+  items.forEach((li, i) => {
+    const at = listEl.children[i] ?? null;
+    if (at !== li) listEl.insertBefore(li, at);
+  });
+  while (listEl.children.length > items.length) listEl.lastElementChild.remove();
+  const listed = new Set(rooms.map((r) => r.roomId));
+  for (const roomId of rows.keys()) if (!listed.has(roomId)) rows.delete(roomId);
   moreEl.textContent = `Showing your ${items.length} most recently active rooms. To open another, join it by its code.`;
   moreEl.hidden = !more;
   listEl.closest('section').hidden = items.length === 0;

@@ -57,6 +57,9 @@ it('messages a member privately, and the other finds it with its unread count', 
   // Ana reloads (a reconnect): her rooms list the conversation with Ben, two unread (his two messages).
   await ana.reload();
   await ana.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  // Back in the room her address names: until then the sidebar grows above her rooms (the room's invite, its members)
+  // and a row she aims at moves away from under the pointer.
+  await ana.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
   const row = ana.locator(`[data-testid="my-room"][data-room-id="${dmRoom}"]`);
   await row.waitFor();
   await hasText(row.locator('button'), '✉ ben', UI_TIMEOUT_MS);
