@@ -16,11 +16,14 @@ import type {
   SeenByFrame,
   SubscribedFrame,
   SubscribedRoom,
+  SubscribeRefusal,
   TypingFrame,
 } from '../protocol';
 import { foldName, isUserId, LIMITS, LOBBY, PATTERNS, PEOPLE_LIMITS, UNREAD_MAX } from '../protocol';
+import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
+import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import type { RoomUnread, SeenFrame } from './room';
 import { Room } from './room';
 import { INDEX_LAG_MS } from './session';
@@ -44,7 +47,8 @@ import { checkRoomId, isRoomEvent, presencesOf } from './validate';
  * requests, not one per message. After every connect a client made with `trackRooms` asks `myrooms` once and emits `rooms` (the unread
  * count of each of its rooms, including direct messages opened by someone else while it was away), then follows the
  * rooms not followed yet in one `subscribe`. A reconnect resubscribes every room followed before in one `subscribe`
- * (`resubscribe`, before the client is ready), each after its last seq.
+ * (`resubscribe`, before the client is ready), each after its last seq. A `subscribe` the server was busy with is
+ * asked again a few times (SUBSCRIBE_RETRY), so the rooms end up followed rather than silent until the next reconnect.
  *
  * Between two `myrooms` answers each followed room's count follows the frames the connection gets, counted as the
  * server counts: a message after the read position raises it by one, unless this member sent it (its `authorKey` is
@@ -104,6 +108,8 @@ export interface MemberHooks {
   typing?(roomId: string, typing: boolean): boolean;
   /** Leaves the room on screen for the lobby (the session follows). */
   leaveShown?(): Promise<LeftFrame>;
+  /** A lasting failure no caller waits for (rooms the server would not let this connection follow): `error`. */
+  error?(error: RoomcastError): void;
 }
 
 export interface MemberEvents {
@@ -127,6 +133,23 @@ export type RoomToFollow = string | { roomId: string; key?: string };
  * The room on screen is not paced: the session fills it at once.
  */
 export const HISTORY_PACE_MS = 2000;
+
+/**
+ * How a `subscribe` answered BUSY or INTERNAL, as a whole or for some of its rooms, is asked again: the server answers
+ * so when it met a limit for now (its deadline, DynamoDB throttling) or failed midway, and asking again is harmless (a
+ * room followed already is answered as it stands, nothing written). Without it a page stops getting those rooms'
+ * messages, and their unread counts stop rising, until the next reconnect. As changes are (CHANGE_RETRY): full jitter
+ * up to 250 ms, 500 ms, 1 s, four attempts in all. A (re)connect meanwhile ends the tries: its resubscribe asks for
+ * every followed room anyway.
+ */
+export const SUBSCRIBE_RETRY: BackoffPolicy = CHANGE_RETRY;
+
+/** One room of a `subscribe` frame. */
+interface SubscribeEntry {
+  roomId: string;
+  key?: string;
+  afterSeq?: number;
+}
 
 export class MemberRooms extends Emitter<MemberEvents> {
   private rooms: MyRoom[] = [];
@@ -161,7 +184,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
       on(event: 'state', listener: (change: StateChange) => void): unknown;
       on(event: 'frame', listener: (frame: { frame?: Record<string, unknown> }) => void): unknown;
     },
-    private readonly options: Pick<RoomcastClientOptions, 'trackRooms' | 'readIntervalMs'>,
+    private readonly options: Pick<RoomcastClientOptions, 'trackRooms' | 'readIntervalMs' | 'random'>,
     private readonly hooks: MemberHooks,
     private readonly now: () => number = Date.now,
   ) {
@@ -179,7 +202,12 @@ export class MemberRooms extends Emitter<MemberEvents> {
     });
     client.on('state', ({ state }) => {
       if (state === 'ready') void this.onReady();
-      else if (state === 'closed') clearTimeout(this.fetchTimer);
+      else if (state !== 'resuming') {
+        // The connection is gone (or going): its work stops, a subscribe waiting to be asked again too; the next
+        // connect's resubscribe asks for every room followed.
+        this.generation += 1;
+        if (state === 'closed') clearTimeout(this.fetchTimer);
+      }
     });
   }
 
@@ -229,7 +257,8 @@ export class MemberRooms extends Emitter<MemberEvents> {
    * Follows `rooms` in one `subscribe` frame (up to LIMITS.subscriptionsMax followed in all; the rest come back in
    * `refused` as TOO_MANY_ROOMS without being sent). Each resumes after the last seq this client has of it: those
    * events arrive in the answer and as `message` events of `rooms.get(id)`; a room with more than fits is fetched in
-   * the background, one page per HISTORY_PACE_MS. Refused rooms (unknown, closed, not allowed) are not followed.
+   * the background, one page per HISTORY_PACE_MS. Refused rooms (unknown, closed, not allowed) are not followed;
+   * a frame answered BUSY or INTERNAL, and rooms refused so, are asked again (SUBSCRIBE_RETRY).
    */
   async subscribe(rooms: readonly RoomToFollow[]): Promise<SubscribedFrame> {
     const wanted = new Map<string, string | undefined>();
@@ -250,32 +279,113 @@ export class MemberRooms extends Emitter<MemberEvents> {
     return { ...answer, refused: [...answer.refused, ...over] };
   }
 
+  /**
+   * ONE `subscribe` for `asked`, followed from now on, asked again as SUBSCRIBE_RETRY says for the rooms the server
+   * was busy with. Rooms refused for good are not followed. A (re)connect during a wait rejects DISCONNECTED and
+   * leaves the rooms still waiting followed, for its resubscribe to ask for.
+   */
   private async sendSubscribe(
     asked: Array<[string, string | undefined]>,
     request: MemberHooks['request'],
     resuming = false,
   ): Promise<SubscribedFrame> {
-    const frame = {
-      action: 'subscribe',
-      rooms: asked.map(([roomId, key]) => {
-        // Resume after what this client has of the room: its events, else the last myrooms answer's seq.
-        const afterSeq = this.handles.get(roomId)?.lastSeq ?? this.counts.get(roomId)?.baseSeq;
-        return { roomId, ...(key !== undefined && { key }), ...(afterSeq !== undefined && { afterSeq }) };
-      }),
-    };
     for (const [roomId, key] of asked) this.following.set(roomId, key);
-    let answer: SubscribedFrame;
+    const followed: SubscribedRoom[] = [];
+    let outcome: { refused: SubscribeRefusal[]; stopped: boolean };
     try {
-      answer = (await request(frame)) as unknown as SubscribedFrame;
+      outcome = await this.subscribeRetrying(
+        asked.map(([roomId]) => roomId),
+        request,
+        (answer, rooms) => {
+          for (const subscribed of answer.rooms ?? []) {
+            this.onSubscribed(subscribed, rooms);
+            followed.push(subscribed);
+          }
+        },
+      );
     } catch (error) {
       // A resume that lost its socket is tried again by the next connect, for the same rooms.
-      if (!resuming) for (const [roomId] of asked) this.following.delete(roomId);
+      if (!resuming)
+        for (const [roomId] of asked)
+          if (!followed.some((room) => room.roomId === roomId)) this.following.delete(roomId);
       throw error;
     }
-    for (const refused of answer.refused ?? []) this.following.delete(refused.roomId);
-    for (const subscribed of answer.rooms ?? []) this.onSubscribed(subscribed, frame.rooms);
-    this.checkAfterLag(answer.rooms ?? []);
-    return { ...answer, refused: answer.refused ?? [] };
+    for (const refused of outcome.refused) this.following.delete(refused.roomId);
+    if (outcome.stopped)
+      throw new RoomcastError(
+        'DISCONNECTED',
+        'The connection closed before the server, busy, was asked again; the reconnect follows these rooms.',
+        { action: 'subscribe' },
+      );
+    this.checkAfterLag(followed);
+    return { type: 'subscribed', rooms: followed, refused: outcome.refused };
+  }
+
+  /** A room as a `subscribe` frame names it: its invite key if known, after what this client has of it. */
+  private entryOf(roomId: string): SubscribeEntry {
+    const key = this.following.get(roomId);
+    // Resume after what this client has of the room: its events, else the last myrooms answer's seq.
+    const afterSeq = this.handles.get(roomId)?.lastSeq ?? this.counts.get(roomId)?.baseSeq;
+    return { roomId, ...(key !== undefined && { key }), ...(afterSeq !== undefined && { afterSeq }) };
+  }
+
+  /**
+   * Sends `subscribe` for `roomIds` and hands each answer to `took`. A frame answered BUSY or INTERNAL is sent again,
+   * and so is one for the rooms an answer refused so, after a full-jitter wait (SUBSCRIBE_RETRY), each room after
+   * what this client has of it by then; never a room refused for good (unknown, closed, not allowed), nor one left or
+   * shown since. Resolves with the rooms refused for good and those still busy after the last attempt; `stopped`
+   * when a (re)connect came during a wait. Rejects with the frame's error when it is not worth repeating or the
+   * last attempt got it.
+   */
+  private async subscribeRetrying(
+    roomIds: readonly string[],
+    request: MemberHooks['request'],
+    took: (answer: SubscribedFrame, asked: SubscribeEntry[]) => void,
+  ): Promise<{ refused: SubscribeRefusal[]; stopped: boolean }> {
+    const generation = this.generation;
+    const refused: SubscribeRefusal[] = [];
+    let waiting = roomIds;
+    for (let attempt = 1; ; attempt++) {
+      const asked = waiting.map((roomId) => this.entryOf(roomId));
+      try {
+        const answer = (await request({ action: 'subscribe', rooms: asked })) as unknown as SubscribedFrame;
+        took(answer, asked);
+        const busy = (answer.refused ?? []).filter((r) => RETRY_CODES.has(r.code));
+        refused.push(...(answer.refused ?? []).filter((r) => !RETRY_CODES.has(r.code)));
+        if (busy.length === 0) return { refused, stopped: false };
+        if (attempt >= SUBSCRIBE_RETRY.maxAttempts) return { refused: [...refused, ...busy], stopped: false };
+        waiting = busy.map((r) => r.roomId);
+      } catch (error) {
+        const retryable = error instanceof RoomcastError && RETRY_CODES.has(error.code);
+        if (!retryable || attempt >= SUBSCRIBE_RETRY.maxAttempts) throw error;
+      }
+      const delayMs = fullJitterDelay(SUBSCRIBE_RETRY, attempt - 1, this.options.random ?? Math.random);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (generation !== this.generation) return { refused, stopped: true };
+      waiting = waiting.filter((roomId) => this.following.has(roomId) && roomId !== this.hooks.roomId());
+      if (waiting.length === 0) return { refused, stopped: false };
+    }
+  }
+
+  /** A subscribe no caller waits for failed for good: the client's `error` event (a closed socket is no failure). */
+  private report(error: unknown): void {
+    if (error instanceof RoomcastError && error.code !== 'DISCONNECTED' && error.code !== 'CLOSED')
+      this.hooks.error?.(error);
+  }
+
+  /** Rooms the server stayed busy for through every attempt, told as the `error` event (one for all of them). */
+  private reportStillBusy(refused: readonly SubscribeRefusal[]): void {
+    const busy = refused.filter((r) => RETRY_CODES.has(r.code));
+    const first = busy[0];
+    if (first === undefined) return;
+    const rooms = busy.map((r) => r.roomId).join(', ');
+    this.hooks.error?.(
+      new RoomcastError(
+        first.code,
+        `Not following ${rooms}: asked ${SUBSCRIBE_RETRY.maxAttempts} times, the server answered: ${first.message}`,
+        { action: 'subscribe' },
+      ),
+    );
   }
 
   /**
@@ -298,18 +408,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
           this.handles.get(roomId)?.lastSeq === seq,
       );
       if (again.length === 0) return;
-      const frame = {
-        action: 'subscribe',
-        rooms: again.map(([roomId, afterSeq]) => {
-          const key = this.following.get(roomId);
-          return { roomId, ...(key !== undefined && { key }), ...(afterSeq !== undefined && { afterSeq }) };
-        }),
-      };
-      this.hooks
-        .request(frame)
-        .then((reply) => {
+      this.subscribeRetrying(
+        again.map(([roomId]) => roomId),
+        this.hooks.request,
+        (answer) => {
           if (generation !== this.generation) return;
-          const answer = reply as unknown as SubscribedFrame;
           for (const room of answer.rooms ?? []) {
             this.take(room.roomId, (room.events ?? []).filter(isRoomEvent));
             if (room.hasMore && !this.toFetch.includes(room.roomId)) {
@@ -317,8 +420,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
               this.fetchLater();
             }
           }
-        })
-        .catch(() => undefined); // the socket closed: the next connect resubscribes from each last seq
+        },
+      ).then(
+        ({ refused }) => this.reportStillBusy(refused),
+        (error: unknown) => this.report(error), // a closed socket: the next connect resubscribes from each last seq
+      );
     }, INDEX_LAG_MS);
   }
 
@@ -389,7 +495,9 @@ export class MemberRooms extends Emitter<MemberEvents> {
     this.following.delete(LOBBY);
     if (shown !== LOBBY) this.following.set(shown, this.following.get(shown));
     const again = [...this.following].filter(([roomId]) => roomId !== shown);
-    if (again.length > 0) await this.sendSubscribe(again, this.need(this.hooks.requestNow), true);
+    if (again.length === 0) return;
+    const { refused } = await this.sendSubscribe(again, this.need(this.hooks.requestNow), true);
+    this.reportStillBusy(refused);
   }
 
   /**
@@ -400,15 +508,20 @@ export class MemberRooms extends Emitter<MemberEvents> {
   private async onReady(): Promise<void> {
     if (!this.options.trackRooms) return;
     const generation = this.generation;
+    let listed: MyRoom[];
     try {
-      const listed = await this.myRooms();
-      if (generation !== this.generation) return;
-      await this.subscribe(
-        listed.map((r) => ({ roomId: r.roomId, ...(r.inviteKey !== undefined && { key: r.inviteKey }) })),
-      );
+      listed = await this.myRooms();
     } catch {
-      // The socket closed, or the server did not answer: the next connect asks again (the list is advisory).
+      return; // the socket closed, or the server did not answer: the next connect asks again (the list is advisory)
     }
+    if (generation !== this.generation) return;
+    // Rooms not followed after every attempt stop getting messages until the next connect: the app hears of it.
+    await this.subscribe(
+      listed.map((r) => ({ roomId: r.roomId, ...(r.inviteKey !== undefined && { key: r.inviteKey }) })),
+    ).then(
+      ({ refused }) => this.reportStillBusy(refused),
+      (error: unknown) => this.report(error),
+    );
   }
 
   /** Follows the rooms a frame says this connection is in now, and forgets the ones it left. */
@@ -566,7 +679,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
     this.emit('dm', room);
     this.emit('rooms', this.rooms);
     // Followed at once, so its messages and unread count arrive live from now on.
-    if (!this.following.has(room.roomId)) this.subscribe([{ roomId: room.roomId }]).catch(() => undefined);
+    if (!this.following.has(room.roomId))
+      this.subscribe([{ roomId: room.roomId }]).then(
+        ({ refused }) => this.reportStillBusy(refused),
+        (error: unknown) => this.report(error),
+      );
   }
 
   /** Sends the waiting positions now, one `markread` per room, each naming its room. */

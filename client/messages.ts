@@ -46,6 +46,13 @@ function checkReaction(reaction: unknown): string {
  */
 export const CHANGE_RETRY: BackoffPolicy = { initialDelayMs: 250, maxDelayMs: 2000, maxAttempts: 4 };
 
+/**
+ * The error codes that say "try again in a moment" of a request that is safe to repeat: BUSY (a limit met for now)
+ * and INTERNAL (a failure midway). Not RATE_LIMITED (trying again soon would be refused again and spend the
+ * connection's frame budget) nor TIMEOUT (the request waited its whole timeout already).
+ */
+export const RETRY_CODES: ReadonlySet<string> = new Set(['BUSY', 'INTERNAL']);
+
 /** Waits and randomness for the retries; tests pass their own. */
 export interface RetryClock {
   sleep(ms: number): Promise<void>;
@@ -137,8 +144,7 @@ export class MessageChanges {
         this.onReply(reply);
         return reply;
       } catch (error) {
-        const retryable =
-          error instanceof RoomcastError && (error.code === 'BUSY' || error.code === 'INTERNAL');
+        const retryable = error instanceof RoomcastError && RETRY_CODES.has(error.code);
         if (!retryable || attempt >= CHANGE_RETRY.maxAttempts) throw error;
         await this.clock.sleep(fullJitterDelay(CHANGE_RETRY, attempt - 1, this.clock.random));
       }

@@ -173,6 +173,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       change: (roomId, kind, seq, value) => this.changeIn(roomId, kind, seq, value),
       typing: (roomId, typing) => this.typeIn(roomId, typing),
       leaveShown: () => this.leave(),
+      error: (error) => this.emit('error', error),
     });
     if (options.autoConnect !== false) this.connect();
   }
