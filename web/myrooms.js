@@ -10,7 +10,7 @@ import { dmPeerName, knowDmPeer } from './dmHeader.js';
 import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
-import { byId, closeSidebar, ERROR_TITLES, h, toast, ui } from './ui.js';
+import { byId, closeSidebar, ERROR_TITLES, h, placeRows, toast, ui } from './ui.js';
 
 /** Room changes within this window ask `myrooms` once. */
 const SETTLE_MS = 500;
@@ -138,12 +138,8 @@ function render(rooms, more) {
     return li;
   });
   // Rows in the answer's order, moving only those out of place (a row moved under a press loses its click too, so
-  // when only counts changed nothing moves); rows of rooms no longer listed go.
-  items.forEach((li, i) => {
-    const at = listEl.children[i] ?? null;
-    if (at !== li) listEl.insertBefore(li, at);
-  });
-  while (listEl.children.length > items.length) listEl.lastElementChild.remove();
+  // when only counts changed nothing moves); rows of rooms no longer listed go first, moving none of the others.
+  placeRows(listEl, items);
   const listed = new Set(rooms.map((r) => r.roomId));
   for (const roomId of rows.keys()) if (!listed.has(roomId)) rows.delete(roomId);
   moreEl.textContent = `Showing your ${items.length} most recently active rooms. To open another, join it by its code.`;
