@@ -1,10 +1,43 @@
 // The sidebar's panels: the room's member list and the connection's details.
 
 import { state } from './state.js';
-import { fullFmt, h, makeAvatar, nameNode, toast, toDate, ui } from './ui.js';
+import { fullFmt, h, makeAvatar, nameNode, placeRows, toast, toDate, ui } from './ui.js';
 
 /** What the owner's controls in the member list do; rooms.js sets it (it owns the room's actions). */
 export const memberActions = { remove: null };
+
+/**
+ * Each member's row, by name, kept from one render to the next: the list is drawn again on every presence change (a
+ * member joining or leaving), and a row made anew between a press and a release on its "Message" or "Remove" button
+ * would swallow the click. `kind` is what the row was made for: a row is made anew only when that changes (another
+ * room, whose avatar hues and buttons differ; our own name; the owner's Remove), never on someone else's presence.
+ */
+const memberRows = new Map();
+
+function memberRow(name, kind, { isMe, canRemove }) {
+  const kept = memberRows.get(name);
+  if (kept?.kind === kind) return kept.li;
+  const li = h('li', 'member');
+  li.dataset.testid = 'member-item';
+  li.dataset.username = name;
+  const label = h('span', 'member-name');
+  label.append(nameNode(name));
+  li.append(makeAvatar(name, 'avatar-sm'), label);
+  if (isMe) {
+    li.classList.add('is-me');
+    li.append(h('span', 'member-you', 'you'));
+  } else if (canRemove) {
+    const remove = h('button', 'link-button member-remove', 'Remove');
+    remove.type = 'button';
+    remove.dataset.testid = 'member-remove';
+    remove.setAttribute('aria-label', `Remove ${name} from the room`);
+    const onRemove = memberActions.remove;
+    remove.addEventListener('click', () => onRemove(name));
+    li.append(remove);
+  }
+  memberRows.set(name, { kind, li });
+  return li;
+}
 
 export function renderMembers(list, count) {
   const me = state.username;
@@ -13,28 +46,15 @@ export function renderMembers(list, count) {
     if (b === me) return 1;
     return a.localeCompare(b, undefined, { sensitivity: 'base' });
   });
+  const canRemove = state.owned.has(state.shownRoom) && Boolean(memberActions.remove);
   const items = names.map((name) => {
-    const li = h('li', 'member');
-    li.dataset.testid = 'member-item';
-    li.dataset.username = name;
-    const label = h('span', 'member-name');
-    label.append(nameNode(name));
-    li.append(makeAvatar(name, 'avatar-sm'), label);
-    if (name === me) {
-      li.classList.add('is-me');
-      li.append(h('span', 'member-you', 'you'));
-    } else if (state.owned.has(state.shownRoom) && memberActions.remove) {
-      const remove = h('button', 'link-button member-remove', 'Remove');
-      remove.type = 'button';
-      remove.dataset.testid = 'member-remove';
-      remove.setAttribute('aria-label', `Remove ${name} from the room`);
-      const onRemove = memberActions.remove;
-      remove.addEventListener('click', () => onRemove(name));
-      li.append(remove);
-    }
-    return li;
+    const isMe = name === me;
+    const kind = `${state.shownRoom} ${isMe ? 'me' : canRemove ? 'owner' : 'member'}`;
+    return memberRow(name, kind, { isMe, canRemove });
   });
-  ui.memberList.replaceChildren(...items);
+  for (const name of memberRows.keys()) if (!names.includes(name)) memberRows.delete(name);
+  // Rows joining or leaving move none of the others (web/myrooms.js adds each new row's "Message" button).
+  placeRows(ui.memberList, items);
   ui.memberCount.textContent = String(names.length);
   // memberCount (when the server sends it) counts connections: one person may have several tabs open.
   ui.memberCount.title = (count ?? 0) > names.length ? `${names.length} people, ${count} connections` : '';
