@@ -17,7 +17,9 @@ import {
  * Direct messages and "Your rooms" in the web chat (web/myrooms.js), people signed in at the local cloud's
  * development issuer (AuthMode=oidc): Ben messages Ana from the member list of a room they share, Ana finds the
  * conversation in her rooms with its unread badge (his messages, not his reaction) after a reload, opens it, and the
- * badge goes. A member of more rooms than `myrooms` lists is told that the list shows only the most recently active.
+ * badge goes. A press on a member's "Message" held while the member list is drawn again (someone joins) still opens
+ * the conversation when released. A member of more rooms than `myrooms` lists is told that the list shows only the
+ * most recently active.
  */
 jest.setTimeout(120_000);
 
@@ -91,20 +93,51 @@ it('messages a member privately, and the other finds it with its unread count', 
   ).toBe(0);
 });
 
+/** A client of `username`, signed in at the development issuer, outside any browser (someone else's device). */
+function clientOf(username: string) {
+  const issuer = stage.cloud.devIssuer as DevIssuer;
+  return createRoomcastClient({
+    url: stage.cloud.wsUrl,
+    getToken: async () => (await issuer.mint(username)).idToken,
+    WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
+    requestTimeoutMs: UI_TIMEOUT_MS,
+  });
+}
+
+it('a press on a member\'s "Message" held while someone joins still opens the conversation when released', async () => {
+  const { joiner: finn, code } = await signedInRoom(stage, ['eve', 'finn'], UI_TIMEOUT_MS);
+  const message = finn.locator(
+    '[data-testid="member-item"][data-username="eve"] [data-testid="member-message"]',
+  );
+  await message.waitFor();
+  const box = await message.boundingBox();
+  if (!box) throw new Error('Eve\'s "Message" button has no box');
+  // Finn presses on Eve's "Message" and holds it while Gus joins: the member list is drawn again under the press
+  // (Gus sorts after Eve, so nothing above her row grows and her button stays under the pointer).
+  await finn.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await finn.mouse.down();
+  const gus = clientOf('gus');
+  try {
+    await gus.ready(UI_TIMEOUT_MS);
+    await gus.join(code);
+    await finn.locator('[data-testid="member-item"][data-username="gus"]').waitFor();
+  } finally {
+    await finn.mouse.up();
+    gus.close();
+  }
+  // The release is a click on the button he pressed: the conversation with Eve opens.
+  await finn
+    .locator('[data-testid="room-code"][data-room-id]')
+    .filter({ hasText: '✉ eve' })
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+});
+
 /**
  * Makes `username` (as the issuer names them in the browser too) a member of `count` rooms the way the product does:
  * signed-in clients create them, SEEDERS connections side by side.
  */
 async function memberOfRooms(username: string, count: number): Promise<void> {
-  const issuer = stage.cloud.devIssuer as DevIssuer;
-  const clients = Array.from({ length: Math.min(SEEDERS, count) }, () =>
-    createRoomcastClient({
-      url: stage.cloud.wsUrl,
-      getToken: async () => (await issuer.mint(username)).idToken,
-      WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
-      requestTimeoutMs: UI_TIMEOUT_MS,
-    }),
-  );
+  const clients = Array.from({ length: Math.min(SEEDERS, count) }, () => clientOf(username));
   try {
     await Promise.all(
       clients.map(async (chat, i) => {
