@@ -52,7 +52,8 @@ export function renderMembers(list, count) {
     const kind = `${state.shownRoom} ${isMe ? 'me' : canRemove ? 'owner' : 'member'}`;
     return memberRow(name, kind, { isMe, canRemove });
   });
-  for (const name of memberRows.keys()) if (!names.includes(name)) memberRows.delete(name);
+  const listed = new Set(names);
+  for (const name of memberRows.keys()) if (!listed.has(name)) memberRows.delete(name);
   // Rows joining or leaving move none of the others (web/myrooms.js adds each new row's "Message" button).
   placeRows(ui.memberList, items);
   ui.memberCount.textContent = String(names.length);
