@@ -117,7 +117,10 @@ it('two people chat in a room by code, see each other in seq order, and one catc
   await waitForTexts(bob, conversation.slice(0, 1));
   await send(bob, conversation[1] as string);
   await waitForTexts(alice, conversation.slice(0, 2));
+  // Seq order is the order the room accepted the sends, not the order keys were pressed in two browsers: bob
+  // answers once alice's message is confirmed on her screen (it has its seq), so the room has taken it first.
   await send(alice, conversation[2] as string);
+  await waitForTexts(alice, conversation.slice(0, 3));
   await send(bob, conversation[3] as string);
   for (const page of [alice, bob]) await waitForTexts(page, conversation);
   for (const page of [alice, bob]) {
