@@ -26,9 +26,13 @@ const stage = browserStage();
 /** Dialogs (alert, confirm…) any page opened: injected markup running script would show here. */
 const dialogs: string[] = [];
 
-/** A person in their own browser profile (own localStorage), signed in with a name and online in the lobby. */
+/**
+ * A person in their own browser profile (own localStorage), signed in with a name and online in the lobby. With the
+ * page's animations on, as most people have them: the other browser tests ask for reduced motion
+ * (tests/helpers/browser.ts TEST_CONTEXT_DEFAULTS), so this file is where an animation in the way would show.
+ */
 async function person(username: string): Promise<Page> {
-  const page = await stage.newPage({ width: 1100, height: 760 });
+  const page = await stage.newPage({ width: 1100, height: 760 }, { reducedMotion: 'no-preference' });
   page.on('dialog', (dialog) => {
     dialogs.push(`${username}: ${dialog.type()} ${dialog.message()}`);
     void dialog.dismiss();

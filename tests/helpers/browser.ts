@@ -64,16 +64,25 @@ export function launchOwnChromium(): Promise<Browser> {
 }
 
 /**
+ * What every test's browser context starts with unless the test says otherwise: the reduced-motion preference. The
+ * page's animations (a message sliding in, a toast, a panel's transition) are cosmetic and web/panels.css turns them
+ * off for anyone who asks; drawing them was about a fifth of the browser tests' CPU (docs/MEASUREMENTS.md, "CI"),
+ * and Playwright waits for an animating element to stand still before it clicks. tests/browser/chat.test.ts chats
+ * with them on (`reducedMotion: 'no-preference'`), so a page whose animations get in the way still fails a test.
+ */
+export const TEST_CONTEXT_DEFAULTS = { reducedMotion: 'reduce' } as const;
+
+/**
  * Headless Chromium for one test file: its Jest worker's shared Chromium, seen through a view whose contexts are the
  * file's own and whose close() closes just those (the next file finds the browser as the last found it); outside
- * that environment, a Chromium of its own.
+ * that environment, a Chromium of its own. Either way contexts start from TEST_CONTEXT_DEFAULTS.
  */
 export async function launchChromium(): Promise<Browser> {
-  const shared = (globalThis as Record<string, unknown>)[SHARED_CHROMIUM] as Browser | undefined;
-  if (!shared) return launchOwnChromium();
+  const workers = (globalThis as Record<string, unknown>)[SHARED_CHROMIUM] as Browser | undefined;
+  const shared = workers ?? (await launchOwnChromium());
   const contexts = new Set<BrowserContext>();
   const newContext: Browser['newContext'] = async (options) => {
-    const context = await shared.newContext(options);
+    const context = await shared.newContext({ ...TEST_CONTEXT_DEFAULTS, ...options });
     contexts.add(context);
     context.on('close', () => contexts.delete(context));
     return context;
@@ -84,6 +93,7 @@ export async function launchChromium(): Promise<Browser> {
     contexts: () => [...contexts],
     close: async () => {
       await Promise.all([...contexts].map((context) => context.close()));
+      if (!workers) await shared.close();
     },
   };
   return new Proxy(shared, {

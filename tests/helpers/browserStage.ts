@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { LocalCloud } from '../../tools/local/cloud';
 import type { SettingValues } from '../../tools/local/settings';
 import { launchChromium } from './browser';
@@ -19,10 +19,13 @@ export const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser')
 export interface BrowserStage {
   readonly cloud: LocalCloud;
   readonly browser: Browser;
-  /** A new browser profile (own localStorage), closed after the test that opened it. */
-  newContext(viewport: { width: number; height: number }): Promise<BrowserContext>;
+  /**
+   * A new browser profile (own localStorage), closed after the test that opened it; `options` over the tests'
+   * defaults (tests/helpers/browser.ts TEST_CONTEXT_DEFAULTS).
+   */
+  newContext(viewport: { width: number; height: number }, options?: BrowserContextOptions): Promise<BrowserContext>;
   /** A page in a new profile, its waits bounded by UI_TIMEOUT_MS. */
-  newPage(viewport: { width: number; height: number }): Promise<Page>;
+  newPage(viewport: { width: number; height: number }, options?: BrowserContextOptions): Promise<Page>;
 }
 
 /**
@@ -57,13 +60,13 @@ export function browserStage(parameters?: Record<string, string>, settings?: Set
       if (!browser) throw new Error('Chromium is not started yet');
       return browser;
     },
-    async newContext(viewport) {
-      const context = await stage.browser.newContext({ viewport });
+    async newContext(viewport, options) {
+      const context = await stage.browser.newContext({ ...options, viewport });
       contexts.push(context);
       return context;
     },
-    async newPage(viewport) {
-      const page = await (await stage.newContext(viewport)).newPage();
+    async newPage(viewport, options) {
+      const page = await (await stage.newContext(viewport, options)).newPage();
       page.setDefaultTimeout(UI_TIMEOUT_MS);
       return page;
     },
