@@ -23,7 +23,10 @@ export interface BrowserStage {
    * A new browser profile (own localStorage), closed after the test that opened it; `options` over the tests'
    * defaults (tests/helpers/browser.ts TEST_CONTEXT_DEFAULTS).
    */
-  newContext(viewport: { width: number; height: number }, options?: BrowserContextOptions): Promise<BrowserContext>;
+  newContext(
+    viewport: { width: number; height: number },
+    options?: BrowserContextOptions,
+  ): Promise<BrowserContext>;
   /** A page in a new profile, its waits bounded by UI_TIMEOUT_MS. */
   newPage(viewport: { width: number; height: number }, options?: BrowserContextOptions): Promise<Page>;
 }
