@@ -13,6 +13,7 @@ import type {
   RotateKeyRequest,
 } from '../protocol';
 import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
+import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { RoomcastError } from './errors';
 import { Sequencer } from './sequencer';
 import type { SessionEvents } from './types';
@@ -59,6 +60,18 @@ export const HOLE_WAIT_MS = 2_000;
  * nothing since the join is asked once, this long after it, for what came after (docs/CLIENT.md, "Resume").
  */
 export const INDEX_LAG_MS = 2_000;
+
+/**
+ * How a join answered BUSY or INTERNAL is asked again: every join of a room holds the room's item in its transaction
+ * and DynamoDB cancels one of two that meet, so a room many people enter at once (a class starting, everyone back
+ * after a reconnect) may answer some of them BUSY after the server's own tries. A join is safe to repeat (joining the
+ * room the connection is in answers `joined` again). Full jitter up to 250 ms, 500 ms, 1 s, 2 s: five attempts. A
+ * create is not asked again: its retry would leave a second room.
+ */
+export const JOIN_RETRY: BackoffPolicy = { initialDelayMs: 250, maxDelayMs: 2000, maxAttempts: 5 };
+
+/** The answers after which a join is asked again (JOIN_RETRY): a limit met for now, a failure midway. */
+const JOIN_RETRY_CODES: ReadonlySet<string> = new Set(['BUSY', 'INTERNAL']);
 
 /**
  * The room the client is in and what it has delivered of it: join (with the room's invite key) and create, the
@@ -123,11 +136,24 @@ export class RoomSession {
         : { action: 'joinroom', roomId, ...(key !== undefined && { key }) });
     const joining: SessionActivity = { kind: 'joining', roomId, early: [] };
     this.activity = joining;
-    try {
-      return (await this.hooks.request(frame)) as unknown as JoinedFrame;
-    } catch (error) {
-      if (this.activity === joining) this.activity = { kind: 'steady' };
-      throw error;
+    const retried = frame.action === 'joinroom';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.hooks.request(frame)) as unknown as JoinedFrame;
+      } catch (error) {
+        const again =
+          retried &&
+          attempt < JOIN_RETRY.maxAttempts &&
+          error instanceof RoomcastError &&
+          JOIN_RETRY_CODES.has(error.code);
+        if (!again) {
+          if (this.activity === joining) this.activity = { kind: 'steady' };
+          throw error;
+        }
+        await new Promise((resolve) =>
+          setTimeout(resolve, fullJitterDelay(JOIN_RETRY, attempt - 1, Math.random)),
+        );
+      }
     }
   }
 

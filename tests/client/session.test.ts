@@ -1,6 +1,6 @@
 import type { MessageFrame } from '#protocol';
 import { RoomcastError } from '../../client/errors';
-import { HOLE_WAIT_MS, RoomSession } from '../../client/session';
+import { HOLE_WAIT_MS, JOIN_RETRY, RoomSession } from '../../client/session';
 import type { SessionEvents } from '../../client/types';
 
 /**
@@ -128,6 +128,45 @@ it('resuming into a room that has expired reports ROOM_NOT_FOUND and moves to th
   expect(s.roomId).toBe('lobby');
   expect(rooms).toEqual(['ABCDEF', 'lobby']);
   expect(delivered).toEqual([8, 9]);
+  expect(s.state).toBe('steady');
+});
+
+it('a join the server answered BUSY is asked again until it enters; a create answered BUSY is not repeated', async () => {
+  let busy = 2;
+  const { s, requests } = session(() => {
+    if (busy > 0) {
+      busy -= 1;
+      return Promise.reject(new RoomcastError('BUSY', 'The chat is busy right now.'));
+    }
+    return { type: 'joined', roomId: 'ABCDEF', lastSeq: 0, history: [] };
+  });
+  const joining = s.requestJoin('ABCDEF', 'k'.repeat(16));
+  await jest.advanceTimersByTimeAsync(5_000); // two round trips, two waits of at most 250 and 500 ms, one more trip
+  s.enter(await joining);
+  expect(requests.map((r) => r.action)).toEqual(['joinroom', 'joinroom', 'joinroom']);
+  expect(s.roomId).toBe('ABCDEF');
+
+  busy = 1;
+  const creating = s.requestJoin(undefined);
+  const refused = expect(creating).rejects.toMatchObject({ code: 'BUSY' });
+  await jest.advanceTimersByTimeAsync(5_000);
+  await refused;
+  // (The quiet room's one `history` after entering comes in between: docs/CLIENT.md, "Resume".)
+  expect(requests.map((r) => r.action).filter((a) => a !== 'history')).toEqual([
+    'joinroom',
+    'joinroom',
+    'joinroom',
+    'createroom',
+  ]);
+});
+
+it('a join answered BUSY every time gives up after JOIN_RETRY.maxAttempts and says BUSY', async () => {
+  const { s, requests } = session(() => Promise.reject(new RoomcastError('BUSY', 'busy')));
+  const joining = s.requestJoin('ABCDEF');
+  const refused = expect(joining).rejects.toMatchObject({ code: 'BUSY' });
+  await jest.advanceTimersByTimeAsync(20_000);
+  await refused;
+  expect(requests).toHaveLength(JOIN_RETRY.maxAttempts);
   expect(s.state).toBe('steady');
 });
 

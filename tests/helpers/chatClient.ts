@@ -243,13 +243,13 @@ export class ChatClient {
 
   /**
    * As expectReply, for a test's setup (a room to test something else in): a `BUSY` answer, the product's retryable
-   * "a limit met for now" that the client library retries, is asked again after a pause, up to three times. A test of
-   * the route itself uses expectReply, which fails on the first BUSY.
+   * "a limit met for now" that the client library retries (a join: client/session.ts JOIN_RETRY), is asked again
+   * after a pause, up to five times. A test of the route itself uses expectReply, which fails on the first BUSY.
    */
-  async setUp(frame: Record<string, unknown>): Promise<Frame> {
+  async setUp(frame: Record<string, unknown>, timeoutMs = FRAME_TIMEOUT_MS): Promise<Frame> {
     for (let attempt = 1; ; attempt++) {
-      const reply = await this.ask(frame);
-      if (reply.type === 'error' && reply.code === 'BUSY' && attempt < 3) {
+      const reply = await this.ask(frame, timeoutMs);
+      if (reply.type === 'error' && reply.code === 'BUSY' && attempt < 5) {
         await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
         continue;
       }
