@@ -48,6 +48,12 @@ export function functionBuilds(templatePath = join(root, 'template.yaml')) {
           // `module` build is one file per command and schema, so only what is imported is bundled (the SDK's
           // bundling advice, and SAM's esbuild `MainFields: module,main`). 10.0 MB of bundles became 6.4 MB.
           mainFields: ['module', 'main'],
+          // `import()` written as `require()` (the bundles are CommonJS and import only Node's own modules at run
+          // time): the SDK's HTTP handler loads `node:http` with `await import()`, and the first dynamic import in
+          // a CommonJS process starts Node's ES module loader (and undici with it) during the first request: ~55 ms
+          // more than a require() on Node 24 here, in every local Lambda thread. (On AWS the runtime's own entry is
+          // an ES module, so the loader may be running already.)
+          supported: { 'dynamic-import': false },
         },
       };
     });

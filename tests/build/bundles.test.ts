@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTemplate } from '../../tools/infra/template';
@@ -27,6 +27,12 @@ describe.each(template.functions().map((fn) => [fn.logicalId, fn] as const))('%s
   // formatting would otherwise read the whole 3-4 MB map (tens of ms on a cold start, in docs/MEASUREMENTS.md).
   it('runs without --enable-source-maps', () => {
     expect(fn.environment.NODE_OPTIONS ?? '').not.toMatch(/source-maps/);
+  });
+
+  // The SDK's HTTP handler loads node:http with `await import()`; in a CommonJS function the first dynamic import
+  // starts Node's ES module loader (and undici) during the cold start's first request (scripts/build.mjs).
+  it("loads Node's modules with require(), never a dynamic import()", () => {
+    expect(readFileSync(bundle, 'utf8').match(/\bimport\(/g) ?? []).toEqual([]);
   });
 
   it('exports its handler and loads without node_modules', () => {
