@@ -15,6 +15,7 @@ import type {
 import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
 import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { RoomcastError } from './errors';
+import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import { Sequencer } from './sequencer';
 import type { SessionEvents } from './types';
 import { batchMessages, isResyncFrame, isRoomEvent } from './validate';
@@ -62,16 +63,13 @@ export const HOLE_WAIT_MS = 2_000;
 export const INDEX_LAG_MS = 2_000;
 
 /**
- * How a join answered BUSY or INTERNAL is asked again: every join of a room holds the room's item in its transaction
- * and DynamoDB cancels one of two that meet, so a room many people enter at once (a class starting, everyone back
- * after a reconnect) may answer some of them BUSY after the server's own tries. A join is safe to repeat (joining the
- * room the connection is in answers `joined` again). Full jitter up to 250 ms, 500 ms, 1 s, 2 s: five attempts. A
- * create is not asked again: its retry would leave a second room.
+ * How a join answered BUSY or INTERNAL (RETRY_CODES) is asked again, as changes are (CHANGE_RETRY): every join of a
+ * room holds the room's item in its transaction and DynamoDB cancels one of two that meet, so a room many people
+ * enter at once (a class starting, everyone back after a reconnect) may answer some of them BUSY after the server's
+ * own tries. A join is safe to repeat (joining the room the connection is in answers `joined` again). A create is
+ * not asked again: its retry would leave a second room.
  */
-export const JOIN_RETRY: BackoffPolicy = { initialDelayMs: 250, maxDelayMs: 2000, maxAttempts: 5 };
-
-/** The answers after which a join is asked again (JOIN_RETRY): a limit met for now, a failure midway. */
-const JOIN_RETRY_CODES: ReadonlySet<string> = new Set(['BUSY', 'INTERNAL']);
+export const JOIN_RETRY: BackoffPolicy = CHANGE_RETRY;
 
 /**
  * The room the client is in and what it has delivered of it: join (with the room's invite key) and create, the
@@ -145,7 +143,7 @@ export class RoomSession {
           retried &&
           attempt < JOIN_RETRY.maxAttempts &&
           error instanceof RoomcastError &&
-          JOIN_RETRY_CODES.has(error.code);
+          RETRY_CODES.has(error.code);
         if (!again) {
           if (this.activity === joining) this.activity = { kind: 'steady' };
           throw error;
