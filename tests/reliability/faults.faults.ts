@@ -165,12 +165,13 @@ test('with 10% of management-API posts answered 429, every live member gets ever
   // A post answered 429 is posted again after a Wait; one answered 429 twice (about 1 in 100 posts at 10%, so some
   // runs meet one) is noted for a resync on the member's connection, and the member's next post tells it to fetch
   // from history (after the room's last message no post comes, and the note waits). So history fills only where the
-  // fan-out noted a resync, and resyncs stay a small share of the throttled posts: without the repost, every
-  // throttled post would be one.
+  // fan-out noted a resync, and each resync took two of the throttled answers: at most half of them. Without the
+  // repost every throttled post would be one. (A share such as a third is not a bound: with 5 throttled posts, two
+  // of them answered 429 twice is a chance of a few in a hundred, and failed a CI run.)
   const told = members.flatMap((m) => m.frames).filter((f) => f.type === 'resync').length;
   const resyncs = told + (await resyncNotes(roomId));
   if (report.filledByHistory > 0) expect(resyncs).toBeGreaterThan(0);
-  expect(resyncs).toBeLessThanOrEqual(Math.max(1, throttled / 3));
+  expect(resyncs).toBeLessThanOrEqual(throttled / 2);
   expect(report.deliveries + report.filledByHistory).toBe(12 * 30);
   expect((await auditRoom(tables, roomId)).missing).toEqual([]);
 });
