@@ -1,6 +1,6 @@
 import type { ChangedFrame, ChangeFrame, MessageFrame, RoomEventFrame } from '../protocol';
 import { reactionOf } from '../protocol';
-import { type BackoffPolicy, fullJitterDelay } from './backoff';
+import { type BackoffPolicy, REAL_CLOCK, type RetryClock, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { checkMessageText } from './validate';
 
@@ -53,22 +53,12 @@ export const CHANGE_RETRY: BackoffPolicy = { initialDelayMs: 250, maxDelayMs: 20
  */
 export const RETRY_CODES: ReadonlySet<string> = new Set(['BUSY', 'INTERNAL']);
 
-/** Waits and randomness for the retries; tests pass their own. */
-export interface RetryClock {
-  sleep(ms: number): Promise<void>;
-  random(): number;
-}
-const realClock: RetryClock = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: Math.random,
-};
-
 /** The typed change requests, each checked as the server checks it (else rejected INVALID_ARGUMENT, nothing sent). */
 export class MessageChanges {
   constructor(
     private readonly send: ChangeSender,
     private readonly onReply: (reply: ChangedFrame) => void = () => undefined,
-    private readonly clock: RetryClock = realClock,
+    private readonly clock: RetryClock = REAL_CLOCK,
   ) {}
 
   /** Replaces the text of this member's message `seq` (within the deployment's edit window). */
@@ -138,17 +128,14 @@ export class MessageChanges {
   private async change(frame: Record<string, unknown>): Promise<ChangedFrame> {
     // One clientMsgId for every attempt: the server applies the change once and answers a retry with its reply.
     const request = { ...frame, clientMsgId: newChangeId() };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const reply = (await this.send(request)) as unknown as ChangedFrame;
-        this.onReply(reply);
-        return reply;
-      } catch (error) {
-        const retryable = error instanceof RoomcastError && RETRY_CODES.has(error.code);
-        if (!retryable || attempt >= CHANGE_RETRY.maxAttempts) throw error;
-        await this.clock.sleep(fullJitterDelay(CHANGE_RETRY, attempt - 1, this.clock.random));
-      }
-    }
+    const reply = (await retrying(
+      () => this.send(request),
+      CHANGE_RETRY,
+      RETRY_CODES,
+      this.clock,
+    )) as unknown as ChangedFrame;
+    this.onReply(reply);
+    return reply;
   }
 }
 

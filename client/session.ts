@@ -13,7 +13,7 @@ import type {
   RotateKeyRequest,
 } from '../protocol';
 import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
-import { type BackoffPolicy, fullJitterDelay } from './backoff';
+import { type BackoffPolicy, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import { Sequencer } from './sequencer';
@@ -134,24 +134,13 @@ export class RoomSession {
         : { action: 'joinroom', roomId, ...(key !== undefined && { key }) });
     const joining: SessionActivity = { kind: 'joining', roomId, early: [] };
     this.activity = joining;
-    const retried = frame.action === 'joinroom';
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.hooks.request(frame)) as unknown as JoinedFrame;
-      } catch (error) {
-        const again =
-          retried &&
-          attempt < JOIN_RETRY.maxAttempts &&
-          error instanceof RoomcastError &&
-          RETRY_CODES.has(error.code);
-        if (!again) {
-          if (this.activity === joining) this.activity = { kind: 'steady' };
-          throw error;
-        }
-        await new Promise((resolve) =>
-          setTimeout(resolve, fullJitterDelay(JOIN_RETRY, attempt - 1, Math.random)),
-        );
-      }
+    try {
+      const ask = () => this.hooks.request(frame);
+      const joined = frame.action === 'joinroom' ? retrying(ask, JOIN_RETRY, RETRY_CODES) : ask();
+      return (await joined) as unknown as JoinedFrame;
+    } catch (error) {
+      if (this.activity === joining) this.activity = { kind: 'steady' };
+      throw error;
     }
   }
 
