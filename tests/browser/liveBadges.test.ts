@@ -23,11 +23,35 @@ jest.setTimeout(120_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 
-/** The page's WebSocket frames out, parsed: to count `subscribe` and `myrooms`, and which rooms each subscribe names. */
-function framesSent(page: Page): { actions: string[]; subscribed: string[][]; sockets: number } {
-  const seen = { actions: [] as string[], subscribed: [] as string[][], sockets: 0 };
+/** Answers after which the client asks a `subscribe` again (client/members.ts SUBSCRIBE_RETRY). */
+const RETRIED = new Set(['BUSY', 'INTERNAL']);
+
+/**
+ * The page's WebSocket frames out, parsed: to count `subscribe` and `myrooms`, and which rooms each subscribe names;
+ * and the `subscribe` answers the client asks again after (an error frame, or rooms refused, BUSY or INTERNAL).
+ */
+function framesSent(page: Page): {
+  actions: string[];
+  subscribed: string[][];
+  sockets: number;
+  retriedAnswers: number;
+} {
+  const seen = { actions: [] as string[], subscribed: [] as string[][], sockets: 0, retriedAnswers: 0 };
   page.on('websocket', (ws) => {
     seen.sockets += 1;
+    ws.on('framereceived', ({ payload }) => {
+      try {
+        const frame = JSON.parse(String(payload));
+        const refused = (frame.refused ?? []) as { code?: string }[];
+        if (
+          (frame.type === 'error' && frame.action === 'subscribe' && RETRIED.has(frame.code)) ||
+          (frame.type === 'subscribed' && refused.some((r) => RETRIED.has(String(r.code))))
+        )
+          seen.retriedAnswers += 1;
+      } catch {
+        // not JSON: not ours to count
+      }
+    });
     ws.on('framesent', ({ payload }) => {
       try {
         const frame = JSON.parse(String(payload));
@@ -171,8 +195,12 @@ it("rises each room's and the DM's unread badge live, without switching, and sho
     latencies[`${name} 1`] = (await badgeShownAt(alice, roomId, '1')) - sentAt;
     const again = await postIn(bob, roomId, `again in ${name}`);
     latencies[`${name} 2`] = (await badgeShownAt(alice, roomId, '2')) - again;
-    // Live, not polled: nothing Alice's page sent from Bob's first Enter to her second badge asked for messages.
-    expect([name, askedSince(before)]).toEqual([name, []]);
+    // Live, not polled: nothing Alice's page sent from Bob's first Enter to her second badge asked for messages,
+    // but a `subscribe` the server answered BUSY asking again (a retry under load, docs/CLIENT.md; it failed a CI run).
+    const asked = askedSince(before);
+    const subscribes = asked.filter((a) => a === 'subscribe').length;
+    expect([name, asked.filter((a) => a !== 'subscribe')]).toEqual([name, []]);
+    expect([name, subscribes]).toEqual([name, Math.min(subscribes, sent.retriedAnswers)]);
   }
   expect(await shownRoom(alice)).toBe(roomA);
   await hasText(alice.getByTestId('my-rooms-unread'), '4 unread');
