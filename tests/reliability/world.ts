@@ -25,11 +25,25 @@ export async function connectMany(
   return clients;
 }
 
+/**
+ * Joins at once, per wave, when a test sets up a room. Every join holds the room's item in a transaction
+ * (functions/rooms/dynamoEntry.ts), so a wave's joins conflict and retry, and each retry's pause holds one of the
+ * local Lambda service's few environments (4 per core, tools/local/lambda/service.ts) while the rest of the wave
+ * waits for one: 19 at once on a loaded 2-core machine left one join unanswered after 20 s. A test of a join wave
+ * says so (tests/e2e/presenceWave.test.ts); a room to test something else in is filled ten at a time.
+ */
+const JOIN_WAVE = 10;
+/**
+ * How long a setup's join is waited for: past the gateway's 29-second integration timeout, so the test sees the
+ * gateway's own answer (a reply, an error frame or its timeout) rather than a guess of its own.
+ */
+export const JOIN_PATIENCE_MS = 35_000;
+
 /** Creates a room with the first client and joins the others; every member is watched by the checker. */
 export async function roomWith(
   clients: ChatClient[],
   checker?: DeliveryChecker,
-  parallel = 25,
+  parallel = JOIN_WAVE,
 ): Promise<string> {
   return (await roomAndKeyWith(clients, checker, parallel)).roomId;
 }
@@ -38,7 +52,7 @@ export async function roomWith(
 export async function roomAndKeyWith(
   clients: ChatClient[],
   checker?: DeliveryChecker,
-  parallel = 25,
+  parallel = JOIN_WAVE,
 ): Promise<{ roomId: string; key?: string }> {
   const [owner, ...others] = clients;
   if (!owner) throw new Error('roomWith needs a client');
@@ -52,7 +66,7 @@ export async function roomAndKeyWith(
       others.slice(i, i + parallel).map(async (c) => {
         // Joins at once conflict on the room's item, and the server may answer some BUSY: asked again, as the
         // client library does (client/session.ts, JOIN_RETRY).
-        const joined = await c.setUp({ action: 'joinroom', roomId, key }, 20_000);
+        const joined = await c.setUp({ action: 'joinroom', roomId, key }, JOIN_PATIENCE_MS);
         checker?.member(c, joined);
       }),
     );
