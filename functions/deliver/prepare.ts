@@ -7,9 +7,10 @@ import { roomIndexKeys } from './roomIndexKeys';
  * Prepare: the fan-out execution's first step (statemachines/fanout.asl.json). It turns what started the execution
  * into the frames each room's members get:
  *
- * - the fan-out pipe's batch: up to ten records of the FIFO fan-out queue (template.yaml, FanoutPipe), each an
- *   EventBridge event of the chat bus (its `body`), in the queue's order. The queue's message group is the room, so
- *   the batch holds at most one run of each room's events and no other execution holds the same room meanwhile;
+ * - the fan-out pipe's batch: up to ten records of the FIFO fan-out queue (template.yaml, FanoutPipe), each the
+ *   detail of an event of the chat bus (its `body`: RoomEventsRule's InputPath), in the queue's order. The queue's
+ *   message group is the room, so the batch holds at most one run of each room's events and no other execution
+ *   holds the same room meanwhile;
  * - an everyone-broadcast: the EventBridge event itself, which its own rule hands to an execution directly (it is
  *   posted to every connection and needs no order with any room, so it never waits in, or holds up, a room's group).
  *
@@ -28,10 +29,18 @@ export interface QueueRecord {
   attributes?: { MessageGroupId?: string; ApproximateReceiveCount?: string };
 }
 
-/** An event of the chat bus (core/aws/eventbridge.ts publishes its detail). */
+/** An event's detail, as core/aws/eventbridge.ts publishes it. */
+export interface EventDetail {
+  messageId?: unknown;
+  roomId?: unknown;
+  seq?: unknown;
+  payload?: unknown;
+}
+
+/** An event of the chat bus. */
 export interface BusEvent {
   'detail-type'?: string;
-  detail?: { messageId?: unknown; roomId?: unknown; seq?: unknown; payload?: unknown };
+  detail?: EventDetail;
 }
 
 /** One room's part of the execution (roomId null: a broadcast to every connection). */
@@ -135,14 +144,14 @@ function prepared(input: unknown, messageIds: string[], rooms: PreparedRoom[]): 
 }
 
 function eventOfRecord(record: QueueRecord): RoomEvent | undefined {
-  let event: BusEvent;
+  let detail: EventDetail;
   try {
-    event = JSON.parse(String(record?.body)) as BusEvent;
+    detail = JSON.parse(String(record?.body)) as EventDetail;
   } catch {
     logger.error('fan-out record is not an event: dropped', { messageId: record?.messageId });
     return undefined;
   }
-  return eventOf(event, record?.messageId);
+  return eventOf({ detail }, record?.messageId);
 }
 
 /** The event's room, seq and frame; an event without a frame is logged and dropped (nothing to post). */

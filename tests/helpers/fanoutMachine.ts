@@ -282,7 +282,8 @@ let receipts = 0;
 
 /**
  * The fan-out pipe's batch, as EventBridge Pipes hands it to the state machine: one SQS record per bus event, its body
- * the event's JSON, its message group the event's room (RoomEventsRule's MessageGroupId), in the order given.
+ * the event's detail (RoomEventsRule's InputPath), its message group the event's room (its MessageGroupId), in the
+ * order given.
  */
 export function recordsOf(...events: { detail: Record<string, unknown>; [key: string]: unknown }[]) {
   return events.map((event) => {
@@ -290,7 +291,7 @@ export function recordsOf(...events: { detail: Record<string, unknown>; [key: st
     return {
       messageId: `00000000-0000-4000-8000-${String(receipts).padStart(12, '0')}`,
       receiptHandle: `receipt-${receipts}`,
-      body: JSON.stringify(event),
+      body: JSON.stringify(event.detail),
       attributes: {
         ApproximateReceiveCount: '1',
         SentTimestamp: String(Date.now()),

@@ -64,13 +64,10 @@ function storeOver(db: unknown, pauses: number[] = []) {
 const record = (seq: number) => ({
   messageId: `q-${seq}`,
   body: JSON.stringify({
-    'detail-type': 'message',
-    detail: {
-      roomId: ROOM,
-      seq,
-      messageId: `m-${seq}`,
-      payload: JSON.stringify({ type: 'message', roomId: ROOM, seq, messageId: `m-${seq}`, text: `t${seq}` }),
-    },
+    roomId: ROOM,
+    seq,
+    messageId: `m-${seq}`,
+    payload: JSON.stringify({ type: 'message', roomId: ROOM, seq, messageId: `m-${seq}`, text: `t${seq}` }),
   }),
 });
 

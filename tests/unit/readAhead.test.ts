@@ -109,9 +109,7 @@ it('posts a batch as it came when the cursor cannot be read, rather than failing
   };
   const record = (seq: number) => ({
     messageId: `r${seq}`,
-    body: JSON.stringify({
-      detail: { messageId: `id-${seq}`, roomId: ROOM, seq, payload: message(seq).payload },
-    }),
+    body: JSON.stringify({ messageId: `id-${seq}`, roomId: ROOM, seq, payload: message(seq).payload }),
   });
   const prepared = await prepareReadingAhead([record(1), record(2)], store, NOW);
   expect(prepared.rooms).toHaveLength(1);
