@@ -65,20 +65,27 @@ function correlation(value: unknown): string {
     .join('');
 }
 
-/** The message ids of an event, or of the events in a batch of SQS records a pipe hands an execution. */
+/**
+ * The message ids of an event, or of the events in a batch of SQS records a pipe hands an execution (each record's
+ * body an event's detail: the fan-out rule's InputPath).
+ */
 function messageIdsOf(value: unknown): string[] {
   if (Array.isArray(value))
     return value.flatMap((record) => {
       const body = (record as { body?: unknown } | undefined)?.body;
       if (typeof body !== 'string') return [];
       try {
-        return messageIdsOf(JSON.parse(body));
+        return messageIdOf(JSON.parse(body));
       } catch {
         return [];
       }
     });
-  const detail = (value as { detail?: { messageId?: unknown } } | undefined)?.detail;
-  return typeof detail?.messageId === 'string' ? [detail.messageId] : [];
+  return messageIdOf((value as { detail?: unknown } | undefined)?.detail);
+}
+
+function messageIdOf(detail: unknown): string[] {
+  const messageId = (detail as { messageId?: unknown } | undefined)?.messageId;
+  return typeof messageId === 'string' ? [messageId] : [];
 }
 
 export type Invoke = (
