@@ -141,8 +141,16 @@ export async function takesPublishing(
 ): Promise<boolean> {
   const now = deps.now().getTime();
   if (record.publisher !== undefined && !((record.publishUntil ?? Infinity) < now)) return false;
-  return deps.sends.takePublishing(record.sendKey, attempt, {
+  const taken = await deps.sends.takePublishing(record.sendKey, attempt, {
     now,
     until: deadline ?? now + PUBLISH_WITHOUT_DEADLINE_MS,
   });
+  // Taken from a publisher that neither handed it back nor had time left: its PutEvents may have gone through, and
+  // the event reaches the bus twice (the fan-out queue keeps one: template.yaml, RoomEventsRule).
+  if (taken && record.publisher !== undefined)
+    logger.warn('publishing taken over from an attempt past its time', {
+      messageId: record.messageId,
+      seq: record.seq,
+    });
+  return taken;
 }

@@ -262,6 +262,7 @@ test('with DynamoDB throttling a share of calls, no message is half-written and 
     lost: report.lost,
     duplicated: report.duplicated,
     filledByHistory: report.filledByHistory,
+    failedExecutions: cloud.executions().failed,
     seqsConsumed: audit.seq,
     seqsWithoutMessage: audit.missing.length + audit.gaps.length,
   });
