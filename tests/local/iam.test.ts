@@ -42,6 +42,41 @@ describe('IAM decisions', () => {
     expect(await decide('abc=')).toBe('Allowed');
   });
 
+  it('an item key is part of the question only on a table whose statement has a Condition', async () => {
+    const engine = new PolicyEngine('000000000000', () => undefined);
+    const table = (name: string) => `arn:aws:dynamodb:us-east-1:000000000000:table/roomcast-local-${name}`;
+    const writer: PolicyHolder = {
+      ...holder([]),
+      policies: [
+        {
+          name: 'inline',
+          document: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table('Subscriptions*') },
+              {
+                Effect: 'Allow',
+                Action: 'dynamodb:UpdateItem',
+                Resource: table('LimitsTable'),
+                Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['post-budget#*'] } },
+              },
+            ],
+          },
+        },
+      ],
+    };
+    const update = (name: string, key: string) =>
+      engine.decide(writer, 'dynamodb:UpdateItem', table(name), undefined, { 'dynamodb:LeadingKeys': [key] });
+    const keys = Array.from({ length: 100 }, (_, i) => `conn${i}=`);
+    const subscriptions = await Promise.all(keys.map((key) => update('SubscriptionsTable', key)));
+    expect(new Set(subscriptions)).toEqual(new Set(['Allowed']));
+    expect(engine.stats().evaluations).toBe(1);
+    expect(await update('LimitsTable', 'post-budget#1795719467#5')).toBe('Allowed');
+    expect(await update('LimitsTable', 'typing#ROOM')).toBe('ImplicitlyDenied');
+    expect(await update('LimitsTable', 'post-budget#1795719468#3')).toBe('Allowed');
+    expect(await update('ConnectionsTable', 'conn1=')).toBe('ImplicitlyDenied');
+  });
+
   it('GET is not POST, and an explicit Deny wins over an Allow', async () => {
     const engine = new PolicyEngine('000000000000', () => undefined);
     const deliver = holder([`${API}/POST/@connections/*`]);

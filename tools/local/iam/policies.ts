@@ -1,5 +1,6 @@
 // Identity-policy decisions for the local cloud's principals, evaluated by @cloud-copilot/iam-simulate and cached
-// per (principal, action, resource) so that a fan-out's thousand posts cost one evaluation, not a thousand.
+// per (principal, action, resource) so that a fan-out's thousand posts cost one evaluation, not a thousand; the
+// request's condition keys are part of the question only where a statement that may apply has a Condition.
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 
 export interface PolicyDocument {
@@ -38,6 +39,38 @@ function resourcePatterns(holder: PolicyHolder): string[] {
   return patterns;
 }
 
+/** An IAM resource pattern as a RegExp: `*` any run, `?` one character, a policy variable `${…}` anything. */
+function patternRegExp(pattern: string): RegExp {
+  const parts = pattern.split(/(\$\{[^}]*\}|\*|\?)/);
+  const source = parts
+    .map((part) =>
+      part === '*' || part.startsWith('${')
+        ? '.*'
+        : part === '?'
+          ? '.'
+          : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('');
+  return new RegExp(`^${source}$`, 's');
+}
+
+/**
+ * Whether a statement with a Condition may apply to `resource`: its Resource patterns match it, or it has none to
+ * go by (NotResource, or no Resource). Only then can the request's condition keys change the decision.
+ */
+function conditionedFor(holder: PolicyHolder, resource: string): boolean {
+  for (const { document } of holder.policies) {
+    for (const statement of asList(document.Statement)) {
+      if (!isObj(statement) || !isObj(statement.Condition) || Object.keys(statement.Condition).length === 0)
+        continue;
+      const patterns = asList(statement.Resource);
+      if (statement.NotResource !== undefined || patterns.length === 0) return true;
+      if (patterns.some((p) => typeof p !== 'string' || patternRegExp(p).test(resource))) return true;
+    }
+  }
+  return false;
+}
+
 /**
  * Whether some pattern could tell `prefix + a` from `prefix + b` for two ids a and b: a literal ARN or a prefix
  * (`...*`) that reaches past `prefix`, or any other wildcard or policy variable that can reach it at all. A
@@ -58,6 +91,8 @@ export class PolicyEngine {
   private readonly decisions = new Map<string, Promise<Decision>>();
   private readonly tailFree = new Map<string, boolean>();
   private readonly patterns = new Map<string, string[]>();
+  /** Per principal and resource: whether a statement with a Condition may apply (conditionedFor). */
+  private readonly conditioned = new Map<string, boolean>();
   private evaluations = 0;
   private lookups = 0;
 
@@ -79,8 +114,12 @@ export class PolicyEngine {
     context?: Record<string, string | string[]>,
   ): Promise<Decision> {
     this.lookups++;
-    // Condition keys are part of the question: a budget counter's key and a guard's bucket in one table differ.
-    const asked = context && Object.keys(context).length > 0 ? `\n${JSON.stringify(context)}` : '';
+    // Condition keys are part of the question where a Condition may read them: a budget counter's key and a guard's
+    // bucket in one table differ. Elsewhere every item's key gets the same answer, so it is asked once per table.
+    const asked =
+      context && Object.keys(context).length > 0 && this.conditionedFor(holder, resource)
+        ? `\n${JSON.stringify(context)}`
+        : '';
     let key = `${holder.logicalId}\n${action}\n${resource}${asked}`;
     if (variableFrom !== undefined && variableFrom < resource.length) {
       const prefix = resource.slice(0, variableFrom);
@@ -105,6 +144,18 @@ export class PolicyEngine {
 
   stats(): { lookups: number; evaluations: number } {
     return { lookups: this.lookups, evaluations: this.evaluations };
+  }
+
+  private conditionedFor(holder: PolicyHolder, resource: string): boolean {
+    const key = `${holder.logicalId}\n${resource}`;
+    let found = this.conditioned.get(key);
+    if (found === undefined) {
+      found = conditionedFor(holder, resource);
+      // Resources asked with condition keys are tables and indexes, a few per principal; bounded all the same.
+      if (this.conditioned.size >= MAX_CACHED) this.conditioned.clear();
+      this.conditioned.set(key, found);
+    }
+    return found;
   }
 
   private patternsOf(holder: PolicyHolder): string[] {
