@@ -80,9 +80,13 @@ export async function sendMessage(
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
   const send: Send = { connection, input, sendKey, attempt: randomUUID() };
-  const { message, sentBefore, mentioned = [], publishUntil } = await store(deps, send);
+  const { message, sentBefore, mentioned = [], publishUntil, putHere } = await store(deps, send);
   if (sentBefore) {
-    if (await takesPublishing(deps, sentBefore, send.attempt, input.deadline))
+    // A retry that put the message itself publishes it: its first attempt recorded the seq and was refused or died
+    // before its put, so it never publishes, and its hold on publishing would leave the message to history. Should
+    // that attempt be slow rather than gone, and publish the same stored message too, the fan-out queue keeps one
+    // (template.yaml, RoomEventsRule).
+    if (putHere || (await takesPublishing(deps, sentBefore, send.attempt, input.deadline)))
       await publish(deps, send, message);
   } else if (publishUntil === undefined || deps.now().getTime() <= publishUntil) {
     await publish(deps, send, message);
@@ -117,6 +121,8 @@ async function store(
 ): Promise<{
   message: ChatMessage;
   sentBefore?: SendRecord;
+  /** With sentBefore: this attempt put the message the record's first attempt had not. */
+  putHere?: boolean;
   mentioned?: Connection[];
   publishUntil?: number;
 }> {
@@ -275,14 +281,15 @@ async function answerRecorded(
   record: SendRecord,
   unsent: StoredMessage,
   expiresAt: number,
-): Promise<{ message: ChatMessage; sentBefore: SendRecord }> {
+): Promise<{ message: ChatMessage; sentBefore: SendRecord; putHere: boolean }> {
   const { roomId, seq } = unsent;
   let stored = await deps.sends.message(roomId, seq);
-  if (!stored && (await deps.sends.put(unsent, expiresAt))) stored = unsent;
+  const putHere = !stored && (await deps.sends.put(unsent, expiresAt));
+  if (putHere) stored = unsent;
   stored ??= await deps.sends.message(roomId, seq);
   // The record's first attempt is moving it off a seq that holds an older event: its ack comes with its retry.
   if (stored?.messageId !== record.messageId) throw new Busy();
-  return { message: stored, sentBefore: record };
+  return { message: stored, sentBefore: record, putHere };
 }
 
 /** Publishes the stored message; on failure hands publishing back, so a retry with the same clientMsgId does it. */
