@@ -2,7 +2,7 @@ import { Busy, busyFrom, PublishFailed, RoomClosed, RoomNotFound } from '#core/e
 import type { RoomLife } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
-import type { MessagePorts, SendRecord } from './ports';
+import type { MessagePorts } from './ports';
 
 /**
  * Appending to a room, for a message (sending.ts) and a change to one (messages/changing.ts) alike: the room's next seq
@@ -72,85 +72,54 @@ export async function catchUp(deps: Pick<MessagePorts, 'sends'>, roomId: string)
 /** How many seqs an append may take before it gives up (Busy): its seq found holding an older event each time. */
 export const APPEND_SEQS = MAX_SEQS;
 
-/** One stored event to publish, and the attempt that stored it (the publisher its send record names). */
+/** One stored event to publish. */
 export interface StoredEvent {
   messageId: string;
   roomId: string;
   seq: number;
-  /** The frame members get, serialized. */
+  /** The frame members get, serialized by `eventPayload`. */
   payload: string;
-  sendKey?: string;
-  attempt: string;
 }
 
 /**
- * Publishes a stored event to its room; on failure hands publishing back, so a retry with the same clientMsgId does
- * it, and tells the sender so (`storedNotSent`). `what` names the event in the log ("message", "change").
+ * The payload an event carries: the frame as JSON, with the keys of every object inside it in one order (the frame's
+ * own keys stay in the order its builder gives, `type` first). A stored event may be published by more than one
+ * attempt (below), one holding it as built and one as read back from DynamoDB, whose maps promise no key order; the
+ * same bytes make the same event detail, which the fan-out queue keeps once.
+ */
+export function eventPayload(frame: object): string {
+  return JSON.stringify(frame, (key, value: unknown) =>
+    key !== '' && typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value,
+  );
+}
+
+/**
+ * Publishes a stored event to its room. Every attempt that finds its event stored publishes it: the one that stored
+ * it, and each retry of its clientMsgId, which cannot know whether an earlier attempt's PutEvents went through (it
+ * failed, or its invocation answered and was frozen or shut down before it). The same stored event is the same
+ * event detail, and the fan-out queue's content-based deduplication keeps one within 5 minutes (template.yaml,
+ * RoomEventsRule); a later repeat is a seq the client holds already and drops. On failure the sender is told the
+ * event is stored and a retry publishes it (`storedNotSent`).
  */
 export async function publishStored(
-  deps: Pick<MessagePorts, 'events' | 'sends'>,
+  deps: Pick<MessagePorts, 'events'>,
   stored: StoredEvent,
-  what: string,
   storedNotSent: string,
 ): Promise<void> {
-  const { messageId, roomId, seq, payload, sendKey, attempt } = stored;
+  const { messageId, roomId, seq, payload } = stored;
   try {
     await deps.events.publish([{ type: 'MessageSent', messageId, roomId, seq, payload }]);
   } catch (error) {
-    if (sendKey)
-      await deps.sends
-        .releasePublishing(sendKey, attempt)
-        .catch((cause: unknown) =>
-          logger.error(`a stored ${what} could not be handed back for publishing`, cause as Error),
-        );
     throw error instanceof PublishFailed ? error.told(storedNotSent) : error;
   }
 }
 
 /** How long a clientMsgId's record is kept: a retry within it gets the first reply. */
 const SEND_RECORD_TTL_SECONDS = 24 * 3600;
-/** A publisher with no invocation deadline (outside Lambda) holds publishing this long: sendmessage's timeout. */
-const PUBLISH_WITHOUT_DEADLINE_MS = 10_000;
 
-/**
- * The record an attempt writes with its event under a clientMsgId: it publishes the event, until its invocation ends
- * (`deadline`, epoch ms).
- */
-export function sendRecordOf(sendKey: string, attempt: string, now: Date, deadline: number | undefined) {
-  return {
-    sendKey,
-    publisher: attempt,
-    publishUntil: deadline ?? now.getTime() + PUBLISH_WITHOUT_DEADLINE_MS,
-    expiresAt: epochSeconds(now) + SEND_RECORD_TTL_SECONDS,
-  };
-}
-
-/**
- * Whether a retry (`attempt`, whose invocation ends at `deadline`) publishes the event its clientMsgId stored before:
- * when nobody publishes it, because its publisher handed publishing back or that publisher's invocation has ended. On
- * Lambda an invocation that answered (busy, before its timeout) is frozen at once, and its environment may be shut
- * down before its PutEvents: the event would reach the room only with the room's next one. Only one attempt
- * publishes: the first stops at its publishUntil (sending.ts, changing.ts), a retry takes over only after it. Should
- * both publish anyway, Prepare drops a repeat within one batch and the client drops a seq it already has.
- */
-export async function takesPublishing(
-  deps: Pick<MessagePorts, 'sends' | 'now'>,
-  record: SendRecord,
-  attempt: string,
-  deadline: number | undefined,
-): Promise<boolean> {
-  const now = deps.now().getTime();
-  if (record.publisher !== undefined && !((record.publishUntil ?? Infinity) < now)) return false;
-  const taken = await deps.sends.takePublishing(record.sendKey, attempt, {
-    now,
-    until: deadline ?? now + PUBLISH_WITHOUT_DEADLINE_MS,
-  });
-  // Taken from a publisher that neither handed it back nor had time left: its PutEvents may have gone through, and
-  // the event reaches the bus twice (the fan-out queue keeps one: template.yaml, RoomEventsRule).
-  if (taken && record.publisher !== undefined)
-    logger.warn('publishing taken over from an attempt past its time', {
-      messageId: record.messageId,
-      seq: record.seq,
-    });
-  return taken;
+/** The record an attempt writes with its event under a clientMsgId: the attempt (which alone may move it) and its end. */
+export function sendRecordOf(sendKey: string, attempt: string, now: Date) {
+  return { sendKey, attempt, expiresAt: epochSeconds(now) + SEND_RECORD_TTL_SECONDS };
 }

@@ -36,7 +36,7 @@ const deps = onFirstCall(() =>
  */
 function changeRoute(action: ChangeAction) {
   return routeHandler(action, async (frame) => {
-    const { connectionId, body, signal, event, deadline } = frame;
+    const { connectionId, body, signal, event } = frame;
     const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
     const seq = parseTargetSeq(body);
     const request = parseChangeRequest(action, body);
@@ -46,7 +46,6 @@ function changeRoute(action: ChangeAction) {
       request,
       clientMsgId: parseClientMsgId(body.clientMsgId),
       signal,
-      deadline,
       admitLobbyPost: () => admitLobbyPost(lobbyGate(), identity?.sourceIp),
     });
     logger.info('message changed', {

@@ -6,7 +6,7 @@ import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import { type ChangedFrame, REACTION_RATE } from '#protocol';
-import { catchUp, orBusy, publishStored, sendRecordOf, takeRoomSeq, takesPublishing } from './appending';
+import { catchUp, eventPayload, orBusy, publishStored, sendRecordOf, takeRoomSeq } from './appending';
 import { MessageNotFound } from './changeErrors';
 import {
   changeFrameOf,
@@ -51,15 +51,13 @@ export interface ChangeInput {
   clientMsgId?: string;
   signal?: AbortSignal;
   admitLobbyPost?: () => Promise<void>;
-  /** When this invocation ends (epoch ms): the send record's publishUntil. */
-  deadline?: number;
 }
 
 /** What a member whose change is stored but not yet on the bus can do about it. */
 const STORED_NOT_SENT =
   'The change was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
 
-/** One change as read: who asks, in which room, when, and the attempt's id (the publisher its record names). */
+/** One change as read: who asks, in which room, when, and the attempt's id (the attempt its record names). */
 interface Change {
   input: ChangeInput;
   roomId: string;
@@ -163,10 +161,7 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
       switch (outcome.kind) {
         case 'stored':
           seq = undefined;
-          // Past its publishing time (the record's publishUntil) a retry may have taken publishing over: publishing
-          // as well would put the seq in two fan-out batches (as sending.ts).
-          if (!change.sendKey || deps.now().getTime() <= publishUntilOf(change))
-            await publish(deps, change, event);
+          await publish(deps, event);
           return reply(change, applied(planned.message, event, planned.plan.update), event.seq);
         case 'sentBefore':
           await unused();
@@ -261,8 +256,7 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
       const outcome = await orBusy(deps.changes.apply(writeOf(change, event, expiresAt, planned)), roomId);
       if (outcome.kind === 'stored') {
         seq = undefined;
-        if (!change.sendKey || deps.now().getTime() <= publishUntilOf(change))
-          await publish(deps, change, event);
+        await publish(deps, event);
         const reactionState: ReactionState = { summary, given: mine };
         return reply(change, { ...message, reactionState }, event.seq);
       }
@@ -355,15 +349,9 @@ function writeOf(
     expiresAt,
     readChangeSeq: message.changeSeq,
     update: plan.update,
-    record: change.sendKey
-      ? sendRecordOf(change.sendKey, change.attempt, change.now, change.input.deadline)
-      : undefined,
+    record: change.sendKey ? sendRecordOf(change.sendKey, change.attempt, change.now) : undefined,
   };
 }
-
-/** Until when this attempt publishes what it stores: the record it writes says the same (sendRecordOf). */
-const publishUntilOf = (change: Change) =>
-  sendRecordOf(change.sendKey ?? '', change.attempt, change.now, change.input.deadline).publishUntil;
 
 function reply(change: Change, message: StoredMessage, seq?: number): ChangedFrame {
   const { roomId, input } = change;
@@ -376,16 +364,17 @@ function reply(change: Change, message: StoredMessage, seq?: number): ChangedFra
   };
 }
 
-/** A clientMsgId's first change, answered again: its reply, published if its first attempt could not. */
+/**
+ * A clientMsgId's first change, answered again: its reply, and its stored event published again (its first attempt
+ * may have failed or died before its PutEvents; the fan-out queue keeps one of the two: appending.ts publishStored).
+ */
 async function answerRecorded(deps: ChangeDeps, change: Change, record: SendRecord): Promise<ChangedFrame> {
-  const { roomId, input, sendKey } = change;
+  const { roomId, input } = change;
   const [message, event] = await Promise.all([
     liveMessage(deps.changes, roomId, input.seq, change.now),
     deps.changes.item(roomId, record.seq),
   ]);
-  if (event && isStoredChange(event) && sendKey)
-    if (await takesPublishing(deps, record, change.attempt, input.deadline))
-      await publish(deps, change, event);
+  if (event && isStoredChange(event)) await publish(deps, event);
   if (!message) throw new MessageNotFound(`There is no message ${input.seq} in this room.`);
   return reply(change, await withReactions(deps, change, message), record.seq);
 }
@@ -425,15 +414,12 @@ function applied(
   return next;
 }
 
-/** Publishes the change as a room event; on failure hands publishing back so a retry with its clientMsgId does it. */
-function publish(deps: ChangeDeps, change: Change, event: StoredChange): Promise<void> {
+/** Publishes the change as a room event (on failure the member is told to retry with its clientMsgId, which publishes). */
+function publish(deps: ChangeDeps, event: StoredChange): Promise<void> {
   const { messageId, roomId, seq } = event;
-  const { sendKey, attempt } = change;
-  const payload = JSON.stringify(changeFrameOf(event));
   return publishStored(
     deps,
-    { messageId, roomId, seq, payload, sendKey, attempt },
-    'change',
+    { messageId, roomId, seq, payload: eventPayload(changeFrameOf(event)) },
     STORED_NOT_SENT,
   );
 }

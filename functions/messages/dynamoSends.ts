@@ -108,7 +108,7 @@ export class DynamoSendStore implements SendStore {
     }
   }
 
-  async moveRecord(sendKey: string, publisher: string, from: number, to: number): Promise<boolean> {
+  async moveRecord(sendKey: string, attempt: string, from: number, to: number): Promise<boolean> {
     return applied(
       retryingConflicts(() =>
         this.db.send(
@@ -116,8 +116,8 @@ export class DynamoSendStore implements SendStore {
             TableName: this.tables.sends,
             Key: { sendKey },
             UpdateExpression: 'SET seq = :to',
-            ConditionExpression: 'publisher = :me AND seq = :from',
-            ExpressionAttributeValues: { ':me': publisher, ':from': from, ':to': to },
+            ConditionExpression: 'attempt = :me AND seq = :from',
+            ExpressionAttributeValues: { ':me': attempt, ':from': from, ':to': to },
           }),
         ),
       ),
@@ -160,46 +160,5 @@ export class DynamoSendStore implements SendStore {
     if (!Item || Item.change !== undefined || Item.gap === true) return undefined;
     if (typeof Item.ttl === 'number' && Item.ttl <= nowSeconds) return undefined;
     return { username: String(Item.username), deleted: Item.deleted !== undefined };
-  }
-
-  async releasePublishing(sendKey: string, publisher: string): Promise<void> {
-    await applied(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.sends,
-          Key: { sendKey },
-          UpdateExpression: 'REMOVE publisher',
-          ConditionExpression: 'publisher = :me',
-          ExpressionAttributeValues: { ':me': publisher },
-        }),
-      ),
-    );
-  }
-
-  async takePublishing(
-    sendKey: string,
-    publisher: string,
-    lapse?: { now: number; until: number },
-  ): Promise<boolean> {
-    return applied(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.sends,
-          Key: { sendKey },
-          ...(lapse
-            ? {
-                UpdateExpression: 'SET publisher = :me, publishUntil = :until',
-                ConditionExpression:
-                  'attribute_exists(sendKey) AND (attribute_not_exists(publisher) OR publishUntil < :now)',
-                ExpressionAttributeValues: { ':me': publisher, ':now': lapse.now, ':until': lapse.until },
-              }
-            : {
-                UpdateExpression: 'SET publisher = :me',
-                ConditionExpression: 'attribute_exists(sendKey) AND attribute_not_exists(publisher)',
-                ExpressionAttributeValues: { ':me': publisher },
-              }),
-        }),
-      ),
-    );
   }
 }

@@ -37,16 +37,6 @@ export interface SendRecord {
   messageId: string;
   seq: number;
   sentAt: string;
-  /**
-   * The attempt that publishes the message: the one that stored it, until it hands publishing back because its
-   * PutEvents failed; absent while nobody does.
-   */
-  publisher?: string;
-  /**
-   * When the publisher's invocation ends (epoch ms): past it, the publisher can no longer be running (it timed out, or
-   * it answered and its environment was frozen or shut down before PutEvents), so a retry takes publishing over.
-   */
-  publishUntil?: number;
 }
 
 /** The seq an append took from its room's counter, or why it took none (nothing was written). */
@@ -57,12 +47,10 @@ export type SeqTaken =
   /** No such room (only the lobby's row appears with its first event). */
   | { kind: 'noRoom' };
 
-/** A send's idempotency record as an attempt writes it: its key, who publishes the event, when it expires. */
+/** A send's idempotency record as an attempt writes it: its key, the attempt (which alone moves it), when it expires. */
 export interface NewSendRecord {
   sendKey: string;
-  publisher: string;
-  /** When the publisher's invocation ends (epoch ms; SendRecord.publishUntil). */
-  publishUntil?: number;
+  attempt: string;
   expiresAt: number;
 }
 
@@ -94,8 +82,8 @@ export interface SendStore {
     event: { seq: number; messageId: string; sentAt: string },
     record: NewSendRecord,
   ): Promise<SendRecord | undefined>;
-  /** Moves this publisher's record to a new seq (its first seq was found occupied); false if it is not its own. */
-  moveRecord(sendKey: string, publisher: string, from: number, to: number): Promise<boolean>;
+  /** Moves this attempt's record to a new seq (its first seq was found occupied); false if it is not its own. */
+  moveRecord(sendKey: string, attempt: string, from: number, to: number): Promise<boolean>;
   /** Stores the message under its seq if the seq is free: false when an item already holds it. */
   put(message: ChatMessage, expiresAt: number): Promise<boolean>;
   /** Marks a seq this attempt took and will never store as a gap, so history and the fan-out skip it at once. */
@@ -112,17 +100,6 @@ export interface SendStore {
     seq: number,
     nowSeconds: number,
   ): Promise<{ username: string; deleted: boolean } | undefined>;
-  /** Hands publishing back after a failed publish, if `publisher` still holds it. */
-  releasePublishing(sendKey: string, publisher: string): Promise<void>;
-  /**
-   * Takes publishing of a send that nobody publishes, or (with `lapse`) whose publisher's invocation ended before
-   * `lapse.now` (epoch ms), for an invocation that ends at `lapse.until`; false when someone still may.
-   */
-  takePublishing(
-    sendKey: string,
-    publisher: string,
-    lapse?: { now: number; until: number },
-  ): Promise<boolean>;
 }
 
 /** The send path's settings from the template (MessageRetentionDays, RoomIdleDays, SendRateLimit/SendRateWindowSeconds). */

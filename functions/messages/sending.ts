@@ -10,11 +10,11 @@ import type { Attachment } from '#protocol';
 import {
   APPEND_SEQS,
   catchUp,
+  eventPayload,
   orBusy,
   publishStored,
   sendRecordOf,
   takeRoomSeq,
-  takesPublishing,
 } from './appending';
 import { MessageDeleted, MessageNotFound } from './changeErrors';
 import { memberKey, messageFrameOf, type StoredMessage, senderOf } from './changeFrames';
@@ -24,7 +24,7 @@ import type { MessagePorts, SendRecord, SendSettings } from './ports';
 /**
  * Sending: the message takes its room's next seq from an atomic counter, its clientMsgId is recorded holding that
  * seq, and the message is put under it, each a conditional write of its own; the attempt that stored it publishes
- * it; a retry with the same clientMsgId gets the first ack (docs/RELIABILITY.md, "The send path").
+ * it, and so does a retry with the same clientMsgId, which gets the first ack (docs/RELIABILITY.md, "The send path").
  */
 
 /** What a sender whose message is stored but not yet on the bus can do about it. */
@@ -47,15 +47,13 @@ export interface SendInput {
   signal?: AbortSignal;
   /** Lets a post to the lobby through or throws (the lobby policy, lobby.ts); absent = the lobby is open to all. */
   admitLobbyPost?: () => Promise<void>;
-  /** When this invocation ends (epoch ms): the record's publishUntil. */
-  deadline?: number;
   /** The seq of the message in the same room this one replies to (parseReplyTo). */
   replyTo?: number;
   /** Uploaded images of the room (parseAttachments), each read back before the message is stored. */
   attachments?: Attachment[];
 }
 
-/** One send: who, where, and the attempt's id (the publisher its record names). */
+/** One send: who, where, and the attempt's id (the attempt its record names). */
 interface Send {
   connection: Connection;
   input: SendInput;
@@ -65,7 +63,8 @@ interface Send {
 
 /**
  * Stores a message under the room's next seq and publishes it. With a clientMsgId the send is idempotent: a retry
- * returns the first ack, and publishes only if the attempt that stored it handed publishing back.
+ * returns the first ack and publishes the stored message again (appending.ts publishStored: the fan-out queue keeps
+ * one), so a message whose first attempt was refused, failed or died before its PutEvents still reaches the room.
  *
  * Round trips: the connection (with the frame limit on, the frame count's UpdateItem returns it); a send token and
  * the clientMsgId's record at once; the seq (`ADD`); the record; the message. No read of the room and no transaction.
@@ -80,24 +79,8 @@ export async function sendMessage(
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
   const send: Send = { connection, input, sendKey, attempt: randomUUID() };
-  const { message, sentBefore, mentioned = [], publishUntil, putHere } = await store(deps, send);
-  if (sentBefore) {
-    // A retry that put the message itself publishes it: its first attempt recorded the seq and was refused or died
-    // before its put, so it never publishes, and its hold on publishing would leave the message to history. Should
-    // that attempt be slow rather than gone, and publish the same stored message too, the fan-out queue keeps one
-    // (template.yaml, RoomEventsRule).
-    if (putHere || (await takesPublishing(deps, sentBefore, send.attempt, input.deadline)))
-      await publish(deps, send, message);
-  } else if (publishUntil === undefined || deps.now().getTime() <= publishUntil) {
-    await publish(deps, send, message);
-  } else {
-    // Past its publishing time a retry may have taken publishing over (takesPublishing): publishing now as well
-    // would put the seq in two fan-out batches. On Lambda this is an invocation resumed after it answered.
-    logger.warn('stored after its publishing time: left to its retry or the room next event', {
-      roomId: message.roomId,
-      seq: message.seq,
-    });
-  }
+  const { message, sentBefore, mentioned = [] } = await store(deps, send);
+  await publish(deps, message);
   // A retry answered from its record names nobody again: the first attempt told them.
   return { ack: ackOf(message, input.clientMsgId), message, mentioned: sentBefore ? [] : mentioned };
 }
@@ -121,10 +104,7 @@ async function store(
 ): Promise<{
   message: ChatMessage;
   sentBefore?: SendRecord;
-  /** With sentBefore: this attempt put the message the record's first attempt had not. */
-  putHere?: boolean;
   mentioned?: Connection[];
-  publishUntil?: number;
 }> {
   const { connection, input, sendKey } = send;
   const { roomId } = connection;
@@ -175,7 +155,7 @@ async function store(
   // a room that has ended, whether or not DynamoDB's TTL has deleted its item yet.
   const life =
     roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
-  const record = sendKey ? sendRecordOf(sendKey, send.attempt, now, input.deadline) : undefined;
+  const record = sendKey ? sendRecordOf(sendKey, send.attempt, now) : undefined;
   const messageId = randomUUID();
   let recordedSeq: number | undefined;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
@@ -189,9 +169,7 @@ async function store(
           return answerRecorded(deps, first, message(first.seq, first.messageId, first.sentAt), expiresAt);
         }
       } else if (record && recordedSeq !== undefined) {
-        if (
-          !(await orBusy(deps.sends.moveRecord(record.sendKey, record.publisher, recordedSeq, seq), roomId))
-        )
+        if (!(await orBusy(deps.sends.moveRecord(record.sendKey, record.attempt, recordedSeq, seq), roomId)))
           throw new Error(`send ${record.sendKey} lost its record while moving it to seq ${seq}`);
       }
     } catch (error) {
@@ -208,12 +186,11 @@ async function store(
       if (!record && error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
       throw error;
     }
-    if (put) return { message: stored, mentioned, publishUntil: record?.publishUntil };
+    if (put) return { message: stored, mentioned };
     // The seq may hold this very message: a retry of this clientMsgId found the record and put the message under its
     // seq while this attempt's put was on its way (held back by throttling retries). Moving on would store it twice.
     const there = await orBusy(deps.sends.message(roomId, seq), roomId);
-    if (there?.messageId === messageId)
-      return { message: there, mentioned, publishUntil: record?.publishUntil };
+    if (there?.messageId === messageId) return { message: there, mentioned };
     // The seq holds an older event: the room's counter is behind what it stored (its item was re-created).
     await catchUp(deps, roomId);
   }
@@ -281,23 +258,21 @@ async function answerRecorded(
   record: SendRecord,
   unsent: StoredMessage,
   expiresAt: number,
-): Promise<{ message: ChatMessage; sentBefore: SendRecord; putHere: boolean }> {
+): Promise<{ message: ChatMessage; sentBefore: SendRecord }> {
   const { roomId, seq } = unsent;
   let stored = await deps.sends.message(roomId, seq);
-  const putHere = !stored && (await deps.sends.put(unsent, expiresAt));
-  if (putHere) stored = unsent;
+  if (!stored && (await deps.sends.put(unsent, expiresAt))) stored = unsent;
   stored ??= await deps.sends.message(roomId, seq);
   // The record's first attempt is moving it off a seq that holds an older event: its ack comes with its retry.
   if (stored?.messageId !== record.messageId) throw new Busy();
-  return { message: stored, sentBefore: record, putHere };
+  return { message: stored, sentBefore: record };
 }
 
-/** Publishes the stored message; on failure hands publishing back, so a retry with the same clientMsgId does it. */
-function publish(deps: SendDeps, send: Send, message: ChatMessage): Promise<void> {
+/** Publishes the stored message (on failure the sender is told to retry with the same clientMsgId, which publishes). */
+function publish(deps: SendDeps, message: ChatMessage): Promise<void> {
   const { messageId, roomId, seq } = message;
-  const payload = JSON.stringify(messageFrameOf(message));
-  const stored = { messageId, roomId, seq, payload, sendKey: send.sendKey, attempt: send.attempt };
-  return publishStored(deps, stored, 'message', STORED_NOT_SENT);
+  const payload = eventPayload(messageFrameOf(message));
+  return publishStored(deps, { messageId, roomId, seq, payload }, STORED_NOT_SENT);
 }
 
 function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {

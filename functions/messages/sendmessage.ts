@@ -43,7 +43,7 @@ const notice = onFirstCall(() => ({
  * the one the frame count returned (routeHandler), so counting the frame adds no round trip to the send.
  */
 export const handler = routeHandler('sendmessage', async (frame) => {
-  const { connectionId, body, signal, event, deadline } = frame;
+  const { connectionId, body, signal, event } = frame;
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
   const images = parseAttachments(body.attachments);
@@ -65,7 +65,6 @@ export const handler = routeHandler('sendmessage', async (frame) => {
       replyTo,
       attachments: images,
       signal,
-      deadline,
       admitLobbyPost: () => admitLobbyPost(lobbyGate(), identity?.sourceIp),
     },
   );

@@ -137,16 +137,15 @@ describe('sendmessage', () => {
     });
   });
 
-  it('returns the first ack to a retry with the same clientMsgId and publishes nothing new', async () => {
-    // The clientMsgId's record of the first attempt, which stored seq 7 and is still publishing it.
+  it('returns the first ack to a retry with the same clientMsgId and publishes the stored message again', async () => {
+    // The clientMsgId's record of the first attempt, which stored seq 7 (and may or may not have published it).
     db.on(GetCommand, { TableName: 'test-Sends' }).resolves({
       Item: {
         sendKey: 'K7M2QD#alice#c0ffee-0001',
         messageId: 'first-id',
         seq: 7,
         sentAt: 'x',
-        publisher: 'first-attempt',
-        publishUntil: Date.now() + 60_000,
+        attempt: 'first-attempt',
       },
     });
     db.on(GetCommand, { TableName: 'test-Messages' }).resolves({
@@ -161,7 +160,9 @@ describe('sendmessage', () => {
     });
     const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(ack).toMatchObject({ messageId: 'first-id', seq: 7 });
-    expect(published()).toHaveLength(0);
+    // The stored message as it is, not the retry's: the same event the first attempt would have published.
+    expect(published()).toEqual([expect.objectContaining({ messageId: 'first-id', seq: 7 })]);
+    expect(JSON.parse(published()[0].payload)).toMatchObject({ seq: 7, text: 'hello, everyone!' });
     // No second seq taken: the retry stores nothing.
     expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);
   });
