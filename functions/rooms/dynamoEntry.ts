@@ -1,17 +1,20 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { keyIdOf, NO_KEY, roomGateOf } from '#core/aws/rooms';
 import { getSubscription, subscriptionItem } from '#core/aws/subscriptions';
 import { LIMITS, LOBBY } from '#core/protocol';
 import type { RoomEntry } from './ports';
 
 /**
- * A join's move into a room as one DynamoDB transaction: a ConditionCheck that the room still has the invite key
- * the join was admitted by and has not ended, the connection's move, conditional on the room it is leaving (and, for
- * a room it does not follow yet, on its `subscriptionCount` being under LIMITS.subscriptionsMax, which it raises),
- * and its subscriptions following it (the new room's put; the lobby's deleted when it leaves the lobby, the rooms it
- * followed before kept), so the room index never shows a join that did not commit.
- * A key rotation (or a removal, which rotates the key) that commits first makes every join admitted with the old key
- * fail here, however long ago it was admitted, so a removed member cannot slip in between the owner's check of the
- * room's members and the new key going out.
+ * A join's move into a room as one DynamoDB transaction: a ConditionCheck on the connection's gate into the room (the
+ * room store's, core/aws/rooms.ts) that no rotation or close has replaced the invite key the join was admitted by,
+ * the connection's move, conditional on the room it is leaving (and, for a room it does not follow yet, on its
+ * `subscriptionCount` being under LIMITS.subscriptionsMax, which it raises), and its subscriptions following it (the
+ * new room's put; the lobby's deleted when it leaves the lobby, the rooms it followed before kept), so the room index
+ * never shows a join that did not commit.
+ * A key rotation (or a removal, which rotates the key, or a close) that commits first makes every join admitted with
+ * the old key fail here, however long ago it was admitted, so a removed member cannot slip in between the owner's
+ * check of the room's members and the new key going out. The room's item is not in the transaction: sends write it
+ * (the seq), and joins of different connections mostly check different gates.
  */
 export class DynamoRoomEntry implements RoomEntry {
   constructor(
@@ -20,7 +23,7 @@ export class DynamoRoomEntry implements RoomEntry {
   ) {}
 
   async enter(entry: Parameters<RoomEntry['enter']>[0]): ReturnType<RoomEntry['enter']> {
-    const { connectionId, from, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds } = entry;
+    const { connectionId, from, roomId, username, userId, connectedAt, inviteKey, at } = entry;
     // A room followed already (shown or not) is counted already; the put of a new one is conditional on its absence,
     // so two joins of one room at once count it once (the other conflicts and tries again).
     const fresh =
@@ -29,7 +32,7 @@ export class DynamoRoomEntry implements RoomEntry {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            this.roomCheck(roomId, inviteKey, nowSeconds),
+            this.gateCheck(roomId, connectionId, inviteKey),
             {
               Update: {
                 TableName: this.tables.connections,
@@ -94,16 +97,16 @@ export class DynamoRoomEntry implements RoomEntry {
   }
 
   /**
-   * A subscription without a move (`subscribe`): the room's check and the subscription's put if absent, one
+   * A subscription without a move (`subscribe`): the gate's check and the subscription's put if absent, one
    * transaction, so the index never shows a follower a key rotation or a removal that committed first shut out.
    */
   async follow(entry: Parameters<RoomEntry['follow']>[0]): ReturnType<RoomEntry['follow']> {
-    const { connectionId, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds } = entry;
+    const { connectionId, roomId, username, userId, connectedAt, inviteKey, at } = entry;
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            this.roomCheck(roomId, inviteKey, nowSeconds),
+            this.gateCheck(roomId, connectionId, inviteKey),
             {
               Put: {
                 TableName: this.tables.subscriptions,
@@ -133,18 +136,18 @@ export class DynamoRoomEntry implements RoomEntry {
     }
   }
 
-  /** The room still has the key the entry was admitted by (none: it has none) and has not ended by `nowSeconds`. */
-  private roomCheck(roomId: string, inviteKey: string | undefined, nowSeconds: number) {
+  /**
+   * The connection's gate into the room still lets the key the entry was admitted by through (none: the room had no
+   * key): no rotation or close has written another since, or none ever has. Whether the room exists and lives was
+   * read when the entry was admitted; a room whose TTL passes in the moment between is refused its sends.
+   */
+  private gateCheck(roomId: string, connectionId: string, inviteKey: string | undefined) {
     return {
       ConditionCheck: {
         TableName: this.tables.rooms,
-        Key: { roomId },
-        ConditionExpression: `attribute_exists(roomId) AND ${inviteKey === undefined ? 'attribute_not_exists(inviteKey)' : 'inviteKey = :key'} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: {
-          ':now': nowSeconds,
-          ...(inviteKey !== undefined && { ':key': inviteKey }),
-        },
+        Key: { roomId: roomGateOf(roomId, connectionId) },
+        ConditionExpression: 'attribute_not_exists(keyId) OR keyId = :keyId',
+        ExpressionAttributeValues: { ':keyId': inviteKey === undefined ? NO_KEY : keyIdOf(inviteKey) },
       },
     };
   }

@@ -107,7 +107,6 @@ async function enter(
       connectedAt: current.connectedAt,
       inviteKey: room.inviteKey,
       at: now.toISOString(),
-      nowSeconds: epochSeconds(now),
     });
     if (outcome === 'entered') {
       await announceMove(deps, current, room.roomId, username, { followed });

@@ -2,9 +2,8 @@
 export interface RoomEntry {
   /**
    * Moves `connectionId` from room `from` into `roomId`, showing `username` there, in one transaction with a check
-   * that the room still has the invite key the join was admitted by (`inviteKey`; undefined: it has none) and has
-   * not ended by `nowSeconds`. `keyChanged` when the room's check failed (a key rotation, a removal or a close came
-   * first), `connectionMoved` when the connection is no longer in `from` (or gone), `conflict` when another
+   * that no rotation or close has replaced the invite key the join was admitted by (`inviteKey`; undefined: the room
+   * had none) since. `keyChanged` when that check failed (a key rotation, a removal or a close came first), `connectionMoved` when the connection is no longer in `from` (or gone), `conflict` when another
    * transaction held one of the items, `tooManyRooms` when the room is not followed yet and the connection follows
    * LIMITS.subscriptionsMax rooms. The rooms followed before stay followed, but the lobby.
    */
@@ -21,14 +20,13 @@ export interface RoomEntry {
     connectedAt?: string;
     inviteKey: string | undefined;
     at: string;
-    nowSeconds: number;
   }): Promise<'entered' | 'keyChanged' | 'connectionMoved' | 'conflict' | 'tooManyRooms'>;
   /**
    * Follows `roomId` without showing it (`subscribe`): writes the connection's subscription under `username` if it
-   * has none, in one transaction with the same check of the room as `enter` (its invite key still `inviteKey`, not
-   * ended by `nowSeconds`). Counts nothing: the caller counted the room first (ConnectionStore.countRooms).
+   * has none, in one transaction with the same check as `enter` (no rotation or close since it was admitted by
+   * `inviteKey`). Counts nothing: the caller counted the room first (ConnectionStore.countRooms).
    * `followed` when written, `followedAlready` when the connection had a subscription to it already (nothing
-   * written), `keyChanged` when the room's check failed, `conflict` when another transaction held an item.
+   * written), `keyChanged` when the gate's check failed, `conflict` when another transaction held an item.
    */
   follow(entry: {
     connectionId: string;
@@ -38,6 +36,5 @@ export interface RoomEntry {
     connectedAt: string;
     inviteKey: string | undefined;
     at: string;
-    nowSeconds: number;
   }): Promise<'followed' | 'followedAlready' | 'keyChanged' | 'conflict'>;
 }

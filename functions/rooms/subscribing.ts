@@ -153,7 +153,7 @@ export async function subscribe(
 }
 
 /**
- * One room: admitted (unless followed already), named and followed in one transaction with the room's check, then
+ * One room: admitted (unless followed already), named and followed in one transaction with its gate's check, then
  * read again for its seq now that the subscription is written: a message stored before that read is in `lastSeq`
  * (the client fetches it), one stored after it is fanned out to the new subscription.
  */
@@ -219,7 +219,6 @@ async function follow(
       connectedAt: connection.connectedAt,
       inviteKey: room.inviteKey,
       at: now.toISOString(),
-      nowSeconds: epochSeconds(now),
     });
     if (outcome === 'followed' || outcome === 'followedAlready') return outcome;
     if (outcome === 'keyChanged') {

@@ -5,9 +5,10 @@ import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
- * An owner's write to a busy room's item meets the sends' transactions on it (DynamoDB refuses it with
- * TransactionConflictException, writing nothing): it is tried again, so rotating the key or closing the room works in
- * a busy room; a conflict that never ends still fails, after a bounded number of tries.
+ * An owner's change (one transaction of the room's item and its gates) meets the joins' transactions on the gates in
+ * a busy room (DynamoDB cancels it with a TransactionConflict reason, writing nothing): it is tried again, so rotating
+ * the key or closing the room works in a room people keep joining; a conflict that never ends still fails, after a
+ * bounded number of tries.
  */
 let tables: TemplateTables;
 let faults: DynamoFaultProxy;
@@ -35,10 +36,10 @@ async function room(roomId: string) {
 const stored = async (roomId: string) =>
   (await tables.db.send(new GetCommand({ TableName: tables.table('RoomsTable'), Key: { roomId } }))).Item;
 
-it('closes a room whose item a send holds at first: the write is tried again and applies', async () => {
+it('closes a room whose gates a join holds at first: the change is tried again and applies', async () => {
   await room('BUSY1');
   faults.setConflict(1);
-  // The transaction ends after the first refusal, as a send's does within milliseconds.
+  // The join's transaction ends after the first refusal, within milliseconds.
   const closing = rooms.changeAsOwner('BUSY1', 'owner', NOW, { kind: 'close', closedAt: 'then' });
   while (faults.stats().conflicts === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   faults.setConflict(0);

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '#core/aws/connections';
+import { ROOM_INDEX_SHARDS, roomIndexShard } from '#core/aws/roomMembers';
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { busyFrom, type ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
@@ -290,6 +291,25 @@ describe('a join admitted with the old key while the owner rotates the key', () 
     expect(await w.whereIs(eve)).toBe('lobby');
     expect(w.keysOf(eve)).not.toContain(rotated.inviteKey);
   });
+
+  it('is refused from every shard of the room index: the rotation closes every gate into the room', async () => {
+    const w = world();
+    const owner = await w.member('olive', 'user:olive');
+    const roomId = await w.keyedRoom(owner);
+    // One member per shard: joins check the gate of their connection's shard (core/aws/rooms.ts roomGateOf).
+    const byShard = new Map<number, Connection>();
+    for (let i = 0; byShard.size < ROOM_INDEX_SHARDS; i++) {
+      const member = await w.member(`m${i}`, `user:m${i}`);
+      if (!byShard.has(roomIndexShard(member.connectionId)))
+        byShard.set(roomIndexShard(member.connectionId), member);
+    }
+    const held = await Promise.all([...byShard.values()].map((m) => w.heldJoin(m, roomId, OLD_KEY)));
+    await rotateKey(w.ownerPorts, owner.connectionId);
+    expect(await Promise.all(held.map((h) => h.release()))).toEqual(
+      Array(ROOM_INDEX_SHARDS).fill('ROOM_NOT_FOUND'),
+    );
+    for (const member of byShard.values()) expect(await w.whereIs(member)).toBe('lobby');
+  });
 });
 
 describe('six connections of a member looping join and leave while the owner removes it', () => {
@@ -378,7 +398,7 @@ describe('a join whose transaction meets another transaction (TransactionConflic
     const owner = await w.member('olive', 'user:olive');
     const roomId = await w.keyedRoom(owner);
     const entry = entryThroughFaults();
-    const base = { roomId, username: 'x', at: new Date().toISOString(), nowSeconds: Date.now() / 1000 };
+    const base = { roomId, username: 'x', at: new Date().toISOString() };
     faults.setConflict(1);
     const blocked = await w.member('ann', 'user:ann');
     const outcome = await entry.enter({
@@ -390,20 +410,21 @@ describe('a join whose transaction meets another transaction (TransactionConflic
     expect(outcome).toBe('conflict');
     expect(await w.whereIs(blocked)).toBe('lobby');
     faults.setConflict(0);
-    expect(
-      await entry.enter({
-        ...base,
-        connectionId: blocked.connectionId,
-        from: 'lobby',
-        inviteKey: 'BBBBBBBBBBBBBBBB',
-      }),
-    ).toBe('keyChanged');
+    // The owner rotates the key: an entry admitted with the old one is refused, one with the new one enters.
+    const newKey = 'BBBBBBBBBBBBBBBB';
+    await w.ownerPorts.rooms.changeAsOwner(roomId, owner.userId as string, Math.floor(Date.now() / 1000), {
+      kind: 'rotateKey',
+      inviteKey: newKey,
+    });
     expect(
       await entry.enter({ ...base, connectionId: blocked.connectionId, from: 'lobby', inviteKey: OLD_KEY }),
+    ).toBe('keyChanged');
+    expect(
+      await entry.enter({ ...base, connectionId: blocked.connectionId, from: 'lobby', inviteKey: newKey }),
     ).toBe('entered');
     expect(await w.whereIs(blocked)).toBe(roomId);
     expect(
-      await entry.enter({ ...base, connectionId: blocked.connectionId, from: 'lobby', inviteKey: OLD_KEY }),
+      await entry.enter({ ...base, connectionId: blocked.connectionId, from: 'lobby', inviteKey: newKey }),
     ).toBe('connectionMoved');
   });
 });

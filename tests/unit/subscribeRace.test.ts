@@ -10,8 +10,8 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
 /**
  * A `subscribe` admitted with a room's invite key follows it only while the room still has that key: an owner's key
  * rotation or removal that commits between the admission and the subscription's write shuts it out (the write is one
- * transaction with the room's check, dynamoEntry.ts follow), and the room it had counted is given back. Real
- * DynamoDB adapters against the local DynamoDB.
+ * transaction with the check of the connection's gate into the room, which the rotation rewrote: dynamoEntry.ts
+ * follow), and the room it had counted is given back. Real DynamoDB adapters against the local DynamoDB.
  */
 
 let tables: TemplateTables;
@@ -55,7 +55,14 @@ function ports() {
 }
 
 async function roomWithKey(roomId: string, inviteKey: string): Promise<Room> {
-  const room: Room = { roomId, createdAt: new Date().toISOString(), seq: 0, inviteKey, keyRequired: true };
+  const room: Room = {
+    roomId,
+    createdAt: new Date().toISOString(),
+    seq: 0,
+    inviteKey,
+    keyRequired: true,
+    ownerId: 'user:olive',
+  };
   await tables.db.send(new PutCommand({ TableName: tables.table('RoomsTable'), Item: room }));
   return room;
 }
@@ -74,7 +81,10 @@ it('a key rotated between the admission and the write refuses the room, writes n
       ...p,
       // Admitted with the old key; the owner's rotation commits before the subscription is written.
       admit: async () => {
-        await roomWithKey('RACEAAAA', NEW_KEY);
+        await p.rooms.changeAsOwner('RACEAAAA', 'user:olive', Math.floor(Date.now() / 1000), {
+          kind: 'rotateKey',
+          inviteKey: NEW_KEY,
+        });
         return admittedRoom;
       },
     },

@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { OwnerChange, Room, RoomStore } from '#core/ports';
-import { applied, unlessRefused } from '#platform/aws/conditions';
+import { applied } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
+import { ROOM_INDEX_SHARDS, roomIndexShard } from './roomMembers';
 
 /**
  * A room's key id: a hash of its invite key, written with the key (the room store), so that `myrooms` tells whether a
@@ -11,6 +17,29 @@ import { retryingConflicts } from '#platform/aws/conflicts';
 export function keyIdOf(inviteKey: string): string {
   return createHash('sha256').update(inviteKey).digest('base64url').slice(0, 22);
 }
+
+/**
+ * A room's **gates**: small items beside the room's (`<roomId>#gate#<n>` in the Rooms table, n the joining
+ * connection's shard of the room index, roomMembers.ts), each holding the room's current key id (`keyId`, or CLOSED
+ * once closed), written only by an owner's key rotation, removal or close, all of them in the transaction that changes
+ * the room. A join's or subscribe's transaction checks its connection's gate, not the room's item: a join admitted
+ * with a key a rotation has since replaced (or to a room since closed) fails there (dynamoEntry.ts), and since joins
+ * are spread over ROOM_INDEX_SHARDS gates and sends never touch them, joins neither conflict with the room's sends
+ * (whose seq `ADD` is on the room's item) nor all with each other. A gate that was never written (no rotation yet)
+ * lets every key through: the join's own read of the room checked its key. A gate lives a day (`ttl`); an expired one
+ * still holds the room's current key, and one deleted is as if never written, so only a rotation racing a join
+ * matters, and that rotation writes every gate.
+ */
+export const ROOM_GATE_TTL_SECONDS = 24 * 3600;
+/** The gate `keyId` of a closed room: no key's id (keyIdOf gives 22 base64url characters). */
+export const CLOSED = 'closed';
+/** The gate `keyId` a join into a room without an invite key is checked against: no key's id either. */
+export const NO_KEY = 'none';
+/** The Rooms table key of a connection's gate into a room. */
+export const roomGateOf = (roomId: string, connectionId: string): string =>
+  `${roomId}#gate#${roomIndexShard(connectionId)}`;
+const roomGates = (roomId: string): string[] =>
+  Array.from({ length: ROOM_INDEX_SHARDS }, (_, shard) => `${roomId}#gate#${shard}`);
 
 /** The DynamoDB adapter of RoomStore: one item per room, its owner's changes conditional on the room still living. */
 export class DynamoRoomStore implements RoomStore {
@@ -46,38 +75,72 @@ export class DynamoRoomStore implements RoomStore {
     change: OwnerChange,
   ): Promise<Room | undefined> {
     const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
-    // The room's item is in every send's transaction: in a busy room the write may meet one and is tried again.
-    const changed = await retryingConflicts(() =>
-      unlessRefused(
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { roomId },
-            UpdateExpression:
-              change.kind === 'rotateKey'
-                ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true${removing ? ' ADD removedNames :removed' : ''}`
-                : 'SET closedAt = :closedAt, #ttl = :now',
-            // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
-            ConditionExpression:
-              'ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: {
-              ':owner': ownerId,
-              ':now': nowSeconds,
-              ...(change.kind === 'rotateKey'
-                ? {
-                    ':key': change.inviteKey,
-                    ':keyId': keyIdOf(change.inviteKey),
-                    ':true': true,
-                    ...(removing && { ':removed': new Set([change.removedName]) }),
-                  }
-                : { ':closedAt': change.closedAt }),
-            },
-            ReturnValues: 'ALL_NEW',
+    const gateKeyId = change.kind === 'rotateKey' ? keyIdOf(change.inviteKey) : CLOSED;
+    // The room's change and every gate's in one transaction (above); one that meets a join's or send's is tried again.
+    const changed = await retryingConflicts(async () => {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: { roomId },
+                  UpdateExpression:
+                    change.kind === 'rotateKey'
+                      ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true${removing ? ' ADD removedNames :removed' : ''}`
+                      : 'SET closedAt = :closedAt, #ttl = :now',
+                  // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
+                  ConditionExpression:
+                    'ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+                  ExpressionAttributeNames: { '#ttl': 'ttl' },
+                  ExpressionAttributeValues: {
+                    ':owner': ownerId,
+                    ':now': nowSeconds,
+                    ...(change.kind === 'rotateKey'
+                      ? {
+                          ':key': change.inviteKey,
+                          ':keyId': gateKeyId,
+                          ':true': true,
+                          ...(removing && { ':removed': new Set([change.removedName]) }),
+                        }
+                      : { ':closedAt': change.closedAt }),
+                  },
+                },
+              },
+              ...roomGates(roomId).map((gate) => ({
+                Update: {
+                  TableName: this.table,
+                  Key: { roomId: gate },
+                  UpdateExpression: 'SET keyId = :keyId, #ttl = :ttl',
+                  ExpressionAttributeNames: { '#ttl': 'ttl' },
+                  ExpressionAttributeValues: {
+                    ':keyId': gateKeyId,
+                    ':ttl': nowSeconds + ROOM_GATE_TTL_SECONDS,
+                  },
+                },
+              })),
+            ],
           }),
-        ),
-      ),
-    );
-    return changed?.Attributes as Room | undefined;
+        );
+        return true;
+      } catch (error) {
+        // Refused by the room's condition (a transaction is cancelled as a whole): not the owner, or the room ended.
+        if (conditionOf(error, 0)) return false;
+        throw error;
+      }
+    });
+    return changed ? this.get(roomId) : undefined;
   }
+}
+
+/** Whether a cancelled transaction's item `index` failed its condition (TransactionCanceledException's reasons). */
+function conditionOf(error: unknown, index: number): boolean {
+  const { name, CancellationReasons } = error as {
+    name?: string;
+    CancellationReasons?: ({ Code?: string } | null)[];
+  };
+  return (
+    name === 'TransactionCanceledException' && CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed'
+  );
 }

@@ -2,11 +2,26 @@
 const TRIES = 8;
 
 /**
- * Runs a single-item write again when DynamoDB refused it because a transaction held its item
- * (TransactionConflictException: nothing was written; the SDK does not retry it). On a room's item that is a send's
- * transaction, which ends within milliseconds, but a room that members keep joining holds it in one transaction after
- * another: full-jitter pauses up to 40, 80 … 1,000 ms (about 3 s in all) let the write through, where a busy room
- * would otherwise fail an owner's request.
+ * Whether DynamoDB refused a write, writing nothing, because another transaction held one of its items: a single-item
+ * write's TransactionConflictException, or a transaction cancelled with a `TransactionConflict` reason.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const { name, CancellationReasons } = (error ?? {}) as {
+    name?: string;
+    CancellationReasons?: ({ Code?: string } | null)[];
+  };
+  if (name === 'TransactionConflictException') return true;
+  return (
+    name === 'TransactionCanceledException' &&
+    (CancellationReasons ?? []).some((reason) => reason?.Code === 'TransactionConflict')
+  );
+}
+
+/**
+ * Runs a write again when DynamoDB refused it because a transaction held one of its items (isTransactionConflict:
+ * nothing was written; the SDK does not retry it). Such transactions end within milliseconds, but an item may meet
+ * one after another (a room's gates while members keep joining): full-jitter pauses up to 40, 80 … 1,000 ms (about
+ * 3 s in all) let the write through, where a busy room would otherwise fail an owner's request.
  */
 export async function retryingConflicts<T>(
   write: () => Promise<T>,
@@ -16,8 +31,7 @@ export async function retryingConflicts<T>(
     try {
       return await write();
     } catch (error) {
-      if ((error as { name?: string }).name !== 'TransactionConflictException' || attempt >= TRIES)
-        throw error;
+      if (!isTransactionConflict(error) || attempt >= TRIES) throw error;
       await new Promise((resolve) => setTimeout(resolve, random() * Math.min(1000, 20 * 2 ** attempt)));
     }
   }
