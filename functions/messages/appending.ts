@@ -15,7 +15,7 @@ const MAX_SEQS = 3;
 /**
  * Runs a step of an append; a limit that outlasted the retries becomes Busy (retry with the same clientMsgId, which
  * stores nothing twice), logged with the room and the limit met: DynamoDB throttling past the SDK's retries, or an
- * item held by other transactions past retryingConflicts' tries (the room's item by joins).
+ * item held by other transactions past retryingConflicts' tries (the room's item by an owner's change).
  */
 export async function orBusy<T>(step: Promise<T>, roomId: string): Promise<T> {
   try {

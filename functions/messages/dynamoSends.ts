@@ -41,7 +41,8 @@ export class DynamoSendStore implements SendStore {
 
   async takeSeq(roomId: string, at: number, life?: RoomLife): Promise<SeqTaken> {
     try {
-      // A join holds the room's item in a transaction for a moment (its key check): wait it out.
+      // An owner's change (a rotation, removal or close) holds the room's item in a transaction for a moment: wait it
+      // out.
       const { Attributes } = await retryingConflicts(() =>
         this.db.send(new UpdateCommand(takeSeqUpdate(this.tables, roomId, at, life))),
       );
