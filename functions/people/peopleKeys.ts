@@ -1,3 +1,5 @@
+import { stableHash } from '#core/stableHash';
+
 /**
  * The PeopleIndex's partition keys (docs/ARCHITECTURE.md, "Hot keys"). A room's signed-in members are spread over
  * PEOPLE_INDEX_SHARDS keys `roomId#n`, n a stable hash of the member's id, as the room index spreads a room's
@@ -10,12 +12,7 @@ export const PEOPLE_INDEX_SHARDS = 12;
 
 /** A member's shard: a 32-bit FNV-1a hash of its id (the room index's hash), the same in every room. */
 export function peopleShard(memberKey: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < memberKey.length; i++) {
-    hash ^= memberKey.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % PEOPLE_INDEX_SHARDS;
+  return stableHash(memberKey) % PEOPLE_INDEX_SHARDS;
 }
 
 /** The index's partition key of a member of a room: `roomId#n` (room codes hold no `#`). */

@@ -1,7 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '#core/aws/connections';
-import { ROOM_INDEX_SHARDS, roomIndexShard } from '#core/aws/roomMembers';
-import { DynamoRoomStore } from '#core/aws/rooms';
+import { DynamoRoomStore, ROOM_GATES, roomGateOf } from '#core/aws/rooms';
 import { busyFrom, type ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
 import type { Connection, Notifier } from '#core/ports';
@@ -292,23 +291,21 @@ describe('a join admitted with the old key while the owner rotates the key', () 
     expect(w.keysOf(eve)).not.toContain(rotated.inviteKey);
   });
 
-  it('is refused from every shard of the room index: the rotation closes every gate into the room', async () => {
+  it('is refused through every gate of the room: the rotation closes them all', async () => {
     const w = world();
     const owner = await w.member('olive', 'user:olive');
     const roomId = await w.keyedRoom(owner);
-    // One member per shard: joins check the gate of their connection's shard (core/aws/rooms.ts roomGateOf).
-    const byShard = new Map<number, Connection>();
-    for (let i = 0; byShard.size < ROOM_INDEX_SHARDS; i++) {
+    // One member per gate: joins check the gate their connection's id hashes to (core/aws/rooms.ts roomGateOf).
+    const byGate = new Map<string, Connection>();
+    for (let i = 0; byGate.size < ROOM_GATES; i++) {
       const member = await w.member(`m${i}`, `user:m${i}`);
-      if (!byShard.has(roomIndexShard(member.connectionId)))
-        byShard.set(roomIndexShard(member.connectionId), member);
+      const gate = roomGateOf(roomId, member.connectionId);
+      if (!byGate.has(gate)) byGate.set(gate, member);
     }
-    const held = await Promise.all([...byShard.values()].map((m) => w.heldJoin(m, roomId, OLD_KEY)));
+    const held = await Promise.all([...byGate.values()].map((m) => w.heldJoin(m, roomId, OLD_KEY)));
     await rotateKey(w.ownerPorts, owner.connectionId);
-    expect(await Promise.all(held.map((h) => h.release()))).toEqual(
-      Array(ROOM_INDEX_SHARDS).fill('ROOM_NOT_FOUND'),
-    );
-    for (const member of byShard.values()) expect(await w.whereIs(member)).toBe('lobby');
+    expect(await Promise.all(held.map((h) => h.release()))).toEqual(Array(ROOM_GATES).fill('ROOM_NOT_FOUND'));
+    for (const member of byGate.values()) expect(await w.whereIs(member)).toBe('lobby');
   });
 });
 

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Member } from '#core/ports';
+import { stableHash } from '#core/stableHash';
 
 /**
  * How many keys a room's members are spread over in the room index (docs/ARCHITECTURE.md, "Hot keys"): one constant
@@ -13,12 +14,7 @@ export const ROOM_INDEX_SHARDS = 12;
 
 /** A connection's shard of every room's index key: a stable hash (32-bit FNV-1a) of its id, never stored twice. */
 export function roomIndexShard(connectionId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < connectionId.length; i++) {
-    hash ^= connectionId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % ROOM_INDEX_SHARDS;
+  return stableHash(connectionId) % ROOM_INDEX_SHARDS;
 }
 
 /** The room index's partition key of a connection in a room: `roomId#n` (room codes and `lobby` hold no `#`). */

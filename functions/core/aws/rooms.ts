@@ -6,9 +6,9 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { OwnerChange, Room, RoomStore } from '#core/ports';
+import { stableHash } from '#core/stableHash';
 import { applied } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
-import { ROOM_INDEX_SHARDS, roomIndexShard } from './roomMembers';
 
 /**
  * A room's key id: a hash of its invite key, written with the key (the room store), so that `myrooms` tells whether a
@@ -19,27 +19,33 @@ export function keyIdOf(inviteKey: string): string {
 }
 
 /**
- * A room's **gates**: small items beside the room's (`<roomId>#gate#<n>` in the Rooms table, n the joining
- * connection's shard of the room index, roomMembers.ts), each holding the room's current key id (`keyId`, or CLOSED
- * once closed), written only by an owner's key rotation, removal or close, all of them in the transaction that changes
- * the room. A join's or subscribe's transaction checks its connection's gate, not the room's item: a join admitted
- * with a key a rotation has since replaced (or to a room since closed) fails there (dynamoEntry.ts), and since joins
- * are spread over ROOM_INDEX_SHARDS gates and sends never touch them, joins neither conflict with the room's sends
- * (whose seq `ADD` is on the room's item) nor all with each other. A gate that was never written (no rotation yet)
+ * A room's **gates**: small items beside the room's (`<roomId>#gate#<n>` in the Rooms table, n a stable hash of the
+ * joining connection's id modulo ROOM_GATES), each holding the room's current key id (`keyId`, or CLOSED once closed),
+ * written only by an owner's key rotation, removal or close, all of them in the transaction that changes the room. A
+ * join's or subscribe's transaction checks its connection's gate, not the room's item: a join admitted with a key a
+ * rotation has since replaced (or to a room since closed) fails there (dynamoEntry.ts), and since joins are spread
+ * over ROOM_GATES gates and sends never touch them, joins neither conflict with the room's sends (whose seq `ADD` is
+ * on the room's item) nor, mostly, with each other. A gate that was never written (no rotation yet)
  * lets every key through: the join's own read of the room checked its key. A gate lives a day (`ttl`); an expired one
  * still holds the room's current key, and one deleted is as if never written, so only a rotation racing a join
  * matters, and that rotation writes every gate.
  */
 export const ROOM_GATE_TTL_SECONDS = 24 * 3600;
+/**
+ * How many gates a room has. Joins at the same moment conflict only on a shared gate: 24 joins at once into one room
+ * met another at their first try 112 times in 240 over 12 gates, 24 over 48, 6 over 96 (tests/unit/joinGates.test.ts).
+ * An owner's change writes them all with the room's item in one transaction (≤ 100 items), a rare write of 49 items.
+ */
+export const ROOM_GATES = 48;
 /** The gate `keyId` of a closed room: no key's id (keyIdOf gives 22 base64url characters). */
 export const CLOSED = 'closed';
 /** The gate `keyId` a join into a room without an invite key is checked against: no key's id either. */
 export const NO_KEY = 'none';
 /** The Rooms table key of a connection's gate into a room. */
 export const roomGateOf = (roomId: string, connectionId: string): string =>
-  `${roomId}#gate#${roomIndexShard(connectionId)}`;
+  `${roomId}#gate#${stableHash(connectionId) % ROOM_GATES}`;
 const roomGates = (roomId: string): string[] =>
-  Array.from({ length: ROOM_INDEX_SHARDS }, (_, shard) => `${roomId}#gate#${shard}`);
+  Array.from({ length: ROOM_GATES }, (_, gate) => `${roomId}#gate#${gate}`);
 
 /** The DynamoDB adapter of RoomStore: one item per room, its owner's changes conditional on the room still living. */
 export class DynamoRoomStore implements RoomStore {
