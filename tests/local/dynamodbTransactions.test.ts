@@ -92,6 +92,34 @@ describe('local DynamoDB transactions', () => {
     expect(await item('gone')).toBeUndefined();
   });
 
+  it('checks the condition of a ConditionCheck on an item that does not exist against no attributes', async () => {
+    const check = (ConditionExpression: string) =>
+      client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            add('g0'),
+            {
+              ConditionCheck: {
+                TableName: TABLE,
+                Key: { k: { S: 'never-written' } },
+                ConditionExpression,
+                ExpressionAttributeValues: { ':v': { S: 'x' } },
+              },
+            },
+          ],
+        }),
+      );
+    // attribute_not_exists holds for an absent item (a room's gate never written lets a join through) …
+    await check('attribute_not_exists(v) OR v = :v');
+    expect(await item('g0')).toEqual({ k: { S: 'g0' }, n: { N: '1' } });
+    // … and a comparison with one of its attributes does not.
+    const error = await failure(check('v = :v'));
+    expect((error as TransactionCanceledException).CancellationReasons?.[1]).toMatchObject({
+      Code: 'ConditionalCheckFailed',
+    });
+    expect(await item('never-written')).toBeUndefined();
+  });
+
   it('applies nothing when one condition fails, and gives the reasons in item order', async () => {
     await client.send(new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'b1' }, v: { N: '1' } } }));
     const error = await failure(
