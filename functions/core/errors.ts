@@ -1,3 +1,4 @@
+import { isTransactionConflict } from '#platform/aws/conflicts';
 import type { ErrorCode, ErrorFrame } from '#protocol';
 
 /** Error codes and the error frame are defined in protocol/ (docs/PROTOCOL.md, "Limits and errors"). */
@@ -213,15 +214,20 @@ const THROTTLED = new Set([
 ]);
 
 /**
- * A failure that only says a limit was met for now, as the Busy to answer: DynamoDB throttling past the SDK's retries,
- * or an item held by other transactions past the caller's tries (TransactionConflictException). Undefined for any
+ * A failure that only says a limit was met for now, as the Busy to answer: DynamoDB throttling past the SDK's retries
+ * (a transaction cancelled for a throttled item too), or an item held by other transactions past the caller's tries
+ * (TransactionConflictException, or a transaction cancelled with a TransactionConflict reason). Undefined for any
  * other failure.
  */
 export function busyFrom(error: unknown): Busy | undefined {
   if (error instanceof Busy) return error;
   const name = (error as { name?: string } | null | undefined)?.name;
   if (name !== undefined && THROTTLED.has(name)) return new Busy('dynamodb-throttling');
-  if (name === 'TransactionConflictException') return new Busy('transaction-conflicts');
+  if (isTransactionConflict(error)) return new Busy('transaction-conflicts');
+  const reasons = (error as { CancellationReasons?: ({ Code?: string } | null)[] } | null | undefined)
+    ?.CancellationReasons;
+  if (name === 'TransactionCanceledException' && reasons?.some((r) => r?.Code === 'ThrottlingError'))
+    return new Busy('dynamodb-throttling');
   return undefined;
 }
 

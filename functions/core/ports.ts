@@ -168,10 +168,10 @@ export interface RoomStore {
   /** The room as it is now (a strongly consistent read). The lobby has no row until its first message. */
   get(roomId: string): Promise<Room | undefined>;
   /**
-   * Applies an owner's change only if `ownerId` owns the room and it has not ended by `nowSeconds` (one conditional
-   * write): a new invite key (which also makes the key required), or closing it (its TTL set to now, so DynamoDB
-   * deletes it), with the name of a removed member added to `removedNames`. Returns the room as the write left it;
-   * undefined when the condition failed, for whatever reason.
+   * Applies an owner's change only if `ownerId` owns the room and it has not ended by `nowSeconds` (one transaction
+   * with the room's gates): a new invite key (which also makes the key required), or closing it (its TTL set to now,
+   * so DynamoDB deletes it), with the name of a removed member added to `removedNames`. Returns the room with the
+   * change applied; undefined when the condition failed, for whatever reason.
    */
   changeAsOwner(
     roomId: string,

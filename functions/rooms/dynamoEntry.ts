@@ -23,7 +23,7 @@ export class DynamoRoomEntry implements RoomEntry {
   ) {}
 
   async enter(entry: Parameters<RoomEntry['enter']>[0]): ReturnType<RoomEntry['enter']> {
-    const { connectionId, from, roomId, username, userId, connectedAt, inviteKey, at } = entry;
+    const { connectionId, from, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds } = entry;
     // A room followed already (shown or not) is counted already; the put of a new one is conditional on its absence,
     // so two joins of one room at once count it once (the other conflicts and tries again).
     const fresh =
@@ -32,7 +32,7 @@ export class DynamoRoomEntry implements RoomEntry {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            this.gateCheck(roomId, connectionId, inviteKey),
+            this.gateCheck(roomId, connectionId, inviteKey, nowSeconds),
             {
               Update: {
                 TableName: this.tables.connections,
@@ -101,12 +101,12 @@ export class DynamoRoomEntry implements RoomEntry {
    * transaction, so the index never shows a follower a key rotation or a removal that committed first shut out.
    */
   async follow(entry: Parameters<RoomEntry['follow']>[0]): ReturnType<RoomEntry['follow']> {
-    const { connectionId, roomId, username, userId, connectedAt, inviteKey, at } = entry;
+    const { connectionId, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds } = entry;
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            this.gateCheck(roomId, connectionId, inviteKey),
+            this.gateCheck(roomId, connectionId, inviteKey, nowSeconds),
             {
               Put: {
                 TableName: this.tables.subscriptions,
@@ -138,16 +138,21 @@ export class DynamoRoomEntry implements RoomEntry {
 
   /**
    * The connection's gate into the room still lets the key the entry was admitted by through (none: the room had no
-   * key): no rotation or close has written another since, or none ever has. Whether the room exists and lives was
-   * read when the entry was admitted; a room whose TTL passes in the moment between is refused its sends.
+   * key): no rotation or close has written another since, or none ever has, or the gate's day has passed (no entry is
+   * in flight that long). Whether the room exists and lives was read when the entry was admitted; a room whose TTL
+   * passes in the moment between is refused its sends.
    */
-  private gateCheck(roomId: string, connectionId: string, inviteKey: string | undefined) {
+  private gateCheck(roomId: string, connectionId: string, inviteKey: string | undefined, nowSeconds: number) {
     return {
       ConditionCheck: {
         TableName: this.tables.rooms,
         Key: { roomId: roomGateOf(roomId, connectionId) },
-        ConditionExpression: 'attribute_not_exists(keyId) OR keyId = :keyId',
-        ExpressionAttributeValues: { ':keyId': inviteKey === undefined ? NO_KEY : keyIdOf(inviteKey) },
+        ConditionExpression: 'attribute_not_exists(keyId) OR keyId = :keyId OR #ttl < :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':keyId': inviteKey === undefined ? NO_KEY : keyIdOf(inviteKey),
+          ':now': nowSeconds,
+        },
       },
     };
   }

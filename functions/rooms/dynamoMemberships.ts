@@ -306,7 +306,8 @@ export class DynamoMembershipStore implements MembershipStore {
       const ended = roomEnd(current, new Date(nowSeconds * 1000)) !== undefined;
       const renamed = names.some((name, i) => name !== current.dmNames?.[i]);
       if (!ended && !renamed) return current;
-      // The room's item is in every send's transaction: the write may meet one and is tried again.
+      // No join holds a room's item (joins check its gates) and a direct-message room has no owner to change it:
+      // a transaction met here is unexpected, and waited out all the same.
       const { Attributes } = await retryingConflicts(() =>
         this.db.send(
           new UpdateCommand({

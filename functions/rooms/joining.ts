@@ -50,9 +50,10 @@ async function sameMember(
 }
 
 /**
- * Tries of one entry: a connection moved meanwhile (its own leave or join) or a transaction conflict. Every join and
- * send of a room holds the room's item in a transaction, and DynamoDB cancels one of two that meet, so a class joining
- * at once conflicts many times over: full-jitter pauses up to 40, 80 … 1,000 ms spread them (about 3 s at most).
+ * Tries of one entry: a connection moved meanwhile (its own leave or join) or a transaction conflict. A join's
+ * transaction checks one of the room's gates (core/aws/rooms.ts), and DynamoDB cancels one of two that meet on it, so
+ * a class joining at once still conflicts now and then: full-jitter pauses up to 40, 80 … 1,000 ms spread them (about
+ * 3 s at most).
  */
 const ENTRY_TRIES = 8;
 const entryPause = (tries: number) => Math.random() * Math.min(1000, 20 * 2 ** tries);
@@ -107,6 +108,7 @@ async function enter(
       connectedAt: current.connectedAt,
       inviteKey: room.inviteKey,
       at: now.toISOString(),
+      nowSeconds: epochSeconds(now),
     });
     if (outcome === 'entered') {
       await announceMove(deps, current, room.roomId, username, { followed });

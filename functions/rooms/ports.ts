@@ -20,6 +20,8 @@ export interface RoomEntry {
     connectedAt?: string;
     inviteKey: string | undefined;
     at: string;
+    /** Now, in epoch seconds: a gate past its TTL lets every key through (core/aws/rooms.ts). */
+    nowSeconds: number;
   }): Promise<'entered' | 'keyChanged' | 'connectionMoved' | 'conflict' | 'tooManyRooms'>;
   /**
    * Follows `roomId` without showing it (`subscribe`): writes the connection's subscription under `username` if it
@@ -36,5 +38,7 @@ export interface RoomEntry {
     connectedAt: string;
     inviteKey: string | undefined;
     at: string;
+    /** Now, in epoch seconds: a gate past its TTL lets every key through (core/aws/rooms.ts). */
+    nowSeconds: number;
   }): Promise<'followed' | 'followedAlready' | 'keyChanged' | 'conflict'>;
 }

@@ -219,6 +219,7 @@ async function follow(
       connectedAt: connection.connectedAt,
       inviteKey: room.inviteKey,
       at: now.toISOString(),
+      nowSeconds: epochSeconds(now),
     });
     if (outcome === 'followed' || outcome === 'followedAlready') return outcome;
     if (outcome === 'keyChanged') {

@@ -55,7 +55,15 @@ it("24 joins and 24 sends at once into one room, ten times over: no send's seq m
     const [joined, sent] = await Promise.all([
       Promise.all(
         ids.map((connectionId) =>
-          entry.enter({ connectionId, from: 'lobby', roomId, username: connectionId, inviteKey: 'K', at }),
+          entry.enter({
+            connectionId,
+            from: 'lobby',
+            roomId,
+            username: connectionId,
+            inviteKey: 'K',
+            at,
+            nowSeconds: Math.floor(Date.now() / 1000),
+          }),
         ),
       ),
       // The send path's own seq write, sent once: a conflict would be its TransactionConflictException.

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRoomStore } from '#core/aws/rooms';
+import { busyFrom } from '#core/errors';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
@@ -54,6 +55,37 @@ it('still refuses a non-owner, conflict or not', async () => {
     await rooms.changeAsOwner('BUSY2', 'intruder', NOW, { kind: 'close', closedAt: 'then' }),
   ).toBeUndefined();
   expect((await stored('BUSY2'))?.closedAt).toBeUndefined();
+});
+
+it('answers BUSY (retry), not INTERNAL, when joins hold the gates through every try', async () => {
+  await room('BUSY3');
+  faults.setConflict(1);
+  const error = await rooms
+    .changeAsOwner('BUSY3', 'owner', NOW, { kind: 'close', closedAt: 'then' })
+    .catch((e: unknown) => e);
+  faults.setConflict(0);
+  expect(busyFrom(error)).toMatchObject({ code: 'BUSY' });
+  expect((await stored('BUSY3'))?.closedAt).toBeUndefined();
+});
+
+it("answers with the key its own change wrote, though another tab's rotation came right after", async () => {
+  await room('BUSY4');
+  const store = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
+  const other = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
+  const read = store.get.bind(store);
+  // Between this change's commit and its read of the room, the owner's other tab rotates the key again.
+  store.get = async (roomId) => {
+    await other.changeAsOwner(roomId, 'owner', NOW, { kind: 'rotateKey', inviteKey: 'KEY-OF-TAB-B' });
+    return read(roomId);
+  };
+  const changed = await store.changeAsOwner('BUSY4', 'owner', NOW, {
+    kind: 'rotateKey',
+    inviteKey: 'KEY-OF-TAB-A',
+    removedName: 'mallory',
+  });
+  expect(changed).toMatchObject({ inviteKey: 'KEY-OF-TAB-A', keyRequired: true });
+  expect(changed?.removedNames).toEqual(new Set(['mallory']));
+  expect((await stored('BUSY4'))?.inviteKey).toBe('KEY-OF-TAB-B');
 });
 
 it('gives up after eight tries of a conflict that does not end, with DynamoDB own error', async () => {

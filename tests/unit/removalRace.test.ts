@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '#core/aws/connections';
-import { DynamoRoomStore, ROOM_GATES, roomGateOf } from '#core/aws/rooms';
+import { DynamoRoomStore, ROOM_GATE_TTL_SECONDS, ROOM_GATES, roomGateOf } from '#core/aws/rooms';
 import { busyFrom, type ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
 import type { Connection, Notifier } from '#core/ports';
@@ -395,7 +395,12 @@ describe('a join whose transaction meets another transaction (TransactionConflic
     const owner = await w.member('olive', 'user:olive');
     const roomId = await w.keyedRoom(owner);
     const entry = entryThroughFaults();
-    const base = { roomId, username: 'x', at: new Date().toISOString() };
+    const base = {
+      roomId,
+      username: 'x',
+      at: new Date().toISOString(),
+      nowSeconds: Math.floor(Date.now() / 1000),
+    };
     faults.setConflict(1);
     const blocked = await w.member('ann', 'user:ann');
     const outcome = await entry.enter({
@@ -423,5 +428,31 @@ describe('a join whose transaction meets another transaction (TransactionConflic
     expect(
       await entry.enter({ ...base, connectionId: blocked.connectionId, from: 'lobby', inviteKey: newKey }),
     ).toBe('connectionMoved');
+  });
+  it('a gate past its day bars no one: it guards only joins in flight during a rotation', async () => {
+    const w = world();
+    const owner = await w.member('olive', 'user:olive');
+    const roomId = await w.keyedRoom(owner);
+    const now = Math.floor(Date.now() / 1000);
+    await w.ownerPorts.rooms.changeAsOwner(roomId, owner.userId as string, now, {
+      kind: 'rotateKey',
+      inviteKey: 'BBBBBBBBBBBBBBBB',
+    });
+    const ann = await w.member('ann', 'user:ann');
+    const enter = (nowSeconds: number) =>
+      entryThroughFaults().enter({
+        roomId,
+        username: 'ann',
+        at: new Date().toISOString(),
+        connectionId: ann.connectionId,
+        from: 'lobby',
+        inviteKey: OLD_KEY,
+        nowSeconds,
+      });
+    // Within the day an entry admitted with the old key is one that raced the rotation: refused.
+    expect(await enter(now + ROOM_GATE_TTL_SECONDS - 60)).toBe('keyChanged');
+    // Past it (DynamoDB deletes days late), the gate is as if never written: a room made again under this code, or
+    // a key that was current when read, is not barred by a rotation long gone.
+    expect(await enter(now + ROOM_GATE_TTL_SECONDS + 60)).toBe('entered');
   });
 });

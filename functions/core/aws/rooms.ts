@@ -25,10 +25,11 @@ export function keyIdOf(inviteKey: string): string {
  * join's or subscribe's transaction checks its connection's gate, not the room's item: a join admitted with a key a
  * rotation has since replaced (or to a room since closed) fails there (dynamoEntry.ts), and since joins are spread
  * over ROOM_GATES gates and sends never touch them, joins neither conflict with the room's sends (whose seq `ADD` is
- * on the room's item) nor, mostly, with each other. A gate that was never written (no rotation yet)
- * lets every key through: the join's own read of the room checked its key. A gate lives a day (`ttl`); an expired one
- * still holds the room's current key, and one deleted is as if never written, so only a rotation racing a join
- * matters, and that rotation writes every gate.
+ * on the room's item) nor, mostly, with each other. A gate that was never written (no rotation yet) lets every key
+ * through: the join's own read of the room checked its key. Nor does a gate past its day (`ttl`, which DynamoDB
+ * deletes days late): only a rotation racing a join in flight matters (seconds at most), and that rotation writes
+ * every gate. So a room created again under an old code, or a gate left by an older layout, bars no one for more than
+ * a day.
  */
 export const ROOM_GATE_TTL_SECONDS = 24 * 3600;
 /**
@@ -136,7 +137,21 @@ export class DynamoRoomStore implements RoomStore {
         throw error;
       }
     });
-    return changed ? this.get(roomId) : undefined;
+    if (!changed) return undefined;
+    // The room as this change left it (a transaction returns no item): read after the commit, with the change's own
+    // values over any a later owner's change wrote since, so the caller shares the key it wrote, not another's.
+    const room = await this.get(roomId);
+    if (!room) return undefined;
+    if (change.kind === 'close') return { ...room, closedAt: change.closedAt, ttl: nowSeconds };
+    return {
+      ...room,
+      inviteKey: change.inviteKey,
+      keyId: gateKeyId,
+      keyRequired: true,
+      ...(removing && {
+        removedNames: new Set([...(room.removedNames ?? []), change.removedName as string]),
+      }),
+    };
   }
 }
 
