@@ -1,3 +1,4 @@
+import { cancellationCodes } from '#platform/aws/conditions';
 import { isTransactionConflict } from '#platform/aws/conflicts';
 import type { ErrorCode, ErrorFrame } from '#protocol';
 
@@ -224,10 +225,7 @@ export function busyFrom(error: unknown): Busy | undefined {
   const name = (error as { name?: string } | null | undefined)?.name;
   if (name !== undefined && THROTTLED.has(name)) return new Busy('dynamodb-throttling');
   if (isTransactionConflict(error)) return new Busy('transaction-conflicts');
-  const reasons = (error as { CancellationReasons?: ({ Code?: string } | null)[] } | null | undefined)
-    ?.CancellationReasons;
-  if (name === 'TransactionCanceledException' && reasons?.some((r) => r?.Code === 'ThrottlingError'))
-    return new Busy('dynamodb-throttling');
+  if (cancellationCodes(error)?.includes('ThrottlingError')) return new Busy('dynamodb-throttling');
   return undefined;
 }
 

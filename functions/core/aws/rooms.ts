@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { OwnerChange, Room, RoomStore } from '#core/ports';
 import { stableHash } from '#core/stableHash';
-import { applied } from '#platform/aws/conditions';
+import { applied, cancellationCodes } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 
 /**
@@ -133,7 +133,7 @@ export class DynamoRoomStore implements RoomStore {
         return true;
       } catch (error) {
         // Refused by the room's condition (a transaction is cancelled as a whole): not the owner, or the room ended.
-        if (conditionOf(error, 0)) return false;
+        if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
         throw error;
       }
     });
@@ -153,15 +153,4 @@ export class DynamoRoomStore implements RoomStore {
       }),
     };
   }
-}
-
-/** Whether a cancelled transaction's item `index` failed its condition (TransactionCanceledException's reasons). */
-function conditionOf(error: unknown, index: number): boolean {
-  const { name, CancellationReasons } = error as {
-    name?: string;
-    CancellationReasons?: ({ Code?: string } | null)[];
-  };
-  return (
-    name === 'TransactionCanceledException' && CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed'
-  );
 }

@@ -19,3 +19,16 @@ export async function unlessRefused<T>(write: Promise<T>): Promise<T | undefined
     throw error;
   }
 }
+
+/**
+ * The codes of a cancelled transaction's reasons, one per item in request order (`None` for an item that did not
+ * fail: `ConditionalCheckFailed`, `TransactionConflict`, `ThrottlingError` …); undefined for any other error.
+ */
+export function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
+  const { name, CancellationReasons } = (error ?? {}) as {
+    name?: string;
+    CancellationReasons?: ({ Code?: string } | null)[];
+  };
+  if (name !== 'TransactionCanceledException') return undefined;
+  return (CancellationReasons ?? []).map((reason) => reason?.Code);
+}

@@ -1,3 +1,5 @@
+import { cancellationCodes } from './conditions';
+
 /** How many times a single-item write is tried when each attempt meets a transaction on its item. */
 const TRIES = 8;
 
@@ -6,15 +8,8 @@ const TRIES = 8;
  * write's TransactionConflictException, or a transaction cancelled with a `TransactionConflict` reason.
  */
 export function isTransactionConflict(error: unknown): boolean {
-  const { name, CancellationReasons } = (error ?? {}) as {
-    name?: string;
-    CancellationReasons?: ({ Code?: string } | null)[];
-  };
-  if (name === 'TransactionConflictException') return true;
-  return (
-    name === 'TransactionCanceledException' &&
-    (CancellationReasons ?? []).some((reason) => reason?.Code === 'TransactionConflict')
-  );
+  if ((error as { name?: string } | null | undefined)?.name === 'TransactionConflictException') return true;
+  return cancellationCodes(error)?.includes('TransactionConflict') ?? false;
 }
 
 /**
