@@ -14,7 +14,7 @@ import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
 import { bindSeenBy } from './seenby.js';
 import { renderMembers } from './sidebar.js';
-import { state } from './state.js';
+import { inTurn, state } from './state.js';
 import { bindTyping } from './typing.js';
 import { ERROR_TITLES, toast, ui } from './ui.js';
 
@@ -162,7 +162,7 @@ function onHashChange() {
     if (/room=/.test(location.hash)) {
       toast('That link does not contain a valid room code.', { title: 'Bad link' });
       setHashRoom(state.chat.roomId);
-    } else state.chat.leave().catch(() => {});
+    } else inTurn(() => state.chat.leave()).catch(() => {});
   }
 }
 

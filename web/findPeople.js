@@ -4,7 +4,7 @@
 // has no directory of people: the section says why direct messages need sign-in instead.
 
 import { knowDmPeer } from './dmHeader.js';
-import { state } from './state.js';
+import { inTurn, state } from './state.js';
 import { byId, closeSidebar, ERROR_TITLES, h, toast } from './ui.js';
 
 /** A request goes this long after the last keystroke: typing a name costs one or two, not one per letter. */
@@ -107,7 +107,9 @@ function row(person) {
 }
 
 function open(person) {
-  state.chat?.rooms.openDirect({ userId: person.userId }).then(
+  const chat = state.chat;
+  if (!chat) return;
+  inTurn(() => chat.rooms.openDirect({ userId: person.userId })).then(
     (joined) => {
       knowDmPeer(joined.roomId, joined.dm?.username || person.username);
       input.value = '';

@@ -9,7 +9,7 @@
 import { dmPeerName, knowDmPeer } from './dmHeader.js';
 import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
-import { state } from './state.js';
+import { inTurn, state } from './state.js';
 import { byId, closeSidebar, ERROR_TITLES, h, placeRows, toast, ui } from './ui.js';
 
 /** Room changes within this window ask `myrooms` once. */
@@ -58,9 +58,9 @@ function open(room) {
   if (!chat || room.roomId === state.shownRoom) return;
   // Opened with unread messages: the list marks where they start and shows them from there (messages.js).
   state.firstUnread = room.unread > 0 ? { roomId: room.roomId, afterSeq: room.lastReadSeq ?? 0 } : null;
-  const going = room.dm
-    ? chat.rooms.openDirect({ userId: room.dm.userId })
-    : chat.join(room.roomId, room.inviteKey);
+  const going = inTurn(() =>
+    room.dm ? chat.rooms.openDirect({ userId: room.dm.userId }) : chat.join(room.roomId, room.inviteKey),
+  );
   going.then(named, (err) =>
     toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not open the room' }),
   );
@@ -176,9 +176,9 @@ function decorateMembers() {
     button.dataset.testid = 'member-message';
     button.setAttribute('aria-label', `Message ${name} privately`);
     button.addEventListener('click', () =>
-      state.chat?.rooms
-        .openDirect({ username: name })
+      inTurn(() => state.chat?.rooms.openDirect({ username: name }))
         .then((joined) => {
+          if (!joined) return;
           named(joined);
           refreshSoon();
         })

@@ -10,14 +10,14 @@ import { bindOwnerControls } from './owner.js';
 import { cancelReply } from './replies.js';
 import { LOBBY } from './roomcast.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
-import { state } from './state.js';
+import { inTurn, state } from './state.js';
 import { closeSidebar, copyText, ERROR_TITLES, resetHues, toast, ui } from './ui.js';
 
 const JOIN_HINT = '8 characters: letters (no I or O) and digits 2–9.';
 
 export function joinRoom(code, { fromLink = false, key } = {}) {
   setRoomHeader(code, { pending: true });
-  state.chat.join(code, key).catch((err) => {
+  inTurn(() => state.chat.join(code, key)).catch((err) => {
     setRoomHeader(state.shownRoom ?? LOBBY);
     setHashRoom(state.chat.roomId);
     // One place for the error: under the code the user typed, else (a link) a notification.
@@ -100,8 +100,7 @@ function whenOnline(action) {
 }
 
 function createRoom() {
-  state.chat
-    .createRoom()
+  inTurn(() => state.chat.createRoom())
     .then(({ roomId }) => {
       state.owned.add(roomId);
       if (state.shownRoom === roomId) {
@@ -147,7 +146,7 @@ export function bindRoomControls() {
   memberActions.remove = bindOwnerControls(addSystemLine);
   bindJoinForm();
   ui.leaveButton.addEventListener('click', () => {
-    state.chat?.leave().catch((err) => toast(err.message, { title: 'Could not leave' }));
+    inTurn(() => state.chat?.leave()).catch((err) => toast(err.message, { title: 'Could not leave' }));
     closeSidebar();
   });
   ui.copyCode.addEventListener('click', () => copyText(state.shownRoom, 'Room code'));

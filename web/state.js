@@ -41,3 +41,16 @@ export function isOwn(m) {
   if (m.authorKey && state.memberKey) return m.authorKey === state.memberKey;
   return m.username === state.username;
 }
+
+/**
+ * Moves the page to another room one at a time, in the order asked: each starts once the one before has answered.
+ * Two at once race: the page would show the room whose reply came last while the server kept the one whose move
+ * came last, so a click on a listed room made while the page was still opening the room of its address could end
+ * in the other room. `move` starts the request (a join, a direct message, a new room, a leave).
+ */
+let moving = Promise.resolve();
+export function inTurn(move) {
+  const turn = moving.then(move, move);
+  moving = turn.catch(() => {});
+  return turn;
+}
