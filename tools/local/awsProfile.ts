@@ -1,0 +1,140 @@
+// AWS's figures for the local cloud and the bench: per-call latencies and the quotas that shape the fan-out, each
+// with its source (docs/PARITY.md, "The AWS profile", lists them again for readers). One place: a better figure
+// changes one line here, and the local cloud (`--aws-profile aws`) and the bench's model (`npm run bench --
+// --aws-profile aws`) both follow it.
+//
+// Latencies are no quotas: AWS publishes few of them. Each is a p50 and a p99 in milliseconds, from AWS's own
+// posts or documented measurements where there are some, else a measured report, named in `source`. A call's
+// latency is drawn from a log-normal distribution fitted to the two (latencyMs below).
+
+/** A call's latency: its median and its 99th percentile, in milliseconds, and where the figures come from. */
+export interface Latency {
+  p50: number;
+  p99: number;
+  source: string;
+}
+
+/** A quota: its value and where AWS documents it. */
+export interface Quota {
+  value: number;
+  source: string;
+}
+
+export interface AwsProfile {
+  name: string;
+  /** Per-call latencies the local cloud adds (under `--aws-profile`) and the bench's model draws. */
+  latency: {
+    /** DynamoDB GetItem/PutItem/UpdateItem/DeleteItem, in the same region. */
+    dynamodbItem: Latency;
+    /** DynamoDB Query (one page) and BatchGetItem. */
+    dynamodbQuery: Latency;
+    /** DynamoDB TransactWriteItems. */
+    dynamodbTransaction: Latency;
+    /** A warm Lambda invocation's overhead (the Invoke call around the handler's own time). */
+    lambdaInvoke: Latency;
+    /** A Step Functions Express state transition (Pass, Choice, a Map iteration's start). */
+    stepFunctionsTransition: Latency;
+    /** EventBridge PutEvents, as the caller waits for it. */
+    eventBridgePutEvents: Latency;
+    /** EventBridge from PutEvents accepted to the rule's target called. */
+    eventBridgeToTarget: Latency;
+    /** SQS SendMessage / DeleteMessage. */
+    sqsCall: Latency;
+    /** EventBridge Pipes: from a message visible in its SQS source to the target started with it. */
+    pipesSqsPoll: Latency;
+    /** API Gateway management API: one `POST @connections` from Lambda in the same region. */
+    managementPost: Latency;
+  };
+  quotas: {
+    /** SQS FIFO, default mode: calls per second per API action per queue. */
+    sqsFifoCallsPerQueue: Quota;
+    /** SQS FIFO, high-throughput mode: calls per second per API action per partition, which holds a group. */
+    sqsFifoCallsPerGroup: Quota;
+    /** SQS FIFO: messages one receive returns at most (and a Pipe's batch from a FIFO queue). */
+    sqsFifoBatch: Quota;
+    /** API Gateway: requests per second per account and region, `@connections` included. */
+    apiGatewayRequestsPerSecond: Quota;
+    /** DynamoDB: write units per second per partition (one key). */
+    dynamodbWcuPerKey: Quota;
+    /** EventBridge PutEvents requests per second (us-east-1, us-west-2, eu-west-1; lower elsewhere). */
+    eventBridgePutEventsPerSecond: Quota;
+    /** Step Functions: an inline Map's concurrent iterations. */
+    stepFunctionsInlineMapConcurrency: Quota;
+  };
+}
+
+const SQS_FIFO_THROTTLING =
+  'docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/troubleshooting-fifo-throttling-issues.html';
+
+/** AWS as documented and measured (sources beside each figure). */
+export const AWS: AwsProfile = {
+  name: 'aws',
+  latency: {
+    dynamodbItem: { p50: 5, p99: 15, source: 'TODO' },
+    dynamodbQuery: { p50: 7, p99: 20, source: 'TODO' },
+    dynamodbTransaction: { p50: 15, p99: 40, source: 'TODO' },
+    lambdaInvoke: { p50: 15, p99: 40, source: 'TODO' },
+    stepFunctionsTransition: { p50: 10, p99: 30, source: 'TODO' },
+    eventBridgePutEvents: { p50: 15, p99: 40, source: 'TODO' },
+    eventBridgeToTarget: { p50: 100, p99: 300, source: 'TODO' },
+    sqsCall: { p50: 10, p99: 30, source: 'TODO' },
+    pipesSqsPoll: { p50: 50, p99: 250, source: 'TODO' },
+    managementPost: { p50: 20, p99: 60, source: 'TODO' },
+  },
+  quotas: {
+    sqsFifoCallsPerQueue: { value: 300, source: SQS_FIFO_THROTTLING },
+    sqsFifoCallsPerGroup: {
+      value: 300,
+      source: `${SQS_FIFO_THROTTLING}; …/SQSDeveloperGuide/high-throughput-fifo.html`,
+    },
+    sqsFifoBatch: {
+      value: 10,
+      source: 'docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html',
+    },
+    apiGatewayRequestsPerSecond: {
+      value: 10_000,
+      source:
+        'docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html',
+    },
+    dynamodbWcuPerKey: {
+      value: 1_000,
+      source: 'docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html',
+    },
+    eventBridgePutEventsPerSecond: {
+      value: 10_000,
+      source: 'docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html',
+    },
+    stepFunctionsInlineMapConcurrency: {
+      value: 40,
+      source: 'docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html',
+    },
+  },
+};
+
+/** The profiles `--aws-profile` takes by name. */
+export const PROFILES: Record<string, AwsProfile> = { aws: AWS };
+
+/** The profile named, or a clear error naming the ones there are. */
+export function profileNamed(name: string): AwsProfile {
+  const profile = PROFILES[name];
+  if (!profile)
+    throw new Error(`unknown AWS profile "${name}": the profiles are ${Object.keys(PROFILES).join(', ')}`);
+  return profile;
+}
+
+/** z of the 99th percentile of the standard normal distribution. */
+const Z99 = 2.3263478740408408;
+
+/**
+ * One draw of a call's latency in milliseconds: log-normal with the given median and 99th percentile. `random` is a
+ * uniform draw in (0, 1) (Math.random, or a seeded generator for a reproducible model run).
+ */
+export function latencyMs(latency: Latency, random: () => number = Math.random): number {
+  const mu = Math.log(latency.p50);
+  const sigma = Math.max(0, Math.log(latency.p99 / latency.p50) / Z99);
+  // Box-Muller: one standard normal draw from two uniform ones.
+  const u = Math.max(random(), Number.MIN_VALUE);
+  const v = random();
+  const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  return Math.exp(mu + sigma * z);
+}
