@@ -263,6 +263,8 @@ describe('local EventBridge with the local SQS', () => {
     url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
     fifo,
     contentBasedDeduplication,
+    deduplicationScope: 'queue',
+    fifoThroughputLimit: 'perQueue',
     visibilityTimeoutSeconds: 30,
     messageRetentionSeconds: 345_600,
     delaySeconds: 0,

@@ -138,3 +138,20 @@ export function latencyMs(latency: Latency, random: () => number = Math.random):
   const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   return Math.exp(mu + sigma * z);
 }
+
+/** A call whose latency the profile gives: a field of `AwsProfile['latency']`. */
+export type LatencyName = keyof AwsProfile['latency'];
+
+/**
+ * The milliseconds a local service waits before answering a call of `name`: a draw from the profile's latency, or 0
+ * without a profile (the local cloud's default: it answers as fast as it can).
+ */
+export function callDelayMs(profile: AwsProfile | undefined, name: LatencyName): number {
+  return profile ? latencyMs(profile.latency[name]) : 0;
+}
+
+/** Waits a call's drawn latency (nothing without a profile), then resolves. */
+export function waitCall(profile: AwsProfile | undefined, name: LatencyName): Promise<void> {
+  const ms = callDelayMs(profile, name);
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
