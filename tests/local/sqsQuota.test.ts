@@ -102,9 +102,11 @@ it('refuses the 301st SendMessage within a second on a FIFO queue, as SQS thrott
 });
 
 it('takes 300 calls a second per message group in high-throughput mode, over 300 in all, and refuses the 301st of one group', () => {
-  for (const group of ['a', 'b', 'c']) for (let i = 0; i < QUOTA; i++) sendIn(fast, group);
-  expect(sqs.peek(fast.arn)).toHaveLength(3 * QUOTA);
+  // Group a last and its 301st at once after it: only a's own calls need to fall within one second, however busy
+  // the machine running the test is.
+  for (const group of ['b', 'c', 'a']) for (let i = 0; i < QUOTA; i++) sendIn(fast, group);
   expect(() => sendIn(fast, 'a')).toThrow(expect.objectContaining({ code: 'RequestThrottled' }));
+  expect(sqs.peek(fast.arn)).toHaveLength(3 * QUOTA);
   // Another group is on a partition of its own.
   expect(sendIn(fast, 'd').MessageId).toEqual(expect.any(String));
 });
