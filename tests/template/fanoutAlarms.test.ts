@@ -55,7 +55,9 @@ describe('a room whose events wait in the fan-out queue', () => {
   const alarm = props('FanoutQueueAgeAlarm');
   const queue = props('FanoutQueue');
   const timeoutSeconds = (
-    JSON.parse(readFileSync(join(root, 'statemachines', 'fanout.asl.json'), 'utf8')) as { TimeoutSeconds: number }
+    JSON.parse(readFileSync(join(root, 'statemachines', 'fanout.asl.json'), 'utf8')) as {
+      TimeoutSeconds: number;
+    }
   ).TimeoutSeconds;
 
   it("watches the age of FanoutQueue's oldest event, the queue the room events rule fills and the pipe reads", () => {
@@ -79,7 +81,7 @@ describe('a room whose events wait in the fan-out queue', () => {
 });
 
 describe('the fan-out pipe', () => {
-  it("alarms at the first failed or timed-out execution of FanoutPipe, the pipe from the queue to the fan-out", () => {
+  it('alarms at the first failed or timed-out execution of FanoutPipe, the pipe from the queue to the fan-out', () => {
     expect(props('FanoutPipe').Target).toEqual(ref('FanoutStateMachine'));
     const read = inputs('FanoutPipeFailuresAlarm').map((m) => m.MetricStat?.Metric);
     expect(read.map((m) => m?.MetricName).sort()).toEqual(['ExecutionFailed', 'ExecutionTimeout']);
@@ -156,9 +158,8 @@ describe.each([
 
 describe('DynamoDB throttling', () => {
   const raw = local.raw.Resources as Record<string, { Properties: Props }>;
-  const query = String(
-    local.resolve((raw.TableThrottlesAlarm?.Properties.Metrics as MetricQuery[])[0]?.Expression),
-  );
+  const [throttled] = (raw.TableThrottlesAlarm?.Properties.Metrics ?? []) as MetricQuery[];
+  const query = String(local.resolve(throttled?.Expression));
   const tablesIn = (text: string) => new Set([...text.matchAll(/TableName = '([^']+)'/g)].map((m) => m[1]));
   const everyTable = new Set(local.tables().map((t) => t.TableName));
 
@@ -223,9 +224,10 @@ describe('the dashboard', () => {
     );
   });
 
-  it("charts the failed invocations of every rule on the chat bus, one line per rule", () => {
+  it('charts the failed invocations of every rule on the chat bus, one line per rule', () => {
     const [row] = widget('RoomEventsRuleFailuresAlarm')?.properties.metrics ?? [];
-    expect((row?.[0] as { expression?: string }).expression).toBe(
+    const [query] = (row ?? []) as { expression?: string }[];
+    expect(query?.expression).toBe(
       `SELECT SUM(FailedInvocations) FROM SCHEMA("AWS/Events", EventBusName, RuleName) WHERE EventBusName = '${busName}' GROUP BY RuleName`,
     );
     expect(widget('RoomEventsRuleFailuresAlarm')?.properties.title).toContain('BroadcastRuleFailuresAlarm');
