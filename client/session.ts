@@ -93,9 +93,12 @@ export class RoomSession {
     private readonly hooks: SessionHooks,
     private readonly config: SessionConfig,
   ) {
-    this.sequencer = new Sequencer((e) =>
-      e.type === 'message' ? hooks.emit('message', e) : hooks.emit('change', e),
-    );
+    this.sequencer = new Sequencer((e, late) => {
+      // A seq of a hole skipped before: handed over now, marked, for the app to put in its place by seq.
+      const event = late ? { ...e, late: true as const } : e;
+      if (event.type === 'message') hooks.emit('message', event);
+      else hooks.emit('change', event);
+    });
   }
 
   get roomId(): string {
