@@ -170,7 +170,8 @@ export class Room extends Emitter<RoomEvents> {
       any = true;
       // Below a seq handed over already (the room on screen: stored after its hole was skipped; another room: its
       // events come as they arrive): marked, so a listener puts it in its place.
-      const handed = event.seq < this.newest && !('late' in event) ? { ...event, late: true as const } : event;
+      const handed =
+        event.seq < this.newest && !('late' in event) ? { ...event, late: true as const } : event;
       this.newest = Math.max(this.newest, event.seq);
       if (handed.type === 'message') this.emit('message', handed);
       else this.emit('change', handed);

@@ -57,6 +57,12 @@ export class Sequencer {
     return this.skipped.values().next().value;
   }
 
+  /** The lowest seq of a skipped hole above `seq` not delivered since, if any is remembered. */
+  skippedAfter(seq: number): number | undefined {
+    for (const skipped of this.skipped) if (skipped > seq) return skipped;
+    return undefined;
+  }
+
   /** Starts counting after `lastSeq` (messages up to it count as delivered), then delivers what follows it. */
   setBaseline(lastSeq: number): void {
     this.last = lastSeq;

@@ -1,5 +1,5 @@
 import type { MessageFrame } from '#protocol';
-import { type Handed, RoomMessages, SKIPPED_KEPT, Sequencer } from '../../client';
+import { type Handed, HISTORY_PACE_MS, RoomMessages, Sequencer, SKIPPED_KEPT } from '../../client';
 import { HOLE_WAIT_MS } from '../../client/session';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
@@ -64,7 +64,11 @@ it('hands over a message that arrives live after its hole was skipped, once, mar
 
   // Copies of it and of its neighbours, live or in a batch, are dropped: each seq once.
   fake.server.last.push(third);
-  fake.server.last.push({ type: 'batch', roomId: ROOM, messages: [third, { ...third, seq: 4, text: 'four' }] });
+  fake.server.last.push({
+    type: 'batch',
+    roomId: ROOM,
+    messages: [third, { ...third, seq: 4, text: 'four' }],
+  });
   await tick();
   expect(shown.map((m) => m.seq)).toEqual([1, 2, 4, 3]);
   expect(inRoom.map((m) => m.seq)).toEqual([1, 2, 4, 3]);
@@ -96,7 +100,14 @@ it('hands over a late message a later history read brings (the rejoin after a re
 
 describe('Sequencer', () => {
   const msg = (seq: number): MessageFrame =>
-    ({ type: 'message', roomId: ROOM, seq, text: `m${seq}`, username: 'a', messageId: `id${seq}` }) as MessageFrame;
+    ({
+      type: 'message',
+      roomId: ROOM,
+      seq,
+      text: `m${seq}`,
+      username: 'a',
+      messageId: `id${seq}`,
+    }) as MessageFrame;
 
   function sequencer(baseline = 0) {
     const handed: Array<[number, boolean]> = [];
@@ -172,6 +183,52 @@ it("marks late a followed room's message that arrives after a later one of that 
   const [one, two, three] = ['one', 'two', 'three'].map((text) => fake.server.store('AAAAAAAA', text));
   for (const m of [one, three, two, three]) fake.server.last.push(m as MessageFrame);
   await tick();
+  expect(inA).toEqual([
+    [1, undefined],
+    [3, undefined],
+    [2, true],
+  ]);
+});
+
+it('reads back to a skipped seq when a resync names seqs below the last delivered (the late post did not reach it)', async () => {
+  const { shown, storeLate } = await holeAtThree();
+  storeLate();
+  // The fan-out could not post 3 to this connection: the next post that succeeds is preceded by a resync after 2.
+  fake.server.last.push({ type: 'resync', roomId: ROOM, afterSeq: 2 });
+  await tick();
+  expect(shown.map((m) => [m.seq, m.late])).toEqual([
+    [1, undefined],
+    [2, undefined],
+    [4, undefined],
+    [3, true],
+  ]);
+  expect(fake.server.sent('history').at(-1)).toMatchObject({ afterSeq: 2 });
+  // A resync with nothing skipped above it reads from the last seq delivered, as always.
+  fake.server.last.push({ type: 'resync', roomId: ROOM, afterSeq: 2 });
+  await tick();
+  expect(fake.server.sent('history').at(-1)).toMatchObject({ afterSeq: 4 });
+  expect(shown.map((m) => m.seq)).toEqual([1, 2, 4, 3]);
+});
+
+it("reads a followed room's history from a resync's afterSeq when that is below its last seq (rooms not on screen)", async () => {
+  fake.server.rooms.set('AAAAAAAA', []);
+  fake.server.rooms.set('BBBBBBBB', []);
+  const chat = fake.client();
+  await tick();
+  for (const room of ['AAAAAAAA', 'BBBBBBBB']) {
+    const joining = chat.join(room);
+    await tick();
+    await joining;
+  }
+  const inA: Array<[number, boolean | undefined]> = [];
+  chat.rooms.get('AAAAAAAA').on('message', (m) => inA.push([m.seq, m.late]));
+  fake.server.fanOut = false;
+  const [one, , three] = ['one', 'two', 'three'].map((text) => fake.server.store('AAAAAAAA', text));
+  fake.server.last.push(one as MessageFrame);
+  fake.server.last.push(three as MessageFrame); // 2 stored late and not posted to this connection
+  fake.server.last.push({ type: 'resync', roomId: 'AAAAAAAA', afterSeq: 1 });
+  await jest.advanceTimersByTimeAsync(HISTORY_PACE_MS + 100);
+  expect(fake.server.sent('history').at(-1)).toMatchObject({ roomId: 'AAAAAAAA', afterSeq: 1 });
   expect(inA).toEqual([
     [1, undefined],
     [3, undefined],
