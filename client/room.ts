@@ -13,6 +13,7 @@ import type {
   TypingFrame,
 } from '../protocol';
 import { Emitter } from './emitter';
+import { marked } from './sequencer';
 import type { Handed } from './types';
 
 /** Seqs remembered per room to hand each event over once (events arrive again after a resubscribe or a resync). */
@@ -168,10 +169,9 @@ export class Room extends Emitter<RoomEvents> {
       }
       this.highest = Math.max(this.highest ?? 0, event.seq);
       any = true;
-      // Below a seq handed over already (the room on screen: stored after its hole was skipped; another room: its
-      // events come as they arrive): marked, so a listener puts it in its place.
-      const handed =
-        event.seq < this.newest && !('late' in event) ? { ...event, late: true as const } : event;
+      // Below a seq handed over already (the room on screen: stored after its hole was skipped, as the session
+      // marked it; another room: its events come as they arrive): marked, so a listener puts it in its place.
+      const handed = marked(event, event.seq < this.newest);
       this.newest = Math.max(this.newest, event.seq);
       if (handed.type === 'message') this.emit('message', handed);
       else this.emit('change', handed);

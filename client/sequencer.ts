@@ -1,4 +1,16 @@
 import type { RoomEventFrame } from '../protocol';
+import type { Handed } from './types';
+
+/**
+ * The event as handed to the app: `late: true` when it is late, and no `late` field otherwise, whatever the frame
+ * carried (only the client says what is late).
+ */
+export function marked<T extends RoomEventFrame>(event: T, late: boolean): Handed<T> {
+  if (late) return { ...event, late: true };
+  if (!('late' in event)) return event;
+  const { late: _frameSaid, ...rest } = event as Handed<T>;
+  return rest as T;
+}
 
 /**
  * Seqs of skipped holes remembered per room, the newest kept: a message stored after its hole was skipped (a

@@ -16,7 +16,7 @@ import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
 import { type BackoffPolicy, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
-import { Sequencer } from './sequencer';
+import { marked, Sequencer } from './sequencer';
 import type { SessionEvents } from './types';
 import { batchMessages, isResyncFrame, isRoomEvent } from './validate';
 
@@ -100,7 +100,7 @@ export class RoomSession {
   ) {
     this.sequencer = new Sequencer((e, late) => {
       // A seq of a hole skipped before: handed over now, marked, for the app to put in its place by seq.
-      const event = late ? { ...e, late: true as const } : e;
+      const event = marked(e, late);
       if (event.type === 'message') hooks.emit('message', event);
       else hooks.emit('change', event);
     });

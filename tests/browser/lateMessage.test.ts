@@ -69,10 +69,10 @@ it('puts a late message in its place by seq, once, and counts it once as unread'
     expect(held).toMatchObject({ seq: 3, text: 'three' });
 
     // The reader is in another tab when 3 is stored at last and posted, twice (a fan-out execution received again).
-    await page.evaluate(() => {
+    await page.evaluate(`(() => {
       Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
       Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
-    });
+    })()`);
     const title = await page.title();
     expect(title.startsWith('(')).toBe(false); // nothing unread yet
     toPage?.send(JSON.stringify(held));

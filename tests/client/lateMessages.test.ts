@@ -72,6 +72,14 @@ it('hands over a message that arrives live after its hole was skipped, once, mar
   await tick();
   expect(shown.map((m) => m.seq)).toEqual([1, 2, 4, 3]);
   expect(inRoom.map((m) => m.seq)).toEqual([1, 2, 4, 3]);
+
+  // Only the client says what is late: a frame that claims it is handed over as what it is, the next seq.
+  const fifth = fake.server.store(ROOM, 'five');
+  fake.server.last.push({ ...fifth, late: true });
+  await tick();
+  expect(shown.map((m) => [m.seq, m.late]).at(-1)).toEqual([5, undefined]);
+  expect(inRoom.map((m) => [m.seq, m.late]).at(-1)).toEqual([5, undefined]);
+  expect('late' in (shown.at(-1) as object)).toBe(false);
 });
 
 it('hands over a late message a later history read brings (the rejoin after a reconnect), once', async () => {
