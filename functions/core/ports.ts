@@ -216,9 +216,22 @@ export interface RoomWake {
   seq: number;
 }
 
+/**
+ * A chunk's members the fan-out's first post found throttled (429/5xx), for the repost machine
+ * (statemachines/repost.asl.json): the chunk's frames, where each member resumes in them, and the pause before.
+ */
+export interface RoomRepost {
+  type: 'Repost';
+  messageId: string;
+  roomId: string;
+  frames: { payload: string; firstSeq?: number; lastSeq: number; messages: number }[];
+  retry: Record<string, number>;
+  waitSeconds: number;
+}
+
 export interface EventPublisher {
   /** Publishes every event or throws PublishFailed. */
-  publish(events: (ChatEvent | RoomWake)[]): Promise<void>;
+  publish(events: (ChatEvent | RoomWake | RoomRepost)[]): Promise<void>;
 }
 
 export type PostOutcome = 'delivered' | 'gone' | 'retry' | 'failed';

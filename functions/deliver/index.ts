@@ -4,6 +4,7 @@ import { instrumented } from '#platform/invocation';
 import { onFirstCall } from '#platform/onFirstCall';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '#platform/tracing';
+import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
@@ -46,6 +47,7 @@ const deps = onFirstCall(
     },
     now: Date.now,
     random: Math.random,
+    events: eventPublisher(),
   }),
 );
 

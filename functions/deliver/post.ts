@@ -1,4 +1,5 @@
-import type { Notifier } from '#core/ports';
+import { randomUUID } from 'node:crypto';
+import type { EventPublisher, Notifier } from '#core/ports';
 import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
 import { reserve, reserveNow } from './budget';
 import { type Frame, resyncFrame } from './coalescing';
@@ -14,8 +15,11 @@ import { BROADCAST_BUDGET_CEILING } from './postBudget';
  * 2. A member with a resync note (a post of an earlier execution failed for good) gets its resync frame first.
  * 3. Each member's frames are posted; what the management API answered sorts the members:
  *    - 410 Gone: returned in `goneIds`, which the state machine deletes;
- *    - 429/5xx, or not started in time: on the first attempt returned in `retry` (with the frames each already has),
- *      which the state machine posts again once, after a Wait; on that second attempt noted for a resync instead;
+ *    - 429/5xx, or not started in time: on the first attempt posted again once, after a pause, with the frames each
+ *      still lacks: a room's chunk (`repostBy: bus`) hands them to the repost machine through the chat bus (a
+ *      `Repost` event: statemachines/repost.asl.json), so the fan-out's execution and the other rooms of its batch do
+ *      not wait for them; otherwise (or when the publish fails) they are returned in `retry`, which the state machine
+ *      posts again after a Wait. On that second attempt they are noted for a resync instead;
  *    - refused for good, or caught in flight (it may yet arrive, so it is never posted twice): noted for a resync.
  * 4. A member still answered 429/5xx on the repost is told at once to fetch what it missed from history: its `resync`
  *    frame alone is posted again a few times over the next seconds (RESYNC_PAUSES_MS). Only a member none of those
@@ -38,6 +42,8 @@ export interface PostInput {
   retry?: Record<string, number>;
   /** Members found gone by the first attempt, carried to the prune after the second. */
   goneIds?: string[];
+  /** `bus`: a first attempt hands its throttled members to the repost machine through the chat bus. */
+  repostBy?: 'bus';
 }
 
 export interface PostReport {
@@ -61,6 +67,8 @@ export interface PostDeps {
   random: () => number;
   /** Waits between the resync frame's tries (a test's own clock); real time by default. */
   pause?: (ms: number) => Promise<void>;
+  /** The chat bus, for a `Repost` event; absent: reposts stay in the state machine. */
+  events?: EventPublisher;
 }
 
 /**
@@ -102,7 +110,37 @@ export async function post(
   // Members the repost was posted to and could not reach: told now, if a try of their resync frame goes through.
   const told =
     granted && !firstAttempt ? await resyncNow(given, input, targets, outcomes, deadline) : new Set<string>();
-  return settle(given, input, targets, outcomes, firstAttempt, told);
+  const report = await settle(given, input, targets, outcomes, firstAttempt, told);
+  return report.retry && input.repostBy === 'bus' ? repostByBus(given, input, report) : report;
+}
+
+/**
+ * Hands a first attempt's throttled members to the repost machine (statemachines/repost.asl.json) as a `Repost` event
+ * on the chat bus: their frames and where each resumes, and the pause before the repost. Answered as settled (no
+ * `retry`), so the chunk goes on to its prune and the execution to its end. A publish that fails leaves the report as
+ * it was: the state machine posts them again itself.
+ */
+async function repostByBus(given: PostDeps, input: PostInput, report: PostReport): Promise<PostReport> {
+  if (!given.events || input.roomId === null || !report.retry) return report;
+  try {
+    await given.events.publish([
+      {
+        type: 'Repost',
+        messageId: randomUUID(),
+        roomId: input.roomId,
+        frames: input.frames,
+        retry: report.retry,
+        waitSeconds: report.waitSeconds,
+      },
+    ]);
+  } catch (error) {
+    logger.warn('repost not handed to the bus: the state machine posts again itself', {
+      roomId: input.roomId,
+      error,
+    });
+    return report;
+  }
+  return { retrying: false, waitSeconds: report.waitSeconds, goneIds: report.goneIds };
 }
 
 /**

@@ -12,6 +12,7 @@ import { applied, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { wakes } from './appending';
 import { toMessage } from './dynamoMessages';
+import { isGapMarker } from './gaps';
 import type { NewSendRecord, SendRecord, SendStore, SeqTaken } from './ports';
 import {
   asRecord,
@@ -126,6 +127,29 @@ export class DynamoSendStore implements SendStore {
         ),
       ),
     );
+  }
+
+  async takeOverRecord(sendKey: string, attempt: string, from: number, to: number): Promise<boolean> {
+    return applied(
+      retryingConflicts(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tables.sends,
+            Key: { sendKey },
+            UpdateExpression: 'SET seq = :to, attempt = :me',
+            ConditionExpression: 'seq = :from',
+            ExpressionAttributeValues: { ':me': attempt, ':from': from, ':to': to },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async isGap(roomId: string, seq: number): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tables.messages, Key: { roomId, seq }, ConsistentRead: true }),
+    );
+    return Item !== undefined && isGapMarker(Item);
   }
 
   async put(message: ChatMessage, expiresAt: number): Promise<boolean> {

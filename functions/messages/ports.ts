@@ -85,6 +85,13 @@ export interface SendStore {
   ): Promise<SendRecord | undefined>;
   /** Moves this attempt's record to a new seq (its first seq was found occupied); false if it is not its own. */
   moveRecord(sendKey: string, attempt: string, from: number, to: number): Promise<boolean>;
+  /**
+   * Moves a record whose seq the fan-out fenced (a gap marker stands there: its attempt died before storing) to a
+   * new seq and to this attempt, unless another attempt moved it first: false then.
+   */
+  takeOverRecord(sendKey: string, attempt: string, from: number, to: number): Promise<boolean>;
+  /** Whether a gap marker stands under the seq (a seq given up: nothing will ever be stored there). */
+  isGap(roomId: string, seq: number): Promise<boolean>;
   /** Stores the message under its seq if the seq is free: false when an item already holds it. */
   put(message: ChatMessage, expiresAt: number): Promise<boolean>;
   /** Marks a seq this attempt took and will never store as a gap, so history and the fan-out skip it at once. */

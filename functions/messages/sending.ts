@@ -164,8 +164,18 @@ async function store(
     ...(mentions && { mentions, mentionKeys }),
     ...(input.attachments && { attachments: input.attachments }),
   });
-  if (before)
-    return answerRecorded(deps, before, message(before.seq, before.messageId, before.sentAt), expiresAt);
+  if (before) {
+    const answered = await answerRecorded(
+      deps,
+      before,
+      message(before.seq, before.messageId, before.sentAt),
+      expiresAt,
+    );
+    if (answered) return answered;
+    // The first attempt died before storing, and the fan-out fenced its seq since: this retry stores the message
+    // under a new seq, taking the record over.
+    return storeFenced(deps, send, before, (seq) => message(seq, before.messageId, before.sentAt), expiresAt);
+  }
   // Answered Busy already (the deadline): nothing is taken, the retry sends it.
   if (input.signal?.aborted) throw new Busy();
   // A message is activity: the write that takes the seq moves the room's end on (the lobby never ends), and refuses
@@ -187,7 +197,16 @@ async function store(
         const first = await orBusy(deps.sends.record(stored, record), roomId);
         if (first) {
           await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
-          return answerRecorded(deps, first, message(first.seq, first.messageId, first.sentAt), expiresAt);
+          const answered = await answerRecorded(
+            deps,
+            first,
+            message(first.seq, first.messageId, first.sentAt),
+            expiresAt,
+          );
+          // The record's seq was fenced: the attempt that holds it died; this one does not take it over (it took
+          // its own seq and gave it up above): it answers Busy, and the client's retry takes it over.
+          if (!answered) throw new Busy();
+          return answered;
         }
       } else if (record && recordedSeq !== undefined) {
         if (!(await orBusy(deps.sends.moveRecord(record.sendKey, record.attempt, recordedSeq, seq), roomId)))
@@ -273,20 +292,55 @@ async function markUnheld(deps: SendDeps, roomId: string, seq: number, expiresAt
 /**
  * A clientMsgId sent before, answered from its record: the stored message, put now if its first attempt recorded
  * the seq and died before putting it (`unsent`: this attempt's message under the record's seq and messageId).
+ * Undefined when that seq was fenced meanwhile (a gap marker stands there: storeFenced takes over).
  */
 async function answerRecorded(
   deps: SendDeps,
   record: SendRecord,
   unsent: StoredMessage,
   expiresAt: number,
-): Promise<{ message: ChatMessage; sentBefore: SendRecord }> {
+): Promise<{ message: ChatMessage; sentBefore: SendRecord } | undefined> {
   const { roomId, seq } = unsent;
   let stored = await deps.sends.message(roomId, seq);
   if (!stored && (await deps.sends.put(unsent, expiresAt))) stored = unsent;
   stored ??= await deps.sends.message(roomId, seq);
+  if (!stored && (await deps.sends.isGap(roomId, seq))) return undefined;
   // The record's first attempt is moving it off a seq that holds an older event: its ack comes with its retry.
   if (stored?.messageId !== record.messageId) throw new Busy();
   return { message: stored, sentBefore: record };
+}
+
+/**
+ * A retry whose record holds a seq the fan-out fenced (its first attempt died between recording the seq and storing
+ * the message, and the seq was given up: deliver/roomLog.ts): the message is stored under a new seq, the record moved
+ * there and to this attempt. Another retry that took it over first answers for it: this one is told to retry.
+ */
+async function storeFenced(
+  deps: SendDeps,
+  send: Send,
+  record: SendRecord,
+  messageAt: (seq: number) => StoredMessage,
+  expiresAt: number,
+): Promise<{ message: ChatMessage; sentBefore: SendRecord; taken: Taken }> {
+  const { roomId } = send.connection;
+  const now = deps.now();
+  const life =
+    roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
+  let from = record.seq;
+  for (let tries = 0; tries < APPEND_SEQS; tries++) {
+    const taken = await takeRoomSeq(deps, roomId, now, life, expiresAt);
+    if (taken.wakes) send.owesWake = taken;
+    if (!(await orBusy(deps.sends.takeOverRecord(record.sendKey, send.attempt, from, taken.seq), roomId))) {
+      await markUnheld(deps, roomId, taken.seq, expiresAt);
+      throw new Busy();
+    }
+    from = taken.seq;
+    const stored = messageAt(taken.seq);
+    if (await orBusy(deps.sends.put(stored, expiresAt), roomId))
+      return { message: stored, sentBefore: { ...record, seq: taken.seq }, taken };
+    await catchUp(deps, roomId);
+  }
+  throw new Busy('dynamodb-throttling');
 }
 
 /** Publishes the stored message (on failure the sender is told to retry with the same clientMsgId, which publishes). */

@@ -15,9 +15,10 @@ import { loadTemplate } from '../../tools/infra/template';
 import { statesByName } from '../../tools/local/aslStates';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
-import { LocalStateMachine } from '../../tools/local/stepfunctions';
+import { type ExecutionSummary, LocalStateMachine } from '../../tools/local/stepfunctions';
 import type { StepFunctionsTestClock } from '../../tools/local/testClock';
 import { readEvent } from './events';
+import { FakeEventBus } from './fakeEventBus';
 import { FakeManagementApi } from './fakeManagementApi';
 
 /**
@@ -42,6 +43,12 @@ export interface FanoutMachine {
   steps: { input: Step; output: unknown }[];
   /** Runs before a step reaches Deliver (a test's hook into what it stages; reset before each test). */
   beforeStep: (input: Step) => Promise<void>;
+  /** The chat bus Deliver publishes to (a chunk's Repost, a room handed on); emptied before each test. */
+  bus: FakeEventBus;
+  /** The repost machine of template.yaml (statemachines/repost.asl.json), its Deliver the same as the fan-out's. */
+  repostMachine: LocalStateMachine;
+  /** Runs the repost machine for each Repost event on the bus, as its rule would, and takes them off the bus. */
+  runReposts: () => Promise<ExecutionSummary[]>;
 }
 
 /** Small pages and chunks, so a few members span several of each. */
@@ -65,12 +72,14 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
   const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), { constants: settings });
   const h = {
     managementApi: new FakeManagementApi(),
+    bus: new FakeEventBus(),
     steps: [],
     beforeStep: async () => undefined,
   } as unknown as FanoutMachine;
 
   beforeAll(async () => {
     process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = await h.managementApi.start();
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = await h.bus.start();
     h.dynamo = await startDynamo({ tables: template.tables() });
     process.env.AWS_ENDPOINT_URL_DYNAMODB = h.dynamo.endpoint;
     h.tables = Object.fromEntries(template.tables().map((t) => [t.logicalId, t.TableName as string]));
@@ -105,9 +114,37 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
         { testClock: testClock(fanout.definition), type: fanout.type },
       );
     h.machine = h.machineWith(h.db);
+    const repost = template.stateMachines().find((m) => m.logicalId === 'RepostStateMachine');
+    if (!repost) throw new Error('RepostStateMachine missing from template.yaml');
+    h.repostMachine = new LocalStateMachine(
+      repost.name,
+      repost.definition,
+      {
+        dynamodb: h.db,
+        invokeFunction: async (_arn, payload) => {
+          await h.beforeStep(payload as Step);
+          const output = await deliver(payload as never);
+          h.steps.push({ input: payload as Step, output });
+          return output;
+        },
+      },
+      { testClock: testClock(repost.definition), type: repost.type },
+    );
+    h.runReposts = async () => {
+      const reposts = h.bus.events.filter((e) => e['detail-type'] === 'Repost');
+      h.bus.events.splice(
+        0,
+        h.bus.events.length,
+        ...h.bus.events.filter((e) => e['detail-type'] !== 'Repost'),
+      );
+      const runs: ExecutionSummary[] = [];
+      for (const e of reposts) runs.push(await h.repostMachine.execute(e.detail));
+      return runs;
+    };
   });
 
   afterAll(async () => {
+    await h.bus.stop();
     await h.managementApi.stop();
     await h.dynamo.close();
   });
@@ -120,6 +157,7 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     api.gone.clear();
     api.beforeAnswer = undefined;
     h.steps.length = 0;
+    h.bus.events.length = 0;
     h.beforeStep = async () => undefined;
   });
 

@@ -156,7 +156,13 @@ describe('the real template.yaml', () => {
     const rules = t.eventRules();
     expect(rules.map((r) => r.logicalId).sort()).toEqual([
       'BroadcastStateMachineBroadcastToEveryone',
+      'RepostStateMachineRepostThrottled',
       'RoomEventsRule',
+    ]);
+    // A chunk's throttled members go to the repost machine, which takes the event's detail (post.ts repostByBus).
+    const reposts = rules.find((r) => r.logicalId === 'RepostStateMachineRepostThrottled');
+    expect(reposts?.targets).toMatchObject([
+      { kind: 'stateMachine', logicalId: 'RepostStateMachine', inputPath: '$.detail' },
     ]);
     // A room's events go to the fan-out queue, one message group per room (the pipe starts the machine from it).
     const roomEvents = rules.find((r) => r.logicalId === 'RoomEventsRule');

@@ -44,6 +44,7 @@ it("lets only EventBridge, for the fan-out's two rules, send to the queue, and n
         ArnEquals: {
           'aws:SourceArn': [
             getAtt('BroadcastStateMachineBroadcastToEveryone', 'Arn'),
+            getAtt('RepostStateMachineRepostThrottled', 'Arn'),
             getAtt(ruleId as string, 'Arn'),
           ],
         },

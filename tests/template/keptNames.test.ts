@@ -27,6 +27,7 @@ const LOG_GROUPS: Record<string, string> = {
   AttachmentsLogGroup: '/aws/lambda/stack/attachments',
   FanoutLogGroup: '/aws/vendedlogs/states/stack-fanout',
   BroadcastMachineLogGroup: '/aws/vendedlogs/states/stack-broadcast',
+  RepostMachineLogGroup: '/aws/vendedlogs/states/stack-repost',
 };
 
 /** Each table's key: partition attribute and type, then the sort attribute and type if any. */

@@ -38,7 +38,7 @@ function stage(refusals: Record<string, number>) {
           left[connectionId] = (left[connectionId] ?? 0) - 1;
           return 'retry';
         }
-        (got[connectionId] ??= []).push(payload);
+        got[connectionId] = [...(got[connectionId] ?? []), payload];
         return 'delivered';
       },
       info: async () => undefined,
@@ -75,4 +75,41 @@ it('does not try a resync frame on a first attempt: that member goes to the repo
   const report = await post(s.deps, { op: 'post', roomId: 'ROOM1', frames, connectionIds: ['ann'] });
   expect(report).toMatchObject({ retrying: true, retry: { ann: 0 } });
   expect(s.pauses).toEqual([]);
+});
+
+describe('a fan-out chunk hands its throttled members to the repost machine through the bus', () => {
+  it('publishes a Repost event with each member and where it resumes, and answers the chunk settled', async () => {
+    const s = stage({ ann: 1 });
+    const published: unknown[] = [];
+    s.deps.events = { publish: async (events) => void published.push(...events) };
+    const report = await post(s.deps, {
+      op: 'post',
+      roomId: 'ROOM1',
+      frames,
+      connectionIds: ['ann', 'bob'],
+      repostBy: 'bus',
+    });
+    // The execution goes on at once: no retry for its own Wait and repost.
+    expect(report).toEqual({ retrying: false, waitSeconds: 2, goneIds: [] });
+    expect(published).toEqual([
+      expect.objectContaining({ type: 'Repost', roomId: 'ROOM1', frames, retry: { ann: 0 }, waitSeconds: 2 }),
+    ]);
+  });
+
+  it('keeps the repost in the state machine when the bus refuses the event', async () => {
+    const s = stage({ ann: 1 });
+    s.deps.events = {
+      publish: async () => {
+        throw new Error('PutEvents refused');
+      },
+    };
+    const report = await post(s.deps, {
+      op: 'post',
+      roomId: 'ROOM1',
+      frames,
+      connectionIds: ['ann'],
+      repostBy: 'bus',
+    });
+    expect(report).toMatchObject({ retrying: true, retry: { ann: 0 } });
+  });
 });

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '#core/aws/connections';
 import { busyFrom, PublishFailed } from '#core/errors';
-import type { ChatEvent, RoomWake } from '#core/ports';
+import type { ChatEvent, EventPublisher } from '#core/ports';
 import { DynamoMessageStore } from '#messages/dynamoMessages';
 import { DynamoSendStore } from '#messages/dynamoSends';
 import { type SendDeps, sendMessage } from '#messages/sending';
@@ -56,8 +56,8 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
   );
   const published: ChatEvent[] = [];
   // The events for the bus's consumers (MessageSent); the fan-out's wakes are the wake tests' (tests/unit/wakes.test.ts).
-  let publish = async (all: (ChatEvent | RoomWake)[]) => {
-    const events = all.filter((e): e is ChatEvent => e.type !== 'RoomWake');
+  let publish = async (all: Parameters<EventPublisher['publish']>[0]) => {
+    const events = all.filter((e): e is ChatEvent => e.type !== 'RoomWake' && e.type !== 'Repost');
     published.push(...events);
   };
   const sendStore = (client = db) =>
@@ -377,7 +377,7 @@ describe('publishing across failures', () => {
     });
     expect(await w.stored()).toHaveLength(1);
     expect(w.publishedSeqs()).toEqual([]);
-    const all: (ChatEvent | RoomWake)[] = [];
+    const all: Parameters<EventPublisher['publish']>[0] = [];
     w.setPublish(async (events) => {
       all.push(...events);
     });
@@ -397,7 +397,7 @@ describe('publishing across failures', () => {
     const w = await world();
     // PutEvents never answers: the function is gone (a crash, a timeout) between storing and the bus, and nobody can
     // know whether its event reached the bus.
-    const lost: (ChatEvent | RoomWake)[] = [];
+    const lost: Parameters<EventPublisher['publish']>[0] = [];
     w.setPublish((events) => {
       lost.push(...events);
       return new Promise<void>(() => undefined);
@@ -406,7 +406,7 @@ describe('publishing across failures', () => {
     // The dead attempt must be inside its publish before the retry's publish is set, however long that takes (the
     // test's timeout bounds it).
     while (lost.length === 0) await new Promise((r) => setTimeout(r, 10));
-    const published: (ChatEvent | RoomWake)[] = [];
+    const published: Parameters<EventPublisher['publish']>[0] = [];
     w.setPublish(async (events) => {
       published.push(...events);
     });

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '#core/aws/connections';
-import type { ChatEvent, RoomWake } from '#core/ports';
+import type { EventPublisher, RoomWake } from '#core/ports';
 import { AWAKE_STALE_MS } from '#messages/appending';
 import { DynamoSendStore } from '#messages/dynamoSends';
 import { type SendDeps, sendMessage } from '#messages/sending';
@@ -45,7 +45,7 @@ async function world(sends?: DynamoSendStore) {
       Item: { connectionId, roomId, username: `wendy-${n}`, connectedAt: new Date().toISOString() },
     }),
   );
-  const published: (ChatEvent | RoomWake)[] = [];
+  const published: Parameters<EventPublisher['publish']>[0] = [];
   let at = T0;
   const deps: SendDeps = {
     connections: new DynamoConnectionStore(db, table('ConnectionsTable'), {
@@ -160,4 +160,45 @@ it('a send whose seq the fan-out fenced while it was being stored stores its mes
     [1, 'gap'],
     [2, `hello at ${T0}`],
   ]);
+});
+
+it('a retry whose first attempt died before storing, after the fan-out fenced its seq, stores the message under a new seq', async () => {
+  let refuse = true;
+  const dying = new (class extends DynamoSendStore {
+    override async put(...args: Parameters<DynamoSendStore['put']>): Promise<boolean> {
+      if (refuse) {
+        refuse = false;
+        throw Object.assign(new Error('throughput exceeded'), {
+          name: 'ProvisionedThroughputExceededException',
+        });
+      }
+      return super.put(...args);
+    }
+  })(db, sendTables());
+  const w = await world(dying);
+  // The first attempt records seq 1 for its clientMsgId, then its put is refused: the record holds seq 1 for a retry.
+  await expect(w.send(T0, 'c-died')).rejects.toMatchObject({ code: 'BUSY' });
+  // The fan-out waited for seq 1 and fenced it (deliver/roomLog.ts).
+  await db.send(
+    new PutCommand({
+      TableName: table('MessagesTable'),
+      Item: { roomId: w.roomId, seq: 1, gap: true, ttl: Math.floor(T0 / 1000) + 3600 },
+    }),
+  );
+  const { ack } = await w.send(T0 + 2_000, 'c-died');
+  expect(ack.seq).toBe(2);
+  const { Items = [] } = await db.send(
+    new QueryCommand({
+      TableName: table('MessagesTable'),
+      KeyConditionExpression: 'roomId = :r',
+      ExpressionAttributeValues: { ':r': w.roomId },
+      ConsistentRead: true,
+    }),
+  );
+  expect(Items.map((i) => [i.seq, i.gap === true ? 'gap' : i.messageId])).toEqual([
+    [1, 'gap'],
+    [2, ack.messageId],
+  ]);
+  // A later retry of the same clientMsgId is answered from the moved record: the same ack, nothing stored again.
+  expect((await w.send(T0 + 3_000, 'c-died')).ack).toEqual(ack);
 });
