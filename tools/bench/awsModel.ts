@@ -188,6 +188,8 @@ export interface ModelResult {
   maxMs: number;
   /** Posts a second (one per member per frame), over the sending seconds. */
   postsPerSecond: number;
+  /** Posts over the whole run, the drain's included. */
+  posts: number;
   /** SendMessage calls a second (refused ones included) the queue took, and its busiest group; mean and busiest second. */
   queueSendMessagePerSecond: number;
   queueSendMessagePeak: number;
@@ -277,6 +279,16 @@ class Clock {
   get pending(): number {
     return this.heap.length;
   }
+}
+
+/** The map's value for a key, made and kept on first use. */
+function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
 }
 
 const before = (a: Scheduled, b: Scheduled) => a.at < b.at || (a.at === b.at && a.order < b.order);
@@ -401,16 +413,9 @@ export function runModel(run: ModelRun): ModelResult {
   const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
   const groupCalls = new Map<number, PerSecond>();
   const keyWrites = new Map<string, PerSecond>();
-  const keyQuota = (key: string) => {
-    let k = keyWrites.get(key);
-    if (!k) keyWrites.set(key, (k = new PerSecond(q.dynamodbWcuPerKey.value)));
-    return k;
-  };
-  const groupQuota = (room: number) => {
-    let g = groupCalls.get(room);
-    if (!g) groupCalls.set(room, (g = new PerSecond(q.sqsFifoCallsPerGroup.value)));
-    return g;
-  };
+  const keyQuota = (key: string) => entry(keyWrites, key, () => new PerSecond(q.dynamodbWcuPerKey.value));
+  const groupQuota = (room: number) =>
+    entry(groupCalls, room, () => new PerSecond(q.sqsFifoCallsPerGroup.value));
 
   const refusals: Refusals = {
     apiGatewaySends: 0,
@@ -542,11 +547,8 @@ export function runModel(run: ModelRun): ModelResult {
 
   // ---------------------------------------------------------------- queue and pipe
 
-  const groupOf = (room: number) => {
-    let g = groups.get(room);
-    if (!g) groups.set(room, (g = { messages: [], locked: false, pollPending: false }));
-    return g;
-  };
+  const groupOf = (room: number) =>
+    entry(groups, room, (): Group => ({ messages: [], locked: false, pollPending: false }));
 
   const visible = (m: QueueMessage) => {
     const g = groupOf(m.room);
@@ -636,7 +638,6 @@ export function runModel(run: ModelRun): ModelResult {
         for (let first = 0; first < onPage; first += s.chunkSize) {
           const c = chunkSlots.indexOf(Math.min(...chunkSlots));
           const done = postChunk(
-            room,
             (chunkSlots[c] as number) + transition(),
             Math.min(s.chunkSize, onPage - first),
             frames,
@@ -653,7 +654,7 @@ export function runModel(run: ModelRun): ModelResult {
     return roomEnd;
   };
 
-  const postChunk = (room: Room, start: number, members: number, frames: Message[][]): number => {
+  const postChunk = (start: number, members: number, frames: Message[][]): number => {
     const invoke = (at: number) => at + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem);
     let end = start;
     /** Each member's frames from `from[i]` on, ≤ postsInFlight at once; returns where refused members stopped. */
@@ -894,6 +895,7 @@ export function runModel(run: ModelRun): ModelResult {
     p99Ms: latency.percentile(99),
     maxMs: latency.max,
     postsPerSecond: r1(postsInWindow / seconds),
+    posts,
     queueSendMessagePerSecond: r1(queueRate.mean),
     queueSendMessagePeak: queueRate.peak,
     groupSendMessagePerSecond: r1(busiest.mean),
