@@ -369,8 +369,12 @@ async function runCheck(opts: Options) {
       load.members,
     );
   } catch (error) {
-    throw new Error(
-      `the twin did not run under --aws-profile ${profile.name} (does dist/local/cli.js take --aws-profile?): ${(error as Error).message}`,
+    // A set-up problem, told in a sentence (main prints no stack for it).
+    throw Object.assign(
+      new Error(
+        `the twin did not run under --aws-profile ${profile.name} (does dist/local/cli.js take --aws-profile?): ${(error as Error).message}`,
+      ),
+      { code: 'BENCH_SETUP' },
     );
   }
   const rows = compareWithTwin(twin.hot, model);
@@ -400,10 +404,21 @@ async function runCheck(opts: Options) {
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main() {
-  const opts = parseOptions(process.argv.slice(2));
+  let opts: Options | undefined;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    // A value the options refuse is a usage mistake like an unknown option: one sentence, no stack.
+    const code = (error as { code?: string }).code;
+    throw Object.assign(error as Error, { code: code ?? 'ERR_PARSE_ARGS_BENCH' });
+  }
   if (!opts) return;
   if (opts.model) {
     runModelBench(opts);
+    return;
+  }
+  if (opts.check) {
+    await runCheck(opts);
     return;
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -414,10 +429,6 @@ async function main() {
     );
   }
   const started = now();
-  if (opts.check) {
-    await runCheck(opts);
-    return;
-  }
   if (opts.idle !== undefined) {
     const idle = await runIdle(opts, opts.idle);
     process.stdout.write(opts.json ? `${JSON.stringify(idle)}\n` : `${JSON.stringify(idle, null, 2)}\n`);
@@ -514,8 +525,9 @@ async function main() {
 main().catch((error: Error & { code?: string }) => {
   // A usage mistake is one sentence; anything else keeps its stack, which is what a bench failure needs.
   const usage = error.code?.startsWith('ERR_PARSE_ARGS');
+  const setup = error.code === 'BENCH_SETUP';
   process.stderr.write(
-    `bench: ${usage ? `${error.message}\nRun with --help for the options.` : (error.stack ?? error.message)}\n`,
+    `bench: ${usage ? `${error.message}\nRun with --help for the options.` : setup ? error.message : (error.stack ?? error.message)}\n`,
   );
   process.exit(usage ? 2 : 1);
 });
