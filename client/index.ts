@@ -13,11 +13,12 @@ export { MessageChanges, RoomMessages } from './messages';
 export type { RoomEvents, RoomUnread, SeenFrame } from './room';
 export { Room } from './room';
 export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
-export { Sequencer } from './sequencer';
+export { Sequencer, SKIPPED_KEPT } from './sequencer';
 export { INDEX_LAG_MS } from './session';
 export type {
   Closed,
   ConnectionState,
+  Handed,
   MembersUpdate,
   ReceivedFrame,
   RoomcastClientOptions,

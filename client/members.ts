@@ -173,6 +173,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
   private readonly told = new Map<string, string>();
   /** Followed rooms whose history a resubscribe left to fetch (`hasMore`), fetched one page per HISTORY_PACE_MS. */
   private readonly toFetch: string[] = [];
+  /**
+   * Where a waiting room's next page starts when that is below its last seq: a `resync` may name events below it
+   * (one stored late, after later ones came), which the room object hands over, late, if it has not yet.
+   */
+  private readonly fetchFrom = new Map<string, number>();
   private fetchTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped by each (re)connect: work of an older connection stops. */
   private generation = 0;
@@ -470,10 +475,17 @@ export class MemberRooms extends Emitter<MemberEvents> {
     if (this.following.has(roomId) && roomId !== this.hooks.roomId()) {
       try {
         const handle = this.handleOf(roomId);
-        const page = await handle.history({ afterSeq: handle.lastSeq ?? 0, limit: LIMITS.historyMax });
+        const lastSeq = handle.lastSeq ?? 0;
+        const afterSeq = Math.min(lastSeq, this.fetchFrom.get(roomId) ?? lastSeq);
+        this.fetchFrom.delete(roomId);
+        const page = await handle.history({ afterSeq, limit: LIMITS.historyMax });
         if (generation !== this.generation) return;
         this.take(roomId, page.messages);
-        if (page.hasMore === true && page.messages.length > 0) this.toFetch.push(roomId);
+        const last = page.messages.at(-1)?.seq;
+        if (page.hasMore === true && last !== undefined) {
+          if (last < lastSeq) this.fetchFrom.set(roomId, last);
+          this.toFetch.push(roomId);
+        }
       } catch {
         if (generation !== this.generation) return; // the next connect resubscribes and asks again
       }
@@ -491,6 +503,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
     clearTimeout(this.fetchTimer);
     this.fetchTimer = undefined;
     this.toFetch.length = 0;
+    this.fetchFrom.clear();
     const shown = this.hooks.roomId();
     this.following.delete(LOBBY);
     if (shown !== LOBBY) this.following.set(shown, this.following.get(shown));
@@ -556,6 +569,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
     const handle = this.handles.get(resync.roomId);
     handle?.notify('resync', resync);
     if (resync.roomId === this.hooks.roomId() || !this.following.has(resync.roomId)) return;
+    if (Number.isSafeInteger(resync.afterSeq) && resync.afterSeq >= 0)
+      this.fetchFrom.set(
+        resync.roomId,
+        Math.min(this.fetchFrom.get(resync.roomId) ?? resync.afterSeq, resync.afterSeq),
+      );
     if (!this.toFetch.includes(resync.roomId)) this.toFetch.push(resync.roomId);
     this.fetchLater();
   }

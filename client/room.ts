@@ -13,6 +13,8 @@ import type {
   TypingFrame,
 } from '../protocol';
 import { Emitter } from './emitter';
+import { marked } from './sequencer';
+import type { Handed } from './types';
 
 /** Seqs remembered per room to hand each event over once (events arrive again after a resubscribe or a resync). */
 const SEQS_KEPT = 1000;
@@ -31,11 +33,12 @@ export interface RoomEvents {
   /**
    * A message of this room, each seq once. The room on screen (the client's `roomId`) gets them in seq order with
    * gaps filled from history; a followed room not on screen gets them as they arrive (a gap there is filled once it
-   * is shown, or by the paced fetch after a resubscribe that said `hasMore`).
+   * is shown, or by the paced fetch after a resubscribe that said `hasMore`). `late: true`: a later seq of this room
+   * was handed over before it; put it in its place by seq.
    */
-  message: MessageFrame;
-  /** An edit, delete or reaction of a message of this room, each seq once. */
-  change: ChangeFrame;
+  message: Handed<MessageFrame>;
+  /** An edit, delete or reaction of a message of this room, each seq once (`late` as for a message). */
+  change: Handed<ChangeFrame>;
   /** The reply to this client's own change in this room (`room.edit` ...). */
   changed: ChangedFrame;
   /** Someone in this room is typing (`typing: true`) or stopped. */
@@ -84,6 +87,8 @@ export interface RoomActions {
  */
 export class Room extends Emitter<RoomEvents> {
   private highest: number | undefined;
+  /** The highest seq handed over to this room's listeners: one below it comes late. */
+  private newest = 0;
   /** Seqs at or below this are handed over or older than this client's start in the room. */
   private base = 0;
   private readonly handed = new Set<number>();
@@ -164,8 +169,12 @@ export class Room extends Emitter<RoomEvents> {
       }
       this.highest = Math.max(this.highest ?? 0, event.seq);
       any = true;
-      if (event.type === 'message') this.emit('message', event);
-      else this.emit('change', event);
+      // Below a seq handed over already (the room on screen: stored after its hole was skipped, as the session
+      // marked it; another room: its events come as they arrive): marked, so a listener puts it in its place.
+      const handed = marked(event, event.seq < this.newest);
+      this.newest = Math.max(this.newest, event.seq);
+      if (handed.type === 'message') this.emit('message', handed);
+      else this.emit('change', handed);
     }
     return any;
   }

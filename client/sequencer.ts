@@ -1,18 +1,44 @@
 import type { RoomEventFrame } from '../protocol';
+import type { Handed } from './types';
+
+/**
+ * The event as handed to the app: `late: true` when it is late, and no `late` field otherwise, whatever the frame
+ * carried (only the client says what is late).
+ */
+export function marked<T extends RoomEventFrame>(event: T, late: boolean): Handed<T> {
+  if (late) return { ...event, late: true };
+  if (!('late' in event)) return event;
+  const { late: _frameSaid, ...rest } = event as Handed<T>;
+  return rest as T;
+}
+
+/**
+ * Seqs of skipped holes remembered per room, the newest kept: a message stored after its hole was skipped (a
+ * DynamoDB retry, a fan-out that posts it once it is stored) is handed over once, late, if its seq is among them.
+ * Such a message is seconds late, so a few hundred seqs cover it; a hole of expired messages may be far longer and
+ * is remembered by its top only, so memory stays bounded however long the room.
+ */
+export const SKIPPED_KEPT = 500;
 
 /**
  * Hands a room's events (messages and changes to them) to the app once each, in seq order, whatever order and however often they arrive.
  * `lastSeq` is the highest seq delivered with nothing missing below it (from the baseline up); messages above a
- * hole wait in `held` until the hole is filled or skipped.
+ * hole wait in `held` until the hole is filled or skipped. A seq of a skipped hole that arrives afterwards is
+ * delivered then, once, marked late (`deliver(event, true)`): the app puts it in its place by seq.
  */
 export class Sequencer {
   private last: number | undefined;
   private readonly held = new Map<number, RoomEventFrame>();
   /** When the hole below the held messages was first seen (epoch ms); undefined while there is none. */
   private holeSeen: number | undefined;
+  /**
+   * Seqs of skipped holes not delivered yet, at most SKIPPED_KEPT. Holes are skipped in rising order, so the Set's
+   * insertion order is ascending and the first is the oldest, dropped first.
+   */
+  private readonly skipped = new Set<number>();
 
   constructor(
-    private readonly deliver: (message: RoomEventFrame) => void,
+    private readonly deliver: (message: RoomEventFrame, late: boolean) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -38,6 +64,17 @@ export class Sequencer {
     return max;
   }
 
+  /** The lowest seq of a skipped hole not delivered since, if any is remembered. */
+  get lowestSkipped(): number | undefined {
+    return this.skipped.values().next().value;
+  }
+
+  /** The lowest seq of a skipped hole above `seq` not delivered since, if any is remembered. */
+  skippedAfter(seq: number): number | undefined {
+    for (const skipped of this.skipped) if (skipped > seq) return skipped;
+    return undefined;
+  }
+
   /** Starts counting after `lastSeq` (messages up to it count as delivered), then delivers what follows it. */
   setBaseline(lastSeq: number): void {
     this.last = lastSeq;
@@ -45,25 +82,39 @@ export class Sequencer {
     this.drain();
   }
 
-  /** Takes a message; returns false for one already delivered or held (a duplicate). */
+  /**
+   * Takes a message; returns false for one already delivered or held (a duplicate). A seq of a skipped hole is
+   * delivered at once, late, and forgotten, so a copy of it is a duplicate too.
+   */
   accept(message: RoomEventFrame): boolean {
     if (!Number.isSafeInteger(message.seq) || message.seq < 1) return false;
-    if ((this.last !== undefined && message.seq <= this.last) || this.held.has(message.seq)) return false;
+    if (this.last !== undefined && message.seq <= this.last) {
+      if (!this.skipped.delete(message.seq)) return false;
+      this.deliver(message, true);
+      return true;
+    }
+    if (this.held.has(message.seq)) return false;
     this.held.set(message.seq, message);
     this.drain();
     return true;
   }
 
-  /** Gives up on the hole below the lowest held message (the server no longer has it) and delivers on. */
+  /** Gives up on the hole below the lowest held message (the server does not have it yet) and delivers on. */
   skipHole(): void {
-    if (this.held.size === 0) return;
-    this.last = Math.min(...this.held.keys()) - 1;
+    if (this.held.size === 0 || this.last === undefined) return;
+    const lowest = Math.min(...this.held.keys());
+    for (let seq = Math.max(this.last + 1, lowest - SKIPPED_KEPT); seq < lowest; seq++) {
+      this.skipped.add(seq);
+      if (this.skipped.size > SKIPPED_KEPT) this.skipped.delete(this.lowestSkipped as number);
+    }
+    this.last = lowest - 1;
     this.drain();
   }
 
   reset(): void {
     this.last = undefined;
     this.held.clear();
+    this.skipped.clear();
     this.holeSeen = undefined;
   }
 
@@ -74,7 +125,7 @@ export class Sequencer {
       this.last = next.seq;
       // The hole below it is filled: a hole above starts its own wait.
       this.holeSeen = undefined;
-      this.deliver(next);
+      this.deliver(next, false);
     }
     if (this.held.size === 0) this.holeSeen = undefined;
     else this.holeSeen ??= this.now();

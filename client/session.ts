@@ -16,7 +16,7 @@ import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
 import { type BackoffPolicy, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
-import { Sequencer } from './sequencer';
+import { marked, Sequencer } from './sequencer';
 import type { SessionEvents } from './types';
 import { batchMessages, isResyncFrame, isRoomEvent } from './validate';
 
@@ -84,6 +84,11 @@ export class RoomSession {
   private activity: SessionActivity = { kind: 'steady' };
   /** A fill was asked for while one ran (a new gap, a resync): the running fill goes round once more. */
   private refill = false;
+  /**
+   * The lowest `afterSeq` of the resyncs since the last fill: a message stored after its hole was skipped sits below
+   * the last seq delivered, so the next fill reads from there when a skipped seq lies above it.
+   */
+  private resyncFrom: number | undefined;
   /** A fill set to run once a hole history did not have has waited HOLE_WAIT_MS. */
   private holeTimer: ReturnType<typeof setTimeout> | undefined;
   private lagTimer: ReturnType<typeof setTimeout> | undefined;
@@ -93,9 +98,12 @@ export class RoomSession {
     private readonly hooks: SessionHooks,
     private readonly config: SessionConfig,
   ) {
-    this.sequencer = new Sequencer((e) =>
-      e.type === 'message' ? hooks.emit('message', e) : hooks.emit('change', e),
-    );
+    this.sequencer = new Sequencer((e, late) => {
+      // A seq of a hole skipped before: handed over now, marked, for the app to put in its place by seq.
+      const event = marked(e, late);
+      if (event.type === 'message') hooks.emit('message', event);
+      else hooks.emit('change', event);
+    });
   }
 
   get roomId(): string {
@@ -242,6 +250,7 @@ export class RoomSession {
     this.room = LOBBY;
     this.key = undefined;
     this.sequencer.reset();
+    this.resyncFrom = undefined;
     this.memberList = [];
     const latest = await this.history({ limit: this.config.initialHistory });
     const first = latest.messages[0]?.seq;
@@ -318,6 +327,8 @@ export class RoomSession {
   onResync(resync: ResyncFrame): void {
     if (resync.roomId !== this.room) return;
     this.hooks.emit('resync', resync);
+    if (!this.config.lean && Number.isSafeInteger(resync.afterSeq))
+      this.resyncFrom = Math.min(this.resyncFrom ?? resync.afterSeq, resync.afterSeq);
     this.fetchMissing(resync.roomId);
   }
 
@@ -363,6 +374,7 @@ export class RoomSession {
     if (!same) {
       this.room = joined.roomId;
       this.sequencer.reset();
+      this.resyncFrom = undefined;
       // A fresh room: the app gets its recent history (`joined.history`) and everything after.
       const first = joined.history?.[0]?.seq;
       this.sequencer.setBaseline(first === undefined ? joined.lastSeq : first - 1);
@@ -387,16 +399,23 @@ export class RoomSession {
   private async catchUp(): Promise<void> {
     const room = this.room;
     let afterSeq = this.sequencer.lastSeq ?? 0;
+    // A resync may name seqs below the last delivered: a skipped one among them may be stored by now (late).
+    const late = this.resyncFrom === undefined ? undefined : this.sequencer.skippedAfter(this.resyncFrom);
+    this.resyncFrom = undefined;
+    if (late !== undefined) afterSeq = Math.min(afterSeq, late - 1);
     for (;;) {
       const page = await this.history({ afterSeq, limit: LIMITS.historyMax });
       if (room !== this.room) return;
       for (const message of page.messages) this.sequencer.accept(message);
       const more = page.hasMore ?? page.messages.length >= LIMITS.historyMax;
       // The next page starts after this one's last seq (which moves on even past a hole: expired messages), or
-      // after the last seq delivered when messages held above it already reach further.
+      // after the last seq delivered when messages held above it already reach further, unless a skipped seq
+      // below that is still to be read.
       const last = page.messages.at(-1)?.seq;
       if (!more || last === undefined || last <= afterSeq) break;
-      afterSeq = Math.max(last, this.sequencer.lastSeq ?? 0);
+      const delivered = this.sequencer.lastSeq ?? 0;
+      const skipped = late === undefined ? undefined : this.sequencer.skippedAfter(last);
+      afterSeq = skipped !== undefined && skipped < delivered ? last : Math.max(last, delivered);
     }
     // What is still held above a hole that history does not have: a seq taken and never stored (a gap), expired,
     // or still being stored (a seq is taken before its message is put). It waits HOLE_WAIT_MS from when it was first

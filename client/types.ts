@@ -141,17 +141,25 @@ export interface UnknownFrame {
   frame?: unknown;
 }
 
+/**
+ * A room event as the client hands it over. `late: true`: it came after later seqs were handed over (it was stored
+ * after its hole had been skipped, or, for a followed room not on screen, it arrived after a later one); put it in
+ * its place by `seq`, not at the end. Still each seq once.
+ */
+export type Handed<T> = T & { late?: true };
+
 export interface RoomcastEvents {
   /**
    * A message of the current room, each seq once and in seq order, whether it came alone, in a `batch` frame or
-   * from history (lean: every message as it arrives, a batch's in its order, copies and gaps included).
+   * from history (lean: every message as it arrives, a batch's in its order, copies and gaps included). A message
+   * stored after its hole was skipped comes once when it arrives, with `late: true`, below the last seq.
    */
-  message: MessageFrame;
+  message: Handed<MessageFrame>;
   /**
-   * A change to a message of the current room (`edited`, `deleted`, `reaction`), in seq order with the messages;
-   * `RoomMessages` (client/messages.ts) applies them to the messages it keeps.
+   * A change to a message of the current room (`edited`, `deleted`, `reaction`), in seq order with the messages
+   * (`late: true` as for a message); `RoomMessages` (client/messages.ts) applies them to the messages it keeps.
    */
-  change: ChangeFrame;
+  change: Handed<ChangeFrame>;
   /** The reply to this client's own change (`messages.edit` ...): the message as it left it, `mine` marked. */
   changed: ChangedFrame;
   /**

@@ -26,6 +26,23 @@ export function insertBeforePending(el) {
   if (el.classList.contains('msg')) placeDaySeparators(ui.messageList);
 }
 
+/**
+ * A message that came late (stored after later ones were shown: the client marks it `late`) goes in its place by
+ * seq, above the first numbered row after it; with none after it, where any new message goes.
+ */
+export function insertBySeq(el, seq) {
+  const next = [...ui.messageList.querySelectorAll('[data-testid="message"][data-seq]')].find(
+    (row) => Number(row.dataset.seq) > seq,
+  );
+  if (!next) return insertBeforePending(el);
+  next.before(el);
+  regroupAround(el);
+  placeDaySeparators(ui.messageList);
+}
+
+/** The row of message `seq` in the list, if it is shown. */
+export const rowOfSeq = (seq) => ui.messageList.querySelector(`[data-testid="message"][data-seq="${seq}"]`);
+
 export function updateEmpty() {
   ui.messagesWrap.classList.toggle('is-empty', ui.messageList.childElementCount === 0);
 }

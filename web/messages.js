@@ -1,13 +1,26 @@
-// Messages and broadcasts arriving for the room on screen, appended to its message list.
+// Messages and broadcasts arriving for the room on screen, appended to its message list (a late one put in its
+// place by seq).
 import { refreshMembers } from './members.js';
-import { addSystemLine, insertBeforePending, updateEmpty, updateTitle } from './messageList.js';
+import {
+  addSystemLine,
+  insertBeforePending,
+  insertBySeq,
+  rowOfSeq,
+  updateEmpty,
+  updateTitle,
+} from './messageList.js';
 import { refreshQuotes } from './replies.js';
 import { isOwn, state } from './state.js';
 import { h, isNearBottom, renderMessage, scrollToBottom, ui } from './ui.js';
 
-/** The client hands messages over once each, in seq order: the view only appends them. */
+/**
+ * The client hands messages over once each, in seq order: the view appends them. One marked `late` (stored after
+ * later ones were handed over) goes in its place by seq, and counts as unread as any other new message would.
+ */
 export function onMessage(m) {
   if (m.roomId !== state.shownRoom) return;
+  // A late message already on the list (scroll-back read it from history): shown once.
+  if (m.late && rowOfSeq(m.seq)) return;
   // Someone the member list does not know spoke (the lobby has no presence frames): the list is stale.
   if (!state.chat.members.includes(m.username)) refreshMembers();
   const own = isOwn(m);
@@ -20,12 +33,14 @@ export function onMessage(m) {
     pending?.remove();
   }
   const row = renderMessage(m, { own });
-  insertBeforePending(row);
-  if (m.replyTo) refreshQuotes();
+  if (m.late) insertBySeq(row, m.seq);
+  else insertBeforePending(row);
+  // Replies to a late message quote it once it is here.
+  if (m.replyTo || m.late) refreshQuotes();
   updateEmpty();
   if (markFirstUnread(m, row, own)) return;
   if (near || own) scrollToBottom();
-  else ui.jumpButton.hidden = false;
+  else if (!m.late) ui.jumpButton.hidden = false; // a late one is not below: nothing new to jump to there
   if (document.hidden && !own) {
     state.unread += 1;
     updateTitle();

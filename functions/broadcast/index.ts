@@ -1,6 +1,6 @@
 import { markBroadcast } from '#core/identity/sessionHooks';
 import { lobbyClosed } from '#core/lobby';
-import { parseMessageText, parseRoomId, requireString } from '#core/protocol';
+import { parseBroadcastText, parseRoomId, requireString } from '#core/protocol';
 import { parseJsonBody, restHandler } from '#core/rest';
 import { roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
@@ -25,7 +25,7 @@ const deps = onFirstCall(() => ({
  */
 export const handler = restHandler('broadcast', async (event) => {
   const body = parseJsonBody(event);
-  const text = parseMessageText(requireString(body, 'message'));
+  const text = parseBroadcastText(requireString(body, 'message'));
   const roomId = body.roomId === undefined || body.roomId === null ? undefined : parseRoomId(body.roomId);
   const noLobby = lobbyClosed(config.lobbyPolicy());
   const { messageId } = await broadcast(deps(), { text, roomId, noLobby });

@@ -204,9 +204,22 @@ export interface ChatEvent {
   payload: string;
 }
 
+/**
+ * A room's wake (docs/DECISIONS.md, "The fan-out at AWS's scale"): the room has news in its log, which the fan-out
+ * reads from its cursor on. No frame: the messages are read from the log. `tick`: the wake tick its sender began
+ * (absent for a retry's or a straggler's wake, which names its own seq).
+ */
+export interface RoomWake {
+  type: 'RoomWake';
+  messageId: string;
+  roomId: string;
+  seq: number;
+  tick?: number;
+}
+
 export interface EventPublisher {
   /** Publishes every event or throws PublishFailed. */
-  publish(events: ChatEvent[]): Promise<void>;
+  publish(events: (ChatEvent | RoomWake)[]): Promise<void>;
 }
 
 export type PostOutcome = 'delivered' | 'gone' | 'retry' | 'failed';

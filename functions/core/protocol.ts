@@ -139,12 +139,13 @@ export function parseResumeToken(value: string | undefined): string | undefined 
 }
 
 /**
- * The most a text may take once escaped as the fan-out queue carries it: its frame is a JSON string in the room
- * event, and the event a JSON string in the batch of up to 10 the pipe hands Step Functions, whose input is at most
- * 262,144 bytes. A quote, backslash or control character grows to 8 bytes or more by then, so 4,096 of them would
- * take 32 KB and ten such messages would fail their batch on every receive, holding the room's queue group until the
- * dead-letter queue took them. At 16,384 bytes ten texts, their frames' other fields and the records' envelopes stay
- * under the limit (tests/unit/queuedSize.test.ts); 4,096 bytes of prose take about 4.3 KB.
+ * The most a broadcast's text may take once escaped as the fan-out queue carries it: a broadcast's frame is a JSON
+ * string in its event, and the event a JSON string in the batch of up to 10 the pipe hands Step Functions, whose input
+ * is at most 262,144 bytes. A quote, backslash or control character grows to 8 bytes or more by then, so 4,096 of them
+ * would take 32 KB and ten such broadcasts would fail their batch on every receive. At 16,384 bytes ten texts, their
+ * frames' other fields and the records' envelopes stay under the limit (tests/unit/queuedSize.test.ts). A member's
+ * message and its edits carry no such bound: they reach the fan-out through the room's log, not the queue
+ * (deliver/roomLog.ts), and any text of 4,096 bytes is delivered.
  */
 export const QUEUED_TEXT_MAX_BYTES = 16_384;
 
@@ -153,16 +154,19 @@ export function queuedTextBytes(text: string): number {
   return Buffer.byteLength(JSON.stringify(JSON.stringify(JSON.stringify(text))), 'utf8');
 }
 
-/**
- * Chat text: a string of 1-4096 UTF-8 bytes after trimming, whose escaped size fits the fan-out queue's batch
- * (QUEUED_TEXT_MAX_BYTES).
- */
+/** Chat text: a string of 1-4096 UTF-8 bytes after trimming. */
 export function parseMessageText(value: unknown): string {
   if (typeof value !== 'string') throw new BadRequest('"message" must be a string.');
   const text = value.trim();
   if (text.length === 0) throw new BadRequest('"message" must not be empty.');
   if (Buffer.byteLength(text, 'utf8') > LIMITS.messageMaxBytes)
     throw new MessageTooLarge(LIMITS.messageMaxBytes);
+  return text;
+}
+
+/** A broadcast's text: chat text whose escaped size fits the fan-out queue's batch (QUEUED_TEXT_MAX_BYTES). */
+export function parseBroadcastText(value: unknown): string {
+  const text = parseMessageText(value);
   if (queuedTextBytes(text) > QUEUED_TEXT_MAX_BYTES)
     throw new MessageTooLarge(
       LIMITS.messageMaxBytes,

@@ -7,18 +7,18 @@ import '#platform/tracing';
 import { notifier } from '#core/wiring/managementApi';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
-import { type Prepared, prepareReadingAhead } from './prepare';
+import { type Prepared, type PreparedRoom, prepareRooms, readAgain } from './prepare';
 import { deadlineOf } from './timing';
 import { cursorStore, fanoutStore } from './wiring';
 
 export type { BroadcastPlan, BroadcastPlanInput } from './broadcastPlan';
 export type { PostInput, PostReport } from './post';
-export type { Prepared } from './prepare';
+export type { Prepared, PreparedRoom } from './prepare';
 /**
- * Deliver: the two steps of the fan-out state machine that are code (statemachines/fanout.asl.json): `prepare`
- * turns the execution's input (the fan-out queue's batch) into each room's frames, reading ahead with each room's
- * fan-out cursor (prepare.ts, readAhead.ts; the machine saves the cursor after the posts); `post` posts a chunk
- * of a room's members their frames (post.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
+ * Deliver: the steps of the fan-out state machine that are code (statemachines/fanout.asl.json): `prepare` turns the
+ * execution's input (the fan-out queue's batch) into each room's frames, reading each woken room's log after its
+ * fan-out cursor (prepare.ts, roomLog.ts; the machine saves the cursor after the posts); `room` reads a room's next
+ * cycle while its log holds more; `post` posts a chunk of a room's members their frames (post.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
  * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`.
  */
 export { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
@@ -27,6 +27,15 @@ export interface PrepareInput {
   op: 'prepare';
   /** The execution's input as it came: the pipe's array of queue records, or one everyone-broadcast event. */
   input: unknown;
+}
+
+export interface ReadRoomInput {
+  op: 'room';
+  roomId: string;
+  /** The newest wake tick the execution holds for the room (PreparedRoom.wakeTick). */
+  wakeTick: number;
+  /** The execution's start (ISO 8601): a backlog is read for READING_MS of it at most. */
+  startedAt: string;
 }
 
 const deps = onFirstCall(
@@ -46,11 +55,19 @@ const cursors = onFirstCall(cursorStore);
 
 const instrumentedHandler = instrumented(
   async (
-    input: PrepareInput | PostInput | BroadcastPlanInput,
+    input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput,
     context?: Context,
-  ): Promise<Prepared | (PostReport & { at?: string }) | BroadcastPlan> => {
-    if (input?.op === 'prepare')
-      return prepareReadingAhead(input.input, cursors(), Math.floor(Date.now() / 1000));
+  ): Promise<Prepared | PreparedRoom | (PostReport & { at?: string }) | BroadcastPlan> => {
+    if (input?.op === 'prepare') return prepareRooms(input.input, cursors());
+    if (input?.op === 'room') {
+      if (
+        typeof input.roomId !== 'string' ||
+        !Number.isInteger(input.wakeTick) ||
+        typeof input.startedAt !== 'string'
+      )
+        throw new TypeError('a fan-out room read needs its roomId, wakeTick and startedAt');
+      return readAgain(input.roomId, input.wakeTick, cursors(), input.startedAt);
+    }
     if (input?.op === 'broadcast') return planBroadcast(input, Date.now());
     if (input?.op === 'post') {
       if (!Array.isArray(input.frames) || (input.roomId !== null && typeof input.roomId !== 'string'))
@@ -63,17 +80,18 @@ const instrumentedHandler = instrumented(
         : report;
     }
     throw new TypeError(
-      `Deliver expects a fan-out step { op: "prepare" | "post" | "broadcast" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
+      `Deliver expects a fan-out step { op: "prepare" | "room" | "post" | "broadcast" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
     );
   },
 );
 
 export function handler(input: PrepareInput, context?: Context): Promise<Prepared>;
+export function handler(input: ReadRoomInput, context?: Context): Promise<PreparedRoom>;
 export function handler(input: PostInput, context?: Context): Promise<PostReport>;
 export function handler(input: BroadcastPlanInput, context?: Context): Promise<BroadcastPlan>;
 export function handler(
-  input: PrepareInput | PostInput | BroadcastPlanInput,
+  input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput,
   context?: Context,
-): Promise<Prepared | PostReport | BroadcastPlan> {
+): Promise<Prepared | PreparedRoom | PostReport | BroadcastPlan> {
   return instrumentedHandler(input, context);
 }

@@ -17,7 +17,10 @@ import { BROADCAST_BUDGET_CEILING } from './postBudget';
  *    - 429/5xx, or not started in time: on the first attempt returned in `retry` (with the frames each already has),
  *      which the state machine posts again once, after a Wait; on that second attempt noted for a resync instead;
  *    - refused for good, or caught in flight (it may yet arrive, so it is never posted twice): noted for a resync.
- *    A member noted for a resync is told, with its next post, to fetch what it missed from history.
+ * 4. A member still answered 429/5xx on the repost is told at once to fetch what it missed from history: its `resync`
+ *    frame alone is posted again a few times over the next seconds (RESYNC_PAUSES_MS). Only a member none of those
+ *    reach is noted for a resync, which its next post in the room tells it. So a member refused twice learns within
+ *    seconds, in a quiet room too, not at the room's next message.
  *
  * A failed post never fails the execution: only Deliver itself failing (past the state machine's retries) does, and
  * then the fan-out queue delivers the batch again.
@@ -56,7 +59,16 @@ export interface PostDeps {
   postsPerSecond: number;
   now: () => number;
   random: () => number;
+  /** Waits between the resync frame's tries (a test's own clock); real time by default. */
+  pause?: (ms: number) => Promise<void>;
 }
+
+/**
+ * The pauses before each try of a resync frame to a member the repost could not reach (429/5xx): about 4 s in all,
+ * growing, so a member of a throttled stage is told within ~6 s of the first post (the repost comes after 2 s),
+ * while a stage throttled for good is not hammered: ten small posts per unreached member at most.
+ */
+export const RESYNC_PAUSES_MS = [200, 200, 300, 300, 400, 400, 500, 500, 600, 600];
 
 /** Seconds between a chunk's post and its repost: long enough for a throttled stage's next second of budget. */
 export const REPOST_WAIT_SECONDS = 2;
@@ -87,8 +99,53 @@ export async function post(
     ? await postFrames(given.notifier, targets, deadline)
     : targets.map(({ connectionId }) => ({ connectionId, confirmed: 0, outcome: 'retry' }));
   if (!granted) metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
-  return settle(given, input, targets, outcomes, firstAttempt);
+  // Members the repost was posted to and could not reach: told now, if a try of their resync frame goes through.
+  const told =
+    granted && !firstAttempt ? await resyncNow(given, input, targets, outcomes, deadline) : new Set<string>();
+  return settle(given, input, targets, outcomes, firstAttempt, told);
 }
+
+/**
+ * Posts a `resync` frame alone to each member the repost found throttled (429/5xx) and missing a frame of the room's
+ * messages, trying again after each of RESYNC_PAUSES_MS while some are left (and Deliver's deadline allows): the
+ * members it reached, who now fetch what they missed from history.
+ */
+async function resyncNow(
+  given: PostDeps,
+  input: PostInput,
+  targets: Target[],
+  outcomes: FramesOutcome[],
+  deadline?: PostingDeadline,
+): Promise<Set<string>> {
+  const told = new Set<string>();
+  const { roomId } = input;
+  if (roomId === null) return told;
+  let owed = outcomes.flatMap((outcome, i) => {
+    if (outcome.outcome !== 'retry') return [];
+    const target = targets[i] as Target;
+    const has = hasOf(target, outcome);
+    const missed = input.frames.slice(has).find((f) => f.messages > 0 && f.firstSeq !== undefined);
+    if (missed === undefined) return [];
+    return [
+      { connectionId: target.connectionId, frames: [resyncFrame(roomId, (missed.firstSeq as number) - 1)] },
+    ];
+  });
+  const pause = given.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (const ms of RESYNC_PAUSES_MS) {
+    if (owed.length === 0) break;
+    if (deadline !== undefined && given.now() + ms >= deadline.stopAt) break;
+    await pause(ms);
+    const results = await postFrames(given.notifier, owed, deadline);
+    for (const r of results) if (r.outcome === 'delivered') told.add(r.connectionId);
+    owed = owed.filter((_, i) => results[i]?.outcome === 'retry');
+  }
+  if (told.size > 0) metrics.addMetric(METRIC.resyncsTold, MetricUnit.Count, told.size);
+  return told;
+}
+
+/** Frames of the input a member has after its outcome (its resync frame, if it had one, not counted). */
+const hasOf = (target: Target, outcome: FramesOutcome) =>
+  target.from + Math.max(0, outcome.confirmed - (target.resyncAfter === undefined ? 0 : 1));
 
 /** Each member's frames (from where a repost resumes), after its resync frame when it has a note. */
 async function targetsOf(given: PostDeps, input: PostInput): Promise<Target[]> {
@@ -115,6 +172,7 @@ async function settle(
   targets: Target[],
   outcomes: FramesOutcome[],
   firstAttempt: boolean,
+  told: Set<string>,
 ): Promise<PostReport> {
   const goneIds = [...(input.goneIds ?? [])];
   const retry: Record<string, number> = {};
@@ -131,7 +189,7 @@ async function settle(
     const noteWent = target.resyncAfter !== undefined && outcome.confirmed > 0;
     if (noteWent) await clearNote(given, input.roomId as string, target);
     // Frames of the input this member now has.
-    const has = target.from + Math.max(0, outcome.confirmed - (target.resyncAfter === undefined ? 0 : 1));
+    const has = hasOf(target, outcome);
     if (outcome.outcome === 'delivered') continue;
     if (outcome.outcome === 'gone') {
       goneIds.push(target.connectionId);
@@ -144,6 +202,8 @@ async function settle(
     }
     // Refused for good, caught in flight, or still throttled on the repost: the member lacks frames.
     failed++;
+    // Told by a resync frame since (resyncNow): it fetches them from history now, no note to leave.
+    if (told.has(target.connectionId)) continue;
     if (await noteResync(given, input, target.connectionId, has)) resyncs++;
   }
   const retrying = Object.keys(retry).length > 0;

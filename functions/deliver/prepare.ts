@@ -1,7 +1,7 @@
 import { logger } from '#platform/powertools';
 import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from './coalescing';
-import { type CursorItem, type CursorStore, readAhead } from './readAhead';
 import { roomIndexKeys } from './roomIndexKeys';
+import { type CursorItem, type LogEntry, type LogStore, readRoom, type Wakes } from './roomLog';
 
 /**
  * Prepare: the fan-out execution's first step (statemachines/fanout.asl.json). It turns what started the execution
@@ -9,17 +9,14 @@ import { roomIndexKeys } from './roomIndexKeys';
  *
  * - the fan-out pipe's batch: up to ten records of the FIFO fan-out queue (template.yaml, FanoutPipe), each the
  *   detail of an event of the chat bus (its `body`: RoomEventsRule's InputPath), in the queue's order. The queue's
- *   message group is the room, so the batch holds at most one run of each room's events and no other execution
- *   holds the same room meanwhile;
+ *   message group is the room, so no other execution holds the same room meanwhile. A record with a seq is a wake
+ *   (`RoomWake`: the room has news): the room's messages are read from its log after its cursor (roomLog.ts), in
+ *   seq order, however many were stored; a presence change, a read position or a room's broadcast (no seq) is its
+ *   own frame, before them;
  * - an everyone-broadcast: the EventBridge event itself, which its own rule hands to an execution directly (it is
  *   posted to every connection and needs no order with any room, so it never waits in, or holds up, a room's group).
  *
- * Per room, in the queue's order: a message (any event with a seq: a message, an edit, a delete, a reaction) takes
- * the place of the message whose seq is next in order, so the room's messages go out in seq order even when two
- * senders published them out of it (sendmessage takes the seq, stores the message, then publishes); a repeat (the
- * same seq, or the same event again) is dropped. Consecutive messages share one `batch` frame (coalescing.ts); a
- * presence change or a room's broadcast (no seq) goes as is, in its place. A hole left by a sender that published
- * later (in the next batch) is filled by the client from history (docs/CLIENT.md).
+ * The machine reads a room again (`room`, readAgain) while its log holds more than one cycle posts.
  */
 
 /** A record of the fan-out queue as EventBridge Pipes passes it to the state machine (the fields Prepare reads). */
@@ -35,6 +32,8 @@ export interface EventDetail {
   roomId?: unknown;
   seq?: unknown;
   payload?: unknown;
+  /** A wake's tick (floor(seqAt / 100 ms)) when its sender was the tick's waker. */
+  tick?: unknown;
 }
 
 /** An event of the chat bus. */
@@ -52,14 +51,23 @@ export interface PreparedRoom {
   scan: boolean;
   /** What each member gets, in order. */
   frames: Frame[];
-  /** The room's fan-out cursor, saved by the machine once its posts are done (readAhead.ts); null: nothing to save. */
+  /** The room's fan-out cursor, saved by the machine once its posts are done (roomLog.ts); null: nothing to save. */
   cursor: CursorItem | null;
+  /** The room's log holds more than this cycle posts: the machine reads the room again after the posts. */
+  more: boolean;
+  /** The newest wake tick the execution holds for the room (-1: none), which the next read's waiting follows. */
+  wakeTick: number;
 }
 
 export interface Prepared {
   rooms: PreparedRoom[];
   /** The execution's output: what it delivered (repeats and unreadable records dropped). */
-  summary: { rooms: number; events: number; frames: number };
+  summary: {
+    rooms: number;
+    events: number;
+    frames: number;
+    batchItemFailures?: { itemIdentifier: string }[];
+  };
 }
 
 /** One event as Prepare keeps it: its room, its place in the queue, its seq (absent: not a message) and frame. */
@@ -67,45 +75,78 @@ interface RoomEvent {
   roomId: string | null;
   messageId: string;
   seq?: number;
-  payload: string;
+  /** Absent for a wake (its messages are read from the log). */
+  payload?: string;
+  tick?: number;
+  /** The queue record it came in (absent for an everyone-broadcast, which comes as the event itself). */
+  recordId?: string;
 }
 
 /** The one "key" of a broadcast to everyone: its one pass of the Scan of the connections table. */
 const EVERYONE = '*';
 
 /**
- * The execution's input (the pipe's records, or one everyone-broadcast event) as each room's frames, with each room's
- * fan-out cursor (readAhead.ts): the events an earlier execution posted ahead dropped, and a busy room's stored
- * messages after its batch read ahead, so its members get them in this execution's frames.
+ * The execution's input (the pipe's records, or one everyone-broadcast event) as each room's frames: a woken room's
+ * news read from its log after its cursor (roomLog.ts), with the cursor to save after the posts.
  */
-export async function prepareReadingAhead(
-  input: unknown,
-  cursors: CursorStore,
-  nowSeconds: number,
-): Promise<Prepared> {
-  const { byRoom, messageIds } = roomsOf(input);
+export async function prepareRooms(input: unknown, store: LogStore): Promise<Prepared> {
+  const { byRoom, messageIds, records } = roomsOf(input);
+  const failed: string[] = [];
   const rooms = await Promise.all(
     [...byRoom].map(async ([roomId, roomEvents]) => {
-      if (roomId === null) return prepareRoom(roomId, roomEvents, null);
+      const states = roomEvents.filter((e) => e.seq === undefined);
+      const woken = roomEvents.filter((e) => e.seq !== undefined);
+      if (roomId === null || woken.length === 0) return prepareRoom(roomId, states, null);
+      const wakes: Wakes = {
+        newestTick: Math.max(-1, ...woken.map((e) => e.tick ?? -1)),
+        seqs: woken.map((e) => e.seq as number),
+      };
       try {
-        const { events, save } = await readAhead(roomId, roomEvents, cursors, nowSeconds);
-        return prepareRoom(roomId, events, save);
+        return prepareRoom(roomId, states, await readRoom(roomId, wakes, store), wakes.newestTick);
       } catch (error) {
-        // The cursor could not be read, even after riding out seconds of throttling (dynamoThrottles.ts): the batch
-        // goes as it came. That may post again a seq an earlier execution posted ahead (at least once: the client
-        // keeps one per seq, docs/RELIABILITY.md), which is better than failing the execution, which would hold the
-        // room's queue for its visibility timeout (5 minutes) and then post the whole batch again anyway.
-        logger.warn('fan-out read-ahead skipped: the cursor could not be read', { roomId, error });
-        return prepareRoom(roomId, roomEvents, null);
+        // The room's log could not be read, even after riding out DynamoDB's throttling: this room's records go back
+        // to the queue (the pipe's partial batch failure) and come again after its visibility timeout; the batch's
+        // other rooms are delivered now, never held or received again for it.
+        logger.warn('fan-out could not read a room: its records are handed back', { roomId, error });
+        failed.push(...(records.get(roomId) ?? []));
+        return undefined;
       }
     }),
   );
-  return prepared(input, messageIds, rooms);
+  return prepared(
+    input,
+    messageIds,
+    rooms.filter((r): r is PreparedRoom => r !== undefined),
+    failed,
+  );
 }
 
 /**
- * An everyone-broadcast's frames, for the broadcast machine's plan (broadcastPlan.ts): as prepareReadingAhead makes
- * them for its room null, which has no cursor and reads nothing ahead; none for an input that is no such broadcast.
+ * How long an execution goes on reading a room whose log holds more than a cycle (a backlog): well inside the
+ * machine's TimeoutSeconds (270). What is left then is read by the room's next execution: its wakes queued meanwhile.
+ */
+export const READING_MS = 200_000;
+
+/**
+ * A room read again by the machine (`op: room`): the next cycle of its log, for the same wakes. `startedAt`: the
+ * execution's start (ISO), past READING_MS of which the room reports no more.
+ */
+export async function readAgain(
+  roomId: string,
+  wakeTick: number,
+  store: LogStore,
+  startedAt: string,
+  now = Date.now(),
+): Promise<PreparedRoom> {
+  const read = await readRoom(roomId, { newestTick: wakeTick, seqs: [] }, store);
+  const late = now - Date.parse(startedAt) > READING_MS;
+  if (late && read.more) logger.warn("fan-out left a backlog to the room's next execution", { roomId });
+  return prepareRoom(roomId, [], { ...read, more: read.more && !late }, wakeTick);
+}
+
+/**
+ * An everyone-broadcast's frames, for the broadcast machine's plan (broadcastPlan.ts): as prepareRooms makes them for
+ * its room null, which has no log; none for an input that is no such broadcast.
  */
 export function everyoneFrames(input: unknown): Frame[] {
   const { byRoom, messageIds } = roomsOf(input);
@@ -113,26 +154,44 @@ export function everyoneFrames(input: unknown): Frame[] {
   return prepared(input, messageIds, events ? [prepareRoom(null, events, null)] : []).rooms[0]?.frames ?? [];
 }
 
-/** The input's events by room, in the queue's order, repeats dropped; and every event's messageId. */
-function roomsOf(input: unknown): { byRoom: Map<string | null, RoomEvent[]>; messageIds: string[] } {
+/**
+ * The input's events by room, in the queue's order, repeats dropped; every event's messageId; and each room's queue
+ * records (their ids, repeats included: a room handed back hands back all of them).
+ */
+function roomsOf(input: unknown): {
+  byRoom: Map<string | null, RoomEvent[]>;
+  messageIds: string[];
+  records: Map<string | null, string[]>;
+} {
   const events = (Array.isArray(input) ? input.map(eventOfRecord) : [eventOf(input as BusEvent)]).filter(
     (e): e is RoomEvent => e !== undefined,
   );
   const byRoom = new Map<string | null, RoomEvent[]>();
+  const records = new Map<string | null, string[]>();
   for (const event of events) {
     const room = byRoom.get(event.roomId) ?? [];
     room.push(event);
     byRoom.set(event.roomId, room);
+    if (event.recordId !== undefined)
+      records.set(event.roomId, [...(records.get(event.roomId) ?? []), event.recordId]);
   }
   for (const [roomId, roomEvents] of byRoom) byRoom.set(roomId, withoutRepeats(roomEvents));
-  return { byRoom, messageIds: events.map((e) => e.messageId) };
+  return { byRoom, messageIds: events.map((e) => e.messageId), records };
 }
 
-function prepared(input: unknown, messageIds: string[], rooms: PreparedRoom[]): Prepared {
+function prepared(
+  input: unknown,
+  messageIds: string[],
+  rooms: PreparedRoom[],
+  failed: string[] = [],
+): Prepared {
   const summary = {
     rooms: rooms.length,
     events: rooms.reduce((n, r) => n + r.frames.reduce((m, f) => m + Math.max(1, f.messages), 0), 0),
     frames: rooms.reduce((n, r) => n + r.frames.length, 0),
+    // The execution's output is this summary: the pipe deletes the batch's records but these (EventBridge Pipes,
+    // partial batch failures), which the queue hands out again.
+    ...(failed.length > 0 && { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) }),
   };
   // The message ids name the batch's messages, so one message's journey can be followed through the logs by its id.
   logger.info('fan-out prepared', {
@@ -151,18 +210,23 @@ function eventOfRecord(record: QueueRecord): RoomEvent | undefined {
     logger.error('fan-out record is not an event: dropped', { messageId: record?.messageId });
     return undefined;
   }
-  return eventOf({ detail }, record?.messageId);
+  const event = eventOf({ detail }, record?.messageId);
+  return event && typeof record?.messageId === 'string' ? { ...event, recordId: record.messageId } : event;
 }
 
-/** The event's room, seq and frame; an event without a frame is logged and dropped (nothing to post). */
+/**
+ * The event's room, seq and frame; a wake (`RoomWake`: a seq and no frame) names its seq and tick. An event with
+ * neither a frame nor a seq is logged and dropped (nothing to post).
+ */
 function eventOf(event: BusEvent, recordId?: string): RoomEvent | undefined {
   const detail = event?.detail;
-  const { roomId, seq, payload, messageId } = detail ?? {};
+  const { roomId, seq, payload, messageId, tick } = detail ?? {};
+  const hasSeq = Number.isInteger(seq) && (seq as number) > 0;
   const valid =
-    typeof payload === 'string' &&
+    (typeof payload === 'string' || (hasSeq && typeof roomId === 'string')) &&
     typeof messageId === 'string' &&
     (roomId === undefined || roomId === null || (typeof roomId === 'string' && roomId.length > 0)) &&
-    (seq === undefined || (Number.isInteger(seq) && (seq as number) > 0));
+    (seq === undefined || hasSeq);
   if (!valid) {
     logger.error('fan-out event without a frame, a messageId or a valid room and seq: dropped', {
       recordId,
@@ -173,8 +237,9 @@ function eventOf(event: BusEvent, recordId?: string): RoomEvent | undefined {
   return {
     roomId: typeof roomId === 'string' ? roomId : null,
     messageId: messageId as string,
-    ...(seq === undefined ? {} : { seq: seq as number }),
-    payload: payload as string,
+    ...(hasSeq && { seq: seq as number }),
+    ...(typeof payload === 'string' && { payload }),
+    ...(Number.isInteger(tick) && { tick: tick as number }),
   };
 }
 
@@ -189,37 +254,38 @@ function withoutRepeats(events: RoomEvent[]): RoomEvent[] {
   });
 }
 
-function prepareRoom(roomId: string | null, events: RoomEvent[], cursor: CursorItem | null): PreparedRoom {
-  // The messages in seq order, each in the place one of them held in the queue's order.
-  const sorted = events
-    .filter((e) => e.seq !== undefined)
-    .sort((a, b) => (a.seq as number) - (b.seq as number));
-  let next = 0;
-  const ordered = events.map((e) => (e.seq === undefined ? e : (sorted[next++] as RoomEvent)));
-  const frames: Frame[] = [];
-  let run: SeqPayload[] = [];
-  const endRun = () => {
-    if (roomId !== null && run.length > 0) frames.push(...batchFrames(roomId, run));
-    run = [];
-  };
-  for (const event of ordered) {
-    if (event.seq !== undefined) {
-      run.push({ seq: event.seq, payload: event.payload });
-      continue;
-    }
-    endRun();
-    frames.push({ payload: event.payload, lastSeq: 0, messages: 0 });
+const seqPayloads = (entries: LogEntry[]): SeqPayload[] =>
+  entries.flatMap((e) => (e.payload === undefined ? [] : [{ seq: e.seq, payload: e.payload }]));
+
+/**
+ * A room's frames: its state events (presence, read positions, its broadcasts) in the queue's order, then the late
+ * seqs its wakes named below the cursor, each in a frame of its own, then the run read from its log.
+ */
+function prepareRoom(
+  roomId: string | null,
+  states: RoomEvent[],
+  read: { late: LogEntry[]; run: LogEntry[]; save: CursorItem | null; more: boolean } | null,
+  wakeTick = -1,
+): PreparedRoom {
+  const frames: Frame[] = states.flatMap((e) =>
+    e.payload === undefined ? [] : [{ payload: e.payload, lastSeq: 0, messages: 0 }],
+  );
+  if (roomId === null)
+    return { roomId, keys: [EVERYONE], scan: true, frames, cursor: null, more: false, wakeTick };
+  if (read) {
+    for (const late of seqPayloads(read.late)) frames.push(...batchFrames(roomId, [late]));
+    frames.push(...batchFrames(roomId, seqPayloads(read.run)));
   }
-  endRun();
-  if (roomId === null) return { roomId, keys: [EVERYONE], scan: true, frames, cursor: null };
   // A cycle's presence changes and read positions: one frame each per member (coalescing.ts).
   const coalesced = coalesceRoomState(roomId, frames);
   return {
     roomId,
-    // A room whose every event was posted ahead has nothing to post: no key is Queried, only its cursor saved.
+    // A room with nothing to post (its news was gap markers) Queries no key: only its cursor is saved.
     keys: coalesced.length > 0 ? roomIndexKeys(roomId) : [],
     scan: false,
     frames: coalesced,
-    cursor,
+    cursor: read?.save ?? null,
+    more: read?.more ?? false,
+    wakeTick,
   };
 }

@@ -12,10 +12,10 @@ export const fanoutStore = () =>
     resyncIndex: requireEnv('RESYNC_INDEX'),
   });
 
-/** The rooms' fan-out cursors (limits) and their stored events (messages): Prepare's read-ahead. */
+/** The rooms' fan-out cursors (limits), their counters (rooms) and their logs (messages): the fan-out's reads. */
 export const cursorStore = () =>
   new DynamoCursorStore(
     documentClient(),
-    { limits: requireEnv('LIMITS_TABLE'), messages: config.messagesTable() },
+    { limits: requireEnv('LIMITS_TABLE'), messages: config.messagesTable(), rooms: config.roomsTable() },
     config.messageRetentionDays() * 86400,
   );

@@ -1,5 +1,5 @@
 import { Busy, busyFrom, PublishFailed, RoomClosed, RoomNotFound } from '#core/errors';
-import type { RoomLife } from '#core/ports';
+import type { RoomLife, RoomWake } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import type { MessagePorts } from './ports';
@@ -45,13 +45,18 @@ export async function takeRoomSeq(
   now: Date,
   life: RoomLife | undefined,
   expiresAt: number,
-): Promise<number> {
+): Promise<Taken> {
+  // A take that began its tick and was marked a gap leaves the tick's wake to the next take.
+  let wakes = false;
   for (let tries = 0; tries < MAX_SEQS; tries++) {
-    const taken = await orBusy(deps.sends.takeSeq(roomId, now.getTime(), life), roomId);
+    const at = now.getTime();
+    const taken = await orBusy(deps.sends.takeSeq(roomId, at, life), roomId);
     if (taken.kind === 'noRoom') throw new RoomNotFound(roomId);
     if (taken.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(taken.room, now) ?? 'expired');
-    if (taken.seq > 1) return taken.seq;
-    if (!(await catchUp(deps, roomId))) return taken.seq;
+    wakes ||= taken.wakes;
+    const result = { seq: taken.seq, wakes, tick: wakeTick(at), takenAt: Date.now() };
+    if (taken.seq > 1) return result;
+    if (!(await catchUp(deps, roomId))) return result;
     // A re-created room's seq 1 holds an old event, which the gap's put-if-absent leaves as it is.
     await orBusy(deps.sends.markGap(roomId, taken.seq, expiresAt), roomId);
   }
@@ -71,6 +76,108 @@ export async function catchUp(deps: Pick<MessagePorts, 'sends'>, roomId: string)
 
 /** How many seqs an append may take before it gives up (Busy): its seq found holding an older event each time. */
 export const APPEND_SEQS = MAX_SEQS;
+
+/**
+ * Wakes (docs/DECISIONS.md, "The fan-out at AWS's scale"). The fan-out queue takes at most one wake per room per
+ * WAKE_TICK_MS, not one message per event: the send whose seq take begins a new tick (its `seqAt` in another tick than
+ * the previous take's) publishes a `RoomWake` after storing its event, and the execution it starts reads everything
+ * stored since the room's cursor from the log, waiting for the seqs of its tick still being stored (deliver/roomLog.ts).
+ * A send also wakes the room when no waker may cover it: a retry of a clientMsgId (it cannot know whether an earlier
+ * attempt's publish went through), and a straggler, whose store ended more than STRAGGLER_MS after its take (the
+ * fan-out may have passed its seq as never stored; it posts it as a late message).
+ */
+export const WAKE_TICK_MS = 100;
+/** Below the fan-out's HOLE_PASS_MS (deliver/roomLog.ts), so a seq it passes always wakes the room itself. */
+export const STRAGGLER_MS = 1_000;
+
+export const wakeTick = (at: number) => Math.floor(at / WAKE_TICK_MS);
+
+/** A seq taken: its tick, whether it began the tick (`wakes`), and when the take came back (this clock, epoch ms). */
+export interface Taken {
+  seq: number;
+  wakes: boolean;
+  tick: number;
+  takenAt: number;
+}
+
+/** How a publish wakes the room: the take behind it, or a retry (which always wakes). */
+export type WakeBy = { taken: Taken } | { retry: true };
+
+/** The wake a stored event's publish carries, if any (above). */
+export function wakeOf(
+  stored: { roomId: string; seq: number },
+  by: WakeBy,
+  now = Date.now(),
+): RoomWake | undefined {
+  const { roomId, seq } = stored;
+  const base = { type: 'RoomWake' as const, messageId: `wake:${roomId}:${seq}`, roomId, seq };
+  if ('retry' in by) return base;
+  if (by.taken.wakes) return { ...base, tick: by.taken.tick };
+  if (now - by.taken.takenAt > STRAGGLER_MS) return base;
+  return undefined;
+}
+
+/**
+ * The takes of one append: a take that began its tick owes the room its wake until an event of the append is
+ * published, passing it to the append's next take (its seq held an older event, or was left unused) or, if none is
+ * published, waking the room without one (wakeUnstored).
+ */
+export class Takes {
+  private owed: Taken | undefined;
+
+  constructor(
+    private readonly deps: Pick<MessagePorts, 'events'>,
+    private readonly roomId: string,
+  ) {}
+
+  /** A new take, waking for an earlier one whose wake is owed. */
+  note(taken: Taken): Taken {
+    if (this.owed) taken.wakes = true;
+    if (taken.wakes) this.owed = taken;
+    return taken;
+  }
+
+  /** An event of the append was published with its take's wake. */
+  published(): void {
+    this.owed = undefined;
+  }
+
+  /** The append ends without publishing: the owed wake, alone. */
+  async unstored(): Promise<void> {
+    const owed = this.owed;
+    this.owed = undefined;
+    if (owed) await wakeUnstored(this.deps, this.roomId, owed);
+  }
+}
+
+/**
+ * Wakes the room for a take whose event was not stored (the append failed after taking it): the tick's other senders
+ * count on its waker. Best effort: a failure is logged, and those messages wait for the room's next wake.
+ */
+export async function wakeUnstored(
+  deps: Pick<MessagePorts, 'events'>,
+  roomId: string,
+  taken: Taken,
+): Promise<void> {
+  if (!taken.wakes) return;
+  try {
+    await deps.events.publish([
+      {
+        type: 'RoomWake',
+        messageId: `wake:${roomId}:${taken.seq}`,
+        roomId,
+        seq: taken.seq,
+        tick: taken.tick,
+      },
+    ]);
+  } catch (error) {
+    logger.warn('a failed append could not wake its room', {
+      roomId,
+      seq: taken.seq,
+      error: (error as Error).name,
+    });
+  }
+}
 
 /** One stored event to publish. */
 export interface StoredEvent {
@@ -96,21 +203,26 @@ export function eventPayload(frame: object): string {
 }
 
 /**
- * Publishes a stored event to its room. Every attempt that finds its event stored publishes it: the one that stored
- * it, and each retry of its clientMsgId, which cannot know whether an earlier attempt's PutEvents went through (it
- * failed, or its invocation answered and was frozen or shut down before it). The same stored event is the same
- * event detail, and the fan-out queue's content-based deduplication keeps one within 5 minutes (template.yaml,
- * RoomEventsRule); a later repeat is a seq the client holds already and drops. On failure the sender is told the
- * event is stored and a retry publishes it (`storedNotSent`).
+ * Publishes a stored event to its room: its `MessageSent` event for the bus's consumers and, when it wakes the room
+ * (wakeOf), its `RoomWake` for the fan-out, in one PutEvents. Every attempt that finds its event stored publishes it:
+ * the one that stored it, and each retry of its clientMsgId, which cannot know whether an earlier attempt's PutEvents
+ * went through (it failed, or its invocation answered and was frozen or shut down before it); the fan-out posts a seq
+ * once from the log, and a repeat of one already posted is a seq the client holds and drops. On failure the sender is
+ * told the event is stored and a retry publishes it (`storedNotSent`).
  */
 export async function publishStored(
   deps: Pick<MessagePorts, 'events'>,
   stored: StoredEvent,
   storedNotSent: string,
+  by: WakeBy,
 ): Promise<void> {
   const { messageId, roomId, seq, payload } = stored;
+  const wake = wakeOf(stored, by);
   try {
-    await deps.events.publish([{ type: 'MessageSent', messageId, roomId, seq, payload }]);
+    await deps.events.publish([
+      { type: 'MessageSent', messageId, roomId, seq, payload },
+      ...(wake ? [wake] : []),
+    ]);
   } catch (error) {
     throw error instanceof PublishFailed ? error.told(storedNotSent) : error;
   }

@@ -6,7 +6,17 @@ import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import { type ChangedFrame, REACTION_RATE } from '#protocol';
-import { catchUp, eventPayload, orBusy, publishStored, sendRecordOf, takeRoomSeq } from './appending';
+import {
+  catchUp,
+  eventPayload,
+  orBusy,
+  publishStored,
+  sendRecordOf,
+  type Taken,
+  Takes,
+  takeRoomSeq,
+  type WakeBy,
+} from './appending';
 import { MessageNotFound } from './changeErrors';
 import {
   changeFrameOf,
@@ -139,11 +149,13 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
   const nowSeconds = epochSeconds(change.now);
   const expiresAt = nowSeconds + deps.messageRetentionDays * 86400;
   const life = roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) };
-  let seq: number | undefined;
+  let taken: Taken | undefined;
+  const takes = new Takes(deps, roomId);
   let conflicts = 0;
   const unused = async () => {
-    if (seq !== undefined) await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
-    seq = undefined;
+    if (taken !== undefined) await orBusy(deps.sends.markGap(roomId, taken.seq, expiresAt), roomId);
+    taken = undefined;
+    await takes.unstored();
   };
   try {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
@@ -152,23 +164,26 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
         await unused();
         return planned;
       }
-      if (seq === undefined) {
+      if (taken === undefined) {
         if (change.input.signal?.aborted) throw new Busy();
-        seq = await takeRoomSeq(deps, roomId, change.now, life, expiresAt);
+        taken = takes.note(await takeRoomSeq(deps, roomId, change.now, life, expiresAt));
       }
-      const event = eventOf(change, seq, planned.plan);
+      const event = eventOf(change, taken.seq, planned.plan);
       const outcome = await orBusy(deps.changes.apply(writeOf(change, event, expiresAt, planned)), roomId);
       switch (outcome.kind) {
-        case 'stored':
-          seq = undefined;
-          await publish(deps, event);
+        case 'stored': {
+          const by = { taken };
+          taken = undefined;
+          takes.published();
+          await publish(deps, event, by);
           return reply(change, applied(planned.message, event, planned.plan.update), event.seq);
+        }
         case 'sentBefore':
           await unused();
           return answerRecorded(deps, change, outcome.record);
         case 'seqOccupied':
           // The seq holds an older event (not a gap): the counter moves past the stored events, and a new seq is taken.
-          seq = undefined;
+          taken = undefined;
           await catchUp(deps, roomId);
           break;
         case 'targetChanged':
@@ -189,7 +204,7 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
     throw new Busy('transaction-conflicts');
   } catch (error) {
     await unused().catch((cause: unknown) =>
-      logger.warn('a seq taken for a change was not marked a gap', { roomId, seq, cause }),
+      logger.warn('a seq taken for a change was not marked a gap', { roomId, seq: taken?.seq, cause }),
     );
     throw error;
   }
@@ -240,33 +255,37 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
     ? (message.reactionState?.given ?? []).filter((r) => r !== request.reaction)
     : [...(message.reactionState?.given ?? []), request.reaction];
   const life = roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) };
-  let seq: number | undefined;
+  let taken: Taken | undefined;
+  const takes = new Takes(deps, roomId);
   let conflicts = 0;
   try {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
-      if (seq === undefined) {
+      if (taken === undefined) {
         if (input.signal?.aborted) throw new Busy();
-        seq = await takeRoomSeq(deps, roomId, change.now, life, expiresAt);
+        taken = takes.note(await takeRoomSeq(deps, roomId, change.now, life, expiresAt));
       }
-      const summary = await orBusy(deps.reactions.mark(target, seq), roomId);
-      const event = eventOf(change, seq, {
+      const summary = await orBusy(deps.reactions.mark(target, taken.seq), roomId);
+      const event = eventOf(change, taken.seq, {
         ...plan,
         event: { ...plan.event, count: summary.counts[request.reaction] ?? 0 },
       });
       const outcome = await orBusy(deps.changes.apply(writeOf(change, event, expiresAt, planned)), roomId);
       if (outcome.kind === 'stored') {
-        seq = undefined;
-        await publish(deps, event);
+        const by = { taken };
+        taken = undefined;
+        takes.published();
+        await publish(deps, event, by);
         const reactionState: ReactionState = { summary, given: mine };
         return reply(change, { ...message, reactionState }, event.seq);
       }
       if (outcome.kind === 'sentBefore') {
-        await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
-        seq = undefined;
+        await orBusy(deps.sends.markGap(roomId, taken.seq, expiresAt), roomId);
+        taken = undefined;
+        await takes.unstored();
         return answerRecorded(deps, change, outcome.record);
       }
       if (outcome.kind === 'seqOccupied') {
-        seq = undefined;
+        taken = undefined;
         await catchUp(deps, roomId);
       } else if (++conflicts > MAX_CONFLICTS) throw new Busy('transaction-conflicts');
       else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20 * conflicts));
@@ -274,10 +293,12 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
     throw new Busy('transaction-conflicts');
   } catch (error) {
     // The reaction stays given and counted (a retry finds it so); only its event is missing, and the seq is a gap.
+    const seq = taken?.seq;
     if (seq !== undefined)
       await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId).catch((cause: unknown) =>
         logger.warn('a seq taken for a reaction was not marked a gap', { roomId, seq, cause }),
       );
+    await takes.unstored();
     throw error;
   }
 }
@@ -374,7 +395,7 @@ async function answerRecorded(deps: ChangeDeps, change: Change, record: SendReco
     liveMessage(deps.changes, roomId, input.seq, change.now),
     deps.changes.item(roomId, record.seq),
   ]);
-  if (event && isStoredChange(event)) await publish(deps, event);
+  if (event && isStoredChange(event)) await publish(deps, event, { retry: true });
   if (!message) throw new MessageNotFound(`There is no message ${input.seq} in this room.`);
   return reply(change, await withReactions(deps, change, message), record.seq);
 }
@@ -415,11 +436,12 @@ function applied(
 }
 
 /** Publishes the change as a room event (on failure the member is told to retry with its clientMsgId, which publishes). */
-function publish(deps: ChangeDeps, event: StoredChange): Promise<void> {
+function publish(deps: ChangeDeps, event: StoredChange, by: WakeBy): Promise<void> {
   const { messageId, roomId, seq } = event;
   return publishStored(
     deps,
     { messageId, roomId, seq, payload: eventPayload(changeFrameOf(event)) },
     STORED_NOT_SENT,
+    by,
   );
 }

@@ -10,6 +10,7 @@ import type { RoomLife } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
 import { applied, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
+import { wakeTick } from './appending';
 import { toMessage } from './dynamoMessages';
 import type { NewSendRecord, SendRecord, SendStore, SeqTaken } from './ports';
 import {
@@ -46,7 +47,13 @@ export class DynamoSendStore implements SendStore {
       const { Attributes } = await retryingConflicts(() =>
         this.db.send(new UpdateCommand(takeSeqUpdate(this.tables, roomId, at, life))),
       );
-      return { kind: 'taken', seq: Number(Attributes?.seq) };
+      // The previous take's values: this seq is the next, and a new tick wakes the room.
+      const previousAt = Attributes?.seqAt === undefined ? undefined : Number(Attributes.seqAt);
+      return {
+        kind: 'taken',
+        seq: Number(Attributes?.seq ?? 0) + 1,
+        wakes: previousAt === undefined || wakeTick(previousAt) !== wakeTick(at),
+      };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return seqRefusal(itemOf(error));

@@ -20,8 +20,9 @@ interface RoomEvent {
 /**
  * The write that takes a room's next seq: `ADD seq :1` on the room's item, returning the new seq, only while the room
  * lives (with `life`: not closed, TTL not passed, so no event lands in an ended room; the lobby's row appears with
- * its first event). The same write moves the room's end on and notes when the seq was taken (`seqAt`, the fan-out's
- * bound on a seq never stored, gaps.ts). No transaction: sends never conflict.
+ * its first event). The same write moves the room's end on and notes when the seq was taken (`seqAt`, epoch ms), and
+ * answers the previous take's `seqAt` and seq (`UPDATED_OLD`): the seq is the previous one plus one, and a take in
+ * another wake tick than the previous one wakes the room (appending.ts). No transaction: sends never conflict.
  */
 export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, life?: RoomLife) {
   return {
@@ -38,7 +39,7 @@ export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, li
       ':at': at,
       ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
     },
-    ReturnValues: 'UPDATED_NEW' as const,
+    ReturnValues: 'UPDATED_OLD' as const,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
 }

@@ -14,7 +14,10 @@ import {
   orBusy,
   publishStored,
   sendRecordOf,
+  type Taken,
   takeRoomSeq,
+  type WakeBy,
+  wakeUnstored,
 } from './appending';
 import { MessageDeleted, MessageNotFound } from './changeErrors';
 import { memberKey, messageFrameOf, type StoredMessage, senderOf } from './changeFrames';
@@ -59,6 +62,8 @@ interface Send {
   input: SendInput;
   sendKey?: string;
   attempt: string;
+  /** A take of this send that began its wake tick, while its event is not stored yet. */
+  owesWake?: Taken;
 }
 
 /**
@@ -79,8 +84,18 @@ export async function sendMessage(
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
   const send: Send = { connection, input, sendKey, attempt: randomUUID() };
-  const { message, sentBefore, mentioned = [] } = await store(deps, send);
-  await publish(deps, message);
+  let stored: Awaited<ReturnType<typeof store>>;
+  try {
+    stored = await store(deps, send);
+  } catch (error) {
+    // A take that began its wake tick and stored nothing still wakes the room: the tick's other senders count on it.
+    if (send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
+    throw error;
+  }
+  const { message, sentBefore, mentioned = [] } = stored;
+  await publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true });
+  // Answered from another attempt's record after this one took a seq that began its tick: that tick's wake.
+  if (!stored.taken && send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
   // A retry answered from its record names nobody again: the first attempt told them.
   return { ack: ackOf(message, input.clientMsgId), message, mentioned: sentBefore ? [] : mentioned };
 }
@@ -105,6 +120,8 @@ async function store(
   message: ChatMessage;
   sentBefore?: SendRecord;
   mentioned?: Connection[];
+  /** The take that stored it (absent: answered from its record, a retry). */
+  taken?: Taken;
 }> {
   const { connection, input, sendKey } = send;
   const { roomId } = connection;
@@ -159,7 +176,11 @@ async function store(
   const messageId = randomUUID();
   let recordedSeq: number | undefined;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
-    const seq = await takeRoomSeq(deps, roomId, now, life, expiresAt);
+    const taken = await takeRoomSeq(deps, roomId, now, life, expiresAt);
+    // A wake owed by an earlier take of this send (its seq held an older event) passes to this one.
+    if (send.owesWake?.wakes) taken.wakes = true;
+    if (taken.wakes) send.owesWake = taken;
+    const { seq } = taken;
     const stored = message(seq, messageId, now.toISOString());
     try {
       if (record && recordedSeq === undefined) {
@@ -186,11 +207,11 @@ async function store(
       if (!record && error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
       throw error;
     }
-    if (put) return { message: stored, mentioned };
+    if (put) return { message: stored, mentioned, taken };
     // The seq may hold this very message: a retry of this clientMsgId found the record and put the message under its
     // seq while this attempt's put was on its way (held back by throttling retries). Moving on would store it twice.
     const there = await orBusy(deps.sends.message(roomId, seq), roomId);
-    if (there?.messageId === messageId) return { message: there, mentioned };
+    if (there?.messageId === messageId) return { message: there, mentioned, taken };
     // The seq holds an older event: the room's counter is behind what it stored (its item was re-created).
     await catchUp(deps, roomId);
   }
@@ -269,10 +290,10 @@ async function answerRecorded(
 }
 
 /** Publishes the stored message (on failure the sender is told to retry with the same clientMsgId, which publishes). */
-function publish(deps: SendDeps, message: ChatMessage): Promise<void> {
+function publish(deps: SendDeps, message: ChatMessage, by: WakeBy): Promise<void> {
   const { messageId, roomId, seq } = message;
   const payload = eventPayload(messageFrameOf(message));
-  return publishStored(deps, { messageId, roomId, seq, payload }, STORED_NOT_SENT);
+  return publishStored(deps, { messageId, roomId, seq, payload }, STORED_NOT_SENT, by);
 }
 
 function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {

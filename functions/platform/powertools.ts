@@ -58,8 +58,10 @@ export const METRIC = {
   messagePosts: 'MessagePosts',
   /** Times a fan-out found the posting budget's second full and waited for the next. */
   postBudgetWaits: 'PostBudgetWaits',
-  /** Members noted for a resync from history after their post and its one repost both failed. */
+  /** Members noted for a resync from history after their post, its one repost and the resync frame's tries failed. */
   resyncsOwed: 'ResyncsOwed',
+  /** Members told by a resync frame after their post and its one repost failed (deliver/post.ts resyncNow). */
+  resyncsTold: 'ResyncsTold',
   staleConnectionsPruned: 'StaleConnectionsPruned',
   postsThrottled: 'PostsThrottled',
   deliveryFailures: 'DeliveryFailures',

@@ -9,8 +9,8 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { roomIndexShard, roomKeyOf } from '#core/aws/roomMembers';
 import { DynamoCursorStore } from '#deliver/dynamoCursor';
-import { type Prepared, prepareReadingAhead } from '#deliver/prepare';
-import type { CursorStore } from '#deliver/readAhead';
+import { type Prepared, prepareRooms } from '#deliver/prepare';
+import type { LogEntry, LogStore } from '#deliver/roomLog';
 import { loadTemplate } from '../../tools/infra/template';
 import { statesByName } from '../../tools/local/aslStates';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
@@ -310,23 +310,44 @@ export function recordsOf(...events: { detail: Record<string, unknown>; [key: st
 }
 
 /**
- * The product's fan-out cursor store (DynamoCursorStore) as a room new to the fan-out finds it: no cursor, nothing
- * stored after any seq; the item SaveCursor writes (`itemOf`) is the product's own.
+ * The product's log store (DynamoCursorStore) over the log the records themselves carry: a room new to the fan-out
+ * (no cursor) whose stored events are the records' messages (each record's seq and frame) and whose counter is the
+ * highest of their seqs; the item SaveCursor writes (`itemOf`) is the product's own.
  */
-export function emptyCursorStore(): CursorStore {
+export function recordsLogStore(input: unknown): LogStore {
+  const bySeq = new Map<number, LogEntry>();
+  for (const record of Array.isArray(input) ? input : []) {
+    try {
+      const detail = JSON.parse(String((record as { body?: unknown }).body)) as {
+        seq?: unknown;
+        payload?: unknown;
+      };
+      if (typeof detail.seq === 'number' && typeof detail.payload === 'string')
+        bySeq.set(detail.seq, { seq: detail.seq, payload: detail.payload });
+    } catch {
+      // Not an event: Prepare drops it.
+    }
+  }
+  const log = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   return new (class extends DynamoCursorStore {
     override async cursor() {
       return undefined;
     }
-    override async storedAfter() {
-      return [];
+    override async head() {
+      return { seq: log.at(-1)?.seq ?? 0 };
     }
-  })({} as DynamoDBDocumentClient, { limits: 'unused', messages: 'unused' }, 86_400);
+    override async storedAfter(_roomId: string, afterSeq: number, limit: number) {
+      return log.filter((e) => e.seq > afterSeq).slice(0, limit);
+    }
+    override async stored(_roomId: string, seqs: number[]) {
+      return log.filter((e) => seqs.includes(e.seq));
+    }
+  })({} as DynamoDBDocumentClient, { limits: 'unused', messages: 'unused', rooms: 'unused' }, 86_400);
 }
 
-/** Deliver's Prepare as the product runs it (prepareReadingAhead), over a cursor store that holds nothing. */
+/** Deliver's Prepare as the product runs it (prepareRooms), over the log the records carry (recordsLogStore). */
 export const prepareWithoutCursor = (input: unknown): Promise<Prepared> =>
-  prepareReadingAhead(input, emptyCursorStore(), Math.floor(Date.now() / 1000));
+  prepareRooms(input, recordsLogStore(input));
 
 /**
  * The machine's own DynamoDB calls through the fault proxy (Deliver's do not), which answers its writes

@@ -263,6 +263,8 @@ describe('local EventBridge with the local SQS', () => {
     url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
     fifo,
     contentBasedDeduplication,
+    deduplicationScope: 'queue',
+    fifoThroughputLimit: 'perQueue',
     visibilityTimeoutSeconds: 30,
     messageRetentionSeconds: 345_600,
     delaySeconds: 0,
@@ -379,5 +381,83 @@ describe('local EventBridge with the local SQS', () => {
         onTarget: () => undefined,
       }),
     ).toThrow('Rule ChatRule: ValidationException: SQS FIFO is not supported by Dead Letter Queues.');
+  });
+});
+
+describe('local EventBridge retrying a throttled queue target', () => {
+  const fifoSpec = (name: string): LocalQueue => ({
+    logicalId: name.replace(/\W/g, ''),
+    name,
+    arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
+    url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
+    fifo: name.endsWith('.fifo'),
+    contentBasedDeduplication: name.endsWith('.fifo'),
+    deduplicationScope: 'queue',
+    fifoThroughputLimit: 'perQueue',
+    visibilityTimeoutSeconds: 30,
+    messageRetentionSeconds: 345_600,
+    delaySeconds: 0,
+    maximumMessageSize: 262_144,
+  });
+  const busy = fifoSpec('busy.fifo');
+  const dead = fifoSpec('busy-dead-letters');
+
+  it('retries a SendMessage SQS throttled per the RetryPolicy, then dead-letters the event', async () => {
+    const sqs = new LocalSqs({ queues: [busy, dead], region, accountId });
+    const target: LocalEventTarget = {
+      kind: 'queue',
+      logicalId: 'Busy',
+      arn: busy.arn,
+      messageGroupId: '$.detail.roomId',
+      deadLetterArn: dead.arn,
+      retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60 },
+    };
+    const bridge = createEventBridge({
+      buses: [bus],
+      rules: [{ ...rule, targets: [target] }],
+      region,
+      accountId,
+      sqs,
+      onTarget: () => undefined,
+      log: () => undefined,
+      retryBaseMs: 10,
+    });
+    // The queue's SendMessage quota for this second is spent.
+    for (let i = 0; i < 300; i++) sqs.send(busy.arn, { MessageBody: `m${i}`, MessageGroupId: 'r' });
+    const server = createServer((req, res) => bridge.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new EventBridgeClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: 'roomcast.chat',
+            DetailType: 'MessageSent',
+            Detail: '{"roomId":"r1"}',
+            EventBusName: 'chat',
+          },
+        ],
+      }),
+    );
+    // Two retries within 10-20 ms and 20-40 ms, all inside the throttled second.
+    const deadline = Date.now() + 500;
+    while (sqs.peek(dead.arn).length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(bridge.stats()).toMatchObject({ retries: 2, targetErrors: 1, deadLettered: 1 });
+    expect(sqs.peek(busy.arn)).toHaveLength(300);
+    expect(bridge.deadLetters(dead.arn)).toEqual([
+      expect.objectContaining({
+        ruleLogicalId: 'ChatRule',
+        targetArn: busy.arn,
+        error: expect.stringMatching(/^RequestThrottled: Request is throttled/),
+      }),
+    ]);
+    client.destroy();
+    sqs.close();
+    await new Promise((resolve) => server.close(resolve));
   });
 });

@@ -31,6 +31,8 @@ function queue(name: string, overrides: Partial<LocalQueue> = {}): LocalQueue {
     url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
     fifo: name.endsWith('.fifo'),
     contentBasedDeduplication: false,
+    deduplicationScope: 'queue',
+    fifoThroughputLimit: 'perQueue',
     visibilityTimeoutSeconds: 30,
     messageRetentionSeconds: 345_600,
     delaySeconds: 0,

@@ -178,6 +178,7 @@ describe('the real template.yaml', () => {
         logicalId: 'BroadcastStateMachine',
         arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:roomcast-local-BroadcastStateMachine',
         deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:roomcast-local-ChatEventsDeadLetterQueue',
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeSeconds: 300 },
       },
     ]);
   });

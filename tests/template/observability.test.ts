@@ -28,7 +28,10 @@ const AWS_METRICS: Record<string, string[]> = {
     'ExecutionTime',
   ],
   'AWS/DynamoDB': ['ReadThrottleEvents', 'WriteThrottleEvents', 'ThrottledRequests', 'SystemErrors'],
-  'AWS/SQS': ['ApproximateNumberOfMessagesVisible'],
+  'AWS/SQS': ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage'],
+  // EventBridge user guide, "Logging and monitoring Amazon EventBridge Pipes" and "Monitoring Amazon EventBridge".
+  'AWS/EventBridge/Pipes': ['ExecutionFailed', 'ExecutionTimeout', 'ExecutionThrottled'],
+  'AWS/Events': ['FailedInvocations', 'InvocationsFailedToBeSentToDlq'],
 };
 /** Every metric roomcast emits: the functions' (METRIC) and the ones the state machines put themselves. */
 const asl = ['fanout.asl.json', 'broadcast.asl.json']
@@ -40,10 +43,20 @@ const emitted = new Set<string>([
 ]);
 
 type MetricRow = [string, string, ...unknown[]];
+/** A widget's row: a metric, or a Metrics Insights query (`[{expression: "SELECT SUM(Metric) FROM SCHEMA(...)"}]`). */
+type WidgetRow = MetricRow | [{ expression: string; id?: string }];
 const dashboard = JSON.parse(template.resolve(resources.Dashboard?.Properties.DashboardBody) as string) as {
-  widgets: { properties: { title: string; metrics: MetricRow[] } }[];
+  widgets: { properties: { title: string; metrics: WidgetRow[] } }[];
 };
-const rows = dashboard.widgets.flatMap((w) => w.properties.metrics);
+/** A query's row as the metric it reads, [namespace, metric]; a query of another form is refused. */
+function asMetric(row: WidgetRow): MetricRow {
+  const [first] = row;
+  if (typeof first === 'string') return row as MetricRow;
+  const read = /^SELECT \w+\((\w+)\) FROM SCHEMA\("([\w/]+)"/.exec(first.expression);
+  if (!read) throw new Error(`not a Metrics Insights query of one metric: ${first.expression}`);
+  return [read[2] as string, read[1] as string];
+}
+const rows = dashboard.widgets.flatMap((w) => w.properties.metrics.map(asMetric));
 
 it('charts only metrics roomcast emits or AWS publishes', () => {
   expect(rows.length).toBeGreaterThan(20);
@@ -180,6 +193,6 @@ it.each([['the chat bus refused an event (a send, a presence change)', METRIC.pu
     expect(JSON.stringify(alarm.AlarmActions)).toContain('AlarmTopicArn');
     // On the dashboard's failures widget, beside the other failures an operator reads with the alarm.
     const failures = dashboard.widgets.find((w) => /failed deliveries/.test(w.properties.title));
-    expect(failures?.properties.metrics.map(([, name]) => name)).toContain(metric);
+    expect(failures?.properties.metrics.map((row) => asMetric(row)[1])).toContain(metric);
   },
 );

@@ -154,7 +154,8 @@ describe('sendmessage before its timeout', () => {
     });
     db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
     db.on(PutCommand).resolves({});
-    db.on(UpdateCommand).resolves({ Attributes: { seq: 1 } });
+    // The previous take's seq (UPDATED_OLD): this send takes seq 1.
+    db.on(UpdateCommand).resolves({ Attributes: { seq: 0 } });
     const { reply, tookMs, timeoutMs } = await sendUntilTimeout('c1');
     expect(tookMs).toBeLessThan(timeoutMs);
     expect(reply).toMatchObject({ statusCode: 200 });
@@ -176,7 +177,8 @@ describe('sendmessage before its timeout', () => {
     db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
     });
-    db.on(UpdateCommand).resolves({ Attributes: { seq: 7 } });
+    // The previous take's seq (UPDATED_OLD): this send takes seq 7.
+    db.on(UpdateCommand).resolves({ Attributes: { seq: 6 } });
     let record: Record<string, unknown> | undefined;
     let message: Record<string, unknown> | undefined;
     db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(async () => ({ Item: record }));
@@ -212,7 +214,10 @@ describe('sendmessage before its timeout', () => {
     expect(JSON.parse(String((retry as { body: string }).body))).toMatchObject({ type: 'ack', seq: 7 });
     const entries = bus.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries);
     expect(entries).toHaveLength(2);
-    expect(entries[1]).toEqual(entries[0]);
+    // The same MessageSent event; each wakes the room for seq 7 (the first as its tick's waker, the retry naming it).
+    expect(entries[1]?.[0]).toEqual(entries[0]?.[0]);
+    expect(entries.map((e) => e?.[1]?.DetailType)).toEqual(['RoomWake', 'RoomWake']);
+    expect(entries.map((e) => JSON.parse(String(e?.[1]?.Detail)).seq)).toEqual([7, 7]);
   });
 
   it('a stored message whose first attempt was frozen inside PutEvents is published by each retry, the same event each time', async () => {
@@ -220,7 +225,8 @@ describe('sendmessage before its timeout', () => {
     db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
     });
-    db.on(UpdateCommand).resolves({ Attributes: { seq: 7 } });
+    // The previous take's seq (UPDATED_OLD): this send takes seq 7.
+    db.on(UpdateCommand).resolves({ Attributes: { seq: 6 } });
     // The first attempt stores the message; its PutEvents never returns (on Lambda an invocation that answered busy
     // is frozen, and its environment may be shut down before it goes on). Every later attempt finds its record.
     let record: Record<string, unknown> | undefined;
@@ -265,8 +271,10 @@ describe('sendmessage before its timeout', () => {
     expect(await send(10_000)).toMatchObject({ type: 'ack', clientMsgId: 'c3', seq: 7 });
     const entries = bus.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries);
     expect(entries).toHaveLength(3);
-    expect(entries[1]).toEqual(entries[0]);
-    expect(entries[2]).toEqual(entries[0]);
+    // The same MessageSent event each time, and each a wake of the room for seq 7.
+    expect(entries[1]?.[0]).toEqual(entries[0]?.[0]);
+    expect(entries[2]?.[0]).toEqual(entries[0]?.[0]);
+    expect(entries.map((e) => JSON.parse(String(e?.[1]?.Detail)).seq)).toEqual([7, 7, 7]);
     // Neither retry took a seq: each answered from the record.
     expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(1);
   });

@@ -1,13 +1,14 @@
-import { parseMessageText, QUEUED_TEXT_MAX_BYTES, queuedTextBytes } from '#core/protocol';
+import { parseBroadcastText, parseMessageText, QUEUED_TEXT_MAX_BYTES, queuedTextBytes } from '#core/protocol';
 import { messageFrameOf } from '#messages/changeFrames';
 import { readEvent } from '../helpers/events';
 import { recordsOf } from '../helpers/fanoutMachine';
 
 /**
- * A room's events reach the fan-out as a batch of up to 10 SQS records that the pipe passes to one synchronous
- * Express execution, whose input Step Functions caps at 262,144 bytes. A batch over it fails on every receive and
- * holds the room's queue group until the dead-letter queue takes it, so the send path bounds what one text can take
- * once escaped (QUEUED_TEXT_MAX_BYTES).
+ * A room's seq-less events (a broadcast's among them) reach the fan-out as a batch of up to 10 SQS records that the
+ * pipe passes to one synchronous Express execution, whose input Step Functions caps at 262,144 bytes. A batch over it
+ * fails on every receive and holds the room's queue group until the dead-letter queue takes it, so the broadcast's
+ * route bounds what one text can take once escaped (QUEUED_TEXT_MAX_BYTES). A member's message goes through the
+ * room's log instead, and any text of 4,096 bytes is accepted (tests/statemachine/pageSize.test.ts delivers one).
  */
 const STEP_FUNCTIONS_INPUT_BYTES = 262_144;
 
@@ -44,9 +45,14 @@ function biggestMessage(seq: number, text: string) {
   };
 }
 
-it('refuses a text of thousands of characters JSON escapes, as too large, and says why', () => {
+it('accepts a member text of 4,096 characters JSON escapes: it reaches the fan-out through the log, not the queue', () => {
+  for (const char of ['\\', '"', '\u0001'])
+    expect(parseMessageText(char.repeat(4096))).toBe(char.repeat(4096));
+});
+
+it('refuses a broadcast of thousands of characters JSON escapes, as too large, and says why', () => {
   for (const char of ['\\', '"', '\u0001']) {
-    expect(() => parseMessageText(char.repeat(4096))).toThrow(
+    expect(() => parseBroadcastText(char.repeat(4096))).toThrow(
       expect.objectContaining({
         code: 'MESSAGE_TOO_LARGE',
         message: expect.stringMatching(/send it in parts/),
@@ -66,7 +72,7 @@ it('keeps a full batch of the largest texts it lets through within the state mac
   const event = readEvent<{ detail: Record<string, unknown> }>('fanout');
   for (const char of ['\\', '"', '\u0001']) {
     const text = longestAllowed(char);
-    expect(parseMessageText(text)).toBe(text);
+    expect(parseBroadcastText(text)).toBe(text);
     const batch = recordsOf(
       ...Array.from({ length: 10 }, (_, i) => {
         const message = biggestMessage(i, text);

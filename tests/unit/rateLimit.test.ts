@@ -108,7 +108,8 @@ describe('sendmessage with SendRateLimit=2 per 10 s', () => {
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
     db.on(PutCommand).resolves({});
     // The room's counter answers its next seq (an atomic ADD); no earlier send under the clientMsgId.
-    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 8 } });
+    // The previous take's seq (UPDATED_OLD): this send takes seq 8.
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 7 } });
     db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
     db.on(UpdateCommand, { TableName: 'test-Connections' }).resolves({});
   });

@@ -120,7 +120,8 @@ describe('sendmessage', () => {
     db.on(UpdateCommand).resolves({});
     db.on(PutCommand).resolves({});
     // The room's counter answers its next seq (an atomic ADD); no earlier send under the clientMsgId.
-    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 42 } });
+    // The seq take answers the previous take's values (UPDATED_OLD): seq 41 taken before, so this one is 42.
+    db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: 41 } });
     db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
   });
 
@@ -161,7 +162,11 @@ describe('sendmessage', () => {
     const ack = frameOf(await sendmessage(sampleEvent('sendmessage')));
     expect(ack).toMatchObject({ messageId: 'first-id', seq: 7 });
     // The stored message as it is, not the retry's: the same event the first attempt would have published.
-    expect(published()).toEqual([expect.objectContaining({ messageId: 'first-id', seq: 7 })]);
+    // And a wake naming seq 7: the fan-out posts it from the room's log if no wake before did.
+    expect(published()).toEqual([
+      expect.objectContaining({ messageId: 'first-id', seq: 7 }),
+      { type: 'RoomWake', messageId: 'wake:K7M2QD:7', roomId: 'K7M2QD', seq: 7 },
+    ]);
     expect(JSON.parse(published()[0].payload)).toMatchObject({ seq: 7, text: 'hello, everyone!' });
     // No second seq taken: the retry stores nothing.
     expect(db.commandCalls(UpdateCommand, { TableName: 'test-Rooms' })).toHaveLength(0);

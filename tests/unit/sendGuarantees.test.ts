@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '#core/aws/connections';
 import { busyFrom, PublishFailed } from '#core/errors';
-import type { ChatEvent } from '#core/ports';
+import type { ChatEvent, RoomWake } from '#core/ports';
 import { DynamoMessageStore } from '#messages/dynamoMessages';
 import { DynamoSendStore } from '#messages/dynamoSends';
 import { type SendDeps, sendMessage } from '#messages/sending';
@@ -55,7 +55,9 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
     }),
   );
   const published: ChatEvent[] = [];
-  let publish = async (events: ChatEvent[]) => {
+  // The events for the bus's consumers (MessageSent); the fan-out's wakes are the wake tests' (tests/unit/wakes.test.ts).
+  let publish = async (all: (ChatEvent | RoomWake)[]) => {
+    const events = all.filter((e): e is ChatEvent => e.type !== 'RoomWake');
     published.push(...events);
   };
   const sendStore = (client = db) =>
@@ -375,16 +377,19 @@ describe('publishing across failures', () => {
     });
     expect(await w.stored()).toHaveLength(1);
     expect(w.publishedSeqs()).toEqual([]);
-    const published: ChatEvent[] = [];
+    const all: (ChatEvent | RoomWake)[] = [];
     w.setPublish(async (events) => {
-      published.push(...events);
+      all.push(...events);
     });
     const retry = await w.send('m-1');
     const again = await w.send('m-1');
     expect(retry.ack.seq).toBe(1);
     expect(again.ack).toEqual(retry.ack);
+    const published = all.filter((e): e is ChatEvent => e.type === 'MessageSent');
     expect(published.map((e) => JSON.parse(e.payload).seq)).toEqual([1, 1]);
     expect(published[1]).toEqual(published[0]);
+    // Each retry wakes the room for the seq: the first attempt's wake never went out.
+    expect(all.filter((e) => e.type === 'RoomWake').map((e) => e.seq)).toEqual([1, 1]);
     expect(await w.stored()).toHaveLength(1);
   });
 
@@ -392,7 +397,7 @@ describe('publishing across failures', () => {
     const w = await world();
     // PutEvents never answers: the function is gone (a crash, a timeout) between storing and the bus, and nobody can
     // know whether its event reached the bus.
-    const lost: ChatEvent[] = [];
+    const lost: (ChatEvent | RoomWake)[] = [];
     w.setPublish((events) => {
       lost.push(...events);
       return new Promise<void>(() => undefined);
@@ -401,15 +406,17 @@ describe('publishing across failures', () => {
     // The dead attempt must be inside its publish before the retry's publish is set, however long that takes (the
     // test's timeout bounds it).
     while (lost.length === 0) await new Promise((r) => setTimeout(r, 10));
-    const published: ChatEvent[] = [];
+    const published: (ChatEvent | RoomWake)[] = [];
     w.setPublish(async (events) => {
       published.push(...events);
     });
     const { ack } = await w.send('m-1');
     expect(ack.seq).toBe(1);
     expect(await w.stored()).toEqual([expect.objectContaining({ seq: 1, messageId: ack.messageId })]);
-    // The room gets it live either way: the retry's event, or the dead one's too, which the fan-out queue drops.
-    expect(published).toEqual(lost);
+    // The room gets it live either way: the retry publishes the same event and wakes the room for its seq, whether
+    // or not the dead attempt's wake went out (the fan-out posts a seq once, from the log).
+    expect(published[0]).toEqual(lost[0]);
+    expect(published[1]).toMatchObject({ type: 'RoomWake', seq: 1 });
   });
 
   it('stores nothing for an attempt already answered Busy; its retry stores the message under the next seq', async () => {

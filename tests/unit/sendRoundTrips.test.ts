@@ -118,7 +118,8 @@ beforeEach(() => {
     ),
   );
   db.on(UpdateCommand, { TableName: 'test-Rooms' }).callsFake(
-    timed('Update test-Rooms', () => ({ Attributes: { seq: 42 } })),
+    // The previous take's values (UPDATED_OLD): this take is seq 42.
+    timed('Update test-Rooms', () => ({ Attributes: { seq: 41 } })),
   );
   db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(timed('Get test-Sends', () => ({})));
   db.on(PutCommand, { TableName: 'test-Sends' }).callsFake(timed('Put test-Sends', () => ({})));

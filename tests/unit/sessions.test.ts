@@ -29,7 +29,8 @@ function stage(withSessions: boolean, seq: number) {
   db.on(PutCommand).resolves({});
   db.on(UpdateCommand).resolves({});
   // The room's counter answers its next seq (an atomic ADD: no read of the room, no transaction).
-  db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq: seq + 1 } });
+  // The previous take's seq (UPDATED_OLD): this send takes seq + 1.
+  db.on(UpdateCommand, { TableName: 'test-Rooms' }).resolves({ Attributes: { seq } });
   db.on(GetCommand, { TableName: 'test-Sends' }).resolves({});
 }
 

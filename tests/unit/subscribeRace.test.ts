@@ -47,7 +47,10 @@ function ports() {
       tables.table('ReactionsTable'),
     ),
     events: {
-      publish: async (events: { payload: string }[]) => void published.push(...events.map((e) => e.payload)),
+      publish: async (events: object[]) =>
+        void published.push(
+          ...events.flatMap((e) => ('payload' in e && typeof e.payload === 'string' ? [e.payload] : [])),
+        ),
     },
     now: () => new Date(),
     published,

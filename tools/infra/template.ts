@@ -285,6 +285,9 @@ class Template extends TemplateResources implements LocalTemplate {
         ...(sqs?.MessageGroupId !== undefined && {
           messageGroupId: str(sqs.MessageGroupId, `${path}.SqsParameters.MessageGroupId`),
         }),
+        ...(extra.RetryPolicy !== undefined && {
+          retryPolicy: retryPolicy(extra.RetryPolicy, `${path}.RetryPolicy`),
+        }),
       };
     };
 
@@ -310,7 +313,7 @@ class Template extends TemplateResources implements LocalTemplate {
           const tp = `${path}.Targets[${i}]`;
           const picked = this.pick(
             isObj(t) && intrinsicKey(t) ? this.resolve(t, tp) : t,
-            ['Arn', 'Input', 'InputPath', 'DeadLetterConfig', 'SqsParameters'],
+            ['Arn', 'Input', 'InputPath', 'DeadLetterConfig', 'SqsParameters', 'RetryPolicy'],
             tp,
           );
           return target(picked.Arn, picked, tp);
@@ -333,6 +336,7 @@ class Template extends TemplateResources implements LocalTemplate {
           'Input',
           'InputPath',
           'DeadLetterConfig',
+          'RetryPolicy',
         ];
         const props = this.pick(event.Properties, keys, path);
         if (props.Pattern === undefined || props.State === 'DISABLED' || props.Enabled === false) continue;
@@ -384,6 +388,28 @@ class Template extends TemplateResources implements LocalTemplate {
       const contentBasedDeduplication = bool('ContentBasedDeduplication');
       if (contentBasedDeduplication && !fifo)
         throw new Error(`${path}.ContentBasedDeduplication: only a FIFO queue deduplicates by content`);
+      const choice = <T extends string>(key: string, values: readonly T[], fallback: T): T => {
+        const value = this.prop(logicalId, key);
+        if (value === undefined) return fallback;
+        if (!fifo) throw new Error(`${path}.${key}: only a FIFO queue has a ${key}`);
+        if (!values.includes(value as T))
+          throw new Error(
+            `${path}.${key}: expected one of ${values.join(', ')}, got ${JSON.stringify(value)}`,
+          );
+        return value as T;
+      };
+      const deduplicationScope = choice('DeduplicationScope', ['queue', 'messageGroup'] as const, 'queue');
+      const fifoThroughputLimit = choice(
+        'FifoThroughputLimit',
+        ['perQueue', 'perMessageGroupId'] as const,
+        'perQueue',
+      );
+      // SQS refuses the pair (SQS developer guide, "High throughput for FIFO queues"): the quota per message group
+      // needs deduplication per message group.
+      if (fifoThroughputLimit === 'perMessageGroupId' && deduplicationScope !== 'messageGroup')
+        throw new Error(
+          `${path}.FifoThroughputLimit: perMessageGroupId requires DeduplicationScope messageGroup (InvalidAttributeValue)`,
+        );
       const redrive = this.prop(logicalId, 'RedrivePolicy');
       const policy = typeof redrive === 'string' ? (JSON.parse(redrive) as unknown) : redrive;
       let redrivePolicy: LocalQueue['redrivePolicy'];
@@ -408,6 +434,8 @@ class Template extends TemplateResources implements LocalTemplate {
         url: str(this.physicalId(logicalId), path),
         fifo,
         contentBasedDeduplication,
+        deduplicationScope,
+        fifoThroughputLimit,
         visibilityTimeoutSeconds: ranged('VisibilityTimeout', 30, 0, 43_200),
         messageRetentionSeconds: ranged('MessageRetentionPeriod', 345_600, 60, 1_209_600),
         delaySeconds: ranged('DelaySeconds', 0, 0, 900),
@@ -573,4 +601,27 @@ class Template extends TemplateResources implements LocalTemplate {
     if (typeof definitionString === 'string') return definitionString;
     throw new Error(`${path}: no DefinitionUri, Definition or DefinitionString`);
   }
+}
+
+/**
+ * A rule target's RetryPolicy as PutTargets takes it: MaximumRetryAttempts 0 to 185 (default 185),
+ * MaximumEventAgeInSeconds 60 to 86,400 (default 86,400) (EventBridge API reference, RetryPolicy).
+ */
+function retryPolicy(value: unknown, path: string): NonNullable<LocalEventTarget['retryPolicy']> {
+  if (!isObj(value)) throw new Error(`${path}: expected an object`);
+  const ranged = (key: string, fallback: number, min: number, max: number): number => {
+    const got = num(value[key], fallback, `${path}.${key}`);
+    if (!Number.isInteger(got) || got < min || got > max)
+      throw new Error(`${path}.${key}: ${got} is outside EventBridge's range ${min}..${max}`);
+    return got;
+  };
+  for (const key of Object.keys(value))
+    if (key !== 'MaximumRetryAttempts' && key !== 'MaximumEventAgeInSeconds')
+      throw new Error(
+        `${path}.${key}: RetryPolicy has MaximumRetryAttempts and MaximumEventAgeInSeconds only`,
+      );
+  return {
+    maximumRetryAttempts: ranged('MaximumRetryAttempts', 185, 0, 185),
+    maximumEventAgeSeconds: ranged('MaximumEventAgeInSeconds', 86_400, 60, 86_400),
+  };
 }

@@ -66,6 +66,12 @@ export interface LocalEventTarget {
   inputPath?: string;
   /** The target's DeadLetterConfig: the queue (ARN) that keeps an event the target could not take. */
   deadLetterArn?: string;
+  /**
+   * The target's RetryPolicy: how many times, and for how long after the event, EventBridge retries a delivery that
+   * failed with a retriable error (throttling, a service error); absent, EventBridge's defaults, 185 times and 24
+   * hours (tools/local/eventbridge.ts).
+   */
+  retryPolicy?: { maximumRetryAttempts: number; maximumEventAgeSeconds: number };
   /** A FIFO queue target's SqsParameters.MessageGroupId: a constant or a dynamic JSON path into the event (docs/PARITY.md). */
   messageGroupId?: string;
 }
@@ -79,6 +85,17 @@ export interface LocalQueue {
   url: string;
   fifo: boolean;
   contentBasedDeduplication: boolean;
+  /**
+   * A FIFO queue's DeduplicationScope: `queue` (default), or `messageGroup`, where a deduplication id is unique
+   * within its message group only.
+   */
+  deduplicationScope: 'queue' | 'messageGroup';
+  /**
+   * A FIFO queue's FifoThroughputLimit: `perQueue` (default: SQS FIFO's quota of calls per second per action holds
+   * for the whole queue), or `perMessageGroupId` (high-throughput mode: it holds per message group, each group on a
+   * partition of its own). tools/local/awsProfile.ts has the quota.
+   */
+  fifoThroughputLimit: 'perQueue' | 'perMessageGroupId';
   visibilityTimeoutSeconds: number;
   messageRetentionSeconds: number;
   delaySeconds: number;

@@ -1,6 +1,7 @@
 import './polyfills';
 import { parseArgs } from 'node:util';
 import { ParameterSyntaxError, parseParameterOverrides } from '../infra/parameters';
+import { profileNamed } from './awsProfile';
 import { type LocalCloud, startLocalCloud } from './cloud';
 import { restRoutes } from './restApi';
 
@@ -20,6 +21,9 @@ Usage: npm start -- [options]
                               roomcast-local --endpoint-url <Parameter Store>\` changes while the cloud runs; a
                               deploy-time constant (e.g. FanoutChunkSize=50) changes the local template's Mappings
   --api-latency-ms N          delay added to every management-API call, to mimic AWS round trips (default 0)
+  --aws-profile NAME          wait AWS's per-call latencies (profile "aws", tools/local/awsProfile.ts) in every local
+                              service: DynamoDB, Lambda, Step Functions, EventBridge, SQS, Pipes and the management
+                              API (its figure replaces --api-latency-ms). AWS's quotas hold with or without it
   --fault-skip-disconnect S   share 0..1 of closed sockets whose $disconnect never runs (stale connections)
   --fault-throttle S          share 0..1 of management-API posts answered 429
   --fault-put-events S        share 0..1 of PutEvents entries that fail
@@ -83,6 +87,7 @@ function parse(argv: string[]) {
         parameter: { type: 'string', multiple: true },
         setting: { type: 'string', multiple: true },
         'api-latency-ms': string,
+        'aws-profile': string,
         'fault-skip-disconnect': string,
         'fault-throttle': string,
         'fault-put-events': string,
@@ -122,6 +127,14 @@ function parse(argv: string[]) {
     throw error;
   }
   const share = { min: 0, max: 1 };
+  const awsProfile = str('aws-profile');
+  if (awsProfile !== undefined) {
+    try {
+      profileNamed(awsProfile);
+    } catch (error) {
+      throw new UsageError(`--aws-profile: ${(error as Error).message}`);
+    }
+  }
   return {
     help: v.help === true,
     readyJson: v['ready-json'] === true,
@@ -132,6 +145,7 @@ function parse(argv: string[]) {
       parameters,
       settings,
       apiLatencyMs: number('api-latency-ms', str('api-latency-ms'), { max: 60_000 }),
+      awsProfile,
       faultSkipDisconnect: number('fault-skip-disconnect', str('fault-skip-disconnect'), share),
       faultThrottle: number('fault-throttle', str('fault-throttle'), share),
       faultPutEvents: number('fault-put-events', str('fault-put-events'), share),

@@ -1,6 +1,7 @@
 import './polyfills';
 import { join } from 'node:path';
 import { type LocalTemplate, loadTemplate, readTemplateFile } from '../infra/template';
+import { profileNamed } from './awsProfile';
 import {
   built,
   type CloudContext,
@@ -59,6 +60,12 @@ export interface LocalCloudOptions {
    */
   settingsMaxAgeSeconds?: number;
   apiLatencyMs?: number;
+  /**
+   * The AWS profile by name (`--aws-profile aws`, tools/local/awsProfile.ts): every local service waits each call's
+   * latency drawn from AWS's figures before answering (the management API's replaces apiLatencyMs). Absent, calls are
+   * answered at once. AWS's quotas hold either way.
+   */
+  awsProfile?: string;
   faultSkipDisconnect?: number;
   faultThrottle?: number;
   faultPutEvents?: number;
@@ -203,6 +210,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ctx = context(templatePath, { parameters, constants }, host, devIssuer, options.authSecret, print, warn);
     ctx.settings = { document, maxAgeSeconds: options.settingsMaxAgeSeconds };
     ctx.debug = (options.logLevel ?? 'INFO') === 'DEBUG';
+    if (options.awsProfile !== undefined) ctx.profile = profileNamed(options.awsProfile);
   } catch (error) {
     await services.close();
     throw error;
@@ -245,7 +253,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     startS3(ctx, () => (webUrl ? [webUrl, webUrl.replace('127.0.0.1', 'localhost')] : [])),
   );
   const gateway = services.start('API Gateway (WebSocket)', () =>
-    startApiGateway(ctx, { ...gatewayOptions(options), port: options.wsPort ?? 3001 }, invoke),
+    startApiGateway(
+      ctx,
+      {
+        ...gatewayOptions(options),
+        ...(ctx.profile && { apiLatency: ctx.profile.latency.managementPost }),
+        port: options.wsPort ?? 3001,
+      },
+      invoke,
+    ),
   );
   functions = services.start('Lambda', async () =>
     startLambda(

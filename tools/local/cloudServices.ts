@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import type { LocalTemplate, LocalWebSocketApi } from '../infra/template';
 import { runAuthorizer } from './authorizer';
+import type { AwsProfile, Latency } from './awsProfile';
 import { type LocalDynamo, startDynamoThread } from './dynamodb';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from './dynamoFaults';
 import { createEventBridge, type LocalEventBridge } from './eventbridge';
@@ -56,6 +57,11 @@ export interface CloudContext {
    * correlation id (the messageId) the functions log, so one message can be followed across the local cloud.
    */
   debug?: boolean;
+  /**
+   * `--aws-profile`: the AWS figures (tools/local/awsProfile.ts) whose latencies every local service waits before
+   * answering a call. Absent, the services answer as fast as they can.
+   */
+  profile?: AwsProfile;
 }
 
 /** `, correlation_id <messageId>` for an event (or a state machine's input) that carries one, else nothing. */
@@ -126,6 +132,7 @@ export async function startDynamo(
       dataDir,
       host: ctx.host,
       keyLimitScale,
+      awsProfile: ctx.profile?.name,
     },
     // What the thread's IAM says while loading the template was said on this thread already.
     (line) => {
@@ -183,6 +190,7 @@ export async function startStepFunctions(
       ),
       testClock,
       faultLambdaResponseLost: lambdaResponseLost,
+      awsProfile: ctx.profile?.name,
     },
     dynamoEndpoint,
     {
@@ -268,6 +276,7 @@ export async function startEvents(
     region: template.region,
     accountId: template.accountId,
     faultPutEvents,
+    profile: ctx.profile,
     onQueued: (target, event, rule) => {
       if (ctx.debug)
         ctx.print(
@@ -358,6 +367,7 @@ export async function startSqs(
     region: template.region,
     accountId: template.accountId,
     testClock,
+    profile: ctx.profile,
     guard: guard(ctx.iam, 'sqs'),
     log: ctx.warn,
   });
@@ -393,6 +403,7 @@ export async function startPipes(
     start: (logicalId, input) => executions.start(logicalId, input),
     authorize: (pipe, action, resource) => iam.checkCall(pipe.logicalId, action, resource),
     pollers,
+    profile: ctx.profile,
     log: ctx.warn,
   });
   return { value: pipes, close: () => pipes.close() };
@@ -449,6 +460,8 @@ export function settingsParameterName(template: LocalTemplate): string | undefin
 export interface GatewayOptions {
   port: number;
   apiLatencyMs?: number;
+  /** The AWS profile's management-API latency, drawn per call in place of apiLatencyMs. */
+  apiLatency?: Latency;
   faultThrottle?: number;
   faultSkipDisconnect?: number;
   idleTimeoutMs?: number;
@@ -643,6 +656,7 @@ export function startLambda(
     };
   });
   const lambda = new LocalLambda(specs, workerPath, log, limits);
+  lambda.invokeLatency = ctx.profile?.latency.lambdaInvoke;
   return { value: lambda, close: () => lambda.close() };
 }
 

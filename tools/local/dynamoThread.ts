@@ -5,6 +5,7 @@
 // "Local DynamoDB").
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadTemplate } from '../infra/template';
+import { profileNamed } from './awsProfile';
 import {
   type DynamoThreadInit,
   type DynamoThreadMessage,
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     dataDir: init.dataDir,
     host: init.host,
     keyLimitScale: init.keyLimitScale,
+    ...(init.awsProfile !== undefined && { profile: profileNamed(init.awsProfile) }),
     guard: {
       region: template.region,
       accountId: template.accountId,

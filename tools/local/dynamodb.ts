@@ -15,6 +15,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import type { TemplateFile } from '../infra/template';
+import { type AwsProfile, type LatencyName, waitCall } from './awsProfile';
 import { patchConditionFailureItem } from './dynamoConditionFailure';
 import {
   type Charge,
@@ -46,6 +47,11 @@ export interface StartDynamoOptions {
    * instead of depending on how fast a loaded machine sends; default Date.now.
    */
   keyThroughputNow?: () => number;
+  /**
+   * `--aws-profile`: each item, query or transaction call waits the profile's latency before it is served (the
+   * tables' management calls take none). Absent, calls are served at once.
+   */
+  profile?: AwsProfile;
 }
 
 export type { RequestGuard } from './http';
@@ -455,6 +461,27 @@ function countRequests(server: Server): { drained(maxMs: number): Promise<void> 
   };
 }
 
+/** The AWS profile's latency a DynamoDB operation waits (none for the tables' own management). */
+function profileLatencyOf(operation: string | undefined): LatencyName | undefined {
+  switch (operation) {
+    case 'GetItem':
+    case 'PutItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return 'dynamodbItem';
+    case 'Query':
+    case 'Scan':
+    case 'BatchGetItem':
+    case 'BatchWriteItem':
+      return 'dynamodbQuery';
+    case 'TransactWriteItems':
+    case 'TransactGetItems':
+      return 'dynamodbTransaction';
+    default:
+      return undefined;
+  }
+}
+
 /** The operation an `X-Amz-Target` header names (`DynamoDB_20120810.PutItem` -> `PutItem`). */
 const operationOf = (target: string | undefined) => /^DynamoDB_\d{8}\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
 
@@ -479,6 +506,7 @@ function frontRequests(
   guard: DynamoGuard | undefined,
   throughput: KeyThroughput,
   hashKeyOfTable?: (tableName: string) => string | undefined,
+  profile?: AwsProfile,
 ): void {
   const [dynaliteListener] = server.listeners('request') as ((
     req: IncomingMessage,
@@ -563,8 +591,10 @@ function frontRequests(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('error', () => {});
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = Buffer.concat(chunks);
+      const latency = profileLatencyOf(operationOf(req.headers['x-amz-target'] as string | undefined));
+      if (profile && latency) await waitCall(profile, latency);
       if (!guard) return serve(req, res, body);
       const { action, resources, checks } = dynamoRequestScope(
         req.headers['x-amz-target'] as string | undefined,
@@ -723,8 +753,13 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
       hashKeyOf(t.KeySchema as { AttributeName: string; KeyType?: string }[] | undefined),
     ]),
   );
-  frontRequests(server, store, opts.guard, throughput, (name) =>
-    hashKeys.get(name.startsWith('arn:') ? name.slice(name.indexOf(':table/') + 7) : name),
+  frontRequests(
+    server,
+    store,
+    opts.guard,
+    throughput,
+    (name) => hashKeys.get(name.startsWith('arn:') ? name.slice(name.indexOf(':table/') + 7) : name),
+    opts.profile,
   );
   // Long keep-alive, as the gateway's: with Node's 5 s default, a client thread starved of CPU for a few seconds
   // (a background-priority state machine under overload) reused a pooled socket the server had just closed, and
@@ -803,6 +838,8 @@ export interface DynamoThreadInit {
   host?: string;
   /** StartDynamoOptions.keyLimitScale. */
   keyLimitScale?: number;
+  /** The AWS profile by name (StartDynamoOptions.profile). */
+  awsProfile?: string;
 }
 
 /** What the main thread asks the DynamoDB thread. */

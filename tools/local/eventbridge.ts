@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalEventRule, LocalEventTarget } from '../infra/template';
+import { type AwsProfile, callDelayMs, waitCall } from './awsProfile';
 import { assertEventPattern, matchesEventPattern } from './eventPattern';
 import { type RequestGuard, sendAmzJson } from './http';
 import type { LocalSqs } from './sqs';
@@ -52,6 +53,16 @@ export interface EventBridgeOptions {
    * name. A refusal is answered 400 with its error name, as EventBridge answers AccessDeniedException.
    */
   guard?: RequestGuard;
+  /**
+   * `--aws-profile`: PutEvents waits the profile's PutEvents latency before it answers, and each delivery its
+   * event-to-target latency. Absent, both are immediate.
+   */
+  profile?: AwsProfile;
+  /**
+   * The first retry's delay in ms, doubling with each retry, jittered (default RETRY_BASE_MS). Tests only: AWS
+   * publishes no figure for it.
+   */
+  retryBaseMs?: number;
 }
 
 export interface EventBridgeStats {
@@ -65,6 +76,8 @@ export interface EventBridgeStats {
   targetErrors: number;
   /** Of those, the events kept in their target's dead-letter queue. */
   deadLettered: number;
+  /** Deliveries tried again after a retriable error (RetryPolicy). */
+  retries: number;
 }
 
 /** An event a target could not take, as its dead-letter queue keeps it (EventBridge adds the error and the rule). */
@@ -272,18 +285,67 @@ function faultSchedule(initial: number | undefined) {
   };
 }
 
+/** EventBridge's RetryPolicy when a target has none (EventBridge user guide, "How EventBridge retries"). */
+const DEFAULT_RETRY_POLICY = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+/** The first retry's delay, doubling with each: AWS says "exponential back off and jitter", with no figures. */
+const RETRY_BASE_MS = 1000;
+/** The longest pause between two tries. */
+const RETRY_CAP_MS = 5 * 60 * 1000;
 /**
- * Hands one matched event to its target; a target that fails is counted and logged, never thrown back, and with a
- * DeadLetterConfig the event goes to that queue, as EventBridge sends it there once its retries are spent.
+ * The errors EventBridge retries: throttling and service errors (SQS's RequestThrottled, Lambda's
+ * TooManyRequestsException, a 5xx). Others (a refused permission, a missing resource, a bad parameter) go to the
+ * dead-letter queue at once (EventBridge user guide, "Using dead-letter queues": errors that are not retried).
+ */
+const RETRIABLE = new Set([
+  'RequestThrottled',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'InternalError',
+  'InternalFailure',
+  'ServiceUnavailable',
+]);
+
+function retriable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const status = (err as { status?: unknown }).status;
+  return RETRIABLE.has(err.name) || (typeof status === 'number' && status >= 500);
+}
+
+/**
+ * Hands one matched event to its target. A retriable failure is tried again, with exponential back-off and jitter,
+ * within the target's RetryPolicy (its attempts and the event's age); a target that still fails, or fails with an
+ * error EventBridge does not retry, is counted and logged, never thrown back, and with a DeadLetterConfig the event
+ * goes to that queue, as EventBridge sends it there once its retries are spent.
  */
 function deliver(
   { target, event, rule }: Delivery,
   onTarget: EventBridgeOptions['onTarget'],
   { counters, deadLetters, opts }: Pick<Bridge, 'counters' | 'deadLetters' | 'opts'>,
   log: (line: string) => void,
+  attempt = 0,
+  since = Date.now(),
 ): void {
   const { sqs, region, accountId, queueAllowsEvents: allows } = opts;
+  const retry = (err: unknown): boolean => {
+    const policy = target.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    if (!retriable(err) || attempt >= policy.maximumRetryAttempts) return false;
+    const base = opts.retryBaseMs ?? RETRY_BASE_MS;
+    // "Equal jitter": half the doubled delay, plus a random share of the other half.
+    const ceiling = Math.min(RETRY_CAP_MS, base * 2 ** attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    // The event's age counts from its first delivery (a caller's Time may lie in the past).
+    const age = Date.now() + delay - since;
+    if (age > policy.maximumEventAgeSeconds * 1000) return false;
+    counters.retries += 1;
+    setTimeout(
+      () =>
+        deliver({ target, event, rule }, onTarget, { counters, deadLetters, opts }, log, attempt + 1, since),
+      delay,
+    ).unref();
+    return true;
+  };
   const fail = (err: unknown): void => {
+    if (retry(err)) return;
     counters.targetErrors += 1;
     const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
     log(
@@ -425,7 +487,14 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
   assertRules(opts.rules, opts.sqs);
   const buses = busesWithDefault(opts);
   const faults = faultSchedule(opts.faultPutEvents);
-  const counters: EventBridgeStats = { received: 0, failed: 0, matched: 0, targetErrors: 0, deadLettered: 0 };
+  const counters: EventBridgeStats = {
+    received: 0,
+    failed: 0,
+    matched: 0,
+    targetErrors: 0,
+    deadLettered: 0,
+    retries: 0,
+  };
 
   const bridge: Bridge = { opts, buses, faults, counters, deadLetters: new Map() };
 
@@ -440,14 +509,20 @@ export function createEventBridge(opts: EventBridgeOptions): LocalEventBridge {
     }
     const deliveries: Delivery[] = [];
     const results = entries.map((entry) => putEntry(bridge, entry, deliveries));
-    sendAmzJson(res, 200, {
-      FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length,
-      Entries: results,
-    });
-    // Targets run after the response, as with EventBridge: the caller never waits for them.
-    setImmediate(() => {
-      for (const delivery of deliveries) deliver(delivery, opts.onTarget, bridge, log);
-    });
+    const answer = () =>
+      sendAmzJson(res, 200, {
+        FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length,
+        Entries: results,
+      });
+    // Under a profile the caller waits PutEvents' latency; the events are accepted (and on their way) meanwhile.
+    void waitCall(opts.profile, 'eventBridgePutEvents').then(answer);
+    // Targets run after the response, as with EventBridge: the caller never waits for them; under a profile each
+    // delivery waits the event-to-target latency.
+    for (const delivery of deliveries) {
+      const ms = callDelayMs(opts.profile, 'eventBridgeToTarget');
+      if (ms > 0) setTimeout(() => deliver(delivery, opts.onTarget, bridge, log), ms);
+      else setImmediate(() => deliver(delivery, opts.onTarget, bridge, log));
+    }
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void =>

@@ -5,8 +5,9 @@
 // count grows and the queue's redrive policy moves them to its dead-letter queue. FIRE_AND_FORGET (StartExecution)
 // deletes the batch once the execution is started. The pipe's role must allow each call, checked as it is made.
 import type { LocalPipe } from '../infra/template';
+import { type AwsProfile, waitCall } from './awsProfile';
 import type { IamRefusal } from './iam';
-import type { LocalSqs, ReceivedMessage } from './sqs';
+import { isThrottled, type LocalSqs, type ReceivedMessage } from './sqs';
 import type { ExecutionSummary } from './stepfunctions';
 
 /** A record of a batch as the target receives it: the SQS source's event shape. */
@@ -36,6 +37,8 @@ export interface PipesOptions {
   authorize(pipe: LocalPipe, action: string, resource: string): Promise<IamRefusal | undefined>;
   /** Batches a pipe has in flight at once, at most. */
   pollers?: number;
+  /** `--aws-profile`: a batch waits the profile's poll-to-target latency before its target starts. */
+  profile?: AwsProfile;
   log(line: string): void;
 }
 
@@ -172,6 +175,7 @@ async function pollOnce(
     const batch = await receiveBatch(pipe, sqs, closed, received);
     if (batch.length === 0) return;
     stats.batches++;
+    await waitCall(opts.profile, 'pipesSqsPoll');
     const records = pipeRecords(batch, pipe.sourceArn, opts.region);
     const action =
       pipe.invocationType === 'REQUEST_RESPONSE' ? 'states:StartSyncExecution' : 'states:StartExecution';
@@ -184,7 +188,7 @@ async function pollOnce(
     }
     if (pipe.invocationType === 'FIRE_AND_FORGET') {
       opts.start(machine, records);
-      settle(pipe, sqs, records, new Set(), stats);
+      await settle(pipe, sqs, records, new Set(), stats, closed, opts.log);
       stats.succeeded++;
       return;
     }
@@ -198,22 +202,48 @@ async function pollOnce(
       return;
     }
     stats.succeeded++;
-    settle(pipe, sqs, records, reportedFailures(summary.output), stats);
+    await settle(pipe, sqs, records, reportedFailures(summary.output), stats, closed, opts.log);
   }
 }
 
-/** Deletes a settled batch's messages, save those the target reported failed. */
-function settle(
+/** How long a poller backs off after SQS throttled its call: a tenth of a second on the SQS clock. */
+const throttleBackoffMs = (sqs: LocalSqs) => sqs.ms(0.1);
+/** Tries of a throttled delete before its messages are left to come back after their visibility timeout. */
+const DELETE_TRIES = 20;
+
+/**
+ * Deletes a settled batch's messages, save those the target reported failed, with one DeleteMessageBatch call (a
+ * batch is at most 10 messages from a FIFO queue). A call SQS throttles is made again after a back-off; past
+ * DELETE_TRIES the messages stay, and come back after their visibility timeout (delivery is at least once).
+ */
+async function settle(
   pipe: LocalPipe,
   sqs: LocalSqs,
   records: PipeSqsRecord[],
   failed: Set<string>,
   stats: PipeStats,
-): void {
-  for (const record of records) {
-    if (failed.has(record.messageId)) continue;
-    sqs.delete(pipe.sourceArn, record.receiptHandle);
-    stats.deleted++;
+  closed: () => boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const handles = records.filter((r) => !failed.has(r.messageId)).map((r) => r.receiptHandle);
+  for (let i = 0; i < handles.length; i += 10) {
+    const chunk = handles.slice(i, i + 10);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        sqs.deleteBatch(pipe.sourceArn, chunk);
+        stats.deleted += chunk.length;
+        break;
+      } catch (error) {
+        if (!isThrottled(error)) throw error;
+        if (attempt >= DELETE_TRIES || closed()) {
+          log(
+            `pipes: ${pipe.name}: DeleteMessageBatch throttled ${attempt} times: ${chunk.length} messages come back after their visibility timeout`,
+          );
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, throttleBackoffMs(sqs)));
+      }
+    }
   }
 }
 
@@ -227,7 +257,11 @@ async function receiveBatch(
   closed: () => boolean,
   received: () => void,
 ): Promise<ReceivedMessage[]> {
-  const first = sqs.receiveNow(pipe.sourceArn, Math.min(10, pipe.batchSize));
+  const first = receiveOrBackOff(pipe, sqs, Math.min(10, pipe.batchSize));
+  if (first === 'throttled') {
+    await new Promise((resolve) => setTimeout(resolve, throttleBackoffMs(sqs)));
+    return [];
+  }
   if (first.length === 0) {
     if (!closed()) await sqs.waitForChange(pipe.sourceArn, sqs.ms(LONG_POLL_SECONDS));
     return [];
@@ -236,9 +270,21 @@ async function receiveBatch(
   const batch = [...first];
   const deadline = Date.now() + sqs.ms(pipe.maximumBatchingWindowSeconds);
   while (batch.length < pipe.batchSize && Date.now() < deadline && !closed()) {
-    const more = sqs.receiveNow(pipe.sourceArn, Math.min(10, pipe.batchSize - batch.length));
+    const more = receiveOrBackOff(pipe, sqs, Math.min(10, pipe.batchSize - batch.length));
+    // Throttled while filling a batch: the batch goes as it is.
+    if (more === 'throttled') break;
     if (more.length > 0) batch.push(...more);
     else await sqs.waitForChange(pipe.sourceArn, deadline - Date.now());
   }
   return batch;
+}
+
+/** A receive, or `throttled` when SQS refused it for its FIFO throughput quota (the poller then backs off). */
+function receiveOrBackOff(pipe: LocalPipe, sqs: LocalSqs, max: number): ReceivedMessage[] | 'throttled' {
+  try {
+    return sqs.receiveNow(pipe.sourceArn, max);
+  } catch (error) {
+    if (isThrottled(error)) return 'throttled';
+    throw error;
+  }
 }

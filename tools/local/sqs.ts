@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalQueue } from '../infra/template';
+import { AWS, type AwsProfile, waitCall } from './awsProfile';
 import type { RequestGuard } from './http';
 
 /**
@@ -78,10 +79,31 @@ export class SqsError extends Error {
   }
 }
 
+/** The API actions SQS FIFO's throughput quota counts, each on its own (a batch call counts as one of its action). */
+type QuotaAction = 'SendMessage' | 'ReceiveMessage' | 'DeleteMessage';
+
+/**
+ * What SQS answers a FIFO call over its throughput quota: the SDK's model of SQS (RequestThrottled, query code
+ * RequestThrottled, HTTP 403), which the SDK's retry strategy treats as throttling. The developer guide calls the
+ * error ThrottlingException (docs/PARITY.md, "SQS").
+ */
+function throttled(queue: string, action: QuotaAction, group?: string): SqsError {
+  return new SqsError(
+    'RequestThrottled',
+    `Request is throttled: ${action} on ${queue}${group === undefined ? '' : ` for message group ${group}`} is over SQS FIFO's ${AWS.quotas.sqsFifoCallsPerQueue.value} calls per second.`,
+    'RequestThrottled',
+    403,
+  );
+}
+
 const DEDUP_INTERVAL_SECONDS = 300;
 const MAX_RECEIVE = 10;
 /** SQS's ReceiveMessage long poll: at most 20 seconds. */
 const MAX_WAIT_SECONDS = 20;
+
+/** Whether an error is SQS's answer to a call over its throughput quota (a caller backs off and calls again). */
+export const isThrottled = (error: unknown): boolean =>
+  error instanceof SqsError && error.code === 'RequestThrottled';
 
 export const md5 = (data: string | Buffer): string => createHash('md5').update(data).digest('hex');
 
@@ -122,6 +144,12 @@ class Queue {
   readonly dedup = new Map<string, { messageId: string; sequenceNumber?: string; at: number }>();
   private sequence = 0n;
   readonly waiters = new Set<() => void>();
+  /**
+   * SQS FIFO's throughput quota: the times of the calls of the last second, per action (default mode) or per action
+   * and message group (high-throughput mode), as a sliding one-second window on the SQS clock.
+   */
+  private readonly calls = new Map<string, number[]>();
+  private admitted = 0;
 
   constructor(
     readonly spec: LocalQueue,
@@ -150,6 +178,55 @@ class Queue {
   wake(): void {
     for (const wake of [...this.waiters]) wake();
   }
+
+  /** High-throughput mode: the quota holds per message group (each group on its own partition). */
+  get perGroup(): boolean {
+    return this.spec.fifoThroughputLimit === 'perMessageGroupId';
+  }
+
+  /** A deduplication id's key: per message group with DeduplicationScope messageGroup, else per queue. */
+  dedupKey(group: string | undefined, dedupId: string): string {
+    return this.spec.deduplicationScope === 'messageGroup' ? `${group}\u0000${dedupId}` : dedupId;
+  }
+
+  private window(key: string, now: number): number[] {
+    const times = this.calls.get(key) ?? [];
+    const since = now - this.ms(1);
+    let stale = 0;
+    while (stale < times.length && (times[stale] as number) <= since) stale++;
+    if (stale > 0) times.splice(0, stale);
+    return times;
+  }
+
+  /** Whether a call of `action` (for `group` in high-throughput mode) would be over the quota now. */
+  full(action: QuotaAction, group: string | undefined, now: number, limit: number): boolean {
+    return this.window(this.quotaKey(action, group), now).length >= limit;
+  }
+
+  private quotaKey(action: QuotaAction, group: string | undefined): string {
+    return this.perGroup ? `${action} ${group}` : action;
+  }
+
+  /**
+   * Admits one call of `action` touching `groups` (the groups matter in high-throughput mode only), or throws SQS's
+   * throttling error when it is over the quota for the queue or for any of the groups: then nothing is counted.
+   */
+  admit(action: QuotaAction, groups: (string | undefined)[], now: number, limit: number): void {
+    if (!this.spec.fifo) return;
+    const keys = this.perGroup ? [...new Set(groups)] : [undefined];
+    for (const group of keys)
+      if (this.full(action, group, now, limit)) throw throttled(this.spec.name, action, group);
+    for (const group of keys) {
+      const key = this.quotaKey(action, group);
+      const times = this.window(key, now);
+      times.push(now);
+      this.calls.set(key, times);
+    }
+    // Now and then forget the windows no call touched for a second, so that many short-lived groups cost no memory.
+    if (++this.admitted % 1000 === 0)
+      for (const key of [...this.calls.keys()])
+        if (this.window(key, now).length === 0) this.calls.delete(key);
+  }
 }
 
 export interface LocalSqsOptions {
@@ -157,6 +234,11 @@ export interface LocalSqsOptions {
   region: string;
   accountId: string;
   testClock?: SqsTestClock;
+  /**
+   * `--aws-profile`: each call over HTTP waits the profile's SQS latency before it is answered. Absent, calls are
+   * answered at once. SQS FIFO's throughput quotas hold either way (AWS.quotas).
+   */
+  profile?: AwsProfile;
   /** Checks the caller of each HTTP request (the local IAM): `sqs:<Action>` on the queue's ARN. */
   guard?: RequestGuard;
   log?: (line: string) => void;
@@ -186,6 +268,11 @@ export class LocalSqs {
       this.byName.set(spec.name, queue);
       this.byArn.set(spec.arn, queue);
     }
+  }
+
+  /** SQS FIFO's calls per second per action: per queue, or per message group in high-throughput mode. */
+  private limit(queue: Queue): number {
+    return (queue.perGroup ? AWS.quotas.sqsFifoCallsPerGroup : AWS.quotas.sqsFifoCallsPerQueue).value;
   }
 
   /** Real milliseconds of `seconds` on this SQS's clock. */
@@ -226,6 +313,8 @@ export class LocalSqs {
     queueRef: string,
     input: SendInput,
     senderId = 'AIDALOCALSENDER',
+    /** False for the entries of a SendMessageBatch, which counts against the quota once, as a whole. */
+    quota = true,
   ): {
     MessageId: string;
     SequenceNumber?: string;
@@ -274,7 +363,8 @@ export class LocalSqs {
           'InvalidParameterValue',
           'MessageDeduplicationId can be up to 128 characters long.',
         );
-      const seen = queue.dedup.get(dedupId);
+      if (quota) queue.admit('SendMessage', [input.MessageGroupId], now, this.limit(queue));
+      const seen = queue.dedup.get(queue.dedupKey(input.MessageGroupId, dedupId));
       // Within the interval a message with the same deduplication id is accepted but not delivered again.
       if (seen)
         return {
@@ -311,7 +401,11 @@ export class LocalSqs {
     };
     queue.messages.push(message);
     if (dedupId !== undefined)
-      queue.dedup.set(dedupId, { messageId: message.id, sequenceNumber: message.sequenceNumber, at: now });
+      queue.dedup.set(queue.dedupKey(input.MessageGroupId, dedupId), {
+        messageId: message.id,
+        sequenceNumber: message.sequenceNumber,
+        at: now,
+      });
     if (delay > 0) setTimeout(() => queue.wake(), this.ms(delay)).unref();
     queue.wake();
     return {
@@ -350,9 +444,17 @@ export class LocalSqs {
     return count;
   }
 
+  /**
+   * ReceiveMessage without waiting. A receive that returns messages counts against a FIFO queue's throughput quota
+   * (an empty one does not: locally a long poll's waits are not calls of their own). Over the quota it is refused
+   * with SQS's throttling error; in high-throughput mode the groups over their quota are passed over, as partitions
+   * that cannot answer now, and the receive is refused only when nothing else is there.
+   */
   receiveNow(queueRef: string, max = 1, visibilityTimeout?: number): ReceivedMessage[] {
     const queue = this.queue(queueRef);
     const now = Date.now();
+    const limit = this.limit(queue);
+    let passedOver: string | undefined;
     queue.expire(now);
     queue.release(now);
     const timeout = this.ms(visibilityTimeout ?? queue.spec.visibilityTimeoutSeconds);
@@ -371,6 +473,10 @@ export class LocalSqs {
         this.redrive(queue, m, redrive.deadLetterTargetArn);
         continue;
       }
+      if (queue.spec.fifo && queue.perGroup && queue.full('ReceiveMessage', group, now, limit)) {
+        passedOver ??= group;
+        continue;
+      }
       candidates.push(m);
     }
     // FIFO: as many messages of one group as possible, the first group's first, then the next group's.
@@ -378,8 +484,19 @@ export class LocalSqs {
       const order = [...new Set(candidates.map((m) => m.groupId))];
       candidates.sort((a, b) => order.indexOf(a.groupId) - order.indexOf(b.groupId));
     }
+    const taking = candidates.slice(0, max);
+    if (taking.length === 0) {
+      if (passedOver !== undefined) throw throttled(queue.spec.name, 'ReceiveMessage', passedOver);
+      return [];
+    }
+    queue.admit(
+      'ReceiveMessage',
+      taking.map((m) => m.groupId),
+      now,
+      limit,
+    );
     const out: ReceivedMessage[] = [];
-    for (const m of candidates.slice(0, max)) {
+    for (const m of taking) {
       m.receiveCount += 1;
       m.firstReceiveAt ??= now;
       m.inFlight = true;
@@ -496,12 +613,27 @@ export class LocalSqs {
    * DeleteMessage. Only the latest receive's handle deletes: with an older one the call succeeds and the message
    * stays, as SQS documents; a message already gone is no error either.
    */
-  delete(queueRef: string, receiptHandle: string): void {
+  delete(queueRef: string, receiptHandle: string, quota = true): void {
     const queue = this.queue(queueRef);
     const m = this.findByHandle(queue, receiptHandle);
+    if (quota) queue.admit('DeleteMessage', [m?.groupId], Date.now(), this.limit(queue));
     if (!m || m.receiptHandle !== receiptHandle) return;
     queue.messages.splice(queue.messages.indexOf(m), 1);
     queue.wake();
+  }
+
+  /**
+   * DeleteMessageBatch in process (the pipes settle a batch with it): one call against a FIFO queue's throughput
+   * quota, refused whole when over it, then each handle deleted as DeleteMessage does.
+   */
+  deleteBatch(queueRef: string, receiptHandles: string[]): void {
+    if (receiptHandles.length === 0) return;
+    this.admitBatch(
+      queueRef,
+      'DeleteMessage',
+      receiptHandles.map((h) => this.groupOfHandle(queueRef, h)),
+    );
+    for (const handle of receiptHandles) this.delete(queueRef, handle, false);
   }
 
   /** ChangeMessageVisibility: a received message's visibility timeout from now (0: visible again at once). */
@@ -577,6 +709,8 @@ export class LocalSqs {
       ...(spec.fifo && {
         FifoQueue: 'true',
         ContentBasedDeduplication: String(spec.contentBasedDeduplication),
+        DeduplicationScope: spec.deduplicationScope,
+        FifoThroughputLimit: spec.fifoThroughputLimit,
       }),
       ...(spec.redrivePolicy && { RedrivePolicy: JSON.stringify(spec.redrivePolicy) }),
     };
@@ -652,6 +786,7 @@ export class LocalSqs {
         );
     }
     const url = `http://${req.headers.host ?? 'localhost'}/${this.opts.accountId}/${queue.spec.name}`;
+    await waitCall(this.opts.profile, 'sqsCall');
     return this.run(operation, input, queueRef, url);
   }
 
@@ -662,7 +797,16 @@ export class LocalSqs {
       case 'SendMessage':
         return this.send(queueRef, input as unknown as SendInput);
       case 'SendMessageBatch':
-        return this.batch(input, (entry) => this.send(queueRef, entry as unknown as SendInput));
+        return this.batch(
+          input,
+          (entry) => this.send(queueRef, entry as unknown as SendInput, undefined, false),
+          (entries) =>
+            this.admitBatch(
+              queueRef,
+              'SendMessage',
+              entries.map((e) => e.MessageGroupId),
+            ),
+        );
       case 'ReceiveMessage': {
         const got = await this.receive(
           queueRef,
@@ -676,10 +820,19 @@ export class LocalSqs {
         this.delete(queueRef, String(input.ReceiptHandle));
         return {};
       case 'DeleteMessageBatch':
-        return this.batch(input, (entry) => {
-          this.delete(queueRef, String(entry.ReceiptHandle));
-          return {};
-        });
+        return this.batch(
+          input,
+          (entry) => {
+            this.delete(queueRef, String(entry.ReceiptHandle), false);
+            return {};
+          },
+          (entries) =>
+            this.admitBatch(
+              queueRef,
+              'DeleteMessage',
+              entries.map((e) => this.groupOfHandle(queueRef, e.ReceiptHandle)),
+            ),
+        );
       case 'ChangeMessageVisibility':
         this.changeVisibility(queueRef, String(input.ReceiptHandle), Number(input.VisibilityTimeout));
         return {};
@@ -699,8 +852,31 @@ export class LocalSqs {
     }
   }
 
-  /** A batch: 1 to 10 entries with distinct Ids, each answered on its own (Successful or Failed). */
-  private batch(input: Obj, each: (entry: Obj) => Obj): unknown {
+  /** A batch call against the FIFO quota: one call of its action (per group it touches, in high-throughput mode). */
+  private admitBatch(queueRef: string, action: QuotaAction, groups: unknown[]): void {
+    const queue = this.queue(queueRef);
+    queue.admit(
+      action,
+      groups.map((g) => (typeof g === 'string' ? g : undefined)),
+      Date.now(),
+      this.limit(queue),
+    );
+  }
+
+  /** The message group of the message a receipt handle names, if it is still there. */
+  private groupOfHandle(queueRef: string, handle: unknown): string | undefined {
+    try {
+      return this.findByHandle(this.queue(queueRef), String(handle))?.groupId;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A batch: 1 to 10 entries with distinct Ids, each answered on its own (Successful or Failed). `admit` counts the
+   * call against the throughput quota once the batch is well formed; over it, the whole call is refused.
+   */
+  private batch(input: Obj, each: (entry: Obj) => Obj, admit?: (entries: Obj[]) => void): unknown {
     const entries = Array.isArray(input.Entries) ? input.Entries.filter(isObj) : [];
     if (entries.length === 0)
       throw new SqsError(
@@ -721,6 +897,7 @@ export class LocalSqs {
         'Two or more batch entries in the request have the same Id.',
         'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
       );
+    admit?.(entries);
     const Successful: Obj[] = [];
     const Failed: Obj[] = [];
     for (const entry of entries) {

@@ -17,6 +17,8 @@ export interface StepFunctionsThreadInit {
   testClock?: StepFunctionsTestClock;
   /** Fault switch: the share 0..1 of Lambda task answers lost after the function ran (stepfunctions.ts). */
   faultLambdaResponseLost?: number;
+  /** `--aws-profile`: the profile by name (tools/local/awsProfile.ts) whose transition latency each Task waits. */
+  awsProfile?: string;
 }
 
 /** An error crossing the thread boundary: its name is what Retry and Catch match, so it is kept as it was. */

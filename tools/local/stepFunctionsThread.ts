@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../infra/template';
 import { statesByName } from './aslStates';
+import { profileNamed } from './awsProfile';
 import {
   type FromStepFunctionsThread,
   fromThreadError,
@@ -77,7 +78,11 @@ function main(): void {
           putMetricData: (input) => send({ kind: 'metric', input }),
           lambdaResponseLost: () => Math.random() < (init.faultLambdaResponseLost ?? 0),
         },
-        { testClock, type: definition.type },
+        {
+          testClock,
+          type: definition.type,
+          ...(init.awsProfile !== undefined && { profile: profileNamed(init.awsProfile) }),
+        },
       ),
     );
   }

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { type AwsProfile, waitCall } from './awsProfile';
 import { PAYLOAD_LIMIT_BYTES, payloadBytes, withPayloadChecks, withTaskLimits } from './payloadLimit';
 import { type StepFunctionsTestClock, withTestClock } from './testClock';
 
@@ -239,6 +240,12 @@ export class LocalStateMachine {
       testClock?: StepFunctionsTestClock;
       /** The template's type: an Express machine stops at EXPRESS_LIMIT_SECONDS. Default: STANDARD. */
       type?: 'STANDARD' | 'EXPRESS';
+      /**
+       * `--aws-profile`: each Task state of the definition (its Waits on the test clock too) first waits the
+       * profile's state-transition latency. The engine's other states (Pass, Choice, Map, Succeed) run in memory
+       * and take none: on AWS their transitions cost too, so the profile is a floor there, never a refusal.
+       */
+      profile?: AwsProfile;
     } = {},
   ) {
     // The template's own definition is validated; the engine runs it with Step Functions' payload checks added.
@@ -257,10 +264,20 @@ export class LocalStateMachine {
     }
     this.machine = new StateMachine(checked.definition as never, { validationOptions: { noValidate: true } });
     const tasks = localTaskHandlers(definition as StateDefinition, backends);
+    const { profile } = options;
+    const transition = (run: TaskHandler): TaskHandler =>
+      profile
+        ? async (input) => {
+            await waitCall(profile, 'stepFunctionsTransition');
+            return run(input);
+          }
+        : run;
     this.handlers = {
-      ...Object.fromEntries(Object.entries(tasks).map(([state, run]) => [state, withTaskLimits(state, run)])),
+      ...Object.fromEntries(
+        Object.entries(tasks).map(([state, run]) => [state, transition(withTaskLimits(state, run))]),
+      ),
       ...checked.checks,
-      ...clockWaits,
+      ...Object.fromEntries(Object.entries(clockWaits).map(([state, run]) => [state, transition(run)])),
     };
     this.reportsFor = checked.reportsFor;
   }

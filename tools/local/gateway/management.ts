@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
+import { type Latency, latencyMs } from '../awsProfile';
 import { awsId } from './ids';
 
 /** AWS rejects PostToConnection data over 128 KB with 413 PayloadTooLargeException. */
@@ -37,6 +38,8 @@ export const noStats = (): GatewayStats => ({
 
 export interface ManagementFaults {
   apiLatencyMs: number;
+  /** Under the AWS profile: each call's latency drawn from this one, in place of apiLatencyMs. */
+  apiLatency?: Latency;
   faultThrottle: number;
 }
 
@@ -174,7 +177,8 @@ function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {
 }
 
 function afterLatency(host: ManagementHost, answer: () => void): void {
-  const ms = host.faults.apiLatencyMs;
+  const { apiLatency, apiLatencyMs } = host.faults;
+  const ms = apiLatency ? latencyMs(apiLatency) : apiLatencyMs;
   if (ms > 0) setTimeout(answer, ms);
   else answer();
 }

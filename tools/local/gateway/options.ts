@@ -1,3 +1,4 @@
+import type { Latency } from '../awsProfile';
 /**
  * What the local WebSocket stage is started with and what it offers: its routes, the integration it calls, its
  * limits and faults (options), and the handle the local cloud and the tests hold (Gateway).
@@ -25,6 +26,8 @@ export type GatewayLogLevel = 'info' | 'warn' | 'error';
 export interface GatewayFaults {
   /** Delay before each management-API call is answered, mimicking an AWS round trip. */
   apiLatencyMs?: number;
+  /** A latency drawn for each management-API call (the AWS profile's `managementPost`); replaces apiLatencyMs. */
+  apiLatency?: Latency;
   /** Share 0..1 of management-API POSTs answered 429 LimitExceededException. */
   faultThrottle?: number;
   /** Share 0..1 of closed sockets whose $disconnect is not invoked (the best-effort event AWS can lose). */

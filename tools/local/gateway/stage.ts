@@ -3,11 +3,13 @@
  * (the management API, or a refusal) and upgrades, and hands each concern to its module: the handshake and $connect
  * (handshake.ts), a message's route (routing.ts), a connection's life and $disconnect (lifecycle.ts).
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
+import type { Latency } from '../awsProfile';
 import type { APIGatewayProxyWebsocketEventV2WithHeaders, StageInfo } from './events';
 import { ABNORMAL, checkShare, DELETED, GOING_AWAY } from './frames';
 import { checkHandshake, type HandshakeHost, refuse, runConnect } from './handshake';
@@ -48,7 +50,13 @@ const CLOSE_GRACE_MS = 1000;
 export class Stage implements ManagementHost, HandshakeHost, RoutingHost, LifecycleHost {
   readonly stage: string;
   readonly stats: GatewayStats = noStats();
-  readonly faults = { apiLatencyMs: 0, faultThrottle: 0, faultSkipDisconnect: 0, disconnectDelayMs: 0 };
+  readonly faults: {
+    apiLatencyMs: number;
+    apiLatency?: Latency;
+    faultThrottle: number;
+    faultSkipDisconnect: number;
+    disconnectDelayMs: number;
+  } = { apiLatencyMs: 0, faultThrottle: 0, faultSkipDisconnect: 0, disconnectDelayMs: 0 };
   readonly conns = new Map<string, Connection>();
   readonly pending = new Set<Duplex>();
   readonly protocols = new WeakMap<IncomingMessage, string>();
@@ -184,6 +192,7 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
     checkShare('faultThrottle', faultThrottle);
     checkShare('faultSkipDisconnect', faultSkipDisconnect);
     if (apiLatencyMs !== undefined) this.faults.apiLatencyMs = apiLatencyMs;
+    if (faults.apiLatency !== undefined) this.faults.apiLatency = faults.apiLatency;
     if (faultThrottle !== undefined) this.faults.faultThrottle = faultThrottle;
     if (faultSkipDisconnect !== undefined) this.faults.faultSkipDisconnect = faultSkipDisconnect;
     if (disconnectDelayMs !== undefined) this.faults.disconnectDelayMs = disconnectDelayMs;

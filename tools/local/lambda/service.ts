@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { type Latency, latencyMs } from '../awsProfile';
 import { Environment, type FunctionLog, type LocalFunctionSpec, shutDown } from './environment';
 
 export { FunctionError, type FunctionLog, type LocalFunctionSpec } from './environment';
@@ -191,6 +192,11 @@ export class LocalLambda {
   private throttleCount = 0;
   /** Throttled invocations so far, by function logical id. */
   readonly throttles = new Map<string, number>();
+  /**
+   * `--aws-profile`: Lambda's invocation overhead, waited before the invocation takes its turn (on top of the
+   * handler's own time). Absent, none.
+   */
+  invokeLatency?: Latency;
 
   constructor(
     private readonly specs: LocalFunctionSpec[],
@@ -251,7 +257,12 @@ export class LocalLambda {
     if (refusal) return Promise.reject(refusal);
     // Lambda hands the function a JSON copy of the event, never the caller's object.
     const copy = JSON.parse(JSON.stringify(event));
-    return this.turn(kind, startBy).then(async () => {
+    const overhead = this.invokeLatency ? latencyMs(this.invokeLatency) : 0;
+    const turn =
+      overhead > 0
+        ? new Promise<void>((resolve) => setTimeout(resolve, overhead)).then(() => this.turn(kind, startBy))
+        : this.turn(kind, startBy);
+    return turn.then(async () => {
       try {
         if (startBy !== undefined && Date.now() >= startBy) throw callerGone(function_);
         // Lambda decides when the invocation would start: an invocation that waited its turn here is checked

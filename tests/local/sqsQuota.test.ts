@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
+import { AWS } from '../../tools/local/awsProfile';
+import { LocalSqs } from '../../tools/local/sqs';
+
+/**
+ * SQS FIFO's throughput quotas hold in the local SQS as on AWS: 300 calls per second per action per queue, or per
+ * message group in high-throughput mode (tools/local/awsProfile.ts). The window is one second on the SQS clock.
+ */
+const region = 'us-east-1';
+const accountId = '000000000000';
+const QUOTA = AWS.quotas.sqsFifoCallsPerQueue.value;
+
+function queue(name: string, overrides: Partial<LocalQueue> = {}): LocalQueue {
+  return {
+    logicalId: name.replace(/\W/g, ''),
+    name,
+    arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
+    url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
+    fifo: true,
+    contentBasedDeduplication: true,
+    deduplicationScope: 'queue',
+    fifoThroughputLimit: 'perQueue',
+    visibilityTimeoutSeconds: 30,
+    messageRetentionSeconds: 345_600,
+    delaySeconds: 0,
+    maximumMessageSize: 262_144,
+    ...overrides,
+  };
+}
+
+const plain = queue('plain.fifo');
+const fast = queue('fast.fifo', {
+  deduplicationScope: 'messageGroup',
+  fifoThroughputLimit: 'perMessageGroupId',
+});
+
+let sqs: LocalSqs;
+let server: Server;
+let client: SQSClient;
+
+beforeAll(async () => {
+  sqs = new LocalSqs({ queues: [plain, fast], region, accountId });
+  server = createServer((req, res) => sqs.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  client = new SQSClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    // The SDK retries throttling on its own: one attempt shows SQS's answer itself.
+    maxAttempts: 1,
+  });
+});
+
+afterAll(async () => {
+  client.destroy();
+  sqs.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const urlOf = (q: LocalQueue) => `http://127.0.0.1/${accountId}/${q.name}`;
+let body = 0;
+const sendIn = (q: LocalQueue, group: string) =>
+  sqs.send(q.arn, { MessageBody: `m${++body}`, MessageGroupId: group });
+
+it('refuses the 301st SendMessage within a second on a FIFO queue, as SQS throttles it, and takes it again after', async () => {
+  const started = Date.now();
+  for (let i = 0; i < QUOTA; i++) sendIn(plain, `g${i % 7}`);
+  // Over the quota whatever the group: in the default mode the quota is the queue's.
+  const refused = await client
+    .send(
+      new SendMessageCommand({
+        QueueUrl: urlOf(plain),
+        MessageBody: 'one too many',
+        MessageGroupId: 'other',
+      }),
+    )
+    .then(
+      () => undefined,
+      (error: Error & { $metadata?: { httpStatusCode?: number } }) => error,
+    );
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(refused?.name).toBe('RequestThrottled');
+  expect(refused?.$metadata?.httpStatusCode).toBe(403);
+  expect(sqs.peek(plain.arn).some((m) => m.body === 'one too many')).toBe(false);
+  // Receives and deletes have quotas of their own.
+  expect(sqs.receiveNow(plain.arn, 1)).toHaveLength(1);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 1050 - Date.now())));
+  const out = await client.send(
+    new SendMessageCommand({
+      QueueUrl: urlOf(plain),
+      MessageBody: 'after the second',
+      MessageGroupId: 'other',
+    }),
+  );
+  expect(out.MessageId).toEqual(expect.any(String));
+});
+
+it('takes 300 calls a second per message group in high-throughput mode, over 300 in all, and refuses the 301st of one group', () => {
+  // Group a last and its 301st at once after it: only a's own calls need to fall within one second, however busy
+  // the machine running the test is.
+  for (const group of ['b', 'c', 'a']) for (let i = 0; i < QUOTA; i++) sendIn(fast, group);
+  expect(() => sendIn(fast, 'a')).toThrow(expect.objectContaining({ code: 'RequestThrottled' }));
+  expect(sqs.peek(fast.arn)).toHaveLength(3 * QUOTA);
+  // Another group is on a partition of its own.
+  expect(sendIn(fast, 'd').MessageId).toEqual(expect.any(String));
+});
+
+it('deduplicates per message group with DeduplicationScope messageGroup, per queue otherwise', () => {
+  const perGroup = queue('pergroup.fifo', { deduplicationScope: 'messageGroup' });
+  const perQueue = queue('perqueue.fifo');
+  const local = new LocalSqs({ queues: [perGroup, perQueue], region, accountId });
+  const send = (q: LocalQueue, group: string) =>
+    local.send(q.arn, { MessageBody: 'x', MessageGroupId: group, MessageDeduplicationId: 'same' }).MessageId;
+  expect(send(perGroup, 'a')).not.toBe(send(perGroup, 'b'));
+  expect(send(perQueue, 'a')).toBe(send(perQueue, 'b'));
+  local.close();
+});
+
+describe('high-throughput attributes in a template', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'roomcast-sqs-quota-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const queues = (properties: string) => {
+    const file = join(dir, `t${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(
+      file,
+      `Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: { FifoQueue: true, QueueName: q.fifo, ${properties} }\n`,
+    );
+    return loadTemplate(file).queues();
+  };
+
+  it('reads DeduplicationScope and FifoThroughputLimit', () => {
+    expect(
+      queues('DeduplicationScope: messageGroup, FifoThroughputLimit: perMessageGroupId')[0],
+    ).toMatchObject({
+      deduplicationScope: 'messageGroup',
+      fifoThroughputLimit: 'perMessageGroupId',
+    });
+    expect(queues('ContentBasedDeduplication: true')[0]).toMatchObject({
+      deduplicationScope: 'queue',
+      fifoThroughputLimit: 'perQueue',
+    });
+  });
+
+  it('refuses FifoThroughputLimit perMessageGroupId without DeduplicationScope messageGroup, as SQS does', () => {
+    expect(() => queues('FifoThroughputLimit: perMessageGroupId')).toThrow(
+      /FifoThroughputLimit: perMessageGroupId requires DeduplicationScope messageGroup/,
+    );
+    expect(() => queues('DeduplicationScope: group')).toThrow(
+      /DeduplicationScope: expected one of queue, messageGroup/,
+    );
+  });
+});
