@@ -33,9 +33,7 @@ import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
 import { POSTS_IN_FLIGHT } from '#deliver/delivery';
 import { REPOST_WAIT_SECONDS } from '#deliver/post';
-import { READING_MS } from '#deliver/prepare';
 import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS } from '#deliver/roomLog';
-import { STRAGGLER_MS, WAKE_TICK_MS } from '#messages/appending';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
 
 export type Design = 'queue' | 'wake';
@@ -102,12 +100,14 @@ export const DEFAULT_SETTINGS: ModelSettings = {
   eventMaxAgeMs: 300_000,
   readAheadMessages: 40,
   readAheadBytes: 16_384,
-  tickMs: WAKE_TICK_MS,
+  // The per-tick wake as docs/DECISIONS.md first set it out: one waker per room per 100 ms, a send storing more than
+  // 1 s after its take wakes the room itself, a room read on for up to 200 s of an execution.
+  tickMs: 100,
   cycleItems: CYCLE_EVENTS,
   cycleBytes: CYCLE_BYTES,
-  readingMs: READING_MS,
+  readingMs: 200_000,
   pollMs: POLL_MS,
-  stragglerMs: STRAGGLER_MS,
+  stragglerMs: 1_000,
   holeMs: HOLE_PASS_MS,
   messageBytes: 250,
 };
