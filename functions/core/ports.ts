@@ -206,15 +206,14 @@ export interface ChatEvent {
 
 /**
  * A room's wake (docs/DECISIONS.md, "The fan-out at AWS's scale"): the room has news in its log, which the fan-out
- * reads from its cursor on. No frame: the messages are read from the log. `tick`: the wake tick its sender began
- * (absent for a retry's or a straggler's wake, which names its own seq).
+ * reads from its cursor on. No frame: the messages are read from the log. `seq`: the seq of the send that woke it (a
+ * room new to the fan-out is read from there).
  */
 export interface RoomWake {
   type: 'RoomWake';
   messageId: string;
   roomId: string;
   seq: number;
-  tick?: number;
 }
 
 export interface EventPublisher {

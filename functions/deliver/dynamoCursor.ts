@@ -1,12 +1,16 @@
 import {
-  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { EventPublisher } from '#core/ports';
 import { roomFrameOf } from '#messages/changeFrames';
 import { toMessage } from '#messages/dynamoMessages';
 import { isGapMarker } from '#messages/gaps';
+import { isConditionFailure } from '#platform/aws/conditions';
 import { realPauses, retryingThrottles, type ThrottlePauses } from './dynamoThrottles';
 import type { CursorItem, LogEntry, LogStore, RoomCursor, RoomHead } from './roomLog';
 
@@ -18,16 +22,19 @@ const cursorKey = (roomId: string) => `fanout-cursor#${roomId}`;
 
 /**
  * The room's log as the fan-out reads it (deliver/roomLog.ts) in DynamoDB: the cursor, one item per room in the
- * Limits table, read once per cycle and saved by the machine; the room's counter on its item in Rooms; its stored
- * events in Messages. Every read is strongly consistent, and ridden through DynamoDB's throttling
- * (dynamoThrottles.ts): a cursor read wrong would post a room's messages again, a log read wrong would pass them.
+ * Limits table, read once per cycle and saved by the machine; the room's counter and awake mark on its item in Rooms;
+ * its stored events in Messages, and the gap markers that fence a seq never stored. Every read is strongly consistent,
+ * and ridden through DynamoDB's throttling (dynamoThrottles.ts): a cursor read wrong would post a room's messages
+ * again, a log read wrong would pass them. A hand-off's wake goes on the chat bus, as a send's does.
  */
 export class DynamoCursorStore implements LogStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: { limits: string; messages: string; rooms: string },
-    /** A cursor outlives its room's last execution by the messages' retention: it is gone only with them. */
+    /** A cursor (and a fence) outlives its room's last execution by the messages' retention: gone only with them. */
     private readonly ttlSeconds: number,
+    /** The chat bus, for a hand-off's wake. */
+    private readonly events: EventPublisher,
     /** The pauses between reads DynamoDB throttled (a test's own clock). */
     private readonly pauses: ThrottlePauses = realPauses,
   ) {}
@@ -55,16 +62,13 @@ export class DynamoCursorStore implements LogStore {
           new GetCommand({
             TableName: this.tables.rooms,
             Key: { roomId },
-            ProjectionExpression: 'seq, seqAt',
+            ProjectionExpression: 'seq',
             ConsistentRead: true,
           }),
         ),
       this.pauses,
     );
-    return {
-      seq: Number(Item?.seq ?? 0),
-      ...(Item?.seqAt !== undefined && { seqAt: Number(Item.seqAt) }),
-    };
+    return { seq: Number(Item?.seq ?? 0) };
   }
 
   async storedAfter(roomId: string, afterSeq: number, limit: number): Promise<LogEntry[]> {
@@ -84,27 +88,73 @@ export class DynamoCursorStore implements LogStore {
     return (Items ?? []).map(entryOf);
   }
 
-  async stored(roomId: string, seqs: number[]): Promise<LogEntry[]> {
-    if (seqs.length === 0) return [];
-    // At most the ten seqs of one batch's records: one BatchGetItem (its limit is 100 keys).
-    const { Responses, UnprocessedKeys } = await retryingThrottles(
+  async fence(roomId: string, seq: number): Promise<LogEntry | undefined> {
+    try {
+      await retryingThrottles(
+        () =>
+          this.db.send(
+            new PutCommand({
+              TableName: this.tables.messages,
+              Item: { roomId, seq, gap: true, ttl: Math.floor(Date.now() / 1000) + this.ttlSeconds },
+              ConditionExpression: 'attribute_not_exists(seq)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
+        this.pauses,
+      );
+      return undefined;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+      if (item) return entryOf(unmarshall(item));
+      const [stored] = await this.storedAfter(roomId, seq - 1, 1);
+      return stored?.seq === seq ? stored : { seq };
+    }
+  }
+
+  async sleep(roomId: string, seq: number): Promise<boolean> {
+    try {
+      await retryingThrottles(
+        () =>
+          this.db.send(
+            new UpdateCommand({
+              TableName: this.tables.rooms,
+              Key: { roomId },
+              UpdateExpression: 'REMOVE awake',
+              ConditionExpression: 'seq = :seq',
+              ExpressionAttributeValues: { ':seq': seq },
+            }),
+          ),
+        this.pauses,
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async handOff(roomId: string, high: number): Promise<void> {
+    const now = Date.now();
+    await retryingThrottles(
       () =>
         this.db.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tables.messages]: {
-                Keys: seqs.slice(0, 100).map((seq) => ({ roomId, seq })),
-                ConsistentRead: true,
-              },
-            },
+          new UpdateCommand({
+            TableName: this.tables.rooms,
+            Key: { roomId },
+            UpdateExpression: 'SET awake = :now',
+            ConditionExpression: 'attribute_exists(roomId)',
+            ExpressionAttributeValues: { ':now': now },
           }),
         ),
       this.pauses,
-    );
-    const unread = UnprocessedKeys?.[this.tables.messages]?.Keys?.length ?? 0;
-    // A late seq not read now is not lost: the client fills it from history when it sees the hole.
-    if (unread > 0) throw new Error(`${unread} late seqs of room ${roomId} were not read`);
-    return (Responses?.[this.tables.messages] ?? []).map(entryOf).sort((a, b) => a.seq - b.seq);
+    ).catch((error: unknown) => {
+      // A room deleted meanwhile (its TTL, its close): nothing to renew; the wake below reads what is left.
+      if (!isConditionFailure(error)) throw error;
+    });
+    await this.events.publish([
+      { type: 'RoomWake', messageId: `handoff:${roomId}:${high}:${now}`, roomId, seq: high + 1 },
+    ]);
   }
 
   itemOf(roomId: string, high: number, read: RoomCursor | undefined, nowSeconds: number): CursorItem {

@@ -32,9 +32,7 @@ export interface PrepareInput {
 export interface ReadRoomInput {
   op: 'room';
   roomId: string;
-  /** The newest wake tick the execution holds for the room (PreparedRoom.wakeTick). */
-  wakeTick: number;
-  /** The execution's start (ISO 8601): a backlog is read for READING_MS of it at most. */
+  /** The execution's start (ISO 8601): the room's turn is counted from it (roomLog.ts ROOM_TURN_MS). */
   startedAt: string;
 }
 
@@ -60,13 +58,9 @@ const instrumentedHandler = instrumented(
   ): Promise<Prepared | PreparedRoom | (PostReport & { at?: string }) | BroadcastPlan> => {
     if (input?.op === 'prepare') return prepareRooms(input.input, cursors());
     if (input?.op === 'room') {
-      if (
-        typeof input.roomId !== 'string' ||
-        !Number.isInteger(input.wakeTick) ||
-        typeof input.startedAt !== 'string'
-      )
-        throw new TypeError('a fan-out room read needs its roomId, wakeTick and startedAt');
-      return readAgain(input.roomId, input.wakeTick, cursors(), input.startedAt);
+      if (typeof input.roomId !== 'string' || typeof input.startedAt !== 'string')
+        throw new TypeError('a fan-out room read needs its roomId and startedAt');
+      return readAgain(input.roomId, cursors(), input.startedAt);
     }
     if (input?.op === 'broadcast') return planBroadcast(input, Date.now());
     if (input?.op === 'post') {

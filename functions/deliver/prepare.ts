@@ -1,7 +1,7 @@
 import { logger } from '#platform/powertools';
 import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from './coalescing';
 import { roomIndexKeys } from './roomIndexKeys';
-import { type CursorItem, type LogEntry, type LogStore, readRoom, type Wakes } from './roomLog';
+import { type CursorItem, type LogEntry, type LogStore, ROOM_TURN_MS, readRoom } from './roomLog';
 
 /**
  * Prepare: the fan-out execution's first step (statemachines/fanout.asl.json). It turns what started the execution
@@ -32,8 +32,6 @@ export interface EventDetail {
   roomId?: unknown;
   seq?: unknown;
   payload?: unknown;
-  /** A wake's tick (floor(seqAt / 100 ms)) when its sender was the tick's waker. */
-  tick?: unknown;
 }
 
 /** An event of the chat bus. */
@@ -55,8 +53,6 @@ export interface PreparedRoom {
   cursor: CursorItem | null;
   /** The room's log holds more than this cycle posts: the machine reads the room again after the posts. */
   more: boolean;
-  /** The newest wake tick the execution holds for the room (-1: none), which the next read's waiting follows. */
-  wakeTick: number;
 }
 
 export interface Prepared {
@@ -77,7 +73,6 @@ interface RoomEvent {
   seq?: number;
   /** Absent for a wake (its messages are read from the log). */
   payload?: string;
-  tick?: number;
   /** The queue record it came in (absent for an everyone-broadcast, which comes as the event itself). */
   recordId?: string;
 }
@@ -97,12 +92,9 @@ export async function prepareRooms(input: unknown, store: LogStore): Promise<Pre
       const states = roomEvents.filter((e) => e.seq === undefined);
       const woken = roomEvents.filter((e) => e.seq !== undefined);
       if (roomId === null || woken.length === 0) return prepareRoom(roomId, states, null);
-      const wakes: Wakes = {
-        newestTick: Math.max(-1, ...woken.map((e) => e.tick ?? -1)),
-        seqs: woken.map((e) => e.seq as number),
-      };
+      const named = woken.map((e) => e.seq as number);
       try {
-        return prepareRoom(roomId, states, await readRoom(roomId, wakes, store), wakes.newestTick);
+        return prepareRoom(roomId, states, await readRoom(roomId, named, store, Date.now() + ROOM_TURN_MS));
       } catch (error) {
         // The room's log could not be read, even after riding out DynamoDB's throttling: this room's records go back
         // to the queue (the pipe's partial batch failure) and come again after its visibility timeout; the batch's
@@ -122,26 +114,13 @@ export async function prepareRooms(input: unknown, store: LogStore): Promise<Pre
 }
 
 /**
- * How long an execution goes on reading a room whose log holds more than a cycle (a backlog): well inside the
- * machine's TimeoutSeconds (270). What is left then is read by the room's next execution: its wakes queued meanwhile.
+ * A room read again by the machine (`op: room`) after a cycle's posts: its next cycle, within the room's turn of
+ * ROOM_TURN_MS from the execution's start (`startedAt`, ISO 8601), past which it is handed on (roomLog.ts).
  */
-export const READING_MS = 200_000;
-
-/**
- * A room read again by the machine (`op: room`): the next cycle of its log, for the same wakes. `startedAt`: the
- * execution's start (ISO), past READING_MS of which the room reports no more.
- */
-export async function readAgain(
-  roomId: string,
-  wakeTick: number,
-  store: LogStore,
-  startedAt: string,
-  now = Date.now(),
-): Promise<PreparedRoom> {
-  const read = await readRoom(roomId, { newestTick: wakeTick, seqs: [] }, store);
-  const late = now - Date.parse(startedAt) > READING_MS;
-  if (late && read.more) logger.warn("fan-out left a backlog to the room's next execution", { roomId });
-  return prepareRoom(roomId, [], { ...read, more: read.more && !late }, wakeTick);
+export async function readAgain(roomId: string, store: LogStore, startedAt: string): Promise<PreparedRoom> {
+  const started = Date.parse(startedAt);
+  const turnEndsAt = (Number.isFinite(started) ? started : Date.now()) + ROOM_TURN_MS;
+  return prepareRoom(roomId, [], await readRoom(roomId, [], store, turnEndsAt));
 }
 
 /**
@@ -215,12 +194,12 @@ function eventOfRecord(record: QueueRecord): RoomEvent | undefined {
 }
 
 /**
- * The event's room, seq and frame; a wake (`RoomWake`: a seq and no frame) names its seq and tick. An event with
- * neither a frame nor a seq is logged and dropped (nothing to post).
+ * The event's room, seq and frame; a wake (`RoomWake`: a seq and no frame) names its seq. An event with neither a frame
+ * nor a seq is logged and dropped (nothing to post).
  */
 function eventOf(event: BusEvent, recordId?: string): RoomEvent | undefined {
   const detail = event?.detail;
-  const { roomId, seq, payload, messageId, tick } = detail ?? {};
+  const { roomId, seq, payload, messageId } = detail ?? {};
   const hasSeq = Number.isInteger(seq) && (seq as number) > 0;
   const valid =
     (typeof payload === 'string' || (hasSeq && typeof roomId === 'string')) &&
@@ -239,7 +218,6 @@ function eventOf(event: BusEvent, recordId?: string): RoomEvent | undefined {
     messageId: messageId as string,
     ...(hasSeq && { seq: seq as number }),
     ...(typeof payload === 'string' && { payload }),
-    ...(Number.isInteger(tick) && { tick: tick as number }),
   };
 }
 
@@ -258,24 +236,19 @@ const seqPayloads = (entries: LogEntry[]): SeqPayload[] =>
   entries.flatMap((e) => (e.payload === undefined ? [] : [{ seq: e.seq, payload: e.payload }]));
 
 /**
- * A room's frames: its state events (presence, read positions, its broadcasts) in the queue's order, then the late
- * seqs its wakes named below the cursor, each in a frame of its own, then the run read from its log.
+ * A room's frames: its state events (presence, read positions, its broadcasts) in the queue's order, then the run read
+ * from its log.
  */
 function prepareRoom(
   roomId: string | null,
   states: RoomEvent[],
-  read: { late: LogEntry[]; run: LogEntry[]; save: CursorItem | null; more: boolean } | null,
-  wakeTick = -1,
+  read: { run: LogEntry[]; save: CursorItem | null; more: boolean } | null,
 ): PreparedRoom {
   const frames: Frame[] = states.flatMap((e) =>
     e.payload === undefined ? [] : [{ payload: e.payload, lastSeq: 0, messages: 0 }],
   );
-  if (roomId === null)
-    return { roomId, keys: [EVERYONE], scan: true, frames, cursor: null, more: false, wakeTick };
-  if (read) {
-    for (const late of seqPayloads(read.late)) frames.push(...batchFrames(roomId, [late]));
-    frames.push(...batchFrames(roomId, seqPayloads(read.run)));
-  }
+  if (roomId === null) return { roomId, keys: [EVERYONE], scan: true, frames, cursor: null, more: false };
+  if (read) frames.push(...batchFrames(roomId, seqPayloads(read.run)));
   // A cycle's presence changes and read positions: one frame each per member (coalescing.ts).
   const coalesced = coalesceRoomState(roomId, frames);
   return {
@@ -286,6 +259,5 @@ function prepareRoom(
     frames: coalesced,
     cursor: read?.save ?? null,
     more: read?.more ?? false,
-    wakeTick,
   };
 }

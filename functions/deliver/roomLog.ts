@@ -5,16 +5,17 @@ import { logger } from '#platform/powertools';
  * wakes, not messages: an execution reads every event stored after the room's cursor (`high`, the highest seq it has
  * posted) from the `Messages` table, in seq order, and posts them; the machine saves the new `high` after the posts.
  *
- * A seq can be taken and not yet stored (its sender is between the two writes) or never stored (its sender died, or
- * lost a clientMsgId race and marked a gap). The reader stops at a missing seq and waits for it, reading again every
- * POLL_MS, and passes it once it has itself seen it missing for HOLE_PASS_MS. A sender whose store ends more than
- * STRAGGLER_MS after its seq was taken (messages/appending.ts) wakes the room itself, and its seq, now below `high`, is
- * posted on its own as a late message (the client shows it in its place): so a seq passed is never lost, and a seq
- * still being stored is waited for, not posted out of order.
+ * A seq can be taken and not yet stored (its sender is between the two writes) or never stored (its sender died). The
+ * reader never posts past a missing seq: it posts what came before it and reads again after the posts, or, with
+ * nothing to post, polls every POLL_MS. A seq missing for HOLE_PASS_MS is **fenced**: a gap marker is put under it if
+ * it is still free, so its sender's put fails and the sender stores its message under a new seq instead
+ * (messages/sending.ts); a seq is thus posted once, in order, or never holds a message.
  *
- * Seqs taken after the last stored one are waited for the same way only when no later wake covers them: the room's
- * head (its counter, and when it was taken) is in a tick no later than the newest wake the execution holds. A later
- * tick has its own waker (appending.ts), whose execution reads on, so a busy room's execution never waits for news.
+ * Once it has posted every seq the room has taken, the reader puts the room to sleep: it clears the room's `awake`
+ * mark, on condition that the room's seq is still the one it posted up to. A take after that finds the room asleep
+ * and wakes it (messages/appending.ts); a take before it makes the condition fail, and the reader reads on. A room
+ * still busy after ROOM_TURN_MS is handed on: the mark is renewed and a wake queued, so the room's next execution goes
+ * on where this one stops, and the other rooms of this execution's batch are held no longer than a turn.
  */
 
 /** The reader's poll while it waits for a seq being stored. */
@@ -29,8 +30,8 @@ export const CYCLE_EVENTS = 200;
  * ~30 KB there.
  */
 export const CYCLE_BYTES = 96 * 1024;
-/** The wake tick (messages/appending.ts WAKE_TICK_MS): seqs taken in one tick share its waker's wake. */
-export const WAKE_TICK_MS = 100;
+/** How long one execution reads a busy room before handing it on to the room's next execution. */
+export const ROOM_TURN_MS = 2_000;
 
 /** The room's fan-out cursor as stored; `version` guards its save. */
 export interface RoomCursor {
@@ -38,10 +39,9 @@ export interface RoomCursor {
   version: number;
 }
 
-/** The room's counter: its newest seq and when it was taken (epoch ms). */
+/** The room's counter: its newest seq. */
 export interface RoomHead {
   seq: number;
-  seqAt?: number;
 }
 
 /** A stored event of the room's log: its frame as members get it, or none for a gap marker. */
@@ -67,24 +67,21 @@ export interface LogStore {
   head(roomId: string): Promise<RoomHead>;
   /** The room's stored events after `afterSeq`, in seq order, at most `limit` (strongly consistent). */
   storedAfter(roomId: string, afterSeq: number, limit: number): Promise<LogEntry[]>;
-  /** The stored events under these seqs (strongly consistent); a seq with nothing stored is left out. */
-  stored(roomId: string, seqs: number[]): Promise<LogEntry[]>;
+  /**
+   * Puts a gap marker under a seq still free; when something is stored there after all, it is returned instead (a
+   * sender stored it at the last moment), and undefined once the marker is in.
+   */
+  fence(roomId: string, seq: number): Promise<LogEntry | undefined>;
+  /** Clears the room's awake mark if its seq is still `seq`: false when a seq was taken since. */
+  sleep(roomId: string, seq: number): Promise<boolean>;
+  /** Renews the room's awake mark and queues a wake for the room's next execution. */
+  handOff(roomId: string, high: number): Promise<void>;
   /** The item SaveCursor writes for `high`, unless another save since `read.version` was read. */
   itemOf(roomId: string, high: number, read: RoomCursor | undefined, nowSeconds: number): CursorItem;
 }
 
-/** What woke the room: the ticks of its wakers, and the seqs its records name (a retry's, a straggler's). */
-export interface Wakes {
-  /** The newest wake tick among the batch's wakes (floor(seqAt / WAKE_TICK_MS)); -1: none. */
-  newestTick: number;
-  /** Seqs named by the batch's records. */
-  seqs: number[];
-}
-
 /** One read of the room: what to post, in order, and the cursor to save after the posts. */
 export interface RoomRead {
-  /** Seqs at or below the cursor named by a wake: posted on their own, before the rest (late messages). */
-  late: LogEntry[];
   /** The stored run after the cursor, in seq order (gap markers kept: they carry no frame). */
   run: LogEntry[];
   /** The cursor SaveCursor writes; null when it did not move. */
@@ -106,28 +103,27 @@ export const realClock: Clock = {
 const escapedBytes = (payload: string) => Buffer.byteLength(JSON.stringify(payload), 'utf8');
 
 /**
- * Reads the room's news after its cursor: the stored run to post, waiting (up to HOLE_PASS_MS, polling) for seqs being
- * stored that no later wake covers; and the late seqs the wakes name below the cursor. `wakes.seqs` also seeds a room
- * with no cursor yet: its log is read from just below the lowest seq named, never from its first message.
+ * Reads the room's news after its cursor: the stored run to post now (waiting for a seq being stored only while there
+ * is nothing to post, and fencing one missing for HOLE_PASS_MS), and whether the machine should read again after the
+ * posts (`more`). Puts the room to sleep once it has posted every seq taken, or hands it on past `turnEndsAt`.
+ * `named`: seqs the wakes name, which seed a room with no cursor yet: its log is read from just below the lowest, never
+ * from its first message.
  */
 export async function readRoom(
   roomId: string,
-  wakes: Wakes,
+  named: number[],
   store: LogStore,
+  turnEndsAt: number,
   clock: Clock = realClock,
 ): Promise<RoomRead> {
   const read = await store.cursor(roomId);
-  const named = [...new Set(wakes.seqs)].sort((a, b) => a - b);
-  // A room without a cursor yet starts just below the first seq its wakes name (or at its head): what it stored
-  // before was delivered by whatever ran then, never posted again.
-  let high = read?.high ?? (named[0] !== undefined ? named[0] - 1 : (await store.head(roomId)).seq);
+  const lowest = named.length > 0 ? Math.min(...named) : undefined;
+  let high = read?.high ?? (lowest !== undefined ? lowest - 1 : (await store.head(roomId)).seq);
   const start = high;
-  const late = named.filter((seq) => seq <= start);
-  const lateEntries = late.length > 0 ? await store.stored(roomId, late) : [];
   const run: LogEntry[] = [];
   let bytes = 0;
   let more = false;
-  // When each missing seq was first seen missing by this reader: it passes HOLE_PASS_MS later.
+  // When each missing seq was first seen missing by this reader: it is fenced HOLE_PASS_MS later.
   const missingSince = new Map<number, number>();
   for (;;) {
     const limit = CYCLE_EVENTS - run.length;
@@ -139,54 +135,58 @@ export async function readRoom(
     const now = clock.now();
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
     const lastStored = entries.length > 0 ? (entries[entries.length - 1] as LogEntry).seq : high;
-    let waiting = false;
-    for (let seq = high + 1; seq <= Math.max(lastStored, head.seq); seq++) {
-      const entry = bySeq.get(seq);
-      if (entry) {
-        const size = entry.payload === undefined ? 0 : escapedBytes(entry.payload);
-        if (bytes + size > CYCLE_BYTES && run.length > 0) {
-          more = true;
+    // A full page may have more after it: the walk stops at its end.
+    const full = entries.length >= limit;
+    let pending = false;
+    for (let seq = high + 1; seq <= (full ? lastStored : Math.max(lastStored, head.seq)); seq++) {
+      let entry = bySeq.get(seq);
+      if (!entry) {
+        const since = missingSince.get(seq) ?? now;
+        missingSince.set(seq, since);
+        if (now - since < HOLE_PASS_MS) {
+          pending = true;
           break;
         }
-        run.push(entry);
-        bytes += size;
-        high = seq;
-        continue;
+        entry = (await store.fence(roomId, seq)) ?? { seq };
+        if (entry.payload === undefined) logger.info('fan-out fenced a seq never stored', { roomId, seq });
       }
-      // Missing: after the last stored seq it is waited for only when no later wake covers it.
-      if (seq > lastStored && tickOf(head.seqAt) > wakes.newestTick) break;
-      const since = missingSince.get(seq) ?? now;
-      missingSince.set(seq, since);
-      if (now - since < HOLE_PASS_MS) {
-        waiting = true;
+      const size = entry.payload === undefined ? 0 : escapedBytes(entry.payload);
+      if (bytes + size > CYCLE_BYTES && run.length > 0) {
+        more = true;
         break;
       }
-      logger.info('fan-out passed a seq never stored', { roomId, seq });
+      run.push(entry);
+      bytes += size;
       high = seq;
     }
-    if (more) break;
-    if (!waiting) {
-      // The Query was full and all of it taken: more may be stored after it.
-      more = entries.length >= limit && high >= lastStored;
+    if (more || (full && high >= lastStored)) {
+      more = true;
+      break;
+    }
+    if (!pending && high >= head.seq) {
+      // Every seq taken is in this read: the room sleeps, unless one was taken meanwhile (then read on at once).
+      if (await store.sleep(roomId, high)) break;
+      continue;
+    }
+    // A seq is being stored: post what came before it now, and read again after the posts.
+    if (run.length > 0) {
+      more = true;
+      break;
+    }
+    if (now >= turnEndsAt) {
+      await store.handOff(roomId, high);
       break;
     }
     await clock.sleep(POLL_MS);
   }
+  if (more && clock.now() >= turnEndsAt) {
+    // The turn is over with more to read: the room's next execution reads on.
+    await store.handOff(roomId, high);
+    more = false;
+  }
   const save =
     high !== (read?.high ?? -1) ? store.itemOf(roomId, high, read, Math.floor(clock.now() / 1000)) : null;
-  if (lateEntries.length > 0 || run.length > 1)
-    logger.info('fan-out read the room', {
-      roomId,
-      from: start,
-      high,
-      events: run.length,
-      late: late.length,
-      more,
-    });
-  return { late: lateEntries, run, save, more };
-}
-
-/** The wake tick of a time (epoch ms); -Infinity for none. */
-export function tickOf(at: number | undefined): number {
-  return at === undefined ? Number.NEGATIVE_INFINITY : Math.floor(at / WAKE_TICK_MS);
+  if (run.length > 1)
+    logger.info('fan-out read the room', { roomId, from: start, high, events: run.length, more });
+  return { run, save, more };
 }

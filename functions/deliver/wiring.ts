@@ -1,3 +1,4 @@
+import { eventPublisher } from '#core/wiring/eventbridge';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { DynamoCursorStore } from './dynamoCursor';
@@ -18,4 +19,5 @@ export const cursorStore = () =>
     documentClient(),
     { limits: requireEnv('LIMITS_TABLE'), messages: config.messagesTable(), rooms: config.roomsTable() },
     config.messageRetentionDays() * 86400,
+    eventPublisher(),
   );

@@ -46,15 +46,15 @@ export async function takeRoomSeq(
   life: RoomLife | undefined,
   expiresAt: number,
 ): Promise<Taken> {
-  // A take that began its tick and was marked a gap leaves the tick's wake to the next take.
-  let wakes = false;
+  // A take that woke the room and was marked a gap leaves the wake to the next take.
+  let woke = false;
   for (let tries = 0; tries < MAX_SEQS; tries++) {
     const at = now.getTime();
     const taken = await orBusy(deps.sends.takeSeq(roomId, at, life), roomId);
     if (taken.kind === 'noRoom') throw new RoomNotFound(roomId);
     if (taken.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(taken.room, now) ?? 'expired');
-    wakes ||= taken.wakes;
-    const result = { seq: taken.seq, wakes, tick: wakeTick(at), takenAt: Date.now() };
+    woke ||= taken.wakes;
+    const result = { seq: taken.seq, wakes: woke };
     if (taken.seq > 1) return result;
     if (!(await catchUp(deps, roomId))) return result;
     // A re-created room's seq 1 holds an old event, which the gap's put-if-absent leaves as it is.
@@ -78,47 +78,39 @@ export async function catchUp(deps: Pick<MessagePorts, 'sends'>, roomId: string)
 export const APPEND_SEQS = MAX_SEQS;
 
 /**
- * Wakes (docs/DECISIONS.md, "The fan-out at AWS's scale"). The fan-out queue takes at most one wake per room per
- * WAKE_TICK_MS, not one message per event: the send whose seq take begins a new tick (its `seqAt` in another tick than
- * the previous take's) publishes a `RoomWake` after storing its event, and the execution it starts reads everything
- * stored since the room's cursor from the log, waiting for the seqs of its tick still being stored (deliver/roomLog.ts).
- * A send also wakes the room when no waker may cover it: a retry of a clientMsgId (it cannot know whether an earlier
- * attempt's publish went through), and a straggler, whose store ended more than STRAGGLER_MS after its take (the
- * fan-out may have passed its seq as never stored; it posts it as a late message).
+ * Wakes (docs/DECISIONS.md, "The fan-out at AWS's scale"). The fan-out queue takes one wake per room per awake spell,
+ * not one message per event: the room's item is marked awake by the first take that finds it asleep (roomEvents.ts),
+ * whose send publishes a `RoomWake` after storing its event; the execution it starts reads everything stored since
+ * the room's cursor from the log, cycle after cycle, and clears the mark only once it has posted every seq taken (a
+ * conditional write on the room's seq: deliver/roomLog.ts). A take while the room is awake is covered by that
+ * execution. A send also wakes the room when it cannot know that one covers it: a retry of a clientMsgId (its first
+ * attempt may have died between its take and its publish), and a take that finds the room awake for longer than
+ * AWAKE_STALE_MS (the take that woke it died before publishing; executions renew the mark every turn).
  */
-export const WAKE_TICK_MS = 100;
-/** Below the fan-out's HOLE_PASS_MS (deliver/roomLog.ts), so a seq it passes always wakes the room itself. */
-export const STRAGGLER_MS = 1_000;
+export const AWAKE_STALE_MS = 10_000;
 
-export const wakeTick = (at: number) => Math.floor(at / WAKE_TICK_MS);
+/** Whether a take wakes the room: it found it asleep, or awake since longer than AWAKE_STALE_MS. */
+export const wakes = (awakeSince: number | undefined, at: number) =>
+  awakeSince === undefined || at - awakeSince > AWAKE_STALE_MS;
 
-/** A seq taken: its tick, whether it began the tick (`wakes`), and when the take came back (this clock, epoch ms). */
+/** A seq taken, and whether its take found the room asleep (`wakes`). */
 export interface Taken {
   seq: number;
   wakes: boolean;
-  tick: number;
-  takenAt: number;
 }
 
 /** How a publish wakes the room: the take behind it, or a retry (which always wakes). */
 export type WakeBy = { taken: Taken } | { retry: true };
 
 /** The wake a stored event's publish carries, if any (above). */
-export function wakeOf(
-  stored: { roomId: string; seq: number },
-  by: WakeBy,
-  now = Date.now(),
-): RoomWake | undefined {
+export function wakeOf(stored: { roomId: string; seq: number }, by: WakeBy): RoomWake | undefined {
   const { roomId, seq } = stored;
-  const base = { type: 'RoomWake' as const, messageId: `wake:${roomId}:${seq}`, roomId, seq };
-  if ('retry' in by) return base;
-  if (by.taken.wakes) return { ...base, tick: by.taken.tick };
-  if (now - by.taken.takenAt > STRAGGLER_MS) return base;
-  return undefined;
+  if ('taken' in by && !by.taken.wakes) return undefined;
+  return { type: 'RoomWake', messageId: `wake:${roomId}:${seq}`, roomId, seq };
 }
 
 /**
- * The takes of one append: a take that began its tick owes the room its wake until an event of the append is
+ * The takes of one append: a take that woke the room owes the room its wake until an event of the append is
  * published, passing it to the append's next take (its seq held an older event, or was left unused) or, if none is
  * published, waking the room without one (wakeUnstored).
  */
@@ -151,8 +143,9 @@ export class Takes {
 }
 
 /**
- * Wakes the room for a take whose event was not stored (the append failed after taking it): the tick's other senders
- * count on its waker. Best effort: a failure is logged, and those messages wait for the room's next wake.
+ * Wakes the room for a take that found it asleep and whose event was not stored (the append failed after taking it):
+ * the sends that took seqs since count on that wake. Best effort: a failure is logged, and the room is woken by the
+ * next take after AWAKE_STALE_MS.
  */
 export async function wakeUnstored(
   deps: Pick<MessagePorts, 'events'>,
@@ -167,7 +160,6 @@ export async function wakeUnstored(
         messageId: `wake:${roomId}:${taken.seq}`,
         roomId,
         seq: taken.seq,
-        tick: taken.tick,
       },
     ]);
   } catch (error) {

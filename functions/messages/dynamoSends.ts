@@ -10,7 +10,7 @@ import type { RoomLife } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
 import { applied, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
-import { wakeTick } from './appending';
+import { wakes } from './appending';
 import { toMessage } from './dynamoMessages';
 import type { NewSendRecord, SendRecord, SendStore, SeqTaken } from './ports';
 import {
@@ -47,13 +47,9 @@ export class DynamoSendStore implements SendStore {
       const { Attributes } = await retryingConflicts(() =>
         this.db.send(new UpdateCommand(takeSeqUpdate(this.tables, roomId, at, life))),
       );
-      // The previous take's values: this seq is the next, and a new tick wakes the room.
-      const previousAt = Attributes?.seqAt === undefined ? undefined : Number(Attributes.seqAt);
-      return {
-        kind: 'taken',
-        seq: Number(Attributes?.seq ?? 0) + 1,
-        wakes: previousAt === undefined || wakeTick(previousAt) !== wakeTick(at),
-      };
+      // The previous values: this seq is the next, and a room found asleep (or awake for too long) is woken.
+      const awakeSince = Attributes?.awake === undefined ? undefined : Number(Attributes.awake);
+      return { kind: 'taken', seq: Number(Attributes?.seq ?? 0) + 1, wakes: wakes(awakeSince, at) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return seqRefusal(itemOf(error));

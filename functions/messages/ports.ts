@@ -41,10 +41,7 @@ export interface SendRecord {
 
 /** The seq an append took from its room's counter, or why it took none (nothing was written). */
 export type SeqTaken =
-  /**
-   * `wakes`: the take began a new wake tick (its `at` in another 100 ms tick than the room's previous take): this
-   * event's publish wakes the room's fan-out for the tick (appending.ts).
-   */
+  /** `wakes`: the take found the room asleep: this event's publish wakes the room's fan-out (appending.ts). */
   | { kind: 'taken'; seq: number; wakes: boolean }
   /** The room expired or was closed (Room.ttl passed, or Room.closedAt set). */
   | { kind: 'roomGone'; room: Room }

@@ -18,17 +18,19 @@ interface RoomEvent {
 }
 
 /**
- * The write that takes a room's next seq: `ADD seq :1` on the room's item, returning the new seq, only while the room
- * lives (with `life`: not closed, TTL not passed, so no event lands in an ended room; the lobby's row appears with
- * its first event). The same write moves the room's end on and notes when the seq was taken (`seqAt`, epoch ms), and
- * answers the previous take's `seqAt` and seq (`UPDATED_OLD`): the seq is the previous one plus one, and a take in
- * another wake tick than the previous one wakes the room (appending.ts). No transaction: sends never conflict.
+ * The write that takes a room's next seq: `ADD seq :1` on the room's item, returning the previous values, only while
+ * the room lives (with `life`: not closed, TTL not passed, so no event lands in an ended room; the lobby's row appears
+ * with its first event). The same write moves the room's end on, notes when the seq was taken (`seqAt`, epoch ms), and
+ * marks the room **awake** (`awake`: when a take first found it asleep) unless it is already: the fan-out clears the
+ * mark once it has posted every seq taken (deliver/roomLog.ts), so the take that finds no mark (`UPDATED_OLD` answers
+ * none) wakes the room's fan-out (appending.ts). No transaction: sends never conflict.
  */
 export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, life?: RoomLife) {
+  const base = 'ADD seq :one SET seqAt = :at, awake = if_not_exists(awake, :at)';
   return {
     TableName: tables.rooms,
     Key: { roomId },
-    UpdateExpression: life ? 'ADD seq :one SET seqAt = :at, #ttl = :ttl' : 'ADD seq :one SET seqAt = :at',
+    UpdateExpression: life ? `${base}, #ttl = :ttl` : base,
     ...(life && {
       ConditionExpression:
         'attribute_exists(roomId) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',

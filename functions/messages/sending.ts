@@ -62,7 +62,7 @@ interface Send {
   input: SendInput;
   sendKey?: string;
   attempt: string;
-  /** A take of this send that began its wake tick, while its event is not stored yet. */
+  /** A take of this send that woke the room, while its event is not stored yet. */
   owesWake?: Taken;
 }
 
@@ -88,13 +88,13 @@ export async function sendMessage(
   try {
     stored = await store(deps, send);
   } catch (error) {
-    // A take that began its wake tick and stored nothing still wakes the room: the tick's other senders count on it.
+    // A take that woke the room and stored nothing still wakes it: the sends that took seqs since count on it.
     if (send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
     throw error;
   }
   const { message, sentBefore, mentioned = [] } = stored;
   await publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true });
-  // Answered from another attempt's record after this one took a seq that began its tick: that tick's wake.
+  // Answered from another attempt's record after this one's take woke the room: that wake.
   if (!stored.taken && send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
   // A retry answered from its record names nobody again: the first attempt told them.
   return { ack: ackOf(message, input.clientMsgId), message, mentioned: sentBefore ? [] : mentioned };

@@ -32,7 +32,8 @@ const CALLS: Record<string, string[]> = {
   BroadcastFunction: [DYNAMODB, EVENTBRIDGE, SSM],
   // $connect, $disconnect (publishes its rooms' presence) and $default.
   ConnectionFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
-  DeliverFunction: [DYNAMODB, MANAGEMENT_API, SSM],
+  // A busy room handed on to its next execution: its wake on the chat bus (roomLog.ts handOff).
+  DeliverFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
   // sendmessage's HeadObject of a message's attachments.
   MessagesFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3, SSM],
   RoomsFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],

@@ -339,10 +339,18 @@ export function recordsLogStore(input: unknown): LogStore {
     override async storedAfter(_roomId: string, afterSeq: number, limit: number) {
       return log.filter((e) => e.seq > afterSeq).slice(0, limit);
     }
-    override async stored(_roomId: string, seqs: number[]) {
-      return log.filter((e) => seqs.includes(e.seq));
+    /** A seq the records do not hold is never stored: fenced. */
+    override async fence() {
+      return undefined;
     }
-  })({} as DynamoDBDocumentClient, { limits: 'unused', messages: 'unused', rooms: 'unused' }, 86_400);
+    /** The records' log is all the room took: it sleeps once read. */
+    override async sleep() {
+      return true;
+    }
+    override async handOff() {}
+  })({} as DynamoDBDocumentClient, { limits: 'unused', messages: 'unused', rooms: 'unused' }, 86_400, {
+    publish: async () => undefined,
+  });
 }
 
 /** Deliver's Prepare as the product runs it (prepareRooms), over the log the records carry (recordsLogStore). */

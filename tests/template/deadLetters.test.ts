@@ -12,7 +12,7 @@ const props = (id: string) => (Resources[id]?.Properties ?? {}) as Props;
 const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
 
 const rules = Object.entries(Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule');
-const [ruleId, rule] = rules.find(([, r]) => JSON.stringify(r.Properties).includes('MessageSent')) ?? [];
+const [ruleId, rule] = rules.find(([, r]) => JSON.stringify(r.Properties).includes('RoomWake')) ?? [];
 const target = (rule?.Properties?.Targets as Props[] | undefined)?.[0] ?? {};
 const queueId = ((target.DeadLetterConfig as { Arn?: { 'Fn::GetAtt'?: string[] } })?.Arn?.['Fn::GetAtt'] ??
   [])[0] as string;

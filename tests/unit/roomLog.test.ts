@@ -6,42 +6,56 @@ import {
   type LogEntry,
   type LogStore,
   type RoomCursor,
-  type RoomHead,
   readRoom,
-  WAKE_TICK_MS,
 } from '#deliver/roomLog';
 
 /**
- * The fan-out's read of a room's log (deliver/roomLog.ts), against an in-memory log whose seqs a test stores while
- * the reader waits: what a member is posted is the log's order, every seq once, none left behind for the room's next
- * message, none posted before a seq still being stored.
+ * The fan-out's read of a room's log (deliver/roomLog.ts), against an in-memory room whose senders take seqs and
+ * store them while the reader works: what a member is posted is the log's order, every seq once; nothing is posted
+ * past a seq still being stored; a seq never stored is fenced, so its sender cannot store it there later; and the
+ * room is put to sleep only once every seq taken is posted, so no take is left without a wake.
  */
 
 const ROOM = 'R1';
 const T0 = 1_800_000_000_000;
-const tick = (at: number) => Math.floor(at / WAKE_TICK_MS);
+const FAR = T0 + 60_000;
 
-/** A room's log, counter and cursor; `onPoll` runs each time the reader waits (a test's sender storing meanwhile). */
+/** A room's log, counter, awake mark and cursor; `onPoll` runs each time the reader waits. */
 function room(opts: { cursor?: number } = {}) {
   const log = new Map<number, LogEntry>();
-  const head: RoomHead = { seq: 0 };
+  const counter = { seq: 0, awake: true as boolean };
   let cursor: RoomCursor | undefined =
     opts.cursor === undefined ? undefined : { high: opts.cursor, version: 1 };
   const clock = { t: T0 };
   const polls: number[] = [];
+  const handOffs: number[] = [];
+  const fenced: number[] = [];
   let onPoll: (n: number) => void = () => undefined;
-  const reads = { storedAfter: 0 };
+  let onSleep: () => void = () => undefined;
   const store: LogStore = {
     cursor: async () => cursor,
-    head: async () => ({ ...head }),
-    storedAfter: async (_r, after, limit) => {
-      reads.storedAfter++;
-      return [...log.values()]
+    head: async () => ({ seq: counter.seq }),
+    storedAfter: async (_r, after, limit) =>
+      [...log.values()]
         .filter((e) => e.seq > after)
         .sort((a, b) => a.seq - b.seq)
-        .slice(0, limit);
+        .slice(0, limit),
+    fence: async (_r, seq) => {
+      const there = log.get(seq);
+      if (there) return there;
+      log.set(seq, { seq });
+      fenced.push(seq);
+      return undefined;
     },
-    stored: async (_r, seqs) => [...log.values()].filter((e) => seqs.includes(e.seq)),
+    sleep: async (_r, seq) => {
+      onSleep();
+      if (counter.seq !== seq) return false;
+      counter.awake = false;
+      return true;
+    },
+    handOff: async (_r, high) => {
+      handOffs.push(high);
+    },
     itemOf: (roomId, high, read, nowSeconds) => ({
       key: `fanout-cursor#${roomId}`,
       high: String(high),
@@ -58,125 +72,140 @@ function room(opts: { cursor?: number } = {}) {
       onPoll(polls.length);
     },
   };
-  /** A seq taken at `at` (the counter moves), not yet stored. */
-  const take = (at = clock.t) => {
-    head.seq += 1;
-    head.seqAt = at;
-    return head.seq;
+  const take = () => ++counter.seq;
+  const put = (seq: number) => {
+    if (log.has(seq)) return false;
+    log.set(seq, { seq, payload: JSON.stringify({ type: 'message', seq }) });
+    return true;
   };
-  const store1 = (seq: number) => log.set(seq, { seq, payload: JSON.stringify({ type: 'message', seq }) });
   return {
     store,
     clock: testClock,
     take,
-    /** Takes and stores the next seq. */
-    send: (at = clock.t) => store1(take(at)) && head.seq,
-    put: store1,
-    gap: (seq: number) => log.set(seq, { seq }),
-    setCursor: (high: number) => {
-      cursor = { high, version: (cursor?.version ?? 0) + 1 };
-    },
+    put,
+    send: () => put(take()),
+    counter,
+    polls,
+    handOffs,
+    fenced,
     onPoll: (f: (n: number) => void) => {
       onPoll = f;
     },
-    polls,
-    reads,
-    now: () => clock.t,
+    onSleep: (f: () => void) => {
+      onSleep = f;
+    },
+    setCursor: (high: number) => {
+      cursor = { high, version: (cursor?.version ?? 0) + 1 };
+    },
   };
 }
 
 const seqs = (entries: LogEntry[]) => entries.map((e) => e.seq);
 
-it('posts everything stored after the cursor in seq order, however many messages one wake stands for', async () => {
+it('posts everything stored after the cursor in seq order, however many messages one wake stands for, then sleeps', async () => {
   const r = room({ cursor: 0 });
   for (let i = 0; i < 30; i++) r.send();
-  const read = await readRoom(ROOM, { newestTick: tick(T0), seqs: [1] }, r.store, r.clock);
+  const read = await readRoom(ROOM, [1], r.store, FAR, r.clock);
   expect(seqs(read.run)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   expect(read.save?.high).toBe('30');
   expect(read.more).toBe(false);
+  expect(r.counter.awake).toBe(false);
 });
 
-it('waits for a seq still being stored, then posts it in its place: never after a later one', async () => {
+it('posts what came before a seq still being stored, and reads again after the posts: never past it', async () => {
   const r = room({ cursor: 0 });
   r.send();
   const second = r.take();
   r.send();
-  // The sender of seq 2 stores it while the reader waits.
-  r.onPoll((n) => n === 3 && r.put(second));
-  const read = await readRoom(ROOM, { newestTick: tick(T0), seqs: [1, 3] }, r.store, r.clock);
-  expect(seqs(read.run)).toEqual([1, 2, 3]);
+  const first = await readRoom(ROOM, [1], r.store, FAR, r.clock);
+  expect(seqs(first.run)).toEqual([1]);
+  expect(first.more).toBe(true);
+  expect(r.counter.awake).toBe(true);
+  // Its sender stores it while the first cycle is posted.
+  r.put(second);
+  r.setCursor(1);
+  const next = await readRoom(ROOM, [], r.store, FAR, r.clock);
+  expect(seqs(next.run)).toEqual([2, 3]);
+  expect(r.counter.awake).toBe(false);
+});
+
+it('with nothing to post, waits for a seq being stored and posts it in its place', async () => {
+  const r = room({ cursor: 0 });
+  const first = r.take();
+  r.send();
+  r.onPoll((n) => n === 3 && r.put(first));
+  const read = await readRoom(ROOM, [2], r.store, FAR, r.clock);
+  expect(seqs(read.run)).toEqual([1, 2]);
   expect(r.polls).toHaveLength(3);
 });
 
-it('passes a seq never stored after watching it HOLE_PASS_MS, and posts what follows it', async () => {
+it('fences a seq missing for HOLE_PASS_MS, so its sender cannot store it there afterwards, and posts what follows', async () => {
   const r = room({ cursor: 0 });
+  const lost = r.take();
   r.send();
-  r.take();
-  r.send();
-  const read = await readRoom(ROOM, { newestTick: tick(T0), seqs: [1, 3] }, r.store, r.clock);
-  expect(seqs(read.run)).toEqual([1, 3]);
-  expect(read.save?.high).toBe('3');
+  const read = await readRoom(ROOM, [2], r.store, FAR, r.clock);
+  expect(seqs(read.run)).toEqual([1, 2]);
+  expect(read.run[0]?.payload).toBeUndefined();
+  expect(r.fenced).toEqual([lost]);
+  // The sender's late put finds the fence: it stores under a new seq instead (messages/sending.ts).
+  expect(r.put(lost)).toBe(false);
   const waited = r.polls.reduce((a, b) => a + b, 0);
   expect(waited).toBeGreaterThanOrEqual(HOLE_PASS_MS);
   expect(waited).toBeLessThan(HOLE_PASS_MS + 200);
 });
 
-it('passes a gap marker at once', async () => {
+it('posts a seq stored at the moment it was to be fenced, in its place', async () => {
   const r = room({ cursor: 0 });
-  r.send();
-  r.gap(r.take());
-  r.send();
-  const read = await readRoom(ROOM, { newestTick: tick(T0), seqs: [1, 3] }, r.store, r.clock);
-  expect(seqs(read.run)).toEqual([1, 2, 3]);
-  expect(r.polls).toHaveLength(0);
-});
-
-it('waits for the seqs of its own wake tick taken after the last one stored, so none waits for the room next message', async () => {
-  const r = room({ cursor: 0 });
-  r.send();
-  // Taken in the waker's tick, stored after the reader's first read: no wake of its own will come.
   const late = r.take();
-  r.onPoll((n) => n === 2 && r.put(late));
-  const read = await readRoom(ROOM, { newestTick: tick(T0), seqs: [1] }, r.store, r.clock);
-  expect(seqs(read.run)).toEqual([1, 2]);
-  expect(read.save?.high).toBe('2');
+  r.send();
+  // Stored between the reader's last read and its fence.
+  r.onPoll((n) => n * 50 >= HOLE_PASS_MS && r.put(late));
+  const read = await readRoom(ROOM, [2], r.store, FAR, r.clock);
+  expect(read.run.map((e) => [e.seq, e.payload !== undefined])).toEqual([
+    [1, true],
+    [2, true],
+  ]);
 });
 
-it('does not wait for seqs of a later tick: their own waker wakes the room again', async () => {
+it('does not sleep while a seq was taken after its read: it reads on, so that take is never left without a wake', async () => {
   const r = room({ cursor: 0 });
   r.send();
-  r.take(T0 + 5 * WAKE_TICK_MS);
-  const read = await readRoom(ROOM, { newestTick: tick(T0), seqs: [1] }, r.store, r.clock);
-  expect(seqs(read.run)).toEqual([1]);
-  expect(read.save?.high).toBe('1');
-  expect(r.polls).toHaveLength(0);
+  // A send takes and stores a seq between the reader's read and its sleep: the sleep's condition fails.
+  let once = true;
+  r.onSleep(() => {
+    if (once) r.send();
+    once = false;
+  });
+  const read = await readRoom(ROOM, [1], r.store, FAR, r.clock);
+  expect(seqs(read.run)).toEqual([1, 2]);
+  expect(r.counter.awake).toBe(false);
 });
 
-it('posts a seq below the cursor that a wake names (a straggler stored late) on its own', async () => {
-  const r = room();
-  for (let i = 0; i < 5; i++) r.send();
-  r.setCursor(5);
-  const read = await readRoom(ROOM, { newestTick: -1, seqs: [3] }, r.store, r.clock);
-  expect(seqs(read.late)).toEqual([3]);
-  expect(read.run).toEqual([]);
-  expect(read.save).toBeNull();
+it('hands a room still busy past its turn on to its next execution instead of reading on', async () => {
+  const r = room({ cursor: 0 });
+  for (let i = 0; i < CYCLE_EVENTS + 5; i++) r.send();
+  const read = await readRoom(ROOM, [1], r.store, T0 - 1, r.clock);
+  expect(read.run).toHaveLength(CYCLE_EVENTS);
+  expect(read.more).toBe(false);
+  expect(r.handOffs).toEqual([CYCLE_EVENTS]);
+  expect(r.counter.awake).toBe(true);
 });
 
 it('reads a room new to the fan-out from the first seq its wakes name, never its older messages', async () => {
   const r = room();
   for (let i = 0; i < 40; i++) r.send();
-  const read = await readRoom(ROOM, { newestTick: tick(T0), seqs: [39, 40] }, r.store, r.clock);
+  const read = await readRoom(ROOM, [39, 40], r.store, FAR, r.clock);
   expect(seqs(read.run)).toEqual([39, 40]);
 });
 
 it('takes at most a cycle and says there is more', async () => {
   const r = room({ cursor: 0 });
   for (let i = 0; i < CYCLE_EVENTS + 5; i++) r.send();
-  const first = await readRoom(ROOM, { newestTick: tick(T0), seqs: [1] }, r.store, r.clock);
+  const first = await readRoom(ROOM, [1], r.store, FAR, r.clock);
   expect(first.run).toHaveLength(CYCLE_EVENTS);
   expect(first.more).toBe(true);
   r.setCursor(CYCLE_EVENTS);
-  const second = await readRoom(ROOM, { newestTick: tick(T0), seqs: [] }, r.store, r.clock);
+  const second = await readRoom(ROOM, [], r.store, FAR, r.clock);
   expect(seqs(second.run)).toEqual([201, 202, 203, 204, 205]);
   expect(second.more).toBe(false);
 });
@@ -184,7 +213,7 @@ it('takes at most a cycle and says there is more', async () => {
 describe('Prepare over the log', () => {
   const record = (roomId: string, seq: number) => ({
     messageId: `q-${roomId}-${seq}`,
-    body: JSON.stringify({ messageId: `wake:${roomId}:${seq}`, roomId, seq, tick: tick(T0) }),
+    body: JSON.stringify({ messageId: `wake:${roomId}:${seq}`, roomId, seq }),
   });
 
   it('hands back the records of a room whose log cannot be read, and delivers the other rooms of the batch', async () => {

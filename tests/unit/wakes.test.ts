@@ -1,23 +1,29 @@
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '#core/aws/connections';
 import type { ChatEvent, RoomWake } from '#core/ports';
-import { STRAGGLER_MS, WAKE_TICK_MS } from '#messages/appending';
+import { AWAKE_STALE_MS } from '#messages/appending';
 import { DynamoSendStore } from '#messages/dynamoSends';
 import { type SendDeps, sendMessage } from '#messages/sending';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
- * Wakes (messages/appending.ts): the fan-out queue takes at most one wake per room per 100 ms tick, and no message
- * is left without one. Against the local DynamoDB with the real send path: the first send of a tick wakes the room,
- * the others of the tick do not; a retry, a straggler and a waker that failed to store each wake it themselves.
+ * Wakes (messages/appending.ts): the fan-out queue takes one wake per room per awake spell, and no message is left
+ * without one. Against the local DynamoDB with the real send path: the send that finds the room asleep wakes it, the
+ * sends while it is awake do not; once the fan-out puts it to sleep the next send wakes it again; a retry, a waker that
+ * failed to store and a take that finds the room awake for too long each wake it themselves; and a send whose seq the
+ * fan-out fenced stores its message under a new seq.
  */
 
 let tables: TemplateTables;
 let db: DynamoDBDocumentClient;
 let n = 0;
 const table = (logicalId: string) => tables.table(logicalId);
-/** A time at the start of a tick. */
-const T0 = Math.ceil(Date.now() / WAKE_TICK_MS) * WAKE_TICK_MS;
+const T0 = Date.now();
+const sendTables = () => ({
+  rooms: table('RoomsTable'),
+  messages: table('MessagesTable'),
+  sends: table('SendsTable'),
+});
 
 beforeAll(async () => {
   tables = await startTemplateTables();
@@ -28,7 +34,7 @@ afterAll(async () => {
   await tables.close();
 });
 
-/** A room with a sender; `send(at)` sends at that time (the seq take's `seqAt`); the bus's events, by kind. */
+/** A room with a sender; `send(at)` sends at that time; the bus's events, by kind; the fan-out's sleep. */
 async function world(sends?: DynamoSendStore) {
   const roomId = `W${++n}`;
   const connectionId = `wake-conn-${n}`;
@@ -46,13 +52,7 @@ async function world(sends?: DynamoSendStore) {
       table: table('SubscriptionsTable'),
       index: 'RoomSubscribers',
     }),
-    sends:
-      sends ??
-      new DynamoSendStore(db, {
-        rooms: table('RoomsTable'),
-        messages: table('MessagesTable'),
-        sends: table('SendsTable'),
-      }),
+    sends: sends ?? new DynamoSendStore(db, sendTables()),
     events: {
       publish: async (events) => {
         published.push(...events);
@@ -68,70 +68,96 @@ async function world(sends?: DynamoSendStore) {
       at = when;
       return sendMessage(deps, { connectionId, text: `hello at ${when}`, clientMsgId });
     },
-    wakes: () => published.filter((e): e is RoomWake => e.type === 'RoomWake'),
+    wakes: () => published.filter((e): e is RoomWake => e.type === 'RoomWake').map((e) => e.seq),
     messages: () => published.filter((e) => e.type === 'MessageSent'),
+    /** The fan-out's sleep, as deliver/dynamoCursor.ts writes it: the mark cleared if the seq is still `seq`. */
+    sleep: (seq: number) =>
+      db.send(
+        new UpdateCommand({
+          TableName: table('RoomsTable'),
+          Key: { roomId },
+          UpdateExpression: 'REMOVE awake',
+          ConditionExpression: 'seq = :seq',
+          ExpressionAttributeValues: { ':seq': seq },
+        }),
+      ),
   };
 }
 
-it('wakes the room once per tick: the first send of a tick wakes it, the others of the tick ride its wake', async () => {
+it('wakes the room once per awake spell: the send that finds it asleep wakes it, the sends while it is awake do not', async () => {
   const w = await world();
-  await w.send(T0 + 1);
+  await w.send(T0);
+  await w.send(T0 + 10);
+  await w.send(T0 + 20);
+  expect(w.wakes()).toEqual([1]);
+  // The fan-out posted seqs 1-3 and put the room to sleep: the next send wakes it again.
+  await w.sleep(3);
   await w.send(T0 + 30);
-  await w.send(T0 + 90);
-  await w.send(T0 + WAKE_TICK_MS + 1);
-  expect(w.messages()).toHaveLength(4);
-  expect(w.wakes()).toEqual([
-    { type: 'RoomWake', messageId: `wake:${w.roomId}:1`, roomId: w.roomId, seq: 1, tick: T0 / WAKE_TICK_MS },
-    {
-      type: 'RoomWake',
-      messageId: `wake:${w.roomId}:4`,
-      roomId: w.roomId,
-      seq: 4,
-      tick: T0 / WAKE_TICK_MS + 1,
-    },
-  ]);
+  await w.send(T0 + 40);
+  expect(w.messages()).toHaveLength(5);
+  expect(w.wakes()).toEqual([1, 4]);
 });
 
-it('a retry of a clientMsgId wakes the room naming its seq: it cannot know whether the first publish went out', async () => {
+it('a retry of a clientMsgId wakes the room naming its seq: its first attempt may have died before its publish', async () => {
   const w = await world();
-  await w.send(T0 + 1, 'c-1');
+  await w.send(T0, 'c-1');
+  await w.send(T0 + 1, 'c-2');
   await w.send(T0 + 2, 'c-2');
-  await w.send(T0 + 3, 'c-2');
-  const wakes = w.wakes();
-  expect(wakes.map((e) => e.seq)).toEqual([1, 2]);
-  // The retry's wake names its seq and no tick: the fan-out posts that seq even if its cursor passed it.
-  expect(wakes[1]).not.toHaveProperty('tick');
+  expect(w.wakes()).toEqual([1, 2]);
 });
 
-it('a send whose store ends more than STRAGGLER_MS after its take wakes the room itself', async () => {
-  const slow = new (class extends DynamoSendStore {
-    override async put(...args: Parameters<DynamoSendStore['put']>) {
-      await new Promise((resolve) => setTimeout(resolve, STRAGGLER_MS + 100));
-      return super.put(...args);
-    }
-  })(db, { rooms: table('RoomsTable'), messages: table('MessagesTable'), sends: table('SendsTable') });
-  const w = await world(slow);
-  await w.send(T0 + 1);
-  await w.send(T0 + 2);
-  // The second is no waker (same tick), but stored late: its own wake, naming its seq.
-  expect(w.wakes().map((e) => [e.seq, 'tick' in e])).toEqual([
-    [1, true],
-    [2, false],
-  ]);
-}, 10_000);
+it('a take that finds the room awake for longer than AWAKE_STALE_MS wakes it: the take that woke it may have died', async () => {
+  const w = await world();
+  await w.send(T0);
+  await w.send(T0 + AWAKE_STALE_MS - 1);
+  await w.send(T0 + AWAKE_STALE_MS + 1);
+  expect(w.wakes()).toEqual([1, 3]);
+});
 
-it('a waker whose message could not be stored still wakes the room: the other sends of its tick count on it', async () => {
+it('a waker whose message could not be stored still wakes the room: the sends that took seqs since count on it', async () => {
   const refusing = new (class extends DynamoSendStore {
     override async put(): Promise<boolean> {
       throw Object.assign(new Error('throughput exceeded'), {
         name: 'ProvisionedThroughputExceededException',
       });
     }
-  })(db, { rooms: table('RoomsTable'), messages: table('MessagesTable'), sends: table('SendsTable') });
+  })(db, sendTables());
   const w = await world(refusing);
-  await expect(w.send(T0 + 1)).rejects.toMatchObject({ code: 'BUSY' });
+  await expect(w.send(T0)).rejects.toMatchObject({ code: 'BUSY' });
   expect(w.messages()).toHaveLength(0);
-  expect(w.wakes()).toEqual([
-    { type: 'RoomWake', messageId: `wake:${w.roomId}:1`, roomId: w.roomId, seq: 1, tick: T0 / WAKE_TICK_MS },
+  expect(w.wakes()).toEqual([1]);
+});
+
+it('a send whose seq the fan-out fenced while it was being stored stores its message under a new seq', async () => {
+  let fence = true;
+  const fenced = new (class extends DynamoSendStore {
+    override async put(...args: Parameters<DynamoSendStore['put']>): Promise<boolean> {
+      const [message] = args;
+      // The fan-out gave the seq up (deliver/roomLog.ts) just before this put arrives.
+      if (fence)
+        await db.send(
+          new PutCommand({
+            TableName: table('MessagesTable'),
+            Item: { roomId: message.roomId, seq: message.seq, gap: true, ttl: Math.floor(T0 / 1000) + 3600 },
+          }),
+        );
+      fence = false;
+      return super.put(...args);
+    }
+  })(db, sendTables());
+  const w = await world(fenced);
+  const { ack } = await w.send(T0, 'c-fenced');
+  expect(ack.seq).toBe(2);
+  const { Items = [] } = await db.send(
+    new QueryCommand({
+      TableName: table('MessagesTable'),
+      KeyConditionExpression: 'roomId = :r',
+      ExpressionAttributeValues: { ':r': w.roomId },
+      ConsistentRead: true,
+    }),
+  );
+  expect(Items.map((i) => [i.seq, i.gap === true ? 'gap' : i.text])).toEqual([
+    [1, 'gap'],
+    [2, `hello at ${T0}`],
   ]);
 });
