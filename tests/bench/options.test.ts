@@ -1,4 +1,4 @@
-import { parseOptions } from '../../tools/bench/options';
+import { cloudArgs, parseOptions } from '../../tools/bench/options';
 
 describe('bench options', () => {
   it('warms the hot room with one message unless told more, and refuses a warm-up of none', () => {
@@ -15,5 +15,65 @@ describe('bench options', () => {
     expect(parseOptions(['--hot-room', '--messages', '5'])?.quiet).toBe(5);
     expect(parseOptions(['--hot-room', '--messages', '5', '--quiet', '100'])?.quiet).toBe(100);
     expect(() => parseOptions(['--hot-room', '--quiet', '0'])).toThrow('--quiet must be an integer 1..1000');
+  });
+});
+
+describe('the AWS profile and the model on the command line', () => {
+  const templateParameters = new Set(['AuthMode']);
+
+  it('starts the local cloud under the profile asked for, without an injected latency unless one is given', () => {
+    const opts = parseOptions(['--hot-room', '--aws-profile', 'aws']);
+    expect(opts?.awsProfile).toBe('aws');
+    expect(opts?.latencies).toEqual([0]);
+    expect(opts?.apiLatencyGiven).toBe(false);
+    expect(
+      cloudArgs({
+        awsProfile: 'aws',
+        parameters: { AuthMode: 'token', SendRateLimit: '20' },
+        templateParameters,
+      }),
+    ).toEqual([
+      '--log-level',
+      'ERROR',
+      '--aws-profile',
+      'aws',
+      '--parameter',
+      'AuthMode=token',
+      '--setting',
+      'SendRateLimit=20',
+    ]);
+    expect(cloudArgs({ apiLatencyMs: 20, parameters: {}, templateParameters })).toEqual([
+      '--log-level',
+      'ERROR',
+      '--api-latency-ms',
+      '20',
+    ]);
+  });
+
+  it('refuses a profile, a scenario or a design it does not know, naming the ones there are', () => {
+    expect(() => parseOptions(['--aws-profile', 'azure'])).toThrow(
+      'unknown AWS profile "azure": the profiles are aws',
+    );
+    expect(() => parseOptions(['--model', 'huge'])).toThrow(
+      /--model must be one of room-100-at-100, .*ceiling/,
+    );
+    expect(() => parseOptions(['--model', 'all', '--design', 'lanes'])).toThrow(
+      '--design must be queue, wake or both',
+    );
+    expect(() => parseOptions(['--model', 'custom', '--seed', 'x'])).toThrow('--seed must be an integer');
+  });
+
+  it('models both designs under the aws profile unless told otherwise, at rates the local cloud could not offer', () => {
+    expect(parseOptions(['--model', 'all'])).toMatchObject({
+      model: 'all',
+      awsProfile: 'aws',
+      designs: ['queue', 'wake'],
+      seed: 1,
+      seconds: 10,
+    });
+    expect(
+      parseOptions(['--model', 'custom', '--rate', '2000', '--rooms', '50', '--design', 'wake']),
+    ).toMatchObject({ rate: 2000, modelRooms: 50, designs: ['wake'] });
+    expect(() => parseOptions(['--hot-room', '--rate', '2000'])).toThrow('--rate must be an integer 1..200');
   });
 });

@@ -24,11 +24,22 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deployConstants, partitionOverrides } from '../infra/parameters';
 import { loadTemplate, readTemplateFile } from '../infra/template';
+import { profileNamed } from '../local/awsProfile';
+import { type Design, type ModelResult, runModel, type Scenario } from './awsModel';
 import { runCeiling } from './ceiling';
 import { memoryOf, startChildCloud } from './childCloud';
 import { runHotRoom } from './hotRoom';
 import { Members, now, pool } from './members';
-import { JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
+import {
+  compareWithTwin,
+  deployedDesign,
+  modelTable,
+  SCENARIOS,
+  searchCeiling,
+  templateSettings,
+  withinTwice,
+} from './modelRuns';
+import { cloudArgs, JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
 import { percentile, ratePerSec, round, speedup, summarize } from './stats';
 import { type RoomResult, table } from './table';
@@ -46,7 +57,7 @@ async function runRoom(opts: Options, apiLatencyMs: number, n: number, parameter
     if (!opts.json) process.stderr.write(`  [${apiLatencyMs} ms, room ${n}] ${msg}\n`);
   };
 
-  const cloud = await startCloud(apiLatencyMs, parameters, opts.profileDir);
+  const cloud = await startCloud(opts, apiLatencyMs, parameters);
   const deliverCpuUs = async () => (await cloud.lambdaCpuUs()).DeliverFunction ?? Number.NaN;
   const members = new Members();
   try {
@@ -158,7 +169,7 @@ async function runHotRoomBench(opts: Options, apiLatencyMs: number, n: number) {
   const log = (msg: string) => {
     if (!opts.json) process.stderr.write(`  [hot room ${n}, ${opts.rate}/s, ${apiLatencyMs} ms] ${msg}\n`);
   };
-  const cloud = await startCloud(apiLatencyMs, opts.parameters, opts.profileDir);
+  const cloud = await startCloud(opts, apiLatencyMs, opts.parameters);
   const members = new Members();
   try {
     await members.connect(cloud.wsUrl, n, 'hot');
@@ -210,7 +221,7 @@ async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
     RouteThrottlingBurstLimit: '10000',
     ...opts.parameters,
   };
-  const cloud = await startCloud(apiLatencyMs, parameters, opts.profileDir);
+  const cloud = await startCloud(opts, apiLatencyMs, parameters);
   const members = new Members();
   try {
     await members.connect(cloud.wsUrl, n, 'ceiling');
@@ -232,25 +243,24 @@ async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
   }
 }
 
-/** The cloud child of one room; function errors (log level ERROR) are worth seeing on stderr. */
-function startCloud(apiLatencyMs: number, parameters: Record<string, string>, profileDir?: string) {
+/**
+ * The cloud child of one room; function errors (log level ERROR) are worth seeing on stderr. Under `--aws-profile`
+ * the cloud draws each call's latency from the profile, so the injected management-API latency is passed only when
+ * asked for.
+ */
+function startCloud(opts: Options, apiLatencyMs: number, parameters: Record<string, string>) {
   return startChildCloud({
     // A machine busy with other work can take tens of seconds to start the cloud's threads.
     readyTimeoutMs: 120_000,
-    nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-    args: [
-      '--log-level',
-      'ERROR',
-      '--api-latency-ms',
-      String(apiLatencyMs),
-      // A template parameter is a --parameter; a setting (runtime or deploy-time constant) a --setting.
-      ...Object.entries(parameters).flatMap(([k, v]) => [
-        k in (readTemplateFile(TEMPLATE).raw.Parameters as Record<string, unknown>)
-          ? '--parameter'
-          : '--setting',
-        `${k}=${v}`,
-      ]),
-    ],
+    nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
+    args: cloudArgs({
+      apiLatencyMs: opts.awsProfile === undefined || opts.apiLatencyGiven ? apiLatencyMs : undefined,
+      awsProfile: opts.awsProfile,
+      parameters,
+      templateParameters: new Set(
+        Object.keys(readTemplateFile(TEMPLATE).raw.Parameters as Record<string, unknown>),
+      ),
+    }),
     onLine: (line) => {
       if (/ERROR/.test(line)) process.stderr.write(`[cloud] ${line}\n`);
     },
@@ -259,7 +269,7 @@ function startCloud(apiLatencyMs: number, parameters: Record<string, string>, pr
 
 /** `--idle N`: the memory of one cloud holding N idle connections (API Gateway keeps idle ones for 10 min). */
 async function runIdle(opts: Options, n: number) {
-  const cloud = await startCloud(0, opts.parameters, opts.profileDir);
+  const cloud = await startCloud(opts, 0, opts.parameters);
   const members = new Members();
   try {
     const empty = memoryOf(cloud.pid);
@@ -282,14 +292,135 @@ async function runIdle(opts: Options, n: number) {
   }
 }
 
+// ------------------------------------------------------------------------------------------------ the model
+
+/** `--model SCENARIO`: the model's loads and ceiling for each design asked, as a table or JSON lines. */
+function runModelBench(opts: Options) {
+  const profile = profileNamed(opts.awsProfile ?? 'aws');
+  const settings = templateSettings();
+  const choice = opts.model as string;
+  const loads: Scenario[] =
+    choice === 'all'
+      ? ['room-100-at-100', 'room-100-at-300', 'rooms-1000-of-2', 'room-1000-at-50'].map(
+          (n) => SCENARIOS[n] as Scenario,
+        )
+      : choice === 'custom'
+        ? [
+            {
+              name: `rooms-${opts.modelRooms}-of-${opts.room ?? 100}-at-${opts.rate}`,
+              rooms: opts.modelRooms,
+              members: opts.room ?? 100,
+              rate: opts.rate,
+              seconds: opts.seconds,
+            },
+          ]
+        : choice === 'ceiling'
+          ? []
+          : [SCENARIOS[choice] as Scenario];
+  const timed = loads.map((l) => (l.messages === undefined ? { ...l, seconds: opts.seconds } : l));
+  process.stderr.write(
+    `model of the fan-out on AWS: profile ${profile.name}, seed ${opts.seed}, ${opts.seconds} s of sending per load; ` +
+      `settings from template.yaml ${JSON.stringify(settings)}\n`,
+  );
+  const rows: ModelResult[] = [];
+  for (const scenario of timed) {
+    for (const design of opts.designs) {
+      const r = runModel({ design, scenario, profile, seed: opts.seed, settings });
+      rows.push(r);
+      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    }
+  }
+  if (!opts.json && rows.length > 0) process.stdout.write(`${modelTable(rows)}\n`);
+  if (choice === 'ceiling' || choice === 'all') {
+    for (const design of opts.designs) {
+      const c = searchCeiling(design, opts.room ?? 100, profile, opts.seed, settings, opts.seconds);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ scenario: 'ceiling', ...c })}\n`);
+      else
+        process.stdout.write(
+          `\nceiling, ${design}, one room of ${c.members}: ${c.ceilingPerSecond} messages/s ` +
+            `(p99 ≤ 1 s, backlog within a second's sends, nothing refused or lost)\n` +
+            c.steps
+              .map(
+                (s) =>
+                  `  ${s.rate}/s: ${s.clean ? 'clean' : 'not clean'}, p99 ${s.p99Ms} ms, backlog ${s.backlogAtSendEnd}` +
+                  (s.why ? ` (${s.why})` : ''),
+              )
+              .join('\n') +
+            '\n',
+        );
+    }
+  }
+}
+
+/**
+ * `--check`: the twin's hot room (20 members, 10 messages/s, 100 messages) under the AWS profile, then the model of
+ * the same load in the design the template deploys, p50 and p99 side by side.
+ */
+async function runCheck(opts: Options) {
+  const profile = profileNamed(opts.awsProfile ?? 'aws');
+  const load = SCENARIOS.twin as Scenario;
+  const design = opts.designs.length === 1 ? (opts.designs[0] as Design) : deployedDesign();
+  const model = runModel({ design, scenario: load, profile, seed: opts.seed, settings: templateSettings() });
+  let twin: Awaited<ReturnType<typeof runHotRoomBench>>;
+  try {
+    twin = await runHotRoomBench(
+      { ...opts, rate: load.rate, messages: load.messages ?? 100, join: 'room' },
+      0,
+      load.members,
+    );
+  } catch (error) {
+    // A set-up problem, told in a sentence (main prints no stack for it).
+    throw Object.assign(
+      new Error(
+        `the twin did not run under --aws-profile ${profile.name} (does dist/local/cli.js take --aws-profile?): ${(error as Error).message}`,
+      ),
+      { code: 'BENCH_SETUP' },
+    );
+  }
+  const rows = compareWithTwin(twin.hot, model);
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({ scenario: 'check', design, profile: profile.name, rows, twin, model })}\n`,
+    );
+    return;
+  }
+  process.stdout.write(
+    `twin vs model: one room of ${load.members} at ${load.rate} messages/s, ${load.messages} messages, profile ${profile.name}, ` +
+      `design ${design}; the twin sent ${twin.hot.sentPerSecond}/s\n` +
+      `         twin ms   model ms   model/twin\n` +
+      rows
+        .map(
+          (r) =>
+            `  ${r.what.padEnd(5)} ${String(r.twinMs).padStart(8)} ${String(r.modelMs).padStart(10)} ${String(r.ratio).padStart(12)}`,
+        )
+        .join('\n') +
+      `\n${withinTwice(rows) ? 'within 2×' : 'NOT within 2×'}\n`,
+  );
+}
+
 // ------------------------------------------------------------------------------------------------ main
 
 // The bench runs on Node 20 like the local cloud; the SDK's notice about its future Node 22 minimum is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main() {
-  const opts = parseOptions(process.argv.slice(2));
+  let opts: Options | undefined;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    // A value the options refuse is a usage mistake like an unknown option: one sentence, no stack.
+    const code = (error as { code?: string }).code;
+    throw Object.assign(error as Error, { code: code ?? 'ERR_PARSE_ARGS_BENCH' });
+  }
   if (!opts) return;
+  if (opts.model) {
+    runModelBench(opts);
+    return;
+  }
+  if (opts.check) {
+    await runCheck(opts);
+    return;
+  }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   if (!opts.json) {
     process.stderr.write(
@@ -394,8 +525,9 @@ async function main() {
 main().catch((error: Error & { code?: string }) => {
   // A usage mistake is one sentence; anything else keeps its stack, which is what a bench failure needs.
   const usage = error.code?.startsWith('ERR_PARSE_ARGS');
+  const setup = error.code === 'BENCH_SETUP';
   process.stderr.write(
-    `bench: ${usage ? `${error.message}\nRun with --help for the options.` : (error.stack ?? error.message)}\n`,
+    `bench: ${usage ? `${error.message}\nRun with --help for the options.` : setup ? error.message : (error.stack ?? error.message)}\n`,
   );
   process.exit(usage ? 2 : 1);
 });

@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
 import { parseParameterOverrides } from '../infra/parameters';
+import { profileNamed } from '../local/awsProfile';
+import { DESIGNS, type Design } from './awsModel';
+import { MODEL_CHOICES } from './modelRuns';
 
 /** The bench's command line. */
 
@@ -30,15 +33,41 @@ Usage: npm run bench -- [options]
   --quiet N              hot room: messages of the quiet phase (default the smaller of --messages and 20); more
                          narrow the quiet latency's run-to-run spread when two builds are compared
   --idle N               memory only: connect N members to one cloud, report its RSS idle (no fan-out)
+  --aws-profile NAME     the local cloud runs under the AWS profile NAME (tools/local/awsProfile.ts: each call's
+                         latency drawn from AWS's, --api-latency-ms then unused unless given); with --model or
+                         --check, the profile the model draws from (default aws)
+  --model SCENARIO       no cloud: the model of the fan-out on AWS (tools/bench/awsModel.ts), a discrete-event
+                         simulation drawing each hop's latency from the profile and enforcing its quotas. SCENARIO:
+                           room-100-at-100   one room of 100 members at 100 messages/s
+                           room-100-at-300   one room of 100 members at 300 messages/s
+                           rooms-1000-of-2   1,000 rooms of 2 members at 5 messages/s each
+                           room-1000-at-50   one room of 1,000 members at 50 messages/s
+                           twin              one room of 20 at 10 messages/s, 100 messages (the --check load)
+                           ceiling           the highest rate one room (--room, default 100) holds: p99 ≤ 1 s,
+                                             backlog within a second's sends, nothing refused or lost
+                           custom            --rooms K rooms of --room N members at --rate R messages/s each
+                           all               the four loads and the ceiling
+  --design D             the model's fan-out: queue (one queue message per room event), wake (a wake per room per
+                         100 ms tick, the room's log read since its cursor) or both (default)
+  --seed N               the model's random seed (default 1): a seed gives the same figures on any machine
+  --seconds S            the model's seconds of sending (default 10; the run then drains for up to 60 more)
+  --rooms K              --model custom: rooms (default 1)
+  --check                the twin against the model: the hot room (20 members, 10 messages/s, 100 messages) on the
+                         local cloud under --aws-profile, then the model of the same load, p50 and p99 side by side
+                         with their ratio (the model should be within 2× of the twin)
   --json                 one JSON line per room size instead of the table
   -h, --help             this help
 `;
 
 export interface Options {
   rooms: number[];
+  /** --room as given (the model's ceiling and custom load default otherwise). */
+  room?: number;
   messages: number;
   gapMs: number;
   latencies: number[];
+  /** Whether --api-latency-ms was given (under a profile the cloud's management API draws AWS's latency instead). */
+  apiLatencyGiven: boolean;
   tutorialBudgetMs: number;
   tutorial: boolean;
   join: 'room' | 'lobby' | 'auto';
@@ -57,6 +86,16 @@ export interface Options {
   /** Memory-only run: this many idle members, no fan-out. */
   idle?: number;
   json: boolean;
+  /** The AWS profile the child cloud runs under, and the model draws from. */
+  awsProfile?: string;
+  /** A model scenario (no cloud), the designs it runs, its seed, its seconds and (custom) its rooms. */
+  model?: (typeof MODEL_CHOICES)[number];
+  designs: Design[];
+  seed: number;
+  seconds: number;
+  modelRooms: number;
+  /** The twin against the model. */
+  check: boolean;
 }
 
 export function parseOptions(argv: string[]): Options | undefined {
@@ -82,6 +121,13 @@ export function parseOptions(argv: string[]): Options | undefined {
       warmup: { type: 'string' },
       quiet: { type: 'string' },
       json: { type: 'boolean' },
+      'aws-profile': { type: 'string' },
+      model: { type: 'string' },
+      design: { type: 'string' },
+      seed: { type: 'string' },
+      seconds: { type: 'string' },
+      rooms: { type: 'string' },
+      check: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -102,6 +148,11 @@ export function parseOptions(argv: string[]): Options | undefined {
   const latencies = (values['api-latency-ms'] ?? []).map((v) => int('api-latency-ms', v, 0, 0, 5_000));
   const hotRoom = values['hot-room'] === true;
   const ceiling = values.ceiling === true;
+  const model = modelChoice(values.model);
+  const check = values.check === true;
+  // The model and the check draw from a profile; the cloud runs under one only when asked.
+  const awsProfile = values['aws-profile'] ?? (model || check ? 'aws' : undefined);
+  if (awsProfile !== undefined) profileNamed(awsProfile);
   const messages = int('messages', values.messages, hotRoom ? 100 : 20, 1, 1000);
   return {
     rooms:
@@ -116,9 +167,18 @@ export function parseOptions(argv: string[]): Options | undefined {
               : values.full
                 ? [10, 100, 1000, 5000]
                 : [10, 100, 1000],
+    room,
     messages,
     gapMs: int('gap-ms', values['gap-ms'], 50, 0, 10_000),
-    latencies: latencies.length > 0 ? latencies : ceiling ? [0] : sweep || hotRoom ? [20] : [0, 20],
+    latencies:
+      latencies.length > 0
+        ? latencies
+        : ceiling || awsProfile !== undefined
+          ? [0]
+          : sweep || hotRoom
+            ? [20]
+            : [0, 20],
+    apiLatencyGiven: latencies.length > 0,
     tutorialBudgetMs: int('tutorial-budget-s', values['tutorial-budget-s'], 25, 0, 600) * 1000,
     tutorial: values['no-tutorial'] !== true && !sweep,
     join: joinMode(values.join),
@@ -128,11 +188,57 @@ export function parseOptions(argv: string[]): Options | undefined {
     idle: values.idle === undefined ? undefined : int('idle', values.idle, 0, 1, 15_000),
     hotRoom,
     ceiling,
-    rate: int('rate', values.rate, 10, 1, 200),
+    // The model offers any rate; the local cloud's sends are bounded by this machine.
+    rate: int('rate', values.rate, 10, 1, model ? 100_000 : 200),
     warmup: int('warmup', values.warmup, 1, 1, 1000),
     quiet: int('quiet', values.quiet, Math.min(messages, 20), 1, 1000),
     json: values.json === true,
+    awsProfile,
+    model,
+    designs: designChoice(values.design),
+    seed: int('seed', values.seed, 1, 0, 2 ** 31),
+    seconds: int('seconds', values.seconds, 10, 1, 600),
+    modelRooms: int('rooms', values.rooms, 1, 1, 100_000),
+    check,
   };
+}
+
+function modelChoice(raw: string | undefined): Options['model'] {
+  if (raw === undefined) return undefined;
+  const choice = MODEL_CHOICES.find((c) => c === raw);
+  if (!choice) throw new Error(`--model must be one of ${MODEL_CHOICES.join(', ')}, got "${raw}"`);
+  return choice;
+}
+
+function designChoice(raw: string | undefined): Design[] {
+  if (raw === undefined || raw === 'both') return [...DESIGNS];
+  const design = DESIGNS.find((d) => d === raw);
+  if (!design) throw new Error(`--design must be queue, wake or both, got "${raw}"`);
+  return [design];
+}
+
+/**
+ * The local cloud's arguments for one run: its log level, the management API's injected latency (only when asked
+ * for, or with no profile: a profile draws its own), the AWS profile, and each template parameter or setting.
+ */
+export function cloudArgs(run: {
+  apiLatencyMs?: number;
+  awsProfile?: string;
+  parameters: Record<string, string>;
+  /** The template's parameter names: the others are settings. */
+  templateParameters: ReadonlySet<string>;
+}): string[] {
+  return [
+    '--log-level',
+    'ERROR',
+    ...(run.apiLatencyMs !== undefined ? ['--api-latency-ms', String(run.apiLatencyMs)] : []),
+    ...(run.awsProfile !== undefined ? ['--aws-profile', run.awsProfile] : []),
+    // A template parameter is a --parameter; a setting (runtime or deploy-time constant) a --setting.
+    ...Object.entries(run.parameters).flatMap(([k, v]) => [
+      run.templateParameters.has(k) ? '--parameter' : '--setting',
+      `${k}=${v}`,
+    ]),
+  ];
 }
 
 function joinMode(raw: string | undefined): Options['join'] {

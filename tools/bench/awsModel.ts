@@ -1,0 +1,933 @@
+/**
+ * A model of the fan-out on AWS: a discrete-event simulation, event by event in simulated time, of every message from
+ * its `sendmessage` frame to each member's receipt, for loads the local cloud on one machine cannot offer. Each hop's
+ * latency is a draw from the AWS profile (tools/local/awsProfile.ts, `latencyMs`: log-normal through its p50 and p99),
+ * each quota of the profile is enforced where AWS enforces it, and a seeded generator makes a run reproducible.
+ *
+ * Two designs of the fan-out, selectable:
+ * - `queue`: every room event is one message of the FIFO queue (default mode: the queue's calls per second are shared
+ *   by every group); the pipe hands batches of ≤ 10, one batch in flight per group; Prepare reads the room's cursor
+ *   and, for a room with two or more messages in its batch, the stored messages after the cursor's `high` (≤ 40,
+ *   ≤ 16 KB), posted ahead and skipped when their own events come. It is the design docs/DECISIONS.md ("The fan-out
+ *   at AWS's scale") replaces, kept here so that the two are compared under one profile.
+ * - `wake`: the queue carries one wake per room per 100 ms tick (high-throughput mode: calls per second per group);
+ *   an execution reads everything stored since the room's cursor (≤ 200 items, ≤ 96 KB a cycle), posts each member
+ *   one frame per 32 KB, and reads again while its log holds more (docs/ARCHITECTURE.md, "The fan-out").
+ *
+ * What one message meets, in order (each a latency draw; the quota that may refuse it in brackets):
+ *   send: API Gateway's request [account requests/s] → the messages function's invoke → UpdateItem seq on the room's
+ *   item [WCU/s per key] → PutItem of the clientMsgId claim → PutItem of the message in the room's partition [WCU/s
+ *   per key] → PutEvents [requests/s] → EventBridge to the rule's target → SendMessage [queue or group calls/s;
+ *   refused: EventBridge retries, then the dead-letter queue] → the pipe's poll (one batch in flight per group) →
+ *   an execution: its start (a state transition), Prepare's invoke and reads, per room key the index Query, per chunk
+ *   Deliver's invoke, its resync-notes Query and budget UpdateItem, the posts [account requests/s; refused: the
+ *   chunk's repost after 2 s, then a resync note], SaveCursor [WCU/s per key], and the states between.
+ *
+ * Approximations, each on the side of fewer surprises than AWS can give: no failures but quota refusals; no cold
+ * starts; a quota is counted per whole second of simulated time; an execution's posts are counted against the
+ * account's second when its reads are done (executions running at once may count a later second's posts before an
+ * earlier one's); messages only (presence, read positions and broadcasts, which both designs keep as queue messages,
+ * are left out); every member of a room is connected, none is gone.
+ */
+import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
+import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
+import { POSTS_IN_FLIGHT } from '#deliver/delivery';
+import { REPOST_WAIT_SECONDS } from '#deliver/post';
+import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS } from '#deliver/roomLog';
+import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
+
+export type Design = 'queue' | 'wake';
+export const DESIGNS: readonly Design[] = ['queue', 'wake'];
+
+/** The fan-out's settings the model follows; the command line reads the template's (modelSettings in fanout.ts). */
+export interface ModelSettings {
+  /** The pipe's batch (template: FanoutPipe BatchSize), at most the profile's FIFO batch. */
+  pipeBatch: number;
+  /** Map Rooms' MaxConcurrency (statemachines/fanout.asl.json). */
+  roomsAtOnce: number;
+  /** A room's index keys (functions/core/aws/roomMembers.ts). */
+  roomKeys: number;
+  /** Members a Query page holds (FanoutPageSize). */
+  pageSize: number;
+  /** Members a Deliver chunk posts (FanoutChunkSize). */
+  chunkSize: number;
+  /** Chunks posted at once per key (FanoutMaxConcurrency). */
+  chunksAtOnce: number;
+  /** Posts a chunk has in flight at once (functions/deliver/delivery.ts). */
+  postsInFlight: number;
+  /** A post's frame at most (API Gateway's WebSocket frame, functions/deliver/coalescing.ts). */
+  frameBytes: number;
+  /** Between a chunk's post and its repost (functions/deliver/post.ts). */
+  repostWaitMs: number;
+  /** The rule's RetryPolicy toward the queue (template: RoomEventsRule). */
+  eventRetries: number;
+  eventMaxAgeMs: number;
+  /** `queue`: read-ahead's messages and bytes at most. */
+  readAheadMessages: number;
+  readAheadBytes: number;
+  /**
+   * `wake` (functions/deliver/roomLog.ts, prepare.ts, messages/appending.ts): the tick, a cycle's items and bytes, how
+   * long an execution goes on reading a room, the reader's poll while a seq it must wait for is being stored.
+   */
+  tickMs: number;
+  cycleItems: number;
+  cycleBytes: number;
+  readingMs: number;
+  pollMs: number;
+  /** `wake`: a send whose store ends this long after its take wakes the room itself. */
+  stragglerMs: number;
+  /** `wake`: a missing seq is passed once the reader has seen it missing this long. */
+  holeMs: number;
+  /** A frame's bytes per message (an escaped `message` frame with its ids, sender and time; the text short). */
+  messageBytes: number;
+}
+
+/**
+ * The settings as the code has them; the `queue` design's read-ahead as docs/DECISIONS.md weighs it (≤ 40 messages,
+ * ≤ 16 KB). Template settings are overridden from template.yaml by the command line.
+ */
+export const DEFAULT_SETTINGS: ModelSettings = {
+  pipeBatch: 10,
+  roomsAtOnce: 10,
+  roomKeys: ROOM_INDEX_SHARDS,
+  pageSize: 1000,
+  chunkSize: 100,
+  chunksAtOnce: 10,
+  postsInFlight: POSTS_IN_FLIGHT,
+  frameBytes: FRAME_LIMIT_BYTES,
+  repostWaitMs: REPOST_WAIT_SECONDS * 1000,
+  eventRetries: 3,
+  eventMaxAgeMs: 300_000,
+  readAheadMessages: 40,
+  readAheadBytes: 16_384,
+  // The per-tick wake as docs/DECISIONS.md first set it out: one waker per room per 100 ms, a send storing more than
+  // 1 s after its take wakes the room itself, a room read on for up to 200 s of an execution.
+  tickMs: 100,
+  cycleItems: CYCLE_EVENTS,
+  cycleBytes: CYCLE_BYTES,
+  readingMs: 200_000,
+  pollMs: POLL_MS,
+  stragglerMs: 1_000,
+  holeMs: HOLE_PASS_MS,
+  messageBytes: 250,
+};
+
+/**
+ * EventBridge's retry of a refused target call: exponential back-off with jitter (EventBridge user guide, "How
+ * EventBridge retries delivering events"); AWS publishes no base, so the model takes a delay drawn in
+ * [0, 1 s × 2^attempt).
+ */
+const EVENT_RETRY_BASE_MS = 1000;
+/** The SDK's retry of a throttled DynamoDB write in `sendmessage`: 3 attempts, full jitter over 100 ms × 2^n. */
+const SDK_ATTEMPTS = 3;
+const SDK_RETRY_BASE_MS = 100;
+
+/** One load: `rooms` rooms of `members` members, each room's members sending `rate` messages/s between them. */
+export interface Scenario {
+  name: string;
+  rooms: number;
+  members: number;
+  /** Messages per second per room (a Poisson stream). */
+  rate: number;
+  /** Seconds of sending; the run then drains for up to `drainSeconds` more. */
+  seconds: number;
+  /** This many messages per room, however long they take (the twin's hot room sends a count); `seconds` then only
+   * bounds the rates and the backlog's moment. */
+  messages?: number;
+}
+
+export interface ModelRun {
+  design: Design;
+  scenario: Scenario;
+  profile: AwsProfile;
+  seed: number;
+  settings?: Partial<ModelSettings>;
+  drainSeconds?: number;
+  /** Each batch the pipe handed out: its groups, when it was received and when its deletion unlocked them. */
+  onBatch?: (batch: { rooms: number[]; receivedAt: number; releasedAt: number }) => void;
+}
+
+/** Quota refusals by kind, and what became of them. */
+export interface Refusals {
+  /** `sendmessage` frames API Gateway refused (429): the sender's to retry, not sent. */
+  apiGatewaySends: number;
+  /** Posts API Gateway refused: each a member's frame reposted after 2 s, then a resync note. */
+  apiGatewayPosts: number;
+  /** DynamoDB writes refused on one key (the room's item, its messages partition, its cursor), SDK retries included. */
+  dynamodbKey: number;
+  /** PutEvents refused: the message is stored, its event never published. */
+  putEvents: number;
+  /** SendMessage refused: EventBridge retries the event later. */
+  sendMessage: number;
+}
+
+export interface Outcomes {
+  /** Sends answered BUSY: their seq or store refused past the SDK's retries. */
+  busySends: number;
+  /** EventBridge retries of a refused SendMessage, and events past the retries: ChatEventsDeadLetterQueue. */
+  eventRetries: number;
+  deadLettered: number;
+  /** Chunks reposted after a refusal, and members left a resync note for a frame (their history fills it). */
+  reposts: number;
+  resyncNotes: number;
+}
+
+export interface ModelResult {
+  design: Design;
+  scenario: string;
+  seed: number;
+  profile: string;
+  rooms: number;
+  members: number;
+  /** Messages a second offered (rooms × rate) and stored and published (acked). */
+  offeredPerSecond: number;
+  sentPerSecond: number;
+  sent: number;
+  /** Member receipts, and those owed (sent × members) that never came. */
+  delivered: number;
+  missing: number;
+  duplicated: number;
+  /** From the send to a member's receipt, over every receipt. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Posts a second (one per member per frame), over the sending seconds. */
+  postsPerSecond: number;
+  /** Posts over the whole run, the drain's included. */
+  posts: number;
+  /** SendMessage calls a second (refused ones included) the queue took, and its busiest group; mean and busiest second. */
+  queueSendMessagePerSecond: number;
+  queueSendMessagePeak: number;
+  groupSendMessagePerSecond: number;
+  groupSendMessagePeak: number;
+  executions: number;
+  executionP50Ms: number;
+  executionP99Ms: number;
+  /** `wake`: ReadRoom cycles beyond each room's first. */
+  extraCycles: number;
+  refusals: Refusals;
+  outcomes: Outcomes;
+  /** Messages stored but not yet read by the fan-out when the sending ends, and never read when the drain ends. */
+  backlogAtSendEnd: number;
+  backlogAtEnd: number;
+  /** Simulated seconds, and the events the simulation ran. */
+  simulatedSeconds: number;
+  events: number;
+}
+
+// ------------------------------------------------------------------------------------------------ machinery
+
+/** A seeded uniform generator in (0, 1): mulberry32, so a run is the same for a seed on any machine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967297;
+  };
+}
+
+interface Scheduled {
+  at: number;
+  order: number;
+  run: () => void;
+}
+
+/** The simulation's clock and its events, earliest first (ties in the order scheduled). */
+class Clock {
+  now = 0;
+  count = 0;
+  private readonly heap: Scheduled[] = [];
+  private order = 0;
+
+  at(at: number, run: () => void): void {
+    const item = { at: Math.max(at, this.now), order: this.order++, run };
+    const h = this.heap;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i] as Scheduled, h[p] as Scheduled)) break;
+      [h[i], h[p]] = [h[p] as Scheduled, h[i] as Scheduled];
+      i = p;
+    }
+  }
+
+  runUntil(end: number): void {
+    const h = this.heap;
+    while (h.length > 0 && (h[0] as Scheduled).at <= end) {
+      const top = h[0] as Scheduled;
+      const last = h.pop() as Scheduled;
+      if (h.length > 0) {
+        h[0] = last;
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < h.length && before(h[l] as Scheduled, h[m] as Scheduled)) m = l;
+          if (r < h.length && before(h[r] as Scheduled, h[m] as Scheduled)) m = r;
+          if (m === i) break;
+          [h[i], h[m]] = [h[m] as Scheduled, h[i] as Scheduled];
+          i = m;
+        }
+      }
+      this.now = top.at;
+      this.count++;
+      top.run();
+    }
+    this.now = Math.max(this.now, end);
+  }
+
+  get pending(): number {
+    return this.heap.length;
+  }
+}
+
+/** The map's value for a key, made and kept on first use. */
+function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+const before = (a: Scheduled, b: Scheduled) => a.at < b.at || (a.at === b.at && a.order < b.order);
+
+/** A quota per second: calls counted per whole second of simulated time, refused past the quota. */
+export class PerSecond {
+  readonly accepted = new Map<number, number>();
+  readonly attempts = new Map<number, number>();
+  constructor(readonly limit: number) {}
+
+  /** Counts a call without enforcing the quota (a figure reported beside the one enforced). */
+  count(at: number): number {
+    const second = Math.floor(at / 1000);
+    this.attempts.set(second, (this.attempts.get(second) ?? 0) + 1);
+    return second;
+  }
+
+  take(at: number, units = 1): boolean {
+    const second = this.count(at);
+    const used = this.accepted.get(second) ?? 0;
+    if (used + units > this.limit) return false;
+    this.accepted.set(second, used + units);
+    return true;
+  }
+
+  /** Attempts a second over seconds [0, seconds), and the busiest second's. */
+  rate(seconds: number): { mean: number; peak: number } {
+    let sum = 0;
+    let peak = 0;
+    for (const [second, n] of this.attempts) {
+      if (second >= seconds) continue;
+      sum += n;
+      peak = Math.max(peak, n);
+    }
+    return { mean: sum / Math.max(1, seconds), peak };
+  }
+}
+
+/** Latencies in whole milliseconds, as counts (a million receipts cost no sort). */
+class Histogram {
+  private readonly counts = new Map<number, number>();
+  count = 0;
+  max = 0;
+
+  add(ms: number, times = 1): void {
+    const bucket = Math.max(0, Math.round(ms));
+    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + times);
+    this.count += times;
+    if (bucket > this.max) this.max = bucket;
+  }
+
+  /** Nearest rank, as tools/bench/stats.ts `percentile`. */
+  percentile(p: number): number {
+    if (this.count === 0) return Number.NaN;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    let seen = 0;
+    for (const bucket of [...this.counts.keys()].sort((a, b) => a - b)) {
+      seen += this.counts.get(bucket) as number;
+      if (seen >= rank) return bucket;
+    }
+    return this.max;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ the stack
+
+interface Message {
+  seq: number;
+  sentAt: number;
+  takenAt: number;
+  storedAt?: number;
+  /** When the fan-out first read it (an execution's Prepare or ReadRoom). */
+  readAt?: number;
+  /** Executions that posted it (more than one: a duplicate to every member). */
+  posted: number;
+}
+
+interface Room {
+  id: number;
+  members: number;
+  head: number;
+  headTick: number;
+  messages: Message[];
+  /** The fan-out's cursor: the highest seq posted, and (`queue`) the seqs posted ahead of their events. */
+  high: number;
+  skip: Set<number>;
+}
+
+/** A queue message: a room's event (`queue`: its seq) or wake (`wake`: the tick it covers). */
+interface QueueMessage {
+  room: number;
+  seq: number;
+  tick: number;
+}
+
+interface Group {
+  messages: QueueMessage[];
+  locked: boolean;
+  pollPending: boolean;
+}
+
+/** Runs one design under one load and returns what a dashboard would show. */
+export function runModel(run: ModelRun): ModelResult {
+  const { design, scenario, profile } = run;
+  const s: ModelSettings = { ...DEFAULT_SETTINGS, ...run.settings };
+  const q = profile.quotas;
+  const L = profile.latency;
+  const random = seededRandom(run.seed);
+  const draw = (latency: Latency) => latencyMs(latency, random);
+  const clock = new Clock();
+  const sendEnd = scenario.seconds * 1000;
+  const end = sendEnd + (run.drainSeconds ?? 60) * 1000;
+  // The inline Map's concurrency quota caps every Map's own MaxConcurrency.
+  const mapCap = q.stepFunctionsInlineMapConcurrency.value;
+  const roomsAtOnce = Math.min(s.roomsAtOnce, mapCap);
+  const keysAtOnce = Math.min(s.roomKeys, mapCap);
+  const chunksAtOnce = Math.min(s.chunksAtOnce, mapCap);
+  const batchMax = Math.min(s.pipeBatch, q.sqsFifoBatch.value);
+
+  const apiGateway = new PerSecond(q.apiGatewayRequestsPerSecond.value);
+  const putEvents = new PerSecond(q.eventBridgePutEventsPerSecond.value);
+  const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
+  const groupCalls = new Map<number, PerSecond>();
+  const keyWrites = new Map<string, PerSecond>();
+  const keyQuota = (key: string) => entry(keyWrites, key, () => new PerSecond(q.dynamodbWcuPerKey.value));
+  const groupQuota = (room: number) =>
+    entry(groupCalls, room, () => new PerSecond(q.sqsFifoCallsPerGroup.value));
+
+  const refusals: Refusals = {
+    apiGatewaySends: 0,
+    apiGatewayPosts: 0,
+    dynamodbKey: 0,
+    putEvents: 0,
+    sendMessage: 0,
+  };
+  const outcomes: Outcomes = { busySends: 0, eventRetries: 0, deadLettered: 0, reposts: 0, resyncNotes: 0 };
+  const latency = new Histogram();
+  const executionMs = new Histogram();
+  let posts = 0;
+  let postsInWindow = 0;
+  let sent = 0;
+  let duplicated = 0;
+  let executions = 0;
+  let extraCycles = 0;
+
+  const rooms: Room[] = Array.from({ length: scenario.rooms }, (_, id) => ({
+    id,
+    members: scenario.members,
+    head: 0,
+    headTick: -1,
+    messages: [],
+    high: 0,
+    skip: new Set(),
+  }));
+  const groups = new Map<number, Group>();
+  /** Groups with messages and no batch in flight, in the order they became so (the pipe's pollers fill from them). */
+  const ready = new Set<number>();
+
+  /** A DynamoDB write on one key, with the SDK's retries: the time it succeeded, or undefined when refused. */
+  const write = (key: string, at: number, units: number): number | undefined => {
+    let t = at;
+    for (let attempt = 0; attempt < SDK_ATTEMPTS; attempt++) {
+      t += draw(L.dynamodbItem);
+      if (keyQuota(key).take(t, units)) return t;
+      refusals.dynamodbKey++;
+      t += random() * SDK_RETRY_BASE_MS * 2 ** attempt;
+    }
+    return undefined;
+  };
+
+  // ---------------------------------------------------------------- send path
+
+  const send = (room: Room, at: number) => {
+    if (!apiGateway.take(at)) {
+      refusals.apiGatewaySends++;
+      return;
+    }
+    const taken = write(`rooms#${room.id}`, at + draw(L.lambdaInvoke), 1);
+    if (taken === undefined) {
+      outcomes.busySends++;
+      return;
+    }
+    clock.at(taken, () => take(room, at));
+  };
+
+  const take = (room: Room, sentAt: number) => {
+    const now = clock.now;
+    const seq = ++room.head;
+    const tick = Math.floor(now / s.tickMs);
+    const waker = tick !== room.headTick;
+    room.headTick = tick;
+    const message: Message = { seq, sentAt, takenAt: now, posted: 0 };
+    room.messages[seq] = message;
+    // The clientMsgId's claim (its own key), then the message in the room's partition.
+    const claimed = now + draw(L.dynamodbItem);
+    const stored = write(`messages#${room.id}`, claimed, Math.ceil(s.messageBytes / 1024));
+    if (stored === undefined) {
+      outcomes.busySends++;
+      return; // a seq taken and never stored: a hole
+    }
+    clock.at(stored, () => {
+      message.storedAt = clock.now;
+      sent++;
+      publish(room, message, tick, waker);
+    });
+  };
+
+  const publish = (room: Room, message: Message, tick: number, waker: boolean) => {
+    const now = clock.now;
+    if (!putEvents.take(now)) {
+      refusals.putEvents++;
+      return;
+    }
+    const accepted = now + draw(L.eventBridgePutEvents);
+    if (design === 'queue') {
+      clock.at(accepted + draw(L.eventBridgeToTarget), () =>
+        toQueue({ room: room.id, seq: message.seq, tick }, accepted, 0),
+      );
+      return;
+    }
+    const straggler = now - message.takenAt > s.stragglerMs;
+    if (waker || straggler)
+      clock.at(accepted + draw(L.eventBridgeToTarget), () =>
+        toQueue(
+          {
+            room: room.id,
+            seq: message.seq,
+            tick: straggler ? Math.floor(message.takenAt / s.tickMs) : tick,
+          },
+          accepted,
+          0,
+        ),
+      );
+  };
+
+  /** The rule's SendMessage: the queue's calls (default mode) or the group's (high-throughput mode). */
+  const toQueue = (m: QueueMessage, publishedAt: number, attempt: number) => {
+    const now = clock.now;
+    // Default mode: the queue's calls are the quota; high-throughput mode: the group's. The other is counted only.
+    const [quota, counted] =
+      design === 'queue' ? [queueCalls, groupQuota(m.room)] : [groupQuota(m.room), queueCalls];
+    counted.count(now);
+    if (quota.take(now)) {
+      clock.at(now + draw(L.sqsCall), () => visible(m));
+      return;
+    }
+    refusals.sendMessage++;
+    const retryAt = now + random() * EVENT_RETRY_BASE_MS * 2 ** attempt;
+    if (attempt >= s.eventRetries || retryAt - publishedAt > s.eventMaxAgeMs) {
+      outcomes.deadLettered++;
+      return;
+    }
+    outcomes.eventRetries++;
+    clock.at(retryAt, () => toQueue(m, publishedAt, attempt + 1));
+  };
+
+  // ---------------------------------------------------------------- queue and pipe
+
+  const groupOf = (room: number) =>
+    entry(groups, room, (): Group => ({ messages: [], locked: false, pollPending: false }));
+
+  const visible = (m: QueueMessage) => {
+    const g = groupOf(m.room);
+    g.messages.push(m);
+    if (!g.locked) {
+      ready.add(m.room);
+      schedulePoll(m.room, g);
+    }
+  };
+
+  const schedulePoll = (room: number, g: Group) => {
+    if (g.pollPending) return;
+    g.pollPending = true;
+    clock.at(clock.now + draw(L.pipesSqsPoll), () => poll(room));
+  };
+
+  /** A poller's receive: this group's messages first, the batch filled from other ready groups; all locked. */
+  const poll = (room: number) => {
+    const g = groupOf(room);
+    g.pollPending = false;
+    if (g.locked || g.messages.length === 0) return;
+    const batch: QueueMessage[] = [];
+    const locked: number[] = [];
+    const takeFrom = (id: number) => {
+      const group = groupOf(id);
+      const n = Math.min(batchMax - batch.length, group.messages.length);
+      batch.push(...group.messages.splice(0, n));
+      group.locked = true;
+      ready.delete(id);
+      locked.push(id);
+    };
+    takeFrom(room);
+    for (const id of ready) {
+      if (batch.length >= batchMax) break;
+      takeFrom(id);
+    }
+    execute(batch, locked);
+  };
+
+  /** The batch deleted after its execution: its groups unlock, and those with messages are polled again. */
+  const release = (locked: number[]) => {
+    for (const id of locked) {
+      const g = groupOf(id);
+      g.locked = false;
+      if (g.messages.length > 0) {
+        ready.add(id);
+        schedulePoll(id, g);
+      }
+    }
+  };
+
+  // ---------------------------------------------------------------- execution
+
+  const transition = () => draw(L.stepFunctionsTransition);
+
+  /** Reads a message for the fan-out (first read counts for the backlog) and counts a second posting as a copy. */
+  const readFor = (room: Room, seq: number) => {
+    const m = room.messages[seq] as Message;
+    m.readAt ??= clock.now;
+    m.posted++;
+    if (m.posted > 1) duplicated += room.members;
+    return m;
+  };
+
+  /**
+   * Posts `frames` (each the messages it carries) to every member of a room from `start`: per key the index Query,
+   * chunks of `chunkSize` members, `chunksAtOnce` at a time, each a Deliver invoke, its resync-notes Query, its
+   * budget write and its posts (a member's frames one after the other); a refused member's frames are reposted once.
+   * Returns when the room's last key is done.
+   */
+  const postRoom = (room: Room, start: number, frames: Message[][]): number => {
+    let roomEnd = start;
+    const perKey = Math.floor(room.members / s.roomKeys);
+    const extra = room.members % s.roomKeys;
+    const keySlots: number[] = Array(keysAtOnce).fill(start);
+    for (let key = 0; key < s.roomKeys; key++) {
+      const members = perKey + (key < extra ? 1 : 0);
+      const slot = keySlots.indexOf(Math.min(...keySlots));
+      let t = (keySlots[slot] as number) + transition();
+      let left = members;
+      do {
+        t += draw(L.dynamodbQuery) + 3 * transition();
+        const onPage = Math.min(left, s.pageSize);
+        left -= onPage;
+        const chunkSlots: number[] = Array(chunksAtOnce).fill(t);
+        let pageEnd = t;
+        for (let first = 0; first < onPage; first += s.chunkSize) {
+          const c = chunkSlots.indexOf(Math.min(...chunkSlots));
+          const done = postChunk(
+            (chunkSlots[c] as number) + transition(),
+            Math.min(s.chunkSize, onPage - first),
+            frames,
+          );
+          chunkSlots[c] = done;
+          pageEnd = Math.max(pageEnd, done);
+        }
+        t = pageEnd + transition();
+      } while (left > 0);
+      t += transition();
+      keySlots[slot] = t;
+      roomEnd = Math.max(roomEnd, t);
+    }
+    return roomEnd;
+  };
+
+  const postChunk = (start: number, members: number, frames: Message[][]): number => {
+    const invoke = (at: number) => at + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem);
+    let end = start;
+    /** Each member's frames from `from[i]` on, ≤ postsInFlight at once; returns where refused members stopped. */
+    const postMembers = (at: number, from: number[], last: boolean) => {
+      const slots: number[] = Array(Math.min(s.postsInFlight, from.length)).fill(at);
+      const refused: number[] = [];
+      for (const first of from) {
+        const slot = slots.indexOf(Math.min(...slots));
+        let t = slots[slot] as number;
+        for (let f = first; f < frames.length; f++) {
+          if (!apiGateway.take(t)) {
+            refusals.apiGatewayPosts++;
+            if (last) outcomes.resyncNotes++;
+            else refused.push(f);
+            break;
+          }
+          t += draw(L.managementPost);
+          posts++;
+          if (t <= sendEnd) postsInWindow++;
+          const frame = frames[f] as Message[];
+          for (const m of frame) latency.add(t - m.sentAt);
+          delivered += frame.length;
+        }
+        slots[slot] = t;
+        end = Math.max(end, t);
+      }
+      return refused;
+    };
+    const refused = postMembers(invoke(start), Array(members).fill(0), false);
+    end += transition();
+    if (refused.length > 0) {
+      // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
+      outcomes.reposts++;
+      postMembers(invoke(end + s.repostWaitMs + transition()), refused, true);
+      end += transition();
+    }
+    return end + transition();
+  };
+
+  let delivered = 0;
+
+  const execute = (batch: QueueMessage[], locked: number[]) => {
+    executions++;
+    const started = clock.now;
+    const released = () => {
+      release(locked);
+      run.onBatch?.({ rooms: locked, receivedAt: started, releasedAt: clock.now });
+    };
+    const byRoom = new Map<number, QueueMessage[]>();
+    for (const m of batch) byRoom.set(m.room, [...(byRoom.get(m.room) ?? []), m]);
+    const roomIds = [...byRoom.keys()];
+    let pending = roomIds.length;
+    const roomDone = (at: number) => {
+      pending--;
+      if (pending > 0) return;
+      clock.at(Math.max(at, clock.now) + transition(), () => {
+        executionMs.add(clock.now - started);
+        clock.at(clock.now + draw(L.sqsCall), released);
+      });
+    };
+    const entered = started + transition();
+    if (design === 'queue') {
+      // Prepare: one invoke for the batch; per room the cursor's GetItem and, with two messages or more, the
+      // read-ahead Query.
+      let prepared = entered + draw(L.lambdaInvoke);
+      const reads = roomIds.map((id) => {
+        const n = (byRoom.get(id) as QueueMessage[]).length;
+        return draw(L.dynamodbItem) + (n >= 2 ? draw(L.dynamodbQuery) : 0);
+      });
+      prepared += Math.max(...reads);
+      clock.at(prepared, () => {
+        const slots: number[] = Array(roomsAtOnce).fill(clock.now + transition());
+        for (const id of roomIds) {
+          const slot = slots.indexOf(Math.min(...slots));
+          const done = queueRoom(
+            rooms[id] as Room,
+            byRoom.get(id) as QueueMessage[],
+            (slots[slot] as number) + transition(),
+          );
+          slots[slot] = done;
+          roomDone(done);
+        }
+      });
+      return;
+    }
+    // Each room's cycles run on their own; past Map Rooms' concurrency a room starts when another ends.
+    const waiting = [...roomIds];
+    const startRoom = (at: number) => {
+      const id = waiting.shift();
+      if (id === undefined) return;
+      const newest = Math.max(...(byRoom.get(id) as QueueMessage[]).map((w) => w.tick));
+      wakeRoom(rooms[id] as Room, newest, started, at + transition(), (doneAt) => {
+        roomDone(doneAt);
+        startRoom(doneAt);
+      });
+    };
+    for (let i = 0; i < roomsAtOnce; i++) startRoom(entered);
+  };
+
+  /** `queue`: a room's events of the batch, those posted ahead dropped, the stored ones after `high` read ahead. */
+  const queueRoom = (room: Room, events: QueueMessage[], start: number): number => {
+    const seqs = events.map((e) => e.seq).sort((a, b) => a - b);
+    const kept = seqs.filter((seq) => !room.skip.delete(seq));
+    let high = Math.max(room.high, ...kept);
+    const ahead: number[] = [];
+    if (seqs.length >= 2) {
+      let bytes = 0;
+      for (let seq = high + 1; seq <= room.head && ahead.length < s.readAheadMessages; seq++) {
+        const m = room.messages[seq];
+        if (m?.storedAt === undefined) continue; // not stored (yet): its event, when it comes, is posted as ever
+        bytes += s.messageBytes;
+        if (bytes > s.readAheadBytes) break;
+        ahead.push(seq);
+        room.skip.add(seq);
+        high = seq;
+      }
+    }
+    room.high = high;
+    const posted = [...kept, ...ahead].map((seq) => readFor(room, seq));
+    if (posted.length === 0) return start + transition() + draw(L.dynamodbItem) + transition();
+    const end = postRoom(room, start + transition(), framesOf(posted));
+    return saveCursor(room, end + transition());
+  };
+
+  const saveCursor = (room: Room, at: number): number =>
+    (write(`cursor#${room.id}`, at, 1) ?? at + draw(L.dynamodbItem)) + transition();
+
+  /** Cuts a run of messages into frames of at most `frameBytes`. */
+  const framesOf = (run: Message[]): Message[][] => {
+    const perFrame = Math.max(1, Math.floor(s.frameBytes / s.messageBytes));
+    const frames: Message[][] = [];
+    for (let i = 0; i < run.length; i += perFrame) frames.push(run.slice(i, i + perFrame));
+    return frames;
+  };
+
+  /**
+   * `wake`: Prepare or ReadRoom (its invoke, the cursor, the room's head, the log after the cursor), the run posted, the
+   * cursor saved; ReadRoom again (MoreNews) while the log held more than a cycle and the execution has reading time
+   * left. The reader waits for a missing seq, reading again every `pollMs`: one below a stored seq (being stored,
+   * passed once seen missing `holeMs`), and one after the last stored that no later wake covers (the head's tick no
+   * later than the newest wake the execution holds).
+   */
+  const wakeRoom = (
+    room: Room,
+    newestTick: number,
+    startedAt: number,
+    start: number,
+    done: (at: number) => void,
+  ) => {
+    const missingSince = new Map<number, number>();
+    const limit = Math.min(s.cycleItems, Math.floor(s.cycleBytes / s.messageBytes));
+    const read = () => {
+      const now = clock.now;
+      let seq = room.high + 1;
+      let count = 0;
+      let wait = false;
+      for (; seq <= room.head && count < limit; seq++) {
+        const m = room.messages[seq] as Message | undefined;
+        if (m?.storedAt !== undefined) {
+          count++;
+          continue;
+        }
+        const storedLater = room.messages.slice(seq + 1).some((x) => x?.storedAt !== undefined);
+        if (storedLater) {
+          const since = missingSince.get(seq) ?? now;
+          missingSince.set(seq, since);
+          if (now - since >= s.holeMs) continue; // passed: never stored, or a straggler that wakes the room itself
+          wait = true;
+        } else wait = room.headTick <= newestTick;
+        break;
+      }
+      if (wait) {
+        clock.at(now + s.pollMs + draw(L.dynamodbQuery), read);
+        return;
+      }
+      const run: Message[] = [];
+      for (let n = room.high + 1; n < seq; n++)
+        if (room.messages[n]?.storedAt !== undefined) run.push(readFor(room, n));
+      const more = count >= limit && seq <= room.head;
+      let end = now;
+      if (run.length > 0) end = postRoom(room, now + transition(), framesOf(run));
+      if (seq - 1 > room.high) {
+        room.high = seq - 1;
+        end = saveCursor(room, end + transition());
+      }
+      if (more && end - startedAt < s.readingMs) {
+        extraCycles++;
+        wakeRoom(room, newestTick, startedAt, end + transition() + transition(), done);
+        return;
+      }
+      done(end + transition());
+    };
+    clock.at(
+      start + draw(L.lambdaInvoke) + draw(L.dynamodbItem) + draw(L.dynamodbItem) + draw(L.dynamodbQuery),
+      read,
+    );
+  };
+
+  // ---------------------------------------------------------------- load
+
+  for (const room of rooms) {
+    let count = 0;
+    const next = (at: number) => {
+      // A count of messages is sent whole (the twin's hot room sends a count); else the seconds bound the sending.
+      if (scenario.messages !== undefined ? count >= scenario.messages : at >= sendEnd) return;
+      count++;
+      clock.at(at, () => {
+        send(room, clock.now);
+        next(clock.now + (-Math.log(random()) * 1000) / scenario.rate);
+      });
+    };
+    next((-Math.log(random()) * 1000) / scenario.rate);
+  }
+
+  clock.runUntil(sendEnd);
+  const unread = () =>
+    rooms.reduce(
+      (n, room) =>
+        n + room.messages.filter((m) => m?.storedAt !== undefined && m.readAt === undefined).length,
+      0,
+    );
+  const backlogAtSendEnd = unread();
+  clock.runUntil(end);
+  const backlogAtEnd = unread();
+
+  const seconds = scenario.seconds;
+  const queueRate = queueCalls.rate(seconds);
+  let busiest = { mean: 0, peak: 0 };
+  for (const g of groupCalls.values()) {
+    const r = g.rate(seconds);
+    if (r.mean > busiest.mean) busiest = r;
+  }
+  const owed = rooms.reduce(
+    (n, room) => n + room.messages.filter((m) => m?.storedAt !== undefined).length * room.members,
+    0,
+  );
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  return {
+    design,
+    scenario: scenario.name,
+    seed: run.seed,
+    profile: profile.name,
+    rooms: scenario.rooms,
+    members: scenario.members,
+    offeredPerSecond: r1(scenario.rooms * scenario.rate),
+    sentPerSecond: r1(sent / seconds),
+    sent,
+    delivered,
+    missing: Math.max(0, owed - (delivered - duplicated)),
+    duplicated,
+    p50Ms: latency.percentile(50),
+    p99Ms: latency.percentile(99),
+    maxMs: latency.max,
+    postsPerSecond: r1(postsInWindow / seconds),
+    posts,
+    queueSendMessagePerSecond: r1(queueRate.mean),
+    queueSendMessagePeak: queueRate.peak,
+    groupSendMessagePerSecond: r1(busiest.mean),
+    groupSendMessagePeak: busiest.peak,
+    executions,
+    executionP50Ms: executionMs.percentile(50),
+    executionP99Ms: executionMs.percentile(99),
+    extraCycles,
+    refusals,
+    outcomes,
+    backlogAtSendEnd,
+    backlogAtEnd,
+    simulatedSeconds: r1(clock.now / 1000),
+    events: clock.count,
+  };
+}

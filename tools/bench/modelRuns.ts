@@ -1,0 +1,224 @@
+/**
+ * `npm run bench -- --aws-profile aws --model SCENARIO`: the model's scenarios (tools/bench/awsModel.ts), its room
+ * ceiling search and its table. No cloud, no clock: a scenario's simulated seconds take well under a real one.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { deployConstants } from '../infra/parameters';
+import { readTemplateFile } from '../infra/template';
+import type { AwsProfile } from '../local/awsProfile';
+import { type Design, type ModelResult, type ModelSettings, runModel, type Scenario } from './awsModel';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/** The loads the product is held to (docs/DECISIONS.md, "The fan-out at AWS's scale"), and the twin's check. */
+export const SCENARIOS: Record<string, Scenario> = {
+  'room-100-at-100': { name: 'room-100-at-100', rooms: 1, members: 100, rate: 100, seconds: 10 },
+  'room-100-at-300': { name: 'room-100-at-300', rooms: 1, members: 100, rate: 300, seconds: 10 },
+  'rooms-1000-of-2': { name: 'rooms-1000-of-2', rooms: 1000, members: 2, rate: 5, seconds: 10 },
+  'room-1000-at-50': { name: 'room-1000-at-50', rooms: 1, members: 1000, rate: 50, seconds: 10 },
+  /** The hot room the twin runs for `--check`: 20 members, 10 messages/s, 100 messages. */
+  twin: { name: 'twin', rooms: 1, members: 20, rate: 10, seconds: 10, messages: 100 },
+};
+/** The scenario names `--model` takes besides SCENARIOS. */
+export const MODEL_CHOICES = [...Object.keys(SCENARIOS), 'ceiling', 'custom', 'all'] as const;
+
+/** The template's settings the model follows: the deploy constants, the pipe's batch, the rule's retries. */
+export function templateSettings(templatePath = join(ROOT, 'template.yaml')): Partial<ModelSettings> {
+  const raw = readTemplateFile(templatePath).raw;
+  const constants = deployConstants(raw);
+  const resources = raw.Resources as Record<string, { Properties?: Record<string, unknown> }>;
+  const pipe = resources.FanoutPipe?.Properties?.SourceParameters as
+    | { SqsQueueParameters?: { BatchSize?: number } }
+    | undefined;
+  const targets = resources.RoomEventsRule?.Properties?.Targets as
+    | { RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number } }[]
+    | undefined;
+  const retry = targets?.[0]?.RetryPolicy;
+  const asl = JSON.parse(readFileSync(join(ROOT, 'statemachines', 'fanout.asl.json'), 'utf8')) as {
+    States: Record<string, { MaxConcurrency?: number }>;
+  };
+  const number = (value: unknown) => (value === undefined ? undefined : Number(value));
+  const settings: Partial<ModelSettings> = {
+    chunkSize: number(constants.FanoutChunkSize),
+    chunksAtOnce: number(constants.FanoutMaxConcurrency),
+    pageSize: number(constants.FanoutPageSize),
+    pipeBatch: number(pipe?.SqsQueueParameters?.BatchSize),
+    eventRetries: number(retry?.MaximumRetryAttempts),
+    eventMaxAgeMs:
+      retry?.MaximumEventAgeInSeconds === undefined ? undefined : retry.MaximumEventAgeInSeconds * 1000,
+    roomsAtOnce: number(asl.States.Rooms?.MaxConcurrency),
+  };
+  return Object.fromEntries(
+    Object.entries(settings).filter(([, v]) => v !== undefined && Number.isFinite(v)),
+  );
+}
+
+/**
+ * The design the template deploys: a queue in high-throughput mode (a quota per message group) carries wakes, one in
+ * default mode every room event.
+ */
+export function deployedDesign(templatePath = join(ROOT, 'template.yaml')): Design {
+  const resources = readTemplateFile(templatePath).raw.Resources as Record<
+    string,
+    { Properties?: Record<string, unknown> }
+  >;
+  return resources.FanoutQueue?.Properties?.FifoThroughputLimit === 'perMessageGroupId' ? 'wake' : 'queue';
+}
+
+export interface CeilingSearch {
+  design: Design;
+  members: number;
+  /**
+   * The highest rate (messages/s) clean for two seeds of three: p99 ≤ 1 s, backlog within a second's sends, none
+   * lost. Each step's p99 and backlog are the three seeds' medians.
+   */
+  ceilingPerSecond: number;
+  steps: { rate: number; clean: boolean; p99Ms: number; backlogAtSendEnd: number; why: string }[];
+}
+
+/** Why a run is not clean (empty when it is): p99 over 1 s, a backlog over a second's sends, a send refused or lost. */
+export function notClean(r: ModelResult): string {
+  const why: string[] = [];
+  if (!(r.p99Ms <= 1000)) why.push(`p99 ${r.p99Ms} ms`);
+  if (r.backlogAtSendEnd > Math.max(10, r.offeredPerSecond)) why.push(`backlog ${r.backlogAtSendEnd}`);
+  if (r.outcomes.busySends > 0) why.push(`${r.outcomes.busySends} sends BUSY`);
+  if (r.refusals.apiGatewaySends > 0) why.push(`${r.refusals.apiGatewaySends} sends refused`);
+  if (r.missing > 0) why.push(`${r.missing} receipts missing`);
+  return why.join(', ');
+}
+
+/** The rates the ceiling search tries before it narrows between the highest clean one and the next. */
+export const CEILING_LADDER = [
+  10, 20, 30, 40, 60, 80, 100, 125, 150, 200, 250, 300, 350, 400, 500, 600, 800, 1000, 1500, 2000, 3000, 5000,
+];
+
+/**
+ * The room ceiling: the highest clean rung of CEILING_LADDER, then halved between it and the next rung, down to 5%
+ * of the rate. Every rung is reported, so a rate not clean below the ceiling shows.
+ */
+export function searchCeiling(
+  design: Design,
+  members: number,
+  profile: AwsProfile,
+  seed: number,
+  settings: Partial<ModelSettings>,
+  seconds = 10,
+): CeilingSearch {
+  const steps: CeilingSearch['steps'] = [];
+  // Near the ceiling one run's p99 rests on its few slowest messages: a rate is clean when most of three seeds are.
+  const tryRate = (rate: number) => {
+    const runs = [seed, seed + 1, seed + 2].map((each) =>
+      runModel({
+        design,
+        scenario: { name: 'ceiling', rooms: 1, members, rate, seconds },
+        profile,
+        seed: each,
+        settings,
+      }),
+    );
+    const whys = runs.map(notClean);
+    const clean = whys.filter((w) => w === '').length >= 2;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[1] as number;
+    steps.push({
+      rate,
+      clean,
+      p99Ms: median(runs.map((r) => r.p99Ms)),
+      backlogAtSendEnd: median(runs.map((r) => r.backlogAtSendEnd)),
+      why: whys.filter((w) => w !== '').join('; '),
+    });
+    return clean;
+  };
+  // Every rung of the ladder until two in a row fall behind (their backlog past a second's sends): a rate past the
+  // throughput only falls further behind, but p99 is not monotonic below it (a queue design's batches of one or two
+  // messages wait behind each other more than fuller batches do).
+  let good = 0;
+  let bad = Number.POSITIVE_INFINITY;
+  let behind = 0;
+  for (const rate of CEILING_LADDER) {
+    if (tryRate(rate)) {
+      good = rate;
+      bad = Number.POSITIVE_INFINITY;
+      behind = 0;
+      continue;
+    }
+    bad = Math.min(bad, rate);
+    const last = steps[steps.length - 1] as CeilingSearch['steps'][number];
+    behind = last.backlogAtSendEnd > Math.max(10, rate) ? behind + 1 : 0;
+    if (behind >= 2) break;
+  }
+  if (!Number.isFinite(bad)) return { design, members, ceilingPerSecond: good, steps };
+  while (bad - good > Math.max(1, good * 0.05)) {
+    const mid = Math.round((good + bad) / 2);
+    if (mid === good || mid === bad) break;
+    if (tryRate(mid)) good = mid;
+    else bad = mid;
+  }
+  return { design, members, ceilingPerSecond: good, steps };
+}
+
+/** The model's results as a table, one line per design and scenario. */
+export function modelTable(rows: ModelResult[]): string {
+  const head = [
+    'design',
+    'scenario',
+    'offered/s',
+    'sent/s',
+    'p50 ms',
+    'p99 ms',
+    'posts/s',
+    'queue SM/s',
+    'group SM/s',
+    'execs',
+    'refused (kind)',
+    'retried / DLQ',
+    'missing',
+    'backlog end',
+  ];
+  const refused = (r: ModelResult) =>
+    Object.entries(r.refusals)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ') || '0';
+  const lines = rows.map((r) => [
+    r.design,
+    r.scenario,
+    String(r.offeredPerSecond),
+    String(r.sentPerSecond),
+    String(r.p50Ms),
+    String(r.p99Ms),
+    String(r.postsPerSecond),
+    `${r.queueSendMessagePerSecond} (${r.queueSendMessagePeak})`,
+    `${r.groupSendMessagePerSecond} (${r.groupSendMessagePeak})`,
+    String(r.executions),
+    refused(r),
+    `${r.outcomes.eventRetries} / ${r.outcomes.deadLettered}`,
+    String(r.missing),
+    `${r.backlogAtSendEnd} → ${r.backlogAtEnd}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+  return [fmt(head), ...lines.map(fmt)].join('\n');
+}
+
+export interface CheckRow {
+  what: string;
+  twinMs: number;
+  modelMs: number;
+  /** model ÷ twin: within 0.5–2 the model is within 2× of the twin. */
+  ratio: number;
+}
+
+/** The twin's hot phase and the model's run of the same load, p50 and p99 side by side. */
+export function compareWithTwin(twin: { p50Ms: number; p99Ms: number }, model: ModelResult): CheckRow[] {
+  const row = (what: string, twinMs: number, modelMs: number) => ({
+    what,
+    twinMs,
+    modelMs,
+    ratio: Math.round((modelMs / twinMs) * 100) / 100,
+  });
+  return [row('p50', twin.p50Ms, model.p50Ms), row('p99', twin.p99Ms, model.p99Ms)];
+}
+
+/** Whether every ratio is within 2× either way. */
+export const withinTwice = (rows: CheckRow[]) => rows.every((r) => r.ratio >= 0.5 && r.ratio <= 2);
