@@ -9,10 +9,11 @@ import type {
 } from '#protocol';
 
 /**
- * Coalesced delivery of a room's events (docs/DECISIONS.md, "Ordered fan-out"). The fan-out queue hands a room's
- * events to one execution at a time, up to ten at once (the pipe's batch): the execution posts each member one frame
- * for the run of messages it holds (a `batch` frame, or the plain `message` frame for one), so a busy room's members
- * get a post per batch, not per message.
+ * Coalesced delivery of a room's events (docs/DECISIONS.md, "The fan-out at AWS's scale"). One execution at a time
+ * reads a room's log after its cursor, cycle after cycle (roomLog.ts): each cycle posts each member one frame for the
+ * run of messages it read (a `batch` frame, or the plain `message` frame for one), so a busy room's members get a post
+ * per cycle, not per message; the cycle's presence changes and read positions, which come through the fan-out queue,
+ * go as one frame each.
  */
 
 /** API Gateway's WebSocket frame: a batch never exceeds it (UTF-8 bytes of the JSON text). */
