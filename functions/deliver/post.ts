@@ -22,9 +22,10 @@ import { BROADCAST_BUDGET_CEILING } from './postBudget';
  *      posts again after a Wait. On that second attempt they are noted for a resync instead;
  *    - refused for good, or caught in flight (it may yet arrive, so it is never posted twice): noted for a resync.
  * 4. A member still answered 429/5xx on the repost is told at once to fetch what it missed from history: its `resync`
- *    frame alone is posted again a few times over the next seconds (RESYNC_PAUSES_MS). Only a member none of those
- *    reach is noted for a resync, which its next post in the room tells it. So a member refused twice learns within
- *    seconds, in a quiet room too, not at the room's next message.
+ *    frame alone is posted again a few times (RESYNC_PAUSES_MS). In the repost machine (`rounds`) the tries are
+ *    short (RESYNC_ROUND_PAUSES_MS) and the machine runs RESYNC_ROUNDS of them a second apart, so no invocation sits
+ *    waiting; elsewhere they run in this invocation. Only a member none of them reach is noted for a resync, which
+ *    its next post in the room tells it. So a member refused twice learns within seconds, in a quiet room too.
  *
  * A failed post never fails the execution: only Deliver itself failing (past the state machine's retries) does, and
  * then the fan-out queue delivers the batch again.
@@ -44,6 +45,13 @@ export interface PostInput {
   goneIds?: string[];
   /** `bus`: a first attempt hands its throttled members to the repost machine through the chat bus. */
   repostBy?: 'bus';
+  /**
+   * The repost machine's round of resync tries (0: the repost itself): members a round's tries do not reach are
+   * returned in `resync` for the next round, until the last, which notes them.
+   */
+  rounds?: number;
+  /** A round of resync tries alone: each member and the seq its resync frame names. */
+  resync?: Record<string, number>;
 }
 
 export interface PostReport {
@@ -54,6 +62,10 @@ export interface PostReport {
   /** Seconds the state machine waits before the repost. */
   waitSeconds: number;
   goneIds: string[];
+  /** The repost machine's next round of resync tries: each member still unreached and its resync frame's seq. */
+  resync?: Record<string, number>;
+  /** The round `resync` is for. */
+  round?: number;
 }
 
 export interface PostDeps {
@@ -77,6 +89,10 @@ export interface PostDeps {
  * while a stage throttled for good is not hammered: ten small posts per unreached member at most.
  */
 export const RESYNC_PAUSES_MS = [200, 200, 300, 300, 400, 400, 500, 500, 600, 600];
+/** The tries of one round in the repost machine: a tenth of a second of one invocation. */
+export const RESYNC_ROUND_PAUSES_MS = [0, 100];
+/** Rounds of resync tries the repost machine runs, a second apart (statemachines/repost.asl.json): 8 tries in ~3.5 s. */
+export const RESYNC_ROUNDS = 4;
 
 /** Seconds between a chunk's post and its repost: long enough for a throttled stage's next second of budget. */
 export const REPOST_WAIT_SECONDS = 2;
@@ -95,6 +111,7 @@ export async function post(
   input: PostInput,
   deadline?: PostingDeadline,
 ): Promise<PostReport> {
+  if (input.resync !== undefined) return resyncRound(given, input, deadline);
   const firstAttempt = input.retry === undefined;
   const targets = await targetsOf(given, input);
   const wanted = targets.reduce((n, t) => n + t.frames.length, 0);
@@ -108,10 +125,45 @@ export async function post(
     : targets.map(({ connectionId }) => ({ connectionId, confirmed: 0, outcome: 'retry' }));
   if (!granted) metrics.addMetric(METRIC.postBudgetWaits, MetricUnit.Count, 1);
   // Members the repost was posted to and could not reach: told now, if a try of their resync frame goes through.
-  const told =
-    granted && !firstAttempt ? await resyncNow(given, input, targets, outcomes, deadline) : new Set<string>();
-  const report = await settle(given, input, targets, outcomes, firstAttempt, told);
+  const owed = granted && !firstAttempt ? resyncOwed(input, targets, outcomes) : new Map<string, number>();
+  const pauses = input.rounds === undefined ? RESYNC_PAUSES_MS : RESYNC_ROUND_PAUSES_MS;
+  const { told, left } = await tryResync(given, input.roomId, owed, pauses, deadline);
+  // In the repost machine, those left go to its next round instead of a note.
+  const deferred = input.rounds !== undefined && left.size > 0 ? left : new Map<string, number>();
+  const report = await settle(given, input, targets, outcomes, firstAttempt, told, deferred);
+  if (deferred.size > 0) return { ...report, resync: Object.fromEntries(deferred), round: 1 };
   return report.retry && input.repostBy === 'bus' ? repostByBus(given, input, report) : report;
+}
+
+/**
+ * One of the repost machine's rounds of resync tries: each member still owed its `resync` frame is tried
+ * RESYNC_ROUND_PAUSES_MS; those left go to the next round, or, after the last, get a note.
+ */
+async function resyncRound(
+  given: PostDeps,
+  input: PostInput,
+  deadline?: PostingDeadline,
+): Promise<PostReport> {
+  const round = input.rounds ?? 0;
+  const owed = new Map(Object.entries(input.resync ?? {}));
+  const { told, left, gone } = await tryResync(given, input.roomId, owed, RESYNC_ROUND_PAUSES_MS, deadline);
+  const report: PostReport = { retrying: false, waitSeconds: 1, goneIds: gone };
+  if (left.size > 0 && round + 1 < RESYNC_ROUNDS)
+    return { ...report, resync: Object.fromEntries(left), round: round + 1 };
+  for (const [connectionId, afterSeq] of left)
+    await noteAt(given, input.roomId as string, connectionId, afterSeq);
+  record({
+    messageIds: [],
+    targets: owed.size,
+    deliveries: 0,
+    posts: 0,
+    throttled: left.size,
+    failed: left.size,
+    gone: gone.length,
+    resyncs: left.size,
+    retrying: false,
+  });
+  return report;
 }
 
 /**
@@ -143,42 +195,55 @@ async function repostByBus(given: PostDeps, input: PostInput, report: PostReport
   return { retrying: false, waitSeconds: report.waitSeconds, goneIds: report.goneIds };
 }
 
-/**
- * Posts a `resync` frame alone to each member the repost found throttled (429/5xx) and missing a frame of the room's
- * messages, trying again after each of RESYNC_PAUSES_MS while some are left (and Deliver's deadline allows): the
- * members it reached, who now fetch what they missed from history.
- */
-async function resyncNow(
-  given: PostDeps,
-  input: PostInput,
-  targets: Target[],
-  outcomes: FramesOutcome[],
-  deadline?: PostingDeadline,
-): Promise<Set<string>> {
-  const told = new Set<string>();
-  const { roomId } = input;
-  if (roomId === null) return told;
-  let owed = outcomes.flatMap((outcome, i) => {
-    if (outcome.outcome !== 'retry') return [];
+/** Each member the repost found throttled (429/5xx) and missing a frame of the room's messages, with its resync seq. */
+function resyncOwed(input: PostInput, targets: Target[], outcomes: FramesOutcome[]): Map<string, number> {
+  const owed = new Map<string, number>();
+  if (input.roomId === null) return owed;
+  outcomes.forEach((outcome, i) => {
+    if (outcome.outcome !== 'retry') return;
     const target = targets[i] as Target;
-    const has = hasOf(target, outcome);
-    const missed = input.frames.slice(has).find((f) => f.messages > 0 && f.firstSeq !== undefined);
-    if (missed === undefined) return [];
-    return [
-      { connectionId: target.connectionId, frames: [resyncFrame(roomId, (missed.firstSeq as number) - 1)] },
-    ];
+    const missed = input.frames
+      .slice(hasOf(target, outcome))
+      .find((f) => f.messages > 0 && f.firstSeq !== undefined);
+    if (missed !== undefined) owed.set(target.connectionId, (missed.firstSeq as number) - 1);
   });
+  return owed;
+}
+
+/**
+ * Posts a `resync` frame alone to each owed member, trying again after each of `pauses` while some are left (and
+ * Deliver's deadline allows): the members reached (who now fetch what they missed from history), those left, and
+ * those found gone.
+ */
+async function tryResync(
+  given: PostDeps,
+  roomId: string | null,
+  owedSeqs: Map<string, number>,
+  pauses: readonly number[],
+  deadline?: PostingDeadline,
+): Promise<{ told: Set<string>; left: Map<string, number>; gone: string[] }> {
+  const told = new Set<string>();
+  const gone: string[] = [];
+  if (roomId === null || owedSeqs.size === 0) return { told, left: new Map(), gone };
+  let owed = [...owedSeqs].map(([connectionId, afterSeq]) => ({
+    connectionId,
+    afterSeq,
+    frames: [resyncFrame(roomId, afterSeq)],
+  }));
   const pause = given.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (const ms of RESYNC_PAUSES_MS) {
+  for (const ms of pauses) {
     if (owed.length === 0) break;
     if (deadline !== undefined && given.now() + ms >= deadline.stopAt) break;
-    await pause(ms);
+    if (ms > 0) await pause(ms);
     const results = await postFrames(given.notifier, owed, deadline);
-    for (const r of results) if (r.outcome === 'delivered') told.add(r.connectionId);
+    for (const [i, r] of results.entries()) {
+      if (r.outcome === 'delivered') told.add(r.connectionId);
+      if (r.outcome === 'gone') gone.push((owed[i] as { connectionId: string }).connectionId);
+    }
     owed = owed.filter((_, i) => results[i]?.outcome === 'retry');
   }
   if (told.size > 0) metrics.addMetric(METRIC.resyncsTold, MetricUnit.Count, told.size);
-  return told;
+  return { told, left: new Map(owed.map((o) => [o.connectionId, o.afterSeq])), gone };
 }
 
 /** Frames of the input a member has after its outcome (its resync frame, if it had one, not counted). */
@@ -211,6 +276,7 @@ async function settle(
   outcomes: FramesOutcome[],
   firstAttempt: boolean,
   told: Set<string>,
+  deferred: Map<string, number>,
 ): Promise<PostReport> {
   const goneIds = [...(input.goneIds ?? [])];
   const retry: Record<string, number> = {};
@@ -240,8 +306,9 @@ async function settle(
     }
     // Refused for good, caught in flight, or still throttled on the repost: the member lacks frames.
     failed++;
-    // Told by a resync frame since (resyncNow): it fetches them from history now, no note to leave.
-    if (told.has(target.connectionId)) continue;
+    // Told by a resync frame since (tryResync): it fetches them from history now, no note to leave; or left to the
+    // repost machine's next round of tries.
+    if (told.has(target.connectionId) || deferred.has(target.connectionId)) continue;
     if (await noteResync(given, input, target.connectionId, has)) resyncs++;
   }
   const retrying = Object.keys(retry).length > 0;
@@ -272,13 +339,23 @@ async function noteResync(
 ): Promise<boolean> {
   const missed = input.frames.slice(has).find((f) => f.messages > 0 && f.firstSeq !== undefined);
   if (input.roomId === null || missed === undefined) return false;
+  return noteAt(given, input.roomId, connectionId, (missed.firstSeq as number) - 1);
+}
+
+/** The note itself: the member resyncs after `afterSeq`; false when it could not be written. */
+async function noteAt(
+  given: PostDeps,
+  roomId: string,
+  connectionId: string,
+  afterSeq: number,
+): Promise<boolean> {
   try {
-    await given.store.markResync(input.roomId, connectionId, (missed.firstSeq as number) - 1);
+    await given.store.markResync(roomId, connectionId, afterSeq);
     metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, 1);
     return true;
   } catch (error) {
     // The member still finds the gap from the next message's seq and fills it from history (docs/CLIENT.md).
-    logger.warn('resync note not written', { roomId: input.roomId, connectionId, error });
+    logger.warn('resync note not written', { roomId, connectionId, error });
     return false;
   }
 }

@@ -1,4 +1,4 @@
-import { type PostDeps, post, RESYNC_PAUSES_MS } from '#deliver/post';
+import { type PostDeps, post, RESYNC_PAUSES_MS, RESYNC_ROUND_PAUSES_MS, RESYNC_ROUNDS } from '#deliver/post';
 
 /**
  * A member the repost still cannot reach (429/5xx) is told at once to fetch what it missed: its resync frame alone is
@@ -111,5 +111,45 @@ describe('a fan-out chunk hands its throttled members to the repost machine thro
       repostBy: 'bus',
     });
     expect(report).toMatchObject({ retrying: true, retry: { ann: 0 } });
+  });
+});
+
+describe('in the repost machine, the resync tries run in rounds a second apart, none holding an invocation', () => {
+  it('returns the members a round does not reach for the next, and notes those the last round does not reach', async () => {
+    const s = stage({ ann: 1000, bob: 4 });
+    // The repost (round 0): both throttled again; its short tries reach neither.
+    const repost = await post(s.deps, {
+      op: 'post',
+      roomId: 'ROOM1',
+      frames,
+      retry: { ann: 0, bob: 0 },
+      rounds: 0,
+    });
+    expect(repost).toMatchObject({ resync: { ann: 3, bob: 3 }, round: 1 });
+    expect(s.notes).toEqual([]);
+    expect(s.pauses).toEqual(RESYNC_ROUND_PAUSES_MS.filter((ms) => ms > 0));
+    // Round 1 reaches bob (its fourth refusal was the last), not ann.
+    const one = await post(s.deps, {
+      op: 'post',
+      roomId: 'ROOM1',
+      frames: [],
+      resync: repost.resync,
+      rounds: 1,
+    });
+    expect(one).toMatchObject({ resync: { ann: 3 }, round: 2 });
+    expect(s.got.bob?.map((p) => JSON.parse(p))).toEqual([{ type: 'resync', roomId: 'ROOM1', afterSeq: 3 }]);
+    // The last round notes ann.
+    let last = one;
+    while (last.resync)
+      last = await post(s.deps, {
+        op: 'post',
+        roomId: 'ROOM1',
+        frames: [],
+        resync: last.resync,
+        rounds: last.round,
+      });
+    expect(last.round).toBeUndefined();
+    expect(s.notes).toEqual(['ann']);
+    expect(RESYNC_ROUNDS).toBe(4);
   });
 });

@@ -41,6 +41,8 @@ export interface ManagementFaults {
   /** Under the AWS profile: each call's latency drawn from this one, in place of apiLatencyMs. */
   apiLatency?: Latency;
   faultThrottle: number;
+  /** Connection ids whose every POST is answered 500 (GatewayFaults.faultFailConnections). */
+  failing: ReadonlySet<string>;
 }
 
 /** What the management API needs from the gateway; kept narrow so this module stays a plain request handler. */
@@ -184,6 +186,10 @@ function afterLatency(host: ManagementHost, answer: () => void): void {
 }
 
 function post(host: ManagementHost, res: ServerResponse, id: string, body: Buffer): void {
+  if (host.faults.failing.has(id)) {
+    sendError(res, 500, 'InternalServerErrorException', 'Internal server error');
+    return;
+  }
   const share = host.faults.faultThrottle;
   if (share > 0 && Math.random() < share) {
     host.stats.throttled++;

@@ -30,6 +30,11 @@ export interface GatewayFaults {
   apiLatency?: Latency;
   /** Share 0..1 of management-API POSTs answered 429 LimitExceededException. */
   faultThrottle?: number;
+  /**
+   * Connection ids whose every management-API POST is answered 500 InternalServerError (a failing part of the
+   * service, for a test that one room's failures hold up no other room); replaces the set given before.
+   */
+  faultFailConnections?: readonly string[];
   /** Share 0..1 of closed sockets whose $disconnect is not invoked (the best-effort event AWS can lose). */
   faultSkipDisconnect?: number;
   /**

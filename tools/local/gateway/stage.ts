@@ -54,9 +54,10 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
     apiLatencyMs: number;
     apiLatency?: Latency;
     faultThrottle: number;
+    failing: ReadonlySet<string>;
     faultSkipDisconnect: number;
     disconnectDelayMs: number;
-  } = { apiLatencyMs: 0, faultThrottle: 0, faultSkipDisconnect: 0, disconnectDelayMs: 0 };
+  } = { apiLatencyMs: 0, faultThrottle: 0, failing: new Set(), faultSkipDisconnect: 0, disconnectDelayMs: 0 };
   readonly conns = new Map<string, Connection>();
   readonly pending = new Set<Duplex>();
   readonly protocols = new WeakMap<IncomingMessage, string>();
@@ -196,6 +197,7 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
     if (faultThrottle !== undefined) this.faults.faultThrottle = faultThrottle;
     if (faultSkipDisconnect !== undefined) this.faults.faultSkipDisconnect = faultSkipDisconnect;
     if (disconnectDelayMs !== undefined) this.faults.disconnectDelayMs = disconnectDelayMs;
+    if (faults.faultFailConnections !== undefined) this.faults.failing = new Set(faults.faultFailConnections);
   }
 
   // ------------------------------------------------------------------ plain HTTP: the management API
