@@ -102,11 +102,18 @@ export interface Taken {
 /** How a publish wakes the room: the take behind it, or a retry (which always wakes). */
 export type WakeBy = { taken: Taken } | { retry: true };
 
-/** The wake a stored event's publish carries, if any (above). */
-export function wakeOf(stored: { roomId: string; seq: number }, by: WakeBy): RoomWake | undefined {
-  const { roomId, seq } = stored;
+/**
+ * The wake a stored event's publish carries, if any (above). It carries the event's messageId, the correlation id a
+ * message's journey is followed by through the bus, the queue and the fan-out's logs; the same event's wake published
+ * twice is the same queue body, which the queue keeps once.
+ */
+export function wakeOf(
+  stored: { roomId: string; seq: number; messageId: string },
+  by: WakeBy,
+): RoomWake | undefined {
+  const { roomId, seq, messageId } = stored;
   if ('taken' in by && !by.taken.wakes) return undefined;
-  return { type: 'RoomWake', messageId: `wake:${roomId}:${seq}`, roomId, seq };
+  return { type: 'RoomWake', messageId, roomId, seq };
 }
 
 /**

@@ -35,7 +35,7 @@ it('prints every step of one message with its correlation id', async () => {
     expect(
       logs.some((line) => / DEBUG .*MessagesFunction: sending /.test(line) && line.includes(`${requestId}`)),
     ).toBe(true);
-    expect(has(/DEBUG eventbridge: MessageSent matched rule \w+, target FanoutQueue/)).toBe(true);
+    expect(has(/DEBUG eventbridge: RoomWake matched rule \w+, target FanoutQueue/)).toBe(true);
     expect(has(/DEBUG FanoutStateMachine: execution succeeded in \d+ ms/)).toBe(true);
     expect(has(/fan-out prepared/)).toBe(true);
     expect(has(/posts delivered/)).toBe(true);

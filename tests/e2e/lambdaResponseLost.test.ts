@@ -6,8 +6,8 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * The local cloud's fault switch `faultLambdaResponseLost` (`npm start -- --fault-lambda-response-lost 1`): every
  * Lambda task's answer is lost after the function ran, so Step Functions retries it, as on AWS when an invocation's
  * answer never arrives. With every answer lost the fan-out cannot go on: its execution fails visibly after Prepare's
- * Retry, nobody is posted anything twice, and the room's events stay in the fan-out queue for its next receive
- * (after the visibility timeout; then the dead-letter queue, alarmed), never dropped.
+ * Retry, nobody is posted anything twice, and the room's wake stays in the fan-out queue for its next receive (after
+ * the visibility timeout; then the dead-letter queue, alarmed), never dropped, its messages kept in the room's log.
  */
 jest.setTimeout(120_000);
 
@@ -62,13 +62,17 @@ it('every answer lost: the execution fails after Prepare runs again under its Re
   expect(started).toBeGreaterThanOrEqual(1);
   expect(after.failed - before.executions.failed).toBe(started);
   expect(delivers('prepare') - before.prepares).toBe(2 * started);
-  // The room's three messages are all still in the fan-out queue, behind the room's failed batch (in flight until its
-  // visibility timeout): none was dropped. A body is the event's detail; a message's has a seq, a presence change's not.
+  // The room's wake is still in the fan-out queue, in its failed batch (in flight until its visibility timeout): its
+  // next receive reads the three messages from the room's log, which holds them. A body is the event's detail; a
+  // wake's has a seq, a presence change's not. The room stays awake meanwhile: its later sends need no wake of their
+  // own (the first send woke it; the other two found it awake).
   const queue = cloud.sqs.queueSpecs().find((q) => q.logicalId === 'FanoutQueue');
   const held = cloud.sqs
     .peek(queue?.arn as string)
     .filter((m) => m.groupId === roomId && typeof JSON.parse(m.body).seq === 'number');
-  expect(held).toHaveLength(3);
+  expect(held.map((m) => JSON.parse(m.body).seq)).toEqual([1]);
+  const history = await owner.expectReply({ action: 'history', afterSeq: 0 }, PATIENCE_MS);
+  expect((history.messages as Frame[]).map((m) => m.seq)).toEqual([1, 2, 3]);
 });
 
 function delivers(op: string): number {

@@ -165,7 +165,7 @@ describe('sendmessage', () => {
     // And a wake naming seq 7: the fan-out posts it from the room's log if no wake before did.
     expect(published()).toEqual([
       expect.objectContaining({ messageId: 'first-id', seq: 7 }),
-      { type: 'RoomWake', messageId: 'wake:K7M2QD:7', roomId: 'K7M2QD', seq: 7 },
+      { type: 'RoomWake', messageId: 'first-id', roomId: 'K7M2QD', seq: 7 },
     ]);
     expect(JSON.parse(published()[0].payload)).toMatchObject({ seq: 7, text: 'hello, everyone!' });
     // No second seq taken: the retry stores nothing.
