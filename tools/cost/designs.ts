@@ -165,7 +165,8 @@ function wakeDrafts({ a, w, fan, work, d }: Basis): Draft[] {
     },
     {
       service: 'SQS',
-      component: 'FIFO fan-out queue (SendMessage per wake; ReceiveMessage + DeleteMessageBatch per execution)',
+      component:
+        'FIFO fan-out queue (SendMessage per wake; ReceiveMessage + DeleteMessageBatch per execution)',
       quantity: work.wakes + 2 * E,
       priceId: 'sqsFifoRequests',
     },
@@ -481,7 +482,7 @@ export function roomcastDesign(b: Basis): DesignCost {
   if (b.a.fanoutQueue === 'wakes') {
     notes.push(
       `Executions counted one per wake: the pipe hands up to ${b.a.pipeBatchSize} wakes of different rooms to one execution when the queue holds several (fewer executions and receives).`,
-      "Not counted: a sleep refused because a seq was taken after the read (billed as a write; the reader reads on), and the wakes of a retried send or of a mark older than 10 s.",
+      'Not counted: a sleep refused because a seq was taken after the read (billed as a write; the reader reads on), and the wakes of a retried send or of a mark older than 10 s.',
     );
   } else {
     notes.push(
