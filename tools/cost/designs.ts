@@ -338,7 +338,8 @@ function cycleDrafts({ a, w, fan, work }: Basis): Draft[] {
 /**
  * A chunk whose first post met 429/5xx hands its members to the repost machine (statemachines/repost.asl.json): one
  * Repost entry on the bus (the cycle's frames and the members to post again), one Express execution that waits
- * REPOST_WAIT_SECONDS, then one Deliver invocation (counted with Deliver's requests).
+ * REPOST_WAIT_SECONDS, then one Deliver invocation (counted with Deliver's requests). Not counted: further tries for
+ * members the repost still cannot reach.
  */
 function repostDrafts({ a, d, f, fan, work }: Basis): Draft[] {
   const entry = increments(
