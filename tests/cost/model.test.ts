@@ -46,6 +46,9 @@ const SIMPLE: Assumptions = {
   deliverOverheadMs: 10,
   queryMs: 10,
   lambdaTaskOverheadMs: 20,
+  dynamoRequestMs: 10,
+  // No seq is ever caught between its take and its store: every read ends its room's spell (wakes.test.ts has the rest).
+  takeToStoreMs: 0,
 };
 
 const item = (
@@ -174,19 +177,35 @@ describe('estimate, hand-computed with $1 per unit', () => {
     expect(item(report, 'roomcast', 'connection minutes').quantity).toBe(10 * 1440);
   });
 
-  test('Lambda, EventBridge, Step Functions per message', () => {
+  test('Lambda, EventBridge, Step Functions per message: each message of a quiet room is a wake, an execution, a cycle', () => {
     expect(item(report, 'roomcast', 'SendMessage requests').quantity).toBe(10);
-    // 3 members -> 1 chunk; a batch of one message in a quiet room: Prepare and the chunk.
+    // 3 members -> 1 chunk; one cycle per wake: the read of the room (Prepare) and the chunk.
     expect(item(report, 'roomcast', 'Deliver requests').quantity).toBe(20);
-    // SendMessage 40 ms x 256 MB = 0.01 GB-s; Deliver 3 posts = 1 round: 30 ms x 512 MB, Prepare 10 ms x 512 MB.
+    // SendMessage 40 ms x 256 MB = 0.01 GB-s; Deliver 3 posts = 1 round: 30 ms x 512 MB; the read of the room:
+    // 10 ms + the cursor's GetItem, the log's Query beside the seq's GetItem, the sleep's UpdateItem (3 x 10 ms).
     expect(item(report, 'roomcast', 'SendMessage duration').quantity).toBeCloseTo(10 * 0.04 * 0.25, 12);
-    expect(item(report, 'roomcast', 'Deliver duration').quantity).toBeCloseTo(10 * (0.03 + 0.01) * 0.5, 12);
+    expect(item(report, 'roomcast', 'Deliver duration').quantity).toBeCloseTo(10 * (0.03 + 0.04) * 0.5, 12);
+    // One SendMessage per wake, one ReceiveMessage and one DeleteMessageBatch per execution.
     expect(item(report, 'roomcast', 'FIFO fan-out queue').quantity).toBe(10 + 2 * 10);
     expect(item(report, 'roomcast', 'Pipes requests').quantity).toBe(10);
     expect(item(report, 'roomcast', 'MessageSent events').quantity).toBe(10);
+    // The waker's PutEvents carries its RoomWake beside its MessageSent: one more entry per spell.
+    expect(item(report, 'roomcast', 'RoomWake events').quantity).toBe(10);
     expect(item(report, 'roomcast', 'Express requests').quantity).toBe(10);
-    // 10 + 20 + 30 = 60 ms -> 100 ms x 64 MB
-    expect(item(report, 'roomcast', 'Express duration').quantity).toBeCloseTo(10 * 0.1 * (64 / 1024), 12);
+    // Prepare's hop 20 + its 40 ms + index 10 + Map round (20 + 30) + SaveCursor 10 = 130 ms -> 200 ms x 64 MB.
+    expect(item(report, 'roomcast', 'Express duration').quantity).toBeCloseTo(10 * 0.2 * (64 / 1024), 12);
+  });
+
+  test("DynamoDB per cycle and per spell: the room's reads, SaveCursor, the sleep", () => {
+    // Strong reads: the cursor (1), the room's seq (1), the log's Query of one 300 B message (1): 3 x 10.
+    expect(item(report, 'roomcast', 'reads of the room').quantity).toBe(30);
+    expect(item(report, 'roomcast', "the room's fan-out cursor (SaveCursor").quantity).toBe(10);
+    // Each message's spell ends with one conditional UpdateItem on the room's 150 B item.
+    expect(item(report, 'roomcast', 'sleep').quantity).toBe(10);
+    expect(item(report, 'roomcast', 'hand-offs').quantity).toBe(0);
+    expect(item(report, 'roomcast', 'fences').quantity).toBe(0);
+    expect(item(report, 'roomcast', 'posting budget').quantity).toBe(10);
+    expect(item(report, 'roomcast', 'Repost events').quantity).toBe(0);
   });
 
   test('DynamoDB: 4 WRU and 1.5 RRU per send, 5 RRU per single-page read of the room index (10 shards at 0.5)', () => {
@@ -246,7 +265,8 @@ describe('frame sizes and their increments', () => {
 
 describe('scaling', () => {
   // Busier rooms coalesce more (coalescing.test.ts); here every message is its own fan-out.
-  const PER_MESSAGE: Assumptions = { ...DEFAULT_ASSUMPTIONS, coalescing: false };
+  // No read finds a seq being stored either: one wake per message, so every fan-out line is linear too.
+  const PER_MESSAGE: Assumptions = { ...DEFAULT_ASSUMPTIONS, coalescing: false, takeToStoreMs: 0 };
 
   test('per-message lines are linear in messages per day', () => {
     const one = estimate(DEFAULT_WORKLOAD, PER_MESSAGE, UNIT_PRICES);
@@ -279,7 +299,8 @@ describe('scaling', () => {
       DEFAULT_ASSUMPTIONS,
       UNIT_PRICES,
     );
-    expect(item(quiet, 'roomcast', 'traces recorded').quantity).toBe(2 * 1_000 * 30);
+    // SendMessage's and its execution's: a quiet room's message is one execution.
+    expect(item(quiet, 'roomcast', 'traces recorded').quantity).toBeCloseTo(2 * 1_000 * 30, 0);
     const busy = estimate(
       { ...DEFAULT_WORKLOAD, messagesPerDay: 1_000_000, days: 30 },
       PER_MESSAGE,
@@ -326,7 +347,7 @@ describe('scaling', () => {
         { ...DEFAULT_ASSUMPTIONS, chunkSize, postingBudgetPerSecond: 8000 },
         UNIT_PRICES,
       );
-      return Number(/\((\d+) WRU per batch\)/.exec(item(r, 'roomcast', 'posting budget').component)?.[1]);
+      return Number(/\((\d+) WRU per cycle\)/.exec(item(r, 'roomcast', 'posting budget').component)?.[1]);
     };
     // 10 chunks of 100 posts, one shard each.
     expect(perCycle(100)).toBe(10);
@@ -388,6 +409,38 @@ describe('cli', () => {
     // One source: template.yaml declares no second value for it.
     expect(readFileSync(path, 'utf8')).not.toMatch(/^\s*FanoutPostsPerSecond:/m);
     expect(parseCli(['--posting-budget', '4000']).overrides.postingBudgetPerSecond).toBe(4000);
+  });
+
+  test("reads the pipe's batch from the FanoutPipe's BatchSize, and names it when a template lacks it", () => {
+    const path = join(__dirname, '../../template.yaml');
+    const source = readFileSync(path, 'utf8');
+    const declared = Number(/SqsQueueParameters: \{BatchSize: (\d+)\}/.exec(source)?.[1]);
+    expect(declared).toBeGreaterThan(0);
+    expect(templateAssumptions(path).pipeBatchSize).toBe(declared);
+    const dir = mkdtempSync(join(tmpdir(), 'cost-template-'));
+    try {
+      const changed = join(dir, 'changed.yaml');
+      writeFileSync(
+        changed,
+        source.replace(/SqsQueueParameters: \{BatchSize: \d+\}/, 'SqsQueueParameters: {}'),
+      );
+      expect(() => templateAssumptions(changed)).toThrow(
+        /FanoutPipe\.Properties\.SourceParameters\.SqsQueueParameters\.BatchSize/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('--queue-per-event costs the fan-out with every event queued, and the output says which', () => {
+    expect(parseCli([]).overrides.fanoutQueue).toBeUndefined();
+    expect(parseCli(['--queue-per-event']).overrides.fanoutQueue).toBe('events');
+    const wakes = render(estimate(DEFAULT_WORKLOAD, DEFAULT_ASSUMPTIONS));
+    expect(wakes).toMatch(/fan-out queue: wakes: per message 1\.000 wakes/);
+    expect(wakes).toContain('RoomWake events');
+    const queued = render(estimate(DEFAULT_WORKLOAD, { ...DEFAULT_ASSUMPTIONS, fanoutQueue: 'events' }));
+    expect(queued).toContain('fan-out queue: every event');
+    expect(queued).not.toContain('RoomWake events');
   });
 
   test('names the deploy-time constant a template lacks', () => {

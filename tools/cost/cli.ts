@@ -45,6 +45,9 @@ Coalescing (a busy room's messages go as one batch frame per member and fan-out 
                            room, plus one DynamoDB read to take the pending messages)
   --posting-budget N       posts per second the fan-out allows itself across the account (default ${DEFAULT_ASSUMPTIONS.postingBudgetPerSecond})
   --no-coalescing          one post per member and message, as without batch frames
+  --queue-per-event        for comparison: the fan-out queue carrying every event (one queue message and Pipes
+                           request per message, at most the pipe's batch per execution) instead of one wake per
+                           awake spell of a room
   --grid                   hot rooms of 100, 1,000 and 10,000 members at 1, 5, 10 and 20 messages/s each
                            (--hot-rooms of them): posts per message, added wait, roomcast vs AppSync Events
 
@@ -90,6 +93,7 @@ export function templateAssumptions(path: string): Partial<Assumptions> {
   };
   const memory = (logicalId: string) => template.functions().find((f) => f.logicalId === logicalId)?.memoryMb;
   return {
+    pipeBatchSize: pipeBatchSize(template.raw, path),
     chunkSize: constant('FanoutChunkSize'),
     maxConcurrency: constant('FanoutMaxConcurrency'),
     pageSize: constant('FanoutPageSize'),
@@ -98,6 +102,22 @@ export function templateAssumptions(path: string): Partial<Assumptions> {
     sendMessageMemoryMb: memory('MessagesFunction') ?? DEFAULT_ASSUMPTIONS.sendMessageMemoryMb,
     deliverMemoryMb: memory('DeliverFunction') ?? DEFAULT_ASSUMPTIONS.deliverMemoryMb,
   };
+}
+
+/** The fan-out pipe's BatchSize (template.yaml, FanoutPipe): the queue records one execution takes at most. */
+function pipeBatchSize(raw: Record<string, unknown>, path: string): number {
+  const at = (value: unknown, key: string) =>
+    value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  const value = ['FanoutPipe', 'Properties', 'SourceParameters', 'SqsQueueParameters', 'BatchSize'].reduce(
+    at,
+    raw.Resources as unknown,
+  );
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new UsageError(
+      `${path}: Resources.FanoutPipe.Properties.SourceParameters.SqsQueueParameters.BatchSize must be a whole number >= 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 /** The typing route's settings and memory from the template (tools/cost/typing.ts). */
@@ -143,6 +163,7 @@ export function parse(argv: string[]) {
         'cycle-ms': s,
         'posting-budget': s,
         'no-coalescing': { type: 'boolean' },
+        'queue-per-event': { type: 'boolean' },
         grid: { type: 'boolean' },
         template: s,
         json: { type: 'boolean' },
@@ -173,6 +194,7 @@ export function parse(argv: string[]) {
       postingBudgetPerSecond:
         values['posting-budget'] === undefined ? undefined : num(values, 'posting-budget', 0, 1),
       coalescing: values['no-coalescing'] === true ? false : undefined,
+      fanoutQueue: values['queue-per-event'] === true ? ('events' as const) : undefined,
     },
   };
 }
@@ -269,6 +291,7 @@ export function render(report: CostReport): string {
     `frames: inbound ${report.frames.inboundBytes} B, ack ${report.frames.ackBytes} B, message ${report.frames.messageFrameBytes} B,` +
       ` event entry ${report.frames.eventEntryBytes} B`,
     deliveryLine(report),
+    workLine(report),
     '',
     ...designTable(roomcast),
     ...designTable(tutorial),
@@ -304,6 +327,19 @@ function deliveryLine({ delivery: d, workload: w, assumptions: a }: CostReport):
     `  ${dec(d.messagesPerPost)} messages per post (batch frames hold up to ${d.maxBatch}) -> ${dec(d.postsPerMessage, 1)} posts per message;` +
     ` coalescing adds ${dec(d.addedWaitMeanMs, 0)} ms on average, at most ${dec(d.addedWaitMaxMs, 0)} ms` +
     (d.overBudget ? '\n  OVER BUDGET: full batches still exceed the posting budget; messages queue' : '')
+  );
+}
+
+/** The fan-out's work a month: cycles, and the executions, wakes, spells and hand-offs that carry them. */
+function workLine({ work, assumptions: a, messagesPerMonth: M }: CostReport): string {
+  const per = (n: number) => dec(M === 0 ? 0 : n / M, 3);
+  if (a.fanoutQueue === 'events') {
+    return `fan-out queue: every event (--queue-per-event): ${per(M)} queue messages, ${per(work.executions)} executions per message`;
+  }
+  return (
+    `fan-out queue: wakes: per message ${per(work.wakes)} wakes (${per(work.spells)} spells, ${per(work.handOffs)} hand-offs),` +
+    ` ${per(work.cycles)} cycles; ${dec(work.cyclesPerExecution)} cycles per execution (a turn: at most ${work.cyclesPerTurn}),` +
+    ` ${dec(work.awakeShare * 100, 1)}% of reads find a seq being stored`
   );
 }
 

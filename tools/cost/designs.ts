@@ -1,6 +1,7 @@
 // The three designs' line items for one workload: roomcast (send path, fan-out, observability), the AWS tutorials'
 // design and AppSync Events. Pure arithmetic over the basis estimate() computes (tools/cost/model.ts).
 
+import { REPOST_WAIT_SECONDS } from '#deliver/post';
 import { reservationWrites } from '#deliver/postBudget';
 import {
   type Draft,
@@ -14,7 +15,15 @@ import {
   writeUnits,
 } from './metering';
 import { METERING, type PriceTable } from './prices';
-import type { Assumptions, Delivery, DesignCost, FanoutShape, FrameSizes, Workload } from './types';
+import type {
+  Assumptions,
+  Delivery,
+  DesignCost,
+  FanoutShape,
+  FanoutWork,
+  FrameSizes,
+  Workload,
+} from './types';
 
 /** What every design's lines are computed from. */
 export interface Basis {
@@ -28,6 +37,8 @@ export interface Basis {
   d: Delivery;
   /** Fan-out cycles per month (each posts once to every member). */
   cycles: number;
+  /** The fan-out's executions, wakes, spells and hand-offs that carry the cycles. */
+  work: FanoutWork;
   connectionMinutes: number;
 }
 
@@ -111,20 +122,128 @@ function sendDrafts({ M, a, w, f }: Basis): Draft[] {
 }
 
 /**
- * The fan-out: each room event goes from the bus to the FIFO fan-out queue (one SendMessage, its room the message
- * group); the pipe receives a room's events in batches (one ReceiveMessage and one DeleteMessageBatch per batch, one
- * Pipes request per event) and starts one Express execution per batch ("cycle": a quiet room's message is a batch of
- * one). Each execution runs Prepare (one Deliver invocation), Queries the room index page by page, and posts each chunk
- * from one Deliver invocation, which reserves the chunk's posts in the account's budget (one write, or one per budget
- * shard for a chunk too big for one: reservationWrites) and reads the room's resync notes (a Query of the sparse
- * ResyncIndex, the minimum 0.5 RRU). Nothing is written per message or per cycle for order: the queue keeps it.
+ * The fan-out's lines, as the queue carries wakes (wakeDrafts) or every event (eventDrafts), and the lines both share:
+ * per cycle the posts' chunks, each reserving its posts in the account's budget (one write, or one per budget shard
+ * for a chunk too big for one: reservationWrites) and reading the room's resync notes (a Query of the sparse
+ * ResyncIndex, the minimum 0.5 RRU), the room index read over its shards; the prunes of stale sessions; the reposts.
  */
-function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
-  const sessions = (w.connections * w.days * 24) / a.sessionHours;
-  const invocations = deliverInvocations({ M, a, fan, cycles });
-  const reserveWrites = sum(
-    fan.chunks.map((members) => reservationWrites(members, a.postingBudgetPerSecond)),
-  );
+function fanoutDrafts(b: Basis): Draft[] {
+  return [
+    ...(b.a.fanoutQueue === 'wakes' ? wakeDrafts(b) : eventDrafts(b)),
+    ...cycleDrafts(b),
+    ...repostDrafts(b),
+  ];
+}
+
+/**
+ * The queue carries wakes (docs/DECISIONS.md, "The fan-out at AWS's scale"). A send that finds its room asleep
+ * publishes a RoomWake beside its MessageSent (one more PutEvents entry); the rule sends it to the FIFO queue (one
+ * SendMessage), the pipe receives it (one ReceiveMessage and one DeleteMessageBatch, one Pipes request) and starts
+ * one Express execution. Its cycles (tools/cost/wakes.ts) each read the room from Deliver (Prepare for the first,
+ * ReadRoom for each further one): the cursor (a strong GetItem), then the log after it (a strong Query of the
+ * cycle's messages) and the room's seq (a strong GetItem) together; then the posts and SaveCursor (1 WRU). A spell
+ * ends with one conditional UpdateItem on the room's item; a turn handed on renews the mark (one UpdateItem) and
+ * publishes a wake; a seq never stored is fenced (one PutItem of a gap marker).
+ */
+function wakeDrafts({ a, w, fan, work, d }: Basis): Draft[] {
+  const C = work.cycles;
+  const E = work.executions;
+  const roomWrite = writeUnits(a.roomItemBytes);
+  // The cycle's messages as the log Query reads them: its items' bytes in 4 KB steps, strongly consistent.
+  const messagesPerCycle = d.messagesPerPost;
+  const logUnits = pageReadUnits(messagesPerCycle * (a.messageItemOverheadBytes + w.messageBytes), false);
+  // Cursor and seq: one small item each, strongly consistent.
+  const readUnits = 2 * pageReadUnits(a.roomItemBytes, false) + logUnits;
+  const readMs = roomReadMs(a, work);
+  const executionMs = wakeExecutionMs(a, fan, work, readMs);
+  return [
+    {
+      service: 'EventBridge',
+      component: `RoomWake events (${round2(work.wakes / Math.max(1, work.cycles))} per cycle: one per awake spell and per turn handed on)`,
+      quantity: work.wakes * increments(wakeEntryBytes(), METERING.eventbridgeEventBytes),
+      priceId: 'eventbridgeCustomEvents',
+    },
+    {
+      service: 'SQS',
+      component:
+        'FIFO fan-out queue (SendMessage per wake; ReceiveMessage + DeleteMessageBatch per execution)',
+      quantity: work.wakes + 2 * E,
+      priceId: 'sqsFifoRequests',
+    },
+    {
+      service: 'EventBridge',
+      component: 'Pipes requests (one per wake through the fan-out pipe)',
+      quantity: work.wakes,
+      priceId: 'eventbridgePipesRequests',
+    },
+    {
+      service: 'Step Functions',
+      component: `Express requests (one per wake; ${round2(work.cyclesPerExecution)} cycle(s) each)`,
+      quantity: E,
+      priceId: 'sfnExpressRequests',
+    },
+    {
+      service: 'Step Functions',
+      component: `Express duration (${Math.round(executionMs)} ms -> ${increments(executionMs, METERING.sfnBilledMs) * METERING.sfnBilledMs} ms x ${increments(a.stateMachineMemoryMb, 64) * 64} MB per execution)`,
+      quantity: E * expressGbSeconds(executionMs, a.stateMachineMemoryMb),
+      priceId: 'sfnExpressGbSeconds',
+    },
+    {
+      service: 'Lambda',
+      component: `Deliver requests (per cycle a read of the room, Prepare or ReadRoom, and ${fan.chunks.length} chunk(s); per repost one)`,
+      quantity: C * (1 + fan.chunks.length) + work.reposts,
+      priceId: 'lambdaRequests',
+    },
+    {
+      service: 'Lambda',
+      component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB per cycle's chunks; ${Math.round(readMs)} ms per read of the room)`,
+      quantity:
+        C * gbSeconds(sum(fan.deliverMs), a.deliverMemoryMb) +
+        C * gbSeconds(readMs, a.deliverMemoryMb) +
+        work.reposts * gbSeconds(repostDeliverMs(fan), a.deliverMemoryMb),
+      priceId: 'lambdaArmGbSeconds',
+    },
+    {
+      service: 'DynamoDB',
+      component: `reads of the room (${readUnits} RRU per cycle, strong: cursor GetItem, seq GetItem, log Query of ${round2(messagesPerCycle)} message(s))`,
+      quantity: C * readUnits,
+      priceId: 'dynamoReadRequestUnits',
+    },
+    {
+      service: 'DynamoDB',
+      component: "the room's fan-out cursor (SaveCursor's UpdateItem after the posts, 1 WRU per cycle)",
+      quantity: C,
+      priceId: 'dynamoWriteRequestUnits',
+    },
+    {
+      service: 'DynamoDB',
+      component: `sleep (conditional UpdateItem on the room's item, ${roomWrite} WRU per awake spell)`,
+      quantity: work.spells * roomWrite,
+      priceId: 'dynamoWriteRequestUnits',
+    },
+    {
+      service: 'DynamoDB',
+      component: `hand-offs (the awake mark renewed, ${roomWrite} WRU per turn handed on)`,
+      quantity: work.handOffs * roomWrite,
+      priceId: 'dynamoWriteRequestUnits',
+    },
+    {
+      service: 'DynamoDB',
+      component: `fences (PutItem of a gap marker per seq never stored: ${a.unstoredSeqShare * 100}% of seqs)`,
+      quantity: work.fences * writeUnits(GAP_MARKER_BYTES),
+      priceId: 'dynamoWriteRequestUnits',
+    },
+  ];
+}
+
+/**
+ * The queue carries every event: each room event goes from the bus to the FIFO fan-out queue (one SendMessage, its
+ * room the message group); the pipe receives a room's events in batches (one ReceiveMessage and one DeleteMessageBatch
+ * per batch, one Pipes request per event) and starts one Express execution per batch ("cycle": a quiet room's message
+ * is a batch of one). Each execution runs Prepare (one Deliver invocation, reading the cursor) and SaveCursor.
+ */
+function eventDrafts({ M, a, fan, work }: Basis): Draft[] {
+  const cycles = work.cycles;
   return [
     {
       service: 'SQS',
@@ -137,12 +256,6 @@ function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
       component: 'Pipes requests (one per event through the fan-out pipe)',
       quantity: M,
       priceId: 'eventbridgePipesRequests',
-    },
-    {
-      service: 'DynamoDB',
-      component: `posting budget (${reserveWrites} WRU per batch)`,
-      quantity: cycles * reserveWrites,
-      priceId: 'dynamoWriteRequestUnits',
     },
     {
       service: 'DynamoDB',
@@ -159,8 +272,8 @@ function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
     },
     {
       service: 'Lambda',
-      component: `Deliver requests (Prepare and ${fan.chunks.length} chunk(s) per batch)`,
-      quantity: invocations,
+      component: `Deliver requests (Prepare and ${fan.chunks.length} chunk(s) per batch; per repost one)`,
+      quantity: cycles * (fan.chunks.length + 1) + work.reposts,
       priceId: 'lambdaRequests',
     },
     {
@@ -168,7 +281,8 @@ function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
       component: `Deliver duration (${sum(fan.deliverMs)} ms x ${a.deliverMemoryMb} MB per batch's chunks; ${a.deliverOverheadMs} ms per Prepare)`,
       quantity:
         cycles * gbSeconds(sum(fan.deliverMs), a.deliverMemoryMb) +
-        cycles * gbSeconds(a.deliverOverheadMs, a.deliverMemoryMb),
+        cycles * gbSeconds(a.deliverOverheadMs, a.deliverMemoryMb) +
+        work.reposts * gbSeconds(repostDeliverMs(fan), a.deliverMemoryMb),
       priceId: 'lambdaArmGbSeconds',
     },
     {
@@ -183,9 +297,26 @@ function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
       quantity: cycles * expressGbSeconds(fan.stateMachineMs, a.stateMachineMemoryMb),
       priceId: 'sfnExpressGbSeconds',
     },
+  ];
+}
+
+/** Per cycle, whichever the queue carries: the posting budget, the room index, the resync notes; and the prunes. */
+function cycleDrafts({ a, w, fan, work }: Basis): Draft[] {
+  const cycles = work.cycles;
+  const sessions = (w.connections * w.days * 24) / a.sessionHours;
+  const reserveWrites = sum(
+    fan.chunks.map((members) => reservationWrites(members, a.postingBudgetPerSecond)),
+  );
+  return [
     {
       service: 'DynamoDB',
-      component: `RoomSubscribers Query (each of its ${ROOM_INDEX_SHARDS} shards, ${fan.pages} page(s) in all, ${fan.queryReadUnits} RRU per batch)`,
+      component: `posting budget (${reserveWrites} WRU per cycle)`,
+      quantity: cycles * reserveWrites,
+      priceId: 'dynamoWriteRequestUnits',
+    },
+    {
+      service: 'DynamoDB',
+      component: `RoomSubscribers Query (each of its ${ROOM_INDEX_SHARDS} shards, ${fan.pages} page(s) in all, ${fan.queryReadUnits} RRU per cycle)`,
       quantity: cycles * fan.queryReadUnits,
       priceId: 'dynamoReadRequestUnits',
     },
@@ -205,18 +336,102 @@ function fanoutDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
 }
 
 /**
- * Logs per invocation (SendMessage per message, Deliver per chunk and cycle); traces per message: SendMessage's and
- * the execution's (Tracing on both; Deliver's segments join the execution's trace, and EventBridge may carry the
- * sender's trace into it, which would make one); the custom metrics.
+ * A chunk whose first post met 429/5xx hands its members to the repost machine (statemachines/repost.asl.json): one
+ * Repost entry on the bus (the cycle's frames and the members to post again), one Express execution that waits
+ * REPOST_WAIT_SECONDS, then one Deliver invocation (counted with Deliver's requests). Not counted: further tries for
+ * members the repost still cannot reach.
  */
-function observabilityDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
-  const invocations = M + deliverInvocations({ M, a, fan, cycles });
-  const tracesPerMessage = 2;
-  const tracedRequests = M * tracesPerMessage;
+function repostDrafts({ a, d, f, fan, work }: Basis): Draft[] {
+  const entry = increments(
+    repostEntryBytes(d.messagesPerPost, f.escapedFrameBytes, Math.max(0, ...fan.chunks)),
+    METERING.eventbridgeEventBytes,
+  );
+  const ms = repostExecutionMs(a, fan);
+  return [
+    {
+      service: 'EventBridge',
+      component: `Repost events (${a.throttledChunkShare * 100}% of chunks throttled; one per such chunk)`,
+      quantity: work.reposts * entry,
+      priceId: 'eventbridgeCustomEvents',
+    },
+    {
+      service: 'Step Functions',
+      component: 'repost executions (one per throttled chunk)',
+      quantity: work.reposts,
+      priceId: 'sfnExpressRequests',
+    },
+    {
+      service: 'Step Functions',
+      component: `repost duration (${Math.round(ms)} ms: the ${REPOST_WAIT_SECONDS} s wait and the repost)`,
+      quantity: work.reposts * expressGbSeconds(ms, a.stateMachineMemoryMb),
+      priceId: 'sfnExpressGbSeconds',
+    },
+  ];
+}
+
+/** A gap marker in the Messages table: roomId, seq, gap, ttl. */
+const GAP_MARKER_BYTES = 60;
+
+/** A RoomWake's PutEvents entry: Source, DetailType and its detail (type, messageId, roomId, seq). */
+function wakeEntryBytes(): number {
+  const detail = JSON.stringify({
+    type: 'RoomWake',
+    messageId: 'wake:K7M2QD:1000000',
+    roomId: 'K7M2QD',
+    seq: 1_000_000,
+  });
+  return Buffer.byteLength('roomcast.chat') + Buffer.byteLength('RoomWake') + Buffer.byteLength(detail);
+}
+
+/** A Repost entry: the cycle's frames as strings, and each member to post again with where it resumes. */
+function repostEntryBytes(messages: number, escapedFrameBytes: number, members: number): number {
+  return 200 + Math.ceil(messages) * escapedFrameBytes + members * 60;
+}
+
+/**
+ * Billed ms of one read of the room by Deliver (Prepare or ReadRoom): its overhead, the cursor's GetItem, then the
+ * log's Query and the seq's GetItem side by side; a spell's end adds the sleep's UpdateItem, a hand-off the mark's
+ * UpdateItem and the wake's PutEvents (averaged over cycles).
+ */
+export function roomReadMs(a: Assumptions, work: FanoutWork): number {
+  const perCycle = (n: number) => (work.cycles === 0 ? 0 : n / work.cycles);
+  return (
+    a.deliverOverheadMs +
+    a.dynamoRequestMs * (2 + perCycle(work.spells) + 2 * perCycle(work.handOffs) + perCycle(work.fences))
+  );
+}
+
+/**
+ * One execution: its cycles, each a Lambda task hop to read the room (Prepare, then ReadRoom), the room index's pages
+ * and Map rounds (fanoutShape) and SaveCursor (one DynamoDB request from the state machine).
+ */
+function wakeExecutionMs(a: Assumptions, fan: FanoutShape, work: FanoutWork, readMs: number): number {
+  return work.cyclesPerExecution * (a.lambdaTaskOverheadMs + readMs + fan.stateMachineMs + a.queryMs);
+}
+
+/** Deliver's repost of a chunk: as its first post (the largest chunk's). */
+function repostDeliverMs(fan: FanoutShape): number {
+  return Math.max(0, ...fan.deliverMs);
+}
+
+function repostExecutionMs(a: Assumptions, fan: FanoutShape): number {
+  return REPOST_WAIT_SECONDS * 1000 + a.lambdaTaskOverheadMs + repostDeliverMs(fan);
+}
+
+/**
+ * Logs per invocation (SendMessage per message, Deliver per read of the room, chunk and repost); traces: SendMessage's
+ * per message and each execution's (Tracing on both; Deliver's segments join the execution's trace, and EventBridge
+ * may carry the sender's trace into it, which would make one); the custom metrics.
+ */
+function observabilityDrafts(b: Basis): Draft[] {
+  const { M, a, w, work } = b;
+  const invocations = M + deliverInvocations(b);
+  const tracedRequests = M + work.executions + work.reposts;
   const reservoir = a.xrayReservoirPerSecond * w.days * 86_400;
   const sampledTraces =
     Math.min(tracedRequests, reservoir) + Math.max(0, tracedRequests - reservoir) * a.xraySampleShare;
   const perMessage = M === 0 ? 0 : invocations / M;
+  const tracesPerMessage = M === 0 ? 0 : tracedRequests / M;
   return [
     {
       service: 'CloudWatch Logs',
@@ -226,7 +441,7 @@ function observabilityDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
     },
     {
       service: 'X-Ray',
-      component: `traces recorded (${a.xrayReservoirPerSecond}/s, then ${a.xraySampleShare * 100}% of ${tracesPerMessage} traces/message)`,
+      component: `traces recorded (${a.xrayReservoirPerSecond}/s, then ${a.xraySampleShare * 100}% of ${round2(tracesPerMessage)} traces/message)`,
       quantity: sampledTraces,
       priceId: 'xrayTracesRecorded',
     },
@@ -241,11 +456,9 @@ function observabilityDrafts({ M, a, w, fan, cycles }: Basis): Draft[] {
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-type FanoutBasis = Pick<Basis, 'M' | 'a' | 'fan' | 'cycles'>;
-
-/** Deliver invocations a month: each batch's Prepare and its chunks. */
-function deliverInvocations(b: FanoutBasis): number {
-  return b.cycles * (b.fan.chunks.length + 1);
+/** Deliver invocations a month: each cycle's read of the room (Prepare with every event queued) and chunks; reposts. */
+function deliverInvocations({ fan, work }: Basis): number {
+  return work.cycles * (fan.chunks.length + 1) + work.reposts;
 }
 
 function postsLabel(d: Delivery, roomSize: number): string {
@@ -267,6 +480,16 @@ export function roomcastDesign(b: Basis): DesignCost {
   notes.push(
     "Not counted: the pipe's idle long polls of the fan-out queue (a few pollers, one ReceiveMessage per 20 s each: well under $1 a month).",
   );
+  if (b.a.fanoutQueue === 'wakes') {
+    notes.push(
+      `Executions counted one per wake: the pipe hands up to ${b.a.pipeBatchSize} wakes of different rooms to one execution when the queue holds several (fewer executions and receives).`,
+      'Not counted: a sleep refused because a seq was taken after the read (billed as a write; the reader reads on), and the wakes of a retried send or of a mark older than 10 s.',
+    );
+  } else {
+    notes.push(
+      `Every event queued: one queue message and one Pipes request per message, at most ${b.a.pipeBatchSize} of a room's messages per execution (--queue-per-event).`,
+    );
+  }
   if (b.d.overBudget) {
     notes.push(
       `Over the posting budget: even full batches of ${b.d.maxBatch} need ${Math.round(b.d.postsPerSecond)} posts/s, more than ${b.a.postingBudgetPerSecond}/s; the fan-out falls behind and messages queue.`,
@@ -274,7 +497,9 @@ export function roomcastDesign(b: Basis): DesignCost {
   }
   return design(
     'roomcast',
-    'roomcast (EventBridge + SQS FIFO + Pipe + Express Map + Deliver chunks)',
+    b.a.fanoutQueue === 'wakes'
+      ? 'roomcast (room log + wakes: EventBridge + SQS FIFO + Pipe + Express Map + Deliver chunks)'
+      : 'roomcast, every event queued (EventBridge + SQS FIFO + Pipe + Express Map + Deliver chunks)',
     [
       api.inbound,
       ack,

@@ -1,7 +1,9 @@
 // Monthly AWS cost of a chat workload, by component, for three designs:
-//   roomcast  - SendMessage Lambda -> EventBridge -> Express state machine (Query the room index, Map over chunks)
-//               -> Deliver Lambda per chunk posting concurrently (this repository's template.yaml); a busy room's
-//               messages coalesce into one batch frame per member and cycle (tools/cost/coalescing.ts);
+//   roomcast  - SendMessage Lambda stores the message in the room's log and, when the room sleeps, wakes it
+//               (EventBridge -> SQS FIFO -> Pipe -> Express state machine: read the log, Query the room index, Map over
+//               chunks -> Deliver Lambda per chunk posting concurrently; this repository's template.yaml); a busy
+//               room's messages coalesce into one batch frame per member and cycle (tools/cost/coalescing.ts), its
+//               cycles run back to back in one execution per turn (tools/cost/wakes.ts);
 //   tutorial  - the AWS tutorials' design: one Lambda per message that Scans the whole connections table and posts
 //               to each member in turn;
 //   appsync   - AWS AppSync Events: publish once, AppSync delivers to every subscriber of the channel.
@@ -10,11 +12,13 @@
 /** The fan-out waits no window before a busy room's next batch: the queue hands it out as soon as the last is done. */
 const BUSY_WINDOW_MS = 0;
 
+import { CYCLE_BYTES, CYCLE_EVENTS, ROOM_TURN_MS } from '#deliver/roomLog';
 import { SETTINGS } from '#platform/settingsSchema';
 import { batchCapacity, coalesce } from './coalescing';
 import { appsyncDesign, type Basis, roomcastDesign, tutorialDesign } from './designs';
 import { shardedReadUnits } from './metering';
 import { METERING, PRICES, type PriceTable } from './prices';
+import { spells } from './wakes';
 
 export { tutorialDuration } from './designs';
 export type {
@@ -23,12 +27,22 @@ export type {
   Design,
   DesignCost,
   FanoutShape,
+  FanoutWork,
   FrameSizes,
   LineItem,
   Workload,
 } from './types';
 
-import type { Assumptions, Delivery, Design, DesignCost, FanoutShape, FrameSizes, Workload } from './types';
+import type {
+  Assumptions,
+  Delivery,
+  Design,
+  DesignCost,
+  FanoutShape,
+  FanoutWork,
+  FrameSizes,
+  Workload,
+} from './types';
 
 export {
   expressGbSeconds,
@@ -78,13 +92,20 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   logBytesPerInvocation: 1_200,
   xraySampleShare: 0.05,
   xrayReservoirPerSecond: 1,
-  customMetrics: 14,
+  customMetrics: 15,
   coalescing: true,
   fanoutCycleMs: undefined,
   // The fan-out's default budget, the FanoutPostsPerSecond setting's default (its one source).
   postingBudgetPerSecond: SETTINGS.FanoutPostsPerSecond.default,
-  // The fan-out pipe's batch (template.yaml, FanoutPipe BatchSize): a busy room's messages per execution and frame.
-  messagesPerCycle: 10,
+  // The fan-out pipe's batch (template.yaml, FanoutPipe BatchSize; tools/cost/cli.ts reads it from there).
+  pipeBatchSize: 10,
+  fanoutQueue: 'wakes',
+  takeToStoreMs: 10,
+  dynamoRequestMs: 10,
+  // A send dies between its take and its store only with its invocation: none at the default.
+  unstoredSeqShare: 0,
+  // A stage within its posting budget is not throttled: none at the default.
+  throttledChunkShare: 0,
 };
 
 export interface CostReport {
@@ -94,6 +115,7 @@ export interface CostReport {
   frames: FrameSizes;
   fanout: FanoutShape;
   delivery: Delivery;
+  work: FanoutWork;
   designs: Record<Design, DesignCost>;
   pricesAsOf: string[];
 }
@@ -134,6 +156,7 @@ export function frameSizes(messageBytes: number): FrameSizes {
       seq: 1e6,
     }),
     messageFrameBytes: bytes(frame),
+    escapedFrameBytes: bytes(JSON.stringify(frame)),
     // PutEvents entry size: Time (14 bytes when set), Source, DetailType, Detail, Resources.
     eventEntryBytes: 14 + bytes('roomcast.chat') + bytes('MessageSent') + bytes(detail),
     batchWrapperBytes: bytes({ type: 'batch', roomId: SAMPLE_ROOM, messages: [] }),
@@ -194,11 +217,14 @@ export function delivery(w: Workload, a: Assumptions, f: FrameSizes, fan: Fanout
   const rooms = w.rooms ?? Math.max(1, Math.floor(w.connections / w.roomSize));
   const messagesPerSecondPerRoom = w.messagesPerDay / 86_400 / rooms;
   const cycleMs = a.fanoutCycleMs ?? fan.stateMachineMs + a.queryMs;
+  // A cycle reads at most CYCLE_EVENTS events and CYCLE_BYTES of escaped frames from the log (roomLog.ts); with
+  // every event queued, an execution takes at most the pipe's batch. Either way a frame holds what fits 32 KB.
+  const perCycle =
+    a.fanoutQueue === 'wakes'
+      ? Math.min(CYCLE_EVENTS, Math.max(1, Math.floor(CYCLE_BYTES / f.escapedFrameBytes)))
+      : a.pipeBatchSize;
   const maxBatch = a.coalescing
-    ? Math.min(
-        a.messagesPerCycle,
-        batchCapacity(f.messageFrameBytes, f.batchWrapperBytes, METERING.apigwMessageBytes),
-      )
+    ? Math.min(perCycle, batchCapacity(f.messageFrameBytes, f.batchWrapperBytes, METERING.apigwMessageBytes))
     : 1;
   const windowMs = a.coalescing ? BUSY_WINDOW_MS : 0;
   const coalescing = coalesce({
@@ -221,6 +247,37 @@ export function delivery(w: Workload, a: Assumptions, f: FrameSizes, fan: Fanout
   };
 }
 
+/**
+ * The fan-out's work a month: its cycles (one per post to each member), and with wakes the executions, wakes, spells
+ * and hand-offs that carry them (tools/cost/wakes.ts); seqs fenced and chunks reposted at their assumed shares.
+ */
+export function fanoutWork(M: number, a: Assumptions, d: Delivery, fan: FanoutShape): FanoutWork {
+  const cycles = M / d.messagesPerPost;
+  const reposts = cycles * fan.chunks.length * a.throttledChunkShare;
+  if (a.fanoutQueue === 'events') {
+    return {
+      cycles,
+      executions: cycles,
+      wakes: 0,
+      spells: 0,
+      handOffs: 0,
+      awakeShare: 0,
+      cyclesPerTurn: 1,
+      cyclesPerExecution: 1,
+      fences: 0,
+      reposts,
+    };
+  }
+  const s = spells({
+    cycles,
+    messagesPerSecond: d.messagesPerSecondPerRoom,
+    takeToStoreMs: a.takeToStoreMs,
+    cycleMs: d.effectiveCycleMs,
+    turnMs: ROOM_TURN_MS,
+  });
+  return { cycles, ...s, fences: M * a.unstoredSeqShare, reposts };
+}
+
 export function estimate(
   workload: Workload,
   assumptions: Assumptions = DEFAULT_ASSUMPTIONS,
@@ -233,6 +290,7 @@ export function estimate(
   const f = frameSizes(w.messageBytes);
   const fan = fanoutShape(w.roomSize, a);
   const d = delivery(w, a, f, fan);
+  const work = fanoutWork(M, a, d, fan);
   const basis: Basis = {
     w,
     a,
@@ -241,7 +299,8 @@ export function estimate(
     f,
     fan,
     d,
-    cycles: M / d.messagesPerPost,
+    cycles: work.cycles,
+    work,
     connectionMinutes: w.connections * w.days * 24 * 60,
   };
   return {
@@ -251,6 +310,7 @@ export function estimate(
     frames: f,
     fanout: fan,
     delivery: d,
+    work,
     designs: {
       roomcast: roomcastDesign(basis),
       tutorial: tutorialDesign(basis),

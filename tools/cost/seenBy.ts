@@ -105,7 +105,7 @@ export function seenByComparison(
   // Cycles: the pipe takes up to ten of the room's events at once, so the reads of a second share
   // ceil(reads / 10) cycles, each posting every member one `seen` frame (as a presence change's fan-out does, its
   // bus event already counted above).
-  const cycles = shown ? Math.ceil(perSecond / a.messagesPerCycle) : 0;
+  const cycles = shown ? Math.ceil(perSecond / a.pipeBatchSize) : 0;
   const receive: Draft = {
     service: 'SQS',
     component: 'FIFO ReceiveMessage + DeleteMessageBatch',
@@ -126,7 +126,7 @@ export function seenByComparison(
     roomSize,
     seenByMaxMembers,
     asksOrReadsPerSecond: perSecond,
-    readsPerCycle: a.messagesPerCycle,
+    readsPerCycle: a.pipeBatchSize,
     before,
     after,
     perMarkread: {

@@ -87,8 +87,25 @@ export interface Assumptions {
   fanoutCycleMs?: number;
   /** Posts per second the fan-out allows itself across the account; rooms that compete for it coalesce harder. */
   postingBudgetPerSecond: number;
-  /** Most messages one fan-out cycle takes from a room's backlog. */
-  messagesPerCycle: number;
+  /** Queue records the fan-out pipe hands one execution at most (template.yaml, FanoutPipe's BatchSize). */
+  pipeBatchSize: number;
+  /**
+   * What the fan-out queue carries. `wakes`: one RoomWake per awake spell of a room, its messages read from the
+   * room's log (the stack as built). `events`: every event, for comparison (one queue message and one Pipes request
+   * per message, at most `pipeBatchSize` of a room's messages per execution).
+   */
+  fanoutQueue: 'wakes' | 'events';
+  /**
+   * A send's gap between taking its seq and storing its message (one DynamoDB write), ms: a read of the room in that
+   * gap finds a seq taken and not stored, and the room stays awake for another cycle instead of sleeping.
+   */
+  takeToStoreMs: number;
+  /** One DynamoDB request (or PutEvents) from Deliver, ms. */
+  dynamoRequestMs: number;
+  /** Share of seqs taken and never stored (their sender died between the two writes): each is fenced by one PutItem. */
+  unstoredSeqShare: number;
+  /** Share of chunks whose first post meets a 429/5xx: its members go to the repost machine through the bus. */
+  throttledChunkShare: number;
 }
 
 export type Design = 'roomcast' | 'tutorial' | 'appsync';
@@ -129,6 +146,8 @@ export interface FrameSizes {
   inboundBytes: number;
   ackBytes: number;
   messageFrameBytes: number;
+  /** A message frame as a JSON string in the execution's state (how a cycle's byte bound counts it). */
+  escapedFrameBytes: number;
   eventEntryBytes: number;
   /** A batch frame's bytes besides its messages (`{"type":"batch","roomId":..,"messages":[]}`). */
   batchWrapperBytes: number;
@@ -145,4 +164,31 @@ export interface Delivery extends Coalescing {
   maxBatch: number;
   /** A busy room's window before its next cycle (the fan-out's BUSY_WINDOW_MS), ms. */
   windowMs: number;
+}
+
+/**
+ * The fan-out's work a month, as its machine does it: cycles (a read of the room's log, its posts, SaveCursor), the
+ * executions that run them (each started by one wake), the awake spells they end and the turns they hand on.
+ */
+export interface FanoutWork {
+  /** Cycles a month over all rooms: each reads the room once and posts once to every member (per frame). */
+  cycles: number;
+  /** Express executions a month (one per queue record: a wake, or with `events` a batch of a room's events). */
+  executions: number;
+  /** RoomWake entries a month (0 with `events`): one per spell and one per hand-off. */
+  wakes: number;
+  /** Awake spells a month, each ended by one conditional UpdateItem on the room's item (0 with `events`). */
+  spells: number;
+  /** Turns handed on: the mark renewed (one UpdateItem) and a wake published (0 with `events`). */
+  handOffs: number;
+  /** Share of cycles after which the room stays awake (a seq taken and not yet stored at the read). */
+  awakeShare: number;
+  /** Most cycles one execution runs before it hands the room on (its turn). */
+  cyclesPerTurn: number;
+  /** Cycles one execution runs on average. */
+  cyclesPerExecution: number;
+  /** Seqs fenced a month (one PutItem each). */
+  fences: number;
+  /** Chunks handed to the repost machine a month (one PutEvents entry and one Express execution each). */
+  reposts: number;
 }
