@@ -799,12 +799,7 @@ export function runModel(run: ModelRun): ModelResult {
       } else {
         // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
         end += transition();
-        end = postMembers(
-          invoked(end + s.repostWaitMs + transition()),
-          first.refused,
-          frames,
-          true,
-        ).end;
+        end = postMembers(invoked(end + s.repostWaitMs + transition()), first.refused, frames, true).end;
       }
     }
     return end + transition() + transition();
