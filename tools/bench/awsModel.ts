@@ -49,7 +49,7 @@ import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
 export type Design = 'queue' | 'wake';
 export const DESIGNS: readonly Design[] = ['queue', 'wake'];
 
-/** The fan-out's settings the model follows; the command line reads the template's (modelSettings in fanout.ts). */
+/** The fan-out's settings the model follows; the command line reads the template's (templateSettings in modelRuns.ts). */
 export interface ModelSettings {
   /** The pipe's batch (template: FanoutPipe BatchSize), at most the profile's FIFO batch. */
   pipeBatch: number;
