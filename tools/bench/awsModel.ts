@@ -4,42 +4,52 @@
  * latency is a draw from the AWS profile (tools/local/awsProfile.ts, `latencyMs`: log-normal through its p50 and p99),
  * each quota of the profile is enforced where AWS enforces it, and a seeded generator makes a run reproducible.
  *
- * Two designs of the fan-out, selectable:
+ * Two designs of the fan-out, selectable, so that they are compared under one profile:
+ * - `wake`, the fan-out as built (docs/DECISIONS.md, "The fan-out at AWS's scale"): the take of a seq marks the room
+ *   awake, and the take that finds it asleep (or awake for more than AWAKE_STALE_MS) publishes a RoomWake beside its
+ *   message; the queue (high-throughput mode: calls per second per group) carries those wakes. An execution reads the
+ *   room's log after its cursor (functions/deliver/roomLog.ts: ≤ CYCLE_EVENTS, ≤ CYCLE_BYTES a cycle), posts the
+ *   stored run, never past a missing seq (polled every POLL_MS, fenced once missing HOLE_PASS_MS), saves the cursor
+ *   and reads again while it had more; caught up, it puts the room to sleep (a write conditional on the room's seq);
+ *   after ROOM_TURN_MS of the execution it hands the room on (the mark renewed, a RoomWake published). A chunk's
+ *   refused members go to the repost machine through the bus (functions/deliver/post.ts): the execution does not wait.
  * - `queue`: every room event is one message of the FIFO queue (default mode: the queue's calls per second are shared
  *   by every group); the pipe hands batches of ≤ 10, one batch in flight per group; Prepare reads the room's cursor
  *   and, for a room with two or more messages in its batch, the stored messages after the cursor's `high` (≤ 40,
- *   ≤ 16 KB), posted ahead and skipped when their own events come. It is the design docs/DECISIONS.md ("The fan-out
- *   at AWS's scale") replaces, kept here so that the two are compared under one profile.
- * - `wake`: the queue carries one wake per room per 100 ms tick (high-throughput mode: calls per second per group);
- *   an execution reads everything stored since the room's cursor (≤ 200 items, ≤ 96 KB a cycle), posts each member
- *   one frame per 32 KB, and reads again while its log holds more (docs/ARCHITECTURE.md, "The fan-out").
+ *   ≤ 16 KB), posted ahead and skipped when their own events come; a chunk's refused members are reposted by the
+ *   execution itself. It is the design the wake replaced, kept as the comparison.
  *
  * What one message meets, in order (each a latency draw; the quota that may refuse it in brackets):
  *   send: API Gateway's request [account requests/s] → the messages function's invoke → UpdateItem seq on the room's
- *   item [WCU/s per key] → PutItem of the clientMsgId claim → PutItem of the message in the room's partition [WCU/s
- *   per key] → PutEvents [requests/s] → EventBridge to the rule's target → SendMessage [queue or group calls/s;
- *   refused: EventBridge retries, then the dead-letter queue] → the pipe's poll (one batch in flight per group) →
- *   an execution: its start (a state transition), Prepare's invoke and reads, per room key the index Query, per chunk
- *   Deliver's invoke, its resync-notes Query and budget UpdateItem, the posts [account requests/s; refused: the
- *   chunk's repost after 2 s, then a resync note], SaveCursor [WCU/s per key], and the states between.
+ *   item, which marks the room awake [WCU/s per key] → PutItem of the clientMsgId claim → PutItem of the message in
+ *   the room's partition [WCU/s per key] → PutEvents [requests/s] → (`queue`: every event; `wake`: a waker's
+ *   RoomWake) EventBridge to the rule's target → SendMessage [queue or group calls/s; refused: EventBridge retries,
+ *   then the dead-letter queue] → the pipe's poll (one batch in flight per group) → an execution: its start (a state
+ *   transition), Prepare's invoke and each room's reads, per room key the index Query, per chunk Deliver's invoke, its
+ *   resync-notes Query and budget UpdateItem, the posts [account requests/s; refused: reposted after 2 s, then a
+ *   resync note], SaveCursor [WCU/s per key], and the states between; `wake`: per cycle after the first, ReadRoom's
+ *   invoke and reads; the sleep's conditional write and each hand-off's write [the room's item, WCU/s per key].
  *
  * Approximations, each on the side of fewer surprises than AWS can give: no failures but quota refusals; no cold
- * starts; a quota is counted per whole second of simulated time; an execution's posts are counted against the
- * account's second when its reads are done (executions running at once may count a later second's posts before an
- * earlier one's); messages only (presence, read positions and broadcasts, which both designs keep as queue messages,
- * are left out); every member of a room is connected, none is gone.
+ * starts; a quota is counted per whole second of simulated time; a read sees the log as it is when its calls return;
+ * an execution's posts are counted against the account's second when its reads are done (executions running at once
+ * may count a later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader
+ * (a fence, a sleep) is read again rather than failing the room; messages only (presence, read positions and
+ * broadcasts, which both designs keep as queue messages, are left out); every member of a room is connected, none is
+ * gone.
  */
 import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
 import { POSTS_IN_FLIGHT } from '#deliver/delivery';
 import { REPOST_WAIT_SECONDS } from '#deliver/post';
-import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS } from '#deliver/roomLog';
+import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '#deliver/roomLog';
+import { AWAKE_STALE_MS, wakes } from '#messages/appending';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
 
 export type Design = 'queue' | 'wake';
 export const DESIGNS: readonly Design[] = ['queue', 'wake'];
 
-/** The fan-out's settings the model follows; the command line reads the template's (modelSettings in fanout.ts). */
+/** The fan-out's settings the model follows; the command line reads the template's (templateSettings in modelRuns.ts). */
 export interface ModelSettings {
   /** The pipe's batch (template: FanoutPipe BatchSize), at most the profile's FIFO batch. */
   pipeBatch: number;
@@ -66,25 +76,23 @@ export interface ModelSettings {
   readAheadMessages: number;
   readAheadBytes: number;
   /**
-   * `wake` (functions/deliver/roomLog.ts, prepare.ts, messages/appending.ts): the tick, a cycle's items and bytes, how
-   * long an execution goes on reading a room, the reader's poll while a seq it must wait for is being stored.
+   * `wake` (functions/deliver/roomLog.ts): a cycle's events and escaped bytes at most, the reader's poll while a seq
+   * is being stored, how long it watches a missing seq before fencing it, and a room's turn in one execution.
    */
-  tickMs: number;
   cycleItems: number;
   cycleBytes: number;
-  readingMs: number;
   pollMs: number;
-  /** `wake`: a send whose store ends this long after its take wakes the room itself. */
-  stragglerMs: number;
-  /** `wake`: a missing seq is passed once the reader has seen it missing this long. */
   holeMs: number;
+  turnMs: number;
+  /** `wake` (functions/messages/appending.ts): a take that finds the room awake for longer than this wakes it. */
+  awakeStaleMs: number;
   /** A frame's bytes per message (an escaped `message` frame with its ids, sender and time; the text short). */
   messageBytes: number;
 }
 
 /**
- * The settings as the code has them; the `queue` design's read-ahead as docs/DECISIONS.md weighs it (≤ 40 messages,
- * ≤ 16 KB). Template settings are overridden from template.yaml by the command line.
+ * The settings as the code has them; the `queue` design's read-ahead as it was built (≤ 40 messages, ≤ 16 KB).
+ * Template settings are overridden from template.yaml by the command line.
  */
 export const DEFAULT_SETTINGS: ModelSettings = {
   pipeBatch: 10,
@@ -100,15 +108,12 @@ export const DEFAULT_SETTINGS: ModelSettings = {
   eventMaxAgeMs: 300_000,
   readAheadMessages: 40,
   readAheadBytes: 16_384,
-  // The per-tick wake as docs/DECISIONS.md first set it out: one waker per room per 100 ms, a send storing more than
-  // 1 s after its take wakes the room itself, a room read on for up to 200 s of an execution.
-  tickMs: 100,
   cycleItems: CYCLE_EVENTS,
   cycleBytes: CYCLE_BYTES,
-  readingMs: 200_000,
   pollMs: POLL_MS,
-  stragglerMs: 1_000,
   holeMs: HOLE_PASS_MS,
+  turnMs: ROOM_TURN_MS,
+  awakeStaleMs: AWAKE_STALE_MS,
   messageBytes: 250,
 };
 
@@ -118,7 +123,7 @@ export const DEFAULT_SETTINGS: ModelSettings = {
  * [0, 1 s × 2^attempt).
  */
 const EVENT_RETRY_BASE_MS = 1000;
-/** The SDK's retry of a throttled DynamoDB write in `sendmessage`: 3 attempts, full jitter over 100 ms × 2^n. */
+/** The SDK's retry of a throttled DynamoDB write: 3 attempts, full jitter over 100 ms × 2^n. */
 const SDK_ATTEMPTS = 3;
 const SDK_RETRY_BASE_MS = 100;
 
@@ -136,6 +141,23 @@ export interface Scenario {
   messages?: number;
 }
 
+/** `wake`: what happened to a room's awake mark, in simulated time (ModelRun.onRoom). */
+export interface RoomMark {
+  room: number;
+  /** `wake`: a take's RoomWake published; `handOff`: the mark renewed and a RoomWake published; `sleep`: cleared. */
+  kind: 'wake' | 'handOff' | 'sleep';
+  at: number;
+}
+
+/** One execution's part for one room: from the execution's start to the room's iteration's end (ModelRun.onRoomRun). */
+export interface RoomRun {
+  room: number;
+  startedAt: number;
+  endedAt: number;
+  /** Its reads of the room's log: Prepare's and each ReadRoom's. */
+  cycles: number;
+}
+
 export interface ModelRun {
   design: Design;
   scenario: Scenario;
@@ -145,6 +167,10 @@ export interface ModelRun {
   drainSeconds?: number;
   /** Each batch the pipe handed out: its groups, when it was received and when its deletion unlocked them. */
   onBatch?: (batch: { rooms: number[]; receivedAt: number; releasedAt: number }) => void;
+  /** `wake`: each change of a room's awake mark. */
+  onRoom?: (mark: RoomMark) => void;
+  /** `wake`: each room's iteration of an execution. */
+  onRoomRun?: (run: RoomRun) => void;
 }
 
 /** Quota refusals by kind, and what became of them. */
@@ -170,6 +196,23 @@ export interface Outcomes {
   /** Chunks reposted after a refusal, and members left a resync note for a frame (their history fills it). */
   reposts: number;
   resyncNotes: number;
+}
+
+/** `wake`: the awake mark's traffic and the reader's work. */
+export interface WakeCounts {
+  /** RoomWakes published by sends (a take that found the room asleep or its mark stale, or a waker never stored). */
+  byTakes: number;
+  /** Hand-offs: a room still busy at the end of its turn, its mark renewed and a RoomWake published. */
+  handOffs: number;
+  /** The reader's sleeps (the conditional write that clears the mark), and those a take beat. */
+  sleeps: number;
+  sleepsBeaten: number;
+  /** Seqs fenced: missing HOLE_PASS_MS, a gap marker put under them. */
+  fenced: number;
+  /** ReadRoom cycles (a Deliver `room` invocation each), beyond each room's first read in Prepare. */
+  readAgain: number;
+  /** The reader's polls while a seq was being stored. */
+  polls: number;
 }
 
 export interface ModelResult {
@@ -203,8 +246,8 @@ export interface ModelResult {
   executions: number;
   executionP50Ms: number;
   executionP99Ms: number;
-  /** `wake`: ReadRoom cycles beyond each room's first. */
-  extraCycles: number;
+  /** `wake`: zero for `queue`. */
+  wakes: WakeCounts;
   refusals: Refusals;
   outcomes: Outcomes;
   /** Messages stored but not yet read by the fan-out when the sending ends, and never read when the drain ends. */
@@ -375,24 +418,33 @@ interface Room {
   id: number;
   members: number;
   head: number;
-  headTick: number;
   messages: Message[];
   /** The fan-out's cursor: the highest seq posted, and (`queue`) the seqs posted ahead of their events. */
   high: number;
   skip: Set<number>;
+  /** `wake`: the room's awake mark (when a take first found the room asleep, or its last hand-off); none: asleep. */
+  awakeSince?: number;
+  /** `wake`: seqs the reader fenced (a gap marker under each). */
+  fenced: Set<number>;
 }
 
-/** A queue message: a room's event (`queue`: its seq) or wake (`wake`: the tick it covers). */
+/** A queue message: `queue`, a room's event; `wake`, a RoomWake; each names its seq. */
 interface QueueMessage {
   room: number;
   seq: number;
-  tick: number;
 }
 
 interface Group {
   messages: QueueMessage[];
   locked: boolean;
   pollPending: boolean;
+}
+
+/** One read of a room's log (roomLog.ts readRoom): the run to post, the cursor after it, whether to read again. */
+interface Read {
+  run: Message[];
+  high: number;
+  more: boolean;
 }
 
 /** Runs one design under one load and returns what a dashboard would show. */
@@ -430,23 +482,32 @@ export function runModel(run: ModelRun): ModelResult {
     sendMessage: 0,
   };
   const outcomes: Outcomes = { busySends: 0, eventRetries: 0, deadLettered: 0, reposts: 0, resyncNotes: 0 };
+  const wakeCounts: WakeCounts = {
+    byTakes: 0,
+    handOffs: 0,
+    sleeps: 0,
+    sleepsBeaten: 0,
+    fenced: 0,
+    readAgain: 0,
+    polls: 0,
+  };
   const latency = new Histogram();
   const executionMs = new Histogram();
   let posts = 0;
   let postsInWindow = 0;
   let sent = 0;
   let duplicated = 0;
+  let delivered = 0;
   let executions = 0;
-  let extraCycles = 0;
 
   const rooms: Room[] = Array.from({ length: scenario.rooms }, (_, id) => ({
     id,
     members: scenario.members,
     head: 0,
-    headTick: -1,
     messages: [],
     high: 0,
     skip: new Set(),
+    fenced: new Set(),
   }));
   const groups = new Map<number, Group>();
   /** Groups with messages and no batch in flight, in the order they became so (the pipe's pollers fill from them). */
@@ -463,6 +524,8 @@ export function runModel(run: ModelRun): ModelResult {
     }
     return undefined;
   };
+  const roomKey = (room: Room) => `rooms#${room.id}`;
+  const mark = (room: Room, kind: RoomMark['kind']) => run.onRoom?.({ room: room.id, kind, at: clock.now });
 
   // ---------------------------------------------------------------- send path
 
@@ -471,62 +534,89 @@ export function runModel(run: ModelRun): ModelResult {
       refusals.apiGatewaySends++;
       return;
     }
-    const taken = write(`rooms#${room.id}`, at + draw(L.lambdaInvoke), 1);
-    if (taken === undefined) {
-      outcomes.busySends++;
-      return;
-    }
-    clock.at(taken, () => take(room, at));
+    takeSeq(room, at, at + draw(L.lambdaInvoke), undefined);
   };
 
-  const take = (room: Room, sentAt: number) => {
+  /**
+   * The take: UpdateItem `ADD seq :1` on the room's item, which (`wake`) marks the room awake unless it is. `owed`: an
+   * earlier take of the same send woke the room and its wake is still owed (appending.ts Takes).
+   */
+  const takeSeq = (room: Room, sentAt: number, at: number, owed: number | undefined) => {
+    const taken = write(roomKey(room), at, 1);
+    if (taken === undefined) {
+      outcomes.busySends++;
+      if (owed !== undefined) clock.at(at, () => publishWake(room, owed, 'wake'));
+      return;
+    }
+    clock.at(taken, () => take(room, sentAt, owed));
+  };
+
+  const take = (room: Room, sentAt: number, owed: number | undefined) => {
     const now = clock.now;
     const seq = ++room.head;
-    const tick = Math.floor(now / s.tickMs);
-    const waker = tick !== room.headTick;
-    room.headTick = tick;
+    let waker = false;
+    if (design === 'wake') {
+      waker = owed !== undefined || wakes(room.awakeSince, now);
+      // `awake = if_not_exists(awake, :at)`: a stale mark is kept as it is, so every take after it wakes the room
+      // until an execution renews or clears it.
+      room.awakeSince ??= now;
+    }
     const message: Message = { seq, sentAt, takenAt: now, posted: 0 };
     room.messages[seq] = message;
-    // The clientMsgId's claim (its own key), then the message in the room's partition.
+    // The clientMsgId's claim (its own key), then the message in the room's partition, only if its seq is free.
     const claimed = now + draw(L.dynamodbItem);
     const stored = write(`messages#${room.id}`, claimed, Math.ceil(s.messageBytes / 1024));
     if (stored === undefined) {
       outcomes.busySends++;
-      return; // a seq taken and never stored: a hole
+      // A seq taken and never stored: the reader fences it. A waker's wake is published bare (wakeUnstored).
+      if (waker) clock.at(claimed, () => publishWake(room, seq, 'wake'));
+      return;
     }
     clock.at(stored, () => {
+      if (room.fenced.has(seq)) {
+        // The reader fenced the seq first: the put fails and the send stores under a new seq.
+        takeSeq(room, sentAt, clock.now, waker ? seq : owed);
+        return;
+      }
       message.storedAt = clock.now;
       sent++;
-      publish(room, message, tick, waker);
+      publish(room, message, waker);
     });
   };
 
-  const publish = (room: Room, message: Message, tick: number, waker: boolean) => {
+  /** PutEvents: `queue`, the event to the queue; `wake`, the MessageSent (to no queue) and a waker's RoomWake. */
+  const publish = (room: Room, message: Message, waker: boolean) => {
     const now = clock.now;
     if (!putEvents.take(now)) {
+      // The message is stored and its event never published; a waker's room stays awake with no execution until a
+      // take finds the mark stale.
       refusals.putEvents++;
       return;
     }
     const accepted = now + draw(L.eventBridgePutEvents);
-    if (design === 'queue') {
-      clock.at(accepted + draw(L.eventBridgeToTarget), () =>
-        toQueue({ room: room.id, seq: message.seq, tick }, accepted, 0),
-      );
+    if (design === 'wake' && !waker) return;
+    if (design === 'wake') {
+      wakeCounts.byTakes++;
+      mark(room, 'wake');
+    }
+    clock.at(accepted + draw(L.eventBridgeToTarget), () =>
+      toQueue({ room: room.id, seq: message.seq }, accepted, 0),
+    );
+  };
+
+  /** A RoomWake alone on the bus (a waker never stored, a hand-off); `then` once PutEvents has answered. */
+  const publishWake = (room: Room, seq: number, kind: 'wake' | 'handOff', then?: () => void) => {
+    const now = clock.now;
+    if (!putEvents.take(now)) {
+      refusals.putEvents++;
+      then?.();
       return;
     }
-    const straggler = now - message.takenAt > s.stragglerMs;
-    if (waker || straggler)
-      clock.at(accepted + draw(L.eventBridgeToTarget), () =>
-        toQueue(
-          {
-            room: room.id,
-            seq: message.seq,
-            tick: straggler ? Math.floor(message.takenAt / s.tickMs) : tick,
-          },
-          accepted,
-          0,
-        ),
-      );
+    if (kind === 'wake') wakeCounts.byTakes++;
+    mark(room, kind);
+    const accepted = now + draw(L.eventBridgePutEvents);
+    clock.at(accepted + draw(L.eventBridgeToTarget), () => toQueue({ room: room.id, seq }, accepted, 0));
+    if (then) clock.at(accepted, then);
   };
 
   /** The rule's SendMessage: the queue's calls (default mode) or the group's (high-throughput mode). */
@@ -605,7 +695,7 @@ export function runModel(run: ModelRun): ModelResult {
     }
   };
 
-  // ---------------------------------------------------------------- execution
+  // ---------------------------------------------------------------- posting
 
   const transition = () => draw(L.stepFunctionsTransition);
 
@@ -659,47 +749,74 @@ export function runModel(run: ModelRun): ModelResult {
     return roomEnd;
   };
 
-  const postChunk = (start: number, members: number, frames: Message[][]): number => {
-    const invoke = (at: number) => at + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem);
-    let end = start;
-    /** Each member's frames from `from[i]` on, ≤ postsInFlight at once; returns where refused members stopped. */
-    const postMembers = (at: number, from: number[], last: boolean) => {
-      const slots: number[] = Array(Math.min(s.postsInFlight, from.length)).fill(at);
-      const refused: number[] = [];
-      for (const first of from) {
-        const slot = slots.indexOf(Math.min(...slots));
-        let t = slots[slot] as number;
-        for (let f = first; f < frames.length; f++) {
-          if (!apiGateway.take(t)) {
-            refusals.apiGatewayPosts++;
-            if (last) outcomes.resyncNotes++;
-            else refused.push(f);
-            break;
-          }
-          t += draw(L.managementPost);
-          posts++;
-          if (t <= sendEnd) postsInWindow++;
-          const frame = frames[f] as Message[];
-          for (const m of frame) latency.add(t - m.sentAt);
-          delivered += frame.length;
+  /** Each member's frames from `from[i]` on, ≤ postsInFlight at once from `at`: when the last is done, and who was refused. */
+  const postMembers = (at: number, from: number[], frames: Message[][], last: boolean) => {
+    const slots: number[] = Array(Math.min(s.postsInFlight, from.length)).fill(at);
+    const refused: number[] = [];
+    let end = at;
+    for (const first of from) {
+      const slot = slots.indexOf(Math.min(...slots));
+      let t = slots[slot] as number;
+      for (let f = first; f < frames.length; f++) {
+        if (!apiGateway.take(t)) {
+          refusals.apiGatewayPosts++;
+          if (last) outcomes.resyncNotes++;
+          else refused.push(f);
+          break;
         }
-        slots[slot] = t;
-        end = Math.max(end, t);
+        t += draw(L.managementPost);
+        posts++;
+        if (t <= sendEnd) postsInWindow++;
+        const frame = frames[f] as Message[];
+        for (const m of frame) latency.add(t - m.sentAt);
+        delivered += frame.length;
       }
-      return refused;
-    };
-    const refused = postMembers(invoke(start), Array(members).fill(0), false);
-    end += transition();
-    if (refused.length > 0) {
-      // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
-      outcomes.reposts++;
-      postMembers(invoke(end + s.repostWaitMs + transition()), refused, true);
-      end += transition();
+      slots[slot] = t;
+      end = Math.max(end, t);
     }
-    return end + transition();
+    return { end, refused };
   };
 
-  let delivered = 0;
+  /** Deliver's invoke for a chunk: the invocation, its resync-notes Query and its budget write. */
+  const invoked = (at: number) => at + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem);
+
+  const postChunk = (start: number, members: number, frames: Message[][]): number => {
+    const first = postMembers(invoked(start), Array(members).fill(0), frames, false);
+    let end = first.end;
+    if (first.refused.length > 0) {
+      outcomes.reposts++;
+      if (design === 'wake') {
+        // `repostBy: bus`: Deliver publishes a Repost and returns; the repost machine waits, then posts them once
+        // (statemachines/repost.asl.json), the chunk not waiting for it.
+        end += draw(L.eventBridgePutEvents);
+        if (putEvents.take(end)) {
+          const started = end + draw(L.eventBridgeToTarget) + transition();
+          postMembers(invoked(started + s.repostWaitMs + transition()), first.refused, frames, true);
+        } else {
+          refusals.putEvents++;
+          outcomes.resyncNotes += first.refused.length;
+        }
+      } else {
+        // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
+        end += transition();
+        end = postMembers(invoked(end + s.repostWaitMs + transition()), first.refused, frames, true).end;
+      }
+    }
+    return end + transition() + transition();
+  };
+
+  /** Cuts a run of messages into frames of at most `frameBytes`. */
+  const framesOf = (messages: Message[]): Message[][] => {
+    const perFrame = Math.max(1, Math.floor(s.frameBytes / s.messageBytes));
+    const frames: Message[][] = [];
+    for (let i = 0; i < messages.length; i += perFrame) frames.push(messages.slice(i, i + perFrame));
+    return frames;
+  };
+
+  const saveCursor = (room: Room, at: number): number =>
+    (write(`cursor#${room.id}`, at, 1) ?? at + draw(L.dynamodbItem)) + transition();
+
+  // ---------------------------------------------------------------- execution
 
   const execute = (batch: QueueMessage[], locked: number[]) => {
     executions++;
@@ -712,6 +829,7 @@ export function runModel(run: ModelRun): ModelResult {
     for (const m of batch) byRoom.set(m.room, [...(byRoom.get(m.room) ?? []), m]);
     const roomIds = [...byRoom.keys()];
     let pending = roomIds.length;
+    // The execution ends when its slowest room does; the pipe then deletes the batch, unlocking its groups.
     const roomDone = (at: number) => {
       pending--;
       if (pending > 0) return;
@@ -745,18 +863,42 @@ export function runModel(run: ModelRun): ModelResult {
       });
       return;
     }
-    // Each room's cycles run on their own; past Map Rooms' concurrency a room starts when another ends.
-    const waiting = [...roomIds];
-    const startRoom = (at: number) => {
-      const id = waiting.shift();
-      if (id === undefined) return;
-      const newest = Math.max(...(byRoom.get(id) as QueueMessage[]).map((w) => w.tick));
-      wakeRoom(rooms[id] as Room, newest, started, at + transition(), (doneAt) => {
-        roomDone(doneAt);
-        startRoom(doneAt);
-      });
+    // Prepare: one invoke reads every room of the batch side by side (each within its turn from now) and returns when
+    // the slowest read does; then Map Rooms runs each room's cycles on their own, past its concurrency a room starting
+    // when another ends.
+    clock.at(entered + draw(L.lambdaInvoke), () => {
+      const turnEndsAt = clock.now + s.turnMs;
+      const reads = new Map<number, Read>();
+      for (const id of roomIds)
+        readRoom(rooms[id] as Room, turnEndsAt, (read) => {
+          reads.set(id, read);
+          if (reads.size === roomIds.length) mapRooms(reads);
+        });
+    });
+    const mapRooms = (reads: Map<number, Read>) => {
+      const waiting = [...roomIds];
+      const startRoom = (at: number) => {
+        const id = waiting.shift();
+        if (id === undefined) return;
+        const room = rooms[id] as Room;
+        let cycles = 1;
+        clock.at(at + transition(), () =>
+          cycle(
+            room,
+            reads.get(id) as Read,
+            started,
+            () => cycles++,
+            (doneAt) => {
+              run.onRoomRun?.({ room: id, startedAt: started, endedAt: doneAt, cycles });
+              roomDone(doneAt);
+              startRoom(doneAt);
+            },
+          ),
+        );
+      };
+      const mapAt = clock.now + transition();
+      for (let i = 0; i < roomsAtOnce; i++) startRoom(mapAt);
     };
-    for (let i = 0; i < roomsAtOnce; i++) startRoom(entered);
   };
 
   /** `queue`: a room's events of the batch, those posted ahead dropped, the stored ones after `high` read ahead. */
@@ -784,78 +926,176 @@ export function runModel(run: ModelRun): ModelResult {
     return saveCursor(room, end + transition());
   };
 
-  const saveCursor = (room: Room, at: number): number =>
-    (write(`cursor#${room.id}`, at, 1) ?? at + draw(L.dynamodbItem)) + transition();
-
-  /** Cuts a run of messages into frames of at most `frameBytes`. */
-  const framesOf = (run: Message[]): Message[][] => {
-    const perFrame = Math.max(1, Math.floor(s.frameBytes / s.messageBytes));
-    const frames: Message[][] = [];
-    for (let i = 0; i < run.length; i += perFrame) frames.push(run.slice(i, i + perFrame));
-    return frames;
-  };
-
   /**
-   * `wake`: Prepare or ReadRoom (its invoke, the cursor, the room's head, the log after the cursor), the run posted, the
-   * cursor saved; ReadRoom again (MoreNews) while the log held more than a cycle and the execution has reading time
-   * left. The reader waits for a missing seq, reading again every `pollMs`: one below a stored seq (being stored,
-   * passed once seen missing `holeMs`), and one after the last stored that no later wake covers (the head's tick no
-   * later than the newest wake the execution holds).
+   * `wake`: one room's iteration of Map Rooms from a read: RoomKeys' posts (none for an empty run), CursorToSave and
+   * SaveCursor when the cursor moved, MoreNews, and while the read says more, ReadRoom (a Deliver `room` invocation,
+   * within the turn from the execution's start) and the next cycle.
    */
-  const wakeRoom = (
+  const cycle = (
     room: Room,
-    newestTick: number,
+    read: Read,
     startedAt: number,
-    start: number,
+    readAgain: () => void,
     done: (at: number) => void,
   ) => {
+    let t = clock.now;
+    t = read.run.length > 0 ? postRoom(room, t, framesOf(read.run)) : t + transition();
+    t += transition();
+    const moved = read.high !== room.high;
+    if (moved) t = saveCursor(room, t);
+    t += transition();
+    clock.at(t, () => {
+      if (moved) room.high = read.high;
+      if (!read.more) {
+        done(clock.now + transition());
+        return;
+      }
+      wakeCounts.readAgain++;
+      readAgain();
+      clock.at(clock.now + transition() + draw(L.lambdaInvoke), () =>
+        readRoom(room, startedAt + s.turnMs, (next) => cycle(room, next, startedAt, readAgain, done)),
+      );
+    });
+  };
+
+  /** Whether a seq is in the room's log: its message stored, or a gap marker. */
+  const inLog = (room: Room, seq: number) =>
+    room.messages[seq]?.storedAt !== undefined || room.fenced.has(seq);
+
+  /**
+   * `wake`: roomLog.ts readRoom. The cursor's GetItem, then passes of the log's Query and the room's seq side by side:
+   * the stored run from the cursor, never past a missing seq (fenced once missing `holeMs`); caught up, the room put to
+   * sleep (read on if a take beat the write); a seq being stored: post what came before it, or with nothing to post
+   * poll every `pollMs`; past the turn, the room handed on.
+   */
+  const readRoom = (room: Room, turnEndsAt: number, done: (read: Read) => void) => {
     const missingSince = new Map<number, number>();
-    const limit = Math.min(s.cycleItems, Math.floor(s.cycleBytes / s.messageBytes));
-    const read = () => {
-      const now = clock.now;
-      let seq = room.high + 1;
-      let count = 0;
-      let wait = false;
-      for (; seq <= room.head && count < limit; seq++) {
-        const m = room.messages[seq] as Message | undefined;
-        if (m?.storedAt !== undefined) {
-          count++;
-          continue;
-        }
-        const storedLater = room.messages.slice(seq + 1).some((x) => x?.storedAt !== undefined);
-        if (storedLater) {
-          const since = missingSince.get(seq) ?? now;
-          missingSince.set(seq, since);
-          if (now - since >= s.holeMs) continue; // passed: never stored, or a straggler that wakes the room itself
-          wait = true;
-        } else wait = room.headTick <= newestTick;
-        break;
-      }
-      if (wait) {
-        clock.at(now + s.pollMs + draw(L.dynamodbQuery), read);
+    const run: number[] = [];
+    let high = room.high;
+    let bytes = 0;
+    let more = false;
+    const finish = () => {
+      const give = () =>
+        done({
+          run: run.filter((seq) => !room.fenced.has(seq)).map((seq) => readFor(room, seq)),
+          high,
+          more,
+        });
+      if (more && clock.now >= turnEndsAt) {
+        // The turn is over with more to read: the room's next execution reads on.
+        more = false;
+        handOff(room, high, give);
         return;
       }
-      const run: Message[] = [];
-      for (let n = room.high + 1; n < seq; n++)
-        if (room.messages[n]?.storedAt !== undefined) run.push(readFor(room, n));
-      const more = count >= limit && seq <= room.head;
-      let end = now;
-      if (run.length > 0) end = postRoom(room, now + transition(), framesOf(run));
-      if (seq - 1 > room.high) {
-        room.high = seq - 1;
-        end = saveCursor(room, end + transition());
-      }
-      if (more && end - startedAt < s.readingMs) {
-        extraCycles++;
-        wakeRoom(room, newestTick, startedAt, end + transition() + transition(), done);
-        return;
-      }
-      done(end + transition());
+      give();
     };
-    clock.at(
-      start + draw(L.lambdaInvoke) + draw(L.dynamodbItem) + draw(L.dynamodbItem) + draw(L.dynamodbQuery),
-      read,
-    );
+    const pass = () => {
+      const limit = s.cycleItems - run.length;
+      if (limit <= 0) {
+        more = true;
+        finish();
+        return;
+      }
+      clock.at(clock.now + Math.max(draw(L.dynamodbQuery), draw(L.dynamodbItem)), () => {
+        const now = clock.now;
+        const head = room.head;
+        const entries = new Set<number>();
+        let lastStored = high;
+        for (let seq = high + 1; seq <= head && entries.size < limit; seq++)
+          if (inLog(room, seq)) {
+            entries.add(seq);
+            lastStored = seq;
+          }
+        // A full page may have more after it: the walk stops at its end.
+        const full = entries.size >= limit;
+        const top = full ? lastStored : Math.max(lastStored, head);
+        let pending = false;
+        const walk = (from: number) => {
+          for (let seq = from; seq <= top; seq++) {
+            if (!entries.has(seq)) {
+              const since = missingSince.get(seq) ?? now;
+              missingSince.set(seq, since);
+              if (now - since < s.holeMs) {
+                pending = true;
+                break;
+              }
+              // Fenced: a gap marker put if the seq is still free; a message stored at the last moment is read instead.
+              const fencedAt = write(`messages#${room.id}`, clock.now, 1);
+              if (fencedAt === undefined) {
+                pending = true;
+                break;
+              }
+              clock.at(fencedAt, () => {
+                if (room.messages[seq]?.storedAt === undefined) {
+                  room.fenced.add(seq);
+                  wakeCounts.fenced++;
+                }
+                run.push(seq);
+                high = seq;
+                walk(seq + 1);
+              });
+              return;
+            }
+            const size = room.fenced.has(seq) ? 0 : s.messageBytes;
+            if (bytes + size > s.cycleBytes && run.length > 0) {
+              more = true;
+              break;
+            }
+            run.push(seq);
+            bytes += size;
+            high = seq;
+          }
+          after(now, head, lastStored, full, pending);
+        };
+        walk(high + 1);
+      });
+    };
+    const after = (now: number, head: number, lastStored: number, full: boolean, pending: boolean) => {
+      if (more || (full && high >= lastStored)) {
+        more = true;
+        finish();
+        return;
+      }
+      if (!pending && high >= head) {
+        // Every seq taken is in this read: `REMOVE awake` if the room's seq is still `high`, else read on at once.
+        const at = write(roomKey(room), clock.now, 1);
+        clock.at(at ?? clock.now, () => {
+          if (at !== undefined && room.head === high) {
+            room.awakeSince = undefined;
+            wakeCounts.sleeps++;
+            mark(room, 'sleep');
+            finish();
+            return;
+          }
+          wakeCounts.sleepsBeaten++;
+          pass();
+        });
+        return;
+      }
+      // A seq is being stored: post what came before it now, and read again after the posts.
+      if (run.length > 0) {
+        more = true;
+        finish();
+        return;
+      }
+      if (now >= turnEndsAt) {
+        handOff(room, high, finish);
+        return;
+      }
+      wakeCounts.polls++;
+      clock.at(clock.now + s.pollMs, pass);
+    };
+    clock.at(clock.now + draw(L.dynamodbItem), pass);
+  };
+
+  /** The room handed on: its mark renewed (`SET awake = :now`), then a RoomWake published for its next execution. */
+  const handOff = (room: Room, high: number, then: () => void) => {
+    wakeCounts.handOffs++;
+    const at = write(roomKey(room), clock.now, 1) ?? clock.now + draw(L.dynamodbItem);
+    clock.at(at, () => {
+      room.awakeSince = clock.now;
+      publishWake(room, high + 1, 'handOff', then);
+    });
   };
 
   // ---------------------------------------------------------------- load
@@ -922,7 +1162,7 @@ export function runModel(run: ModelRun): ModelResult {
     executions,
     executionP50Ms: executionMs.percentile(50),
     executionP99Ms: executionMs.percentile(99),
-    extraCycles,
+    wakes: wakeCounts,
     refusals,
     outcomes,
     backlogAtSendEnd,

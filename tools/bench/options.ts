@@ -47,8 +47,8 @@ Usage: npm run bench -- [options]
                                              backlog within a second's sends, nothing refused or lost
                            custom            --rooms K rooms of --room N members at --rate R messages/s each
                            all               the four loads and the ceiling
-  --design D             the model's fan-out: queue (one queue message per room event), wake (a wake per room per
-                         100 ms tick, the room's log read since its cursor) or both (default)
+  --design D             the model's fan-out: queue (one queue message per room event), wake (one wake per awake
+                         spell of a room, the room's log read since its cursor: the fan-out as built) or both (default)
   --seed N               the model's random seed (default 1): a seed gives the same figures on any machine
   --seconds S            the model's seconds of sending (default 10; the run then drains for up to 60 more)
   --rooms K              --model custom: rooms (default 1)
