@@ -141,15 +141,20 @@ export async function readRoom(
     for (let seq = high + 1; seq <= (full ? lastStored : Math.max(lastStored, head.seq)); seq++) {
       let entry = bySeq.get(seq);
       if (!entry) {
+        // Every missing seq of the read is watched from when it was first seen, side by side: k seqs never stored
+        // are fenced together, not one HOLE_PASS_MS after another.
         const since = missingSince.get(seq) ?? now;
         missingSince.set(seq, since);
         if (now - since < HOLE_PASS_MS) {
           pending = true;
-          break;
+          continue;
         }
         entry = (await store.fence(roomId, seq)) ?? { seq };
         if (entry.payload === undefined) logger.info('fan-out fenced a seq never stored', { roomId, seq });
+        missingSince.delete(seq);
       }
+      // Nothing is posted past a seq still being stored.
+      if (pending) continue;
       const size = entry.payload === undefined ? 0 : escapedBytes(entry.payload);
       if (bytes + size > CYCLE_BYTES && run.length > 0) {
         more = true;

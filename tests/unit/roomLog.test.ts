@@ -256,3 +256,14 @@ describe('Prepare over the log', () => {
     expect(prepared.summary.batchItemFailures).toBeUndefined();
   });
 });
+
+it('fences every seq missing for HOLE_PASS_MS together, not one HOLE_PASS_MS after another', async () => {
+  const r = room({ cursor: 0 });
+  const lost = [r.take(), r.take(), r.take()];
+  r.send();
+  const read = await readRoom(ROOM, [4], r.store, FAR, r.clock);
+  expect(seqs(read.run)).toEqual([1, 2, 3, 4]);
+  expect(r.fenced).toEqual(lost);
+  const waited = r.polls.reduce((a, b) => a + b, 0);
+  expect(waited).toBeLessThan(HOLE_PASS_MS + 200);
+});
