@@ -1,7 +1,6 @@
-import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
-import { createRoomcastClient } from '@roomcast/client';
-import WebSocket from 'ws';
+import type { RoomcastClient } from '@roomcast/client';
 import type { MessageFrame } from '#protocol';
+import { libraryClient, waitFor } from '../helpers/libraryMember';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -40,27 +39,13 @@ interface Member {
 }
 
 function member(username: string): Member {
-  const chat = createRoomcastClient({
-    url: testCloud.cloud.wsUrl,
-    username,
-    WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
-    backoff: { initialDelayMs: 50, maxDelayMs: 500 },
-    requestTimeoutMs: 20_000,
-  });
-  clients.push(chat);
+  const chat = libraryClient(testCloud.cloud.wsUrl, username, clients);
   const m: Member = { chat, seqs: new Set() };
   chat.on('message', (message: MessageFrame) => void m.seqs.add(message.seq));
   return m;
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
-}
+const until = waitFor;
 
 it.each([0.3, 0.5])(
   'with %p of posts answered 429, every member of a 20-member room has all 10 messages of a burst within 10 s',

@@ -98,38 +98,25 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     const { handler: deliver } = await import('#deliver/index');
     const fanout = template.stateMachines().find((m) => m.logicalId === 'FanoutStateMachine');
     if (!fanout) throw new Error('FanoutStateMachine missing from template.yaml');
-    h.machineWith = (dynamodb) =>
+    // Each machine's Deliver steps: the real handler, recorded, after the test's hook.
+    const invokeFunction = async (_arn: string, payload: unknown) => {
+      await h.beforeStep(payload as Step);
+      const output = await deliver(payload as never);
+      h.steps.push({ input: payload as Step, output });
+      return output;
+    };
+    const machineOf = (m: typeof fanout, dynamodb: DynamoDBClient) =>
       new LocalStateMachine(
-        fanout.name,
-        fanout.definition,
-        {
-          dynamodb,
-          invokeFunction: async (_arn, payload) => {
-            await h.beforeStep(payload as Step);
-            const output = await deliver(payload as never);
-            h.steps.push({ input: payload as Step, output });
-            return output;
-          },
-        },
-        { testClock: testClock(fanout.definition), type: fanout.type },
+        m.name,
+        m.definition,
+        { dynamodb, invokeFunction },
+        { testClock: testClock(m.definition), type: m.type },
       );
+    h.machineWith = (dynamodb) => machineOf(fanout, dynamodb);
     h.machine = h.machineWith(h.db);
     const repost = template.stateMachines().find((m) => m.logicalId === 'RepostStateMachine');
     if (!repost) throw new Error('RepostStateMachine missing from template.yaml');
-    h.repostMachine = new LocalStateMachine(
-      repost.name,
-      repost.definition,
-      {
-        dynamodb: h.db,
-        invokeFunction: async (_arn, payload) => {
-          await h.beforeStep(payload as Step);
-          const output = await deliver(payload as never);
-          h.steps.push({ input: payload as Step, output });
-          return output;
-        },
-      },
-      { testClock: testClock(repost.definition), type: repost.type },
-    );
+    h.repostMachine = machineOf(repost, h.db);
     h.runReposts = async () => {
       const reposts = h.bus.events.filter((e) => e['detail-type'] === 'Repost');
       h.bus.events.splice(

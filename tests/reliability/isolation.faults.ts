@@ -1,7 +1,6 @@
-import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
-import { createRoomcastClient } from '@roomcast/client';
-import WebSocket from 'ws';
+import type { RoomcastClient } from '@roomcast/client';
 import type { MessageFrame } from '#protocol';
+import { libraryClient, waitFor } from '../helpers/libraryMember';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 import { recordFigures } from './world';
 
@@ -34,14 +33,7 @@ interface Member {
 }
 
 function member(username: string): Member {
-  const chat = createRoomcastClient({
-    url: testCloud.cloud.wsUrl,
-    username,
-    WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
-    backoff: { initialDelayMs: 50, maxDelayMs: 500 },
-    requestTimeoutMs: 20_000,
-  });
-  clients.push(chat);
+  const chat = libraryClient(testCloud.cloud.wsUrl, username, clients);
   const m: Member = { chat, arrivals: new Map() };
   chat.on('message', (message: MessageFrame) =>
     m.arrivals.set(message.text, [...(m.arrivals.get(message.text) ?? []), Date.now()]),
@@ -85,14 +77,7 @@ const latencies = (members: Member[], sent: Map<string, number>) =>
     }),
   );
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
-}
+const until = waitFor;
 
 test(`a room whose every post fails for ${SECONDS} s delays no other room`, async () => {
   const a = await roomOf('fail', 5);
