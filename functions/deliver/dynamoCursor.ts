@@ -11,6 +11,8 @@ import { roomFrameOf } from '#messages/changeFrames';
 import { toMessage } from '#messages/dynamoMessages';
 import { isGapMarker } from '#messages/gaps';
 import { isConditionFailure } from '#platform/aws/conditions';
+import { retryingConflicts } from '#platform/aws/conflicts';
+import { logger } from '#platform/powertools';
 import { realPauses, retryingThrottles, type ThrottlePauses } from './dynamoThrottles';
 import type { CursorItem, LogEntry, LogStore, RoomCursor, RoomHead } from './roomLog';
 
@@ -92,13 +94,16 @@ export class DynamoCursorStore implements LogStore {
     try {
       await retryingThrottles(
         () =>
-          this.db.send(
-            new PutCommand({
-              TableName: this.tables.messages,
-              Item: { roomId, seq, gap: true, ttl: Math.floor(Date.now() / 1000) + this.ttlSeconds },
-              ConditionExpression: 'attribute_not_exists(seq)',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
+          // A change's transaction may hold the seq's item for a moment: wait it out.
+          retryingConflicts(() =>
+            this.db.send(
+              new PutCommand({
+                TableName: this.tables.messages,
+                Item: { roomId, seq, gap: true, ttl: Math.floor(Date.now() / 1000) + this.ttlSeconds },
+                ConditionExpression: 'attribute_not_exists(seq)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              }),
+            ),
           ),
         this.pauses,
       );
@@ -112,49 +117,72 @@ export class DynamoCursorStore implements LogStore {
     }
   }
 
+  /**
+   * The sleep's write, ridden through throttling and an owner's transaction on the room's item; still refused by
+   * anything but its condition, the room stays awake (false): the reader reads on, and hands it on at its turn's end.
+   */
   async sleep(roomId: string, seq: number): Promise<boolean> {
     try {
       await retryingThrottles(
         () =>
-          this.db.send(
-            new UpdateCommand({
-              TableName: this.tables.rooms,
-              Key: { roomId },
-              UpdateExpression: 'REMOVE awake',
-              ConditionExpression: 'seq = :seq',
-              ExpressionAttributeValues: { ':seq': seq },
-            }),
+          retryingConflicts(() =>
+            this.db.send(
+              new UpdateCommand({
+                TableName: this.tables.rooms,
+                Key: { roomId },
+                UpdateExpression: 'REMOVE awake',
+                ConditionExpression: 'seq = :seq',
+                ExpressionAttributeValues: { ':seq': seq },
+              }),
+            ),
           ),
         this.pauses,
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error))
+        logger.warn('fan-out could not put a room to sleep: it stays awake', { roomId, error });
+      return false;
     }
   }
 
+  /**
+   * The hand-off: the mark renewed (a take then finds the room awake and leaves it to this wake) and a wake on the bus.
+   * Neither failing fails the room: a mark not renewed goes stale, and a take after AWAKE_STALE_MS wakes the room.
+   */
   async handOff(roomId: string, high: number): Promise<void> {
     const now = Date.now();
-    await retryingThrottles(
-      () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tables.rooms,
-            Key: { roomId },
-            UpdateExpression: 'SET awake = :now',
-            ConditionExpression: 'attribute_exists(roomId)',
-            ExpressionAttributeValues: { ':now': now },
-          }),
-        ),
-      this.pauses,
-    ).catch((error: unknown) => {
-      // A room deleted meanwhile (its TTL, its close): nothing to renew; the wake below reads what is left.
-      if (!isConditionFailure(error)) throw error;
-    });
-    await this.events.publish([
-      { type: 'RoomWake', messageId: `handoff:${roomId}:${high}:${now}`, roomId, seq: high + 1 },
-    ]);
+    try {
+      await retryingThrottles(
+        () =>
+          retryingConflicts(() =>
+            this.db.send(
+              new UpdateCommand({
+                TableName: this.tables.rooms,
+                Key: { roomId },
+                UpdateExpression: 'SET awake = :now',
+                ConditionExpression: 'attribute_exists(roomId)',
+                ExpressionAttributeValues: { ':now': now },
+              }),
+            ),
+          ),
+        this.pauses,
+      );
+    } catch (error) {
+      // A room deleted meanwhile (its TTL, its close) has nothing to renew.
+      if (!isConditionFailure(error))
+        logger.warn("fan-out could not renew a room's awake mark", { roomId, error });
+    }
+    try {
+      await this.events.publish([
+        { type: 'RoomWake', messageId: `handoff:${roomId}:${high}:${now}`, roomId, seq: high + 1 },
+      ]);
+    } catch (error) {
+      logger.warn('fan-out could not hand a room on: a take after AWAKE_STALE_MS wakes it', {
+        roomId,
+        error,
+      });
+    }
   }
 
   itemOf(roomId: string, high: number, read: RoomCursor | undefined, nowSeconds: number): CursorItem {

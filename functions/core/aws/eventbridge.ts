@@ -2,7 +2,14 @@ import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventb
 import { PublishFailed } from '#core/errors';
 import type { ChatEvent, EventPublisher } from '#core/ports';
 
-/** Publishes chat events on the bus; a partial failure (FailedEntryCount > 0) is a failure, not a success. */
+/** Times the entries PutEvents refused are sent again before the publish fails. */
+const ENTRY_RETRIES = 2;
+
+/**
+ * Publishes chat events on the bus. PutEvents can accept some entries of a request and refuse others (its answer's
+ * FailedEntryCount and each entry's ErrorCode): the refused entries alone are sent again, up to ENTRY_RETRIES times,
+ * as the EventBridge API reference advises; entries still refused then make the publish fail (PublishFailed).
+ */
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly client: EventBridgeClient,
@@ -11,29 +18,29 @@ export class EventBridgePublisher implements EventPublisher {
     private readonly source: string,
   ) {}
 
-  async publish(events: ChatEvent[]): Promise<void> {
+  async publish(events: Parameters<EventPublisher['publish']>[0]): Promise<void> {
     if (events.length === 0) return;
-    const result = await this.client.send(
-      new PutEventsCommand({
-        Entries: events.map(({ type, ...detail }) => ({
-          EventBusName: this.busName,
-          Source: this.source,
-          DetailType: type,
-          Detail: JSON.stringify(detail),
-          // Carries this invocation's X-Ray trace into the rule's target, so one trace follows the message.
-          ...(process.env._X_AMZN_TRACE_ID ? { TraceHeader: process.env._X_AMZN_TRACE_ID } : {}),
-        })),
-      }),
-    );
-    const failed = result.FailedEntryCount ?? 0;
-    if (failed > 0) {
-      const reasons = (result.Entries ?? [])
-        .filter((e) => e.ErrorCode)
-        .map((e) => `${e.ErrorCode}: ${e.ErrorMessage}`);
-      throw new PublishFailed(
-        `PutEvents failed for ${failed} of ${events.length} entries (${reasons.join('; ')})`,
-        failed,
-      );
+    let entries = events.map(({ type, ...detail }) => ({
+      EventBusName: this.busName,
+      Source: this.source,
+      DetailType: type,
+      Detail: JSON.stringify(detail),
+      // Carries this invocation's X-Ray trace into the rule's target, so one trace follows the message.
+      ...(process.env._X_AMZN_TRACE_ID ? { TraceHeader: process.env._X_AMZN_TRACE_ID } : {}),
+    }));
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.client.send(new PutEventsCommand({ Entries: entries }));
+      if ((result.FailedEntryCount ?? 0) === 0) return;
+      const answers = result.Entries ?? [];
+      const refused = entries.filter((_, i) => answers[i]?.ErrorCode !== undefined);
+      if (attempt >= ENTRY_RETRIES || refused.length === 0) {
+        const reasons = answers.filter((e) => e.ErrorCode).map((e) => `${e.ErrorCode}: ${e.ErrorMessage}`);
+        throw new PublishFailed(
+          `PutEvents failed for ${result.FailedEntryCount} of ${events.length} entries (${reasons.join('; ')})`,
+          result.FailedEntryCount ?? refused.length,
+        );
+      }
+      entries = refused;
     }
   }
 }
