@@ -41,6 +41,14 @@ export class DynamoCursorStore implements LogStore {
     private readonly pauses: ThrottlePauses = realPauses,
   ) {}
 
+  /** A write of the fan-out's, ridden through DynamoDB's throttling and through an owner's transaction on its item. */
+  private write(command: PutCommand | UpdateCommand): Promise<unknown> {
+    return retryingThrottles(
+      () => retryingConflicts(() => this.db.send(command as UpdateCommand)),
+      this.pauses,
+    );
+  }
+
   async cursor(roomId: string): Promise<RoomCursor | undefined> {
     const { Item } = await retryingThrottles(
       () =>
@@ -92,20 +100,14 @@ export class DynamoCursorStore implements LogStore {
 
   async fence(roomId: string, seq: number): Promise<LogEntry | undefined> {
     try {
-      await retryingThrottles(
-        () =>
-          // A change's transaction may hold the seq's item for a moment: wait it out.
-          retryingConflicts(() =>
-            this.db.send(
-              new PutCommand({
-                TableName: this.tables.messages,
-                Item: { roomId, seq, gap: true, ttl: Math.floor(Date.now() / 1000) + this.ttlSeconds },
-                ConditionExpression: 'attribute_not_exists(seq)',
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              }),
-            ),
-          ),
-        this.pauses,
+      // A change's transaction may hold the seq's item for a moment: the write waits it out.
+      await this.write(
+        new PutCommand({
+          TableName: this.tables.messages,
+          Item: { roomId, seq, gap: true, ttl: Math.floor(Date.now() / 1000) + this.ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(seq)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       return undefined;
     } catch (error) {
@@ -123,20 +125,14 @@ export class DynamoCursorStore implements LogStore {
    */
   async sleep(roomId: string, seq: number): Promise<boolean> {
     try {
-      await retryingThrottles(
-        () =>
-          retryingConflicts(() =>
-            this.db.send(
-              new UpdateCommand({
-                TableName: this.tables.rooms,
-                Key: { roomId },
-                UpdateExpression: 'REMOVE awake',
-                ConditionExpression: 'seq = :seq',
-                ExpressionAttributeValues: { ':seq': seq },
-              }),
-            ),
-          ),
-        this.pauses,
+      await this.write(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'REMOVE awake',
+          ConditionExpression: 'seq = :seq',
+          ExpressionAttributeValues: { ':seq': seq },
+        }),
       );
       return true;
     } catch (error) {
@@ -153,20 +149,14 @@ export class DynamoCursorStore implements LogStore {
   async handOff(roomId: string, high: number): Promise<void> {
     const now = Date.now();
     try {
-      await retryingThrottles(
-        () =>
-          retryingConflicts(() =>
-            this.db.send(
-              new UpdateCommand({
-                TableName: this.tables.rooms,
-                Key: { roomId },
-                UpdateExpression: 'SET awake = :now',
-                ConditionExpression: 'attribute_exists(roomId)',
-                ExpressionAttributeValues: { ':now': now },
-              }),
-            ),
-          ),
-        this.pauses,
+      await this.write(
+        new UpdateCommand({
+          TableName: this.tables.rooms,
+          Key: { roomId },
+          UpdateExpression: 'SET awake = :now',
+          ConditionExpression: 'attribute_exists(roomId)',
+          ExpressionAttributeValues: { ':now': now },
+        }),
       );
     } catch (error) {
       // A room deleted meanwhile (its TTL, its close) has nothing to renew.

@@ -20,7 +20,7 @@ import { logger } from '#platform/powertools';
 
 /** The reader's poll while it waits for a seq being stored. */
 export const POLL_MS = 50;
-/** How long the reader watches a missing seq before passing it: above the senders' STRAGGLER_MS, with a margin. */
+/** How long the reader watches a missing seq before fencing it: far above a send's gap between its seq and its put. */
 export const HOLE_PASS_MS = 1_500;
 /** Events one cycle posts at most. */
 export const CYCLE_EVENTS = 200;

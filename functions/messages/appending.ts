@@ -191,7 +191,7 @@ export interface StoredEvent {
  * The payload an event carries: the frame as JSON, with the keys of every object inside it in one order (the frame's
  * own keys stay in the order its builder gives, `type` first). A stored event may be published by more than one
  * attempt (below), one holding it as built and one as read back from DynamoDB, whose maps promise no key order; the
- * same bytes make the same event detail, which the fan-out queue keeps once.
+ * same bytes make the same event detail for the bus's consumers, whichever attempt published it.
  */
 export function eventPayload(frame: object): string {
   return JSON.stringify(frame, (key, value: unknown) =>

@@ -279,7 +279,7 @@ function replyRef(seq: number, original: { username: string; deleted: boolean } 
  * Marks a seq this attempt took and no record holds as a gap, after DynamoDB refused the attempt's next write (a
  * refusal, Busy: nothing of it was written). A send without a clientMsgId holds its seq only by its message, so its
  * refused put is marked too; a record that holds its seq is left alone, its retry puts the message there. Best effort:
- * if the mark is refused as well, readers pass the seq after GAP_AFTER_MS (gaps.ts).
+ * if the mark is refused as well, the fan-out fences the seq after 1.5 s (deliver/roomLog.ts).
  */
 async function markUnheld(deps: SendDeps, roomId: string, seq: number, expiresAt: number): Promise<void> {
   try {

@@ -446,7 +446,7 @@ describe('DynamoDB refusing writes', () => {
     refused.record = throttled;
     const error = await w.send('m-1', { sends: refused }).catch((e: unknown) => e);
     expect(busyFrom(error)).toMatchObject({ code: 'BUSY' });
-    // The fan-out passes a gap marker at once; a seq missing without one holds every later message for GAP_AFTER_MS.
+    // The fan-out passes a gap marker at once; a seq missing without one holds every later message until it is fenced.
     expect(await w.stored()).toEqual([expect.objectContaining({ seq: 1, gap: true })]);
     const { ack } = await w.send('m-1');
     expect(ack.seq).toBe(2);

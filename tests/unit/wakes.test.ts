@@ -34,6 +34,19 @@ afterAll(async () => {
   await tables.close();
 });
 
+/** The room's log as stored: its messages and gap markers, in seq order. */
+async function logOf(roomId: string) {
+  const { Items = [] } = await db.send(
+    new QueryCommand({
+      TableName: table('MessagesTable'),
+      KeyConditionExpression: 'roomId = :r',
+      ExpressionAttributeValues: { ':r': roomId },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
+}
+
 /** A room with a sender; `send(at)` sends at that time; the bus's events, by kind; the fan-out's sleep. */
 async function world(sends?: DynamoSendStore) {
   const roomId = `W${++n}`;
@@ -148,14 +161,7 @@ it('a send whose seq the fan-out fenced while it was being stored stores its mes
   const w = await world(fenced);
   const { ack } = await w.send(T0, 'c-fenced');
   expect(ack.seq).toBe(2);
-  const { Items = [] } = await db.send(
-    new QueryCommand({
-      TableName: table('MessagesTable'),
-      KeyConditionExpression: 'roomId = :r',
-      ExpressionAttributeValues: { ':r': w.roomId },
-      ConsistentRead: true,
-    }),
-  );
+  const Items = await logOf(w.roomId);
   expect(Items.map((i) => [i.seq, i.gap === true ? 'gap' : i.text])).toEqual([
     [1, 'gap'],
     [2, `hello at ${T0}`],
@@ -187,14 +193,7 @@ it('a retry whose first attempt died before storing, after the fan-out fenced it
   );
   const { ack } = await w.send(T0 + 2_000, 'c-died');
   expect(ack.seq).toBe(2);
-  const { Items = [] } = await db.send(
-    new QueryCommand({
-      TableName: table('MessagesTable'),
-      KeyConditionExpression: 'roomId = :r',
-      ExpressionAttributeValues: { ':r': w.roomId },
-      ConsistentRead: true,
-    }),
-  );
+  const Items = await logOf(w.roomId);
   expect(Items.map((i) => [i.seq, i.gap === true ? 'gap' : i.messageId])).toEqual([
     [1, 'gap'],
     [2, ack.messageId],
