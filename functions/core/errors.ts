@@ -251,16 +251,6 @@ export class PublishFailed extends ChatError {
   }
 }
 
-/**
- * Whether an AWS service refused a request without applying it: it answered 4xx, "a problem with your request"
- * such as throttling, a failed condition or a validation error (docs/PARITY.md, "Overload: throttles, Lambda's own errors, failed chunks", the row "DynamoDB's 4xx and 5xx"). A 5xx,
- * or no answer at all (a timeout, a reset connection), leaves it unknown whether the write landed.
- */
-export function refusedUnapplied(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return typeof status === 'number' && status >= 400 && status < 500;
-}
-
 const UNKNOWN = new ChatError('INTERNAL', 500, 'unexpected error', {
   publicMessage: 'Something went wrong on our side. Please try again.',
   fault: 'server',
