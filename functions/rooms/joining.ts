@@ -1,6 +1,6 @@
+import { keyLevelFor, roomKeyLevel } from '#core/aws/roomMembers';
 import { Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import { keyLevelFor, roomKeyLevel } from '#core/aws/roomMembers';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';

@@ -100,7 +100,8 @@ async function fanOut(roomId: string, seq: number) {
 }
 
 const keyLevelOf = async (p: ReturnType<typeof ports>, roomId: string) =>
-  (await p.db.send(new GetCommand({ TableName: h.tables.RoomsTable as string, Key: { roomId } }))).Item?.keyLevel;
+  (await p.db.send(new GetCommand({ TableName: h.tables.RoomsTable as string, Key: { roomId } }))).Item
+    ?.keyLevel;
 
 it('a room of 10 costs its message one Query of the room index and one Deliver chunk', async () => {
   const p = ports();

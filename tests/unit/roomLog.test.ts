@@ -292,10 +292,14 @@ it("reads the room's key level from a head that saw the run's last seq: a member
   expect(read.keyLevel).toBe(2);
 });
 
-it("a room with only presence news reads its key level with its head, and Queries that many keys", async () => {
+it('a room with only presence news reads its key level with its head, and Queries that many keys', async () => {
   const r = room({ cursor: 0 });
   const store: LogStore = { ...r.store, head: async () => ({ seq: 0, keyLevel: 3 }) };
-  const body = JSON.stringify({ messageId: 'p1', roomId: ROOM, payload: JSON.stringify({ type: 'presence' }) });
+  const body = JSON.stringify({
+    messageId: 'p1',
+    roomId: ROOM,
+    payload: JSON.stringify({ type: 'presence' }),
+  });
   const { rooms } = await prepareRooms([{ messageId: 'q1', body }], store);
   expect(rooms.map((p) => p.keys)).toEqual([[`${ROOM}#0`, `${ROOM}#1`, `${ROOM}#2`]]);
 });

@@ -174,7 +174,11 @@ export function frameSizes(messageBytes: number): FrameSizes {
  * fill whole pages), and each page's members are split into chunks, at most `maxConcurrency` at once. Members spread
  * evenly over the keys (a stable hash of their connection ids).
  */
-export function fanoutShape(roomSize: number, a: Assumptions, keys: number = keyLevelFor(roomSize)): FanoutShape {
+export function fanoutShape(
+  roomSize: number,
+  a: Assumptions,
+  keys: number = keyLevelFor(roomSize),
+): FanoutShape {
   const chunks: number[] = [];
   const deliverMs: number[] = [];
   let pages = 0;

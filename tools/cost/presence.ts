@@ -156,7 +156,9 @@ export function fanoutDrafts(event: AsIsEvent, roomSize: number, a: Assumptions,
     {
       service: 'DynamoDB',
       component: 'RoomSubscribers Query pages',
-      quantity: sum(shape.pageItems.map((items) => shardedReadUnits(items, a.roomIndexItemBytes, keyLevelFor(roomSize)))),
+      quantity: sum(
+        shape.pageItems.map((items) => shardedReadUnits(items, a.roomIndexItemBytes, keyLevelFor(roomSize))),
+      ),
       priceId: 'dynamoReadRequestUnits',
     },
     {

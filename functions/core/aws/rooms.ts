@@ -85,7 +85,8 @@ export class DynamoRoomStore implements RoomStore {
             TableName: this.table,
             Key: { roomId },
             UpdateExpression: 'SET keyLevel = :level',
-            ConditionExpression: 'attribute_exists(roomId) AND (attribute_not_exists(keyLevel) OR keyLevel < :level)',
+            ConditionExpression:
+              'attribute_exists(roomId) AND (attribute_not_exists(keyLevel) OR keyLevel < :level)',
             ExpressionAttributeValues: { ':level': level },
           }),
         ),
