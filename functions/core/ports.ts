@@ -155,6 +155,11 @@ export interface Room {
    */
   dmMembers?: string[];
   dmNames?: string[];
+  /**
+   * How many keys of the room index hold its members (core/aws/roomMembers.ts roomKeyLevel): grow-only, raised by a
+   * join that finds the room past MEMBERS_PER_KEY per key. Absent: 1.
+   */
+  keyLevel?: number;
 }
 
 /** What the owner of a room changes in it. */
@@ -179,6 +184,11 @@ export interface RoomStore {
     nowSeconds: number,
     change: OwnerChange,
   ): Promise<Room | undefined>;
+  /**
+   * Raises the room's key level to `level` unless it is that high already (it never falls: a subscription written at
+   * a lower level stays under a key the higher one reads). Nothing for a room that is gone.
+   */
+  raiseKeyLevel(roomId: string, level: number): Promise<void>;
 }
 
 /**

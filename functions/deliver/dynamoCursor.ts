@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { roomKeyLevel } from '#core/aws/roomMembers';
 import type { EventPublisher } from '#core/ports';
 import { roomFrameOf } from '#messages/changeFrames';
 import { toMessage } from '#messages/dynamoMessages';
@@ -72,13 +73,13 @@ export class DynamoCursorStore implements LogStore {
           new GetCommand({
             TableName: this.tables.rooms,
             Key: { roomId },
-            ProjectionExpression: 'seq',
+            ProjectionExpression: 'seq, keyLevel',
             ConsistentRead: true,
           }),
         ),
       this.pauses,
     );
-    return { seq: Number(Item?.seq ?? 0) };
+    return { seq: Number(Item?.seq ?? 0), keyLevel: roomKeyLevel(roomId, Item?.keyLevel) };
   }
 
   async storedAfter(roomId: string, afterSeq: number, limit: number): Promise<LogEntry[]> {

@@ -1,3 +1,4 @@
+import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { logger } from '#platform/powertools';
 import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from './coalescing';
 import { roomIndexKeys } from './roomIndexKeys';
@@ -91,10 +92,14 @@ export async function prepareRooms(input: unknown, store: LogStore): Promise<Pre
     [...byRoom].map(async ([roomId, roomEvents]) => {
       const states = roomEvents.filter((e) => e.seq === undefined);
       const woken = roomEvents.filter((e) => e.seq !== undefined);
-      if (roomId === null || woken.length === 0) return prepareRoom(roomId, states, null);
+      if (roomId === null) return prepareRoom(roomId, states, null);
       const named = woken.map((e) => e.seq as number);
       try {
-        return prepareRoom(roomId, states, await readRoom(roomId, named, store, Date.now() + ROOM_TURN_MS));
+        // A room with no news still needs its key level: one read of its head, where Querying every key a room can
+        // have would cost eleven Queries (and as many Deliver chunks) more in a small room.
+        if (woken.length === 0) return prepareRoom(roomId, states, null, (await store.head(roomId)).keyLevel);
+        const read = await readRoom(roomId, named, store, Date.now() + ROOM_TURN_MS);
+        return prepareRoom(roomId, states, read, read.keyLevel);
       } catch (error) {
         // The room's log could not be read, even after riding out DynamoDB's throttling: this room's records go back
         // to the queue (the pipe's partial batch failure) and come again after its visibility timeout; the batch's
@@ -120,7 +125,8 @@ export async function prepareRooms(input: unknown, store: LogStore): Promise<Pre
 export async function readAgain(roomId: string, store: LogStore, startedAt: string): Promise<PreparedRoom> {
   const started = Date.parse(startedAt);
   const turnEndsAt = (Number.isFinite(started) ? started : Date.now()) + ROOM_TURN_MS;
-  return prepareRoom(roomId, [], await readRoom(roomId, [], store, turnEndsAt));
+  const read = await readRoom(roomId, [], store, turnEndsAt);
+  return prepareRoom(roomId, [], read, read.keyLevel);
 }
 
 /**
@@ -237,12 +243,13 @@ const seqPayloads = (entries: LogEntry[]): SeqPayload[] =>
 
 /**
  * A room's frames: its state events (presence, read positions, its broadcasts) in the queue's order, then the run read
- * from its log.
+ * from its log; and its keys at `keyLevel` (absent: every key a room can have).
  */
 function prepareRoom(
   roomId: string | null,
   states: RoomEvent[],
   read: { run: LogEntry[]; save: CursorItem | null; more: boolean } | null,
+  keyLevel: number = ROOM_INDEX_SHARDS,
 ): PreparedRoom {
   const frames: Frame[] = states.flatMap((e) =>
     e.payload === undefined ? [] : [{ payload: e.payload, lastSeq: 0, messages: 0 }],
@@ -254,7 +261,7 @@ function prepareRoom(
   return {
     roomId,
     // A room with nothing to post (its news was gap markers) Queries no key: only its cursor is saved.
-    keys: coalesced.length > 0 ? roomIndexKeys(roomId) : [],
+    keys: coalesced.length > 0 ? roomIndexKeys(roomId, keyLevel) : [],
     scan: false,
     frames: coalesced,
     cursor: read?.save ?? null,

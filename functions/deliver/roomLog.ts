@@ -39,9 +39,13 @@ export interface RoomCursor {
   version: number;
 }
 
-/** The room's counter: its newest seq. */
+/**
+ * The room's counter and key level, one read of its item: its newest seq, and how many of its keys in the room index
+ * hold its members (core/aws/roomMembers.ts roomKeyLevel; absent: every key a room can have).
+ */
 export interface RoomHead {
   seq: number;
+  keyLevel?: number;
 }
 
 /** A stored event of the room's log: its frame as members get it, or none for a gap marker. */
@@ -88,6 +92,12 @@ export interface RoomRead {
   save: CursorItem | null;
   /** More is stored than one cycle takes: the machine reads again once this cycle's posts are done. */
   more: boolean;
+  /**
+   * The room's key level from a read of its head that saw every seq of the run taken (absent: every key). A join
+   * raises the level before it writes its subscription and reads the room's seq after (rooms/joining.ts), so a
+   * member owed a message of the run is under a key below this level.
+   */
+  keyLevel?: number;
 }
 
 export interface Clock {
@@ -125,6 +135,8 @@ export async function readRoom(
   let more = false;
   // When each missing seq was first seen missing by this reader: it is fenced HOLE_PASS_MS later.
   const missingSince = new Map<number, number>();
+  // The newest head read: its seq and key level (the level only grows).
+  let seen: RoomHead = { seq: -1 };
   for (;;) {
     const limit = CYCLE_EVENTS - run.length;
     if (limit <= 0) {
@@ -132,6 +144,7 @@ export async function readRoom(
       break;
     }
     const [entries, head] = await Promise.all([store.storedAfter(roomId, high, limit), store.head(roomId)]);
+    seen = head;
     const now = clock.now();
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
     const lastStored = entries.length > 0 ? (entries[entries.length - 1] as LogEntry).seq : high;
@@ -193,5 +206,8 @@ export async function readRoom(
     high !== (read?.high ?? -1) ? store.itemOf(roomId, high, read, Math.floor(clock.now() / 1000)) : null;
   if (run.length > 1)
     logger.info('fan-out read the room', { roomId, from: start, high, events: run.length, more });
-  return { run, save, more };
+  // A seq stored and read in the same moment as the head may have been taken after the head was read: its level is
+  // read again, so a member who joined (and raised the level) before that seq was taken is Queried.
+  if ((run.at(-1)?.seq ?? -1) > seen.seq) seen = await store.head(roomId);
+  return { run, save, more, ...(seen.keyLevel !== undefined && { keyLevel: seen.keyLevel }) };
 }

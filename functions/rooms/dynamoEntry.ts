@@ -23,7 +23,8 @@ export class DynamoRoomEntry implements RoomEntry {
   ) {}
 
   async enter(entry: Parameters<RoomEntry['enter']>[0]): ReturnType<RoomEntry['enter']> {
-    const { connectionId, from, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds } = entry;
+    const { connectionId, from, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds, keyLevel } =
+      entry;
     // A room followed already (shown or not) is counted already; the put of a new one is conditional on its absence,
     // so two joins of one room at once count it once (the other conflicts and tries again).
     const fresh =
@@ -62,6 +63,7 @@ export class DynamoRoomEntry implements RoomEntry {
                   userId,
                   connectedAt: connectedAt ?? at,
                   subscribedAt: at,
+                  keyLevel,
                 }),
                 ...(fresh && { ConditionExpression: 'attribute_not_exists(roomId)' }),
               },
@@ -101,7 +103,8 @@ export class DynamoRoomEntry implements RoomEntry {
    * transaction, so the index never shows a follower a key rotation or a removal that committed first shut out.
    */
   async follow(entry: Parameters<RoomEntry['follow']>[0]): ReturnType<RoomEntry['follow']> {
-    const { connectionId, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds } = entry;
+    const { connectionId, roomId, username, userId, connectedAt, inviteKey, at, nowSeconds, keyLevel } =
+      entry;
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -117,6 +120,7 @@ export class DynamoRoomEntry implements RoomEntry {
                   userId,
                   connectedAt,
                   subscribedAt: at,
+                  keyLevel,
                 }),
                 ConditionExpression: 'attribute_not_exists(roomId)',
               },

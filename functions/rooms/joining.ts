@@ -1,10 +1,12 @@
+import { keyLevelFor, roomKeyLevel } from '#core/aws/roomMembers';
 import { Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import type { ChatPorts, Connection, Member, Room } from '#core/ports';
+import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { memberKey, senderOf } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
+import { logger } from '#platform/powertools';
 import { memberKeyOf } from './memberships';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
@@ -84,6 +86,32 @@ export async function newcomerName(
 }
 
 /**
+ * The key level a subscription to `room` is written at (core/aws/roomMembers.ts): the room's, raised first when the
+ * room, with its newcomer (`members` in all), has outgrown it, so the subscription's key is one the fan-out Queries
+ * from the moment it is written. The raise happens before the write and the room's seq is read after it (joinRoom,
+ * followOne): the fan-out reads a message's level with its seq (deliver/roomLog.ts), so it Queries this key for every
+ * message the member is owed. A join that read a lower level while another raised it writes under a key below that
+ * lower level, which the higher one covers. A raise that fails leaves the room's level (the room only holds more per
+ * key) and the join goes on.
+ */
+export async function keyLevelToWrite(
+  deps: { rooms: Pick<RoomStore, 'raiseKeyLevel'> },
+  room: Room,
+  members: number,
+): Promise<number> {
+  const level = roomKeyLevel(room.roomId, room.keyLevel);
+  const wanted = keyLevelFor(members);
+  if (wanted <= level) return level;
+  try {
+    await deps.rooms.raiseKeyLevel(room.roomId, wanted);
+    return wanted;
+  } catch (error) {
+    logger.warn("a join could not raise its room's key level", { roomId: room.roomId, wanted, error });
+    return level;
+  }
+}
+
+/**
  * Moves the joiner into a room only while the room still has the key it had when the join read it (RoomEntry; the
  * read admitJoin checked the joiner's key against): once an owner's key rotation or removal has committed, a join
  * admitted before it fails (RoomNotFound, as a wrong key; or RoomClosed), so no one it removed is in the room when
@@ -95,8 +123,10 @@ async function enter(
   room: Room,
   username: string,
   followed: boolean,
+  members: number,
 ): Promise<Connection> {
   let current = joiner;
+  const keyLevel = await keyLevelToWrite(deps, room, members);
   for (let tries = 1; tries <= ENTRY_TRIES; tries++) {
     const now = deps.now();
     const outcome = await deps.entry.enter({
@@ -109,6 +139,7 @@ async function enter(
       inviteKey: room.inviteKey,
       at: now.toISOString(),
       nowSeconds: epochSeconds(now),
+      keyLevel,
     });
     if (outcome === 'entered') {
       await announceMove(deps, current, room.roomId, username, { followed });
@@ -169,7 +200,14 @@ export async function joinRoom(
   const before =
     // A connection already in the room enters again too: the owner may be moving it out at this moment.
     room && username !== undefined
-      ? await enter(deps, current, room, username, followed !== undefined)
+      ? await enter(
+          deps,
+          current,
+          room,
+          username,
+          followed !== undefined,
+          listed.count + (listed.includesConnection ? 0 : 1),
+        )
       : await moveTo(deps, connectionId, roomId, username);
   // The room's seq is read again now that the joiner is in the room index: a message stored between the first read
   // and the move may have been fanned out before the move, so without this it would be neither in `lastSeq` (which

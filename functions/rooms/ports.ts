@@ -22,6 +22,8 @@ export interface RoomEntry {
     at: string;
     /** Now, in epoch seconds: a gate past its TTL lets every key through (core/aws/rooms.ts). */
     nowSeconds: number;
+    /** The room's key level the subscription's index key is written at (joining.ts keyLevelToWrite); absent: 1. */
+    keyLevel?: number;
   }): Promise<'entered' | 'keyChanged' | 'connectionMoved' | 'conflict' | 'tooManyRooms'>;
   /**
    * Follows `roomId` without showing it (`subscribe`): writes the connection's subscription under `username` if it
@@ -40,5 +42,7 @@ export interface RoomEntry {
     at: string;
     /** Now, in epoch seconds: a gate past its TTL lets every key through (core/aws/rooms.ts). */
     nowSeconds: number;
+    /** The room's key level the subscription's index key is written at (joining.ts keyLevelToWrite); absent: 1. */
+    keyLevel?: number;
   }): Promise<'followed' | 'followedAlready' | 'keyChanged' | 'conflict'>;
 }

@@ -24,7 +24,7 @@ import {
   type SubscribedRoom,
   type SubscribeRefusal,
 } from '#protocol';
-import { newcomerName } from './joining';
+import { keyLevelToWrite, newcomerName } from './joining';
 import { memberKeyOf, peerOf } from './memberships';
 import type { RoomEntry } from './ports';
 import { framesFor, withQuotes } from './rooms';
@@ -178,7 +178,8 @@ async function followOne(
   let isNew = false;
   if (username === undefined) {
     const name = await newcomerName(deps, connection, room, listed.members);
-    const outcome = await follow(deps, connection, room, name);
+    const keyLevel = await keyLevelToWrite(deps, room, listed.count + (listed.includesConnection ? 0 : 1));
+    const outcome = await follow(deps, connection, room, name, keyLevel);
     isNew = outcome === 'followed';
     username = isNew
       ? name
@@ -208,6 +209,7 @@ async function follow(
   connection: Connection,
   room: Room,
   username: string,
+  keyLevel: number,
 ): Promise<'followed' | 'followedAlready'> {
   for (let tries = 1; tries <= FOLLOW_TRIES; tries++) {
     const now = deps.now();
@@ -220,6 +222,7 @@ async function follow(
       inviteKey: room.inviteKey,
       at: now.toISOString(),
       nowSeconds: epochSeconds(now),
+      keyLevel,
     });
     if (outcome === 'followed' || outcome === 'followedAlready') return outcome;
     if (outcome === 'keyChanged') {

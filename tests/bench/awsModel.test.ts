@@ -116,7 +116,9 @@ describe('the fan-out model on AWS', () => {
 
   test("a busy room's wakes are one per turn: one take wakes it, then a hand-off every turn", () => {
     const marks: RoomMark[] = [];
-    const scenario = { name: 'busy', rooms: 1, members: 20, rate: 300, seconds: 10 };
+    // A room of 200 (two index keys): a room of 20, one key and one Query a cycle, keeps up with 300 messages/s and
+    // sleeps between them.
+    const scenario = { name: 'busy', rooms: 1, members: 200, rate: 300, seconds: 10 };
     const r = run({ design: 'wake', scenario, onRoom: (m) => marks.push(m) });
     expect(r.wakes.byTakes).toBe(1);
     const handOffs = marks.filter((m) => m.kind === 'handOff');

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { METRIC } from '#platform/powertools';
 import { SETTINGS } from '#platform/settingsSchema';
 import { parse as parseCli, render, templateAssumptions } from '../../tools/cost/cli';
@@ -125,19 +126,33 @@ describe('tiered prices', () => {
 });
 
 describe('fan-out chunk math', () => {
-  test('room of 250, chunks of 100: one page, chunks 100, 100, 50', () => {
+  test('room of 250: three keys at its key level, each one Query and one chunk', () => {
     const f = fanoutShape(250, SIMPLE);
-    expect(f.pages).toBe(1);
-    expect(f.chunks).toEqual([100, 100, 50]);
-    // 100 posts at 50 in flight = 2 rounds of 20 ms + 10 ms; 50 posts = 1 round + 10 ms.
-    expect(f.deliverMs).toEqual([50, 50, 30]);
-    // Query 10 ms, then one Map round (3 chunks <= 10 at once): 20 ms hop + slowest chunk 50 ms.
+    expect(f.keys).toBe(3);
+    expect(f.pages).toBe(3);
+    expect(f.chunks).toEqual([84, 83, 83]);
+    // 84 posts at 50 in flight = 2 rounds of 20 ms + 10 ms.
+    expect(f.deliverMs).toEqual([50, 50, 50]);
+    // The keys side by side: each a Query of 10 ms, then one Map round: 20 ms hop + its chunk's 50 ms.
     expect(f.stateMachineMs).toBe(80);
-    // 250 index entries over 12 shards: 20-21 x 80 B <= 1,680 B per shard -> 1 x 4 KB, halved: 12 x 0.5 = 6 RRU.
-    expect(f.queryReadUnits).toBe(6);
+    // 84 x 80 B = 6,720 B -> 2 x 4 KB, halved: 1 RRU a key.
+    expect(f.queryReadUnits).toBe(3);
   });
 
-  test('chunks = ceil(room / chunk size); pages = ceil(room / page size)', () => {
+  test('a room of up to 100 costs one Query and one chunk; a bigger one a key a hundred, twelve at most', () => {
+    for (const room of [1, 2, 10, 100]) {
+      const f = fanoutShape(room, SIMPLE);
+      expect([f.keys, f.pages, f.chunks.length]).toEqual([1, 1, 1]);
+      // One page of room x 80 B: 0.5 RRU a 4 KB, eventually consistent.
+      expect(f.queryReadUnits).toBe(Math.ceil((room * SIMPLE.roomIndexItemBytes) / 4096) / 2);
+    }
+    expect(fanoutShape(101, SIMPLE).keys).toBe(2);
+    expect(fanoutShape(5000, SIMPLE).keys).toBe(ROOM_INDEX_SHARDS);
+    // Every key a room can have, as the lobby is read: each key's first Query, empty or not.
+    expect(fanoutShape(3, SIMPLE, ROOM_INDEX_SHARDS).pages).toBe(ROOM_INDEX_SHARDS);
+  });
+
+  test("each key's pages: one Query per full page and one more after it; chunks never span a page", () => {
     for (const [room, chunk, page] of [
       [1, 100, 1000],
       [100, 100, 1000],
@@ -147,20 +162,26 @@ describe('fan-out chunk math', () => {
       [999, 7, 50],
     ] as const) {
       const f = fanoutShape(room, { ...SIMPLE, chunkSize: chunk, pageSize: page });
-      expect(f.pages).toBe(Math.ceil(room / page));
+      let pages = 0;
+      let chunks = 0;
+      for (let key = 0; key < f.keys; key++) {
+        const share = Math.floor(room / f.keys) + (key < room % f.keys ? 1 : 0);
+        const full = Math.floor(share / page);
+        pages += full + 1;
+        chunks += full * Math.ceil(page / chunk) + Math.ceil((share - full * page) / chunk);
+      }
+      expect(f.pages).toBe(pages);
+      expect(f.chunks.length).toBe(chunks);
       expect(f.chunks.reduce((s, n) => s + n, 0)).toBe(room);
-      // chunks never span pages: each page is partitioned on its own
-      const fullPages = Math.floor(room / page);
-      const expected = fullPages * Math.ceil(page / chunk) + Math.ceil((room - fullPages * page) / chunk);
-      expect(f.chunks.length).toBe(expected);
     }
   });
 
   test('Map rounds are bounded by the Map concurrency', () => {
-    // 1,000 members, chunks of 50 -> 20 chunks, 10 at once -> 2 rounds of (20 + 30) ms + 10 ms Query.
-    const f = fanoutShape(1000, { ...SIMPLE, chunkSize: 50 });
-    expect(f.chunks).toHaveLength(20);
-    expect(deliverDuration(50, SIMPLE)).toBe(30);
+    // 1,000 members over 10 keys, chunks of 5 -> 20 chunks a key, 10 at once -> 2 rounds of (20 + 20) ms + 10 ms Query.
+    const f = fanoutShape(1000, { ...SIMPLE, chunkSize: 5 });
+    expect(f.keys).toBe(10);
+    expect(f.chunks).toHaveLength(200);
+    expect(deliverDuration(5, SIMPLE)).toBe(30);
     expect(f.stateMachineMs).toBe(10 + 2 * (20 + 30));
   });
 });
@@ -208,13 +229,13 @@ describe('estimate, hand-computed with $1 per unit', () => {
     expect(item(report, 'roomcast', 'Repost events').quantity).toBe(0);
   });
 
-  test('DynamoDB: 4 WRU and 1.5 RRU per send, 5 RRU per single-page read of the room index (10 shards at 0.5)', () => {
+  test("DynamoDB: 4 WRU and 1.5 RRU per send, 0.5 RRU per read of a small room's one index key", () => {
     // Four standard writes of 1 WRU, no transaction: rate bucket, the room's seq (ADD), send record, message: 4 x 10.
     expect(item(report, 'roomcast', 'writes per send').quantity).toBe(40);
     // The connection, eventually consistent (0.5), and the clientMsgId's record, strongly consistent (1): 1.5 x 10.
     expect(item(report, 'roomcast', 'reads per send').quantity).toBe(15);
-    // 10 messages, each batch reading the room's 12 shards (one page each, the minimum 0.5 RRU): 10 x 12 x 0.5.
-    expect(item(report, 'roomcast', 'RoomSubscribers Query').quantity).toBe(60);
+    // 10 messages, each batch reading the room's one key (a room of 3: one page, the minimum 0.5 RRU): 10 x 0.5.
+    expect(item(report, 'roomcast', 'RoomSubscribers Query').quantity).toBe(5);
     // 10 connections x 24 h / 2 h sessions = 120 sessions, 1% stale, 2 WRU each
     expect(item(report, 'roomcast', 'pruning deletes').quantity).toBeCloseTo(2.4, 12);
   });
@@ -338,8 +359,8 @@ describe('scaling', () => {
       days: 30,
       rooms: 1,
       messageBytes: 200,
-      roomSize: 1000,
-      connections: 1000,
+      roomSize: 12_000,
+      connections: 12_000,
     };
     const perCycle = (chunkSize: number) => {
       const r = estimate(
@@ -349,10 +370,10 @@ describe('scaling', () => {
       );
       return Number(/\((\d+) WRU per cycle\)/.exec(item(r, 'roomcast', 'posting budget').component)?.[1]);
     };
-    // 10 chunks of 100 posts, one shard each.
-    expect(perCycle(100)).toBe(10);
-    // One chunk of 1,000 posts: an even part in each of the budget's 16 shards of 500.
-    expect(perCycle(1000)).toBe(16);
+    // 12 keys of 1,000 members: 120 chunks of 100 posts, one shard each.
+    expect(perCycle(100)).toBe(120);
+    // A chunk of 1,000 posts a key: an even part in each of the budget's 16 shards of 500, 12 times.
+    expect(perCycle(1000)).toBe(12 * 16);
   });
 
   test('roomcast Query reads grow with the room; tutorial Scan reads grow with all connections', () => {

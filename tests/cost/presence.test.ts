@@ -61,9 +61,9 @@ it('reads a full last page twice: DynamoDB hands back a LastEvaluatedKey at the 
   expect(partial.pageItems).toEqual([999]);
   expect(partial.pageSteps).toBe(0);
   const { items } = asIsCost('join', 1000, A, UNIT_PRICES, SETTINGS);
-  // Each page read over the room index's 12 shards: 1,000 entries (83-84 per shard: ~6,700 B, 2 × 4 KB, halved: 1 RRU
-  // each) and the empty page's minimum half unit on each shard: 12 + 6.
-  expect(quantity(items, 'RoomSubscribers Query pages')).toBe(18e6);
+  // Each page read over the room's 10 keys at its key level: 1,000 entries (100 a key: 8,000 B, 2 × 4 KB, halved:
+  // 1 RRU each) and the empty page's minimum half unit on each key: 10 + 5.
+  expect(quantity(items, 'RoomSubscribers Query pages')).toBe(15e6);
   expect(quantity(items, 'Deliver requests (one per chunk and per full page)')).toBe(11e6);
 });
 

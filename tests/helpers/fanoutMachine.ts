@@ -7,7 +7,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { roomIndexShard, roomKeyOf } from '#core/aws/roomMembers';
+import { ROOM_INDEX_SHARDS, roomIndexShard, roomKeyOf } from '#core/aws/roomMembers';
 import { DynamoCursorStore } from '#deliver/dynamoCursor';
 import { type Prepared, prepareRooms } from '#deliver/prepare';
 import type { LogEntry, LogStore } from '#deliver/roomLog';
@@ -149,8 +149,9 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
   });
 
   /**
-   * Adds `count` members to a room. By default all under the room index's shard 0 (their ids chosen so), so that a
-   * few members span several pages and chunks of one key; `spread`: ids as they come, over every shard.
+   * Adds `count` members to a room. By default all under the room index's shard 0 at every key level (their ids
+   * chosen so), so that a few members span several pages and chunks of one key; `spread`: ids as they come, over every
+   * shard of the full key level, the room's item raised to it (a big room's, as a join raises it).
    */
   async function addMembers(
     roomId: string,
@@ -162,10 +163,19 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
       if (options.spread) return plain;
       for (let k = 0; ; k++) {
         const id = `${roomId}-${String(i).padStart(3, '0')}-${k}=`;
-        if (roomIndexShard(id) === 0) return id;
+        if (roomIndexShard(id, ROOM_INDEX_SHARDS) === 0) return id;
       }
     };
     const ids = Array.from({ length: count }, (_, i) => idOf(i));
+    if (options.spread)
+      await h.db.send(
+        new UpdateItemCommand({
+          TableName: h.tables.RoomsTable,
+          Key: { roomId: { S: roomId } },
+          UpdateExpression: 'SET keyLevel = :full',
+          ExpressionAttributeValues: { ':full': { N: String(ROOM_INDEX_SHARDS) } },
+        }),
+      );
     for (let i = 0; i < ids.length; i += 25) {
       // Each member as the functions write it: its connection, and its subscription to the room (the index entry).
       const slice = ids.slice(i, i + 25);
@@ -179,7 +189,7 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
           Item: {
             connectionId: { S: id },
             roomId: { S: roomId },
-            roomKey: { S: roomKeyOf(roomId, id) },
+            roomKey: { S: roomKeyOf(roomId, id, ROOM_INDEX_SHARDS) },
             username: { S: `user-${id}` },
           },
         },

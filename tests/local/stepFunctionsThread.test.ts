@@ -130,7 +130,7 @@ describe('the test clock (tools/local/testClock.ts) reaches the thread', () => {
         Item: {
           connectionId: { S: member },
           roomId: { S: roomId },
-          roomKey: { S: roomKeyOf(roomId, member) },
+          roomKey: { S: roomKeyOf(roomId, member, 1) },
         },
       }),
     );

@@ -90,7 +90,7 @@ test(`${MEMBERS} members in ${ROOMS} rooms, ${RATE} messages/s for ${SECONDS} s 
               Item: {
                 connectionId: { S: connectionId },
                 roomId: { S: roomId },
-                roomKey: { S: roomKeyOf(roomId, connectionId) },
+                roomKey: { S: roomKeyOf(roomId, connectionId, 1) },
                 username: { S: 'member' },
               },
             }),

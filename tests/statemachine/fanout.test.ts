@@ -200,7 +200,7 @@ describe('posts that fail', () => {
         Item: {
           connectionId: { S: member },
           roomId: { S: 'NOTEB9' },
-          roomKey: { S: roomKeyOf('NOTEB9', member) },
+          roomKey: { S: roomKeyOf('NOTEB9', member, 1) },
           username: { S: `user-${member}` },
         },
       }),

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { roomIndexShard, roomKeyOf } from '#core/aws/roomMembers';
+import { ROOM_INDEX_SHARDS, roomIndexShard, roomKeyOf } from '#core/aws/roomMembers';
 import { loadTemplate } from '../../tools/infra/template';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import { type ExecutionSummary, LocalStateMachine } from '../../tools/local/stepfunctions';
@@ -40,7 +40,7 @@ beforeAll(async () => {
   const ids: string[] = [];
   while (ids.length < maxPageSize) {
     const id = `${randomBytes(11).toString('base64url')}=`;
-    if (roomIndexShard(id) === 0) ids.push(id);
+    if (roomIndexShard(id, ROOM_INDEX_SHARDS) === 0) ids.push(id);
   }
   for (let i = 0; i < ids.length; i += 25) {
     const batch = ids.slice(i, i + 25).map((id) => ({
@@ -48,7 +48,7 @@ beforeAll(async () => {
         Item: {
           connectionId: { S: id },
           roomId: { S: roomId },
-          roomKey: { S: roomKeyOf(roomId, id) },
+          roomKey: { S: roomKeyOf(roomId, id, ROOM_INDEX_SHARDS) },
           username: { S: 'someone' },
         },
       },

@@ -267,3 +267,39 @@ it('fences every seq missing for HOLE_PASS_MS together, not one HOLE_PASS_MS aft
   const waited = r.polls.reduce((a, b) => a + b, 0);
   expect(waited).toBeLessThan(HOLE_PASS_MS + 200);
 });
+
+it("reads the room's key level from a head that saw the run's last seq: a member who joined before it was taken is Queried", async () => {
+  const r = room({ cursor: 0 });
+  r.send();
+  let keyLevel = 1;
+  let first = true;
+  const store: LogStore = {
+    ...r.store,
+    head: async () => ({ seq: r.counter.seq, keyLevel }),
+    // The log is read a moment after the head: meanwhile a join raises the level and a sender takes seq 2 and stores it.
+    storedAfter: async (...args) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (first) {
+        first = false;
+        keyLevel = 2;
+        r.send();
+      }
+      return r.store.storedAfter(...args);
+    },
+  };
+  const read = await readRoom(ROOM, [1], store, FAR, r.clock);
+  expect(seqs(read.run)).toEqual([1, 2]);
+  expect(read.keyLevel).toBe(2);
+});
+
+it('a room with only presence news reads its key level with its head, and Queries that many keys', async () => {
+  const r = room({ cursor: 0 });
+  const store: LogStore = { ...r.store, head: async () => ({ seq: 0, keyLevel: 3 }) };
+  const body = JSON.stringify({
+    messageId: 'p1',
+    roomId: ROOM,
+    payload: JSON.stringify({ type: 'presence' }),
+  });
+  const { rooms } = await prepareRooms([{ messageId: 'q1', body }], store);
+  expect(rooms.map((p) => p.keys)).toEqual([[`${ROOM}#0`, `${ROOM}#1`, `${ROOM}#2`]]);
+});

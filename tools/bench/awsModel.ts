@@ -38,7 +38,7 @@
  * broadcasts, which both designs keep as queue messages, are left out); every member of a room is connected, none is
  * gone.
  */
-import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
+import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
 import { POSTS_IN_FLIGHT } from '#deliver/delivery';
 import { REPOST_WAIT_SECONDS } from '#deliver/post';
@@ -55,7 +55,10 @@ export interface ModelSettings {
   pipeBatch: number;
   /** Map Rooms' MaxConcurrency (statemachines/fanout.asl.json). */
   roomsAtOnce: number;
-  /** A room's index keys (functions/core/aws/roomMembers.ts). */
+  /**
+   * A room's index keys at most (functions/core/aws/roomMembers.ts): a room of n members is Queried over its key level,
+   * keyLevelFor(n) (1 up to 100 members, a key a hundred above), capped by this.
+   */
   roomKeys: number;
   /** Members a Query page holds (FanoutPageSize). */
   pageSize: number;
@@ -716,10 +719,12 @@ export function runModel(run: ModelRun): ModelResult {
    */
   const postRoom = (room: Room, start: number, frames: Message[][]): number => {
     let roomEnd = start;
-    const perKey = Math.floor(room.members / s.roomKeys);
-    const extra = room.members % s.roomKeys;
-    const keySlots: number[] = Array(keysAtOnce).fill(start);
-    for (let key = 0; key < s.roomKeys; key++) {
+    // The room's keys at its key level, as Prepare reads it with the room's head.
+    const keys = Math.min(s.roomKeys, keyLevelFor(room.members));
+    const perKey = Math.floor(room.members / keys);
+    const extra = room.members % keys;
+    const keySlots: number[] = Array(Math.min(keys, keysAtOnce)).fill(start);
+    for (let key = 0; key < keys; key++) {
       const members = perKey + (key < extra ? 1 : 0);
       const slot = keySlots.indexOf(Math.min(...keySlots));
       let t = (keySlots[slot] as number) + transition();

@@ -286,7 +286,7 @@ export function render(report: CostReport): string {
     `roomcast cost model - us-east-1 list prices as of ${report.pricesAsOf.join(', ')} (re-check them: tools/cost/prices.ts)`,
     `workload: ${int.format(w.messagesPerDay)} messages/day x ${w.days} days = ${int.format(report.messagesPerMonth)} messages;` +
       ` rooms of ${int.format(w.roomSize)}; ${int.format(w.connections)} connections open; ${w.messageBytes}-byte texts`,
-    `fan-out: chunk ${a.chunkSize}, page ${a.pageSize}, Map concurrency ${a.maxConcurrency} -> ${f.pages} page(s),` +
+    `fan-out: chunk ${a.chunkSize}, page ${a.pageSize}, Map concurrency ${a.maxConcurrency} -> ${f.keys} index key(s), ${f.pages} Query(ies),` +
       ` ${f.chunks.length} Deliver chunk(s) of [${summarize(f.chunks)}], execution ~${Math.round(f.stateMachineMs)} ms`,
     `frames: inbound ${report.frames.inboundBytes} B, ack ${report.frames.ackBytes} B, message ${report.frames.messageFrameBytes} B,` +
       ` event entry ${report.frames.eventEntryBytes} B`,

@@ -11,7 +11,6 @@ import {
   increments,
   pagedReadUnits,
   pageReadUnits,
-  ROOM_INDEX_SHARDS,
   writeUnits,
 } from './metering';
 import { METERING, type PriceTable } from './prices';
@@ -316,7 +315,7 @@ function cycleDrafts({ a, w, fan, work }: Basis): Draft[] {
     },
     {
       service: 'DynamoDB',
-      component: `RoomSubscribers Query (each of its ${ROOM_INDEX_SHARDS} shards, ${fan.pages} page(s) in all, ${fan.queryReadUnits} RRU per cycle)`,
+      component: `RoomSubscribers Query (the room's ${fan.keys} key(s) at its key level, ${fan.pages} Query(ies) in all, ${fan.queryReadUnits} RRU per cycle)`,
       quantity: cycles * fan.queryReadUnits,
       priceId: 'dynamoReadRequestUnits',
     },

@@ -29,17 +29,18 @@ export function pageReadUnits(bytes: number, eventuallyConsistent = true): numbe
   return eventuallyConsistent ? units / 2 : units;
 }
 
-/** The room index's shards, as the product has them: a room's members are read with a Query of each. */
+/** The room index's keys a room can have, as the product has them: a reader that does not read a room's level Queries each. */
 export { ROOM_INDEX_SHARDS };
 
 /**
- * Read units of reading `items` index entries of `itemBytes` over every shard of the room index: one Query page per
- * shard (eventually consistent, the minimum 0.5 RRU even when empty), `items` spread evenly over the shards.
+ * Read units of reading `items` index entries of `itemBytes` over `keys` keys of the room index (by default every key
+ * a room can have, as `who`, typing and mentions read it): one Query page per key (eventually consistent, the minimum
+ * 0.5 RRU even when empty), `items` spread evenly over the keys.
  */
-export function shardedReadUnits(items: number, itemBytes: number): number {
+export function shardedReadUnits(items: number, itemBytes: number, keys: number = ROOM_INDEX_SHARDS): number {
   let units = 0;
-  for (let shard = 0; shard < ROOM_INDEX_SHARDS; shard++) {
-    const share = Math.floor(items / ROOM_INDEX_SHARDS) + (shard < items % ROOM_INDEX_SHARDS ? 1 : 0);
+  for (let shard = 0; shard < keys; shard++) {
+    const share = Math.floor(items / keys) + (shard < items % keys ? 1 : 0);
     units += pageReadUnits(share * itemBytes);
   }
   return units;

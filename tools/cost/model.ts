@@ -12,11 +12,12 @@
 /** The fan-out waits no window before a busy room's next batch: the queue hands it out as soon as the last is done. */
 const BUSY_WINDOW_MS = 0;
 
+import { keyLevelFor } from '#core/aws/roomMembers';
 import { CYCLE_BYTES, CYCLE_EVENTS, ROOM_TURN_MS } from '#deliver/roomLog';
 import { SETTINGS } from '#platform/settingsSchema';
 import { batchCapacity, coalesce } from './coalescing';
 import { appsyncDesign, type Basis, roomcastDesign, tutorialDesign } from './designs';
-import { shardedReadUnits } from './metering';
+import { pageReadUnits } from './metering';
 import { METERING, PRICES, type PriceTable } from './prices';
 import { spells } from './wakes';
 
@@ -165,31 +166,46 @@ export function frameSizes(messageBytes: number): FrameSizes {
 
 // ------------------------------------------------------------------ the fan-out of one message
 
-/** Pages, chunks and timings of one fan-out to a room, as statemachines/fanout.asl.json runs it. */
-export function fanoutShape(roomSize: number, a: Assumptions): FanoutShape {
+/**
+ * Queries, chunks and timings of one fan-out to a room, as statemachines/fanout.asl.json runs it: the Map over the
+ * room's keys in the room index (as many as its key level, core/aws/roomMembers.ts keyLevelFor: 1 up to 100 members,
+ * ⌈members / 100⌉ above, at most 12) runs them side by side; each key is Queried page after page of `pageSize` (a
+ * page that stops at the Limit carries a LastEvaluatedKey, so one more Query follows, empty when the key's members
+ * fill whole pages), and each page's members are split into chunks, at most `maxConcurrency` at once. Members spread
+ * evenly over the keys (a stable hash of their connection ids).
+ */
+export function fanoutShape(
+  roomSize: number,
+  a: Assumptions,
+  keys: number = keyLevelFor(roomSize),
+): FanoutShape {
   const chunks: number[] = [];
   const deliverMs: number[] = [];
   let pages = 0;
   let queryReadUnits = 0;
   let stateMachineMs = 0;
-  let left = roomSize;
-  do {
-    const pageItems = Math.min(left, a.pageSize);
-    pages++;
-    queryReadUnits += shardedReadUnits(pageItems, a.roomIndexItemBytes);
-    stateMachineMs += a.queryMs;
-    const pageChunks: number[] = [];
-    for (let rest = pageItems; rest > 0; rest -= a.chunkSize) pageChunks.push(Math.min(rest, a.chunkSize));
-    const pageDeliverMs = pageChunks.map((n) => deliverDuration(n, a));
-    // Map rounds: at most maxConcurrency chunks at once; a round lasts as long as its slowest chunk.
-    for (let i = 0; i < pageDeliverMs.length; i += a.maxConcurrency) {
-      stateMachineMs += a.lambdaTaskOverheadMs + Math.max(...pageDeliverMs.slice(i, i + a.maxConcurrency));
+  for (let key = 0; key < keys; key++) {
+    const share = Math.floor(roomSize / keys) + (key < roomSize % keys ? 1 : 0);
+    let keyMs = 0;
+    for (let left = share; ; left -= a.pageSize) {
+      const pageItems = Math.min(left, a.pageSize);
+      pages++;
+      queryReadUnits += pageReadUnits(pageItems * a.roomIndexItemBytes);
+      keyMs += a.queryMs;
+      const pageChunks: number[] = [];
+      for (let rest = pageItems; rest > 0; rest -= a.chunkSize) pageChunks.push(Math.min(rest, a.chunkSize));
+      const pageDeliverMs = pageChunks.map((n) => deliverDuration(n, a));
+      // Map rounds: at most maxConcurrency chunks at once; a round lasts as long as its slowest chunk.
+      for (let i = 0; i < pageDeliverMs.length; i += a.maxConcurrency) {
+        keyMs += a.lambdaTaskOverheadMs + Math.max(...pageDeliverMs.slice(i, i + a.maxConcurrency));
+      }
+      chunks.push(...pageChunks);
+      deliverMs.push(...pageDeliverMs);
+      if (pageItems < a.pageSize) break;
     }
-    chunks.push(...pageChunks);
-    deliverMs.push(...pageDeliverMs);
-    left -= pageItems;
-  } while (left > 0);
-  return { pages, chunks, queryReadUnits, deliverMs, stateMachineMs };
+    stateMachineMs = Math.max(stateMachineMs, keyMs);
+  }
+  return { keys, pages, chunks, queryReadUnits, deliverMs, stateMachineMs };
 }
 
 /** Billed ms of one Deliver: overhead + one post latency per round of `postConcurrency` concurrent posts. */

@@ -9,6 +9,7 @@
 // opendm, removemember) is that route's cost. A broadcast is priced whole: the REST call (BroadcastApi), the
 // BroadcastFunction that checks the room, marks the send and publishes, then the fan-out.
 
+import { keyLevelFor } from '#core/aws/roomMembers';
 import { reservationWrites } from '#deliver/postBudget';
 import {
   type Draft,
@@ -155,7 +156,9 @@ export function fanoutDrafts(event: AsIsEvent, roomSize: number, a: Assumptions,
     {
       service: 'DynamoDB',
       component: 'RoomSubscribers Query pages',
-      quantity: sum(shape.pageItems.map((items) => shardedReadUnits(items, a.roomIndexItemBytes))),
+      quantity: sum(
+        shape.pageItems.map((items) => shardedReadUnits(items, a.roomIndexItemBytes, keyLevelFor(roomSize))),
+      ),
       priceId: 'dynamoReadRequestUnits',
     },
     {

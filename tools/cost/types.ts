@@ -131,6 +131,9 @@ export interface DesignCost {
 }
 
 export interface FanoutShape {
+  /** The room's keys in the room index (its key level): Queried side by side. */
+  keys: number;
+  /** Queries of the room index, every key's pages (each key's first, even when empty). */
   pages: number;
   /** Connections in each chunk, in order. */
   chunks: number[];

@@ -1,29 +1,59 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Member } from '#core/ports';
+import { LOBBY } from '#core/protocol';
 import { stableHash } from '#core/stableHash';
 
 /**
- * How many keys a room's members are spread over in the room index (docs/ARCHITECTURE.md, "Hot keys"): one constant
- * for every room and the lobby, so no reader has to learn a room's shard count. A GSI key takes DynamoDB's per-key
- * write rate, and a throttled index throttles its base table's writes: with every connection of a reconnect storm
- * (API Gateway's 500 new connections/s) under one `lobby` key, `$connect` would fail for everyone; over 12 keys the
- * busiest takes about 50 writes/s, and a 5,000-member room's join burst in one second about 470 (417 on average), under
- * the 500/s each key is designed for. The fan-out's state machine reads the same keys (functions/deliver/roomIndexKeys.ts).
+ * How many keys a room's members are spread over in the room index at most (docs/ARCHITECTURE.md, "Hot keys"): the
+ * lobby's level from the start, and a big room's. A GSI key takes DynamoDB's per-key write rate, and a throttled index
+ * throttles its base table's writes: with every connection of a reconnect storm (API Gateway's 500 new connections/s)
+ * under one `lobby` key, `$connect` would fail for everyone; over 12 keys the busiest takes about 50 writes/s, and a
+ * 5,000-member room's join burst in one second about 470 (417 on average), under the 500/s each key is designed for.
  */
 export const ROOM_INDEX_SHARDS = 12;
 
-/** A connection's shard of every room's index key: a stable hash (32-bit FNV-1a) of its id, never stored twice. */
-export function roomIndexShard(connectionId: string): number {
-  return stableHash(connectionId) % ROOM_INDEX_SHARDS;
+/**
+ * Members per key a room's **key level** is sized for: a room of n members is raised to ⌈n / 100⌉ keys (at most
+ * ROOM_INDEX_SHARDS), so a room of up to 100 costs the fan-out one Query and one Deliver chunk (the template's
+ * FanoutChunkSize, 100) per message, and a bigger room about one chunk per key, which the fan-out's Map over the
+ * room's keys runs side by side.
+ */
+export const MEMBERS_PER_KEY = 100;
+
+/**
+ * A room's key level as stored on its item (`keyLevel`, grow-only: rooms.ts raiseKeyLevel): how many of its keys,
+ * `roomId#0` up, hold its members. Absent (a new room): 1. The lobby is always at ROOM_INDEX_SHARDS, with no read:
+ * every connection enters it at `$connect`.
+ */
+export function roomKeyLevel(roomId: string, stored?: unknown): number {
+  if (roomId === LOBBY) return ROOM_INDEX_SHARDS;
+  const level = Number(stored);
+  return Number.isInteger(level) ? Math.min(Math.max(level, 1), ROOM_INDEX_SHARDS) : 1;
+}
+
+/** The key level a room of `members` members is sized for: ⌈members / MEMBERS_PER_KEY⌉, from 1 to ROOM_INDEX_SHARDS. */
+export const keyLevelFor = (members: number): number =>
+  Math.min(Math.max(Math.ceil(members / MEMBERS_PER_KEY), 1), ROOM_INDEX_SHARDS);
+
+/**
+ * A connection's shard of a room at key level `level`: a stable hash (32-bit FNV-1a) of its id modulo the level. A
+ * subscription written at a lower level stays under one of the keys a higher level reads (0 … level − 1), since the
+ * level only grows.
+ */
+export function roomIndexShard(connectionId: string, level: number): number {
+  return stableHash(connectionId) % level;
 }
 
 /** The room index's partition key of a connection in a room: `roomId#n` (room codes and `lobby` hold no `#`). */
-export const roomKeyOf = (roomId: string, connectionId: string): string =>
-  `${roomId}#${roomIndexShard(connectionId)}`;
+export const roomKeyOf = (roomId: string, connectionId: string, level: number): string =>
+  `${roomId}#${roomIndexShard(connectionId, level)}`;
 
-/** Every index key of a room, shard 0 first: a reader of a room's members reads them all. */
-export const roomKeys = (roomId: string): string[] =>
-  Array.from({ length: ROOM_INDEX_SHARDS }, (_, shard) => `${roomId}#${shard}`);
+/**
+ * A room's index keys at key level `level`, shard 0 first. A reader that has not read the room's level reads every
+ * key a room can have (ROOM_INDEX_SHARDS): the ones past its level are empty, and it misses no one.
+ */
+export const roomKeys = (roomId: string, level: number = ROOM_INDEX_SHARDS): string[] =>
+  Array.from({ length: level }, (_, shard) => `${roomId}#${shard}`);
 
 /**
  * A room's members are found in the Subscriptions table through its RoomSubscribers index, keyed by `roomKey`

@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { OwnerChange, Room, RoomStore } from '#core/ports';
 import { stableHash } from '#core/stableHash';
@@ -73,6 +74,24 @@ export class DynamoRoomStore implements RoomStore {
       new GetCommand({ TableName: this.table, Key: { roomId }, ConsistentRead: true }),
     );
     return Item as Room | undefined;
+  }
+
+  async raiseKeyLevel(roomId: string, level: number): Promise<void> {
+    // A plain update beside the sends' `ADD seq`; one that meets an owner's transaction on the item is tried again.
+    await retryingConflicts(() =>
+      applied(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { roomId },
+            UpdateExpression: 'SET keyLevel = :level',
+            ConditionExpression:
+              'attribute_exists(roomId) AND (attribute_not_exists(keyLevel) OR keyLevel < :level)',
+            ExpressionAttributeValues: { ':level': level },
+          }),
+        ),
+      ),
+    );
   }
 
   async changeAsOwner(

@@ -6,7 +6,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Subscribed } from '#core/ports';
-import { roomKeyOf } from './roomMembers';
+import { roomKeyLevel, roomKeyOf } from './roomMembers';
 
 /**
  * The subscriptions table: one item per (connection, room) the connection follows, keyed (`connectionId`,
@@ -42,6 +42,8 @@ export interface SubscriptionTables {
 /**
  * A subscription item. `prunableAfter` only on the one `$connect` writes: a subscription written by a frame (a join,
  * a move) belongs to a connection past its handshake, since API Gateway routes no frame before `$connect` returned.
+ * `keyLevel`: the room's key level the writer read (or raised it to) for its `roomKey`; absent, a new room's (1), and
+ * always the full level in the lobby (roomMembers.ts roomKeyLevel).
  */
 export function subscriptionItem(s: {
   connectionId: string;
@@ -51,11 +53,12 @@ export function subscriptionItem(s: {
   connectedAt: string;
   subscribedAt: string;
   prunableAfter?: string;
+  keyLevel?: number;
 }): Record<string, unknown> {
   return {
     connectionId: s.connectionId,
     roomId: s.roomId,
-    roomKey: roomKeyOf(s.roomId, s.connectionId),
+    roomKey: roomKeyOf(s.roomId, s.connectionId, roomKeyLevel(s.roomId, s.keyLevel)),
     username: s.username,
     ...(s.userId !== undefined && { userId: s.userId }),
     subscribedAt: s.subscribedAt,
