@@ -69,7 +69,11 @@ const instrumentedHandler = instrumented(
     input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput,
     context?: Context,
   ): Promise<
-    Prepared | PreparedRoom | (PostReport & { at?: string }) | BroadcastPlan | { left: number; stayed: number }
+    | Prepared
+    | PreparedRoom
+    | (PostReport & { at?: string })
+    | BroadcastPlan
+    | { left: number; stayed: number }
   > => {
     if (input?.op === 'prepare') return prepareRooms(input.input, cursors());
     if (input?.op === 'room') {

@@ -75,7 +75,10 @@ export type SettleDeps = { people: PersonRooms; events: Pick<EventPublisher, 'pu
  * (a user that came back as "alice (2)" still has "alice" leave), ten to a PutEvents call. Reads one page of the
  * user index and one Query per live connection of the user; none without sign-in. Returns how many rooms were told.
  */
-export async function settleDeparture(deps: SettleDeps, input: unknown): Promise<{ left: number; stayed: number }> {
+export async function settleDeparture(
+  deps: SettleDeps,
+  input: unknown,
+): Promise<{ left: number; stayed: number }> {
   const departure = parseDeparture(input);
   const back = new Set<string>();
   if (departure.userId !== undefined)
@@ -91,7 +94,7 @@ export async function settleDeparture(deps: SettleDeps, input: unknown): Promise
 function parseDeparture(input: unknown): Pick<Departure, 'userId' | 'rooms'> {
   const { userId, rooms } = (input ?? {}) as Record<string, unknown>;
   if (userId !== undefined && typeof userId !== 'string')
-    throw new TypeError('a departure\'s userId must be a string');
+    throw new TypeError("a departure's userId must be a string");
   if (!Array.isArray(rooms) || rooms.length > LIMITS.subscriptionsMax + 1)
     throw new TypeError(`a departure names 0 to ${LIMITS.subscriptionsMax + 1} rooms`);
   return {
