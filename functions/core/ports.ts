@@ -239,9 +239,23 @@ export interface RoomRepost {
   waitSeconds: number;
 }
 
+/**
+ * A connection that closed, for the departure machine (statemachines/departure.asl.json): every room it followed and
+ * the name it showed there, its signed-in user (whose other connections may still follow them), and the pause before
+ * the rooms are told (core/identity/departure.ts). One event, whatever the number of rooms.
+ */
+export interface Departure {
+  type: 'Departed';
+  messageId: string;
+  /** The signed-in user's id (`user:`...); absent without sign-in: no later connection can be told to be the same person. */
+  userId?: string;
+  rooms: Subscribed[];
+  waitSeconds: number;
+}
+
 export interface EventPublisher {
   /** Publishes every event or throws PublishFailed. */
-  publish(events: (ChatEvent | RoomWake | RoomRepost)[]): Promise<void>;
+  publish(events: (ChatEvent | RoomWake | RoomRepost | Departure)[]): Promise<void>;
 }
 
 export type PostOutcome = 'delivered' | 'gone' | 'retry' | 'failed';

@@ -4,13 +4,14 @@ import { instrumented } from '#platform/invocation';
 import { onFirstCall } from '#platform/onFirstCall';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '#platform/tracing';
+import { settleDeparture } from '#core/identity/departure';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
 import { type Prepared, type PreparedRoom, prepareRooms, readAgain } from './prepare';
 import { deadlineOf } from './timing';
-import { cursorStore, fanoutStore } from './wiring';
+import { cursorStore, fanoutStore, personRooms } from './wiring';
 
 export type { BroadcastPlan, BroadcastPlanInput } from './broadcastPlan';
 export type { PostInput, PostReport } from './post';
@@ -20,7 +21,9 @@ export type { Prepared, PreparedRoom } from './prepare';
  * execution's input (the fan-out queue's batch) into each room's frames, reading each woken room's log after its
  * fan-out cursor (prepare.ts, roomLog.ts; the machine saves the cursor after the posts); `room` reads a room's next
  * cycle while its log holds more; `post` posts a chunk of a room's members their frames (post.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
- * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`.
+ * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`. The
+ * departure machine (statemachines/departure.asl.json) ends with `leave`: the rooms a closed connection left, each
+ * told unless the person is back in it (core/identity/departure.ts).
  */
 export { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
@@ -28,6 +31,13 @@ export interface PrepareInput {
   op: 'prepare';
   /** The execution's input as it came: the pipe's array of queue records, or one everyone-broadcast event. */
   input: unknown;
+}
+
+/** The departure machine's step (statemachines/departure.asl.json): the rooms a closed connection left, told now. */
+export interface LeaveInput {
+  op: 'leave';
+  /** The `Departed` event's detail (core/identity/departure.ts), as the bus handed it to the machine. */
+  departure: unknown;
 }
 
 export interface ReadRoomInput {
@@ -52,12 +62,19 @@ const deps = onFirstCall(
 );
 
 const cursors = onFirstCall(cursorStore);
+const departures = onFirstCall(() => ({ people: personRooms(), events: eventPublisher() }));
 
 const instrumentedHandler = instrumented(
   async (
-    input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput,
+    input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput,
     context?: Context,
-  ): Promise<Prepared | PreparedRoom | (PostReport & { at?: string }) | BroadcastPlan> => {
+  ): Promise<
+    | Prepared
+    | PreparedRoom
+    | (PostReport & { at?: string })
+    | BroadcastPlan
+    | { left: number; stayed: number }
+  > => {
     if (input?.op === 'prepare') return prepareRooms(input.input, cursors());
     if (input?.op === 'room') {
       if (typeof input.roomId !== 'string' || typeof input.startedAt !== 'string')
@@ -65,6 +82,7 @@ const instrumentedHandler = instrumented(
       return readAgain(input.roomId, cursors(), input.startedAt);
     }
     if (input?.op === 'broadcast') return planBroadcast(input, Date.now());
+    if (input?.op === 'leave') return settleDeparture(departures(), input.departure);
     if (input?.op === 'post') {
       if (!Array.isArray(input.frames) || (input.roomId !== null && typeof input.roomId !== 'string'))
         throw new TypeError('a fan-out post needs its roomId (null: everyone) and frames');
@@ -76,7 +94,7 @@ const instrumentedHandler = instrumented(
         : report;
     }
     throw new TypeError(
-      `Deliver expects a fan-out step { op: "prepare" | "room" | "post" | "broadcast" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
+      `Deliver expects a fan-out step { op: "prepare" | "room" | "post" | "broadcast" | "leave" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
     );
   },
 );
@@ -85,9 +103,10 @@ export function handler(input: PrepareInput, context?: Context): Promise<Prepare
 export function handler(input: ReadRoomInput, context?: Context): Promise<PreparedRoom>;
 export function handler(input: PostInput, context?: Context): Promise<PostReport>;
 export function handler(input: BroadcastPlanInput, context?: Context): Promise<BroadcastPlan>;
+export function handler(input: LeaveInput, context?: Context): Promise<{ left: number; stayed: number }>;
 export function handler(
-  input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput,
+  input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput,
   context?: Context,
-): Promise<Prepared | PreparedRoom | PostReport | BroadcastPlan> {
+): Promise<Prepared | PreparedRoom | PostReport | BroadcastPlan | { left: number; stayed: number }> {
   return instrumentedHandler(input, context);
 }

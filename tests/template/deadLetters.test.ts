@@ -45,6 +45,7 @@ it("lets only EventBridge, for the fan-out's two rules, send to the queue, and n
           'aws:SourceArn': [
             getAtt('BroadcastStateMachineBroadcastToEveryone', 'Arn'),
             getAtt('RepostStateMachineRepostThrottled', 'Arn'),
+            getAtt('DepartureStateMachineLeaveRooms', 'Arn'),
             getAtt(ruleId as string, 'Arn'),
           ],
         },

@@ -22,6 +22,7 @@ const LOG_GROUPS: Record<string, string> = {
   ReadingLogGroup: '/aws/lambda/stack/reading',
   PeopleLogGroup: '/aws/lambda/stack/people',
   DeliverLogGroup: '/aws/lambda/stack/deliver',
+  DepartureMachineLogGroup: '/aws/vendedlogs/states/stack-departure',
   BroadcastLogGroup: '/aws/lambda/stack/broadcast',
   BroadcastAuthorizerLogGroup: '/aws/lambda/stack/broadcast-authorizer',
   AttachmentsLogGroup: '/aws/lambda/stack/attachments',

@@ -1,7 +1,8 @@
 import { UnknownConnection } from '#core/errors';
 import type { ChatPorts, Connection, ConnectionInfo } from '#core/ports';
 import { LOBBY, USAGE } from '#core/protocol';
-import { presenceEvent } from './presence';
+import { logger } from '#platform/powertools';
+import { departureOf, publishDeparture } from './departure';
 
 /** Connections: registering one at $connect, forgetting it at $disconnect, and telling it about itself. */
 
@@ -24,19 +25,23 @@ export async function connect(
   return connection;
 }
 
+/**
+ * Forgets the connection and hands its rooms to the departure machine in one event, whatever their number
+ * (departure.ts): each room hears the leave after LEAVE_GRACE_SECONDS unless the person is back in it by then.
+ */
 export async function disconnect(
   deps: Pick<ChatPorts, 'connections' | 'events'>,
   connectionId: string,
 ): Promise<Connection | undefined> {
   const gone = await deps.connections.remove(connectionId);
   if (!gone) return gone;
-  // Every room it followed hears it leave, under the name it showed there (LIMITS.subscriptionsMax at most, so a
-  // bounded number of events, ten to a PutEvents call); the shown room too when its subscription was pruned.
-  const rooms = new Map((gone.followed ?? []).map((s) => [s.roomId, s.username]));
-  if (!rooms.has(gone.roomId)) rooms.set(gone.roomId, gone.username);
-  rooms.delete(LOBBY);
-  const events = [...rooms].map(([roomId, username]) => presenceEvent(roomId, 'leave', username));
-  for (let i = 0; i < events.length; i += 10) await deps.events.publish(events.slice(i, i + 10));
+  const departure = departureOf(gone);
+  // Past its tries the close still goes on (its place given back, its session closed): the rooms keep showing the
+  // person until their next `who`, and the error is logged with the rooms it concerns.
+  if (departure)
+    await publishDeparture(deps.events, departure).catch((error: unknown) =>
+      logger.error('publishing the departure failed', { rooms: departure.rooms.length, error }),
+    );
   return gone;
 }
 

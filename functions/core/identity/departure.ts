@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection, Departure, EventPublisher, Subscribed } from '#core/ports';
+import { LIMITS, LOBBY } from '#core/protocol';
+import { presenceEvent } from './presence';
+
+/**
+ * Leaving the rooms on close (docs/DECISIONS.md, "Leaving on close"). `$disconnect` publishes one `Departed` event
+ * naming every room the connection followed, whatever their number; the departure machine
+ * (statemachines/departure.asl.json) waits LEAVE_GRACE_SECONDS, then Deliver publishes a `leave` for each room that
+ * no live connection of the same signed-in user follows under the same name by then. A reconnect within the pause (a
+ * dropped network, a reloaded page, a storm of them after an outage) is not a leave and a join: its rooms hear
+ * nothing of the close, and the reconnect storm costs the bus one entry per connection, not one per room.
+ */
+
+/**
+ * The pause before the rooms are told: the client's first three reconnects wait at most 0.5 + 1 + 2 s (full jitter,
+ * client/backoff.ts DEFAULT_BACKOFF), and its handshake and `subscribe` fit in what is left. A person who really left
+ * shows as gone in every room this long after `$disconnect`, plus the fan-out's delivery time.
+ */
+export const LEAVE_GRACE_SECONDS = 5;
+
+/** A user's connections read at most when settling a departure: past any one person's devices, and bounded. */
+export const DEPARTURE_DEVICES_READ = 25;
+
+/** Times `$disconnect` publishes its departure before giving up, and the first pause between tries (doubling). */
+export const DEPARTURE_PUBLISH_TRIES = 3;
+const DEPARTURE_RETRY_MS = 100;
+
+/**
+ * The departure of a removed connection: the rooms it followed under the name it showed in each (the shown room too
+ * when its subscription was pruned), the lobby left out; undefined when it followed none.
+ */
+export function departureOf(gone: Connection & { followed?: Subscribed[] }): Departure | undefined {
+  const rooms = new Map((gone.followed ?? []).map((s) => [s.roomId, s.username]));
+  if (!rooms.has(gone.roomId)) rooms.set(gone.roomId, gone.username);
+  rooms.delete(LOBBY);
+  if (rooms.size === 0) return undefined;
+  return {
+    type: 'Departed',
+    messageId: randomUUID(),
+    ...(gone.userId?.startsWith('user:') && { userId: gone.userId }),
+    rooms: [...rooms].map(([roomId, username]) => ({ roomId, username })),
+    waitSeconds: LEAVE_GRACE_SECONDS,
+  };
+}
+
+/**
+ * Publishes the departure, tried DEPARTURE_PUBLISH_TRIES times with a doubling pause: API Gateway never calls
+ * `$disconnect` again, so a publish lost here would leave the person shown present in every room it followed.
+ */
+export async function publishDeparture(
+  events: Pick<EventPublisher, 'publish'>,
+  departure: Departure,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await events.publish([departure]);
+    } catch (error) {
+      if (attempt >= DEPARTURE_PUBLISH_TRIES) throw error;
+      await sleep(DEPARTURE_RETRY_MS * 2 ** (attempt - 1));
+    }
+  }
+}
+
+/** Where a signed-in user is now: the rooms its live connections follow, with the name each shows there. */
+export interface PersonRooms {
+  roomsOf(userId: string, devices: number): Promise<Subscribed[]>;
+}
+
+export type SettleDeps = { people: PersonRooms; events: Pick<EventPublisher, 'publish'> };
+
+/**
+ * After the pause: a `leave` for each room of the departure that the user does not follow again under the same name
+ * (a user that came back as "alice (2)" still has "alice" leave), ten to a PutEvents call. Reads one page of the
+ * user index and one Query per live connection of the user; none without sign-in. Returns how many rooms were told.
+ */
+export async function settleDeparture(
+  deps: SettleDeps,
+  input: unknown,
+): Promise<{ left: number; stayed: number }> {
+  const departure = parseDeparture(input);
+  const back = new Set<string>();
+  if (departure.userId !== undefined)
+    for (const s of await deps.people.roomsOf(departure.userId, DEPARTURE_DEVICES_READ))
+      back.add(`${s.roomId}\n${s.username}`);
+  const leaving = departure.rooms.filter((s) => !back.has(`${s.roomId}\n${s.username}`));
+  const events = leaving.map((s) => presenceEvent(s.roomId, 'leave', s.username));
+  for (let i = 0; i < events.length; i += 10) await deps.events.publish(events.slice(i, i + 10));
+  return { left: leaving.length, stayed: departure.rooms.length - leaving.length };
+}
+
+/** The machine's input, checked: a TypeError (the execution fails, logged) for anything but a departure. */
+function parseDeparture(input: unknown): Pick<Departure, 'userId' | 'rooms'> {
+  const { userId, rooms } = (input ?? {}) as Record<string, unknown>;
+  if (userId !== undefined && typeof userId !== 'string')
+    throw new TypeError("a departure's userId must be a string");
+  if (!Array.isArray(rooms) || rooms.length > LIMITS.subscriptionsMax + 1)
+    throw new TypeError(`a departure names 0 to ${LIMITS.subscriptionsMax + 1} rooms`);
+  return {
+    ...(userId !== undefined && { userId }),
+    rooms: rooms.map((room: unknown) => {
+      const { roomId, username } = (room ?? {}) as Record<string, unknown>;
+      if (typeof roomId !== 'string' || typeof username !== 'string')
+        throw new TypeError('each room of a departure has a roomId and a username');
+      return { roomId, username };
+    }),
+  };
+}
