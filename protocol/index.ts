@@ -174,6 +174,12 @@ export const ERROR_CODES = [
    * following another.
    */
   'TOO_MANY_ROOMS',
+  /**
+   * The invite key given is one the room had before its owner replaced it (`rotatekey`, `removemember`): forget it,
+   * and ask a member for the current link. Only a key the room really had gets this answer; any other is
+   * ROOM_NOT_FOUND.
+   */
+  'KEY_REPLACED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

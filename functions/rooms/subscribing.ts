@@ -184,7 +184,10 @@ async function followOne(
       ? name
       : ((await deps.connections.subscription(connection.connectionId, roomId))?.username ?? name);
   }
-  const settled = await deps.rooms.get(roomId);
+  // A room not followed before is read again for its seq now that the subscription is written (above). One followed
+  // already needs no second read: its messages since the first were fanned out to it, so a resubscribe that brings
+  // nothing new costs a read of the room and a page of its members.
+  const settled = known === undefined ? await deps.rooms.get(roomId) : undefined;
   const lastSeq = Math.max(settled?.seq ?? 0, room.seq);
   const dm = peerOf(room, memberKeyOf(connection));
   if (isNew && !room.dmMembers) await deps.remember?.({ roomId, inviteKey: room.inviteKey, lastSeq });
