@@ -376,7 +376,8 @@ export interface SubscribedRoom {
   roomId: string;
   /** The room's latest seq when it was read after the subscription was written. */
   lastSeq: number;
-  memberCount: number;
+  /** Connections in the room; only for a room newly followed (one followed already costs no count of its members). */
+  memberCount?: number;
   /** Your key in this room: messages whose `authorKey` is this are yours. */
   memberKey?: string;
   /** A direct-message room: who it is with. */

@@ -1,5 +1,5 @@
 import { ChatError, RateLimited } from '#core/errors';
-import { admitJoin, chargeFrames, servedFrom, strike } from '#core/limits/guard';
+import { admitJoin, chargeFrames, isStrike, servedFrom, strike } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
@@ -34,8 +34,10 @@ export const ROOMS_PER_FRAME = 10;
 export const handler = routeHandler('subscribe', async (frame) => {
   const rooms = parseRooms(frame.body.rooms);
   await chargeFrames(guard(), frame.connectionId, Math.ceil(rooms.length / ROOMS_PER_FRAME));
-  // Once a failed room's strike has closed the connection, the rooms left are not looked up.
-  let closed = false;
+  // Once as many rooms failed as close a connection (StrikeLimit), the rooms left are not looked up: the strikes
+  // are on their way to closing it, and rooms in flight (five at a time) are the most looked up past them.
+  let failed = 0;
+  let stopped = false;
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
   const served = servedFrom(deps(), frame);
@@ -43,7 +45,11 @@ export const handler = routeHandler('subscribe', async (frame) => {
     {
       ...served,
       admit: async ({ roomId, key }) => {
-        if (closed) throw new RateLimited('This connection is closed.', false);
+        if (stopped)
+          throw new RateLimited(
+            'Too many rooms of this request failed to open: this one was not tried.',
+            false,
+          );
         const admitted = await admitJoin({ rooms: served.rooms }, guard(), {
           roomId,
           key,
@@ -51,11 +57,11 @@ export const handler = routeHandler('subscribe', async (frame) => {
           userId: frame.admitted?.userId,
         }).catch(async (error: unknown) => {
           // A room refused as a failed join would be is a strike as that join is (guard.ts STRIKE_CODES).
-          if (
-            error instanceof ChatError &&
-            (await strike(guard(), frame.connectionId, error, 'subscribe')) === 'closed'
-          )
-            closed = true;
+          if (error instanceof ChatError && isStrike(error, 'subscribe')) {
+            const limit = guard().limits.strikes?.limit;
+            if (limit !== undefined && ++failed >= limit) stopped = true;
+            await strike(guard(), frame.connectionId, error, 'subscribe');
+          }
           throw error;
         });
         // admitJoin answers this read from its own lookup of the room.
