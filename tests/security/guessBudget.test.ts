@@ -141,7 +141,7 @@ it('strikes each room of a subscribe that does not open, and closes the connecti
     action: 'subscribe',
     rooms: codes.map((roomId) => ({ roomId })),
   });
-  await mallory.closed;
+  await Promise.race([mallory.closed, new Promise((resolve) => setTimeout(resolve, 15_000))]);
   expect(mallory.isOpen).toBe(false);
   // Rooms stop being looked up once StrikeLimit of them failed; the four others in flight then still finish.
   const looked = await lookedUp(new Set(codes));
