@@ -123,7 +123,14 @@ describe('joins by code', () => {
   it('look up no more codes than the source has guesses, however many joins arrive at once', async () => {
     const { deps, advance } = guard(4);
     let lookups = 0;
-    const counting = { rooms: { get: async (id: string) => (lookups++, chat.rooms.get(id)) } };
+    const counting = {
+      rooms: {
+        get: async (id: string) => {
+          lookups++;
+          return chat.rooms.get(id);
+        },
+      },
+    };
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         admitJoin(counting, deps, {
