@@ -174,6 +174,12 @@ export const ERROR_CODES = [
    * following another.
    */
   'TOO_MANY_ROOMS',
+  /**
+   * The invite key given is one the room had before its owner replaced it (`rotatekey`, `removemember`): forget it,
+   * and ask a member for the current link. Only a key the room really had gets this answer; any other is
+   * ROOM_NOT_FOUND.
+   */
+  'KEY_REPLACED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -370,7 +376,8 @@ export interface SubscribedRoom {
   roomId: string;
   /** The room's latest seq when it was read after the subscription was written. */
   lastSeq: number;
-  memberCount: number;
+  /** Connections in the room; only for a room newly followed (one followed already costs no count of its members). */
+  memberCount?: number;
   /** Your key in this room: messages whose `authorKey` is this are yours. */
   memberKey?: string;
   /** A direct-message room: who it is with. */

@@ -90,8 +90,11 @@ export async function requestUpload(
     deps.perDay > 0 &&
     !(await deps.quota.take(`attach#${owner}`, nowMs, DAY_MS / deps.perDay, deps.perDay))
   )
+    // No strike: a person who sent their day's images is not abusing anything (docs/PROTOCOL.md), and the quota
+    // already bounds what the connection costs.
     throw new RateLimited(
       `You can upload ${deps.perDay} images a day; your next one is possible in ${Math.ceil(DAY_MS / deps.perDay / 60_000)} minutes.`,
+      false,
     );
   const key = `rooms/${roomId}/${randomBytes(16).toString('base64url')}`;
   // The policy binds the key, the type and at most the stated size: S3 refuses a larger file (EntityTooLarge).

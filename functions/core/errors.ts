@@ -69,6 +69,24 @@ export class RoomNotFound extends ChatError {
   }
 }
 
+/**
+ * A join or subscribe with a key the room had before its owner rotated it (`rotatekey`, `removemember`): only
+ * someone who once held the room's invite link can bring one, so saying so tells nothing a guess could learn
+ * (docs/SECURITY.md). No strike and no guess spent: it is what an honest reconnect after a rotation sends.
+ */
+export class KeyReplaced extends ChatError {
+  override readonly name = 'KeyReplaced';
+  override readonly strike = false;
+
+  constructor(roomId: string) {
+    super(
+      'KEY_REPLACED',
+      403,
+      `The invite key you have for room ${roomId} was replaced by its owner: ask a member for the room's current invite link.`,
+    );
+  }
+}
+
 /** Why a room can't be used any more: it went RoomIdleDays without a message, or its owner closed it. */
 export type RoomEnd = 'expired' | 'closed';
 

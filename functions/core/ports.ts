@@ -142,6 +142,11 @@ export interface Room {
   ttl?: number;
   /** When its owner closed it (ISO 8601); a closed room is gone for good. */
   closedAt?: string;
+  /**
+   * The key ids (keyIdOf) of the last FORMER_KEYS invite keys a rotation replaced, oldest first: a join with one of
+   * them is told KEY_REPLACED, not a failed guess (guard.ts admitJoin).
+   */
+  formerKeyIds?: string[];
   /** Set by the first key rotation: from then on only a join with the current key gets in (never by code alone). */
   keyRequired?: boolean;
   /**

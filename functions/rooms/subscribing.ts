@@ -169,23 +169,31 @@ async function followOne(
   if (!room) throw new RoomNotFound(roomId);
   const end = roomEnd(room, deps.now());
   if (end) throw new RoomClosed(roomId, end);
-  const listed = await deps.connections.listMembers(
-    roomId,
-    Number.POSITIVE_INFINITY,
-    connection.connectionId,
-  );
   let username = known;
   let isNew = false;
+  // A room newly followed lists its members, for the name shown there and the count. One followed already lists
+  // none: its count is the client's since the first answer (presence keeps it), and reading the room index is one
+  // Query per key of the room's level (up to ROOM_INDEX_SHARDS), so a resubscribe that brings nothing new costs one
+  // read per room.
+  let listed: { count: number; includesConnection: boolean } | undefined;
   if (username === undefined) {
-    const name = await newcomerName(deps, connection, room, listed.members);
-    const keyLevel = await keyLevelToWrite(deps, room, listed.count + (listed.includesConnection ? 0 : 1));
+    const members = await deps.connections.listMembers(
+      roomId,
+      Number.POSITIVE_INFINITY,
+      connection.connectionId,
+    );
+    listed = members;
+    const name = await newcomerName(deps, connection, room, members.members);
+    const keyLevel = await keyLevelToWrite(deps, room, members.count + (members.includesConnection ? 0 : 1));
     const outcome = await follow(deps, connection, room, name, keyLevel);
     isNew = outcome === 'followed';
     username = isNew
       ? name
       : ((await deps.connections.subscription(connection.connectionId, roomId))?.username ?? name);
   }
-  const settled = await deps.rooms.get(roomId);
+  // A room not followed before is read again for its seq now that the subscription is written (above). One followed
+  // already needs no second read: its messages since the first were fanned out to it.
+  const settled = known === undefined ? await deps.rooms.get(roomId) : undefined;
   const lastSeq = Math.max(settled?.seq ?? 0, room.seq);
   const dm = peerOf(room, memberKeyOf(connection));
   if (isNew && !room.dmMembers) await deps.remember?.({ roomId, inviteKey: room.inviteKey, lastSeq });
@@ -195,7 +203,7 @@ async function followOne(
     room: {
       roomId,
       lastSeq,
-      memberCount: listed.count + (listed.includesConnection ? 0 : 1),
+      ...(listed && { memberCount: listed.count + (listed.includesConnection ? 0 : 1) }),
       memberKey: memberKey(roomId, senderOf(connection)),
       ...(dm && { dm }),
       ...(asked.afterSeq !== undefined && { afterSeq: asked.afterSeq }),

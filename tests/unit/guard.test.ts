@@ -1,5 +1,7 @@
+import { keyIdOf } from '#core/aws/rooms';
 import {
   BadRequest,
+  KeyReplaced,
   MessageTooLarge,
   NotAllowed,
   RateLimited,
@@ -9,6 +11,7 @@ import {
 import {
   admitFrame,
   admitJoin,
+  chargeFrames,
   type GuardDeps,
   type GuardStore,
   parseInviteKey,
@@ -32,9 +35,9 @@ function memoryStore(): GuardStore & { buckets: Map<string, number>; strikes: Ma
     buckets,
     strikes,
     // As the store's one conditional write: every frame is counted, in its window.
-    countFrame: async (connectionId, window) => {
+    countFrame: async (connectionId, window, n = 1) => {
       const key = `${connectionId}#${window}`;
-      frames.set(key, (frames.get(key) ?? 0) + 1);
+      frames.set(key, (frames.get(key) ?? 0) + n);
       return {
         count: frames.get(key) as number,
         connection: { connectionId, closing: closing.has(connectionId) } as Connection,
@@ -51,18 +54,19 @@ function memoryStore(): GuardStore & { buckets: Map<string, number>; strikes: Ma
       strikeWindows.set(id, window);
       return strikes.get(id) as number;
     },
-    // A tick between a join's read and its write lets concurrent joins interleave, as they do against DynamoDB.
-    guessesFullAt: async (bucket) => {
-      const found = buckets.get(bucket);
+    // As the store's conditional write: a bucket with a guess left gives one, an empty one nothing. A tick before
+    // it lets concurrent joins interleave, as they do against DynamoDB.
+    takeGuess: async (bucket, nowMs, intervalMs, limit) => {
       await tick();
-      return found;
+      const fullAt = Math.max(buckets.get(bucket) ?? 0, nowMs);
+      if (fullAt > nowMs + (limit - 1) * intervalMs) return false;
+      buckets.set(bucket, fullAt + intervalMs);
+      return true;
     },
-    // Atomic, as the store's conditional write and ADD are.
-    spendGuess: async (bucket, nowMs, intervalMs) => {
+    giveGuessBack: async (bucket, intervalMs) => {
       await tick();
-      const fullAt = Math.max(buckets.get(bucket) ?? 0, nowMs) + intervalMs;
-      buckets.set(bucket, fullAt);
-      return fullAt;
+      const fullAt = buckets.get(bucket);
+      if (fullAt !== undefined) buckets.set(bucket, fullAt - intervalMs);
     },
   };
 }
@@ -116,30 +120,69 @@ describe('joins by code', () => {
     expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
   });
 
-  it('charge every one of a burst of concurrent wrong guesses: the source owes what it was answered', async () => {
+  it('look up no more codes than the source has guesses, however many joins arrive at once', async () => {
     const { deps, advance } = guard(4);
+    let lookups = 0;
+    const counting = {
+      rooms: {
+        get: async (id: string) => {
+          lookups++;
+          return chat.rooms.get(id);
+        },
+      },
+    };
     const answers = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => attempt(deps, `CCCCCC${String(i).padStart(2, '2')}`)),
+      Array.from({ length: 40 }, (_, i) =>
+        admitJoin(counting, deps, {
+          roomId: `CCCCCC${String(i).padStart(2, '2')}`,
+          sourceIp: '203.0.113.7',
+        }).then(
+          () => 'joined',
+          (e: unknown) => (e instanceof RateLimited ? 'RATE_LIMITED' : 'ROOM_NOT_FOUND'),
+        ),
+      ),
     );
-    const answered = answers.filter((a) => a === 'ROOM_NOT_FOUND').length;
-    expect(answered + answers.filter((a) => a === 'RATE_LIMITED').length).toBe(40);
-    // However many got through at once, each one is spent: the bucket has one guess again only once all of them
-    // but the 3 it could still lend have come back, at 4 per 240 h.
-    expect(answered).toBeGreaterThan(4);
-    advance(((answered - 3) * 240 * 3600 * 1000) / 4 - 1000);
+    expect(lookups).toBe(4);
+    expect(answers.filter((a) => a === 'ROOM_NOT_FOUND').length).toBe(4);
+    expect(answers.filter((a) => a === 'RATE_LIMITED').length).toBe(36);
+    // The four come back at 4 per 240 h: one after 60 h.
+    advance(60 * 3600 * 1000 - 1000);
     expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
     advance(2000);
     expect(await attempt(deps, ROOM.roomId)).toBe('joined');
   });
 
-  it('let 30 people on one network in at once with the right code, even with a nearly empty bucket', async () => {
-    const { deps } = guard(4);
-    for (let i = 0; i < 3; i++) expect(await attempt(deps, `GGGGGGG${i + 2}`)).toBe('ROOM_NOT_FOUND');
+  it('let 30 people on one network in at once with the right code, and give every guess back', async () => {
+    const { deps } = guard(50);
     const answers = await Promise.all(Array.from({ length: 30 }, () => attempt(deps, ROOM.roomId)));
     expect(answers).toEqual(Array(30).fill('joined'));
-    // and the one guess left is still there
-    expect(await attempt(deps, 'HHHHHHHH')).toBe('ROOM_NOT_FOUND');
-    expect(await attempt(deps, ROOM.roomId)).toBe('RATE_LIMITED');
+    // All 50 guesses are there again: 50 wrong codes are answered, the 51st is not.
+    for (let i = 0; i < 50; i++)
+      expect(await attempt(deps, `HHHHHH${String(i).padStart(2, '2')}`)).toBe('ROOM_NOT_FOUND');
+    expect(await attempt(deps, 'HHHHHHHH')).toBe('RATE_LIMITED');
+  });
+
+  it('tell a key the room had before a rotation KEY_REPLACED, spending no guess; a key it never had is a failed guess', async () => {
+    const { deps } = guard(2);
+    const rotated: Room = {
+      ...ROOM,
+      inviteKey: 'qrstuvwxyzabcdef',
+      keyRequired: true,
+      formerKeyIds: [keyIdOf(ROOM.inviteKey as string)],
+    };
+    const rooms = { rooms: { get: async (id: string) => (id === ROOM.roomId ? rotated : undefined) } };
+    const join = (key?: string) =>
+      admitJoin(rooms, deps, { roomId: ROOM.roomId, key, sourceIp: '203.0.113.7' }).then(
+        () => 'joined',
+        (e: { code?: string }) => e.code,
+      );
+    for (let i = 0; i < 10; i++) expect(await join(ROOM.inviteKey)).toBe('KEY_REPLACED');
+    expect(await join('qrstuvwxyzabcdef')).toBe('joined');
+    expect(await join('ponmlkjihgfedcba')).toBe('ROOM_NOT_FOUND');
+    expect(await join('ponmlkjihgfedcbb')).toBe('ROOM_NOT_FOUND');
+    expect(await join('ponmlkjihgfedcbc')).toBe('RATE_LIMITED');
+    // Not a strike: an honest reconnect after a rotation sends it.
+    expect(await strike(deps, 'c1', new KeyReplaced(ROOM.roomId), 'subscribe')).toBe('ignored');
   });
 
   it('still join an older room by its 6-character code, from a bucket that refills 32² times slower', async () => {
@@ -206,7 +249,33 @@ describe('frames', () => {
   });
 });
 
+describe('a frame that costs several', () => {
+  it('counts its weight against the budget and closes the connection when the weight crosses the limit', async () => {
+    const closed: string[] = [];
+    const nowMs = Date.parse('2026-11-22T10:00:00Z');
+    const deps: GuardDeps = {
+      store: memoryStore(),
+      closer: { close: async (id) => void closed.push(id) },
+      limits: { frames: { limit: 100, windowSeconds: 60 } },
+      now: () => new Date(nowMs),
+    };
+    // A subscribe of 100 rooms at 10 rooms a frame: its own frame and 9 more, 10 of 100.
+    for (let i = 0; i < 10; i++) {
+      await admitFrame(deps, 'c1');
+      await chargeFrames(deps, 'c1', 10);
+    }
+    expect(closed).toEqual([]);
+    await expect(admitFrame(deps, 'c1')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(closed).toEqual(['c1']);
+  });
+});
+
 describe('strikes', () => {
+  it('count a room of a subscribe refused as a wrong code, as the join it is', async () => {
+    const { deps } = guard(4);
+    expect(await strike(deps, 'c1', new RoomNotFound('AAAAAAAA'), 'subscribe')).toBe('counted');
+  });
+
   it('close a connection at the strike limit, after telling it why; other errors are no strike', async () => {
     const closed: string[] = [];
     const { deps } = guard(4, closed);

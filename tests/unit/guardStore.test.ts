@@ -118,27 +118,31 @@ describe('join-guess buckets', () => {
   const interval = 72_000;
   const now = Date.parse('2026-11-22T10:00:00Z');
 
-  it('is full before its first failed join, and counts one spend from now', async () => {
-    await expect(guesses.guessesFullAt('198.51.100.1')).resolves.toBeUndefined();
-    await expect(guesses.spendGuess('198.51.100.1', now, interval)).resolves.toBe(now + interval);
-    await expect(guesses.guessesFullAt('198.51.100.1')).resolves.toBe(now + interval);
-  });
+  const fullAt = async (bucket: string) =>
+    (
+      await db.send(
+        new GetCommand({ TableName: tables.table('LimitsTable'), Key: { limitKey: `join#${bucket}` } }),
+      )
+    ).Item?.fullAt as number | undefined;
 
-  it('loses none of 25 failed joins that arrive at once, on a new bucket and on one that is full again', async () => {
-    for (const start of [now, now + 100 * interval]) {
-      await Promise.all(
-        Array.from({ length: 25 }, () => guesses.spendGuess('198.51.100.2', start, interval)),
-      );
-      await expect(guesses.guessesFullAt('198.51.100.2')).resolves.toBe(start + 25 * interval);
-    }
-  });
-
-  it('keeps the item until the bucket is full again, however far spends have taken it', async () => {
-    await Promise.all(Array.from({ length: 10 }, () => guesses.spendGuess('198.51.100.3', now, interval)));
-    const { Item } = await db.send(
-      new GetCommand({ TableName: tables.table('LimitsTable'), Key: { limitKey: 'join#198.51.100.3' } }),
+  it('takes no more than the bucket holds from 25 joins at once, and takes nothing from an empty bucket', async () => {
+    const taken = await Promise.all(
+      Array.from({ length: 25 }, () => guesses.takeGuess('198.51.100.2', now, interval, 10)),
     );
-    expect(Item?.ttl).toBe(Math.ceil((now + 10 * interval) / 1000));
+    expect(taken.filter(Boolean).length).toBe(10);
+    expect(await fullAt('198.51.100.2')).toBe(now + 10 * interval);
+    await expect(guesses.takeGuess('198.51.100.2', now, interval, 10)).resolves.toBe(false);
+    expect(await fullAt('198.51.100.2')).toBe(now + 10 * interval);
+  });
+
+  it('gets a guess back for a join that did not fail, and gives nothing to a bucket it has no item for', async () => {
+    await expect(guesses.takeGuess('198.51.100.3', now, interval, 2)).resolves.toBe(true);
+    await expect(guesses.takeGuess('198.51.100.3', now, interval, 2)).resolves.toBe(true);
+    await expect(guesses.takeGuess('198.51.100.3', now, interval, 2)).resolves.toBe(false);
+    await guesses.giveGuessBack('198.51.100.3', interval);
+    await expect(guesses.takeGuess('198.51.100.3', now, interval, 2)).resolves.toBe(true);
+    await guesses.giveGuessBack('198.51.100.4', interval);
+    expect(await fullAt('198.51.100.4')).toBeUndefined();
   });
 });
 

@@ -205,7 +205,7 @@ describe('rotatekey', () => {
     const rotated = await rotateKey(w.deps, owner.connectionId);
     expect(rotated.inviteKey).not.toBe(key);
     expect(w.posts(mona)).toEqual([{ type: 'keyrotated', roomId, inviteKey: rotated.inviteKey }]);
-    expect(await w.refusal(w.enter(late, roomId, key))).toMatchObject({ code: 'ROOM_NOT_FOUND' });
+    expect(await w.refusal(w.enter(late, roomId, key))).toMatchObject({ code: 'KEY_REPLACED' });
     expect(await w.refusal(w.enter(late, roomId))).toMatchObject({ code: 'ROOM_NOT_FOUND' });
     expect((await w.enter(late, roomId, rotated.inviteKey)).roomId).toBe(roomId);
   });
@@ -236,7 +236,7 @@ describe('removemember', () => {
       event: 'leave',
       username: 'bob',
     });
-    expect(await w.refusal(w.enter(bob, roomId, key))).toMatchObject({ code: 'ROOM_NOT_FOUND' });
+    expect(await w.refusal(w.enter(bob, roomId, key))).toMatchObject({ code: 'KEY_REPLACED' });
     expect(await w.refusal(w.enter(bob, roomId))).toMatchObject({ code: 'ROOM_NOT_FOUND' });
     expect(await w.whereIs(carol)).toBe(roomId);
   });

@@ -39,6 +39,12 @@ export const ROOM_GATE_TTL_SECONDS = 24 * 3600;
  * An owner's change writes them all with the room's item in one transaction (≤ 100 items), a rare write of 49 items.
  */
 export const ROOM_GATES = 48;
+/**
+ * How many replaced keys a room remembers (Room.formerKeyIds): a member away while the room's key was replaced up to
+ * this many times is told KEY_REPLACED on its return, not charged a guess. 16 ids of 22 characters, under 400 bytes
+ * of the room's item.
+ */
+export const FORMER_KEYS = 16;
 /** The gate `keyId` of a closed room: no key's id (keyIdOf gives 22 base64url characters). */
 export const CLOSED = 'closed';
 /** The gate `keyId` a join into a room without an invite key is checked against: no key's id either. */
@@ -104,6 +110,7 @@ export class DynamoRoomStore implements RoomStore {
     const gateKeyId = change.kind === 'rotateKey' ? keyIdOf(change.inviteKey) : CLOSED;
     // The room's change and every gate's in one transaction (above); one that meets a join's or send's is tried again.
     const changed = await retryingConflicts(async () => {
+      const former = change.kind === 'rotateKey' ? await this.formerKeyIdsAfter(roomId) : [];
       try {
         await this.db.send(
           new TransactWriteCommand({
@@ -114,7 +121,7 @@ export class DynamoRoomStore implements RoomStore {
                   Key: { roomId },
                   UpdateExpression:
                     change.kind === 'rotateKey'
-                      ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true${removing ? ' ADD removedNames :removed' : ''}`
+                      ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${removing ? ' ADD removedNames :removed' : ''}`
                       : 'SET closedAt = :closedAt, #ttl = :now',
                   // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
                   ConditionExpression:
@@ -128,6 +135,7 @@ export class DynamoRoomStore implements RoomStore {
                           ':key': change.inviteKey,
                           ':keyId': gateKeyId,
                           ':true': true,
+                          ':former': former,
                           ...(removing && { ':removed': new Set([change.removedName]) }),
                         }
                       : { ':closedAt': change.closedAt }),
@@ -171,5 +179,26 @@ export class DynamoRoomStore implements RoomStore {
         removedNames: new Set([...(room.removedNames ?? []), change.removedName as string]),
       }),
     };
+  }
+
+  /**
+   * The room's former key ids once its current key is replaced: the stored ones and the current key's, the last
+   * FORMER_KEYS of them. Read (strongly consistent, three small attributes) before the rotation's transaction: an
+   * expression cannot append one attribute's value to another. Two rotations at once may both keep the same key and
+   * lose the one between them, a key that was current for the length of one transaction.
+   */
+  private async formerKeyIdsAfter(roomId: string): Promise<string[]> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { roomId },
+        ProjectionExpression: 'inviteKey, keyId, formerKeyIds',
+        ConsistentRead: true,
+      }),
+    );
+    const room = Item as Pick<Room, 'inviteKey' | 'keyId' | 'formerKeyIds'> | undefined;
+    const current = room?.keyId ?? (room?.inviteKey === undefined ? undefined : keyIdOf(room.inviteKey));
+    const kept = room?.formerKeyIds ?? [];
+    return (current === undefined ? kept : [...kept, current]).slice(-FORMER_KEYS);
   }
 }

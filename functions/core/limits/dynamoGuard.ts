@@ -1,5 +1,5 @@
 import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LobbyPostStore } from '#core/lobby';
 import type { Connection } from '#core/ports';
@@ -44,16 +44,17 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly connectionsTable: string,
-    /** Only the function that counts join guesses (joinroom) is given the Limits table. */
+    /** Only the functions that count join guesses and quotas are given the Limits table. */
     private readonly limitsTable: string | undefined,
   ) {}
 
   async countFrame(
     connectionId: string,
     window: number,
+    frames = 1,
   ): Promise<{ count: number; connection: Connection } | undefined> {
     // Whatever the count (the guard compares it with the limit), so a refused frame costs this one write.
-    const counted = await this.countInWindow(connectionId, FRAMES, window);
+    const counted = await this.countInWindow(connectionId, FRAMES, window, frames);
     if (counted.kind === 'none') return undefined;
     const connection = counted.item as unknown as Connection;
     // A window that moved on twice past this frame's (a clock far behind): count nothing, admit nothing.
@@ -95,8 +96,9 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     connectionId: string,
     counter: WindowCounter,
     window: number,
+    by = 1,
   ): Promise<Counted> {
-    const values = { ':one': 1, ':w': window };
+    const values = { ':one': by, ':w': window };
     let behind = false;
     const inWindow = {
       UpdateExpression: `ADD ${counter.count} :one`,
@@ -147,69 +149,26 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     return this.limitsTable;
   }
 
-  async guessesFullAt(bucket: string): Promise<number | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.limits(),
-        Key: { limitKey: `join#${bucket}` },
-        ProjectionExpression: 'fullAt',
-        ConsistentRead: true,
-      }),
-    );
-    return typeof Item?.fullAt === 'number' ? Item.fullAt : undefined;
+  takeGuess(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
+    return this.take(`join#${bucket}`, nowMs, intervalMs, limit);
   }
 
-  async spendGuess(bucket: string, nowMs: number, intervalMs: number): Promise<number> {
-    const Key = { limitKey: `join#${bucket}` };
-    // An idle bucket (none yet, or full again) starts from now: one conditional write. Otherwise `fullAt` only ever
-    // grows, so adding the interval to whatever is stored is right without reading it first, however many failed
-    // joins of the source arrive at once. The TTL is the time the bucket is full again: deleting it then changes
-    // nothing, and a source that owes guesses keeps its item until it has waited them out.
+  async giveGuessBack(bucket: string, intervalMs: number): Promise<void> {
+    // One interval off `fullAt`: the bucket holds one guess more. A bucket that is full again by now (fullAt in the
+    // past) stays full, whatever fullAt reads; one that is gone (its TTL) has nothing to give back to.
     try {
-      const fullAt = nowMs + intervalMs;
       await this.db.send(
         new UpdateCommand({
           TableName: this.limits(),
-          Key,
-          UpdateExpression: 'SET fullAt = :fullAt, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(fullAt) OR fullAt < :now',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':fullAt': fullAt, ':now': nowMs, ':ttl': Math.ceil(fullAt / 1000) },
+          Key: { limitKey: `join#${bucket}` },
+          UpdateExpression: 'SET fullAt = fullAt - :interval',
+          ConditionExpression: 'attribute_exists(fullAt)',
+          ExpressionAttributeValues: { ':interval': intervalMs },
         }),
       );
-      return fullAt;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    const { Attributes } = await this.db.send(
-      new UpdateCommand({
-        TableName: this.limits(),
-        Key,
-        UpdateExpression: 'ADD fullAt :interval',
-        ExpressionAttributeValues: { ':interval': intervalMs },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    const fullAt = Number(Attributes?.fullAt);
-    const ttl = Math.ceil(fullAt / 1000);
-    if (!(Number(Attributes?.ttl) >= ttl)) {
-      // The TTL only moves later; a concurrent spend that already moved it further wins.
-      await this.db
-        .send(
-          new UpdateCommand({
-            TableName: this.limits(),
-            Key,
-            UpdateExpression: 'SET #ttl = :ttl',
-            ConditionExpression: 'attribute_not_exists(#ttl) OR #ttl < :ttl',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':ttl': ttl },
-          }),
-        )
-        .catch((error) => {
-          if (!isConditionFailure(error)) throw error;
-        });
-    }
-    return fullAt;
   }
 
   takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {

@@ -1,7 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { keyIdOf } from '#core/aws/rooms';
 import {
   BadRequest,
   type ChatError,
+  KeyReplaced,
   RateLimited,
   RoomClosed,
   RoomNotFound,
@@ -17,11 +19,13 @@ import { PATTERNS, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '#protocol';
  * Abuse limits of the WebSocket routes (docs/SECURITY.md):
  * - every Lambda-backed frame of every route (sendmessage too, before its own token bucket) counts against a
  *   per-connection budget per window; over it, the frame is answered RATE_LIMITED;
- * - a join by room code alone is looked up only while its owner (the signed-in user, else the source: an IPv4
- *   address or IPv6 /64; limitOwner) has a guess left, and
- *   only a failed one spends a guess: a right code is never refused because other joins were under way. A source
- *   that used up its guesses is told RATE_LIMITED whether or not its code is right, so the limit is no oracle;
- * - a room has a 96-bit invite key beside its short code; a join with the right key takes no guess;
+ * - a join by code alone takes a guess from its owner (the signed-in user, else the source: an IPv4 address or
+ *   IPv6 /64; limitOwner) before the room is looked up, atomically, and gets it back unless it failed (admitJoin),
+ *   so however many joins a source sends at once, no more codes are looked up than it has guesses. A source that
+ *   used up its guesses is told RATE_LIMITED whether or not its code is right, so the limit is no oracle;
+ * - a room has a 96-bit invite key beside its short code; a join with the right key takes no guess, nor does one
+ *   with a key the room had before a rotation (KEY_REPLACED: an honest reconnect after a rotation);
+ * - a `subscribe` admits each of its rooms as a join, and each failed one is a strike as a failed join is;
  * - every RATE_LIMITED, malformed frame (BAD_REQUEST, MESSAGE_TOO_LARGE) or failed join is a strike on the
  *   connection; at the strike limit within one strike window it is closed, so a connection that keeps sending
  *   frames it is refused for costs a bounded number of invocations. Strikes count per window: a long-lived
@@ -43,13 +47,14 @@ export interface GuardLimits {
 /** Where the counters live (DynamoDB on AWS: the connection item and the Limits table). */
 export interface GuardStore {
   /**
-   * Counts one frame in the connection's current window, whatever the count (a frame over the limit is counted too,
+   * Counts one frame (or `frames`, a frame that costs as much as several) in the connection's current window, whatever the count (a frame over the limit is counted too,
    * so exactly one frame is the first over it), and returns the count with the connection as it is now; undefined
    * when the connection does not exist. One conditional write in the usual case.
    */
   countFrame(
     connectionId: string,
     window: number,
+    frames?: number,
   ): Promise<{ count: number; connection: Connection } | undefined>;
   /** Marks the connection as being closed (Connection.closing), if it exists. */
   markClosing(connectionId: string): Promise<void>;
@@ -59,16 +64,13 @@ export interface GuardStore {
    */
   strike(connectionId: string, window: number): Promise<number>;
   /**
-   * The guess bucket of a source (`bucket`: a source and code length, see guessBucketOf) as its theoretical arrival
-   * time: the epoch ms at which it is full again (undefined = full). Read strongly consistent.
+   * Takes one guess from a bucket (`bucket`: a source and code length, see guessBucketOf) if it has one left, in one
+   * conditional write per attempt, so joins of a source at once never take more than the bucket holds; false when it
+   * is empty (taking nothing).
    */
-  guessesFullAt(bucket: string): Promise<number | undefined>;
-  /**
-   * Spends one guess atomically: `fullAt = max(fullAt, nowMs) + intervalMs`, with no lost update however many joins
-   * of the source fail at once (a conditional write for an idle bucket, else an unconditional add), and the item's
-   * TTL no earlier than that. Returns the new `fullAt`.
-   */
-  spendGuess(bucket: string, nowMs: number, intervalMs: number): Promise<number>;
+  takeGuess(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean>;
+  /** Gives one guess back to a bucket (a join that took one and did not fail); one write, nothing if there is none. */
+  giveGuessBack(bucket: string, intervalMs: number): Promise<void>;
 }
 
 /** Tells a connection why it is closed, then closes it (management API DeleteConnection). */
@@ -138,17 +140,36 @@ const keysMatch = (a: string, b: string) => {
  * each further multiple of the limit, in case the first close did not land.
  */
 export async function admitFrame(guard: GuardDeps, connectionId: string): Promise<Connection | undefined> {
-  const frames = guard.limits.frames;
-  if (!frames) return undefined;
-  const window = Math.floor(guard.now().getTime() / 1000 / frames.windowSeconds);
-  const counted = await guard.store.countFrame(connectionId, window);
+  return countFrames(guard, connectionId, 1);
+}
+
+/**
+ * Counts `frames - 1` more frames of a frame already admitted that costs as much as `frames` (a `subscribe` of many
+ * rooms), with admitFrame's rule: past the limit it is refused RATE_LIMITED, and the connection is closed by the
+ * count that crosses the limit (or a further multiple of it).
+ */
+export async function chargeFrames(guard: GuardDeps, connectionId: string, frames: number): Promise<void> {
+  if (frames > 1) await countFrames(guard, connectionId, frames - 1);
+}
+
+async function countFrames(
+  guard: GuardDeps,
+  connectionId: string,
+  frames: number,
+): Promise<Connection | undefined> {
+  const limits = guard.limits.frames;
+  if (!limits) return undefined;
+  const window = Math.floor(guard.now().getTime() / 1000 / limits.windowSeconds);
+  const counted = await guard.store.countFrame(connectionId, window, frames);
   if (!counted) throw new UnknownConnection();
   // A frame of a connection the guard is closing costs its count alone: no strike, no answer worth sending.
   if (counted.connection.closing) throw new RateLimited('This connection is closed.', false);
-  const over = counted.count - frames.limit;
+  const over = counted.count - limits.limit;
   if (over <= 0) return counted.connection;
-  const message = `You can send ${frames.limit} requests every ${frames.windowSeconds} s, messages included.`;
-  if ((over - 1) % frames.limit === 0) {
+  const message = `You can send ${limits.limit} requests every ${limits.windowSeconds} s, messages included.`;
+  // The multiples of the limit past it that this count reached: the first crossing closes, and each further one.
+  const crossed = (n: number) => (n <= 0 ? -1 : Math.floor((n - 1) / limits.limit));
+  if (crossed(over) > crossed(over - frames)) {
     await closeForAbuse(guard, connectionId, {
       type: 'error',
       code: 'RATE_LIMITED',
@@ -214,16 +235,6 @@ export function guessBucketOf(
   };
 }
 
-/**
- * A token bucket kept as the time it is full again (the generic cell rate algorithm): it holds
- * `limit - (fullAt - now) / interval` guesses, so it has one left while `fullAt <= now + (limit - 1) * interval`.
- * Spending moves `fullAt` on by one interval, and may take it past `limit` intervals when many joins fail at once:
- * those guesses were answered, so the source owes them and waits that much longer.
- */
-function hasGuess(rate: SendRate, fullAt: number | undefined, nowMs: number, intervalMs: number): boolean {
-  return fullAt === undefined || fullAt <= nowMs + (rate.limit - 1) * intervalMs;
-}
-
 export interface JoinAttempt {
   roomId: string;
   key?: string;
@@ -232,11 +243,26 @@ export interface JoinAttempt {
   userId?: string;
 }
 
+/** Whether `key` was once the room's invite key and a rotation replaced it (Room.formerKeyIds). */
+const wasKeyOf = (room: Room, key: string) => room.formerKeyIds?.includes(keyIdOf(key)) === true;
+
 /**
  * Decides whether a join may go ahead, before the use case moves the connection. Returns a room store that answers
  * the use case's first read of the room from the lookup made here (no second read for it), and the room's invite
  * key to hand to the member.
- * Throws RoomNotFound (unknown code or wrong key: the same answer) or RateLimited (the source has no guesses left).
+ * Throws RoomNotFound (unknown code or wrong key: the same answer), KeyReplaced (a key the room had before a
+ * rotation) or RateLimited (the owner has no guesses left).
+ *
+ * The guess bucket is a token bucket kept as the time it is full again (the generic cell rate algorithm, the
+ * store's takeGuess), and a guess is taken with one conditional write that fails on an empty bucket, so the joins of
+ * a source at once, in any number of connections and frames, are answered at most the bucket's size:
+ * - a join by code alone takes a guess **before** the room is read, and gives it back unless it failed: a right
+ *   code costs nothing in the end, but holds a guess while it is looked up, so a source with k guesses left has k
+ *   joins by code looked up at once at most;
+ * - a join with a key reads the room first: the room's current key takes nothing; a key the room had before a
+ *   rotation is refused KEY_REPLACED and takes nothing (only someone who once held the room's link can bring one,
+ *   so it tells nothing a guess could learn); any other key takes a guess, refused RATE_LIMITED when there is none,
+ *   so it is answered exactly as an unknown code is, whether or not the room exists.
  */
 export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   deps: T,
@@ -248,29 +274,32 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   const { bucket, intervalMs } = rate
     ? guessBucketOf(rate, limitOwner(attempt.userId, attempt.sourceIp), attempt.roomId)
     : { bucket: '', intervalMs: 0 };
-  const byCode = attempt.key === undefined;
-  // A join by code alone reads its bucket in parallel with the lookup and is answered only if a guess was left,
-  // whether or not the code is right (no oracle). Reading spends nothing: only a failed join does, below, so joins
-  // with the right code never compete with each other for the bucket.
-  const [room, fullAt] = await Promise.all([
-    deps.rooms.get(attempt.roomId),
-    rate && byCode ? guard.store.guessesFullAt(bucket) : undefined,
-  ]);
   const nowMs = guard.now().getTime();
-  if (rate && byCode && !hasGuess(rate, fullAt, nowMs, intervalMs)) throw tooManyFailedJoins();
-  const keyOk = room?.inviteKey !== undefined && !byCode && keysMatch(room.inviteKey, attempt.key as string);
-  // A room whose key was rotated admits only its current key: by code alone it is answered as an unknown code. A
-  // direct-message room admits its two members only, and answers anyone else as an unknown code (memberships.ts).
-  const outsider = room?.dmMembers !== undefined && !room.dmMembers.includes(attempt.userId ?? '');
-  if (!room || outsider || (!byCode && !keyOk) || (byCode && room.keyRequired === true)) {
-    // A failed join spends a guess before it is answered. A wrong key looks exactly like an unknown code and is a
-    // failed guess too, refused once the bucket is empty (its right key would never be).
-    if (rate) {
-      const previous = byCode ? fullAt : await guard.store.guessesFullAt(bucket);
-      if (!byCode && !hasGuess(rate, previous, nowMs, intervalMs)) throw tooManyFailedJoins();
-      await guard.store.spendGuess(bucket, nowMs, intervalMs);
+  const take = async () => {
+    if (rate && !(await guard.store.takeGuess(bucket, nowMs, intervalMs, rate.limit)))
+      throw tooManyFailedJoins();
+  };
+  const byCode = attempt.key === undefined;
+  if (byCode) await take();
+  let room: Room | undefined;
+  let failed = false;
+  try {
+    room = await deps.rooms.get(attempt.roomId);
+    const keyOk =
+      room?.inviteKey !== undefined && !byCode && keysMatch(room.inviteKey, attempt.key as string);
+    if (room && !byCode && !keyOk && wasKeyOf(room, attempt.key as string))
+      throw new KeyReplaced(attempt.roomId);
+    // A room whose key was rotated admits only its current key: by code alone it is answered as an unknown code. A
+    // direct-message room admits its two members only, and answers anyone else as an unknown code (memberships.ts).
+    const outsider = room?.dmMembers !== undefined && !room.dmMembers.includes(attempt.userId ?? '');
+    if (!room || outsider || (!byCode && !keyOk) || (byCode && room.keyRequired === true)) {
+      failed = true;
+      // A wrong key looks exactly like an unknown code: a failed guess too, refused once the bucket is empty.
+      if (!byCode) await take();
+      throw new RoomNotFound(attempt.roomId);
     }
-    throw new RoomNotFound(attempt.roomId);
+  } finally {
+    if (rate && byCode && !failed) await guard.store.giveGuessBack(bucket, intervalMs);
   }
   // Told only to a join that would have got in: an ended room is no oracle for codes.
   const end = roomEnd(room, new Date(nowMs));
@@ -279,9 +308,10 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   const rooms = Object.create(store) as T['rooms'];
   // The use case's first read of this room is answered from the lookup; a later one (the join's seq after the
   // move) must see the room as it is then, so it reads.
+  const found = room;
   let looked: Room | undefined = room;
   rooms.get = async (id: string) => {
-    if (id !== room.roomId || looked === undefined) return store.get(id);
+    if (id !== found.roomId || looked === undefined) return store.get(id);
     const answer = looked;
     looked = undefined;
     return answer;
@@ -315,8 +345,9 @@ export const STRIKE_CODES: Readonly<Partial<Record<ChatError['code'], 'every rou
   RATE_LIMITED: 'every route',
   BAD_REQUEST: 'every route',
   MESSAGE_TOO_LARGE: 'every route',
-  // A join by a wrong code or key is a guess at a room; the same code elsewhere (a room that is gone) is not.
-  ROOM_NOT_FOUND: ['joinroom'],
+  // A join by a wrong code or key is a guess at a room, and so is a room of a `subscribe` (struck per room there,
+  // functions/rooms/subscribe.ts); the same code elsewhere (a room that is gone) is not.
+  ROOM_NOT_FOUND: ['joinroom', 'subscribe'],
 };
 
 export function isStrike(error: ChatError, action: string): boolean {
