@@ -72,13 +72,13 @@ export class DynamoCursorStore implements LogStore {
           new GetCommand({
             TableName: this.tables.rooms,
             Key: { roomId },
-            ProjectionExpression: 'seq',
+            ProjectionExpression: 'seq, removedNames',
             ConsistentRead: true,
           }),
         ),
       this.pauses,
     );
-    return { seq: Number(Item?.seq ?? 0) };
+    return { seq: Number(Item?.seq ?? 0), removed: [...((Item?.removedNames as Set<string>) ?? [])] };
   }
 
   async storedAfter(roomId: string, afterSeq: number, limit: number): Promise<LogEntry[]> {

@@ -39,9 +39,10 @@ export interface RoomCursor {
   version: number;
 }
 
-/** The room's counter: its newest seq. */
+/** The room's counter: its newest seq; and the names its owner removed (`removedNames`), read in the same read. */
 export interface RoomHead {
   seq: number;
+  removed: string[];
 }
 
 /** A stored event of the room's log: its frame as members get it, or none for a gap marker. */
@@ -88,6 +89,11 @@ export interface RoomRead {
   save: CursorItem | null;
   /** More is stored than one cycle takes: the machine reads again once this cycle's posts are done. */
   more: boolean;
+  /**
+   * The names the owner removed, as the room's last read said: that read came after every seq of the run was taken,
+   * so a removal answered before any of them is here, and its connections are left out of the posts (prepare.ts).
+   */
+  removed: string[];
 }
 
 export interface Clock {
@@ -120,6 +126,7 @@ export async function readRoom(
   const lowest = named.length > 0 ? Math.min(...named) : undefined;
   let high = read?.high ?? (lowest !== undefined ? lowest - 1 : (await store.head(roomId)).seq);
   const start = high;
+  let removed: string[] = [];
   const run: LogEntry[] = [];
   let bytes = 0;
   let more = false;
@@ -132,13 +139,15 @@ export async function readRoom(
       break;
     }
     const [entries, head] = await Promise.all([store.storedAfter(roomId, high, limit), store.head(roomId)]);
+    removed = head.removed;
     const now = clock.now();
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
     const lastStored = entries.length > 0 ? (entries[entries.length - 1] as LogEntry).seq : high;
-    // A full page may have more after it: the walk stops at its end.
+    // A full page may have more after it: the walk stops at its end. It never passes the head read beside it: a seq
+    // taken after that read (the two run at once) waits for the next read, whose removed names are as new as it.
     const full = entries.length >= limit;
     let pending = false;
-    for (let seq = high + 1; seq <= (full ? lastStored : Math.max(lastStored, head.seq)); seq++) {
+    for (let seq = high + 1; seq <= (full ? Math.min(lastStored, head.seq) : head.seq); seq++) {
       let entry = bySeq.get(seq);
       if (!entry) {
         // Every missing seq of the read is watched from when it was first seen, side by side: k seqs never stored
@@ -193,5 +202,5 @@ export async function readRoom(
     high !== (read?.high ?? -1) ? store.itemOf(roomId, high, read, Math.floor(clock.now() / 1000)) : null;
   if (run.length > 1)
     logger.info('fan-out read the room', { roomId, from: start, high, events: run.length, more });
-  return { run, save, more };
+  return { run, save, more, removed };
 }
