@@ -432,10 +432,13 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     )) as unknown as UploadFrame;
   }
 
-  /** A short-lived URL (a presigned GET) of an attachment of the current room. */
-  async attachmentUrl(key: string): Promise<AttachmentFrame> {
+  /**
+   * A short-lived URL (a presigned GET) of an attachment of the current room: the version its message names
+   * (`attachment.versionId`), whatever was uploaded under its key since.
+   */
+  async attachmentUrl(key: string, versionId: string): Promise<AttachmentFrame> {
     return (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'getattachment', key }),
+      this.requests.send({ action: 'getattachment', key, versionId }),
     )) as unknown as AttachmentFrame;
   }
 

@@ -27,6 +27,12 @@ export const ATTACHMENT_LIMITS = {
 /** An attachment's key: `rooms/<roomId>/` and 22 base64url characters (128 random bits). */
 export const ATTACHMENT_KEY = /^rooms\/([A-Z2-9]{6}|[A-Z2-9]{8}|[A-Z2-9]{12})\/[A-Za-z0-9_-]{22}$/;
 
+/**
+ * A version id as S3 gives it (opaque, URL-safe; at most 1,024 characters here), which `getattachment` passes back
+ * to the bucket.
+ */
+export const ATTACHMENT_VERSION_ID = /^[A-Za-z0-9._-]{1,1024}$/;
+
 export const ATTACHMENT_ACTIONS = ['attach', 'getattachment'] as const;
 export type AttachmentAction = (typeof ATTACHMENT_ACTIONS)[number];
 
@@ -42,10 +48,11 @@ export interface AttachRequest {
   requestId?: string;
 }
 
-/** Asks for a presigned GET of an attachment of the caller's room. */
+/** Asks for a presigned GET of an attachment of the caller's room: the version its message names. */
 export interface GetAttachmentRequest {
   action: 'getattachment';
   key: string;
+  versionId: string;
   roomId?: string;
   requestId?: string;
 }
@@ -54,6 +61,11 @@ export type AttachmentRequest = AttachRequest | GetAttachmentRequest;
 /** An attachment as a message carries it (`sendmessage`'s `attachments`, message frames, `history`). */
 export interface Attachment {
   key: string;
+  /**
+   * The stored version the message shows: set by the server when the message is stored (the one its check read),
+   * never taken from the sender. `getattachment` reads this version only.
+   */
+  versionId?: string;
   contentType: AttachmentType;
   size: number;
   width?: number;
@@ -80,6 +92,7 @@ export interface AttachmentFrame {
   type: 'attachment';
   roomId: string;
   key: string;
+  versionId: string;
   url: string;
   expiresAt: string;
   requestId?: string;

@@ -134,14 +134,14 @@ async function upload(file) {
   }
 }
 
-/** Presigned GETs by key, reused until shortly before they expire. */
+/** Presigned GETs by key and version (the one the message names), reused until shortly before they expire. */
 const urls = new Map();
 
-async function urlOf(key) {
-  const known = urls.get(key);
+async function urlOf({ attachmentKey: key, attachmentVersion: versionId }) {
+  const known = urls.get(`${key}?${versionId}`);
   if (known && known.expiresAt - Date.now() > 30_000) return known.url;
-  const frame = await state.chat.attachmentUrl(key);
-  urls.set(key, { url: frame.url, expiresAt: Date.parse(frame.expiresAt) });
+  const frame = await state.chat.attachmentUrl(key, versionId);
+  urls.set(`${key}?${versionId}`, { url: frame.url, expiresAt: Date.parse(frame.expiresAt) });
   return frame.url;
 }
 
@@ -165,7 +165,7 @@ export function bindAttachments(changed) {
     for (const img of ui.messageList.querySelectorAll('img[data-attachment-key]:not([src])')) {
       if (pending.has(img)) continue;
       pending.add(img);
-      urlOf(img.dataset.attachmentKey).then(
+      urlOf(img.dataset).then(
         (url) => {
           img.src = url;
         },
@@ -182,8 +182,8 @@ export function bindAttachments(changed) {
       const img = ev.target;
       if (!(img instanceof HTMLImageElement) || !img.dataset.attachmentKey || img.dataset.retried) return;
       img.dataset.retried = 'true';
-      urls.delete(img.dataset.attachmentKey);
-      urlOf(img.dataset.attachmentKey).then((url) => {
+      urls.delete(`${img.dataset.attachmentKey}?${img.dataset.attachmentVersion}`);
+      urlOf(img.dataset).then((url) => {
         img.src = url;
       });
     },

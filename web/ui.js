@@ -394,6 +394,7 @@ function thumbnails(attachments) {
     img.className = 'msg-thumb';
     img.dataset.testid = 'attachment-thumb';
     img.dataset.attachmentKey = a.key;
+    img.dataset.attachmentVersion = a.versionId ?? '';
     img.alt = 'Image';
     img.decoding = 'async';
     if (Number.isInteger(a.width) && Number.isInteger(a.height)) {

@@ -7,6 +7,7 @@ import type { Clock } from '#platform/clock';
 import {
   ATTACHMENT_LIMITS,
   ATTACHMENT_TYPES,
+  ATTACHMENT_VERSION_ID,
   type Attachment,
   type AttachmentFrame,
   isAttachmentType,
@@ -19,8 +20,10 @@ import {
  * through a function. A member of a room asks for an upload; the function checks the type, the size and the
  * member's uploads per day, and signs a POST policy that binds the key (`rooms/<roomId>/<128 random bits>`), the
  * Content-Type and the size range, for minutes. A message names uploaded keys of its own room, each read back
- * (HeadObject) before the message is stored. Members read an attachment by a GET presigned for minutes; the bucket
- * has no public access at all.
+ * (HeadObject) before the message is stored, and the message records the version read (`versionId`: the bucket is
+ * versioned, and S3 never changes a version's bytes). Members read an attachment by a GET of that version, presigned
+ * for minutes, so a second upload under the same policy changes nothing a message shows; the bucket has no public
+ * access at all.
  */
 
 /** The bucket, as the functions reach it (S3 on AWS). */
@@ -32,10 +35,10 @@ export interface AttachmentBucket {
     maxBytes: number,
     seconds: number,
   ): Promise<{ url: string; fields: Record<string, string> }>;
-  /** A presigned GET of the key, good for `seconds`. */
-  presignRead(key: string, seconds: number): Promise<string>;
-  /** The stored object's type and size; undefined when there is none (or the caller may not tell). */
-  head(key: string): Promise<{ contentType?: string; size?: number } | undefined>;
+  /** A presigned GET of one version of the key, good for `seconds`. */
+  presignRead(key: string, versionId: string, seconds: number): Promise<string>;
+  /** The stored object's current version: its id, type and size; undefined when there is none (or the caller may not tell). */
+  head(key: string): Promise<{ versionId?: string; contentType?: string; size?: number } | undefined>;
 }
 
 export interface AttachDeps {
@@ -124,19 +127,32 @@ function keyOfRoom(key: unknown, roomId: string): string {
   return key as string;
 }
 
-/** `getattachment`: a GET of an attachment of the caller's room, presigned for minutes. */
+/** The `versionId` of `getattachment`: the one the message names, as S3 gave it. */
+export function parseVersionId(value: unknown): string {
+  if (typeof value !== 'string' || !ATTACHMENT_VERSION_ID.test(value))
+    throw new BadRequest('"versionId" must be the versionId of the attachment as its message names it.');
+  return value;
+}
+
+/**
+ * `getattachment`: a GET of the version of an attachment its message names (`versionId`), of the caller's room,
+ * presigned for minutes. The signer may read versions only (s3:GetObjectVersion), never whatever is current.
+ */
 export async function readAttachment(
   deps: Pick<AttachDeps, 'bucket' | 'now'>,
   connection: Connection,
   key: unknown,
+  versionId: unknown,
 ): Promise<AttachmentFrame> {
   const roomId = roomOf(connection);
   const checked = keyOfRoom(key, roomId);
-  const url = await deps.bucket.presignRead(checked, ATTACHMENT_LIMITS.readSeconds);
+  const version = parseVersionId(versionId);
+  const url = await deps.bucket.presignRead(checked, version, ATTACHMENT_LIMITS.readSeconds);
   return {
     type: 'attachment',
     roomId,
     key: checked,
+    versionId: version,
     url,
     expiresAt: new Date(deps.now().getTime() + ATTACHMENT_LIMITS.readSeconds * 1000).toISOString(),
   };
@@ -155,7 +171,10 @@ const dimension = (value: unknown, name: string): number | undefined => {
   return value as number;
 };
 
-/** `sendmessage`'s `attachments` as stated: their shape only (checkAttachments reads them against the bucket). */
+/**
+ * `sendmessage`'s `attachments` as stated: their shape only (checkAttachments reads them against the bucket). A
+ * stated `versionId` is not taken: the version is the one the check reads.
+ */
 export function parseAttachments(value: unknown): Attachment[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.length === 0 || value.length > ATTACHMENT_LIMITS.perMessage)
@@ -185,14 +204,15 @@ export function parseAttachments(value: unknown): Attachment[] | undefined {
 
 /**
  * Before a message carrying attachments is stored: each key is of the sender's room, and is stored in the bucket
- * with the stated type and size (one HeadObject each, in parallel, beside the send's other reads). Nothing else
- * is read for a message without attachments.
+ * with the stated type and size (one HeadObject each, in parallel, beside the send's other reads). Returns the
+ * attachments as the message stores them: each with the version that was read (`versionId`), the only one members
+ * will read. Nothing else is read for a message without attachments.
  */
 export async function checkAttachments(
   bucket: Pick<AttachmentBucket, 'head'>,
   roomId: string,
   attachments: Attachment[],
-): Promise<void> {
+): Promise<Attachment[]> {
   if (roomId === LOBBY) throw new BadRequest('Attachments are for rooms: create or join one first.');
   for (const attachment of attachments) keyOfRoom(attachment.key, roomId);
   const stored = await Promise.all(attachments.map((a) => bucket.head(a.key)));
@@ -206,5 +226,12 @@ export async function checkAttachments(
       throw new BadRequest(
         `Attachment ${attachment.key} is stored as ${found.contentType}, ${found.size} bytes, not as the message says.`,
       );
+  });
+  return attachments.map((attachment, i) => {
+    const versionId = stored[i]?.versionId;
+    // A bucket without versioning gives no version: nothing would hold the bytes a message names (template.yaml).
+    if (versionId === undefined || versionId === 'null')
+      throw new Error('The attachments bucket is not versioned: a message cannot name what it shows.');
+    return { ...attachment, versionId };
   });
 }

@@ -48,7 +48,7 @@ const routes = {
   getattachment: routeHandler('getattachment', async (frame) => {
     const served = servedFrom(deps(), frame);
     const connection = await requireConnection(served, frame.connectionId);
-    return readAttachment(served, connection, frame.body.key);
+    return readAttachment(served, connection, frame.body.key, frame.body.versionId);
   }),
 };
 

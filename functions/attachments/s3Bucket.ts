@@ -20,9 +20,11 @@ export class S3AttachmentBucket extends S3AttachmentHeads implements AttachmentB
     });
   }
 
-  presignRead(key: string, seconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
-      expiresIn: seconds,
-    });
+  presignRead(key: string, versionId: string, seconds: number): Promise<string> {
+    return getSignedUrl(
+      this.s3,
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }),
+      { expiresIn: seconds },
+    );
   }
 }

@@ -6,7 +6,7 @@ import type { AttachmentBucket } from './attachments';
 
 /**
  * One S3 client per runtime. Its credentials are the function's role: a presigned POST or GET carries the role's
- * permissions (s3:PutObject, s3:GetObject on `rooms/*`), so the bucket refuses any other key whatever is signed.
+ * permissions (s3:PutObject, s3:GetObjectVersion on `rooms/*`), so the bucket refuses any other key whatever is signed.
  * Path-style only where an endpoint is set (the local cloud's S3, docs/PARITY.md "Local S3"); virtual-hosted on AWS.
  */
 export const s3Client = onFirstCall(() =>
@@ -24,10 +24,10 @@ export class S3AttachmentHeads implements Pick<AttachmentBucket, 'head'> {
     protected readonly bucket: string = requireEnv('ATTACHMENTS_BUCKET'),
   ) {}
 
-  async head(key: string): Promise<{ contentType?: string; size?: number } | undefined> {
+  async head(key: string): Promise<{ versionId?: string; contentType?: string; size?: number } | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { contentType: head.ContentType, size: head.ContentLength };
+      return { versionId: head.VersionId, contentType: head.ContentType, size: head.ContentLength };
     } catch (error) {
       // Without s3:ListBucket, S3 answers a missing key 403, not 404 (HeadObject's permissions): both are "none".
       const status = (error as S3ServiceException).$metadata?.httpStatusCode;

@@ -203,6 +203,11 @@ export interface RoomStore {
 export interface RoomLife {
   nowSeconds: number;
   ttl: number;
+  /**
+   * The name the author shows in the room: the write refuses it when the owner removed that name (`removedNames`,
+   * written with the removal), read by the write itself, whatever the room index says.
+   */
+  shownAs?: string;
 }
 
 /** The chat bus's events: a room's go through the fan-out queue, a broadcast without a room through its own rule. */

@@ -73,13 +73,17 @@ export class DynamoCursorStore implements LogStore {
           new GetCommand({
             TableName: this.tables.rooms,
             Key: { roomId },
-            ProjectionExpression: 'seq, keyLevel',
+            ProjectionExpression: 'seq, keyLevel, removedNames',
             ConsistentRead: true,
           }),
         ),
       this.pauses,
     );
-    return { seq: Number(Item?.seq ?? 0), keyLevel: roomKeyLevel(roomId, Item?.keyLevel) };
+    return {
+      seq: Number(Item?.seq ?? 0),
+      keyLevel: roomKeyLevel(roomId, Item?.keyLevel),
+      removed: [...((Item?.removedNames as Set<string>) ?? [])],
+    };
   }
 
   async storedAfter(roomId: string, afterSeq: number, limit: number): Promise<LogEntry[]> {

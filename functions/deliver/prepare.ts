@@ -1,4 +1,4 @@
-import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
+import { ROOM_INDEX_SHARDS, removedFilter } from '#core/aws/roomMembers';
 import { logger } from '#platform/powertools';
 import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from './coalescing';
 import { roomIndexKeys } from './roomIndexKeys';
@@ -46,6 +46,13 @@ export interface PreparedRoom {
   roomId: string | null;
   /** The room's keys in the room index, each Queried for its members; for everyone, one pass of the Scan. */
   keys: string[];
+  /**
+   * The Query's filter over the room index (`FilterExpression`, and its values besides the key's): the connections
+   * showing a name the owner removed are left out, by the room's strongly consistent read of this cycle (roomLog.ts),
+   * whether or not the removal found them in the index.
+   */
+  filter: string;
+  filterValues: Record<string, { S: string }>;
   /** True for a broadcast to everyone: its members are the whole connections table, read by Scan. */
   scan: boolean;
   /** What each member gets, in order. */
@@ -92,14 +99,18 @@ export async function prepareRooms(input: unknown, store: LogStore): Promise<Pre
     [...byRoom].map(async ([roomId, roomEvents]) => {
       const states = roomEvents.filter((e) => e.seq === undefined);
       const woken = roomEvents.filter((e) => e.seq !== undefined);
-      if (roomId === null) return prepareRoom(roomId, states, null);
+      if (roomId === null) return prepareRoom(roomId, states, null, []);
       const named = woken.map((e) => e.seq as number);
       try {
-        // A room with no news still needs its key level: one read of its head, where Querying every key a room can
-        // have would cost eleven Queries (and as many Deliver chunks) more in a small room.
-        if (woken.length === 0) return prepareRoom(roomId, states, null, (await store.head(roomId)).keyLevel);
+        // A room with news of state only (presence, read positions) reads its head alone (one GetItem) for its key
+        // level and removed names, where Querying every key a room can have would cost eleven Queries (and as many
+        // Deliver chunks) more in a small room.
+        if (woken.length === 0) {
+          const head = await store.head(roomId);
+          return prepareRoom(roomId, states, null, head.removed, head.keyLevel);
+        }
         const read = await readRoom(roomId, named, store, Date.now() + ROOM_TURN_MS);
-        return prepareRoom(roomId, states, read, read.keyLevel);
+        return prepareRoom(roomId, states, read, read.removed, read.keyLevel);
       } catch (error) {
         // The room's log could not be read, even after riding out DynamoDB's throttling: this room's records go back
         // to the queue (the pipe's partial batch failure) and come again after its visibility timeout; the batch's
@@ -126,7 +137,7 @@ export async function readAgain(roomId: string, store: LogStore, startedAt: stri
   const started = Date.parse(startedAt);
   const turnEndsAt = (Number.isFinite(started) ? started : Date.now()) + ROOM_TURN_MS;
   const read = await readRoom(roomId, [], store, turnEndsAt);
-  return prepareRoom(roomId, [], read, read.keyLevel);
+  return prepareRoom(roomId, [], read, read.removed, read.keyLevel);
 }
 
 /**
@@ -136,7 +147,9 @@ export async function readAgain(roomId: string, store: LogStore, startedAt: stri
 export function everyoneFrames(input: unknown): Frame[] {
   const { byRoom, messageIds } = roomsOf(input);
   const events = byRoom.get(null);
-  return prepared(input, messageIds, events ? [prepareRoom(null, events, null)] : []).rooms[0]?.frames ?? [];
+  return (
+    prepared(input, messageIds, events ? [prepareRoom(null, events, null, [])] : []).rooms[0]?.frames ?? []
+  );
 }
 
 /**
@@ -249,12 +262,15 @@ function prepareRoom(
   roomId: string | null,
   states: RoomEvent[],
   read: { run: LogEntry[]; save: CursorItem | null; more: boolean } | null,
+  removed: string[],
   keyLevel: number = ROOM_INDEX_SHARDS,
 ): PreparedRoom {
   const frames: Frame[] = states.flatMap((e) =>
     e.payload === undefined ? [] : [{ payload: e.payload, lastSeq: 0, messages: 0 }],
   );
-  if (roomId === null) return { roomId, keys: [EVERYONE], scan: true, frames, cursor: null, more: false };
+  const { expression: filter, values: filterValues } = removedFilter(removed);
+  if (roomId === null)
+    return { roomId, keys: [EVERYONE], filter, filterValues, scan: true, frames, cursor: null, more: false };
   if (read) frames.push(...batchFrames(roomId, seqPayloads(read.run)));
   // A cycle's presence changes and read positions: one frame each per member (coalescing.ts).
   const coalesced = coalesceRoomState(roomId, frames);
@@ -262,6 +278,8 @@ function prepareRoom(
     roomId,
     // A room with nothing to post (its news was gap markers) Queries no key: only its cursor is saved.
     keys: coalesced.length > 0 ? roomIndexKeys(roomId, keyLevel) : [],
+    filter,
+    filterValues,
     scan: false,
     frames: coalesced,
     cursor: read?.save ?? null,

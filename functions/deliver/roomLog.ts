@@ -40,12 +40,14 @@ export interface RoomCursor {
 }
 
 /**
- * The room's counter and key level, one read of its item: its newest seq, and how many of its keys in the room index
- * hold its members (core/aws/roomMembers.ts roomKeyLevel; absent: every key a room can have).
+ * The room's counter, key level and removed names, one read of its item: its newest seq, how many of its keys in the
+ * room index hold its members (core/aws/roomMembers.ts roomKeyLevel; absent: every key a room can have), and the
+ * names its owner removed (`removedNames`).
  */
 export interface RoomHead {
   seq: number;
   keyLevel?: number;
+  removed: string[];
 }
 
 /** A stored event of the room's log: its frame as members get it, or none for a gap marker. */
@@ -98,6 +100,11 @@ export interface RoomRead {
    * member owed a message of the run is under a key below this level.
    */
   keyLevel?: number;
+  /**
+   * The names the owner removed, as the room's last read said: that read came after every seq of the run was taken,
+   * so a removal answered before any of them is here, and its connections are left out of the posts (prepare.ts).
+   */
+  removed: string[];
 }
 
 export interface Clock {
@@ -135,8 +142,8 @@ export async function readRoom(
   let more = false;
   // When each missing seq was first seen missing by this reader: it is fenced HOLE_PASS_MS later.
   const missingSince = new Map<number, number>();
-  // The newest head read: its seq and key level (the level only grows).
-  let seen: RoomHead = { seq: -1 };
+  // The newest head read: its seq, key level (the level only grows) and removed names.
+  let seen: RoomHead = { seq: -1, removed: [] };
   for (;;) {
     const limit = CYCLE_EVENTS - run.length;
     if (limit <= 0) {
@@ -148,10 +155,11 @@ export async function readRoom(
     const now = clock.now();
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
     const lastStored = entries.length > 0 ? (entries[entries.length - 1] as LogEntry).seq : high;
-    // A full page may have more after it: the walk stops at its end.
+    // A full page may have more after it: the walk stops at its end. It never passes the head read beside it: a seq
+    // taken after that read (the two run at once) waits for the next read, whose removed names are as new as it.
     const full = entries.length >= limit;
     let pending = false;
-    for (let seq = high + 1; seq <= (full ? lastStored : Math.max(lastStored, head.seq)); seq++) {
+    for (let seq = high + 1; seq <= (full ? Math.min(lastStored, head.seq) : head.seq); seq++) {
       let entry = bySeq.get(seq);
       if (!entry) {
         // Every missing seq of the read is watched from when it was first seen, side by side: k seqs never stored
@@ -206,8 +214,14 @@ export async function readRoom(
     high !== (read?.high ?? -1) ? store.itemOf(roomId, high, read, Math.floor(clock.now() / 1000)) : null;
   if (run.length > 1)
     logger.info('fan-out read the room', { roomId, from: start, high, events: run.length, more });
-  // A seq stored and read in the same moment as the head may have been taken after the head was read: its level is
-  // read again, so a member who joined (and raised the level) before that seq was taken is Queried.
+  // A seq stored and read in the same moment as the head may have been taken after the head was read: its level and
+  // removed names are read again, so a member who joined (and raised the level) before that seq was taken is Queried.
   if ((run.at(-1)?.seq ?? -1) > seen.seq) seen = await store.head(roomId);
-  return { run, save, more, ...(seen.keyLevel !== undefined && { keyLevel: seen.keyLevel }) };
+  return {
+    run,
+    save,
+    more,
+    removed: seen.removed,
+    ...(seen.keyLevel !== undefined && { keyLevel: seen.keyLevel }),
+  };
 }

@@ -1,4 +1,4 @@
-import { Busy, busyFrom, PublishFailed, RoomClosed, RoomNotFound } from '#core/errors';
+import { Busy, busyFrom, NotSubscribed, PublishFailed, RoomClosed, RoomNotFound } from '#core/errors';
 import type { RoomLife, RoomWake } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
@@ -52,6 +52,8 @@ export async function takeRoomSeq(
     const at = now.getTime();
     const taken = await orBusy(deps.sends.takeSeq(roomId, at, life), roomId);
     if (taken.kind === 'noRoom') throw new RoomNotFound(roomId);
+    // The owner removed the author's name: its connection is out of the room, listed by the room index or not.
+    if (taken.kind === 'removed') throw new NotSubscribed(roomId);
     if (taken.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(taken.room, now) ?? 'expired');
     woke ||= taken.wakes;
     const result = { seq: taken.seq, wakes: woke };

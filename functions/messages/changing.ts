@@ -148,7 +148,14 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
   const liveTarget = () => liveMessage(deps.changes, roomId, change.input.seq, change.now);
   const nowSeconds = epochSeconds(change.now);
   const expiresAt = nowSeconds + deps.messageRetentionDays * 86400;
-  const life = roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) };
+  const life =
+    roomId === LOBBY
+      ? undefined
+      : {
+          nowSeconds,
+          ttl: roomTtl(change.now, deps.roomIdleDays),
+          shownAs: change.changer.connection.username,
+        };
   let taken: Taken | undefined;
   const takes = new Takes(deps, roomId);
   let conflicts = 0;
@@ -254,7 +261,14 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
   const mine = request.remove
     ? (message.reactionState?.given ?? []).filter((r) => r !== request.reaction)
     : [...(message.reactionState?.given ?? []), request.reaction];
-  const life = roomId === LOBBY ? undefined : { nowSeconds, ttl: roomTtl(change.now, deps.roomIdleDays) };
+  const life =
+    roomId === LOBBY
+      ? undefined
+      : {
+          nowSeconds,
+          ttl: roomTtl(change.now, deps.roomIdleDays),
+          shownAs: change.changer.connection.username,
+        };
   let taken: Taken | undefined;
   const takes = new Takes(deps, roomId);
   let conflicts = 0;

@@ -53,7 +53,7 @@ export class DynamoSendStore implements SendStore {
       return { kind: 'taken', seq: Number(Attributes?.seq ?? 0) + 1, wakes: wakes(awakeSince, at) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return seqRefusal(itemOf(error));
+      return seqRefusal(itemOf(error), life);
     }
   }
 

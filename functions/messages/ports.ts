@@ -46,7 +46,9 @@ export type SeqTaken =
   /** The room expired or was closed (Room.ttl passed, or Room.closedAt set). */
   | { kind: 'roomGone'; room: Room }
   /** No such room (only the lobby's row appears with its first event). */
-  | { kind: 'noRoom' };
+  | { kind: 'noRoom' }
+  /** The owner removed the name the author shows there (RoomLife.shownAs). */
+  | { kind: 'removed' };
 
 /** A send's idempotency record as an attempt writes it: its key, the attempt (which alone moves it), when it expires. */
 export interface NewSendRecord {

@@ -23,7 +23,10 @@ interface RoomEvent {
  * with its first event). The same write moves the room's end on, notes when the seq was taken (`seqAt`, epoch ms), and
  * marks the room **awake** (`awake`: when a take first found it asleep) unless it is already: the fan-out clears the
  * mark once it has posted every seq taken (deliver/roomLog.ts), so the take that finds no mark (`UPDATED_OLD` answers
- * none) wakes the room's fan-out (appending.ts). No transaction: sends never conflict.
+ * none) wakes the room's fan-out (appending.ts). With `life.shownAs`, the same write refuses an author whose name the
+ * owner removed (`removedNames`): the removal and the take are writes to one item, so once a removal has answered no
+ * connection showing the name posts to the room, whether or not the room index ever listed it. No transaction: sends
+ * never conflict.
  */
 export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, life?: RoomLife) {
   const base = 'ADD seq :one SET seqAt = :at, awake = if_not_exists(awake, :at)';
@@ -32,14 +35,16 @@ export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, li
     Key: { roomId },
     UpdateExpression: life ? `${base}, #ttl = :ttl` : base,
     ...(life && {
-      ConditionExpression:
-        'attribute_exists(roomId) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+      ConditionExpression: `attribute_exists(roomId) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
+        life.shownAs === undefined ? '' : ' AND NOT contains(removedNames, :author)'
+      }`,
       ExpressionAttributeNames: { '#ttl': 'ttl' },
     }),
     ExpressionAttributeValues: {
       ':one': 1,
       ':at': at,
       ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
+      ...(life?.shownAs !== undefined && { ':author': life.shownAs }),
     },
     ReturnValues: 'UPDATED_OLD' as const,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
@@ -47,11 +52,15 @@ export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, li
 }
 
 /**
- * Why a room refused a seq, from the item its failed condition returned: no item, no such room; else it was closed
- * or its TTL passed (DynamoDB deletes late).
+ * Why a room refused a seq, from the item its failed condition returned: no item, no such room; the author's name
+ * removed by the owner (`life.shownAs`); else it was closed or its TTL passed (DynamoDB deletes late).
  */
-export function seqRefusal(item: Record<string, unknown> | undefined) {
+export function seqRefusal(item: Record<string, unknown> | undefined, life?: RoomLife) {
   if (item === undefined) return { kind: 'noRoom' as const };
+  const removed = item.removedNames as Set<string> | undefined;
+  const ended = item.closedAt !== undefined || (life !== undefined && Number(item.ttl) <= life.nowSeconds);
+  if (!ended && life?.shownAs !== undefined && removed?.has(life.shownAs))
+    return { kind: 'removed' as const };
   return { kind: 'roomGone' as const, room: item as unknown as Room };
 }
 

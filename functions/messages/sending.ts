@@ -38,8 +38,11 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
   SendSettings & {
     /** The room's members a message's `@name`s are resolved among (mentions.ts); absent: no mentions. */
     mentionables?: (roomId: string) => Promise<Member[]>;
-    /** Refuses attachments not stored in the room as stated (attachments.ts checkAttachments); absent: none allowed. */
-    checkAttachments?: (roomId: string, attachments: Attachment[]) => Promise<void>;
+    /**
+     * Refuses attachments not stored in the room as stated, else gives them with the versions read (attachments.ts
+     * checkAttachments); absent: none allowed.
+     */
+    checkAttachments?: (roomId: string, attachments: Attachment[]) => Promise<Attachment[]>;
   };
 
 export interface SendInput {
@@ -128,7 +131,7 @@ async function store(
   const now = deps.now();
   // The message replied to is read beside the token and the record: a reply costs a read, not a round trip.
   // So are the room's members when the text may name some (`@`): a mention costs a Query, not a round trip.
-  const [, before, original, members] = await Promise.all([
+  const [, before, original, members, attachments] = await Promise.all([
     deps.sendRate &&
       orBusy(takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()), roomId),
     sendKey ? orBusy(deps.sends.recorded(sendKey), roomId) : undefined,
@@ -162,7 +165,7 @@ async function store(
     ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
     ...(replyTo && { replyTo }),
     ...(mentions && { mentions, mentionKeys }),
-    ...(input.attachments && { attachments: input.attachments }),
+    ...(attachments && { attachments }),
   });
   if (before) {
     const answered = await answerRecorded(
@@ -181,7 +184,13 @@ async function store(
   // A message is activity: the write that takes the seq moves the room's end on (the lobby never ends), and refuses
   // a room that has ended, whether or not DynamoDB's TTL has deleted its item yet.
   const life =
-    roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
+    roomId === LOBBY
+      ? undefined
+      : {
+          nowSeconds: epochSeconds(now),
+          ttl: roomTtl(now, deps.roomIdleDays),
+          shownAs: send.connection.username,
+        };
   const record = sendKey ? sendRecordOf(sendKey, send.attempt, now) : undefined;
   const messageId = randomUUID();
   let recordedSeq: number | undefined;
@@ -238,9 +247,13 @@ async function store(
 }
 
 /** Attachments checked against the bucket, or refused where nothing can check them. */
-async function attachmentsChecked(deps: SendDeps, roomId: string, attachments: Attachment[]): Promise<void> {
+async function attachmentsChecked(
+  deps: SendDeps,
+  roomId: string,
+  attachments: Attachment[],
+): Promise<Attachment[]> {
   if (!deps.checkAttachments) throw new BadRequest('Attachments are not accepted here.');
-  await deps.checkAttachments(roomId, attachments);
+  return deps.checkAttachments(roomId, attachments);
 }
 
 /** Named connections read at most for one message: a member's several tabs included. */
@@ -325,7 +338,13 @@ async function storeFenced(
   const { roomId } = send.connection;
   const now = deps.now();
   const life =
-    roomId === LOBBY ? undefined : { nowSeconds: epochSeconds(now), ttl: roomTtl(now, deps.roomIdleDays) };
+    roomId === LOBBY
+      ? undefined
+      : {
+          nowSeconds: epochSeconds(now),
+          ttl: roomTtl(now, deps.roomIdleDays),
+          shownAs: send.connection.username,
+        };
   let from = record.seq;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
     const taken = await takeRoomSeq(deps, roomId, now, life, expiresAt);

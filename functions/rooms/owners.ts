@@ -1,3 +1,4 @@
+import { REMOVED_NAMES_MAX } from '#core/aws/roomMembers';
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { presenceEvent } from '#core/identity/presence';
@@ -55,6 +56,15 @@ async function asOwner(
   if (!room) throw new RoomNotFound(roomId);
   const end = roomEnd(room, now);
   if (end) throw new RoomClosed(roomId, end);
+  if (
+    change.kind === 'rotateKey' &&
+    change.removedName !== undefined &&
+    room.ownerId === caller.userId &&
+    (room.removedNames?.size ?? 0) >= REMOVED_NAMES_MAX
+  )
+    throw new BadRequest(
+      `Room ${roomId} has removed ${REMOVED_NAMES_MAX} members, the most a room may: open a new room for the others.`,
+    );
   throw new Forbidden(`Only the member who created room ${roomId} can ${verb}.`);
 }
 

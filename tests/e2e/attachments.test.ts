@@ -83,12 +83,18 @@ describe('attachments', () => {
     const attachment = { key: upload.key, contentType: 'image/png', size: PNG.length, width: 1, height: 1 };
     const ack = await alice.expectReply({ action: 'sendmessage', message: '', attachments: [attachment] });
     const live = await bob.next((f) => f.type === 'message' && f.seq === ack.seq);
-    expect(live).toMatchObject({ text: '', attachments: [attachment] });
+    // The message names the version its send read, as the bucket gave it.
+    const { versionId } = testCloud.cloud.s3.object(bucketName(), upload.key as string) as {
+      versionId: string;
+    };
+    expect(live).toMatchObject({ text: '', attachments: [{ ...attachment, versionId }] });
     const history = await bob.expectReply({ action: 'history' });
-    expect((history.messages as Frame[]).find((m) => m.seq === ack.seq)?.attachments).toEqual([attachment]);
+    expect((history.messages as Frame[]).find((m) => m.seq === ack.seq)?.attachments).toEqual([
+      { ...attachment, versionId },
+    ]);
 
-    const read = await bob.expectReply({ action: 'getattachment', key: upload.key });
-    expect(read).toMatchObject({ type: 'attachment', roomId, key: upload.key });
+    const read = await bob.expectReply({ action: 'getattachment', key: upload.key, versionId });
+    expect(read).toMatchObject({ type: 'attachment', roomId, key: upload.key, versionId });
     expect(String(read.url)).not.toBe(`${testCloud.cloud.s3Endpoint}/${upload.key}`);
     const image = await fetch(read.url as string);
     expect(image.status).toBe(200);
@@ -97,6 +103,44 @@ describe('attachments', () => {
     // The object's plain URL (no signature) is refused: the bucket has no public access.
     const bare = await fetch(String(read.url).split('?')[0] as string);
     expect(bare.status).toBe(403);
+  });
+
+  it('a second upload with the same presigned POST after the send changes nothing bob reads', async () => {
+    const alice = await connect('alice-swap');
+    const bob = await connect('bob-swap');
+    const roomId = await roomOf(alice, bob);
+    const upload = await askUpload(alice);
+    expect((await post(upload)).status).toBe(204);
+    // A sender's own versionId is not taken: the message names the version the send read.
+    const stated = { key: upload.key, contentType: 'image/png', size: PNG.length, versionId: 'mine' };
+    const ack = await alice.expectReply({ action: 'sendmessage', message: 'look', attachments: [stated] });
+    const live = await bob.next((f) => f.type === 'message' && f.seq === ack.seq);
+    const [shown] = live.attachments as Frame[];
+    expect(shown?.versionId).not.toBe('mine');
+
+    // The policy is good for minutes: alice posts other bytes, of another size, under the same key.
+    const other = Buffer.concat([PNG.subarray(0, 8), Buffer.alloc(PNG.length - 50, 9)]);
+    expect((await post(upload, other)).status).toBe(204);
+    expect(testCloud.cloud.s3.object(bucketName(), upload.key as string)?.body).toEqual(other);
+
+    const read = await bob.expectReply({
+      action: 'getattachment',
+      roomId,
+      key: upload.key,
+      versionId: shown?.versionId,
+    });
+    const image = await fetch(read.url as string);
+    expect(image.status).toBe(200);
+    const bytes = Buffer.from(await image.arrayBuffer());
+    expect([bytes.length, bytes.equals(PNG)]).toEqual([shown?.size, true]);
+    // Without the message's version nothing is signed; the current object is not the signer's to read anyway.
+    expect(await bob.ask({ action: 'getattachment', key: upload.key })).toMatchObject({
+      type: 'error',
+      code: 'BAD_REQUEST',
+    });
+    const current = new URL(read.url as string);
+    current.searchParams.delete('versionId');
+    expect((await fetch(current)).status).toBe(403);
   });
 
   it('refuses a type, a size or an upload the policy does not allow, storing nothing', async () => {
@@ -150,7 +194,8 @@ describe('attachments', () => {
     const upload = await askUpload(alice);
     expect((await post(upload)).status).toBe(204);
 
-    const read = await mallory.ask({ action: 'getattachment', key: upload.key });
+    const versionId = testCloud.cloud.s3.object(bucketName(), upload.key as string)?.versionId;
+    const read = await mallory.ask({ action: 'getattachment', key: upload.key, versionId });
     expect(read).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED' });
     const named = await mallory.ask({ action: 'attach', roomId, contentType: 'image/png', size: 10 });
     expect(named).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED' });
@@ -173,7 +218,8 @@ describe('attachments', () => {
     await roomOf(alice);
     const upload = await askUpload(alice);
     await post(upload);
-    const read = await alice.expectReply({ action: 'getattachment', key: upload.key });
+    const versionId = testCloud.cloud.s3.object(bucketName(), upload.key as string)?.versionId;
+    const read = await alice.expectReply({ action: 'getattachment', key: upload.key, versionId });
     const tampered = new URL(read.url as string);
     tampered.pathname = tampered.pathname.replace(/[^/]+$/, 'AAAAAAAAAAAAAAAAAAAAAA');
     const refused = await fetch(tampered);

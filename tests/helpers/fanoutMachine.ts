@@ -369,7 +369,7 @@ export function recordsLogStore(input: unknown): LogStore {
       return undefined;
     }
     override async head() {
-      return { seq: log.at(-1)?.seq ?? 0 };
+      return { seq: log.at(-1)?.seq ?? 0, removed: [] };
     }
     override async storedAfter(_roomId: string, afterSeq: number, limit: number) {
       return log.filter((e) => e.seq > afterSeq).slice(0, limit);

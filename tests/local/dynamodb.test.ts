@@ -215,3 +215,61 @@ describe('local DynamoDB shutting down', () => {
     db.destroy();
   });
 });
+
+describe('local DynamoDB with gsiLagMs (--gsi-lag-ms)', () => {
+  const LAG_MS = 400;
+  let dynamo: LocalDynamo;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    dynamo = await startDynamo({ tables, gsiLagMs: LAG_MS });
+    client = clientFor(dynamo.endpoint);
+  });
+  afterAll(async () => {
+    client.destroy();
+    await dynamo.close();
+  });
+
+  it('shows a write in a global index only after the lag, moves and deletes included, in write order', async () => {
+    const TableName = 'roomcast-local-SubscriptionsTable';
+    const byRoomKey = async (roomKey: string) =>
+      (
+        await client.send(
+          new QueryCommand({
+            TableName,
+            IndexName: 'RoomSubscribers',
+            KeyConditionExpression: 'roomKey = :k',
+            ExpressionAttributeValues: { ':k': { S: roomKey } },
+          }),
+        )
+      ).Items?.map((i) => i.connectionId?.S) ?? [];
+    const item = { connectionId: { S: 'lag-1' }, roomId: { S: 'LAGROOM1' }, username: { S: 'bob' } };
+    await client.send(new PutItemCommand({ TableName, Item: { ...item, roomKey: { S: 'LAGROOM1#0' } } }));
+    // The item itself is there at once (a read of the table); its index entry is not yet.
+    const read = await client.send(
+      new GetItemCommand({ TableName, Key: { connectionId: item.connectionId, roomId: item.roomId } }),
+    );
+    expect(read.Item?.username?.S).toBe('bob');
+    expect(await byRoomKey('LAGROOM1#0')).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, LAG_MS + 200));
+    expect(await byRoomKey('LAGROOM1#0')).toEqual(['lag-1']);
+    // Two updates in a row: the index ends as the last one left it.
+    const move = (to: string) =>
+      client.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: { connectionId: item.connectionId, roomId: item.roomId },
+          UpdateExpression: 'SET roomKey = :k',
+          ExpressionAttributeValues: { ':k': { S: to } },
+        }),
+      );
+    await move('LAGROOM1#1');
+    await move('LAGROOM1#2');
+    expect(await byRoomKey('LAGROOM1#0')).toEqual(['lag-1']);
+    await new Promise((resolve) => setTimeout(resolve, LAG_MS + 200));
+    expect([
+      await byRoomKey('LAGROOM1#0'),
+      await byRoomKey('LAGROOM1#1'),
+      await byRoomKey('LAGROOM1#2'),
+    ]).toEqual([[], [], ['lag-1']]);
+  });
+});

@@ -16,11 +16,16 @@ const keys: Record<string, { secret: string; allow: [string, RegExp][] }> = {
   writer: {
     secret: 'writer-secret',
     allow: [
-      ['s3:PutObject', /^arn:aws:s3:::attachments\/rooms\/.*/],
-      ['s3:GetObject', /^arn:aws:s3:::attachments\/rooms\/.*/],
+      ['s3:PutObject', /^arn:aws:s3:::(attachments|versioned)\/rooms\/.*/],
+      ['s3:GetObject', /^arn:aws:s3:::(attachments|versioned)\/rooms\/.*/],
     ],
   },
   reader: { secret: 'reader-secret', allow: [['s3:GetObject', /^arn:aws:s3:::attachments\/rooms\/.*/]] },
+  // Reads versions by id only, as the attachments function signs them.
+  versionReader: {
+    secret: 'version-secret',
+    allow: [['s3:GetObjectVersion', /^arn:aws:s3:::versioned\/rooms\/.*/]],
+  },
 };
 
 let server: Server;
@@ -40,6 +45,7 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
 
 async function presign(
   options: {
+    bucket?: string;
     key?: string;
     type?: string;
     max?: number;
@@ -50,7 +56,7 @@ async function presign(
 ) {
   const key = options.key ?? 'rooms/ROOM1234/abc';
   return createPresignedPost(clientOf(options.who ?? 'writer', options.secret), {
-    Bucket: bucket,
+    Bucket: options.bucket ?? bucket,
     Key: key,
     Conditions: [
       ['content-length-range', 1, options.max ?? 1024],
@@ -84,6 +90,7 @@ beforeAll(async () => {
           { allowedOrigins: [origin], allowedMethods: ['GET', 'POST'], allowedHeaders: ['*'], maxAge: 3000 },
         ],
       },
+      { name: 'versioned', versioned: true },
     ],
     now: () => clock,
     secretOf: (key) => keys[key]?.secret,
@@ -261,5 +268,61 @@ describe('local S3: presigned GET and HeadObject', () => {
   test("HeadObject by the SDK reads the object's type and size", async () => {
     const head = await clientOf('reader').send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     expect([head.ContentType, head.ContentLength]).toEqual(['image/png', PNG.length]);
+  });
+});
+
+describe('local S3: versioning', () => {
+  const key = 'rooms/ROOM1234/versions';
+  const versionUrl = (who: string, versionId?: string) =>
+    getSignedUrl(
+      clientOf(who),
+      new GetObjectCommand({ Bucket: 'versioned', Key: key, VersionId: versionId }),
+      { expiresIn: 60 },
+    );
+
+  test('each upload under one key is a new version; a GET by version id serves that version whatever came after', async () => {
+    const post = await presign({ bucket: 'versioned', key });
+    const first = await upload(post, PNG);
+    const second = await upload(post, Buffer.alloc(40, 1));
+    expect([first.status, second.status]).toEqual([204, 204]);
+    const [v1, v2] = [first.headers.get('x-amz-version-id'), second.headers.get('x-amz-version-id')];
+    expect(v1).toMatch(/^[A-Za-z0-9._-]{32}$/);
+    expect(v2).not.toBe(v1);
+    // HeadObject reads the current version and names it.
+    const head = await clientOf('writer').send(new HeadObjectCommand({ Bucket: 'versioned', Key: key }));
+    expect([head.VersionId, head.ContentLength]).toEqual([v2, 40]);
+
+    const old = await fetch(await versionUrl('versionReader', v1 as string));
+    expect(old.status).toBe(200);
+    expect(old.headers.get('x-amz-version-id')).toBe(v1);
+    expect(Buffer.from(await old.arrayBuffer())).toEqual(PNG);
+    expect(s3.versions('versioned', key).map((v) => v.versionId)).toEqual([v1, v2]);
+  });
+
+  test("a version is s3:GetObjectVersion's: without a version id the same caller is refused, 403", async () => {
+    const current = await fetch(await versionUrl('versionReader'));
+    expect(current.status).toBe(403);
+    // And s3:GetObject alone does not read a version by id.
+    const { versionId } = s3.object('versioned', key) as { versionId: string };
+    expect((await fetch(await versionUrl('writer', versionId))).status).toBe(403);
+  });
+
+  test('an unknown version id is 403 to a caller without s3:ListBucket, as a missing key is', async () => {
+    const res = await fetch(await versionUrl('versionReader', 'A'.repeat(32)));
+    expect(res.status).toBe(403);
+  });
+
+  test('a bucket without versioning replaces the object, whose version id is "null"', async () => {
+    const post = await presign({ key: 'rooms/ROOM1234/plain' });
+    const answer = await upload(post, PNG);
+    expect(answer.headers.get('x-amz-version-id')).toBeNull();
+    await upload(post, Buffer.alloc(3, 1));
+    expect(s3.versions(bucket, 'rooms/ROOM1234/plain').map((v) => [v.versionId, v.body.length])).toEqual([
+      ['null', 3],
+    ]);
+    const head = await clientOf('writer').send(
+      new HeadObjectCommand({ Bucket: bucket, Key: 'rooms/ROOM1234/plain' }),
+    );
+    expect(head.VersionId).toBeUndefined();
   });
 });

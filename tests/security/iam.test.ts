@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { LISTED_ROOM_ATTRIBUTES } from '#rooms/dynamoMemberships';
+import { loadTemplate } from '../../tools/infra/template';
 import { transformedTemplate } from '../helpers/samTransform';
 
 /**
@@ -236,4 +239,148 @@ describe('fine-grained DynamoDB access', () => {
     ).not.toBe('Allowed');
     expect(await scan({ 'dynamodb:Select': 'ALL_ATTRIBUTES' })).not.toBe('Allowed');
   });
+});
+
+/**
+ * The Limits table holds every guard's buckets and the fan-out's own items (a room's cursor, the posting budget's
+ * counters): each role may write only the keys its code writes, by `dynamodb:LeadingKeys` on every write statement.
+ */
+describe('writes to the Limits table, by key prefix', () => {
+  const ACCOUNT = '123456789012';
+  const limitsArn = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/LimitsTable`;
+  const WRITES = [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ];
+  const onLimits = (statement: Statement) =>
+    asList(statement.Resource).some((r) => JSON.stringify(r).includes('"LimitsTable"'));
+
+  /** The role's statements, its inline ones and those of the template's managed policies it attaches. */
+  function roleStatements(role: string): Statement[] {
+    const attached = asList(template.Resources[role]?.Properties?.ManagedPolicyArns as unknown[]).flatMap(
+      (arn) => {
+        const ref = (arn as { Ref?: string } | null)?.Ref;
+        return ref ? statements.filter((s) => s.role === ref).map((s) => s.statement) : [];
+      },
+    );
+    return [...statements.filter((s) => s.role === role).map((s) => s.statement), ...attached];
+  }
+
+  async function mayWrite(role: string, action: string, key: string): Promise<boolean> {
+    const documents = roleStatements(role)
+      .filter(onLimits)
+      .map((statement, i) => ({
+        name: `statement${i}`,
+        policy: { Version: '2012-10-17', Statement: [{ ...statement, Resource: limitsArn }] },
+      }));
+    if (documents.length === 0) return false;
+    const result = await runSimulation(
+      {
+        identityPolicies: documents,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: {
+          action,
+          principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/session`,
+          resource: { accountId: ACCOUNT, resource: limitsArn },
+          contextVariables: { 'dynamodb:LeadingKeys': [key] },
+        },
+      },
+      {},
+    );
+    if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+    return result.overallResult === 'Allowed';
+  }
+
+  it('holds every write statement on the Limits table to key prefixes', () => {
+    const unscoped = statements
+      .filter(({ statement }) => onLimits(statement))
+      .filter(({ statement }) => asList(statement.Action).some((a) => WRITES.includes(a as string)))
+      .filter(({ statement }) => {
+        const condition = (statement as { Condition?: Record<string, Record<string, unknown>> }).Condition;
+        return !Object.values(condition ?? {}).some((keys) => 'dynamodb:LeadingKeys' in keys);
+      })
+      .map(({ where }) => where);
+    expect(unscoped).toEqual([]);
+    // And no role writes the table but those below, each tested for its keys.
+    const writers = new Set(
+      statements
+        .filter(
+          ({ statement }) =>
+            onLimits(statement) && asList(statement.Action).some((a) => WRITES.includes(a as string)),
+        )
+        .map(({ role }) => role),
+    );
+    expect([...writers].sort()).toEqual(Object.keys(OWN).sort());
+  });
+
+  // Each function's own keys (the code that writes them: functions/core/limits, attachments.ts, functions/deliver,
+  // functions/typing), and two keys of the fan-out every other role is refused.
+  const OWN: Record<string, string[]> = {
+    ConnectionFunctionRole: ['connect#user:ann', 'connections#203.0.113.7'],
+    MessagesFunctionRole: ['lobby#203.0.113.7'],
+    RoomsFunctionRole: ['room#user:ann', 'join#203.0.113.7'],
+    PeopleFunctionRole: ['room#user:ann'],
+    AttachmentsFunctionRole: ['attach#user:ann'],
+    TypingFunctionRole: ['typing#ROOM22#user:ann', 'post-budget#1764021600#0'],
+    DeliverFunctionRole: ['post-budget#1764021600#0'],
+    FanoutStateMachineRole: ['fanout-cursor#ROOM22'],
+  };
+  const FOREIGN = ['fanout-cursor#ROOM22', 'post-budget#1764021600#0', 'attach#user:ann', 'join#203.0.113.7'];
+
+  it.each(Object.entries(OWN))(
+    'lets %s update its own keys of the Limits table and no other',
+    async (role, own) => {
+      for (const key of own)
+        expect({ key, allowed: await mayWrite(role, 'dynamodb:UpdateItem', key) }).toEqual({
+          key,
+          allowed: true,
+        });
+      for (const key of FOREIGN.filter((k) => !own.includes(k)))
+        for (const action of WRITES)
+          expect({ key, action, allowed: await mayWrite(role, action, key) }).toEqual({
+            key,
+            action,
+            allowed: false,
+          });
+    },
+  );
+});
+
+/**
+ * Closing a connection (`DELETE @connections`) is granted to exactly the functions whose code closes one: those
+ * whose bundle carries the management API's DeleteConnectionCommand (the frame guard's close of an abusive connection runs
+ * in every route's pipeline, core/websocket.ts). Read from the bundles jest's set-up has just built.
+ */
+test('DELETE @connections is granted to the functions that close connections, and to no other role', () => {
+  const root = join(__dirname, '..', '..');
+  const closers = loadTemplate(join(root, 'template.yaml'))
+    .functions()
+    .filter((fn) => {
+      const [moduleName] = fn.handler.split('.') as [string];
+      // The bundle's source map names every module that left code in it (esbuild drops what it shook out).
+      const map = join(root, 'dist', 'functions', fn.logicalId, `${moduleName}.js.map`);
+      const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] };
+      return sources.some((source) => source.endsWith('/commands/DeleteConnectionCommand.js'));
+    })
+    .map((fn) => `${fn.logicalId}Role`);
+  const granted = Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::IAM::Role')
+    .filter(([role, resource]) => {
+      const own = statements.filter((s) => s.role === role).map((s) => s.statement);
+      const attached = asList(resource.Properties?.ManagedPolicyArns as unknown[]).flatMap((arn) => {
+        const ref = (arn as { Ref?: string } | null)?.Ref;
+        return ref ? statements.filter((s) => s.role === ref).map((s) => s.statement) : [];
+      });
+      return [...own, ...attached].some(
+        (statement) =>
+          asList(statement.Action).includes('execute-api:ManageConnections') &&
+          JSON.stringify(statement.Resource).includes('/DELETE/@connections/'),
+      );
+    })
+    .map(([role]) => role);
+  expect(closers.length).toBeGreaterThan(0);
+  expect(granted.sort()).toEqual(closers.sort());
 });

@@ -34,7 +34,7 @@ function room(opts: { cursor?: number } = {}) {
   let onSleep: () => void = () => undefined;
   const store: LogStore = {
     cursor: async () => cursor,
-    head: async () => ({ seq: counter.seq }),
+    head: async () => ({ seq: counter.seq, removed: [] }),
     storedAfter: async (_r, after, limit) =>
       [...log.values()]
         .filter((e) => e.seq > after)

@@ -32,6 +32,8 @@ Usage: npm start -- [options]
                               share 0..1 of state machines' Lambda task answers lost after the function ran
   --dynamo-key-limit-scale F  DynamoDB's per-partition-key limits (1,000 WCU/s, 3,000 RCU/s, always enforced) times
                               F, 0.0001..1 (default 1): e.g. 0.02 shows locally which key a design writes too often
+  --gsi-lag-ms N              DynamoDB's global secondary indexes show each write N ms after it is answered
+                              (default 0), as a GSI's asynchronous update may lag on AWS: e.g. the room index
   --idle-timeout-ms N         close connections idle this long (default 600000, as on AWS)
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --lambda-environments N     worker threads (execution environments) running invocations at once, across all
@@ -94,6 +96,7 @@ function parse(argv: string[]) {
         'fault-dynamo-throttle': string,
         'fault-lambda-response-lost': string,
         'dynamo-key-limit-scale': string,
+        'gsi-lag-ms': string,
         'idle-timeout-ms': string,
         'hard-timeout-ms': string,
         'lambda-environments': string,
@@ -155,6 +158,7 @@ function parse(argv: string[]) {
         min: 0.0001,
         max: 1,
       }),
+      gsiLagMs: number('gsi-lag-ms', str('gsi-lag-ms'), { max: 600_000 }),
       idleTimeoutMs: number('idle-timeout-ms', str('idle-timeout-ms'), { min: 1 }),
       hardTimeoutMs: number('hard-timeout-ms', str('hard-timeout-ms'), { min: 1 }),
       lambdaLimits: {

@@ -82,6 +82,11 @@ export interface LocalCloudOptions {
    */
   dynamoKeyLimitScale?: number;
   /**
+   * `--gsi-lag-ms`: DynamoDB's global secondary indexes show a write this many ms after it (default 0), as a GSI's
+   * asynchronous update may on AWS (tools/local/dynamodb.ts, StartDynamoOptions.gsiLagMs).
+   */
+  gsiLagMs?: number;
+  /**
    * Share 0..1 of the state machines' Lambda task answers lost on their way back: the function ran, the task fails
    * `Lambda.ServiceException` and its Retry runs it again (docs/PARITY.md, "Local Step Functions").
    */
@@ -220,7 +225,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // reach, and the gateway, the rules and the state machines invoke functions through it once it runs.
   const throttle = options.faultDynamoThrottle;
   const dynamo = services.start('DynamoDB', () =>
-    startDynamo(ctx, options.dataDir, options.dynamoKeyLimitScale),
+    startDynamo(ctx, options.dataDir, options.dynamoKeyLimitScale, options.gsiLagMs),
   );
   const dynamoFaults =
     throttle === undefined

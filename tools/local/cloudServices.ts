@@ -121,6 +121,7 @@ export async function startDynamo(
   ctx: CloudContext,
   dataDir: string | undefined,
   keyLimitScale?: number,
+  gsiLagMs?: number,
 ): Promise<Started<LocalDynamo>> {
   const { template, iam } = ctx;
   const dynamo = await startDynamoThread(
@@ -132,6 +133,7 @@ export async function startDynamo(
       dataDir,
       host: ctx.host,
       keyLimitScale,
+      gsiLagMs,
       awsProfile: ctx.profile?.name,
     },
     // What the thread's IAM says while loading the template was said on this thread already.

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     dataDir: init.dataDir,
     host: init.host,
     keyLimitScale: init.keyLimitScale,
+    gsiLagMs: init.gsiLagMs,
     ...(init.awsProfile !== undefined && { profile: profileNamed(init.awsProfile) }),
     guard: {
       region: template.region,

@@ -48,6 +48,13 @@ export interface StartDynamoOptions {
    */
   keyThroughputNow?: () => number;
   /**
+   * `--gsi-lag-ms`: a global secondary index shows a write this many ms after the write is answered (default 0: at
+   * once). GSIs are updated asynchronously and a Query of one may miss a write just made (Amazon DynamoDB Developer
+   * Guide, "Using Global Secondary Indexes in DynamoDB", "Read consistency for global secondary indexes"); a local
+   * index is updated with its item.
+   */
+  gsiLagMs?: number;
+  /**
    * `--aws-profile`: each item, query or transaction call waits the profile's latency before it is served (the
    * tables' management calls take none). Absent, calls are served at once.
    */
@@ -134,8 +141,15 @@ function patchDynaliteIndexKeys(): void {
   db.updateIndexes = (store, table, existing, item, cb) => {
     const writes: ((done: Callback) => void)[] = [];
     const deletes: ((done: Callback) => void)[] = [];
+    // A global index's entries, written gsiLagMs after the item when the store has a lag (GSIs are eventually
+    // consistent; a local index is updated with its item).
+    const lag = gsiLagOf.get(store as object);
+    const laggedWrites: ((done: Callback) => void)[] = [];
+    const laggedDeletes: ((done: Callback) => void)[] = [];
     const tableKeys = table.KeySchema.map((k) => k.AttributeName);
     for (const kind of ['Local', 'Global'] as const) {
+      const [writes_, deletes_] =
+        kind === 'Global' && lag && lag.ms > 0 ? [laggedWrites, laggedDeletes] : [writes, deletes];
       for (const index of table[`${kind}SecondaryIndexes`] ?? []) {
         const indexDb = (store as { getIndexDb(k: string, t: string, i: string): IndexDb }).getIndexDb(
           kind,
@@ -156,11 +170,11 @@ function patchDynaliteIndexKeys(): void {
                 );
           const putKey = db.createIndexKey(projected as Item, table, index.KeySchema);
           key = putKey;
-          writes.push((done) => indexDb.put(putKey, projected as Item, done));
+          writes_.push((done) => indexDb.put(putKey, projected as Item, done));
         }
         if (existing && indexKeys.every((k) => existing[k] != null)) {
           const oldKey = db.createIndexKey(existing, table, index.KeySchema);
-          if (oldKey !== key) deletes.push((done) => indexDb.del(oldKey, done));
+          if (oldKey !== key) deletes_.push((done) => indexDb.del(oldKey, done));
         }
       }
     }
@@ -179,6 +193,14 @@ function patchDynaliteIndexKeys(): void {
         });
       }
     };
+    if (lag && (laggedWrites.length > 0 || laggedDeletes.length > 0)) {
+      // Applied in the order the items were written: every update waits the same lag, then the ones before it.
+      setTimeout(() => {
+        lag.chain = lag.chain.then(
+          () => new Promise<void>((done) => all(laggedDeletes, () => all(laggedWrites, () => done()))),
+        );
+      }, lag.ms);
+    }
     all(deletes, (err) => (err ? cb(err) : all(writes, cb)));
   };
   // Every PutItem, UpdateItem and DeleteItem (a BatchWriteItem's items too) updates its indexes here, with the old
@@ -202,6 +224,9 @@ function patchDynaliteIndexKeys(): void {
     writeIndexes(store, table, existing, item, cb);
   };
 }
+
+/** The global indexes' lag of each dynalite store (StartDynamoOptions.gsiLagMs), and its chain of late updates. */
+const gsiLagOf = new WeakMap<object, { ms: number; chain: Promise<void> }>();
 
 /** The key throughput of each dynalite store (one per startDynamo). */
 const throughputOf = new WeakMap<object, KeyThroughput>();
@@ -747,6 +772,7 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     now: opts.keyThroughputNow,
   });
   throughputOf.set(store, throughput);
+  if (opts.gsiLagMs) gsiLagOf.set(store, { ms: opts.gsiLagMs, chain: Promise.resolve() });
   const hashKeys = new Map(
     opts.tables.map((t) => [
       t.TableName as string,
@@ -838,6 +864,8 @@ export interface DynamoThreadInit {
   host?: string;
   /** StartDynamoOptions.keyLimitScale. */
   keyLimitScale?: number;
+  /** StartDynamoOptions.gsiLagMs. */
+  gsiLagMs?: number;
   /** The AWS profile by name (StartDynamoOptions.profile). */
   awsProfile?: string;
 }

@@ -4,11 +4,15 @@
 //   the policy's expiration, every condition (exact, `eq`, `starts-with`, `content-length-range`), no form field
 //   the policy does not name, then the signer's s3:PutObject on the key;
 // - GET and HEAD /<bucket>/<key>: query-string SigV4 (a presigned GET: signature, X-Amz-Expires at most a week,
-//   expiry) or an Authorization header (the SDK's HeadObject, checked by the local IAM), then s3:GetObject; a
-//   missing key is 404 NoSuchKey only to a caller allowed s3:ListBucket, else 403 AccessDenied;
+//   expiry) or an Authorization header (the SDK's HeadObject, checked by the local IAM), then s3:GetObject, or
+//   s3:GetObjectVersion for a `versionId` (and not s3:GetObject); a missing key is 404 NoSuchKey (a missing version
+//   404 NoSuchVersion) only to a caller allowed s3:ListBucket, else 403 AccessDenied;
+// - versioning as the bucket's VersioningConfiguration says: with Status Enabled every write (a POST) adds a version
+//   under a new id, given in `x-amz-version-id` (POST, GET, HEAD), and the versions before it stay readable by id;
+//   without it a write replaces the object, whose version id is "null";
 // - CORS as the bucket's CorsConfiguration says: preflight OPTIONS and the response headers on matching requests.
 // Refusals carry S3's status codes, error codes and messages, as XML. Paths are path-style (`/<bucket>/<key>`).
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalTemplate } from '../infra/template';
 
@@ -24,6 +28,8 @@ export interface CorsRule {
 export interface LocalBucket {
   name: string;
   cors?: CorsRule[];
+  /** VersioningConfiguration Status Enabled: each write adds a version, the older ones kept. */
+  versioned?: boolean;
 }
 
 export interface S3Object {
@@ -31,6 +37,8 @@ export interface S3Object {
   contentType: string;
   lastModified: Date;
   etag: string;
+  /** Its version's id: S3's opaque id in a versioned bucket, "null" in one without versioning. */
+  versionId: string;
 }
 
 export interface LocalS3Options {
@@ -176,17 +184,26 @@ type PolicyCondition = Record<string, unknown> | unknown[];
 /** The local S3 service: an HTTP handler and its objects (tests read and age them). */
 export interface LocalS3 {
   handle(req: IncomingMessage, res: ServerResponse): void;
-  /** The object under `key`, if stored. */
+  /** The object under `key` (its current version), if stored. */
   object(bucket: string, key: string): S3Object | undefined;
-  /** Puts an object directly (seeding a test), as an admin would. */
-  put(bucket: string, key: string, object: Omit<S3Object, 'etag' | 'lastModified'>): void;
+  /** Every version stored under `key`, oldest first. */
+  versions(bucket: string, key: string): S3Object[];
+  /** Puts an object directly (seeding a test), as an admin would; returns the version stored. */
+  put(bucket: string, key: string, object: Pick<S3Object, 'body' | 'contentType'>): S3Object;
 }
 
 /** The template's buckets (those whose Condition holds) with their CORS rules, as the local S3 serves them. */
 export function templateBuckets(template: LocalTemplate): LocalBucket[] {
-  const raw = template.raw.Resources as Record<string, { Properties?: { CorsConfiguration?: unknown } }>;
+  const raw = template.raw.Resources as Record<
+    string,
+    { Properties?: { CorsConfiguration?: unknown; VersioningConfiguration?: unknown } }
+  >;
   return template.resourceIds('AWS::S3::Bucket').map((logicalId) => {
     const path = `Resources.${logicalId}.Properties.CorsConfiguration`;
+    const versioning = template.resolve(
+      raw[logicalId]?.Properties?.VersioningConfiguration ?? {},
+      `Resources.${logicalId}.Properties.VersioningConfiguration`,
+    ) as { Status?: string };
     const cors = template.resolve(raw[logicalId]?.Properties?.CorsConfiguration ?? {}, path) as {
       CorsRules?: {
         AllowedOrigins: string[];
@@ -198,6 +215,7 @@ export function templateBuckets(template: LocalTemplate): LocalBucket[] {
     };
     return {
       name: String(template.physicalId(logicalId)),
+      versioned: versioning.Status === 'Enabled',
       cors: cors.CorsRules?.map((rule) => ({
         allowedOrigins: rule.AllowedOrigins,
         allowedMethods: rule.AllowedMethods,
@@ -212,8 +230,10 @@ export function templateBuckets(template: LocalTemplate): LocalBucket[] {
 export function createLocalS3(options: LocalS3Options): LocalS3 {
   const now = options.now ?? Date.now;
   const buckets = new Map(
-    options.buckets.map((b) => [b.name, { ...b, objects: new Map<string, S3Object>() }]),
+    // Each key's versions, oldest first; the last is the current one.
+    options.buckets.map((b) => [b.name, { ...b, objects: new Map<string, S3Object[]>() }]),
   );
+  const current = (bucket: string, key: string) => buckets.get(bucket)?.objects.get(key)?.at(-1);
   const rulesOf = (bucket: LocalBucket): CorsRule[] | undefined =>
     bucket.cors?.map((rule) => ({
       ...rule,
@@ -221,13 +241,16 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     }));
 
   const store = (bucket: string, key: string, body: Buffer, contentType: string) => {
-    const object = {
+    const into = buckets.get(bucket);
+    const object: S3Object = {
       body,
       contentType,
       lastModified: new Date(now()),
       etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      // S3's version ids are opaque URL-safe strings of 32 characters.
+      versionId: into?.versioned ? randomBytes(24).toString('base64url') : 'null',
     };
-    buckets.get(bucket)?.objects.set(key, object);
+    if (into) into.objects.set(key, into.versioned ? [...(into.objects.get(key) ?? []), object] : [object]);
     return object;
   };
 
@@ -513,12 +536,15 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     key: string,
   ): Promise<S3Object> {
     const resource = `arn:aws:s3:::${bucketName}/${key}`;
+    // A version named by id is s3:GetObjectVersion's, and s3:GetObject is not needed for it (S3's GetObject).
+    const versionId = url.searchParams.get('versionId');
+    const action = versionId === null ? 's3:GetObject' : 's3:GetObjectVersion';
     let caller: string;
     if (url.searchParams.has('X-Amz-Signature') || url.searchParams.has('X-Amz-Credential')) {
       caller = presignedCaller(req, url);
-      if ((await options.authorize(caller, 's3:GetObject', resource)) !== undefined) throw accessDenied();
+      if ((await options.authorize(caller, action, resource)) !== undefined) throw accessDenied();
     } else {
-      const checked = await options.checkSigned(req, Buffer.alloc(0), 's3:GetObject', resource);
+      const checked = await options.checkSigned(req, Buffer.alloc(0), action, resource);
       if ('code' in checked) {
         if (checked.code === 'AccessDeniedException') throw accessDenied();
         if (checked.code === 'UnrecognizedClientException') throw unknownKey();
@@ -527,11 +553,17 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
       }
       caller = checked.accessKeyId;
     }
-    const object = buckets.get(bucketName)?.objects.get(key);
+    const versions = buckets.get(bucketName)?.objects.get(key) ?? [];
+    const object = versionId === null ? versions.at(-1) : versions.find((v) => v.versionId === versionId);
     if (object) return object;
     // Without s3:ListBucket a caller cannot tell a missing key from one it may not read (S3's HeadObject/GetObject).
     if ((await options.authorize(caller, 's3:ListBucket', `arn:aws:s3:::${bucketName}`)) !== undefined)
       throw accessDenied();
+    if (versionId !== null && versions.length > 0)
+      throw new S3Error(404, 'NoSuchVersion', 'The specified version does not exist.', {
+        Key: key,
+        VersionId: versionId,
+      });
     throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
   }
 
@@ -578,7 +610,11 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     if (method === 'POST' && key === '') {
       const { key: stored, object } = await postObject(bucketName, req);
       const location = `http://${req.headers.host}/${bucketName}/${stored.split('/').map(encodeURIComponent).join('/')}`;
-      res.writeHead(204, { etag: object.etag, location });
+      res.writeHead(204, {
+        etag: object.etag,
+        location,
+        ...(bucket.versioned && { 'x-amz-version-id': object.versionId }),
+      });
       res.end();
       return;
     }
@@ -589,6 +625,7 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
         'content-length': object.body.length,
         etag: object.etag,
         'last-modified': object.lastModified.toUTCString(),
+        ...(bucket.versioned && { 'x-amz-version-id': object.versionId }),
       });
       res.end(method === 'HEAD' ? undefined : object.body);
       return;
@@ -621,10 +658,11 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
         req.resume();
       });
     },
-    object: (bucket, key) => buckets.get(bucket)?.objects.get(key),
+    object: current,
+    versions: (bucket, key) => [...(buckets.get(bucket)?.objects.get(key) ?? [])],
     put: (bucket, key, object) => {
       if (!buckets.has(bucket)) throw new Error(`no bucket ${bucket}`);
-      store(bucket, key, object.body, object.contentType);
+      return store(bucket, key, object.body, object.contentType);
     },
   };
 }

@@ -56,6 +56,39 @@ export const roomKeys = (roomId: string, level: number = ROOM_INDEX_SHARDS): str
   Array.from({ length: level }, (_, shard) => `${roomId}#${shard}`);
 
 /**
+ * Names one room's owner may remove (`removedNames`): the fan-out leaves their connections out of its Query of the
+ * room index with one filter (removedFilter), and DynamoDB's `IN` takes at most 100 operands and an expression at most
+ * 4 KB (Amazon DynamoDB Developer Guide, "Comparison operator and function reference" and "Service, account, and
+ * table quotas"): 3 lists of 100 placeholders are about 2 KB.
+ */
+export const REMOVED_NAMES_MAX = 300;
+
+/**
+ * The filter of the fan-out's Query of the room index: no entry showing a removed name. Without any, a filter that
+ * every entry passes (the Query's parameters are fixed in the state machine). DynamoDB applies a filter after the
+ * read, so it costs no capacity.
+ */
+export function removedFilter(removed: string[]): {
+  expression: string;
+  values: Record<string, { S: string }>;
+} {
+  const names = [...new Set(removed)].slice(0, REMOVED_NAMES_MAX);
+  if (names.length === 0) return { expression: 'attribute_exists(connectionId)', values: {} };
+  const lists: string[] = [];
+  for (let at = 0; at < names.length; at += 100)
+    lists.push(
+      `NOT (username IN (${names
+        .slice(at, at + 100)
+        .map((_, i) => `:removed${at + i}`)
+        .join(', ')}))`,
+    );
+  return {
+    expression: lists.join(' AND '),
+    values: Object.fromEntries(names.map((name, i) => [`:removed${i}`, { S: name }])),
+  };
+}
+
+/**
  * A room's members are found in the Subscriptions table through its RoomSubscribers index, keyed by `roomKey`
  * (roomKeyOf; subscriptions.ts writes it).
  */

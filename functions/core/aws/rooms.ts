@@ -10,6 +10,7 @@ import type { OwnerChange, Room, RoomStore } from '#core/ports';
 import { stableHash } from '#core/stableHash';
 import { applied, cancellationCodes } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
+import { REMOVED_NAMES_MAX } from './roomMembers';
 
 /**
  * A room's key id: a hash of its invite key, written with the key (the room store), so that `myrooms` tells whether a
@@ -123,9 +124,13 @@ export class DynamoRoomStore implements RoomStore {
                     change.kind === 'rotateKey'
                       ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${removing ? ' ADD removedNames :removed' : ''}`
                       : 'SET closedAt = :closedAt, #ttl = :now',
-                  // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted).
-                  ConditionExpression:
-                    'ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+                  // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted). A
+                  // removal, while the room has removed fewer than REMOVED_NAMES_MAX names (the fan-out's filter).
+                  ConditionExpression: `ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
+                    removing
+                      ? ' AND (attribute_not_exists(removedNames) OR size(removedNames) < :maxRemoved)'
+                      : ''
+                  }`,
                   ExpressionAttributeNames: { '#ttl': 'ttl' },
                   ExpressionAttributeValues: {
                     ':owner': ownerId,
@@ -136,7 +141,10 @@ export class DynamoRoomStore implements RoomStore {
                           ':keyId': gateKeyId,
                           ':true': true,
                           ':former': former,
-                          ...(removing && { ':removed': new Set([change.removedName]) }),
+                          ...(removing && {
+                            ':removed': new Set([change.removedName]),
+                            ':maxRemoved': REMOVED_NAMES_MAX,
+                          }),
                         }
                       : { ':closedAt': change.closedAt }),
                   },
