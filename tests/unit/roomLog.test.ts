@@ -275,7 +275,7 @@ it("reads the room's key level from a head that saw the run's last seq: a member
   let first = true;
   const store: LogStore = {
     ...r.store,
-    head: async () => ({ seq: r.counter.seq, keyLevel }),
+    head: async () => ({ seq: r.counter.seq, keyLevel, removed: [] }),
     // The log is read a moment after the head: meanwhile a join raises the level and a sender takes seq 2 and stores it.
     storedAfter: async (...args) => {
       await new Promise((resolve) => setImmediate(resolve));
@@ -294,7 +294,7 @@ it("reads the room's key level from a head that saw the run's last seq: a member
 
 it('a room with only presence news reads its key level with its head, and Queries that many keys', async () => {
   const r = room({ cursor: 0 });
-  const store: LogStore = { ...r.store, head: async () => ({ seq: 0, keyLevel: 3 }) };
+  const store: LogStore = { ...r.store, head: async () => ({ seq: 0, keyLevel: 3, removed: [] }) };
   const body = JSON.stringify({
     messageId: 'p1',
     roomId: ROOM,
