@@ -58,7 +58,7 @@ export const HOLE_WAIT_MS = 2_000;
  * How long a new subscription may take to show in the room index the fan-out reads (`RoomSubscribers`, a GSI, so
  * eventually consistent): a message fanned out in that window is not posted to the member who just joined. In a
  * room that goes on talking the next message reveals the hole; a quiet room has no next, so a room that brought
- * nothing since the join is asked once, this long after it, for what came after (docs/CLIENT.md, "Resume").
+ * nothing since the join is asked once, this long after it, for what came after (docs/CLIENT.md, "Guarantees").
  */
 export const INDEX_LAG_MS = 2_000;
 

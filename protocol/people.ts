@@ -1,7 +1,7 @@
 /**
  * Finding people: a signed-in member looks up other signed-in users it shares a room with, by the start of their
- * display name, to open a direct message with one (`opendm` with the `userId` found). docs/PROTOCOL.md ("Finding
- * people") explains it; protocol/asyncapi.yaml describes the same frames.
+ * display name, to open a direct message with one (`opendm` with the `userId` found). docs/PROTOCOL.md ("Read
+ * positions, your rooms, direct messages") explains it; protocol/asyncapi.yaml describes the same frames.
  *
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
  */

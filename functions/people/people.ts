@@ -4,10 +4,11 @@ import type { ChatPorts, Connection } from '#core/ports';
 import { foldName, LIMITS, PATTERNS, PEOPLE_LIMITS, type PeopleFrame, type Person } from '#protocol';
 
 /**
- * Finding people (docs/PROTOCOL.md, "Finding people"): a signed-in member looks up the signed-in users it shares a
- * room with by the start of their display name, and may open a direct message with any of them (memberships.ts
- * openDm asks `sharesRoom`). There is no directory of every user: only co-members of the caller's rooms are found,
- * and only a bounded number of the caller's rooms is searched, so one call costs a bounded number of reads.
+ * Finding people (docs/PROTOCOL.md, "Read positions, your rooms, direct messages"): a signed-in member looks up
+ * the signed-in users it shares a room with by the start of their display name, and may open a direct message with
+ * any of them (memberships.ts openDm asks `sharesRoom`). There is no directory of every user: only co-members of
+ * the caller's rooms are found, and only a bounded number of the caller's rooms is searched, so one call costs a
+ * bounded number of reads.
  *
  * A signed-in member's membership carries its display name as it last entered the room (`username`) and a sort key
  * of the folded name and its id (`nameKey`, dynamoPeople.ts), which the memberships' sparse PeopleIndex keys by

@@ -118,7 +118,7 @@ export const MY_ROOMS_READ_MAX = 500;
 
 /**
  * Events `myrooms` reads per listed room to count its unread messages: one more than UNREAD_MAX, so a room with more
- * unread than that shows "99+" after one bounded read (docs/DECISIONS.md, "Unread counts").
+ * unread than that shows "99+" after one bounded read (docs/DECISIONS.md, "Service design").
  */
 export const UNREAD_EVENTS_READ = UNREAD_MAX + 1;
 

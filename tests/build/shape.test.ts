@@ -25,7 +25,10 @@ function sourceFiles(): string[] {
     .filter((file) => SOURCE.test(file) && !file.endsWith('.d.ts') && existsSync(join(root, file)));
 }
 
-/** package.json's `imports`: the `#core/*`-style aliases, each to one path pattern (docs/DECISIONS.md, "Layout"). */
+/**
+ * package.json's `imports`: the `#core/*`-style aliases, each to one path pattern (docs/DECISIONS.md, "Service
+ * design").
+ */
 const ALIASES: Record<string, string> = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).imports;
 
 /** The repository path an `#alias` specifier names (as Node, esbuild and Jest map it), if an alias matches. */

@@ -151,7 +151,7 @@ it('a join the server answered BUSY is asked again until it enters; a create ans
   const refused = expect(creating).rejects.toMatchObject({ code: 'BUSY' });
   await jest.advanceTimersByTimeAsync(5_000);
   await refused;
-  // (The quiet room's one `history` after entering comes in between: docs/CLIENT.md, "Resume".)
+  // (The quiet room's one `history` after entering comes in between: docs/CLIENT.md, "Guarantees".)
   expect(requests.map((r) => r.action).filter((a) => a !== 'history')).toEqual([
     'joinroom',
     'joinroom',

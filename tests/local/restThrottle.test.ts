@@ -6,8 +6,8 @@ import { templatePath } from '../helpers/localCloud';
 
 /**
  * The REST stage's method throttling on the local cloud, read from the template's `MethodSettings` (docs/PARITY.md,
- * "REST stage throttling"): a burst of admin broadcasts gets the burst limit through and 429 for the rest, before
- * any authorizer or function runs, with the API's CORS headers so a browser can read the refusal.
+ * "Admin broadcast from the browser"): a burst of admin broadcasts gets the burst limit through and 429 for the
+ * rest, before any authorizer or function runs, with the API's CORS headers so a browser can read the refusal.
  */
 const template = loadTemplate(templatePath, {
   parameters: { AuthMode: 'cognito', HostWebChat: 'false' },

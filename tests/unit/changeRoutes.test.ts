@@ -5,7 +5,7 @@ import { ACTIONS, REPLY_TYPE } from '#protocol';
 
 /**
  * The messages function serves a route for every change action the protocol names (reply `changed`), so a new
- * change kind needs no line in the route table (docs/CONTRIBUTING.md, "pin a message"); a kind the protocol names
+ * change kind needs no line in the route table (docs/CONTRIBUTING.md, "The steps"); a kind the protocol names
  * before its rule is written is refused with a clear error.
  */
 it('serves every action whose reply is `changed`, and only those', () => {

@@ -1,4 +1,4 @@
-// "Seen by" before and after it was pushed (docs/DECISIONS.md, "seen by"): what an active room's read positions
+// "Seen by" before and after it was pushed (docs/DECISIONS.md, "Service design"): what an active room's read positions
 // cost per second, from the code's own behaviour and the model's metering. Pure arithmetic.
 //
 // Before: every page asked `seenby` after each event, at most once per 5 s (the old web/seenby.js, MIN_GAP_MS), so an
