@@ -21,7 +21,7 @@ let testCloud: TestCloud;
 let cloud: LocalCloud;
 const open: ChatClient[] = [];
 let olga: ChatClient;
-let rooms: { roomId: string; key: string }[] = [];
+const rooms: { roomId: string; key: string }[] = [];
 
 /** A device of the signed-in user `sub`, shown as `name`. */
 async function device(sub: string, name: string): Promise<ChatClient> {
