@@ -218,7 +218,12 @@ export class DynamoReactionStore implements ReactionStore {
     for (const attempt of [more, first, more]) {
       try {
         await this.db.send(
-          new UpdateCommand({ TableName: this.table, Key, ...attempt, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+          new UpdateCommand({
+            TableName: this.table,
+            Key,
+            ...attempt,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
         );
         return true;
       } catch (error) {

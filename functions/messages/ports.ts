@@ -192,7 +192,13 @@ export interface ReactionStore {
    * Counts one more of a source's connections giving `reaction` (`sourceKey`: hashed), unless that would take the
    * kinds the source gives the message past `cap`: false then, nothing counted.
    */
-  holdKind(target: ReactionTarget, sourceKey: string, reaction: string, cap: number, ttl: number): Promise<boolean>;
+  holdKind(
+    target: ReactionTarget,
+    sourceKey: string,
+    reaction: string,
+    cap: number,
+    ttl: number,
+  ): Promise<boolean>;
   /** Counts one fewer of the source's connections giving `reaction`; the kind leaves at none. */
   releaseKind(target: ReactionTarget, sourceKey: string, reaction: string): Promise<void>;
 }

@@ -71,13 +71,13 @@ export const SETTINGS = {
     5,
     0,
     20,
-    'without sign-in: different reactions the connections of one source address give one message together; 0 = no cap but each connection\'s',
+    "without sign-in: different reactions the connections of one source address give one message together; 0 = no cap but each connection's",
   ),
   MentionNoticeSeconds: int(
     60,
     0,
     MAX,
-    'a sender\'s mentions of one person in one room send that person a mention notice at most once per this many seconds; 0 = every mention',
+    "a sender's mentions of one person in one room send that person a mention notice at most once per this many seconds; 0 = every mention",
   ),
   FrameRateLimit: int(
     100,
