@@ -1,9 +1,11 @@
 import { servedFrom } from '#core/limits/guard';
+import { limitSettings } from '#core/limits/limitSettings';
 import { admitLobbyPost } from '#core/lobby';
 import { parseClientMsgId } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
+import { personGate } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
@@ -27,6 +29,10 @@ const deps = onFirstCall(() =>
     get editWindowMinutes() {
       return config.editWindowMinutes();
     },
+    person: personGate(),
+    get reactionKindsPerSource() {
+      return limitSettings.reactionKindsPerSource();
+    },
   }),
 );
 
@@ -47,6 +53,7 @@ function changeRoute(action: ChangeAction) {
       clientMsgId: parseClientMsgId(body.clientMsgId),
       signal,
       admitLobbyPost: () => admitLobbyPost(lobbyGate(), identity?.sourceIp),
+      sourceIp: identity?.sourceIp,
     });
     logger.info('message changed', {
       roomId: changed.roomId,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Busy, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { type PersonGate, takePersonToken } from '#core/limits/personRate';
+import { limitOwner } from '#core/limits/quotas';
 import { takeSendToken } from '#core/limits/rateLimit';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
@@ -27,7 +29,7 @@ import {
   type StoredMessage,
   senderOf,
 } from './changeFrames';
-import { kindOf, kindsLimit, memberLimit, totalLimit } from './changeKinds';
+import { kindOf, kindsLimit, memberLimit, sourceKindsLimit, totalLimit } from './changeKinds';
 import { type ChangeRequest, type Changer, type Plan, planChange } from './changePlanning';
 import { isGapMarker } from './gaps';
 import type {
@@ -51,7 +53,18 @@ import type {
  */
 
 export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> &
-  SendSettings & { changes: ChangeStore; reactions: ReactionStore; editWindowMinutes: number };
+  SendSettings & {
+    changes: ChangeStore;
+    reactions: ReactionStore;
+    editWindowMinutes: number;
+    /** The changer's budgets across its connections (personRate.ts); absent: only the connection's own. */
+    person?: PersonGate;
+    /**
+     * Without sign-in, the kinds of reaction the connections of one source give one message in all
+     * (ReactionKindsPerSource); 0 or absent: no cap but each member's.
+     */
+    reactionKindsPerSource?: number;
+  };
 
 export interface ChangeInput {
   connectionId: string;
@@ -61,6 +74,8 @@ export interface ChangeInput {
   clientMsgId?: string;
   signal?: AbortSignal;
   admitLobbyPost?: () => Promise<void>;
+  /** The changer's address: without sign-in, its source is whose budgets the change takes from (limitOwner). */
+  sourceIp?: string;
 }
 
 /** What a member whose change is stored but not yet on the bus can do about it. */
@@ -103,12 +118,15 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   const now = deps.now();
   const key = memberKey(roomId, sender);
   const reacting = input.request.kind === 'react';
-  const [room, item, , reactions] = await Promise.all([
+  const owner = limitOwner(connection.userId, input.sourceIp);
+  const [room, item, , , reactions] = await Promise.all([
     deps.rooms.get(roomId),
     deps.changes.item(roomId, input.seq),
     reacting
       ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
       : deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
+    // The person's budget beside the connection's: ten connections of one member share one (personRate.ts).
+    takePersonToken(deps.person, reacting ? 'react' : 'send', owner),
     reacting ? deps.reactions.state({ roomId, seq: input.seq }, key) : undefined,
   ]);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
@@ -252,10 +270,24 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
   if (given === 'memberLimit') throw memberLimit();
   // Given (or taken back) by a racing attempt of the same member: its reply, as planOrAnswer answers a repeat.
   if (given === 'already') return answerAsIs(deps, change);
+  // Without sign-in each connection is a member of its own: the source's connections together give the message at
+  // most ReactionKindsPerSource kinds, so a few sockets cannot take all its kinds. With sign-in the member is the
+  // person, capped above.
+  const cap = deps.reactionKindsPerSource ?? 0;
+  const owner = limitOwner(change.changer.connection.userId, input.sourceIp);
+  const source = cap > 0 && !owner.startsWith('user:') ? memberKey(roomId, `source:${owner}`) : undefined;
+  if (source !== undefined) {
+    if (request.remove) await deps.reactions.releaseKind(target, source, request.reaction);
+    else if (!(await deps.reactions.holdKind(target, source, request.reaction, cap, ttl))) {
+      await deps.reactions.takeBack(target, key, request.reaction);
+      throw sourceKindsLimit(cap);
+    }
+  }
   const counted = await deps.reactions.count(target, request.reaction, request.remove ? -1 : 1, ttl);
   if (counted !== 'counted') {
     // Another member's reaction took the message to a cap since it was read: the member's item is taken back.
     await deps.reactions.takeBack(target, key, request.reaction);
+    if (source !== undefined) await deps.reactions.releaseKind(target, source, request.reaction);
     throw counted === 'kindsLimit' ? kindsLimit() : totalLimit();
   }
   const mine = request.remove

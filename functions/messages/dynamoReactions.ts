@@ -24,6 +24,8 @@ import type {
  */
 const SUMMARY = '#';
 const memberSk = (memberKey: string) => `m#${memberKey}`;
+/** A source's kinds of reaction to the message without sign-in (`kinds`: reaction -> its connections giving it). */
+const sourceSk = (sourceKey: string) => `s#${sourceKey}`;
 const targetOf = ({ roomId, seq }: ReactionTarget) => `${roomId}#${seq}`;
 
 function summaryOf(item: Record<string, unknown> | undefined): ReactionSummary | undefined {
@@ -187,6 +189,76 @@ export class DynamoReactionStore implements ReactionStore {
         }),
       ),
     );
+  }
+
+  async holdKind(
+    target: ReactionTarget,
+    sourceKey: string,
+    reaction: string,
+    cap: number,
+    ttl: number,
+  ): Promise<boolean> {
+    const Key = { target: targetOf(target), key: sourceSk(sourceKey) };
+    // One more giver of a kind the source gives already, or of a new kind below the cap; else the map itself for the
+    // source's first; else, if another reaction made the map in between, the first once more. A full map comes back
+    // with the failed write and ends the attempts.
+    const names = { '#e': reaction, '#ttl': 'ttl' };
+    const more = {
+      UpdateExpression: 'SET kinds.#e = if_not_exists(kinds.#e, :zero) + :one, #ttl = :ttl',
+      ConditionExpression: 'attribute_exists(kinds.#e) OR size(kinds) < :cap',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':cap': cap, ':ttl': ttl },
+    };
+    const first = {
+      UpdateExpression: 'SET kinds = :kinds, #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(kinds)',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':kinds': { [reaction]: 1 }, ':ttl': ttl },
+    };
+    for (const attempt of [more, first, more]) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key,
+            ...attempt,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!failed(error)) throw error;
+        const kinds = oldItem(error)?.kinds as Record<string, unknown> | undefined;
+        if (kinds && !(reaction in kinds) && Object.keys(kinds).length >= cap) return false;
+      }
+    }
+    return false;
+  }
+
+  async releaseKind(target: ReactionTarget, sourceKey: string, reaction: string): Promise<void> {
+    const Key = { target: targetOf(target), key: sourceSk(sourceKey) };
+    // One fewer giver; the last one's kind leaves the map, so the source may give another kind in its place.
+    const fewer = {
+      UpdateExpression: 'SET kinds.#e = kinds.#e - :one',
+      ConditionExpression: 'kinds.#e > :one',
+    };
+    const last = { UpdateExpression: 'REMOVE kinds.#e', ConditionExpression: 'kinds.#e <= :one' };
+    for (const attempt of [fewer, last]) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key,
+            ...attempt,
+            ExpressionAttributeNames: { '#e': reaction },
+            ExpressionAttributeValues: { ':one': 1 },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!failed(error)) throw error;
+      }
+    }
   }
 
   async mark(target: ReactionTarget, seq: number): Promise<ReactionSummary> {

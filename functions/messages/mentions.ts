@@ -63,6 +63,12 @@ export function mentionedIn(
 export interface MentionNoticeDeps {
   devices: UserDevices;
   notifier: Pick<Notifier, 'post'>;
+  /**
+   * A sender's notices to one person in one room, coalesced: `take` is true for the first mention of each interval
+   * (MentionNoticeSeconds; a turn in the Limits table shared by the sender's connections) and false for the rest,
+   * whose message still names the person (its highlight, its unread mention count). Absent: every mention notifies.
+   */
+  turns?: { take(roomId: string, sender: string, person: string): Promise<boolean> };
 }
 
 /**
@@ -75,12 +81,23 @@ export async function notifyMentioned(
   deps: MentionNoticeDeps,
   message: { roomId: string; seq: number; username: string; text: string },
   named: readonly Connection[],
+  /** The sender's identity (senderOf): whose turn a notice takes. */
+  sender: string,
 ): Promise<number> {
   try {
     const inRoom = new Set(named.map((c) => c.connectionId));
-    const users = [
+    const candidates = [
       ...new Set(named.map((c) => c.userId).filter((id): id is string => id?.startsWith('user:') === true)),
     ].slice(0, MENTION_NOTICES_PER_MESSAGE);
+    // A flood of `@bob` from one sender, over however many connections, tells bob once per interval.
+    const turns = deps.turns;
+    const users = turns
+      ? (
+          await Promise.all(
+            candidates.map(async (u) => ((await turns.take(message.roomId, sender, u)) ? u : undefined)),
+          )
+        ).filter((u): u is string => u !== undefined)
+      : candidates;
     const frame: MentionFrame = {
       type: 'mention',
       roomId: message.roomId,

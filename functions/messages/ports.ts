@@ -190,4 +190,17 @@ export interface ReactionStore {
   count(target: ReactionTarget, reaction: string, delta: 1 | -1, ttl: number): Promise<CountOutcome>;
   /** Marks reaction event `seq` as counted (lastSeq only moves up) and returns the summary as it then stands. */
   mark(target: ReactionTarget, seq: number): Promise<ReactionSummary>;
+  /**
+   * Counts one more of a source's connections giving `reaction` (`sourceKey`: hashed), unless that would take the
+   * kinds the source gives the message past `cap`: false then, nothing counted.
+   */
+  holdKind(
+    target: ReactionTarget,
+    sourceKey: string,
+    reaction: string,
+    cap: number,
+    ttl: number,
+  ): Promise<boolean>;
+  /** Counts one fewer of the source's connections giving `reaction`; the kind leaves at none. */
+  releaseKind(target: ReactionTarget, sourceKey: string, reaction: string): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequest, Busy } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { type PersonGate, takePersonToken } from '#core/limits/personRate';
+import { limitOwner } from '#core/limits/quotas';
 import { takeSendToken } from '#core/limits/rateLimit';
 import type { Connection, Member } from '#core/ports';
 import { type AckFrame, type ChatMessage, LOBBY, type ReplyRef } from '#core/protocol';
@@ -43,6 +45,8 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
      * checkAttachments); absent: none allowed.
      */
     checkAttachments?: (roomId: string, attachments: Attachment[]) => Promise<Attachment[]>;
+    /** The sender's budget across its connections (personRate.ts); absent: only the connection's own. */
+    person?: PersonGate;
   };
 
 export interface SendInput {
@@ -57,6 +61,8 @@ export interface SendInput {
   replyTo?: number;
   /** Uploaded images of the room (parseAttachments), each read back before the message is stored. */
   attachments?: Attachment[];
+  /** The sender's address: without sign-in, its source is whose budget the send takes from (limitOwner). */
+  sourceIp?: string;
 }
 
 /** One send: who, where, and the attempt's id (the attempt its record names). */
@@ -80,7 +86,7 @@ interface Send {
 export async function sendMessage(
   deps: SendDeps,
   input: SendInput,
-): Promise<{ ack: AckFrame; message: ChatMessage; mentioned: Connection[] }> {
+): Promise<{ ack: AckFrame; message: ChatMessage; mentioned: Connection[]; sender: string }> {
   const connection = await requireConnection(deps, input.connectionId);
   if (connection.roomId === LOBBY) await input.admitLobbyPost?.();
   const sendKey = input.clientMsgId
@@ -100,7 +106,12 @@ export async function sendMessage(
   // Answered from another attempt's record after this one's take woke the room: that wake.
   if (!stored.taken && send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
   // A retry answered from its record names nobody again: the first attempt told them.
-  return { ack: ackOf(message, input.clientMsgId), message, mentioned: sentBefore ? [] : mentioned };
+  return {
+    ack: ackOf(message, input.clientMsgId),
+    message,
+    mentioned: sentBefore ? [] : mentioned,
+    sender: senderOf(connection),
+  };
 }
 
 /**
@@ -131,9 +142,11 @@ async function store(
   const now = deps.now();
   // The message replied to is read beside the token and the record: a reply costs a read, not a round trip.
   // So are the room's members when the text may name some (`@`): a mention costs a Query, not a round trip.
-  const [, before, original, members, attachments] = await Promise.all([
+  const [, , before, original, members, attachments] = await Promise.all([
     deps.sendRate &&
       orBusy(takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()), roomId),
+    // The person's budget beside the connection's: ten connections of one sender share one (personRate.ts).
+    orBusy(takePersonToken(deps.person, 'send', limitOwner(connection.userId, input.sourceIp)), roomId),
     sendKey ? orBusy(deps.sends.recorded(sendKey), roomId) : undefined,
     input.replyTo === undefined
       ? undefined

@@ -2,11 +2,13 @@ import { checkAttachments, parseAttachments } from '#attachments/attachments';
 import { S3AttachmentHeads } from '#attachments/s3Head';
 import { withSessionCount } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
+import { limitSettings } from '#core/limits/limitSettings';
 import { admitLobbyPost } from '#core/lobby';
 import { parseClientMsgId, parseMessageText, parseReplyTo, requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
-import { connectionStore } from '#core/wiring/dynamodb';
+import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
+import { personGate } from '#core/wiring/guard';
 import { notifier } from '#core/wiring/managementApi';
 import { DynamoUserDevices } from '#people/dynamoUserDevices';
 import { documentClient } from '#platform/aws/clients';
@@ -32,12 +34,25 @@ const deps = onFirstCall(() =>
     sends: sendStore(),
     events: eventPublisher(),
     now: systemClock,
+    person: personGate(),
   }),
 );
-const notice = onFirstCall(() => ({
-  devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
-  notifier: notifier(),
-}));
+const notice = onFirstCall(() => {
+  const limits = quotaStore();
+  return {
+    devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+    notifier: notifier(),
+    // One notice per sender, person and room per MentionNoticeSeconds (runtime setting, read on every call).
+    turns: {
+      take: (roomId: string, sender: string, person: string) => {
+        const seconds = limitSettings.mentionNoticeSeconds();
+        return seconds <= 0
+          ? Promise.resolve(true)
+          : limits.takeTurn(`mention#${roomId}#${sender}#${person}`, Date.now(), seconds * 1000);
+      },
+    },
+  };
+});
 /**
  * sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. The connection is
  * the one the frame count returned (routeHandler), so counting the frame adds no round trip to the send.
@@ -56,7 +71,7 @@ export const handler = routeHandler('sendmessage', async (frame) => {
   const replyTo = parseReplyTo(body.replyTo);
   logger.debug('sending', { characters: text.length, clientMsgId });
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
-  const { ack, message, mentioned } = await sendMessage(
+  const { ack, message, mentioned, sender } = await sendMessage(
     servedFrom(withSessionCount(deps(), connectionId), frame),
     {
       connectionId,
@@ -66,6 +81,7 @@ export const handler = routeHandler('sendmessage', async (frame) => {
       attachments: images,
       signal,
       admitLobbyPost: () => admitLobbyPost(lobbyGate(), identity?.sourceIp),
+      sourceIp: identity?.sourceIp,
     },
   );
   // The messageId is the correlation id from here through the bus, the state machine and every Deliver log line.
@@ -75,6 +91,6 @@ export const handler = routeHandler('sendmessage', async (frame) => {
   tracer.putAnnotation('messageId', ack.messageId);
   metrics.addMetric(METRIC.messagesSent, MetricUnit.Count, 1);
   // Signed-in members the message names hear of it on every device; advisory, after the message is stored and sent.
-  if (mentioned.length > 0) await notifyMentioned(notice(), message, mentioned);
+  if (mentioned.length > 0) await notifyMentioned(notice(), message, mentioned, sender);
   return ack;
 });

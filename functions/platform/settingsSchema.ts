@@ -48,6 +48,37 @@ export const SETTINGS = {
     'sends and message changes per connection per SendRateWindowSeconds; 0 = no limit',
   ),
   SendRateWindowSeconds: int(10, 1, MAX, 'the window of SendRateLimit'),
+  PersonSendRateLimit: int(
+    20,
+    0,
+    MAX,
+    'sends and message changes per person (every connection of a signed-in user, else of a source address) per PersonRateWindowSeconds; 0 = no limit',
+  ),
+  PersonReactionRateLimit: int(
+    30,
+    0,
+    MAX,
+    'reactions per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
+  ),
+  PersonReadRateLimit: int(
+    30,
+    0,
+    MAX,
+    'markread frames per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
+  ),
+  PersonRateWindowSeconds: int(10, 1, MAX, 'the window of the Person*RateLimit settings'),
+  ReactionKindsPerSource: int(
+    5,
+    0,
+    20,
+    "without sign-in: different reactions the connections of one source address give one message together; 0 = no cap but each connection's",
+  ),
+  MentionNoticeSeconds: int(
+    60,
+    0,
+    MAX,
+    "a sender's mentions of one person in one room send that person a mention notice at most once per this many seconds; 0 = every mention",
+  ),
   FrameRateLimit: int(
     100,
     0,

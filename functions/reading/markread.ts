@@ -1,7 +1,11 @@
+import { requireConnection } from '#core/identity/connections';
 import { servedFrom } from '#core/limits/guard';
+import { takePersonToken } from '#core/limits/personRate';
+import { limitOwner } from '#core/limits/quotas';
 import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
+import { personGate } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
@@ -25,7 +29,16 @@ const deps = onFirstCall(() => {
   };
 });
 
-/** markread: the caller's read position in its room moves forward (functions/rooms/memberships.ts). */
-export const handler = routeHandler('markread', (frame) =>
-  markRead(servedFrom(deps(), frame), frame.connectionId, parseReadSeq(frame.body.seq)),
-);
+/**
+ * markread: the caller's read position in its room moves forward (functions/rooms/memberships.ts), within the
+ * person's read budget across its connections (PersonReadRateLimit; personRate.ts): a moved read is pushed to the
+ * room, so ten connections of one person must not push ten times a person's reads.
+ */
+export const handler = routeHandler('markread', async (frame) => {
+  const seq = parseReadSeq(frame.body.seq);
+  const connection = await requireConnection(servedFrom(deps(), frame), frame.connectionId);
+  const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
+  await takePersonToken(personGate(), 'read', limitOwner(connection.userId, identity?.sourceIp));
+  // The connection as read answers markRead's own first read of it.
+  return markRead(servedFrom(deps(), { ...frame, admitted: connection }), frame.connectionId, seq);
+});

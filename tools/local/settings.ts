@@ -10,7 +10,8 @@ export type SettingValues = Readonly<Record<string, string | number>>;
 /**
  * What the local cloud runs unless told otherwise: an open lobby, where the tutorial's two wscat clients talk, and
  * no limits per source. Every local client comes from one address (127.0.0.1), so the limits per source address
- * would be limits on the whole local cloud (its tests, load and benchmark included): they are off unless set. A
+ * would be limits on the whole local cloud (its tests, load and benchmark included): they are off unless set, and so
+ * are the per-person limits, which count per source without sign-in. A
  * deployed stack's defaults are the schema's (a lobby for announcements only, the limits per source).
  */
 export const LOCAL_DEFAULT_SETTINGS: SettingValues = {
@@ -19,6 +20,10 @@ export const LOCAL_DEFAULT_SETTINGS: SettingValues = {
   ConnectionsPerSource: 0,
   ConnectRateLimit: 0,
   RoomCreateLimit: 0,
+  PersonSendRateLimit: 0,
+  PersonReactionRateLimit: 0,
+  PersonReadRateLimit: 0,
+  ReactionKindsPerSource: 0,
 };
 
 /** A runtime setting's value as the document holds it: a number for an integer setting, else the text. */

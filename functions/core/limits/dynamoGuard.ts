@@ -171,6 +171,33 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     }
   }
 
+  /**
+   * Takes the turn `key` at `nowMs` if its last was at least `intervalMs` ago: one conditional write, so concurrent
+   * takers get one turn per interval. Kept a minute past its interval (TTL deletes late; the condition decides).
+   */
+  async takeTurn(key: string, nowMs: number, intervalMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.limits(),
+          Key: { limitKey: key },
+          UpdateExpression: 'SET turnAt = :at, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(turnAt) OR turnAt <= :due',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':at': nowMs,
+            ':due': nowMs - intervalMs,
+            ':ttl': Math.ceil((nowMs + intervalMs) / 1000) + 60,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
     return this.take(`lobby#${source}`, nowMs, intervalMs, limit);
   }

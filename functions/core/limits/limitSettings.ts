@@ -1,5 +1,6 @@
 import { settings } from '#platform/settings';
 import type { GuardLimits } from './guard';
+import type { PersonRates } from './personRate';
 import { CONNECT_WINDOW_SECONDS, ROOM_WINDOW_SECONDS } from './quotas';
 
 /**
@@ -12,6 +13,24 @@ export const limitSettings = {
   connectRate: () => ({ limit: settings().ConnectRateLimit, windowSeconds: CONNECT_WINDOW_SECONDS }),
   /** Rooms each owner may create per hour (setting RoomCreateLimit; quotas.ts); 0 = no limit. */
   roomCreateRate: () => ({ limit: settings().RoomCreateLimit, windowSeconds: ROOM_WINDOW_SECONDS }),
+  /**
+   * A person's budgets across its connections (PersonSendRateLimit, PersonReactionRateLimit, PersonReadRateLimit per
+   * PersonRateWindowSeconds; personRate.ts); a limit of 0 = that budget off.
+   */
+  personRates: (): PersonRates => {
+    const s = settings();
+    const rate = (limit: number) =>
+      limit > 0 ? { limit, windowSeconds: s.PersonRateWindowSeconds } : undefined;
+    return {
+      send: rate(s.PersonSendRateLimit),
+      react: rate(s.PersonReactionRateLimit),
+      read: rate(s.PersonReadRateLimit),
+    };
+  },
+  /** Without sign-in, the kinds of reaction one source gives one message in all (ReactionKindsPerSource); 0 = no cap. */
+  reactionKindsPerSource: () => settings().ReactionKindsPerSource,
+  /** Seconds between mention notices from one sender to one person in one room (MentionNoticeSeconds); 0 = none. */
+  mentionNoticeSeconds: () => settings().MentionNoticeSeconds,
   /**
    * The guard's limits from the settings (FrameRateLimit, StrikeLimit, JoinGuessLimit); a limit of 0 = that guard
    * off. Every route's guard reads them; only joinroom and subscribe make join guesses.

@@ -1,8 +1,9 @@
 import type { GuardDeps } from '#core/limits/guard';
 import { limitSettings } from '#core/limits/limitSettings';
+import type { PersonGate } from '#core/limits/personRate';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
-import { guardStore } from './dynamodb';
+import { guardStore, quotaStore } from './dynamodb';
 import { connectionCloser } from './managementApi';
 
 /** The abuse limits of every WebSocket route (guard.ts), with the limits the template sets, built once per runtime. */
@@ -14,6 +15,15 @@ export const guard = onFirstCall(
     get limits() {
       return limitSettings.guardLimits();
     },
+    now: systemClock,
+  }),
+);
+
+/** A person's budgets across its connections (personRate.ts), in the Limits table; for the routes that take them. */
+export const personGate = onFirstCall(
+  (): PersonGate => ({
+    store: quotaStore(),
+    rates: () => limitSettings.personRates(),
     now: systemClock,
   }),
 );

@@ -55,4 +55,4 @@ export type {
   StoredMessage,
   TargetUpdate,
 } from './kind';
-export { kindsLimit, memberLimit, totalLimit } from './react';
+export { kindsLimit, memberLimit, sourceKindsLimit, totalLimit } from './react';

@@ -67,6 +67,10 @@ export function reactionsOf(state: ReactionState | undefined): ReactionCount[] {
 export const kindsLimit = () =>
   new ChangeLimit(`This message has ${CHANGE_LIMITS.reactionKinds} different reactions; add one of those.`);
 export const totalLimit = () => new ChangeLimit('This message has as many reactions as it can carry.');
+export const sourceKindsLimit = (cap: number) =>
+  new ChangeLimit(
+    `Your network gives this message ${cap} different reactions from all its connections together; take one back to add another.`,
+  );
 export const memberLimit = () =>
   new ChangeLimit(
     `You can give one message ${CHANGE_LIMITS.reactionKindsPerMember} different reactions; take one back to add another.`,
