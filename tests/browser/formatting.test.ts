@@ -52,7 +52,7 @@ it('draws bold, code, quotes, lists and safe links, and the sender’s HTML as t
 
   await send(
     ana,
-    '> quoted\n\n- one\n- two\n\n[site](https://example.com/a) [bad](javascript:alert(2)) mailto:ana@example.com',
+    '> quoted\n\n- one\n- two\n\n[site](https://example.com/a) [bad](javascript:alert(2)) [call](tel:555) mailto:ana@example.com',
   );
   const second = row(ben, 'quoted');
   await second.waitFor();
@@ -73,7 +73,8 @@ it('draws bold, code, quotes, lists and safe links, and the sender’s HTML as t
       target: '_blank',
     },
   ]);
-  expect(await second.textContent()).toContain('[bad](javascript:alert(2))');
+  // Links to other schemes stay the text they were typed as.
+  expect(await second.textContent()).toContain('[bad](javascript:alert(2)) [call](tel:555)');
   expect(alerts).toEqual([]);
 });
 
