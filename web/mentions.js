@@ -7,6 +7,7 @@
 // server's `mention` frame, which reaches devices that do not follow the room. Each room's notices can be muted (no
 // notice, unread still counted) or kept to mentions only, a choice this browser keeps (localStorage).
 import { redrawMyRooms, refreshMyRooms } from './myrooms.js';
+import { CHOICES, noticesOf, setNoticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
@@ -16,43 +17,6 @@ import { byId, h, toast } from './ui.js';
 export const mentionsMe = (m) => Array.isArray(m.mentions) && m.mentions.includes(state.username);
 
 // ---------------------------------------------------------------- per-room setting
-
-const SETTINGS_KEY = 'roomcast.notices';
-/** What a room's notices may be: every mention, direct message and reply (the default), mentions only, none. */
-const CHOICES = [
-  ['all', 'Mentions, direct messages and replies'],
-  ['mentions', 'Mentions only'],
-  ['mute', 'Muted (unread still counted)'],
-];
-
-function settings() {
-  try {
-    const stored = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}');
-    return stored && typeof stored === 'object' ? stored : {};
-  } catch {
-    return {}; // unreadable (storage off, or a value not ours): every room notifies
-  }
-}
-
-/** Room `roomId`'s notices: 'all', 'mentions' or 'mute'. */
-export function noticesOf(roomId) {
-  const value = settings()[roomId];
-  return CHOICES.some(([choice]) => choice === value) ? value : 'all';
-}
-
-function setNotices(roomId, value) {
-  const next = settings();
-  if (value === 'all') delete next[roomId];
-  else next[roomId] = value;
-  try {
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify(next));
-  } catch {
-    toast('This browser keeps no settings for this page: the choice lasts until it is reloaded.', {
-      kind: 'info',
-    });
-  }
-  redrawMyRooms();
-}
 
 let select = null;
 
@@ -69,7 +33,12 @@ function showNoticesChoice(room) {
       select.append(option);
     }
     select.addEventListener('change', () => {
-      if (state.shownRoom && state.shownRoom !== LOBBY) setNotices(state.shownRoom, select.value);
+      if (!state.shownRoom || state.shownRoom === LOBBY) return;
+      if (!setNoticesOf(state.shownRoom, select.value))
+        toast('This browser keeps no settings for this page: the choice lasts until it is reloaded.', {
+          kind: 'info',
+        });
+      redrawMyRooms();
     });
     label.append(h('span', null, 'Notify'), select);
     byId('room-hint')?.after(label);

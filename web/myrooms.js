@@ -7,8 +7,8 @@
 // message opened to us (`dmopened`) is followed at once too. Nothing is polled.
 
 import { dmPeerName, knowDmPeer } from './dmHeader.js';
-import { noticesOf } from './mentions.js';
 import { updateTitle } from './messageList.js';
+import { noticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
 import { inTurn, state } from './state.js';
@@ -121,7 +121,7 @@ function render(rooms, more) {
     for (const badge of li.querySelectorAll('.count-badge')) badge.remove();
     // Unread messages that name you (the server's count), or a mention just told (mentions.js) the count lags.
     const mentions = here ? 0 : (room.mentions ?? 0);
-    // Muted (mentions.js): its unread still counts; the mark says why it raises no notice.
+    // Muted (noticeSettings.js): its unread still counts; the mark says why it raises no notice.
     if (noticesOf(room.roomId) === 'mute') {
       const muted = h('span', 'count-badge muted-mark', '🔕');
       muted.dataset.testid = 'muted-mark';
