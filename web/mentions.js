@@ -20,12 +20,11 @@ export const mentionsMe = (m) => Array.isArray(m.mentions) && m.mentions.include
 
 let select = null;
 
-/** The room card's choice for the room on screen (none in the lobby). */
+/** The top bar's choice for the room on screen (none in the lobby). */
 function showNoticesChoice(room) {
   if (!select) {
-    const label = h('label', 'room-notify');
-    label.dataset.testid = 'room-notify';
-    select = h('select', 'input');
+    select = h('select', 'room-notify');
+    select.setAttribute('aria-label', 'Notices from this room');
     select.dataset.testid = 'room-notify-select';
     for (const [value, text] of CHOICES) {
       const option = h('option', null, text);
@@ -40,10 +39,10 @@ function showNoticesChoice(room) {
         });
       redrawMyRooms();
     });
-    label.append(h('span', null, 'Notify'), select);
-    byId('room-hint')?.after(label);
+    // In the top bar, beside the room's name: the room panel's height is the member list's.
+    byId('room-title')?.closest('.topbar-title')?.after(select);
   }
-  select.closest('label').hidden = !room || room === LOBBY;
+  select.hidden = !room || room === LOBBY;
   if (room && room !== LOBBY) select.value = noticesOf(room);
 }
 

@@ -4,9 +4,9 @@
 const SETTINGS_KEY = 'roomcast.notices';
 /** What a room's notices may be: every mention, direct message and reply (the default), mentions only, none. */
 export const CHOICES = [
-  ['all', 'Mentions, direct messages and replies'],
-  ['mentions', 'Mentions only'],
-  ['mute', 'Muted (unread still counted)'],
+  ['all', '🔔 Mentions, DMs, replies'],
+  ['mentions', '@ Mentions only'],
+  ['mute', '🔕 Muted'],
 ];
 
 /** The choices when the browser would not store them: kept for this page's life. */
