@@ -113,12 +113,23 @@ function writeInPlace(path, contents) {
   renameSync(next, path);
 }
 
+/** esbuild's options for web/bundle/'s entries: ES modules for the browser, as the client library's build. */
+const webBundles = {
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
 /** The folder that holds the complete static web site: the local cloud serves it, publish-web uploads it. */
 export const siteDir = join(root, 'dist', 'web');
 
 /**
- * Assembles the web chat's static site in `outdir`: the pages, styles and scripts of web/ and the client library's
- * browser build (roomcast.js, which the pages import). Anything else in `outdir` is removed, so a file deleted from
+ * Assembles the web chat's static site in `outdir`: the pages, styles and scripts of web/, the client library's
+ * browser build (roomcast.js, which the pages import) and web/bundle/'s entries bundled with their packages. Anything else in `outdir` is removed, so a file deleted from
  * web/ is never served or uploaded. Returns the site's files, relative to `outdir`, sorted.
  */
 export async function buildSite(outdir = siteDir) {
@@ -128,6 +139,13 @@ export async function buildSite(outdir = siteDir) {
   const bundle = await buildInPlace({
     ...browserClient,
     outfile: join(outdir, 'roomcast.js'),
+  });
+  // The browser code that needs packages from node_modules (web/bundle/: markdown-it for the messages' Markdown),
+  // bundled one file per entry beside the pages; web/bundle/ itself is never served.
+  const bundled = await buildInPlace({
+    ...webBundles,
+    entryPoints: readdirSync(join(webDir, 'bundle')).map((name) => join(webDir, 'bundle', name)),
+    outdir,
   });
   // The emoji picker's data (emojibase's, from the emoji-picker-element-data package): fetched by web/emojiPicker.js
   // from this origin the first time a member opens the picker, so the page's connect-src stays 'self'.
@@ -139,6 +157,7 @@ export async function buildSite(outdir = siteDir) {
   const files = new Set([
     ...pages.map((page) => page.name),
     ...bundle.map((path) => basename(path)),
+    ...bundled.map((path) => basename(path)),
     emojiData,
   ]);
   for (const name of readdirSync(outdir)) {

@@ -5,10 +5,11 @@
 // and reactions. All text goes in with textContent.
 
 import { pickEmoji } from './emojiPicker.js';
+import { formatted } from './format.js';
 import { quoteFrom, refreshQuotes, startReply } from './replies.js';
 import { RoomMessages } from './roomcast.js';
 import { state } from './state.js';
-import { ERROR_TITLES, h, linkified, toast, ui } from './ui.js';
+import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
 /** The reactions offered under every message; any other single emoji a member gives shows as a chip too. */
 const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉'];
@@ -33,7 +34,7 @@ function paint(row, m) {
   if (m.deleted) {
     text.replaceChildren(m.deleted === 'owner' ? 'Message removed by the room owner' : 'Message deleted');
     text.dataset.testid = 'tombstone';
-  } else text.replaceChildren(...linkified(m.text));
+  } else text.replaceChildren(...formatted(m.text));
   row.querySelector('.msg-edited')?.remove();
   if (m.editedAt && !m.deleted) {
     const mark = h('span', 'msg-edited', '(edited)');

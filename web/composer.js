@@ -1,5 +1,7 @@
 // The composer: the byte counter against the message limit, sending with a pending row, and Retry on a failure.
+
 import { bindAttachments, clearAttachments, hasReadyAttachments, pendingAttachments } from './attachments.js';
+import { bindComposeHelpers, withEmoji } from './compose.js';
 import { updateEmpty } from './messageList.js';
 import { takeReply } from './replies.js';
 import { LIMITS, utf8Bytes } from './roomcast.js';
@@ -33,7 +35,7 @@ function autosize() {
 }
 
 function submitComposer() {
-  const text = composerText();
+  const text = withEmoji(composerText());
   const attachments = pendingAttachments();
   if (attachments === undefined) return; // an image is still uploading: Send waits for it
   if ((!text && attachments.length === 0) || state.shownRoom === null || !state.chat) return;
@@ -71,8 +73,9 @@ function deliver(row, text, replyTo, attachments = []) {
   );
 }
 
-/** Enter sends (Shift+Enter is a new line); the box grows with its text. */
+/** Enter sends (Shift+Enter is a new line); the box grows with its text; compose.js's aids come first. */
 export function bindComposer() {
+  bindComposeHelpers();
   bindAttachments(updateComposerState);
   ui.composer.addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -1,33 +1,123 @@
-// Mentions in the web chat: a message that names you (`mentions`, resolved by the server) is highlighted; a
-// `mention` frame (you were named in a room this page does not show, signed in only) shows a notice, marks that room
-// with "@" under "Your rooms" until you open it, and, while the tab is hidden, a browser notification (notify.js).
-import { refreshMyRooms } from './myrooms.js';
+// Notices in the web chat: a message that names you (`mentions`, resolved by the server), a message in a direct
+// message, or a reply to one of yours, in any room this page follows, whichever room or direct message is on screen,
+// signed in or not. Each shows a notice (a toast) and marks its room "@" under "Your rooms" until you open it, and,
+// while the tab is hidden, a browser notification (notify.js); one on screen is there to read, highlighted when it
+// names you, and only notifies while the tab is hidden. The page hears of them two ways, each told once: the
+// message itself (every followed room's messages reach this connection, client/members.ts) and, signed in, the
+// server's `mention` frame, which reaches devices that do not follow the room. Each room's notices can be muted (no
+// notice, unread still counted) or kept to mentions only, a choice this browser keeps (localStorage).
+import { redrawMyRooms, refreshMyRooms } from './myrooms.js';
+import { CHOICES, noticesOf, setNoticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
+import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
-import { toast } from './ui.js';
+import { byId, h, toast } from './ui.js';
 
 /** Whether message `m` names the reader, by the name it shows in the room. */
 export const mentionsMe = (m) => Array.isArray(m.mentions) && m.mentions.includes(state.username);
 
-function onMention(f) {
-  if (f.roomId === state.shownRoom) return; // the message itself is on screen, highlighted
-  state.mentionedRooms.add(f.roomId);
-  const title = `${f.username} mentioned you in ${f.roomId}`;
-  toast(String(f.text ?? ''), { title, kind: 'info' });
-  notify(title, String(f.text ?? ''), `mention-${f.roomId}-${f.seq}`);
-  refreshMyRooms();
+// ---------------------------------------------------------------- per-room setting
+
+let select = null;
+
+/** The top bar's choice for the room on screen (none in the lobby). */
+function showNoticesChoice(room) {
+  if (!select) {
+    select = h('select', 'room-notify');
+    select.setAttribute('aria-label', 'Notices from this room');
+    select.dataset.testid = 'room-notify-select';
+    for (const [value, text] of CHOICES) {
+      const option = h('option', null, text);
+      option.value = value;
+      select.append(option);
+    }
+    select.addEventListener('change', () => {
+      if (!state.shownRoom || state.shownRoom === LOBBY) return;
+      if (!setNoticesOf(state.shownRoom, select.value))
+        toast('This browser keeps no settings for this page: the choice lasts until it is reloaded.', {
+          kind: 'info',
+        });
+      redrawMyRooms();
+    });
+    // In the top bar, beside the room's name: the room panel's height is the member list's.
+    byId('room-title')?.closest('.topbar-title')?.after(select);
+  }
+  select.hidden = !room || room === LOBBY;
+  if (room && room !== LOBBY) select.value = noticesOf(room);
+}
+
+// ---------------------------------------------------------------- notices
+
+/** `roomId:seq` of the messages a notice was shown for: a `mention` frame and the message itself make one. */
+const told = new Set();
+const TOLD_KEPT = 500;
+
+/** Why message `m` is a notice for the reader: 'mention', 'dm', 'reply', or undefined. */
+function reasonOf(m, chat) {
+  if (m.username === state.username) return undefined; // your own, from this device or another
+  if (mentionsMe(m)) return 'mention';
+  if (chat.rooms.list.some((r) => r.roomId === m.roomId && r.dm)) return 'dm';
+  if (m.replyTo?.username === state.username) return 'reply';
+  return undefined;
+}
+
+function titleOf(reason, m, dm) {
+  const where = dm ? 'a direct message' : m.roomId;
+  if (reason === 'mention') return `${m.username} mentioned you in ${where}`;
+  if (reason === 'reply') return `${m.username} replied to you in ${where}`;
+  return `${m.username} sent you a direct message`;
+}
+
+/** Shows the notice of `m` for `reason`, once per message, as its room's setting allows. */
+function tell(m, reason, chat) {
+  const key = `${m.roomId}:${m.seq}`;
+  if (told.has(key)) return;
+  const setting = noticesOf(m.roomId);
+  if (setting === 'mute' || (setting === 'mentions' && reason !== 'mention')) return;
+  told.add(key);
+  if (told.size > TOLD_KEPT) told.delete(told.values().next().value);
+  const dm = chat.rooms.list.some((r) => r.roomId === m.roomId && r.dm);
+  const title = titleOf(reason, m, dm);
+  const text = String(m.text ?? '');
+  notify(title, text, `${reason}-${m.roomId}-${m.seq}`);
+  if (m.roomId === state.shownRoom) return; // on screen, highlighted when it names you
+  state.mentionedRooms.add(m.roomId);
+  toast(text, { title, kind: 'info' });
+  redrawMyRooms();
 }
 
 /** Wires a new client (connection.js calls it for each one it creates). */
 export function bindMentions(chat) {
-  chat.on('mention', onMention);
-  chat.on('message', (m) => {
-    if (m.roomId === state.shownRoom && mentionsMe(m))
-      notify(
-        `${m.username} mentioned you in ${m.roomId}`,
-        String(m.text ?? ''),
-        `mention-${m.roomId}-${m.seq}`,
-      );
+  /** Each room's seq up to which its messages are history: they were there when the page entered it. */
+  const since = new Map();
+  const bound = new Set();
+  const consider = (m) => {
+    if (state.chat !== chat || !(m.seq > (since.get(m.roomId) ?? 0))) return;
+    const reason = reasonOf(m, chat);
+    if (reason) tell(m, reason, chat);
+  };
+  // Every followed room's messages, through its room object: the room on screen's and the others'.
+  const follow = (roomId) => {
+    if (roomId === LOBBY || bound.has(roomId)) return;
+    bound.add(roomId);
+    chat.rooms.get(roomId).on('message', consider);
+  };
+  chat.rooms.on('rooms', (rooms) => {
+    for (const room of rooms) follow(room.roomId);
   });
-  chat.on('room', ({ roomId }) => state.mentionedRooms.delete(roomId));
+  chat.rooms.on('dm', (room) => follow(room.roomId));
+  // The lobby has no room object: its messages are the client's own events.
+  chat.on('message', (m) => m.roomId === LOBBY && consider(m));
+  chat.on('room', ({ roomId, lastSeq }) => {
+    since.set(roomId, lastSeq ?? 0);
+    follow(roomId);
+    state.mentionedRooms.delete(roomId);
+    showNoticesChoice(roomId);
+  });
+  // Signed in: a mention in a room this connection does not follow (or not yet).
+  chat.on('mention', (f) => {
+    if (state.chat !== chat || f.roomId === state.shownRoom) return;
+    tell(f, 'mention', chat);
+    refreshMyRooms(); // the room may be new to the list; the mention count is the server's
+  });
 }

@@ -1,5 +1,5 @@
 // The message list of the room on screen: system lines, confirmed rows above the ones still being sent, the empty
-// state, and the unread count in the tab's title.
+// state, and the unread total in the tab's title and on the menu button.
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
 import { h, isNearBottom, placeDaySeparators, regroupAround, scrollToBottom, ui } from './ui.js';
@@ -47,7 +47,24 @@ export function updateEmpty() {
   ui.messagesWrap.classList.toggle('is-empty', ui.messageList.childElementCount === 0);
 }
 
+let menuBadge = null;
+
+/**
+ * The unread total, in the tab's title (`(3) Lobby · roomcast`) and on the menu button that opens the room panel on a
+ * small screen: the other rooms' unread messages ("Your rooms") and those that came to the room on screen while the
+ * tab was hidden.
+ */
 export function updateTitle() {
   const room = state.shownRoom === LOBBY || !state.shownRoom ? 'Lobby' : state.shownRoom;
-  document.title = `${state.unread ? `(${state.unread}) ` : ''}${room} · roomcast`;
+  const total = state.unread + state.unreadElsewhere;
+  const shown = total > 0 || state.unreadMore ? `${total}${state.unreadMore ? '+' : ''}` : '';
+  document.title = `${shown ? `(${shown}) ` : ''}${room} · roomcast`;
+  if (!menuBadge) {
+    menuBadge = h('span', 'menu-unread');
+    menuBadge.dataset.testid = 'menu-unread';
+    ui.menuButton.append(menuBadge);
+  }
+  menuBadge.textContent = shown;
+  menuBadge.hidden = !shown;
+  ui.menuButton.setAttribute('aria-label', shown ? `Open room panel (${shown} unread)` : 'Open room panel');
 }

@@ -28,7 +28,7 @@ export function onMessage(m) {
   if (own) {
     // Our own message can come back before its ack: the pending copy goes.
     const pending = [...ui.messageList.querySelectorAll('[data-status="pending"]')].find(
-      (row) => row.querySelector('.msg-text')?.textContent === m.text,
+      (row) => row.sentText === m.text,
     );
     pending?.remove();
   }

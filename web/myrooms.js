@@ -7,6 +7,8 @@
 // message opened to us (`dmopened`) is followed at once too. Nothing is polled.
 
 import { dmPeerName, knowDmPeer } from './dmHeader.js';
+import { updateTitle } from './messageList.js';
+import { noticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
 import { inTurn, state } from './state.js';
@@ -119,6 +121,13 @@ function render(rooms, more) {
     for (const badge of li.querySelectorAll('.count-badge')) badge.remove();
     // Unread messages that name you (the server's count), or a mention just told (mentions.js) the count lags.
     const mentions = here ? 0 : (room.mentions ?? 0);
+    // Muted (noticeSettings.js): its unread still counts; the mark says why it raises no notice.
+    if (noticesOf(room.roomId) === 'mute') {
+      const muted = h('span', 'count-badge muted-mark', '🔕');
+      muted.dataset.testid = 'muted-mark';
+      muted.setAttribute('aria-label', 'Muted');
+      li.append(muted);
+    }
     if (!here && (mentions > 0 || state.mentionedRooms.has(room.roomId))) {
       const at = h('span', 'count-badge mention-badge', mentions > 0 ? `@${mentions}` : '@');
       at.dataset.testid = 'mention-badge';
@@ -148,6 +157,16 @@ function render(rooms, more) {
   // Labelled, so the total reads as unread messages, not as a count of rooms; nothing unread shows nothing.
   countEl.textContent = `${unreadElsewhere}${moreElsewhere ? '+' : ''} unread`;
   countEl.hidden = unreadElsewhere === 0 && !moreElsewhere;
+  // The tab's title and the menu button count them too (messageList.js).
+  state.unreadElsewhere = unreadElsewhere;
+  state.unreadMore = moreElsewhere;
+  updateTitle();
+}
+
+/** Draws the list again as the client last had it (a notice marked a room "@", a room's notices changed). */
+export function redrawMyRooms() {
+  const chat = state.chat;
+  if (chat && listEl) render(chat.rooms.list, chat.rooms.more);
 }
 
 function refresh() {

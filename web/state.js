@@ -24,7 +24,11 @@ export const state = {
   memberKey: null,
   /** A room opened from "Your rooms" with unread messages, and the read position they follow (messages.js). */
   firstUnread: null,
+  /** Messages from others that came to the room on screen while the tab was hidden. */
   unread: 0,
+  /** Unread messages in the member's other rooms ("Your rooms", myrooms.js); `unreadMore`: at least that many. */
+  unreadElsewhere: 0,
+  unreadMore: false,
   /** Rooms this page created: it shows their owner controls (the server checks ownership on every action). */
   owned: new Set(),
   /** Rooms a `mention` frame named us in since we last opened them: "Your rooms" marks them "@" (mentions.js). */

@@ -1,6 +1,7 @@
 // The roomcast page's DOM kit: element lookup, avatars, dates, toasts, scrolling, the sidebar and the clipboard.
 // Nothing here talks to the server or the client library; web/app.js is the chat view over the roomcast client.
 
+import { formatted } from './format.js';
 import { state } from './state.js';
 
 const TOAST_MS = 6000;
@@ -194,9 +195,11 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   const bubble = h('div', 'msg-bubble');
   // Isolated, its direction from its own first strong letter (as <bdi> does for names): bidi controls or
   // right-to-left letters in one message reorder nothing outside it.
-  const text = h('p', 'msg-text');
+  // Its Markdown drawn (format.js); the text as sent kept for matching the stored copy to the pending one.
+  const text = h('div', 'msg-text');
   text.dir = 'auto';
-  text.append(...linkified(String(msg.text ?? '')));
+  text.append(...formatted(String(msg.text ?? '')));
+  row.sentText = String(msg.text ?? '');
   if (msg.replyTo && Number.isInteger(msg.replyTo.seq)) bubble.append(replyQuote(msg.replyTo));
   // A message that names the reader (the server resolved `@name` to the name it shows in the room) stands out.
   if (Array.isArray(msg.mentions) && msg.mentions.includes(state.username)) {
@@ -253,38 +256,6 @@ export function markOwn(row, own) {
   row.classList.toggle('is-own', own);
   const author = row.querySelector('.msg-author');
   author?.replaceChildren(nameNode(row.dataset.username), ...(own ? [' (you)'] : []));
-}
-
-const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"]+/gi;
-
-/**
- * The text as nodes, with each http(s) URL in it an anchor: only http: and https: links (nothing else is ever an
- * href: no javascript:, no data:), opened in a new tab without handing it this page (noopener noreferrer).
- */
-export function linkified(text) {
-  const nodes = [];
-  let at = 0;
-  for (const match of text.matchAll(URL_IN_TEXT)) {
-    // Trailing punctuation ends a sentence, not the URL.
-    const raw = match[0].replace(/[.,;:!?)\]]+$/, '');
-    let href;
-    try {
-      const url = new URL(raw);
-      if (url.protocol === 'http:' || url.protocol === 'https:') href = url.href;
-    } catch {
-      href = undefined;
-    }
-    if (href === undefined) continue;
-    if (match.index > at) nodes.push(document.createTextNode(text.slice(at, match.index)));
-    const a = h('a', 'msg-link', raw);
-    a.href = href;
-    a.target = '_blank';
-    a.rel = 'noopener noreferrer';
-    nodes.push(a);
-    at = match.index + raw.length;
-  }
-  if (at < text.length) nodes.push(document.createTextNode(text.slice(at)));
-  return nodes;
 }
 
 const dayFmt = new Intl.DateTimeFormat(undefined, {

@@ -83,10 +83,14 @@ function waitForText(page: Page, text: string): Promise<unknown> {
     .waitFor({ timeout: UI_TIMEOUT_MS });
 }
 
-it('holds every page, style and script of web/, the client bundle, the emoji data and config.json, and nothing else', () => {
-  const web = readdirSync(join(root, 'web'));
+it('holds every page, style and script of web/, the bundles, the emoji data and config.json, and nothing else', () => {
+  const web = readdirSync(join(root, 'web'), { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
+  // web/bundle/'s entries, each bundled with its packages beside the pages, with its source map.
+  const bundled = readdirSync(join(root, 'web', 'bundle')).flatMap((name) => [name, `${name}.map`]);
   expect(readdirSync(folder).sort()).toEqual(
-    [...web, 'roomcast.js', 'roomcast.js.map', 'emoji-data.json', 'config.json'].sort(),
+    [...web, ...bundled, 'roomcast.js', 'roomcast.js.map', 'emoji-data.json', 'config.json'].sort(),
   );
 });
 
