@@ -1,5 +1,6 @@
 // The message list of the room on screen: system lines, confirmed rows above the ones still being sent, the empty
 // state, and the unread count in the tab's title.
+import { roomLabel } from './dmHeader.js';
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
 import { h, isNearBottom, placeDaySeparators, regroupAround, scrollToBottom, ui } from './ui.js';
@@ -48,6 +49,6 @@ export function updateEmpty() {
 }
 
 export function updateTitle() {
-  const room = state.shownRoom === LOBBY || !state.shownRoom ? 'Lobby' : state.shownRoom;
+  const room = state.shownRoom === LOBBY || !state.shownRoom ? 'Lobby' : roomLabel(state.shownRoom);
   document.title = `${state.unread ? `(${state.unread}) ` : ''}${room} · roomcast`;
 }

@@ -33,7 +33,10 @@ function store(
       reads.push(roomId);
       return (rooms[roomId] ?? []).filter((p) => p.username.toLowerCase().startsWith(prefix)).slice(0, limit);
     },
-    memberOf: async (key, roomIds) => roomIds.filter((r) => (rooms[r] ?? []).some((p) => p.userId === key)),
+    memberOf: async (key, roomIds) =>
+      roomIds.flatMap((roomId) =>
+        (rooms[roomId] ?? []).filter((p) => p.userId === key).map((p) => ({ roomId, username: p.username })),
+      ),
   };
 }
 
