@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import type { DevIssuer } from '../../tools/local/oidc';
 import {
   browserStage,
   hasText,
@@ -7,12 +8,14 @@ import {
   signedInRoom,
   UI_TIMEOUT_MS,
 } from '../helpers/browserStage';
+import { ChatClient } from '../helpers/chatClient';
 
 /**
  * What a newcomer with a few browser sessions meets, signed in at the local cloud's development issuer
  * (AuthMode=oidc): an invite link opened signed out still leads into its room once signed in; a direct message is
  * named after the other person in its header, the tab's title and "Your rooms" after a reload (the page's memory is
- * gone then: the name comes from the server); a room left leaves "Your rooms" at once.
+ * gone then: the name comes from the server); a room left leaves "Your rooms" at once; at 1280×800, in a room of
+ * five, "Your rooms" is in view without scrolling the sidebar.
  */
 jest.setTimeout(120_000);
 
@@ -96,4 +99,37 @@ it('a room left leaves "Your rooms" at once, without a reload', async () => {
   await row.waitFor({ state: 'detached', timeout: 3000 });
   // Dana, still in it, keeps it listed.
   await dana.locator(`[data-testid="my-room"][data-room-id="${code}"]`).waitFor();
+});
+
+it('keeps "Your rooms" in view at 1280×800 in a room of five, without scrolling the sidebar', async () => {
+  const { owner: fay, code } = await signedInRoom(stage, ['fay', 'gus'], UI_TIMEOUT_MS);
+  // Three more people in the room, each a connection with a token from the development issuer.
+  const issuer = stage.cloud.devIssuer as DevIssuer;
+  const now = Math.floor(Date.now() / 1000);
+  const others: ChatClient[] = [];
+  try {
+    for (const name of ['hal', 'ivy', 'jon']) {
+      const token = await issuer.sign({
+        iss: issuer.issuer,
+        aud: issuer.clientId,
+        sub: `sub-${name}`,
+        preferred_username: name,
+        iat: now,
+        exp: now + 600,
+      });
+      const client = await ChatClient.connect(`${stage.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
+      others.push(client);
+      await client.expectReply({ action: 'joinroom', roomId: code });
+    }
+    await fay.locator('[data-testid="member-item"][data-username="jon"]').waitFor({ state: 'attached' });
+    const row = fay.locator(`[data-testid="my-room"][data-room-id="${code}"]`);
+    await row.waitFor();
+    const box = await row.boundingBox();
+    expect(box && box.y + box.height).toBeLessThanOrEqual(800);
+    expect(
+      await fay.locator('.sidebar').evaluate((el) => (el as unknown as { scrollTop: number }).scrollTop),
+    ).toBe(0);
+  } finally {
+    await Promise.all(others.map((c) => c.close()));
+  }
 });
