@@ -15,7 +15,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import localLimitsModule from '../tools/load/localLimits.js';
 import signInHints from '../tools/load/signInHint.js';
+
+const { localLimits } = localLimitsModule;
 
 const ARTILLERY = 'artillery@2.0.21';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -229,31 +232,13 @@ function summarize(reportPath) {
 }
 
 /**
- * The scenario's latency limits (`config.ensure.thresholds`, e.g. `chat.fanout_ms.p99: 3000`) the run went over:
- * `[{ name, limit, measured }]`.
- */
-function latencyOver(summaries) {
-  const config = parseYaml(readFileSync(scenario, 'utf8'))?.config ?? {};
-  const over = [];
-  for (const threshold of config.ensure?.thresholds ?? [])
-    for (const [key, limit] of Object.entries(threshold)) {
-      const at = key.lastIndexOf('.');
-      const measured = summaries[key.slice(0, at)]?.[key.slice(at + 1)];
-      if (typeof measured === 'number' && measured > limit) over.push({ name: key, limit, measured });
-    }
-  return over;
-}
-
-/**
- * Whether a run that artillery failed failed only on a latency limit, against the local cloud, with every message
- * delivered once: the limits are the figures expected of AWS (docs/LOAD.md), while the local cloud runs every
- * function, table and queue in one process on this machine, whose cores the run's virtual users share. Such a run
- * says so and passes; a lost, missing or repeated message fails it wherever it ran.
+ * Whether a failed run failed only on a latency threshold against the local cloud, every message delivered
+ * (tools/load/localLimits.js): then it says so, with the machine's cores and load average, and passes.
  */
 function onlyLocalLimits(code, ok, summaries, local) {
-  if (code === 0 || !ok || !local) return false;
-  const over = latencyOver(summaries);
-  if (over.length === 0) return false;
+  const thresholds = parseYaml(readFileSync(scenario, 'utf8'))?.config?.ensure?.thresholds;
+  const { localOnly, over } = localLimits({ code, local, delivered: ok, thresholds, summaries });
+  if (!localOnly) return false;
   const load = loadavg()[0].toFixed(1);
   for (const { name, limit, measured } of over)
     console.log(`  latency          ${name} ${measured} ms over the scenario's ${limit} ms`);
