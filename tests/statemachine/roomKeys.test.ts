@@ -2,7 +2,7 @@ import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
- * A room's members sit under ROOM_INDEX_SHARDS (12) keys of the room index (`roomId#0` … `roomId#11`, docs/ARCHITECTURE.md
+ * A big room's members sit under ROOM_INDEX_SHARDS (12) keys of the room index (`roomId#0` … `roomId#11`, docs/ARCHITECTURE.md
  * "Hot keys"):
  * the state machine's Map over the room's keys (functions/deliver/roomIndexKeys.ts) Queries every one, and each
  * member gets the room's frames once, whichever shard its connection id hashes to.
