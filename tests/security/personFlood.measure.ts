@@ -7,7 +7,10 @@ import { signedInCloud } from '../helpers/signedIn';
  * (docs/SECURITY.md, "Limits per person"). The person's budgets (the schema's defaults: 20 sends and 30 reactions
  * per 10 s) let through what one person may send, not ten times that, so the other member's acks stay near what they
  * were before the flood: p95 during at most twice p95 before, or 50 ms, whichever is more (a floor, so a noisy
- * shared machine does not fail it on a few ms). The figures are printed.
+ * shared machine does not fail it on a few ms). The figures are printed. A timing measure, run by hand on a quiet
+ * machine (`npx jest --testMatch '**/tests/security/personFlood.measure.ts' --maxWorkers=1`), not in CI: on a shared
+ * two-core machine the other member's acks wait on the cores, not on the flood (docs/MEASUREMENTS.md). The counts that
+ * hold whatever the machine's load are tests/security/perPerson.test.ts.
  */
 jest.setTimeout(300_000);
 
@@ -15,9 +18,14 @@ const DEVICES = 10;
 const SENDS = 20;
 const SEND_EVERY_MS = 500;
 const FLOOD_TICK_MS = 200;
-/** Per connection: a message a second (SendRateLimit's sustained 1/s) and 2.5 reactions a second (REACTION_RATE's 3/s). */
-const SEND_EVERY_TICKS = 5;
-const REACT_EVERY_TICKS = 2;
+/**
+ * Per connection: a message every 2 s and 1.25 reactions a second, half of SendRateLimit's sustained 1/s and under
+ * REACTION_RATE's 3/s, so a busy machine's late timers never bunch a connection's frames past its own bucket (each
+ * refusal there is a strike, and the strikes would close it); the ten together still ask 5 sends and 12.5 reactions a
+ * second of a person's 2 and 3.
+ */
+const SEND_EVERY_TICKS = 10;
+const REACT_EVERY_TICKS = 4;
 const FLOOR_MS = 50;
 
 const { device } = signedInCloud({
