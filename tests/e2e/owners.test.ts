@@ -124,7 +124,7 @@ describe('the owner rotates the invite key', () => {
     expect(rotated.inviteKey).not.toBe(key);
     const pushed = await member.next((f) => f.type === 'keyrotated');
     expect(pushed).toMatchObject({ roomId, inviteKey: rotated.inviteKey });
-    expect(await join(late, roomId, key)).toMatchObject({ type: 'error', code: 'ROOM_NOT_FOUND' });
+    expect(await join(late, roomId, key)).toMatchObject({ type: 'error', code: 'KEY_REPLACED' });
     expect(await join(late, roomId)).toMatchObject({ type: 'error', code: 'ROOM_NOT_FOUND' });
     expect(await join(late, roomId, rotated.inviteKey as string)).toMatchObject({ type: 'joined', roomId });
   });
@@ -147,7 +147,7 @@ describe('the owner removes a member', () => {
     expect((await bob.expectReply({ action: 'help' })).roomId).toBe('lobby');
     // Bob's message goes to the lobby now, not to the room.
     expect(await say(bob, 'back in the lobby')).toMatchObject({ type: 'ack', roomId: 'lobby' });
-    expect(await join(bob, roomId, key)).toMatchObject({ type: 'error', code: 'ROOM_NOT_FOUND' });
+    expect(await join(bob, roomId, key)).toMatchObject({ type: 'error', code: 'KEY_REPLACED' });
     expect(await join(bob, roomId)).toMatchObject({ type: 'error', code: 'ROOM_NOT_FOUND' });
     expect(await say(carol, 'still here')).toMatchObject({ type: 'ack', roomId });
   });
