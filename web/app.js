@@ -7,6 +7,7 @@
 
 import { bindAccount, renderMe } from './account.js';
 import { bindLongPress } from './changes.js';
+import { bindPinsPanel } from './pins.js';
 import { bindComposer, updateComposerState } from './composer.js';
 import { bindConnection, reconnectNow, setConn, startClient } from './connection.js';
 import { updateTitle } from './messageList.js';
@@ -44,6 +45,7 @@ function bindEvents() {
   bindReplies({ loadOlder });
   bindNotifications();
   bindLongPress();
+  bindPinsPanel();
   bindSidebar();
   bindConnection();
 }
