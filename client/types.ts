@@ -4,13 +4,13 @@
  * for a type and the parts form no cycle.
  */
 import type {
-  Pin,
   BroadcastFrame,
   ChangedFrame,
   ChangeFrame,
   KeyRotatedFrame,
   MentionFrame,
   MessageFrame,
+  Pin,
   PresenceFrame,
   RemovedFrame,
   ResyncFrame,

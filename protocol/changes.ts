@@ -119,7 +119,11 @@ export interface PinMessageRequest {
   requestId?: string;
 }
 /** Every request that changes a message: one per action of CHANGE_ACTIONS. */
-export type ChangeMessageRequest = EditMessageRequest | DeleteMessageRequest | ReactRequest | PinMessageRequest;
+export type ChangeMessageRequest =
+  | EditMessageRequest
+  | DeleteMessageRequest
+  | ReactRequest
+  | PinMessageRequest;
 
 // ---------------------------------------------------------------- server -> client
 

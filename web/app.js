@@ -7,13 +7,13 @@
 
 import { bindAccount, renderMe } from './account.js';
 import { bindLongPress } from './changes.js';
-import { bindPinsPanel } from './pins.js';
 import { bindComposer, updateComposerState } from './composer.js';
 import { bindConnection, reconnectNow, setConn, startClient } from './connection.js';
 import { updateTitle } from './messageList.js';
 import { bindMessageList } from './messages.js';
 import { loadUsername, openUsernameDialog } from './names.js';
 import { bindNotifications } from './notify.js';
+import { bindPinsPanel } from './pins.js';
 import { bindReplies } from './replies.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';

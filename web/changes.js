@@ -102,7 +102,9 @@ function actionsOf(row, m) {
   button('Reply', 'reply-message', () => startReply(m));
   if (canPin())
     button(m.pinnedAt ? 'Unpin' : 'Pin', 'pin-message', () =>
-      (m.pinnedAt ? state.chat?.messages.unpin(m.seq) : state.chat?.messages.pin(m.seq))?.catch(failed('pin')),
+      (m.pinnedAt ? state.chat?.messages.unpin(m.seq) : state.chat?.messages.pin(m.seq))?.catch(
+        failed('pin'),
+      ),
     );
   const own = row.classList.contains('is-own');
   if (own) button('Edit', 'edit-message', () => startEdit(row, m));

@@ -152,7 +152,8 @@ export class DynamoChangeStore implements ChangeStore {
       // The message changed, or an edit event to scrub is gone (its TTL): read the message again.
       if (targets.some(conditionFailed)) return { kind: 'targetChanged' };
       // The message is as read but the pins item is not: at the cap for a pin (a racing pin came first).
-      if (conditionFailed(pins)) return update?.pins && 'add' in update.pins ? { kind: 'pinsFull' } : { kind: 'targetChanged' };
+      if (conditionFailed(pins))
+        return update?.pins && 'add' in update.pins ? { kind: 'pinsFull' } : { kind: 'targetChanged' };
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChatMessage } from '#core/protocol';
-import type { Pin } from '#protocol';
 import { batchGetAll } from '#platform/aws/batchGet';
+import type { Pin } from '#protocol';
 import { readPins } from './dynamoPins';
 import { readReactions } from './dynamoReactions';
 import { isGapMarker } from './gaps';

@@ -31,7 +31,8 @@ export function pinsWrite(
     return {
       ...base,
       UpdateExpression: 'SET #pin = :pin, #ttl = :ttl ADD pinCount :one',
-      ConditionExpression: 'attribute_not_exists(#pin) AND (attribute_not_exists(pinCount) OR pinCount < :max)',
+      ConditionExpression:
+        'attribute_not_exists(#pin) AND (attribute_not_exists(pinCount) OR pinCount < :max)',
       ExpressionAttributeNames: { '#pin': pinAttribute(pins.add.seq), '#ttl': 'ttl' },
       ExpressionAttributeValues: {
         ':pin': { by: pins.add.by, at: pins.add.at },

@@ -68,7 +68,9 @@ describe('pins', () => {
 
     expect(await alice.ask({ action: 'pinmessage', seq })).toMatchObject({ code: 'MESSAGE_DELETED' });
     expect(await alice.ask({ action: 'pinmessage', seq: 9999 })).toMatchObject({ code: 'MESSAGE_NOT_FOUND' });
-    expect(await alice.ask({ action: 'pinmessage', seq, remove: 'yes' })).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await alice.ask({ action: 'pinmessage', seq, remove: 'yes' })).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
   });
 
   it('a room holds 50 pins: the 51st is refused until one is unpinned', async () => {
