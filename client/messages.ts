@@ -1,4 +1,4 @@
-import type { ChangedFrame, ChangeFrame, MessageFrame, RoomEventFrame } from '../protocol';
+import type { ChangedFrame, ChangeFrame, MessageFrame, Pin, RoomEventFrame } from '../protocol';
 import { reactionOf } from '../protocol';
 import { type BackoffPolicy, REAL_CLOCK, type RetryClock, retrying } from './backoff';
 import { RoomcastError } from './errors';
@@ -13,6 +13,7 @@ import { checkMessageText } from './validate';
  * await client.messages.edit(seq, 'fixed the typo');      // your own, within the deployment's edit window
  * await client.messages.delete(seq);                      // your own, or any in a room you own
  * await client.messages.react(seq, '👍');  await client.messages.unreact(seq, '👍');
+ * await client.messages.pin(seq);  await client.messages.unpin(seq);   // a room you own; store.pins() lists them
  * ```
  */
 
@@ -69,6 +70,19 @@ export class MessageChanges {
   /** Deletes message `seq`: this member's own (within the edit window), or any in a room it owns. */
   async delete(seq: number): Promise<ChangedFrame> {
     return this.change({ action: 'deletemessage', seq: checkSeq(seq) });
+  }
+
+  /**
+   * Pins message `seq` to the room (the room's owner only, at most CHANGE_LIMITS.pinsPerRoom, not in the lobby); every
+   * member gets a `pinned` change. Pinning it twice changes nothing.
+   */
+  async pin(seq: number): Promise<ChangedFrame> {
+    return this.change({ action: 'pinmessage', seq: checkSeq(seq) });
+  }
+
+  /** Unpins message `seq` (the room's owner only); unpinning one not pinned changes nothing. */
+  async unpin(seq: number): Promise<ChangedFrame> {
+    return this.change({ action: 'pinmessage', seq: checkSeq(seq), remove: true });
   }
 
   /** Adds this member's `reaction` (one emoji) to message `seq`; adding it twice changes nothing. */
@@ -143,7 +157,7 @@ export class MessageChanges {
 export interface MessageSource {
   on(event: 'message', listener: (message: MessageFrame) => void): unknown;
   on(event: 'change', listener: (change: ChangeFrame) => void): unknown;
-  on(event: 'room', listener: (room: { roomId: string }) => void): unknown;
+  on(event: 'room', listener: (room: { roomId: string; pins?: Pin[] }) => void): unknown;
   on(event: 'changed', listener: (reply: ChangedFrame) => void): unknown;
 }
 
@@ -155,13 +169,17 @@ export interface MessageSource {
  */
 export class RoomMessages {
   private readonly bySeq = new Map<number, MessageFrame>();
+  /** The room's pins by message seq: as the join gave them, then as `pinned` and `deleted` changes move them. */
+  private readonly pinned = new Map<number, Pin>();
   private readonly listeners = new Set<() => void>();
   private roomId: string | undefined;
 
   constructor(source: MessageSource) {
-    source.on('room', ({ roomId }) => {
+    source.on('room', ({ roomId, pins }) => {
       this.roomId = roomId;
       this.bySeq.clear();
+      this.pinned.clear();
+      for (const pin of pins ?? []) this.pinned.set(pin.seq, pin);
       this.changed();
     });
     source.on('message', (message) => this.apply(message));
@@ -180,6 +198,11 @@ export class RoomMessages {
     return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
+  /** The room's pinned messages, oldest pin first (its message, when this store holds it, is `get(pin.seq)`). */
+  pins(): Pin[] {
+    return [...this.pinned.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq));
+  }
+
   get(seq: number): MessageFrame | undefined {
     return this.bySeq.get(seq);
   }
@@ -187,7 +210,10 @@ export class RoomMessages {
   /** Applies a message, a change event, or the reply to this client's own change (which knows `mine`). */
   apply(event: RoomEventFrame | ChangedFrame): void {
     if (event.type === 'changed') {
-      if (event.roomId === this.roomId) this.put(event.message);
+      if (event.roomId === this.roomId) {
+        this.put(event.message);
+        this.pinsOf(event.message);
+      }
     } else if (event.roomId !== this.roomId) return;
     else if (event.type === 'message') this.put(event);
     else this.change(event);
@@ -201,7 +227,18 @@ export class RoomMessages {
     this.bySeq.set(message.seq, message);
   }
 
+  /** A message's own state says whether it is pinned (a reply, or a message read again). */
+  private pinsOf(message: MessageFrame): void {
+    if (message.pinnedAt !== undefined)
+      this.pinned.set(message.seq, { seq: message.seq, by: message.pinnedBy ?? '', at: message.pinnedAt });
+    else this.pinned.delete(message.seq);
+  }
+
   private change(event: ChangeFrame): void {
+    // The pins list follows every pin event and delete, whether or not this store holds the message.
+    if (event.type === 'pinned' && event.pinned)
+      this.pinned.set(event.targetSeq, { seq: event.targetSeq, by: event.username, at: event.sentAt });
+    else if (event.type === 'pinned' || event.type === 'deleted') this.pinned.delete(event.targetSeq);
     const held = this.bySeq.get(event.targetSeq);
     if (!held || (held.changeSeq ?? 0) >= event.seq) return;
     const next: MessageFrame = { ...held, changeSeq: event.seq };
@@ -210,6 +247,14 @@ export class RoomMessages {
       Object.assign(next, { text: '', deleted: event.by });
       delete next.reactions;
       delete next.editedAt;
+      delete next.pinnedAt;
+      delete next.pinnedBy;
+    } else if (event.type === 'pinned') {
+      if (event.pinned) Object.assign(next, { pinnedAt: event.sentAt, pinnedBy: event.username });
+      else {
+        delete next.pinnedAt;
+        delete next.pinnedBy;
+      }
     } else {
       const others = (held.reactions ?? []).filter((r) => r.reaction !== event.reaction);
       const mine = held.reactions?.find((r) => r.reaction === event.reaction)?.mine;

@@ -17,8 +17,8 @@ import { type BackoffPolicy, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import { marked, Sequencer } from './sequencer';
-import type { SessionEvents } from './types';
-import { batchMessages, isResyncFrame, isRoomEvent } from './validate';
+import type { RoomcastEvents, SessionEvents } from './types';
+import { batchMessages, isPin, isResyncFrame, isRoomEvent } from './validate';
 
 const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
 
@@ -460,10 +460,11 @@ export class RoomSession {
 }
 
 /** The `room` event of a joined room: with the member's key there, when the server gave it. */
-function roomEvent(joined: JoinedFrame): { roomId: string; lastSeq: number; memberKey?: string } {
+function roomEvent(joined: JoinedFrame): RoomcastEvents['room'] {
   return {
     roomId: joined.roomId,
     lastSeq: joined.lastSeq,
     ...(joined.memberKey !== undefined && { memberKey: joined.memberKey }),
+    ...(Array.isArray(joined.pins) && { pins: joined.pins.filter(isPin) }),
   };
 }

@@ -10,6 +10,7 @@ import type {
   KeyRotatedFrame,
   MentionFrame,
   MessageFrame,
+  Pin,
   PresenceFrame,
   RemovedFrame,
   ResyncFrame,
@@ -183,9 +184,10 @@ export interface RoomcastEvents {
   roomclosed: RoomClosedFrame;
   /**
    * The room changed (join, create, leave, or back to the lobby after a failed rejoin); `memberKey` is yours in it
-   * (messages whose `authorKey` is this are yours), absent for the lobby entered after a leave.
+   * (messages whose `authorKey` is this are yours), absent for the lobby entered after a leave; `pins`: the room's
+   * pinned messages as the join found them (absent in the lobby).
    */
-  room: { roomId: string; lastSeq: number; memberKey?: string };
+  room: { roomId: string; lastSeq: number; memberKey?: string; pins?: Pin[] };
   state: StateChange;
   /** An error no request is waiting for (an unsolicited error frame, a gateway error, a refused handshake). */
   error: RoomcastError;

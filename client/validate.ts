@@ -1,4 +1,4 @@
-import type { ChangeFrame, MessageFrame, PresenceFrame, ResyncFrame, RoomEventFrame } from '../protocol';
+import type { ChangeFrame, MessageFrame, Pin, PresenceFrame, ResyncFrame, RoomEventFrame } from '../protocol';
 import { CHANGE_FRAME_CHECKS, LIMITS, normalizeRoomId, PATTERNS, utf8Bytes } from '../protocol';
 import { RoomcastError } from './errors';
 import type { RoomcastClientOptions, SocketFactory } from './types';
@@ -122,6 +122,18 @@ export const isRoomEvent = (value: unknown): value is RoomEventFrame =>
  * array of message frames of that room. The server sends them in ascending seq without duplicates; the client does
  * not rely on it (the sequencer orders and deduplicates whatever arrives).
  */
+/** A pin of `joined`'s `pins` as the protocol says it: a message's seq, who pinned it and when. */
+export function isPin(value: unknown): value is Pin {
+  const pin = value as Record<string, unknown> | null;
+  return (
+    typeof pin === 'object' &&
+    pin !== null &&
+    Number.isSafeInteger(pin.seq) &&
+    typeof pin.by === 'string' &&
+    typeof pin.at === 'string'
+  );
+}
+
 export function batchMessages(frame: Record<string, unknown>): RoomEventFrame[] | undefined {
   const { roomId, messages } = frame;
   if (!isString(roomId) || !Array.isArray(messages)) return undefined;

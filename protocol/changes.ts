@@ -20,6 +20,8 @@ export const CHANGE_LIMITS = {
   reactionKindsPerMember: 5,
   /** Reactions (of every kind, by every member) one message can carry: its record stays far below 400 KB. */
   reactionsPerMessage: 5000,
+  /** Messages one room can have pinned at once: the pins list fits one small item and one glance. */
+  pinsPerRoom: 50,
 } as const;
 
 /**
@@ -74,7 +76,7 @@ const SUPERFLUOUS_SELECTOR = /(\p{Emoji_Presentation})\uFE0F/gu;
  * `changed` (REPLY_TYPE), and functions/messages serves each through its change kind (changeKinds/). A new change
  * kind adds its action here, its request below and its event frame, and nowhere else in protocol/.
  */
-export const CHANGE_ACTIONS = ['editmessage', 'deletemessage', 'react'] as const;
+export const CHANGE_ACTIONS = ['editmessage', 'deletemessage', 'react', 'pinmessage'] as const;
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
 /** Each change action's reply: the message's state after the change (protocol/index.ts ChangedFrame). */
 export const CHANGE_REPLY_TYPE = Object.fromEntries(CHANGE_ACTIONS.map((action) => [action, 'changed'])) as {
@@ -105,8 +107,23 @@ export interface ReactRequest {
   clientMsgId?: string;
   requestId?: string;
 }
+/**
+ * Pins message `seq` to its room (or with `remove: true` unpins it): the room's owner only, never in the lobby, at
+ * most CHANGE_LIMITS.pinsPerRoom pinned at once. Deleting a message unpins it.
+ */
+export interface PinMessageRequest {
+  action: 'pinmessage';
+  seq: number;
+  remove?: boolean;
+  clientMsgId?: string;
+  requestId?: string;
+}
 /** Every request that changes a message: one per action of CHANGE_ACTIONS. */
-export type ChangeMessageRequest = EditMessageRequest | DeleteMessageRequest | ReactRequest;
+export type ChangeMessageRequest =
+  | EditMessageRequest
+  | DeleteMessageRequest
+  | ReactRequest
+  | PinMessageRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -146,11 +163,17 @@ export interface ReactionFrame extends ChangeEvent {
   /** How many members give this reaction to the message now. */
   count: number;
 }
-export type ChangeFrame = EditedFrame | DeletedFrame | ReactionFrame;
+/** A message pinned to its room (`pinned: true`) or unpinned, by the room's owner (`username`). */
+export interface PinnedFrame extends ChangeEvent {
+  type: 'pinned';
+  pinned: boolean;
+}
+export type ChangeFrame = EditedFrame | DeletedFrame | ReactionFrame | PinnedFrame;
 export const CHANGE_FRAME_TYPES = [
   'edited',
   'deleted',
   'reaction',
+  'pinned',
 ] as const satisfies readonly ChangeFrame['type'][];
 
 /**
@@ -164,7 +187,15 @@ export const CHANGE_FRAME_CHECKS: {
   edited: (f) => typeof f.text === 'string',
   deleted: (f) => f.by === 'author' || f.by === 'owner',
   reaction: (f) => typeof f.reaction === 'string' && Number.isFinite(f.count),
+  pinned: (f) => typeof f.pinned === 'boolean',
 };
+
+/** One pinned message of a room (`joined`'s `pins`): its seq, who pinned it (its name in the room) and when. */
+export interface Pin {
+  seq: number;
+  by: string;
+  at: string;
+}
 
 /**
  * What a message's entry in `message` frames, `history` and `joined` adds once it has changed: `editedAt` after an
@@ -175,5 +206,8 @@ export interface MessageState {
   editedAt?: string;
   deleted?: 'author' | 'owner';
   reactions?: ReactionCount[];
+  /** When the message was pinned to its room, and by whom (its name in the room); absent when not pinned. */
+  pinnedAt?: string;
+  pinnedBy?: string;
   changeSeq?: number;
 }

@@ -35,6 +35,7 @@ import {
   type ChangeFrame,
   type ChangeMessageRequest,
   type MessageState,
+  type Pin,
 } from './changes';
 
 export * from './changes';
@@ -366,6 +367,8 @@ export interface JoinedFrame extends Reply {
   dm?: DmPeer;
   /** Your key in this room: messages whose `authorKey` is this are yours, whatever name they show. */
   memberKey?: string;
+  /** The room's pinned messages, oldest pin first (at most CHANGE_LIMITS.pinsPerRoom); absent in the lobby. */
+  pins?: Pin[];
 }
 export interface LeftFrame extends Reply {
   type: 'left';

@@ -13,6 +13,7 @@ import { updateTitle } from './messageList.js';
 import { bindMessageList } from './messages.js';
 import { loadUsername, openUsernameDialog } from './names.js';
 import { bindNotifications } from './notify.js';
+import { bindPinsPanel } from './pins.js';
 import { bindReplies } from './replies.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';
@@ -44,6 +45,7 @@ function bindEvents() {
   bindReplies({ loadOlder });
   bindNotifications();
   bindLongPress();
+  bindPinsPanel();
   bindSidebar();
   bindConnection();
 }

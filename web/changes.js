@@ -6,6 +6,7 @@
 
 import { pickEmoji } from './emojiPicker.js';
 import { formatted } from './format.js';
+import { canPin, paintPins } from './pins.js';
 import { quoteFrom, refreshQuotes, startReply } from './replies.js';
 import { RoomMessages } from './roomcast.js';
 import { state } from './state.js';
@@ -36,6 +37,13 @@ function paint(row, m) {
     text.dataset.testid = 'tombstone';
   } else text.replaceChildren(...formatted(m.text));
   row.querySelector('.msg-edited')?.remove();
+  row.querySelector('.msg-pinned')?.remove();
+  if (m.pinnedAt && !m.deleted) {
+    const mark = h('span', 'msg-pinned', '📌 Pinned');
+    mark.dataset.testid = 'pinned-mark';
+    mark.title = `Pinned by ${m.pinnedBy ?? 'the owner'} ${new Date(m.pinnedAt).toLocaleString()}`;
+    row.querySelector('.msg-meta')?.append(mark);
+  }
   if (m.editedAt && !m.deleted) {
     const mark = h('span', 'msg-edited', '(edited)');
     mark.dataset.testid = 'edited-mark';
@@ -92,6 +100,12 @@ function actionsOf(row, m) {
     'More reactions…',
   );
   button('Reply', 'reply-message', () => startReply(m));
+  if (canPin())
+    button(m.pinnedAt ? 'Unpin' : 'Pin', 'pin-message', () =>
+      (m.pinnedAt ? state.chat?.messages.unpin(m.seq) : state.chat?.messages.pin(m.seq))?.catch(
+        failed('pin'),
+      ),
+    );
   const own = row.classList.contains('is-own');
   if (own) button('Edit', 'edit-message', () => startEdit(row, m));
   if (own || state.owned.has(state.shownRoom))
@@ -167,6 +181,7 @@ function repaint() {
     if (row) paint(row, m);
   }
   refreshQuotes();
+  paintPins(store);
 }
 
 /** How long a touch must rest on a message to show its actions (a tap scrolls or follows a link as ever). */

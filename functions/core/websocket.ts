@@ -116,6 +116,7 @@ const ROOM_ROUTES = new Set([
   'editmessage',
   'deletemessage',
   'react',
+  'pinmessage',
   'rotatekey',
   'removemember',
   'closeroom',

@@ -29,7 +29,7 @@ import {
   type StoredMessage,
   senderOf,
 } from './changeFrames';
-import { kindOf, kindsLimit, memberLimit, sourceKindsLimit, totalLimit } from './changeKinds';
+import { kindOf, kindsLimit, memberLimit, pinsLimit, sourceKindsLimit, totalLimit } from './changeKinds';
 import { type ChangeRequest, type Changer, type Plan, planChange } from './changePlanning';
 import { isGapMarker } from './gaps';
 import type {
@@ -118,8 +118,10 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   const now = deps.now();
   const key = memberKey(roomId, sender);
   const reacting = input.request.kind === 'react';
+  // A pin reads the room's pins too, to refuse one past the cap before a seq is taken.
+  const pinning = input.request.kind === 'pin' && roomId !== LOBBY;
   const owner = limitOwner(connection.userId, input.sourceIp);
-  const [room, item, , , reactions] = await Promise.all([
+  const [room, item, , , reactions, pins] = await Promise.all([
     deps.rooms.get(roomId),
     deps.changes.item(roomId, input.seq),
     reacting
@@ -128,6 +130,7 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
     // The person's budget beside the connection's: ten connections of one member share one (personRate.ts).
     takePersonToken(deps.person, reacting ? 'react' : 'send', owner),
     reacting ? deps.reactions.state({ roomId, seq: input.seq }, key) : undefined,
+    pinning ? deps.changes.pins(roomId) : undefined,
   ]);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
   const end = room && roomId !== LOBBY ? roomEnd(room, now) : undefined;
@@ -135,7 +138,7 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   const change: Change = {
     input,
     roomId,
-    changer: { connection, key, room },
+    changer: { connection, key, room, ...(pins && { pinCount: pins.length }) },
     sendKey: input.clientMsgId ? `${roomId}#${sender}#${input.clientMsgId}` : undefined,
     attempt,
     now,
@@ -214,6 +217,8 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
         case 'targetChanged':
           read.message = await liveTarget();
           break;
+        case 'pinsFull':
+          throw pinsLimit();
         case 'conflict':
           if (++conflicts > MAX_CONFLICTS) {
             logger.warn('answered busy: the message stayed held by other transactions', {

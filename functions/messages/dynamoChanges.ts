@@ -5,7 +5,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unlessRefused } from '#platform/aws/conditions';
+import type { Pin } from '#protocol';
 import type { StoredChange, StoredMessage } from './changeFrames';
+import { pinsWrite, readPins } from './dynamoPins';
 import type { ChangeOutcome, ChangeStore, PlannedChange, SendRecord, TargetUpdate } from './ports';
 import {
   asRecord,
@@ -69,6 +71,10 @@ export class DynamoChangeStore implements ChangeStore {
     return Item as StoredMessage | StoredChange | undefined;
   }
 
+  pins(roomId: string): Promise<Pin[]> {
+    return readPins(this.db, this.tables.messages, roomId);
+  }
+
   async record(sendKey: string): Promise<SendRecord | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tables.sends, Key: { sendKey }, ConsistentRead: true }),
@@ -125,6 +131,10 @@ export class DynamoChangeStore implements ChangeStore {
                 ExpressionAttributeValues: { ':true': true },
               },
             })),
+            // A pin (or a delete of a pinned message) writes the room's pins item, held to the room's cap.
+            ...(update?.pins
+              ? [{ Update: pinsWrite(this.tables.messages, roomId, update.pins, change.expiresAt) }]
+              : []),
             ...(record ? [{ Put: putRecord(this.tables, event, record) }] : []),
           ],
         }),
@@ -134,12 +144,16 @@ export class DynamoChangeStore implements ChangeStore {
       const reasons = cancellationReasons(error);
       const [put] = reasons;
       const targets = reasons.slice(1, record ? -1 : undefined);
+      const pins = update?.pins ? targets.pop() : undefined;
       const sentBefore = recordFound(record ? reasons.at(-1) : undefined);
       if (sentBefore) return { kind: 'sentBefore', record: sentBefore };
       if (reasons.some((reason) => reason.Code === 'TransactionConflict')) return { kind: 'conflict' };
       if (conditionFailed(put)) return { kind: 'seqOccupied' };
       // The message changed, or an edit event to scrub is gone (its TTL): read the message again.
       if (targets.some(conditionFailed)) return { kind: 'targetChanged' };
+      // The message is as read but the pins item is not: at the cap for a pin (a racing pin came first).
+      if (conditionFailed(pins))
+        return update?.pins && 'add' in update.pins ? { kind: 'pinsFull' } : { kind: 'targetChanged' };
       throw error;
     }
   }

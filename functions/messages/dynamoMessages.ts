@@ -1,6 +1,8 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChatMessage } from '#core/protocol';
 import { batchGetAll } from '#platform/aws/batchGet';
+import type { Pin } from '#protocol';
+import { readPins } from './dynamoPins';
 import { readReactions } from './dynamoReactions';
 import { isGapMarker } from './gaps';
 import type { MessageStore, ReactionState } from './ports';
@@ -24,6 +26,10 @@ export class DynamoMessageStore implements MessageStore {
     private readonly table: string,
     private readonly reactionsTable: string,
   ) {}
+
+  pins(roomId: string): Promise<Pin[]> {
+    return readPins(this.db, this.table, roomId);
+  }
 
   reactions(roomId: string, seqs: readonly number[], viewer: string): Promise<Map<number, ReactionState>> {
     return readReactions(this.db, this.reactionsTable, roomId, seqs, viewer);

@@ -12,6 +12,6 @@ import { handler as sendmessage } from './sendmessage';
 export const handler = featureHandler('messages', {
   sendmessage,
   history,
-  // editmessage, deletemessage, react: every change action the protocol names (changes.ts).
+  // editmessage, deletemessage, react, pinmessage: every change action the protocol names (changes.ts).
   ...changeRoutes,
 });

@@ -1,5 +1,6 @@
 import type { ChatPorts, Room, RoomLife, SendRate } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
+import type { Pin } from '#protocol';
 import type { ReactionState, ReactionSummary, StoredChange, StoredMessage } from './changeFrames';
 import type { TargetUpdate } from './changeKinds/kind';
 
@@ -18,6 +19,8 @@ export interface MessageStore {
   latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
   /** The newest `limit` live messages before `beforeSeq`, returned in seq order. */
   before(roomId: string, beforeSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  /** The room's pinned messages, oldest pin first (messages/dynamoPins.ts). */
+  pins(roomId: string): Promise<Pin[]>;
   /**
    * How the messages under these seqs read now, for the quotes of replies (at most 100 seqs): their text and whether
    * they were deleted. A seq that holds no live message (expired, a change) is not in the answer.
@@ -150,11 +153,15 @@ export type ChangeOutcome =
   /** The event's seq already holds an older event: the room's counter is behind (its item was re-created). */
   | { kind: 'seqOccupied' }
   /** Another transaction held one of the message's items (DynamoDB's TransactionConflict). */
-  | { kind: 'conflict' };
+  | { kind: 'conflict' }
+  /** A pin's write found the room's pins at CHANGE_LIMITS.pinsPerRoom (another pin came first). */
+  | { kind: 'pinsFull' };
 
 export interface ChangeStore {
   /** The item under this seq of the room (a message or a change), read strongly consistent. */
   item(roomId: string, seq: number): Promise<StoredMessage | StoredChange | undefined>;
+  /** The room's pins, oldest first (none: an empty list). */
+  pins(roomId: string): Promise<Pin[]>;
   /** The send recorded under this key (a clientMsgId's first change), if any. */
   record(sendKey: string): Promise<SendRecord | undefined>;
   /**

@@ -174,7 +174,7 @@ export async function joinRoom(
   // The lobby always exists; its Rooms row only appears with its first message.
   const room = await deps.rooms.get(roomId);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
-  const [current, followed, listed, history] = await Promise.all([
+  const [current, followed, listed, history, pins] = await Promise.all([
     requireConnection(deps, connectionId),
     // A room followed already (shown before, or subscribed) keeps the name it shows there.
     roomId === LOBBY ? undefined : deps.connections.subscription(connectionId, roomId),
@@ -190,6 +190,8 @@ export async function joinRoom(
     deps.messages
       .latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now()))
       .then((page) => withQuotes(deps.messages, roomId, page, epochSeconds(deps.now()))),
+    // The room's pins (at most CHANGE_LIMITS.pinsPerRoom, ~5 KB); the lobby has none.
+    roomId === LOBBY ? undefined : deps.messages.pins(roomId),
   ]);
   const chosen = current.chosenName ?? current.username;
   let username: string | undefined;
@@ -226,6 +228,7 @@ export async function joinRoom(
     hasMore: false,
     lastSeq,
     memberKey: memberKey(roomId, senderOf(current)),
+    ...(pins && { pins }),
   };
   const { page, cut } = fitMessages(
     frame,

@@ -11,7 +11,7 @@ import { DEFAULT_ASSUMPTIONS, estimate } from '../../tools/cost/model';
 
 it('prices every change at rooms of 10, 100 and 1,000, posts dominating as the room grows', () => {
   const rows = changeCosts(DEFAULT_ASSUMPTIONS);
-  expect(rows.map((r) => r.change.split(' ')[0])).toEqual(['edit', 'delete', 'reaction']);
+  expect(rows.map((r) => r.change.split(' ')[0])).toEqual(['edit', 'delete', 'reaction', 'pin']);
   for (const row of rows) {
     expect(row.usdPerMillion).toHaveLength(CHANGE_ROOM_SIZES.length);
     // Each member of a quiet room gets one post per change, $1 per million posts.
@@ -22,7 +22,10 @@ it('prices every change at rooms of 10, 100 and 1,000, posts dominating as the r
   }
   const text = renderChangeCosts(rows);
   expect(text).toContain('room of 1000');
-  expect(text.split('\n').filter((line) => line.includes('$'))).toHaveLength(3);
+  expect(text.split('\n').filter((line) => line.includes('$'))).toHaveLength(4);
+  // A pin also reads and rewrites the room's pins item: it costs more than an edit of the same message.
+  const [edit, , , pin] = rows as [(typeof rows)[0], unknown, unknown, (typeof rows)[0]];
+  expect(pin.usdPerMillion[0]).toBeGreaterThan(edit.usdPerMillion[0] as number);
 });
 
 it("costs a change at least a message's send and fan-out, plus its read and rewrite of the message", () => {

@@ -125,9 +125,10 @@ describe('coverage of the template and of events/', () => {
     // Following rooms in one frame: bob follows the room already, so it is answered as it stands.
     await bob.expectReply({ action: 'subscribe', rooms: [{ roomId }] });
     const { seq } = (await say(bob, 'all routes')) as { seq: number };
-    // Message changes: bob edits his message, alice reacts to it and, as the room's owner, deletes it.
+    // Message changes: bob edits his message, alice reacts to it and, as the room's owner, pins and deletes it.
     await bob.expectReply({ action: 'editmessage', seq, message: 'every route' });
     await alice.expectReply({ action: 'react', seq, reaction: '👍' });
+    await alice.expectReply({ action: 'pinmessage', seq });
     await alice.expectReply({ action: 'deletemessage', seq });
     // Typing (one-way: only bob hears of it), read positions and the rooms list.
     alice.send({ action: 'typing' });

@@ -40,6 +40,7 @@ function ports() {
       before: async () => [],
       quoted: async () => new Map(),
       reactions: async () => new Map(),
+      pins: async () => [],
     },
     entry: new DynamoRoomEntry(db, {
       rooms: h.tables.RoomsTable as string,

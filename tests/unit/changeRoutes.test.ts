@@ -10,15 +10,15 @@ import { ACTIONS, REPLY_TYPE } from '#protocol';
  */
 it('serves every action whose reply is `changed`, and only those', () => {
   const changes = ACTIONS.filter((action) => REPLY_TYPE[action] === 'changed');
-  expect(changes).toEqual(expect.arrayContaining(['editmessage', 'deletemessage', 'react']));
+  expect(changes).toEqual(expect.arrayContaining(['editmessage', 'deletemessage', 'react', 'pinmessage']));
   expect(Object.keys(changeRoutes).sort()).toEqual([...changes].sort());
   for (const route of Object.values(changeRoutes)) expect(typeof route).toBe('function');
 });
 
 it('refuses a change action it has no rule for', () => {
-  expect(() => parseChangeRequest('pinmessage', {})).toThrow(BadRequest);
-  expect(() => parseChangeRequest('pinmessage', {})).toThrow(
-    '"pinmessage" is not a change this server can make yet.',
+  expect(() => parseChangeRequest('archivemessage', {})).toThrow(BadRequest);
+  expect(() => parseChangeRequest('archivemessage', {})).toThrow(
+    '"archivemessage" is not a change this server can make yet.',
   );
   expect(parseChangeRequest('react', { reaction: '👍' })).toEqual({
     kind: 'react',

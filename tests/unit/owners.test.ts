@@ -53,6 +53,7 @@ function world() {
       before: async () => [],
       quoted: async () => new Map(),
       reactions: async () => new Map(),
+      pins: async () => [],
     },
     entry: new DynamoRoomEntry(tables.db, {
       rooms: tables.table('RoomsTable'),

@@ -115,6 +115,7 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
       before: async () => [],
       quoted: async () => new Map(),
       reactions: async () => new Map(),
+      pins: async () => [],
     },
     events: { publish: async () => undefined },
     now: () => new Date(),

@@ -1,4 +1,4 @@
-// What a change to a message (edit, delete, reaction) costs per million, at rooms of 10, 100 and 1,000. A change is
+// What a change to a message (edit, delete, reaction, pin) costs per million, at rooms of 10, 100 and 1,000. A change is
 // a room event stored and fanned out as a message is (functions/messages/ (change*.ts)), so its cost is a message's from
 // the same model (estimate), with the send's DynamoDB work replaced by the change's: a strongly consistent read of
 // the message, and a transaction that also rewrites the message's item (with its reactions, for a reaction).
@@ -15,12 +15,18 @@ interface ChangeKind {
   name: string;
   targetItemBytes: (a: Assumptions, messageBytes: number) => number;
   eventItemBytes: (a: Assumptions, messageBytes: number) => number;
+  /** Another item the change reads (strongly consistent) and rewrites in its transaction: a pin's room pins item. */
+  sideItemBytes?: number;
 }
 
 /** Bytes one member's reaction adds to a message's item: the member's 16-character key in the reaction's list. */
 const REACTOR_BYTES = 20;
 /** Reactions a message is assumed to carry already when another one comes. */
 const REACTIONS_BEFORE = 20;
+/** Bytes of one pin on the room's pins item (functions/messages/dynamoPins.ts: `p<seq>` = { by, at }). */
+const PIN_BYTES = 60;
+/** Pins a room is assumed to hold already when another one comes (its cap is 50). */
+const PINS_BEFORE = 25;
 
 const KINDS: ChangeKind[] = [
   {
@@ -37,6 +43,12 @@ const KINDS: ChangeKind[] = [
     name: `reaction (on a message with ${REACTIONS_BEFORE})`,
     targetItemBytes: (a, m) => a.messageItemOverheadBytes + m + REACTIONS_BEFORE * REACTOR_BYTES,
     eventItemBytes: (a) => a.messageItemOverheadBytes,
+  },
+  {
+    name: `pin (in a room with ${PINS_BEFORE})`,
+    targetItemBytes: (a, m) => a.messageItemOverheadBytes + m + PIN_BYTES,
+    eventItemBytes: (a) => a.messageItemOverheadBytes,
+    sideItemBytes: (PINS_BEFORE + 1) * PIN_BYTES,
   },
 ];
 
@@ -98,8 +110,11 @@ export function changeCosts(
       METERING.transactionalWriteFactor *
       (writeUnits(kind.eventItemBytes(a, messageBytes)) -
         sendItemUnits +
-        writeUnits(kind.targetItemBytes(a, messageBytes)));
-    const extraReads = pageReadUnits(kind.targetItemBytes(a, messageBytes), false);
+        writeUnits(kind.targetItemBytes(a, messageBytes)) +
+        (kind.sideItemBytes ? writeUnits(kind.sideItemBytes) : 0));
+    const extraReads =
+      pageReadUnits(kind.targetItemBytes(a, messageBytes), false) +
+      (kind.sideItemBytes ? pageReadUnits(kind.sideItemBytes, false) : 0);
     const extraUsd =
       extraWrites * usdPerUnit(prices, 'dynamoWriteRequestUnits') +
       extraReads * usdPerUnit(prices, 'dynamoReadRequestUnits');
@@ -179,7 +194,7 @@ export function renderChangeCosts(rows: ChangeCostRow[]): string {
   );
   const posts = rows[0]?.postsPerChange.map((p) => p.toFixed(0).padStart(16)).join('') ?? '';
   return [
-    'message changes (edit, delete, reaction), replies and mentions: USD per million, quiet rooms (a busy room coalesces them)',
+    'message changes (edit, delete, reaction, pin), replies and mentions: USD per million, quiet rooms (a busy room coalesces them)',
     head,
     ...lines,
     `  ${'posts per change'.padEnd(32)}${posts}`,

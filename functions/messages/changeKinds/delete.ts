@@ -23,9 +23,16 @@ export const remove: ChangeKind<{ kind: 'delete' }> = {
         `Messages can be deleted for ${windowMinutes} minutes after sending; this one is older.`,
       );
     else throw new NotAuthor("Only its author (or the room's owner) can delete this message.");
+    // A deleted message leaves the room's pins in the same transaction.
+    const pinned = message.pinnedAt !== undefined;
     return {
       kind: 'change',
-      update: { set: { deleted: by }, remove: ['text', 'editedAt'], scrub: message.editSeqs ?? [] },
+      update: {
+        set: { deleted: by },
+        remove: pinned ? ['text', 'editedAt', 'pinnedAt', 'pinnedBy'] : ['text', 'editedAt'],
+        scrub: message.editSeqs ?? [],
+        ...(pinned && { pins: { remove: message.seq } }),
+      },
       event: { by },
     };
   },

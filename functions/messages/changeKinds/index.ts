@@ -3,6 +3,7 @@ import type { ChangeAction } from '#protocol';
 import { remove } from './delete';
 import { edit } from './edit';
 import type { ChangeKind } from './kind';
+import { pin } from './pin';
 import { react } from './react';
 
 /**
@@ -14,6 +15,7 @@ export const CHANGE_KINDS = {
   editmessage: edit,
   deletemessage: remove,
   react,
+  pinmessage: pin,
 } as const satisfies Record<ChangeAction, ChangeKind<{ kind: string }>>;
 
 /** What a member asks to change about a message: one of the kinds' requests. */
@@ -55,4 +57,5 @@ export type {
   StoredMessage,
   TargetUpdate,
 } from './kind';
+export { pinsLimit } from './pin';
 export { kindsLimit, memberLimit, sourceKindsLimit, totalLimit } from './react';

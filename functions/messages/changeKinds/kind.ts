@@ -1,5 +1,5 @@
 import type { Connection, Room } from '#core/ports';
-import type { ChangeEvent, ChangeFrame, ChatMessage, MessageFrame } from '#protocol';
+import type { ChangeEvent, ChangeFrame, ChatMessage, MessageFrame, Pin } from '#protocol';
 
 /**
  * What one kind of change to a message is, one module per kind (edit.ts, delete.ts, react.ts) gathered under its
@@ -68,6 +68,7 @@ export interface StoredChange extends ChangeEvent, EventFields {
   reaction?: string;
   added?: boolean;
   count?: number;
+  pinned?: boolean;
 }
 
 /** The stored message's attributes a change may write (never its key, author or TTL). */
@@ -83,6 +84,8 @@ export interface TargetUpdate {
   remove?: (keyof Writable)[];
   appendSeq?: 'editSeqs';
   scrub?: number[];
+  /** The room's pins item (dynamoChanges.ts), in the same transaction: a pin added (under the room's cap) or removed. */
+  pins?: { add: Pin } | { remove: number };
 }
 
 /** Who asks, as the rules need it: its key in the room, and whether it owns the room. */
@@ -90,6 +93,8 @@ export interface Changer {
   connection: Connection;
   key: string;
   room: Room | undefined;
+  /** For a pin: how many messages the room has pinned, as read. */
+  pinCount?: number;
 }
 
 /** What a kind's rule reads besides the message and the request. */

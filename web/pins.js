@@ -1,0 +1,49 @@
+// A room's pinned messages in the web chat: the 📌 button in the room header shows how many there are and opens the
+// pins panel, which lists them oldest pin first with their text (as the room's RoomMessages store holds it) and who
+// pinned them; a click on one scrolls to its message. The list is the client library's (`store.pins()`): as the join
+// gave it, then as `pinned` and `deleted` changes move it. Only a room's owner may pin (changes.js offers Pin to the
+// room's creator; the server decides). All text goes in with textContent.
+
+import { state } from './state.js';
+import { h, ui } from './ui.js';
+
+/** Draws the header's pins button and the pins panel from the store's pins. */
+export function paintPins(store) {
+  const pins = store?.pins() ?? [];
+  ui.pinsCount.textContent = String(pins.length);
+  ui.pinsButton.hidden = pins.length === 0;
+  if (pins.length === 0) ui.pinsPanel.hidden = true;
+  ui.pinsButton.setAttribute('aria-expanded', ui.pinsPanel.hidden ? 'false' : 'true');
+  ui.pinsList.replaceChildren(
+    ...pins.map((pin) => {
+      const message = store.get(pin.seq);
+      const item = h('li', 'pin-item');
+      item.dataset.testid = 'pin-item';
+      item.dataset.seq = String(pin.seq);
+      const text = h('button', 'pin-text', message ? message.text : `Message #${pin.seq} (not loaded)`);
+      text.type = 'button';
+      text.title = 'Show this message';
+      text.addEventListener('click', () => {
+        ui.messageList
+          .querySelector(`[data-testid="message"][data-seq="${pin.seq}"]`)
+          ?.scrollIntoView({ block: 'center' });
+      });
+      item.append(
+        text,
+        h('span', 'pin-meta', `${message ? `${message.username} · ` : ''}pinned by ${pin.by}`),
+      );
+      return item;
+    }),
+  );
+}
+
+/** The header's 📌 button opens and closes the panel. */
+export function bindPinsPanel() {
+  ui.pinsButton.addEventListener('click', () => {
+    ui.pinsPanel.hidden = !ui.pinsPanel.hidden;
+    ui.pinsButton.setAttribute('aria-expanded', ui.pinsPanel.hidden ? 'false' : 'true');
+  });
+}
+
+/** Whether the page offers Pin on the room on screen: only to its owner (the server holds the rule). */
+export const canPin = () => state.owned.has(state.shownRoom);
