@@ -552,7 +552,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
         this.following.set(roomId, typeof frame.inviteKey === 'string' ? frame.inviteKey : undefined);
     } else if (type === 'keyrotated' && this.following.has(roomId) && typeof frame.inviteKey === 'string')
       this.following.set(roomId, frame.inviteKey);
-    else if (type === 'left' || type === 'removed' || type === 'roomclosed') this.following.delete(roomId);
+    else if (type === 'left' || type === 'removed' || type === 'roomclosed') this.dropRoom(roomId);
     else if (type === 'typing') this.handles.get(roomId)?.notify('typing', frame as unknown as TypingFrame);
     else if (type === 'presence')
       this.handles.get(roomId)?.notify('presence', frame as unknown as PresenceFrame);
@@ -562,6 +562,17 @@ export class MemberRooms extends Emitter<MemberEvents> {
     else if (type === 'seen') this.handles.get(roomId)?.notify('seen', frame as unknown as SeenFrame);
     else if (type === 'changed')
       this.handles.get(roomId)?.notify('changed', frame as unknown as ChangedFrame);
+  }
+
+  /**
+   * A room this member is no longer in (left, removed, closed): no longer followed, and out of the rooms list at
+   * once (`rooms`), as the next `myrooms` answer would have it, so a page never lists a room it just left.
+   */
+  private dropRoom(roomId: string): void {
+    this.following.delete(roomId);
+    if (!this.rooms.some((r) => r.roomId === roomId)) return;
+    this.rooms = this.rooms.filter((r) => r.roomId !== roomId);
+    this.emit('rooms', this.rooms);
   }
 
   /** A followed room not on screen missed events: they are fetched (paced); the session fills the room on screen. */
@@ -597,7 +608,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
   private async leave(roomId: string): Promise<LeftFrame> {
     if (roomId === this.hooks.roomId()) return this.need(this.hooks.leaveShown)();
     const left = (await this.hooks.request({ action: 'leaveroom', roomId })) as unknown as LeftFrame;
-    this.following.delete(roomId);
+    this.dropRoom(roomId);
     return left;
   }
 

@@ -145,6 +145,37 @@ async function urlOf({ attachmentKey: key, attachmentVersion: versionId }) {
   return frame.url;
 }
 
+/**
+ * The image of thumbnail `thumb` at its full size (as large as the window allows) in a modal dialog: Escape, the
+ * close button or a click anywhere on it closes it, and the focus returns to the thumbnail.
+ */
+function openViewer(thumb) {
+  const dialog = document.createElement('dialog');
+  dialog.className = 'image-viewer';
+  dialog.dataset.testid = 'image-viewer';
+  dialog.setAttribute('aria-label', 'Image, full size');
+  const img = document.createElement('img');
+  img.className = 'image-viewer-img';
+  img.dataset.testid = 'image-viewer-img';
+  img.alt = thumb.alt;
+  img.src = thumb.src;
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.className = 'image-viewer-close';
+  close.dataset.testid = 'image-viewer-close';
+  close.textContent = '×';
+  close.setAttribute('aria-label', 'Close the image');
+  dialog.append(img, close);
+  dialog.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    thumb.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  close.focus();
+}
+
 /** The 📎 picker and pasting images into the composer; `changed` is told when what can be sent changes. */
 export function bindAttachments(changed) {
   onChange = changed;
@@ -168,6 +199,10 @@ export function bindAttachments(changed) {
       urlOf(img.dataset).then(
         (url) => {
           img.src = url;
+          // A thumbnail opens full size (openViewer), by a click or from the keyboard.
+          img.tabIndex = 0;
+          img.setAttribute('role', 'button');
+          img.title = 'Open full size';
         },
         () => {
           img.alt = 'Image unavailable';
@@ -175,6 +210,17 @@ export function bindAttachments(changed) {
       );
     }
   }).observe(ui.messageList, { childList: true, subtree: true });
+  ui.messageList.addEventListener('click', (ev) => {
+    const img = ev.target;
+    if (img instanceof HTMLImageElement && img.dataset.attachmentKey && img.src) openViewer(img);
+  });
+  ui.messageList.addEventListener('keydown', (ev) => {
+    const img = ev.target;
+    if ((ev.key !== 'Enter' && ev.key !== ' ') || !(img instanceof HTMLImageElement)) return;
+    if (!img.dataset.attachmentKey || !img.src) return;
+    ev.preventDefault();
+    openViewer(img);
+  });
   // An expired URL fails to load: ask for a new one once.
   ui.messageList.addEventListener(
     'error',

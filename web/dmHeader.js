@@ -10,11 +10,26 @@ const DM_CODE_LENGTH = 12;
 /** Room id -> the other member's name, as far as this page knows. */
 const peers = new Map();
 
+/** What else shows the name of the room on screen (the tab's title: rooms.js sets it, messageList.js updateTitle). */
+let named = () => {};
+export function onDmNamed(listener) {
+  named = listener;
+}
+
 /** Remembers whom a direct-message room is with, and shows it if that room is on screen. */
 export function knowDmPeer(roomId, username) {
   if (!username || peers.get(roomId) === username) return;
   peers.set(roomId, username);
-  if (state.shownRoom === roomId) showDmHeader(roomId);
+  if (state.shownRoom !== roomId) return;
+  showDmHeader(roomId);
+  named();
+}
+
+/** What a room is called in the tab's title: a direct message by whom it is with, never by its internal code. */
+export function roomLabel(roomId) {
+  if (typeof roomId !== 'string' || roomId.length !== DM_CODE_LENGTH) return roomId;
+  const name = peers.get(roomId);
+  return name ? `✉ ${name}` : '✉ Direct message';
 }
 
 /** The other member's name as far as this page knows (a DM opened by id from "Find people" before the server knows it). */

@@ -20,6 +20,22 @@ const GROUPS = [
 /** Search results shown at most. */
 const RESULTS = 120;
 
+const NO_MATCH = 6;
+
+/**
+ * How well emoji `e` matches the search `q` (lower is better): its name exactly (🚀 for "rocket"), a tag or shortcode
+ * exactly, its name's start, a word of its name, a tag's or shortcode's start, anywhere in its name; NO_MATCH if none.
+ */
+function rankOf(e, q) {
+  const name = e.annotation;
+  if (name === q) return 0;
+  if (e.tags?.includes(q) || e.shortcodes?.includes(q)) return 1;
+  if (name.startsWith(q)) return 2;
+  if (name.split(/[\s:-]+/).some((word) => word.startsWith(q))) return 3;
+  if (e.tags?.some((t) => t.startsWith(q)) || e.shortcodes?.some((s) => s.startsWith(q))) return 4;
+  return name.includes(q) ? 5 : NO_MATCH;
+}
+
 let data = null;
 
 async function emoji() {
@@ -106,14 +122,18 @@ export function pickEmoji(anchor) {
           if (!q) return show(usable.filter((e) => e.group === 0));
           show(
             usable
-              .filter(
-                (e) =>
-                  e.annotation.includes(q) ||
-                  e.tags?.some((t) => t.startsWith(q)) ||
-                  e.shortcodes?.some((s) => s.startsWith(q)),
-              )
-              .slice(0, RESULTS),
+              .map((e) => ({ e, rank: rankOf(e, q) }))
+              .filter(({ rank }) => rank < NO_MATCH)
+              .sort((a, b) => a.rank - b.rank) // stable: the data's order within a rank
+              .slice(0, RESULTS)
+              .map(({ e }) => e),
           );
+        });
+        // Enter picks the first shown (the best match of a search) and closes the picker.
+        search.addEventListener('keydown', (ev) => {
+          if (ev.key !== 'Enter' || ev.isComposing) return;
+          ev.preventDefault();
+          grid.querySelector('[data-testid="emoji-option"]')?.click();
         });
         show(usable.filter((e) => e.group === 0));
       },

@@ -1,5 +1,6 @@
 // The message list of the room on screen: system lines, confirmed rows above the ones still being sent, the empty
 // state, and the unread total in the tab's title and on the menu button.
+import { roomLabel } from './dmHeader.js';
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
 import { h, isNearBottom, placeDaySeparators, regroupAround, scrollToBottom, ui } from './ui.js';
@@ -55,7 +56,7 @@ let menuBadge = null;
  * tab was hidden.
  */
 export function updateTitle() {
-  const room = state.shownRoom === LOBBY || !state.shownRoom ? 'Lobby' : state.shownRoom;
+  const room = state.shownRoom === LOBBY || !state.shownRoom ? 'Lobby' : roomLabel(state.shownRoom);
   const total = state.unread + state.unreadElsewhere;
   const shown = total > 0 || state.unreadMore ? `${total}${state.unreadMore ? '+' : ''}` : '';
   document.title = `${shown ? `(${shown}) ` : ''}${room} · roomcast`;

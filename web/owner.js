@@ -1,5 +1,6 @@
 // The room owner's controls: a new invite link, removing a member, closing the room. The page shows them only in
 // rooms it created; the server checks ownership on every action (FORBIDDEN otherwise).
+import { confirmAction } from './confirm.js';
 import { setHashRoom } from './names.js';
 import { state } from './state.js';
 import { closeSidebar, ERROR_TITLES, toast, ui } from './ui.js';
@@ -43,5 +44,11 @@ export function bindOwnerControls(say) {
     });
     closeSidebar();
   });
-  return (name) => removeMember(name, say);
+  // Asked first: a Remove cannot be taken back, and it changes the invite link everyone else holds.
+  return (name) =>
+    confirmAction({
+      title: `Remove ${name}?`,
+      text: `${name} leaves room ${state.shownRoom} and can no longer read or post here. The invite link changes too: links shared before stop working, so share the new one with the others.`,
+      confirm: 'Remove',
+    }).then((yes) => yes && removeMember(name, say));
 }

@@ -2,7 +2,7 @@
 // when the client moves to another room.
 import { renderMe } from './account.js';
 import { updateComposerState } from './composer.js';
-import { showDmHeader } from './dmHeader.js';
+import { knowDmPeer, onDmNamed, showDmHeader } from './dmHeader.js';
 import { refreshMembers } from './members.js';
 import { addSystemLine, updateEmpty, updateTitle } from './messageList.js';
 import { inviteLink, isValidRoomCode, normalizeRoomInput, setHashRoom } from './names.js';
@@ -17,16 +17,20 @@ const JOIN_HINT = '8 characters: letters (no I or O) and digits 2–9.';
 
 export function joinRoom(code, { fromLink = false, key } = {}) {
   setRoomHeader(code, { pending: true });
-  inTurn(() => state.chat.join(code, key)).catch((err) => {
-    setRoomHeader(state.shownRoom ?? LOBBY);
-    setHashRoom(state.chat.roomId);
-    // One place for the error: under the code the user typed, else (a link) a notification.
-    if (!fromLink && normalizeRoomInput(ui.joinInput.value) === code) {
-      showJoinError(err.message);
-    } else {
-      toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
-    }
-  });
+  inTurn(() => state.chat.join(code, key)).then(
+    // A direct message entered by its code (a reload, a link): the server's answer names whom it is with.
+    (joined) => joined?.dm?.username && knowDmPeer(joined.roomId, joined.dm.username),
+    (err) => {
+      setRoomHeader(state.shownRoom ?? LOBBY);
+      setHashRoom(state.chat.roomId);
+      // One place for the error: under the code the user typed, else (a link) a notification.
+      if (!fromLink && normalizeRoomInput(ui.joinInput.value) === code) {
+        showJoinError(err.message);
+      } else {
+        toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
+      }
+    },
+  );
 }
 
 function showJoinError(message) {
@@ -142,6 +146,7 @@ function bindJoinForm() {
 
 /** The sidebar's room controls: create, join, leave, the invite's copy buttons, the owner's and the details panel. */
 export function bindRoomControls() {
+  onDmNamed(updateTitle);
   ui.createRoom.addEventListener('click', () => whenOnline(createRoom));
   memberActions.remove = bindOwnerControls(addSystemLine);
   bindJoinForm();

@@ -42,7 +42,10 @@ const redirectUri = () => `${location.origin}${location.pathname}`;
 async function finishSignIn(auth, params) {
   const pending = JSON.parse(sessionStorage.getItem(`${STORE}.pending`) || 'null');
   sessionStorage.removeItem(`${STORE}.pending`);
-  history.replaceState(null, '', redirectUri() + location.hash);
+  // The address the sign-in started from comes back with its room link (#room=…&key=…): the issuer returns to
+  // redirect_uri, which has no fragment, so an invite opened signed out would otherwise be lost on the way.
+  const hash = location.hash || (typeof pending?.hash === 'string' ? pending.hash : '');
+  history.replaceState(null, '', redirectUri() + hash);
   if (!pending || pending.state !== params.get('state'))
     throw new Error('sign-in: the answer does not match our request');
   const { token_endpoint: tokenEndpoint } = await discover(auth.issuer);
@@ -70,7 +73,9 @@ async function startSignIn(auth) {
   const verifier = randomString();
   const state = randomString();
   const challenge = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
-  sessionStorage.setItem(`${STORE}.pending`, JSON.stringify({ verifier, state }));
+  // The room link in the address (an invite opened signed out) is kept in this tab across the trip to the issuer
+  // (sign-in or sign-up alike): the redirect_uri the issuer returns to is registered without it.
+  sessionStorage.setItem(`${STORE}.pending`, JSON.stringify({ verifier, state, hash: location.hash }));
   const url = new URL(authorize);
   for (const [name, value] of Object.entries({
     response_type: 'code',

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from '#platform/aws/batchGet';
 import { foldName, type Person } from '#protocol';
-import type { PeopleStore } from './people';
+import type { PeopleStore, SharedRoom } from './people';
 import { peopleKeys } from './peopleKeys';
 
 /**
@@ -62,15 +62,20 @@ export class DynamoPeopleStore implements PeopleStore {
       .map((item) => ({ userId: String(item.memberKey), username: String(item.username) }));
   }
 
-  async memberOf(memberKey: string, roomIds: string[]): Promise<string[]> {
-    const found: string[] = [];
+  async memberOf(memberKey: string, roomIds: string[]): Promise<SharedRoom[]> {
+    const found: SharedRoom[] = [];
     for (let i = 0; i < roomIds.length; i += BATCH) {
       const items = await batchGetAll(this.db, {
         TableName: this.tables.memberships,
         Keys: roomIds.slice(i, i + BATCH).map((roomId) => ({ memberKey, roomId })),
-        ProjectionExpression: 'roomId',
+        ProjectionExpression: 'roomId, username',
       });
-      found.push(...items.map((item) => String(item.roomId)));
+      found.push(
+        ...items.map((item) => ({
+          roomId: String(item.roomId),
+          ...(typeof item.username === 'string' && item.username !== '' && { username: item.username }),
+        })),
+      );
     }
     return found;
   }

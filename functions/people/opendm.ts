@@ -14,7 +14,7 @@ import { openDm, parseDmTarget } from '#rooms/memberships';
 import { membershipStore } from '#rooms/wiring';
 import { notifyDmOpened } from './dmNotice';
 import { DynamoUserDevices } from './dynamoUserDevices';
-import { sharesRoom } from './people';
+import { sharedWith } from './people';
 import { peopleStore } from './wiring';
 
 const deps = onFirstCall(() => ({
@@ -44,6 +44,12 @@ export const handler = routeHandler('opendm', (frame) => {
   const served = servedFrom(deps(), frame);
   const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
   // The caller's own read is answered from the frame count; the join reads the connection as it is then.
+  // A peer named by id: whether the two share a room and its name there, read once for both questions.
+  let shared: ReturnType<typeof sharedWith> | undefined;
+  const sharing = (userId: string, peerId: string) => {
+    shared ??= sharedWith(people(), userId, peerId);
+    return shared;
+  };
   return openDm(
     {
       ...served,
@@ -52,7 +58,8 @@ export const handler = routeHandler('opendm', (frame) => {
       // A new room counts against the budget createroom uses (per signed-in user), and needs a real counterpart.
       admitNewRoom: () => admitRoom(rooms(), limitOwner(frame.admitted?.userId, identity?.sourceIp)),
       // One named by id must share a room with the caller (people.ts): no DM with someone found nowhere.
-      sharesRoom: (userId, peerId) => sharesRoom(people(), userId, peerId),
+      sharesRoom: async (userId, peerId) => (await sharing(userId, peerId)).shares,
+      peerName: async (userId, peerId) => (await sharing(userId, peerId)).username,
     },
     frame.connectionId,
     target,

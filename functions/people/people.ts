@@ -23,8 +23,14 @@ export interface PeopleStore {
    * `limit`.
    */
   namedIn(roomId: string, prefix: string, limit: number): Promise<Person[]>;
-  /** Of `roomIds`, those `memberKey` has a membership of. */
-  memberOf(memberKey: string, roomIds: string[]): Promise<string[]>;
+  /** Of `roomIds`, those `memberKey` has a membership of, each with the name the member entered it under. */
+  memberOf(memberKey: string, roomIds: string[]): Promise<SharedRoom[]>;
+}
+
+/** A room a member is in, and its name there (a signed-in member's, as it last entered the room). */
+export interface SharedRoom {
+  roomId: string;
+  username?: string;
 }
 
 export type PeopleDeps = Pick<ChatPorts, 'connections'> & { people: PeopleStore };
@@ -106,13 +112,25 @@ export async function findPeople(
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Whether two signed-in users share a room: one of `userId`'s first SHARED_ROOMS_CHECKED memberships is also
- * `peerId`'s. What opendm asks before it creates a pair's room for a peer named by id.
+ * Whether two signed-in users share a room (one of `userId`'s first SHARED_ROOMS_CHECKED memberships is also
+ * `peerId`'s), and the name `peerId` shows there: what opendm asks of a peer named by id, before it creates a pair's
+ * room and to name the peer in it, so the room reads as whom it is with after any reload, on every device.
  */
-export async function sharesRoom(people: PeopleStore, userId: string, peerId: string): Promise<boolean> {
+export async function sharedWith(
+  people: PeopleStore,
+  userId: string,
+  peerId: string,
+): Promise<{ shares: boolean; username?: string }> {
   const rooms = await people.roomsOf(userId, SHARED_ROOMS_CHECKED);
-  if (rooms.length === 0) return false;
-  return (await people.memberOf(peerId, rooms)).length > 0;
+  if (rooms.length === 0) return { shares: false };
+  const shared = await people.memberOf(peerId, rooms);
+  const username = shared.find((r) => r.username !== undefined)?.username;
+  return { shares: shared.length > 0, ...(username !== undefined && { username }) };
+}
+
+/** Whether two signed-in users share a room (sharedWith). */
+export async function sharesRoom(people: PeopleStore, userId: string, peerId: string): Promise<boolean> {
+  return (await sharedWith(people, userId, peerId)).shares;
 }
 
 /** The name a membership keeps for finding people: the one the member chose (not numbered), at most 32 chars. */

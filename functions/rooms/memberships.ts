@@ -433,8 +433,12 @@ const signedIn = (c: Connection | undefined): c is Connection & { userId: string
   c?.userId?.startsWith('user:') === true;
 
 /** The peer's id, and its name where the caller's room shows it. */
-async function resolvePeer(deps: MemberDeps, caller: Connection, target: DmTarget): Promise<DmPeer> {
-  if ('userId' in target) return { userId: target.userId };
+async function resolvePeer(deps: DmDeps, caller: Connection, target: DmTarget): Promise<DmPeer> {
+  if ('userId' in target) {
+    // Named by id (found by findpeople): the name it shows in a room the two share, kept with the room.
+    const username = await deps.peerName?.(caller.userId as string, target.userId);
+    return username ? { userId: target.userId, username } : { userId: target.userId };
+  }
   const { members } = await deps.connections.listMembers(caller.roomId, Number.POSITIVE_INFINITY);
   const named = members.filter((m) => m.username === target.username).map((m) => m.connectionId);
   const peer = (await deps.memberships.connections(named)).find(signedIn);
@@ -457,6 +461,11 @@ export type DmDeps = MemberDeps & {
    * opened only with a co-member, so an id found nowhere in the caller's rooms reaches nobody.
    */
   sharesRoom?: (userId: string, peerId: string) => Promise<boolean>;
+  /**
+   * The name a peer named by id shows in a room it shares with the caller (people.ts sharedWith), when one is
+   * known: the room keeps it, so its name comes from the server on every device and after every reload.
+   */
+  peerName?: (userId: string, peerId: string) => Promise<string | undefined>;
   join: (connectionId: string, roomId: string) => Promise<JoinedFrame>;
   /** Tells the other user's devices of a room new to their list (dmNotice.ts); advisory, it never throws. */
   notifyPeer?: (userId: string, room: DmOpenedFrame['room']) => Promise<unknown>;

@@ -5,7 +5,8 @@ import { browserStage, SCREENSHOTS, shownRoom, signInByName } from '../helpers/b
 /**
  * Images in the web chat (web/attachments.js): alice picks an image with the 📎 button and bob pastes one into the
  * composer; each upload shows its progress, goes straight to the attachments bucket (the local S3, another origin
- * the page's CSP allows), and the other member sees the thumbnail, loaded through a presigned GET.
+ * the page's CSP allows), and the other member sees the thumbnail, loaded through a presigned GET. A thumbnail
+ * opens full size.
  */
 jest.setTimeout(120_000);
 
@@ -118,6 +119,50 @@ it('alice picks an image, bob pastes one; each sees the other’s thumbnail', as
   expect(new URL(src).searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
   expect(refused).toEqual([]);
   await alice.screenshot({ path: join(SCREENSHOTS, 'attachments-alice.png') });
+});
+
+it('opens a thumbnail full size on a click, and Escape closes it', async () => {
+  const page = await stage.newPage({ width: 1100, height: 760 });
+  await signInByName(page, stage.cloud.httpUrl, 'vera', 'visible');
+  await page.getByTestId('create-room-button').click();
+  await page.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
+  await page.getByTestId('attach-input').setInputFiles({
+    name: 'wide.png',
+    mimeType: 'image/png',
+    buffer: png(900, 600),
+  });
+  await page.locator('[data-testid="attachment-chip"][data-state="ready"]').waitFor();
+  await page.getByTestId('send-button').click();
+  const thumb = await loadedThumbnail(page, 'vera');
+  const width = (el: unknown) =>
+    (el as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width;
+  expect(await thumb.evaluate(width)).toBeLessThanOrEqual(240);
+
+  await thumb.click();
+  const viewer = page.getByTestId('image-viewer');
+  await viewer.waitFor();
+  const full = viewer.getByTestId('image-viewer-img');
+  await page.waitForFunction(
+    (el) => (el as unknown as { naturalWidth: number }).naturalWidth > 0,
+    await full.elementHandle(),
+  );
+  // The picture at its own size: 900 px wide in a 1100 px window.
+  expect(await full.evaluate(width)).toBe(900);
+  await page.screenshot({ path: join(SCREENSHOTS, 'attachments-viewer.png') });
+  await page.keyboard.press('Escape');
+  await viewer.waitFor({ state: 'detached' });
+  expect(
+    await thumb.evaluate(
+      (el) =>
+        el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+    ),
+  ).toBe(true);
+
+  // From the keyboard too: Enter on the focused thumbnail opens it, the close button closes it.
+  await thumb.press('Enter');
+  await viewer.waitFor();
+  await viewer.getByTestId('image-viewer-close').click();
+  await viewer.waitFor({ state: 'detached' });
 });
 
 it('refuses a file that is not an image the server accepts, before uploading anything', async () => {

@@ -3,7 +3,8 @@ import { browserStage, signInByName } from '../helpers/browserStage';
 
 /**
  * The owner's controls on the chat page, in Chromium against the local cloud: the creator of a room sees them and
- * a guest does not; removing a member and closing the room take people to the lobby with a notice saying why.
+ * a guest does not; removing a member and closing the room take people to the lobby with a notice saying why. A
+ * Remove asks first, and says the invite link changes: a cancelled one removes nobody.
  */
 jest.setTimeout(90_000);
 
@@ -37,7 +38,22 @@ it('the creator removes a member and closes the room; each member is told why an
   expect(await bob.getByTestId('member-remove').count()).toBe(0);
 
   const bobsItem = owner.locator('[data-testid="member-item"][data-username="bob"]');
+  const dialog = owner.getByTestId('confirm-dialog');
+  // A click asks first, saying what else changes; Cancel leaves Bob in the room and the link as it was.
+  const link = owner.url();
   await bobsItem.getByTestId('member-remove').click();
+  await dialog.waitFor();
+  expect(await dialog.getByTestId('confirm-text').textContent()).toContain('The invite link changes');
+  await dialog.getByTestId('confirm-cancel').click();
+  await dialog.waitFor({ state: 'detached' });
+  await bob.getByTestId('composer-input').fill('still here');
+  await bob.getByTestId('composer-input').press('Enter');
+  await owner.getByTestId('message-list').getByText('still here').waitFor();
+  expect(await bob.getByTestId('room-code').getAttribute('data-room-id')).toBe(code);
+  expect(owner.url()).toBe(link);
+
+  await bobsItem.getByTestId('member-remove').click();
+  await dialog.getByTestId('confirm-ok').click();
   await inLobby(bob);
   await bob.getByTestId('toast').filter({ hasText: 'removed you' }).waitFor();
   await bob.getByTestId('message-list').getByText(`The owner of room ${code} removed you`).waitFor();

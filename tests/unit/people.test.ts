@@ -1,5 +1,5 @@
 import type { Connection } from '#core/ports';
-import { findPeople, type PeopleStore, parsePeopleQuery, sharesRoom } from '#people/people';
+import { findPeople, type PeopleStore, parsePeopleQuery, sharedWith, sharesRoom } from '#people/people';
 import { PEOPLE_LIMITS, type Person } from '#protocol';
 
 /**
@@ -33,7 +33,10 @@ function store(
       reads.push(roomId);
       return (rooms[roomId] ?? []).filter((p) => p.username.toLowerCase().startsWith(prefix)).slice(0, limit);
     },
-    memberOf: async (key, roomIds) => roomIds.filter((r) => (rooms[r] ?? []).some((p) => p.userId === key)),
+    memberOf: async (key, roomIds) =>
+      roomIds.flatMap((roomId) =>
+        (rooms[roomId] ?? []).filter((p) => p.userId === key).map((p) => ({ roomId, username: p.username })),
+      ),
   };
 }
 
@@ -78,6 +81,9 @@ it('tells whether two users share a room', async () => {
   const s = store({ R1: [{ userId: id('b'), username: 'bob' }] }, ['R1']);
   expect(await sharesRoom(s, me, id('b'))).toBe(true);
   expect(await sharesRoom(s, me, id('z'))).toBe(false);
+  // And the name the other shows there, which opendm keeps with a pair's room opened by id.
+  expect(await sharedWith(s, me, id('b'))).toEqual({ shares: true, username: 'bob' });
+  expect(await sharedWith(s, me, id('z'))).toEqual({ shares: false });
 });
 
 it('folds the prefix and checks it and the limit', () => {

@@ -1,0 +1,135 @@
+import type { Page } from 'playwright-core';
+import type { DevIssuer } from '../../tools/local/oidc';
+import {
+  browserStage,
+  hasText,
+  shownRoom,
+  signedInAtIssuer,
+  signedInRoom,
+  UI_TIMEOUT_MS,
+} from '../helpers/browserStage';
+import { ChatClient } from '../helpers/chatClient';
+
+/**
+ * What a newcomer with a few browser sessions meets, signed in at the local cloud's development issuer
+ * (AuthMode=oidc): an invite link opened signed out still leads into its room once signed in; a direct message is
+ * named after the other person in its header, the tab's title and "Your rooms" after a reload (the page's memory is
+ * gone then: the name comes from the server); a room left leaves "Your rooms" at once; at 1280×800, in a room of
+ * five, "Your rooms" is in view without scrolling the sidebar.
+ */
+jest.setTimeout(120_000);
+
+const stage = browserStage({ AuthMode: 'oidc' });
+
+const online = (page: Page) =>
+  page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+
+it('carol opens an invite link signed out, signs in, and lands in the room of the link', async () => {
+  const alice = await signedInAtIssuer(stage, 'alice');
+  const before = await shownRoom(alice);
+  await alice.getByTestId('create-room-button').click();
+  await alice
+    .locator(
+      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${before}"])`,
+    )
+    .waitFor();
+  const code = await shownRoom(alice);
+  // The invite link, as "Copy invite link" gives it (the page's address): the room and its key in the fragment.
+  const link = alice.url();
+  expect(link).toMatch(new RegExp(`#room=${code}&key=[A-Za-z0-9_-]{16}$`));
+
+  // Carol, in a browser that has never signed in, opens it: off to the issuer, and back.
+  const carol = await stage.newPage({ width: 1280, height: 800 });
+  await carol.goto(link);
+  await carol.waitForURL(/\/dev-oidc\/authorize\?/);
+  await carol.locator('input[name="username"]').fill('carol');
+  await carol.locator('button[type="submit"]').click();
+  await carol.waitForURL((url) => url.origin === stage.cloud.httpUrl && !url.search.includes('code='));
+  await online(carol);
+  await carol.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  expect(new URL(carol.url()).hash).toContain(`room=${code}`);
+  // In it for real: Alice sees her join.
+  await alice.locator(`[data-testid="member-item"][data-username="carol"]`).waitFor();
+});
+
+it('names a direct message after the other person in its header, title and "Your rooms" after a reload', async () => {
+  const { owner: ana, code } = await signedInRoom(stage, ['ana', 'benedict'], UI_TIMEOUT_MS);
+  // Ana moves on to a room of her own and opens the conversation from "Find people" (by Ben's id, not his name).
+  await ana.getByTestId('create-room-button').click();
+  await ana
+    .locator(
+      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${code}"])`,
+    )
+    .waitFor();
+  await ana.getByTestId('find-people-input').fill('bene');
+  const result = ana.getByTestId('find-people-result');
+  await result.first().waitFor();
+  await result.first().locator('button').click();
+  await ana.waitForFunction(
+    () =>
+      (
+        globalThis as unknown as {
+          document: { querySelector(s: string): { dataset: { roomId?: string } } | null };
+        }
+      ).document.querySelector('[data-testid="room-code"]')?.dataset.roomId?.length === 12,
+  );
+  const dm = await shownRoom(ana);
+
+  // Reloaded twice (the second with the name long known to the server): everything names Benedict.
+  for (let i = 0; i < 2; i++) {
+    await ana.reload();
+    await online(ana);
+    await ana.locator(`[data-testid="room-code"][data-room-id="${dm}"]`).waitFor();
+    await hasText(ana.getByTestId('room-code'), '✉ benedict');
+    await hasText(ana.getByTestId('room-title'), 'benedict');
+    await hasText(ana.locator(`[data-testid="my-room"][data-room-id="${dm}"] button`), '✉ benedict');
+    await ana.waitForFunction(() =>
+      (globalThis as unknown as { document: { title: string } }).document.title.includes('benedict'),
+    );
+    expect(await ana.title()).not.toContain(dm);
+  }
+});
+
+it('a room left leaves "Your rooms" at once, without a reload', async () => {
+  const { owner: dana, joiner: eli, code } = await signedInRoom(stage, ['dana', 'eli'], UI_TIMEOUT_MS);
+  const row = eli.locator(`[data-testid="my-room"][data-room-id="${code}"]`);
+  await row.waitFor();
+  await eli.getByTestId('leave-button').click();
+  await eli.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: 'attached' });
+  await row.waitFor({ state: 'detached', timeout: 3000 });
+  // Dana, still in it, keeps it listed.
+  await dana.locator(`[data-testid="my-room"][data-room-id="${code}"]`).waitFor();
+});
+
+it('keeps "Your rooms" in view at 1280×800 in a room of five, without scrolling the sidebar', async () => {
+  const { owner: fay, code } = await signedInRoom(stage, ['fay', 'gus'], UI_TIMEOUT_MS);
+  // Three more people in the room, each a connection with a token from the development issuer.
+  const issuer = stage.cloud.devIssuer as DevIssuer;
+  const now = Math.floor(Date.now() / 1000);
+  const others: ChatClient[] = [];
+  try {
+    for (const name of ['hal', 'ivy', 'jon']) {
+      const token = await issuer.sign({
+        iss: issuer.issuer,
+        aud: issuer.clientId,
+        sub: `sub-${name}`,
+        preferred_username: name,
+        iat: now,
+        exp: now + 600,
+      });
+      const client = await ChatClient.connect(`${stage.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
+      others.push(client);
+      await client.expectReply({ action: 'joinroom', roomId: code });
+    }
+    await fay.locator('[data-testid="member-item"][data-username="jon"]').waitFor({ state: 'attached' });
+    const row = fay.locator(`[data-testid="my-room"][data-room-id="${code}"]`);
+    await row.waitFor();
+    const box = await row.boundingBox();
+    expect(box && box.y + box.height).toBeLessThanOrEqual(800);
+    expect(
+      await fay.locator('.sidebar').evaluate((el) => (el as unknown as { scrollTop: number }).scrollTop),
+    ).toBe(0);
+  } finally {
+    await Promise.all(others.map((c) => c.close()));
+  }
+});
