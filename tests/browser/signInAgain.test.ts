@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { CLOCK_LEEWAY_SECONDS } from '../../functions/core/identity/identity';
 import type { LocalCloud } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
-import { CLOCK_LEEWAY_SECONDS } from '../../functions/core/identity/identity';
 import { launchChromium } from '../helpers/browser';
 import { hasText, shownRoom, UI_TIMEOUT_MS } from '../helpers/browserStage';
 import { deleteConnection, startTestCloud } from '../helpers/localCloud';
@@ -44,11 +44,16 @@ const status = (page: Page, state: string) =>
 
 /** A new tab holding `token` as its sign-in (web/signin.js keeps it in sessionStorage), on the chat page. */
 async function tabWithToken(at: LocalCloud, token: string, clockAt?: number): Promise<Page> {
-  const page = await (await (browser as Browser).newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const page = await (
+    await (browser as Browser).newContext({ viewport: { width: 1280, height: 800 } })
+  ).newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
   if (clockAt !== undefined) await page.clock.install({ time: clockAt });
   await page.goto(`${at.httpUrl}/config.json`);
-  await page.evaluate((t) => sessionStorage.setItem('roomcast.signin.token', t), token);
+  await page.evaluate((t) => {
+    const g = globalThis as unknown as { sessionStorage: { setItem(key: string, value: string): void } };
+    g.sessionStorage.setItem('roomcast.signin.token', t);
+  }, token);
   await page.goto(`${at.httpUrl}/`);
   return page;
 }
@@ -56,7 +61,9 @@ async function tabWithToken(at: LocalCloud, token: string, clockAt?: number): Pr
 /** The tab's connection, closed by the gateway (DELETE @connections): the page reconnects with the token it has. */
 async function drop(at: LocalCloud, page: Page): Promise<void> {
   const connectionId = await page.evaluate(async () => {
-    const g = globalThis as unknown as { roomcast: { client: { info(): Promise<{ connectionId: string }> } } };
+    const g = globalThis as unknown as {
+      roomcast: { client: { info(): Promise<{ connectionId: string }> } };
+    };
     return (await g.roomcast.client.info()).connectionId;
   });
   expect(await deleteConnection(at.gateway.callbackUrl, connectionId)).toBe('closed');
@@ -104,7 +111,7 @@ it('asks to sign in again once the token has expired, without a fetch, and retur
   await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
 });
 
-it('asks to sign in again when the issuer no longer publishes the key of the tab\'s token', async () => {
+it("asks to sign in again when the issuer no longer publishes the key of the tab's token", async () => {
   const at = cloud as LocalCloud;
   const issuer = at.devIssuer as DevIssuer;
   const now = Math.floor(Date.now() / 1000);
@@ -132,7 +139,9 @@ it('asks to sign in again when the issuer no longer publishes the key of the tab
 
 it('after a local restart, asks to sign in again rather than reconnecting for ever, and returns to the room', async () => {
   const first = cloud as LocalCloud;
-  const page = await (await (browser as Browser).newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const page = await (
+    await (browser as Browser).newContext({ viewport: { width: 1280, height: 800 } })
+  ).newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
   await page.goto(first.httpUrl);
   await signIn(page, first.httpUrl, 'alice');
