@@ -70,7 +70,8 @@ let checking = false; // one look at the sign-in at a time
  * reconnecting and ask to sign in again; a refused handshake's 401 is otherwise an endless "Reconnecting…".
  */
 async function checkSignIn(failed) {
-  if (!state.signedIn || checking || state.conn === 'signin') return;
+  // Offline, a failed reconnect says nothing about the sign-in.
+  if (!state.signedIn || checking || state.conn === 'signin' || navigator.onLine === false) return;
   const chat = state.chat;
   checking = true;
   try {
@@ -79,6 +80,8 @@ async function checkSignIn(failed) {
     if (state.chat !== chat || state.conn === 'online') return;
     chat.close();
     setConn('signin');
+  } catch {
+    /* no answer: reconnecting goes on */
   } finally {
     checking = false;
   }
