@@ -62,20 +62,28 @@ for (const key of ['WebSocketUrl', 'WebBucketName', 'WebDistributionId', 'WebUrl
   if (!outputs[key]) fail(`the stack has no ${key} output: deploy it with HostWebChat=true`);
 }
 
-/** What a page fetches to sign in at `issuer`: its discovery document and the token endpoint that document names. */
+/**
+ * What a page fetches to sign in at `issuer`: its discovery document, and the token endpoint and JWKS that document
+ * names (the page asks the JWKS whether the issuer still publishes its token's key, web/signin.js signInLapsed).
+ */
 async function signInEndpoints(issuer) {
   const discoveryUrl = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  let tokenEndpoint;
+  let doc;
   try {
     const res = await fetch(discoveryUrl, { signal: AbortSignal.timeout(10_000) });
     if (!res.ok) throw new Error(`answered ${res.status}`);
-    tokenEndpoint = (await res.json()).token_endpoint;
+    doc = await res.json();
   } catch (error) {
     fail(`cannot read the sign-in issuer's discovery document ${discoveryUrl}: ${error.message}`);
   }
-  if (typeof tokenEndpoint !== 'string' || !/^https?:\/\/[^\s;,']+$/.test(tokenEndpoint))
-    fail(`the discovery document ${discoveryUrl} names no usable token_endpoint`);
-  return [discoveryUrl, tokenEndpoint];
+  const endpoints = [discoveryUrl];
+  for (const name of ['token_endpoint', 'jwks_uri']) {
+    const url = doc?.[name];
+    if (typeof url !== 'string' || !/^https?:\/\/[^\s;,']+$/.test(url))
+      fail(`the discovery document ${discoveryUrl} names no usable ${name}`);
+    endpoints.push(url);
+  }
+  return endpoints;
 }
 
 /**

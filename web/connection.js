@@ -14,15 +14,17 @@ import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
 import { bindSeenBy } from './seenby.js';
 import { renderMembers } from './sidebar.js';
+import { signInAgain, signInLapsed } from './signin.js';
 import { inTurn, state } from './state.js';
 import { bindTyping } from './typing.js';
-import { ERROR_TITLES, toast, ui } from './ui.js';
+import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
 export function setConn(conn) {
   state.conn = conn;
   ui.status.dataset.state = conn;
   renderStatusLabel();
   ui.retryNow.hidden = conn !== 'reconnecting' && conn !== 'offline';
+  if (signInButton) signInButton.hidden = conn !== 'signin';
   document.body.dataset.conn = conn;
   updateComposerState();
 }
@@ -35,12 +37,13 @@ function renderStatusLabel() {
     reconnecting: s > 0 ? `Reconnecting in ${s}s…` : 'Reconnecting…',
     offline: 'Offline',
     unconfigured: 'Not configured',
+    signin: 'Your sign-in has expired',
   };
   ui.statusLabel.textContent = labels[state.conn] ?? state.conn;
 }
 
 /** The client's connection states, as the status pill shows them. */
-function onState({ state: next, delayMs, error }) {
+function onState({ state: next, attempt = 1, delayMs, error }) {
   clearInterval(state.countdownTimer);
   if (next === 'ready') {
     state.everOnline = true;
@@ -51,9 +54,36 @@ function onState({ state: next, delayMs, error }) {
     state.reconnectAt = Date.now() + (delayMs ?? 0);
     state.countdownTimer = setInterval(renderStatusLabel, 500);
     setConn(navigator.onLine === false ? 'offline' : 'reconnecting');
+    checkSignIn(attempt - 1);
   } else if (next === 'failed') {
     setConn('offline');
     toast(error?.message ?? 'Could not reach the server.', { title: 'Offline' });
+    checkSignIn(Number.POSITIVE_INFINITY);
+  }
+}
+
+let signInButton = null; // "Sign in again", beside the status once the sign-in has lapsed
+let checking = false; // one look at the sign-in at a time
+
+/**
+ * Signed in and `failed` reconnects refused in a row: when the sign-in has lapsed (signin.js signInLapsed), stop
+ * reconnecting and ask to sign in again; a refused handshake's 401 is otherwise an endless "Reconnecting…".
+ */
+async function checkSignIn(failed) {
+  // Offline, a failed reconnect says nothing about the sign-in.
+  if (!state.signedIn || checking || state.conn === 'signin' || navigator.onLine === false) return;
+  const chat = state.chat;
+  checking = true;
+  try {
+    const token = new URL(state.wsBaseUrl).searchParams.get('token');
+    if (!(await signInLapsed(state.auth, token, failed))) return;
+    if (state.chat !== chat || state.conn === 'online') return;
+    chat.close();
+    setConn('signin');
+  } catch {
+    /* no answer: reconnecting goes on */
+  } finally {
+    checking = false;
   }
 }
 
@@ -168,6 +198,12 @@ function onHashChange() {
 
 export function bindConnection() {
   ui.retryNow.addEventListener('click', reconnectNow);
+  signInButton = h('button', 'link-button retry-button', 'Sign in again');
+  signInButton.type = 'button';
+  signInButton.dataset.testid = 'sign-in-again';
+  signInButton.hidden = true;
+  signInButton.addEventListener('click', signInAgain);
+  ui.retryNow.after(signInButton);
   window.addEventListener('hashchange', onHashChange);
   window.addEventListener('online', reconnectNow);
 }

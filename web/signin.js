@@ -104,6 +104,60 @@ export async function signedInToken(auth) {
   return token;
 }
 
+/**
+ * Whether this tab's sign-in has lapsed, asked while reconnects fail: a browser never shows a script the status of a
+ * refused WebSocket handshake, so the authorizer's 401 looks like any dropped connection. `failed` counts the
+ * reconnects refused in a row. Lapsed when:
+ * - the token's `exp` has passed and `EXPIRED_FAILURES` reconnects failed with it (no fetch; more than one, so a
+ *   clock running ahead during a network outage does not ask at once);
+ * - after one failed reconnect, /config.json names another issuer or client than the token came from (a restarted
+ *   local cloud has a new issuer), or the issuer no longer publishes the token's signing key (`kid` absent from its
+ *   `jwks_uri`, which the page's connect-src allows).
+ * Anything that cannot be read (offline, the server still down) is no answer: false, and reconnecting goes on.
+ */
+export async function signInLapsed(auth, token, failed) {
+  if (failed < 1 || !auth?.issuer || !token) return false;
+  if (expiry(token) <= Date.now() / 1000) return failed >= EXPIRED_FAILURES;
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } });
+    if (!res.ok) return false;
+    const now = (await res.json())?.auth;
+    if (now?.issuer !== auth.issuer || now?.clientId !== auth.clientId) return true;
+    const kid = headerOf(token).kid;
+    if (typeof kid !== 'string') return false;
+    const { jwks_uri: jwksUri } = await discover(auth.issuer);
+    const keys = await fetch(jwksUri, { cache: 'no-store' });
+    if (!keys.ok) return false;
+    const { keys: published } = await keys.json();
+    return Array.isArray(published) && !published.some((key) => key?.kid === kid);
+  } catch {
+    return false;
+  }
+}
+
+/** Reconnects refused in a row, with a token whose `exp` has passed, before the page asks to sign in again. */
+const EXPIRED_FAILURES = 2;
+
+/**
+ * Signs in again after the sign-in lapsed: forgets this tab's token and loads the page anew, which starts the normal
+ * sign-in with the room link in the address kept (startSignIn). A reload, not a fetch from here: the issuer may have
+ * moved (a restarted local cloud), and only a fresh page has its endpoints in its Content-Security-Policy.
+ */
+export function signInAgain() {
+  sessionStorage.removeItem(`${STORE}.token`);
+  location.reload();
+}
+
+/** A token's JOSE header (its `kid`), or {} when it cannot be read. */
+function headerOf(token) {
+  try {
+    const header = JSON.parse(atob(token.split('.')[0].replace(/-/g, '+').replace(/_/g, '/')));
+    return header && typeof header === 'object' ? header : {};
+  } catch {
+    return {};
+  }
+}
+
 /** The name and groups a token states (for display only: the server checks the token itself). */
 export function claimsOf(token) {
   try {

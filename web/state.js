@@ -15,7 +15,7 @@ export const state = {
   typingHeartbeatMs: undefined,
   /** The roomcast client (client/roomcast.ts); replaced when the name changes. */
   chat: null,
-  conn: 'connecting', // connecting | online | reconnecting | offline | unconfigured
+  conn: 'connecting', // connecting | online | reconnecting | offline | unconfigured | signin (sign-in lapsed)
   everOnline: false,
   reconnectAt: 0,
   countdownTimer: null,

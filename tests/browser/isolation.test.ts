@@ -184,6 +184,8 @@ it("the pages' CSP names exactly the stack's endpoints and refuses a connection 
     cloud.wsUrl,
     `${issuer.webConfig.issuer}/.well-known/openid-configuration`,
     `${issuer.url}/dev-oidc/token`,
+    // The JWKS: whether the issuer still publishes the key of the page's token (web/signin.js).
+    `${issuer.webConfig.issuer}/.well-known/jwks.json`,
     // The attachments bucket: image uploads are XHR POSTs to it.
     cloud.s3Endpoint,
   ];

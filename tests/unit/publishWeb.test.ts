@@ -23,17 +23,24 @@ const outputs = (extra: Record<string, string> = {}) =>
     ...extra,
   }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
 
-/** A sign-in issuer's discovery document (the user pool's), whose token endpoint lives on the hosted-UI domain. */
+/**
+ * A sign-in issuer's discovery document (the user pool's), whose token endpoint lives on the hosted-UI domain and
+ * whose keys on cognito-idp.
+ */
 let issuerServer: Server;
 let issuer: string;
 const TOKEN_ENDPOINT = 'https://roomcast-1a2b3c4d.auth.eu-west-1.amazoncognito.com/oauth2/token';
+const JWKS_URI = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X/.well-known/jwks.json';
 
 beforeAll(async () => {
   issuerServer = createServer((req, res) => {
-    if (req.url !== '/eu-west-1_X/.well-known/openid-configuration') return void res.writeHead(404).end();
+    // A second issuer whose document names no jwks_uri.
+    const noKeys = req.url === '/eu-west-1_Y/.well-known/openid-configuration';
+    if (req.url !== '/eu-west-1_X/.well-known/openid-configuration' && !noKeys)
+      return void res.writeHead(404).end();
     res
       .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ token_endpoint: TOKEN_ENDPOINT }));
+      .end(JSON.stringify({ token_endpoint: TOKEN_ENDPOINT, ...(!noKeys && { jwks_uri: JWKS_URI }) }));
   });
   await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}/eu-west-1_X`;
@@ -82,7 +89,7 @@ it('writes the stack URLs, the sign-in issuer and the admin group into config.js
   ]);
 });
 
-it("names exactly the stack's endpoints in both pages' connect-src: stage, admin route, discovery, token endpoint", async () => {
+it("names exactly the stack's endpoints in both pages' connect-src: stage, admin route, discovery, token endpoint, JWKS", async () => {
   const { folder } = await dryRun(
     outputs({
       SignInIssuer: issuer,
@@ -97,6 +104,7 @@ it("names exactly the stack's endpoints in both pages' connect-src: stage, admin
       'https://def.execute-api.eu-west-1.amazonaws.com/prod/admin/broadcast',
       `${issuer}/.well-known/openid-configuration`,
       TOKEN_ENDPOINT,
+      JWKS_URI,
     ]);
 });
 
@@ -117,6 +125,15 @@ it('refuses to publish when the issuer names no token endpoint it could allow', 
   await expect(dryRun(list)).rejects.toThrow(
     /cannot read the sign-in issuer's discovery document .* answered 404/,
   );
+});
+
+it('refuses to publish when the issuer names no JWKS the page could check its token against', async () => {
+  const list = outputs({
+    SignInIssuer: issuer.replace(/_X$/, '_Y'),
+    SignInClientId: 'cid',
+    AdminBroadcastUrl: 'https://x/y',
+  });
+  await expect(dryRun(list)).rejects.toThrow(/names no usable jwks_uri/);
 });
 
 it('refuses a stack deployed without HostWebChat=true', async () => {

@@ -683,7 +683,7 @@ export async function startWeb(
     invoke: (fn, event) => invoke(fn, event, 'request'),
   });
   // The pages connect to this origin (config.json, the broadcast routes), the WebSocket stage and, with a sign-in,
-  // the issuer's discovery and token endpoint: nothing else.
+  // the issuer's discovery, token endpoint and JWKS: nothing else.
   const connectSrc = [
     "'self'",
     wsUrl,

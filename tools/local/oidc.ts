@@ -53,7 +53,10 @@ export interface DevIssuer {
    * group whose members the page offers the admin broadcast page (the stack's AdminGroupName).
    */
   webConfig: { mode: IssuerFlavour; issuer: string; clientId: string; adminGroup?: string };
-  /** What a page that signs in here fetches: the discovery document and the token endpoint. */
+  /**
+   * What a page that signs in here fetches: the discovery document, the token endpoint, and the JWKS (whether the
+   * issuer still publishes the key of the page's token, web/signin.js signInLapsed).
+   */
   signInEndpoints: string[];
   mint(username: string, options?: MintOptions): Promise<{ idToken: string; accessToken: string }>;
   /** Signs any claims with the issuer's key (tests build wrong tokens with it); `kid` overrides the key id. */
@@ -476,6 +479,7 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     signInEndpoints: [
       `${discoveryBase}/.well-known/openid-configuration`,
       discoveryDocument(address).token_endpoint,
+      discoveryDocument(address).jwks_uri,
     ],
     mint,
     sign: (claims, header = {}) =>

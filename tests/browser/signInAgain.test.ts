@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { CLOCK_LEEWAY_SECONDS } from '../../functions/core/identity/identity';
+import type { LocalCloud } from '../../tools/local/cloud';
+import type { DevIssuer } from '../../tools/local/oidc';
+import { launchChromium } from '../helpers/browser';
+import { hasText, shownRoom, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { deleteConnection, startTestCloud } from '../helpers/localCloud';
+
+/**
+ * A signed-in tab whose sign-in lapses under it: its token expires, or the issuer no longer publishes its key, or the
+ * local cloud restarted (same ports, same data dir) with a new development issuer. The authorizer refuses the token
+ * with 401, which a browser never shows the page: the page asks to sign in again instead of reconnecting for ever,
+ * and signing in again lands in the room it showed.
+ */
+jest.setTimeout(180_000);
+
+/**
+ * From the cloud being back to "Sign in again": a reconnect refused (the client's backoff waits at most 15 s,
+ * client/backoff.ts DEFAULT_BACKOFF), then the page's look at /config.json; the rest is slack for a loaded CI machine.
+ */
+const ASK_WITHIN_MS = 30_000;
+
+const parameters = { AuthMode: 'oidc' };
+const dataDir = mkdtempSync(join(tmpdir(), 'roomcast-signin-again-'));
+let cloud: LocalCloud | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  cloud = (await startTestCloud({ parameters, dataDir })).cloud;
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await cloud?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const status = (page: Page, state: string) =>
+  page.locator(`[data-testid="connection-status"][data-state="${state}"]`);
+
+/** A new tab holding `token` as its sign-in (web/signin.js keeps it in sessionStorage), on the chat page. */
+async function tabWithToken(at: LocalCloud, token: string, clockAt?: number): Promise<Page> {
+  const page = await (
+    await (browser as Browser).newContext({ viewport: { width: 1280, height: 800 } })
+  ).newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  if (clockAt !== undefined) await page.clock.install({ time: clockAt });
+  await page.goto(`${at.httpUrl}/config.json`);
+  await page.evaluate((t) => {
+    const g = globalThis as unknown as { sessionStorage: { setItem(key: string, value: string): void } };
+    g.sessionStorage.setItem('roomcast.signin.token', t);
+  }, token);
+  await page.goto(`${at.httpUrl}/`);
+  return page;
+}
+
+/** The tab's connection, closed by the gateway (DELETE @connections): the page reconnects with the token it has. */
+async function drop(at: LocalCloud, page: Page): Promise<void> {
+  const connectionId = await page.evaluate(async () => {
+    const g = globalThis as unknown as {
+      roomcast: { client: { info(): Promise<{ connectionId: string }> } };
+    };
+    return (await g.roomcast.client.info()).connectionId;
+  });
+  expect(await deleteConnection(at.gateway.callbackUrl, connectionId)).toBe('closed');
+}
+
+/** Signs in at the development issuer's page as `username`, from wherever the page sent the browser. */
+async function signIn(page: Page, origin: string, username: string): Promise<void> {
+  await page.waitForURL(/\/dev-oidc\/authorize\?/);
+  await page.locator('input[name="username"]').fill(username);
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL((url) => url.origin === origin && !url.search.includes('code='));
+}
+
+it('asks to sign in again once the token has expired, without a fetch, and returns to the room', async () => {
+  const at = cloud as LocalCloud;
+  const issuer = at.devIssuer as DevIssuer;
+  // A token of 3 s, in a tab whose clock runs a minute behind, so that it takes the token (it wants 30 s left); the
+  // authorizer accepts a token until 30 s past its exp (CLOCK_LEEWAY_SECONDS).
+  const ttlSeconds = 3;
+  const { idToken } = await issuer.mint('erin', { ttlSeconds });
+  const refusedFrom = Date.now() + (ttlSeconds + CLOCK_LEEWAY_SECONDS + 1) * 1000;
+  const page = await tabWithToken(at, idToken, Date.now() - 60_000);
+  await status(page, 'online').waitFor();
+  await page.getByTestId('create-room-button').click();
+  await page.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
+  const code = await shownRoom(page);
+
+  // The connection outlives the token (API Gateway checks it at $connect only); then it drops, the tab's clock right.
+  await page.waitForTimeout(Math.max(0, refusedFrom - Date.now()));
+  await page.clock.setSystemTime(Date.now());
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    if (request.resourceType() === 'fetch') fetched.push(request.url());
+  });
+  await drop(at, page);
+  const again = page.getByTestId('sign-in-again');
+  await again.waitFor({ timeout: ASK_WITHIN_MS });
+  await hasText(page.getByTestId('connection-status'), 'Your sign-in has expired');
+  // The expired `exp` was enough: no look at /config.json or the issuer's keys.
+  expect(fetched).toEqual([]);
+
+  await again.click();
+  await signIn(page, at.httpUrl, 'erin');
+  await status(page, 'online').waitFor();
+  await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+});
+
+it("asks to sign in again when the issuer no longer publishes the key of the tab's token", async () => {
+  const at = cloud as LocalCloud;
+  const issuer = at.devIssuer as DevIssuer;
+  const now = Math.floor(Date.now() / 1000);
+  // A token the issuer signed with a key it has since retired: its kid is not in the JWKS, so the authorizer refuses
+  // it (401) though it has not expired.
+  const token = await issuer.sign(
+    {
+      iss: issuer.issuer,
+      aud: issuer.clientId,
+      sub: 'sub-fred',
+      preferred_username: 'fred',
+      iat: now,
+      exp: now + 600,
+    },
+    { kid: 'retired-key' },
+  );
+  const page = await tabWithToken(at, token);
+  const again = page.getByTestId('sign-in-again');
+  await again.waitFor({ timeout: ASK_WITHIN_MS });
+  await hasText(page.getByTestId('connection-status'), 'Your sign-in has expired');
+  await again.click();
+  await signIn(page, at.httpUrl, 'fred');
+  await status(page, 'online').waitFor();
+});
+
+it('after a local restart, asks to sign in again rather than reconnecting for ever, and returns to the room', async () => {
+  const first = cloud as LocalCloud;
+  const page = await (
+    await (browser as Browser).newContext({ viewport: { width: 1280, height: 800 } })
+  ).newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  await page.goto(first.httpUrl);
+  await signIn(page, first.httpUrl, 'alice');
+  await status(page, 'online').waitFor();
+  await page.getByTestId('create-room-button').click();
+  await page.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
+  const code = await shownRoom(page);
+
+  // The local cloud restarts on the same ports and data: the tab drops and reconnects to a new issuer's stack.
+  const ports = { httpPort: Number(new URL(first.httpUrl).port), wsPort: Number(new URL(first.wsUrl).port) };
+  const oldIssuer = first.devIssuer?.issuer;
+  await first.close();
+  cloud = undefined;
+  await status(page, 'reconnecting').waitFor();
+  cloud = (await startTestCloud({ parameters, dataDir, ...ports })).cloud;
+  expect(cloud.devIssuer?.issuer).not.toBe(oldIssuer);
+  expect(cloud.httpUrl).toBe(first.httpUrl);
+
+  // The page asks, instead of "Reconnecting…" for ever (the authorizer refuses its token with 401 meanwhile).
+  const again = page.getByTestId('sign-in-again');
+  await again.waitFor({ timeout: ASK_WITHIN_MS });
+  await hasText(page.getByTestId('connection-status'), 'Your sign-in has expired');
+  expect(await page.getByTestId('retry-now').isVisible()).toBe(false);
+
+  // Signing in again is the normal sign-in, at the new issuer, and lands in the room the tab showed.
+  await again.click();
+  await signIn(page, cloud.httpUrl, 'alice');
+  await status(page, 'online').waitFor();
+  await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  expect(new URL(page.url()).hash).toContain(`room=${code}`);
+  expect(await again.isVisible()).toBe(false);
+});
