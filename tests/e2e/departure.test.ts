@@ -137,6 +137,11 @@ it('shows neither a leave nor a join anywhere when the person is back in the roo
   const closedAt = Date.now();
   await quinn.close();
   await until(() => disconnects() > seen, 10_000, "quinn's $disconnect");
+  // As the client resumes: the room it showed by `joinroom`, then every room it followed by `subscribe`.
+  const [shown] = rooms as [{ roomId: string; key: string }];
+  expect(await back.expectReply({ action: 'joinroom', roomId: shown.roomId, key: shown.key })).toMatchObject({
+    type: 'joined',
+  });
   await follow(back);
   // A return counts within RETURN_WINDOW_MS of the close (departure.ts).
   expect(Date.now() - closedAt).toBeLessThan(RETURN_WINDOW_MS);

@@ -32,7 +32,10 @@ export async function connect(
  * signed-in user's departure is also recorded (`departures`), so its return within the pause tells no join either.
  */
 export async function disconnect(
-  deps: Pick<ChatPorts, 'connections' | 'events'> & { departures?: Pick<DepartureRecords, 'put'>; now?: Clock },
+  deps: Pick<ChatPorts, 'connections' | 'events'> & {
+    departures?: Pick<DepartureRecords, 'put'>;
+    now?: Clock;
+  },
   connectionId: string,
 ): Promise<Connection | undefined> {
   const gone = await deps.connections.remove(connectionId);

@@ -22,9 +22,9 @@ import { presenceEvent } from './presence';
 export const LEAVE_GRACE_SECONDS = 5;
 
 /**
- * How long after `$disconnect` a `subscribe` of the same signed-in user counts as a return (no `join` for the rooms
- * the departure names): the pause less one second, so the returning connection and its subscriptions, written before
- * `subscribe` reads the departure, are in the user index by the time the departure step reads it (a write reaches a
+ * How long after `$disconnect` a `subscribe` or `joinroom` of the same signed-in user counts as a return (no `join`
+ * for the rooms the departure names): the pause less one second, so the returning connection and its subscriptions,
+ * written before the departure is read, are in the user index by the time the departure step reads it (a write reaches a
  * global secondary index within a second: AWS re:Post, "Why don't items appear in my DynamoDB GSI"). A later return
  * publishes its joins, and the departure step still finds it back: the room hears one join and no leave.
  */
@@ -134,7 +134,7 @@ export interface DepartureRecords {
 }
 
 /**
- * Records a signed-in user's departure for its return (`subscribe`, `notReturning`). A failed write is logged and
+ * Records a signed-in user's departure for its return (`subscribe` and `joinroom`, `notReturning`). A failed write is logged and
  * the close goes on: the return then publishes its joins, and the rooms hear one join and no leave.
  */
 export async function recordDeparture(

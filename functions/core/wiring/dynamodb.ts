@@ -26,8 +26,9 @@ export const quotaStore = () =>
 /** The live connections of each source (connect and disconnect only), in the Limits table. */
 export const sourcePlaces = () => new DynamoSourcePlaces(documentClient(), requireEnv('LIMITS_TABLE'));
 
-/** Signed-in users' latest departures ($disconnect writes, subscribe reads), in the Limits table. */
-export const departureRecords = () => new DynamoDepartureRecords(documentClient(), requireEnv('LIMITS_TABLE'));
+/** Signed-in users' latest departures ($disconnect writes, subscribe and joinroom read), in the Limits table. */
+export const departureRecords = () =>
+  new DynamoDepartureRecords(documentClient(), requireEnv('LIMITS_TABLE'));
 
 /** Sessions on record; none for a function the template gives no Sessions table. */
 export function sessionStore(): DynamoSessionStore | undefined {
