@@ -132,18 +132,25 @@ it.each([
  * the record names under the same name. Real DynamoDB adapters against the local DynamoDB; the bus is a list.
  */
 describe('a return within the pause', () => {
-  let tables: TemplateTables;
-  beforeAll(async () => {
-    tables = await startTemplateTables();
-  });
-  afterAll(async () => {
-    await tables.close();
-  });
-
   const ROOMS = ['RETAAAAA', 'RETBBBBB', 'RETCCCCC'];
   let clock = Date.parse('2026-03-01T12:00:00.000Z');
   /** Every presence event published, as `<event> <roomId> <username>`. */
   const told: string[] = [];
+
+  let tables: TemplateTables;
+  beforeAll(async () => {
+    tables = await startTemplateTables();
+    for (const roomId of ROOMS)
+      await tables.db.send(
+        new PutCommand({
+          TableName: tables.table('RoomsTable'),
+          Item: { roomId, createdAt: new Date(clock).toISOString(), seq: 0, ownerId: 'user:olive' },
+        }),
+      );
+  });
+  afterAll(async () => {
+    await tables.close();
+  });
 
   function ports() {
     const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
@@ -212,16 +219,6 @@ describe('a return within the pause', () => {
         new GetCommand({ TableName: tables.table('LimitsTable'), Key: { limitKey: `departed#${owner}` } }),
       )
     ).Item;
-
-  beforeAll(async () => {
-    for (const roomId of ROOMS)
-      await tables.db.send(
-        new PutCommand({
-          TableName: tables.table('RoomsTable'),
-          Item: { roomId, createdAt: new Date(clock).toISOString(), seq: 0, ownerId: 'user:olive' },
-        }),
-      );
-  });
 
   it('publishes no join for the rooms the departure names, one for a room it does not, and all once it expired', async () => {
     const [a, b, c] = ROOMS as [string, string, string];
