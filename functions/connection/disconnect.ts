@@ -3,14 +3,20 @@ import { disconnect } from '#core/identity/connections';
 import { closeSession } from '#core/identity/sessionHooks';
 import { limitOwner } from '#core/limits/quotas';
 import { releasePlace } from '#core/limits/sourceCap';
-import { connectionStore, sourcePlaces } from '#core/wiring/dynamodb';
+import { connectionStore, departureRecords, sourcePlaces } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
+import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { instrumented } from '#platform/invocation';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
 
-const deps = onFirstCall(() => ({ connections: connectionStore(), events: eventPublisher() }));
+const deps = onFirstCall(() => ({
+  connections: connectionStore(),
+  events: eventPublisher(),
+  departures: departureRecords(),
+  now: systemClock,
+}));
 const places = onFirstCall(() => ({
   store: sourcePlaces(),
   get cap() {

@@ -1,6 +1,7 @@
 import { keyLevelFor, roomKeyLevel } from '#core/aws/roomMembers';
 import { Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { type DepartureRecords, notReturning } from '#core/identity/departure';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
@@ -62,6 +63,8 @@ const entryPause = (tries: number) => Math.random() * Math.min(1000, 20 * 2 ** t
 
 type JoinDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
   entry: Pick<RoomEntry, 'enter'>;
+  /** The signed-in user's latest departure: a join of a room it names under the same name is a return, told no join. */
+  departures?: Pick<DepartureRecords, 'latest'>;
 };
 
 /**
@@ -142,7 +145,11 @@ async function enter(
       keyLevel,
     });
     if (outcome === 'entered') {
-      await announceMove(deps, current, room.roomId, username, { followed });
+      // A reconnect's resume shows its room with a join: within the departure's window that is a return (departure.ts).
+      const tells = !followed && room.roomId !== current.roomId && room.roomId !== LOBBY;
+      const returning =
+        tells && (await notReturning(deps, current.userId, [{ roomId: room.roomId, username }])).length === 0;
+      await announceMove(deps, current, room.roomId, username, { followed: followed || returning });
       return current;
     }
     if (outcome === 'tooManyRooms') throw new TooManyRooms(LIMITS.subscriptionsMax);

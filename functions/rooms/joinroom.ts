@@ -2,7 +2,7 @@ import { admitJoin, parseInviteKey, servedFrom } from '#core/limits/guard';
 import { lobbyUnlisted, refuseLobbyJoin } from '#core/lobby';
 import { LOBBY, parseRoomId, requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
-import { connectionStore } from '#core/wiring/dynamodb';
+import { connectionStore, departureRecords } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
@@ -13,6 +13,7 @@ import { logMembershipFailure, recordMembership } from './memberships';
 import { membershipStore } from './wiring';
 
 const deps = onFirstCall(joinPorts);
+const departures = onFirstCall(departureRecords);
 
 const members = onFirstCall(() => ({
   connections: connectionStore(),
@@ -35,7 +36,7 @@ export const handler = routeHandler('joinroom', async (frame) => {
     sourceIp: identity?.sourceIp,
     userId: frame.admitted?.userId,
   });
-  const joined = await joinRoom(admitted.deps, connectionId, roomId, {
+  const joined = await joinRoom({ ...admitted.deps, departures: departures() }, connectionId, roomId, {
     lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),
   });
   // The room joins the member's "my rooms" (memberships.ts), with the key it got in by.

@@ -1,7 +1,7 @@
 import { ChatError, RateLimited } from '#core/errors';
 import { admitJoin, chargeFrames, isStrike, servedFrom, strike } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
-import { connectionStore } from '#core/wiring/dynamodb';
+import { connectionStore, departureRecords } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
@@ -12,6 +12,8 @@ import { parseRooms, subscribe } from './subscribing';
 import { membershipStore } from './wiring';
 
 const deps = onFirstCall(joinPorts);
+
+const departures = onFirstCall(departureRecords);
 
 const members = onFirstCall(() => ({
   connections: connectionStore(),
@@ -71,6 +73,7 @@ export const handler = routeHandler('subscribe', async (frame) => {
       },
       remember: (joined) => recordMembership(members(), frame, joined, logMembershipFailure),
       signal: frame.signal,
+      departures: departures(),
     },
     frame.connectionId,
     rooms,

@@ -9,9 +9,10 @@ import {
   UnknownConnection,
 } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { type DepartureRecords, notReturning } from '#core/identity/departure';
 import { presenceEvent } from '#core/identity/presence';
 import { parseInviteKey } from '#core/limits/guard';
-import type { ChatEvent, Connection, Room } from '#core/ports';
+import type { Connection, Room, Subscribed } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { memberKey, senderOf } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
@@ -82,6 +83,11 @@ export type SubscribeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'messag
   remember?: (joined: { roomId: string; inviteKey?: string; lastSeq: number }) => Promise<void>;
   /** Stops starting rooms once set: the route has answered BUSY (websocket.ts), and a retry does the rest. */
   signal?: AbortSignal;
+  /**
+   * The signed-in user's latest departure (departure.ts): a room newly followed that it names under the same name,
+   * within its window, is a return and publishes no join.
+   */
+  departures?: Pick<DepartureRecords, 'latest'>;
 };
 
 /**
@@ -122,7 +128,7 @@ export async function subscribe(
   const fresh = rooms.filter((room) => !followed.has(room.roomId)).length;
   if (fresh > 0 && !(await deps.connections.countRooms(connectionId, fresh))) throw new UnknownConnection();
   let used = 0;
-  const presence: ChatEvent[] = [];
+  const joined: Subscribed[] = [];
   const answered: (Followed | undefined)[] = [];
   try {
     await eachAtMost(rooms, ROOMS_AT_ONCE, async (room, i) => {
@@ -132,7 +138,7 @@ export async function subscribe(
         const result = await followOne(deps, connection, room, known);
         if (result.isNew) {
           used++;
-          presence.push(presenceEvent(room.roomId, 'join', result.username));
+          joined.push({ roomId: room.roomId, username: result.username });
         }
         answered[i] = result.room;
       } catch (thrown) {
@@ -146,6 +152,9 @@ export async function subscribe(
     // Counted rooms that were not followed after all (refused, or followed meanwhile by a join that counted itself).
     await deps.connections.uncountRooms(connectionId, fresh - used);
   }
+  // Read once every room's subscription is written: a return told no join is then one the departure step sees back.
+  const told = await notReturning(deps, connection.userId, joined);
+  const presence = told.map((s) => presenceEvent(s.roomId, 'join', s.username));
   for (let i = 0; i < presence.length; i += 10) await deps.events.publish(presence.slice(i, i + 10));
   const frame: SubscribedFrame = { type: 'subscribed', rooms: [], refused };
   const listed = answered.filter((r): r is Followed => r !== undefined);

@@ -1,4 +1,4 @@
-import { LEAVE_GRACE_SECONDS } from '#core/identity/departure';
+import { LEAVE_GRACE_SECONDS, RETURN_WINDOW_MS } from '#core/identity/departure';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
@@ -8,7 +8,7 @@ import { hs256Token } from '../helpers/tokens';
  * Leaving on close, on the local cloud with sign-in (docs/DECISIONS.md, "Leaving on close"): `$disconnect` of a
  * connection following several rooms puts one entry on the bus, not one per room (100 rooms: tests/unit/departure.test.ts); a person who really left shows as gone
  * in every room after the pause and within the stated time; a reconnect of the same person within the pause shows no
- * leave anywhere.
+ * leave and no join anywhere, and puts nothing on the bus; one after RETURN_WINDOW_MS is told as a join.
  */
 jest.setTimeout(120_000);
 
@@ -31,15 +31,18 @@ async function device(sub: string, name: string): Promise<ChatClient> {
   return client;
 }
 
-/** The leaves of `username` a member was shown, room by room, whether alone or in a `memberschanged` frame. */
-function leavesOf(frames: Frame[], username: string): string[] {
+/** The `event`s (leave, join) of `username` a member was shown, room by room, alone or in a `memberschanged` frame. */
+function presenceOf(frames: Frame[], username: string, event: 'leave' | 'join'): string[] {
   return frames.flatMap((f) => {
-    if (f.type === 'presence' && f.event === 'leave' && f.username === username) return [String(f.roomId)];
+    if (f.type === 'presence' && f.event === event && f.username === username) return [String(f.roomId)];
     if (f.type !== 'memberschanged') return [];
     const changes = f.changes as { event: string; username: string }[];
-    return changes.some((c) => c.event === 'leave' && c.username === username) ? [String(f.roomId)] : [];
+    return changes.some((c) => c.event === event && c.username === username) ? [String(f.roomId)] : [];
   });
 }
+
+const leavesOf = (frames: Frame[], username: string) => presenceOf(frames, username, 'leave');
+const joinsOf = (frames: Frame[], username: string) => presenceOf(frames, username, 'join');
 
 async function until(done: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -122,28 +125,57 @@ it('tells every room a person following many rooms left, after the pause and wit
   expect(who.members).toEqual(['olga']);
 });
 
-it('shows no leave anywhere when the person is back in the rooms within the pause', async () => {
+it('shows neither a leave nor a join anywhere when the person is back in the rooms within the pause', async () => {
   const quinn = await following('quinn', 'quinn');
   // The device Quinn comes back on is open before the close, so the pause holds the return itself (its rooms), not a
   // handshake on a machine busy with other tests.
   const back = await device('quinn', 'quinn');
   await testCloud.settle();
   const mark = olga.mark();
+  const before = cloud.eventBridge.stats().received;
   const seen = disconnects();
   const closedAt = Date.now();
   await quinn.close();
   await until(() => disconnects() > seen, 10_000, "quinn's $disconnect");
+  // As the client resumes: the room it showed by `joinroom`, then every room it followed by `subscribe`.
+  const [shown] = rooms as [{ roomId: string; key: string }];
+  expect(await back.expectReply({ action: 'joinroom', roomId: shown.roomId, key: shown.key })).toMatchObject({
+    type: 'joined',
+  });
   await follow(back);
-  expect(Date.now() - closedAt).toBeLessThan(LEAVE_GRACE_SECONDS * 1000);
+  // A return counts within RETURN_WINDOW_MS of the close (departure.ts).
+  expect(Date.now() - closedAt).toBeLessThan(RETURN_WINDOW_MS);
   await new Promise((resolve) =>
     setTimeout(resolve, Math.max(0, closedAt + (LEAVE_GRACE_SECONDS + 3) * 1000 - Date.now())),
   );
   await testCloud.settle();
   expect(leavesOf(olga.since(mark), 'quinn')).toEqual([]);
+  expect(joinsOf(olga.since(mark), 'quinn')).toEqual([]);
+  // On the bus, the close's one departure and nothing of the return.
+  expect(cloud.eventBridge.stats().received - before).toBe(1);
   const who = await olga.expectReply({ action: 'who', roomId: rooms[ROOMS - 1]?.roomId });
   expect([...(who.members as string[])].sort()).toEqual(['olga', 'quinn']);
 
   // The same person leaving for good from the new connection is told as usual.
   await back.close();
   await until(() => leavesOf(olga.since(mark), 'quinn').length >= ROOMS, TOLD_WITHIN_MS, 'every room told');
+});
+
+it('tells every room of a return after the window a join', async () => {
+  const rae = await following('rae', 'rae');
+  await testCloud.settle();
+  const mark = olga.mark();
+  const closedAt = Date.now();
+  const seen = disconnects();
+  await rae.close();
+  await until(() => disconnects() > seen, 10_000, "rae's $disconnect");
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, closedAt + RETURN_WINDOW_MS - Date.now())));
+  const back = await following('rae', 'rae');
+  await until(
+    () => joinsOf(olga.since(mark), 'rae').length >= ROOMS,
+    TOLD_WITHIN_MS,
+    'every room told the join',
+  );
+  expect(new Set(joinsOf(olga.since(mark), 'rae'))).toEqual(new Set(rooms.map((r) => r.roomId)));
+  await back.close();
 });

@@ -319,22 +319,31 @@ describe('writes to the Limits table, by key prefix', () => {
   // Each function's own keys (the code that writes them: functions/core/limits, attachments.ts, functions/deliver,
   // functions/typing), and two keys of the fan-out every other role is refused.
   const OWN: Record<string, string[]> = {
-    ConnectionFunctionRole: ['connect#user:ann', 'connections#203.0.113.7'],
+    ConnectionFunctionRole: ['connect#user:ann', 'connections#203.0.113.7', 'departed#user:ann'],
     MessagesFunctionRole: ['lobby#203.0.113.7'],
     RoomsFunctionRole: ['room#user:ann', 'join#203.0.113.7'],
     PeopleFunctionRole: ['room#user:ann'],
+    ReadingFunctionRole: ['rate#read#user:ann'],
     AttachmentsFunctionRole: ['attach#user:ann'],
     TypingFunctionRole: ['typing#ROOM22#user:ann', 'post-budget#1764021600#0'],
     DeliverFunctionRole: ['post-budget#1764021600#0'],
     FanoutStateMachineRole: ['fanout-cursor#ROOM22'],
   };
-  const FOREIGN = ['fanout-cursor#ROOM22', 'post-budget#1764021600#0', 'attach#user:ann', 'join#203.0.113.7'];
+  const FOREIGN = [
+    'fanout-cursor#ROOM22',
+    'post-budget#1764021600#0',
+    'attach#user:ann',
+    'join#203.0.113.7',
+    'departed#user:ann',
+  ];
+  // The write each key takes: a departure record is put whole ($disconnect, departure.ts), every other key updated.
+  const writeOf = (key: string) => (key.startsWith('departed#') ? 'dynamodb:PutItem' : 'dynamodb:UpdateItem');
 
   it.each(Object.entries(OWN))(
-    'lets %s update its own keys of the Limits table and no other',
+    'lets %s write its own keys of the Limits table and no other',
     async (role, own) => {
       for (const key of own)
-        expect({ key, allowed: await mayWrite(role, 'dynamodb:UpdateItem', key) }).toEqual({
+        expect({ key, allowed: await mayWrite(role, writeOf(key), key) }).toEqual({
           key,
           allowed: true,
         });

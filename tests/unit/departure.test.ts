@@ -1,10 +1,24 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoConnectionStore } from '#core/aws/connections';
 import { EventBridgePublisher } from '#core/aws/eventbridge';
+import { DynamoRoomStore } from '#core/aws/rooms';
 import { disconnect } from '#core/identity/connections';
-import { DEPARTURE_PUBLISH_TRIES, LEAVE_GRACE_SECONDS, settleDeparture } from '#core/identity/departure';
-import type { Connection, ConnectionStore, Subscribed } from '#core/ports';
+import {
+  DEPARTURE_PUBLISH_TRIES,
+  LEAVE_GRACE_SECONDS,
+  notReturning,
+  RETURN_WINDOW_MS,
+  settleDeparture,
+} from '#core/identity/departure';
+import { DynamoDepartureRecords } from '#core/identity/dynamoDepartures';
+import type { Connection, ConnectionStore, EventPublisher, Room, Subscribed } from '#core/ports';
+import { DynamoMessageStore } from '#messages/dynamoMessages';
 import { LIMITS } from '#protocol';
+import { DynamoRoomEntry } from '#rooms/dynamoEntry';
+import { subscribe } from '#rooms/subscribing';
+import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
 
 /**
  * Leaving on close, bounded (docs/DECISIONS.md, "Leaving on close"): `$disconnect` of a connection following
@@ -110,4 +124,174 @@ it.each([
   const people = { roomsOf: async () => [] };
   await expect(settleDeparture({ people, events: publisher() }, input)).rejects.toThrow(TypeError);
   expect(entries()).toEqual([]);
+});
+
+/**
+ * The return (docs/DECISIONS.md, "Leaving on close"): `$disconnect` of a signed-in user records the rooms it left
+ * (`departed#<userId>`), and a `subscribe` of the same user within RETURN_WINDOW_MS publishes no join for a room
+ * the record names under the same name. Real DynamoDB adapters against the local DynamoDB; the bus is a list.
+ */
+describe('a return within the pause', () => {
+  const ROOMS = ['RETAAAAA', 'RETBBBBB', 'RETCCCCC'];
+  let clock = Date.parse('2026-03-01T12:00:00.000Z');
+  /** Every presence event published, as `<event> <roomId> <username>`. */
+  const told: string[] = [];
+
+  let tables: TemplateTables;
+  beforeAll(async () => {
+    tables = await startTemplateTables();
+    for (const roomId of ROOMS)
+      await tables.db.send(
+        new PutCommand({
+          TableName: tables.table('RoomsTable'),
+          Item: { roomId, createdAt: new Date(clock).toISOString(), seq: 0, ownerId: 'user:olive' },
+        }),
+      );
+  });
+  afterAll(async () => {
+    await tables.close();
+  });
+
+  function ports() {
+    const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
+      table: tables.table('SubscriptionsTable'),
+      index: 'RoomSubscribers',
+    });
+    const rooms = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
+    return {
+      connections,
+      rooms,
+      entry: new DynamoRoomEntry(tables.db, {
+        rooms: tables.table('RoomsTable'),
+        connections: tables.table('ConnectionsTable'),
+        subscriptions: tables.table('SubscriptionsTable'),
+      }),
+      messages: new DynamoMessageStore(
+        tables.db,
+        tables.table('MessagesTable'),
+        tables.table('ReactionsTable'),
+      ),
+      events: {
+        publish: async (events: Parameters<EventPublisher['publish']>[0]) =>
+          void told.push(
+            ...events.flatMap((e) => {
+              if (!('payload' in e) || typeof e.payload !== 'string') return [];
+              const p = JSON.parse(e.payload) as { event: string; roomId: string; username: string };
+              return [`${p.event} ${p.roomId} ${p.username}`];
+            }),
+          ),
+      },
+      departures: new DynamoDepartureRecords(tables.db, tables.table('LimitsTable')),
+      now: () => new Date(clock),
+      admit: async ({ roomId }: { roomId: string }) => (await rooms.get(roomId)) as Room,
+    };
+  }
+
+  /** A new connection of `userId` (none: a guest) shown as `username`, following `rooms` in one subscribe. */
+  async function connectAndFollow(
+    connectionId: string,
+    userId: string | undefined,
+    username: string,
+    rooms: string[],
+  ) {
+    const p = ports();
+    await p.connections.put({
+      connectionId,
+      roomId: 'lobby',
+      username,
+      ...(userId !== undefined && { userId }),
+      connectedAt: new Date(clock).toISOString(),
+    });
+    const frame = await subscribe(
+      p,
+      connectionId,
+      rooms.map((roomId) => ({ roomId })),
+    );
+    expect(frame.refused).toEqual([]);
+  }
+
+  /** The presence told since the last call, in room order (subscribe follows five rooms at a time). */
+  const toldSince = () => told.splice(0).sort();
+
+  const record = async (owner: string) =>
+    (
+      await tables.db.send(
+        new GetCommand({ TableName: tables.table('LimitsTable'), Key: { limitKey: `departed#${owner}` } }),
+      )
+    ).Item;
+
+  it('publishes no join for the rooms the departure names, one for a room it does not, and all once it expired', async () => {
+    const [a, b, c] = ROOMS as [string, string, string];
+    await connectAndFollow('pat-1', 'user:pat', 'pat', [a, b]);
+    expect(toldSince()).toEqual([`join ${a} pat`, `join ${b} pat`]);
+    await disconnect(ports(), 'pat-1');
+    expect(await record('user:pat')).toMatchObject({
+      rooms: { [a]: 'pat', [b]: 'pat' },
+      returnBy: clock + RETURN_WINDOW_MS,
+    });
+
+    // Back within the window, following a third room too: only that one hears a join.
+    clock += RETURN_WINDOW_MS - 1;
+    await connectAndFollow('pat-2', 'user:pat', 'pat', ROOMS);
+    expect(toldSince()).toEqual([`join ${c} pat`]);
+
+    // Another person joining meanwhile is told as ever.
+    await connectAndFollow('quinn-1', 'user:quinn', 'quinn', [a]);
+    expect(toldSince()).toEqual([`join ${a} quinn`]);
+
+    // Closed again and back once the window has passed: a join per room.
+    await disconnect(ports(), 'pat-2');
+    clock += RETURN_WINDOW_MS;
+    await connectAndFollow('pat-3', 'user:pat', 'pat', [a, b]);
+    expect(toldSince()).toEqual([`join ${a} pat`, `join ${b} pat`]);
+    await disconnect(ports(), 'pat-3');
+  });
+
+  /** Every departure record in the Limits table, by key. */
+  const records = async () =>
+    ((await tables.db.send(new ScanCommand({ TableName: tables.table('LimitsTable') }))).Items ?? [])
+      .map((item) => String(item.limitKey))
+      .filter((key) => key.startsWith('departed#'))
+      .sort();
+
+  it('records nothing for a guest, whose return is told as a join', async () => {
+    const [a] = ROOMS as [string];
+    await connectAndFollow('guest-1', undefined, 'gus', [a]);
+    const before = await records();
+    await disconnect(ports(), 'guest-1');
+    expect(await records()).toEqual(before);
+    await connectAndFollow('guest-2', undefined, 'gus', [a]);
+    expect(toldSince()).toEqual([`join ${a} gus`, `join ${a} gus`]);
+  });
+
+  it('closes and publishes the departure when the record cannot be written; the return is then told as a join', async () => {
+    const [a] = ROOMS as [string];
+    await connectAndFollow('rae-1', 'user:rae', 'rae', [a]);
+    toldSince();
+    const published: string[] = [];
+    const refusing = {
+      ...ports(),
+      events: {
+        publish: async (events: Parameters<EventPublisher['publish']>[0]) =>
+          void published.push(...events.map((e) => e.type)),
+      },
+      departures: { put: () => Promise.reject(new Error('ProvisionedThroughputExceededException')) },
+    };
+    await expect(disconnect(refusing, 'rae-1')).resolves.toMatchObject({ connectionId: 'rae-1' });
+    expect(published).toEqual(['Departed']);
+    await connectAndFollow('rae-2', 'user:rae', 'rae', [a]);
+    expect(toldSince()).toEqual([`join ${a} rae`]);
+  });
+});
+
+it('tells the join of a return under another name than the one the departure names', async () => {
+  const departures = {
+    latest: async () => ({ rooms: [{ roomId: 'ROOMAAAA', username: 'pat' }], returnBy: 2_000 }),
+  };
+  const joined = [
+    { roomId: 'ROOMAAAA', username: 'pat (2)' },
+    { roomId: 'ROOMAAAA', username: 'pat' },
+  ];
+  const told = await notReturning({ departures, now: () => new Date(1_000) }, 'user:pat', joined);
+  expect(told).toEqual([{ roomId: 'ROOMAAAA', username: 'pat (2)' }]);
 });

@@ -1,8 +1,9 @@
 import { UnknownConnection } from '#core/errors';
 import type { ChatPorts, Connection, ConnectionInfo } from '#core/ports';
 import { LOBBY, USAGE } from '#core/protocol';
+import type { Clock } from '#platform/clock';
 import { logger } from '#platform/powertools';
-import { departureOf, publishDeparture } from './departure';
+import { type DepartureRecords, departureOf, publishDeparture, recordDeparture } from './departure';
 
 /** Connections: registering one at $connect, forgetting it at $disconnect, and telling it about itself. */
 
@@ -27,21 +28,29 @@ export async function connect(
 
 /**
  * Forgets the connection and hands its rooms to the departure machine in one event, whatever their number
- * (departure.ts): each room hears the leave after LEAVE_GRACE_SECONDS unless the person is back in it by then.
+ * (departure.ts): each room hears the leave after LEAVE_GRACE_SECONDS unless the person is back in it by then. A
+ * signed-in user's departure is also recorded (`departures`), so its return within the pause tells no join either.
  */
 export async function disconnect(
-  deps: Pick<ChatPorts, 'connections' | 'events'>,
+  deps: Pick<ChatPorts, 'connections' | 'events'> & {
+    departures?: Pick<DepartureRecords, 'put'>;
+    now?: Clock;
+  },
   connectionId: string,
 ): Promise<Connection | undefined> {
   const gone = await deps.connections.remove(connectionId);
   if (!gone) return gone;
   const departure = departureOf(gone);
-  // Past its tries the close still goes on (its place given back, its session closed): the rooms keep showing the
-  // person until their next `who`, and the error is logged with the rooms it concerns.
-  if (departure)
-    await publishDeparture(deps.events, departure).catch((error: unknown) =>
+  if (!departure) return gone;
+  const { departures, now } = deps;
+  await Promise.all([
+    // Past its tries the close still goes on (its place given back, its session closed): the rooms keep showing the
+    // person until their next `who`, and the error is logged with the rooms it concerns.
+    publishDeparture(deps.events, departure).catch((error: unknown) =>
       logger.error('publishing the departure failed', { rooms: departure.rooms.length, error }),
-    );
+    ),
+    departures && now && recordDeparture({ departures, now }, departure),
+  ]);
   return gone;
 }
 

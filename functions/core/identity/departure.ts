@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection, Departure, EventPublisher, Subscribed } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
+import type { Clock } from '#platform/clock';
+import { logger } from '#platform/powertools';
 import { presenceEvent } from './presence';
 
 /**
@@ -18,6 +20,15 @@ import { presenceEvent } from './presence';
  * shows as gone in every room this long after `$disconnect`, plus the fan-out's delivery time.
  */
 export const LEAVE_GRACE_SECONDS = 5;
+
+/**
+ * How long after `$disconnect` a `subscribe` or `joinroom` of the same signed-in user counts as a return (no `join`
+ * for the rooms the departure names): the pause less one second, so the returning connection and its subscriptions,
+ * written before the departure is read, are in the user index by the time the departure step reads it (a write reaches a
+ * global secondary index within a second: AWS re:Post, "Why don't items appear in my DynamoDB GSI"). A later return
+ * publishes its joins, and the departure step still finds it back: the room hears one join and no leave.
+ */
+export const RETURN_WINDOW_MS = (LEAVE_GRACE_SECONDS - 1) * 1000;
 
 /** A user's connections read at most when settling a departure: past any one person's devices, and bounded. */
 export const DEPARTURE_DEVICES_READ = 25;
@@ -106,4 +117,54 @@ function parseDeparture(input: unknown): Pick<Departure, 'userId' | 'rooms'> {
       return { roomId, username };
     }),
   };
+}
+
+/** A signed-in user's latest departure: the rooms it left under the name shown in each, a return until `returnBy`. */
+export interface DepartureRecord {
+  rooms: Subscribed[];
+  /** Epoch ms: `$disconnect` + RETURN_WINDOW_MS. */
+  returnBy: number;
+}
+
+/** One record per signed-in user, the latest close's replacing the one before (`departed#<userId>`, Limits table). */
+export interface DepartureRecords {
+  put(userId: string, record: DepartureRecord): Promise<void>;
+  /** The user's record, read strongly consistent; undefined when there is none. */
+  latest(userId: string): Promise<DepartureRecord | undefined>;
+}
+
+/**
+ * Records a signed-in user's departure for its return (`subscribe` and `joinroom`, `notReturning`). A failed write is logged and
+ * the close goes on: the return then publishes its joins, and the rooms hear one join and no leave.
+ */
+export async function recordDeparture(
+  deps: { departures: Pick<DepartureRecords, 'put'>; now: Clock },
+  departure: Departure,
+): Promise<void> {
+  if (departure.userId === undefined) return;
+  await deps.departures
+    .put(departure.userId, { rooms: departure.rooms, returnBy: deps.now().getTime() + RETURN_WINDOW_MS })
+    .catch((error: unknown) =>
+      logger.error('recording the departure failed', { rooms: departure.rooms.length, error }),
+    );
+}
+
+/**
+ * The rooms just followed that are not a return: those the signed-in user's latest departure does not name under
+ * the same name, or all of them once its window has passed. One GetItem, only for a signed-in user with rooms to
+ * tell; a failed read tells them all (a join too many is harmless, a join missing is not).
+ */
+export async function notReturning(
+  deps: { departures?: Pick<DepartureRecords, 'latest'>; now: Clock },
+  userId: string | undefined,
+  joined: Subscribed[],
+): Promise<Subscribed[]> {
+  if (joined.length === 0 || deps.departures === undefined || !userId?.startsWith('user:')) return joined;
+  const record = await deps.departures.latest(userId).catch((error: unknown) => {
+    logger.warn('reading the departure failed: the joins are told', { error });
+    return undefined;
+  });
+  if (record === undefined || deps.now().getTime() >= record.returnBy) return joined;
+  const left = new Set(record.rooms.map((s) => `${s.roomId}\n${s.username}`));
+  return joined.filter((s) => !left.has(`${s.roomId}\n${s.username}`));
 }

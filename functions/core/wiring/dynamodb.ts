@@ -1,5 +1,6 @@
 import { DynamoConnectionStore } from '#core/aws/connections';
 import { DynamoRoomStore } from '#core/aws/rooms';
+import { DynamoDepartureRecords } from '#core/identity/dynamoDepartures';
 import { DynamoSessionStore } from '#core/identity/dynamoSessions';
 import { DynamoGuardStore, DynamoSourcePlaces } from '#core/limits/dynamoGuard';
 import { documentClient } from '#platform/aws/clients';
@@ -24,6 +25,10 @@ export const quotaStore = () =>
 
 /** The live connections of each source (connect and disconnect only), in the Limits table. */
 export const sourcePlaces = () => new DynamoSourcePlaces(documentClient(), requireEnv('LIMITS_TABLE'));
+
+/** Signed-in users' latest departures ($disconnect writes, subscribe and joinroom read), in the Limits table. */
+export const departureRecords = () =>
+  new DynamoDepartureRecords(documentClient(), requireEnv('LIMITS_TABLE'));
 
 /** Sessions on record; none for a function the template gives no Sessions table. */
 export function sessionStore(): DynamoSessionStore | undefined {
