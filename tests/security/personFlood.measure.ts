@@ -8,7 +8,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * per 10 s) let through what one person may send, not ten times that, so the other member's acks stay near what they
  * were before the flood: p95 during at most twice p95 before, or 50 ms, whichever is more (a floor, so a noisy
  * shared machine does not fail it on a few ms). The figures are printed. A timing measure, run by hand on a quiet
- * machine (`npx jest --testMatch '**/tests/security/personFlood.measure.ts' --maxWorkers=1`), not in CI: on a shared
+ * machine (docs/MEASUREMENTS.md gives the command), not in CI: on a shared
  * two-core machine the other member's acks wait on the cores, not on the flood (docs/MEASUREMENTS.md). The counts that
  * hold whatever the machine's load are tests/security/perPerson.test.ts.
  */
