@@ -156,6 +156,7 @@ describe('the real template.yaml', () => {
     const rules = t.eventRules();
     expect(rules.map((r) => r.logicalId).sort()).toEqual([
       'BroadcastStateMachineBroadcastToEveryone',
+      'DepartureStateMachineLeaveRooms',
       'RepostStateMachineRepostThrottled',
       'RoomEventsRule',
     ]);

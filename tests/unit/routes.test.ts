@@ -455,14 +455,17 @@ describe('$default and $disconnect', () => {
     expect(frame.usage).toMatch(/sendmessage/);
   });
 
-  it('$disconnect removes the connection and its subscriptions, and tells its room', async () => {
+  it('$disconnect removes the connection and its subscriptions, and hands its room to the departure', async () => {
     db.on(DeleteCommand).resolves({ Attributes: { connectionId: ME, roomId: 'K7M2QD', username: 'alice' } });
     db.on(QueryCommand, { TableName: 'test-Subscriptions' }).resolves({ Items: [{ roomId: 'K7M2QD' }] });
     await disconnect(sampleEvent('disconnect'));
     expect(db.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key)).toEqual(
       expect.arrayContaining([{ connectionId: ME }, { connectionId: ME, roomId: 'K7M2QD' }]),
     );
-    expect(published()).toEqual([expect.objectContaining({ type: 'Presence', roomId: 'K7M2QD' })]);
+    // One Departed event names the rooms; the departure machine tells them after its pause (departure.ts).
+    expect(published()).toEqual([
+      expect.objectContaining({ type: 'Departed', rooms: [expect.objectContaining({ roomId: 'K7M2QD' })] }),
+    ]);
   });
 
   it('$disconnect from the lobby publishes nothing', async () => {
