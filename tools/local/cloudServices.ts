@@ -150,7 +150,7 @@ export async function startDynamoFaults(
   target: string,
   throttle: number,
 ): Promise<Started<DynamoFaultProxy>> {
-  const proxy = await startDynamoFaultProxy({ target, host: ctx.host, throttle });
+  const proxy = await startDynamoFaultProxy({ target, host: ctx.host, throttle, transactedTablesOnly: true });
   return { value: proxy, close: () => proxy.close() };
 }
 

@@ -1,6 +1,9 @@
 // DynamoDB faults for the local cloud: a small HTTP proxy in front of dynalite that answers a share of requests
 // 400 ProvisionedThroughputExceededException, as DynamoDB does when a partition is hot, and a share of writes as if
-// another transaction held their item (the local DynamoDB refuses real conflicts too; this makes them frequent). The
+// another transaction held their item (the local DynamoDB refuses real conflicts too; this makes them frequent). A
+// single write meets TransactionConflictException on AWS only while a transaction holds its item, so the local cloud's
+// proxy (transactedTablesOnly) answers so only writes to a table some transaction has written: the fan-out's cursor,
+// which no transaction writes, never sees one. The
 // functions reach DynamoDB through it (AWS_ENDPOINT_URL_DYNAMODB), so their SDK retries and error handling run
 // exactly as on AWS.
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
@@ -13,7 +16,8 @@ export interface DynamoFaultProxy {
   /**
    * Share 0..1 of writes answered as conflicting with another transaction from now on: a transaction is cancelled with
    * the reason `TransactionConflict` on its first item, a PutItem, UpdateItem or DeleteItem fails with
-   * TransactionConflictException (docs/PARITY.md, "Local DynamoDB transactions").
+   * TransactionConflictException (docs/PARITY.md, "Local DynamoDB transactions") when its table is one a transaction
+   * has written.
    */
   setConflict(share: number): void;
   stats(): { requests: number; throttled: number; conflicts: number };
@@ -26,6 +30,32 @@ function checkShare(share: number, what = 'faultDynamoThrottle'): number {
 }
 
 const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+/** The tables a TransactWriteItems body writes (Put, Update, Delete, ConditionCheck), none when it is not JSON. */
+function transactionTables(body: Buffer): string[] {
+  try {
+    const items = (JSON.parse(body.toString('utf8')) as { TransactItems?: Record<string, { TableName?: unknown }>[] })
+      .TransactItems;
+    if (!Array.isArray(items)) return [];
+    return items.flatMap((item) =>
+      Object.values(item ?? {})
+        .map((action) => action?.TableName)
+        .filter((name): name is string => typeof name === 'string'),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** The table a single write names, undefined when its body is not JSON. */
+function writeTable(body: Buffer): string | undefined {
+  try {
+    const name = (JSON.parse(body.toString('utf8')) as { TableName?: unknown }).TableName;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** What DynamoDB answers a write that meets an ongoing transaction on its item; undefined for other requests. */
 function conflictAnswer(operation: string | undefined, body: Buffer): Record<string, unknown> | undefined {
@@ -61,6 +91,8 @@ export async function startDynamoFaultProxy(opts: {
   host: string;
   throttle?: number;
   conflict?: number;
+  /** Single writes meet injected conflicts only in the tables some transaction has written through this proxy. */
+  transactedTablesOnly?: boolean;
 }): Promise<DynamoFaultProxy> {
   const target = new URL(opts.target);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -69,6 +101,8 @@ export async function startDynamoFaultProxy(opts: {
   let requests = 0;
   let throttled = 0;
   let conflicts = 0;
+  /** The tables some transaction has written: the only ones whose single writes can meet one. */
+  const transacted = new Set<string>();
   const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
     const upstream = request(
       {
@@ -110,13 +144,16 @@ export async function startDynamoFaultProxy(opts: {
       return;
     }
     const operation = /\.([A-Za-z]+)$/.exec(String(req.headers['x-amz-target'] ?? ''))?.[1];
-    if (conflict === 0 || !operation || !(operation === 'TransactWriteItems' || SINGLE_WRITES.has(operation)))
-      return forward(req, res);
+    // A transaction's body is always read, for its tables; a single write only while conflicts are injected.
+    const transaction = operation === 'TransactWriteItems';
+    if (!operation || !(transaction || (conflict > 0 && SINGLE_WRITES.has(operation)))) return forward(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const refusal = Math.random() < conflict ? conflictAnswer(operation, body) : undefined;
+      if (transaction) for (const table of transactionTables(body)) transacted.add(table);
+      const canConflict = transaction || !opts.transactedTablesOnly || transacted.has(writeTable(body) ?? '');
+      const refusal = canConflict && Math.random() < conflict ? conflictAnswer(operation, body) : undefined;
       if (!refusal) return forward(req, res, body);
       conflicts++;
       const text = JSON.stringify(refusal);
