@@ -26,8 +26,11 @@ function rowOf(seq) {
 
 /** Puts a message's final state on its row: text, the edited mark or the tombstone, reactions, actions. */
 function paint(row, m) {
-  if (row.dataset.changeSeq === String(m.changeSeq ?? 0) && row.querySelector('.msg-actions')) return;
-  row.dataset.changeSeq = String(m.changeSeq ?? 0);
+  // A reply to this person's own reaction can carry the same changeSeq as the room's change event that came first,
+  // which could not know `mine`: the reactions this person gave are part of what was painted.
+  const painted = `${m.changeSeq ?? 0}|${(m.reactions ?? []).filter((r) => r.mine).map((r) => r.reaction)}`;
+  if (row.dataset.changeSeq === painted && row.querySelector('.msg-actions')) return;
+  row.dataset.changeSeq = painted;
   const bubble = row.querySelector('.msg-bubble');
   const text = row.querySelector('.msg-text');
   if (!bubble || !text || row.querySelector('[data-testid="edit-input"]')) return;
@@ -50,28 +53,47 @@ function paint(row, m) {
     mark.title = `Edited ${new Date(m.editedAt).toLocaleString()}`;
     row.querySelector('.msg-meta')?.append(mark);
   }
-  row.querySelector('.msg-reactions')?.remove();
+  const list = row.querySelector('.msg-reactions');
   row.querySelector('.msg-actions')?.remove();
   // A tombstone quotes nothing and names nobody.
   if (m.deleted) row.querySelector('[data-testid="reply-quote"]')?.remove();
   if (m.deleted) row.classList.remove('is-mention');
-  if (m.deleted) return;
-  bubble.after(reactionsOf(m), actionsOf(row, m));
+  if (m.deleted) return list?.remove();
+  const reactions = reactionsOf(m, list);
+  if (bubble.nextElementSibling !== reactions) bubble.after(reactions);
+  reactions.after(actionsOf(row, m));
 }
 
-function reactionsOf(m) {
-  const list = h('div', 'msg-reactions');
+/** Whether this person gives `reaction` to message `seq` as the store holds it now. */
+const givenNow = (seq, reaction) =>
+  store?.get(seq)?.reactions?.some((r) => r.reaction === reaction && r.mine) === true;
+
+/**
+ * The message's reaction chips, updated in place: a chip replaced between a press and its release would lose that
+ * click, so a chip stays the same element while its reaction stays, and reads the store when clicked.
+ */
+function reactionsOf(m, list = h('div', 'msg-reactions')) {
+  const chips = new Map([...list.querySelectorAll('.reaction-chip')].map((c) => [c.dataset.reaction, c]));
+  const shown = [];
   for (const { reaction, count, mine } of m.reactions ?? []) {
-    const chip = h('button', `reaction-chip${mine ? ' is-mine' : ''}`);
-    chip.type = 'button';
-    chip.dataset.testid = 'reaction-chip';
-    chip.dataset.reaction = reaction;
+    let chip = chips.get(reaction);
+    if (!chip) {
+      chip = h('button', 'reaction-chip');
+      chip.type = 'button';
+      chip.dataset.testid = 'reaction-chip';
+      chip.dataset.reaction = reaction;
+      chip.append(h('span', 'reaction-emoji', reaction), h('span', 'reaction-count'));
+      chip.addEventListener('click', () => react(m.seq, reaction, givenNow(m.seq, reaction)));
+    }
+    chip.classList.toggle('is-mine', Boolean(mine));
     chip.dataset.count = String(count);
     chip.setAttribute('aria-pressed', mine ? 'true' : 'false');
-    chip.append(h('span', 'reaction-emoji', reaction), h('span', 'reaction-count', String(count)));
-    chip.addEventListener('click', () => react(m.seq, reaction, mine));
-    list.append(chip);
+    chip.querySelector('.reaction-count').textContent = String(count);
+    shown.push(chip);
   }
+  const current = [...list.children];
+  if (current.length !== shown.length || shown.some((chip, i) => current[i] !== chip))
+    list.replaceChildren(...shown);
   return list;
 }
 
@@ -94,8 +116,7 @@ function actionsOf(row, m) {
       pickEmoji(ev.currentTarget).then((reaction) => {
         if (!reaction) return;
         // Picking one you gave already takes it back, as its chip does.
-        const mine = store?.get(m.seq)?.reactions?.some((r) => r.reaction === reaction && r.mine) === true;
-        react(m.seq, reaction, mine);
+        react(m.seq, reaction, givenNow(m.seq, reaction));
       }),
     'More reactions…',
   );
