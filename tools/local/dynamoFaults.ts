@@ -34,8 +34,9 @@ const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 /** The tables a TransactWriteItems body writes (Put, Update, Delete, ConditionCheck), none when it is not JSON. */
 function transactionTables(body: Buffer): string[] {
   try {
-    const items = (JSON.parse(body.toString('utf8')) as { TransactItems?: Record<string, { TableName?: unknown }>[] })
-      .TransactItems;
+    const items = (
+      JSON.parse(body.toString('utf8')) as { TransactItems?: Record<string, { TableName?: unknown }>[] }
+    ).TransactItems;
     if (!Array.isArray(items)) return [];
     return items.flatMap((item) =>
       Object.values(item ?? {})
@@ -146,7 +147,8 @@ export async function startDynamoFaultProxy(opts: {
     const operation = /\.([A-Za-z]+)$/.exec(String(req.headers['x-amz-target'] ?? ''))?.[1];
     // A transaction's body is always read, for its tables; a single write only while conflicts are injected.
     const transaction = operation === 'TransactWriteItems';
-    if (!operation || !(transaction || (conflict > 0 && SINGLE_WRITES.has(operation)))) return forward(req, res);
+    if (!operation || !(transaction || (conflict > 0 && SINGLE_WRITES.has(operation))))
+      return forward(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
