@@ -25,10 +25,10 @@ const deps = onFirstCall(() => ({
 /**
  * attach and getattachment (functions/attachments/attachments.ts). A frame naming a room (`roomId`) acts in
  * it when the connection follows it, and is refused NOT_SUBSCRIBED before this runs otherwise (core/websocket.ts,
- * ROOM_ROUTES).
+ * RouteScope `room`).
  */
 const routes = {
-  attach: routeHandler('attach', async (frame) => {
+  attach: routeHandler('attach', 'room', async (frame) => {
     const served = servedFrom(deps(), frame);
     const connection = await requireConnection(served, frame.connectionId);
     // The owner of the quota: the signed-in user, else the source address (quotas.ts limitOwner).
@@ -45,7 +45,7 @@ const routes = {
     logger.info('upload signed', { roomId: upload.roomId, key: upload.key, bytes: upload.maxBytes });
     return upload;
   }),
-  getattachment: routeHandler('getattachment', async (frame) => {
+  getattachment: routeHandler('getattachment', 'room', async (frame) => {
     const served = servedFrom(deps(), frame);
     const connection = await requireConnection(served, frame.connectionId);
     return readAttachment(served, connection, frame.body.key, frame.body.versionId);

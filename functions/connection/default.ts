@@ -14,6 +14,7 @@ const deps = onFirstCall(() => ({ connections: connectionStore(), notifier: noti
  */
 export const handler = routeHandler(
   '$default',
+  'connection',
   (frame) => connectionInfo(servedFrom(deps(), frame), frame.connectionId),
   {
     notJson: async (connectionId, admitted) => {

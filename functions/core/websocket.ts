@@ -103,26 +103,12 @@ async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: A
 }
 
 /**
- * The routes that act on one room: the shown room, or any room the connection follows that the frame names
- * (`roomId`). (`leaveroom` is not one: it names the room it ends, functions/rooms/leaveroom.ts.)
+ * What a route's frame acts on, declared with the route (routeHandler's second argument): `room`, the shown room or
+ * any room the connection follows that the frame names (`roomId`); `connection`, the connection itself or a room it
+ * names for its own reason (`leaveroom` names the room it ends, functions/rooms/leaveroom.ts; `joinroom` one to
+ * enter). A route must say which: one left out of a hand-kept list would silently act in the shown room instead.
  */
-const ROOM_ROUTES = new Set([
-  'sendmessage',
-  'history',
-  'who',
-  'typing',
-  'markread',
-  'seenby',
-  'editmessage',
-  'deletemessage',
-  'react',
-  'pinmessage',
-  'rotatekey',
-  'removemember',
-  'closeroom',
-  'attach',
-  'getattachment',
-]);
+export type RouteScope = 'room' | 'connection';
 
 const connections = onFirstCall(connectionStore);
 
@@ -134,13 +120,13 @@ const connections = onFirstCall(connectionStore);
  * shown room.
  */
 async function roomNamed(
-  action: string,
+  scope: RouteScope,
   body: Record<string, unknown>,
   connectionId: string,
   admitted: Connection | undefined,
 ): Promise<Subscribed | undefined> {
   const named = body.roomId;
-  if (!ROOM_ROUTES.has(action) || named === undefined) return undefined;
+  if (scope !== 'room' || named === undefined) return undefined;
   if (typeof named !== 'string') throw new BadRequest('"roomId" must be a room code.');
   const roomId = normalizeRoomId(named);
   if (roomId === undefined) throw new BadRequest('"roomId" must be a room code.');
@@ -154,7 +140,12 @@ async function roomNamed(
  * Builds the Lambda entry point of a two-way route: parse the frame, run the use case, and return the reply frame
  * as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
  */
-export function routeHandler(action: string, handle: FrameHandler, options: RouteOptions = {}) {
+export function routeHandler(
+  action: string,
+  scope: RouteScope,
+  handle: FrameHandler,
+  options: RouteOptions = {},
+) {
   return instrumented(
     async (event: APIGatewayProxyWebsocketEventV2, context?: Context): Promise<APIGatewayProxyResultV2> => {
       const { connectionId, requestId } = event.requestContext;
@@ -171,7 +162,7 @@ export function routeHandler(action: string, handle: FrameHandler, options: Rout
           const admitted = await admitFrame(guard(), connectionId);
           if (!('body' in frame)) throw (await options.notJson?.(connectionId, admitted)) ?? frame.error;
           const { body } = frame;
-          const room = await roomNamed(action, body, connectionId, admitted);
+          const room = await roomNamed(scope, body, connectionId, admitted);
           return handle({
             connectionId,
             body,

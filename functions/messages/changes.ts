@@ -41,7 +41,7 @@ const deps = onFirstCall(() =>
  * (changeKinds/), store the change as a room event (changing.ts), reply `changed`.
  */
 function changeRoute(action: ChangeAction) {
-  return routeHandler(action, async (frame) => {
+  return routeHandler(action, 'room', async (frame) => {
     const { connectionId, body, signal, event } = frame;
     const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
     const seq = parseTargetSeq(body);

@@ -57,7 +57,7 @@ const notice = onFirstCall(() => {
  * sendmessage: validate, store under the room's next seq, publish to the bus, and ack the sender. The connection is
  * the one the frame count returned (routeHandler), so counting the frame adds no round trip to the send.
  */
-export const handler = routeHandler('sendmessage', async (frame) => {
+export const handler = routeHandler('sendmessage', 'room', async (frame) => {
   const { connectionId, body, signal, event } = frame;
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = event.requestContext as { identity?: { sourceIp?: string } };

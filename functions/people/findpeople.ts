@@ -11,6 +11,6 @@ const deps = onFirstCall(() => ({ connections: connectionStore(), people: people
  * findpeople: signed-in users the caller shares a room with, by the start of their name (functions/people/
  * people.ts). Every frame counts against the connection's frame budget (routeHandler, guard.ts) as `who` does.
  */
-export const handler = routeHandler('findpeople', (frame) =>
+export const handler = routeHandler('findpeople', 'connection', (frame) =>
   findPeople(servedFrom(deps(), frame), frame.connectionId, parsePeopleQuery(frame.body)),
 );

@@ -39,7 +39,7 @@ const rooms = onFirstCall(() => ({
 }));
 
 /** opendm: the caller enters its direct-message room with another signed-in user (functions/rooms/memberships.ts). */
-export const handler = routeHandler('opendm', (frame) => {
+export const handler = routeHandler('opendm', 'connection', (frame) => {
   const target = parseDmTarget(frame.body);
   const served = servedFrom(deps(), frame);
   const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };

@@ -34,7 +34,7 @@ const deps = onFirstCall(() => {
  * person's read budget across its connections (PersonReadRateLimit; personRate.ts): a moved read is pushed to the
  * room, so ten connections of one person must not push ten times a person's reads.
  */
-export const handler = routeHandler('markread', async (frame) => {
+export const handler = routeHandler('markread', 'room', async (frame) => {
   const seq = parseReadSeq(frame.body.seq);
   const connection = await requireConnection(servedFrom(deps(), frame), frame.connectionId);
   const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };

@@ -16,6 +16,6 @@ const deps = onFirstCall(() => ({
 const maxMembers = () => config.seenByMaxMembers();
 
 /** seenby: each member of the caller's room with its read position (functions/rooms/memberships.ts). */
-export const handler = routeHandler('seenby', (frame) =>
+export const handler = routeHandler('seenby', 'room', (frame) =>
   seenBy(servedFrom(deps(), frame), frame.connectionId, maxMembers()),
 );

@@ -14,6 +14,6 @@ const deps = onFirstCall(() => ({
 }));
 
 /** closeroom: the owner closes its room and every member is moved to the lobby (functions/rooms/owners.ts). */
-export const handler = routeHandler('closeroom', (frame) =>
+export const handler = routeHandler('closeroom', 'room', (frame) =>
   closeRoom(servedFrom(deps(), frame), frame.connectionId),
 );

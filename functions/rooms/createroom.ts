@@ -36,7 +36,7 @@ const members = onFirstCall(() => ({
   now: systemClock,
 }));
 
-export const handler = routeHandler('createroom', async (frame) => {
+export const handler = routeHandler('createroom', 'connection', async (frame) => {
   // Counted per signed-in user where there is sign-in, else per source (quotas.ts): each room is kept RoomIdleDays.
   const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
   await admitRoom(rooms(), limitOwner(frame.admitted?.userId, identity?.sourceIp));

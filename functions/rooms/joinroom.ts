@@ -21,7 +21,7 @@ const members = onFirstCall(() => ({
   now: systemClock,
 }));
 
-export const handler = routeHandler('joinroom', async (frame) => {
+export const handler = routeHandler('joinroom', 'connection', async (frame) => {
   const { connectionId, body, event } = frame;
   const roomId = parseRoomId(requireString(body, 'roomId'));
   if (roomId === LOBBY) refuseLobbyJoin(config.lobbyPolicy());

@@ -20,7 +20,7 @@ const deps = onFirstCall(() => ({
  * follows, it stops following that one only (NOT_SUBSCRIBED when it does not follow it). Either way the room hears
  * it leave and leaves its "my rooms" (memberships.ts).
  */
-export const handler = routeHandler('leaveroom', async (frame) => {
+export const handler = routeHandler('leaveroom', 'connection', async (frame) => {
   const named = frame.body.roomId === undefined ? undefined : parseRoomId(frame.body.roomId);
   const left = await leaveRoom(deps(), frame.connectionId, named);
   await forgetMembership(deps(), frame, left.roomId, logMembershipFailure);

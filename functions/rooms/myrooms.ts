@@ -13,6 +13,6 @@ const deps = onFirstCall(() => ({
 }));
 
 /** myrooms: the rooms the caller belongs to, with unread counts (functions/rooms/memberships.ts). */
-export const handler = routeHandler('myrooms', (frame) =>
+export const handler = routeHandler('myrooms', 'connection', (frame) =>
   myRooms(servedFrom(deps(), frame), frame.connectionId),
 );

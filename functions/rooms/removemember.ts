@@ -19,7 +19,7 @@ const deps = onFirstCall(() => ({
 }));
 
 /** removemember: the owner moves a member out of its room and rotates the key (functions/rooms/owners.ts). */
-export const handler = routeHandler('removemember', (frame) => {
+export const handler = routeHandler('removemember', 'room', (frame) => {
   const username = parseMemberName(requireString(frame.body, 'username'));
   return removeMember(servedFrom(deps(), frame), frame.connectionId, username);
 });

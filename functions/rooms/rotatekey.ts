@@ -16,6 +16,6 @@ const deps = onFirstCall(() => ({
 }));
 
 /** rotatekey: the owner gives its room a new invite key (functions/rooms/owners.ts). */
-export const handler = routeHandler('rotatekey', (frame) =>
+export const handler = routeHandler('rotatekey', 'room', (frame) =>
   rotateKey(servedFrom(deps(), frame), frame.connectionId),
 );

@@ -33,7 +33,7 @@ const members = onFirstCall(() => ({
  */
 export const ROOMS_PER_FRAME = 10;
 
-export const handler = routeHandler('subscribe', async (frame) => {
+export const handler = routeHandler('subscribe', 'connection', async (frame) => {
   const rooms = parseRooms(frame.body.rooms);
   await chargeFrames(guard(), frame.connectionId, Math.ceil(rooms.length / ROOMS_PER_FRAME));
   // Once as many rooms failed as close a connection (StrikeLimit), the rooms left are not looked up: the strikes

@@ -14,6 +14,6 @@ const lobby = () => ({
   lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),
 });
 
-export const handler = routeHandler('who', (frame) =>
+export const handler = routeHandler('who', 'room', (frame) =>
   who(servedFrom(deps(), frame), frame.connectionId, lobby()),
 );

@@ -60,7 +60,7 @@ function typingBudget() {
 /** Posts to the other members stop this long before the route's own deadline, leaving time to answer. */
 const POSTS_END_MS = 2500;
 
-const relay = routeHandler('typing', async (frame) => {
+const relay = routeHandler('typing', 'room', async (frame) => {
   const typing = typingFlag(frame.body);
   if (typing === undefined) throw new BadRequest('"typing" must be true or false (or left out for true).');
   const outcome = await relayTyping(
