@@ -235,4 +235,13 @@ it('a reply tells the root’s author and the thread’s followers on their othe
   expect(carolPhone.frames.filter((f) => f.type === 'mention').map((f) => f.seq)).toEqual([next.seq]);
   // Bob replied: he follows, yet his own replies never tell him.
   expect(bob.frames.filter((f) => f.type === 'mention')).toEqual([]);
+
+  // A reply naming carol tells her as a room mention does, follower or not, and says its thread.
+  const named = await ask(bob, { action: 'sendmessage', message: '@carol see above', threadOf: root.seq });
+  expect(await carolPhone.next((f) => f.type === 'mention')).toMatchObject({
+    seq: named.seq,
+    threadOf: root.seq,
+    username: 'bob',
+  });
+  expect((await carol.next(isMessage('@carol see above'))).mentions).toEqual(['carol']);
 });
