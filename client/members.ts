@@ -1,6 +1,5 @@
 import type {
   AckFrame,
-  Attachment,
   ChangedFrame,
   DmOpenedFrame,
   JoinedFrame,
@@ -27,7 +26,7 @@ import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import type { RoomUnread, SeenFrame } from './room';
 import { Room } from './room';
 import { INDEX_LAG_MS } from './session';
-import type { RoomcastClientOptions, StateChange } from './types';
+import type { RoomcastClientOptions, SendOptions, StateChange } from './types';
 import { checkRoomId, isRoomEvent, presencesOf } from './validate';
 
 /**
@@ -92,11 +91,7 @@ export interface MemberHooks {
   /** Sends a request now, without waiting for the client to be ready (the resume before it is). */
   requestNow?(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Sends a message to `roomId` through the outbox. */
-  send?(
-    roomId: string,
-    text: string,
-    options: { replyTo?: number; attachments?: Attachment[] },
-  ): Promise<AckFrame>;
+  send?(roomId: string, text: string, options: SendOptions): Promise<AckFrame>;
   /** Edits, deletes or reacts in `roomId`. */
   change?(
     roomId: string,

@@ -1,5 +1,5 @@
 import type { ChangedFrame, ChangeFrame, MessageFrame, Pin, RoomEventFrame } from '../protocol';
-import { reactionOf } from '../protocol';
+import { reactionOf, THREAD_LIMITS } from '../protocol';
 import { type BackoffPolicy, REAL_CLOCK, type RetryClock, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { checkMessageText } from './validate';
@@ -14,6 +14,7 @@ import { checkMessageText } from './validate';
  * await client.messages.delete(seq);                      // your own, or any in a room you own
  * await client.messages.react(seq, '👍');  await client.messages.unreact(seq, '👍');
  * await client.messages.pin(seq);  await client.messages.unpin(seq);   // a room you own; store.pins() lists them
+ * store.flow();  store.thread(rootSeq);  store.threadUnread(rootSeq);  store.markThreadRead(rootSeq);  // threads
  * ```
  */
 
@@ -157,7 +158,10 @@ export class MessageChanges {
 export interface MessageSource {
   on(event: 'message', listener: (message: MessageFrame) => void): unknown;
   on(event: 'change', listener: (change: ChangeFrame) => void): unknown;
-  on(event: 'room', listener: (room: { roomId: string; pins?: Pin[] }) => void): unknown;
+  on(
+    event: 'room',
+    listener: (room: { roomId: string; pins?: Pin[]; lastSeq?: number; memberKey?: string }) => void,
+  ): unknown;
   on(event: 'changed', listener: (reply: ChangedFrame) => void): unknown;
 }
 
@@ -173,10 +177,22 @@ export class RoomMessages {
   private readonly pinned = new Map<number, Pin>();
   private readonly listeners = new Set<() => void>();
   private roomId: string | undefined;
+  /** Your key in the room: whose messages are yours (the threads you took part in). */
+  private memberKey: string | undefined;
+  /** Replies up to this seq are read, per thread root; a thread not here is read up to `enteredAt`. */
+  private readonly threadRead = new Map<number, number>();
+  /** Threads followed (true) or left (false) by `follow` here, over what taking part says. */
+  private readonly followed = new Map<number, boolean>();
+  /** The room's last seq when it was entered: what came before is not new. */
+  private enteredAt = 0;
 
   constructor(source: MessageSource) {
-    source.on('room', ({ roomId, pins }) => {
+    source.on('room', ({ roomId, pins, lastSeq, memberKey }) => {
       this.roomId = roomId;
+      this.memberKey = memberKey;
+      this.enteredAt = lastSeq ?? 0;
+      this.threadRead.clear();
+      this.followed.clear();
       this.bySeq.clear();
       this.pinned.clear();
       for (const pin of pins ?? []) this.pinned.set(pin.seq, pin);
@@ -207,6 +223,58 @@ export class RoomMessages {
     return this.bySeq.get(seq);
   }
 
+  /** The room's flow, oldest first: its messages but the replies in threads not also sent to the room. */
+  flow(): MessageFrame[] {
+    return this.list().filter((m) => m.threadOf === undefined || m.alsoToRoom === true);
+  }
+
+  /** The replies held of the thread of `rootSeq`, oldest first (a thread's older ones: `client.threadHistory`). */
+  thread(rootSeq: number): MessageFrame[] {
+    return this.list().filter((m) => m.threadOf === rootSeq);
+  }
+
+  /** Whether you follow the thread of `rootSeq`: you wrote its root or replied in it, or `follow` said so. */
+  follows(rootSeq: number): boolean {
+    const said = this.followed.get(rootSeq);
+    if (said !== undefined) return said;
+    if (this.memberKey === undefined) return false;
+    const mine = (m: MessageFrame | undefined) =>
+      m?.authorKey !== undefined && m.authorKey === this.memberKey;
+    return mine(this.bySeq.get(rootSeq)) || this.thread(rootSeq).some(mine);
+  }
+
+  /** Records a follow or an unfollow (after `client.followThread` answered). */
+  follow(rootSeq: number, following: boolean): void {
+    this.followed.set(rootSeq, following);
+    this.changed();
+  }
+
+  /** Replies by others in a thread you follow that came since you last read it (0 for a thread you do not follow). */
+  threadUnread(rootSeq: number): number {
+    if (!this.follows(rootSeq)) return 0;
+    const read = this.threadRead.get(rootSeq) ?? this.enteredAt;
+    return this.thread(rootSeq).filter(
+      (m) => m.seq > read && !(m.authorKey !== undefined && m.authorKey === this.memberKey),
+    ).length;
+  }
+
+  /** The threads you follow with unread replies: root seq and count. */
+  unreadThreads(): { rootSeq: number; unread: number }[] {
+    const roots = new Set(this.list().flatMap((m) => (m.threadOf === undefined ? [] : [m.threadOf])));
+    return [...roots]
+      .map((rootSeq) => ({ rootSeq, unread: this.threadUnread(rootSeq) }))
+      .filter((t) => t.unread > 0);
+  }
+
+  /** The thread of `rootSeq` was shown: its replies held are read. */
+  markThreadRead(rootSeq: number): void {
+    const last = this.thread(rootSeq).at(-1)?.seq ?? 0;
+    if (last > (this.threadRead.get(rootSeq) ?? 0)) {
+      this.threadRead.set(rootSeq, last);
+      this.changed();
+    }
+  }
+
   /** Applies a message, a change event, or the reply to this client's own change (which knows `mine`). */
   apply(event: RoomEventFrame | ChangedFrame): void {
     if (event.type === 'changed') {
@@ -224,7 +292,36 @@ export class RoomMessages {
   private put(message: MessageFrame): void {
     const held = this.bySeq.get(message.seq);
     if (held && (held.changeSeq ?? 0) > (message.changeSeq ?? 0)) return;
-    this.bySeq.set(message.seq, message);
+    // A root read again keeps the later of its summary and the one live replies gave it.
+    const thread =
+      held?.thread && held.thread.lastReplySeq > (message.thread?.lastReplySeq ?? 0)
+        ? held.thread
+        : message.thread;
+    this.bySeq.set(message.seq, thread ? { ...message, thread } : message);
+    if (message.threadOf !== undefined) this.countReply(message);
+  }
+
+  /**
+   * A reply in a thread moves its root's summary on (count, last reply, participants), as the server's write on the
+   * root does: once per reply, only for a reply after the last one the summary counts.
+   */
+  private countReply(reply: MessageFrame): void {
+    const root = this.bySeq.get(reply.threadOf as number);
+    if (!root || reply.seq <= (root.thread?.lastReplySeq ?? 0)) return;
+    const names = root.thread?.participants ?? [];
+    const participants =
+      names.includes(reply.username) || names.length >= THREAD_LIMITS.participantsShown
+        ? names
+        : [...names, reply.username].sort();
+    this.bySeq.set(root.seq, {
+      ...root,
+      thread: {
+        replyCount: (root.thread?.replyCount ?? 0) + 1,
+        lastReplyAt: reply.sentAt,
+        lastReplySeq: reply.seq,
+        participants,
+      },
+    });
   }
 
   /** A message's own state says whether it is pinned (a reply, or a message read again). */

@@ -12,6 +12,8 @@ interface OutboxEntry {
   replyTo?: number;
   /** Uploaded images it carries. */
   attachments?: Attachment[];
+  /** A reply in the thread of this seq, and whether the room's flow shows it too. */
+  thread?: { threadOf: number; alsoToRoom?: boolean };
   attempts: number;
   inFlight: boolean;
   timer?: ReturnType<typeof setTimeout>;
@@ -62,7 +64,13 @@ export class Outbox {
   }
 
   /** Takes a message for `roomId`; sends it at once when the connection is ready. Resolves with its ack. */
-  add(roomId: string, text: string, replyTo?: number, attachments?: Attachment[]): Promise<AckFrame> {
+  add(
+    roomId: string,
+    text: string,
+    replyTo?: number,
+    attachments?: Attachment[],
+    thread?: { threadOf: number; alsoToRoom?: boolean },
+  ): Promise<AckFrame> {
     if (this.entries.size >= this.config.limit) {
       return Promise.reject(
         new RoomcastError('OUTBOX_FULL', `${this.entries.size} messages are waiting to be sent already.`),
@@ -75,6 +83,7 @@ export class Outbox {
         text,
         ...(replyTo !== undefined && { replyTo }),
         ...(attachments !== undefined && { attachments }),
+        ...(thread !== undefined && { thread }),
         attempts: 0,
         inFlight: false,
         resolve,
@@ -171,6 +180,8 @@ export class Outbox {
         clientMsgId: entry.clientMsgId,
         ...(entry.replyTo !== undefined && { replyTo: entry.replyTo }),
         ...(entry.attachments !== undefined && { attachments: entry.attachments }),
+        ...(entry.thread !== undefined && { threadOf: entry.thread.threadOf }),
+        ...(entry.thread?.alsoToRoom === true && { alsoToRoom: true }),
       });
     } catch {
       entry.inFlight = false;

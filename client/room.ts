@@ -1,6 +1,5 @@
 import type {
   AckFrame,
-  Attachment,
   ChangedFrame,
   ChangeFrame,
   HistoryFrame,
@@ -14,7 +13,7 @@ import type {
 } from '../protocol';
 import { Emitter } from './emitter';
 import { marked } from './sequencer';
-import type { Handed } from './types';
+import type { Handed, SendOptions } from './types';
 
 /** Seqs remembered per room to hand each event over once (events arrive again after a resubscribe or a resync). */
 const SEQS_KEPT = 1000;
@@ -55,11 +54,7 @@ export interface RoomEvents {
 /** What a room needs from the client: every request names the room (`roomId`), so none depends on the room shown. */
 export interface RoomActions {
   request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
-  send(
-    roomId: string,
-    text: string,
-    options: { replyTo?: number; attachments?: Attachment[] },
-  ): Promise<AckFrame>;
+  send(roomId: string, text: string, options: SendOptions): Promise<AckFrame>;
   markRead(roomId: string, seq: number): Promise<ReadFrame | undefined>;
   change(
     roomId: string,
@@ -116,7 +111,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /** Sends a message to this room (idempotent, kept in the outbox while offline, as `client.send`). */
-  send(text: string, options: { replyTo?: number; attachments?: Attachment[] } = {}): Promise<AckFrame> {
+  send(text: string, options: SendOptions = {}): Promise<AckFrame> {
     return this.actions.send(this.roomId, text, options);
   }
 

@@ -1,6 +1,5 @@
 import type {
   AckFrame,
-  Attachment,
   AttachmentFrame,
   BroadcastFrame,
   ChangedFrame,
@@ -15,6 +14,7 @@ import type {
   MentionFrame,
   RoomClosedFrame,
   RoomEventFrame,
+  ThreadFollowFrame,
   UploadFrame,
 } from '../protocol';
 import {
@@ -40,6 +40,7 @@ import type {
   ConnectionState,
   RoomcastClientOptions,
   RoomcastEvents,
+  SendOptions,
   SessionEvents,
   SocketLike,
   StateChange,
@@ -49,6 +50,7 @@ import {
   checkMessageText,
   checkReplyTo,
   checkRoomId,
+  checkThreadOf,
   presencesOf,
   resumeTokenOf,
   socketOf,
@@ -347,31 +349,36 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
    * Sends a message to the current room and resolves with its ack. Idempotent: one clientMsgId per message, reused
    * on every retry, so the room gets it once. While offline the message waits in the outbox. With `replyTo` (the
    * seq of a message in the room) it is a reply; a reply to a message that is gone is refused (MESSAGE_NOT_FOUND,
-   * MESSAGE_DELETED).
+   * MESSAGE_DELETED). With `threadOf` (the seq of a message of the room, not itself in a thread) it is a reply in that
+   * message's thread, shown in the room's flow too with `alsoToRoom`.
    */
-  send(text: string, options: { replyTo?: number; attachments?: Attachment[] } = {}): Promise<AckFrame> {
+  send(text: string, options: SendOptions = {}): Promise<AckFrame> {
     return this.sendTo(this.session.roomId, text, options);
   }
 
   /** `send` to any followed room (`client.rooms.get(roomId).send`): the frame names its room. */
-  private sendTo(
-    roomId: string,
-    text: string,
-    options: { replyTo?: number; attachments?: Attachment[] },
-  ): Promise<AckFrame> {
+  private sendTo(roomId: string, text: string, options: SendOptions): Promise<AckFrame> {
     let trimmed: string;
     let replyTo: number | undefined;
+    let threadOf: number | undefined;
     const { attachments } = options;
     try {
       // A message with images may have no text (docs/PROTOCOL.md, "Attachments").
       trimmed = attachments?.length && text.trim() === '' ? '' : checkMessageText(text);
       replyTo = checkReplyTo(options.replyTo);
+      threadOf = checkThreadOf(options.threadOf, options.alsoToRoom);
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.current === 'closed')
       return Promise.reject(new RoomcastError('CLOSED', 'The client was closed.'));
-    return this.outbox.add(roomId, trimmed, replyTo, attachments?.length ? attachments : undefined);
+    return this.outbox.add(
+      roomId,
+      trimmed,
+      replyTo,
+      attachments?.length ? attachments : undefined,
+      threadOf === undefined ? undefined : { threadOf, alsoToRoom: options.alsoToRoom === true },
+    );
   }
 
   /** Edits, deletes and reactions of followed rooms not on screen, one coalescing sender per room. */
@@ -450,6 +457,31 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     query: { afterSeq?: number; beforeSeq?: number; limit?: number } = {},
   ): Promise<HistoryFrame> {
     return this.acrossReconnects(() => this.session.history(query));
+  }
+
+  /**
+   * A page of the thread of message `threadOf` in the current room: its replies (the latest `limit`, or those after
+   * `afterSeq` or before `beforeSeq`) in their final state, its `root` as it is now, and whether you follow it.
+   */
+  async threadHistory(
+    threadOf: number,
+    query: { afterSeq?: number; beforeSeq?: number; limit?: number } = {},
+  ): Promise<HistoryFrame> {
+    checkThreadOf(threadOf, undefined);
+    return (await this.acrossReconnects(() =>
+      this.requests.send({ action: 'history', threadOf, ...query }),
+    )) as unknown as HistoryFrame;
+  }
+
+  /**
+   * Follows (or, with `false`, stops following) the thread of message `seq` of the current room: a signed-in
+   * follower is told of each reply on its other devices (`mention` with `threadOf`). Replying follows a thread.
+   */
+  async followThread(seq: number, follow = true): Promise<ThreadFollowFrame> {
+    checkThreadOf(seq, undefined);
+    return (await this.acrossReconnects(() =>
+      this.requests.send({ action: 'followthread', seq, follow }),
+    )) as unknown as ThreadFollowFrame;
   }
 
   /** Who is in the current room; also updates `members`. */

@@ -4,6 +4,7 @@
  * for a type and the parts form no cycle.
  */
 import type {
+  Attachment,
   BroadcastFrame,
   ChangedFrame,
   ChangeFrame,
@@ -31,6 +32,16 @@ type Handler<E> = { handle(event: E): void }['handle'];
  * The part of the WebSocket API the client uses: the browser's, Node 22's global, and `ws` all have it. With `ws`
  * the client also uses its `terminate`, fragmented `send` and `unexpected-response` event (client/wire.ts).
  */
+/** How a message is sent (`send`): a reply (`replyTo`), with images, or a reply in a thread (`threadOf`). */
+export interface SendOptions {
+  replyTo?: number;
+  attachments?: Attachment[];
+  /** The seq of the thread's root: the message is a reply in its thread, kept out of the room's flow… */
+  threadOf?: number;
+  /** …unless this is true (Slack's "Also send to channel"). */
+  alsoToRoom?: boolean;
+}
+
 export interface SocketLike {
   readonly readyState: number;
   onopen: Handler<unknown> | null;

@@ -63,6 +63,26 @@ export function checkMessageText(text: unknown): string {
   return trimmed;
 }
 
+/** Refuses a `threadOf` (and an `alsoToRoom` without one) the server would refuse as malformed. */
+export function checkThreadOf(threadOf: unknown, alsoToRoom: unknown): number | undefined {
+  if (alsoToRoom !== undefined && typeof alsoToRoom !== 'boolean')
+    throw new RoomcastError('INVALID_ARGUMENT', 'alsoToRoom must be true or false.');
+  if (threadOf === undefined) {
+    if (alsoToRoom === true)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        'alsoToRoom goes with threadOf: only a thread reply is also sent to the room.',
+      );
+    return undefined;
+  }
+  if (typeof threadOf !== 'number' || !Number.isSafeInteger(threadOf) || threadOf < 1)
+    throw new RoomcastError(
+      'INVALID_ARGUMENT',
+      'threadOf must be the seq of a message: a whole number of 1 or more.',
+    );
+  return threadOf;
+}
+
 /** Refuses a `replyTo` the server would refuse as malformed: it must be a message's seq, a whole number from 1. */
 export function checkReplyTo(replyTo: unknown): number | undefined {
   if (replyTo === undefined) return undefined;

@@ -51,6 +51,17 @@ import {
 
 export * from './attachments';
 
+import {
+  THREAD_ACTIONS,
+  THREAD_FRAME_TYPES,
+  THREAD_REPLY_TYPE,
+  type ThreadFrame,
+  type ThreadRequest,
+  type ThreadSummary,
+} from './threads';
+
+export * from './threads';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -132,6 +143,7 @@ export const ACTIONS = [
   ...CHANGE_ACTIONS,
   ...ATTACHMENT_ACTIONS,
   ...PEOPLE_ACTIONS,
+  ...THREAD_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -205,6 +217,13 @@ export interface SendMessageRequest extends RoomRequest {
   replyTo?: number;
   /** Images uploaded to the room (attachments.ts); with any, `message` may be empty. */
   attachments?: Attachment[];
+  /**
+   * A reply in the thread of this seq (threads.ts): a message of the same room, live, not deleted and not itself a
+   * reply in a thread (no nesting).
+   */
+  threadOf?: number;
+  /** With `threadOf`: the reply is shown in the room's flow too, as Slack's "Also send to channel". */
+  alsoToRoom?: boolean;
 }
 export interface CreateRoomRequest extends Request {
   action: 'createroom';
@@ -244,6 +263,8 @@ export interface HistoryRequest extends RoomRequest {
   /** The last `limit` messages before this seq (scrolling back); not with `afterSeq`. */
   beforeSeq?: number;
   limit?: number;
+  /** A page of the thread of this seq (its replies in seq order) instead of the room's events. */
+  threadOf?: number;
 }
 export interface WhoRequest extends RoomRequest {
   action: 'who';
@@ -282,7 +303,8 @@ export type ClientFrame =
   | CloseRoomRequest
   | MemberRequest
   | AttachmentRequest
-  | PeopleRequest;
+  | PeopleRequest
+  | ThreadRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -324,6 +346,12 @@ export interface ChatMessage extends MessageState {
   authorKey?: string;
   /** Images it carries (attachments.ts): read each with `getattachment`. */
   attachments?: Attachment[];
+  /** A reply in the thread of this seq (threads.ts). */
+  threadOf?: number;
+  /** A reply in a thread that is shown in the room's flow too (`sendmessage`'s `alsoToRoom`). */
+  alsoToRoom?: boolean;
+  /** A thread's root: its summary (threads.ts); absent until its first reply. */
+  thread?: ThreadSummary;
 }
 
 /** Members one message may name (`@name`); later names in it are plain text. */
@@ -424,6 +452,12 @@ export interface HistoryFrame extends Reply {
    * again with `beforeSeq` set to its seq); false: the page starts at the room's oldest kept message.
    */
   hasOlder?: boolean;
+  /** A page of this thread (`history` with `threadOf`): `messages` are its replies. */
+  threadOf?: number;
+  /** With `threadOf`: the thread's root as it is now. */
+  root?: MessageFrame;
+  /** With `threadOf`: whether you follow the thread (replied, wrote its root, or `followthread`). */
+  following?: boolean;
 }
 export interface MembersFrame extends Reply {
   type: 'members';
@@ -540,7 +574,8 @@ export type ServerFrame =
   | ChangedFrame
   | ChangeFrame
   | AttachmentFrameUnion
-  | PeopleFrame;
+  | PeopleFrame
+  | ThreadFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -567,6 +602,7 @@ export const SERVER_FRAME_TYPES = [
   ...CHANGE_FRAME_TYPES,
   ...ATTACHMENT_FRAME_TYPES,
   ...PEOPLE_FRAME_TYPES,
+  ...THREAD_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -586,6 +622,7 @@ export const REPLY_TYPE = {
   ...CHANGE_REPLY_TYPE,
   ...ATTACHMENT_REPLY_TYPE,
   ...PEOPLE_REPLY_TYPE,
+  ...THREAD_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

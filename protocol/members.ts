@@ -140,6 +140,8 @@ export interface MentionFrame {
   username: string;
   /** The start of the message (at most 120 characters). */
   text: string;
+  /** A reply in the thread of this seq: one naming you, or in a thread you follow (threads.ts). */
+  threadOf?: number;
 }
 
 /**

@@ -19,6 +19,7 @@ import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
+import { bindThreads } from './threads.js';
 import { closeSidebar, openSidebar, ui } from './ui.js';
 
 function bindSidebar() {
@@ -46,6 +47,7 @@ function bindEvents() {
   bindNotifications();
   bindLongPress();
   bindPinsPanel();
+  bindThreads();
   bindSidebar();
   bindConnection();
 }

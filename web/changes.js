@@ -10,6 +10,7 @@ import { canPin, paintPins } from './pins.js';
 import { quoteFrom, refreshQuotes, startReply } from './replies.js';
 import { RoomMessages } from './roomcast.js';
 import { state } from './state.js';
+import { openThread, paintThreads } from './threads.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
 /** The reactions offered under every message; any other single emoji a member gives shows as a chip too. */
@@ -121,6 +122,8 @@ function actionsOf(row, m) {
     'More reactions…',
   );
   button('Reply', 'reply-message', () => startReply(m));
+  if (m.threadOf === undefined)
+    button('Thread', 'thread-message', () => openThread(m.seq), 'Reply in a thread');
   if (canPin())
     button(m.pinnedAt ? 'Unpin' : 'Pin', 'pin-message', () =>
       (m.pinnedAt ? state.chat?.messages.unpin(m.seq) : state.chat?.messages.pin(m.seq))?.catch(
@@ -203,6 +206,7 @@ function repaint() {
   }
   refreshQuotes();
   paintPins(store);
+  paintThreads(store);
 }
 
 /** How long a touch must rest on a message to show its actions (a tap scrolls or follows a link as ever). */

@@ -11,6 +11,7 @@ import { CHOICES, noticesOf, setNoticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
+import { followsThread } from './threads.js';
 import { byId, h, toast } from './ui.js';
 
 /** Whether message `m` names the reader, by the name it shows in the room. */
@@ -58,13 +59,18 @@ function reasonOf(m, chat) {
   if (mentionsMe(m)) return 'mention';
   if (chat.rooms.list.some((r) => r.roomId === m.roomId && r.dm)) return 'dm';
   if (m.replyTo?.username === state.username) return 'reply';
+  if (m.threadOf !== undefined && followsThread(m.roomId, m.threadOf)) return 'thread';
   return undefined;
 }
 
 function titleOf(reason, m, dm) {
   const where = dm ? 'a direct message' : m.roomId;
+  // A server's notice of a reply in a thread you follow comes as a mention with `threadOf`.
+  if (reason === 'mention' && m.threadOf !== undefined && !m.mentions)
+    return `${m.username} replied in a thread in ${where}`;
   if (reason === 'mention') return `${m.username} mentioned you in ${where}`;
   if (reason === 'reply') return `${m.username} replied to you in ${where}`;
+  if (reason === 'thread') return `${m.username} replied in a thread you follow in ${where}`;
   return `${m.username} sent you a direct message`;
 }
 

@@ -11,6 +11,7 @@ import {
 } from './messageList.js';
 import { refreshQuotes } from './replies.js';
 import { isOwn, state } from './state.js';
+import { inRoomFlow } from './threads.js';
 import { h, isNearBottom, renderMessage, scrollToBottom, ui } from './ui.js';
 
 /**
@@ -19,6 +20,8 @@ import { h, isNearBottom, renderMessage, scrollToBottom, ui } from './ui.js';
  */
 export function onMessage(m) {
   if (m.roomId !== state.shownRoom) return;
+  // A reply in a thread shows in the thread pane (threads.js), not in the room's flow.
+  if (!inRoomFlow(m)) return;
   // A late message already on the list (scroll-back read it from history): shown once.
   if (m.late && rowOfSeq(m.seq)) return;
   // Someone the member list does not know spoke (the lobby has no presence frames): the list is stale.

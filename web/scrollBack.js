@@ -4,6 +4,7 @@
 import { updateEmpty } from './messageList.js';
 import { holdOlder } from './replies.js';
 import { isOwn, state } from './state.js';
+import { inRoomFlow } from './threads.js';
 import { h, placeDaySeparators, regroupAround, renderMessage, ui } from './ui.js';
 
 /** Messages one scroll-back page asks for (the protocol's default page). */
@@ -44,7 +45,7 @@ export async function loadOlder() {
     const scroll = ui.messagesScroll;
     const fromBottom = scroll.scrollHeight - scroll.scrollTop;
     const rows = page.messages
-      .filter((m) => m.type === 'message')
+      .filter((m) => m.type === 'message' && inRoomFlow(m))
       .map((m) => renderMessage(m, { own: isOwn(m) }));
     ui.messageList.prepend(...rows);
     for (const row of rows) regroupAround(row);

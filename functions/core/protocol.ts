@@ -195,10 +195,23 @@ export function parseReplyTo(value: unknown): number | undefined {
   return value as number;
 }
 
+/** `threadOf` (sendmessage, history): the seq of a thread's root, or undefined when absent. */
+export function parseThreadOf(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < 1) {
+    throw new BadRequest(
+      '"threadOf" must be the seq of a message in this room: a whole number of 1 or more.',
+    );
+  }
+  return value as number;
+}
+
 export interface HistoryQuery {
   afterSeq?: number;
   beforeSeq?: number;
   limit: number;
+  /** A page of this thread's replies instead of the room's events. */
+  threadOf?: number;
 }
 
 export function parseHistoryQuery(body: Record<string, unknown>): HistoryQuery {
@@ -218,10 +231,12 @@ export function parseHistoryQuery(body: Record<string, unknown>): HistoryQuery {
   ) {
     throw new BadRequest(`"limit" must be a whole number from 1 to ${LIMITS.historyMax}.`);
   }
+  const threadOf = parseThreadOf(body.threadOf);
   return {
     afterSeq: afterSeq as number | undefined,
     beforeSeq: beforeSeq as number | undefined,
     limit: (limit as number | undefined) ?? LIMITS.historyDefault,
+    ...(threadOf !== undefined && { threadOf }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Connection } from '#core/ports';
-import type { ChangeFrame, ChatMessage, MessageFrame, RoomEventFrame } from '#protocol';
+import type { ChangeFrame, ChatMessage, MessageFrame, RoomEventFrame, ThreadSummary } from '#protocol';
 import { CHANGE_KINDS, changeKinds, kindOfEvent } from './changeKinds';
 import type { StoredChange, StoredMessage } from './changeKinds/kind';
 
@@ -36,7 +36,8 @@ export function memberKey(roomId: string, sender: string): string {
 export function messageFrameOf(message: StoredMessage): MessageFrame {
   const { roomId, seq, messageId, username, text, sentAt, deleted, replyTo, mentions } = message;
   const { attachments } = message;
-  const { authorKey } = message;
+  const { authorKey, threadOf, alsoToRoom } = message;
+  const thread = summaryOf(message as ThreadItem);
   const state: Partial<MessageFrame> = {};
   let changeSeq = message.changeSeq;
   for (const kind of changeKinds()) {
@@ -57,8 +58,30 @@ export function messageFrameOf(message: StoredMessage): MessageFrame {
     ...(replyTo !== undefined && !deleted && { replyTo }),
     ...(mentions !== undefined && !deleted && { mentions }),
     ...(attachments !== undefined && !deleted && { attachments }),
+    ...(threadOf !== undefined && { threadOf }),
+    ...(threadOf !== undefined && alsoToRoom === true && { alsoToRoom }),
+    ...(thread && { thread }),
     ...state,
     ...(changeSeq !== undefined && { changeSeq }),
+  };
+}
+
+/** A thread root's attributes on its item (messages/threads.ts), as the document client reads them. */
+interface ThreadItem {
+  replyCount?: number;
+  lastReplyAt?: string;
+  lastReplySeq?: number;
+  replyNames?: Iterable<string>;
+}
+
+/** The summary a root's item shows (its participants sorted by name), or undefined before its first reply. */
+export function summaryOf(item: ThreadItem): ThreadSummary | undefined {
+  if (!item.replyCount) return undefined;
+  return {
+    replyCount: Number(item.replyCount),
+    lastReplyAt: String(item.lastReplyAt ?? ''),
+    lastReplySeq: Number(item.lastReplySeq ?? 0),
+    participants: [...(item.replyNames ?? [])].sort(),
   };
 }
 

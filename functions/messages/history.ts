@@ -7,19 +7,26 @@ import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { history } from '#rooms/rooms';
-import { messageStore } from './wiring';
+import { threadHistory } from './threads';
+import { messageStore, threadStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
   messages: messageStore(),
+  threads: threadStore(),
   now: systemClock,
 }));
 
 // Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).
 const noLobby = () => lobbyClosed(config.lobbyPolicy());
 
-export const handler = routeHandler('history', (frame) =>
-  history(servedFrom(deps(), frame), frame.connectionId, parseHistoryQuery(frame.body), {
-    noLobby: noLobby(),
-  }),
-);
+export const handler = routeHandler('history', 'room', (frame) => {
+  const query = parseHistoryQuery(frame.body);
+  // A thread's page (threadOf): its replies, with its root (threads.ts).
+  if (query.threadOf !== undefined)
+    return threadHistory(servedFrom(deps(), frame), frame.connectionId, {
+      ...query,
+      threadOf: query.threadOf,
+    });
+  return history(servedFrom(deps(), frame), frame.connectionId, query, { noLobby: noLobby() });
+});

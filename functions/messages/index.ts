@@ -2,6 +2,7 @@
 import '#platform/tracing';
 import { featureHandler } from '#core/features';
 import { changeRoutes } from './changes';
+import { handler as followthread } from './followthread';
 import { handler as history } from './history';
 import { handler as sendmessage } from './sendmessage';
 
@@ -14,4 +15,5 @@ export const handler = featureHandler('messages', {
   history,
   // editmessage, deletemessage, react, pinmessage: every change action the protocol names (changes.ts).
   ...changeRoutes,
+  followthread,
 });

@@ -2,6 +2,7 @@ import type { Connection, Member, Notifier } from '#core/ports';
 import type { UserDevices } from '#people/dmNotice';
 import { logger } from '#platform/powertools';
 import { MENTIONS_PER_MESSAGE, type MentionFrame, REPLY_QUOTE_CHARS } from '#protocol';
+import type { ThreadReplyNotice } from './threads';
 
 /**
  * Mentions: `@name` in a message names a member of its room. The server decides who, among the room's members as
@@ -15,6 +16,8 @@ import { MENTIONS_PER_MESSAGE, type MentionFrame, REPLY_QUOTE_CHARS } from '#pro
 export const MENTION_SCAN_MEMBERS = 1000;
 /** Signed-in members named in one message whose devices get a `mention` frame; the rest see the highlight only. */
 export const MENTION_NOTICES_PER_MESSAGE = 5;
+/** Followers of a thread told of one reply in it (threads.ts), besides the members it names. */
+export const THREAD_NOTICES_PER_REPLY = 20;
 /** Devices told per member, as for a direct message's notice. */
 const DEVICES_PER_MEMBER = 10;
 
@@ -83,12 +86,16 @@ export async function notifyMentioned(
   named: readonly Connection[],
   /** The sender's identity (senderOf): whose turn a notice takes. */
   sender: string,
+  /** A reply in a thread: its followers are told too (at most THREAD_NOTICES_PER_REPLY), the frame names the thread. */
+  thread?: ThreadReplyNotice,
 ): Promise<number> {
   try {
     const inRoom = new Set(named.map((c) => c.connectionId));
     const candidates = [
       ...new Set(named.map((c) => c.userId).filter((id): id is string => id?.startsWith('user:') === true)),
     ].slice(0, MENTION_NOTICES_PER_MESSAGE);
+    for (const user of thread?.users.slice(0, THREAD_NOTICES_PER_REPLY) ?? [])
+      if (!candidates.includes(user)) candidates.push(user);
     // A flood of `@bob` from one sender, over however many connections, tells bob once per interval.
     const turns = deps.turns;
     const users = turns
@@ -104,6 +111,7 @@ export async function notifyMentioned(
       seq: message.seq,
       username: message.username,
       text: [...message.text].slice(0, REPLY_QUOTE_CHARS).join(''),
+      ...(thread && { threadOf: thread.threadOf }),
     };
     const payload = JSON.stringify(frame);
     const devices = (await Promise.all(users.map((u) => deps.devices.connectionsOf(u, DEVICES_PER_MEMBER))))

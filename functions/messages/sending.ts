@@ -25,6 +25,15 @@ import { MessageDeleted, MessageNotFound } from './changeErrors';
 import { memberKey, messageFrameOf, type StoredMessage, senderOf } from './changeFrames';
 import { mentionedIn } from './mentions';
 import type { MessagePorts, SendRecord, SendSettings } from './ports';
+import {
+  checkRoot,
+  rootAddition,
+  signedInUser,
+  type ThreadReplyNotice,
+  type ThreadRoot,
+  type ThreadStore,
+  threadReplyNotice,
+} from './threads';
 
 /**
  * Sending: the message takes its room's next seq from an atomic counter, its clientMsgId is recorded holding that
@@ -47,6 +56,8 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
     checkAttachments?: (roomId: string, attachments: Attachment[]) => Promise<Attachment[]>;
     /** The sender's budget across its connections (personRate.ts); absent: only the connection's own. */
     person?: PersonGate;
+    /** Threads' roots, pointers and summaries (threads.ts); absent: a reply in a thread is refused. */
+    threads?: ThreadStore;
   };
 
 export interface SendInput {
@@ -63,6 +74,9 @@ export interface SendInput {
   attachments?: Attachment[];
   /** The sender's address: without sign-in, its source is whose budget the send takes from (limitOwner). */
   sourceIp?: string;
+  /** The seq of the thread's root this message replies in (parseThreadOf), and whether the room's flow shows it too. */
+  threadOf?: number;
+  alsoToRoom?: boolean;
 }
 
 /** One send: who, where, and the attempt's id (the attempt its record names). */
@@ -86,7 +100,14 @@ interface Send {
 export async function sendMessage(
   deps: SendDeps,
   input: SendInput,
-): Promise<{ ack: AckFrame; message: ChatMessage; mentioned: Connection[]; sender: string }> {
+): Promise<{
+  ack: AckFrame;
+  message: ChatMessage;
+  mentioned: Connection[];
+  sender: string;
+  /** A reply in a thread, stored by this attempt: whom it tells (threads.ts). */
+  thread?: ThreadReplyNotice;
+}> {
   const connection = await requireConnection(deps, input.connectionId);
   if (connection.roomId === LOBBY) await input.admitLobbyPost?.();
   const sendKey = input.clientMsgId
@@ -101,8 +122,13 @@ export async function sendMessage(
     if (send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
     throw error;
   }
-  const { message, sentBefore, mentioned = [] } = stored;
-  await publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true });
+  const { message, sentBefore, mentioned = [], root } = stored;
+  // A reply in a thread counts on its root beside its publish; a retry answered from its record counted already.
+  const counted = root && !sentBefore ? countOnRoot(deps, root, message, connection) : undefined;
+  await Promise.all([
+    publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true }),
+    counted,
+  ]);
   // Answered from another attempt's record after this one's take woke the room: that wake.
   if (!stored.taken && send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
   // A retry answered from its record names nobody again: the first attempt told them.
@@ -111,7 +137,48 @@ export async function sendMessage(
     message,
     mentioned: sentBefore ? [] : mentioned,
     sender: senderOf(connection),
+    ...(root && !sentBefore && { thread: threadReplyNotice(root, message, connection) }),
   };
+}
+
+/**
+ * Adds a stored reply to its root's summary and followers. Advisory once the reply is stored: a failure is logged,
+ * and the root counts one reply fewer than its thread holds (the thread's history, read from its pointers, is whole).
+ */
+async function countOnRoot(
+  deps: SendDeps,
+  root: ThreadRoot,
+  reply: ChatMessage,
+  replier: Connection,
+): Promise<void> {
+  try {
+    await deps.threads?.addReply(reply.roomId, root.seq, rootAddition(root, reply, replier));
+  } catch (error) {
+    logger.warn('a reply was not counted on its root', {
+      roomId: reply.roomId,
+      seq: reply.seq,
+      threadOf: root.seq,
+      error: (error as Error).name,
+    });
+  }
+}
+
+/**
+ * Puts a message under its seq; a reply in a thread first puts its pointer in the thread's partition (threads.ts), so
+ * a reply stored is always found by its thread's history (a pointer whose reply never comes is passed over).
+ */
+async function putMessage(deps: SendDeps, message: StoredMessage, expiresAt: number): Promise<boolean> {
+  if (message.threadOf !== undefined)
+    await orBusy(
+      threadsOf(deps).putPointer(message.roomId, message.threadOf, message.seq, expiresAt),
+      message.roomId,
+    );
+  return deps.sends.put(message, expiresAt);
+}
+
+function threadsOf(deps: SendDeps): ThreadStore {
+  if (!deps.threads) throw new BadRequest('Replies in threads are not accepted here.');
+  return deps.threads;
 }
 
 /**
@@ -136,13 +203,16 @@ async function store(
   mentioned?: Connection[];
   /** The take that stored it (absent: answered from its record, a retry). */
   taken?: Taken;
+  /** The root of the thread it replies in, as read before it. */
+  root?: ThreadRoot;
 }> {
   const { connection, input, sendKey } = send;
   const { roomId } = connection;
   const now = deps.now();
   // The message replied to is read beside the token and the record: a reply costs a read, not a round trip.
   // So are the room's members when the text may name some (`@`): a mention costs a Query, not a round trip.
-  const [, , before, original, members, attachments] = await Promise.all([
+  // So is the root of the thread it replies in.
+  const [, , before, original, members, attachments, rootRead] = await Promise.all([
     deps.sendRate &&
       orBusy(takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()), roomId),
     // The person's budget beside the connection's: ten connections of one sender share one (personRate.ts).
@@ -156,7 +226,12 @@ async function store(
       : undefined,
     // Attachments are read back (HeadObject) beside the rest: a message without any reads nothing more.
     input.attachments && attachmentsChecked(deps, roomId, input.attachments),
+    input.threadOf === undefined
+      ? undefined
+      : orBusy(threadsOf(deps).root(roomId, input.threadOf, epochSeconds(now)), roomId),
   ]);
+  const root = input.threadOf === undefined ? undefined : checkRoot(rootRead, input.threadOf);
+  const authorUser = signedInUser(connection);
   const replyTo = input.replyTo === undefined ? undefined : replyRef(input.replyTo, original);
   const named = members ? mentionedIn(input.text, members, connection.username) : undefined;
   const mentions = named && named.names.length > 0 ? named.names : undefined;
@@ -179,6 +254,9 @@ async function store(
     ...(replyTo && { replyTo }),
     ...(mentions && { mentions, mentionKeys }),
     ...(attachments && { attachments }),
+    ...(root && { threadOf: root.seq, ...(input.alsoToRoom && { alsoToRoom: true }) }),
+    // Kept for the notices of replies in its thread (threads.ts), never shown.
+    ...(authorUser && { authorUser }),
   });
   if (before) {
     const answered = await answerRecorded(
@@ -187,10 +265,19 @@ async function store(
       message(before.seq, before.messageId, before.sentAt),
       expiresAt,
     );
-    if (answered) return answered;
+    if (answered) return { ...answered, root };
     // The first attempt died before storing, and the fan-out fenced its seq since: this retry stores the message
     // under a new seq, taking the record over.
-    return storeFenced(deps, send, before, (seq) => message(seq, before.messageId, before.sentAt), expiresAt);
+    return {
+      ...(await storeFenced(
+        deps,
+        send,
+        before,
+        (seq) => message(seq, before.messageId, before.sentAt),
+        expiresAt,
+      )),
+      root,
+    };
   }
   // Answered Busy already (the deadline): nothing is taken, the retry sends it.
   if (input.signal?.aborted) throw new Busy();
@@ -228,7 +315,7 @@ async function store(
           // The record's seq was fenced: the attempt that holds it died; this one does not take it over (it took
           // its own seq and gave it up above): it answers Busy, and the client's retry takes it over.
           if (!answered) throw new Busy();
-          return answered;
+          return { ...answered, root };
         }
       } else if (record && recordedSeq !== undefined) {
         if (!(await orBusy(deps.sends.moveRecord(record.sendKey, record.attempt, recordedSeq, seq), roomId)))
@@ -243,16 +330,16 @@ async function store(
     recordedSeq = seq;
     let put: boolean;
     try {
-      put = await orBusy(deps.sends.put(stored, expiresAt), roomId);
+      put = await orBusy(putMessage(deps, stored, expiresAt), roomId);
     } catch (error) {
       if (!record && error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
       throw error;
     }
-    if (put) return { message: stored, mentioned, taken };
+    if (put) return { message: stored, mentioned, taken, root };
     // The seq may hold this very message: a retry of this clientMsgId found the record and put the message under its
     // seq while this attempt's put was on its way (held back by throttling retries). Moving on would store it twice.
     const there = await orBusy(deps.sends.message(roomId, seq), roomId);
-    if (there?.messageId === messageId) return { message: there, mentioned, taken };
+    if (there?.messageId === messageId) return { message: there, mentioned, taken, root };
     // The seq holds an older event: the room's counter is behind what it stored (its item was re-created).
     await catchUp(deps, roomId);
   }
@@ -328,7 +415,7 @@ async function answerRecorded(
 ): Promise<{ message: ChatMessage; sentBefore: SendRecord } | undefined> {
   const { roomId, seq } = unsent;
   let stored = await deps.sends.message(roomId, seq);
-  if (!stored && (await deps.sends.put(unsent, expiresAt))) stored = unsent;
+  if (!stored && (await putMessage(deps, unsent, expiresAt))) stored = unsent;
   stored ??= await deps.sends.message(roomId, seq);
   if (!stored && (await deps.sends.isGap(roomId, seq))) return undefined;
   // The record's first attempt is moving it off a seq that holds an older event: its ack comes with its retry.
@@ -368,7 +455,7 @@ async function storeFenced(
     }
     from = taken.seq;
     const stored = messageAt(taken.seq);
-    if (await orBusy(deps.sends.put(stored, expiresAt), roomId))
+    if (await orBusy(putMessage(deps, stored, expiresAt), roomId))
       return { message: stored, sentBefore: { ...record, seq: taken.seq }, taken };
     await catchUp(deps, roomId);
   }

@@ -1,10 +1,17 @@
 import { checkAttachments, parseAttachments } from '#attachments/attachments';
 import { S3AttachmentHeads } from '#attachments/s3Head';
+import { BadRequest } from '#core/errors';
 import { withSessionCount } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { limitSettings } from '#core/limits/limitSettings';
 import { admitLobbyPost } from '#core/lobby';
-import { parseClientMsgId, parseMessageText, parseReplyTo, requireString } from '#core/protocol';
+import {
+  parseClientMsgId,
+  parseMessageText,
+  parseReplyTo,
+  parseThreadOf,
+  requireString,
+} from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
@@ -21,7 +28,7 @@ import type { Attachment } from '#protocol';
 import { MENTION_SCAN_MEMBERS, notifyMentioned } from './mentions';
 import { sendMessage } from './sending';
 import { lobbyGate, withSendSettings } from './sendSettings';
-import { sendStore } from './wiring';
+import { sendStore, threadStore } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
 const attachments = onFirstCall(() => new S3AttachmentHeads());
@@ -35,6 +42,7 @@ const deps = onFirstCall(() =>
     events: eventPublisher(),
     now: systemClock,
     person: personGate(),
+    threads: threadStore(),
   }),
 );
 const notice = onFirstCall(() => {
@@ -69,15 +77,24 @@ export const handler = routeHandler('sendmessage', 'room', async (frame) => {
       : parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
   const replyTo = parseReplyTo(body.replyTo);
+  const threadOf = parseThreadOf(body.threadOf);
+  if (body.alsoToRoom !== undefined && typeof body.alsoToRoom !== 'boolean')
+    throw new BadRequest('"alsoToRoom" must be true or false.');
+  if (body.alsoToRoom === true && threadOf === undefined)
+    throw new BadRequest(
+      '"alsoToRoom" goes with "threadOf": only a reply in a thread is also sent to the room.',
+    );
   logger.debug('sending', { characters: text.length, clientMsgId });
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
-  const { ack, message, mentioned, sender } = await sendMessage(
+  const { ack, message, mentioned, sender, thread } = await sendMessage(
     servedFrom(withSessionCount(deps(), connectionId), frame),
     {
       connectionId,
       text,
       clientMsgId,
       replyTo,
+      threadOf,
+      alsoToRoom: body.alsoToRoom === true,
       attachments: images,
       signal,
       admitLobbyPost: () => admitLobbyPost(lobbyGate(), identity?.sourceIp),
@@ -91,6 +108,8 @@ export const handler = routeHandler('sendmessage', 'room', async (frame) => {
   tracer.putAnnotation('messageId', ack.messageId);
   metrics.addMetric(METRIC.messagesSent, MetricUnit.Count, 1);
   // Signed-in members the message names hear of it on every device; advisory, after the message is stored and sent.
-  if (mentioned.length > 0) await notifyMentioned(notice(), message, mentioned, sender);
+  // A reply in a thread tells its followers (and those it names) in the same notices.
+  if (mentioned.length > 0 || (thread && thread.users.length > 0))
+    await notifyMentioned(notice(), message, mentioned, sender, thread);
   return ack;
 });

@@ -4,6 +4,7 @@ import { DynamoChangeStore } from './dynamoChanges';
 import { DynamoMessageStore } from './dynamoMessages';
 import { DynamoReactionStore } from './dynamoReactions';
 import { DynamoSendStore } from './dynamoSends';
+import { DynamoThreadStore } from './dynamoThreads';
 
 /** The messages feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
 /** A room's history, with the reactions of its messages (the Reactions table). */
@@ -27,3 +28,6 @@ export const changeStore = () =>
     messages: config.messagesTable(),
     sends: config.sendsTable(),
   });
+
+/** Threads: roots' summaries and followers, and each thread's pointers (messages/threads.ts). */
+export const threadStore = () => new DynamoThreadStore(documentClient(), config.messagesTable());

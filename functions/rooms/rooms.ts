@@ -137,6 +137,8 @@ export async function createRoom(
         history: [],
         hasMore: false,
         lastSeq: 0,
+        // Its creator's key in it, as a join gives it: the creator's messages are told by it (threads, edits).
+        memberKey: memberKey(roomId, senderOf(connection)),
       };
     }
   }

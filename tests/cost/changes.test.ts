@@ -4,6 +4,7 @@ import {
   mentionCosts,
   renderChangeCosts,
   replyCosts,
+  threadReplyCosts,
 } from '../../tools/cost/changes';
 import { DEFAULT_ASSUMPTIONS, estimate } from '../../tools/cost/model';
 
@@ -81,4 +82,20 @@ it('prices a mention as a message plus the posts to the named member’s other d
   const [ten, , thousand] = mention.usdPerMillion as [number, number, number];
   const [rten, , rthousand] = reply.usdPerMillion as [number, number, number];
   expect(thousand - rthousand).toBeGreaterThan(ten - rten);
+});
+
+it('prices a thread reply as a message plus its root read and rewrite, its pointer, and the followers it tells', () => {
+  const reply = replyCosts(DEFAULT_ASSUMPTIONS);
+  const thread = threadReplyCosts(DEFAULT_ASSUMPTIONS);
+  const perMessage = (reply.usdPerMillion[0] as number) - 0.125;
+  // Two `mention` posts ($2 per million), the pointer, root and turn writes (~5 WCU at $0.625 per million) and the
+  // reads: between $4 and $6 over the message, the same at every room size (the fan-out is the message's).
+  const over = (thread.usdPerMillion[0] as number) - perMessage;
+  expect(over).toBeGreaterThan(4);
+  expect(over).toBeLessThan(6);
+  const [ten, , thousand] = thread.usdPerMillion as [number, number, number];
+  const [rten, , rthousand] = reply.usdPerMillion as [number, number, number];
+  expect(thousand - rthousand).toBeCloseTo(ten - rten, 6);
+  expect(thread.postsPerChange[0]).toBe((reply.postsPerChange[0] as number) + 2);
+  expect(renderChangeCosts([thread])).toContain('thread reply');
 });

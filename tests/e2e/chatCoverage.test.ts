@@ -129,6 +129,7 @@ describe('coverage of the template and of events/', () => {
     await bob.expectReply({ action: 'editmessage', seq, message: 'every route' });
     await alice.expectReply({ action: 'react', seq, reaction: '👍' });
     await alice.expectReply({ action: 'pinmessage', seq });
+    await bob.expectReply({ action: 'followthread', seq, follow: true });
     await alice.expectReply({ action: 'deletemessage', seq });
     // Typing (one-way: only bob hears of it), read positions and the rooms list.
     alice.send({ action: 'typing' });

@@ -186,6 +186,50 @@ export function mentionCosts(
   };
 }
 
+/** Bytes a thread reply's item carries over a message's: `threadOf` and its author's user id (threads.ts). */
+const THREAD_REF_BYTES = 50;
+/** Bytes of a thread's root summary and followers on the root's item: count, last reply, names, member keys. */
+const ROOT_THREAD_BYTES = 400;
+/** Bytes of a reply's pointer item in its thread's partition (`<roomId>#t<root>`, seq, ttl). */
+const POINTER_BYTES = 40;
+/** Signed-in followers a priced reply tells besides the replier, each on one other device. */
+const FOLLOWERS_TOLD = 2;
+
+/**
+ * A reply in a thread, per million, in quiet rooms: a message's cost (it takes the room's next seq and the same
+ * fan-out) plus what a thread adds (functions/messages/threads.ts): the root read strongly consistent beside the send
+ * token, the pointer put (1 WCU), the reply's `threadOf`, the root's UpdateItem (its summary and followers, charged by
+ * the root item's size), and per follower told: its devices' user index Query, its notice turn (1 WCU on the Limits
+ * table) and one `mention` post.
+ */
+export function threadReplyCosts(
+  assumptions: Assumptions,
+  prices: PriceTable = PRICES,
+  messageBytes = 200,
+): ChangeCostRow {
+  const a = assumptions;
+  const perMessage = messageCosts(a, prices, messageBytes);
+  const itemBytes = a.messageItemOverheadBytes + messageBytes;
+  const rootBytes = itemBytes + ROOT_THREAD_BYTES;
+  const extraWrites =
+    writeUnits(POINTER_BYTES) +
+    writeUnits(itemBytes + THREAD_REF_BYTES) -
+    writeUnits(itemBytes) +
+    writeUnits(rootBytes) +
+    FOLLOWERS_TOLD;
+  const extraReads =
+    pageReadUnits(rootBytes, false) + FOLLOWERS_TOLD * pageReadUnits(a.roomIndexItemBytes, true);
+  const extraUsd =
+    extraWrites * usdPerUnit(prices, 'dynamoWriteRequestUnits') +
+    extraReads * usdPerUnit(prices, 'dynamoReadRequestUnits') +
+    FOLLOWERS_TOLD * (prices.apigwWsMessages.tiers[0]?.usd ?? 0);
+  return {
+    change: `thread reply (${FOLLOWERS_TOLD} followers told)`,
+    usdPerMillion: perMessage.map((m) => m.usd + extraUsd * 1e6),
+    postsPerChange: perMessage.map((m) => m.posts + FOLLOWERS_TOLD),
+  };
+}
+
 export function renderChangeCosts(rows: ChangeCostRow[]): string {
   const money = (n: number) => `$${n.toFixed(2)}`;
   const head = `  ${'change'.padEnd(32)}${CHANGE_ROOM_SIZES.map((n) => `room of ${n}`.padStart(16)).join('')}`;
@@ -194,7 +238,7 @@ export function renderChangeCosts(rows: ChangeCostRow[]): string {
   );
   const posts = rows[0]?.postsPerChange.map((p) => p.toFixed(0).padStart(16)).join('') ?? '';
   return [
-    'message changes (edit, delete, reaction, pin), replies and mentions: USD per million, quiet rooms (a busy room coalesces them)',
+    'message changes (edit, delete, reaction, pin), replies, mentions and thread replies: USD per million, quiet rooms (a busy room coalesces them)',
     head,
     ...lines,
     `  ${'posts per change'.padEnd(32)}${posts}`,

@@ -8,7 +8,7 @@ import { SETTINGS } from '#platform/settingsSchema';
 import { deployConstants } from '../infra/parameters';
 import { loadTemplate } from '../infra/template';
 import { attachmentCosts, DEFAULT_ATTACHMENT, renderAttachmentCosts } from './attachments';
-import { changeCosts, mentionCosts, renderChangeCosts, replyCosts } from './changes';
+import { changeCosts, mentionCosts, renderChangeCosts, replyCosts, threadReplyCosts } from './changes';
 import { memberCosts, renderMemberCosts } from './members';
 import {
   type Assumptions,
@@ -433,7 +433,7 @@ function main() {
       usdPerMillion,
     }));
     process.stdout.write(
-      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs })}\n`,
+      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions), threadReplyCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs })}\n`,
     );
     return;
   }
@@ -442,6 +442,7 @@ function main() {
       ...changeCosts(assumptions, PRICES, args.workload.messageBytes),
       replyCosts(assumptions, PRICES, args.workload.messageBytes),
       mentionCosts(assumptions, PRICES, args.workload.messageBytes),
+      threadReplyCosts(assumptions, PRICES, args.workload.messageBytes),
     ])}`,
   );
   process.stdout.write(
