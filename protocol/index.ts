@@ -51,6 +51,17 @@ import {
 
 export * from './attachments';
 
+import {
+  DIRECTORY_ACTIONS,
+  DIRECTORY_FRAME_TYPES,
+  DIRECTORY_REPLY_TYPE,
+  type DirectoryFrame,
+  type DirectoryRequest,
+  type RoomInfo,
+} from './directory';
+
+export * from './directory';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -132,6 +143,7 @@ export const ACTIONS = [
   ...CHANGE_ACTIONS,
   ...ATTACHMENT_ACTIONS,
   ...PEOPLE_ACTIONS,
+  ...DIRECTORY_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -181,6 +193,8 @@ export const ERROR_CODES = [
    * ROOM_NOT_FOUND.
    */
   'KEY_REPLACED',
+  /** Another public room has that name (names fold alike: case, width and spaces): choose another, or keep it private. */
+  'NAME_TAKEN',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -206,7 +220,8 @@ export interface SendMessageRequest extends RoomRequest {
   /** Images uploaded to the room (attachments.ts); with any, `message` may be empty. */
   attachments?: Attachment[];
 }
-export interface CreateRoomRequest extends Request {
+/** A new room: with a `name` and `topic`, `public: true` lists it in the directory (a public room needs a name). */
+export interface CreateRoomRequest extends Request, RoomInfo {
   action: 'createroom';
 }
 export interface JoinRoomRequest extends Request {
@@ -282,7 +297,8 @@ export type ClientFrame =
   | CloseRoomRequest
   | MemberRequest
   | AttachmentRequest
-  | PeopleRequest;
+  | PeopleRequest
+  | DirectoryRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -351,7 +367,7 @@ export interface BroadcastFrame {
   /** Present when the broadcast went to one room only. */
   roomId?: string;
 }
-export interface JoinedFrame extends Reply {
+export interface JoinedFrame extends Reply, RoomInfo {
   type: 'joined';
   roomId: string;
   members: string[];
@@ -540,7 +556,8 @@ export type ServerFrame =
   | ChangedFrame
   | ChangeFrame
   | AttachmentFrameUnion
-  | PeopleFrame;
+  | PeopleFrame
+  | DirectoryFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -567,6 +584,7 @@ export const SERVER_FRAME_TYPES = [
   ...CHANGE_FRAME_TYPES,
   ...ATTACHMENT_FRAME_TYPES,
   ...PEOPLE_FRAME_TYPES,
+  ...DIRECTORY_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -586,6 +604,7 @@ export const REPLY_TYPE = {
   ...CHANGE_REPLY_TYPE,
   ...ATTACHMENT_REPLY_TYPE,
   ...PEOPLE_REPLY_TYPE,
+  ...DIRECTORY_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

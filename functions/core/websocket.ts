@@ -122,6 +122,7 @@ const ROOM_ROUTES = new Set([
   'closeroom',
   'attach',
   'getattachment',
+  'setroom',
 ]);
 
 const connections = onFirstCall(connectionStore);

@@ -9,6 +9,7 @@ import { memberKey, senderOf } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
 import { logger } from '#platform/powertools';
 import { memberKeyOf } from './memberships';
+import { roomInfoOf } from './directory';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
 import type { RoomEntry } from './ports';
@@ -236,6 +237,8 @@ export async function joinRoom(
     lastSeq,
     memberKey: memberKey(roomId, senderOf(current)),
     ...(pins && { pins }),
+    // The room's name, topic and visibility as the join read it (directory.ts); a DM is named after its peer.
+    ...(!settled?.dmMembers && roomInfoOf(settled ?? room)),
   };
   const { page, cut } = fitMessages(
     frame,

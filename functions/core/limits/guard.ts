@@ -292,7 +292,9 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
     // A room whose key was rotated admits only its current key: by code alone it is answered as an unknown code. A
     // direct-message room admits its two members only, and answers anyone else as an unknown code (memberships.ts).
     const outsider = room?.dmMembers !== undefined && !room.dmMembers.includes(attempt.userId ?? '');
-    if (!room || outsider || (!byCode && !keyOk) || (byCode && room.keyRequired === true)) {
+    // A public room (protocol/directory.ts) is listed for anyone to join: its code alone lets in, whatever its key.
+    const open = room?.isPublic === true && byCode;
+    if (!room || outsider || (!byCode && !keyOk) || (byCode && room.keyRequired === true && !open)) {
       failed = true;
       // A wrong key looks exactly like an unknown code: a failed guess too, refused once the bucket is empty.
       if (!byCode) await take();
