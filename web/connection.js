@@ -10,6 +10,7 @@ import { addSystemLine } from './messageList.js';
 import { onBroadcast, onMessage } from './messages.js';
 import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
+import { watchRoomNames } from './directory.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
 import { bindSeenBy } from './seenby.js';
@@ -118,6 +119,7 @@ function routeFrames(chat) {
   bindFindPeople();
   bindMentions(chat);
   chat.on('state', onState);
+  watchRoomNames(chat);
   chat.on('room', ({ roomId, memberKey }) => {
     state.memberKey = memberKey ?? null;
     onRoom(roomId);
