@@ -21,7 +21,8 @@ export function knowRoom(roomId, info) {
     topic: 'topic' in info || info.type === 'roomchanged' ? info.topic : before?.topic,
     public: info.public ?? before?.public ?? false,
   };
-  if (before && before.name === next.name && before.topic === next.topic && before.public === next.public) return;
+  if (before && before.name === next.name && before.topic === next.topic && before.public === next.public)
+    return;
   rooms.set(roomId, next);
   changed(roomId);
 }

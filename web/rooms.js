@@ -92,7 +92,9 @@ function setRoomHeader(roomId, { pending = false } = {}) {
   ui.roomSub.textContent = isLobby
     ? 'Everyone who connects starts here'
     : (roomTopicOf(roomId) ?? 'Share the code to invite people');
-  ui.composerInput.placeholder = isLobby ? 'Message the lobby…' : `Message ${name ? `#${name}` : `room ${roomId}`}…`;
+  ui.composerInput.placeholder = isLobby
+    ? 'Message the lobby…'
+    : `Message ${name ? `#${name}` : `room ${roomId}`}…`;
   ui.emptyTitle.textContent = isLobby ? 'Welcome to the lobby' : 'This room is quiet';
   ui.emptyText.textContent = isLobby
     ? 'Everyone who connects lands here. Say hello, create a private room, or join one with a code.'

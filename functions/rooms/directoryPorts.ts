@@ -35,7 +35,11 @@ export interface DirectoryStore {
   /** Deletes a name's entry if `roomId` still holds it (a room that ended); never throws. */
   dropEntry(entryKey: string, roomId: string): Promise<void>;
   /** Entries whose key starts with `prefix`, in key order, after `after`, at most `limit`; `next` if more may follow. */
-  search(prefix: string, after: string | undefined, limit: number): Promise<{ entries: ListedEntry[]; next?: string }>;
+  search(
+    prefix: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ entries: ListedEntry[]; next?: string }>;
   /** The rooms' life and listing (roomId, ttl, closedAt, isPublic, listedAs, name, topic); a missing one is absent. */
   rooms(roomIds: string[]): Promise<Room[]>;
   /** Applies an owner's change: `refused` (not the owner, ended, or listed otherwise by now), `nameTaken`. */

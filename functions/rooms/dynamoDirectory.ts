@@ -42,8 +42,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
             {
               Put: {
                 TableName: this.tables.rooms,
-                Item:
-                  room.inviteKey === undefined ? room : { ...room, keyId: keyIdOf(room.inviteKey) },
+                Item: room.inviteKey === undefined ? room : { ...room, keyId: keyIdOf(room.inviteKey) },
                 ConditionExpression: 'attribute_not_exists(roomId)',
               },
             },
@@ -193,7 +192,10 @@ export class DynamoDirectoryStore implements DirectoryStore {
 
   async saveProfile(profile: StoredProfile): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.tables.directory, Item: { ...profileKey(profile.userId), ...profile } }),
+      new PutCommand({
+        TableName: this.tables.directory,
+        Item: { ...profileKey(profile.userId), ...profile },
+      }),
     );
   }
 

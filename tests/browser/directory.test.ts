@@ -1,5 +1,12 @@
 import type { Page } from 'playwright-core';
-import { browserStage, hasText, shownRoom, signedInAtIssuer, signedInRoom, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import {
+  browserStage,
+  hasText,
+  shownRoom,
+  signedInAtIssuer,
+  signedInRoom,
+  UI_TIMEOUT_MS,
+} from '../helpers/browserStage';
 
 /**
  * Named rooms and the directory in the web chat, signed in at the local cloud's development issuer (AuthMode=oidc):

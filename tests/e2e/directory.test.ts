@@ -51,7 +51,9 @@ it('finds the public room "general" by name and joins it without a code; a priva
   const carol = await device('carol');
   expect(await ask(carol, { action: 'joinroom', roomId: general.roomId })).toMatchObject({ type: 'joined' });
   // Bob's "my rooms" names it.
-  const mine = (await ask(bob, { action: 'myrooms' })) as Frame & { rooms: { roomId: string; name?: string }[] };
+  const mine = (await ask(bob, { action: 'myrooms' })) as Frame & {
+    rooms: { roomId: string; name?: string }[];
+  };
   expect(mine.rooms.find((r) => r.roomId === general.roomId)?.name).toBe('general');
 });
 
@@ -90,7 +92,12 @@ it('tells every member of a rename live and moves the room in the directory; the
   const room = await ask(fay, { action: 'createroom', name: 'lunch', public: true });
   await ask(gus, { action: 'joinroom', roomId: room.roomId });
   const renamed = await ask(fay, { action: 'setroom', name: 'Lunch crew', topic: 'Fridays at noon' });
-  expect(renamed).toMatchObject({ type: 'roomchanged', roomId: room.roomId, name: 'Lunch crew', public: true });
+  expect(renamed).toMatchObject({
+    type: 'roomchanged',
+    roomId: room.roomId,
+    name: 'Lunch crew',
+    public: true,
+  });
   expect(
     await gus.next((f) => f.type === 'roomchanged' && f.roomId === room.roomId, 20_000, "gus's roomchanged"),
   ).toMatchObject({ name: 'Lunch crew', topic: 'Fridays at noon', public: true });
@@ -109,7 +116,9 @@ it('tells every member of a rename live and moves the room in the directory; the
     code: 'FORBIDDEN',
   });
   // The old public name is free for another room.
-  expect(await ask(gus, { action: 'createroom', name: 'lunch', public: true })).toMatchObject({ type: 'joined' });
+  expect(await ask(gus, { action: 'createroom', name: 'lunch', public: true })).toMatchObject({
+    type: 'joined',
+  });
 });
 
 it('keeps a room made without a name working, shown by its code, until its owner names it', async () => {
@@ -144,7 +153,10 @@ it('answers bad names, topics, visibility and pages with a clear BAD_REQUEST, wr
   expect(await ask(jo, { action: 'setroom', name: 'x' })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
   await ask(jo, { action: 'createroom' });
   expect(await ask(jo, { action: 'setroom' })).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
-  expect(await ask(jo, { action: 'setroom', public: true })).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+  expect(await ask(jo, { action: 'setroom', public: true })).toMatchObject({
+    type: 'error',
+    code: 'BAD_REQUEST',
+  });
   for (const frame of [{ prefix: 5 }, { limit: 0 }, { limit: 21 }, { after: '' }, { prefix: 'z'.repeat(41) }])
     expect(await ask(jo, { action: 'listrooms', ...frame })).toMatchObject({
       type: 'error',

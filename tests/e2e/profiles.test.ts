@@ -17,7 +17,11 @@ it("tells a room member of a profile's display name and status live, and find pe
   await ask(bob, { action: 'joinroom', roomId: one.roomId, key: one.inviteKey });
   await ask(bob, { action: 'subscribe', rooms: [{ roomId: two.roomId, key: two.inviteKey }] });
 
-  const reply = await ask(alice, { action: 'setprofile', displayName: 'Alice Liddell', status: 'Down the hole' });
+  const reply = await ask(alice, {
+    action: 'setprofile',
+    displayName: 'Alice Liddell',
+    status: 'Down the hole',
+  });
   expect(reply).toMatchObject({ type: 'profile', displayName: 'Alice Liddell', status: 'Down the hole' });
   expect(String(reply.userId)).toMatch(/^user:/);
   // Each room alice is in tells bob, under the name she shows there.
@@ -38,7 +42,9 @@ it("tells a room member of a profile's display name and status live, and find pe
   const found = (await ask(bob, { action: 'findpeople', prefix: 'ali' })) as Frame & {
     people: { username: string; displayName?: string; status?: string }[];
   };
-  expect(found.people).toEqual([expect.objectContaining({ username: 'alice', displayName: 'Alice Liddell' })]);
+  expect(found.people).toEqual([
+    expect.objectContaining({ username: 'alice', displayName: 'Alice Liddell' }),
+  ]);
   expect(found.people[0]?.status).toBeUndefined();
 });
 
