@@ -50,6 +50,12 @@ it('finds the public room "general" by name and joins it without a code; a priva
   await ask(alice, { action: 'rotatekey', roomId: general.roomId });
   const carol = await device('carol');
   expect(await ask(carol, { action: 'joinroom', roomId: general.roomId })).toMatchObject({ type: 'joined' });
+  // Bob's other tab comes back with the key he joined by, replaced since: a public room still lets him in.
+  const again = await ask(await device('bob'), {
+    action: 'subscribe',
+    rooms: [{ roomId: general.roomId, key: joined.inviteKey }],
+  });
+  expect(again).toMatchObject({ type: 'subscribed', refused: [] });
   // Bob's "my rooms" names it.
   const mine = (await ask(bob, { action: 'myrooms' })) as Frame & {
     rooms: { roomId: string; name?: string }[];
