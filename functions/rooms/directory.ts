@@ -66,7 +66,8 @@ export function parseRoomInfo(body: Record<string, unknown>): RoomInfo {
 
 /** The room as a listing shows it, or undefined when it is no longer listed under `entry` (ended, private, renamed). */
 function listedNow(entry: ListedEntry, room: Room | undefined, now: Date): ListedRoom | undefined {
-  if (!room || roomEnd(room, now) || room.isPublic !== true || room.listedAs !== entry.entryKey) return undefined;
+  if (!room || roomEnd(room, now) || room.isPublic !== true || room.listedAs !== entry.entryKey)
+    return undefined;
   const topic = room.topic ?? entry.topic;
   return { roomId: room.roomId, name: room.name ?? entry.name, ...(topic && { topic }) };
 }
@@ -109,7 +110,12 @@ export function withRoomInfo<T extends { rooms: Pick<RoomStore, 'create'>; now: 
     if (info.public !== true || info.name === undefined) return store.create(named);
     const entryKey = directoryKeyOf(info.name);
     const listed = { ...named, listedAs: entryKey };
-    const entry = { entryKey, roomId: room.roomId, name: info.name, ...(info.topic && { topic: info.topic }) };
+    const entry = {
+      entryKey,
+      roomId: room.roomId,
+      name: info.name,
+      ...(info.topic && { topic: info.topic }),
+    };
     let outcome = await directory.createListed(listed, entry);
     if (outcome === 'nameTaken' && (await freeStaleEntry(directory, entryKey, deps.now())))
       outcome = await directory.createListed(listed, entry);
@@ -147,7 +153,11 @@ export async function listRooms(
 }
 
 /** The `prefix`, `after` and `limit` of listrooms. */
-export function parseListQuery(body: Record<string, unknown>): { prefix: string; after?: string; limit: number } {
+export function parseListQuery(body: Record<string, unknown>): {
+  prefix: string;
+  after?: string;
+  limit: number;
+} {
   const { prefix = '', after, limit = DIRECTORY_LIMITS.listMax } = body;
   if (typeof prefix !== 'string' || [...prefix].length > DIRECTORY_LIMITS.roomNameMaxChars)
     throw new BadRequest(`"prefix" must be text of at most ${DIRECTORY_LIMITS.roomNameMaxChars} characters.`);
@@ -184,16 +194,20 @@ export async function setRoom(
     throw new BadRequest('setroom changes "name", "topic" or "public": give at least one.');
   const caller = await requireConnection(deps, connectionId);
   const { roomId } = caller;
-  if (roomId === LOBBY) throw new Forbidden('The lobby has no owner: only the creator of a room can change it.');
+  if (roomId === LOBBY)
+    throw new Forbidden('The lobby has no owner: only the creator of a room can change it.');
   const now = deps.now();
   for (let attempt = 0; attempt < 3; attempt++) {
     const room = await deps.rooms.get(roomId);
     if (!room) throw new RoomNotFound(roomId);
     const end = roomEnd(room, now);
     if (end) throw new RoomClosed(roomId, end);
-    if (room.dmMembers) throw new Forbidden('A direct message is named after the other person: it has no owner.');
+    if (room.dmMembers)
+      throw new Forbidden('A direct message is named after the other person: it has no owner.');
     if (caller.userId === undefined || room.ownerId !== caller.userId)
-      throw new Forbidden(`Only the member who created room ${roomId} can change its name, topic or visibility.`);
+      throw new Forbidden(
+        `Only the member who created room ${roomId} can change its name, topic or visibility.`,
+      );
     const name = info.name ?? room.name;
     const isPublic = info.public ?? room.isPublic === true;
     if (isPublic && name === undefined)
@@ -260,7 +274,9 @@ export function parseProfile(body: Record<string, unknown>): {
       !avatar.key.startsWith(`${avatar.roomId}/`) ||
       (avatar.versionId !== undefined && typeof avatar.versionId !== 'string')
     )
-      throw new BadRequest('"avatar" must be an image attachment of one of your rooms: {roomId, key, versionId}.');
+      throw new BadRequest(
+        '"avatar" must be an image attachment of one of your rooms: {roomId, key, versionId}.',
+      );
     else
       out.avatar = {
         roomId: avatar.roomId,
@@ -290,7 +306,9 @@ export async function setProfile(
 ): Promise<ProfileFrame> {
   const userId = caller.userId;
   if (!userId?.startsWith('user:'))
-    throw new Forbidden('Profiles need sign-in: without it a name is not an identity a profile could belong to.');
+    throw new Forbidden(
+      'Profiles need sign-in: without it a name is not an identity a profile could belong to.',
+    );
   const kept = await deps.directory.profile(userId);
   const profile = {
     userId,
