@@ -39,7 +39,7 @@ it('bob finds "general" by typing its name and joins it without a code', async (
   await bob.getByTestId('directory-input').fill('gen');
   const found = bob.locator(`[data-testid="directory-room"][data-room-id="${code}"]`);
   await found.waitFor();
-  await hasText(found, 'general');
+  await hasText(found, '# general');
   await found.click();
   await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
   await hasText(bob.getByTestId('room-title'), '# general');
