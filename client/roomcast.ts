@@ -12,16 +12,24 @@ import type {
   MemberRemovedFrame,
   MembersFrame,
   MentionFrame,
+  ProfileFrame,
+  RoomChangedFrame,
   RoomClosedFrame,
   RoomEventFrame,
+  RoomInfo,
+  RoomsFrame,
+  SetProfileRequest,
   ThreadFollowFrame,
   UploadFrame,
 } from '../protocol';
 import {
   CHANGE_FRAME_TYPES,
+  DIRECTORY_LIMITS,
   ERROR_CODES,
   GATEWAY,
   LIMITS,
+  normalizeText,
+  normalizeTitle,
   REPLY_TYPE,
   SERVER_FRAME_TYPES,
   utf8Bytes,
@@ -317,11 +325,88 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   // ---------------------------------------------------------------- requests
 
-  /** Creates a room and moves into it. */
-  async createRoom(): Promise<JoinedFrame> {
-    const joined = await this.acrossReconnects(() => this.session.requestJoin(undefined));
+  /**
+   * Creates a room and moves into it; `info` names it (`name`, `topic`) and `public: true` lists it in the directory
+   * (a public room needs a name, unique among public rooms: NAME_TAKEN). Bad values are refused here
+   * (INVALID_ARGUMENT), before any request.
+   */
+  async createRoom(info: RoomInfo = {}): Promise<JoinedFrame> {
+    const checked = checkRoomInfo(info);
+    if (checked.public === true && checked.name === undefined)
+      throw new RoomcastError('INVALID_ARGUMENT', 'A public room needs a name.');
+    const request = Object.keys(checked).length > 0 ? { action: 'createroom', ...checked } : undefined;
+    const joined = await this.acrossReconnects(() => this.session.requestJoin(undefined, undefined, request));
     this.session.enter(joined);
     return joined;
+  }
+
+  /**
+   * Public rooms whose name starts with `prefix` (any case), in name order, at most `limit` (1–20); `after`: the
+   * `next` of the page before. Join one with `join(roomId)`, no invite key.
+   */
+  async listRooms(prefix = '', options: { after?: string; limit?: number } = {}): Promise<RoomsFrame> {
+    if (typeof prefix !== 'string' || [...prefix].length > DIRECTORY_LIMITS.roomNameMaxChars)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `A name has at most ${DIRECTORY_LIMITS.roomNameMaxChars} characters.`,
+      );
+    const { after, limit } = options;
+    if (
+      limit !== undefined &&
+      (!Number.isSafeInteger(limit) || limit < 1 || limit > DIRECTORY_LIMITS.listMax)
+    )
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `limit must be a whole number from 1 to ${DIRECTORY_LIMITS.listMax}.`,
+      );
+    return (await this.acrossReconnects(() =>
+      this.requests.send({
+        action: 'listrooms',
+        prefix,
+        ...(after !== undefined && { after }),
+        ...(limit !== undefined && { limit }),
+      }),
+    )) as unknown as RoomsFrame;
+  }
+
+  /** Owner only (else FORBIDDEN): the room's name, topic or visibility (`roomId`: a followed room; absent: the shown). */
+  async setRoom(info: RoomInfo, roomId?: string): Promise<RoomChangedFrame> {
+    const checked = checkRoomInfo(info);
+    if (Object.keys(checked).length === 0)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        'setRoom changes name, topic or public: give at least one.',
+      );
+    return (await this.acrossReconnects(() =>
+      this.requests.send({ action: 'setroom', ...checked, ...(roomId !== undefined && { roomId }) }),
+    )) as unknown as RoomChangedFrame;
+  }
+
+  /**
+   * Signed-in only (else FORBIDDEN): this user's display name, status ('' clears it) and avatar (an image attachment
+   * of one of its rooms, from `attach` and the message that carried it; null clears it). Each room it belongs to
+   * gets a `profile` event.
+   */
+  async setProfile(change: Omit<SetProfileRequest, 'action' | 'requestId'>): Promise<ProfileFrame> {
+    if (
+      change.displayName !== undefined &&
+      normalizeTitle(change.displayName, DIRECTORY_LIMITS.displayNameMaxChars) === undefined
+    )
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `A display name is 1–${DIRECTORY_LIMITS.displayNameMaxChars} characters.`,
+      );
+    if (
+      change.status !== undefined &&
+      normalizeText(change.status, DIRECTORY_LIMITS.statusMaxChars) === undefined
+    )
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `A status is at most ${DIRECTORY_LIMITS.statusMaxChars} characters.`,
+      );
+    return (await this.acrossReconnects(() =>
+      this.requests.send({ action: 'setprofile', ...change }),
+    )) as unknown as ProfileFrame;
   }
 
   /**
@@ -627,6 +712,18 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       case 'mention':
         this.emit('mention', f as unknown as MentionFrame);
         return;
+      case 'roomchanged': // pushed to every member; the owner's own reply carries its requestId
+        if (f.requestId === undefined) {
+          this.emit('roomchanged', f as unknown as RoomChangedFrame);
+          return;
+        }
+        break;
+      case 'profile':
+        if (f.requestId === undefined) {
+          this.emit('profile', f as unknown as ProfileFrame);
+          return;
+        }
+        break;
       case 'typing': // client/typing.ts takes it from the `frame` event
         return;
       case 'pong':
@@ -665,4 +762,29 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 /** Opens a roomcast connection; see RoomcastClient and docs/CLIENT.md. */
 export function createRoomcastClient(options: RoomcastClientOptions): RoomcastClient {
   return new RoomcastClient(options);
+}
+
+/** A room's name, topic and visibility as the server would store them; INVALID_ARGUMENT for what it would refuse. */
+function checkRoomInfo(info: RoomInfo): RoomInfo {
+  const out: RoomInfo = {};
+  if (info.name !== undefined) {
+    const name = normalizeTitle(info.name, DIRECTORY_LIMITS.roomNameMaxChars);
+    if (name === undefined)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `A room's name is 1–${DIRECTORY_LIMITS.roomNameMaxChars} characters.`,
+      );
+    out.name = name;
+  }
+  if (info.topic !== undefined) {
+    const topic = normalizeText(info.topic, DIRECTORY_LIMITS.topicMaxChars);
+    if (topic === undefined)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `A topic is at most ${DIRECTORY_LIMITS.topicMaxChars} characters.`,
+      );
+    out.topic = topic;
+  }
+  if (info.public !== undefined) out.public = info.public === true;
+  return out;
 }

@@ -13,8 +13,10 @@ import type {
   MessageFrame,
   Pin,
   PresenceFrame,
+  ProfileFrame,
   RemovedFrame,
   ResyncFrame,
+  RoomChangedFrame,
   RoomClosedFrame,
   RoomEventFrame,
 } from '../protocol';
@@ -204,6 +206,10 @@ export interface RoomcastEvents {
   error: RoomcastError;
   /** A frame the client does not understand; it is never thrown. */
   unknown: UnknownFrame;
+  /** A followed room's name, topic or visibility changed (its owner's `setRoom`): every member gets it. */
+  roomchanged: RoomChangedFrame;
+  /** A member of a followed room changed its profile: `username` is the name it shows in `roomId`. */
+  profile: ProfileFrame;
   /** Every frame received, parsed when it is JSON, before the client acts on it (debugging, tools, tests). */
   frame: ReceivedFrame;
   /** A connection closed: by the server, the network, the client itself (a planned reconnect) or the app. */

@@ -62,6 +62,17 @@ import {
 
 export * from './threads';
 
+import {
+  DIRECTORY_ACTIONS,
+  DIRECTORY_FRAME_TYPES,
+  DIRECTORY_REPLY_TYPE,
+  type DirectoryFrame,
+  type DirectoryRequest,
+  type RoomInfo,
+} from './directory';
+
+export * from './directory';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -144,6 +155,8 @@ export const ACTIONS = [
   ...ATTACHMENT_ACTIONS,
   ...PEOPLE_ACTIONS,
   ...THREAD_ACTIONS,
+
+  ...DIRECTORY_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -193,6 +206,8 @@ export const ERROR_CODES = [
    * ROOM_NOT_FOUND.
    */
   'KEY_REPLACED',
+  /** Another public room has that name (names fold alike: case, width and spaces): choose another, or keep it private. */
+  'NAME_TAKEN',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -225,7 +240,8 @@ export interface SendMessageRequest extends RoomRequest {
   /** With `threadOf`: the reply is shown in the room's flow too, as Slack's "Also send to channel". */
   alsoToRoom?: boolean;
 }
-export interface CreateRoomRequest extends Request {
+/** A new room: with a `name` and `topic`, `public: true` lists it in the directory (a public room needs a name). */
+export interface CreateRoomRequest extends Request, RoomInfo {
   action: 'createroom';
 }
 export interface JoinRoomRequest extends Request {
@@ -304,7 +320,8 @@ export type ClientFrame =
   | MemberRequest
   | AttachmentRequest
   | PeopleRequest
-  | ThreadRequest;
+  | ThreadRequest
+  | DirectoryRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -379,7 +396,7 @@ export interface BroadcastFrame {
   /** Present when the broadcast went to one room only. */
   roomId?: string;
 }
-export interface JoinedFrame extends Reply {
+export interface JoinedFrame extends Reply, RoomInfo {
   type: 'joined';
   roomId: string;
   members: string[];
@@ -575,7 +592,8 @@ export type ServerFrame =
   | ChangeFrame
   | AttachmentFrameUnion
   | PeopleFrame
-  | ThreadFrame;
+  | ThreadFrame
+  | DirectoryFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -603,6 +621,8 @@ export const SERVER_FRAME_TYPES = [
   ...ATTACHMENT_FRAME_TYPES,
   ...PEOPLE_FRAME_TYPES,
   ...THREAD_FRAME_TYPES,
+
+  ...DIRECTORY_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -623,6 +643,8 @@ export const REPLY_TYPE = {
   ...ATTACHMENT_REPLY_TYPE,
   ...PEOPLE_REPLY_TYPE,
   ...THREAD_REPLY_TYPE,
+
+  ...DIRECTORY_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

@@ -87,6 +87,8 @@ export interface MyRoom {
   mentions?: number;
   /** Present for a direct-message room: who it is with. */
   dm?: DmPeer;
+  /** The room's name (directory.ts); absent for a room never named (show its code) and for a direct message. */
+  name?: string;
 }
 
 export interface MyRoomsFrame {

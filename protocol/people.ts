@@ -37,6 +37,9 @@ export type PeopleRequest = FindPeopleRequest;
 export interface Person {
   userId: string;
   username: string;
+  /** The profile the user set (`setprofile`, directory.ts), when it has one. */
+  displayName?: string;
+  status?: string;
 }
 
 export interface PeopleFrame {

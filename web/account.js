@@ -2,6 +2,7 @@
 // dialog, the admin's link to the broadcast page, and sign-out (web/signin.js ends the issuer's session too).
 
 import { openUsernameDialog, saveUsername, validateUsername } from './names.js';
+import { showProfileForm } from './profileForm.js';
 import { renderMembers } from './sidebar.js';
 import { signOut } from './signin.js';
 import { isOwn, state } from './state.js';
@@ -14,6 +15,7 @@ export function renderMe() {
   ui.meAvatar.style.setProperty('--hue', String(hueOf(state.username || '?')));
   ui.changeName.hidden = state.signedIn;
   ui.signOut.hidden = !state.signedIn;
+  showProfileForm();
   // A convenience, not a permission: the broadcast route checks the token's group itself.
   ui.broadcastLink.hidden = !state.isAdmin;
 }

@@ -14,6 +14,7 @@ import { bindMessageList } from './messages.js';
 import { loadUsername, openUsernameDialog } from './names.js';
 import { bindNotifications } from './notify.js';
 import { bindPinsPanel } from './pins.js';
+import { bindProfileForm } from './profileForm.js';
 import { bindReplies } from './replies.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';
@@ -48,6 +49,8 @@ function bindEvents() {
   bindLongPress();
   bindPinsPanel();
   bindThreads();
+
+  bindProfileForm();
   bindSidebar();
   bindConnection();
 }

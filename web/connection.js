@@ -3,6 +3,7 @@
 import { setIdentity } from './account.js';
 import { bindMessageChanges } from './changes.js';
 import { updateComposerState } from './composer.js';
+import { watchRoomNames } from './directory.js';
 import { bindFindPeople } from './findPeople.js';
 import { onPresence } from './members.js';
 import { bindMentions } from './mentions.js';
@@ -10,6 +11,7 @@ import { addSystemLine } from './messageList.js';
 import { onBroadcast, onMessage } from './messages.js';
 import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
+import { watchProfiles } from './profiles.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
 import { bindSeenBy } from './seenby.js';
@@ -118,6 +120,8 @@ function routeFrames(chat) {
   bindFindPeople();
   bindMentions(chat);
   chat.on('state', onState);
+  watchRoomNames(chat);
+  watchProfiles(chat);
   chat.on('room', ({ roomId, memberKey }) => {
     state.memberKey = memberKey ?? null;
     onRoom(roomId);

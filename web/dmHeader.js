@@ -1,6 +1,7 @@
 // A direct-message room's header: whom it is with, in place of its code (which nobody else can use: only the two
 // may enter it). Names come from openDirect's answer and from the "Your rooms" list (myrooms.js); until one is known
 // (a resumed tab), a 12-character code still says it is a direct message.
+import { roomNameOf } from './directory.js';
 import { state } from './state.js';
 import { ui } from './ui.js';
 
@@ -27,7 +28,7 @@ export function knowDmPeer(roomId, username) {
 
 /** What a room is called in the tab's title: a direct message by whom it is with, never by its internal code. */
 export function roomLabel(roomId) {
-  if (typeof roomId !== 'string' || roomId.length !== DM_CODE_LENGTH) return roomId;
+  if (typeof roomId !== 'string' || roomId.length !== DM_CODE_LENGTH) return roomNameOf(roomId) ?? roomId;
   const name = peers.get(roomId);
   return name ? `✉ ${name}` : '✉ Direct message';
 }

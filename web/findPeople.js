@@ -103,6 +103,16 @@ function row(person) {
   Object.assign(button.style, { flex: '1', textAlign: 'left' });
   button.addEventListener('click', () => open(person));
   li.append(button);
+  // The profile the person set (setprofile): display name and status beside the name.
+  if (person.displayName || person.status) {
+    const about = h(
+      'span',
+      'member-profile',
+      [person.displayName, person.status].filter(Boolean).join(' · '),
+    );
+    about.dataset.testid = 'find-people-profile';
+    li.append(about);
+  }
   return li;
 }
 

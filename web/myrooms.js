@@ -6,6 +6,7 @@
 // `subscribe`, so each room's messages reach this page as they are posted and its count rises at once; a direct
 // message opened to us (`dmopened`) is followed at once too. Nothing is polled.
 
+import { knowRoom, roomNameOf } from './directory.js';
 import { dmPeerName, knowDmPeer } from './dmHeader.js';
 import { updateTitle } from './messageList.js';
 import { noticesOf } from './noticeSettings.js';
@@ -115,7 +116,9 @@ function render(rooms, more) {
     else delete li.dataset.dm;
     if (room.dm?.username) knowDmPeer(room.roomId, room.dm.username);
     const peer = room.dm && (room.dm.username || dmPeerName(room.roomId));
-    const label = room.dm ? `✉ ${peer || 'Direct message'}` : room.roomId;
+    if (!room.dm) knowRoom(room.roomId, room);
+    // A named room by its name (directory.js), one never named by its code.
+    const label = room.dm ? `✉ ${peer || 'Direct message'}` : (roomNameOf(room.roomId) ?? room.roomId);
     if (button.textContent !== label) button.textContent = label;
     // The badges after the button are drawn anew: the button, the row's one target, stays.
     for (const badge of li.querySelectorAll('.count-badge')) badge.remove();

@@ -2,6 +2,15 @@
 // when the client moves to another room.
 import { renderMe } from './account.js';
 import { updateComposerState } from './composer.js';
+import {
+  bindDirectory,
+  clearNewRoom,
+  isPublicRoom,
+  newRoomInfo,
+  onRoomNamed,
+  roomNameOf,
+  roomTopicOf,
+} from './directory.js';
 import { knowDmPeer, onDmNamed, showDmHeader } from './dmHeader.js';
 import { refreshMembers } from './members.js';
 import { addSystemLine, updateEmpty, updateTitle } from './messageList.js';
@@ -65,15 +74,27 @@ function setRoomHeader(roomId, { pending = false } = {}) {
   ui.roomCode.textContent = isLobby ? LOBBY : roomId;
   ui.roomCode.dataset.roomId = pending ? '' : roomId;
   ui.roomCode.classList.toggle('is-lobby', isLobby);
-  ui.roomKind.textContent = pending ? 'joining…' : isLobby ? 'public' : 'private room';
+  const name = isLobby ? undefined : roomNameOf(roomId);
+  ui.roomKind.textContent = pending
+    ? 'joining…'
+    : isLobby
+      ? 'public'
+      : isPublicRoom(roomId)
+        ? 'public room'
+        : 'private room';
   ui.invite.hidden = isLobby || pending;
   ui.inviteCode.textContent = isLobby ? '' : roomId;
   ui.leaveButton.hidden = isLobby;
   ui.ownerControls.hidden = isLobby || pending || !state.owned.has(roomId);
   ui.roomHint.hidden = !isLobby;
-  ui.roomTitle.textContent = isLobby ? 'Lobby' : `Room ${roomId}`;
-  ui.roomSub.textContent = isLobby ? 'Everyone who connects starts here' : 'Share the code to invite people';
-  ui.composerInput.placeholder = isLobby ? 'Message the lobby…' : `Message room ${roomId}…`;
+  // A named room shows its name (and topic); one never named, its code (directory.js).
+  ui.roomTitle.textContent = isLobby ? 'Lobby' : name ? `# ${name}` : `Room ${roomId}`;
+  ui.roomSub.textContent = isLobby
+    ? 'Everyone who connects starts here'
+    : (roomTopicOf(roomId) ?? 'Share the code to invite people');
+  ui.composerInput.placeholder = isLobby
+    ? 'Message the lobby…'
+    : `Message ${name ? `#${name}` : `room ${roomId}`}…`;
   ui.emptyTitle.textContent = isLobby ? 'Welcome to the lobby' : 'This room is quiet';
   ui.emptyText.textContent = isLobby
     ? 'Everyone who connects lands here. Say hello, create a private room, or join one with a code.'
@@ -104,8 +125,10 @@ function whenOnline(action) {
 }
 
 function createRoom() {
-  inTurn(() => state.chat.createRoom())
+  const info = newRoomInfo();
+  inTurn(() => state.chat.createRoom(info))
     .then(({ roomId }) => {
+      clearNewRoom();
       state.owned.add(roomId);
       if (state.shownRoom === roomId) {
         setRoomHeader(roomId);
@@ -147,6 +170,15 @@ function bindJoinForm() {
 /** The sidebar's room controls: create, join, leave, the invite's copy buttons, the owner's and the details panel. */
 export function bindRoomControls() {
   onDmNamed(updateTitle);
+  // A room's name known or changed: its header and the tab's title, when it is the one on screen.
+  onRoomNamed((roomId) => {
+    if (roomId === state.shownRoom) setRoomHeader(roomId);
+  });
+  // A public room found by name is joined by its code alone.
+  bindDirectory(
+    () => (state.conn === 'online' ? state.chat : undefined),
+    (roomId) => whenOnline(() => joinRoom(roomId)),
+  );
   ui.createRoom.addEventListener('click', () => whenOnline(createRoom));
   memberActions.remove = bindOwnerControls(addSystemLine);
   bindJoinForm();

@@ -2,6 +2,7 @@
 // Nothing here talks to the server or the client library; web/app.js is the chat view over the roomcast client.
 
 import { formatted } from './format.js';
+import { profileNode } from './profiles.js';
 import { state } from './state.js';
 
 const TOAST_MS = 6000;
@@ -186,6 +187,9 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
   meta.append(h('span', 'msg-author'));
+  // The author's display name from its profile (profiles.js), when it set one.
+  const profile = profileNode(state.shownRoom, msg.username);
+  if (profile) meta.append(profile);
   const time = h('time', 'msg-time', date ? timeFmt.format(date) : '');
   if (date) {
     time.dateTime = date.toISOString();

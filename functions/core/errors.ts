@@ -303,3 +303,17 @@ export function toHttpError(error: unknown): { statusCode: number; body: { code:
   const { status, code, publicMessage } = describeError(error);
   return { statusCode: status, body: { code, message: publicMessage } };
 }
+
+/** Another public room has that name (protocol/directory.ts): names are unique among public rooms. No strike. */
+export class NameTaken extends ChatError {
+  override readonly name = 'NameTaken';
+  override readonly strike = false;
+
+  constructor(roomName: string) {
+    super(
+      'NAME_TAKEN',
+      409,
+      `Another public room is called "${roomName}": choose another name, or keep the room private (private names may repeat).`,
+    );
+  }
+}

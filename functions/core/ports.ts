@@ -165,6 +165,13 @@ export interface Room {
    * join that finds the room past MEMBERS_PER_KEY per key. Absent: 1.
    */
   keyLevel?: number;
+  /** The room's name and topic (protocol/directory.ts); absent `name`: a room never named, shown by its code. */
+  name?: string;
+  topic?: string;
+  /** A public room: joined by code alone (guard.ts admitJoin) and listed in the directory under `listedAs`. */
+  isPublic?: boolean;
+  /** The directory entry that holds the room's name (its folded name), while the room is public (rooms/dynamoDirectory.ts). */
+  listedAs?: string;
 }
 
 /** What the owner of a room changes in it. */

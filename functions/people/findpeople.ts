@@ -3,9 +3,13 @@ import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { onFirstCall } from '#platform/onFirstCall';
 import { findPeople, parsePeopleQuery } from './people';
-import { peopleStore } from './wiring';
+import { peopleStore, profileReader } from './wiring';
 
-const deps = onFirstCall(() => ({ connections: connectionStore(), people: peopleStore() }));
+const deps = onFirstCall(() => ({
+  connections: connectionStore(),
+  people: peopleStore(),
+  profiles: profileReader(),
+}));
 
 /**
  * findpeople: signed-in users the caller shares a room with, by the start of their name (functions/people/

@@ -1,7 +1,15 @@
 import { BadRequest, Forbidden } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { ChatPorts, Connection } from '#core/ports';
-import { foldName, LIMITS, PATTERNS, PEOPLE_LIMITS, type PeopleFrame, type Person } from '#protocol';
+import {
+  foldName,
+  LIMITS,
+  PATTERNS,
+  PEOPLE_LIMITS,
+  type PeopleFrame,
+  type Person,
+  type Profile,
+} from '#protocol';
 
 /**
  * Finding people (docs/PROTOCOL.md, "Read positions, your rooms, direct messages"): a signed-in member looks up
@@ -33,7 +41,11 @@ export interface SharedRoom {
   username?: string;
 }
 
-export type PeopleDeps = Pick<ChatPorts, 'connections'> & { people: PeopleStore };
+export type PeopleDeps = Pick<ChatPorts, 'connections'> & {
+  people: PeopleStore;
+  /** Profiles by user id (setprofile); absent: names only. */
+  profiles?: { of(userIds: string[]): Promise<Map<string, Profile>> };
+};
 
 /**
  * The caller's rooms `sharesRoom` checks at most (one Query and one BatchGetItem): more than findpeople searches,
@@ -106,7 +118,20 @@ export async function findPeople(
         compare(a.userId, b.userId),
     )
     .slice(0, query.limit);
-  return { type: 'people', prefix: query.prefix, people };
+  // Each one's profile (setprofile), when it has one: one BatchGetItem of at most `limit` keys.
+  const profiles = deps.profiles ? await deps.profiles.of(people.map((p) => p.userId)) : new Map();
+  return {
+    type: 'people',
+    prefix: query.prefix,
+    people: people.map((p) => {
+      const profile = profiles.get(p.userId);
+      return {
+        ...p,
+        ...(profile?.displayName && { displayName: profile.displayName }),
+        ...(profile?.status && { status: profile.status }),
+      };
+    }),
+  };
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,6 +1,7 @@
 import { documentClient } from '#platform/aws/clients';
 import { requireEnv } from '#platform/config';
 import { DynamoPeopleStore } from './dynamoPeople';
+import { DynamoProfiles } from './dynamoProfiles';
 
 /** The people feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
 /** Co-members by name and shared rooms (people.ts: findpeople, opendm), in the Memberships table and its PeopleIndex. */
@@ -9,3 +10,6 @@ export const peopleStore = () =>
     memberships: requireEnv('MEMBERSHIPS_TABLE'),
     peopleIndex: requireEnv('PEOPLE_INDEX'),
   });
+
+/** The profiles find people shows beside each name (dynamoProfiles.ts). */
+export const profileReader = () => new DynamoProfiles(documentClient(), requireEnv('DIRECTORY_TABLE'));

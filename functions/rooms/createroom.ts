@@ -8,9 +8,10 @@ import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '#platform/powertools';
+import { parseRoomInfo, roomInfoOf, withRoomInfo } from './directory';
 import { logMembershipFailure, recordMembership } from './memberships';
 import { createRoom } from './rooms';
-import { membershipStore } from './wiring';
+import { directoryStore, membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -30,6 +31,8 @@ const rooms = onFirstCall(() => ({
   now: systemClock,
 }));
 
+const directory = onFirstCall(directoryStore);
+
 const members = onFirstCall(() => ({
   connections: connectionStore(),
   memberships: membershipStore(),
@@ -37,12 +40,19 @@ const members = onFirstCall(() => ({
 }));
 
 export const handler = routeHandler('createroom', 'connection', async (frame) => {
+  // Its name, topic and visibility (directory.ts) are read before anything is counted: bad input costs nothing.
+  const info = parseRoomInfo(frame.body);
   // Counted per signed-in user where there is sign-in, else per source (quotas.ts): each room is kept RoomIdleDays.
   const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
   await admitRoom(rooms(), limitOwner(frame.admitted?.userId, identity?.sourceIp));
   // The room gets an invite key beside its code: the creator shares code and key as a link (docs/SECURITY.md).
   const keyed = withInviteKeys(servedFrom(deps(), frame));
-  const joined = await createRoom(keyed.deps, frame.connectionId);
+  // A public room's name is claimed in the room's own write (NAME_TAKEN if another public room holds it).
+  const named = { ...roomInfoOf({ ...info, isPublic: info.public }) };
+  const joined = {
+    ...(await createRoom(withRoomInfo(keyed.deps, directory(), info), frame.connectionId)),
+    ...named,
+  };
   metrics.addMetric(METRIC.roomsCreated, MetricUnit.Count, 1);
   const inviteKey = keyed.inviteKey();
   // The room joins its creator's "my rooms" (memberships.ts).

@@ -42,6 +42,9 @@ export const LISTED_ROOM_ATTRIBUTES = [
   'keyId',
   'dmMembers',
   'dmNames',
+  // The room's name and whether it is public (protocol/directory.ts): a public room lets a member back in by code.
+  'name',
+  'isPublic',
 ] as const;
 
 /** BatchGetItem takes at most 100 keys per request. */
@@ -228,6 +231,7 @@ export class DynamoMembershipStore implements MembershipStore {
       lastReadSeq: Number(item.lastReadSeq ?? 0),
       ...(typeof item.inviteKey === 'string' && { inviteKey: item.inviteKey }),
       ...(item.dm === true && { dm: true }),
+      ...(typeof item.username === 'string' && { username: item.username }),
     }));
   }
 

@@ -3,9 +3,12 @@ import { handler as closeroom } from './closeroom';
 import { handler as createroom } from './createroom';
 import { handler as joinroom } from './joinroom';
 import { handler as leaveroom } from './leaveroom';
+import { handler as listrooms } from './listrooms';
 import { handler as myrooms } from './myrooms';
 import { handler as removemember } from './removemember';
 import { handler as rotatekey } from './rotatekey';
+import { handler as setprofile } from './setprofile';
+import { handler as setroom } from './setroom';
 import { handler as subscribe } from './subscribe';
 import { handler as who } from './who';
 
@@ -25,4 +28,7 @@ export const handler = featureHandler('rooms', {
   rotatekey,
   myrooms,
   who,
+  listrooms,
+  setroom,
+  setprofile,
 });

@@ -8,6 +8,7 @@ import { epochSeconds, roomEnd } from '#core/roomLife';
 import { memberKey, senderOf } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
 import { logger } from '#platform/powertools';
+import { roomInfoOf } from './directory';
 import { memberKeyOf } from './memberships';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
@@ -236,6 +237,8 @@ export async function joinRoom(
     lastSeq,
     memberKey: memberKey(roomId, senderOf(current)),
     ...(pins && { pins }),
+    // The room's name, topic and visibility as the join read it (directory.ts); a DM is named after its peer.
+    ...(!settled?.dmMembers && roomInfoOf(settled ?? room)),
   };
   const { page, cut } = fitMessages(
     frame,

@@ -41,6 +41,8 @@ export interface Membership {
   /** The invite key the member last entered with (absent: the room had none, or a direct message). */
   inviteKey?: string;
   dm?: boolean;
+  /** A signed-in member's display name as it last entered the room (people.ts). */
+  username?: string;
 }
 
 export interface MembershipStore {
@@ -293,7 +295,7 @@ function stillMember(membership: Membership, room: Room | undefined, now: Date):
   if (room.ownerId === membership.memberKey) return true;
   // By the key's id (rooms.ts keyIdOf): myrooms never reads a room's key. A room written before key ids has none
   // to compare: its membership stays listed, and a join with a stale key is refused as any wrong key.
-  if (room.keyRequired !== true || room.keyId === undefined) return true;
+  if (room.keyRequired !== true || room.keyId === undefined || room.isPublic === true) return true;
   return membership.inviteKey !== undefined && keyIdOf(membership.inviteKey) === room.keyId;
 }
 
@@ -344,6 +346,7 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
         lastReadSeq: membership.lastReadSeq,
         unread: 0,
         ...(dm && { dm }),
+        ...(!dm && room.name && { name: room.name }),
       },
     });
   }

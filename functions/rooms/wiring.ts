@@ -1,5 +1,6 @@
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
+import { DynamoDirectoryStore } from './dynamoDirectory';
 import { DynamoRoomEntry } from './dynamoEntry';
 import { DynamoMembershipStore } from './dynamoMemberships';
 
@@ -19,4 +20,11 @@ export const membershipStore = () =>
     rooms: config.roomsTable(),
     connections: config.connectionsTable(),
     messages: config.messagesTable(),
+  });
+
+/** The directory of public rooms and the profiles (directory.ts), with the rooms it checks listed ones against. */
+export const directoryStore = () =>
+  new DynamoDirectoryStore(documentClient(), {
+    directory: requireEnv('DIRECTORY_TABLE'),
+    rooms: config.roomsTable(),
   });

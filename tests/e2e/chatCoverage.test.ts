@@ -155,6 +155,13 @@ describe('coverage of the template and of events/', () => {
     ).toMatchObject({ type: 'attachment', key: upload.key, versionId: 'v1' });
     await alice.expectReply({ action: 'history', afterSeq: 0 });
     await alice.expectReply({ action: 'who' });
+    // Named rooms and the directory: the owner names the room and makes it public; anyone lists it. Profiles need
+    // sign-in: refused here, by the route's own function.
+    await alice.expectReply({ action: 'setroom', name: 'routes', public: true });
+    await bob.expectReply({ action: 'listrooms', prefix: 'rou' });
+    expect(await alice.ask({ action: 'setprofile', displayName: 'Alice' })).toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await alice.expectReply({ action: 'help' });
     alice.send({ action: 'ping' });
     await alice.next((f) => f.type === 'pong');

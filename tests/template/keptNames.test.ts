@@ -42,6 +42,7 @@ const TABLE_KEYS: Record<string, string> = {
   LimitsTable: 'limitKey S',
   SendsTable: 'sendKey S',
   MembershipsTable: 'memberKey S, roomId S',
+  DirectoryTable: 'listKey S, entryKey S',
 };
 
 it('keeps every log group under the logical id and name it has always had', () => {

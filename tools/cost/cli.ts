@@ -9,6 +9,7 @@ import { deployConstants } from '../infra/parameters';
 import { loadTemplate } from '../infra/template';
 import { attachmentCosts, DEFAULT_ATTACHMENT, renderAttachmentCosts } from './attachments';
 import { changeCosts, mentionCosts, renderChangeCosts, replyCosts, threadReplyCosts } from './changes';
+import { renderDirectoryCosts } from './directory';
 import { memberCosts, renderMemberCosts } from './members';
 import {
   type Assumptions,
@@ -457,6 +458,7 @@ function main() {
   );
   process.stdout.write(renderSeenBy(seenByComparison(assumptions, PRICES, 50, seenByMax)));
   process.stdout.write(renderRoomsPerConnection(roomsPerConnection(assumptions, PRICES)));
+  process.stdout.write(renderDirectoryCosts(assumptions, PRICES));
 }
 
 if (require.main === module) {

@@ -287,12 +287,16 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
     room = await deps.rooms.get(attempt.roomId);
     const keyOk =
       room?.inviteKey !== undefined && !byCode && keysMatch(room.inviteKey, attempt.key as string);
-    if (room && !byCode && !keyOk && wasKeyOf(room, attempt.key as string))
+    // A public room (protocol/directory.ts) is listed for anyone to join: its code lets in with any key or none, so
+    // a member back with a key its owner since replaced (a reload's subscribe) is let in too.
+    const open = room?.isPublic === true && room.dmMembers === undefined;
+    if (room && !open && !byCode && !keyOk && wasKeyOf(room, attempt.key as string))
       throw new KeyReplaced(attempt.roomId);
     // A room whose key was rotated admits only its current key: by code alone it is answered as an unknown code. A
     // direct-message room admits its two members only, and answers anyone else as an unknown code (memberships.ts).
     const outsider = room?.dmMembers !== undefined && !room.dmMembers.includes(attempt.userId ?? '');
-    if (!room || outsider || (!byCode && !keyOk) || (byCode && room.keyRequired === true)) {
+    const keyRefused = byCode ? room?.keyRequired === true : !keyOk;
+    if (!room || outsider || (keyRefused && !open)) {
       failed = true;
       // A wrong key looks exactly like an unknown code: a failed guess too, refused once the bucket is empty.
       if (!byCode) await take();

@@ -1,0 +1,146 @@
+/**
+ * Named rooms, the directory of public rooms, and profiles. A room has a name and a topic its owner sets; a public
+ * room is listed in the stack's directory (its name unique among public rooms) and joined by code alone; a private
+ * room is never listed. A signed-in user's profile (display name, status, avatar) is shown beside its messages and
+ * in find people. docs/PROTOCOL.md ("Named rooms and the directory", "Profiles") explains it; protocol/asyncapi.yaml
+ * describes the same frames.
+ *
+ * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
+ */
+
+import { foldName } from './people';
+
+export const DIRECTORY_LIMITS = {
+  /** A room's name: 1–40 characters after NFKC, spaces collapsed and trimmed. */
+  roomNameMaxChars: 40,
+  /** A room's topic: up to 200 characters. */
+  topicMaxChars: 200,
+  /** Rooms one `listrooms` page gives at most (and the default `limit`). */
+  listMax: 20,
+  /** A profile's display name: 1–32 characters, as a username. */
+  displayNameMaxChars: 32,
+  /** A profile's status text: up to 80 characters. */
+  statusMaxChars: 80,
+  /** Rooms a profile change is told to at most: the user's first 100 memberships (the rooms followed at most). */
+  profileRooms: 100,
+} as const;
+
+export const DIRECTORY_ACTIONS = ['listrooms', 'setroom', 'setprofile'] as const;
+export type DirectoryAction = (typeof DIRECTORY_ACTIONS)[number];
+
+/** What a room is called and whether the directory lists it. Absent `name`: a room made before names (its code). */
+export interface RoomInfo {
+  name?: string;
+  topic?: string;
+  /** Listed in the directory and joined by code alone; absent or false: private (invite link only). */
+  public?: boolean;
+}
+
+/** Public rooms whose name starts with `prefix` (folded as names are), in name order; `after` continues a page. */
+export interface ListRoomsRequest {
+  action: 'listrooms';
+  prefix?: string;
+  /** The `next` of the page before. */
+  after?: string;
+  limit?: number;
+  requestId?: string;
+}
+
+/** Owner only: changes the room's name, topic or whether it is public; members get `roomchanged`. */
+export interface SetRoomRequest extends RoomInfo {
+  action: 'setroom';
+  roomId?: string;
+  requestId?: string;
+}
+
+/** Signed-in only: the caller's profile; each field given replaces the one kept ("" clears status or avatar). */
+export interface SetProfileRequest {
+  action: 'setprofile';
+  displayName?: string;
+  status?: string;
+  /** An image attachment of one of the caller's rooms (`attach`), as a message carries it; null clears it. */
+  avatar?: ProfileAvatar | null;
+  requestId?: string;
+}
+export type DirectoryRequest = ListRoomsRequest | SetRoomRequest | SetProfileRequest;
+
+/** One public room of the directory. */
+export interface ListedRoom {
+  roomId: string;
+  name: string;
+  topic?: string;
+}
+
+export interface RoomsFrame {
+  type: 'rooms';
+  /** The prefix searched, folded. */
+  prefix: string;
+  rooms: ListedRoom[];
+  /** More rooms follow: ask again with `after` set to this. */
+  next?: string;
+  requestId?: string;
+}
+
+/** A room's name, topic or visibility changed: pushed to every member, and the reply to `setroom`. */
+export interface RoomChangedFrame extends RoomInfo {
+  type: 'roomchanged';
+  roomId: string;
+  requestId?: string;
+}
+
+export interface ProfileAvatar {
+  /** The attachment's room and key (`attach`) and its stored version: read with `getattachment` in that room. */
+  roomId: string;
+  key: string;
+  versionId?: string;
+}
+
+export interface Profile {
+  userId: string;
+  displayName?: string;
+  status?: string;
+  avatar?: ProfileAvatar;
+}
+
+/**
+ * A signed-in member's profile: the reply to `setprofile` (no `roomId`), and pushed to each room the user belongs to
+ * (its first DIRECTORY_LIMITS.profileRooms) with `roomId` and `username`, the name it shows there.
+ */
+export interface ProfileFrame extends Profile {
+  type: 'profile';
+  roomId?: string;
+  username?: string;
+  requestId?: string;
+}
+
+export type DirectoryFrame = RoomsFrame | RoomChangedFrame | ProfileFrame;
+export const DIRECTORY_FRAME_TYPES = ['rooms', 'roomchanged', 'profile'] as const;
+
+/** The frame type that answers each action (errors aside). */
+export const DIRECTORY_REPLY_TYPE = {
+  listrooms: 'rooms',
+  setroom: 'roomchanged',
+  setprofile: 'profile',
+} as const;
+
+const NOT_SHOWN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** A room's or display name as stored: NFKC, spaces collapsed and trimmed; undefined when it is not 1–max characters. */
+export function normalizeTitle(value: unknown, maxChars: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const title = value.normalize('NFKC').replace(/\s+/g, ' ').trim();
+  const chars = [...title].length;
+  if (chars === 0 || chars > maxChars || NOT_SHOWN.test(title)) return undefined;
+  return title;
+}
+
+/** A topic or status as stored: NFKC, trimmed; '' allowed (cleared); undefined when too long or holding controls. */
+export function normalizeText(value: unknown, maxChars: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.normalize('NFKC').replace(/\s+/g, ' ').trim();
+  if ([...text].length > maxChars || NOT_SHOWN.test(text)) return undefined;
+  return text;
+}
+
+/** The directory's key of a public room's name: names that fold alike are the same name. */
+export const directoryKeyOf = (name: string): string => foldName(name);

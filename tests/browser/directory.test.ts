@@ -1,0 +1,78 @@
+import type { Page } from 'playwright-core';
+import {
+  browserStage,
+  hasText,
+  shownRoom,
+  signedInAtIssuer,
+  signedInRoom,
+  UI_TIMEOUT_MS,
+} from '../helpers/browserStage';
+
+/**
+ * Named rooms and the directory in the web chat, signed in at the local cloud's development issuer (AuthMode=oidc):
+ * alice creates the public room "general"; bob, in another browser, types its name into "Find a public room" and
+ * joins it with a click, no code and no link; its header names it. A direct message keeps the other person's name
+ * in its header, the tab's title and "Your rooms" after a reload.
+ */
+jest.setTimeout(120_000);
+
+const stage = browserStage({ AuthMode: 'oidc' });
+
+const online = (page: Page) =>
+  page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+
+it('bob finds "general" by typing its name and joins it without a code', async () => {
+  const alice = await signedInAtIssuer(stage, 'alice');
+  const before = await shownRoom(alice);
+  await alice.getByTestId('new-room-name').fill('general');
+  await alice.getByTestId('new-room-public').check();
+  await alice.getByTestId('create-room-button').click();
+  await alice
+    .locator(
+      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${before}"])`,
+    )
+    .waitFor();
+  const code = await shownRoom(alice);
+  await hasText(alice.getByTestId('room-title'), '# general');
+
+  const bob = await signedInAtIssuer(stage, 'bob');
+  await bob.getByTestId('directory-input').fill('gen');
+  const found = bob.locator(`[data-testid="directory-room"][data-room-id="${code}"]`);
+  await found.waitFor();
+  await hasText(found, '# general');
+  await found.click();
+  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await hasText(bob.getByTestId('room-title'), '# general');
+  // In it for real: alice sees him join, and "Your rooms" names it after a reload.
+  await alice.locator('[data-testid="member-item"][data-username="bob"]').waitFor();
+  await bob.reload();
+  await online(bob);
+  await hasText(bob.locator(`[data-testid="my-room"][data-room-id="${code}"] button`), 'general');
+});
+
+it('keeps a direct message named after the other person after a reload', async () => {
+  const { owner: cy, code } = await signedInRoom(stage, ['cy', 'dot'], UI_TIMEOUT_MS);
+  await cy.getByTestId('find-people-input').fill('do');
+  const result = cy.getByTestId('find-people-result');
+  await result.first().waitFor();
+  await result.first().locator('button').click();
+  await cy.waitForFunction(
+    () =>
+      (
+        globalThis as unknown as {
+          document: { querySelector(s: string): { dataset: { roomId?: string } } | null };
+        }
+      ).document.querySelector('[data-testid="room-code"]')?.dataset.roomId?.length === 12,
+  );
+  const dm = await shownRoom(cy);
+  expect(dm).not.toBe(code);
+  await cy.reload();
+  await online(cy);
+  await cy.locator(`[data-testid="room-code"][data-room-id="${dm}"]`).waitFor();
+  await hasText(cy.getByTestId('room-title'), 'dot');
+  await hasText(cy.locator(`[data-testid="my-room"][data-room-id="${dm}"] button`), '✉ dot');
+  await cy.waitForFunction(() =>
+    (globalThis as unknown as { document: { title: string } }).document.title.includes('dot'),
+  );
+  expect(await cy.title()).not.toContain(dm);
+});
