@@ -51,6 +51,16 @@ import {
 
 export * from './attachments';
 
+import {
+  MODERATION_ACTIONS,
+  MODERATION_FRAME_TYPES,
+  MODERATION_REPLY_TYPE,
+  type ModerationFrame,
+  type ModerationRequest,
+} from './moderation';
+
+export * from './moderation';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -132,6 +142,7 @@ export const ACTIONS = [
   ...CHANGE_ACTIONS,
   ...ATTACHMENT_ACTIONS,
   ...PEOPLE_ACTIONS,
+  ...MODERATION_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -181,6 +192,11 @@ export const ERROR_CODES = [
    * ROOM_NOT_FOUND.
    */
   'KEY_REPLACED',
+  /**
+   * The message holds a word of the deployment's filter list (FilterWords, FilterMode=refuse): nothing was stored.
+   * Reword it and send again.
+   */
+  'FILTERED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -282,7 +298,8 @@ export type ClientFrame =
   | CloseRoomRequest
   | MemberRequest
   | AttachmentRequest
-  | PeopleRequest;
+  | PeopleRequest
+  | ModerationRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -540,7 +557,8 @@ export type ServerFrame =
   | ChangedFrame
   | ChangeFrame
   | AttachmentFrameUnion
-  | PeopleFrame;
+  | PeopleFrame
+  | ModerationFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -567,6 +585,7 @@ export const SERVER_FRAME_TYPES = [
   ...CHANGE_FRAME_TYPES,
   ...ATTACHMENT_FRAME_TYPES,
   ...PEOPLE_FRAME_TYPES,
+  ...MODERATION_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -586,6 +605,7 @@ export const REPLY_TYPE = {
   ...CHANGE_REPLY_TYPE,
   ...ATTACHMENT_REPLY_TYPE,
   ...PEOPLE_REPLY_TYPE,
+  ...MODERATION_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

@@ -122,6 +122,10 @@ const ROOM_ROUTES = new Set([
   'closeroom',
   'attach',
   'getattachment',
+  'block',
+  'blocklist',
+  'report',
+  'reports',
 ]);
 
 const connections = onFirstCall(connectionStore);

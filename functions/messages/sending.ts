@@ -8,7 +8,7 @@ import type { Connection, Member } from '#core/ports';
 import { type AckFrame, type ChatMessage, LOBBY, type ReplyRef } from '#core/protocol';
 import { epochSeconds, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
-import type { Attachment } from '#protocol';
+import { type Attachment, DM_ROOM_CODE_LENGTH } from '#protocol';
 import {
   APPEND_SEQS,
   catchUp,
@@ -47,6 +47,11 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
     checkAttachments?: (roomId: string, attachments: Attachment[]) => Promise<Attachment[]>;
     /** The sender's budget across its connections (personRate.ts); absent: only the connection's own. */
     person?: PersonGate;
+    /**
+     * Lets a send into a direct-message room through or throws: refused where either of the pair blocks the other
+     * (functions/safety/screening.ts); absent: not checked.
+     */
+    admitDirect?: (sender: Connection) => Promise<void>;
   };
 
 export interface SendInput {
@@ -89,6 +94,9 @@ export async function sendMessage(
 ): Promise<{ ack: AckFrame; message: ChatMessage; mentioned: Connection[]; sender: string }> {
   const connection = await requireConnection(deps, input.connectionId);
   if (connection.roomId === LOBBY) await input.admitLobbyPost?.();
+  // One read of the pair's blocks item, for direct messages only (docs/DECISIONS.md, "Blocking, reports and the
+  // word filter").
+  if (connection.roomId.length === DM_ROOM_CODE_LENGTH) await deps.admitDirect?.(connection);
   const sendKey = input.clientMsgId
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
@@ -167,8 +175,10 @@ async function store(
   const authorKey = memberKey(roomId, senderOf(connection));
   const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
   const message = (seq: number, messageId: string, sentAt: string): StoredMessage => ({
-    // The author's key goes with the message, so its author (and only it) can edit it later (changes/).
+    // The author's key goes with the message, so its author (and only it) can edit it later (changes/); its
+    // identity, never shown, so a member can block or report the person who wrote it (functions/safety/).
     authorKey,
+    authorId: senderOf(connection),
     roomId,
     seq,
     messageId,

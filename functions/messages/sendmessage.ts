@@ -15,9 +15,13 @@ import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import { settings } from '#platform/settings';
 import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
 import { tracer } from '#platform/tracing';
 import type { Attachment } from '#protocol';
+import type { Connection } from '#core/ports';
+import { admitDirectSend, screenText } from '#safety/screening';
+import { dmBlocks, moderationRecords } from '#safety/wiring';
 import { MENTION_SCAN_MEMBERS, notifyMentioned } from './mentions';
 import { sendMessage } from './sending';
 import { lobbyGate, withSendSettings } from './sendSettings';
@@ -35,8 +39,11 @@ const deps = onFirstCall(() =>
     events: eventPublisher(),
     now: systemClock,
     person: personGate(),
+    admitDirect: (sender: Connection) => admitDirectSend(blocks(), sender),
   }),
 );
+const blocks = onFirstCall(dmBlocks);
+const audit = onFirstCall(moderationRecords);
 const notice = onFirstCall(() => {
   const limits = quotaStore();
   return {
@@ -69,13 +76,21 @@ export const handler = routeHandler('sendmessage', async (frame) => {
       : parseMessageText(requireString(body, 'message'));
   const clientMsgId = parseClientMsgId(body.clientMsgId);
   const replyTo = parseReplyTo(body.replyTo);
+  // The word filter, before anything is stored (FilterWords, FilterMode): refused FILTERED, or stored masked.
+  const screened = await screenText(
+    text,
+    { words: settings().FilterWords, mode: settings().FilterMode },
+    () => (frame.admitted ? Promise.resolve(frame.admitted) : connectionStore().get(connectionId)),
+    audit(),
+    systemClock(),
+  );
   logger.debug('sending', { characters: text.length, clientMsgId });
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
   const { ack, message, mentioned, sender } = await sendMessage(
     servedFrom(withSessionCount(deps(), connectionId), frame),
     {
       connectionId,
-      text,
+      text: screened,
       clientMsgId,
       replyTo,
       attachments: images,
