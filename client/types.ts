@@ -13,6 +13,7 @@ import type {
   Pin,
   PresenceFrame,
   RemovedFrame,
+  ReportedFrame,
   ResyncFrame,
   RoomClosedFrame,
   RoomEventFrame,
@@ -191,6 +192,8 @@ export interface RoomcastEvents {
   state: StateChange;
   /** An error no request is waiting for (an unsolicited error frame, a gateway error, a refused handshake). */
   error: RoomcastError;
+  /** Someone reported a message of a room this user owns (client/safety.ts; `safety.reports()` lists them). */
+  reported: ReportedFrame;
   /** A frame the client does not understand; it is never thrown. */
   unknown: UnknownFrame;
   /** Every frame received, parsed when it is JSON, before the client acts on it (debugging, tools, tests). */
