@@ -1,4 +1,11 @@
-import type { BlockedPerson, BlockListFrame, MessageFrame, Report, ReportedFrame, ReportsFrame } from '../protocol';
+import type {
+  BlockedPerson,
+  BlockListFrame,
+  MessageFrame,
+  Report,
+  ReportedFrame,
+  ReportsFrame,
+} from '../protocol';
 import { MODERATION_LIMITS, MODERATION_PATTERNS } from '../protocol';
 import { RoomcastError } from './errors';
 
@@ -26,7 +33,10 @@ const BLOCK_ID = new RegExp(MODERATION_PATTERNS.blockId);
 
 function checkSeq(seq: unknown): number {
   if (!Number.isSafeInteger(seq) || (seq as number) < 1)
-    throw new RoomcastError('INVALID_ARGUMENT', 'seq must be the seq of a message: a whole number of 1 or more.');
+    throw new RoomcastError(
+      'INVALID_ARGUMENT',
+      'seq must be the seq of a message: a whole number of 1 or more.',
+    );
   return seq as number;
 }
 

@@ -20,7 +20,11 @@ function askReason(m) {
     const heading = h('h2', '', `Report ${m.username}'s message`);
     heading.id = 'report-title';
     dialog.setAttribute('aria-labelledby', heading.id);
-    const hint = h('p', 'dialog-text', "The room's owner and the operators see it with the message as it is now.");
+    const hint = h(
+      'p',
+      'dialog-text',
+      "The room's owner and the operators see it with the message as it is now.",
+    );
     const input = h('input', 'report-reason');
     input.dataset.testid = 'report-reason';
     input.maxLength = 500;
@@ -48,12 +52,15 @@ function askReason(m) {
   });
 }
 
-const failed = (what) => (err) => toast(err.message, { title: ERROR_TITLES[err.code] || `Could not ${what}` });
+const failed = (what) => (err) =>
+  toast(err.message, { title: ERROR_TITLES[err.code] || `Could not ${what}` });
 
 export function blockAuthor(m) {
   state.chat?.safety
     .block(m.seq)
-    .then(() => toast(`You won't see ${m.username}'s messages or direct messages.`, { title: 'Blocked', kind: 'info' }))
+    .then(() =>
+      toast(`You won't see ${m.username}'s messages or direct messages.`, { title: 'Blocked', kind: 'info' }),
+    )
     .catch(failed('block'));
 }
 
@@ -62,7 +69,9 @@ export async function reportMessage(m) {
   if (!reason) return;
   state.chat?.safety
     .report(m.seq, reason)
-    .then(() => toast("The room's owner and the operators have your report.", { title: 'Reported', kind: 'info' }))
+    .then(() =>
+      toast("The room's owner and the operators have your report.", { title: 'Reported', kind: 'info' }),
+    )
     .catch(failed('report'));
 }
 
@@ -111,11 +120,14 @@ export function bindSafety(chat, repaint) {
     chat.safety.refresh(roomId).catch(() => undefined);
   });
   chat.on('reported', ({ report }) => {
-    const notice = toast(`“${report.message.text}” by ${report.message.username}, reported by ${report.reportedBy}: ${report.reason}`, {
-      title: `A message in room ${report.roomId} was reported`,
-      kind: 'info',
-      timeout: 0,
-    });
+    const notice = toast(
+      `“${report.message.text}” by ${report.message.username}, reported by ${report.reportedBy}: ${report.reason}`,
+      {
+        title: `A message in room ${report.roomId} was reported`,
+        kind: 'info',
+        timeout: 0,
+      },
+    );
     notice.dataset.testid = 'report-notice';
   });
 }

@@ -70,7 +70,12 @@ export class DynamoBlockStore implements BlockStore {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { memberKey: blockListKey(blocker), roomId: blockId, ...rest, ...(ttl !== undefined && { ttl }) },
+        Item: {
+          memberKey: blockListKey(blocker),
+          roomId: blockId,
+          ...rest,
+          ...(ttl !== undefined && { ttl }),
+        },
       }),
     );
   }

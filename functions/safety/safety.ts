@@ -140,7 +140,11 @@ export async function block(deps: SafetyDeps, connectionId: string, seq: number)
   return listFrame(entries, roomId);
 }
 
-export async function unblock(deps: SafetyDeps, connectionId: string, blockId: string): Promise<BlockListFrame> {
+export async function unblock(
+  deps: SafetyDeps,
+  connectionId: string,
+  blockId: string,
+): Promise<BlockListFrame> {
   const caller = await requireConnection(deps, connectionId);
   const blocker = memberKeyOf(caller);
   const removed = await deps.blocks.remove(blocker, blockId);
@@ -195,7 +199,11 @@ export async function report(
       actor: reporter,
       actorName: caller.username,
       at: reportedAt,
-      detail: { reportId: filed.reportId, seq: input.seq, ...(message.authorId && { author: message.authorId }) },
+      detail: {
+        reportId: filed.reportId,
+        seq: input.seq,
+        ...(message.authorId && { author: message.authorId }),
+      },
     }),
   ]);
   const frame: ReportedFrame = { type: 'reported', report: filed };

@@ -46,7 +46,9 @@ export async function screenText(
         at: now.toISOString(),
         detail: { outcome: refused ? 'refused' : 'masked', words: matched },
       })
-      .catch((error: unknown) => logger.error('moderation log: a filtered message was not recorded', error as Error));
+      .catch((error: unknown) =>
+        logger.error('moderation log: a filtered message was not recorded', error as Error),
+      );
   }
   if (refused) throw refused;
   return screened;

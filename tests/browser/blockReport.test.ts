@@ -33,7 +33,7 @@ async function join(page: Page, code: string): Promise<void> {
   await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
 }
 
-it("alice blocks bob and his messages leave her view; carol reports one and alice, the owner, sees it", async () => {
+it('alice blocks bob and his messages leave her view; carol reports one and alice, the owner, sees it', async () => {
   const alice = await person('alice-block');
   const bob = await person('bob-block');
   const carol = await person('carol-block');

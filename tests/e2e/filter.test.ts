@@ -73,7 +73,10 @@ it('masks a listed word in a message and an edit: stored and delivered masked, o
   const { roomId } = (await ann.expectReply({ action: 'createroom' })) as { roomId: string };
   await bo.setUp({ action: 'joinroom', roomId });
 
-  const ack = (await ann.expectReply({ action: 'sendmessage', message: 'Darn it, heckle the HECK out' })) as Frame & {
+  const ack = (await ann.expectReply({
+    action: 'sendmessage',
+    message: 'Darn it, heckle the HECK out',
+  })) as Frame & {
     seq: number;
   };
   const delivered = await bo.next((f) => f.type === 'message' && f.seq === ack.seq);
@@ -122,5 +125,7 @@ it('refuses a listed word with FILTERED in refuse mode, storing nothing', async 
   expect(history.messages).toEqual([]);
   expect(await filterRows()).toContainEqual({ outcome: 'refused', words: ['heck'] });
   // The connection stays open: a filtered word is no strike.
-  expect(await cal.expectReply({ action: 'sendmessage', message: 'what the hey' })).toMatchObject({ type: 'ack' });
+  expect(await cal.expectReply({ action: 'sendmessage', message: 'what the hey' })).toMatchObject({
+    type: 'ack',
+  });
 });

@@ -83,7 +83,10 @@ it("a report reaches the owner's devices at once and keeps the message's text af
     }),
   ]);
   const history = await olga.expectReply({ action: 'history', roomId });
-  expect((history.messages as Frame[]).find((m) => m.seq === bad.seq)).toMatchObject({ text: '', deleted: 'author' });
+  expect((history.messages as Frame[]).find((m) => m.seq === bad.seq)).toMatchObject({
+    text: '',
+    deleted: 'author',
+  });
 
   const rows = await auditRows(String((reply.report as Frame).reportedAt).slice(0, 10));
   expect(rows).toContainEqual({

@@ -1,7 +1,7 @@
 // What blocking, reporting and the word filter cost per action (docs/DECISIONS.md, "Blocking, reports and the word
 // filter"): the requests each makes, as functions/safety/ and the messages function make them, priced at first-tier
 // rates. Pure arithmetic.
-import { type PriceTable, PRICES } from './prices';
+import { PRICES, type PriceTable } from './prices';
 
 /** One action's requests: DynamoDB units, WebSocket messages (a frame in, its reply, any post) and invocations. */
 export interface SafetyAction {
@@ -27,7 +27,13 @@ export const SAFETY_ACTIONS: SafetyAction[] = [
   // the list item, and between signed-in users the pair's blocks item.
   { action: 'block', writeUnits: FRAME_COUNT + 1 + 1, readUnits: 1 + 0.5, wsMessages: 2, invocations: 1 },
   // Query of the list: each room entered once (the hidden keys are per room).
-  { action: 'blocklist (per room entered)', writeUnits: FRAME_COUNT, readUnits: 0.5, wsMessages: 2, invocations: 1 },
+  {
+    action: 'blocklist (per room entered)',
+    writeUnits: FRAME_COUNT,
+    readUnits: 0.5,
+    wsMessages: 2,
+    invocations: 1,
+  },
   // The message and the room (GetItems), the report bucket, the report with its evidence (≤ 2 KB: 2 WCU) and its
   // audit row (1 WCU), both indexed; the owner's devices (one index Query) and one post to the owner.
   {
@@ -38,7 +44,13 @@ export const SAFETY_ACTIONS: SafetyAction[] = [
     invocations: 1,
   },
   // Over the message's own cost: its audit row, indexed.
-  { action: 'filtered message (masked), extra', writeUnits: INDEXED * 1, readUnits: 0, wsMessages: 0, invocations: 0 },
+  {
+    action: 'filtered message (masked), extra',
+    writeUnits: INDEXED * 1,
+    readUnits: 0,
+    wsMessages: 0,
+    invocations: 0,
+  },
   // Refused: the frame's count and the audit row; nothing stored, nothing fanned out.
   {
     action: 'filtered message (refused)',
