@@ -60,7 +60,7 @@ function changeRoute(action: ChangeAction) {
               parsed.text,
               { words: settings().FilterWords, mode: settings().FilterMode },
               () => (frame.admitted ? Promise.resolve(frame.admitted) : connectionStore().get(connectionId)),
-              audit(),
+              audit,
               systemClock(),
             ),
           }

@@ -81,7 +81,7 @@ export const handler = routeHandler('sendmessage', async (frame) => {
     text,
     { words: settings().FilterWords, mode: settings().FilterMode },
     () => (frame.admitted ? Promise.resolve(frame.admitted) : connectionStore().get(connectionId)),
-    audit(),
+    audit,
     systemClock(),
   );
   logger.debug('sending', { characters: text.length, clientMsgId });
