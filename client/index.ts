@@ -13,6 +13,8 @@ export { MessageChanges, RoomMessages } from './messages';
 export type { RoomEvents, RoomUnread, SeenFrame } from './room';
 export { Room } from './room';
 export { checkMessageText, checkRoomId, createRoomcastClient, RoomcastClient } from './roomcast';
+export type { SafetySender } from './safety';
+export { Safety } from './safety';
 export { Sequencer, SKIPPED_KEPT } from './sequencer';
 export { INDEX_LAG_MS } from './session';
 export type {

@@ -13,6 +13,7 @@ import type {
   MembersFrame,
   MentionFrame,
   ProfileFrame,
+  ReportedFrame,
   RoomChangedFrame,
   RoomClosedFrame,
   RoomEventFrame,
@@ -43,6 +44,7 @@ import { MemberRooms } from './members';
 import { MessageChanges } from './messages';
 import { Outbox } from './outbox';
 import { Requests } from './requests';
+import { Safety } from './safety';
 import { RoomSession } from './session';
 import type {
   ConnectionState,
@@ -592,6 +594,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     (reply) => this.emit('changed', reply),
   );
 
+  /** Blocking people and reporting messages (client/safety.ts). */
+  readonly safety = new Safety((frame) => this.acrossReconnects(() => this.requests.send(frame)));
+
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
     return (await this.acrossReconnects(() =>
@@ -737,6 +742,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         return;
     }
     if (this.requests.answer(f) || this.session.onOwnerFrame(f)) return;
+    // A report of a room this user owns, pushed to its connections (the reporter's own reply was answered above).
+    if (type === 'reported') {
+      this.emit('reported', f as unknown as ReportedFrame);
+      return;
+    }
     if (type === 'members') {
       const m = f as unknown as MembersFrame;
       this.session.setMembers(m.roomId, m.members, m.memberCount);

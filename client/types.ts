@@ -15,6 +15,7 @@ import type {
   PresenceFrame,
   ProfileFrame,
   RemovedFrame,
+  ReportedFrame,
   ResyncFrame,
   RoomChangedFrame,
   RoomClosedFrame,
@@ -204,6 +205,8 @@ export interface RoomcastEvents {
   state: StateChange;
   /** An error no request is waiting for (an unsolicited error frame, a gateway error, a refused handshake). */
   error: RoomcastError;
+  /** Someone reported a message of a room this user owns (client/safety.ts; `safety.reports()` lists them). */
+  reported: ReportedFrame;
   /** A frame the client does not understand; it is never thrown. */
   unknown: UnknownFrame;
   /** A followed room's name, topic or visibility changed (its owner's `setRoom`): every member gets it. */

@@ -73,6 +73,16 @@ import {
 
 export * from './directory';
 
+import {
+  SAFETY_ACTIONS,
+  SAFETY_FRAME_TYPES,
+  SAFETY_REPLY_TYPE,
+  type SafetyFrame,
+  type SafetyRequest,
+} from './safety';
+
+export * from './safety';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -155,8 +165,8 @@ export const ACTIONS = [
   ...ATTACHMENT_ACTIONS,
   ...PEOPLE_ACTIONS,
   ...THREAD_ACTIONS,
-
   ...DIRECTORY_ACTIONS,
+  ...SAFETY_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -208,6 +218,11 @@ export const ERROR_CODES = [
   'KEY_REPLACED',
   /** Another public room has that name (names fold alike: case, width and spaces): choose another, or keep it private. */
   'NAME_TAKEN',
+  /**
+   * The message holds a word of the deployment's filter list (FilterWords, FilterMode=refuse): nothing was stored.
+   * Reword it and send again.
+   */
+  'FILTERED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -321,7 +336,8 @@ export type ClientFrame =
   | AttachmentRequest
   | PeopleRequest
   | ThreadRequest
-  | DirectoryRequest;
+  | DirectoryRequest
+  | SafetyRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -593,7 +609,8 @@ export type ServerFrame =
   | AttachmentFrameUnion
   | PeopleFrame
   | ThreadFrame
-  | DirectoryFrame;
+  | DirectoryFrame
+  | SafetyFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -621,8 +638,8 @@ export const SERVER_FRAME_TYPES = [
   ...ATTACHMENT_FRAME_TYPES,
   ...PEOPLE_FRAME_TYPES,
   ...THREAD_FRAME_TYPES,
-
   ...DIRECTORY_FRAME_TYPES,
+  ...SAFETY_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -643,8 +660,8 @@ export const REPLY_TYPE = {
   ...ATTACHMENT_REPLY_TYPE,
   ...PEOPLE_REPLY_TYPE,
   ...THREAD_REPLY_TYPE,
-
   ...DIRECTORY_REPLY_TYPE,
+  ...SAFETY_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

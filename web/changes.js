@@ -9,6 +9,7 @@ import { formatted } from './format.js';
 import { canPin, paintPins } from './pins.js';
 import { quoteFrom, refreshQuotes, startReply } from './replies.js';
 import { RoomMessages } from './roomcast.js';
+import { bindSafety, blockAuthor, isBlocked, reportMessage } from './safety.js';
 import { state } from './state.js';
 import { openThread, paintThreads } from './threads.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
@@ -27,6 +28,8 @@ function rowOf(seq) {
 
 /** Puts a message's final state on its row: text, the edited mark or the tombstone, reactions, actions. */
 function paint(row, m) {
+  // A blocked person's message is simply hidden (safety.js).
+  row.hidden = isBlocked(m);
   // A reply to this person's own reaction can carry the same changeSeq as the room's change event that came first,
   // which could not know `mine`: the reactions this person gave are part of what was painted.
   const painted = `${m.changeSeq ?? 0}|${(m.reactions ?? []).filter((r) => r.mine).map((r) => r.reaction)}`;
@@ -131,6 +134,10 @@ function actionsOf(row, m) {
       ),
     );
   const own = row.classList.contains('is-own');
+  if (!own) {
+    button('Block', 'block-author', () => blockAuthor(m), `Hide ${m.username}'s messages everywhere`);
+    button('Report', 'report-message', () => reportMessage(m));
+  }
   if (own) button('Edit', 'edit-message', () => startEdit(row, m));
   if (own || state.owned.has(state.shownRoom))
     button('Delete', 'delete-message', (ev) => askThenDelete(ev.currentTarget, m.seq));
@@ -234,4 +241,5 @@ export function bindMessageChanges(chat) {
   store = new RoomMessages(chat);
   quoteFrom(store);
   store.on(() => queueMicrotask(repaint));
+  bindSafety(chat, repaint);
 }

@@ -182,6 +182,19 @@ export class TooManyConnections extends ChatError {
 }
 
 /**
+ * The message holds a word of the deployment's filter list (FilterMode=refuse; functions/safety/filter.ts): nothing
+ * is stored. No strike: a person who typed a listed word is told to reword it, not closed.
+ */
+export class Filtered extends ChatError {
+  override readonly name = 'Filtered';
+  override readonly strike = false;
+
+  constructor() {
+    super('FILTERED', 422, "Your message holds a word this chat doesn't allow: reword it and send again.");
+  }
+}
+
+/**
  * The connection is not (or no longer) registered, e.g. it was pruned as stale. No strike: a connection that is not
  * registered (closed, or its frames still in flight after the close) has nothing to strike.
  */

@@ -10,7 +10,10 @@ import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { CHANGE_ACTIONS, type ChangeAction } from '#protocol';
+import { screenText } from '#safety/screening';
+import { moderationRecords } from '#safety/wiring';
 import { parseChangeRequest, parseTargetSeq } from './changeParse';
 import { changeMessage } from './changing';
 import { lobbyGate, withSendSettings } from './sendSettings';
@@ -36,6 +39,8 @@ const deps = onFirstCall(() =>
   }),
 );
 
+const audit = onFirstCall(moderationRecords);
+
 /**
  * Each change action (editmessage, deletemessage, react): one entry point each, built alike: parse by its kind
  * (changeKinds/), store the change as a room event (changing.ts), reply `changed`.
@@ -45,7 +50,21 @@ function changeRoute(action: ChangeAction) {
     const { connectionId, body, signal, event } = frame;
     const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
     const seq = parseTargetSeq(body);
-    const request = parseChangeRequest(action, body);
+    const parsed = parseChangeRequest(action, body);
+    // An edit's new text goes through the word filter as a message's does (sendmessage.ts).
+    const request =
+      parsed.kind === 'edit'
+        ? {
+            ...parsed,
+            text: await screenText(
+              parsed.text,
+              { words: settings().FilterWords, mode: settings().FilterMode },
+              () => (frame.admitted ? Promise.resolve(frame.admitted) : connectionStore().get(connectionId)),
+              audit,
+              systemClock(),
+            ),
+          }
+        : parsed;
     const changed = await changeMessage(servedFrom(deps(), frame), {
       connectionId,
       seq,

@@ -8,7 +8,7 @@ import type { Connection, Member } from '#core/ports';
 import { type AckFrame, type ChatMessage, LOBBY, type ReplyRef } from '#core/protocol';
 import { epochSeconds, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
-import type { Attachment } from '#protocol';
+import { type Attachment, DM_ROOM_CODE_LENGTH } from '#protocol';
 import {
   APPEND_SEQS,
   catchUp,
@@ -58,6 +58,12 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
     person?: PersonGate;
     /** Threads' roots, pointers and summaries (threads.ts); absent: a reply in a thread is refused. */
     threads?: ThreadStore;
+
+    /**
+     * Lets a send into a direct-message room through or throws: refused where either of the pair blocks the other
+     * (functions/safety/screening.ts); absent: not checked.
+     */
+    admitDirect?: (sender: Connection) => Promise<void>;
   };
 
 export interface SendInput {
@@ -110,6 +116,9 @@ export async function sendMessage(
 }> {
   const connection = await requireConnection(deps, input.connectionId);
   if (connection.roomId === LOBBY) await input.admitLobbyPost?.();
+  // One read of the pair's blocks item, for direct messages only (docs/DECISIONS.md, "Blocking, reports and the
+  // word filter").
+  if (connection.roomId.length === DM_ROOM_CODE_LENGTH) await deps.admitDirect?.(connection);
   const sendKey = input.clientMsgId
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
@@ -242,8 +251,10 @@ async function store(
   const authorKey = memberKey(roomId, senderOf(connection));
   const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
   const message = (seq: number, messageId: string, sentAt: string): StoredMessage => ({
-    // The author's key goes with the message, so its author (and only it) can edit it later (changes/).
+    // The author's key goes with the message, so its author (and only it) can edit it later (changes/); its
+    // identity, never shown, so a member can block or report the person who wrote it (functions/safety/).
     authorKey,
+    authorId: senderOf(connection),
     roomId,
     seq,
     messageId,

@@ -5,6 +5,7 @@ import { withSessionCount } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { limitSettings } from '#core/limits/limitSettings';
 import { admitLobbyPost } from '#core/lobby';
+import type { Connection } from '#core/ports';
 import {
   parseClientMsgId,
   parseMessageText,
@@ -23,8 +24,11 @@ import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { tracer } from '#platform/tracing';
 import type { Attachment } from '#protocol';
+import { admitDirectSend, screenText } from '#safety/screening';
+import { dmBlocks, moderationRecords } from '#safety/wiring';
 import { MENTION_SCAN_MEMBERS, notifyMentioned } from './mentions';
 import { sendMessage } from './sending';
 import { lobbyGate, withSendSettings } from './sendSettings';
@@ -43,8 +47,11 @@ const deps = onFirstCall(() =>
     now: systemClock,
     person: personGate(),
     threads: threadStore(),
+    admitDirect: (sender: Connection) => admitDirectSend(blocks(), sender),
   }),
 );
+const blocks = onFirstCall(dmBlocks);
+const audit = onFirstCall(moderationRecords);
 const notice = onFirstCall(() => {
   const limits = quotaStore();
   return {
@@ -84,13 +91,21 @@ export const handler = routeHandler('sendmessage', 'room', async (frame) => {
     throw new BadRequest(
       '"alsoToRoom" goes with "threadOf": only a reply in a thread is also sent to the room.',
     );
+  // The word filter, before anything is stored (FilterWords, FilterMode): refused FILTERED, or stored masked.
+  const screened = await screenText(
+    text,
+    { words: settings().FilterWords, mode: settings().FilterMode },
+    () => (frame.admitted ? Promise.resolve(frame.admitted) : connectionStore().get(connectionId)),
+    audit,
+    systemClock(),
+  );
   logger.debug('sending', { characters: text.length, clientMsgId });
   // The session's message count is written beside PutEvents, never before it (sessions.ts).
   const { ack, message, mentioned, sender, thread } = await sendMessage(
     servedFrom(withSessionCount(deps(), connectionId), frame),
     {
       connectionId,
-      text,
+      text: screened,
       clientMsgId,
       replyTo,
       threadOf,

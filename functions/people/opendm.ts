@@ -12,6 +12,8 @@ import { joinRoom } from '#rooms/joining';
 import { joinPorts } from '#rooms/joinPorts';
 import { openDm, parseDmTarget } from '#rooms/memberships';
 import { membershipStore } from '#rooms/wiring';
+import { admitDirectOpen } from '#safety/screening';
+import { dmBlocks } from '#safety/wiring';
 import { notifyDmOpened } from './dmNotice';
 import { DynamoUserDevices } from './dynamoUserDevices';
 import { sharedWith } from './people';
@@ -30,6 +32,7 @@ const notice = onFirstCall(() => ({
   notifier: notifier(),
 }));
 const people = onFirstCall(() => peopleStore());
+const blocks = onFirstCall(dmBlocks);
 const rooms = onFirstCall(() => ({
   store: quotaStore(),
   get rate() {
@@ -55,6 +58,8 @@ export const handler = routeHandler('opendm', 'connection', (frame) => {
       ...served,
       join: (id, roomId) => joinRoom(deps(), id, roomId),
       notifyPeer: (userId, room) => notifyDmOpened(notice(), userId, room),
+      // Neither of a pair where one blocks the other opens their room (safety/screening.ts).
+      admitPair: (roomId, opener) => admitDirectOpen(blocks(), roomId, opener),
       // A new room counts against the budget createroom uses (per signed-in user), and needs a real counterpart.
       admitNewRoom: () => admitRoom(rooms(), limitOwner(frame.admitted?.userId, identity?.sourceIp)),
       // One named by id must share a room with the caller (people.ts): no DM with someone found nowhere.

@@ -40,6 +40,10 @@ const int = (def: number, min: number, max: number, description: string): Intege
 export type LobbyPolicy = 'open' | 'broadcasts' | 'off';
 const LOBBY_POLICIES: readonly LobbyPolicy[] = ['open', 'broadcasts', 'off'];
 
+/** What the word filter does with a listed word (setting FilterMode; functions/safety/filter.ts). */
+export type FilterMode = 'mask' | 'refuse';
+const FILTER_MODES: readonly FilterMode[] = ['mask', 'refuse'];
+
 export const SETTINGS = {
   SendRateLimit: int(
     10,
@@ -129,6 +133,27 @@ export const SETTINGS = {
   RoomIdleDays: int(30, 1, MAX, 'days a room lives after its last message'),
   SessionRetentionDays: int(30, 1, MAX, 'days a closed session record is kept'),
   FanoutPostsPerSecond: int(8000, 1, MAX, 'posts per second every fan-out of the account may make in all'),
+  FilterWords: {
+    type: 'text',
+    pattern: /^(?:[\p{L}\p{N}' -]{1,40}(?:,[\p{L}\p{N}' -]{1,40}){0,199})?$/u,
+    allowed: "empty, or up to 200 comma-separated words of 1-40 letters, digits, spaces, ' or -",
+    default: '',
+    description:
+      'words a message or an edit may not hold (whole words, any case, comma-separated; FilterMode says what is done); empty = no filter',
+  } as TextSetting,
+  FilterMode: {
+    type: 'choice',
+    values: FILTER_MODES,
+    default: 'mask',
+    description:
+      'what a message holding a FilterWords word gets: mask (stored with the word as ***) or refuse (FILTERED, nothing stored)',
+  } as ChoiceSetting<FilterMode>,
+  ReportRateLimit: int(
+    10,
+    0,
+    MAX,
+    'message reports per person (signed-in user, else source address) per hour; 0 = no limit',
+  ),
 } satisfies Record<string, SettingSchema>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -470,6 +470,11 @@ export type DmDeps = MemberDeps & {
    */
   peerName?: (userId: string, peerId: string) => Promise<string | undefined>;
   join: (connectionId: string, roomId: string) => Promise<JoinedFrame>;
+  /**
+   * Lets the pair's room open or throws: refused where either of the two blocks the other (safety/screening.ts);
+   * absent: not checked.
+   */
+  admitPair?: (roomId: string, opener: string) => Promise<void>;
   /** Tells the other user's devices of a room new to their list (dmNotice.ts); advisory, it never throws. */
   notifyPeer?: (userId: string, room: DmOpenedFrame['room']) => Promise<unknown>;
 };
@@ -492,6 +497,7 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
   ]);
   const now = deps.now();
   const roomId = dmRoomId(caller.userId, peer.userId);
+  await deps.admitPair?.(roomId, caller.userId);
   // A new pair's room is created only with a co-member (one named in the caller's room is; one named by id must
   // share one of the caller's rooms: found by findpeople, people.ts) and within the caller's room budget; reopening
   // an existing room takes neither.

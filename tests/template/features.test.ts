@@ -81,6 +81,7 @@ it('runs one function per feature: no WebSocket route has a function of its own 
       'ReadingFunction',
       'RoomsFunction',
       'TypingFunction',
+      'SafetyFunction',
     ].sort(),
   );
 });

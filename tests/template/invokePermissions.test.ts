@@ -46,6 +46,7 @@ it('routes the WebSocket API to the feature functions through one integration ea
       'ReadingFunction',
       'RoomsFunction',
       'TypingFunction',
+      'SafetyFunction',
     ].sort(),
   );
   expect(integrations.size).toBe(routedFunctions.size);

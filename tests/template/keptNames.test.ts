@@ -26,6 +26,7 @@ const LOG_GROUPS: Record<string, string> = {
   BroadcastLogGroup: '/aws/lambda/stack/broadcast',
   BroadcastAuthorizerLogGroup: '/aws/lambda/stack/broadcast-authorizer',
   AttachmentsLogGroup: '/aws/lambda/stack/attachments',
+  SafetyLogGroup: '/aws/lambda/stack/safety',
   FanoutLogGroup: '/aws/vendedlogs/states/stack-fanout',
   BroadcastMachineLogGroup: '/aws/vendedlogs/states/stack-broadcast',
   RepostMachineLogGroup: '/aws/vendedlogs/states/stack-repost',

@@ -23,6 +23,7 @@ import {
 import { type BroadcastSettings, presenceCosts, presenceTable } from './presence';
 import { PRICES } from './prices';
 import { renderRoomsPerConnection, roomsPerConnection } from './rooms';
+import { renderSafetyCosts, safetyCosts } from './safety';
 import { renderSeenBy, seenByComparison } from './seenBy';
 import { type TypingSettings, typingTable } from './typing';
 
@@ -459,6 +460,8 @@ function main() {
   process.stdout.write(renderSeenBy(seenByComparison(assumptions, PRICES, 50, seenByMax)));
   process.stdout.write(renderRoomsPerConnection(roomsPerConnection(assumptions, PRICES)));
   process.stdout.write(renderDirectoryCosts(assumptions, PRICES));
+
+  process.stdout.write(`\n${renderSafetyCosts(safetyCosts(PRICES))}`);
 }
 
 if (require.main === module) {

@@ -43,6 +43,11 @@ export interface ReactionState {
 export interface StoredMessage extends ChatMessage {
   /** The author's key in its room (memberKey); absent on messages stored before authors were kept: nobody edits those. */
   authorKey?: string;
+  /**
+   * Who wrote it, as its sends are scoped (sending.ts senderOf: the signed-in user, else the resume token's hash, else
+   * the connection): what a block or report names (functions/safety/). Never in a frame.
+   */
+  authorId?: string;
   /** Set by its first reaction: `history` reads the reactions of these messages only. */
   reacted?: boolean;
   /** Its reactions as read from the Reactions table for one member (never stored on the item). */
@@ -74,7 +79,10 @@ export interface StoredChange extends ChangeEvent, EventFields {
 }
 
 /** The stored message's attributes a change may write (never its key, author or TTL). */
-type Writable = Omit<StoredMessage, 'roomId' | 'seq' | 'messageId' | 'authorKey' | 'ttl' | 'reactionState'>;
+type Writable = Omit<
+  StoredMessage,
+  'roomId' | 'seq' | 'messageId' | 'authorKey' | 'authorId' | 'ttl' | 'reactionState'
+>;
 
 /**
  * What a change does to the message's item, in one transaction with its event (dynamoChanges.ts): attributes set

@@ -1,0 +1,253 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { BadRequest, Forbidden, RateLimited } from '#core/errors';
+import { requireConnection } from '#core/identity/connections';
+import type { QuotaDeps } from '#core/limits/quotas';
+import type { ChatPorts, Connection } from '#core/ports';
+import { LOBBY } from '#core/protocol';
+import { MessageDeleted, MessageNotFound } from '#messages/changeErrors';
+import { memberKey, senderOf } from '#messages/changeFrames';
+import { logger } from '#platform/powertools';
+import {
+  type BlockedPerson,
+  type BlockListFrame,
+  type Report,
+  type ReportedFrame,
+  type ReportsFrame,
+  SAFETY_LIMITS,
+  SAFETY_PATTERNS,
+} from '#protocol';
+import { dmRoomId, memberKeyOf, membershipTtl } from '#rooms/memberships';
+import type { AuditLog, ReportStore } from './audit';
+import type { BlockEntry, BlockStore, DmBlocks } from './dynamoBlocks';
+
+/**
+ * Blocking and reporting (docs/PROTOCOL.md, "Blocking and reporting"; the design: docs/DECISIONS.md, "Blocking,
+ * reports and the word filter"). Both name a message of a room the caller follows (`seq`): the server reads who
+ * wrote it from the message's item (`authorId`), which no frame shows.
+ */
+
+/** A message as block and report read it: what a report keeps, and who wrote it. */
+export interface ReportedMessage {
+  username: string;
+  text: string;
+  sentAt: string;
+  authorKey?: string;
+  authorId?: string;
+  deleted?: boolean;
+}
+
+export interface MessageLookup {
+  /** The message stored under `seq` (undefined for a change, a gap, or nothing). */
+  message(roomId: string, seq: number): Promise<ReportedMessage | undefined>;
+}
+
+export type SafetyDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 'now'> & {
+  blocks: BlockStore;
+  dmBlocks: DmBlocks;
+  messages: MessageLookup;
+  reports: ReportStore;
+  audit: AuditLog;
+  /** The reporter's report bucket (ReportRateLimit per hour, per person). */
+  reportQuota: QuotaDeps;
+  /** The connections of a signed-in user (the connections table's user index), for the owner's live notice. */
+  devicesOf: (userId: string) => Promise<string[]>;
+};
+
+const BLOCK_ID = new RegExp(SAFETY_PATTERNS.blockId);
+const signedIn = (id: string) => id.startsWith('user:');
+
+/** A message's seq as block and report take it. */
+export function parseSeq(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new BadRequest('"seq" must be the seq of a message in the room (a whole number from 1).');
+  return value;
+}
+
+export function parseBlockId(value: unknown): string {
+  if (typeof value !== 'string' || !BLOCK_ID.test(value))
+    throw new BadRequest('"blockId" must be a blockId from your block list (16 characters).');
+  return value;
+}
+
+export function parseReason(value: unknown): string {
+  const reason = typeof value === 'string' ? value.trim() : '';
+  const chars = [...reason].length;
+  if (chars < 1 || chars > SAFETY_LIMITS.reasonMaxChars)
+    throw new BadRequest(
+      `"reason" must say why you report the message: 1–${SAFETY_LIMITS.reasonMaxChars} characters.`,
+    );
+  return reason;
+}
+
+/** The blocked person's id on the blocker's list: opaque, the same for the same pair, naming neither. */
+function blockIdOf(blocker: string, who: string): string {
+  return createHash('sha256').update(`block\n${blocker}\n${who}`).digest('base64url').slice(0, 16);
+}
+
+const shown = (entries: BlockEntry[]): BlockedPerson[] =>
+  entries
+    .map(({ blockId, username, blockedAt }) => ({ blockId, username, blockedAt }))
+    .sort((a, b) => (a.blockedAt < b.blockedAt ? -1 : a.blockedAt > b.blockedAt ? 1 : 0));
+
+/** The list as a frame, with the keys the blocked people's messages carry in `roomId`. */
+function listFrame(entries: BlockEntry[], roomId?: string): BlockListFrame {
+  return {
+    type: 'blocklist',
+    people: shown(entries),
+    ...(roomId !== undefined && {
+      roomId,
+      hiddenKeys: [...new Set(entries.map((e) => memberKey(roomId, e.who)))],
+    }),
+  };
+}
+
+/** The message `seq` of the caller's room, or why there is none to act on. */
+async function messageOf(deps: SafetyDeps, roomId: string, seq: number): Promise<ReportedMessage> {
+  const message = await deps.messages.message(roomId, seq);
+  if (!message) throw new MessageNotFound(`There is no message ${seq} in room ${roomId}.`);
+  if (message.deleted) throw new MessageDeleted(`Message ${seq} was deleted.`);
+  return message;
+}
+
+/**
+ * Blocks the author of message `seq` of the caller's room: added to the caller's list (its identity as its messages
+ * carry it), and, between two signed-in users, marked on their direct-message room's blocks item so that neither
+ * `opendm` nor a send reaches the blocker from them.
+ */
+export async function block(deps: SafetyDeps, connectionId: string, seq: number): Promise<BlockListFrame> {
+  const caller = await requireConnection(deps, connectionId);
+  const { roomId } = caller;
+  const message = await messageOf(deps, roomId, seq);
+  const who = message.authorId;
+  if (who === undefined)
+    throw new BadRequest(`Message ${seq} does not say who wrote it (it was sent before blocking existed).`);
+  const blocker = memberKeyOf(caller);
+  if (who === senderOf(caller) || who === blocker)
+    throw new BadRequest('That is your own message: you cannot block yourself.');
+  const entries = await deps.blocks.list(blocker);
+  const blockId = blockIdOf(blocker, who);
+  if (!entries.some((e) => e.blockId === blockId)) {
+    if (entries.length >= SAFETY_LIMITS.blockedMax)
+      throw new BadRequest(
+        `You block ${SAFETY_LIMITS.blockedMax} people already, the most you can: unblock someone first.`,
+      );
+    const now = deps.now();
+    const entry = { blockId, who, username: message.username, blockedAt: now.toISOString() };
+    await deps.blocks.add(blocker, entry, membershipTtl(blocker, now));
+    entries.push(entry);
+    if (signedIn(blocker) && signedIn(who)) await deps.dmBlocks.mark(dmRoomId(blocker, who), blocker, true);
+  }
+  return listFrame(entries, roomId);
+}
+
+export async function unblock(
+  deps: SafetyDeps,
+  connectionId: string,
+  blockId: string,
+): Promise<BlockListFrame> {
+  const caller = await requireConnection(deps, connectionId);
+  const blocker = memberKeyOf(caller);
+  const removed = await deps.blocks.remove(blocker, blockId);
+  if (removed && signedIn(blocker) && signedIn(removed.who))
+    await deps.dmBlocks.mark(dmRoomId(blocker, removed.who), blocker, false);
+  return listFrame((await deps.blocks.list(blocker)).filter((e) => e.blockId !== blockId));
+}
+
+export async function blockList(deps: SafetyDeps, connectionId: string): Promise<BlockListFrame> {
+  const caller = await requireConnection(deps, connectionId);
+  return listFrame(await deps.blocks.list(memberKeyOf(caller)), caller.roomId);
+}
+
+/**
+ * Reports message `seq` of the caller's room: kept with the message as it is now (its text survives a later delete),
+ * recorded in the moderation log (the operators' queue), and pushed to the room owner's connections. Each person may
+ * report ReportRateLimit messages an hour.
+ */
+export async function report(
+  deps: SafetyDeps,
+  connectionId: string,
+  input: { seq: number; reason: string; owner: string },
+): Promise<ReportedFrame> {
+  const caller = await requireConnection(deps, connectionId);
+  const { roomId } = caller;
+  const message = await messageOf(deps, roomId, input.seq);
+  if (!(await takeReport(deps.reportQuota, input.owner)))
+    throw new RateLimited(
+      `You can report ${deps.reportQuota.rate?.limit} messages an hour: the room's owner and the operators have your reports.`,
+    );
+  const reportedAt = deps.now().toISOString();
+  const filed: Report = {
+    reportId: randomUUID(),
+    roomId,
+    seq: input.seq,
+    reason: input.reason,
+    reportedAt,
+    reportedBy: caller.username,
+    message: {
+      username: message.username,
+      text: message.text,
+      sentAt: message.sentAt,
+      ...(message.authorKey !== undefined && { authorKey: message.authorKey }),
+    },
+  };
+  const reporter = senderOf(caller);
+  await Promise.all([
+    deps.reports.keep(filed, reporter),
+    deps.audit.record({
+      kind: 'report',
+      roomId,
+      actor: reporter,
+      actorName: caller.username,
+      at: reportedAt,
+      detail: {
+        reportId: filed.reportId,
+        seq: input.seq,
+        ...(message.authorId && { author: message.authorId }),
+      },
+    }),
+  ]);
+  const frame: ReportedFrame = { type: 'reported', report: filed };
+  await tellOwner(deps, caller, frame);
+  return frame;
+}
+
+/** The room owner's connections hear of the report at once; advisory: a failed post loses only the notice. */
+async function tellOwner(deps: SafetyDeps, caller: Connection, frame: ReportedFrame): Promise<void> {
+  if (caller.roomId === LOBBY) return;
+  try {
+    const ownerId = (await deps.rooms.get(caller.roomId))?.ownerId;
+    if (ownerId === undefined) return;
+    const targets = ownerId.startsWith('connection:')
+      ? [ownerId.slice('connection:'.length)]
+      : await deps.devicesOf(ownerId);
+    const payload = JSON.stringify(frame);
+    await Promise.all(
+      targets
+        .filter((id) => id !== caller.connectionId)
+        .map((id) => deps.notifier.post(id, payload).catch(() => undefined)),
+    );
+  } catch (error) {
+    logger.warn("a report's notice to the owner failed", { error: String(error) });
+  }
+}
+
+async function takeReport(quota: QuotaDeps, owner: string): Promise<boolean> {
+  const { rate } = quota;
+  if (!rate || rate.limit <= 0) return true;
+  const intervalMs = (rate.windowSeconds * 1000) / rate.limit;
+  return quota.store.take(`report#${owner}`, quota.now().getTime(), intervalMs, rate.limit);
+}
+
+/** The reports of the caller's room, newest first: its owner only. */
+export async function reports(deps: SafetyDeps, connectionId: string): Promise<ReportsFrame> {
+  const caller = await requireConnection(deps, connectionId);
+  const { roomId } = caller;
+  const room = roomId === LOBBY ? undefined : await deps.rooms.get(roomId);
+  if (!room || room.ownerId === undefined || room.ownerId !== caller.userId)
+    throw new Forbidden(`Only the owner of room ${roomId} can read its reports.`);
+  return {
+    type: 'reports',
+    roomId,
+    reports: await deps.reports.ofRoom(roomId, SAFETY_LIMITS.reportsListed),
+  };
+}
