@@ -51,6 +51,17 @@ import {
 
 export * from './attachments';
 
+import {
+  type JoinedModeration,
+  MODERATION_ACTIONS,
+  MODERATION_FRAME_TYPES,
+  MODERATION_REPLY_TYPE,
+  type ModerationFrame,
+  type ModerationRequestFrame,
+} from './moderation';
+
+export * from './moderation';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -132,6 +143,7 @@ export const ACTIONS = [
   ...CHANGE_ACTIONS,
   ...ATTACHMENT_ACTIONS,
   ...PEOPLE_ACTIONS,
+  ...MODERATION_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -181,6 +193,12 @@ export const ERROR_CODES = [
    * ROOM_NOT_FOUND.
    */
   'KEY_REPLACED',
+  /** A moderator muted you in this room: read on; sends, edits and reactions are refused until `until` (absent: until unmuted). */
+  'MUTED',
+  /** You are banned from this room: it can't be joined or posted to by you until a moderator unbans you. */
+  'BANNED',
+  /** The room is in slow mode: one message per its interval; `retryAfterSeconds` says when the next may go. */
+  'SLOW_MODE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -282,7 +300,8 @@ export type ClientFrame =
   | CloseRoomRequest
   | MemberRequest
   | AttachmentRequest
-  | PeopleRequest;
+  | PeopleRequest
+  | ModerationRequestFrame;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -351,7 +370,7 @@ export interface BroadcastFrame {
   /** Present when the broadcast went to one room only. */
   roomId?: string;
 }
-export interface JoinedFrame extends Reply {
+export interface JoinedFrame extends Reply, JoinedModeration {
   type: 'joined';
   roomId: string;
   members: string[];
@@ -430,6 +449,8 @@ export interface MembersFrame extends Reply {
   roomId: string;
   members: string[];
   memberCount: number;
+  /** The names of the room's moderators (moderation.ts); absent in the lobby. */
+  moderators?: string[];
 }
 export interface InfoFrame extends Reply {
   type: 'info';
@@ -485,6 +506,10 @@ export interface ErrorFrame {
   requestId?: string;
   /** The message this error answers, for `sendmessage` with a clientMsgId. */
   clientMsgId?: string;
+  /** MUTED: when the mute ends (ISO 8601); absent: until unmuted. */
+  until?: string;
+  /** SLOW_MODE: whole seconds until the next message may go. */
+  retryAfterSeconds?: number;
 }
 /**
  * Several messages of one busy room in one post, in seq order; each element is the `message` frame that would have
@@ -540,7 +565,8 @@ export type ServerFrame =
   | ChangedFrame
   | ChangeFrame
   | AttachmentFrameUnion
-  | PeopleFrame;
+  | PeopleFrame
+  | ModerationFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -567,6 +593,7 @@ export const SERVER_FRAME_TYPES = [
   ...CHANGE_FRAME_TYPES,
   ...ATTACHMENT_FRAME_TYPES,
   ...PEOPLE_FRAME_TYPES,
+  ...MODERATION_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -586,6 +613,7 @@ export const REPLY_TYPE = {
   ...CHANGE_REPLY_TYPE,
   ...ATTACHMENT_REPLY_TYPE,
   ...PEOPLE_REPLY_TYPE,
+  ...MODERATION_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

@@ -24,6 +24,8 @@ import { lobbyGate, withSendSettings } from './sendSettings';
 import { sendStore } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
+/** Slow mode's turns, in the Limits table (`slow#<roomId>#<memberKey>`, sending.ts slowModeTurn). */
+const slowTurns = onFirstCall(() => quotaStore());
 const attachments = onFirstCall(() => new S3AttachmentHeads());
 const deps = onFirstCall(() =>
   withSendSettings({
@@ -35,6 +37,8 @@ const deps = onFirstCall(() =>
     events: eventPublisher(),
     now: systemClock,
     person: personGate(),
+    slowTurn: (key: string, nowMs: number, intervalMs: number) =>
+      slowTurns().takeTurnOrWait(key, nowMs, intervalMs),
   }),
 );
 const notice = onFirstCall(() => {

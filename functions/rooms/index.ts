@@ -8,6 +8,12 @@ import { handler as removemember } from './removemember';
 import { handler as rotatekey } from './rotatekey';
 import { handler as subscribe } from './subscribe';
 import { handler as who } from './who';
+import { handler as setrole } from './setrole';
+import { handler as mute } from './mute';
+import { handler as unmute } from './unmute';
+import { handler as ban } from './ban';
+import { handler as unban } from './unban';
+import { handler as slowmode } from './slowmode';
 
 /**
  * The rooms feature: entering, following and leaving rooms, the owner's powers, the caller's list of rooms and who
@@ -25,4 +31,10 @@ export const handler = featureHandler('rooms', {
   rotatekey,
   myrooms,
   who,
+  setrole,
+  mute,
+  unmute,
+  ban,
+  unban,
+  slowmode,
 });

@@ -1,5 +1,6 @@
 import { keyLevelFor, roomKeyLevel } from '#core/aws/roomMembers';
-import { Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
+import { Banned, Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
+import { isBanned } from '#core/moderation';
 import { requireConnection } from '#core/identity/connections';
 import { type DepartureRecords, notReturning } from '#core/identity/departure';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
@@ -9,6 +10,7 @@ import { memberKey, senderOf } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
 import { logger } from '#platform/powertools';
 import { memberKeyOf } from './memberships';
+import { moderationShown } from './moderation';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
 import type { RoomEntry } from './ports';
@@ -200,6 +202,9 @@ export async function joinRoom(
     // The room's pins (at most CHANGE_LIMITS.pinsPerRoom, ~5 KB); the lobby has none.
     roomId === LOBBY ? undefined : deps.messages.pins(roomId),
   ]);
+  // A member banned from the room (moderation.ts) is refused, whatever key it came with: by its identity in the room.
+  const key = memberKey(roomId, senderOf(current));
+  if (room && roomId !== LOBBY && isBanned(room, key)) throw new Banned(roomId);
   const chosen = current.chosenName ?? current.username;
   let username: string | undefined;
   if (roomId === LOBBY || !room) username = undefined;
@@ -234,8 +239,11 @@ export async function joinRoom(
     history: [],
     hasMore: false,
     lastSeq,
-    memberKey: memberKey(roomId, senderOf(current)),
+    memberKey: key,
     ...(pins && { pins }),
+    ...(roomId !== LOBBY &&
+      room &&
+      moderationShown(settled ?? room, { userId: current.userId, key }, epochSeconds(deps.now()))),
   };
   const { page, cut } = fitMessages(
     frame,

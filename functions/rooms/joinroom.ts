@@ -7,6 +7,8 @@ import { guard } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import type { Connection } from '#core/ports';
+import { memberKey, senderOf } from '#messages/changeFrames';
 import { joinRoom } from './joining';
 import { joinPorts } from './joinPorts';
 import { logMembershipFailure, recordMembership } from './memberships';
@@ -35,6 +37,8 @@ export const handler = routeHandler('joinroom', async (frame) => {
     key,
     sourceIp: identity?.sourceIp,
     userId: frame.admitted?.userId,
+    // The joiner's identity in the room: a member banned there is refused BANNED before its key is looked at.
+    ...(frame.admitted && { memberKey: (room: string) => memberKey(room, senderOf(frame.admitted as Connection)) }),
   });
   const joined = await joinRoom({ ...admitted.deps, departures: departures() }, connectionId, roomId, {
     lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),

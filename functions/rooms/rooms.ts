@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { NotSubscribed, UnknownConnection } from '#core/errors';
+import { moderationOf } from '#core/moderation';
 import { requireConnection } from '#core/identity/connections';
 import { presenceEvent } from '#core/identity/presence';
 import type { ChatEvent, ChatPorts, Connection, Member } from '#core/ports';
@@ -252,7 +253,7 @@ export async function withQuotes(
 }
 
 export async function who(
-  deps: Pick<ChatPorts, 'connections'>,
+  deps: Pick<ChatPorts, 'connections'> & { rooms?: Pick<ChatPorts['rooms'], 'get'> },
   connectionId: string,
   options: LobbyOption = {},
 ) {
@@ -263,5 +264,14 @@ export async function who(
     options.lobbyUnlisted && connection.roomId === LOBBY
       ? memberList(NOBODY_LISTED, connection)
       : await membersOf(deps, connection.roomId, connection);
-  return { type: 'members' as const, roomId: connection.roomId, members, memberCount };
+  // The room's moderators (core/moderation.ts), read beside the list: the member list marks them.
+  const room = connection.roomId === LOBBY ? undefined : await deps.rooms?.get(connection.roomId);
+  const moderators = [...moderationOf(room).moderators.values()];
+  return {
+    type: 'members' as const,
+    roomId: connection.roomId,
+    members,
+    memberCount,
+    ...(moderators.length > 0 && { moderators }),
+  };
 }

@@ -1,3 +1,5 @@
+import type { Connection } from '#core/ports';
+import { memberKey, senderOf } from '#messages/changeFrames';
 import { ChatError, RateLimited } from '#core/errors';
 import { admitJoin, chargeFrames, isStrike, servedFrom, strike } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
@@ -57,6 +59,9 @@ export const handler = routeHandler('subscribe', async (frame) => {
           key,
           sourceIp: identity?.sourceIp,
           userId: frame.admitted?.userId,
+          ...(frame.admitted && {
+            memberKey: (room: string) => memberKey(room, senderOf(frame.admitted as Connection)),
+          }),
         }).catch(async (error: unknown) => {
           // A room refused as a failed join would be is a strike as that join is (guard.ts STRIKE_CODES).
           if (error instanceof ChatError && isStrike(error, 'subscribe')) {
