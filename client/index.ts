@@ -20,6 +20,7 @@ export type {
   ConnectionState,
   Handed,
   MembersUpdate,
+  ModerationNotice,
   ReceivedFrame,
   RoomcastClientOptions,
   RoomcastEvents,

@@ -48,7 +48,8 @@ export function moderationOf(room: Room | undefined): RoomModeration {
   };
   for (const [name, value] of Object.entries(room ?? {})) {
     if (name.startsWith(MOD_PREFIX)) found.moderators.set(name.slice(MOD_PREFIX.length), String(value));
-    else if (name.startsWith(MUTE_PREFIX)) found.muted.set(name.slice(MUTE_PREFIX.length), value as MuteEntry);
+    else if (name.startsWith(MUTE_PREFIX))
+      found.muted.set(name.slice(MUTE_PREFIX.length), value as MuteEntry);
     else if (name.startsWith(BAN_PREFIX)) found.banned.set(name.slice(BAN_PREFIX.length), value as BanEntry);
   }
   return found;
@@ -67,7 +68,9 @@ export function roleIn(
 
 /** Until when (epoch seconds) the member is muted at `nowSeconds`; undefined when it is not. */
 export function mutedUntil(room: Room | undefined, key: string, nowSeconds: number): number | undefined {
-  const entry = (room as unknown as Record<string, MuteEntry | undefined> | undefined)?.[`${MUTE_PREFIX}${key}`];
+  const entry = (room as unknown as Record<string, MuteEntry | undefined> | undefined)?.[
+    `${MUTE_PREFIX}${key}`
+  ];
   return entry !== undefined && Number(entry.until) > nowSeconds ? Number(entry.until) : undefined;
 }
 

@@ -61,7 +61,10 @@ export async function takeRoomSeq(
     const result: Taken = {
       seq: taken.seq,
       wakes: woke,
-      ...(taken.slowModeSeconds !== undefined && { slowModeSeconds: taken.slowModeSeconds, exempt: taken.exempt }),
+      ...(taken.slowModeSeconds !== undefined && {
+        slowModeSeconds: taken.slowModeSeconds,
+        exempt: taken.exempt,
+      }),
     };
     if (taken.seq > 1) return result;
     if (!(await catchUp(deps, roomId))) return result;

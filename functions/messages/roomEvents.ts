@@ -44,7 +44,10 @@ export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, li
       }${life.memberKey === undefined ? '' : ' AND (attribute_not_exists(#mute) OR #mute.#until <= :now)'}`,
       ExpressionAttributeNames: {
         '#ttl': 'ttl',
-        ...(life.memberKey !== undefined && { '#mute': `${MUTE_PREFIX}${life.memberKey}`, '#until': 'until' }),
+        ...(life.memberKey !== undefined && {
+          '#mute': `${MUTE_PREFIX}${life.memberKey}`,
+          '#until': 'until',
+        }),
       },
     }),
     ExpressionAttributeValues: {
@@ -69,7 +72,9 @@ export function seqRefusal(item: Record<string, unknown> | undefined, life?: Roo
   if (!ended && life?.shownAs !== undefined && removed?.has(life.shownAs))
     return { kind: 'removed' as const };
   const muted =
-    life?.memberKey === undefined ? undefined : mutedUntil(item as unknown as Room, life.memberKey, life.nowSeconds);
+    life?.memberKey === undefined
+      ? undefined
+      : mutedUntil(item as unknown as Room, life.memberKey, life.nowSeconds);
   if (!ended && muted !== undefined) return { kind: 'muted' as const, until: muted };
   return { kind: 'roomGone' as const, room: item as unknown as Room };
 }

@@ -1,19 +1,19 @@
 import { featureHandler } from '#core/features';
+import { handler as ban } from './ban';
 import { handler as closeroom } from './closeroom';
 import { handler as createroom } from './createroom';
 import { handler as joinroom } from './joinroom';
 import { handler as leaveroom } from './leaveroom';
+import { handler as mute } from './mute';
 import { handler as myrooms } from './myrooms';
 import { handler as removemember } from './removemember';
 import { handler as rotatekey } from './rotatekey';
-import { handler as subscribe } from './subscribe';
-import { handler as who } from './who';
 import { handler as setrole } from './setrole';
-import { handler as mute } from './mute';
-import { handler as unmute } from './unmute';
-import { handler as ban } from './ban';
-import { handler as unban } from './unban';
 import { handler as slowmode } from './slowmode';
+import { handler as subscribe } from './subscribe';
+import { handler as unban } from './unban';
+import { handler as unmute } from './unmute';
+import { handler as who } from './who';
 
 /**
  * The rooms feature: entering, following and leaving rooms, the owner's powers, the caller's list of rooms and who

@@ -1,8 +1,8 @@
 import { keyLevelFor, roomKeyLevel } from '#core/aws/roomMembers';
 import { Banned, Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
-import { isBanned } from '#core/moderation';
 import { requireConnection } from '#core/identity/connections';
 import { type DepartureRecords, notReturning } from '#core/identity/departure';
+import { isBanned } from '#core/moderation';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';

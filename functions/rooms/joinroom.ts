@@ -1,14 +1,14 @@
 import { admitJoin, parseInviteKey, servedFrom } from '#core/limits/guard';
 import { lobbyUnlisted, refuseLobbyJoin } from '#core/lobby';
+import type { Connection } from '#core/ports';
 import { LOBBY, parseRoomId, requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, departureRecords } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
+import { memberKey, senderOf } from '#messages/changeFrames';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
-import type { Connection } from '#core/ports';
-import { memberKey, senderOf } from '#messages/changeFrames';
 import { joinRoom } from './joining';
 import { joinPorts } from './joinPorts';
 import { logMembershipFailure, recordMembership } from './memberships';
@@ -38,7 +38,9 @@ export const handler = routeHandler('joinroom', async (frame) => {
     sourceIp: identity?.sourceIp,
     userId: frame.admitted?.userId,
     // The joiner's identity in the room: a member banned there is refused BANNED before its key is looked at.
-    ...(frame.admitted && { memberKey: (room: string) => memberKey(room, senderOf(frame.admitted as Connection)) }),
+    ...(frame.admitted && {
+      memberKey: (room: string) => memberKey(room, senderOf(frame.admitted as Connection)),
+    }),
   });
   const joined = await joinRoom({ ...admitted.deps, departures: departures() }, connectionId, roomId, {
     lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),

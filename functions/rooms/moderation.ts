@@ -1,12 +1,6 @@
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import {
-  MUTED_FOREVER,
-  moderationOf,
-  roleIn,
-  type RoomModeration,
-  untilText,
-} from '#core/moderation';
+import { MUTED_FOREVER, moderationOf, type RoomModeration, roleIn, untilText } from '#core/moderation';
 import type { ChatPorts, Connection, ModerationChange, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
@@ -71,7 +65,12 @@ interface Target {
   connectionIds: string[];
 }
 
-async function listedTarget(deps: ModerationDeps, caller: Caller, name: string, verb: string): Promise<Target> {
+async function listedTarget(
+  deps: ModerationDeps,
+  caller: Caller,
+  name: string,
+  verb: string,
+): Promise<Target> {
   if (name === caller.connection.username) throw new BadRequest(`You cannot ${verb} yourself.`);
   const named = (await membersOf(deps, caller.roomId)).filter(
     (m) => m.username === name && m.connectionId !== caller.connection.connectionId,
@@ -107,13 +106,28 @@ async function moderate(
   if (!room) throw new RoomNotFound(caller.roomId);
   const end = roomEnd(room, now);
   if (end) throw new RoomClosed(caller.roomId, end);
-  if ('key' in change && roleIn(room, { userId: (change as { userId?: string }).userId, key: change.key }) !== 'member')
-    throw new Forbidden(`You cannot ${verb} the owner or a moderator: the owner makes a moderator a member first.`);
+  if (
+    'key' in change &&
+    roleIn(room, { userId: (change as { userId?: string }).userId, key: change.key }) !== 'member'
+  )
+    throw new Forbidden(
+      `You cannot ${verb} the owner or a moderator: the owner makes a moderator a member first.`,
+    );
   throw new Forbidden(`Your role in room ${caller.roomId} does not let you ${verb} any more.`);
 }
 
-const record = (deps: ModerationDeps, caller: Caller, action: string, more: { target?: string; detail?: string }) =>
-  deps.audit?.(auditRow(caller.connection, caller.roomId, action, deps.now().toISOString(), { ...more, actorRole: caller.role }));
+const record = (
+  deps: ModerationDeps,
+  caller: Caller,
+  action: string,
+  more: { target?: string; detail?: string },
+) =>
+  deps.audit?.(
+    auditRow(caller.connection, caller.roomId, action, deps.now().toISOString(), {
+      ...more,
+      actorRole: caller.role,
+    }),
+  );
 
 /** setrole: the owner makes a member a moderator, or a moderator a member; every member is told. */
 export async function setRole(deps: ModerationDeps, connectionId: string, name: string, role: unknown) {
@@ -123,11 +137,21 @@ export async function setRole(deps: ModerationDeps, connectionId: string, name: 
   requireRole(caller, ['owner'], 'change roles');
   const target = await listedTarget(deps, caller, name, 'change the role of');
   const { moderators } = moderationOf(caller.room);
-  if (role === 'moderator' && !moderators.has(target.key) && moderators.size >= MODERATION_LIMITS.moderatorsPerRoom)
+  if (
+    role === 'moderator' &&
+    !moderators.has(target.key) &&
+    moderators.size >= MODERATION_LIMITS.moderatorsPerRoom
+  )
     throw new BadRequest(
       `Room ${caller.roomId} has ${MODERATION_LIMITS.moderatorsPerRoom} moderators, the most a room may: make one a member first.`,
     );
-  await moderate(deps, caller, { kind: 'role', key: target.key, userId: target.userId, name, role }, false, 'change roles of');
+  await moderate(
+    deps,
+    caller,
+    { kind: 'role', key: target.key, userId: target.userId, name, role },
+    false,
+    'change roles of',
+  );
   const frame = { type: 'rolechanged' as const, roomId: caller.roomId, username: name, role };
   const members = await membersOf(deps, caller.roomId);
   await tell(
@@ -143,7 +167,9 @@ export async function setRole(deps: ModerationDeps, connectionId: string, name: 
 export async function mute(deps: ModerationDeps, connectionId: string, name: string, minutes: unknown) {
   if (
     minutes !== undefined &&
-    (!Number.isInteger(minutes) || (minutes as number) < 1 || (minutes as number) > MODERATION_LIMITS.muteMaxMinutes)
+    (!Number.isInteger(minutes) ||
+      (minutes as number) < 1 ||
+      (minutes as number) > MODERATION_LIMITS.muteMaxMinutes)
   )
     throw new BadRequest(
       `"minutes" must be a whole number from 1 to ${MODERATION_LIMITS.muteMaxMinutes}, or absent (until unmuted).`,
@@ -167,7 +193,12 @@ export async function mute(deps: ModerationDeps, connectionId: string, name: str
     'mute',
   );
   const shown = untilText(until);
-  const frame = { type: 'muted' as const, roomId: caller.roomId, username: name, ...(shown && { until: shown }) };
+  const frame = {
+    type: 'muted' as const,
+    roomId: caller.roomId,
+    username: name,
+    ...(shown && { until: shown }),
+  };
   await tell(deps, target.connectionIds, frame);
   await record(deps, caller, 'mute', { target: name, detail: shown ?? 'until unmuted' });
   return frame;
@@ -237,7 +268,11 @@ export async function unban(deps: ModerationDeps, connectionId: string, name: st
 
 /** slowmode: the owner sets the room's interval; every member is told (the web chat shows it in the composer). */
 export async function slowMode(deps: ModerationDeps, connectionId: string, seconds: unknown) {
-  if (!Number.isInteger(seconds) || (seconds as number) < 0 || (seconds as number) > MODERATION_LIMITS.slowModeMaxSeconds)
+  if (
+    !Number.isInteger(seconds) ||
+    (seconds as number) < 0 ||
+    (seconds as number) > MODERATION_LIMITS.slowModeMaxSeconds
+  )
     throw new BadRequest(
       `"seconds" must be a whole number from 0 (off) to ${MODERATION_LIMITS.slowModeMaxSeconds}.`,
     );

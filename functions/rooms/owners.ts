@@ -2,12 +2,12 @@ import { REMOVED_NAMES_MAX } from '#core/aws/roomMembers';
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { presenceEvent } from '#core/identity/presence';
+import type { ModerationRecord } from '#core/identity/sessions';
 import { newInviteKey } from '#core/limits/guard';
 import type { ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
-import type { ModerationRecord } from '#core/identity/sessions';
 import { type MembershipStore, memberKeyOf } from './memberships';
 
 /**

@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { NotSubscribed, UnknownConnection } from '#core/errors';
-import { moderationOf } from '#core/moderation';
 import { requireConnection } from '#core/identity/connections';
 import { presenceEvent } from '#core/identity/presence';
+import { moderationOf } from '#core/moderation';
 import type { ChatEvent, ChatPorts, Connection, Member } from '#core/ports';
 import {
   type ChatMessage,
@@ -138,6 +138,8 @@ export async function createRoom(
         history: [],
         hasMore: false,
         lastSeq: 0,
+        // Its creator owns it (moderation.ts): the page offers it the owner's moderation.
+        role: 'owner',
       };
     }
   }

@@ -1,7 +1,7 @@
 import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
 import { onFirstCall } from '#platform/onFirstCall';
-import { setRole, parseTarget } from './moderation';
+import { parseTarget, setRole } from './moderation';
 import { moderationPorts } from './moderationPorts';
 
 const deps = onFirstCall(moderationPorts);

@@ -181,7 +181,8 @@ async function followOne(
   const end = roomEnd(room, deps.now());
   if (end) throw new RoomClosed(roomId, end);
   // A member banned from the room (moderation.ts) follows it no more than it joins it.
-  if (known === undefined && isBanned(room, memberKey(roomId, senderOf(connection)))) throw new Banned(roomId);
+  if (known === undefined && isBanned(room, memberKey(roomId, senderOf(connection))))
+    throw new Banned(roomId);
   let username = known;
   let isNew = false;
   // A room newly followed lists its members, for the name shown there and the count. One followed already lists

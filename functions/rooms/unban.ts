@@ -1,7 +1,7 @@
 import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
 import { onFirstCall } from '#platform/onFirstCall';
-import { unban, parseTarget } from './moderation';
+import { parseTarget, unban } from './moderation';
 import { moderationPorts } from './moderationPorts';
 
 const deps = onFirstCall(moderationPorts);

@@ -104,7 +104,7 @@ describe('roles', () => {
 });
 
 describe('mute', () => {
-  it("a muted member reads on, its sends, edits and reactions refused MUTED until it is unmuted", async () => {
+  it('a muted member reads on, its sends, edits and reactions refused MUTED until it is unmuted', async () => {
     const [owner, mod, bob] = await Promise.all([connect('owner-m'), connect('mod-m'), connect('bob-m')]);
     const { roomId } = await roomOf(owner, mod, bob);
     await owner.expectReply({ action: 'setrole', username: 'mod-m', role: 'moderator' });
@@ -123,7 +123,9 @@ describe('mute', () => {
     expect(await bob.ask({ action: 'editmessage', seq: mine.seq, message: 'edited' })).toMatchObject({
       code: 'MUTED',
     });
-    expect(await bob.ask({ action: 'react', seq: mine.seq, reaction: '👍' })).toMatchObject({ code: 'MUTED' });
+    expect(await bob.ask({ action: 'react', seq: mine.seq, reaction: '👍' })).toMatchObject({
+      code: 'MUTED',
+    });
     // He still reads the room.
     await say(owner, 'you can still read this');
     await bob.next(isMessage(roomId, 'you can still read this'));
@@ -137,9 +139,15 @@ describe('mute', () => {
     expect(accepted.type).toBe('ack');
     await owner.next(isMessage(roomId, 'let me speak'));
 
-    expect(await mod.ask({ action: 'mute', username: 'bob-m', minutes: 0 })).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await mod.ask({ action: 'mute', username: 'bob-m', minutes: 0 })).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
     expect(await mod.ask({ action: 'mute', username: 'nobody' })).toMatchObject({ code: 'BAD_REQUEST' });
-    expect(await auditOf(roomId)).toEqual(['setrole owner-m>mod-m', 'mute mod-m>bob-m', 'unmute mod-m>bob-m']);
+    expect(await auditOf(roomId)).toEqual([
+      'setrole owner-m>mod-m',
+      'mute mod-m>bob-m',
+      'unmute mod-m>bob-m',
+    ]);
   });
 
   it('a mute without minutes lasts until unmuted, and a rejoin is told it', async () => {

@@ -80,7 +80,9 @@ it("a banned user's new connections are refused BANNED, under any name and key, 
   const dave = await deviceOf('dave', 'dave');
   expect((await chat.ask(dave, { action: 'joinroom', roomId, key: newKey })).type).toBe('joined');
 
-  expect(await chat.ask(carol, { action: 'unban', username: 'nobody' })).toMatchObject({ code: 'BAD_REQUEST' });
+  expect(await chat.ask(carol, { action: 'unban', username: 'nobody' })).toMatchObject({
+    code: 'BAD_REQUEST',
+  });
   expect((await chat.ask(carol, { action: 'unban', username: 'bob' })).type).toBe('unbanned');
   const back = await chat.ask(again, { action: 'joinroom', roomId, key: newKey });
   expect(back.type).toBe('joined');

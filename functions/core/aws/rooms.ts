@@ -138,7 +138,10 @@ export class DynamoRoomStore implements RoomStore {
                   ExpressionAttributeNames: {
                     '#ttl': 'ttl',
                     ...(moderatorKey !== undefined && { '#actor': `${MOD_PREFIX}${moderatorKey}` }),
-                    ...(ban && { '#ban': `${BAN_PREFIX}${ban.key}`, '#targetMod': `${MOD_PREFIX}${ban.key}` }),
+                    ...(ban && {
+                      '#ban': `${BAN_PREFIX}${ban.key}`,
+                      '#targetMod': `${MOD_PREFIX}${ban.key}`,
+                    }),
                   },
                   ExpressionAttributeValues: {
                     ':owner': ownerId,

@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ModerationRecord, SessionClose, SessionOpen, SessionStore } from './sessions';
 
 /** The key prefix of moderation audit rows in the Sessions table (the rooms function's role may put only these). */

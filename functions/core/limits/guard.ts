@@ -10,8 +10,8 @@ import {
   RoomNotFound,
   UnknownConnection,
 } from '#core/errors';
-import type { Connection, ConnectionStore, Room, RoomStore, SendRate, Subscribed } from '#core/ports';
 import { isBanned } from '#core/moderation';
+import type { Connection, ConnectionStore, Room, RoomStore, SendRate, Subscribed } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { roomEnd } from '#core/roomLife';
 import type { Clock } from '#platform/clock';
