@@ -19,6 +19,7 @@ import {
   estimate,
   type Workload,
 } from './model';
+import { moderationCosts, renderModerationCosts } from './moderation';
 import { type BroadcastSettings, presenceCosts, presenceTable } from './presence';
 import { PRICES } from './prices';
 import { renderRoomsPerConnection, roomsPerConnection } from './rooms';
@@ -433,7 +434,7 @@ function main() {
       usdPerMillion,
     }));
     process.stdout.write(
-      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs })}\n`,
+      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs, moderation: moderationCosts(assumptions) })}\n`,
     );
     return;
   }
@@ -456,6 +457,7 @@ function main() {
   );
   process.stdout.write(renderSeenBy(seenByComparison(assumptions, PRICES, 50, seenByMax)));
   process.stdout.write(renderRoomsPerConnection(roomsPerConnection(assumptions, PRICES)));
+  process.stdout.write(`\n${renderModerationCosts(moderationCosts(assumptions, PRICES))}`);
 }
 
 if (require.main === module) {
