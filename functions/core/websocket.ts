@@ -122,6 +122,12 @@ const ROOM_ROUTES = new Set([
   'closeroom',
   'attach',
   'getattachment',
+  'setrole',
+  'mute',
+  'unmute',
+  'ban',
+  'unban',
+  'slowmode',
 ]);
 
 const connections = onFirstCall(connectionStore);
