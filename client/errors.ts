@@ -38,6 +38,10 @@ export class RoomcastError extends Error {
       status?: number;
       /** HANDSHAKE_REFUSED, with `ws`: the refusal's body (its first 4,096 characters). */
       body?: string;
+      /** MUTED: when the mute ends (ISO 8601); absent: until a moderator unmutes. */
+      until?: string;
+      /** SLOW_MODE: whole seconds before the room takes this member's next message. */
+      retryAfterSeconds?: number;
     } = {},
   ) {
     super(message);

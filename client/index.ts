@@ -22,6 +22,7 @@ export type {
   ConnectionState,
   Handed,
   MembersUpdate,
+  ModerationNotice,
   ReceivedFrame,
   RoomcastClientOptions,
   RoomcastEvents,

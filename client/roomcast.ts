@@ -1,6 +1,7 @@
 import type {
   AckFrame,
   AttachmentFrame,
+  BannedFrame,
   BroadcastFrame,
   ChangedFrame,
   ErrorFrame,
@@ -12,15 +13,20 @@ import type {
   MemberRemovedFrame,
   MembersFrame,
   MentionFrame,
+  MutedFrame,
   ProfileFrame,
   ReportedFrame,
+  RoleChangedFrame,
   RoomChangedFrame,
   RoomClosedFrame,
   RoomEventFrame,
   RoomInfo,
   RoomsFrame,
   SetProfileRequest,
+  SlowModeFrame,
   ThreadFollowFrame,
+  UnbannedFrame,
+  UnmutedFrame,
   UploadFrame,
 } from '../protocol';
 import {
@@ -29,6 +35,7 @@ import {
   ERROR_CODES,
   GATEWAY,
   LIMITS,
+  MODERATION_LIMITS,
   normalizeText,
   normalizeTitle,
   REPLY_TYPE,
@@ -48,6 +55,7 @@ import { Safety } from './safety';
 import { RoomSession } from './session';
 import type {
   ConnectionState,
+  ModerationNotice,
   RoomcastClientOptions,
   RoomcastEvents,
   SendOptions,
@@ -74,6 +82,15 @@ const SERVER_CODES = new Set<string>(ERROR_CODES);
 const ROOM_FRAMES = new Set<string>(['message', 'batch', 'resync', ...CHANGE_FRAME_TYPES]);
 /** Every action's reply type (one after its request timed out has nobody waiting); notices a module takes itself. */
 const LATE_REPLIES = new Set<string>([...Object.values(REPLY_TYPE), 'info', 'dmopened']);
+/** Moderation frames the server pushes to members (not only as replies): the `moderation` event. */
+const MODERATION_NOTICES = new Set<string>(['rolechanged', 'muted', 'unmuted', 'slowmode']);
+
+/** A member's name as a moderation action takes it (the member list's). */
+function checkName(name: string): string {
+  if (typeof name !== 'string' || name === '')
+    throw new RoomcastError('INVALID_ARGUMENT', 'username must be the name of a member of the room.');
+  return name;
+}
 
 /**
  * A roomcast connection that stays up: it reconnects with full-jitter backoff, keeps the connection alive with
@@ -588,6 +605,55 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   /** Owner only: closes the current room for good; every member, this client too, goes to the lobby. */
   closeRoom = (): Promise<RoomClosedFrame> => this.session.asOwner({ action: 'closeroom' });
 
+  /** Owner only: makes the member showing `name` a moderator of the current room, or a moderator a member. */
+  setRole = (name: string, role: 'moderator' | 'member'): Promise<RoleChangedFrame> =>
+    this.moderate({ action: 'setrole', username: checkName(name), role }) as Promise<RoleChangedFrame>;
+  /**
+   * Owner or moderator: mutes the member showing `name` in the current room for `minutes` (1 to
+   * MODERATION_LIMITS.muteMaxMinutes), or until `unmute` when `minutes` is absent; it still reads.
+   */
+  mute = (name: string, options: { minutes?: number } = {}): Promise<MutedFrame> => {
+    const { minutes } = options;
+    if (
+      minutes !== undefined &&
+      (!Number.isInteger(minutes) || minutes < 1 || minutes > MODERATION_LIMITS.muteMaxMinutes)
+    )
+      return Promise.reject(
+        new RoomcastError('INVALID_ARGUMENT', `minutes must be 1 to ${MODERATION_LIMITS.muteMaxMinutes}.`),
+      );
+    return this.moderate({
+      action: 'mute',
+      username: checkName(name),
+      ...(minutes !== undefined && { minutes }),
+    }) as Promise<MutedFrame>;
+  };
+  /** Owner or moderator: ends the mute of the member named `name`. */
+  unmute = (name: string): Promise<UnmutedFrame> =>
+    this.moderate({ action: 'unmute', username: checkName(name) }) as Promise<UnmutedFrame>;
+  /**
+   * Owner or moderator: removes the member showing `name` as `removeMember` does and bans its identity from the room
+   * (joins refused BANNED); the reply's `inviteKey` is the room's new key.
+   */
+  ban = (name: string): Promise<BannedFrame> => this.session.asOwner({ action: 'ban', username: name });
+  /** Owner or moderator: lifts the ban of the member named `name`. */
+  unban = (name: string): Promise<UnbannedFrame> =>
+    this.moderate({ action: 'unban', username: checkName(name) }) as Promise<UnbannedFrame>;
+  /** Owner only: one message per `seconds` per member in the current room (owner and moderators exempt); 0: off. */
+  setSlowMode = (seconds: number): Promise<SlowModeFrame> => {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MODERATION_LIMITS.slowModeMaxSeconds)
+      return Promise.reject(
+        new RoomcastError(
+          'INVALID_ARGUMENT',
+          `seconds must be 0 to ${MODERATION_LIMITS.slowModeMaxSeconds}.`,
+        ),
+      );
+    return this.moderate({ action: 'slowmode', seconds }) as Promise<SlowModeFrame>;
+  };
+
+  private async moderate(frame: Record<string, unknown>): Promise<unknown> {
+    return this.acrossReconnects(() => this.requests.send(frame));
+  }
+
   /** Edit, delete and react to messages (client/messages.ts); every reply is also the `changed` event. */
   readonly messages = new MessageChanges(
     (frame) => this.acrossReconnects(() => this.requests.send(frame)),
@@ -747,6 +813,10 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       this.emit('reported', f as unknown as ReportedFrame);
       return;
     }
+    if (MODERATION_NOTICES.has(type)) {
+      this.emit('moderation', f as unknown as ModerationNotice);
+      return;
+    }
     if (type === 'members') {
       const m = f as unknown as MembersFrame;
       this.session.setMembers(m.roomId, m.members, m.memberCount);
@@ -762,6 +832,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       action: frame.action,
       requestId: frame.requestId,
       clientMsgId: frame.clientMsgId,
+      ...(typeof frame.until === 'string' && { until: frame.until }),
+      ...(typeof frame.retryAfterSeconds === 'number' && { retryAfterSeconds: frame.retryAfterSeconds }),
     });
     if (this.outbox.refused(frame.clientMsgId, error)) return;
     if (this.requests.reject(frame.requestId, error)) return;

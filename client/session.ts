@@ -1,4 +1,6 @@
 import type {
+  BannedFrame,
+  BanRequest,
   CloseRoomRequest,
   HistoryFrame,
   JoinedFrame,
@@ -201,8 +203,14 @@ export class RoomSession {
   asOwner(frame: RotateKeyRequest): Promise<KeyRotatedFrame>;
   asOwner(frame: RemoveMemberRequest): Promise<MemberRemovedFrame>;
   asOwner(frame: CloseRoomRequest): Promise<RoomClosedFrame>;
-  async asOwner(frame: RotateKeyRequest | RemoveMemberRequest | CloseRoomRequest): Promise<unknown> {
-    if (frame.action === 'removemember' && (typeof frame.username !== 'string' || frame.username === '')) {
+  asOwner(frame: BanRequest): Promise<BannedFrame>;
+  async asOwner(
+    frame: RotateKeyRequest | RemoveMemberRequest | CloseRoomRequest | BanRequest,
+  ): Promise<unknown> {
+    if (
+      (frame.action === 'removemember' || frame.action === 'ban') &&
+      (typeof frame.username !== 'string' || frame.username === '')
+    ) {
       throw new RoomcastError('INVALID_ARGUMENT', 'username must be the name of a member of the room.');
     }
     const reply = await this.hooks.request({ ...frame });
@@ -466,5 +474,13 @@ function roomEvent(joined: JoinedFrame): RoomcastEvents['room'] {
     lastSeq: joined.lastSeq,
     ...(joined.memberKey !== undefined && { memberKey: joined.memberKey }),
     ...(Array.isArray(joined.pins) && { pins: joined.pins.filter(isPin) }),
+    ...(joined.role !== undefined && {
+      moderation: {
+        role: joined.role,
+        ...(Array.isArray(joined.moderators) && { moderators: joined.moderators.map(String) }),
+        ...(typeof joined.slowModeSeconds === 'number' && { slowModeSeconds: joined.slowModeSeconds }),
+        ...(joined.mutedUntil !== undefined && { mutedUntil: joined.mutedUntil }),
+      },
+    }),
   };
 }

@@ -8,18 +8,23 @@ import type {
   BroadcastFrame,
   ChangedFrame,
   ChangeFrame,
+  JoinedModeration,
   KeyRotatedFrame,
   MentionFrame,
   MessageFrame,
+  MutedFrame,
   Pin,
   PresenceFrame,
   ProfileFrame,
   RemovedFrame,
   ReportedFrame,
   ResyncFrame,
+  RoleChangedFrame,
   RoomChangedFrame,
   RoomClosedFrame,
   RoomEventFrame,
+  SlowModeFrame,
+  UnmutedFrame,
 } from '../protocol';
 import type { BackoffPolicy } from './backoff';
 import type { RoomcastError } from './errors';
@@ -128,6 +133,9 @@ export interface StateChange {
   error?: RoomcastError;
 }
 
+/** A moderation frame the server pushed (not a reply): see the `moderation` event. */
+export type ModerationNotice = RoleChangedFrame | MutedFrame | UnmutedFrame | SlowModeFrame;
+
 export interface MembersUpdate {
   roomId: string;
   members: string[];
@@ -197,11 +205,24 @@ export interface RoomcastEvents {
   /** The room's owner closed the room: the client is in the lobby now (a `room` event follows). */
   roomclosed: RoomClosedFrame;
   /**
+   * A moderation notice pushed to this client (protocol/moderation.ts): a member's role changed (`rolechanged`, to
+   * every member), you were muted or unmuted (`muted`, `unmuted`), the room's slow mode changed (`slowmode`). Each
+   * names its `roomId`.
+   */
+  moderation: ModerationNotice;
+  /**
    * The room changed (join, create, leave, or back to the lobby after a failed rejoin); `memberKey` is yours in it
    * (messages whose `authorKey` is this are yours), absent for the lobby entered after a leave; `pins`: the room's
    * pinned messages as the join found them (absent in the lobby).
    */
-  room: { roomId: string; lastSeq: number; memberKey?: string; pins?: Pin[] };
+  room: {
+    roomId: string;
+    lastSeq: number;
+    memberKey?: string;
+    pins?: Pin[];
+    /** The room's moderators, slow mode, and your role and mute, as the join found them (absent in the lobby). */
+    moderation?: JoinedModeration;
+  };
   state: StateChange;
   /** An error no request is waiting for (an unsolicited error frame, a gateway error, a refused handshake). */
   error: RoomcastError;

@@ -152,8 +152,8 @@ export interface EditedFrame extends ChangeEvent {
 }
 export interface DeletedFrame extends ChangeEvent {
   type: 'deleted';
-  /** `author`: the member deleted its own message; `owner`: the room's owner removed it. */
-  by: 'author' | 'owner';
+  /** `author`: the member deleted its own message; `owner`: the room's owner removed it; `moderator`: a moderator. */
+  by: 'author' | 'owner' | 'moderator';
 }
 export interface ReactionFrame extends ChangeEvent {
   type: 'reaction';
@@ -185,7 +185,7 @@ export const CHANGE_FRAME_CHECKS: {
   [T in ChangeFrame['type']]: (frame: Record<string, unknown>) => boolean;
 } = {
   edited: (f) => typeof f.text === 'string',
-  deleted: (f) => f.by === 'author' || f.by === 'owner',
+  deleted: (f) => f.by === 'author' || f.by === 'owner' || f.by === 'moderator',
   reaction: (f) => typeof f.reaction === 'string' && Number.isFinite(f.count),
   pinned: (f) => typeof f.pinned === 'boolean',
 };
@@ -204,7 +204,7 @@ export interface Pin {
  */
 export interface MessageState {
   editedAt?: string;
-  deleted?: 'author' | 'owner';
+  deleted?: 'author' | 'owner' | 'moderator';
   reactions?: ReactionCount[];
   /** When the message was pinned to its room, and by whom (its name in the room); absent when not pinned. */
   pinnedAt?: string;

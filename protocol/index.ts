@@ -83,6 +83,17 @@ import {
 
 export * from './safety';
 
+import {
+  type JoinedModeration,
+  MODERATION_ACTIONS,
+  MODERATION_FRAME_TYPES,
+  MODERATION_REPLY_TYPE,
+  type ModerationFrame,
+  type ModerationRequestFrame,
+} from './moderation';
+
+export * from './moderation';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -167,6 +178,7 @@ export const ACTIONS = [
   ...THREAD_ACTIONS,
   ...DIRECTORY_ACTIONS,
   ...SAFETY_ACTIONS,
+  ...MODERATION_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -223,6 +235,12 @@ export const ERROR_CODES = [
    * Reword it and send again.
    */
   'FILTERED',
+  /** A moderator muted you in this room: read on; sends, edits and reactions are refused until `until` (absent: until unmuted). */
+  'MUTED',
+  /** You are banned from this room: it can't be joined or posted to by you until a moderator unbans you. */
+  'BANNED',
+  /** The room is in slow mode: one message per its interval; `retryAfterSeconds` says when the next may go. */
+  'SLOW_MODE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -337,7 +355,8 @@ export type ClientFrame =
   | PeopleRequest
   | ThreadRequest
   | DirectoryRequest
-  | SafetyRequest;
+  | SafetyRequest
+  | ModerationRequestFrame;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -412,7 +431,7 @@ export interface BroadcastFrame {
   /** Present when the broadcast went to one room only. */
   roomId?: string;
 }
-export interface JoinedFrame extends Reply, RoomInfo {
+export interface JoinedFrame extends Reply, RoomInfo, JoinedModeration {
   type: 'joined';
   roomId: string;
   members: string[];
@@ -497,6 +516,8 @@ export interface MembersFrame extends Reply {
   roomId: string;
   members: string[];
   memberCount: number;
+  /** The names of the room's moderators (moderation.ts); absent in the lobby. */
+  moderators?: string[];
 }
 export interface InfoFrame extends Reply {
   type: 'info';
@@ -552,6 +573,10 @@ export interface ErrorFrame {
   requestId?: string;
   /** The message this error answers, for `sendmessage` with a clientMsgId. */
   clientMsgId?: string;
+  /** MUTED: when the mute ends (ISO 8601); absent: until unmuted. */
+  until?: string;
+  /** SLOW_MODE: whole seconds until the next message may go. */
+  retryAfterSeconds?: number;
 }
 /**
  * Several messages of one busy room in one post, in seq order; each element is the `message` frame that would have
@@ -610,7 +635,8 @@ export type ServerFrame =
   | PeopleFrame
   | ThreadFrame
   | DirectoryFrame
-  | SafetyFrame;
+  | SafetyFrame
+  | ModerationFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -640,6 +666,7 @@ export const SERVER_FRAME_TYPES = [
   ...THREAD_FRAME_TYPES,
   ...DIRECTORY_FRAME_TYPES,
   ...SAFETY_FRAME_TYPES,
+  ...MODERATION_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -662,6 +689,7 @@ export const REPLY_TYPE = {
   ...THREAD_REPLY_TYPE,
   ...DIRECTORY_REPLY_TYPE,
   ...SAFETY_REPLY_TYPE,
+  ...MODERATION_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

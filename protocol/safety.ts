@@ -21,7 +21,7 @@ export const SAFETY_PATTERNS = {
 } as const;
 
 export const SAFETY_ACTIONS = ['block', 'unblock', 'blocklist', 'report', 'reports'] as const;
-export type ModerationAction = (typeof SAFETY_ACTIONS)[number];
+export type SafetyAction = (typeof SAFETY_ACTIONS)[number];
 
 /**
  * Blocks the author of message `seq` of a room you follow (`roomId`, absent: the room you show), in every room: the

@@ -6,6 +6,7 @@
 
 import { pickEmoji } from './emojiPicker.js';
 import { formatted } from './format.js';
+import { moderation } from './moderation.js';
 import { canPin, paintPins } from './pins.js';
 import { quoteFrom, refreshQuotes, startReply } from './replies.js';
 import { RoomMessages } from './roomcast.js';
@@ -40,7 +41,13 @@ function paint(row, m) {
   if (!bubble || !text || row.querySelector('[data-testid="edit-input"]')) return;
   row.classList.toggle('is-deleted', Boolean(m.deleted));
   if (m.deleted) {
-    text.replaceChildren(m.deleted === 'owner' ? 'Message removed by the room owner' : 'Message deleted');
+    text.replaceChildren(
+      m.deleted === 'owner'
+        ? 'Message removed by the room owner'
+        : m.deleted === 'moderator'
+          ? 'Message removed by a moderator'
+          : 'Message deleted',
+    );
     text.dataset.testid = 'tombstone';
   } else text.replaceChildren(...formatted(m.text));
   row.querySelector('.msg-edited')?.remove();
@@ -139,7 +146,8 @@ function actionsOf(row, m) {
     button('Report', 'report-message', () => reportMessage(m));
   }
   if (own) button('Edit', 'edit-message', () => startEdit(row, m));
-  if (own || state.owned.has(state.shownRoom))
+  // The room's owner and its moderators delete any message (moderation.js); the server holds the rule.
+  if (own || state.owned.has(state.shownRoom) || moderation.role !== 'member')
     button('Delete', 'delete-message', (ev) => askThenDelete(ev.currentTarget, m.seq));
   return actions;
 }

@@ -3,6 +3,7 @@
 import { bindAttachments, clearAttachments, hasReadyAttachments, pendingAttachments } from './attachments.js';
 import { bindComposeHelpers, withEmoji } from './compose.js';
 import { updateEmpty } from './messageList.js';
+import { mutedNow } from './moderation.js';
 import { takeReply } from './replies.js';
 import { LIMITS, utf8Bytes } from './roomcast.js';
 import { state } from './state.js';
@@ -25,7 +26,13 @@ export function updateComposerState() {
   ui.composerInput.setAttribute('aria-invalid', over ? 'true' : 'false');
   // A message may be images alone (attachments.js), once they are uploaded.
   const content = bytes >= 1 || hasReadyAttachments();
-  ui.sendButton.disabled = !(content && !over && state.shownRoom !== null && state.username !== null);
+  ui.sendButton.disabled = !(
+    content &&
+    !over &&
+    state.shownRoom !== null &&
+    state.username !== null &&
+    !mutedNow()
+  );
 }
 
 function autosize() {

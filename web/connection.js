@@ -9,6 +9,7 @@ import { onPresence } from './members.js';
 import { bindMentions } from './mentions.js';
 import { addSystemLine } from './messageList.js';
 import { onBroadcast, onMessage } from './messages.js';
+import { bindModeration } from './moderation.js';
 import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
 import { watchProfiles } from './profiles.js';
@@ -116,6 +117,11 @@ export function startClient() {
 }
 
 function routeFrames(chat) {
+  // Before the room's own handler below: the room's moderation is known when the room is drawn (moderation.js).
+  bindModeration(chat, {
+    onMembers: () => renderMembers(state.chat.members),
+    onComposer: updateComposerState,
+  });
   bindMyRooms(chat);
   bindFindPeople();
   bindMentions(chat);

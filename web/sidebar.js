@@ -1,5 +1,6 @@
 // The sidebar's panels: the room's member list and the connection's details.
 
+import { moderationMenu, roleBadge, rowKind } from './moderation.js';
 import { state } from './state.js';
 import { fullFmt, h, makeAvatar, nameNode, placeRows, toast, toDate, ui } from './ui.js';
 
@@ -23,6 +24,11 @@ function memberRow(name, kind, { isMe, canRemove }) {
   const label = h('span', 'member-name');
   label.append(nameNode(name));
   li.append(makeAvatar(name, 'avatar-sm'), label);
+  // A moderator is marked "mod" (moderation.js); the owner's and moderators' menu sits on the others' rows.
+  const badge = roleBadge(name);
+  if (badge) li.append(badge);
+  const menu = isMe ? null : moderationMenu(name);
+  if (menu) li.append(menu);
   if (isMe) {
     li.classList.add('is-me');
     li.append(h('span', 'member-you', 'you'));
@@ -49,7 +55,7 @@ export function renderMembers(list, count) {
   const canRemove = state.owned.has(state.shownRoom) && Boolean(memberActions.remove);
   const items = names.map((name) => {
     const isMe = name === me;
-    const kind = `${state.shownRoom} ${isMe ? 'me' : canRemove ? 'owner' : 'member'}`;
+    const kind = `${state.shownRoom} ${isMe ? 'me' : canRemove ? 'owner' : 'member'} ${rowKind(name)}`;
     return memberRow(name, kind, { isMe, canRemove });
   });
   const listed = new Set(names);

@@ -355,6 +355,9 @@ export const ERROR_TITLES = {
   NOT_AUTHOR: 'Not your message',
   EDIT_WINDOW_PASSED: 'Too late to change',
   NOT_SUBSCRIBED: 'Not in that room',
+  MUTED: 'You are muted',
+  BANNED: 'Banned from the room',
+  SLOW_MODE: 'Slow mode',
 };
 
 /**

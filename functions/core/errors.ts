@@ -22,6 +22,8 @@ export class ChatError extends Error {
    * code and route decide (guard.ts, STRIKE_CODES).
    */
   readonly strike?: boolean;
+  /** Fields the error frame carries besides code and sentence (MUTED's `until`, SLOW_MODE's `retryAfterSeconds`). */
+  readonly details?: Pick<ErrorFrame, 'until' | 'retryAfterSeconds'>;
 
   constructor(
     readonly code: ErrorCode | HttpOnlyCode,
@@ -105,6 +107,51 @@ export class RoomClosed extends ChatError {
 }
 
 export class Forbidden extends worded('Forbidden', 'FORBIDDEN', 403) {}
+
+/** A moderator muted the member in this room (functions/rooms/moderation.ts). No strike: it is the room's rule. */
+export class Muted extends ChatError {
+  override readonly name = 'Muted';
+  override readonly strike = false;
+  override readonly details: Pick<ErrorFrame, 'until'>;
+
+  /** @param until when the mute ends (ISO 8601); undefined: until a moderator unmutes. */
+  constructor(roomId: string, until: string | undefined) {
+    super(
+      'MUTED',
+      403,
+      until === undefined
+        ? `You are muted in room ${roomId} until a moderator unmutes you: you can read, not post, edit or react.`
+        : `You are muted in room ${roomId} until ${until}: you can read, not post, edit or react.`,
+    );
+    this.details = until === undefined ? {} : { until };
+  }
+}
+
+/** The member is banned from the room (functions/rooms/moderation.ts): no join, no post. No strike. */
+export class Banned extends ChatError {
+  override readonly name = 'Banned';
+  override readonly strike = false;
+
+  constructor(roomId: string) {
+    super('BANNED', 403, `You are banned from room ${roomId}: you can't join it or post there.`);
+  }
+}
+
+/** The room is in slow mode and the member sent within its interval. No strike: waiting is all it takes. */
+export class SlowMode extends ChatError {
+  override readonly name = 'SlowMode';
+  override readonly strike = false;
+  override readonly details: Pick<ErrorFrame, 'retryAfterSeconds'>;
+
+  constructor(seconds: number, retryAfterSeconds: number) {
+    super(
+      'SLOW_MODE',
+      429,
+      `This room is in slow mode: one message every ${seconds} s. Wait ${retryAfterSeconds} s, then send again.`,
+    );
+    this.details = { retryAfterSeconds };
+  }
+}
 
 export class MessageTooLarge extends ChatError {
   override readonly name = 'MessageTooLarge';
@@ -300,7 +347,7 @@ export type RequestIds = Pick<ErrorFrame, 'requestId' | 'clientMsgId'>;
  * in flight knows which one failed.
  */
 export function toErrorFrame(error: unknown, action: string, ids: RequestIds = {}): ErrorFrame {
-  const { code, publicMessage } = describeError(error);
+  const { code, publicMessage, details } = describeError(error);
   // UNSUPPORTED_MEDIA_TYPE is only thrown by the REST side; a frame would call it a bad request.
   return {
     type: 'error',
@@ -308,6 +355,7 @@ export function toErrorFrame(error: unknown, action: string, ids: RequestIds = {
     message: publicMessage,
     action,
     ...ids,
+    ...details,
   };
 }
 

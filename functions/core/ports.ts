@@ -172,12 +172,45 @@ export interface Room {
   isPublic?: boolean;
   /** The directory entry that holds the room's name (its folded name), while the room is public (rooms/dynamoDirectory.ts). */
   listedAs?: string;
+
+  /** Slow mode: one message per this many seconds per member (core/moderation.ts); absent or 0: off. */
+  slowModeSeconds?: number;
 }
 
-/** What the owner of a room changes in it. */
+/**
+ * What the owner of a room changes in it. A removal may be a ban (`ban`: the member's key in the room and its entry,
+ * core/moderation.ts), written with the key in the same transaction.
+ */
 export type OwnerChange =
-  | { kind: 'rotateKey'; inviteKey: string; removedName?: string }
+  | {
+      kind: 'rotateKey';
+      inviteKey: string;
+      removedName?: string;
+      ban?: { key: string; name: string; at: string; userId?: string };
+    }
   | { kind: 'close'; closedAt: string };
+
+/**
+ * Who acts on a room: its user id (the owner is its creator's) and its key in the room (a moderator's entry,
+ * core/moderation.ts). `moderator: false`: only the owner may.
+ */
+export interface RoomActor {
+  userId?: string;
+  key: string;
+  moderator: boolean;
+}
+
+/**
+ * A moderation change to the room's item (core/moderation.ts), one conditional UpdateItem: the target (`key`, its
+ * member key in the room; `userId`, so the owner is never a target) is never the owner, and a mute's target is no
+ * moderator. `expired`: keys of mutes already over, removed in the same write.
+ */
+export type ModerationChange =
+  | { kind: 'role'; key: string; userId?: string; name: string; role: 'moderator' | 'member' }
+  | { kind: 'mute'; key: string; userId?: string; name: string; until: number; expired: string[] }
+  | { kind: 'unmute'; key: string }
+  | { kind: 'unban'; key: string; name: string }
+  | { kind: 'slowMode'; seconds: number };
 
 export interface RoomStore {
   /** Creates a room if its id is free; false when the id is taken. */
@@ -195,6 +228,18 @@ export interface RoomStore {
     ownerId: string,
     nowSeconds: number,
     change: OwnerChange,
+    /** A moderator's key in the room: its entry lets the change through too (a ban). */
+    moderatorKey?: string,
+  ): Promise<Room | undefined>;
+  /**
+   * Applies a moderation change if `actor` may (the owner; a moderator too where `actor.moderator`) and the room has
+   * not ended by `nowSeconds`. Returns the room as the write left it; undefined when the condition failed.
+   */
+  moderate(
+    roomId: string,
+    actor: RoomActor,
+    nowSeconds: number,
+    change: ModerationChange,
   ): Promise<Room | undefined>;
   /**
    * Raises the room's key level to `level` unless it is that high already (it never falls: a subscription written at
@@ -215,6 +260,12 @@ export interface RoomLife {
    * written with the removal), read by the write itself, whatever the room index says.
    */
   shownAs?: string;
+  /**
+   * The author's key in the room (memberKey): the write refuses a member muted there (core/moderation.ts), and tells
+   * whether it is exempt from slow mode (a moderator), with `userId` (the owner).
+   */
+  memberKey?: string;
+  userId?: string;
 }
 
 /** The chat bus's events: a room's go through the fan-out queue, a broadcast without a room through its own rule. */

@@ -1,4 +1,5 @@
-import { Busy, busyFrom, NotSubscribed, PublishFailed, RoomClosed, RoomNotFound } from '#core/errors';
+import { Busy, busyFrom, Muted, NotSubscribed, PublishFailed, RoomClosed, RoomNotFound } from '#core/errors';
+import { untilText } from '#core/moderation';
 import type { RoomLife, RoomWake } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
@@ -54,9 +55,17 @@ export async function takeRoomSeq(
     if (taken.kind === 'noRoom') throw new RoomNotFound(roomId);
     // The owner removed the author's name: its connection is out of the room, listed by the room index or not.
     if (taken.kind === 'removed') throw new NotSubscribed(roomId);
+    if (taken.kind === 'muted') throw new Muted(roomId, untilText(taken.until));
     if (taken.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(taken.room, now) ?? 'expired');
     woke ||= taken.wakes;
-    const result = { seq: taken.seq, wakes: woke };
+    const result: Taken = {
+      seq: taken.seq,
+      wakes: woke,
+      ...(taken.slowModeSeconds !== undefined && {
+        slowModeSeconds: taken.slowModeSeconds,
+        exempt: taken.exempt,
+      }),
+    };
     if (taken.seq > 1) return result;
     if (!(await catchUp(deps, roomId))) return result;
     // A re-created room's seq 1 holds an old event, which the gap's put-if-absent leaves as it is.
@@ -99,6 +108,9 @@ export const wakes = (awakeSince: number | undefined, at: number) =>
 export interface Taken {
   seq: number;
   wakes: boolean;
+  /** The room's slow mode as the take found it (seconds), and whether the author is exempt (owner, moderator). */
+  slowModeSeconds?: number;
+  exempt?: boolean;
 }
 
 /** How a publish wakes the room: the take behind it, or a retry (which always wakes). */

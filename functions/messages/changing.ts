@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Busy, RoomClosed, RoomNotFound } from '#core/errors';
+import { Busy, Muted, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeSendToken } from '#core/limits/rateLimit';
+import { mutedUntil, untilText } from '#core/moderation';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
@@ -135,6 +136,10 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
   const end = room && roomId !== LOBBY ? roomEnd(room, now) : undefined;
   if (end) throw new RoomClosed(roomId, end);
+  // A muted member changes nothing (core/moderation.ts): refused on the room as read, before a reaction is written;
+  // the seq's take holds the same condition for an edit or delete that races the mute.
+  const muted = mutedUntil(room, key, epochSeconds(now));
+  if (muted !== undefined) throw new Muted(roomId, untilText(muted));
   const change: Change = {
     input,
     roomId,
@@ -176,6 +181,8 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
           nowSeconds,
           ttl: roomTtl(change.now, deps.roomIdleDays),
           shownAs: change.changer.connection.username,
+          memberKey: change.changer.key,
+          userId: change.changer.connection.userId,
         };
   let taken: Taken | undefined;
   const takes = new Takes(deps, roomId);
@@ -305,6 +312,8 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
           nowSeconds,
           ttl: roomTtl(change.now, deps.roomIdleDays),
           shownAs: change.changer.connection.username,
+          memberKey: change.changer.key,
+          userId: change.changer.connection.userId,
         };
   let taken: Taken | undefined;
   const takes = new Takes(deps, roomId);

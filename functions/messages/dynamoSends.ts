@@ -6,7 +6,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { RoomLife } from '#core/ports';
+import { roleIn } from '#core/moderation';
+import type { Room, RoomLife } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
 import { applied, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
@@ -50,7 +51,19 @@ export class DynamoSendStore implements SendStore {
       );
       // The previous values: this seq is the next, and a room found asleep (or awake for too long) is woken.
       const awakeSince = Attributes?.awake === undefined ? undefined : Number(Attributes.awake);
-      return { kind: 'taken', seq: Number(Attributes?.seq ?? 0) + 1, wakes: wakes(awakeSince, at) };
+      const slowModeSeconds = Number(Attributes?.slowModeSeconds ?? 0);
+      return {
+        kind: 'taken',
+        seq: Number(Attributes?.seq ?? 0) + 1,
+        wakes: wakes(awakeSince, at),
+        // Slow mode binds members only: the owner and the moderators are exempt (core/moderation.ts).
+        ...(slowModeSeconds > 0 && {
+          slowModeSeconds,
+          exempt:
+            life?.memberKey !== undefined &&
+            roleIn(Attributes as Room, { userId: life.userId, key: life.memberKey }) !== 'member',
+        }),
+      };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return seqRefusal(itemOf(error), life);

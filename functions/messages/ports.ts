@@ -45,13 +45,22 @@ export interface SendRecord {
 /** The seq an append took from its room's counter, or why it took none (nothing was written). */
 export type SeqTaken =
   /** `wakes`: the take found the room asleep: this event's publish wakes the room's fan-out (appending.ts). */
-  | { kind: 'taken'; seq: number; wakes: boolean }
+  | {
+      kind: 'taken';
+      seq: number;
+      wakes: boolean;
+      /** The room's slow mode as the take found it (seconds; 0: off), and whether the author is exempt from it. */
+      slowModeSeconds?: number;
+      exempt?: boolean;
+    }
   /** The room expired or was closed (Room.ttl passed, or Room.closedAt set). */
   | { kind: 'roomGone'; room: Room }
   /** No such room (only the lobby's row appears with its first event). */
   | { kind: 'noRoom' }
   /** The owner removed the name the author shows there (RoomLife.shownAs). */
-  | { kind: 'removed' };
+  | { kind: 'removed' }
+  /** A moderator muted the author (RoomLife.memberKey) until `until` (epoch seconds; MUTED_FOREVER: until unmuted). */
+  | { kind: 'muted'; until: number };
 
 /** A send's idempotency record as an attempt writes it: its key, the attempt (which alone moves it), when it expires. */
 export interface NewSendRecord {

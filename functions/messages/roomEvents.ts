@@ -1,4 +1,5 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { MUTE_PREFIX, mutedUntil } from '#core/moderation';
 import type { Room, RoomLife } from '#core/ports';
 import type { NewSendRecord, SendRecord } from './ports';
 
@@ -25,8 +26,11 @@ interface RoomEvent {
  * mark once it has posted every seq taken (deliver/roomLog.ts), so the take that finds no mark (`UPDATED_OLD` answers
  * none) wakes the room's fan-out (appending.ts). With `life.shownAs`, the same write refuses an author whose name the
  * owner removed (`removedNames`): the removal and the take are writes to one item, so once a removal has answered no
- * connection showing the name posts to the room, whether or not the room index ever listed it. No transaction: sends
- * never conflict.
+ * connection showing the name posts to the room, whether or not the room index ever listed it. With `life.memberKey`,
+ * it refuses a member muted there (`mute#<key>` with an `until` after now, core/moderation.ts) the same way: the mute
+ * is written to this item, so once it has answered no send, edit or reaction of the member takes a seq. The write
+ * returns the room's item as it was (`ALL_OLD`; no capacity beyond the write's own), from which the send reads the
+ * room's slow mode and whether the author is exempt (sending.ts). No transaction: sends never conflict.
  */
 export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, life?: RoomLife) {
   const base = 'ADD seq :one SET seqAt = :at, awake = if_not_exists(awake, :at)';
@@ -37,8 +41,14 @@ export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, li
     ...(life && {
       ConditionExpression: `attribute_exists(roomId) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
         life.shownAs === undefined ? '' : ' AND NOT contains(removedNames, :author)'
-      }`,
-      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      }${life.memberKey === undefined ? '' : ' AND (attribute_not_exists(#mute) OR #mute.#until <= :now)'}`,
+      ExpressionAttributeNames: {
+        '#ttl': 'ttl',
+        ...(life.memberKey !== undefined && {
+          '#mute': `${MUTE_PREFIX}${life.memberKey}`,
+          '#until': 'until',
+        }),
+      },
     }),
     ExpressionAttributeValues: {
       ':one': 1,
@@ -46,7 +56,7 @@ export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, li
       ...(life && { ':ttl': life.ttl, ':now': life.nowSeconds }),
       ...(life?.shownAs !== undefined && { ':author': life.shownAs }),
     },
-    ReturnValues: 'UPDATED_OLD' as const,
+    ReturnValues: life ? ('ALL_OLD' as const) : ('UPDATED_OLD' as const),
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
 }
@@ -61,6 +71,11 @@ export function seqRefusal(item: Record<string, unknown> | undefined, life?: Roo
   const ended = item.closedAt !== undefined || (life !== undefined && Number(item.ttl) <= life.nowSeconds);
   if (!ended && life?.shownAs !== undefined && removed?.has(life.shownAs))
     return { kind: 'removed' as const };
+  const muted =
+    life?.memberKey === undefined
+      ? undefined
+      : mutedUntil(item as unknown as Room, life.memberKey, life.nowSeconds);
+  if (!ended && muted !== undefined) return { kind: 'muted' as const, until: muted };
   return { kind: 'roomGone' as const, room: item as unknown as Room };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequest, Busy } from '#core/errors';
+import { BadRequest, Busy, SlowMode } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
@@ -64,6 +64,13 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
      * (functions/safety/screening.ts); absent: not checked.
      */
     admitDirect?: (sender: Connection) => Promise<void>;
+
+    /**
+     * Slow mode's turn (core/moderation.ts): takes the turn `key` at `nowMs` if its last was `intervalMs` ago or more,
+     * answering 0, else the ms left to wait (one conditional write, dynamoGuard.ts takeTurnOrWait); absent: no slow
+     * mode.
+     */
+    slowTurn?: (key: string, nowMs: number, intervalMs: number) => Promise<number>;
   };
 
 export interface SendInput {
@@ -301,16 +308,23 @@ async function store(
           nowSeconds: epochSeconds(now),
           ttl: roomTtl(now, deps.roomIdleDays),
           shownAs: send.connection.username,
+          memberKey: authorKey,
+          userId: connection.userId,
         };
   const record = sendKey ? sendRecordOf(sendKey, send.attempt, now) : undefined;
   const messageId = randomUUID();
   let recordedSeq: number | undefined;
+  let slowChecked = false;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
     const taken = await takeRoomSeq(deps, roomId, now, life, expiresAt);
     // A wake owed by an earlier take of this send (its seq held an older event) passes to this one.
     if (send.owesWake?.wakes) taken.wakes = true;
     if (taken.wakes) send.owesWake = taken;
     const { seq } = taken;
+    if (!slowChecked) {
+      slowChecked = true;
+      await slowModeTurn(deps, roomId, authorKey, taken, now, () => markUnheld(deps, roomId, seq, expiresAt));
+    }
     const stored = message(seq, messageId, now.toISOString());
     try {
       if (record && recordedSeq === undefined) {
@@ -355,6 +369,34 @@ async function store(
     await catchUp(deps, roomId);
   }
   throw new Busy('dynamodb-throttling');
+}
+
+/**
+ * Slow mode (core/moderation.ts): a member's message takes the room's turn for that member, one conditional write in
+ * the Limits table (`slow#<roomId>#<memberKey>`), after the take that read the room's slow mode from the room's item
+ * (sending reads no room). A message inside the interval is refused SLOW_MODE with the seconds left, its seq marked a
+ * gap at once (`giveUp`): the fan-out passes it without waiting. The owner and moderators are exempt.
+ */
+async function slowModeTurn(
+  deps: SendDeps,
+  roomId: string,
+  key: string,
+  taken: Taken,
+  now: Date,
+  giveUp: () => Promise<void>,
+): Promise<void> {
+  const seconds = taken.slowModeSeconds ?? 0;
+  if (seconds <= 0 || taken.exempt || !deps.slowTurn) return;
+  let waitMs: number;
+  try {
+    waitMs = await orBusy(deps.slowTurn(`slow#${roomId}#${key}`, now.getTime(), seconds * 1000), roomId);
+  } catch (error) {
+    await giveUp();
+    throw error;
+  }
+  if (waitMs <= 0) return;
+  await giveUp();
+  throw new SlowMode(seconds, Math.max(1, Math.ceil(waitMs / 1000)));
 }
 
 /** Attachments checked against the bucket, or refused where nothing can check them. */
@@ -455,6 +497,8 @@ async function storeFenced(
           nowSeconds: epochSeconds(now),
           ttl: roomTtl(now, deps.roomIdleDays),
           shownAs: send.connection.username,
+          memberKey: memberKey(roomId, senderOf(send.connection)),
+          userId: send.connection.userId,
         };
   let from = record.seq;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {

@@ -35,6 +35,8 @@ import { lobbyGate, withSendSettings } from './sendSettings';
 import { sendStore, threadStore } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
+/** Slow mode's turns, in the Limits table (`slow#<roomId>#<memberKey>`, sending.ts slowModeTurn). */
+const slowTurns = onFirstCall(() => quotaStore());
 const attachments = onFirstCall(() => new S3AttachmentHeads());
 const deps = onFirstCall(() =>
   withSendSettings({
@@ -48,6 +50,9 @@ const deps = onFirstCall(() =>
     person: personGate(),
     threads: threadStore(),
     admitDirect: (sender: Connection) => admitDirectSend(blocks(), sender),
+
+    slowTurn: (key: string, nowMs: number, intervalMs: number) =>
+      slowTurns().takeTurnOrWait(key, nowMs, intervalMs),
   }),
 );
 const blocks = onFirstCall(dmBlocks);

@@ -1,15 +1,21 @@
 import { featureHandler } from '#core/features';
+import { handler as ban } from './ban';
 import { handler as closeroom } from './closeroom';
 import { handler as createroom } from './createroom';
 import { handler as joinroom } from './joinroom';
 import { handler as leaveroom } from './leaveroom';
 import { handler as listrooms } from './listrooms';
+import { handler as mute } from './mute';
 import { handler as myrooms } from './myrooms';
 import { handler as removemember } from './removemember';
 import { handler as rotatekey } from './rotatekey';
 import { handler as setprofile } from './setprofile';
+import { handler as setrole } from './setrole';
 import { handler as setroom } from './setroom';
+import { handler as slowmode } from './slowmode';
 import { handler as subscribe } from './subscribe';
+import { handler as unban } from './unban';
+import { handler as unmute } from './unmute';
 import { handler as who } from './who';
 
 /**
@@ -31,4 +37,10 @@ export const handler = featureHandler('rooms', {
   listrooms,
   setroom,
   setprofile,
+  setrole,
+  mute,
+  unmute,
+  ban,
+  unban,
+  slowmode,
 });

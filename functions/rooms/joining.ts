@@ -1,7 +1,8 @@
 import { keyLevelFor, roomKeyLevel } from '#core/aws/roomMembers';
-import { Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
+import { Banned, Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type DepartureRecords, notReturning } from '#core/identity/departure';
+import { isBanned } from '#core/moderation';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
@@ -10,6 +11,7 @@ import type { MessagePorts } from '#messages/ports';
 import { logger } from '#platform/powertools';
 import { roomInfoOf } from './directory';
 import { memberKeyOf } from './memberships';
+import { moderationShown } from './moderation';
 import { baseName, confusable, disambiguate } from './names';
 import { fitMessages } from './pages';
 import type { RoomEntry } from './ports';
@@ -201,6 +203,9 @@ export async function joinRoom(
     // The room's pins (at most CHANGE_LIMITS.pinsPerRoom, ~5 KB); the lobby has none.
     roomId === LOBBY ? undefined : deps.messages.pins(roomId),
   ]);
+  // A member banned from the room (moderation.ts) is refused, whatever key it came with: by its identity in the room.
+  const key = memberKey(roomId, senderOf(current));
+  if (room && roomId !== LOBBY && isBanned(room, key)) throw new Banned(roomId);
   const chosen = current.chosenName ?? current.username;
   let username: string | undefined;
   if (roomId === LOBBY || !room) username = undefined;
@@ -235,10 +240,13 @@ export async function joinRoom(
     history: [],
     hasMore: false,
     lastSeq,
-    memberKey: memberKey(roomId, senderOf(current)),
+    memberKey: key,
     ...(pins && { pins }),
     // The room's name, topic and visibility as the join read it (directory.ts); a DM is named after its peer.
     ...(!settled?.dmMembers && roomInfoOf(settled ?? room)),
+    ...(roomId !== LOBBY &&
+      room &&
+      moderationShown(settled ?? room, { userId: current.userId, key }, epochSeconds(deps.now()))),
   };
   const { page, cut } = fitMessages(
     frame,

@@ -1,9 +1,11 @@
 import { admitJoin, parseInviteKey, servedFrom } from '#core/limits/guard';
 import { lobbyUnlisted, refuseLobbyJoin } from '#core/lobby';
+import type { Connection } from '#core/ports';
 import { LOBBY, parseRoomId, requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, departureRecords } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
+import { memberKey, senderOf } from '#messages/changeFrames';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
@@ -35,6 +37,10 @@ export const handler = routeHandler('joinroom', 'connection', async (frame) => {
     key,
     sourceIp: identity?.sourceIp,
     userId: frame.admitted?.userId,
+    // The joiner's identity in the room: a member banned there is refused BANNED before its key is looked at.
+    ...(frame.admitted && {
+      memberKey: (room: string) => memberKey(room, senderOf(frame.admitted as Connection)),
+    }),
   });
   const joined = await joinRoom({ ...admitted.deps, departures: departures() }, connectionId, roomId, {
     lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),

@@ -2,6 +2,7 @@ import { REMOVED_NAMES_MAX } from '#core/aws/roomMembers';
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { presenceEvent } from '#core/identity/presence';
+import type { ModerationRecord } from '#core/identity/sessions';
 import { newInviteKey } from '#core/limits/guard';
 import type { ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
@@ -20,6 +21,8 @@ import { type MembershipStore, memberKeyOf } from './memberships';
 export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 'now'> & {
   /** Where a rotation writes the owner's new key (keepOwnersKey): rotatekey and removemember wire it. */
   memberships?: Pick<MembershipStore, 'rekey'>;
+  /** Puts an owner's or moderator's action on record (sessionHooks.ts auditModeration); absent: none kept. */
+  audit?: (row: ModerationRecord) => Promise<void>;
 };
 
 /** Posts to the members of one room at once at most; a close or a key rotation posts to every member. */
@@ -36,11 +39,13 @@ async function eachAtMost<T>(items: T[], limit: number, work: (item: T) => Promi
 /**
  * The write that makes the change if the caller owns the live room it is in; returns the room as the write left it.
  */
-async function asOwner(
+export async function asOwner(
   deps: OwnerDeps,
   caller: Connection,
   change: OwnerChange,
   verb: string,
+  /** The caller's key in the room, when a moderator may make the change too (a ban). */
+  moderatorKey?: string,
 ): Promise<Room> {
   const { roomId } = caller;
   if (roomId === LOBBY)
@@ -49,7 +54,7 @@ async function asOwner(
   const changed =
     caller.userId === undefined
       ? undefined
-      : await deps.rooms.changeAsOwner(roomId, caller.userId, epochSeconds(now), change);
+      : await deps.rooms.changeAsOwner(roomId, caller.userId, epochSeconds(now), change, moderatorKey);
   if (changed) return changed;
   // Refused: say why (one more read, on the refusal path only).
   const room = await deps.rooms.get(roomId);
@@ -65,15 +70,19 @@ async function asOwner(
     throw new BadRequest(
       `Room ${roomId} has removed ${REMOVED_NAMES_MAX} members, the most a room may: open a new room for the others.`,
     );
+  if (moderatorKey !== undefined)
+    throw new Forbidden(
+      `Only the owner or a moderator of room ${roomId} can ${verb}, and never against the owner or a moderator.`,
+    );
   throw new Forbidden(`Only the member who created room ${roomId} can ${verb}.`);
 }
 
-async function membersOf(deps: OwnerDeps, roomId: string): Promise<Member[]> {
+export async function membersOf(deps: OwnerDeps, roomId: string): Promise<Member[]> {
   return (await deps.connections.listMembers(roomId, Number.POSITIVE_INFINITY)).members;
 }
 
 /** Posts a frame to connections; one that can't be reached is skipped (its $disconnect removes it). */
-async function tell(deps: OwnerDeps, connectionIds: string[], frame: object): Promise<void> {
+export async function tell(deps: OwnerDeps, connectionIds: string[], frame: object): Promise<void> {
   const payload = JSON.stringify(frame);
   await eachAtMost(connectionIds, POSTS_AT_ONCE, async (id) => {
     await deps.notifier.post(id, payload).catch(() => undefined);
@@ -149,18 +158,24 @@ export async function removeMember(
   deps: OwnerDeps & Pick<ChatPorts, 'events'>,
   connectionId: string,
   username: string,
+  /**
+   * A ban (moderation.ts): the member's entry, written with the key, and the caller's key in the room (a moderator
+   * may ban). Absent: a removal, the owner's alone.
+   */
+  ban?: { entry: NonNullable<Extract<OwnerChange, { kind: 'rotateKey' }>['ban']>; moderatorKey: string },
 ) {
   const caller = await requireConnection(deps, connectionId);
   if (caller.roomId !== LOBBY && username === caller.username)
-    throw new BadRequest('You cannot remove yourself: leave the room, or close it.');
+    throw new BadRequest(`You cannot ${ban ? 'ban' : 'remove'} yourself: leave the room, or close it.`);
   const inviteKey = newInviteKey();
   // The name is banned in the write that rotates the key: a join admitted with the old key fails from here on
   // (joining.ts), and no later key reaches a connection showing the name.
   const room = await asOwner(
     deps,
     caller,
-    { kind: 'rotateKey', inviteKey, removedName: username },
-    'remove its members',
+    { kind: 'rotateKey', inviteKey, removedName: username, ...(ban && { ban: ban.entry }) },
+    ban ? 'ban its members' : 'remove its members',
+    ban?.moderatorKey,
   );
   const { roomId } = room;
   await keepOwnersKey(deps, caller, room, inviteKey);
@@ -177,10 +192,13 @@ export async function removeMember(
   await tell(deps, removedIds, {
     type: 'removed',
     roomId,
-    message: `The owner of room ${roomId} removed you from it. You are in the lobby.`,
+    message: ban
+      ? `You were banned from room ${roomId}: you can't rejoin it. You are in the lobby.`
+      : `The owner of room ${roomId} removed you from it. You are in the lobby.`,
   });
   if (moved.length > 0) await deps.events.publish([presenceEvent(roomId, 'leave', username)]);
   await shareKey(deps, room, new Set([connectionId, ...removedIds]));
+  if (!ban) await deps.audit?.(auditRow(caller, roomId, 'removemember', at, { target: username }));
   return { type: 'memberremoved' as const, roomId, username, removed: moved.length, inviteKey };
 }
 
@@ -205,5 +223,17 @@ export async function closeRoom(deps: OwnerDeps, connectionId: string) {
   // The owner's own connection is moved too (it may be absent from the index yet) and answered by the reply.
   await deps.connections.moveOutOf(connectionId, roomId, closedAt);
   await tell(deps, told, { type: 'roomclosed', roomId, message });
+  await deps.audit?.(auditRow(caller, roomId, 'closeroom', closedAt));
   return { type: 'roomclosed' as const, roomId, message };
+}
+
+/** An action's audit row (sessions.ts ModerationRecord): who did it, as it shows in the room, and its role there. */
+export function auditRow(
+  caller: Connection,
+  roomId: string,
+  action: string,
+  at: string,
+  more: { target?: string; detail?: string; actorRole?: string } = {},
+): ModerationRecord {
+  return { roomId, action, at, actor: caller.username, actorRole: more.actorRole ?? 'owner', ...more };
 }

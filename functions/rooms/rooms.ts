@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { NotSubscribed, UnknownConnection } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { presenceEvent } from '#core/identity/presence';
+import { moderationOf } from '#core/moderation';
 import type { ChatEvent, ChatPorts, Connection, Member } from '#core/ports';
 import {
   type ChatMessage,
@@ -139,6 +140,8 @@ export async function createRoom(
         lastSeq: 0,
         // Its creator's key in it, as a join gives it: the creator's messages are told by it (threads, edits).
         memberKey: memberKey(roomId, senderOf(connection)),
+        // Its creator owns it (moderation.ts): the page offers it the owner's moderation.
+        role: 'owner',
       };
     }
   }
@@ -254,7 +257,7 @@ export async function withQuotes(
 }
 
 export async function who(
-  deps: Pick<ChatPorts, 'connections'>,
+  deps: Pick<ChatPorts, 'connections'> & { rooms?: Pick<ChatPorts['rooms'], 'get'> },
   connectionId: string,
   options: LobbyOption = {},
 ) {
@@ -265,5 +268,14 @@ export async function who(
     options.lobbyUnlisted && connection.roomId === LOBBY
       ? memberList(NOBODY_LISTED, connection)
       : await membersOf(deps, connection.roomId, connection);
-  return { type: 'members' as const, roomId: connection.roomId, members, memberCount };
+  // The room's moderators (core/moderation.ts), read beside the list: the member list marks them.
+  const room = connection.roomId === LOBBY ? undefined : await deps.rooms?.get(connection.roomId);
+  const moderators = [...moderationOf(room).moderators.values()];
+  return {
+    type: 'members' as const,
+    roomId: connection.roomId,
+    members,
+    memberCount,
+    ...(moderators.length > 0 && { moderators }),
+  };
 }

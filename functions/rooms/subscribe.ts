@@ -1,8 +1,10 @@
 import { ChatError, RateLimited } from '#core/errors';
 import { admitJoin, chargeFrames, isStrike, servedFrom, strike } from '#core/limits/guard';
+import type { Connection } from '#core/ports';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, departureRecords } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
+import { memberKey, senderOf } from '#messages/changeFrames';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
@@ -57,6 +59,9 @@ export const handler = routeHandler('subscribe', 'connection', async (frame) => 
           key,
           sourceIp: identity?.sourceIp,
           userId: frame.admitted?.userId,
+          ...(frame.admitted && {
+            memberKey: (room: string) => memberKey(room, senderOf(frame.admitted as Connection)),
+          }),
         }).catch(async (error: unknown) => {
           // A room refused as a failed join would be is a strike as that join is (guard.ts STRIKE_CODES).
           if (error instanceof ChatError && isStrike(error, 'subscribe')) {

@@ -1,5 +1,6 @@
 import {
   BadRequest,
+  Banned,
   Busy,
   busyFrom,
   ChatError,
@@ -12,6 +13,7 @@ import { requireConnection } from '#core/identity/connections';
 import { type DepartureRecords, notReturning } from '#core/identity/departure';
 import { presenceEvent } from '#core/identity/presence';
 import { parseInviteKey } from '#core/limits/guard';
+import { isBanned } from '#core/moderation';
 import type { Connection, Room, Subscribed } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { memberKey, senderOf } from '#messages/changeFrames';
@@ -178,6 +180,9 @@ async function followOne(
   if (!room) throw new RoomNotFound(roomId);
   const end = roomEnd(room, deps.now());
   if (end) throw new RoomClosed(roomId, end);
+  // A member banned from the room (moderation.ts) follows it no more than it joins it.
+  if (known === undefined && isBanned(room, memberKey(roomId, senderOf(connection))))
+    throw new Banned(roomId);
   let username = known;
   let isNew = false;
   // A room newly followed lists its members, for the name shown there and the count. One followed already lists

@@ -1,12 +1,12 @@
 import { servedFrom } from '#core/limits/guard';
 import { lobbyClosed, lobbyUnlisted } from '#core/lobby';
 import { routeHandler } from '#core/websocket';
-import { connectionStore } from '#core/wiring/dynamodb';
+import { connectionStore, roomStore } from '#core/wiring/dynamodb';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { who } from './rooms';
 
-const deps = onFirstCall(() => ({ connections: connectionStore() }));
+const deps = onFirstCall(() => ({ connections: connectionStore(), rooms: roomStore() }));
 
 // Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).
 const lobby = () => ({

@@ -20,6 +20,7 @@ import {
   estimate,
   type Workload,
 } from './model';
+import { moderationCosts, renderModerationCosts } from './moderation';
 import { type BroadcastSettings, presenceCosts, presenceTable } from './presence';
 import { PRICES } from './prices';
 import { renderRoomsPerConnection, roomsPerConnection } from './rooms';
@@ -435,7 +436,7 @@ function main() {
       usdPerMillion,
     }));
     process.stdout.write(
-      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions), threadReplyCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs })}\n`,
+      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions), threadReplyCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs, moderation: moderationCosts(assumptions) })}\n`,
     );
     return;
   }
@@ -462,6 +463,7 @@ function main() {
   process.stdout.write(renderDirectoryCosts(assumptions, PRICES));
 
   process.stdout.write(`\n${renderSafetyCosts(safetyCosts(PRICES))}`);
+  process.stdout.write(`\n${renderModerationCosts(moderationCosts(assumptions, PRICES))}`);
 }
 
 if (require.main === module) {

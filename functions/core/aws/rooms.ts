@@ -6,9 +6,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { OwnerChange, Room, RoomStore } from '#core/ports';
+import { BAN_PREFIX, MOD_PREFIX, MUTE_PREFIX } from '#core/moderation';
+import type { ModerationChange, OwnerChange, Room, RoomActor, RoomStore } from '#core/ports';
 import { stableHash } from '#core/stableHash';
-import { applied, cancellationCodes } from '#platform/aws/conditions';
+import { applied, cancellationCodes, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { REMOVED_NAMES_MAX } from './roomMembers';
 
@@ -106,8 +107,10 @@ export class DynamoRoomStore implements RoomStore {
     ownerId: string,
     nowSeconds: number,
     change: OwnerChange,
+    moderatorKey?: string,
   ): Promise<Room | undefined> {
     const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
+    const ban = change.kind === 'rotateKey' ? change.ban : undefined;
     const gateKeyId = change.kind === 'rotateKey' ? keyIdOf(change.inviteKey) : CLOSED;
     // The room's change and every gate's in one transaction (above); one that meets a join's or send's is tried again.
     const changed = await retryingConflicts(async () => {
@@ -122,18 +125,28 @@ export class DynamoRoomStore implements RoomStore {
                   Key: { roomId },
                   UpdateExpression:
                     change.kind === 'rotateKey'
-                      ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${removing ? ' ADD removedNames :removed' : ''}`
+                      ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${ban ? ', #ban = :ban' : ''}${removing ? ' ADD removedNames :removed' : ''}`
                       : 'SET closedAt = :closedAt, #ttl = :now',
-                  // Only the owner, and only while the room lives: neither closed nor past its TTL (not yet deleted). A
-                  // removal, while the room has removed fewer than REMOVED_NAMES_MAX names (the fan-out's filter).
-                  ConditionExpression: `ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
+                  // Only the owner (or, given, a moderator), and only while the room lives: neither closed nor past its
+                  // TTL (not yet deleted). A removal, while the room has removed fewer than REMOVED_NAMES_MAX names
+                  // (the fan-out's filter). A ban, never of the owner or a moderator (core/moderation.ts).
+                  ConditionExpression: `${moderatorKey === undefined ? 'ownerId = :owner' : '(ownerId = :owner OR attribute_exists(#actor))'} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
                     removing
                       ? ' AND (attribute_not_exists(removedNames) OR size(removedNames) < :maxRemoved)'
                       : ''
-                  }`,
-                  ExpressionAttributeNames: { '#ttl': 'ttl' },
+                  }${ban ? ` AND attribute_not_exists(#targetMod)${ban.userId === undefined ? '' : ' AND ownerId <> :target'}` : ''}`,
+                  ExpressionAttributeNames: {
+                    '#ttl': 'ttl',
+                    ...(moderatorKey !== undefined && { '#actor': `${MOD_PREFIX}${moderatorKey}` }),
+                    ...(ban && {
+                      '#ban': `${BAN_PREFIX}${ban.key}`,
+                      '#targetMod': `${MOD_PREFIX}${ban.key}`,
+                    }),
+                  },
                   ExpressionAttributeValues: {
                     ':owner': ownerId,
+                    ...(ban && { ':ban': { name: ban.name, at: ban.at } }),
+                    ...(ban?.userId !== undefined && { ':target': ban.userId }),
                     ':now': nowSeconds,
                     ...(change.kind === 'rotateKey'
                       ? {
@@ -187,6 +200,83 @@ export class DynamoRoomStore implements RoomStore {
         removedNames: new Set([...(room.removedNames ?? []), change.removedName as string]),
       }),
     };
+  }
+
+  async moderate(
+    roomId: string,
+    actor: RoomActor,
+    nowSeconds: number,
+    change: ModerationChange,
+  ): Promise<Room | undefined> {
+    const names: Record<string, string> = { '#ttl': 'ttl' };
+    const values: Record<string, unknown> = { ':owner': actor.userId ?? '', ':now': nowSeconds };
+    // Who may: the owner, or (where the change allows it) a moderator; only while the room lives.
+    const may = actor.moderator ? '(ownerId = :owner OR attribute_exists(#actor))' : 'ownerId = :owner';
+    if (actor.moderator) names['#actor'] = `${MOD_PREFIX}${actor.key}`;
+    const conditions = [may, 'attribute_not_exists(closedAt)', '(attribute_not_exists(#ttl) OR #ttl > :now)'];
+    let update: string;
+    const notOwner = (userId: string | undefined) => {
+      if (userId === undefined) return;
+      conditions.push('ownerId <> :target');
+      values[':target'] = userId;
+    };
+    switch (change.kind) {
+      case 'role':
+        names['#mod'] = `${MOD_PREFIX}${change.key}`;
+        notOwner(change.userId);
+        if (change.role === 'moderator') {
+          update = 'SET #mod = :name';
+          values[':name'] = change.name;
+        } else update = 'REMOVE #mod';
+        break;
+      case 'mute': {
+        names['#mute'] = `${MUTE_PREFIX}${change.key}`;
+        names['#mod'] = `${MOD_PREFIX}${change.key}`;
+        notOwner(change.userId);
+        conditions.push('attribute_not_exists(#mod)');
+        values[':mute'] = { until: change.until, name: change.name };
+        // Mutes already over go in the same write: the room's item stays as small as its live entries.
+        const expired = change.expired.filter((key) => key !== change.key).slice(0, 20);
+        expired.forEach((key, i) => {
+          names[`#old${i}`] = `${MUTE_PREFIX}${key}`;
+        });
+        update = `SET #mute = :mute${expired.length > 0 ? ` REMOVE ${expired.map((_, i) => `#old${i}`).join(', ')}` : ''}`;
+        break;
+      }
+      case 'unmute':
+        names['#mute'] = `${MUTE_PREFIX}${change.key}`;
+        update = 'REMOVE #mute';
+        break;
+      case 'unban':
+        // The name goes from the removed names too: the member may come back under it.
+        names['#ban'] = `${BAN_PREFIX}${change.key}`;
+        values[':name'] = new Set([change.name]);
+        update = 'REMOVE #ban DELETE removedNames :name';
+        break;
+      case 'slowMode':
+        values[':seconds'] = change.seconds;
+        update = 'SET slowModeSeconds = :seconds';
+        break;
+    }
+    try {
+      const { Attributes } = await retryingConflicts(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { roomId },
+            UpdateExpression: update,
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return Attributes as Room | undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   /**

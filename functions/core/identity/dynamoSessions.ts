@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SessionClose, SessionOpen, SessionStore } from './sessions';
+import type { ModerationRecord, SessionClose, SessionOpen, SessionStore } from './sessions';
+
+/** The key prefix of moderation audit rows in the Sessions table (the rooms function's role may put only these). */
+export const MODERATION_PREFIX = '#moderation#';
 
 /** API Gateway closes a connection after 2 h: an open session's item lives that long plus the retention. */
 const MAX_CONNECTION_SECONDS = 2 * 3600 + 15 * 60;
@@ -51,6 +55,27 @@ export class DynamoSessionStore implements SessionStore {
         UpdateExpression: 'ADD messagesSent :one SET lastMessageAt = :at',
         ConditionExpression: 'attribute_exists(connectionId)',
         ExpressionAttributeValues: { ':one': 1, ':at': at },
+      }),
+    );
+  }
+
+  /**
+   * One moderation action on record (an audit row): keyed `#moderation#<roomId>#<at>#<id>`, with `username`
+   * `#moderation#<roomId>` and `connectedAt` its time, so UsernameIndex lists a room's actions in order (a `#` is in
+   * no member's name). Kept SessionRetentionDays.
+   */
+  async moderation(row: ModerationRecord): Promise<void> {
+    const at = Math.floor(Date.parse(row.at) / 1000);
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...row,
+          connectionId: `${MODERATION_PREFIX}${row.roomId}#${row.at}#${randomUUID()}`,
+          username: `${MODERATION_PREFIX}${row.roomId}`,
+          connectedAt: row.at,
+          ttl: at + this.retentionSeconds(),
+        },
       }),
     );
   }

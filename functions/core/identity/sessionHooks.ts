@@ -5,7 +5,7 @@ import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
-import { countingSends } from './sessions';
+import { countingSends, type ModerationRecord } from './sessions';
 
 /**
  * The one-line hooks that keep sessions on record from the handlers. Each is a no-op without SESSIONS_TABLE, and
@@ -71,4 +71,12 @@ export function withSessionCount<T extends Pick<ChatPorts, 'events' | 'now'>>(
  */
 export async function markBroadcast(roomId: string | undefined, sentAt: string): Promise<void> {
   await store()?.broadcastSent(roomId, sentAt).catch(logged('broadcast mark'));
+}
+
+/**
+ * Puts a moderation action on record (dynamoSessions.ts `moderation`): every owner's and moderator's action on a room
+ * writes one row. Never fails the action: a lost row is logged as an error.
+ */
+export async function auditModeration(row: ModerationRecord): Promise<void> {
+  await store()?.moderation(row).catch(logged('moderation'));
 }

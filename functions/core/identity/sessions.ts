@@ -21,6 +21,20 @@ export interface SessionClose {
   closeReason?: string;
 }
 
+/**
+ * A moderation action as the audit keeps it: the room, the action, who did it (its name there and its role), whom
+ * (the name), and what (a mute's end, a slow mode's seconds).
+ */
+export interface ModerationRecord {
+  roomId: string;
+  action: string;
+  at: string;
+  actor: string;
+  actorRole: string;
+  target?: string;
+  detail?: string;
+}
+
 export interface SessionStore {
   open(session: SessionOpen): Promise<void>;
   close(session: SessionClose): Promise<void>;

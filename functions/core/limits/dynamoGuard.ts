@@ -198,6 +198,35 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     }
   }
 
+  /**
+   * takeTurn, answering how long is left instead of false: 0 when the turn was taken, else the ms until the last turn
+   * is `intervalMs` old (from the item the refused condition returns; no read).
+   */
+  async takeTurnOrWait(key: string, nowMs: number, intervalMs: number): Promise<number> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.limits(),
+          Key: { limitKey: key },
+          UpdateExpression: 'SET turnAt = :at, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(turnAt) OR turnAt <= :due',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':at': nowMs,
+            ':due': nowMs - intervalMs,
+            ':ttl': Math.ceil((nowMs + intervalMs) / 1000) + 60,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 0;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const last = Number((error as { Item?: { turnAt?: { N?: string } } }).Item?.turnAt?.N ?? nowMs);
+      return Math.max(1, last + intervalMs - nowMs);
+    }
+  }
+
   takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
     return this.take(`lobby#${source}`, nowMs, intervalMs, limit);
   }

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { keyIdOf } from '#core/aws/rooms';
 import {
   BadRequest,
+  Banned,
   type ChatError,
   KeyReplaced,
   RateLimited,
@@ -9,6 +10,7 @@ import {
   RoomNotFound,
   UnknownConnection,
 } from '#core/errors';
+import { isBanned } from '#core/moderation';
 import type { Connection, ConnectionStore, Room, RoomStore, SendRate, Subscribed } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { roomEnd } from '#core/roomLife';
@@ -241,6 +243,8 @@ export interface JoinAttempt {
   sourceIp?: string;
   /** The joining connection's `userId`: a signed-in user's guesses are counted for that user (limitOwner). */
   userId?: string;
+  /** The joiner's key in a room (memberKey), when the connection is known: a banned one is refused BANNED. */
+  memberKey?: (roomId: string) => string;
 }
 
 /** Whether `key` was once the room's invite key and a rotation replaced it (Room.formerKeyIds). */
@@ -285,6 +289,9 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   let failed = false;
   try {
     room = await deps.rooms.get(attempt.roomId);
+    // A banned member (core/moderation.ts) is told so before its key is looked at: an old key is what it holds.
+    if (room && attempt.memberKey !== undefined && isBanned(room, attempt.memberKey(attempt.roomId)))
+      throw new Banned(attempt.roomId);
     const keyOk =
       room?.inviteKey !== undefined && !byCode && keysMatch(room.inviteKey, attempt.key as string);
     // A public room (protocol/directory.ts) is listed for anyone to join: its code lets in with any key or none, so

@@ -1,8 +1,9 @@
+import { roleIn } from '#core/moderation';
 import { EditWindowPassed, NotAuthor } from '../changeErrors';
 import { type ChangeKind, UNCHANGED } from './kind';
 
 /**
- * `deletemessage`: the author within the edit window, or the room's owner at any time, leaves a tombstone
+ * `deletemessage`: the author within the edit window, or the room's owner or a moderator at any time, leaves a tombstone
  * (`deleted`: who did it) and no copy of the text: the message's text and `editedAt` go, and each earlier edit event
  * loses its text in the same transaction (`scrub`). Deleting a deleted message is no change (a retry finds what it
  * asked for).
@@ -14,15 +15,15 @@ export const remove: ChangeKind<{ kind: 'delete' }> = {
   onDeleted: true,
   plan(message, _request, { changer, isAuthor, inWindow, windowMinutes }) {
     if (message.deleted) return UNCHANGED;
-    const owner = changer.room?.ownerId !== undefined && changer.room.ownerId === changer.connection.userId;
-    let by: 'author' | 'owner' | undefined;
+    const role = roleIn(changer.room, { userId: changer.connection.userId, key: changer.key });
+    let by: 'author' | 'owner' | 'moderator' | undefined;
     if (isAuthor && inWindow) by = 'author';
-    else if (owner) by = 'owner';
+    else if (role !== 'member') by = role;
     else if (isAuthor)
       throw new EditWindowPassed(
         `Messages can be deleted for ${windowMinutes} minutes after sending; this one is older.`,
       );
-    else throw new NotAuthor("Only its author (or the room's owner) can delete this message.");
+    else throw new NotAuthor("Only its author (or the room's owner or a moderator) can delete this message.");
     // A deleted message leaves the room's pins in the same transaction.
     const pinned = message.pinnedAt !== undefined;
     return {
@@ -36,6 +37,10 @@ export const remove: ChangeKind<{ kind: 'delete' }> = {
       event: { by },
     };
   },
-  frame: (item, common) => ({ type: 'deleted', ...common, by: item.by === 'owner' ? 'owner' : 'author' }),
+  frame: (item, common) => ({
+    type: 'deleted',
+    ...common,
+    by: item.by === 'owner' || item.by === 'moderator' ? item.by : 'author',
+  }),
   shown: ({ deleted }) => (deleted !== undefined ? { deleted } : {}),
 };

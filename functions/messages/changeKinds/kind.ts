@@ -71,7 +71,7 @@ export interface StoredChange extends ChangeEvent, EventFields {
   text?: string;
   /** An edit's text was removed when its message was deleted. */
   scrubbed?: boolean;
-  by?: 'author' | 'owner';
+  by?: 'author' | 'owner' | 'moderator';
   reaction?: string;
   added?: boolean;
   count?: number;

@@ -1,0 +1,18 @@
+import { auditModeration } from '#core/identity/sessionHooks';
+import { connectionStore, roomStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
+import { notifier } from '#core/wiring/managementApi';
+import { systemClock } from '#platform/clock';
+import type { ModerationDeps } from './moderation';
+import { membershipStore } from './wiring';
+
+/** The ports of the moderation routes (moderation.ts), with the template's names. */
+export const moderationPorts = (): ModerationDeps => ({
+  connections: connectionStore(),
+  rooms: roomStore(),
+  memberships: membershipStore(),
+  notifier: notifier(),
+  events: eventPublisher(),
+  now: systemClock,
+  audit: auditModeration,
+});

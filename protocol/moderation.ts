@@ -1,0 +1,159 @@
+/**
+ * Moderation: a room's roles (owner, moderator, member), muting and banning a member, and slow mode.
+ * docs/PROTOCOL.md ("Moderation") explains each part; protocol/asyncapi.yaml describes the same frames.
+ *
+ * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
+ */
+
+export const MODERATION_ACTIONS = ['setrole', 'mute', 'unmute', 'ban', 'unban', 'slowmode'] as const;
+export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
+
+/** A member's role in a room: its creator is its owner; the owner makes members moderators and back. */
+export type Role = 'owner' | 'moderator' | 'member';
+
+export const MODERATION_LIMITS = {
+  /** The longest timed mute, in minutes (7 days); a mute without `minutes` lasts until `unmute`. */
+  muteMaxMinutes: 7 * 24 * 60,
+  /** The longest slow-mode interval, in seconds (6 hours); 0 turns slow mode off. */
+  slowModeMaxSeconds: 6 * 3600,
+  /** Moderators one room may have. */
+  moderatorsPerRoom: 20,
+  /** Members one room may have muted or banned at once (each an entry on the room's item). */
+  mutedPerRoom: 100,
+  bannedPerRoom: 100,
+} as const;
+
+interface ModerationRequest {
+  requestId?: string;
+  roomId?: string;
+}
+/** Owner only: makes a member (`username` as the member list shows it) a moderator, or a moderator a member again. */
+export interface SetRoleRequest extends ModerationRequest {
+  action: 'setrole';
+  username: string;
+  role: 'moderator' | 'member';
+}
+/**
+ * Owner or moderator: the member may still read, but its sends, edits and reactions in the room are refused MUTED
+ * for `minutes` (1 to MODERATION_LIMITS.muteMaxMinutes), or until `unmute` when `minutes` is absent.
+ */
+export interface MuteRequest extends ModerationRequest {
+  action: 'mute';
+  username: string;
+  minutes?: number;
+}
+export interface UnmuteRequest extends ModerationRequest {
+  action: 'unmute';
+  username: string;
+}
+/**
+ * Owner or moderator, against a member: removed as `removemember` removes (the invite key rotated), and refused BANNED
+ * on every join of the room from then on, by identity (docs/PROTOCOL.md, "Moderation"), until `unban`.
+ */
+export interface BanRequest extends ModerationRequest {
+  action: 'ban';
+  username: string;
+}
+/** Owner or moderator: the name a `ban` was given, as `banned` answered it. */
+export interface UnbanRequest extends ModerationRequest {
+  action: 'unban';
+  username: string;
+}
+/** Owner only: one message per `seconds` per member (owner and moderators exempt); 0 turns it off. */
+export interface SlowModeRequest extends ModerationRequest {
+  action: 'slowmode';
+  seconds: number;
+}
+export type ModerationRequestFrame =
+  | SetRoleRequest
+  | MuteRequest
+  | UnmuteRequest
+  | BanRequest
+  | UnbanRequest
+  | SlowModeRequest;
+
+/** A member's role changed: the reply to `setrole`, and pushed to every member of the room. */
+export interface RoleChangedFrame {
+  type: 'rolechanged';
+  roomId: string;
+  username: string;
+  role: 'moderator' | 'member';
+  requestId?: string;
+}
+/** The reply to `mute`, and pushed to the muted member's connections: `until` (ISO 8601) absent: until unmuted. */
+export interface MutedFrame {
+  type: 'muted';
+  roomId: string;
+  username: string;
+  until?: string;
+  requestId?: string;
+}
+/** The reply to `unmute`, and pushed to the member's connections. */
+export interface UnmutedFrame {
+  type: 'unmuted';
+  roomId: string;
+  username: string;
+  requestId?: string;
+}
+/** The reply to `ban`: connections moved out (may be 0) and the room's new invite key. */
+export interface BannedFrame {
+  type: 'banned';
+  roomId: string;
+  username: string;
+  removed: number;
+  inviteKey: string;
+  requestId?: string;
+}
+export interface UnbannedFrame {
+  type: 'unbanned';
+  roomId: string;
+  username: string;
+  requestId?: string;
+}
+/** The room's slow mode: the reply to `slowmode`, and pushed to every member. */
+export interface SlowModeFrame {
+  type: 'slowmode';
+  roomId: string;
+  seconds: number;
+  requestId?: string;
+}
+export type ModerationFrame =
+  | RoleChangedFrame
+  | MutedFrame
+  | UnmutedFrame
+  | BannedFrame
+  | UnbannedFrame
+  | SlowModeFrame;
+export const MODERATION_FRAME_TYPES = [
+  'rolechanged',
+  'muted',
+  'unmuted',
+  'banned',
+  'unbanned',
+  'slowmode',
+] as const satisfies readonly ModerationFrame['type'][];
+
+/** The frame type that answers each action (errors aside). */
+export const MODERATION_REPLY_TYPE = {
+  setrole: 'rolechanged',
+  mute: 'muted',
+  unmute: 'unmuted',
+  ban: 'banned',
+  unban: 'unbanned',
+  slowmode: 'slowmode',
+} as const;
+
+/**
+ * What `joined` adds about the room's moderation: its moderators' names, its slow mode, and the joiner's own role
+ * and mute.
+ */
+export interface JoinedModeration {
+  /** The names of the room's moderators as they were made moderators. */
+  moderators?: string[];
+  /** Seconds between two messages of one member; absent or 0: off. */
+  slowModeSeconds?: number;
+  /** Your role in the room. */
+  role?: Role;
+  /** You are muted in the room until then (ISO 8601); `null`: until unmuted. */
+  mutedUntil?: string | null;
+}

@@ -1,0 +1,196 @@
+// Moderation in the web chat: the room's moderators marked in the member list, the owner's and moderators' menu on
+// each member (make moderator, mute for a time, unmute, ban), the owner's slow mode, and the composer telling a muted
+// member so, or the room's slow mode. The server holds every rule (FORBIDDEN, MUTED, SLOW_MODE otherwise).
+
+import { confirmAction } from './confirm.js';
+import { setHashRoom } from './names.js';
+import { state } from './state.js';
+import { ERROR_TITLES, h, toast, ui } from './ui.js';
+
+/** The room on screen's moderation: our role, its moderators' names, our mute (ISO end, or 'forever'), slow mode. */
+export const moderation = { role: 'member', moderators: new Set(), mutedUntil: null, slowModeSeconds: 0 };
+
+/** Mute lengths the menu offers, in minutes (undefined: until unmuted). */
+const MUTE_CHOICES = [
+  { label: 'Mute 10 min', minutes: 10, id: 'mute-10' },
+  { label: 'Mute 1 h', minutes: 60, id: 'mute-60' },
+  { label: 'Mute 24 h', minutes: 1440, id: 'mute-1440' },
+  { label: 'Mute until unmuted', minutes: undefined, id: 'mute-forever' },
+];
+
+let rerender = () => {};
+let unmuteTimer;
+
+/** Whether we are muted in the room on screen now. */
+export function mutedNow() {
+  const until = moderation.mutedUntil;
+  return until === 'forever' || (until !== null && Date.parse(until) > Date.now());
+}
+
+const canModerate = () => moderation.role === 'owner' || moderation.role === 'moderator';
+
+/** The member's role mark in the list: "mod" for a moderator. */
+export function roleBadge(name) {
+  if (!moderation.moderators.has(name)) return null;
+  const badge = h('span', 'member-role', 'mod');
+  badge.dataset.testid = 'member-role';
+  badge.title = `${name} is a moderator of this room`;
+  return badge;
+}
+
+/** What the list's row of `name` depends on here: it is drawn again when this changes. */
+export const rowKind = (name) => `${moderation.role}:${moderation.moderators.has(name) ? 'mod' : 'member'}`;
+
+function act(promise, done, failed) {
+  promise.then(done, (err) => toast(err.message, { title: ERROR_TITLES[err.code] || failed }));
+}
+
+/** The owner's or a moderator's menu on member `name` (never on the owner or a moderator but for the owner's role). */
+export function moderationMenu(name) {
+  if (!canModerate()) return null;
+  const targetIsMod = moderation.moderators.has(name);
+  if (targetIsMod && moderation.role !== 'owner') return null;
+  const wrap = h('div', 'member-moderation');
+  const toggle = h('button', 'link-button member-moderate', 'Moderate');
+  toggle.type = 'button';
+  toggle.dataset.testid = 'member-moderate';
+  toggle.setAttribute('aria-haspopup', 'menu');
+  toggle.setAttribute('aria-label', `Moderate ${name}`);
+  const menu = h('div', 'member-menu');
+  menu.setAttribute('role', 'menu');
+  menu.dataset.testid = 'member-menu';
+  menu.hidden = true;
+  const item = (label, testid, run) => {
+    const button = h('button', 'member-menu-item', label);
+    button.type = 'button';
+    button.dataset.testid = testid;
+    button.setAttribute('role', 'menuitem');
+    button.addEventListener('click', () => {
+      menu.hidden = true;
+      run();
+    });
+    menu.append(button);
+  };
+  if (moderation.role === 'owner')
+    item(targetIsMod ? 'Make member' : 'Make moderator', 'member-set-role', () =>
+      act(
+        state.chat.setRole(name, targetIsMod ? 'member' : 'moderator'),
+        (f) => applyRole(f.username, f.role),
+        'Could not change the role',
+      ),
+    );
+  if (!targetIsMod) {
+    for (const choice of MUTE_CHOICES)
+      item(choice.label, choice.id, () =>
+        act(
+          state.chat.mute(name, choice.minutes === undefined ? {} : { minutes: choice.minutes }),
+          (f) =>
+            toast(`${name} is muted ${f.until ? `until ${timeOf(f.until)}` : 'until unmuted'}.`, {
+              kind: 'info',
+            }),
+          'Could not mute',
+        ),
+      );
+    item('Unmute', 'member-unmute', () =>
+      act(
+        state.chat.unmute(name),
+        () => toast(`${name} may post again.`, { kind: 'info' }),
+        'Could not unmute',
+      ),
+    );
+    item('Ban', 'member-ban', () =>
+      confirmAction({
+        title: `Ban ${name}?`,
+        text: `${name} leaves room ${state.shownRoom} and can't join it again, under any name, until unbanned. The invite link changes too.`,
+        confirm: 'Ban',
+      }).then(
+        (yes) =>
+          yes &&
+          act(
+            state.chat.ban(name),
+            () => {
+              setHashRoom(state.shownRoom);
+              toast(`You banned ${name}. The invite link changed.`, { kind: 'info' });
+            },
+            'Could not ban',
+          ),
+      ),
+    );
+  }
+  toggle.addEventListener('click', () => {
+    menu.hidden = !menu.hidden;
+  });
+  wrap.append(toggle, menu);
+  return wrap;
+}
+
+const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+function applyRole(name, role) {
+  if (role === 'moderator') moderation.moderators.add(name);
+  else moderation.moderators.delete(name);
+  if (name === state.username && moderation.role !== 'owner') moderation.role = role;
+  rerender();
+  updateModerationStatus();
+}
+
+/** The composer's line: muted (and until when), or the room's slow mode for a member bound by it. */
+export function updateModerationStatus() {
+  const line = ui.composerStatus;
+  if (!line) return;
+  clearTimeout(unmuteTimer);
+  let text = '';
+  if (mutedNow()) {
+    text =
+      moderation.mutedUntil === 'forever'
+        ? 'You are muted in this room until a moderator unmutes you. You can still read.'
+        : `You are muted in this room until ${timeOf(moderation.mutedUntil)}. You can still read.`;
+    line.dataset.state = 'muted';
+    if (moderation.mutedUntil !== 'forever') {
+      const left = Date.parse(moderation.mutedUntil) - Date.now();
+      unmuteTimer = setTimeout(updateModerationStatus, Math.min(left + 250, 2 ** 31 - 1));
+    }
+  } else if (moderation.slowModeSeconds > 0 && moderation.role === 'member') {
+    text = `Slow mode: one message every ${moderation.slowModeSeconds} s.`;
+    line.dataset.state = 'slow';
+  }
+  line.textContent = text;
+  line.hidden = text === '';
+  if (ui.slowModeSelect) ui.slowModeSelect.value = String(moderation.slowModeSeconds);
+  ui.composerInput.disabled = mutedNow();
+  ui.composerInput.placeholder = mutedNow() ? 'You are muted in this room' : 'Write a message…';
+}
+
+/** Listens to the client: the room's moderation as joined, and the server's moderation notices. */
+export function bindModeration(chat, { onMembers, onComposer }) {
+  rerender = onMembers;
+  chat.on('room', ({ moderation: found }) => {
+    moderation.role = found?.role ?? 'member';
+    moderation.moderators = new Set(found?.moderators ?? []);
+    moderation.mutedUntil = found?.mutedUntil === null ? 'forever' : (found?.mutedUntil ?? null);
+    moderation.slowModeSeconds = found?.slowModeSeconds ?? 0;
+    updateModerationStatus();
+  });
+  chat.on('moderation', (f) => {
+    if (f.roomId !== state.shownRoom) return;
+    if (f.type === 'rolechanged') applyRole(f.username, f.role);
+    else if (f.type === 'muted') moderation.mutedUntil = f.until ?? 'forever';
+    else if (f.type === 'unmuted') moderation.mutedUntil = null;
+    else if (f.type === 'slowmode') moderation.slowModeSeconds = f.seconds;
+    updateModerationStatus();
+    onComposer();
+  });
+  ui.slowModeSelect?.addEventListener('change', () => {
+    const seconds = Number(ui.slowModeSelect.value);
+    act(
+      chat.setSlowMode(seconds),
+      (f) => {
+        moderation.slowModeSeconds = f.seconds;
+        toast(f.seconds > 0 ? `Slow mode: one message every ${f.seconds} s.` : 'Slow mode is off.', {
+          kind: 'info',
+        });
+      },
+      'Could not set slow mode',
+    );
+  });
+}
