@@ -129,6 +129,12 @@ export const SETTINGS = {
   RoomIdleDays: int(30, 1, MAX, 'days a room lives after its last message'),
   SessionRetentionDays: int(30, 1, MAX, 'days a closed session record is kept'),
   FanoutPostsPerSecond: int(8000, 1, MAX, 'posts per second every fan-out of the account may make in all'),
+  PushCoalesceSeconds: int(
+    60,
+    1,
+    MAX,
+    'push notifications to one person about one room: at most one per this many seconds (a burst of mentions is one push)',
+  ),
 } satisfies Record<string, SettingSchema>;
 
 export type SettingName = keyof typeof SETTINGS;
