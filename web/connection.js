@@ -10,6 +10,7 @@ import { addSystemLine } from './messageList.js';
 import { onBroadcast, onMessage } from './messages.js';
 import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
+import { offerPush } from './push.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
 import { bindSeenBy } from './seenby.js';
@@ -118,6 +119,8 @@ function routeFrames(chat) {
   bindFindPeople();
   bindMentions(chat);
   chat.on('state', onState);
+  // Signed in: push notifications offered once, or the stored subscription renewed (push.js).
+  chat.on('state', ({ state: now }) => now === 'ready' && offerPush(chat));
   chat.on('room', ({ roomId, memberKey }) => {
     state.memberKey = memberKey ?? null;
     onRoom(roomId);

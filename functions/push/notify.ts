@@ -5,11 +5,12 @@ import { mentionedIn } from '#messages/mentions';
 import type { UserDevices } from '#people/dmNotice';
 import { logger } from '#platform/powertools';
 import {
+  DM_ROOM_CODE_LENGTH,
   foldName,
   MENTIONS_PER_MESSAGE,
   type MessageFrame,
-  PUSH_LIMITS,
   type Person,
+  PUSH_LIMITS,
   type PushPayload,
   type PushReason,
 } from '#protocol';
@@ -60,7 +61,11 @@ export interface NotifyDeps {
 
 export interface NotifyReport {
   /** Recipients and why each was or was not pushed. */
-  people: { userId: string; reason: PushReason; outcome: 'connected' | 'coalesced' | 'pushed' | 'no-subscription' }[];
+  people: {
+    userId: string;
+    reason: PushReason;
+    outcome: 'connected' | 'coalesced' | 'pushed' | 'no-subscription';
+  }[];
   pushes: number;
   removed: number;
 }
@@ -86,7 +91,9 @@ async function mentioned(deps: NotifyDeps, message: MessageFrame): Promise<strin
     await Promise.all(prefixes.map((p) => deps.namedIn(message.roomId, p, CANDIDATES_PER_NAME)))
   ).flat();
   const members = found.map((p) => ({ connectionId: p.userId, username: p.username }) as Member);
-  return [...new Set(mentionedIn(message.text, members, message.username).members.map((m) => m.connectionId))];
+  return [
+    ...new Set(mentionedIn(message.text, members, message.username).members.map((m) => m.connectionId)),
+  ];
 }
 
 /** The room's topic for the push service: 32 base64url characters (RFC 8030 §5.4 allows at most 32). */
@@ -101,7 +108,8 @@ export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Pro
   const byAuthor = (userId: string) =>
     message.authorKey !== undefined && memberKey(message.roomId, userId) === message.authorKey;
   const [dm, named, thread] = await Promise.all([
-    deps.dmMembersOf(message.roomId),
+    // Only a direct-message room has a 12-character code: any other room costs no read here.
+    message.roomId.length === DM_ROOM_CODE_LENGTH ? deps.dmMembersOf(message.roomId) : undefined,
     mentioned(deps, message),
     deps.threadFollowers ? deps.threadFollowers(message) : Promise.resolve([]),
   ]);
@@ -124,7 +132,8 @@ export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Pro
       if ((await deps.devices.connectionsOf(userId, 1)).length > 0)
         return report.people.push({ userId, reason, outcome: 'connected' });
       const subscriptions = await deps.subscriptions.of(userId, SUBSCRIPTIONS_READ);
-      if (subscriptions.length === 0) return report.people.push({ userId, reason, outcome: 'no-subscription' });
+      if (subscriptions.length === 0)
+        return report.people.push({ userId, reason, outcome: 'no-subscription' });
       if (!(await deps.takeTurn(message.roomId, userId)))
         return report.people.push({ userId, reason, outcome: 'coalesced' });
       report.people.push({ userId, reason, outcome: 'pushed' });

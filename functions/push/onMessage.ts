@@ -35,16 +35,22 @@ function messageOf(event: MessageSentEvent): MessageFrame | undefined {
  * The bus's entry: one `MessageSent` event, asynchronously invoked. A push is advisory, so a failure is logged
  * and the invocation succeeds: Lambda's retry of an asynchronous invocation would push a second time.
  */
-export const onMessageSent = instrumented(async (event: MessageSentEvent): Promise<NotifyReport | undefined> => {
-  const message = messageOf(event);
-  if (!message) {
-    logger.info('not a chat message: no push', { detailType: event['detail-type'] });
-    return undefined;
-  }
-  try {
-    return await notifyByPush(deps(), message);
-  } catch (error) {
-    logger.error('push notifications failed', { roomId: message.roomId, seq: message.seq, error: error as Error });
-    return undefined;
-  }
-});
+export const onMessageSent = instrumented(
+  async (event: MessageSentEvent): Promise<NotifyReport | undefined> => {
+    const message = messageOf(event);
+    if (!message) {
+      logger.info('not a chat message: no push', { detailType: event['detail-type'] });
+      return undefined;
+    }
+    try {
+      return await notifyByPush(deps(), message);
+    } catch (error) {
+      logger.error('push notifications failed', {
+        roomId: message.roomId,
+        seq: message.seq,
+        error: error as Error,
+      });
+      return undefined;
+    }
+  },
+);

@@ -70,7 +70,12 @@ function isP256Point(key: Buffer): boolean {
   if (key.length !== 65 || key[0] !== 0x04) return false;
   try {
     createPublicKey({
-      key: { kty: 'EC', crv: 'P-256', x: key.subarray(1, 33).toString('base64url'), y: key.subarray(33).toString('base64url') },
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: key.subarray(1, 33).toString('base64url'),
+        y: key.subarray(33).toString('base64url'),
+      },
       format: 'jwk',
     });
     return true;
@@ -87,16 +92,21 @@ export function checkEndpoint(endpoint: unknown, localPushService?: string): URL
   if (typeof endpoint !== 'string' || endpoint === '')
     throw new BadRequest('"subscription.endpoint" must be the push service URL the browser gave.');
   if (endpoint.length > PUSH_LIMITS.endpointMaxChars)
-    throw new BadRequest(`"subscription.endpoint" is longer than ${PUSH_LIMITS.endpointMaxChars} characters.`);
+    throw new BadRequest(
+      `"subscription.endpoint" is longer than ${PUSH_LIMITS.endpointMaxChars} characters.`,
+    );
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
     throw new BadRequest('"subscription.endpoint" is not a URL.');
   }
-  if (localPushService !== undefined && localPushService !== '' && url.origin === localPushService) return url;
+  if (localPushService !== undefined && localPushService !== '' && url.origin === localPushService)
+    return url;
   if (url.protocol !== 'https:')
-    throw new BadRequest('"subscription.endpoint" must be an https URL: push services are reached over https only.');
+    throw new BadRequest(
+      '"subscription.endpoint" must be an https URL: push services are reached over https only.',
+    );
   if (url.username !== '' || url.password !== '')
     throw new BadRequest('"subscription.endpoint" must not carry a user name or password.');
   if (isInternalHost(url.hostname))
@@ -117,7 +127,9 @@ export function parseSubscription(value: unknown, localPushService?: string): Pu
   const { p256dh, auth } = keys as { p256dh?: unknown; auth?: unknown };
   const point = typeof p256dh === 'string' ? fromBase64Url(p256dh) : undefined;
   if (!point || !isP256Point(point))
-    throw new BadRequest('"subscription.keys.p256dh" must be an uncompressed P-256 public key, base64url (65 bytes).');
+    throw new BadRequest(
+      '"subscription.keys.p256dh" must be an uncompressed P-256 public key, base64url (65 bytes).',
+    );
   const secret = typeof auth === 'string' ? fromBase64Url(auth) : undefined;
   if (secret?.length !== 16)
     throw new BadRequest('"subscription.keys.auth" must be a 16-byte secret, base64url.');

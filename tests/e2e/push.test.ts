@@ -92,7 +92,11 @@ it('sends a burst of 10 mentions in a new room as exactly one push', async () =>
   await eventually(() => pushesTo(carol.endpoint).length > 0);
   await settle();
   expect(pushesTo(carol.endpoint)).toHaveLength(1);
-  expect(pushesTo(carol.endpoint)[0]).toMatchObject({ roomId: created.roomId, username: 'bob', reason: 'mention' });
+  expect(pushesTo(carol.endpoint)[0]).toMatchObject({
+    roomId: created.roomId,
+    username: 'bob',
+    reason: 'mention',
+  });
 });
 
 it('pushes nothing to a member who is connected, or to one the message does not name', async () => {
@@ -166,7 +170,10 @@ it('refuses an http endpoint, a private or loopback address, and malformed keys,
     [{ ...good, endpoint: 'http://push.example.com/send/abc' }, /must be an https URL/],
     [{ ...good, endpoint: 'https://10.1.2.3/send/abc' }, /private, loopback or internal address/],
     [{ ...good, endpoint: 'https://127.0.0.1:8443/send/abc' }, /private, loopback or internal address/],
-    [{ ...good, endpoint: 'https://169.254.169.254/latest/meta-data' }, /private, loopback or internal address/],
+    [
+      { ...good, endpoint: 'https://169.254.169.254/latest/meta-data' },
+      /private, loopback or internal address/,
+    ],
     [{ ...good, endpoint: 'https://[::1]/send' }, /private, loopback or internal address/],
     [{ ...good, endpoint: 'https://localhost/send' }, /private, loopback or internal address/],
     [{ ...good, keys: { p256dh: 'AAAA', auth: good.keys.auth } }, /p256dh/],

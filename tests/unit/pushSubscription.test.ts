@@ -8,7 +8,10 @@ import { isInternalHost, parseSubscription } from '#push/subscription';
  */
 const ecdh = createECDH('prime256v1');
 ecdh.generateKeys();
-const keys = { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+const keys = {
+  p256dh: ecdh.getPublicKey().toString('base64url'),
+  auth: randomBytes(16).toString('base64url'),
+};
 const endpoint = 'https://fcm.googleapis.com/fcm/send/abc:def';
 
 it('takes a browser subscription to a public https push service', () => {
@@ -46,7 +49,9 @@ it('refuses a non-https endpoint, credentials in it, and a malformed one', () =>
   expect(() => parseSubscription({ endpoint: 'http://push.example.com/x', keys })).toThrow(/https URL/);
   expect(() => parseSubscription({ endpoint: 'https://u:p@push.example.com/x', keys })).toThrow(/user name/);
   expect(() => parseSubscription({ endpoint: 'not a url', keys })).toThrow(/not a URL/);
-  expect(() => parseSubscription({ endpoint: `https://a.example/${'x'.repeat(1100)}`, keys })).toThrow(/longer/);
+  expect(() => parseSubscription({ endpoint: `https://a.example/${'x'.repeat(1100)}`, keys })).toThrow(
+    /longer/,
+  );
   expect(() => parseSubscription('a string')).toThrow(/toJSON/);
 });
 
@@ -62,7 +67,11 @@ it('refuses keys that are not a P-256 point and a 16-byte secret', () => {
 
 it("allows the local cloud's stand-in origin only where it is set", () => {
   const standIn = 'http://127.0.0.1:40000';
-  expect(parseSubscription({ endpoint: `${standIn}/push/1`, keys }, standIn).endpoint).toBe(`${standIn}/push/1`);
+  expect(parseSubscription({ endpoint: `${standIn}/push/1`, keys }, standIn).endpoint).toBe(
+    `${standIn}/push/1`,
+  );
   expect(() => parseSubscription({ endpoint: `${standIn}/push/1`, keys })).toThrow(/https URL/);
-  expect(() => parseSubscription({ endpoint: 'http://127.0.0.1:40001/push/1', keys }, standIn)).toThrow(/https/);
+  expect(() => parseSubscription({ endpoint: 'http://127.0.0.1:40001/push/1', keys }, standIn)).toThrow(
+    /https/,
+  );
 });

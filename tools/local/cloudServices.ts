@@ -27,8 +27,8 @@ import { createRestApi, restRoutes } from './restApi';
 import { createLocalS3, type LocalS3, templateBuckets } from './s3';
 import { startSchedules } from './schedules';
 import { type Started, serve } from './services';
-import { LocalSqs, type SqsTestClock } from './sqs';
 import { LOCAL_PUSH_SERVICE_VARIABLE } from './settings';
+import { LocalSqs, type SqsTestClock } from './sqs';
 import { createLocalSsm, type LocalParameter } from './ssm';
 import { startStepFunctionsThread } from './stepFunctionsHost';
 import type { ExecutionSummary } from './stepfunctions';
@@ -433,7 +433,11 @@ export function startSsm(ctx: CloudContext): Promise<Started<string>> {
     // as `npx web-push generate-vapid-keys --json` prints it (docs/OPERATIONS.md, "Push notifications").
     const vapid = fn.environment.VAPID_KEYS_PARAMETER;
     if (vapid && !parameters.some((p) => p.name === vapid))
-      parameters.push({ name: vapid, value: JSON.stringify(webpush.generateVAPIDKeys()), type: 'SecureString' });
+      parameters.push({
+        name: vapid,
+        value: JSON.stringify(webpush.generateVAPIDKeys()),
+        type: 'SecureString',
+      });
   }
   const handler = createLocalSsm({
     region: template.region,

@@ -108,7 +108,8 @@ function checkVapid(header: string | undefined, held: Held, origin: string): Rec
   );
   if (!signed) throw new Refusal(401, 'the VAPID JWT signature does not verify');
   const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
-  if (claims.aud !== origin) throw new Refusal(401, `the VAPID JWT's aud ${String(claims.aud)} is not ${origin}`);
+  if (claims.aud !== origin)
+    throw new Refusal(401, `the VAPID JWT's aud ${String(claims.aud)} is not ${origin}`);
   const now = Date.now() / 1000;
   if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp > now + 86_400)
     throw new Refusal(401, "the VAPID JWT's exp is not within the next 24 hours");
@@ -137,7 +138,10 @@ function decrypt(body: Buffer, held: Held): Buffer {
   decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
   let plain: Buffer;
   try {
-    plain = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
+    plain = Buffer.concat([
+      decipher.update(ciphertext.subarray(0, ciphertext.length - 16)),
+      decipher.final(),
+    ]);
   } catch {
     throw new Refusal(400, 'the payload does not decrypt with the subscription keys');
   }
@@ -202,7 +206,9 @@ export async function startPushServiceStandIn(host = '127.0.0.1'): Promise<PushS
       if (size <= 4096 + 128) chunks.push(chunk);
     });
     req.on('end', () =>
-      size > 4096 + 128 ? res.writeHead(413).end('payload too large') : handle(req, res, Buffer.concat(chunks)),
+      size > 4096 + 128
+        ? res.writeHead(413).end('payload too large')
+        : handle(req, res, Buffer.concat(chunks)),
     );
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
