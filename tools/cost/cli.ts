@@ -21,6 +21,7 @@ import {
 } from './model';
 import { type BroadcastSettings, presenceCosts, presenceTable } from './presence';
 import { PRICES } from './prices';
+import { pushCosts, renderPushCosts } from './push';
 import { renderRoomsPerConnection, roomsPerConnection } from './rooms';
 import { renderSeenBy, seenByComparison } from './seenBy';
 import { type TypingSettings, typingTable } from './typing';
@@ -433,7 +434,7 @@ function main() {
       usdPerMillion,
     }));
     process.stdout.write(
-      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs })}\n`,
+      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs, push: pushCosts(PRICES) })}\n`,
     );
     return;
   }
@@ -456,6 +457,7 @@ function main() {
   );
   process.stdout.write(renderSeenBy(seenByComparison(assumptions, PRICES, 50, seenByMax)));
   process.stdout.write(renderRoomsPerConnection(roomsPerConnection(assumptions, PRICES)));
+  process.stdout.write(`\n${renderPushCosts(pushCosts(PRICES))}`);
 }
 
 if (require.main === module) {
