@@ -29,6 +29,7 @@ const LOG_GROUPS: Record<string, string> = {
   FanoutLogGroup: '/aws/vendedlogs/states/stack-fanout',
   BroadcastMachineLogGroup: '/aws/vendedlogs/states/stack-broadcast',
   RepostMachineLogGroup: '/aws/vendedlogs/states/stack-repost',
+  PushLogGroup: '/aws/lambda/stack/push',
 };
 
 /** Each table's key: partition attribute and type, then the sort attribute and type if any. */
@@ -42,6 +43,7 @@ const TABLE_KEYS: Record<string, string> = {
   LimitsTable: 'limitKey S',
   SendsTable: 'sendKey S',
   MembershipsTable: 'memberKey S, roomId S',
+  PushSubscriptionsTable: 'userId S, endpointKey S',
 };
 
 it('keeps every log group under the logical id and name it has always had', () => {
