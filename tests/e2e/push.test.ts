@@ -28,7 +28,7 @@ async function storedEndpoints(): Promise<string[]> {
 }
 
 /** Waits until `check` holds, or fails after `ms`. */
-async function eventually(check: () => boolean, ms = 10_000): Promise<void> {
+async function eventually(check: () => boolean, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
     if (Date.now() > until) throw new Error('timed out');
