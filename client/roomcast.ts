@@ -15,6 +15,8 @@ import type {
   MentionFrame,
   MutedFrame,
   ProfileFrame,
+  PushSubscriptionFrame,
+  PushSubscriptionJson,
   ReportedFrame,
   RoleChangedFrame,
   RoomChangedFrame,
@@ -541,6 +543,25 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     return (await this.acrossReconnects(() =>
       this.requests.send({ action: 'attach', contentType, size }),
     )) as unknown as UploadFrame;
+  }
+
+  /**
+   * Push notifications (docs/PROTOCOL.md, "Push notifications"), signed in only: without `subscription`, the server's
+   * VAPID public key to pass to `PushManager.subscribe` as `applicationServerKey`; with one (`subscription.toJSON()`),
+   * stores it, so a mention, a direct message or a followed thread's reply reaches this browser while no connection
+   * of this user is live.
+   */
+  async pushSubscribe(subscription?: PushSubscriptionJson): Promise<PushSubscriptionFrame> {
+    return (await this.acrossReconnects(() =>
+      this.requests.send({ action: 'pushsubscribe', ...(subscription && { subscription }) }),
+    )) as unknown as PushSubscriptionFrame;
+  }
+
+  /** Removes this user's push subscription with `endpoint` (`stored`: whether one was there). */
+  async pushUnsubscribe(endpoint: string): Promise<PushSubscriptionFrame> {
+    return (await this.acrossReconnects(() =>
+      this.requests.send({ action: 'pushunsubscribe', endpoint }),
+    )) as unknown as PushSubscriptionFrame;
   }
 
   /**

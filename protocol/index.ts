@@ -94,6 +94,16 @@ import {
 
 export * from './moderation';
 
+import {
+  PUSH_ACTIONS,
+  PUSH_FRAME_TYPES,
+  PUSH_REPLY_TYPE,
+  type PushRequest,
+  type PushSubscriptionFrame,
+} from './push';
+
+export * from './push';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -179,6 +189,7 @@ export const ACTIONS = [
   ...DIRECTORY_ACTIONS,
   ...SAFETY_ACTIONS,
   ...MODERATION_ACTIONS,
+  ...PUSH_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -356,7 +367,8 @@ export type ClientFrame =
   | ThreadRequest
   | DirectoryRequest
   | SafetyRequest
-  | ModerationRequestFrame;
+  | ModerationRequestFrame
+  | PushRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -636,7 +648,8 @@ export type ServerFrame =
   | ThreadFrame
   | DirectoryFrame
   | SafetyFrame
-  | ModerationFrame;
+  | ModerationFrame
+  | PushSubscriptionFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -667,6 +680,7 @@ export const SERVER_FRAME_TYPES = [
   ...DIRECTORY_FRAME_TYPES,
   ...SAFETY_FRAME_TYPES,
   ...MODERATION_FRAME_TYPES,
+  ...PUSH_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -690,6 +704,7 @@ export const REPLY_TYPE = {
   ...DIRECTORY_REPLY_TYPE,
   ...SAFETY_REPLY_TYPE,
   ...MODERATION_REPLY_TYPE,
+  ...PUSH_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

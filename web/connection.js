@@ -13,6 +13,8 @@ import { bindModeration } from './moderation.js';
 import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
 import { watchProfiles } from './profiles.js';
+
+import { offerPush } from './push.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
 import { bindSeenBy } from './seenby.js';
@@ -128,6 +130,9 @@ function routeFrames(chat) {
   chat.on('state', onState);
   watchRoomNames(chat);
   watchProfiles(chat);
+
+  // Signed in: push notifications offered once, or the stored subscription renewed (push.js).
+  chat.on('state', ({ state: now }) => now === 'ready' && offerPush(chat));
   chat.on('room', ({ roomId, memberKey }) => {
     state.memberKey = memberKey ?? null;
     onRoom(roomId);

@@ -154,6 +154,12 @@ export const SETTINGS = {
     MAX,
     'message reports per person (signed-in user, else source address) per hour; 0 = no limit',
   ),
+  PushCoalesceSeconds: int(
+    60,
+    1,
+    MAX,
+    'push notifications to one person about one room: at most one per this many seconds (a burst of mentions is one push)',
+  ),
 } satisfies Record<string, SettingSchema>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -161,6 +161,11 @@ describe('coverage of the template and of events/', () => {
     expect(
       await alice.expectReply({ action: 'getattachment', key: upload.key, versionId: 'v1' }),
     ).toMatchObject({ type: 'attachment', key: upload.key, versionId: 'v1' });
+    // Push notifications need sign-in too: a subscription belongs to a person.
+    for (const action of ['pushsubscribe', 'pushunsubscribe'])
+      expect(await alice.ask({ action, endpoint: 'https://push.example.com/x' })).toMatchObject({
+        code: 'FORBIDDEN',
+      });
     await alice.expectReply({ action: 'history', afterSeq: 0 });
     await alice.expectReply({ action: 'who' });
     // Named rooms and the directory: the owner names the room and makes it public; anyone lists it. Profiles need

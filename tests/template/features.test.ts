@@ -78,6 +78,7 @@ it('runs one function per feature: no WebSocket route has a function of its own 
       'DeliverFunction',
       'MessagesFunction',
       'PeopleFunction',
+      'PushFunction',
       'ReadingFunction',
       'RoomsFunction',
       'TypingFunction',

@@ -43,6 +43,7 @@ it('routes the WebSocket API to the feature functions through one integration ea
       'ConnectionFunction',
       'MessagesFunction',
       'PeopleFunction',
+      'PushFunction',
       'ReadingFunction',
       'RoomsFunction',
       'TypingFunction',

@@ -30,6 +30,7 @@ const LOG_GROUPS: Record<string, string> = {
   FanoutLogGroup: '/aws/vendedlogs/states/stack-fanout',
   BroadcastMachineLogGroup: '/aws/vendedlogs/states/stack-broadcast',
   RepostMachineLogGroup: '/aws/vendedlogs/states/stack-repost',
+  PushLogGroup: '/aws/lambda/stack/push',
 };
 
 /** Each table's key: partition attribute and type, then the sort attribute and type if any. */
@@ -44,6 +45,8 @@ const TABLE_KEYS: Record<string, string> = {
   SendsTable: 'sendKey S',
   MembershipsTable: 'memberKey S, roomId S',
   DirectoryTable: 'listKey S, entryKey S',
+
+  PushSubscriptionsTable: 'userId S, endpointKey S',
 };
 
 it('keeps every log group under the logical id and name it has always had', () => {

@@ -23,6 +23,7 @@ import {
 import { moderationCosts, renderModerationCosts } from './moderation';
 import { type BroadcastSettings, presenceCosts, presenceTable } from './presence';
 import { PRICES } from './prices';
+import { pushCosts, renderPushCosts } from './push';
 import { renderRoomsPerConnection, roomsPerConnection } from './rooms';
 import { renderSafetyCosts, safetyCosts } from './safety';
 import { renderSeenBy, seenByComparison } from './seenBy';
@@ -436,7 +437,7 @@ function main() {
       usdPerMillion,
     }));
     process.stdout.write(
-      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions), threadReplyCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs, moderation: moderationCosts(assumptions) })}\n`,
+      `${JSON.stringify({ ...report, changes: [...changeCosts(assumptions), replyCosts(assumptions), mentionCosts(assumptions), threadReplyCosts(assumptions)], attachments: attachmentCosts(assumptions), presence: asIs, moderation: moderationCosts(assumptions), push: pushCosts(PRICES) })}\n`,
     );
     return;
   }
@@ -464,6 +465,7 @@ function main() {
 
   process.stdout.write(`\n${renderSafetyCosts(safetyCosts(PRICES))}`);
   process.stdout.write(`\n${renderModerationCosts(moderationCosts(assumptions, PRICES))}`);
+  process.stdout.write(`\n${renderPushCosts(pushCosts(PRICES))}`);
 }
 
 if (require.main === module) {

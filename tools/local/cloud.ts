@@ -31,6 +31,7 @@ import type { FunctionLog, LambdaLimits, LocalLambda } from './lambda/service';
 import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { type DevIssuer, devIssuerFor } from './oidc';
 import type { LocalPipes } from './pipes';
+import { type PushServiceStandIn, startPushServiceStandIn } from './pushService';
 import type { LocalS3 } from './s3';
 import { Services } from './services';
 import { type SettingValues, splitSettings } from './settings';
@@ -155,6 +156,11 @@ export interface LocalCloud {
   iam: LocalIam;
   /** The development OIDC issuer, with AuthMode=oidc or cognito. */
   devIssuer?: DevIssuer;
+  /**
+   * The Web Push service stand-in on 127.0.0.1 (tools/local/pushService.ts): subscriptions made as a browser makes
+   * them, each push checked (VAPID) and decrypted (RFC 8291) as the browser would show it.
+   */
+  pushService: PushServiceStandIn;
   /** Changes the throttled share of DynamoDB requests; only when started with `faultDynamoThrottle`. */
   setFaultDynamoThrottle(share: number): void;
   /** Changes the share of DynamoDB writes answered as conflicting with a transaction; as setFaultDynamoThrottle. */
@@ -252,6 +258,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     startPipes(ctx, (await sqs).sqs, await stepFunctions, options.pipePollers),
   );
   const ssm = services.start('Parameter Store', () => startSsm(ctx));
+  const pushService = services.start('push service stand-in', async () => {
+    const standIn = await startPushServiceStandIn(host);
+    return { value: standIn, close: () => standIn.close() };
+  });
   // The local web pages' origin, once known: the attachments bucket's CORS rules allow it (tools/local/s3.ts).
   let webUrl: string | undefined;
   const s3 = services.start('S3', () =>
@@ -278,6 +288,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         ssm: await ssm,
         sqs: (await sqs).endpoint,
         s3: (await s3).endpoint,
+        pushService: (await pushService).origin,
       },
       functionLog(print, options.logLevel ?? 'INFO'),
       options.lambdaLimits,
@@ -309,6 +320,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     gateway: await gateway,
     lambda: await functions,
     web: await web,
+    pushService: await pushService,
   });
 }
 
@@ -343,6 +355,7 @@ function cloudOf(
     gateway: Gateway;
     lambda: LocalLambda;
     web: { url: string; restApi: { routes: { method: string; path: string }[] } };
+    pushService: PushServiceStandIn;
   },
 ): LocalCloud {
   const { dynamo, dynamoFaults, executions, events, gateway, web } = started;
@@ -367,6 +380,7 @@ function cloudOf(
     services: services.names(),
     iam: ctx.iam,
     devIssuer: ctx.devIssuer,
+    pushService: started.pushService,
     setFaultDynamoThrottle: (share) => {
       if (!dynamoFaults)
         throw new Error('start the local cloud with faultDynamoThrottle to throttle DynamoDB');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import webpush from 'web-push';
 import type { LocalTemplate, LocalWebSocketApi } from '../infra/template';
 import { runAuthorizer } from './authorizer';
 import type { AwsProfile, Latency } from './awsProfile';
@@ -26,6 +27,7 @@ import { createRestApi, restRoutes } from './restApi';
 import { createLocalS3, type LocalS3, templateBuckets } from './s3';
 import { startSchedules } from './schedules';
 import { type Started, serve } from './services';
+import { LOCAL_PUSH_SERVICE_VARIABLE } from './settings';
 import { LocalSqs, type SqsTestClock } from './sqs';
 import { createLocalSsm, type LocalParameter } from './ssm';
 import { startStepFunctionsThread } from './stepFunctionsHost';
@@ -427,6 +429,15 @@ export function startSsm(ctx: CloudContext): Promise<Started<string>> {
     const name = fn.environment.AUTH_SECRET_PARAMETER;
     if (ctx.authorizerIds.has(fn.logicalId) && name && authSecret)
       parameters.push({ name, value: authSecret });
+    // The VAPID key pair the push function reads: generated at each start (the local Parameter Store starts empty),
+    // as `npx web-push generate-vapid-keys --json` prints it (docs/OPERATIONS.md, "Push notifications").
+    const vapid = fn.environment.VAPID_KEYS_PARAMETER;
+    if (vapid && !parameters.some((p) => p.name === vapid))
+      parameters.push({
+        name: vapid,
+        value: JSON.stringify(webpush.generateVAPIDKeys()),
+        type: 'SecureString',
+      });
   }
   const handler = createLocalSsm({
     region: template.region,
@@ -589,6 +600,8 @@ export interface ServiceEndpoints {
   ssm: string;
   sqs: string;
   s3?: string;
+  /** The push service stand-in's origin (tools/local/pushService.ts), given to the push function alone. */
+  pushService?: string;
 }
 
 /**
@@ -646,6 +659,9 @@ export function startLambda(
           authSecret &&
           !fn.environment.AUTH_SECRET_PARAMETER && { AUTH_SECRET: authSecret }),
         ...ctx.devIssuer?.environment,
+        // The push function may reach the local push service stand-in (tools/local/settings.ts).
+        ...(fn.environment.VAPID_KEYS_PARAMETER &&
+          endpoints.pushService && { [LOCAL_PUSH_SERVICE_VARIABLE]: endpoints.pushService }),
         // No X-Ray daemon or CloudWatch here: traces off, metrics not printed; logs stay on.
         POWERTOOLS_TRACE_ENABLED: 'false',
         // With traces off, the X-Ray SDK's automatic mode only costs: it enables a cls-hooked async hook with destroy

@@ -26,6 +26,14 @@ export const LOCAL_DEFAULT_SETTINGS: SettingValues = {
   ReactionKindsPerSource: 0,
 };
 
+/**
+ * The one local-only setting, never in template.yaml nor the settings document: the environment variable through
+ * which the local cloud gives the push function its push service stand-in's origin (tools/local/pushService.ts),
+ * the one plain-http, loopback endpoint a push subscription may name locally (functions/push/subscription.ts
+ * refuses every other). On AWS nothing sets it, so only public https push services are allowed.
+ */
+export const LOCAL_PUSH_SERVICE_VARIABLE = 'PUSH_SERVICE_STANDIN';
+
 /** A runtime setting's value as the document holds it: a number for an integer setting, else the text. */
 function typed(name: string, value: string | number): unknown {
   const schema = (SETTINGS as Record<string, { type: string }>)[name];

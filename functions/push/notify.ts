@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import type { Member } from '#core/ports';
+import { memberKey } from '#messages/changeFrames';
+import { mentionedIn } from '#messages/mentions';
+import type { UserDevices } from '#people/dmNotice';
+import { logger } from '#platform/powertools';
+import {
+  DM_ROOM_CODE_LENGTH,
+  foldName,
+  MENTIONS_PER_MESSAGE,
+  type MessageFrame,
+  type Person,
+  PUSH_LIMITS,
+  type PushPayload,
+  type PushReason,
+} from '#protocol';
+import type { PushSender, PushSubscriptionStore } from './ports';
+
+/**
+ * Who hears of a message by push, and when (docs/DECISIONS.md, "Push notifications"). Every `MessageSent` event of a
+ * chat message reaches this through the bus (rule PushOnMessageRule), after the message is stored and on its way to
+ * the room; a push is advisory, so nothing here ever fails the send or the fan-out.
+ *
+ * - **Who**: the signed-in members its `@name`s name (resolved among the room's signed-in members, connected or not,
+ *   as `findpeople` finds them), the other member of a direct-message room, and the followers of the thread it
+ *   replies in (`threadFollowers`); never its author.
+ * - **When**: only a person with no live connection. A connected person already has the message, the `mention`
+ *   frame, or the room's unread badge, and a hidden tab of the web chat shows its own browser notification from
+ *   those frames (web/notify.js), so a push would say it twice.
+ * - **How often**: one push per person and room per PushCoalesceSeconds (a turn in the Limits table, one
+ *   conditional write), and the push's Topic lets the push service keep only the latest undelivered one.
+ */
+
+/** People told of one message at most: a message names at most MENTIONS_PER_MESSAGE, plus its DM peer or thread. */
+export const PUSH_RECIPIENTS_PER_MESSAGE = MENTIONS_PER_MESSAGE + 5;
+/** Subscriptions pushed to per person: PUSH_LIMITS.subscriptionsPerUser. */
+const SUBSCRIPTIONS_READ = PUSH_LIMITS.subscriptionsPerUser;
+/** Members read per distinct name start, to resolve `@name` among a room's signed-in members. */
+const CANDIDATES_PER_NAME = 20;
+/** How long a push service keeps a push for a device that is offline (RFC 8030 TTL): a day. */
+export const PUSH_TTL_SECONDS = 86_400;
+/** A character that continues a name's first word (as mentions.ts reads a name). */
+const NAME_CHAR = /[\p{L}\p{M}\p{N}_]/u;
+
+export interface NotifyDeps {
+  /** A direct-message room's two members (`userId`s), or undefined for any other room. */
+  dmMembersOf(roomId: string): Promise<string[] | undefined>;
+  /** The room's signed-in members whose folded name starts with `prefix` (the memberships' PeopleIndex). */
+  namedIn(roomId: string, prefix: string, limit: number): Promise<Person[]>;
+  devices: UserDevices;
+  /** Takes the person's push turn in the room: true at most once per PushCoalesceSeconds. */
+  takeTurn(roomId: string, userId: string): Promise<boolean>;
+  subscriptions: PushSubscriptionStore;
+  sender: PushSender;
+  /**
+   * Threads: the signed-in users who follow the thread `message` replies in (its root's author, its repliers, those
+   * who chose to follow), or none. The threads feature fills this in; until then no message is a thread reply.
+   */
+  threadFollowers?: (message: MessageFrame) => Promise<string[]>;
+}
+
+export interface NotifyReport {
+  /** Recipients and why each was or was not pushed. */
+  people: {
+    userId: string;
+    reason: PushReason;
+    outcome: 'connected' | 'coalesced' | 'pushed' | 'no-subscription';
+  }[];
+  pushes: number;
+  removed: number;
+}
+
+/** The distinct folded first words after each `@` of `text`: the name starts a mention may have. */
+export function mentionPrefixes(text: string): string[] {
+  const prefixes = new Set<string>();
+  const chars = [...text];
+  for (let i = 0; i < chars.length && prefixes.size < MENTIONS_PER_MESSAGE; i++) {
+    if (chars[i] !== '@') continue;
+    let word = '';
+    for (let j = i + 1; j < chars.length && NAME_CHAR.test(chars[j] ?? ''); j++) word += chars[j];
+    if (word !== '') prefixes.add(foldName(word));
+  }
+  return [...prefixes];
+}
+
+/** The signed-in members `message` names, resolved among the room's members as mentions.ts does. */
+async function mentioned(deps: NotifyDeps, message: MessageFrame): Promise<string[]> {
+  const prefixes = mentionPrefixes(message.text);
+  if (prefixes.length === 0) return [];
+  const found = (
+    await Promise.all(prefixes.map((p) => deps.namedIn(message.roomId, p, CANDIDATES_PER_NAME)))
+  ).flat();
+  const members = found.map((p) => ({ connectionId: p.userId, username: p.username }) as Member);
+  return [
+    ...new Set(mentionedIn(message.text, members, message.username).members.map((m) => m.connectionId)),
+  ];
+}
+
+/** The room's topic for the push service: 32 base64url characters (RFC 8030 §5.4 allows at most 32). */
+const topicOf = (roomId: string) => createHash('sha256').update(roomId).digest('base64url').slice(0, 32);
+
+/**
+ * Pushes `message` to each person it concerns who is not connected, once per person and room per interval, to
+ * each of their subscriptions; a subscription its push service calls gone (404/410) is removed.
+ */
+export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Promise<NotifyReport> {
+  const report: NotifyReport = { people: [], pushes: 0, removed: 0 };
+  const byAuthor = (userId: string) =>
+    message.authorKey !== undefined && memberKey(message.roomId, userId) === message.authorKey;
+  const [dm, named, thread] = await Promise.all([
+    // Only a direct-message room has a 12-character code: any other room costs no read here.
+    message.roomId.length === DM_ROOM_CODE_LENGTH ? deps.dmMembersOf(message.roomId) : undefined,
+    mentioned(deps, message),
+    deps.threadFollowers ? deps.threadFollowers(message) : Promise.resolve([]),
+  ]);
+  const reasons = new Map<string, PushReason>();
+  for (const userId of named) reasons.set(userId, 'mention');
+  for (const userId of dm ?? []) if (!reasons.has(userId)) reasons.set(userId, 'dm');
+  for (const userId of thread) if (!reasons.has(userId)) reasons.set(userId, 'thread');
+  const people = [...reasons].filter(([userId]) => !byAuthor(userId)).slice(0, PUSH_RECIPIENTS_PER_MESSAGE);
+  const payload = (reason: PushReason): PushPayload => ({
+    type: 'push',
+    reason,
+    roomId: message.roomId,
+    seq: message.seq,
+    username: message.username,
+    text: [...message.text].slice(0, PUSH_LIMITS.textChars).join(''),
+  });
+  await Promise.all(
+    people.map(async ([userId, reason]) => {
+      // A live connection has the message already (or its mention frame): no push.
+      if ((await deps.devices.connectionsOf(userId, 1)).length > 0)
+        return report.people.push({ userId, reason, outcome: 'connected' });
+      const subscriptions = await deps.subscriptions.of(userId, SUBSCRIPTIONS_READ);
+      if (subscriptions.length === 0)
+        return report.people.push({ userId, reason, outcome: 'no-subscription' });
+      if (!(await deps.takeTurn(message.roomId, userId)))
+        return report.people.push({ userId, reason, outcome: 'coalesced' });
+      report.people.push({ userId, reason, outcome: 'pushed' });
+      const outcomes = await Promise.all(
+        subscriptions.map(async (subscription) => {
+          const outcome = await deps.sender.send(subscription, payload(reason), {
+            topic: topicOf(message.roomId),
+            ttlSeconds: PUSH_TTL_SECONDS,
+          });
+          if (outcome === 'gone' && (await deps.subscriptions.remove(userId, subscription.endpoint)))
+            report.removed++;
+          return outcome;
+        }),
+      );
+      report.pushes += outcomes.filter((o) => o === 'sent').length;
+    }),
+  );
+  logger.info('push notifications', {
+    roomId: message.roomId,
+    seq: message.seq,
+    pushes: report.pushes,
+    removed: report.removed,
+    people: report.people.map((p) => p.outcome),
+  });
+  return report;
+}

@@ -1,0 +1,45 @@
+import { DynamoRoomStore } from '#core/aws/rooms';
+import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
+import { DynamoPeopleStore } from '#people/dynamoPeople';
+import { DynamoUserDevices } from '#people/dynamoUserDevices';
+import { documentClient } from '#platform/aws/clients';
+import { config, requireEnv } from '#platform/config';
+import { settings } from '#platform/settings';
+import { DynamoPushSubscriptions } from './dynamoPushSubscriptions';
+import type { NotifyDeps } from './notify';
+import { vapidKeys } from './vapid';
+import { WebPushSender } from './webPush';
+
+/** The push feature's adapters, each given the names template.yaml sets for it. */
+export const pushSubscriptions = () =>
+  new DynamoPushSubscriptions(documentClient(), requireEnv('PUSH_SUBSCRIPTIONS_TABLE'));
+
+/** The VAPID keys (Parameter Store, VAPID_KEYS_PARAMETER) and the contact they are sent with (PUSH_CONTACT). */
+export const keys = () => vapidKeys(requireEnv('VAPID_KEYS_PARAMETER'), requireEnv('PUSH_CONTACT'));
+
+/**
+ * The local cloud's push service stand-in (its origin), the one http endpoint a subscription may name there. Set
+ * only by the local cloud (tools/local/settings.ts, LOCAL_PUSH_SERVICE_VARIABLE); never in template.yaml.
+ */
+export const localPushService = (): string | undefined => process.env.PUSH_SERVICE_STANDIN || undefined;
+
+export function notifyDeps(): NotifyDeps {
+  const rooms = new DynamoRoomStore(documentClient(), config.roomsTable());
+  const people = new DynamoPeopleStore(documentClient(), {
+    memberships: requireEnv('MEMBERSHIPS_TABLE'),
+    peopleIndex: requireEnv('PEOPLE_INDEX'),
+  });
+  const limits = quotaStore();
+  return {
+    dmMembersOf: async (roomId) => (await rooms.get(roomId))?.dmMembers,
+    namedIn: (roomId, prefix, limit) => people.namedIn(roomId, prefix, limit),
+    devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+    // A runtime setting, read on every call.
+    takeTurn: (roomId, userId) =>
+      limits.takeTurn(`push#${roomId}#${userId}`, Date.now(), settings().PushCoalesceSeconds * 1000),
+    subscriptions: pushSubscriptions(),
+    sender: new WebPushSender(keys),
+  };
+}
+
+export const connections = () => connectionStore();

@@ -1,0 +1,190 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Frame } from '../helpers/chatClient';
+import { signedInCloud } from '../helpers/signedIn';
+import { localDocumentClient } from '../helpers/templateTables';
+
+/**
+ * Push notifications through the local cloud with sign-in, received by its push service stand-in, which checks each
+ * push's VAPID signature and decrypts it as a browser would (tools/local/pushService.ts): alice, with no live
+ * connection, hears of bob's mention and of bob's direct message by one push each; a burst is one push; a push
+ * service's 410 removes the subscription; an endpoint that is not https, or points inside the network, is refused.
+ */
+jest.setTimeout(60_000);
+
+const chat = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
+const { device, ask } = chat;
+
+/** The stand-in's pushes to `endpoint`, as its browser would hand them to the service worker. */
+const pushesTo = (endpoint: string) =>
+  chat.cloud.pushService.received.filter((p) => p.endpoint === endpoint).map((p) => p.payload);
+
+/** The endpoints of every stored push subscription, read as the local admin. */
+async function storedEndpoints(): Promise<string[]> {
+  const db = localDocumentClient(chat.cloud.dynamoEndpoint);
+  const { Items = [] } = await db.send(
+    new ScanCommand({ TableName: String(chat.cloud.template.physicalId('PushSubscriptionsTable')) }),
+  );
+  return Items.map((item) => String(item.endpoint));
+}
+
+/** Waits until `check` holds, or fails after `ms`. */
+async function eventually(check: () => boolean, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until the bus's targets have run for what was sent (the push function is invoked after PutEvents). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 1500));
+
+/** `name` signs in on a device, subscribes a stand-in browser to push, and closes its tab: it is not connected. */
+async function subscribedAndGone(name: string, roomId?: string, key?: string) {
+  const tab = await device(name);
+  if (roomId) await tab.expectReply({ action: 'joinroom', roomId, key });
+  const { publicKey } = await ask(tab, { action: 'pushsubscribe' });
+  const subscription = chat.cloud.pushService.subscribe(String(publicKey));
+  expect(await ask(tab, { action: 'pushsubscribe', subscription })).toMatchObject({
+    type: 'pushsubscription',
+    stored: true,
+  });
+  await tab.close();
+  return subscription;
+}
+
+it('pushes one mention to alice, who has no live connection, naming the room and bob; a burst of 10 is one push', async () => {
+  const bob = await device('bob');
+  const created = await bob.expectReply({ action: 'createroom' });
+  const roomId = String(created.roomId);
+  const alice = await subscribedAndGone('alice', roomId, String(created.inviteKey));
+  await settle();
+
+  const ack = await ask(bob, { action: 'sendmessage', message: 'hey @alice, the deploy is done' });
+  await eventually(() => pushesTo(alice.endpoint).length > 0);
+  expect(pushesTo(alice.endpoint)).toEqual([
+    {
+      type: 'push',
+      reason: 'mention',
+      roomId,
+      seq: ack.seq,
+      username: 'bob',
+      text: 'hey @alice, the deploy is done',
+    },
+  ]);
+  const [push] = chat.cloud.pushService.received.filter((p) => p.endpoint === alice.endpoint);
+  expect(push?.claims.aud).toBe(chat.cloud.pushService.origin);
+
+  // A burst of ten more mentions within PushCoalesceSeconds: no further push.
+  for (let i = 0; i < 10; i++) await ask(bob, { action: 'sendmessage', message: `@alice ping ${i}` });
+  await settle();
+  expect(pushesTo(alice.endpoint)).toHaveLength(1);
+});
+
+it('sends a burst of 10 mentions in a new room as exactly one push', async () => {
+  const bob = await device('bob');
+  const created = await bob.expectReply({ action: 'createroom' });
+  const carol = await subscribedAndGone('carol', String(created.roomId), String(created.inviteKey));
+  await settle();
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) => ask(bob, { action: 'sendmessage', message: `@carol burst ${i}` })),
+  );
+  await eventually(() => pushesTo(carol.endpoint).length > 0);
+  await settle();
+  expect(pushesTo(carol.endpoint)).toHaveLength(1);
+  expect(pushesTo(carol.endpoint)[0]).toMatchObject({
+    roomId: created.roomId,
+    username: 'bob',
+    reason: 'mention',
+  });
+});
+
+it('pushes nothing to a member who is connected, or to one the message does not name', async () => {
+  const bob = await device('bob');
+  const created = await bob.expectReply({ action: 'createroom' });
+  const roomId = String(created.roomId);
+  const dave = await subscribedAndGone('dave', roomId, String(created.inviteKey));
+  const erin = await subscribedAndGone('erin', roomId, String(created.inviteKey));
+  // Dave is back on another device: he has the message live, so no push.
+  const davePhone = await device('dave');
+  await ask(bob, { action: 'sendmessage', message: '@dave are you there? (erin is not named)' });
+  await settle();
+  expect(pushesTo(dave.endpoint)).toEqual([]);
+  expect(pushesTo(erin.endpoint)).toEqual([]);
+  await davePhone.close();
+});
+
+it("pushes bob's direct message to alice's peer while she is away", async () => {
+  const frank = await device('frank');
+  const created = await frank.expectReply({ action: 'createroom' });
+  const gina = await device('gina');
+  await gina.expectReply({ action: 'joinroom', roomId: created.roomId, key: created.inviteKey });
+  const ginaId = (await ask(frank, { action: 'findpeople', prefix: 'gina' })).people as Frame[];
+  const dm = await ask(frank, { action: 'opendm', userId: ginaId[0]?.userId });
+  const { publicKey } = await ask(gina, { action: 'pushsubscribe' });
+  const subscription = chat.cloud.pushService.subscribe(String(publicKey));
+  await ask(gina, { action: 'pushsubscribe', subscription });
+  await gina.close();
+  await settle();
+  await ask(frank, { action: 'sendmessage', roomId: dm.roomId, message: 'lunch?' });
+  await eventually(() => pushesTo(subscription.endpoint).length > 0);
+  expect(pushesTo(subscription.endpoint)).toEqual([
+    expect.objectContaining({ reason: 'dm', roomId: dm.roomId, username: 'frank', text: 'lunch?' }),
+  ]);
+});
+
+it('removes a subscription its push service answers 410 Gone for', async () => {
+  const bob = await device('bob');
+  const created = await bob.expectReply({ action: 'createroom' });
+  const roomId = String(created.roomId);
+  const hank = await subscribedAndGone('hank', roomId, String(created.inviteKey));
+  expect(await storedEndpoints()).toContain(hank.endpoint);
+  chat.cloud.pushService.markGone(hank.endpoint);
+  await settle();
+  await ask(bob, { action: 'sendmessage', message: '@hank one' });
+  await eventually(() => chat.cloud.pushService.refused.some((r) => r.endpoint === hank.endpoint));
+  expect(chat.cloud.pushService.refused.filter((r) => r.endpoint === hank.endpoint)).toEqual([
+    { endpoint: hank.endpoint, status: 410, reason: 'the subscription is gone' },
+  ]);
+  // Gone from the store: hank's tab finds nothing to remove.
+  let stored = await storedEndpoints();
+  for (let i = 0; i < 100 && stored.includes(hank.endpoint); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stored = await storedEndpoints();
+  }
+  expect(stored).not.toContain(hank.endpoint);
+  const tab = await device('hank');
+  expect(await ask(tab, { action: 'pushunsubscribe', endpoint: hank.endpoint })).toMatchObject({
+    type: 'pushsubscription',
+    stored: false,
+  });
+  await tab.close();
+});
+
+it('refuses an http endpoint, a private or loopback address, and malformed keys, storing nothing', async () => {
+  const ivan = await device('ivan');
+  const { publicKey } = await ask(ivan, { action: 'pushsubscribe' });
+  const good = chat.cloud.pushService.subscribe(String(publicKey));
+  const before = await storedEndpoints();
+  const refusals: [Record<string, unknown>, RegExp][] = [
+    [{ ...good, endpoint: 'http://push.example.com/send/abc' }, /must be an https URL/],
+    [{ ...good, endpoint: 'https://10.1.2.3/send/abc' }, /private, loopback or internal address/],
+    [{ ...good, endpoint: 'https://127.0.0.1:8443/send/abc' }, /private, loopback or internal address/],
+    [
+      { ...good, endpoint: 'https://169.254.169.254/latest/meta-data' },
+      /private, loopback or internal address/,
+    ],
+    [{ ...good, endpoint: 'https://[::1]/send' }, /private, loopback or internal address/],
+    [{ ...good, endpoint: 'https://localhost/send' }, /private, loopback or internal address/],
+    [{ ...good, keys: { p256dh: 'AAAA', auth: good.keys.auth } }, /p256dh/],
+    [{ ...good, keys: { p256dh: good.keys.p256dh, auth: 'c2hvcnQ' } }, /auth/],
+    [{ endpoint: good.endpoint }, /keys/],
+  ];
+  for (const [subscription, message] of refusals) {
+    const reply = await ask(ivan, { action: 'pushsubscribe', subscription });
+    expect(reply).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'pushsubscribe' });
+    expect(String(reply.message)).toMatch(message);
+  }
+  // Nothing stored.
+  expect(await storedEndpoints()).toEqual(before);
+});

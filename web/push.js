@@ -1,0 +1,122 @@
+// Push notifications while this chat is closed (docs/PROTOCOL.md, "Push notifications"): a signed-in member is
+// offered them once, after the first connection; "Not now" and a browser refusal are remembered in this browser
+// (localStorage), so the page never asks again; turning them on later is the browser's site settings. Once allowed,
+// every sign-in renews the stored subscription (the server forgets one nobody renewed in 60 days).
+import { state } from './state.js';
+import { byId, h, toast } from './ui.js';
+
+/** What this browser decided: 'on', 'declined' (Not now) or 'denied' (the browser's permission refused). */
+const CHOICE = 'roomcast.push';
+
+const supported = () =>
+  'serviceWorker' in navigator && 'PushManager' in window && typeof window.Notification === 'function';
+
+const remember = (choice) => {
+  try {
+    localStorage.setItem(CHOICE, choice);
+  } catch {
+    // Storage off: the offer comes back on the next visit, nothing else breaks.
+  }
+};
+const remembered = () => {
+  try {
+    return localStorage.getItem(CHOICE);
+  } catch {
+    return null;
+  }
+};
+
+const base64url = (buffer) =>
+  btoa(String.fromCharCode(...new Uint8Array(buffer)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+
+/** Registers web/sw.js, subscribes with the server's VAPID key (again if it changed) and stores the subscription. */
+async function subscribeAndStore(chat) {
+  const registration = await navigator.serviceWorker.register('./sw.js');
+  await navigator.serviceWorker.ready;
+  const { publicKey } = await chat.pushSubscribe();
+  let subscription = await registration.pushManager.getSubscription();
+  const key = subscription?.options?.applicationServerKey;
+  if (subscription && (!key || base64url(key) !== publicKey)) {
+    await subscription.unsubscribe();
+    subscription = null;
+  }
+  subscription ??= await registration.pushManager.subscribe({
+    userVisibleOnly: true,
+    applicationServerKey: publicKey,
+  });
+  await chat.pushSubscribe(subscription.toJSON());
+  remember('on');
+}
+
+let offered = false;
+let banner = null;
+
+function closeBanner() {
+  banner?.remove();
+  banner = null;
+}
+
+function showOffer(chat) {
+  banner = h('div', 'push-offer');
+  banner.dataset.testid = 'push-offer';
+  banner.setAttribute('role', 'region');
+  banner.setAttribute('aria-label', 'Push notifications');
+  const text = h('p', '', 'Get a notification for mentions and direct messages while this chat is closed?');
+  const yes = h('button', 'link-button', 'Turn on');
+  yes.type = 'button';
+  yes.dataset.testid = 'push-on';
+  const no = h('button', 'link-button', 'Not now');
+  no.type = 'button';
+  no.dataset.testid = 'push-not-now';
+  no.addEventListener('click', () => {
+    remember('declined');
+    closeBanner();
+  });
+  yes.addEventListener('click', async () => {
+    closeBanner();
+    const permission = await Notification.requestPermission().catch(() => 'default');
+    if (permission === 'denied') {
+      remember('denied');
+      toast(
+        'Notifications are blocked for this site: allow them in the browser’s site settings to get them.',
+        {
+          title: 'Notifications blocked',
+          kind: 'info',
+        },
+      );
+      return;
+    }
+    if (permission !== 'granted') return remember('declined');
+    try {
+      await subscribeAndStore(chat);
+      toast('You will get a notification for mentions and direct messages while this chat is closed.', {
+        title: 'Notifications on',
+        kind: 'info',
+      });
+    } catch (error) {
+      toast(error?.message ?? String(error), { title: 'Notifications not turned on' });
+    }
+  });
+  banner.append(text, yes, no);
+  const place = byId('members-heading')?.closest('section')?.parentElement ?? document.body;
+  place.append(banner);
+}
+
+/**
+ * Called when the client is ready: once per page, for a signed-in member, in a browser with push. Allowed already:
+ * the subscription is renewed quietly; never decided: the offer; refused or "Not now": nothing.
+ */
+export function offerPush(chat) {
+  if (offered || !state.signedIn || !supported()) return;
+  offered = true;
+  const permission = Notification.permission;
+  if (permission === 'denied') return remember('denied');
+  if (permission === 'granted') {
+    subscribeAndStore(chat).catch((error) => console.warn('push subscription not renewed', error));
+    return;
+  }
+  if (remembered() === null) showOffer(chat);
+}
