@@ -51,6 +51,16 @@ import {
 
 export * from './attachments';
 
+import {
+  type FoundFrame,
+  SEARCH_ACTIONS,
+  SEARCH_FRAME_TYPES,
+  SEARCH_REPLY_TYPE,
+  type SearchRequest,
+} from './search';
+
+export * from './search';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -132,6 +142,7 @@ export const ACTIONS = [
   ...CHANGE_ACTIONS,
   ...ATTACHMENT_ACTIONS,
   ...PEOPLE_ACTIONS,
+  ...SEARCH_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -282,7 +293,8 @@ export type ClientFrame =
   | CloseRoomRequest
   | MemberRequest
   | AttachmentRequest
-  | PeopleRequest;
+  | PeopleRequest
+  | SearchRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -540,7 +552,8 @@ export type ServerFrame =
   | ChangedFrame
   | ChangeFrame
   | AttachmentFrameUnion
-  | PeopleFrame;
+  | PeopleFrame
+  | FoundFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -567,6 +580,7 @@ export const SERVER_FRAME_TYPES = [
   ...CHANGE_FRAME_TYPES,
   ...ATTACHMENT_FRAME_TYPES,
   ...PEOPLE_FRAME_TYPES,
+  ...SEARCH_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -586,6 +600,7 @@ export const REPLY_TYPE = {
   ...CHANGE_REPLY_TYPE,
   ...ATTACHMENT_REPLY_TYPE,
   ...PEOPLE_REPLY_TYPE,
+  ...SEARCH_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

@@ -14,7 +14,7 @@ import { CHANGE_ACTIONS, type ChangeAction } from '#protocol';
 import { parseChangeRequest, parseTargetSeq } from './changeParse';
 import { changeMessage } from './changing';
 import { lobbyGate, withSendSettings } from './sendSettings';
-import { changeStore, reactionStore, sendStore } from './wiring';
+import { changeStore, reactionStore, sendStore, wordIndex } from './wiring';
 
 const deps = onFirstCall(() =>
   withSendSettings({
@@ -30,6 +30,7 @@ const deps = onFirstCall(() =>
       return config.editWindowMinutes();
     },
     person: personGate(),
+    words: wordIndex(),
     get reactionKindsPerSource() {
       return limitSettings.reactionKindsPerSource();
     },

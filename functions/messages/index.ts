@@ -3,10 +3,11 @@ import '#platform/tracing';
 import { featureHandler } from '#core/features';
 import { changeRoutes } from './changes';
 import { handler as history } from './history';
+import { handler as search } from './search';
 import { handler as sendmessage } from './sendmessage';
 
 /**
- * The messages feature: sending, reading back (history) and changing messages (edit, delete, react); one function
+ * The messages feature: sending, reading back (history), searching and changing messages (edit, delete, react); one function
  * routed by route key (core/features.ts), traced as a message's path (Tracing: Active).
  */
 export const handler = featureHandler('messages', {
@@ -14,4 +15,5 @@ export const handler = featureHandler('messages', {
   history,
   // editmessage, deletemessage, react, pinmessage: every change action the protocol names (changes.ts).
   ...changeRoutes,
+  search,
 });

@@ -24,7 +24,8 @@ import {
 import { MessageDeleted, MessageNotFound } from './changeErrors';
 import { memberKey, messageFrameOf, type StoredMessage, senderOf } from './changeFrames';
 import { mentionedIn } from './mentions';
-import type { MessagePorts, SendRecord, SendSettings } from './ports';
+import type { MessagePorts, SendRecord, SendSettings, WordIndex } from './ports';
+import { reindex } from './searching';
 
 /**
  * Sending: the message takes its room's next seq from an atomic counter, its clientMsgId is recorded holding that
@@ -47,6 +48,8 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
     checkAttachments?: (roomId: string, attachments: Attachment[]) => Promise<Attachment[]>;
     /** The sender's budget across its connections (personRate.ts); absent: only the connection's own. */
     person?: PersonGate;
+    /** Search's word index, written beside the publish (searching.ts reindex); absent: messages are not indexed. */
+    words?: WordIndex;
   };
 
 export interface SendInput {
@@ -102,7 +105,12 @@ export async function sendMessage(
     throw error;
   }
   const { message, sentBefore, mentioned = [] } = stored;
-  await publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true });
+  // Indexed beside the publish, so search costs the send no round trip; a retry indexes again (the same items).
+  const ttl = epochSeconds(new Date(message.sentAt)) + deps.messageRetentionDays * 86400;
+  await Promise.all([
+    publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true }),
+    reindex(deps.words, message, undefined, message.text, ttl),
+  ]);
   // Answered from another attempt's record after this one's take woke the room: that wake.
   if (!stored.taken && send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
   // A retry answered from its record names nobody again: the first attempt told them.

@@ -21,7 +21,7 @@ import type { Attachment } from '#protocol';
 import { MENTION_SCAN_MEMBERS, notifyMentioned } from './mentions';
 import { sendMessage } from './sending';
 import { lobbyGate, withSendSettings } from './sendSettings';
-import { sendStore } from './wiring';
+import { sendStore, wordIndex } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
 const attachments = onFirstCall(() => new S3AttachmentHeads());
@@ -35,6 +35,7 @@ const deps = onFirstCall(() =>
     events: eventPublisher(),
     now: systemClock,
     person: personGate(),
+    words: wordIndex(),
   }),
 );
 const notice = onFirstCall(() => {

@@ -4,6 +4,7 @@ import { DynamoChangeStore } from './dynamoChanges';
 import { DynamoMessageStore } from './dynamoMessages';
 import { DynamoReactionStore } from './dynamoReactions';
 import { DynamoSendStore } from './dynamoSends';
+import { DynamoWordIndex } from './dynamoWords';
 
 /** The messages feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
 /** A room's history, with the reactions of its messages (the Reactions table). */
@@ -27,3 +28,7 @@ export const changeStore = () =>
     messages: config.messagesTable(),
     sends: config.sendsTable(),
   });
+
+/** Search's word index, and the messages it points at (messages/dynamoWords.ts). */
+export const wordIndex = () =>
+  new DynamoWordIndex(documentClient(), { words: config.wordsTable(), messages: config.messagesTable() });

@@ -1,0 +1,129 @@
+import { performance } from 'node:perf_hooks';
+import type { Frame } from '../helpers/chatClient';
+import { connect, joinRoom, roomOf, say, useChatCloud } from './chatWorld';
+
+/**
+ * Search as members see it through the local cloud: a word finds the messages of the member's rooms holding it,
+ * newest first; another room's message is never listed; a room left is refused; a deleted message and a word edited
+ * away are never found; bad queries are refused with a sentence saying why.
+ */
+jest.setTimeout(180_000);
+
+useChatCloud();
+
+type Hit = { roomId: string; seq: number; username: string; text: string };
+const hitsOf = (found: Frame) => found.results as Hit[];
+
+describe('search', () => {
+  it('a word finds the messages holding it, newest first, whatever its case or accents', async () => {
+    const alice = await connect('alice-find');
+    const bob = await connect('bob-find');
+    const roomId = await roomOf(alice, bob);
+    const first = (await say(bob, 'The Café opens at nine')) as { seq: number };
+    await say(bob, 'nothing to see here');
+    const second = (await say(alice, 'see you at the cafe!')) as { seq: number };
+
+    const found = await alice.expectReply({ action: 'search', query: 'CAFÉ', roomId });
+    expect(found).toMatchObject({ type: 'found', words: ['cafe'], roomId });
+    expect(hitsOf(found).map((h) => [h.seq, h.username])).toEqual([
+      [second.seq, 'alice-find'],
+      [first.seq, 'bob-find'],
+    ]);
+    expect(hitsOf(found)[1]).toMatchObject({ roomId, text: 'The Café opens at nine' });
+    // Every word must be held: "cafe nine" is only the first message.
+    const both = await alice.expectReply({ action: 'search', query: 'cafe nine' });
+    expect(hitsOf(both).map((h) => h.seq)).toEqual([first.seq]);
+  });
+
+  it("never lists another room's message, and refuses a room left or never joined", async () => {
+    const alice = await connect('alice-own');
+    const bob = await connect('bob-own');
+    const mine = await roomOf(alice, bob);
+    const other = await roomOf(bob);
+    await say(bob, 'zebra in the other room');
+    await bob.expectReply({ action: 'joinroom', roomId: mine });
+    await say(bob, 'zebra here too');
+
+    // Every room of alice's: only hers hold the hit; bob (in both) finds both.
+    const hers = await alice.expectReply({ action: 'search', query: 'zebra' });
+    expect(hitsOf(hers).map((h) => h.roomId)).toEqual([mine]);
+    const his = await bob.expectReply({ action: 'search', query: 'zebra' });
+    expect(hitsOf(his).map((h) => h.roomId).sort()).toEqual([mine, other].sort());
+
+    // Naming a room alice is not in is refused, nothing listed.
+    const refused = await alice.ask({ action: 'search', query: 'zebra', roomId: other });
+    expect(refused).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED', action: 'search' });
+    expect(refused.message).toContain(other);
+
+    // A room left: refused by name, and gone from "all my rooms".
+    const carol = await connect('carol-own');
+    await joinRoom(carol, mine, [alice]);
+    expect(hitsOf(await carol.expectReply({ action: 'search', query: 'zebra' }))).toHaveLength(1);
+    await carol.expectReply({ action: 'leaveroom' });
+    expect(await carol.ask({ action: 'search', query: 'zebra', roomId: mine })).toMatchObject({
+      code: 'NOT_SUBSCRIBED',
+    });
+    expect(hitsOf(await carol.expectReply({ action: 'search', query: 'zebra' }))).toEqual([]);
+  });
+
+  it('a deleted message and a word edited away are never found; the new word is', async () => {
+    const alice = await connect('alice-gone');
+    const roomId = await roomOf(alice);
+    const deleted = (await say(alice, 'the password is swordfish')) as { seq: number };
+    const edited = (await say(alice, 'meet at the lighthouse')) as { seq: number };
+    expect(hitsOf(await alice.expectReply({ action: 'search', query: 'swordfish', roomId }))).toHaveLength(1);
+
+    await alice.expectReply({ action: 'deletemessage', seq: deleted.seq });
+    await alice.expectReply({ action: 'editmessage', seq: edited.seq, message: 'meet at the harbour' });
+
+    expect(hitsOf(await alice.expectReply({ action: 'search', query: 'swordfish', roomId }))).toEqual([]);
+    expect(hitsOf(await alice.expectReply({ action: 'search', query: 'lighthouse', roomId }))).toEqual([]);
+    const moved = await alice.expectReply({ action: 'search', query: 'harbour', roomId });
+    expect(hitsOf(moved)).toEqual([expect.objectContaining({ seq: edited.seq, text: 'meet at the harbour' })]);
+  });
+
+  it('refuses a bad query with a sentence saying why', async () => {
+    const alice = await connect('alice-bad');
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{}, /"query" is required/],
+      [{ query: '   ' }, /"query" is required/],
+      [{ query: 'x'.repeat(101) }, /at most 100 characters/],
+      [{ query: '! ? a' }, /no word to search for/],
+      [{ query: 'one two three four five six' }, /at most 5 words/],
+      [{ query: 'ok', limit: 0 }, /"limit" must be a whole number from 1 to 20/],
+      [{ query: 'ok', roomId: 'not a room' }, /"roomId" must be a room code/],
+    ];
+    for (const [body, message] of cases) {
+      const refused = await alice.ask({ action: 'search', ...body });
+      expect(refused).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'search' });
+      expect(refused.message).toMatch(message);
+    }
+  });
+
+  it('measures: a room of a few thousand messages searched (p50/p95)', async () => {
+    const alice = await connect('alice-many');
+    const roomId = await roomOf(alice);
+    const MESSAGES = Number(process.env.SEARCH_MEASURE_MESSAGES ?? 2000);
+    const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
+    // Sent ten at a time: each message holds two of the words, so "alpha" is in a quarter of them.
+    for (let i = 0; i < MESSAGES; i += 10) {
+      await Promise.all(
+        Array.from({ length: Math.min(10, MESSAGES - i) }, (_, j) =>
+          say(alice, `note ${i + j} ${words[(i + j) % 8]} ${words[(i + j + 3) % 8]} and some more text`),
+        ),
+      );
+    }
+    const times: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const started = performance.now();
+      const found = await alice.expectReply({ action: 'search', query: words[i % 8], roomId });
+      times.push(performance.now() - started);
+      expect(hitsOf(found)).toHaveLength(20);
+    }
+    times.sort((a, b) => a - b);
+    const at = (q: number) => Math.round(times[Math.ceil(q * times.length) - 1] ?? 0);
+    process.stdout.write(
+      `[figures] ${JSON.stringify({ search: { messages: MESSAGES, searches: times.length, p50ms: at(0.5), p95ms: at(0.95) } })}\n`,
+    );
+  });
+});
