@@ -27,7 +27,9 @@ export class DynamoWordIndex implements WordIndex {
   }
 
   remove(roomId: string, seq: number, words: readonly string[]): Promise<void> {
-    return this.write(words.map((word) => ({ DeleteRequest: { Key: { wordKey: wordKey(roomId, word), seq } } })));
+    return this.write(
+      words.map((word) => ({ DeleteRequest: { Key: { wordKey: wordKey(roomId, word), seq } } })),
+    );
   }
 
   async candidates(
@@ -51,7 +53,10 @@ export class DynamoWordIndex implements WordIndex {
     return (page.Items ?? []).map((item) => ({ roomId, seq: Number(item.seq), at: Number(item.at) }));
   }
 
-  async messages(keys: readonly { roomId: string; seq: number }[], nowSeconds: number): Promise<FoundMessage[]> {
+  async messages(
+    keys: readonly { roomId: string; seq: number }[],
+    nowSeconds: number,
+  ): Promise<FoundMessage[]> {
     if (keys.length === 0) return [];
     const items = await batchGetAll(this.db, {
       TableName: this.tables.messages,
@@ -79,7 +84,8 @@ export class DynamoWordIndex implements WordIndex {
   /** BatchWriteItems of 25, side by side; unprocessed items retried after a full-jitter pause (batchGet.ts's). */
   private async write(requests: Record<string, unknown>[]): Promise<void> {
     const batches: Record<string, unknown>[][] = [];
-    for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) batches.push(requests.slice(i, i + BATCH_WRITE_MAX));
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX)
+      batches.push(requests.slice(i, i + BATCH_WRITE_MAX));
     await Promise.all(
       batches.map(async (batch) => {
         let pending: Record<string, unknown>[] | undefined = batch;

@@ -48,7 +48,11 @@ export function parseSearch(body: Record<string, unknown>): SearchQuery {
     (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > SEARCH_LIMITS.maxResults)
   )
     throw new BadRequest(`"limit" must be a whole number from 1 to ${SEARCH_LIMITS.maxResults}.`);
-  return { words, ...(room && { roomId: room }), limit: (limit as number | undefined) ?? SEARCH_LIMITS.maxResults };
+  return {
+    words,
+    ...(room && { roomId: room }),
+    limit: (limit as number | undefined) ?? SEARCH_LIMITS.maxResults,
+  };
 }
 
 export interface SearchDeps {
@@ -78,7 +82,11 @@ export async function search(
   const candidates = await matching(deps.words, searched, query.words, nowSeconds);
   const results: FoundMessage[] = [];
   let next = 0;
-  for (let round = 0; round < READ_ROUNDS && next < candidates.length && results.length < query.limit; round++) {
+  for (
+    let round = 0;
+    round < READ_ROUNDS && next < candidates.length && results.length < query.limit;
+    round++
+  ) {
     const batch = candidates.slice(next, next + READ_BACK);
     next += batch.length;
     const read = new Map(
@@ -94,7 +102,13 @@ export async function search(
     type: 'found',
     words: query.words,
     ...(query.roomId && { roomId: query.roomId }),
-    results: listed.map(({ roomId, seq, username, text, sentAt }) => ({ roomId, seq, username, text, sentAt })),
+    results: listed.map(({ roomId, seq, username, text, sentAt }) => ({
+      roomId,
+      seq,
+      username,
+      text,
+      sentAt,
+    })),
     ...((results.length > query.limit || next < candidates.length) && { more: true as const }),
   };
 }
