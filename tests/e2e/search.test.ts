@@ -89,6 +89,18 @@ describe('search', () => {
     expect(hitsOf(moved)).toEqual([
       expect.objectContaining({ seq: edited.seq, text: 'meet at the harbour' }),
     ]);
+    // The delete removed the message's entries and the edit the word it took away: the index holds neither.
+    const index = wordIndexOf();
+    const now = Math.floor(Date.now() / 1000);
+    expect(await index.candidates(roomId, 'swordfish', 10, now)).toEqual([]);
+    expect(await index.candidates(roomId, 'lighthouse', 10, now)).toEqual([]);
+
+    // An entry a failed index write left behind still finds nothing: the message is read back as it is now.
+    const ttl = now + 3600;
+    await index.add(roomId, deleted.seq, Date.now(), ['swordfish'], ttl);
+    await index.add(roomId, edited.seq, Date.now(), ['lighthouse'], ttl);
+    expect(hitsOf(await alice.expectReply({ action: 'search', query: 'swordfish', roomId }))).toEqual([]);
+    expect(hitsOf(await alice.expectReply({ action: 'search', query: 'lighthouse' }))).toEqual([]);
   });
 
   it('refuses a bad query with a sentence saying why', async () => {
@@ -133,6 +145,19 @@ describe('search', () => {
   });
 });
 
+const tableOf = (id: string) => {
+  const name = world.cloud.template.tables().find((t) => t.logicalId === id)?.TableName;
+  if (!name) throw new Error(`template.yaml has no ${id}`);
+  return name;
+};
+
+/** The word index's own adapter on the local cloud's tables. */
+const wordIndexOf = () =>
+  new DynamoWordIndex(DynamoDBDocumentClient.from(world.db), {
+    words: tableOf('WordsTable'),
+    messages: tableOf('MessagesTable'),
+  });
+
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
 
 /**
@@ -141,18 +166,9 @@ const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 
  * each word is in a quarter of them; one in a thousand holds "needle".
  */
 async function seedRoom(roomId: string, count: number): Promise<void> {
-  const { cloud, db } = world;
-  const table = (id: string) => {
-    const name = cloud.template.tables().find((t) => t.logicalId === id)?.TableName;
-    if (!name) throw new Error(`template.yaml has no ${id}`);
-    return name;
-  };
-  const documents = DynamoDBDocumentClient.from(db);
-  const index = new DynamoWordIndex(documents, {
-    words: table('WordsTable'),
-    messages: table('MessagesTable'),
-  });
-  const messages = table('MessagesTable');
+  const documents = DynamoDBDocumentClient.from(world.db);
+  const index = wordIndexOf();
+  const messages = tableOf('MessagesTable');
   const start = Date.now() - count * 1000;
   const ttl = Math.floor(Date.now() / 1000) + 86400;
   for (let from = 1; from <= count; from += 25) {
