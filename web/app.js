@@ -17,6 +17,7 @@ import { bindPinsPanel } from './pins.js';
 import { bindReplies } from './replies.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';
+import { bindSearch } from './search.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
 import { closeSidebar, openSidebar, ui } from './ui.js';
@@ -46,6 +47,7 @@ function bindEvents() {
   bindNotifications();
   bindLongPress();
   bindPinsPanel();
+  bindSearch();
   bindSidebar();
   bindConnection();
 }
