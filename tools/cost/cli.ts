@@ -22,6 +22,7 @@ import {
 import { type BroadcastSettings, presenceCosts, presenceTable } from './presence';
 import { PRICES } from './prices';
 import { renderRoomsPerConnection, roomsPerConnection } from './rooms';
+import { renderSearchCosts, searchCosts, searchIndexCost } from './search';
 import { renderSeenBy, seenByComparison } from './seenBy';
 import { type TypingSettings, typingTable } from './typing';
 
@@ -456,6 +457,9 @@ function main() {
   );
   process.stdout.write(renderSeenBy(seenByComparison(assumptions, PRICES, 50, seenByMax)));
   process.stdout.write(renderRoomsPerConnection(roomsPerConnection(assumptions, PRICES)));
+  process.stdout.write(
+    `\n${renderSearchCosts(searchIndexCost(assumptions, PRICES, bytes), searchCosts(assumptions, PRICES), bytes)}`,
+  );
 }
 
 if (require.main === module) {
