@@ -1,6 +1,6 @@
 /**
  * Search: a member finds messages by their words in the rooms its connection is in (one room, or all of them), newest
- * first, within the retention. docs/PROTOCOL.md ("Search") explains it; protocol/asyncapi.yaml describes the same
+ * first, within the retention. docs/PROTOCOL.md (the `search` row of "Client → server" and of "Limits and errors") explains it; protocol/asyncapi.yaml describes the same
  * frames. `searchWords` is the one rule of what a word is: the server indexes and matches by it, and a client
  * highlights by it, so what is highlighted is what matched.
  *
