@@ -8,7 +8,13 @@ import { matchSpans, searchWords } from '#protocol';
  * (what is indexed and what a client highlights), and the candidates read back newest first across rooms.
  */
 
-const alice: Connection = { connectionId: 'c1', roomId: 'ROOMAAAA', username: 'alice', userId: 'user:alice' };
+const alice: Connection = {
+  connectionId: 'c1',
+  roomId: 'ROOMAAAA',
+  username: 'alice',
+  userId: 'user:alice',
+  connectedAt: '2026-11-27T05:00:00.000Z',
+};
 
 function world(messages: FoundMessage[], followed: string[] = []) {
   const entries = new Map<string, SearchCandidate[]>();
