@@ -2,6 +2,7 @@ import type {
   AckFrame,
   ChangedFrame,
   DmOpenedFrame,
+  FoundFrame,
   JoinedFrame,
   LeftFrame,
   MyRoom,
@@ -18,7 +19,18 @@ import type {
   SubscribeRefusal,
   TypingFrame,
 } from '../protocol';
-import { foldName, isUserId, LIMITS, LOBBY, PATTERNS, PEOPLE_LIMITS, UNREAD_MAX } from '../protocol';
+import {
+  foldName,
+  isUserId,
+  LIMITS,
+  LOBBY,
+  normalizeRoomId,
+  PATTERNS,
+  PEOPLE_LIMITS,
+  SEARCH_LIMITS,
+  searchWords,
+  UNREAD_MAX,
+} from '../protocol';
 import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
@@ -681,6 +693,44 @@ export class MemberRooms extends Emitter<MemberEvents> {
       ...(limit !== undefined && { limit }),
     })) as unknown as PeopleFrame;
     return frame.people;
+  }
+
+  /**
+   * The messages of this connection's rooms (or of `roomId`, one of them) holding every word of `query` (whole words,
+   * any case or accent), newest first, at most `limit` (1–20, default 20); `more` when more match. A query the server
+   * would refuse (no word of 2+ letters or digits, over 100 characters or 5 words) is INVALID_ARGUMENT here, with no
+   * request (no strike); a room this connection is not in is refused NOT_SUBSCRIBED by the server. Highlight a hit's
+   * words with `matchSpans(text, found.words)`.
+   */
+  async search(query: string, options: { roomId?: string; limit?: number } = {}): Promise<FoundFrame> {
+    const words = typeof query === 'string' ? searchWords(query) : [];
+    if (typeof query !== 'string' || query.length > SEARCH_LIMITS.queryMaxChars || words.length === 0)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `Search for 1–${SEARCH_LIMITS.queryMaxWords} words of ${SEARCH_LIMITS.wordMinChars} or more letters or digits, in at most ${SEARCH_LIMITS.queryMaxChars} characters.`,
+      );
+    if (words.length > SEARCH_LIMITS.queryMaxWords)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `Search for at most ${SEARCH_LIMITS.queryMaxWords} words at once.`,
+      );
+    const { roomId, limit } = options;
+    if (roomId !== undefined && normalizeRoomId(roomId) === undefined)
+      throw new RoomcastError('INVALID_ARGUMENT', 'roomId must be a room code.');
+    if (
+      limit !== undefined &&
+      (!Number.isSafeInteger(limit) || limit < 1 || limit > SEARCH_LIMITS.maxResults)
+    )
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `limit must be a whole number from 1 to ${SEARCH_LIMITS.maxResults}.`,
+      );
+    return (await this.hooks.request({
+      action: 'search',
+      query,
+      ...(roomId !== undefined && { roomId: normalizeRoomId(roomId) }),
+      ...(limit !== undefined && { limit }),
+    })) as unknown as FoundFrame;
   }
 
   /**

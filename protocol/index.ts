@@ -104,6 +104,16 @@ import {
 
 export * from './push';
 
+import {
+  type FoundFrame,
+  SEARCH_ACTIONS,
+  SEARCH_FRAME_TYPES,
+  SEARCH_REPLY_TYPE,
+  type SearchRequest,
+} from './search';
+
+export * from './search';
+
 /** Limits of the client protocol. */
 export const LIMITS = {
   usernameMaxChars: 32,
@@ -190,6 +200,7 @@ export const ACTIONS = [
   ...SAFETY_ACTIONS,
   ...MODERATION_ACTIONS,
   ...PUSH_ACTIONS,
+  ...SEARCH_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -368,7 +379,8 @@ export type ClientFrame =
   | DirectoryRequest
   | SafetyRequest
   | ModerationRequestFrame
-  | PushRequest;
+  | PushRequest
+  | SearchRequest;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -649,7 +661,8 @@ export type ServerFrame =
   | DirectoryFrame
   | SafetyFrame
   | ModerationFrame
-  | PushSubscriptionFrame;
+  | PushSubscriptionFrame
+  | FoundFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -681,6 +694,7 @@ export const SERVER_FRAME_TYPES = [
   ...SAFETY_FRAME_TYPES,
   ...MODERATION_FRAME_TYPES,
   ...PUSH_FRAME_TYPES,
+  ...SEARCH_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -705,6 +719,7 @@ export const REPLY_TYPE = {
   ...SAFETY_REPLY_TYPE,
   ...MODERATION_REPLY_TYPE,
   ...PUSH_REPLY_TYPE,
+  ...SEARCH_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 // ---------------------------------------------------------------- checks shared by server and client

@@ -18,6 +18,7 @@ import { bindProfileForm } from './profileForm.js';
 import { bindReplies } from './replies.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';
+import { bindSearch } from './search.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
 import { bindThreads } from './threads.js';
@@ -51,6 +52,7 @@ function bindEvents() {
   bindThreads();
 
   bindProfileForm();
+  bindSearch();
   bindSidebar();
   bindConnection();
 }

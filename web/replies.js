@@ -68,8 +68,11 @@ export function refreshQuotes() {
   }
 }
 
-/** Scrolls to the original `seq`, loading older pages until it is shown; says so if it is no longer kept. */
-async function jumpTo(seq) {
+/**
+ * Scrolls to message `seq` of the room on screen, loading older pages until it is shown, and marks it (`mark`: a class
+ * kept until the next jump; else the reply's highlight for HIGHLIGHT_MS); says so if it is no longer kept.
+ */
+export async function jumpTo(seq, { mark, missing = 'The original message is no longer kept.' } = {}) {
   const room = state.shownRoom;
   let row = rowOf(seq);
   for (let pages = 0; !row && !atStart() && pages < MAX_PAGES && state.shownRoom === room; pages++) {
@@ -79,10 +82,15 @@ async function jumpTo(seq) {
   }
   if (state.shownRoom !== room) return;
   if (!row) {
-    toast('The original message is no longer kept.', { kind: 'info' });
+    toast(missing, { kind: 'info' });
     return;
   }
   row.scrollIntoView({ block: 'center' });
+  if (mark) {
+    for (const marked of ui.messageList.querySelectorAll(`.${mark}`)) marked.classList.remove(mark);
+    row.classList.add(mark);
+    return;
+  }
   row.classList.add('is-jump-target');
   setTimeout(() => row.classList.remove('is-jump-target'), HIGHLIGHT_MS);
 }

@@ -17,7 +17,7 @@ import { moderationRecords } from '#safety/wiring';
 import { parseChangeRequest, parseTargetSeq } from './changeParse';
 import { changeMessage } from './changing';
 import { lobbyGate, withSendSettings } from './sendSettings';
-import { changeStore, reactionStore, sendStore } from './wiring';
+import { changeStore, reactionStore, sendStore, wordIndex } from './wiring';
 
 const deps = onFirstCall(() =>
   withSendSettings({
@@ -33,6 +33,7 @@ const deps = onFirstCall(() =>
       return config.editWindowMinutes();
     },
     person: personGate(),
+    words: wordIndex(),
     get reactionKindsPerSource() {
       return limitSettings.reactionKindsPerSource();
     },

@@ -42,7 +42,9 @@ import type {
   SendRecord,
   SendSettings,
   TargetUpdate,
+  WordIndex,
 } from './ports';
+import { reindex } from './searching';
 
 /**
  * Changing a message (edit, delete, reaction): the change is a room event under a seq taken from the room's counter
@@ -65,6 +67,8 @@ export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 
      * (ReactionKindsPerSource); 0 or absent: no cap but each member's.
      */
     reactionKindsPerSource?: number;
+    /** Search's word index: an edit rewrites the message's entries, a delete removes them (searching.ts reindex). */
+    words?: WordIndex;
   };
 
 export interface ChangeInput {
@@ -210,8 +214,9 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
           const by = { taken };
           taken = undefined;
           takes.published();
-          await publish(deps, event, by);
-          return reply(change, applied(planned.message, event, planned.plan.update), event.seq);
+          const after = applied(planned.message, event, planned.plan.update);
+          await Promise.all([publish(deps, event, by), reindexed(deps, planned.message, after)]);
+          return reply(change, after, event.seq);
         }
         case 'sentBefore':
           await unused();
@@ -493,6 +498,14 @@ function applied(
   for (const field of update?.remove ?? []) delete next[field];
   if (update?.appendSeq) next[update.appendSeq] = [...(message[update.appendSeq] ?? []), event.seq];
   return next;
+}
+
+/** The message's words in the index as the change leaves its text (a reaction or a pin changes none). */
+function reindexed(deps: ChangeDeps, before: StoredMessage, after: StoredMessage): Promise<void> {
+  const textOf = (m: StoredMessage) => (m.deleted ? undefined : m.text);
+  if (textOf(before) === textOf(after)) return Promise.resolve();
+  const ttl = epochSeconds(new Date(before.sentAt)) + deps.messageRetentionDays * 86400;
+  return reindex(deps.words, before, textOf(before), textOf(after), ttl);
 }
 
 /** Publishes the change as a room event (on failure the member is told to retry with its clientMsgId, which publishes). */

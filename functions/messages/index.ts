@@ -4,10 +4,11 @@ import { featureHandler } from '#core/features';
 import { changeRoutes } from './changes';
 import { handler as followthread } from './followthread';
 import { handler as history } from './history';
+import { handler as search } from './search';
 import { handler as sendmessage } from './sendmessage';
 
 /**
- * The messages feature: sending, reading back (history) and changing messages (edit, delete, react); one function
+ * The messages feature: sending, reading back (history), searching and changing messages (edit, delete, react); one function
  * routed by route key (core/features.ts), traced as a message's path (Tracing: Active).
  */
 export const handler = featureHandler('messages', {
@@ -16,4 +17,5 @@ export const handler = featureHandler('messages', {
   // editmessage, deletemessage, react, pinmessage: every change action the protocol names (changes.ts).
   ...changeRoutes,
   followthread,
+  search,
 });

@@ -24,7 +24,8 @@ import {
 import { MessageDeleted, MessageNotFound } from './changeErrors';
 import { memberKey, messageFrameOf, type StoredMessage, senderOf } from './changeFrames';
 import { mentionedIn } from './mentions';
-import type { MessagePorts, SendRecord, SendSettings } from './ports';
+import type { MessagePorts, SendRecord, SendSettings, WordIndex } from './ports';
+import { reindex } from './searching';
 import {
   checkRoot,
   rootAddition,
@@ -71,6 +72,8 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
      * mode.
      */
     slowTurn?: (key: string, nowMs: number, intervalMs: number) => Promise<number>;
+    /** Search's word index, written beside the publish (searching.ts reindex); absent: messages are not indexed. */
+    words?: WordIndex;
   };
 
 export interface SendInput {
@@ -141,9 +144,12 @@ export async function sendMessage(
   const { message, sentBefore, mentioned = [], root } = stored;
   // A reply in a thread counts on its root beside its publish; a retry answered from its record counted already.
   const counted = root && !sentBefore ? countOnRoot(deps, root, message, connection) : undefined;
+  // Indexed beside the publish, so search costs the send no round trip; a retry indexes again (the same items).
+  const ttl = epochSeconds(new Date(message.sentAt)) + deps.messageRetentionDays * 86400;
   await Promise.all([
     publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true }),
     counted,
+    reindex(deps.words, message, undefined, message.text, ttl),
   ]);
   // Answered from another attempt's record after this one's take woke the room: that wake.
   if (!stored.taken && send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);

@@ -32,7 +32,7 @@ import { dmBlocks, moderationRecords } from '#safety/wiring';
 import { MENTION_SCAN_MEMBERS, notifyMentioned } from './mentions';
 import { sendMessage } from './sending';
 import { lobbyGate, withSendSettings } from './sendSettings';
-import { sendStore, threadStore } from './wiring';
+import { sendStore, threadStore, wordIndex } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
 /** Slow mode's turns, in the Limits table (`slow#<roomId>#<memberKey>`, sending.ts slowModeTurn). */
@@ -53,6 +53,7 @@ const deps = onFirstCall(() =>
 
     slowTurn: (key: string, nowMs: number, intervalMs: number) =>
       slowTurns().takeTurnOrWait(key, nowMs, intervalMs),
+    words: wordIndex(),
   }),
 );
 const blocks = onFirstCall(dmBlocks);

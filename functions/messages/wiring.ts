@@ -5,6 +5,7 @@ import { DynamoMessageStore } from './dynamoMessages';
 import { DynamoReactionStore } from './dynamoReactions';
 import { DynamoSendStore } from './dynamoSends';
 import { DynamoThreadStore } from './dynamoThreads';
+import { DynamoWordIndex } from './dynamoWords';
 
 /** The messages feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
 /** A room's history, with the reactions of its messages (the Reactions table). */
@@ -31,3 +32,6 @@ export const changeStore = () =>
 
 /** Threads: roots' summaries and followers, and each thread's pointers (messages/threads.ts). */
 export const threadStore = () => new DynamoThreadStore(documentClient(), config.messagesTable());
+/** Search's word index, and the messages it points at (messages/dynamoWords.ts). */
+export const wordIndex = () =>
+  new DynamoWordIndex(documentClient(), { words: config.wordsTable(), messages: config.messagesTable() });

@@ -28,6 +28,8 @@ export const config = {
   messagesTable: () => requireEnv('MESSAGES_TABLE'),
   sendsTable: () => requireEnv('SENDS_TABLE'),
   reactionsTable: () => requireEnv('REACTIONS_TABLE'),
+  /** Search's word index (messages/dynamoWords.ts): the messages function alone reads and writes it. */
+  wordsTable: () => requireEnv('WORDS_TABLE'),
   eventBusName: () => requireEnv('EVENT_BUS_NAME'),
   eventSource: () => requireEnv('EVENT_SOURCE'),
   /**

@@ -70,6 +70,12 @@ export const SETTINGS = {
     MAX,
     'markread frames per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
   ),
+  PersonSearchRateLimit: int(
+    10,
+    0,
+    MAX,
+    'search frames per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
+  ),
   PersonRateWindowSeconds: int(10, 1, MAX, 'the window of the Person*RateLimit settings'),
   ReactionKindsPerSource: int(
     5,

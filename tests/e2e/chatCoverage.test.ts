@@ -145,6 +145,11 @@ describe('coverage of the template and of events/', () => {
     await bob.expectReply({ action: 'markread', seq });
     await bob.expectReply({ action: 'myrooms' });
     await alice.expectReply({ action: 'seenby' });
+    // Search: bob's rooms, by a word of his edited message (deleted since: nothing found).
+    expect(await bob.expectReply({ action: 'search', query: 'route' })).toMatchObject({
+      type: 'found',
+      results: [],
+    });
     // A direct message needs sign-in: refused here, by the route's own function.
     expect(await alice.ask({ action: 'opendm', username: 'bob-routes' })).toMatchObject({
       code: 'FORBIDDEN',

@@ -80,6 +80,7 @@ describe('the real template.yaml', () => {
       'roomcast-local-SendsTable',
       'roomcast-local-SessionsTable',
       'roomcast-local-SubscriptionsTable',
+      'roomcast-local-WordsTable',
     ]);
     const connections = tables.find((x) => x.logicalId === 'ConnectionsTable');
     expect(connections?.BillingMode).toBe('PAY_PER_REQUEST');

@@ -10,6 +10,7 @@ Object.assign(process.env, {
   ROOMS_TABLE: 'test-Rooms',
   MESSAGES_TABLE: 'test-Messages',
   REACTIONS_TABLE: 'test-Reactions',
+  WORDS_TABLE: 'test-Words',
   SENDS_TABLE: 'test-Sends',
   MEMBERSHIPS_TABLE: 'test-Memberships',
   EVENT_BUS_NAME: 'test-chat',

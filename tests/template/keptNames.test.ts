@@ -37,6 +37,7 @@ const LOG_GROUPS: Record<string, string> = {
 const TABLE_KEYS: Record<string, string> = {
   ConnectionsTable: 'connectionId S',
   SubscriptionsTable: 'connectionId S, roomId S',
+  WordsTable: 'wordKey S, seq N',
   RoomsTable: 'roomId S',
   MessagesTable: 'roomId S, seq N',
   ReactionsTable: 'target S, key S',

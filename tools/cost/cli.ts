@@ -26,6 +26,7 @@ import { PRICES } from './prices';
 import { pushCosts, renderPushCosts } from './push';
 import { renderRoomsPerConnection, roomsPerConnection } from './rooms';
 import { renderSafetyCosts, safetyCosts } from './safety';
+import { renderSearchCosts, searchCosts, searchIndexCost } from './search';
 import { renderSeenBy, seenByComparison } from './seenBy';
 import { type TypingSettings, typingTable } from './typing';
 
@@ -466,6 +467,9 @@ function main() {
   process.stdout.write(`\n${renderSafetyCosts(safetyCosts(PRICES))}`);
   process.stdout.write(`\n${renderModerationCosts(moderationCosts(assumptions, PRICES))}`);
   process.stdout.write(`\n${renderPushCosts(pushCosts(PRICES))}`);
+  process.stdout.write(
+    `\n${renderSearchCosts(searchIndexCost(assumptions, PRICES, bytes), searchCosts(assumptions, PRICES), bytes)}`,
+  );
 }
 
 if (require.main === module) {

@@ -23,6 +23,7 @@ export const LOCAL_DEFAULT_SETTINGS: SettingValues = {
   PersonSendRateLimit: 0,
   PersonReactionRateLimit: 0,
   PersonReadRateLimit: 0,
+  PersonSearchRateLimit: 0,
   ReactionKindsPerSource: 0,
 };
 

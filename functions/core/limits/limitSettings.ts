@@ -14,7 +14,7 @@ export const limitSettings = {
   /** Rooms each owner may create per hour (setting RoomCreateLimit; quotas.ts); 0 = no limit. */
   roomCreateRate: () => ({ limit: settings().RoomCreateLimit, windowSeconds: ROOM_WINDOW_SECONDS }),
   /**
-   * A person's budgets across its connections (PersonSendRateLimit, PersonReactionRateLimit, PersonReadRateLimit per
+   * A person's budgets across its connections (PersonSendRateLimit, PersonReactionRateLimit, PersonReadRateLimit, PersonSearchRateLimit per
    * PersonRateWindowSeconds; personRate.ts); a limit of 0 = that budget off.
    */
   personRates: (): PersonRates => {
@@ -25,6 +25,7 @@ export const limitSettings = {
       send: rate(s.PersonSendRateLimit),
       react: rate(s.PersonReactionRateLimit),
       read: rate(s.PersonReadRateLimit),
+      search: rate(s.PersonSearchRateLimit),
     };
   },
   /** Without sign-in, the kinds of reaction one source gives one message in all (ReactionKindsPerSource); 0 = no cap. */

@@ -14,7 +14,7 @@ import type { QuotaStore } from './quotas';
  * Going past it is `RATE_LIMITED` with no strike: the refusal may be another of the person's connections' doing, and a
  * connection is closed only for its own frames (guard.ts).
  */
-export type PersonRateKind = 'send' | 'react' | 'read';
+export type PersonRateKind = 'send' | 'react' | 'read' | 'search';
 
 export type PersonRates = Partial<Record<PersonRateKind, SendRate>>;
 
@@ -29,6 +29,7 @@ const WHAT: Record<PersonRateKind, string> = {
   send: 'messages and changes',
   react: 'reactions',
   read: 'read marks',
+  search: 'searches',
 };
 
 /** Takes one token of `kind` from the person's bucket, or throws RateLimited (no strike). */

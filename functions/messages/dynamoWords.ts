@@ -1,0 +1,104 @@
+import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, MAX_RETRIES, unprocessedPauseMs } from '#platform/aws/batchGet';
+import { isGapMarker } from './gaps';
+import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
+
+/** DynamoDB's most requests in one BatchWriteItem ("BatchWriteItem", DynamoDB API reference). */
+const BATCH_WRITE_MAX = 25;
+
+/** An index entry's key: the room and the word (`<roomId>#<word>`) as partition, the message's seq as sort key. */
+export const wordKey = (roomId: string, word: string) => `${roomId}#${word}`;
+
+/**
+ * The DynamoDB adapter of WordIndex (docs/DECISIONS.md, "Search"): the Words table holds one small item per word of a
+ * message (`wordKey`, `seq`, `at`, `ttl`: ~60 bytes, 1 WCU), written and deleted in BatchWriteItems of 25, read newest
+ * first by one Query per word and room; the messages themselves are read back from the Messages table.
+ */
+export class DynamoWordIndex implements WordIndex {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { words: string; messages: string },
+  ) {}
+
+  add(roomId: string, seq: number, at: number, words: readonly string[], ttl: number): Promise<void> {
+    return this.write(
+      words.map((word) => ({ PutRequest: { Item: { wordKey: wordKey(roomId, word), seq, at, ttl } } })),
+    );
+  }
+
+  remove(roomId: string, seq: number, words: readonly string[]): Promise<void> {
+    return this.write(
+      words.map((word) => ({ DeleteRequest: { Key: { wordKey: wordKey(roomId, word), seq } } })),
+    );
+  }
+
+  async candidates(
+    roomId: string,
+    word: string,
+    limit: number,
+    nowSeconds: number,
+  ): Promise<SearchCandidate[]> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.words,
+        KeyConditionExpression: 'wordKey = :key',
+        FilterExpression: '#ttl > :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#at': 'at' },
+        ExpressionAttributeValues: { ':key': wordKey(roomId, word), ':now': nowSeconds },
+        ProjectionExpression: 'seq, #at',
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map((item) => ({ roomId, seq: Number(item.seq), at: Number(item.at) }));
+  }
+
+  async messages(
+    keys: readonly { roomId: string; seq: number }[],
+    nowSeconds: number,
+  ): Promise<FoundMessage[]> {
+    if (keys.length === 0) return [];
+    const items = await batchGetAll(this.db, {
+      TableName: this.tables.messages,
+      Keys: keys.map(({ roomId, seq }) => ({ roomId, seq })),
+      ProjectionExpression: 'roomId, seq, username, #text, sentAt, deleted, #change, gap, #ttl',
+      ExpressionAttributeNames: { '#text': 'text', '#change': 'change', '#ttl': 'ttl' },
+    });
+    return items
+      .filter(
+        (item) =>
+          item.change === undefined &&
+          !isGapMarker(item) &&
+          item.deleted === undefined &&
+          !(typeof item.ttl === 'number' && item.ttl <= nowSeconds),
+      )
+      .map((item) => ({
+        roomId: String(item.roomId),
+        seq: Number(item.seq),
+        username: String(item.username),
+        text: String(item.text ?? ''),
+        sentAt: String(item.sentAt),
+      }));
+  }
+
+  /** BatchWriteItems of 25, side by side; unprocessed items retried after a full-jitter pause (batchGet.ts's). */
+  private async write(requests: Record<string, unknown>[]): Promise<void> {
+    const batches: Record<string, unknown>[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX)
+      batches.push(requests.slice(i, i + BATCH_WRITE_MAX));
+    await Promise.all(
+      batches.map(async (batch) => {
+        let pending: Record<string, unknown>[] | undefined = batch;
+        for (let retry = 0; pending && pending.length > 0; retry++) {
+          if (retry > MAX_RETRIES)
+            throw new Error(`${pending.length} word items still unprocessed after ${MAX_RETRIES} retries`);
+          if (retry > 0) await new Promise((resolve) => setTimeout(resolve, unprocessedPauseMs(retry)));
+          const answer = await this.db.send(
+            new BatchWriteCommand({ RequestItems: { [this.tables.words]: pending } }),
+          );
+          pending = answer.UnprocessedItems?.[this.tables.words] as Record<string, unknown>[] | undefined;
+        }
+      }),
+    );
+  }
+}

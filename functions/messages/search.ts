@@ -1,0 +1,32 @@
+import { servedFrom } from '#core/limits/guard';
+import { lobbyClosed } from '#core/lobby';
+import { routeHandler } from '#core/websocket';
+import { connectionStore } from '#core/wiring/dynamodb';
+import { personGate } from '#core/wiring/guard';
+import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
+import { onFirstCall } from '#platform/onFirstCall';
+import { parseSearch, search } from './searching';
+import { wordIndex } from './wiring';
+
+const deps = onFirstCall(() => ({
+  connections: connectionStore(),
+  words: wordIndex(),
+  now: systemClock,
+  person: personGate(),
+}));
+
+/**
+ * search: the messages of the caller's rooms holding every word of the query, newest first (searching.ts), within the
+ * person's search budget across its connections (PersonSearchRateLimit; personRate.ts). Not a room route: its
+ * `roomId` names the one room to search, checked against the connection's rooms by the use case.
+ */
+export const handler = routeHandler('search', 'connection', async (frame) => {
+  const query = parseSearch(frame.body);
+  const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
+  return search(servedFrom(deps(), frame), frame.connectionId, query, {
+    sourceIp: identity?.sourceIp,
+    // Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).
+    noLobby: lobbyClosed(config.lobbyPolicy()),
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Search: a member finds messages by their words in the rooms its connection is in (one room, or all of them), newest
+ * first, within the retention. docs/PROTOCOL.md (the `search` row of "Client → server" and of "Limits and errors") explains it; protocol/asyncapi.yaml describes the same
+ * frames. `searchWords` is the one rule of what a word is: the server indexes and matches by it, and a client
+ * highlights by it, so what is highlighted is what matched.
+ *
+ * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
+ */
+
+export const SEARCH_LIMITS = {
+  /** A query is 1–100 characters holding at least one word. */
+  queryMaxChars: 100,
+  /** Words of a query: a message matches when it holds every one. */
+  queryMaxWords: 5,
+  /** Messages one answer lists at most (and the default `limit`). */
+  maxResults: 20,
+  /** A word is 2–40 letters or digits; a longer run is cut to its first 40. */
+  wordMinChars: 2,
+  wordMaxChars: 40,
+  /** A message's first this many distinct words are indexed: a word past them in a very long text is not found. */
+  wordsPerMessage: 100,
+  /** Each query word's newest index entries read per room: the candidates a match is chosen among. */
+  candidatesPerWord: 1000,
+} as const;
+
+export const SEARCH_ACTIONS = ['search'] as const;
+export type SearchAction = (typeof SEARCH_ACTIONS)[number];
+
+/**
+ * The messages of the caller's rooms holding every word of `query` (whole words, any case and accents), newest
+ * first, at most `limit` (1–20, default 20). `roomId`: that room only (one you are in: NOT_SUBSCRIBED otherwise);
+ * absent: every room this connection is in.
+ */
+export interface SearchRequest {
+  action: 'search';
+  query: string;
+  roomId?: string;
+  limit?: number;
+  requestId?: string;
+}
+
+/** One message found: where, who, when, and its text now (the whole text; highlight its `searchWords`). */
+export interface SearchHit {
+  roomId: string;
+  seq: number;
+  username: string;
+  text: string;
+  sentAt: string;
+}
+
+export interface FoundFrame {
+  type: 'found';
+  /** The query's words as matched (searchWords of `query`). */
+  words: string[];
+  /** The room searched; absent: every room of the connection. */
+  roomId?: string;
+  /** Newest first. */
+  results: SearchHit[];
+  /** More messages match than are listed: add a word to narrow the search. */
+  more?: true;
+  requestId?: string;
+}
+
+export const SEARCH_FRAME_TYPES = ['found'] as const;
+
+/** The frame type that answers each action (errors aside). */
+export const SEARCH_REPLY_TYPE = { search: 'found' } as const;
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const MARKS = /\p{M}/gu;
+
+/** A text folded for matching: compatibility forms and accents gone (NFKD, marks removed), lower case. */
+export function foldText(text: string): string {
+  return text.normalize('NFKD').replace(MARKS, '').toLowerCase();
+}
+
+/**
+ * The distinct words of a text in their order, folded (foldText): runs of letters and digits of at least
+ * `wordMinChars`, each cut to `wordMaxChars`. "Café-Bar 2024!" → ["cafe", "bar", "2024"].
+ */
+export function searchWords(text: string): string[] {
+  const words = new Set<string>();
+  for (const [run] of foldText(text).matchAll(WORD)) {
+    if (run.length >= SEARCH_LIMITS.wordMinChars) words.add(run.slice(0, SEARCH_LIMITS.wordMaxChars));
+  }
+  return [...words];
+}
+
+/**
+ * Where a text's words that are among `words` stand in the text itself, as [start, end) offsets of `text`, for
+ * highlighting. Each character is folded on its own, so the offsets are those of the original text.
+ */
+export function matchSpans(text: string, words: readonly string[]): Array<[number, number]> {
+  const wanted = new Set(words);
+  const spans: Array<[number, number]> = [];
+  const chars = [...text];
+  let offset = 0;
+  let run = '';
+  let start = 0;
+  const close = (end: number) => {
+    if (run.length >= SEARCH_LIMITS.wordMinChars && wanted.has(run.slice(0, SEARCH_LIMITS.wordMaxChars)))
+      spans.push([start, end]);
+    run = '';
+  };
+  for (const char of chars) {
+    const folded = foldText(char);
+    const inWord = folded.length > 0 && /^[\p{L}\p{N}]+$/u.test(folded);
+    if (inWord) {
+      if (run === '') start = offset;
+      run += folded;
+    } else if (/^\p{M}+$/u.test(char) && run !== '') {
+      // A combining mark belongs to the word it follows.
+    } else if (run !== '') close(offset);
+    offset += char.length;
+  }
+  if (run !== '') close(offset);
+  return spans;
+}

@@ -1,0 +1,109 @@
+// What search costs (docs/DECISIONS.md, "Search"): its index per million messages, and per thousand searches.
+// - Indexing: each distinct word of a message (at most SEARCH_LIMITS.wordsPerMessage) is one item of the Words table
+//   (~60 bytes: one write unit), put beside the send's publish (no billed Lambda time added: it waits on the publish),
+//   kept MessageRetentionDays (DynamoDB bills 100 bytes of overhead per item stored).
+// - A search: the frame and its reply, an invocation, its log lines, the frame count's and the person's bucket writes,
+//   the caller's rooms (a GetItem of one room's subscription, a Query of all of them), per room and word one Query
+//   of up to candidatesPerWord entries (eventually consistent), and one BatchGetItem of the candidates read back.
+
+import { SEARCH_LIMITS } from '#protocol';
+import { gbSeconds, pageReadUnits } from './metering';
+import { PRICES, type PriceTable } from './prices';
+import type { Assumptions } from './types';
+
+/** Bytes of one Words item: `wordKey` (room code and word), `seq`, `at`, `ttl`. */
+export const WORD_ITEM_BYTES = 60;
+/** DynamoDB's per-item storage overhead (its storage pricing counts it). */
+const ITEM_OVERHEAD_BYTES = 100;
+/** Characters per word in running text, the space included (English averages about five letters a word). */
+const CHARS_PER_WORD = 6;
+/** Of a chat message's words, the share that are distinct. */
+const DISTINCT_SHARE = 0.8;
+/** Candidates read back per search (searching.ts READ_BACK): each message item ≤ 4 KB, 0.5 RRU eventually consistent. */
+const READ_BACK = 40;
+/** Billed ms of one search: a few DynamoDB round trips, the Queries side by side. */
+export const SEARCH_MS = 60;
+
+const first = (prices: PriceTable, id: keyof PriceTable) => prices[id].tiers[0]?.usd ?? 0;
+
+/** Distinct words indexed for a text of `messageBytes`. */
+export const wordsIndexed = (messageBytes: number) =>
+  Math.min(SEARCH_LIMITS.wordsPerMessage, Math.round((messageBytes / CHARS_PER_WORD) * DISTINCT_SHARE));
+
+export interface SearchIndexCost {
+  words: number;
+  /** USD per million messages indexed: the writes, and the items stored for the retention. */
+  writeUsdPerMillion: number;
+  storageUsdPerMillion: number;
+}
+
+export function searchIndexCost(
+  a: Assumptions,
+  prices: PriceTable = PRICES,
+  messageBytes = 200,
+): SearchIndexCost {
+  const words = wordsIndexed(messageBytes);
+  const gbMonths =
+    (1e6 * words * (WORD_ITEM_BYTES + ITEM_OVERHEAD_BYTES) * (a.messageRetentionDays / 30)) / 1e9;
+  return {
+    words,
+    writeUsdPerMillion: 1e6 * words * first(prices, 'dynamoWriteRequestUnits'),
+    storageUsdPerMillion: gbMonths * first(prices, 'dynamoStorageGbMonth'),
+  };
+}
+
+export interface SearchCostRow {
+  name: string;
+  rooms: number;
+  words: number;
+  /** Entries each word's Query reads per room. */
+  entriesPerWord: number;
+  readUnits: number;
+  usdPerThousand: number;
+}
+
+/** USD per thousand searches: one room or ten, one word or three, each word in 1,000 entries (the most read). */
+export function searchCosts(a: Assumptions, prices: PriceTable = PRICES): SearchCostRow[] {
+  const cases = [
+    { name: 'one room, one word', rooms: 1, words: 1 },
+    { name: 'one room, three words', rooms: 1, words: 3 },
+    { name: 'ten rooms, one word', rooms: 10, words: 1 },
+    { name: 'ten rooms, three words', rooms: 10, words: 3 },
+  ];
+  const entries = SEARCH_LIMITS.candidatesPerWord;
+  return cases.map(({ name, rooms, words }) => {
+    const queries = rooms * words * pageReadUnits(entries * WORD_ITEM_BYTES);
+    const readBack = READ_BACK * 0.5;
+    // One room: its subscription (GetItem, strongly consistent); every room: a Query of the caller's subscriptions.
+    const roomsRead = rooms === 1 ? 1 : pageReadUnits(rooms * 150, false);
+    const readUnits = queries + readBack + roomsRead;
+    const usd =
+      2 * first(prices, 'apigwWsMessages') +
+      first(prices, 'lambdaRequests') +
+      gbSeconds(SEARCH_MS, a.sendMessageMemoryMb) * first(prices, 'lambdaArmGbSeconds') +
+      (a.logBytesPerInvocation / 1e9) * first(prices, 'cloudwatchLogsIngestedGb') +
+      // The frame count and the person's search bucket.
+      2 * first(prices, 'dynamoWriteRequestUnits') +
+      readUnits * first(prices, 'dynamoReadRequestUnits');
+    return { name, rooms, words, entriesPerWord: entries, readUnits, usdPerThousand: usd * 1000 };
+  });
+}
+
+export function renderSearchCosts(
+  index: SearchIndexCost,
+  rows: SearchCostRow[],
+  messageBytes: number,
+): string {
+  const usd = (n: number) => `$${n.toFixed(4)}`;
+  return [
+    `search: the index, per million messages of ${messageBytes} bytes (${index.words} words each, 1 WRU a word)`,
+    `  ${'writes'.padEnd(40)}${usd(index.writeUsdPerMillion).padStart(12)}`,
+    `  ${'storage for the retention'.padEnd(40)}${usd(index.storageUsdPerMillion).padStart(12)}`,
+    `search: USD per thousand searches (each word's ${SEARCH_LIMITS.candidatesPerWord} newest entries read per room, ${READ_BACK} messages read back)`,
+    ...rows.map(
+      (r) =>
+        `  ${r.name.padEnd(40)}${`${r.readUnits.toFixed(1)} RRU`.padStart(12)}${usd(r.usdPerThousand).padStart(12)}`,
+    ),
+    '',
+  ].join('\n');
+}
