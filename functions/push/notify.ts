@@ -54,7 +54,7 @@ export interface NotifyDeps {
   sender: PushSender;
   /**
    * Threads: the signed-in users who follow the thread `message` replies in (its root's author, its repliers, those
-   * who chose to follow), or none. The threads feature fills this in; until then no message is a thread reply.
+   * who chose to follow), or none for a message that is no thread reply (wiring.ts reads the root's item).
    */
   threadFollowers?: (message: MessageFrame) => Promise<string[]>;
 }

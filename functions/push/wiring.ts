@@ -6,6 +6,7 @@ import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { settings } from '#platform/settings';
 import { DynamoPushSubscriptions } from './dynamoPushSubscriptions';
+import { DynamoThreadStore } from '#messages/dynamoThreads';
 import type { NotifyDeps } from './notify';
 import { vapidKeys } from './vapid';
 import { WebPushSender } from './webPush';
@@ -30,6 +31,7 @@ export function notifyDeps(): NotifyDeps {
     peopleIndex: requireEnv('PEOPLE_INDEX'),
   });
   const limits = quotaStore();
+  const threads = new DynamoThreadStore(documentClient(), config.messagesTable());
   return {
     dmMembersOf: async (roomId) => (await rooms.get(roomId))?.dmMembers,
     namedIn: (roomId, prefix, limit) => people.namedIn(roomId, prefix, limit),
@@ -39,6 +41,11 @@ export function notifyDeps(): NotifyDeps {
       limits.takeTurn(`push#${roomId}#${userId}`, Date.now(), settings().PushCoalesceSeconds * 1000),
     subscriptions: pushSubscriptions(),
     sender: new WebPushSender(keys),
+    // A reply in a thread tells the thread's signed-in followers, as its root's item lists them (messages/threads.ts).
+    threadFollowers: async (message) =>
+      message.threadOf === undefined
+        ? []
+        : ((await threads.root(message.roomId, message.threadOf, Math.floor(Date.now() / 1000)))?.followerUsers ?? []),
   };
 }
 

@@ -133,6 +133,26 @@ it("pushes bob's direct message to alice's peer while she is away", async () => 
   ]);
 });
 
+it("pushes a reply in alice's thread to alice while she is away, as a thread reply", async () => {
+  const henry = await device('henry');
+  const created = await henry.expectReply({ action: 'createroom' });
+  const roomId = String(created.roomId);
+  const iris = await device('iris');
+  await iris.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
+  // iris writes the root (she follows her own thread), subscribes to push, and closes her tab.
+  const root = await ask(iris, { action: 'sendmessage', message: 'who brings the cake?' });
+  const { publicKey } = await ask(iris, { action: 'pushsubscribe' });
+  const subscription = chat.cloud.pushService.subscribe(String(publicKey));
+  await ask(iris, { action: 'pushsubscribe', subscription });
+  await iris.close();
+  await settle();
+  await ask(henry, { action: 'sendmessage', message: 'I do', threadOf: root.seq });
+  await eventually(() => pushesTo(subscription.endpoint).length > 0);
+  expect(pushesTo(subscription.endpoint)).toEqual([
+    expect.objectContaining({ reason: 'thread', roomId, username: 'henry', text: 'I do' }),
+  ]);
+});
+
 it('removes a subscription its push service answers 410 Gone for', async () => {
   const bob = await device('bob');
   const created = await bob.expectReply({ action: 'createroom' });
