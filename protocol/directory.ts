@@ -2,7 +2,7 @@
  * Named rooms, the directory of public rooms, and profiles. A room has a name and a topic its owner sets; a public
  * room is listed in the stack's directory (its name unique among public rooms) and joined by code alone; a private
  * room is never listed. A signed-in user's profile (display name, status, avatar) is shown beside its messages and
- * in find people. docs/PROTOCOL.md ("Named rooms and the directory", "Profiles") explains it; protocol/asyncapi.yaml
+ * in find people. docs/PROTOCOL.md ("Named rooms, the directory and profiles") explains it; protocol/asyncapi.yaml
  * describes the same frames.
  *
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.

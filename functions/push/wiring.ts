@@ -1,12 +1,12 @@
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
+import { DynamoThreadStore } from '#messages/dynamoThreads';
 import { DynamoPeopleStore } from '#people/dynamoPeople';
 import { DynamoUserDevices } from '#people/dynamoUserDevices';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { settings } from '#platform/settings';
 import { DynamoPushSubscriptions } from './dynamoPushSubscriptions';
-import { DynamoThreadStore } from '#messages/dynamoThreads';
 import type { NotifyDeps } from './notify';
 import { vapidKeys } from './vapid';
 import { WebPushSender } from './webPush';
@@ -45,7 +45,8 @@ export function notifyDeps(): NotifyDeps {
     threadFollowers: async (message) =>
       message.threadOf === undefined
         ? []
-        : ((await threads.root(message.roomId, message.threadOf, Math.floor(Date.now() / 1000)))?.followerUsers ?? []),
+        : ((await threads.root(message.roomId, message.threadOf, Math.floor(Date.now() / 1000)))
+            ?.followerUsers ?? []),
   };
 }
 

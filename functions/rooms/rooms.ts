@@ -264,12 +264,13 @@ export async function who(
   const connection = await requireConnection(deps, connectionId);
   if (options.noLobby && connection.roomId === LOBBY)
     return { type: 'members' as const, roomId: LOBBY, members: [] as string[], memberCount: 0 };
-  const { members, memberCount } =
+  // The room's moderators (core/moderation.ts), read beside the list: the member list marks them.
+  const [{ members, memberCount }, room] = await Promise.all([
     options.lobbyUnlisted && connection.roomId === LOBBY
       ? memberList(NOBODY_LISTED, connection)
-      : await membersOf(deps, connection.roomId, connection);
-  // The room's moderators (core/moderation.ts), read beside the list: the member list marks them.
-  const room = connection.roomId === LOBBY ? undefined : await deps.rooms?.get(connection.roomId);
+      : membersOf(deps, connection.roomId, connection),
+    connection.roomId === LOBBY ? undefined : deps.rooms?.get(connection.roomId),
+  ]);
   const moderators = [...moderationOf(room).moderators.values()];
   return {
     type: 'members' as const,

@@ -43,6 +43,10 @@ const CALLS: Record<string, string[]> = {
   TypingFunction: [DYNAMODB, MANAGEMENT_API, SSM],
   // Signs presigned POSTs and GETs with the S3 client's credentials.
   AttachmentsFunction: [DYNAMODB, MANAGEMENT_API, S3, SSM],
+  // block, report (a report is posted to the owner's connections), the moderation log.
+  SafetyFunction: [DYNAMODB, MANAGEMENT_API, SSM],
+  // The push routes, and a push's VAPID keys from SSM Parameter Store (vapid.ts).
+  PushFunction: [DYNAMODB, MANAGEMENT_API, SSM],
 };
 
 /**

@@ -40,6 +40,8 @@ describe('the real template.yaml', () => {
         'ReadingFunction',
         'TypingFunction',
         'AttachmentsFunction',
+        'SafetyFunction',
+        'PushFunction',
       ].sort(),
     );
     for (const fn of fns) {
@@ -72,9 +74,11 @@ describe('the real template.yaml', () => {
     const tables = t.tables();
     expect(tables.map((x) => x.TableName).sort()).toEqual([
       'roomcast-local-ConnectionsTable',
+      'roomcast-local-DirectoryTable',
       'roomcast-local-LimitsTable',
       'roomcast-local-MembershipsTable',
       'roomcast-local-MessagesTable',
+      'roomcast-local-PushSubscriptionsTable',
       'roomcast-local-ReactionsTable',
       'roomcast-local-RoomsTable',
       'roomcast-local-SendsTable',
@@ -158,6 +162,7 @@ describe('the real template.yaml', () => {
     expect(rules.map((r) => r.logicalId).sort()).toEqual([
       'BroadcastStateMachineBroadcastToEveryone',
       'DepartureStateMachineLeaveRooms',
+      'PushOnMessageRule',
       'RepostStateMachineRepostThrottled',
       'RoomEventsRule',
     ]);

@@ -326,6 +326,7 @@ describe('writes to the Limits table, by key prefix', () => {
     ReadingFunctionRole: ['rate#read#user:ann'],
     AttachmentsFunctionRole: ['attach#user:ann'],
     SafetyFunctionRole: ['report#user:ann'],
+    PushFunctionRole: ['push#ROOM22#user:ann'],
     TypingFunctionRole: ['typing#ROOM22#user:ann', 'post-budget#1764021600#0'],
     DeliverFunctionRole: ['post-budget#1764021600#0'],
     FanoutStateMachineRole: ['fanout-cursor#ROOM22'],

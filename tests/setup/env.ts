@@ -11,6 +11,7 @@ Object.assign(process.env, {
   MESSAGES_TABLE: 'test-Messages',
   REACTIONS_TABLE: 'test-Reactions',
   WORDS_TABLE: 'test-Words',
+  DIRECTORY_TABLE: 'test-Directory',
   SENDS_TABLE: 'test-Sends',
   MEMBERSHIPS_TABLE: 'test-Memberships',
   EVENT_BUS_NAME: 'test-chat',

@@ -57,7 +57,7 @@ it('reserves no Deliver concurrency unless the DeliverReservedConcurrency consta
 
 it('keeps every data table through sam delete and replacement', () => {
   const tables = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table');
-  expect(tables.length).toBe(10);
+  expect(tables.length).toBe(12);
   for (const [id, r] of tables)
     expect([id, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([id, 'Retain', 'Retain']);
 });

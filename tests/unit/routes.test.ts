@@ -348,6 +348,7 @@ describe('history and who', () => {
   });
 
   it('who lists the usernames in the room', async () => {
+    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD' } });
     roomIndexShard0(db).resolves({
       Items: [
         { connectionId: ME, username: 'alice' },
@@ -360,6 +361,7 @@ describe('history and who', () => {
   });
 
   it('who counts the caller once in a room larger than the names it lists', async () => {
+    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD' } });
     const others = Array.from({ length: 249 }, (_, i) => ({ connectionId: `c${i}`, username: `user${i}` }));
     roomIndexShard0(db).resolves({
       Items: [...others.slice(0, 240), { connectionId: ME, username: 'alice' }, ...others.slice(240)],
