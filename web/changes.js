@@ -83,7 +83,8 @@ const givenNow = (seq, reaction) =>
  * The message's reaction chips, updated in place: a chip replaced between a press and its release would lose that
  * click, so a chip stays the same element while its reaction stays, and reads the store when clicked.
  */
-function reactionsOf(m, list = h('div', 'msg-reactions')) {
+function reactionsOf(m, held) {
+  const list = held ?? h('div', 'msg-reactions');
   const chips = new Map([...list.querySelectorAll('.reaction-chip')].map((c) => [c.dataset.reaction, c]));
   const shown = [];
   for (const { reaction, count, mine } of m.reactions ?? []) {
