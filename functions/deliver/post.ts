@@ -146,7 +146,7 @@ async function resyncRound(
 ): Promise<PostReport> {
   const round = input.rounds ?? 0;
   const owed = new Map(Object.entries(input.resync ?? {}));
-  const { told, left, gone } = await tryResync(given, input.roomId, owed, RESYNC_ROUND_PAUSES_MS, deadline);
+  const { left, gone } = await tryResync(given, input.roomId, owed, RESYNC_ROUND_PAUSES_MS, deadline);
   const report: PostReport = { retrying: false, waitSeconds: 1, goneIds: gone };
   if (left.size > 0 && round + 1 < RESYNC_ROUNDS)
     return { ...report, resync: Object.fromEntries(left), round: round + 1 };

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { loadTemplate } from '../../tools/infra/template';
 import type { LocalCloud } from '../../tools/local/cloud';
-import { type Frame, isMessage, isPresence, messagesIn } from '../helpers/chatClient';
+import { type Frame, isMessage, isPresence } from '../helpers/chatClient';
 import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
 import { type TestCloud, templatePath } from '../helpers/localCloud';
 import {

@@ -1,6 +1,6 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishFailed } from '#core/errors';
-import type { ChatEvent, EventPublisher } from '#core/ports';
+import type { EventPublisher } from '#core/ports';
 
 /** Times the entries PutEvents refused are sent again before the publish fails. */
 const ENTRY_RETRIES = 2;
