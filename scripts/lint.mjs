@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { loadSettingsSchema } from './settingsSchema.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -34,81 +35,50 @@ const steps = [
 ];
 
 /**
- * The deploy-time constants (template.yaml Mappings.Deploy.Settings) against their rules (Mappings.Deploy.Rules):
- * CloudFormation checks no mapping value, so a constant edited out of its range would fail only at deploy, or not at
- * all (a throttle of 0, a chunk size the state machine cannot carry). Returns one sentence per problem, naming the
- * constant, its value and what it may be; a constant without a rule and a rule without a constant are problems too,
- * so no constant goes unchecked.
+ * The deploy-time constants (template.yaml Mappings.Deploy.Settings) against their rules (DEPLOY_CONSTANTS in
+ * functions/platform/settingsSchema.ts, the settings' one schema): CloudFormation checks no mapping value, so a
+ * constant edited out of its range would fail only at deploy, or not at all (a throttle of 0, a chunk size the state
+ * machine cannot carry). Returns one sentence per problem, naming the constant, its value and what it may be; a
+ * constant without a rule and a rule without a constant are problems too, so no constant goes unchecked.
  */
-function checkDeployConstants(templatePath = join(root, 'template.yaml')) {
+async function checkDeployConstants(templatePath = join(root, 'template.yaml')) {
   const where = relative(process.cwd(), templatePath) || templatePath;
+  const { DEPLOY_CONSTANTS, constantRefusal } = await loadSettingsSchema();
   // Short-form tags (!Ref, !Sub...) carry no meaning here: the mapping holds plain values only.
   const deploy = parse(readFileSync(templatePath, 'utf8'), { logLevel: 'silent' })?.Mappings?.Deploy ?? {};
   const constants = deploy.Settings ?? {};
-  const rules = deploy.Rules ?? {};
   const problems = [];
-  for (const name of Object.keys(rules)) {
+  for (const name of Object.keys(DEPLOY_CONSTANTS)) {
     if (!(name in constants))
-      problems.push(`${where}: Mappings.Deploy.Rules.${name} is a rule for no constant`);
+      problems.push(
+        `${where}: the deploy-time constant ${name} of settingsSchema.ts is missing from Mappings.Deploy.Settings`,
+      );
   }
   for (const [name, raw] of Object.entries(constants)) {
     const at = `${where}: deploy-time constant ${name} (Mappings.Deploy.Settings)`;
-    const rule = rules[name];
-    if (!Array.isArray(rule) || rule.length < 2) {
-      problems.push(`${at} has no rule: add Mappings.Deploy.Rules.${name} ([integer|choice|pattern, ...])`);
+    if (!(name in DEPLOY_CONSTANTS)) {
+      problems.push(`${at} has no rule: add it to DEPLOY_CONSTANTS in functions/platform/settingsSchema.ts`);
       continue;
     }
-    const value = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : undefined;
-    const got = JSON.stringify(raw);
-    const [kind, ...args] = rule.map(String);
-    if (kind === 'integer') {
-      const [min, max] = args.map(Number);
-      if (args.length !== 2 || !Number.isInteger(min) || !Number.isInteger(max) || min > max) {
-        problems.push(`${at}: its rule must be [integer, <min>, <max>], got ${JSON.stringify(rule)}`);
-      } else if (
-        value === undefined ||
-        !/^-?[0-9]+$/.test(value) ||
-        Number(value) < min ||
-        Number(value) > max
-      ) {
-        problems.push(`${at} must be a whole number from ${min} to ${max}, got ${got}`);
-      }
-    } else if (kind === 'choice') {
-      if (value === undefined || !args.includes(value)) {
-        problems.push(`${at} must be one of ${args.join(', ')}, got ${got}`);
-      }
-    } else if (kind === 'pattern') {
-      let pattern;
-      try {
-        pattern = new RegExp(`^(?:${args[0]})$`);
-      } catch (error) {
-        problems.push(`${at}: its rule's pattern does not compile (${error.message})`);
-        continue;
-      }
-      if (value === undefined || !pattern.test(value)) {
-        problems.push(`${at} must be ${args[1] ?? `a match of ${args[0]}`}, got ${got}`);
-      }
-    } else {
-      problems.push(
-        `${at}: its rule must start with integer, choice or pattern, got ${JSON.stringify(rule)}`,
-      );
-    }
+    // The schema's sentence starts with the constant's name, which `at` already says.
+    const wrong = constantRefusal(name, raw);
+    if (wrong) problems.push(`${at} ${wrong.slice(name.length + 1)}`);
   }
   return problems;
 }
 
 /** checkDeployConstants as a lint step: the problems on stderr, and whether there were none. */
-function deployConstantsPass(templatePath) {
-  const problems = checkDeployConstants(templatePath);
+async function deployConstantsPass(templatePath) {
+  const problems = await checkDeployConstants(templatePath);
   for (const problem of problems) console.error(problem);
   if (problems.length > 0)
-    console.error('lint: deploy-time constants break their rules (Mappings.Deploy.Rules)');
+    console.error('lint: deploy-time constants break their rules (settingsSchema.ts DEPLOY_CONSTANTS)');
   return problems.length === 0;
 }
 
 if (process.argv.includes('--constants')) {
   const given = process.argv[process.argv.indexOf('--constants') + 1];
-  process.exit(deployConstantsPass(given ? resolve(given) : undefined) ? 0 : 1);
+  process.exit((await deployConstantsPass(given ? resolve(given) : undefined)) ? 0 : 1);
 } else {
   await lintAll();
 }
@@ -139,7 +109,7 @@ async function lintAll() {
       continue;
     }
     if (typeof step === 'function') {
-      if (!step()) failed();
+      if (!(await step())) failed();
       continue;
     }
     try {

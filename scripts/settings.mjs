@@ -14,9 +14,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { awsCli } from './awsCli.mjs';
+import { loadSettingsSchema } from './settingsSchema.mjs';
 
 const HELP = `Usage: npm run settings -- --stack NAME [--region R] [--endpoint-url URL] [Name=Value ...]
   (no Name=Value) prints every runtime setting in force, its default, and * where the document overrides it
@@ -50,20 +50,7 @@ if (values.help) {
 }
 if (!values.stack) fail(`give the stack with --stack NAME\n${HELP}`);
 
-/** The schema, compiled from its TypeScript source (it has no imports) so that this check is the functions' own. */
-async function loadSchema() {
-  const out = await build({
-    entryPoints: [join(root, 'functions', 'platform', 'settingsSchema.ts')],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    logLevel: 'silent',
-  });
-  const code = out.outputFiles[0].text;
-  return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
-}
-const { SETTINGS, refusal } = await loadSchema();
+const { SETTINGS, refusal, brokenRules, DEPLOY_CONSTANTS } = await loadSettingsSchema();
 
 // The deploy-time constants, to answer a change of one with where it lives. Short-form tags carry no meaning here.
 const template = parseYaml(readFileSync(join(root, 'template.yaml'), 'utf8'), { logLevel: 'silent' });
@@ -75,7 +62,7 @@ function parseChange(change) {
   if (at < 1) fail(`"${change}" is not Name=Value`);
   const name = change.slice(0, at);
   const text = change.slice(at + 1);
-  if (name in constants) {
+  if (name in DEPLOY_CONSTANTS) {
     fail(
       `${name} is a deploy-time constant, not a runtime setting: it lives in template.yaml (Mappings.Deploy.Settings, now ${constants[name]}); edit it there and redeploy (sam build && sam deploy)`,
     );
@@ -189,6 +176,18 @@ if (parsed.length === 0) {
     if (value === undefined) delete next[setting];
     else next[setting] = value;
   }
+  // The document as the functions would read it: every valid override over the defaults, then the rules between
+  // settings (functions/platform/settingsSchema.ts SETTING_RULES), which a write never breaks.
+  const inForce = Object.fromEntries(
+    Object.entries(SETTINGS).map(([setting, schema]) => [
+      setting,
+      Object.hasOwn(next, setting) && refusal(setting, next[setting]) === undefined
+        ? next[setting]
+        : schema.default,
+    ]),
+  );
+  const broken = brokenRules(inForce);
+  if (broken.length > 0) fail(`${broken.join('; ')}: nothing was written`);
   await write(next);
   show(next, `Settings of ${values.stack}, written`);
 }

@@ -2,7 +2,7 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { onFirstCall } from './onFirstCall';
 import { logger, traced } from './powertools';
-import { defaultSettings, refusal, type SettingName, type Settings } from './settingsSchema';
+import { defaultSettings, refusal, SETTING_RULES, type SettingName, type Settings } from './settingsSchema';
 
 export type { LobbyPolicy, SettingName, Settings } from './settingsSchema';
 export { SETTING_NAMES, SETTINGS } from './settingsSchema';
@@ -17,7 +17,9 @@ export { SETTING_NAMES, SETTINGS } from './settingsSchema';
  */
 /**
  * The settings in force under a document of overrides: each valid override replaces its default; an invalid or
- * unknown one is ignored with an error log naming it, so one bad value never takes a function down.
+ * unknown one is ignored with an error log naming it, so one bad value never takes a function down. Overrides that
+ * together break a rule between settings (SETTING_RULES) are ignored likewise: that rule's settings keep their
+ * defaults, which keep every rule.
  */
 export function resolveSettings(document: Record<string, unknown>): Settings {
   const settings: Record<string, unknown> = defaultSettings();
@@ -28,6 +30,13 @@ export function resolveSettings(document: Record<string, unknown>): Settings {
       continue;
     }
     settings[name] = value;
+  }
+  const defaults = defaultSettings();
+  for (const rule of SETTING_RULES) {
+    const why = rule.broken(settings as Settings);
+    if (why === undefined) continue;
+    logger.error(`roomcast settings: ${why}; the defaults of ${rule.names.join(', ')} are used`);
+    for (const name of rule.names) settings[name] = defaults[name];
   }
   return settings as Settings;
 }

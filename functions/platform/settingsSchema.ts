@@ -1,7 +1,10 @@
 /**
- * The runtime settings' schema: per setting its type, the values it may take, its default and what it sets. The one
- * source of each default (docs/OPERATIONS.md, "Settings"). No imports, so scripts/settings.mjs and the local cloud
- * read it as the functions do (functions/platform/settings.ts loads the document against it).
+ * The settings' one schema: per setting its type, the values it may take and what it sets, for both kinds
+ * (docs/OPERATIONS.md, "Settings"). A runtime setting (SETTINGS) has its default here, the one source of it, and is
+ * changed in the settings document without a redeploy. A deploy-time constant (DEPLOY_CONSTANTS, `deployTime: true`)
+ * is what CloudFormation itself consumes: its value is template.yaml's `Mappings.Deploy.Settings` (read there with
+ * `!FindInMap`), its rule is here. The rules between settings (SETTING_RULES) are code here too. No imports, so
+ * scripts/settings.mjs, scripts/lint.mjs and the local cloud check values as the functions do.
  */
 interface IntegerSetting {
   type: 'integer';
@@ -168,6 +171,83 @@ export const SETTINGS = {
   ),
 } satisfies Record<string, SettingSchema>;
 
+/**
+ * A deploy-time constant's rule. Its value lives in template.yaml (`Mappings.Deploy.Settings`), as text: CloudFormation
+ * checks no mapping value, so `npm run lint` checks each against its rule here (checkDeployConstants) before a deploy,
+ * and the local cloud checks the constants a test starts it with.
+ */
+type DeployConstant = (
+  | Omit<IntegerSetting, 'default'>
+  | Omit<ChoiceSetting, 'default'>
+  | Omit<TextSetting, 'default'>
+) & { deployTime: true };
+const constant = (min: number, max: number, description: string): DeployConstant => ({
+  type: 'integer',
+  min,
+  max,
+  description,
+  deployTime: true,
+});
+const shaped = (pattern: RegExp, allowed: string, description: string): DeployConstant => ({
+  type: 'text',
+  pattern,
+  allowed,
+  description,
+  deployTime: true,
+});
+const PARAMETER_NAME = /^\/[A-Za-z0-9_./-]{1,1010}$/;
+
+export const DEPLOY_CONSTANTS = {
+  FanoutChunkSize: constant(1, 1000, 'connections posted to by one Deliver invocation (one Map iteration)'),
+  // An inline Map runs at most 40 iterations at once (docs/PARITY.md).
+  FanoutMaxConcurrency: constant(1, 40, 'Deliver invocations the Map state runs at once'),
+  // 5,000 connections per page fit the state machine's 256 KiB payload.
+  FanoutPageSize: constant(1, 5000, 'connections read per Query page of the room index'),
+  FanoutLogLevel: {
+    type: 'choice',
+    values: ['ALL', 'ERROR', 'FATAL', 'OFF'],
+    description: "the fan-out state machine's execution log level",
+    deployTime: true,
+  },
+  DeliverReservedConcurrency: constant(0, 1000, 'reserved concurrency of Deliver; 0 = none'),
+  MessageRetentionDays: constant(1, 999_999, 'days a message and its attachments are kept'),
+  RouteThrottlingRateLimit: constant(1, 999_999, "the stage's steady requests per second per route"),
+  RouteThrottlingBurstLimit: constant(1, 999_999, "the stage's burst per route"),
+  TypingIntervalSeconds: constant(1, 60, 'seconds between relayed typing heartbeats of one member'),
+  BroadcastAllowedOrigin: shaped(
+    /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/,
+    'an origin: http(s)://host[:port], no path',
+    'the browser origin the broadcast API answers CORS for without a hosted web chat',
+  ),
+  // Cognito takes https callback URLs, and http only for localhost.
+  SignInCallbackUrl: shaped(
+    /^(https:\/\/\S+|http:\/\/localhost(:[0-9]{1,5})?(\/\S*)?)$/,
+    'an https URL, or http://localhost[:port][/path]',
+    'where the app client may send a signed-in browser back to',
+  ),
+  AuthSecretParameterName: shaped(
+    PARAMETER_NAME,
+    'a Parameter Store name starting with /',
+    'the SecureString holding the HMAC secret of connection tokens',
+  ),
+  OidcJwksUri: shaped(/^(https:\/\/\S+)?$/, 'empty or an https URL', "the OIDC provider's JWKS URL"),
+  OidcGroupsClaim: shaped(
+    /^[A-Za-z0-9_:./-]{1,128}$/,
+    '1-128 of A-Z a-z 0-9 _ : . / -',
+    "the token claim listing the user's groups",
+  ),
+  VapidKeysParameterName: shaped(
+    PARAMETER_NAME,
+    'a Parameter Store name starting with /',
+    'the SecureString holding the VAPID key pair',
+  ),
+  PushContact: shaped(
+    /^(mailto:\S+@\S+|https:\/\/\S+)$/,
+    'mailto:address or an https URL',
+    "the operator's contact a push service may write to (RFC 8292 sub)",
+  ),
+} satisfies Record<string, DeployConstant>;
+
 export type SettingName = keyof typeof SETTINGS;
 type ValueOf<S> = S extends IntegerSetting
   ? number
@@ -180,10 +260,8 @@ export type Settings = { [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
 
 export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
 
-/** Why `value` is not a value of `name`, or undefined when it is one (the functions and `npm run settings` alike). */
-export function refusal(name: string, value: unknown): string | undefined {
-  const schema = (SETTINGS as Record<string, SettingSchema>)[name];
-  if (!schema) return `${name} is not a runtime setting`;
+/** Why `value` is not a value that `schema` allows for `name`, or undefined when it is one. */
+function breaks(name: string, schema: SettingSchema | DeployConstant, value: unknown): string | undefined {
   switch (schema.type) {
     case 'integer':
       return typeof value === 'number' &&
@@ -201,6 +279,59 @@ export function refusal(name: string, value: unknown): string | undefined {
         ? undefined
         : `${name} must be ${schema.allowed}, got ${JSON.stringify(value)}`;
   }
+}
+
+/** Why `value` is not a value of `name`, or undefined when it is one (the functions and `npm run settings` alike). */
+export function refusal(name: string, value: unknown): string | undefined {
+  const schema = (SETTINGS as Record<string, SettingSchema>)[name];
+  if (!schema) return `${name} is not a runtime setting`;
+  return breaks(name, schema, value);
+}
+
+/**
+ * Why a deploy-time constant's value (as template.yaml holds it: text, or a number YAML read as one) breaks its
+ * rule, or undefined when it keeps it. An integer's text is read as a whole number first.
+ */
+export function constantRefusal(name: string, value: unknown): string | undefined {
+  const schema = (DEPLOY_CONSTANTS as Record<string, DeployConstant>)[name];
+  if (!schema) return `${name} is not a deploy-time constant`;
+  const typed =
+    schema.type === 'integer' && typeof value === 'string' && /^-?[0-9]+$/.test(value)
+      ? Number(value)
+      : value;
+  return breaks(
+    name,
+    schema,
+    schema.type === 'integer' ? typed : typeof typed === 'number' ? String(typed) : typed,
+  );
+}
+
+/**
+ * The rules between runtime settings, each a sentence when the settings in force break it. A document whose
+ * overrides break one is refused by `npm run settings`; read by a function, the rule's settings fall back to their
+ * defaults (which keep every rule: tests/unit/settingRules.test.ts) with an error log.
+ */
+export const SETTING_RULES: readonly {
+  names: readonly SettingName[];
+  broken: (s: Settings) => string | undefined;
+}[] = [
+  {
+    // A connection sending at its full send rate must never meet the frame guard, which closes it: within one
+    // frame window it may send SendRateLimit per send window, one window more at the edges (docs/SECURITY.md).
+    names: ['FrameRateLimit', 'FrameRateWindowSeconds', 'SendRateLimit', 'SendRateWindowSeconds'],
+    broken: (s) => {
+      if (s.FrameRateLimit === 0 || s.SendRateLimit === 0) return undefined;
+      const sends = s.SendRateLimit * (Math.ceil(s.FrameRateWindowSeconds / s.SendRateWindowSeconds) + 1);
+      return s.FrameRateLimit > sends
+        ? undefined
+        : `FrameRateLimit (${s.FrameRateLimit}) must exceed the sends a connection may make in its window, SendRateLimit × (FrameRateWindowSeconds / SendRateWindowSeconds + 1) = ${sends}, or a connection sending within its limit is closed`;
+    },
+  },
+];
+
+/** The sentences of every rule `settings` break (none for a valid set). */
+export function brokenRules(settings: Settings): string[] {
+  return SETTING_RULES.map((rule) => rule.broken(settings)).filter((why): why is string => why !== undefined);
 }
 
 export function defaultSettings(): Settings {

@@ -10,7 +10,7 @@ import { ChatClient } from '../helpers/chatClient';
 jest.setTimeout(120_000);
 
 // Bob's chatter goes out faster than a person types: his connection's send bucket is out of the way.
-const stage = browserStage(undefined, { SendRateLimit: 1000 });
+const stage = browserStage(undefined, { SendRateLimit: 1000, FrameRateLimit: 100000 });
 
 async function person(username: string): Promise<Page> {
   const page = await stage.newPage({ width: 1100, height: 760 });

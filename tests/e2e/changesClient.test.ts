@@ -14,7 +14,7 @@ let testCloud: TestCloud;
 const clients: RoomcastClient[] = [];
 
 beforeAll(async () => {
-  testCloud = await startTestCloud({ settings: { SendRateLimit: '1000' } });
+  testCloud = await startTestCloud({ settings: { SendRateLimit: '1000', FrameRateLimit: '100000' } });
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { SETTINGS } from '#platform/settingsSchema';
+import { DEPLOY_CONSTANTS, SETTINGS } from '#platform/settingsSchema';
 import { deployConstants } from '../../tools/infra/parameters';
 import { loadTemplate } from '../../tools/infra/template';
 import { transformedTemplate } from '../helpers/samTransform';
@@ -251,14 +251,13 @@ describe('deploy-time constants: each has a rule that npm run lint checks before
     return source.replace(line, `$1'${value}'`);
   }
 
-  it('passes template.yaml as it is, every constant with a rule', () => {
-    const rules = (raw.Mappings as { Deploy: { Rules?: Record<string, unknown> } }).Deploy.Rules ?? {};
-    expect(Object.keys(rules).sort()).toEqual(Object.keys(constants).sort());
+  it('passes template.yaml as it is, every constant with its rule in the settings schema', () => {
+    expect(Object.keys(DEPLOY_CONSTANTS).sort()).toEqual(Object.keys(constants).sort());
     expect(lintConstants(source)).toEqual({ status: 0, stderr: '' });
   });
 
   it.each([
-    ['FanoutChunkSize', '0', 'must be a whole number from 1 to 1000, got "0"'],
+    ['FanoutChunkSize', '0', 'must be a whole number from 1 to 1000, got 0'],
     ['MessageRetentionDays', '7.5', 'must be a whole number from 1 to 999999, got "7.5"'],
     ['FanoutLogLevel', 'WARN', 'must be one of ALL, ERROR, FATAL, OFF, got "WARN"'],
     ['OidcJwksUri', 'http://id.example.com/jwks', 'must be empty or an https URL'],
@@ -274,6 +273,14 @@ describe('deploy-time constants: each has a rule that npm run lint checks before
     const { status, stderr } = lintConstants(added);
     expect(status).toBe(1);
     expect(stderr).toContain('deploy-time constant NewConstant (Mappings.Deploy.Settings) has no rule');
+  });
+
+  it('refuses a template without a constant the schema declares, naming it', () => {
+    const { status, stderr } = lintConstants(
+      withConstant('FanoutPageSize', '1').replace(/^ {6}FanoutPageSize: .*\n/m, ''),
+    );
+    expect(status).toBe(1);
+    expect(stderr).toContain('the deploy-time constant FanoutPageSize of settingsSchema.ts is missing');
   });
 });
 

@@ -75,16 +75,16 @@ it('prints every runtime setting in force, marking the overrides', async () => {
 
 it("changes the named settings, keeps the document's others, and removes one given empty", async () => {
   const aws = fakeAws('{"LobbyPolicy":"open","StrikeLimit":5}');
-  const { code } = await settings(['--stack', 'roomcast', 'SendRateLimit=20', 'LobbyPolicy='], aws.env);
+  const { code } = await settings(['--stack', 'roomcast', 'SendRateLimit=12', 'LobbyPolicy='], aws.env);
   expect(code).toBe(0);
-  expect(JSON.parse(aws.held())).toEqual({ StrikeLimit: 5, SendRateLimit: 20 });
+  expect(JSON.parse(aws.held())).toEqual({ StrikeLimit: 5, SendRateLimit: 12 });
   expect(aws.calls().at(-1)).toEqual([
     'ssm',
     'put-parameter',
     '--name',
     '/roomcast/settings',
     '--value',
-    '{"StrikeLimit":5,"SendRateLimit":20}',
+    '{"StrikeLimit":5,"SendRateLimit":12}',
     '--overwrite',
   ]);
 });
@@ -98,6 +98,19 @@ it('refuses a value out of range, naming the setting and its range, and writes n
   );
   expect(aws.calls()).toEqual([]);
   expect(aws.held()).toBe('{}');
+});
+
+it('refuses settings that together break a rule between them (the frame guard above the send rate), writing nothing', async () => {
+  const aws = fakeAws('{"FrameRateLimit":150}');
+  const raised = await settings(['--stack', 'roomcast', 'SendRateLimit=20'], aws.env);
+  expect(raised.code).toBe(0);
+  const lowered = await settings(['--stack', 'roomcast', 'FrameRateLimit='], aws.env);
+  expect(lowered.code).toBe(2);
+  expect(lowered.stderr).toContain(
+    'FrameRateLimit (100) must exceed the sends a connection may make in its window, SendRateLimit × (FrameRateWindowSeconds / SendRateWindowSeconds + 1) = 140',
+  );
+  expect(lowered.stderr).toContain('nothing was written');
+  expect(JSON.parse(aws.held())).toEqual({ FrameRateLimit: 150, SendRateLimit: 20 });
 });
 
 it('refuses a name that is no setting, and a choice not allowed', async () => {

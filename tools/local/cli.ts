@@ -17,7 +17,7 @@ Usage: npm start -- [options]
   --data-dir DIR              keep DynamoDB data in DIR across restarts (default: in memory)
   --parameter Key=Value       template parameter override, repeatable (e.g. AuthMode=oidc)
   --setting Name=Value        a setting, repeatable (docs/OPERATIONS.md, "Settings"): a runtime one (e.g.
-                              SendRateLimit=20) starts in the settings document, which \`npm run settings -- --stack
+                              SendRateLimit=12) starts in the settings document, which \`npm run settings -- --stack
                               roomcast-local --endpoint-url <Parameter Store>\` changes while the cloud runs; a
                               deploy-time constant (e.g. FanoutChunkSize=50) changes the local template's Mappings
   --api-latency-ms N          delay added to every management-API call, to mimic AWS round trips (default 0)

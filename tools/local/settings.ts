@@ -2,7 +2,7 @@
 // setting goes into the stack's settings document, which the local Parameter Store serves as AWS does the deployed
 // one (functions/platform/settings.ts reads it); a deploy-time constant changes the local template's
 // Mappings.Deploy.Settings, the stand-in for editing template.yaml and redeploying.
-import { refusal, SETTINGS } from '#platform/settingsSchema';
+import { brokenRules, constantRefusal, defaultSettings, refusal, SETTINGS } from '#platform/settingsSchema';
 import { deployConstants } from '../infra/parameters';
 
 export type SettingValues = Readonly<Record<string, string | number>>;
@@ -56,6 +56,8 @@ export function splitSettings(
   const changed: Record<string, string> = {};
   for (const [name, value] of Object.entries({ ...LOCAL_DEFAULT_SETTINGS, ...given })) {
     if (name in constants) {
+      const wrong = constantRefusal(name, String(value));
+      if (wrong) throw new Error(`deploy-time constant ${wrong}`);
       changed[name] = String(value);
       continue;
     }
@@ -68,5 +70,9 @@ export function splitSettings(
     if (wrong) throw new Error(`setting ${wrong}`);
     document[name] = typed(name, value);
   }
+  // As `npm run settings` refuses to write them: settings that together break a rule between them (the functions
+  // would read that rule's defaults instead), named.
+  const broken = brokenRules({ ...defaultSettings(), ...document });
+  if (broken.length > 0) throw new Error(`settings ${broken.join('; ')}`);
   return { document, constants: changed };
 }
