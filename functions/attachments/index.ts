@@ -5,9 +5,9 @@ import { limitOwner } from '#core/limits/quotas';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { readAttachment, requestUpload } from './attachments';
 import { S3AttachmentBucket } from './s3Bucket';
 
@@ -17,7 +17,7 @@ const deps = onFirstCall(() => ({
   quota: quotaStore(),
   // Runtime setting AttachmentsPerDay (platform/settings.ts), read on every call: uploads per owner per day.
   get perDay() {
-    return config.attachmentsPerDay();
+    return settings().AttachmentsPerDay;
   },
   now: systemClock,
 }));

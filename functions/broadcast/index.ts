@@ -5,9 +5,9 @@ import { parseJsonBody, restHandler } from '#core/rest';
 import { roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { tracer } from '#platform/tracing';
 import { broadcast } from './announcing';
 
@@ -27,7 +27,7 @@ export const handler = restHandler('broadcast', async (event) => {
   const body = parseJsonBody(event);
   const text = parseBroadcastText(requireString(body, 'message'));
   const roomId = body.roomId === undefined || body.roomId === null ? undefined : parseRoomId(body.roomId);
-  const noLobby = lobbyClosed(config.lobbyPolicy());
+  const noLobby = lobbyClosed(settings().LobbyPolicy);
   const { messageId } = await broadcast(deps(), { text, roomId, noLobby });
   logger.setCorrelationId(messageId);
   const by =

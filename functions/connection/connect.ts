@@ -10,10 +10,10 @@ import { parseResumeToken, parseUsername } from '#core/protocol';
 import { connectionStore, quotaStore, sourcePlaces } from '#core/wiring/dynamodb';
 import { connectionProbe } from '#core/wiring/managementApi';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { instrumented } from '#platform/invocation';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
+import { settings } from '#platform/settings';
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined>;
@@ -31,7 +31,7 @@ const places = onFirstCall(() => ({
   isOpen: connectionProbe(),
   // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
   get cap() {
-    return config.connectionsPerSource();
+    return settings().ConnectionsPerSource;
   },
   now: systemClock,
 }));

@@ -6,10 +6,10 @@ import { releasePlace } from '#core/limits/sourceCap';
 import { connectionStore, departureRecords, sourcePlaces } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { instrumented } from '#platform/invocation';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -20,7 +20,7 @@ const deps = onFirstCall(() => ({
 const places = onFirstCall(() => ({
   store: sourcePlaces(),
   get cap() {
-    return config.connectionsPerSource();
+    return settings().ConnectionsPerSource;
   },
 }));
 

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
-import { config } from '#platform/config';
 import { instrumented } from '#platform/invocation';
 import { onFirstCall } from '#platform/onFirstCall';
+import { settings } from '#platform/settings';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '#platform/tracing';
 import { settleDeparture } from '#core/identity/departure';
@@ -53,7 +53,7 @@ const deps = onFirstCall(
     notifier: notifier(),
     // A runtime setting: read from the settings document on every invocation (platform/settings.ts).
     get postsPerSecond() {
-      return config.fanoutPostsPerSecond();
+      return settings().FanoutPostsPerSecond;
     },
     now: Date.now,
     random: Math.random,

@@ -7,7 +7,6 @@ import { connectionStore, roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { personGate } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
 import { settings } from '#platform/settings';
@@ -30,7 +29,7 @@ const deps = onFirstCall(() =>
     now: systemClock,
     // A runtime setting, so a getter: read from the settings document on every invocation (platform/settings.ts).
     get editWindowMinutes() {
-      return config.editWindowMinutes();
+      return settings().EditWindowMinutes;
     },
     person: personGate(),
     words: wordIndex(),

@@ -4,8 +4,8 @@ import { parseHistoryQuery } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import { settings } from '#platform/settings';
 import { history } from '#rooms/rooms';
 import { threadHistory } from './threads';
 import { messageStore, threadStore } from './wiring';
@@ -18,7 +18,7 @@ const deps = onFirstCall(() => ({
 }));
 
 // Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).
-const noLobby = () => lobbyClosed(config.lobbyPolicy());
+const noLobby = () => lobbyClosed(settings().LobbyPolicy);
 
 export const handler = routeHandler('history', 'room', (frame) => {
   const query = parseHistoryQuery(frame.body);

@@ -4,8 +4,8 @@ import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { personGate } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import { settings } from '#platform/settings';
 import { parseSearch, search } from './searching';
 import { wordIndex } from './wiring';
 
@@ -27,6 +27,6 @@ export const handler = routeHandler('search', 'connection', async (frame) => {
   return search(servedFrom(deps(), frame), frame.connectionId, query, {
     sourceIp: identity?.sourceIp,
     // Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).
-    noLobby: lobbyClosed(config.lobbyPolicy()),
+    noLobby: lobbyClosed(settings().LobbyPolicy),
   });
 });

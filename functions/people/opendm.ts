@@ -8,6 +8,7 @@ import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import { settings } from '#platform/settings';
 import { joinRoom } from '#rooms/joining';
 import { joinPorts } from '#rooms/joinPorts';
 import { openDm, parseDmTarget } from '#rooms/memberships';
@@ -24,7 +25,7 @@ const deps = onFirstCall(() => ({
   memberships: membershipStore(),
   // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
   get roomIdleDays() {
-    return config.roomIdleDays();
+    return settings().RoomIdleDays;
   },
 }));
 const notice = onFirstCall(() => ({

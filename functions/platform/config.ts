@@ -1,12 +1,12 @@
 import { positiveEnv, requireEnv } from './env';
-import { type LobbyPolicy, settings } from './settings';
+import type { LobbyPolicy } from './settings';
 
 /**
- * Configuration. Names of the stack's resources and the deploy-time constants come from environment variables that
- * template.yaml sets (and the local cloud sets from the same template): each is read and checked once, on first use
- * at cold start (functions/platform/env.ts); a missing one fails loudly with its name. The runtime settings (rate
- * limits, lobby policy...) come from the settings document loaded at the start of each invocation
- * (functions/platform/settings.ts): they change without a redeploy, so they are read on every call, never kept.
+ * Configuration: the environment. Names of the stack's resources and the deploy-time constants come from environment
+ * variables that template.yaml sets (and the local cloud sets from the same template): each is read and checked
+ * once, on first use at cold start (functions/platform/env.ts); a missing one fails loudly with its name. The runtime
+ * settings (rate limits, lobby policy...) are not here: a feature's wiring reads `settings().<Name>` where it builds
+ * the rule's input (functions/platform/settings.ts), on every call, as they change without a redeploy.
  */
 export { numberEnv, positiveEnv, requireEnv } from './env';
 
@@ -39,41 +39,12 @@ export const config = {
   callbackUrl: () => process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || requireEnv('CALLBACK_URL'),
   /** Days a message (and its images) is kept: a deploy-time constant, as the bucket's lifecycle rule must agree. */
   messageRetentionDays: () => positiveEnv('MESSAGE_RETENTION_DAYS'),
-  /** Days a room lives after its last message (setting RoomIdleDays). */
-  roomIdleDays: () => settings().RoomIdleDays,
-  /** Minutes after sending in which a member may edit or delete its message (setting EditWindowMinutes). */
-  editWindowMinutes: () => settings().EditWindowMinutes,
-  /** Per-connection send rate (settings SendRateLimit/SendRateWindowSeconds); a limit of 0 = no limit. */
-  sendRate: () => {
-    const s = settings();
-    return s.SendRateLimit > 0
-      ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds }
-      : undefined;
-  },
   /** The one origin the broadcast API answers CORS for (the hosted web chat, else Mappings.Deploy BroadcastAllowedOrigin). */
   broadcastAllowedOrigin: () => requireEnv('BROADCAST_ALLOWED_ORIGIN'),
   // Sign-in (AuthMode, the identity provider, the admin group) is functions/platform/signIn.ts: the authorizers read
   // it and load no runtime settings.
   /** Sessions on record (SessionsTable); absent = none kept by this function. */
   sessionsTable: (): string | undefined => process.env.SESSIONS_TABLE || undefined,
-  sessionRetentionDays: () => settings().SessionRetentionDays,
   /** The per-source limits (LimitsTable): join guesses, lobby posts, live connections, the posting budget. */
   limitsTable: (): string | undefined => process.env.LIMITS_TABLE || undefined,
-  /** Live connections one source may hold (setting ConnectionsPerSource); connect/disconnect only. */
-  connectionsPerSource: () => settings().ConnectionsPerSource,
-  /** Who may post in the lobby (setting LobbyPolicy). */
-  lobbyPolicy: (): LobbyPolicy => settings().LobbyPolicy,
-  /** Posts to an open lobby per source (settings LobbyPostLimit/LobbyPostWindowSeconds); sendmessage only. */
-  lobbyPostRate: () => ({
-    limit: settings().LobbyPostLimit,
-    windowSeconds: settings().LobbyPostWindowSeconds,
-  }),
-  /** Posts per second every fan-out of the account may make in all (setting FanoutPostsPerSecond). */
-  fanoutPostsPerSecond: () => settings().FanoutPostsPerSecond,
-  /** Largest room seenby shows read positions for and markread pushes reads to (setting SeenByMaxMembers). */
-  seenByMaxMembers: () => settings().SeenByMaxMembers,
-  /** Largest room typing is relayed in; 0 = typing off (setting TypingMaxMembers). */
-  typingMaxMembers: () => settings().TypingMaxMembers,
-  /** Image uploads per owner per day; 0 = no limit (setting AttachmentsPerDay). */
-  attachmentsPerDay: () => settings().AttachmentsPerDay,
 };

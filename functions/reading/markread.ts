@@ -7,8 +7,8 @@ import { connectionStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { personGate } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import { settings } from '#platform/settings';
 import { markRead, parseReadSeq } from '#rooms/memberships';
 import { membershipStore } from '#rooms/wiring';
 
@@ -23,7 +23,7 @@ const deps = onFirstCall(() => {
       events: eventPublisher(),
       membersUpTo: (roomId: string, limit: number) => connections.membersUpTo(roomId, limit),
       get maxMembers() {
-        return config.seenByMaxMembers();
+        return settings().SeenByMaxMembers;
       },
     },
   };

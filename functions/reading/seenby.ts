@@ -2,8 +2,8 @@ import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import { settings } from '#platform/settings';
 import { seenBy } from '#rooms/memberships';
 import { membershipStore } from '#rooms/wiring';
 
@@ -13,7 +13,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 /** Rooms larger than this answer `tooLarge` (runtime setting SeenByMaxMembers, read on every call). */
-const maxMembers = () => config.seenByMaxMembers();
+const maxMembers = () => settings().SeenByMaxMembers;
 
 /** seenby: each member of the caller's room with its read position (functions/rooms/memberships.ts). */
 export const handler = routeHandler('seenby', 'room', (frame) =>

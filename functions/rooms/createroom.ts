@@ -5,9 +5,9 @@ import { routeHandler } from '#core/websocket';
 import { connectionStore, quotaStore, roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { parseRoomInfo, roomInfoOf, withRoomInfo } from './directory';
 import { logMembershipFailure, recordMembership } from './memberships';
 import { createRoom } from './rooms';
@@ -20,7 +20,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
   // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
   get roomIdleDays() {
-    return config.roomIdleDays();
+    return settings().RoomIdleDays;
   },
 }));
 const rooms = onFirstCall(() => ({

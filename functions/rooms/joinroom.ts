@@ -7,8 +7,8 @@ import { connectionStore, departureRecords } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
 import { memberKey, senderOf } from '#messages/changeFrames';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import { settings } from '#platform/settings';
 import { joinRoom } from './joining';
 import { joinPorts } from './joinPorts';
 import { logMembershipFailure, recordMembership } from './memberships';
@@ -26,7 +26,7 @@ const members = onFirstCall(() => ({
 export const handler = routeHandler('joinroom', 'connection', async (frame) => {
   const { connectionId, body, event } = frame;
   const roomId = parseRoomId(requireString(body, 'roomId'));
-  if (roomId === LOBBY) refuseLobbyJoin(config.lobbyPolicy());
+  if (roomId === LOBBY) refuseLobbyJoin(settings().LobbyPolicy);
   const key = parseInviteKey(body.key);
   // API Gateway sends requestContext.identity.sourceIp with every WebSocket route; @types/aws-lambda omits it.
   const { identity } = event.requestContext as { identity?: { sourceIp?: string } };
@@ -43,7 +43,7 @@ export const handler = routeHandler('joinroom', 'connection', async (frame) => {
     }),
   });
   const joined = await joinRoom({ ...admitted.deps, departures: departures() }, connectionId, roomId, {
-    lobbyUnlisted: lobbyUnlisted(config.lobbyPolicy()),
+    lobbyUnlisted: lobbyUnlisted(settings().LobbyPolicy),
   });
   // The room joins the member's "my rooms" (memberships.ts), with the key it got in by.
   await recordMembership(

@@ -22,7 +22,7 @@ export const moderationRecords = () =>
     documentClient(),
     requireEnv('SESSIONS_TABLE'),
     requireEnv('SESSIONS_BY_NAME_INDEX'),
-    () => config.sessionRetentionDays() * 86400,
+    () => settings().SessionRetentionDays * 86400,
   );
 
 /** A room's message by seq, as block and report read it (one strongly consistent GetItem). */

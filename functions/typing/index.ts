@@ -11,6 +11,7 @@ import { systemClock } from '#platform/clock';
 import { config, numberEnv, requireEnv } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { typingFlag } from '#protocol';
 import { DynamoTypingStore } from './dynamoTyping';
 import { relayTyping } from './relay';
@@ -29,7 +30,7 @@ const deps = onFirstCall(() => ({
     intervalMs: numberEnv('TYPING_INTERVAL_SECONDS') * 1000,
     // A runtime setting (platform/settings.ts), read on every call.
     get maxMembers() {
-      return config.typingMaxMembers();
+      return settings().TypingMaxMembers;
     },
   },
   budget: typingBudget(),
@@ -45,7 +46,7 @@ function typingBudget() {
     take: async (posts: number) => {
       try {
         return (
-          (await store.reserve(posts, config.fanoutPostsPerSecond(), Date.now(), TYPING_BUDGET_CEILING)) !==
+          (await store.reserve(posts, settings().FanoutPostsPerSecond, Date.now(), TYPING_BUDGET_CEILING)) !==
           undefined
         );
       } catch (error) {

@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { limitSettings } from '#core/limits/limitSettings';
+import { sendRateOf } from '#messages/sendSettings';
 import { config } from '#platform/config';
 import { logger } from '#platform/powertools';
-import { loadSettings, resetSettingsForTests } from '#platform/settings';
+import { loadSettings, resetSettingsForTests, settings } from '#platform/settings';
 import { createLocalSsm } from '../../tools/local/ssm';
 import { withSettings } from '../helpers/unitSettings';
 
@@ -44,7 +45,7 @@ it('reads the limits and windows from the document', () => {
     JoinGuessLimit: 50,
     JoinGuessRefillHours: 2,
   });
-  expect(config.sendRate()).toEqual({ limit: 10, windowSeconds: 10 });
+  expect(sendRateOf(settings())).toEqual({ limit: 10, windowSeconds: 10 });
   expect(limitSettings.guardLimits()).toEqual({
     frames: { limit: 100, windowSeconds: 60 },
     joinGuesses: { limit: 50, windowSeconds: 7200 },
@@ -54,7 +55,7 @@ it('reads the limits and windows from the document', () => {
 
 it('turns a guard off at 0', () => {
   withSettings({ SendRateLimit: 0, FrameRateLimit: 0, StrikeLimit: 0, JoinGuessLimit: 0 });
-  expect(config.sendRate()).toBeUndefined();
+  expect(sendRateOf(settings())).toBeUndefined();
   expect(limitSettings.guardLimits()).toEqual({});
 });
 
@@ -62,16 +63,16 @@ it('uses the default of a setting the document leaves out', () => {
   withSettings({});
   resetSettingsForTests();
   withSettings({});
-  expect(config.seenByMaxMembers()).toBe(50);
+  expect(settings().SeenByMaxMembers).toBe(50);
 });
 
 it('ignores a value outside its schema with an error log naming it, and uses the default', async () => {
   const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
   withSettings({ SendRateLimit: -1, LobbyPolicy: 'everyone', TypingMaxMembers: 20 });
   await loadSettings();
-  expect(config.sendRate()).toEqual({ limit: 10, windowSeconds: 10 });
-  expect(config.lobbyPolicy()).toBe('broadcasts');
-  expect(config.typingMaxMembers()).toBe(20);
+  expect(sendRateOf(settings())).toEqual({ limit: 10, windowSeconds: 10 });
+  expect(settings().LobbyPolicy).toBe('broadcasts');
+  expect(settings().TypingMaxMembers).toBe(20);
   const logged = errors.mock.calls.map((call) => String(call[0]));
   expect(logged).toEqual(
     expect.arrayContaining([
@@ -83,7 +84,7 @@ it('ignores a value outside its schema with an error log naming it, and uses the
 
 it('fails loudly when a setting is read before the invocation loaded the document', () => {
   resetSettingsForTests();
-  expect(() => config.sendRate()).toThrow('roomcast settings read before loadSettings()');
+  expect(() => settings()).toThrow('roomcast settings read before loadSettings()');
 });
 
 describe('the document in Parameter Store, read through Powertools', () => {
@@ -128,13 +129,13 @@ describe('the document in Parameter Store, read through Powertools', () => {
   it('sees a change once the cache age has passed, without a restart', async () => {
     await put('{"SendRateLimit":3}');
     await loadSettings();
-    expect(config.sendRate()?.limit).toBe(3);
+    expect(settings().SendRateLimit).toBe(3);
     await put('{"SendRateLimit":7}');
     await loadSettings();
-    expect(config.sendRate()?.limit).toBe(3); // still cached
+    expect(settings().SendRateLimit).toBe(3); // still cached
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await loadSettings();
-    expect(config.sendRate()?.limit).toBe(7);
+    expect(settings().SendRateLimit).toBe(7);
   });
 
   it('keeps the last good document when the next one cannot be read, and says so', async () => {
@@ -144,7 +145,7 @@ describe('the document in Parameter Store, read through Powertools', () => {
     await put('{not json');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await loadSettings();
-    expect(config.sendRate()?.limit).toBe(4);
+    expect(settings().SendRateLimit).toBe(4);
     expect(String(errors.mock.calls.at(-1)?.[0])).toContain('the last good settings are used');
   });
 
@@ -152,7 +153,7 @@ describe('the document in Parameter Store, read through Powertools', () => {
     const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     process.env.SETTINGS_PARAMETER = '/no-such-stack/settings';
     await loadSettings();
-    expect(config.sendRate()).toEqual({ limit: 10, windowSeconds: 10 });
+    expect(sendRateOf(settings())).toEqual({ limit: 10, windowSeconds: 10 });
     expect(String(errors.mock.calls.at(-1)?.[0])).toContain('the defaults are used');
   });
 });

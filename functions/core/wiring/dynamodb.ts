@@ -5,6 +5,7 @@ import { DynamoSessionStore } from '#core/identity/dynamoSessions';
 import { DynamoGuardStore, DynamoSourcePlaces } from '#core/limits/dynamoGuard';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
+import { settings } from '#platform/settings';
 
 /** The DynamoDB adapters every feature shares, each given the table names template.yaml sets for it. */
 export const connectionStore = () =>
@@ -35,5 +36,5 @@ export function sessionStore(): DynamoSessionStore | undefined {
   const table = config.sessionsTable();
   return table === undefined
     ? undefined
-    : new DynamoSessionStore(documentClient(), table, () => config.sessionRetentionDays() * 86400);
+    : new DynamoSessionStore(documentClient(), table, () => settings().SessionRetentionDays * 86400);
 }
