@@ -33,7 +33,8 @@ function paint(row, m) {
   row.hidden = isBlocked(m);
   // A reply to this person's own reaction can carry the same changeSeq as the room's change event that came first,
   // which could not know `mine`: the reactions this person gave are part of what was painted.
-  const painted = `${m.changeSeq ?? 0}|${(m.reactions ?? []).filter((r) => r.mine).map((r) => r.reaction)}`;
+  // Our role too: a member made moderator gets Delete on the messages already shown.
+  const painted = `${m.changeSeq ?? 0}|${(m.reactions ?? []).filter((r) => r.mine).map((r) => r.reaction)}|${moderation.role}`;
   if (row.dataset.changeSeq === painted && row.querySelector('.msg-actions')) return;
   row.dataset.changeSeq = painted;
   const bubble = row.querySelector('.msg-bubble');
@@ -250,5 +251,7 @@ export function bindMessageChanges(chat) {
   store = new RoomMessages(chat);
   quoteFrom(store);
   store.on(() => queueMicrotask(repaint));
+  // After moderation.js applied it (bound first): a new role changes the actions every row offers.
+  chat.on('moderation', (f) => f.type === 'rolechanged' && queueMicrotask(repaint));
   bindSafety(chat, repaint);
 }

@@ -1,6 +1,6 @@
 // Moderation in the web chat: the room's moderators marked in the member list, the owner's and moderators' menu on
-// each member (make moderator, mute for a time, unmute, ban), the owner's slow mode, and the composer telling a muted
-// member so, or the room's slow mode. The server holds every rule (FORBIDDEN, MUTED, SLOW_MODE otherwise).
+// each member (make moderator, mute for a time, unmute, ban), Unban by name under the list (a banned member is no
+// longer listed), the owner's slow mode, and the composer telling a muted member so, or the room's slow mode. The server holds every rule (FORBIDDEN, MUTED, SLOW_MODE otherwise).
 
 import { confirmAction } from './confirm.js';
 import { setHashRoom } from './names.js';
@@ -157,6 +157,7 @@ export function updateModerationStatus() {
   line.textContent = text;
   line.hidden = text === '';
   if (ui.slowModeSelect) ui.slowModeSelect.value = String(moderation.slowModeSeconds);
+  if (ui.unbanForm) ui.unbanForm.hidden = !canModerate();
   ui.composerInput.disabled = mutedNow();
   ui.composerInput.placeholder = mutedNow() ? 'You are muted in this room' : 'Write a message…';
 }
@@ -179,6 +180,19 @@ export function bindModeration(chat, { onMembers, onComposer }) {
     else if (f.type === 'slowmode') moderation.slowModeSeconds = f.seconds;
     updateModerationStatus();
     onComposer();
+  });
+  ui.unbanForm?.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const name = ui.unbanName.value.trim();
+    if (!name) return;
+    act(
+      chat.unban(name),
+      () => {
+        ui.unbanName.value = '';
+        toast(`${name} may join again with the room's current link.`, { kind: 'info' });
+      },
+      'Could not unban',
+    );
   });
   ui.slowModeSelect?.addEventListener('change', () => {
     const seconds = Number(ui.slowModeSelect.value);

@@ -1,6 +1,7 @@
 import { servedFrom } from '#core/limits/guard';
 import { limitSettings } from '#core/limits/limitSettings';
 import { admitLobbyPost } from '#core/lobby';
+import type { Connection } from '#core/ports';
 import { parseClientMsgId } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
@@ -11,8 +12,8 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';
 import { settings } from '#platform/settings';
 import { CHANGE_ACTIONS, type ChangeAction } from '#protocol';
-import { screenText } from '#safety/screening';
-import { moderationRecords } from '#safety/wiring';
+import { admitDirectSend, screenText } from '#safety/screening';
+import { dmBlocks, moderationRecords } from '#safety/wiring';
 import { parseChangeRequest, parseTargetSeq } from './changeParse';
 import { changeMessage } from './changing';
 import { lobbyGate, withSendSettings } from './sendSettings';
@@ -36,8 +37,10 @@ const deps = onFirstCall(() =>
     get reactionKindsPerSource() {
       return limitSettings.reactionKindsPerSource();
     },
+    admitDirect: (changer: Connection) => admitDirectSend(blocks(), changer),
   }),
 );
+const blocks = onFirstCall(dmBlocks);
 
 const audit = onFirstCall(moderationRecords);
 

@@ -5,10 +5,11 @@ import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeSendToken } from '#core/limits/rateLimit';
 import { mutedUntil, untilText } from '#core/moderation';
+import type { Connection } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
-import { type ChangedFrame, REACTION_RATE } from '#protocol';
+import { type ChangedFrame, DM_ROOM_CODE_LENGTH, REACTION_RATE } from '#protocol';
 import {
   catchUp,
   eventPayload,
@@ -69,6 +70,12 @@ export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 
     reactionKindsPerSource?: number;
     /** Search's word index: an edit rewrites the message's entries, a delete removes them (searching.ts reindex). */
     words?: WordIndex;
+    /**
+     * Lets a change in a direct-message room through or throws, as a send (functions/safety/screening.ts): where
+     * either of the pair blocks the other, an edit, reaction or pin would reach the blocker; a delete only takes away
+     * and is let through. Absent: not checked.
+     */
+    admitDirect?: (changer: Connection) => Promise<void>;
   };
 
 export interface ChangeInput {
@@ -126,6 +133,8 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   // A pin reads the room's pins too, to refuse one past the cap before a seq is taken.
   const pinning = input.request.kind === 'pin' && roomId !== LOBBY;
   const owner = limitOwner(connection.userId, input.sourceIp);
+  // One read of the pair's blocks item, for a direct message's change that adds something only.
+  const direct = roomId.length === DM_ROOM_CODE_LENGTH && input.request.kind !== 'delete';
   const [room, item, , , reactions, pins] = await Promise.all([
     deps.rooms.get(roomId),
     deps.changes.item(roomId, input.seq),
@@ -136,6 +145,7 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
     takePersonToken(deps.person, reacting ? 'react' : 'send', owner),
     reacting ? deps.reactions.state({ roomId, seq: input.seq }, key) : undefined,
     pinning ? deps.changes.pins(roomId) : undefined,
+    direct ? deps.admitDirect?.(connection) : undefined,
   ]);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
   const end = room && roomId !== LOBBY ? roomEnd(room, now) : undefined;
