@@ -536,12 +536,13 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   }
 
   /**
-   * Asks to upload an image of `contentType` and `size` bytes to the current room: POST the answer's `fields`, then
-   * the file, to its `url` (docs/PROTOCOL.md, "Attachments"), then `send` a message with the attachment.
+   * Asks to upload an image, or a file of FILE_TYPES named `name`, of `contentType` and `size` bytes to the current
+   * room: POST the answer's `fields`, then the file, to its `url` (docs/PROTOCOL.md, "Attachments"), then `send` a
+   * message with the attachment (a file's with its `name`).
    */
-  async requestUpload(contentType: string, size: number): Promise<UploadFrame> {
+  async requestUpload(contentType: string, size: number, name?: string): Promise<UploadFrame> {
     return (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'attach', contentType, size }),
+      this.requests.send({ action: 'attach', contentType, size, ...(name !== undefined && { name }) }),
     )) as unknown as UploadFrame;
   }
 

@@ -1,12 +1,39 @@
-// Image attachments (docs/PROTOCOL.md, "Attachments"): an image pasted into the composer or picked with the 📎 button
-// is uploaded straight to the attachments bucket with the presigned POST `attach` answers (an XHR, for its upload
-// progress), waits above the composer until the message is sent with it, and every message's images show as
-// thumbnails read through presigned GETs (`getattachment`), asked for again once they expire.
-import { ATTACHMENT_LIMITS, ATTACHMENT_TYPES } from './roomcast.js';
+// Attachments (docs/PROTOCOL.md, "Attachments"): an image pasted into the composer, or an image or a file of the
+// allowlist (FILE_TYPES) picked with the 📎 button, is uploaded straight to the attachments bucket with the presigned
+// POST `attach` answers (an XHR, for its upload progress), waits above the composer until the message is sent with
+// it; every message's images show as thumbnails and its files as chips whose link downloads them, each read through
+// presigned GETs (`getattachment`), asked for again once they expire.
+import {
+  ATTACHMENT_LIMITS,
+  ATTACHMENT_TYPES,
+  attachmentNameProblem,
+  FILE_TYPES,
+  fileTypeOfName,
+  maxBytesOf,
+} from './roomcast.js';
 import { state } from './state.js';
 import { h, toast, ui } from './ui.js';
 
-/** Uploaded images waiting to be sent with the next message: `{ key, contentType, size, width?, height? }`. */
+/** What the 📎 picker offers: the image types, the file types and their name endings (one source, the protocol's). */
+const ACCEPT = [
+  ...ATTACHMENT_TYPES,
+  ...Object.keys(FILE_TYPES),
+  ...Object.values(FILE_TYPES).flatMap((t) => t.extensions),
+].join(',');
+
+/**
+ * The allowed type of a picked file: its own when the browser names an image or a file type of the allowlist,
+ * else the one its name's ending stands for (browsers type a .csv or .zip differently by system), else undefined.
+ */
+function typeOf(file) {
+  if (ATTACHMENT_TYPES.includes(file.type) || Object.hasOwn(FILE_TYPES, file.type)) return file.type;
+  return fileTypeOfName(file.name ?? '');
+}
+
+const MIB = 1024 * 1024;
+const FILE_KINDS = [...new Set(Object.values(FILE_TYPES).map((t) => t.label))].join(', ');
+
+/** Uploads waiting to be sent with the next message: `{ key, contentType, size, name?, width?, height? }`. */
 const ready = [];
 let uploading = 0;
 let onChange = () => {};
@@ -62,31 +89,39 @@ function post(upload, file, progress) {
       if (xhr.status >= 200 && xhr.status < 300) return resolve();
       // S3's refusal names its reason (EntityTooLarge, AccessDenied "Policy expired", ...).
       const code = /<Code>([^<]+)<\/Code>/.exec(xhr.responseText ?? '')?.[1] ?? `HTTP ${xhr.status}`;
-      reject(new Error(`The bucket refused the image (${code}).`));
+      reject(new Error(`The bucket refused the upload (${code}).`));
     });
-    xhr.addEventListener('error', () =>
-      reject(new Error('The image could not be uploaded (network error).')),
-    );
+    xhr.addEventListener('error', () => reject(new Error('The upload failed (network error).')));
     xhr.send(form);
   });
 }
 
-/** Uploads one image: checks what the server would refuse first, asks for the POST, sends it with progress. */
+/** Uploads one image or file: checks what the server would refuse first, asks for the POST, sends it with progress. */
 async function upload(file) {
   if (!state.chat || state.shownRoom === null || state.shownRoom === 'lobby') {
-    toast('Images go to a room: create or join one first.', { kind: 'info' });
+    toast('Attachments go to a room: create or join one first.', { kind: 'info' });
     return;
   }
-  if (!ATTACHMENT_TYPES.includes(file.type)) {
-    toast(`Only PNG, JPEG, GIF and WebP images can be attached (this is ${file.type || 'unknown'}).`);
+  const type = typeOf(file);
+  if (type === undefined) {
+    toast(
+      `Only PNG, JPEG, GIF and WebP images can be attached, and files of these kinds: ${FILE_KINDS} (this is ${file.type || 'unknown'}).`,
+    );
     return;
   }
-  if (file.size > ATTACHMENT_LIMITS.maxBytes) {
-    toast(`The image is too large: at most ${ATTACHMENT_LIMITS.maxBytes / 1024 / 1024} MiB.`);
+  const isFile = Object.hasOwn(FILE_TYPES, type);
+  const problem = isFile ? attachmentNameProblem(file.name, type) : undefined;
+  if (problem !== undefined) {
+    toast(problem, { title: 'File not attached' });
+    return;
+  }
+  const max = maxBytesOf(type);
+  if (file.size > max) {
+    toast(`The ${isFile ? 'file' : 'image'} is too large: at most ${max / MIB} MiB.`);
     return;
   }
   if (ready.length + uploading >= ATTACHMENT_LIMITS.perMessage) {
-    toast(`A message carries at most ${ATTACHMENT_LIMITS.perMessage} images.`, { kind: 'info' });
+    toast(`A message carries at most ${ATTACHMENT_LIMITS.perMessage} images or files.`, { kind: 'info' });
     return;
   }
   const chip = h('div', 'attachment-chip');
@@ -104,14 +139,16 @@ async function upload(file) {
   onChange();
   try {
     const [granted, size] = await Promise.all([
-      state.chat.requestUpload(file.type, file.size),
-      dimensionsOf(file),
+      state.chat.requestUpload(type, file.size, isFile ? file.name : undefined),
+      isFile ? {} : dimensionsOf(file),
     ]);
     await post(granted, file, (share) => {
       bar.value = share;
     });
     bar.value = 1;
-    const attachment = { key: granted.key, contentType: file.type, size: file.size, ...size };
+    const attachment = isFile
+      ? { key: granted.key, contentType: type, size: file.size, name: file.name }
+      : { key: granted.key, contentType: type, size: file.size, ...size };
     ready.push(attachment);
     chip.dataset.state = 'ready';
     const remove = h('button', 'attachment-remove', '✕');
@@ -127,7 +164,7 @@ async function upload(file) {
   } catch (error) {
     chip.remove();
     tray().hidden = tray().childElementCount === 0;
-    toast(error.message, { title: 'Image not attached' });
+    toast(error.message, { title: isFile ? 'File not attached' : 'Image not attached' });
   } finally {
     uploading--;
     onChange();
@@ -143,6 +180,15 @@ async function urlOf({ attachmentKey: key, attachmentVersion: versionId }) {
   const frame = await state.chat.attachmentUrl(key, versionId);
   urls.set(`${key}?${versionId}`, { url: frame.url, expiresAt: Date.parse(frame.expiresAt) });
   return frame.url;
+}
+
+/** Points a file chip's link at its presigned GET, noting when it expires. */
+async function linkFile(link) {
+  const url = await urlOf(link.dataset);
+  link.href = url;
+  link.dataset.expiresAt = String(
+    urls.get(`${link.dataset.attachmentKey}?${link.dataset.attachmentVersion}`)?.expiresAt ?? 0,
+  );
 }
 
 /**
@@ -180,6 +226,7 @@ function openViewer(thumb) {
 export function bindAttachments(changed) {
   onChange = changed;
   const picker = document.getElementById('attach-input');
+  if (picker) picker.accept = ACCEPT;
   document.getElementById('attach-button')?.addEventListener('click', () => picker?.click());
   picker?.addEventListener('change', () => {
     for (const file of picker.files ?? []) void upload(file);
@@ -209,7 +256,23 @@ export function bindAttachments(changed) {
         },
       );
     }
+    // A file's chip (ui.js fileChip) links to its presigned GET: the bucket serves it as a download.
+    for (const link of ui.messageList.querySelectorAll('a[data-attachment-key]:not([href])')) {
+      if (pending.has(link)) continue;
+      pending.add(link);
+      linkFile(link).catch(() => {
+        link.title = 'File unavailable';
+      });
+    }
   }).observe(ui.messageList, { childList: true, subtree: true });
+  // A file's link whose URL is about to expire asks for a new one first, then follows it.
+  ui.messageList.addEventListener('click', (ev) => {
+    const link = ev.target instanceof Element ? ev.target.closest('a[data-attachment-key]') : null;
+    if (!link?.href || Number(link.dataset.expiresAt) - Date.now() > 30_000) return;
+    ev.preventDefault();
+    urls.delete(`${link.dataset.attachmentKey}?${link.dataset.attachmentVersion}`);
+    linkFile(link).then(() => link.click());
+  });
   ui.messageList.addEventListener('click', (ev) => {
     const img = ev.target;
     if (img instanceof HTMLImageElement && img.dataset.attachmentKey && img.src) openViewer(img);

@@ -10,16 +10,24 @@ import {
   ATTACHMENT_VERSION_ID,
   type Attachment,
   type AttachmentFrame,
+  type AttachmentType,
+  attachmentDisposition,
+  attachmentNameProblem,
+  FILE_TYPES,
+  type FileType,
   isAttachmentType,
+  isFileType,
+  maxBytesOf,
   roomOfAttachmentKey,
   type UploadFrame,
 } from '#protocol';
 
 /**
- * Image attachments (docs/PROTOCOL.md, "Attachments"; docs/SECURITY.md, "Attachments"): the bytes never pass
- * through a function. A member of a room asks for an upload; the function checks the type, the size and the
- * member's uploads per day, and signs a POST policy that binds the key (`rooms/<roomId>/<128 random bits>`), the
- * Content-Type and the size range, for minutes. A message names uploaded keys of its own room, each read back
+ * Attachments, images and files of FILE_TYPES (docs/PROTOCOL.md, "Attachments"; docs/SECURITY.md, "Attachments"):
+ * the bytes never pass through a function. A member of a room asks for an upload; the function checks the type,
+ * the size (each type's limit), a file's name and the member's uploads per day, and signs a POST policy that binds
+ * the key (`rooms/<roomId>/<128 random bits>`), the Content-Type, a file's `Content-Disposition: attachment` with
+ * its name, and the size range, for minutes. A message names uploaded keys of its own room, each read back
  * (HeadObject) before the message is stored, and the message records the version read (`versionId`: the bucket is
  * versioned, and S3 never changes a version's bytes). Members read an attachment by a GET of that version, presigned
  * for minutes, so a second upload under the same policy changes nothing a message shows; the bucket has no public
@@ -28,17 +36,28 @@ import {
 
 /** The bucket, as the functions reach it (S3 on AWS). */
 export interface AttachmentBucket {
-  /** A presigned POST for exactly this key and type, `1..maxBytes` bytes, good for `seconds`. */
+  /**
+   * A presigned POST for exactly this key and type, `1..maxBytes` bytes, good for `seconds`; with `disposition`,
+   * the object must be stored with exactly that Content-Disposition.
+   */
   presignUpload(
     key: string,
     contentType: string,
     maxBytes: number,
     seconds: number,
+    disposition?: string,
   ): Promise<{ url: string; fields: Record<string, string> }>;
   /** A presigned GET of one version of the key, good for `seconds`. */
   presignRead(key: string, versionId: string, seconds: number): Promise<string>;
-  /** The stored object's current version: its id, type and size; undefined when there is none (or the caller may not tell). */
-  head(key: string): Promise<{ versionId?: string; contentType?: string; size?: number } | undefined>;
+  /** The stored object's current version: its id, type, size and Content-Disposition; undefined when there is none (or the caller may not tell). */
+  head(key: string): Promise<StoredHead | undefined>;
+}
+
+export interface StoredHead {
+  versionId?: string;
+  contentType?: string;
+  size?: number;
+  disposition?: string;
 }
 
 export interface AttachDeps {
@@ -58,21 +77,33 @@ function roomOf(connection: Connection): string {
   return connection.roomId;
 }
 
-/** A size in bytes as `attach` states it: a whole number from 1 to the limit. */
-export function parseSize(value: unknown): number {
+/** A size in bytes as `attach` states it: a whole number from 1 to the limit of its type (an image's by default). */
+export function parseSize(value: unknown, type: AttachmentType | FileType = 'image/png'): number {
+  const what = isFileType(type) ? `${FILE_TYPES[type].label} file` : 'image';
   if (!Number.isSafeInteger(value) || (value as number) < 1)
-    throw new BadRequest('"size" must be the image\'s size in bytes, a whole number of 1 or more.');
-  if ((value as number) > ATTACHMENT_LIMITS.maxBytes)
+    throw new BadRequest(`"size" must be the ${what}'s size in bytes, a whole number of 1 or more.`);
+  const max = maxBytesOf(type);
+  if ((value as number) > max)
     throw new BadRequest(
-      `The image is too large: ${value} bytes, at most ${ATTACHMENT_LIMITS.maxBytes} (${ATTACHMENT_LIMITS.maxBytes / 1024 / 1024} MiB).`,
+      `The ${what} is too large: ${value} bytes, at most ${max} (${max / 1024 / 1024} MiB).`,
     );
   return value as number;
 }
 
-export function parseContentType(value: unknown): (typeof ATTACHMENT_TYPES)[number] {
-  if (!isAttachmentType(value))
-    throw new BadRequest(`"contentType" must be one of ${ATTACHMENT_TYPES.join(', ')}.`);
+/** An image type (ATTACHMENT_TYPES) or a file type of the allowlist (FILE_TYPES); anything else is refused. */
+export function parseContentType(value: unknown): AttachmentType | FileType {
+  if (!isAttachmentType(value) && !isFileType(value))
+    throw new BadRequest(
+      `"contentType" must be one of ${[...ATTACHMENT_TYPES, ...Object.keys(FILE_TYPES)].join(', ')}.`,
+    );
   return value;
+}
+
+/** A file's name for its type (attachmentNameProblem), refused BAD_REQUEST. */
+export function parseName(value: unknown, type: FileType): string {
+  const problem = attachmentNameProblem(value, type);
+  if (problem !== undefined) throw new BadRequest(problem);
+  return value as string;
 }
 
 /**
@@ -83,11 +114,13 @@ export async function requestUpload(
   deps: AttachDeps,
   connection: Connection,
   owner: string,
-  request: { contentType: unknown; size: unknown },
+  request: { contentType: unknown; size: unknown; name?: unknown },
 ): Promise<UploadFrame> {
   const roomId = roomOf(connection);
   const contentType = parseContentType(request.contentType);
-  const size = parseSize(request.size);
+  const size = parseSize(request.size, contentType);
+  // An image is served inline (a thumbnail); a file is stored to be saved, never rendered (protocol FILE_TYPES).
+  const name = isFileType(contentType) ? parseName(request.name, contentType) : undefined;
   const nowMs = deps.now().getTime();
   if (
     deps.perDay > 0 &&
@@ -96,16 +129,18 @@ export async function requestUpload(
     // No strike: a person who sent their day's images is not abusing anything (docs/PROTOCOL.md), and the quota
     // already bounds what the connection costs.
     throw new RateLimited(
-      `You can upload ${deps.perDay} images a day; your next one is possible in ${Math.ceil(DAY_MS / deps.perDay / 60_000)} minutes.`,
+      `You can upload ${deps.perDay} images or files a day; your next one is possible in ${Math.ceil(DAY_MS / deps.perDay / 60_000)} minutes.`,
       false,
     );
   const key = `rooms/${roomId}/${randomBytes(16).toString('base64url')}`;
-  // The policy binds the key, the type and at most the stated size: S3 refuses a larger file (EntityTooLarge).
+  // The policy binds the key, the type, a file's disposition and at most the stated size: S3 refuses a larger file
+  // (EntityTooLarge), another type or another disposition (AccessDenied, Policy Condition failed).
   const { url, fields } = await deps.bucket.presignUpload(
     key,
     contentType,
     size,
     ATTACHMENT_LIMITS.uploadSeconds,
+    ...(name !== undefined ? [attachmentDisposition(name)] : []),
   );
   return {
     type: 'upload',
@@ -179,23 +214,28 @@ export function parseAttachments(value: unknown): Attachment[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.length === 0 || value.length > ATTACHMENT_LIMITS.perMessage)
     throw new BadRequest(
-      `"attachments" must be a list of 1 to ${ATTACHMENT_LIMITS.perMessage} uploaded images.`,
+      `"attachments" must be a list of 1 to ${ATTACHMENT_LIMITS.perMessage} uploaded images or files.`,
     );
   const keys = new Set<string>();
   return value.map((raw) => {
     if (typeof raw !== 'object' || raw === null)
-      throw new BadRequest('Each attachment must be an object: {key, contentType, size}.');
-    const { key, contentType, size, width, height } = raw as Record<string, unknown>;
+      throw new BadRequest('Each attachment must be an object: {key, contentType, size, name?}.');
+    const { key, contentType, size, name, width, height } = raw as Record<string, unknown>;
     if (roomOfAttachmentKey(key) === undefined)
       throw new BadRequest('"key" must be an attachment key as "attach" gave it (rooms/<room>/<id>).');
     if (keys.has(key as string)) throw new BadRequest('An attachment is named twice.');
     keys.add(key as string);
-    const w = dimension(width, 'width');
-    const h = dimension(height, 'height');
+    const type = parseContentType(contentType);
+    // A file's name is bound to its stored object (checkAttachments); an image's, unbound, is not kept.
+    const fileName = isFileType(type) ? parseName(name, type) : undefined;
+    // Width and height are an image's; a file states none.
+    const w = isFileType(type) ? undefined : dimension(width, 'width');
+    const h = isFileType(type) ? undefined : dimension(height, 'height');
     return {
       key: key as string,
-      contentType: parseContentType(contentType),
-      size: parseSize(size),
+      contentType: type,
+      size: parseSize(size, type),
+      ...(fileName !== undefined && { name: fileName }),
       ...(w !== undefined && { width: w }),
       ...(h !== undefined && { height: h }),
     };
@@ -204,7 +244,8 @@ export function parseAttachments(value: unknown): Attachment[] | undefined {
 
 /**
  * Before a message carrying attachments is stored: each key is of the sender's room, and is stored in the bucket
- * with the stated type and size (one HeadObject each, in parallel, beside the send's other reads). Returns the
+ * with the stated type and size, and a file with the Content-Disposition of its stated name (one HeadObject each,
+ * in parallel, beside the send's other reads). Returns the
  * attachments as the message stores them: each with the version that was read (`versionId`), the only one members
  * will read. Nothing else is read for a message without attachments.
  */
@@ -225,6 +266,15 @@ export async function checkAttachments(
     if (found.contentType !== attachment.contentType || found.size !== attachment.size)
       throw new BadRequest(
         `Attachment ${attachment.key} is stored as ${found.contentType}, ${found.size} bytes, not as the message says.`,
+      );
+    // A file is stored to be saved under the name its upload was signed for; a message may not rename it, and an
+    // object stored without the disposition (an image's upload) is not a file.
+    if (
+      isFileType(attachment.contentType) &&
+      found.disposition !== attachmentDisposition(attachment.name ?? '')
+    )
+      throw new BadRequest(
+        `Attachment ${attachment.key} is not stored as the file "${attachment.name}" to download: upload it again.`,
       );
   });
   return attachments.map((attachment, i) => {

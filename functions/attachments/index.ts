@@ -40,6 +40,7 @@ const routes = {
       {
         contentType: frame.body.contentType,
         size: frame.body.size,
+        name: frame.body.name,
       },
     );
     logger.info('upload signed', { roomId: upload.roomId, key: upload.key, bytes: upload.maxBytes });

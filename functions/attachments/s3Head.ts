@@ -2,7 +2,7 @@ import { HeadObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/c
 import { requireEnv } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { traced } from '#platform/powertools';
-import type { AttachmentBucket } from './attachments';
+import type { AttachmentBucket, StoredHead } from './attachments';
 
 /**
  * One S3 client per runtime. Its credentials are the function's role: a presigned POST or GET carries the role's
@@ -14,7 +14,8 @@ export const s3Client = onFirstCall(() =>
 );
 
 /**
- * What a message's send needs of the attachments bucket: whether each stated object is there, its type and size.
+ * What a message's send needs of the attachments bucket: whether each stated object is there, its type, size and
+ * Content-Disposition.
  * Apart from the signing (s3Bucket.ts) so the messages function's bundle carries the S3 client only, not the two
  * presigners (about 185 KB of its 1.4 MB, parsed at every cold start of a send).
  */
@@ -24,10 +25,15 @@ export class S3AttachmentHeads implements Pick<AttachmentBucket, 'head'> {
     protected readonly bucket: string = requireEnv('ATTACHMENTS_BUCKET'),
   ) {}
 
-  async head(key: string): Promise<{ versionId?: string; contentType?: string; size?: number } | undefined> {
+  async head(key: string): Promise<StoredHead | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { versionId: head.VersionId, contentType: head.ContentType, size: head.ContentLength };
+      return {
+        versionId: head.VersionId,
+        contentType: head.ContentType,
+        size: head.ContentLength,
+        disposition: head.ContentDisposition,
+      };
     } catch (error) {
       // Without s3:ListBucket, S3 answers a missing key 403, not 404 (HeadObject's permissions): both are "none".
       const status = (error as S3ServiceException).$metadata?.httpStatusCode;

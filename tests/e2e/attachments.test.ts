@@ -235,7 +235,7 @@ describe('attachments', () => {
     while (granted < PER_DAY) expect((await askUpload(alice)).type).toBe('upload');
     const over = await askUpload(alice);
     expect(over).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
-    expect(String(over.message)).toContain(`${PER_DAY} images a day`);
+    expect(String(over.message)).toContain(`${PER_DAY} images or files a day`);
     expect((await alice.expectReply({ action: 'who' })).type).toBe('members');
   });
 });

@@ -326,3 +326,81 @@ describe('local S3: versioning', () => {
     expect(head.VersionId).toBeUndefined();
   });
 });
+
+describe('local S3: content headers', () => {
+  const disposition = `attachment; filename="notes.pdf"; filename*=UTF-8''notes.pdf`;
+  const presignFile = (key: string) =>
+    createPresignedPost(clientOf('writer'), {
+      Bucket: bucket,
+      Key: key,
+      Conditions: [
+        ['content-length-range', 1, 1024],
+        ['eq', '$Content-Type', 'application/pdf'],
+        ['eq', '$Content-Disposition', disposition],
+      ],
+      Fields: { 'Content-Type': 'application/pdf', 'Content-Disposition': disposition },
+      Expires: 300,
+    });
+
+  test("a POST's Content-Disposition is stored and sent with each GET and HeadObject", async () => {
+    const key = 'rooms/ROOM1234/file';
+    expect((await upload(await presignFile(key))).status).toBe(204);
+    const res = await fetch(
+      await getSignedUrl(clientOf('reader'), new GetObjectCommand({ Bucket: bucket, Key: key })),
+    );
+    expect(res.status).toBe(200);
+    expect([res.headers.get('content-type'), res.headers.get('content-disposition')]).toEqual([
+      'application/pdf',
+      disposition,
+    ]);
+    const head = await clientOf('reader').send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect([head.ContentType, head.ContentDisposition]).toEqual(['application/pdf', disposition]);
+  });
+
+  test('another Content-Disposition than the policy pins: 403 Policy Condition failed, nothing stored', async () => {
+    const key = 'rooms/ROOM1234/inline';
+    const answer = await upload(await presignFile(key), PNG, (f) => ({
+      ...f,
+      'Content-Disposition': 'inline',
+    }));
+    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
+    expect(answer.text).toContain('Policy Condition failed');
+    expect(s3.object(bucket, key)).toBeUndefined();
+  });
+
+  test('a Content-Disposition the policy does not name: 403 Extra input fields, nothing stored', async () => {
+    const key = 'rooms/ROOM1234/extra';
+    const answer = await upload(await presign({ key }), PNG, (f) => ({
+      ...f,
+      'Content-Disposition': 'inline',
+    }));
+    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
+    expect(answer.text).toContain('Extra input fields: content-disposition');
+    expect(s3.object(bucket, key)).toBeUndefined();
+  });
+
+  test("a signed GET's response-* parameters replace the stored headers; changed after signing, refused", async () => {
+    const key = 'rooms/ROOM1234/override';
+    s3.put(bucket, key, { body: PNG, contentType: 'image/png' });
+    const url = await getSignedUrl(
+      clientOf('reader'),
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ResponseContentDisposition: 'attachment; filename="x.png"',
+        ResponseContentType: 'application/octet-stream',
+      }),
+    );
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect([res.headers.get('content-type'), res.headers.get('content-disposition')]).toEqual([
+      'application/octet-stream',
+      'attachment; filename="x.png"',
+    ]);
+    const tampered = new URL(url);
+    tampered.searchParams.set('response-content-type', 'text/html');
+    const refused = await fetch(tampered);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+});

@@ -1,7 +1,7 @@
 import { presenceEvent } from '#core/identity/presence';
 import { FRAME_LIMIT_BYTES, framesOf } from '#deliver/coalescing';
 import { messageFrameOf } from '#messages/changeFrames';
-import { type ChatMessage, GATEWAY, LIMITS } from '#protocol';
+import { ATTACHMENT_LIMITS, type ChatMessage, FILE_TYPES, GATEWAY, LIMITS } from '#protocol';
 import { fitMessages } from '#rooms/pages';
 import { memberList } from '#rooms/rooms';
 
@@ -34,6 +34,17 @@ it('a message frame of the worst text is ~25 KB, within one 32 KB frame', () => 
   const frame = bytes(messageFrameOf(message(1)));
   expect(frame).toBeGreaterThan(6 * LIMITS.messageMaxBytes);
   expect(frame).toBeLessThanOrEqual(FRAME_LIMIT_BYTES);
+});
+
+it('a message of the worst text carrying four files of the worst names stays within one 32 KB frame', () => {
+  const files = Array.from({ length: ATTACHMENT_LIMITS.perMessage }, (_, i) => ({
+    key: `rooms/${ROOM}/${'a'.repeat(21)}${i}`,
+    versionId: 'v'.repeat(32),
+    contentType: 'application/zip' as const,
+    size: FILE_TYPES['application/zip'].maxBytes,
+    name: `${'𝔄'.repeat(ATTACHMENT_LIMITS.nameMaxChars - 4)}.zip`,
+  }));
+  expect(bytes(messageFrameOf({ ...message(1), attachments: files }))).toBeLessThanOrEqual(FRAME_LIMIT_BYTES);
 });
 
 it('fan-out batches of 100 worst messages are each within 32 KB', () => {

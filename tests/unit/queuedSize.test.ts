@@ -35,12 +35,12 @@ function biggestMessage(seq: number, text: string) {
     authorKey: 'k'.repeat(16),
     replyTo: { seq: 9_007_199_254_740, username: 'y'.repeat(32) },
     mentions: Array.from({ length: 10 }, (_, i) => `${'m'.repeat(30)}${i}`),
+    // Files, whose names (120 code points of four bytes) outweigh an image's width and height.
     attachments: Array.from({ length: 4 }, (_, i) => ({
       key: `rooms/ABCDEFGH/${'a'.repeat(32)}${i}`,
-      contentType: 'image/jpeg' as const,
-      size: 5_242_880,
-      width: 10_000,
-      height: 10_000,
+      contentType: 'application/zip' as const,
+      size: 26_214_400,
+      name: `${'𝔄'.repeat(116)}.zip`,
     })),
   };
 }

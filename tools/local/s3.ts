@@ -10,6 +10,9 @@
 // - versioning as the bucket's VersioningConfiguration says: with Status Enabled every write (a POST) adds a version
 //   under a new id, given in `x-amz-version-id` (POST, GET, HEAD), and the versions before it stay readable by id;
 //   without it a write replaces the object, whose version id is "null";
+// - the content headers a POST's form sets (Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
+//   Expires), stored with the object and sent with each GET and HEAD of it, and a signed GET's or HEAD's
+//   `response-*` query parameters, which replace them in that one answer;
 // - CORS as the bucket's CorsConfiguration says: preflight OPTIONS and the response headers on matching requests.
 // Refusals carry S3's status codes, error codes and messages, as XML. Paths are path-style (`/<bucket>/<key>`).
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -32,9 +35,23 @@ export interface LocalBucket {
   versioned?: boolean;
 }
 
+/** The content headers a POST form sets on the object it stores (S3's POST Object form fields). */
+const CONTENT_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'expires'] as const;
+/** A GET's or HEAD's query parameters that replace a stored header in that answer (S3's GetObject). */
+const RESPONSE_OVERRIDES = {
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+  'response-content-language': 'content-language',
+  'response-content-type': 'content-type',
+  'response-expires': 'expires',
+} as const;
+
 export interface S3Object {
   body: Buffer;
   contentType: string;
+  /** Content headers stored with it (CONTENT_HEADERS), by lower-case name. */
+  headers?: Record<string, string>;
   lastModified: Date;
   etag: string;
   /** Its version's id: S3's opaque id in a versioned bucket, "null" in one without versioning. */
@@ -189,7 +206,7 @@ export interface LocalS3 {
   /** Every version stored under `key`, oldest first. */
   versions(bucket: string, key: string): S3Object[];
   /** Puts an object directly (seeding a test), as an admin would; returns the version stored. */
-  put(bucket: string, key: string, object: Pick<S3Object, 'body' | 'contentType'>): S3Object;
+  put(bucket: string, key: string, object: Pick<S3Object, 'body' | 'contentType' | 'headers'>): S3Object;
 }
 
 /** The template's buckets (those whose Condition holds) with their CORS rules, as the local S3 serves them. */
@@ -240,11 +257,18 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
       allowedOrigins: [...rule.allowedOrigins, ...(options.localOrigins?.() ?? [])],
     }));
 
-  const store = (bucket: string, key: string, body: Buffer, contentType: string) => {
+  const store = (
+    bucket: string,
+    key: string,
+    body: Buffer,
+    contentType: string,
+    headers: Record<string, string> = {},
+  ) => {
     const into = buckets.get(bucket);
     const object: S3Object = {
       body,
       contentType,
+      headers,
       lastModified: new Date(now()),
       etag: `"${createHash('md5').update(body).digest('hex')}"`,
       // S3's version ids are opaque URL-safe strings of 32 characters.
@@ -434,7 +458,16 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     );
     if (refusal !== undefined) throw accessDenied();
     const body = Buffer.from(await file.arrayBuffer());
-    return { key, object: store(bucketName, key, body, fields.get('content-type') ?? 'binary/octet-stream') };
+    const headers = Object.fromEntries(
+      CONTENT_HEADERS.flatMap((name) => {
+        const value = fields.get(name);
+        return value === undefined ? [] : [[name, value] as const];
+      }),
+    );
+    return {
+      key,
+      object: store(bucketName, key, body, fields.get('content-type') ?? 'binary/octet-stream', headers),
+    };
   }
 
   /** Query-string SigV4 (a presigned URL): the caller's key, or the refusal S3 gives. */
@@ -620,8 +653,18 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     }
     if ((method === 'GET' || method === 'HEAD') && key !== '') {
       const object = await getObject(req, url, bucketName, key);
+      // Only a signed request may replace headers (getObject refuses any other first): S3 answers an anonymous one
+      // 400 InvalidRequest.
+      const overrides = Object.fromEntries(
+        Object.entries(RESPONSE_OVERRIDES).flatMap(([param, header]) => {
+          const value = url.searchParams.get(param);
+          return value === null ? [] : [[header, value] as const];
+        }),
+      );
       res.writeHead(200, {
         'content-type': object.contentType,
+        ...object.headers,
+        ...overrides,
         'content-length': object.body.length,
         etag: object.etag,
         'last-modified': object.lastModified.toUTCString(),
@@ -662,7 +705,7 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     versions: (bucket, key) => [...(buckets.get(bucket)?.objects.get(key) ?? [])],
     put: (bucket, key, object) => {
       if (!buckets.has(bucket)) throw new Error(`no bucket ${bucket}`);
-      return store(bucket, key, object.body, object.contentType);
+      return store(bucket, key, object.body, object.contentType, object.headers);
     },
   };
 }
