@@ -63,10 +63,10 @@ import {
 export * from './threads';
 
 import {
+  type AuthorProfile,
   DIRECTORY_ACTIONS,
   DIRECTORY_FRAME_TYPES,
   DIRECTORY_REPLY_TYPE,
-  type AuthorProfile,
   type DirectoryFrame,
   type DirectoryRequest,
   type RoomInfo,

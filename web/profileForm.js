@@ -61,9 +61,9 @@ export function bindProfileForm() {
     );
   });
   byId('profile-avatar-remove').addEventListener('click', () => {
-    state.chat?.setProfile({ avatar: null }).then(showOwnAvatar, (err) =>
-      toast(err.message, { title: 'Could not remove your avatar' }),
-    );
+    state.chat
+      ?.setProfile({ avatar: null })
+      .then(showOwnAvatar, (err) => toast(err.message, { title: 'Could not remove your avatar' }));
   });
 }
 

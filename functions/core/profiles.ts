@@ -19,7 +19,10 @@ export interface AvatarSigner {
 }
 
 /** The profile with its avatar's `url` to show it by (an avatar without a stored version is left out). */
-export async function shownProfile<P extends Profile>(profile: P, signer: AvatarSigner | undefined): Promise<P> {
+export async function shownProfile<P extends Profile>(
+  profile: P,
+  signer: AvatarSigner | undefined,
+): Promise<P> {
   const { avatar, ...rest } = profile;
   if (!avatar?.versionId || !signer) return rest as P;
   const { url: _stale, ...stored } = avatar;

@@ -44,4 +44,7 @@ export const wordIndex = () =>
  * the attachments bucket that signs their avatars' GETs.
  */
 export const authorProfiles = () =>
-  pageAuthorProfiles(new DynamoProfiles(documentClient(), requireEnv('DIRECTORY_TABLE')), new S3AttachmentReads());
+  pageAuthorProfiles(
+    new DynamoProfiles(documentClient(), requireEnv('DIRECTORY_TABLE')),
+    new S3AttachmentReads(),
+  );

@@ -1,6 +1,7 @@
 import { BadRequest, Forbidden } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { ChatPorts, Connection } from '#core/ports';
+import { type AvatarSigner, type ProfileReader, shownProfile } from '#core/profiles';
 import {
   foldName,
   LIMITS,
@@ -10,7 +11,6 @@ import {
   type Person,
   type Profile,
 } from '#protocol';
-import { type AvatarSigner, type ProfileReader, shownProfile } from '#core/profiles';
 
 /**
  * Finding people (docs/PROTOCOL.md, "Read positions, your rooms, direct messages"): a signed-in member looks up

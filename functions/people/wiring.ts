@@ -1,8 +1,8 @@
 import { S3AttachmentReads } from '#attachments/s3Read';
+import { DynamoProfiles } from '#core/aws/profiles';
 import { documentClient } from '#platform/aws/clients';
 import { requireEnv } from '#platform/config';
 import { DynamoPeopleStore } from './dynamoPeople';
-import { DynamoProfiles } from '#core/aws/profiles';
 
 /** The people feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
 /** Co-members by name and shared rooms (people.ts: findpeople, opendm), in the Memberships table and its PeopleIndex. */

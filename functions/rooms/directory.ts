@@ -1,28 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import type { AttachmentBucket } from '#attachments/attachments';
 import { BadRequest, Forbidden, NameTaken, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { ChatEvent, ChatPorts, Connection, Room, RoomStore } from '#core/ports';
+import { type AvatarSigner, shownProfile } from '#core/profiles';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
-import type { AttachmentBucket } from '#attachments/attachments';
-import { type AvatarSigner, shownProfile } from '#core/profiles';
 import {
   ATTACHMENT_LIMITS,
   ATTACHMENT_TYPES,
   DIRECTORY_LIMITS,
   directoryKeyOf,
   foldName,
+  isAttachmentType,
   type ListedRoom,
   normalizeText,
   normalizeTitle,
-  isAttachmentType,
   type ProfileAvatar,
   type ProfileFrame,
-  roomOfAttachmentKey,
   type RoomChangedFrame,
   type RoomInfo,
   type RoomsFrame,
+  roomOfAttachmentKey,
 } from '#protocol';
 import type { DirectoryStore, ListedEntry } from './directoryPorts';
 import type { MembershipStore } from './memberships';
@@ -282,9 +282,8 @@ export function parseProfile(body: Record<string, unknown>): {
       throw new BadRequest(
         '"avatar" must be an image attachment of one of your rooms: {roomId, key, versionId}.',
       );
-    else
-      // The version is the one setProfile reads, never a stated one (as a message's attachments).
-      out.avatar = { roomId: avatar.roomId, key: avatar.key as string };
+    // The version is the one setProfile reads, never a stated one (as a message's attachments).
+    else out.avatar = { roomId: avatar.roomId, key: avatar.key as string };
   }
   if (Object.keys(out).length === 0)
     throw new BadRequest('setprofile changes "displayName", "status" or "avatar": give at least one.');
@@ -309,9 +308,12 @@ async function checkedAvatar(
   rooms: string[],
 ): Promise<ProfileAvatar> {
   if (!rooms.includes(avatar.roomId))
-    throw new BadRequest(`"avatar" must be an image uploaded in one of your rooms; you are not in ${avatar.roomId}.`);
+    throw new BadRequest(
+      `"avatar" must be an image uploaded in one of your rooms; you are not in ${avatar.roomId}.`,
+    );
   const found = await bucket.head(avatar.key);
-  if (!found) throw new BadRequest(`Avatar ${avatar.key} was not uploaded (or has expired): upload it again.`);
+  if (!found)
+    throw new BadRequest(`Avatar ${avatar.key} was not uploaded (or has expired): upload it again.`);
   if (!isAttachmentType(found.contentType) || (found.size ?? 0) > ATTACHMENT_LIMITS.maxBytes)
     throw new BadRequest(
       `An avatar must be an image (${ATTACHMENT_TYPES.join(', ')}) of at most ${ATTACHMENT_LIMITS.maxBytes} bytes.`,

@@ -262,5 +262,10 @@ export async function joinRoom(
   );
   const shown = new Set(page.map((m) => ('username' in m ? m.username : undefined)));
   const pageProfiles = profiles.filter((p) => shown.has(p.username));
-  return { ...frame, ...(pageProfiles.length > 0 && { profiles: pageProfiles }), history: page, hasMore: cut };
+  return {
+    ...frame,
+    ...(pageProfiles.length > 0 && { profiles: pageProfiles }),
+    history: page,
+    hasMore: cut,
+  };
 }

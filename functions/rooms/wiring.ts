@@ -37,4 +37,7 @@ export const directoryStore = () =>
  * DirectoryTable's profile items and the attachments bucket that signs their avatars' GETs.
  */
 export const authorProfiles = () =>
-  pageAuthorProfiles(new DynamoProfiles(documentClient(), requireEnv('DIRECTORY_TABLE')), new S3AttachmentReads());
+  pageAuthorProfiles(
+    new DynamoProfiles(documentClient(), requireEnv('DIRECTORY_TABLE')),
+    new S3AttachmentReads(),
+  );

@@ -71,7 +71,8 @@ async function upload(client: Awaited<ReturnType<typeof device>>, roomId: string
   const granted = await ask(client, { action: 'attach', roomId, contentType: 'image/png', size: PNG.length });
   expect(granted).toMatchObject({ type: 'upload' });
   const form = new FormData();
-  for (const [name, value] of Object.entries(granted.fields as Record<string, string>)) form.append(name, value);
+  for (const [name, value] of Object.entries(granted.fields as Record<string, string>))
+    form.append(name, value);
   form.append('file', new Blob([PNG]));
   const res = await fetch(granted.url as string, { method: 'POST', body: form });
   expect(res.status).toBeLessThan(300);
@@ -101,7 +102,12 @@ it("gives a joiner and a history page the profiles of their messages' authors, a
   });
   expect(set).toMatchObject({ type: 'profile', avatar: { roomId: room.roomId, key } });
   expect(String((set.avatar as { versionId?: string }).versionId)).not.toBe('undefined');
-  const sent = await ask(dana, { action: 'sendmessage', roomId: room.roomId, text: 'hello from dana', clientMsgId: 'd1' });
+  const sent = await ask(dana, {
+    action: 'sendmessage',
+    roomId: room.roomId,
+    message: 'hello from dana',
+    clientMsgId: 'd1',
+  });
   expect(sent).not.toMatchObject({ type: 'error' });
 
   // finn joins later: the joined backlog carries dana's profile, by the name her messages show.

@@ -20,7 +20,9 @@ export class DynamoProfiles implements ProfileReader {
     for (let i = 0; i < unique.length; i += 100) {
       const read = await batchGetAll(this.db, {
         TableName: this.table,
-        Keys: unique.slice(i, i + 100).map((userId) => ({ listKey: `profile#${userId}`, entryKey: 'profile' })),
+        Keys: unique
+          .slice(i, i + 100)
+          .map((userId) => ({ listKey: `profile#${userId}`, entryKey: 'profile' })),
         ProjectionExpression: 'userId, displayName, #status, avatar',
         ExpressionAttributeNames: { '#status': 'status' },
       });
