@@ -23,6 +23,8 @@ export const DIRECTORY_LIMITS = {
   statusMaxChars: 80,
   /** Rooms a profile change is told to at most: the user's first 100 memberships (the rooms followed at most). */
   profileRooms: 100,
+  /** Bytes of a `history` reply its authors' profiles take at most: the rest of the 120 KB is the page's messages. */
+  historyProfileBytes: 24 * 1024,
 } as const;
 
 export const DIRECTORY_ACTIONS = ['listrooms', 'setroom', 'setprofile'] as const;
@@ -89,10 +91,18 @@ export interface RoomChangedFrame extends RoomInfo {
 }
 
 export interface ProfileAvatar {
-  /** The attachment's room and key (`attach`) and its stored version: read with `getattachment` in that room. */
+  /**
+   * An image the user uploaded with `attach` in one of its rooms (`roomId`, `key`); `versionId` is the stored version
+   * setprofile read (the only one shown).
+   */
   roomId: string;
   key: string;
   versionId?: string;
+  /**
+   * Given with a profile, never taken: a presigned GET of that version, good for ATTACHMENT_LIMITS.readSeconds, so
+   * members of the user's other rooms can show it (`getattachment` serves members of the avatar's room only).
+   */
+  url?: string;
 }
 
 export interface Profile {
@@ -111,6 +121,11 @@ export interface ProfileFrame extends Profile {
   roomId?: string;
   username?: string;
   requestId?: string;
+}
+
+/** A profile as `history` gives it beside its page: an author of the page, by the name its messages there show. */
+export interface AuthorProfile extends Profile {
+  username: string;
 }
 
 export type DirectoryFrame = RoomsFrame | RoomChangedFrame | ProfileFrame;

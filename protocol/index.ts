@@ -63,6 +63,7 @@ import {
 export * from './threads';
 
 import {
+  type AuthorProfile,
   DIRECTORY_ACTIONS,
   DIRECTORY_FRAME_TYPES,
   DIRECTORY_REPLY_TYPE,
@@ -534,6 +535,11 @@ export interface HistoryFrame extends Reply {
   root?: MessageFrame;
   /** With `threadOf`: whether you follow the thread (replied, wrote its root, or `followthread`). */
   following?: boolean;
+  /**
+   * The profiles (setprofile) of the page's signed-in authors that have one, by the name they show on its messages:
+   * the latest authors' first, as many as fit DIRECTORY_LIMITS.historyProfileBytes.
+   */
+  profiles?: AuthorProfile[];
 }
 export interface MembersFrame extends Reply {
   type: 'members';

@@ -40,6 +40,8 @@ export interface Person {
   /** The profile the user set (`setprofile`, directory.ts), when it has one. */
   displayName?: string;
   status?: string;
+  /** Its avatar (directory.ts ProfileAvatar), with a presigned `url` to show it by. */
+  avatar?: { roomId: string; key: string; versionId?: string; url?: string };
 }
 
 export interface PeopleFrame {

@@ -75,7 +75,7 @@ async function dimensionsOf(file) {
 }
 
 /** POSTs the file with the presigned fields; `progress(0..1)` as it goes. Resolves on S3's 204, rejects otherwise. */
-function post(upload, file, progress) {
+export function post(upload, file, progress) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);

@@ -4,6 +4,7 @@
 // has no directory of people: the section says why direct messages need sign-in instead.
 
 import { knowDmPeer } from './dmHeader.js';
+import { avatarImage } from './profiles.js';
 import { inTurn, state } from './state.js';
 import { byId, closeSidebar, ERROR_TITLES, h, toast } from './ui.js';
 
@@ -102,6 +103,9 @@ function row(person) {
   button.setAttribute('aria-label', `Message ${person.username} privately`);
   Object.assign(button.style, { flex: '1', textAlign: 'left' });
   button.addEventListener('click', () => open(person));
+  // The person's avatar (setprofile), a small round image before the name.
+  const avatar = avatarImage(person.avatar, 'find-people-avatar');
+  if (avatar) li.append(avatar);
   li.append(button);
   // The profile the person set (setprofile): display name and status beside the name.
   if (person.displayName || person.status) {

@@ -116,7 +116,8 @@ function render(rooms, more) {
     else delete li.dataset.dm;
     if (room.dm?.username) knowDmPeer(room.roomId, room.dm.username);
     const peer = room.dm && (room.dm.username || dmPeerName(room.roomId));
-    if (!room.dm) knowRoom(room.roomId, room);
+    // A rename told since the list was read (`roomchanged`) wins over the list's older name.
+    if (!room.dm) knowRoom(room.roomId, { ...room, ...renamed.get(room.roomId) });
     // A named room by its name (directory.js), one never named by its code.
     const label = room.dm ? `✉ ${peer || 'Direct message'}` : (roomNameOf(room.roomId) ?? room.roomId);
     if (button.textContent !== label) button.textContent = label;
@@ -227,10 +228,20 @@ function onDmOpened(room) {
   notify('New direct message', `${name} opened a direct conversation with you.`, `dm-${room.roomId}`);
 }
 
+/** Room id -> its name, topic and visibility as the latest `roomchanged` told them. */
+const renamed = new Map();
+
 /** Wires a new client (connection.js calls it for each one it creates). */
 export function bindMyRooms(chat) {
   section();
   chat.rooms.on('rooms', (rooms) => render(rooms, chat.rooms.more));
+  // A room renamed by its owner is relabelled at once, not at the list's next read.
+  chat.on('roomchanged', (frame) => {
+    if (!frame?.roomId) return;
+    const { type: _t, requestId: _r, roomId: _id, ...info } = frame;
+    renamed.set(frame.roomId, { topic: undefined, public: false, ...info });
+    if (state.chat === chat) render(chat.rooms.list, chat.rooms.more);
+  });
   chat.rooms.on('dm', onDmOpened);
   chat.on('message', (m) => {
     if (m.roomId === state.shownRoom) markShown(chat, m.seq);

@@ -1,9 +1,37 @@
-// The sidebar's "Your profile" form: a signed-in member's display name and status (setprofile), which each of its
-// rooms is told of live (profiles.js shows them beside messages).
+// The sidebar's "Your profile" form: a signed-in member's display name, status and avatar (setprofile), which each of
+// its rooms is told of live (profiles.js shows them beside messages). The avatar is an image uploaded as a message's
+// is (`attach` in the room on screen, then the presigned POST, attachments.js), which setprofile reads back.
+import { post } from './attachments.js';
+import { avatarImage } from './profiles.js';
+import { ATTACHMENT_LIMITS, ATTACHMENT_TYPES } from './roomcast.js';
 import { state } from './state.js';
 import { toast, ui } from './ui.js';
 
-/** The sidebar's "Your profile" form (signed in only): display name and status, told to every room of yours. */
+const byId = (id) => document.getElementById(id);
+
+/** Shows the avatar the server kept (the reply to setprofile), and "Remove avatar" while there is one. */
+function showOwnAvatar(profile) {
+  const img = avatarImage(profile.avatar, 'profile-avatar-image');
+  byId('profile-avatar-preview').replaceChildren(...(img ? [img] : []));
+  byId('profile-avatar-remove').hidden = !profile.avatar;
+}
+
+/** Uploads the picked image into the room on screen and makes it the avatar. */
+async function setAvatar(file) {
+  const chat = state.chat;
+  if (!chat) return;
+  if (state.shownRoom === null || state.shownRoom === 'lobby')
+    throw new Error('An avatar is uploaded to one of your rooms: open a room first.');
+  if (!ATTACHMENT_TYPES.includes(file.type))
+    throw new Error(`An avatar is a PNG, JPEG, GIF or WebP image (this is ${file.type || 'unknown'}).`);
+  if (file.size > ATTACHMENT_LIMITS.maxBytes)
+    throw new Error(`The image is too large: at most ${ATTACHMENT_LIMITS.maxBytes / 1024 / 1024} MiB.`);
+  const granted = await chat.requestUpload(file.type, file.size);
+  await post(granted, file, () => {});
+  return chat.setProfile({ avatar: { roomId: granted.roomId, key: granted.key } });
+}
+
+/** The sidebar's "Your profile" form (signed in only): display name, status and avatar, told to every room of yours. */
 export function bindProfileForm() {
   ui.profileForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -11,9 +39,31 @@ export function bindProfileForm() {
     if (!chat) return;
     const displayName = ui.profileDisplayName.value.trim();
     chat.setProfile({ ...(displayName && { displayName }), status: ui.profileStatus.value.trim() }).then(
-      () => toast('Your rooms see your profile now.', { kind: 'info', timeout: 2500 }),
+      (profile) => {
+        showOwnAvatar(profile);
+        toast('Your rooms see your profile now.', { kind: 'info', timeout: 2500 });
+      },
       (err) => toast(err.message, { title: 'Could not save your profile' }),
     );
+  });
+  const picker = byId('profile-avatar-file');
+  picker.addEventListener('change', () => {
+    const file = picker.files?.[0];
+    picker.value = '';
+    if (!file) return;
+    setAvatar(file).then(
+      (profile) => {
+        if (!profile) return;
+        showOwnAvatar(profile);
+        toast('Your rooms see your avatar now.', { kind: 'info', timeout: 2500 });
+      },
+      (err) => toast(err.message, { title: 'Could not set your avatar' }),
+    );
+  });
+  byId('profile-avatar-remove').addEventListener('click', () => {
+    state.chat
+      ?.setProfile({ avatar: null })
+      .then(showOwnAvatar, (err) => toast(err.message, { title: 'Could not remove your avatar' }));
   });
 }
 

@@ -2,7 +2,7 @@
 // Nothing here talks to the server or the client library; web/app.js is the chat view over the roomcast client.
 
 import { formatted } from './format.js';
-import { profileNode } from './profiles.js';
+import { profileNode, showAvatar } from './profiles.js';
 import { state } from './state.js';
 
 const TOAST_MS = 6000;
@@ -184,6 +184,8 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   row.dataset.time = date ? String(date.getTime()) : '';
 
   const avatar = makeAvatar(msg.username);
+  // The author's avatar image from its profile (profiles.js), over its initial.
+  showAvatar(avatar, state.shownRoom, msg.username);
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
   meta.append(h('span', 'msg-author'));

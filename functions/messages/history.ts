@@ -8,13 +8,14 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
 import { history } from '#rooms/rooms';
 import { threadHistory } from './threads';
-import { messageStore, threadStore } from './wiring';
+import { authorProfiles, messageStore, threadStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
   messages: messageStore(),
   threads: threadStore(),
   now: systemClock,
+  authorProfiles: authorProfiles(),
 }));
 
 // Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).

@@ -1,5 +1,8 @@
+import { S3AttachmentReads } from '#attachments/s3Read';
+import { DynamoProfiles } from '#core/aws/profiles';
+import { pageAuthorProfiles } from '#core/profiles';
 import { documentClient } from '#platform/aws/clients';
-import { config } from '#platform/config';
+import { config, requireEnv } from '#platform/config';
 import { DynamoChangeStore } from './dynamoChanges';
 import { DynamoMessageStore } from './dynamoMessages';
 import { DynamoReactionStore } from './dynamoReactions';
@@ -35,3 +38,13 @@ export const threadStore = () => new DynamoThreadStore(documentClient(), config.
 /** Search's word index, and the messages it points at (messages/dynamoWords.ts). */
 export const wordIndex = () =>
   new DynamoWordIndex(documentClient(), { words: config.wordsTable(), messages: config.messagesTable() });
+
+/**
+ * The profiles of a `history` page's signed-in authors (core/profiles.ts): the DirectoryTable's profile items, and
+ * the attachments bucket that signs their avatars' GETs.
+ */
+export const authorProfiles = () =>
+  pageAuthorProfiles(
+    new DynamoProfiles(documentClient(), requireEnv('DIRECTORY_TABLE')),
+    new S3AttachmentReads(),
+  );

@@ -3,12 +3,13 @@ import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { onFirstCall } from '#platform/onFirstCall';
 import { findPeople, parsePeopleQuery } from './people';
-import { peopleStore, profileReader } from './wiring';
+import { avatarSigner, peopleStore, profileReader } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
   people: peopleStore(),
   profiles: profileReader(),
+  avatars: avatarSigner(),
 }));
 
 /**

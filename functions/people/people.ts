@@ -1,6 +1,7 @@
 import { BadRequest, Forbidden } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { ChatPorts, Connection } from '#core/ports';
+import { type AvatarSigner, type ProfileReader, shownProfile } from '#core/profiles';
 import {
   foldName,
   LIMITS,
@@ -44,7 +45,9 @@ export interface SharedRoom {
 export type PeopleDeps = Pick<ChatPorts, 'connections'> & {
   people: PeopleStore;
   /** Profiles by user id (setprofile); absent: names only. */
-  profiles?: { of(userIds: string[]): Promise<Map<string, Profile>> };
+  profiles?: ProfileReader;
+  /** Signs each avatar's GET (profiles.ts); absent: avatars are left out. */
+  avatars?: AvatarSigner;
 };
 
 /**
@@ -119,18 +122,24 @@ export async function findPeople(
     )
     .slice(0, query.limit);
   // Each one's profile (setprofile), when it has one: one BatchGetItem of at most `limit` keys.
-  const profiles = deps.profiles ? await deps.profiles.of(people.map((p) => p.userId)) : new Map();
+  const profiles: Map<string, Profile> = deps.profiles
+    ? await deps.profiles.of(people.map((p) => p.userId))
+    : new Map();
   return {
     type: 'people',
     prefix: query.prefix,
-    people: people.map((p) => {
-      const profile = profiles.get(p.userId);
-      return {
-        ...p,
-        ...(profile?.displayName && { displayName: profile.displayName }),
-        ...(profile?.status && { status: profile.status }),
-      };
-    }),
+    people: await Promise.all(
+      people.map(async (p) => {
+        const profile = profiles.get(p.userId);
+        const shown = profile && (await shownProfile(profile, deps.avatars));
+        return {
+          ...p,
+          ...(shown?.displayName && { displayName: shown.displayName }),
+          ...(shown?.status && { status: shown.status }),
+          ...(shown?.avatar && { avatar: shown.avatar }),
+        };
+      }),
+    ),
   };
 }
 

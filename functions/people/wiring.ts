@@ -1,7 +1,8 @@
+import { S3AttachmentReads } from '#attachments/s3Read';
+import { DynamoProfiles } from '#core/aws/profiles';
 import { documentClient } from '#platform/aws/clients';
 import { requireEnv } from '#platform/config';
 import { DynamoPeopleStore } from './dynamoPeople';
-import { DynamoProfiles } from './dynamoProfiles';
 
 /** The people feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
 /** Co-members by name and shared rooms (people.ts: findpeople, opendm), in the Memberships table and its PeopleIndex. */
@@ -13,3 +14,6 @@ export const peopleStore = () =>
 
 /** The profiles find people shows beside each name (dynamoProfiles.ts). */
 export const profileReader = () => new DynamoProfiles(documentClient(), requireEnv('DIRECTORY_TABLE'));
+
+/** Signs the GET of each avatar a profile shows (profiles.ts), in the attachments bucket (ATTACHMENTS_BUCKET). */
+export const avatarSigner = () => new S3AttachmentReads();

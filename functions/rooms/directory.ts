@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import type { AttachmentBucket } from '#attachments/attachments';
 import { BadRequest, Forbidden, NameTaken, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { ChatEvent, ChatPorts, Connection, Room, RoomStore } from '#core/ports';
+import { type AvatarSigner, shownProfile } from '#core/profiles';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import {
+  ATTACHMENT_LIMITS,
+  ATTACHMENT_TYPES,
   DIRECTORY_LIMITS,
   directoryKeyOf,
   foldName,
+  isAttachmentType,
   type ListedRoom,
   normalizeText,
   normalizeTitle,
@@ -17,6 +22,7 @@ import {
   type RoomChangedFrame,
   type RoomInfo,
   type RoomsFrame,
+  roomOfAttachmentKey,
 } from '#protocol';
 import type { DirectoryStore, ListedEntry } from './directoryPorts';
 import type { MembershipStore } from './memberships';
@@ -270,19 +276,14 @@ export function parseProfile(body: Record<string, unknown>): {
     else if (
       typeof avatar !== 'object' ||
       typeof avatar.roomId !== 'string' ||
-      typeof avatar.key !== 'string' ||
-      !avatar.key.startsWith(`${avatar.roomId}/`) ||
+      roomOfAttachmentKey(avatar.key) !== avatar.roomId ||
       (avatar.versionId !== undefined && typeof avatar.versionId !== 'string')
     )
       throw new BadRequest(
         '"avatar" must be an image attachment of one of your rooms: {roomId, key, versionId}.',
       );
-    else
-      out.avatar = {
-        roomId: avatar.roomId,
-        key: avatar.key,
-        ...(typeof avatar.versionId === 'string' && { versionId: avatar.versionId }),
-      };
+    // The version is the one setProfile reads, never a stated one (as a message's attachments).
+    else out.avatar = { roomId: avatar.roomId, key: avatar.key as string };
   }
   if (Object.keys(out).length === 0)
     throw new BadRequest('setprofile changes "displayName", "status" or "avatar": give at least one.');
@@ -292,7 +293,35 @@ export function parseProfile(body: Record<string, unknown>): {
 export type ProfileDeps = Pick<ChatPorts, 'connections' | 'events' | 'now'> & {
   directory: DirectoryStore;
   memberships: Pick<MembershipStore, 'list'>;
+  /** The attachments bucket: an avatar's object read back (HeadObject), and its version's GET signed. */
+  avatars: Pick<AttachmentBucket, 'head'> & AvatarSigner;
 };
+
+/**
+ * An avatar as stored: an image attachment of one of the caller's rooms (`rooms`, its memberships), uploaded with
+ * `attach` there, read back as a message's attachments are (one HeadObject: an image type, at most
+ * ATTACHMENT_LIMITS.maxBytes), with the version read.
+ */
+async function checkedAvatar(
+  bucket: Pick<AttachmentBucket, 'head'>,
+  avatar: ProfileAvatar,
+  rooms: string[],
+): Promise<ProfileAvatar> {
+  if (!rooms.includes(avatar.roomId))
+    throw new BadRequest(
+      `"avatar" must be an image uploaded in one of your rooms; you are not in ${avatar.roomId}.`,
+    );
+  const found = await bucket.head(avatar.key);
+  if (!found)
+    throw new BadRequest(`Avatar ${avatar.key} was not uploaded (or has expired): upload it again.`);
+  if (!isAttachmentType(found.contentType) || (found.size ?? 0) > ATTACHMENT_LIMITS.maxBytes)
+    throw new BadRequest(
+      `An avatar must be an image (${ATTACHMENT_TYPES.join(', ')}) of at most ${ATTACHMENT_LIMITS.maxBytes} bytes.`,
+    );
+  if (found.versionId === undefined || found.versionId === 'null')
+    throw new Error('The attachments bucket is not versioned: a profile cannot name what it shows.');
+  return { roomId: avatar.roomId, key: avatar.key, versionId: found.versionId };
+}
 
 /**
  * A signed-in user's profile: stored (one PutItem), then pushed as `profile` to each room the user belongs to, its
@@ -309,7 +338,17 @@ export async function setProfile(
     throw new Forbidden(
       'Profiles need sign-in: without it a name is not an identity a profile could belong to.',
     );
-  const kept = await deps.directory.profile(userId);
+  const [kept, rooms] = await Promise.all([
+    deps.directory.profile(userId),
+    deps.memberships.list(userId, DIRECTORY_LIMITS.profileRooms),
+  ]);
+  const avatar =
+    change.avatar &&
+    (await checkedAvatar(
+      deps.avatars,
+      change.avatar,
+      rooms.map((m) => m.roomId),
+    ));
   const profile = {
     userId,
     ...(kept?.displayName !== undefined && { displayName: kept.displayName }),
@@ -317,16 +356,17 @@ export async function setProfile(
     ...(kept?.avatar && { avatar: kept.avatar }),
     ...(change.displayName !== undefined && { displayName: change.displayName }),
     ...(change.status !== undefined && { status: change.status }),
-    ...(change.avatar && { avatar: change.avatar }),
+    ...(avatar && { avatar }),
   };
   if (change.status === '') delete profile.status;
   if (change.avatar === null) delete profile.avatar;
   await deps.directory.saveProfile({ ...profile, updatedAt: deps.now().toISOString() });
-  const rooms = await deps.memberships.list(userId, DIRECTORY_LIMITS.profileRooms);
+  // Told with its avatar's GET signed once: every member of these rooms may show it.
+  const shown = await shownProfile(profile, deps.avatars);
   const events = rooms.map((m) =>
     roomFrameEvent(m.roomId, {
       type: 'profile',
-      ...profile,
+      ...shown,
       roomId: m.roomId,
       username: m.username ?? caller.chosenName ?? caller.username,
     } satisfies ProfileFrame),
@@ -338,5 +378,5 @@ export async function setProfile(
       logger.warn('a profile change was not told to some rooms', { error: String(error) });
     }
   }
-  return { type: 'profile', ...profile };
+  return { type: 'profile', ...shown };
 }

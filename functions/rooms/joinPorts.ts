@@ -2,7 +2,7 @@ import { connectionStore, roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { messageStore } from '#messages/wiring';
 import { systemClock } from '#platform/clock';
-import { roomEntry } from './wiring';
+import { authorProfiles, roomEntry } from './wiring';
 
 /**
  * What a join into a room needs (functions/rooms/joining.ts): the connection, the room, its recent messages,
@@ -15,4 +15,5 @@ export const joinPorts = () => ({
   entry: roomEntry(),
   events: eventPublisher(),
   now: systemClock,
+  authorProfiles: authorProfiles(),
 });

@@ -6,9 +6,10 @@ import { isBanned } from '#core/moderation';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
-import { memberKey, senderOf } from '#messages/changeFrames';
+import { isStoredChange, memberKey, type StoredMessage, senderOf } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
 import { logger } from '#platform/powertools';
+import type { AuthorProfile } from '#protocol';
 import { roomInfoOf } from './directory';
 import { memberKeyOf } from './memberships';
 import { moderationShown } from './moderation';
@@ -65,6 +66,8 @@ const ENTRY_TRIES = 8;
 const entryPause = (tries: number) => Math.random() * Math.min(1000, 20 * 2 ** tries);
 
 type JoinDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
+  /** The profiles of the backlog's signed-in authors (core/profiles.ts); absent: none given. */
+  authorProfiles?: (page: StoredMessage[]) => Promise<AuthorProfile[]>;
   entry: Pick<RoomEntry, 'enter'>;
   /** The signed-in user's latest departure: a join of a room it names under the same name is a return, told no join. */
   departures?: Pick<DepartureRecords, 'latest'>;
@@ -248,10 +251,21 @@ export async function joinRoom(
       room &&
       moderationShown(settled ?? room, { userId: current.userId, key }, epochSeconds(deps.now()))),
   };
+  // The backlog's authors' profiles, sized with the frame (at most DIRECTORY_LIMITS.historyProfileBytes).
+  const profiles = deps.authorProfiles
+    ? await deps.authorProfiles(history.filter((m) => !isStoredChange(m)) as StoredMessage[])
+    : [];
   const { page, cut } = fitMessages(
-    frame,
+    { ...frame, profiles },
     'history',
     await framesFor(deps.messages, { ...current, roomId }, history),
   );
-  return { ...frame, history: page, hasMore: cut };
+  const shown = new Set(page.map((m) => ('username' in m ? m.username : undefined)));
+  const pageProfiles = profiles.filter((p) => shown.has(p.username));
+  return {
+    ...frame,
+    ...(pageProfiles.length > 0 && { profiles: pageProfiles }),
+    history: page,
+    hasMore: cut,
+  };
 }

@@ -18,6 +18,7 @@ import {
 import { epochSeconds, roomTtl } from '#core/roomLife';
 import { isStoredChange, memberKey, roomFrameOf, type StoredMessage, senderOf } from '#messages/changeFrames';
 import type { MessagePorts, MessageStore } from '#messages/ports';
+import type { AuthorProfile } from '#protocol';
 import { fitMessages } from './pages';
 
 /**
@@ -184,7 +185,10 @@ const NOBODY_LISTED = { members: [], count: 0, includesConnection: false };
  * TTL are left out, deleted or not.
  */
 export async function history(
-  deps: Pick<MessagePorts, 'connections' | 'messages' | 'now'>,
+  deps: Pick<MessagePorts, 'connections' | 'messages' | 'now'> & {
+    /** The profiles of the page's signed-in authors (people/profiles.ts authorProfiles); absent: none given. */
+    authorProfiles?: (page: StoredMessage[]) => Promise<AuthorProfile[]>;
+  },
   connectionId: string,
   query: HistoryQuery,
   options: LobbyOption = {},
@@ -211,11 +215,22 @@ export async function history(
     messages = messages.slice(0, query.limit);
   }
   messages = await withQuotes(deps.messages, roomId, messages, now);
-  // Sized with `hasMore: false`, the longer of its two values.
+  const profiles = deps.authorProfiles
+    ? await deps.authorProfiles(messages.filter((m) => !isStoredChange(m)) as StoredMessage[])
+    : [];
+  // Sized with `hasMore: false`, the longer of its two values, and with the authors' profiles.
   const frame = { type: 'history' as const, roomId, messages: [], hasMore: false };
-  const { page, cut } = fitMessages(frame, 'messages', await framesFor(deps.messages, connection, messages));
+  const { page, cut } = fitMessages(
+    { ...frame, profiles },
+    'messages',
+    await framesFor(deps.messages, connection, messages),
+  );
+  // Only the authors of the messages kept.
+  const shown = new Set(page.map((m) => ('username' in m ? m.username : undefined)));
+  const pageProfiles = profiles.filter((p) => shown.has(p.username));
   return {
     ...frame,
+    ...(pageProfiles.length > 0 && { profiles: pageProfiles }),
     messages: page,
     hasMore: cut || beyondLimit,
     ...(hasOlder !== undefined && { hasOlder }),

@@ -1,3 +1,4 @@
+import { S3AttachmentReads } from '#attachments/s3Read';
 import { requireConnection } from '#core/identity/connections';
 import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
@@ -14,6 +15,7 @@ const deps = onFirstCall(() => ({
   memberships: membershipStore(),
   events: eventPublisher(),
   now: systemClock,
+  avatars: new S3AttachmentReads(),
 }));
 
 /** setprofile: a signed-in user's display name, status and avatar, told to the rooms it belongs to (directory.ts). */

@@ -64,3 +64,66 @@ it('refuses bad profiles with a clear BAD_REQUEST', async () => {
     expect(String(refused.message)).toMatch(/"displayName"|"status"|"avatar"|give at least one/);
   }
 });
+
+const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(200, 7)]);
+
+async function upload(client: Awaited<ReturnType<typeof device>>, roomId: string) {
+  const granted = await ask(client, { action: 'attach', roomId, contentType: 'image/png', size: PNG.length });
+  expect(granted).toMatchObject({ type: 'upload' });
+  const form = new FormData();
+  for (const [name, value] of Object.entries(granted.fields as Record<string, string>))
+    form.append(name, value);
+  form.append('file', new Blob([PNG]));
+  const res = await fetch(granted.url as string, { method: 'POST', body: form });
+  expect(res.status).toBeLessThan(300);
+  return String(granted.key);
+}
+
+it("gives a joiner and a history page the profiles of their messages' authors, avatar readable by a signed GET", async () => {
+  const [dana, eve, finn] = await Promise.all([device('dana'), device('eve'), device('finn')]);
+  const room = await ask(dana, { action: 'createroom', name: 'gallery' });
+  const key = await upload(dana, String(room.roomId));
+  // An avatar of a room dana is not in is refused; so is a key never uploaded.
+  const other = await ask(eve, { action: 'createroom', name: 'elsewhere' });
+  const foreign = await upload(eve, String(other.roomId));
+  const refused = await ask(dana, { action: 'setprofile', avatar: { roomId: other.roomId, key: foreign } });
+  expect(refused).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'setprofile' });
+  expect(String(refused.message)).toMatch(/not in/);
+  const missing = `rooms/${room.roomId}/${'A'.repeat(22)}`;
+  const absent = await ask(dana, { action: 'setprofile', avatar: { roomId: room.roomId, key: missing } });
+  expect(absent).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+  expect(String(absent.message)).toMatch(/was not uploaded/);
+
+  const set = await ask(dana, {
+    action: 'setprofile',
+    displayName: 'Dana Scully',
+    status: 'Trust no one',
+    avatar: { roomId: room.roomId, key },
+  });
+  expect(set).toMatchObject({ type: 'profile', avatar: { roomId: room.roomId, key } });
+  expect(String((set.avatar as { versionId?: string }).versionId)).not.toBe('undefined');
+  const sent = await ask(dana, {
+    action: 'sendmessage',
+    roomId: room.roomId,
+    message: 'hello from dana',
+    clientMsgId: 'd1',
+  });
+  expect(sent).not.toMatchObject({ type: 'error' });
+
+  // finn joins later: the joined backlog carries dana's profile, by the name her messages show.
+  const joined = await ask(finn, { action: 'joinroom', roomId: room.roomId, key: room.inviteKey });
+  const profiles = joined.profiles as { username: string; displayName?: string; avatar?: { url?: string } }[];
+  expect(profiles).toEqual([
+    expect.objectContaining({ username: 'dana', displayName: 'Dana Scully', status: 'Trust no one' }),
+  ]);
+  // The avatar's GET serves the uploaded image to finn, who may not `getattachment` in dana's other rooms.
+  const image = await fetch(String(profiles[0]?.avatar?.url));
+  expect(image.status).toBe(200);
+  expect(Buffer.from(await image.arrayBuffer()).equals(PNG)).toBe(true);
+
+  // A history page carries it too; removing the avatar keeps the name.
+  await ask(dana, { action: 'setprofile', avatar: null });
+  const page = await ask(finn, { action: 'history', roomId: room.roomId });
+  expect(page.profiles).toEqual([expect.objectContaining({ username: 'dana', displayName: 'Dana Scully' })]);
+  expect((page.profiles as { avatar?: unknown }[])[0]?.avatar).toBeUndefined();
+});

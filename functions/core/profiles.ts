@@ -1,0 +1,78 @@
+import { ATTACHMENT_LIMITS, type AuthorProfile, DIRECTORY_LIMITS, type Profile } from '#protocol';
+
+/**
+ * Profiles as readers are given them (docs/PROTOCOL.md, "Named rooms, the directory and profiles"): beside find
+ * people's results, a `history` page's authors and each `profile` push. An avatar is an image attachment of one of its
+ * owner's rooms, which `getattachment` serves to that room's members only; so wherever a profile is given, its avatar
+ * carries a presigned GET of its stored version (`url`, good for ATTACHMENT_LIMITS.readSeconds), signed by the
+ * function giving it, whose role may read versions of `rooms/*` only.
+ */
+
+/** Profiles by user id (DynamoProfiles). */
+export interface ProfileReader {
+  of(userIds: string[]): Promise<Map<string, Profile>>;
+}
+
+/** Presigns a GET of one version of an attachment (functions/attachments/s3Bucket.ts). */
+export interface AvatarSigner {
+  presignRead(key: string, versionId: string, seconds: number): Promise<string>;
+}
+
+/** The profile with its avatar's `url` to show it by (an avatar without a stored version is left out). */
+export async function shownProfile<P extends Profile>(
+  profile: P,
+  signer: AvatarSigner | undefined,
+): Promise<P> {
+  const { avatar, ...rest } = profile;
+  if (!avatar?.versionId || !signer) return rest as P;
+  const { url: _stale, ...stored } = avatar;
+  const url = await signer.presignRead(avatar.key, avatar.versionId, ATTACHMENT_LIMITS.readSeconds);
+  return { ...rest, avatar: { ...stored, url } } as P;
+}
+
+const hasProfile = (p: Profile | undefined): p is Profile =>
+  p !== undefined && (p.displayName !== undefined || p.status !== undefined || p.avatar !== undefined);
+
+const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
+
+/**
+ * The profiles of a history page's signed-in authors, by the name each shows on the page's messages: one
+ * BatchGetItem of the page's distinct authors (at most its 100 messages'), the latest authors' first, as many as fit
+ * DIRECTORY_LIMITS.historyProfileBytes (the page's messages are fitted to the rest of the reply).
+ */
+export async function authorProfiles(
+  reader: ProfileReader,
+  signer: AvatarSigner | undefined,
+  authors: { userId?: string; username: string }[],
+): Promise<AuthorProfile[]> {
+  const seen = new Set<string>();
+  const pairs: { userId: string; username: string }[] = [];
+  for (const { userId, username } of [...authors].reverse()) {
+    if (!userId?.startsWith('user:') || seen.has(`${userId}\n${username}`)) continue;
+    seen.add(`${userId}\n${username}`);
+    pairs.push({ userId, username });
+  }
+  if (pairs.length === 0) return [];
+  const profiles = await reader.of(pairs.map((p) => p.userId));
+  const out: AuthorProfile[] = [];
+  let size = 0;
+  for (const { userId, username } of pairs) {
+    const profile = profiles.get(userId);
+    if (!hasProfile(profile)) continue;
+    const shown = await shownProfile({ ...profile, username }, signer);
+    size += bytes(shown) + 1;
+    if (size > DIRECTORY_LIMITS.historyProfileBytes) break;
+    out.push(shown);
+  }
+  return out;
+}
+
+/** The hook `history` and joins call with their page (rooms.ts, joining.ts): its authors' profiles. */
+export const pageAuthorProfiles =
+  (reader: ProfileReader, signer: AvatarSigner | undefined) =>
+  (page: { authorUser?: string; username: string }[]): Promise<AuthorProfile[]> =>
+    authorProfiles(
+      reader,
+      signer,
+      page.map((m) => ({ userId: m.authorUser, username: m.username })),
+    );

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import {
+  browserStage,
+  hasText,
+  SCREENSHOTS,
+  say,
+  signedInRoom,
+  UI_TIMEOUT_MS,
+} from '../helpers/browserStage';
+
+/**
+ * Profiles in the web chat (web/profileForm.js, web/profiles.js): Alice, signed in, sets a display name, a status and
+ * an avatar (an image she uploads from the "Your profile" form). Bob, in her room, sees them beside her messages live
+ * and again after a reload (the join's backlog carries its authors' profiles), and in find people; "Remove avatar"
+ * takes the image away live. Alice renames the room and Bob's "Your rooms" relabels it without a reload.
+ */
+jest.setTimeout(180_000);
+
+const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameRateLimit: '100000' });
+
+// A 1x1 PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC',
+  'base64',
+);
+
+/** An avatar image that has loaded (a refused or blocked load has no natural size). */
+async function loadedImage(page: Page, selector: string) {
+  const img = page.locator(selector).first();
+  await img.waitFor();
+  await page.waitForFunction(
+    (el) => (el as unknown as { naturalWidth: number }).naturalWidth > 0,
+    await img.elementHandle(),
+  );
+}
+
+const aliceRow = '[data-testid="message"][data-seq][data-username="alice"]';
+
+it('shows a profile beside messages live and after a reload, in find people, and relabels a renamed room', async () => {
+  const { owner: alice, joiner: bob, code } = await signedInRoom(stage, ['alice', 'bob'], UI_TIMEOUT_MS);
+
+  await alice.getByTestId('profile-panel').locator('summary').click();
+  await alice.getByTestId('profile-display-name').fill('Alice Liddell');
+  await alice.getByTestId('profile-status').fill('Down the hole');
+  await alice.getByTestId('profile-save').click();
+  await alice.getByTestId('profile-avatar-file').setInputFiles({
+    name: 'me.png',
+    mimeType: 'image/png',
+    buffer: PNG,
+  });
+  await loadedImage(alice, '[data-testid="profile-avatar-image"]');
+  await say(alice, 'hello bob');
+
+  // Live: the profile pushes reached Bob's page.
+  await hasText(bob.locator(`${aliceRow} [data-testid="message-profile"]`).first(), 'Alice Liddell');
+  expect(await bob.locator(`${aliceRow} [data-testid="message-profile"]`).first().getAttribute('title')).toBe(
+    'Down the hole',
+  );
+  await loadedImage(bob, `${aliceRow} [data-testid="message-avatar"]`);
+
+  // After a reload: nothing is pushed again; the room's backlog carries its authors' profiles.
+  await bob.reload();
+  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await hasText(bob.locator(`${aliceRow} [data-testid="message-profile"]`).first(), 'Alice Liddell');
+  await loadedImage(bob, `${aliceRow} [data-testid="message-avatar"]`);
+  await bob.screenshot({ path: join(SCREENSHOTS, 'profiles.png') });
+
+  // Find people shows her profile and avatar.
+  await bob.getByTestId('find-people-input').pressSequentially('ali', { delay: 40 });
+  await hasText(bob.getByTestId('find-people-profile').first(), 'Alice Liddell · Down the hole');
+  await loadedImage(bob, '[data-testid="find-people-avatar"]');
+  await bob.getByTestId('find-people-input').fill('');
+
+  // "Remove avatar": her messages show her initial again.
+  await alice.getByTestId('profile-avatar-remove').click();
+  await bob.locator(`${aliceRow} [data-testid="message-avatar"]`).first().waitFor({ state: 'detached' });
+  await hasText(bob.locator(`${aliceRow} [data-testid="message-profile"]`).first(), 'Alice Liddell');
+
+  // Alice renames the room she owns: Bob's "Your rooms" shows the new name at once.
+  const bobsRow = bob.locator(`[data-testid="my-room"][data-room-id="${code}"] button`);
+  await bobsRow.waitFor();
+  await alice.evaluate(`window.roomcast.client.setRoom({ name: 'Rabbit hole' }, ${JSON.stringify(code)})`);
+  await hasText(bobsRow, 'Rabbit hole');
+});
