@@ -6,7 +6,7 @@ import { connectionStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
-import { history } from '#rooms/rooms';
+import { history } from './roomHistory';
 import { threadHistory } from './threads';
 import { messageStore, threadStore } from './wiring';
 
