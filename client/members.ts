@@ -29,16 +29,17 @@ import {
   PEOPLE_LIMITS,
   SEARCH_LIMITS,
   searchWords,
-  UNREAD_MAX,
 } from '../protocol';
 import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
+import { ReadPositions } from './readPositions';
 import type { RoomUnread, SeenFrame } from './room';
 import { Room } from './room';
 import { INDEX_LAG_MS } from './session';
 import type { RoomcastClientOptions, SendOptions, StateChange } from './types';
+import { UnreadCounts } from './unreadCounts';
 import { checkRoomId, isRoomEvent, presencesOf } from './validate';
 
 /**
@@ -67,29 +68,8 @@ import { checkRoomId, isRoomEvent, presencesOf } from './validate';
  * name); edits, deletes and reactions do not, and a message deleted before it was read no longer counts.
  */
 
-/** A room's count as the frames since the last `myrooms` answer left it (RoomCount.unread says how it is read). */
-interface RoomCount {
-  /** The answer's count, of the messages up to `baseSeq` after its read position. */
-  base: number;
-  baseSeq: number;
-  baseMore: boolean;
-  /** Seqs after `baseSeq` of messages not sent by this client, not deleted. */
-  others: Set<number>;
-  /** Seqs this client's messages took (from their acks). */
-  own: Set<number>;
-  lastSeq: number;
-}
-
 /** What a findPeople prefix may hold: characters of a name (docs/PROTOCOL.md, "Limits and errors"). */
 const NAME_CHARS = new RegExp(`^(?:${PATTERNS.usernameChar})+$`, 'u');
-
-/** Seqs kept per room for counting: past this the oldest go (the count shows "99+" long before). */
-const SEQS_KEPT = 1000;
-
-function keep(set: Set<number>, seq: number): void {
-  set.add(seq);
-  if (set.size > SEQS_KEPT) set.delete(Math.min(...set));
-}
 
 export interface MemberHooks {
   /** Sends a request once the client is ready, again after a reconnect that lost the answer. */
@@ -161,21 +141,16 @@ interface SubscribeEntry {
 export class MemberRooms extends Emitter<MemberEvents> {
   private rooms: MyRoom[] = [];
   private hasMore = false;
-  /** Per room: the highest position sent, and the one waiting for the interval to pass. */
-  private sent = new Map<string, number>();
-  private pending = new Map<
-    string,
-    { seq: number; waiting: Array<(frame: ReadFrame | undefined) => void> }
-  >();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private lastSentAt = Number.NEGATIVE_INFINITY;
-  /** Per room: what the frames since the last `myrooms` answer add to its count. */
-  private counts = new Map<string, RoomCount>();
+  /** Read positions sent and waiting (readPositions.ts). */
+  private readonly reads: ReadPositions;
+  /** Per room: what the frames since the last `myrooms` answer add to its count (unreadCounts.ts). */
+  private readonly counts = new UnreadCounts();
   /** The rooms this connection follows (the one on screen included), with the invite key known for each. */
   private readonly following = new Map<string, string | undefined>();
   private readonly handles = new Map<string, Room>();
   /** This member's key in each room (`joined`, `subscribed`): a message with it as `authorKey` is its own. */
   private readonly memberKeys = new Map<string, string>();
+  private readonly ownKey = (roomId: string) => this.memberKeys.get(roomId);
   /** The unread count last told to each room's `unread` listeners. */
   private readonly told = new Map<string, string>();
   /** Followed rooms whose history a resubscribe left to fetch (`hasMore`), fetched one page per HISTORY_PACE_MS. */
@@ -189,8 +164,6 @@ export class MemberRooms extends Emitter<MemberEvents> {
   /** Bumped by each (re)connect: work of an older connection stops. */
   private generation = 0;
 
-  private readonly readIntervalMs: number;
-
   constructor(
     client: {
       on(event: 'state', listener: (change: StateChange) => void): unknown;
@@ -198,17 +171,26 @@ export class MemberRooms extends Emitter<MemberEvents> {
     },
     private readonly options: Pick<RoomcastClientOptions, 'trackRooms' | 'readIntervalMs' | 'random'>,
     private readonly hooks: MemberHooks,
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
   ) {
     super();
-    // 12 a minute at most: well within FrameRateLimit's room beside the sends SendRateLimit allows.
-    this.readIntervalMs = options.readIntervalMs ?? 5000;
+    this.reads = new ReadPositions(
+      {
+        request: (frame) => this.hooks.request(frame),
+        shown: () => this.hooks.roomId(),
+        follows: (roomId) => this.following.has(roomId),
+        read: (roomId) => this.recount(roomId),
+      },
+      // 12 a minute at most: well within FrameRateLimit's room beside the sends SendRateLimit allows.
+      options.readIntervalMs ?? 5000,
+      now,
+    );
     client.on('frame', ({ frame }) => {
       if (!frame) return;
       this.follows(frame);
       if (frame.type === 'dmopened') this.onDmOpened((frame as unknown as DmOpenedFrame).room);
       else {
-        const roomId = this.counted(frame);
+        const roomId = this.counts.counted(frame, this.ownKey);
         if (roomId !== undefined) this.recount(roomId);
       }
     });
@@ -337,7 +319,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
   private entryOf(roomId: string): SubscribeEntry {
     const key = this.following.get(roomId);
     // Resume after what this client has of the room: its events, else the last myrooms answer's seq.
-    const afterSeq = this.handles.get(roomId)?.lastSeq ?? this.counts.get(roomId)?.baseSeq;
+    const afterSeq = this.handles.get(roomId)?.lastSeq ?? this.counts.baseSeqOf(roomId);
     return { roomId, ...(key !== undefined && { key }), ...(afterSeq !== undefined && { afterSeq }) };
   }
 
@@ -447,7 +429,12 @@ export class MemberRooms extends Emitter<MemberEvents> {
     const afterSeq = asked.find((a) => a.roomId === room.roomId)?.afterSeq;
     if (!this.counts.has(room.roomId))
       // Not in a myrooms answer: its count starts here (a read position the server keeps shows on the next answer).
-      this.rebase({ roomId: room.roomId, lastSeq: afterSeq ?? room.lastSeq, lastReadSeq: 0, unread: 0 });
+      this.counts.rebase({
+        roomId: room.roomId,
+        lastSeq: afterSeq ?? room.lastSeq,
+        lastReadSeq: 0,
+        unread: 0,
+      });
     if (afterSeq === undefined) handle.startAt(room.lastSeq);
     else handle.startAt(afterSeq);
     const events = (room.events ?? []).filter(isRoomEvent);
@@ -461,7 +448,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
   /** Events of a followed room from a reply (not a pushed frame): handed over and counted as if pushed. */
   private take(roomId: string, events: readonly RoomEventFrame[]): void {
     if (events.length === 0) return;
-    for (const event of events) this.counted({ ...event, roomId });
+    for (const event of events) this.counts.counted({ ...event, roomId }, this.ownKey);
     this.handleOf(roomId).deliver(events);
     this.recount(roomId);
   }
@@ -627,7 +614,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
   /** Asks for the member's rooms and their unread counts; also emits `rooms`. */
   async myRooms(): Promise<MyRoom[]> {
     const frame = (await this.hooks.request({ action: 'myrooms' })) as unknown as MyRoomsFrame;
-    for (const room of frame.rooms) this.rebase(room);
+    for (const room of frame.rooms) this.counts.rebase(room);
     this.rooms = frame.rooms.map((r) => this.withOwnReads(r));
     this.hasMore = frame.more === true;
     this.emit('rooms', this.rooms);
@@ -641,21 +628,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
    * than one already sent, or the room is no longer followed when the interval ends.
    */
   markRead(seq: number, roomId: string = this.hooks.roomId()): Promise<ReadFrame | undefined> {
-    if (!Number.isSafeInteger(seq) || seq < 0)
-      return Promise.reject(
-        new RoomcastError('INVALID_ARGUMENT', `seq must be a whole number ≥ 0, got ${seq}.`),
-      );
-    if (roomId === LOBBY) return Promise.resolve(undefined);
-    const waiting = this.pending.get(roomId);
-    if (seq <= (this.sent.get(roomId) ?? -1) && !waiting) return Promise.resolve(undefined);
-    const entry = waiting ?? { seq, waiting: [] };
-    entry.seq = Math.max(entry.seq, seq);
-    this.pending.set(roomId, entry);
-    const answer = new Promise<ReadFrame | undefined>((resolve) => entry.waiting.push(resolve));
-    const wait = this.lastSentAt + this.readIntervalMs - this.now();
-    if (wait <= 0) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), wait);
-    return answer;
+    return this.reads.mark(seq, roomId);
   }
 
   /** Each member of the current room with its read position (rooms up to the deployment's size for it). */
@@ -748,7 +721,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
 
   /** A direct message opened with this user: first in the list (newest activity), in place of any older entry. */
   private onDmOpened(room: DmOpenedFrame['room']): void {
-    this.rebase(room);
+    this.counts.rebase(room);
     this.rooms = [this.withOwnReads(room), ...this.rooms.filter((r) => r.roomId !== room.roomId)];
     this.emit('dm', room);
     this.emit('rooms', this.rooms);
@@ -760,43 +733,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
       );
   }
 
-  /** Sends the waiting positions now, one `markread` per room, each naming its room. */
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const pending = [...this.pending];
-    this.pending.clear();
-    const shown = this.hooks.roomId();
-    for (const [roomId, { seq, waiting }] of pending) {
-      // A position for a room left meanwhile is dropped, not sent to a room the connection no longer follows.
-      if (roomId !== shown && !this.following.has(roomId)) {
-        for (const resolve of waiting) resolve(undefined);
-        continue;
-      }
-      this.lastSentAt = this.now();
-      this.sent.set(roomId, Math.max(seq, this.sent.get(roomId) ?? 0));
-      this.hooks.request({ action: 'markread', roomId, seq }).then(
-        (frame) => {
-          const read = frame as unknown as ReadFrame;
-          this.sent.set(read.roomId, Math.max(read.lastReadSeq, this.sent.get(read.roomId) ?? 0));
-          this.recount(read.roomId);
-          for (const resolve of waiting) resolve(read);
-        },
-        // A read position is advisory: a failed one is sent again with the next, never thrown at the reader.
-        () => {
-          this.sent.delete(roomId);
-          for (const resolve of waiting) resolve(undefined);
-        },
-      );
-    }
-  }
-
   /** The live unread count of `roomId`, listed in a myrooms answer or not. */
   unreadOf(roomId: string): RoomUnread {
     const listed = this.rooms.find((r) => r.roomId === roomId);
-    const count = this.counts.get(roomId);
     const view = this.withOwnReads(
-      listed ?? { roomId, lastSeq: count?.lastSeq ?? 0, lastReadSeq: 0, unread: 0 },
+      listed ?? { roomId, lastSeq: this.counts.lastSeqOf(roomId) ?? 0, lastReadSeq: 0, unread: 0 },
     );
     return { roomId, unread: view.unread, ...(view.unreadMore === true && { unreadMore: true as const }) };
   }
@@ -812,68 +753,6 @@ export class MemberRooms extends Emitter<MemberEvents> {
     handle.notify('unread', now);
   }
 
-  /** A `myrooms` answer (or `dmopened`) is the new base of the room's count: frames up to its seq are in it. */
-  private rebase(room: MyRoom): void {
-    const count = this.countOf(room.roomId);
-    count.base = room.unread;
-    count.baseSeq = room.lastSeq;
-    count.baseMore = room.unreadMore === true;
-    for (const seq of count.others) if (seq <= room.lastSeq) count.others.delete(seq);
-    count.lastSeq = Math.max(count.lastSeq, room.lastSeq);
-  }
-
-  private countOf(roomId: string): RoomCount {
-    let count = this.counts.get(roomId);
-    if (!count) {
-      count = { base: 0, baseSeq: 0, baseMore: false, others: new Set(), own: new Set(), lastSeq: 0 };
-      this.counts.set(roomId, count);
-    }
-    return count;
-  }
-
-  /** Takes what a frame changes in a room's count; the room when it may have changed. */
-  private counted(frame: Record<string, unknown>): string | undefined {
-    const roomId = frame.roomId;
-    if (typeof roomId !== 'string' || roomId === LOBBY) return undefined;
-    const events =
-      frame.type === 'batch' && Array.isArray(frame.messages)
-        ? (frame.messages as Record<string, unknown>[])
-        : [frame];
-    let changed = false;
-    for (const event of events) {
-      // Any frame reaches here before the client checks it (client/validate.ts): a malformed one counts for nothing.
-      const seq = typeof event === 'object' && event !== null ? event.seq : undefined;
-      if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) continue;
-      const count = this.countOf(roomId);
-      switch (event.type) {
-        case 'ack':
-          // This client's own message: never unread here, whether its frame came before the ack or comes after.
-          keep(count.own, seq);
-          count.others.delete(seq);
-          break;
-        case 'message':
-          // Its own by its key in the room (another tab or device of this member too), or by its ack.
-          if (event.authorKey !== undefined && event.authorKey === this.memberKeys.get(roomId)) {
-            keep(count.own, seq);
-            count.others.delete(seq);
-          } else if (seq > count.baseSeq && !count.own.has(seq) && event.deleted === undefined)
-            keep(count.others, seq);
-          break;
-        case 'deleted':
-          if (typeof event.targetSeq === 'number') count.others.delete(event.targetSeq);
-          break;
-        case 'edited':
-        case 'reaction':
-          break;
-        default:
-          continue;
-      }
-      if (event.type !== 'ack') count.lastSeq = Math.max(count.lastSeq, seq);
-      changed = true;
-    }
-    return changed ? roomId : undefined;
-  }
-
   /** Emits `rooms` again when a frame changed a listed room's count or latest seq, and the room's `unread`. */
   private recount(roomId: string): void {
     const before = this.rooms;
@@ -883,28 +762,8 @@ export class MemberRooms extends Emitter<MemberEvents> {
     this.tellUnread(roomId);
   }
 
-  /**
-   * The room with the client's own reads and the frames since the answer applied. The answer's count stays exact
-   * while the read position is the answer's; a read part-way into it leaves at most what remains after that position.
-   */
+  /** The room with the client's own reads and the frames since the answer applied (UnreadCounts.applied). */
   private withOwnReads(room: MyRoom): MyRoom {
-    const read = Math.max(room.lastReadSeq, this.sent.get(room.roomId) ?? 0);
-    const count = this.counts.get(room.roomId);
-    if (!count) return { ...room, lastReadSeq: read };
-    for (const seq of count.others) if (seq <= read) count.others.delete(seq);
-    for (const seq of count.own) if (seq <= read) count.own.delete(seq);
-    const fromAnswer = read >= count.baseSeq ? 0 : Math.min(count.base, count.baseSeq - read);
-    const total = fromAnswer + count.others.size;
-    const { unreadMore: _more, ...rest } = room;
-    const more = total > UNREAD_MAX || (count.baseMore && read < count.baseSeq);
-    return {
-      ...rest,
-      // Mentions are among the unread: none left unread, none left to show.
-      ...(room.mentions !== undefined && total === 0 && !more && { mentions: 0 }),
-      lastSeq: Math.max(room.lastSeq, count.lastSeq),
-      lastReadSeq: read,
-      unread: Math.min(total, UNREAD_MAX),
-      ...(more && { unreadMore: true as const }),
-    };
+    return this.counts.applied(room, Math.max(room.lastReadSeq, this.reads.sentFor(room.roomId)));
   }
 }

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { Connection } from '#core/ports';
 import type { ChangeFrame, ChatMessage, MessageFrame, RoomEventFrame, ThreadSummary } from '#protocol';
 import { CHANGE_KINDS, changeKinds, kindOfEvent } from './changeKinds';
 import type { StoredChange, StoredMessage } from './changeKinds/kind';
@@ -16,15 +14,6 @@ export type { ReactionState, ReactionSummary, StoredChange, StoredMessage } from
 
 export function isStoredChange(item: ChatMessage | StoredChange): item is StoredChange {
   return typeof (item as StoredChange).change === 'string';
-}
-
-/**
- * A member's key in one room: a hash of the identity its clientMsgIds belong to (the signed-in user, else its resume
- * token, else its connection; sending.ts senderOf) salted with the room, so the key names the member to the
- * server in that room only and reveals neither its resume token nor its presence in other rooms.
- */
-export function memberKey(roomId: string, sender: string): string {
-  return createHash('sha256').update(`${roomId}\n${sender}`).digest('base64url').slice(0, 16);
 }
 
 /**
@@ -97,10 +86,4 @@ export function changeFrameOf(item: StoredChange): ChangeFrame {
 /** Any item of a room's Messages table as the frame a member gets (with its reactions as read for that member). */
 export function roomFrameOf(item: ChatMessage | StoredChange): RoomEventFrame {
   return isStoredChange(item) ? changeFrameOf(item) : messageFrameOf(item);
-}
-
-/** Who a connection's changes and clientMsgIds belong to (never a name); see sending.ts. */
-export function senderOf(connection: Connection): string {
-  if (connection.userId?.startsWith('user:')) return connection.userId;
-  return connection.sendScope ?? `connection:${connection.connectionId}`;
 }

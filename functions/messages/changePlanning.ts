@@ -1,4 +1,4 @@
-import { MessageDeleted } from './changeErrors';
+import { MessageDeleted } from '#core/changeErrors';
 import { type ChangeRequest, type Changer, kindOf, type Plan, type StoredMessage } from './changeKinds';
 import type { ReactionState } from './changeKinds/kind';
 

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { MessageNotFound } from '#core/changeErrors';
 import { Busy, Muted, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeSendToken } from '#core/limits/rateLimit';
+import { memberKey, senderOf } from '#core/memberKeys';
 import { mutedUntil, untilText } from '#core/moderation';
 import type { Connection } from '#core/ports';
 import { LOBBY } from '#core/protocol';
@@ -21,15 +23,12 @@ import {
   takeRoomSeq,
   type WakeBy,
 } from './appending';
-import { MessageNotFound } from './changeErrors';
 import {
   changeFrameOf,
   isStoredChange,
-  memberKey,
   messageFrameOf,
   type StoredChange,
   type StoredMessage,
-  senderOf,
 } from './changeFrames';
 import { kindOf, kindsLimit, memberLimit, pinsLimit, sourceKindsLimit, totalLimit } from './changeKinds';
 import { type ChangeRequest, type Changer, type Plan, planChange } from './changePlanning';

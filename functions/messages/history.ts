@@ -6,7 +6,7 @@ import { connectionStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
-import { history } from '#rooms/rooms';
+import { history } from './roomHistory';
 import { threadHistory } from './threads';
 import { authorProfiles, messageStore, threadStore } from './wiring';
 

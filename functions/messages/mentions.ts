@@ -1,5 +1,5 @@
+import type { UserDevices } from '#core/aws/userDevices';
 import type { Connection, Member, Notifier } from '#core/ports';
-import type { UserDevices } from '#people/dmNotice';
 import { logger } from '#platform/powertools';
 import { MENTIONS_PER_MESSAGE, type MentionFrame, REPLY_QUOTE_CHARS } from '#protocol';
 import type { ThreadReplyNotice } from './threads';

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { MessageDeleted, MessageNotFound } from '#core/changeErrors';
 import { BadRequest, Busy, SlowMode } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeSendToken } from '#core/limits/rateLimit';
+import { memberKey, senderOf } from '#core/memberKeys';
 import type { Connection, Member } from '#core/ports';
 import { type AckFrame, type ChatMessage, LOBBY, type ReplyRef } from '#core/protocol';
 import { epochSeconds, roomTtl } from '#core/roomLife';
@@ -21,8 +23,7 @@ import {
   type WakeBy,
   wakeUnstored,
 } from './appending';
-import { MessageDeleted, MessageNotFound } from './changeErrors';
-import { memberKey, messageFrameOf, type StoredMessage, senderOf } from './changeFrames';
+import { messageFrameOf, type StoredMessage } from './changeFrames';
 import { mentionedIn } from './mentions';
 import type { MessagePorts, SendRecord, SendSettings, WordIndex } from './ports';
 import { reindex } from './searching';

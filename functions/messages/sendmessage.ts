@@ -1,5 +1,6 @@
 import { checkAttachments, parseAttachments } from '#attachments/attachments';
 import { S3AttachmentHeads } from '#attachments/s3Head';
+import { DynamoUserDevices } from '#core/aws/userDevices';
 import { BadRequest } from '#core/errors';
 import { withSessionCount } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
@@ -18,7 +19,6 @@ import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { personGate } from '#core/wiring/guard';
 import { notifier } from '#core/wiring/managementApi';
-import { DynamoUserDevices } from '#people/dynamoUserDevices';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';

@@ -1,15 +1,16 @@
+import { MessageDeleted, MessageNotFound } from '#core/changeErrors';
 import { BadRequest } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { memberKey, senderOf } from '#core/memberKeys';
+import { fitMessages } from '#core/pages';
 import type { Connection } from '#core/ports';
 import type { ChatMessage, HistoryQuery } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
 import { type HistoryFrame, THREAD_LIMITS, type ThreadFollowFrame } from '#protocol';
-import { fitMessages } from '#rooms/pages';
-import { framesFor, withQuotes } from '#rooms/rooms';
 import { orBusy } from './appending';
-import { MessageDeleted, MessageNotFound } from './changeErrors';
-import { memberKey, messageFrameOf, type StoredMessage, senderOf } from './changeFrames';
+import { messageFrameOf, type StoredMessage } from './changeFrames';
 import type { MessagePorts } from './ports';
+import { framesFor, withQuotes } from './roomHistory';
 
 /**
  * Threads (docs/DECISIONS.md, "Threads"): a reply in a thread is a message of its room under the room's next seq,

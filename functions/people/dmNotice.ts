@@ -1,3 +1,4 @@
+import type { UserDevices } from '#core/aws/userDevices';
 import type { Notifier } from '#core/ports';
 import { logger } from '#platform/powertools';
 import type { DmOpenedFrame } from '#protocol';
@@ -8,12 +9,6 @@ import type { DmOpenedFrame } from '#protocol';
  * next `myrooms`. Sent once per such open (memberships.ts decides when), never per message: one Query of the sparse
  * user index and one post per device.
  */
-
-/** The signed-in connections of one user, without a Scan (template.yaml: the connections table's UserIndex). */
-export interface UserDevices {
-  /** Connection ids of `userId`'s live connections, at most `limit`. */
-  connectionsOf(userId: string, limit: number): Promise<string[]>;
-}
 
 /** Devices told at most: a user's phones, tabs and laptops, well past any one person's, and the cost stays bounded. */
 export const DM_NOTICE_MAX_DEVICES = 25;

@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { peopleKeys } from '#core/peopleKeys';
 import { batchGetAll } from '#platform/aws/batchGet';
-import { foldName, type Person } from '#protocol';
+import type { Person } from '#protocol';
 import type { PeopleStore, SharedRoom } from './people';
-import { peopleKeys } from './peopleKeys';
 
 /**
  * The reads findpeople and opendm make of the Memberships table (people.ts): the caller's memberships (its base
@@ -10,9 +10,6 @@ import { peopleKeys } from './peopleKeys';
  * of the room read in parallel, peopleKeys.ts), and whether a user has a membership of given rooms (BatchGetItem of
  * their keys).
  */
-
-/** The index's sort key of a signed-in member's membership: its folded name, then its id (names may repeat). */
-export const nameKey = (name: string, userId: string) => `${foldName(name)}#${userId}`;
 
 /** BatchGetItem takes at most 100 keys per request. */
 const BATCH = 100;

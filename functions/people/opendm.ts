@@ -1,3 +1,4 @@
+import { DynamoUserDevices } from '#core/aws/userDevices';
 import { servedFrom } from '#core/limits/guard';
 import { limitSettings } from '#core/limits/limitSettings';
 import { admitRoom, limitOwner } from '#core/limits/quotas';
@@ -16,7 +17,6 @@ import { membershipStore } from '#rooms/wiring';
 import { admitDirectOpen } from '#safety/screening';
 import { dmBlocks } from '#safety/wiring';
 import { notifyDmOpened } from './dmNotice';
-import { DynamoUserDevices } from './dynamoUserDevices';
 import { sharedWith } from './people';
 import { peopleStore } from './wiring';
 

@@ -2,15 +2,7 @@ import { BadRequest, Forbidden } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { ChatPorts, Connection } from '#core/ports';
 import { type AvatarSigner, type ProfileReader, shownProfile } from '#core/profiles';
-import {
-  foldName,
-  LIMITS,
-  PATTERNS,
-  PEOPLE_LIMITS,
-  type PeopleFrame,
-  type Person,
-  type Profile,
-} from '#protocol';
+import { foldName, PATTERNS, PEOPLE_LIMITS, type PeopleFrame, type Person, type Profile } from '#protocol';
 
 /**
  * Finding people (docs/PROTOCOL.md, "Read positions, your rooms, direct messages"): a signed-in member looks up
@@ -165,11 +157,4 @@ export async function sharedWith(
 /** Whether two signed-in users share a room (sharedWith). */
 export async function sharesRoom(people: PeopleStore, userId: string, peerId: string): Promise<boolean> {
   return (await sharedWith(people, userId, peerId)).shares;
-}
-
-/** The name a membership keeps for finding people: the one the member chose (not numbered), at most 32 chars. */
-export function personName(connection: Connection): string | undefined {
-  if (!signedIn(connection)) return undefined;
-  const name = connection.chosenName ?? connection.username;
-  return [...name].length <= LIMITS.usernameMaxChars ? name : undefined;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { UserDevices } from '#core/aws/userDevices';
+import { memberKey } from '#core/memberKeys';
 import type { Member } from '#core/ports';
-import { memberKey } from '#messages/changeFrames';
 import { mentionedIn } from '#messages/mentions';
-import type { UserDevices } from '#people/dmNotice';
 import { logger } from '#platform/powertools';
 import {
   DM_ROOM_CODE_LENGTH,

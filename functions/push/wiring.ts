@@ -1,8 +1,8 @@
 import { DynamoRoomStore } from '#core/aws/rooms';
+import { DynamoUserDevices } from '#core/aws/userDevices';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
 import { DynamoThreadStore } from '#messages/dynamoThreads';
 import { DynamoPeopleStore } from '#people/dynamoPeople';
-import { DynamoUserDevices } from '#people/dynamoUserDevices';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { settings } from '#platform/settings';

@@ -7,10 +7,9 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { nameKey, peopleKeyOf } from '#core/peopleKeys';
 import type { Connection, Room } from '#core/ports';
 import { roomEnd } from '#core/roomLife';
-import { nameKey } from '#people/dynamoPeople';
-import { peopleKeyOf } from '#people/peopleKeys';
 import { batchGetAll } from '#platform/aws/batchGet';
 import { unlessRefused } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';

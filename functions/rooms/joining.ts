@@ -2,21 +2,22 @@ import { keyLevelFor, roomKeyLevel } from '#core/aws/roomMembers';
 import { Banned, Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type DepartureRecords, notReturning } from '#core/identity/departure';
+import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
 import { isBanned } from '#core/moderation';
+import { fitMessages } from '#core/pages';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
-import { isStoredChange, memberKey, type StoredMessage, senderOf } from '#messages/changeFrames';
+import { isStoredChange, type StoredMessage } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
+import { framesFor, withQuotes } from '#messages/roomHistory';
 import { logger } from '#platform/powertools';
 import type { AuthorProfile } from '#protocol';
 import { roomInfoOf } from './directory';
-import { memberKeyOf } from './memberships';
 import { moderationShown } from './moderation';
 import { baseName, confusable, disambiguate } from './names';
-import { fitMessages } from './pages';
 import type { RoomEntry } from './ports';
-import { announceMove, framesFor, type LobbyOption, memberList, moveTo, withQuotes } from './rooms';
+import { announceMove, type LobbyOption, memberList, moveTo } from './rooms';
 
 /**
  * Joining a room, and the name a member shows there. Apart from rooms.ts so that only the joinroom function loads

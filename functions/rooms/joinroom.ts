@@ -1,11 +1,11 @@
 import { admitJoin, parseInviteKey, servedFrom } from '#core/limits/guard';
 import { lobbyUnlisted, refuseLobbyJoin } from '#core/lobby';
+import { memberKey, senderOf } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
 import { LOBBY, parseRoomId, requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, departureRecords } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
-import { memberKey, senderOf } from '#messages/changeFrames';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';

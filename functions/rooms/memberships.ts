@@ -1,15 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { keyIdOf } from '#core/aws/rooms';
 import { BadRequest, Forbidden, NotAllowed } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { dmRoomId, memberKey, memberKeyOf, membershipTtl } from '#core/memberKeys';
+import { personName } from '#core/peopleKeys';
 import type { ChatEvent, ChatPorts, Connection, EventPublisher, Member, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
-import { memberKey } from '#messages/changeFrames';
-import { personName } from '#people/people';
 import { logger } from '#platform/powertools';
 import {
-  DM_ROOM_CODE_LENGTH,
   type DmOpenedFrame,
   type DmPeer,
   isUserId,
@@ -17,7 +16,6 @@ import {
   type MyRoom,
   type MyRoomsFrame,
   type ReadFrame,
-  ROOM_CODE_ALPHABET,
   type SeenByFrame,
   type SeenByMember,
   type SeenFrame,
@@ -126,39 +124,6 @@ export const UNREAD_EVENTS_READ = UNREAD_MAX + 1;
 
 /** Rooms whose unread messages `myrooms` counts at once. */
 const UNREAD_CONCURRENCY = 16;
-
-/** Whose memberships a connection's are: the signed-in user, else its resume token, else the connection alone. */
-export function memberKeyOf(connection: Connection): string {
-  if (connection.userId?.startsWith('user:')) return connection.userId;
-  if (connection.sendScope?.startsWith('resume:')) return connection.sendScope;
-  return `connection:${connection.connectionId}`;
-}
-
-/**
- * When a membership without sign-in is deleted (DynamoDB TTL, epoch seconds), counted from its last write: a
- * connection lives 2 hours at most; a resume token is forgotten with its tab or app, so its memberships go 30 days
- * after their last use. A signed-in user's stay until the room ends or the user leaves it.
- */
-export function membershipTtl(memberKey: string, now: Date): number | undefined {
-  if (memberKey.startsWith('user:')) return undefined;
-  const hours = memberKey.startsWith('resume:') ? 30 * 24 : 3;
-  return epochSeconds(now) + hours * 3600;
-}
-
-/** The code of the pair's room: the same for either order, 12 characters (60 bits of SHA-256 of both ids). */
-export function dmRoomId(a: string, b: string): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([a, b].sort()))
-    .digest();
-  let code = '';
-  for (let i = 0; i < DM_ROOM_CODE_LENGTH; i++) {
-    // Five bits per character, read across byte boundaries.
-    const bit = i * 5;
-    const word = ((digest[bit >> 3] ?? 0) << 8) | (digest[(bit >> 3) + 1] ?? 0);
-    code += ROOM_CODE_ALPHABET[(word >> (11 - (bit & 7))) & 31];
-  }
-  return code;
-}
 
 /** The caller as the frame count read it, else as stored now. */
 const callerOf = (deps: MemberDeps, connectionId: string, admitted?: Connection) =>

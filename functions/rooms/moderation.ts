@@ -1,10 +1,10 @@
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { memberKey, senderOf } from '#core/memberKeys';
 import { MUTED_FOREVER, moderationOf, type RoomModeration, roleIn, untilText } from '#core/moderation';
 import type { ChatPorts, Connection, ModerationChange, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
-import { memberKey, senderOf } from '#messages/changeFrames';
 import { MODERATION_LIMITS, type Role } from '#protocol';
 import { auditRow, membersOf, type OwnerDeps, removeMember, tell } from './owners';
 

@@ -4,11 +4,12 @@ import { requireConnection } from '#core/identity/connections';
 import { presenceEvent } from '#core/identity/presence';
 import type { ModerationRecord } from '#core/identity/sessions';
 import { newInviteKey } from '#core/limits/guard';
+import { memberKeyOf } from '#core/memberKeys';
 import type { ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
-import { type MembershipStore, memberKeyOf } from './memberships';
+import type { MembershipStore } from './memberships';
 
 /**
  * What a room's owner (its creator's `userId`: the signed-in user in the token modes, the connection itself in

@@ -1,10 +1,10 @@
 import { ChatError, RateLimited } from '#core/errors';
 import { admitJoin, chargeFrames, isStrike, servedFrom, strike } from '#core/limits/guard';
+import { memberKey, senderOf } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, departureRecords } from '#core/wiring/dynamodb';
 import { guard } from '#core/wiring/guard';
-import { memberKey, senderOf } from '#messages/changeFrames';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger } from '#platform/powertools';

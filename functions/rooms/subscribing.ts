@@ -13,11 +13,12 @@ import { requireConnection } from '#core/identity/connections';
 import { type DepartureRecords, notReturning } from '#core/identity/departure';
 import { presenceEvent } from '#core/identity/presence';
 import { parseInviteKey } from '#core/limits/guard';
+import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
 import { isBanned } from '#core/moderation';
 import type { Connection, Room, Subscribed } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
-import { memberKey, senderOf } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
+import { framesFor, withQuotes } from '#messages/roomHistory';
 import {
   LIMITS,
   LOBBY,
@@ -28,9 +29,8 @@ import {
   type SubscribeRefusal,
 } from '#protocol';
 import { keyLevelToWrite, newcomerName } from './joining';
-import { memberKeyOf, peerOf } from './memberships';
+import { peerOf } from './memberships';
 import type { RoomEntry } from './ports';
-import { framesFor, withQuotes } from './rooms';
 
 /**
  * `subscribe`: follows many rooms in one frame without showing any of them (a reconnect, a fresh page load;

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { MessageDeleted, MessageNotFound } from '#core/changeErrors';
 import { BadRequest, Forbidden, RateLimited } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { QuotaDeps } from '#core/limits/quotas';
+import { dmRoomId, memberKey, memberKeyOf, membershipTtl, senderOf } from '#core/memberKeys';
 import type { ChatPorts, Connection } from '#core/ports';
 import { LOBBY } from '#core/protocol';
-import { MessageDeleted, MessageNotFound } from '#messages/changeErrors';
-import { memberKey, senderOf } from '#messages/changeFrames';
 import { logger } from '#platform/powertools';
 import {
   type BlockedPerson,
@@ -16,7 +16,6 @@ import {
   SAFETY_LIMITS,
   SAFETY_PATTERNS,
 } from '#protocol';
-import { dmRoomId, memberKeyOf, membershipTtl } from '#rooms/memberships';
 import type { AuditLog, ReportStore } from './audit';
 import type { BlockEntry, BlockStore, DmBlocks } from './dynamoBlocks';
 

@@ -1,6 +1,6 @@
 import { Forbidden, NotAllowed } from '#core/errors';
+import { senderOf } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
-import { senderOf } from '#messages/changeFrames';
 import { logger } from '#platform/powertools';
 import type { FilterMode } from '#platform/settingsSchema';
 import { DM_ROOM_CODE_LENGTH } from '#protocol';

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoUserDevices } from '#core/aws/userDevices';
 import { connectionStore, quotaStore, roomStore } from '#core/wiring/dynamodb';
 import { notifier } from '#core/wiring/managementApi';
-import { DynamoUserDevices } from '#people/dynamoUserDevices';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config, requireEnv } from '#platform/config';

@@ -167,3 +167,59 @@ it('names a platform module that imports the chat', () => {
     'functions/platform/aws/clients.ts -> #unknown/x',
   ]);
 });
+
+/**
+ * The folders of functions/ (each feature, core/, platform/) and protocol/ import each other one way only: a feature
+ * may use another's rule or store, never one that uses it back. A cycle between two features ties their bundles
+ * and their changes together; what several features need belongs in core/ (functions/README.md, "Who may import
+ * whom"). The graph is of folders: an edge for any import of a module of one from a module of another.
+ */
+function folderOf(file: string): string | undefined {
+  const [top, folder] = file.split('/');
+  if (top === 'protocol') return 'protocol';
+  return top === 'functions' && folder !== undefined && !folder.includes('.')
+    ? `functions/${folder}`
+    : undefined;
+}
+
+function folderGraph(files: string[], imports: (file: string) => string[]): Map<string, string[]> {
+  const graph = new Map<string, Set<string>>();
+  for (const file of files) {
+    const from = folderOf(file);
+    if (from === undefined) continue;
+    const edges = graph.get(from) ?? new Set<string>();
+    graph.set(from, edges);
+    for (const target of imports(file)) {
+      const to = folderOf(target);
+      if (to !== undefined && to !== from) edges.add(to);
+    }
+  }
+  return new Map([...graph].map(([folder, edges]) => [folder, [...edges].sort()]));
+}
+
+it('has no import cycle between the folders of functions/ (each feature, core/, platform/) and protocol/', () => {
+  const graph = folderGraph(modules(), (file) =>
+    specifiersOf(file)
+      .map((specifier) => resolveImport(file, specifier))
+      .filter((target): target is string => target !== undefined),
+  );
+  expect(graph.get('functions/rooms')).toContain('functions/messages');
+  expect(graph.get('functions/reading')).toContain('functions/rooms');
+  expect(cyclesOf(graph)).toEqual([]);
+  // core/ is what every feature stands on: it imports platform/ and protocol/, no feature.
+  expect(
+    graph.get('functions/core')?.filter((to) => to !== 'functions/platform' && to !== 'protocol'),
+  ).toEqual([]);
+});
+
+it('finds a cycle between two feature folders through any of their modules', () => {
+  const planted: Record<string, string[]> = {
+    'functions/rooms/joining.ts': ['functions/messages/roomHistory.ts', 'functions/core/ports.ts'],
+    'functions/messages/threads.ts': ['functions/messages/ports.ts', 'functions/core/ports.ts'],
+    'functions/messages/sendmessage.ts': ['functions/rooms/rooms.ts'],
+    'functions/core/ports.ts': ['protocol/index.ts'],
+  };
+  expect(cyclesOf(folderGraph(Object.keys(planted), (file) => planted[file] ?? []))).toEqual([
+    'functions/rooms -> functions/messages -> functions/rooms',
+  ]);
+});

@@ -1,8 +1,8 @@
 import { presenceEvent } from '#core/identity/presence';
+import { fitMessages } from '#core/pages';
 import { FRAME_LIMIT_BYTES, framesOf } from '#deliver/coalescing';
 import { messageFrameOf } from '#messages/changeFrames';
 import { ATTACHMENT_LIMITS, type ChatMessage, FILE_TYPES, GATEWAY, LIMITS } from '#protocol';
-import { fitMessages } from '#rooms/pages';
 import { memberList } from '#rooms/rooms';
 
 /**

@@ -1,7 +1,7 @@
+import { dmRoomId, memberKeyOf, membershipTtl, senderOf } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
-import { senderOf } from '#messages/changeFrames';
 import { isRoomCode } from '#protocol';
-import { dmRoomId, memberKeyOf, membershipTtl, openDm } from '#rooms/memberships';
+import { openDm } from '#rooms/memberships';
 
 /** The pure rules of memberships.ts: whose membership a connection's is, the pair's code, who may open one. */
 const a = 'user:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

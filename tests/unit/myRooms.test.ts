@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { memberKey } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
-import { memberKey } from '#messages/changeFrames';
 import { UNREAD_MAX } from '#protocol';
 import { DynamoMembershipStore } from '#rooms/dynamoMemberships';
 import { type MemberDeps, MY_ROOMS_MAX, markRead, myRooms, UNREAD_EVENTS_READ } from '#rooms/memberships';

@@ -1,5 +1,5 @@
+import { EditWindowPassed, NotAuthor } from '#core/changeErrors';
 import { roleIn } from '#core/moderation';
-import { EditWindowPassed, NotAuthor } from '../changeErrors';
 import { type ChangeKind, UNCHANGED } from './kind';
 
 /**

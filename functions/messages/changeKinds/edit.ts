@@ -1,6 +1,6 @@
+import { ChangeLimit, EditWindowPassed, NotAuthor } from '#core/changeErrors';
 import { parseMessageText, requireString } from '#core/protocol';
 import { CHANGE_LIMITS } from '#protocol';
-import { ChangeLimit, EditWindowPassed, NotAuthor } from '../changeErrors';
 import { type ChangeKind, UNCHANGED } from './kind';
 
 /**

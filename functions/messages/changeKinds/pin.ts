@@ -1,7 +1,7 @@
+import { ChangeLimit, NotAuthor } from '#core/changeErrors';
 import { BadRequest } from '#core/errors';
 import { LOBBY } from '#core/protocol';
 import { CHANGE_LIMITS } from '#protocol';
-import { ChangeLimit, NotAuthor } from '../changeErrors';
 import { type ChangeKind, UNCHANGED } from './kind';
 
 /**

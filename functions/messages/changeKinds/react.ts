@@ -1,7 +1,7 @@
+import { ChangeLimit } from '#core/changeErrors';
 import { BadRequest } from '#core/errors';
 import { requireString } from '#core/protocol';
 import { CHANGE_LIMITS, type ReactionCount, reactionOf } from '#protocol';
-import { ChangeLimit } from '../changeErrors';
 import { type ChangeKind, type ReactionState, UNCHANGED } from './kind';
 
 /**

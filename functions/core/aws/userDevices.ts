@@ -1,5 +1,10 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { UserDevices } from './dmNotice';
+
+/** The signed-in connections of one user, without a Scan (template.yaml: the connections table's UserIndex). */
+export interface UserDevices {
+  /** Connection ids of `userId`'s live connections, at most `limit`. */
+  connectionsOf(userId: string, limit: number): Promise<string[]>;
+}
 
 /**
  * A user's connections from the connections table's sparse, keys-only user index: only a signed-in connection

@@ -1,4 +1,6 @@
+import type { Connection } from '#core/ports';
 import { stableHash } from '#core/stableHash';
+import { foldName, LIMITS } from '#protocol';
 
 /**
  * The PeopleIndex's partition keys (docs/ARCHITECTURE.md, "Hot keys"). A room's signed-in members are spread over
@@ -22,3 +24,16 @@ export const peopleKeyOf = (roomId: string, memberKey: string): string =>
 /** Every index key of a room, shard 0 first. */
 export const peopleKeys = (roomId: string): string[] =>
   Array.from({ length: PEOPLE_INDEX_SHARDS }, (_, shard) => `${roomId}#${shard}`);
+
+/** The index's sort key of a signed-in member's membership: its folded name, then its id (names may repeat). */
+export const nameKey = (name: string, userId: string) => `${foldName(name)}#${userId}`;
+
+const signedIn = (c: Connection): c is Connection & { userId: string } =>
+  c.userId?.startsWith('user:') === true;
+
+/** The name a membership keeps for finding people: the one the member chose (not numbered), at most 32 chars. */
+export function personName(connection: Connection): string | undefined {
+  if (!signedIn(connection)) return undefined;
+  const name = connection.chosenName ?? connection.username;
+  return [...name].length <= LIMITS.usernameMaxChars ? name : undefined;
+}
