@@ -85,4 +85,6 @@ export const handler = routeHandler('subscribe', 'connection', async (frame) => 
   );
   logger.info('subscribed', { rooms: subscribed.rooms.length, refused: subscribed.refused.length });
   return subscribed;
-});
+  // Up to 100 rooms, five at a time (subscribing.ts): more than a join's 10 s, inside the gateway's 29 s integration
+  // timeout; the route answers BUSY before it (websocket.ts) and a retry is harmless. RoomsFunction's Timeout.
+}, { seconds: 20 });
