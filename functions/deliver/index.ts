@@ -91,7 +91,9 @@ const STEPS: {
     const report = await post(deps(), input, deadlineOf(context));
     // `stamp`: the everyone-broadcast's machine asks when the chunk was posted (`at`, Deliver's clock) for its
     // time bound (broadcast.asl.json, MorePages); the fan-out does not.
-    return (input as { stamp?: unknown }).stamp === true ? { ...report, at: new Date().toISOString() } : report;
+    return (input as { stamp?: unknown }).stamp === true
+      ? { ...report, at: new Date().toISOString() }
+      : report;
   },
   broadcast: (input) => planBroadcast(input, Date.now()),
   leave: (input) => settleDeparture(departures(), input.departure),

@@ -21,7 +21,9 @@ const lambdaContext = (remainingMs: number) => {
 };
 
 it('answers a route key its table lacks with an INTERNAL error frame naming the action, never a crash', async () => {
-  const handler = featureHandler('rooms', [declareRoute('who', async () => ({ statusCode: 200, body: '{}' }))]);
+  const handler = featureHandler('rooms', [
+    declareRoute('who', async () => ({ statusCode: 200, body: '{}' })),
+  ]);
   const reply = await handler(event('sendmessage'), lambdaContext(20_000));
   expect(reply).toEqual({ statusCode: 200, body: expect.any(String) });
   expect(JSON.parse((reply as { body: string }).body)).toEqual({
