@@ -27,8 +27,8 @@ const deps = onFirstCall(() => ({
  * it when the connection follows it, and is refused NOT_SUBSCRIBED before this runs otherwise (core/websocket.ts,
  * RouteScope `room`).
  */
-const routes = {
-  attach: routeHandler('attach', 'room', async (frame) => {
+export const routes = [
+  routeHandler('attach', 'room', async (frame) => {
     const served = servedFrom(deps(), frame);
     const connection = await requireConnection(served, frame.connectionId);
     // The owner of the quota: the signed-in user, else the source address (quotas.ts limitOwner).
@@ -46,12 +46,12 @@ const routes = {
     logger.info('upload signed', { roomId: upload.roomId, key: upload.key, bytes: upload.maxBytes });
     return upload;
   }),
-  getattachment: routeHandler('getattachment', 'room', async (frame) => {
+  routeHandler('getattachment', 'room', async (frame) => {
     const served = servedFrom(deps(), frame);
     const connection = await requireConnection(served, frame.connectionId);
     return readAttachment(served, connection, frame.body.key, frame.body.versionId);
   }),
-};
+];
 
 /** One function for both routes, routed by the route key API Gateway names (core/features.ts). */
 export const handler = featureHandler('attachments', routes);

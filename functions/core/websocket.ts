@@ -17,6 +17,7 @@ import {
   type RequestIds,
   toErrorFrame,
 } from './errors';
+import { declareRoute, ROUTE_SECONDS, type Route, type RouteKey, type RouteScope } from './features';
 import type { Connection, Subscribed } from './ports';
 import { parseBody } from './protocol';
 
@@ -64,6 +65,11 @@ async function recordFailure(error: unknown, connectionId: string, action: strin
 }
 
 export interface RouteOptions {
+  /**
+   * The seconds the route answers within, when more than ROUTE_SECONDS (core/features.ts): its function's Timeout in
+   * template.yaml is at least that (tests/template/routes.test.ts).
+   */
+  seconds?: number;
   /** The error a frame that is not a JSON object gets instead of the generic BAD_REQUEST (the $default route). */
   notJson?: (connectionId: string, admitted?: Connection) => Promise<ChatError>;
 }
@@ -102,13 +108,7 @@ async function beforeTimeout<T>(work: Promise<T>, context?: Context, abandon?: A
   }
 }
 
-/**
- * What a route's frame acts on, declared with the route (routeHandler's second argument): `room`, the shown room or
- * any room the connection follows that the frame names (`roomId`); `connection`, the connection itself or a room it
- * names for its own reason (`leaveroom` names the room it ends, functions/rooms/leaveroom.ts; `joinroom` one to
- * enter). A route must say which: one left out of a hand-kept list would silently act in the shown room instead.
- */
-export type RouteScope = 'room' | 'connection';
+export type { RouteScope } from './features';
 
 const connections = onFirstCall(connectionStore);
 
@@ -137,16 +137,17 @@ async function roomNamed(
 }
 
 /**
- * Builds the Lambda entry point of a two-way route: parse the frame, run the use case, and return the reply frame
- * as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
+ * Declares a two-way route, the one place its facts are said: its key (`action`), its scope, its budget
+ * (`options.seconds`) and its use case. The entry point parses the frame, runs the use case, and returns the reply
+ * frame as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
  */
 export function routeHandler(
-  action: string,
+  action: RouteKey,
   scope: RouteScope,
   handle: FrameHandler,
   options: RouteOptions = {},
-) {
-  return instrumented(
+): Route {
+  const entry = instrumented(
     async (event: APIGatewayProxyWebsocketEventV2, context?: Context): Promise<APIGatewayProxyResultV2> => {
       const { connectionId, requestId } = event.requestContext;
       logger.appendKeys({ connectionId, action, requestId });
@@ -191,6 +192,7 @@ export function routeHandler(
       }
     },
   );
+  return declareRoute(action, entry, options.seconds ?? ROUTE_SECONDS, scope);
 }
 
 /** The frame as a JSON object, or why it is not one. */

@@ -64,38 +64,55 @@ const deps = onFirstCall(
 const cursors = onFirstCall(cursorStore);
 const departures = onFirstCall(() => ({ people: personRooms(), events: eventPublisher() }));
 
-const instrumentedHandler = instrumented(
-  async (
-    input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput,
+type DeliverInput = PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput;
+type DeliverOutput =
+  | Prepared
+  | PreparedRoom
+  | (PostReport & { at?: string })
+  | BroadcastPlan
+  | { left: number; stayed: number };
+
+/** Each step the machines name (`op`), and its code: one entry per op, the input type told by its `op`. */
+const STEPS: {
+  [Op in DeliverInput['op']]: (
+    input: Extract<DeliverInput, { op: Op }>,
     context?: Context,
-  ): Promise<
-    | Prepared
-    | PreparedRoom
-    | (PostReport & { at?: string })
-    | BroadcastPlan
-    | { left: number; stayed: number }
-  > => {
-    if (input?.op === 'prepare') return prepareRooms(input.input, cursors());
-    if (input?.op === 'room') {
-      if (typeof input.roomId !== 'string' || typeof input.startedAt !== 'string')
-        throw new TypeError('a fan-out room read needs its roomId and startedAt');
-      return readAgain(input.roomId, cursors(), input.startedAt);
-    }
-    if (input?.op === 'broadcast') return planBroadcast(input, Date.now());
-    if (input?.op === 'leave') return settleDeparture(departures(), input.departure);
-    if (input?.op === 'post') {
-      if (!Array.isArray(input.frames) || (input.roomId !== null && typeof input.roomId !== 'string'))
-        throw new TypeError('a fan-out post needs its roomId (null: everyone) and frames');
-      const report = await post(deps(), input, deadlineOf(context));
-      // `stamp`: the everyone-broadcast's machine asks when the chunk was posted (`at`, Deliver's clock) for its
-      // time bound (broadcast.asl.json, MorePages); the fan-out does not.
-      return (input as { stamp?: unknown }).stamp === true
-        ? { ...report, at: new Date().toISOString() }
-        : report;
-    }
-    throw new TypeError(
-      `Deliver expects a fan-out step { op: "prepare" | "room" | "post" | "broadcast" | "leave" }, not ${JSON.stringify((input as { op?: unknown })?.op)}`,
-    );
+  ) => DeliverOutput | Promise<DeliverOutput>;
+} = {
+  prepare: (input) => prepareRooms(input.input, cursors()),
+  room: (input) => {
+    if (typeof input.roomId !== 'string' || typeof input.startedAt !== 'string')
+      throw new TypeError('a fan-out room read needs its roomId and startedAt');
+    return readAgain(input.roomId, cursors(), input.startedAt);
+  },
+  post: async (input, context) => {
+    if (!Array.isArray(input.frames) || (input.roomId !== null && typeof input.roomId !== 'string'))
+      throw new TypeError('a fan-out post needs its roomId (null: everyone) and frames');
+    const report = await post(deps(), input, deadlineOf(context));
+    // `stamp`: the everyone-broadcast's machine asks when the chunk was posted (`at`, Deliver's clock) for its
+    // time bound (broadcast.asl.json, MorePages); the fan-out does not.
+    return (input as { stamp?: unknown }).stamp === true
+      ? { ...report, at: new Date().toISOString() }
+      : report;
+  },
+  broadcast: (input) => planBroadcast(input, Date.now()),
+  leave: (input) => settleDeparture(departures(), input.departure),
+};
+
+const instrumentedHandler = instrumented(
+  async (input: DeliverInput, context?: Context): Promise<DeliverOutput> => {
+    const op = (input as { op?: unknown })?.op;
+    if (typeof op !== 'string' || !Object.hasOwn(STEPS, op))
+      throw new TypeError(
+        `Deliver expects a fan-out step { op: ${Object.keys(STEPS)
+          .map((name) => JSON.stringify(name))
+          .join(' | ')} }, not ${JSON.stringify(op)}`,
+      );
+    const step = STEPS[op as DeliverInput['op']] as (
+      input: DeliverInput,
+      context?: Context,
+    ) => DeliverOutput | Promise<DeliverOutput>;
+    return step(input, context);
   },
 );
 

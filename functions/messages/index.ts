@@ -11,11 +11,12 @@ import { handler as sendmessage } from './sendmessage';
  * The messages feature: sending, reading back (history), searching and changing messages (edit, delete, react); one function
  * routed by route key (core/features.ts), traced as a message's path (Tracing: Active).
  */
-export const handler = featureHandler('messages', {
+export const routes = [
   sendmessage,
   history,
   // editmessage, deletemessage, react, pinmessage: every change action the protocol names (changes.ts).
   ...changeRoutes,
   followthread,
   search,
-});
+];
+export const handler = featureHandler('messages', routes);

@@ -7,4 +7,5 @@ import { handler as opendm } from './opendm';
  * function routed by route key (core/features.ts). Kept apart from rooms: only these two routes read the
  * people and user indexes (a member's devices), so the rooms function's role holds neither.
  */
-export const handler = featureHandler('people', { findpeople, opendm });
+export const routes = [findpeople, opendm];
+export const handler = featureHandler('people', routes);

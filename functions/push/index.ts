@@ -4,7 +4,8 @@ import { type MessageSentEvent, onMessageSent } from './onMessage';
 import { handler as pushsubscribe } from './pushsubscribe';
 import { handler as pushunsubscribe } from './pushunsubscribe';
 
-const routes = featureHandler('push', { pushsubscribe, pushunsubscribe });
+export const routes = [pushsubscribe, pushunsubscribe];
+const served = featureHandler('push', routes);
 
 /**
  * The push feature, one function: its two routes (a browser's subscription stored or removed), routed by route key
@@ -12,4 +13,4 @@ const routes = featureHandler('push', { pushsubscribe, pushunsubscribe });
  * (notify.ts). An event from the bus carries `detail-type`; a WebSocket route, `requestContext`.
  */
 export const handler = (event: APIGatewayProxyWebsocketEventV2 | MessageSentEvent, context?: Context) =>
-  'detail-type' in event ? onMessageSent(event, context) : routes(event, context);
+  'detail-type' in event ? onMessageSent(event, context) : served(event, context);

@@ -6,4 +6,5 @@ import { handler as seenby } from './seenby';
  * The reading feature: a member's read position (markread) and who has seen a message (seenby); one function routed
  * by route key (core/features.ts).
  */
-export const handler = featureHandler('reading', { markread, seenby });
+export const routes = [markread, seenby];
+export const handler = featureHandler('reading', routes);

@@ -22,13 +22,11 @@ import { handler as who } from './who';
  * The rooms feature: entering, following and leaving rooms, the owner's powers, the caller's list of rooms and who
  * is in one; one function routed by route key (core/features.ts).
  */
-export const handler = featureHandler('rooms', {
+export const routes = [
   createroom,
   joinroom,
   leaveroom,
-  // Up to 100 rooms, five at a time (subscribing.ts): more than a join's 10 s, inside the gateway's 29 s integration
-  // timeout; the route answers BUSY before it (websocket.ts) and a retry is harmless. RoomsFunction's Timeout.
-  subscribe: { entry: subscribe, seconds: 20 },
+  subscribe,
   closeroom,
   removemember,
   rotatekey,
@@ -43,4 +41,5 @@ export const handler = featureHandler('rooms', {
   ban,
   unban,
   slowmode,
-});
+];
+export const handler = featureHandler('rooms', routes);

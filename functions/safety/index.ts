@@ -6,10 +6,5 @@ import { blocklistRoute, blockRoute, reportRoute, reportsRoute, unblockRoute } f
  * (core/features.ts). Its role alone writes block lists and reports; the word filter (filter.ts) runs in the
  * messages function, before a message is stored.
  */
-export const handler = featureHandler('safety', {
-  block: blockRoute,
-  unblock: unblockRoute,
-  blocklist: blocklistRoute,
-  report: reportRoute,
-  reports: reportsRoute,
-});
+export const routes = [blockRoute, unblockRoute, blocklistRoute, reportRoute, reportsRoute];
+export const handler = featureHandler('safety', routes);

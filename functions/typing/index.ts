@@ -74,6 +74,9 @@ const relay = routeHandler('typing', 'room', async (frame) => {
   return {};
 });
 
+/** The one route of the feature, as tests/template/routes.test.ts reads each feature's (its entry is `handler`). */
+export const routes = [relay];
+
 /**
  * typing: a one-way route (no route response, so API Gateway sends nothing back for it): a relayed or dropped
  * heartbeat costs the typist no message. Only a refusal is worth telling, and it is posted to the connection.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
-import { featureHandler, ROUTE_SECONDS } from '#core/features';
+import { declareRoute, featureHandler, ROUTE_SECONDS } from '#core/features';
 import { loadTemplate } from '../../tools/infra/template';
 
 /**
@@ -21,7 +21,9 @@ const lambdaContext = (remainingMs: number) => {
 };
 
 it('answers a route key its table lacks with an INTERNAL error frame naming the action, never a crash', async () => {
-  const handler = featureHandler('rooms', { who: async () => ({ statusCode: 200, body: '{}' }) });
+  const handler = featureHandler('rooms', [
+    declareRoute('who', async () => ({ statusCode: 200, body: '{}' })),
+  ]);
   const reply = await handler(event('sendmessage'), lambdaContext(20_000));
   expect(reply).toEqual({ statusCode: 200, body: expect.any(String) });
   expect(JSON.parse((reply as { body: string }).body)).toEqual({
@@ -44,10 +46,10 @@ it("gives each route its own time budget within the function's Timeout", async (
     seen[name] = context?.getRemainingTimeInMillis() ?? -1;
     return { statusCode: 200 };
   };
-  const handler = featureHandler('rooms', {
-    joinroom: entry('joinroom'),
-    subscribe: { entry: entry('subscribe'), seconds: 20 },
-  });
+  const handler = featureHandler('rooms', [
+    declareRoute('joinroom', entry('joinroom')),
+    declareRoute('subscribe', entry('subscribe'), 20),
+  ]);
   await handler(event('joinroom'), lambdaContext(20_000));
   await handler(event('subscribe'), lambdaContext(20_000));
   expect(seen.joinroom).toBeLessThanOrEqual(ROUTE_SECONDS * 1000);
@@ -56,6 +58,11 @@ it("gives each route its own time budget within the function's Timeout", async (
   // Never more than the invocation has left.
   await handler(event('subscribe'), lambdaContext(3_000));
   expect(seen.subscribe).toBeLessThanOrEqual(3_000);
+});
+
+it('refuses a table that lists a route key twice when the module loads', () => {
+  const who = declareRoute('who', async () => ({ statusCode: 200 }));
+  expect(() => featureHandler('rooms', [who, who])).toThrow('rooms lists route who twice');
 });
 
 it("takes a route's default budget from the template's Globals Timeout, and gives rooms subscribe's 20 s", () => {

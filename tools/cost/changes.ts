@@ -3,6 +3,7 @@
 // the same model (estimate), with the send's DynamoDB work replaced by the change's: a strongly consistent read of
 // the message, and a transaction that also rewrites the message's item (with its reactions, for a reaction).
 
+import type { ChangeAction } from '#protocol';
 import { pageReadUnits, shardedReadUnits, writeUnits } from './metering';
 import { estimate } from './model';
 import { METERING, PRICES, type PriceTable } from './prices';
@@ -12,6 +13,8 @@ export const CHANGE_ROOM_SIZES = [10, 100, 1000] as const;
 
 /** A change, as the model prices it: the size of the message item it rewrites and of its own event item. */
 interface ChangeKind {
+  /** The change action it prices: every action of CHANGE_ACTIONS has one (tests/build/contributing.test.ts). */
+  action: ChangeAction;
   name: string;
   targetItemBytes: (a: Assumptions, messageBytes: number) => number;
   eventItemBytes: (a: Assumptions, messageBytes: number) => number;
@@ -28,23 +31,27 @@ const PIN_BYTES = 60;
 /** Pins a room is assumed to hold already when another one comes (its cap is 50). */
 const PINS_BEFORE = 25;
 
-const KINDS: ChangeKind[] = [
+export const KINDS: ChangeKind[] = [
   {
+    action: 'editmessage',
     name: 'edit',
     targetItemBytes: (a, m) => a.messageItemOverheadBytes + m,
     eventItemBytes: (a, m) => a.messageItemOverheadBytes + m,
   },
   {
+    action: 'deletemessage',
     name: 'delete',
     targetItemBytes: (a) => a.messageItemOverheadBytes,
     eventItemBytes: (a) => a.messageItemOverheadBytes,
   },
   {
+    action: 'react',
     name: `reaction (on a message with ${REACTIONS_BEFORE})`,
     targetItemBytes: (a, m) => a.messageItemOverheadBytes + m + REACTIONS_BEFORE * REACTOR_BYTES,
     eventItemBytes: (a) => a.messageItemOverheadBytes,
   },
   {
+    action: 'pinmessage',
     name: `pin (in a room with ${PINS_BEFORE})`,
     targetItemBytes: (a, m) => a.messageItemOverheadBytes + m + PIN_BYTES,
     eventItemBytes: (a) => a.messageItemOverheadBytes,

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ROUTE_SECONDS, type Route } from '#core/features';
+import { ACTIONS, ONE_WAY_ACTIONS } from '#protocol';
+import { loadTemplate } from '../../tools/infra/template';
+
+/**
+ * Each route is declared once, in its feature's code (`routeHandler`, or `declareRoute` for the handshake): its key,
+ * scope and budget, listed in its feature's `routes`. Every other place that must know a route is held to those
+ * lists here: the template's routes, the protocol's actions, the AsyncAPI document and docs/PROTOCOL.md's table.
+ */
+const ROOT = join(__dirname, '..', '..');
+const template = loadTemplate(join(ROOT, 'template.yaml'));
+const raw = template.raw as {
+  Globals: { Function: { Timeout: number } };
+  Resources: Record<
+    string,
+    {
+      Type: string;
+      Metadata?: { BuildProperties?: { EntryPoints?: string[] } };
+      Properties?: { Timeout?: number };
+    }
+  >;
+};
+/** The keys the gateway itself names: served by a feature, but no action a client names. */
+const GATEWAY_KEYS = ['$connect', '$disconnect', '$default'];
+
+/** Each function built from a feature's index.ts that declares routes, with its declared routes. */
+const features = Object.entries(raw.Resources).flatMap(([functionId, resource]) => {
+  const entry = resource.Metadata?.BuildProperties?.EntryPoints?.[0];
+  if (resource.Type !== 'AWS::Serverless::Function' || entry === undefined) return [];
+  const module = require(join(ROOT, entry)) as { routes?: readonly Route[] };
+  if (module.routes === undefined) return [];
+  const timeout = resource.Properties?.Timeout ?? raw.Globals.Function.Timeout;
+  return [{ functionId, entry, routes: module.routes, timeout }];
+});
+const declared = features.flatMap((feature) => feature.routes.map((route) => ({ ...feature, route })));
+
+const [api] = template.webSocketApis();
+const templateRoutes = api?.routes ?? [];
+
+it('finds the declared routes of every feature function of the template', () => {
+  expect(features.map((f) => f.functionId).sort()).toEqual(
+    [
+      'AttachmentsFunction',
+      'ConnectionFunction',
+      'MessagesFunction',
+      'PeopleFunction',
+      'PushFunction',
+      'ReadingFunction',
+      'RoomsFunction',
+      'SafetyFunction',
+      'TypingFunction',
+    ].sort(),
+  );
+});
+
+it("routes each declared key to its feature's function, and no other key to it", () => {
+  for (const { functionId, entry, routes } of features) {
+    const wired = templateRoutes.filter((r) => r.functionLogicalId === functionId).map((r) => r.routeKey);
+    expect({ entry, keys: wired.sort() }).toEqual({ entry, keys: routes.map((r) => r.key).sort() });
+  }
+  // A key is declared once, by one feature.
+  const keys = declared.map(({ route }) => route.key);
+  expect(keys.length).toBe(new Set(keys).size);
+});
+
+it('serves every action the protocol names (ping aside, answered by the gateway), and nothing else', () => {
+  const served = declared.map(({ route }) => route.key).filter((key) => !GATEWAY_KEYS.includes(key));
+  expect([...served, 'ping'].sort()).toEqual([...ACTIONS, ...ONE_WAY_ACTIONS].sort());
+});
+
+it('names every served action in the AsyncAPI document and in PROTOCOL.md', () => {
+  const asyncapi = parse(readFileSync(join(ROOT, 'protocol', 'asyncapi.yaml'), 'utf8')) as {
+    operations: Record<string, { action: string }>;
+  };
+  const protocolDoc = readFileSync(join(ROOT, 'docs', 'PROTOCOL.md'), 'utf8');
+  const tableKeys = [...protocolDoc.matchAll(/^\| `([a-z]+)` \|/gm)].map((m) => m[1]);
+  for (const { route } of declared) {
+    if (GATEWAY_KEYS.includes(route.key)) continue;
+    expect({ key: route.key, asyncapi: asyncapi.operations[route.key]?.action }).toEqual({
+      key: route.key,
+      asyncapi: 'send',
+    });
+    expect({ key: route.key, inProtocolTable: tableKeys.includes(route.key) }).toEqual({
+      key: route.key,
+      inProtocolTable: true,
+    });
+  }
+});
+
+it("answers within a budget its function's Timeout allows, and says what each frame acts on", () => {
+  for (const { functionId, timeout, route } of declared) {
+    expect({ key: route.key, functionId, seconds: route.seconds }).toEqual({
+      key: route.key,
+      functionId,
+      seconds: expect.any(Number),
+    });
+    expect(route.seconds).toBeGreaterThanOrEqual(ROUTE_SECONDS);
+    expect({ key: route.key, withinTimeout: route.seconds <= timeout }).toEqual({
+      key: route.key,
+      withinTimeout: true,
+    });
+    // Every route that reads a frame declares its scope; only the handshake reads none.
+    if (!['$connect', '$disconnect'].includes(route.key))
+      expect([route.key, route.scope]).toEqual([route.key, expect.stringMatching(/^(room|connection)$/)]);
+  }
+  expect(declared.find(({ route }) => route.key === 'subscribe')?.route.seconds).toBe(20);
+});
