@@ -261,7 +261,9 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     const { order, track } = tracker();
     const from = (connectionId: string, id: number) => ({ id, requestContext: { connectionId } });
     const running = lambda.invoke('Probe', { ...from('flood', 0), holdUntil: first.holdUntil });
-    const flood = [1, 2, 3, 4, 5].map((id) => track(`flood ${id}`, lambda.invoke('Probe', from('flood', id))));
+    const flood = [1, 2, 3, 4, 5].map((id) =>
+      track(`flood ${id}`, lambda.invoke('Probe', from('flood', id))),
+    );
     const other = track('other', lambda.invoke('Probe', from('other', 6)));
     first.release();
     await Promise.all([running, ...flood, other]);

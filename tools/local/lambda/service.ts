@@ -442,7 +442,8 @@ const MAX_CALLERS_KEPT = 10_000;
 
 /** Whose request an event is: a gateway event's WebSocket connection, else '' (one group). */
 function callerOf(event: unknown): string {
-  const id = (event as { requestContext?: { connectionId?: unknown } } | undefined)?.requestContext?.connectionId;
+  const id = (event as { requestContext?: { connectionId?: unknown } } | undefined)?.requestContext
+    ?.connectionId;
   return typeof id === 'string' ? id : '';
 }
 
