@@ -32,7 +32,7 @@ const FLOOD_LEAD_MS = 2_000;
  */
 const FLOOR_MS = 50;
 
-const deployed = <K extends keyof typeof SETTINGS>(name: K) => SETTINGS[name].default;
+const deployed = (name: keyof typeof SETTINGS) => Number(SETTINGS[name].default);
 const LIMITS = {
   FrameRateLimit: deployed('FrameRateLimit'),
   FrameRateWindowSeconds: deployed('FrameRateWindowSeconds'),
@@ -182,16 +182,25 @@ it(`keeps bob's ack p95 within 2x while alice floods from ${DEVICES} connections
     lambdaEnvironments: stage.cloud.lambda.stats().environments,
   });
 
-  expect(bobs.filter((r) => r.reply.type !== 'ack')).toEqual([]);
-  expect(bobs.map((r) => r.text).filter((text) => !delivered().has(text))).toEqual([]);
-  // Her person's budgets refused her (no strike), and none of her connections was closed for it.
+  const bound = Math.max(2 * figures.beforeAckP95Ms, figures.beforeAckP95Ms + FLOOR_MS);
+  // Every check at once, so a failure shows all that went wrong rather than the first.
   expect({
-    sends: personRefusals('sendmessage') > 0,
-    reactions: personRefusals('react') > 0,
-    reads: personRefusals('markread') > 0,
-    open: figures.aliceOpen,
-  }).toEqual({ sends: true, reactions: true, reads: true, open: DEVICES });
-  expect(figures.duringAckP95Ms).toBeLessThanOrEqual(
-    Math.max(2 * figures.beforeAckP95Ms, figures.beforeAckP95Ms + FLOOR_MS),
-  );
+    bobNotAcked: bobs.filter((r) => r.reply.type !== 'ack').map((r) => `${r.text}: ${r.reply.type}`),
+    notDeliveredToCarol: bobs.map((r) => r.text).filter((text) => !delivered().has(text)),
+    // Her person's budgets refused her (no strike), and none of her connections was closed for it.
+    alicePersonRefused: {
+      sends: personRefusals('sendmessage') > 0,
+      reactions: personRefusals('react') > 0,
+      reads: personRefusals('markread') > 0,
+    },
+    aliceOpen: figures.aliceOpen,
+    bobDuringP95:
+      figures.duringAckP95Ms <= bound ? 'within bound' : `${figures.duringAckP95Ms} ms > ${bound} ms`,
+  }).toEqual({
+    bobNotAcked: [],
+    notDeliveredToCarol: [],
+    alicePersonRefused: { sends: true, reactions: true, reads: true },
+    aliceOpen: DEVICES,
+    bobDuringP95: 'within bound',
+  });
 });
