@@ -49,8 +49,11 @@ const STORED_NOT_SENT =
 
 export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | 'now'> &
   SendSettings & {
-    /** The room's members a message's `@name`s are resolved among (mentions.ts); absent: no mentions. */
-    mentionables?: (roomId: string) => Promise<Member[]>;
+    /**
+     * The room's members a message's `@name`s are resolved among (mentions.ts), read page by page until `stop` is
+     * aborted; absent: no mentions.
+     */
+    mentionables?: (roomId: string, stop?: AbortSignal) => Promise<Member[]>;
     /**
      * Refuses attachments not stored in the room as stated, else gives them with the versions read (attachments.ts
      * checkAttachments); absent: none allowed.
@@ -235,17 +238,27 @@ async function store(
   // The message replied to is read beside the token and the record: a reply costs a read, not a round trip.
   // So are the room's members when the text may name some (`@`): a mention costs a Query, not a round trip.
   // So is the root of the thread it replies in.
+  // A refused token stops the mention scan (a Query per room index key) at its next page: a send refused for its rate
+  // costs its token writes, not a room's worth of reads (a flood's refusals are most of what it sends).
+  const refused = new AbortController();
+  const token = (take: Promise<unknown>) =>
+    take.catch((error: unknown) => {
+      refused.abort();
+      throw error;
+    });
   const [, , before, original, members, attachments, rootRead] = await Promise.all([
     deps.sendRate &&
-      orBusy(takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()), roomId),
+      token(orBusy(takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()), roomId)),
     // The person's budget beside the connection's: ten connections of one sender share one (personRate.ts).
-    orBusy(takePersonToken(deps.person, 'send', limitOwner(connection.userId, input.sourceIp)), roomId),
+    token(
+      orBusy(takePersonToken(deps.person, 'send', limitOwner(connection.userId, input.sourceIp)), roomId),
+    ),
     sendKey ? orBusy(deps.sends.recorded(sendKey), roomId) : undefined,
     input.replyTo === undefined
       ? undefined
       : orBusy(deps.sends.replyTarget(roomId, input.replyTo, epochSeconds(now)), roomId),
     input.text.includes('@') && roomId !== LOBBY && deps.mentionables
-      ? orBusy(deps.mentionables(roomId), roomId)
+      ? orBusy(deps.mentionables(roomId, refused.signal), roomId)
       : undefined,
     // Attachments are read back (HeadObject) beside the rest: a message without any reads nothing more.
     input.attachments && attachmentsChecked(deps, roomId, input.attachments),

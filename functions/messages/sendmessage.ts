@@ -41,7 +41,8 @@ const attachments = onFirstCall(() => new S3AttachmentHeads());
 const deps = onFirstCall(() =>
   withSendSettings({
     connections: connectionStore(),
-    mentionables: (roomId: string) => members().membersUpTo(roomId, MENTION_SCAN_MEMBERS),
+    mentionables: (roomId: string, stop?: AbortSignal) =>
+      members().membersUpTo(roomId, MENTION_SCAN_MEMBERS, stop),
     checkAttachments: (roomId: string, stated: Attachment[]) =>
       checkAttachments(attachments(), roomId, stated),
     sends: sendStore(),

@@ -255,6 +255,22 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     expect(order).toEqual([1, 2, 3, 4]);
   });
 
+  it("serves one connection's waiting requests in turn with another's: a flood from one waits behind itself", async () => {
+    const { lambda } = service([spec()], { environments: 1 });
+    const first = held();
+    const { order, track } = tracker();
+    const from = (connectionId: string, id: number) => ({ id, requestContext: { connectionId } });
+    const running = lambda.invoke('Probe', { ...from('flood', 0), holdUntil: first.holdUntil });
+    const flood = [1, 2, 3, 4, 5].map((id) =>
+      track(`flood ${id}`, lambda.invoke('Probe', from('flood', id))),
+    );
+    const other = track('other', lambda.invoke('Probe', from('other', 6)));
+    first.release();
+    await Promise.all([running, ...flood, other]);
+    // The other connection's one request goes first: its connection was served less recently than the flood's.
+    expect(order).toEqual(['other', 'flood 1', 'flood 2', 'flood 3', 'flood 4', 'flood 5']);
+  });
+
   it("invokes the routes and authorizers as requests, and the fan-out state machine's tasks as background work", async () => {
     const testCloud = await startTestCloud();
     const { cloud } = testCloud;

@@ -1,3 +1,4 @@
+import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { ChatClient, type Frame } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 import { signedInCloud } from '../helpers/signedIn';
@@ -240,5 +241,51 @@ describe('without sign-in (ReactionKindsPerSource=5): the connections of one add
       (await (guests[3] as ChatClient).setUp({ action: 'react', seq, reaction: other }, ASK_MS)).type,
     ).toBe('changed');
     expect((await kindsOf()).length).toBeLessThanOrEqual(5);
+  });
+});
+
+describe("without sign-in (PersonSendRateLimit=1): a refusal's cost", () => {
+  let testCloud: TestCloud;
+  const open: ChatClient[] = [];
+
+  beforeAll(async () => {
+    // faultDynamoThrottle: 0 puts the counting proxy in front of DynamoDB, throttling nothing.
+    testCloud = await startTestCloud({
+      faultDynamoThrottle: 0,
+      settings: { PersonSendRateLimit: 1, PersonRateWindowSeconds: 3600, FrameRateLimit: 100_000 },
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((c) => c.close().catch(() => undefined)));
+    await testCloud?.cloud.close();
+  });
+
+  it('answers a refused send naming a member with about the DynamoDB requests of one naming nobody', async () => {
+    const { cloud } = testCloud;
+    const connect = async (name: string) => {
+      const client = await ChatClient.connect(cloud.wsUrl, name);
+      open.push(client);
+      return client;
+    };
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await roomOf(alice, [bob]);
+    // The address's one send: everything after it is refused for the person's budget.
+    expect((await alice.ask({ action: 'sendmessage', message: 'the one' }, ASK_MS)).type).toBe('ack');
+    const requestsOf = async (message: string) => {
+      await testCloud.settle();
+      const before = cloud.dynamoFaultStats().requests;
+      const sends = 5;
+      for (let i = 0; i < sends; i++)
+        expect(personRefusal(await alice.ask({ action: 'sendmessage', message }, ASK_MS))).toBe(true);
+      await testCloud.settle();
+      return (cloud.dynamoFaultStats().requests - before) / sends;
+    };
+    const plain = await requestsOf('hello');
+    const naming = await requestsOf('hello @bob');
+    process.stdout.write(`[figures] ${JSON.stringify({ refusedPlain: plain, refusedNaming: naming })}\n`);
+    // A name costs the scan of the room's index (a Query per key, ROOM_INDEX_SHARDS of them, one after another) only
+    // when the send is let through: refused, the few pages already asked for when the refusal came.
+    expect(naming).toBeLessThanOrEqual(plain + ROOM_INDEX_SHARDS / 3);
   });
 });

@@ -296,14 +296,18 @@ export class DynamoConnectionStore implements ConnectionStore {
     };
   }
 
-  /** Up to `limit` of the room's members, reading the index only as far as that (a big room's mentions). */
-  async membersUpTo(roomId: string, limit: number): Promise<Member[]> {
+  /**
+   * Up to `limit` of the room's members, reading the index only as far as that (a big room's mentions); once `stop` is
+   * aborted, no further page.
+   */
+  async membersUpTo(roomId: string, limit: number, stop?: AbortSignal): Promise<Member[]> {
     const members: Member[] = [];
     for await (const page of roomMemberPages(
       this.db,
       { ...this.subscriptions, roomId },
       () => limit - members.length,
     )) {
+      if (stop?.aborted) break;
       members.push(...page);
       if (members.length >= limit) break;
     }

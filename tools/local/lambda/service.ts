@@ -163,6 +163,8 @@ interface Turn {
   /** When it began to wait, and when its caller stops waiting (if anyone waits). */
   since: number;
   startBy?: number;
+  /** Whose request it is: the WebSocket connection of a gateway event, else none (one group for all of those). */
+  caller: string;
 }
 
 /** True when a waiting request has used more than half of its caller's patience (see `next`). */
@@ -173,8 +175,8 @@ function overdue(turn: Turn | undefined, now: number): boolean {
 /**
  * The local Lambda service: invoke a function by logical id, name or ARN. At most `environments` invocations run
  * at once; the others wait in one queue where requests (a client waits) go before background work, which keeps
- * `backgroundEnvironments` of them while it waits. Nothing else orders the work: the threads share the cores as the
- * operating system schedules them.
+ * `backgroundEnvironments` of them while it waits, and waiting requests are served one connection after another
+ * (`next`). Nothing else orders the work: the threads share the cores as the operating system schedules them.
  */
 export class LocalLambda {
   private readonly pools = new Map<string, FunctionPool>();
@@ -187,6 +189,9 @@ export class LocalLambda {
   /** Invocations holding an environment now, by kind. */
   private readonly running: Record<InvocationKind, number> = { request: 0, background: 0 };
   private readonly waiting: Record<InvocationKind, Turn[]> = { request: [], background: [] };
+  /** When each caller's request last took an environment (a count of turns), for serving callers in turn. */
+  private readonly served = new Map<string, number>();
+  private turns = 0;
   private closed = false;
   private readonly reaper: NodeJS.Timeout;
   private throttleCount = 0;
@@ -258,10 +263,13 @@ export class LocalLambda {
     // Lambda hands the function a JSON copy of the event, never the caller's object.
     const copy = JSON.parse(JSON.stringify(event));
     const overhead = this.invokeLatency ? latencyMs(this.invokeLatency) : 0;
+    const caller = callerOf(event);
     const turn =
       overhead > 0
-        ? new Promise<void>((resolve) => setTimeout(resolve, overhead)).then(() => this.turn(kind, startBy))
-        : this.turn(kind, startBy);
+        ? new Promise<void>((resolve) => setTimeout(resolve, overhead)).then(() =>
+            this.turn(kind, caller, startBy),
+          )
+        : this.turn(kind, caller, startBy);
     return turn.then(async () => {
       try {
         if (startBy !== undefined && Date.now() >= startBy) throw callerGone(function_);
@@ -285,26 +293,47 @@ export class LocalLambda {
   }
 
   /** Resolves when the invocation may take an environment: at once while fewer than `environments` run. */
-  private turn(kind: InvocationKind, startBy?: number): Promise<void> {
+  private turn(kind: InvocationKind, caller: string, startBy?: number): Promise<void> {
     if (this.closed) return Promise.reject(shutDown());
     if (this.running.request + this.running.background < this.limits.environments) {
       this.running[kind]++;
+      if (kind === 'request') this.served.set(caller, ++this.turns);
       return Promise.resolve();
     }
     return new Promise((resolve, reject) =>
-      this.waiting[kind].push({ resolve, reject, since: Date.now(), startBy }),
+      this.waiting[kind].push({ resolve, reject, since: Date.now(), startBy, caller }),
     );
   }
 
   /**
-   * The waiting invocation of `kind` to run next: the oldest, unless the oldest request has used half its caller's
-   * patience. Then the queue is longer than can be served in time and, oldest first, every request would start just
-   * as its caller gives up (a client's retry joining the back only to meet the same fate), so the newest goes first
-   * and the oldest are dropped when their turn comes too late (adaptive LIFO).
+   * The waiting invocation of `kind` to run next. Background work: the oldest. A request: one of the caller served
+   * least recently, so one connection's flood of frames waits behind itself, not in front of everyone else's: on
+   * AWS every invocation starts at once (Lambda scales to the account's concurrency), and only this machine's few
+   * environments make requests wait at all. Of that caller's requests, the oldest, unless it has used half its
+   * caller's patience. Then its queue is longer than can be served in time and, oldest first, every request would
+   * start just as its caller gives up (a client's retry joining the back only to meet the same fate), so the newest
+   * goes first and the oldest are dropped when their turn comes too late (adaptive LIFO).
    */
   private next(kind: InvocationKind): Turn | undefined {
     const queue = this.waiting[kind];
-    return kind === 'request' && overdue(queue[0], Date.now()) ? queue.pop() : queue.shift();
+    if (kind === 'background') return queue.shift();
+    let caller: string | undefined;
+    for (const turn of queue)
+      if (caller === undefined || (this.served.get(turn.caller) ?? 0) < (this.served.get(caller) ?? 0))
+        caller = turn.caller;
+    const mine = queue.filter((turn) => turn.caller === caller);
+    const chosen = overdue(mine[0], Date.now()) ? mine.at(-1) : mine[0];
+    if (chosen === undefined) return undefined;
+    queue.splice(queue.indexOf(chosen), 1);
+    this.served.set(chosen.caller, ++this.turns);
+    if (this.served.size > MAX_CALLERS_KEPT) this.forgetIdleCallers();
+    return chosen;
+  }
+
+  /** Forgets the turns of callers with nothing waiting: a caller that comes back counts as served long ago. */
+  private forgetIdleCallers(): void {
+    const waiting = new Set(this.waiting.request.map((turn) => turn.caller));
+    for (const caller of this.served.keys()) if (!waiting.has(caller)) this.served.delete(caller);
   }
 
   /**
@@ -406,6 +435,16 @@ export class LocalLambda {
   get functions(): readonly LocalFunctionSpec[] {
     return this.specs;
   }
+}
+
+/** Callers whose last turn is kept before those with nothing waiting are forgotten. */
+const MAX_CALLERS_KEPT = 10_000;
+
+/** Whose request an event is: a gateway event's WebSocket connection, else '' (one group). */
+function callerOf(event: unknown): string {
+  const id = (event as { requestContext?: { connectionId?: unknown } } | undefined)?.requestContext
+    ?.connectionId;
+  return typeof id === 'string' ? id : '';
 }
 
 /** The caller stopped waiting before the invocation had an environment; nobody hears this error. */
