@@ -1,9 +1,10 @@
-import type { Page } from 'playwright-core';
 import type { DevIssuer } from '../../tools/local/oidc';
 import {
   browserStage,
+  createRoom,
   hasText,
-  shownRoom,
+  online,
+  openedDirectRoom,
   signedInAtIssuer,
   signedInRoom,
   UI_TIMEOUT_MS,
@@ -21,19 +22,9 @@ jest.setTimeout(120_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 
-const online = (page: Page) =>
-  page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
-
 it('carol opens an invite link signed out, signs in, and lands in the room of the link', async () => {
   const alice = await signedInAtIssuer(stage, 'alice');
-  const before = await shownRoom(alice);
-  await alice.getByTestId('create-room-button').click();
-  await alice
-    .locator(
-      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${before}"])`,
-    )
-    .waitFor();
-  const code = await shownRoom(alice);
+  const code = await createRoom(alice);
   // The invite link, as "Copy invite link" gives it (the page's address): the room and its key in the fragment.
   const link = alice.url();
   expect(link).toMatch(new RegExp(`#room=${code}&key=[A-Za-z0-9_-]{16}$`));
@@ -53,27 +44,14 @@ it('carol opens an invite link signed out, signs in, and lands in the room of th
 });
 
 it('names a direct message after the other person in its header, title and "Your rooms" after a reload', async () => {
-  const { owner: ana, code } = await signedInRoom(stage, ['ana', 'benedict'], UI_TIMEOUT_MS);
+  const { owner: ana } = await signedInRoom(stage, ['ana', 'benedict'], UI_TIMEOUT_MS);
   // Ana moves on to a room of her own and opens the conversation from "Find people" (by Ben's id, not his name).
-  await ana.getByTestId('create-room-button').click();
-  await ana
-    .locator(
-      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${code}"])`,
-    )
-    .waitFor();
+  await createRoom(ana);
   await ana.getByTestId('find-people-input').fill('bene');
   const result = ana.getByTestId('find-people-result');
   await result.first().waitFor();
   await result.first().locator('button').click();
-  await ana.waitForFunction(
-    () =>
-      (
-        globalThis as unknown as {
-          document: { querySelector(s: string): { dataset: { roomId?: string } } | null };
-        }
-      ).document.querySelector('[data-testid="room-code"]')?.dataset.roomId?.length === 12,
-  );
-  const dm = await shownRoom(ana);
+  const dm = await openedDirectRoom(ana);
 
   // Reloaded twice (the second with the name long known to the server): everything names Benedict.
   for (let i = 0; i < 2; i++) {
