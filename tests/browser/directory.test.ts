@@ -6,7 +6,6 @@ import {
   openedDirectRoom,
   signedInAtIssuer,
   signedInRoom,
-  UI_TIMEOUT_MS,
 } from '../helpers/browserStage';
 
 /**
@@ -40,7 +39,7 @@ it('bob finds "general" by typing its name and joins it without a code', async (
 });
 
 it('keeps a direct message named after the other person after a reload', async () => {
-  const { owner: cy, code } = await signedInRoom(stage, ['cy', 'dot'], UI_TIMEOUT_MS);
+  const { owner: cy, code } = await signedInRoom(stage, ['cy', 'dot']);
   await cy.getByTestId('find-people-input').fill('do');
   const result = cy.getByTestId('find-people-result');
   await result.first().waitFor();

@@ -7,7 +7,7 @@ import {
   openedDirectRoom,
   signedInAtIssuer,
   signedInRoom,
-  UI_TIMEOUT_MS,
+  signInAtIssuer,
 } from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 
@@ -31,12 +31,7 @@ it('carol opens an invite link signed out, signs in, and lands in the room of th
 
   // Carol, in a browser that has never signed in, opens it: off to the issuer, and back.
   const carol = await stage.newPage({ width: 1280, height: 800 });
-  await carol.goto(link);
-  await carol.waitForURL(/\/dev-oidc\/authorize\?/);
-  await carol.locator('input[name="username"]').fill('carol');
-  await carol.locator('button[type="submit"]').click();
-  await carol.waitForURL((url) => url.origin === stage.cloud.httpUrl && !url.search.includes('code='));
-  await online(carol);
+  await signInAtIssuer(stage, carol, 'carol', link);
   await carol.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
   expect(new URL(carol.url()).hash).toContain(`room=${code}`);
   // In it for real: Alice sees her join.
@@ -44,7 +39,7 @@ it('carol opens an invite link signed out, signs in, and lands in the room of th
 });
 
 it('names a direct message after the other person in its header, title and "Your rooms" after a reload', async () => {
-  const { owner: ana } = await signedInRoom(stage, ['ana', 'benedict'], UI_TIMEOUT_MS);
+  const { owner: ana } = await signedInRoom(stage, ['ana', 'benedict']);
   // Ana moves on to a room of her own and opens the conversation from "Find people" (by Ben's id, not his name).
   await createRoom(ana);
   await ana.getByTestId('find-people-input').fill('bene');
@@ -69,7 +64,7 @@ it('names a direct message after the other person in its header, title and "Your
 });
 
 it('a room left leaves "Your rooms" at once, without a reload', async () => {
-  const { owner: dana, joiner: eli, code } = await signedInRoom(stage, ['dana', 'eli'], UI_TIMEOUT_MS);
+  const { owner: dana, joiner: eli, code } = await signedInRoom(stage, ['dana', 'eli']);
   const row = eli.locator(`[data-testid="my-room"][data-room-id="${code}"]`);
   await row.waitFor();
   await eli.getByTestId('leave-button').click();
@@ -80,7 +75,7 @@ it('a room left leaves "Your rooms" at once, without a reload', async () => {
 });
 
 it('keeps "Your rooms" in view at 1280×800 in a room of five, without scrolling the sidebar', async () => {
-  const { owner: fay, code } = await signedInRoom(stage, ['fay', 'gus'], UI_TIMEOUT_MS);
+  const { owner: fay, code } = await signedInRoom(stage, ['fay', 'gus']);
   // Three more people in the room, each a connection with a token from the development issuer.
   const issuer = stage.cloud.devIssuer as DevIssuer;
   const now = Math.floor(Date.now() / 1000);
