@@ -21,10 +21,8 @@ const stage = roomCloud(
     // out either way. The Retry pauses keep real time: the Lambda throttles they wait out end in real time.
     stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitToRepost'] },
   },
-  { patienceMs: PATIENCE_MS },
+  { patienceMs: PATIENCE_MS, reset: (cloud) => cloud.gateway.setFaults({ faultThrottle: 0 }) },
 );
-
-afterEach(() => stage.cloud.gateway.setFaults({ faultThrottle: 0 }));
 
 /** A room of `size` members, every join seen by everyone, so what follows starts clean. */
 const room = (prefix: string, size: number) =>

@@ -15,10 +15,12 @@ const stage = roomCloud(
   {
     settings: { SeenByMaxMembers: '3', FrameRateLimit: '1000' },
   },
-  { closeClients: 'file', patienceMs: PATIENCE_MS },
+  {
+    closeClients: 'file',
+    patienceMs: PATIENCE_MS,
+    reset: (cloud) => cloud.gateway.setFaults({ apiLatencyMs: 0 }),
+  },
 );
-
-afterEach(() => stage.cloud.gateway.setFaults({ apiLatencyMs: 0 }));
 
 /** A room of the named guests, each join seen by everyone before the next. */
 const room = (names: string[]) => stage.settledRoom(names);

@@ -26,14 +26,16 @@ export interface RoomCloud {
  * Starts a local cloud (`options` over startTestCloud's) before a test file's tests and closes it after them, with the
  * clients its tests opened: after each test, or after the file when `closeClients` is `'file'` (tests that share
  * clients). `patienceMs` bounds each connect and each reply the fixture waits for: long where a test loads a shared
- * machine. Called from the top of the file.
+ * machine. `reset` puts the cloud's fault switches back after each test, before its clients close (a client closed
+ * under a fault would meet it). Called from the top of the file.
  */
 export function roomCloud(
   options: Partial<LocalCloudOptions> = {},
   {
     closeClients = 'test',
     patienceMs = FRAME_TIMEOUT_MS,
-  }: { closeClients?: 'test' | 'file'; patienceMs?: number } = {},
+    reset,
+  }: { closeClients?: 'test' | 'file'; patienceMs?: number; reset?: (cloud: LocalCloud) => void } = {},
 ): RoomCloud {
   let test: TestCloud | undefined;
   let db: DynamoDBClient | undefined;
@@ -42,7 +44,10 @@ export function roomCloud(
   beforeAll(async () => {
     test = await startTestCloud(options);
   });
-  if (closeClients === 'test') afterEach(closeOpen);
+  afterEach(async () => {
+    if (reset && test) reset(test.cloud);
+    if (closeClients === 'test') await closeOpen();
+  });
   afterAll(async () => {
     await closeOpen();
     db?.destroy();
