@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { browserStage, SCREENSHOTS, shownRoom, signInByName } from '../helpers/browserStage';
+import { browserStage, joinRoom, SCREENSHOTS, shownRoom, signInByName } from '../helpers/browserStage';
 
 /**
  * Images in the web chat (web/attachments.js): alice picks an image with the 📎 button and bob pastes one into the
@@ -67,9 +67,7 @@ it('alice picks an image, bob pastes one; each sees the other’s thumbnail', as
   await alice.getByTestId('create-room-button').click();
   await alice.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
   const code = await shownRoom(alice);
-  await bob.getByTestId('join-input').fill(code);
-  await bob.getByTestId('join-button').click();
-  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await joinRoom(bob, code);
 
   // Alice picks a file: the upload shows progress, then the image waits in the tray; Send sends it alone.
   await alice.getByTestId('attach-input').setInputFiles({

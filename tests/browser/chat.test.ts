@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserStage, SCREENSHOTS, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import {
+  browserStage,
+  joinRoom,
+  SCREENSHOTS,
+  send,
+  signInByName,
+  UI_TIMEOUT_MS,
+} from '../helpers/browserStage';
 import { deleteConnection } from '../helpers/localCloud';
 
 /**
@@ -43,11 +50,6 @@ async function person(username: string): Promise<Page> {
 
 async function roomShown(page: Page): Promise<string> {
   return (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
 }
 
 /** The confirmed messages on screen, top to bottom. */
@@ -110,9 +112,7 @@ it('two people chat in a room by code, see each other in seq order, and one catc
   expect(code).toMatch(ROOM_CODE);
   expect(await alice.getByTestId('invite-code').textContent()).toBe(code);
 
-  await bob.getByTestId('join-input').fill(code);
-  await bob.getByTestId('join-button').click();
-  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await joinRoom(bob, code);
   await waitForMembers(alice, ['alice', 'bob']);
   await waitForMembers(bob, ['alice', 'bob']);
 
@@ -167,9 +167,7 @@ it('a hostile username and message are shown as literal text, and no element or 
   await host.getByTestId('create-room-button').click();
   await host.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
   const code = await roomShown(host);
-  await mallory.getByTestId('join-input').fill(code);
-  await mallory.getByTestId('join-button').click();
-  await mallory.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await joinRoom(mallory, code);
   await waitForMembers(host, ['host', HOSTILE_NAME]);
 
   const hostileText = `${HOSTILE}<script>alert(2)</script><b>bold?</b>`;
@@ -218,9 +216,7 @@ it('a dropped connection comes back by itself, in the same room, with what was s
   await alice.getByTestId('create-room-button').click();
   await alice.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
   const code = await roomShown(alice);
-  await bob.getByTestId('join-input').fill(code);
-  await bob.getByTestId('join-button').click();
-  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await joinRoom(bob, code);
   await send(bob, 'before the drop');
   await waitForTexts(alice, ['before the drop']);
 

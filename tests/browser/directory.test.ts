@@ -1,11 +1,11 @@
-import type { Page } from 'playwright-core';
 import {
   browserStage,
+  createRoom,
   hasText,
-  shownRoom,
+  online,
+  openedDirectRoom,
   signedInAtIssuer,
   signedInRoom,
-  UI_TIMEOUT_MS,
 } from '../helpers/browserStage';
 
 /**
@@ -18,21 +18,9 @@ jest.setTimeout(120_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 
-const online = (page: Page) =>
-  page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
-
 it('bob finds "general" by typing its name and joins it without a code', async () => {
   const alice = await signedInAtIssuer(stage, 'alice');
-  const before = await shownRoom(alice);
-  await alice.getByTestId('new-room-name').fill('general');
-  await alice.getByTestId('new-room-public').check();
-  await alice.getByTestId('create-room-button').click();
-  await alice
-    .locator(
-      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${before}"])`,
-    )
-    .waitFor();
-  const code = await shownRoom(alice);
+  const code = await createRoom(alice, { name: 'general', listed: true });
   await hasText(alice.getByTestId('room-title'), '# general');
 
   const bob = await signedInAtIssuer(stage, 'bob');
@@ -51,20 +39,12 @@ it('bob finds "general" by typing its name and joins it without a code', async (
 });
 
 it('keeps a direct message named after the other person after a reload', async () => {
-  const { owner: cy, code } = await signedInRoom(stage, ['cy', 'dot'], UI_TIMEOUT_MS);
+  const { owner: cy, code } = await signedInRoom(stage, ['cy', 'dot']);
   await cy.getByTestId('find-people-input').fill('do');
   const result = cy.getByTestId('find-people-result');
   await result.first().waitFor();
   await result.first().locator('button').click();
-  await cy.waitForFunction(
-    () =>
-      (
-        globalThis as unknown as {
-          document: { querySelector(s: string): { dataset: { roomId?: string } } | null };
-        }
-      ).document.querySelector('[data-testid="room-code"]')?.dataset.roomId?.length === 12,
-  );
-  const dm = await shownRoom(cy);
+  const dm = await openedDirectRoom(cy);
   expect(dm).not.toBe(code);
   await cy.reload();
   await online(cy);

@@ -1,4 +1,4 @@
-import { browserStage, signInByName } from '../helpers/browserStage';
+import { browserStage, joinRoom, person } from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 
 /**
@@ -10,18 +10,22 @@ jest.setTimeout(90_000);
 
 const stage = browserStage(undefined, { FrameRateLimit: '100000' });
 
+/** `username` signed in and in the room, its page and the row of the message `seq`, once shown. */
+async function readerOf(roomId: string, seq: unknown, username: string) {
+  const page = await person(stage, username);
+  await joinRoom(page, roomId);
+  const row = page.locator(`[data-testid="message"][data-seq="${seq}"]`);
+  await row.waitFor();
+  return { page, row };
+}
+
 it('reacts with an emoji found by search, the room sees it, and 👍️ from the data counts as 👍', async () => {
   const ana = await ChatClient.connect(stage.cloud.wsUrl, 'ana');
   try {
     const roomId = String((await ana.expectReply({ action: 'createroom' })).roomId);
     const sent = await ana.expectReply({ action: 'sendmessage', message: 'pick one' });
 
-    const page = await stage.newPage({ width: 1100, height: 760 });
-    await signInByName(page, stage.cloud.httpUrl, 'ben', 'visible');
-    await page.getByTestId('join-input').fill(roomId);
-    await page.getByTestId('join-button').click();
-    const row = page.locator(`[data-testid="message"][data-seq="${sent.seq}"]`);
-    await row.waitFor();
+    const { page, row } = await readerOf(roomId, sent.seq, 'ben');
 
     await row.hover();
     await row.getByTestId('more-reactions').click();
@@ -59,12 +63,7 @@ it('lists the emoji named exactly as searched first, and Enter reacts with it an
   try {
     const roomId = String((await ana.expectReply({ action: 'createroom' })).roomId);
     const sent = await ana.expectReply({ action: 'sendmessage', message: 'to the moon' });
-    const page = await stage.newPage({ width: 1100, height: 760 });
-    await signInByName(page, stage.cloud.httpUrl, 'ben3', 'visible');
-    await page.getByTestId('join-input').fill(roomId);
-    await page.getByTestId('join-button').click();
-    const row = page.locator(`[data-testid="message"][data-seq="${sent.seq}"]`);
-    await row.waitFor();
+    const { page, row } = await readerOf(roomId, sent.seq, 'ben3');
 
     await row.hover();
     await row.getByTestId('more-reactions').click();
@@ -93,11 +92,8 @@ it("shows a message's actions after a long press on a touch screen, and hides th
     const roomId = String((await ana.expectReply({ action: 'createroom' })).roomId);
     await ana.expectReply({ action: 'sendmessage', message: 'first' });
     await ana.expectReply({ action: 'sendmessage', message: 'second' });
-    const context = await stage.newContext({ width: 800, height: 700 });
-    const page = await context.newPage();
-    await signInByName(page, stage.cloud.httpUrl, 'ben2', 'visible');
-    await page.getByTestId('join-input').fill(roomId);
-    await page.getByTestId('join-button').click();
+    const page = await person(stage, 'ben2', { viewport: { width: 800, height: 700 } });
+    await joinRoom(page, roomId);
     const first = page.locator('[data-testid="message"]', { hasText: 'first' });
     const second = page.locator('[data-testid="message"]', { hasText: 'second' });
     await second.waitFor();

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import {
   browserStage,
+  createRoom,
   hasText,
+  openedDirectRoom,
   SCREENSHOTS,
-  shownRoom,
   signedInRoom,
-  UI_TIMEOUT_MS,
 } from '../helpers/browserStage';
 
 /**
@@ -19,49 +19,28 @@ jest.setTimeout(120_000);
 const stage = browserStage({ AuthMode: 'oidc' });
 
 it('lists a co-member of another room as you type and opens a direct message with them on a click', async () => {
-  const { owner: ana, code } = await signedInRoom(stage, ['ana', 'benedict'], UI_TIMEOUT_MS);
+  const { owner: ana, code } = await signedInRoom(stage, ['ana', 'benedict']);
   // Ana creates a room of her own: Ben is not in it.
-  await ana.getByTestId('create-room-button').click();
-  await ana
-    .locator(
-      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${code}"])`,
-    )
-    .waitFor();
+  await createRoom(ana);
 
   await ana.getByTestId('find-people-input').pressSequentially('BEN', { delay: 40 });
   const result = ana.getByTestId('find-people-result');
   await result.first().waitFor();
   expect(await result.count()).toBe(1);
-  await hasText(result.locator('button'), '✉ benedict', UI_TIMEOUT_MS);
+  await hasText(result.locator('button'), '✉ benedict');
   await ana.screenshot({ path: join(SCREENSHOTS, 'find-people.png') });
 
   // A name nobody in her rooms has: nothing listed, and the box says so.
   await ana.getByTestId('find-people-input').fill('zed');
-  await hasText(
-    ana.getByTestId('find-people-hint'),
-    'Nobody in your rooms has a name starting with "zed".',
-    UI_TIMEOUT_MS,
-  );
+  await hasText(ana.getByTestId('find-people-hint'), 'Nobody in your rooms has a name starting with "zed".');
   expect(await result.count()).toBe(0);
 
   await ana.getByTestId('find-people-input').fill('bene');
   await result.first().waitFor();
   await result.first().locator('button').click();
   // The pair's room: a 12-character code, not the room she was in.
-  await ana.waitForFunction(
-    () =>
-      (
-        globalThis as unknown as {
-          document: { querySelector(s: string): { dataset: { roomId?: string } } | null };
-        }
-      ).document.querySelector('[data-testid="room-code"]')?.dataset.roomId?.length === 12,
-  );
-  const dm = await shownRoom(ana);
+  const dm = await openedDirectRoom(ana);
   expect(dm).not.toBe(code);
   // Her rooms list it by whom it is with, the name she found (the server learns it when Benedict opens it).
-  await hasText(
-    ana.locator(`[data-testid="my-room"][data-room-id="${dm}"] button`),
-    '✉ benedict',
-    UI_TIMEOUT_MS,
-  );
+  await hasText(ana.locator(`[data-testid="my-room"][data-room-id="${dm}"] button`), '✉ benedict');
 });

@@ -1,12 +1,7 @@
 import type { Page } from 'playwright-core';
-import { browserStage, hasText, roomOfTwo, say, signInByName } from '../helpers/browserStage';
+import { browserStage, hasText, roomOfTwo, say, send, signInByName } from '../helpers/browserStage';
 
 /** Sends `text` from the composer as typed (its row shows it drawn, so `say`'s wait for the text as sent is no use). */
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
-
 /**
  * Formatting and typing aids in the open-mode web chat (web/format.js, web/compose.js), two people in Chromium
  * against the local cloud: Markdown's chat subset is drawn, and nothing the sender writes becomes markup of its own

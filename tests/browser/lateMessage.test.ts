@@ -1,5 +1,5 @@
 import type { Page, WebSocketRoute } from 'playwright-core';
-import { browserStage, signInByName } from '../helpers/browserStage';
+import { browserStage, joinRoom, signInByName } from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 
 /**
@@ -57,9 +57,7 @@ it('puts a late message in its place by seq, once, and counts it once as unread'
       });
     });
     await signInByName(page, stage.cloud.httpUrl, 'ben', 'visible');
-    await page.getByTestId('join-input').fill(roomId);
-    await page.getByTestId('join-button').click();
-    await page.locator(`[data-testid="room-code"][data-room-id="${roomId}"]`).waitFor();
+    await joinRoom(page, roomId);
 
     for (const text of ['one', 'two', 'three', 'four'])
       await ana.expectReply({ action: 'sendmessage', message: text });

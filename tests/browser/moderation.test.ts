@@ -1,5 +1,4 @@
-import type { Page } from 'playwright-core';
-import { browserStage, hasText, roomOfTwo, say, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, hasText, peopleInRoom, say } from '../helpers/browserStage';
 
 /**
  * Moderation in the web chat (web/moderation.js), in Chromium against the local cloud: the room's owner mutes Bob
@@ -10,41 +9,34 @@ jest.setTimeout(90_000);
 
 const stage = browserStage();
 
-async function person(username: string): Promise<Page> {
-  const page = await stage.newPage({ width: 1100, height: 760 });
-  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
-  return page;
-}
-
 it("the owner mutes bob from the member list: bob's composer shows he is muted, and Unmute lifts it", async () => {
-  const alice = await person('alice-mod');
-  const bob = await person('bob-mod');
-  await roomOfTwo(alice, bob);
+  const {
+    pages: [alice, bob],
+  } = await peopleInRoom(stage, ['alice-mod', 'bob-mod']);
   await say(bob, 'hello before');
 
   const bobsItem = alice.locator('[data-testid="member-item"][data-username="bob-mod"]');
-  await bobsItem.getByTestId('member-moderate').click({ timeout: UI_TIMEOUT_MS });
+  await bobsItem.getByTestId('member-moderate').click();
   await bobsItem.getByTestId('mute-10').click();
 
   const status = bob.getByTestId('composer-status');
-  await status.waitFor({ timeout: UI_TIMEOUT_MS });
+  await status.waitFor();
   expect(await status.textContent()).toMatch(/^You are muted in this room until \d{1,2}:\d{2}/);
   expect(await bob.getByTestId('composer-input').isDisabled()).toBe(true);
   expect(await bob.getByTestId('send-button').isDisabled()).toBe(true);
   // Muted, bob still reads.
   await say(alice, 'you can read this');
-  await bob.getByTestId('message-list').getByText('you can read this').waitFor({ timeout: UI_TIMEOUT_MS });
+  await bob.getByTestId('message-list').getByText('you can read this').waitFor();
   // Bob has no moderation menu: he is a member.
   expect(await bob.getByTestId('member-moderate').count()).toBe(0);
 
   await bobsItem.getByTestId('member-moderate').click();
   await bobsItem.getByTestId('member-unmute').click();
-  await status.waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
+  await status.waitFor({ state: 'hidden' });
   expect(await bob.getByTestId('composer-input').isDisabled()).toBe(false);
   await say(bob, 'back again');
   await hasText(
     alice.locator('[data-testid="message"][data-seq]').filter({ hasText: 'back again' }).locator('.msg-text'),
     'back again',
-    UI_TIMEOUT_MS,
   );
 });

@@ -31,7 +31,7 @@ const SEEDERS = 4;
 const stage = browserStage({ AuthMode: 'oidc' }, { RoomCreateLimit: LISTED_MAX * 2 });
 
 it('messages a member privately, and the other finds it with its unread count', async () => {
-  const { owner: ana, joiner: ben, code } = await signedInRoom(stage, ['ana', 'ben'], UI_TIMEOUT_MS);
+  const { owner: ana, joiner: ben, code } = await signedInRoom(stage, ['ana', 'ben']);
 
   // Ben's member list offers to message Ana; he does, and is in their direct room.
   await ben
@@ -64,10 +64,10 @@ it('messages a member privately, and the other finds it with its unread count', 
   await ana.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
   const row = ana.locator(`[data-testid="my-room"][data-room-id="${dmRoom}"]`);
   await row.waitFor();
-  await hasText(row.locator('button'), '✉ ben', UI_TIMEOUT_MS);
-  await hasText(row.getByTestId('unread-badge'), '2', UI_TIMEOUT_MS);
+  await hasText(row.locator('button'), '✉ ben');
+  await hasText(row.getByTestId('unread-badge'), '2');
   // The section's total says what it counts: unread messages, not rooms.
-  await hasText(ana.getByTestId('my-rooms-unread'), '2 unread', UI_TIMEOUT_MS);
+  await hasText(ana.getByTestId('my-rooms-unread'), '2 unread');
   await ana.screenshot({ path: join(SCREENSHOTS, 'myrooms-unread.png') });
 
   // She opens it: the messages are there, and the badge is gone, for good (after another reload too).
@@ -76,7 +76,7 @@ it('messages a member privately, and the other finds it with its unread count', 
   await ana.locator('[data-testid="message-list"] .msg-text', { hasText: 'are you free later?' }).waitFor();
   // Opened with unread messages: a "New messages" line stands above the first of them (a day's heading may follow it).
   const afterLine = ana.locator('[data-testid="new-messages"] ~ [data-testid="message"]').first();
-  await hasText(afterLine.locator('.msg-text'), 'just between us', UI_TIMEOUT_MS);
+  await hasText(afterLine.locator('.msg-text'), 'just between us');
   expect(await ana.locator('[data-testid="message"] ~ [data-testid="new-messages"]').count()).toBe(0);
   await ana
     .locator(`[data-testid="my-room"][data-room-id="${dmRoom}"] [data-testid="unread-badge"]`)
@@ -105,7 +105,7 @@ function clientOf(username: string) {
 }
 
 it('a press on a member\'s "Message" held while someone joins still opens the conversation when released', async () => {
-  const { joiner: finn, code } = await signedInRoom(stage, ['eve', 'finn'], UI_TIMEOUT_MS);
+  const { joiner: finn, code } = await signedInRoom(stage, ['eve', 'finn']);
   const message = finn.locator(
     '[data-testid="member-item"][data-username="eve"] [data-testid="member-message"]',
   );
@@ -126,10 +126,7 @@ it('a press on a member\'s "Message" held while someone joins still opens the co
     gus.close();
   }
   // The release is a click on the button he pressed: the conversation with Eve opens.
-  await finn
-    .locator('[data-testid="room-code"][data-room-id]')
-    .filter({ hasText: '✉ eve' })
-    .waitFor({ timeout: UI_TIMEOUT_MS });
+  await finn.locator('[data-testid="room-code"][data-room-id]').filter({ hasText: '✉ eve' }).waitFor();
 });
 
 /**

@@ -1,12 +1,13 @@
-import type { Page } from 'playwright-core';
 import type { DevIssuer } from '../../tools/local/oidc';
 import {
   browserStage,
+  createRoom,
   hasText,
-  shownRoom,
+  online,
+  openedDirectRoom,
   signedInAtIssuer,
   signedInRoom,
-  UI_TIMEOUT_MS,
+  signInAtIssuer,
 } from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 
@@ -21,31 +22,16 @@ jest.setTimeout(120_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 
-const online = (page: Page) =>
-  page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
-
 it('carol opens an invite link signed out, signs in, and lands in the room of the link', async () => {
   const alice = await signedInAtIssuer(stage, 'alice');
-  const before = await shownRoom(alice);
-  await alice.getByTestId('create-room-button').click();
-  await alice
-    .locator(
-      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${before}"])`,
-    )
-    .waitFor();
-  const code = await shownRoom(alice);
+  const code = await createRoom(alice);
   // The invite link, as "Copy invite link" gives it (the page's address): the room and its key in the fragment.
   const link = alice.url();
   expect(link).toMatch(new RegExp(`#room=${code}&key=[A-Za-z0-9_-]{16}$`));
 
   // Carol, in a browser that has never signed in, opens it: off to the issuer, and back.
   const carol = await stage.newPage({ width: 1280, height: 800 });
-  await carol.goto(link);
-  await carol.waitForURL(/\/dev-oidc\/authorize\?/);
-  await carol.locator('input[name="username"]').fill('carol');
-  await carol.locator('button[type="submit"]').click();
-  await carol.waitForURL((url) => url.origin === stage.cloud.httpUrl && !url.search.includes('code='));
-  await online(carol);
+  await signInAtIssuer(stage, carol, 'carol', link);
   await carol.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
   expect(new URL(carol.url()).hash).toContain(`room=${code}`);
   // In it for real: Alice sees her join.
@@ -53,27 +39,14 @@ it('carol opens an invite link signed out, signs in, and lands in the room of th
 });
 
 it('names a direct message after the other person in its header, title and "Your rooms" after a reload', async () => {
-  const { owner: ana, code } = await signedInRoom(stage, ['ana', 'benedict'], UI_TIMEOUT_MS);
+  const { owner: ana } = await signedInRoom(stage, ['ana', 'benedict']);
   // Ana moves on to a room of her own and opens the conversation from "Find people" (by Ben's id, not his name).
-  await ana.getByTestId('create-room-button').click();
-  await ana
-    .locator(
-      `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${code}"])`,
-    )
-    .waitFor();
+  await createRoom(ana);
   await ana.getByTestId('find-people-input').fill('bene');
   const result = ana.getByTestId('find-people-result');
   await result.first().waitFor();
   await result.first().locator('button').click();
-  await ana.waitForFunction(
-    () =>
-      (
-        globalThis as unknown as {
-          document: { querySelector(s: string): { dataset: { roomId?: string } } | null };
-        }
-      ).document.querySelector('[data-testid="room-code"]')?.dataset.roomId?.length === 12,
-  );
-  const dm = await shownRoom(ana);
+  const dm = await openedDirectRoom(ana);
 
   // Reloaded twice (the second with the name long known to the server): everything names Benedict.
   for (let i = 0; i < 2; i++) {
@@ -91,7 +64,7 @@ it('names a direct message after the other person in its header, title and "Your
 });
 
 it('a room left leaves "Your rooms" at once, without a reload', async () => {
-  const { owner: dana, joiner: eli, code } = await signedInRoom(stage, ['dana', 'eli'], UI_TIMEOUT_MS);
+  const { owner: dana, joiner: eli, code } = await signedInRoom(stage, ['dana', 'eli']);
   const row = eli.locator(`[data-testid="my-room"][data-room-id="${code}"]`);
   await row.waitFor();
   await eli.getByTestId('leave-button').click();
@@ -102,7 +75,7 @@ it('a room left leaves "Your rooms" at once, without a reload', async () => {
 });
 
 it('keeps "Your rooms" in view at 1280×800 in a room of five, without scrolling the sidebar', async () => {
-  const { owner: fay, code } = await signedInRoom(stage, ['fay', 'gus'], UI_TIMEOUT_MS);
+  const { owner: fay, code } = await signedInRoom(stage, ['fay', 'gus']);
   // Three more people in the room, each a connection with a token from the development issuer.
   const issuer = stage.cloud.devIssuer as DevIssuer;
   const now = Math.floor(Date.now() / 1000);

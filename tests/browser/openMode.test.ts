@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, send, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
 
 /**
  * The open-mode chat page (no sign-in) as README suggests trying it, in Chromium against the local cloud: two tabs
@@ -25,11 +25,6 @@ type PageGlobals = {
   };
   getComputedStyle(el: unknown): { unicodeBidi: string; direction: string };
 };
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
 
 /** The confirmed message with this text, once it is on screen. */
 async function shown(page: Page, text: string) {

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, signInByName } from '../helpers/browserStage';
+import { browserStage, joinRoom, signInByName } from '../helpers/browserStage';
 
 /**
  * The owner's controls on the chat page, in Chromium against the local cloud: the creator of a room sees them and
@@ -29,9 +29,7 @@ it('the creator removes a member and closes the room; each member is told why an
   await owner.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
   const code = (await owner.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
   for (const guest of [bob, carol]) {
-    await guest.getByTestId('join-input').fill(code);
-    await guest.getByTestId('join-button').click();
-    await guest.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+    await joinRoom(guest, code);
   }
   await owner.getByTestId('owner-controls').waitFor();
   expect(await bob.getByTestId('owner-controls').isVisible()).toBe(false);

@@ -1,5 +1,13 @@
 import type { Page } from 'playwright-core';
-import { browserStage, hasText, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import {
+  browserStage,
+  hasText,
+  joinRoom,
+  peopleInRoom,
+  person,
+  messageRow as row,
+  send,
+} from '../helpers/browserStage';
 
 /**
  * Pinned messages in the web chat (web/pins.js, web/changes.js), in Chromium against the local cloud: the room's
@@ -10,50 +18,23 @@ jest.setTimeout(90_000);
 
 const stage = browserStage();
 
-async function person(username: string): Promise<Page> {
-  const page = await stage.newPage({ width: 1100, height: 760 });
-  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
-  return page;
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
-
-const row = (page: Page, text: string) =>
-  page
-    .locator('[data-testid="message"][data-seq]')
-    .filter({ has: page.locator('.msg-text', { hasText: text }) });
-
-async function join(page: Page, code: string): Promise<void> {
-  await page.getByTestId('join-input').fill(code);
-  await page.getByTestId('join-button').click();
-  await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
-}
-
 /** Opens the pins panel from the room's header and returns its list. */
 async function pinsList(page: Page) {
   const button = page.getByTestId('pins-button');
-  await button.waitFor({ timeout: UI_TIMEOUT_MS });
+  await button.waitFor();
   if (!(await page.getByTestId('pins-panel').isVisible())) await button.click();
   await page.getByTestId('pins-panel').waitFor();
   return page.getByTestId('pins-list');
 }
 
 it('the owner pins a message: both see it in the pins list, a newcomer too, and a delete unpins it', async () => {
-  const alice = await person('alice-pins');
-  const bob = await person('bob-pins');
-  await alice.getByTestId('create-room-button').click();
-  await alice
-    .locator('[data-testid="invite-code"]')
-    .filter({ hasText: /^[A-HJ-NP-Z2-9]{8}$/ })
-    .waitFor();
-  const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-  await join(bob, code);
+  const {
+    pages: [alice, bob],
+    code,
+  } = await peopleInRoom(stage, ['alice-pins', 'bob-pins']);
 
   await send(bob, 'standup moves to 9:30');
-  await row(alice, 'standup moves to 9:30').waitFor({ timeout: UI_TIMEOUT_MS });
+  await row(alice, 'standup moves to 9:30').waitFor();
   expect(await alice.getByTestId('pins-button').isVisible()).toBe(false);
   // Only the room's owner is offered Pin.
   await row(bob, 'standup moves to 9:30').hover();
@@ -62,25 +43,24 @@ it('the owner pins a message: both see it in the pins list, a newcomer too, and 
   await row(alice, 'standup moves to 9:30').hover();
   await row(alice, 'standup moves to 9:30').getByTestId('pin-message').click();
   for (const page of [alice, bob]) {
-    await row(page, 'standup moves to 9:30').getByTestId('pinned-mark').waitFor({ timeout: UI_TIMEOUT_MS });
-    await hasText(page.getByTestId('pins-count'), '1', UI_TIMEOUT_MS);
+    await row(page, 'standup moves to 9:30').getByTestId('pinned-mark').waitFor();
+    await hasText(page.getByTestId('pins-count'), '1');
     const list = await pinsList(page);
     const item = list.getByTestId('pin-item');
-    await hasText(item.locator('.pin-text'), 'standup moves to 9:30', UI_TIMEOUT_MS);
+    await hasText(item.locator('.pin-text'), 'standup moves to 9:30');
     expect(await item.textContent()).toContain('pinned by alice-pins');
   }
 
   // One who joins later finds the pin in the room's header.
-  const carol = await person('carol-pins');
-  await join(carol, code);
-  await hasText(carol.getByTestId('pins-count'), '1', UI_TIMEOUT_MS);
-  await hasText((await pinsList(carol)).locator('.pin-text'), 'standup moves to 9:30', UI_TIMEOUT_MS);
+  const carol = await person(stage, 'carol-pins');
+  await joinRoom(carol, code);
+  await hasText(carol.getByTestId('pins-count'), '1');
+  await hasText((await pinsList(carol)).locator('.pin-text'), 'standup moves to 9:30');
 
   // Bob deletes his message: it leaves everyone's pins.
   const del = row(bob, 'standup moves to 9:30').getByTestId('delete-message');
   await row(bob, 'standup moves to 9:30').hover();
   await del.click();
   await del.click();
-  for (const page of [alice, bob, carol])
-    await page.getByTestId('pins-button').waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
+  for (const page of [alice, bob, carol]) await page.getByTestId('pins-button').waitFor({ state: 'hidden' });
 });

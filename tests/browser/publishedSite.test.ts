@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { browserStage, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, roomOfTwo, send, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
 
 /**
  * The web chat as `npm run publish-web` would upload it, hosted the way a bucket behind a CDN hosts it: a plain
@@ -17,7 +17,6 @@ jest.setTimeout(90_000);
 
 const root = join(__dirname, '..', '..');
 const run = promisify(execFile);
-const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
   '.js': 'text/javascript',
@@ -71,11 +70,6 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve())));
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
-
 function waitForText(page: Page, text: string): Promise<unknown> {
   return page
     .locator('[data-testid="message"][data-seq] .msg-text')
@@ -110,12 +104,7 @@ it('two people chat through the published folder served by a plain static server
   const alice = await person('alice');
   const bob = await person('bob');
 
-  await alice.getByTestId('create-room-button').click();
-  await alice.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
-  const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-  await bob.getByTestId('join-input').fill(code);
-  await bob.getByTestId('join-button').click();
-  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await roomOfTwo(alice, bob);
 
   await send(alice, 'hello from the published site');
   await waitForText(bob, 'hello from the published site');

@@ -1,5 +1,4 @@
-import type { Page } from 'playwright-core';
-import { browserStage, roomOfTwo, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, peopleInRoom, messageRow as row } from '../helpers/browserStage';
 
 /**
  * A person clicking a reaction chip twenty times in quick succession keeps their connection (issue 45, item 2):
@@ -12,34 +11,21 @@ jest.setTimeout(90_000);
 const stage = browserStage();
 const CLICKS = 20;
 
-async function person(username: string): Promise<Page> {
-  const page = await stage.newPage({ width: 1100, height: 760 });
-  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
-  return page;
-}
-
-const row = (page: Page, text: string) =>
-  page
-    .locator('[data-testid="message"][data-seq]')
-    .filter({ has: page.locator('.msg-text', { hasText: text }) });
-
 it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens agree on the result`, async () => {
-  const alice = await person('alice-rc');
-  const bob = await person('bob-rc');
-  await roomOfTwo(alice, bob);
-  await alice
-    .locator('[data-testid="member-item"][data-username="bob-rc"]')
-    .waitFor({ state: 'attached', timeout: UI_TIMEOUT_MS });
+  const {
+    pages: [alice, bob],
+  } = await peopleInRoom(stage, ['alice-rc', 'bob-rc']);
+  await alice.locator('[data-testid="member-item"][data-username="bob-rc"]').waitFor({ state: 'attached' });
 
   await alice.getByTestId('composer-input').fill('who is in for pizza?');
   await alice.getByTestId('composer-input').press('Enter');
-  await row(bob, 'who is in for pizza?').waitFor({ timeout: UI_TIMEOUT_MS });
+  await row(bob, 'who is in for pizza?').waitFor();
   // alice reacts first, so the chip stays on screen (count ≥ 1) however bob's clicks land.
   await row(alice, 'who is in for pizza?').getByTestId('react-button').filter({ hasText: '👍' }).click();
   const bobChip = row(bob, 'who is in for pizza?').locator(
     '[data-testid="reaction-chip"][data-reaction="👍"]',
   );
-  await bobChip.and(bob.locator('[data-count="1"]')).waitFor({ timeout: UI_TIMEOUT_MS });
+  await bobChip.and(bob.locator('[data-count="1"]')).waitFor();
 
   // From here on, every connection state bob's page shows is recorded: a closed socket shows as "reconnecting".
   await bob.evaluate(`(() => {
@@ -56,12 +42,8 @@ it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens a
   const aliceChip = row(alice, 'who is in for pizza?').locator(
     '[data-testid="reaction-chip"][data-reaction="👍"]',
   );
-  await bobChip
-    .and(bob.locator('[data-count="1"][aria-pressed="false"]'))
-    .waitFor({ timeout: UI_TIMEOUT_MS });
-  await aliceChip
-    .and(alice.locator('[data-count="1"][aria-pressed="true"]'))
-    .waitFor({ timeout: UI_TIMEOUT_MS });
+  await bobChip.and(bob.locator('[data-count="1"][aria-pressed="false"]')).waitFor();
+  await aliceChip.and(alice.locator('[data-count="1"][aria-pressed="true"]')).waitFor();
 
   // The connection held: bob's page never left "online", no error toast, and his next message reaches alice.
   expect(await bob.evaluate('window.connStates')).toEqual([]);
@@ -69,7 +51,7 @@ it(`${CLICKS} quick clicks on a reaction keep the connection, and both screens a
   expect(await bob.locator('[data-testid="toast"][data-kind="error"]').count()).toBe(0);
   await bob.getByTestId('composer-input').fill('me!');
   await bob.getByTestId('composer-input').press('Enter');
-  await row(alice, 'me!').waitFor({ timeout: UI_TIMEOUT_MS });
+  await row(alice, 'me!').waitFor();
   // alice saw bob stay: no "left" line for him in the room.
   expect(await alice.locator('[data-testid="system-line"].sys-leave', { hasText: 'bob-rc' }).count()).toBe(0);
 });

@@ -1,5 +1,4 @@
-import type { Page } from 'playwright-core';
-import { browserStage, hasText, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, hasText, joinRoom, person, messageRow as row } from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 
 /**
@@ -12,17 +11,6 @@ jest.setTimeout(120_000);
 // Bob's chatter goes out faster than a person types: his connection's send bucket is out of the way.
 const stage = browserStage(undefined, { SendRateLimit: 1000, FrameRateLimit: 100000 });
 
-async function person(username: string): Promise<Page> {
-  const page = await stage.newPage({ width: 1100, height: 760 });
-  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
-  return page;
-}
-
-const row = (page: Page, text: string) =>
-  page
-    .locator('[data-testid="message"][data-seq]')
-    .filter({ has: page.locator('.msg-text', { hasText: text }) });
-
 it("alice finds bob's message by a word and jumps to it in the room", async () => {
   const bob = await ChatClient.connect(stage.cloud.wsUrl, 'bob-search');
   try {
@@ -32,29 +20,24 @@ it("alice finds bob's message by a word and jumps to it in the room", async () =
     // More than the page a join opens with (50): the message found is not on alice's screen until older pages load.
     for (let i = 0; i < 60; i++) await bob.expectReply({ action: 'sendmessage', message: `chatter ${i}` });
 
-    const alice = await person('alice-search');
-    await alice.getByTestId('join-input').fill(code);
-    await alice.getByTestId('join-button').click();
-    await alice.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
-    await row(alice, 'chatter 59').waitFor({ timeout: UI_TIMEOUT_MS });
+    const alice = await person(stage, 'alice-search');
+    await joinRoom(alice, code);
+    await row(alice, 'chatter 59').waitFor();
     expect(await row(alice, 'flowerpot').count()).toBe(0);
 
     await alice.getByTestId('search-button').click();
     await alice.getByTestId('search-input').fill('Flowerpot');
     await alice.getByTestId('search-submit').click();
     const hit = alice.getByTestId('search-hit');
-    await hasText(hit.locator('.search-open'), 'the spare key is under the blue flowerpot', UI_TIMEOUT_MS);
+    await hasText(hit.locator('.search-open'), 'the spare key is under the blue flowerpot');
     expect(await hit.count()).toBe(1);
     expect(await hit.locator('mark').allTextContents()).toEqual(['flowerpot']);
     expect(await hit.locator('.search-meta').textContent()).toContain('bob-search');
 
     await hit.locator('.search-open').click();
     const found = row(alice, 'the spare key is under the blue flowerpot');
-    await found.waitFor({ timeout: UI_TIMEOUT_MS });
-    await alice
-      .locator('[data-testid="message"].is-search-hit')
-      .filter({ hasText: 'flowerpot' })
-      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await found.waitFor();
+    await alice.locator('[data-testid="message"].is-search-hit').filter({ hasText: 'flowerpot' }).waitFor();
     expect(await found.isVisible()).toBe(true);
   } finally {
     bob.close();

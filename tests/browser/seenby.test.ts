@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, hasText, SCREENSHOTS, signInByName } from '../helpers/browserStage';
+import { browserStage, hasText, joinRoom, SCREENSHOTS, signInByName } from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 
 /**
@@ -41,9 +41,7 @@ it('alice sees who has read her latest message, kept current by pushed reads, as
   await alice.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
   const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
   const key = new URLSearchParams(new URL(alice.url()).hash.slice(1)).get('key');
-  await bob.getByTestId('join-input').fill(code);
-  await bob.getByTestId('join-button').click();
-  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await joinRoom(bob, code);
   const dave = await ChatClient.connect(stage.cloud.wsUrl, 'dave');
   await dave.expectReply({ action: 'joinroom', roomId: code, ...(key && { key }) });
   await alice.locator('[data-testid="member-item"][data-username="dave"]').waitFor();

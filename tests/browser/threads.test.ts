@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, hasText, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, hasText, peopleInRoom, messageRow as row, send } from '../helpers/browserStage';
 
 /**
  * Threads in the web chat (web/threads.js), in Chromium against the local cloud: bob replies in a thread of alice's
@@ -10,28 +10,6 @@ jest.setTimeout(90_000);
 
 const stage = browserStage();
 
-async function person(username: string): Promise<Page> {
-  const page = await stage.newPage({ width: 1100, height: 760 });
-  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
-  return page;
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
-
-const row = (page: Page, text: string) =>
-  page
-    .locator('[data-testid="message"][data-seq]')
-    .filter({ has: page.locator('.msg-text', { hasText: text }) });
-
-async function join(page: Page, code: string): Promise<void> {
-  await page.getByTestId('join-input').fill(code);
-  await page.getByTestId('join-button').click();
-  await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
-}
-
 /** Replies in the open thread pane, also to the room when asked. */
 async function reply(page: Page, text: string, alsoToRoom = false): Promise<void> {
   await page.getByTestId('thread-input').fill(text);
@@ -40,18 +18,12 @@ async function reply(page: Page, text: string, alsoToRoom = false): Promise<void
 }
 
 it('bob replies in a thread while alice reads the room: her root counts it and her thread is unread, not her room', async () => {
-  const alice = await person('alice-threads');
-  const bob = await person('bob-threads');
-  await alice.getByTestId('create-room-button').click();
-  await alice
-    .locator('[data-testid="invite-code"]')
-    .filter({ hasText: /^[A-HJ-NP-Z2-9]{8}$/ })
-    .waitFor();
-  const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-  await join(bob, code);
+  const {
+    pages: [alice, bob],
+  } = await peopleInRoom(stage, ['alice-threads', 'bob-threads']);
 
   await send(alice, 'who is up for lunch?');
-  await row(bob, 'who is up for lunch?').waitFor({ timeout: UI_TIMEOUT_MS });
+  await row(bob, 'who is up for lunch?').waitFor();
   await row(bob, 'who is up for lunch?').hover();
   await row(bob, 'who is up for lunch?').getByTestId('thread-message').click();
   await bob.getByTestId('thread-pane').waitFor();
@@ -59,30 +31,30 @@ it('bob replies in a thread while alice reads the room: her root counts it and h
 
   // Alice, reading the room: the root says 1 reply, by bob, 1 new for her; the reply is not in the room's flow.
   const summary = row(alice, 'who is up for lunch?').getByTestId('thread-summary');
-  await hasText(summary.locator('.thread-count'), '1 reply', UI_TIMEOUT_MS);
-  await hasText(summary.getByTestId('thread-unread'), '1 new', UI_TIMEOUT_MS);
+  await hasText(summary.locator('.thread-count'), '1 reply');
+  await hasText(summary.getByTestId('thread-unread'), '1 new');
   expect(await summary.locator('.thread-people').textContent()).toBe('bob-threads');
-  await hasText(bob.getByTestId('thread-reply').locator('.msg-text'), 'me, at noon', UI_TIMEOUT_MS);
+  await hasText(bob.getByTestId('thread-reply').locator('.msg-text'), 'me, at noon');
   await send(alice, 'marker');
-  await row(alice, 'marker').waitFor({ timeout: UI_TIMEOUT_MS });
+  await row(alice, 'marker').waitFor();
   expect(await row(alice, 'me, at noon').count()).toBe(0);
   expect(await row(bob, 'me, at noon').count()).toBe(0);
 
   // A reply also sent to the room is in both: the count rises to 2, alice's unread to 2.
   await reply(bob, 'booking a table for 4', true);
-  await row(alice, 'booking a table for 4').waitFor({ timeout: UI_TIMEOUT_MS });
-  await hasText(summary.locator('.thread-count'), '2 replies', UI_TIMEOUT_MS);
-  await hasText(summary.getByTestId('thread-unread'), '2 new', UI_TIMEOUT_MS);
+  await row(alice, 'booking a table for 4').waitFor();
+  await hasText(summary.locator('.thread-count'), '2 replies');
+  await hasText(summary.getByTestId('thread-unread'), '2 new');
 
   // Alice opens the thread: both replies, under her message; her unread is gone.
   await summary.click();
   const pane = alice.getByTestId('thread-pane');
-  await hasText(pane.getByTestId('thread-root').locator('.msg-text'), 'who is up for lunch?', UI_TIMEOUT_MS);
-  await pane.getByTestId('thread-reply').nth(1).waitFor({ timeout: UI_TIMEOUT_MS });
+  await hasText(pane.getByTestId('thread-root').locator('.msg-text'), 'who is up for lunch?');
+  await pane.getByTestId('thread-reply').nth(1).waitFor();
   expect(await pane.getByTestId('thread-reply').locator('.msg-text').allTextContents()).toEqual([
     'me, at noon',
     'booking a table for 4',
   ]);
-  await summary.getByTestId('thread-unread').waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
-  await hasText(alice.getByTestId('thread-follow'), 'Unfollow', UI_TIMEOUT_MS);
+  await summary.getByTestId('thread-unread').waitFor({ state: 'detached' });
+  await hasText(alice.getByTestId('thread-follow'), 'Unfollow');
 });

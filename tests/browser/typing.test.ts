@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, signInByName, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { browserStage, peopleInRoom, UI_TIMEOUT_MS } from '../helpers/browserStage';
 
 /**
  * Typing indicators in the web chat (web/typing.js): what one person types shows under the other's message list as
@@ -7,14 +7,7 @@ import { browserStage, signInByName, UI_TIMEOUT_MS } from '../helpers/browserSta
  */
 jest.setTimeout(60_000);
 
-const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const stage = browserStage();
-
-async function person(username: string): Promise<Page> {
-  const page = await stage.newPage({ width: 1100, height: 760 });
-  await signInByName(page, stage.cloud.httpUrl, username, 'visible');
-  return page;
-}
 
 const indicator = (page: Page) => page.getByTestId('typing-indicator');
 
@@ -29,14 +22,9 @@ async function shows(page: Page, text: string, timeout = UI_TIMEOUT_MS): Promise
 const STOP_SEEN_WITHIN_MS = 3000;
 
 it('bob sees "alice is typing…" while she types, and it ends when she sends or clears the composer', async () => {
-  const alice = await person('alice');
-  const bob = await person('bob');
-  await alice.getByTestId('create-room-button').click();
-  await alice.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
-  const code = (await alice.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
-  await bob.getByTestId('join-input').fill(code);
-  await bob.getByTestId('join-button').click();
-  await bob.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  const {
+    pages: [alice, bob],
+  } = await peopleInRoom(stage, ['alice', 'bob']);
   await alice.locator('[data-testid="member-item"][data-username="bob"]').waitFor();
 
   await alice.getByTestId('composer-input').pressSequentially('hello b', { delay: 30 });

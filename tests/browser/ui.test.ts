@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { browserStage, SCREENSHOTS, signInByName } from '../helpers/browserStage';
+import { browserStage, joinRoom, SCREENSHOTS, send, signInByName } from '../helpers/browserStage';
 
 /**
  * What a user sees at the chat page's edges, in Chromium against the local cloud: the lobby's member count, the
@@ -25,11 +25,6 @@ async function person(
   return page;
 }
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
-}
-
 async function box(locator: Locator) {
   const b = await locator.boundingBox();
   if (!b) throw new Error('not laid out');
@@ -41,9 +36,7 @@ async function createRoom(host: Page, guests: Page[]): Promise<string> {
   await host.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
   const code = (await host.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
   for (const guest of guests) {
-    await guest.getByTestId('join-input').fill(code);
-    await guest.getByTestId('join-button').click();
-    await guest.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+    await joinRoom(guest, code);
   }
   return code;
 }

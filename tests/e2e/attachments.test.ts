@@ -1,6 +1,6 @@
 import { ATTACHMENT_LIMITS } from '#protocol';
-import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { type ChatClient, type Frame, isPresence } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Image attachments through the local cloud and its S3 (docs/PROTOCOL.md, "Attachments"): a member asks for an
@@ -12,24 +12,10 @@ jest.setTimeout(90_000);
 /** Uploads a source may ask for per day in this file's cloud (every client here is 127.0.0.1). */
 const PER_DAY = 9;
 let granted = 0;
-let testCloud: TestCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
-    settings: { AttachmentsPerDay: PER_DAY, FrameRateLimit: '100000', StrikeLimit: '100000' },
-  });
+const stage = roomCloud({
+  settings: { AttachmentsPerDay: PER_DAY, FrameRateLimit: '100000', StrikeLimit: '100000' },
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-afterAll(() => testCloud?.cloud.close());
-
-async function connect(name: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(testCloud.cloud.wsUrl, name);
-  open.push(client);
-  return client;
-}
+const { connect } = stage;
 
 async function roomOf(owner: ChatClient, ...others: ChatClient[]): Promise<string> {
   const joined = await owner.expectReply({ action: 'createroom' });
@@ -76,15 +62,15 @@ describe('attachments', () => {
     expect(expiresIn).toBeGreaterThan(0);
     expect(expiresIn).toBeLessThanOrEqual(ATTACHMENT_LIMITS.uploadSeconds * 1000);
     // The page's origin may post (CORS), and the bucket stores the image.
-    const posted = await post(upload, PNG, testCloud.cloud.httpUrl);
+    const posted = await post(upload, PNG, stage.cloud.httpUrl);
     expect(posted.status).toBe(204);
-    expect(posted.headers.get('access-control-allow-origin')).toBe(testCloud.cloud.httpUrl);
+    expect(posted.headers.get('access-control-allow-origin')).toBe(stage.cloud.httpUrl);
 
     const attachment = { key: upload.key, contentType: 'image/png', size: PNG.length, width: 1, height: 1 };
     const ack = await alice.expectReply({ action: 'sendmessage', message: '', attachments: [attachment] });
     const live = await bob.next((f) => f.type === 'message' && f.seq === ack.seq);
     // The message names the version its send read, as the bucket gave it.
-    const { versionId } = testCloud.cloud.s3.object(bucketName(), upload.key as string) as {
+    const { versionId } = stage.cloud.s3.object(bucketName(), upload.key as string) as {
       versionId: string;
     };
     expect(live).toMatchObject({ text: '', attachments: [{ ...attachment, versionId }] });
@@ -95,7 +81,7 @@ describe('attachments', () => {
 
     const read = await bob.expectReply({ action: 'getattachment', key: upload.key, versionId });
     expect(read).toMatchObject({ type: 'attachment', roomId, key: upload.key, versionId });
-    expect(String(read.url)).not.toBe(`${testCloud.cloud.s3Endpoint}/${upload.key}`);
+    expect(String(read.url)).not.toBe(`${stage.cloud.s3Endpoint}/${upload.key}`);
     const image = await fetch(read.url as string);
     expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/png');
@@ -121,7 +107,7 @@ describe('attachments', () => {
     // The policy is good for minutes: alice posts other bytes, of another size, under the same key.
     const other = Buffer.concat([PNG.subarray(0, 8), Buffer.alloc(PNG.length - 50, 9)]);
     expect((await post(upload, other)).status).toBe(204);
-    expect(testCloud.cloud.s3.object(bucketName(), upload.key as string)?.body).toEqual(other);
+    expect(stage.cloud.s3.object(bucketName(), upload.key as string)?.body).toEqual(other);
 
     const read = await bob.expectReply({
       action: 'getattachment',
@@ -170,7 +156,7 @@ describe('attachments', () => {
     });
     expect([moved.status, moved.code]).toEqual([403, 'AccessDenied']);
     for (const key of [small.key, other.key])
-      expect(testCloud.cloud.s3.object(bucketName(), key as string)).toBeUndefined();
+      expect(stage.cloud.s3.object(bucketName(), key as string)).toBeUndefined();
 
     // A message naming an image never uploaded, or one of another type or size than stored, is refused.
     const never = { key: other.key, contentType: 'image/png', size: PNG.length };
@@ -194,7 +180,7 @@ describe('attachments', () => {
     const upload = await askUpload(alice);
     expect((await post(upload)).status).toBe(204);
 
-    const versionId = testCloud.cloud.s3.object(bucketName(), upload.key as string)?.versionId;
+    const versionId = stage.cloud.s3.object(bucketName(), upload.key as string)?.versionId;
     const read = await mallory.ask({ action: 'getattachment', key: upload.key, versionId });
     expect(read).toMatchObject({ type: 'error', code: 'NOT_SUBSCRIBED' });
     const named = await mallory.ask({ action: 'attach', roomId, contentType: 'image/png', size: 10 });
@@ -218,7 +204,7 @@ describe('attachments', () => {
     await roomOf(alice);
     const upload = await askUpload(alice);
     await post(upload);
-    const versionId = testCloud.cloud.s3.object(bucketName(), upload.key as string)?.versionId;
+    const versionId = stage.cloud.s3.object(bucketName(), upload.key as string)?.versionId;
     const read = await alice.expectReply({ action: 'getattachment', key: upload.key, versionId });
     const tampered = new URL(read.url as string);
     tampered.pathname = tampered.pathname.replace(/[^/]+$/, 'AAAAAAAAAAAAAAAAAAAAAA');
@@ -241,6 +227,6 @@ describe('attachments', () => {
 });
 
 function bucketName(): string {
-  const id = testCloud.cloud.template.resourceIds('AWS::S3::Bucket')[0] as string;
-  return String(testCloud.cloud.template.physicalId(id));
+  const id = stage.cloud.template.resourceIds('AWS::S3::Bucket')[0] as string;
+  return String(stage.cloud.template.physicalId(id));
 }

@@ -1,7 +1,5 @@
 import { ACTIONS } from '#protocol';
-import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient, type Frame, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
-import type { TestCloud } from '../helpers/localCloud';
 import {
   CONNECTION_ID,
   closeAfterTest,
@@ -24,11 +22,6 @@ import {
 jest.setTimeout(30_000);
 
 const world = useChatCloud();
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-beforeAll(() => {
-  ({ testCloud, cloud } = world);
-});
 
 describe('lobby chat, as in the AWS tutorial', () => {
   it('a plain sendmessage reaches both lobby clients and the sender gets an ack with its seq', async () => {
@@ -101,7 +94,7 @@ describe('rooms', () => {
     // Back in the lobby: bob hears the lobby again.
     await say(carol, 'welcome back to the lobby');
     await bob.next(isMessage('lobby', 'welcome back to the lobby'));
-    await testCloud.settle();
+    await world.test.settle();
     expect(bob.since(mark).filter((f) => f.roomId === roomId)).toEqual([]);
   });
 
@@ -116,7 +109,7 @@ describe('rooms', () => {
     expect(ack.roomId).toBe(roomId);
     expect((await bob.next(isMessage(roomId, 'just between us'))).seq).toBe(ack.seq);
     await alice.next(isMessage(roomId, 'just between us'));
-    await testCloud.settle();
+    await world.test.settle();
     expect(carol.since(carolMark)).toEqual([]);
   });
 });
@@ -157,11 +150,11 @@ describe('names in a room', () => {
   it('a client back with its resume token before its old connection has gone keeps its name; other clients do not take it', async () => {
     const bob = await connect('bob-back');
     const resumeToken = 'AliceResumeToken123456';
-    const alice = await ChatClient.connect(cloud.wsUrl, 'alice-back', undefined, { resumeToken });
+    const alice = await ChatClient.connect(world.cloud.wsUrl, 'alice-back', undefined, { resumeToken });
     closeAfterTest(alice);
     const roomId = await roomOf(bob, alice);
     // Her network drops: the old connection stays listed (no $disconnect yet) while she reconnects and rejoins.
-    const back = await ChatClient.connect(cloud.wsUrl, 'alice-back', undefined, { resumeToken });
+    const back = await ChatClient.connect(world.cloud.wsUrl, 'alice-back', undefined, { resumeToken });
     closeAfterTest(back);
     const joined = await back.expectReply({ action: 'joinroom', roomId });
     expect([...(joined.members as string[])].sort()).toEqual(['alice-back', 'alice-back', 'bob-back']);
@@ -169,7 +162,7 @@ describe('names in a room', () => {
     await say(back, 'still me');
     expect((await bob.next(isMessage(roomId, 'still me'))).username).toBe('alice-back');
     // Someone else choosing her name is still numbered.
-    const other = await ChatClient.connect(cloud.wsUrl, 'alice-back', undefined, {
+    const other = await ChatClient.connect(world.cloud.wsUrl, 'alice-back', undefined, {
       resumeToken: 'SomeoneElse12345678901',
     });
     closeAfterTest(other);
@@ -205,7 +198,7 @@ describe('ordering and history', () => {
     for (const client of [alice, bob]) {
       await Promise.all(range(1, 16).map((seq) => client.next((f) => isMessage(roomId)(f) && f.seq === seq)));
     }
-    await testCloud.settle();
+    await world.test.settle();
     for (const client of [alice, bob]) {
       expect([...client.seqs(roomId)].sort((a, b) => a - b)).toEqual(range(1, 16));
     }
@@ -292,7 +285,7 @@ describe('idempotent retry', () => {
     const next = await say(alice, 'the one after', 'retry-0002');
     expect(next.seq).toBe((first.seq as number) + 1);
     await bob.next(isMessage(roomId, 'the one after'));
-    await testCloud.settle();
+    await world.test.settle();
     expect(bob.messages(roomId).filter((m) => m.messageId === first.messageId)).toHaveLength(1);
     const history = await bob.expectReply({ action: 'history', afterSeq: 0 });
     expect((history.messages as Frame[]).map((m) => m.text)).toEqual(['only once please', 'the one after']);
@@ -318,7 +311,7 @@ describe('idempotent retry', () => {
       else expect(reply).toMatchObject({ type: 'error', code: 'RATE_LIMITED', action: 'sendmessage' });
     }
     await bob.next(isMessage(roomId, 'racing'));
-    await testCloud.settle();
+    await world.test.settle();
     expect(bob.seqs(roomId)).toEqual([seq]);
     const history = await bob.expectReply({ action: 'history', afterSeq: 0 });
     expect((history.messages as Frame[]).map((m) => m.text)).toEqual(['racing']);
@@ -364,8 +357,8 @@ describe('bad input', () => {
   let bob: ChatClient;
   let roomId: string;
   beforeAll(async () => {
-    alice = await ChatClient.connect(cloud.wsUrl, 'alice-bad');
-    bob = await ChatClient.connect(cloud.wsUrl, 'bob-bad');
+    alice = await ChatClient.connect(world.cloud.wsUrl, 'alice-bad');
+    bob = await ChatClient.connect(world.cloud.wsUrl, 'bob-bad');
     roomId = await roomOf(alice, bob);
   });
   afterAll(async () => {
@@ -383,7 +376,7 @@ describe('bad input', () => {
       expect(error).toMatchObject({ type: 'error', code, action, message: expect.any(String) });
       // A sentence for a person, never a stack trace.
       expect(error.message).not.toMatch(/\n\s+at |Error:|\.js:\d+/);
-      await testCloud.settle();
+      await world.test.settle();
       expect(alice.since(aliceMark)).toEqual([error]);
       expect(bob.since(bobMark)).toEqual([]);
     },
@@ -417,8 +410,8 @@ describe('bad input', () => {
     ['bidi isolates', '\u2067alice\u2069'],
     ['a tag character', 'alice\u{E0041}'],
   ])('a username with %s is refused at the handshake with 400', async (_name, username) => {
-    const before = cloud.gateway.connectionCount();
-    const refused = await ChatClient.connect(cloud.wsUrl, username).then(
+    const before = world.cloud.gateway.connectionCount();
+    const refused = await ChatClient.connect(world.cloud.wsUrl, username).then(
       (client) => {
         closeAfterTest(client);
         throw new Error(`the handshake for ${JSON.stringify(username)} was accepted`);
@@ -427,7 +420,7 @@ describe('bad input', () => {
     );
     expect(refused).toBeInstanceOf(HandshakeRefused);
     expect((refused as HandshakeRefused).status).toBe(400);
-    expect(cloud.gateway.connectionCount()).toBe(before);
+    expect(world.cloud.gateway.connectionCount()).toBe(before);
     // Any other non-2xx answer of $connect (e.g. 401) is passed through the same way: see
     // tests/local/gateway.test.ts, "refuses the handshake with the function status and passes the query string".
   });

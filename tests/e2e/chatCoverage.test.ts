@@ -1,10 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { loadTemplate } from '../../tools/infra/template';
-import type { LocalCloud } from '../../tools/local/cloud';
 import { type Frame, isMessage, isPresence } from '../helpers/chatClient';
 import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
-import { type TestCloud, templatePath } from '../helpers/localCloud';
+import { templatePath } from '../helpers/localCloud';
 import {
   connect,
   connectionItem,
@@ -26,11 +25,6 @@ import {
 jest.setTimeout(30_000);
 
 const world = useChatCloud();
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-beforeAll(() => {
-  ({ testCloud, cloud } = world);
-});
 
 describe('stale connections', () => {
   it('a member whose socket closed without $disconnect is pruned after one fan-out; the others still get the message', async () => {
@@ -40,13 +34,16 @@ describe('stale connections', () => {
     const roomId = await roomOf(alice, bob, ghost);
     const ghostId = await ghost.connectionId();
     // The joins' presence fan-outs end first: one still posting when the ghost's socket closes would meet it too.
-    await testCloud.settle();
-    const goneBefore = cloud.gateway.stats().gone;
+    await world.test.settle();
+    const goneBefore = world.cloud.gateway.stats().gone;
 
-    cloud.gateway.setFaults({ faultSkipDisconnect: 1 });
-    const live = cloud.gateway.connectionCount();
+    world.cloud.gateway.setFaults({ faultSkipDisconnect: 1 });
+    const live = world.cloud.gateway.connectionCount();
     await ghost.close();
-    await waitUntil(() => cloud.gateway.connectionCount() === live - 1, 'the gateway to drop the ghost');
+    await waitUntil(
+      () => world.cloud.gateway.connectionCount() === live - 1,
+      'the gateway to drop the ghost',
+    );
     // The gateway forgot the socket, but the lost $disconnect left the member in the room.
     expect(await membersSeenBy(alice)).toEqual(['alice-stale', 'bob-stale', 'ghost-stale']);
     expect(await connectionItem(ghostId)).toBeDefined();
@@ -54,14 +51,14 @@ describe('stale connections', () => {
     const ack = await say(alice, 'anyone still here?');
     expect((await bob.next(isMessage(roomId, 'anyone still here?'))).seq).toBe(ack.seq);
     await alice.next(isMessage(roomId, 'anyone still here?'));
-    await testCloud.settle();
+    await world.test.settle();
 
-    expect(cloud.gateway.stats().gone).toBe(goneBefore + 1);
+    expect(world.cloud.gateway.stats().gone).toBe(goneBefore + 1);
     // Out of the room index, so no fan-out posts to it again; its subscription waits for $disconnect or its ttl.
     expect(await subscriptionItem(ghostId, roomId)).toBeDefined();
     expect((await subscriptionItem(ghostId, roomId))?.roomKey).toBeUndefined();
     expect(await membersSeenBy(alice)).toEqual(['alice-stale', 'bob-stale']);
-    expect(cloud.executions().failed).toBe(0);
+    expect(world.cloud.executions().failed).toBe(0);
   });
 });
 
@@ -72,9 +69,9 @@ describe('failures', () => {
     const carol = await connect('carol-fail');
     const roomId = await roomOf(alice, bob);
     const bobMark = bob.mark();
-    const logMark = testCloud.logs.length;
+    const logMark = world.test.logs.length;
 
-    cloud.eventBridge.setFaultPutEvents(1);
+    world.cloud.eventBridge.setFaultPutEvents(1);
     const failed = await alice.ask({
       action: 'sendmessage',
       message: 'stored, not sent',
@@ -83,17 +80,17 @@ describe('failures', () => {
     expect(failed).toMatchObject({ type: 'error', code: 'INTERNAL', action: 'sendmessage' });
     expect(failed.message).not.toMatch(/\n\s+at |PublishFailed|\.js:\d+/);
 
-    const logged = testCloud.logs.slice(logMark).join('\n');
+    const logged = world.test.logs.slice(logMark).join('\n');
     expect(logged).toMatch(/MessagesFunction: publishing to the chat bus failed/);
     expect(logged).toMatch(/PublishFailed: PutEvents failed[^\n]*\n\s+at /);
 
     // Everyone else is served as usual meanwhile.
     expect(await membersSeenBy(bob)).toEqual(['alice-fail', 'bob-fail']);
     expect((await carol.expectReply({ action: 'help' })).type).toBe('info');
-    await testCloud.settle();
+    await world.test.settle();
     expect(bob.since(bobMark).filter((f) => f.type !== 'members')).toEqual([]);
 
-    cloud.eventBridge.setFaultPutEvents(0);
+    world.cloud.eventBridge.setFaultPutEvents(0);
     const ack = await say(alice, 'stored, not sent', 'pf-1');
     expect(ack).toMatchObject({ roomId, seq: 1, clientMsgId: 'pf-1' });
     expect((await bob.next(isMessage(roomId, 'stored, not sent'))).seq).toBe(1);
@@ -101,7 +98,7 @@ describe('failures', () => {
     expect(again).toMatchObject({ seq: 1, messageId: ack.messageId });
     expect((await say(alice, 'and then the next')).seq).toBe(2);
     await bob.next(isMessage(roomId, 'and then the next'));
-    await testCloud.settle();
+    await world.test.settle();
     expect(bob.seqs(roomId)).toEqual([1, 2]);
   });
 });
@@ -117,7 +114,7 @@ describe('coverage of the template and of events/', () => {
   );
 
   it('every route of template.yaml is invoked through the gateway by a real client session', async () => {
-    const from = testCloud.invocations.length;
+    const from = world.test.invocations.length;
     const alice = await connect('alice-routes');
     const bob = await connect('bob-routes');
     const roomId = await createRoom(alice);
@@ -198,12 +195,12 @@ describe('coverage of the template and of events/', () => {
     await alice.expectReply({ action: 'leaveroom' });
     await bob.close();
     await waitUntil(
-      () => testCloud.invocations.slice(from).some((i) => i.routeKey === '$disconnect'),
+      () => world.test.invocations.slice(from).some((i) => i.routeKey === '$disconnect'),
       '$disconnect to run',
     );
-    await testCloud.settle();
+    await world.test.settle();
 
-    const seen = testCloud.invocations.slice(from);
+    const seen = world.test.invocations.slice(from);
     const routeKeys = [...functionOfRoute.keys()];
     expect(routeKeys.length).toBeGreaterThanOrEqual(9);
     for (const routeKey of routeKeys) {
@@ -231,7 +228,7 @@ describe('coverage of the template and of events/', () => {
       const fn = functionOfRoute.get(event.requestContext.routeKey);
       if (!fn)
         throw new Error(`events/${name}.json: no route ${event.requestContext.routeKey} in template.yaml`);
-      return cloud.lambda.invoke(fn, event);
+      return world.cloud.lambda.invoke(fn, event);
     };
     let roomId = '';
     // In order: each step needs what the one before did. The sample's own connection id is swapped for a real one.
@@ -346,7 +343,7 @@ describe('coverage of the template and of events/', () => {
           // A chunk of a broadcast to everyone, as the state machine's PostChunk hands it over.
           const sample = readEvent<{ connectionIds: string[]; frames: { payload: string }[] }>('deliver');
           const [, unknownId] = sample.connectionIds;
-          const report = await cloud.lambda.invoke('DeliverFunction', {
+          const report = await world.cloud.lambda.invoke('DeliverFunction', {
             ...sample,
             connectionIds: [aliceId, unknownId],
           });
@@ -367,10 +364,10 @@ describe('coverage of the template and of events/', () => {
             'detail-type': string;
             detail: { messageId: string; roomId: string; payload: string };
           }>('fanout');
-          const [bus] = cloud.template.eventBuses();
+          const [bus] = world.cloud.template.eventBuses();
           const events = new EventBridgeClient({
-            endpoint: cloud.eventsEndpoint,
-            region: cloud.template.region,
+            endpoint: world.cloud.eventsEndpoint,
+            region: world.cloud.template.region,
             credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
           });
           const publish = async (detail: typeof sample.detail) => {
@@ -412,7 +409,9 @@ describe('coverage of the template and of events/', () => {
           // The REST sample: an announcement to everyone (alice is in the room, bob in the lobby).
           const sample = readEvent<{ body: string }>('broadcast');
           const { message } = JSON.parse(sample.body) as { message: string };
-          const result = (await cloud.lambda.invoke('BroadcastFunction', sample)) as { statusCode: number };
+          const result = (await world.cloud.lambda.invoke('BroadcastFunction', sample)) as {
+            statusCode: number;
+          };
           expect(result.statusCode).toBe(202);
           for (const client of [alice, bob]) {
             await client.next((f) => f.type === 'broadcast' && f.text === message);
@@ -428,9 +427,11 @@ describe('coverage of the template and of events/', () => {
           expect(connectRoute?.authorizer?.functionLogicalId).toBe('AuthorizerFunction');
           const sample = readEvent<{ queryStringParameters: { token?: string } }>('authorizer');
           expect(sample.queryStringParameters.token).toEqual(expect.any(String));
-          if (cloud.lambda.has('AuthorizerFunction')) {
+          if (world.cloud.lambda.has('AuthorizerFunction')) {
             // Allowed or denied by policy, or refused as Unauthorized (401) when the local secret differs.
-            const result = await cloud.lambda.invoke('AuthorizerFunction', sample).catch((e: Error) => e);
+            const result = await world.cloud.lambda
+              .invoke('AuthorizerFunction', sample)
+              .catch((e: Error) => e);
             if (result instanceof Error) expect(result.message).toBe('Unauthorized');
             else
               expect(result).toMatchObject({
@@ -450,7 +451,7 @@ describe('coverage of the template and of events/', () => {
           expect(sample.type).toBe('TOKEN');
           expect(sample.authorizationToken).toMatch(/^Bearer [-_.A-Za-z0-9]+$/);
           expect(sample.methodArn).toMatch(/\/POST\/admin\/broadcast$/);
-          const result = await cloud.lambda
+          const result = await world.cloud.lambda
             .invoke('BroadcastAuthorizerFunction', sample)
             .catch((e: Error) => e);
           expect(result).toBeInstanceOf(Error);

@@ -1,7 +1,6 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type ChatClient, type Frame, isPresence } from '../helpers/chatClient';
+import { type RoomCloud, roomCloud } from '../helpers/roomCloud';
 
 /**
  * The chat end to end (chat.test.ts, chatCoverage.test.ts): real WebSocket clients talking to the local cloud, which
@@ -11,73 +10,37 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 export const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 export const CONNECTION_ID = /^[A-Za-z0-9_-]{15}=$/;
 
-export interface ChatWorld {
-  testCloud: TestCloud;
-  cloud: LocalCloud;
-  db: DynamoDBClient;
-  connectionsTable: string;
-  subscriptionsTable: string;
-}
-
 /** Starts the file's cloud before its tests (and closes it after); the returned world is filled in by then. */
-export function useChatCloud(): ChatWorld {
-  const world = {} as ChatWorld;
-  const open: ChatClient[] = [];
-  beforeAll(async () => {
-    // These tests send bursts from one connection, and one connection sends every kind of bad input in turn; the
-    // per-connection limits have tests of their own (tests/security: every sendmessage counts against
-    // FrameRateLimit, and every malformed frame is a strike towards StrikeLimit).
-    world.testCloud = await startTestCloud({
-      settings: {
-        SendRateLimit: '1000',
-        FrameRateLimit: '100000',
-        StrikeLimit: '100000',
+export function useChatCloud(): RoomCloud {
+  // These tests send bursts from one connection, and one connection sends every kind of bad input in turn; the
+  // per-connection limits have tests of their own (tests/security: every sendmessage counts against
+  // FrameRateLimit, and every malformed frame is a strike towards StrikeLimit).
+  current = roomCloud(
+    { settings: { SendRateLimit: '1000', FrameRateLimit: '100000', StrikeLimit: '100000' } },
+    {
+      reset: (cloud) => {
+        cloud.gateway.setFaults({ faultSkipDisconnect: 0, disconnectDelayMs: 0 });
+        cloud.eventBridge.setFaultPutEvents(0);
       },
-    });
-    world.cloud = world.testCloud.cloud;
-    world.db = new DynamoDBClient({
-      endpoint: world.cloud.dynamoEndpoint,
-      region: world.cloud.template.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    const table = world.cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable');
-    if (!table?.TableName) throw new Error('template.yaml has no ConnectionsTable');
-    world.connectionsTable = table.TableName;
-    const subscriptions = world.cloud.template.tables().find((t) => t.logicalId === 'SubscriptionsTable');
-    if (!subscriptions?.TableName) throw new Error('template.yaml has no SubscriptionsTable');
-    world.subscriptionsTable = subscriptions.TableName;
-    opened = open;
-  });
-  afterAll(async () => {
-    world.db?.destroy();
-    await world.cloud?.close();
-  });
-  afterEach(async () => {
-    world.cloud.gateway.setFaults({ faultSkipDisconnect: 0, disconnectDelayMs: 0 });
-    world.cloud.eventBridge.setFaultPutEvents(0);
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  current = world;
-  return world;
+    },
+  );
+  return current;
 }
 
-let current: ChatWorld | undefined;
-let opened: ChatClient[] = [];
-function world(): ChatWorld {
+let current: RoomCloud | undefined;
+function world(): RoomCloud {
   if (!current) throw new Error('call useChatCloud() at the top of the test file');
   return current;
 }
 
 /** Closes this client after the test. */
 export function closeAfterTest(client: ChatClient): void {
-  opened.push(client);
+  world().keep(client);
 }
 
 /** A client of the file's cloud, closed after the test. */
-export async function connect(username?: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(world().cloud.wsUrl, username);
-  closeAfterTest(client);
-  return client;
+export function connect(username?: string): Promise<ChatClient> {
+  return world().connect(username);
 }
 
 export async function createRoom(owner: ChatClient): Promise<string> {
@@ -117,10 +80,9 @@ export async function membersSeenBy(client: ChatClient): Promise<string[]> {
 }
 
 export async function connectionItem(connectionId: string) {
-  const { db, connectionsTable } = world();
-  const { Item } = await db.send(
+  const { Item } = await world().db.send(
     new GetItemCommand({
-      TableName: connectionsTable,
+      TableName: world().table('ConnectionsTable'),
       Key: { connectionId: { S: connectionId } },
       ConsistentRead: true,
     }),
@@ -130,10 +92,9 @@ export async function connectionItem(connectionId: string) {
 
 /** A connection's subscription to a room (its entry in the room's index while it has `roomKey`). */
 export async function subscriptionItem(connectionId: string, roomId: string) {
-  const { db, subscriptionsTable } = world();
-  const { Item } = await db.send(
+  const { Item } = await world().db.send(
     new GetItemCommand({
-      TableName: subscriptionsTable,
+      TableName: world().table('SubscriptionsTable'),
       Key: { connectionId: { S: connectionId }, roomId: { S: roomId } },
       ConsistentRead: true,
     }),

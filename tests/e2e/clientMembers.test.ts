@@ -1,9 +1,6 @@
-import type { MyRoom, RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
-import { createRoomcastClient } from '@roomcast/client';
-import WebSocket from 'ws';
-import type { LocalCloud } from '../../tools/local/cloud';
-import type { DevIssuer } from '../../tools/local/oidc';
-import { deleteConnection, startTestCloud } from '../helpers/localCloud';
+import type { MyRoom, RoomcastClient } from '@roomcast/client';
+import { deleteConnection } from '../helpers/localCloud';
+import { signedInCloud } from '../helpers/signedIn';
 
 /**
  * The client library's read positions, rooms and direct messages against the local cloud with sign-in: after a
@@ -12,43 +9,8 @@ import { deleteConnection, startTestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(90_000);
 
-const now = () => Math.floor(Date.now() / 1000);
-let cloud: LocalCloud;
-let issuer: DevIssuer;
-const clients: RoomcastClient[] = [];
-
-beforeAll(async () => {
-  ({ cloud } = await startTestCloud({
-    parameters: { AuthMode: 'oidc' },
-    settings: { FrameRateLimit: '1000' },
-  }));
-  issuer = cloud.devIssuer as DevIssuer;
-});
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await cloud?.close();
-});
-
-function signedIn(name: string, options: Partial<RoomcastClientOptions> = {}): RoomcastClient {
-  const chat = createRoomcastClient({
-    url: cloud.wsUrl,
-    getToken: () =>
-      issuer.sign({
-        iss: issuer.issuer,
-        aud: issuer.clientId,
-        sub: `sub-${name}`,
-        preferred_username: name,
-        iat: now(),
-        exp: now() + 600,
-      }),
-    WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
-    backoff: { initialDelayMs: 50, maxDelayMs: 500 },
-    requestTimeoutMs: 20_000,
-    ...options,
-  });
-  clients.push(chat);
-  return chat;
-}
+const signIn = signedInCloud({ FrameRateLimit: '1000' });
+const signedIn = signIn.library;
 
 /** The next `rooms` event. */
 const nextRooms = (chat: RoomcastClient) =>
@@ -79,7 +41,7 @@ it('tells the app every room’s unread count after a reconnect, and coalesces m
 
   // The network drops her connection: the client reconnects, rejoins, and reports one unread message.
   const roomsAfter = nextRooms(alice);
-  await deleteConnection(cloud.gateway.callbackUrl, (await alice.info()).connectionId);
+  await deleteConnection(signIn.cloud.gateway.callbackUrl, (await alice.info()).connectionId);
   const rooms = await roomsAfter;
   expect(rooms.find((r) => r.roomId === created.roomId)).toMatchObject({
     unread: 1,
@@ -111,7 +73,7 @@ it('opens a direct room by name, finds it again by id, and resumes it after a re
 
   const texts: string[] = [];
   carol.on('message', (m) => texts.push(m.text));
-  await deleteConnection(cloud.gateway.callbackUrl, (await carol.info()).connectionId);
+  await deleteConnection(signIn.cloud.gateway.callbackUrl, (await carol.info()).connectionId);
   await dave.send('still there?');
   const deadline = Date.now() + 20_000;
   while (!texts.includes('still there?') && Date.now() < deadline)

@@ -1,10 +1,6 @@
-import type { MyRoom, RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
-import { createRoomcastClient } from '@roomcast/client';
-import WebSocket from 'ws';
-import type { LocalCloud } from '../../tools/local/cloud';
-import type { DevIssuer } from '../../tools/local/oidc';
-import { ChatClient } from '../helpers/chatClient';
-import { startTestCloud } from '../helpers/localCloud';
+import type { MyRoom } from '@roomcast/client';
+import type { ChatClient } from '../helpers/chatClient';
+import { signedInCloud } from '../helpers/signedIn';
 
 /**
  * The live notice of a direct message (`dmopened`, functions/people/dmNotice.ts) against the local cloud with
@@ -14,53 +10,7 @@ import { startTestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(90_000);
 
-const now = () => Math.floor(Date.now() / 1000);
-let cloud: LocalCloud;
-let issuer: DevIssuer;
-const clients: RoomcastClient[] = [];
-const raw: ChatClient[] = [];
-
-beforeAll(async () => {
-  ({ cloud } = await startTestCloud({
-    parameters: { AuthMode: 'oidc' },
-    settings: { FrameRateLimit: '1000' },
-  }));
-  issuer = cloud.devIssuer as DevIssuer;
-});
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(raw.splice(0).map((c) => c.close().catch(() => undefined)));
-  await cloud?.close();
-});
-
-const tokenOf = (name: string) =>
-  issuer.sign({
-    iss: issuer.issuer,
-    aud: issuer.clientId,
-    sub: `sub-${name}`,
-    preferred_username: name,
-    iat: now(),
-    exp: now() + 600,
-  });
-
-function signedIn(name: string, options: Partial<RoomcastClientOptions> = {}): RoomcastClient {
-  const chat = createRoomcastClient({
-    url: cloud.wsUrl,
-    getToken: () => tokenOf(name),
-    WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
-    requestTimeoutMs: 20_000,
-    ...options,
-  });
-  clients.push(chat);
-  return chat;
-}
-
-/** Another device of `name` that speaks the wire protocol itself. */
-async function wireDevice(name: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(`${cloud.wsUrl}?token=${encodeURIComponent(await tokenOf(name))}`);
-  raw.push(client);
-  return client;
-}
+const { library: signedIn, device: wireDevice } = signedInCloud({ FrameRateLimit: '1000' });
 
 const notices = (device: ChatClient) => device.frames.filter((f) => f.type === 'dmopened');
 

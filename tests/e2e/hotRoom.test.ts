@@ -1,7 +1,6 @@
 import { ROOM_INDEX_SHARDS, roomIndexShard } from '#core/aws/roomMembers';
-import type { LocalCloud } from '../../tools/local/cloud';
-import { type ChatClient, type Frame, settledRoom } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import type { ChatClient, Frame } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * A busy room as its members see it, through the local cloud: messages sent faster than one fan-out cycle reach
@@ -14,35 +13,20 @@ jest.setTimeout(180_000);
 /** Replies and frames on a VM shared with other work can take seconds; these tests count what arrives, not when. */
 const PATIENCE_MS = 30_000;
 
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
+const stage = roomCloud(
+  {
     settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
     // The fan-out's backoffs before a throttled post is tried again (1 to 8 s on AWS) last 10 ms per second: what
     // these tests count is what arrives, and a throttled member is tried until its retry budget (wall-clock) runs
     // out either way. The Retry pauses keep real time: the Lambda throttles they wait out end in real time.
     stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitToRepost'] },
-  });
-  cloud = testCloud.cloud;
-});
-
-afterAll(async () => {
-  await cloud?.close();
-});
-
-afterEach(async () => {
-  cloud.gateway.setFaults({ faultThrottle: 0 });
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
+  },
+  { patienceMs: PATIENCE_MS, reset: (cloud) => cloud.gateway.setFaults({ faultThrottle: 0 }) },
+);
 
 /** A room of `size` members, every join seen by everyone, so what follows starts clean. */
-async function room(prefix: string, size: number): Promise<{ roomId: string; members: ChatClient[] }> {
-  const names = Array.from({ length: size }, (_, i) => `${prefix}${i}`);
-  return settledRoom(cloud.wsUrl, names, open, PATIENCE_MS);
-}
+const room = (prefix: string, size: number) =>
+  stage.settledRoom(Array.from({ length: size }, (_, i) => `${prefix}${i}`));
 
 /**
  * Sends `count` messages from `sender` without waiting between them, each retried with its clientMsgId while the
@@ -107,17 +91,17 @@ it('a busy room: every member gets every message exactly once, in fewer posts th
 
 it('half of all posts answered 429 for the whole run: every message arrives live, or its member is told to resync from before it; none twice', async () => {
   const { roomId, members } = await room('half', 6);
-  cloud.gateway.setFaults({ faultThrottle: 0.5 });
+  stage.cloud.gateway.setFaults({ faultThrottle: 0.5 });
   const [sender] = members as [ChatClient];
   const seqs: number[] = [];
   for (let round = 0; round < 4; round++) {
     seqs.push(...(await burst(sender, 3, `h${round}`)));
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  await testCloud.settle();
-  expect(cloud.gateway.stats().throttled).toBeGreaterThan(0);
+  await stage.test.settle();
+  expect(stage.cloud.gateway.stats().throttled).toBeGreaterThan(0);
   // The throttling ends; the next message carries each noted member's resync frame before it.
-  cloud.gateway.setFaults({ faultThrottle: 0 });
+  stage.cloud.gateway.setFaults({ faultThrottle: 0 });
   const [last] = await burst(sender, 1, 'after');
   for (const member of members) {
     const got = await seqsReceived(member, roomId, [last as number], PATIENCE_MS);
@@ -135,9 +119,9 @@ it('half of all posts answered 429 for the whole run: every message arrives live
 
 it("a quiet room's message takes one Prepare and one post: its members share the room's one index key", async () => {
   const { roomId, members } = await room('quiet', 3);
-  await testCloud.settle();
+  await stage.test.settle();
   const delivers = (op: string) =>
-    testCloud.invocations.filter((i) => i.logicalId === 'DeliverFunction' && i.op === op).length;
+    stage.test.invocations.filter((i) => i.logicalId === 'DeliverFunction' && i.op === op).length;
   const before = { prepare: delivers('prepare'), post: delivers('post') };
   // Over the full level they would have hashed to more than one key (and cost a post each).
   const shards = new Set(
@@ -146,7 +130,7 @@ it("a quiet room's message takes one Prepare and one post: its members share the
   const [seq] = await burst(members[0] as ChatClient, 1, 'q');
   for (const member of members)
     expect(await seqsReceived(member, roomId, [seq as number], PATIENCE_MS)).toEqual([seq]);
-  await testCloud.settle();
+  await stage.test.settle();
   expect(delivers('prepare') - before.prepare).toBe(1);
   expect(delivers('post') - before.post).toBe(1);
   console.info(`hot room: a room of 3 (over ${shards.size} keys at the full level) took 1 post`);

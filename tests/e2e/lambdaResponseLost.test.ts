@@ -1,6 +1,5 @@
-import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import type { ChatClient, Frame } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * The local cloud's fault switch `faultLambdaResponseLost` (`npm start -- --fault-lambda-response-lost 1`): every
@@ -12,22 +11,13 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 jest.setTimeout(120_000);
 
 const PATIENCE_MS = 30_000;
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
+const stage = roomCloud(
+  {
     settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
     faultLambdaResponseLost: 1,
-  });
-  cloud = testCloud.cloud;
-});
-
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await cloud?.close();
-});
+  },
+  { closeClients: 'file', patienceMs: PATIENCE_MS },
+);
 
 const seqsOf = (client: ChatClient, roomId: string) =>
   client.frames
@@ -37,12 +27,10 @@ const seqsOf = (client: ChatClient, roomId: string) =>
     );
 
 it('every answer lost: the execution fails after Prepare runs again under its Retry, nothing is posted twice, and the events stay queued', async () => {
-  const before = { executions: cloud.executions(), prepares: delivers('prepare') };
+  const before = { executions: stage.cloud.executions(), prepares: delivers('prepare') };
   const members: ChatClient[] = [];
   for (const name of ['lost0', 'lost1', 'lost2']) {
-    const client = await ChatClient.connect(cloud.wsUrl, name, PATIENCE_MS);
-    open.push(client);
-    members.push(client);
+    members.push(await stage.connect(name));
   }
   const [owner, ...others] = members as [ChatClient, ...ChatClient[]];
   const roomId = (await owner.expectReply({ action: 'createroom' }, PATIENCE_MS)).roomId as string;
@@ -52,12 +40,12 @@ it('every answer lost: the execution fails after Prepare runs again under its Re
       { action: 'sendmessage', message: `m${i}`, clientMsgId: `lost-${i}` },
       PATIENCE_MS,
     );
-  await testCloud.settle();
+  await stage.test.settle();
   for (const member of members) {
     const seqs = seqsOf(member, roomId);
     expect(new Set(seqs).size).toBe(seqs.length);
   }
-  const after = cloud.executions();
+  const after = stage.cloud.executions();
   const started = after.started - before.executions.started;
   expect(started).toBeGreaterThanOrEqual(1);
   expect(after.failed - before.executions.failed).toBe(started);
@@ -66,8 +54,8 @@ it('every answer lost: the execution fails after Prepare runs again under its Re
   // next receive reads the three messages from the room's log, which holds them. A body is the event's detail; a
   // wake's has a seq, a presence change's not. The room stays awake meanwhile: its later sends need no wake of their
   // own (the first send woke it; the other two found it awake).
-  const queue = cloud.sqs.queueSpecs().find((q) => q.logicalId === 'FanoutQueue');
-  const held = cloud.sqs
+  const queue = stage.cloud.sqs.queueSpecs().find((q) => q.logicalId === 'FanoutQueue');
+  const held = stage.cloud.sqs
     .peek(queue?.arn as string)
     .filter((m) => m.groupId === roomId && typeof JSON.parse(m.body).seq === 'number');
   expect(held.map((m) => JSON.parse(m.body).seq)).toEqual([1]);
@@ -76,5 +64,5 @@ it('every answer lost: the execution fails after Prepare runs again under its Re
 });
 
 function delivers(op: string): number {
-  return testCloud.invocations.filter((i) => i.logicalId === 'DeliverFunction' && i.op === op).length;
+  return stage.test.invocations.filter((i) => i.logicalId === 'DeliverFunction' && i.op === op).length;
 }

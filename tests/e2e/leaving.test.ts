@@ -27,7 +27,7 @@ it('a member whose closed socket a message meets before $disconnect runs is stil
     (f: Frame) => f.type === 'presence' && f.event === 'leave' && f.username === 'bob-leaving',
     15_000,
   );
-  console.log(world.testCloud.logs.filter((l) => /gone|Disconnect|prepared|Gone/.test(l)).join('\n'));
+  console.log(world.test.logs.filter((l) => /gone|Disconnect|prepared|Gone/.test(l)).join('\n'));
   expect(leave.roomId).toBe(roomId);
   const members = await owner.expectReply({ action: 'who' });
   expect(members.members).toEqual(['olga-leaving']);

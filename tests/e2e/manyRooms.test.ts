@@ -89,7 +89,7 @@ it('the 101st room is refused TOO_MANY_ROOMS, and one followed already is still 
   // 100 rooms: the count is what the guard reads (creating 99 more rooms would test the same write).
   await world.db.send(
     new UpdateItemCommand({
-      TableName: world.connectionsTable,
+      TableName: world.table('ConnectionsTable'),
       Key: { connectionId: { S: id } },
       UpdateExpression: 'SET subscriptionCount = :max',
       ExpressionAttributeValues: { ':max': { N: '100' } },

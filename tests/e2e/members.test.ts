@@ -1,7 +1,5 @@
-import type { LocalCloud } from '../../tools/local/cloud';
-import type { DevIssuer } from '../../tools/local/oidc';
-import { ChatClient, type Frame, isError } from '../helpers/chatClient';
-import { startTestCloud } from '../helpers/localCloud';
+import { type ChatClient, type Frame, isError } from '../helpers/chatClient';
+import { signedInCloud } from '../helpers/signedIn';
 
 /**
  * Read positions, "my rooms" and direct messages against the local cloud with sign-in (AuthMode=oidc, the dev
@@ -10,47 +8,8 @@ import { startTestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(90_000);
 
-const now = () => Math.floor(Date.now() / 1000);
-
 describe('read positions and direct messages', () => {
-  let cloud: LocalCloud;
-  let issuer: DevIssuer;
-  const open: ChatClient[] = [];
-
-  beforeAll(async () => {
-    ({ cloud } = await startTestCloud({
-      parameters: { AuthMode: 'oidc' },
-      settings: { SeenByMaxMembers: '2', FrameRateLimit: '1000' },
-    }));
-    issuer = cloud.devIssuer as DevIssuer;
-  });
-  afterAll(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
-    await cloud?.close();
-  });
-
-  /** A device of the user `name` (sub `sub-<name>`): every call is another connection of the same user. */
-  async function device(name: string): Promise<ChatClient> {
-    const token = await issuer.sign({
-      iss: issuer.issuer,
-      aud: issuer.clientId,
-      sub: `sub-${name}`,
-      preferred_username: name,
-      iat: now(),
-      exp: now() + 600,
-    });
-    const client = await ChatClient.connect(`${cloud.wsUrl}?token=${encodeURIComponent(token)}`);
-    open.push(client);
-    return client;
-  }
-
-  let requests = 0;
-  /** Sends a request and waits for its reply (or error), matched by requestId. */
-  async function ask(client: ChatClient, frame: Record<string, unknown>): Promise<Frame> {
-    const requestId = `r${++requests}`;
-    client.send({ ...frame, requestId });
-    return client.next((f) => f.requestId === requestId, 20_000, `the reply to ${frame.action}`);
-  }
+  const { device, ask } = signedInCloud({ SeenByMaxMembers: '2', FrameRateLimit: '1000' });
 
   /** A room alice created with bob in it, and three messages from bob. */
   async function roomWithMessages(alice: ChatClient, bob: ChatClient) {

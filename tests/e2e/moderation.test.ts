@@ -1,8 +1,6 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame, isMessage, isPresence } from '../helpers/chatClient';
-import { adminDynamo, startTestCloud } from '../helpers/localCloud';
+import { type Frame, isMessage } from '../helpers/chatClient';
+import { roomCloud, say } from '../helpers/roomCloud';
 
 /**
  * Moderation as members see it through the local cloud (AuthMode=none): the owner makes a member a moderator, who
@@ -12,51 +10,13 @@ import { adminDynamo, startTestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(40_000);
 
-let cloud: LocalCloud;
-let db: DynamoDBClient;
-let sessionsTable: string;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  cloud = (await startTestCloud({ settings: { JoinGuessLimit: '1000' } })).cloud;
-  db = adminDynamo(cloud);
-  const table = cloud.template.tables().find((t) => t.logicalId === 'SessionsTable');
-  if (!table?.TableName) throw new Error('template.yaml has no SessionsTable');
-  sessionsTable = table.TableName;
-});
-
-afterAll(async () => {
-  db?.destroy();
-  await cloud?.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-
-async function connect(username: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(cloud.wsUrl, username);
-  open.push(client);
-  return client;
-}
-
-async function roomOf(owner: ChatClient, ...others: ChatClient[]): Promise<{ roomId: string; key: string }> {
-  const created = await owner.expectReply({ action: 'createroom' });
-  const roomId = created.roomId as string;
-  const key = created.inviteKey as string;
-  for (const other of others) {
-    await other.expectReply({ action: 'joinroom', roomId, key });
-    await owner.next(isPresence(roomId, 'join', other.username));
-  }
-  return { roomId, key };
-}
-
-const say = (client: ChatClient, message: string) => client.ask({ action: 'sendmessage', message });
+const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });
+const { connect, roomOf } = stage;
 
 async function auditOf(roomId: string): Promise<string[]> {
-  const { Items = [] } = await db.send(
+  const { Items = [] } = await stage.db.send(
     new QueryCommand({
-      TableName: sessionsTable,
+      TableName: stage.table('SessionsTable'),
       IndexName: 'UsernameIndex',
       KeyConditionExpression: 'username = :room',
       ExpressionAttributeValues: { ':room': { S: `#moderation#${roomId}` } },

@@ -1,8 +1,6 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame, isMessage, isPresence } from '../helpers/chatClient';
-import { adminDynamo, startTestCloud } from '../helpers/localCloud';
+import { type ChatClient, type Frame, isMessage, isPresence } from '../helpers/chatClient';
+import { roomCloud, say } from '../helpers/roomCloud';
 
 /**
  * Rooms have an owner and an end, as users see it through the local cloud: a room that went RoomIdleDays without a
@@ -11,57 +9,23 @@ import { adminDynamo, startTestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(30_000);
 
-let cloud: LocalCloud;
-let db: DynamoDBClient;
-let roomsTable: string;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  // Owner actions are few; the limits stay at their defaults except the guesses, which these joins would spend.
-  cloud = (await startTestCloud({ settings: { JoinGuessLimit: '1000' } })).cloud;
-  db = adminDynamo(cloud);
-  const table = cloud.template.tables().find((t) => t.logicalId === 'RoomsTable');
-  if (!table?.TableName) throw new Error('template.yaml has no RoomsTable');
-  roomsTable = table.TableName;
-});
-
-afterAll(async () => {
-  db?.destroy();
-  await cloud?.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-
-async function connect(username: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(cloud.wsUrl, username);
-  open.push(client);
-  return client;
-}
-
-/** A room created by `owner` with `others` joined by its link, each having seen the others arrive. */
-async function roomOf(owner: ChatClient, ...others: ChatClient[]): Promise<{ roomId: string; key: string }> {
-  const created = await owner.expectReply({ action: 'createroom' });
-  const roomId = created.roomId as string;
-  const key = created.inviteKey as string;
-  for (const other of others) {
-    await other.expectReply({ action: 'joinroom', roomId, key });
-    await owner.next(isPresence(roomId, 'join', other.username));
-  }
-  return { roomId, key };
-}
+// Owner actions are few; the limits stay at their defaults except the guesses, which these joins would spend.
+const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });
+const { connect, roomOf } = stage;
 
 async function roomItem(roomId: string) {
-  const { Item } = await db.send(
-    new GetItemCommand({ TableName: roomsTable, Key: { roomId: { S: roomId } }, ConsistentRead: true }),
+  const { Item } = await stage.db.send(
+    new GetItemCommand({
+      TableName: stage.table('RoomsTable'),
+      Key: { roomId: { S: roomId } },
+      ConsistentRead: true,
+    }),
   );
   return Item;
 }
 
 const join = (client: ChatClient, roomId: string, key?: string) =>
   client.ask({ action: 'joinroom', roomId, ...(key !== undefined && { key }) });
-const say = (client: ChatClient, message: string) => client.ask({ action: 'sendmessage', message });
 
 describe('a room ends after RoomIdleDays without a message', () => {
   it('a new room ends RoomIdleDays (default 30) from now, and a message moves its end on', async () => {
@@ -72,9 +36,9 @@ describe('a room ends after RoomIdleDays without a message', () => {
     expect(created).toBeGreaterThanOrEqual(before + 30 * 86400);
     expect(created).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 30 * 86400);
     // The room's end as if it had been created a day ago; the message brings it back to 30 days from now.
-    await db.send(
+    await stage.db.send(
       new UpdateItemCommand({
-        TableName: roomsTable,
+        TableName: stage.table('RoomsTable'),
         Key: { roomId: { S: roomId } },
         UpdateExpression: 'SET #ttl = :t',
         ExpressionAttributeNames: { '#ttl': 'ttl' },
@@ -89,9 +53,9 @@ describe('a room ends after RoomIdleDays without a message', () => {
     const alice = await connect('alice-expired');
     const bob = await connect('bob-expired');
     const { roomId, key } = await roomOf(alice);
-    await db.send(
+    await stage.db.send(
       new UpdateItemCommand({
-        TableName: roomsTable,
+        TableName: stage.table('RoomsTable'),
         Key: { roomId: { S: roomId } },
         UpdateExpression: 'SET #ttl = :t',
         ExpressionAttributeNames: { '#ttl': 'ttl' },

@@ -1,6 +1,5 @@
-import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame, presenceIn } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { type ChatClient, type Frame, presenceIn } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * A join wave on the local cloud: 20 people join a 30-member room at once. Presence changes of one fan-out cycle
@@ -16,29 +15,15 @@ const PATIENCE_MS = 60_000;
 const MEMBERS = 30;
 const JOINERS = 20;
 
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
+const stage = roomCloud(
+  {
     // 50 joins by code from one address at once: each spends a guess before its look-up and gets it back on
     // success, so on a loaded machine the refunds lag the spends past JoinGuessLimit (50); the wave is the subject here.
     settings: { FrameRateLimit: '100000', JoinGuessLimit: '1000' },
-  });
-  cloud = testCloud.cloud;
-});
-
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
-  await cloud?.close();
-});
-
-async function connect(name: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(cloud.wsUrl, name, PATIENCE_MS);
-  open.push(client);
-  return client;
-}
+  },
+  { closeClients: 'file', patienceMs: PATIENCE_MS },
+);
+const { connect } = stage;
 
 /** The presence changes a frame tells: a `presence` frame's one, or each of a `memberschanged` frame's. */
 const changesIn = (f: Frame): Frame[] => (f.type === 'presence' ? [f] : presenceIn(f));
@@ -50,16 +35,16 @@ it('a wave of 20 joins into a 30-member room costs each member a post per cycle,
   const roomId = (await owner.expectReply({ action: 'createroom' }, PATIENCE_MS)).roomId as string;
   for (const member of others) await member.expectReply({ action: 'joinroom', roomId }, PATIENCE_MS);
   const joiners = await Promise.all(Array.from({ length: JOINERS }, (_, i) => connect(`w${i}`)));
-  await testCloud.settle();
+  await stage.test.settle();
 
   const marks = members.map((m) => m.mark());
-  const postsBefore = cloud.gateway.stats().posts;
-  cloud.gateway.setFaults({ apiLatencyMs: 500 });
+  const postsBefore = stage.cloud.gateway.stats().posts;
+  stage.cloud.gateway.setFaults({ apiLatencyMs: 500 });
   // A join answered BUSY (20 at once meet on the room's item) is asked again, as the client library does.
   await Promise.all(joiners.map((j) => j.setUp({ action: 'joinroom', roomId }, PATIENCE_MS)));
-  await testCloud.settle();
-  cloud.gateway.setFaults({ apiLatencyMs: 0 });
-  const posts = cloud.gateway.stats().posts - postsBefore;
+  await stage.test.settle();
+  stage.cloud.gateway.setFaults({ apiLatencyMs: 0 });
+  const posts = stage.cloud.gateway.stats().posts - postsBefore;
 
   // Every member learnt of every joiner, in as few frames as the wave took cycles.
   const framesPerMember = members.map((m, i) =>

@@ -1,6 +1,5 @@
-import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame, isMessage } from '../helpers/chatClient';
-import { startTestCloud } from '../helpers/localCloud';
+import { type Frame, isMessage } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Removed means removed, whatever the room index says: with the local DynamoDB's global indexes showing each write
@@ -14,24 +13,7 @@ const GSI_LAG_MS = 5_000;
 /** Long enough for every write before it to be in the index. */
 const INDEXED_MS = GSI_LAG_MS + 1_000;
 
-let cloud: LocalCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  cloud = (await startTestCloud({ gsiLagMs: GSI_LAG_MS, settings: { JoinGuessLimit: '1000' } })).cloud;
-});
-afterAll(async () => {
-  await cloud?.close();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-
-async function connect(username: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(cloud.wsUrl, username);
-  open.push(client);
-  return client;
-}
+const { connect } = roomCloud({ gsiLagMs: GSI_LAG_MS, settings: { JoinGuessLimit: '1000' } });
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ofRoom = (roomId: string) => (f: Frame) =>

@@ -1,6 +1,5 @@
-import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import type { ChatClient, Frame } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * A room's senders never wait for or refuse each other, through the real sendmessage handler, template, IAM and the
@@ -12,27 +11,13 @@ jest.setTimeout(180_000);
 /** Replies on a VM shared with other work can take seconds; these tests count answers, not time. */
 const PATIENCE_MS = 30_000;
 
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
+const stage = roomCloud(
+  {
     settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
-  });
-  cloud = testCloud.cloud;
-});
-
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await cloud?.close();
-});
-
-async function member(name: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(cloud.wsUrl, name, PATIENCE_MS);
-  open.push(client);
-  return client;
-}
+  },
+  { closeClients: 'file', patienceMs: PATIENCE_MS },
+);
+const member = stage.connect;
 
 /** Sends once, no retry: the reply (an ack or an error) to that clientMsgId. */
 async function sendOnce(client: ChatClient, clientMsgId: string): Promise<Frame> {

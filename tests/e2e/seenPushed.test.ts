@@ -1,6 +1,5 @@
-import type { LocalCloud } from '../../tools/local/cloud';
-import { type ChatClient, type Frame, settledRoom } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import type { ChatClient, Frame } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * "Seen by" pushed through the fan-out, on the local cloud: a member's `markread` that moves its position reaches the
@@ -12,28 +11,19 @@ jest.setTimeout(120_000);
 
 const PATIENCE_MS = 30_000;
 
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
+const stage = roomCloud(
+  {
     settings: { SeenByMaxMembers: '3', FrameRateLimit: '1000' },
-  });
-  cloud = testCloud.cloud;
-});
-
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
-  await cloud?.close();
-});
-
-afterEach(() => cloud.gateway.setFaults({ apiLatencyMs: 0 }));
+  },
+  {
+    closeClients: 'file',
+    patienceMs: PATIENCE_MS,
+    reset: (cloud) => cloud.gateway.setFaults({ apiLatencyMs: 0 }),
+  },
+);
 
 /** A room of the named guests, each join seen by everyone before the next. */
-async function room(names: string[]): Promise<{ roomId: string; members: ChatClient[] }> {
-  return settledRoom(cloud.wsUrl, names, open, PATIENCE_MS);
-}
+const room = (names: string[]) => stage.settledRoom(names);
 
 const isSeen = (roomId: string) => (f: Frame) => f.type === 'seen' && f.roomId === roomId;
 const seenFrames = (client: ChatClient, mark: number, roomId: string) =>
@@ -58,7 +48,7 @@ it('pushes a member’s read to the others as a seen frame, only when the positi
   // The same position again moves nothing: nobody is told.
   const mark = ana.mark();
   await ben.expectReply({ action: 'markread', seq }, PATIENCE_MS);
-  await testCloud.settle();
+  await stage.test.settle();
   expect(seenFrames(ana, mark, roomId)).toEqual([]);
 });
 
@@ -67,8 +57,8 @@ it('delivers two reads of one fan-out cycle to each member as one seen frame', a
   const [dan, eve, fay] = members as [ChatClient, ChatClient, ChatClient];
   const mark = dan.mark();
   // Each post answered after 3 s: the message's cycle stays open while eve and fay read it.
-  cloud.gateway.setFaults({ apiLatencyMs: 3000 });
-  const prepared = () => testCloud.invocations.filter((i) => i.op === 'prepare').length;
+  stage.cloud.gateway.setFaults({ apiLatencyMs: 3000 });
+  const prepared = () => stage.test.invocations.filter((i) => i.op === 'prepare').length;
   const before = prepared();
   const ack = await dan.expectReply({ action: 'sendmessage', message: 'read me' }, PATIENCE_MS);
   const seq = ack.seq as number;
@@ -82,8 +72,8 @@ it('delivers two reads of one fan-out cycle to each member as one seen frame', a
     fay.expectReply({ action: 'markread', seq }, PATIENCE_MS),
   ]);
   const frame = await dan.next(isSeen(roomId), PATIENCE_MS, 'the reads');
-  cloud.gateway.setFaults({ apiLatencyMs: 0 });
-  await testCloud.settle();
+  stage.cloud.gateway.setFaults({ apiLatencyMs: 0 });
+  await stage.test.settle();
   expect(seenFrames(dan, mark, roomId)).toEqual([frame]);
   const positions = (frame.members as Frame[]).map((m) => [m.username, m.lastReadSeq]).sort();
   expect(positions).toEqual([
@@ -102,6 +92,6 @@ it('pushes no read in a room over SeenByMaxMembers', async () => {
   // A message after the read: had the read been published, its frame would have come before this one.
   const next = await hal.expectReply({ action: 'sendmessage', message: 'after the read' }, PATIENCE_MS);
   await gus.next((f) => f.type === 'message' && f.seq === next.seq, PATIENCE_MS);
-  await testCloud.settle();
+  await stage.test.settle();
   expect(seenFrames(gus, mark, roomId)).toEqual([]);
 });

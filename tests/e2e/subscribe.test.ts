@@ -28,7 +28,7 @@ const roomsOf = (reply: Frame) => reply.rooms as Subscribed[];
 async function setRoomCount(connectionId: string, count: number): Promise<void> {
   await world.db.send(
     new UpdateItemCommand({
-      TableName: world.connectionsTable,
+      TableName: world.table('ConnectionsTable'),
       Key: { connectionId: { S: connectionId } },
       UpdateExpression: 'SET subscriptionCount = :n',
       ExpressionAttributeValues: { ':n': { N: String(count) } },

@@ -1,5 +1,5 @@
-import { ChatClient, type Frame, isError, isPresence } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { type ChatClient, type Frame, isError, isPresence } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Typing indicators end to end (docs/PROTOCOL.md, "Typing"): a heartbeat reaches the other members of a small room
@@ -9,30 +9,16 @@ jest.setTimeout(40_000);
 
 const INTERVAL_SECONDS = 4;
 const MAX_MEMBERS = 3;
-let testCloud: TestCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
-    settings: {
-      TypingIntervalSeconds: String(INTERVAL_SECONDS),
-      TypingMaxMembers: String(MAX_MEMBERS),
-      SendRateLimit: '1000',
-      FrameRateLimit: '100000',
-      StrikeLimit: '100000',
-    },
-  });
+const stage = roomCloud({
+  settings: {
+    TypingIntervalSeconds: String(INTERVAL_SECONDS),
+    TypingMaxMembers: String(MAX_MEMBERS),
+    SendRateLimit: '1000',
+    FrameRateLimit: '100000',
+    StrikeLimit: '100000',
+  },
 });
-afterAll(() => testCloud.cloud.close());
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-
-async function connect(username: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(testCloud.cloud.wsUrl, username);
-  open.push(client);
-  return client;
-}
+const { connect } = stage;
 
 const two = async (a: string, b: string) =>
   (await Promise.all([a, b].map(connect))) as [ChatClient, ChatClient];
@@ -64,7 +50,7 @@ const typingFrames = (client: ChatClient) => client.frames.filter((f) => f.type 
 async function marker(sender: ChatClient, receivers: ChatClient[], text: string): Promise<void> {
   await sender.expectReply({ action: 'sendmessage', message: text });
   await Promise.all(receivers.map((r) => r.next((f) => f.type === 'message' && f.text === text)));
-  await testCloud.settle();
+  await stage.test.settle();
 }
 
 it('a burst of keystrokes reaches the others as one frame per interval, and never the typist', async () => {
@@ -89,7 +75,7 @@ it('a burst of keystrokes reaches the others as one frame per interval, and neve
     });
     expect(Math.abs((frame.at as number) - started)).toBeLessThan(INTERVAL_SECONDS * 1000);
   }
-  await testCloud.settle();
+  await stage.test.settle();
   // Still inside the interval (the burst's frames all reached the server long before it ends).
   expect(Date.now() - started).toBeLessThan(INTERVAL_SECONDS * 1000);
   expect(typingFrames(bob)).toHaveLength(1);

@@ -87,7 +87,7 @@ export async function signInByName(
   await page.goto(url);
   await page.getByTestId('username-input').fill(username);
   await page.getByTestId('username-submit').click();
-  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+  await online(page);
   await page.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: lobby });
 }
 
@@ -102,13 +102,26 @@ export async function signedInAtIssuer(
 ): Promise<Page> {
   const page = await stage.newPage({ width: 1280, height: 800 });
   page.setDefaultTimeout(timeoutMs);
-  await page.goto(stage.cloud.httpUrl);
+  await signInAtIssuer(stage, page, username, stage.cloud.httpUrl);
+  return page;
+}
+
+/**
+ * Opens `url` on the page, signed out: the chat sends it to the development issuer, where it signs in as `username`,
+ * and back; waits until it is online.
+ */
+export async function signInAtIssuer(
+  stage: BrowserStage,
+  page: Page,
+  username: string,
+  url: string,
+): Promise<void> {
+  await page.goto(url);
   await page.waitForURL(/\/dev-oidc\/authorize\?/);
   await page.locator('input[name="username"]').fill(username);
   await page.locator('button[type="submit"]').click();
-  await page.waitForURL((url) => url.origin === stage.cloud.httpUrl && !url.search.includes('code='));
-  await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
-  return page;
+  await page.waitForURL((at) => at.origin === stage.cloud.httpUrl && !at.search.includes('code='));
+  await online(page);
 }
 
 /** Waits until the element shows exactly `text` (trimmed), for up to `timeoutMs`; then fails showing what it shows. */
@@ -129,8 +142,7 @@ export async function hasText(
 
 /** Sends `text` from the composer and waits until it is stored (its row has a seq), not the pending copy shown at once. */
 export async function say(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text);
-  await page.getByTestId('composer-input').press('Enter');
+  await send(page, text);
   await page
     .locator('[data-testid="message-list"] [data-testid="message"][data-status="sent"][data-seq]')
     .filter({ hasText: text })
@@ -155,21 +167,104 @@ export async function signedInRoom(
 
 /** The first page creates a room and the second joins it by its code, as people do: the room's code. */
 export async function roomOfTwo(owner: Page, joiner: Page): Promise<string> {
-  // The new room, not the one the owner shows already (a second room of the same two people).
-  const before = await shownRoom(owner);
-  await owner.getByTestId('create-room-button').click();
-  await owner
+  const code = await createRoom(owner);
+  await joinRoom(joiner, code);
+  return code;
+}
+
+/**
+ * Creates a room from the sidebar (named `name`, listed in the directory when `listed`) and waits until the page
+ * shows it, not the room it showed before (a second room of the same people): the new room's code.
+ */
+export async function createRoom(
+  page: Page,
+  options: { name?: string; listed?: boolean } = {},
+): Promise<string> {
+  const before = await shownRoom(page);
+  if (options.name !== undefined) await page.getByTestId('new-room-name').fill(options.name);
+  if (options.listed) await page.getByTestId('new-room-public').check();
+  await page.getByTestId('create-room-button').click();
+  await page
     .locator(
       `[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"]):not([data-room-id="${before}"])`,
     )
     .waitFor();
-  const code = await shownRoom(owner);
-  await joiner.getByTestId('join-input').fill(code);
-  await joiner.getByTestId('join-button').click();
-  await joiner.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
-  return code;
+  return shownRoom(page);
+}
+
+/** Joins a room by its code from the sidebar and waits until the page shows it. */
+export async function joinRoom(page: Page, code: string): Promise<void> {
+  await page.getByTestId('join-input').fill(code);
+  await page.getByTestId('join-button').click();
+  await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+}
+
+/** Waits until the page shows a direct room (its code has 12 characters, a room's 8): its code. */
+export async function openedDirectRoom(page: Page): Promise<string> {
+  await page.waitForFunction(
+    () =>
+      (
+        globalThis as unknown as {
+          document: { querySelector(s: string): { dataset: { roomId?: string } } | null };
+        }
+      ).document.querySelector('[data-testid="room-code"]')?.dataset.roomId?.length === 12,
+  );
+  return shownRoom(page);
 }
 
 /** The code of the room the page shows (`lobby` in none). */
 export const shownRoom = async (page: Page): Promise<string> =>
   (await page.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
+
+/** Waits until the page is connected (after a reload, say). */
+export const online = (page: Page): Promise<void> =>
+  page.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
+
+/**
+ * A page in a new profile (1100×760 unless `viewport`; `context` over the tests' defaults) signed in by name and
+ * online, the lobby shown (`lobby: 'attached'`: only in the DOM); `before` runs on the page before it opens the chat
+ * (to listen to its dialogs or frames).
+ */
+export async function person(
+  stage: BrowserStage,
+  username: string,
+  options: {
+    viewport?: { width: number; height: number };
+    context?: BrowserContextOptions;
+    lobby?: 'visible' | 'attached';
+    before?: (page: Page) => void | Promise<void>;
+  } = {},
+): Promise<Page> {
+  const page = await stage.newPage(options.viewport ?? { width: 1100, height: 760 }, options.context);
+  await options.before?.(page);
+  await signInByName(page, stage.cloud.httpUrl, username, options.lobby ?? 'visible');
+  return page;
+}
+
+/** Types `text` in the composer and presses Enter, without waiting for the message to be stored (`say` waits). */
+export async function send(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-input').press('Enter');
+}
+
+/** The stored message rows (they have a seq) whose text contains `text`. */
+export const messageRow = (page: Page, text: string) =>
+  page
+    .locator('[data-testid="message"][data-seq]')
+    .filter({ has: page.locator('.msg-text', { hasText: text }) });
+
+/**
+ * People signed in by name (`person`), the first creating a room and the others joining it by its code in turn: their
+ * pages, in the order of `names`, and the room's code.
+ */
+export async function peopleInRoom<Names extends string[]>(
+  stage: BrowserStage,
+  names: [...Names],
+): Promise<{ pages: { [K in keyof Names]: Page }; code: string }> {
+  const pages: Page[] = [];
+  for (const name of names) pages.push(await person(stage, name));
+  const [owner, ...others] = pages as [Page, ...Page[]];
+  const code = await createRoom(owner);
+  for (const other of others) await joinRoom(other, code);
+  return { pages: pages as { [K in keyof Names]: Page }, code };
+}

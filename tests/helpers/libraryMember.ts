@@ -5,17 +5,17 @@ import WebSocket from 'ws';
 /**
  * A member using the client library (@roomcast/client) against a local cloud, as an app would: over `ws`, with short
  * reconnect pauses and a request timeout a busy 2-core machine's cold functions fit in. Added to `clients`, which the
- * file closes when it ends.
+ * file closes when it ends. `username` undefined: one who signs in (`options.getToken`).
  */
 export function libraryClient(
   wsUrl: string,
-  username: string,
+  username: string | undefined,
   clients: RoomcastClient[],
   options: Partial<RoomcastClientOptions> = {},
 ): RoomcastClient {
   const chat = createRoomcastClient({
     url: wsUrl,
-    username,
+    ...(username !== undefined && { username }),
     WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
     backoff: { initialDelayMs: 50, maxDelayMs: 500 },
     requestTimeoutMs: 20_000,

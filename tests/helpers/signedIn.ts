@@ -1,18 +1,23 @@
+import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import type { LocalCloud } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
 import type { SettingValues } from '../../tools/local/settings';
 import { ChatClient, type Frame } from './chatClient';
+import { libraryClient } from './libraryMember';
 import { startTestCloud } from './localCloud';
 
 /**
  * A local cloud with sign-in (AuthMode=oidc, the development issuer) for a test file, started before its tests and
- * closed after them: `device(name)` is another connection of the user `name` (sub `sub-<name>`, the same user on
- * every call), `ask` sends a request and waits for its reply or error, matched by requestId.
+ * closed after them: `token(name)` is a fresh ID token of the user `name` (sub `sub-<name>`, the same user on every
+ * call), `device(name)` another wire connection of that user, `library(name)` another of that user's apps on the
+ * client library (asking a fresh token at each connect), `ask` sends a request and waits for its reply or error,
+ * matched by requestId.
  */
 export function signedInCloud(settings: SettingValues) {
   let cloud: LocalCloud | undefined;
   let issuer: DevIssuer | undefined;
   const open: ChatClient[] = [];
+  const apps: RoomcastClient[] = [];
   let requests = 0;
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -21,18 +26,19 @@ export function signedInCloud(settings: SettingValues) {
     issuer = cloud.devIssuer as DevIssuer;
   });
   afterAll(async () => {
+    for (const app of apps.splice(0)) app.close();
     await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
     await cloud?.close();
   });
 
-  return {
+  const fixture = {
     get cloud(): LocalCloud {
       if (!cloud) throw new Error('the local cloud is not started yet');
       return cloud;
     },
-    async device(name: string): Promise<ChatClient> {
-      if (!cloud || !issuer) throw new Error('the local cloud is not started yet');
-      const token = await issuer.sign({
+    token(name: string): Promise<string> {
+      if (!issuer) throw new Error('the local cloud is not started yet');
+      return issuer.sign({
         iss: issuer.issuer,
         aud: issuer.clientId,
         sub: `sub-${name}`,
@@ -40,9 +46,18 @@ export function signedInCloud(settings: SettingValues) {
         iat: now(),
         exp: now() + 600,
       });
-      const client = await ChatClient.connect(`${cloud.wsUrl}?token=${encodeURIComponent(token)}`);
+    },
+    async device(name: string): Promise<ChatClient> {
+      const token = await fixture.token(name);
+      const client = await ChatClient.connect(`${fixture.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
       open.push(client);
       return client;
+    },
+    library(name: string, options: Partial<RoomcastClientOptions> = {}): RoomcastClient {
+      return libraryClient(fixture.cloud.wsUrl, undefined, apps, {
+        getToken: () => fixture.token(name),
+        ...options,
+      });
     },
     async ask(client: ChatClient, frame: Record<string, unknown>): Promise<Frame> {
       const requestId = `r${++requests}`;
@@ -50,4 +65,5 @@ export function signedInCloud(settings: SettingValues) {
       return client.next((f) => f.requestId === requestId, 20_000, `the reply to ${frame.action}`);
     },
   };
+  return fixture;
 }

@@ -1,0 +1,100 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { LocalCloud, LocalCloudOptions } from '../../tools/local/cloud';
+import { ChatClient, FRAME_TIMEOUT_MS, type Frame, isPresence, settledRoom } from './chatClient';
+import { adminDynamo, startTestCloud, type TestCloud } from './localCloud';
+
+/** A test file's local cloud and the clients its tests opened (see `roomCloud`). */
+export interface RoomCloud {
+  /** The cloud with its logs, invocations and `settle()`. */
+  readonly test: TestCloud;
+  readonly cloud: LocalCloud;
+  /** A DynamoDB client signed with the local admin key, made on first use and destroyed after the file. */
+  readonly db: DynamoDBClient;
+  /** The physical name of a table of template.yaml, by its logical id (`RoomsTable`). */
+  table(logicalId: string): string;
+  /** A client of the cloud (a guest without `username`), closed by the fixture. */
+  connect(username?: string): Promise<ChatClient>;
+  /** Closes this client when the fixture closes its own. */
+  keep(client: ChatClient): void;
+  /** A room created by `owner` with `others` joined by its link, the owner having seen each arrive. */
+  roomOf(owner: ChatClient, ...others: ChatClient[]): Promise<{ roomId: string; key: string }>;
+  /** One guest per name, the first creating a room and the others joining, each join seen by everyone. */
+  settledRoom(names: string[]): Promise<{ roomId: string; members: ChatClient[] }>;
+}
+
+/**
+ * Starts a local cloud (`options` over startTestCloud's) before a test file's tests and closes it after them, with the
+ * clients its tests opened: after each test, or after the file when `closeClients` is `'file'` (tests that share
+ * clients). `patienceMs` bounds each connect and each reply the fixture waits for: long where a test loads a shared
+ * machine. `reset` puts the cloud's fault switches back after each test, before its clients close (a client closed
+ * under a fault would meet it). Called from the top of the file.
+ */
+export function roomCloud(
+  options: Partial<LocalCloudOptions> = {},
+  {
+    closeClients = 'test',
+    patienceMs = FRAME_TIMEOUT_MS,
+    reset,
+  }: { closeClients?: 'test' | 'file'; patienceMs?: number; reset?: (cloud: LocalCloud) => void } = {},
+): RoomCloud {
+  let test: TestCloud | undefined;
+  let db: DynamoDBClient | undefined;
+  const open: ChatClient[] = [];
+  const closeOpen = () => Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
+  beforeAll(async () => {
+    test = await startTestCloud(options);
+  });
+  afterEach(async () => {
+    if (reset && test) reset(test.cloud);
+    if (closeClients === 'test') await closeOpen();
+  });
+  afterAll(async () => {
+    await closeOpen();
+    db?.destroy();
+    await test?.cloud.close();
+  });
+  const fixture: RoomCloud = {
+    get test() {
+      if (!test) throw new Error('the local cloud is not started yet');
+      return test;
+    },
+    get cloud() {
+      return fixture.test.cloud;
+    },
+    get db() {
+      db ??= adminDynamo(fixture.cloud);
+      return db;
+    },
+    table(logicalId) {
+      const table = fixture.cloud.template.tables().find((t) => t.logicalId === logicalId);
+      if (!table?.TableName) throw new Error(`template.yaml has no ${logicalId}`);
+      return table.TableName;
+    },
+    async connect(username) {
+      const client = await ChatClient.connect(fixture.cloud.wsUrl, username, patienceMs);
+      open.push(client);
+      return client;
+    },
+    keep(client) {
+      open.push(client);
+    },
+    async roomOf(owner, ...others) {
+      const created = await owner.expectReply({ action: 'createroom' }, patienceMs);
+      const roomId = created.roomId as string;
+      const key = created.inviteKey as string;
+      for (const other of others) {
+        await other.expectReply({ action: 'joinroom', roomId, key }, patienceMs);
+        await owner.next(isPresence(roomId, 'join', other.username), patienceMs);
+      }
+      return { roomId, key };
+    },
+    settledRoom(names) {
+      return settledRoom(fixture.cloud.wsUrl, names, open, patienceMs);
+    },
+  };
+  return fixture;
+}
+
+/** Sends a message and waits for its answer: the ack, or the error refusing it. */
+export const say = (client: ChatClient, message: string): Promise<Frame> =>
+  client.ask({ action: 'sendmessage', message });
