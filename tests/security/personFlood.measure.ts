@@ -1,122 +1,211 @@
+import { SETTINGS } from '#platform/settingsSchema';
 import type { ChatClient, Frame } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
+import { eventually, recordFigures, sleep } from '../reliability/world';
 
 /**
- * One member flooding from 10 connections, every connection inside its own limits (its send bucket, its reaction
- * bucket, a frame limit set out of the way), while another member sends one message every 500 ms
- * (docs/SECURITY.md, "Limits per person"). The person's budgets (the schema's defaults: 20 sends and 30 reactions
- * per 10 s) let through what one person may send, not ten times that, so the other member's acks stay near what they
- * were before the flood: p95 during at most twice p95 before, or 50 ms, whichever is more (a floor, so a noisy
- * shared machine does not fail it on a few ms). The figures are printed. A timing measure, run by hand on a quiet
- * machine (docs/MEASUREMENTS.md gives the command), not in CI: on a shared
- * two-core machine the other member's acks wait on the cores, not on the flood (docs/MEASUREMENTS.md). The counts that
- * hold whatever the machine's load are tests/security/perPerson.test.ts.
+ * One person's flood inside every limit moves nobody else's acks much (docs/SECURITY.md, "Limits per person").
+ * Alice, signed in, floods one room from DEVICES connections: messages naming bob, reactions, read marks and typing,
+ * each connection inside its own frame guard and its own send and reaction buckets, so what refuses her is her
+ * person's budgets (RATE_LIMITED, no strike) and no connection of hers is closed. Bob sends SENDS messages at a steady
+ * pace before the flood and again during it, timing each ack; carol, a third member, must get every one.
+ *
+ * Every limit is the deployed default (the schema's), the per-owner ones the local cloud turns off included.
+ * A timing measure, run by hand (docs/MEASUREMENTS.md gives the command and the latest figures), not in CI: the local
+ * cloud runs every Lambda environment on this machine's cores, so the flood's accepted frames take the CPU bob's
+ * acks wait for, which on AWS (an environment per invocation) they do not. The counts that hold whatever the
+ * machine's load are tests/security/perPerson.test.ts.
  */
-jest.setTimeout(300_000);
+jest.setTimeout(150_000);
 
 const DEVICES = 10;
+/** Bob's messages per phase: 20, so that p95 is the 19th of 20 rather than the slowest one. */
 const SENDS = 20;
-const SEND_EVERY_MS = 500;
-const FLOOD_TICK_MS = 200;
 /**
- * Per connection: a message every 2 s and 1.25 reactions a second, half of SendRateLimit's sustained 1/s and under
- * REACTION_RATE's 3/s, so a busy machine's late timers never bunch a connection's frames past its own bucket (each
- * refusal there is a strike, and the strikes would close it); the ten together still ask 5 sends and 12.5 reactions a
- * second of a person's 2 and 3.
+ * One of bob's messages every 800 ms (1.25/s): his connection's bucket (SendRateLimit 10 per 10 s) refills 1/s, and
+ * the 0.25/s over it, for 2 × 16 s, takes 8 of its 10 tokens, with a margin for late timers.
  */
-const SEND_EVERY_TICKS = 10;
-const REACT_EVERY_TICKS = 4;
+const BOB_EVERY_MS = 800;
+/** The flood starts this long before bob's second phase, so he meets it at full rate. */
+const FLOOD_LEAD_MS = 2_000;
+/**
+ * The p95 during the flood may be twice the p95 before it, or the p95 before plus FLOOR_MS, whichever is more: at an
+ * idle p95 of ~25 ms, two of a 2-core machine's scheduling delays or GC pauses (tens of ms each, flood or not) would
+ * double it alone, while the flood this guards against took p95 from 27 to 2,452 ms.
+ */
 const FLOOR_MS = 50;
 
-const { device } = signedInCloud({
-  FrameRateLimit: 100_000,
-  PersonSendRateLimit: 20,
-  PersonReactionRateLimit: 30,
-  PersonRateWindowSeconds: 10,
-});
-
-const p95 = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.ceil(sorted.length * 0.95) - 1] ?? Number.NaN;
+const deployed = (name: keyof typeof SETTINGS) => Number(SETTINGS[name].default);
+const LIMITS = {
+  FrameRateLimit: deployed('FrameRateLimit'),
+  FrameRateWindowSeconds: deployed('FrameRateWindowSeconds'),
+  SendRateLimit: deployed('SendRateLimit'),
+  SendRateWindowSeconds: deployed('SendRateWindowSeconds'),
+  StrikeLimit: deployed('StrikeLimit'),
+  PersonSendRateLimit: deployed('PersonSendRateLimit'),
+  PersonReactionRateLimit: deployed('PersonReactionRateLimit'),
+  PersonReadRateLimit: deployed('PersonReadRateLimit'),
+  PersonRateWindowSeconds: deployed('PersonRateWindowSeconds'),
+  ConnectionsPerSource: deployed('ConnectionsPerSource'),
+  ConnectRateLimit: deployed('ConnectRateLimit'),
+  RoomCreateLimit: deployed('RoomCreateLimit'),
+  MentionNoticeSeconds: deployed('MentionNoticeSeconds'),
 };
-const p50 = (values: number[]) => {
+/** The flood's length: its lead, bob's second phase, and a second after it. */
+const FLOOD_MS = FLOOD_LEAD_MS + SENDS * BOB_EVERY_MS + 1_000;
+/**
+ * Frames each of alice's connections sends, evenly over FLOOD_MS: its frame guard's sustained rate (FrameRateLimit
+ * per FrameRateWindowSeconds, ~1.7/s; ~17/s for ten), the most a connection may keep sending without being closed.
+ * On AWS each of those frames runs in a Lambda environment of its own; the local cloud runs them all on this
+ * machine's cores, which a burst of the guard's whole window in seconds (~47 frames/s of mentions, ~300 ms of CPU
+ * each accepted) saturates whoever sends: that measures the machine, not the service.
+ */
+const FLOOD_FRAMES = Math.floor((LIMITS.FrameRateLimit * FLOOD_MS) / (LIMITS.FrameRateWindowSeconds * 1000));
+/**
+ * Each connection's frames in turn: a message naming bob every 6 frames (under its own send bucket's 1/s), and
+ * reactions, read marks and typing. Ten connections ask about 7 messages, 15 reactions and 15 read marks a second of
+ * a person's 2, 3 and 3 (PersonSendRateLimit, PersonReactionRateLimit, PersonReadRateLimit per 10 s).
+ */
+const CYCLE = ['sendmessage', 'react', 'markread', 'typing', 'react', 'markread'] as const;
+
+const stage = signedInCloud(LIMITS);
+const { device } = stage;
+
+const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 };
 
-/** SENDS messages, one every SEND_EVERY_MS whatever the earlier ones' fate; each reply and its time. */
-async function wellBehaved(client: ChatClient, label: string): Promise<{ reply: Frame; ms: number }[]> {
+/** Bob's SENDS messages, one every BOB_EVERY_MS whatever the earlier ones' fate: each text, reply and its time. */
+async function paced(bob: ChatClient, tag: string): Promise<{ text: string; reply: Frame; ms: number }[]> {
   const start = Date.now();
   return Promise.all(
     Array.from({ length: SENDS }, async (_, i) => {
-      await new Promise((r) => setTimeout(r, i * SEND_EVERY_MS - (Date.now() - start)));
-      const clientMsgId = `${label}-${i}`;
+      await sleep(start + i * BOB_EVERY_MS - Date.now());
+      const clientMsgId = `${tag}-${i}`;
+      const text = `${tag} ${i}`;
       const sentAt = Date.now();
-      client.send({ action: 'sendmessage', message: `${label} ${i}`, clientMsgId });
-      const reply = await client
-        .next((f) => f.clientMsgId === clientMsgId && (f.type === 'ack' || f.type === 'error'), 60_000)
+      bob.send({ action: 'sendmessage', message: text, clientMsgId });
+      const reply = await bob
+        .next((f) => f.clientMsgId === clientMsgId && (f.type === 'ack' || f.type === 'error'), 30_000)
         .catch(() => ({ type: 'no reply' }) as Frame);
-      return { reply, ms: Date.now() - sentAt };
+      return { text, reply, ms: Date.now() - sentAt };
     }),
   );
 }
 
-it(`keeps another member's acks near their pace while one member floods from ${DEVICES} connections inside every connection's limits`, async () => {
+/** Alice's connection `i` flooding `roomId` until FLOOD_FRAMES are sent, each on its turn. */
+async function flood(alice: ChatClient, i: number, roomId: string, targets: number[]): Promise<void> {
+  // Her ten connections are one member: each toggles its own (message, emoji), five kinds a message at most.
+  const seq = targets[i % targets.length];
+  const reaction = ['👍', '🎉', '🙂', '😂', '🔥'][Math.floor(i / targets.length) % 5];
+  let given = false;
+  const start = Date.now();
+  for (let n = 0; n < FLOOD_FRAMES; n++) {
+    await sleep(start + (n * FLOOD_MS) / FLOOD_FRAMES - Date.now());
+    const action = CYCLE[n % CYCLE.length];
+    if (action === 'sendmessage')
+      alice.send({ action, message: `flood ${i}.${n} @bob`, clientMsgId: `alice-${i}-${n}` });
+    else if (action === 'react') {
+      alice.send({ action, seq, reaction, ...(given && { remove: true }) });
+      given = !given;
+    } else if (action === 'markread')
+      // The latest message this connection has seen, as a client marks it: never past the room's head.
+      alice.send({ action, seq: Math.max(...targets, ...alice.seqs(roomId)) });
+    else alice.send({ action });
+  }
+}
+
+it(`keeps bob's ack p95 within 2x while alice floods from ${DEVICES} connections inside every limit`, async () => {
   const bob = await device('bob');
+  const carol = await device('carol');
   const created = await bob.expectReply({ action: 'createroom' });
   const roomId = String(created.roomId);
-  const mallory: ChatClient[] = [];
+  const key = created.inviteKey;
+  await carol.setUp({ action: 'joinroom', roomId, key });
+  const alice: ChatClient[] = [];
   for (let i = 0; i < DEVICES; i++) {
-    const m = await device('mallory');
-    await m.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
-    mallory.push(m);
+    const a = await device('alice');
+    await a.setUp({ action: 'joinroom', roomId, key });
+    alice.push(a);
   }
+  const targets: number[] = [];
+  for (const text of ['react to me', 'and to me'])
+    targets.push(Number((await bob.expectReply({ action: 'sendmessage', message: text })).seq));
 
-  const before = await wellBehaved(bob, 'before');
-  const targets = before.slice(0, 2).map((r) => Number(r.reply.seq));
-  const emoji = ['👍', '🎉', '🙂', '😂', '🔥'];
+  const cpu = () => ({ at: Date.now(), used: process.cpuUsage() });
+  /** The test process's CPU (the local cloud and every client) per second between two readings, in ms. */
+  const cpuMsPerS = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>) =>
+    Math.round((b.used.user + b.used.system - a.used.user - a.used.system) / (b.at - a.at));
+  const c0 = cpu();
+  const before = await paced(bob, 'before');
+  const c1 = cpu();
+  const flooding = alice.map((a, i) => flood(a, i, roomId, targets));
+  await sleep(FLOOD_LEAD_MS);
+  const c2 = cpu();
+  const during = await paced(bob, 'during');
+  const c3 = cpu();
+  await Promise.all(flooding);
 
-  let floodOn = true;
-  const flood = mallory.map(async (m, i) => {
-    // Each connection its own (message, emoji) pair, toggled: Mallory is one member on every device.
-    const seq = targets[i % targets.length];
-    const reaction = emoji[Math.floor(i / targets.length) % emoji.length];
-    let given = false;
-    for (let tick = 0; floodOn; tick++) {
-      if (tick % SEND_EVERY_TICKS === 0) m.send({ action: 'sendmessage', message: `flood ${i}.${tick}` });
-      if (tick % REACT_EVERY_TICKS === 0) {
-        m.send({ action: 'react', seq, reaction, ...(given && { remove: true }) });
-        given = !given;
-      }
-      await new Promise((r) => setTimeout(r, FLOOD_TICK_MS));
-    }
-  });
-  const during = await wellBehaved(bob, 'during');
-  floodOn = false;
-  await Promise.all(flood);
-  await new Promise((r) => setTimeout(r, 2000));
-
+  const bobs = [...before, ...during];
+  const delivered = () => new Set(carol.messages(roomId).map((m) => String(m.text)));
+  await eventually(() => bobs.every((r) => delivered().has(r.text)), 30_000);
   const answered: Record<string, number> = {};
-  for (const m of mallory)
-    for (const f of m.frames) {
-      if (f.type !== 'ack' && f.type !== 'changed' && f.type !== 'error') continue;
+  for (const a of alice)
+    for (const f of a.frames) {
+      if (f.type !== 'ack' && f.type !== 'changed' && f.type !== 'read' && f.type !== 'error') continue;
       const kind = f.type === 'error' ? `${String(f.action)}:${String(f.code)}` : String(f.type);
       answered[kind] = (answered[kind] ?? 0) + 1;
     }
+  const personRefusals = (action: string) =>
+    alice.reduce(
+      (n, a) =>
+        n +
+        a.frames.filter(
+          (f) =>
+            f.type === 'error' &&
+            f.action === action &&
+            f.code === 'RATE_LIMITED' &&
+            /from all your connections together/.test(String(f.message)),
+        ).length,
+      0,
+    );
   const ms = (results: { ms: number }[]) => results.map((r) => r.ms);
   const figures = {
-    test: `one member flooding from ${DEVICES} connections, each inside its own limits`,
-    beforeAckP50Ms: p50(ms(before)),
-    beforeAckP95Ms: p95(ms(before)),
-    duringAckP50Ms: p50(ms(during)),
-    duringAckP95Ms: p95(ms(during)),
-    flooder: answered,
-    flooderOpen: mallory.filter((m) => m.isOpen).length,
+    beforeAckP50Ms: percentile(ms(before), 50),
+    beforeAckP95Ms: percentile(ms(before), 95),
+    duringAckP50Ms: percentile(ms(during), 50),
+    duringAckP95Ms: percentile(ms(during), 95),
+    cpuMsPerSecondBefore: cpuMsPerS(c0, c1),
+    cpuMsPerSecondDuring: cpuMsPerS(c2, c3),
+    aliceFramesPerSecond: Math.round((DEVICES * FLOOD_FRAMES * 1000) / FLOOD_MS),
+    alice: answered,
+    aliceOpen: alice.filter((a) => a.isOpen).length,
   };
-  process.stdout.write(`[figures] ${JSON.stringify(figures)}\n`);
+  recordFigures(`one person flooding from ${DEVICES} connections inside every limit`, {
+    ...figures,
+    lambdaEnvironments: stage.cloud.lambda.stats().environments,
+  });
 
-  expect([...before, ...during].map((r) => r.reply.type)).toEqual(Array(2 * SENDS).fill('ack'));
-  expect(figures.duringAckP95Ms).toBeLessThanOrEqual(Math.max(2 * figures.beforeAckP95Ms, FLOOR_MS));
-  // Inside every limit of its connections, none of them is closed.
-  expect(figures.flooderOpen).toBe(DEVICES);
+  const bound = Math.max(2 * figures.beforeAckP95Ms, figures.beforeAckP95Ms + FLOOR_MS);
+  // Every check at once, so a failure shows all that went wrong rather than the first.
+  expect({
+    bobNotAcked: bobs.filter((r) => r.reply.type !== 'ack').map((r) => `${r.text}: ${r.reply.type}`),
+    notDeliveredToCarol: bobs.map((r) => r.text).filter((text) => !delivered().has(text)),
+    // Her person's budgets refused her (no strike), and none of her connections was closed for it.
+    alicePersonRefused: {
+      sends: personRefusals('sendmessage') > 0,
+      reactions: personRefusals('react') > 0,
+      reads: personRefusals('markread') > 0,
+    },
+    aliceOpen: figures.aliceOpen,
+    bobDuringP95:
+      figures.duringAckP95Ms <= bound ? 'within bound' : `${figures.duringAckP95Ms} ms > ${bound} ms`,
+  }).toEqual({
+    bobNotAcked: [],
+    notDeliveredToCarol: [],
+    alicePersonRefused: { sends: true, reactions: true, reads: true },
+    aliceOpen: DEVICES,
+    bobDuringP95: 'within bound',
+  });
 });
