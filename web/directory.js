@@ -20,7 +20,8 @@ export function knowRoom(roomId, info) {
     name: info.name ?? before?.name,
     topic: 'topic' in info || info.type === 'roomchanged' ? info.topic : before?.topic,
     public: info.public ?? before?.public ?? false,
-    membersPin: 'membersPin' in info || info.type === 'joined' ? info.membersPin === true : before?.membersPin === true,
+    membersPin:
+      'membersPin' in info || info.type === 'joined' ? info.membersPin === true : before?.membersPin === true,
   };
   if (
     before &&

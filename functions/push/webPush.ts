@@ -35,7 +35,11 @@ export function publicOnly(resolve: Lookup) {
   return (
     hostname: string,
     options: LookupOptions,
-    callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+    callback: (
+      error: NodeJS.ErrnoException | null,
+      address: string | LookupAddress[],
+      family?: number,
+    ) => void,
   ): void => {
     resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
@@ -108,7 +112,9 @@ export class WebPushSender implements PushSender {
     try {
       endpoint = checkEndpoint(subscription.endpoint, this.options.localPushService);
     } catch (error) {
-      logger.warn('push refused: the endpoint is not a public push service', { error: (error as Error).message });
+      logger.warn('push refused: the endpoint is not a public push service', {
+        error: (error as Error).message,
+      });
       return 'failed';
     }
     const standIn = endpoint.origin === this.options.localPushService;

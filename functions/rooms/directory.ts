@@ -66,7 +66,9 @@ export function parseRoomInfo(body: Record<string, unknown>): RoomInfo {
   }
   if (body.membersPin !== undefined) {
     if (typeof body.membersPin !== 'boolean')
-      throw new BadRequest('"membersPin" must be true (members pin too) or false (the owner and moderators only).');
+      throw new BadRequest(
+        '"membersPin" must be true (members pin too) or false (the owner and moderators only).',
+      );
     info.membersPin = body.membersPin;
   }
   return info;

@@ -22,17 +22,22 @@ async function aliceWithStandIn(username: string): Promise<Page> {
   );
   await context.addInitScript(() => {
     // Headless Chromium answers every notification prompt "denied": this one asks, and its person clicks Allow.
-    let permission: NotificationPermission = 'default';
-    Object.defineProperty(Notification, 'permission', { get: () => permission });
-    Notification.requestPermission = async () => {
+    const page = globalThis as unknown as {
+      Notification: { requestPermission(): Promise<string> };
+      PushManager: { prototype: Record<string, unknown> };
+      __standInSubscribe(key: string): Promise<unknown>;
+    };
+    let permission = 'default';
+    Object.defineProperty(page.Notification, 'permission', { get: () => permission });
+    page.Notification.requestPermission = async () => {
       permission = 'granted';
       return permission;
     };
     let current: unknown = null;
-    const standIn = (window as unknown as { __standInSubscribe(key: string): Promise<unknown> })
-      .__standInSubscribe;
-    PushManager.prototype.getSubscription = async () => current as PushSubscription | null;
-    PushManager.prototype.subscribe = async (options?: PushSubscriptionOptionsInit) => {
+    const standIn = page.__standInSubscribe;
+    const manager = page.PushManager.prototype;
+    manager.getSubscription = async () => current;
+    manager.subscribe = async (options?: { applicationServerKey?: unknown }) => {
       const json = (await standIn(String(options?.applicationServerKey))) as { endpoint: string };
       current = {
         endpoint: json.endpoint,
@@ -43,7 +48,7 @@ async function aliceWithStandIn(username: string): Promise<Page> {
           return true;
         },
       };
-      return current as PushSubscription;
+      return current;
     };
   });
   const page = await context.newPage();

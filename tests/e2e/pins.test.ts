@@ -135,13 +135,14 @@ describe('pins', () => {
     expect(joined.membersPin).toBe(true);
     expect((joined.pins as Frame[]).map((p) => p.seq)).toEqual([first, second]);
 
-    expect(await alice.expectReply({ action: 'setroom', membersPin: false })).toMatchObject({ membersPin: false });
+    expect(await alice.expectReply({ action: 'setroom', membersPin: false })).toMatchObject({
+      membersPin: false,
+    });
     const again = await bob.ask({ action: 'pinmessage', seq: second, remove: true });
     expect(again).toMatchObject({ code: 'NOT_AUTHOR' });
-    expect((await joinRoom(await connect('fay-pinset'), roomId, [alice, bob, carol, joinedBefore, eve])).pins).toEqual([
-      expect.objectContaining({ seq: first }),
-      expect.objectContaining({ seq: second }),
-    ]);
+    expect(
+      (await joinRoom(await connect('fay-pinset'), roomId, [alice, bob, carol, joinedBefore, eve])).pins,
+    ).toEqual([expect.objectContaining({ seq: first }), expect.objectContaining({ seq: second })]);
   });
 
   it('the lobby has no pins', async () => {

@@ -108,15 +108,22 @@ describe('search', () => {
     const bob = await connect('bob-page');
     const one = await roomOf(alice, bob);
     const seqs: [string, number][] = [];
-    for (let i = 0; i < 5; i++) seqs.push([one, ((await say(bob, `kumquat number ${i}`)) as { seq: number }).seq]);
+    for (let i = 0; i < 5; i++)
+      seqs.push([one, ((await say(bob, `kumquat number ${i}`)) as { seq: number }).seq]);
     const two = await roomOf(alice);
-    for (let i = 5; i < 7; i++) seqs.push([two, ((await say(alice, `kumquat number ${i}`)) as { seq: number }).seq]);
+    for (let i = 5; i < 7; i++)
+      seqs.push([two, ((await say(alice, `kumquat number ${i}`)) as { seq: number }).seq]);
     await say(alice, 'no fruit here');
 
     const pages: Hit[][] = [];
     let before: unknown;
     for (let page = 0; page < 5; page++) {
-      const found = await alice.expectReply({ action: 'search', query: 'kumquat', limit: 3, ...(before !== undefined && { before }) });
+      const found = await alice.expectReply({
+        action: 'search',
+        query: 'kumquat',
+        limit: 3,
+        ...(before !== undefined && { before }),
+      });
       pages.push(hitsOf(found));
       if (!found.more) {
         expect(found.next).toBeUndefined();
@@ -128,7 +135,9 @@ describe('search', () => {
     // Newest first, three a page, every match once, and the last page says no more.
     expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
     expect(pages.flat().map((h) => [h.roomId, h.seq])).toEqual(seqs.reverse());
-    expect(pages.flat().map((h) => h.text)).toEqual(Array.from({ length: 7 }, (_, i) => `kumquat number ${6 - i}`));
+    expect(pages.flat().map((h) => h.text)).toEqual(
+      Array.from({ length: 7 }, (_, i) => `kumquat number ${6 - i}`),
+    );
   });
 
   it('refuses a bad query with a sentence saying why', async () => {

@@ -1,6 +1,6 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RoomMessages } from '../../client/messages';
 import type { MessageFrame, Pin } from '../../protocol';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChatClient, Frame } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
 import { localDocumentClient } from '../helpers/templateTables';
@@ -298,5 +298,7 @@ it('a thread takes 1,000 replies and 200 followers: the next of each is refused 
   expect(full.message).toMatch(/has 200 followers, the most a thread keeps/);
   expect(await ask(dan, { action: 'history', threadOf: other.seq })).toMatchObject({ following: false });
   // Carol, already a follower, follows again (idempotent) though the thread is full.
-  expect(await ask(carol, { action: 'followthread', seq: other.seq, follow: true })).toMatchObject({ following: true });
+  expect(await ask(carol, { action: 'followthread', seq: other.seq, follow: true })).toMatchObject({
+    following: true,
+  });
 });

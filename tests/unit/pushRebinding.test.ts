@@ -19,7 +19,14 @@ const subscriptionKeys = {
   p256dh: ecdh.getPublicKey().toString('base64url'),
   auth: randomBytes(16).toString('base64url'),
 };
-const payload = { type: 'push', reason: 'mention', roomId: 'ABCDEFGH', seq: 1, username: 'bob', text: 'hi' } as const;
+const payload = {
+  type: 'push',
+  reason: 'mention',
+  roomId: 'ABCDEFGH',
+  seq: 1,
+  username: 'bob',
+  text: 'hi',
+} as const;
 const options = { topic: 'room', ttlSeconds: 60 };
 
 let server: Server;
@@ -46,7 +53,13 @@ const answering =
 
 it.each([
   ['loopback', [{ address: '127.0.0.1', family: 4 }]],
-  ['a public address and a loopback one', [{ address: '8.8.8.8', family: 4 }, { address: '127.0.0.1', family: 4 }]],
+  [
+    'a public address and a loopback one',
+    [
+      { address: '8.8.8.8', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ],
+  ],
   ['the IPv6 loopback', [{ address: '::1', family: 6 }]],
   ['a mapped IPv4 loopback', [{ address: '::ffff:127.0.0.1', family: 6 }]],
 ])('sends no push to a public-looking name that resolves to %s at send time', async (_name, addresses) => {
@@ -82,7 +95,9 @@ it("reaches the local cloud's stand-in, the one origin set as allowed, on 127.0.
 });
 
 it('passes a name whose every address is public on, in the form net.connect asks for', async () => {
-  const lookup = publicOnly(answering({ address: '8.8.8.8', family: 4 }, { address: '2001:4860::8888', family: 6 }));
+  const lookup = publicOnly(
+    answering({ address: '8.8.8.8', family: 4 }, { address: '2001:4860::8888', family: 6 }),
+  );
   const all = await new Promise((resolve, reject) =>
     lookup('push.example.com', { all: true }, (error, address) => (error ? reject(error) : resolve(address))),
   );
@@ -91,7 +106,9 @@ it('passes a name whose every address is public on, in the form net.connect asks
     { address: '2001:4860::8888', family: 6 },
   ]);
   const one = await new Promise((resolve, reject) =>
-    lookup('push.example.com', {}, (error, address, family) => (error ? reject(error) : resolve([address, family]))),
+    lookup('push.example.com', {}, (error, address, family) =>
+      error ? reject(error) : resolve([address, family]),
+    ),
   );
   expect(one).toEqual(['8.8.8.8', 4]);
   const refused = await new Promise<Error | null>((resolve) =>

@@ -26,7 +26,7 @@ export const pin: ChangeKind<{ kind: 'pin'; remove: boolean }> = {
     const role = roleIn(changer.room, { userId: changer.connection.userId, key: changer.key });
     if (role === 'member' && changer.room.membersPin !== true)
       throw new NotAuthor(
-        "Only the room's owner or a moderator can pin or unpin messages here (the owner may let members pin: setroom \"membersPin\").",
+        'Only the room\'s owner or a moderator can pin or unpin messages here (the owner may let members pin: setroom "membersPin").',
       );
     const pinned = message.pinnedAt !== undefined;
     if (pinned !== request.remove) return UNCHANGED;
