@@ -675,7 +675,10 @@ export class MemberRooms extends Emitter<MemberEvents> {
    * request (no strike); a room this connection is not in is refused NOT_SUBSCRIBED by the server. Highlight a hit's
    * words with `matchSpans(text, found.words)`.
    */
-  async search(query: string, options: { roomId?: string; limit?: number } = {}): Promise<FoundFrame> {
+  async search(
+    query: string,
+    options: { roomId?: string; limit?: number; before?: string } = {},
+  ): Promise<FoundFrame> {
     const words = typeof query === 'string' ? searchWords(query) : [];
     if (typeof query !== 'string' || query.length > SEARCH_LIMITS.queryMaxChars || words.length === 0)
       throw new RoomcastError(
@@ -687,7 +690,9 @@ export class MemberRooms extends Emitter<MemberEvents> {
         'INVALID_ARGUMENT',
         `Search for at most ${SEARCH_LIMITS.queryMaxWords} words at once.`,
       );
-    const { roomId, limit } = options;
+    const { roomId, limit, before } = options;
+    if (before !== undefined && (typeof before !== 'string' || before === ''))
+      throw new RoomcastError('INVALID_ARGUMENT', 'before must be the next of the page before.');
     if (roomId !== undefined && normalizeRoomId(roomId) === undefined)
       throw new RoomcastError('INVALID_ARGUMENT', 'roomId must be a room code.');
     if (
@@ -703,6 +708,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
       query,
       ...(roomId !== undefined && { roomId: normalizeRoomId(roomId) }),
       ...(limit !== undefined && { limit }),
+      ...(before !== undefined && { before }),
     })) as unknown as FoundFrame;
   }
 

@@ -390,13 +390,16 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     )) as unknown as RoomsFrame;
   }
 
-  /** Owner only (else FORBIDDEN): the room's name, topic or visibility (`roomId`: a followed room; absent: the shown). */
+  /**
+   * Owner only (else FORBIDDEN): the room's name, topic, visibility or whether members pin (`membersPin`); `roomId`: a
+   * followed room; absent: the shown.
+   */
   async setRoom(info: RoomInfo, roomId?: string): Promise<RoomChangedFrame> {
     const checked = checkRoomInfo(info);
     if (Object.keys(checked).length === 0)
       throw new RoomcastError(
         'INVALID_ARGUMENT',
-        'setRoom changes name, topic or public: give at least one.',
+        'setRoom changes name, topic, public or membersPin: give at least one.',
       );
     return (await this.acrossReconnects(() =>
       this.requests.send({ action: 'setroom', ...checked, ...(roomId !== undefined && { roomId }) }),
@@ -890,5 +893,6 @@ function checkRoomInfo(info: RoomInfo): RoomInfo {
     out.topic = topic;
   }
   if (info.public !== undefined) out.public = info.public === true;
+  if (info.membersPin !== undefined) out.membersPin = info.membersPin === true;
   return out;
 }

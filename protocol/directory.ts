@@ -36,6 +36,8 @@ export interface RoomInfo {
   topic?: string;
   /** Listed in the directory and joined by code alone; absent or false: private (invite link only). */
   public?: boolean;
+  /** Members may pin and unpin messages too; absent or false: the owner and moderators only. */
+  membersPin?: boolean;
 }
 
 /** Public rooms whose name starts with `prefix` (folded as names are), in name order; `after` continues a page. */
@@ -48,7 +50,7 @@ export interface ListRoomsRequest {
   requestId?: string;
 }
 
-/** Owner only: changes the room's name, topic or whether it is public; members get `roomchanged`. */
+/** Owner only: changes the room's name, topic, whether it is public or whether members pin; members get `roomchanged`. */
 export interface SetRoomRequest extends RoomInfo {
   action: 'setroom';
   roomId?: string;

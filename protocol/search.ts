@@ -36,6 +36,8 @@ export interface SearchRequest {
   query: string;
   roomId?: string;
   limit?: number;
+  /** The `next` of the page before: the following page, older messages (the same query and `roomId`). */
+  before?: string;
   requestId?: string;
 }
 
@@ -56,8 +58,10 @@ export interface FoundFrame {
   roomId?: string;
   /** Newest first. */
   results: SearchHit[];
-  /** More messages match than are listed: add a word to narrow the search. */
+  /** More messages match than are listed: ask again with `before` set to `next`, or add a word to narrow it. */
   more?: true;
+  /** The cursor of the next page (with `more`): send it back as `before`. */
+  next?: string;
   requestId?: string;
 }
 

@@ -3,7 +3,7 @@
 // visibility. Names come from `joined` answers, "Your rooms" (`myrooms`) and `roomchanged` pushes; nothing is polled.
 import { h, placeRows, toast, ui } from './ui.js';
 
-/** Room id -> { name, topic, public }, as far as this page knows. */
+/** Room id -> { name, topic, public, membersPin }, as far as this page knows. */
 const rooms = new Map();
 let changed = () => {};
 
@@ -20,8 +20,16 @@ export function knowRoom(roomId, info) {
     name: info.name ?? before?.name,
     topic: 'topic' in info || info.type === 'roomchanged' ? info.topic : before?.topic,
     public: info.public ?? before?.public ?? false,
+    membersPin:
+      'membersPin' in info || info.type === 'joined' ? info.membersPin === true : before?.membersPin === true,
   };
-  if (before && before.name === next.name && before.topic === next.topic && before.public === next.public)
+  if (
+    before &&
+    before.name === next.name &&
+    before.topic === next.topic &&
+    before.public === next.public &&
+    before.membersPin === next.membersPin
+  )
     return;
   rooms.set(roomId, next);
   changed(roomId);
@@ -31,6 +39,8 @@ export function knowRoom(roomId, info) {
 export const roomNameOf = (roomId) => rooms.get(roomId)?.name;
 export const roomTopicOf = (roomId) => rooms.get(roomId)?.topic;
 export const isPublicRoom = (roomId) => rooms.get(roomId)?.public === true;
+/** Whether the room's owner lets members pin (setroom `membersPin`). */
+export const membersPinIn = (roomId) => rooms.get(roomId)?.membersPin === true;
 
 /** The new room's name and visibility, from the create card's fields. */
 export function newRoomInfo() {

@@ -1,9 +1,11 @@
 // A room's pinned messages in the web chat: the 📌 button in the room header shows how many there are and opens the
 // pins panel, which lists them oldest pin first with their text (as the room's RoomMessages store holds it) and who
 // pinned them; a click on one scrolls to its message. The list is the client library's (`store.pins()`): as the join
-// gave it, then as `pinned` and `deleted` changes move it. Only a room's owner may pin (changes.js offers Pin to the
-// room's creator; the server decides). All text goes in with textContent.
+// gave it, then as `pinned` and `deleted` changes move it. A room's owner and moderators pin, its members too when the
+// owner set `membersPin` (changes.js offers Pin by canPin; the server decides). All text goes in with textContent.
 
+import { membersPinIn } from './directory.js';
+import { moderation } from './moderation.js';
 import { state } from './state.js';
 import { h, ui } from './ui.js';
 
@@ -45,5 +47,6 @@ export function bindPinsPanel() {
   });
 }
 
-/** Whether the page offers Pin on the room on screen: only to its owner (the server holds the rule). */
-export const canPin = () => state.owned.has(state.shownRoom);
+/** Whether the page offers Pin on the room on screen: its owner, a moderator, or anyone where members pin. */
+export const canPin = () =>
+  state.owned.has(state.shownRoom) || moderation.role !== 'member' || membersPinIn(state.shownRoom);

@@ -175,6 +175,8 @@ export interface Room {
 
   /** Slow mode: one message per this many seconds per member (core/moderation.ts); absent or 0: off. */
   slowModeSeconds?: number;
+  /** Members pin and unpin messages too (setroom `membersPin`); absent or false: the owner and moderators only. */
+  membersPin?: boolean;
 }
 
 /**

@@ -23,10 +23,20 @@ export interface SearchQuery {
   /** One room; absent: every room of the connection. */
   roomId?: string;
   limit: number;
+  /** The page starts after this position (the `next` of the page before). */
+  before?: SearchCandidate;
 }
 
+/** A page's cursor: where its last message stands in the order (`at`, `seq`, room). */
+const CURSOR = /^(\d{1,15}):(\d{1,15}):([A-Za-z0-9]{1,32})$/;
+export const cursorOf = (c: SearchCandidate) => `${c.at}:${c.seq}:${c.roomId}`;
+
+/** Newest first: by send time, then seq, then room code (every message has one place). */
+const newestFirst = (a: SearchCandidate, b: SearchCandidate) =>
+  b.at - a.at || b.seq - a.seq || (a.roomId < b.roomId ? 1 : a.roomId > b.roomId ? -1 : 0);
+
 export function parseSearch(body: Record<string, unknown>): SearchQuery {
-  const { query, roomId, limit } = body;
+  const { query, roomId, limit, before } = body;
   if (typeof query !== 'string' || query.trim().length === 0)
     throw new BadRequest('"query" is required: the words to search for.');
   if (query.length > SEARCH_LIMITS.queryMaxChars)
@@ -48,10 +58,19 @@ export function parseSearch(body: Record<string, unknown>): SearchQuery {
     (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > SEARCH_LIMITS.maxResults)
   )
     throw new BadRequest(`"limit" must be a whole number from 1 to ${SEARCH_LIMITS.maxResults}.`);
+  let after: SearchCandidate | undefined;
+  if (before !== undefined) {
+    const [, at, seq, code] = (typeof before === 'string' && CURSOR.exec(before)) || [];
+    const cursorRoom = code === undefined ? undefined : normalizeRoomId(code);
+    if (at === undefined || seq === undefined || cursorRoom === undefined)
+      throw new BadRequest('"before" must be the "next" of the page before.');
+    after = { at: Number(at), seq: Number(seq), roomId: cursorRoom };
+  }
   return {
     words,
     ...(room && { roomId: room }),
     limit: (limit as number | undefined) ?? SEARCH_LIMITS.maxResults,
+    ...(after && { before: after }),
   };
 }
 
@@ -79,8 +98,12 @@ export async function search(
   const rooms = await roomsSearched(deps, connection.connectionId, connection.roomId, query.roomId);
   const searched = rooms.filter((roomId) => !(options.noLobby && roomId === LOBBY));
   const nowSeconds = epochSeconds(deps.now());
-  const candidates = await matching(deps.words, searched, query.words, nowSeconds);
+  const all = await matching(deps.words, searched, query.words, nowSeconds);
+  // A later page: the same candidates, those past the cursor (each page reads the index as the first does).
+  const { before } = query;
+  const candidates = before ? all.filter((c) => newestFirst(before, c) < 0) : all;
   const results: FoundMessage[] = [];
+  const positions: SearchCandidate[] = [];
   let next = 0;
   for (
     let round = 0;
@@ -94,10 +117,16 @@ export async function search(
     );
     for (const candidate of batch) {
       const message = read.get(`${candidate.roomId}#${candidate.seq}`);
-      if (message && holdsAll(message.text, query.words)) results.push(message);
+      if (message && holdsAll(message.text, query.words)) {
+        results.push(message);
+        positions.push(candidate);
+      }
     }
   }
   const listed = results.slice(0, query.limit);
+  const more = results.length > query.limit || next < candidates.length;
+  // The next page starts after the last message listed, or after the last candidate read when fewer matched.
+  const last = results.length > query.limit ? positions[query.limit - 1] : candidates[next - 1];
   return {
     type: 'found',
     words: query.words,
@@ -109,7 +138,8 @@ export async function search(
       text,
       sentAt,
     })),
-    ...((results.length > query.limit || next < candidates.length) && { more: true as const }),
+    ...(more && { more: true as const }),
+    ...(more && last && { next: cursorOf(last) }),
   };
 }
 
@@ -151,7 +181,7 @@ async function matching(
       if (inOthers.every((seqs) => seqs.has(candidate.seq))) found.push(candidate);
     }
   }
-  return found.sort((a, b) => b.at - a.at || b.seq - a.seq);
+  return found.sort(newestFirst);
 }
 
 /** Whether the text as it reads now holds every word (an entry may be older than an edit). */

@@ -40,7 +40,7 @@ export function notifyDeps(): NotifyDeps {
     takeTurn: (roomId, userId) =>
       limits.takeTurn(`push#${roomId}#${userId}`, Date.now(), settings().PushCoalesceSeconds * 1000),
     subscriptions: pushSubscriptions(),
-    sender: new WebPushSender(keys),
+    sender: new WebPushSender(keys, { localPushService: localPushService() }),
     // A reply in a thread tells the thread's signed-in followers, as its root's item lists them (messages/threads.ts).
     threadFollowers: async (message) =>
       message.threadOf === undefined

@@ -35,16 +35,19 @@ import type { MembershipStore } from './memberships';
  */
 
 /** What a room frame shows of a room's name (RoomInfo): a room never named shows nothing (its code). */
-export function roomInfoOf(room: Pick<Room, 'name' | 'topic' | 'isPublic'> | undefined): RoomInfo {
+export function roomInfoOf(
+  room: Pick<Room, 'name' | 'topic' | 'isPublic' | 'membersPin'> | undefined,
+): RoomInfo {
   if (!room) return {};
   return {
     ...(room.name !== undefined && { name: room.name }),
     ...(room.topic !== undefined && room.topic !== '' && { topic: room.topic }),
     ...(room.isPublic === true && { public: true }),
+    ...(room.membersPin === true && { membersPin: true }),
   };
 }
 
-/** The `name`, `topic` and `public` of createroom or setroom; each absent when not given. */
+/** The `name`, `topic`, `public` and `membersPin` of createroom or setroom; each absent when not given. */
 export function parseRoomInfo(body: Record<string, unknown>): RoomInfo {
   const info: RoomInfo = {};
   if (body.name !== undefined) {
@@ -66,6 +69,13 @@ export function parseRoomInfo(body: Record<string, unknown>): RoomInfo {
   if (body.public !== undefined) {
     if (typeof body.public !== 'boolean') throw new BadRequest('"public" must be true or false.');
     info.public = body.public;
+  }
+  if (body.membersPin !== undefined) {
+    if (typeof body.membersPin !== 'boolean')
+      throw new BadRequest(
+        '"membersPin" must be true (members pin too) or false (the owner and moderators only).',
+      );
+    info.membersPin = body.membersPin;
   }
   return info;
 }
@@ -103,7 +113,13 @@ export function withRoomInfo<T extends { rooms: Pick<RoomStore, 'create'>; now: 
 ): T {
   if (info.public === true && info.name === undefined)
     throw new BadRequest('A public room needs a "name": the directory lists rooms by name.');
-  if (info.name === undefined && info.topic === undefined && info.public === undefined) return deps;
+  if (
+    info.name === undefined &&
+    info.topic === undefined &&
+    info.public === undefined &&
+    info.membersPin === undefined
+  )
+    return deps;
   const store = deps.rooms;
   const rooms = Object.create(store) as T['rooms'];
   rooms.create = async (room: Room) => {
@@ -112,6 +128,7 @@ export function withRoomInfo<T extends { rooms: Pick<RoomStore, 'create'>; now: 
       ...(info.name !== undefined && { name: info.name }),
       ...(info.topic !== undefined && { topic: info.topic }),
       ...(info.public === true && { isPublic: true }),
+      ...(info.membersPin === true && { membersPin: true }),
     };
     if (info.public !== true || info.name === undefined) return store.create(named);
     const entryKey = directoryKeyOf(info.name);
@@ -187,7 +204,7 @@ const roomFrameEvent = (roomId: string, frame: object): ChatEvent => ({
 });
 
 /**
- * The owner changes its room's name, topic or visibility: one transaction of the room's item (only the owner's, while
+ * The owner changes its room's name, topic, visibility or whether members pin: one transaction of the room's item (only the owner's, while
  * the room lives and is listed as read) and the directory entries it moves; members get `roomchanged` through the
  * room's fan-out. A room made public needs a name; a public name another public room holds is NAME_TAKEN.
  */
@@ -196,8 +213,13 @@ export async function setRoom(
   connectionId: string,
   info: RoomInfo,
 ): Promise<RoomChangedFrame> {
-  if (info.name === undefined && info.topic === undefined && info.public === undefined)
-    throw new BadRequest('setroom changes "name", "topic" or "public": give at least one.');
+  if (
+    info.name === undefined &&
+    info.topic === undefined &&
+    info.public === undefined &&
+    info.membersPin === undefined
+  )
+    throw new BadRequest('setroom changes "name", "topic", "public" or "membersPin": give at least one.');
   const caller = await requireConnection(deps, connectionId);
   const { roomId } = caller;
   if (roomId === LOBBY)
@@ -212,7 +234,7 @@ export async function setRoom(
       throw new Forbidden('A direct message is named after the other person: it has no owner.');
     if (caller.userId === undefined || room.ownerId !== caller.userId)
       throw new Forbidden(
-        `Only the member who created room ${roomId} can change its name, topic or visibility.`,
+        `Only the member who created room ${roomId} can change its name, topic, visibility or who pins.`,
       );
     const name = info.name ?? room.name;
     const isPublic = info.public ?? room.isPublic === true;
@@ -226,6 +248,7 @@ export async function setRoom(
       ...(info.name !== undefined && { name: info.name }),
       ...(info.topic !== undefined && { topic: info.topic }),
       isPublic,
+      ...(info.membersPin !== undefined && { membersPin: info.membersPin }),
       listedName: name,
       ...(room.listedAs !== undefined && { from: room.listedAs }),
       ...(to !== undefined && { to }),
@@ -237,11 +260,13 @@ export async function setRoom(
       throw new NameTaken(name as string);
     }
     if (outcome === 'refused') continue;
+    const membersPin = info.membersPin ?? room.membersPin === true;
     const frame: RoomChangedFrame = {
       type: 'roomchanged',
       roomId,
-      ...roomInfoOf({ name, topic: info.topic ?? room.topic, isPublic }),
+      ...roomInfoOf({ name, topic: info.topic ?? room.topic, isPublic, membersPin }),
       ...(!isPublic && { public: false }),
+      ...(info.membersPin === false && { membersPin: false }),
     };
     await deps.events.publish([roomFrameEvent(roomId, frame)]);
     return frame;

@@ -17,6 +17,8 @@ export interface RoomSettingChange {
   name?: string;
   topic?: string;
   isPublic: boolean;
+  /** Whether members pin too, when the change sets it. */
+  membersPin?: boolean;
   /** The room's name as the directory should show it after the change (its current or new name). */
   listedName?: string;
   /** The entry the room holds now (undefined: not listed) and the one it holds after (undefined: not listed). */

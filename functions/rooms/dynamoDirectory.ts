@@ -138,6 +138,10 @@ export class DynamoDirectoryStore implements DirectoryStore {
       sets.push('topic = :topic');
       values[':topic'] = change.topic;
     }
+    if (change.membersPin !== undefined) {
+      sets.push('membersPin = :membersPin');
+      values[':membersPin'] = change.membersPin;
+    }
     if (to !== undefined) {
       sets.push('listedAs = :to');
       values[':to'] = to;

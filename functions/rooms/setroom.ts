@@ -15,7 +15,7 @@ const deps = onFirstCall(() => ({
   now: systemClock,
 }));
 
-/** setroom: the owner renames its room, sets its topic, makes it public or private (directory.ts). */
+/** setroom: the owner renames its room, sets its topic, makes it public or private, lets members pin or not (directory.ts). */
 export const handler = routeHandler('setroom', 'room', (frame) =>
   setRoom(servedFrom(deps(), frame), frame.connectionId, parseRoomInfo(frame.body)),
 );

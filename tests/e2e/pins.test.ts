@@ -93,6 +93,58 @@ describe('pins', () => {
     expect(await bob.next(pinnedOf(last, true))).toMatchObject({ username: 'alice-pin50' });
   });
 
+  it('a moderator pins; a member pins only once the owner sets membersPin, and is refused again when it is unset', async () => {
+    const alice = await connect('alice-pinset');
+    const bob = await connect('bob-pinset');
+    const roomId = await roomOf(alice, bob);
+    const carol = await connect('carol-pinset');
+    await joinRoom(carol, roomId, [alice, bob]);
+    const { seq: first } = (await say(bob, 'first')) as { seq: number };
+    const { seq: second } = (await say(bob, 'second')) as { seq: number };
+
+    // Bob, a member, is refused by default, and nothing is stored: the next message takes the next seq.
+    const refused = await bob.ask({ action: 'pinmessage', seq: first });
+    expect(refused).toMatchObject({ type: 'error', code: 'NOT_AUTHOR' });
+    expect(refused.message).toMatch(/owner or a moderator.*membersPin/);
+
+    // A moderator pins without the setting.
+    await alice.expectReply({ action: 'setrole', username: 'carol-pinset', role: 'moderator' });
+    expect(await carol.expectReply({ action: 'pinmessage', seq: first })).toMatchObject({
+      message: { seq: first, pinnedBy: 'carol-pinset' },
+    });
+
+    // Only the owner sets membersPin; a bad value is refused naming the field.
+    expect(await carol.ask({ action: 'setroom', membersPin: true })).toMatchObject({ code: 'FORBIDDEN' });
+    const bad = await alice.ask({ action: 'setroom', membersPin: 'yes' });
+    expect(bad).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(bad.message).toMatch(/"membersPin" must be true/);
+    const joinedBefore = await connect('dave-pinset');
+    expect((await joinRoom(joinedBefore, roomId, [alice, bob, carol])).membersPin).toBeUndefined();
+    expect(await bob.ask({ action: 'pinmessage', seq: second })).toMatchObject({ code: 'NOT_AUTHOR' });
+
+    expect(await alice.expectReply({ action: 'setroom', membersPin: true })).toMatchObject({
+      type: 'roomchanged',
+      membersPin: true,
+    });
+    expect(await bob.next((f) => f.type === 'roomchanged')).toMatchObject({ membersPin: true });
+    expect(await bob.expectReply({ action: 'pinmessage', seq: second })).toMatchObject({
+      message: { seq: second, pinnedBy: 'bob-pinset' },
+    });
+    const eve = await connect('eve-pinset');
+    const joined = await joinRoom(eve, roomId, [alice, bob, carol, joinedBefore]);
+    expect(joined.membersPin).toBe(true);
+    expect((joined.pins as Frame[]).map((p) => p.seq)).toEqual([first, second]);
+
+    expect(await alice.expectReply({ action: 'setroom', membersPin: false })).toMatchObject({
+      membersPin: false,
+    });
+    const again = await bob.ask({ action: 'pinmessage', seq: second, remove: true });
+    expect(again).toMatchObject({ code: 'NOT_AUTHOR' });
+    expect(
+      (await joinRoom(await connect('fay-pinset'), roomId, [alice, bob, carol, joinedBefore, eve])).pins,
+    ).toEqual([expect.objectContaining({ seq: first }), expect.objectContaining({ seq: second })]);
+  });
+
   it('the lobby has no pins', async () => {
     const alice = await connect('alice-pinlobby');
     const sent = await say(alice, 'in the lobby');

@@ -103,6 +103,43 @@ describe('search', () => {
     expect(hitsOf(await alice.expectReply({ action: 'search', query: 'lighthouse' }))).toEqual([]);
   });
 
+  it('pages: `next` as `before` lists the following older matches, across rooms, each once, until no `more`', async () => {
+    const alice = await connect('alice-page');
+    const bob = await connect('bob-page');
+    const one = await roomOf(alice, bob);
+    const seqs: [string, number][] = [];
+    for (let i = 0; i < 5; i++)
+      seqs.push([one, ((await say(bob, `kumquat number ${i}`)) as { seq: number }).seq]);
+    const two = await roomOf(alice);
+    for (let i = 5; i < 7; i++)
+      seqs.push([two, ((await say(alice, `kumquat number ${i}`)) as { seq: number }).seq]);
+    await say(alice, 'no fruit here');
+
+    const pages: Hit[][] = [];
+    let before: unknown;
+    for (let page = 0; page < 5; page++) {
+      const found = await alice.expectReply({
+        action: 'search',
+        query: 'kumquat',
+        limit: 3,
+        ...(before !== undefined && { before }),
+      });
+      pages.push(hitsOf(found));
+      if (!found.more) {
+        expect(found.next).toBeUndefined();
+        break;
+      }
+      before = found.next;
+      expect(typeof before).toBe('string');
+    }
+    // Newest first, three a page, every match once, and the last page says no more.
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+    expect(pages.flat().map((h) => [h.roomId, h.seq])).toEqual(seqs.reverse());
+    expect(pages.flat().map((h) => h.text)).toEqual(
+      Array.from({ length: 7 }, (_, i) => `kumquat number ${6 - i}`),
+    );
+  });
+
   it('refuses a bad query with a sentence saying why', async () => {
     const alice = await connect('alice-bad');
     const cases: [Record<string, unknown>, RegExp][] = [
@@ -113,6 +150,8 @@ describe('search', () => {
       [{ query: 'one two three four five six' }, /at most 5 words/],
       [{ query: 'ok', limit: 0 }, /"limit" must be a whole number from 1 to 20/],
       [{ query: 'ok', roomId: 'not a room' }, /"roomId" must be a room code/],
+      [{ query: 'ok', before: 'page two' }, /"before" must be the "next" of the page before/],
+      [{ query: 'ok', before: 12 }, /"before" must be the "next"/],
     ];
     for (const [body, message] of cases) {
       const refused = await alice.ask({ action: 'search', ...body });

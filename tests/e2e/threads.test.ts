@@ -1,7 +1,9 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RoomMessages } from '../../client/messages';
 import type { MessageFrame, Pin } from '../../protocol';
 import type { ChatClient, Frame } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
+import { localDocumentClient } from '../helpers/templateTables';
 
 /**
  * Threads through the local cloud with sign-in: a reply in a thread (`threadOf`) reaches every member as a message
@@ -12,12 +14,13 @@ import { signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(90_000);
 
-const { device, ask } = signedInCloud({
+const chat = signedInCloud({
   FrameRateLimit: '100000',
   StrikeLimit: '100000',
   SendRateLimit: '1000',
   MentionNoticeSeconds: '0',
 });
+const { device, ask } = chat;
 
 const isMessage = (text: string) => (f: Frame) => f.type === 'message' && f.text === text;
 
@@ -244,4 +247,58 @@ it('a reply tells the root’s author and the thread’s followers on their othe
     username: 'bob',
   });
   expect((await carol.next(isMessage('@carol see above'))).mentions).toEqual(['carol']);
+});
+
+/** Writes `values` onto a root's item as the local admin: a thread brought to one below its cap without 999 sends. */
+async function seedRoot(roomId: string, seq: number, update: string, values: Record<string, unknown>) {
+  await localDocumentClient(chat.cloud.dynamoEndpoint).send(
+    new UpdateCommand({
+      TableName: String(chat.cloud.template.physicalId('MessagesTable')),
+      Key: { roomId, seq },
+      UpdateExpression: update,
+      ExpressionAttributeValues: values,
+    }),
+  );
+}
+
+it('a thread takes 1,000 replies and 200 followers: the next of each is refused BAD_REQUEST, nothing stored', async () => {
+  const ana = await device('ana');
+  const bob = await device('bob');
+  const carol = await device('carol');
+  const { roomId, created } = await roomWith(ana, [bob, carol]);
+  const root = await ask(ana, { action: 'sendmessage', message: 'the busy thread' });
+  const rootSeq = Number(root.seq);
+  await ask(bob, { action: 'sendmessage', message: 'reply one', threadOf: rootSeq });
+
+  // 999 replies counted: the 1,000th is taken, the 1,001st refused naming the cap.
+  await seedRoot(roomId, rootSeq, 'SET replyCount = :n', { ':n': 999 });
+  const last = await ask(bob, { action: 'sendmessage', message: 'reply 1000', threadOf: rootSeq });
+  expect(last).toMatchObject({ type: 'ack' });
+  const refused = await ask(bob, { action: 'sendmessage', message: 'reply 1001', threadOf: rootSeq });
+  expect(refused).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+  expect(refused.message).toMatch(/has 1000 replies, the most a thread takes/);
+  // Nothing stored: the room's next message takes the next seq, and the thread's newest reply is the 1,000th.
+  expect((await ask(ana, { action: 'sendmessage', message: 'in the room' })).seq).toBe(Number(last.seq) + 1);
+  const thread = await ask(ana, { action: 'history', threadOf: rootSeq });
+  expect((thread.messages as Frame[]).map((m) => m.text)).toEqual(['reply one', 'reply 1000']);
+  expect((thread.root as Frame).thread).toMatchObject({ replyCount: 1000 });
+
+  // A second root whose followers are one below 200: Carol is the 200th, Dan is refused, following stays false.
+  const other = await ask(ana, { action: 'sendmessage', message: 'the popular thread' });
+  const strangers = Array.from({ length: 199 }, (_, i) => `stranger-${i}`);
+  await seedRoot(roomId, Number(other.seq), 'ADD followers :keys', { ':keys': new Set(strangers) });
+  expect(await ask(carol, { action: 'followthread', seq: other.seq, follow: true })).toMatchObject({
+    type: 'threadfollow',
+    following: true,
+  });
+  const dan = await device('dan');
+  await ask(dan, { action: 'joinroom', roomId, key: created.inviteKey });
+  const full = await ask(dan, { action: 'followthread', seq: other.seq, follow: true });
+  expect(full).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+  expect(full.message).toMatch(/has 200 followers, the most a thread keeps/);
+  expect(await ask(dan, { action: 'history', threadOf: other.seq })).toMatchObject({ following: false });
+  // Carol, already a follower, follows again (idempotent) though the thread is full.
+  expect(await ask(carol, { action: 'followthread', seq: other.seq, follow: true })).toMatchObject({
+    following: true,
+  });
 });

@@ -1,11 +1,13 @@
 import { ChangeLimit, NotAuthor } from '#core/changeErrors';
 import { BadRequest } from '#core/errors';
+import { roleIn } from '#core/moderation';
 import { LOBBY } from '#core/protocol';
 import { CHANGE_LIMITS } from '#protocol';
 import { type ChangeKind, UNCHANGED } from './kind';
 
 /**
- * `pinmessage`: the room's owner pins a message not deleted to its room (or with `remove` unpins it); pinning a
+ * `pinmessage`: the room's owner or a moderator (any member too when the owner set `membersPin`, setroom) pins a
+ * message not deleted to its room (or with `remove` unpins it), the room as read deciding; pinning a
  * pinned message, or unpinning one that is not, is no change. At most `pinsPerRoom` are pinned at once: the count as
  * read refuses clearly here, and the pins item's condition holds the cap against racing pins (dynamoChanges.ts).
  * The lobby has no owner and no pins. The message keeps `pinnedAt` and `pinnedBy`; a delete unpins it (delete.ts).
@@ -21,8 +23,11 @@ export const pin: ChangeKind<{ kind: 'pin'; remove: boolean }> = {
   plan(message, request, { changer, now }) {
     if (changer.room === undefined || message.roomId === LOBBY)
       throw new BadRequest('Messages can be pinned in rooms only, not in the lobby.');
-    if (changer.room.ownerId === undefined || changer.room.ownerId !== changer.connection.userId)
-      throw new NotAuthor("Only the room's owner can pin or unpin messages.");
+    const role = roleIn(changer.room, { userId: changer.connection.userId, key: changer.key });
+    if (role === 'member' && changer.room.membersPin !== true)
+      throw new NotAuthor(
+        'Only the room\'s owner or a moderator can pin or unpin messages here (the owner may let members pin: setroom "membersPin").',
+      );
     const pinned = message.pinnedAt !== undefined;
     if (pinned !== request.remove) return UNCHANGED;
     if (request.remove)
