@@ -37,7 +37,9 @@ const open: ChatClient[] = [];
 
 beforeAll(async () => {
   testCloud = await startTestCloud({
-    settings: { JoinGuessRefillHours: 8760, FrameRateLimit: 20, FrameRateWindowSeconds: 3600 },
+    // A frame guard of 20 an hour, far below what the send rate allows in that hour: the settings' rule refuses that
+    // pair (settingsSchema.ts SETTING_RULES), so the send rate is off here (0), as sends are not what this file tests.
+    settings: { JoinGuessRefillHours: 8760, FrameRateLimit: 20, FrameRateWindowSeconds: 3600, SendRateLimit: 0 },
   });
   cloud = testCloud.cloud;
   guessLimit = await effectiveSetting(cloud, 'JoinGuessLimit');
