@@ -1,6 +1,3 @@
-import { S3AttachmentReads } from '#attachments/s3Read';
-import { DynamoProfiles } from '#core/aws/profiles';
-import { pageAuthorProfiles } from '#core/profiles';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { DynamoDirectoryStore } from './dynamoDirectory';
@@ -31,13 +28,3 @@ export const directoryStore = () =>
     directory: requireEnv('DIRECTORY_TABLE'),
     rooms: config.roomsTable(),
   });
-
-/**
- * The profiles of a page's signed-in authors (core/profiles.ts), given with a join's and a `history` page: the
- * DirectoryTable's profile items and the attachments bucket that signs their avatars' GETs.
- */
-export const authorProfiles = () =>
-  pageAuthorProfiles(
-    new DynamoProfiles(documentClient(), requireEnv('DIRECTORY_TABLE')),
-    new S3AttachmentReads(),
-  );

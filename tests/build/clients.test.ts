@@ -36,8 +36,10 @@ const CALLS: Record<string, string[]> = {
   DeliverFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
   // sendmessage's HeadObject of a message's attachments.
   MessagesFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3, SSM],
-  RoomsFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
-  PeopleFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
+  // Sign the GETs of the avatars the profiles they hand out show (core/profiles.ts); people's setprofile reads the
+  // avatar's head.
+  RoomsFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3, SSM],
+  PeopleFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3, SSM],
   // A read that moves a position publishes a Seen event (pushed seen-by).
   ReadingFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
   TypingFunction: [DYNAMODB, MANAGEMENT_API, SSM],

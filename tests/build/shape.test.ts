@@ -171,8 +171,8 @@ it('names a platform module that imports the chat', () => {
 /**
  * The folders of functions/ (each feature, core/, platform/) and protocol/ import each other one way only: a feature
  * may use another's rule or store, never one that uses it back. A cycle between two features ties their bundles
- * and their changes together; what several features need belongs in core/ (functions/README.md, "Who may import
- * whom"). The graph is of folders: an edge for any import of a module of one from a module of another.
+ * and their changes together; what several features need belongs in core/ (functions/README.md says who may import
+ * whom). The graph is of folders: an edge for any import of a module of one from a module of another.
  */
 function folderOf(file: string): string | undefined {
   const [top, folder] = file.split('/');

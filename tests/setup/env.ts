@@ -12,6 +12,7 @@ Object.assign(process.env, {
   REACTIONS_TABLE: 'test-Reactions',
   WORDS_TABLE: 'test-Words',
   DIRECTORY_TABLE: 'test-Directory',
+  ATTACHMENTS_BUCKET: 'test-attachments',
   SENDS_TABLE: 'test-Sends',
   MEMBERSHIPS_TABLE: 'test-Memberships',
   EVENT_BUS_NAME: 'test-chat',
