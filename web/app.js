@@ -16,6 +16,7 @@ import { bindNotifications } from './notify.js';
 import { bindPinsPanel } from './pins.js';
 import { bindProfileForm } from './profileForm.js';
 import { bindReplies } from './replies.js';
+import { bindRoomSettings } from './roomSettings.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';
 import { bindSearch } from './search.js';
@@ -52,6 +53,7 @@ function bindEvents() {
   bindThreads();
 
   bindProfileForm();
+  bindRoomSettings();
   bindSearch();
   bindSidebar();
   bindConnection();

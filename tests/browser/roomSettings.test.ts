@@ -1,0 +1,44 @@
+import { browserStage, hasText, peopleInRoom, messageRow as row, send } from '../helpers/browserStage';
+
+/**
+ * The owner's room settings in the web chat (web/roomSettings.js), in Chromium against the local cloud: alice, who
+ * made the room, names it, gives it a topic and lets members pin; bob, a member, sees the name and topic in the room's
+ * header at once, and is offered Pin, which he was not before, and his pin reaches alice.
+ */
+jest.setTimeout(90_000);
+
+const stage = browserStage();
+
+it('the owner names the room, sets its topic and lets members pin: bob sees them live and pins a message', async () => {
+  const {
+    pages: [alice, bob],
+  } = await peopleInRoom(stage, ['alice-set', 'bob-set']);
+  await send(bob, 'the plan is in the doc');
+  await row(alice, 'the plan is in the doc').waitFor();
+  // A member is offered no Pin until the owner allows it; bob sees no room settings.
+  await row(bob, 'the plan is in the doc').hover();
+  expect(await row(bob, 'the plan is in the doc').getByTestId('pin-message').count()).toBe(0);
+  expect(await bob.getByTestId('room-settings').isVisible()).toBe(false);
+
+  await alice.getByTestId('room-settings').locator('summary').click();
+  await alice.getByTestId('room-settings-name').fill('Rabbit hole');
+  await alice.getByTestId('room-settings-topic').fill('Where the weird links go');
+  await alice.getByTestId('room-settings-members-pin').check();
+  await alice.getByTestId('room-settings-save').click();
+
+  for (const page of [alice, bob]) {
+    await hasText(page.getByTestId('room-title'), '# Rabbit hole');
+    await hasText(page.locator('#room-sub'), 'Where the weird links go');
+  }
+  // Opened again, the form shows what the room now is.
+  await alice.getByTestId('room-settings').locator('summary').click();
+  expect(await alice.getByTestId('room-settings-name').inputValue()).toBe('Rabbit hole');
+  expect(await alice.getByTestId('room-settings-members-pin').isChecked()).toBe(true);
+
+  await row(bob, 'the plan is in the doc').hover();
+  await row(bob, 'the plan is in the doc').getByTestId('pin-message').click();
+  for (const page of [alice, bob]) {
+    await row(page, 'the plan is in the doc').getByTestId('pinned-mark').waitFor();
+    await hasText(page.getByTestId('pins-count'), '1');
+  }
+});

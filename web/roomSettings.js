@@ -1,0 +1,54 @@
+// The owner's room settings: name, topic, whether the room is public (listed in the directory, joined without a
+// code) and whether members may pin (`setroom`). Every member learns a change from `roomchanged` (directory.js), this
+// page included, so the form only asks; what it shows when opened is what the page knows of the room.
+
+import { isPublicRoom, membersPinIn, roomNameOf, roomTopicOf } from './directory.js';
+import { state } from './state.js';
+import { toast, ui } from './ui.js';
+
+/** Fills the form with the shown room's settings as this page knows them. */
+function fill() {
+  const roomId = state.shownRoom;
+  ui.roomSettingsName.value = roomNameOf(roomId) ?? '';
+  ui.roomSettingsTopic.value = roomTopicOf(roomId) ?? '';
+  ui.roomSettingsPublic.checked = isPublicRoom(roomId);
+  ui.roomSettingsMembersPin.checked = membersPinIn(roomId);
+}
+
+/** What the form changes, compared with what the page knows: only those fields are sent. */
+function changes() {
+  const roomId = state.shownRoom;
+  const name = ui.roomSettingsName.value.trim();
+  const topic = ui.roomSettingsTopic.value.trim();
+  const info = {};
+  if (name !== '' && name !== (roomNameOf(roomId) ?? '')) info.name = name;
+  if (topic !== (roomTopicOf(roomId) ?? '')) info.topic = topic;
+  if (ui.roomSettingsPublic.checked !== isPublicRoom(roomId)) info.public = ui.roomSettingsPublic.checked;
+  if (ui.roomSettingsMembersPin.checked !== membersPinIn(roomId))
+    info.membersPin = ui.roomSettingsMembersPin.checked;
+  return info;
+}
+
+/** The owner's "Room settings" panel (shown with the other owner controls, rooms.js). */
+export function bindRoomSettings() {
+  ui.roomSettings.addEventListener('toggle', () => {
+    if (ui.roomSettings.open) fill();
+  });
+  ui.roomSettingsForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const chat = state.chat;
+    if (!chat) return;
+    const info = changes();
+    if (Object.keys(info).length === 0) {
+      toast('Nothing to change.', { kind: 'info', timeout: 2500 });
+      return;
+    }
+    chat.setRoom(info, state.shownRoom).then(
+      () => {
+        ui.roomSettings.open = false;
+        toast('Room settings saved: every member sees them now.', { kind: 'info', timeout: 2500 });
+      },
+      (err) => toast(err.message, { title: 'Could not change the room' }),
+    );
+  });
+}
