@@ -33,8 +33,9 @@ function paint(row, m) {
   row.hidden = isBlocked(m);
   // A reply to this person's own reaction can carry the same changeSeq as the room's change event that came first,
   // which could not know `mine`: the reactions this person gave are part of what was painted.
-  // Our role too: a member made moderator gets Delete on the messages already shown.
-  const painted = `${m.changeSeq ?? 0}|${(m.reactions ?? []).filter((r) => r.mine).map((r) => r.reaction)}|${moderation.role}`;
+  // Our role too: a member made moderator gets Delete on the messages already shown; and whether we may pin (the
+  // owner's `membersPin`), so members get Pin when the owner allows it.
+  const painted = `${m.changeSeq ?? 0}|${(m.reactions ?? []).filter((r) => r.mine).map((r) => r.reaction)}|${moderation.role}|${canPin()}`;
   if (row.dataset.changeSeq === painted && row.querySelector('.msg-actions')) return;
   row.dataset.changeSeq = painted;
   const bubble = row.querySelector('.msg-bubble');
@@ -253,5 +254,7 @@ export function bindMessageChanges(chat) {
   store.on(() => queueMicrotask(repaint));
   // After moderation.js applied it (bound first): a new role changes the actions every row offers.
   chat.on('moderation', (f) => f.type === 'rolechanged' && queueMicrotask(repaint));
+  // After directory.js knew it (same frame, a listener bound before): a room's `membersPin` changes who is offered Pin.
+  chat.on('frame', ({ frame }) => frame?.type === 'roomchanged' && queueMicrotask(repaint));
   bindSafety(chat, repaint);
 }

@@ -157,7 +157,9 @@ export function updateModerationStatus() {
   line.textContent = text;
   line.hidden = text === '';
   if (ui.slowModeSelect) ui.slowModeSelect.value = String(moderation.slowModeSeconds);
-  if (ui.unbanForm) ui.unbanForm.hidden = !canModerate();
+  // "Unban…" sits in the members' header (no line of its own: the sidebar fits 1280×800); it opens the form.
+  if (ui.unbanToggle) ui.unbanToggle.hidden = !canModerate();
+  if (ui.unbanForm && !canModerate()) ui.unbanForm.hidden = true;
   ui.composerInput.disabled = mutedNow();
   ui.composerInput.placeholder = mutedNow() ? 'You are muted in this room' : 'Write a message…';
 }
@@ -181,30 +183,39 @@ export function bindModeration(chat, { onMembers, onComposer }) {
     updateModerationStatus();
     onComposer();
   });
-  ui.unbanForm?.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const name = ui.unbanName.value.trim();
-    if (!name) return;
-    act(
-      chat.unban(name),
-      () => {
-        ui.unbanName.value = '';
-        toast(`${name} may join again with the room's current link.`, { kind: 'info' });
-      },
-      'Could not unban',
-    );
-  });
-  ui.slowModeSelect?.addEventListener('change', () => {
-    const seconds = Number(ui.slowModeSelect.value);
-    act(
-      chat.setSlowMode(seconds),
-      (f) => {
-        moderation.slowModeSeconds = f.seconds;
-        toast(f.seconds > 0 ? `Slow mode: one message every ${f.seconds} s.` : 'Slow mode is off.', {
-          kind: 'info',
-        });
-      },
-      'Could not set slow mode',
-    );
-  });
+  // Handlers assigned, not added: each new client (a reconnect) takes them over, so one submit unbans once.
+  if (ui.unbanToggle)
+    ui.unbanToggle.onclick = () => {
+      ui.unbanForm.hidden = !ui.unbanForm.hidden;
+      if (!ui.unbanForm.hidden) ui.unbanName.focus();
+    };
+  if (ui.unbanForm)
+    ui.unbanForm.onsubmit = (ev) => {
+      ev.preventDefault();
+      const name = ui.unbanName.value.trim();
+      if (!name) return;
+      act(
+        chat.unban(name),
+        () => {
+          ui.unbanName.value = '';
+          ui.unbanForm.hidden = true;
+          toast(`${name} may join again with the room's current link.`, { kind: 'info' });
+        },
+        'Could not unban',
+      );
+    };
+  if (ui.slowModeSelect)
+    ui.slowModeSelect.onchange = () => {
+      const seconds = Number(ui.slowModeSelect.value);
+      act(
+        chat.setSlowMode(seconds),
+        (f) => {
+          moderation.slowModeSeconds = f.seconds;
+          toast(f.seconds > 0 ? `Slow mode: one message every ${f.seconds} s.` : 'Slow mode is off.', {
+            kind: 'info',
+          });
+        },
+        'Could not set slow mode',
+      );
+    };
 }

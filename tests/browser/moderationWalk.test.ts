@@ -80,6 +80,7 @@ it("the owner bans bob: he is out and can't come back by any link on any device 
   expect(await member(alice, 'bob').count()).toBe(0);
 
   // Unbanned by name under the member list, he joins with the current link.
+  await alice.getByTestId('unban-toggle').click();
   await alice.getByTestId('unban-name').fill('bob');
   await alice.getByTestId('unban-button').click();
   await toast(alice, "bob may join again with the room's current link").waitFor();
