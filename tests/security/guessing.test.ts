@@ -39,7 +39,12 @@ beforeAll(async () => {
   testCloud = await startTestCloud({
     // A frame guard of 20 an hour, far below what the send rate allows in that hour: the settings' rule refuses that
     // pair (settingsSchema.ts SETTING_RULES), so the send rate is off here (0), as sends are not what this file tests.
-    settings: { JoinGuessRefillHours: 8760, FrameRateLimit: 20, FrameRateWindowSeconds: 3600, SendRateLimit: 0 },
+    settings: {
+      JoinGuessRefillHours: 8760,
+      FrameRateLimit: 20,
+      FrameRateWindowSeconds: 3600,
+      SendRateLimit: 0,
+    },
   });
   cloud = testCloud.cloud;
   guessLimit = await effectiveSetting(cloud, 'JoinGuessLimit');
