@@ -263,10 +263,11 @@ export class UnsupportedMediaType extends ChatError {
 }
 
 /**
- * Which limit a Busy answer met: the function's deadline, DynamoDB throttling a key past the SDK's retries, or one
- * message's items held by other changes' transactions try after try.
+ * Which limit a Busy answer met: the function's deadline, DynamoDB throttling a key past the SDK's retries, one
+ * message's items held by other changes' transactions try after try, or one item's conditional write overtaken by
+ * other writers try after try (a join-guess bucket).
  */
-export type BusyLimit = 'deadline' | 'dynamodb-throttling' | 'transaction-conflicts';
+export type BusyLimit = 'deadline' | 'dynamodb-throttling' | 'transaction-conflicts' | 'write-conflicts';
 
 /**
  * The request met a limit for now (it could not finish before the function's timeout, or DynamoDB throttled a key):

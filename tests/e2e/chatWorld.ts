@@ -14,18 +14,9 @@ export const CONNECTION_ID = /^[A-Za-z0-9_-]{15}=$/;
 export function useChatCloud(): RoomCloud {
   // These tests send bursts from one connection, and one connection sends every kind of bad input in turn; the
   // per-connection limits have tests of their own (tests/security: every sendmessage counts against
-  // FrameRateLimit, and every malformed frame is a strike towards StrikeLimit). So does the join-guess budget
-  // (tests/security/guessing, guessBudget): every client here is one address joining by code, and a loaded machine's
-  // joins hold their guesses longer, so it is off (0) rather than a budget these tests would share.
+  // FrameRateLimit, and every malformed frame is a strike towards StrikeLimit).
   current = roomCloud(
-    {
-      settings: {
-        SendRateLimit: '1000',
-        FrameRateLimit: '100000',
-        StrikeLimit: '100000',
-        JoinGuessLimit: '0',
-      },
-    },
+    { settings: { SendRateLimit: '1000', FrameRateLimit: '100000', StrikeLimit: '100000' } },
     {
       reset: (cloud) => {
         cloud.gateway.setFaults({ faultSkipDisconnect: 0, disconnectDelayMs: 0 });

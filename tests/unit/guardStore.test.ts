@@ -144,6 +144,32 @@ describe('join-guess buckets', () => {
     await guesses.giveGuessBack('198.51.100.4', interval);
     expect(await fullAt('198.51.100.4')).toBeUndefined();
   });
+
+  it('never refuses a join of a bucket with guesses left while other joins take and give back between its writes', async () => {
+    // A join's clock is its function's start, later than the others': the bucket it reads as idle is busy (another
+    // join's take) by its next write, and back below its clock (that join's give-back) by the one after. Each write
+    // it tries must follow what the last one found, however long the churn lasts.
+    const bucket = '198.51.100.5';
+    const others = new DynamoGuardStore(db, connectionsTable, tables.table('LimitsTable'));
+    await others.takeGuess(bucket, now, 3_600, 1_000);
+    await others.giveGuessBack(bucket, 3_600);
+    const between = [
+      () => others.takeGuess(bucket, now, 3_600, 1_000),
+      () => others.giveGuessBack(bucket, 3_600),
+      () => others.takeGuess(bucket, now, 3_600, 1_000),
+      () => others.giveGuessBack(bucket, 3_600),
+    ];
+    let writes = 0;
+    const churned = {
+      send: async (command: unknown) => {
+        if (writes++ > 0) await between.shift()?.();
+        return db.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const late = new DynamoGuardStore(churned, connectionsTable, tables.table('LimitsTable'));
+    await expect(late.takeGuess(bucket, now + 100, 3_600, 1_000)).resolves.toBe(true);
+    expect(await fullAt(bucket)).toBe(now + 100 + 3_600);
+  });
 });
 
 describe('strikes', () => {

@@ -1,6 +1,7 @@
 import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { Busy } from '#core/errors';
 import type { LobbyPostStore } from '#core/lobby';
 import type { Connection } from '#core/ports';
 import type { GuardStore } from './guard';
@@ -40,6 +41,9 @@ type Counted =
  * (`strikeWindow`, `strikes`) on the connection item, each one conditional UpdateItem; the join-guess buckets of sources in the Limits table
  * (`fullAt`, guard.ts), with a TTL.
  */
+/** Conditional writes one take of a bucket tries while other takes move it (each write follows the last one's find). */
+const MAX_TAKE_WRITES = 8;
+
 export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -232,10 +236,12 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
   }
 
   async take(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
-    // A bucket with a token left (fullAt no later than limit - 1 intervals from now) moves on by one interval; an
-    // idle one (none yet, or full again) starts from now; else, if another take made it busy in between, the first
-    // once more. Each one conditional write, so concurrent takes never get more than the bucket holds, and a
-    // refused take takes nothing: an empty bucket comes back with the first failed write, which ends the attempts.
+    // A bucket with a token left (fullAt from now to limit - 1 intervals ahead) moves on by one interval; an idle
+    // one (none yet, or full again: fullAt before now) starts from now. One conditional write each, so concurrent
+    // takes never get more than the bucket holds, and a refused take takes nothing. A write whose condition fails
+    // returns the item as it is now, and the next write is the one that item calls for: other joins taking and
+    // giving back (a right code's refund) move fullAt across `now` between writes, so only an item seen past `last`
+    // refuses. Churn that outlasts MAX_TAKE_WRITES is answered Busy (retried), never as an empty bucket.
     // The TTL is the latest time the bucket can be full again.
     const Key = { limitKey: bucket };
     const ttl = Math.ceil((nowMs + limit * intervalMs) / 1000);
@@ -253,7 +259,8 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ':fullAt': nowMs + intervalMs, ':ttl': ttl, ':now': nowMs },
     };
-    for (const attempt of [busy, idle, busy]) {
+    let attempt = busy;
+    for (let write = 0; write < MAX_TAKE_WRITES; write++) {
       try {
         await this.db.send(
           new UpdateCommand({
@@ -268,9 +275,10 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
         if (!isConditionFailure(error)) throw error;
         const fullAt = itemOf(error)?.fullAt;
         if (typeof fullAt === 'number' && fullAt > last) return false;
+        attempt = typeof fullAt === 'number' && fullAt >= nowMs ? busy : idle;
       }
     }
-    return false;
+    throw new Busy('write-conflicts');
   }
 }
 
