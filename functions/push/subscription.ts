@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { BadRequest } from '#core/errors';
 import { PUSH_LIMITS, type PushSubscriptionJson } from '#protocol';
 
@@ -14,51 +14,15 @@ import { PUSH_LIMITS, type PushSubscriptionJson } from '#protocol';
 /** Host names that are never a public push service. */
 const INTERNAL_NAMES = /(^|\.)(localhost|local|internal|home\.arpa|localdomain)$/i;
 
-/** IPv4 ranges that are not public (RFC 6890 special-purpose registry): as [first octets, prefix bits]. */
-const PRIVATE_V4: [number, number, number, number, number][] = [
-  [0, 0, 0, 0, 8], // this network
-  [10, 0, 0, 0, 8], // private
-  [100, 64, 0, 0, 10], // shared address space (CGNAT)
-  [127, 0, 0, 0, 8], // loopback
-  [169, 254, 0, 0, 16], // link-local (the EC2/Lambda metadata address among them)
-  [172, 16, 0, 0, 12], // private
-  [192, 0, 0, 0, 24], // IETF protocol assignments
-  [192, 168, 0, 0, 16], // private
-  [198, 18, 0, 0, 15], // benchmarking
-  [224, 0, 0, 0, 4], // multicast
-  [240, 0, 0, 0, 4], // reserved, broadcast
-];
-
-function v4Number(address: string): number {
-  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-
-function isPrivateV4(address: string): boolean {
-  const n = v4Number(address);
-  return PRIVATE_V4.some(([a, b, c, d, bits]) => {
-    const base = v4Number(`${a}.${b}.${c}.${d}`);
-    const size = 2 ** (32 - bits);
-    return n >= base && n < base + size;
-  });
-}
-
-/** IPv6: loopback, unspecified, unique local (fc00::/7), link-local (fe80::/10), multicast, and mapped IPv4. */
-function isPrivateV6(address: string): boolean {
-  const a = address.toLowerCase();
-  if (a === '::' || a === '::1') return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped?.[1]) return isPrivateV4(mapped[1]);
-  // WHATWG URL parsing writes a mapped IPv4 address in hex (::ffff:7f00:1): any ::ffff: address is refused.
-  if (a.startsWith('::ffff:')) return true;
-  return /^(f[cd]|fe[89ab]|ff)/.test(a);
-}
-
-/** Whether `host` (a URL's hostname, IPv6 in brackets) is an internal name or a non-public address. */
+/**
+ * Whether `host` (a URL's hostname, IPv6 in brackets) is an internal name or a non-public address: an address is
+ * public only in ipaddr.js's `unicast` range, so every special-purpose block of the IANA registries (RFC 6890:
+ * private, loopback, link-local with the EC2/Lambda metadata address, CGNAT, documentation, benchmarking, multicast,
+ * reserved; IPv6 unique local, NAT64, 6to4, Teredo) is refused, an IPv4-mapped IPv6 address judged as its IPv4 one.
+ */
 export function isInternalHost(host: string): boolean {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  const version = isIP(bare);
-  if (version === 4) return isPrivateV4(bare);
-  if (version === 6) return isPrivateV6(bare);
+  if (ipaddr.isValid(bare)) return ipaddr.process(bare).range() !== 'unicast';
   return INTERNAL_NAMES.test(bare.replace(/\.$/, ''));
 }
 

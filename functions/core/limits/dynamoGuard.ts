@@ -259,7 +259,7 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ':fullAt': nowMs + intervalMs, ':ttl': ttl, ':now': nowMs },
     };
-    let attempt = busy;
+    let attempt: typeof busy | typeof idle = busy;
     for (let write = 0; write < MAX_TAKE_WRITES; write++) {
       try {
         await this.db.send(
