@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoGuardStore, DynamoSourcePlaces } from '#core/limits/dynamoGuard';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { templateTables } from '../helpers/templateTables';
 
 /**
  * The frame counter on the connection item, against the local DynamoDB (dynalite): the frames of one connection
@@ -8,7 +8,7 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * however they interleave, the first frames of a window included. The join-guess bucket of a source must count
  * every failed join however many arrive at once.
  */
-let tables: TemplateTables;
+const tables = templateTables();
 let db: DynamoDBDocumentClient;
 let connectionsTable: string;
 let store: DynamoGuardStore;
@@ -16,17 +16,12 @@ let guesses: DynamoGuardStore;
 let places: DynamoSourcePlaces;
 let n = 0;
 
-beforeAll(async () => {
-  tables = await startTemplateTables();
+beforeAll(() => {
   db = tables.db;
   connectionsTable = tables.table('ConnectionsTable');
   store = new DynamoGuardStore(db, connectionsTable, undefined);
   guesses = new DynamoGuardStore(db, connectionsTable, tables.table('LimitsTable'));
   places = new DynamoSourcePlaces(db, tables.table('LimitsTable'));
-});
-
-afterAll(async () => {
-  await tables.close();
 });
 
 async function connection(): Promise<string> {

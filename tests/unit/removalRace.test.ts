@@ -1,15 +1,23 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
-import { DynamoRoomStore, ROOM_GATE_TTL_SECONDS, ROOM_GATES, roomGateOf } from '#core/aws/rooms';
+import type { DynamoConnectionStore } from '#core/aws/connections';
+import { type DynamoRoomStore, ROOM_GATE_TTL_SECONDS, ROOM_GATES, roomGateOf } from '#core/aws/rooms';
 import { busyFrom, type ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
-import type { Connection, Notifier } from '#core/ports';
-import { DynamoRoomEntry } from '#rooms/dynamoEntry';
+import type { Connection } from '#core/ports';
+import type { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { joinRoom } from '#rooms/joining';
 import { removeMember, rotateKey } from '#rooms/owners';
 import { createRoom, leaveRoom } from '#rooms/rooms';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
-import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import {
+  connectionStore,
+  localDocumentClient,
+  noHistory,
+  recordingNotifier,
+  roomEntry,
+  roomStore,
+  templateTables,
+} from '../helpers/templateTables';
 
 /**
  * A removal is atomic with the key: once removemember (or rotatekey) has answered, no connection of the removed
@@ -19,13 +27,7 @@ import { localDocumentClient, startTemplateTables, type TemplateTables } from '.
  * against the local DynamoDB.
  */
 
-let tables: TemplateTables;
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-afterAll(async () => {
-  await tables.close();
-});
+const tables = templateTables();
 
 let n = 0;
 const OLD_KEY = 'AAAAAAAAAAAAAAAA';
@@ -43,24 +45,10 @@ type Step = 'rotated' | 'listed' | 'moved' | 'answered';
 
 /** `entryClient`: the client the joins' transactions go through (a fault proxy's, to meet conflicts). */
 function world(entryClient: DynamoDBDocumentClient = tables.db) {
-  const posts = new Map<string, Record<string, unknown>[]>();
-  const notifier: Notifier = {
-    post: async (id, payload) => {
-      posts.set(id, [...(posts.get(id) ?? []), JSON.parse(payload)]);
-      return 'delivered';
-    },
-    info: async () => undefined,
-  };
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-    table: tables.table('SubscriptionsTable'),
-    index: 'RoomSubscribers',
-  });
-  const rooms = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
-  const entry = new DynamoRoomEntry(entryClient, {
-    rooms: tables.table('RoomsTable'),
-    connections: tables.table('ConnectionsTable'),
-    subscriptions: tables.table('SubscriptionsTable'),
-  });
+  const { notifier, posts } = recordingNotifier();
+  const connections = connectionStore(tables);
+  const rooms = roomStore(tables);
+  const entry = roomEntry(tables, entryClient);
   /** Called by the owner's use case after each of its steps (a hook on the ports it calls). */
   let afterStep: (step: Step) => Promise<void> = async () => undefined;
   /** Connections a removal's first listing does not see yet (the room index is eventually consistent). */
@@ -109,14 +97,7 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
       },
     }),
     rooms,
-    messages: {
-      after: async () => [],
-      latest: async () => [],
-      before: async () => [],
-      quoted: async () => new Map(),
-      reactions: async () => new Map(),
-      pins: async () => [],
-    },
+    messages: noHistory(),
     events: { publish: async () => undefined },
     now: () => new Date(),
     entry: {
@@ -369,12 +350,7 @@ describe('a join whose transaction meets another transaction (TransactionConflic
     await faults.close();
   });
 
-  const entryThroughFaults = () =>
-    new DynamoRoomEntry(faulty, {
-      rooms: tables.table('RoomsTable'),
-      connections: tables.table('ConnectionsTable'),
-      subscriptions: tables.table('SubscriptionsTable'),
-    });
+  const entryThroughFaults = () => roomEntry(tables, faulty);
 
   it('a join tries again past a conflict, and answers BUSY with the connection left where it was', async () => {
     const w = world(faulty);
