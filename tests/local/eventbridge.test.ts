@@ -26,6 +26,17 @@ const detailRule: LocalEventRule = {
   targets: [{ kind: 'function', logicalId: 'Fn', arn: 'arn:fn', inputPath: '$.detail' }],
 };
 
+/** A bridge whose chat rule has the one target `target`, its deliveries dropped unless `options` says otherwise. */
+const bridgeTo = (target: LocalEventTarget, options: Partial<Parameters<typeof createEventBridge>[0]>) =>
+  createEventBridge({
+    buses: [bus],
+    rules: [{ ...rule, targets: [target] }],
+    region,
+    accountId,
+    onTarget: () => undefined,
+    ...options,
+  });
+
 /** An SDK client of `bridge`, served on its own port until `close`. */
 const bridgeClient = (bridge: LocalEventBridge) =>
   serveWithClient(
@@ -263,17 +274,16 @@ describe('local EventBridge with the local SQS', () => {
   const sqs = new LocalSqs({ queues: [dlq, noDedup], region, accountId });
   afterAll(() => sqs.close());
   it("keeps a failed target's event in its dead-letter queue as a message, with EventBridge's attributes", async () => {
-    const bridge = createEventBridge({
-      buses: [bus],
-      rules: [{ ...rule, targets: [{ ...fanout, deadLetterArn: dlq.arn }] }],
-      region,
-      accountId,
-      sqs,
-      onTarget: async () => {
-        throw new Error('state machine exploded');
+    const bridge = bridgeTo(
+      { ...fanout, deadLetterArn: dlq.arn },
+      {
+        sqs,
+        onTarget: async () => {
+          throw new Error('state machine exploded');
+        },
+        log: () => undefined,
       },
-      log: () => undefined,
-    });
+    );
     const { client, close } = await bridgeClient(bridge);
     const out = await client.send(
       new PutEventsCommand({
@@ -320,13 +330,8 @@ describe('local EventBridge with the local SQS', () => {
       arn: noDedup.arn,
       messageGroupId: 'g',
     };
-    const bridge = createEventBridge({
-      buses: [bus],
-      rules: [{ ...rule, targets: [target] }],
-      region,
-      accountId,
+    const bridge = bridgeTo(target, {
       sqs,
-      onTarget: () => undefined,
       log: (line) => logs.push(line),
     });
     const { client, close } = await bridgeClient(bridge);
@@ -346,14 +351,12 @@ describe('local EventBridge with the local SQS', () => {
 
   it('refuses a FIFO queue as a dead-letter queue, as PutTargets does', () => {
     expect(() =>
-      createEventBridge({
-        buses: [bus],
-        rules: [{ ...rule, targets: [{ ...fanout, deadLetterArn: noDedup.arn }] }],
-        region,
-        accountId,
-        sqs,
-        onTarget: () => undefined,
-      }),
+      bridgeTo(
+        { ...fanout, deadLetterArn: noDedup.arn },
+        {
+          sqs,
+        },
+      ),
     ).toThrow('Rule ChatRule: ValidationException: SQS FIFO is not supported by Dead Letter Queues.');
   });
 });
@@ -372,13 +375,8 @@ describe('local EventBridge retrying a throttled queue target', () => {
       deadLetterArn: dead.arn,
       retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60 },
     };
-    const bridge = createEventBridge({
-      buses: [bus],
-      rules: [{ ...rule, targets: [target] }],
-      region,
-      accountId,
+    const bridge = bridgeTo(target, {
       sqs,
-      onTarget: () => undefined,
       log: () => undefined,
       retryBaseMs: 10,
     });
