@@ -4,7 +4,14 @@ import { type ChangeDeps, changeMessage } from '#messages/changing';
 import { DynamoChangeStore } from '#messages/dynamoChanges';
 import { DynamoReactionStore } from '#messages/dynamoReactions';
 import { sendMessage } from '#messages/sending';
-import { connectionStore, roomStore, sendStore, sendTables, templateTables } from '../helpers/templateTables';
+import {
+  connectionStore,
+  roomStore,
+  seatSender,
+  sendStore,
+  sendTables,
+  templateTables,
+} from '../helpers/templateTables';
 
 /**
  * A change's transaction (over the message's own items, never the room's) meeting another transaction

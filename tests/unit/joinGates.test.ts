@@ -1,6 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { takeSeqUpdate } from '#messages/roomEvents';
-import { connectionStore, roomEntry, templateTables } from '../helpers/templateTables';
+import { connectionStore, roomEntry, sendTables, templateTables } from '../helpers/templateTables';
 
 /**
  * Joins and sends of one room do not meet: a join's transaction checks its connection's gate into the room
@@ -13,11 +13,6 @@ const tables = templateTables();
 it("24 joins and 24 sends at once into one room, ten times over: no send's seq meets a join's transaction", async () => {
   const connections = connectionStore(tables);
   const entry = roomEntry(tables);
-  const sendTables = {
-    rooms: tables.table('RoomsTable'),
-    messages: tables.table('MessagesTable'),
-    sends: tables.table('SendsTable'),
-  };
   const sendOutcomes: string[] = [];
   const joinOutcomes: string[] = [];
   for (let trial = 0; trial < 10; trial++) {
@@ -54,7 +49,7 @@ it("24 joins and 24 sends at once into one room, ten times over: no send's seq m
       // The send path's own seq write, sent once: a conflict would be its TransactionConflictException.
       Promise.all(
         ids.map(() =>
-          tables.db.send(new UpdateCommand(takeSeqUpdate(sendTables, roomId, Date.now()))).then(
+          tables.db.send(new UpdateCommand(takeSeqUpdate(sendTables(tables), roomId, Date.now()))).then(
             () => 'taken',
             (error: Error) => error.name,
           ),
