@@ -11,6 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Document, parseDocument } from 'yaml';
 import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../tools/local/cloud';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import type { InvocationKind } from '../../tools/local/lambda/service';
 
 export const templatePath = join(__dirname, '..', '..', 'template.yaml');
@@ -214,3 +215,50 @@ export async function serveWithClient<C extends { destroy(): void }>(
     },
   };
 }
+
+/** A client of a stand-alone local DynamoDB at `endpoint`; `maxAttempts: 1` meets every refusal without the SDK's retries. */
+export const localDynamoClient = (endpoint: string, maxAttempts?: number) =>
+  new DynamoDBClient({
+    endpoint,
+    region: TEST_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...(maxAttempts !== undefined && { maxAttempts }),
+  });
+
+/**
+ * A stand-alone local DynamoDB (`options` as startDynamo's) started before the tests of the file or describe it is
+ * called in, with its `client`; both closed after them.
+ */
+export function localDynamo(
+  options: Parameters<typeof startDynamo>[0],
+  { maxAttempts }: { maxAttempts?: number } = {},
+) {
+  let dynamo: LocalDynamo | undefined;
+  let client: DynamoDBClient | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynamo(options);
+    client = localDynamoClient(dynamo.endpoint, maxAttempts);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo?.close();
+  });
+  return {
+    get dynamo(): LocalDynamo {
+      if (!dynamo) throw new Error('the local DynamoDB is not started yet');
+      return dynamo;
+    },
+    get client(): DynamoDBClient {
+      if (!client) throw new Error('the local DynamoDB is not started yet');
+      return client;
+    },
+  };
+}
+
+/** A table keyed by the one string attribute `key`, billed per request. */
+export const hashKeyTable = (TableName: string, key: string) => ({
+  TableName,
+  AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' as const }],
+  KeySchema: [{ AttributeName: key, KeyType: 'HASH' as const }],
+  BillingMode: 'PAY_PER_REQUEST' as const,
+});
