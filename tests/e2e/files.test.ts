@@ -26,6 +26,10 @@ const post = (
   fields: (f: Record<string, string>) => Record<string, string> = (f) => f,
 ) => postUpload(upload, body, { fields });
 
+/** `client`'s upload of PDF under `name`, granted. */
+const attachPdf = (client: ChatClient, name: string) =>
+  client.expectReply({ action: 'attach', contentType: 'application/pdf', size: PDF.length, name });
+
 const bucketName = () => {
   const bucket = stage.cloud.template.resourceIds('AWS::S3::Bucket')[0] as string;
   return String(stage.cloud.template.physicalId(bucket));
@@ -38,12 +42,7 @@ describe('file attachments', () => {
     const roomId = await roomOf(alice, bob);
     const name = 'Q3 report – draft (v2).pdf';
 
-    const upload = await alice.expectReply({
-      action: 'attach',
-      contentType: 'application/pdf',
-      size: PDF.length,
-      name,
-    });
+    const upload = await attachPdf(alice, name);
     expect(upload).toMatchObject({ type: 'upload', roomId, maxBytes: PDF.length });
     expect((upload.fields as Record<string, string>)['Content-Disposition']).toBe(
       attachmentDisposition(name),
@@ -124,12 +123,7 @@ describe('file attachments', () => {
     const alice = await connect('alice-swap');
     const roomId = await roomOf(alice);
     const name = 'notes.pdf';
-    const upload = await alice.expectReply({
-      action: 'attach',
-      contentType: 'application/pdf',
-      size: PDF.length,
-      name,
-    });
+    const upload = await attachPdf(alice, name);
     const key = upload.key as string;
     const stored = () => stage.cloud.s3.object(bucketName(), key);
 
