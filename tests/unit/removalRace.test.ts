@@ -43,6 +43,22 @@ function gate() {
 
 type Step = 'rotated' | 'listed' | 'moved' | 'answered';
 
+/**
+ * The owner's removemember, asked again while it is answered BUSY, as a person clicks again: tabs joining every few ms
+ * hold the room's item in one transaction after another, so the owner's change may be answered BUSY past its conflict
+ * retries (about 3 s). Five BUSY answers fail the test.
+ */
+async function removeAskingAgain(...args: Parameters<typeof removeMember>) {
+  for (let asks = 0; asks < 5; asks++) {
+    const removed = await removeMember(...args).catch((error: unknown) => {
+      if (busyFrom(error)?.code !== 'BUSY') throw error;
+      return undefined;
+    });
+    if (removed) return removed;
+  }
+  throw new Error('removemember was answered BUSY five times');
+}
+
 /** `entryClient`: the client the joins' transactions go through (a fault proxy's, to meet conflicts). */
 function world(entryClient: DynamoDBDocumentClient = tables.db) {
   const { notifier, posts } = recordingNotifier();
@@ -193,16 +209,7 @@ describe('a join admitted with the old key while the owner removes its member', 
       w.onStep(async (at) => {
         if (at === step) outcome = await held.release();
       });
-      // Six tabs joining every few ms hold the room's item in one transaction after another: the owner's change may
-      // be answered BUSY past its conflict retries (about 3 s), and the owner asks again, as a person clicks again.
-      let removed: Awaited<ReturnType<typeof removeMember>> | undefined;
-      for (let asks = 0; !removed && asks < 5; asks++) {
-        removed = await removeMember(w.ownerPorts, owner.connectionId, 'mallory').catch((error: unknown) => {
-          if (busyFrom(error)?.code !== 'BUSY') throw error;
-          return undefined;
-        });
-      }
-      if (!removed) throw new Error('removemember was answered BUSY five times');
+      const removed = await removeAskingAgain(w.ownerPorts, owner.connectionId, 'mallory');
       if (step === 'answered') outcome = await held.release();
       expect(outcome).toBe('ROOM_NOT_FOUND');
       expect(removed.removed).toBe(1);
@@ -313,16 +320,7 @@ describe('six connections of a member looping join and leave while the owner rem
         }
       });
       await pause(40);
-      // Six tabs joining every few ms hold the room's item in one transaction after another: the owner's change may
-      // be answered BUSY past its conflict retries (about 3 s), and the owner asks again, as a person clicks again.
-      let removed: Awaited<ReturnType<typeof removeMember>> | undefined;
-      for (let asks = 0; !removed && asks < 5; asks++) {
-        removed = await removeMember(w.ownerPorts, owner.connectionId, 'mallory').catch((error: unknown) => {
-          if (busyFrom(error)?.code !== 'BUSY') throw error;
-          return undefined;
-        });
-      }
-      if (!removed) throw new Error('removemember was answered BUSY five times');
+      const removed = await removeAskingAgain(w.ownerPorts, owner.connectionId, 'mallory');
       // The loops go on after the answer: the old key must not get any of them back in.
       const inRoomAfter: string[] = [];
       for (let round = 0; round < 10; round++) {
