@@ -175,7 +175,11 @@ describe('Sequencer', () => {
   });
 });
 
-it("marks late a followed room's message that arrives after a later one of that room (rooms not on screen)", async () => {
+/**
+ * A client that joined AAAAAAAA then BBBBBBBB (so A is followed, not on screen), with the server's fan-out off: the
+ * seq and late mark of each message A hands on, in order.
+ */
+async function followingTwoRooms(): Promise<Array<[number, boolean | undefined]>> {
   fake.server.rooms.set('AAAAAAAA', []);
   fake.server.rooms.set('BBBBBBBB', []);
   const chat = fake.client();
@@ -188,6 +192,11 @@ it("marks late a followed room's message that arrives after a later one of that 
   const inA: Array<[number, boolean | undefined]> = [];
   chat.rooms.get('AAAAAAAA').on('message', (m) => inA.push([m.seq, m.late]));
   fake.server.fanOut = false;
+  return inA;
+}
+
+it("marks late a followed room's message that arrives after a later one of that room (rooms not on screen)", async () => {
+  const inA = await followingTwoRooms();
   const [one, two, three] = ['one', 'two', 'three'].map((text) => fake.server.store('AAAAAAAA', text));
   for (const m of [one, three, two, three]) fake.server.last.push(m as MessageFrame);
   await tick();
@@ -219,18 +228,7 @@ it('reads back to a skipped seq when a resync names seqs below the last delivere
 });
 
 it("reads a followed room's history from a resync's afterSeq when that is below its last seq (rooms not on screen)", async () => {
-  fake.server.rooms.set('AAAAAAAA', []);
-  fake.server.rooms.set('BBBBBBBB', []);
-  const chat = fake.client();
-  await tick();
-  for (const room of ['AAAAAAAA', 'BBBBBBBB']) {
-    const joining = chat.join(room);
-    await tick();
-    await joining;
-  }
-  const inA: Array<[number, boolean | undefined]> = [];
-  chat.rooms.get('AAAAAAAA').on('message', (m) => inA.push([m.seq, m.late]));
-  fake.server.fanOut = false;
+  const inA = await followingTwoRooms();
   const [one, , three] = ['one', 'two', 'three'].map((text) => fake.server.store('AAAAAAAA', text));
   fake.server.last.push(one as MessageFrame);
   fake.server.last.push(three as MessageFrame); // 2 stored late and not posted to this connection
