@@ -37,7 +37,7 @@ describe('local DynamoDB', () => {
     const Key = { connectionId: { S: 'cond-1' } };
     await db.client.send(new PutItemCommand({ TableName, Item: { ...Key, frameCount: { N: '7' } } }));
     const failing = (ask?: 'ALL_OLD' | 'NONE') =>
-      client
+      db.client
         .send(
           new UpdateItemCommand({
             TableName,
