@@ -1,18 +1,10 @@
-import {
-  browserStage,
-  createRoom,
-  hasText,
-  online,
-  openedDirectRoom,
-  signedInAtIssuer,
-  signedInRoom,
-} from '../helpers/browserStage';
+import { browserStage, createRoom, hasText, online, signedInAtIssuer } from '../helpers/browserStage';
 
 /**
  * Named rooms and the directory in the web chat, signed in at the local cloud's development issuer (AuthMode=oidc):
  * alice creates the public room "general"; bob, in another browser, types its name into "Find a public room" and
- * joins it with a click, no code and no link; its header names it. A direct message keeps the other person's name
- * in its header, the tab's title and "Your rooms" after a reload.
+ * joins it with a click, no code and no link; its header names it. A direct message's name after a reload is
+ * tests/browser/newcomer.test.ts's.
  */
 jest.setTimeout(120_000);
 
@@ -36,23 +28,4 @@ it('bob finds "general" by typing its name and joins it without a code', async (
   await bob.reload();
   await online(bob);
   await hasText(bob.locator(`[data-testid="my-room"][data-room-id="${code}"] button`), 'general');
-});
-
-it('keeps a direct message named after the other person after a reload', async () => {
-  const { owner: cy, code } = await signedInRoom(stage, ['cy', 'dot']);
-  await cy.getByTestId('find-people-input').fill('do');
-  const result = cy.getByTestId('find-people-result');
-  await result.first().waitFor();
-  await result.first().locator('button').click();
-  const dm = await openedDirectRoom(cy);
-  expect(dm).not.toBe(code);
-  await cy.reload();
-  await online(cy);
-  await cy.locator(`[data-testid="room-code"][data-room-id="${dm}"]`).waitFor();
-  await hasText(cy.getByTestId('room-title'), 'dot');
-  await hasText(cy.locator(`[data-testid="my-room"][data-room-id="${dm}"] button`), '✉ dot');
-  await cy.waitForFunction(() =>
-    (globalThis as unknown as { document: { title: string } }).document.title.includes('dot'),
-  );
-  expect(await cy.title()).not.toContain(dm);
 });

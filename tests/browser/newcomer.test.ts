@@ -39,14 +39,16 @@ it('carol opens an invite link signed out, signs in, and lands in the room of th
 });
 
 it('names a direct message after the other person in its header, title and "Your rooms" after a reload', async () => {
-  const { owner: ana } = await signedInRoom(stage, ['ana', 'benedict']);
+  const { owner: ana, code: shared } = await signedInRoom(stage, ['ana', 'benedict']);
   // Ana moves on to a room of her own and opens the conversation from "Find people" (by Ben's id, not his name).
-  await createRoom(ana);
+  const own = await createRoom(ana);
   await ana.getByTestId('find-people-input').fill('bene');
   const result = ana.getByTestId('find-people-result');
   await result.first().waitFor();
   await result.first().locator('button').click();
   const dm = await openedDirectRoom(ana);
+  // A room of its own, neither the room they share nor the one she is in.
+  expect([shared, own]).not.toContain(dm);
 
   // Reloaded twice (the second with the name long known to the server): everything names Benedict.
   for (let i = 0; i < 2; i++) {

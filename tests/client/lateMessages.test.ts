@@ -40,25 +40,23 @@ async function holeAtThree() {
   return { chat, shown, inRoom, store, third, storeLate };
 }
 
+/** Seqs 1, 2 and 4 as they came, then 3 marked late: what a member is handed once the hole at 3 is filled late. */
+const THREE_LATE = [
+  [1, undefined],
+  [2, undefined],
+  [4, undefined],
+  [3, true],
+];
+
 it('hands over a message that arrives live after its hole was skipped, once, marked late', async () => {
   const { chat, shown, inRoom, store, third, storeLate } = await holeAtThree();
   storeLate();
   fake.server.last.push(third); // posted by itself once stored
   await tick();
-  expect(shown.map((m) => [m.seq, m.late])).toEqual([
-    [1, undefined],
-    [2, undefined],
-    [4, undefined],
-    [3, true],
-  ]);
+  expect(shown.map((m) => [m.seq, m.late])).toEqual(THREE_LATE);
   expect(shown.at(-1)?.text).toBe('three');
   // The room's object hands it over the same way, and an app's store keeps the room in seq order.
-  expect(inRoom.map((m) => [m.seq, m.late])).toEqual([
-    [1, undefined],
-    [2, undefined],
-    [4, undefined],
-    [3, true],
-  ]);
+  expect(inRoom.map((m) => [m.seq, m.late])).toEqual(THREE_LATE);
   expect(store.list().map((m) => m.text)).toEqual(['one', 'two', 'three', 'four']);
   expect(chat.lastSeq).toBe(4);
 
@@ -175,7 +173,11 @@ describe('Sequencer', () => {
   });
 });
 
-it("marks late a followed room's message that arrives after a later one of that room (rooms not on screen)", async () => {
+/**
+ * A client that joined AAAAAAAA then BBBBBBBB (so A is followed, not on screen), with the server's fan-out off: the
+ * seq and late mark of each message A hands on, in order.
+ */
+async function followingTwoRooms(): Promise<Array<[number, boolean | undefined]>> {
   fake.server.rooms.set('AAAAAAAA', []);
   fake.server.rooms.set('BBBBBBBB', []);
   const chat = fake.client();
@@ -188,6 +190,11 @@ it("marks late a followed room's message that arrives after a later one of that 
   const inA: Array<[number, boolean | undefined]> = [];
   chat.rooms.get('AAAAAAAA').on('message', (m) => inA.push([m.seq, m.late]));
   fake.server.fanOut = false;
+  return inA;
+}
+
+it("marks late a followed room's message that arrives after a later one of that room (rooms not on screen)", async () => {
+  const inA = await followingTwoRooms();
   const [one, two, three] = ['one', 'two', 'three'].map((text) => fake.server.store('AAAAAAAA', text));
   for (const m of [one, three, two, three]) fake.server.last.push(m as MessageFrame);
   await tick();
@@ -204,12 +211,7 @@ it('reads back to a skipped seq when a resync names seqs below the last delivere
   // The fan-out could not post 3 to this connection: the next post that succeeds is preceded by a resync after 2.
   fake.server.last.push({ type: 'resync', roomId: ROOM, afterSeq: 2 });
   await tick();
-  expect(shown.map((m) => [m.seq, m.late])).toEqual([
-    [1, undefined],
-    [2, undefined],
-    [4, undefined],
-    [3, true],
-  ]);
+  expect(shown.map((m) => [m.seq, m.late])).toEqual(THREE_LATE);
   expect(fake.server.sent('history').at(-1)).toMatchObject({ afterSeq: 2 });
   // A resync with nothing skipped above it reads from the last seq delivered, as always.
   fake.server.last.push({ type: 'resync', roomId: ROOM, afterSeq: 2 });
@@ -219,18 +221,7 @@ it('reads back to a skipped seq when a resync names seqs below the last delivere
 });
 
 it("reads a followed room's history from a resync's afterSeq when that is below its last seq (rooms not on screen)", async () => {
-  fake.server.rooms.set('AAAAAAAA', []);
-  fake.server.rooms.set('BBBBBBBB', []);
-  const chat = fake.client();
-  await tick();
-  for (const room of ['AAAAAAAA', 'BBBBBBBB']) {
-    const joining = chat.join(room);
-    await tick();
-    await joining;
-  }
-  const inA: Array<[number, boolean | undefined]> = [];
-  chat.rooms.get('AAAAAAAA').on('message', (m) => inA.push([m.seq, m.late]));
-  fake.server.fanOut = false;
+  const inA = await followingTwoRooms();
   const [one, , three] = ['one', 'two', 'three'].map((text) => fake.server.store('AAAAAAAA', text));
   fake.server.last.push(one as MessageFrame);
   fake.server.last.push(three as MessageFrame); // 2 stored late and not posted to this connection

@@ -1,6 +1,6 @@
 import { ATTACHMENT_LIMITS } from '#protocol';
-import { type ChatClient, type Frame, isPresence } from '../helpers/chatClient';
-import { roomCloud } from '../helpers/roomCloud';
+import type { ChatClient, Frame } from '../helpers/chatClient';
+import { postUpload, roomCloud } from '../helpers/roomCloud';
 
 /**
  * Image attachments through the local cloud and its S3 (docs/PROTOCOL.md, "Attachments"): a member asks for an
@@ -17,15 +17,8 @@ const stage = roomCloud({
 });
 const { connect } = stage;
 
-async function roomOf(owner: ChatClient, ...others: ChatClient[]): Promise<string> {
-  const joined = await owner.expectReply({ action: 'createroom' });
-  const roomId = joined.roomId as string;
-  for (const other of others) {
-    await other.expectReply({ action: 'joinroom', roomId, key: joined.inviteKey });
-    await owner.next(isPresence(roomId, 'join', other.username));
-  }
-  return roomId;
-}
+const roomOf = async (owner: ChatClient, ...others: ChatClient[]) =>
+  (await stage.roomOf(owner, ...others)).roomId;
 
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(200, 7)]);
 
@@ -35,19 +28,7 @@ async function askUpload(client: ChatClient, size = PNG.length, contentType = 'i
   return reply;
 }
 
-async function post(upload: Frame, body: Buffer = PNG, origin?: string) {
-  const form = new FormData();
-  for (const [name, value] of Object.entries(upload.fields as Record<string, string>))
-    form.append(name, value);
-  form.append('file', new Blob([body]));
-  const res = await fetch(upload.url as string, {
-    method: 'POST',
-    body: form,
-    ...(origin && { headers: { origin } }),
-  });
-  const text = await res.text();
-  return { status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1], headers: res.headers };
-}
+const post = (upload: Frame, body: Buffer = PNG, origin?: string) => postUpload(upload, body, { origin });
 
 describe('attachments', () => {
   it('alice uploads an image and sends it; bob sees it in the message and in history, and reads it by a presigned GET', async () => {

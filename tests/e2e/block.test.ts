@@ -1,5 +1,5 @@
-import type { ChatClient, Frame } from '../helpers/chatClient';
-import { signedInCloud } from '../helpers/signedIn';
+import type { Frame } from '../helpers/chatClient';
+import { roomWith, said, signedInCloud } from '../helpers/signedIn';
 
 /**
  * Blocking through the local cloud with sign-in: Ana blocks Ben by one of his messages; his direct messages never
@@ -10,15 +10,6 @@ import { signedInCloud } from '../helpers/signedIn';
 jest.setTimeout(120_000);
 
 const chat = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '1000' });
-
-async function roomWith(owner: ChatClient, ...others: ChatClient[]): Promise<string> {
-  const { roomId } = (await owner.expectReply({ action: 'createroom' })) as { roomId: string };
-  for (const other of others) await other.setUp({ action: 'joinroom', roomId });
-  return roomId;
-}
-
-const said = async (client: ChatClient, message: string) =>
-  (await client.expectReply({ action: 'sendmessage', message })) as Frame & { seq: number; roomId: string };
 
 it("a blocked person's direct messages never reach the blocker, and the block holds on every device", async () => {
   const ana = await chat.device('ana');

@@ -1,5 +1,5 @@
-import type { ChatClient, Frame } from '../helpers/chatClient';
-import { signedInCloud } from '../helpers/signedIn';
+import type { Frame } from '../helpers/chatClient';
+import { said, signedInCloud } from '../helpers/signedIn';
 
 /**
  * A block holds for a direct message's changes as for its sends, through the local cloud with sign-in: once Ana
@@ -10,9 +10,6 @@ import { signedInCloud } from '../helpers/signedIn';
 jest.setTimeout(120_000);
 
 const chat = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '1000' });
-
-const said = async (client: ChatClient, message: string) =>
-  (await client.expectReply({ action: 'sendmessage', message })) as Frame & { seq: number; roomId: string };
 
 /** Frames that would show Ana a change in the room: an edit, a reaction, a pin. */
 const changesIn = (frames: Frame[], roomId: string) =>

@@ -1,7 +1,8 @@
 import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import { createRoomcastClient, RoomMessages } from '@roomcast/client';
 import WebSocket from 'ws';
-import { deleteConnection, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { libraryCloud } from '../helpers/libraryMember';
+import { deleteConnection } from '../helpers/localCloud';
 
 /**
  * The client library's message changes against the local cloud: typed edit, delete and reaction calls, and a
@@ -10,17 +11,8 @@ import { deleteConnection, startTestCloud, type TestCloud } from '../helpers/loc
  */
 jest.setTimeout(90_000);
 
-let testCloud: TestCloud;
-const clients: RoomcastClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({ settings: { SendRateLimit: '1000', FrameRateLimit: '100000' } });
-});
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await testCloud?.cloud.close();
-});
+const testCloud = libraryCloud();
+const { clients } = testCloud;
 
 function member(username: string): { chat: RoomcastClient; store: RoomMessages } {
   const chat = createRoomcastClient({

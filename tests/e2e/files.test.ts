@@ -1,6 +1,6 @@
 import { ATTACHMENT_LIMITS, attachmentDisposition, FILE_TYPES } from '#protocol';
-import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import type { ChatClient, Frame } from '../helpers/chatClient';
+import { postUpload, roomCloud } from '../helpers/roomCloud';
 
 /**
  * Files of the allowlist (protocol FILE_TYPES; docs/PROTOCOL.md, "Attachments") through the local cloud and its S3:
@@ -11,54 +11,28 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  */
 jest.setTimeout(90_000);
 
-let testCloud: TestCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
-    settings: { AttachmentsPerDay: 100, FrameRateLimit: '100000', StrikeLimit: '100000' },
-  });
+const stage = roomCloud({
+  settings: { AttachmentsPerDay: 100, FrameRateLimit: '100000', StrikeLimit: '100000' },
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
-afterAll(() => testCloud?.cloud.close());
-
-async function connect(name: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(testCloud.cloud.wsUrl, name);
-  open.push(client);
-  return client;
-}
-
-async function roomOf(owner: ChatClient, ...others: ChatClient[]): Promise<string> {
-  const joined = await owner.expectReply({ action: 'createroom' });
-  const roomId = joined.roomId as string;
-  for (const other of others) {
-    await other.expectReply({ action: 'joinroom', roomId, key: joined.inviteKey });
-    await owner.next(isPresence(roomId, 'join', other.username));
-  }
-  return roomId;
-}
+const { connect } = stage;
+const roomOf = async (owner: ChatClient, ...others: ChatClient[]) =>
+  (await stage.roomOf(owner, ...others)).roomId;
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 
-async function post(
+const post = (
   upload: Frame,
   body: Buffer,
-  change: (f: Record<string, string>) => Record<string, string> = (f) => f,
-) {
-  const form = new FormData();
-  for (const [name, value] of Object.entries(change({ ...(upload.fields as Record<string, string>) })))
-    form.append(name, value);
-  form.append('file', new Blob([body]));
-  const res = await fetch(upload.url as string, { method: 'POST', body: form });
-  const text = await res.text();
-  return { status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1], text };
-}
+  fields: (f: Record<string, string>) => Record<string, string> = (f) => f,
+) => postUpload(upload, body, { fields });
+
+/** `client`'s upload of PDF under `name`, granted. */
+const attachPdf = (client: ChatClient, name: string) =>
+  client.expectReply({ action: 'attach', contentType: 'application/pdf', size: PDF.length, name });
 
 const bucketName = () => {
-  const bucket = testCloud.cloud.template.resourceIds('AWS::S3::Bucket')[0] as string;
-  return String(testCloud.cloud.template.physicalId(bucket));
+  const bucket = stage.cloud.template.resourceIds('AWS::S3::Bucket')[0] as string;
+  return String(stage.cloud.template.physicalId(bucket));
 };
 
 describe('file attachments', () => {
@@ -68,12 +42,7 @@ describe('file attachments', () => {
     const roomId = await roomOf(alice, bob);
     const name = 'Q3 report – draft (v2).pdf';
 
-    const upload = await alice.expectReply({
-      action: 'attach',
-      contentType: 'application/pdf',
-      size: PDF.length,
-      name,
-    });
+    const upload = await attachPdf(alice, name);
     expect(upload).toMatchObject({ type: 'upload', roomId, maxBytes: PDF.length });
     expect((upload.fields as Record<string, string>)['Content-Disposition']).toBe(
       attachmentDisposition(name),
@@ -154,14 +123,9 @@ describe('file attachments', () => {
     const alice = await connect('alice-swap');
     const roomId = await roomOf(alice);
     const name = 'notes.pdf';
-    const upload = await alice.expectReply({
-      action: 'attach',
-      contentType: 'application/pdf',
-      size: PDF.length,
-      name,
-    });
+    const upload = await attachPdf(alice, name);
     const key = upload.key as string;
-    const stored = () => testCloud.cloud.s3.object(bucketName(), key);
+    const stored = () => stage.cloud.s3.object(bucketName(), key);
 
     // Another disposition (shown inline), another type, or more bytes than signed: S3 refuses, nothing is stored.
     const inline = await post(upload, PDF, (f) => ({ ...f, 'Content-Disposition': 'inline' }));

@@ -1,6 +1,6 @@
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import type { ChatClient, Frame } from '../helpers/chatClient';
-import { signedInCloud } from '../helpers/signedIn';
+import type { Frame } from '../helpers/chatClient';
+import { roomWith, said, signedInCloud } from '../helpers/signedIn';
 
 /**
  * Reporting a message through the local cloud with sign-in: a member's report reaches the room owner's connected
@@ -11,15 +11,6 @@ import { signedInCloud } from '../helpers/signedIn';
 jest.setTimeout(120_000);
 
 const chat = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '1000', ReportRateLimit: '2' });
-
-async function roomWith(owner: ChatClient, ...others: ChatClient[]): Promise<string> {
-  const { roomId } = (await owner.expectReply({ action: 'createroom' })) as { roomId: string };
-  for (const other of others) await other.setUp({ action: 'joinroom', roomId });
-  return roomId;
-}
-
-const said = async (client: ChatClient, message: string) =>
-  (await client.expectReply({ action: 'sendmessage', message })) as Frame & { seq: number; roomId: string };
 
 function auditRows(day: string): Promise<Record<string, unknown>[]> {
   const { cloud } = chat;

@@ -1,7 +1,6 @@
 import type { RoomcastClient } from '@roomcast/client';
 import type { MessageFrame } from '#protocol';
-import { libraryClient, waitFor } from '../helpers/libraryMember';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { libraryClient, libraryCloud, waitFor } from '../helpers/libraryMember';
 
 /**
  * Nobody waits for the room's next message: with a share of the management API's posts answered 429 for the whole
@@ -16,17 +15,8 @@ const BURST = 10;
 /** What a member may wait, from the last send's ack, for the whole burst. */
 const BOUND_MS = 10_000;
 
-let testCloud: TestCloud;
-const clients: RoomcastClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({ settings: { SendRateLimit: '1000', FrameRateLimit: '100000' } });
-});
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await testCloud?.cloud.close();
-});
+const testCloud = libraryCloud();
+const { clients } = testCloud;
 
 afterEach(() => {
   testCloud.cloud.gateway.setFaults({ faultThrottle: 0 });

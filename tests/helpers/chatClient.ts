@@ -355,3 +355,7 @@ export async function settledRoom(
   }
   return { roomId, members };
 }
+
+/** The reply to a frame, or undefined when the connection closes first (its last reply may be cut off). */
+export const askOrClosed = (client: ChatClient, frame: Record<string, unknown>): Promise<Frame | undefined> =>
+  Promise.race([client.ask(frame).catch(() => undefined), client.closed.then(() => undefined)]);

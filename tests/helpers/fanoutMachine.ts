@@ -8,7 +8,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ROOM_INDEX_SHARDS, roomIndexShard, roomKeyOf } from '#core/aws/roomMembers';
+import type { Notifier } from '#core/ports';
 import { DynamoCursorStore } from '#deliver/dynamoCursor';
+import type { PostDeps } from '#deliver/post';
 import { type Prepared, prepareRooms } from '#deliver/prepare';
 import type { LogEntry, LogStore } from '#deliver/roomLog';
 import { loadTemplate } from '../../tools/infra/template';
@@ -441,4 +443,48 @@ export function useTransactionConflicts(h: FanoutMachine) {
       expect(run.retries).toBeGreaterThan(0);
     },
   };
+}
+
+/**
+ * Deliver's post ports for a test of `post`: a budget store that grants every post and keeps no notes but the
+ * members it is told to resync (`notes`), and a notifier that delivers each post and keeps whom it reached
+ * (`posted`). A test gives what it is about: store methods over these, its own notifier `post`, its clock.
+ */
+export function postStage({
+  store = {},
+  post,
+  ...rest
+}: Partial<Omit<PostDeps, 'store' | 'notifier'>> & {
+  store?: Partial<Record<keyof PostDeps['store'], unknown>>;
+  post?: Notifier['post'];
+} = {}) {
+  const posted: string[] = [];
+  const notes: string[] = [];
+  const deps: PostDeps = {
+    store: {
+      reserve: async () => true,
+      reserveAll: async () => true,
+      refund: async () => undefined,
+      markResync: async (_roomId: string, connectionId: string) => {
+        notes.push(connectionId);
+      },
+      resyncNotes: async () => ({}),
+      clearResync: async () => undefined,
+      ...store,
+    } as unknown as PostDeps['store'],
+    notifier: {
+      post:
+        post ??
+        (async (connectionId) => {
+          posted.push(connectionId);
+          return 'delivered';
+        }),
+      info: async () => undefined,
+    } as unknown as Notifier,
+    postsPerSecond: 100,
+    now: () => Date.now(),
+    random: () => 0,
+    ...rest,
+  };
+  return { deps, posted, notes };
 }

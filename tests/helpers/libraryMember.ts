@@ -1,6 +1,8 @@
 import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
+import type { LocalCloud } from '../../tools/local/cloud';
+import { startTestCloud, type TestCloud } from './localCloud';
 
 /**
  * A member using the client library (@roomcast/client) against a local cloud, as an app would: over `ws`, with short
@@ -33,4 +35,33 @@ export async function waitFor(condition: () => boolean, timeoutMs: number): Prom
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return true;
+}
+
+/**
+ * A test file's local cloud for members using the client library, started before its tests with the per-connection
+ * send and frame limits out of a burst's way (`settings` over those), and closed after them with the `clients` its
+ * tests made. Called from the top of the file.
+ */
+export function libraryCloud(settings: Record<string, string> = {}): {
+  readonly cloud: LocalCloud;
+  readonly clients: RoomcastClient[];
+} {
+  let test: TestCloud | undefined;
+  const clients: RoomcastClient[] = [];
+  beforeAll(async () => {
+    test = await startTestCloud({
+      settings: { SendRateLimit: '1000', FrameRateLimit: '100000', ...settings },
+    });
+  });
+  afterAll(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await test?.cloud.close();
+  });
+  return {
+    get cloud() {
+      if (!test) throw new Error('the local cloud is not started yet');
+      return test.cloud;
+    },
+    clients,
+  };
 }

@@ -1,4 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,8 +9,9 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Document, parseDocument } from 'yaml';
-import { loadTemplate } from '../../tools/infra/template';
+import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../tools/local/cloud';
+import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import type { InvocationKind } from '../../tools/local/lambda/service';
 
 export const templatePath = join(__dirname, '..', '..', 'template.yaml');
@@ -150,3 +153,112 @@ export function adminDynamo(cloud: LocalCloud): DynamoDBClient {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
 }
+
+/** The region and account of the tests' stand-alone local services (one service, no cloud around it). */
+export const TEST_REGION = 'us-east-1';
+export const TEST_ACCOUNT = '000000000000';
+
+/**
+ * A queue as the template loader describes one (tools/infra/template.ts), in the tests' account with SQS's defaults:
+ * a FIFO queue by its `.fifo` name, no content-based deduplication unless `overrides` says so.
+ */
+export function testQueue(name: string, overrides: Partial<LocalQueue> = {}): LocalQueue {
+  return {
+    logicalId: name.replace(/\W/g, ''),
+    name,
+    arn: `arn:aws:sqs:${TEST_REGION}:${TEST_ACCOUNT}:${name}`,
+    url: `https://sqs.${TEST_REGION}.amazonaws.com/${TEST_ACCOUNT}/${name}`,
+    fifo: name.endsWith('.fifo'),
+    contentBasedDeduplication: false,
+    deduplicationScope: 'queue',
+    fifoThroughputLimit: 'perQueue',
+    visibilityTimeoutSeconds: 30,
+    messageRetentionSeconds: 345_600,
+    delaySeconds: 0,
+    maximumMessageSize: 262_144,
+    ...overrides,
+  };
+}
+
+/** What an SDK client of a stand-alone local service is made with (see `serveWithClient`). */
+export interface LocalClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts?: number;
+}
+
+/**
+ * Serves a stand-alone local service's `handle` on a free port of 127.0.0.1, with the SDK client `client` makes for
+ * it (`maxAttempts: 1` shows the service's own answer to a throttled call, without the SDK's retries); `close` ends both.
+ */
+export async function serveWithClient<C extends { destroy(): void }>(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+  client: (config: LocalClientConfig) => C,
+  { maxAttempts }: { maxAttempts?: number } = {},
+): Promise<{ client: C; endpoint: string; close(): Promise<void> }> {
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const made = client({
+    endpoint,
+    region: TEST_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...(maxAttempts !== undefined && { maxAttempts }),
+  });
+  return {
+    client: made,
+    endpoint,
+    async close() {
+      made.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A client of a stand-alone local DynamoDB at `endpoint`; `maxAttempts: 1` meets every refusal without the SDK's retries. */
+export const localDynamoClient = (endpoint: string, maxAttempts?: number) =>
+  new DynamoDBClient({
+    endpoint,
+    region: TEST_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...(maxAttempts !== undefined && { maxAttempts }),
+  });
+
+/**
+ * A stand-alone local DynamoDB (`options` as startDynamo's) started before the tests of the file or describe it is
+ * called in, with its `client`; both closed after them.
+ */
+export function localDynamo(
+  options: Parameters<typeof startDynamo>[0],
+  { maxAttempts }: { maxAttempts?: number } = {},
+) {
+  let dynamo: LocalDynamo | undefined;
+  let client: DynamoDBClient | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynamo(options);
+    client = localDynamoClient(dynamo.endpoint, maxAttempts);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo?.close();
+  });
+  return {
+    get dynamo(): LocalDynamo {
+      if (!dynamo) throw new Error('the local DynamoDB is not started yet');
+      return dynamo;
+    },
+    get client(): DynamoDBClient {
+      if (!client) throw new Error('the local DynamoDB is not started yet');
+      return client;
+    },
+  };
+}
+
+/** A table keyed by the one string attribute `key`, billed per request. */
+export const hashKeyTable = (TableName: string, key: string) => ({
+  TableName,
+  AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' as const }],
+  KeySchema: [{ AttributeName: key, KeyType: 'HASH' as const }],
+  BillingMode: 'PAY_PER_REQUEST' as const,
+});

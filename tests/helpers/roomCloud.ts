@@ -98,3 +98,28 @@ export function roomCloud(
 /** Sends a message and waits for its answer: the ack, or the error refusing it. */
 export const say = (client: ChatClient, message: string): Promise<Frame> =>
   client.ask({ action: 'sendmessage', message });
+
+/**
+ * Posts `body` to the bucket with an `upload` frame's presigned POST, its fields changed by `fields` (a test forging
+ * one), from `origin` when given (a browser's CORS): S3's status, its error code, headers and text.
+ */
+export async function postUpload(
+  upload: Frame,
+  body: Buffer,
+  {
+    origin,
+    fields = (f) => f,
+  }: { origin?: string; fields?: (f: Record<string, string>) => Record<string, string> } = {},
+) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields({ ...(upload.fields as Record<string, string>) })))
+    form.append(name, value);
+  form.append('file', new Blob([body]));
+  const res = await fetch(upload.url as string, {
+    method: 'POST',
+    body: form,
+    ...(origin && { headers: { origin } }),
+  });
+  const text = await res.text();
+  return { status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1], headers: res.headers, text };
+}

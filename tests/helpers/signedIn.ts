@@ -67,3 +67,14 @@ export function signedInCloud(settings: SettingValues) {
   };
   return fixture;
 }
+
+/** A room `owner` creates, `others` (signed in: a room's listed members need no key) joined to it: its code. */
+export async function roomWith(owner: ChatClient, ...others: ChatClient[]): Promise<string> {
+  const { roomId } = (await owner.expectReply({ action: 'createroom' })) as { roomId: string };
+  for (const other of others) await other.setUp({ action: 'joinroom', roomId });
+  return roomId;
+}
+
+/** Sends `message` and waits for its ack: the message's seq and room. */
+export const said = async (client: ChatClient, message: string) =>
+  (await client.expectReply({ action: 'sendmessage', message })) as Frame & { seq: number; roomId: string };

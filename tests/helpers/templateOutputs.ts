@@ -18,3 +18,26 @@ export function templateOutputs(template: LocalTemplate): Record<string, unknown
   }
   return out;
 }
+
+/**
+ * The functions template.yaml has, named once for the tests that hold the template to them (its routes, its invoke
+ * permissions, its local environment): the feature functions the WebSocket API routes to, then every function.
+ */
+export const FEATURE_FUNCTIONS = [
+  'AttachmentsFunction',
+  'ConnectionFunction',
+  'MessagesFunction',
+  'PeopleFunction',
+  'PushFunction',
+  'ReadingFunction',
+  'RoomsFunction',
+  'TypingFunction',
+  'SafetyFunction',
+];
+export const TEMPLATE_FUNCTIONS = [
+  ...FEATURE_FUNCTIONS,
+  'AuthorizerFunction',
+  'BroadcastAuthorizerFunction',
+  'BroadcastFunction',
+  'DeliverFunction',
+];

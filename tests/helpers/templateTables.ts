@@ -1,8 +1,14 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { DynamoRoomStore } from '#core/aws/rooms';
+import type { Notifier } from '#core/ports';
+import { DynamoSendStore } from '#messages/dynamoSends';
+import { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { loadTemplate } from '../../tools/infra/template';
 import { startDynamo } from '../../tools/local/dynamodb';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 
 /** The tables of template.yaml in a fresh local DynamoDB (dynalite with transactions), for tests of the real DynamoDB adapters. */
 export interface TemplateTables {
@@ -43,4 +49,139 @@ export async function startTemplateTables(): Promise<TemplateTables> {
       await dynamo.close();
     },
   };
+}
+
+/** A test file's template tables (see `templateTables`), read once its `beforeAll` has run. */
+export interface TableFixture extends Omit<TemplateTables, 'close'> {
+  /** With `faults`: the fault proxy in front of the local DynamoDB, its switches put back to none after each test. */
+  readonly faults: DynamoFaultProxy;
+  /** With `faults`: a document client through the fault proxy that tries each call once (it meets every fault). */
+  readonly faulty: DynamoDBDocumentClient;
+}
+
+/**
+ * Starts the template's tables before a test file's tests and closes them after, with a fault proxy in front when
+ * `faults` is set. Called from the top of the file; its fields are read inside tests and their `beforeAll`s.
+ */
+export function templateTables({ faults: withFaults = false }: { faults?: boolean } = {}): TableFixture {
+  let tables: TemplateTables | undefined;
+  let proxy: DynamoFaultProxy | undefined;
+  let faulty: DynamoDBDocumentClient | undefined;
+  beforeAll(async () => {
+    tables = await startTemplateTables();
+    if (withFaults) {
+      proxy = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
+      faulty = localDocumentClient(proxy.endpoint, 1);
+    }
+  });
+  afterEach(() => {
+    proxy?.setConflict(0);
+    proxy?.setThrottle(0);
+  });
+  afterAll(async () => {
+    faulty?.destroy();
+    await proxy?.close();
+    await tables?.close();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined)
+      throw new Error(
+        `${what} is not started (templateTables(${withFaults ? '{ faults }' : ''}) runs in beforeAll)`,
+      );
+    return value;
+  };
+  return {
+    get db() {
+      return started(tables, 'the local DynamoDB').db;
+    },
+    get endpoint() {
+      return started(tables, 'the local DynamoDB').endpoint;
+    },
+    table: (logicalId) => started(tables, 'the local DynamoDB').table(logicalId),
+    get faults() {
+      return started(proxy, 'the fault proxy');
+    },
+    get faulty() {
+      return started(faulty, 'the fault proxy');
+    },
+  };
+}
+
+/** What the store factories below read: a document client and the template's table names. */
+type Tables = Pick<TemplateTables, 'db' | 'table'>;
+
+/** The connections store of the template's tables, through `client` (the local admin's by default). */
+export const connectionStore = (tables: Tables, client = tables.db) =>
+  new DynamoConnectionStore(client, tables.table('ConnectionsTable'), {
+    table: tables.table('SubscriptionsTable'),
+    index: 'RoomSubscribers',
+  });
+
+/** The rooms store of the template's tables. */
+export const roomStore = (tables: Tables, client = tables.db) =>
+  new DynamoRoomStore(client, tables.table('RoomsTable'));
+
+/** The join/leave transactions over the template's rooms, connections and subscriptions. */
+export const roomEntry = (tables: Tables, client = tables.db) =>
+  new DynamoRoomEntry(client, {
+    rooms: tables.table('RoomsTable'),
+    connections: tables.table('ConnectionsTable'),
+    subscriptions: tables.table('SubscriptionsTable'),
+  });
+
+/** The tables a send (and a change) writes: the room's seq, the message, the send's record. */
+export const sendTables = (tables: Pick<TemplateTables, 'table'>) => ({
+  rooms: tables.table('RoomsTable'),
+  messages: tables.table('MessagesTable'),
+  sends: tables.table('SendsTable'),
+});
+
+/** The sends store of the template's tables. */
+export const sendStore = (tables: Tables, client = tables.db) =>
+  new DynamoSendStore(client, sendTables(tables));
+
+/** A message store with no history, for joins whose replies' history is not under test. */
+export const noHistory = () => ({
+  after: async () => [],
+  latest: async () => [],
+  before: async () => [],
+  quoted: async () => new Map(),
+  reactions: async () => new Map(),
+  pins: async () => [],
+});
+
+/** A notifier that delivers every post and keeps the frames each connection was sent, parsed, in order. */
+export function recordingNotifier() {
+  const posts = new Map<string, Record<string, unknown>[]>();
+  const notifier: Notifier = {
+    post: async (id, payload) => {
+      posts.set(id, [...(posts.get(id) ?? []), JSON.parse(payload)]);
+      return 'delivered';
+    },
+    info: async () => undefined,
+  };
+  return { notifier, posts };
+}
+
+/**
+ * A connection of `username` in `roomId`, as a join leaves it, and the room's item with its seq at 0 unless `room` is
+ * false (the lobby has no item).
+ */
+export async function seatSender(
+  tables: Tables,
+  {
+    roomId,
+    connectionId,
+    username,
+    room = true,
+  }: { roomId: string; connectionId: string; username: string; room?: boolean },
+) {
+  if (room)
+    await tables.db.send(new PutCommand({ TableName: tables.table('RoomsTable'), Item: { roomId, seq: 0 } }));
+  await tables.db.send(
+    new PutCommand({
+      TableName: tables.table('ConnectionsTable'),
+      Item: { connectionId, roomId, username, connectedAt: new Date().toISOString() },
+    }),
+  );
 }

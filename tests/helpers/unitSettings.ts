@@ -20,3 +20,13 @@ export const UNIT_SETTINGS: Readonly<Partial<Record<SettingName, unknown>>> = {
 export function withSettings(overrides: Partial<Record<SettingName, unknown>> = {}): void {
   useSettingsForTests({ ...UNIT_SETTINGS, ...overrides });
 }
+
+/** The per-connection guards at their deployed defaults (functions/platform/settingsSchema.ts): sends, frames, strikes. */
+export const DEFAULT_GUARDS: Readonly<Partial<Record<SettingName, unknown>>> = {
+  SendRateLimit: 10,
+  SendRateWindowSeconds: 10,
+  FrameRateLimit: 100,
+  FrameRateWindowSeconds: 60,
+  StrikeLimit: 10,
+  StrikeWindowSeconds: 600,
+};

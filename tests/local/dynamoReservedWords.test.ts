@@ -1,5 +1,4 @@
 import {
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -7,7 +6,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
+import { hashKeyTable, localDynamo } from '../helpers/localCloud';
 
 /**
  * The local DynamoDB refuses a reserved word used bare as an attribute name in any expression, as DynamoDB does
@@ -18,33 +17,14 @@ import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 
 const TABLE = 'rw-Items';
 /** `user` is reserved too: the key attribute a KeyConditionExpression names. */
-const tables = [
-  {
-    TableName: TABLE,
-    AttributeDefinitions: [{ AttributeName: 'user', AttributeType: 'S' as const }],
-    KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' as const }],
-    BillingMode: 'PAY_PER_REQUEST' as const,
-  },
-];
+const tables = [hashKeyTable(TABLE, 'user')];
 const KEY = { '#u': 'user' };
 const key = { user: { S: 'alice' } };
 
-let dynamo: LocalDynamo;
-let client: DynamoDBClient;
+const db = localDynamo({ tables }, { maxAttempts: 1 });
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ tables });
-  client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    maxAttempts: 1,
-  });
-  await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...key, status: { S: 'open' } } }));
-});
-afterAll(async () => {
-  client.destroy();
-  await dynamo.close();
+  await db.client.send(new PutItemCommand({ TableName: TABLE, Item: { ...key, status: { S: 'open' } } }));
 });
 
 /** The refusal a request meets, or a failure of the test when it is accepted. */
@@ -114,12 +94,12 @@ it.each([
     'user',
   ],
 ] as const)('refuses a bare reserved word in a %s', async (kind, command, word) => {
-  expect(await refusal(client.send(command() as never))).toEqual(refused(kind, word));
+  expect(await refusal(db.client.send(command() as never))).toEqual(refused(kind, word));
 });
 
 it('refuses one in a transaction element, where the local cloud validates in front of dynalite', async () => {
   const error = await refusal(
-    client.send(
+    db.client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
           {
@@ -141,7 +121,7 @@ it('refuses one in a transaction element, where the local cloud validates in fro
 
 it('keeps the item as it was after a refusal, and takes the same names through ExpressionAttributeNames', async () => {
   const read = () =>
-    client.send(
+    db.client.send(
       new GetItemCommand({
         TableName: TABLE,
         Key: key,
@@ -150,7 +130,7 @@ it('keeps the item as it was after a refusal, and takes the same names through E
       }),
     );
   expect((await read()).Item).toEqual({ status: { S: 'open' } });
-  await client.send(
+  await db.client.send(
     new UpdateItemCommand({
       TableName: TABLE,
       Key: key,
@@ -161,7 +141,7 @@ it('keeps the item as it was after a refusal, and takes the same names through E
     }),
   );
   expect((await read()).Item).toEqual({ status: { S: 'closed' } });
-  const { Items } = await client.send(
+  const { Items } = await db.client.send(
     new QueryCommand({
       TableName: TABLE,
       KeyConditionExpression: '#u = :u',

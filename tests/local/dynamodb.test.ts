@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import {
   type AttributeValue,
   DescribeTableCommand,
-  DynamoDBClient,
   GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
@@ -13,35 +12,20 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../../tools/infra/template';
-import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
+import { startDynamo } from '../../tools/local/dynamodb';
+import { localDynamo, localDynamoClient } from '../helpers/localCloud';
 
 const tables = loadTemplate(join(__dirname, '..', '..', 'template.yaml')).tables();
-const clientFor = (endpoint: string) =>
-  new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+const clientFor = (endpoint: string) => localDynamoClient(endpoint);
 
 describe('local DynamoDB', () => {
-  let dynamo: LocalDynamo;
-  let client: DynamoDBClient;
-
-  beforeAll(async () => {
-    dynamo = await startDynamo({ tables });
-    client = clientFor(dynamo.endpoint);
-  });
-
-  afterAll(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
+  const db = localDynamo({ tables });
 
   it('creates every table of the template, ACTIVE', async () => {
-    expect(dynamo.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const { TableNames } = await client.send(new ListTablesCommand({}));
+    expect(db.dynamo.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const { TableNames } = await db.client.send(new ListTablesCommand({}));
     expect(TableNames?.sort()).toEqual(tables.map((t) => t.TableName).sort());
-    const { Table } = await client.send(
+    const { Table } = await db.client.send(
       new DescribeTableCommand({ TableName: 'roomcast-local-ConnectionsTable' }),
     );
     expect(Table?.TableStatus).toBe('ACTIVE');
@@ -51,9 +35,9 @@ describe('local DynamoDB', () => {
   it('returns the item with a failed condition when asked for ALL_OLD, and only then, as DynamoDB does', async () => {
     const TableName = 'roomcast-local-ConnectionsTable';
     const Key = { connectionId: { S: 'cond-1' } };
-    await client.send(new PutItemCommand({ TableName, Item: { ...Key, frameCount: { N: '7' } } }));
+    await db.client.send(new PutItemCommand({ TableName, Item: { ...Key, frameCount: { N: '7' } } }));
     const failing = (ask?: 'ALL_OLD' | 'NONE') =>
-      client
+      db.client
         .send(
           new UpdateItemCommand({
             TableName,
@@ -81,7 +65,7 @@ describe('local DynamoDB', () => {
 
   it('answers queries on the RoomSubscribers GSI', async () => {
     const put = (connectionId: string, roomId: string) =>
-      client.send(
+      db.client.send(
         new PutItemCommand({
           TableName: 'roomcast-local-SubscriptionsTable',
           Item: {
@@ -93,7 +77,7 @@ describe('local DynamoDB', () => {
         }),
       );
     await Promise.all([put('c1', 'R1'), put('c2', 'R1'), put('c3', 'R2')]);
-    const { Items } = await client.send(
+    const { Items } = await db.client.send(
       new QueryCommand({
         TableName: 'roomcast-local-SubscriptionsTable',
         IndexName: 'RoomSubscribers',
@@ -117,7 +101,7 @@ describe('local DynamoDB', () => {
       else seen.set(prefix(id), id);
     }
     for (const connectionId of pair) {
-      await client.send(
+      await db.client.send(
         new PutItemCommand({
           TableName: 'roomcast-local-SubscriptionsTable',
           Item: {
@@ -130,7 +114,7 @@ describe('local DynamoDB', () => {
       );
     }
     const page = (startKey?: Record<string, AttributeValue>) =>
-      client.send(
+      db.client.send(
         new QueryCommand({
           TableName: 'roomcast-local-SubscriptionsTable',
           IndexName: 'RoomSubscribers',
@@ -218,22 +202,13 @@ describe('local DynamoDB shutting down', () => {
 
 describe('local DynamoDB with gsiLagMs (--gsi-lag-ms)', () => {
   const LAG_MS = 400;
-  let dynamo: LocalDynamo;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    dynamo = await startDynamo({ tables, gsiLagMs: LAG_MS });
-    client = clientFor(dynamo.endpoint);
-  });
-  afterAll(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
+  const db = localDynamo({ tables, gsiLagMs: LAG_MS });
 
   it('shows a write in a global index only after the lag, moves and deletes included, in write order', async () => {
     const TableName = 'roomcast-local-SubscriptionsTable';
     const byRoomKey = async (roomKey: string) =>
       (
-        await client.send(
+        await db.client.send(
           new QueryCommand({
             TableName,
             IndexName: 'RoomSubscribers',
@@ -243,9 +218,9 @@ describe('local DynamoDB with gsiLagMs (--gsi-lag-ms)', () => {
         )
       ).Items?.map((i) => i.connectionId?.S) ?? [];
     const item = { connectionId: { S: 'lag-1' }, roomId: { S: 'LAGROOM1' }, username: { S: 'bob' } };
-    await client.send(new PutItemCommand({ TableName, Item: { ...item, roomKey: { S: 'LAGROOM1#0' } } }));
+    await db.client.send(new PutItemCommand({ TableName, Item: { ...item, roomKey: { S: 'LAGROOM1#0' } } }));
     // The item itself is there at once (a read of the table); its index entry is not yet.
-    const read = await client.send(
+    const read = await db.client.send(
       new GetItemCommand({ TableName, Key: { connectionId: item.connectionId, roomId: item.roomId } }),
     );
     expect(read.Item?.username?.S).toBe('bob');
@@ -254,7 +229,7 @@ describe('local DynamoDB with gsiLagMs (--gsi-lag-ms)', () => {
     expect(await byRoomKey('LAGROOM1#0')).toEqual(['lag-1']);
     // Two updates in a row: the index ends as the last one left it.
     const move = (to: string) =>
-      client.send(
+      db.client.send(
         new UpdateItemCommand({
           TableName,
           Key: { connectionId: item.connectionId, roomId: item.roomId },

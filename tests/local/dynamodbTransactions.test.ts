@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import {
   type AttributeValue,
   DeleteItemCommand,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   TransactGetItemsCommand,
@@ -13,7 +12,8 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
+import { startDynamo } from '../../tools/local/dynamodb';
+import { hashKeyTable, localDynamo, localDynamoClient } from '../helpers/localCloud';
 
 /**
  * TransactWriteItems and TransactGetItems of the local DynamoDB, as AWS answers them (docs/PARITY.md, "Local DynamoDB
@@ -22,21 +22,8 @@ import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
  */
 
 const TABLE = 'tx-Items';
-const tables = [
-  {
-    TableName: TABLE,
-    AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' as const }],
-    KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' as const }],
-    BillingMode: 'PAY_PER_REQUEST' as const,
-  },
-];
-const clientFor = (endpoint: string) =>
-  new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    maxAttempts: 1,
-  });
+const tables = [hashKeyTable(TABLE, 'k')];
+const clientFor = (endpoint: string) => localDynamoClient(endpoint, 1);
 const put = (k: string, extra: Record<string, AttributeValue> = {}, onlyNew = false): TransactWriteItem => ({
   Put: {
     TableName: TABLE,
@@ -61,24 +48,17 @@ const failure = (promise: Promise<unknown>) =>
   );
 
 describe('local DynamoDB transactions', () => {
-  let dynamo: LocalDynamo;
-  let client: DynamoDBClient;
+  const db = localDynamo({ tables }, { maxAttempts: 1 });
   const item = async (k: string) =>
-    (await client.send(new GetItemCommand({ TableName: TABLE, Key: { k: { S: k } }, ConsistentRead: true })))
-      .Item;
-
-  beforeAll(async () => {
-    dynamo = await startDynamo({ tables });
-    client = clientFor(dynamo.endpoint);
-  });
-  afterAll(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
+    (
+      await db.client.send(
+        new GetItemCommand({ TableName: TABLE, Key: { k: { S: k } }, ConsistentRead: true }),
+      )
+    ).Item;
 
   it('applies every action of a transaction', async () => {
-    await client.send(new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'gone' } } }));
-    await client.send(
+    await db.client.send(new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'gone' } } }));
+    await db.client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
           put('a1', { v: { S: 'x' } }, true),
@@ -94,7 +74,7 @@ describe('local DynamoDB transactions', () => {
 
   it('checks the condition of a ConditionCheck on an item that does not exist against no attributes', async () => {
     const check = (ConditionExpression: string) =>
-      client.send(
+      db.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             add('g0'),
@@ -121,9 +101,9 @@ describe('local DynamoDB transactions', () => {
   });
 
   it('applies nothing when one condition fails, and gives the reasons in item order', async () => {
-    await client.send(new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'b1' }, v: { N: '1' } } }));
+    await db.client.send(new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'b1' }, v: { N: '1' } } }));
     const error = await failure(
-      client.send(
+      db.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             put('b0', {}, true),
@@ -157,9 +137,11 @@ describe('local DynamoDB transactions', () => {
   });
 
   it('cancels an update whose expression cannot apply, with a ValidationError reason', async () => {
-    await client.send(new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'c1' }, n: { S: 'text' } } }));
+    await db.client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'c1' }, n: { S: 'text' } } }),
+    );
     const error = (await failure(
-      client.send(new TransactWriteItemsCommand({ TransactItems: [put('c0'), add('c1')] })),
+      db.client.send(new TransactWriteItemsCommand({ TransactItems: [put('c0'), add('c1')] })),
     )) as TransactionCanceledException;
     expect(error.name).toBe('TransactionCanceledException');
     expect(error.CancellationReasons?.map((r) => r.Code)).toEqual(['None', 'ValidationError']);
@@ -168,26 +150,26 @@ describe('local DynamoDB transactions', () => {
 
   it('refuses two actions on one item, none or more than 100 items, as ValidationException', async () => {
     const twice = await failure(
-      client.send(new TransactWriteItemsCommand({ TransactItems: [put('d1'), add('d1')] })),
+      db.client.send(new TransactWriteItemsCommand({ TransactItems: [put('d1'), add('d1')] })),
     );
     expect(twice.name).toBe('ValidationException');
     expect(twice.message).toBe('Transaction request cannot include multiple operations on one item');
     const tooMany = await failure(
-      client.send(
+      db.client.send(
         new TransactWriteItemsCommand({ TransactItems: Array.from({ length: 101 }, (_, i) => put(`e${i}`)) }),
       ),
     );
     expect(tooMany.name).toBe('ValidationException');
     expect(tooMany.message).toContain('less than or equal to 100');
     expect(await item('e0')).toBeUndefined();
-    const none = await failure(client.send(new TransactWriteItemsCommand({ TransactItems: [] })));
+    const none = await failure(db.client.send(new TransactWriteItemsCommand({ TransactItems: [] })));
     expect(none.name).toBe('ValidationException');
-    await client.send(
+    await db.client.send(
       new TransactWriteItemsCommand({ TransactItems: Array.from({ length: 100 }, (_, i) => put(`f${i}`)) }),
     );
     expect(await item('f99')).toEqual({ k: { S: 'f99' } });
     const sameGet = await failure(
-      client.send(
+      db.client.send(
         new TransactGetItemsCommand({
           TransactItems: [
             { Get: { TableName: TABLE, Key: { k: { S: 'f1' } } } },
@@ -201,14 +183,14 @@ describe('local DynamoDB transactions', () => {
 
   it('applies a ClientRequestToken once, and refuses it with other parameters', async () => {
     const once = () =>
-      client.send(
+      db.client.send(
         new TransactWriteItemsCommand({ ClientRequestToken: 'token-g', TransactItems: [add('g')] }),
       );
     await once();
     await once();
     expect(await item('g')).toEqual({ k: { S: 'g' }, n: { N: '1' } });
     const other = await failure(
-      client.send(
+      db.client.send(
         new TransactWriteItemsCommand({ ClientRequestToken: 'token-g', TransactItems: [add('g', 2)] }),
       ),
     );
@@ -218,7 +200,7 @@ describe('local DynamoDB transactions', () => {
 
   it('forgets a ClientRequestToken 10 minutes after its transaction, as AWS does', async () => {
     const once = () =>
-      client.send(
+      db.client.send(
         new TransactWriteItemsCommand({ ClientRequestToken: 'token-k', TransactItems: [add('k')] }),
       );
     const start = Date.now();
@@ -238,12 +220,14 @@ describe('local DynamoDB transactions', () => {
 
   it('serializes concurrent transactions on one item: a conditional counter loses no update', async () => {
     // Each writer reads the counter and commits counter+1 with a message under it, retrying when it lost the race.
-    await client.send(new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'room' }, seq: { N: '0' } } }));
+    await db.client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'room' }, seq: { N: '0' } } }),
+    );
     const writer = async (w: number) => {
       for (;;) {
         const seq = Number((await item('room'))?.seq?.N);
         try {
-          await client.send(
+          await db.client.send(
             new TransactWriteItemsCommand({
               TransactItems: [
                 {
@@ -279,7 +263,7 @@ describe('local DynamoDB transactions', () => {
     // instead of queueing them, and every refused one leaves no trace.
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
-        client.send(new TransactWriteItemsCommand({ TransactItems: [add('hot'), put(`hot-${i}`)] })),
+        db.client.send(new TransactWriteItemsCommand({ TransactItems: [add('hot'), put(`hot-${i}`)] })),
       ),
     );
     const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
@@ -312,8 +296,8 @@ describe('local DynamoDB transactions', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
         i % 2 === 0
-          ? client.send(new TransactWriteItemsCommand({ TransactItems: [add('held')] }))
-          : client.send(single(i) as PutItemCommand),
+          ? db.client.send(new TransactWriteItemsCommand({ TransactItems: [add('held')] }))
+          : db.client.send(single(i) as PutItemCommand),
       ),
     );
     const refusedSingles = results.filter(
@@ -334,10 +318,10 @@ describe('local DynamoDB transactions', () => {
   });
 
   it('reads items in request order with TransactGetItems, {} for a missing one', async () => {
-    await client.send(
+    await db.client.send(
       new PutItemCommand({ TableName: TABLE, Item: { k: { S: 'h1' }, v: { S: 'one' }, w: { S: 'w' } } }),
     );
-    const { Responses } = await client.send(
+    const { Responses } = await db.client.send(
       new TransactGetItemsCommand({
         TransactItems: [
           { Get: { TableName: TABLE, Key: { k: { S: 'missing' } } } },

@@ -1,12 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { LocalEventRule, LocalEventTarget, LocalQueue } from '../../tools/infra/template';
+import type { LocalEventRule, LocalEventTarget } from '../../tools/infra/template';
 import { createEventBridge, type LocalEvent, type LocalEventBridge } from '../../tools/local/eventbridge';
 import { LocalSqs } from '../../tools/local/sqs';
+import { serveWithClient, TEST_ACCOUNT, TEST_REGION, testQueue } from '../helpers/localCloud';
 
-const region = 'us-east-1';
-const accountId = '000000000000';
+const region = TEST_REGION;
+const accountId = TEST_ACCOUNT;
 const bus = { name: 'chat', arn: `arn:aws:events:${region}:${accountId}:event-bus/chat` };
 const fanout: LocalEventTarget = {
   kind: 'stateMachine',
@@ -27,6 +26,24 @@ const detailRule: LocalEventRule = {
   targets: [{ kind: 'function', logicalId: 'Fn', arn: 'arn:fn', inputPath: '$.detail' }],
 };
 
+/** A bridge whose chat rule has the one target `target`, its deliveries dropped unless `options` says otherwise. */
+const bridgeTo = (target: LocalEventTarget, options: Partial<Parameters<typeof createEventBridge>[0]>) =>
+  createEventBridge({
+    buses: [bus],
+    rules: [{ ...rule, targets: [target] }],
+    region,
+    accountId,
+    onTarget: () => undefined,
+    ...options,
+  });
+
+/** An SDK client of `bridge`, served on its own port until `close`. */
+const bridgeClient = (bridge: LocalEventBridge) =>
+  serveWithClient(
+    (req, res) => bridge.handle(req, res),
+    (config) => new EventBridgeClient(config),
+  );
+
 interface Delivered {
   target: LocalEventTarget;
   input: unknown;
@@ -34,7 +51,7 @@ interface Delivered {
 }
 
 describe('local EventBridge', () => {
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveWithClient<EventBridgeClient>>>;
   let bridge: LocalEventBridge;
   let client: EventBridgeClient;
   let endpoint: string;
@@ -54,15 +71,14 @@ describe('local EventBridge', () => {
       },
       log: (line) => logs.push(line),
     });
-    server = createServer((req, res) => bridge.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    client = new EventBridgeClient({
-      endpoint,
-      region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    served = await serveWithClient(
+      (req, res) => bridge.handle(req, res),
+      (config) => new EventBridgeClient(config),
+      {
+        maxAttempts: 1,
+      },
+    );
+    ({ client, endpoint } = served);
   });
 
   beforeEach(() => {
@@ -72,10 +88,7 @@ describe('local EventBridge', () => {
     bridge.setFaultPutEvents(0);
   });
 
-  afterAll(async () => {
-    client.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => served.close());
 
   const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
   const entry = (detailType: string, detail: unknown, busName: string | undefined = 'chat') => ({
@@ -256,43 +269,22 @@ describe('local EventBridge', () => {
 });
 
 describe('local EventBridge with the local SQS', () => {
-  const queueSpec = (name: string, fifo: boolean, contentBasedDeduplication = false): LocalQueue => ({
-    logicalId: name,
-    name,
-    arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
-    url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
-    fifo,
-    contentBasedDeduplication,
-    deduplicationScope: 'queue',
-    fifoThroughputLimit: 'perQueue',
-    visibilityTimeoutSeconds: 30,
-    messageRetentionSeconds: 345_600,
-    delaySeconds: 0,
-    maximumMessageSize: 262_144,
-  });
-  const dlq = queueSpec('chat-dead-letters', false);
-  const noDedup = queueSpec('no-dedup.fifo', true);
+  const dlq = testQueue('chat-dead-letters');
+  const noDedup = testQueue('no-dedup.fifo');
   const sqs = new LocalSqs({ queues: [dlq, noDedup], region, accountId });
   afterAll(() => sqs.close());
   it("keeps a failed target's event in its dead-letter queue as a message, with EventBridge's attributes", async () => {
-    const bridge = createEventBridge({
-      buses: [bus],
-      rules: [{ ...rule, targets: [{ ...fanout, deadLetterArn: dlq.arn }] }],
-      region,
-      accountId,
-      sqs,
-      onTarget: async () => {
-        throw new Error('state machine exploded');
+    const bridge = bridgeTo(
+      { ...fanout, deadLetterArn: dlq.arn },
+      {
+        sqs,
+        onTarget: async () => {
+          throw new Error('state machine exploded');
+        },
+        log: () => undefined,
       },
-      log: () => undefined,
-    });
-    const server = createServer((req, res) => bridge.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new EventBridgeClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    );
+    const { client, close } = await bridgeClient(bridge);
     const out = await client.send(
       new PutEventsCommand({
         Entries: [
@@ -327,8 +319,7 @@ describe('local EventBridge with the local SQS', () => {
         error: 'Error: state machine exploded',
       }),
     ]);
-    client.destroy();
-    await new Promise((resolve) => server.close(resolve));
+    await close();
   });
 
   it('cannot deliver to a FIFO queue without content-based deduplication: EventBridge sends no deduplication id', async () => {
@@ -339,22 +330,11 @@ describe('local EventBridge with the local SQS', () => {
       arn: noDedup.arn,
       messageGroupId: 'g',
     };
-    const bridge = createEventBridge({
-      buses: [bus],
-      rules: [{ ...rule, targets: [target] }],
-      region,
-      accountId,
+    const bridge = bridgeTo(target, {
       sqs,
-      onTarget: () => undefined,
       log: (line) => logs.push(line),
     });
-    const server = createServer((req, res) => bridge.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new EventBridgeClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const { client, close } = await bridgeClient(bridge);
     await client.send(
       new PutEventsCommand({
         Entries: [{ Source: 'roomcast.chat', DetailType: 'MessageSent', Detail: '{}', EventBusName: 'chat' }],
@@ -366,41 +346,24 @@ describe('local EventBridge with the local SQS', () => {
     expect(logs.join('\n')).toMatch(
       /ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly/,
     );
-    client.destroy();
-    await new Promise((resolve) => server.close(resolve));
+    await close();
   });
 
   it('refuses a FIFO queue as a dead-letter queue, as PutTargets does', () => {
     expect(() =>
-      createEventBridge({
-        buses: [bus],
-        rules: [{ ...rule, targets: [{ ...fanout, deadLetterArn: noDedup.arn }] }],
-        region,
-        accountId,
-        sqs,
-        onTarget: () => undefined,
-      }),
+      bridgeTo(
+        { ...fanout, deadLetterArn: noDedup.arn },
+        {
+          sqs,
+        },
+      ),
     ).toThrow('Rule ChatRule: ValidationException: SQS FIFO is not supported by Dead Letter Queues.');
   });
 });
 
 describe('local EventBridge retrying a throttled queue target', () => {
-  const fifoSpec = (name: string): LocalQueue => ({
-    logicalId: name.replace(/\W/g, ''),
-    name,
-    arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
-    url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
-    fifo: name.endsWith('.fifo'),
-    contentBasedDeduplication: name.endsWith('.fifo'),
-    deduplicationScope: 'queue',
-    fifoThroughputLimit: 'perQueue',
-    visibilityTimeoutSeconds: 30,
-    messageRetentionSeconds: 345_600,
-    delaySeconds: 0,
-    maximumMessageSize: 262_144,
-  });
-  const busy = fifoSpec('busy.fifo');
-  const dead = fifoSpec('busy-dead-letters');
+  const busy = testQueue('busy.fifo', { contentBasedDeduplication: true });
+  const dead = testQueue('busy-dead-letters');
 
   it('retries a SendMessage SQS throttled per the RetryPolicy, then dead-letters the event', async () => {
     const sqs = new LocalSqs({ queues: [busy, dead], region, accountId });
@@ -412,25 +375,14 @@ describe('local EventBridge retrying a throttled queue target', () => {
       deadLetterArn: dead.arn,
       retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60 },
     };
-    const bridge = createEventBridge({
-      buses: [bus],
-      rules: [{ ...rule, targets: [target] }],
-      region,
-      accountId,
+    const bridge = bridgeTo(target, {
       sqs,
-      onTarget: () => undefined,
       log: () => undefined,
       retryBaseMs: 10,
     });
     // The queue's SendMessage quota for this second is spent.
     for (let i = 0; i < 300; i++) sqs.send(busy.arn, { MessageBody: `m${i}`, MessageGroupId: 'r' });
-    const server = createServer((req, res) => bridge.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new EventBridgeClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const { client, close } = await bridgeClient(bridge);
     await client.send(
       new PutEventsCommand({
         Entries: [
@@ -456,8 +408,7 @@ describe('local EventBridge retrying a throttled queue target', () => {
         error: expect.stringMatching(/^RequestThrottled: Request is throttled/),
       }),
     ]);
-    client.destroy();
     sqs.close();
-    await new Promise((resolve) => server.close(resolve));
+    await close();
   });
 });

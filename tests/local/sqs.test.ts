@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
 import { LocalSqs } from '../../tools/local/sqs';
+import { serveWithClient, TEST_ACCOUNT, TEST_REGION, testQueue } from '../helpers/localCloud';
 
 /**
  * The local SQS through the real @aws-sdk/client-sqs: FIFO order and deduplication, visibility timeouts, receive
@@ -20,26 +19,9 @@ import { LocalSqs } from '../../tools/local/sqs';
  * runs on a test clock of MS_PER_SECOND real ms per second: a 30-second visibility timeout lasts 900 ms, which a loaded machine's next receive stays inside.
  */
 const MS_PER_SECOND = 30;
-const region = 'us-east-1';
-const accountId = '000000000000';
-
-function queue(name: string, overrides: Partial<LocalQueue> = {}): LocalQueue {
-  return {
-    logicalId: name.replace(/\W/g, ''),
-    name,
-    arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
-    url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
-    fifo: name.endsWith('.fifo'),
-    contentBasedDeduplication: false,
-    deduplicationScope: 'queue',
-    fifoThroughputLimit: 'perQueue',
-    visibilityTimeoutSeconds: 30,
-    messageRetentionSeconds: 345_600,
-    delaySeconds: 0,
-    maximumMessageSize: 262_144,
-    ...overrides,
-  };
-}
+const region = TEST_REGION;
+const accountId = TEST_ACCOUNT;
+const queue = testQueue;
 
 const dlq = queue('events-dlq.fifo');
 const fifo = queue('events.fifo', {
@@ -49,7 +31,7 @@ const byContent = queue('content.fifo', { contentBasedDeduplication: true });
 const standard = queue('plain');
 
 let sqs: LocalSqs;
-let server: Server;
+let served: Awaited<ReturnType<typeof serveWithClient<SQSClient>>>;
 let client: SQSClient;
 let endpoint: string;
 const urlOf = (q: LocalQueue) => `${endpoint}/${accountId}/${q.name}`;
@@ -62,20 +44,16 @@ beforeEach(async () => {
     accountId,
     testClock: { msPerSecond: MS_PER_SECOND },
   });
-  server = createServer((req, res) => sqs.handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  client = new SQSClient({
-    endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  served = await serveWithClient(
+    (req, res) => sqs.handle(req, res),
+    (config) => new SQSClient(config),
+  );
+  ({ client, endpoint } = served);
 });
 
 afterEach(async () => {
-  client.destroy();
   sqs.close();
-  await new Promise((resolve) => server.close(resolve));
+  await served.close();
 });
 
 const send = (q: LocalQueue, body: string, group?: string, dedup?: string) =>

@@ -1,38 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
 import { AWS } from '../../tools/local/awsProfile';
 import { LocalSqs } from '../../tools/local/sqs';
+import { serveWithClient, TEST_ACCOUNT, TEST_REGION, testQueue } from '../helpers/localCloud';
 
 /**
  * SQS FIFO's throughput quotas hold in the local SQS as on AWS: 300 calls per second per action per queue, or per
  * message group in high-throughput mode (tools/local/awsProfile.ts). The window is one second on the SQS clock.
  */
-const region = 'us-east-1';
-const accountId = '000000000000';
+const region = TEST_REGION;
+const accountId = TEST_ACCOUNT;
 const QUOTA = AWS.quotas.sqsFifoCallsPerQueue.value;
 
-function queue(name: string, overrides: Partial<LocalQueue> = {}): LocalQueue {
-  return {
-    logicalId: name.replace(/\W/g, ''),
-    name,
-    arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
-    url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}`,
-    fifo: true,
-    contentBasedDeduplication: true,
-    deduplicationScope: 'queue',
-    fifoThroughputLimit: 'perQueue',
-    visibilityTimeoutSeconds: 30,
-    messageRetentionSeconds: 345_600,
-    delaySeconds: 0,
-    maximumMessageSize: 262_144,
-    ...overrides,
-  };
-}
+/** A FIFO queue that deduplicates by content (the sends below give no deduplication id). */
+const queue = (name: string, overrides: Partial<LocalQueue> = {}) =>
+  testQueue(name, { contentBasedDeduplication: true, ...overrides });
 
 const plain = queue('plain.fifo');
 const fast = queue('fast.fifo', {
@@ -41,26 +26,25 @@ const fast = queue('fast.fifo', {
 });
 
 let sqs: LocalSqs;
-let server: Server;
+let served: Awaited<ReturnType<typeof serveWithClient<SQSClient>>>;
 let client: SQSClient;
 
 beforeAll(async () => {
   sqs = new LocalSqs({ queues: [plain, fast], region, accountId });
-  server = createServer((req, res) => sqs.handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new SQSClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    // The SDK retries throttling on its own: one attempt shows SQS's answer itself.
-    maxAttempts: 1,
-  });
+  // The SDK retries throttling on its own: one attempt shows SQS's answer itself.
+  served = await serveWithClient(
+    (req, res) => sqs.handle(req, res),
+    (config) => new SQSClient(config),
+    {
+      maxAttempts: 1,
+    },
+  );
+  client = served.client;
 });
 
 afterAll(async () => {
-  client.destroy();
   sqs.close();
-  await new Promise((resolve) => server.close(resolve));
+  await served.close();
 });
 
 const urlOf = (q: LocalQueue) => `http://127.0.0.1/${accountId}/${q.name}`;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LoadTemplateOptions, type LocalTemplate, loadTemplate } from '../../tools/infra/template';
-import { conditionHolds, templateOutputs } from '../helpers/templateOutputs';
+import { conditionHolds, TEMPLATE_FUNCTIONS, templateOutputs } from '../helpers/templateOutputs';
 
 const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');
 
@@ -27,23 +27,7 @@ describe('the real template.yaml', () => {
 
   it('gives every function its Globals environment with local names', () => {
     const fns = t.functions();
-    expect(fns.map((f) => f.logicalId).sort()).toEqual(
-      [
-        'AuthorizerFunction',
-        'BroadcastAuthorizerFunction',
-        'BroadcastFunction',
-        'ConnectionFunction',
-        'DeliverFunction',
-        'MessagesFunction',
-        'RoomsFunction',
-        'PeopleFunction',
-        'ReadingFunction',
-        'TypingFunction',
-        'AttachmentsFunction',
-        'SafetyFunction',
-        'PushFunction',
-      ].sort(),
-    );
+    expect(fns.map((f) => f.logicalId).sort()).toEqual([...TEMPLATE_FUNCTIONS].sort());
     for (const fn of fns) {
       expect(fn.environment).toMatchObject({
         CONNECTIONS_TABLE: 'roomcast-local-ConnectionsTable',

@@ -1,7 +1,6 @@
 import type { RoomcastClient } from '@roomcast/client';
 import type { MessageFrame } from '#protocol';
-import { libraryClient, waitFor } from '../helpers/libraryMember';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { libraryClient, libraryCloud, waitFor } from '../helpers/libraryMember';
 import { recordFigures } from './world';
 
 /**
@@ -14,17 +13,8 @@ const SECONDS = Number(process.env.ISOLATION_SECONDS ?? 60);
 const RATE_PER_ROOM = 2;
 jest.setTimeout((SECONDS + Math.min(30, SECONDS) + 150) * 1000);
 
-let testCloud: TestCloud;
-const clients: RoomcastClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({ settings: { SendRateLimit: '1000', FrameRateLimit: '100000' } });
-});
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await testCloud?.cloud.close();
-});
+const testCloud = libraryCloud();
+const { clients } = testCloud;
 
 interface Member {
   chat: RoomcastClient;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { DeleteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame } from '../helpers/chatClient';
+import { askOrClosed, ChatClient, type Frame } from '../helpers/chatClient';
 import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
@@ -64,10 +64,6 @@ async function connect(name: string): Promise<ChatClient> {
   open.push(client);
   return client;
 }
-
-/** The reply to a frame, or undefined when the connection closes first. */
-const askOrClosed = (client: ChatClient, frame: Record<string, unknown>): Promise<Frame | undefined> =>
-  Promise.race([client.ask(frame).catch(() => undefined), client.closed.then(() => undefined)]);
 
 const roomsTable = () =>
   cloud.template.tables().find((t) => t.logicalId === 'RoomsTable')?.TableName as string;

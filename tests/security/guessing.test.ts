@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame, isMessage } from '../helpers/chatClient';
+import { askOrClosed, ChatClient, type Frame, isMessage } from '../helpers/chatClient';
 import { effectiveSetting } from '../helpers/cloudSettings';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
@@ -83,10 +83,6 @@ async function connect(name: string): Promise<ChatClient> {
   open.push(client);
   return client;
 }
-
-/** The reply to a frame, or undefined when the connection closes first (its last reply may be cut off). */
-const askOrClosed = (client: ChatClient, frame: Record<string, unknown>): Promise<Frame | undefined> =>
-  Promise.race([client.ask(frame).catch(() => undefined), client.closed.then(() => undefined)]);
 
 /** The answer to a frame of a connection the guard is already closing: it counts no strike and no guess. */
 const isClosingAnswer = (frame: Frame) =>

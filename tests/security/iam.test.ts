@@ -140,6 +140,42 @@ test('no role carries a FullAccess (or any undocumented) managed policy', () => 
   ).toEqual([]);
 });
 
+const ACCOUNT = '123456789012';
+
+/**
+ * IAM's decision (iam-simulate) on `role`, in ACCOUNT, doing `action` on `resource` under the identity policy
+ * `statements` (one document each), with the request's condition keys `context`.
+ */
+async function simulate(
+  statements: unknown[],
+  {
+    role,
+    action,
+    resource,
+    context,
+  }: { role: string; action: string; resource: string; context: Record<string, string | string[]> },
+): Promise<string> {
+  const result = await runSimulation(
+    {
+      identityPolicies: statements.map((statement, i) => ({
+        name: `statement${i}`,
+        policy: { Version: '2012-10-17', Statement: [statement] },
+      })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        action,
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/session`,
+        resource: { accountId: ACCOUNT, resource },
+        contextVariables: context,
+      },
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+  return result.overallResult;
+}
+
 /**
  * Condition keys narrow a statement to the request's keys and attributes (dynamodb:LeadingKeys, dynamodb:Attributes,
  * dynamodb:Select: DynamoDB developer guide, "Using IAM policy conditions for fine-grained access control"). Each
@@ -147,7 +183,6 @@ test('no role carries a FullAccess (or any undocumented) managed policy', () => 
  * the request context, as AWS would decide them.
  */
 describe('fine-grained DynamoDB access', () => {
-  const ACCOUNT = '123456789012';
   const tableArn = (logicalId: string) => `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${logicalId}`;
 
   /** The intrinsics these statements use, resolved to one stack's names: a table's Arn, a !Sub of one. */
@@ -173,29 +208,9 @@ describe('fine-grained DynamoDB access', () => {
     table: string,
     context: Record<string, string | string[]>,
   ): Promise<string> {
-    const documents = statements
-      .filter((s) => s.role === role)
-      .map((s, i) => ({
-        name: `statement${i}`,
-        policy: { Version: '2012-10-17', Statement: [resolved(s.statement)] },
-      }));
+    const documents = statements.filter((s) => s.role === role).map((s) => resolved(s.statement));
     expect(documents.length).toBeGreaterThan(0);
-    const result = await runSimulation(
-      {
-        identityPolicies: documents,
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        request: {
-          action,
-          principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/session`,
-          resource: { accountId: ACCOUNT, resource: tableArn(table) },
-          contextVariables: context,
-        },
-      },
-      {},
-    );
-    if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
-    return result.overallResult;
+    return simulate(documents, { role, action, resource: tableArn(table), context });
   }
 
   it("lets Deliver update the posting budget's counters and no other key of the Limits table", async () => {
@@ -246,7 +261,6 @@ describe('fine-grained DynamoDB access', () => {
  * counters): each role may write only the keys its code writes, by `dynamodb:LeadingKeys` on every write statement.
  */
 describe('writes to the Limits table, by key prefix', () => {
-  const ACCOUNT = '123456789012';
   const limitsArn = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/LimitsTable`;
   const WRITES = [
     'dynamodb:PutItem',
@@ -271,27 +285,10 @@ describe('writes to the Limits table, by key prefix', () => {
   async function mayWrite(role: string, action: string, key: string): Promise<boolean> {
     const documents = roleStatements(role)
       .filter(onLimits)
-      .map((statement, i) => ({
-        name: `statement${i}`,
-        policy: { Version: '2012-10-17', Statement: [{ ...statement, Resource: limitsArn }] },
-      }));
+      .map((statement) => ({ ...statement, Resource: limitsArn }));
     if (documents.length === 0) return false;
-    const result = await runSimulation(
-      {
-        identityPolicies: documents,
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        request: {
-          action,
-          principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/session`,
-          resource: { accountId: ACCOUNT, resource: limitsArn },
-          contextVariables: { 'dynamodb:LeadingKeys': [key] },
-        },
-      },
-      {},
-    );
-    if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
-    return result.overallResult === 'Allowed';
+    const context = { 'dynamodb:LeadingKeys': [key] };
+    return (await simulate(documents, { role, action, resource: limitsArn, context })) === 'Allowed';
   }
 
   it('holds every write statement on the Limits table to key prefixes', () => {

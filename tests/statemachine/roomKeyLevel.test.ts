@@ -1,13 +1,16 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
 import { MEMBERS_PER_KEY, ROOM_INDEX_SHARDS, roomIndexShard } from '#core/aws/roomMembers';
-import { DynamoRoomStore } from '#core/aws/rooms';
 import { subscriptionItem } from '#core/aws/subscriptions';
 import { LOBBY } from '#core/protocol';
-import { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { joinRoom } from '#rooms/joining';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
-import { localDocumentClient } from '../helpers/templateTables';
+import {
+  connectionStore,
+  localDocumentClient,
+  noHistory,
+  roomEntry,
+  roomStore,
+} from '../helpers/templateTables';
 
 /**
  * A room's index keys follow its size (docs/ARCHITECTURE.md, "Hot keys"): members join through the product's join
@@ -26,27 +29,13 @@ const { h, send, createRoom, seqsOf, recordsOf } = useFanoutMachine({
 
 function ports() {
   const db = localDocumentClient(h.dynamo.endpoint);
-  const connections = new DynamoConnectionStore(db, h.tables.ConnectionsTable as string, {
-    table: h.tables.SubscriptionsTable as string,
-    index: 'RoomSubscribers',
-  });
-  const rooms = new DynamoRoomStore(db, h.tables.RoomsTable as string);
+  const tables = { db, table: (logicalId: string) => h.tables[logicalId] as string };
+  const connections = connectionStore(tables);
   const deps = {
     connections,
-    rooms,
-    messages: {
-      after: async () => [],
-      latest: async () => [],
-      before: async () => [],
-      quoted: async () => new Map(),
-      reactions: async () => new Map(),
-      pins: async () => [],
-    },
-    entry: new DynamoRoomEntry(db, {
-      rooms: h.tables.RoomsTable as string,
-      connections: h.tables.ConnectionsTable as string,
-      subscriptions: h.tables.SubscriptionsTable as string,
-    }),
+    rooms: roomStore(tables),
+    messages: noHistory(),
+    entry: roomEntry(tables),
     events: { publish: async () => undefined },
     now: () => new Date(),
   };

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { ROUTE_SECONDS, type Route } from '#core/features';
 import { ACTIONS, ONE_WAY_ACTIONS } from '#protocol';
 import { loadTemplate } from '../../tools/infra/template';
+import { FEATURE_FUNCTIONS } from '../helpers/templateOutputs';
 
 /**
  * Each route is declared once, in its feature's code (`routeHandler`, or `declareRoute` for the handshake): its key,
@@ -41,19 +42,7 @@ const [api] = template.webSocketApis();
 const templateRoutes = api?.routes ?? [];
 
 it('finds the declared routes of every feature function of the template', () => {
-  expect(features.map((f) => f.functionId).sort()).toEqual(
-    [
-      'AttachmentsFunction',
-      'ConnectionFunction',
-      'MessagesFunction',
-      'PeopleFunction',
-      'PushFunction',
-      'ReadingFunction',
-      'RoomsFunction',
-      'SafetyFunction',
-      'TypingFunction',
-    ].sort(),
-  );
+  expect(features.map((f) => f.functionId).sort()).toEqual([...FEATURE_FUNCTIONS].sort());
 });
 
 it("routes each declared key to its feature's function, and no other key to it", () => {
@@ -107,4 +96,66 @@ it("answers within a budget its function's Timeout allows, and says what each fr
       expect([route.key, route.scope]).toEqual([route.key, expect.stringMatching(/^(room|connection)$/)]);
   }
   expect(declared.find(({ route }) => route.key === 'subscribe')?.route.seconds).toBe(20);
+});
+
+it('builds one WebSocket API of the template, routed by the action, with its stage and throttling', () => {
+  expect(template.webSocketApis()).toHaveLength(1);
+  expect(api).toMatchObject({
+    logicalId: 'WebSocketApi',
+    id: 'localwebsocketapi',
+    routeSelectionExpression: '$request.body.action',
+    stageName: 'prod',
+    stageThrottling: { rateLimit: 500, burstLimit: 1000 },
+  });
+  // Every action of the protocol (answered or one-way) is a route of the template, besides the gateway's own keys.
+  expect(templateRoutes.map((r) => r.routeKey).sort()).toEqual(
+    [...GATEWAY_KEYS, ...ACTIONS, ...ONE_WAY_ACTIONS].sort(),
+  );
+});
+
+/** Routes whose feature is named by the product's design (one function per feature, functions/core/features.ts). */
+const FEATURE_OF_KEYS: [string, string[]][] = [
+  ['ConnectionFunction', ['$connect', '$disconnect', '$default']],
+  ['MessagesFunction', ['sendmessage', 'history', 'editmessage', 'deletemessage', 'react']],
+  [
+    'RoomsFunction',
+    [
+      'createroom',
+      'joinroom',
+      'leaveroom',
+      'subscribe',
+      'closeroom',
+      'removemember',
+      'rotatekey',
+      'myrooms',
+      'who',
+    ],
+  ],
+  ['PeopleFunction', ['findpeople', 'opendm']],
+  ['ReadingFunction', ['markread', 'seenby']],
+  // One function signs uploads and reads of attachments.
+  ['AttachmentsFunction', ['attach', 'getattachment']],
+  ['TypingFunction', ['typing']],
+];
+
+it.each(FEATURE_OF_KEYS)('routes to %s its keys %j', (functionLogicalId, keys) => {
+  for (const key of keys)
+    expect(templateRoutes.find((r) => r.routeKey === key)).toMatchObject({
+      routeKey: key,
+      functionLogicalId,
+    });
+});
+
+it('answers every route but the handshake and the one-way heartbeat (no route response), and pings from the gateway itself', () => {
+  for (const route of templateRoutes) {
+    const oneWay = ['$connect', '$disconnect', ...ONE_WAY_ACTIONS].includes(route.routeKey);
+    expect({ key: route.routeKey, twoWay: route.twoWay }).toEqual({ key: route.routeKey, twoWay: !oneWay });
+  }
+  // The keepalive is answered by API Gateway itself: no function, the integration response's template as reply.
+  expect(templateRoutes.find((r) => r.routeKey === 'ping')).toEqual({
+    routeKey: 'ping',
+    twoWay: true,
+    mockResponse: '{"type":"pong"}',
+    operationName: 'Ping',
+  });
 });

@@ -1,44 +1,29 @@
 import { DynamoFanoutStore } from '#deliver/dynamoFanout';
-import { type PostDeps, post } from '#deliver/post';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { post } from '#deliver/post';
+import { postStage } from '../helpers/fanoutMachine';
+import { templateTables } from '../helpers/templateTables';
 
 /**
  * An everyone-broadcast's place in the posting budget (the Limits table's per-second shard counters, dynalite): its
  * chunks are counted with a room's, but take a second only while it is under half full (BROADCAST_BUDGET_CEILING),
  * so a broadcast to every connection never leaves a room's messages less than half of any second.
  */
-let tables: TemplateTables;
+const tables = templateTables();
 /** A budget of 400 posts/s: one shard, so the counts below are the second's. */
 const PER_SECOND = 400;
 let nextSecond = Math.floor(Date.now() / 1000) + 30_000;
 
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-
-afterAll(async () => {
-  await tables.close();
-});
-
-function deps(now: number, posted: string[]): PostDeps {
-  return {
+/** Deliver's ports at `now` with the budget of the template's Limits table. */
+const stage = (now: number) =>
+  postStage({
     store: new DynamoFanoutStore(tables.db, {
       subscriptions: tables.table('SubscriptionsTable'),
       limits: tables.table('LimitsTable'),
       resyncIndex: 'ResyncIndex',
     }),
-    notifier: {
-      post: async (connectionId: string) => {
-        posted.push(connectionId);
-        return 'delivered';
-      },
-      info: async () => undefined,
-    } as unknown as PostDeps['notifier'],
     postsPerSecond: PER_SECOND,
     now: () => now,
-    random: () => 0,
-  };
-}
+  });
 
 const frames = (messages: number) => [
   { payload: '{"type":"broadcast","text":"hi"}', firstSeq: 1, lastSeq: 1, messages },
@@ -49,8 +34,7 @@ const chunk = (prefix: string, n: number) =>
 
 it("posts a broadcast's chunk only while the second is under half taken, and a room's chunk to the second's end", async () => {
   const now = nextSecond++ * 1000;
-  const posted: string[] = [];
-  const given = deps(now, posted);
+  const { deps: given, posted } = stage(now);
   // The broadcast takes the second's first half.
   await post(given, { op: 'post', roomId: null, frames: frames(0), retry: chunk('b', 200) });
   expect(posted).toHaveLength(200);

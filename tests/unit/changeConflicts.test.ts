@@ -1,14 +1,17 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
-import { DynamoRoomStore } from '#core/aws/rooms';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChatEvent } from '#core/ports';
 import { type ChangeDeps, changeMessage } from '#messages/changing';
 import { DynamoChangeStore } from '#messages/dynamoChanges';
 import { DynamoReactionStore } from '#messages/dynamoReactions';
-import { DynamoSendStore } from '#messages/dynamoSends';
 import { sendMessage } from '#messages/sending';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
-import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import {
+  connectionStore,
+  roomStore,
+  seatSender,
+  sendStore,
+  sendTables,
+  templateTables,
+} from '../helpers/templateTables';
 
 /**
  * A change's transaction (over the message's own items, never the room's) meeting another transaction
@@ -18,70 +21,37 @@ import { localDocumentClient, startTemplateTables, type TemplateTables } from '.
  * marked a gap, and its retry with the same clientMsgId edits the message once.
  */
 
-let tables: TemplateTables;
-let db: DynamoDBDocumentClient;
-let faults: DynamoFaultProxy;
-/** A document client that reaches DynamoDB through the fault proxy. */
-let faulty: DynamoDBDocumentClient;
+const tables = templateTables({ faults: true });
 const table = (logicalId: string) => tables.table(logicalId);
 let n = 0;
-
-beforeAll(async () => {
-  tables = await startTemplateTables();
-  db = tables.db;
-  faults = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
-  faulty = localDocumentClient(faults.endpoint, 1);
-});
-
-afterAll(async () => {
-  faulty.destroy();
-  await faults.close();
-  await tables.close();
-});
-
-afterEach(() => faults.setConflict(0));
 
 /** A room of its own with one message its author sent, and what the bus received since. */
 async function world() {
   const roomId = `R${++n}`;
   const connectionId = `conn-${++n}`;
-  await db.send(new PutCommand({ TableName: table('RoomsTable'), Item: { roomId, seq: 0 } }));
-  await db.send(
-    new PutCommand({
-      TableName: table('ConnectionsTable'),
-      Item: { connectionId, roomId, username: `alice-${n}`, connectedAt: new Date().toISOString() },
-    }),
-  );
+  await seatSender(tables, { roomId, connectionId, username: `alice-${n}` });
   const published: ChatEvent[] = [];
   /** From the moment a change has taken its seq, the proxy injects conflicts at `conflictShare` (the seq's ADD meets none). */
   let conflictShare = 0;
   const deps = (client: DynamoDBDocumentClient): ChangeDeps => {
-    const tablesOfSends = {
-      rooms: table('RoomsTable'),
-      messages: table('MessagesTable'),
-      sends: table('SendsTable'),
-    };
-    const sends = new DynamoSendStore(client, tablesOfSends);
+    const sends = sendStore(tables, client);
     const takeSeq = sends.takeSeq.bind(sends);
     sends.takeSeq = async (...args) => {
       const taken = await takeSeq(...args);
-      faults.setConflict(conflictShare);
+      tables.faults.setConflict(conflictShare);
       return taken;
     };
     // The gap marker is a put of a new item, which no transaction holds on DynamoDB: the proxy lets it through.
     const markGap = sends.markGap.bind(sends);
     sends.markGap = async (...args) => {
-      faults.setConflict(0);
+      tables.faults.setConflict(0);
       return markGap(...args);
     };
     return {
-      connections: new DynamoConnectionStore(client, table('ConnectionsTable'), {
-        table: table('SubscriptionsTable'),
-        index: 'RoomSubscribers',
-      }),
-      rooms: new DynamoRoomStore(client, table('RoomsTable')),
+      connections: connectionStore(tables, client),
+      rooms: roomStore(tables, client),
       sends,
-      changes: new DynamoChangeStore(client, tablesOfSends),
+      changes: new DynamoChangeStore(client, sendTables(tables)),
       reactions: new DynamoReactionStore(client, table('ReactionsTable')),
       events: {
         publish: async (events) => {
@@ -95,10 +65,10 @@ async function world() {
       editWindowMinutes: 15,
     };
   };
-  await sendMessage(deps(db), { connectionId, text: 'helo', clientMsgId: 'm-1' });
+  await sendMessage(deps(tables.db), { connectionId, text: 'helo', clientMsgId: 'm-1' });
   published.length = 0;
   const edit = (clientMsgId: string) =>
-    changeMessage(deps(faulty), {
+    changeMessage(deps(tables.faulty), {
       connectionId,
       seq: 1,
       request: { kind: 'edit', text: 'hello' },
@@ -106,14 +76,14 @@ async function world() {
     });
   const message = async () =>
     (
-      await db.send(
+      await tables.db.send(
         new GetCommand({ TableName: table('MessagesTable'), Key: { roomId, seq: 1 }, ConsistentRead: true }),
       )
     ).Item;
   /** The room's events after the message: the changes stored. */
   const changes = async () =>
     (
-      await db.send(
+      await tables.db.send(
         new QueryCommand({
           TableName: table('MessagesTable'),
           KeyConditionExpression: 'roomId = :r AND seq > :s',
@@ -131,16 +101,16 @@ async function world() {
 
 it('tries an edit again after a conflict under the seq it took, and stores it once', async () => {
   const w = await world();
-  const conflictsBefore = faults.stats().conflicts;
+  const conflictsBefore = tables.faults.stats().conflicts;
   w.conflictOnceSeqTaken(1);
   const editing = w.edit('e-1');
   // Off again once the first transaction met a conflict; the change is tried again in-process.
-  for (let i = 0; i < 200 && faults.stats().conflicts === conflictsBefore; i++)
+  for (let i = 0; i < 200 && tables.faults.stats().conflicts === conflictsBefore; i++)
     await new Promise((r) => setTimeout(r, 2));
   w.conflictOnceSeqTaken(0);
-  faults.setConflict(0);
+  tables.faults.setConflict(0);
   const reply = await editing;
-  expect(faults.stats().conflicts).toBeGreaterThan(conflictsBefore);
+  expect(tables.faults.stats().conflicts).toBeGreaterThan(conflictsBefore);
   expect(reply).toMatchObject({ type: 'changed', seq: 2, message: { seq: 1, text: 'hello' } });
   expect(await w.message()).toMatchObject({ text: 'hello', changeSeq: 2 });
   expect(await w.changes()).toEqual([expect.objectContaining({ seq: 2, change: 'edited' })]);
@@ -149,11 +119,11 @@ it('tries an edit again after a conflict under the seq it took, and stores it on
 
 it('answers a retryable Busy after a few tries when every one meets a conflict, marks its seq a gap; the retry edits it once', async () => {
   const w = await world();
-  const conflictsBefore = faults.stats().conflicts;
+  const conflictsBefore = tables.faults.stats().conflicts;
   w.conflictOnceSeqTaken(1);
   await expect(w.edit('e-1')).rejects.toMatchObject({ name: 'Busy', code: 'BUSY' });
   // A conflict that persists gets a few tries (docs/RELIABILITY.md, "The send path"), not one per lost race.
-  const tried = faults.stats().conflicts - conflictsBefore;
+  const tried = tables.faults.stats().conflicts - conflictsBefore;
   expect(tried).toBeGreaterThan(0);
   expect(tried).toBeLessThanOrEqual(7);
   expect(await w.message()).toMatchObject({ text: 'helo' });
@@ -163,7 +133,7 @@ it('answers a retryable Busy after a few tries when every one meets a conflict, 
   ]);
   expect(w.publishedSeqs()).toEqual([]);
   w.conflictOnceSeqTaken(0);
-  faults.setConflict(0);
+  tables.faults.setConflict(0);
   const reply = await w.edit('e-1');
   const again = await w.edit('e-1');
   expect(reply).toMatchObject({ seq: 3, message: { text: 'hello' } });

@@ -7,7 +7,7 @@ import { config } from '#platform/config';
 import { logger } from '#platform/powertools';
 import { loadSettings, resetSettingsForTests, settings } from '#platform/settings';
 import { createLocalSsm } from '../../tools/local/ssm';
-import { withSettings } from '../helpers/unitSettings';
+import { DEFAULT_GUARDS, withSettings } from '../helpers/unitSettings';
 
 /**
  * Names of the stack's resources and deploy-time constants come from the environment, and a missing one fails
@@ -36,12 +36,7 @@ it('refuses to run without MESSAGE_RETENTION_DAYS, a deploy-time constant, namin
 
 it('reads the limits and windows from the document', () => {
   withSettings({
-    SendRateLimit: 10,
-    SendRateWindowSeconds: 10,
-    FrameRateLimit: 100,
-    FrameRateWindowSeconds: 60,
-    StrikeLimit: 10,
-    StrikeWindowSeconds: 600,
+    ...DEFAULT_GUARDS,
     JoinGuessLimit: 50,
     JoinGuessRefillHours: 2,
   });

@@ -33,6 +33,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The fake clock fakes Date and the timers; the event loop's own turns stay real, so I/O goes on. */
 const useFakeClock = () => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
 
+/**
+ * On the fake clock, Alice in the lobby sending a message that takes seq 7 (the previous take's UPDATED_OLD is 6),
+ * the send's Gets reading back the record and the message the test's Puts keep in `stored`.
+ */
+function aliceTakingSeqSeven() {
+  useFakeClock();
+  db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
+    Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
+  });
+  db.on(UpdateCommand).resolves({ Attributes: { seq: 6 } });
+  const stored: { record?: Record<string, unknown>; message?: Record<string, unknown> } = {};
+  db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(async () => ({ Item: stored.record }));
+  db.on(GetCommand, { TableName: 'test-Messages' }).callsFake(async () => ({ Item: stored.message }));
+  return stored;
+}
+
 /** Waits, in event-loop turns and not on the clock, until `done()` holds (the I/O it waits for is local). */
 async function settled(done: () => boolean): Promise<void> {
   for (let turns = 0; !done(); turns++) {
@@ -173,19 +189,10 @@ describe('sendmessage before its timeout', () => {
   });
 
   it('an answered-busy send whose message put lands after its invocation ended stores the message once; it and its retry publish the same event', async () => {
-    useFakeClock();
-    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
-      Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
-    });
-    // The previous take's seq (UPDATED_OLD): this send takes seq 7.
-    db.on(UpdateCommand).resolves({ Attributes: { seq: 6 } });
-    let record: Record<string, unknown> | undefined;
-    let message: Record<string, unknown> | undefined;
-    db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(async () => ({ Item: record }));
-    db.on(GetCommand, { TableName: 'test-Messages' }).callsFake(async () => ({ Item: message }));
+    const stored = aliceTakingSeqSeven();
     db.on(PutCommand, { TableName: 'test-Sends' }).callsFake(
       async (input: { Item: Record<string, unknown> }) => {
-        record = input.Item;
+        stored.record = input.Item;
         return {};
       },
     );
@@ -194,7 +201,7 @@ describe('sendmessage before its timeout', () => {
     db.on(PutCommand, { TableName: 'test-Messages' }).callsFake(
       async (input: { Item: Record<string, unknown> }) => {
         await sleep(REPLY_MARGIN_MS + 1000);
-        message ??= input.Item;
+        stored.message ??= input.Item;
         return {};
       },
     );
@@ -221,32 +228,23 @@ describe('sendmessage before its timeout', () => {
   });
 
   it('a stored message whose first attempt was frozen inside PutEvents is published by each retry, the same event each time', async () => {
-    useFakeClock();
-    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
-      Item: { connectionId: 'Lw7Hzc2tIAMCJPQ=', roomId: 'lobby', username: 'alice' },
-    });
-    // The previous take's seq (UPDATED_OLD): this send takes seq 7.
-    db.on(UpdateCommand).resolves({ Attributes: { seq: 6 } });
+    const stored = aliceTakingSeqSeven();
     // The first attempt stores the message; its PutEvents never returns (on Lambda an invocation that answered busy
     // is frozen, and its environment may be shut down before it goes on). Every later attempt finds its record.
-    let record: Record<string, unknown> | undefined;
-    let message: Record<string, unknown> | undefined;
-    db.on(GetCommand, { TableName: 'test-Sends' }).callsFake(async () => ({ Item: record }));
-    db.on(GetCommand, { TableName: 'test-Messages' }).callsFake(async () => ({ Item: message }));
     db.on(PutCommand, { TableName: 'test-Sends' }).callsFake(
       async (input: { Item: Record<string, unknown> }) => {
-        if (record)
+        if (stored.record)
           throw Object.assign(new Error('The conditional request failed'), {
             name: 'ConditionalCheckFailedException',
-            Item: marshall(record),
+            Item: marshall(stored.record),
           });
-        record = input.Item;
+        stored.record = input.Item;
         return {};
       },
     );
     db.on(PutCommand, { TableName: 'test-Messages' }).callsFake(
       async (input: { Item: Record<string, unknown> }) => {
-        message ??= input.Item;
+        stored.message ??= input.Item;
         return {};
       },
     );

@@ -1,9 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoConnectionStore } from '#core/aws/connections';
 import { EventBridgePublisher } from '#core/aws/eventbridge';
-import { DynamoRoomStore } from '#core/aws/rooms';
 import { disconnect } from '#core/identity/connections';
 import {
   DEPARTURE_PUBLISH_TRIES,
@@ -16,9 +14,14 @@ import { DynamoDepartureRecords } from '#core/identity/dynamoDepartures';
 import type { Connection, ConnectionStore, EventPublisher, Room, Subscribed } from '#core/ports';
 import { DynamoMessageStore } from '#messages/dynamoMessages';
 import { LIMITS } from '#protocol';
-import { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { subscribe } from '#rooms/subscribing';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import {
+  connectionStore,
+  roomEntry,
+  roomStore,
+  startTemplateTables,
+  type TemplateTables,
+} from '../helpers/templateTables';
 
 /**
  * Leaving on close, bounded (docs/DECISIONS.md, "Leaving on close"): `$disconnect` of a connection following
@@ -153,19 +156,12 @@ describe('a return within the pause', () => {
   });
 
   function ports() {
-    const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-      table: tables.table('SubscriptionsTable'),
-      index: 'RoomSubscribers',
-    });
-    const rooms = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
+    const connections = connectionStore(tables);
+    const rooms = roomStore(tables);
     return {
       connections,
       rooms,
-      entry: new DynamoRoomEntry(tables.db, {
-        rooms: tables.table('RoomsTable'),
-        connections: tables.table('ConnectionsTable'),
-        subscriptions: tables.table('SubscriptionsTable'),
-      }),
+      entry: roomEntry(tables),
       messages: new DynamoMessageStore(
         tables.db,
         tables.table('MessagesTable'),

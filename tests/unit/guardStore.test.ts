@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoGuardStore, DynamoSourcePlaces } from '#core/limits/dynamoGuard';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { templateTables } from '../helpers/templateTables';
 
 /**
  * The frame counter on the connection item, against the local DynamoDB (dynalite): the frames of one connection
@@ -8,7 +8,7 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * however they interleave, the first frames of a window included. The join-guess bucket of a source must count
  * every failed join however many arrive at once.
  */
-let tables: TemplateTables;
+const tables = templateTables();
 let db: DynamoDBDocumentClient;
 let connectionsTable: string;
 let store: DynamoGuardStore;
@@ -16,17 +16,12 @@ let guesses: DynamoGuardStore;
 let places: DynamoSourcePlaces;
 let n = 0;
 
-beforeAll(async () => {
-  tables = await startTemplateTables();
+beforeAll(() => {
   db = tables.db;
   connectionsTable = tables.table('ConnectionsTable');
   store = new DynamoGuardStore(db, connectionsTable, undefined);
   guesses = new DynamoGuardStore(db, connectionsTable, tables.table('LimitsTable'));
   places = new DynamoSourcePlaces(db, tables.table('LimitsTable'));
-});
-
-afterAll(async () => {
-  await tables.close();
 });
 
 async function connection(): Promise<string> {
@@ -38,6 +33,18 @@ async function connection(): Promise<string> {
     }),
   );
   return connectionId;
+}
+
+/** The tables' client, keeping the name of each command it sends (`sent`): the writes a call costs. */
+function countingClient() {
+  const sent: string[] = [];
+  const counting = {
+    send: (command: object) => {
+      sent.push(command.constructor.name);
+      return db.send(command as never);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { counting, sent };
 }
 
 /** How many of these counts are within `limit`: the frames the guard admits. */
@@ -66,18 +73,8 @@ it('counts every frame of a burst once, in a new window and in the next one, so 
 it('costs a frame over the limit one write, and returns its connection as plain values', async () => {
   const id = await connection();
   for (let i = 0; i < 5; i++) await store.countFrame(id, 3);
-  const sent: string[] = [];
-  const counting = {
-    send: (command: object) => {
-      sent.push(command.constructor.name);
-      return db.send(command as never);
-    },
-  };
-  const watched = new DynamoGuardStore(
-    counting as unknown as DynamoDBDocumentClient,
-    connectionsTable,
-    undefined,
-  );
+  const { counting, sent } = countingClient();
+  const watched = new DynamoGuardStore(counting, connectionsTable, undefined);
   const over = await watched.countFrame(id, 3);
   expect(over?.count).toBe(6);
   expect(sent).toEqual(['UpdateCommand']);
@@ -231,17 +228,8 @@ describe('connection places of a source', () => {
   it('refuse a handshake at the cap with one write, and give a place back at release', async () => {
     expect(await places.claim('198.51.100.21', 'a', now, 2, 1)).toEqual({ claimed: true });
     expect(await places.claim('198.51.100.21', 'b', now, 2, 1)).toEqual({ claimed: true });
-    const sent: string[] = [];
-    const counting = {
-      send: (command: object) => {
-        sent.push(command.constructor.name);
-        return db.send(command as never);
-      },
-    };
-    const watched = new DynamoSourcePlaces(
-      counting as unknown as DynamoDBDocumentClient,
-      tables.table('LimitsTable'),
-    );
+    const { counting, sent } = countingClient();
+    const watched = new DynamoSourcePlaces(counting, tables.table('LimitsTable'));
     expect(await watched.claim('198.51.100.21', 'c', now, 2, 1)).toEqual({
       claimed: false,
       places: { a: now, b: now },

@@ -1,8 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
 import { takeSeqUpdate } from '#messages/roomEvents';
-import { DynamoRoomEntry } from '#rooms/dynamoEntry';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { connectionStore, roomEntry, sendTables, templateTables } from '../helpers/templateTables';
 
 /**
  * Joins and sends of one room do not meet: a join's transaction checks its connection's gate into the room
@@ -10,29 +8,11 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * refuses a write that meets an ongoing transaction on its item as DynamoDB does (TransactionConflictException).
  */
 
-let tables: TemplateTables;
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-afterAll(async () => {
-  await tables.close();
-});
+const tables = templateTables();
 
 it("24 joins and 24 sends at once into one room, ten times over: no send's seq meets a join's transaction", async () => {
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-    table: tables.table('SubscriptionsTable'),
-    index: 'RoomSubscribers',
-  });
-  const entry = new DynamoRoomEntry(tables.db, {
-    rooms: tables.table('RoomsTable'),
-    connections: tables.table('ConnectionsTable'),
-    subscriptions: tables.table('SubscriptionsTable'),
-  });
-  const sendTables = {
-    rooms: tables.table('RoomsTable'),
-    messages: tables.table('MessagesTable'),
-    sends: tables.table('SendsTable'),
-  };
+  const connections = connectionStore(tables);
+  const entry = roomEntry(tables);
   const sendOutcomes: string[] = [];
   const joinOutcomes: string[] = [];
   for (let trial = 0; trial < 10; trial++) {
@@ -69,7 +49,7 @@ it("24 joins and 24 sends at once into one room, ten times over: no send's seq m
       // The send path's own seq write, sent once: a conflict would be its TransactionConflictException.
       Promise.all(
         ids.map(() =>
-          tables.db.send(new UpdateCommand(takeSeqUpdate(sendTables, roomId, Date.now()))).then(
+          tables.db.send(new UpdateCommand(takeSeqUpdate(sendTables(tables), roomId, Date.now()))).then(
             () => 'taken',
             (error: Error) => error.name,
           ),

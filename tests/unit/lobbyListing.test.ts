@@ -1,30 +1,20 @@
-import { DynamoConnectionStore } from '#core/aws/connections';
 import { lobbyClosed, lobbyUnlisted } from '#core/lobby';
 import type { Connection } from '#core/ports';
 import { joinRoom } from '#rooms/joining';
 import { who } from '#rooms/rooms';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { connectionStore, templateTables } from '../helpers/templateTables';
 
 /**
  * Who the lobby lists, per LobbyPolicy: everyone connected where the lobby is open; the asker alone where members
  * cannot talk there (broadcasts), so a `who` or a join of the lobby harvests no names; nobody where there is none.
  */
 
-let tables: TemplateTables;
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-afterAll(async () => {
-  await tables.close();
-});
+const tables = templateTables();
 
 let n = 0;
 
 async function lobbyOf(names: string[]) {
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-    table: tables.table('SubscriptionsTable'),
-    index: 'RoomSubscribers',
-  });
+  const connections = connectionStore(tables);
   const members: Connection[] = [];
   for (const name of names) {
     const connection: Connection = {

@@ -4,7 +4,7 @@ import type { Connection } from '#core/ports';
 import { UNREAD_MAX } from '#protocol';
 import { DynamoMembershipStore } from '#rooms/dynamoMemberships';
 import { type MemberDeps, MY_ROOMS_MAX, markRead, myRooms, UNREAD_EVENTS_READ } from '#rooms/memberships';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { templateTables } from '../helpers/templateTables';
 
 /**
  * `myrooms` and `markread` against the real DynamoDB adapter (dynalite): memberships are stored by room code, so a
@@ -12,13 +12,12 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * alphabet; unread counts messages from others, read from the Messages table as the send and change paths store them;
  * a read position past the room's head is refused.
  */
-let tables: TemplateTables;
+const tables = templateTables();
 let db: DynamoDBDocumentClient;
 let store: DynamoMembershipStore;
 let members = 0;
 
-beforeAll(async () => {
-  tables = await startTemplateTables();
+beforeAll(() => {
   db = tables.db;
   store = new DynamoMembershipStore(db, {
     memberships: tables.table('MembershipsTable'),
@@ -26,10 +25,6 @@ beforeAll(async () => {
     connections: tables.table('ConnectionsTable'),
     messages: tables.table('MessagesTable'),
   });
-});
-
-afterAll(async () => {
-  await tables.close();
 });
 
 const now = new Date('2026-11-24T08:00:00.000Z');

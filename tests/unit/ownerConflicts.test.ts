@@ -3,7 +3,12 @@ import { DynamoRoomStore } from '#core/aws/rooms';
 import { busyFrom } from '#core/errors';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
-import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import {
+  localDocumentClient,
+  roomStore,
+  startTemplateTables,
+  type TemplateTables,
+} from '../helpers/templateTables';
 
 /**
  * An owner's change (one transaction of the room's item and its gates) meets the joins' transactions on the gates in
@@ -70,8 +75,8 @@ it('answers BUSY (retry), not INTERNAL, when joins hold the gates through every 
 
 it("answers with the key its own change wrote, though another tab's rotation came right after", async () => {
   await room('BUSY4');
-  const store = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
-  const other = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
+  const store = roomStore(tables);
+  const other = roomStore(tables);
   const read = store.get.bind(store);
   // Between this change's commit and its read of the room, the owner's other tab rotates the key again.
   store.get = async (roomId) => {

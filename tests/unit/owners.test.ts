@@ -1,16 +1,20 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
-import { DynamoRoomStore } from '#core/aws/rooms';
 import type { ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
-import type { ChatEvent, Connection, Notifier, Room } from '#core/ports';
-import { DynamoSendStore } from '#messages/dynamoSends';
+import type { ChatEvent, Connection, Room } from '#core/ports';
 import { sendMessage } from '#messages/sending';
-import { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { joinRoom } from '#rooms/joining';
 import { closeRoom, removeMember, rotateKey } from '#rooms/owners';
 import { createRoom } from '#rooms/rooms';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import {
+  connectionStore,
+  noHistory,
+  recordingNotifier,
+  roomEntry,
+  roomStore,
+  sendStore,
+  templateTables,
+} from '../helpers/templateTables';
 
 /**
  * A room's end and its owner's powers, with the real DynamoDB adapters against the local DynamoDB (the template's
@@ -18,13 +22,7 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * rotate its key, remove a member or close it.
  */
 
-let tables: TemplateTables;
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-afterAll(async () => {
-  await tables.close();
-});
+const tables = templateTables();
 
 const DAY = 86400;
 let n = 0;
@@ -32,39 +30,14 @@ let n = 0;
 /** A world with a clock the test moves, the posts each connection got, and the events published. */
 function world() {
   let now = new Date('2026-11-22T12:00:00.000Z');
-  const posts = new Map<string, Record<string, unknown>[]>();
+  const { notifier, posts } = recordingNotifier();
   const published: ChatEvent[] = [];
-  const notifier: Notifier = {
-    post: async (id, payload) => {
-      posts.set(id, [...(posts.get(id) ?? []), JSON.parse(payload)]);
-      return 'delivered';
-    },
-    info: async () => undefined,
-  };
   const deps = {
-    connections: new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-      table: tables.table('SubscriptionsTable'),
-      index: 'RoomSubscribers',
-    }),
-    rooms: new DynamoRoomStore(tables.db, tables.table('RoomsTable')),
-    messages: {
-      after: async () => [],
-      latest: async () => [],
-      before: async () => [],
-      quoted: async () => new Map(),
-      reactions: async () => new Map(),
-      pins: async () => [],
-    },
-    entry: new DynamoRoomEntry(tables.db, {
-      rooms: tables.table('RoomsTable'),
-      connections: tables.table('ConnectionsTable'),
-      subscriptions: tables.table('SubscriptionsTable'),
-    }),
-    sends: new DynamoSendStore(tables.db, {
-      rooms: tables.table('RoomsTable'),
-      messages: tables.table('MessagesTable'),
-      sends: tables.table('SendsTable'),
-    }),
+    connections: connectionStore(tables),
+    rooms: roomStore(tables),
+    messages: noHistory(),
+    entry: roomEntry(tables),
+    sends: sendStore(tables),
     events: {
       publish: async (events: ChatEvent[]) => {
         published.push(...events);

@@ -1,14 +1,14 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoFanoutStore, grantedPosts, type PostGrant } from '#deliver/dynamoFanout';
 import { budgetShares } from '#deliver/postBudget';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { templateTables } from '../helpers/templateTables';
 
 /**
  * The fan-out's account-wide posting budget against the local DynamoDB (dynalite): each second's budget is split in
  * shard items so that no item takes more writes per second than DynamoDB allows one key (1,000 write units), and the
  * shards together never grant more than the budget, however reservations and refunds interleave.
  */
-let tables: TemplateTables;
+const tables = templateTables();
 /** Writes sent to each budget item's key, failed conditional writes included (they consume a write unit too). */
 const writes = new Map<string, number>();
 /** The tables' client, counting each UpdateItem by the key it writes. */
@@ -18,7 +18,6 @@ let limits: string;
 let nextSecond = Math.floor(Date.now() / 1000) + 10_000;
 
 beforeAll(async () => {
-  tables = await startTemplateTables();
   limits = tables.table('LimitsTable');
   counted = {
     send: (command: unknown) => {
@@ -29,10 +28,6 @@ beforeAll(async () => {
       return tables.db.send(command as UpdateCommand);
     },
   } as unknown as DynamoDBDocumentClient;
-});
-
-afterAll(async () => {
-  await tables.close();
 });
 
 beforeEach(() => writes.clear());

@@ -1,4 +1,5 @@
-import { type PostDeps, post } from '#deliver/post';
+import { post } from '#deliver/post';
+import { postStage } from '../helpers/fanoutMachine';
 
 /**
  * Deliver's post when the posting budget's item cannot be written (throttled past the SDK's retries, or held by a
@@ -9,36 +10,14 @@ import { type PostDeps, post } from '#deliver/post';
 const failing = () =>
   Promise.reject(Object.assign(new Error('held'), { name: 'TransactionConflictException' }));
 
-function deps(posted: string[], notes: string[]): PostDeps {
-  return {
-    store: {
-      reserve: failing,
-      reserveAll: failing,
-      refund: async () => undefined,
-      markResync: async (_roomId: string, connectionId: string) => {
-        notes.push(connectionId);
-      },
-      resyncNotes: async () => ({}),
-      clearResync: async () => undefined,
-    } as unknown as PostDeps['store'],
-    notifier: {
-      post: async (connectionId: string) => {
-        posted.push(connectionId);
-        return 'delivered';
-      },
-      info: async () => undefined,
-    } as unknown as PostDeps['notifier'],
-    postsPerSecond: 100,
-    now: () => Date.now(),
-    random: () => 0,
-  };
-}
+/** Deliver's ports with a budget whose every write fails. */
+const stage = () => postStage({ store: { reserve: failing, reserveAll: failing } });
 
 const frames = [{ payload: '{"type":"message","seq":1}', firstSeq: 1, lastSeq: 1, messages: 1 }];
 
 it('hands the chunk to its repost, posting nothing, when the budget cannot be written', async () => {
-  const posted: string[] = [];
-  const report = await post(deps(posted, []), {
+  const { deps, posted } = stage();
+  const report = await post(deps, {
     op: 'post',
     roomId: 'ROOM1234',
     frames,
@@ -49,9 +28,8 @@ it('hands the chunk to its repost, posting nothing, when the budget cannot be wr
 }, 15_000);
 
 it('notes the members for a resync on the repost, and answers, when the budget still cannot be written', async () => {
-  const posted: string[] = [];
-  const notes: string[] = [];
-  const report = await post(deps(posted, notes), {
+  const { deps, posted, notes } = stage();
+  const report = await post(deps, {
     op: 'post',
     roomId: 'ROOM1234',
     frames,

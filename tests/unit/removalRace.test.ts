@@ -1,15 +1,23 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
-import { DynamoRoomStore, ROOM_GATE_TTL_SECONDS, ROOM_GATES, roomGateOf } from '#core/aws/rooms';
+import type { DynamoConnectionStore } from '#core/aws/connections';
+import { type DynamoRoomStore, ROOM_GATE_TTL_SECONDS, ROOM_GATES, roomGateOf } from '#core/aws/rooms';
 import { busyFrom, type ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
-import type { Connection, Notifier } from '#core/ports';
-import { DynamoRoomEntry } from '#rooms/dynamoEntry';
+import type { Connection } from '#core/ports';
+import type { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { joinRoom } from '#rooms/joining';
 import { removeMember, rotateKey } from '#rooms/owners';
 import { createRoom, leaveRoom } from '#rooms/rooms';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
-import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import {
+  connectionStore,
+  localDocumentClient,
+  noHistory,
+  recordingNotifier,
+  roomEntry,
+  roomStore,
+  templateTables,
+} from '../helpers/templateTables';
 
 /**
  * A removal is atomic with the key: once removemember (or rotatekey) has answered, no connection of the removed
@@ -19,13 +27,7 @@ import { localDocumentClient, startTemplateTables, type TemplateTables } from '.
  * against the local DynamoDB.
  */
 
-let tables: TemplateTables;
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-afterAll(async () => {
-  await tables.close();
-});
+const tables = templateTables();
 
 let n = 0;
 const OLD_KEY = 'AAAAAAAAAAAAAAAA';
@@ -41,26 +43,28 @@ function gate() {
 
 type Step = 'rotated' | 'listed' | 'moved' | 'answered';
 
+/**
+ * The owner's removemember, asked again while it is answered BUSY, as a person clicks again: tabs joining every few ms
+ * hold the room's item in one transaction after another, so the owner's change may be answered BUSY past its conflict
+ * retries (about 3 s). Five BUSY answers fail the test.
+ */
+async function removeAskingAgain(...args: Parameters<typeof removeMember>) {
+  for (let asks = 0; asks < 5; asks++) {
+    const removed = await removeMember(...args).catch((error: unknown) => {
+      if (busyFrom(error)?.code !== 'BUSY') throw error;
+      return undefined;
+    });
+    if (removed) return removed;
+  }
+  throw new Error('removemember was answered BUSY five times');
+}
+
 /** `entryClient`: the client the joins' transactions go through (a fault proxy's, to meet conflicts). */
 function world(entryClient: DynamoDBDocumentClient = tables.db) {
-  const posts = new Map<string, Record<string, unknown>[]>();
-  const notifier: Notifier = {
-    post: async (id, payload) => {
-      posts.set(id, [...(posts.get(id) ?? []), JSON.parse(payload)]);
-      return 'delivered';
-    },
-    info: async () => undefined,
-  };
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-    table: tables.table('SubscriptionsTable'),
-    index: 'RoomSubscribers',
-  });
-  const rooms = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
-  const entry = new DynamoRoomEntry(entryClient, {
-    rooms: tables.table('RoomsTable'),
-    connections: tables.table('ConnectionsTable'),
-    subscriptions: tables.table('SubscriptionsTable'),
-  });
+  const { notifier, posts } = recordingNotifier();
+  const connections = connectionStore(tables);
+  const rooms = roomStore(tables);
+  const entry = roomEntry(tables, entryClient);
   /** Called by the owner's use case after each of its steps (a hook on the ports it calls). */
   let afterStep: (step: Step) => Promise<void> = async () => undefined;
   /** Connections a removal's first listing does not see yet (the room index is eventually consistent). */
@@ -109,14 +113,7 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
       },
     }),
     rooms,
-    messages: {
-      after: async () => [],
-      latest: async () => [],
-      before: async () => [],
-      quoted: async () => new Map(),
-      reactions: async () => new Map(),
-      pins: async () => [],
-    },
+    messages: noHistory(),
     events: { publish: async () => undefined },
     now: () => new Date(),
     entry: {
@@ -212,16 +209,7 @@ describe('a join admitted with the old key while the owner removes its member', 
       w.onStep(async (at) => {
         if (at === step) outcome = await held.release();
       });
-      // Six tabs joining every few ms hold the room's item in one transaction after another: the owner's change may
-      // be answered BUSY past its conflict retries (about 3 s), and the owner asks again, as a person clicks again.
-      let removed: Awaited<ReturnType<typeof removeMember>> | undefined;
-      for (let asks = 0; !removed && asks < 5; asks++) {
-        removed = await removeMember(w.ownerPorts, owner.connectionId, 'mallory').catch((error: unknown) => {
-          if (busyFrom(error)?.code !== 'BUSY') throw error;
-          return undefined;
-        });
-      }
-      if (!removed) throw new Error('removemember was answered BUSY five times');
+      const removed = await removeAskingAgain(w.ownerPorts, owner.connectionId, 'mallory');
       if (step === 'answered') outcome = await held.release();
       expect(outcome).toBe('ROOM_NOT_FOUND');
       expect(removed.removed).toBe(1);
@@ -332,16 +320,7 @@ describe('six connections of a member looping join and leave while the owner rem
         }
       });
       await pause(40);
-      // Six tabs joining every few ms hold the room's item in one transaction after another: the owner's change may
-      // be answered BUSY past its conflict retries (about 3 s), and the owner asks again, as a person clicks again.
-      let removed: Awaited<ReturnType<typeof removeMember>> | undefined;
-      for (let asks = 0; !removed && asks < 5; asks++) {
-        removed = await removeMember(w.ownerPorts, owner.connectionId, 'mallory').catch((error: unknown) => {
-          if (busyFrom(error)?.code !== 'BUSY') throw error;
-          return undefined;
-        });
-      }
-      if (!removed) throw new Error('removemember was answered BUSY five times');
+      const removed = await removeAskingAgain(w.ownerPorts, owner.connectionId, 'mallory');
       // The loops go on after the answer: the old key must not get any of them back in.
       const inRoomAfter: string[] = [];
       for (let round = 0; round < 10; round++) {
@@ -369,12 +348,7 @@ describe('a join whose transaction meets another transaction (TransactionConflic
     await faults.close();
   });
 
-  const entryThroughFaults = () =>
-    new DynamoRoomEntry(faulty, {
-      rooms: tables.table('RoomsTable'),
-      connections: tables.table('ConnectionsTable'),
-      subscriptions: tables.table('SubscriptionsTable'),
-    });
+  const entryThroughFaults = () => roomEntry(tables, faulty);
 
   it('a join tries again past a conflict, and answers BUSY with the connection left where it was', async () => {
     const w = world(faulty);

@@ -1,6 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoResyncNotes } from '#deliver/dynamoResyncNotes';
-import { type PostDeps, post } from '#deliver/post';
+import { post } from '#deliver/post';
+import { postStage } from '../helpers/fanoutMachine';
 
 /**
  * A chunk's post reads the room's resync notes before it posts. Throttled past the SDK's retries, that read used to
@@ -41,26 +42,13 @@ it('reads the notes again while their Query is throttled', async () => {
 
 it('posts the chunk, and answers, when the notes cannot be read at all', async () => {
   const posted: string[] = [];
-  const deps: PostDeps = {
-    store: {
-      reserve: async (n: number) => ({ granted: n }),
-      reserveAll: async (n: number) => ({ granted: n }),
-      refund: async () => undefined,
-      markResync: async () => undefined,
-      resyncNotes: () => Promise.reject(throttled()),
-      clearResync: async () => undefined,
-    } as unknown as PostDeps['store'],
-    notifier: {
-      post: async (connectionId: string, payload: string) => {
-        posted.push(`${connectionId} ${payload}`);
-        return 'delivered';
-      },
-      info: async () => undefined,
-    } as unknown as PostDeps['notifier'],
-    postsPerSecond: 100,
-    now: () => Date.now(),
-    random: () => 0,
-  };
+  const { deps } = postStage({
+    store: { resyncNotes: () => Promise.reject(throttled()) },
+    post: async (connectionId, payload) => {
+      posted.push(`${connectionId} ${payload}`);
+      return 'delivered';
+    },
+  });
   const frame = '{"type":"message","seq":21}';
   const report = await post(deps, {
     op: 'post',

@@ -1,4 +1,5 @@
-import { type PostDeps, post, RESYNC_PAUSES_MS, RESYNC_ROUND_PAUSES_MS, RESYNC_ROUNDS } from '#deliver/post';
+import { post, RESYNC_PAUSES_MS, RESYNC_ROUND_PAUSES_MS, RESYNC_ROUNDS } from '#deliver/post';
+import { postStage } from '../helpers/fanoutMachine';
 
 /**
  * A member the repost still cannot reach (429/5xx) is told at once to fetch what it missed: its resync frame alone is
@@ -18,36 +19,20 @@ const frames = [
 /** A stage that answers each member 429 `refusals[member]` times, then delivers; what each got, and the notes. */
 function stage(refusals: Record<string, number>) {
   const got: Record<string, string[]> = {};
-  const notes: string[] = [];
   const pauses: number[] = [];
   const left = { ...refusals };
-  const deps: PostDeps = {
-    store: {
-      reserve: async () => true,
-      reserveAll: async () => true,
-      refund: async () => undefined,
-      markResync: async (_roomId: string, connectionId: string) => {
-        notes.push(connectionId);
-      },
-      resyncNotes: async () => ({}),
-      clearResync: async () => undefined,
-    } as unknown as PostDeps['store'],
-    notifier: {
-      post: async (connectionId: string, payload: string) => {
-        if ((left[connectionId] ?? 0) > 0) {
-          left[connectionId] = (left[connectionId] ?? 0) - 1;
-          return 'retry';
-        }
-        got[connectionId] = [...(got[connectionId] ?? []), payload];
-        return 'delivered';
-      },
-      info: async () => undefined,
-    } as unknown as PostDeps['notifier'],
+  const { deps, notes } = postStage({
+    post: async (connectionId, payload) => {
+      if ((left[connectionId] ?? 0) > 0) {
+        left[connectionId] = (left[connectionId] ?? 0) - 1;
+        return 'retry';
+      }
+      got[connectionId] = [...(got[connectionId] ?? []), payload];
+      return 'delivered';
+    },
     postsPerSecond: 1000,
-    now: () => Date.now(),
-    random: () => 0,
     pause: async (ms) => void pauses.push(ms),
-  };
+  });
   return { deps, got, notes, pauses };
 }
 

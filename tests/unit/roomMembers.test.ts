@@ -1,7 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
 import { DynamoTypingStore } from '#typing/dynamoTyping';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { connectionStore, templateTables } from '../helpers/templateTables';
 
 /**
  * A room's members, read from the Connections table's room index by both of its readers: the member listing counts
@@ -9,13 +8,7 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * whatever the room's size.
  */
 
-let tables: TemplateTables;
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-afterAll(async () => {
-  await tables.close();
-});
+const tables = templateTables();
 
 /** The document client, tallying the items its queries read (what DynamoDB bills a Query for). */
 function countingReads(): { db: DynamoDBDocumentClient; itemsRead: () => number } {
@@ -31,10 +24,7 @@ function countingReads(): { db: DynamoDBDocumentClient; itemsRead: () => number 
 }
 
 async function roomOf(roomId: string, size: number): Promise<string[]> {
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-    table: tables.table('SubscriptionsTable'),
-    index: 'RoomSubscribers',
-  });
+  const connections = connectionStore(tables);
   const ids = Array.from({ length: size }, (_, i) => `${roomId}-member${i}`);
   for (const connectionId of ids)
     await connections.put({
@@ -48,10 +38,7 @@ async function roomOf(roomId: string, size: number): Promise<string[]> {
 
 it('a member listing counts the whole room, lists up to its limit and finds the asker past it', async () => {
   const ids = await roomOf('listed', 7);
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-    table: tables.table('SubscriptionsTable'),
-    index: 'RoomSubscribers',
-  });
+  const connections = connectionStore(tables);
   const outsider = await connections.listMembers('listed', 3, 'elsewhere');
   expect(outsider.count).toBe(7);
   expect(outsider.members).toHaveLength(3);

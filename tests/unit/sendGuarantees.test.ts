@@ -1,12 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
 import { busyFrom, PublishFailed } from '#core/errors';
 import type { ChatEvent, EventPublisher } from '#core/ports';
 import { DynamoMessageStore } from '#messages/dynamoMessages';
-import { DynamoSendStore } from '#messages/dynamoSends';
+import type { DynamoSendStore } from '#messages/dynamoSends';
 import { type SendDeps, sendMessage } from '#messages/sending';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
-import { localDocumentClient, startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { connectionStore, seatSender, sendStore, templateTables } from '../helpers/templateTables';
 
 /**
  * The send path's guarantees against the local DynamoDB, with the real adapters: one message under one seq whatever
@@ -16,61 +14,23 @@ import { localDocumentClient, startTemplateTables, type TemplateTables } from '.
  * Busy, and DynamoDB refusing writes (injected by the fault proxy, as DynamoDB answers them).
  */
 
-let tables: TemplateTables;
-let db: DynamoDBDocumentClient;
-let faults: DynamoFaultProxy;
-/** A document client that reaches DynamoDB through the fault proxy. */
-let faulty: DynamoDBDocumentClient;
+const tables = templateTables({ faults: true });
 const table = (logicalId: string) => tables.table(logicalId);
 let n = 0;
-
-beforeAll(async () => {
-  tables = await startTemplateTables();
-  db = tables.db;
-  faults = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
-  faulty = localDocumentClient(faults.endpoint, 1);
-});
-
-afterAll(async () => {
-  faulty.destroy();
-  await faults.close();
-  await tables.close();
-});
-
-afterEach(() => {
-  faults.setConflict(0);
-  faults.setThrottle(0);
-});
 
 /** A room of its own for each test, a sender in it, and what the bus received. */
 async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
   const roomId = room === 'lobby' ? 'lobby' : `R${++n}`;
   const connectionId = `conn-${++n}`;
-  if (room === 'own')
-    await db.send(new PutCommand({ TableName: table('RoomsTable'), Item: { roomId, seq: 0 } }));
-  await db.send(
-    new PutCommand({
-      TableName: table('ConnectionsTable'),
-      Item: { connectionId, roomId, username: `alice-${n}`, connectedAt: new Date().toISOString() },
-    }),
-  );
+  await seatSender(tables, { roomId, connectionId, username: `alice-${n}`, room: room === 'own' });
   const published: ChatEvent[] = [];
   // The events for the bus's consumers (MessageSent); the fan-out's wakes are the wake tests' (tests/unit/wakes.test.ts).
   let publish = async (all: Parameters<EventPublisher['publish']>[0]) => {
     const events = all.filter((e): e is ChatEvent => e.type !== 'RoomWake' && e.type !== 'Repost');
     published.push(...events);
   };
-  const sendStore = (client = db) =>
-    new DynamoSendStore(client, {
-      rooms: table('RoomsTable'),
-      messages: table('MessagesTable'),
-      sends: table('SendsTable'),
-    });
-  const deps = (client = db, sends = sendStore(client)): SendDeps => ({
-    connections: new DynamoConnectionStore(client, table('ConnectionsTable'), {
-      table: table('SubscriptionsTable'),
-      index: 'RoomSubscribers',
-    }),
+  const deps = (client = tables.db, sends = sendStore(tables, client)): SendDeps => ({
+    connections: connectionStore(tables, client),
     sends,
     events: { publish: (events) => publish(events) },
     now: () => new Date(),
@@ -79,7 +39,7 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
   });
   const stored = async () =>
     (
-      await db.send(
+      await tables.db.send(
         new QueryCommand({
           TableName: table('MessagesTable'),
           KeyConditionExpression: 'roomId = :r',
@@ -89,8 +49,11 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
       )
     ).Items ?? [];
   const roomSeq = async () =>
-    (await db.send(new GetCommand({ TableName: table('RoomsTable'), Key: { roomId }, ConsistentRead: true })))
-      .Item?.seq;
+    (
+      await tables.db.send(
+        new GetCommand({ TableName: table('RoomsTable'), Key: { roomId }, ConsistentRead: true }),
+      )
+    ).Item?.seq;
   const publishedSeqs = () => published.map((e) => (JSON.parse(e.payload) as { seq: number }).seq);
   const send = (
     clientMsgId: string | undefined,
@@ -110,7 +73,7 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
     });
   /** What `history` answers after `afterSeq`. */
   const history = async (afterSeq = 0) =>
-    new DynamoMessageStore(db, table('MessagesTable'), table('ReactionsTable')).after(
+    new DynamoMessageStore(tables.db, table('MessagesTable'), table('ReactionsTable')).after(
       roomId,
       afterSeq,
       50,
@@ -119,7 +82,7 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
   return {
     roomId,
     send,
-    sendStore,
+    sendStore: (client = tables.db) => sendStore(tables, client),
     history,
     stored,
     roomSeq,
@@ -348,7 +311,9 @@ describe('a room re-created after its item expired', () => {
     const w = await world();
     for (const id of ['m-1', 'm-2', 'm-3']) await w.send(id);
     // The room's item expires (TTL) while its messages live on; the same DM room is opened again at seq 0.
-    await db.send(new PutCommand({ TableName: table('RoomsTable'), Item: { roomId: w.roomId, seq: 0 } }));
+    await tables.db.send(
+      new PutCommand({ TableName: table('RoomsTable'), Item: { roomId: w.roomId, seq: 0 } }),
+    );
     const { ack } = await w.send('m-4');
     const again = await w.send('m-5');
     expect([ack.seq, again.ack.seq]).toEqual([4, 5]);
@@ -359,7 +324,7 @@ describe('a room re-created after its item expired', () => {
       'm-4',
       'm-5',
     ]);
-    const room = await db.send(
+    const room = await tables.db.send(
       new GetCommand({ TableName: table('RoomsTable'), Key: { roomId: w.roomId }, ConsistentRead: true }),
     );
     expect(room.Item).toMatchObject({ seq: 5, deliveredSeq: 3 });
@@ -477,14 +442,14 @@ describe('DynamoDB refusing writes', () => {
 
   it('waits out a join holding the room item in a transaction (TransactionConflictException) and stores the message once', async () => {
     const w = await world();
-    const conflictsBefore = faults.stats().conflicts;
-    faults.setConflict(1);
-    const sending = w.send('m-1', { client: faulty });
-    for (let i = 0; i < 200 && faults.stats().conflicts === conflictsBefore; i++)
+    const conflictsBefore = tables.faults.stats().conflicts;
+    tables.faults.setConflict(1);
+    const sending = w.send('m-1', { client: tables.faulty });
+    for (let i = 0; i < 200 && tables.faults.stats().conflicts === conflictsBefore; i++)
       await new Promise((r) => setTimeout(r, 2));
-    faults.setConflict(0);
+    tables.faults.setConflict(0);
     const { ack } = await sending;
-    expect(faults.stats().conflicts).toBeGreaterThan(conflictsBefore);
+    expect(tables.faults.stats().conflicts).toBeGreaterThan(conflictsBefore);
     expect(ack.seq).toBe(1);
     expect(await w.stored()).toHaveLength(1);
     expect(w.publishedSeqs()).toEqual([1]);
@@ -492,13 +457,13 @@ describe('DynamoDB refusing writes', () => {
 
   it('answers BUSY when DynamoDB throttles past the retries, having taken no seq; the retry stores it once', async () => {
     const w = await world();
-    faults.setThrottle(1);
-    const refused = await w.send('m-1', { client: faulty }).catch((error: unknown) => error);
+    tables.faults.setThrottle(1);
+    const refused = await w.send('m-1', { client: tables.faulty }).catch((error: unknown) => error);
     // The route answers what busyFrom makes of it (functions/core/websocket.ts).
     expect(busyFrom(refused)).toMatchObject({ code: 'BUSY', limit: 'dynamodb-throttling' });
     expect(await w.roomSeq()).toBe(0);
-    faults.setThrottle(0);
-    const { ack } = await w.send('m-1', { client: faulty });
+    tables.faults.setThrottle(0);
+    const { ack } = await w.send('m-1', { client: tables.faulty });
     expect(ack.seq).toBe(1);
     expect(await w.stored()).toHaveLength(1);
   });

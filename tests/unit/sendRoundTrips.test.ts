@@ -15,7 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as sendmessage } from '#messages/sendmessage';
 import { frameOf, sampleEvent } from '../helpers/events';
-import { withSettings } from '../helpers/unitSettings';
+import { DEFAULT_GUARDS, withSettings } from '../helpers/unitSettings';
 
 /**
  * SendMessage's DynamoDB round trips: what a sender waits for before its message reaches the bus. Every call is
@@ -74,14 +74,7 @@ const stores = () => calls.filter((c) => /Rooms|Messages|Put test-Sends/.test(c.
 beforeAll(() => {
   // The default send rate and frame budget (functions/platform/settingsSchema.ts), so the token bucket and the
   // frame count are part of the path measured.
-  withSettings({
-    SendRateLimit: 10,
-    SendRateWindowSeconds: 10,
-    FrameRateLimit: 100,
-    FrameRateWindowSeconds: 60,
-    StrikeLimit: 10,
-    StrikeWindowSeconds: 600,
-  });
+  withSettings(DEFAULT_GUARDS);
 });
 // Back to tests/setup/env.ts: the guards off.
 afterAll(() => withSettings());

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
 import { connect } from '#core/identity/connections';
 import { parseResumeToken } from '#core/protocol';
-import { DynamoSendStore } from '#messages/dynamoSends';
 import { type SendDeps, sendMessage } from '#messages/sending';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { connectionStore, sendStore, templateTables } from '../helpers/templateTables';
 
 /**
  * Whose a `clientMsgId` is without sign-in: never a name's. Two people who both chose "sam" and both send
@@ -13,13 +11,7 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * so its retry on the new connection gets the first ack.
  */
 
-let tables: TemplateTables;
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-afterAll(async () => {
-  await tables.close();
-});
+const tables = templateTables();
 
 let n = 0;
 const newResumeToken = () => randomBytes(16).toString('base64url');
@@ -27,15 +19,8 @@ const newResumeToken = () => randomBytes(16).toString('base64url');
 async function room() {
   const roomId = `S${++n}`;
   const deps: SendDeps = {
-    connections: new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-      table: tables.table('SubscriptionsTable'),
-      index: 'RoomSubscribers',
-    }),
-    sends: new DynamoSendStore(tables.db, {
-      rooms: tables.table('RoomsTable'),
-      messages: tables.table('MessagesTable'),
-      sends: tables.table('SendsTable'),
-    }),
+    connections: connectionStore(tables),
+    sends: sendStore(tables),
     events: { publish: async () => undefined },
     now: () => new Date(),
     messageRetentionDays: 7,

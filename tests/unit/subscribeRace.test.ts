@@ -1,11 +1,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoConnectionStore } from '#core/aws/connections';
-import { DynamoRoomStore } from '#core/aws/rooms';
 import type { Room } from '#core/ports';
 import { DynamoMessageStore } from '#messages/dynamoMessages';
-import { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { subscribe } from '#rooms/subscribing';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { connectionStore, roomEntry, roomStore, templateTables } from '../helpers/templateTables';
 
 /**
  * A `subscribe` admitted with a room's invite key follows it only while the room still has that key: an owner's key
@@ -14,28 +11,15 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * follow), and the room it had counted is given back. Real DynamoDB adapters against the local DynamoDB.
  */
 
-let tables: TemplateTables;
-beforeAll(async () => {
-  tables = await startTemplateTables();
-});
-afterAll(async () => {
-  await tables.close();
-});
+const tables = templateTables();
 
 const OLD_KEY = 'AAAAAAAAAAAAAAAA';
 const NEW_KEY = 'BBBBBBBBBBBBBBBB';
 
 function ports() {
-  const connections = new DynamoConnectionStore(tables.db, tables.table('ConnectionsTable'), {
-    table: tables.table('SubscriptionsTable'),
-    index: 'RoomSubscribers',
-  });
-  const rooms = new DynamoRoomStore(tables.db, tables.table('RoomsTable'));
-  const entry = new DynamoRoomEntry(tables.db, {
-    rooms: tables.table('RoomsTable'),
-    connections: tables.table('ConnectionsTable'),
-    subscriptions: tables.table('SubscriptionsTable'),
-  });
+  const connections = connectionStore(tables);
+  const rooms = roomStore(tables);
+  const entry = roomEntry(tables);
   const published: string[] = [];
   return {
     connections,

@@ -3,26 +3,21 @@ import { DynamoFanoutStore } from '#deliver/dynamoFanout';
 import { DynamoPostBudget } from '#deliver/dynamoPostBudget';
 import { TYPING_BUDGET_CEILING } from '#deliver/postBudget';
 import { relayTyping, type TypingDeps } from '#typing/relay';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { templateTables } from '../helpers/templateTables';
 
 /**
  * Typing's posts against the account's posting budget (the Limits table's per-second shard counters, dynalite): they
  * are counted with the fan-out's, and typing is the lowest priority: a second half taken relays no typing (the
  * heartbeat is dropped, nothing posted), while a room's messages still find the rest of it.
  */
-let tables: TemplateTables;
+const tables = templateTables();
 let limits: string;
 /** A budget of 400 posts/s: one shard, so the counts below are the second's. */
 const PER_SECOND = 400;
 let nextSecond = Math.floor(Date.now() / 1000) + 20_000;
 
-beforeAll(async () => {
-  tables = await startTemplateTables();
+beforeAll(() => {
   limits = tables.table('LimitsTable');
-});
-
-afterAll(async () => {
-  await tables.close();
 });
 
 const fanout = () => new DynamoFanoutStore(tables.db, { subscriptions: 'unused', limits });

@@ -4,7 +4,7 @@ import type { EventPublisher, RoomWake } from '#core/ports';
 import { AWAKE_STALE_MS } from '#messages/appending';
 import { DynamoSendStore } from '#messages/dynamoSends';
 import { type SendDeps, sendMessage } from '#messages/sending';
-import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';
+import { templateTables } from '../helpers/templateTables';
 
 /**
  * Wakes (messages/appending.ts): the fan-out queue takes one wake per room per awake spell, and no message is left
@@ -14,7 +14,7 @@ import { startTemplateTables, type TemplateTables } from '../helpers/templateTab
  * fan-out fenced stores its message under a new seq.
  */
 
-let tables: TemplateTables;
+const tables = templateTables();
 let db: DynamoDBDocumentClient;
 let n = 0;
 const table = (logicalId: string) => tables.table(logicalId);
@@ -25,13 +25,8 @@ const sendTables = () => ({
   sends: table('SendsTable'),
 });
 
-beforeAll(async () => {
-  tables = await startTemplateTables();
+beforeAll(() => {
   db = tables.db;
-});
-
-afterAll(async () => {
-  await tables.close();
 });
 
 /** The room's log as stored: its messages and gap markers, in seq order. */
