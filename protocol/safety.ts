@@ -29,7 +29,14 @@ export const SAFETY_PATTERNS = {
 export const REPORT_OUTCOMES = ['dismissed', 'deleted'] as const;
 export type ReportOutcome = (typeof REPORT_OUTCOMES)[number];
 
-export const SAFETY_ACTIONS = ['block', 'unblock', 'blocklist', 'report', 'reports', 'resolvereport'] as const;
+export const SAFETY_ACTIONS = [
+  'block',
+  'unblock',
+  'blocklist',
+  'report',
+  'reports',
+  'resolvereport',
+] as const;
 export type SafetyAction = (typeof SAFETY_ACTIONS)[number];
 
 /**

@@ -2,10 +2,11 @@
 // messages are simply hidden (no placeholder: a blocked person's words do not take space), in every room once that
 // room's hidden keys are read (on entering it); the header's 🚫 button lists whom you block, each with Unblock.
 // "Report" asks why and sends the report to the room's owner, its moderators and the operators; an owner's page
-// shows each report of its rooms as it arrives, and the header's "Reports (N)" lists the shown room's (reports.js). The list is kept by the server (client.safety). All text goes in with textContent.
+// shows each report of its rooms as it arrives, and the header's "Reports (N)" lists the shown room's (reports.js).
+// The block list is kept by the server (client.safety). All text goes in with textContent.
 
-import { state } from './state.js';
 import { bindReports } from './reports.js';
+import { state } from './state.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
 /** Whether a message is from someone this user blocks. */

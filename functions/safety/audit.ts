@@ -56,8 +56,8 @@ export interface ReportStore {
   keep(report: Report, reporterId: string): Promise<void>;
   /** The room's open reports, newest first: up to `limit`, after `after`; `more` when older ones may remain. */
   ofRoom(roomId: string, limit: number, after?: ReportsAfter): Promise<{ reports: Report[]; more: boolean }>;
-  /** The report `reportId` and whether it is still open (undefined: none, or gone with its TTL). */
-  find(reportId: string): Promise<{ report: Report; open: boolean } | undefined>;
+  /** The report `reportId`, open or closed (undefined: none, or gone with its TTL). */
+  find(reportId: string): Promise<Report | undefined>;
   /** Closes the open report of room `roomId`: false when it is not open there (closed already, in between). */
   resolve(roomId: string, reportId: string, resolution: Resolution): Promise<boolean>;
 }
@@ -142,7 +142,11 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
 
   async find(reportId: string): Promise<{ report: Report; open: boolean } | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { connectionId: reportItemKey(reportId) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { connectionId: reportItemKey(reportId) },
+        ConsistentRead: true,
+      }),
     );
     if (!Item?.report) return undefined;
     const report = Item.report as Report;

@@ -4,15 +4,15 @@ import { BadRequest, Forbidden, RateLimited } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { QuotaDeps } from '#core/limits/quotas';
 import { dmRoomId, memberKey, memberKeyOf, membershipTtl, senderOf } from '#core/memberKeys';
-import type { ChatPorts, Connection } from '#core/ports';
 import { moderationOf, roleIn } from '#core/moderation';
+import type { ChatPorts, Connection } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { logger } from '#platform/powertools';
 import {
   type BlockedPerson,
   type BlockListFrame,
-  type Report,
   REPORT_OUTCOMES,
+  type Report,
   type ReportedFrame,
   type ReportOutcome,
   type ReportResolvedFrame,
@@ -338,30 +338,35 @@ export async function resolveReport(
   const caller = await staffCaller(deps, connectionId, 'resolve');
   const { roomId } = caller;
   const found = await deps.reports.find(input.reportId);
-  if (!found || found.report.roomId !== roomId)
-    throw new BadRequest(`Room ${roomId} has no report ${input.reportId}: ask \`reports\` for its open reports.`);
-  const closedAlready = () =>
-    new BadRequest(`Report ${input.reportId} is resolved already: ask \`reports\` for the open ones.`);
-  if (!found.open) throw closedAlready();
+  if (!found || found.roomId !== roomId)
+    throw new BadRequest(
+      `Room ${roomId} has no report ${input.reportId}: ask \`reports\` for its open reports.`,
+    );
   if (input.outcome === 'deleted') {
-    const message = await deps.messages.message(roomId, found.report.seq);
+    const message = await deps.messages.message(roomId, found.seq);
     if (message && !message.deleted)
       throw new BadRequest(
-        `Message ${found.report.seq} is not deleted: delete it first (\`deletemessage\`), or dismiss the report.`,
+        `Message ${found.seq} is not deleted: delete it first (\`deletemessage\`), or dismiss the report.`,
       );
   }
   const resolvedAt = deps.now().toISOString();
   const resolution = { outcome: input.outcome, resolvedBy: caller.username, resolvedAt };
-  if (!(await deps.reports.resolve(roomId, input.reportId, resolution))) throw closedAlready();
+  if (!(await deps.reports.resolve(roomId, input.reportId, resolution)))
+    throw new BadRequest(`Report ${input.reportId} is resolved already: ask \`reports\` for the open ones.`);
   await deps.audit.record({
     kind: 'resolvereport',
     roomId,
     actor: senderOf(caller),
     actorName: caller.username,
     at: resolvedAt,
-    detail: { reportId: input.reportId, seq: found.report.seq, outcome: input.outcome },
+    detail: { reportId: input.reportId, seq: found.seq, outcome: input.outcome },
   });
-  const frame: ReportResolvedFrame = { type: 'reportresolved', roomId, reportId: input.reportId, ...resolution };
+  const frame: ReportResolvedFrame = {
+    type: 'reportresolved',
+    roomId,
+    reportId: input.reportId,
+    ...resolution,
+  };
   await tellStaff(deps, caller, frame);
   return frame;
 }
