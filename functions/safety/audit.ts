@@ -140,7 +140,7 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
     return { reports: Items.map((item) => item.report as Report), more: LastEvaluatedKey !== undefined };
   }
 
-  async find(reportId: string): Promise<{ report: Report; open: boolean } | undefined> {
+  async find(reportId: string): Promise<Report | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.table,
@@ -148,9 +148,7 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
         ConsistentRead: true,
       }),
     );
-    if (!Item?.report) return undefined;
-    const report = Item.report as Report;
-    return { report, open: Item.username === reportsKey(report.roomId) };
+    return Item?.report as Report | undefined;
   }
 
   async resolve(roomId: string, reportId: string, resolution: Resolution): Promise<boolean> {
