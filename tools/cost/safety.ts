@@ -72,7 +72,13 @@ export const SAFETY_ACTIONS: SafetyAction[] = [
   },
   // reports: the room (GetItem, the caller's role) and a page of 50 open reports from the index (≤ 2 KB each,
   // ~100 KB eventually consistent: 13 RCU).
-  { action: 'reports (a page of 50)', writeUnits: FRAME_COUNT, readUnits: 1 + 13, wsMessages: 2, invocations: 1 },
+  {
+    action: 'reports (a page of 50)',
+    writeUnits: FRAME_COUNT,
+    readUnits: 1 + 13,
+    wsMessages: 2,
+    invocations: 1,
+  },
   // resolvereport: the room and the report (GetItems); the report moved to `#resolved#` (2 WCU, and its index entry
   // deleted and put again: 2 × 2) and its audit row, indexed; the staff's notice as a report's (owner's devices, the
   // room index and 2 moderators): 3 posts.
