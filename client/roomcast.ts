@@ -18,6 +18,7 @@ import type {
   PushSubscriptionFrame,
   PushSubscriptionJson,
   ReportedFrame,
+  ReportResolvedFrame,
   RoleChangedFrame,
   RoomChangedFrame,
   RoomClosedFrame,
@@ -833,9 +834,14 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         return;
     }
     if (this.requests.answer(f) || this.session.onOwnerFrame(f)) return;
-    // A report of a room this user owns, pushed to its connections (the reporter's own reply was answered above).
+    // A report of a room this user owns or moderates, pushed to its connections (the reporter's own reply was answered
+    // above), and a report closed by another of the room's staff.
     if (type === 'reported') {
       this.emit('reported', f as unknown as ReportedFrame);
+      return;
+    }
+    if (type === 'reportresolved') {
+      this.emit('reportresolved', f as unknown as ReportResolvedFrame);
       return;
     }
     if (MODERATION_NOTICES.has(type)) {

@@ -4,9 +4,11 @@ import type {
   MessageFrame,
   Report,
   ReportedFrame,
+  ReportOutcome,
+  ReportResolvedFrame,
   ReportsFrame,
 } from '../protocol';
-import { SAFETY_LIMITS, SAFETY_PATTERNS } from '../protocol';
+import { REPORT_OUTCOMES, SAFETY_LIMITS, SAFETY_PATTERNS } from '../protocol';
 import { RoomcastError } from './errors';
 
 /**
@@ -17,9 +19,10 @@ import { RoomcastError } from './errors';
  * client.safety.isHidden(message);            // true for a blocked person's message: leave it out of the view
  * await client.safety.refresh(roomId);        // the keys to hide in another room you follow (each room once)
  * await client.safety.unblock(blockId);       // client.safety.blocked() lists whom you block
- * await client.safety.report(seq, 'spam');    // to the room's owner and the operators
- * client.on('reported', ({ report }) => ...); // you own the room: someone reported a message of it
- * await client.safety.reports();              // the owner's list for the current room
+ * await client.safety.report(seq, 'spam');    // to the room's owner, its moderators and the operators
+ * client.on('reported', ({ report }) => ...); // you own or moderate the room: someone reported a message of it
+ * await client.safety.reports();              // owner and moderators: the current room's open reports, a page
+ * await client.safety.resolve(id, 'dismissed'); // closed for every owner and moderator ('reportresolved')
  * ```
  *
  * The block list is kept by the server (the signed-in user's on every device, else this browser's resume token's).
@@ -30,6 +33,8 @@ import { RoomcastError } from './errors';
 export type SafetySender = (frame: Record<string, unknown>) => Promise<Record<string, unknown>>;
 
 const BLOCK_ID = new RegExp(SAFETY_PATTERNS.blockId);
+const REPORT_ID = new RegExp(SAFETY_PATTERNS.reportId);
+const REPORTS_CURSOR = new RegExp(SAFETY_PATTERNS.reportsCursor);
 
 function checkSeq(seq: unknown): number {
   if (!Number.isSafeInteger(seq) || (seq as number) < 1)
@@ -107,13 +112,44 @@ export class Safety {
     return frame.report;
   }
 
-  /** The owner's reports of the current room (or `roomId`), newest first; FORBIDDEN for anyone else. */
-  async reports(roomId?: string): Promise<Report[]> {
+  /**
+   * The open reports of the current room (or `roomId`), newest first, for its owner and moderators (FORBIDDEN for
+   * anyone else): `limit` a page (1–50, absent 50); `before` the `next` of the page before.
+   */
+  async reports(
+    roomId?: string,
+    page: { limit?: number; before?: string } = {},
+  ): Promise<{ reports: Report[]; next?: string }> {
+    const max = SAFETY_LIMITS.reportsListed;
+    const { limit, before } = page;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > max))
+      throw new RoomcastError('INVALID_ARGUMENT', `limit must be a whole number from 1 to ${max}.`);
+    if (before !== undefined && !REPORTS_CURSOR.test(before))
+      throw new RoomcastError('INVALID_ARGUMENT', 'before must be the next of a reports page.');
     const frame = (await this.send({
       action: 'reports',
       ...(roomId !== undefined && { roomId }),
+      ...(limit !== undefined && { limit }),
+      ...(before !== undefined && { before }),
     })) as unknown as ReportsFrame;
-    return frame.reports;
+    return { reports: frame.reports, ...(frame.next !== undefined && { next: frame.next }) };
+  }
+
+  /**
+   * Closes report `reportId` of the current room (or `roomId`) for every owner and moderator: 'dismissed', or
+   * 'deleted' once its message is deleted (`client.messages.delete(seq)` first; refused while the message stands).
+   */
+  async resolve(reportId: string, outcome: ReportOutcome, roomId?: string): Promise<ReportResolvedFrame> {
+    if (!REPORT_ID.test(reportId))
+      throw new RoomcastError('INVALID_ARGUMENT', 'reportId must be the reportId of a listed report.');
+    if (!REPORT_OUTCOMES.includes(outcome))
+      throw new RoomcastError('INVALID_ARGUMENT', `outcome must be one of ${REPORT_OUTCOMES.join(', ')}.`);
+    return (await this.send({
+      action: 'resolvereport',
+      reportId,
+      outcome,
+      ...(roomId !== undefined && { roomId }),
+    })) as unknown as ReportResolvedFrame;
   }
 
   private async list(frame: Record<string, unknown>): Promise<BlockListFrame> {

@@ -480,6 +480,7 @@ function roomEvent(joined: JoinedFrame): RoomcastEvents['room'] {
         ...(Array.isArray(joined.moderators) && { moderators: joined.moderators.map(String) }),
         ...(typeof joined.slowModeSeconds === 'number' && { slowModeSeconds: joined.slowModeSeconds }),
         ...(joined.mutedUntil !== undefined && { mutedUntil: joined.mutedUntil }),
+        ...(typeof joined.ownerName === 'string' && { ownerName: joined.ownerName }),
       },
     }),
   };

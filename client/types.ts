@@ -18,6 +18,7 @@ import type {
   ProfileFrame,
   RemovedFrame,
   ReportedFrame,
+  ReportResolvedFrame,
   ResyncFrame,
   RoleChangedFrame,
   RoomChangedFrame,
@@ -226,7 +227,7 @@ export interface RoomcastEvents {
   state: StateChange;
   /** An error no request is waiting for (an unsolicited error frame, a gateway error, a refused handshake). */
   error: RoomcastError;
-  /** Someone reported a message of a room this user owns (client/safety.ts; `safety.reports()` lists them). */
+  /** Someone reported a message of a room this user owns or moderates (client/safety.ts; `safety.reports()` lists them). */
   reported: ReportedFrame;
   /** A frame the client does not understand; it is never thrown. */
   unknown: UnknownFrame;
@@ -238,6 +239,8 @@ export interface RoomcastEvents {
   frame: ReceivedFrame;
   /** A connection closed: by the server, the network, the client itself (a planned reconnect) or the app. */
   close: Closed;
+  /** The owner or a moderator closed a report of a room this user owns or moderates: take it off the list. */
+  reportresolved: ReportResolvedFrame;
 }
 
 /**

@@ -156,4 +156,6 @@ export interface JoinedModeration {
   role?: Role;
   /** You are muted in the room until then (ISO 8601); `null`: until unmuted. */
   mutedUntil?: string | null;
+  /** The name the room's owner created it under: no moderator acts on that member (absent: no owner). */
+  ownerName?: string;
 }

@@ -11,16 +11,32 @@ export const SAFETY_LIMITS = {
   blockedMax: 100,
   /** A report's reason, in characters (code points). */
   reasonMaxChars: 500,
-  /** Reports one `reports` reply lists, newest first. */
+  /** Open reports one `reports` page lists at most (and by default), newest first; `next` asks for the page after. */
   reportsListed: 50,
 } as const;
 
 export const SAFETY_PATTERNS = {
   /** A blocked person as the block list names it: 16 base64url characters, opaque, the blocker's own. */
   blockId: '^[A-Za-z0-9_-]{16}$',
+  /** A report's id (a UUID, lower case). */
+  reportId: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  /** A `reports` page's `next` (and a later request's `before`): the last listed report's time and id. */
+  reportsCursor:
+    '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z~[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
 } as const;
 
-export const SAFETY_ACTIONS = ['block', 'unblock', 'blocklist', 'report', 'reports'] as const;
+/** How `resolvereport` closes a report: left as it is, or the message deleted first (`deletemessage`). */
+export const REPORT_OUTCOMES = ['dismissed', 'deleted'] as const;
+export type ReportOutcome = (typeof REPORT_OUTCOMES)[number];
+
+export const SAFETY_ACTIONS = [
+  'block',
+  'unblock',
+  'blocklist',
+  'report',
+  'reports',
+  'resolvereport',
+] as const;
 export type SafetyAction = (typeof SAFETY_ACTIONS)[number];
 
 /**
@@ -45,7 +61,7 @@ export interface BlockListRequest {
   roomId?: string;
   requestId?: string;
 }
-/** Reports message `seq` of a room you follow to its owner and the operators, with why (1–500 characters). */
+/** Reports message `seq` of a room you follow to its owner, its moderators and the operators, with why (1–500 characters). */
 export interface ReportRequest {
   action: 'report';
   roomId?: string;
@@ -53,13 +69,35 @@ export interface ReportRequest {
   reason: string;
   requestId?: string;
 }
-/** Owner only: the reports of your room, newest first. */
+/**
+ * Owner and moderators only: the open reports of a room you follow, newest first, `limit` (1–50, absent: 50) a page;
+ * `before` is the `next` of the page before.
+ */
 export interface ReportsRequest {
   action: 'reports';
   roomId?: string;
+  limit?: number;
+  before?: string;
   requestId?: string;
 }
-export type SafetyRequest = BlockRequest | UnblockRequest | BlockListRequest | ReportRequest | ReportsRequest;
+/**
+ * Owner and moderators only: closes an open report of a room you follow, for everyone who lists them. `deleted` once
+ * the message is deleted (`deletemessage`, refused while it stands); `dismissed` leaves it as it is.
+ */
+export interface ResolveReportRequest {
+  action: 'resolvereport';
+  roomId?: string;
+  reportId: string;
+  outcome: ReportOutcome;
+  requestId?: string;
+}
+export type SafetyRequest =
+  | BlockRequest
+  | UnblockRequest
+  | BlockListRequest
+  | ReportRequest
+  | ReportsRequest
+  | ResolveReportRequest;
 
 /** A person you blocked: an opaque id (to unblock), the name they showed when blocked, and when. */
 export interface BlockedPerson {
@@ -92,22 +130,40 @@ export interface Report {
   message: { username: string; text: string; sentAt: string; authorKey?: string };
 }
 
-/** The reply to `report` (to the reporter), and pushed to the connections of the room's owner. */
+/**
+ * The reply to `report` (to the reporter), and pushed to the room owner's connections and to its moderators'
+ * connections in the room.
+ */
 export interface ReportedFrame {
   type: 'reported';
   report: Report;
   requestId?: string;
 }
-/** The reply to `reports`. */
+/** The reply to `reports`: a page of open reports, newest first; `next` while older ones remain. */
 export interface ReportsFrame {
   type: 'reports';
   roomId: string;
   reports: Report[];
+  next?: string;
   requestId?: string;
 }
-export type SafetyFrame = BlockListFrame | ReportedFrame | ReportsFrame;
+/**
+ * The reply to `resolvereport`, and pushed to the room owner's connections and its moderators' connections in the
+ * room: the report is closed (take it off the list).
+ */
+export interface ReportResolvedFrame {
+  type: 'reportresolved';
+  roomId: string;
+  reportId: string;
+  outcome: ReportOutcome;
+  /** The name of who closed it, in the room. */
+  resolvedBy: string;
+  resolvedAt: string;
+  requestId?: string;
+}
+export type SafetyFrame = BlockListFrame | ReportedFrame | ReportsFrame | ReportResolvedFrame;
 
-export const SAFETY_FRAME_TYPES = ['blocklist', 'reported', 'reports'] as const;
+export const SAFETY_FRAME_TYPES = ['blocklist', 'reported', 'reports', 'reportresolved'] as const;
 
 /** The frame type that answers each action (errors aside). */
 export const SAFETY_REPLY_TYPE = {
@@ -116,4 +172,5 @@ export const SAFETY_REPLY_TYPE = {
   blocklist: 'blocklist',
   report: 'reported',
   reports: 'reports',
+  resolvereport: 'reportresolved',
 } as const;

@@ -7,8 +7,17 @@ import { setHashRoom } from './names.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
-/** The room on screen's moderation: our role, its moderators' names, our mute (ISO end, or 'forever'), slow mode. */
-export const moderation = { role: 'member', moderators: new Set(), mutedUntil: null, slowModeSeconds: 0 };
+/**
+ * The room on screen's moderation: our role, its moderators' names, our mute (ISO end, or 'forever'), slow mode, and
+ * the name its owner created it under (no one but the owner is offered anything on that row: the server refuses it).
+ */
+export const moderation = {
+  role: 'member',
+  moderators: new Set(),
+  mutedUntil: null,
+  slowModeSeconds: 0,
+  ownerName: null,
+};
 
 /** Mute lengths the menu offers, in minutes (undefined: until unmuted). */
 const MUTE_CHOICES = [
@@ -39,15 +48,20 @@ export function roleBadge(name) {
 }
 
 /** What the list's row of `name` depends on here: it is drawn again when this changes. */
-export const rowKind = (name) => `${moderation.role}:${moderation.moderators.has(name) ? 'mod' : 'member'}`;
+export const rowKind = (name) =>
+  `${moderation.role}:${name === moderation.ownerName ? 'owner' : moderation.moderators.has(name) ? 'mod' : 'member'}`;
 
 function act(promise, done, failed) {
   promise.then(done, (err) => toast(err.message, { title: ERROR_TITLES[err.code] || failed }));
 }
 
-/** The owner's or a moderator's menu on member `name` (never on the owner or a moderator but for the owner's role). */
+/**
+ * The owner's or a moderator's menu on member `name`: never on the owner's row, and on a moderator's only the owner's
+ * "Make member" (the server refuses muting or banning the owner or a moderator, whoever asks).
+ */
 export function moderationMenu(name) {
   if (!canModerate()) return null;
+  if (name === moderation.ownerName) return null;
   const targetIsMod = moderation.moderators.has(name);
   if (targetIsMod && moderation.role !== 'owner') return null;
   const wrap = h('div', 'member-moderation');
@@ -172,6 +186,7 @@ export function bindModeration(chat, { onMembers, onComposer }) {
     moderation.moderators = new Set(found?.moderators ?? []);
     moderation.mutedUntil = found?.mutedUntil === null ? 'forever' : (found?.mutedUntil ?? null);
     moderation.slowModeSeconds = found?.slowModeSeconds ?? 0;
+    moderation.ownerName = found?.ownerName ?? null;
     updateModerationStatus();
   });
   chat.on('moderation', (f) => {

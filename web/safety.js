@@ -1,9 +1,11 @@
 // Blocking and reporting in the web chat. "Block" on someone else's message blocks its author in every room: their
 // messages are simply hidden (no placeholder: a blocked person's words do not take space), in every room once that
 // room's hidden keys are read (on entering it); the header's 🚫 button lists whom you block, each with Unblock.
-// "Report" asks why and sends the report to the room's owner and the operators; an owner's page shows each report
-// of its rooms as it arrives. The list is kept by the server (client.safety). All text goes in with textContent.
+// "Report" asks why and sends the report to the room's owner, its moderators and the operators; an owner's page
+// shows each report of its rooms as it arrives, and the header's "Reports (N)" lists the shown room's (reports.js).
+// The block list is kept by the server (client.safety). All text goes in with textContent.
 
+import { bindReports } from './reports.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
@@ -23,7 +25,7 @@ function askReason(m) {
     const hint = h(
       'p',
       'dialog-text',
-      "The room's owner and the operators see it with the message as it is now.",
+      "The room's owner, its moderators and the operators see it with the message as it is now.",
     );
     const input = h('input', 'report-reason');
     input.dataset.testid = 'report-reason';
@@ -70,7 +72,10 @@ export async function reportMessage(m) {
   state.chat?.safety
     .report(m.seq, reason)
     .then(() =>
-      toast("The room's owner and the operators have your report.", { title: 'Reported', kind: 'info' }),
+      toast("The room's owner, its moderators and the operators have your report.", {
+        title: 'Reported',
+        kind: 'info',
+      }),
     )
     .catch(failed('report'));
 }
@@ -119,6 +124,8 @@ export function bindSafety(chat, repaint) {
   chat.on('room', ({ roomId }) => {
     chat.safety.refresh(roomId).catch(() => undefined);
   });
+  // The owner's and moderators' list of the shown room's open reports (reports.js).
+  bindReports(chat);
   chat.on('reported', ({ report }) => {
     const notice = toast(
       `“${report.message.text}” by ${report.message.username}, reported by ${report.reportedBy}: ${report.reason}`,

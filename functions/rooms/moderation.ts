@@ -295,7 +295,13 @@ export function moderationShown(
   room: Room | undefined,
   member: { userId?: string; key: string },
   nowSeconds: number,
-): { moderators?: string[]; slowModeSeconds?: number; role: Role; mutedUntil?: string | null } {
+): {
+  moderators?: string[];
+  slowModeSeconds?: number;
+  role: Role;
+  mutedUntil?: string | null;
+  ownerName?: string;
+} {
   const state: RoomModeration = moderationOf(room);
   const mine = state.muted.get(member.key);
   const muted = mine !== undefined && Number(mine.until) > nowSeconds;
@@ -304,5 +310,7 @@ export function moderationShown(
     ...(state.slowModeSeconds > 0 && { slowModeSeconds: state.slowModeSeconds }),
     role: roleIn(room, member),
     ...(muted && { mutedUntil: untilText(Number(mine.until)) ?? null }),
+    // The owner's row offers a moderator nothing: the server refuses acting on the owner (moderate()).
+    ...(room?.ownerId !== undefined && room.createdBy !== undefined && { ownerName: room.createdBy }),
   };
 }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Report } from '#protocol';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Report, ReportOutcome } from '#protocol';
 
 /**
  * Moderation on record, in the Sessions table (the deployment's audit trail: docs/SECURITY.md, "What is logged and
@@ -10,17 +16,22 @@ import type { Report } from '#protocol';
  *
  * - `#audit#<day>`: every moderation action of a UTC day (a report, a filtered message), oldest first: the operators'
  *   queue (docs/OPERATIONS.md, "Reports and the moderation log");
- * - `#reports#<roomId>`: the room's reports with the reported message as it was (its owner's `reports`).
+ * - `#reports#<roomId>`: the room's open reports with the reported message as it was (its owner's and moderators'
+ *   `reports`, newest first); `resolvereport` moves one to `#resolved#<roomId>` (one conditional UpdateItem: the
+ *   index drops it from the open list, the item keeps who closed it, how and when, until its TTL).
  */
 
 export interface AuditRow {
-  kind: 'report' | 'filtered';
+  kind: 'report' | 'filtered' | 'resolvereport';
   roomId: string;
-  /** Who acted (a report's reporter, a filtered message's sender): its identity and name in the room. */
+  /** Who acted (a report's reporter or resolver, a filtered message's sender): its identity and name in the room. */
   actor: string;
   actorName: string;
   at: string;
-  /** What else the action records: a report's id and seq, a filter's outcome and the words found (never the text). */
+  /**
+   * What else the action records: a report's id and seq (and a resolution's outcome), a filter's outcome and the words
+   * found (never the text).
+   */
   detail: Record<string, string | number | string[]>;
 }
 
@@ -28,15 +39,33 @@ export interface AuditLog {
   record(row: AuditRow): Promise<void>;
 }
 
+/** Where a page of reports starts: after the report of this time and id (the last one listed). */
+export interface ReportsAfter {
+  reportedAt: string;
+  reportId: string;
+}
+
+export interface Resolution {
+  outcome: ReportOutcome;
+  resolvedBy: string;
+  resolvedAt: string;
+}
+
 export interface ReportStore {
   /** Keeps the report with its evidence (the message's text as it was). */
   keep(report: Report, reporterId: string): Promise<void>;
-  /** The room's reports, newest first. */
-  ofRoom(roomId: string, limit: number): Promise<Report[]>;
+  /** The room's open reports, newest first: up to `limit`, after `after`; `more` when older ones may remain. */
+  ofRoom(roomId: string, limit: number, after?: ReportsAfter): Promise<{ reports: Report[]; more: boolean }>;
+  /** The report `reportId`, open or closed (undefined: none, or gone with its TTL). */
+  find(reportId: string): Promise<Report | undefined>;
+  /** Closes the open report of room `roomId`: false when it is not open there (closed already, in between). */
+  resolve(roomId: string, reportId: string, resolution: Resolution): Promise<boolean>;
 }
 
 export const auditKey = (day: string) => `#audit#${day}`;
 export const reportsKey = (roomId: string) => `#reports#${roomId}`;
+export const resolvedKey = (roomId: string) => `#resolved#${roomId}`;
+const reportItemKey = (reportId: string) => `#report#${reportId}`;
 
 /** The Sessions table's moderation items (audit rows, reports), kept `retentionSeconds` from their writing (TTL). */
 export class DynamoModerationRecords implements AuditLog, ReportStore {
@@ -73,7 +102,7 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
       new PutCommand({
         TableName: this.table,
         Item: {
-          connectionId: `#report#${report.reportId}`,
+          connectionId: reportItemKey(report.reportId),
           username: reportsKey(report.roomId),
           connectedAt: report.reportedAt,
           report,
@@ -85,8 +114,12 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
     );
   }
 
-  async ofRoom(roomId: string, limit: number): Promise<Report[]> {
-    const { Items = [] } = await this.db.send(
+  async ofRoom(
+    roomId: string,
+    limit: number,
+    after?: ReportsAfter,
+  ): Promise<{ reports: Report[]; more: boolean }> {
+    const { Items = [], LastEvaluatedKey } = await this.db.send(
       new QueryCommand({
         TableName: this.table,
         IndexName: this.usernameIndex,
@@ -94,8 +127,49 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
         ExpressionAttributeValues: { ':key': reportsKey(roomId) },
         ScanIndexForward: false,
         Limit: limit,
+        // An index's start key is the item's table key and its index key (the position, whether or not it is open now).
+        ...(after && {
+          ExclusiveStartKey: {
+            connectionId: reportItemKey(after.reportId),
+            username: reportsKey(roomId),
+            connectedAt: after.reportedAt,
+          },
+        }),
       }),
     );
-    return Items.map((item) => item.report as Report);
+    return { reports: Items.map((item) => item.report as Report), more: LastEvaluatedKey !== undefined };
+  }
+
+  async find(reportId: string): Promise<Report | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { connectionId: reportItemKey(reportId) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.report as Report | undefined;
+  }
+
+  async resolve(roomId: string, reportId: string, resolution: Resolution): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { connectionId: reportItemKey(reportId) },
+          UpdateExpression: 'SET username = :closed, resolution = :resolution',
+          ConditionExpression: 'username = :open',
+          ExpressionAttributeValues: {
+            ':open': reportsKey(roomId),
+            ':closed': resolvedKey(roomId),
+            ':resolution': resolution,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 }

@@ -1,12 +1,25 @@
 import { servedFrom } from '#core/limits/guard';
 import { limitOwner } from '#core/limits/quotas';
 import { routeHandler } from '#core/websocket';
-import { block, blockList, parseBlockId, parseReason, parseSeq, report, reports, unblock } from './safety';
+import {
+  block,
+  blockList,
+  parseBlockId,
+  parseOutcome,
+  parsePage,
+  parseReason,
+  parseReportId,
+  parseSeq,
+  report,
+  reports,
+  resolveReport,
+  unblock,
+} from './safety';
 import { safetyDeps } from './wiring';
 
 /**
- * The safety routes (functions/safety/safety.ts). block, blocklist, report and reports act in a room the caller
- * follows (`roomId`, absent: the one it shows: scope `room`, core/websocket.ts); unblock in none.
+ * The safety routes (functions/safety/safety.ts). block, blocklist, report, reports and resolvereport act in a room
+ * the caller follows (`roomId`, absent: the one it shows: scope `room`, core/websocket.ts); unblock in none.
  */
 
 export const blockRoute = routeHandler('block', 'room', (frame) =>
@@ -31,5 +44,15 @@ export const reportRoute = routeHandler('report', 'room', (frame) => {
 });
 
 export const reportsRoute = routeHandler('reports', 'room', (frame) =>
-  reports(servedFrom(safetyDeps(), frame), frame.connectionId),
+  reports(
+    servedFrom(safetyDeps(), frame),
+    frame.connectionId,
+    parsePage(frame.body.limit, frame.body.before),
+  ),
 );
+
+export const resolveReportRoute = routeHandler('resolvereport', 'room', (frame) => {
+  const reportId = parseReportId(frame.body.reportId);
+  const outcome = parseOutcome(frame.body.outcome);
+  return resolveReport(servedFrom(safetyDeps(), frame), frame.connectionId, { reportId, outcome });
+});

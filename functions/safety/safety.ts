@@ -4,19 +4,23 @@ import { BadRequest, Forbidden, RateLimited } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { QuotaDeps } from '#core/limits/quotas';
 import { dmRoomId, memberKey, memberKeyOf, membershipTtl, senderOf } from '#core/memberKeys';
+import { moderationOf, roleIn } from '#core/moderation';
 import type { ChatPorts, Connection } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { logger } from '#platform/powertools';
 import {
   type BlockedPerson,
   type BlockListFrame,
+  REPORT_OUTCOMES,
   type Report,
   type ReportedFrame,
+  type ReportOutcome,
+  type ReportResolvedFrame,
   type ReportsFrame,
   SAFETY_LIMITS,
   SAFETY_PATTERNS,
 } from '#protocol';
-import type { AuditLog, ReportStore } from './audit';
+import type { AuditLog, ReportStore, ReportsAfter } from './audit';
 import type { BlockEntry, BlockStore, DmBlocks } from './dynamoBlocks';
 
 /**
@@ -53,6 +57,8 @@ export type SafetyDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 
 };
 
 const BLOCK_ID = new RegExp(SAFETY_PATTERNS.blockId);
+const REPORT_ID = new RegExp(SAFETY_PATTERNS.reportId);
+const REPORTS_CURSOR = new RegExp(SAFETY_PATTERNS.reportsCursor);
 const signedIn = (id: string) => id.startsWith('user:');
 
 /** A message's seq as block and report take it. */
@@ -76,6 +82,32 @@ export function parseReason(value: unknown): string {
       `"reason" must say why you report the message: 1–${SAFETY_LIMITS.reasonMaxChars} characters.`,
     );
   return reason;
+}
+
+export function parseReportId(value: unknown): string {
+  if (typeof value !== 'string' || !REPORT_ID.test(value))
+    throw new BadRequest('"reportId" must be the reportId of a report the room\'s `reports` lists.');
+  return value;
+}
+
+export function parseOutcome(value: unknown): ReportOutcome {
+  if (!REPORT_OUTCOMES.includes(value as ReportOutcome))
+    throw new BadRequest(`"outcome" must be one of ${REPORT_OUTCOMES.map((o) => `"${o}"`).join(', ')}.`);
+  return value as ReportOutcome;
+}
+
+/** A `reports` page's size and start: `limit` 1–reportsListed (absent: reportsListed), `before` a page's `next`. */
+export function parsePage(limit: unknown, before: unknown): { limit: number; after?: ReportsAfter } {
+  const max = SAFETY_LIMITS.reportsListed;
+  if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > max))
+    throw new BadRequest(`"limit" must be a whole number from 1 to ${max}, or absent (${max}).`);
+  if (before !== undefined && (typeof before !== 'string' || !REPORTS_CURSOR.test(before)))
+    throw new BadRequest('"before" must be the `next` of a `reports` page, or absent (the newest reports).');
+  const [reportedAt = '', reportId = ''] = typeof before === 'string' ? before.split('~') : [];
+  return {
+    limit: (limit as number | undefined) ?? max,
+    ...(typeof before === 'string' && { after: { reportedAt, reportId } }),
+  };
 }
 
 /** The blocked person's id on the blocker's list: opaque, the same for the same pair, naming neither. */
@@ -159,8 +191,8 @@ export async function blockList(deps: SafetyDeps, connectionId: string): Promise
 
 /**
  * Reports message `seq` of the caller's room: kept with the message as it is now (its text survives a later delete),
- * recorded in the moderation log (the operators' queue), and pushed to the room owner's connections. Each person may
- * report ReportRateLimit messages an hour.
+ * recorded in the moderation log (the operators' queue), and pushed to the room's staff (staffConnections). Each
+ * person may report ReportRateLimit messages an hour.
  */
 export async function report(
   deps: SafetyDeps,
@@ -206,19 +238,47 @@ export async function report(
     }),
   ]);
   const frame: ReportedFrame = { type: 'reported', report: filed };
-  await tellOwner(deps, caller, frame);
+  await tellStaff(deps, caller, frame);
   return frame;
 }
 
-/** The room owner's connections hear of the report at once; advisory: a failed post loses only the notice. */
-async function tellOwner(deps: SafetyDeps, caller: Connection, frame: ReportedFrame): Promise<void> {
+/**
+ * Who acts on a room's reports, live: every connection of its owner (the user index: the owner hears of a report in
+ * any room it shows), and its moderators' connections in the room. A moderator is a key on the room's item
+ * (core/moderation.ts) with the name it was made under: the room's listed members showing that name are read and
+ * kept when their key is the moderator's (a name alone proves nothing: it may be taken again after the moderator left).
+ */
+async function staffConnections(deps: SafetyDeps, roomId: string): Promise<string[]> {
+  const room = await deps.rooms.get(roomId);
+  if (!room) return [];
+  const { ownerId } = room;
+  const owner =
+    ownerId === undefined
+      ? []
+      : ownerId.startsWith('connection:')
+        ? [ownerId.slice('connection:'.length)]
+        : await deps.devicesOf(ownerId);
+  const moderators = moderationOf(room).moderators;
+  if (moderators.size === 0) return owner;
+  const names = new Set(moderators.values());
+  const { members } = await deps.connections.listMembers(roomId, Number.POSITIVE_INFINITY);
+  const named = members.filter((m) => names.has(m.username) && !owner.includes(m.connectionId));
+  const found = await Promise.all(named.map((m) => deps.connections.get(m.connectionId)));
+  const mods = found.filter(
+    (c): c is Connection => c !== undefined && moderators.has(memberKey(roomId, senderOf(c))),
+  );
+  return [...owner, ...mods.map((c) => c.connectionId)];
+}
+
+/** The room's staff hear of a report or its resolution at once; advisory: a failed post loses only the notice. */
+async function tellStaff(
+  deps: SafetyDeps,
+  caller: Connection,
+  frame: ReportedFrame | ReportResolvedFrame,
+): Promise<void> {
   if (caller.roomId === LOBBY) return;
   try {
-    const ownerId = (await deps.rooms.get(caller.roomId))?.ownerId;
-    if (ownerId === undefined) return;
-    const targets = ownerId.startsWith('connection:')
-      ? [ownerId.slice('connection:'.length)]
-      : await deps.devicesOf(ownerId);
+    const targets = await staffConnections(deps, caller.roomId);
     const payload = JSON.stringify(frame);
     await Promise.all(
       targets
@@ -226,7 +286,7 @@ async function tellOwner(deps: SafetyDeps, caller: Connection, frame: ReportedFr
         .map((id) => deps.notifier.post(id, payload).catch(() => undefined)),
     );
   } catch (error) {
-    logger.warn("a report's notice to the owner failed", { error: String(error) });
+    logger.warn("a report's notice to the room's staff failed", { error: String(error) });
   }
 }
 
@@ -237,16 +297,76 @@ async function takeReport(quota: QuotaDeps, owner: string): Promise<boolean> {
   return quota.store.take(`report#${owner}`, quota.now().getTime(), intervalMs, rate.limit);
 }
 
-/** The reports of the caller's room, newest first: its owner only. */
-export async function reports(deps: SafetyDeps, connectionId: string): Promise<ReportsFrame> {
+/** The caller, when it is the owner or a moderator of its room; FORBIDDEN for anyone else. */
+async function staffCaller(deps: SafetyDeps, connectionId: string, verb: string): Promise<Connection> {
   const caller = await requireConnection(deps, connectionId);
   const { roomId } = caller;
   const room = roomId === LOBBY ? undefined : await deps.rooms.get(roomId);
-  if (!room || room.ownerId === undefined || room.ownerId !== caller.userId)
-    throw new Forbidden(`Only the owner of room ${roomId} can read its reports.`);
+  const role = roleIn(room, { userId: caller.userId, key: memberKey(roomId, senderOf(caller)) });
+  if (role === 'member')
+    throw new Forbidden(`Only the owner or a moderator of room ${roomId} can ${verb} its reports.`);
+  return caller;
+}
+
+/** The open reports of the caller's room, newest first, a page at a time: its owner and moderators only. */
+export async function reports(
+  deps: SafetyDeps,
+  connectionId: string,
+  page: { limit: number; after?: ReportsAfter },
+): Promise<ReportsFrame> {
+  const { roomId } = await staffCaller(deps, connectionId, 'read');
+  const found = await deps.reports.ofRoom(roomId, page.limit, page.after);
+  const last = found.reports.at(-1);
   return {
     type: 'reports',
     roomId,
-    reports: await deps.reports.ofRoom(roomId, SAFETY_LIMITS.reportsListed),
+    reports: found.reports,
+    ...(found.more && last && { next: `${last.reportedAt}~${last.reportId}` }),
   };
+}
+
+/**
+ * Closes an open report of the caller's room, for every owner's and moderator's list: `deleted` only once the message
+ * is deleted (the moderator's `deletemessage`: the message's tombstone is its record), `dismissed` as it stands. One
+ * conditional write: of two staff closing it at once, one is told it is closed already.
+ */
+export async function resolveReport(
+  deps: SafetyDeps,
+  connectionId: string,
+  input: { reportId: string; outcome: ReportOutcome },
+): Promise<ReportResolvedFrame> {
+  const caller = await staffCaller(deps, connectionId, 'resolve');
+  const { roomId } = caller;
+  const found = await deps.reports.find(input.reportId);
+  if (!found || found.roomId !== roomId)
+    throw new BadRequest(
+      `Room ${roomId} has no report ${input.reportId}: ask \`reports\` for its open reports.`,
+    );
+  if (input.outcome === 'deleted') {
+    const message = await deps.messages.message(roomId, found.seq);
+    if (message && !message.deleted)
+      throw new BadRequest(
+        `Message ${found.seq} is not deleted: delete it first (\`deletemessage\`), or dismiss the report.`,
+      );
+  }
+  const resolvedAt = deps.now().toISOString();
+  const resolution = { outcome: input.outcome, resolvedBy: caller.username, resolvedAt };
+  if (!(await deps.reports.resolve(roomId, input.reportId, resolution)))
+    throw new BadRequest(`Report ${input.reportId} is resolved already: ask \`reports\` for the open ones.`);
+  await deps.audit.record({
+    kind: 'resolvereport',
+    roomId,
+    actor: senderOf(caller),
+    actorName: caller.username,
+    at: resolvedAt,
+    detail: { reportId: input.reportId, seq: found.seq, outcome: input.outcome },
+  });
+  const frame: ReportResolvedFrame = {
+    type: 'reportresolved',
+    roomId,
+    reportId: input.reportId,
+    ...resolution,
+  };
+  await tellStaff(deps, caller, frame);
+  return frame;
 }

@@ -125,14 +125,18 @@ describe('coverage of the template and of events/', () => {
     // Message changes: bob edits his message, alice reacts to it and, as the room's owner, pins and deletes it.
     await bob.expectReply({ action: 'editmessage', seq, message: 'every route' });
     await alice.expectReply({ action: 'react', seq, reaction: '👍' });
-    // Safety: alice blocks and unblocks bob by his message, reads her list, reports the message and, as owner, its reports.
+    // Safety: alice blocks and unblocks bob by his message, reads her list, reports the message and, as owner, lists
+    // and dismisses its reports.
     const { people } = (await alice.expectReply({ action: 'block', seq })) as {
       people: { blockId: string }[];
     };
     await alice.expectReply({ action: 'unblock', blockId: people[0]?.blockId });
     await alice.expectReply({ action: 'blocklist' });
-    await alice.expectReply({ action: 'report', seq, reason: 'coverage' });
+    const { report } = (await alice.expectReply({ action: 'report', seq, reason: 'coverage' })) as {
+      report: { reportId: string };
+    };
     await alice.expectReply({ action: 'reports' });
+    await alice.expectReply({ action: 'resolvereport', reportId: report.reportId, outcome: 'dismissed' });
     await alice.expectReply({ action: 'pinmessage', seq });
     await bob.expectReply({ action: 'followthread', seq, follow: true });
     await alice.expectReply({ action: 'deletemessage', seq });

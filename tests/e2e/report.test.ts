@@ -4,9 +4,10 @@ import { roomWith, said, signedInCloud } from '../helpers/signedIn';
 
 /**
  * Reporting a message through the local cloud with sign-in: a member's report reaches the room owner's connected
- * devices at once (`reported`), keeps the message's text when its author deletes it afterwards (the owner's
- * `reports`), is a row of the moderation log (the operators' queue: the Sessions table's `#audit#<day>`), and a
- * person may report ReportRateLimit messages an hour. Only the owner lists a room's reports.
+ * devices and its moderators at once (`reported`), keeps the message's text when its author deletes it afterwards
+ * (`reports`), is a row of the moderation log (the operators' queue: the Sessions table's `#audit#<day>`), and a
+ * person may report ReportRateLimit messages an hour. Only the owner and moderators list a room's open reports and
+ * close them (`resolvereport`), each once, for all of them.
  */
 jest.setTimeout(120_000);
 
@@ -116,4 +117,121 @@ it('limits reports per person and refuses a report without a reason or of a dele
   expect(await chat.ask(dan, { action: 'report', roomId, seq: one.seq, reason: 'spam' })).toMatchObject({
     code: 'RATE_LIMITED',
   });
+});
+
+it('owner and moderators hear of reports, list the open ones a page at a time and close each once, for both', async () => {
+  const olivia = await chat.device('olivia');
+  const mia = await chat.device('mia');
+  const bob = await chat.device('bob');
+  const carol = await chat.device('carol-r');
+  const dan = await chat.device('dan-r');
+  const roomId = await roomWith(olivia, mia, bob, carol, dan);
+  await olivia.expectReply({ action: 'setrole', username: 'mia', role: 'moderator' });
+  const spam = [
+    await said(carol, 'spam one'),
+    await said(carol, 'spam two'),
+    await said(carol, 'spam three'),
+  ];
+
+  // Three reports (two a person an hour here): the owner and the moderator hear of each at once.
+  const filed: Frame[] = [];
+  for (const [who, name, message] of [
+    [bob, 'bob', spam[0]],
+    [bob, 'bob', spam[1]],
+    [dan, 'dan-r', spam[2]],
+  ] as const) {
+    const reply = await chat.ask(who, { action: 'report', roomId, seq: message?.seq, reason: 'spam' });
+    expect(reply).toMatchObject({ type: 'reported' });
+    filed.push(reply.report as Frame);
+    for (const staff of [olivia, mia])
+      expect(
+        await staff.next(
+          (f) => f.type === 'reported' && (f.report as Frame).reportId === (reply.report as Frame).reportId,
+        ),
+      ).toMatchObject({ report: { seq: message?.seq, reportedBy: name } });
+  }
+  const ids = filed.map((r) => r.reportId);
+
+  // A plain member is refused both routes, and told who may.
+  for (const frame of [
+    { action: 'reports', roomId },
+    { action: 'resolvereport', roomId, reportId: ids[0], outcome: 'dismissed' },
+  ])
+    expect(await chat.ask(carol, frame)).toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('owner or a moderator'),
+    });
+
+  // The moderator pages through them newest first: two, then the last one with no `next`.
+  const first = await chat.ask(mia, { action: 'reports', roomId, limit: 2 });
+  expect((first.reports as Frame[]).map((r) => r.reportId)).toEqual([ids[2], ids[1]]);
+  expect(first.next).toEqual(expect.any(String));
+  const second = await chat.ask(mia, { action: 'reports', roomId, limit: 2, before: first.next });
+  expect((second.reports as Frame[]).map((r) => r.reportId)).toEqual([ids[0]]);
+  expect(second.next).toBeUndefined();
+  for (const bad of [{ limit: 0 }, { limit: 51 }, { before: 'yesterday' }])
+    expect(await chat.ask(mia, { action: 'reports', roomId, ...bad })).toMatchObject({ code: 'BAD_REQUEST' });
+
+  // A report of another room is not this room's to close.
+  const xena = await chat.device('xena');
+  const other = await roomWith(xena, dan);
+  const elsewhere = await said(xena, 'elsewhere');
+  const foreign = await chat.ask(dan, {
+    action: 'report',
+    roomId: other,
+    seq: elsewhere.seq,
+    reason: 'spam',
+  });
+  expect(foreign).toMatchObject({ type: 'reported' });
+  expect(
+    await chat.ask(mia, {
+      action: 'resolvereport',
+      roomId,
+      reportId: (foreign.report as Frame).reportId,
+      outcome: 'dismissed',
+    }),
+  ).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining(`Room ${roomId} has no report`) });
+  for (const bad of [
+    { reportId: 'not-a-report', outcome: 'dismissed' },
+    { reportId: ids[0], outcome: 'ban' },
+  ])
+    expect(await chat.ask(mia, { action: 'resolvereport', roomId, ...bad })).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+
+  // The moderator dismisses one: the owner is told at once, and it is closed for her too.
+  const dismissed = await chat.ask(mia, {
+    action: 'resolvereport',
+    roomId,
+    reportId: ids[0],
+    outcome: 'dismissed',
+  });
+  expect(dismissed).toMatchObject({ type: 'reportresolved', roomId, reportId: ids[0], resolvedBy: 'mia' });
+  expect(await olivia.next((f) => f.type === 'reportresolved')).toMatchObject({
+    reportId: ids[0],
+    outcome: 'dismissed',
+  });
+  expect(
+    await chat.ask(olivia, { action: 'resolvereport', roomId, reportId: ids[0], outcome: 'dismissed' }),
+  ).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('resolved already') });
+
+  // "Delete the message": refused while it stands; the moderator's delete, then the report closes as deleted.
+  expect(
+    await chat.ask(olivia, { action: 'resolvereport', roomId, reportId: ids[1], outcome: 'deleted' }),
+  ).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('is not deleted') });
+  await mia.expectReply({ action: 'deletemessage', seq: spam[1]?.seq });
+  expect(
+    await chat.ask(olivia, { action: 'resolvereport', roomId, reportId: ids[1], outcome: 'deleted' }),
+  ).toMatchObject({ type: 'reportresolved', outcome: 'deleted', resolvedBy: 'olivia' });
+  expect(await mia.next((f) => f.type === 'reportresolved' && f.reportId === ids[1])).toMatchObject({
+    outcome: 'deleted',
+  });
+
+  // One report stays open, for both; each closing is a row of the moderation log.
+  for (const staff of [olivia, mia])
+    expect(
+      ((await chat.ask(staff, { action: 'reports', roomId })).reports as Frame[]).map((r) => r.reportId),
+    ).toEqual([ids[2]]);
+  const rows = await auditRows(String(dismissed.resolvedAt).slice(0, 10));
+  expect(rows).toContainEqual(expect.objectContaining({ kind: 'resolvereport', roomId, actorName: 'mia' }));
 });

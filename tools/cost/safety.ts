@@ -61,6 +61,34 @@ export const SAFETY_ACTIONS: SafetyAction[] = [
   },
   // Over a direct message's own cost: the pair's blocks item, one strongly consistent GetItem.
   { action: 'direct message send, extra', writeUnits: 0, readUnits: 1, wsMessages: 0, invocations: 0 },
+  // Over a report's own cost in a room with moderators, 2 of them online in a room of 50: the room index (one Query,
+  // ~8 KB: 1 RCU), the connections showing a moderator's name (2 GetItems), and 2 posts.
+  {
+    action: 'report, extra for 2 moderators online',
+    writeUnits: 0,
+    readUnits: 1 + 2,
+    wsMessages: 2,
+    invocations: 0,
+  },
+  // reports: the room (GetItem, the caller's role) and a page of 50 open reports from the index (≤ 2 KB each,
+  // ~100 KB eventually consistent: 13 RCU).
+  {
+    action: 'reports (a page of 50)',
+    writeUnits: FRAME_COUNT,
+    readUnits: 1 + 13,
+    wsMessages: 2,
+    invocations: 1,
+  },
+  // resolvereport: the room and the report (GetItems); the report moved to `#resolved#` (2 WCU, and its index entry
+  // deleted and put again: 2 × 2) and its audit row, indexed; the staff's notice as a report's (owner's devices, the
+  // room index and 2 moderators): 3 posts.
+  {
+    action: 'resolvereport (2 moderators online)',
+    writeUnits: FRAME_COUNT + 2 + 2 * 2 + INDEXED * 1,
+    readUnits: 1 + 1 + 0.5 + 1 + 2,
+    wsMessages: 2 + 3,
+    invocations: 1,
+  },
 ];
 
 const first = (prices: PriceTable, id: keyof PriceTable) => prices[id].tiers[0]?.usd ?? 0;
