@@ -5,7 +5,7 @@ import { logger } from '#platform/powertools';
 import type { FilterMode } from '#platform/settingsSchema';
 import { DM_ROOM_CODE_LENGTH } from '#protocol';
 import type { AuditLog } from './audit';
-import type { DmBlocks } from './dynamoBlocks';
+import type { DmBlocks } from './dynamoDmBlocks';
 import { FilteredWords, filterText } from './filter';
 
 /**
