@@ -1,7 +1,7 @@
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { DynamoUserDevices } from '#core/aws/userDevices';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
-import { threadFollowers } from '#messages/readers';
+import { readThreadRoot } from '#messages/dynamoThreadRoots';
 import { DynamoPeopleStore } from '#people/dynamoPeople';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
@@ -31,7 +31,6 @@ export function notifyDeps(): NotifyDeps {
     peopleIndex: requireEnv('PEOPLE_INDEX'),
   });
   const limits = quotaStore();
-  const followersOf = threadFollowers();
   return {
     dmMembersOf: async (roomId) => (await rooms.get(roomId))?.dmMembers,
     // `@name`s resolved in the people feature's PeopleIndex, the one read of its store push makes.
@@ -46,7 +45,15 @@ export function notifyDeps(): NotifyDeps {
     threadFollowers: async (message) =>
       message.threadOf === undefined
         ? []
-        : followersOf(message.roomId, message.threadOf, Math.floor(Date.now() / 1000)),
+        : ((
+            await readThreadRoot(
+              documentClient(),
+              config.messagesTable(),
+              message.roomId,
+              message.threadOf,
+              Math.floor(Date.now() / 1000),
+            )
+          )?.followerUsers ?? []),
   };
 }
 

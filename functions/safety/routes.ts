@@ -7,9 +7,10 @@ import { connectionStore, quotaStore, roomStore } from '#core/wiring/dynamodb';
 import { notifier } from '#core/wiring/managementApi';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
+import { config, requireEnv } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
+import { DynamoBlockStore } from './dynamoBlocks';
 import {
   block,
   blockList,
@@ -23,7 +24,7 @@ import {
   type SafetyDeps,
   unblock,
 } from './safety';
-import { blockStore, dmBlocks, moderationRecords } from './wiring';
+import { dmBlocks, moderationRecords } from './wiring';
 
 /** A room's message by seq, as block and report read it (one strongly consistent GetItem). */
 const messageLookup = (): MessageLookup => ({
@@ -56,7 +57,8 @@ const safetyDeps = onFirstCall((): SafetyDeps => {
     rooms: roomStore(),
     notifier: notifier(),
     now: systemClock,
-    blocks: blockStore(),
+    // Block lists: the Memberships table's `blocks#<memberKey>` partitions (dynamoBlocks.ts).
+    blocks: new DynamoBlockStore(documentClient(), requireEnv('MEMBERSHIPS_TABLE')),
     dmBlocks: dmBlocks(),
     messages: messageLookup(),
     reports: records,

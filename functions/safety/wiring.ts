@@ -2,20 +2,16 @@ import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { settings } from '#platform/settings';
 import { DynamoModerationRecords } from './audit';
-import { DynamoBlockStore } from './dynamoBlocks';
 import { DynamoDmBlocks } from './dynamoDmBlocks';
 
 /**
- * The safety feature's adapters, each given the table names template.yaml sets for it. The messages and people
- * functions take `dmBlocks` and `moderationRecords` from here (their screening: screening.ts); what only the safety
- * function's routes use is built in routes.ts, so their bundles hold none of it.
+ * The safety feature's adapters other features take, each given the table names template.yaml sets for it: the
+ * messages and people functions' screening (screening.ts). What only the safety function's routes use (block lists,
+ * the reported message's read) is built in routes.ts, so no other bundle holds it.
  */
 
 /** Direct-message blocks (the Rooms table's `<dmRoomId>#blocks` items): the safety, messages and people functions. */
 export const dmBlocks = () => new DynamoDmBlocks(documentClient(), config.roomsTable());
-
-/** Block lists (the Memberships table's `blocks#<memberKey>` partitions): the safety function. */
-export const blockStore = () => new DynamoBlockStore(documentClient(), requireEnv('MEMBERSHIPS_TABLE'));
 
 /** The moderation log and reports, in the Sessions table (audit.ts). */
 export const moderationRecords = () =>
