@@ -10,7 +10,7 @@ import { toMessage } from './storedItems';
 import type { RootAddition, ThreadRoot, ThreadStore } from './threads';
 
 /** A thread's partition of the Messages table: one pointer item per reply, keyed by the reply's seq. */
-export const threadPartition = (roomId: string, rootSeq: number) => `${roomId}#t${rootSeq}`;
+const threadPartition = (roomId: string, rootSeq: number) => `${roomId}#t${rootSeq}`;
 
 /**
  * The DynamoDB adapter of ThreadStore (threads.ts). The root's summary and followers are attributes of the root's own

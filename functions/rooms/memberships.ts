@@ -94,7 +94,7 @@ export const MY_ROOMS_MAX = 100;
  * for each message of its room), so the most recently active rooms can only be chosen from all that are read: every
  * one up to this bound, each room's item read with them (at most 5 BatchGetItem requests).
  */
-export const MY_ROOMS_READ_MAX = 500;
+const MY_ROOMS_READ_MAX = 500;
 
 /**
  * Events `myrooms` reads per listed room to count its unread messages: one more than UNREAD_MAX, so a room with more

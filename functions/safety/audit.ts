@@ -35,8 +35,8 @@ export interface ReportStore {
   ofRoom(roomId: string, limit: number): Promise<Report[]>;
 }
 
-export const auditKey = (day: string) => `#audit#${day}`;
-export const reportsKey = (roomId: string) => `#reports#${roomId}`;
+const auditKey = (day: string) => `#audit#${day}`;
+const reportsKey = (roomId: string) => `#reports#${roomId}`;
 
 /** The Sessions table's moderation items (audit rows, reports), kept `retentionSeconds` from their writing (TTL). */
 export class DynamoModerationRecords implements AuditLog, ReportStore {
