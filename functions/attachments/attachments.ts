@@ -78,7 +78,7 @@ function roomOf(connection: Connection): string {
 }
 
 /** A size in bytes as `attach` states it: a whole number from 1 to the limit of its type (an image's by default). */
-export function parseSize(value: unknown, type: AttachmentType | FileType = 'image/png'): number {
+function parseSize(value: unknown, type: AttachmentType | FileType = 'image/png'): number {
   const what = isFileType(type) ? `${FILE_TYPES[type].label} file` : 'image';
   if (!Number.isSafeInteger(value) || (value as number) < 1)
     throw new BadRequest(`"size" must be the ${what}'s size in bytes, a whole number of 1 or more.`);
@@ -91,7 +91,7 @@ export function parseSize(value: unknown, type: AttachmentType | FileType = 'ima
 }
 
 /** An image type (ATTACHMENT_TYPES) or a file type of the allowlist (FILE_TYPES); anything else is refused. */
-export function parseContentType(value: unknown): AttachmentType | FileType {
+function parseContentType(value: unknown): AttachmentType | FileType {
   if (!isAttachmentType(value) && !isFileType(value))
     throw new BadRequest(
       `"contentType" must be one of ${[...ATTACHMENT_TYPES, ...Object.keys(FILE_TYPES)].join(', ')}.`,
@@ -100,7 +100,7 @@ export function parseContentType(value: unknown): AttachmentType | FileType {
 }
 
 /** A file's name for its type (attachmentNameProblem), refused BAD_REQUEST. */
-export function parseName(value: unknown, type: FileType): string {
+function parseName(value: unknown, type: FileType): string {
   const problem = attachmentNameProblem(value, type);
   if (problem !== undefined) throw new BadRequest(problem);
   return value as string;
@@ -163,7 +163,7 @@ function keyOfRoom(key: unknown, roomId: string): string {
 }
 
 /** The `versionId` of `getattachment`: the one the message names, as S3 gave it. */
-export function parseVersionId(value: unknown): string {
+function parseVersionId(value: unknown): string {
   if (typeof value !== 'string' || !ATTACHMENT_VERSION_ID.test(value))
     throw new BadRequest('"versionId" must be the versionId of the attachment as its message names it.');
   return value;

@@ -9,7 +9,7 @@ import type { AttachmentBucket, StoredHead } from './attachments';
  * permissions (s3:PutObject, s3:GetObjectVersion on `rooms/*`), so the bucket refuses any other key whatever is signed.
  * Path-style only where an endpoint is set (the local cloud's S3, docs/PARITY.md "Local S3"); virtual-hosted on AWS.
  */
-export const s3Client = onFirstCall(() =>
+const s3Client = onFirstCall(() =>
   traced(new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined })),
 );
 

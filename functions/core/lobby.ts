@@ -31,9 +31,9 @@ export interface LobbyDeps {
   now: Clock;
 }
 
-export const NO_LOBBY_POST =
+const NO_LOBBY_POST =
   'There is no lobby here: you are in no room. Create a room, or join one with its code or invite link.';
-export const BROADCASTS_ONLY =
+const BROADCASTS_ONLY =
   'The lobby shows announcements only. Create a room, or join one with its code or invite link, to post.';
 
 /** Whether a connection in the lobby is in no room at all (LobbyPolicy=off). */

@@ -13,7 +13,7 @@ import { foldName, LIMITS } from '#protocol';
 export const PEOPLE_INDEX_SHARDS = 12;
 
 /** A member's shard: a 32-bit FNV-1a hash of its id (the room index's hash), the same in every room. */
-export function peopleShard(memberKey: string): number {
+function peopleShard(memberKey: string): number {
   return stableHash(memberKey) % PEOPLE_INDEX_SHARDS;
 }
 

@@ -40,7 +40,7 @@ const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)
  * BatchGetItem of the page's distinct authors (at most its 100 messages'), the latest authors' first, as many as fit
  * DIRECTORY_LIMITS.historyProfileBytes (the page's messages are fitted to the rest of the reply).
  */
-export async function authorProfiles(
+async function authorProfiles(
   reader: ProfileReader,
   signer: AvatarSigner | undefined,
   authors: { userId?: string; username: string }[],

@@ -6,7 +6,7 @@ const THROTTLES = new Set([
 ]);
 
 /** How many times a read is tried when DynamoDB keeps throttling it past the SDK's own retries. */
-export const THROTTLE_TRIES = 6;
+const THROTTLE_TRIES = 6;
 
 /** The pauses between tries (full jitter under 200, 400, 800, 1,000, 1,000 ms: at most 3.4 s), and their clock. */
 export interface ThrottlePauses {

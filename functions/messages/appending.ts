@@ -121,7 +121,7 @@ export type WakeBy = { taken: Taken } | { retry: true };
  * message's journey is followed by through the bus, the queue and the fan-out's logs; the same event's wake published
  * twice is the same queue body, which the queue keeps once.
  */
-export function wakeOf(
+function wakeOf(
   stored: { roomId: string; seq: number; messageId: string },
   by: WakeBy,
 ): RoomWake | undefined {

@@ -64,7 +64,7 @@ interface ThreadItem {
 }
 
 /** The summary a root's item shows (its participants sorted by name), or undefined before its first reply. */
-export function summaryOf(item: ThreadItem): ThreadSummary | undefined {
+function summaryOf(item: ThreadItem): ThreadSummary | undefined {
   if (!item.replyCount) return undefined;
   return {
     replyCount: Number(item.replyCount),

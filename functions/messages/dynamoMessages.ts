@@ -6,15 +6,10 @@ import { readPins } from './dynamoPins';
 import { readReactions } from './dynamoReactions';
 import { isGapMarker } from './gaps';
 import type { MessageStore, ReactionState } from './ports';
+import { toMessage } from './storedItems';
 
 /** Items one page of a message query reads while it passes expired messages not yet deleted. */
 const MAX_EXPIRED_PAGE = 1000;
-
-/** A stored message as clients see it: the item without its TTL. */
-export function toMessage(item: Record<string, unknown>): ChatMessage {
-  const { ttl: _ttl, ...message } = item;
-  return message as unknown as ChatMessage;
-}
 
 /**
  * The DynamoDB adapter of MessageStore: a room's history, read around messages past their TTL, and its messages'

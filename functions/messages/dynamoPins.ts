@@ -8,7 +8,7 @@ import { CHANGE_LIMITS, type Pin } from '#protocol';
  * them, so a pin is one conditional write (count below CHANGE_LIMITS.pinsPerRoom, this seq not pinned) in the
  * change's transaction. 50 pins of ~100 bytes is ~5 KB, far below DynamoDB's 400 KB item limit.
  */
-export const pinsKey = (roomId: string) => ({ roomId: `${roomId}#pins`, seq: 0 });
+const pinsKey = (roomId: string) => ({ roomId: `${roomId}#pins`, seq: 0 });
 
 const pinAttribute = (seq: number) => `p${seq}`;
 

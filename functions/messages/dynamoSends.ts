@@ -12,7 +12,6 @@ import type { ChatMessage } from '#core/protocol';
 import { applied, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { wakes } from './appending';
-import { toMessage } from './dynamoMessages';
 import { isGapMarker } from './gaps';
 import type { NewSendRecord, SendRecord, SendStore, SeqTaken } from './ports';
 import {
@@ -24,6 +23,7 @@ import {
   seqRefusal,
   takeSeqUpdate,
 } from './roomEvents';
+import { toMessage } from './storedItems';
 
 /** The item a refused conditional write returned (`ALL_OLD`), which the document client leaves in DynamoDB's form. */
 function itemOf(error: unknown): Record<string, unknown> | undefined {

@@ -1,23 +1,16 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChatMessage } from '#core/protocol';
 import { batchGetAll } from '#platform/aws/batchGet';
 import { isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { THREAD_LIMITS } from '#protocol';
-import { toMessage } from './dynamoMessages';
+import { readThreadRoot } from './dynamoThreadRoots';
 import { isGapMarker } from './gaps';
+import { toMessage } from './storedItems';
 import type { RootAddition, ThreadRoot, ThreadStore } from './threads';
 
 /** A thread's partition of the Messages table: one pointer item per reply, keyed by the reply's seq. */
-export const threadPartition = (roomId: string, rootSeq: number) => `${roomId}#t${rootSeq}`;
-
-const list = (value: unknown): string[] => (value ? [...(value as Iterable<string>)] : []);
+const threadPartition = (roomId: string, rootSeq: number) => `${roomId}#t${rootSeq}`;
 
 /**
  * The DynamoDB adapter of ThreadStore (threads.ts). The root's summary and followers are attributes of the root's own
@@ -29,31 +22,8 @@ export class DynamoThreadStore implements ThreadStore {
     private readonly table: string,
   ) {}
 
-  async root(roomId: string, seq: number, nowSeconds: number): Promise<ThreadRoot | undefined> {
-    // The whole item (a read is charged by the item's size whatever it projects), strongly consistent: a message just acknowledged can be replied to at once.
-    const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { roomId, seq },
-        ConsistentRead: true,
-      }),
-    );
-    // A change event or a gap marker holds a seq but is no message; an item past its TTL may linger until deleted.
-    if (!Item || Item.change !== undefined || Item.gap === true) return undefined;
-    if (typeof Item.ttl === 'number' && Item.ttl <= nowSeconds) return undefined;
-    return {
-      seq,
-      username: String(Item.username),
-      ...(Item.authorKey !== undefined && { authorKey: String(Item.authorKey) }),
-      ...(Item.authorUser !== undefined && { authorUser: String(Item.authorUser) }),
-      deleted: Item.deleted !== undefined,
-      ...(Item.threadOf !== undefined && { threadOf: Number(Item.threadOf) }),
-      replyCount: Number(Item.replyCount ?? 0),
-      replyNames: list(Item.replyNames),
-      followers: list(Item.followers),
-      followerUsers: list(Item.followerUsers),
-      message: toMessage(Item),
-    };
+  root(roomId: string, seq: number, nowSeconds: number): Promise<ThreadRoot | undefined> {
+    return readThreadRoot(this.db, this.table, roomId, seq, nowSeconds);
   }
 
   async putPointer(roomId: string, rootSeq: number, seq: number, expiresAt: number): Promise<void> {

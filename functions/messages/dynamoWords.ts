@@ -7,7 +7,7 @@ import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
 const BATCH_WRITE_MAX = 25;
 
 /** An index entry's key: the room and the word (`<roomId>#<word>`) as partition, the message's seq as sort key. */
-export const wordKey = (roomId: string, word: string) => `${roomId}#${word}`;
+const wordKey = (roomId: string, word: string) => `${roomId}#${word}`;
 
 /**
  * The DynamoDB adapter of WordIndex (docs/DECISIONS.md, "Search"): the Words table holds one small item per word of a

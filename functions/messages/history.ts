@@ -6,9 +6,10 @@ import { connectionStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
+import { messageStore } from './readers';
 import { history } from './roomHistory';
 import { threadHistory } from './threads';
-import { authorProfiles, messageStore, threadStore } from './wiring';
+import { authorProfiles, threadStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -15,9 +15,9 @@ import type { ThreadReplyNotice } from './threads';
 /** Members of a room read at most to resolve a message's mentions: one Query page or a few, bounded for big rooms. */
 export const MENTION_SCAN_MEMBERS = 1000;
 /** Signed-in members named in one message whose devices get a `mention` frame; the rest see the highlight only. */
-export const MENTION_NOTICES_PER_MESSAGE = 5;
+const MENTION_NOTICES_PER_MESSAGE = 5;
 /** Followers of a thread told of one reply in it (threads.ts), besides the members it names. */
-export const THREAD_NOTICES_PER_REPLY = 20;
+const THREAD_NOTICES_PER_REPLY = 20;
 /** Devices told per member, as for a direct message's notice. */
 const DEVICES_PER_MEMBER = 10;
 

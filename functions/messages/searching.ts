@@ -29,7 +29,7 @@ export interface SearchQuery {
 
 /** A page's cursor: where its last message stands in the order (`at`, `seq`, room). */
 const CURSOR = /^(\d{1,15}):(\d{1,15}):([A-Za-z0-9]{1,32})$/;
-export const cursorOf = (c: SearchCandidate) => `${c.at}:${c.seq}:${c.roomId}`;
+const cursorOf = (c: SearchCandidate) => `${c.at}:${c.seq}:${c.roomId}`;
 
 /** Newest first: by send time, then seq, then room code (every message has one place). */
 const newestFirst = (a: SearchCandidate, b: SearchCandidate) =>

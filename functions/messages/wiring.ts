@@ -4,17 +4,15 @@ import { pageAuthorProfiles } from '#core/profiles';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { DynamoChangeStore } from './dynamoChanges';
-import { DynamoMessageStore } from './dynamoMessages';
 import { DynamoReactionStore } from './dynamoReactions';
 import { DynamoSendStore } from './dynamoSends';
 import { DynamoThreadStore } from './dynamoThreads';
 import { DynamoWordIndex } from './dynamoWords';
 
-/** The messages feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
-/** A room's history, with the reactions of its messages (the Reactions table). */
-export const messageStore = () =>
-  new DynamoMessageStore(documentClient(), config.messagesTable(), config.reactionsTable());
-
+/**
+ * The messages feature's DynamoDB adapters, each given the table names template.yaml sets for it. The history other
+ * features read is wired in readers.ts.
+ */
 export const sendStore = () =>
   new DynamoSendStore(documentClient(), {
     rooms: config.roomsTable(),

@@ -46,7 +46,7 @@ export type PeopleDeps = Pick<ChatPorts, 'connections'> & {
  * The caller's rooms `sharesRoom` checks at most (one Query and one BatchGetItem): more than findpeople searches,
  * so anyone it finds can be messaged.
  */
-export const SHARED_ROOMS_CHECKED = 100;
+const SHARED_ROOMS_CHECKED = 100;
 
 /** Rooms whose matches are read at once. */
 const CONCURRENCY = 10;
@@ -77,7 +77,7 @@ const signedIn = (c: Connection): c is Connection & { userId: string } =>
   c.userId?.startsWith('user:') === true;
 
 /** Why open mode finds nobody: the sentence the error frame carries (the web chat shows it too). */
-export const PEOPLE_NEED_SIGN_IN =
+const PEOPLE_NEED_SIGN_IN =
   'Finding people and direct messages need sign-in: without it a name is not an identity anyone could message ' +
   'again, so this chat keeps no directory of people. Sign in first.';
 

@@ -42,7 +42,7 @@ export function resolveSettings(document: Record<string, unknown>): Settings {
 }
 
 /** How long a read document is kept before the next invocation reads it again (SSM GetParameter: docs/PARITY.md). */
-export const SETTINGS_MAX_AGE_SECONDS = 60;
+const SETTINGS_MAX_AGE_SECONDS = 60;
 /** The cache age in force: the local cloud may shorten it for its tests (SETTINGS_MAX_AGE_SECONDS); AWS never sets it. */
 function maxAgeSeconds(): number {
   const given = Number(process.env.SETTINGS_MAX_AGE_SECONDS);

@@ -4,14 +4,13 @@ import type { PushSubscriptionJson } from '#protocol';
 import type { PushSubscriptionStore, StoredSubscription } from './ports';
 
 /** A subscription's key in its user's partition: SHA-256 of its endpoint (endpoints run to hundreds of bytes). */
-export const endpointKeyOf = (endpoint: string): string =>
-  createHash('sha256').update(endpoint).digest('base64url');
+const endpointKeyOf = (endpoint: string): string => createHash('sha256').update(endpoint).digest('base64url');
 
 /**
  * A subscription nobody renewed is deleted after this long (DynamoDB TTL): the web chat renews it on every sign-in,
  * and a push service answers 404/410 for one it dropped, which removes it sooner.
  */
-export const SUBSCRIPTION_TTL_DAYS = 60;
+const SUBSCRIPTION_TTL_DAYS = 60;
 
 /**
  * Push subscriptions in their own table, one partition per signed-in user (`userId`, `endpointKey`): a user's are

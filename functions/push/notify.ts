@@ -32,13 +32,13 @@ import type { PushSender, PushSubscriptionStore } from './ports';
  */
 
 /** People told of one message at most: a message names at most MENTIONS_PER_MESSAGE, plus its DM peer or thread. */
-export const PUSH_RECIPIENTS_PER_MESSAGE = MENTIONS_PER_MESSAGE + 5;
+const PUSH_RECIPIENTS_PER_MESSAGE = MENTIONS_PER_MESSAGE + 5;
 /** Subscriptions pushed to per person: PUSH_LIMITS.subscriptionsPerUser. */
 const SUBSCRIPTIONS_READ = PUSH_LIMITS.subscriptionsPerUser;
 /** Members read per distinct name start, to resolve `@name` among a room's signed-in members. */
 const CANDIDATES_PER_NAME = 20;
 /** How long a push service keeps a push for a device that is offline (RFC 8030 TTL): a day. */
-export const PUSH_TTL_SECONDS = 86_400;
+const PUSH_TTL_SECONDS = 86_400;
 /** A character that continues a name's first word (as mentions.ts reads a name). */
 const NAME_CHAR = /[\p{L}\p{M}\p{N}_]/u;
 
@@ -71,7 +71,7 @@ export interface NotifyReport {
 }
 
 /** The distinct folded first words after each `@` of `text`: the name starts a mention may have. */
-export function mentionPrefixes(text: string): string[] {
+function mentionPrefixes(text: string): string[] {
   const prefixes = new Set<string>();
   const chars = [...text];
   for (let i = 0; i < chars.length && prefixes.size < MENTIONS_PER_MESSAGE; i++) {

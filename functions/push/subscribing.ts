@@ -12,7 +12,7 @@ export type SubscribingDeps = Pick<ChatPorts, 'connections'> & {
   localPushService?: string;
 };
 
-export const PUSH_NEEDS_SIGN_IN =
+const PUSH_NEEDS_SIGN_IN =
   'Push notifications need sign-in: a subscription belongs to a person, and without sign-in there is nobody to ' +
   'keep it for. Sign in first.';
 

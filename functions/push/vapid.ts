@@ -5,7 +5,7 @@ import { traced } from '#platform/powertools';
 import type { VapidKeys } from './ports';
 
 /** A rotated key pair reaches every warm push function within this long. */
-export const VAPID_CACHE_SECONDS = 300;
+const VAPID_CACHE_SECONDS = 300;
 
 const parameters = onFirstCall(() => new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }));
 

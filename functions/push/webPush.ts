@@ -8,7 +8,7 @@ import type { PushOutcome, PushSender, VapidKeys } from './ports';
 import { checkEndpoint, isInternalHost } from './subscription';
 
 /** How long one push service request may take before it counts as failed. */
-export const PUSH_REQUEST_TIMEOUT_MS = 5000;
+const PUSH_REQUEST_TIMEOUT_MS = 5000;
 
 /** The resolver a push's connection uses (node:dns `lookup`'s shape); tests give their own. */
 export type Lookup = (
@@ -21,7 +21,7 @@ const systemLookup: Lookup = (hostname, options, callback) =>
   dnsLookup(hostname, { ...options, all: true }, callback);
 
 /** A name that resolved to an address inside the network: the push is not sent. */
-export class InternalAddress extends Error {
+class InternalAddress extends Error {
   readonly code = 'EINTERNALADDRESS';
 }
 

@@ -1,7 +1,7 @@
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { DynamoUserDevices } from '#core/aws/userDevices';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
-import { DynamoThreadStore } from '#messages/dynamoThreads';
+import { readThreadRoot } from '#messages/dynamoThreadRoots';
 import { DynamoPeopleStore } from '#people/dynamoPeople';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
@@ -31,9 +31,9 @@ export function notifyDeps(): NotifyDeps {
     peopleIndex: requireEnv('PEOPLE_INDEX'),
   });
   const limits = quotaStore();
-  const threads = new DynamoThreadStore(documentClient(), config.messagesTable());
   return {
     dmMembersOf: async (roomId) => (await rooms.get(roomId))?.dmMembers,
+    // `@name`s resolved in the people feature's PeopleIndex, the one read of its store push makes.
     namedIn: (roomId, prefix, limit) => people.namedIn(roomId, prefix, limit),
     devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
     // A runtime setting, read on every call.
@@ -45,8 +45,15 @@ export function notifyDeps(): NotifyDeps {
     threadFollowers: async (message) =>
       message.threadOf === undefined
         ? []
-        : ((await threads.root(message.roomId, message.threadOf, Math.floor(Date.now() / 1000)))
-            ?.followerUsers ?? []),
+        : ((
+            await readThreadRoot(
+              documentClient(),
+              config.messagesTable(),
+              message.roomId,
+              message.threadOf,
+              Math.floor(Date.now() / 1000),
+            )
+          )?.followerUsers ?? []),
   };
 }
 

@@ -9,14 +9,14 @@ import { personGate } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
-import { markRead, parseReadSeq } from '#rooms/memberships';
-import { membershipStore } from '#rooms/wiring';
+import { markRead, parseReadSeq } from './reading';
+import { readPositions } from './wiring';
 
 const deps = onFirstCall(() => {
   const connections = connectionStore();
   return {
     connections,
-    memberships: membershipStore(),
+    reads: readPositions(),
     now: systemClock,
     // A read that moved is pushed to rooms of at most SeenByMaxMembers (runtime setting, read on every call) through the fan-out.
     seen: {
@@ -30,7 +30,7 @@ const deps = onFirstCall(() => {
 });
 
 /**
- * markread: the caller's read position in its room moves forward (functions/rooms/memberships.ts), within the
+ * markread: the caller's read position in its room moves forward (reading.ts), within the
  * person's read budget across its connections (PersonReadRateLimit; personRate.ts): a moved read is pushed to the
  * room, so ten connections of one person must not push ten times a person's reads.
  */

@@ -17,7 +17,8 @@ import type { Membership, MembershipStore } from './memberships';
 
 /**
  * The Memberships table (one item per member identity and room: `memberKey`, `roomId`, `lastReadSeq`, `inviteKey`,
- * `dm`, `at`) and the reads `myrooms`, `markread` and `seenby` make of the Rooms, Messages and Connections tables.
+ * `dm`, `at`) and the reads `myrooms` and `opendm` make of the Rooms, Messages and Connections tables (a read
+ * position moves in functions/reading/dynamoReadPositions.ts).
  */
 
 const isConditionFailure = (error: unknown) =>
@@ -60,23 +61,6 @@ export class DynamoMembershipStore implements MembershipStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: { memberships: string; rooms: string; connections: string; messages: string },
   ) {}
-
-  /**
-   * The room's head: the seq of its latest event. It is the `seq` counter of the room's item (one small read: only
-   * that attribute is returned, though the read is charged for the whole item), strongly consistent so a member may
-   * mark read a message the fan-out delivered a moment ago. This and `rooms` are the two reads of the head.
-   */
-  async head(roomId: string): Promise<number | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.tables.rooms,
-        Key: { roomId },
-        ConsistentRead: true,
-        ProjectionExpression: 'roomId, seq',
-      }),
-    );
-    return Item === undefined ? undefined : Number(Item.seq ?? 0);
-  }
 
   /**
    * Counts the room's messages after `afterSeq` not written by `authorKey`, leaving out tombstones and the change
@@ -169,44 +153,6 @@ export class DynamoMembershipStore implements MembershipStore {
     await this.db.send(new DeleteCommand({ TableName: this.tables.memberships, Key: { memberKey, roomId } }));
   }
 
-  async markRead(
-    memberKey: string,
-    roomId: string,
-    read: { seq: number; head: number },
-    at: string,
-    ttl?: number,
-  ): Promise<{ lastReadSeq: number; moved: boolean }> {
-    const { seq, head } = read;
-    try {
-      // Only forward: two devices reading at once, or a late retry, never move a position back. A stored position
-      // past the head is not one (markread once took any seq): it is replaced, else it would hide every message.
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.memberships,
-          Key: { memberKey, roomId },
-          UpdateExpression: `SET lastReadSeq = :seq, #at = :at${ttl === undefined ? '' : ', #ttl = :ttl'}`,
-          ConditionExpression:
-            'attribute_not_exists(lastReadSeq) OR lastReadSeq < :seq OR lastReadSeq > :head',
-          ExpressionAttributeNames: { '#at': 'at', ...(ttl !== undefined && { '#ttl': 'ttl' }) },
-          ExpressionAttributeValues: {
-            ':seq': seq,
-            ':head': head,
-            ':at': at,
-            ...(ttl !== undefined && { ':ttl': ttl }),
-          },
-        }),
-      );
-      return { lastReadSeq: seq, moved: true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Already at or past `seq`: say where it is (this read happens only on a refused move).
-      const { Item } = await this.db.send(
-        new GetCommand({ TableName: this.tables.memberships, Key: { memberKey, roomId } }),
-      );
-      return { lastReadSeq: Math.max(seq, Number(Item?.lastReadSeq ?? 0)), moved: false };
-    }
-  }
-
   /** Up to `limit` of the member's memberships, reading page after page (a page stops at 1 MB). */
   async list(memberKey: string, limit: number): Promise<Membership[]> {
     const Items: Record<string, unknown>[] = [];
@@ -232,18 +178,6 @@ export class DynamoMembershipStore implements MembershipStore {
       ...(item.dm === true && { dm: true }),
       ...(typeof item.username === 'string' && { username: item.username }),
     }));
-  }
-
-  async positions(memberKeys: string[], roomId: string): Promise<Map<string, number>> {
-    const found = new Map<string, number>();
-    for (const keys of chunks(memberKeys)) {
-      const items = await batchGetAll(this.db, {
-        TableName: this.tables.memberships,
-        Keys: keys.map((memberKey) => ({ memberKey, roomId })),
-      });
-      for (const item of items) found.set(String(item.memberKey), Number(item.lastReadSeq ?? 0));
-    }
-    return found;
   }
 
   /** The rooms as `myrooms` lists them: LISTED_ROOM_ATTRIBUTES only. */

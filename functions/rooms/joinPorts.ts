@@ -3,7 +3,7 @@ import { DynamoProfiles } from '#core/aws/profiles';
 import { pageAuthorProfiles } from '#core/profiles';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
-import { messageStore } from '#messages/wiring';
+import { messageStore } from '#messages/readers';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { requireEnv } from '#platform/config';

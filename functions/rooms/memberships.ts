@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { keyIdOf } from '#core/aws/rooms';
 import { BadRequest, Forbidden, NotAllowed } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { dmRoomId, memberKey, memberKeyOf, membershipTtl } from '#core/memberKeys';
 import { personName } from '#core/peopleKeys';
-import type { ChatEvent, ChatPorts, Connection, EventPublisher, Member, Room } from '#core/ports';
+import type { ChatPorts, Connection, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
@@ -15,15 +14,11 @@ import {
   type JoinedFrame,
   type MyRoom,
   type MyRoomsFrame,
-  type ReadFrame,
-  type SeenByFrame,
-  type SeenByMember,
-  type SeenFrame,
   UNREAD_MAX,
 } from '#protocol';
 
 /**
- * Read positions, "my rooms" and direct messages. A membership is kept per member identity and room: the signed-in
+ * Memberships, "my rooms" and direct messages (a membership's read position moves in functions/reading/). A membership is kept per member identity and room: the signed-in
  * user (`user:` id, the same on every device), else the client's resume token (`resume:` scope, the same across its
  * reconnects), else the connection alone (until it closes). It is recorded when the member creates, joins or opens
  * a room, dropped when it leaves, and dropped when `myrooms` finds the room ended or its key changed (the member was
@@ -58,25 +53,10 @@ export interface MembershipStore {
   leave(memberKey: string, roomId: string): Promise<void>;
   /** Sets the key a membership enters by (the owner's, when it rotates its room's key); never creates one. */
   rekey(memberKey: string, roomId: string, inviteKey: string): Promise<void>;
-  /**
-   * Moves the read position to `read.seq` (at most the room's `read.head`) if that is forward, or if the stored one
-   * is past the head; returns the position kept after the request and whether this request moved it.
-   */
-  markRead(
-    memberKey: string,
-    roomId: string,
-    read: { seq: number; head: number },
-    at: string,
-    ttl?: number,
-  ): Promise<{ lastReadSeq: number; moved: boolean }>;
   /** The member's memberships, at most `limit`. */
   list(memberKey: string, limit: number): Promise<Membership[]>;
-  /** Read positions of several members in one room; a member without one is absent from the map. */
-  positions(memberKeys: string[], roomId: string): Promise<Map<string, number>>;
   /** Rooms by id (strongly consistent is not needed: counts are advisory); a missing room is absent. */
   rooms(roomIds: string[]): Promise<Room[]>;
-  /** The room's head (the seq of its latest event, 0 before the first), read now; undefined: no such room. */
-  head(roomId: string): Promise<number | undefined>;
   /**
    * The room's messages after `afterSeq` whose author is not `authorKey` (changes and tombstones left out), counted
    * over at most `maxEvents` of its events; `more` when events after those were not read.
@@ -114,7 +94,7 @@ export const MY_ROOMS_MAX = 100;
  * for each message of its room), so the most recently active rooms can only be chosen from all that are read: every
  * one up to this bound, each room's item read with them (at most 5 BatchGetItem requests).
  */
-export const MY_ROOMS_READ_MAX = 500;
+const MY_ROOMS_READ_MAX = 500;
 
 /**
  * Events `myrooms` reads per listed room to count its unread messages: one more than UNREAD_MAX, so a room with more
@@ -170,85 +150,6 @@ export async function forgetMembership(
     if (connection) await deps.memberships.leave(memberKeyOf(connection), roomId);
   } catch (error) {
     onError(error);
-  }
-}
-
-/** The `seq` of markread: a whole number ≥ 0. */
-export function parseReadSeq(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
-    throw new BadRequest('"seq" must be the seq of a message you have read (a whole number, 0 or more).');
-  return value;
-}
-
-/**
- * How a read that moved is pushed to the room ("seen by", docs/PROTOCOL.md): a `Seen` event on the chat bus, which
- * the fan-out delivers with the room's other events and coalesces per cycle (functions/deliver/prepare.ts), in rooms
- * of at most `maxMembers` connections. The room's size is one bounded read of its index (`membersUpTo`, keys only,
- * stopping at `maxMembers + 1`), made beside the head's read: no counter is kept anywhere, so nothing per room is
- * written on a join or a leave, and a room over the size costs that one read and publishes nothing.
- */
-export interface SeenPush {
-  events: EventPublisher;
-  membersUpTo(roomId: string, limit: number): Promise<Member[]>;
-  maxMembers: number;
-}
-
-/**
- * Moves the caller's read position in its room forward. A position past the room's head (its latest event) is
- * refused and nothing is stored: it would hide every message still to come, and tell "seen by" of messages that do not
- * exist. One read of the head decides it. markread acts on the connection's own room, which it is in by definition.
- * A position that moved is pushed to the room (SeenPush) when the room is small enough; the push is advisory, so
- * its failure is logged and the read stands.
- */
-export async function markRead(
-  deps: MemberDeps & { seen?: SeenPush },
-  connectionId: string,
-  seq: number,
-): Promise<ReadFrame> {
-  const connection = await requireConnection(deps, connectionId);
-  const { roomId } = connection;
-  if (roomId === LOBBY) throw new NotAllowed('The lobby keeps no read positions: join a room first.');
-  const { seen } = deps;
-  const [head, members] = await Promise.all([
-    deps.memberships.head(roomId),
-    seen?.membersUpTo(roomId, seen.maxMembers + 1),
-  ]);
-  if (head === undefined)
-    throw new NotAllowed(`Room ${roomId} no longer exists: it keeps no read positions.`);
-  if (seq > head)
-    throw new BadRequest(
-      `seq ${seq} is after room ${roomId}'s latest event, ${head}: mark read up to ${head} at most.`,
-    );
-  const key = memberKeyOf(connection);
-  const now = deps.now();
-  const { lastReadSeq, moved } = await deps.memberships.markRead(
-    key,
-    roomId,
-    { seq, head },
-    now.toISOString(),
-    membershipTtl(key, now),
-  );
-  if (moved && seen && members !== undefined && members.length <= seen.maxMembers)
-    await pushSeen(seen.events, roomId, {
-      username: connection.username,
-      ...(connection.userId?.startsWith('user:') && { userId: connection.userId }),
-      lastReadSeq,
-    });
-  return { type: 'read', roomId, lastReadSeq };
-}
-
-/** The `Seen` event of one member's new position: its frame as the room gets it when it comes alone. */
-export function seenEvent(roomId: string, member: SeenByMember): ChatEvent {
-  const frame: SeenFrame = { type: 'seen', roomId, members: [member] };
-  return { type: 'Seen', messageId: randomUUID(), roomId, payload: JSON.stringify(frame) };
-}
-
-async function pushSeen(events: EventPublisher, roomId: string, member: SeenByMember): Promise<void> {
-  try {
-    await events.publish([seenEvent(roomId, member)]);
-  } catch (error) {
-    // The others see this position with the member's next read, or when they show the room again (seenby).
-    logger.warn('read position not pushed', { roomId, error });
   }
 }
 
@@ -346,38 +247,6 @@ async function countUnread(deps: MemberDeps, key: string, rooms: MyRoom[]): Prom
         if (mentions > 0) room.mentions = Math.min(mentions, UNREAD_MAX);
       }),
     );
-}
-
-/**
- * Each member of the caller's room with its read position, one entry per member (several tabs of one user are one
- * entry), in rooms of at most `maxMembers`: a larger room answers `tooLarge` with no entries, so the reads it costs
- * stay bounded.
- */
-export async function seenBy(
-  deps: MemberDeps,
-  connectionId: string,
-  maxMembers: number,
-): Promise<SeenByFrame> {
-  const connection = await requireConnection(deps, connectionId);
-  const { roomId } = connection;
-  if (roomId === LOBBY) return { type: 'seenby', roomId, memberCount: 0, members: [], tooLarge: true };
-  const listed = await deps.connections.listMembers(roomId, maxMembers, connectionId);
-  const memberCount = listed.count + (listed.includesConnection ? 0 : 1);
-  if (memberCount > maxMembers) return { type: 'seenby', roomId, memberCount, members: [], tooLarge: true };
-  // The room index lists the connections that follow the room (shown or not), each under the name it shows there;
-  // the caller as the frame sees it in this room (servedFrom). One no longer connected is dropped.
-  const names = new Map(listed.members.map((m) => [m.connectionId, m.username]));
-  names.set(connectionId, connection.username);
-  const found = await deps.memberships.connections([...names.keys()]);
-  const byKey = new Map<string, Connection>();
-  for (const c of found) if (!byKey.has(memberKeyOf(c))) byKey.set(memberKeyOf(c), c);
-  const positions = await deps.memberships.positions([...byKey.keys()], roomId);
-  const members = [...byKey].map(([key, c]) => ({
-    username: names.get(c.connectionId) ?? c.username,
-    ...(c.userId?.startsWith('user:') && { userId: c.userId }),
-    lastReadSeq: positions.get(key) ?? 0,
-  }));
-  return { type: 'seenby', roomId, memberCount, members, tooLarge: false };
 }
 
 /** Who opendm names: `userId`, or `username` as the member list of the caller's room shows it. */

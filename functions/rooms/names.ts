@@ -15,7 +15,7 @@ const skeleton = (name: string) =>
   unhomoglyph(name.normalize('NFD').replace(/\p{Default_Ignorable_Code_Point}/gu, '')).normalize('NFD');
 
 /** The skeletons a name is compared by: as written, and in lower case. */
-export function nameKeys(name: string): string[] {
+function nameKeys(name: string): string[] {
   const keys = [skeleton(name), skeleton(name.toLowerCase())];
   return keys[0] === keys[1] ? [keys[0] as string] : keys;
 }

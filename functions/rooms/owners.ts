@@ -40,7 +40,7 @@ async function eachAtMost<T>(items: T[], limit: number, work: (item: T) => Promi
 /**
  * The write that makes the change if the caller owns the live room it is in; returns the room as the write left it.
  */
-export async function asOwner(
+async function asOwner(
   deps: OwnerDeps,
   caller: Connection,
   change: OwnerChange,

@@ -12,7 +12,7 @@ import { roomTtl } from '#core/roomLife';
 
 const ROOM_CODE_ATTEMPTS = 5;
 
-export function newRoomCode(): string {
+function newRoomCode(): string {
   let code = '';
   for (let i = 0; i < ROOM_CODE_LENGTH; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
   return code;

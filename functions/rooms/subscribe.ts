@@ -33,7 +33,7 @@ const members = onFirstCall(() => ({
  * so the largest `subscribe` leaves an honest client 90 of its 100 frames a minute, while a client resending it
  * reaches the limit (and is closed) after 10.
  */
-export const ROOMS_PER_FRAME = 10;
+const ROOMS_PER_FRAME = 10;
 
 export const handler = routeHandler(
   'subscribe',

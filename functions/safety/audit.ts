@@ -62,9 +62,9 @@ export interface ReportStore {
   resolve(roomId: string, reportId: string, resolution: Resolution): Promise<boolean>;
 }
 
-export const auditKey = (day: string) => `#audit#${day}`;
-export const reportsKey = (roomId: string) => `#reports#${roomId}`;
-export const resolvedKey = (roomId: string) => `#resolved#${roomId}`;
+const auditKey = (day: string) => `#audit#${day}`;
+const reportsKey = (roomId: string) => `#reports#${roomId}`;
+const resolvedKey = (roomId: string) => `#resolved#${roomId}`;
 const reportItemKey = (reportId: string) => `#report#${reportId}`;
 
 /** The Sessions table's moderation items (audit rows, reports), kept `retentionSeconds` from their writing (TTL). */

@@ -1,22 +1,12 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SAFETY_LIMITS } from '#protocol';
 
 /**
- * Block lists and direct-message blocks in DynamoDB.
+ * Block lists in DynamoDB (a direct-message room's blocks: dynamoDmBlocks.ts).
  *
  * A member's block list is a partition of the Memberships table of its own, `blocks#<memberKey>` (never a member
  * key, so `myrooms` never reads it), one item per blocked person under its `blockId`: whom (`who`, the identity its
  * messages carry, never shown), the name it showed and when. One Query lists it; a block or unblock is one write.
- *
- * A pair of signed-in users' direct-message room has a blocks item in the Rooms table, `<dmRoomId>#blocks`, the set
- * of those of the two who block the other (`by`): a send into that room and `opendm` read that one item.
  */
 
 export interface BlockEntry {
@@ -33,14 +23,7 @@ export interface BlockStore {
   remove(blocker: string, blockId: string): Promise<BlockEntry | undefined>;
 }
 
-export interface DmBlocks {
-  /** Who of the pair of a direct-message room blocks the other ([] for none). */
-  blockers(dmRoomId: string): Promise<string[]>;
-  mark(dmRoomId: string, blocker: string, blocking: boolean): Promise<void>;
-}
-
-export const blockListKey = (memberKey: string) => `blocks#${memberKey}`;
-export const dmBlocksKey = (dmRoomId: string) => `${dmRoomId}#blocks`;
+const blockListKey = (memberKey: string) => `blocks#${memberKey}`;
 
 export class DynamoBlockStore implements BlockStore {
   constructor(
@@ -96,32 +79,5 @@ export class DynamoBlockStore implements BlockStore {
           blockedAt: String(Attributes.blockedAt),
         }
       : undefined;
-  }
-}
-
-export class DynamoDmBlocks implements DmBlocks {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
-  async blockers(dmRoomId: string): Promise<string[]> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { roomId: dmBlocksKey(dmRoomId) }, ConsistentRead: true }),
-    );
-    const by = Item?.by as Set<string> | undefined;
-    return by ? [...by] : [];
-  }
-
-  async mark(dmRoomId: string, blocker: string, blocking: boolean): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { roomId: dmBlocksKey(dmRoomId) },
-        UpdateExpression: blocking ? 'ADD #by :me' : 'DELETE #by :me',
-        ExpressionAttributeNames: { '#by': 'by' },
-        ExpressionAttributeValues: { ':me': new Set([blocker]) },
-      }),
-    );
   }
 }

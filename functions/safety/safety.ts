@@ -21,7 +21,8 @@ import {
   SAFETY_PATTERNS,
 } from '#protocol';
 import type { AuditLog, ReportStore, ReportsAfter } from './audit';
-import type { BlockEntry, BlockStore, DmBlocks } from './dynamoBlocks';
+import type { BlockEntry, BlockStore } from './dynamoBlocks';
+import type { DmBlocks } from './dynamoDmBlocks';
 
 /**
  * Blocking and reporting (docs/PROTOCOL.md, "Blocking and reporting"; the design: docs/DECISIONS.md, "Blocking,

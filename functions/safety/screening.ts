@@ -3,9 +3,8 @@ import { senderOf } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
 import { logger } from '#platform/powertools';
 import type { FilterMode } from '#platform/settingsSchema';
-import { DM_ROOM_CODE_LENGTH } from '#protocol';
 import type { AuditLog } from './audit';
-import type { DmBlocks } from './dynamoBlocks';
+import type { DmBlocks } from './dynamoDmBlocks';
 import { FilteredWords, filterText } from './filter';
 
 /**
@@ -56,9 +55,6 @@ export async function screenText(
   if (refused) throw refused;
   return screened;
 }
-
-/** A direct-message room's code (12 characters; other rooms have 6 or 8). */
-export const isDmRoom = (roomId: string) => roomId.length === DM_ROOM_CODE_LENGTH;
 
 /**
  * Refuses a send into a direct-message room where either of the pair blocks the other. The blocked one is not told

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+import ts from 'typescript';
 import { loadTemplate } from '../../tools/infra/template';
 
 /**
@@ -47,4 +49,133 @@ describe.each(template.functions().map((fn) => [fn.logicalId, fn] as const))('%s
     expect(out).toBe('function');
     expect(statSync(bundle).size).toBeLessThan(3 * 1024 * 1024);
   });
+});
+
+/**
+ * The adapters of other features each function's bundle imports, and the route that needs each. A function bundles
+ * its own feature, core/, platform/ and protocol/; of another feature, only an adapter one of its routes calls
+ * through a narrow port (functions/README.md). An adapter is a module of functions/ that imports an @aws-sdk
+ * package. A module counts when the function's entry point reaches it through imports esbuild follows (type-only
+ * imports are dropped), even if esbuild then finds no code of it to keep: what a wiring imports is what the
+ * function depends on. One pulled in through another feature's wiring, or a new need, changes this list.
+ */
+const FOREIGN_ADAPTERS: Record<string, string[]> = {
+  AttachmentsFunction: [],
+  AuthorizerFunction: [],
+  BroadcastAuthorizerFunction: [],
+  BroadcastFunction: [],
+  ConnectionFunction: [],
+  DeliverFunction: [],
+  // The word filter's audit row and a DM's blocks (safety/screening.ts); the avatars of history's authors.
+  MessagesFunction: [
+    'attachments/s3Head.ts',
+    'attachments/s3Read.ts',
+    'safety/audit.ts',
+    'safety/dynamoDmBlocks.ts',
+  ],
+  // opendm joins the pair's room (rooms/joining.ts: the entry, the membership, the backlog with its reactions,
+  // pins and authors' avatars) after the pair's blocks. The directory and the moderation log come with the rooms'
+  // and safety's wiring modules (opendm calls neither; esbuild keeps no code of them).
+  PeopleFunction: [
+    'attachments/s3Head.ts',
+    'attachments/s3Read.ts',
+    'messages/dynamoMessages.ts',
+    'messages/dynamoPins.ts',
+    'messages/dynamoReactions.ts',
+    'rooms/dynamoDirectory.ts',
+    'rooms/dynamoEntry.ts',
+    'rooms/dynamoMemberships.ts',
+    'safety/audit.ts',
+    'safety/dynamoDmBlocks.ts',
+  ],
+  // A push names a thread's followers (its root's item) and resolves `@name`s in the PeopleIndex.
+  PushFunction: ['messages/dynamoThreadRoots.ts', 'people/dynamoPeople.ts'],
+  ReadingFunction: [],
+  // joinroom and subscribe give the room's backlog: messages, reactions, pins, the authors' avatars.
+  RoomsFunction: [
+    'attachments/s3Head.ts',
+    'attachments/s3Read.ts',
+    'messages/dynamoMessages.ts',
+    'messages/dynamoPins.ts',
+    'messages/dynamoReactions.ts',
+  ],
+  SafetyFunction: [],
+  // Typing frames are posted within the fan-out's posting budget (deliver/postBudget.ts).
+  TypingFunction: ['deliver/dynamoPostBudget.ts', 'deliver/dynamoWrites.ts'],
+};
+
+/**
+ * The repository modules each entry point's bundle imports, by entry point: one esbuild pass over all of them
+ * (metafile only), then each entry's import closure over the metafile's resolved imports.
+ */
+async function importClosures(entryPoints: string[]): Promise<Map<string, string[]>> {
+  const { metafile } = await build({
+    entryPoints,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    write: false,
+    metafile: true,
+    outdir: join(root, 'dist', 'metafile-only'),
+    logLevel: 'silent',
+    absWorkingDir: root,
+  });
+  const closures = new Map<string, string[]>();
+  for (const entry of entryPoints) {
+    const start = relative(root, entry);
+    const seen = new Set([start]);
+    const next = [start];
+    for (let file = next.pop(); file !== undefined; file = next.pop())
+      for (const { path, external } of metafile.inputs[file]?.imports ?? [])
+        if (!external && !seen.has(path)) {
+          seen.add(path);
+          next.push(path);
+        }
+    closures.set(
+      entry,
+      [...seen].filter((file) => !file.includes('node_modules')),
+    );
+  }
+  return closures;
+}
+
+/** Whether a module calls AWS: it imports an @aws-sdk package. */
+const isAdapter = (file: string) =>
+  ts
+    .preProcessFile(readFileSync(join(root, file), 'utf8'), true, true)
+    .importedFiles.some((i) => i.fileName.startsWith('@aws-sdk/'));
+
+/** The adapters of feature folders other than `own` (core/ and platform/ are every feature's) among `modules`. */
+function foreignAdapters(own: string, modules: string[]): string[] {
+  return modules
+    .filter((file) => {
+      const [top, folder] = file.split('/');
+      return top === 'functions' && ![own, 'core', 'platform'].includes(folder as string);
+    })
+    .filter(isAdapter)
+    .map((file) => file.slice('functions/'.length))
+    .sort();
+}
+
+describe("each function's bundle and other features' adapters", () => {
+  const functions = template.functions();
+  let closures: Map<string, string[]>;
+  beforeAll(async () => {
+    closures = await importClosures(functions.map((fn) => fn.entryPoint));
+  });
+
+  it('lists every function of the template', () => {
+    expect(Object.keys(FOREIGN_ADAPTERS).sort()).toEqual(functions.map((fn) => fn.logicalId).sort());
+  });
+
+  it.each(functions.map((fn) => [fn.logicalId, fn] as const))(
+    '%s imports only the adapters of other features its routes use',
+    (id, fn) => {
+      const own = relative(join(root, 'functions'), fn.entryPoint).split('/')[0] as string;
+      const modules = closures.get(fn.entryPoint) ?? [];
+      expect(modules).toContain(`functions/${own}/index.ts`);
+      expect(foreignAdapters(own, modules)).toEqual(FOREIGN_ADAPTERS[id]);
+    },
+  );
 });

@@ -2,12 +2,15 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import { memberKey } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
 import { UNREAD_MAX } from '#protocol';
+import { DynamoReadPositions } from '#reading/dynamoReadPositions';
+import type { ReadDeps } from '#reading/ports';
+import { markRead } from '#reading/reading';
 import { DynamoMembershipStore } from '#rooms/dynamoMemberships';
-import { type MemberDeps, MY_ROOMS_MAX, markRead, myRooms, UNREAD_EVENTS_READ } from '#rooms/memberships';
+import { type MemberDeps, MY_ROOMS_MAX, myRooms, UNREAD_EVENTS_READ } from '#rooms/memberships';
 import { templateTables } from '../helpers/templateTables';
 
 /**
- * `myrooms` and `markread` against the real DynamoDB adapter (dynalite): memberships are stored by room code, so a
+ * `myrooms` and `markread` against the real DynamoDB adapters (dynalite): memberships are stored by room code, so a
  * member of more rooms than are listed must still see the most recently active ones, not the first codes in the
  * alphabet; unread counts messages from others, read from the Messages table as the send and change paths store them;
  * a read position past the room's head is refused.
@@ -182,7 +185,7 @@ it('stops counting at 99 and says there are more, after reading at most 100 even
 describe('markread', () => {
   const alice = `user:${'D'.repeat(43)}`;
   const roomId = 'MARKREAD';
-  const inRoom = (): MemberDeps =>
+  const inRoom = (): ReadDeps =>
     ({
       connections: {
         get: async () => ({
@@ -193,9 +196,13 @@ describe('markread', () => {
           userId: alice,
         }),
       },
-      memberships: store,
+      reads: new DynamoReadPositions(db, {
+        memberships: tables.table('MembershipsTable'),
+        rooms: tables.table('RoomsTable'),
+        connections: tables.table('ConnectionsTable'),
+      }),
       now: () => now,
-    }) as unknown as MemberDeps;
+    }) as unknown as ReadDeps;
   const position = async () =>
     (
       await db.send(

@@ -46,9 +46,9 @@ export const ROOM_GATES = 48;
  * this many times is told KEY_REPLACED on its return, not charged a guess. 16 ids of 22 characters, under 400 bytes
  * of the room's item.
  */
-export const FORMER_KEYS = 16;
+const FORMER_KEYS = 16;
 /** The gate `keyId` of a closed room: no key's id (keyIdOf gives 22 base64url characters). */
-export const CLOSED = 'closed';
+const CLOSED = 'closed';
 /** The gate `keyId` a join into a room without an invite key is checked against: no key's id either. */
 export const NO_KEY = 'none';
 /** The Rooms table key of a connection's gate into a room. */

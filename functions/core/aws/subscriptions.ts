@@ -18,7 +18,7 @@ import { roomKeyLevel, roomKeyOf } from './roomMembers';
  */
 
 /** API Gateway closes a connection after 2 h; the TTL is a safety net for a $disconnect that never ran. */
-export const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
+const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
 
 /**
  * How long after `connectedAt` the connection may still be in its handshake at most: API Gateway runs `$connect` under

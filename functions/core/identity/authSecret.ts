@@ -4,7 +4,7 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { traced } from '#platform/powertools';
 
 /** A rotated secret reaches every warm authorizer within this long (docs/ACCESS.md, rotating the secret). */
-export const SECRET_CACHE_MS = 5 * 60 * 1000;
+const SECRET_CACHE_MS = 5 * 60 * 1000;
 
 /** Powertools' Parameters utility: it caches each value for maxAge and never caches a failed read. */
 const parameters = onFirstCall(() => new SSMProvider({ awsSdkV3Client: traced(new SSMClient({})) }));

@@ -31,7 +31,7 @@ export const LEAVE_GRACE_SECONDS = 5;
 export const RETURN_WINDOW_MS = (LEAVE_GRACE_SECONDS - 1) * 1000;
 
 /** A user's connections read at most when settling a departure: past any one person's devices, and bounded. */
-export const DEPARTURE_DEVICES_READ = 25;
+const DEPARTURE_DEVICES_READ = 25;
 
 /** Times `$disconnect` publishes its departure before giving up, and the first pause between tries (doubling). */
 export const DEPARTURE_PUBLISH_TRIES = 3;

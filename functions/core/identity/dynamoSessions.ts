@@ -3,7 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import type { ModerationRecord, SessionClose, SessionOpen, SessionStore } from './sessions';
 
 /** The key prefix of moderation audit rows in the Sessions table (the rooms function's role may put only these). */
-export const MODERATION_PREFIX = '#moderation#';
+const MODERATION_PREFIX = '#moderation#';
 
 /** API Gateway closes a connection after 2 h: an open session's item lives that long plus the retention. */
 const MAX_CONNECTION_SECONDS = 2 * 3600 + 15 * 60;

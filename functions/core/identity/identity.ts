@@ -103,7 +103,7 @@ export function sharedSecretVerifier(secret: () => Promise<string>, clock: Clock
  * `https://cognito-idp.<region>.amazonaws.com` to that endpoint, and a plain-http URL is fetched only on a loopback
  * host (the local development issuer). Any other http URL is refused.
  */
-export class JwksFetcher {
+class JwksFetcher {
   private readonly https = new SimpleFetcher();
 
   constructor(private readonly cognitoEndpoint = process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER) {}

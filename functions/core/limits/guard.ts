@@ -225,7 +225,7 @@ export function servedFrom<T extends { connections: Pick<ConnectionStore, 'get'>
  * shorter codes of older rooms have a bucket of their own that refills 32 times slower per character, which keeps
  * the expected time to find a room the same for both (docs/SECURITY.md).
  */
-export function guessBucketOf(
+function guessBucketOf(
   rate: SendRate,
   source: string,
   roomId: string,
@@ -352,7 +352,7 @@ export function withInviteKeys<T extends { rooms: Pick<RoomStore, 'create'> }>(
  * that follows the protocol never sends one: its own checks come first) on every route, and failed joins; not a
  * refusal for the server's state or policy. An error that decides for itself (ChatError.strike) overrides this.
  */
-export const STRIKE_CODES: Readonly<Partial<Record<ChatError['code'], 'every route' | readonly string[]>>> = {
+const STRIKE_CODES: Readonly<Partial<Record<ChatError['code'], 'every route' | readonly string[]>>> = {
   RATE_LIMITED: 'every route',
   BAD_REQUEST: 'every route',
   MESSAGE_TOO_LARGE: 'every route',

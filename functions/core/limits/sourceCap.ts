@@ -18,7 +18,7 @@ import type { Clock } from '#platform/clock';
  */
 
 /** A handshake lasts at most the integration timeout (29 s): a place claimed longer ago than this is past it. */
-export const HANDSHAKE_MS = 30_000;
+const HANDSHAKE_MS = 30_000;
 /** API Gateway closes every connection after 2 h: a place not found open for longer is gone without asking. */
 const CONNECTION_MAX_MS = 2 * 3600 * 1000;
 /** The item outlives its last claim by the connection cap and a margin. */

@@ -56,7 +56,7 @@ export const react: ChangeKind<{ kind: 'react'; reaction: string; remove: boolea
 };
 
 /** A message's reactions as the member whose state it is sees them: counts, most given first, and its own (`mine`). */
-export function reactionsOf(state: ReactionState | undefined): ReactionCount[] {
+function reactionsOf(state: ReactionState | undefined): ReactionCount[] {
   const given = new Set(state?.given ?? []);
   return Object.entries(state?.summary?.counts ?? {})
     .filter(([, count]) => count > 0)
