@@ -306,6 +306,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       this.db,
       { ...this.subscriptions, roomId },
       () => limit - members.length,
+      stop,
     )) {
       if (stop?.aborted) break;
       members.push(...page);
