@@ -7,6 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { roomKeyLevel } from '#core/aws/roomMembers';
 import { nameKey, peopleKeyOf } from '#core/peopleKeys';
 import type { Connection, Room } from '#core/ports';
 import { roomEnd } from '#core/roomLife';
@@ -66,16 +67,18 @@ export class DynamoMembershipStore implements MembershipStore {
    * that attribute is returned, though the read is charged for the whole item), strongly consistent so a member may
    * mark read a message the fan-out delivered a moment ago. This and `rooms` are the two reads of the head.
    */
-  async head(roomId: string): Promise<number | undefined> {
+  async head(roomId: string): Promise<{ seq: number; keyLevel: number } | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tables.rooms,
         Key: { roomId },
         ConsistentRead: true,
-        ProjectionExpression: 'roomId, seq',
+        ProjectionExpression: 'roomId, seq, keyLevel',
       }),
     );
-    return Item === undefined ? undefined : Number(Item.seq ?? 0);
+    return Item === undefined
+      ? undefined
+      : { seq: Number(Item.seq ?? 0), keyLevel: roomKeyLevel(roomId, Item.keyLevel) };
   }
 
   /**

@@ -75,8 +75,11 @@ export interface MembershipStore {
   positions(memberKeys: string[], roomId: string): Promise<Map<string, number>>;
   /** Rooms by id (strongly consistent is not needed: counts are advisory); a missing room is absent. */
   rooms(roomIds: string[]): Promise<Room[]>;
-  /** The room's head (the seq of its latest event, 0 before the first), read now; undefined: no such room. */
-  head(roomId: string): Promise<number | undefined>;
+  /**
+   * The room's head (the seq of its latest event, 0 before the first), read now, and its key level
+   * (core/aws/roomMembers.ts), in the same read; undefined: no such room.
+   */
+  head(roomId: string): Promise<{ seq: number; keyLevel: number } | undefined>;
   /**
    * The room's messages after `afterSeq` whose author is not `authorKey` (changes and tombstones left out), counted
    * over at most `maxEvents` of its events; `more` when events after those were not read.
@@ -189,7 +192,8 @@ export function parseReadSeq(value: unknown): number {
  */
 export interface SeenPush {
   events: EventPublisher;
-  membersUpTo(roomId: string, limit: number): Promise<Member[]>;
+  /** The room's members up to `limit`, on the keys of `keyLevel` (the head's read gives it). */
+  membersUpTo(roomId: string, limit: number, keyLevel: Promise<number>): Promise<Member[]>;
   maxMembers: number;
 }
 
@@ -209,10 +213,18 @@ export async function markRead(
   const { roomId } = connection;
   if (roomId === LOBBY) throw new NotAllowed('The lobby keeps no read positions: join a room first.');
   const { seen } = deps;
-  const [head, members] = await Promise.all([
-    deps.memberships.head(roomId),
-    seen?.membersUpTo(roomId, seen.maxMembers + 1),
+  // The head's read gives the room's key level too: the size's read starts on the room's first key beside it and
+  // reads its other keys, if any, once the level is known.
+  const room = deps.memberships.head(roomId);
+  const [read, members] = await Promise.all([
+    room,
+    seen?.membersUpTo(
+      roomId,
+      seen.maxMembers + 1,
+      room.then((r) => r?.keyLevel ?? 1),
+    ),
   ]);
+  const head = read?.seq;
   if (head === undefined)
     throw new NotAllowed(`Room ${roomId} no longer exists: it keeps no read positions.`);
   if (seq > head)

@@ -109,7 +109,7 @@ export interface RoomOnIndex {
 function keyLevelOf(db: DynamoDBDocumentClient, room: RoomOnIndex): Promise<number> {
   const { rooms, roomId } = room;
   if (rooms === undefined || roomId === LOBBY) return Promise.resolve(ROOM_INDEX_SHARDS);
-  const level = db
+  return db
     .send(
       new GetCommand({
         TableName: rooms,
@@ -119,9 +119,6 @@ function keyLevelOf(db: DynamoDBDocumentClient, room: RoomOnIndex): Promise<numb
       }),
     )
     .then(({ Item }) => roomKeyLevel(roomId, Item?.keyLevel));
-  // Awaited once key 0 is read; a reader that stops before that leaves it unawaited, which is not a failure.
-  level.catch(() => undefined);
-  return level;
 }
 
 /**
@@ -129,15 +126,19 @@ function keyLevelOf(db: DynamoDBDocumentClient, room: RoomOnIndex): Promise<numb
  * on. `pageLimit`, when given, is asked before each page: `Limit` bounds the items a page reads, so a caller that
  * needs only a few members pays for only those. The room's level is read beside key 0's first page, or, when the
  * caller may `stop` (a send refused for its rate), after it: a refused send then costs that one Query alone.
+ * `keyLevel`: the level as the caller reads it in a read it makes anyway (markread's head), instead of that read.
  */
 export async function* roomMemberPages(
   db: DynamoDBDocumentClient,
   room: RoomOnIndex,
   pageLimit?: () => number,
   stop?: AbortSignal,
+  keyLevel?: Promise<number>,
 ): AsyncGenerator<Member[]> {
   const [first, ...rest] = roomKeys(room.roomId);
-  let level = stop ? undefined : keyLevelOf(db, room);
+  let level = keyLevel ?? (stop ? undefined : keyLevelOf(db, room));
+  // Awaited once key 0 is read; a reader that stops before that leaves it unawaited, which is not a failure.
+  level?.catch(() => undefined);
   yield* shardPages(db, room, first, pageLimit);
   if (stop?.aborted) return;
   level ??= keyLevelOf(db, room);
