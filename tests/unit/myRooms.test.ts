@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoConnectionStore } from '#core/aws/connections';
 import { memberKey } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
 import { UNREAD_MAX } from '#protocol';
-import { DynamoConnectionStore } from '#core/aws/connections';
 import { DynamoMembershipStore } from '#rooms/dynamoMemberships';
 import { type MemberDeps, MY_ROOMS_MAX, markRead, myRooms, UNREAD_EVENTS_READ } from '#rooms/memberships';
 import { startTemplateTables, type TemplateTables } from '../helpers/templateTables';

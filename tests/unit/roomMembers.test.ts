@@ -160,7 +160,8 @@ function levelReaders(db: DynamoDBDocumentClient) {
 it("a small room's members are one Query of its one key and one read of its level, for every reader", async () => {
   const ids = await roomAtLevel('level-one', 7);
   for (const read of [
-    (r: ReturnType<typeof levelReaders>) => r.connections.listMembers('level-one', 100).then((l) => l.members),
+    (r: ReturnType<typeof levelReaders>) =>
+      r.connections.listMembers('level-one', 100).then((l) => l.members),
     (r: ReturnType<typeof levelReaders>) => r.connections.membersUpTo('level-one', 1000),
     (r: ReturnType<typeof levelReaders>) => r.typing.membersUpTo('level-one', 50),
   ]) {
@@ -171,7 +172,7 @@ it("a small room's members are one Query of its one key and one read of its leve
   }
 });
 
-it("a room raised to level 3 is read on its 3 keys, every member found, none past them", async () => {
+it('a room raised to level 3 is read on its 3 keys, every member found, none past them', async () => {
   const ids = await roomAtLevel('level-three', 30, 3);
   const { db, sent } = countingRequests();
   const { connections } = levelReaders(db);

@@ -158,7 +158,8 @@ export async function allRoomMembers(db: DynamoDBDocumentClient, room: RoomOnInd
   return [firstMembers, ...others].flat();
 }
 
-async function* shardPages(  db: DynamoDBDocumentClient,
+async function* shardPages(
+  db: DynamoDBDocumentClient,
   room: RoomOnIndex,
   roomKey: string,
   pageLimit?: () => number,
