@@ -135,7 +135,7 @@ export async function* roomMemberPages(
   stop?: AbortSignal,
   keyLevel?: Promise<number>,
 ): AsyncGenerator<Member[]> {
-  const [first, ...rest] = roomKeys(room.roomId);
+  const [first, ...rest] = roomKeys(room.roomId) as [string, ...string[]];
   let level = keyLevel ?? (stop ? undefined : keyLevelOf(db, room));
   // Awaited once key 0 is read; a reader that stops before that leaves it unawaited, which is not a failure.
   level?.catch(() => undefined);
@@ -152,7 +152,7 @@ export async function allRoomMembers(db: DynamoDBDocumentClient, room: RoomOnInd
     for await (const page of shardPages(db, room, key)) members.push(...page);
     return members;
   };
-  const [first, ...rest] = roomKeys(room.roomId);
+  const [first, ...rest] = roomKeys(room.roomId) as [string, ...string[]];
   const [firstMembers, level] = await Promise.all([wholeShard(first), keyLevelOf(db, room)]);
   const others = await Promise.all(rest.slice(0, level - 1).map(wholeShard));
   return [firstMembers, ...others].flat();
