@@ -16,11 +16,13 @@ export const config = {
   connectionsTable: () => requireEnv('CONNECTIONS_TABLE'),
   /**
    * The subscriptions table (one item per connection and room it follows) and its index of a room's subscribers by
-   * `roomKey` (`roomId#n`), the one place every reader of a room's connections looks.
+   * `roomKey` (`roomId#n`), the one place every reader of a room's connections looks; the Rooms table, whose items
+   * hold how many of a room's keys to read (core/aws/roomMembers.ts).
    */
   subscriptions: () => ({
     table: requireEnv('SUBSCRIPTIONS_TABLE'),
     index: requireEnv('ROOM_SUBSCRIBERS_INDEX'),
+    rooms: requireEnv('ROOMS_TABLE'),
   }),
   /** The connections table's sparse index of signed-in connections by user (rooms/dmNotice.ts). */
   userIndex: () => requireEnv('USER_INDEX'),

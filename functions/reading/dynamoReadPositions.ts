@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { roomKeyLevel } from '#core/aws/roomMembers';
 import type { Connection } from '#core/ports';
 import { batchGetAll } from '#platform/aws/batchGet';
 import type { ReadPositions } from './ports';
@@ -31,18 +32,21 @@ export class DynamoReadPositions implements ReadPositions {
   /**
    * The room's head: the seq of its latest event. It is the `seq` counter of the room's item (one small read: only
    * that attribute is returned, though the read is charged for the whole item), strongly consistent so a member may
-   * mark read a message the fan-out delivered a moment ago.
+   * mark read a message the fan-out delivered a moment ago; with the room's key level (core/aws/roomMembers.ts) in
+   * the same read.
    */
-  async head(roomId: string): Promise<number | undefined> {
+  async head(roomId: string): Promise<{ seq: number; keyLevel: number } | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tables.rooms,
         Key: { roomId },
         ConsistentRead: true,
-        ProjectionExpression: 'roomId, seq',
+        ProjectionExpression: 'roomId, seq, keyLevel',
       }),
     );
-    return Item === undefined ? undefined : Number(Item.seq ?? 0);
+    return Item === undefined
+      ? undefined
+      : { seq: Number(Item.seq ?? 0), keyLevel: roomKeyLevel(roomId, Item.keyLevel) };
   }
 
   async markRead(

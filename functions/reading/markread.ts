@@ -21,7 +21,8 @@ const deps = onFirstCall(() => {
     // A read that moved is pushed to rooms of at most SeenByMaxMembers (runtime setting, read on every call) through the fan-out.
     seen: {
       events: eventPublisher(),
-      membersUpTo: (roomId: string, limit: number) => connections.membersUpTo(roomId, limit),
+      membersUpTo: (roomId: string, limit: number, keyLevel: Promise<number>) =>
+        connections.membersUpTo(roomId, limit, undefined, keyLevel),
       get maxMembers() {
         return settings().SeenByMaxMembers;
       },

@@ -6,8 +6,11 @@ import type { ChatPorts, Connection } from '#core/ports';
  * checked against.
  */
 export interface ReadPositions {
-  /** The room's head (the seq of its latest event, 0 before the first), read now; undefined: no such room. */
-  head(roomId: string): Promise<number | undefined>;
+  /**
+   * The room's head (the seq of its latest event, 0 before the first), read now, and its key level
+   * (core/aws/roomMembers.ts), in the same read; undefined: no such room.
+   */
+  head(roomId: string): Promise<{ seq: number; keyLevel: number } | undefined>;
   /**
    * Moves the read position to `read.seq` (at most the room's `read.head`) if that is forward, or if the stored one
    * is past the head; returns the position kept after the request and whether this request moved it.

@@ -29,7 +29,8 @@ export function parseReadSeq(value: unknown): number {
  */
 export interface SeenPush {
   events: EventPublisher;
-  membersUpTo(roomId: string, limit: number): Promise<Member[]>;
+  /** The room's members up to `limit`, on the keys of `keyLevel` (the head's read gives it). */
+  membersUpTo(roomId: string, limit: number, keyLevel: Promise<number>): Promise<Member[]>;
   maxMembers: number;
 }
 
@@ -49,10 +50,18 @@ export async function markRead(
   const { roomId } = connection;
   if (roomId === LOBBY) throw new NotAllowed('The lobby keeps no read positions: join a room first.');
   const { seen } = deps;
-  const [head, members] = await Promise.all([
-    deps.reads.head(roomId),
-    seen?.membersUpTo(roomId, seen.maxMembers + 1),
+  // The head's read gives the room's key level too: the size's read starts on the room's first key beside it and
+  // reads its other keys, if any, once the level is known.
+  const room = deps.reads.head(roomId);
+  const [read, members] = await Promise.all([
+    room,
+    seen?.membersUpTo(
+      roomId,
+      seen.maxMembers + 1,
+      room.then((r) => r?.keyLevel ?? 1),
+    ),
   ]);
+  const head = read?.seq;
   if (head === undefined)
     throw new NotAllowed(`Room ${roomId} no longer exists: it keeps no read positions.`);
   if (seq > head)

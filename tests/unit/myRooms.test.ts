@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoConnectionStore } from '#core/aws/connections';
 import { memberKey } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
 import { UNREAD_MAX } from '#protocol';
@@ -226,5 +227,46 @@ describe('markread', () => {
     await roomOf(roomId, 42, alice, 99_999);
     expect(await markRead(inRoom(), 'c', 40)).toMatchObject({ lastReadSeq: 40 });
     expect(await position()).toBe(40);
+  });
+
+  it("reads the room's size on its level's keys, the level from the head's read: a small room costs one Query", async () => {
+    await roomOf(roomId, 42, alice, 0);
+    const sent: string[] = [];
+    const counting = {
+      send: (command: { constructor: { name: string }; input: { TableName?: string } }) => {
+        sent.push(`${command.constructor.name} ${command.input.TableName?.split('-').pop()}`);
+        return db.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const index = {
+      table: tables.table('SubscriptionsTable'),
+      index: 'RoomSubscribers',
+      rooms: tables.table('RoomsTable'),
+    };
+    const connections = new DynamoConnectionStore(counting, tables.table('ConnectionsTable'), index);
+    await connections.put({ connectionId: 'c', roomId, username: 'alice', connectedAt: now.toISOString() });
+    sent.length = 0;
+    const published: unknown[] = [];
+    const deps = {
+      ...inRoom(),
+      reads: new DynamoReadPositions(counting, {
+        memberships: tables.table('MembershipsTable'),
+        rooms: tables.table('RoomsTable'),
+        connections: tables.table('ConnectionsTable'),
+      }),
+      seen: {
+        events: { publish: async (event: unknown) => void published.push(event) },
+        membersUpTo: (id: string, limit: number, keyLevel: Promise<number>) =>
+          connections.membersUpTo(id, limit, undefined, keyLevel),
+        maxMembers: 50,
+      },
+    } as unknown as ReadDeps;
+    expect(await markRead(deps, 'c', 42)).toMatchObject({ lastReadSeq: 42 });
+    expect(published).toHaveLength(1);
+    expect(sent.sort()).toEqual([
+      'GetCommand RoomsTable',
+      'QueryCommand SubscriptionsTable',
+      'UpdateCommand MembershipsTable',
+    ]);
   });
 });

@@ -1,4 +1,6 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoConnectionStore } from '#core/aws/connections';
+import { putSubscription, subscriptionItem } from '#core/aws/subscriptions';
 import { DynamoTypingStore } from '#typing/dynamoTyping';
 import { connectionStore, templateTables } from '../helpers/templateTables';
 
@@ -91,4 +93,91 @@ it("a signed-in member's devices share one typing turn per room and interval; ot
   expect(await typing.takeMemberTurn('room-t', 'user:ben', at + 1, 4000)).toBe(true);
   expect(await typing.takeMemberTurn('room-u', 'user:ana', at + 1, 4000)).toBe(true);
   expect(await typing.takeMemberTurn('room-t', 'user:ana', at + 4000, 4000)).toBe(true);
+});
+
+/** The document client, tallying the requests it sends by kind (`QueryCommand`, `GetCommand`...). */
+function countingRequests(): { db: DynamoDBDocumentClient; sent: Record<string, number> } {
+  const sent: Record<string, number> = {};
+  const db = {
+    send: (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+      sent[command.constructor.name] = (sent[command.constructor.name] ?? 0) + 1;
+      return tables.db.send(command);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { db, sent };
+}
+
+/** A room whose item holds key level `level` (none: a new room's, 1), its members subscribed at that level. */
+async function roomAtLevel(roomId: string, size: number, level?: number): Promise<string[]> {
+  await tables.db.send(
+    new PutCommand({
+      TableName: tables.table('RoomsTable'),
+      Item: { roomId, seq: 0, ...(level !== undefined && { keyLevel: level }) },
+    }),
+  );
+  const ids = Array.from({ length: size }, (_, i) => `${roomId}-member${i}`);
+  for (const connectionId of ids)
+    await putSubscription(
+      tables.db,
+      tables.table('SubscriptionsTable'),
+      subscriptionItem({
+        connectionId,
+        roomId,
+        username: connectionId,
+        connectedAt: '2026-11-24T04:00:00.000Z',
+        subscribedAt: '2026-11-24T04:00:00.000Z',
+        keyLevel: level,
+      }),
+    );
+  return ids;
+}
+
+/** The stores as the functions wire them: the room index, and the Rooms table whose items hold each room's level. */
+function levelReaders(db: DynamoDBDocumentClient) {
+  const index = {
+    table: tables.table('SubscriptionsTable'),
+    index: 'RoomSubscribers',
+    rooms: tables.table('RoomsTable'),
+  };
+  return {
+    connections: new DynamoConnectionStore(db, tables.table('ConnectionsTable'), index),
+    typing: new DynamoTypingStore(db, tables.table('ConnectionsTable'), index, tables.table('LimitsTable')),
+  };
+}
+
+it("a small room's members are one Query of its one key and one read of its level, for every reader", async () => {
+  const ids = await roomAtLevel('level-one', 7);
+  for (const read of [
+    (r: ReturnType<typeof levelReaders>) =>
+      r.connections.listMembers('level-one', 100).then((l) => l.members),
+    (r: ReturnType<typeof levelReaders>) => r.connections.membersUpTo('level-one', 1000),
+    (r: ReturnType<typeof levelReaders>) => r.typing.membersUpTo('level-one', 50),
+  ]) {
+    const { db, sent } = countingRequests();
+    const members = await read(levelReaders(db));
+    expect(members.map((m) => m.connectionId).sort()).toEqual([...ids].sort());
+    expect(sent).toEqual({ QueryCommand: 1, GetCommand: 1 });
+  }
+});
+
+it('a room raised to level 3 is read on its 3 keys, every member found, none past them', async () => {
+  const ids = await roomAtLevel('level-three', 30, 3);
+  const { db, sent } = countingRequests();
+  const { connections } = levelReaders(db);
+  const listed = await connections.listMembers('level-three', 100);
+  expect(listed.count).toBe(30);
+  expect(listed.members.map((m) => m.connectionId).sort()).toEqual([...ids].sort());
+  expect(sent).toEqual({ QueryCommand: 3, GetCommand: 1 });
+  const scanned = await connections.membersUpTo('level-three', 1000);
+  expect(scanned.map((m) => m.connectionId).sort()).toEqual([...ids].sort());
+  expect(sent).toEqual({ QueryCommand: 6, GetCommand: 2 });
+});
+
+it("a mention scan stopped by its send's refusal reads the room's first key only, not its level", async () => {
+  await roomAtLevel('level-stopped', 5, 3);
+  const { db, sent } = countingRequests();
+  const stop = new AbortController();
+  stop.abort();
+  await levelReaders(db).connections.membersUpTo('level-stopped', 1000, stop.signal);
+  expect(sent).toEqual({ QueryCommand: 1 });
 });

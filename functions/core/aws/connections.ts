@@ -298,14 +298,21 @@ export class DynamoConnectionStore implements ConnectionStore {
 
   /**
    * Up to `limit` of the room's members, reading the index only as far as that (a big room's mentions); once `stop` is
-   * aborted, no further page.
+   * aborted, no further page. `keyLevel`: the room's level as the caller reads it anyway, else read here.
    */
-  async membersUpTo(roomId: string, limit: number, stop?: AbortSignal): Promise<Member[]> {
+  async membersUpTo(
+    roomId: string,
+    limit: number,
+    stop?: AbortSignal,
+    keyLevel?: Promise<number>,
+  ): Promise<Member[]> {
     const members: Member[] = [];
     for await (const page of roomMemberPages(
       this.db,
       { ...this.subscriptions, roomId },
       () => limit - members.length,
+      stop,
+      keyLevel,
     )) {
       if (stop?.aborted) break;
       members.push(...page);

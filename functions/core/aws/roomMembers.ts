@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Member } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { stableHash } from '#core/stableHash';
@@ -90,37 +90,72 @@ export function removedFilter(removed: string[]): {
 
 /**
  * A room's members are found in the Subscriptions table through its RoomSubscribers index, keyed by `roomKey`
- * (roomKeyOf; subscriptions.ts writes it).
+ * (roomKeyOf; subscriptions.ts writes it). With `rooms` (the Rooms table), a reader reads only the keys of the room's
+ * key level, which its item holds: a room of up to MEMBERS_PER_KEY members is one Query, not ROOM_INDEX_SHARDS.
+ * Without it, every key a room can have.
  */
 export interface RoomOnIndex {
   table: string;
   index: string;
   roomId: string;
+  rooms?: string;
+}
+
+/**
+ * The room's key level as its item holds it: one GetItem of `keyLevel`, strongly consistent as the fan-out's
+ * (deliver/dynamoCursor.ts), so a level a join raised before writing its subscription (rooms/joining.ts) is seen. The
+ * lobby's is known without a read; without `rooms`, every key.
+ */
+function keyLevelOf(db: DynamoDBDocumentClient, room: RoomOnIndex): Promise<number> {
+  const { rooms, roomId } = room;
+  if (rooms === undefined || roomId === LOBBY) return Promise.resolve(ROOM_INDEX_SHARDS);
+  return db
+    .send(
+      new GetCommand({
+        TableName: rooms,
+        Key: { roomId },
+        ProjectionExpression: 'keyLevel',
+        ConsistentRead: true,
+      }),
+    )
+    .then(({ Item }) => roomKeyLevel(roomId, Item?.keyLevel));
 }
 
 /**
  * A room's members, one page of the room index at a time, shard after shard, read only as far as the caller goes
  * on. `pageLimit`, when given, is asked before each page: `Limit` bounds the items a page reads, so a caller that
- * needs only a few members pays for only those.
+ * needs only a few members pays for only those. The room's level is read beside key 0's first page, or, when the
+ * caller may `stop` (a send refused for its rate), after it: a refused send then costs that one Query alone.
+ * `keyLevel`: the level as the caller reads it in a read it makes anyway (markread's head), instead of that read.
  */
 export async function* roomMemberPages(
   db: DynamoDBDocumentClient,
   room: RoomOnIndex,
   pageLimit?: () => number,
+  stop?: AbortSignal,
+  keyLevel?: Promise<number>,
 ): AsyncGenerator<Member[]> {
-  for (const key of roomKeys(room.roomId)) yield* shardPages(db, room, key, pageLimit);
+  const [first, ...rest] = roomKeys(room.roomId) as [string, ...string[]];
+  let level = keyLevel ?? (stop ? undefined : keyLevelOf(db, room));
+  // Awaited once key 0 is read; a reader that stops before that leaves it unawaited, which is not a failure.
+  level?.catch(() => undefined);
+  yield* shardPages(db, room, first, pageLimit);
+  if (stop?.aborted) return;
+  level ??= keyLevelOf(db, room);
+  for (const key of rest.slice(0, (await level) - 1)) yield* shardPages(db, room, key, pageLimit);
 }
 
 /** Every member of a room, its shards read in parallel (a listing that counts the whole room). */
 export async function allRoomMembers(db: DynamoDBDocumentClient, room: RoomOnIndex): Promise<Member[]> {
-  const shards = await Promise.all(
-    roomKeys(room.roomId).map(async (key) => {
-      const members: Member[] = [];
-      for await (const page of shardPages(db, room, key)) members.push(...page);
-      return members;
-    }),
-  );
-  return shards.flat();
+  const wholeShard = async (key: string) => {
+    const members: Member[] = [];
+    for await (const page of shardPages(db, room, key)) members.push(...page);
+    return members;
+  };
+  const [first, ...rest] = roomKeys(room.roomId) as [string, ...string[]];
+  const [firstMembers, level] = await Promise.all([wholeShard(first), keyLevelOf(db, room)]);
+  const others = await Promise.all(rest.slice(0, level - 1).map(wholeShard));
+  return [firstMembers, ...others].flat();
 }
 
 async function* shardPages(

@@ -33,10 +33,14 @@ export const HANDSHAKE_MS = 30_000;
 export const connectionTtl = (connectedAt: string): number =>
   Math.floor(Date.parse(connectedAt) / 1000) + CONNECTION_TTL_SECONDS;
 
-/** Where a connection's subscriptions are: the table, and its index of a room's subscribers. */
+/**
+ * Where a connection's subscriptions are: the table, and its index of a room's subscribers; with the Rooms table, a
+ * room's readers read only the keys of its key level (roomMembers.ts).
+ */
 export interface SubscriptionTables {
   table: string;
   index: string;
+  rooms?: string;
 }
 
 /**

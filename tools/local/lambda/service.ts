@@ -197,6 +197,8 @@ export class LocalLambda {
   private throttleCount = 0;
   /** Throttled invocations so far, by function logical id. */
   readonly throttles = new Map<string, number>();
+  /** Invocations started so far, by function logical id (a measure divides each function's CPU by them). */
+  private readonly invoked = new Map<string, number>();
   /**
    * `--aws-profile`: Lambda's invocation overhead, waited before the invocation takes its turn (on top of the
    * handler's own time). Absent, none.
@@ -279,6 +281,7 @@ export class LocalLambda {
         if (late) throw late;
         const reserved = pool.spec.reservedConcurrency !== undefined;
         pool.executing++;
+        this.invoked.set(pool.spec.logicalId, (this.invoked.get(pool.spec.logicalId) ?? 0) + 1);
         if (!reserved) this.unreservedExecuting++;
         try {
           return await pool.run(copy);
@@ -400,10 +403,11 @@ export class LocalLambda {
     return { request: this.waiting.request.length, background: this.waiting.background.length };
   }
 
-  /** Environments per function (running or idle) and throttled invocations so far. */
+  /** Environments per function (running or idle), invocations started and throttled so far. */
   stats(): {
     environments: Record<string, { total: number; idle: number; executing: number }>;
     throttles: number;
+    invocations: Record<string, number>;
   } {
     const environments: Record<string, { total: number; idle: number; executing: number }> = {};
     for (const pool of this.unique) {
@@ -413,7 +417,7 @@ export class LocalLambda {
         executing: pool.executing,
       };
     }
-    return { environments, throttles: this.throttleCount };
+    return { environments, throttles: this.throttleCount, invocations: Object.fromEntries(this.invoked) };
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CpuQuery, InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
 
@@ -21,6 +22,11 @@ const send = (message: SandboxMessage) => port.postMessage(message);
 
 let handler: Handler | undefined;
 const initStarted = performance.now();
+// V8's code for the bundle is cached on disk (Node's compile cache, keyed by the file's contents), so a function's
+// later environments skip compiling it: a third of a cold start's bundle load, which on AWS runs on the
+// environment's own CPU but here on the cores every invocation shares. What the bundle does at load is unchanged.
+// (Node 22.1+; @types/node 20 does not declare it.)
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 try {
   // The bundle is CommonJS, as esbuild builds it for the template (Format: cjs).
   const module = require(config.bundlePath) as Record<string, unknown>;
