@@ -257,10 +257,15 @@ export async function unban(deps: ModerationDeps, connectionId: string, name: st
   requireRole(caller, ['owner', 'moderator'], 'unban members');
   // A ban on the room's own item (written before bans had items) first, else the room's ban roster.
   const key =
-    keyNamed(moderationOf(caller.room).banned, name) ??
-    (await deps.rooms.bannedNamed(caller.room, name))[0];
+    keyNamed(moderationOf(caller.room).banned, name) ?? (await deps.rooms.bannedNamed(caller.room, name))[0];
   if (key === undefined) throw new BadRequest(`Nobody named "${name}" is banned from room ${caller.roomId}.`);
-  await moderate(deps, caller, { kind: 'unban', key, name, roomCreatedAt: caller.room.createdAt }, true, 'unban');
+  await moderate(
+    deps,
+    caller,
+    { kind: 'unban', key, name, roomCreatedAt: caller.room.createdAt },
+    true,
+    'unban',
+  );
   await record(deps, caller, 'unban', { target: name });
   return { type: 'unbanned' as const, roomId: caller.roomId, username: name };
 }

@@ -173,7 +173,10 @@ describe('joins by code', () => {
       formerKeyIds: [keyIdOf(ROOM.inviteKey as string)],
     };
     const rooms = {
-      rooms: { get: async (id: string) => (id === ROOM.roomId ? rotated : undefined), banOf: async () => undefined },
+      rooms: {
+        get: async (id: string) => (id === ROOM.roomId ? rotated : undefined),
+        banOf: async () => undefined,
+      },
     };
     const join = (key?: string) =>
       admitJoin(rooms, deps, { roomId: ROOM.roomId, key, sourceIp: '203.0.113.7' }).then(

@@ -63,7 +63,12 @@ function banWrites(table: string, roomId: string, ban: NonNullable<BanChange>) {
     {
       Put: {
         TableName: table,
-        Item: { roomId: banItemId(roomId, ban.key), roomCreatedAt: ban.roomCreatedAt, name: ban.name, at: ban.at },
+        Item: {
+          roomId: banItemId(roomId, ban.key),
+          roomCreatedAt: ban.roomCreatedAt,
+          name: ban.name,
+          at: ban.at,
+        },
       },
     },
     {
@@ -310,7 +315,11 @@ export class DynamoRoomStore implements RoomStore {
 
   async bannedNamed(room: Pick<Room, 'roomId' | 'createdAt'>, name: string): Promise<string[]> {
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { roomId: banRosterId(room.roomId) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { roomId: banRosterId(room.roomId) },
+        ConsistentRead: true,
+      }),
     );
     // Entries of an earlier room under the same code are not this room's.
     return Object.entries(Item ?? {})
