@@ -18,9 +18,10 @@ export const MODERATION_LIMITS = {
   slowModeMaxSeconds: 6 * 3600,
   /** Moderators one room may have. */
   moderatorsPerRoom: 20,
-  /** Members one room may have muted or banned at once (each an entry on the room's item). */
+  /** Members one room may have muted at once (each an entry on the room's item, which every send rewrites). */
   mutedPerRoom: 100,
-  bannedPerRoom: 100,
+  /** Members one room may ban: a ban is a removal (its name refused), and a room removes at most 300 names. */
+  bannedPerRoom: 300,
 } as const;
 
 interface ModerationRequest {

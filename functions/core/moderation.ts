@@ -7,13 +7,18 @@ import type { Room } from './ports';
  *
  * - `mod#<key>`: a moderator, the name it showed when made one;
  * - `mute#<key>`: `{until, name}`, muted until `until` (epoch seconds; MUTED_FOREVER: until unmuted);
- * - `ban#<key>`: `{name, at}`, banned (joins refused BANNED);
+ * - `ban#<key>`: `{name, at}`, a ban written before bans had items of their own: still refused, removed by unban;
  * - `slowModeSeconds`: one message per that many seconds per member (owner and moderators exempt).
  *
  * Top-level attributes, not maps: an UpdateItem sets or removes one whether or not the room had any before (a path
  * into a map the item lacks is a ValidationException), and a condition names one without reading the room. The send
  * path's seq-taking write (messages/roomEvents.ts) holds the mute in its condition, on the same item the mute is
  * written to: once a mute has answered, no send of the member takes a seq.
+ *
+ * A ban is needed only where a member comes in (a join, a subscribe), never by a send (the ban's removal moves the
+ * member out and refuses its name on the room's item): it is an item of its own beside the room's, `banItemId`, read
+ * by key at the way in, and named in the room's ban roster (`banRosterId`, `ban#<key>` = name) for unban by name. Both
+ * carry the room's `createdAt`: a room made again under the same code inherits no bans.
  */
 
 export const MOD_PREFIX = 'mod#';
@@ -29,6 +34,16 @@ export interface MuteEntry {
 export interface BanEntry {
   name: string;
   at: string;
+}
+
+/** The Rooms table key of the ban of `key` in the room (one item per ban, read by key at each way in). */
+export const banItemId = (roomId: string, key: string): string => `${roomId}#ban#${key}`;
+/** The Rooms table key of the room's ban roster: `ban#<key>` = `{name, room}`, read only by unban. */
+export const banRosterId = (roomId: string): string => `${roomId}#bans`;
+
+/** A ban's item: the `createdAt` of the room it was written in (a room made again under its code inherits none). */
+export interface BanItem {
+  roomCreatedAt: string;
 }
 
 export interface RoomModeration {
@@ -78,6 +93,12 @@ export function mutedUntil(room: Room | undefined, key: string, nowSeconds: numb
 export const untilText = (until: number): string | undefined =>
   until >= MUTED_FOREVER ? undefined : new Date(until * 1000).toISOString();
 
+/** A ban written on the room's own item (before bans had items of their own). */
 export function isBanned(room: Room | undefined, key: string): boolean {
   return (room as unknown as Record<string, unknown> | undefined)?.[`${BAN_PREFIX}${key}`] !== undefined;
+}
+
+/** Whether a member is banned from `room`: by its ban item (RoomStore.banOf, read beside the room), or on the room. */
+export function bannedBy(room: Room, key: string, ban: BanItem | undefined): boolean {
+  return isBanned(room, key) || ban?.roomCreatedAt === room.createdAt;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '#platform/clock';
+import type { BanItem } from './moderation';
 
 /**
  * The ports every feature shares: connections, rooms, chat events and posts to connections. A feature's own stores
@@ -188,7 +189,8 @@ export type OwnerChange =
       kind: 'rotateKey';
       inviteKey: string;
       removedName?: string;
-      ban?: { key: string; name: string; at: string; userId?: string };
+      /** A ban: its item and roster entry go in the same transaction, with the room's `createdAt` (core/moderation.ts). */
+      ban?: { key: string; name: string; at: string; userId?: string; roomCreatedAt: string };
     }
   | { kind: 'close'; closedAt: string };
 
@@ -211,7 +213,7 @@ export type ModerationChange =
   | { kind: 'role'; key: string; userId?: string; name: string; role: 'moderator' | 'member' }
   | { kind: 'mute'; key: string; userId?: string; name: string; until: number; expired: string[] }
   | { kind: 'unmute'; key: string }
-  | { kind: 'unban'; key: string; name: string }
+  | { kind: 'unban'; key: string; name: string; roomCreatedAt: string }
   | { kind: 'slowMode'; seconds: number };
 
 export interface RoomStore {
@@ -243,6 +245,13 @@ export interface RoomStore {
     nowSeconds: number,
     change: ModerationChange,
   ): Promise<Room | undefined>;
+  /**
+   * The ban item of `key` in the room (core/moderation.ts banItemId), strongly consistent, by key: read beside the
+   * room at each way in (bannedBy compares its room's `createdAt`).
+   */
+  banOf(roomId: string, key: string): Promise<BanItem | undefined>;
+  /** The keys the room's ban roster holds under `name` (core/moderation.ts banRosterId), for unban by name. */
+  bannedNamed(room: Pick<Room, 'roomId' | 'createdAt'>, name: string): Promise<string[]>;
   /**
    * Raises the room's key level to `level` unless it is that high already (it never falls: a subscription written at
    * a lower level stays under a key the higher one reads). Nothing for a room that is gone.

@@ -3,7 +3,7 @@ import { Banned, Busy, RoomClosed, RoomNotFound, TooManyRooms } from '#core/erro
 import { requireConnection } from '#core/identity/connections';
 import { type DepartureRecords, notReturning } from '#core/identity/departure';
 import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
-import { isBanned } from '#core/moderation';
+import { bannedBy } from '#core/moderation';
 import { fitMessages } from '#core/pages';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
@@ -188,8 +188,9 @@ export async function joinRoom(
   // The lobby always exists; its Rooms row only appears with its first message.
   const room = await deps.rooms.get(roomId);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
-  const [current, followed, listed, history, pins] = await Promise.all([
-    requireConnection(deps, connectionId),
+  const connection = requireConnection(deps, connectionId);
+  const [current, followed, listed, history, pins, ban] = await Promise.all([
+    connection,
     // A room followed already (shown before, or subscribed) keeps the name it shows there.
     roomId === LOBBY ? undefined : deps.connections.subscription(connectionId, roomId),
     // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them. An unlisted
@@ -206,10 +207,14 @@ export async function joinRoom(
       .then((page) => withQuotes(deps.messages, roomId, page, epochSeconds(deps.now()))),
     // The room's pins (at most CHANGE_LIMITS.pinsPerRoom, ~5 KB); the lobby has none.
     roomId === LOBBY ? undefined : deps.messages.pins(roomId),
+    // The joiner's ban item (core/moderation.ts), read beside the rest once its connection gives its key.
+    roomId === LOBBY
+      ? undefined
+      : connection.then((c) => deps.rooms.banOf(roomId, memberKey(roomId, senderOf(c)))),
   ]);
   // A member banned from the room (moderation.ts) is refused, whatever key it came with: by its identity in the room.
   const key = memberKey(roomId, senderOf(current));
-  if (room && roomId !== LOBBY && isBanned(room, key)) throw new Banned(roomId);
+  if (room && roomId !== LOBBY && bannedBy(room, key, ban)) throw new Banned(roomId);
   const chosen = current.chosenName ?? current.username;
   let username: string | undefined;
   if (roomId === LOBBY || !room) username = undefined;

@@ -229,21 +229,17 @@ export async function unmute(deps: ModerationDeps, connectionId: string, name: s
 
 /**
  * ban: the member is removed as `removemember` removes it (moved to the lobby, the invite key rotated, its name
- * refused) and its key in the room is banned in the same write: a join of the room by that identity is refused
- * BANNED (joining.ts, guard.ts admitJoin), whatever key or name it comes with.
+ * refused) and its key in the room is banned in the same transaction (its ban item, core/moderation.ts): a join of
+ * the room by that identity is refused BANNED (joining.ts, guard.ts admitJoin), whatever key or name it comes with.
  */
 export async function ban(deps: ModerationDeps, connectionId: string, name: string) {
   const caller = await callerIn(deps, connectionId, 'ban members');
   requireRole(caller, ['owner', 'moderator'], 'ban members');
   const target = await listedTarget(deps, caller, name, 'ban');
-  const { banned } = moderationOf(caller.room);
-  if (!banned.has(target.key) && banned.size >= MODERATION_LIMITS.bannedPerRoom)
-    throw new BadRequest(
-      `Room ${caller.roomId} has banned ${MODERATION_LIMITS.bannedPerRoom} members, the most a room may: open a new room for the others.`,
-    );
+  // No count of bans here: each is an item of its own, and a ban is a removal, bounded as removals are (owners.ts).
   const at = deps.now().toISOString();
   const removed = await removeMember(deps, connectionId, name, {
-    entry: { key: target.key, name, at, userId: target.userId },
+    entry: { key: target.key, name, at, userId: target.userId, roomCreatedAt: caller.room.createdAt },
     moderatorKey: caller.key,
   });
   await record(deps, caller, 'ban', { target: name });
@@ -259,9 +255,17 @@ export async function ban(deps: ModerationDeps, connectionId: string, name: stri
 export async function unban(deps: ModerationDeps, connectionId: string, name: string) {
   const caller = await callerIn(deps, connectionId, 'unban members');
   requireRole(caller, ['owner', 'moderator'], 'unban members');
-  const key = keyNamed(moderationOf(caller.room).banned, name);
+  // A ban on the room's own item (written before bans had items) first, else the room's ban roster.
+  const key =
+    keyNamed(moderationOf(caller.room).banned, name) ?? (await deps.rooms.bannedNamed(caller.room, name))[0];
   if (key === undefined) throw new BadRequest(`Nobody named "${name}" is banned from room ${caller.roomId}.`);
-  await moderate(deps, caller, { kind: 'unban', key, name }, true, 'unban');
+  await moderate(
+    deps,
+    caller,
+    { kind: 'unban', key, name, roomCreatedAt: caller.room.createdAt },
+    true,
+    'unban',
+  );
   await record(deps, caller, 'unban', { target: name });
   return { type: 'unbanned' as const, roomId: caller.roomId, username: name };
 }

@@ -14,7 +14,7 @@ import { type DepartureRecords, notReturning } from '#core/identity/departure';
 import { presenceEvent } from '#core/identity/presence';
 import { parseInviteKey } from '#core/limits/guard';
 import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
-import { isBanned } from '#core/moderation';
+import { bannedBy } from '#core/moderation';
 import type { Connection, Room, Subscribed } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import type { MessagePorts } from '#messages/ports';
@@ -181,8 +181,10 @@ async function followOne(
   const end = roomEnd(room, deps.now());
   if (end) throw new RoomClosed(roomId, end);
   // A member banned from the room (moderation.ts) follows it no more than it joins it.
-  if (known === undefined && isBanned(room, memberKey(roomId, senderOf(connection))))
-    throw new Banned(roomId);
+  if (known === undefined) {
+    const key = memberKey(roomId, senderOf(connection));
+    if (bannedBy(room, key, await deps.rooms.banOf(roomId, key))) throw new Banned(roomId);
+  }
   let username = known;
   let isNew = false;
   // A room newly followed lists its members, for the name shown there and the count. One followed already lists

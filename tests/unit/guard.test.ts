@@ -82,6 +82,7 @@ const OLD_ROOM: Room = { ...ROOM, roomId: 'K7M2QD', inviteKey: 'ponmlkjihgfedcb_
 const chat = {
   rooms: {
     get: async (id: string) => [ROOM, OLD_ROOM].find((room) => room.roomId === id),
+    banOf: async () => undefined,
   },
 };
 
@@ -129,6 +130,7 @@ describe('joins by code', () => {
           lookups++;
           return chat.rooms.get(id);
         },
+        banOf: async () => undefined,
       },
     };
     const answers = await Promise.all(
@@ -170,7 +172,12 @@ describe('joins by code', () => {
       keyRequired: true,
       formerKeyIds: [keyIdOf(ROOM.inviteKey as string)],
     };
-    const rooms = { rooms: { get: async (id: string) => (id === ROOM.roomId ? rotated : undefined) } };
+    const rooms = {
+      rooms: {
+        get: async (id: string) => (id === ROOM.roomId ? rotated : undefined),
+        banOf: async () => undefined,
+      },
+    };
     const join = (key?: string) =>
       admitJoin(rooms, deps, { roomId: ROOM.roomId, key, sourceIp: '203.0.113.7' }).then(
         () => 'joined',

@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { BAN_PREFIX, MOD_PREFIX, MUTE_PREFIX } from '#core/moderation';
+import { BAN_PREFIX, type BanItem, banItemId, banRosterId, MOD_PREFIX, MUTE_PREFIX } from '#core/moderation';
 import type { ModerationChange, OwnerChange, Room, RoomActor, RoomStore } from '#core/ports';
 import { stableHash } from '#core/stableHash';
 import { applied, cancellationCodes, isConditionFailure } from '#platform/aws/conditions';
@@ -56,6 +56,33 @@ export const roomGateOf = (roomId: string, connectionId: string): string =>
   `${roomId}#gate#${stableHash(connectionId) % ROOM_GATES}`;
 const roomGates = (roomId: string): string[] =>
   Array.from({ length: ROOM_GATES }, (_, gate) => `${roomId}#gate#${gate}`);
+
+/** A ban's item (read by key at each way in) and its roster entry (read by unban), for the ban's transaction. */
+function banWrites(table: string, roomId: string, ban: NonNullable<BanChange>) {
+  return [
+    {
+      Put: {
+        TableName: table,
+        Item: {
+          roomId: banItemId(roomId, ban.key),
+          roomCreatedAt: ban.roomCreatedAt,
+          name: ban.name,
+          at: ban.at,
+        },
+      },
+    },
+    {
+      Update: {
+        TableName: table,
+        Key: { roomId: banRosterId(roomId) },
+        UpdateExpression: 'SET #ban = :entry',
+        ExpressionAttributeNames: { '#ban': `${BAN_PREFIX}${ban.key}` },
+        ExpressionAttributeValues: { ':entry': { name: ban.name, room: ban.roomCreatedAt } },
+      },
+    },
+  ];
+}
+type BanChange = Extract<OwnerChange, { kind: 'rotateKey' }>['ban'];
 
 /** The DynamoDB adapter of RoomStore: one item per room, its owner's changes conditional on the room still living. */
 export class DynamoRoomStore implements RoomStore {
@@ -125,7 +152,7 @@ export class DynamoRoomStore implements RoomStore {
                   Key: { roomId },
                   UpdateExpression:
                     change.kind === 'rotateKey'
-                      ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${ban ? ', #ban = :ban' : ''}${removing ? ' ADD removedNames :removed' : ''}`
+                      ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${removing ? ' ADD removedNames :removed' : ''}`
                       : 'SET closedAt = :closedAt, #ttl = :now',
                   // Only the owner (or, given, a moderator), and only while the room lives: neither closed nor past its
                   // TTL (not yet deleted). A removal, while the room has removed fewer than REMOVED_NAMES_MAX names
@@ -134,18 +161,15 @@ export class DynamoRoomStore implements RoomStore {
                     removing
                       ? ' AND (attribute_not_exists(removedNames) OR size(removedNames) < :maxRemoved)'
                       : ''
-                  }${ban ? ` AND attribute_not_exists(#targetMod)${ban.userId === undefined ? '' : ' AND ownerId <> :target'}` : ''}`,
+                  }${ban ? ` AND createdAt = :created AND attribute_not_exists(#targetMod)${ban.userId === undefined ? '' : ' AND ownerId <> :target'}` : ''}`,
                   ExpressionAttributeNames: {
                     '#ttl': 'ttl',
                     ...(moderatorKey !== undefined && { '#actor': `${MOD_PREFIX}${moderatorKey}` }),
-                    ...(ban && {
-                      '#ban': `${BAN_PREFIX}${ban.key}`,
-                      '#targetMod': `${MOD_PREFIX}${ban.key}`,
-                    }),
+                    ...(ban && { '#targetMod': `${MOD_PREFIX}${ban.key}` }),
                   },
                   ExpressionAttributeValues: {
                     ':owner': ownerId,
-                    ...(ban && { ':ban': { name: ban.name, at: ban.at } }),
+                    ...(ban && { ':created': ban.roomCreatedAt }),
                     ...(ban?.userId !== undefined && { ':target': ban.userId }),
                     ':now': nowSeconds,
                     ...(change.kind === 'rotateKey'
@@ -163,6 +187,8 @@ export class DynamoRoomStore implements RoomStore {
                   },
                 },
               },
+              // A ban is an item of its own and a roster entry (core/moderation.ts), off the item every send rewrites.
+              ...(ban ? banWrites(this.table, roomId, ban) : []),
               ...roomGates(roomId).map((gate) => ({
                 Update: {
                   TableName: this.table,
@@ -248,11 +274,7 @@ export class DynamoRoomStore implements RoomStore {
         update = 'REMOVE #mute';
         break;
       case 'unban':
-        // The name goes from the removed names too: the member may come back under it.
-        names['#ban'] = `${BAN_PREFIX}${change.key}`;
-        values[':name'] = new Set([change.name]);
-        update = 'REMOVE #ban DELETE removedNames :name';
-        break;
+        return this.unban(roomId, change, conditions, names, values);
       case 'slowMode':
         values[':seconds'] = change.seconds;
         update = 'SET slowModeSeconds = :seconds';
@@ -277,6 +299,87 @@ export class DynamoRoomStore implements RoomStore {
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  async banOf(roomId: string, key: string): Promise<BanItem | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { roomId: banItemId(roomId, key) },
+        ProjectionExpression: 'roomCreatedAt',
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? undefined : { roomCreatedAt: String(Item.roomCreatedAt) };
+  }
+
+  async bannedNamed(room: Pick<Room, 'roomId' | 'createdAt'>, name: string): Promise<string[]> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { roomId: banRosterId(room.roomId) },
+        ConsistentRead: true,
+      }),
+    );
+    // Entries of an earlier room under the same code are not this room's.
+    return Object.entries(Item ?? {})
+      .filter(([attribute, entry]) => {
+        const ban = entry as { name?: string; room?: string };
+        return attribute.startsWith(BAN_PREFIX) && ban.name === name && ban.room === room.createdAt;
+      })
+      .map(([attribute]) => attribute.slice(BAN_PREFIX.length));
+  }
+
+  /**
+   * An unban: the ban's item and roster entry deleted, a ban on the room's own item (written before bans had items)
+   * removed, and the name taken from the removed names (the member may come back under it), in one transaction
+   * conditional on the caller's role as every moderation change is.
+   */
+  private async unban(
+    roomId: string,
+    change: Extract<ModerationChange, { kind: 'unban' }>,
+    conditions: string[],
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<Room | undefined> {
+    const done = await retryingConflicts(async () => {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: { roomId },
+                  UpdateExpression: 'REMOVE #ban DELETE removedNames :name',
+                  ConditionExpression: [...conditions, 'createdAt = :created'].join(' AND '),
+                  ExpressionAttributeNames: { ...names, '#ban': `${BAN_PREFIX}${change.key}` },
+                  ExpressionAttributeValues: {
+                    ...values,
+                    ':name': new Set([change.name]),
+                    ':created': change.roomCreatedAt,
+                  },
+                },
+              },
+              { Delete: { TableName: this.table, Key: { roomId: banItemId(roomId, change.key) } } },
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: { roomId: banRosterId(roomId) },
+                  UpdateExpression: 'REMOVE #ban',
+                  ExpressionAttributeNames: { '#ban': `${BAN_PREFIX}${change.key}` },
+                },
+              },
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    });
+    return done ? this.get(roomId) : undefined;
   }
 
   /**

@@ -10,7 +10,7 @@ import {
   RoomNotFound,
   UnknownConnection,
 } from '#core/errors';
-import { isBanned } from '#core/moderation';
+import { type BanItem, bannedBy } from '#core/moderation';
 import type { Connection, ConnectionStore, Room, RoomStore, SendRate, Subscribed } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { roomEnd } from '#core/roomLife';
@@ -268,7 +268,7 @@ const wasKeyOf = (room: Room, key: string) => room.formerKeyIds?.includes(keyIdO
  *   so it tells nothing a guess could learn); any other key takes a guess, refused RATE_LIMITED when there is none,
  *   so it is answered exactly as an unknown code is, whether or not the room exists.
  */
-export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
+export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get' | 'banOf'> }>(
   deps: T,
   guard: GuardDeps,
   attempt: JoinAttempt,
@@ -288,10 +288,15 @@ export async function admitJoin<T extends { rooms: Pick<RoomStore, 'get'> }>(
   let room: Room | undefined;
   let failed = false;
   try {
-    room = await deps.rooms.get(attempt.roomId);
-    // A banned member (core/moderation.ts) is told so before its key is looked at: an old key is what it holds.
-    if (room && attempt.memberKey !== undefined && isBanned(room, attempt.memberKey(attempt.roomId)))
-      throw new Banned(attempt.roomId);
+    // The member's ban item is read beside the room (core/moderation.ts): one round trip, as the room alone.
+    const key = attempt.memberKey?.(attempt.roomId);
+    let ban: BanItem | undefined;
+    [room, ban] = await Promise.all([
+      deps.rooms.get(attempt.roomId),
+      key === undefined ? undefined : deps.rooms.banOf(attempt.roomId, key),
+    ]);
+    // A banned member is told so before its key is looked at: an old key is what it holds.
+    if (room && key !== undefined && bannedBy(room, key, ban)) throw new Banned(attempt.roomId);
     const keyOk =
       room?.inviteKey !== undefined && !byCode && keysMatch(room.inviteKey, attempt.key as string);
     // A public room (protocol/directory.ts) is listed for anyone to join: its code lets in with any key or none, so
