@@ -1,13 +1,7 @@
-import type {
-  BlockedPerson,
-  BlockListFrame,
-  MessageFrame,
-  Report,
-  ReportedFrame,
-  ReportsFrame,
-} from '../protocol';
+import type { AnsweredBy, AskOf, BlockedPerson, BlockListFrame, MessageFrame, Report } from '../protocol';
 import { SAFETY_LIMITS, SAFETY_PATTERNS } from '../protocol';
 import { RoomcastError } from './errors';
+import type { Requester } from './requests';
 
 /**
  * Blocking and reporting (docs/CLIENT.md, "Blocking and reporting"):
@@ -27,7 +21,8 @@ import { RoomcastError } from './errors';
  * them for the room they name.
  */
 
-export type SafetySender = (frame: Record<string, unknown>) => Promise<Record<string, unknown>>;
+/** Sends a request and resolves with its reply (client/requests.ts). */
+export type SafetySender = Requester;
 
 const BLOCK_ID = new RegExp(SAFETY_PATTERNS.blockId);
 
@@ -98,26 +93,23 @@ export class Safety {
         'INVALID_ARGUMENT',
         `reason must say why: 1–${SAFETY_LIMITS.reasonMaxChars} characters.`,
       );
-    const frame = (await this.send({
+    const frame = await this.send({
       action: 'report',
       seq: checkSeq(seq),
       reason: why,
       ...(roomId !== undefined && { roomId }),
-    })) as unknown as ReportedFrame;
+    });
     return frame.report;
   }
 
   /** The owner's reports of the current room (or `roomId`), newest first; FORBIDDEN for anyone else. */
   async reports(roomId?: string): Promise<Report[]> {
-    const frame = (await this.send({
-      action: 'reports',
-      ...(roomId !== undefined && { roomId }),
-    })) as unknown as ReportsFrame;
+    const frame = await this.send({ action: 'reports', ...(roomId !== undefined && { roomId }) });
     return frame.reports;
   }
 
-  private async list(frame: Record<string, unknown>): Promise<BlockListFrame> {
-    const reply = (await this.send(frame)) as unknown as BlockListFrame;
+  private async list(frame: AskOf<AnsweredBy<'blocklist'>>): Promise<BlockListFrame> {
+    const reply = await this.send(frame);
     this.people = reply.people;
     if (reply.roomId !== undefined) this.hiddenByRoom.set(reply.roomId, new Set(reply.hiddenKeys ?? []));
     this.changed();

@@ -8,7 +8,7 @@
  *
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
  */
-import type { Action, ClientFrame, REPLY_TYPE, ServerFrame } from './index';
+import type { Action, ClientFrame, REPLY_TYPE, ServerFrame, ServerFrameType } from './index';
 import type { OneWayAction, TypingRequest } from './typing';
 
 /** Every frame a client sends: the requests answered by a reply, and the one-way ones. */
@@ -20,11 +20,16 @@ export type RequestOf<A extends Action | OneWayAction> = Extract<AnyRequest, { a
 /** The frame that answers an action (errors aside): the server frame of the type REPLY_TYPE names. */
 export type ReplyOf<A extends Action> = Extract<ServerFrame, { type: (typeof REPLY_TYPE)[A] }>;
 
+/** The actions a frame type answers: `AnsweredBy<'joined'>` is `createroom`, `joinroom` and `opendm`. */
+export type AnsweredBy<T extends ServerFrameType> = {
+  [A in Action]: (typeof REPLY_TYPE)[A] extends T ? A : never;
+}[Action];
+
 /**
  * A request as a client hands it to be sent: without `requestId`, which the sender adds. Spread over a union of
- * actions, so `Ask<ChangeAction>` is one of the four change requests.
+ * actions, so `AskOf<ChangeAction>` is one of the four change requests.
  */
-export type Ask<A extends Action> = A extends Action ? Omit<RequestOf<A>, 'requestId'> : never;
+export type AskOf<A extends Action> = A extends Action ? Omit<RequestOf<A>, 'requestId'> : never;
 
 /** The actions with no request frame in protocol/, and those whose reply type names no server frame: none. */
 type WithoutRequest = { [A in Action | OneWayAction]: [RequestOf<A>] extends [never] ? A : never }[

@@ -69,6 +69,16 @@ export interface FrameRequest<K extends RouteKey = RouteKey> {
   room?: Subscribed;
 }
 
+/**
+ * The scopes a route may declare: `room` only when its protocol request names a room (`roomId`), the field the entry
+ * point reads for it (roomNamed below), so the protocol says every room route's frame may name one.
+ */
+export type ScopeOf<K extends RouteKey> = K extends Action | OneWayAction
+  ? 'roomId' extends keyof RequestOf<K>
+    ? RouteScope
+    : 'connection'
+  : RouteScope;
+
 /** A route's use case: its protocol request in, its protocol reply out (protocol/routes.ts). */
 export type FrameHandler<K extends RouteKey = RouteKey> = (
   request: FrameRequest<K>,
@@ -173,7 +183,7 @@ async function roomNamed(
  */
 export function routeHandler<K extends RouteKey>(
   action: K,
-  scope: RouteScope,
+  scope: ScopeOf<K>,
   handle: FrameHandler<K>,
   options: RouteOptions = {},
 ): Route {
