@@ -1,13 +1,12 @@
 import type {
   AckFrame,
+  AskOf,
   ChangedFrame,
   DmOpenedFrame,
   FoundFrame,
   JoinedFrame,
   LeftFrame,
   MyRoom,
-  MyRoomsFrame,
-  PeopleFrame,
   Person,
   PresenceFrame,
   ReadFrame,
@@ -35,8 +34,10 @@ import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import { ReadPositions } from './readPositions';
+import type { Requester } from './requests';
 import type { RoomUnread, SeenFrame } from './room';
 import { Room } from './room';
+import type { JoinAction } from './session';
 import { INDEX_LAG_MS } from './session';
 import type { RoomcastClientOptions, SendOptions, StateChange } from './types';
 import { UnreadCounts } from './unreadCounts';
@@ -73,15 +74,15 @@ const NAME_CHARS = new RegExp(`^(?:${PATTERNS.usernameChar})+$`, 'u');
 
 export interface MemberHooks {
   /** Sends a request once the client is ready, again after a reconnect that lost the answer. */
-  request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
+  request: Requester;
   /** Sends a join-like request through the room session (answered `joined`). */
-  join(frame: Record<string, unknown>): Promise<JoinedFrame>;
+  join(frame: AskOf<JoinAction>): Promise<JoinedFrame>;
   /** Moves the session into the room a `joined` reply names. */
   entered(joined: JoinedFrame): void;
   /** The room on screen (the connection's `roomId`). */
   roomId(): string;
   /** Sends a request now, without waiting for the client to be ready (the resume before it is). */
-  requestNow?(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
+  requestNow?: Requester;
   /** Sends a message to `roomId` through the outbox. */
   send?(roomId: string, text: string, options: SendOptions): Promise<AckFrame>;
   /** Edits, deletes or reacts in `roomId`. */
@@ -342,7 +343,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
     for (let attempt = 1; ; attempt++) {
       const asked = waiting.map((roomId) => this.entryOf(roomId));
       try {
-        const answer = (await request({ action: 'subscribe', rooms: asked })) as unknown as SubscribedFrame;
+        const answer = await request({ action: 'subscribe', rooms: asked });
         took(answer, asked);
         const busy = (answer.refused ?? []).filter((r) => RETRY_CODES.has(r.code));
         refused.push(...(answer.refused ?? []).filter((r) => !RETRY_CODES.has(r.code)));
@@ -601,7 +602,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
   /** Stops following `roomId`; the room on screen goes to the lobby. */
   private async leave(roomId: string): Promise<LeftFrame> {
     if (roomId === this.hooks.roomId()) return this.need(this.hooks.leaveShown)();
-    const left = (await this.hooks.request({ action: 'leaveroom', roomId })) as unknown as LeftFrame;
+    const left = await this.hooks.request({ action: 'leaveroom', roomId });
     this.dropRoom(roomId);
     return left;
   }
@@ -613,7 +614,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
 
   /** Asks for the member's rooms and their unread counts; also emits `rooms`. */
   async myRooms(): Promise<MyRoom[]> {
-    const frame = (await this.hooks.request({ action: 'myrooms' })) as unknown as MyRoomsFrame;
+    const frame = await this.hooks.request({ action: 'myrooms' });
     for (const room of frame.rooms) this.counts.rebase(room);
     this.rooms = frame.rooms.map((r) => this.withOwnReads(r));
     this.hasMore = frame.more === true;
@@ -632,8 +633,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
   }
 
   /** Each member of the current room with its read position (rooms up to the deployment's size for it). */
-  seenBy = async (): Promise<SeenByFrame> =>
-    (await this.hooks.request({ action: 'seenby' })) as unknown as SeenByFrame;
+  seenBy = async (): Promise<SeenByFrame> => await this.hooks.request({ action: 'seenby' });
 
   /**
    * Signed-in people this user shares a room with whose name starts with `prefix` (any case), sorted by name, at
@@ -660,11 +660,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
         'INVALID_ARGUMENT',
         `limit must be a whole number from 1 to ${PEOPLE_LIMITS.maxResults}.`,
       );
-    const frame = (await this.hooks.request({
+    const frame = await this.hooks.request({
       action: 'findpeople',
       prefix: folded,
       ...(limit !== undefined && { limit }),
-    })) as unknown as PeopleFrame;
+    });
     return frame.people;
   }
 
@@ -703,13 +703,13 @@ export class MemberRooms extends Emitter<MemberEvents> {
         'INVALID_ARGUMENT',
         `limit must be a whole number from 1 to ${SEARCH_LIMITS.maxResults}.`,
       );
-    return (await this.hooks.request({
+    return this.hooks.request({
       action: 'search',
       query,
       ...(roomId !== undefined && { roomId: normalizeRoomId(roomId) }),
       ...(limit !== undefined && { limit }),
       ...(before !== undefined && { before }),
-    })) as unknown as FoundFrame;
+    });
   }
 
   /**

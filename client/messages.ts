@@ -1,4 +1,12 @@
-import type { ChangedFrame, ChangeFrame, MessageFrame, Pin, RoomEventFrame } from '../protocol';
+import type {
+  AskOf,
+  ChangeAction,
+  ChangedFrame,
+  ChangeFrame,
+  MessageFrame,
+  Pin,
+  RoomEventFrame,
+} from '../protocol';
 import { reactionOf, THREAD_LIMITS } from '../protocol';
 import { type BackoffPolicy, REAL_CLOCK, type RetryClock, retrying } from './backoff';
 import { RoomcastError } from './errors';
@@ -19,7 +27,7 @@ import { checkMessageText } from './validate';
  */
 
 /** What a client sends a change through: its request with a clientMsgId, repeated across reconnects. */
-export type ChangeSender = (frame: Record<string, unknown>) => Promise<Record<string, unknown>>;
+export type ChangeSender = (frame: AskOf<ChangeAction>) => Promise<ChangedFrame>;
 
 /** A clientMsgId for one change: a retry of it, even after a reconnect, never changes anything twice. */
 const newChangeId = () => `c-${globalThis.crypto.randomUUID()}`;
@@ -140,15 +148,10 @@ export class MessageChanges {
     return entry.reply;
   }
 
-  private async change(frame: Record<string, unknown>): Promise<ChangedFrame> {
+  private async change(frame: AskOf<ChangeAction>): Promise<ChangedFrame> {
     // One clientMsgId for every attempt: the server applies the change once and answers a retry with its reply.
     const request = { ...frame, clientMsgId: newChangeId() };
-    const reply = (await retrying(
-      () => this.send(request),
-      CHANGE_RETRY,
-      RETRY_CODES,
-      this.clock,
-    )) as unknown as ChangedFrame;
+    const reply = await retrying(() => this.send(request), CHANGE_RETRY, RETRY_CODES, this.clock);
     this.onReply(reply);
     return reply;
   }

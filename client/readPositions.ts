@@ -1,6 +1,7 @@
 import type { ReadFrame } from '../protocol';
 import { LOBBY } from '../protocol';
 import { RoomcastError } from './errors';
+import type { Requester } from './requests';
 
 /**
  * Read positions as `markRead` sends them (MemberRooms, members.ts): at most one round per `intervalMs`, one
@@ -8,7 +9,7 @@ import { RoomcastError } from './errors';
  * reading a busy room costs a handful of requests, not one per message.
  */
 export interface ReadHooks {
-  request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
+  request: Requester;
   /** The room on screen. */
   shown(): string;
   /** Whether the connection still follows `roomId`. */

@@ -1,4 +1,11 @@
+import type { Action, AskOf, ReplyOf } from '../protocol';
 import { RoomcastError } from './errors';
+
+/**
+ * Sends a request and resolves with its reply, both typed by its action from protocol/ (protocol/routes.ts): a
+ * request with a field its action does not take, or a reply read as another frame, fails `tsc`.
+ */
+export type Requester = <A extends Action>(frame: { action: A } & AskOf<A>) => Promise<ReplyOf<A>>;
 
 interface Pending {
   resolve: (frame: Record<string, unknown>) => void;
@@ -26,8 +33,15 @@ export class Requests {
     return this.pending.size;
   }
 
-  /** Sends a request now and resolves with the frame that names its requestId; rejects with TIMEOUT. */
-  send(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /** Sends a request now and resolves with its reply (the frame that names its requestId); rejects with TIMEOUT. */
+  readonly send: Requester = (frame) =>
+    // The reply is the frame the server sent for this requestId: the protocol's reply to the action.
+    this.sendFrame(frame as Record<string, unknown>) as Promise<unknown> as Promise<
+      ReplyOf<typeof frame.action>
+    >;
+
+  /** `send` for a frame no action names (`{"action":"info"}`, answered by `$default`): its answer untyped. */
+  sendFrame(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
     const requestId = this.newId();
     const action = String(frame.action);
     return new Promise((resolve, reject) => {

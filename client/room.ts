@@ -12,6 +12,7 @@ import type {
   TypingFrame,
 } from '../protocol';
 import { Emitter } from './emitter';
+import type { Requester } from './requests';
 import { marked } from './sequencer';
 import type { Handed, SendOptions } from './types';
 
@@ -53,7 +54,7 @@ export interface RoomEvents {
 
 /** What a room needs from the client: every request names the room (`roomId`), so none depends on the room shown. */
 export interface RoomActions {
-  request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
+  request: Requester;
   send(roomId: string, text: string, options: SendOptions): Promise<AckFrame>;
   markRead(roomId: string, seq: number): Promise<ReadFrame | undefined>;
   change(
@@ -119,11 +120,11 @@ export class Room extends Emitter<RoomEvents> {
   async history(
     query: { afterSeq?: number; beforeSeq?: number; limit?: number } = {},
   ): Promise<HistoryFrame> {
-    return (await this.actions.request({
+    return await this.actions.request({
       action: 'history',
       roomId: this.roomId,
       ...query,
-    })) as unknown as HistoryFrame;
+    });
   }
 
   /** Marks this room read up to `seq` (coalesced: at most one `markread` per interval). */

@@ -53,7 +53,7 @@ import { RoomcastError } from './errors';
 import { MemberRooms } from './members';
 import { MessageChanges } from './messages';
 import { Outbox } from './outbox';
-import { Requests } from './requests';
+import { type Requester, Requests } from './requests';
 import { Safety } from './safety';
 import { RoomSession } from './session';
 import type {
@@ -356,7 +356,8 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     const checked = checkRoomInfo(info);
     if (checked.public === true && checked.name === undefined)
       throw new RoomcastError('INVALID_ARGUMENT', 'A public room needs a name.');
-    const request = Object.keys(checked).length > 0 ? { action: 'createroom', ...checked } : undefined;
+    const request =
+      Object.keys(checked).length > 0 ? { action: 'createroom' as const, ...checked } : undefined;
     const joined = await this.acrossReconnects(() => this.session.requestJoin(undefined, undefined, request));
     this.session.enter(joined);
     return joined;
@@ -381,14 +382,14 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         'INVALID_ARGUMENT',
         `limit must be a whole number from 1 to ${DIRECTORY_LIMITS.listMax}.`,
       );
-    return (await this.acrossReconnects(() =>
+    return this.acrossReconnects(() =>
       this.requests.send({
         action: 'listrooms',
         prefix,
         ...(after !== undefined && { after }),
         ...(limit !== undefined && { limit }),
       }),
-    )) as unknown as RoomsFrame;
+    );
   }
 
   /**
@@ -402,9 +403,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         'INVALID_ARGUMENT',
         'setRoom changes name, topic, public or membersPin: give at least one.',
       );
-    return (await this.acrossReconnects(() =>
+    return this.acrossReconnects(() =>
       this.requests.send({ action: 'setroom', ...checked, ...(roomId !== undefined && { roomId }) }),
-    )) as unknown as RoomChangedFrame;
+    );
   }
 
   /**
@@ -429,9 +430,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
         'INVALID_ARGUMENT',
         `A status is at most ${DIRECTORY_LIMITS.statusMaxChars} characters.`,
       );
-    return (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'setprofile', ...change }),
-    )) as unknown as ProfileFrame;
+    return this.acrossReconnects(() => this.requests.send({ action: 'setprofile', ...change }));
   }
 
   /**
@@ -448,9 +447,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   /** Leaves the room for the lobby. */
   async leave(): Promise<LeftFrame> {
-    const left = (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'leaveroom' }),
-    )) as unknown as LeftFrame;
+    const left = await this.acrossReconnects(() => this.requests.send({ action: 'leaveroom' }));
     await this.session.enterLobby();
     return left;
   }
@@ -545,9 +542,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
    * message with the attachment (a file's with its `name`).
    */
   async requestUpload(contentType: string, size: number, name?: string): Promise<UploadFrame> {
-    return (await this.acrossReconnects(() =>
+    return this.acrossReconnects(() =>
       this.requests.send({ action: 'attach', contentType, size, ...(name !== undefined && { name }) }),
-    )) as unknown as UploadFrame;
+    );
   }
 
   /**
@@ -557,16 +554,14 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
    * of this user is live.
    */
   async pushSubscribe(subscription?: PushSubscriptionJson): Promise<PushSubscriptionFrame> {
-    return (await this.acrossReconnects(() =>
+    return this.acrossReconnects(() =>
       this.requests.send({ action: 'pushsubscribe', ...(subscription && { subscription }) }),
-    )) as unknown as PushSubscriptionFrame;
+    );
   }
 
   /** Removes this user's push subscription with `endpoint` (`stored`: whether one was there). */
   async pushUnsubscribe(endpoint: string): Promise<PushSubscriptionFrame> {
-    return (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'pushunsubscribe', endpoint }),
-    )) as unknown as PushSubscriptionFrame;
+    return this.acrossReconnects(() => this.requests.send({ action: 'pushunsubscribe', endpoint }));
   }
 
   /**
@@ -574,9 +569,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
    * (`attachment.versionId`), whatever was uploaded under its key since.
    */
   async attachmentUrl(key: string, versionId: string): Promise<AttachmentFrame> {
-    return (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'getattachment', key, versionId }),
-    )) as unknown as AttachmentFrame;
+    return this.acrossReconnects(() => this.requests.send({ action: 'getattachment', key, versionId }));
   }
 
   /**
@@ -598,9 +591,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
     query: { afterSeq?: number; beforeSeq?: number; limit?: number } = {},
   ): Promise<HistoryFrame> {
     checkThreadOf(threadOf, undefined);
-    return (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'history', threadOf, ...query }),
-    )) as unknown as HistoryFrame;
+    return this.acrossReconnects(() => this.requests.send({ action: 'history', threadOf, ...query }));
   }
 
   /**
@@ -609,16 +600,12 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
    */
   async followThread(seq: number, follow = true): Promise<ThreadFollowFrame> {
     checkThreadOf(seq, undefined);
-    return (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'followthread', seq, follow }),
-    )) as unknown as ThreadFollowFrame;
+    return this.acrossReconnects(() => this.requests.send({ action: 'followthread', seq, follow }));
   }
 
   /** Who is in the current room; also updates `members`. */
   async who(): Promise<MembersFrame> {
-    const frame = (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'who' }),
-    )) as unknown as MembersFrame;
+    const frame = await this.acrossReconnects(() => this.requests.send({ action: 'who' }));
     this.session.setMembers(frame.roomId, frame.members, frame.memberCount);
     return frame;
   }
@@ -633,7 +620,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   /** Owner only: makes the member showing `name` a moderator of the current room, or a moderator a member. */
   setRole = (name: string, role: 'moderator' | 'member'): Promise<RoleChangedFrame> =>
-    this.moderate({ action: 'setrole', username: checkName(name), role }) as Promise<RoleChangedFrame>;
+    this.moderate({ action: 'setrole', username: checkName(name), role });
   /**
    * Owner or moderator: mutes the member showing `name` in the current room for `minutes` (1 to
    * MODERATION_LIMITS.muteMaxMinutes), or until `unmute` when `minutes` is absent; it still reads.
@@ -651,11 +638,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
       action: 'mute',
       username: checkName(name),
       ...(minutes !== undefined && { minutes }),
-    }) as Promise<MutedFrame>;
+    });
   };
   /** Owner or moderator: ends the mute of the member named `name`. */
   unmute = (name: string): Promise<UnmutedFrame> =>
-    this.moderate({ action: 'unmute', username: checkName(name) }) as Promise<UnmutedFrame>;
+    this.moderate({ action: 'unmute', username: checkName(name) });
   /**
    * Owner or moderator: removes the member showing `name` as `removeMember` does and bans its identity from the room
    * (joins refused BANNED); the reply's `inviteKey` is the room's new key.
@@ -663,7 +650,7 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
   ban = (name: string): Promise<BannedFrame> => this.session.asOwner({ action: 'ban', username: name });
   /** Owner or moderator: lifts the ban of the member named `name`. */
   unban = (name: string): Promise<UnbannedFrame> =>
-    this.moderate({ action: 'unban', username: checkName(name) }) as Promise<UnbannedFrame>;
+    this.moderate({ action: 'unban', username: checkName(name) });
   /** Owner only: one message per `seconds` per member in the current room (owner and moderators exempt); 0: off. */
   setSlowMode = (seconds: number): Promise<SlowModeFrame> => {
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > MODERATION_LIMITS.slowModeMaxSeconds)
@@ -673,12 +660,11 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
           `seconds must be 0 to ${MODERATION_LIMITS.slowModeMaxSeconds}.`,
         ),
       );
-    return this.moderate({ action: 'slowmode', seconds }) as Promise<SlowModeFrame>;
+    return this.moderate({ action: 'slowmode', seconds });
   };
 
-  private async moderate(frame: Record<string, unknown>): Promise<unknown> {
-    return this.acrossReconnects(() => this.requests.send(frame));
-  }
+  /** A request once the client is ready, again after a reconnect that lost the answer; typed by its action. */
+  private readonly moderate: Requester = (frame) => this.acrossReconnects(() => this.requests.send(frame));
 
   /** Edit, delete and react to messages (client/messages.ts); every reply is also the `changed` event. */
   readonly messages = new MessageChanges(
@@ -691,8 +677,9 @@ export class RoomcastClient extends Emitter<RoomcastEvents> {
 
   /** The connection's details as the server sees them (`$default`). */
   async info(): Promise<InfoFrame> {
+    // `info` is no action: `$default` answers it, with the connection's info.
     return (await this.acrossReconnects(() =>
-      this.requests.send({ action: 'info' }),
+      this.requests.sendFrame({ action: 'info' }),
     )) as unknown as InfoFrame;
   }
 

@@ -1,15 +1,16 @@
 import type {
+  AnsweredBy,
+  AskOf,
   BlockedPerson,
   BlockListFrame,
   MessageFrame,
   Report,
-  ReportedFrame,
   ReportOutcome,
   ReportResolvedFrame,
-  ReportsFrame,
 } from '../protocol';
 import { REPORT_OUTCOMES, SAFETY_LIMITS, SAFETY_PATTERNS } from '../protocol';
 import { RoomcastError } from './errors';
+import type { Requester } from './requests';
 
 /**
  * Blocking and reporting (docs/CLIENT.md, "Blocking and reporting"):
@@ -30,7 +31,8 @@ import { RoomcastError } from './errors';
  * them for the room they name.
  */
 
-export type SafetySender = (frame: Record<string, unknown>) => Promise<Record<string, unknown>>;
+/** Sends a request and resolves with its reply (client/requests.ts). */
+export type SafetySender = Requester;
 
 const BLOCK_ID = new RegExp(SAFETY_PATTERNS.blockId);
 const REPORT_ID = new RegExp(SAFETY_PATTERNS.reportId);
@@ -103,12 +105,12 @@ export class Safety {
         'INVALID_ARGUMENT',
         `reason must say why: 1–${SAFETY_LIMITS.reasonMaxChars} characters.`,
       );
-    const frame = (await this.send({
+    const frame = await this.send({
       action: 'report',
       seq: checkSeq(seq),
       reason: why,
       ...(roomId !== undefined && { roomId }),
-    })) as unknown as ReportedFrame;
+    });
     return frame.report;
   }
 
@@ -126,12 +128,12 @@ export class Safety {
       throw new RoomcastError('INVALID_ARGUMENT', `limit must be a whole number from 1 to ${max}.`);
     if (before !== undefined && !REPORTS_CURSOR.test(before))
       throw new RoomcastError('INVALID_ARGUMENT', 'before must be the next of a reports page.');
-    const frame = (await this.send({
+    const frame = await this.send({
       action: 'reports',
       ...(roomId !== undefined && { roomId }),
       ...(limit !== undefined && { limit }),
       ...(before !== undefined && { before }),
-    })) as unknown as ReportsFrame;
+    });
     return { reports: frame.reports, ...(frame.next !== undefined && { next: frame.next }) };
   }
 
@@ -144,16 +146,16 @@ export class Safety {
       throw new RoomcastError('INVALID_ARGUMENT', 'reportId must be the reportId of a listed report.');
     if (!REPORT_OUTCOMES.includes(outcome))
       throw new RoomcastError('INVALID_ARGUMENT', `outcome must be one of ${REPORT_OUTCOMES.join(', ')}.`);
-    return (await this.send({
+    return this.send({
       action: 'resolvereport',
       reportId,
       outcome,
       ...(roomId !== undefined && { roomId }),
-    })) as unknown as ReportResolvedFrame;
+    });
   }
 
-  private async list(frame: Record<string, unknown>): Promise<BlockListFrame> {
-    const reply = (await this.send(frame)) as unknown as BlockListFrame;
+  private async list(frame: AskOf<AnsweredBy<'blocklist'>>): Promise<BlockListFrame> {
+    const reply = await this.send(frame);
     this.people = reply.people;
     if (reply.roomId !== undefined) this.hiddenByRoom.set(reply.roomId, new Set(reply.hiddenKeys ?? []));
     this.changed();

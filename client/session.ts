@@ -1,4 +1,6 @@
 import type {
+  AnsweredBy,
+  AskOf,
   BannedFrame,
   BanRequest,
   CloseRoomRequest,
@@ -18,6 +20,11 @@ import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
 import { type BackoffPolicy, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
+import type { Requester } from './requests';
+
+/** The requests answered by `joined`, which move the session into a room (protocol/routes.ts AnsweredBy). */
+export type JoinAction = AnsweredBy<'joined'>;
+
 import { marked, Sequencer } from './sequencer';
 import type { RoomcastEvents, SessionEvents } from './types';
 import { batchMessages, isPin, isResyncFrame, isRoomEvent } from './validate';
@@ -38,7 +45,7 @@ export type SessionActivity =
 
 export interface SessionHooks {
   /** Sends a request and resolves with its answer (client/requests.ts). */
-  request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
+  request: Requester;
   emit<K extends keyof SessionEvents>(event: K, value: SessionEvents[K]): void;
 }
 
@@ -135,9 +142,9 @@ export class RoomSession {
   async requestJoin(
     roomId: string | undefined,
     key?: string,
-    request?: Record<string, unknown>,
+    request?: AskOf<JoinAction>,
   ): Promise<JoinedFrame> {
-    const frame =
+    const frame: AskOf<JoinAction> =
       request ??
       (roomId === undefined
         ? { action: 'createroom' }
@@ -147,7 +154,7 @@ export class RoomSession {
     try {
       const ask = () => this.hooks.request(frame);
       const joined = frame.action === 'joinroom' ? retrying(ask, JOIN_RETRY, RETRY_CODES) : ask();
-      return (await joined) as unknown as JoinedFrame;
+      return await joined;
     } catch (error) {
       if (this.activity === joining) this.activity = { kind: 'steady' };
       throw error;
@@ -214,7 +221,8 @@ export class RoomSession {
       throw new RoomcastError('INVALID_ARGUMENT', 'username must be the name of a member of the room.');
     }
     const reply = await this.hooks.request({ ...frame });
-    if (reply.roomId === this.room && typeof reply.inviteKey === 'string') this.key = reply.inviteKey;
+    if (reply.roomId === this.room && 'inviteKey' in reply && typeof reply.inviteKey === 'string')
+      this.key = reply.inviteKey;
     if (reply.type === 'roomclosed' && reply.roomId === this.room) await this.enterLobby();
     return reply;
   }
@@ -272,7 +280,7 @@ export class RoomSession {
 
   /** A page of the current room's history. */
   history(query: { afterSeq?: number; beforeSeq?: number; limit?: number }): Promise<HistoryFrame> {
-    return this.hooks.request({ action: 'history', ...query }) as unknown as Promise<HistoryFrame>;
+    return this.hooks.request({ action: 'history', ...query });
   }
 
   /**

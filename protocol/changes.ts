@@ -86,6 +86,8 @@ export const CHANGE_REPLY_TYPE = Object.fromEntries(CHANGE_ACTIONS.map((action) 
 /** Replaces the text of the caller's own message `seq`, within the deployment's edit window. */
 export interface EditMessageRequest {
   action: 'editmessage';
+  /** A room you follow (NOT_SUBSCRIBED for one you do not); absent, the room you show. */
+  roomId?: string;
   seq: number;
   message: string;
   clientMsgId?: string;
@@ -94,6 +96,8 @@ export interface EditMessageRequest {
 /** Deletes message `seq`: the caller's own within the edit window, or any message of a room the caller owns. */
 export interface DeleteMessageRequest {
   action: 'deletemessage';
+  /** A room you follow (NOT_SUBSCRIBED for one you do not); absent, the room you show. */
+  roomId?: string;
   seq: number;
   clientMsgId?: string;
   requestId?: string;
@@ -101,6 +105,8 @@ export interface DeleteMessageRequest {
 /** Adds (or with `remove: true` takes back) the caller's `reaction` to message `seq`. */
 export interface ReactRequest {
   action: 'react';
+  /** A room you follow (NOT_SUBSCRIBED for one you do not); absent, the room you show. */
+  roomId?: string;
   seq: number;
   reaction: string;
   remove?: boolean;
@@ -113,6 +119,8 @@ export interface ReactRequest {
  */
 export interface PinMessageRequest {
   action: 'pinmessage';
+  /** A room you follow (NOT_SUBSCRIBED for one you do not); absent, the room you show. */
+  roomId?: string;
   seq: number;
   remove?: boolean;
   clientMsgId?: string;

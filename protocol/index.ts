@@ -758,4 +758,5 @@ export function utf8Bytes(text: string): number {
   return encoder.encode(text).length;
 }
 
+export * from './routes';
 export * from './typing';

@@ -30,6 +30,8 @@ export type MemberAction = (typeof MEMBER_ACTIONS)[number];
 export interface MarkReadRequest {
   action: 'markread';
   seq: number;
+  /** A room you follow (NOT_SUBSCRIBED for one you do not); absent, the room you show. */
+  roomId?: string;
   requestId?: string;
 }
 /** The rooms the caller belongs to, each with its unread count. */
@@ -51,6 +53,8 @@ export interface OpenDmRequest {
 /** Each member of the caller's room with its read position, in rooms up to the deployment's size for it. */
 export interface SeenByRequest {
   action: 'seenby';
+  /** A room you follow (NOT_SUBSCRIBED for one you do not); absent, the room you show. */
+  roomId?: string;
   requestId?: string;
 }
 export type MemberRequest = MarkReadRequest | MyRoomsRequest | OpenDmRequest | SeenByRequest;

@@ -19,6 +19,8 @@ export const TYPING_GRACE_MS = 2000;
 /** `typing` true (or absent): the member is typing, a heartbeat; false: it stopped (the input was cleared). */
 export interface TypingRequest {
   action: 'typing';
+  /** A room you follow (NOT_SUBSCRIBED for one you do not); absent, the room you show. */
+  roomId?: string;
   typing?: boolean;
 }
 

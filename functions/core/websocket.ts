@@ -5,7 +5,15 @@ import { guard } from '#core/wiring/guard';
 import { instrumented } from '#platform/invocation';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
-import { isRequestToken, normalizeRoomId } from '#protocol';
+import {
+  type Action,
+  type InfoFrame,
+  isRequestToken,
+  normalizeRoomId,
+  type OneWayAction,
+  type ReplyOf,
+  type RequestOf,
+} from '#protocol';
 import {
   BadRequest,
   Busy,
@@ -21,9 +29,28 @@ import { declareRoute, ROUTE_SECONDS, type Route, type RouteKey, type RouteScope
 import type { Connection, Subscribed } from './ports';
 import { parseBody } from './protocol';
 
-export interface FrameRequest {
+/**
+ * The fields of a route's request as they arrive, each possibly missing or of another type until parsed: the
+ * protocol's request for an action (protocol/routes.ts RequestOf), so reading a field the protocol does not give the
+ * action fails `tsc`; any JSON object for `$default`.
+ */
+export type RequestBody<K extends RouteKey> = K extends Action | OneWayAction
+  ? { [F in keyof RequestOf<K>]?: unknown }
+  : Record<string, unknown>;
+
+/**
+ * What a route's handler answers: the protocol's reply frame for an action (protocol/routes.ts ReplyOf), the
+ * connection's info for `$default`, nothing for a one-way action (its reply is never sent).
+ */
+export type RouteReply<K extends RouteKey> = K extends Action
+  ? ReplyOf<K>
+  : K extends OneWayAction
+    ? Record<string, never>
+    : InfoFrame;
+
+export interface FrameRequest<K extends RouteKey = RouteKey> {
   connectionId: string;
-  body: Record<string, unknown>;
+  body: RequestBody<K>;
   event: APIGatewayProxyWebsocketEventV2;
   /** Aborted once the route has answered Busy: work still running must not start what a retry would repeat. */
   signal?: AbortSignal;
@@ -42,7 +69,20 @@ export interface FrameRequest {
   room?: Subscribed;
 }
 
-export type FrameHandler = (request: FrameRequest) => Promise<object>;
+/**
+ * The scopes a route may declare: `room` only when its protocol request names a room (`roomId`), the field the entry
+ * point reads for it (roomNamed below), so the protocol says every room route's frame may name one.
+ */
+export type ScopeOf<K extends RouteKey> = K extends Action | OneWayAction
+  ? 'roomId' extends keyof RequestOf<K>
+    ? RouteScope
+    : 'connection'
+  : RouteScope;
+
+/** A route's use case: its protocol request in, its protocol reply out (protocol/routes.ts). */
+export type FrameHandler<K extends RouteKey = RouteKey> = (
+  request: FrameRequest<K>,
+) => Promise<RouteReply<K>>;
 
 /**
  * Logs and counts a failed frame: the client's mistakes at info, ours as errors with their stack. A refusal for
@@ -141,10 +181,10 @@ async function roomNamed(
  * (`options.seconds`) and its use case. The entry point parses the frame, runs the use case, and returns the reply
  * frame as the route response. Every failure becomes an error frame with a short sentence; the detail goes to the log.
  */
-export function routeHandler(
-  action: RouteKey,
-  scope: RouteScope,
-  handle: FrameHandler,
+export function routeHandler<K extends RouteKey>(
+  action: K,
+  scope: ScopeOf<K>,
+  handle: FrameHandler<K>,
   options: RouteOptions = {},
 ): Route {
   const entry = instrumented(
@@ -166,7 +206,8 @@ export function routeHandler(
           const room = await roomNamed(scope, body, connectionId, admitted);
           return handle({
             connectionId,
-            body,
+            // Every field of a RequestBody is optional and of unknown type: any JSON object is one.
+            body: body as RequestBody<K>,
             event,
             admitted: admitted && room ? { ...admitted, ...room } : admitted,
             ...(room && { room }),

@@ -5,7 +5,7 @@ import { MUTED_FOREVER, moderationOf, type RoomModeration, roleIn, untilText } f
 import type { ChatPorts, Connection, ModerationChange, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
-import { MODERATION_LIMITS, type Role } from '#protocol';
+import { MODERATION_LIMITS, type Role, type RoleChangedFrame } from '#protocol';
 import { auditRow, membersOf, type OwnerDeps, removeMember, tell } from './owners';
 
 /**
@@ -152,7 +152,7 @@ export async function setRole(deps: ModerationDeps, connectionId: string, name: 
     false,
     'change roles of',
   );
-  const frame = { type: 'rolechanged' as const, roomId: caller.roomId, username: name, role };
+  const frame: RoleChangedFrame = { type: 'rolechanged', roomId: caller.roomId, username: name, role };
   const members = await membersOf(deps, caller.roomId);
   await tell(
     deps,

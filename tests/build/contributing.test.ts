@@ -137,6 +137,14 @@ it('finds every change kind in each file the change-kind checklist names as list
   expect(missing).toEqual([]);
 });
 
+it("sends each route's request through the client's typed sender: no reply cast by hand", () => {
+  // requests.send (client/requests.ts) types each reply from the protocol (protocol/routes.ts ReplyOf), as the
+  // checklist's client row says; a reply cast from an untyped send would let it drift. `info` is no action.
+  const casts = [...clientSources.matchAll(/\)\) as unknown as (\w+)/g)].map((m) => m[1]);
+  expect(casts).toEqual(['InfoFrame']);
+  expect(contributing).toContain('through `requests.send`: its reply is typed, no cast');
+});
+
 it('finds every route a client names in each file the route checklist names as listing them', () => {
   expect(clientRoutes).toEqual(expect.arrayContaining(['slowmode', 'sendmessage', 'typing']));
   const missing = clientRoutes.flatMap((key) =>

@@ -1,5 +1,6 @@
 import { RoomcastError } from '../../client/errors';
 import { MemberRooms } from '../../client/members';
+import { fakeRequester } from '../helpers/fakeRequester';
 
 /** `client.rooms.findPeople`: one `findpeople` request with the folded prefix; a prefix no name starts with is refused locally. */
 function roomsAnswering(frames: Record<string, unknown>[], sent: Record<string, unknown>[]): MemberRooms {
@@ -8,10 +9,10 @@ function roomsAnswering(frames: Record<string, unknown>[], sent: Record<string, 
     client,
     {},
     {
-      request: async (frame) => {
+      request: fakeRequester(async (frame) => {
         sent.push(frame);
-        return frames.shift() as Record<string, unknown>;
-      },
+        return frames.shift();
+      }),
       join: async () => {
         throw new Error('no join here');
       },

@@ -1,5 +1,6 @@
 import type { MyRoom } from '#protocol';
 import { MemberRooms } from '../../client/members';
+import { fakeRequester } from '../helpers/fakeRequester';
 
 /**
  * The client's live unread count between two `myrooms` answers, fed the frames a connection gets: it counts as the
@@ -20,11 +21,11 @@ function roomsWith(answer: MyRoom) {
     client,
     { readIntervalMs: 0 },
     {
-      request: async (frame) => {
+      request: fakeRequester(async (frame) => {
         if (frame.action === 'myrooms') return { type: 'myrooms', rooms: [answer] };
         marks.push(Number(frame.seq));
         return { type: 'read', roomId: ROOM, lastReadSeq: frame.seq };
-      },
+      }),
       join: async () => {
         throw new Error('no join here');
       },

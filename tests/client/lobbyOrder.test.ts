@@ -1,6 +1,7 @@
 import { LOBBY, type MessageFrame } from '#protocol';
 import { RoomSession } from '../../client/session';
 import type { SessionEvents } from '../../client/types';
+import { fakeRequester } from '../helpers/fakeRequester';
 
 /**
  * Entering the lobby (every connect) hands the app the room first and its recent history after, as a join does: an
@@ -20,7 +21,7 @@ it("announces the lobby before handing over the lobby's history", async () => {
   const events: string[] = [];
   const s = new RoomSession(
     {
-      request: async () => ({ type: 'history', messages: [msg(7), msg(8)] }),
+      request: fakeRequester(async () => ({ type: 'history', messages: [msg(7), msg(8)] })),
       emit: <K extends keyof SessionEvents>(event: K, value: SessionEvents[K]) => {
         if (event === 'room') events.push(`room ${(value as { roomId: string }).roomId}`);
         if (event === 'message') events.push(`message ${(value as MessageFrame).seq}`);

@@ -26,7 +26,7 @@ function fakeServer(answers: Array<RoomcastError | ChangedFrame>) {
       sent.push(frame);
       const answer = answers.shift();
       if (answer instanceof RoomcastError) throw answer;
-      return answer as unknown as Record<string, unknown>;
+      return answer as ChangedFrame;
     },
     undefined,
     { sleep: async (ms) => void waits.push(ms), random: () => 0.999 },
@@ -65,7 +65,7 @@ it('coalesces rapid toggles of one reaction: one frame in flight, then only the 
   const changes = new MessageChanges(async (frame) => {
     sent.push(frame);
     await new Promise<void>((resolve) => answers.push(resolve));
-    return changed as unknown as Record<string, unknown>;
+    return changed;
   });
   // Five clicks while the first is on its way: add, remove, add, remove, add.
   const replies = [
@@ -99,7 +99,7 @@ it('tells a toggle button what the member asked while a toggle is on its way, so
   const changes = new MessageChanges(async (frame) => {
     sent.push(frame);
     await new Promise<void>((resolve) => answers.push(resolve));
-    return changed as unknown as Record<string, unknown>;
+    return changed;
   });
   expect(changes.wanted(3, '👍')).toBeUndefined();
   // The chip said "not mine" for all four clicks (no reply yet); each click reads what the last one asked.

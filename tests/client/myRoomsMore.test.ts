@@ -1,4 +1,5 @@
 import { MemberRooms } from '../../client/members';
+import { fakeRequester } from '../helpers/fakeRequester';
 
 /** `client.rooms.more`: whether the server's last `myrooms` answer left rooms out, as the frame says. */
 function roomsAnswering(frames: Record<string, unknown>[]): MemberRooms {
@@ -7,7 +8,7 @@ function roomsAnswering(frames: Record<string, unknown>[]): MemberRooms {
     client,
     {},
     {
-      request: async () => frames.shift() as Record<string, unknown>,
+      request: fakeRequester(async () => frames.shift()),
       join: async () => {
         throw new Error('no join here');
       },

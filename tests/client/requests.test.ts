@@ -14,7 +14,7 @@ it('each request goes out with its own requestId and is settled by the reply tha
   const sent: Array<Record<string, unknown>> = [];
   const r = requests((frame) => sent.push(frame));
   const who = r.send({ action: 'who' });
-  const info = r.send({ action: 'info' });
+  const info = r.sendFrame({ action: 'info' });
   expect(sent).toEqual([
     { action: 'who', requestId: 'r-1' },
     { action: 'info', requestId: 'r-2' },
@@ -43,11 +43,11 @@ it('times out after its timeout with TIMEOUT naming the action, and a late reply
 
 it('an error frame rejects the request it names; a disconnect rejects each waiting one with its own requestId', async () => {
   const r = requests();
-  const join = r.send({ action: 'joinroom' });
+  const join = r.send({ action: 'joinroom', roomId: 'ABCDEFGH' });
   expect(r.reject('r-1', new RoomcastError('ROOM_NOT_FOUND', 'no such room'))).toBe(true);
   await expect(join).rejects.toMatchObject({ code: 'ROOM_NOT_FOUND' });
   const a = r.send({ action: 'who' });
-  const b = r.send({ action: 'info' });
+  const b = r.sendFrame({ action: 'info' });
   r.failAll(new RoomcastError('DISCONNECTED', 'gone'));
   await expect(a).rejects.toMatchObject({
     code: 'DISCONNECTED',

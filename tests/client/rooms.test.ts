@@ -1,6 +1,5 @@
 import type { RoomcastClientOptions } from '../../client';
 import { HISTORY_PACE_MS, INDEX_LAG_MS, LIMITS, Room } from '../../client';
-import type { RoomActions } from '../../client/room';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**
@@ -295,7 +294,7 @@ it("hands a followed room's message that came while another room was being creat
 });
 
 it('hands each seq over once, also past the seqs it remembers, however often events come again', () => {
-  const room = new Room('AAAAAAAA', {} as RoomActions);
+  const room = new Room('AAAAAAAA', {} as ConstructorParameters<typeof Room>[1]);
   const seqs: number[] = [];
   room.on('message', (m) => seqs.push(m.seq));
   const events = Array.from({ length: 1500 }, (_, i) => ({

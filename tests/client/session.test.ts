@@ -2,6 +2,7 @@ import type { MessageFrame } from '#protocol';
 import { RoomcastError } from '../../client/errors';
 import { HOLE_WAIT_MS, JOIN_RETRY, RoomSession } from '../../client/session';
 import type { SessionEvents } from '../../client/types';
+import { fakeRequester } from '../helpers/fakeRequester';
 
 /**
  * The room session (client/session.ts) alone on Jest's fake clock, with requests answered by a script: join with
@@ -21,11 +22,11 @@ function session(answer: (frame: Record<string, unknown>) => Record<string, unkn
   const rooms: string[] = [];
   const s = new RoomSession(
     {
-      request: async (frame) => {
+      request: fakeRequester(async (frame) => {
         requests.push(frame);
         await new Promise((resolve) => setTimeout(resolve, 10)); // a round trip
         return answer(frame);
-      },
+      }),
       emit: <K extends keyof SessionEvents>(event: K, value: SessionEvents[K]) => {
         if (event === 'message') delivered.push((value as MessageFrame).seq);
         if (event === 'error') errors.push((value as RoomcastError).code);
@@ -175,12 +176,12 @@ it("a followed room's messages are `otherroom` events, never the shown room's `m
   const delivered: number[] = [];
   const s = new RoomSession(
     {
-      request: async () => ({
+      request: fakeRequester(async () => ({
         type: 'joined',
         roomId: 'ABCDEF',
         lastSeq: 1,
         history: [msg('ABCDEF', 1)],
-      }),
+      })),
       emit: <K extends keyof SessionEvents>(event: K, value: SessionEvents[K]) => {
         if (event === 'message') delivered.push((value as MessageFrame).seq);
         if (event === 'otherroom') {

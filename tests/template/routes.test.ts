@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { parse } from 'yaml';
 import { ROUTE_SECONDS, type Route } from '#core/features';
-import { ACTIONS, ONE_WAY_ACTIONS } from '#protocol';
+import { ACTIONS, ONE_WAY_ACTIONS, REPLY_TYPE } from '#protocol';
 import { loadTemplate } from '../../tools/infra/template';
 import { FEATURE_FUNCTIONS } from '../helpers/templateOutputs';
 
@@ -10,6 +11,8 @@ import { FEATURE_FUNCTIONS } from '../helpers/templateOutputs';
  * Each route is declared once, in its feature's code (`routeHandler`, or `declareRoute` for the handshake): its key,
  * scope and budget, listed in its feature's `routes`. Every other place that must know a route is held to those
  * lists here: the template's routes, the protocol's actions, the AsyncAPI document and docs/PROTOCOL.md's table.
+ * A route's request and reply types are the protocol's (protocol/routes.ts RequestOf, ReplyOf): routeHandler takes
+ * them from its key, so tsc holds each handler to them; this file holds the AsyncAPI document to the same types.
  */
 const ROOT = join(__dirname, '..', '..');
 const template = loadTemplate(join(ROOT, 'template.yaml'));
@@ -26,6 +29,10 @@ const raw = template.raw as {
 };
 /** The keys the gateway itself names: served by a feature, but no action a client names. */
 const GATEWAY_KEYS = ['$connect', '$disconnect', '$default'];
+/** Actions of the protocol that no feature serves, each with why. */
+const NOT_SERVED: Record<string, string> = {
+  ping: 'answered by API Gateway itself (a MOCK integration with a route response, template.yaml), no Lambda',
+};
 
 /** Each function built from a feature's index.ts that declares routes, with its declared routes. */
 const features = Object.entries(raw.Resources).flatMap(([functionId, resource]) => {
@@ -55,9 +62,10 @@ it("routes each declared key to its feature's function, and no other key to it",
   expect(keys.length).toBe(new Set(keys).size);
 });
 
-it('serves every action the protocol names (ping aside, answered by the gateway), and nothing else', () => {
+it('serves every action the protocol names (those of NOT_SERVED aside), and nothing else', () => {
   const served = declared.map(({ route }) => route.key).filter((key) => !GATEWAY_KEYS.includes(key));
-  expect([...served, 'ping'].sort()).toEqual([...ACTIONS, ...ONE_WAY_ACTIONS].sort());
+  expect([...served, ...Object.keys(NOT_SERVED)].sort()).toEqual([...ACTIONS, ...ONE_WAY_ACTIONS].sort());
+  expect(served.filter((key) => key in NOT_SERVED)).toEqual([]);
 });
 
 it('names every served action in the AsyncAPI document and in PROTOCOL.md', () => {
@@ -158,4 +166,64 @@ it('answers every route but the handshake and the one-way heartbeat (no route re
     mockResponse: '{"type":"pong"}',
     operationName: 'Ping',
   });
+});
+
+type Schema = { $ref?: string; properties?: Record<string, unknown> };
+interface AsyncApi {
+  components: { messages: Record<string, { payload: Schema }>; schemas: Record<string, Schema> };
+  operations: Record<string, { messages: { $ref: string }[]; reply?: { messages: { $ref: string }[] } }>;
+}
+
+/**
+ * The fields of each action's request as protocol/ types it (RequestOf, protocol/routes.ts), read with TypeScript's
+ * checker from a probe module that names each one.
+ */
+function requestFields(actions: readonly string[]): Record<string, string[]> {
+  const probe = join(ROOT, 'protocol', 'routesProbe.ts');
+  const source = [
+    "import type { RequestOf } from './index';",
+    ...actions.map((action, i) => `export type Probe${i} = RequestOf<'${action}'>;`),
+  ].join('\n');
+  const options: ts.CompilerOptions = { strict: true, noEmit: true, skipLibCheck: true, types: [] };
+  const host = ts.createCompilerHost(options);
+  const { readFile, fileExists } = host;
+  host.readFile = (file) => (file === probe ? source : readFile(file));
+  host.fileExists = (file) => file === probe || fileExists(file);
+  const program = ts.createProgram([probe], options, host);
+  const checker = program.getTypeChecker();
+  const aliases = program.getSourceFile(probe)?.statements.filter(ts.isTypeAliasDeclaration) ?? [];
+  return Object.fromEntries(
+    aliases.map((alias, i) => [
+      actions[i],
+      checker
+        .getPropertiesOfType(checker.getTypeAtLocation(alias.name))
+        .map((p) => p.name)
+        .sort(),
+    ]),
+  );
+}
+
+it("describes each served action in AsyncAPI as protocol/ types it: the request's fields, and its reply frame", () => {
+  const doc = parse(readFileSync(join(ROOT, 'protocol', 'asyncapi.yaml'), 'utf8')) as AsyncApi;
+  const { messages, schemas } = doc.components;
+  const resolve = (schema: Schema): Schema =>
+    schema.$ref ? resolve(schemas[schema.$ref.split('/').pop() ?? ''] ?? {}) : schema;
+  const routes = declared.map(({ route }) => route).filter((route) => !GATEWAY_KEYS.includes(route.key));
+  const fields = requestFields(routes.map((route) => route.key));
+  for (const { key, scope } of routes) {
+    const operation = doc.operations[key];
+    const message = operation?.messages[0]?.$ref.split('/').pop() ?? '';
+    const described = Object.keys(resolve(messages[message]?.payload ?? {}).properties ?? {}).sort();
+    // A request type protocol/ names, with the fields the AsyncAPI message describes; a room route's names a room.
+    expect({ key, message, fields: fields[key] }).toEqual({
+      key,
+      message: `${key}Request`,
+      fields: described,
+    });
+    if (scope === 'room')
+      expect({ key, roomId: described.includes('roomId') }).toEqual({ key, roomId: true });
+    const reply = operation?.reply?.messages[0]?.$ref.split('/').pop();
+    const replyType = key in REPLY_TYPE ? REPLY_TYPE[key as keyof typeof REPLY_TYPE] : undefined;
+    expect({ key, reply }).toEqual({ key, reply: replyType && `${replyType}Frame` });
+  }
 });
