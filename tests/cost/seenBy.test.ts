@@ -13,7 +13,7 @@ it('models the polling issue 43 measured: an active 50-member room asks 10 times
 });
 
 it('pushed reads cost about an eighth of the read units and a tenth of the Lambda invocations, paid in coalesced posts', () => {
-  // markread's size read is one Query per index shard (12 at 0.5 RRU at least): 66 RRU/s against 550 polled.
+  // markread's size read is one Query of the room's one key (its level comes with the head's read).
   expect(active.after.readUnitsPerSecond).toBeLessThanOrEqual(active.before.readUnitsPerSecond / 8);
   expect(active.after.invocationsPerSecond).toBeLessThanOrEqual(1);
   // Ten reads a second share one cycle: each member one post, not ten.

@@ -1,5 +1,6 @@
 import { DEFAULT_ASSUMPTIONS } from '../../tools/cost/model';
 import { PRICES, type PriceTable } from '../../tools/cost/prices';
+import { roomMemberReadUnits } from '../../tools/cost/metering';
 import { typingCost, typingTable } from '../../tools/cost/typing';
 
 /** Every price is 1 USD per unit, flat: a line's USD equals its quantity. */
@@ -27,8 +28,20 @@ it('a room above TypingMaxMembers posts nothing and reads at most TypingMaxMembe
   const huge = typingCost(100_000, SETTINGS, DEFAULT_ASSUMPTIONS, UNIT_PRICES);
   expect(big.posts).toBe(0);
   expect(quantity(big.items, 'typing frames posted')).toBe(0);
-  expect(quantity(huge.items, 'members read (bounded)')).toBe(quantity(big.items, 'members read (bounded)'));
-  expect(huge.usdPerMillion).toBe(big.usdPerMillion);
+  // The read stops one member past the limit, on the keys of the room's level in turn: a room of 100,000 (12 keys of
+  // ~8,300) reads its 101 on one key, a room of 1,000 (10 keys of 100) on two, one Query page more; reading every
+  // member of the room of 1,000 would be ten pages of 100.
+  const bigReads = quantity(big.items, 'members read (bounded)') ?? 0;
+  const hugeReads = quantity(huge.items, 'members read (bounded)') ?? 0;
+  expect(bigReads - hugeReads).toBe(0.5e6);
+  expect(bigReads).toBeLessThan(1e6 * roomMemberReadUnits(1000, DEFAULT_ASSUMPTIONS, 1000));
+  expect(quantity(huge.items, 'typing frames posted')).toBe(0);
+});
+
+it("reads a room's members on its key level's keys only: one Query for a room of 10, not one per index key", () => {
+  const small = typingCost(10, SETTINGS, DEFAULT_ASSUMPTIONS, UNIT_PRICES);
+  // The room's key level (a strongly consistent GetItem of its item) and key 0's Query: 1 + 0.5 RRU.
+  expect(quantity(small.items, 'members read (bounded)')).toBe(1.5e6);
 });
 
 it('npm run cost prints the typing rows at rooms of 10, 100 and 1,000, priced from the model', () => {

@@ -4,7 +4,7 @@
 // the message, and a transaction that also rewrites the message's item (with its reactions, for a reaction).
 
 import type { ChangeAction } from '#protocol';
-import { pageReadUnits, shardedReadUnits, writeUnits } from './metering';
+import { pageReadUnits, roomMemberReadUnits, writeUnits } from './metering';
 import { estimate } from './model';
 import { METERING, PRICES, type PriceTable } from './prices';
 import type { Assumptions } from './types';
@@ -184,7 +184,7 @@ export function mentionCosts(
     usdPerMillion: perMessage.map((m, i) => {
       const members = Math.min(CHANGE_ROOM_SIZES[i] ?? 0, 1000);
       const reads =
-        shardedReadUnits(members, a.roomIndexItemBytes) +
+        roomMemberReadUnits(members, a, CHANGE_ROOM_SIZES[i] ?? 0) +
         pageReadUnits(a.connectionItemBytes, false) +
         pageReadUnits(a.roomIndexItemBytes, true);
       return m.usd + (reads * readUsd + MENTIONED_DEVICES * postUsd) * 1e6;

@@ -4,7 +4,7 @@
 // (tools/cost/presence.ts), and a first opendm posts dmopened to the other user's devices.
 
 import { UNREAD_EVENTS_READ } from '#rooms/memberships';
-import { type Draft, gbSeconds, pageReadUnits, priceItems, shardedReadUnits, writeUnits } from './metering';
+import { type Draft, gbSeconds, pageReadUnits, priceItems, roomMemberReadUnits, writeUnits } from './metering';
 import { DEFAULT_WORKLOAD } from './model';
 import { fanoutDrafts } from './presence';
 import type { PriceTable } from './prices';
@@ -93,7 +93,7 @@ export function myroomsReadUnits(a: Assumptions, rooms: number, behind: number, 
 
 /** The drafts of one request of each kind; `roomSize` matters only to seenby. */
 export function memberRequestDrafts(a: Assumptions, roomSize: number, seenByMaxMembers: number) {
-  const indexPage = shardedReadUnits(roomSize, a.roomIndexItemBytes);
+  const indexPage = roomMemberReadUnits(roomSize, a, roomSize);
   const shown = roomSize <= seenByMaxMembers;
   return {
     markread: [

@@ -1,7 +1,7 @@
 // Metering and pricing arithmetic the cost model uses: AWS's billing increments, volume tiers, and pricing a list
 // of line items. Pure arithmetic: no I/O, no clock.
 
-import { ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
+import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { METERING, type PriceId, type PriceTable, type Tier } from './prices';
 import type { Design, DesignCost, LineItem } from './types';
 
@@ -34,14 +34,39 @@ export { ROOM_INDEX_SHARDS };
 
 /**
  * Read units of reading `items` index entries of `itemBytes` over `keys` keys of the room index (by default every key
- * a room can have, as `who`, typing and mentions read it): one Query page per key (eventually consistent, the minimum
- * 0.5 RRU even when empty), `items` spread evenly over the keys.
+ * a room can have): one Query page per key (eventually consistent, the minimum 0.5 RRU even when empty), `items`
+ * spread evenly over the keys.
  */
 export function shardedReadUnits(items: number, itemBytes: number, keys: number = ROOM_INDEX_SHARDS): number {
   let units = 0;
   for (let shard = 0; shard < keys; shard++) {
     const share = Math.floor(items / keys) + (shard < items % keys ? 1 : 0);
     units += pageReadUnits(share * itemBytes);
+  }
+  return units;
+}
+
+/**
+ * Read units of a room-member reader (mentions, typing, markread's size read, who, seenby) that needs `items` entries
+ * of a room of `roomSize`: the room's key level, one strongly consistent GetItem of the room's item of
+ * `roomItemBytes` (none when the reader has it from a read it makes anyway: `levelRead: false`), and one Query page
+ * per key of that level (core/aws/roomMembers.ts keyLevelFor) in turn, the room's entries spread evenly over them,
+ * until it has `items` (a bounded reader stops there; `items` = `roomSize` reads every key of the level).
+ */
+export function roomMemberReadUnits(
+  items: number,
+  bytes: { roomIndexItemBytes: number; roomItemBytes: number },
+  roomSize: number,
+  levelRead = true,
+): number {
+  const keys = keyLevelFor(roomSize);
+  let units = levelRead ? pageReadUnits(bytes.roomItemBytes, false) : 0;
+  let left = Math.min(items, roomSize);
+  for (let key = 0; key < keys && (key === 0 || left > 0); key++) {
+    const onKey = Math.floor(roomSize / keys) + (key < roomSize % keys ? 1 : 0);
+    const read = Math.min(left, onKey);
+    units += pageReadUnits(read * bytes.roomIndexItemBytes);
+    left -= read;
   }
   return units;
 }

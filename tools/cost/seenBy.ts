@@ -10,7 +10,7 @@
 // queue, the pipe, and a cycle that posts each member one `seen` frame for up to ten reads (coalesceRoomState).
 
 import { memberRequestDrafts } from './members';
-import { type Draft, priceItems, shardedReadUnits } from './metering';
+import { type Draft, priceItems, roomMemberReadUnits } from './metering';
 import { fanoutDrafts } from './presence';
 import type { PriceTable } from './prices';
 import type { Assumptions } from './types';
@@ -74,9 +74,9 @@ export function seenByComparison(
   const before = rate(times(seenby, perSecond), prices, perSecond);
 
   const shown = roomSize <= seenByMaxMembers;
-  // markread's added work: its size read (up to SeenByMaxMembers + 1 entries over the shards) and, in a room shown,
-  // the event on the bus, the queue and the pipe.
-  const sizeRead = shardedReadUnits(Math.min(roomSize, seenByMaxMembers + 1), a.roomIndexItemBytes);
+  // markread's added work: its size read (up to SeenByMaxMembers + 1 entries over the keys of the room's level, which
+  // the head's read gives) and, in a room shown, the event on the bus, the queue and the pipe.
+  const sizeRead = roomMemberReadUnits(Math.min(roomSize, seenByMaxMembers + 1), a, roomSize, false);
   const perRead: Draft[] = [
     {
       service: 'DynamoDB',

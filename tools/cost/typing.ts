@@ -4,7 +4,7 @@
 // A dropped one (within the interval, or above TypingMaxMembers) costs its inbound message, the frame count every
 // frame pays, and the invocation. Pure arithmetic, priced with the model's own metering (tools/cost/metering.ts).
 
-import { type Draft, gbSeconds, priceItems, shardedReadUnits, writeUnits } from './metering';
+import { type Draft, gbSeconds, priceItems, roomMemberReadUnits, writeUnits } from './metering';
 import type { PriceTable } from './prices';
 import type { Assumptions, LineItem } from './types';
 
@@ -66,7 +66,7 @@ export function typingCost(
     {
       service: 'DynamoDB',
       component: 'members read (bounded)',
-      quantity: M * shardedReadUnits(membersRead, a.roomIndexItemBytes),
+      quantity: M * roomMemberReadUnits(membersRead, a, roomSize),
       priceId: 'dynamoReadRequestUnits',
     },
   ];
