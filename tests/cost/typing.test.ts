@@ -1,6 +1,6 @@
+import { roomMemberReadUnits } from '../../tools/cost/metering';
 import { DEFAULT_ASSUMPTIONS } from '../../tools/cost/model';
 import { PRICES, type PriceTable } from '../../tools/cost/prices';
-import { roomMemberReadUnits } from '../../tools/cost/metering';
 import { typingCost, typingTable } from '../../tools/cost/typing';
 
 /** Every price is 1 USD per unit, flat: a line's USD equals its quantity. */

@@ -4,7 +4,14 @@
 // (tools/cost/presence.ts), and a first opendm posts dmopened to the other user's devices.
 
 import { UNREAD_EVENTS_READ } from '#rooms/memberships';
-import { type Draft, gbSeconds, pageReadUnits, priceItems, roomMemberReadUnits, writeUnits } from './metering';
+import {
+  type Draft,
+  gbSeconds,
+  pageReadUnits,
+  priceItems,
+  roomMemberReadUnits,
+  writeUnits,
+} from './metering';
 import { DEFAULT_WORKLOAD } from './model';
 import { fanoutDrafts } from './presence';
 import type { PriceTable } from './prices';
