@@ -2,7 +2,7 @@ import type { Action, AskOf, ReplyOf } from '../protocol';
 import { RoomcastError } from './errors';
 
 /**
- * Sends a request and resolves with its reply, both typed by its action from protocol/ (protocol/routes.ts): a
+ * Sends a request and resolves with its reply, both typed by its action from protocol/ (protocol/index.ts): a
  * request with a field its action does not take, or a reply read as another frame, fails `tsc`.
  */
 export type Requester = <A extends Action>(frame: { action: A } & AskOf<A>) => Promise<ReplyOf<A>>;

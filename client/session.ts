@@ -22,7 +22,7 @@ import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import type { Requester } from './requests';
 
-/** The requests answered by `joined`, which move the session into a room (protocol/routes.ts AnsweredBy). */
+/** The requests answered by `joined`, which move the session into a room (protocol/index.ts AnsweredBy). */
 export type JoinAction = AnsweredBy<'joined'>;
 
 import { marked, Sequencer } from './sequencer';

@@ -1,4 +1,6 @@
-import type { Room } from './ports';
+import type { BanItem, Room } from './ports';
+
+export type { BanItem } from './ports';
 
 /**
  * A room's moderation state, as top-level attributes of the room's item (docs/DECISIONS.md, "Moderation on the room's
@@ -40,11 +42,6 @@ export interface BanEntry {
 export const banItemId = (roomId: string, key: string): string => `${roomId}#ban#${key}`;
 /** The Rooms table key of the room's ban roster: `ban#<key>` = `{name, room}`, read only by unban. */
 export const banRosterId = (roomId: string): string => `${roomId}#bans`;
-
-/** A ban's item: the `createdAt` of the room it was written in (a room made again under its code inherits none). */
-export interface BanItem {
-  roomCreatedAt: string;
-}
 
 export interface RoomModeration {
   moderators: Map<string, string>;

@@ -1,5 +1,4 @@
 import type { Clock } from '#platform/clock';
-import type { BanItem } from './moderation';
 
 /**
  * The ports every feature shares: connections, rooms, chat events and posts to connections. A feature's own stores
@@ -118,6 +117,11 @@ export interface ConnectionStore {
     previousAt: number | undefined,
     kind?: BucketKind,
   ): Promise<boolean>;
+}
+
+/** A ban's item: the `createdAt` of the room it was written in (a room made again under its code inherits none). */
+export interface BanItem {
+  roomCreatedAt: string;
 }
 
 /** Which of a connection's token buckets: messages (and edits, deletes) or reactions. */

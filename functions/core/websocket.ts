@@ -31,7 +31,7 @@ import { parseBody } from './protocol';
 
 /**
  * The fields of a route's request as they arrive, each possibly missing or of another type until parsed: the
- * protocol's request for an action (protocol/routes.ts RequestOf), so reading a field the protocol does not give the
+ * protocol's request for an action (protocol/index.ts RequestOf), so reading a field the protocol does not give the
  * action fails `tsc`; any JSON object for `$default`.
  */
 export type RequestBody<K extends RouteKey> = K extends Action | OneWayAction
@@ -39,7 +39,7 @@ export type RequestBody<K extends RouteKey> = K extends Action | OneWayAction
   : Record<string, unknown>;
 
 /**
- * What a route's handler answers: the protocol's reply frame for an action (protocol/routes.ts ReplyOf), the
+ * What a route's handler answers: the protocol's reply frame for an action (protocol/index.ts ReplyOf), the
  * connection's info for `$default`, nothing for a one-way action (its reply is never sent).
  */
 export type RouteReply<K extends RouteKey> = K extends Action
@@ -79,7 +79,7 @@ export type ScopeOf<K extends RouteKey> = K extends Action | OneWayAction
     : 'connection'
   : RouteScope;
 
-/** A route's use case: its protocol request in, its protocol reply out (protocol/routes.ts). */
+/** A route's use case: its protocol request in, its protocol reply out (protocol/index.ts). */
 export type FrameHandler<K extends RouteKey = RouteKey> = (
   request: FrameRequest<K>,
 ) => Promise<RouteReply<K>>;

@@ -138,7 +138,7 @@ it('finds every change kind in each file the change-kind checklist names as list
 });
 
 it("sends each route's request through the client's typed sender: no reply cast by hand", () => {
-  // requests.send (client/requests.ts) types each reply from the protocol (protocol/routes.ts ReplyOf), as the
+  // requests.send (client/requests.ts) types each reply from the protocol (protocol/index.ts ReplyOf), as the
   // checklist's client row says; a reply cast from an untyped send would let it drift. `info` is no action.
   const casts = [...clientSources.matchAll(/\)\) as unknown as (\w+)/g)].map((m) => m[1]);
   expect(casts).toEqual(['InfoFrame']);

@@ -11,7 +11,7 @@ import { FEATURE_FUNCTIONS } from '../helpers/templateOutputs';
  * Each route is declared once, in its feature's code (`routeHandler`, or `declareRoute` for the handshake): its key,
  * scope and budget, listed in its feature's `routes`. Every other place that must know a route is held to those
  * lists here: the template's routes, the protocol's actions, the AsyncAPI document and docs/PROTOCOL.md's table.
- * A route's request and reply types are the protocol's (protocol/routes.ts RequestOf, ReplyOf): routeHandler takes
+ * A route's request and reply types are the protocol's (protocol/index.ts RequestOf, ReplyOf): routeHandler takes
  * them from its key, so tsc holds each handler to them; this file holds the AsyncAPI document to the same types.
  */
 const ROOT = join(__dirname, '..', '..');
@@ -175,7 +175,7 @@ interface AsyncApi {
 }
 
 /**
- * The fields of each action's request as protocol/ types it (RequestOf, protocol/routes.ts), read with TypeScript's
+ * The fields of each action's request as protocol/ types it (RequestOf, protocol/index.ts), read with TypeScript's
  * checker from a probe module that names each one.
  */
 function requestFields(actions: readonly string[]): Record<string, string[]> {
