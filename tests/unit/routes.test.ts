@@ -375,10 +375,13 @@ describe('history and who', () => {
 
 describe('typing', () => {
   afterEach(() => stage.received.clear());
-  const typingAs = (marks: Record<string, number>) =>
-    db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
+  // The typist's connection, and its room's item, whose key level says which keys of the room index hold members.
+  const typingAs = (marks: Record<string, number>) => {
+    db.on(GetCommand, { TableName: 'test-Rooms' }).resolves({ Item: { roomId: 'K7M2QD' } });
+    return db.on(GetCommand, { TableName: 'test-Connections' }).resolves({
       Item: { connectionId: ME, roomId: 'K7M2QD', username: 'alice', connectedAt: 'x', ...marks },
     });
+  };
 
   it('relays a heartbeat to the other members only, publishing nothing', async () => {
     typingAs({});
