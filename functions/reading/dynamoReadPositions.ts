@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { roomKeyLevel } from '#core/aws/roomMembers';
 import type { Connection } from '#core/ports';
-import { batchGetAll } from '#platform/aws/batchGet';
+import { batchGetMany } from '#platform/aws/batchGet';
 import type { ReadPositions } from './ports';
 
 /**
@@ -13,15 +13,6 @@ import type { ReadPositions } from './ports';
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
-
-/** BatchGetItem takes at most 100 keys per request. */
-const BATCH = 100;
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
-  return out;
-}
 
 export class DynamoReadPositions implements ReadPositions {
   constructor(
@@ -88,26 +79,17 @@ export class DynamoReadPositions implements ReadPositions {
   }
 
   async positions(memberKeys: string[], roomId: string): Promise<Map<string, number>> {
-    const found = new Map<string, number>();
-    for (const keys of chunks(memberKeys)) {
-      const items = await batchGetAll(this.db, {
-        TableName: this.tables.memberships,
-        Keys: keys.map((memberKey) => ({ memberKey, roomId })),
-      });
-      for (const item of items) found.set(String(item.memberKey), Number(item.lastReadSeq ?? 0));
-    }
-    return found;
+    const items = await batchGetMany(this.db, {
+      TableName: this.tables.memberships,
+      Keys: memberKeys.map((memberKey) => ({ memberKey, roomId })),
+    });
+    return new Map(items.map((item) => [String(item.memberKey), Number(item.lastReadSeq ?? 0)]));
   }
 
   async connections(connectionIds: string[]): Promise<Connection[]> {
-    const found: Connection[] = [];
-    for (const keys of chunks([...new Set(connectionIds)]))
-      found.push(
-        ...((await batchGetAll(this.db, {
-          TableName: this.tables.connections,
-          Keys: keys.map((connectionId) => ({ connectionId })),
-        })) as unknown as Connection[]),
-      );
-    return found;
+    return (await batchGetMany(this.db, {
+      TableName: this.tables.connections,
+      Keys: [...new Set(connectionIds)].map((connectionId) => ({ connectionId })),
+    })) as unknown as Connection[];
   }
 }

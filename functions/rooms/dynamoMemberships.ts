@@ -10,7 +10,7 @@ import {
 import { nameKey, peopleKeyOf } from '#core/peopleKeys';
 import type { Connection, Room } from '#core/ports';
 import { roomEnd } from '#core/roomLife';
-import { batchGetAll } from '#platform/aws/batchGet';
+import { batchGetMany } from '#platform/aws/batchGet';
 import { unlessRefused } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import type { Membership, MembershipStore } from './memberships';
@@ -46,15 +46,6 @@ export const LISTED_ROOM_ATTRIBUTES = [
   'name',
   'isPublic',
 ] as const;
-
-/** BatchGetItem takes at most 100 keys per request. */
-const BATCH = 100;
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
-  return out;
-}
 
 export class DynamoMembershipStore implements MembershipStore {
   constructor(
@@ -182,31 +173,19 @@ export class DynamoMembershipStore implements MembershipStore {
 
   /** The rooms as `myrooms` lists them: LISTED_ROOM_ATTRIBUTES only. */
   async rooms(roomIds: string[]): Promise<Room[]> {
-    const found: Room[] = [];
-    for (const keys of chunks([...new Set(roomIds)]))
-      found.push(
-        ...((await batchGetAll(this.db, {
-          TableName: this.tables.rooms,
-          Keys: keys.map((roomId) => ({ roomId })),
-          ProjectionExpression: LISTED_ROOM_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
-          ExpressionAttributeNames: Object.fromEntries(
-            LISTED_ROOM_ATTRIBUTES.map((name, i) => [`#a${i}`, name]),
-          ),
-        })) as unknown as Room[]),
-      );
-    return found;
+    return (await batchGetMany(this.db, {
+      TableName: this.tables.rooms,
+      Keys: [...new Set(roomIds)].map((roomId) => ({ roomId })),
+      ProjectionExpression: LISTED_ROOM_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(LISTED_ROOM_ATTRIBUTES.map((name, i) => [`#a${i}`, name])),
+    })) as unknown as Room[];
   }
 
   async connections(connectionIds: string[]): Promise<Connection[]> {
-    const found: Connection[] = [];
-    for (const keys of chunks([...new Set(connectionIds)]))
-      found.push(
-        ...((await batchGetAll(this.db, {
-          TableName: this.tables.connections,
-          Keys: keys.map((connectionId) => ({ connectionId })),
-        })) as unknown as Connection[]),
-      );
-    return found;
+    return (await batchGetMany(this.db, {
+      TableName: this.tables.connections,
+      Keys: [...new Set(connectionIds)].map((connectionId) => ({ connectionId })),
+    })) as unknown as Connection[];
   }
 
   async openDm(

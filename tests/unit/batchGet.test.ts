@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { batchGetAll, MAX_RETRIES, unprocessedPauseMs } from '#platform/aws/batchGet';
+import { batchGetAll, batchGetMany, MAX_RETRIES, unprocessedPauseMs } from '#platform/aws/batchGet';
 
 /**
  * Keys DynamoDB leaves unprocessed are asked for again after a growing, jittered pause, and never endlessly:
@@ -51,4 +51,15 @@ it('draws each pause at random below its ceiling (full jitter), so retries of ma
   expect(unprocessedPauseMs(3, () => 0)).toBe(0);
   expect(unprocessedPauseMs(3, () => 0.5)).toBe(100);
   expect(unprocessedPauseMs(30, () => 0.999)).toBe(999);
+});
+
+it("reads any number of keys in requests of at most 100, DynamoDB's limit, returning every item", async () => {
+  mock.on(BatchGetCommand).callsFake((input) => ({ Responses: { [TABLE]: input.RequestItems[TABLE].Keys } }));
+  const ids = Array.from({ length: 250 }, (_, i) => `c${i}`);
+  const items = await batchGetMany(db, { TableName: TABLE, Keys: keys(...ids) });
+  expect(items.map((item) => item.connectionId)).toEqual(ids);
+  const sizes = mock
+    .commandCalls(BatchGetCommand)
+    .map((call) => call.args[0].input.RequestItems?.[TABLE]?.Keys?.length);
+  expect(sizes).toEqual([100, 100, 50]);
 });

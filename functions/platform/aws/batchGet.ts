@@ -49,3 +49,24 @@ export async function batchGetAll(
   }
   return items;
 }
+
+/** DynamoDB's limit of keys per BatchGetItem request. */
+export const BATCH_GET_MAX_KEYS = 100;
+
+/** BatchGetItem of any number of one table's keys: requests of at most 100 keys in turn (batchGetAll each). */
+export async function batchGetMany(
+  db: DynamoDBDocumentClient,
+  request: Parameters<typeof batchGetAll>[1],
+  options: BatchGetOptions = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < request.Keys.length; i += BATCH_GET_MAX_KEYS)
+    items.push(
+      ...(await batchGetAll(
+        db,
+        { ...request, Keys: request.Keys.slice(i, i + BATCH_GET_MAX_KEYS) },
+        options,
+      )),
+    );
+  return items;
+}
