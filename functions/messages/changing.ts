@@ -4,13 +4,14 @@ import { Busy, Muted, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
-import { takeSendToken } from '#core/limits/rateLimit';
+import { takeMessageToken, takeSendToken } from '#core/limits/rateLimit';
 import { memberKey, senderOf } from '#core/memberKeys';
 import { mutedUntil, untilText } from '#core/moderation';
 import type { Connection } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { type ChangedFrame, DM_ROOM_CODE_LENGTH, REACTION_RATE } from '#protocol';
 import {
   catchUp,
@@ -139,7 +140,7 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
     deps.changes.item(roomId, input.seq),
     reacting
       ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
-      : deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
+      : takeMessageToken(deps.connections, connection, now.getTime()),
     // The person's budget beside the connection's: ten connections of one member share one (personRate.ts).
     takePersonToken(deps.person, reacting ? 'react' : 'send', owner),
     reacting ? deps.reactions.state({ roomId, seq: input.seq }, key) : undefined,
@@ -192,7 +193,7 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
       ? undefined
       : {
           nowSeconds,
-          ttl: roomTtl(change.now, deps.roomIdleDays),
+          ttl: roomTtl(change.now, settings().RoomIdleDays),
           shownAs: change.changer.connection.username,
           memberKey: change.changer.key,
           userId: change.changer.connection.userId,
@@ -324,7 +325,7 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
       ? undefined
       : {
           nowSeconds,
-          ttl: roomTtl(change.now, deps.roomIdleDays),
+          ttl: roomTtl(change.now, settings().RoomIdleDays),
           shownAs: change.changer.connection.username,
           memberKey: change.changer.key,
           userId: change.changer.connection.userId,

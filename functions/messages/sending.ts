@@ -4,12 +4,13 @@ import { BadRequest, Busy, SlowMode } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
-import { takeSendToken } from '#core/limits/rateLimit';
+import { takeMessageToken } from '#core/limits/rateLimit';
 import { memberKey, senderOf } from '#core/memberKeys';
 import type { Connection, Member } from '#core/ports';
 import { type AckFrame, type ChatMessage, LOBBY, type ReplyRef } from '#core/protocol';
 import { epochSeconds, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { type Attachment, DM_ROOM_CODE_LENGTH } from '#protocol';
 import {
   APPEND_SEQS,
@@ -247,8 +248,7 @@ async function store(
       throw error;
     });
   const [, , before, original, members, attachments, rootRead] = await Promise.all([
-    deps.sendRate &&
-      token(orBusy(takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()), roomId)),
+    token(orBusy(takeMessageToken(deps.connections, connection, now.getTime()), roomId)),
     // The person's budget beside the connection's: ten connections of one sender share one (personRate.ts).
     token(
       orBusy(takePersonToken(deps.person, 'send', limitOwner(connection.userId, input.sourceIp)), roomId),
@@ -326,7 +326,7 @@ async function store(
       ? undefined
       : {
           nowSeconds: epochSeconds(now),
-          ttl: roomTtl(now, deps.roomIdleDays),
+          ttl: roomTtl(now, settings().RoomIdleDays),
           shownAs: send.connection.username,
           memberKey: authorKey,
           userId: connection.userId,
@@ -515,7 +515,7 @@ async function storeFenced(
       ? undefined
       : {
           nowSeconds: epochSeconds(now),
-          ttl: roomTtl(now, deps.roomIdleDays),
+          ttl: roomTtl(now, settings().RoomIdleDays),
           shownAs: send.connection.username,
           memberKey: memberKey(roomId, senderOf(send.connection)),
           userId: send.connection.userId,
