@@ -11,7 +11,7 @@ import type { ChangeStore, ReactionStore } from './ports';
  */
 
 /** One member's reaction to one message, as changing.ts read it. */
-export interface Reacting {
+interface Reacting {
   message: StoredMessage;
   /** The member's key in the room (memberKey). */
   key: string;

@@ -236,7 +236,9 @@ const FUNCTION_LINES = 80;
 function productSources(): string[] {
   return sourceFiles().filter(
     (file) =>
-      /^(functions|protocol)\/.+\.ts$/.test(file) || /^client\/[^/]+\.ts$/.test(file) || /^web\/[^/]+\.js$/.test(file),
+      /^(functions|protocol)\/.+\.ts$/.test(file) ||
+      /^client\/[^/]+\.ts$/.test(file) ||
+      /^web\/[^/]+\.js$/.test(file),
   );
 }
 
@@ -282,5 +284,7 @@ it('names an oversized function and file by file:line', () => {
   const long = `const x = 1;\nexport const long = () => {\n${body}\n};\n`;
   expect(oversized('a.ts', fits)).toEqual([]);
   expect(oversized('b.ts', long)).toEqual([`b.ts:2: long (${FUNCTION_LINES + 1} lines)`]);
-  expect(oversized('c.ts', `${'\n'.repeat(FILE_LINES)}x;\n`)).toEqual([`c.ts: file (${FILE_LINES + 1} lines)`]);
+  expect(oversized('c.ts', `${'\n'.repeat(FILE_LINES)}x;\n`)).toEqual([
+    `c.ts: file (${FILE_LINES + 1} lines)`,
+  ]);
 });
