@@ -55,14 +55,16 @@ export const SETTINGS = {
     'sends and message changes per connection per SendRateWindowSeconds; 0 = no limit',
   ),
   SendRateWindowSeconds: int(10, 1, MAX, 'the window of SendRateLimit'),
+  // A person's sustained rate is one message a second with bursts of ten, the rate Slack allows a channel's
+  // poster (docs/DECISIONS.md, "Limits of a person"): every connection of theirs together, whatever the tabs.
   PersonSendRateLimit: int(
-    20,
+    10,
     0,
     MAX,
     'sends and message changes per person (every connection of a signed-in user, else of a source address) per PersonRateWindowSeconds; 0 = no limit',
   ),
   PersonReactionRateLimit: int(
-    30,
+    20,
     0,
     MAX,
     'reactions per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
