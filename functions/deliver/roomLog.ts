@@ -87,7 +87,7 @@ export interface LogStore {
 }
 
 /** One read of the room: what to post, in order, and the cursor to save after the posts. */
-export interface RoomRead {
+interface RoomRead {
   /** The stored run after the cursor, in seq order (gap markers kept: they carry no frame). */
   run: LogEntry[];
   /** The cursor SaveCursor writes; null when it did not move. */

@@ -77,7 +77,7 @@ export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 
     admitDirect?: (changer: Connection) => Promise<void>;
   };
 
-export interface ChangeInput {
+interface ChangeInput {
   connectionId: string;
   /** The seq of the message to change. */
   seq: number;

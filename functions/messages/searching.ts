@@ -18,7 +18,7 @@ import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
  * failed index write never shows a deleted or edited-away word. Only rooms the connection is in are read.
  */
 
-export interface SearchQuery {
+interface SearchQuery {
   words: string[];
   /** One room; absent: every room of the connection. */
   roomId?: string;
@@ -74,7 +74,7 @@ export function parseSearch(body: Record<string, unknown>): SearchQuery {
   };
 }
 
-export interface SearchDeps {
+interface SearchDeps {
   connections: ConnectionStore;
   words: WordIndex;
   now: Clock;

@@ -80,7 +80,7 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
     words?: WordIndex;
   };
 
-export interface SendInput {
+interface SendInput {
   connectionId: string;
   text: string;
   clientMsgId?: string;

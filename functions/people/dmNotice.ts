@@ -13,7 +13,7 @@ import type { DmOpenedFrame } from '#protocol';
 /** Devices told at most: a user's phones, tabs and laptops, well past any one person's, and the cost stays bounded. */
 export const DM_NOTICE_MAX_DEVICES = 25;
 
-export type DmNoticeDeps = { devices: UserDevices; notifier: Pick<Notifier, 'post'> };
+type DmNoticeDeps = { devices: UserDevices; notifier: Pick<Notifier, 'post'> };
 
 /**
  * Posts `dmopened` to each of `userId`'s connections; returns how many took it. Advisory: the user finds the room

@@ -34,7 +34,7 @@ export interface SharedRoom {
   username?: string;
 }
 
-export type PeopleDeps = Pick<ChatPorts, 'connections'> & {
+type PeopleDeps = Pick<ChatPorts, 'connections'> & {
   people: PeopleStore;
   /** Profiles by user id (setprofile); absent: names only. */
   profiles?: ProfileReader;

@@ -28,7 +28,7 @@ interface TextSetting {
   default: string;
   description: string;
 }
-export type SettingSchema = IntegerSetting | ChoiceSetting | TextSetting;
+type SettingSchema = IntegerSetting | ChoiceSetting | TextSetting;
 
 const MAX = 999_999;
 const int = (def: number, min: number, max: number, description: string): IntegerSetting => ({

@@ -250,7 +250,7 @@ async function countUnread(deps: MemberDeps, key: string, rooms: MyRoom[]): Prom
 }
 
 /** Who opendm names: `userId`, or `username` as the member list of the caller's room shows it. */
-export type DmTarget = { userId: string } | { username: string };
+type DmTarget = { userId: string } | { username: string };
 
 export function parseDmTarget(body: Record<string, unknown>): DmTarget {
   const { userId, username } = body;
@@ -286,7 +286,7 @@ async function resolvePeer(deps: DmDeps, caller: Connection, target: DmTarget): 
   return { userId: peer.userId, username: peer.chosenName ?? peer.username };
 }
 
-export type DmDeps = MemberDeps & {
+type DmDeps = MemberDeps & {
   roomIdleDays: number;
   /**
    * Takes a room from the caller's room-creation budget (createroom's RoomCreateLimit per hour), or throws

@@ -36,7 +36,7 @@ export function classifyPostError(error: unknown): PostOutcome {
 }
 
 /** What the signed post needs; by default all of it comes from the SDK client, so both resolve credentials alike. */
-export interface SignedPostConfig {
+interface SignedPostConfig {
   /** The stage's callback URL, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. */
   endpoint: string;
   credentials: AwsCredentialIdentity | Provider<AwsCredentialIdentity>;

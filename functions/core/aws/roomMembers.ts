@@ -94,7 +94,7 @@ export function removedFilter(removed: string[]): {
  * key level, which its item holds: a room of up to MEMBERS_PER_KEY members is one Query, not ROOM_INDEX_SHARDS.
  * Without it, every key a room can have.
  */
-export interface RoomOnIndex {
+interface RoomOnIndex {
   table: string;
   index: string;
   roomId: string;

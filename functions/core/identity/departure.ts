@@ -79,7 +79,7 @@ export interface PersonRooms {
   roomsOf(userId: string, devices: number): Promise<Subscribed[]>;
 }
 
-export type SettleDeps = { people: PersonRooms; events: Pick<EventPublisher, 'publish'> };
+type SettleDeps = { people: PersonRooms; events: Pick<EventPublisher, 'publish'> };
 
 /**
  * After the pause: a `leave` for each room of the departure that the user does not follow again under the same name
