@@ -88,8 +88,10 @@ export function exportUsers() {
     }
   }
   const exported = [];
+  const texts = new Map();
   for (const file of files) {
     const text = readFileSync(join(root, file), 'utf8');
+    texts.set(file, text);
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
     const visit = (node) => {
       if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
@@ -117,7 +119,7 @@ export function exportUsers() {
           for (const e of clause.namedBindings.elements) use(to, (e.propertyName ?? e.name).text, file);
         if (clause?.name) use(to, 'default', file);
         if (ts.isExportDeclaration(st)) {
-          if (!st.exportClause) use(to, '*', file);
+          if (!st.exportClause) use(to, '**', file); // every name, passed on
           else for (const e of st.exportClause.elements) use(to, (e.propertyName ?? e.name).text, file);
         }
         continue;
@@ -139,7 +141,11 @@ export function exportUsers() {
   const found = new Map(); // one row per file#name (an overloaded function is several statements)
   for (const { file, name, documented } of exported) {
     const key = `${file}#${name}`;
-    const by = [...new Set([...(users.get(key) ?? []), ...(users.get(`${file}#*`) ?? [])])].sort();
+    // A module taken whole (`import * as m`, `typeof import(m)`, `require(m)`) uses the names its text spells.
+    const whole = [...(users.get(`${file}#*`) ?? [])].filter((by) =>
+      new RegExp(`\\b${name}\\b`).test(texts.get(by)),
+    );
+    const by = [...new Set([...(users.get(key) ?? []), ...whole, ...(users.get(`${file}#**`) ?? [])])].sort();
     const row = found.get(key);
     if (row) row.documented ||= documented;
     else found.set(key, { file, name, users: by, testOnly: !by.some((f) => !isTest(f)), documented });

@@ -1,6 +1,4 @@
-import { roomFrameOf } from '#messages/changeFrames';
 import type {
-  ChatMessage,
   MemberChange,
   MembersChangedFrame,
   PresenceFrame,
@@ -67,14 +65,6 @@ export function batchFrames(roomId: string, messages: readonly SeqPayload[]): Fr
   }
   flush();
   return frames;
-}
-
-/** The frames of stored messages (or changes), as batchFrames builds them from their room frames. */
-export function framesOf(roomId: string, messages: readonly ChatMessage[]): Frame[] {
-  return batchFrames(
-    roomId,
-    messages.map((m) => ({ seq: m.seq, payload: JSON.stringify(roomFrameOf(m)) })),
-  );
 }
 
 /** The frame that tells a member to fetch the room's messages after `afterSeq` from history. */

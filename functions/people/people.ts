@@ -153,8 +153,3 @@ export async function sharedWith(
   const username = shared.find((r) => r.username !== undefined)?.username;
   return { shares: shared.length > 0, ...(username !== undefined && { username }) };
 }
-
-/** Whether two signed-in users share a room (sharedWith). */
-export async function sharesRoom(people: PeopleStore, userId: string, peerId: string): Promise<boolean> {
-  return (await sharedWith(people, userId, peerId)).shares;
-}
