@@ -6,7 +6,8 @@
 // export only tests use says why in its doc comment ("Exported for tests: <why>"); tests/build/exports.test.ts holds
 // the list to that: no "none", and no undocumented "tests".
 //   node scripts/test-only-exports.mjs          the list, one export a line
-//   node scripts/test-only-exports.mjs --json   the same as JSON: [{ file, name, users, documented }]
+//   node scripts/test-only-exports.mjs --json   the same as JSON, { unused: [{ file, name, users, documented }],
+//                                               computedReads }
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -62,7 +63,11 @@ function target(from, spec) {
  */
 function loadedNames(call) {
   let node = call;
-  while (ts.isAwaitExpression(node.parent) || ts.isParenthesizedExpression(node.parent) || ts.isAsExpression(node.parent))
+  while (
+    ts.isAwaitExpression(node.parent) ||
+    ts.isParenthesizedExpression(node.parent) ||
+    ts.isAsExpression(node.parent)
+  )
     node = node.parent;
   const parent = node.parent;
   if (ts.isPropertyAccessExpression(parent) && parent.expression === node) return [parent.name.text];
@@ -94,7 +99,11 @@ export function exportUsers() {
     texts.set(file, text);
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
     const visit = (node) => {
-      if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      if (
+        ts.isImportTypeNode(node) &&
+        ts.isLiteralTypeNode(node.argument) &&
+        ts.isStringLiteral(node.argument.literal)
+      ) {
         const to = target(file, node.argument.literal.text);
         if (to) use(to, node.qualifier ? node.qualifier.getText().split('.')[0] : '*', file);
       } else if (
@@ -119,7 +128,8 @@ export function exportUsers() {
           for (const e of clause.namedBindings.elements) use(to, (e.propertyName ?? e.name).text, file);
         if (clause?.name) use(to, 'default', file);
         if (ts.isExportDeclaration(st)) {
-          if (!st.exportClause) use(to, '**', file); // every name, passed on
+          if (!st.exportClause)
+            use(to, '**', file); // every name, passed on
           else for (const e of st.exportClause.elements) use(to, (e.propertyName ?? e.name).text, file);
         }
         continue;
@@ -129,7 +139,9 @@ export function exportUsers() {
       const isExported =
         ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
       if (!isExported) continue;
-      const comments = (ts.getLeadingCommentRanges(text, st.getFullStart()) ?? []).map((r) => text.slice(r.pos, r.end));
+      const comments = (ts.getLeadingCommentRanges(text, st.getFullStart()) ?? []).map((r) =>
+        text.slice(r.pos, r.end),
+      );
       const documented = comments.some((c) => c.startsWith('/**') && c.includes(TEST_EXPORT_NOTE));
       const names = ts.isVariableStatement(st)
         ? st.declarationList.declarations.map((d) => d.name.getText())
@@ -162,7 +174,8 @@ export function unusedExports() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rows = unusedExports();
-  if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
+  if (process.argv.includes('--json'))
+    console.log(JSON.stringify({ unused: rows, computedReads: COMPUTED_READS }));
   else {
     const line = ({ file, name, users, documented }) =>
       `${users.length ? (documented ? 'tests' : 'tests?') : 'none'}\t${file}  ${name}${users.length ? `  (${users.join(', ')})` : ''}`;

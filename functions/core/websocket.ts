@@ -80,9 +80,7 @@ type ScopeOf<K extends RouteKey> = K extends Action | OneWayAction
   : RouteScope;
 
 /** A route's use case: its protocol request in, its protocol reply out (protocol/index.ts). */
-type FrameHandler<K extends RouteKey = RouteKey> = (
-  request: FrameRequest<K>,
-) => Promise<RouteReply<K>>;
+type FrameHandler<K extends RouteKey = RouteKey> = (request: FrameRequest<K>) => Promise<RouteReply<K>>;
 
 /**
  * Logs and counts a failed frame: the client's mistakes at info, ours as errors with their stack. A refusal for
@@ -126,6 +124,7 @@ function requestIds(body: Record<string, unknown>): RequestIds {
 /**
  * A route answers at the latest this long before its function's timeout: a slow moment (a throttled table, a busy
  * bus) becomes a retryable error frame instead of the gateway's `Internal server error` after the timeout.
+ * Exported for tests: deadline.test.ts runs a route up to the margin.
  */
 export const REPLY_MARGIN_MS = 1500;
 

@@ -1,10 +1,4 @@
-import type {
-  MemberChange,
-  MembersChangedFrame,
-  PresenceFrame,
-  SeenByMember,
-  SeenFrame,
-} from '#protocol';
+import type { MemberChange, MembersChangedFrame, PresenceFrame, SeenByMember, SeenFrame } from '#protocol';
 
 /**
  * Coalesced delivery of a room's events (docs/DECISIONS.md, "The fan-out at AWS's scale"). One execution at a time

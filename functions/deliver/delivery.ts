@@ -2,6 +2,7 @@ import type { Notifier, PostOutcome } from '#core/ports';
 
 /** Fan-out: what one Map iteration of the state machine does with its chunk of connections. */
 
+/** Exported for tests: the report delivery.test.ts reads. */
 export interface DeliveryReport {
   delivered: number;
   goneIds: string[];

@@ -107,6 +107,7 @@ interface RoomRead {
   removed: string[];
 }
 
+/** Exported for tests: the port roomLog.test.ts builds its stepped clock with. */
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;

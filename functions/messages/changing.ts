@@ -55,6 +55,7 @@ import { reindex } from './searching';
  * many members react to one message at once.
  */
 
+/** Exported for tests: the port changeConflicts.test.ts builds over real tables. */
 export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> &
   SendSettings & {
     changes: ChangeStore;

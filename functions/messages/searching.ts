@@ -235,5 +235,8 @@ export async function reindex(
   }
 }
 
-/** The words of a text the index holds: its first `wordsPerMessage` distinct words. */
+/**
+ * The words of a text the index holds: its first `wordsPerMessage` distinct words.
+ * Exported for tests: search.test.ts seeds the index with the words a send indexes.
+ */
 export const indexedWords = (text: string) => searchWords(text).slice(0, SEARCH_LIMITS.wordsPerMessage);

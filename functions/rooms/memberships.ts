@@ -84,9 +84,13 @@ export interface MembershipStore {
   ): Promise<Room>;
 }
 
+/** Exported for tests: the port myRooms.test.ts builds. */
 export type MemberDeps = Pick<ChatPorts, 'connections' | 'now'> & { memberships: MembershipStore };
 
-/** Rooms `myrooms` lists at most: the most recently active of the memberships it reads. */
+/**
+ * Rooms `myrooms` lists at most: the most recently active of the memberships it reads.
+ * Exported for tests: the list's cap myRooms.test.ts asserts.
+ */
 export const MY_ROOMS_MAX = 100;
 
 /**

@@ -49,6 +49,7 @@ interface TypingBudget {
   take(posts: number): Promise<boolean>;
 }
 
+/** Exported for tests: the port typingBudget.test.ts builds. */
 export type TypingDeps = Pick<ChatPorts, 'connections' | 'notifier' | 'now'> & {
   typing: TypingStore;
   settings: TypingSettings;
