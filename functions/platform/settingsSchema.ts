@@ -28,7 +28,7 @@ interface TextSetting {
   default: string;
   description: string;
 }
-export type SettingSchema = IntegerSetting | ChoiceSetting | TextSetting;
+type SettingSchema = IntegerSetting | ChoiceSetting | TextSetting;
 
 const MAX = 999_999;
 const int = (def: number, min: number, max: number, description: string): IntegerSetting => ({
@@ -199,6 +199,7 @@ const shaped = (pattern: RegExp, allowed: string, description: string): DeployCo
 });
 const PARAMETER_NAME = /^\/[A-Za-z0-9_./-]{1,1010}$/;
 
+/** Exported for tests: tests/template/settings.test.ts holds it to the template. */
 export const DEPLOY_CONSTANTS = {
   FanoutChunkSize: constant(1, 1000, 'connections posted to by one Deliver invocation (one Map iteration)'),
   // An inline Map runs at most 40 iterations at once (docs/PARITY.md).
