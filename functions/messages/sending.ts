@@ -46,6 +46,7 @@ import { rootAddition, type ThreadReplyNotice, type ThreadRoot, threadReplyNotic
 const STORED_NOT_SENT =
   'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
 
+/** Exported for tests: the port the send tests build from real adapters. */
 export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | 'now'> &
   SendSettings &
   ComposeDeps & {
@@ -68,7 +69,7 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
     words?: WordIndex;
   };
 
-export interface SendInput {
+interface SendInput {
   connectionId: string;
   text: string;
   clientMsgId?: string;

@@ -8,6 +8,7 @@ const SAVE_ATTEMPTS = 3;
 /**
  * A token bucket: `limit` tokens, refilled continuously at limit/window per second. A send takes one token; with
  * less than one left it is refused and told how long to wait. Pure, so the rule is tested without a table.
+ * Exported for tests: the bucket's arithmetic at exact instants, with no store.
  */
 export function takeToken(
   bucket: SendBucket | undefined,
@@ -58,7 +59,10 @@ export async function takeSendToken(
   throw new RateLimited(undefined, kind !== 'react');
 }
 
-/** The per-connection message rate (SendRateLimit per SendRateWindowSeconds); a limit of 0 = no limit. */
+/**
+ * The per-connection message rate (SendRateLimit per SendRateWindowSeconds); a limit of 0 = no limit.
+ * Exported for tests: config.test.ts reads the rate of a settings document without a route's deploy-time constants.
+ */
 export function sendRateOf(s: Settings): SendRate | undefined {
   return s.SendRateLimit > 0 ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds } : undefined;
 }
