@@ -87,7 +87,7 @@ export interface LogStore {
 }
 
 /** One read of the room: what to post, in order, and the cursor to save after the posts. */
-export interface RoomRead {
+interface RoomRead {
   /** The stored run after the cursor, in seq order (gap markers kept: they carry no frame). */
   run: LogEntry[];
   /** The cursor SaveCursor writes; null when it did not move. */
@@ -107,6 +107,7 @@ export interface RoomRead {
   removed: string[];
 }
 
+/** Exported for tests: the port roomLog.test.ts builds its stepped clock with. */
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;

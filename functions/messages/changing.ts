@@ -55,6 +55,7 @@ import { reindex } from './searching';
  * many members react to one message at once.
  */
 
+/** Exported for tests: the port changeConflicts.test.ts builds over real tables. */
 export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> &
   SendSettings & {
     changes: ChangeStore;
@@ -77,7 +78,7 @@ export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 
     admitDirect?: (changer: Connection) => Promise<void>;
   };
 
-export interface ChangeInput {
+interface ChangeInput {
   connectionId: string;
   /** The seq of the message to change. */
   seq: number;

@@ -6,7 +6,10 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { type Settings, settings } from '#platform/settings';
 import type { SendSettings } from './ports';
 
-/** The per-connection send rate (SendRateLimit per SendRateWindowSeconds); a limit of 0 = no limit. */
+/**
+ * The per-connection send rate (SendRateLimit per SendRateWindowSeconds); a limit of 0 = no limit.
+ * Exported for tests: config.test.ts reads the rate of a settings document without a route's deploy-time constants.
+ */
 export function sendRateOf(s: Settings): SendRate | undefined {
   return s.SendRateLimit > 0 ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds } : undefined;
 }

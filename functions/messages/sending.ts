@@ -47,6 +47,7 @@ import {
 const STORED_NOT_SENT =
   'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
 
+/** Exported for tests: the port the send tests build from real adapters. */
 export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | 'now'> &
   SendSettings & {
     /**
@@ -80,7 +81,7 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
     words?: WordIndex;
   };
 
-export interface SendInput {
+interface SendInput {
   connectionId: string;
   text: string;
   clientMsgId?: string;

@@ -33,12 +33,14 @@ export function keyIdOf(inviteKey: string): string {
  * deletes days late): only a rotation racing a join in flight matters (seconds at most), and that rotation writes
  * every gate. So a room created again under an old code, or a gate left by an older layout, bars no one for more than
  * a day.
+ * Exported for tests: removalRace.test.ts steps the clock past a gate's expiry.
  */
 export const ROOM_GATE_TTL_SECONDS = 24 * 3600;
 /**
  * How many gates a room has. Joins at the same moment conflict only on a shared gate: 24 joins at once into one room
  * met another at their first try 112 times in 240 over 12 gates, 24 over 48, 6 over 96 (tests/unit/joinGates.test.ts).
  * An owner's change writes them all with the room's item in one transaction (≤ 100 items), a rare write of 49 items.
+ * Exported for tests: removalRace.test.ts holds every gate.
  */
 export const ROOM_GATES = 48;
 /**

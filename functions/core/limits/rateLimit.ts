@@ -7,6 +7,7 @@ const SAVE_ATTEMPTS = 3;
 /**
  * A token bucket: `limit` tokens, refilled continuously at limit/window per second. A send takes one token; with
  * less than one left it is refused and told how long to wait. Pure, so the rule is tested without a table.
+ * Exported for tests: the bucket's arithmetic at exact instants, with no store.
  */
 export function takeToken(
   bucket: SendBucket | undefined,
