@@ -32,7 +32,7 @@ import {
 import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
-import { CHANGE_RETRY, RETRY_CODES } from './messages';
+import { CHANGE_RETRY, type MessageChanges, RETRY_CODES } from './messages';
 import { ReadPositions } from './readPositions';
 import type { Requester } from './requests';
 import type { RoomUnread, SeenFrame } from './room';
@@ -85,13 +85,8 @@ export interface MemberHooks {
   requestNow?: Requester;
   /** Sends a message to `roomId` through the outbox. */
   send?(roomId: string, text: string, options: SendOptions): Promise<AckFrame>;
-  /** Edits, deletes or reacts in `roomId`. */
-  change?(
-    roomId: string,
-    kind: 'edit' | 'delete' | 'react' | 'unreact',
-    seq: number,
-    value?: string,
-  ): Promise<ChangedFrame>;
+  /** The change sender of `roomId` (edits, deletes, reactions, pins: client/messages.ts). */
+  changes?(roomId: string): MessageChanges;
   /** A typing heartbeat (or stop) in `roomId`; false when nothing was sent. */
   typing?(roomId: string, typing: boolean): boolean;
   /** Leaves the room on screen for the lobby (the session follows). */
@@ -237,7 +232,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
         request: (frame) => this.hooks.request(frame),
         send: (target, text, options) => this.need(this.hooks.send)(target, text, options),
         markRead: (target, seq) => this.markRead(seq, target),
-        change: (target, kind, seq, value) => this.need(this.hooks.change)(target, kind, seq, value),
+        changes: (target) => this.need(this.hooks.changes)(target),
         typing: (target, typing) => this.need(this.hooks.typing)(target, typing),
         leave: (target) => this.leave(target),
         unread: (target) => this.unreadOf(target),
