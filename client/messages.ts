@@ -355,7 +355,7 @@ export class RoomMessages {
         delete next.pinnedAt;
         delete next.pinnedBy;
       }
-    } else {
+    } else if (event.type === 'reaction') {
       const others = (held.reactions ?? []).filter((r) => r.reaction !== event.reaction);
       const mine = held.reactions?.find((r) => r.reaction === event.reaction)?.mine;
       const reactions =
@@ -363,7 +363,7 @@ export class RoomMessages {
           ? [...others, { reaction: event.reaction, count: event.count, ...(mine && { mine }) }]
           : others;
       next.reactions = reactions.sort((a, b) => b.count - a.count || (a.reaction < b.reaction ? -1 : 1));
-    }
+    } else event satisfies never; // every change frame of the protocol has its branch: tsc names a new one here
     this.bySeq.set(event.targetSeq, next);
   }
 

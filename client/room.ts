@@ -12,6 +12,7 @@ import type {
   TypingFrame,
 } from '../protocol';
 import { Emitter } from './emitter';
+import type { MessageChanges } from './messages';
 import type { Requester } from './requests';
 import { marked } from './sequencer';
 import type { Handed, SendOptions } from './types';
@@ -57,12 +58,8 @@ export interface RoomActions {
   request: Requester;
   send(roomId: string, text: string, options: SendOptions): Promise<AckFrame>;
   markRead(roomId: string, seq: number): Promise<ReadFrame | undefined>;
-  change(
-    roomId: string,
-    kind: 'edit' | 'delete' | 'react' | 'unreact',
-    seq: number,
-    value?: string,
-  ): Promise<ChangedFrame>;
+  /** The room's change sender (client/messages.ts): its requests, typed by the protocol's, name the room. */
+  changes(roomId: string): MessageChanges;
   typing(roomId: string, typing: boolean): boolean;
   leave(roomId: string): Promise<LeftFrame>;
   unread(roomId: string): RoomUnread;
@@ -138,12 +135,12 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   edit = (seq: number, text: string): Promise<ChangedFrame> =>
-    this.actions.change(this.roomId, 'edit', seq, text);
-  delete = (seq: number): Promise<ChangedFrame> => this.actions.change(this.roomId, 'delete', seq);
+    this.actions.changes(this.roomId).edit(seq, text);
+  delete = (seq: number): Promise<ChangedFrame> => this.actions.changes(this.roomId).delete(seq);
   react = (seq: number, reaction: string): Promise<ChangedFrame> =>
-    this.actions.change(this.roomId, 'react', seq, reaction);
+    this.actions.changes(this.roomId).react(seq, reaction);
   unreact = (seq: number, reaction: string): Promise<ChangedFrame> =>
-    this.actions.change(this.roomId, 'unreact', seq, reaction);
+    this.actions.changes(this.roomId).unreact(seq, reaction);
 
   /** Stops following this room (`leaveroom {roomId}`); leaving the room on screen shows the lobby. */
   leave(): Promise<LeftFrame> {

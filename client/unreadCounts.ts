@@ -1,5 +1,5 @@
 import type { MyRoom } from '../protocol';
-import { LOBBY, UNREAD_MAX } from '../protocol';
+import { CHANGE_FRAME_TYPES, LOBBY, UNREAD_MAX } from '../protocol';
 
 /**
  * Each room's unread count between two `myrooms` answers, counted from the frames the connection gets as the server
@@ -20,6 +20,9 @@ interface RoomCount {
   own: Set<number>;
   lastSeq: number;
 }
+
+/** The change frames, from the protocol's list: a new change kind is counted as one with no edit here. */
+const CHANGE_TYPES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
 
 /** Seqs kept per room for counting: past this the oldest go (the count shows "99+" long before). */
 const SEQS_KEPT = 1000;
@@ -100,11 +103,9 @@ export class UnreadCounts {
         case 'deleted':
           if (typeof event.targetSeq === 'number') count.others.delete(event.targetSeq);
           break;
-        case 'edited':
-        case 'reaction':
-          break;
         default:
-          continue;
+          // Any other change to a message (CHANGE_FRAME_TYPES: an edit, a reaction, a pin) takes a seq, no count.
+          if (!CHANGE_TYPES.has(event.type as string)) continue;
       }
       if (event.type !== 'ack') count.lastSeq = Math.max(count.lastSeq, seq);
       changed = true;

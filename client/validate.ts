@@ -1,5 +1,22 @@
-import type { ChangeFrame, MessageFrame, Pin, PresenceFrame, ResyncFrame, RoomEventFrame } from '../protocol';
-import { CHANGE_FRAME_CHECKS, LIMITS, normalizeRoomId, PATTERNS, utf8Bytes } from '../protocol';
+import type {
+  ChangeFrame,
+  MessageFrame,
+  Pin,
+  PresenceFrame,
+  ResyncFrame,
+  RoomEventFrame,
+  RoomInfo,
+} from '../protocol';
+import {
+  CHANGE_FRAME_CHECKS,
+  DIRECTORY_LIMITS,
+  LIMITS,
+  normalizeRoomId,
+  normalizeText,
+  normalizeTitle,
+  PATTERNS,
+  utf8Bytes,
+} from '../protocol';
 import { RoomcastError } from './errors';
 import type { RoomcastClientOptions, SocketFactory } from './types';
 
@@ -186,4 +203,37 @@ export function presencesOf(f: Record<string, unknown>): PresenceFrame[] {
         typeof c.username === 'string',
     )
     .map((c) => ({ type: 'presence', roomId, event: c.event, username: c.username }));
+}
+
+/** A member's name as a moderation action takes it (the member list's). */
+export function checkName(name: string): string {
+  if (typeof name !== 'string' || name === '')
+    throw new RoomcastError('INVALID_ARGUMENT', 'username must be the name of a member of the room.');
+  return name;
+}
+
+/** A room's name, topic and visibility as the server would store them; INVALID_ARGUMENT for what it would refuse. */
+export function checkRoomInfo(info: RoomInfo): RoomInfo {
+  const out: RoomInfo = {};
+  if (info.name !== undefined) {
+    const name = normalizeTitle(info.name, DIRECTORY_LIMITS.roomNameMaxChars);
+    if (name === undefined)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `A room's name is 1–${DIRECTORY_LIMITS.roomNameMaxChars} characters.`,
+      );
+    out.name = name;
+  }
+  if (info.topic !== undefined) {
+    const topic = normalizeText(info.topic, DIRECTORY_LIMITS.topicMaxChars);
+    if (topic === undefined)
+      throw new RoomcastError(
+        'INVALID_ARGUMENT',
+        `A topic is at most ${DIRECTORY_LIMITS.topicMaxChars} characters.`,
+      );
+    out.topic = topic;
+  }
+  if (info.public !== undefined) out.public = info.public === true;
+  if (info.membersPin !== undefined) out.membersPin = info.membersPin === true;
+  return out;
 }

@@ -78,7 +78,7 @@ const SUPERFLUOUS_SELECTOR = /(\p{Emoji_Presentation})\uFE0F/gu;
  */
 export const CHANGE_ACTIONS = ['editmessage', 'deletemessage', 'react', 'pinmessage'] as const;
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
-/** Each change action's reply: the message's state after the change (protocol/index.ts ChangedFrame). */
+/** Each change action's reply: the message's state after the change (protocol/messages.ts ChangedFrame). */
 export const CHANGE_REPLY_TYPE = Object.fromEntries(CHANGE_ACTIONS.map((action) => [action, 'changed'])) as {
   readonly [A in ChangeAction]: 'changed';
 };

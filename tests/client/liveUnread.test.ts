@@ -1,4 +1,4 @@
-import type { MyRoom } from '#protocol';
+import { CHANGE_FRAME_TYPES, type MyRoom } from '#protocol';
 import { MemberRooms } from '../../client/members';
 import { fakeRequester } from '../helpers/fakeRequester';
 
@@ -67,6 +67,17 @@ it('adds messages from others, leaves out its own whether the ack comes first or
   frame({ type: 'reaction', seq: 13, targetSeq: 10 });
   expect(rooms.list[0]).toMatchObject({ lastReadSeq: 5, unread: 1 });
 });
+
+it.each(CHANGE_FRAME_TYPES.filter((type) => type !== 'deleted'))(
+  'moves the latest seq on a `%s` frame, as myrooms does, and counts nothing',
+  async (type) => {
+    const { rooms, frame, unread } = roomsWith({ roomId: ROOM, lastSeq: 4, lastReadSeq: 3, unread: 1 });
+    await rooms.myRooms();
+    frame({ type, seq: 5, targetSeq: 4 });
+    expect(rooms.list[0]).toMatchObject({ lastSeq: 5 });
+    expect(unread()).toBe(1);
+  },
+);
 
 it('shows 99+ past 99, as myrooms does', async () => {
   const { rooms, frame } = roomsWith({ roomId: ROOM, lastSeq: 0, lastReadSeq: 0, unread: 0 });
