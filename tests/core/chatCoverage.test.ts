@@ -16,10 +16,10 @@ import {
   subscriptionItem,
   useChatCloud,
   waitUntil,
-} from './chatWorld';
+} from '../helpers/chatWorld';
 
 /**
- * The chat when things go wrong, and what the other end-to-end tests must cover (tests/e2e/chatWorld.ts starts the
+ * The chat when things go wrong, and what the other end-to-end tests must cover (tests/helpers/chatWorld.ts starts the
  * cloud): stale connections, failures, every route of template.yaml and every sample event in events/.
  */
 jest.setTimeout(30_000);
