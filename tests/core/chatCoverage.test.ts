@@ -2,8 +2,6 @@ import { readdirSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { loadTemplate } from '../../tools/infra/template';
 import { type Frame, isMessage, isPresence } from '../helpers/chatClient';
-import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
-import { templatePath } from '../helpers/localCloud';
 import {
   connect,
   connectionItem,
@@ -17,6 +15,8 @@ import {
   useChatCloud,
   waitUntil,
 } from '../helpers/chatWorld';
+import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
+import { templatePath } from '../helpers/localCloud';
 
 /**
  * The chat when things go wrong, and what the other end-to-end tests must cover (tests/helpers/chatWorld.ts starts the
