@@ -34,6 +34,8 @@ export function functionBuilds(templatePath = join(root, 'template.yaml')) {
       return {
         logicalId,
         entryPoints,
+        // module.export of the entry point's bundle the runtime calls (Handler: index.handler).
+        handler: r.Properties?.Handler ?? globals.Handler,
         outdir: join(root, 'dist', 'functions', logicalId),
         options: {
           bundle: true,

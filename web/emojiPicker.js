@@ -54,6 +54,79 @@ async function emoji() {
 /** The open picker's closer, if one is open: only one at a time. */
 let closeOpen = null;
 
+/** The picker's parts: the dialog, holding the search box, the group tabs and the grid of emoji. */
+function pickerParts() {
+  const dialog = h('div', 'emoji-picker');
+  dialog.setAttribute('role', 'dialog');
+  dialog.setAttribute('aria-label', 'Pick a reaction');
+  dialog.dataset.testid = 'emoji-picker';
+  const search = h('input', 'emoji-search');
+  search.type = 'search';
+  search.placeholder = 'Search emoji';
+  search.setAttribute('aria-label', 'Search emoji');
+  search.dataset.testid = 'emoji-search';
+  const tabs = h('div', 'emoji-groups');
+  tabs.setAttribute('role', 'tablist');
+  const grid = h('div', 'emoji-grid');
+  grid.dataset.testid = 'emoji-grid';
+  dialog.append(search, tabs, grid);
+  return { dialog, search, tabs, grid };
+}
+
+/** The emoji matching search `q`, best first (rankOf), the data's order within a rank, at most RESULTS. */
+function matching(usable, q) {
+  return usable
+    .map((e) => ({ e, rank: rankOf(e, q) }))
+    .filter(({ rank }) => rank < NO_MATCH)
+    .sort((a, b) => a.rank - b.rank) // stable: the data's order within a rank
+    .slice(0, RESULTS)
+    .map(({ e }) => e);
+}
+
+/**
+ * Once the data is loaded: a tab per group, the search on each keystroke, Enter to pick the first shown; the first
+ * group shown to begin with. `show` puts a list of emoji in the grid.
+ */
+function fillPicker({ search, tabs, grid }, all, show) {
+  const usable = all.filter((e) => e.group !== 2);
+  for (const [group, icon, name] of GROUPS) {
+    const tab = h('button', 'emoji-group', icon);
+    tab.type = 'button';
+    tab.title = name;
+    tab.setAttribute('role', 'tab');
+    tab.setAttribute('aria-label', name);
+    tab.addEventListener('click', () => {
+      search.value = '';
+      show(usable.filter((e) => e.group === group));
+    });
+    tabs.append(tab);
+  }
+  search.addEventListener('input', () => {
+    const q = search.value.trim().toLowerCase();
+    show(q ? matching(usable, q) : usable.filter((e) => e.group === 0));
+  });
+  // Enter picks the first shown (the best match of a search) and closes the picker.
+  search.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' || ev.isComposing) return;
+    ev.preventDefault();
+    grid.querySelector('[data-testid="emoji-option"]')?.click();
+  });
+  show(usable.filter((e) => e.group === 0));
+}
+
+/** Places the dialog beside its button, kept inside the window (set through the CSSOM, which the CSP allows). */
+function placeBeside(dialog, anchor) {
+  const at = anchor.getBoundingClientRect();
+  const width = Math.min(320, window.innerWidth - 16);
+  const height = Math.min(360, window.innerHeight - 16);
+  Object.assign(dialog.style, {
+    width: `${width}px`,
+    height: `${height}px`,
+    left: `${Math.max(8, Math.min(at.left, window.innerWidth - width - 8))}px`,
+    top: `${at.bottom + height + 8 < window.innerHeight ? at.bottom + 4 : Math.max(8, at.top - height - 4)}px`,
+  });
+}
+
 /**
  * Opens the picker by `anchor` and resolves with the emoji picked, or undefined when it was closed without one
  * (Escape, a click outside, another picker opened).
@@ -61,20 +134,8 @@ let closeOpen = null;
 export function pickEmoji(anchor) {
   closeOpen?.();
   return new Promise((resolve) => {
-    const dialog = h('div', 'emoji-picker');
-    dialog.setAttribute('role', 'dialog');
-    dialog.setAttribute('aria-label', 'Pick a reaction');
-    dialog.dataset.testid = 'emoji-picker';
-    const search = h('input', 'emoji-search');
-    search.type = 'search';
-    search.placeholder = 'Search emoji';
-    search.setAttribute('aria-label', 'Search emoji');
-    search.dataset.testid = 'emoji-search';
-    const tabs = h('div', 'emoji-groups');
-    tabs.setAttribute('role', 'tablist');
-    const grid = h('div', 'emoji-grid');
-    grid.dataset.testid = 'emoji-grid';
-    dialog.append(search, tabs, grid);
+    const parts = pickerParts();
+    const { dialog, search, grid } = parts;
 
     const done = (picked) => {
       document.removeEventListener('pointerdown', outside, true);
@@ -103,40 +164,7 @@ export function pickEmoji(anchor) {
     };
     grid.append(h('p', 'emoji-status', 'Loading emoji…'));
     emoji().then(
-      (all) => {
-        const usable = all.filter((e) => e.group !== 2);
-        for (const [group, icon, name] of GROUPS) {
-          const tab = h('button', 'emoji-group', icon);
-          tab.type = 'button';
-          tab.title = name;
-          tab.setAttribute('role', 'tab');
-          tab.setAttribute('aria-label', name);
-          tab.addEventListener('click', () => {
-            search.value = '';
-            show(usable.filter((e) => e.group === group));
-          });
-          tabs.append(tab);
-        }
-        search.addEventListener('input', () => {
-          const q = search.value.trim().toLowerCase();
-          if (!q) return show(usable.filter((e) => e.group === 0));
-          show(
-            usable
-              .map((e) => ({ e, rank: rankOf(e, q) }))
-              .filter(({ rank }) => rank < NO_MATCH)
-              .sort((a, b) => a.rank - b.rank) // stable: the data's order within a rank
-              .slice(0, RESULTS)
-              .map(({ e }) => e),
-          );
-        });
-        // Enter picks the first shown (the best match of a search) and closes the picker.
-        search.addEventListener('keydown', (ev) => {
-          if (ev.key !== 'Enter' || ev.isComposing) return;
-          ev.preventDefault();
-          grid.querySelector('[data-testid="emoji-option"]')?.click();
-        });
-        show(usable.filter((e) => e.group === 0));
-      },
+      (all) => fillPicker(parts, all, show),
       () => grid.replaceChildren(h('p', 'emoji-status', 'The emoji could not be loaded. Try again later.')),
     );
 
@@ -148,16 +176,7 @@ export function pickEmoji(anchor) {
       }
     });
     document.body.append(dialog);
-    // Beside its button, kept inside the window (set through the CSSOM, which the CSP allows).
-    const at = anchor.getBoundingClientRect();
-    const width = Math.min(320, window.innerWidth - 16);
-    const height = Math.min(360, window.innerHeight - 16);
-    Object.assign(dialog.style, {
-      width: `${width}px`,
-      height: `${height}px`,
-      left: `${Math.max(8, Math.min(at.left, window.innerWidth - width - 8))}px`,
-      top: `${at.bottom + height + 8 < window.innerHeight ? at.bottom + 4 : Math.max(8, at.top - height - 4)}px`,
-    });
+    placeBeside(dialog, anchor);
     document.addEventListener('pointerdown', outside, true);
     search.focus();
   });

@@ -60,7 +60,7 @@ export interface StoredHead {
   disposition?: string;
 }
 
-export interface AttachDeps {
+interface AttachDeps {
   bucket: AttachmentBucket;
   quota: QuotaStore;
   /** Uploads one owner may ask for per day; 0 = unlimited. */

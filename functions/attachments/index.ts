@@ -26,6 +26,7 @@ const deps = onFirstCall(() => ({
  * attach and getattachment (functions/attachments/attachments.ts). A frame naming a room (`roomId`) acts in
  * it when the connection follows it, and is refused NOT_SUBSCRIBED before this runs otherwise (core/websocket.ts,
  * RouteScope `room`).
+ * Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template.
  */
 export const routes = [
   routeHandler('attach', 'room', async (frame) => {

@@ -46,7 +46,7 @@ function tokenVerifier(): VerifyToken {
   return verifier;
 }
 
-/** Tests only: build the verifier again from the environment (as a new runtime after a deploy does). */
+/** Exported for tests: a test hook that builds the verifier again, as a new runtime after a deploy does. */
 export function forgetVerifier(): void {
   verifier = undefined;
 }

@@ -3,7 +3,7 @@ import { PublishFailed, RoomNotFound } from '#core/errors';
 import type { ChatPorts } from '#core/ports';
 import { type BroadcastFrame, LOBBY } from '#core/protocol';
 
-export type BroadcastDeps = Pick<ChatPorts, 'rooms' | 'events' | 'now'> & {
+type BroadcastDeps = Pick<ChatPorts, 'rooms' | 'events' | 'now'> & {
   /**
    * Records the send time where sessions read it at disconnect. It runs before the publish: a member can receive the
    * broadcast and disconnect before the publish call returns, and its session must still show it as seen.
@@ -11,7 +11,7 @@ export type BroadcastDeps = Pick<ChatPorts, 'rooms' | 'events' | 'now'> & {
   markSent?: (roomId: string | undefined, sentAt: string) => Promise<void>;
 };
 
-export interface BroadcastInput {
+interface BroadcastInput {
   text: string;
   /** One room; absent = every connection of the API. */
   roomId?: string;

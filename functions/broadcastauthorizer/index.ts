@@ -35,7 +35,7 @@ function tokenVerifier(): VerifyToken | null {
   return verifier;
 }
 
-/** Tests only: build the verifier again from the environment (as a new runtime after a deploy does). */
+/** Exported for tests: a test hook that builds the verifier again, as a new runtime after a deploy does. */
 export function forgetVerifier(): void {
   verifier = undefined;
 }

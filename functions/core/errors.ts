@@ -6,7 +6,7 @@ import type { ErrorCode, ErrorFrame } from '#protocol';
 export type { ErrorCode, ErrorFrame } from '#protocol';
 
 /** Codes only the REST side answers with (the WebSocket protocol has no content types). */
-export type HttpOnlyCode = 'UNSUPPORTED_MEDIA_TYPE';
+type HttpOnlyCode = 'UNSUPPORTED_MEDIA_TYPE';
 
 /**
  * The one error type of roomcast: what the caller is told (a code, an HTTP status and a short sentence, never a
@@ -267,7 +267,7 @@ export class UnsupportedMediaType extends ChatError {
  * message's items held by other changes' transactions try after try, or one item's conditional write overtaken by
  * other writers try after try (a join-guess bucket).
  */
-export type BusyLimit = 'deadline' | 'dynamodb-throttling' | 'transaction-conflicts' | 'write-conflicts';
+type BusyLimit = 'deadline' | 'dynamodb-throttling' | 'transaction-conflicts' | 'write-conflicts';
 
 /**
  * The request met a limit for now (it could not finish before the function's timeout, or DynamoDB throttled a key):

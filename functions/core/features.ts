@@ -4,7 +4,7 @@ import type { Action, OneWayAction } from '#protocol';
 import { ChatError, toErrorFrame } from './errors';
 
 /** One route's Lambda entry point, as `routeHandler` (websocket.ts) or a handshake route builds it. */
-export type RouteEntry = (
+type RouteEntry = (
   event: APIGatewayProxyWebsocketEventV2,
   context?: Context,
 ) => Promise<APIGatewayProxyResultV2> | APIGatewayProxyResultV2;

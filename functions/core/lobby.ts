@@ -24,7 +24,7 @@ export interface LobbyPostStore {
   takeLobbyPost(source: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean>;
 }
 
-export interface LobbyDeps {
+interface LobbyDeps {
   policy: LobbyPolicy;
   postRate: SendRate;
   store: LobbyPostStore;

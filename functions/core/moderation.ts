@@ -29,11 +29,11 @@ export const BAN_PREFIX = 'ban#';
 /** The `until` of a mute without an end (year 9999): larger than any `now`, so one condition covers both. */
 export const MUTED_FOREVER = 253_402_300_799;
 
-export interface MuteEntry {
+interface MuteEntry {
   until: number;
   name: string;
 }
-export interface BanEntry {
+interface BanEntry {
   name: string;
   at: string;
 }
@@ -91,7 +91,7 @@ export const untilText = (until: number): string | undefined =>
   until >= MUTED_FOREVER ? undefined : new Date(until * 1000).toISOString();
 
 /** A ban written on the room's own item (before bans had items of their own). */
-export function isBanned(room: Room | undefined, key: string): boolean {
+function isBanned(room: Room | undefined, key: string): boolean {
   return (room as unknown as Record<string, unknown> | undefined)?.[`${BAN_PREFIX}${key}`] !== undefined;
 }
 

@@ -9,6 +9,7 @@ import { foldName, LIMITS } from '#protocol';
  * 5,000 index entries to one key, five times DynamoDB's 1,000 writes/s per partition, and a throttled GSI throttles
  * the base table's write, so the joins would fail. Over 12 keys the busiest takes about 470/s (417 on average), under the 500/s each key is designed for. One constant for
  * every room, so no reader has to learn a room's shard count; findpeople reads every shard (dynamoPeople.ts).
+ * Exported for tests: hotKeys.test.ts bounds each shard's share of a burst.
  */
 export const PEOPLE_INDEX_SHARDS = 12;
 

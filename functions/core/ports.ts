@@ -284,7 +284,7 @@ export interface RoomLife {
 }
 
 /** The chat bus's events: a room's go through the fan-out queue, a broadcast without a room through its own rule. */
-export type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast' | 'Seen';
+type ChatEventType = 'MessageSent' | 'Presence' | 'Broadcast' | 'Seen';
 
 export interface ChatEvent {
   type: ChatEventType;
@@ -313,7 +313,7 @@ export interface RoomWake {
  * A chunk's members the fan-out's first post found throttled (429/5xx), for the repost machine
  * (statemachines/repost.asl.json): the chunk's frames, where each member resumes in them, and the pause before.
  */
-export interface RoomRepost {
+interface RoomRepost {
   type: 'Repost';
   messageId: string;
   roomId: string;

@@ -147,10 +147,10 @@ export function parseResumeToken(value: string | undefined): string | undefined 
  * message and its edits carry no such bound: they reach the fan-out through the room's log, not the queue
  * (deliver/roomLog.ts), and any text of 4,096 bytes is delivered.
  */
-export const QUEUED_TEXT_MAX_BYTES = 16_384;
+const QUEUED_TEXT_MAX_BYTES = 16_384;
 
 /** A text's size once escaped three times: in its frame, the frame in the event, the event in the pipe's batch. */
-export function queuedTextBytes(text: string): number {
+function queuedTextBytes(text: string): number {
   return Buffer.byteLength(JSON.stringify(JSON.stringify(JSON.stringify(text))), 'utf8');
 }
 

@@ -23,7 +23,7 @@ export function parseJsonBody(event: APIGatewayProxyEvent): Record<string, unkno
   return parseJsonObject(raw, 'body');
 }
 
-export interface RestReply {
+interface RestReply {
   statusCode: number;
   body: object;
 }

@@ -34,7 +34,7 @@ import { parseBody } from './protocol';
  * protocol's request for an action (protocol/index.ts RequestOf), so reading a field the protocol does not give the
  * action fails `tsc`; any JSON object for `$default`.
  */
-export type RequestBody<K extends RouteKey> = K extends Action | OneWayAction
+type RequestBody<K extends RouteKey> = K extends Action | OneWayAction
   ? { [F in keyof RequestOf<K>]?: unknown }
   : Record<string, unknown>;
 
@@ -42,13 +42,13 @@ export type RequestBody<K extends RouteKey> = K extends Action | OneWayAction
  * What a route's handler answers: the protocol's reply frame for an action (protocol/index.ts ReplyOf), the
  * connection's info for `$default`, nothing for a one-way action (its reply is never sent).
  */
-export type RouteReply<K extends RouteKey> = K extends Action
+type RouteReply<K extends RouteKey> = K extends Action
   ? ReplyOf<K>
   : K extends OneWayAction
     ? Record<string, never>
     : InfoFrame;
 
-export interface FrameRequest<K extends RouteKey = RouteKey> {
+interface FrameRequest<K extends RouteKey = RouteKey> {
   connectionId: string;
   body: RequestBody<K>;
   event: APIGatewayProxyWebsocketEventV2;
@@ -73,16 +73,14 @@ export interface FrameRequest<K extends RouteKey = RouteKey> {
  * The scopes a route may declare: `room` only when its protocol request names a room (`roomId`), the field the entry
  * point reads for it (roomNamed below), so the protocol says every room route's frame may name one.
  */
-export type ScopeOf<K extends RouteKey> = K extends Action | OneWayAction
+type ScopeOf<K extends RouteKey> = K extends Action | OneWayAction
   ? 'roomId' extends keyof RequestOf<K>
     ? RouteScope
     : 'connection'
   : RouteScope;
 
 /** A route's use case: its protocol request in, its protocol reply out (protocol/index.ts). */
-export type FrameHandler<K extends RouteKey = RouteKey> = (
-  request: FrameRequest<K>,
-) => Promise<RouteReply<K>>;
+type FrameHandler<K extends RouteKey = RouteKey> = (request: FrameRequest<K>) => Promise<RouteReply<K>>;
 
 /**
  * Logs and counts a failed frame: the client's mistakes at info, ours as errors with their stack. A refusal for
@@ -104,7 +102,7 @@ async function recordFailure(error: unknown, connectionId: string, action: strin
   }
 }
 
-export interface RouteOptions {
+interface RouteOptions {
   /**
    * The seconds the route answers within, when more than ROUTE_SECONDS (core/features.ts): its function's Timeout in
    * template.yaml is at least that (tests/template/routes.test.ts).
@@ -126,6 +124,7 @@ function requestIds(body: Record<string, unknown>): RequestIds {
 /**
  * A route answers at the latest this long before its function's timeout: a slow moment (a throttled table, a busy
  * bus) becomes a retryable error frame instead of the gateway's `Internal server error` after the timeout.
+ * Exported for tests: deadline.test.ts runs a route up to the margin.
  */
 export const REPLY_MARGIN_MS = 1500;
 

@@ -2,7 +2,7 @@ import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
 import type { DynamoFanoutStore } from './dynamoFanout';
 
 /** What a reservation needs of Deliver's wiring (post.ts's PostDeps has it). */
-export interface BudgetDeps {
+interface BudgetDeps {
   store: Pick<DynamoFanoutStore, 'reserve' | 'reserveAll'>;
   postsPerSecond: number;
   now: () => number;

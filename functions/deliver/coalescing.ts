@@ -1,12 +1,4 @@
-import { roomFrameOf } from '#messages/changeFrames';
-import type {
-  ChatMessage,
-  MemberChange,
-  MembersChangedFrame,
-  PresenceFrame,
-  SeenByMember,
-  SeenFrame,
-} from '#protocol';
+import type { MemberChange, MembersChangedFrame, PresenceFrame, SeenByMember, SeenFrame } from '#protocol';
 
 /**
  * Coalesced delivery of a room's events (docs/DECISIONS.md, "The fan-out at AWS's scale"). One execution at a time
@@ -67,14 +59,6 @@ export function batchFrames(roomId: string, messages: readonly SeqPayload[]): Fr
   }
   flush();
   return frames;
-}
-
-/** The frames of stored messages (or changes), as batchFrames builds them from their room frames. */
-export function framesOf(roomId: string, messages: readonly ChatMessage[]): Frame[] {
-  return batchFrames(
-    roomId,
-    messages.map((m) => ({ seq: m.seq, payload: JSON.stringify(roomFrameOf(m)) })),
-  );
 }
 
 /** The frame that tells a member to fetch the room's messages after `afterSeq` from history. */

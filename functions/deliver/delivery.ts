@@ -2,7 +2,7 @@ import type { Notifier, PostOutcome } from '#core/ports';
 
 /** Fan-out: what one Map iteration of the state machine does with its chunk of connections. */
 
-export interface DeliveryReport {
+interface DeliveryReport {
   delivered: number;
   goneIds: string[];
   /** Worth another post: answered 429/5xx, or not started before the deadline. */

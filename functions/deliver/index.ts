@@ -27,20 +27,20 @@ export type { Prepared, PreparedRoom } from './prepare';
  */
 export { GIVE_UP_MS, STOP_POSTING_MS } from './timing';
 
-export interface PrepareInput {
+interface PrepareInput {
   op: 'prepare';
   /** The execution's input as it came: the pipe's array of queue records, or one everyone-broadcast event. */
   input: unknown;
 }
 
 /** The departure machine's step (statemachines/departure.asl.json): the rooms a closed connection left, told now. */
-export interface LeaveInput {
+interface LeaveInput {
   op: 'leave';
   /** The `Departed` event's detail (core/identity/departure.ts), as the bus handed it to the machine. */
   departure: unknown;
 }
 
-export interface ReadRoomInput {
+interface ReadRoomInput {
   op: 'room';
   roomId: string;
   /** The execution's start (ISO 8601): the room's turn is counted from it (roomLog.ts ROOM_TURN_MS). */

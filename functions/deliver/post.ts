@@ -87,11 +87,18 @@ export interface PostDeps {
  * The pauses before each try of a resync frame to a member the repost could not reach (429/5xx): about 4 s in all,
  * growing, so a member of a throttled stage is told within ~6 s of the first post (the repost comes after 2 s),
  * while a stage throttled for good is not hammered: ten small posts per unreached member at most.
+ * Exported for tests: the pauses resyncNow.test.ts expects.
  */
 export const RESYNC_PAUSES_MS = [200, 200, 300, 300, 400, 400, 500, 500, 600, 600];
-/** The tries of one round in the repost machine: a tenth of a second of one invocation. */
+/**
+ * The tries of one round in the repost machine: a tenth of a second of one invocation.
+ * Exported for tests: the pauses resyncNow.test.ts expects.
+ */
 export const RESYNC_ROUND_PAUSES_MS = [0, 100];
-/** Rounds of resync tries the repost machine runs, a second apart (statemachines/repost.asl.json): 8 tries in ~3.5 s. */
+/**
+ * Rounds of resync tries the repost machine runs, a second apart (statemachines/repost.asl.json): 8 tries in ~3.5 s.
+ * Exported for tests: the rounds resyncNow.test.ts expects.
+ */
 export const RESYNC_ROUNDS = 4;
 
 /** Seconds between a chunk's post and its repost: long enough for a throttled stage's next second of budget. */

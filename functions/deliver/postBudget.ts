@@ -12,7 +12,10 @@
  */
 const POSTS_PER_SHARD = 500;
 
-/** Each shard's share of a second's budget: ceil(perSecond / POSTS_PER_SHARD) shards (at least 1) summing to perSecond. */
+/**
+ * Each shard's share of a second's budget: ceil(perSecond / POSTS_PER_SHARD) shards (at least 1) summing to perSecond.
+ * Exported for tests: postBudget.test.ts checks the split and each shard's grant.
+ */
 export function budgetShares(perSecond: number): number[] {
   const budget = Math.max(1, Math.floor(perSecond));
   const count = Math.ceil(budget / POSTS_PER_SHARD);

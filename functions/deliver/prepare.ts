@@ -21,14 +21,14 @@ import { type CursorItem, type LogEntry, type LogStore, ROOM_TURN_MS, readRoom }
  */
 
 /** A record of the fan-out queue as EventBridge Pipes passes it to the state machine (the fields Prepare reads). */
-export interface QueueRecord {
+interface QueueRecord {
   messageId?: string;
   body?: string;
   attributes?: { MessageGroupId?: string; ApproximateReceiveCount?: string };
 }
 
 /** An event's detail, as core/aws/eventbridge.ts publishes it. */
-export interface EventDetail {
+interface EventDetail {
   messageId?: unknown;
   roomId?: unknown;
   seq?: unknown;
@@ -36,7 +36,7 @@ export interface EventDetail {
 }
 
 /** An event of the chat bus. */
-export interface BusEvent {
+interface BusEvent {
   'detail-type'?: string;
   detail?: EventDetail;
 }

@@ -87,7 +87,7 @@ export interface LogStore {
 }
 
 /** One read of the room: what to post, in order, and the cursor to save after the posts. */
-export interface RoomRead {
+interface RoomRead {
   /** The stored run after the cursor, in seq order (gap markers kept: they carry no frame). */
   run: LogEntry[];
   /** The cursor SaveCursor writes; null when it did not move. */
@@ -107,6 +107,7 @@ export interface RoomRead {
   removed: string[];
 }
 
+/** Exported for tests: the port roomLog.test.ts builds its stepped clock with. */
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -135,76 +136,50 @@ export async function readRoom(
 ): Promise<RoomRead> {
   const read = await store.cursor(roomId);
   const lowest = named.length > 0 ? Math.min(...named) : undefined;
-  let high = read?.high ?? (lowest !== undefined ? lowest - 1 : (await store.head(roomId)).seq);
-  const start = high;
-  const run: LogEntry[] = [];
-  let bytes = 0;
-  let more = false;
+  const start = read?.high ?? (lowest !== undefined ? lowest - 1 : (await store.head(roomId)).seq);
+  const g: Gathered = { run: [], bytes: 0, high: start, more: false };
   // When each missing seq was first seen missing by this reader: it is fenced HOLE_PASS_MS later.
   const missingSince = new Map<number, number>();
   // The newest head read: its seq, key level (the level only grows) and removed names.
   let seen: RoomHead = { seq: -1, removed: [] };
   for (;;) {
-    const limit = CYCLE_EVENTS - run.length;
+    const limit = CYCLE_EVENTS - g.run.length;
     if (limit <= 0) {
-      more = true;
+      g.more = true;
       break;
     }
-    const [entries, head] = await Promise.all([store.storedAfter(roomId, high, limit), store.head(roomId)]);
+    const [entries, head] = await Promise.all([store.storedAfter(roomId, g.high, limit), store.head(roomId)]);
     seen = head;
     const now = clock.now();
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
-    const lastStored = entries.length > 0 ? (entries[entries.length - 1] as LogEntry).seq : high;
+    const lastStored = entries.length > 0 ? (entries[entries.length - 1] as LogEntry).seq : g.high;
     // A full page may have more after it: the walk stops at its end. It never passes the head read beside it: a seq
     // taken after that read (the two run at once) waits for the next read, whose removed names are as new as it.
     const full = entries.length >= limit;
-    let pending = false;
-    for (let seq = high + 1; seq <= (full ? Math.min(lastStored, head.seq) : head.seq); seq++) {
-      let entry = bySeq.get(seq);
-      if (!entry) {
-        // Every missing seq of the read is watched from when it was first seen, side by side: k seqs never stored
-        // are fenced together, not one HOLE_PASS_MS after another.
-        const since = missingSince.get(seq) ?? now;
-        missingSince.set(seq, since);
-        if (now - since < HOLE_PASS_MS) {
-          pending = true;
-          continue;
-        }
-        entry = (await store.fence(roomId, seq)) ?? { seq };
-        if (entry.payload === undefined) logger.info('fan-out fenced a seq never stored', { roomId, seq });
-        missingSince.delete(seq);
-      }
-      // Nothing is posted past a seq still being stored.
-      if (pending) continue;
-      const size = entry.payload === undefined ? 0 : escapedBytes(entry.payload);
-      if (bytes + size > CYCLE_BYTES && run.length > 0) {
-        more = true;
-        break;
-      }
-      run.push(entry);
-      bytes += size;
-      high = seq;
-    }
-    if (more || (full && high >= lastStored)) {
-      more = true;
+    const upTo = full ? Math.min(lastStored, head.seq) : head.seq;
+    const pending = await gather(roomId, store, g, { bySeq, upTo, now, missingSince });
+    if (g.more || (full && g.high >= lastStored)) {
+      g.more = true;
       break;
     }
-    if (!pending && high >= head.seq) {
+    if (!pending && g.high >= head.seq) {
       // Every seq taken is in this read: the room sleeps, unless one was taken meanwhile (then read on at once).
-      if (await store.sleep(roomId, high)) break;
+      if (await store.sleep(roomId, g.high)) break;
       continue;
     }
     // A seq is being stored: post what came before it now, and read again after the posts.
-    if (run.length > 0) {
-      more = true;
+    if (g.run.length > 0) {
+      g.more = true;
       break;
     }
     if (now >= turnEndsAt) {
-      await store.handOff(roomId, high);
+      await store.handOff(roomId, g.high);
       break;
     }
     await clock.sleep(POLL_MS);
   }
+  const { run, high } = g;
+  let { more } = g;
   if (more && clock.now() >= turnEndsAt) {
     // The turn is over with more to read: the room's next execution reads on.
     await store.handOff(roomId, high);
@@ -224,4 +199,53 @@ export async function readRoom(
     removed: seen.removed,
     ...(seen.keyLevel !== undefined && { keyLevel: seen.keyLevel }),
   };
+}
+
+/** What a read gathered so far: the run to post, its escaped bytes, the highest seq in it, and whether to read on. */
+interface Gathered {
+  run: LogEntry[];
+  bytes: number;
+  high: number;
+  more: boolean;
+}
+
+/**
+ * Walks one page of the log, the seqs after `g.high` up to `upTo` in order, adding each to the run. Every missing seq
+ * of the read is watched from when it was first seen, side by side, and fenced HOLE_PASS_MS later: k seqs never
+ * stored are fenced together, not one HOLE_PASS_MS after another. Nothing is posted past a seq still being stored; a
+ * run at CYCLE_BYTES stops the walk (`more`). Answers whether a seq is still being stored.
+ */
+async function gather(
+  roomId: string,
+  store: LogStore,
+  g: Gathered,
+  page: { bySeq: Map<number, LogEntry>; upTo: number; now: number; missingSince: Map<number, number> },
+): Promise<boolean> {
+  const { bySeq, upTo, now, missingSince } = page;
+  let pending = false;
+  for (let seq = g.high + 1; seq <= upTo; seq++) {
+    let entry = bySeq.get(seq);
+    if (!entry) {
+      const since = missingSince.get(seq) ?? now;
+      missingSince.set(seq, since);
+      if (now - since < HOLE_PASS_MS) {
+        pending = true;
+        continue;
+      }
+      entry = (await store.fence(roomId, seq)) ?? { seq };
+      if (entry.payload === undefined) logger.info('fan-out fenced a seq never stored', { roomId, seq });
+      missingSince.delete(seq);
+    }
+    // Nothing is posted past a seq still being stored.
+    if (pending) continue;
+    const size = entry.payload === undefined ? 0 : escapedBytes(entry.payload);
+    if (g.bytes + size > CYCLE_BYTES && g.run.length > 0) {
+      g.more = true;
+      break;
+    }
+    g.run.push(entry);
+    g.bytes += size;
+    g.high = seq;
+  }
+  return pending;
 }

@@ -193,7 +193,7 @@ export async function wakeUnstored(
 }
 
 /** One stored event to publish. */
-export interface StoredEvent {
+interface StoredEvent {
   messageId: string;
   roomId: string;
   seq: number;

@@ -1,6 +1,6 @@
 import type { ChangeFrame, ChatMessage, MessageFrame, RoomEventFrame, ThreadSummary } from '#protocol';
 import { CHANGE_KINDS, changeKinds, kindOfEvent } from './changeKinds';
-import type { StoredChange, StoredMessage } from './changeKinds/kind';
+import type { StoredChange, StoredMessage, TargetUpdate } from './changeKinds/kind';
 
 export type { ReactionState, ReactionSummary, StoredChange, StoredMessage } from './changeKinds/kind';
 
@@ -86,4 +86,16 @@ export function changeFrameOf(item: StoredChange): ChangeFrame {
 /** Any item of a room's Messages table as the frame a member gets (with its reactions as read for that member). */
 export function roomFrameOf(item: ChatMessage | StoredChange): RoomEventFrame {
   return isStoredChange(item) ? changeFrameOf(item) : messageFrameOf(item);
+}
+
+/** The message as the stored change left it, for the reply: the update its kind planned, applied to it as read. */
+export function applied(
+  message: StoredMessage,
+  event: StoredChange,
+  update: TargetUpdate | undefined,
+): StoredMessage {
+  const next: StoredMessage = { ...message, ...update?.set, changeSeq: event.seq };
+  for (const field of update?.remove ?? []) delete next[field];
+  if (update?.appendSeq) next[update.appendSeq] = [...(message[update.appendSeq] ?? []), event.seq];
+  return next;
 }

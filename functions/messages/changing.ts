@@ -4,13 +4,14 @@ import { Busy, Muted, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
-import { takeSendToken } from '#core/limits/rateLimit';
+import { takeMessageToken, takeSendToken } from '#core/limits/rateLimit';
 import { memberKey, senderOf } from '#core/memberKeys';
 import { mutedUntil, untilText } from '#core/moderation';
-import type { Connection } from '#core/ports';
+import type { Connection, RoomLife } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { type ChangedFrame, DM_ROOM_CODE_LENGTH, REACTION_RATE } from '#protocol';
 import {
   catchUp,
@@ -24,13 +25,14 @@ import {
   type WakeBy,
 } from './appending';
 import {
+  applied,
   changeFrameOf,
   isStoredChange,
   messageFrameOf,
   type StoredChange,
   type StoredMessage,
 } from './changeFrames';
-import { kindOf, kindsLimit, memberLimit, pinsLimit, sourceKindsLimit, totalLimit } from './changeKinds';
+import { kindOf, pinsLimit } from './changeKinds';
 import { type ChangeRequest, type Changer, type Plan, planChange } from './changePlanning';
 import { isGapMarker } from './gaps';
 import type {
@@ -41,9 +43,9 @@ import type {
   ReactionStore,
   SendRecord,
   SendSettings,
-  TargetUpdate,
   WordIndex,
 } from './ports';
+import { holdReaction } from './reacting';
 import { reindex } from './searching';
 
 /**
@@ -55,6 +57,7 @@ import { reindex } from './searching';
  * many members react to one message at once.
  */
 
+/** Exported for tests: the port changeConflicts.test.ts builds over real tables. */
 export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> &
   SendSettings & {
     changes: ChangeStore;
@@ -77,7 +80,7 @@ export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 
     admitDirect?: (changer: Connection) => Promise<void>;
   };
 
-export interface ChangeInput {
+interface ChangeInput {
   connectionId: string;
   /** The seq of the message to change. */
   seq: number;
@@ -139,7 +142,7 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
     deps.changes.item(roomId, input.seq),
     reacting
       ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
-      : deps.sendRate && takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()),
+      : takeMessageToken(deps.connections, connection, now.getTime()),
     // The person's budget beside the connection's: ten connections of one member share one (personRate.ts).
     takePersonToken(deps.person, reacting ? 'react' : 'send', owner),
     reacting ? deps.reactions.state({ roomId, seq: input.seq }, key) : undefined,
@@ -185,18 +188,8 @@ const MAX_CONFLICTS = 6;
 async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promise<ChangedFrame> {
   const { roomId } = change;
   const liveTarget = () => liveMessage(deps.changes, roomId, change.input.seq, change.now);
-  const nowSeconds = epochSeconds(change.now);
-  const expiresAt = nowSeconds + deps.messageRetentionDays * 86400;
-  const life =
-    roomId === LOBBY
-      ? undefined
-      : {
-          nowSeconds,
-          ttl: roomTtl(change.now, deps.roomIdleDays),
-          shownAs: change.changer.connection.username,
-          memberKey: change.changer.key,
-          userId: change.changer.connection.userId,
-        };
+  const expiresAt = epochSeconds(change.now) + deps.messageRetentionDays * 86400;
+  const life = roomLifeOf(change);
   let taken: Taken | undefined;
   const takes = new Takes(deps, roomId);
   let conflicts = 0;
@@ -262,10 +255,26 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
 }
 
 /**
+ * A change is activity: the write that takes its seq moves the room's end on by RoomIdleDays, read from the settings
+ * in force (the lobby never ends), and refuses a room that has ended.
+ */
+function roomLifeOf(change: Change): RoomLife | undefined {
+  if (change.roomId === LOBBY) return undefined;
+  const { connection, key } = change.changer;
+  return {
+    nowSeconds: epochSeconds(change.now),
+    ttl: roomTtl(change.now, settings().RoomIdleDays),
+    shownAs: connection.username,
+    memberKey: key,
+    userId: connection.userId,
+  };
+}
+
+/**
  * A reaction, written so that many members can react to one message at once: no write touches the message's item
  * or another member's, and none is a transaction (messages/dynamoReactions.ts). In this order:
  * 1. the member's own item (`give` / `takeBack`): idempotent, so a repeat or a retry changes nothing;
- * 2. the message's summary (`count`: ADD, under the caps);
+ * 2. the message's summary (`count`: ADD, under the caps); 1 and 2 are reacting.ts holdReaction;
  * 3. the seq, taken from the room's counter only now;
  * 4. `mark`: the summary's lastSeq moves up to that seq, returning the counts.
  * Every reaction counted before a seq was taken is in the counts `mark` returns for it (its count went in before its
@@ -281,54 +290,23 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
   if (!('plan' in planned)) return planned;
   const { message, plan } = planned;
   const target = { roomId, seq: message.seq };
-  const key = change.changer.key;
-  const nowSeconds = epochSeconds(change.now);
-  const expiresAt = nowSeconds + deps.messageRetentionDays * 86400;
-  // A reaction's items go when their message goes.
-  const ttl = message.ttl ?? expiresAt;
-  // `history` reads the reactions of messages that have some (rooms.ts framesFor): the first one flags the message.
-  if (!message.reacted) await orBusy(deps.changes.flagReacted(roomId, message.seq), roomId);
-  const given = request.remove
-    ? (await deps.reactions.takeBack(target, key, request.reaction))
-      ? 'given'
-      : 'already'
-    : await deps.reactions.give(target, key, request.reaction, ttl);
-  if (given === 'memberLimit') throw memberLimit();
+  const expiresAt = epochSeconds(change.now) + deps.messageRetentionDays * 86400;
+  const held = await holdReaction(deps, {
+    message,
+    key: change.changer.key,
+    reaction: request.reaction,
+    remove: request.remove,
+    owner: limitOwner(change.changer.connection.userId, input.sourceIp),
+    cap: deps.reactionKindsPerSource ?? 0,
+    // A reaction's items go when their message goes.
+    ttl: message.ttl ?? expiresAt,
+  });
   // Given (or taken back) by a racing attempt of the same member: its reply, as planOrAnswer answers a repeat.
-  if (given === 'already') return answerAsIs(deps, change);
-  // Without sign-in each connection is a member of its own: the source's connections together give the message at
-  // most ReactionKindsPerSource kinds, so a few sockets cannot take all its kinds. With sign-in the member is the
-  // person, capped above.
-  const cap = deps.reactionKindsPerSource ?? 0;
-  const owner = limitOwner(change.changer.connection.userId, input.sourceIp);
-  const source = cap > 0 && !owner.startsWith('user:') ? memberKey(roomId, `source:${owner}`) : undefined;
-  if (source !== undefined) {
-    if (request.remove) await deps.reactions.releaseKind(target, source, request.reaction);
-    else if (!(await deps.reactions.holdKind(target, source, request.reaction, cap, ttl))) {
-      await deps.reactions.takeBack(target, key, request.reaction);
-      throw sourceKindsLimit(cap);
-    }
-  }
-  const counted = await deps.reactions.count(target, request.reaction, request.remove ? -1 : 1, ttl);
-  if (counted !== 'counted') {
-    // Another member's reaction took the message to a cap since it was read: the member's item is taken back.
-    await deps.reactions.takeBack(target, key, request.reaction);
-    if (source !== undefined) await deps.reactions.releaseKind(target, source, request.reaction);
-    throw counted === 'kindsLimit' ? kindsLimit() : totalLimit();
-  }
+  if (held === 'already') return answerAsIs(deps, change);
   const mine = request.remove
     ? (message.reactionState?.given ?? []).filter((r) => r !== request.reaction)
     : [...(message.reactionState?.given ?? []), request.reaction];
-  const life =
-    roomId === LOBBY
-      ? undefined
-      : {
-          nowSeconds,
-          ttl: roomTtl(change.now, deps.roomIdleDays),
-          shownAs: change.changer.connection.username,
-          memberKey: change.changer.key,
-          userId: change.changer.connection.userId,
-        };
+  const life = roomLifeOf(change);
   let taken: Taken | undefined;
   const takes = new Takes(deps, roomId);
   let conflicts = 0;
@@ -495,18 +473,6 @@ function asMessage(item: StoredMessage | StoredChange | undefined, now: Date): S
 
 async function liveMessage(changes: ChangeStore, roomId: string, seq: number, now: Date) {
   return asMessage(await changes.item(roomId, seq), now);
-}
-
-/** The message as the stored change left it, for the reply: the update its kind planned, applied to it as read. */
-function applied(
-  message: StoredMessage,
-  event: StoredChange,
-  update: TargetUpdate | undefined,
-): StoredMessage {
-  const next: StoredMessage = { ...message, ...update?.set, changeSeq: event.seq };
-  for (const field of update?.remove ?? []) delete next[field];
-  if (update?.appendSeq) next[update.appendSeq] = [...(message[update.appendSeq] ?? []), event.seq];
-  return next;
 }
 
 /** The message's words in the index as the change leaves its text (a reaction or a pin changes none). */

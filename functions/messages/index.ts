@@ -10,6 +10,7 @@ import { handler as sendmessage } from './sendmessage';
 /**
  * The messages feature: sending, reading back (history), searching and changing messages (edit, delete, react); one function
  * routed by route key (core/features.ts), traced as a message's path (Tracing: Active).
+ * Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template.
  */
 export const routes = [
   sendmessage,

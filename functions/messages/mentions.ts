@@ -63,7 +63,7 @@ export function mentionedIn(
   return { names, members: named };
 }
 
-export interface MentionNoticeDeps {
+interface MentionNoticeDeps {
   devices: UserDevices;
   notifier: Pick<Notifier, 'post'>;
   /**

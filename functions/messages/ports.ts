@@ -1,4 +1,4 @@
-import type { ChatPorts, Room, RoomLife, SendRate } from '#core/ports';
+import type { ChatPorts, Room, RoomLife } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
 import type { Pin } from '#protocol';
 import type { ReactionState, ReactionSummary, StoredChange, StoredMessage } from './changeFrames';
@@ -124,13 +124,9 @@ export interface SendStore {
   ): Promise<{ username: string; deleted: boolean } | undefined>;
 }
 
-/** The send path's settings from the template (MessageRetentionDays, RoomIdleDays, SendRateLimit/SendRateWindowSeconds). */
+/** The send path's template parameter (MessageRetentionDays): days a message is kept. */
 export interface SendSettings {
   messageRetentionDays: number;
-  /** Days a room lives after its last message (template setting RoomIdleDays). */
-  roomIdleDays: number;
-  /** Per-connection send rate limit of sendmessage; absent = unlimited. */
-  sendRate?: SendRate;
 }
 
 /** A use case's ports with the messages feature's stores (`Pick<MessagePorts, ...>`, as with ChatPorts). */

@@ -118,7 +118,7 @@ export function putRecord(tables: SendTables, event: Omit<RoomEvent, 'roomId'>, 
  * DynamoDB's cancellation reasons of a transaction, in the order of its items. The document client leaves their
  * items in DynamoDB's own attribute-value form.
  */
-export type Reasons = { Code?: string; Item?: Parameters<typeof unmarshall>[0] }[];
+type Reasons = { Code?: string; Item?: Parameters<typeof unmarshall>[0] }[];
 
 /** The reasons a cancelled transaction gives, one per item (empty for an item that did not fail). */
 export function cancellationReasons(error: unknown): Reasons {

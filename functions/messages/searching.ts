@@ -18,7 +18,7 @@ import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
  * failed index write never shows a deleted or edited-away word. Only rooms the connection is in are read.
  */
 
-export interface SearchQuery {
+interface SearchQuery {
   words: string[];
   /** One room; absent: every room of the connection. */
   roomId?: string;
@@ -74,7 +74,7 @@ export function parseSearch(body: Record<string, unknown>): SearchQuery {
   };
 }
 
-export interface SearchDeps {
+interface SearchDeps {
   connections: ConnectionStore;
   words: WordIndex;
   now: Clock;
@@ -235,5 +235,8 @@ export async function reindex(
   }
 }
 
-/** The words of a text the index holds: its first `wordsPerMessage` distinct words. */
+/**
+ * The words of a text the index holds: its first `wordsPerMessage` distinct words.
+ * Exported for tests: search.test.ts seeds the index with the words a send indexes.
+ */
 export const indexedWords = (text: string) => searchWords(text).slice(0, SEARCH_LIMITS.wordsPerMessage);

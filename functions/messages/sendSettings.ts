@@ -1,29 +1,18 @@
-import type { SendRate } from '#core/ports';
 import { guardStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
-import { type Settings, settings } from '#platform/settings';
+import { settings } from '#platform/settings';
 import type { SendSettings } from './ports';
 
-/** The per-connection send rate (SendRateLimit per SendRateWindowSeconds); a limit of 0 = no limit. */
-export function sendRateOf(s: Settings): SendRate | undefined {
-  return s.SendRateLimit > 0 ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds } : undefined;
-}
-
 /**
- * The settings every write of a message takes (sendmessage, and editmessage, deletemessage and react), said once.
- * MessageRetentionDays is a template parameter, read once; RoomIdleDays and SendRateLimit are runtime settings, read
- * from the settings document on every invocation (platform/settings.ts), so they are getters defined on `deps`
- * itself. Never `{ ...withSendSettings({}) }` at build time: spreading an object of getters evaluates them once and
- * the route would keep the first invocation's values.
+ * The template parameter every write of a message takes (sendmessage, and editmessage, deletemessage and react),
+ * read once. The runtime settings a write obeys (SendRateLimit, RoomIdleDays) are read where they are used, from
+ * the settings in force (rateLimit.ts takeMessageToken, the room's end in sending.ts and changing.ts). Assigned onto
+ * `deps` itself, so the getters a route's deps hold stay getters.
  */
 export function withSendSettings<T extends object>(deps: T): T & SendSettings {
-  return Object.defineProperties(deps, {
-    messageRetentionDays: { value: config.messageRetentionDays(), enumerable: true },
-    roomIdleDays: { get: () => settings().RoomIdleDays, enumerable: true },
-    sendRate: { get: () => sendRateOf(settings()), enumerable: true },
-  }) as T & SendSettings;
+  return Object.assign(deps, { messageRetentionDays: config.messageRetentionDays() });
 }
 
 /** Who may post in the lobby and how often (LobbyPolicy, LobbyPostLimit): every message write checks it. */

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { MessageDeleted, MessageNotFound } from '#core/changeErrors';
-import { BadRequest, Busy, SlowMode } from '#core/errors';
+import { Busy, SlowMode } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
-import { takeSendToken } from '#core/limits/rateLimit';
+import { takeMessageToken } from '#core/limits/rateLimit';
 import { memberKey, senderOf } from '#core/memberKeys';
-import type { Connection, Member } from '#core/ports';
-import { type AckFrame, type ChatMessage, LOBBY, type ReplyRef } from '#core/protocol';
+import type { Connection, RoomLife } from '#core/ports';
+import { type AckFrame, type ChatMessage, LOBBY } from '#core/protocol';
 import { epochSeconds, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import { type Attachment, DM_ROOM_CODE_LENGTH } from '#protocol';
 import {
   APPEND_SEQS,
@@ -24,18 +24,17 @@ import {
   wakeUnstored,
 } from './appending';
 import { messageFrameOf, type StoredMessage } from './changeFrames';
-import { mentionedIn } from './mentions';
+import {
+  attachmentsChecked,
+  type ComposeDeps,
+  type Composed,
+  composeMessage,
+  type FirstReads,
+  threadsOf,
+} from './composing';
 import type { MessagePorts, SendRecord, SendSettings, WordIndex } from './ports';
 import { reindex } from './searching';
-import {
-  checkRoot,
-  rootAddition,
-  signedInUser,
-  type ThreadReplyNotice,
-  type ThreadRoot,
-  type ThreadStore,
-  threadReplyNotice,
-} from './threads';
+import { rootAddition, type ThreadReplyNotice, type ThreadRoot, threadReplyNotice } from './threads';
 
 /**
  * Sending: the message takes its room's next seq from an atomic counter, its clientMsgId is recorded holding that
@@ -47,22 +46,12 @@ import {
 const STORED_NOT_SENT =
   'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
 
+/** Exported for tests: the port the send tests build from real adapters. */
 export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | 'now'> &
-  SendSettings & {
-    /**
-     * The room's members a message's `@name`s are resolved among (mentions.ts), read page by page until `stop` is
-     * aborted; absent: no mentions.
-     */
-    mentionables?: (roomId: string, stop?: AbortSignal) => Promise<Member[]>;
-    /**
-     * Refuses attachments not stored in the room as stated, else gives them with the versions read (attachments.ts
-     * checkAttachments); absent: none allowed.
-     */
-    checkAttachments?: (roomId: string, attachments: Attachment[]) => Promise<Attachment[]>;
+  SendSettings &
+  ComposeDeps & {
     /** The sender's budget across its connections (personRate.ts); absent: only the connection's own. */
     person?: PersonGate;
-    /** Threads' roots, pointers and summaries (threads.ts); absent: a reply in a thread is refused. */
-    threads?: ThreadStore;
 
     /**
      * Lets a send into a direct-message room through or throws: refused where either of the pair blocks the other
@@ -80,7 +69,7 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
     words?: WordIndex;
   };
 
-export interface SendInput {
+interface SendInput {
   connectionId: string;
   text: string;
   clientMsgId?: string;
@@ -137,7 +126,7 @@ export async function sendMessage(
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
   const send: Send = { connection, input, sendKey, attempt: randomUUID() };
-  let stored: Awaited<ReturnType<typeof store>>;
+  let stored: Stored;
   try {
     stored = await store(deps, send);
   } catch (error) {
@@ -202,11 +191,6 @@ async function putMessage(deps: SendDeps, message: StoredMessage, expiresAt: num
   return deps.sends.put(message, expiresAt);
 }
 
-function threadsOf(deps: SendDeps): ThreadStore {
-  if (!deps.threads) throw new BadRequest('Replies in threads are not accepted here.');
-  return deps.threads;
-}
-
 /**
  * Appends the message under the room's next seq, in an order that leaves nothing a retry cannot complete:
  *
@@ -220,10 +204,33 @@ function threadsOf(deps: SendDeps): ThreadStore {
  * message, which the retry puts (1). A seq found holding an older event (the room's item was re-created after it
  * expired) moves the counter past the stored events and the send takes the next seq.
  */
-async function store(
-  deps: SendDeps,
-  send: Send,
-): Promise<{
+async function store(deps: SendDeps, send: Send): Promise<Stored> {
+  const { connection, input } = send;
+  const now = deps.now();
+  const { before, ...reads } = await readFirst(deps, send, now);
+  const composed = await composeMessage(deps, connection, input, reads);
+  const { messageAt, root } = composed;
+  const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
+  if (before) {
+    const answered = await answerRecorded(
+      deps,
+      before,
+      messageAt(before.seq, before.messageId, before.sentAt),
+      expiresAt,
+    );
+    if (answered) return { ...answered, root };
+    // The first attempt died before storing, and the fan-out fenced its seq since: this retry stores the message
+    // under a new seq, taking the record over.
+    const fenced = (seq: number) => messageAt(seq, before.messageId, before.sentAt);
+    return { ...(await storeFenced(deps, send, before, fenced, expiresAt)), root };
+  }
+  // Answered Busy already (the deadline): nothing is taken, the retry sends it.
+  if (input.signal?.aborted) throw new Busy();
+  return appendNew(deps, send, composed, now, expiresAt);
+}
+
+/** What store gives sendMessage. */
+interface Stored {
   message: ChatMessage;
   sentBefore?: SendRecord;
   mentioned?: Connection[];
@@ -231,15 +238,23 @@ async function store(
   taken?: Taken;
   /** The root of the thread it replies in, as read before it. */
   root?: ThreadRoot;
-}> {
+}
+
+/**
+ * What a send reads before it takes a seq, all at once beside its tokens: the clientMsgId's record; the message
+ * replied to (a reply costs a read, not a round trip); the room's members when the text may name some (`@`: a
+ * mention costs a Query, not a round trip); its attachments (HeadObject; a message without any reads nothing more);
+ * the root of the thread it replies in. A refused token stops the mention scan (a Query per room index key) at its
+ * next page: a send refused for its rate costs its token writes, not a room's worth of reads (a flood's refusals are
+ * most of what it sends).
+ */
+async function readFirst(
+  deps: SendDeps,
+  send: Send,
+  now: Date,
+): Promise<FirstReads & { before?: SendRecord }> {
   const { connection, input, sendKey } = send;
   const { roomId } = connection;
-  const now = deps.now();
-  // The message replied to is read beside the token and the record: a reply costs a read, not a round trip.
-  // So are the room's members when the text may name some (`@`): a mention costs a Query, not a round trip.
-  // So is the root of the thread it replies in.
-  // A refused token stops the mention scan (a Query per room index key) at its next page: a send refused for its rate
-  // costs its token writes, not a room's worth of reads (a flood's refusals are most of what it sends).
   const refused = new AbortController();
   const token = (take: Promise<unknown>) =>
     take.catch((error: unknown) => {
@@ -247,8 +262,7 @@ async function store(
       throw error;
     });
   const [, , before, original, members, attachments, rootRead] = await Promise.all([
-    deps.sendRate &&
-      token(orBusy(takeSendToken(deps.connections, connection, deps.sendRate, now.getTime()), roomId)),
+    token(orBusy(takeMessageToken(deps.connections, connection, now.getTime()), roomId)),
     // The person's budget beside the connection's: ten connections of one sender share one (personRate.ts).
     token(
       orBusy(takePersonToken(deps.person, 'send', limitOwner(connection.userId, input.sourceIp)), roomId),
@@ -260,118 +274,59 @@ async function store(
     input.text.includes('@') && roomId !== LOBBY && deps.mentionables
       ? orBusy(deps.mentionables(roomId, refused.signal), roomId)
       : undefined,
-    // Attachments are read back (HeadObject) beside the rest: a message without any reads nothing more.
     input.attachments && attachmentsChecked(deps, roomId, input.attachments),
     input.threadOf === undefined
       ? undefined
       : orBusy(threadsOf(deps).root(roomId, input.threadOf, epochSeconds(now)), roomId),
   ]);
-  const root = input.threadOf === undefined ? undefined : checkRoot(rootRead, input.threadOf);
-  const authorUser = signedInUser(connection);
-  const replyTo = input.replyTo === undefined ? undefined : replyRef(input.replyTo, original);
-  const named = members ? mentionedIn(input.text, members, connection.username) : undefined;
-  const mentions = named && named.names.length > 0 ? named.names : undefined;
-  // The named connections as stored: their identities give each named member's key in the room (its unread mention
-  // count in `myrooms`) and, signed in, its devices to tell. One parallel read, only for a message that names someone.
-  const mentioned = mentions ? await namedConnections(deps, roomId, named?.members ?? []) : [];
-  const mentionKeys = [...new Set(mentioned.map((c) => memberKey(roomId, senderOf(c))))];
-  const authorKey = memberKey(roomId, senderOf(connection));
-  const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
-  const message = (seq: number, messageId: string, sentAt: string): StoredMessage => ({
-    // The author's key goes with the message, so its author (and only it) can edit it later (changes/); its
-    // identity, never shown, so a member can block or report the person who wrote it (functions/safety/).
-    authorKey,
-    authorId: senderOf(connection),
-    roomId,
-    seq,
-    messageId,
-    username: connection.username,
-    text: input.text,
-    sentAt,
-    ...(input.clientMsgId ? { clientMsgId: input.clientMsgId } : {}),
-    ...(replyTo && { replyTo }),
-    ...(mentions && { mentions, mentionKeys }),
-    ...(attachments && { attachments }),
-    ...(root && { threadOf: root.seq, ...(input.alsoToRoom && { alsoToRoom: true }) }),
-    // Kept for the notices of replies in its thread (threads.ts), never shown.
-    ...(authorUser && { authorUser }),
-  });
-  if (before) {
-    const answered = await answerRecorded(
-      deps,
-      before,
-      message(before.seq, before.messageId, before.sentAt),
-      expiresAt,
-    );
-    if (answered) return { ...answered, root };
-    // The first attempt died before storing, and the fan-out fenced its seq since: this retry stores the message
-    // under a new seq, taking the record over.
-    return {
-      ...(await storeFenced(
-        deps,
-        send,
-        before,
-        (seq) => message(seq, before.messageId, before.sentAt),
-        expiresAt,
-      )),
-      root,
-    };
-  }
-  // Answered Busy already (the deadline): nothing is taken, the retry sends it.
-  if (input.signal?.aborted) throw new Busy();
-  // A message is activity: the write that takes the seq moves the room's end on (the lobby never ends), and refuses
-  // a room that has ended, whether or not DynamoDB's TTL has deleted its item yet.
-  const life =
-    roomId === LOBBY
-      ? undefined
-      : {
-          nowSeconds: epochSeconds(now),
-          ttl: roomTtl(now, deps.roomIdleDays),
-          shownAs: send.connection.username,
-          memberKey: authorKey,
-          userId: connection.userId,
-        };
-  const record = sendKey ? sendRecordOf(sendKey, send.attempt, now) : undefined;
+  return { before, original, members, attachments, rootRead };
+}
+
+/**
+ * A message is activity: the write that takes the seq moves the room's end on by RoomIdleDays, read from the
+ * settings in force (the lobby never ends), and refuses a room that has ended, whether or not DynamoDB's TTL has
+ * deleted its item yet.
+ */
+function roomLifeOf(connection: Connection, now: Date): RoomLife | undefined {
+  const { roomId } = connection;
+  if (roomId === LOBBY) return undefined;
+  return {
+    nowSeconds: epochSeconds(now),
+    ttl: roomTtl(now, settings().RoomIdleDays),
+    shownAs: connection.username,
+    memberKey: memberKey(roomId, senderOf(connection)),
+    userId: connection.userId,
+  };
+}
+
+/**
+ * Steps 2 to 4 for a send no attempt recorded yet: takes seqs until the message is put under one (a seq holding an
+ * older event moves the counter on), recording the clientMsgId under the seq first.
+ */
+async function appendNew(
+  deps: SendDeps,
+  send: Send,
+  composed: Composed,
+  now: Date,
+  expiresAt: number,
+): Promise<Stored> {
+  const { roomId } = send.connection;
+  const { messageAt, mentioned, root, authorKey } = composed;
+  const record = send.sendKey ? sendRecordOf(send.sendKey, send.attempt, now) : undefined;
+  const life = roomLifeOf(send.connection, now);
   const messageId = randomUUID();
   let recordedSeq: number | undefined;
-  let slowChecked = false;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
     const taken = await takeRoomSeq(deps, roomId, now, life, expiresAt);
     // A wake owed by an earlier take of this send (its seq held an older event) passes to this one.
     if (send.owesWake?.wakes) taken.wakes = true;
     if (taken.wakes) send.owesWake = taken;
     const { seq } = taken;
-    if (!slowChecked) {
-      slowChecked = true;
+    if (tries === 0)
       await slowModeTurn(deps, roomId, authorKey, taken, now, () => markUnheld(deps, roomId, seq, expiresAt));
-    }
-    const stored = message(seq, messageId, now.toISOString());
-    try {
-      if (record && recordedSeq === undefined) {
-        const first = await orBusy(deps.sends.record(stored, record), roomId);
-        if (first) {
-          await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
-          const answered = await answerRecorded(
-            deps,
-            first,
-            message(first.seq, first.messageId, first.sentAt),
-            expiresAt,
-          );
-          // The record's seq was fenced: the attempt that holds it died; this one does not take it over (it took
-          // its own seq and gave it up above): it answers Busy, and the client's retry takes it over.
-          if (!answered) throw new Busy();
-          return { ...answered, root };
-        }
-      } else if (record && recordedSeq !== undefined) {
-        if (!(await orBusy(deps.sends.moveRecord(record.sendKey, record.attempt, recordedSeq, seq), roomId)))
-          throw new Error(`send ${record.sendKey} lost its record while moving it to seq ${seq}`);
-      }
-    } catch (error) {
-      // Refused before the record held this seq: nothing will ever be stored under it. Marked a gap now, the room's
-      // fan-out passes it at once instead of waiting for it (gaps.ts) with every later message behind it.
-      if (error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
-      throw error;
-    }
+    const stored = messageAt(seq, messageId, now.toISOString());
+    const first = record && (await recordAt(deps, record, recordedSeq, stored, expiresAt));
+    if (first) return { ...first, root };
     recordedSeq = seq;
     let put: boolean;
     try {
@@ -389,6 +344,45 @@ async function store(
     await catchUp(deps, roomId);
   }
   throw new Busy('dynamodb-throttling');
+}
+
+/**
+ * Step 3: the clientMsgId's record put holding the seq `stored` took, or moved to it from the seq this attempt
+ * recorded before. A record another attempt put first answers that attempt's ack, this seq marked a gap.
+ */
+async function recordAt(
+  deps: SendDeps,
+  record: ReturnType<typeof sendRecordOf>,
+  recordedSeq: number | undefined,
+  stored: StoredMessage,
+  expiresAt: number,
+): Promise<{ message: ChatMessage; sentBefore: SendRecord } | undefined> {
+  const { roomId, seq } = stored;
+  try {
+    if (recordedSeq !== undefined) {
+      if (!(await orBusy(deps.sends.moveRecord(record.sendKey, record.attempt, recordedSeq, seq), roomId)))
+        throw new Error(`send ${record.sendKey} lost its record while moving it to seq ${seq}`);
+      return undefined;
+    }
+    const first = await orBusy(deps.sends.record(stored, record), roomId);
+    if (!first) return undefined;
+    await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
+    const answered = await answerRecorded(
+      deps,
+      first,
+      { ...stored, seq: first.seq, messageId: first.messageId, sentAt: first.sentAt },
+      expiresAt,
+    );
+    // The record's seq was fenced: the attempt that holds it died; this one does not take it over (it took its own
+    // seq and gave it up above): it answers Busy, and the client's retry takes it over.
+    if (!answered) throw new Busy();
+    return answered;
+  } catch (error) {
+    // Refused before the record held this seq: nothing will ever be stored under it. Marked a gap now, the room's
+    // fan-out passes it at once instead of waiting for it (gaps.ts) with every later message behind it.
+    if (error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
+    throw error;
+  }
 }
 
 /**
@@ -417,48 +411,6 @@ async function slowModeTurn(
   if (waitMs <= 0) return;
   await giveUp();
   throw new SlowMode(seconds, Math.max(1, Math.ceil(waitMs / 1000)));
-}
-
-/** Attachments checked against the bucket, or refused where nothing can check them. */
-async function attachmentsChecked(
-  deps: SendDeps,
-  roomId: string,
-  attachments: Attachment[],
-): Promise<Attachment[]> {
-  if (!deps.checkAttachments) throw new BadRequest('Attachments are not accepted here.');
-  return deps.checkAttachments(roomId, attachments);
-}
-
-/** Named connections read at most for one message: a member's several tabs included. */
-const NAMED_CONNECTIONS = 25;
-
-/**
- * The named members' connections still in the room, read by id (a connection that left since is dropped): one that
- * shows the room, or follows it without showing it (its subscription, read only for those).
- */
-async function namedConnections(
-  deps: SendDeps,
-  roomId: string,
-  named: readonly Member[],
-): Promise<Connection[]> {
-  const items = await Promise.all(
-    named.slice(0, NAMED_CONNECTIONS).map(async (m) => {
-      const c = await orBusy(deps.connections.get(m.connectionId), roomId);
-      if (c === undefined || c.roomId === roomId) return c;
-      return (await orBusy(deps.connections.subscription(c.connectionId, roomId), roomId)) ? c : undefined;
-    }),
-  );
-  return items.filter((c): c is Connection => c !== undefined);
-}
-
-/**
- * The reference a reply stores: the original's seq and its author's name then. Only a live message of the same room
- * can be replied to; a retry of a recorded send is answered from its record before this matters.
- */
-function replyRef(seq: number, original: { username: string; deleted: boolean } | undefined): ReplyRef {
-  if (!original) throw new MessageNotFound(`There is no message ${seq} in this room to reply to.`);
-  if (original.deleted) throw new MessageDeleted(`Message ${seq} was deleted: it can't be replied to.`);
-  return { seq, username: original.username };
 }
 
 /**
@@ -510,16 +462,7 @@ async function storeFenced(
 ): Promise<{ message: ChatMessage; sentBefore: SendRecord; taken: Taken }> {
   const { roomId } = send.connection;
   const now = deps.now();
-  const life =
-    roomId === LOBBY
-      ? undefined
-      : {
-          nowSeconds: epochSeconds(now),
-          ttl: roomTtl(now, deps.roomIdleDays),
-          shownAs: send.connection.username,
-          memberKey: memberKey(roomId, senderOf(send.connection)),
-          userId: send.connection.userId,
-        };
+  const life = roomLifeOf(send.connection, now);
   let from = record.seq;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
     const taken = await takeRoomSeq(deps, roomId, now, life, expiresAt);

@@ -163,7 +163,7 @@ function follows(root: ThreadRoot, connection: Connection): boolean {
   return root.followers.includes(key) || (root.replyCount === 0 && root.authorKey === key);
 }
 
-export type ThreadDeps = Pick<MessagePorts, 'connections' | 'messages' | 'now'> & { threads: ThreadStore };
+type ThreadDeps = Pick<MessagePorts, 'connections' | 'messages' | 'now'> & { threads: ThreadStore };
 
 /**
  * `history` with `threadOf`: a page of the thread's replies in seq order (the latest `limit`, or those after

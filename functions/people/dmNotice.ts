@@ -10,10 +10,13 @@ import type { DmOpenedFrame } from '#protocol';
  * user index and one post per device.
  */
 
-/** Devices told at most: a user's phones, tabs and laptops, well past any one person's, and the cost stays bounded. */
+/**
+ * Devices told at most: a user's phones, tabs and laptops, well past any one person's, and the cost stays bounded.
+ * Exported for tests: the device cap dmNotice.test.ts expects asked for.
+ */
 export const DM_NOTICE_MAX_DEVICES = 25;
 
-export type DmNoticeDeps = { devices: UserDevices; notifier: Pick<Notifier, 'post'> };
+type DmNoticeDeps = { devices: UserDevices; notifier: Pick<Notifier, 'post'> };
 
 /**
  * Posts `dmopened` to each of `userId`'s connections; returns how many took it. Advisory: the user finds the room

@@ -34,7 +34,7 @@ export interface SharedRoom {
   username?: string;
 }
 
-export type PeopleDeps = Pick<ChatPorts, 'connections'> & {
+type PeopleDeps = Pick<ChatPorts, 'connections'> & {
   people: PeopleStore;
   /** Profiles by user id (setprofile); absent: names only. */
   profiles?: ProfileReader;
@@ -152,9 +152,4 @@ export async function sharedWith(
   const shared = await people.memberOf(peerId, rooms);
   const username = shared.find((r) => r.username !== undefined)?.username;
   return { shares: shared.length > 0, ...(username !== undefined && { username }) };
-}
-
-/** Whether two signed-in users share a room (sharedWith). */
-export async function sharesRoom(people: PeopleStore, userId: string, peerId: string): Promise<boolean> {
-  return (await sharedWith(people, userId, peerId)).shares;
 }

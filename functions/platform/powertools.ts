@@ -29,7 +29,7 @@ export { MetricUnit };
  * X-Ray tracing, for the functions that opt in by importing functions/platform/tracing.ts (the X-Ray SDK is in their
  * bundle only): the handler's middleware and the capture of each AWS SDK client. The others run neither.
  */
-export interface Tracing {
+interface Tracing {
   middleware: middy.MiddlewareObj;
   captureClient<T>(client: T): T;
 }

@@ -20,6 +20,7 @@ export { SETTING_NAMES, SETTINGS } from './settingsSchema';
  * unknown one is ignored with an error log naming it, so one bad value never takes a function down. Overrides that
  * together break a rule between settings (SETTING_RULES) are ignored likewise: that rule's settings keep their
  * defaults, which keep every rule.
+ * Exported for tests: tests resolve a settings document as the functions do.
  */
 export function resolveSettings(document: Record<string, unknown>): Settings {
   const settings: Record<string, unknown> = defaultSettings();
@@ -114,8 +115,8 @@ export function settings(): Settings {
 }
 
 /**
- * Tests only: the document every later load reads (no Parameter Store), in force at once. Kept on globalThis, so a
- * module loaded again by jest.isolateModules sees it too.
+ * Exported for tests: a test hook, the document every later load reads (no Parameter Store), in force at once. Kept
+ * on globalThis, so a module loaded again by jest.isolateModules sees it too.
  */
 export function useSettingsForTests(document: Partial<Record<SettingName, unknown>>): void {
   (globalThis as TestHolder)[TEST_DOCUMENT] = document;
@@ -124,7 +125,7 @@ export function useSettingsForTests(document: Partial<Record<SettingName, unknow
   retryAt = 0;
 }
 
-/** Tests only: back to Parameter Store, nothing loaded. */
+/** Exported for tests: a test hook, back to Parameter Store with nothing loaded. */
 export function resetSettingsForTests(): void {
   delete (globalThis as TestHolder)[TEST_DOCUMENT];
   current = undefined;

@@ -28,7 +28,7 @@ interface TextSetting {
   default: string;
   description: string;
 }
-export type SettingSchema = IntegerSetting | ChoiceSetting | TextSetting;
+type SettingSchema = IntegerSetting | ChoiceSetting | TextSetting;
 
 const MAX = 999_999;
 const int = (def: number, min: number, max: number, description: string): IntegerSetting => ({
@@ -55,14 +55,16 @@ export const SETTINGS = {
     'sends and message changes per connection per SendRateWindowSeconds; 0 = no limit',
   ),
   SendRateWindowSeconds: int(10, 1, MAX, 'the window of SendRateLimit'),
+  // A person's sustained rate is one message a second with bursts of ten, the rate Slack allows a channel's
+  // poster (docs/DECISIONS.md, "Limits of a person"): every connection of theirs together, whatever the tabs.
   PersonSendRateLimit: int(
-    20,
+    10,
     0,
     MAX,
     'sends and message changes per person (every connection of a signed-in user, else of a source address) per PersonRateWindowSeconds; 0 = no limit',
   ),
   PersonReactionRateLimit: int(
-    30,
+    20,
     0,
     MAX,
     'reactions per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
@@ -197,6 +199,7 @@ const shaped = (pattern: RegExp, allowed: string, description: string): DeployCo
 });
 const PARAMETER_NAME = /^\/[A-Za-z0-9_./-]{1,1010}$/;
 
+/** Exported for tests: tests/template/settings.test.ts holds it to the template. */
 export const DEPLOY_CONSTANTS = {
   FanoutChunkSize: constant(1, 1000, 'connections posted to by one Deliver invocation (one Map iteration)'),
   // An inline Map runs at most 40 iterations at once (docs/PARITY.md).

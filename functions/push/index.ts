@@ -4,6 +4,7 @@ import { type MessageSentEvent, onMessageSent } from './onMessage';
 import { handler as pushsubscribe } from './pushsubscribe';
 import { handler as pushunsubscribe } from './pushunsubscribe';
 
+/** Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template. */
 export const routes = [pushsubscribe, pushunsubscribe];
 const served = featureHandler('push', routes);
 

@@ -6,7 +6,7 @@ import type { PushSubscriptionStore, VapidKeys } from './ports';
 import { checkEndpoint, parseSubscription } from './subscription';
 import { PushNotConfigured } from './vapid';
 
-export type SubscribingDeps = Pick<ChatPorts, 'connections'> & {
+type SubscribingDeps = Pick<ChatPorts, 'connections'> & {
   subscriptions: PushSubscriptionStore;
   keys: () => Promise<VapidKeys>;
   localPushService?: string;

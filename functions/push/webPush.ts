@@ -10,7 +10,10 @@ import { checkEndpoint, isInternalHost } from './subscription';
 /** How long one push service request may take before it counts as failed. */
 const PUSH_REQUEST_TIMEOUT_MS = 5000;
 
-/** The resolver a push's connection uses (node:dns `lookup`'s shape); tests give their own. */
+/**
+ * The resolver a push's connection uses (node:dns `lookup`'s shape); tests give their own.
+ * Exported for tests: the resolver pushRebinding.test.ts stands in.
+ */
 export type Lookup = (
   hostname: string,
   options: LookupOptions,
@@ -30,6 +33,7 @@ class InternalAddress extends Error {
  * its addresses is loopback, private, link-local or otherwise internal (subscription.ts isInternalHost). The socket
  * connects to the addresses checked here, so a name whose DNS answer changes after the subscription was stored (DNS
  * rebinding) never points a push inside the network. Answers in both forms net.connect asks for (`all` or not).
+ * Exported for tests: both answer forms net.connect may ask for, beyond one connection's.
  */
 export function publicOnly(resolve: Lookup) {
   return (

@@ -27,7 +27,7 @@ export function parseReadSeq(value: unknown): number {
  * stopping at `maxMembers + 1`), made beside the head's read: no counter is kept anywhere, so nothing per room is
  * written on a join or a leave, and a room over the size costs that one read and publishes nothing.
  */
-export interface SeenPush {
+interface SeenPush {
   events: EventPublisher;
   /** The room's members up to `limit`, on the keys of `keyLevel` (the head's read gives it). */
   membersUpTo(roomId: string, limit: number, keyLevel: Promise<number>): Promise<Member[]>;

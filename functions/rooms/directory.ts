@@ -191,7 +191,7 @@ export function parseListQuery(body: Record<string, unknown>): {
   return { prefix, ...(after !== undefined && { after }), limit };
 }
 
-export type SetRoomDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'> & {
+type SetRoomDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'> & {
   directory: DirectoryStore;
 };
 
@@ -315,7 +315,7 @@ export function parseProfile(body: Record<string, unknown>): {
   return out;
 }
 
-export type ProfileDeps = Pick<ChatPorts, 'connections' | 'events' | 'now'> & {
+type ProfileDeps = Pick<ChatPorts, 'connections' | 'events' | 'now'> & {
   directory: DirectoryStore;
   memberships: Pick<MembershipStore, 'list'>;
   /** The attachments bucket: an avatar's object read back (HeadObject), and its version's GET signed. */

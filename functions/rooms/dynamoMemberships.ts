@@ -30,6 +30,7 @@ const isConditionFailure = (error: unknown) =>
  * rule and key, a DM's pair), its seq for the unread count and its names for a DM. Nothing else of the item: not
  * its removed names or the fan-out's state. template.yaml's RoomsFunction may read these attributes only
  * (dynamodb:Attributes), so a new one read here must be added there too.
+ * Exported for tests: iam.test.ts checks the role reads these and no others.
  */
 export const LISTED_ROOM_ATTRIBUTES = [
   'roomId',

@@ -21,6 +21,7 @@ import { handler as who } from './who';
 /**
  * The rooms feature: entering, following and leaving rooms, the owner's powers, the caller's list of rooms and who
  * is in one; one function routed by route key (core/features.ts).
+ * Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template.
  */
 export const routes = [
   createroom,

@@ -188,30 +188,12 @@ export async function joinRoom(
   // The lobby always exists; its Rooms row only appears with its first message.
   const room = await deps.rooms.get(roomId);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
-  const connection = requireConnection(deps, connectionId);
-  const [current, followed, listed, history, pins, ban] = await Promise.all([
-    connection,
-    // A room followed already (shown before, or subscribed) keeps the name it shows there.
-    roomId === LOBBY ? undefined : deps.connections.subscription(connectionId, roomId),
-    // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them. An unlisted
-    // lobby lists its joiner alone (memberList adds it).
-    roomId === LOBBY && options.lobbyUnlisted
-      ? { members: [], count: 0, includesConnection: false }
-      : deps.connections.listMembers(
-          roomId,
-          roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
-          connectionId,
-        ),
-    deps.messages
-      .latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now()))
-      .then((page) => withQuotes(deps.messages, roomId, page, epochSeconds(deps.now()))),
-    // The room's pins (at most CHANGE_LIMITS.pinsPerRoom, ~5 KB); the lobby has none.
-    roomId === LOBBY ? undefined : deps.messages.pins(roomId),
-    // The joiner's ban item (core/moderation.ts), read beside the rest once its connection gives its key.
-    roomId === LOBBY
-      ? undefined
-      : connection.then((c) => deps.rooms.banOf(roomId, memberKey(roomId, senderOf(c)))),
-  ]);
+  const { current, followed, listed, history, pins, ban } = await readForJoin(
+    deps,
+    connectionId,
+    roomId,
+    options,
+  );
   // A member banned from the room (moderation.ts) is refused, whatever key it came with: by its identity in the room.
   const key = memberKey(roomId, senderOf(current));
   if (room && roomId !== LOBBY && bannedBy(room, key, ban)) throw new Banned(roomId);
@@ -257,14 +239,64 @@ export async function joinRoom(
       room &&
       moderationShown(settled ?? room, { userId: current.userId, key }, epochSeconds(deps.now()))),
   };
-  // The backlog's authors' profiles, sized with the frame (at most DIRECTORY_LIMITS.historyProfileBytes).
+  return withBacklog(deps, frame, { ...current, roomId }, history);
+}
+
+/**
+ * What a join reads at once: the connection, the room followed already (shown before, or subscribed), the room's
+ * members, its latest messages, its pins and the joiner's ban item.
+ */
+async function readForJoin(
+  deps: JoinDeps,
+  connectionId: string,
+  roomId: string,
+  options: Pick<LobbyOption, 'lobbyUnlisted'>,
+) {
+  const connection = requireConnection(deps, connectionId);
+  const [current, followed, listed, history, pins, ban] = await Promise.all([
+    connection,
+    // A room followed already (shown before, or subscribed) keeps the name it shows there.
+    roomId === LOBBY ? undefined : deps.connections.subscription(connectionId, roomId),
+    // Every member of a room, for the names; the frame lists at most LIMITS.membersListed of them. An unlisted
+    // lobby lists its joiner alone (memberList adds it).
+    roomId === LOBBY && options.lobbyUnlisted
+      ? { members: [], count: 0, includesConnection: false }
+      : deps.connections.listMembers(
+          roomId,
+          roomId === LOBBY ? LIMITS.membersListed : Number.POSITIVE_INFINITY,
+          connectionId,
+        ),
+    deps.messages
+      .latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now()))
+      .then((page) => withQuotes(deps.messages, roomId, page, epochSeconds(deps.now()))),
+    // The room's pins (at most CHANGE_LIMITS.pinsPerRoom, ~5 KB); the lobby has none.
+    roomId === LOBBY ? undefined : deps.messages.pins(roomId),
+    // The joiner's ban item (core/moderation.ts), read beside the rest once its connection gives its key.
+    roomId === LOBBY
+      ? undefined
+      : connection.then((c) => deps.rooms.banOf(roomId, memberKey(roomId, senderOf(c)))),
+  ]);
+  return { current, followed, listed, history, pins, ban };
+}
+
+/**
+ * The joined frame with the backlog as it fits one reply (pages.ts), oldest first: the client fetches the rest after
+ * its last seq. The backlog's authors' profiles are sized with the frame (at most DIRECTORY_LIMITS.historyProfileBytes)
+ * and only those of the page's authors are sent.
+ */
+async function withBacklog(
+  deps: JoinDeps,
+  frame: JoinedFrame,
+  reader: Connection,
+  history: Awaited<ReturnType<typeof readForJoin>>['history'],
+): Promise<JoinedFrame> {
   const profiles = deps.authorProfiles
     ? await deps.authorProfiles(history.filter((m) => !isStoredChange(m)) as StoredMessage[])
     : [];
   const { page, cut } = fitMessages(
     { ...frame, profiles },
     'history',
-    await framesFor(deps.messages, { ...current, roomId }, history),
+    await framesFor(deps.messages, reader, history),
   );
   const shown = new Set(page.map((m) => ('username' in m ? m.username : undefined)));
   const pageProfiles = profiles.filter((p) => shown.has(p.username));

@@ -84,9 +84,13 @@ export interface MembershipStore {
   ): Promise<Room>;
 }
 
+/** Exported for tests: the port myRooms.test.ts builds. */
 export type MemberDeps = Pick<ChatPorts, 'connections' | 'now'> & { memberships: MembershipStore };
 
-/** Rooms `myrooms` lists at most: the most recently active of the memberships it reads. */
+/**
+ * Rooms `myrooms` lists at most: the most recently active of the memberships it reads.
+ * Exported for tests: the list's cap myRooms.test.ts asserts.
+ */
 export const MY_ROOMS_MAX = 100;
 
 /**
@@ -250,7 +254,7 @@ async function countUnread(deps: MemberDeps, key: string, rooms: MyRoom[]): Prom
 }
 
 /** Who opendm names: `userId`, or `username` as the member list of the caller's room shows it. */
-export type DmTarget = { userId: string } | { username: string };
+type DmTarget = { userId: string } | { username: string };
 
 export function parseDmTarget(body: Record<string, unknown>): DmTarget {
   const { userId, username } = body;
@@ -286,7 +290,7 @@ async function resolvePeer(deps: DmDeps, caller: Connection, target: DmTarget): 
   return { userId: peer.userId, username: peer.chosenName ?? peer.username };
 }
 
-export type DmDeps = MemberDeps & {
+type DmDeps = MemberDeps & {
   roomIdleDays: number;
   /**
    * Takes a room from the caller's room-creation budget (createroom's RoomCreateLimit per hour), or throws

@@ -39,7 +39,7 @@ import type { RoomEntry } from './ports';
  */
 
 /** One room of the frame, checked. */
-export interface RoomAsked {
+interface RoomAsked {
   roomId: string;
   key?: string;
   afterSeq?: number;
@@ -74,7 +74,7 @@ export function parseRooms(value: unknown): RoomAsked[] {
   });
 }
 
-export type SubscribeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
+type SubscribeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'messages' | 'events' | 'now'> & {
   entry: Pick<RoomEntry, 'follow'>;
   /**
    * Admits one room as `joinroom` does (guard.ts admitJoin: the invite key, a direct message's members, the guesses

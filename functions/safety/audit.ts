@@ -21,7 +21,7 @@ import type { Report, ReportOutcome } from '#protocol';
  *   index drops it from the open list, the item keeps who closed it, how and when, until its TTL).
  */
 
-export interface AuditRow {
+interface AuditRow {
   kind: 'report' | 'filtered' | 'resolvereport';
   roomId: string;
   /** Who acted (a report's reporter or resolver, a filtered message's sender): its identity and name in the room. */
@@ -45,7 +45,7 @@ export interface ReportsAfter {
   reportId: string;
 }
 
-export interface Resolution {
+interface Resolution {
   outcome: ReportOutcome;
   resolvedBy: string;
   resolvedAt: string;

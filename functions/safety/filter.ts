@@ -8,7 +8,7 @@ import type { FilterMode } from '#platform/settingsSchema';
  * and costs nothing. Other checks (a Lambda, Amazon Comprehend) plug in here: docs/OPERATIONS.md, "The word filter".
  */
 
-export interface Filtering {
+interface Filtering {
   /** The text to store: as given, or with each listed word masked. */
   text: string;
   /** The listed words found (lower case, each once): what the audit row names, never the text. */

@@ -13,6 +13,7 @@ import {
  * resolve; one function routed by route key
  * (core/features.ts). Its role alone writes block lists and reports; the word filter (filter.ts) runs in the
  * messages function, before a message is stored.
+ * Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template.
  */
 export const routes = [
   blockRoute,

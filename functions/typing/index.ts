@@ -74,7 +74,10 @@ const relay = routeHandler('typing', 'room', async (frame) => {
   return {};
 });
 
-/** The one route of the feature, as tests/template/routes.test.ts reads each feature's (its entry is `handler`). */
+/**
+ * The one route of the feature (its entry is `handler`).
+ * Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template.
+ */
 export const routes = [relay];
 
 /**

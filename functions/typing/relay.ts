@@ -10,7 +10,7 @@ import { LOBBY, TYPING_GRACE_MS, type TypingFrame } from '#protocol';
  */
 
 /** The connection item's typing marks (epoch ms), kept beside the frame count so the throttle reads them free. */
-export interface TypingMarks {
+interface TypingMarks {
   /** The last heartbeat relayed for this connection. */
   typingAt?: number;
   /** The `typingAt` whose stop was relayed: a second stop of the same heartbeat is dropped. */
@@ -36,7 +36,7 @@ export interface TypingStore {
   takeMemberTurn(roomId: string, member: string, at: number, intervalMs: number): Promise<boolean>;
 }
 
-export interface TypingSettings {
+interface TypingSettings {
   /** Heartbeats relayed per member at most once per this many ms (setting TypingIntervalSeconds). */
   intervalMs: number;
   /** Rooms with more members relay no typing (setting TypingMaxMembers); 0 = typing off. */
@@ -44,11 +44,12 @@ export interface TypingSettings {
 }
 
 /** The account's posting budget (FanoutPostsPerSecond), which every post to a connection draws from. */
-export interface TypingBudget {
+interface TypingBudget {
   /** Takes `posts` from the current second's budget; false when it has none to spare (nothing taken). */
   take(posts: number): Promise<boolean>;
 }
 
+/** Exported for tests: the port typingBudget.test.ts builds. */
 export type TypingDeps = Pick<ChatPorts, 'connections' | 'notifier' | 'now'> & {
   typing: TypingStore;
   settings: TypingSettings;
@@ -56,7 +57,7 @@ export type TypingDeps = Pick<ChatPorts, 'connections' | 'notifier' | 'now'> & {
 };
 
 /** What became of a typing frame; only `relayed` costs posts. */
-export type TypingOutcome =
+type TypingOutcome =
   | { kind: 'relayed'; posted: number }
   | { kind: 'dropped'; reason: 'lobby' | 'off' | 'throttled' | 'notTyping' | 'roomTooBig' | 'noBudget' };
 

@@ -6,9 +6,8 @@ import { cyclesOf } from '../helpers/importGraph';
 
 /**
  * The repository's shape: no module imports itself back through others (type-only imports included: a cycle of
- * types still ties the modules' meaning together). There is no cap on file or function length: caps made files split
- * by size rather than by concept, and a module is cut where its meaning divides, which review judges. client/ keeps
- * its bundle-size limit (tests/client/bundle.test.ts), which users feel.
+ * types still ties the modules' meaning together), and the product's files and functions stay within a size a reader
+ * can hold (below). client/ also keeps its bundle-size limit (tests/client/bundle.test.ts), which users feel.
  */
 const root = join(__dirname, '..', '..');
 const SOURCE = /\.(ts|mjs|cjs|js|css|html)$/;
@@ -221,5 +220,71 @@ it('finds a cycle between two feature folders through any of their modules', () 
   };
   expect(cyclesOf(folderGraph(Object.keys(planted), (file) => planted[file] ?? []))).toEqual([
     'functions/rooms -> functions/messages -> functions/rooms',
+  ]);
+});
+
+/**
+ * The product's size: no source file of functions/, protocol/, client/ (its sources, not dist/) or web/ over
+ * FILE_LINES lines, no function over FUNCTION_LINES. Past that a reader cannot hold a file or a function in view,
+ * and one that long mixes several rules: it is cut where its meaning divides, the caps say when to look for the cut.
+ * A function's length is its lines from first to last, functions nested in it counted in it as they are in the text.
+ */
+const FILE_LINES = 500;
+const FUNCTION_LINES = 80;
+
+/** The product's sources as git knows them: client/dist and declaration files are built, not written. */
+function productSources(): string[] {
+  return sourceFiles().filter(
+    (file) =>
+      /^(functions|protocol)\/.+\.ts$/.test(file) ||
+      /^client\/[^/]+\.ts$/.test(file) ||
+      /^web\/[^/]+\.js$/.test(file),
+  );
+}
+
+/** Each file over FILE_LINES and each function over FUNCTION_LINES in `text`, as `file:line: what (n lines)`. */
+function oversized(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const lineOf = (position: number) => source.getLineAndCharacterOfPosition(position).line + 1;
+  const found: string[] = [];
+  const lines = lineOf(source.getEnd() - (text.endsWith('\n') ? 1 : 0));
+  if (lines > FILE_LINES) found.push(`${file}: file (${lines} lines)`);
+  const visit = (node: ts.Node) => {
+    if (
+      ts.isFunctionDeclaration(node) ||
+      ts.isMethodDeclaration(node) ||
+      ts.isArrowFunction(node) ||
+      ts.isFunctionExpression(node) ||
+      ts.isConstructorDeclaration(node)
+    ) {
+      const start = lineOf(node.getStart(source));
+      const length = lineOf(node.getEnd()) - start + 1;
+      const named = node.name ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name : undefined);
+      const name = named?.getText(source) ?? 'function';
+      if (length > FUNCTION_LINES) found.push(`${file}:${start}: ${name} (${length} lines)`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+it(`keeps product files within ${FILE_LINES} lines and functions within ${FUNCTION_LINES}`, () => {
+  const files = productSources();
+  expect(files).toContain('functions/messages/sending.ts');
+  expect(files).toContain('web/emojiPicker.js');
+  expect(files).toContain('client/members.ts');
+  expect(files).not.toContainEqual(expect.stringMatching(/^client\/dist\/|\.d\.ts$/));
+  expect(files.flatMap((file) => oversized(file, readFileSync(join(root, file), 'utf8')))).toEqual([]);
+});
+
+it('names an oversized function and file by file:line', () => {
+  const body = Array.from({ length: FUNCTION_LINES - 1 }, (_, i) => `  const a${i} = ${i};`).join('\n');
+  const fits = `export function fits() {\n${body.split('\n').slice(1).join('\n')}\n}\n`;
+  const long = `const x = 1;\nexport const long = () => {\n${body}\n};\n`;
+  expect(oversized('a.ts', fits)).toEqual([]);
+  expect(oversized('b.ts', long)).toEqual([`b.ts:2: long (${FUNCTION_LINES + 1} lines)`]);
+  expect(oversized('c.ts', `${'\n'.repeat(FILE_LINES)}x;\n`)).toEqual([
+    `c.ts: file (${FILE_LINES + 1} lines)`,
   ]);
 });

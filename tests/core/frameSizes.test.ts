@@ -1,9 +1,10 @@
 import { presenceEvent } from '#core/identity/presence';
 import { fitMessages } from '#core/pages';
-import { FRAME_LIMIT_BYTES, framesOf } from '#deliver/coalescing';
+import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
 import { messageFrameOf } from '#messages/changeFrames';
 import { ATTACHMENT_LIMITS, type ChatMessage, FILE_TYPES, GATEWAY, LIMITS } from '#protocol';
 import { memberList } from '#rooms/rooms';
+import { framesOf } from '../helpers/roomFrames';
 
 /**
  * Every frame the server sends stays within API Gateway's 128 KB message, built from the largest input each one

@@ -1,4 +1,4 @@
-import { parseBroadcastText, parseMessageText, QUEUED_TEXT_MAX_BYTES, queuedTextBytes } from '#core/protocol';
+import { parseBroadcastText, parseMessageText } from '#core/protocol';
 import { messageFrameOf } from '#messages/changeFrames';
 import { readEvent } from '../helpers/events';
 import { recordsOf } from '../helpers/fanoutMachine';
@@ -12,14 +12,20 @@ import { recordsOf } from '../helpers/fanoutMachine';
  */
 const STEP_FUNCTIONS_INPUT_BYTES = 262_144;
 
-/** The longest run of `char` the bound lets through. */
+/** Whether the broadcast route takes `text`. */
+function accepted(text: string): boolean {
+  try {
+    parseBroadcastText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The longest run of `char` the broadcast route lets through. */
 function longestAllowed(char: string): string {
   let n = 1;
-  while (
-    queuedTextBytes(char.repeat(n + 1)) <= QUEUED_TEXT_MAX_BYTES &&
-    Buffer.byteLength(char.repeat(n + 1)) <= 4096
-  )
-    n++;
+  while (accepted(char.repeat(n + 1))) n++;
   return char.repeat(n);
 }
 

@@ -1,5 +1,6 @@
-import { coalesceRoomState, FRAME_LIMIT_BYTES, type Frame, framesOf } from '#deliver/coalescing';
+import { coalesceRoomState, FRAME_LIMIT_BYTES, type Frame } from '#deliver/coalescing';
 import type { ChatMessage } from '#protocol';
+import { framesOf } from '../helpers/roomFrames';
 
 const message = (seq: number, text: string): ChatMessage => ({
   roomId: 'ROOM',

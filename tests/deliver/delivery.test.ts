@@ -1,5 +1,5 @@
 import type { Notifier, PostOutcome } from '#core/ports';
-import { type DeliveryReport, POSTS_IN_FLIGHT, postToConnections } from '#deliver/delivery';
+import { POSTS_IN_FLIGHT, postToConnections } from '#deliver/delivery';
 
 /**
  * A chunk that Deliver cuts off at its deadline, followed by the state machine's next round (which posts to
@@ -37,7 +37,7 @@ async function twoRounds(
   ids: string[],
   stopInMs: number,
   giveUpInMs: number,
-): Promise<DeliveryReport> {
+): ReturnType<typeof postToConnections> {
   const now = Date.now();
   const first = await postToConnections(stage, ids, '{}', {
     stopAt: now + stopInMs,

@@ -291,7 +291,8 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
 
 describe('local Lambda: throttling', () => {
   it('throttles beyond ReservedConcurrentExecutions with TooManyRequestsException, and admits again after', async () => {
-    const { lambda } = service([spec({ reservedConcurrency: 2 })]);
+    // More environments than the reservation, so the third invocation meets the reservation, not a full machine.
+    const { lambda } = service([spec({ reservedConcurrency: 2 })], { environments: 4 });
     const running = [
       lambda.invoke('Probe', { id: 1, waitMs: 300 }),
       lambda.invoke('Probe', { id: 2, waitMs: 300 }),

@@ -61,7 +61,6 @@ async function world() {
       },
       now: () => new Date(),
       messageRetentionDays: 7,
-      roomIdleDays: 30,
       editWindowMinutes: 15,
     };
   };

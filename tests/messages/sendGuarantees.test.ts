@@ -35,7 +35,6 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
     events: { publish: (events) => publish(events) },
     now: () => new Date(),
     messageRetentionDays: 7,
-    roomIdleDays: 30,
   });
   const stored = async () =>
     (

@@ -24,7 +24,6 @@ async function room() {
     events: { publish: async () => undefined },
     now: () => new Date(),
     messageRetentionDays: 7,
-    roomIdleDays: 30,
   };
   await tables.db.send(new PutCommand({ TableName: tables.table('RoomsTable'), Item: { roomId, seq: 0 } }));
   /** Connects as $connect does without sign-in (the connection is the user), with `resume` if given, into the room. */

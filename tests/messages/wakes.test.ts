@@ -68,7 +68,6 @@ async function world(sends?: DynamoSendStore) {
     },
     now: () => new Date(at),
     messageRetentionDays: 7,
-    roomIdleDays: 30,
   };
   return {
     roomId,

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { limitSettings } from '#core/limits/limitSettings';
-import { sendRateOf } from '#messages/sendSettings';
+import { sendRateOf } from '#core/limits/rateLimit';
 import { config } from '#platform/config';
 import { logger } from '#platform/powertools';
 import { loadSettings, resetSettingsForTests, settings } from '#platform/settings';

@@ -63,8 +63,8 @@ const FLOOD_MS = FLOOD_LEAD_MS + SENDS * BOB_EVERY_MS + 1_000;
 const FLOOD_FRAMES = Math.floor((LIMITS.FrameRateLimit * FLOOD_MS) / (LIMITS.FrameRateWindowSeconds * 1000));
 /**
  * Each connection's frames in turn: a message naming bob every 6 frames (under its own send bucket's 1/s), and
- * reactions, read marks and typing. Ten connections ask about 7 messages, 15 reactions and 15 read marks a second of
- * a person's 2, 3 and 3 (PersonSendRateLimit, PersonReactionRateLimit, PersonReadRateLimit per 10 s).
+ * reactions, read marks and typing. Ten connections ask about 3 messages, 5 reactions and 5 read marks a second of
+ * a person's 1, 2 and 3 (PersonSendRateLimit, PersonReactionRateLimit, PersonReadRateLimit per 10 s).
  */
 const MIX = ['sendmessage', 'react', 'markread', 'typing', 'react', 'markread'] as const;
 /**

@@ -17,6 +17,7 @@ interface SdkError {
 /**
  * Classifies a management-API answer by the error's name or HTTP status, never by a `statusCode` field (SDK v3
  * has none): 410 GoneException means the connection is gone for good; 429 and 5xx are worth another try later.
+ * Exported for tests: the SDK command's outcome, which the signed POST must match.
  */
 export function classifyPostError(error: unknown): PostOutcome {
   const { name, $metadata } = (error ?? {}) as SdkError;
@@ -36,7 +37,7 @@ export function classifyPostError(error: unknown): PostOutcome {
 }
 
 /** What the signed post needs; by default all of it comes from the SDK client, so both resolve credentials alike. */
-export interface SignedPostConfig {
+interface SignedPostConfig {
   /** The stage's callback URL, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. */
   endpoint: string;
   credentials: AwsCredentialIdentity | Provider<AwsCredentialIdentity>;
@@ -55,6 +56,7 @@ export interface SignedPostConfig {
  * stack (serializer, endpoint resolution, retry strategy, deserializer) for every post, and a fan-out posts the
  * same payload to a whole chunk (the CPU per post is the benchmark's to report). Unlike the SDK it does not retry 429/5xx in-process: those ids go back to the
  * state machine as `retryIds`, which retries only them with a growing pause (one retry policy, in one place).
+ * Exported for tests: deadline.test.ts holds a post mid-flight to reach the reply margin.
  */
 export class SignedPoster {
   private readonly url: URL;

@@ -17,6 +17,7 @@ export const ROOM_INDEX_SHARDS = 12;
  * ROOM_INDEX_SHARDS), so a room of up to 100 costs the fan-out one Query and one Deliver chunk (the template's
  * FanoutChunkSize, 100) per message, and a bigger room about one chunk per key, which the fan-out's Map over the
  * room's keys runs side by side.
+ * Exported for tests: the room size past which tests see the key level raised.
  */
 export const MEMBERS_PER_KEY = 100;
 
@@ -39,6 +40,7 @@ export const keyLevelFor = (members: number): number =>
  * A connection's shard of a room at key level `level`: a stable hash (32-bit FNV-1a) of its id modulo the level. A
  * subscription written at a lower level stays under one of the keys a higher level reads (0 … level − 1), since the
  * level only grows.
+ * Exported for tests: tests place members on a shard without copying its hash.
  */
 export function roomIndexShard(connectionId: string, level: number): number {
   return stableHash(connectionId) % level;
@@ -94,7 +96,7 @@ export function removedFilter(removed: string[]): {
  * key level, which its item holds: a room of up to MEMBERS_PER_KEY members is one Query, not ROOM_INDEX_SHARDS.
  * Without it, every key a room can have.
  */
-export interface RoomOnIndex {
+interface RoomOnIndex {
   table: string;
   index: string;
   roomId: string;

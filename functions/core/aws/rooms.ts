@@ -33,12 +33,14 @@ export function keyIdOf(inviteKey: string): string {
  * deletes days late): only a rotation racing a join in flight matters (seconds at most), and that rotation writes
  * every gate. So a room created again under an old code, or a gate left by an older layout, bars no one for more than
  * a day.
+ * Exported for tests: removalRace.test.ts steps the clock past a gate's expiry.
  */
 export const ROOM_GATE_TTL_SECONDS = 24 * 3600;
 /**
  * How many gates a room has. Joins at the same moment conflict only on a shared gate: 24 joins at once into one room
  * met another at their first try 112 times in 240 over 12 gates, 24 over 48, 6 over 96 (tests/messages/joinGates.test.ts).
  * An owner's change writes them all with the room's item in one transaction (≤ 100 items), a rare write of 49 items.
+ * Exported for tests: removalRace.test.ts holds every gate.
  */
 export const ROOM_GATES = 48;
 /**
@@ -83,6 +85,76 @@ function banWrites(table: string, roomId: string, ban: NonNullable<BanChange>) {
   ];
 }
 type BanChange = Extract<OwnerChange, { kind: 'rotateKey' }>['ban'];
+
+/**
+ * The owner's change to the room's item (rotateKey or close), in the transaction changeAsOwner writes. Only the owner
+ * (or, given, a moderator), and only while the room lives: neither closed nor past its TTL (not yet deleted). A
+ * removal, while the room has removed fewer than REMOVED_NAMES_MAX names (the fan-out's filter). A ban, never of the
+ * owner or a moderator (core/moderation.ts).
+ */
+function ownerUpdate(
+  table: string,
+  roomId: string,
+  ownerId: string,
+  nowSeconds: number,
+  change: OwnerChange,
+  former: string[],
+  moderatorKey: string | undefined,
+) {
+  const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
+  const ban = change.kind === 'rotateKey' ? change.ban : undefined;
+  const gateKeyId = change.kind === 'rotateKey' ? keyIdOf(change.inviteKey) : CLOSED;
+  return {
+    TableName: table,
+    Key: { roomId },
+    UpdateExpression:
+      change.kind === 'rotateKey'
+        ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${removing ? ' ADD removedNames :removed' : ''}`
+        : 'SET closedAt = :closedAt, #ttl = :now',
+    ConditionExpression: `${moderatorKey === undefined ? 'ownerId = :owner' : '(ownerId = :owner OR attribute_exists(#actor))'} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
+      removing ? ' AND (attribute_not_exists(removedNames) OR size(removedNames) < :maxRemoved)' : ''
+    }${ban ? ` AND createdAt = :created AND attribute_not_exists(#targetMod)${ban.userId === undefined ? '' : ' AND ownerId <> :target'}` : ''}`,
+    ExpressionAttributeNames: {
+      '#ttl': 'ttl',
+      ...(moderatorKey !== undefined && { '#actor': `${MOD_PREFIX}${moderatorKey}` }),
+      ...(ban && { '#targetMod': `${MOD_PREFIX}${ban.key}` }),
+    },
+    ExpressionAttributeValues: {
+      ':owner': ownerId,
+      ...(ban && { ':created': ban.roomCreatedAt }),
+      ...(ban?.userId !== undefined && { ':target': ban.userId }),
+      ':now': nowSeconds,
+      ...(change.kind === 'rotateKey'
+        ? {
+            ':key': change.inviteKey,
+            ':keyId': gateKeyId,
+            ':true': true,
+            ':former': former,
+            ...(removing && {
+              ':removed': new Set([change.removedName]),
+              ':maxRemoved': REMOVED_NAMES_MAX,
+            }),
+          }
+        : { ':closedAt': change.closedAt }),
+    },
+  };
+}
+
+/** Every gate of the room set to the key's id (CLOSED for a closed room), living ROOM_GATE_TTL_SECONDS. */
+function gateWrites(table: string, roomId: string, gateKeyId: string, nowSeconds: number) {
+  return roomGates(roomId).map((gate) => ({
+    Update: {
+      TableName: table,
+      Key: { roomId: gate },
+      UpdateExpression: 'SET keyId = :keyId, #ttl = :ttl',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':keyId': gateKeyId,
+        ':ttl': nowSeconds + ROOM_GATE_TTL_SECONDS,
+      },
+    },
+  }));
+}
 
 /** The DynamoDB adapter of RoomStore: one item per room, its owner's changes conditional on the room still living. */
 export class DynamoRoomStore implements RoomStore {
@@ -146,61 +218,10 @@ export class DynamoRoomStore implements RoomStore {
         await this.db.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: { roomId },
-                  UpdateExpression:
-                    change.kind === 'rotateKey'
-                      ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${removing ? ' ADD removedNames :removed' : ''}`
-                      : 'SET closedAt = :closedAt, #ttl = :now',
-                  // Only the owner (or, given, a moderator), and only while the room lives: neither closed nor past its
-                  // TTL (not yet deleted). A removal, while the room has removed fewer than REMOVED_NAMES_MAX names
-                  // (the fan-out's filter). A ban, never of the owner or a moderator (core/moderation.ts).
-                  ConditionExpression: `${moderatorKey === undefined ? 'ownerId = :owner' : '(ownerId = :owner OR attribute_exists(#actor))'} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
-                    removing
-                      ? ' AND (attribute_not_exists(removedNames) OR size(removedNames) < :maxRemoved)'
-                      : ''
-                  }${ban ? ` AND createdAt = :created AND attribute_not_exists(#targetMod)${ban.userId === undefined ? '' : ' AND ownerId <> :target'}` : ''}`,
-                  ExpressionAttributeNames: {
-                    '#ttl': 'ttl',
-                    ...(moderatorKey !== undefined && { '#actor': `${MOD_PREFIX}${moderatorKey}` }),
-                    ...(ban && { '#targetMod': `${MOD_PREFIX}${ban.key}` }),
-                  },
-                  ExpressionAttributeValues: {
-                    ':owner': ownerId,
-                    ...(ban && { ':created': ban.roomCreatedAt }),
-                    ...(ban?.userId !== undefined && { ':target': ban.userId }),
-                    ':now': nowSeconds,
-                    ...(change.kind === 'rotateKey'
-                      ? {
-                          ':key': change.inviteKey,
-                          ':keyId': gateKeyId,
-                          ':true': true,
-                          ':former': former,
-                          ...(removing && {
-                            ':removed': new Set([change.removedName]),
-                            ':maxRemoved': REMOVED_NAMES_MAX,
-                          }),
-                        }
-                      : { ':closedAt': change.closedAt }),
-                  },
-                },
-              },
+              { Update: ownerUpdate(this.table, roomId, ownerId, nowSeconds, change, former, moderatorKey) },
               // A ban is an item of its own and a roster entry (core/moderation.ts), off the item every send rewrites.
               ...(ban ? banWrites(this.table, roomId, ban) : []),
-              ...roomGates(roomId).map((gate) => ({
-                Update: {
-                  TableName: this.table,
-                  Key: { roomId: gate },
-                  UpdateExpression: 'SET keyId = :keyId, #ttl = :ttl',
-                  ExpressionAttributeNames: { '#ttl': 'ttl' },
-                  ExpressionAttributeValues: {
-                    ':keyId': gateKeyId,
-                    ':ttl': nowSeconds + ROOM_GATE_TTL_SECONDS,
-                  },
-                },
-              })),
+              ...gateWrites(this.table, roomId, gateKeyId, nowSeconds),
             ],
           }),
         );

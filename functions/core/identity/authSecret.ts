@@ -29,7 +29,7 @@ export async function authSecret(source: {
   return value;
 }
 
-/** Tests only: forget the cached secret. */
+/** Exported for tests: a test hook, to forget the cached secret. */
 export function forgetAuthSecret(): void {
   parameters().clearCache();
 }

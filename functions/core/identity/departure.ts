@@ -18,6 +18,7 @@ import { presenceEvent } from './presence';
  * The pause before the rooms are told: the client's first three reconnects wait at most 0.5 + 1 + 2 s (full jitter,
  * client/backoff.ts DEFAULT_BACKOFF), and its handshake and `subscribe` fit in what is left. A person who really left
  * shows as gone in every room this long after `$disconnect`, plus the fan-out's delivery time.
+ * Exported for tests: the grace the tests wait out.
  */
 export const LEAVE_GRACE_SECONDS = 5;
 
@@ -27,13 +28,17 @@ export const LEAVE_GRACE_SECONDS = 5;
  * written before the departure is read, are in the user index by the time the departure step reads it (a write reaches a
  * global secondary index within a second: AWS re:Post, "Why don't items appear in my DynamoDB GSI"). A later return
  * publishes its joins, and the departure step still finds it back: the room hears one join and no leave.
+ * Exported for tests: the window the tests step the clock to.
  */
 export const RETURN_WINDOW_MS = (LEAVE_GRACE_SECONDS - 1) * 1000;
 
 /** A user's connections read at most when settling a departure: past any one person's devices, and bounded. */
 const DEPARTURE_DEVICES_READ = 25;
 
-/** Times `$disconnect` publishes its departure before giving up, and the first pause between tries (doubling). */
+/**
+ * Times `$disconnect` publishes its departure before giving up, and the first pause between tries (doubling).
+ * Exported for tests: the tries the tests count before it gives up.
+ */
 export const DEPARTURE_PUBLISH_TRIES = 3;
 const DEPARTURE_RETRY_MS = 100;
 
@@ -79,7 +84,7 @@ export interface PersonRooms {
   roomsOf(userId: string, devices: number): Promise<Subscribed[]>;
 }
 
-export type SettleDeps = { people: PersonRooms; events: Pick<EventPublisher, 'publish'> };
+type SettleDeps = { people: PersonRooms; events: Pick<EventPublisher, 'publish'> };
 
 /**
  * After the pause: a `leave` for each room of the departure that the user does not follow again under the same name

@@ -13,9 +13,10 @@ import { type Clock, systemClock } from '#platform/clock';
  * and cached per runtime, plus issuer, audience, expiry and not-before) for Cognito and any OIDC provider.
  */
 
-export type AuthMode = 'none' | 'token' | 'cognito' | 'oidc';
-
-/** Clock skew tolerated between a token's issuer and this function, in seconds. */
+/**
+ * Clock skew tolerated between a token's issuer and this function, in seconds.
+ * Exported for tests: tests mint a token just past the leeway.
+ */
 export const CLOCK_LEEWAY_SECONDS = 30;
 
 export interface Identity {

@@ -237,7 +237,7 @@ function guessBucketOf(
   };
 }
 
-export interface JoinAttempt {
+interface JoinAttempt {
   roomId: string;
   key?: string;
   sourceIp?: string;

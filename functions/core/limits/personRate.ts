@@ -14,7 +14,7 @@ import type { QuotaStore } from './quotas';
  * Going past it is `RATE_LIMITED` with no strike: the refusal may be another of the person's connections' doing, and a
  * connection is closed only for its own frames (guard.ts).
  */
-export type PersonRateKind = 'send' | 'react' | 'read' | 'search';
+type PersonRateKind = 'send' | 'react' | 'read' | 'search';
 
 export type PersonRates = Partial<Record<PersonRateKind, SendRate>>;
 

@@ -1,5 +1,6 @@
 import { RateLimited, UnknownConnection } from '#core/errors';
 import type { BucketKind, Connection, ConnectionStore, SendBucket, SendRate } from '#core/ports';
+import { type Settings, settings } from '#platform/settings';
 
 /** Concurrent sends of one connection that may race for its bucket before the send counts as limited. */
 const SAVE_ATTEMPTS = 3;
@@ -7,6 +8,7 @@ const SAVE_ATTEMPTS = 3;
 /**
  * A token bucket: `limit` tokens, refilled continuously at limit/window per second. A send takes one token; with
  * less than one left it is refused and told how long to wait. Pure, so the rule is tested without a table.
+ * Exported for tests: the bucket's arithmetic at exact instants, with no store.
  */
 export function takeToken(
   bucket: SendBucket | undefined,
@@ -55,4 +57,25 @@ export async function takeSendToken(
     current = reread;
   }
   throw new RateLimited(undefined, kind !== 'react');
+}
+
+/**
+ * The per-connection message rate (SendRateLimit per SendRateWindowSeconds); a limit of 0 = no limit.
+ * Exported for tests: config.test.ts reads the rate of a settings document without a route's deploy-time constants.
+ */
+export function sendRateOf(s: Settings): SendRate | undefined {
+  return s.SendRateLimit > 0 ? { limit: s.SendRateLimit, windowSeconds: s.SendRateWindowSeconds } : undefined;
+}
+
+/**
+ * Takes a message's token (sendmessage, editmessage, deletemessage) at the rate in the settings in force, read here
+ * at each message: a change to SendRateLimit in the settings document applies to the next message, no redeploy.
+ */
+export async function takeMessageToken(
+  connections: ConnectionStore,
+  connection: Connection,
+  nowMs: number,
+): Promise<void> {
+  const rate = sendRateOf(settings());
+  if (rate) await takeSendToken(connections, connection, rate, nowMs);
 }

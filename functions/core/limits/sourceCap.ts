@@ -43,6 +43,7 @@ export interface SourcePlaceStore {
   release(source: string, connectionIds: string[]): Promise<void>;
 }
 
+/** Exported for tests: the port sourceCap.test.ts builds over the local cloud's tables. */
 export interface SourceCapDeps {
   store: SourcePlaceStore;
   /** Whether API Gateway still has the connection (GetConnection: 410 Gone = false). */

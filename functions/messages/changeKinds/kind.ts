@@ -122,7 +122,7 @@ export interface PlanContext {
 }
 
 /** An event's own fields, stored on its item as they are. */
-export interface EventFields {
+interface EventFields {
   [field: string]: unknown;
 }
 

@@ -16,7 +16,7 @@ export function unprocessedPauseMs(retry: number, random: () => number = Math.ra
   return Math.floor(random() * Math.min(CAP_MS, BASE_MS * 2 ** (retry - 1)));
 }
 
-export interface BatchGetOptions {
+interface BatchGetOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -51,7 +51,7 @@ export async function batchGetAll(
 }
 
 /** DynamoDB's limit of keys per BatchGetItem request. */
-export const BATCH_GET_MAX_KEYS = 100;
+const BATCH_GET_MAX_KEYS = 100;
 
 /** BatchGetItem of any number of one table's keys: requests of at most 100 keys in turn (batchGetAll each). */
 export async function batchGetMany(
