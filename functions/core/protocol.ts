@@ -143,7 +143,7 @@ export function parseResumeToken(value: string | undefined): string | undefined 
  * string in its event, and the event a JSON string in the batch of up to 10 the pipe hands Step Functions, whose input
  * is at most 262,144 bytes. A quote, backslash or control character grows to 8 bytes or more by then, so 4,096 of them
  * would take 32 KB and ten such broadcasts would fail their batch on every receive. At 16,384 bytes ten texts, their
- * frames' other fields and the records' envelopes stay under the limit (tests/unit/queuedSize.test.ts). A member's
+ * frames' other fields and the records' envelopes stay under the limit (tests/core/queuedSize.test.ts). A member's
  * message and its edits carry no such bound: they reach the fan-out through the room's log, not the queue
  * (deliver/roomLog.ts), and any text of 4,096 bytes is delivered.
  */

@@ -312,7 +312,7 @@ export function constantRefusal(name: string, value: unknown): string | undefine
 /**
  * The rules between runtime settings, each a sentence when the settings in force break it. A document whose
  * overrides break one is refused by `npm run settings`; read by a function, the rule's settings fall back to their
- * defaults (which keep every rule: tests/unit/settingRules.test.ts) with an error log.
+ * defaults (which keep every rule: tests/platform/settingRules.test.ts) with an error log.
  */
 export const SETTING_RULES: readonly {
   names: readonly SettingName[];

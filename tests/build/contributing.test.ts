@@ -41,7 +41,7 @@ const clientSources = readdirSync(join(ROOT, 'client'))
   .filter((f) => f.endsWith('.ts'))
   .map((f) => read(`client/${f}`))
   .join('\n');
-const coverage = read('tests/e2e/chatCoverage.test.ts');
+const coverage = read('tests/core/chatCoverage.test.ts');
 
 /**
  * The MessageStore methods (client/messages.ts) that send `action`: those naming it, and those calling a private
@@ -76,7 +76,7 @@ const CHANGE_KIND_LISTS: Record<string, (action: string, event: string) => boole
       new RegExp(`messages\\??\\.${method}\\(`).test(read('web/changes.js')),
     ),
   'tools/cost/changes.ts': (action) => COST_KINDS.some((kind) => kind.action === action),
-  'tests/e2e/chatCoverage.test.ts': (action) => coverage.includes(`'${action}'`),
+  'tests/core/chatCoverage.test.ts': (action) => coverage.includes(`'${action}'`),
   'docs/PROTOCOL.md': (action, event) => routeRows.has(action) && changeFrameRow.includes(`\`${event}\``),
 };
 
@@ -87,7 +87,7 @@ const ROUTE_LISTS: Record<string, (key: string) => boolean> = {
   'functions/rooms/index.ts': (key) => declaredKeys.includes(key),
   'template.yaml': (key) => templateRoutes.some((r) => r.routeKey === key),
   'client/roomcast.ts': (key) => clientSources.includes(`action: '${key}'`),
-  'tests/e2e/chatCoverage.test.ts': (key) => coverage.includes(`'${key}'`),
+  'tests/core/chatCoverage.test.ts': (key) => coverage.includes(`'${key}'`),
   'docs/PROTOCOL.md': (key) => routeRows.has(key),
 };
 

@@ -16,7 +16,7 @@ let shared: Promise<Browser> | undefined;
 const activeHandles = (): { unref?(): void }[] =>
   (process as unknown as { _getActiveHandles(): { unref?(): void }[] })._getActiveHandles();
 
-const isBrowserTest = (path: string) => /[\\/]tests[\\/]browser[\\/]/.test(path);
+const isBrowserTest = (path: string) => /\.browser\.test\.ts$/.test(path);
 
 async function sharedChromium(): Promise<Browser> {
   // A failed launch, or a Chromium that has gone (crashed, killed), is launched again for the next file rather than

@@ -8,7 +8,7 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
 
 /**
  * The fan-out state machine of template.yaml as the fan-out pipe starts it: a batch of the FIFO queue's records (a
- * room's events in the room's order; an everyone-broadcast has its own machine, tests/unit/broadcastMachine.test.ts).
+ * room's events in the room's order; an everyone-broadcast has its own machine, tests/broadcast/broadcastMachine.test.ts).
  * Small pages (7) and chunks (3), so a few members span several of each.
  */
 const { h, addMembers, createRoom, send, framesOf, seqsOf, recordsOf, expectPruned } = useFanoutMachine();

@@ -38,7 +38,7 @@ export function keyIdOf(inviteKey: string): string {
 export const ROOM_GATE_TTL_SECONDS = 24 * 3600;
 /**
  * How many gates a room has. Joins at the same moment conflict only on a shared gate: 24 joins at once into one room
- * met another at their first try 112 times in 240 over 12 gates, 24 over 48, 6 over 96 (tests/unit/joinGates.test.ts).
+ * met another at their first try 112 times in 240 over 12 gates, 24 over 48, 6 over 96 (tests/messages/joinGates.test.ts).
  * An owner's change writes them all with the room's item in one transaction (≤ 100 items), a rare write of 49 items.
  * Exported for tests: removalRace.test.ts holds every gate.
  */

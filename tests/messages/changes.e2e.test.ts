@@ -1,5 +1,13 @@
 import { ChatClient, type Frame, isPresence, messagesIn } from '../helpers/chatClient';
-import { closeAfterTest, connect, joinRoom, roomOf, say, useChatCloud, waitUntil } from './chatWorld';
+import {
+  closeAfterTest,
+  connect,
+  joinRoom,
+  roomOf,
+  say,
+  useChatCloud,
+  waitUntil,
+} from '../helpers/chatWorld';
 
 /**
  * Edits, deletes and reactions as members see them through the local cloud: each change reaches the room live, takes

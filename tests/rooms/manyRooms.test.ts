@@ -8,7 +8,7 @@ import {
   say,
   subscriptionItem,
   useChatCloud,
-} from './chatWorld';
+} from '../helpers/chatWorld';
 
 /**
  * One connection, many rooms (issue 43 item 1; docs/ARCHITECTURE.md, "Subscriptions"): a join or create shows the

@@ -6,7 +6,7 @@ import { hs256Token } from '../helpers/tokens';
 
 /**
  * Leaving on close, on the local cloud with sign-in (docs/DECISIONS.md, "Leaving on close"): `$disconnect` of a
- * connection following several rooms puts one entry on the bus, not one per room (100 rooms: tests/unit/departure.test.ts); a person who really left shows as gone
+ * connection following several rooms puts one entry on the bus, not one per room (100 rooms: tests/core/departure.test.ts); a person who really left shows as gone
  * in every room after the pause and within the stated time; a reconnect of the same person within the pause shows no
  * leave and no join anywhere, and puts nothing on the bus; one after RETURN_WINDOW_MS is told as a join.
  */

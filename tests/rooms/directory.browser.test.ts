@@ -4,7 +4,7 @@ import { browserStage, createRoom, hasText, online, signedInAtIssuer } from '../
  * Named rooms and the directory in the web chat, signed in at the local cloud's development issuer (AuthMode=oidc):
  * alice creates the public room "general"; bob, in another browser, types its name into "Find a public room" and
  * joins it with a click, no code and no link; its header names it. A direct message's name after a reload is
- * tests/browser/newcomer.test.ts's.
+ * tests/rooms/newcomer.browser.test.ts's.
  */
 jest.setTimeout(120_000);
 

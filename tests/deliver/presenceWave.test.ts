@@ -7,7 +7,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * per cycle, not one per joiner: posts for the wave are counted at the management API (every post is one there).
  * Each post is answered after 500 ms, as a slow stage would, which holds each cycle open while the joins queue behind
  * it, so how many cycles the wave takes does not hang on how fast this machine is. docs/MEASUREMENTS.md has the
- * figures (`npx jest tests/e2e/presenceWave.test.ts`, which prints them).
+ * figures (`npx jest tests/deliver/presenceWave.test.ts`, which prints them).
  */
 jest.setTimeout(240_000);
 

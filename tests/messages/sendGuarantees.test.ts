@@ -24,7 +24,7 @@ async function world({ room = 'own' }: { room?: 'own' | 'lobby' } = {}) {
   const connectionId = `conn-${++n}`;
   await seatSender(tables, { roomId, connectionId, username: `alice-${n}`, room: room === 'own' });
   const published: ChatEvent[] = [];
-  // The events for the bus's consumers (MessageSent); the fan-out's wakes are the wake tests' (tests/unit/wakes.test.ts).
+  // The events for the bus's consumers (MessageSent); the fan-out's wakes are the wake tests' (tests/messages/wakes.test.ts).
   let publish = async (all: Parameters<EventPublisher['publish']>[0]) => {
     const events = all.filter((e): e is ChatEvent => e.type !== 'RoomWake' && e.type !== 'Repost');
     published.push(...events);

@@ -2,8 +2,6 @@ import { readdirSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { loadTemplate } from '../../tools/infra/template';
 import { type Frame, isMessage, isPresence } from '../helpers/chatClient';
-import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
-import { templatePath } from '../helpers/localCloud';
 import {
   connect,
   connectionItem,
@@ -16,10 +14,12 @@ import {
   subscriptionItem,
   useChatCloud,
   waitUntil,
-} from './chatWorld';
+} from '../helpers/chatWorld';
+import { eventsDir, frameOf, readEvent, sampleEvent } from '../helpers/events';
+import { templatePath } from '../helpers/localCloud';
 
 /**
- * The chat when things go wrong, and what the other end-to-end tests must cover (tests/e2e/chatWorld.ts starts the
+ * The chat when things go wrong, and what the other end-to-end tests must cover (tests/helpers/chatWorld.ts starts the
  * cloud): stale connections, failures, every route of template.yaml and every sample event in events/.
  */
 jest.setTimeout(30_000);

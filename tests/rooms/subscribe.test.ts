@@ -9,7 +9,7 @@ import {
   say,
   subscriptionItem,
   useChatCloud,
-} from './chatWorld';
+} from '../helpers/chatWorld';
 
 /**
  * `subscribe` (issue 43; docs/PROTOCOL.md): many rooms followed in one frame, none shown, each admitted as joinroom

@@ -1,5 +1,5 @@
 import type { ChatClient, Frame } from '../helpers/chatClient';
-import { connect, joinRoom, roomOf, say, useChatCloud } from './chatWorld';
+import { connect, joinRoom, roomOf, say, useChatCloud } from '../helpers/chatWorld';
 
 /**
  * Pinned messages as members see them through the local cloud: the room's owner pins and unpins, every member gets

@@ -3,7 +3,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { DynamoWordIndex } from '#messages/dynamoWords';
 import { indexedWords } from '#messages/searching';
 import type { Frame } from '../helpers/chatClient';
-import { connect, joinRoom, roomOf, say, useChatCloud } from './chatWorld';
+import { connect, joinRoom, roomOf, say, useChatCloud } from '../helpers/chatWorld';
 
 /**
  * Search as members see it through the local cloud: a word finds the messages of the member's rooms holding it,

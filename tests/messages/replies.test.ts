@@ -1,5 +1,5 @@
 import type { ChatClient, Frame } from '../helpers/chatClient';
-import { connect, roomOf, say, useChatCloud } from './chatWorld';
+import { connect, roomOf, say, useChatCloud } from '../helpers/chatWorld';
 
 /**
  * Replies through the local cloud: a message may answer another live message of its room (`replyTo`), reaches the

@@ -55,7 +55,7 @@ async function world() {
       reactions: new DynamoReactionStore(client, table('ReactionsTable')),
       events: {
         publish: async (events) => {
-          // The bus's events (the changes); the fan-out's wakes are the wake tests' (tests/unit/wakes.test.ts).
+          // The bus's events (the changes); the fan-out's wakes are the wake tests' (tests/messages/wakes.test.ts).
           published.push(...events.filter((e): e is ChatEvent => e.type !== 'RoomWake'));
         },
       },

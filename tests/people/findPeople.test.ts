@@ -5,7 +5,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * Finding people (`findpeople`, functions/people/people.ts) on the local cloud with sign-in: a signed-in user
  * finds the co-members of any of its rooms by the start of their name, not only of the room it is in, and opens a
  * direct message with one by the id found while in another room; someone it shares no room with is neither found
- * nor reachable by id. The open chat's refusal is tests/e2e/findPeopleOpen.test.ts.
+ * nor reachable by id. The open chat's refusal is tests/people/findPeopleOpen.test.ts.
  */
 jest.setTimeout(120_000);
 

@@ -12,7 +12,7 @@ import {
  * "Find people" in the web chat (web/findPeople.js), people signed in at the local cloud's development issuer: Ana
  * and Ben share a room; Ana moves on to a room of her own, types the start of Ben's name in the box, and the match
  * listed opens their direct message on a click, though Ben is not in the room she is in. The open chat's note is
- * tests/browser/findPeopleOpen.test.ts.
+ * tests/people/findPeopleOpen.browser.test.ts.
  */
 jest.setTimeout(120_000);
 

@@ -1,5 +1,5 @@
 import type { Frame } from '../helpers/chatClient';
-import { connect, createRoom, joinRoom, say, useChatCloud } from './chatWorld';
+import { connect, createRoom, joinRoom, say, useChatCloud } from '../helpers/chatWorld';
 
 /**
  * Authorship by identity, not by name: every message carries its author's key in the room (`authorKey`), and

@@ -13,10 +13,10 @@ import {
   roomOf,
   say,
   useChatCloud,
-} from './chatWorld';
+} from '../helpers/chatWorld';
 
 /**
- * The chat as a user sees it (tests/e2e/chatWorld.ts starts the cloud): the lobby, rooms, names, ordering and
+ * The chat as a user sees it (tests/helpers/chatWorld.ts starts the cloud): the lobby, rooms, names, ordering and
  * history, idempotent retries, bad input and `$default`.
  */
 jest.setTimeout(30_000);

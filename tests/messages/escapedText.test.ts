@@ -1,5 +1,5 @@
 import type { Frame } from '../helpers/chatClient';
-import { connect, roomOf, say, useChatCloud } from './chatWorld';
+import { connect, roomOf, say, useChatCloud } from '../helpers/chatWorld';
 
 /**
  * Any text within the protocol's limit is deliverable (docs/PROTOCOL.md, "Limits": 1–4,096 UTF-8 bytes, any

@@ -1,5 +1,5 @@
 import type { Frame } from '../helpers/chatClient';
-import { connect, createRoom, joinRoom, say, useChatCloud } from './chatWorld';
+import { connect, createRoom, joinRoom, say, useChatCloud } from '../helpers/chatWorld';
 
 /**
  * A member who closes their socket is shown leaving even when a fan-out meets the closed socket first. API Gateway
