@@ -9,7 +9,6 @@ import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
-import { settings } from '#platform/settings';
 import { joinRoom } from '#rooms/joining';
 import { joinPorts } from '#rooms/joinPorts';
 import { openDm, parseDmTarget } from '#rooms/memberships';
@@ -23,10 +22,6 @@ import { peopleStore } from './wiring';
 const deps = onFirstCall(() => ({
   ...joinPorts(),
   memberships: membershipStore(),
-  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
-  get roomIdleDays() {
-    return settings().RoomIdleDays;
-  },
 }));
 const notice = onFirstCall(() => ({
   devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),

@@ -7,7 +7,6 @@ import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '#platform/powertools';
-import { settings } from '#platform/settings';
 import { parseRoomInfo, roomInfoOf, withRoomInfo } from './directory';
 import { logMembershipFailure, recordMembership } from './memberships';
 import { createRoom } from './rooms';
@@ -18,10 +17,6 @@ const deps = onFirstCall(() => ({
   rooms: roomStore(),
   events: eventPublisher(),
   now: systemClock,
-  // Runtime settings are getters: read from the settings document on every invocation (platform/settings.ts).
-  get roomIdleDays() {
-    return settings().RoomIdleDays;
-  },
 }));
 const rooms = onFirstCall(() => ({
   store: quotaStore(),

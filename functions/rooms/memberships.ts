@@ -7,6 +7,7 @@ import type { ChatPorts, Connection, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
 import {
   type DmOpenedFrame,
   type DmPeer,
@@ -291,7 +292,6 @@ async function resolvePeer(deps: DmDeps, caller: Connection, target: DmTarget): 
 }
 
 type DmDeps = MemberDeps & {
-  roomIdleDays: number;
   /**
    * Takes a room from the caller's room-creation budget (createroom's RoomCreateLimit per hour), or throws
    * RateLimited: a new direct-message room is a room kept RoomIdleDays like any other.
@@ -352,7 +352,7 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
       createdAt: now.toISOString(),
       createdBy: names.get(caller.userId),
       seq: 0,
-      ttl: roomTtl(now, deps.roomIdleDays),
+      ttl: roomTtl(now, settings().RoomIdleDays),
       dmMembers,
       dmNames: dmMembers.map((id) => names.get(id) ?? ''),
     },

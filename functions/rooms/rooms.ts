@@ -7,6 +7,7 @@ import { moderationOf } from '#core/moderation';
 import type { ChatEvent, ChatPorts, Connection, Member } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY, ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '#core/protocol';
 import { roomTtl } from '#core/roomLife';
+import { settings } from '#platform/settings';
 
 /** Rooms: creating one, moving a connection between rooms, and who a room holds (its members; its history: functions/messages/roomHistory.ts). */
 
@@ -80,10 +81,10 @@ async function membersOf(deps: Pick<ChatPorts, 'connections'>, roomId: string, s
 
 /**
  * Creates a room owned by its creator (its `userId`: the signed-in user, or the connection itself without sign-in)
- * that ends `roomIdleDays` after its last message, and moves the creator into it.
+ * that ends RoomIdleDays after its last message, and moves the creator into it.
  */
 export async function createRoom(
-  deps: Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'> & { roomIdleDays: number },
+  deps: Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'>,
   connectionId: string,
 ): Promise<JoinedFrame> {
   const connection = await requireConnection(deps, connectionId);
@@ -91,7 +92,8 @@ export async function createRoom(
   const username = connection.chosenName ?? connection.username;
   const now = deps.now();
   const createdAt = now.toISOString();
-  const ttl = roomTtl(now, deps.roomIdleDays);
+  // RoomIdleDays read where the room's end is set, so a changed settings document reaches the next room by construction.
+  const ttl = roomTtl(now, settings().RoomIdleDays);
   for (let attempt = 0; attempt < ROOM_CODE_ATTEMPTS; attempt++) {
     const roomId = newRoomCode();
     const room = { roomId, createdAt, createdBy: username, seq: 0, ttl, ownerId: connection.userId };

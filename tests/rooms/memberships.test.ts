@@ -40,7 +40,6 @@ it('refuses a direct message without sign-in before anything is read or written'
     connections: { get: async () => caller, listMembers: untouched },
     memberships: { openDm: untouched, join: untouched, connections: untouched },
     now: () => new Date(),
-    roomIdleDays: 30,
     join: untouched,
   } as unknown as Parameters<typeof openDm>[0];
   await expect(openDm(deps, 'conn1', { userId: b })).rejects.toMatchObject({ code: 'FORBIDDEN' });

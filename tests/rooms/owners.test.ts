@@ -46,7 +46,6 @@ function world() {
     notifier,
     now: () => now,
     messageRetentionDays: 7,
-    roomIdleDays: 30,
   };
   const guard: GuardDeps = {
     store: undefined as unknown as GuardDeps['store'],

@@ -165,7 +165,7 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
     };
   };
   const keyedRoom = async (owner: Connection) => {
-    const { roomId } = await createRoom({ ...joinPorts, roomIdleDays: 30 }, owner.connectionId);
+    const { roomId } = await createRoom(joinPorts, owner.connectionId);
     const room = await rooms.get(roomId);
     await tables.db.send(
       new PutCommand({ TableName: tables.table('RoomsTable'), Item: { ...room, inviteKey: OLD_KEY } }),
