@@ -15,6 +15,7 @@ import {
   sendStore,
   templateTables,
 } from '../helpers/templateTables';
+import { UNIT_SETTINGS, withSettings } from '../helpers/unitSettings';
 
 /**
  * A room's end and its owner's powers, with the real DynamoDB adapters against the local DynamoDB (the template's
@@ -152,6 +153,21 @@ describe('a room ends RoomIdleDays after its last message', () => {
     const carol = await w.member('carol', 'user:carol');
     expect(await w.refusal(w.enter(carol, roomId, key))).toMatchObject({ code: 'ROOM_CLOSED' });
     expect((await w.room(roomId)).seq).toBe(1);
+  });
+
+  it("a new room's end follows the settings document in force when it is created", async () => {
+    const w = world();
+    const alice = await w.member('alice', 'user:alice');
+    try {
+      withSettings({ RoomIdleDays: 3 });
+      const { roomId } = await w.create(alice);
+      const created = (await w.room(roomId)).ttl as number;
+      withSettings({ RoomIdleDays: 5 });
+      const later = await w.create(alice);
+      expect(((await w.room(later.roomId)).ttl as number) - created).toBe(2 * DAY);
+    } finally {
+      withSettings(UNIT_SETTINGS);
+    }
   });
 
   it('the write that takes the seq itself refuses a room that has ended, taking no seq', async () => {
