@@ -30,7 +30,7 @@ it("sends typing heartbeats at the deployment's TypingIntervalSeconds", async ()
   // process hears of the frame: under load that notice lags by a varying amount and would bend the gaps measured.
   await page.addInitScript(() => {
     const sent: number[] = [];
-    (window as unknown as { typingSent: number[] }).typingSent = sent;
+    (globalThis as unknown as { typingSent: number[] }).typingSent = sent;
     const send = WebSocket.prototype.send;
     WebSocket.prototype.send = function (this: WebSocket, data) {
       const text = String(data);
@@ -44,7 +44,7 @@ it("sends typing heartbeats at the deployment's TypingIntervalSeconds", async ()
   // 5.5 s of steady typing: a heartbeat every 2 s is three, the 5 s default two.
   const started = Date.now();
   while (Date.now() - started < 5500) await page.getByTestId('composer-input').press('a', { delay: 100 });
-  const heartbeats = await page.evaluate(() => (window as unknown as { typingSent: number[] }).typingSent);
+  const heartbeats = await page.evaluate(() => (globalThis as unknown as { typingSent: number[] }).typingSent);
   expect(heartbeats.length).toBeGreaterThanOrEqual(3);
   for (let i = 1; i < heartbeats.length; i++)
     expect((heartbeats[i] ?? 0) - (heartbeats[i - 1] ?? 0)).toBeGreaterThanOrEqual(1900);
