@@ -44,7 +44,9 @@ it("sends typing heartbeats at the deployment's TypingIntervalSeconds", async ()
   // 5.5 s of steady typing: a heartbeat every 2 s is three, the 5 s default two.
   const started = Date.now();
   while (Date.now() - started < 5500) await page.getByTestId('composer-input').press('a', { delay: 100 });
-  const heartbeats = await page.evaluate(() => (globalThis as unknown as { typingSent: number[] }).typingSent);
+  const heartbeats = await page.evaluate(
+    () => (globalThis as unknown as { typingSent: number[] }).typingSent,
+  );
   expect(heartbeats.length).toBeGreaterThanOrEqual(3);
   for (let i = 1; i < heartbeats.length; i++)
     expect((heartbeats[i] ?? 0) - (heartbeats[i - 1] ?? 0)).toBeGreaterThanOrEqual(1900);
