@@ -17,7 +17,6 @@ import {
   type FunctionLog,
   forStepFunctions,
   type InvocationKind,
-  LAMBDA_LIMITS_WITH_LATENCIES,
   type LambdaLimits,
   type LocalFunctionSpec,
   LocalLambda,
@@ -674,12 +673,7 @@ export function startLambda(
       },
     };
   });
-  // Bounds the caller sets win; AWS's latencies change the machine's defaults (LAMBDA_LIMITS_WITH_LATENCIES).
-  const given = Object.fromEntries(Object.entries(limits ?? {}).filter(([, value]) => value !== undefined));
-  const lambda = new LocalLambda(specs, workerPath, log, {
-    ...(ctx.profile && LAMBDA_LIMITS_WITH_LATENCIES),
-    ...given,
-  });
+  const lambda = new LocalLambda(specs, workerPath, log, limits);
   lambda.invokeLatency = ctx.profile?.latency.lambdaInvoke;
   return { value: lambda, close: () => lambda.close() };
 }
