@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LocalCloud } from '../../tools/local/cloud';
 import { startTestCloud } from '../helpers/localCloud';
+import { withRepoBuildLock } from '../helpers/repoBuildLock';
 
 /**
  * @roomcast/client as someone outside this repository gets it: `npm pack` makes the tarball, an empty project
@@ -39,7 +40,8 @@ beforeAll(async () => {
   // ws and its types (with theirs), from this repository's node_modules: the install needs no registry.
   const deps = ['ws', '@types/ws', '@types/node', 'undici-types'].map((d) => join(root, 'node_modules', d));
   const [packJson] = await Promise.all([
-    npm(['pack', '--json', '--pack-destination', work], join(root, 'client')),
+    // Its prepack rebuilds client/dist: not while another test file builds the repository (repoBuildLock.ts).
+    withRepoBuildLock(() => npm(['pack', '--json', '--pack-destination', work], join(root, 'client'))),
     npm(['pack', '--ignore-scripts', '--pack-destination', work, ...deps], work),
   ]);
   const packed = JSON.parse(packJson);

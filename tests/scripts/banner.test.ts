@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRoomcastClient, type RoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
+import { withRepoBuildLock } from '../helpers/repoBuildLock';
 
 /**
  * What `npm start` prints is true for the stack's AuthMode: the wscat line it suggests connects, the admin route
@@ -89,7 +90,8 @@ it('AuthMode=oidc: names the issuer, shows the admin route behind its authorizer
 
 // One cloud for both: `npm start` as on a fresh clone (it builds first) is also the open chat, AuthMode=none.
 it("npm start: builds, gives the build time beside the cloud's own start time, and its wscat line (AuthMode=none) names the user with ?username=", async () => {
-  const banner = await start(false);
+  // The build writes the repository's built files: with the lock, no other test file packs them meanwhile.
+  const banner = await withRepoBuildLock(() => start(false));
   const times = /roomcast local cloud ready in (\d+) ms, after a build of (\d+) ms/.exec(banner);
   expect(times).not.toBeNull();
   expect(Number(times?.[2])).toBeGreaterThan(0);
