@@ -173,7 +173,8 @@ test('with 10% of management-API posts answered 429, every live member gets ever
   const resyncs = told + (await resyncNotes(roomId));
   if (report.filledByHistory > 0) expect(resyncs).toBeGreaterThan(0);
   expect(resyncs).toBeLessThanOrEqual(throttled / 2);
-  expect(report.deliveries + report.filledByHistory).toBe(12 * 30);
+  // Every member, every message sent: 30 a round, and a second round when the first drew no 429.
+  expect(report.deliveries + report.filledByHistory).toBe(members.length * report.messages);
   expect((await auditRoom(tables, roomId)).missing).toEqual([]);
 });
 
