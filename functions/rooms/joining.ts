@@ -30,31 +30,52 @@ const SAME_MEMBER_READS = 5;
 /**
  * The joiner's other connections the room index lists (a second tab of the same signed-in user; or, without sign-in,
  * the same resume token: the client reconnected before its old connection's $disconnect, which a lost network delays
- * up to the gateway's 10-minute idle timeout), and the name one of them shows in the room, if one is there: it is the
- * same member (memberKeyOf), so it shows the same name. A listed tab that has just left (the index lags) is the same
- * member too: its name is not taken from the joiner, which would otherwise show "alice (2)" and escape a removal of
- * "alice". Only members whose names clash with the joiner's chosen one are read (the room index holds names, not
- * ids), so a join without a clash costs no read.
+ * up to the gateway's 10-minute idle timeout), and the name they show in the room: it is the same member
+ * (memberKeyOf), so it shows the same name, and the room already shows it present (`present`: no join to tell). A
+ * listed connection that is gone ($disconnect ran after the listing was read, or the index lags) is the joiner's own
+ * when the joiner's departure names the room under that name (departure.ts): a return keeps the name it showed, or it
+ * would show "alice (2)", escape a removal of "alice", and the departure would tell "alice" left. Only members whose
+ * names clash with the joiner's chosen one are read (the room index holds names, not ids), so a join without a clash
+ * costs no read, and the departure is read only when a clashing connection is gone.
  */
 async function sameMember(
-  deps: Pick<ChatPorts, 'connections'>,
+  deps: SameMemberDeps,
   joiner: Connection,
   roomId: string,
   others: Member[],
-): Promise<{ name?: string; connections: Set<string> }> {
+): Promise<{ name?: string; present: boolean; connections: Set<string> }> {
   // Without sign-in or a resume token every connection is a member of its own.
   const member = memberKeyOf(joiner);
-  if (member === `connection:${joiner.connectionId}`) return { connections: new Set() };
+  if (member === `connection:${joiner.connectionId}`) return { present: false, connections: new Set() };
   const chosen = joiner.chosenName ?? joiner.username;
   const clashing = others
     .filter((m) => m.username === chosen || confusable(chosen, baseName(m.username)))
     .slice(0, SAME_MEMBER_READS);
   const found = await Promise.all(clashing.map((m) => deps.connections.get(m.connectionId)));
-  const mine = found.filter((c): c is Connection => c !== undefined && memberKeyOf(c) === member);
+  const live = clashing.filter((_, i) => {
+    const c = found[i];
+    return c !== undefined && memberKeyOf(c) === member;
+  });
+  const gone = clashing.filter((_, i) => found[i] === undefined);
+  const left = gone.length > 0 ? await departedNames(deps, joiner, roomId) : new Set<string>();
+  const returned = gone.filter((m) => left.has(m.username));
   return {
-    name: mine.find((c) => c.roomId === roomId)?.username,
-    connections: new Set(mine.map((c) => c.connectionId)),
+    name: live[0]?.username ?? returned[0]?.username,
+    present: live.length > 0,
+    connections: new Set([...live, ...returned].map((m) => m.connectionId)),
   };
+}
+
+type SameMemberDeps = Pick<ChatPorts, 'connections' | 'now'> & {
+  departures?: Pick<DepartureRecords, 'latest'>;
+};
+
+/** The names the joiner's departure, still within its return window, left `roomId` under; none on a failed read. */
+async function departedNames(deps: SameMemberDeps, joiner: Connection, roomId: string): Promise<Set<string>> {
+  if (deps.departures === undefined || !joiner.userId?.startsWith('user:')) return new Set();
+  const record = await deps.departures.latest(joiner.userId).catch(() => undefined);
+  if (record === undefined || deps.now().getTime() >= record.returnBy) return new Set();
+  return new Set(record.rooms.filter((s) => s.roomId === roomId).map((s) => s.username));
 }
 
 /**
@@ -77,22 +98,26 @@ type JoinDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'messages' | 'event
 /**
  * The name a newcomer to `room` shows there: the one another connection of the same member shows there, else its
  * chosen name, numbered past every name the room's other members (`listed`: all of them) show or could be confused
- * with, and past the names the owner removed. Shared by a join and a `subscribe` (functions/rooms/subscribe.ts).
+ * with, and past the names the owner removed. `present`: another live connection of the same member shows that name
+ * in the room already, so the room hears no join (presence is a person's, not a connection's). Shared by a join and a
+ * `subscribe` (functions/rooms/subscribing.ts).
  */
 export async function newcomerName(
-  deps: Pick<ChatPorts, 'connections'>,
+  deps: SameMemberDeps,
   current: Connection,
   room: Room,
   listed: readonly Member[],
-): Promise<string> {
+): Promise<{ name: string; present: boolean }> {
   const others = listed.filter((m) => m.connectionId !== current.connectionId);
   const same = await sameMember(deps, current, room.roomId, others);
   const taken = others.filter((m) => !same.connections.has(m.connectionId)).map((m) => m.username);
   // A name the owner removed stays taken: no newcomer shows it (shareKey in owners.ts skips it).
-  return (
-    same.name ??
-    disambiguate(current.chosenName ?? current.username, [...taken, ...(room.removedNames ?? [])])
-  );
+  return {
+    name:
+      same.name ??
+      disambiguate(current.chosenName ?? current.username, [...taken, ...(room.removedNames ?? [])]),
+    present: same.present,
+  };
 }
 
 /**
@@ -199,10 +224,11 @@ export async function joinRoom(
   if (room && roomId !== LOBBY && bannedBy(room, key, ban)) throw new Banned(roomId);
   const chosen = current.chosenName ?? current.username;
   let username: string | undefined;
+  let present = false;
   if (roomId === LOBBY || !room) username = undefined;
   else if (current.roomId === roomId) username = current.username;
   else if (followed) username = followed.username;
-  else username = await newcomerName(deps, current, room, listed.members);
+  else ({ name: username, present } = await newcomerName(deps, current, room, listed.members));
   const before =
     // A connection already in the room enters again too: the owner may be moving it out at this moment.
     room && username !== undefined
@@ -211,7 +237,7 @@ export async function joinRoom(
           current,
           room,
           username,
-          followed !== undefined,
+          followed !== undefined || present,
           listed.count + (listed.includesConnection ? 0 : 1),
         )
       : await moveTo(deps, connectionId, roomId, username);

@@ -140,7 +140,8 @@ export async function subscribe(
         const result = await followOne(deps, connection, room, known);
         if (result.isNew) {
           used++;
-          joined.push({ roomId: room.roomId, username: result.username });
+          // A person shown in the room already by another connection of theirs is not told as joining.
+          if (!result.present) joined.push({ roomId: room.roomId, username: result.username });
         }
         answered[i] = result.room;
       } catch (thrown) {
@@ -173,7 +174,7 @@ async function followOne(
   connection: Connection,
   asked: RoomAsked,
   known: string | undefined,
-): Promise<{ room: Followed; isNew: boolean; username: string }> {
+): Promise<{ room: Followed; isNew: boolean; username: string; present: boolean }> {
   const { roomId } = asked;
   const room = known === undefined ? await deps.admit(asked) : await deps.rooms.get(roomId);
   // A room followed already but gone since is refused as a join of it would be; its subscription stays for leaveroom.
@@ -187,6 +188,7 @@ async function followOne(
   }
   let username = known;
   let isNew = false;
+  let present = false;
   // A room newly followed lists its members, for the name shown there and the count. One followed already lists
   // none: its count is the client's since the first answer (presence keeps it), and reading the room index is one
   // Query per key of the room's level (up to ROOM_INDEX_SHARDS), so a resubscribe that brings nothing new costs one
@@ -199,7 +201,9 @@ async function followOne(
       connection.connectionId,
     );
     listed = members;
-    const name = await newcomerName(deps, connection, room, members.members);
+    const newcomer = await newcomerName(deps, connection, room, members.members);
+    const name = newcomer.name;
+    present = newcomer.present;
     const keyLevel = await keyLevelToWrite(deps, room, members.count + (members.includesConnection ? 0 : 1));
     const outcome = await follow(deps, connection, room, name, keyLevel);
     isNew = outcome === 'followed';
@@ -216,6 +220,7 @@ async function followOne(
   return {
     isNew,
     username,
+    present,
     room: {
       roomId,
       lastSeq,

@@ -8,7 +8,8 @@ import { hs256Token } from '../helpers/tokens';
  * Leaving on close, on the local cloud with sign-in (docs/DECISIONS.md, "Leaving on close"): `$disconnect` of a
  * connection following several rooms puts one entry on the bus, not one per room (100 rooms: tests/core/departure.test.ts); a person who really left shows as gone
  * in every room after the pause and within the stated time; a reconnect of the same person within the pause shows no
- * leave and no join anywhere, and puts nothing on the bus; one after RETURN_WINDOW_MS is told as a join.
+ * leave and no join anywhere, and puts nothing on the bus, also when the return is processed before the old
+ * connection's `$disconnect`; one after RETURN_WINDOW_MS is told as a join.
  */
 jest.setTimeout(120_000);
 
@@ -160,6 +161,67 @@ it('shows neither a leave nor a join anywhere when the person is back in the roo
   await back.close();
   await until(() => leavesOf(olga.since(mark), 'quinn').length >= ROOMS, TOLD_WITHIN_MS, 'every room told');
 });
+
+it.each([
+  ['the whole return', false],
+  ["the return's joinroom (its subscribe after the $disconnect)", true],
+])(
+  "shows neither a leave nor a join anywhere when %s is processed before the old connection's $disconnect",
+  async (_, releaseAfterJoin) => {
+    // API Gateway gives no order between one connection's `$disconnect` and another connection's frames (a dropped
+    // network's `$disconnect` may come late): the old connection's `$disconnect` is held until the return has run.
+    const name = releaseAfterJoin ? 'tess' : 'sam';
+    const old = await following(name, name);
+    const back = await device(name, name);
+    await testCloud.settle();
+    const mark = olga.mark();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let called = 0;
+    const invoke = cloud.lambda.invoke;
+    cloud.lambda.invoke = async (...args: Parameters<typeof invoke>) => {
+      const routeKey = (args[1] as { requestContext?: { routeKey?: string } }).requestContext?.routeKey;
+      if (routeKey === '$disconnect') {
+        called++;
+        await held;
+      }
+      return invoke(...args);
+    };
+    const seen = disconnects();
+    try {
+      await old.close();
+      await until(() => called > 0, 10_000, `${name}'s $disconnect called`);
+      const [shown] = rooms as [{ roomId: string; key: string }];
+      expect(
+        await back.expectReply({ action: 'joinroom', roomId: shown.roomId, key: shown.key }),
+      ).toMatchObject({
+        type: 'joined',
+      });
+      if (releaseAfterJoin) {
+        release();
+        await until(() => disconnects() > seen, 10_000, `${name}'s $disconnect run`);
+      }
+      await follow(back);
+    } finally {
+      release();
+      cloud.lambda.invoke = invoke;
+    }
+    const releasedAt = Date.now();
+    await until(() => disconnects() > seen, 10_000, `${name}'s $disconnect run`);
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, releasedAt + (LEAVE_GRACE_SECONDS + 3) * 1000 - Date.now())),
+    );
+    await testCloud.settle();
+    expect(leavesOf(olga.since(mark), name)).toEqual([]);
+    expect(joinsOf(olga.since(mark), name)).toEqual([]);
+    const who = await olga.expectReply({ action: 'who', roomId: rooms[ROOMS - 1]?.roomId });
+    expect([...(who.members as string[])].sort()).toEqual(['olga', name]);
+    await back.close();
+    await until(() => leavesOf(olga.since(mark), name).length >= ROOMS, TOLD_WITHIN_MS, 'every room told');
+  },
+);
 
 it('tells every room of a return after the window a join', async () => {
   const rae = await following('rae', 'rae');
