@@ -28,7 +28,7 @@ export async function connectMany(
 /**
  * Joins at once, per wave, when a test sets up a room. Every join holds the room's item in a transaction
  * (functions/rooms/dynamoEntry.ts), so a wave's joins conflict and retry, and each retry's pause holds one of the
- * local Lambda service's few environments (4 per core, tools/local/lambda/service.ts) while the rest of the wave
+ * local Lambda service's few environments (one per core, tools/local/lambda/service.ts) while the rest of the wave
  * waits for one: 19 at once on a loaded 2-core machine left one join unanswered after 20 s. A test of a join wave
  * says so (tests/deliver/presenceWave.test.ts); a room to test something else in is filled ten at a time.
  */

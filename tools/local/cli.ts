@@ -38,7 +38,8 @@ Usage: npm start -- [options]
   --hard-timeout-ms N         close connections this old (default 7200000, as on AWS)
   --lambda-environments N     worker threads (execution environments) running invocations at once, across all
                               functions; further invocations wait their turn, those a client waits for first
-                              while background work keeps one per core (default: four per core)
+                              while background work keeps half (default: one per core; four per core
+                              with --aws-profile, whose latencies keep invocations waiting)
   --lambda-concurrency N      the account's concurrency: invocations in flight beyond it (and beyond a function's
                               ReservedConcurrentExecutions) are throttled, TooManyRequestsException (default 1000)
   --log-level L               function logs shown: DEBUG, INFO, WARN or ERROR (default INFO)

@@ -17,6 +17,7 @@ import {
   type FunctionLog,
   forStepFunctions,
   type InvocationKind,
+  LAMBDA_LIMITS_WITH_LATENCIES,
   type LambdaLimits,
   type LocalFunctionSpec,
   LocalLambda,
@@ -673,7 +674,12 @@ export function startLambda(
       },
     };
   });
-  const lambda = new LocalLambda(specs, workerPath, log, limits);
+  // Bounds the caller sets win; AWS's latencies change the machine's defaults (LAMBDA_LIMITS_WITH_LATENCIES).
+  const given = Object.fromEntries(Object.entries(limits ?? {}).filter(([, value]) => value !== undefined));
+  const lambda = new LocalLambda(specs, workerPath, log, {
+    ...(ctx.profile && LAMBDA_LIMITS_WITH_LATENCIES),
+    ...given,
+  });
   lambda.invokeLatency = ctx.profile?.latency.lambdaInvoke;
   return { value: lambda, close: () => lambda.close() };
 }

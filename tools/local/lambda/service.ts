@@ -45,13 +45,27 @@ const UNRESERVED_MINIMUM = 100;
 
 export const DEFAULT_LAMBDA_LIMITS: LambdaLimits = {
   accountConcurrency: ACCOUNT_CONCURRENCY,
-  // Most invocations wait on round trips (SendMessage on DynamoDB and EventBridge), so a few threads per core
-  // overlap those waits; each thread is a V8 isolate with its own heap, so they stay a small multiple of the cores.
-  environments: 4 * availableParallelism(),
-  // Deliver's posting is CPU-bound: one per core is what the cores run at once anyway.
-  backgroundEnvironments: availableParallelism(),
+  // One per core. The local services answer a round trip in about a millisecond of their own CPU, so an invocation
+  // here computes nearly all the time it runs: more threads than cores only slice the cores, and a request then runs
+  // at a fraction of a core behind every other one (ten environments on two cores took a second member's ack p95
+  // from 0.1 s to 1.9 s under one person's flood, against 0.26 s with one per core: docs/MEASUREMENTS.md). With
+  // AWS's latencies (`--aws-profile`) invocations mostly wait, so more run at once (LAMBDA_LIMITS_WITH_LATENCIES).
+  environments: availableParallelism(),
+  // Background work's share when requests wait too: half the environments, at least one. With nothing waiting it
+  // takes them all (`turn`).
+  backgroundEnvironments: Math.max(1, Math.floor(availableParallelism() / 2)),
   maxIdleEnvironments: 16,
   idleEnvironmentMs: 60_000,
+};
+
+/**
+ * The bounds under `--aws-profile`, whose latencies make an invocation wait most of the time it runs (a DynamoDB
+ * call's ~5 ms, an EventBridge put's ~20 ms): four environments per core overlap those waits, and background work
+ * keeps one per core. Each thread is a V8 isolate with its own heap, so they stay a small multiple of the cores.
+ */
+export const LAMBDA_LIMITS_WITH_LATENCIES: Pick<LambdaLimits, 'environments' | 'backgroundEnvironments'> = {
+  environments: 4 * availableParallelism(),
+  backgroundEnvironments: availableParallelism(),
 };
 
 export type ThrottleReason =
