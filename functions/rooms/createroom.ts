@@ -8,9 +8,10 @@ import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '#platform/powertools';
 import { parseRoomInfo, roomInfoOf, withRoomInfo } from './directory';
+import { directoryStore } from './directoryWiring';
 import { logMembershipFailure, recordMembership } from './memberships';
 import { createRoom } from './rooms';
-import { directoryStore, membershipStore } from './wiring';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -7,7 +7,8 @@ import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { parseProfile, setProfile } from './directory';
-import { directoryStore, membershipStore } from './wiring';
+import { directoryStore } from './directoryWiring';
+import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

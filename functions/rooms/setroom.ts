@@ -5,7 +5,7 @@ import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { parseRoomInfo, setRoom } from './directory';
-import { directoryStore } from './wiring';
+import { directoryStore } from './directoryWiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -1,10 +1,12 @@
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
-import { DynamoDirectoryStore } from './dynamoDirectory';
 import { DynamoRoomEntry } from './dynamoEntry';
 import { DynamoMembershipStore } from './dynamoMemberships';
 
-/** The rooms feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
+/**
+ * The rooms feature's DynamoDB adapters other functions take too (opendm joins a DM room), each given the table names
+ * template.yaml sets for it. The directory's is in directoryWiring.ts, so a bundle that joins rooms does not hold it.
+ */
 /** A join's move into a room, atomic with the room's key (joinroom). */
 export const roomEntry = () =>
   new DynamoRoomEntry(documentClient(), {
@@ -20,11 +22,4 @@ export const membershipStore = () =>
     rooms: config.roomsTable(),
     connections: config.connectionsTable(),
     messages: config.messagesTable(),
-  });
-
-/** The directory of public rooms and the profiles (directory.ts), with the rooms it checks listed ones against. */
-export const directoryStore = () =>
-  new DynamoDirectoryStore(documentClient(), {
-    directory: requireEnv('DIRECTORY_TABLE'),
-    rooms: config.roomsTable(),
   });

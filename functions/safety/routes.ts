@@ -10,6 +10,7 @@ import { systemClock } from '#platform/clock';
 import { config, requireEnv } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
+import { moderationRecords } from './auditWiring';
 import { DynamoBlockStore } from './dynamoBlocks';
 import {
   block,
@@ -28,7 +29,7 @@ import {
   type SafetyDeps,
   unblock,
 } from './safety';
-import { dmBlocks, moderationRecords } from './wiring';
+import { dmBlocks } from './wiring';
 
 /** A room's message by seq, as block and report read it (one strongly consistent GetItem). */
 const messageLookup = (): MessageLookup => ({

@@ -74,18 +74,15 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'safety/dynamoDmBlocks.ts',
   ],
   // opendm joins the pair's room (rooms/joining.ts: the entry, the membership, the backlog with its reactions,
-  // pins and authors' avatars) after the pair's blocks. The directory and the moderation log come with the rooms'
-  // and safety's wiring modules (opendm calls neither; esbuild keeps no code of them).
+  // pins and authors' avatars) after the pair's blocks.
   PeopleFunction: [
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
     'messages/dynamoMessages.ts',
     'messages/dynamoPins.ts',
     'messages/dynamoReactions.ts',
-    'rooms/dynamoDirectory.ts',
     'rooms/dynamoEntry.ts',
     'rooms/dynamoMemberships.ts',
-    'safety/audit.ts',
     'safety/dynamoDmBlocks.ts',
   ],
   // A push names a thread's followers (its root's item) and resolves `@name`s in the PeopleIndex.

@@ -14,6 +14,7 @@ const room: Room = { roomId: 'ROOMAAAA', createdAt: NOW.toISOString(), createdBy
 const sam = (connectionId: string, userId = 'user:sam'): Connection => ({
   connectionId,
   roomId: 'lobby',
+  connectedAt: NOW.toISOString(),
   username: 'sam',
   chosenName: 'sam',
   userId,
