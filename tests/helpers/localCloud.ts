@@ -43,6 +43,8 @@ export interface Invocation {
   kind: InvocationKind;
   /** The event's `op`, if any: a fan-out step, or `sweep` (the scheduled stranded-room sweep, once a minute). */
   op?: string;
+  /** Whose turn it takes in the local Lambda service, when the gateway says (a signed-in person, else a connection). */
+  caller?: string;
 }
 
 export interface TestCloud {
@@ -77,7 +79,13 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     for (const key of [fn.logicalId, fn.name, fn.arn]) logicalIds.set(key, fn.logicalId);
   }
   const invoke = cloud.lambda.invoke.bind(cloud.lambda);
-  cloud.lambda.invoke = (fn: string, event: unknown, kind: InvocationKind = 'request', startBy?: number) => {
+  cloud.lambda.invoke = (
+    fn: string,
+    event: unknown,
+    kind: InvocationKind = 'request',
+    startBy?: number,
+    caller?: string,
+  ) => {
     const routeKey = (event as { requestContext?: { routeKey?: unknown } } | undefined)?.requestContext
       ?.routeKey;
     const op = (event as { op?: unknown } | undefined)?.op;
@@ -86,8 +94,9 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
       routeKey: typeof routeKey === 'string' ? routeKey : undefined,
       kind,
       ...(typeof op === 'string' && { op }),
+      ...(caller !== undefined && { caller }),
     });
-    return invoke(fn, event, kind, startBy);
+    return invoke(fn, event, kind, startBy, caller);
   };
   return {
     cloud,

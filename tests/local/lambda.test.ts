@@ -7,6 +7,7 @@ import { forStepFunctions, LocalLambda } from '../../tools/local/lambda/service'
 import { LocalStateMachine } from '../../tools/local/stepfunctions';
 import { ChatClient } from '../helpers/chatClient';
 import { startTestCloud } from '../helpers/localCloud';
+import { hs256Token } from '../helpers/tokens';
 
 const WORKER = join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js');
 
@@ -269,6 +270,53 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     await Promise.all([running, ...flood, other]);
     // The other connection's one request goes first: its connection was served less recently than the flood's.
     expect(order).toEqual(['other', 'flood 1', 'flood 2', 'flood 3', 'flood 4', 'flood 5']);
+  });
+
+  it("serves one person's requests from many connections in turn with another person's: ten tabs wait behind each other", async () => {
+    const { lambda } = service([spec()], { environments: 1 });
+    const first = held();
+    const { order, track } = tracker();
+    const from = (connectionId: string, id: number) => ({ id, requestContext: { connectionId } });
+    const running = lambda.invoke(
+      'Probe',
+      { ...from('tab0', 0), holdUntil: first.holdUntil },
+      'request',
+      undefined,
+      'user:alice',
+    );
+    const tabs = [1, 2, 3, 4, 5].map((id) =>
+      track(`alice ${id}`, lambda.invoke('Probe', from(`tab${id}`, id), 'request', undefined, 'user:alice')),
+    );
+    const bob = track('bob', lambda.invoke('Probe', from('bob', 6), 'request', undefined, 'user:bob'));
+    first.release();
+    await Promise.all([running, ...tabs, bob]);
+    // Bob's one request goes first: his person was served less recently than alice's, whichever tab asked.
+    expect(order).toEqual(['bob', 'alice 1', 'alice 2', 'alice 3', 'alice 4', 'alice 5']);
+  });
+
+  it("gives a signed-in person's connections one caller between them, and another person another", async () => {
+    const secret = 'local-lambda-turns-secret-0123456789abcdef';
+    const testCloud = await startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: secret });
+    const { cloud } = testCloud;
+    const as = (sub: string) =>
+      ChatClient.connect(
+        `${cloud.wsUrl}?token=${hs256Token({ sub, username: sub, exp: Math.floor(Date.now() / 1000) + 600 }, secret)}`,
+      );
+    const clients = [await as('ada'), await as('ada'), await as('ben')];
+    try {
+      for (const client of clients) await client.ask({ action: 'listrooms' });
+      const callers = testCloud.invocations
+        .filter((i) => i.routeKey !== undefined && !i.routeKey.startsWith('$'))
+        .map((i) => i.caller);
+      expect(callers).toHaveLength(3);
+      expect(callers[0]).toMatch(/^user:/);
+      expect(callers[1]).toBe(callers[0]);
+      expect(callers[2]).toMatch(/^user:/);
+      expect(callers[2]).not.toBe(callers[0]);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await cloud.close();
+    }
   });
 
   it("invokes the routes and authorizers as requests, and the fan-out state machine's tasks as background work", async () => {

@@ -240,9 +240,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           startDynamoFaults(ctx, (await dynamo).endpoint, throttle),
         );
   let functions: Promise<LocalLambda> | undefined;
-  const invoke: Invoke = async (fn, event, kind, startBy) => {
+  const invoke: Invoke = async (fn, event, kind, startBy, caller) => {
     if (!functions) throw new Error('the local Lambda service is not started yet');
-    return (await functions).invoke(fn, event, kind, startBy);
+    return (await functions).invoke(fn, event, kind, startBy, caller);
   };
   const stepFunctions = services.start('Step Functions', () =>
     startStepFunctions(ctx, endpointOf(dynamoFaults ?? dynamo), invoke, {

@@ -102,6 +102,8 @@ export type Invoke = (
   event: unknown,
   kind?: InvocationKind,
   startBy?: number,
+  /** Whose request it is, for the local Lambda service's turns (LocalLambda.invoke); absent: the event's connection. */
+  caller?: string,
 ) => Promise<unknown>;
 
 /** A built file of dist/ the local cloud needs, or an error that says to build. */
@@ -505,6 +507,11 @@ export async function startApiGateway(
     for (const reason of [refused.authorizer, refused.integration])
       if (reason) ctx.warn(`gateway: route ${routeKey} will fail: ${reason}`);
   }
+  // The signed-in person of each connection, from its $connect's authorizer context: the local Lambda service gives
+  // waiting requests turns person by person (LocalLambda.next), so ten tabs of one person queue behind each other,
+  // not ahead of everyone else's. Without sign-in each connection is its own caller. Local scheduling only: no event
+  // changes.
+  const personOf = new Map<string, string>();
   const gateway = await startGateway({
     // Every management-API call needs execute-api:ManageConnections on <api>/<stage>/<METHOD>/@connections/<id>.
     managementAuth: async (req, body, method, connectionId) => {
@@ -539,11 +546,20 @@ export async function startApiGateway(
         // A refusal is the handshake's answer; the route's own function never runs, as on AWS.
         if (!outcome.allowed) return outcome.refusal;
         (event.requestContext as { authorizer?: unknown }).authorizer = outcome.context;
+        const userId = outcome.context.userId;
+        if (typeof userId === 'string' && userId.startsWith('user:'))
+          personOf.set(event.requestContext.connectionId, userId);
       }
       if (refused?.integration) throw new Error(refused.integration);
-      return (await invoke(fn, event, 'request', startBy)) as
-        | { statusCode?: number; body?: string }
-        | undefined;
+      const { connectionId } = event.requestContext;
+      const caller = personOf.get(connectionId) ?? connectionId;
+      try {
+        return (await invoke(fn, event, 'request', startBy, caller)) as
+          | { statusCode?: number; body?: string }
+          | undefined;
+      } finally {
+        if (routeKey === '$disconnect') personOf.delete(connectionId);
+      }
     },
     ...options,
     log: (level, msg, fields) => {

@@ -260,13 +260,15 @@ export class LocalLambda {
    * Invokes a function synchronously (the caller waits for its result); `kind` says who waits (InvocationKind).
    * `startBy` (epoch ms) is when the caller stops waiting, e.g. the gateway's integration timeout: an invocation
    * still waiting for an environment then is not started. On AWS it would have started at once (Lambda scales,
-   * environments here do not); running it late would put work nobody waits for ahead of live requests.
+   * environments here do not); running it late would put work nobody waits for ahead of live requests. `caller`:
+   * whose request it is, for taking turns (`next`); absent, the event's WebSocket connection.
    */
   invoke(
     function_: string,
     event: unknown,
     kind: InvocationKind = 'request',
     startBy?: number,
+    caller: string = callerOf(event),
   ): Promise<unknown> {
     const pool = this.pools.get(function_);
     if (!pool) {
@@ -279,7 +281,6 @@ export class LocalLambda {
     // Lambda hands the function a JSON copy of the event, never the caller's object.
     const copy = JSON.parse(JSON.stringify(event));
     const overhead = this.invokeLatency ? latencyMs(this.invokeLatency) : 0;
-    const caller = callerOf(event);
     const turn =
       overhead > 0
         ? new Promise<void>((resolve) => setTimeout(resolve, overhead)).then(() =>
@@ -324,7 +325,8 @@ export class LocalLambda {
 
   /**
    * The waiting invocation of `kind` to run next. Background work: the oldest. A request: one of the caller served
-   * least recently, so one connection's flood of frames waits behind itself, not in front of everyone else's: on
+   * least recently (a caller: a signed-in person, across their connections, as the gateway tells it; else one
+   * connection), so one person's flood of frames waits behind itself, not in front of everyone else's: on
    * AWS every invocation starts at once (Lambda scales to the account's concurrency), and only this machine's few
    * environments make requests wait at all. Of that caller's requests, the oldest, unless it has used half its
    * caller's patience. Then its queue is longer than can be served in time and, oldest first, every request would
