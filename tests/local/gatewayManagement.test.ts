@@ -1,5 +1,6 @@
 import { DeleteConnectionCommand, GetConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
+import { accountBucket } from '../../tools/local/gateway/limits';
 
 import {
   ALL_ROUTES,
@@ -105,6 +106,35 @@ describe('integration timeout', () => {
       },
     });
     expect(await refusedStatus(h.gw.url)).toBe(504);
+  });
+});
+
+describe("the account's throttle (AWS's requests per second per account, @connections included)", () => {
+  it('is 10,000 requests a second with a burst of 5,000, as the quotas page states', () => {
+    const bucket = accountBucket(0);
+    for (let i = 0; i < 5_000; i++) expect(bucket.take(0)).toBe(true);
+    expect(bucket.take(0)).toBe(false);
+    // 10 ms later, 100 more.
+    for (let i = 0; i < 100; i++) expect(bucket.take(10)).toBe(true);
+    expect(bucket.take(10)).toBe(false);
+  });
+
+  it('counts route frames and @connections calls against one bucket: past it a frame gets "Too Many Requests", a call 429', async () => {
+    const h = await harness({ accountThrottling: { rateLimit: 0.001, burstLimit: 3 } });
+    h.handlers.set('sendmessage', async () => ({ statusCode: 200, body: 'ok' }));
+    // The handshake takes the first token.
+    const { ws, id } = await h.connect();
+    const seen: string[] = [];
+    ws.on('message', (d: Buffer) => seen.push(d.toString()));
+    ws.send('{"action":"sendmessage"}');
+    await waitFor(() => seen.length === 1);
+    expect((await h.sdk.send(new GetConnectionCommand({ ConnectionId: id }))).ConnectedAt).toBeDefined();
+    const throttled = await errorOf(h.sdk.send(new GetConnectionCommand({ ConnectionId: id })));
+    expect([throttled.name, throttled.$metadata?.httpStatusCode]).toEqual(['LimitExceededException', 429]);
+    ws.send('{"action":"sendmessage"}');
+    await waitFor(() => seen.length === 2);
+    expect(JSON.parse(seen[1] ?? '{}')).toMatchObject({ message: 'Too Many Requests' });
+    expect(h.callsOf('sendmessage')).toHaveLength(1);
   });
 });
 

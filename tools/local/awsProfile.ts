@@ -54,6 +54,8 @@ export interface AwsProfile {
     sqsFifoBatch: Quota;
     /** API Gateway: requests per second per account and region, `@connections` included. */
     apiGatewayRequestsPerSecond: Quota;
+    /** API Gateway: the account's token bucket's capacity (the burst over the steady rate). */
+    apiGatewayBurst: Quota;
     /** DynamoDB: write units per second per partition (one key). */
     dynamodbWcuPerKey: Quota;
     /** EventBridge PutEvents requests per second (us-east-1, us-west-2, eu-west-1; lower elsewhere). */
@@ -140,6 +142,10 @@ export const AWS: AwsProfile = {
       value: 10_000,
       source:
         'docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html',
+    },
+    apiGatewayBurst: {
+      value: 5_000,
+      source: 'docs.aws.amazon.com/apigateway/latest/developerguide/limits.html',
     },
     dynamodbWcuPerKey: {
       value: 1_000,

@@ -1,7 +1,9 @@
 /**
- * The per-frame size limit and route throttling of an API Gateway WebSocket stage. Both are the gateway's own
- * refusals: they happen before (and instead of) any integration.
+ * The per-frame size limit, the account's throttle and route throttling of an API Gateway WebSocket stage. All are
+ * the gateway's own refusals: they happen before (and instead of) any integration.
  */
+
+import { AWS } from '../awsProfile';
 
 /**
  * Follows the frame headers of one client's byte stream to find a data frame over the limit, which `ws` cannot
@@ -82,6 +84,21 @@ export class TokenBucket {
     this.tokens -= 1;
     return true;
   }
+}
+
+/**
+ * The account's bucket, shared by every route's requests, every handshake and every `@connections` call: API
+ * Gateway throttles an account and Region at AWS.quotas.apiGatewayRequestsPerSecond with a burst of
+ * AWS.quotas.apiGatewayBurst, across its APIs (one stage here stands for the account).
+ */
+export function accountBucket(
+  now: number,
+  settings: ThrottleSettings = {
+    rateLimit: AWS.quotas.apiGatewayRequestsPerSecond.value,
+    burstLimit: AWS.quotas.apiGatewayBurst.value,
+  },
+): TokenBucket {
+  return new TokenBucket(settings, now);
 }
 
 /** One bucket per route that has limits (its own RouteSettings, else the stage's defaults). */

@@ -53,6 +53,8 @@ export interface ManagementHost {
   lookup(id: string): LiveConnection | undefined;
   /** DeleteConnection: the id is gone at once, the socket closes, $disconnect follows. */
   remove(conn: LiveConnection): void;
+  /** Takes a token from the account's request bucket; false: the call is throttled. */
+  admitCall(now?: number): boolean;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -145,6 +147,12 @@ export function slices() {
 }
 
 function answer(host: ManagementHost, res: ServerResponse, method: string, id: string, body: Buffer): void {
+  // The account's requests per second cover `@connections` calls too (limits.ts accountBucket).
+  if (!host.admitCall()) {
+    host.stats.throttled++;
+    sendError(res, 429, 'LimitExceededException', 'Rate exceeded');
+    return;
+  }
   if (method === 'POST') post(host, res, id, body);
   else if (method === 'GET') get(host, res, id);
   else remove(host, res, id);

@@ -4,7 +4,7 @@ import type { Latency } from '../awsProfile';
  * limits and faults (options), and the handle the local cloud and the tests hold (Gateway).
  */
 import type { APIGatewayProxyWebsocketEventV2WithHeaders } from './events';
-import type { StageThrottling } from './limits';
+import type { StageThrottling, ThrottleSettings } from './limits';
 import type { GatewayStats, ManagementAuth } from './management';
 
 export interface GatewayRoute {
@@ -76,6 +76,8 @@ export interface GatewayOptions extends GatewayFaults {
   integrationTimeoutMs?: number;
   /** Route throttling of the stage (token buckets); a refused message gets AWS's `Too Many Requests` frame. */
   throttling?: StageThrottling;
+  /** The account's throttle (limits.ts accountBucket); default AWS's quota. Tests set a small one to reach it. */
+  accountThrottling?: ThrottleSettings;
   log?: (level: GatewayLogLevel, msg: string, fields?: Record<string, unknown>) => void;
   /** Checks every management-API caller (the local cloud's IAM); without it the API is open. */
   managementAuth?: ManagementAuth;

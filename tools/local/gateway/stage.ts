@@ -23,7 +23,7 @@ import {
   runDisconnect,
   sweep,
 } from './lifecycle';
-import { routeBuckets, type TokenBucket } from './limits';
+import { accountBucket, routeBuckets, type TokenBucket } from './limits';
 import type { GatewayStats, LiveConnection, ManagementHost, RequestHandler } from './management';
 import { createManagementApi, noStats, sendError } from './management';
 import type {
@@ -72,6 +72,8 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
   readonly maxFrameBytes: number;
   readonly integrationTimeoutMs: number;
   private readonly buckets: Map<string, TokenBucket>;
+  /** The account's requests (limits.ts accountBucket): routes, handshakes and `@connections` calls together. */
+  private readonly account: TokenBucket;
   readonly sockets = new Set<WebSocket>();
   private sweeper: NodeJS.Timeout | undefined;
   stopped = false;
@@ -92,6 +94,7 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
     this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME;
     this.integrationTimeoutMs = opts.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
     this.buckets = routeBuckets([...this.routes.keys()], opts.throttling, Date.now());
+    this.account = accountBucket(Date.now(), opts.accountThrottling);
     this.setFaults(opts);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -156,9 +159,14 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
     routeMessage(this, conn, data, isBinary);
   }
 
-  /** Takes a token from the route's bucket; true when the route has no limits. */
+  /** Takes a token from the account's bucket, then the route's; true when both have one. */
   admit(routeKey: string, now = Date.now()): boolean {
-    return this.buckets.get(routeKey)?.take(now) ?? true;
+    return this.account.take(now) && (this.buckets.get(routeKey)?.take(now) ?? true);
+  }
+
+  /** Takes a token from the account's bucket for a management-API call. */
+  admitCall(now = Date.now()): boolean {
+    return this.account.take(now);
   }
 
   /** A synchronous throw from `invoke` counts as a failed function, like a rejection. */
