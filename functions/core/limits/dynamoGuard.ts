@@ -5,6 +5,7 @@ import { Busy } from '#core/errors';
 import type { LobbyPostStore } from '#core/lobby';
 import type { Connection } from '#core/ports';
 import type { GuardStore } from './guard';
+import type { PersonBucketStore } from './personRate';
 import type { QuotaStore } from './quotas';
 import type { SourcePlaceStore } from './sourceCap';
 
@@ -44,7 +45,7 @@ type Counted =
 /** Conditional writes one take of a bucket tries while other takes move it (each write follows the last one's find). */
 const MAX_TAKE_WRITES = 8;
 
-export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore {
+export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore, PersonBucketStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly connectionsTable: string,
@@ -236,6 +237,11 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
   }
 
   async take(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
+    return (await this.takeOrWait(bucket, nowMs, intervalMs, limit)) === 0;
+  }
+
+  /** take, answering how long is left: 0 when a token was taken, else the ms until `fullAt` lets one be taken. */
+  async takeOrWait(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<number> {
     // A bucket with a token left (fullAt from now to limit - 1 intervals ahead) moves on by one interval; an idle
     // one (none yet, or full again: fullAt before now) starts from now. One conditional write each, so concurrent
     // takes never get more than the bucket holds, and a refused take takes nothing. A write whose condition fails
@@ -270,11 +276,12 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return true;
+        return 0;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         const fullAt = itemOf(error)?.fullAt;
-        if (typeof fullAt === 'number' && fullAt > last) return false;
+        // Refused until `fullAt` is no more than (limit - 1) intervals ahead: `last` moves with now.
+        if (typeof fullAt === 'number' && fullAt > last) return fullAt - last;
         attempt = typeof fullAt === 'number' && fullAt >= nowMs ? busy : idle;
       }
     }
