@@ -5,10 +5,10 @@ import { type PersonGate, type PersonRates, takePersonToken } from '#core/limits
 import { templateTables } from '../helpers/templateTables';
 
 /**
- * A person's bucket that refused is remembered by the environment until it can next give a token
- * (core/limits/personRate.ts): takes before then are refused with no request and the reply the store's refusal
- * gets, takes from then on go to the store, and a changed limit goes to the store at once. Against the local
- * DynamoDB's Limits table, counting the requests each take sends.
+ * A Lambda environment remembers a person's bucket it has seen empty (a take of its own refused, or one that took the
+ * last token) until the bucket can next give a token (core/limits/personRate.ts): takes before then are refused with
+ * no request and the frame the store's refusal gets; from then on they go to the store; a changed limit goes to the
+ * store at once. Against the local DynamoDB's Limits table, counting the requests each environment's takes send.
  */
 const tables = templateTables();
 const WINDOW_S = 10;
@@ -16,8 +16,8 @@ const WINDOW_S = 10;
 const INTERVAL_MS = 5000;
 let n = 0;
 
-/** A gate on its own clock (`at`, epoch ms) and rates, whose store counts the requests sent (`sent`). */
-function gate(rates: PersonRates) {
+/** One environment's gate on the shared `clock` (epoch ms), whose store counts the requests it sends (`sent`). */
+function environment(clock: { at: number }, rates: PersonRates) {
   const sent: string[] = [];
   const counting = {
     send: (command: object) => {
@@ -25,71 +25,78 @@ function gate(rates: PersonRates) {
       return tables.db.send(command as never);
     },
   } as unknown as DynamoDBDocumentClient;
-  const clock = { at: Date.UTC(2026, 10, 27, 20, 0, 0) };
   const person: PersonGate = {
     store: new DynamoGuardStore(counting, tables.table('ConnectionsTable'), tables.table('LimitsTable')),
     rates: () => rates,
     now: () => new Date(clock.at),
   };
-  return { person, sent, clock };
+  return { person, sent };
 }
 
 /** The frame a take's refusal gets (undefined: the take went through). */
-async function reply(person: PersonGate, owner: string) {
+async function reply(env: { person: PersonGate }, owner: string) {
   try {
-    await takePersonToken(person, 'react', owner);
+    await takePersonToken(env.person, 'react', owner);
     return undefined;
   } catch (error) {
     return toErrorFrame(error, 'react');
   }
 }
 
-it('refuses a take before the bucket can refill without a request, with the frame the store refusal got', async () => {
+/** Two environments of one person's reactions, 2 per 10 s; `a` has taken both tokens at `clock.at`. */
+async function drained() {
   const owner = `user:flood-${++n}`;
-  const { person, sent, clock } = gate({ react: { limit: 2, windowSeconds: WINDOW_S } });
-  expect(await reply(person, owner)).toBeUndefined();
-  expect(await reply(person, owner)).toBeUndefined();
-  const refused = await reply(person, owner);
+  const clock = { at: Date.UTC(2026, 10, 27, 20, 0, 0) };
+  const rates: PersonRates = { react: { limit: 2, windowSeconds: WINDOW_S } };
+  const a = environment(clock, rates);
+  const b = environment(clock, rates);
+  expect(await reply(a, owner)).toBeUndefined();
+  expect(await reply(a, owner)).toBeUndefined();
+  return { owner, clock, rates, a, b };
+}
+
+it('refuses a take before the bucket can refill without a request, with the frame the store refusal got', async () => {
+  const { owner, clock, b } = await drained();
+  const refused = await reply(b, owner);
   expect(refused).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
-  const asked = sent.length;
+  expect(b.sent).toHaveLength(1);
   // Empty since `at`: a token comes back INTERVAL_MS later. Until then, refused from the environment's memory.
   clock.at += INTERVAL_MS - 1;
-  expect(await reply(person, owner)).toEqual(refused);
-  expect(sent.length).toBe(asked);
+  expect(await reply(b, owner)).toEqual(refused);
+  expect(b.sent).toHaveLength(1);
+});
+
+it('knows the bucket empty after taking its last token, and refuses as the store does', async () => {
+  const { owner, clock, a, b } = await drained();
+  const refused = await reply(b, owner);
+  const asked = a.sent.length;
+  clock.at += INTERVAL_MS - 1;
+  expect(await reply(a, owner)).toEqual(refused);
+  expect(a.sent).toHaveLength(asked);
 });
 
 it('asks the store again once a token can have come back, and is answered by it', async () => {
-  const owner = `user:flood-${++n}`;
-  const { person, sent, clock } = gate({ react: { limit: 2, windowSeconds: WINDOW_S } });
-  for (let i = 0; i < 3; i++) await reply(person, owner);
-  const asked = sent.length;
+  const { owner, clock, b } = await drained();
+  await reply(b, owner);
   clock.at += INTERVAL_MS;
-  expect(await reply(person, owner)).toBeUndefined();
-  expect(sent.length).toBe(asked + 1);
+  expect(await reply(b, owner)).toBeUndefined();
+  expect(b.sent).toHaveLength(2);
 });
 
-it('remembers no longer than the store refuses: another environment is still refused by the store just before', async () => {
-  const owner = `user:flood-${++n}`;
-  const rates = { react: { limit: 2, windowSeconds: WINDOW_S } };
-  const first = gate(rates);
-  for (let i = 0; i < 3; i++) await reply(first.person, owner);
-  // A second environment (its own gate, so its own memory) taking from the same bucket meets the store.
-  const second = gate(rates);
-  second.clock.at = first.clock.at + INTERVAL_MS - 1;
-  expect(await reply(second.person, owner)).toMatchObject({ code: 'RATE_LIMITED' });
-  expect(second.sent).toHaveLength(1);
-  second.clock.at = first.clock.at + INTERVAL_MS;
-  expect(await reply(second.person, owner)).toBeUndefined();
+it('remembers no longer than the store refuses: another environment is refused by the store just before', async () => {
+  const { owner, clock, b } = await drained();
+  clock.at += INTERVAL_MS - 1;
+  expect(await reply(b, owner)).toMatchObject({ code: 'RATE_LIMITED' });
+  expect(b.sent).toHaveLength(1);
+  clock.at += 1;
+  expect(await reply(b, owner)).toBeUndefined();
 });
 
 it('goes to the store at once when the limit changed, and takes what the new limit allows', async () => {
-  const owner = `user:flood-${++n}`;
-  const rates: PersonRates = { react: { limit: 2, windowSeconds: WINDOW_S } };
-  const { person, sent } = gate(rates);
-  for (let i = 0; i < 3; i++) await reply(person, owner);
+  const { owner, rates, b } = await drained();
+  await reply(b, owner);
   // 3 per 30 s: a token every 10 s, and the bucket, 10 s from full, has one.
   rates.react = { limit: 3, windowSeconds: 30 };
-  const asked = sent.length;
-  expect(await reply(person, owner)).toBeUndefined();
-  expect(sent.length).toBe(asked + 1);
+  expect(await reply(b, owner)).toBeUndefined();
+  expect(b.sent).toHaveLength(2);
 });

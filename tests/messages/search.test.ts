@@ -58,7 +58,7 @@ it("a person's searches share one budget across connections: past it, RATE_LIMIT
     store: {
       takeOrWait: async (bucket: string) => {
         taken.push(bucket);
-        return left-- > 0 ? 0 : 5000;
+        return left-- > 0 ? { taken: true, waitMs: 0 } : { taken: false, waitMs: 5000 };
       },
     },
     rates: () => ({ search: { limit: 2, windowSeconds: 10 } }),

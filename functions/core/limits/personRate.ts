@@ -20,10 +20,16 @@ export type PersonRates = Partial<Record<PersonRateKind, SendRate>>;
 /** The person buckets' store (the Limits table: DynamoGuardStore). */
 export interface PersonBucketStore {
   /**
-   * Takes one token from `bucket` if it has one left, atomically: 0 when taken; else, taking nothing, the ms until a
-   * take can succeed (from the item the refused write returns: no read).
+   * Takes one token from `bucket` if it has one left, atomically (a refused take takes nothing), and tells the ms
+   * from `nowMs` until a take can succeed as its write saw the bucket, after its own take (0: a token left). From
+   * the item the write returns: no read.
    */
-  takeOrWait(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<number>;
+  takeOrWait(
+    bucket: string,
+    nowMs: number,
+    intervalMs: number,
+    limit: number,
+  ): Promise<{ taken: boolean; waitMs: number }>;
 }
 
 export interface PersonGate {
@@ -40,18 +46,18 @@ const WHAT: Record<PersonRateKind, string> = {
   search: 'searches',
 };
 
-/** Buckets whose refusals an environment remembers at most: the oldest remembered is forgotten first. */
-const REFUSALS_KEPT = 1000;
+/** Empty buckets an environment remembers at most: the oldest remembered is forgotten first. */
+const EMPTY_KEPT = 1000;
 
 /**
- * The refusals an environment has met, per gate (one per environment: wiring/guard.ts builds it once): bucket and
- * rate -> the epoch ms before which a take of it is refused. Exact, not a guess: a take succeeds while the bucket's
- * `fullAt` is at most (limit − 1) intervals past now, `fullAt` only ever moves later (every take, from any
- * environment, spends; nothing gives a person's token back; its TTL is never before it), so a bucket refused at t
- * refuses every take before `fullAt − (limit − 1) intervals`, which is t + the wait the store answered. The rate is in
- * the key: a changed setting asks the store again.
+ * The empty buckets an environment has seen, per gate (one per environment: wiring/guard.ts builds it once): bucket
+ * and rate -> the epoch ms before which a take of it is refused, from a take of its own that was refused or took the
+ * last token. Exact, not a guess: a take succeeds while the bucket's `fullAt` is at most (limit − 1) intervals past
+ * now, and `fullAt` only ever moves later (every take, from any environment, spends; nothing gives a person's token
+ * back; its TTL is never before it), so a bucket seen empty at t refuses every take before `fullAt − (limit − 1)
+ * intervals`, which is t + the wait the store answered. The rate is in the key: a changed setting asks the store.
  */
-const refusals = new WeakMap<PersonGate, Map<string, number>>();
+const emptyUntil = new WeakMap<PersonGate, Map<string, number>>();
 
 /** The person's bucket of `kind` at `rate`, and its memo's key. */
 const bucketOf = (kind: PersonRateKind, owner: string) => `rate#${kind}#${owner}`;
@@ -73,8 +79,8 @@ function rateOf(gate: PersonGate | undefined, kind: PersonRateKind, owner: strin
 }
 
 /**
- * The refusal takePersonToken would throw, when this environment already knows the bucket is empty (a refusal it met,
- * still standing): no request. Undefined when the store must be asked. Lets a route refuse before its other reads.
+ * The refusal takePersonToken would throw, when this environment already knows the bucket is empty (emptyUntil):
+ * no request. Undefined when the store must be asked. Lets a route refuse before its other reads.
  */
 export function knownPersonRefusal(
   gate: PersonGate | undefined,
@@ -83,7 +89,7 @@ export function knownPersonRefusal(
 ): RateLimited | undefined {
   const limited = rateOf(gate, kind, owner);
   if (!limited) return undefined;
-  const memo = refusals.get(limited.gate);
+  const memo = emptyUntil.get(limited.gate);
   const key = memoKey(bucketOf(kind, limited.owner), limited.rate);
   const until = memo?.get(key);
   if (until === undefined) return undefined;
@@ -106,13 +112,14 @@ export async function takePersonToken(
   const intervalMs = (rate.windowSeconds * 1000) / rate.limit;
   const bucket = bucketOf(kind, limited.owner);
   const nowMs = limited.gate.now().getTime();
-  const waitMs = await limited.gate.store.takeOrWait(bucket, nowMs, intervalMs, rate.limit);
-  if (waitMs <= 0) return;
-  const memo = refusals.get(limited.gate) ?? new Map<string, number>();
-  refusals.set(limited.gate, memo);
-  const key = memoKey(bucket, rate);
-  memo.delete(key);
-  memo.set(key, nowMs + waitMs);
-  if (memo.size > REFUSALS_KEPT) memo.delete(memo.keys().next().value as string);
-  throw refusal(kind, rate);
+  const { taken, waitMs } = await limited.gate.store.takeOrWait(bucket, nowMs, intervalMs, rate.limit);
+  if (waitMs > 0) {
+    const memo = emptyUntil.get(limited.gate) ?? new Map<string, number>();
+    emptyUntil.set(limited.gate, memo);
+    const key = memoKey(bucket, rate);
+    memo.delete(key);
+    memo.set(key, nowMs + waitMs);
+    if (memo.size > EMPTY_KEPT) memo.delete(memo.keys().next().value as string);
+  }
+  if (!taken) throw refusal(kind, rate);
 }
