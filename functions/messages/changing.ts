@@ -141,7 +141,7 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
     reacting
       ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
       : takeMessageToken(deps.connections, connection, now.getTime());
-  // A person's bucket this environment has seen refuse, still empty (personRate.ts): refused before any read, with
+  // A person's bucket this environment knows is still empty (personRate.ts): refused before any read, with
   // the connection's own token taken first as beside the reads, so the reply and both buckets end as without it.
   const known = knownPersonRefusal(deps.person, reacting ? 'react' : 'send', owner);
   if (known) {

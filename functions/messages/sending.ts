@@ -257,7 +257,7 @@ async function readFirst(
   const { roomId } = connection;
   const owner = limitOwner(connection.userId, input.sourceIp);
   const connectionToken = () => orBusy(takeMessageToken(deps.connections, connection, now.getTime()), roomId);
-  // A person's bucket this environment has seen refuse, still empty (personRate.ts): refused before any read, with
+  // A person's bucket this environment knows is still empty (personRate.ts): refused before any read, with
   // the connection's own token taken first as beside the reads, so the reply and both buckets end as without it.
   const known = knownPersonRefusal(deps.person, 'send', owner);
   if (known) {
