@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MessageNotFound } from '#core/changeErrors';
 import { Busy, Muted, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import { knownPersonRefusal, type PersonGate, takePersonToken } from '#core/limits/personRate';
+import { type PersonGate, refuseKnownEmpty, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeMessageToken, takeSendToken } from '#core/limits/rateLimit';
 import { memberKey, senderOf } from '#core/memberKeys';
@@ -141,13 +141,8 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
     reacting
       ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
       : takeMessageToken(deps.connections, connection, now.getTime());
-  // A person's bucket this environment knows is still empty (personRate.ts): refused before any read, with
-  // the connection's own token taken first as beside the reads, so the reply and both buckets end as without it.
-  const known = knownPersonRefusal(deps.person, reacting ? 'react' : 'send', owner);
-  if (known) {
-    await connectionToken();
-    throw known;
-  }
+  // A person's bucket this environment knows is still empty: refused before any read (personRate.ts).
+  await refuseKnownEmpty(deps.person, reacting ? 'react' : 'send', owner, connectionToken);
   const [room, item, , , reactions, pins] = await Promise.all([
     deps.rooms.get(roomId),
     deps.changes.item(roomId, input.seq),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Busy, SlowMode } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import { knownPersonRefusal, type PersonGate, takePersonToken } from '#core/limits/personRate';
+import { type PersonGate, refuseKnownEmpty, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeMessageToken } from '#core/limits/rateLimit';
 import { memberKey, senderOf } from '#core/memberKeys';
@@ -257,13 +257,8 @@ async function readFirst(
   const { roomId } = connection;
   const owner = limitOwner(connection.userId, input.sourceIp);
   const connectionToken = () => orBusy(takeMessageToken(deps.connections, connection, now.getTime()), roomId);
-  // A person's bucket this environment knows is still empty (personRate.ts): refused before any read, with
-  // the connection's own token taken first as beside the reads, so the reply and both buckets end as without it.
-  const known = knownPersonRefusal(deps.person, 'send', owner);
-  if (known) {
-    await connectionToken();
-    throw known;
-  }
+  // A person's bucket this environment knows is still empty: refused before any read (personRate.ts).
+  await refuseKnownEmpty(deps.person, 'send', owner, connectionToken);
   const refused = new AbortController();
   const token = (take: Promise<unknown>) =>
     take.catch((error: unknown) => {

@@ -80,9 +80,9 @@ function rateOf(gate: PersonGate | undefined, kind: PersonRateKind, owner: strin
 
 /**
  * The refusal takePersonToken would throw, when this environment already knows the bucket is empty (emptyUntil):
- * no request. Undefined when the store must be asked. Lets a route refuse before its other reads.
+ * no request. Undefined when the store must be asked.
  */
-export function knownPersonRefusal(
+function knownPersonRefusal(
   gate: PersonGate | undefined,
   kind: PersonRateKind,
   owner: string | undefined,
@@ -96,6 +96,23 @@ export function knownPersonRefusal(
   if (limited.gate.now().getTime() < until) return refusal(kind, limited.rate);
   memo?.delete(key);
   return undefined;
+}
+
+/**
+ * Before a route's reads: when this environment knows the person's bucket is still empty, takes the connection's own
+ * token (`connectionToken`, which a route takes beside the person's: its refusal answers first, and a token it takes
+ * is spent as it would be) and throws the person's refusal, so the reply and both buckets end as without the memory.
+ */
+export async function refuseKnownEmpty(
+  gate: PersonGate | undefined,
+  kind: PersonRateKind,
+  owner: string | undefined,
+  connectionToken: () => Promise<unknown>,
+): Promise<void> {
+  const known = knownPersonRefusal(gate, kind, owner);
+  if (!known) return;
+  await connectionToken();
+  throw known;
 }
 
 /** Takes one token of `kind` from the person's bucket, or throws RateLimited (no strike). */
