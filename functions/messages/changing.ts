@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MessageNotFound } from '#core/changeErrors';
 import { Busy, Muted, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import { type PersonGate, takePersonToken } from '#core/limits/personRate';
+import { type PersonGate, refuseKnownEmpty, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeMessageToken, takeSendToken } from '#core/limits/rateLimit';
 import { memberKey, senderOf } from '#core/memberKeys';
@@ -137,12 +137,16 @@ async function readChange(deps: ChangeDeps, input: ChangeInput): Promise<{ chang
   const owner = limitOwner(connection.userId, input.sourceIp);
   // One read of the pair's blocks item, for a direct message's change that adds something only.
   const direct = roomId.length === DM_ROOM_CODE_LENGTH && input.request.kind !== 'delete';
+  const connectionToken = () =>
+    reacting
+      ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
+      : takeMessageToken(deps.connections, connection, now.getTime());
+  // A person's bucket this environment knows is still empty: refused before any read (personRate.ts).
+  await refuseKnownEmpty(deps.person, reacting ? 'react' : 'send', owner, connectionToken);
   const [room, item, , , reactions, pins] = await Promise.all([
     deps.rooms.get(roomId),
     deps.changes.item(roomId, input.seq),
-    reacting
-      ? takeSendToken(deps.connections, connection, REACTION_RATE, now.getTime(), 'react')
-      : takeMessageToken(deps.connections, connection, now.getTime()),
+    connectionToken(),
     // The person's budget beside the connection's: ten connections of one member share one (personRate.ts).
     takePersonToken(deps.person, reacting ? 'react' : 'send', owner),
     reacting ? deps.reactions.state({ roomId, seq: input.seq }, key) : undefined,

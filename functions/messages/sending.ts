@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Busy, SlowMode } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import { type PersonGate, takePersonToken } from '#core/limits/personRate';
+import { type PersonGate, refuseKnownEmpty, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeMessageToken } from '#core/limits/rateLimit';
 import { memberKey, senderOf } from '#core/memberKeys';
@@ -255,6 +255,10 @@ async function readFirst(
 ): Promise<FirstReads & { before?: SendRecord }> {
   const { connection, input, sendKey } = send;
   const { roomId } = connection;
+  const owner = limitOwner(connection.userId, input.sourceIp);
+  const connectionToken = () => orBusy(takeMessageToken(deps.connections, connection, now.getTime()), roomId);
+  // A person's bucket this environment knows is still empty: refused before any read (personRate.ts).
+  await refuseKnownEmpty(deps.person, 'send', owner, connectionToken);
   const refused = new AbortController();
   const token = (take: Promise<unknown>) =>
     take.catch((error: unknown) => {
@@ -262,11 +266,9 @@ async function readFirst(
       throw error;
     });
   const [, , before, original, members, attachments, rootRead] = await Promise.all([
-    token(orBusy(takeMessageToken(deps.connections, connection, now.getTime()), roomId)),
+    token(connectionToken()),
     // The person's budget beside the connection's: ten connections of one sender share one (personRate.ts).
-    token(
-      orBusy(takePersonToken(deps.person, 'send', limitOwner(connection.userId, input.sourceIp)), roomId),
-    ),
+    token(orBusy(takePersonToken(deps.person, 'send', owner), roomId)),
     sendKey ? orBusy(deps.sends.recorded(sendKey), roomId) : undefined,
     input.replyTo === undefined
       ? undefined

@@ -106,7 +106,13 @@ export async function relayTyping(
   const frame: TypingFrame = typing
     ? { type: 'typing', roomId, username: connection.username, typing, expiresInMs, at: now }
     : { type: 'typing', roomId, username: connection.username, typing };
-  const others = members.filter((m) => m.connectionId !== connectionId).map((m) => m.connectionId);
+  // Nobody is told their own typing: a signed-in member's other devices in the room get no frame of it either. In a
+  // room a member's connections all show one name and no other member shows it (rooms/joining.ts newcomerName), so
+  // the name leaves out exactly the member's connections. A guest is its connection alone.
+  const signedIn = connection.userId?.startsWith('user:') === true;
+  const others = members
+    .filter((m) => m.connectionId !== connectionId && !(signedIn && m.username === connection.username))
+    .map((m) => m.connectionId);
   // Typing posts count against the account's posting budget like the fan-out's, and are the first to give way: a
   // second without room for typing (half its budget taken: TYPING_BUDGET_CEILING, postBudget.ts) drops the
   // heartbeat (the next one, or the receivers' expiry, makes up for it) rather than take posts a room's messages need.

@@ -56,9 +56,9 @@ it("a person's searches share one budget across connections: past it, RATE_LIMIT
   let left = 2;
   const person = {
     store: {
-      take: async (bucket: string) => {
+      takeOrWait: async (bucket: string) => {
         taken.push(bucket);
-        return left-- > 0;
+        return left-- > 0 ? { taken: true, waitMs: 0 } : { taken: false, waitMs: 5000 };
       },
     },
     rates: () => ({ search: { limit: 2, windowSeconds: 10 } }),

@@ -9,6 +9,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -255,6 +256,39 @@ describe('sendmessage round trips', () => {
         'ADD strikes :one',
       ]);
     }
+    expect(stores()).toHaveLength(0);
+    expect(published()).toHaveLength(0);
+  });
+});
+
+describe("a person's budget refused from the environment's memory (core/limits/personRate.ts)", () => {
+  afterEach(() => withSettings(DEFAULT_GUARDS));
+
+  it('answers the refusal the store gave, with the frame count and the connection token alone', async () => {
+    withSettings({ ...DEFAULT_GUARDS, PersonSendRateLimit: 2, PersonRateWindowSeconds: 3600 });
+    // The person's bucket full until an hour from now: refused for half an hour (its item, returned with the
+    // refused write, says so).
+    const fullAt = Date.now() + 3_600_000;
+    db.on(UpdateCommand, { TableName: 'test-Limits' }).callsFake(
+      timed('Update test-Limits', () => {
+        throw Object.assign(conditionFailed(), { Item: { fullAt: { N: String(fullAt) } } });
+      }),
+    );
+    db.on(QueryCommand).callsFake(timed('Query', () => ({ Items: [] })));
+    const send = () =>
+      sendmessage(sampleEvent('sendmessage', { body: { message: '@bob hi', clientMsgId: 'c0ffee-0002' } }));
+    const first = frameOf(await send());
+    expect(first).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
+    expect(first.message).toMatch(/from all your connections together/);
+    expect(calls.map((c) => c.what)).toContain('Update test-Limits');
+    calls = [];
+    expect(frameOf(await send())).toEqual(first);
+    // The frame count, then the connection's own token as a send refused by the store takes it; no strike.
+    expect(calls.map((c) => c.what)).toEqual(['Update test-Connections', 'Update test-Connections']);
+    expect(calls.map((c) => c.input.UpdateExpression)).toEqual([
+      expect.stringContaining('frameCount'),
+      expect.stringContaining('sendBucket'),
+    ]);
     expect(stores()).toHaveLength(0);
     expect(published()).toHaveLength(0);
   });

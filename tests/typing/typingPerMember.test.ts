@@ -35,3 +35,20 @@ it("relays one heartbeat for five devices of one member typing at once, and the 
   const fromAna = ben.frames.filter((f) => f.type === 'typing' && f.username === 'ana');
   expect(fromAna).toHaveLength(1);
 });
+
+it("shows a member's typing to the others, never on the member's own other devices", async () => {
+  const bob = await device('bob');
+  const created = await bob.expectReply({ action: 'createroom' });
+  const roomId = String(created.roomId);
+  const [phone, laptop] = await Promise.all([device('alice'), device('alice')]);
+  for (const d of [phone, laptop])
+    await d.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
+  await bob.next(isPresence(roomId, 'join', 'alice'));
+  phone.send({ action: 'typing' });
+  await bob.next((f) => f.type === 'typing' && f.username === 'alice');
+  // Bob's frame and any to her laptop are posted by the same invocation; a message after it, through the fan-out,
+  // reaches the laptop after them.
+  await bob.expectReply({ action: 'sendmessage', message: 'marker' });
+  await laptop.next((f) => f.type === 'message' && f.text === 'marker');
+  expect(laptop.frames.filter((f) => f.type === 'typing')).toEqual([]);
+});

@@ -5,6 +5,7 @@ import { Busy } from '#core/errors';
 import type { LobbyPostStore } from '#core/lobby';
 import type { Connection } from '#core/ports';
 import type { GuardStore } from './guard';
+import type { PersonBucketStore } from './personRate';
 import type { QuotaStore } from './quotas';
 import type { SourcePlaceStore } from './sourceCap';
 
@@ -44,7 +45,7 @@ type Counted =
 /** Conditional writes one take of a bucket tries while other takes move it (each write follows the last one's find). */
 const MAX_TAKE_WRITES = 8;
 
-export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore {
+export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore, PersonBucketStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly connectionsTable: string,
@@ -236,6 +237,19 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
   }
 
   async take(bucket: string, nowMs: number, intervalMs: number, limit: number): Promise<boolean> {
+    return (await this.takeOrWait(bucket, nowMs, intervalMs, limit)).taken;
+  }
+
+  /**
+   * take, answering also how long the bucket is empty from `nowMs` as its write saw it (after the take, if taken):
+   * the ms until `fullAt` is no more than limit - 1 intervals ahead (`last` moves with now), 0 with a token left.
+   */
+  async takeOrWait(
+    bucket: string,
+    nowMs: number,
+    intervalMs: number,
+    limit: number,
+  ): Promise<{ taken: boolean; waitMs: number }> {
     // A bucket with a token left (fullAt from now to limit - 1 intervals ahead) moves on by one interval; an idle
     // one (none yet, or full again: fullAt before now) starts from now. One conditional write each, so concurrent
     // takes never get more than the bucket holds, and a refused take takes nothing. A write whose condition fails
@@ -262,19 +276,22 @@ export class DynamoGuardStore implements GuardStore, LobbyPostStore, QuotaStore 
     let attempt: typeof busy | typeof idle = busy;
     for (let write = 0; write < MAX_TAKE_WRITES; write++) {
       try {
-        await this.db.send(
+        const written = await this.db.send(
           new UpdateCommand({
             TableName: this.limits(),
             Key,
             ...attempt,
+            ReturnValues: 'UPDATED_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return true;
+        // The bucket as this take left it (UPDATED_NEW): empty until fullAt is no more than `last`.
+        const fullAt = Number(written?.Attributes?.fullAt ?? 0);
+        return { taken: true, waitMs: Math.max(0, fullAt - last) };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         const fullAt = itemOf(error)?.fullAt;
-        if (typeof fullAt === 'number' && fullAt > last) return false;
+        if (typeof fullAt === 'number' && fullAt > last) return { taken: false, waitMs: fullAt - last };
         attempt = typeof fullAt === 'number' && fullAt >= nowMs ? busy : idle;
       }
     }
