@@ -100,8 +100,9 @@ function knownPersonRefusal(
 
 /**
  * Before a route's reads: when this environment knows the person's bucket is still empty, takes the connection's own
- * token (`connectionToken`, which a route takes beside the person's: its refusal answers first, and a token it takes
- * is spent as it would be) and throws the person's refusal, so the reply and both buckets end as without the memory.
+ * token (`connectionToken`, which a route takes beside the person's, so a token it takes is spent as it would be) and
+ * throws the person's refusal whatever the connection's bucket answered: the person's is the refusal known first,
+ * and the one that tells the client why all its connections wait.
  */
 export async function refuseKnownEmpty(
   gate: PersonGate | undefined,
@@ -111,7 +112,7 @@ export async function refuseKnownEmpty(
 ): Promise<void> {
   const known = knownPersonRefusal(gate, kind, owner);
   if (!known) return;
-  await connectionToken();
+  await connectionToken().catch(() => undefined);
   throw known;
 }
 
