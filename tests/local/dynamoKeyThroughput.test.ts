@@ -25,12 +25,14 @@ const WCU = 1000 * SCALE;
 const RCU = 3000 * SCALE;
 const TABLE = 'keys-Items';
 const INDEX = 'ByGroup';
+const KEYS_INDEX = 'ByOwnerKeys';
 const tables = [
   {
     TableName: TABLE,
     AttributeDefinitions: [
       { AttributeName: 'k', AttributeType: 'S' as const },
       { AttributeName: 'g', AttributeType: 'S' as const },
+      { AttributeName: 'h', AttributeType: 'S' as const },
     ],
     KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' as const }],
     GlobalSecondaryIndexes: [
@@ -38,6 +40,11 @@ const tables = [
         IndexName: INDEX,
         KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' as const }],
         Projection: { ProjectionType: 'ALL' as const },
+      },
+      {
+        IndexName: KEYS_INDEX,
+        KeySchema: [{ AttributeName: 'h', KeyType: 'HASH' as const }],
+        Projection: { ProjectionType: 'KEYS_ONLY' as const },
       },
     ],
     BillingMode: 'PAY_PER_REQUEST' as const,
@@ -230,6 +237,31 @@ test('index keys are counted on their own: one write per index entry', async () 
   );
   const stats = await dynamo.keyStats({ table: TABLE });
   expect(stats.find((s) => s.index === INDEX && s.key === 'S:room-index')?.writes).toBe(4);
+});
+
+test('an update that changes nothing an index holds writes no entry of it; one that changes a projected attribute does', async () => {
+  const Key = { k: S('counted') };
+  await client.send(
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { ...Key, g: S('counted-all'), h: S('counted-keys'), n: { N: '0' } },
+    }),
+  );
+  for (let i = 1; i <= 3; i++)
+    await client.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key,
+        UpdateExpression: 'SET n = :n',
+        ExpressionAttributeValues: { ':n': { N: String(i) } },
+      }),
+    );
+  const stats = await dynamo.keyStats({ table: TABLE });
+  const writes = (index: string, key: string) =>
+    stats.find((s) => s.index === index && s.key === key)?.writes;
+  // The put wrote both; each update of `n` wrote the ALL index (it projects `n`), not the KEYS_ONLY one.
+  expect(writes(INDEX, 'S:counted-all')).toBe(4);
+  expect(writes(KEYS_INDEX, 'S:counted-keys')).toBe(1);
 });
 
 describe('through the local cloud', () => {

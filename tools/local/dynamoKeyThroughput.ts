@@ -250,6 +250,10 @@ export function createKeyThroughput(opts: {
           !!it && index.KeySchema.every((k) => it[k.AttributeName] != null);
         const before = hasAll(old) ? keyValue((old as Item)[attr]) : undefined;
         const after = hasAll(item) ? keyValue((item as Item)[attr]) : undefined;
+        // A write that changes none of what the index holds (its keys and projected attributes) does not write the
+        // index (GSI.html#GSI.ThroughputConsiderations.Writes): an update of an attribute the index does not project
+        // costs the index nothing.
+        if (before !== undefined && before === after && !projectedChanged(index, old, item)) continue;
         // The index entry is written under the new key, and removed from the old one when the key changed.
         if (after !== undefined)
           charges.push({ table: table.TableName, index: index.IndexName, key: after, units });
@@ -269,6 +273,28 @@ export function createKeyThroughput(opts: {
       keys.clear();
     },
   };
+}
+
+/** Whether a write changed an attribute the index holds: its keys, and what its projection copies. */
+function projectedChanged(
+  index: {
+    KeySchema: { AttributeName: string }[];
+    Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
+  },
+  old: Item | null | undefined,
+  item: Item | null | undefined,
+): boolean {
+  const same = (name: string) => JSON.stringify(old?.[name]) === JSON.stringify(item?.[name]);
+  const type = index.Projection?.ProjectionType ?? 'ALL';
+  if (type === 'ALL') {
+    const names = new Set([...Object.keys(old ?? {}), ...Object.keys(item ?? {})]);
+    return [...names].some((name) => !same(name));
+  }
+  const names = [
+    ...index.KeySchema.map((k) => k.AttributeName),
+    ...(type === 'INCLUDE' ? (index.Projection?.NonKeyAttributes ?? []) : []),
+  ];
+  return names.some((name) => !same(name));
 }
 
 /** DynamoDB's answer to a request refused for a hot key (HTTP 400; the SDKs retry it with backoff). */
