@@ -29,10 +29,10 @@ export interface RoomCloud {
  * clients its tests opened: after each test, or after the file when `closeClients` is `'file'` (tests that share
  * clients). `patienceMs` bounds each connect and each reply the fixture waits for: long where a test loads a shared
  * machine. `reset` puts the cloud's fault switches back after each test, before its clients close (a client closed
- * under a fault would meet it). `drain` waits after each test, its clients closed, until every $disconnect has
- * removed its connection (8 s at most) and the fan-outs are done: each test starts with no stored connection.
- * `settle` lets the fan-outs finish before the cloud closes, so closing it cuts no write. Called from the top of the
- * file, or of a `describe` for a cloud of that block's own.
+ * under a fault would meet it). `drain` waits, each time the fixture has closed its clients, until every $disconnect
+ * has removed its connection (15 s at most) and the fan-outs are done: each test (or the file's end) finds no stored
+ * connection, and closing the cloud cuts no write. `settle` lets the fan-outs finish before the cloud closes. Called
+ * from the top of the file, or of a `describe` for a cloud of that block's own.
  */
 export function roomCloud(
   options: Partial<LocalCloudOptions> = {},
@@ -53,19 +53,20 @@ export function roomCloud(
   let test: TestCloud | undefined;
   let db: DynamoDBClient | undefined;
   const open: ChatClient[] = [];
-  const closeOpen = () => Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
+  const closeOpen = async () => {
+    await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
+    if (!drain || !test) return;
+    const deadline = Date.now() + 15_000;
+    while ((await fixture.storedConnections()) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    await test.settle();
+  };
   beforeAll(async () => {
     test = await startTestCloud(options);
   });
   afterEach(async () => {
     if (reset && test) reset(test.cloud);
     if (closeClients === 'test') await closeOpen();
-    if (drain && test) {
-      const deadline = Date.now() + 8000;
-      while ((await fixture.storedConnections()) > 0 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
-      await test.settle();
-    }
   });
   afterAll(async () => {
     await closeOpen();
