@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../../tools/infra/template';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
@@ -7,6 +7,7 @@ import { LocalStateMachine, type PutMetricDataInput } from '../../tools/local/st
 import { readEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 import { testClock } from '../helpers/fanoutMachine';
+import { localDynamoClient } from '../helpers/localCloud';
 
 /**
  * The everyone-broadcast's own state machine (statemachines/broadcast.asl.json; docs/OPERATIONS.md, "A broadcast
@@ -49,11 +50,7 @@ beforeAll(async () => {
     MESSAGES_TABLE: tables.MessagesTable,
     LIMITS_TABLE: tables.LimitsTable,
   });
-  db = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  db = localDynamoClient(dynamo.endpoint);
   const ids = Array.from({ length: 40 }, (_, i) => `conn-${String(i).padStart(2, '0')}=`);
   for (let i = 0; i < ids.length; i += 25)
     await db.send(
@@ -136,12 +133,7 @@ describe('whose Scan fails past its retries', () => {
 
   beforeAll(async () => {
     faults = await startDynamoFaultProxy({ target: dynamo.endpoint, host: '127.0.0.1' });
-    proxied = new DynamoDBClient({
-      endpoint: faults.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    proxied = localDynamoClient(faults.endpoint, 1);
   });
 
   afterAll(async () => {
