@@ -1,4 +1,4 @@
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud, LocalCloudOptions } from '../../tools/local/cloud';
 import { ChatClient, FRAME_TIMEOUT_MS, type Frame, isPresence, settledRoom } from './chatClient';
 import { adminDynamo, startTestCloud, type TestCloud } from './localCloud';
@@ -14,6 +14,8 @@ export interface RoomCloud {
   table(logicalId: string): string;
   /** How many connections the Connections table holds (a strongly consistent count). */
   storedConnections(): Promise<number>;
+  /** Sets the number `attribute` of the item at `key` (its string key attributes) in table `logicalId`, past the routes. */
+  setNumber(logicalId: string, key: Record<string, string>, attribute: string, value: number): Promise<void>;
   /** A client of the cloud (a guest without `username`), closed by the fixture. */
   connect(username?: string): Promise<ChatClient>;
   /** Closes this client when the fixture closes its own. */
@@ -98,6 +100,17 @@ export function roomCloud(
         ConsistentRead: true,
       });
       return (await fixture.db.send(count)).Count ?? 0;
+    },
+    async setNumber(logicalId, key, attribute, value) {
+      await fixture.db.send(
+        new UpdateItemCommand({
+          TableName: fixture.table(logicalId),
+          Key: Object.fromEntries(Object.entries(key).map(([name, id]) => [name, { S: id }])),
+          UpdateExpression: 'SET #attribute = :value',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':value': { N: String(value) } },
+        }),
+      );
     },
     async connect(username) {
       const client = await ChatClient.connect(fixture.cloud.wsUrl, username, patienceMs);

@@ -1,4 +1,4 @@
-import { BatchWriteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { RoomcastClient } from '@roomcast/client';
 import type { MessageFrame } from '#protocol';
@@ -65,14 +65,7 @@ async function seed(roomId: string, from: number, to: number, ttl: number): Prom
       new BatchWriteItemCommand({ RequestItems: { [world.table('MessagesTable')]: items.slice(i, i + 25) } }),
     );
   }
-  await world.db.send(
-    new UpdateItemCommand({
-      TableName: world.table('RoomsTable'),
-      Key: { roomId: { S: roomId } },
-      UpdateExpression: 'SET seq = :seq',
-      ExpressionAttributeValues: { ':seq': { N: String(to) } },
-    }),
-  );
+  await world.setNumber('RoomsTable', { roomId }, 'seq', to);
 }
 
 const inAWeek = () => Math.floor(Date.now() / 1000) + 7 * 86400;
