@@ -9,6 +9,7 @@ import {
   open,
   refusedStatus,
   sleep,
+  theDisconnect,
   waitFor,
 } from './gatewayHarness';
 
@@ -250,8 +251,7 @@ describe('messages', () => {
     const done = closed(ws);
     ws.send('x'.repeat(1025));
     expect((await done).code).toBe(1009);
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
+    expect(await theDisconnect(h)).toMatchObject({
       connectionId: id,
       disconnectStatusCode: 1009,
     });
@@ -273,8 +273,7 @@ describe('AWS limits on client frames', () => {
     const done = closed(ws);
     ws.send(JSON.stringify({ action: 'sendmessage', message: 'x'.repeat(40 * 1024) }));
     expect(await done).toEqual({ code: 1009, reason: 'Message too big' });
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
+    expect(await theDisconnect(h)).toMatchObject({
       connectionId: id,
       disconnectStatusCode: 1009,
     });
@@ -311,8 +310,7 @@ describe('AWS limits on client frames', () => {
     const done = closed(ws);
     ws.send(Buffer.from('{"action":"sendmessage"}'), { binary: true });
     expect((await done).code).toBe(1003);
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
+    expect(await theDisconnect(h)).toMatchObject({
       connectionId: id,
       disconnectStatusCode: 1003,
     });
