@@ -57,6 +57,20 @@ export function signedInCloud(settings: SettingValues) {
       open.push(client);
       return client;
     },
+    /**
+     * A room the first of `names` creates and the others join by its code and key, each on a new device: the room's
+     * id and key, and the devices in the order of `names`.
+     */
+    async roomOf<Names extends [string, ...string[]]>(...names: Names) {
+      const devices: ChatClient[] = [];
+      for (const name of names) devices.push(await fixture.device(name));
+      const [owner, ...others] = devices as [ChatClient, ...ChatClient[]];
+      const created = await owner.expectReply({ action: 'createroom' });
+      const roomId = String(created.roomId);
+      const key = String(created.inviteKey);
+      for (const other of others) await other.expectReply({ action: 'joinroom', roomId, key });
+      return { roomId, key, devices: devices as { [K in keyof Names]: ChatClient } };
+    },
     library(name: string, options: Partial<RoomcastClientOptions> = {}): RoomcastClient {
       return libraryClient(fixture.cloud.wsUrl, undefined, apps, {
         getToken: () => fixture.token(name),
