@@ -342,6 +342,14 @@ describe('local S3: content headers', () => {
       Expires: 300,
     });
 
+  /** A POST of `key` with the form's Content-Disposition `inline`: refused 403 AccessDenied saying `says`, nothing stored. */
+  async function expectInlineRefused(key: string, form: Parameters<typeof upload>[0], says: string) {
+    const answer = await upload(form, PNG, (f) => ({ ...f, 'Content-Disposition': 'inline' }));
+    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
+    expect(answer.text).toContain(says);
+    expect(s3.object(bucket, key)).toBeUndefined();
+  }
+
   test("a POST's Content-Disposition is stored and sent with each GET and HeadObject", async () => {
     const key = 'rooms/ROOM1234/file';
     expect((await upload(await presignFile(key))).status).toBe(204);
@@ -359,24 +367,12 @@ describe('local S3: content headers', () => {
 
   test('another Content-Disposition than the policy pins: 403 Policy Condition failed, nothing stored', async () => {
     const key = 'rooms/ROOM1234/inline';
-    const answer = await upload(await presignFile(key), PNG, (f) => ({
-      ...f,
-      'Content-Disposition': 'inline',
-    }));
-    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
-    expect(answer.text).toContain('Policy Condition failed');
-    expect(s3.object(bucket, key)).toBeUndefined();
+    await expectInlineRefused(key, await presignFile(key), 'Policy Condition failed');
   });
 
   test('a Content-Disposition the policy does not name: 403 Extra input fields, nothing stored', async () => {
     const key = 'rooms/ROOM1234/extra';
-    const answer = await upload(await presign({ key }), PNG, (f) => ({
-      ...f,
-      'Content-Disposition': 'inline',
-    }));
-    expect([answer.status, answer.code]).toEqual([403, 'AccessDenied']);
-    expect(answer.text).toContain('Extra input fields: content-disposition');
-    expect(s3.object(bucket, key)).toBeUndefined();
+    await expectInlineRefused(key, await presign({ key }), 'Extra input fields: content-disposition');
   });
 
   test("a signed GET's response-* parameters replace the stored headers; changed after signing, refused", async () => {
