@@ -1,7 +1,7 @@
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type LocalCloud, startLocalCloud } from '../../tools/local/cloud';
+import { startLocalCloud } from '../../tools/local/cloud';
 import { ChatClient, HandshakeRefused, isMessage, isPresence } from '../helpers/chatClient';
-import { adminDynamo, startTestCloud, type TestCloud, templatePath } from '../helpers/localCloud';
+import { templatePath } from '../helpers/localCloud';
+import { roomCloud } from '../helpers/roomCloud';
 import { b64, hs256Token } from '../helpers/tokens';
 
 /**
@@ -14,40 +14,12 @@ const SECRET = 'e2e-auth-secret-0123456789abcdef0123456789';
 const now = () => Math.floor(Date.now() / 1000);
 const token = (claims: Record<string, unknown>, secret = SECRET) => hs256Token(claims, secret);
 
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-let db: DynamoDBClient;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: SECRET });
-  cloud = testCloud.cloud;
-  db = adminDynamo(cloud);
-});
-
-afterAll(async () => {
-  db?.destroy();
-  await cloud?.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  // Every $disconnect done, so each test starts with no stored connection and closing the cloud cuts no write.
-  const deadline = Date.now() + 8000;
-  while ((await storedConnections()) > 0 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
-  await testCloud.settle();
-});
+const world = roomCloud({ parameters: { AuthMode: 'token' }, authSecret: SECRET }, { drain: true });
 
 async function connectWith(query: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(`${cloud.wsUrl}?${query}`);
-  open.push(client);
+  const client = await ChatClient.connect(`${world.cloud.wsUrl}?${query}`);
+  world.keep(client);
   return client;
-}
-
-async function storedConnections(): Promise<number> {
-  const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
-  return (await db.send(new ScanCommand({ TableName: table, Select: 'COUNT' }))).Count ?? 0;
 }
 
 async function refusal(query: string): Promise<HandshakeRefused> {
@@ -74,12 +46,12 @@ describe('with AuthMode=token', () => {
       () => `token=${b64({ alg: 'none' })}.${b64({ sub: 'mallory', exp: now() + 60 })}.`,
     ],
   ])('refuses a connection with %s: 401, and $connect never runs', async (_why, query) => {
-    const from = testCloud.invocations.length;
+    const from = world.test.invocations.length;
     const error = await refusal(query());
     expect(error.status).toBe(401);
     expect(JSON.parse(error.body)).toEqual({ message: 'Unauthorized' });
-    expect(testCloud.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectionFunction');
-    expect(await storedConnections()).toBe(0);
+    expect(world.test.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectionFunction');
+    expect(await world.storedConnections()).toBe(0);
   });
 
   it.each([
@@ -97,14 +69,14 @@ describe('with AuthMode=token', () => {
       const error = await refusal(`token=${token({ sub: 's-1', username: name, exp: now() + 60 })}`);
       expect(error.status).toBe(400);
       expect(error.body).toContain(reason);
-      expect(await storedConnections()).toBe(0);
+      expect(await world.storedConnections()).toBe(0);
     },
   );
 
   it('lets two users with valid tokens chat, named by their tokens and not by ?username=', async () => {
     const alice = await connectWith(`token=${token({ sub: 'alice', exp: now() + 300 })}&username=mallory`);
     const bob = await connectWith(`token=${token({ sub: 'b-42', username: 'bob', exp: now() + 300 })}`);
-    expect(await storedConnections()).toBe(2);
+    expect(await world.storedConnections()).toBe(2);
     const roomId = (await alice.expectReply({ action: 'createroom' })).roomId as string;
     await bob.expectReply({ action: 'joinroom', roomId });
     await alice.next(isPresence(roomId, 'join', 'bob'));

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
-import type { LocalCloud } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
 import { ChatClient, HandshakeRefused, isMessage } from '../helpers/chatClient';
-import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { roomCloud } from '../helpers/roomCloud';
 import { b64, hs256Token } from '../helpers/tokens';
 
 /**
@@ -20,43 +20,20 @@ const now = () => Math.floor(Date.now() / 1000);
 const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
 
 describe('AuthMode=oidc', () => {
-  let testCloud: TestCloud;
-  let cloud: LocalCloud;
+  const world = roomCloud({ parameters: { AuthMode: 'oidc' } }, { drain: true });
   let issuer: DevIssuer;
-  let db: DynamoDBClient;
-  const open: ChatClient[] = [];
 
-  beforeAll(async () => {
-    testCloud = await startTestCloud({ parameters: { AuthMode: 'oidc' } });
-    cloud = testCloud.cloud;
-    issuer = cloud.devIssuer as DevIssuer;
-    db = adminDynamo(cloud);
+  beforeAll(() => {
+    issuer = world.cloud.devIssuer as DevIssuer;
   });
-
-  afterAll(async () => {
-    db?.destroy();
-    await cloud?.close();
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-    const deadline = Date.now() + 8000;
-    while ((await storedConnections()) > 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-  });
-
-  async function storedConnections(): Promise<number> {
-    const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
-    return (await db.send(new ScanCommand({ TableName: table, Select: 'COUNT' }))).Count ?? 0;
-  }
 
   async function connectWith(token: string | undefined): Promise<ChatClient> {
     const client = await ChatClient.connect(
       token === undefined
-        ? `${cloud.wsUrl}?username=mallory`
-        : `${cloud.wsUrl}?token=${encodeURIComponent(token)}`,
+        ? `${world.cloud.wsUrl}?username=mallory`
+        : `${world.cloud.wsUrl}?token=${encodeURIComponent(token)}`,
     );
-    open.push(client);
+    world.keep(client);
     return client;
   }
 
@@ -110,10 +87,10 @@ describe('AuthMode=oidc', () => {
     await other.expectReply({ action: 'sendmessage', message: 'not the first alice' });
     expect((await first.next(isMessage(roomId, 'not the first alice'))).username).toBe('alice (2)');
 
-    const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
+    const table = world.table('ConnectionsTable');
     const userIdOf = async (client: ChatClient) => {
       const { connectionId } = await client.expectReply({ action: 'help' });
-      const { Item } = await db.send(
+      const { Item } = await world.db.send(
         new GetItemCommand({ TableName: table, Key: { connectionId: { S: String(connectionId) } } }),
       );
       return Item?.userId?.S;
@@ -128,7 +105,7 @@ describe('AuthMode=oidc', () => {
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const doc = await json(fetch(`${issuer.discoveryBase}/.well-known/openid-configuration`));
-    const redirectUri = `${cloud.httpUrl}/`;
+    const redirectUri = `${world.cloud.httpUrl}/`;
     const authorize = new URL(doc.authorization_endpoint);
     for (const [k, v] of Object.entries({
       response_type: 'code',
@@ -250,8 +227,8 @@ describe('AuthMode=oidc', () => {
     'refuses %s: 401 at the handshake, $connect never runs, nothing stored, the reason only in the log',
     async (_why, make, reason) => {
       const token = await make();
-      const from = testCloud.invocations.length;
-      const logsFrom = testCloud.logs.length;
+      const from = world.test.invocations.length;
+      const logsFrom = world.test.logs.length;
       const error = await connectWith(token).then(
         () => new Error('the connection was let in'),
         (e: unknown) => e,
@@ -259,11 +236,11 @@ describe('AuthMode=oidc', () => {
       if (!(error instanceof HandshakeRefused)) throw error;
       expect(error.status).toBe(401);
       expect(JSON.parse(error.body)).toEqual({ message: 'Unauthorized' });
-      expect(testCloud.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectionFunction');
-      expect(await storedConnections()).toBe(0);
+      expect(world.test.invocations.slice(from).map((i) => i.logicalId)).not.toContain('ConnectionFunction');
+      expect(await world.storedConnections()).toBe(0);
       // No token at all: API Gateway refuses before the authorizer runs, so only the other cases have a log line.
       if (token !== undefined) {
-        const refusals = testCloud.logs.slice(logsFrom).filter((l) => l.includes('connection refused'));
+        const refusals = world.test.logs.slice(logsFrom).filter((l) => l.includes('connection refused'));
         expect(refusals.join('\n')).toMatch(reason);
       }
     },

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadTemplate } from '../../tools/infra/template';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import { LocalStateMachine, type PutMetricDataInput } from '../../tools/local/stepfunctions';
 import { readEvent } from '../helpers/events';
 import { FakeManagementApi } from '../helpers/fakeManagementApi';
 import { testClock } from '../helpers/fanoutMachine';
+import { localDynamoClient } from '../helpers/localCloud';
+import { faultProxy } from '../helpers/templateTables';
 
 /**
  * The everyone-broadcast's own state machine (statemachines/broadcast.asl.json; docs/OPERATIONS.md, "A broadcast
@@ -49,11 +50,7 @@ beforeAll(async () => {
     MESSAGES_TABLE: tables.MessagesTable,
     LIMITS_TABLE: tables.LimitsTable,
   });
-  db = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  db = localDynamoClient(dynamo.endpoint);
   const ids = Array.from({ length: 40 }, (_, i) => `conn-${String(i).padStart(2, '0')}=`);
   for (let i = 0; i < ids.length; i += 25)
     await db.send(
@@ -131,36 +128,23 @@ it('a segment with pages left at its deadline stops reading, and the broadcast g
 });
 
 describe('whose Scan fails past its retries', () => {
-  let faults: DynamoFaultProxy;
-  let proxied: DynamoDBClient;
-
-  beforeAll(async () => {
-    faults = await startDynamoFaultProxy({ target: dynamo.endpoint, host: '127.0.0.1' });
-    proxied = new DynamoDBClient({
-      endpoint: faults.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
-  });
-
-  afterAll(async () => {
-    proxied.destroy();
-    await faults.close();
-  });
+  const proxied = faultProxy(
+    () => dynamo.endpoint,
+    (endpoint) => localDynamoClient(endpoint, 1),
+  );
 
   it('is caught: the broadcast gives up counted (BroadcastGaveUp) and fails as Broadcast.GaveUp, never a hang', async () => {
-    faults.setThrottle(1);
-    const run = await machineWith(proxied)
+    proxied.faults.setThrottle(1);
+    const run = await machineWith(proxied.client)
       .execute(broadcastEvent('lost'))
-      .finally(() => faults.setThrottle(0));
+      .finally(() => proxied.faults.setThrottle(0));
     expect({ ok: run.ok, error: run.error, failedState: run.failedState }).toEqual({
       ok: false,
       error: 'Broadcast.GaveUp',
       failedState: 'GaveUp',
     });
     expect(run.states.filter((s) => s === 'ScanFailed')).toHaveLength(4);
-    expect(faults.stats().throttled).toBeGreaterThan(4);
+    expect(proxied.faults.stats().throttled).toBeGreaterThan(4);
     expect(metrics).toEqual({ BroadcastGaveUp: 1 });
     expect(reached()).toBe(0);
   });

@@ -64,15 +64,14 @@ function specifiersOf(file: string): string[] {
 
 const modules = () => sourceFiles().filter((file) => /\.(ts|mjs|js)$/.test(file));
 
+/** The repository files `file` imports (type-only imports included), where they resolve to one. */
+const importsOf = (file: string) =>
+  specifiersOf(file)
+    .map((specifier) => resolveImport(file, specifier))
+    .filter((target): target is string => target !== undefined);
+
 it('has no import cycle, type-only imports included', () => {
-  const graph = new Map(
-    modules().map((file) => [
-      file,
-      specifiersOf(file)
-        .map((specifier) => resolveImport(file, specifier))
-        .filter((target): target is string => target !== undefined),
-    ]),
-  );
+  const graph = new Map(modules().map((file) => [file, importsOf(file)]));
   expect(graph.get('functions/core/limits/rateLimit.ts')).toContain('functions/core/ports.ts');
   expect(graph.get('web/app.js')).toContain('web/state.js');
   expect(cyclesOf(graph)).toEqual([]);
@@ -197,11 +196,7 @@ function folderGraph(files: string[], imports: (file: string) => string[]): Map<
 }
 
 it('has no import cycle between the folders of functions/ (each feature, core/, platform/) and protocol/', () => {
-  const graph = folderGraph(modules(), (file) =>
-    specifiersOf(file)
-      .map((specifier) => resolveImport(file, specifier))
-      .filter((target): target is string => target !== undefined),
-  );
+  const graph = folderGraph(modules(), importsOf);
   expect(graph.get('functions/rooms')).toContain('functions/messages');
   expect(graph.get('functions/people')).toContain('functions/rooms');
   expect(cyclesOf(graph)).toEqual([]);

@@ -2,6 +2,7 @@ import type { MessageFrame } from '#protocol';
 import { type Handed, HISTORY_PACE_MS, RoomMessages, Sequencer, SKIPPED_KEPT } from '../../client';
 import { HOLE_WAIT_MS } from '../../client/session';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
+import { messageFrame } from './messageFrame';
 
 /**
  * A message stored after later ones (a DynamoDB retry, a sender that stored late, a fan-out execution received again)
@@ -105,15 +106,7 @@ it('hands over a late message a later history read brings (the rejoin after a re
 });
 
 describe('Sequencer', () => {
-  const msg = (seq: number): MessageFrame =>
-    ({
-      type: 'message',
-      roomId: ROOM,
-      seq,
-      text: `m${seq}`,
-      username: 'a',
-      messageId: `id${seq}`,
-    }) as MessageFrame;
+  const msg = (seq: number) => messageFrame(ROOM, seq);
 
   function sequencer(baseline = 0) {
     const handed: Array<[number, boolean]> = [];

@@ -2,20 +2,13 @@ import { LOBBY, type MessageFrame } from '#protocol';
 import { RoomSession } from '../../client/session';
 import type { SessionEvents } from '../../client/types';
 import { fakeRequester } from '../helpers/fakeRequester';
+import { messageFrame } from './messageFrame';
 
 /**
  * Entering the lobby (every connect) hands the app the room first and its recent history after, as a join does: an
  * app shows a room's messages once it knows which room it is in, and would drop a backlog handed over before.
  */
-const msg = (seq: number): MessageFrame =>
-  ({
-    type: 'message',
-    roomId: LOBBY,
-    seq,
-    text: `m${seq}`,
-    username: 'a',
-    messageId: `id${seq}`,
-  }) as MessageFrame;
+const msg = (seq: number) => messageFrame(LOBBY, seq);
 
 it("announces the lobby before handing over the lobby's history", async () => {
   const events: string[] = [];

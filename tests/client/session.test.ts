@@ -3,6 +3,7 @@ import { RoomcastError } from '../../client/errors';
 import { HOLE_WAIT_MS, JOIN_RETRY, RoomSession } from '../../client/session';
 import type { SessionEvents } from '../../client/types';
 import { fakeRequester } from '../helpers/fakeRequester';
+import { messageFrame } from './messageFrame';
 
 /**
  * The room session (client/session.ts) alone on Jest's fake clock, with requests answered by a script: join with
@@ -12,8 +13,7 @@ import { fakeRequester } from '../helpers/fakeRequester';
 jest.useFakeTimers();
 afterEach(() => jest.clearAllTimers());
 
-const msg = (roomId: string, seq: number): MessageFrame =>
-  ({ type: 'message', roomId, seq, text: `m${seq}`, username: 'a', messageId: `id${seq}` }) as MessageFrame;
+const msg = messageFrame;
 
 function session(answer: (frame: Record<string, unknown>) => Record<string, unknown> | Promise<never>) {
   const requests: Array<Record<string, unknown>> = [];

@@ -118,15 +118,23 @@ describe('sendRaw', () => {
 });
 
 describe('closing', () => {
+  /** The socket ended as `ended` says, the app was told of that close once, and the client is closed. */
+  function expectEnded(
+    { chat, closes, socket }: Omit<Awaited<ReturnType<typeof wire>>, 'frames'>,
+    ended: NonNullable<FakeSocket['ended']>,
+  ) {
+    expect(socket.ended).toEqual(ended);
+    expect(closes).toEqual([{ code: ended.code, reason: ended.reason }]);
+    expect(chat.state).toBe('closed');
+  }
+
   it('close(code, reason) ends the connection with them and reports the close', async () => {
     const { chat, closes, socket } = await wire();
     expect(chat.connected).toBe(true);
     chat.close(4001, 'done for today');
     expect(chat.connected).toBe(false);
     await tick();
-    expect(socket.ended).toEqual({ code: 4001, reason: 'done for today', by: 'client' });
-    expect(closes).toEqual([{ code: 4001, reason: 'done for today' }]);
-    expect(chat.state).toBe('closed');
+    expectEnded({ chat, closes, socket }, { code: 4001, reason: 'done for today', by: 'client' });
   });
 
   it('refuses a close code or reason a WebSocket would refuse, before closing anything', async () => {
@@ -161,9 +169,7 @@ describe('closing', () => {
     const { chat, closes, socket } = await wire();
     chat.terminate();
     await tick();
-    expect(socket.ended).toEqual({ code: 1006, reason: '', by: 'terminate' });
-    expect(closes).toEqual([{ code: 1006, reason: '' }]);
-    expect(chat.state).toBe('closed');
+    expectEnded({ chat, closes, socket }, { code: 1006, reason: '', by: 'terminate' });
   });
 
   it('terminate() cuts short a close whose handshake is still under way', async () => {

@@ -1,9 +1,7 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalCloud } from '../../tools/local/cloud';
 import { ChatClient } from '../helpers/chatClient';
 import { effectiveSetting } from '../helpers/cloudSettings';
-import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Sessions on record: after a connection closes, its item says who, from where, when it began and ended and how
@@ -12,26 +10,12 @@ import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localClo
  */
 jest.setTimeout(60_000);
 
-let testCloud: TestCloud;
-let cloud: LocalCloud;
-let db: DynamoDBClient;
-
-beforeAll(async () => {
-  testCloud = await startTestCloud();
-  cloud = testCloud.cloud;
-  db = adminDynamo(cloud);
-});
-
-afterAll(async () => {
-  db?.destroy();
-  await cloud?.close();
-});
+const world = roomCloud();
 
 async function sessionsOf(username: string): Promise<Record<string, unknown>[]> {
-  const table = cloud.template.tables().find((t) => t.logicalId === 'SessionsTable')?.TableName;
-  const { Items } = await DynamoDBDocumentClient.from(db).send(
+  const { Items } = await DynamoDBDocumentClient.from(world.db).send(
     new QueryCommand({
-      TableName: table,
+      TableName: world.table('SessionsTable'),
       IndexName: 'UsernameIndex',
       KeyConditionExpression: 'username = :u',
       ExpressionAttributeValues: { ':u': username },
@@ -42,11 +26,11 @@ async function sessionsOf(username: string): Promise<Record<string, unknown>[]> 
 
 it('keeps one record per connection, by username, with counts and times but no message text', async () => {
   const startedAt = new Date().toISOString();
-  const alice = await ChatClient.connect(cloud.wsUrl, 'alice');
+  const alice = await ChatClient.connect(world.cloud.wsUrl, 'alice');
   const roomId = String((await alice.expectReply({ action: 'createroom' })).roomId);
   await alice.expectReply({ action: 'sendmessage', message: 'secret words one' });
   await alice.expectReply({ action: 'sendmessage', message: 'secret words two' });
-  const posted = await fetch(`${cloud.httpUrl}/broadcast`, {
+  const posted = await fetch(`${world.cloud.httpUrl}/broadcast`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ message: 'maintenance soon', roomId }),
@@ -67,7 +51,7 @@ it('keeps one record per connection, by username, with counts and times but no m
     if (closed?.lastBroadcastAt) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const retentionDays = await effectiveSetting(cloud, 'SessionRetentionDays');
+  const retentionDays = await effectiveSetting(world.cloud, 'SessionRetentionDays');
   expect(closed).toMatchObject({
     username: 'alice',
     sourceIp: '127.0.0.1',

@@ -1,3 +1,5 @@
+import { capturedStdout } from '../helpers/emf';
+
 /**
  * An event the chat bus refused is counted as PublishFailures (alarmed, template.yaml PublishFailuresAlarm) on the
  * REST side too: an admin broadcast that was never published is seen by the operator, not only by the caller's 503.
@@ -7,7 +9,7 @@ type Rest = typeof import('#core/rest');
 type Errors = typeof import('#core/errors');
 let rest: Rest;
 let errors: Errors;
-const written: string[] = [];
+const stdout = capturedStdout(['error', 'warn']);
 
 beforeAll(() => {
   // Unit tests keep metrics off (tests/setup/env.ts); this file is about them.
@@ -22,23 +24,10 @@ afterAll(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-beforeEach(() => {
-  written.length = 0;
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-  jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-});
-afterEach(() => jest.restoreAllMocks());
-
 /** The PublishFailures values written, one per EMF document that carries the metric. */
 function publishFailures(): number[] {
-  return written
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
+  return stdout
+    .documents()
     .filter((doc) => 'PublishFailures' in doc)
     .map((doc) => doc.PublishFailures as number);
 }

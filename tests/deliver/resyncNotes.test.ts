@@ -1,6 +1,6 @@
-import { ChatClient, type Frame } from '../helpers/chatClient';
+import type { ChatClient, Frame } from '../helpers/chatClient';
 import { cloudTables } from '../helpers/deliveryChecker';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Per-member delivery state lives with the member (docs/ARCHITECTURE.md): when the fan-out cannot reach a room's
@@ -11,37 +11,22 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 jest.setTimeout(120_000);
 
 const MEMBERS = 12;
-let testCloud: TestCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({
-    settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
-  });
-});
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
-  await testCloud.cloud.close();
-});
+const world = roomCloud({ settings: { SendRateLimit: '1000', FrameRateLimit: '100000' } });
 
 it('a throttled fan-out notes every member it could not reach without writing the room item per member', async () => {
-  const { cloud } = testCloud;
-  const owner = await ChatClient.connect(cloud.wsUrl, 'owner');
-  open.push(owner);
+  const { cloud } = world;
+  const owner = await world.connect('owner');
   const created = await owner.expectReply({ action: 'createroom' });
   const roomId = String(created.roomId);
-  const members = await Promise.all(
-    Array.from({ length: MEMBERS }, (_, i) => ChatClient.connect(cloud.wsUrl, `member-${i}`)),
-  );
-  open.push(...members);
+  const members = await Promise.all(Array.from({ length: MEMBERS }, (_, i) => world.connect(`member-${i}`)));
   for (const m of members) await m.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
-  await testCloud.settle();
+  await world.test.settle();
   await cloud.resetDynamoKeyStats();
 
   // Every post is answered 429, the repost's too: nobody gets message 1 live.
   cloud.gateway.setFaults({ faultThrottle: 1 });
   const first = await owner.expectReply({ action: 'sendmessage', message: 'lost live', clientMsgId: 'm-1' });
-  await testCloud.settle();
+  await world.test.settle();
   cloud.gateway.setFaults({ faultThrottle: 0 });
   expect(members.every((m) => !m.frames.some((f) => f.type === 'message' && f.seq === first.seq))).toBe(true);
 

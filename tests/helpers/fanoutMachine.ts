@@ -208,6 +208,12 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     return ids;
   }
 
+  /** A room made by `createRoom` with `count` members added by `addMembers`: their connection ids. */
+  async function roomWithMembers(roomId: string, count: number, options: { spread?: boolean } = {}) {
+    await createRoom(roomId);
+    return addMembers(roomId, count, options);
+  }
+
   async function createRoom(roomId: string): Promise<void> {
     await h.db.send(
       new PutItemCommand({
@@ -305,6 +311,7 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     h,
     addMembers,
     createRoom,
+    roomWithMembers,
     send,
     framesOf,
     seqsOf: (connectionId: string) => framesOf(connectionId).flat(),

@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud, LocalCloudOptions } from '../../tools/local/cloud';
 import { ChatClient, FRAME_TIMEOUT_MS, type Frame, isPresence, settledRoom } from './chatClient';
 import { adminDynamo, startTestCloud, type TestCloud } from './localCloud';
@@ -12,6 +12,10 @@ export interface RoomCloud {
   readonly db: DynamoDBClient;
   /** The physical name of a table of template.yaml, by its logical id (`RoomsTable`). */
   table(logicalId: string): string;
+  /** How many connections the Connections table holds (a strongly consistent count). */
+  storedConnections(): Promise<number>;
+  /** Sets the number `attribute` of the item at `key` (its string key attributes) in table `logicalId`, past the routes. */
+  setNumber(logicalId: string, key: Record<string, string>, attribute: string, value: number): Promise<void>;
   /** A client of the cloud (a guest without `username`), closed by the fixture. */
   connect(username?: string): Promise<ChatClient>;
   /** Closes this client when the fixture closes its own. */
@@ -27,7 +31,10 @@ export interface RoomCloud {
  * clients its tests opened: after each test, or after the file when `closeClients` is `'file'` (tests that share
  * clients). `patienceMs` bounds each connect and each reply the fixture waits for: long where a test loads a shared
  * machine. `reset` puts the cloud's fault switches back after each test, before its clients close (a client closed
- * under a fault would meet it). Called from the top of the file.
+ * under a fault would meet it). `drain` waits, each time the fixture has closed its clients, until every $disconnect
+ * has removed its connection (15 s at most) and the fan-outs are done: each test (or the file's end) finds no stored
+ * connection, and closing the cloud cuts no write. `settle` lets the fan-outs finish before the cloud closes. Called
+ * from the top of the file, or of a `describe` for a cloud of that block's own.
  */
 export function roomCloud(
   options: Partial<LocalCloudOptions> = {},
@@ -35,12 +42,27 @@ export function roomCloud(
     closeClients = 'test',
     patienceMs = FRAME_TIMEOUT_MS,
     reset,
-  }: { closeClients?: 'test' | 'file'; patienceMs?: number; reset?: (cloud: LocalCloud) => void } = {},
+    drain = false,
+    settle = false,
+  }: {
+    closeClients?: 'test' | 'file';
+    patienceMs?: number;
+    reset?: (cloud: LocalCloud) => void;
+    drain?: boolean;
+    settle?: boolean;
+  } = {},
 ): RoomCloud {
   let test: TestCloud | undefined;
   let db: DynamoDBClient | undefined;
   const open: ChatClient[] = [];
-  const closeOpen = () => Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
+  const closeOpen = async () => {
+    await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
+    if (!drain || !test) return;
+    const deadline = Date.now() + 15_000;
+    while ((await fixture.storedConnections()) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    await test.settle();
+  };
   beforeAll(async () => {
     test = await startTestCloud(options);
   });
@@ -50,6 +72,7 @@ export function roomCloud(
   });
   afterAll(async () => {
     await closeOpen();
+    if (settle) await test?.settle();
     db?.destroy();
     await test?.cloud.close();
   });
@@ -69,6 +92,25 @@ export function roomCloud(
       const table = fixture.cloud.template.tables().find((t) => t.logicalId === logicalId);
       if (!table?.TableName) throw new Error(`template.yaml has no ${logicalId}`);
       return table.TableName;
+    },
+    async storedConnections() {
+      const count = new ScanCommand({
+        TableName: fixture.table('ConnectionsTable'),
+        Select: 'COUNT',
+        ConsistentRead: true,
+      });
+      return (await fixture.db.send(count)).Count ?? 0;
+    },
+    async setNumber(logicalId, key, attribute, value) {
+      await fixture.db.send(
+        new UpdateItemCommand({
+          TableName: fixture.table(logicalId),
+          Key: Object.fromEntries(Object.entries(key).map(([name, id]) => [name, { S: id }])),
+          UpdateExpression: 'SET #attribute = :value',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':value': { N: String(value) } },
+        }),
+      );
     },
     async connect(username) {
       const client = await ChatClient.connect(fixture.cloud.wsUrl, username, patienceMs);

@@ -9,9 +9,10 @@ import { startTestCloud } from './localCloud';
 /**
  * A local cloud with sign-in (AuthMode=oidc, the development issuer) for a test file, started before its tests and
  * closed after them: `token(name)` is a fresh ID token of the user `name` (sub `sub-<name>`, the same user on every
- * call), `device(name)` another wire connection of that user, `library(name)` another of that user's apps on the
- * client library (asking a fresh token at each connect), `ask` sends a request and waits for its reply or error,
- * matched by requestId.
+ * call; the name it shows `shownAs`, `name` unless given), `device(name)` another wire connection of that user
+ * (`deviceShowing(name, shownAs)`: under another name), `library(name)` another of that user's apps on the client
+ * library (asking a fresh token at each connect), `ask` sends a request and waits for its reply or error, matched
+ * by requestId.
  */
 export function signedInCloud(settings: SettingValues) {
   let cloud: LocalCloud | undefined;
@@ -36,22 +37,39 @@ export function signedInCloud(settings: SettingValues) {
       if (!cloud) throw new Error('the local cloud is not started yet');
       return cloud;
     },
-    token(name: string): Promise<string> {
+    token(name: string, shownAs = name): Promise<string> {
       if (!issuer) throw new Error('the local cloud is not started yet');
       return issuer.sign({
         iss: issuer.issuer,
         aud: issuer.clientId,
         sub: `sub-${name}`,
-        preferred_username: name,
+        preferred_username: shownAs,
         iat: now(),
         exp: now() + 600,
       });
     },
-    async device(name: string): Promise<ChatClient> {
-      const token = await fixture.token(name);
+    device(name: string): Promise<ChatClient> {
+      return fixture.deviceShowing(name, name);
+    },
+    async deviceShowing(name: string, shownAs: string): Promise<ChatClient> {
+      const token = await fixture.token(name, shownAs);
       const client = await ChatClient.connect(`${fixture.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
       open.push(client);
       return client;
+    },
+    /**
+     * A room the first of `names` creates and the others join by its code and key, each on a new device: the room's
+     * id and key, and the devices in the order of `names`.
+     */
+    async roomOf<Names extends [string, ...string[]]>(...names: Names) {
+      const devices: ChatClient[] = [];
+      for (const name of names) devices.push(await fixture.device(name));
+      const [owner, ...others] = devices as [ChatClient, ...ChatClient[]];
+      const created = await owner.expectReply({ action: 'createroom' });
+      const roomId = String(created.roomId);
+      const key = String(created.inviteKey);
+      for (const other of others) await other.expectReply({ action: 'joinroom', roomId, key });
+      return { roomId, key, devices: devices as { [K in keyof Names]: ChatClient } };
     },
     library(name: string, options: Partial<RoomcastClientOptions> = {}): RoomcastClient {
       return libraryClient(fixture.cloud.wsUrl, undefined, apps, {

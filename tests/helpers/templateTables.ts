@@ -65,24 +65,6 @@ export interface TableFixture extends Omit<TemplateTables, 'close'> {
  */
 export function templateTables({ faults: withFaults = false }: { faults?: boolean } = {}): TableFixture {
   let tables: TemplateTables | undefined;
-  let proxy: DynamoFaultProxy | undefined;
-  let faulty: DynamoDBDocumentClient | undefined;
-  beforeAll(async () => {
-    tables = await startTemplateTables();
-    if (withFaults) {
-      proxy = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
-      faulty = localDocumentClient(proxy.endpoint, 1);
-    }
-  });
-  afterEach(() => {
-    proxy?.setConflict(0);
-    proxy?.setThrottle(0);
-  });
-  afterAll(async () => {
-    faulty?.destroy();
-    await proxy?.close();
-    await tables?.close();
-  });
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined)
       throw new Error(
@@ -90,6 +72,18 @@ export function templateTables({ faults: withFaults = false }: { faults?: boolea
       );
     return value;
   };
+  beforeAll(async () => {
+    tables = await startTemplateTables();
+  });
+  const proxied = withFaults
+    ? faultProxy(
+        () => started(tables, 'the local DynamoDB').endpoint,
+        (endpoint) => localDocumentClient(endpoint, 1),
+      )
+    : undefined;
+  afterAll(async () => {
+    await tables?.close();
+  });
   return {
     get db() {
       return started(tables, 'the local DynamoDB').db;
@@ -99,10 +93,47 @@ export function templateTables({ faults: withFaults = false }: { faults?: boolea
     },
     table: (logicalId) => started(tables, 'the local DynamoDB').table(logicalId),
     get faults() {
-      return started(proxy, 'the fault proxy');
+      return started(proxied, 'the fault proxy').faults;
     },
     get faulty() {
-      return started(faulty, 'the fault proxy');
+      return started(proxied, 'the fault proxy').client;
+    },
+  };
+}
+
+/**
+ * A fault proxy in front of the local DynamoDB at `target()` (read in `beforeAll`), with `client(endpoint)` made
+ * through it, for the tests of the file or describe it is called in: started before them, its switches put back to
+ * none after each test, both closed after them. Make the client with `maxAttempts: 1`, so the code under test meets
+ * every fault itself.
+ */
+export function faultProxy<C extends { destroy(): void }>(
+  target: () => string,
+  client: (endpoint: string) => C,
+): { readonly faults: DynamoFaultProxy; readonly client: C } {
+  let proxied: { faults: DynamoFaultProxy; client: C } | undefined;
+  beforeAll(async () => {
+    const faults = await startDynamoFaultProxy({ target: target(), host: '127.0.0.1' });
+    proxied = { faults, client: client(faults.endpoint) };
+  });
+  afterEach(() => {
+    proxied?.faults.setConflict(0);
+    proxied?.faults.setThrottle(0);
+  });
+  afterAll(async () => {
+    proxied?.client.destroy();
+    await proxied?.faults.close();
+  });
+  const started = () => {
+    if (!proxied) throw new Error('the fault proxy is not started yet');
+    return proxied;
+  };
+  return {
+    get faults() {
+      return started().faults;
+    },
+    get client() {
+      return started().client;
     },
   };
 }

@@ -10,8 +10,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { localDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * Per-partition-key throughput of the local DynamoDB (docs/PARITY.md, "Per-partition-key throughput"): with the
@@ -51,22 +50,11 @@ const tables = [
   },
 ];
 
-let dynamo: LocalDynamo;
-let client: DynamoDBClient;
-beforeAll(async () => {
-  dynamo = await startDynamo({ tables, keyLimitScale: SCALE, keyThroughputNow: () => clock });
-  // No SDK retries: each refusal is seen as it is answered.
-  client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    maxAttempts: 1,
-  });
-});
-afterAll(async () => {
-  client.destroy();
-  await dynamo.close();
-});
+// No SDK retries: each refusal is seen as it is answered.
+const local = localDynamo(
+  { tables, keyLimitScale: SCALE, keyThroughputNow: () => clock },
+  { maxAttempts: 1 },
+);
 
 /**
  * The per-key windows' clock, moved by the tests: every request of a burst falls in one second however slowly a
@@ -80,7 +68,7 @@ const aSecondLater = () => {
 /** Waits out every key's one-second window, so each test starts with full limits. */
 beforeEach(async () => {
   aSecondLater();
-  await dynamo.resetKeyStats();
+  await local.dynamo.resetKeyStats();
 });
 
 const S = (s: string): AttributeValue => ({ S: s });
@@ -90,7 +78,7 @@ const outcomes = async (requests: Promise<unknown>[]) => {
   return { admitted: settled.length - refused.length, refused };
 };
 const addOne = (k: string) =>
-  client.send(
+  local.client.send(
     new UpdateItemCommand({
       TableName: TABLE,
       Key: { k: S(k) },
@@ -100,8 +88,11 @@ const addOne = (k: string) =>
   );
 const counter = async (k: string) =>
   Number(
-    (await client.send(new GetItemCommand({ TableName: TABLE, Key: { k: S(k) }, ConsistentRead: true }))).Item
-      ?.n?.N ?? 0,
+    (
+      await local.client.send(
+        new GetItemCommand({ TableName: TABLE, Key: { k: S(k) }, ConsistentRead: true }),
+      )
+    ).Item?.n?.N ?? 0,
   );
 
 test('one item written faster than its key allows is refused, and the refused writes change nothing', async () => {
@@ -130,7 +121,7 @@ test('the same writes spread over many keys are all admitted', async () => {
 
 test('a hot index key refuses writes to different base items, and a refused item is not written', async () => {
   const put = (i: number) =>
-    client.send(new PutItemCommand({ TableName: TABLE, Item: { k: S(`member-${i}`), g: S('lobby') } }));
+    local.client.send(new PutItemCommand({ TableName: TABLE, Item: { k: S(`member-${i}`), g: S('lobby') } }));
   const ids = Array.from({ length: 2 * WCU }, (_, i) => i);
   const settled = await Promise.allSettled(ids.map(put));
   const refusedIds = ids.filter((i) => settled[i]?.status === 'rejected');
@@ -146,10 +137,12 @@ test('a hot index key refuses writes to different base items, and a refused item
   // The refused items are in neither the table nor the index.
   aSecondLater();
   for (const i of refusedIds.slice(0, 5)) {
-    const got = await client.send(new GetItemCommand({ TableName: TABLE, Key: { k: S(`member-${i}`) } }));
+    const got = await local.client.send(
+      new GetItemCommand({ TableName: TABLE, Key: { k: S(`member-${i}`) } }),
+    );
     expect(got.Item).toBeUndefined();
   }
-  const indexed = await client.send(
+  const indexed = await local.client.send(
     new QueryCommand({
       TableName: TABLE,
       IndexName: INDEX,
@@ -164,7 +157,7 @@ test('a transaction touching a hot key is cancelled whole with ThrottlingError o
   // The hot key's second is used up by single writes.
   await outcomes(Array.from({ length: WCU }, () => addOne('tx-hot')));
   const before = await counter('tx-hot');
-  const error = await client
+  const error = await local.client
     .send(
       new TransactWriteItemsCommand({
         TransactItems: [
@@ -196,7 +189,9 @@ test('a transaction touching a hot key is cancelled whole with ThrottlingError o
 
 test('reads of one key faster than 3,000 RCU/s (scaled) are refused', async () => {
   const get = () =>
-    client.send(new GetItemCommand({ TableName: TABLE, Key: { k: S('read-hot') }, ConsistentRead: true }));
+    local.client.send(
+      new GetItemCommand({ TableName: TABLE, Key: { k: S('read-hot') }, ConsistentRead: true }),
+    );
   const { admitted, refused } = await outcomes(Array.from({ length: 2 * RCU }, get));
   expect(admitted).toBeLessThanOrEqual(RCU);
   expect(refused[0]?.name).toBe('ProvisionedThroughputExceededException');
@@ -208,7 +203,7 @@ test('reads of one key faster than 3,000 RCU/s (scaled) are refused', async () =
 test('the counts per key name the hot key, its writes, its refusals and its peak per second', async () => {
   const hot = await outcomes(Array.from({ length: 2 * WCU }, () => addOne('counted')));
   await Promise.all(Array.from({ length: 3 }, (_, i) => addOne(`calm-${i}`)));
-  const [busiest, ...rest] = await dynamo.keyStats({ table: TABLE });
+  const [busiest, ...rest] = await local.dynamo.keyStats({ table: TABLE });
   expect(busiest).toMatchObject({
     table: TABLE,
     key: 'S:counted',
@@ -224,18 +219,20 @@ test('the counts per key name the hot key, its writes, its refusals and its peak
       ['S:calm-2', 1],
     ]),
   );
-  expect(await dynamo.keyStats({ top: 1 })).toHaveLength(1);
-  await dynamo.resetKeyStats();
-  expect(await dynamo.keyStats()).toEqual([]);
+  expect(await local.dynamo.keyStats({ top: 1 })).toHaveLength(1);
+  await local.dynamo.resetKeyStats();
+  expect(await local.dynamo.keyStats()).toEqual([]);
 });
 
 test('index keys are counted on their own: one write per index entry', async () => {
   await Promise.all(
     Array.from({ length: 4 }, (_, i) =>
-      client.send(new PutItemCommand({ TableName: TABLE, Item: { k: S(`room-${i}`), g: S('room-index') } })),
+      local.client.send(
+        new PutItemCommand({ TableName: TABLE, Item: { k: S(`room-${i}`), g: S('room-index') } }),
+      ),
     ),
   );
-  const stats = await dynamo.keyStats({ table: TABLE });
+  const stats = await local.dynamo.keyStats({ table: TABLE });
   expect(stats.find((s) => s.index === INDEX && s.key === 'S:room-index')?.writes).toBe(4);
 });
 

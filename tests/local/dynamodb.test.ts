@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type AttributeValue,
@@ -14,6 +12,7 @@ import {
 import { loadTemplate } from '../../tools/infra/template';
 import { startDynamo } from '../../tools/local/dynamodb';
 import { localDynamo, localDynamoClient } from '../helpers/localCloud';
+import { scratchFolder } from '../helpers/scratch';
 
 const tables = loadTemplate(join(__dirname, '..', '..', 'template.yaml')).tables();
 const clientFor = (endpoint: string) => localDynamoClient(endpoint);
@@ -132,14 +131,10 @@ describe('local DynamoDB', () => {
 });
 
 describe('local DynamoDB on disk', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'roomcast-dynamo-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const scratch = scratchFolder('roomcast-dynamo-');
 
   it('keeps tables and items across a close and a restart', async () => {
-    const first = await startDynamo({ tables, dataDir: dir });
+    const first = await startDynamo({ tables, dataDir: scratch.path });
     const c1 = clientFor(first.endpoint);
     await c1.send(
       new PutItemCommand({
@@ -151,7 +146,7 @@ describe('local DynamoDB on disk', () => {
     await first.close();
 
     // The same tables again: they exist on disk already and must be skipped, not recreated.
-    const second = await startDynamo({ tables, dataDir: dir });
+    const second = await startDynamo({ tables, dataDir: scratch.path });
     const c2 = clientFor(second.endpoint);
     try {
       const { Item } = await c2.send(

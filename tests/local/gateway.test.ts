@@ -3,16 +3,35 @@ import { LambdaServiceError } from '../../tools/local/lambda/service';
 
 import {
   closed,
+  type Harness,
   harness,
   ID_FORMAT,
   nextMessage,
   open,
   refusedStatus,
   sleep,
+  theDisconnect,
   waitFor,
 } from './gatewayHarness';
 
 /** The local gateway (tests/local/gatewayHarness.ts): options, $connect, messages and AWS's limits on client frames. */
+
+/**
+ * Opens a connection of `h`, does `send` on it and waits for the gateway to close it: the close's code and reason,
+ * once $disconnect was run for that connection with that code.
+ */
+async function closedAfter(
+  h: Harness,
+  send: (ws: WebSocket) => void,
+): Promise<{ code: number; reason: string }> {
+  const { ws, id } = await h.connect();
+  const done = closed(ws);
+  send(ws);
+  const close = await done;
+  expect(await theDisconnect(h)).toMatchObject({ connectionId: id, disconnectStatusCode: close.code });
+  return close;
+}
+
 describe('startGateway options', () => {
   it('throws at start for a route selection expression it cannot evaluate, naming it', async () => {
     await expect(harness({ routeSelectionExpression: 'request.body.action' })).rejects.toThrow(
@@ -246,15 +265,7 @@ describe('messages', () => {
 
   it('closes the socket with 1009 for a frame over the limit and reports it to $disconnect', async () => {
     const h = await harness({ maxFrameBytes: 1024 });
-    const { ws, id } = await h.connect();
-    const done = closed(ws);
-    ws.send('x'.repeat(1025));
-    expect((await done).code).toBe(1009);
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
-      connectionId: id,
-      disconnectStatusCode: 1009,
-    });
+    expect((await closedAfter(h, (ws) => ws.send('x'.repeat(1025)))).code).toBe(1009);
     expect(h.callsOf('$default')).toHaveLength(0);
   });
 
@@ -269,15 +280,10 @@ describe('messages', () => {
 describe('AWS limits on client frames', () => {
   it('closes with 1009 a single 40 KB frame (the 32 KB frame limit), without invoking anything', async () => {
     const h = await harness();
-    const { ws, id } = await h.connect();
-    const done = closed(ws);
-    ws.send(JSON.stringify({ action: 'sendmessage', message: 'x'.repeat(40 * 1024) }));
-    expect(await done).toEqual({ code: 1009, reason: 'Message too big' });
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
-      connectionId: id,
-      disconnectStatusCode: 1009,
-    });
+    const close = await closedAfter(h, (ws) =>
+      ws.send(JSON.stringify({ action: 'sendmessage', message: 'x'.repeat(40 * 1024) })),
+    );
+    expect(close).toEqual({ code: 1009, reason: 'Message too big' });
     expect(h.callsOf('sendmessage')).toHaveLength(0);
   });
 
@@ -307,15 +313,10 @@ describe('AWS limits on client frames', () => {
 
   it('closes with 1003 on a binary frame and routes nothing', async () => {
     const h = await harness();
-    const { ws, id } = await h.connect();
-    const done = closed(ws);
-    ws.send(Buffer.from('{"action":"sendmessage"}'), { binary: true });
-    expect((await done).code).toBe(1003);
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
-      connectionId: id,
-      disconnectStatusCode: 1003,
-    });
+    const close = await closedAfter(h, (ws) =>
+      ws.send(Buffer.from('{"action":"sendmessage"}'), { binary: true }),
+    );
+    expect(close.code).toBe(1003);
     expect(h.callsOf('sendmessage')).toHaveLength(0);
   });
 

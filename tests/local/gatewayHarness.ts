@@ -143,6 +143,12 @@ export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<v
   }
 }
 
+/** Waits for the harness's one $disconnect and returns its request context, for a test to match what it tells. */
+export async function theDisconnect(h: Harness) {
+  await waitFor(() => h.callsOf('$disconnect').length === 1);
+  return h.callsOf('$disconnect')[0]?.requestContext;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

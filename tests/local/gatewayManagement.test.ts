@@ -13,6 +13,7 @@ import {
   rawHttp,
   refusedStatus,
   sleep,
+  theDisconnect,
   waitFor,
 } from './gatewayHarness';
 
@@ -229,8 +230,7 @@ describe('management API through the real SDK', () => {
     const out = await h.sdk.send(new DeleteConnectionCommand({ ConnectionId: id }));
     expect(out.$metadata.httpStatusCode).toBe(204);
     expect((await done).code).toBe(1000);
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
+    expect(await theDisconnect(h)).toMatchObject({
       routeKey: '$disconnect',
       eventType: 'DISCONNECT',
       connectionId: id,
@@ -357,8 +357,7 @@ describe('$disconnect and timeouts', () => {
     const h = await harness();
     const { ws, id } = await h.connect();
     ws.close(4000, 'bye');
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
+    expect(await theDisconnect(h)).toMatchObject({
       connectionId: id,
       disconnectStatusCode: 4000,
       disconnectReason: 'bye',
@@ -397,21 +396,33 @@ describe('$disconnect and timeouts', () => {
    */
   const IDLE_MS = 1_500;
 
+  /**
+   * Sends `frame` on `active` every `everyMs` until the idle connection closes: it closes with 1001 Going away, and
+   * `active` is still open a moment later.
+   */
+  async function goesAwayWhileOtherSends(
+    idleClosed: Promise<{ code: number; reason: string }>,
+    active: WebSocket,
+    frame: string,
+    everyMs: number,
+  ): Promise<void> {
+    const timer = setInterval(() => active.send(frame), everyMs);
+    try {
+      expect(await idleClosed).toEqual({ code: 1001, reason: 'Going away' });
+      await sleep(200);
+      expect(active.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
   it('closes an idle connection with 1001 Going away; activity keeps it open', async () => {
     const h = await harness({ idleTimeoutMs: IDLE_MS });
     const idle = await h.connect();
     const busy = await h.connect();
     const idleClosed = closed(idle.ws);
-    const timer = setInterval(() => busy.ws.send('{"action":"oneway"}'), 50);
-    try {
-      expect(await idleClosed).toEqual({ code: 1001, reason: 'Going away' });
-      await sleep(200);
-      expect(busy.ws.readyState).toBe(WebSocket.OPEN);
-    } finally {
-      clearInterval(timer);
-    }
-    await waitFor(() => h.callsOf('$disconnect').length === 1);
-    expect(h.callsOf('$disconnect')[0]?.requestContext).toMatchObject({
+    await goesAwayWhileOtherSends(idleClosed, busy.ws, '{"action":"oneway"}', 50);
+    expect(await theDisconnect(h)).toMatchObject({
       connectionId: idle.id,
       disconnectStatusCode: 1001,
       disconnectReason: 'Going away',
@@ -426,14 +437,7 @@ describe('$disconnect and timeouts', () => {
     const silentClosed = closed(silent.ws);
     const pongs: string[] = [];
     pinging.ws.on('message', (data: Buffer) => pongs.push(data.toString('utf8')));
-    const timer = setInterval(() => pinging.ws.send('{"action":"ping"}'), 100);
-    try {
-      expect(await silentClosed).toEqual({ code: 1001, reason: 'Going away' });
-      await sleep(200);
-      expect(pinging.ws.readyState).toBe(WebSocket.OPEN);
-    } finally {
-      clearInterval(timer);
-    }
+    await goesAwayWhileOtherSends(silentClosed, pinging.ws, '{"action":"ping"}', 100);
     expect(pongs.length).toBeGreaterThan(2);
     expect(new Set(pongs)).toEqual(new Set(['{"type":"pong"}']));
     // Only the handshakes and the silent one's $disconnect ran: no function answered a ping.

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -7,6 +6,7 @@ import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk
 import { loadTemplate } from '../../tools/infra/template';
 import { type LocalCloud, startLocalCloud } from '../../tools/local/cloud';
 import type { PipeSqsRecord } from '../../tools/local/pipes';
+import { scratchFolder } from '../helpers/scratch';
 
 /**
  * A rule sends to a FIFO queue, pipes poll FIFO queues into an Express state machine (StartSyncExecution), as AWS
@@ -190,21 +190,13 @@ const GOOD = {
   __SOURCE_ACTIONS__: 'sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes',
 };
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'roomcast-pipes-'));
-  symlinkSync(join(__dirname, '..', '..', 'dist'), join(dir, 'dist'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const scratch = scratchFolder('roomcast-pipes-');
+beforeAll(() => symlinkSync(join(__dirname, '..', '..', 'dist'), join(scratch.path, 'dist')));
 
-let n = 0;
 function templateFile(changes: Partial<typeof GOOD> = {}): string {
-  n += 1;
   let text = TEMPLATE;
   for (const [key, value] of Object.entries({ ...GOOD, ...changes })) text = text.replaceAll(key, value);
-  const file = join(dir, `t${n}.yaml`);
-  writeFileSync(file, text);
-  return file;
+  return scratch.write(text);
 }
 
 function start(changes: Partial<typeof GOOD> = {}, logs: string[] = []): Promise<LocalCloud> {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -12,6 +9,7 @@ import {
 import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
 import { LocalSqs } from '../../tools/local/sqs';
 import { serveWithClient, TEST_ACCOUNT, TEST_REGION, testQueue } from '../helpers/localCloud';
+import { scratchFolder } from '../helpers/scratch';
 
 /**
  * The local SQS through the real @aws-sdk/client-sqs: FIFO order and deduplication, visibility timeouts, receive
@@ -230,18 +228,8 @@ describe('what SQS refuses', () => {
 });
 
 describe('queues in a template', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'roomcast-sqs-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  let n = 0;
-  const queues = (resources: string) => {
-    n += 1;
-    const file = join(dir, `t${n}.yaml`);
-    writeFileSync(file, `Resources:\n${resources}`);
-    return loadTemplate(file).queues();
-  };
+  const scratch = scratchFolder('roomcast-sqs-');
+  const queues = (resources: string) => loadTemplate(scratch.write(`Resources:\n${resources}`)).queues();
 
   it('reads FIFO, deduplication, timeouts and the redrive policy; Ref is the URL', () => {
     const [main, dead] = queues(`

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
 import { AWS } from '../../tools/local/awsProfile';
 import { LocalSqs } from '../../tools/local/sqs';
 import { serveWithClient, TEST_ACCOUNT, TEST_REGION, testQueue } from '../helpers/localCloud';
+import { scratchFolder } from '../helpers/scratch';
 
 /**
  * SQS FIFO's throughput quotas hold in the local SQS as on AWS: 300 calls per second per action per queue, or per
@@ -107,19 +105,13 @@ it('deduplicates per message group with DeduplicationScope messageGroup, per que
 });
 
 describe('high-throughput attributes in a template', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'roomcast-sqs-quota-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const queues = (properties: string) => {
-    const file = join(dir, `t${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(
-      file,
-      `Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: { FifoQueue: true, QueueName: q.fifo, ${properties} }\n`,
-    );
-    return loadTemplate(file).queues();
-  };
+  const scratch = scratchFolder('roomcast-sqs-quota-');
+  const queues = (properties: string) =>
+    loadTemplate(
+      scratch.write(
+        `Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: { FifoQueue: true, QueueName: q.fifo, ${properties} }\n`,
+      ),
+    ).queues();
 
   it('reads DeduplicationScope and FifoThroughputLimit', () => {
     expect(

@@ -1,8 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation's ${} syntax, not JS templates.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LoadTemplateOptions, type LocalTemplate, loadTemplate } from '../../tools/infra/template';
+import { scratchFolder } from '../helpers/scratch';
 import { conditionHolds, TEMPLATE_FUNCTIONS, templateOutputs } from '../helpers/templateOutputs';
 
 const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');
@@ -227,19 +226,9 @@ describe('the real template.yaml', () => {
 });
 
 describe('inline templates', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'roomcast-template-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  let n = 0;
-  const load = (yaml: string, opts?: LoadTemplateOptions): LocalTemplate => {
-    n += 1;
-    const file = join(dir, `t${n}.yaml`);
-    writeFileSync(file, yaml);
-    return loadTemplate(file, opts);
-  };
+  const scratch = scratchFolder('roomcast-template-');
+  const load = (yaml: string, opts?: LoadTemplateOptions): LocalTemplate =>
+    loadTemplate(scratch.write(yaml), opts);
 
   const base = `
 Parameters:
@@ -468,7 +457,7 @@ Resources:
       timeoutSeconds: 5,
       memoryMb: 128,
       environment: { A: 'global', B: 'own', C: 'm' },
-      entryPoint: join(dir, 'src', 'app.js'),
+      entryPoint: join(scratch.path, 'src', 'app.js'),
     });
     const rules = t.eventRules();
     expect(rules).toEqual([

@@ -1,7 +1,5 @@
-import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
-import { createRoomcastClient, RoomMessages } from '@roomcast/client';
-import WebSocket from 'ws';
-import { libraryCloud } from '../helpers/libraryMember';
+import { type RoomcastClient, RoomMessages } from '@roomcast/client';
+import { libraryClient, libraryCloud } from '../helpers/libraryMember';
 import { deleteConnection } from '../helpers/localCloud';
 
 /**
@@ -15,14 +13,7 @@ const testCloud = libraryCloud();
 const { clients } = testCloud;
 
 function member(username: string): { chat: RoomcastClient; store: RoomMessages } {
-  const chat = createRoomcastClient({
-    url: testCloud.cloud.wsUrl,
-    username,
-    WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
-    backoff: { initialDelayMs: 50, maxDelayMs: 500 },
-    requestTimeoutMs: 20_000,
-  });
-  clients.push(chat);
+  const chat = libraryClient(testCloud.cloud.wsUrl, username, clients);
   return { chat, store: new RoomMessages(chat) };
 }
 

@@ -1,13 +1,11 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
-import { createRoomcastClient } from '@roomcast/client';
-import WebSocket from 'ws';
+import type { RoomcastClient } from '@roomcast/client';
 import type { MessageFrame } from '#protocol';
-import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame } from '../helpers/chatClient';
-import { adminDynamo, deleteConnection, startTestCloud } from '../helpers/localCloud';
+import type { ChatClient, Frame } from '../helpers/chatClient';
+import { libraryClient } from '../helpers/libraryMember';
+import { deleteConnection } from '../helpers/localCloud';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Every frame within API Gateway's 128 KB message, as a user of a busy room meets it: 100 messages of 4,000 `"`
@@ -20,47 +18,27 @@ jest.setTimeout(120_000);
 const MESSAGE_LIMIT = 128 * 1024;
 const QUOTES = '"'.repeat(4000);
 
-let cloud: LocalCloud;
-let db: DynamoDBClient;
-let messagesTable: string;
-let roomsTable: string;
-const open: ChatClient[] = [];
+const world = roomCloud();
 const libraries: RoomcastClient[] = [];
 /** The largest frame any client of these tests received, in UTF-8 bytes (the closing note quotes it). */
 let largestFrame = 0;
 
-beforeAll(async () => {
-  cloud = (await startTestCloud()).cloud;
-  db = adminDynamo(cloud);
-  const name = (logicalId: string) => {
-    const table = cloud.template.tables().find((t) => t.logicalId === logicalId)?.TableName;
-    if (!table) throw new Error(`template.yaml has no ${logicalId}`);
-    return table;
-  };
-  messagesTable = name('MessagesTable');
-  roomsTable = name('RoomsTable');
-});
-
-afterAll(async () => {
+afterAll(() => {
   // The measurement this test exists to give (docs/MEASUREMENTS.md).
   console.log(`largest frame received: ${largestFrame} bytes`);
-  db?.destroy();
-  await cloud?.close();
 });
 
-afterEach(async () => {
+afterEach(() => {
   for (const chat of libraries.splice(0)) chat.close();
-  await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
 const bytesOf = (frame: Frame) => Buffer.byteLength(JSON.stringify(frame), 'utf8');
 
 async function connect(username: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(cloud.wsUrl, username);
+  const client = await world.connect(username);
   client.onFrame((frame) => {
     largestFrame = Math.max(largestFrame, bytesOf(frame));
   });
-  open.push(client);
   return client;
 }
 
@@ -83,16 +61,11 @@ async function seed(roomId: string, from: number, to: number, ttl: number): Prom
     items.push({ PutRequest: { Item: marshall(message) } });
   }
   for (let i = 0; i < items.length; i += 25) {
-    await db.send(new BatchWriteItemCommand({ RequestItems: { [messagesTable]: items.slice(i, i + 25) } }));
+    await world.db.send(
+      new BatchWriteItemCommand({ RequestItems: { [world.table('MessagesTable')]: items.slice(i, i + 25) } }),
+    );
   }
-  await db.send(
-    new UpdateItemCommand({
-      TableName: roomsTable,
-      Key: { roomId: { S: roomId } },
-      UpdateExpression: 'SET seq = :seq',
-      ExpressionAttributeValues: { ':seq': { N: String(to) } },
-    }),
-  );
+  await world.setNumber('RoomsTable', { roomId }, 'seq', to);
 }
 
 const inAWeek = () => Math.floor(Date.now() / 1000) + 7 * 86400;
@@ -172,14 +145,7 @@ describe("a newcomer's joined in such a room", () => {
 
 describe('the client library follows the pages', () => {
   function library(username: string): { chat: RoomcastClient; seqs: number[] } {
-    const chat = createRoomcastClient({
-      url: cloud.wsUrl,
-      username,
-      WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
-      backoff: { initialDelayMs: 50, maxDelayMs: 500 },
-      requestTimeoutMs: 20_000,
-    });
-    libraries.push(chat);
+    const chat = libraryClient(world.cloud.wsUrl, username, libraries);
     const seqs: number[] = [];
     chat.on('message', (message) => seqs.push(message.seq));
     chat.on('frame', ({ raw }) => {
@@ -215,7 +181,7 @@ describe('the client library follows the pages', () => {
       });
     });
     await seed(roomId, 101, 200, inAWeek());
-    await deleteConnection(cloud.gateway.callbackUrl, (await carol.chat.info()).connectionId);
+    await deleteConnection(world.cloud.gateway.callbackUrl, (await carol.chat.info()).connectionId);
     await resumed;
     await until(() => carol.seqs.length >= 150, 'the 100 messages missed');
     expect(carol.seqs).toEqual(range(51, 200));

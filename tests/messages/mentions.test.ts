@@ -9,18 +9,15 @@ import { signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(60_000);
 
-const { device, ask } = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
+const { device, ask, roomOf } = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
 
 const isMessage = (text: string) => (f: Frame) => f.type === 'message' && f.text === text;
 
 it('resolves @names among the members, shows them to the room and in history, and tells the named on other devices', async () => {
-  const ana = await device('ana');
-  const created = await ana.expectReply({ action: 'createroom' });
-  const roomId = String(created.roomId);
-  const bob = await device('bob');
-  const anaMaria = await device('ana maria');
-  for (const member of [bob, anaMaria])
-    await member.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
+  const {
+    roomId,
+    devices: [ana, bob, anaMaria],
+  } = await roomOf('ana', 'bob', 'ana maria');
   // Bob's phone shows another room: it hears of the mention by a `mention` frame.
   const bobPhone = await device('bob');
   await bobPhone.expectReply({ action: 'createroom' });
@@ -57,10 +54,9 @@ it('resolves @names among the members, shows them to the room and in history, an
 });
 
 it('a message without a member named carries no mentions', async () => {
-  const ana = await device('ana');
-  const created = await ana.expectReply({ action: 'createroom' });
-  const bob = await device('bob');
-  await bob.expectReply({ action: 'joinroom', roomId: created.roomId, key: created.inviteKey });
+  const {
+    devices: [ana, bob],
+  } = await roomOf('ana', 'bob');
   for (const text of ['mail me at ana@example.com', '@ nobody', '@bobcat is a cat', 'no at sign']) {
     await ask(ana, { action: 'sendmessage', message: text });
     expect((await bob.next(isMessage(text))).mentions).toBeUndefined();
@@ -68,11 +64,10 @@ it('a message without a member named carries no mentions', async () => {
 });
 
 it("counts a member's unread messages that name it beside unread in myrooms, by identity", async () => {
-  const ana = await device('ana');
-  const created = await ana.expectReply({ action: 'createroom' });
-  const roomId = String(created.roomId);
-  const bob = await device('bob');
-  await bob.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
+  const {
+    roomId,
+    devices: [ana, bob],
+  } = await roomOf('ana', 'bob');
   for (const text of ['@bob first', 'no name here', 'again @Bob', '@ana talking to myself'])
     await ask(ana, { action: 'sendmessage', message: text });
   const rooms = (await ask(bob, { action: 'myrooms' })).rooms as Frame[];

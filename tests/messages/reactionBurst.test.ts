@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ChatClient, type Frame } from '../helpers/chatClient';
-import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import type { ChatClient, Frame } from '../helpers/chatClient';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Many members react to one message at once (a popular message in a busy room). Reactions live in the Reactions
@@ -12,63 +12,46 @@ import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localClo
 jest.setTimeout(120_000);
 
 const MEMBERS = 50;
-let testCloud: TestCloud;
-const open: ChatClient[] = [];
-
-beforeAll(async () => {
-  testCloud = await startTestCloud({ settings: { FrameRateLimit: '100000', StrikeLimit: '100000' } });
-});
-afterAll(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
-  await testCloud.cloud.close();
-});
+const world = roomCloud(
+  { settings: { FrameRateLimit: '100000', StrikeLimit: '100000' } },
+  { closeClients: 'file' },
+);
 
 /** The Reactions table's items of one message, read as the admin (not through the product). */
 async function reactionItems(roomId: string, seq: number) {
-  const { cloud } = testCloud;
-  const table = cloud.template.tables().find((t) => t.logicalId === 'ReactionsTable')?.TableName;
-  const db = adminDynamo(cloud);
-  try {
-    const { Items } = await db.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: '#t = :t',
-        ExpressionAttributeNames: { '#t': 'target' },
-        ExpressionAttributeValues: { ':t': { S: `${roomId}#${seq}` } },
-        ConsistentRead: true,
-      }),
-    );
-    const items = (Items ?? []).map((item) => unmarshall(item));
-    return {
-      summary: items.find((item) => item.key === '#'),
-      members: items.filter((item) => String(item.key).startsWith('m#')),
-    };
-  } finally {
-    db.destroy();
-  }
+  const { Items } = await world.db.send(
+    new QueryCommand({
+      TableName: world.table('ReactionsTable'),
+      KeyConditionExpression: '#t = :t',
+      ExpressionAttributeNames: { '#t': 'target' },
+      ExpressionAttributeValues: { ':t': { S: `${roomId}#${seq}` } },
+      ConsistentRead: true,
+    }),
+  );
+  const items = (Items ?? []).map((item) => unmarshall(item));
+  return {
+    summary: items.find((item) => item.key === '#'),
+    members: items.filter((item) => String(item.key).startsWith('m#')),
+  };
 }
 
 async function roomWith(owner: ChatClient, n: number, prefix: string) {
   const created = await owner.expectReply({ action: 'createroom' });
   const roomId = String(created.roomId);
-  const members = await Promise.all(
-    Array.from({ length: n }, (_, i) => ChatClient.connect(testCloud.cloud.wsUrl, `${prefix}-${i}`)),
-  );
-  open.push(...members);
+  const members = await Promise.all(Array.from({ length: n }, (_, i) => world.connect(`${prefix}-${i}`)));
   for (const m of members) await m.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
   return { roomId, members };
 }
 
 it(`${MEMBERS} members reacting to one message within a second: every reaction stored and counted`, async () => {
-  const owner = await ChatClient.connect(testCloud.cloud.wsUrl, 'owner');
-  open.push(owner);
+  const owner = await world.connect('owner');
   const { roomId, members } = await roomWith(owner, MEMBERS, 'fan');
   const post = await owner.expectReply({
     action: 'sendmessage',
     message: 'react to this',
     clientMsgId: 'p-1',
   });
-  await testCloud.settle();
+  await world.test.settle();
 
   const replies = await Promise.all(
     members.map((m, i) =>
@@ -94,7 +77,7 @@ it(`${MEMBERS} members reacting to one message within a second: every reaction s
   };
   expect(message.reactions).toEqual([{ reaction: '👍', count: MEMBERS }]);
   // The highest reaction event carries the final count, so a client applying events ends at MEMBERS.
-  await testCloud.settle();
+  await world.test.settle();
   // Alone or in a batch, every member got each reaction event once.
   const events = owner.frames
     .flatMap((f) => (f.type === 'batch' ? (f.messages as Frame[]) : [f]))
@@ -105,8 +88,7 @@ it(`${MEMBERS} members reacting to one message within a second: every reaction s
 });
 
 it('a reaction toggled twice is off, stored and counted so', async () => {
-  const owner = await ChatClient.connect(testCloud.cloud.wsUrl, 'toggler-owner');
-  open.push(owner);
+  const owner = await world.connect('toggler-owner');
   const { roomId, members } = await roomWith(owner, 1, 'toggler');
   const [bob] = members as [ChatClient];
   const post = await owner.expectReply({ action: 'sendmessage', message: 'toggle me' });
@@ -126,8 +108,7 @@ it('a reaction toggled twice is off, stored and counted so', async () => {
 });
 
 it('a reaction to a deleted message is refused and stores nothing', async () => {
-  const owner = await ChatClient.connect(testCloud.cloud.wsUrl, 'deleter');
-  open.push(owner);
+  const owner = await world.connect('deleter');
   const { roomId, members } = await roomWith(owner, 1, 'late');
   const [bob] = members as [ChatClient];
   const post = await owner.expectReply({ action: 'sendmessage', message: 'soon gone' });

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { capturedStdout } from '../helpers/emf';
 
 /**
  * Every handler runs inside Powertools' middleware (functions/platform/powertools.ts, put around each entry point by
@@ -7,7 +8,7 @@ import type { Context } from 'aws-lambda';
  */
 type Powertools = typeof import('#platform/powertools') & typeof import('#platform/invocation');
 let powertools: Powertools;
-const written: string[] = [];
+const stdout = capturedStdout(['warn']);
 
 beforeAll(() => {
   // Unit tests keep metrics off (tests/setup/env.ts); this file is about them. Lambda sets the initialization
@@ -27,16 +28,6 @@ afterAll(() => {
   delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
 });
 
-beforeEach(() => {
-  written.length = 0;
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-});
-afterEach(() => jest.restoreAllMocks());
-
 const context = {
   functionName: 'test-MessagesFunction',
   awsRequestId: 'request-1',
@@ -45,10 +36,9 @@ const context = {
 
 /** The EMF documents written: metric names with their dimensions' values. */
 function emitted(): { names: string[]; dimensions: Record<string, unknown> }[] {
-  return written
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } })
+  return stdout
+    .documents()
+    .map((doc) => doc as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } })
     .map((doc) => ({
       names: doc._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((metric) => metric.Name)),
       dimensions: doc as unknown as Record<string, unknown>,
@@ -71,7 +61,7 @@ it('counts a cold start on the first invocation only, with the function and serv
   });
   expect(first.some((doc) => doc.names.includes(METRIC.messagesSent))).toBe(true);
 
-  written.length = 0;
+  stdout.written.length = 0;
   await handler({ n: 2 }, context);
   const second = emitted();
   expect(second.some((doc) => doc.names.includes(METRIC.coldStart))).toBe(false);

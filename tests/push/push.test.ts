@@ -115,10 +115,9 @@ it('pushes nothing to a member who is connected, or to one the message does not 
 });
 
 it("pushes bob's direct message to alice's peer while she is away", async () => {
-  const frank = await device('frank');
-  const created = await frank.expectReply({ action: 'createroom' });
-  const gina = await device('gina');
-  await gina.expectReply({ action: 'joinroom', roomId: created.roomId, key: created.inviteKey });
+  const {
+    devices: [frank, gina],
+  } = await chat.roomOf('frank', 'gina');
   const ginaId = (await ask(frank, { action: 'findpeople', prefix: 'gina' })).people as Frame[];
   const dm = await ask(frank, { action: 'opendm', userId: ginaId[0]?.userId });
   const { publicKey } = await ask(gina, { action: 'pushsubscribe' });
@@ -134,11 +133,10 @@ it("pushes bob's direct message to alice's peer while she is away", async () => 
 });
 
 it("pushes a reply in alice's thread to alice while she is away, as a thread reply", async () => {
-  const henry = await device('henry');
-  const created = await henry.expectReply({ action: 'createroom' });
-  const roomId = String(created.roomId);
-  const iris = await device('iris');
-  await iris.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
+  const {
+    roomId,
+    devices: [henry, iris],
+  } = await chat.roomOf('henry', 'iris');
   // iris writes the root (she follows her own thread), subscribes to push, and closes her tab.
   const root = await ask(iris, { action: 'sendmessage', message: 'who brings the cake?' });
   const { publicKey } = await ask(iris, { action: 'pushsubscribe' });

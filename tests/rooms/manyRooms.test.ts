@@ -1,5 +1,5 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { type Frame, isPresence } from '../helpers/chatClient';
+import { type Frame, isMessage, isPresence } from '../helpers/chatClient';
 import {
   connect,
   connectionItem,
@@ -18,9 +18,6 @@ import {
 jest.setTimeout(60_000);
 
 const world = useChatCloud();
-
-const isMessage = (roomId: string, text: string) => (f: Frame) =>
-  f.type === 'message' && f.roomId === roomId && f.text === text;
 
 it("a connection showing room A still gets room B's messages, with B's roomId, until it leaves B", async () => {
   const alice = await connect('alice-many');

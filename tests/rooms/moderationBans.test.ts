@@ -1,5 +1,4 @@
-import type { DevIssuer } from '../../tools/local/oidc';
-import { ChatClient, type Frame, isPresence } from '../helpers/chatClient';
+import { type ChatClient, type Frame, isPresence } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
 
 /**
@@ -17,17 +16,7 @@ afterEach(async () => {
 
 /** A connection of the user `sub-<user>` showing `name`: the same user under any name. */
 async function deviceOf(user: string, name: string): Promise<ChatClient> {
-  const issuer = chat.cloud.devIssuer as DevIssuer;
-  const now = Math.floor(Date.now() / 1000);
-  const token = await issuer.sign({
-    iss: issuer.issuer,
-    aud: issuer.clientId,
-    sub: `sub-${user}`,
-    preferred_username: name,
-    iat: now,
-    exp: now + 600,
-  });
-  const client = await ChatClient.connect(`${chat.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
+  const client = await chat.deviceShowing(user, name);
   opened.push(client);
   return client;
 }

@@ -8,9 +8,9 @@ import type { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { joinRoom } from '#rooms/joining';
 import { removeMember, rotateKey } from '#rooms/owners';
 import { createRoom, leaveRoom } from '#rooms/rooms';
-import { type DynamoFaultProxy, startDynamoFaultProxy } from '../../tools/local/dynamoFaults';
 import {
   connectionStore,
+  faultProxy,
   localDocumentClient,
   noHistory,
   recordingNotifier,
@@ -337,30 +337,24 @@ describe('six connections of a member looping join and leave while the owner rem
 });
 
 describe('a join whose transaction meets another transaction (TransactionConflict)', () => {
-  let faults: DynamoFaultProxy;
-  let faulty: DynamoDBDocumentClient;
-  beforeAll(async () => {
-    faults = await startDynamoFaultProxy({ target: tables.endpoint, host: '127.0.0.1' });
-    faulty = localDocumentClient(faults.endpoint, 1);
-  });
-  afterAll(async () => {
-    faulty.destroy();
-    await faults.close();
-  });
+  const proxied = faultProxy(
+    () => tables.endpoint,
+    (endpoint) => localDocumentClient(endpoint, 1),
+  );
 
-  const entryThroughFaults = () => roomEntry(tables, faulty);
+  const entryThroughFaults = () => roomEntry(tables, proxied.client);
 
   it('a join tries again past a conflict, and answers BUSY with the connection left where it was', async () => {
-    const w = world(faulty);
+    const w = world(proxied.client);
     const owner = await w.member('olive', 'user:olive');
     const roomId = await w.keyedRoom(owner);
     const ann = await w.member('ann', 'user:ann');
-    faults.setConflict(1);
+    proxied.faults.setConflict(1);
     await expect(w.join(ann, roomId, OLD_KEY)).rejects.toMatchObject({ name: 'Busy', code: 'BUSY' });
     expect(await w.whereIs(ann)).toBe('lobby');
-    faults.setConflict(0.5);
+    proxied.faults.setConflict(0.5);
     const joined = await w.join(ann, roomId, OLD_KEY).catch((error: ChatError) => error.code);
-    faults.setConflict(0);
+    proxied.faults.setConflict(0);
     // Half the transactions meet a conflict: four tries enter but for 1 in 16; either way the answer is the truth.
     expect(joined === 'INTERNAL' ? 'lobby' : roomId).toBe(await w.whereIs(ann));
   });
@@ -376,7 +370,7 @@ describe('a join whose transaction meets another transaction (TransactionConflic
       at: new Date().toISOString(),
       nowSeconds: Math.floor(Date.now() / 1000),
     };
-    faults.setConflict(1);
+    proxied.faults.setConflict(1);
     const blocked = await w.member('ann', 'user:ann');
     const outcome = await entry.enter({
       ...base,
@@ -386,7 +380,7 @@ describe('a join whose transaction meets another transaction (TransactionConflic
     });
     expect(outcome).toBe('conflict');
     expect(await w.whereIs(blocked)).toBe('lobby');
-    faults.setConflict(0);
+    proxied.faults.setConflict(0);
     // The owner rotates the key: an entry admitted with the old one is refused, one with the new one enters.
     const newKey = 'BBBBBBBBBBBBBBBB';
     await w.ownerPorts.rooms.changeAsOwner(roomId, owner.userId as string, Math.floor(Date.now() / 1000), {

@@ -1,5 +1,4 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { type Frame, isPresence } from '../helpers/chatClient';
+import { type Frame, isMessage, isPresence } from '../helpers/chatClient';
 import {
   connect,
   connectionItem,
@@ -19,22 +18,11 @@ jest.setTimeout(90_000);
 
 const world = useChatCloud();
 
-const isMessage = (roomId: string, text: string) => (f: Frame) =>
-  f.type === 'message' && f.roomId === roomId && f.text === text;
-
 type Subscribed = { roomId: string; lastSeq: number; memberCount: number; events: Frame[]; hasMore: boolean };
 const roomsOf = (reply: Frame) => reply.rooms as Subscribed[];
 
-async function setRoomCount(connectionId: string, count: number): Promise<void> {
-  await world.db.send(
-    new UpdateItemCommand({
-      TableName: world.table('ConnectionsTable'),
-      Key: { connectionId: { S: connectionId } },
-      UpdateExpression: 'SET subscriptionCount = :n',
-      ExpressionAttributeValues: { ':n': { N: String(count) } },
-    }),
-  );
-}
+const setRoomCount = (connectionId: string, count: number): Promise<void> =>
+  world.setNumber('ConnectionsTable', { connectionId }, 'subscriptionCount', count);
 
 it('follows three rooms in one frame, shows none of them, and gets live messages from each', async () => {
   const owners = await Promise.all(['ow-1', 'ow-2', 'ow-3'].map((name) => connect(name)));

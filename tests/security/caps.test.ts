@@ -1,8 +1,9 @@
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import type { LocalCloud } from '../../tools/local/cloud';
-import { ChatClient, type Frame, isMessage, messagesIn } from '../helpers/chatClient';
-import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { type ChatClient, type Frame, isMessage, messagesIn } from '../helpers/chatClient';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { roomCloud } from '../helpers/roomCloud';
+import { agePlaces } from './places';
 
 /**
  * The caps of docs/SECURITY.md against the local cloud, as clients meet them: live connections per source address
@@ -54,41 +55,6 @@ async function opened(url: string, localAddress?: string): Promise<Raw> {
 async function closeRaw(raw: Raw): Promise<void> {
   if (raw.socket.readyState !== WebSocket.CLOSED) raw.socket.close(1000, 'bye');
   await raw.closed;
-}
-
-/**
- * Makes the places of `source` `ms` older, as if that long had passed since they were claimed: $connect compares
- * each place's claim time (its value in the source's item of the Limits table) with its own clock, so moving the
- * stored times back stands in for waiting. Returns how many places the source held.
- */
-async function agePlaces(cloud: LocalCloud, source: string, ms: number): Promise<number> {
-  const db = DynamoDBDocumentClient.from(adminDynamo(cloud));
-  try {
-    const TableName = cloud.template.tables().find((t) => t.logicalId === 'LimitsTable')?.TableName;
-    const Key = { limitKey: `connections#${source}` };
-    const { Item } = await db.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
-    const places = (Item?.places ?? {}) as Record<string, number>;
-    const ids = Object.keys(places);
-    if (ids.length === 0) return 0;
-    await db.send(
-      new UpdateCommand({
-        TableName,
-        Key,
-        UpdateExpression: `SET ${ids.map((_, i) => `places.#c${i} = :aged${i}`).join(', ')}`,
-        ConditionExpression: ids.map((_, i) => `places.#c${i} = :claimed${i}`).join(' AND '),
-        ExpressionAttributeNames: Object.fromEntries(ids.map((id, i) => [`#c${i}`, id])),
-        ExpressionAttributeValues: Object.fromEntries(
-          ids.flatMap((id, i) => [
-            [`:aged${i}`, (places[id] ?? 0) - ms],
-            [`:claimed${i}`, places[id]],
-          ]),
-        ),
-      }),
-    );
-    return ids.length;
-  } finally {
-    db.destroy();
-  }
 }
 
 /** Waits until `check` holds, polling: the places come back with $disconnect, after the socket has closed. */
@@ -185,17 +151,8 @@ async function rawNext(raw: Raw, predicate: (f: Frame) => boolean, timeoutMs = 8
 const STRIKE_WINDOW_MS = 2000;
 
 describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes that decay (StrikeLimit=3)', () => {
-  let testCloud: TestCloud;
-  let cloud: LocalCloud;
-  const clients: ChatClient[] = [];
-  const connect = async (name: string) => {
-    const client = await ChatClient.connect(cloud.wsUrl, name);
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    testCloud = await startTestCloud({
+  const world = roomCloud(
+    {
       settings: {
         LobbyPolicy: 'open',
         LobbyPostLimit: 3,
@@ -203,18 +160,12 @@ describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes th
         StrikeLimit: 3,
         StrikeWindowSeconds: STRIKE_WINDOW_MS / 1000,
       },
-    });
-    cloud = testCloud.cloud;
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await testCloud?.settle();
-    await cloud?.close();
-  });
+    },
+    { closeClients: 'file', settle: true },
+  );
 
   it('takes LobbyPostLimit posts from one address, all its connections together, then refuses them; another address still posts', async () => {
-    const [alice, bob] = await Promise.all([connect('alice'), connect('bob')]);
+    const [alice, bob] = await Promise.all([world.connect('alice'), world.connect('bob')]);
     // The tutorial's two wscat clients: one posts in the lobby, the other reads it.
     await alice.expectReply({ action: 'sendmessage', message: 'hello, everyone!' });
     await bob.next(isMessage('lobby', 'hello, everyone!'));
@@ -230,7 +181,7 @@ describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes th
       });
     expect(bob.isOpen).toBe(true);
     // Another address has a bucket of its own.
-    const carol = await opened(cloud.wsUrl, OTHER_SOURCE);
+    const carol = await opened(world.cloud.wsUrl, OTHER_SOURCE);
     try {
       carol.socket.send(JSON.stringify({ action: 'sendmessage', message: 'from elsewhere' }));
       await rawNext(carol, (f) => f.type === 'ack');
@@ -238,12 +189,12 @@ describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes th
     } finally {
       await closeRaw(carol);
     }
-    await testCloud.settle();
+    await world.test.settle();
     expect(alice.messages('lobby').map((m) => m.text)).not.toContain('fourth');
   });
 
   it('closes a connection for StrikeLimit strikes in one window, never for strikes spread over windows', async () => {
-    const [dave, erin] = await Promise.all([connect('dave'), connect('erin')]);
+    const [dave, erin] = await Promise.all([world.connect('dave'), world.connect('erin')]);
     const malformed = async (client: ChatClient) =>
       expect(await client.ask({ action: 'sendmessage' })).toMatchObject({ code: 'BAD_REQUEST' });
     // Windows are fixed spans of the clock the cloud shares with this test. A strike is counted before its answer
@@ -281,40 +232,26 @@ describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes th
 });
 
 describe('a lobby for announcements only (LobbyPolicy=broadcasts)', () => {
-  let testCloud: TestCloud;
-  let cloud: LocalCloud;
-  const clients: ChatClient[] = [];
-
-  beforeAll(async () => {
-    testCloud = await startTestCloud({ settings: { LobbyPolicy: 'broadcasts' } });
-    cloud = testCloud.cloud;
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await testCloud?.settle();
-    await cloud?.close();
-  });
+  const world = roomCloud(
+    { settings: { LobbyPolicy: 'broadcasts' } },
+    { closeClients: 'file', settle: true },
+  );
 
   it("refuses a member's post in the lobby with a clear frame and delivers an admin broadcast there; rooms work", async () => {
-    const [alice, bob] = await Promise.all([
-      ChatClient.connect(cloud.wsUrl, 'alice'),
-      ChatClient.connect(cloud.wsUrl, 'bob'),
-    ]);
-    clients.push(alice, bob);
+    const [alice, bob] = await Promise.all([world.connect('alice'), world.connect('bob')]);
     const refused = await alice.ask({ action: 'sendmessage', message: 'Support Team: click here' });
     expect(refused).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'sendmessage' });
     expect(String(refused.message)).toContain('The lobby shows announcements only');
     // Nothing was stored or delivered.
     expect(await alice.expectReply({ action: 'history' })).toMatchObject({ roomId: 'lobby', messages: [] });
-    const response = await fetch(`${cloud.httpUrl}/broadcast`, {
+    const response = await fetch(`${world.cloud.httpUrl}/broadcast`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ message: 'maintenance at noon', roomId: 'lobby' }),
     });
     expect(response.status).toBe(202);
     await bob.next((f) => f.type === 'broadcast' && f.text === 'maintenance at noon');
-    await testCloud.settle();
+    await world.test.settle();
     expect(bob.messages('lobby')).toEqual([]);
     // In a room, members talk as ever.
     const created = await alice.expectReply({ action: 'createroom' });
@@ -324,27 +261,10 @@ describe('a lobby for announcements only (LobbyPolicy=broadcasts)', () => {
 });
 
 describe('no lobby (LobbyPolicy=off)', () => {
-  let testCloud: TestCloud;
-  let cloud: LocalCloud;
-  const clients: ChatClient[] = [];
-
-  beforeAll(async () => {
-    testCloud = await startTestCloud({ settings: { LobbyPolicy: 'off' } });
-    cloud = testCloud.cloud;
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await testCloud?.settle();
-    await cloud?.close();
-  });
+  const world = roomCloud({ settings: { LobbyPolicy: 'off' } }, { closeClients: 'file', settle: true });
 
   it('puts a new connection in no room: every route answers it clearly until it joins one', async () => {
-    const [alice, bob] = await Promise.all([
-      ChatClient.connect(cloud.wsUrl, 'alice'),
-      ChatClient.connect(cloud.wsUrl, 'bob'),
-    ]);
-    clients.push(alice, bob);
+    const [alice, bob] = await Promise.all([world.connect('alice'), world.connect('bob')]);
     const post = await alice.ask({ action: 'sendmessage', message: 'anyone?' });
     expect(post).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'sendmessage' });
     expect(String(post.message)).toContain('There is no lobby here');
@@ -356,7 +276,7 @@ describe('no lobby (LobbyPolicy=off)', () => {
       code: 'BAD_REQUEST',
       message: expect.stringContaining('There is no lobby here'),
     });
-    const broadcast = await fetch(`${cloud.httpUrl}/broadcast`, {
+    const broadcast = await fetch(`${world.cloud.httpUrl}/broadcast`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ message: 'to the lobby', roomId: 'lobby' }),
@@ -372,7 +292,7 @@ describe('no lobby (LobbyPolicy=off)', () => {
     // None of these refusals is a strike: the connection is still open after more than StrikeLimit of them.
     for (let i = 0; i < 10; i++) await alice.ask({ action: 'sendmessage', message: `try ${i}` });
     expect(alice.isOpen).toBe(true);
-    await testCloud.settle();
+    await world.test.settle();
     expect(bob.frames.flatMap(messagesIn)).toEqual([]);
   });
 });

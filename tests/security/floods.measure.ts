@@ -1,8 +1,7 @@
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
-import type { LocalCloud } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
-import { adminDynamo, startTestCloud } from '../helpers/localCloud';
+import { startTestCloud } from '../helpers/localCloud';
+import { agePlaces } from './places';
 
 /**
  * Measurement, not a test (npx jest --testMatch '**\/tests/security/floods.measure.ts' --maxWorkers=1): what a
@@ -61,33 +60,6 @@ async function ask(raw: Raw, frame: Record<string, unknown>, timeoutMs = 30_000)
     if (found) return found;
     if (Date.now() > deadline || raw.socket.readyState !== WebSocket.OPEN) return undefined;
     await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-async function agePlaces(cloud: LocalCloud, source: string, ms: number): Promise<number> {
-  const db = DynamoDBDocumentClient.from(adminDynamo(cloud));
-  try {
-    const TableName = cloud.template.tables().find((t) => t.logicalId === 'LimitsTable')?.TableName;
-    const Key = { limitKey: `connections#${source}` };
-    const { Item } = await db.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
-    const places = (Item?.places ?? {}) as Record<string, number>;
-    const ids = Object.keys(places);
-    if (ids.length > 0) {
-      await db.send(
-        new UpdateCommand({
-          TableName,
-          Key,
-          UpdateExpression: `SET ${ids.map((_, i) => `places.#c${i} = :aged${i}`).join(', ')}`,
-          ExpressionAttributeNames: Object.fromEntries(ids.map((id, i) => [`#c${i}`, id])),
-          ExpressionAttributeValues: Object.fromEntries(
-            ids.map((id, i) => [`:aged${i}`, (places[id] ?? 0) - ms]),
-          ),
-        }),
-      );
-    }
-    return ids.length;
-  } finally {
-    db.destroy();
   }
 }
 

@@ -1,9 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalCloud } from '../../tools/local/cloud';
-import { askOrClosed, ChatClient, type Frame, isMessage } from '../helpers/chatClient';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { askOrClosed, type ChatClient, type Frame, isMessage } from '../helpers/chatClient';
 import { effectiveSetting } from '../helpers/cloudSettings';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Room privacy and frame limits with the default settings (docs/SECURITY.md): a source (here every
@@ -23,8 +22,6 @@ const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const randomCode = (length = 8) =>
   Array.from({ length }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
 
-let testCloud: TestCloud;
-let cloud: LocalCloud;
 let owner: ChatClient;
 let roomId: string;
 let inviteKey: string;
@@ -33,10 +30,10 @@ let strikeLimit: number;
 let strikeWindowSeconds: number;
 let frameLimit: number;
 let frameWindowMs: number;
-const open: ChatClient[] = [];
 
-beforeAll(async () => {
-  testCloud = await startTestCloud({
+// The clients are closed after the file: the tests share the source's bucket, and the owner's room.
+const world = roomCloud(
+  {
     // A frame guard of 20 an hour, far below what the send rate allows in that hour: the settings' rule refuses that
     // pair (settingsSchema.ts SETTING_RULES), so the send rate is off here (0), as sends are not what this file tests.
     settings: {
@@ -45,44 +42,24 @@ beforeAll(async () => {
       FrameRateWindowSeconds: 3600,
       SendRateLimit: 0,
     },
-  });
-  cloud = testCloud.cloud;
+  },
+  { closeClients: 'file', drain: true },
+);
+
+beforeAll(async () => {
+  const { cloud } = world;
   guessLimit = await effectiveSetting(cloud, 'JoinGuessLimit');
   strikeLimit = await effectiveSetting(cloud, 'StrikeLimit');
   strikeWindowSeconds = await effectiveSetting(cloud, 'StrikeWindowSeconds');
   frameLimit = await effectiveSetting(cloud, 'FrameRateLimit');
   frameWindowMs = (await effectiveSetting(cloud, 'FrameRateWindowSeconds')) * 1000;
-  owner = await ChatClient.connect(cloud.wsUrl, 'owner');
+  owner = await world.connect('owner');
   const created = await owner.expectReply({ action: 'createroom' });
   roomId = String(created.roomId);
   inviteKey = String(created.inviteKey);
 });
 
-afterAll(async () => {
-  await Promise.all([owner, ...open].map((c) => c?.close().catch(() => undefined)));
-  // Every $disconnect done before the cloud (and its DynamoDB) closes.
-  const db = new DynamoDBClient({
-    endpoint: cloud.dynamoEndpoint,
-    region: cloud.template.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const { Count } = await db.send(new ScanCommand({ TableName: table, Select: 'COUNT' }));
-    if (!Count) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  db.destroy();
-  await testCloud.settle();
-  await cloud?.close();
-});
-
-async function connect(name: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(cloud.wsUrl, name);
-  open.push(client);
-  return client;
-}
+const connect = (name: string): Promise<ChatClient> => world.connect(name);
 
 /** The answer to a frame of a connection the guard is already closing: it counts no strike and no guess. */
 const isClosingAnswer = (frame: Frame) =>
@@ -115,16 +92,11 @@ it('lets 30 people on one network in at once with the right code', async () => {
 });
 
 it('still joins an older room by its 6-character code, and by its invite link, spending no 8-character guess', async () => {
-  const db = new DynamoDBClient({
-    endpoint: cloud.dynamoEndpoint,
-    region: cloud.template.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
   const oldRoom = randomCode(6);
   const oldKey = 'oldroomsinvite-k';
-  await db.send(
+  await world.db.send(
     new PutItemCommand({
-      TableName: cloud.template.tables().find((t) => t.logicalId === 'RoomsTable')?.TableName,
+      TableName: world.table('RoomsTable'),
       Item: {
         roomId: { S: oldRoom },
         createdAt: { S: '2026-01-01T00:00:00.000Z' },
@@ -133,7 +105,6 @@ it('still joins an older room by its 6-character code, and by its invite link, s
       },
     }),
   );
-  db.destroy();
   const frank = await connect('frank');
   expect(await frank.expectReply({ action: 'joinroom', roomId: oldRoom.toLowerCase() })).toMatchObject({
     type: 'joined',
@@ -195,7 +166,7 @@ it('answers the frames that arrive while a connection is being closed "This conn
   // The close is two management calls (the reason, then DeleteConnection); with each taking 200 ms the attacker's
   // next frames arrive in between, as they may on AWS or on a busy machine.
   const mallet = await connect('mallet');
-  cloud.gateway.setFaults({ apiLatencyMs: 200 });
+  world.cloud.gateway.setFaults({ apiLatencyMs: 200 });
   const replies: Frame[] = [];
   try {
     for (let i = 0; i < 4 * strikeLimit && mallet.isOpen; i++) {
@@ -204,7 +175,7 @@ it('answers the frames that arrive while a connection is being closed "This conn
     }
     await mallet.closed;
   } finally {
-    cloud.gateway.setFaults({ apiLatencyMs: 0 });
+    world.cloud.gateway.setFaults({ apiLatencyMs: 0 });
   }
   const notice = replies.findIndex((f) => /Too many refused requests/.test(String(f.message)));
   const afterNotice = replies.slice(notice + 1);

@@ -1,7 +1,6 @@
-import type { LocalCloud } from '../../tools/local/cloud';
-import type { DevIssuer } from '../../tools/local/oidc';
 import { ChatClient, HandshakeRefused } from '../helpers/chatClient';
-import { startTestCloud, type TestCloud } from '../helpers/localCloud';
+import { roomCloud } from '../helpers/roomCloud';
+import { signedInCloud } from '../helpers/signedIn';
 
 /**
  * Who per-owner limits count for (docs/SECURITY.md, "Limits per source"): the signed-in user where there is sign-in,
@@ -11,8 +10,6 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * Every client here comes from 127.0.0.1: one address, as people behind one NAT are.
  */
 jest.setTimeout(120_000);
-
-const now = () => Math.floor(Date.now() / 1000);
 
 async function refusal(connecting: Promise<ChatClient>): Promise<{ status: number; body: string } | 'open'> {
   try {
@@ -26,38 +23,13 @@ async function refusal(connecting: Promise<ChatClient>): Promise<{ status: numbe
 }
 
 describe('with sign-in (AuthMode=oidc): limits count per user, so no one on a NAT is locked out by one script', () => {
-  let testCloud: TestCloud;
-  let cloud: LocalCloud;
-  let issuer: DevIssuer;
-  const open: ChatClient[] = [];
-
-  beforeAll(async () => {
-    testCloud = await startTestCloud({
-      parameters: { AuthMode: 'oidc' },
-      settings: { JoinGuessLimit: 5, StrikeLimit: 1000, ConnectionsPerSource: 3, LobbyPolicy: 'open' },
-    });
-    cloud = testCloud.cloud;
-    issuer = cloud.devIssuer as DevIssuer;
+  const signedIn = signedInCloud({
+    JoinGuessLimit: 5,
+    StrikeLimit: 1000,
+    ConnectionsPerSource: 3,
+    LobbyPolicy: 'open',
   });
-
-  afterAll(async () => {
-    await Promise.all(open.map((c) => c.close().catch(() => undefined)));
-    await cloud?.close();
-  });
-
-  async function as(sub: string): Promise<ChatClient> {
-    const token = await issuer.sign({
-      iss: issuer.issuer,
-      aud: issuer.clientId,
-      sub,
-      preferred_username: sub,
-      iat: now(),
-      exp: now() + 600,
-    });
-    const client = await ChatClient.connect(`${cloud.wsUrl}?token=${encodeURIComponent(token)}`);
-    open.push(client);
-    return client;
-  }
+  const as = (name: string): Promise<ChatClient> => signedIn.device(name);
 
   it('lets a user behind the address join by the typed code after another user there spent every guess', async () => {
     const alice = await as('alice');
@@ -90,26 +62,16 @@ describe('with sign-in (AuthMode=oidc): limits count per user, so no one on a NA
 });
 
 describe('without sign-in: handshakes and room creations per source (ConnectRateLimit=4, RoomCreateLimit=2)', () => {
-  let testCloud: TestCloud;
-  let cloud: LocalCloud;
-
-  beforeAll(async () => {
-    testCloud = await startTestCloud({ settings: { ConnectRateLimit: 4, RoomCreateLimit: 2 } });
-    cloud = testCloud.cloud;
-  });
-
-  afterAll(async () => {
-    await cloud?.close();
-  });
+  const world = roomCloud({ settings: { ConnectRateLimit: 4, RoomCreateLimit: 2 } });
 
   it('refuses a source its handshakes past the bucket with 429 (no connection made), and its rooms past its bucket', async () => {
     const clients: ChatClient[] = [];
-    for (let i = 0; i < 3; i++) clients.push(await ChatClient.connect(cloud.wsUrl, `c${i}`));
+    for (let i = 0; i < 3; i++) clients.push(await ChatClient.connect(world.cloud.wsUrl, `c${i}`));
     // The fourth connection of the address creates rooms below.
-    const creator = await ChatClient.connect(cloud.wsUrl, 'creator');
-    const fifth = await refusal(ChatClient.connect(cloud.wsUrl, 'c5'));
+    const creator = await ChatClient.connect(world.cloud.wsUrl, 'creator');
+    const fifth = await refusal(ChatClient.connect(world.cloud.wsUrl, 'c5'));
     expect(fifth).toEqual({ status: 429, body: expect.stringContaining('Too many new connections') });
-    expect(cloud.gateway.connectionCount()).toBe(4);
+    expect(world.cloud.gateway.connectionCount()).toBe(4);
 
     // Room creations: two, then RATE_LIMITED with nothing created.
     expect((await creator.ask({ action: 'createroom' })).type).toBe('joined');

@@ -11,7 +11,8 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * room's events in the room's order; an everyone-broadcast has its own machine, tests/broadcast/broadcastMachine.test.ts).
  * Small pages (7) and chunks (3), so a few members span several of each.
  */
-const { h, addMembers, createRoom, send, framesOf, seqsOf, recordsOf, expectPruned } = useFanoutMachine();
+const { h, addMembers, createRoom, send, framesOf, seqsOf, recordsOf, expectPruned, roomWithMembers } =
+  useFanoutMachine();
 const { managementApi } = h;
 
 /** A presence change in `roomId`, or a broadcast to everyone without one, as the chat bus carries it. */
@@ -66,8 +67,7 @@ it('has at most 35 states, nested ones included', () => {
 
 describe("a room's messages", () => {
   it('a batch sent out of seq order, with a repeat, reaches each member as one batch frame in seq order', async () => {
-    await createRoom('ORDER1');
-    const members = await addMembers('ORDER1', 5);
+    const members = await roomWithMembers('ORDER1', 5);
     const [m1, m2, m3] = [await send('ORDER1', 1), await send('ORDER1', 2), await send('ORDER1', 3)];
     const run = await h.machine.execute(recordsOf(m3, m1, m2, m2));
     expect(run).toMatchObject({ ok: true, output: { rooms: 1, events: 3, frames: 1 } });
@@ -75,8 +75,7 @@ describe("a room's messages", () => {
   });
 
   it('a presence change of the batch comes first, and the messages read from the log share one frame after it', async () => {
-    await createRoom('PLACE2');
-    const members = await addMembers('PLACE2', 2);
+    const members = await roomWithMembers('PLACE2', 2);
     const run = await h.machine.execute(
       recordsOf(
         await send('PLACE2', 1),
@@ -106,8 +105,7 @@ describe("a room's messages", () => {
   });
 
   it('reaches every member of a room that spans several pages and chunks, once', async () => {
-    await createRoom('PAGED4');
-    const members = await addMembers('PAGED4', 23);
+    const members = await roomWithMembers('PAGED4', 23);
     const run = await h.machine.execute(recordsOf(await send('PAGED4', 1)));
     expect(run.ok).toBe(true);
     for (const id of members) expect(seqsOf(id)).toEqual([1]);
@@ -115,8 +113,7 @@ describe("a room's messages", () => {
   });
 
   it('an unreadable record is dropped and the rest of the batch delivered', async () => {
-    await createRoom('BADREC');
-    const members = await addMembers('BADREC', 2);
+    const members = await roomWithMembers('BADREC', 2);
     const [good] = recordsOf(await send('BADREC', 1));
     const run = await h.machine.execute([{ ...good, body: '{not json' }, good]);
     expect(run.ok).toBe(true);
@@ -132,8 +129,7 @@ describe("a room's messages", () => {
 
 describe('posts that fail', () => {
   it('deletes exactly the connections that answered 410 Gone and keeps the live ones', async () => {
-    await createRoom('STALE6');
-    const members = await addMembers('STALE6', 10);
+    const members = await roomWithMembers('STALE6', 10);
     const stale = [members[1], members[6], members[9]] as string[];
     for (const id of stale) managementApi.gone.add(id);
     const run = await h.machine.execute(recordsOf(eventOf('STALE6', 'prune')));
@@ -146,8 +142,7 @@ describe('posts that fail', () => {
   });
 
   it('a member answered 429 is handed to the repost machine, posted again once after a Wait, and gets the message once', async () => {
-    await createRoom('RETRY7');
-    const members = await addMembers('RETRY7', 4);
+    const members = await roomWithMembers('RETRY7', 4);
     managementApi.throttle.set(members[2] as string, 1);
     const run = await h.machine.execute(recordsOf(await send('RETRY7', 1)));
     expect(run.ok).toBe(true);
@@ -237,8 +232,7 @@ describe('posts that fail', () => {
   });
 
   it('a Deliver that fails past its retries fails the execution, so the queue delivers the batch again', async () => {
-    await createRoom('CRASH9');
-    const members = await addMembers('CRASH9', 3);
+    const members = await roomWithMembers('CRASH9', 3);
     h.beforeStep = async (input) => {
       if (input.op === 'post') throw new Error('Deliver crashed');
     };

@@ -8,7 +8,7 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * is already written: the fan-out must not delete it, or every frame of that client is then UNKNOWN_CONNECTION. A
  * connection past its handshake that answers 410 is gone and is deleted.
  */
-const { h, addMembers, createRoom, send, seqsOf, recordsOf, indexed } = useFanoutMachine();
+const { h, send, seqsOf, recordsOf, indexed, roomWithMembers } = useFanoutMachine();
 const { managementApi } = h;
 
 let connections: DynamoConnectionStore;
@@ -42,8 +42,7 @@ it.each([
 ])(
   'in %s, a 410 takes a member past its handshake out of the room index and keeps one still in it',
   async (_, roomId, others) => {
-    await createRoom(roomId);
-    const members = await addMembers(roomId, others);
+    const members = await roomWithMembers(roomId, others);
     const shaking = await connectedAgo(roomId, `${roomId}-shaking=`, 0);
     const gone = await connectedAgo(roomId, `${roomId}-gone=`, 60_000);
     managementApi.gone.add(shaking);

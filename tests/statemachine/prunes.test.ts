@@ -2,7 +2,8 @@ import { readEvent } from '../helpers/events';
 import { useFanoutMachine, useTransactionConflicts } from '../helpers/fanoutMachine';
 
 /** The fan-out's prunes of gone connections (tests/helpers/fanoutMachine.ts) when its UpdateItem meets a transaction. */
-const { h, addMembers, createRoom, send, seqsOf, recordsOf, expectPruned, indexed } = useFanoutMachine();
+const { h, addMembers, createRoom, send, seqsOf, recordsOf, expectPruned, indexed, roomWithMembers } =
+  useFanoutMachine();
 const { managementApi } = h;
 
 describe('a prune whose UpdateItem meets a transaction on the subscription item', () => {
@@ -18,8 +19,7 @@ describe('a prune whose UpdateItem meets a transaction on the subscription item'
   });
 
   it('in a room of several chunks: every gone member leaves the index, the others get the message once', async () => {
-    await createRoom('TXC13');
-    const members = await addMembers('TXC13', 7); // chunks of 3, 3 and 1
+    const members = await roomWithMembers('TXC13', 7); // chunks of 3, 3 and 1
     const gone = [members[0], members[4], members[6]] as string[];
     for (const id of gone) managementApi.gone.add(id);
     await runMeetingConflict(recordsOf(await send('TXC13', 1)));

@@ -7,11 +7,10 @@ import { useFanoutMachine } from '../helpers/fanoutMachine';
  * the state machine's Map over the room's keys (functions/deliver/roomIndexKeys.ts) Queries every one, and each
  * member gets the room's frames once, whichever shard its connection id hashes to.
  */
-const { h, addMembers, recordsOf, send, createRoom, seqsOf } = useFanoutMachine();
+const { h, addMembers, recordsOf, send, seqsOf, roomWithMembers } = useFanoutMachine();
 
 it("reaches the members under each of the room's keys, once, and nobody in another room", async () => {
-  await createRoom('SHARDS');
-  const members = await addMembers('SHARDS', 26, { spread: true });
+  const members = await roomWithMembers('SHARDS', 26, { spread: true });
   const outsiders = await addMembers('SHARDX', 3, { spread: true });
   const run = await h.machine.execute(recordsOf(await send('SHARDS', 1), await send('SHARDS', 2)));
   expect(run.ok).toBe(true);
@@ -21,8 +20,7 @@ it("reaches the members under each of the room's keys, once, and nobody in anoth
 });
 
 it('reaches a room whose members all hash to one shard the same way', async () => {
-  await createRoom('SINGLE');
-  const members = await addMembers('SINGLE', 4);
+  const members = await roomWithMembers('SINGLE', 4);
   const run = await h.machine.execute(recordsOf(await send('SINGLE', 1)));
   expect(run.ok).toBe(true);
   for (const id of members) expect(seqsOf(id)).toEqual([1]);
