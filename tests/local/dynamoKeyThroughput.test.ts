@@ -238,14 +238,14 @@ test('index keys are counted on their own: one write per index entry', async () 
 
 test('an update that changes nothing an index holds writes no entry of it; one that changes a projected attribute does', async () => {
   const Key = { k: S('counted') };
-  await client.send(
+  await local.client.send(
     new PutItemCommand({
       TableName: TABLE,
       Item: { ...Key, g: S('counted-all'), h: S('counted-keys'), n: { N: '0' } },
     }),
   );
   for (let i = 1; i <= 3; i++)
-    await client.send(
+    await local.client.send(
       new UpdateItemCommand({
         TableName: TABLE,
         Key,
@@ -253,7 +253,7 @@ test('an update that changes nothing an index holds writes no entry of it; one t
         ExpressionAttributeValues: { ':n': { N: String(i) } },
       }),
     );
-  const stats = await dynamo.keyStats({ table: TABLE });
+  const stats = await local.dynamo.keyStats({ table: TABLE });
   const writes = (index: string, key: string) =>
     stats.find((s) => s.index === index && s.key === key)?.writes;
   // The put wrote both; each update of `n` wrote the ALL index (it projects `n`), not the KEYS_ONLY one.
