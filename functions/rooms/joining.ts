@@ -57,8 +57,16 @@ async function sameMember(
     return c !== undefined && memberKeyOf(c) === member;
   });
   const gone = clashing.filter((_, i) => found[i] === undefined);
-  const left = gone.length > 0 ? await departedNames(deps, joiner, roomId) : new Set<string>();
-  const returned = gone.filter((m) => left.has(m.username));
+  // The gone ones the joiner's departure names here are its own (notReturning leaves them out of what it returns).
+  const away =
+    gone.length > 0
+      ? await notReturning(
+          deps,
+          joiner.userId,
+          gone.map((m) => ({ roomId, username: m.username })),
+        )
+      : [];
+  const returned = gone.filter((m) => !away.some((s) => s.username === m.username));
   return {
     name: live[0]?.username ?? returned[0]?.username,
     present: live.length > 0,
@@ -69,14 +77,6 @@ async function sameMember(
 type SameMemberDeps = Pick<ChatPorts, 'connections' | 'now'> & {
   departures?: Pick<DepartureRecords, 'latest'>;
 };
-
-/** The names the joiner's departure, still within its return window, left `roomId` under; none on a failed read. */
-async function departedNames(deps: SameMemberDeps, joiner: Connection, roomId: string): Promise<Set<string>> {
-  if (deps.departures === undefined || !joiner.userId?.startsWith('user:')) return new Set();
-  const record = await deps.departures.latest(joiner.userId).catch(() => undefined);
-  if (record === undefined || deps.now().getTime() >= record.returnBy) return new Set();
-  return new Set(record.rooms.filter((s) => s.roomId === roomId).map((s) => s.username));
-}
 
 /**
  * Tries of one entry: a connection moved meanwhile (its own leave or join) or a transaction conflict. A join's
