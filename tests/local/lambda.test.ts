@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LambdaLimits, LocalFunctionSpec } from '../../tools/local/lambda/service';
+import type { InvocationKind, LambdaLimits, LocalFunctionSpec } from '../../tools/local/lambda/service';
 import { forStepFunctions, LocalLambda } from '../../tools/local/lambda/service';
 import { LocalStateMachine } from '../../tools/local/stepfunctions';
 import { ChatClient } from '../helpers/chatClient';
@@ -85,6 +85,14 @@ function service(
   const lambda = new LocalLambda(specs, WORKER, (fn, line) => logs.push(`${fn} ${line}`), limits);
   services.push(lambda);
   return { lambda, logs };
+}
+
+/**
+ * Loads `n` environments of `fn` (n invocations at once) before a test of turns: an invocation whose function has
+ * no idle environment waits for one to load outside the turns, so a cold function's invocations would all wait.
+ */
+async function warm(lambda: LocalLambda, fn: string, n = 1, kind: InvocationKind = 'request'): Promise<void> {
+  await Promise.all(Array.from({ length: n }, (_, i) => lambda.invoke(fn, { id: -1 - i, waitMs: 50 }, kind)));
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<Error & { reason?: string }> {
@@ -175,6 +183,8 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
 
   it('gives a freed environment to a waiting request before background work that waited longer, once background work has its share', async () => {
     const { lambda } = service([spec(), other()], { environments: 2, backgroundEnvironments: 1 });
+    await warm(lambda, 'Probe');
+    await warm(lambda, 'Fanout', 1, 'background');
     const { order, track } = tracker();
     const bg = (id: number, event: object = {}) =>
       track(`fanout ${id}`, lambda.invoke('Fanout', { id, ...event }, 'background'));
@@ -195,6 +205,8 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
 
   it('keeps background work going in its share of the environments while requests wait', async () => {
     const { lambda } = service([spec(), other()], { environments: 2, backgroundEnvironments: 1 });
+    await warm(lambda, 'Probe', 2);
+    await warm(lambda, 'Fanout', 1, 'background');
     const { order, track } = tracker();
     const req = (id: number, event: object = {}) =>
       track(`request ${id}`, lambda.invoke('Probe', { id, ...event }));
@@ -212,6 +224,7 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
 
   it('does not start a waiting invocation whose caller stopped waiting (the gateway timed out) before its turn', async () => {
     const { lambda } = service([spec()], { environments: 1 });
+    await warm(lambda, 'Probe');
     const first = held();
     const running = lambda.invoke('Probe', { id: 1, holdUntil: first.holdUntil });
     const late = errorOf(lambda.invoke('Probe', { id: 2 }, 'request', Date.now() + 50));
@@ -221,8 +234,8 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     first.release();
     const [, error, third] = await Promise.all([running, late, inTime]);
     expect(error.name).toBe('CallerGone');
-    // The one environment served the first invocation and then the third: the late one never ran.
-    expect(third).toMatchObject({ id: 3, count: 2 });
+    // The one environment served the warm-up, the first invocation and then the third: the late one never ran.
+    expect(third).toMatchObject({ id: 3, count: 3 });
   });
 
   it("serves the newest waiting request first once the oldest has used half its caller's patience", async () => {
@@ -366,6 +379,8 @@ describe('local Lambda: throttling', () => {
       arn: 'arn:aws:lambda:us-east-1:1:function:other',
     });
     const { lambda } = service([spec(), other], { accountConcurrency: 2, environments: 3 });
+    await warm(lambda, 'Probe', 2);
+    await warm(lambda, 'Other');
     const running = [
       lambda.invoke('Probe', { id: 1, waitMs: 300 }),
       lambda.invoke('Other', { id: 2, waitMs: 300 }),
@@ -379,6 +394,7 @@ describe('local Lambda: throttling', () => {
 
   it('has no concurrency cap per function: a flood beyond the environments waits its turn, none is refused', async () => {
     const { lambda } = service([spec()], { environments: 4 });
+    await warm(lambda, 'Probe', 4);
     const flood = Array.from({ length: 150 }, (_, id) => lambda.invoke('Probe', { id, waitMs: 1 }));
     expect(lambda.backlog().request).toBe(146);
     expect(((await Promise.all(flood)) as Reply[]).map((r) => r.id)).toEqual([...Array(150).keys()]);
@@ -478,6 +494,32 @@ describe('local Lambda: idle environments', () => {
     const { total, idle } = lambda.stats().environments.Probe ?? { total: -1, idle: -1 };
     expect(idle).toBe(2);
     expect(total).toBe(2);
+  });
+});
+
+describe('local Lambda: cold starts', () => {
+  it("loads a cold function's environment outside the turns: a warm function's invocation does not wait for it", async () => {
+    // A bundle whose load takes 1.5 s (a cold start), without using a core meanwhile.
+    const slowFile = join(dir, 'slow-init.js');
+    writeFileSync(
+      slowFile,
+      `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);\n${HANDLER}`,
+    );
+    const slow = spec({
+      logicalId: 'Slow',
+      name: 'slow',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:slow',
+      bundlePath: slowFile,
+    });
+    const { lambda } = service([spec(), slow], { environments: 1 });
+    await warm(lambda, 'Probe');
+    const order: string[] = [];
+    const cold = lambda.invoke('Slow', { id: 1 }).then(() => order.push('slow'));
+    const warmOne = lambda.invoke('Probe', { id: 2 }).then(() => order.push('probe'));
+    await Promise.all([cold, warmOne]);
+    // With its one environment held by the slow function's cold start, the probe would have waited 1.5 s behind it.
+    expect(order).toEqual(['probe', 'slow']);
+    expect(lambda.stats().environments.Slow?.total).toBe(1);
   });
 });
 

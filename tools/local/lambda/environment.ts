@@ -121,6 +121,11 @@ export class Environment {
     this.ready.catch(() => this.markDead());
   }
 
+  /** Settles when the bundle has loaded (the cold start's end) or failed to. */
+  get loaded(): Promise<void> {
+    return this.ready;
+  }
+
   /** Runs one invocation; the environment must be idle (the pool guarantees it). */
   async invoke(event: unknown): Promise<unknown> {
     await this.ready;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { type Latency, latencyMs } from '../awsProfile';
 import { Environment, type FunctionLog, type LocalFunctionSpec, shutDown } from './environment';
+import { FunctionPool } from './pool';
 
 export { FunctionError, type FunctionLog, type LocalFunctionSpec } from './environment';
 
@@ -47,9 +48,9 @@ export const DEFAULT_LAMBDA_LIMITS: LambdaLimits = {
   accountConcurrency: ACCOUNT_CONCURRENCY,
   // One per core. The local services answer a round trip in about a millisecond of their own CPU, so an invocation
   // here computes nearly all the time it runs: more threads than cores only slice the cores, and a request then runs
-  // at a fraction of a core behind every other one (ten environments on two cores took a second member's ack p95
-  // from 0.1 s to 1.9 s under one person's flood, against 0.26 s with one per core: docs/MEASUREMENTS.md). With
-  // AWS's latencies (`--aws-profile`) invocations mostly wait, so more run at once (LAMBDA_LIMITS_WITH_LATENCIES).
+  // at a fraction of a core behind every other one (four per core made a second member's ack p95 several times
+  // what one per core does under one person's flood: docs/MEASUREMENTS.md). With AWS's latencies
+  // (`--aws-profile`) invocations mostly wait, so more run at once (LAMBDA_LIMITS_WITH_LATENCIES).
   environments: availableParallelism(),
   // Background work's share when requests wait too: half the environments, at least one. With nothing waiting it
   // takes them all (`turn`).
@@ -108,77 +109,16 @@ export function forStepFunctions(invoke: Invoke): Invoke {
   };
 }
 
-/**
- * A function's execution environments. An invocation that has its turn takes an idle environment (the most
- * recently used: it is warm), else starts a new one (a cold start).
- */
-class FunctionPool {
-  readonly environments = new Set<Environment>();
-  readonly idle: Environment[] = [];
-  /** Set by stop(): no environment starts after it, so nothing outlives the local cloud. */
-  private stopped = false;
-  /** Invocations executing in an environment: the function's concurrency, as Lambda counts it. */
-  executing = 0;
-  /** CPU time (µs) of this function's environments that were stopped (reaped, timed out, crashed). */
-  private retiredCpuUs = 0;
-
-  constructor(
-    readonly spec: LocalFunctionSpec,
-    private readonly make: (pool: FunctionPool) => Environment,
-    private readonly onIdle: () => void,
-  ) {}
-
-  async run(event: unknown): Promise<unknown> {
-    if (this.stopped) throw shutDown();
-    const env = this.idle.pop() ?? this.start();
-    try {
-      return await env.invoke(event);
-    } finally {
-      this.release(env);
-    }
-  }
-
-  private start(): Environment {
-    const env = this.make(this);
-    this.environments.add(env);
-    return env;
-  }
-
-  private release(env: Environment): void {
-    if (env.dead) return;
-    env.idleSince = Date.now();
-    this.idle.push(env);
-    this.onIdle();
-  }
-
-  /** Called by an environment whose thread has gone (stopped, timed out, crashed). */
-  forget(env: Environment): void {
-    if (this.environments.has(env)) this.retiredCpuUs += env.lastCpuUs;
-    this.environments.delete(env);
-    const at = this.idle.indexOf(env);
-    if (at !== -1) this.idle.splice(at, 1);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all([...this.environments].map((env) => env.stop('the local cloud is shutting down')));
-  }
-
-  /** CPU time (µs) of every environment this function has had, the stopped ones included. */
-  async cpuUs(): Promise<number> {
-    const each = await Promise.all([...this.environments].map((env) => env.cpuUs()));
-    return this.retiredCpuUs + each.reduce((a, b) => a + b, 0);
-  }
-}
-
 interface Turn {
-  resolve: () => void;
+  /** Gives the invocation its environment: its turn has come. */
+  resolve: (env: Environment) => void;
   reject: (error: Error) => void;
   /** When it began to wait, and when its caller stops waiting (if anyone waits). */
   since: number;
   startBy?: number;
   /** Whose request it is: the WebSocket connection of a gateway event, else none (one group for all of those). */
   caller: string;
+  pool: FunctionPool;
 }
 
 /** True when a waiting request has used more than half of its caller's patience (see `next`). */
@@ -189,8 +129,9 @@ function overdue(turn: Turn | undefined, now: number): boolean {
 /**
  * The local Lambda service: invoke a function by logical id, name or ARN. At most `environments` invocations run
  * at once; the others wait in one queue where requests (a client waits) go before background work, which keeps
- * `backgroundEnvironments` of them while it waits, and waiting requests are served one connection after another
- * (`next`). Nothing else orders the work: the threads share the cores as the operating system schedules them.
+ * `backgroundEnvironments` of them while it waits, and waiting requests are served one caller after another
+ * (`next`). A function without an idle environment loads one outside that bound while its invocations wait
+ * (`ready`). Nothing else orders the work: the threads share the cores as the operating system schedules them.
  */
 export class LocalLambda {
   private readonly pools = new Map<string, FunctionPool>();
@@ -202,6 +143,8 @@ export class LocalLambda {
   private unreservedExecuting = 0;
   /** Invocations holding an environment now, by kind. */
   private readonly running: Record<InvocationKind, number> = { request: 0, background: 0 };
+  /** Environments loading their bundle before an invocation holds them (`load`). */
+  private loadingOffTurn = 0;
   private readonly waiting: Record<InvocationKind, Turn[]> = { request: [], background: [] };
   /** When each caller's request last took an environment (a count of turns), for serving callers in turn. */
   private readonly served = new Map<string, number>();
@@ -284,10 +227,11 @@ export class LocalLambda {
     const turn =
       overhead > 0
         ? new Promise<void>((resolve) => setTimeout(resolve, overhead)).then(() =>
-            this.turn(kind, caller, startBy),
+            this.turn(kind, caller, pool, startBy),
           )
-        : this.turn(kind, caller, startBy);
-    return turn.then(async () => {
+        : this.turn(kind, caller, pool, startBy);
+    return turn.then(async (env) => {
+      let ran = false;
       try {
         if (startBy !== undefined && Date.now() >= startBy) throw callerGone(function_);
         // Lambda decides when the invocation would start: an invocation that waited its turn here is checked
@@ -299,28 +243,95 @@ export class LocalLambda {
         this.invoked.set(pool.spec.logicalId, (this.invoked.get(pool.spec.logicalId) ?? 0) + 1);
         if (!reserved) this.unreservedExecuting++;
         try {
-          return await pool.run(copy);
+          ran = true;
+          return await pool.runIn(env, copy);
         } finally {
           pool.executing--;
           if (!reserved) this.unreservedExecuting--;
         }
       } finally {
+        if (!ran) pool.release(env);
         this.endTurn(kind);
       }
     });
   }
 
-  /** Resolves when the invocation may take an environment: at once while fewer than `environments` run. */
-  private turn(kind: InvocationKind, caller: string, startBy?: number): Promise<void> {
+  /**
+   * Resolves with the environment the invocation runs in when its turn comes: at once while fewer than
+   * `environments` run and the function has one idle.
+   */
+  private turn(
+    kind: InvocationKind,
+    caller: string,
+    pool: FunctionPool,
+    startBy?: number,
+  ): Promise<Environment> {
     if (this.closed) return Promise.reject(shutDown());
-    if (this.running.request + this.running.background < this.limits.environments) {
+    return new Promise((resolve, reject) => {
+      this.waiting[kind].push({ resolve, reject, since: Date.now(), startBy, caller, pool });
+      pool.waiting++;
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Gives free environments to waiting invocations: a request first, unless background work waits with fewer than
+   * `backgroundEnvironments` running; else background work. An invocation whose function has no idle environment
+   * waits while one loads (`ready`), and the others go first.
+   */
+  private dispatch(): void {
+    while (!this.closed && this.running.request + this.running.background < this.limits.environments) {
+      const runnable = (kind: InvocationKind) => this.waiting[kind].some((turn) => this.ready(turn.pool));
+      const background = runnable('background');
+      const kind: InvocationKind | undefined =
+        background && this.running.background < this.limits.backgroundEnvironments
+          ? 'background'
+          : runnable('request')
+            ? 'request'
+            : background
+              ? 'background'
+              : undefined;
+      const turn = kind && this.next(kind);
+      if (!kind || !turn) return;
       this.running[kind]++;
-      if (kind === 'request') this.served.set(caller, ++this.turns);
-      return Promise.resolve();
+      turn.pool.waiting--;
+      turn.resolve(turn.pool.idle.pop() ?? turn.pool.start());
     }
-    return new Promise((resolve, reject) =>
-      this.waiting[kind].push({ resolve, reject, since: Date.now(), startBy, caller }),
-    );
+  }
+
+  /**
+   * True when an invocation of `pool` can start now: it has an idle environment, or it must load one in its turn.
+   * Else environments load for its waiting invocations outside the turns: on AWS a new environment initialises on
+   * capacity of its own and holds back no other invocation, while here a cold start (a bundle's load and first
+   * invocation take ~0.3 s of a core) that held one of a few environments made every other caller wait. At most
+   * `environments` load at once, and a function has at most `environments` (it never runs more at once).
+   */
+  private ready(pool: FunctionPool): boolean {
+    if (pool.idle.length > 0) return true;
+    while (
+      !pool.loadFailed &&
+      pool.loading < pool.waiting &&
+      pool.environments.size < this.limits.environments &&
+      this.loadingOffTurn < this.limits.environments
+    )
+      this.load(pool);
+    return pool.loading === 0;
+  }
+
+  private load(pool: FunctionPool): void {
+    pool.loading++;
+    this.loadingOffTurn++;
+    const env = pool.start();
+    env.loaded
+      .catch(() => {
+        pool.loadFailed = true;
+      })
+      .finally(() => {
+        pool.loading--;
+        this.loadingOffTurn--;
+        pool.release(env);
+        this.dispatch();
+      });
   }
 
   /**
@@ -335,12 +346,17 @@ export class LocalLambda {
    */
   private next(kind: InvocationKind): Turn | undefined {
     const queue = this.waiting[kind];
-    if (kind === 'background') return queue.shift();
+    const runnable = queue.filter((turn) => this.ready(turn.pool));
+    if (kind === 'background') {
+      const first = runnable[0];
+      if (first) queue.splice(queue.indexOf(first), 1);
+      return first;
+    }
     let caller: string | undefined;
-    for (const turn of queue)
+    for (const turn of runnable)
       if (caller === undefined || (this.served.get(turn.caller) ?? 0) < (this.served.get(caller) ?? 0))
         caller = turn.caller;
-    const mine = queue.filter((turn) => turn.caller === caller);
+    const mine = runnable.filter((turn) => turn.caller === caller);
     const chosen = overdue(mine[0], Date.now()) ? mine.at(-1) : mine[0];
     if (chosen === undefined) return undefined;
     queue.splice(queue.indexOf(chosen), 1);
@@ -355,24 +371,10 @@ export class LocalLambda {
     for (const caller of this.served.keys()) if (!waiting.has(caller)) this.served.delete(caller);
   }
 
-  /**
-   * Hands the ending invocation's environment to the next waiting one: a request first, unless background work
-   * waits with fewer than `backgroundEnvironments` running; else background work.
-   */
+  /** Hands the ending invocation's environment to the next waiting one (`dispatch`). */
   private endTurn(ended: InvocationKind): void {
     this.running[ended]--;
-    const backgroundDue =
-      this.waiting.background.length > 0 && this.running.background < this.limits.backgroundEnvironments;
-    const kind: InvocationKind | undefined = backgroundDue
-      ? 'background'
-      : this.waiting.request.length > 0
-        ? 'request'
-        : this.waiting.background.length > 0
-          ? 'background'
-          : undefined;
-    if (kind === undefined) return;
-    this.running[kind]++;
-    this.next(kind)?.resolve();
+    this.dispatch();
   }
 
   /** The refusal Lambda gives an invocation over the function's or the account's concurrency, if any. */
