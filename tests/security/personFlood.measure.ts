@@ -26,8 +26,13 @@ const SENDS = 20;
  * the 0.25/s over it, for 2 × 16 s, takes 8 of its 10 tokens, with a margin for late timers.
  */
 const BOB_EVERY_MS = 800;
-/** The flood starts this long before bob's second phase, so he meets it at full rate. */
-const FLOOD_LEAD_MS = 2_000;
+/**
+ * The flood starts this long before bob's second phase, so he meets it at full rate and warm. Its first seconds load
+ * the Lambda environments of the functions it calls (Typing and Reading, more of Messages and Push: a bundle's load
+ * and first invocations take ~0.3 s of a core each), which on AWS initialise on capacity of their own but here on the
+ * cores bob's acks share. Carol's acks over those seconds are reported apart (`onsetAck…`), not held to the bound.
+ */
+const FLOOD_LEAD_MS = 5_000;
 /**
  * The p95 during the flood may be twice the p95 before it, or the p95 before plus FLOOR_MS, whichever is more: at an
  * idle p95 of ~25 ms, two of a 2-core machine's scheduling delays or GC pauses (tens of ms each, flood or not) would
@@ -84,11 +89,15 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 };
 
-/** Bob's SENDS messages, one every BOB_EVERY_MS whatever the earlier ones' fate: each text, reply and its time. */
-async function paced(bob: ChatClient, tag: string): Promise<{ text: string; reply: Frame; ms: number }[]> {
+/** `count` messages from `bob`, one every BOB_EVERY_MS whatever the earlier ones' fate: each text, reply and time. */
+async function paced(
+  bob: ChatClient,
+  tag: string,
+  count = SENDS,
+): Promise<{ text: string; reply: Frame; ms: number }[]> {
   const start = Date.now();
   return Promise.all(
-    Array.from({ length: SENDS }, async (_, i) => {
+    Array.from({ length: count }, async (_, i) => {
       await sleep(start + i * BOB_EVERY_MS - Date.now());
       const clientMsgId = `${tag}-${i}`;
       const text = `${tag} ${i}`;
@@ -177,8 +186,10 @@ it(`keeps bob's ack p95 within 2x while alice floods from ${DEVICES} connections
   const l1 = await lambdaCpu();
   const n1 = invoked();
   const d01 = await dynamo();
+  const floodStart = Date.now();
   const flooding = alice.map((a, i) => flood(a, i, roomId, targets));
-  await sleep(FLOOD_LEAD_MS);
+  const onset = await paced(carol, 'onset', Math.floor(FLOOD_LEAD_MS / BOB_EVERY_MS));
+  await sleep(floodStart + FLOOD_LEAD_MS - Date.now());
   const c2 = cpu();
   const during = await paced(bob, 'during');
   const c3 = cpu();
@@ -234,6 +245,8 @@ it(`keeps bob's ack p95 within 2x while alice floods from ${DEVICES} connections
     beforeAckP95Ms: percentile(ms(before), 95),
     duringAckP50Ms: percentile(ms(during), 50),
     duringAckP95Ms: percentile(ms(during), 95),
+    onsetAckP50Ms: percentile(ms(onset), 50),
+    onsetAckMaxMs: Math.max(...ms(onset)),
     cpuMsPerSecondBefore: cpuMsPerS(c0, c1),
     cpuMsPerSecondDuring: cpuMsPerS(c2, c3),
     aliceFramesPerSecond: Math.round((DEVICES * FLOOD_FRAMES * 1000) / FLOOD_MS),
