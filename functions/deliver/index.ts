@@ -5,13 +5,14 @@ import { settings } from '#platform/settings';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '#platform/tracing';
 import { settleDeparture } from '#core/identity/departure';
+import { personRooms } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
 import { type Prepared, type PreparedRoom, prepareRooms, readAgain } from './prepare';
 import { deadlineOf } from './timing';
-import { cursorStore, fanoutStore, personRooms } from './wiring';
+import { cursorStore, fanoutStore } from './wiring';
 
 export type { BroadcastPlan, BroadcastPlanInput } from './broadcastPlan';
 export type { PostInput, PostReport } from './post';

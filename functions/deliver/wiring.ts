@@ -1,4 +1,3 @@
-import { DynamoPersonRooms } from '#core/aws/personRooms';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
@@ -22,11 +21,3 @@ export const cursorStore = () =>
     config.messageRetentionDays() * 86400,
     eventPublisher(),
   );
-
-/** Where a departed user is now (core/identity/departure.ts): its connections by the user index, and their rooms. */
-export const personRooms = () =>
-  new DynamoPersonRooms(documentClient(), {
-    connections: config.connectionsTable(),
-    userIndex: config.userIndex(),
-    subscriptions: config.subscriptions().table,
-  });

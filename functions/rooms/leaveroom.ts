@@ -1,6 +1,6 @@
 import { parseRoomId } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
-import { connectionStore } from '#core/wiring/dynamodb';
+import { connectionStore, personRooms } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
@@ -12,17 +12,19 @@ const deps = onFirstCall(() => ({
   connections: connectionStore(),
   events: eventPublisher(),
   memberships: membershipStore(),
+  people: personRooms(),
   now: systemClock,
 }));
 
 /**
  * leaveroom: without `roomId` (or naming the shown room) the caller goes back to the lobby; naming another room it
  * follows, it stops following that one only (NOT_SUBSCRIBED when it does not follow it). Either way the room hears
- * it leave and leaves its "my rooms" (memberships.ts).
+ * it leave and leaves its "my rooms" (memberships.ts), unless the person is still in it on another device
+ * (rooms.ts personStays): presence and memberships are a person's.
  */
 export const handler = routeHandler('leaveroom', 'connection', async (frame) => {
   const named = frame.body.roomId === undefined ? undefined : parseRoomId(frame.body.roomId);
-  const left = await leaveRoom(deps(), frame.connectionId, named);
-  await forgetMembership(deps(), frame, left.roomId, logMembershipFailure);
+  const { left, stays } = await leaveRoom(deps(), frame.connectionId, named);
+  if (!stays) await forgetMembership(deps(), frame, left.roomId, logMembershipFailure);
   return left;
 });

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { NotSubscribed, UnknownConnection } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { PERSON_DEVICES_READ, type PersonRooms } from '#core/identity/departure';
 import { presenceEvent } from '#core/identity/presence';
 import { memberKey, senderOf } from '#core/memberKeys';
 import { moderationOf } from '#core/moderation';
@@ -57,9 +58,11 @@ export async function announceMove(
 }
 
 /**
- * The member list of a frame: one entry per member, up to the cap, each under the name it shows in the room (two
- * members never collapse into one entry), the asking connection included even when the eventually consistent room
- * index does not have it yet.
+ * The member list of a frame: one entry per member, up to the cap, each under the name it shows in the room, the
+ * asking connection included even when the eventually consistent room index does not have it yet. A member is a
+ * person: two members never show one name in a room (joining.ts numbers a newcomer's), so connections that show the
+ * same name are one person's devices and one entry, counted once (in a room listed past the cap, duplicates beyond it
+ * are counted).
  */
 export function memberList(
   listed: { members: Member[]; count: number; includesConnection: boolean },
@@ -67,10 +70,11 @@ export function memberList(
 ): { members: string[]; memberCount: number } {
   const others = listed.members.filter((m) => m.connectionId !== self?.connectionId).map((m) => m.username);
   const missingSelf = self !== undefined && !listed.includesConnection;
-  const members = self ? [self.username, ...others] : others;
+  const entries = self ? [self.username, ...others] : others;
+  const members = [...new Set(entries)];
   return {
     members: members.slice(0, LIMITS.membersListed),
-    memberCount: listed.count + (missingSelf ? 1 : 0),
+    memberCount: listed.count + (missingSelf ? 1 : 0) - (entries.length - members.length),
   };
 }
 
@@ -118,22 +122,45 @@ export async function createRoom(
 }
 
 export async function leaveRoom(
-  deps: Pick<ChatPorts, 'connections' | 'events' | 'now'>,
+  deps: Pick<ChatPorts, 'connections' | 'events' | 'now'> & { people?: PersonRooms },
   connectionId: string,
   roomId?: string,
-): Promise<{ type: 'left'; roomId: string }> {
+): Promise<{ left: { type: 'left'; roomId: string }; stays: boolean }> {
   if (roomId !== undefined && roomId !== LOBBY) {
     const connection = await requireConnection(deps, connectionId);
     // A room followed but not shown: only its subscription ends, the shown room stays as it is.
     if (connection.roomId !== roomId) {
       const gone = await deps.connections.unsubscribe(connectionId, roomId);
       if (!gone) throw new NotSubscribed(roomId);
-      await deps.events.publish([presenceEvent(roomId, 'leave', gone.username)]);
-      return { type: 'left', roomId };
+      const stays = await personStays(deps, connection, roomId, gone.username);
+      if (!stays) await deps.events.publish([presenceEvent(roomId, 'leave', gone.username)]);
+      return { left: { type: 'left', roomId }, stays };
     }
   }
-  const before = await moveTo(deps, connectionId, LOBBY);
-  return { type: 'left', roomId: before.roomId };
+  const before = await deps.connections.moveToRoom(connectionId, LOBBY, deps.now().toISOString());
+  if (!before) throw new UnknownConnection();
+  const stays = before.roomId !== LOBBY && (await personStays(deps, before, before.roomId, before.username));
+  if (!stays) await announceMove(deps, before, LOBBY);
+  return { left: { type: 'left', roomId: before.roomId }, stays };
+}
+
+/**
+ * Whether the leaving connection's person is still in `roomId` under `username` on another connection (a second tab
+ * or device of the same signed-in user): presence is a person's, so the room then hears no leave, and the person's
+ * membership ("my rooms") stays. Read after the leave's own write, through the user index (one Query of at most
+ * PERSON_DEVICES_READ connections) and one Query of each connection's subscriptions; none without sign-in, where a
+ * connection is a member of its own. The index is eventually consistent: a device connected within the last moment
+ * may be missed, and the room then hears a leave it will hear that device's join after.
+ */
+async function personStays(
+  deps: { people?: PersonRooms },
+  connection: Connection,
+  roomId: string,
+  username: string,
+): Promise<boolean> {
+  if (!deps.people || !connection.userId?.startsWith('user:')) return false;
+  const rooms = await deps.people.roomsOf(connection.userId, PERSON_DEVICES_READ);
+  return rooms.some((s) => s.roomId === roomId && s.username === username);
 }
 
 /**

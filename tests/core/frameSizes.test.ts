@@ -70,7 +70,11 @@ it('a history page of 100 worst messages stays within 128 KB with its requestId,
 
 it('a joined of 200 worst names and 50 worst messages stays within 128 KB with its invite key and requestId', () => {
   const listed = {
-    members: Array.from({ length: 1000 }, (_, i) => ({ connectionId: `c${i}`, username: worstName })),
+    // Each shows its own name (one name in a room is one person): the worst, numbered as a room numbers clashes.
+    members: Array.from({ length: 1000 }, (_, i) => ({
+      connectionId: `c${i}`,
+      username: `${worstName} (${i + 2})`,
+    })),
     count: 1000,
     includesConnection: true,
   };

@@ -32,8 +32,11 @@ export const LEAVE_GRACE_SECONDS = 5;
  */
 export const RETURN_WINDOW_MS = (LEAVE_GRACE_SECONDS - 1) * 1000;
 
-/** A user's connections read at most when settling a departure: past any one person's devices, and bounded. */
-const DEPARTURE_DEVICES_READ = 25;
+/**
+ * A user's connections read at most to find where the person still is (a departure settled, a `leaveroom`): past
+ * any one person's devices, and bounded.
+ */
+export const PERSON_DEVICES_READ = 25;
 
 /**
  * Times `$disconnect` publishes its departure before giving up, and the first pause between tries (doubling).
@@ -98,7 +101,7 @@ export async function settleDeparture(
   const departure = parseDeparture(input);
   const back = new Set<string>();
   if (departure.userId !== undefined)
-    for (const s of await deps.people.roomsOf(departure.userId, DEPARTURE_DEVICES_READ))
+    for (const s of await deps.people.roomsOf(departure.userId, PERSON_DEVICES_READ))
       back.add(`${s.roomId}\n${s.username}`);
   const leaving = departure.rooms.filter((s) => !back.has(`${s.roomId}\n${s.username}`));
   const events = leaving.map((s) => presenceEvent(s.roomId, 'leave', s.username));

@@ -1,4 +1,5 @@
 import { DynamoConnectionStore } from '#core/aws/connections';
+import { DynamoPersonRooms } from '#core/aws/personRooms';
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { DynamoDepartureRecords } from '#core/identity/dynamoDepartures';
 import { DynamoSessionStore } from '#core/identity/dynamoSessions';
@@ -38,3 +39,14 @@ export function sessionStore(): DynamoSessionStore | undefined {
     ? undefined
     : new DynamoSessionStore(documentClient(), table, () => settings().SessionRetentionDays * 86400);
 }
+
+/**
+ * Where a signed-in user is now (core/identity/departure.ts): its connections by the user index, and their rooms.
+ * Deliver settles departures with it; leaveroom asks whether the person stays in the room on another device.
+ */
+export const personRooms = () =>
+  new DynamoPersonRooms(documentClient(), {
+    connections: config.connectionsTable(),
+    userIndex: config.userIndex(),
+    subscriptions: config.subscriptions().table,
+  });
