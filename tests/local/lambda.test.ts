@@ -332,6 +332,39 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     }
   });
 
+  it("puts the $connect authorizer's context in every later event of the connection, as API Gateway does", async () => {
+    const secret = 'local-lambda-context-secret-0123456789abcdef';
+    const testCloud = await startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: secret });
+    const { cloud } = testCloud;
+    const seen: { routeKey?: string; authorizer?: Record<string, unknown> }[] = [];
+    const invoke = cloud.lambda.invoke.bind(cloud.lambda);
+    cloud.lambda.invoke = (fn, event, ...rest) => {
+      const context = (
+        event as { requestContext?: { routeKey?: string; authorizer?: Record<string, unknown> } }
+      ).requestContext;
+      if (context?.routeKey) seen.push({ routeKey: context.routeKey, authorizer: context.authorizer });
+      return invoke(fn, event, ...rest);
+    };
+    const token = hs256Token(
+      { sub: 'cyd', username: 'cyd', exp: Math.floor(Date.now() / 1000) + 600 },
+      secret,
+    );
+    const client = await ChatClient.connect(`${cloud.wsUrl}?token=${token}`);
+    try {
+      await client.ask({ action: 'listrooms' });
+      await client.close();
+      await testCloud.settle();
+      // The route's own function's event: the last of its route key ($connect's authorizer is invoked first).
+      const userIdIn = (routeKey: string) =>
+        seen.filter((e) => e.routeKey === routeKey).at(-1)?.authorizer?.userId;
+      expect(userIdIn('$connect')).toMatch(/^user:/);
+      expect(userIdIn('listrooms')).toBe(userIdIn('$connect'));
+      expect(userIdIn('$disconnect')).toBe(userIdIn('$connect'));
+    } finally {
+      await cloud.close();
+    }
+  });
+
   it("invokes the routes and authorizers as requests, and the fan-out state machine's tasks as background work", async () => {
     const testCloud = await startTestCloud();
     const { cloud } = testCloud;

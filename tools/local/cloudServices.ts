@@ -507,11 +507,11 @@ export async function startApiGateway(
     for (const reason of [refused.authorizer, refused.integration])
       if (reason) ctx.warn(`gateway: route ${routeKey} will fail: ${reason}`);
   }
-  // The signed-in person of each connection, from its $connect's authorizer context: the local Lambda service gives
-  // waiting requests turns person by person (LocalLambda.next), so ten tabs of one person queue behind each other,
-  // not ahead of everyone else's. Without sign-in each connection is its own caller. Local scheduling only: no event
-  // changes.
-  const personOf = new Map<string, string>();
+  // Each connection's $connect authorizer context: API Gateway puts it in `requestContext.authorizer` of every later
+  // event of the connection (its messages and its $disconnect), as it does the $connect's. Its signed-in person also
+  // takes the connection's turns in the local Lambda service (LocalLambda.next), so ten tabs of one person queue
+  // behind each other, not ahead of everyone else's; without sign-in each connection is its own caller.
+  const contextOf = new Map<string, Record<string, unknown>>();
   const gateway = await startGateway({
     // Every management-API call needs execute-api:ManageConnections on <api>/<stage>/<METHOD>/@connections/<id>.
     managementAuth: async (req, body, method, connectionId) => {
@@ -545,20 +545,25 @@ export async function startApiGateway(
         });
         // A refusal is the handshake's answer; the route's own function never runs, as on AWS.
         if (!outcome.allowed) return outcome.refusal;
-        (event.requestContext as { authorizer?: unknown }).authorizer = outcome.context;
-        const userId = outcome.context.userId;
-        if (typeof userId === 'string' && userId.startsWith('user:'))
-          personOf.set(event.requestContext.connectionId, userId);
+        contextOf.set(event.requestContext.connectionId, outcome.context);
       }
-      if (refused?.integration) throw new Error(refused.integration);
       const { connectionId } = event.requestContext;
-      const caller = personOf.get(connectionId) ?? connectionId;
+      const context = contextOf.get(connectionId);
+      if (context) (event.requestContext as { authorizer?: unknown }).authorizer = { ...context };
+      if (refused?.integration) throw new Error(refused.integration);
+      const userId = context?.userId;
+      const caller = typeof userId === 'string' && userId.startsWith('user:') ? userId : connectionId;
+      // A connection is gone after its $disconnect, or when its $connect did not open it (no $disconnect follows).
+      let open = routeKey !== '$connect';
       try {
-        return (await invoke(fn, event, 'request', startBy, caller)) as
+        const result = (await invoke(fn, event, 'request', startBy, caller)) as
           | { statusCode?: number; body?: string }
           | undefined;
+        const status = result?.statusCode ?? 200;
+        open ||= status >= 200 && status < 300;
+        return result;
       } finally {
-        if (routeKey === '$disconnect') personOf.delete(connectionId);
+        if (routeKey === '$disconnect' || !open) contextOf.delete(connectionId);
       }
     },
     ...options,
