@@ -261,6 +261,23 @@ test('an update that changes nothing an index holds writes no entry of it; one t
   expect(writes(KEYS_INDEX, 'S:counted-keys')).toBe(1);
 });
 
+test('an index entry is charged its own size: a 3 KB item costs its KEYS_ONLY index 1 WCU, its ALL index 3', async () => {
+  await local.client.send(
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { k: S('large'), g: S('large-all'), h: S('large-keys'), body: S('x'.repeat(3 * 1024 - 100)) },
+    }),
+  );
+  const stats = await local.dynamo.keyStats({ table: TABLE });
+  const wcu = (index: string | undefined, key: string) =>
+    stats.find((s) => s.index === index && s.key === key)?.wcu;
+  expect({
+    table: wcu(undefined, 'S:large'),
+    all: wcu(INDEX, 'S:large-all'),
+    keys: wcu(KEYS_INDEX, 'S:large-keys'),
+  }).toEqual({ table: 3, all: 3, keys: 1 });
+});
+
 describe('through the local cloud', () => {
   let test: TestCloud;
   beforeAll(async () => {

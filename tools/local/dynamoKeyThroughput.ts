@@ -25,7 +25,11 @@ export type Item = Record<string, Attr>;
 export interface KeyedTable {
   TableName: string;
   KeySchema: { AttributeName: string; KeyType?: string }[];
-  GlobalSecondaryIndexes?: { IndexName: string; KeySchema: { AttributeName: string; KeyType?: string }[] }[];
+  GlobalSecondaryIndexes?: {
+    IndexName: string;
+    KeySchema: { AttributeName: string; KeyType?: string }[];
+    Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
+  }[];
 }
 
 /** Counts of one partition key value (of a table, or of one of its global secondary indexes). */
@@ -236,8 +240,10 @@ export function createKeyThroughput(opts: {
     chargeReads: (charges) => charge(charges, false),
     writeCharges(table, old, item, transactional) {
       // 1 WCU per KB, rounded up, of the larger of the old and new item (2 in a transaction).
-      const bytes = Math.max(itemBytes(old, opts.itemSize), itemBytes(item, opts.itemSize));
-      const units = Math.max(1, Math.ceil(bytes / 1024)) * (transactional ? 2 : 1);
+      const unitsOf = (...items: (Item | null | undefined)[]) =>
+        Math.max(1, Math.ceil(Math.max(...items.map((it) => itemBytes(it, opts.itemSize))) / 1024)) *
+        (transactional ? 2 : 1);
+      const units = unitsOf(old, item);
       const tableKey = hashKeyOf(table.KeySchema);
       const keyed = item ?? old;
       const charges: Charge[] = [];
@@ -254,11 +260,21 @@ export function createKeyThroughput(opts: {
         // index (GSI.html#GSI.ThroughputConsiderations.Writes): an update of an attribute the index does not project
         // costs the index nothing.
         if (before !== undefined && before === after && !projectedChanged(index, old, item)) continue;
-        // The index entry is written under the new key, and removed from the old one when the key changed.
-        if (after !== undefined)
-          charges.push({ table: table.TableName, index: index.IndexName, key: after, units });
+        // The index entry is written under the new key, and removed from the old one when the key changed, each
+        // charged the size of the index entry (its keys, the table's, and what it projects), not of the item:
+        // GSI.html#GSI.ThroughputConsiderations.Writes.
+        const entry = (it: Item | null | undefined) => indexEntry(index, table.KeySchema, it);
+        if (after !== undefined) {
+          const size = before === after ? unitsOf(entry(old), entry(item)) : unitsOf(entry(item));
+          charges.push({ table: table.TableName, index: index.IndexName, key: after, units: size });
+        }
         if (before !== undefined && before !== after)
-          charges.push({ table: table.TableName, index: index.IndexName, key: before, units });
+          charges.push({
+            table: table.TableName,
+            index: index.IndexName,
+            key: before,
+            units: unitsOf(entry(old)),
+          });
       }
       return charges;
     },
@@ -273,6 +289,31 @@ export function createKeyThroughput(opts: {
       keys.clear();
     },
   };
+}
+
+/** What an index holds of `item`: all of it (ALL), else its keys, the table's keys and the INCLUDE attributes. */
+function indexEntry(
+  index: {
+    KeySchema: { AttributeName: string }[];
+    Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
+  },
+  tableKeys: { AttributeName: string }[],
+  item: Item | null | undefined,
+): Item | undefined {
+  if (!item) return undefined;
+  const type = index.Projection?.ProjectionType ?? 'ALL';
+  if (type === 'ALL') return item;
+  const names = [
+    ...index.KeySchema.map((k) => k.AttributeName),
+    ...tableKeys.map((k) => k.AttributeName),
+    ...(type === 'INCLUDE' ? (index.Projection?.NonKeyAttributes ?? []) : []),
+  ];
+  const entry: Item = {};
+  for (const name of names) {
+    const value = item[name];
+    if (value !== undefined) entry[name] = value;
+  }
+  return entry;
 }
 
 /** Whether a write changed an attribute the index holds: its keys, and what its projection copies. */
