@@ -6,7 +6,8 @@ import { signedInCloud } from '../helpers/signedIn';
  * The live notice of a direct message (`dmopened`, functions/people/dmNotice.ts) against the local cloud with
  * sign-in: when Ben opens a conversation with Ana, each of Ana's connected devices learns it at once (her app through
  * the client library's `dm` and `rooms` events, another device as the wire frame), and only when the room is new to
- * her list: Ben opening it again tells her nothing, Ben opening it after she left it tells her again.
+ * her list: Ben opening it again tells her nothing, Ben opening it after she left it (on every device in it) tells her
+ * again.
  */
 jest.setTimeout(90_000);
 
@@ -45,9 +46,11 @@ it("tells each of Ana's devices once when Ben opens a conversation with her, and
   await anaLaptop.expectReply({ action: 'myrooms' });
   expect(notices(anaLaptop)).toHaveLength(1);
 
-  // Ana enters it and leaves it, so it leaves her rooms; Ben opening it now tells her again.
+  // Ana enters it and leaves it, on her laptop too (which followed it when told): she is in a room while any device
+  // of hers is, so only now it leaves her rooms; Ben opening it now tells her again.
   await anaPhone.join(dm.roomId);
   await anaPhone.leave();
+  expect(await anaLaptop.expectReply({ action: 'leaveroom', roomId: dm.roomId })).toMatchObject({ type: 'left' });
   await ben.leave();
   await ben.rooms.openDirect({ userId: anaId });
   await anaLaptop.next((f) => f.type === 'dmopened');
