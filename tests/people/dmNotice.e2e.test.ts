@@ -50,7 +50,9 @@ it("tells each of Ana's devices once when Ben opens a conversation with her, and
   // of hers is, so only now it leaves her rooms; Ben opening it now tells her again.
   await anaPhone.join(dm.roomId);
   await anaPhone.leave();
-  expect(await anaLaptop.expectReply({ action: 'leaveroom', roomId: dm.roomId })).toMatchObject({ type: 'left' });
+  expect(await anaLaptop.expectReply({ action: 'leaveroom', roomId: dm.roomId })).toMatchObject({
+    type: 'left',
+  });
   await ben.leave();
   await ben.rooms.openDirect({ userId: anaId });
   await anaLaptop.next((f) => f.type === 'dmopened');
