@@ -87,12 +87,32 @@ function service(
   return { lambda, logs };
 }
 
+/** An invocation that runs until `release` is called, whatever the machine's load. */
+function held() {
+  const file = join(dir, `release-${randomUUID()}`);
+  return { holdUntil: file, release: () => writeFileSync(file, '') };
+}
+
 /**
- * Loads `n` environments of `fn` (n invocations at once) before a test of turns: an invocation whose function has
- * no idle environment waits for one to load outside the turns, so a cold function's invocations would all wait.
+ * Runs `n` invocations of `fn` (a logical id) and holds each until all `n` execute at once: they then run in `n`
+ * environments of their own, whatever the machine's load.
+ */
+async function atOnce(lambda: LocalLambda, fn: string, n: number, kind: InvocationKind = 'request') {
+  const hold = held();
+  const all = Promise.all(
+    Array.from({ length: n }, (_, i) => lambda.invoke(fn, { id: i + 1, holdUntil: hold.holdUntil }, kind)),
+  );
+  while ((lambda.stats().environments[fn]?.executing ?? 0) < n) await sleep(5);
+  hold.release();
+  return (await all) as Reply[];
+}
+
+/**
+ * Loads `n` environments of `fn` before a test of turns: an invocation whose function has no idle environment
+ * waits for one to load outside the turns, so a cold function's invocations would all wait.
  */
 async function warm(lambda: LocalLambda, fn: string, n = 1, kind: InvocationKind = 'request'): Promise<void> {
-  await Promise.all(Array.from({ length: n }, (_, i) => lambda.invoke(fn, { id: -1 - i, waitMs: 50 }, kind)));
+  await atOnce(lambda, fn, n, kind);
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<Error & { reason?: string }> {
@@ -111,9 +131,7 @@ function sleep(ms: number): Promise<void> {
 describe('local Lambda: one invocation per execution environment', () => {
   it('never lets two concurrent invocations share module state', async () => {
     const { lambda } = service([spec()], { environments: 4 });
-    const replies = (await Promise.all(
-      [1, 2, 3, 4].map((id) => lambda.invoke('Probe', { id, waitMs: 100 })),
-    )) as Reply[];
+    const replies = await atOnce(lambda, 'Probe', 4);
     // Each request still sees its own id after awaiting: no other request ran in its environment meanwhile.
     for (const reply of replies) expect(reply.current).toBe(reply.id);
     expect(new Set(replies.map((r) => r.threadId)).size).toBe(4);
@@ -165,12 +183,6 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
       name: 'fanout',
       arn: 'arn:aws:lambda:us-east-1:123456789012:function:fanout',
     });
-
-  /** An invocation that runs until `release` is called, whatever the machine's load. */
-  const held = () => {
-    const file = join(dir, `release-${randomUUID()}`);
-    return { holdUntil: file, release: () => writeFileSync(file, '') };
-  };
 
   /** Invokes and records the name once the invocation has ended. */
   const tracker = () => {
