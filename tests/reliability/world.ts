@@ -106,11 +106,18 @@ export function sendWithRetry(
 
 const inFlight = new WeakMap<ChatClient, Promise<unknown>>();
 
+/**
+ * How long a send waits for its reply: past API Gateway's 29 s integration timeout, after which the gateway answers
+ * `Endpoint request timed out` itself (retried below). Every attempt thus ends in a reply, as a client sees it; a wait
+ * shorter than the gateway's would give up on a send the service may still be answering, on a loaded machine.
+ */
+const REPLY_WAIT_MS = 35_000;
+
 async function sendOne(
   client: ChatClient,
   text: string,
   clientMsgId: string,
-  { maxAttempts = 12, baseDelayMs = 100, timeoutMs = 20_000 } = {},
+  { maxAttempts = 12, baseDelayMs = 100, timeoutMs = REPLY_WAIT_MS } = {},
 ): Promise<SendOutcome> {
   const errors: string[] = [];
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
