@@ -5,7 +5,7 @@ import { settings } from '#platform/settings';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '#platform/tracing';
 import { settleDeparture } from '#core/identity/departure';
-import { personRooms } from '#core/wiring/dynamodb';
+import { departureRecords, personRooms } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
@@ -63,7 +63,11 @@ const deps = onFirstCall(
 );
 
 const cursors = onFirstCall(cursorStore);
-const departures = onFirstCall(() => ({ people: personRooms(), events: eventPublisher() }));
+const departures = onFirstCall(() => ({
+  people: personRooms(),
+  events: eventPublisher(),
+  departures: departureRecords(),
+}));
 
 type DeliverInput = PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput;
 type DeliverOutput =

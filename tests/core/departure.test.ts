@@ -4,10 +4,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgePublisher } from '#core/aws/eventbridge';
 import { disconnect } from '#core/identity/connections';
 import {
+  DEPARTURE_OPEN_MS,
   DEPARTURE_PUBLISH_TRIES,
   LEAVE_GRACE_SECONDS,
   notReturning,
-  RETURN_WINDOW_MS,
   settleDeparture,
 } from '#core/identity/departure';
 import { DynamoDepartureRecords } from '#core/identity/dynamoDepartures';
@@ -131,8 +131,9 @@ it.each([
 
 /**
  * The return (docs/DECISIONS.md, "Leaving on close"): `$disconnect` of a signed-in user records the rooms it left
- * (`departed#<userId>`), and a `subscribe` of the same user within RETURN_WINDOW_MS publishes no join for a room
- * the record names under the same name. Real DynamoDB adapters against the local DynamoDB; the bus is a list.
+ * (`departed#<userId>`), and a `subscribe` of the same user before the departure machine settles it (however long
+ * that takes, up to DEPARTURE_OPEN_MS) publishes no join for a room the record names under the same name; once
+ * settled, a return is told as a join. Real DynamoDB adapters against the local DynamoDB; the bus is a list.
  */
 describe('a return within the pause', () => {
   const ROOMS = ['RETAAAAA', 'RETBBBBB', 'RETCCCCC'];
@@ -216,31 +217,72 @@ describe('a return within the pause', () => {
       )
     ).Item;
 
-  it('publishes no join for the rooms the departure names, one for a room it does not, and all once it expired', async () => {
+  /** The departure machine's step for `connectionId`'s close: the person is where `live` connections follow. */
+  async function settle(owner: string, rooms: string[], username: string, live: string[]) {
+    const p = ports();
+    const people = {
+      roomsOf: async () => (await Promise.all(live.map((id) => p.connections.followed(id)))).flat(),
+    };
+    const messageId = String((await record(owner))?.departureId);
+    const input = { userId: owner, messageId, rooms: rooms.map((roomId) => ({ roomId, username })) };
+    return settleDeparture({ people, events: p.events, departures: p.departures }, input);
+  }
+
+  it('publishes no join for the rooms the departure names until it is settled, one for a room it does not, and all after', async () => {
     const [a, b, c] = ROOMS as [string, string, string];
     await connectAndFollow('pat-1', 'user:pat', 'pat', [a, b]);
     expect(toldSince()).toEqual([`join ${a} pat`, `join ${b} pat`]);
     await disconnect(ports(), 'pat-1');
     expect(await record('user:pat')).toMatchObject({
+      departureId: expect.any(String),
       rooms: { [a]: 'pat', [b]: 'pat' },
-      returnBy: clock + RETURN_WINDOW_MS,
+      openUntil: clock + DEPARTURE_OPEN_MS,
     });
 
-    // Back within the window, following a third room too: only that one hears a join.
-    clock += RETURN_WINDOW_MS - 1;
+    // Back long past the pause (a slow machine, a cold Lambda) but before the departure machine settled the close,
+    // following a third room too: only that one hears a join, and the settle then tells no leave.
+    clock += LEAVE_GRACE_SECONDS * 1000 * 10;
     await connectAndFollow('pat-2', 'user:pat', 'pat', ROOMS);
     expect(toldSince()).toEqual([`join ${c} pat`]);
+    expect(await settle('user:pat', [a, b], 'pat', ['pat-2'])).toEqual({ left: 0, stayed: 2 });
+    expect(toldSince()).toEqual([]);
 
     // Another person joining meanwhile is told as ever.
     await connectAndFollow('quinn-1', 'user:quinn', 'quinn', [a]);
     expect(toldSince()).toEqual([`join ${a} quinn`]);
 
-    // Closed again and back once the window has passed: a join per room.
+    // Closed again, settled (every room told the leave), then back: a join per room, however soon.
     await disconnect(ports(), 'pat-2');
-    clock += RETURN_WINDOW_MS;
+    expect(await settle('user:pat', ROOMS, 'pat', [])).toEqual({ left: 3, stayed: 0 });
+    expect(toldSince()).toEqual([`leave ${a} pat`, `leave ${b} pat`, `leave ${c} pat`]);
     await connectAndFollow('pat-3', 'user:pat', 'pat', [a, b]);
     expect(toldSince()).toEqual([`join ${a} pat`, `join ${b} pat`]);
     await disconnect(ports(), 'pat-3');
+  });
+
+  it('keeps a later close open when an earlier departure is settled, and ends a departure never settled', async () => {
+    const [a, b] = ROOMS as [string, string];
+    await connectAndFollow('tess-1', 'user:tess', 'tess', [a]);
+    await connectAndFollow('tess-2', 'user:tess', 'tess', [b]);
+    toldSince();
+    await disconnect(ports(), 'tess-1');
+    const first = String((await record('user:tess'))?.departureId);
+    await disconnect(ports(), 'tess-2');
+    // The first close's step runs after the second close replaced the record: the second stays open.
+    const p = ports();
+    const none = { roomsOf: async () => [] };
+    const input = { userId: 'user:tess', messageId: first, rooms: [{ roomId: a, username: 'tess' }] };
+    await settleDeparture({ people: none, events: p.events, departures: p.departures }, input);
+    expect(toldSince()).toEqual([`leave ${a} tess`]);
+    await connectAndFollow('tess-3', 'user:tess', 'tess', [b]);
+    expect(toldSince()).toEqual([]);
+    await disconnect(ports(), 'tess-3');
+
+    // A departure whose machine never ran is open no longer than DEPARTURE_OPEN_MS.
+    clock += DEPARTURE_OPEN_MS;
+    await connectAndFollow('tess-4', 'user:tess', 'tess', [b]);
+    expect(toldSince()).toEqual([`join ${b} tess`]);
+    await disconnect(ports(), 'tess-4');
   });
 
   /** Every departure record in the Limits table, by key. */
@@ -282,7 +324,11 @@ describe('a return within the pause', () => {
 
 it('tells the join of a return under another name than the one the departure names', async () => {
   const departures = {
-    latest: async () => ({ rooms: [{ roomId: 'ROOMAAAA', username: 'pat' }], returnBy: 2_000 }),
+    latest: async () => ({
+      departureId: 'd-1',
+      rooms: [{ roomId: 'ROOMAAAA', username: 'pat' }],
+      openUntil: 2_000,
+    }),
   };
   const joined = [
     { roomId: 'ROOMAAAA', username: 'pat (2)' },

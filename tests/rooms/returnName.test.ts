@@ -41,16 +41,22 @@ it("takes the name of the person's live connection in the room, and is present a
 });
 
 it("takes back the name a gone connection of the person's showed, when its departure names the room", async () => {
-  const departure = { rooms: [{ roomId: room.roomId, username: 'sam' }], returnBy: NOW.getTime() + 1_000 };
+  const departure = {
+    departureId: 'd-1',
+    rooms: [{ roomId: room.roomId, username: 'sam' }],
+    openUntil: NOW.getTime() + 1_000,
+  };
   expect(await newcomerName(deps([], departure), sam('NEW'), room, listed)).toEqual({
     name: 'sam',
     present: false,
   });
 });
 
-it('numbers the name when the gone connection is not known as the joiner’s (no departure, or one past its window)', async () => {
-  const past = { rooms: [{ roomId: room.roomId, username: 'sam' }], returnBy: NOW.getTime() - 1 };
-  for (const departure of [undefined, past])
+it('numbers the name when the gone connection is not known as the joiner’s (no departure, or one settled or past its bound)', async () => {
+  const rooms = [{ roomId: room.roomId, username: 'sam' }];
+  const past = { departureId: 'd-1', rooms, openUntil: NOW.getTime() - 1 };
+  const settled = { departureId: 'd-2', rooms, openUntil: NOW.getTime() + 1_000, settled: true };
+  for (const departure of [undefined, past, settled])
     expect(await newcomerName(deps([], departure), sam('NEW'), room, listed)).toEqual({
       name: 'sam (2)',
       present: false,

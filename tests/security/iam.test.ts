@@ -213,10 +213,12 @@ describe('fine-grained DynamoDB access', () => {
     return simulate(documents, { role, action, resource: tableArn(table), context });
   }
 
-  it("lets Deliver update the posting budget's counters and no other key of the Limits table", async () => {
+  it("lets Deliver update the posting budget's counters and departure records and no other key of the Limits table", async () => {
     const update = (key: string) =>
       decide('DeliverFunctionRole', 'dynamodb:UpdateItem', 'LimitsTable', { 'dynamodb:LeadingKeys': [key] });
     expect(await update('post-budget#1764021600#0')).toBe('Allowed');
+    // The departure machine's settle marks the user's record settled (departure.ts settleDeparture).
+    expect(await update('departed#user:ann')).toBe('Allowed');
     // The guards' quotas and buckets share the table: a join-guess bucket, a source's places, an owner's quota.
     expect(await update('join-guesses#203.0.113.7')).not.toBe('Allowed');
     expect(await update('source#203.0.113.7')).not.toBe('Allowed');
@@ -325,7 +327,7 @@ describe('writes to the Limits table, by key prefix', () => {
     SafetyFunctionRole: ['report#user:ann'],
     PushFunctionRole: ['push#ROOM22#user:ann'],
     TypingFunctionRole: ['typing#ROOM22#user:ann', 'post-budget#1764021600#0'],
-    DeliverFunctionRole: ['post-budget#1764021600#0'],
+    DeliverFunctionRole: ['post-budget#1764021600#0', 'departed#user:ann'],
     FanoutStateMachineRole: ['fanout-cursor#ROOM22'],
   };
   const FOREIGN = [
@@ -335,14 +337,18 @@ describe('writes to the Limits table, by key prefix', () => {
     'join#203.0.113.7',
     'departed#user:ann',
   ];
-  // The write each key takes: a departure record is put whole ($disconnect, departure.ts), every other key updated.
-  const writeOf = (key: string) => (key.startsWith('departed#') ? 'dynamodb:PutItem' : 'dynamodb:UpdateItem');
+  // The write each key takes: a departure record is put whole by $disconnect and marked settled by Deliver
+  // (departure.ts), every other key updated.
+  const writeOf = (role: string, key: string) =>
+    key.startsWith('departed#') && role === 'ConnectionFunctionRole'
+      ? 'dynamodb:PutItem'
+      : 'dynamodb:UpdateItem';
 
   it.each(Object.entries(OWN))(
     'lets %s write its own keys of the Limits table and no other',
     async (role, own) => {
       for (const key of own)
-        expect({ key, allowed: await mayWrite(role, writeOf(key), key) }).toEqual({
+        expect({ key, allowed: await mayWrite(role, writeOf(role, key), key) }).toEqual({
           key,
           allowed: true,
         });

@@ -23,14 +23,13 @@ import { presenceEvent } from './presence';
 export const LEAVE_GRACE_SECONDS = 5;
 
 /**
- * How long after `$disconnect` a `subscribe` or `joinroom` of the same signed-in user counts as a return (no `join`
- * for the rooms the departure names): the pause less one second, so the returning connection and its subscriptions,
- * written before the departure is read, are in the user index by the time the departure step reads it (a write reaches a
- * global secondary index within a second: AWS re:Post, "Why don't items appear in my DynamoDB GSI"). A later return
- * publishes its joins, and the departure step still finds it back: the room hears one join and no leave.
- * Exported for tests: the window the tests step the clock to.
+ * How long a departure stays open for a return at most, from `$disconnect`: the departure machine's TimeoutSeconds
+ * (statemachines/departure.asl.json), past which no settle of it can come. A departure is settled, and so closed, by
+ * its machine's step well before (settleDeparture); this bound only ends one whose machine never ran (its publish
+ * lost), whose rooms were never told the leave, so a return then is no join either.
+ * Exported for tests: the bound the tests step the clock past.
  */
-export const RETURN_WINDOW_MS = (LEAVE_GRACE_SECONDS - 1) * 1000;
+export const DEPARTURE_OPEN_MS = 200 * 1000;
 
 /**
  * A user's connections read at most to find where the person still is (a departure settled, a `leaveroom`): past
@@ -87,12 +86,20 @@ export interface PersonRooms {
   roomsOf(userId: string, devices: number): Promise<Subscribed[]>;
 }
 
-type SettleDeps = { people: PersonRooms; events: Pick<EventPublisher, 'publish'> };
+type SettleDeps = {
+  people: PersonRooms;
+  events: Pick<EventPublisher, 'publish'>;
+  departures?: Pick<DepartureRecords, 'settle'>;
+};
 
 /**
  * After the pause: a `leave` for each room of the departure that the user does not follow again under the same name
- * (a user that came back as "alice (2)" still has "alice" leave), ten to a PutEvents call. Reads one page of the
- * user index and one Query per live connection of the user; none without sign-in. Returns how many rooms were told.
+ * (a user that came back as "alice (2)" still has "alice" leave), ten to a PutEvents call. First the departure's
+ * record is closed (one conditional UpdateItem): a return that read it open had written its subscriptions before that
+ * read, so the strongly consistent reads of where the person is, made after the close, find them; a return that reads
+ * it closed tells its joins. Either order shows a person back in a room neither a leave nor a join there. Then one
+ * page of the user index and one strongly consistent Query per live connection of the user; none without sign-in.
+ * Returns how many rooms were told.
  */
 export async function settleDeparture(
   deps: SettleDeps,
@@ -100,9 +107,12 @@ export async function settleDeparture(
 ): Promise<{ left: number; stayed: number }> {
   const departure = parseDeparture(input);
   const back = new Set<string>();
-  if (departure.userId !== undefined)
+  if (departure.userId !== undefined) {
+    if (deps.departures && departure.messageId !== undefined)
+      await deps.departures.settle(departure.userId, departure.messageId);
     for (const s of await deps.people.roomsOf(departure.userId, PERSON_DEVICES_READ))
       back.add(`${s.roomId}\n${s.username}`);
+  }
   const leaving = departure.rooms.filter((s) => !back.has(`${s.roomId}\n${s.username}`));
   const events = leaving.map((s) => presenceEvent(s.roomId, 'leave', s.username));
   for (let i = 0; i < events.length; i += 10) await deps.events.publish(events.slice(i, i + 10));
@@ -110,14 +120,17 @@ export async function settleDeparture(
 }
 
 /** The machine's input, checked: a TypeError (the execution fails, logged) for anything but a departure. */
-function parseDeparture(input: unknown): Pick<Departure, 'userId' | 'rooms'> {
-  const { userId, rooms } = (input ?? {}) as Record<string, unknown>;
+function parseDeparture(input: unknown): Pick<Departure, 'userId' | 'rooms'> & { messageId?: string } {
+  const { userId, rooms, messageId } = (input ?? {}) as Record<string, unknown>;
   if (userId !== undefined && typeof userId !== 'string')
     throw new TypeError("a departure's userId must be a string");
+  if (messageId !== undefined && typeof messageId !== 'string')
+    throw new TypeError("a departure's messageId must be a string");
   if (!Array.isArray(rooms) || rooms.length > LIMITS.subscriptionsMax + 1)
     throw new TypeError(`a departure names 0 to ${LIMITS.subscriptionsMax + 1} rooms`);
   return {
     ...(userId !== undefined && { userId }),
+    ...(messageId !== undefined && { messageId }),
     rooms: rooms.map((room: unknown) => {
       const { roomId, username } = (room ?? {}) as Record<string, unknown>;
       if (typeof roomId !== 'string' || typeof username !== 'string')
@@ -127,11 +140,18 @@ function parseDeparture(input: unknown): Pick<Departure, 'userId' | 'rooms'> {
   };
 }
 
-/** A signed-in user's latest departure: the rooms it left under the name shown in each, a return until `returnBy`. */
+/**
+ * A signed-in user's latest departure: the rooms it left under the name shown in each. It is open for a return until
+ * its machine settles it (settleDeparture), or at most until `openUntil`.
+ */
 export interface DepartureRecord {
+  /** The departure's `messageId`: its settle closes this record, not a later departure's. */
+  departureId: string;
   rooms: Subscribed[];
-  /** Epoch ms: `$disconnect` + RETURN_WINDOW_MS. */
-  returnBy: number;
+  /** Epoch ms: `$disconnect` + DEPARTURE_OPEN_MS. */
+  openUntil: number;
+  /** Set once its machine settled it: a return after that is told as a join. */
+  settled?: boolean;
 }
 
 /** One record per signed-in user, the latest close's replacing the one before (`departed#<userId>`, Limits table). */
@@ -139,11 +159,13 @@ export interface DepartureRecords {
   put(userId: string, record: DepartureRecord): Promise<void>;
   /** The user's record, read strongly consistent; undefined when there is none. */
   latest(userId: string): Promise<DepartureRecord | undefined>;
+  /** Marks the record settled if it is still this departure's (a later close's record is left open). */
+  settle(userId: string, departureId: string): Promise<void>;
 }
 
 /**
- * Records a signed-in user's departure for its return (`subscribe` and `joinroom`, `notReturning`). A failed write is logged and
- * the close goes on: the return then publishes its joins, and the rooms hear one join and no leave.
+ * Records a signed-in user's departure for its return (`subscribe` and `joinroom`, `notReturning`). A failed write is
+ * logged and the close goes on: the return then publishes its joins, and the rooms hear one join and no leave.
  */
 export async function recordDeparture(
   deps: { departures: Pick<DepartureRecords, 'put'>; now: Clock },
@@ -151,16 +173,21 @@ export async function recordDeparture(
 ): Promise<void> {
   if (departure.userId === undefined) return;
   await deps.departures
-    .put(departure.userId, { rooms: departure.rooms, returnBy: deps.now().getTime() + RETURN_WINDOW_MS })
+    .put(departure.userId, {
+      departureId: departure.messageId,
+      rooms: departure.rooms,
+      openUntil: deps.now().getTime() + DEPARTURE_OPEN_MS,
+    })
     .catch((error: unknown) =>
       logger.error('recording the departure failed', { rooms: departure.rooms.length, error }),
     );
 }
 
 /**
- * The rooms just followed that are not a return: those the signed-in user's latest departure does not name under
- * the same name, or all of them once its window has passed. One GetItem, only for a signed-in user with rooms to
- * tell; a failed read tells them all (a join too many is harmless, a join missing is not).
+ * The rooms just followed that are not a return: those the signed-in user's open departure does not name under the
+ * same name, or all of them once it is settled. Called after the rooms' subscriptions are written, so a return
+ * that reads the departure open is one its settle finds back. One strong GetItem, only for a signed-in user with rooms
+ * to tell; a failed read tells them all (a join too many is harmless, a join missing is not).
  */
 export async function notReturning(
   deps: { departures?: Pick<DepartureRecords, 'latest'>; now: Clock },
@@ -172,7 +199,7 @@ export async function notReturning(
     logger.warn('reading the departure failed: the joins are told', { error });
     return undefined;
   });
-  if (record === undefined || deps.now().getTime() >= record.returnBy) return joined;
+  if (record === undefined || record.settled || deps.now().getTime() >= record.openUntil) return joined;
   const left = new Set(record.rooms.map((s) => `${s.roomId}\n${s.username}`));
   return joined.filter((s) => !left.has(`${s.roomId}\n${s.username}`));
 }
