@@ -29,7 +29,8 @@ export async function connect(
 /**
  * Forgets the connection and hands its rooms to the departure machine in one event, whatever their number
  * (departure.ts): each room hears the leave after LEAVE_GRACE_SECONDS unless the person is back in it by then. A
- * signed-in user's departure is also recorded (`departures`), so its return within the pause tells no join either.
+ * signed-in user's departure is also recorded (`departures`), so its return before the departure is settled tells no
+ * join either.
  */
 export async function disconnect(
   deps: Pick<ChatPorts, 'connections' | 'events'> & {

@@ -8,10 +8,11 @@ import { presenceEvent } from './presence';
 /**
  * Leaving the rooms on close (docs/DECISIONS.md, "Leaving on close"). `$disconnect` publishes one `Departed` event
  * naming every room the connection followed, whatever their number; the departure machine
- * (statemachines/departure.asl.json) waits LEAVE_GRACE_SECONDS, then Deliver publishes a `leave` for each room that
- * no live connection of the same signed-in user follows under the same name by then. A reconnect within the pause (a
- * dropped network, a reloaded page, a storm of them after an outage) is not a leave and a join: its rooms hear
- * nothing of the close, and the reconnect storm costs the bus one entry per connection, not one per room.
+ * (statemachines/departure.asl.json) waits LEAVE_GRACE_SECONDS, then Deliver settles it: closes the user's
+ * departure record to returns and publishes a `leave` for each room that no live connection of the same signed-in
+ * user follows under the same name by then. A reconnect before that step (a dropped network, a reloaded page, a storm
+ * of them after an outage), in whatever order with the close's `$disconnect`, is not a leave and a join: its rooms
+ * hear nothing of the close, and the reconnect storm costs the bus one entry per connection, not one per room.
  */
 
 /**
