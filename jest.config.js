@@ -32,5 +32,7 @@ module.exports = {
   globalSetup: '<rootDir>/tests/setup/build.js',
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/tests/setup/polyfills.ts', '<rootDir>/tests/setup/env.ts'],
-  testTimeout: 30000,
+  // A test's own bound when its file sets none: room for a few frame waits of FRAME_TIMEOUT_MS (past the gateway's
+  // 29 s integration timeout) on a loaded machine; a test that must fail fails on its own assertion first.
+  testTimeout: 120_000,
 };

@@ -114,8 +114,8 @@ export interface ReactRequest {
   requestId?: string;
 }
 /**
- * Pins message `seq` to its room (or with `remove: true` unpins it): the room's owner only, never in the lobby, at
- * most CHANGE_LIMITS.pinsPerRoom pinned at once. Deleting a message unpins it.
+ * Pins message `seq` to its room (or with `remove: true` unpins it): the room's owner or a moderator (any member when the owner
+ * set `membersPin`, setroom), never in the lobby, at most CHANGE_LIMITS.pinsPerRoom pinned at once. Deleting a message unpins it.
  */
 export interface PinMessageRequest {
   action: 'pinmessage';
@@ -171,7 +171,7 @@ export interface ReactionFrame extends ChangeEvent {
   /** How many members give this reaction to the message now. */
   count: number;
 }
-/** A message pinned to its room (`pinned: true`) or unpinned, by the room's owner (`username`). */
+/** A message pinned to its room (`pinned: true`) or unpinned, by `username` (the owner, a moderator, or a member where members may pin). */
 export interface PinnedFrame extends ChangeEvent {
   type: 'pinned';
   pinned: boolean;

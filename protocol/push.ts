@@ -7,6 +7,8 @@
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
  */
 
+import { DM_ROOM_CODE_LENGTH } from './members';
+
 export const PUSH_LIMITS = {
   /** Push subscriptions one user keeps (browsers, phones); one more is refused until one is removed. */
   subscriptionsPerUser: 10,
@@ -15,6 +17,19 @@ export const PUSH_LIMITS = {
   /** Characters of the message a push shows. */
   textChars: 120,
 } as const;
+
+/**
+ * Whether a chat message can be pushed to anyone: it may name someone (an `@`), it is in a direct-message room, or it
+ * replies in a thread (whose followers hear of it). Only such a message's `MessageSent` carries `mayPush`, and the bus
+ * rule that invokes the push function matches only those, so the other messages cost no rule invocation.
+ */
+export function mayPush(message: { roomId: string; text: string; threadOf?: number }): boolean {
+  return (
+    message.text.includes('@') ||
+    message.roomId.length === DM_ROOM_CODE_LENGTH ||
+    message.threadOf !== undefined
+  );
+}
 
 export const PUSH_ACTIONS = ['pushsubscribe', 'pushunsubscribe'] as const;
 export type PushAction = (typeof PUSH_ACTIONS)[number];

@@ -267,7 +267,12 @@ export class UnsupportedMediaType extends ChatError {
  * message's items held by other changes' transactions try after try, or one item's conditional write overtaken by
  * other writers try after try (a join-guess bucket).
  */
-type BusyLimit = 'deadline' | 'dynamodb-throttling' | 'transaction-conflicts' | 'write-conflicts';
+type BusyLimit =
+  | 'deadline'
+  | 'dynamodb-throttling'
+  | 'transaction-conflicts'
+  | 'write-conflicts'
+  | 'settings';
 
 /**
  * The request met a limit for now (it could not finish before the function's timeout, or DynamoDB throttled a key):
@@ -304,6 +309,8 @@ export function busyFrom(error: unknown): Busy | undefined {
   const name = (error as { name?: string } | null | undefined)?.name;
   if (name !== undefined && THROTTLED.has(name)) return new Busy('dynamodb-throttling');
   if (isTransactionConflict(error)) return new Busy('transaction-conflicts');
+  // A new environment that could not read the settings document runs nothing on defaults (platform/settings.ts).
+  if (name === 'SettingsUnavailable') return new Busy('settings');
   if (cancellationCodes(error)?.includes('ThrottlingError')) return new Busy('dynamodb-throttling');
   return undefined;
 }

@@ -295,6 +295,8 @@ export interface ChatEvent {
   seq?: number;
   /** The serialized frame every recipient gets, serialized once here. */
   payload: string;
+  /** `MessageSent` of a chat message that can be pushed to someone: the push rule matches only these. */
+  mayPush?: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@ import { untilText } from '#core/moderation';
 import type { RoomLife, RoomWake } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
+import { type ChangeFrame, type MessageFrame, mayPush } from '#protocol';
 import type { MessagePorts } from './ports';
 
 /**
@@ -197,8 +198,8 @@ interface StoredEvent {
   messageId: string;
   roomId: string;
   seq: number;
-  /** The frame members get, serialized by `eventPayload`. */
-  payload: string;
+  /** The frame members get (serialized by `eventPayload`): a chat message or a change. */
+  frame: MessageFrame | ChangeFrame;
 }
 
 /**
@@ -229,11 +230,14 @@ export async function publishStored(
   storedNotSent: string,
   by: WakeBy,
 ): Promise<void> {
-  const { messageId, roomId, seq, payload } = stored;
+  const { messageId, roomId, seq, frame } = stored;
+  const payload = eventPayload(frame);
+  // Only a chat message that can be pushed to someone is marked: the push rule matches these alone.
+  const pushable = frame.type === 'message' && mayPush(frame) ? { mayPush: true } : {};
   const wake = wakeOf(stored, by);
   try {
     await deps.events.publish([
-      { type: 'MessageSent', messageId, roomId, seq, payload },
+      { type: 'MessageSent', messageId, roomId, seq, payload, ...pushable },
       ...(wake ? [wake] : []),
     ]);
   } catch (error) {

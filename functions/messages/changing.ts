@@ -15,7 +15,6 @@ import { settings } from '#platform/settings';
 import { type ChangedFrame, DM_ROOM_CODE_LENGTH, REACTION_RATE } from '#protocol';
 import {
   catchUp,
-  eventPayload,
   orBusy,
   publishStored,
   sendRecordOf,
@@ -490,10 +489,5 @@ function reindexed(deps: ChangeDeps, before: StoredMessage, after: StoredMessage
 /** Publishes the change as a room event (on failure the member is told to retry with its clientMsgId, which publishes). */
 function publish(deps: ChangeDeps, event: StoredChange, by: WakeBy): Promise<void> {
   const { messageId, roomId, seq } = event;
-  return publishStored(
-    deps,
-    { messageId, roomId, seq, payload: eventPayload(changeFrameOf(event)) },
-    STORED_NOT_SENT,
-    by,
-  );
+  return publishStored(deps, { messageId, roomId, seq, frame: changeFrameOf(event) }, STORED_NOT_SENT, by);
 }

@@ -14,7 +14,6 @@ import { type Attachment, DM_ROOM_CODE_LENGTH } from '#protocol';
 import {
   APPEND_SEQS,
   catchUp,
-  eventPayload,
   orBusy,
   publishStored,
   sendRecordOf,
@@ -485,8 +484,7 @@ async function storeFenced(
 /** Publishes the stored message (on failure the sender is told to retry with the same clientMsgId, which publishes). */
 function publish(deps: SendDeps, message: ChatMessage, by: WakeBy): Promise<void> {
   const { messageId, roomId, seq } = message;
-  const payload = eventPayload(messageFrameOf(message));
-  return publishStored(deps, { messageId, roomId, seq, payload }, STORED_NOT_SENT, by);
+  return publishStored(deps, { messageId, roomId, seq, frame: messageFrameOf(message) }, STORED_NOT_SENT, by);
 }
 
 function ackOf(message: ChatMessage, clientMsgId: string | undefined): AckFrame {

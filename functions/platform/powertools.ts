@@ -70,6 +70,8 @@ export const METRIC = {
   roomsCreated: 'RoomsCreated',
   rejectedFrames: 'RejectedFrames',
   publishFailures: 'PublishFailures',
+  /** Reads of the settings document that failed (platform/settings.ts): a new environment refuses requests BUSY. */
+  settingsUnreadable: 'SettingsUnreadable',
   /** Emitted by Powertools (logMetrics' captureColdStartMetric), once per new execution environment. */
   coldStart: 'ColdStart',
 } as const;

@@ -1,7 +1,8 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { onFirstCall } from './onFirstCall';
-import { logger, traced } from './powertools';
+import { logger, METRIC, metrics, traced } from './powertools';
 import { defaultSettings, refusal, SETTING_RULES, type SettingName, type Settings } from './settingsSchema';
 
 export type { LobbyPolicy, SettingName, Settings } from './settingsSchema';
@@ -55,8 +56,22 @@ const provider = onFirstCall(() => new SSMProvider({ awsSdkV3Client: traced(new 
 let current: Settings | undefined;
 /** The last document read and what it resolved to: an unchanged document is not validated (or logged) again. */
 let lastDocument: { raw: unknown; settings: Settings } | undefined;
-/** After a failed read, the next read waits one cache age (a throttled Parameter Store is not asked per frame). */
+/**
+ * After a failed read, when the next read may be: one cache age for an environment that runs on its last good
+ * settings (a throttled Parameter Store is not asked per frame), NEW_ENVIRONMENT_RETRY_MS for one that has none.
+ */
 let retryAt = 0;
+/**
+ * A new environment whose document cannot be read has no settings to run on: it refuses its requests (BUSY) and
+ * reads again this soon, rather than run the defaults, which would turn the word filter and every operator's choice
+ * off without a word.
+ */
+const NEW_ENVIRONMENT_RETRY_MS = 1000;
+
+/** A setting was read in an environment that has never read the settings document: the request is refused BUSY. */
+export class SettingsUnavailable extends Error {
+  override readonly name = 'SettingsUnavailable';
+}
 
 /** Tests only: a fixed document instead of Parameter Store, kept across Jest's module registries. */
 const TEST_DOCUMENT = Symbol.for('roomcast.settings.testDocument');
@@ -77,11 +92,12 @@ async function readDocument(): Promise<unknown> {
 /**
  * Loads the settings for this invocation; every entry point calls it first (functions/platform/invocation.ts,
  * `instrumented`). Powertools' cache answers most calls without a Parameter Store call. An unreadable document
- * (throttled, missing, not JSON, not an object) keeps the last good settings, else the defaults: a user's frame never
- * fails because of it.
+ * (throttled, missing, not JSON, not an object) keeps the last good settings; an environment that has none fails
+ * closed: reading a setting throws SettingsUnavailable (a route answers BUSY, the fan-out's step is retried) until a
+ * read succeeds. Either way the failure is logged and counted (SettingsUnreadable, alarmed).
  */
 export async function loadSettings(): Promise<void> {
-  if (Date.now() < retryAt && current !== undefined) return;
+  if (Date.now() < retryAt) return;
   try {
     const raw = await readDocument();
     const last = lastDocument;
@@ -97,12 +113,12 @@ export async function loadSettings(): Promise<void> {
     current = settings;
   } catch (error) {
     if (String(error).includes('SETTINGS_PARAMETER')) throw error;
-    retryAt = Date.now() + maxAgeSeconds() * 1000;
+    retryAt = Date.now() + (current ? maxAgeSeconds() * 1000 : NEW_ENVIRONMENT_RETRY_MS);
+    metrics.addMetric(METRIC.settingsUnreadable, MetricUnit.Count, 1);
     logger.error(
-      `roomcast settings: the document could not be read; ${current ? 'the last good settings' : 'the defaults'} are used`,
+      `roomcast settings: the document could not be read; ${current ? 'the last good settings are used' : 'requests are refused BUSY until it is'}`,
       { error },
     );
-    current ??= defaultSettings();
   }
 }
 
@@ -111,6 +127,8 @@ export function settings(): Settings {
   if (current !== undefined) return current;
   const fixed = (globalThis as TestHolder)[TEST_DOCUMENT];
   if (fixed !== undefined) return resolveSettings(fixed);
+  if (retryAt > 0)
+    throw new SettingsUnavailable('the settings document has not been read in this environment');
   throw new Error('roomcast settings read before loadSettings(): call it at the start of the invocation');
 }
 

@@ -63,7 +63,9 @@ it('a wave of 20 joins into a 30-member room costs each member a post per cycle,
   // One post per joiner per member (each join to the 31 to 50 members subscribed when it is delivered: 981 posts
   // measured before) is what coalescing removes; a cycle takes up to ten changes (the pipe's batch), and a loaded
   // machine's BUSY joins, asked again, spread the wave over a few more cycles (6 seen in CI): 0.4 of one frame per
-  // joiner, the same share the posts are held to below.
+  // joiner.
   expect(mostFrames).toBeLessThanOrEqual(JOINERS * 0.4);
-  expect(posts).toBeLessThan(JOINERS * MEMBERS * 0.4);
+  // And a post per member per cycle, whatever the number of cycles the machine's speed made: at most as many posts
+  // as the most frames a member got times the members there (the 30, and the joiners as they join).
+  expect(posts).toBeLessThanOrEqual(mostFrames * (MEMBERS + JOINERS));
 });

@@ -2,6 +2,7 @@ import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
 import type { LocalCloud } from '../../tools/local/cloud';
+import { FRAME_TIMEOUT_MS } from './chatClient';
 import { startTestCloud, type TestCloud } from './localCloud';
 
 /**
@@ -20,7 +21,7 @@ export function libraryClient(
     ...(username !== undefined && { username }),
     WebSocket: WebSocket as unknown as RoomcastClientOptions['WebSocket'],
     backoff: { initialDelayMs: 50, maxDelayMs: 500 },
-    requestTimeoutMs: 20_000,
+    requestTimeoutMs: FRAME_TIMEOUT_MS,
     ...options,
   });
   clients.push(chat);

@@ -2,7 +2,7 @@ import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import type { LocalCloud } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
 import type { SettingValues } from '../../tools/local/settings';
-import { ChatClient, type Frame } from './chatClient';
+import { ChatClient, FRAME_TIMEOUT_MS, type Frame } from './chatClient';
 import { libraryClient } from './libraryMember';
 import { startTestCloud } from './localCloud';
 
@@ -80,7 +80,7 @@ export function signedInCloud(settings: SettingValues) {
     async ask(client: ChatClient, frame: Record<string, unknown>): Promise<Frame> {
       const requestId = `r${++requests}`;
       client.send({ ...frame, requestId });
-      return client.next((f) => f.requestId === requestId, 20_000, `the reply to ${frame.action}`);
+      return client.next((f) => f.requestId === requestId, FRAME_TIMEOUT_MS, `the reply to ${frame.action}`);
     },
   };
   return fixture;

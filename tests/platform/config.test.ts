@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { busyFrom, toErrorFrame } from '#core/errors';
 import { limitSettings } from '#core/limits/limitSettings';
 import { sendRateOf } from '#core/limits/rateLimit';
 import { config } from '#platform/config';
 import { logger } from '#platform/powertools';
-import { loadSettings, resetSettingsForTests, settings } from '#platform/settings';
+import { loadSettings, resetSettingsForTests, SettingsUnavailable, settings } from '#platform/settings';
 import { createLocalSsm } from '../../tools/local/ssm';
 import { DEFAULT_GUARDS, withSettings } from '../helpers/unitSettings';
 
@@ -16,7 +17,37 @@ import { DEFAULT_GUARDS, withSettings } from '../helpers/unitSettings';
  * unreadable document never fails a user's frame, and reading a setting before the load is a programming error.
  */
 const saved = { ...process.env };
+/**
+ * Moves the clock `ms` on: the settings cache (Powertools' and the retry's) reads `Date`, so only `Date` is faked
+ * and the local SSM's sockets and timers run as usual.
+ */
+function later(ms: number): void {
+  jest.useFakeTimers({
+    doNotFake: [
+      'nextTick',
+      'setImmediate',
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'queueMicrotask',
+      'hrtime',
+      'performance',
+    ],
+  });
+  jest.setSystemTime(Date.now() + ms);
+}
+/** What `run` throws. */
+function catching(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
 afterEach(() => {
+  jest.useRealTimers();
   for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
   Object.assign(process.env, saved);
   withSettings();
@@ -128,7 +159,7 @@ describe('the document in Parameter Store, read through Powertools', () => {
     await put('{"SendRateLimit":7}');
     await loadSettings();
     expect(settings().SendRateLimit).toBe(3); // still cached
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    later(1_100);
     await loadSettings();
     expect(settings().SendRateLimit).toBe(7);
   });
@@ -138,17 +169,30 @@ describe('the document in Parameter Store, read through Powertools', () => {
     await put('{"SendRateLimit":4}');
     await loadSettings();
     await put('{not json');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    later(1_100);
     await loadSettings();
     expect(settings().SendRateLimit).toBe(4);
     expect(String(errors.mock.calls.at(-1)?.[0])).toContain('the last good settings are used');
   });
 
-  it('uses the defaults when no document was ever read (missing parameter)', async () => {
+  it('fails closed when no document was ever read: a setting read is BUSY, never a default, until a read succeeds', async () => {
     const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     process.env.SETTINGS_PARAMETER = '/no-such-stack/settings';
     await loadSettings();
-    expect(sendRateOf(settings())).toEqual({ limit: 10, windowSeconds: 10 });
-    expect(String(errors.mock.calls.at(-1)?.[0])).toContain('the defaults are used');
+    expect(() => settings()).toThrow(SettingsUnavailable);
+    // A route turns it into its BUSY frame (a retry in a moment), not INTERNAL.
+    expect(toErrorFrame(busyFrom(catching(() => settings())), 'sendmessage', {})).toMatchObject({
+      type: 'error',
+      code: 'BUSY',
+    });
+    expect(String(errors.mock.calls.at(-1)?.[0])).toContain('requests are refused BUSY until it is');
+    // The document appears: the environment reads it again a second later (not a cache age) and runs on it.
+    process.env.SETTINGS_PARAMETER = NAME;
+    await put('{"SendRateLimit":5}');
+    await loadSettings();
+    expect(() => settings()).toThrow(SettingsUnavailable); // within the second: not asked again
+    later(1_100);
+    await loadSettings();
+    expect(settings().SendRateLimit).toBe(5);
   });
 });

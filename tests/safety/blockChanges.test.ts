@@ -20,7 +20,7 @@ const changesIn = (frames: Frame[], roomId: string) =>
 it("a blocked person's edits and reactions in a direct message never reach the blocker", async () => {
   const ana = await chat.device('ana');
   const ben = await chat.device('ben');
-  const dm = (await ben.expectReply({ action: 'opendm', username: 'ana' })) as { roomId: string };
+  const dm = (await ben.setUp({ action: 'opendm', username: 'ana' })) as { roomId: string };
   await ana.next((f) => f.type === 'dmopened');
   await ben.setUp({ action: 'joinroom', roomId: dm.roomId });
   await ana.setUp({ action: 'joinroom', roomId: dm.roomId });

@@ -9,7 +9,9 @@ import { withRepoBuildLock } from '../helpers/repoBuildLock';
  * What `npm start` prints is true for the stack's AuthMode: the wscat line it suggests connects, the admin route
  * is shown with the authorizer it runs, and with a sign-in the development issuer's URL is named.
  */
-jest.setTimeout(90_000);
+// A test here may wait for another file's build of the repository (withRepoBuildLock) and then build it again itself,
+// on a machine busy with other test files: minutes, not seconds.
+jest.setTimeout(240_000);
 
 const root = join(__dirname, '..', '..');
 const run = promisify(execFile);

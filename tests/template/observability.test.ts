@@ -161,38 +161,38 @@ it('watches the errors of every function in the Lambda errors alarm, in one quer
  * A count of events that were stored but will not be delivered live: each one is a member who misses a message
  * until the room's next event, so the first in 5 minutes alarms, and the metric is charted with the failures.
  */
-it.each([['the chat bus refused an event (a send, a presence change)', METRIC.publishFailures]])(
-  'alarms, as the other alarms do, at the first time %s in 5 minutes',
-  (_what, metric) => {
-    const alarms = Object.values(resources).filter(
-      (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === metric,
-    );
-    expect(alarms).toHaveLength(1);
-    const alarm = alarms[0]?.Properties ?? {};
-    // The same namespace and dimensions as the custom metrics' other alarm, which Powertools writes them with.
-    const rate = resources.DeliveryFailureRateAlarm?.Properties.Metrics as
-      | { MetricStat?: { Metric: { Namespace: unknown; Dimensions: unknown } } }[]
-      | undefined;
-    const custom = rate?.find((m) => m.MetricStat)?.MetricStat?.Metric;
-    expect(custom).toBeDefined();
-    expect(template.resolve(alarm.Namespace)).toBe('roomcast');
-    expect(template.resolve(alarm.Namespace)).toEqual(template.resolve(custom?.Namespace));
-    expect(template.resolve(alarm.Dimensions)).toEqual(template.resolve(custom?.Dimensions));
-    expect(template.resolve(alarm.Dimensions)).toEqual([{ Name: 'service', Value: 'roomcast' }]);
-    expect(alarm).toMatchObject({
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-    const notified = resources.FanoutFailuresAlarm?.Properties ?? {};
-    expect(alarm.AlarmActions).toEqual(notified.AlarmActions);
-    expect(alarm.OKActions).toEqual(notified.OKActions);
-    expect(JSON.stringify(alarm.AlarmActions)).toContain('AlarmTopicArn');
-    // On the dashboard's failures widget, beside the other failures an operator reads with the alarm.
-    const failures = dashboard.widgets.find((w) => /failed deliveries/.test(w.properties.title));
-    expect(failures?.properties.metrics.map((row) => asMetric(row)[1])).toContain(metric);
-  },
-);
+it.each([
+  ['the chat bus refused an event (a send, a presence change)', METRIC.publishFailures],
+  ['a function could not read the settings document', METRIC.settingsUnreadable],
+])('alarms, as the other alarms do, at the first time %s in 5 minutes', (_what, metric) => {
+  const alarms = Object.values(resources).filter(
+    (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === metric,
+  );
+  expect(alarms).toHaveLength(1);
+  const alarm = alarms[0]?.Properties ?? {};
+  // The same namespace and dimensions as the custom metrics' other alarm, which Powertools writes them with.
+  const rate = resources.DeliveryFailureRateAlarm?.Properties.Metrics as
+    | { MetricStat?: { Metric: { Namespace: unknown; Dimensions: unknown } } }[]
+    | undefined;
+  const custom = rate?.find((m) => m.MetricStat)?.MetricStat?.Metric;
+  expect(custom).toBeDefined();
+  expect(template.resolve(alarm.Namespace)).toBe('roomcast');
+  expect(template.resolve(alarm.Namespace)).toEqual(template.resolve(custom?.Namespace));
+  expect(template.resolve(alarm.Dimensions)).toEqual(template.resolve(custom?.Dimensions));
+  expect(template.resolve(alarm.Dimensions)).toEqual([{ Name: 'service', Value: 'roomcast' }]);
+  expect(alarm).toMatchObject({
+    Statistic: 'Sum',
+    Period: 300,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+  });
+  const notified = resources.FanoutFailuresAlarm?.Properties ?? {};
+  expect(alarm.AlarmActions).toEqual(notified.AlarmActions);
+  expect(alarm.OKActions).toEqual(notified.OKActions);
+  expect(JSON.stringify(alarm.AlarmActions)).toContain('AlarmTopicArn');
+  // On the dashboard's failures widget, beside the other failures an operator reads with the alarm.
+  const failures = dashboard.widgets.find((w) => /failed deliveries/.test(w.properties.title));
+  expect(failures?.properties.metrics.map((row) => asMetric(row)[1])).toContain(metric);
+});

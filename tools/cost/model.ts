@@ -93,7 +93,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   logBytesPerInvocation: 1_200,
   xraySampleShare: 0.05,
   xrayReservoirPerSecond: 1,
-  customMetrics: 15,
+  customMetrics: 16,
   coalescing: true,
   fanoutCycleMs: undefined,
   // The fan-out's default budget, the FanoutPostsPerSecond setting's default (its one source).

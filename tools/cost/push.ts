@@ -1,5 +1,6 @@
 // What push notifications cost (docs/DECISIONS.md, "Push notifications"): the push function runs once per chat message
-// (rule PushOnMessageRule), and a message that names someone not connected, or a direct message to them, adds the
+// that can push (rule PushOnMessageRule matches `mayPush`: an `@`, a direct message, a thread reply; any other message
+// invokes nothing), and a message that names someone not connected, or a direct message to them, adds the
 // reads that find them, the coalescing turn and one push service request. Pure arithmetic from functions/push/
 // notify.ts's reads and the price table; the Lambda durations are assumptions (a message that concerns nobody parses
 // one frame; a push waits for the push service's answer), stated in the rows.
@@ -40,8 +41,9 @@ export function pushCosts(prices: PriceTable = PRICES, burst = 10): PushCostRow[
   // consumes its WRU), no push service request.
   const coalesced = lambdaUsd(prices, QUIET_MS) + mentionReads * read + write;
   return [
+    { case: 'chat message that can push nobody (no @, no DM, no thread reply)', pushes: 0, usdPerMillion: 0 },
     {
-      case: 'chat message that concerns nobody offline',
+      case: 'mention, DM or thread reply that concerns nobody offline',
       pushes: 0,
       usdPerMillion: lambdaUsd(prices, QUIET_MS) * 1e6,
     },
