@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 const args = process.argv.slice(2);
 const hogsAt = args.indexOf('--hogs');
@@ -19,6 +19,7 @@ if (!(Number.isInteger(hogCount) && hogCount >= 0)) {
 const jestArgs = hogsAt >= 0 ? [...args.slice(0, hogsAt), ...args.slice(hogsAt + 2)] : args;
 
 const hogs = [];
+let jest;
 function killHogs() {
   for (const hog of hogs.splice(0)) if (hog.exitCode === null) hog.kill('SIGKILL');
 }
@@ -26,6 +27,8 @@ process.on('exit', killHogs);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   process.on(signal, () => {
     killHogs();
+    // The suite runs in a process group of its own (npm, its shell, jest and jest's workers): all of it stops.
+    if (jest?.exitCode === null) process.kill(-jest.pid, signal);
     process.exit(130);
   });
 process.on('uncaughtException', (error) => {
@@ -47,8 +50,9 @@ const started = Date.now();
 console.log(
   `soak: ${hogCount} busy process${hogCount === 1 ? '' : 'es'} beside npm run test:main ${jestArgs.join(' ')}`,
 );
-const jest = spawn('npm', ['run', 'test:main', '--', '--json', `--outputFile=${report}`, ...jestArgs], {
+jest = spawn('npm', ['run', 'test:main', '--', '--json', `--outputFile=${report}`, ...jestArgs], {
   stdio: 'inherit',
+  detached: true,
 });
 const status = await new Promise((resolve) =>
   jest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
@@ -62,12 +66,13 @@ try {
   const result = JSON.parse(readFileSync(report, 'utf8'));
   summary = `${result.numPassedTests} passed, ${result.numFailedTests} failed, ${result.numTotalTests} tests in ${result.numTotalTestSuites} files`;
   failures = result.testResults.flatMap((file) => {
+    const name = relative(process.cwd(), file.name);
     const tests = file.assertionResults
       .filter((test) => test.status === 'failed')
-      .map((test) => `${file.name}: ${test.fullName}`);
+      .map((test) => `${name}: ${test.fullName}`);
     // A file that failed outside any test (it did not compile, its set-up threw) names itself.
     return tests.length === 0 && file.status === 'failed'
-      ? [`${file.name}: ${file.message.split('\n')[0]}`]
+      ? [`${name}: ${file.message.split('\n')[0]}`]
       : tests;
   });
 } catch {}
