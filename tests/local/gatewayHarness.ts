@@ -135,7 +135,8 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
   );
 }
 
-export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
+/** Waits until `check` holds; the overall timeout is generous, for a loaded machine, and only ends a failing wait. */
+export async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

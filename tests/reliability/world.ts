@@ -34,10 +34,11 @@ export async function connectMany(
  */
 const JOIN_WAVE = 10;
 /**
- * How long a setup's join is waited for: past the gateway's 29-second integration timeout, so the test sees the
- * gateway's own answer (a reply, an error frame or its timeout) rather than a guess of its own.
+ * How long a setup's join is waited for: the gateway answers it by its 29-second integration timeout (a reply, an
+ * error frame or its timeout), so the test sees the gateway's own answer rather than a guess of its own, however
+ * loaded the machine; this ceiling only ends the wait for an answer that is never coming.
  */
-export const JOIN_PATIENCE_MS = 35_000;
+export const JOIN_PATIENCE_MS = 180_000;
 
 /** Creates a room with the first client and joins the others; every member is watched by the checker. */
 export async function roomWith(
@@ -107,11 +108,13 @@ export function sendWithRetry(
 const inFlight = new WeakMap<ChatClient, Promise<unknown>>();
 
 /**
- * How long a send waits for its reply: past API Gateway's 29 s integration timeout, after which the gateway answers
- * `Endpoint request timed out` itself (retried below). Every attempt thus ends in a reply, as a client sees it; a wait
- * shorter than the gateway's would give up on a send the service may still be answering, on a loaded machine.
+ * How long a send waits for its reply before the test gives up on it. The send does not race the gateway's 29 s
+ * integration timeout: the gateway answers every send by then, with the reply or `Endpoint request timed out`
+ * (retried below), so a send always ends in a reply however loaded the machine is. This ceiling only ends the wait
+ * for a reply that is never coming (a socket gone), and is far beyond any machine's delay; the rule of the 29 s
+ * itself is tested with the timeout injected smaller (tests/local/gatewayManagement.test.ts).
  */
-const REPLY_WAIT_MS = 35_000;
+const REPLY_WAIT_MS = 180_000;
 
 async function sendOne(
   client: ChatClient,

@@ -235,6 +235,11 @@ export interface LocalSqsOptions {
   accountId: string;
   testClock?: SqsTestClock;
   /**
+   * Tests only: the clock of the FIFO throughput quotas' one-second windows (epoch ms), so a test of a quota decides
+   * when a second has passed instead of depending on how fast a loaded machine sends; default Date.now.
+   */
+  quotaNow?: () => number;
+  /**
    * `--aws-profile`: each call over HTTP waits the profile's SQS latency before it is answered. Absent, calls are
    * answered at once. SQS FIFO's throughput quotas hold either way (AWS.quotas).
    */
@@ -273,6 +278,11 @@ export class LocalSqs {
   /** SQS FIFO's calls per second per action: per queue, or per message group in high-throughput mode. */
   private limit(queue: Queue): number {
     return (queue.perGroup ? AWS.quotas.sqsFifoCallsPerGroup : AWS.quotas.sqsFifoCallsPerQueue).value;
+  }
+
+  /** Now on the quotas' clock (LocalSqsOptions.quotaNow). */
+  private quotaNow(): number {
+    return (this.opts.quotaNow ?? Date.now)();
   }
 
   /** Real milliseconds of `seconds` on this SQS's clock. */
@@ -363,7 +373,7 @@ export class LocalSqs {
           'InvalidParameterValue',
           'MessageDeduplicationId can be up to 128 characters long.',
         );
-      if (quota) queue.admit('SendMessage', [input.MessageGroupId], now, this.limit(queue));
+      if (quota) queue.admit('SendMessage', [input.MessageGroupId], this.quotaNow(), this.limit(queue));
       const seen = queue.dedup.get(queue.dedupKey(input.MessageGroupId, dedupId));
       // Within the interval a message with the same deduplication id is accepted but not delivered again.
       if (seen)
@@ -473,7 +483,7 @@ export class LocalSqs {
         this.redrive(queue, m, redrive.deadLetterTargetArn);
         continue;
       }
-      if (queue.spec.fifo && queue.perGroup && queue.full('ReceiveMessage', group, now, limit)) {
+      if (queue.spec.fifo && queue.perGroup && queue.full('ReceiveMessage', group, this.quotaNow(), limit)) {
         passedOver ??= group;
         continue;
       }
@@ -492,7 +502,7 @@ export class LocalSqs {
     queue.admit(
       'ReceiveMessage',
       taking.map((m) => m.groupId),
-      now,
+      this.quotaNow(),
       limit,
     );
     const out: ReceivedMessage[] = [];
@@ -616,7 +626,7 @@ export class LocalSqs {
   delete(queueRef: string, receiptHandle: string, quota = true): void {
     const queue = this.queue(queueRef);
     const m = this.findByHandle(queue, receiptHandle);
-    if (quota) queue.admit('DeleteMessage', [m?.groupId], Date.now(), this.limit(queue));
+    if (quota) queue.admit('DeleteMessage', [m?.groupId], this.quotaNow(), this.limit(queue));
     if (!m || m.receiptHandle !== receiptHandle) return;
     queue.messages.splice(queue.messages.indexOf(m), 1);
     queue.wake();
@@ -858,7 +868,7 @@ export class LocalSqs {
     queue.admit(
       action,
       groups.map((g) => (typeof g === 'string' ? g : undefined)),
-      Date.now(),
+      this.quotaNow(),
       this.limit(queue),
     );
   }

@@ -55,6 +55,8 @@ export interface ManagementHost {
   remove(conn: LiveConnection): void;
   /** Takes a token from the account's request bucket; false: the call is throttled. */
   admitCall(now?: number): boolean;
+  /** Runs `answer` once `ms` have passed (GatewayOptions.latencyTimer). */
+  afterMs(answer: () => void, ms: number): void;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -189,7 +191,7 @@ function readBody(req: IncomingMessage, done: (body: Buffer) => void): void {
 function afterLatency(host: ManagementHost, answer: () => void): void {
   const { apiLatency, apiLatencyMs } = host.faults;
   const ms = apiLatency ? latencyMs(apiLatency) : apiLatencyMs;
-  if (ms > 0) setTimeout(answer, ms);
+  if (ms > 0) host.afterMs(answer, ms);
   else answer();
 }
 

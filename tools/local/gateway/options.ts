@@ -72,6 +72,11 @@ export interface GatewayOptions extends GatewayFaults {
   maxFrameBytes?: number;
   /** Default 128 KB, as on AWS: a larger message from a client closes it with 1009; a larger reply is not sent. */
   maxMessageBytes?: number;
+  /**
+   * Tests only: schedules a management call's answer once its latency (apiLatencyMs, apiLatency) has passed, so a
+   * test of the latency decides when it has; default setTimeout.
+   */
+  latencyTimer?: (answer: () => void, ms: number) => void;
   /** Default 29 s, as on AWS: past it the client gets `Endpoint request timed out` while the function runs on. */
   integrationTimeoutMs?: number;
   /** Route throttling of the stage (token buckets); a refused message gets AWS's `Too Many Requests` frame. */

@@ -165,6 +165,11 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
   }
 
   /** Takes a token from the account's bucket for a management-API call. */
+  afterMs(answer: () => void, ms: number): void {
+    if (this.opts.latencyTimer) this.opts.latencyTimer(answer, ms);
+    else setTimeout(answer, ms);
+  }
+
   admitCall(now = Date.now()): boolean {
     return this.account.take(now);
   }
