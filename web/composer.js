@@ -41,7 +41,13 @@ function autosize() {
   ta.style.height = `${Math.min(ta.scrollHeight, 200)}px`;
 }
 
+/**
+ * Sends what the composer holds, the one path for Send and Enter: whatever disables Send (over the byte limit, no
+ * room, muted, nothing to send) makes it do nothing, so the counter keeps showing the limit and the text stays.
+ */
 function submitComposer() {
+  updateComposerState();
+  if (ui.sendButton.disabled) return;
   const text = withEmoji(composerText());
   const attachments = pendingAttachments();
   if (attachments === undefined) return; // an image is still uploading: Send waits for it
