@@ -22,7 +22,7 @@ import { renderMembers } from './sidebar.js';
 import { signInAgain, signInLapsed } from './signin.js';
 import { inTurn, state } from './state.js';
 import { bindTyping } from './typing.js';
-import { ERROR_TITLES, h, toast, ui } from './ui.js';
+import { errorTitle, h, toast, ui } from './ui.js';
 
 export function setConn(conn) {
   state.conn = conn;
@@ -146,7 +146,7 @@ function routeFrames(chat) {
   chat.on('presence', onPresence);
   bindTyping(chat);
   chat.on('broadcast', onBroadcast);
-  chat.on('error', (err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code }));
+  chat.on('error', (err) => toast(err.message, { title: errorTitle(err, 'Something went wrong') }));
   chat.on('removed', (f) => {
     state.notice = f.message;
     toast(f.message, { title: 'Removed from the room' });

@@ -6,6 +6,7 @@ import {
   bindDirectory,
   clearNewRoom,
   isPublicRoom,
+  knowRoom,
   newRoomInfo,
   onRoomNamed,
   roomNameOf,
@@ -20,7 +21,7 @@ import { cancelReply } from './replies.js';
 import { LOBBY } from './roomcast.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
 import { inTurn, state } from './state.js';
-import { closeSidebar, copyText, ERROR_TITLES, resetHues, toast, ui } from './ui.js';
+import { closeSidebar, copyText, ERROR_TITLES, errorTitle, resetHues, toast, ui } from './ui.js';
 
 const JOIN_HINT = '8 characters: letters (no I or O) and digits 2–9.';
 
@@ -126,16 +127,20 @@ function whenOnline(action) {
 
 function createRoom() {
   const info = newRoomInfo();
+  if (!info) return;
   inTurn(() => state.chat.createRoom(info))
-    .then(({ roomId }) => {
+    .then((joined) => {
+      const { roomId } = joined;
       clearNewRoom();
       state.owned.add(roomId);
+      // The room is what was asked for: its settings form and header show the name at once.
+      knowRoom(roomId, { ...info, ...joined });
       if (state.shownRoom === roomId) {
         setRoomHeader(roomId);
         renderMembers(state.chat.members);
       }
     })
-    .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code }));
+    .catch((err) => toast(err.message, { title: errorTitle(err, 'Could not create the room') }));
 }
 
 /** The join form: codes are upper-cased as typed, checked before they are sent, and the hint says what is wrong. */

@@ -360,7 +360,19 @@ export const ERROR_TITLES = {
   MUTED: 'You are muted',
   BANNED: 'Banned from the room',
   SLOW_MODE: 'Slow mode',
+  NAME_TAKEN: 'Name taken',
+  TOO_MANY_ROOMS: 'Too many rooms',
+  KEY_REPLACED: 'Invite link replaced',
+  FILTERED: 'Message not sent',
+  INVALID_ARGUMENT: 'Not accepted',
+  TIMEOUT: 'No answer in time',
+  DISCONNECTED: 'Not connected',
+  CLOSED: 'Connection closed',
+  OUTBOX_FULL: 'Too many unsent messages',
 };
+
+/** An error toast's title in words: its code's title, else `fallback` (what was being done), never the raw code. */
+export const errorTitle = (err, fallback) => ERROR_TITLES[err?.code] || fallback;
 
 /** A size as people read it: bytes, KB or MB (powers of 1,024). */
 function humanSize(bytes) {
