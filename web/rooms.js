@@ -19,6 +19,7 @@ import { inviteLink, isValidRoomCode, normalizeRoomInput, setHashRoom } from './
 import { bindOwnerControls } from './owner.js';
 import { cancelReply } from './replies.js';
 import { LOBBY } from './roomcast.js';
+import { showRoomSettingsOf } from './roomSettings.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
 import { inTurn, state } from './state.js';
 import { closeSidebar, copyText, ERROR_TITLES, errorTitle, resetHues, toast, ui } from './ui.js';
@@ -101,6 +102,7 @@ function setRoomHeader(roomId, { pending = false } = {}) {
     ? 'Everyone who connects lands here. Say hello, create a private room, or join one with a code.'
     : `Invite people with the code ${roomId} — messages appear here instantly.`;
   if (!pending) showDmHeader(roomId);
+  if (!pending) showRoomSettingsOf(roomId);
   updateTitle();
 }
 

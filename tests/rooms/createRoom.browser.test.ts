@@ -22,14 +22,20 @@ it('"Public" with a blank name is refused with a reason, and a named public room
   );
   expect(await dana.getByTestId('new-room-name').getAttribute('aria-invalid')).toBe('true');
   expect(await shownRoom(dana)).toBe(lobby);
-  expect(await dana.locator('[data-testid="my-room"]').count()).toBe(0);
 
-  // Named, the same card makes the public room; the hint is gone, and its settings show the name it was made with.
+  // Her first room, unnamed, with its settings open: they show no name, rightly.
+  await dana.getByTestId('new-room-public').uncheck();
+  await createRoom(dana);
+  await dana.getByTestId('room-settings').locator('summary').click();
+  expect(await dana.getByTestId('room-settings-name').inputValue()).toBe('');
+
+  // Named, the same card makes the public room; the hint is gone, and its settings (still open) show the name it was
+  // made with, not the room before's.
   const code = await createRoom(dana, { name: 'Night owls', listed: true });
   await hasText(dana.getByTestId('room-title'), '# Night owls');
   await hasText(dana.locator('#room-kind'), 'public room');
   expect(await dana.getByTestId('new-room-hint').textContent()).toBe('');
-  await dana.getByTestId('room-settings').locator('summary').click();
+  expect(await dana.getByTestId('room-settings').getAttribute('open')).not.toBeNull();
   expect(await dana.getByTestId('room-settings-name').inputValue()).toBe('Night owls');
   expect(await dana.getByTestId('room-settings-public').isChecked()).toBe(true);
   expect(code).toHaveLength(8);
