@@ -6,6 +6,7 @@ import { updateEmpty } from './messageList.js';
 import { mutedNow } from './moderation.js';
 import { takeReply } from './replies.js';
 import { LIMITS, utf8Bytes } from './roomcast.js';
+import { readable } from './roomWords.js';
 import { state } from './state.js';
 import { placeDaySeparators, renderMessage, scrollToBottom, setMessageStatus, toast, ui } from './ui.js';
 
@@ -80,7 +81,7 @@ function deliver(row, text, replyTo, attachments = []) {
       }
       if (!row.isConnected) ui.messageList.append(row);
       // The reason shows on the message itself, beside its Retry, and nowhere else.
-      setMessageStatus(row, 'failed', err.message);
+      setMessageStatus(row, 'failed', readable(err.message));
       row.retry = () => deliver(row, text, replyTo, attachments);
     },
   );

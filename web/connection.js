@@ -17,6 +17,7 @@ import { watchProfiles } from './profiles.js';
 import { offerPush } from './push.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
+import { readable } from './roomWords.js';
 import { bindSeenBy } from './seenby.js';
 import { renderMembers } from './sidebar.js';
 import { signInAgain, signInLapsed } from './signin.js';
@@ -146,14 +147,14 @@ function routeFrames(chat) {
   chat.on('presence', onPresence);
   bindTyping(chat);
   chat.on('broadcast', onBroadcast);
-  chat.on('error', (err) => toast(err.message, { title: errorTitle(err, 'Something went wrong') }));
+  chat.on('error', (err) => toast(readable(err.message), { title: errorTitle(err, 'Something went wrong') }));
   chat.on('removed', (f) => {
-    state.notice = f.message;
-    toast(f.message, { title: 'Removed from the room' });
+    state.notice = readable(f.message);
+    toast(state.notice, { title: 'Removed from the room' });
   });
   chat.on('roomclosed', (f) => {
-    state.notice = f.message;
-    toast(f.message, { title: 'Room closed' });
+    state.notice = readable(f.message);
+    toast(state.notice, { title: 'Room closed' });
   });
   chat.on('keyrotated', ({ roomId }) => {
     if (roomId !== state.shownRoom) return;

@@ -3,7 +3,9 @@
 // longer listed), the owner's slow mode, and the composer telling a muted member so, or the room's slow mode. The server holds every rule (FORBIDDEN, MUTED, SLOW_MODE otherwise).
 
 import { confirmAction } from './confirm.js';
+import { openRoom } from './myrooms.js';
 import { setHashRoom } from './names.js';
+import { readable, roomWords, whenInWords } from './roomWords.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
@@ -52,7 +54,27 @@ export const rowKind = (name) =>
   `${moderation.role}:${name === moderation.ownerName ? 'owner' : moderation.moderators.has(name) ? 'mod' : 'member'}`;
 
 function act(promise, done, failed) {
-  promise.then(done, (err) => toast(err.message, { title: ERROR_TITLES[err.code] || failed }));
+  promise.then(done, (err) => toast(readable(err.message), { title: ERROR_TITLES[err.code] || failed }));
+}
+
+/** Asks first (a ban can't be taken back here, and it changes the invite link), then bans `name` from `roomId`. */
+function askThenBan(name, roomId, told) {
+  confirmAction({
+    title: `Ban ${name}?`,
+    text: `${name} leaves ${roomWords(roomId)} and can't join it again, under any name, until unbanned. The invite link changes too.`,
+    confirm: 'Ban',
+  }).then(
+    (yes) =>
+      yes &&
+      act(
+        state.chat.ban(name),
+        () => {
+          if (state.shownRoom === roomId) setHashRoom(roomId);
+          told(`You banned ${name} from ${roomWords(roomId)}. The invite link changed.`);
+        },
+        'Could not ban',
+      ),
+  );
 }
 
 /**
@@ -64,6 +86,9 @@ export function moderationMenu(name) {
   if (name === moderation.ownerName) return null;
   const targetIsMod = moderation.moderators.has(name);
   if (targetIsMod && moderation.role !== 'owner') return null;
+  // The room the menu was drawn for: its notices name it and open it, whichever room is on screen by then.
+  const roomId = state.shownRoom;
+  const told = (text) => toast(text, { kind: 'info', open: () => openRoom(roomId) });
   const wrap = h('div', 'member-moderation');
   const toggle = h('button', 'link-button member-moderate', 'Moderate');
   toggle.type = 'button';
@@ -99,37 +124,20 @@ export function moderationMenu(name) {
         act(
           state.chat.mute(name, choice.minutes === undefined ? {} : { minutes: choice.minutes }),
           (f) =>
-            toast(`${name} is muted ${f.until ? `until ${timeOf(f.until)}` : 'until unmuted'}.`, {
-              kind: 'info',
-            }),
+            told(
+              `${name} is muted in ${roomWords(roomId)} ${f.until ? `until ${whenInWords(f.until)}` : 'until unmuted'}.`,
+            ),
           'Could not mute',
         ),
       );
     item('Unmute', 'member-unmute', () =>
       act(
         state.chat.unmute(name),
-        () => toast(`${name} may post again.`, { kind: 'info' }),
+        () => told(`${name} may post in ${roomWords(roomId)} again.`),
         'Could not unmute',
       ),
     );
-    item('Ban', 'member-ban', () =>
-      confirmAction({
-        title: `Ban ${name}?`,
-        text: `${name} leaves room ${state.shownRoom} and can't join it again, under any name, until unbanned. The invite link changes too.`,
-        confirm: 'Ban',
-      }).then(
-        (yes) =>
-          yes &&
-          act(
-            state.chat.ban(name),
-            () => {
-              setHashRoom(state.shownRoom);
-              toast(`You banned ${name}. The invite link changed.`, { kind: 'info' });
-            },
-            'Could not ban',
-          ),
-      ),
-    );
+    item('Ban', 'member-ban', () => askThenBan(name, roomId, told));
   }
   toggle.addEventListener('click', () => {
     menu.hidden = !menu.hidden;
@@ -137,8 +145,6 @@ export function moderationMenu(name) {
   wrap.append(toggle, menu);
   return wrap;
 }
-
-const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function applyRole(name, role) {
   if (role === 'moderator') moderation.moderators.add(name);
@@ -158,7 +164,7 @@ export function updateModerationStatus() {
     text =
       moderation.mutedUntil === 'forever'
         ? 'You are muted in this room until a moderator unmutes you. You can still read.'
-        : `You are muted in this room until ${timeOf(moderation.mutedUntil)}. You can still read.`;
+        : `You are muted in this room until ${whenInWords(moderation.mutedUntil)}. You can still read.`;
     line.dataset.state = 'muted';
     if (moderation.mutedUntil !== 'forever') {
       const left = Date.parse(moderation.mutedUntil) - Date.now();

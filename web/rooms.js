@@ -20,6 +20,7 @@ import { bindOwnerControls } from './owner.js';
 import { cancelReply } from './replies.js';
 import { LOBBY } from './roomcast.js';
 import { showRoomSettingsOf } from './roomSettings.js';
+import { readable, roomWords } from './roomWords.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
 import { inTurn, state } from './state.js';
 import { closeSidebar, copyText, ERROR_TITLES, errorTitle, resetHues, toast, ui } from './ui.js';
@@ -36,9 +37,9 @@ export function joinRoom(code, { fromLink = false, key } = {}) {
       setHashRoom(state.chat.roomId);
       // One place for the error: under the code the user typed, else (a link) a notification.
       if (!fromLink && normalizeRoomInput(ui.joinInput.value) === code) {
-        showJoinError(err.message);
+        showJoinError(readable(err.message));
       } else {
-        toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
+        toast(readable(err.message), { title: ERROR_TITLES[err.code] || 'Could not join' });
       }
     },
   );
@@ -167,7 +168,7 @@ function bindJoinForm() {
     }
     ui.joinInput.value = code;
     if (code === state.chat?.roomId) {
-      toast(`You are already in room ${code}.`, { kind: 'info', timeout: 2500 });
+      toast(`You are already in ${roomWords(code)}.`, { kind: 'info', timeout: 2500 });
       return;
     }
     whenOnline(() => joinRoom(code));

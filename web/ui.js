@@ -104,7 +104,11 @@ export function toDate(sentAt) {
 export const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 export const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
-export function toast(message, { title, kind = 'error', timeout = TOAST_MS } = {}) {
+/**
+ * Shows a notice; with `open` (a notice about a room: its opener), a click on the notice's text opens that room and
+ * dismisses it.
+ */
+export function toast(message, { title, kind = 'error', timeout = TOAST_MS, open } = {}) {
   const t = h('div', `toast toast-${kind}`);
   t.dataset.testid = 'toast';
   t.dataset.kind = kind;
@@ -120,6 +124,23 @@ export function toast(message, { title, kind = 'error', timeout = TOAST_MS } = {
     setTimeout(() => t.remove(), 180);
   };
   close.addEventListener('click', dismiss);
+  if (open) {
+    body.classList.add('toast-opens');
+    body.setAttribute('role', 'button');
+    body.tabIndex = 0;
+    body.dataset.testid = 'toast-open';
+    const go = () => {
+      open();
+      dismiss();
+    };
+    body.addEventListener('click', go);
+    body.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        ev.preventDefault();
+        go();
+      }
+    });
+  }
   t.append(body, close);
   ui.toasts.append(t);
   while (ui.toasts.children.length > 4) ui.toasts.firstElementChild.remove();
