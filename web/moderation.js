@@ -78,6 +78,34 @@ function askThenBan(name, roomId, told) {
 }
 
 /**
+ * The Moderate menu, opened by `toggle`: a popover, drawn in the page's top layer, so the member list's scroll box
+ * (a short window's) never clips it, however few members it holds; placed under the toggle's right edge, or above it
+ * when the window has no room below. A click elsewhere or Escape closes it (the popover's light dismiss).
+ */
+function popoverMenu(toggle) {
+  const menu = h('div', 'member-menu');
+  menu.setAttribute('role', 'menu');
+  menu.dataset.testid = 'member-menu';
+  menu.popover = 'auto';
+  // The button opens and closes it as a popover's own invoker: a click on it while open closes it, not reopens it.
+  toggle.popoverTargetElement = menu;
+  menu.addEventListener('beforetoggle', (ev) => {
+    if (ev.newState !== 'open') return;
+    const at = toggle.getBoundingClientRect();
+    menu.style.top = `${at.bottom + 4}px`;
+    menu.style.right = `${Math.max(4, window.innerWidth - at.right)}px`;
+  });
+  menu.addEventListener('toggle', (ev) => {
+    toggle.setAttribute('aria-expanded', ev.newState === 'open' ? 'true' : 'false');
+    if (ev.newState !== 'open') return;
+    const at = toggle.getBoundingClientRect();
+    const { height } = menu.getBoundingClientRect();
+    if (at.bottom + 4 + height > window.innerHeight) menu.style.top = `${Math.max(4, at.top - 4 - height)}px`;
+  });
+  return menu;
+}
+
+/**
  * The owner's or a moderator's menu on member `name`: never on the owner's row, and on a moderator's only the owner's
  * "Make member" (the server refuses muting or banning the owner or a moderator, whoever asks).
  */
@@ -95,17 +123,14 @@ export function moderationMenu(name) {
   toggle.dataset.testid = 'member-moderate';
   toggle.setAttribute('aria-haspopup', 'menu');
   toggle.setAttribute('aria-label', `Moderate ${name}`);
-  const menu = h('div', 'member-menu');
-  menu.setAttribute('role', 'menu');
-  menu.dataset.testid = 'member-menu';
-  menu.hidden = true;
+  const menu = popoverMenu(toggle);
   const item = (label, testid, run) => {
     const button = h('button', 'member-menu-item', label);
     button.type = 'button';
     button.dataset.testid = testid;
     button.setAttribute('role', 'menuitem');
     button.addEventListener('click', () => {
-      menu.hidden = true;
+      menu.hidePopover();
       run();
     });
     menu.append(button);
@@ -139,9 +164,6 @@ export function moderationMenu(name) {
     );
     item('Ban', 'member-ban', () => askThenBan(name, roomId, told));
   }
-  toggle.addEventListener('click', () => {
-    menu.hidden = !menu.hidden;
-  });
   wrap.append(toggle, menu);
   return wrap;
 }
