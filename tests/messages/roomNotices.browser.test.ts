@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, createRoom, hasText, joinRoom, person, say, shownRoom } from '../helpers/browserStage';
+import { browserStage, createRoom, joinRoom, person, say, shownRoom } from '../helpers/browserStage';
 
 /**
  * Notices name rooms in the web chat (web/roomWords.js), in Chromium against the local cloud at 1280×800: Alice owns
