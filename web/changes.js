@@ -10,6 +10,7 @@ import { moderation } from './moderation.js';
 import { canPin, paintPins } from './pins.js';
 import { quoteFrom, refreshQuotes, startReply } from './replies.js';
 import { RoomMessages } from './roomcast.js';
+import { readable } from './roomWords.js';
 import { bindSafety, blockAuthor, isBlocked, reportMessage } from './safety.js';
 import { state } from './state.js';
 import { openThread, paintThreads } from './threads.js';
@@ -21,7 +22,7 @@ const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉'];
 let store = null;
 
 const failed = (what) => (err) =>
-  toast(err.message, { title: ERROR_TITLES[err.code] || `Could not ${what}` });
+  toast(readable(err.message), { title: ERROR_TITLES[err.code] || `Could not ${what}` });
 
 function rowOf(seq) {
   return ui.messageList.querySelector(`[data-testid="message"][data-seq="${seq}"]`);

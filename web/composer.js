@@ -6,6 +6,7 @@ import { updateEmpty } from './messageList.js';
 import { mutedNow } from './moderation.js';
 import { takeReply } from './replies.js';
 import { LIMITS, utf8Bytes } from './roomcast.js';
+import { readable } from './roomWords.js';
 import { state } from './state.js';
 import { placeDaySeparators, renderMessage, scrollToBottom, setMessageStatus, toast, ui } from './ui.js';
 
@@ -41,7 +42,13 @@ function autosize() {
   ta.style.height = `${Math.min(ta.scrollHeight, 200)}px`;
 }
 
+/**
+ * Sends what the composer holds, the one path for Send and Enter: whatever disables Send (over the byte limit, no
+ * room, muted, nothing to send) makes it do nothing, so the counter keeps showing the limit and the text stays.
+ */
 function submitComposer() {
+  updateComposerState();
+  if (ui.sendButton.disabled) return;
   const text = withEmoji(composerText());
   const attachments = pendingAttachments();
   if (attachments === undefined) return; // an image is still uploading: Send waits for it
@@ -74,7 +81,7 @@ function deliver(row, text, replyTo, attachments = []) {
       }
       if (!row.isConnected) ui.messageList.append(row);
       // The reason shows on the message itself, beside its Retry, and nowhere else.
-      setMessageStatus(row, 'failed', err.message);
+      setMessageStatus(row, 'failed', readable(err.message));
       row.retry = () => deliver(row, text, replyTo, attachments);
     },
   );

@@ -17,12 +17,13 @@ import { watchProfiles } from './profiles.js';
 import { offerPush } from './push.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
+import { readable } from './roomWords.js';
 import { bindSeenBy } from './seenby.js';
 import { renderMembers } from './sidebar.js';
 import { signInAgain, signInLapsed } from './signin.js';
 import { inTurn, state } from './state.js';
 import { bindTyping } from './typing.js';
-import { ERROR_TITLES, h, toast, ui } from './ui.js';
+import { errorTitle, h, toast, ui } from './ui.js';
 
 export function setConn(conn) {
   state.conn = conn;
@@ -146,14 +147,14 @@ function routeFrames(chat) {
   chat.on('presence', onPresence);
   bindTyping(chat);
   chat.on('broadcast', onBroadcast);
-  chat.on('error', (err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code }));
+  chat.on('error', (err) => toast(readable(err.message), { title: errorTitle(err, 'Something went wrong') }));
   chat.on('removed', (f) => {
-    state.notice = f.message;
-    toast(f.message, { title: 'Removed from the room' });
+    state.notice = readable(f.message);
+    toast(state.notice, { title: 'Removed from the room' });
   });
   chat.on('roomclosed', (f) => {
-    state.notice = f.message;
-    toast(f.message, { title: 'Room closed' });
+    state.notice = readable(f.message);
+    toast(state.notice, { title: 'Room closed' });
   });
   chat.on('keyrotated', ({ roomId }) => {
     if (roomId !== state.shownRoom) return;

@@ -42,16 +42,40 @@ export const isPublicRoom = (roomId) => rooms.get(roomId)?.public === true;
 /** Whether the room's owner lets members pin (setroom `membersPin`). */
 export const membersPinIn = (roomId) => rooms.get(roomId)?.membersPin === true;
 
-/** The new room's name and visibility, from the create card's fields. */
+/** Why the create card can't make a room, shown under its name field, or nothing. */
+function showNewRoomProblem(message) {
+  ui.newRoomHint.textContent = message;
+  if (message) ui.newRoomName.setAttribute('aria-invalid', 'true');
+  else ui.newRoomName.removeAttribute('aria-invalid');
+}
+
+/**
+ * The new room's name and visibility, from the create card's fields; null, with the reason under the name field, when
+ * "Public" is ticked without a name: a public room is found by its name in the directory, so it needs one (the
+ * server refuses it too), and making a private room instead would not be what was asked.
+ */
 export function newRoomInfo() {
   const name = ui.newRoomName.value.trim();
   const isPublic = ui.newRoomPublic.checked;
+  if (isPublic && !name) {
+    showNewRoomProblem('A public room needs a name: people find it by its name in the directory.');
+    ui.newRoomName.focus();
+    return null;
+  }
+  showNewRoomProblem('');
   return name ? { name, ...(isPublic && { public: true }) } : {};
 }
 
 export function clearNewRoom() {
   ui.newRoomName.value = '';
   ui.newRoomPublic.checked = false;
+  showNewRoomProblem('');
+}
+
+/** The create card's fields: a change to either clears the reason shown for the last refusal. */
+function bindNewRoom() {
+  ui.newRoomName.addEventListener('input', () => showNewRoomProblem(''));
+  ui.newRoomPublic.addEventListener('change', () => showNewRoomProblem(''));
 }
 
 let searchTimer;
@@ -87,6 +111,7 @@ async function search(chat, join) {
 
 /** The directory's search box; `getChat` gives the client once connected, `join(roomId)` enters a room. */
 export function bindDirectory(getChat, join) {
+  bindNewRoom();
   ui.directoryInput.addEventListener('input', () => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => {

@@ -6,10 +6,11 @@
 // message itself (every followed room's messages reach this connection, client/members.ts) and, signed in, the
 // server's `mention` frame, which reaches devices that do not follow the room. Each room's notices can be muted (no
 // notice, unread still counted) or kept to mentions only, a choice this browser keeps (localStorage).
-import { redrawMyRooms, refreshMyRooms } from './myrooms.js';
+import { openRoom, redrawMyRooms, refreshMyRooms } from './myrooms.js';
 import { CHOICES, noticesOf, setNoticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
+import { roomWords } from './roomWords.js';
 import { state } from './state.js';
 import { followsThread } from './threads.js';
 import { byId, h, toast } from './ui.js';
@@ -64,7 +65,7 @@ function reasonOf(m, chat) {
 }
 
 function titleOf(reason, m, dm) {
-  const where = dm ? 'a direct message' : m.roomId;
+  const where = dm ? 'a direct message' : roomWords(m.roomId);
   // A server's notice of a reply in a thread you follow comes as a mention with `threadOf`.
   if (reason === 'mention' && m.threadOf !== undefined && !m.mentions)
     return `${m.username} replied in a thread in ${where}`;
@@ -85,10 +86,11 @@ function tell(m, reason, chat) {
   const dm = chat.rooms.list.some((r) => r.roomId === m.roomId && r.dm);
   const title = titleOf(reason, m, dm);
   const text = String(m.text ?? '');
-  notify(title, text, `${reason}-${m.roomId}-${m.seq}`);
+  const go = () => openRoom(m.roomId);
+  notify(title, text, `${reason}-${m.roomId}-${m.seq}`, go);
   if (m.roomId === state.shownRoom) return; // on screen, highlighted when it names you
   state.mentionedRooms.add(m.roomId);
-  toast(text, { title, kind: 'info' });
+  toast(text, { title, kind: 'info', open: go });
   redrawMyRooms();
 }
 

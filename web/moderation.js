@@ -3,7 +3,9 @@
 // longer listed), the owner's slow mode, and the composer telling a muted member so, or the room's slow mode. The server holds every rule (FORBIDDEN, MUTED, SLOW_MODE otherwise).
 
 import { confirmAction } from './confirm.js';
+import { openRoom } from './myrooms.js';
 import { setHashRoom } from './names.js';
+import { readable, roomWords, whenInWords } from './roomWords.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
@@ -52,7 +54,55 @@ export const rowKind = (name) =>
   `${moderation.role}:${name === moderation.ownerName ? 'owner' : moderation.moderators.has(name) ? 'mod' : 'member'}`;
 
 function act(promise, done, failed) {
-  promise.then(done, (err) => toast(err.message, { title: ERROR_TITLES[err.code] || failed }));
+  promise.then(done, (err) => toast(readable(err.message), { title: ERROR_TITLES[err.code] || failed }));
+}
+
+/** Asks first (a ban can't be taken back here, and it changes the invite link), then bans `name` from `roomId`. */
+function askThenBan(name, roomId, told) {
+  confirmAction({
+    title: `Ban ${name}?`,
+    text: `${name} leaves ${roomWords(roomId)} and can't join it again, under any name, until unbanned. The invite link changes too.`,
+    confirm: 'Ban',
+  }).then(
+    (yes) =>
+      yes &&
+      act(
+        state.chat.ban(name),
+        () => {
+          if (state.shownRoom === roomId) setHashRoom(roomId);
+          told(`You banned ${name} from ${roomWords(roomId)}. The invite link changed.`);
+        },
+        'Could not ban',
+      ),
+  );
+}
+
+/**
+ * The Moderate menu, opened by `toggle`: a popover, drawn in the page's top layer, so the member list's scroll box
+ * (a short window's) never clips it, however few members it holds; placed under the toggle's right edge, or above it
+ * when the window has no room below. A click elsewhere or Escape closes it (the popover's light dismiss).
+ */
+function popoverMenu(toggle) {
+  const menu = h('div', 'member-menu');
+  menu.setAttribute('role', 'menu');
+  menu.dataset.testid = 'member-menu';
+  menu.popover = 'auto';
+  // The button opens and closes it as a popover's own invoker: a click on it while open closes it, not reopens it.
+  toggle.popoverTargetElement = menu;
+  menu.addEventListener('beforetoggle', (ev) => {
+    if (ev.newState !== 'open') return;
+    const at = toggle.getBoundingClientRect();
+    menu.style.top = `${at.bottom + 4}px`;
+    menu.style.right = `${Math.max(4, window.innerWidth - at.right)}px`;
+  });
+  menu.addEventListener('toggle', (ev) => {
+    toggle.setAttribute('aria-expanded', ev.newState === 'open' ? 'true' : 'false');
+    if (ev.newState !== 'open') return;
+    const at = toggle.getBoundingClientRect();
+    const { height } = menu.getBoundingClientRect();
+    if (at.bottom + 4 + height > window.innerHeight) menu.style.top = `${Math.max(4, at.top - 4 - height)}px`;
+  });
+  return menu;
 }
 
 /**
@@ -64,23 +114,23 @@ export function moderationMenu(name) {
   if (name === moderation.ownerName) return null;
   const targetIsMod = moderation.moderators.has(name);
   if (targetIsMod && moderation.role !== 'owner') return null;
+  // The room the menu was drawn for: its notices name it and open it, whichever room is on screen by then.
+  const roomId = state.shownRoom;
+  const told = (text) => toast(text, { kind: 'info', open: () => openRoom(roomId) });
   const wrap = h('div', 'member-moderation');
   const toggle = h('button', 'link-button member-moderate', 'Moderate');
   toggle.type = 'button';
   toggle.dataset.testid = 'member-moderate';
   toggle.setAttribute('aria-haspopup', 'menu');
   toggle.setAttribute('aria-label', `Moderate ${name}`);
-  const menu = h('div', 'member-menu');
-  menu.setAttribute('role', 'menu');
-  menu.dataset.testid = 'member-menu';
-  menu.hidden = true;
+  const menu = popoverMenu(toggle);
   const item = (label, testid, run) => {
     const button = h('button', 'member-menu-item', label);
     button.type = 'button';
     button.dataset.testid = testid;
     button.setAttribute('role', 'menuitem');
     button.addEventListener('click', () => {
-      menu.hidden = true;
+      menu.hidePopover();
       run();
     });
     menu.append(button);
@@ -99,46 +149,24 @@ export function moderationMenu(name) {
         act(
           state.chat.mute(name, choice.minutes === undefined ? {} : { minutes: choice.minutes }),
           (f) =>
-            toast(`${name} is muted ${f.until ? `until ${timeOf(f.until)}` : 'until unmuted'}.`, {
-              kind: 'info',
-            }),
+            told(
+              `${name} is muted in ${roomWords(roomId)} ${f.until ? `until ${whenInWords(f.until)}` : 'until unmuted'}.`,
+            ),
           'Could not mute',
         ),
       );
     item('Unmute', 'member-unmute', () =>
       act(
         state.chat.unmute(name),
-        () => toast(`${name} may post again.`, { kind: 'info' }),
+        () => told(`${name} may post in ${roomWords(roomId)} again.`),
         'Could not unmute',
       ),
     );
-    item('Ban', 'member-ban', () =>
-      confirmAction({
-        title: `Ban ${name}?`,
-        text: `${name} leaves room ${state.shownRoom} and can't join it again, under any name, until unbanned. The invite link changes too.`,
-        confirm: 'Ban',
-      }).then(
-        (yes) =>
-          yes &&
-          act(
-            state.chat.ban(name),
-            () => {
-              setHashRoom(state.shownRoom);
-              toast(`You banned ${name}. The invite link changed.`, { kind: 'info' });
-            },
-            'Could not ban',
-          ),
-      ),
-    );
+    item('Ban', 'member-ban', () => askThenBan(name, roomId, told));
   }
-  toggle.addEventListener('click', () => {
-    menu.hidden = !menu.hidden;
-  });
   wrap.append(toggle, menu);
   return wrap;
 }
-
-const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function applyRole(name, role) {
   if (role === 'moderator') moderation.moderators.add(name);
@@ -158,7 +186,7 @@ export function updateModerationStatus() {
     text =
       moderation.mutedUntil === 'forever'
         ? 'You are muted in this room until a moderator unmutes you. You can still read.'
-        : `You are muted in this room until ${timeOf(moderation.mutedUntil)}. You can still read.`;
+        : `You are muted in this room until ${whenInWords(moderation.mutedUntil)}. You can still read.`;
     line.dataset.state = 'muted';
     if (moderation.mutedUntil !== 'forever') {
       const left = Date.parse(moderation.mutedUntil) - Date.now();

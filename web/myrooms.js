@@ -69,6 +69,12 @@ function open(room) {
   );
 }
 
+/** Opens room `roomId` as its row in "Your rooms" would (a notice's click): a room not listed is joined by its code. */
+export function openRoom(roomId) {
+  const listed = state.chat?.rooms.list.find((room) => room.roomId === roomId);
+  open(listed ?? { roomId });
+}
+
 /**
  * Each listed room's row, kept from one render to the next: a click is a press and a release on the same element,
  * and the list is drawn again whenever a count changes (a message in any listed room), so a row made anew between
@@ -221,11 +227,13 @@ function markShown(chat, seq) {
 /** Someone opened a direct message with us: it is in the list already and followed (the client does both); say so. */
 function onDmOpened(room) {
   const name = room.dm.username || 'Someone';
+  const go = () => openRoom(room.roomId);
   toast(`${name} opened a direct conversation with you. Find it under "Your rooms".`, {
     title: 'New direct message',
     kind: 'info',
+    open: go,
   });
-  notify('New direct message', `${name} opened a direct conversation with you.`, `dm-${room.roomId}`);
+  notify('New direct message', `${name} opened a direct conversation with you.`, `dm-${room.roomId}`, go);
 }
 
 /** Room id -> its name, topic and visibility as the latest `roomchanged` told them. */

@@ -23,12 +23,16 @@ function label() {
           : 'Turn on notifications';
 }
 
-/** Shows a notification if the tab is hidden and the member allowed them; a click brings the tab forward. */
-export function notify(title, body, tag) {
+/**
+ * Shows a notification if the tab is hidden and the member allowed them; a click brings the tab forward and, with
+ * `open` (a notice about a room), opens that room.
+ */
+export function notify(title, body, tag, open) {
   if (!document.hidden || !supported() || Notification.permission !== 'granted') return;
   const shown = new Notification(title, { body, tag });
   shown.addEventListener('click', () => {
     window.focus();
+    open?.();
     shown.close();
   });
 }

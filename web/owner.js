@@ -2,6 +2,7 @@
 // rooms it created; the server checks ownership on every action (FORBIDDEN otherwise).
 import { confirmAction } from './confirm.js';
 import { setHashRoom } from './names.js';
+import { roomWords } from './roomWords.js';
 import { state } from './state.js';
 import { closeSidebar, ERROR_TITLES, toast, ui } from './ui.js';
 
@@ -37,7 +38,7 @@ export function bindOwnerControls(say) {
       .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not change the link' })),
   );
   ui.closeRoom.addEventListener('click', () => {
-    state.notice = `You closed room ${state.shownRoom}. Nobody can join or post there any more.`;
+    state.notice = `You closed ${roomWords(state.shownRoom)}. Nobody can join or post there any more.`;
     state.chat?.closeRoom().catch((err) => {
       state.notice = null;
       toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not close the room' });
@@ -48,7 +49,7 @@ export function bindOwnerControls(say) {
   return (name) =>
     confirmAction({
       title: `Remove ${name}?`,
-      text: `${name} leaves room ${state.shownRoom} and can no longer read or post here. The invite link changes too: links shared before stop working, so share the new one with the others.`,
+      text: `${name} leaves ${roomWords(state.shownRoom)} and can no longer read or post here. The invite link changes too: links shared before stop working, so share the new one with the others.`,
       confirm: 'Remove',
     }).then((yes) => yes && removeMember(name, say));
 }

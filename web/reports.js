@@ -5,6 +5,7 @@
 // decides who may list and resolve (FORBIDDEN otherwise). All text goes in with textContent.
 
 import { jumpTo } from './replies.js';
+import { readable } from './roomWords.js';
 import { state } from './state.js';
 import { ERROR_TITLES, fullFmt, h, toast, toDate, ui } from './ui.js';
 
@@ -12,7 +13,7 @@ import { ERROR_TITLES, fullFmt, h, toast, toDate, ui } from './ui.js';
 const open = { roomId: null, reports: [], more: false, staff: false };
 
 const failed = (what) => (err) =>
-  toast(err.message, { title: ERROR_TITLES[err.code] || `Could not ${what}` });
+  toast(readable(err.message), { title: ERROR_TITLES[err.code] || `Could not ${what}` });
 
 function paint() {
   const shown = open.staff && open.roomId === state.shownRoom;

@@ -6,13 +6,27 @@ import { isPublicRoom, membersPinIn, roomNameOf, roomTopicOf } from './directory
 import { state } from './state.js';
 import { toast, ui } from './ui.js';
 
+/** The room the open form was filled for, and whether its owner has typed in it since. */
+let filledFor = null;
+let edited = false;
+
 /** Fills the form with the shown room's settings as this page knows them. */
 function fill() {
   const roomId = state.shownRoom;
+  filledFor = roomId;
+  edited = false;
   ui.roomSettingsName.value = roomNameOf(roomId) ?? '';
   ui.roomSettingsTopic.value = roomTopicOf(roomId) ?? '';
   ui.roomSettingsPublic.checked = isPublicRoom(roomId);
   ui.roomSettingsMembersPin.checked = membersPinIn(roomId);
+}
+
+/**
+ * The shown room or what the page knows of it changed (rooms.js, with the header): an open form shows that room's
+ * settings, not the last room's (a room just made, say), unless its owner is editing this room's.
+ */
+export function showRoomSettingsOf(roomId) {
+  if (ui.roomSettings.open && (filledFor !== roomId || !edited)) fill();
 }
 
 /** What the form changes, compared with what the page knows: only those fields are sent. */
@@ -33,6 +47,9 @@ function changes() {
 export function bindRoomSettings() {
   ui.roomSettings.addEventListener('toggle', () => {
     if (ui.roomSettings.open) fill();
+  });
+  ui.roomSettingsForm.addEventListener('input', () => {
+    edited = true;
   });
   ui.roomSettingsForm.addEventListener('submit', (ev) => {
     ev.preventDefault();

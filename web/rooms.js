@@ -6,6 +6,7 @@ import {
   bindDirectory,
   clearNewRoom,
   isPublicRoom,
+  knowRoom,
   newRoomInfo,
   onRoomNamed,
   roomNameOf,
@@ -18,9 +19,11 @@ import { inviteLink, isValidRoomCode, normalizeRoomInput, setHashRoom } from './
 import { bindOwnerControls } from './owner.js';
 import { cancelReply } from './replies.js';
 import { LOBBY } from './roomcast.js';
+import { showRoomSettingsOf } from './roomSettings.js';
+import { readable, roomWords } from './roomWords.js';
 import { memberActions, renderMembers, showInfo } from './sidebar.js';
 import { inTurn, state } from './state.js';
-import { closeSidebar, copyText, ERROR_TITLES, resetHues, toast, ui } from './ui.js';
+import { closeSidebar, copyText, ERROR_TITLES, errorTitle, resetHues, toast, ui } from './ui.js';
 
 const JOIN_HINT = '8 characters: letters (no I or O) and digits 2–9.';
 
@@ -34,9 +37,9 @@ export function joinRoom(code, { fromLink = false, key } = {}) {
       setHashRoom(state.chat.roomId);
       // One place for the error: under the code the user typed, else (a link) a notification.
       if (!fromLink && normalizeRoomInput(ui.joinInput.value) === code) {
-        showJoinError(err.message);
+        showJoinError(readable(err.message));
       } else {
-        toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not join' });
+        toast(readable(err.message), { title: ERROR_TITLES[err.code] || 'Could not join' });
       }
     },
   );
@@ -100,6 +103,7 @@ function setRoomHeader(roomId, { pending = false } = {}) {
     ? 'Everyone who connects lands here. Say hello, create a private room, or join one with a code.'
     : `Invite people with the code ${roomId} — messages appear here instantly.`;
   if (!pending) showDmHeader(roomId);
+  if (!pending) showRoomSettingsOf(roomId);
   updateTitle();
 }
 
@@ -126,16 +130,20 @@ function whenOnline(action) {
 
 function createRoom() {
   const info = newRoomInfo();
+  if (!info) return;
   inTurn(() => state.chat.createRoom(info))
-    .then(({ roomId }) => {
+    .then((joined) => {
+      const { roomId } = joined;
       clearNewRoom();
       state.owned.add(roomId);
+      // The room is what was asked for: its settings form and header show the name at once.
+      knowRoom(roomId, { ...info, ...joined });
       if (state.shownRoom === roomId) {
         setRoomHeader(roomId);
         renderMembers(state.chat.members);
       }
     })
-    .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || err.code }));
+    .catch((err) => toast(err.message, { title: errorTitle(err, 'Could not create the room') }));
 }
 
 /** The join form: codes are upper-cased as typed, checked before they are sent, and the hint says what is wrong. */
@@ -160,7 +168,7 @@ function bindJoinForm() {
     }
     ui.joinInput.value = code;
     if (code === state.chat?.roomId) {
-      toast(`You are already in room ${code}.`, { kind: 'info', timeout: 2500 });
+      toast(`You are already in ${roomWords(code)}.`, { kind: 'info', timeout: 2500 });
       return;
     }
     whenOnline(() => joinRoom(code));

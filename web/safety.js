@@ -5,7 +5,9 @@
 // shows each report of its rooms as it arrives, and the header's "Reports (N)" lists the shown room's (reports.js).
 // The block list is kept by the server (client.safety). All text goes in with textContent.
 
+import { openRoom } from './myrooms.js';
 import { bindReports } from './reports.js';
+import { roomWords } from './roomWords.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
 
@@ -130,9 +132,10 @@ export function bindSafety(chat, repaint) {
     const notice = toast(
       `“${report.message.text}” by ${report.message.username}, reported by ${report.reportedBy}: ${report.reason}`,
       {
-        title: `A message in room ${report.roomId} was reported`,
+        title: `A message in ${roomWords(report.roomId)} was reported`,
         kind: 'info',
         timeout: 0,
+        open: () => openRoom(report.roomId),
       },
     );
     notice.dataset.testid = 'report-notice';

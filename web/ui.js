@@ -104,7 +104,11 @@ export function toDate(sentAt) {
 export const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 export const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
-export function toast(message, { title, kind = 'error', timeout = TOAST_MS } = {}) {
+/**
+ * Shows a notice; with `open` (a notice about a room: its opener), a click on the notice's text opens that room and
+ * dismisses it.
+ */
+export function toast(message, { title, kind = 'error', timeout = TOAST_MS, open } = {}) {
   const t = h('div', `toast toast-${kind}`);
   t.dataset.testid = 'toast';
   t.dataset.kind = kind;
@@ -120,6 +124,23 @@ export function toast(message, { title, kind = 'error', timeout = TOAST_MS } = {
     setTimeout(() => t.remove(), 180);
   };
   close.addEventListener('click', dismiss);
+  if (open) {
+    body.classList.add('toast-opens');
+    body.setAttribute('role', 'button');
+    body.tabIndex = 0;
+    body.dataset.testid = 'toast-open';
+    const go = () => {
+      open();
+      dismiss();
+    };
+    body.addEventListener('click', go);
+    body.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        ev.preventDefault();
+        go();
+      }
+    });
+  }
   t.append(body, close);
   ui.toasts.append(t);
   while (ui.toasts.children.length > 4) ui.toasts.firstElementChild.remove();
@@ -360,7 +381,19 @@ export const ERROR_TITLES = {
   MUTED: 'You are muted',
   BANNED: 'Banned from the room',
   SLOW_MODE: 'Slow mode',
+  NAME_TAKEN: 'Name taken',
+  TOO_MANY_ROOMS: 'Too many rooms',
+  KEY_REPLACED: 'Invite link replaced',
+  FILTERED: 'Message not sent',
+  INVALID_ARGUMENT: 'Not accepted',
+  TIMEOUT: 'No answer in time',
+  DISCONNECTED: 'Not connected',
+  CLOSED: 'Connection closed',
+  OUTBOX_FULL: 'Too many unsent messages',
 };
+
+/** An error toast's title in words: its code's title, else `fallback` (what was being done), never the raw code. */
+export const errorTitle = (err, fallback) => ERROR_TITLES[err?.code] || fallback;
 
 /** A size as people read it: bytes, KB or MB (powers of 1,024). */
 function humanSize(bytes) {

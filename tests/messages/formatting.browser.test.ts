@@ -126,7 +126,7 @@ it('a mention in a room ben follows but does not show gives him a notice and "@"
   await roomARow.waitFor();
 
   await say(ana, '@ben your turn');
-  await ben.locator('[data-testid="toast"]', { hasText: `ana mentioned you in ${roomA}` }).waitFor();
+  await ben.locator('[data-testid="toast"]', { hasText: `ana mentioned you in room ${roomA}` }).waitFor();
   await roomARow.getByTestId('mention-badge').waitFor();
   await hasText(roomARow.getByTestId('unread-badge'), '1');
 });

@@ -46,7 +46,7 @@ it('a mention in room B reaches ana while she reads room A: notice, "@" on the r
     });
     await benPhone.expectReply({ action: 'sendmessage', message: '@ana are you coming tonight?' });
 
-    const title = `ben mentioned you in ${roomB.roomId}`;
+    const title = `ben mentioned you in room ${roomB.roomId}`;
     await ana.locator('.toast', { hasText: 'are you coming tonight?' }).waitFor();
     await ana.locator('.toast', { hasText: title }).waitFor();
     expect(await ana.evaluate(() => (globalThis as unknown as { shown: string[] }).shown)).toEqual([title]);

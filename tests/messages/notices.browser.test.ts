@@ -34,7 +34,7 @@ it('a mention in room A reaches bob reading a DM as a notice and "@"; a muted ro
 
   // Alice, still in room A, names him there.
   await say(alice, '@bob the deploy is green');
-  const title = `alice mentioned you in ${roomA}`;
+  const title = `alice mentioned you in room ${roomA}`;
   await bob.locator('[data-testid="toast"]', { hasText: title }).waitFor();
   await bob.locator('[data-testid="toast"]', { hasText: 'the deploy is green' }).waitFor();
   await roomARow.getByTestId('mention-badge').waitFor();
