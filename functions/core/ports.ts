@@ -193,6 +193,11 @@ export type OwnerChange =
       kind: 'rotateKey';
       inviteKey: string;
       removedName?: string;
+      /**
+       * The other names the removed person shows in the room (its other signed-in devices): refused with
+       * `removedName` in the same write, so no key or fan-out reaches any of them.
+       */
+      otherNames?: string[];
       /** A ban: its item and roster entry go in the same transaction, with the room's `createdAt` (core/moderation.ts). */
       ban?: { key: string; name: string; at: string; userId?: string; roomCreatedAt: string };
     }

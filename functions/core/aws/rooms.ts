@@ -131,7 +131,7 @@ function ownerUpdate(
             ':true': true,
             ':former': former,
             ...(removing && {
-              ':removed': new Set([change.removedName]),
+              ':removed': new Set([change.removedName, ...(change.otherNames ?? [])]),
               ':maxRemoved': REMOVED_NAMES_MAX,
             }),
           }
@@ -244,7 +244,11 @@ export class DynamoRoomStore implements RoomStore {
       keyId: gateKeyId,
       keyRequired: true,
       ...(removing && {
-        removedNames: new Set([...(room.removedNames ?? []), change.removedName as string]),
+        removedNames: new Set([
+          ...(room.removedNames ?? []),
+          change.removedName as string,
+          ...(change.otherNames ?? []),
+        ]),
       }),
     };
   }
