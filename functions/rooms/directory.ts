@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AttachmentBucket } from '#attachments/attachments';
 import { BadRequest, Forbidden, NameTaken, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { memberKey, senderOf } from '#core/memberKeys';
+import { roleIn } from '#core/moderation';
 import type { ChatEvent, ChatPorts, Connection, Room, RoomStore } from '#core/ports';
 import { type AvatarSigner, shownProfile } from '#core/profiles';
 import { LOBBY } from '#core/protocol';
@@ -232,7 +234,8 @@ export async function setRoom(
     if (end) throw new RoomClosed(roomId, end);
     if (room.dmMembers)
       throw new Forbidden('A direct message is named after the other person: it has no owner.');
-    if (caller.userId === undefined || room.ownerId !== caller.userId)
+    const ownerKey = memberKey(roomId, senderOf(caller));
+    if (caller.userId === undefined || roleIn(room, { userId: caller.userId, key: ownerKey }) !== 'owner')
       throw new Forbidden(
         `Only the member who created room ${roomId} can change its name, topic, visibility or who pins.`,
       );
@@ -244,6 +247,7 @@ export async function setRoom(
     const change = {
       roomId,
       ownerId: caller.userId,
+      ownerKey,
       nowSeconds: epochSeconds(now),
       ...(info.name !== undefined && { name: info.name }),
       ...(info.topic !== undefined && { topic: info.topic }),

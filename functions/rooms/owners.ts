@@ -6,7 +6,8 @@ import { PERSON_DEVICES_READ } from '#core/identity/departure';
 import { presenceEvent } from '#core/identity/presence';
 import type { ModerationRecord } from '#core/identity/sessions';
 import { newInviteKey } from '#core/limits/guard';
-import { memberKeyOf } from '#core/memberKeys';
+import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
+import { roleIn } from '#core/moderation';
 import type { ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
@@ -62,7 +63,14 @@ async function asOwner(
   const changed =
     caller.userId === undefined
       ? undefined
-      : await deps.rooms.changeAsOwner(roomId, caller.userId, epochSeconds(now), change, moderatorKey);
+      : await deps.rooms.changeAsOwner(
+          roomId,
+          caller.userId,
+          epochSeconds(now),
+          change,
+          moderatorKey,
+          memberKey(roomId, senderOf(caller)),
+        );
   if (changed) return changed;
   // Refused: say why (one more read, on the refusal path only).
   const room = await deps.rooms.get(roomId);
@@ -72,7 +80,7 @@ async function asOwner(
   if (
     change.kind === 'rotateKey' &&
     change.removedName !== undefined &&
-    room.ownerId === caller.userId &&
+    roleIn(room, { userId: caller.userId, key: memberKey(roomId, senderOf(caller)) }) === 'owner' &&
     (room.removedNames?.size ?? 0) >= REMOVED_NAMES_MAX
   )
     throw new BadRequest(
