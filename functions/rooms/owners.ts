@@ -133,6 +133,7 @@ export async function rotateKey(deps: OwnerDeps, connectionId: string) {
   const room = await asOwner(deps, caller, { kind: 'rotateKey', inviteKey }, 'rotate its invite key');
   await keepOwnersKey(deps, caller, room, inviteKey);
   await shareKey(deps, room, new Set([connectionId]));
+  await deps.audit?.(auditRow(caller, room.roomId, 'rotatekey', deps.now().toISOString()));
   return { type: 'keyrotated' as const, roomId: room.roomId, inviteKey };
 }
 

@@ -1,4 +1,5 @@
 import { DynamoUserDevices } from '#core/aws/userDevices';
+import { auditModeration } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
@@ -20,6 +21,8 @@ const deps = onFirstCall(() => ({
   notifier: notifier(),
   events: eventPublisher(),
   now: systemClock,
+  // The owner's action goes on record (the audit, owners.ts auditRow).
+  audit: auditModeration,
 }));
 
 /** removemember: the owner moves a member out of its room and rotates the key (functions/rooms/owners.ts). */
