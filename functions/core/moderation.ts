@@ -67,12 +67,16 @@ export function moderationOf(room: Room | undefined): RoomModeration {
   return found;
 }
 
-/** A member's role: the room's owner by user id (owners.ts), a moderator by its key in the room. */
+/**
+ * A member's role: the room's owner by user id or by its key in the room (`ownerKey`: without sign-in, its resume
+ * token's, so a reconnect keeps it), a moderator by its key in the room.
+ */
 export function roleIn(
   room: Room | undefined,
   member: { userId?: string; key: string },
 ): 'owner' | 'moderator' | 'member' {
   if (room?.ownerId !== undefined && room.ownerId === member.userId) return 'owner';
+  if (room?.ownerKey !== undefined && room.ownerKey === member.key) return 'owner';
   if (room && (room as unknown as Record<string, unknown>)[`${MOD_PREFIX}${member.key}`] !== undefined)
     return 'moderator';
   return 'member';

@@ -140,6 +140,12 @@ export interface Room {
   /** The creator's `userId` (Connection.userId): the one member who may rotate the key, remove members, close it. */
   ownerId?: string;
   /**
+   * The creator's key in the room (memberKey of senderOf: the signed-in user, else its resume token, else its
+   * connection): the owner is whoever has it, so without sign-in a reconnect with the same resume token keeps the room
+   * its creator's, as a moderator's key keeps its role. Absent on rooms made before it was kept (ownerId alone).
+   */
+  ownerKey?: string;
+  /**
    * When the room ends unless a message comes first (epoch seconds; RoomIdleDays after its last message): DynamoDB's
    * TTL attribute. TTL deletes late, so the room is treated as gone from this moment whether or not the item is.
    * Absent on rooms made before rooms expired (and on the lobby, which never does).
@@ -193,6 +199,11 @@ export type OwnerChange =
       kind: 'rotateKey';
       inviteKey: string;
       removedName?: string;
+      /**
+       * The other names the removed person shows in the room (its other signed-in devices): refused with
+       * `removedName` in the same write, so no key or fan-out reaches any of them.
+       */
+      otherNames?: string[];
       /** A ban: its item and roster entry go in the same transaction, with the room's `createdAt` (core/moderation.ts). */
       ban?: { key: string; name: string; at: string; userId?: string; roomCreatedAt: string };
     }
@@ -238,6 +249,8 @@ export interface RoomStore {
     change: OwnerChange,
     /** A moderator's key in the room: its entry lets the change through too (a ban). */
     moderatorKey?: string,
+    /** The caller's key in the room: the room's `ownerKey` lets the change through too. */
+    callerKey?: string,
   ): Promise<Room | undefined>;
   /**
    * Applies a moderation change if `actor` may (the owner; a moderator too where `actor.moderator`) and the room has

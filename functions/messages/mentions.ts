@@ -1,3 +1,4 @@
+import type { RoomMemberCheck } from '#core/aws/roomMemberCheck';
 import type { UserDevices } from '#core/aws/userDevices';
 import type { Connection, Member, Notifier } from '#core/ports';
 import { logger } from '#platform/powertools';
@@ -72,6 +73,12 @@ interface MentionNoticeDeps {
    * whose message still names the person (its highlight, its unread mention count). Absent: every mention notifies.
    */
   turns?: { take(roomId: string, sender: string, person: string): Promise<boolean> };
+  /**
+   * Who of the candidates is a member of the room now (their membership, read strongly consistent): a person removed
+   * or banned is told nothing more of it, though the room index or the thread's follower list still names them.
+   * Absent: every candidate is told.
+   */
+  members?: RoomMemberCheck;
 }
 
 /**
@@ -96,15 +103,17 @@ export async function notifyMentioned(
     ].slice(0, MENTION_NOTICES_PER_MESSAGE);
     for (const user of thread?.users.slice(0, THREAD_NOTICES_PER_REPLY) ?? [])
       if (!candidates.includes(user)) candidates.push(user);
+    const members = deps.members && (await deps.members.membersOf(message.roomId, candidates));
+    const current = members ? candidates.filter((u) => members.has(u)) : candidates;
     // A flood of `@bob` from one sender, over however many connections, tells bob once per interval.
     const turns = deps.turns;
     const users = turns
       ? (
           await Promise.all(
-            candidates.map(async (u) => ((await turns.take(message.roomId, sender, u)) ? u : undefined)),
+            current.map(async (u) => ((await turns.take(message.roomId, sender, u)) ? u : undefined)),
           )
         ).filter((u): u is string => u !== undefined)
-      : candidates;
+      : current;
     const frame: MentionFrame = {
       type: 'mention',
       roomId: message.roomId,

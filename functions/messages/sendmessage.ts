@@ -1,5 +1,6 @@
 import { checkAttachments, parseAttachments } from '#attachments/attachments';
 import { S3AttachmentHeads } from '#attachments/s3Head';
+import { DynamoRoomMemberCheck } from '#core/aws/roomMemberCheck';
 import { DynamoUserDevices } from '#core/aws/userDevices';
 import { BadRequest } from '#core/errors';
 import { withSessionCount } from '#core/identity/sessionHooks';
@@ -21,7 +22,7 @@ import { personGate } from '#core/wiring/guard';
 import { notifier } from '#core/wiring/managementApi';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
-import { config } from '#platform/config';
+import { config, requireEnv } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
 import { settings } from '#platform/settings';
@@ -64,6 +65,7 @@ const notice = onFirstCall(() => {
   const limits = quotaStore();
   return {
     devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+    members: new DynamoRoomMemberCheck(documentClient(), requireEnv('MEMBERSHIPS_TABLE')),
     notifier: notifier(),
     // One notice per sender, person and room per MentionNoticeSeconds (runtime setting, read on every call).
     turns: {

@@ -81,6 +81,18 @@ export const SETTINGS = {
     MAX,
     'search frames per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
   ),
+  PersonPeopleRateLimit: int(
+    10,
+    0,
+    MAX,
+    'findpeople frames per person (every connection together) per PersonRateWindowSeconds; one costs ≤ 241 Queries; 0 = no limit',
+  ),
+  PersonProfileRateLimit: int(
+    3,
+    0,
+    MAX,
+    'setprofile frames per person (every connection together) per PersonRateWindowSeconds; one tells ≤ 100 rooms; 0 = no limit',
+  ),
   PersonRateWindowSeconds: int(10, 1, MAX, 'the window of the Person*RateLimit settings'),
   ReactionKindsPerSource: int(
     5,

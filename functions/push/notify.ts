@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RoomMemberCheck } from '#core/aws/roomMemberCheck';
 import type { UserDevices } from '#core/aws/userDevices';
 import { memberKey } from '#core/memberKeys';
 import type { Member } from '#core/ports';
@@ -57,6 +58,12 @@ export interface NotifyDeps {
    * who chose to follow), or none for a message that is no thread reply (wiring.ts reads the root's item).
    */
   threadFollowers?: (message: MessageFrame) => Promise<string[]>;
+  /**
+   * Who is a member of the room now (memberships read strongly consistent): a mention or a thread is pushed to them
+   * alone, so a person removed or banned hears nothing more of the room, though the PeopleIndex (eventually
+   * consistent) or the thread's follower list still names them. A direct room's two members are its own.
+   */
+  members?: RoomMemberCheck;
 }
 
 export interface NotifyReport {
@@ -117,7 +124,15 @@ export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Pro
   for (const userId of named) reasons.set(userId, 'mention');
   for (const userId of dm ?? []) if (!reasons.has(userId)) reasons.set(userId, 'dm');
   for (const userId of thread) if (!reasons.has(userId)) reasons.set(userId, 'thread');
-  const people = [...reasons].filter(([userId]) => !byAuthor(userId)).slice(0, PUSH_RECIPIENTS_PER_MESSAGE);
+  const concerned = [...reasons]
+    .filter(([userId]) => !byAuthor(userId))
+    .slice(0, PUSH_RECIPIENTS_PER_MESSAGE);
+  const checked = concerned.filter(([, reason]) => reason !== 'dm').map(([userId]) => userId);
+  const members =
+    deps.members && checked.length > 0 && (await deps.members.membersOf(message.roomId, checked));
+  const people = members
+    ? concerned.filter(([userId, reason]) => reason === 'dm' || members.has(userId))
+    : concerned;
   const payload = (reason: PushReason): PushPayload => ({
     type: 'push',
     reason,

@@ -1,3 +1,4 @@
+import { DynamoRoomMemberCheck } from '#core/aws/roomMemberCheck';
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { DynamoUserDevices } from '#core/aws/userDevices';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
@@ -36,6 +37,7 @@ export function notifyDeps(): NotifyDeps {
     // `@name`s resolved in the people feature's PeopleIndex, the one read of its store push makes.
     namedIn: (roomId, prefix, limit) => people.namedIn(roomId, prefix, limit),
     devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+    members: new DynamoRoomMemberCheck(documentClient(), requireEnv('MEMBERSHIPS_TABLE')),
     // A runtime setting, read on every call.
     takeTurn: (roomId, userId) =>
       limits.takeTurn(`push#${roomId}#${userId}`, Date.now(), settings().PushCoalesceSeconds * 1000),

@@ -1,3 +1,4 @@
+import { auditModeration } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
@@ -11,6 +12,8 @@ const deps = onFirstCall(() => ({
   rooms: roomStore(),
   notifier: notifier(),
   now: systemClock,
+  // The owner's action goes on record (the audit, owners.ts auditRow).
+  audit: auditModeration,
 }));
 
 /** closeroom: the owner closes its room and every member is moved to the lobby (functions/rooms/owners.ts). */

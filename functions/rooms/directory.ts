@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AttachmentBucket } from '#attachments/attachments';
 import { BadRequest, Forbidden, NameTaken, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import type { ModerationRecord } from '#core/identity/sessions';
+import { memberKey, senderOf } from '#core/memberKeys';
+import { roleIn } from '#core/moderation';
 import type { ChatEvent, ChatPorts, Connection, Room, RoomStore } from '#core/ports';
 import { type AvatarSigner, shownProfile } from '#core/profiles';
 import { LOBBY } from '#core/protocol';
@@ -193,6 +196,8 @@ export function parseListQuery(body: Record<string, unknown>): {
 
 type SetRoomDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'> & {
   directory: DirectoryStore;
+  /** Puts the owner's change on record (sessionHooks.ts auditModeration); absent: none kept. */
+  audit?: (row: ModerationRecord) => Promise<void>;
 };
 
 /** A room's frame to its members that takes no seq: a room broadcast (RoomEventsRule), fanned out to every member. */
@@ -232,7 +237,8 @@ export async function setRoom(
     if (end) throw new RoomClosed(roomId, end);
     if (room.dmMembers)
       throw new Forbidden('A direct message is named after the other person: it has no owner.');
-    if (caller.userId === undefined || room.ownerId !== caller.userId)
+    const ownerKey = memberKey(roomId, senderOf(caller));
+    if (caller.userId === undefined || roleIn(room, { userId: caller.userId, key: ownerKey }) !== 'owner')
       throw new Forbidden(
         `Only the member who created room ${roomId} can change its name, topic, visibility or who pins.`,
       );
@@ -244,6 +250,7 @@ export async function setRoom(
     const change = {
       roomId,
       ownerId: caller.userId,
+      ownerKey,
       nowSeconds: epochSeconds(now),
       ...(info.name !== undefined && { name: info.name }),
       ...(info.topic !== undefined && { topic: info.topic }),
@@ -269,6 +276,15 @@ export async function setRoom(
       ...(info.membersPin === false && { membersPin: false }),
     };
     await deps.events.publish([roomFrameEvent(roomId, frame)]);
+    const detail = (['name', 'topic', 'public', 'membersPin'] as const).filter((k) => info[k] !== undefined);
+    await deps.audit?.({
+      roomId,
+      action: 'setroom',
+      at: now.toISOString(),
+      actor: caller.username,
+      actorRole: 'owner',
+      detail: detail.join(','),
+    });
     return frame;
   }
   throw new Forbidden(`Room ${roomId} changed while this change was made: try again.`);

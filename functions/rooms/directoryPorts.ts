@@ -13,6 +13,8 @@ export interface ListedEntry {
 export interface RoomSettingChange {
   roomId: string;
   ownerId: string;
+  /** The caller's key in the room: the room's `ownerKey` (core/ports.ts Room) makes it the owner too. */
+  ownerKey: string;
   nowSeconds: number;
   name?: string;
   topic?: string;

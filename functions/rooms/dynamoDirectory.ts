@@ -127,7 +127,11 @@ export class DynamoDirectoryStore implements DirectoryStore {
   async change(change: RoomSettingChange): Promise<'changed' | 'refused' | 'nameTaken'> {
     const { roomId, ownerId, nowSeconds, from, to } = change;
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
-    const values: Record<string, unknown> = { ':owner': ownerId, ':now': nowSeconds };
+    const values: Record<string, unknown> = {
+      ':owner': ownerId,
+      ':ownerKey': change.ownerKey,
+      ':now': nowSeconds,
+    };
     const sets = ['isPublic = :public'];
     values[':public'] = change.isPublic;
     if (change.name !== undefined) {
@@ -155,7 +159,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
         TableName: this.tables.rooms,
         Key: { roomId },
         UpdateExpression: `SET ${sets.join(', ')}${to === undefined ? ' REMOVE listedAs' : ''}`,
-        ConditionExpression: `ownerId = :owner AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now) AND ${listedNow}`,
+        ConditionExpression: `(ownerId = :owner OR ownerKey = :ownerKey) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now) AND ${listedNow}`,
         ExpressionAttributeNames: { '#ttl': 'ttl', ...(change.name !== undefined && { '#name': 'name' }) },
         ExpressionAttributeValues: values,
       },

@@ -1,8 +1,11 @@
+import { DynamoUserDevices } from '#core/aws/userDevices';
 import { auditModeration } from '#core/identity/sessionHooks';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
+import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
 import type { ModerationDeps } from './moderation';
 import { membershipStore } from './wiring';
 
@@ -11,6 +14,7 @@ export const moderationPorts = (): ModerationDeps => ({
   connections: connectionStore(),
   rooms: roomStore(),
   memberships: membershipStore(),
+  devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
   events: eventPublisher(),
   now: systemClock,

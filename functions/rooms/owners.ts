@@ -1,10 +1,13 @@
 import { REMOVED_NAMES_MAX } from '#core/aws/roomMembers';
+import type { UserDevices } from '#core/aws/userDevices';
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { PERSON_DEVICES_READ } from '#core/identity/departure';
 import { presenceEvent } from '#core/identity/presence';
 import type { ModerationRecord } from '#core/identity/sessions';
 import { newInviteKey } from '#core/limits/guard';
-import { memberKeyOf } from '#core/memberKeys';
+import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
+import { roleIn } from '#core/moderation';
 import type { ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
@@ -20,8 +23,13 @@ import type { MembershipStore } from './memberships';
  */
 
 export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 'now'> & {
-  /** Where a rotation writes the owner's new key (keepOwnersKey): rotatekey and removemember wire it. */
-  memberships?: Pick<MembershipStore, 'rekey'>;
+  /**
+   * Where a rotation writes the owner's new key (keepOwnersKey), and where a removal forgets the removed person's
+   * membership of the room (`leave`): rotatekey, removemember and the moderation routes wire it.
+   */
+  memberships?: Pick<MembershipStore, 'rekey'> & Partial<Pick<MembershipStore, 'leave'>>;
+  /** A signed-in person's live connections (the user index): a removal moves out every one of them. */
+  devices?: UserDevices;
   /** Puts an owner's or moderator's action on record (sessionHooks.ts auditModeration); absent: none kept. */
   audit?: (row: ModerationRecord) => Promise<void>;
 };
@@ -55,7 +63,14 @@ async function asOwner(
   const changed =
     caller.userId === undefined
       ? undefined
-      : await deps.rooms.changeAsOwner(roomId, caller.userId, epochSeconds(now), change, moderatorKey);
+      : await deps.rooms.changeAsOwner(
+          roomId,
+          caller.userId,
+          epochSeconds(now),
+          change,
+          moderatorKey,
+          memberKey(roomId, senderOf(caller)),
+        );
   if (changed) return changed;
   // Refused: say why (one more read, on the refusal path only).
   const room = await deps.rooms.get(roomId);
@@ -65,7 +80,7 @@ async function asOwner(
   if (
     change.kind === 'rotateKey' &&
     change.removedName !== undefined &&
-    room.ownerId === caller.userId &&
+    roleIn(room, { userId: caller.userId, key: memberKey(roomId, senderOf(caller)) }) === 'owner' &&
     (room.removedNames?.size ?? 0) >= REMOVED_NAMES_MAX
   )
     throw new BadRequest(
@@ -118,6 +133,7 @@ export async function rotateKey(deps: OwnerDeps, connectionId: string) {
   const room = await asOwner(deps, caller, { kind: 'rotateKey', inviteKey }, 'rotate its invite key');
   await keepOwnersKey(deps, caller, room, inviteKey);
   await shareKey(deps, room, new Set([connectionId]));
+  await deps.audit?.(auditRow(caller, room.roomId, 'rotatekey', deps.now().toISOString()));
   return { type: 'keyrotated' as const, roomId: room.roomId, inviteKey };
 }
 
@@ -148,12 +164,52 @@ export function parseMemberName(value: unknown): string {
   return value;
 }
 
+/** A connection in the room and the name it shows there. */
+interface Shown {
+  connectionId: string;
+  username: string;
+}
+
 /**
- * Removes every connection that shows `username` in the caller's room (one member may have several tabs, all under
- * one name): each is moved to the lobby and told `removed`, the room hears them leave, and the invite key is
- * rotated first, so the member can't rejoin with the link it had nor by code alone. A ban by user id would not
- * hold in AuthMode=none, where a reconnect is a new identity; a new key holds in every mode. The other members get
- * the new key; the owner gets it in the reply.
+ * The removed person's connections in the room: those the room index lists under `username`, and, when the person
+ * is signed in, every live connection of that user that follows the room under whatever name (the user index, then
+ * each one's subscription read strongly consistent by key): a second device showing another name is the same person,
+ * and a join the room index does not list yet is found there too.
+ */
+async function personIn(
+  deps: OwnerDeps,
+  roomId: string,
+  username: string,
+  except: string,
+  userId?: string,
+): Promise<{ person?: string; targets: Shown[] }> {
+  const named = (await membersOf(deps, roomId)).filter(
+    (m) => m.username === username && m.connectionId !== except,
+  );
+  const person =
+    userId ??
+    (named[0] === undefined ? undefined : (await deps.connections.get(named[0].connectionId))?.userId);
+  const found = new Map<string, Shown>(
+    named.map((m) => [m.connectionId, { connectionId: m.connectionId, username }]),
+  );
+  if (deps.devices && person?.startsWith('user:')) {
+    const ids = await deps.devices.connectionsOf(person, PERSON_DEVICES_READ);
+    await eachAtMost(ids, POSTS_AT_ONCE, async (id) => {
+      const followed = id === except ? undefined : await deps.connections.subscription(id, roomId);
+      if (followed) found.set(id, { connectionId: id, username: followed.username });
+    });
+  }
+  return { person, targets: [...found.values()] };
+}
+
+/**
+ * Removes a person from the caller's room: every connection of theirs there (one member may have several tabs and,
+ * signed in, several devices under other names; personIn) is moved to the lobby and told `removed`, the room hears
+ * each name leave, and the invite key is rotated first, with every name they show refused, so the member can't
+ * rejoin with the link it had nor by code alone, and no new key or fan-out reaches any of their connections. Their
+ * membership of the room goes in the same step, so `myrooms`, `setprofile` and push no longer count them a member.
+ * A ban by user id would not hold in AuthMode=none, where a reconnect is a new identity; a new key holds in every
+ * mode. The other members get the new key; the owner gets it in the reply.
  */
 export async function removeMember(
   deps: OwnerDeps & Pick<ChatPorts, 'events'>,
@@ -168,27 +224,38 @@ export async function removeMember(
   const caller = await requireConnection(deps, connectionId);
   if (caller.roomId !== LOBBY && username === caller.username)
     throw new BadRequest(`You cannot ${ban ? 'ban' : 'remove'} yourself: leave the room, or close it.`);
+  const { person, targets } =
+    caller.roomId === LOBBY
+      ? { targets: [] }
+      : await personIn(deps, caller.roomId, username, connectionId, ban?.entry.userId);
+  if (person !== undefined && person === caller.userId)
+    throw new BadRequest(`You cannot ${ban ? 'ban' : 'remove'} yourself: leave the room, or close it.`);
+  const otherNames = [...new Set(targets.map((t) => t.username))].filter((n) => n !== username);
   const inviteKey = newInviteKey();
-  // The name is banned in the write that rotates the key: a join admitted with the old key fails from here on
-  // (joining.ts), and no later key reaches a connection showing the name.
+  // Every name is refused in the write that rotates the key: a join admitted with the old key fails from here on
+  // (joining.ts), and no later key reaches a connection showing one of them.
   const room = await asOwner(
     deps,
     caller,
-    { kind: 'rotateKey', inviteKey, removedName: username, ...(ban && { ban: ban.entry }) },
+    {
+      kind: 'rotateKey',
+      inviteKey,
+      removedName: username,
+      ...(otherNames.length > 0 && { otherNames }),
+      ...(ban && { ban: ban.entry }),
+    },
     ban ? 'ban its members' : 'remove its members',
     ban?.moderatorKey,
   );
   const { roomId } = room;
   await keepOwnersKey(deps, caller, room, inviteKey);
   const at = deps.now().toISOString();
-  const named = (await membersOf(deps, roomId)).filter(
-    (m) => m.username === username && m.connectionId !== connectionId,
-  );
   const moved: Connection[] = [];
-  await eachAtMost(named, POSTS_AT_ONCE, async (m) => {
-    const before = await deps.connections.moveOutOf(m.connectionId, roomId, at);
+  await eachAtMost(targets, POSTS_AT_ONCE, async (t) => {
+    const before = await deps.connections.moveOutOf(t.connectionId, roomId, at);
     if (before) moved.push(before);
   });
+  await forgetPerson(deps, roomId, moved);
   const removedIds = moved.map((c) => c.connectionId);
   await tell(deps, removedIds, {
     type: 'removed',
@@ -197,10 +264,24 @@ export async function removeMember(
       ? `You were banned from room ${roomId}: you can't rejoin it. You are in the lobby.`
       : `The owner of room ${roomId} removed you from it. You are in the lobby.`,
   });
-  if (moved.length > 0) await deps.events.publish([presenceEvent(roomId, 'leave', username)]);
+  const left = new Set(targets.filter((t) => removedIds.includes(t.connectionId)).map((t) => t.username));
+  if (left.size > 0) await deps.events.publish([...left].map((name) => presenceEvent(roomId, 'leave', name)));
   await shareKey(deps, room, new Set([connectionId, ...removedIds]));
   if (!ban) await deps.audit?.(auditRow(caller, roomId, 'removemember', at, { target: username }));
   return { type: 'memberremoved' as const, roomId, username, removed: moved.length, inviteKey };
+}
+
+/**
+ * Deletes the removed person's membership of the room (each distinct member key of the moved connections): their
+ * "my rooms", `setprofile`'s rooms and push's member check (a strong read of it) stop counting them at once.
+ */
+async function forgetPerson(deps: OwnerDeps, roomId: string, moved: Connection[]): Promise<void> {
+  const leave = deps.memberships?.leave?.bind(deps.memberships);
+  if (!leave) return;
+  for (const key of new Set(moved.map(memberKeyOf)))
+    await leave(key, roomId).catch((error: unknown) =>
+      logger.warn('a removed member kept its membership', { roomId, error: String(error) }),
+    );
 }
 
 /**

@@ -1,10 +1,14 @@
+import { DynamoUserDevices } from '#core/aws/userDevices';
+import { auditModeration } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
+import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { parseMemberName, removeMember } from './owners';
 import { membershipStore } from './wiring';
@@ -13,9 +17,12 @@ const deps = onFirstCall(() => ({
   connections: connectionStore(),
   rooms: roomStore(),
   memberships: membershipStore(),
+  devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
   events: eventPublisher(),
   now: systemClock,
+  // The owner's action goes on record (the audit, owners.ts auditRow).
+  audit: auditModeration,
 }));
 
 /** removemember: the owner moves a member out of its room and rotates the key (functions/rooms/owners.ts). */

@@ -100,7 +100,16 @@ export async function createRoom(
   const ttl = roomTtl(now, settings().RoomIdleDays);
   for (let attempt = 0; attempt < ROOM_CODE_ATTEMPTS; attempt++) {
     const roomId = newRoomCode();
-    const room = { roomId, createdAt, createdBy: username, seq: 0, ttl, ownerId: connection.userId };
+    const ownerKey = memberKey(roomId, senderOf(connection));
+    const room = {
+      roomId,
+      createdAt,
+      createdBy: username,
+      seq: 0,
+      ttl,
+      ownerId: connection.userId,
+      ownerKey,
+    };
     if (await deps.rooms.create(room)) {
       await moveTo(deps, connectionId, roomId, username);
       return {

@@ -1,3 +1,4 @@
+import { auditModeration } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
@@ -13,6 +14,8 @@ const deps = onFirstCall(() => ({
   memberships: membershipStore(),
   notifier: notifier(),
   now: systemClock,
+  // The owner's action goes on record (the audit, owners.ts auditRow).
+  audit: auditModeration,
 }));
 
 /** rotatekey: the owner gives its room a new invite key (functions/rooms/owners.ts). */

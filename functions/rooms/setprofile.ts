@@ -1,9 +1,12 @@
 import { S3AttachmentReads } from '#attachments/s3Read';
 import { requireConnection } from '#core/identity/connections';
 import { servedFrom } from '#core/limits/guard';
+import { takePersonToken } from '#core/limits/personRate';
+import { limitOwner } from '#core/limits/quotas';
 import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
+import { personGate } from '#core/wiring/guard';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { parseProfile, setProfile } from './directory';
@@ -17,11 +20,19 @@ const deps = onFirstCall(() => ({
   events: eventPublisher(),
   now: systemClock,
   avatars: new S3AttachmentReads(),
+  person: personGate(),
 }));
 
-/** setprofile: a signed-in user's display name, status and avatar, told to the rooms it belongs to (directory.ts). */
+/**
+ * setprofile: a signed-in user's display name, status and avatar, told to the rooms it belongs to (directory.ts): one
+ * change is up to 100 rooms' events, so the person's budget across its connections (PersonProfileRateLimit;
+ * personRate.ts) is taken before anything is read.
+ */
 export const handler = routeHandler('setprofile', 'connection', async (frame) => {
   const change = parseProfile(frame.body);
   const ports = servedFrom(deps(), frame);
-  return setProfile(ports, await requireConnection(ports, frame.connectionId), change);
+  const caller = await requireConnection(ports, frame.connectionId);
+  const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };
+  await takePersonToken(ports.person, 'profile', limitOwner(caller.userId, identity?.sourceIp));
+  return setProfile(ports, caller, change);
 });

@@ -1,3 +1,4 @@
+import { auditModeration } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
@@ -13,6 +14,8 @@ const deps = onFirstCall(() => ({
   directory: directoryStore(),
   events: eventPublisher(),
   now: systemClock,
+  // The owner's change goes on record (the audit, directory.ts setRoom).
+  audit: auditModeration,
 }));
 
 /** setroom: the owner renames its room, sets its topic, makes it public or private, lets members pin or not (directory.ts). */

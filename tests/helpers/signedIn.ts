@@ -1,10 +1,10 @@
 import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
-import type { LocalCloud } from '../../tools/local/cloud';
+import type { LocalCloud, LocalCloudOptions } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
 import type { SettingValues } from '../../tools/local/settings';
 import { ChatClient, FRAME_TIMEOUT_MS, type Frame } from './chatClient';
 import { libraryClient } from './libraryMember';
-import { startTestCloud } from './localCloud';
+import { startTestCloud, type TestCloud } from './localCloud';
 
 /**
  * A local cloud with sign-in (AuthMode=oidc, the development issuer) for a test file, started before its tests and
@@ -14,8 +14,9 @@ import { startTestCloud } from './localCloud';
  * library (asking a fresh token at each connect), `ask` sends a request and waits for its reply or error, matched
  * by requestId.
  */
-export function signedInCloud(settings: SettingValues) {
+export function signedInCloud(settings: SettingValues, options: Partial<LocalCloudOptions> = {}) {
   let cloud: LocalCloud | undefined;
+  let started: TestCloud | undefined;
   let issuer: DevIssuer | undefined;
   const open: ChatClient[] = [];
   const apps: RoomcastClient[] = [];
@@ -23,7 +24,8 @@ export function signedInCloud(settings: SettingValues) {
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc' }, settings }));
+    started = await startTestCloud({ ...options, parameters: { AuthMode: 'oidc' }, settings });
+    ({ cloud } = started);
     issuer = cloud.devIssuer as DevIssuer;
   });
   afterAll(async () => {
@@ -36,6 +38,11 @@ export function signedInCloud(settings: SettingValues) {
     get cloud(): LocalCloud {
       if (!cloud) throw new Error('the local cloud is not started yet');
       return cloud;
+    },
+    /** Waits until every fan-out has finished and its frames had time to arrive (TestCloud.settle). */
+    settle(): Promise<void> {
+      if (!started) throw new Error('the local cloud is not started yet');
+      return started.settle();
     },
     token(name: string, shownAs = name): Promise<string> {
       if (!issuer) throw new Error('the local cloud is not started yet');

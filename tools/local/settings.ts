@@ -24,6 +24,8 @@ export const LOCAL_DEFAULT_SETTINGS: SettingValues = {
   PersonReactionRateLimit: 0,
   PersonReadRateLimit: 0,
   PersonSearchRateLimit: 0,
+  PersonPeopleRateLimit: 0,
+  PersonProfileRateLimit: 0,
   ReactionKindsPerSource: 0,
 };
 

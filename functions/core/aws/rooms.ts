@@ -100,7 +100,9 @@ function ownerUpdate(
   change: OwnerChange,
   former: string[],
   moderatorKey: string | undefined,
+  callerKey: string | undefined,
 ) {
+  const owner = callerKey === undefined ? 'ownerId = :owner' : '(ownerId = :owner OR ownerKey = :ownerKey)';
   const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
   const ban = change.kind === 'rotateKey' ? change.ban : undefined;
   const gateKeyId = change.kind === 'rotateKey' ? keyIdOf(change.inviteKey) : CLOSED;
@@ -111,9 +113,9 @@ function ownerUpdate(
       change.kind === 'rotateKey'
         ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${removing ? ' ADD removedNames :removed' : ''}`
         : 'SET closedAt = :closedAt, #ttl = :now',
-    ConditionExpression: `${moderatorKey === undefined ? 'ownerId = :owner' : '(ownerId = :owner OR attribute_exists(#actor))'} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
+    ConditionExpression: `${moderatorKey === undefined ? owner : `(${owner} OR attribute_exists(#actor))`} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
       removing ? ' AND (attribute_not_exists(removedNames) OR size(removedNames) < :maxRemoved)' : ''
-    }${ban ? ` AND createdAt = :created AND attribute_not_exists(#targetMod)${ban.userId === undefined ? '' : ' AND ownerId <> :target'}` : ''}`,
+    }${ban ? ` AND createdAt = :created AND attribute_not_exists(#targetMod) AND (attribute_not_exists(ownerKey) OR ownerKey <> :targetKey)${ban.userId === undefined ? '' : ' AND ownerId <> :target'}` : ''}`,
     ExpressionAttributeNames: {
       '#ttl': 'ttl',
       ...(moderatorKey !== undefined && { '#actor': `${MOD_PREFIX}${moderatorKey}` }),
@@ -123,6 +125,8 @@ function ownerUpdate(
       ':owner': ownerId,
       ...(ban && { ':created': ban.roomCreatedAt }),
       ...(ban?.userId !== undefined && { ':target': ban.userId }),
+      ...(ban && { ':targetKey': ban.key }),
+      ...(callerKey !== undefined && { ':ownerKey': callerKey }),
       ':now': nowSeconds,
       ...(change.kind === 'rotateKey'
         ? {
@@ -131,7 +135,7 @@ function ownerUpdate(
             ':true': true,
             ':former': former,
             ...(removing && {
-              ':removed': new Set([change.removedName]),
+              ':removed': new Set([change.removedName, ...(change.otherNames ?? [])]),
               ':maxRemoved': REMOVED_NAMES_MAX,
             }),
           }
@@ -207,6 +211,7 @@ export class DynamoRoomStore implements RoomStore {
     nowSeconds: number,
     change: OwnerChange,
     moderatorKey?: string,
+    callerKey?: string,
   ): Promise<Room | undefined> {
     const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
     const ban = change.kind === 'rotateKey' ? change.ban : undefined;
@@ -218,7 +223,18 @@ export class DynamoRoomStore implements RoomStore {
         await this.db.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Update: ownerUpdate(this.table, roomId, ownerId, nowSeconds, change, former, moderatorKey) },
+              {
+                Update: ownerUpdate(
+                  this.table,
+                  roomId,
+                  ownerId,
+                  nowSeconds,
+                  change,
+                  former,
+                  moderatorKey,
+                  callerKey,
+                ),
+              },
               // A ban is an item of its own and a roster entry (core/moderation.ts), off the item every send rewrites.
               ...(ban ? banWrites(this.table, roomId, ban) : []),
               ...gateWrites(this.table, roomId, gateKeyId, nowSeconds),
@@ -244,7 +260,11 @@ export class DynamoRoomStore implements RoomStore {
       keyId: gateKeyId,
       keyRequired: true,
       ...(removing && {
-        removedNames: new Set([...(room.removedNames ?? []), change.removedName as string]),
+        removedNames: new Set([
+          ...(room.removedNames ?? []),
+          change.removedName as string,
+          ...(change.otherNames ?? []),
+        ]),
       }),
     };
   }
@@ -256,13 +276,21 @@ export class DynamoRoomStore implements RoomStore {
     change: ModerationChange,
   ): Promise<Room | undefined> {
     const names: Record<string, string> = { '#ttl': 'ttl' };
-    const values: Record<string, unknown> = { ':owner': actor.userId ?? '', ':now': nowSeconds };
-    // Who may: the owner, or (where the change allows it) a moderator; only while the room lives.
-    const may = actor.moderator ? '(ownerId = :owner OR attribute_exists(#actor))' : 'ownerId = :owner';
+    const values: Record<string, unknown> = {
+      ':owner': actor.userId ?? '',
+      ':ownerKey': actor.key,
+      ':now': nowSeconds,
+    };
+    // Who may: the owner (its user id, or its key in the room), or (where the change allows it) a moderator; only
+    // while the room lives.
+    const owner = '(ownerId = :owner OR ownerKey = :ownerKey)';
+    const may = actor.moderator ? `(${owner} OR attribute_exists(#actor))` : owner;
     if (actor.moderator) names['#actor'] = `${MOD_PREFIX}${actor.key}`;
     const conditions = [may, 'attribute_not_exists(closedAt)', '(attribute_not_exists(#ttl) OR #ttl > :now)'];
     let update: string;
-    const notOwner = (userId: string | undefined) => {
+    const notOwner = (userId: string | undefined, key: string) => {
+      conditions.push('(attribute_not_exists(ownerKey) OR ownerKey <> :targetKey)');
+      values[':targetKey'] = key;
       if (userId === undefined) return;
       conditions.push('ownerId <> :target');
       values[':target'] = userId;
@@ -270,7 +298,7 @@ export class DynamoRoomStore implements RoomStore {
     switch (change.kind) {
       case 'role':
         names['#mod'] = `${MOD_PREFIX}${change.key}`;
-        notOwner(change.userId);
+        notOwner(change.userId, change.key);
         if (change.role === 'moderator') {
           update = 'SET #mod = :name';
           values[':name'] = change.name;
@@ -279,7 +307,7 @@ export class DynamoRoomStore implements RoomStore {
       case 'mute': {
         names['#mute'] = `${MUTE_PREFIX}${change.key}`;
         names['#mod'] = `${MOD_PREFIX}${change.key}`;
-        notOwner(change.userId);
+        notOwner(change.userId, change.key);
         conditions.push('attribute_not_exists(#mod)');
         values[':mute'] = { until: change.until, name: change.name };
         // Mutes already over go in the same write: the room's item stays as small as its live entries.

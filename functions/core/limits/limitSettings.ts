@@ -14,7 +14,8 @@ export const limitSettings = {
   /** Rooms each owner may create per hour (setting RoomCreateLimit; quotas.ts); 0 = no limit. */
   roomCreateRate: () => ({ limit: settings().RoomCreateLimit, windowSeconds: ROOM_WINDOW_SECONDS }),
   /**
-   * A person's budgets across its connections (PersonSendRateLimit, PersonReactionRateLimit, PersonReadRateLimit, PersonSearchRateLimit per
+   * A person's budgets across its connections (PersonSendRateLimit, PersonReactionRateLimit, PersonReadRateLimit, PersonSearchRateLimit,
+   * PersonPeopleRateLimit, PersonProfileRateLimit per
    * PersonRateWindowSeconds; personRate.ts); a limit of 0 = that budget off.
    */
   personRates: (): PersonRates => {
@@ -26,6 +27,8 @@ export const limitSettings = {
       react: rate(s.PersonReactionRateLimit),
       read: rate(s.PersonReadRateLimit),
       search: rate(s.PersonSearchRateLimit),
+      people: rate(s.PersonPeopleRateLimit),
+      profile: rate(s.PersonProfileRateLimit),
     };
   },
   /** Without sign-in, the kinds of reaction one source gives one message in all (ReactionKindsPerSource); 0 = no cap. */

@@ -13,7 +13,7 @@ import type { Clock } from '#platform/clock';
  * trip. Going past it is `RATE_LIMITED` with no strike: the refusal may be another of the person's connections' doing,
  * and a connection is closed only for its own frames (guard.ts).
  */
-type PersonRateKind = 'send' | 'react' | 'read' | 'search';
+type PersonRateKind = 'send' | 'react' | 'read' | 'search' | 'people' | 'profile';
 
 export type PersonRates = Partial<Record<PersonRateKind, SendRate>>;
 
@@ -44,6 +44,8 @@ const WHAT: Record<PersonRateKind, string> = {
   react: 'reactions',
   read: 'read marks',
   search: 'searches',
+  people: 'people searches',
+  profile: 'profile changes',
 };
 
 /** Empty buckets an environment remembers at most: the oldest remembered is forgotten first. */

@@ -28,6 +28,8 @@ export async function batchGetAll(
     Keys: Record<string, unknown>[];
     ProjectionExpression?: string;
     ExpressionAttributeNames?: Record<string, string>;
+    /** Strongly consistent reads (twice the read units): a write just answered is seen. */
+    ConsistentRead?: boolean;
   },
   {
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
