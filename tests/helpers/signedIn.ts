@@ -4,7 +4,7 @@ import type { DevIssuer } from '../../tools/local/oidc';
 import type { SettingValues } from '../../tools/local/settings';
 import { ChatClient, type Frame } from './chatClient';
 import { libraryClient } from './libraryMember';
-import { startTestCloud } from './localCloud';
+import { startTestCloud, type TestCloud } from './localCloud';
 
 /**
  * A local cloud with sign-in (AuthMode=oidc, the development issuer) for a test file, started before its tests and
@@ -12,10 +12,11 @@ import { startTestCloud } from './localCloud';
  * call; the name it shows `shownAs`, `name` unless given), `device(name)` another wire connection of that user
  * (`deviceShowing(name, shownAs)`: under another name), `library(name)` another of that user's apps on the client
  * library (asking a fresh token at each connect), `ask` sends a request and waits for its reply or error, matched
- * by requestId.
+ * by requestId, and `settle` waits until every fan-out is over and its frames arrived (for proving a negative).
  */
 export function signedInCloud(settings: SettingValues) {
   let cloud: LocalCloud | undefined;
+  let test: TestCloud | undefined;
   let issuer: DevIssuer | undefined;
   const open: ChatClient[] = [];
   const apps: RoomcastClient[] = [];
@@ -23,7 +24,8 @@ export function signedInCloud(settings: SettingValues) {
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    ({ cloud } = await startTestCloud({ parameters: { AuthMode: 'oidc' }, settings }));
+    test = await startTestCloud({ parameters: { AuthMode: 'oidc' }, settings });
+    ({ cloud } = test);
     issuer = cloud.devIssuer as DevIssuer;
   });
   afterAll(async () => {
@@ -36,6 +38,10 @@ export function signedInCloud(settings: SettingValues) {
     get cloud(): LocalCloud {
       if (!cloud) throw new Error('the local cloud is not started yet');
       return cloud;
+    },
+    settle(): Promise<void> {
+      if (!test) throw new Error('the local cloud is not started yet');
+      return test.settle();
     },
     token(name: string, shownAs = name): Promise<string> {
       if (!issuer) throw new Error('the local cloud is not started yet');
