@@ -12,7 +12,7 @@ import { startTestCloud, type TestCloud } from './localCloud';
  * call; the name it shows `shownAs`, `name` unless given), `device(name)` another wire connection of that user
  * (`deviceShowing(name, shownAs)`: under another name), `library(name)` another of that user's apps on the client
  * library (asking a fresh token at each connect), `ask` sends a request and waits for its reply or error, matched
- * by requestId.
+ * by requestId, and `settle` waits until every fan-out is over and its frames arrived (for proving a negative).
  */
 export function signedInCloud(settings: SettingValues, options: Partial<LocalCloudOptions> = {}) {
   let cloud: LocalCloud | undefined;

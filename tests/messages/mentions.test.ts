@@ -9,7 +9,7 @@ import { signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(60_000);
 
-const { device, ask, roomOf } = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
+const { device, ask, roomOf, settle } = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
 
 const isMessage = (text: string) => (f: Frame) => f.type === 'message' && f.text === text;
 
@@ -47,7 +47,8 @@ it('resolves @names among the members, shows them to the room and in history, an
   // room (it has the message), not Ana.
   await ask(ana, { action: 'sendmessage', message: 'marker' });
   await bob.next(isMessage('marker'));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Every fan-out over and its frames arrived: a mention anyone would have been sent is there by now.
+  await settle();
   for (const client of [ana, bob, anaMaria, carol])
     expect(client.frames.filter((f) => f.type === 'mention')).toEqual([]);
   expect(bobPhone.frames.filter((f) => f.type === 'mention')).toHaveLength(1);

@@ -234,7 +234,8 @@ it('a reply tells the root’s author and the thread’s followers on their othe
   expect((await ask(carol, { action: 'history', threadOf: root.seq })).following).toBe(false);
   const last = await ask(bob, { action: 'sendmessage', message: 'done', threadOf: root.seq });
   expect(await anaPhone.next((f) => f.type === 'mention')).toMatchObject({ seq: last.seq });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Every fan-out over and its frames arrived: a mention Carol would have been sent is there by now.
+  await chat.settle();
   expect(carolPhone.frames.filter((f) => f.type === 'mention').map((f) => f.seq)).toEqual([next.seq]);
   // Bob replied: he follows, yet his own replies never tell him.
   expect(bob.frames.filter((f) => f.type === 'mention')).toEqual([]);

@@ -65,7 +65,8 @@ it('follows three rooms in one frame, shows none of them, and gets live messages
     [rooms[2], 1],
   ]);
   expect((await connectionItem(id))?.subscriptionCount?.N).toBe('3');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Every fan-out over and its frames arrived: a presence frame it would have sent is there by now.
+  await world.test.settle();
   owners.forEach((o, i) => {
     expect(o.since(marks[i] as number).some((f) => f.type === 'presence')).toBe(false);
   });

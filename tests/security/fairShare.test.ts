@@ -3,23 +3,27 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * Fair share with the template's default parameters (docs/SECURITY.md, "Limits per connection"): one connection
- * flooding malformed `sendmessage` frames at 100 frames/s is closed within seconds, and a well-behaved
+ * flooding malformed `sendmessage` frames at 100 frames/s is closed for its strikes, and a well-behaved
  * user who sends one message every 500 ms meanwhile has every message acked. The ack times are printed as figures
  * (before the flood and during it), not asserted: this machine's timing is no benchmark.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const SEND_EVERY_MS = 500;
 const SENDS = 12;
 const FLOOD_PER_SECOND = 100;
 const FLOOD_TICK_MS = 50;
-/** The flood stops here if the flooder is still open, so a failing run still ends and prints its figures. */
-const FLOOD_CAP_MS = 10_000;
 /**
- * The flooder must be closed while its flood lasts (its strikes, not the cap, end it). Not a speed figure: on an idle
- * machine it closes within a second, and a loaded CI machine stretches that, so speed is left to the measurements.
+ * The flood stops after this many frames if the flooder is still open, so a failing run still ends and prints its
+ * figures: ten seconds of flood, many times the strikes (StrikeLimit, 10 by default) that close it. A count, not a
+ * time, so a loaded machine that paces the flood slowly sends the same flood.
  */
-const CLOSED_WITHIN_MS = FLOOD_CAP_MS;
+const FLOOD_CAP_FRAMES = 10 * FLOOD_PER_SECOND;
+/**
+ * How long the test waits for the close once the flood has ended: a hang, not a speed bound (on an idle machine it
+ * closes within a second, and its time is printed as a figure).
+ */
+const CLOSE_GIVE_UP_MS = 60_000;
 /** Long enough that a starved ack is still counted as acked late rather than lost. */
 const ACK_TIMEOUT_MS = 30_000;
 
@@ -66,7 +70,7 @@ async function wellBehaved(client: ChatClient, label: string): Promise<{ reply: 
   return Promise.all(sends);
 }
 
-it('closes a connection flooding sendmessage frames within seconds, and another user keeps every ack', async () => {
+it('closes a connection flooding sendmessage frames for its strikes, and another user keeps every ack', async () => {
   const alice = await connect('alice');
   const created = await alice.expectReply({ action: 'createroom' });
   const roomId = String(created.roomId);
@@ -94,8 +98,12 @@ it('closes a connection flooding sendmessage frames within seconds, and another 
     closedAfterMs = Date.now() - floodStart;
   });
   const flood = (async () => {
-    for (let tick = 0; flooder.isOpen && Date.now() - floodStart < FLOOD_CAP_MS; tick++) {
-      for (let i = 0; i < (FLOOD_PER_SECOND * FLOOD_TICK_MS) / 1000 && flooder.isOpen; i++)
+    for (let tick = 0; flooder.isOpen && sent < FLOOD_CAP_FRAMES; tick++) {
+      for (
+        let i = 0;
+        i < (FLOOD_PER_SECOND * FLOOD_TICK_MS) / 1000 && flooder.isOpen && sent < FLOOD_CAP_FRAMES;
+        i++
+      )
         flooder.send(kinds[sent++ % kinds.length]);
       const wait = floodStart + (tick + 1) * FLOOD_TICK_MS - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -104,6 +112,11 @@ it('closes a connection flooding sendmessage frames within seconds, and another 
   const flooded = await wellBehaved(bob, 'flooded');
   await flood;
   const floodMs = Date.now() - floodStart;
+  // The server closes it for its strikes; the test never does. A slow machine may still be answering the flood.
+  const closed = await Promise.race([
+    flooder.closed.then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), CLOSE_GIVE_UP_MS).unref()),
+  ]);
   const answered: Record<string, number> = {};
   for (const f of flooder.frames) {
     const kind = f.type === 'error' ? String(f.code) : String(f.type ?? f.message ?? 'other');
@@ -128,8 +141,8 @@ it('closes a connection flooding sendmessage frames within seconds, and another 
       expect.objectContaining({ type: 'ack', clientMsgId: `flooded-${i}` }),
     ),
   );
-  expect(closedAfterMs).toBeDefined();
-  expect(closedAfterMs).toBeLessThanOrEqual(CLOSED_WITHIN_MS);
+  // Closed by the server (the test never closes it, and the gateway's idle timeout is minutes away).
+  expect(closed).toBe(true);
   // The flooder is told why it is closed.
   expect(
     flooder.frames.some((f) => f.type === 'error' && /connection is closed/.test(String(f.message))),

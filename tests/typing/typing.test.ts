@@ -3,11 +3,13 @@ import { roomCloud } from '../helpers/roomCloud';
 
 /**
  * Typing indicators end to end (docs/PROTOCOL.md, "Typing"): a heartbeat reaches the other members of a small room
- * once per interval, never the typist, never history, and no room above TypingMaxMembers.
+ * once per interval, never the typist, never history, and no room above TypingMaxMembers. The interval is the
+ * longest the setting allows, so a burst falls within one however slowly a busy machine serves it; when the next
+ * heartbeat goes through is typingInterval.test.ts's, on an injected clock.
  */
-jest.setTimeout(40_000);
+jest.setTimeout(60_000);
 
-const INTERVAL_SECONDS = 4;
+const INTERVAL_SECONDS = 60;
 const MAX_MEMBERS = 3;
 const stage = roomCloud({
   settings: {
@@ -53,7 +55,7 @@ async function marker(sender: ChatClient, receivers: ChatClient[], text: string)
   await stage.test.settle();
 }
 
-it('a burst of keystrokes reaches the others as one frame per interval, and never the typist', async () => {
+it('a burst of keystrokes reaches the others as one frame, and never the typist', async () => {
   const [alice, bob, carol] = await three('alice', 'bob', 'carol');
   // A first frame from the lobby (dropped there) starts the typing function, so the burst meets a warm one. It comes
   // from a connection of its own: frames of one connection run concurrently, so alice's could land after her join,
@@ -70,21 +72,16 @@ it('a burst of keystrokes reaches the others as one frame per interval, and neve
       username: 'alice',
       typing: true,
       expiresInMs: INTERVAL_SECONDS * 1000 + 2000,
-      // When it was relayed (a client compares it with a message's sentAt): during the burst.
+      // When it was relayed (a client compares it with a message's sentAt): during the burst, not before it.
       at: expect.any(Number),
     });
-    expect(Math.abs((frame.at as number) - started)).toBeLessThan(INTERVAL_SECONDS * 1000);
+    expect(frame.at).toBeGreaterThanOrEqual(started);
+    expect(frame.at).toBeLessThanOrEqual(Date.now());
   }
-  await stage.test.settle();
-  // Still inside the interval (the burst's frames all reached the server long before it ends).
-  expect(Date.now() - started).toBeLessThan(INTERVAL_SECONDS * 1000);
+  // Once a message sent after the burst has arrived and the functions are idle, every frame of it has been served.
+  await marker(alice, [bob, carol], 'after the burst');
   expect(typingFrames(bob)).toHaveLength(1);
-  expect(typingFrames(alice)).toHaveLength(0);
-
-  await new Promise((resolve) => setTimeout(resolve, INTERVAL_SECONDS * 1000));
-  alice.send({ action: 'typing' });
-  await bob.next(typingOf('alice'));
-  expect(typingFrames(bob)).toHaveLength(2);
+  expect(typingFrames(carol)).toHaveLength(1);
   expect(typingFrames(alice)).toHaveLength(0);
 });
 

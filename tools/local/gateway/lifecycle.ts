@@ -120,7 +120,11 @@ export function sweep(host: LifecycleHost): void {
   const idleBefore = now - host.idleMs;
   const hardBefore = now - host.hardMs;
   for (const conn of host.conns.values()) {
-    if (conn.lastActiveAt <= idleBefore || conn.connectedAt <= hardBefore)
-      closeByGateway(host, conn, GOING_AWAY);
+    const hard = conn.connectedAt <= hardBefore;
+    if (!hard && conn.lastActiveAt > idleBefore) continue;
+    // Counted apart, since the client sees the same close for both: a test tells a ping's effect by the cause.
+    if (hard) host.stats.hardClosed++;
+    else host.stats.idleClosed++;
+    closeByGateway(host, conn, GOING_AWAY);
   }
 }

@@ -24,6 +24,9 @@ export interface GatewayStats {
   throttled: number;
   connects: number;
   refused: number;
+  /** Connections the gateway closed for their idle timeout, and for their hard (2-hour) one: both close 1001. */
+  idleClosed: number;
+  hardClosed: number;
 }
 
 export const noStats = (): GatewayStats => ({
@@ -34,6 +37,8 @@ export const noStats = (): GatewayStats => ({
   throttled: 0,
   connects: 0,
   refused: 0,
+  idleClosed: 0,
+  hardClosed: 0,
 });
 
 export interface ManagementFaults {
