@@ -9,6 +9,7 @@ import { departureRecords, personRooms } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
+import { type SettleInput, settle } from './handBack';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
 import { type Prepared, type PreparedRoom, prepareRooms, readAgain } from './prepare';
 import { deadlineOf } from './timing';
@@ -22,7 +23,8 @@ export type { Prepared, PreparedRoom } from './prepare';
  * execution's input (the fan-out queue's batch) into each room's frames, reading each woken room's log after its
  * fan-out cursor (prepare.ts, roomLog.ts; the machine saves the cursor after the posts); `room` reads a room's next
  * cycle while its log holds more; `post` posts a chunk of a room's members their frames (post.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
- * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`. The
+ * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`. `settle`
+ * lists the records of rooms the fan-out handed back (handBack.ts). The
  * departure machine (statemachines/departure.asl.json) ends with `leave`: the rooms a closed connection left, each
  * told unless the person is back in it (core/identity/departure.ts).
  */
@@ -69,9 +71,10 @@ const departures = onFirstCall(() => ({
   departures: departureRecords(),
 }));
 
-type DeliverInput = PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput;
+type DeliverInput = PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput | SettleInput;
 type DeliverOutput =
   | Prepared
+  | Prepared['summary']
   | PreparedRoom
   | (PostReport & { at?: string })
   | BroadcastPlan
@@ -102,6 +105,11 @@ const STEPS: {
   },
   broadcast: (input) => planBroadcast(input, Date.now()),
   leave: (input) => settleDeparture(departures(), input.departure),
+  settle: (input) => {
+    if (typeof input.outcomes !== 'string' || typeof input.summary !== 'object' || input.summary === null)
+      throw new TypeError("a fan-out settle needs the execution's summary and the Rooms Map's outcomes");
+    return settle(input);
+  },
 };
 
 const instrumentedHandler = instrumented(
@@ -126,9 +134,7 @@ export function handler(input: ReadRoomInput, context?: Context): Promise<Prepar
 export function handler(input: PostInput, context?: Context): Promise<PostReport>;
 export function handler(input: BroadcastPlanInput, context?: Context): Promise<BroadcastPlan>;
 export function handler(input: LeaveInput, context?: Context): Promise<{ left: number; stayed: number }>;
-export function handler(
-  input: PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput,
-  context?: Context,
-): Promise<Prepared | PreparedRoom | PostReport | BroadcastPlan | { left: number; stayed: number }> {
+export function handler(input: SettleInput, context?: Context): Promise<Prepared['summary']>;
+export function handler(input: DeliverInput, context?: Context): Promise<DeliverOutput> {
   return instrumentedHandler(input, context);
 }

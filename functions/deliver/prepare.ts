@@ -2,7 +2,15 @@ import { ROOM_INDEX_SHARDS, removedFilter } from '#core/aws/roomMembers';
 import { logger } from '#platform/powertools';
 import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from './coalescing';
 import { roomIndexKeys } from './roomIndexKeys';
-import { type CursorItem, type LogEntry, type LogStore, ROOM_TURN_MS, readRoom } from './roomLog';
+import {
+  type ByteBudget,
+  type CursorItem,
+  type LogEntry,
+  type LogStore,
+  ROOM_TURN_MS,
+  type RoomHead,
+  readRoom,
+} from './roomLog';
 
 /**
  * Prepare: the fan-out execution's first step (statemachines/fanout.asl.json). It turns what started the execution
@@ -61,6 +69,11 @@ export interface PreparedRoom {
   cursor: CursorItem | null;
   /** The room's log holds more than this cycle posts: the machine reads the room again after the posts. */
   more: boolean;
+  /**
+   * The queue records (their messageIds) that brought the room's events: handed back alone, as the pipe's partial
+   * batch failure, when the room's read, Query or posts fail past their retries (the machine's HandBackRoom).
+   */
+  records: string[];
 }
 
 export interface Prepared {
@@ -89,6 +102,28 @@ interface RoomEvent {
 const EVERYONE = '*';
 
 /**
+ * Step Functions' state: at most 262,144 bytes of UTF-8 JSON, over which the execution fails with
+ * States.DataLimitExceeded, which no Retry or Catch matches. Prepare's result holds every room of the batch (up to
+ * ten), so each room reads at most an equal share of it, less its own fields (keys, filter, records, presence
+ * frames) and PREPARE_RESERVE_BYTES for the summary and each frame's fields (docs/DECISIONS.md, "No batch can poison
+ * itself"); the rest of a busy room's log is read by the machine's ReadRoom, one room per state, up to CYCLE_BYTES.
+ */
+const STATE_LIMIT_BYTES = 262_144;
+/** The summary, the JSON around the rooms, and each frame's own fields (~80 bytes a frame, ≤ 200 frames a room). */
+const PREPARE_RESERVE_BYTES = 4_096;
+const ROOM_RESERVE_BYTES = 1_024;
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/** A room's share of Prepare's result for its log's frames, once its head (removed names, key level) is read. */
+function roomShare(roomId: string, states: RoomEvent[], records: string[], rooms: number): ByteBudget {
+  const share = Math.floor((STATE_LIMIT_BYTES - PREPARE_RESERVE_BYTES) / rooms);
+  return (head: RoomHead) => {
+    const fields = { ...prepareRoom(roomId, states, null, head.removed, head.keyLevel), records };
+    return share - jsonBytes(fields) - ROOM_RESERVE_BYTES;
+  };
+}
+
+/**
  * The execution's input (the pipe's records, or one everyone-broadcast event) as each room's frames: a woken room's
  * news read from its log after its cursor (roomLog.ts), with the cursor to save after the posts.
  */
@@ -99,7 +134,8 @@ export async function prepareRooms(input: unknown, store: LogStore): Promise<Pre
     [...byRoom].map(async ([roomId, roomEvents]) => {
       const states = roomEvents.filter((e) => e.seq === undefined);
       const woken = roomEvents.filter((e) => e.seq !== undefined);
-      if (roomId === null) return prepareRoom(roomId, states, null, []);
+      const recordIds = records.get(roomId) ?? [];
+      if (roomId === null) return { ...prepareRoom(roomId, states, null, []), records: recordIds };
       const named = woken.map((e) => e.seq as number);
       try {
         // A room with news of state only (presence, read positions) reads its head alone (one GetItem) for its key
@@ -107,10 +143,11 @@ export async function prepareRooms(input: unknown, store: LogStore): Promise<Pre
         // Deliver chunks) more in a small room.
         if (woken.length === 0) {
           const head = await store.head(roomId);
-          return prepareRoom(roomId, states, null, head.removed, head.keyLevel);
+          return { ...prepareRoom(roomId, states, null, head.removed, head.keyLevel), records: recordIds };
         }
-        const read = await readRoom(roomId, named, store, Date.now() + ROOM_TURN_MS);
-        return prepareRoom(roomId, states, read, read.removed, read.keyLevel);
+        const budget = roomShare(roomId, states, recordIds, byRoom.size);
+        const read = await readRoom(roomId, named, store, Date.now() + ROOM_TURN_MS, undefined, budget);
+        return { ...prepareRoom(roomId, states, read, read.removed, read.keyLevel), records: recordIds };
       } catch (error) {
         // The room's log could not be read, even after riding out DynamoDB's throttling: this room's records go back
         // to the queue (the pipe's partial batch failure) and come again after its visibility timeout; the batch's
@@ -137,7 +174,8 @@ export async function readAgain(roomId: string, store: LogStore, startedAt: stri
   const started = Date.parse(startedAt);
   const turnEndsAt = (Number.isFinite(started) ? started : Date.now()) + ROOM_TURN_MS;
   const read = await readRoom(roomId, [], store, turnEndsAt);
-  return prepareRoom(roomId, [], read, read.removed, read.keyLevel);
+  // Its records stay with the machine's Map item (ItemSelector), which this read does not replace.
+  return { ...prepareRoom(roomId, [], read, read.removed, read.keyLevel), records: [] };
 }
 
 /**
@@ -148,7 +186,8 @@ export function everyoneFrames(input: unknown): Frame[] {
   const { byRoom, messageIds } = roomsOf(input);
   const events = byRoom.get(null);
   return (
-    prepared(input, messageIds, events ? [prepareRoom(null, events, null, [])] : []).rooms[0]?.frames ?? []
+    prepared(input, messageIds, events ? [{ ...prepareRoom(null, events, null, []), records: [] }] : [])
+      .rooms[0]?.frames ?? []
   );
 }
 
@@ -264,7 +303,7 @@ function prepareRoom(
   read: { run: LogEntry[]; save: CursorItem | null; more: boolean } | null,
   removed: string[],
   keyLevel: number = ROOM_INDEX_SHARDS,
-): PreparedRoom {
+): Omit<PreparedRoom, 'records'> {
   const frames: Frame[] = states.flatMap((e) =>
     e.payload === undefined ? [] : [{ payload: e.payload, lastSeq: 0, messages: 0 }],
   );

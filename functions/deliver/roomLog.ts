@@ -30,6 +30,11 @@ export const CYCLE_EVENTS = 200;
  * ~30 KB there.
  */
 export const CYCLE_BYTES = 96 * 1024;
+/**
+ * The bytes a read may take, from the room's head (its removed names make its Query filter, which travels beside the
+ * frames): CYCLE_BYTES for a room read alone, a share of Step Functions' state for a room of a batch (prepare.ts).
+ */
+export type ByteBudget = (head: RoomHead) => number;
 /** How long one execution reads a busy room before handing it on to the room's next execution. */
 export const ROOM_TURN_MS = 2_000;
 
@@ -133,6 +138,7 @@ export async function readRoom(
   store: LogStore,
   turnEndsAt: number,
   clock: Clock = realClock,
+  budget: ByteBudget = () => CYCLE_BYTES,
 ): Promise<RoomRead> {
   const read = await store.cursor(roomId);
   const lowest = named.length > 0 ? Math.min(...named) : undefined;
@@ -157,7 +163,8 @@ export async function readRoom(
     // taken after that read (the two run at once) waits for the next read, whose removed names are as new as it.
     const full = entries.length >= limit;
     const upTo = full ? Math.min(lastStored, head.seq) : head.seq;
-    const pending = await gather(roomId, store, g, { bySeq, upTo, now, missingSince });
+    const maxBytes = Math.min(CYCLE_BYTES, budget(head));
+    const pending = await gather(roomId, store, g, { bySeq, upTo, now, missingSince, maxBytes });
     if (g.more || (full && g.high >= lastStored)) {
       g.more = true;
       break;
@@ -213,15 +220,21 @@ interface Gathered {
  * Walks one page of the log, the seqs after `g.high` up to `upTo` in order, adding each to the run. Every missing seq
  * of the read is watched from when it was first seen, side by side, and fenced HOLE_PASS_MS later: k seqs never
  * stored are fenced together, not one HOLE_PASS_MS after another. Nothing is posted past a seq still being stored; a
- * run at CYCLE_BYTES stops the walk (`more`). Answers whether a seq is still being stored.
+ * run at its byte budget (`maxBytes`, at most CYCLE_BYTES) stops the walk (`more`). Answers whether a seq is still being stored.
  */
 async function gather(
   roomId: string,
   store: LogStore,
   g: Gathered,
-  page: { bySeq: Map<number, LogEntry>; upTo: number; now: number; missingSince: Map<number, number> },
+  page: {
+    bySeq: Map<number, LogEntry>;
+    upTo: number;
+    now: number;
+    missingSince: Map<number, number>;
+    maxBytes: number;
+  },
 ): Promise<boolean> {
-  const { bySeq, upTo, now, missingSince } = page;
+  const { bySeq, upTo, now, missingSince, maxBytes } = page;
   let pending = false;
   for (let seq = g.high + 1; seq <= upTo; seq++) {
     let entry = bySeq.get(seq);
@@ -239,7 +252,9 @@ async function gather(
     // Nothing is posted past a seq still being stored.
     if (pending) continue;
     const size = entry.payload === undefined ? 0 : escapedBytes(entry.payload);
-    if (g.bytes + size > CYCLE_BYTES && g.run.length > 0) {
+    // A message too long for the budget goes alone in a full cycle; a smaller budget (a room of a batch) leaves it to
+    // the room's next read, which the machine makes alone (ReadRoom).
+    if (g.bytes + size > maxBytes && (g.run.length > 0 || maxBytes < CYCLE_BYTES)) {
       g.more = true;
       break;
     }

@@ -307,8 +307,23 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
     return Item?.roomKey !== undefined;
   }
 
+  /**
+   * Runs a room's next executions while its turn handed it on (a RoomWake on the bus: roomLog.ts ROOM_TURN_MS, which
+   * a loaded machine may reach), as the queue would, until `done`; at most `executions` of them.
+   */
+  async function untilDelivered(roomId: string, done: () => boolean, executions = 20): Promise<void> {
+    for (let i = 0; i < executions && !done(); i++) {
+      const wakes = h.bus.events.filter((e) => e['detail-type'] === 'RoomWake' && e.detail.roomId === roomId);
+      h.bus.events.splice(0, h.bus.events.length, ...h.bus.events.filter((e) => !wakes.includes(e)));
+      if (wakes.length === 0) return;
+      const run = await h.machine.execute(recordsOf(...wakes.map((e) => ({ detail: e.detail }))));
+      if (!run.ok) throw new Error(`the room's next execution failed: ${run.error} ${run.cause}`);
+    }
+  }
+
   return {
     h,
+    untilDelivered,
     addMembers,
     createRoom,
     roomWithMembers,
