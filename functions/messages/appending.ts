@@ -208,7 +208,7 @@ interface StoredEvent {
  * attempt (below), one holding it as built and one as read back from DynamoDB, whose maps promise no key order; the
  * same bytes make the same event detail for the bus's consumers, whichever attempt published it.
  */
-export function eventPayload(frame: object): string {
+function eventPayload(frame: object): string {
   return JSON.stringify(frame, (key, value: unknown) =>
     key !== '' && typeof value === 'object' && value !== null && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))

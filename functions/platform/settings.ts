@@ -68,7 +68,11 @@ let retryAt = 0;
  */
 const NEW_ENVIRONMENT_RETRY_MS = 1000;
 
-/** A setting was read in an environment that has never read the settings document: the request is refused BUSY. */
+/**
+ * A setting was read in an environment that has never read the settings document: the request is refused BUSY
+ * (core/errors.ts busyFrom knows it by its name, so the platform's error needs no import into every bundle).
+ * Exported for tests: tests/platform/config.test.ts checks what a read throws then.
+ */
 export class SettingsUnavailable extends Error {
   override readonly name = 'SettingsUnavailable';
 }
