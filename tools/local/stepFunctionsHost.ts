@@ -19,6 +19,11 @@ export interface StepFunctionsThreadInit {
   faultLambdaResponseLost?: number;
   /** `--aws-profile`: the profile by name (tools/local/awsProfile.ts) whose transition latency each Task waits. */
   awsProfile?: string;
+  /**
+   * Tests only: an Int32Array's buffer whose first element the thread adds 1 to as each execution ends, before its
+   * summary is posted: a test blocking the main thread reads it there, where no message can arrive.
+   */
+  endedCounter?: SharedArrayBuffer;
 }
 
 /** An error crossing the thread boundary: its name is what Retry and Catch match, so it is kept as it was. */

@@ -24,6 +24,8 @@ if (!parentPort) throw new Error('the Step Functions thread must run in a worker
 const port = parentPort;
 const init = workerData as StepFunctionsThreadInit;
 const send = (message: FromStepFunctionsThread) => port.postMessage(message);
+/** Tests only: the executions ended so far, counted where a blocked main thread can read them (endedCounter). */
+const ended = init.endedCounter ? new Int32Array(init.endedCounter) : undefined;
 
 // No stack traces on this thread: jsonpath-plus signals every scalar it reads by throwing an Error (its `NewError`),
 // so a captured stack would be paid for every value a state reads, and nothing here reads one: task errors cross to
@@ -116,13 +118,14 @@ function main(): void {
         return;
       }
       // The output stays here unless asked for (a synchronous execution's caller reads it): copying it costs.
-      void machine.execute(message.input).then(({ output, ...summary }) =>
+      void machine.execute(message.input).then(({ output, ...summary }) => {
+        if (ended) Atomics.add(ended, 0, 1);
         send({
           kind: 'done',
           id: message.id,
           summary: { ...summary, ...(message.withOutput && { output }), endedAt: Date.now() },
-        }),
-      );
+        });
+      });
     } else if (message.kind === 'invoked') {
       const waiting = invocations.get(message.id);
       invocations.delete(message.id);
