@@ -224,30 +224,31 @@ export async function removeMember(
   const caller = await requireConnection(deps, connectionId);
   if (caller.roomId !== LOBBY && username === caller.username)
     throw new BadRequest(`You cannot ${ban ? 'ban' : 'remove'} yourself: leave the room, or close it.`);
-  const { person, targets } =
-    caller.roomId === LOBBY
-      ? { targets: [] }
-      : await personIn(deps, caller.roomId, username, connectionId, ban?.entry.userId);
-  if (person !== undefined && person === caller.userId)
-    throw new BadRequest(`You cannot ${ban ? 'ban' : 'remove'} yourself: leave the room, or close it.`);
-  const otherNames = [...new Set(targets.map((t) => t.username))].filter((n) => n !== username);
-  const inviteKey = newInviteKey();
-  // Every name is refused in the write that rotates the key: a join admitted with the old key fails from here on
-  // (joining.ts), and no later key reaches a connection showing one of them.
-  const room = await asOwner(
+  if (ban && ban.entry.userId !== undefined && ban.entry.userId === caller.userId)
+    throw new BadRequest('You cannot ban yourself: leave the room, or close it.');
+  const doing = ban ? 'ban its members' : 'remove its members';
+  // The key is rotated, with the name refused, before the person's connections are listed: a join admitted with the
+  // old key fails from the write on (joining.ts), and one that moved in before it is listed below.
+  let inviteKey = newInviteKey();
+  const rotation = { kind: 'rotateKey' as const, inviteKey, removedName: username };
+  let room = await asOwner(
     deps,
     caller,
-    {
-      kind: 'rotateKey',
-      inviteKey,
-      removedName: username,
-      ...(otherNames.length > 0 && { otherNames }),
-      ...(ban && { ban: ban.entry }),
-    },
-    ban ? 'ban its members' : 'remove its members',
+    { ...rotation, ...(ban && { ban: ban.entry }) },
+    doing,
     ban?.moderatorKey,
   );
   const { roomId } = room;
+  const { person, targets } = await personIn(deps, roomId, username, connectionId, ban?.entry.userId);
+  if (person !== undefined && person === caller.userId)
+    throw new BadRequest(`You cannot ${ban ? 'ban' : 'remove'} yourself: leave the room, or close it.`);
+  // The person's other names (a device signed in as the same user, showing another name) are refused too, with a
+  // second rotation, so no key from here on reaches a connection showing one of them.
+  const otherNames = [...new Set(targets.map((t) => t.username))].filter((n) => n !== username);
+  if (otherNames.length > 0) {
+    inviteKey = newInviteKey();
+    room = await asOwner(deps, caller, { ...rotation, inviteKey, otherNames }, doing, ban?.moderatorKey);
+  }
   await keepOwnersKey(deps, caller, room, inviteKey);
   const at = deps.now().toISOString();
   const moved: Connection[] = [];

@@ -144,13 +144,18 @@ it('stays connected past the idle timeout with ping, and resumes after the hard 
   expect(closedSince(alone).hard).toBeGreaterThanOrEqual(1);
   expect(testCloud.invocations.slice(pings).filter((i) => i.routeKey === 'ping')).toEqual([]);
 
-  // Dave sends no ping: the idle timeout closes him and he comes back.
+  // Dave sends no ping: the gateway closes him and he comes back.
+  // Counted from before he connects: on a loaded machine his idle close may come while he is still joining.
+  const withDave = gateway.stats();
   const dave = member('dave', { keepaliveMs: 60_000 });
   await dave.chat.ready(30_000);
   await dave.chat.join(roomId);
-  const withDave = gateway.stats();
-  await until(() => dave.drops >= 1, 'an idle close of dave', 60_000);
-  expect(closedSince(withDave).idle).toBeGreaterThanOrEqual(1);
+  // The gateway closes him (idle; or, where the room's posts kept him active, as a push is activity on AWS too, at
+  // the hard timeout: the idle rule itself is the gateway tests'), and he comes back.
+  await until(() => dave.drops >= 1, 'a close of dave by the gateway', 60_000);
+  const daveClosed = closedSince(withDave);
+  expect(daveClosed.idle + daveClosed.hard).toBeGreaterThanOrEqual(1);
+  await until(() => dave.connects >= 2, 'dave back after his close', 60_000);
 
   // Carol resumed after the hard timeout and misses nothing sent meanwhile.
   for (let i = 1; i <= 5; i++) await dave.chat.send(`after ${i}`);

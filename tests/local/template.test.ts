@@ -101,7 +101,7 @@ describe('the real template.yaml', () => {
     expect(text).toContain('arn:aws:lambda:us-east-1:000000000000:function:roomcast-local-DeliverFunction');
     expect(text).toContain("States.StringToJson('100')");
     const states = (sm?.definition.States ?? {}) as Record<string, unknown>;
-    expect(Object.keys(states)).toEqual(['Prepare', 'Rooms']);
+    expect(Object.keys(states)).toEqual(['Prepare', 'Rooms', 'AnyHandedBack', 'Settle', 'Delivered']);
     // The substitutions point the machine at this template's resources: its Lambda tasks invoke the Deliver
     // function, its DynamoDB tasks read and prune the Subscriptions table through its room index (the broadcast
     // to everyone, which Scans the Connections table, has its own machine) and save rooms' cursors in the Limits table.
