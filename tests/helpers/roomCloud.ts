@@ -1,4 +1,10 @@
-import { type DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { LocalCloud, LocalCloudOptions } from '../../tools/local/cloud';
 import { ChatClient, FRAME_TIMEOUT_MS, type Frame, isPresence, settledRoom } from './chatClient';
 import { adminDynamo, startTestCloud, type TestCloud } from './localCloud';
@@ -16,6 +22,11 @@ export interface RoomCloud {
   storedConnections(): Promise<number>;
   /** Sets the number `attribute` of the item at `key` (its string key attributes) in table `logicalId`, past the routes. */
   setNumber(logicalId: string, key: Record<string, string>, attribute: string, value: number): Promise<void>;
+  /**
+   * The room's audit rows as `action actor>target`, with ` detail` when `withDetail` and the row has one: the
+   * Sessions table's UsernameIndex under `#moderation#<roomId>`, where the owners' and moderators' actions are kept.
+   */
+  auditOf(roomId: string, withDetail?: boolean): Promise<string[]>;
   /** A client of the cloud (a guest without `username`), closed by the fixture. */
   connect(username?: string): Promise<ChatClient>;
   /** Closes this client when the fixture closes its own. */
@@ -111,6 +122,19 @@ export function roomCloud(
           ExpressionAttributeValues: { ':value': { N: String(value) } },
         }),
       );
+    },
+    async auditOf(roomId, withDetail = false) {
+      const { Items = [] } = await fixture.db.send(
+        new QueryCommand({
+          TableName: fixture.table('SessionsTable'),
+          IndexName: 'UsernameIndex',
+          KeyConditionExpression: 'username = :room',
+          ExpressionAttributeValues: { ':room': { S: `#moderation#${roomId}` } },
+        }),
+      );
+      const row = (item: Record<string, AttributeValue>) =>
+        `${item.action?.S} ${item.actor?.S}>${item.target?.S ?? ''}`;
+      return Items.map((item) => (withDetail ? `${row(item)} ${item.detail?.S ?? ''}`.trim() : row(item)));
     },
     async connect(username) {
       const client = await ChatClient.connect(fixture.cloud.wsUrl, username, patienceMs);

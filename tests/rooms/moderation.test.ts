@@ -1,4 +1,3 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type Frame, isMessage } from '../helpers/chatClient';
 import { roomCloud, say } from '../helpers/roomCloud';
 
@@ -11,19 +10,7 @@ import { roomCloud, say } from '../helpers/roomCloud';
 jest.setTimeout(40_000);
 
 const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });
-const { connect, roomOf } = stage;
-
-async function auditOf(roomId: string): Promise<string[]> {
-  const { Items = [] } = await stage.db.send(
-    new QueryCommand({
-      TableName: stage.table('SessionsTable'),
-      IndexName: 'UsernameIndex',
-      KeyConditionExpression: 'username = :room',
-      ExpressionAttributeValues: { ':room': { S: `#moderation#${roomId}` } },
-    }),
-  );
-  return Items.map((item) => `${item.action?.S} ${item.actor?.S}>${item.target?.S ?? ''}`);
-}
+const { connect, roomOf, auditOf } = stage;
 
 describe('roles', () => {
   it("a moderator deletes another member's message; every member sees the role change live", async () => {

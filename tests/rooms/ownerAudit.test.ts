@@ -1,4 +1,3 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { roomCloud } from '../helpers/roomCloud';
 
 /**
@@ -9,20 +8,7 @@ jest.setTimeout(40_000);
 
 const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });
 const { connect, roomOf } = stage;
-
-async function auditOf(roomId: string): Promise<string[]> {
-  const { Items = [] } = await stage.db.send(
-    new QueryCommand({
-      TableName: stage.table('SessionsTable'),
-      IndexName: 'UsernameIndex',
-      KeyConditionExpression: 'username = :room',
-      ExpressionAttributeValues: { ':room': { S: `#moderation#${roomId}` } },
-    }),
-  );
-  return Items.map((item) =>
-    `${item.action?.S} ${item.actor?.S}>${item.target?.S ?? ''} ${item.detail?.S ?? ''}`.trim(),
-  );
-}
+const auditOf = (roomId: string) => stage.auditOf(roomId, true);
 
 it("puts the owner's rotatekey, setroom, removemember and closeroom on record", async () => {
   const [owner, bob] = await Promise.all([connect('owner-a'), connect('bob-a')]);

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTemplate } from '../../tools/infra/template';
-import { transformedTemplate } from '../helpers/samTransform';
+import {
+  ALARM_TOPIC,
+  expectNotifiesTopic,
+  metricsOf,
+  type Props,
+  props,
+  resources as Resources,
+} from '../helpers/templateAlarms';
 
 /**
  * The fan-out is watched from the bus to the members: a room whose events wait in the queue, a pipe that cannot run a
@@ -10,25 +17,10 @@ import { transformedTemplate } from '../helpers/samTransform';
  * a runbook in docs/OPERATIONS.md.
  */
 const root = join(__dirname, '..', '..');
-const { Resources } = transformedTemplate();
 const local = loadTemplate(join(root, 'template.yaml'));
-type Props = Record<string, unknown>;
-const props = (id: string) => (Resources[id]?.Properties ?? {}) as Props;
 const ref = (id: string) => ({ Ref: id });
 const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
 
-interface MetricQuery {
-  Id: string;
-  ReturnData?: boolean;
-  Expression?: unknown;
-  Period?: number;
-  MetricStat?: {
-    Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
-    Period: number;
-    Stat: string;
-  };
-}
-const metricsOf = (id: string) => (props(id).Metrics ?? []) as MetricQuery[];
 const inputs = (id: string) => metricsOf(id).filter((m) => m.MetricStat);
 
 /** The alarms this file is about, each with the resource it must watch. */
@@ -41,13 +33,8 @@ const ALARMS = [
 ];
 
 it.each(ALARMS)('%s notifies the alarms topic of alarm and recovery, as the other alarms do', (id) => {
-  const alarm = props(id);
-  expect(Resources[id]?.Type).toBe('AWS::CloudWatch::Alarm');
-  const topic = { 'Fn::If': ['HasAlarmTopic', [ref('AlarmTopicArn')], ref('AWS::NoValue')] };
-  expect(alarm.AlarmActions).toEqual(topic);
-  expect(alarm.OKActions).toEqual(topic);
-  expect(props('FanoutFailuresAlarm').AlarmActions).toEqual(topic);
-  expect(alarm.TreatMissingData).toBe('notBreaching');
+  const alarm = expectNotifiesTopic(id);
+  expect(props('FanoutFailuresAlarm').AlarmActions).toEqual(ALARM_TOPIC);
   expect(alarm.AlarmDescription).toMatch(/docs\/OPERATIONS\.md/);
 });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRIC } from '#platform/powertools';
 import { loadTemplate } from '../../tools/infra/template';
-import { transformedTemplate } from '../helpers/samTransform';
+import { expectNotifiesTopic, metricsOf, props } from '../helpers/templateAlarms';
 
 /**
  * Throttling and the departure machine are watched: Lambda refusing invocations, the fan-out pipe refused
@@ -12,22 +12,9 @@ import { transformedTemplate } from '../helpers/samTransform';
  * and has its row and runbook in docs/OPERATIONS.md.
  */
 const root = join(__dirname, '..', '..');
-const { Resources } = transformedTemplate();
 const local = loadTemplate(join(root, 'template.yaml'));
-type Props = Record<string, unknown>;
-const props = (id: string) => (Resources[id]?.Properties ?? {}) as Props;
 const ref = (id: string) => ({ Ref: id });
 const operations = readFileSync(join(root, 'docs', 'OPERATIONS.md'), 'utf8');
-
-interface MetricQuery {
-  Id: string;
-  ReturnData?: boolean;
-  Expression?: unknown;
-  MetricStat?: {
-    Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
-  };
-}
-const metricsOf = (id: string) => (props(id).Metrics ?? []) as MetricQuery[];
 
 const ALARMS = [
   'LambdaThrottlesAlarm',
@@ -38,12 +25,7 @@ const ALARMS = [
 ];
 
 it.each(ALARMS)('%s notifies the alarms topic and has its row and runbook in docs/OPERATIONS.md', (id) => {
-  const alarm = props(id);
-  expect(Resources[id]?.Type).toBe('AWS::CloudWatch::Alarm');
-  const topic = { 'Fn::If': ['HasAlarmTopic', [ref('AlarmTopicArn')], ref('AWS::NoValue')] };
-  expect(alarm.AlarmActions).toEqual(topic);
-  expect(alarm.OKActions).toEqual(topic);
-  expect(alarm.TreatMissingData).toBe('notBreaching');
+  const alarm = expectNotifiesTopic(id);
   const runbook = /docs\/OPERATIONS\.md, "([^"]+)"/.exec(String(alarm.AlarmDescription))?.[1];
   expect(runbook).toBeDefined();
   expect(operations).toContain(`### ${runbook}`);
