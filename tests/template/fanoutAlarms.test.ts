@@ -4,6 +4,7 @@ import { loadTemplate } from '../../tools/infra/template';
 import {
   ALARM_TOPIC,
   expectNotifiesTopic,
+  type MetricQuery,
   metricsOf,
   type Props,
   props,
