@@ -19,10 +19,21 @@ const INTERNAL_NAMES = /(^|\.)(localhost|local|internal|home\.arpa|localdomain)$
  * public only in ipaddr.js's `unicast` range, so every special-purpose block of the IANA registries (RFC 6890:
  * private, loopback, link-local with the EC2/Lambda metadata address, CGNAT, documentation, benchmarking, multicast,
  * reserved; IPv6 unique local, NAT64, 6to4, Teredo) is refused, an IPv4-mapped IPv6 address judged as its IPv4 one.
+ * The IPv4-compatible block `::/96` (deprecated by RFC 4291 §2.5.5.1, which no push service uses) is refused whole:
+ * ipaddr.js calls `::7f00:1` (how a URL writes `[::127.0.0.1]`) unicast, though it names the IPv4 loopback.
  */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
 export function isInternalHost(host: string): boolean {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (ipaddr.isValid(bare)) return ipaddr.process(bare).range() !== 'unicast';
+  if (ipaddr.isValid(bare)) {
+    // Written as the URL standard writes it (`::8.8.8.8` → `::808:808`): ipaddr.js reads a dotted tail as mapped.
+    const address = ipaddr.parse(
+      bare.includes(':') ? new URL(`http://[${bare}]`).hostname.slice(1, -1) : bare,
+    );
+    if (address.kind() === 'ipv6' && address.match(IPV4_COMPATIBLE)) return true;
+    return ipaddr.process(bare).range() !== 'unicast';
+  }
   return INTERNAL_NAMES.test(bare.replace(/\.$/, ''));
 }
 
