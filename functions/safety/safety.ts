@@ -193,7 +193,7 @@ export async function blockList(deps: SafetyDeps, connectionId: string): Promise
 /**
  * Reports message `seq` of the caller's room: kept with the message as it is now (its text survives a later delete),
  * recorded in the moderation log (the operators' queue), and pushed to the room's staff (staffConnections). Each
- * person may report ReportRateLimit messages an hour.
+ * person may report ReportRateLimit messages an hour; nobody reports their own.
  */
 export async function report(
   deps: SafetyDeps,
@@ -203,6 +203,9 @@ export async function report(
   const caller = await requireConnection(deps, connectionId);
   const { roomId } = caller;
   const message = await messageOf(deps, roomId, input.seq);
+  // One's own message is deleted, not reported: a report would only fill the staff's queue (and spend no budget).
+  if (message.authorId !== undefined && [senderOf(caller), memberKeyOf(caller)].includes(message.authorId))
+    throw new BadRequest('That is your own message: delete it instead of reporting it.');
   if (!(await takeReport(deps.reportQuota, input.owner)))
     throw new RateLimited(
       `You can report ${deps.reportQuota.rate?.limit} messages an hour: the room's owner and the operators have your reports.`,

@@ -92,7 +92,7 @@ it("a report reaches the owner's devices at once and keeps the message's text af
   expect(await chat.ask(carol, { action: 'reports', roomId })).toMatchObject({ code: 'FORBIDDEN' });
 });
 
-it('limits reports per person and refuses a report without a reason or of a deleted message', async () => {
+it("limits reports per person and refuses a report without a reason, of a deleted message or of one's own", async () => {
   const owen = await chat.device('owen');
   const dan = await chat.device('dan');
   const roomId = await roomWith(owen, dan);
@@ -104,6 +104,11 @@ it('limits reports per person and refuses a report without a reason or of a dele
   });
   expect(await chat.ask(dan, { action: 'report', roomId, seq: 999, reason: 'spam' })).toMatchObject({
     code: 'MESSAGE_NOT_FOUND',
+  });
+  // One's own message is deleted, not reported.
+  expect(await chat.ask(owen, { action: 'report', roomId, seq: one.seq, reason: 'spam' })).toMatchObject({
+    code: 'BAD_REQUEST',
+    message: expect.stringContaining('your own message'),
   });
   await owen.expectReply({ action: 'deletemessage', seq: two.seq });
   expect(await chat.ask(dan, { action: 'report', roomId, seq: two.seq, reason: 'spam' })).toMatchObject({
