@@ -64,6 +64,12 @@ export interface NotifyDeps {
    * consistent) or the thread's follower list still names them. A direct room's two members are its own.
    */
   members?: RoomMemberCheck;
+  /**
+   * Whether `userId` blocks the author of `message` (their block list names an identity whose member key in the room
+   * is the message's `authorKey`): a blocked person's mentions, direct messages and thread replies push nothing to
+   * the blocker, as the web chat hides their messages and notices.
+   */
+  blocksAuthor?: (userId: string, message: MessageFrame) => Promise<boolean>;
 }
 
 export interface NotifyReport {
@@ -71,7 +77,7 @@ export interface NotifyReport {
   people: {
     userId: string;
     reason: PushReason;
-    outcome: 'connected' | 'coalesced' | 'pushed' | 'no-subscription';
+    outcome: 'connected' | 'coalesced' | 'pushed' | 'no-subscription' | 'blocked';
   }[];
   pushes: number;
   removed: number;
@@ -149,6 +155,9 @@ export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Pro
       const subscriptions = await deps.subscriptions.of(userId, SUBSCRIPTIONS_READ);
       if (subscriptions.length === 0)
         return report.people.push({ userId, reason, outcome: 'no-subscription' });
+      // Read only for someone a push would reach: one Query of their block list (≤ 100 entries).
+      if (deps.blocksAuthor && (await deps.blocksAuthor(userId, message)))
+        return report.people.push({ userId, reason, outcome: 'blocked' });
       if (!(await deps.takeTurn(message.roomId, userId)))
         return report.people.push({ userId, reason, outcome: 'coalesced' });
       report.people.push({ userId, reason, outcome: 'pushed' });

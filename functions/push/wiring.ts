@@ -1,12 +1,14 @@
 import { DynamoRoomMemberCheck } from '#core/aws/roomMemberCheck';
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { DynamoUserDevices } from '#core/aws/userDevices';
+import { memberKey } from '#core/memberKeys';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
 import { readThreadRoot } from '#messages/dynamoThreadRoots';
 import { DynamoPeopleStore } from '#people/dynamoPeople';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { settings } from '#platform/settings';
+import { DynamoBlockStore } from '#safety/dynamoBlocks';
 import { DynamoPushSubscriptions } from './dynamoPushSubscriptions';
 import type { NotifyDeps } from './notify';
 import { vapidKeys } from './vapid';
@@ -32,12 +34,17 @@ export function notifyDeps(): NotifyDeps {
     peopleIndex: requireEnv('PEOPLE_INDEX'),
   });
   const limits = quotaStore();
+  const blocks = new DynamoBlockStore(documentClient(), requireEnv('MEMBERSHIPS_TABLE'));
   return {
     dmMembersOf: async (roomId) => (await rooms.get(roomId))?.dmMembers,
     // `@name`s resolved in the people feature's PeopleIndex, the one read of its store push makes.
     namedIn: (roomId, prefix, limit) => people.namedIn(roomId, prefix, limit),
     devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
     members: new DynamoRoomMemberCheck(documentClient(), requireEnv('MEMBERSHIPS_TABLE')),
+    // A signed-in person's block list is theirs across devices (safety/: `blocks#<userId>`).
+    blocksAuthor: async (userId, message) =>
+      message.authorKey !== undefined &&
+      (await blocks.list(userId)).some((entry) => memberKey(message.roomId, entry.who) === message.authorKey),
     // A runtime setting, read on every call.
     takeTurn: (roomId, userId) =>
       limits.takeTurn(`push#${roomId}#${userId}`, Date.now(), settings().PushCoalesceSeconds * 1000),

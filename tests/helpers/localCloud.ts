@@ -53,7 +53,10 @@ export interface TestCloud {
   logs: string[];
   /** Every function invocation, through the gateway, the state machine or a test. */
   invocations: Invocation[];
-  /** Waits until every fan-out has finished and its frames had time to arrive: for proving a negative. */
+  /**
+   * Waits until every fan-out has finished, its frames had time to arrive and no invocation is running (a route's,
+   * a rule target's such as the push function, a $disconnect's): for proving a negative.
+   */
   settle(): Promise<void>;
 }
 
@@ -74,6 +77,9 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     ...options,
   });
   const invocations: Invocation[] = [];
+  // Invocations started through the wrapper below that have not ended: settle() waits for none, so that what a route,
+  // a rule's asynchronous target (the push function) or a closed connection's $disconnect does has been done.
+  let running = 0;
   const logicalIds = new Map<string, string>();
   for (const fn of cloud.lambda.functions) {
     for (const key of [fn.logicalId, fn.name, fn.arn]) logicalIds.set(key, fn.logicalId);
@@ -96,16 +102,21 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
       ...(typeof op === 'string' && { op }),
       ...(caller !== undefined && { caller }),
     });
-    return invoke(fn, event, kind, startBy, caller);
+    running++;
+    return invoke(fn, event, kind, startBy, caller).finally(() => {
+      running--;
+    });
   };
   return {
     cloud,
     logs,
     invocations,
     settle: async () => {
-      await cloud.idle();
-      await new Promise((resolve) => setTimeout(resolve, DELIVERY_GRACE_MS));
-      await cloud.idle();
+      do {
+        await cloud.idle();
+        await new Promise((resolve) => setTimeout(resolve, DELIVERY_GRACE_MS));
+        await cloud.idle();
+      } while (running > 0);
     },
   };
 }

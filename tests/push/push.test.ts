@@ -36,8 +36,11 @@ async function eventually(check: () => boolean, ms = 20_000): Promise<void> {
   }
 }
 
-/** Waits until the bus's targets have run for what was sent (the push function is invoked after PutEvents). */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1500));
+/**
+ * Waits until the cloud is idle: every invocation the sends started has ended, the push function's (invoked through
+ * the bus after PutEvents) and a closed tab's $disconnect included.
+ */
+const settle = () => chat.settle();
 
 /** `name` signs in on a device, subscribes a stand-in browser to push, and closes its tab: it is not connected. */
 async function subscribedAndGone(name: string, roomId?: string, key?: string) {
@@ -112,6 +115,34 @@ it('pushes nothing to a member who is connected, or to one the message does not 
   expect(pushesTo(dave.endpoint)).toEqual([]);
   expect(pushesTo(erin.endpoint)).toEqual([]);
   await davePhone.close();
+});
+
+it('pushes nothing to alice of a person she blocked, while mentions by others still reach her', async () => {
+  const bob = await device('bob-b');
+  const carol = await device('carol-b');
+  const created = await bob.expectReply({ action: 'createroom' });
+  const [roomId, key] = [String(created.roomId), String(created.inviteKey)];
+  await carol.expectReply({ action: 'joinroom', roomId, key });
+  const tab = await device('alice-b');
+  await tab.expectReply({ action: 'joinroom', roomId, key });
+  const rude = await ask(bob, { action: 'sendmessage', message: 'rude' });
+  expect(await ask(tab, { action: 'block', roomId, seq: rude.seq })).toMatchObject({ type: 'blocklist' });
+  const { publicKey } = await ask(tab, { action: 'pushsubscribe' });
+  const subscription = chat.cloud.pushService.subscribe(String(publicKey));
+  await ask(tab, { action: 'pushsubscribe', subscription });
+  await tab.close();
+  await settle();
+
+  // Bob's mention first, its push function run to its end; then Carol's: had Bob's been pushed, it would have taken
+  // alice's turn in the room (PushCoalesceSeconds) and Carol's would not arrive.
+  await ask(bob, { action: 'sendmessage', message: '@alice-b answer me' });
+  await settle();
+  await ask(carol, { action: 'sendmessage', message: '@alice-b lunch?' });
+  await eventually(() => pushesTo(subscription.endpoint).length > 0);
+  await settle();
+  expect(pushesTo(subscription.endpoint)).toEqual([
+    expect.objectContaining({ reason: 'mention', roomId, username: 'carol-b', text: '@alice-b lunch?' }),
+  ]);
 });
 
 it("pushes bob's direct message to alice's peer while she is away", async () => {
