@@ -1,4 +1,5 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import { DynamoRoomStore } from '#core/aws/rooms';
 import { BadRequest } from '#core/errors';
 import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
@@ -34,6 +35,7 @@ const deps = onFirstCall(() => ({
     },
   },
   budget: typingBudget(),
+  rooms: new DynamoRoomStore(documentClient(), config.roomsTable()),
 }));
 
 /**

@@ -1,5 +1,7 @@
 import { requireConnection } from '#core/identity/connections';
-import type { ChatPorts, Connection, Member } from '#core/ports';
+import { memberKey, senderOf } from '#core/memberKeys';
+import { mutedUntil } from '#core/moderation';
+import type { ChatPorts, Connection, Member, Room } from '#core/ports';
 import { postToConnections } from '#deliver/delivery';
 import { LOBBY, TYPING_GRACE_MS, type TypingFrame } from '#protocol';
 
@@ -54,12 +56,17 @@ export type TypingDeps = Pick<ChatPorts, 'connections' | 'notifier' | 'now'> & {
   typing: TypingStore;
   settings: TypingSettings;
   budget?: TypingBudget;
+  /** The room's item, where its mutes are (core/moderation.ts): read once per heartbeat that would be relayed. */
+  rooms?: { get(roomId: string): Promise<Room | undefined> };
 };
 
 /** What became of a typing frame; only `relayed` costs posts. */
 type TypingOutcome =
   | { kind: 'relayed'; posted: number }
-  | { kind: 'dropped'; reason: 'lobby' | 'off' | 'throttled' | 'notTyping' | 'roomTooBig' | 'noBudget' };
+  | {
+      kind: 'dropped';
+      reason: 'lobby' | 'off' | 'throttled' | 'notTyping' | 'roomTooBig' | 'noBudget' | 'muted';
+    };
 
 /**
  * Relays a member's typing (`typing` true: a heartbeat; false: it stopped) to the others of its room. A heartbeat
@@ -93,6 +100,14 @@ export async function relayTyping(
       !(await deps.typing.takeMemberTurn(roomId, connection.userId, now, settings.intervalMs))
     )
       return { kind: 'dropped', reason: 'throttled' };
+    // A muted member shows the room no typing, as it sends nothing: dropped without an error frame (typing is
+    // one-way), the room read only for a heartbeat that got past the interval. A stop still goes through.
+    const room = deps.rooms && (await deps.rooms.get(roomId));
+    if (
+      room &&
+      mutedUntil(room, memberKey(roomId, senderOf(connection)), Math.floor(now / 1000)) !== undefined
+    )
+      return { kind: 'dropped', reason: 'muted' };
     if (!(await deps.typing.noteStart(connectionId, roomId, now, last)))
       return { kind: 'dropped', reason: 'throttled' };
   } else {

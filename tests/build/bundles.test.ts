@@ -85,8 +85,9 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'rooms/dynamoMemberships.ts',
     'safety/dynamoDmBlocks.ts',
   ],
-  // A push names a thread's followers (its root's item) and resolves `@name`s in the PeopleIndex.
-  PushFunction: ['messages/dynamoThreadRoots.ts', 'people/dynamoPeople.ts'],
+  // A push names a thread's followers (its root's item), resolves `@name`s in the PeopleIndex and skips a person
+  // who blocks the author (their block list).
+  PushFunction: ['messages/dynamoThreadRoots.ts', 'people/dynamoPeople.ts', 'safety/dynamoBlocks.ts'],
   ReadingFunction: [],
   // joinroom and subscribe give the room's backlog: messages, reactions, pins, the authors' avatars.
   RoomsFunction: [

@@ -115,6 +115,21 @@ it('a room above TypingMaxMembers relays no typing at all', async () => {
   for (const client of clients) expect(typingFrames(client)).toHaveLength(0);
 });
 
+it("a muted member's typing reaches nobody; unmuted, it shows again", async () => {
+  const [lea, max, ned] = await three('lea', 'max', 'ned');
+  await roomOf(lea, max, ned);
+  await lea.expectReply({ action: 'mute', username: 'max' });
+  await max.next((f) => f.type === 'muted');
+  max.send({ action: 'typing' });
+  await marker(lea, [ned], 'while max is muted');
+  expect(typingFrames(ned)).toHaveLength(0);
+  expect(typingFrames(lea)).toHaveLength(0);
+
+  await lea.expectReply({ action: 'unmute', username: 'max' });
+  max.send({ action: 'typing' });
+  await ned.next(typingOf('max'));
+});
+
 it('bad input gets an error frame; typing in the lobby is dropped without one', async () => {
   const [jon, kim] = await two('jon', 'kim');
   jon.send({ action: 'typing' });
