@@ -11,9 +11,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
+const args = process.argv.slice(2);
 // The build time is this run's own, never one inherited from a shell that ran npm start before.
 const { ROOMCAST_BUILD_MS: _inherited, ...env } = process.env;
-if (process.env.ROOMCAST_DIST_BUILT !== '1') {
+if (args.includes('--help') || args.includes('-h')) {
+  // The options are the command line's own: only it is built (well under a second), not every function.
+  const { buildNodePrograms } = await import('./build.mjs');
+  await buildNodePrograms(['tools/local/cli.ts']);
+} else if (process.env.ROOMCAST_DIST_BUILT !== '1') {
   try {
     // Loaded only to build: esbuild and the template's parser cost a second of CPU that a skipped build does not need.
     const { buildAll } = await import('./build.mjs');
@@ -24,13 +29,24 @@ if (process.env.ROOMCAST_DIST_BUILT !== '1') {
   }
   env.ROOMCAST_BUILD_MS = String(Math.round(performance.now() - started));
 }
+// With an IPC channel: the cloud stops itself when the channel closes (tools/local/cli.ts), so it ends with this
+// process however this one ends, a SIGKILL included.
 const cloud = spawn(
   process.execPath,
-  ['--enable-source-maps', join(root, 'dist', 'local', 'cli.js'), ...process.argv.slice(2)],
-  { stdio: 'inherit', env },
+  ['--enable-source-maps', join(root, 'dist', 'local', 'cli.js'), ...args],
+  {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env,
+  },
 );
 // Ctrl-C reaches the whole terminal group, the cloud included, which stops itself (a second Ctrl-C ends it at
 // once): this process only waits for it. A SIGTERM sent to this process alone is passed on.
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => cloud.kill('SIGTERM'));
 cloud.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// `kill <npm's PID>` ends npm and the shell it ran this in, never this process: orphaned (another parent), it stops
+// the cloud as a SIGTERM would.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) cloud.kill('SIGTERM');
+}, 500).unref();

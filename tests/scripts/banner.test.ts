@@ -102,3 +102,44 @@ it("npm start: builds, gives the build time beside the cloud's own start time, a
   const chat = await connect((line as RegExpExecArray)[1] as string);
   expect((await chat.info()).username).toBe('alice');
 });
+
+it('npm start: the local cloud ends with the process that started it, also when npm and its shell are killed alone', async () => {
+  const { ROOMCAST_DIST_BUILT: _built, ...env } = process.env;
+  // As npm runs a script: a shell whose child is scripts/start.mjs. Killing the shell alone (as `kill <npm's PID>`
+  // ends npm and its shell) leaves start.mjs without its parent.
+  const shell = spawn(
+    'sh',
+    ['-c', `"${process.execPath}" "${join(root, 'scripts', 'start.mjs')}" --http-port 0 --ws-port 0; :`],
+    { cwd: root, env: { ...env, ROOMCAST_DIST_BUILT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(shell);
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    shell.stdout?.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('Ctrl-C to stop.')) resolve();
+    });
+    shell.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${out}`)));
+  });
+  const wsUrl = /wscat -c "(ws:\/\/[^"?]+)/.exec(out)?.[1];
+  expect(wsUrl).toBeDefined();
+  const opens = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = new WebSocket(String(wsUrl));
+      socket.once('open', () => {
+        socket.close();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  expect(await opens()).toBe(true);
+
+  shell.kill('SIGKILL');
+  // The cloud stops: its port refuses connections (start.mjs notices it has lost its parent within half a second).
+  let open = true;
+  for (let i = 0; i < 600 && open; i++) {
+    open = await opens();
+    if (open) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(open).toBe(false);
+});
