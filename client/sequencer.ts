@@ -20,15 +20,16 @@ export function marked<T extends RoomEventFrame>(event: T, late: boolean): Hande
  */
 export const SKIPPED_KEPT = 500;
 
+/** Held in a seq's place for a seq given up (`pass`): counted as delivered, handed to no one. */
+const GIVEN_UP = null;
+
 /**
  * Hands a room's events (messages and changes to them) to the app once each, in seq order, whatever order and however often they arrive.
  * `lastSeq` is the highest seq delivered with nothing missing below it (from the baseline up); messages above a
  * hole wait in `held` until the hole is filled or skipped. A seq of a skipped hole that arrives afterwards is
- * delivered then, once, marked late (`deliver(event, true)`): the app puts it in its place by seq.
+ * delivered then, once, marked late (`deliver(event, true)`): the app puts it in its place by seq. A seq the server
+ * says it gave up (`pass`: a frame's or a page's `gaps`) counts as delivered and is no hole.
  */
-/** Held in a seq's place for a seq given up (`pass`): counted as delivered, handed to no one. */
-const GIVEN_UP = null;
-
 export class Sequencer {
   private last: number | undefined;
   /** Events above a hole by seq, and seqs given up there (GIVEN_UP). */

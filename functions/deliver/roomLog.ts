@@ -100,7 +100,9 @@ export interface LogStore {
   sleep(roomId: string, seq: number): Promise<boolean>;
   /** Renews the room's awake mark and queues a wake for the room's next execution. */
   handOff(roomId: string, high: number): Promise<void>;
-  /** The item SaveCursor writes for `high`, unless another save since `read.version` was read (`posted` added by readRoom). */
+  /**
+   * The item SaveCursor writes for `high`, unless another save since `read.version` was read; readRoom adds `posted`.
+   */
   itemOf(
     roomId: string,
     high: number,
