@@ -20,15 +20,20 @@ export function marked<T extends RoomEventFrame>(event: T, late: boolean): Hande
  */
 export const SKIPPED_KEPT = 500;
 
+/** Held in a seq's place for a seq given up (`pass`): counted as delivered, handed to no one. */
+const GIVEN_UP = null;
+
 /**
  * Hands a room's events (messages and changes to them) to the app once each, in seq order, whatever order and however often they arrive.
  * `lastSeq` is the highest seq delivered with nothing missing below it (from the baseline up); messages above a
  * hole wait in `held` until the hole is filled or skipped. A seq of a skipped hole that arrives afterwards is
- * delivered then, once, marked late (`deliver(event, true)`): the app puts it in its place by seq.
+ * delivered then, once, marked late (`deliver(event, true)`): the app puts it in its place by seq. A seq the server
+ * says it gave up (`pass`: a frame's or a page's `gaps`) counts as delivered and is no hole.
  */
 export class Sequencer {
   private last: number | undefined;
-  private readonly held = new Map<number, RoomEventFrame>();
+  /** Events above a hole by seq, and seqs given up there (GIVEN_UP). */
+  private readonly held = new Map<number, RoomEventFrame | typeof GIVEN_UP>();
   /** When the hole below the held messages was first seen (epoch ms); undefined while there is none. */
   private holeSeen: number | undefined;
   /**
@@ -99,6 +104,21 @@ export class Sequencer {
     return true;
   }
 
+  /**
+   * Seqs the server gave up (a frame's or a `history` page's `gaps`): nothing will ever be stored under them, so they
+   * count as delivered, as if each came and was handed over: no hole waits for them, and a skipped one is not looked
+   * for any more. A seq already delivered or held is left as it is.
+   */
+  pass(seqs: readonly unknown[]): void {
+    for (const seq of seqs) {
+      if (!Number.isSafeInteger(seq) || (seq as number) < 1) continue;
+      const n = seq as number;
+      if (this.last !== undefined && n <= this.last) this.skipped.delete(n);
+      else if (!this.held.has(n)) this.held.set(n, GIVEN_UP);
+    }
+    this.drain();
+  }
+
   /** Gives up on the hole below the lowest held message (the server does not have it yet) and delivers on. */
   skipHole(): void {
     if (this.held.size === 0 || this.last === undefined) return;
@@ -120,12 +140,13 @@ export class Sequencer {
 
   private drain(): void {
     if (this.last === undefined) return;
-    for (let next = this.held.get(this.last + 1); next !== undefined; next = this.held.get(this.last + 1)) {
-      this.held.delete(next.seq);
-      this.last = next.seq;
+    for (let seq = this.last + 1; this.held.has(seq); seq++) {
+      const next = this.held.get(seq);
+      this.held.delete(seq);
+      this.last = seq;
       // The hole below it is filled: a hole above starts its own wait.
       this.holeSeen = undefined;
-      this.deliver(next, false);
+      if (next) this.deliver(next, false);
     }
     if (this.held.size === 0) this.holeSeen = undefined;
     else this.holeSeen ??= this.now();

@@ -27,7 +27,7 @@ export type JoinAction = AnsweredBy<'joined'>;
 
 import { marked, Sequencer } from './sequencer';
 import type { RoomcastEvents, SessionEvents } from './types';
-import { batchMessages, isPin, isResyncFrame, isRoomEvent } from './validate';
+import { batchMessages, gapsOf, isPin, isResyncFrame, isRoomEvent, withoutGaps } from './validate';
 
 const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
 
@@ -274,6 +274,7 @@ export class RoomSession {
     this.sequencer.setBaseline(first === undefined ? last : first - 1);
     // The room first, then its messages (as for a joined room): an app shows a room's messages once it knows it.
     this.hooks.emit('room', { roomId: LOBBY, lastSeq: last });
+    this.sequencer.pass(gapsOf(latest));
     for (const message of latest.messages) this.sequencer.accept(message);
     if (this.sequencer.hasGap || latest.hasMore === true) await this.catchUp();
   }
@@ -290,10 +291,10 @@ export class RoomSession {
   onRoomFrame(frame: Record<string, unknown>): boolean {
     let messages: RoomEventFrame[] | undefined;
     if (frame.type === 'message' || CHANGES.has(String(frame.type)))
-      messages = isRoomEvent(frame) ? [frame as RoomEventFrame] : undefined;
+      messages = isRoomEvent(frame) ? [withoutGaps(frame)] : undefined;
     else if (frame.type === 'batch') messages = batchMessages(frame);
     if (messages !== undefined) {
-      this.onMessages(messages);
+      this.onMessages(messages, gapsOf(frame));
       return true;
     }
     if (isResyncFrame(frame)) {
@@ -309,7 +310,7 @@ export class RoomSession {
    * overlap and arrive in any order (a retried post can land after a later batch): the sequencer hands each seq
    * over once, in order, and a gap is filled from history.
    */
-  onMessages(messages: readonly RoomEventFrame[]): void {
+  onMessages(messages: readonly RoomEventFrame[], gaps: readonly number[] = []): void {
     if (this.config.lean) {
       for (const event of messages)
         if (event.type === 'message') this.hooks.emit('message', event);
@@ -317,6 +318,8 @@ export class RoomSession {
       return;
     }
     const activity = this.activity;
+    // The seqs the frame's room gave up (`gaps`): delivered, never waited for nor read from history.
+    if (messages[0]?.roomId === this.room) this.sequencer.pass(gaps);
     const elsewhere: RoomEventFrame[] = [];
     for (const message of messages) {
       if (
@@ -422,6 +425,7 @@ export class RoomSession {
     for (;;) {
       const page = await this.history({ afterSeq, limit: LIMITS.historyMax });
       if (room !== this.room) return;
+      this.sequencer.pass(gapsOf(page));
       for (const message of page.messages) this.sequencer.accept(message);
       const more = page.hasMore ?? page.messages.length >= LIMITS.historyMax;
       // The next page starts after this one's last seq (which moves on even past a hole: expired messages), or

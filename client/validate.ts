@@ -178,6 +178,19 @@ export function batchMessages(frame: Record<string, unknown>): RoomEventFrame[] 
   return messages as RoomEventFrame[];
 }
 
+/** A frame's or a `history` page's `gaps` (seqs the server gave up: protocol's Gaps), its whole seqs; none if absent. */
+export const gapsOf = (frame: object): number[] => {
+  const { gaps } = frame as { gaps?: unknown };
+  return Array.isArray(gaps) ? gaps.filter((seq) => Number.isSafeInteger(seq) && seq > 0) : [];
+};
+
+/** An event frame sent alone, as the app gets it: without the `gaps` the frame carried (gapsOf). */
+export function withoutGaps(event: RoomEventFrame): RoomEventFrame {
+  if (!('gaps' in event)) return event;
+  const { gaps: _told, ...rest } = event as RoomEventFrame & { gaps?: unknown };
+  return rest as RoomEventFrame;
+}
+
 /** True for a `resync` frame: a room id and the seq after which messages may be missing. */
 export function isResyncFrame(
   frame: Record<string, unknown>,

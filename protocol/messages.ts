@@ -90,6 +90,16 @@ export interface ChatMessage extends MessageState {
 /** Members one message may name (`@name`); later names in it are plain text. */
 export const MENTIONS_PER_MESSAGE = 10;
 
+/**
+ * Seqs of the room given up (taken, never to hold an event: a refused send, a seq the fan-out fenced), ascending:
+ * count them as delivered, with no wait and no `history` for them. The fan-out's frame (a `batch`, or a `message` or
+ * change frame sent alone) lists those below its events and above the room's previous event; a `history` page those
+ * its read passed. A client that does not know the field sees a hole, as before.
+ */
+export interface Gaps {
+  gaps?: number[];
+}
+
 export type MessageFrame = { type: 'message' } & Omit<ChatMessage, 'clientMsgId'>;
 /** What takes a seq in a room: a message, or a change to one (changes.ts). */
 export type RoomEventFrame = MessageFrame | ChangeFrame;
@@ -100,7 +110,7 @@ export interface AckFrame extends Reply {
   roomId: string;
   seq: number;
 }
-export interface HistoryFrame extends Reply {
+export interface HistoryFrame extends Reply, Gaps {
   type: 'history';
   roomId: string;
   /** In seq order (messages and changes); fewer than asked when the next would take the reply past `replyMaxBytes`. */
@@ -129,7 +139,7 @@ export interface HistoryFrame extends Reply {
  * been sent alone. A batch never exceeds API Gateway's 32 KB frame (a message that does not fit goes alone), and
  * never holds one message: a lone message is sent as a plain `message` frame.
  */
-export interface BatchFrame {
+export interface BatchFrame extends Gaps {
   type: 'batch';
   roomId: string;
   messages: RoomEventFrame[];

@@ -14,47 +14,85 @@ export const FRAME_LIMIT_BYTES = 32_768;
 /** One post to one connection: its serialized frame and the seqs it carries. */
 export interface Frame {
   payload: string;
-  /** The first seq the frame carries: a member that misses it is owed the messages after `firstSeq - 1`. */
+  /**
+   * The first seq the frame carries (an event, or the lowest of its `gaps`): a member that misses it is owed the
+   * messages after `firstSeq - 1`.
+   */
   firstSeq?: number;
   lastSeq: number;
   /** Messages it carries: 0 for a resync frame or an event that is no message (presence, a room's broadcast). */
   messages: number;
 }
 
-/** One room event's frame as sendmessage serialized it (`messageFrameOf`, `changeFrameOf`) and its seq. */
+/**
+ * One entry of a room's log as the fan-out read it (roomLog.ts): an event's frame as sendmessage serialized it
+ * (`messageFrameOf`, `changeFrameOf`) and its seq, or a seq given up (no payload: a gap marker or a fence).
+ */
 export interface SeqPayload {
   seq: number;
-  payload: string;
+  payload?: string;
 }
 
 const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
+/** The bytes `gaps` adds to a frame: `,"gaps":[` and `]`, each seq's digits and the commas between them. */
+const gapsBytes = (gaps: readonly number[]) =>
+  gaps.length === 0 ? 0 : 10 + gaps.reduce((n, seq) => n + String(seq).length, 0) + gaps.length - 1;
+const gapsField = (gaps: readonly number[]) => (gaps.length === 0 ? '' : `,"gaps":[${gaps.join(',')}]`);
+
 /**
- * The frames that carry a room's serialized message frames (ascending seq): consecutive ones share a `batch` frame
- * while it stays within FRAME_LIMIT_BYTES; a batch is never made of one message (that goes as its own frame, so a
- * message too long to share a frame goes alone).
+ * The frames that carry a room's entries (ascending seq): consecutive events share a `batch` frame while it stays
+ * within FRAME_LIMIT_BYTES; a batch is never made of one event (that goes as its own frame, so an event too long to
+ * share a frame goes alone). Each frame lists in `gaps` the seqs given up below its events and above the previous
+ * frame's (docs/DECISIONS.md, "Gaps are told where members read"), so a member holding its events waits for no hole
+ * and reads no `history`; a lone event gets the field spliced into its own frame. Gaps after the last event go with no
+ * frame: the cursor keeps them for the room's next event (roomLog.ts). A lone event whose gaps would take it past
+ * FRAME_LIMIT_BYTES keeps the highest that fit (the rest a member reads from `history`).
  */
-export function batchFrames(roomId: string, messages: readonly SeqPayload[]): Frame[] {
+export function batchFrames(roomId: string, entries: readonly SeqPayload[]): Frame[] {
   const head = JSON.stringify({ type: 'batch', roomId, messages: [] }).slice(0, -2);
   const overhead = utf8(head) + 2;
   const frames: Frame[] = [];
-  let pending: SeqPayload[] = [];
+  let pending: { seq: number; payload: string }[] = [];
   let pendingBytes = 0;
+  /** The gaps of the pending frame, and those since its last event (they go with the next one). */
+  let frameGaps: number[] = [];
+  let before: number[] = [];
   const flush = () => {
     const first = pending[0];
     const last = pending[pending.length - 1];
     if (!first || !last) return;
+    const field = gapsField(frameGaps);
     const payload =
-      pending.length === 1 ? last.payload : `${head}${pending.map((m) => m.payload).join(',')}]}`;
-    frames.push({ payload, firstSeq: first.seq, lastSeq: last.seq, messages: pending.length });
+      pending.length === 1
+        ? field === ''
+          ? last.payload
+          : `${last.payload.slice(0, -1)}${field}}`
+        : `${head}${pending.map((m) => m.payload).join(',')}]${field}}`;
+    const firstSeq = Math.min(first.seq, frameGaps[0] ?? first.seq);
+    frames.push({ payload, firstSeq, lastSeq: last.seq, messages: pending.length });
     pending = [];
     pendingBytes = 0;
+    frameGaps = [];
   };
-  for (const message of messages) {
-    const bytes = utf8(message.payload);
-    // A batch of the pending messages and this one: the overhead, every message and a comma between each two.
-    if (pending.length > 0 && overhead + pendingBytes + pending.length + bytes > FRAME_LIMIT_BYTES) flush();
-    pending.push(message);
+  for (const entry of entries) {
+    if (entry.payload === undefined) {
+      before.push(entry.seq);
+      continue;
+    }
+    const bytes = utf8(entry.payload);
+    // A batch of the pending events and this one: the overhead, every event and a comma between each two, the gaps.
+    if (
+      pending.length > 0 &&
+      overhead + pendingBytes + pending.length + bytes + gapsBytes([...frameGaps, ...before]) >
+        FRAME_LIMIT_BYTES
+    )
+      flush();
+    frameGaps.push(...before);
+    before = [];
+    if (pending.length === 0)
+      while (frameGaps.length > 0 && bytes + gapsBytes(frameGaps) > FRAME_LIMIT_BYTES) frameGaps.shift();
+    pending.push({ seq: entry.seq, payload: entry.payload });
     pendingBytes += bytes;
   }
   flush();

@@ -19,7 +19,7 @@ import type { CursorItem, LogEntry, LogStore, RoomCursor, RoomHead } from './roo
 
 /**
  * The room's fan-out cursor in the Limits table (Deliver may read and the fan-out machine may write only keys under
- * this prefix): `high`, `version`, `ttl`.
+ * this prefix): `high`, `posted`, `version`, `ttl`.
  */
 const cursorKey = (roomId: string) => `fanout-cursor#${roomId}`;
 
@@ -63,7 +63,11 @@ export class DynamoCursorStore implements LogStore {
       this.pauses,
     );
     if (!Item) return undefined;
-    return { high: Number(Item.high ?? 0), version: Number(Item.version ?? 0) };
+    return {
+      high: Number(Item.high ?? 0),
+      version: Number(Item.version ?? 0),
+      ...(Item.posted !== undefined && { posted: Number(Item.posted) }),
+    };
   }
 
   async head(roomId: string): Promise<RoomHead> {
@@ -180,7 +184,12 @@ export class DynamoCursorStore implements LogStore {
     }
   }
 
-  itemOf(roomId: string, high: number, read: RoomCursor | undefined, nowSeconds: number): CursorItem {
+  itemOf(
+    roomId: string,
+    high: number,
+    read: RoomCursor | undefined,
+    nowSeconds: number,
+  ): Omit<CursorItem, 'posted'> {
     const version = read?.version ?? 0;
     return {
       key: cursorKey(roomId),

@@ -1,6 +1,6 @@
 import { ROOM_INDEX_SHARDS, removedFilter } from '#core/aws/roomMembers';
 import { logger } from '#platform/powertools';
-import { batchFrames, coalesceRoomState, type Frame, type SeqPayload } from './coalescing';
+import { batchFrames, coalesceRoomState, type Frame } from './coalescing';
 import { roomIndexKeys } from './roomIndexKeys';
 import {
   type ByteBudget,
@@ -290,9 +290,6 @@ function withoutRepeats(events: RoomEvent[]): RoomEvent[] {
   });
 }
 
-const seqPayloads = (entries: LogEntry[]): SeqPayload[] =>
-  entries.flatMap((e) => (e.payload === undefined ? [] : [{ seq: e.seq, payload: e.payload }]));
-
 /**
  * A room's frames: its state events (presence, read positions, its broadcasts) in the queue's order, then the run read
  * from its log; and its keys at `keyLevel` (absent: every key a room can have).
@@ -310,7 +307,8 @@ function prepareRoom(
   const { expression: filter, values: filterValues } = removedFilter(removed);
   if (roomId === null)
     return { roomId, keys: [EVERYONE], filter, filterValues, scan: true, frames, cursor: null, more: false };
-  if (read) frames.push(...batchFrames(roomId, seqPayloads(read.run)));
+  // The run's gap markers and fences ride its frames as `gaps` (coalescing.ts).
+  if (read) frames.push(...batchFrames(roomId, read.run));
   // A cycle's presence changes and read positions: one frame each per member (coalescing.ts).
   const coalesced = coalesceRoomState(roomId, frames);
   return {

@@ -38,10 +38,21 @@ export type ByteBudget = (head: RoomHead) => number;
 /** How long one execution reads a busy room before handing it on to the room's next execution. */
 export const ROOM_TURN_MS = 2_000;
 
-/** The room's fan-out cursor as stored; `version` guards its save. */
+/**
+ * How many seqs given up before a cycle's read (between the cursor's `posted` and `high`) its first frame tells at most:
+ * a frame's gaps stay a few KB (docs/DECISIONS.md, "Gaps are told where members read"); a member is told of the rest
+ * by `history`.
+ */
+export const CARRIED_GAPS = 200;
+
+/**
+ * The room's fan-out cursor as stored; `version` guards its save. `posted`: the last event posted (absent, a cursor
+ * saved before it was kept: `high`); every seq after it up to `high` is a gap, told with the room's next event.
+ */
 export interface RoomCursor {
   high: number;
   version: number;
+  posted?: number;
 }
 
 /**
@@ -68,6 +79,8 @@ export interface LogEntry {
 export interface CursorItem {
   key: string;
   high: string;
+  /** The last event posted (RoomCursor). */
+  posted: string;
   read: string;
   next: string;
   ttl: string;
@@ -87,13 +100,23 @@ export interface LogStore {
   sleep(roomId: string, seq: number): Promise<boolean>;
   /** Renews the room's awake mark and queues a wake for the room's next execution. */
   handOff(roomId: string, high: number): Promise<void>;
-  /** The item SaveCursor writes for `high`, unless another save since `read.version` was read. */
-  itemOf(roomId: string, high: number, read: RoomCursor | undefined, nowSeconds: number): CursorItem;
+  /**
+   * The item SaveCursor writes for `high`, unless another save since `read.version` was read; readRoom adds `posted`.
+   */
+  itemOf(
+    roomId: string,
+    high: number,
+    read: RoomCursor | undefined,
+    nowSeconds: number,
+  ): Omit<CursorItem, 'posted'>;
 }
 
 /** One read of the room: what to post, in order, and the cursor to save after the posts. */
 interface RoomRead {
-  /** The stored run after the cursor, in seq order (gap markers kept: they carry no frame). */
+  /**
+   * The stored run after the cursor, in seq order (gap markers kept: they carry no frame), after the gaps the cursor
+   * carries (between its `posted` and `high`): the frames tell members of the gaps below each event (prepare.ts).
+   */
   run: LogEntry[];
   /** The cursor SaveCursor writes; null when it did not move. */
   save: CursorItem | null;
@@ -124,6 +147,8 @@ const realClock: Clock = {
 };
 
 const escapedBytes = (payload: string) => Buffer.byteLength(JSON.stringify(payload), 'utf8');
+/** A gap's bytes in its frame's `gaps` (its digits and a comma; nothing in them is escaped). */
+export const gapBytes = (seq: number) => String(seq).length + 1;
 
 /**
  * Reads the room's news after its cursor: the stored run to post now (waiting for a seq being stored only while there
@@ -143,7 +168,8 @@ export async function readRoom(
   const read = await store.cursor(roomId);
   const lowest = named.length > 0 ? Math.min(...named) : undefined;
   const start = read?.high ?? (lowest !== undefined ? lowest - 1 : (await store.head(roomId)).seq);
-  const g: Gathered = { run: [], bytes: 0, high: start, more: false };
+  const carried = carriedGaps(read, start);
+  const g: Gathered = { run: [], bytes: runBytes(carried), high: start, more: false };
   // When each missing seq was first seen missing by this reader: it is fenced HOLE_PASS_MS later.
   const missingSince = new Map<number, number>();
   // The newest head read: its seq, key level (the level only grows) and removed names.
@@ -174,8 +200,9 @@ export async function readRoom(
       if (await store.sleep(roomId, g.high)) break;
       continue;
     }
-    // A seq is being stored: post what came before it now, and read again after the posts.
-    if (g.run.length > 0) {
+    // A seq is being stored: post what came before it now, and read again after the posts. Gaps alone are not posted
+    // (prepare.ts): the read waits on, so it fences the seq in time.
+    if (g.run.some((e) => e.payload !== undefined)) {
       g.more = true;
       break;
     }
@@ -185,20 +212,20 @@ export async function readRoom(
     }
     await clock.sleep(POLL_MS);
   }
-  const { run, high } = g;
+  const { high } = g;
+  const run = [...carried, ...g.run];
   let { more } = g;
   if (more && clock.now() >= turnEndsAt) {
     // The turn is over with more to read: the room's next execution reads on.
     await store.handOff(roomId, high);
     more = false;
   }
-  const save =
-    high !== (read?.high ?? -1) ? store.itemOf(roomId, high, read, Math.floor(clock.now() / 1000)) : null;
+  const save = saveOf(store, roomId, read, g, start, clock.now());
   if (run.length > 1)
     logger.info('fan-out read the room', { roomId, from: start, high, events: run.length, more });
   // A seq stored and read in the same moment as the head may have been taken after the head was read: its level and
   // removed names are read again, so a member who joined (and raised the level) before that seq was taken is Queried.
-  if ((run.at(-1)?.seq ?? -1) > seen.seq) seen = await store.head(roomId);
+  if ((g.run.at(-1)?.seq ?? -1) > seen.seq) seen = await store.head(roomId);
   return {
     run,
     save,
@@ -206,6 +233,37 @@ export async function readRoom(
     removed: seen.removed,
     ...(seen.keyLevel !== undefined && { keyLevel: seen.keyLevel }),
   };
+}
+
+/**
+ * The gaps between the cursor's last event posted and `start` (its `high`), the highest CARRIED_GAPS of them: the
+ * cursor passed them as gaps, so they are told with the room's next event; a cursor without `posted` carries none.
+ */
+function carriedGaps(read: RoomCursor | undefined, start: number): LogEntry[] {
+  const carried: LogEntry[] = [];
+  const posted = read?.posted ?? start;
+  for (let seq = Math.max(posted, start - CARRIED_GAPS) + 1; seq <= start; seq++) carried.push({ seq });
+  return carried;
+}
+
+/** The escaped bytes of gaps in their frames (gapBytes). */
+const runBytes = (gaps: LogEntry[]) => gaps.reduce((n, e) => n + gapBytes(e.seq), 0);
+
+/**
+ * The cursor SaveCursor writes after the posts, null when the read did not move it: `high`, and the last event posted,
+ * the run's last or else the cursor's (a run of gaps alone is told with the room's next event).
+ */
+function saveOf(
+  store: LogStore,
+  roomId: string,
+  read: RoomCursor | undefined,
+  g: Gathered,
+  start: number,
+  nowMs: number,
+): CursorItem | null {
+  if (g.high === (read?.high ?? -1)) return null;
+  const posted = g.run.findLast((e) => e.payload !== undefined)?.seq ?? read?.posted ?? start;
+  return { ...store.itemOf(roomId, g.high, read, Math.floor(nowMs / 1000)), posted: String(posted) };
 }
 
 /** What a read gathered so far: the run to post, its escaped bytes, the highest seq in it, and whether to read on. */
@@ -251,7 +309,7 @@ async function gather(
     }
     // Nothing is posted past a seq still being stored.
     if (pending) continue;
-    const size = entry.payload === undefined ? 0 : escapedBytes(entry.payload);
+    const size = entry.payload === undefined ? gapBytes(seq) : escapedBytes(entry.payload);
     // A message too long for the budget goes alone in a full cycle; a smaller budget (a room of a batch) leaves it to
     // the room's next read, which the machine makes alone (ReadRoom).
     if (g.bytes + size > maxBytes && (g.run.length > 0 || maxBytes < CYCLE_BYTES)) {

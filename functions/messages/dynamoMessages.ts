@@ -30,7 +30,13 @@ export class DynamoMessageStore implements MessageStore {
     return readReactions(this.db, this.reactionsTable, roomId, seqs, viewer);
   }
 
-  async after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+  async after(
+    roomId: string,
+    afterSeq: number,
+    limit: number,
+    nowSeconds: number,
+    gaps?: number[],
+  ): Promise<ChatMessage[]> {
     return this.live(
       {
         KeyConditionExpression: 'roomId = :room AND seq > :after',
@@ -38,10 +44,17 @@ export class DynamoMessageStore implements MessageStore {
       },
       limit,
       nowSeconds,
+      gaps,
     );
   }
 
-  async before(roomId: string, beforeSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+  async before(
+    roomId: string,
+    beforeSeq: number,
+    limit: number,
+    nowSeconds: number,
+    gaps?: number[],
+  ): Promise<ChatMessage[]> {
     const newestFirst = await this.live(
       {
         KeyConditionExpression: 'roomId = :room AND seq < :before',
@@ -50,11 +63,12 @@ export class DynamoMessageStore implements MessageStore {
       },
       limit,
       nowSeconds,
+      gaps,
     );
     return newestFirst.reverse();
   }
 
-  async latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]> {
+  async latest(roomId: string, limit: number, nowSeconds: number, gaps?: number[]): Promise<ChatMessage[]> {
     const newestFirst = await this.live(
       {
         KeyConditionExpression: 'roomId = :room',
@@ -63,6 +77,7 @@ export class DynamoMessageStore implements MessageStore {
       },
       limit,
       nowSeconds,
+      gaps,
     );
     return newestFirst.reverse();
   }
@@ -93,7 +108,7 @@ export class DynamoMessageStore implements MessageStore {
    * expired items (not yet deleted) can fill a page. A message expires after every older one (its TTL is its send
    * time plus the retention, MessageRetentionDays; gap markers are left out as read), so going back in time (`ScanIndexForward: false`) the first
    * expired item ends the search; going forward, the expired ones come first and the query reads on past them, in
-   * pages that grow.
+   * pages that grow. The gap markers read are told to `gaps`.
    */
   private async live(
     query: {
@@ -103,6 +118,7 @@ export class DynamoMessageStore implements MessageStore {
     },
     limit: number,
     nowSeconds: number,
+    gaps?: number[],
   ): Promise<ChatMessage[]> {
     const backwards = query.ScanIndexForward === false;
     const found: ChatMessage[] = [];
@@ -124,6 +140,7 @@ export class DynamoMessageStore implements MessageStore {
       const read = page.Items ?? [];
       // A gap marker holds a seq that was taken and never stored (gaps.ts): history has nothing under it.
       const items = read.filter((item) => !isGapMarker(item));
+      if (gaps) for (const item of read) if (isGapMarker(item)) gaps.push(Number(item.seq));
       found.push(...items.slice(0, limit - found.length).map(toMessage));
       const sawExpired = (page.ScannedCount ?? read.length) > read.length;
       if (backwards && sawExpired) break;

@@ -13,12 +13,27 @@ export type { ReactionState, ReactionSummary };
  * up to days later, so a read leaves out every message whose TTL is at or before `nowSeconds`.
  */
 export interface MessageStore {
-  /** Live messages with seq > afterSeq in seq order, at most `limit`. */
-  after(roomId: string, afterSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  /**
+   * Live messages with seq > afterSeq in seq order, at most `limit`. `gaps`, when given, gets the seq of each gap
+   * marker the read passed (a seq given up: gaps.ts), in the read's order; so do `latest`'s and `before`'s.
+   */
+  after(
+    roomId: string,
+    afterSeq: number,
+    limit: number,
+    nowSeconds: number,
+    gaps?: number[],
+  ): Promise<ChatMessage[]>;
   /** The newest `limit` live messages, returned in seq order. */
-  latest(roomId: string, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  latest(roomId: string, limit: number, nowSeconds: number, gaps?: number[]): Promise<ChatMessage[]>;
   /** The newest `limit` live messages before `beforeSeq`, returned in seq order. */
-  before(roomId: string, beforeSeq: number, limit: number, nowSeconds: number): Promise<ChatMessage[]>;
+  before(
+    roomId: string,
+    beforeSeq: number,
+    limit: number,
+    nowSeconds: number,
+    gaps?: number[],
+  ): Promise<ChatMessage[]>;
   /** The room's pinned messages, oldest pin first (messages/dynamoPins.ts). */
   pins(roomId: string): Promise<Pin[]>;
   /**

@@ -41,9 +41,17 @@ export async function framesFor(
 }
 
 /**
+ * Gaps one page lists at most (~17 KB of its 120 KB): those nearest where the page starts, so a reader catching up
+ * moves on; one that lies beyond them waits for its hole as without them.
+ */
+export const HISTORY_GAPS = 1_000;
+
+/**
  * A page of the room's messages in seq order: the latest `limit`, or the first `limit` after `afterSeq`, as many as
  * fit one reply (pages.ts); `hasMore` when the room has messages after the page's last one. Messages past their
- * TTL are left out, deleted or not.
+ * TTL are left out, deleted or not. `gaps`: the seqs given up (gap markers: gaps.ts) the read passed within the page's
+ * span, so a reader counts them delivered instead of waiting for them (docs/DECISIONS.md, "Gaps are told where
+ * members read").
  */
 export async function history(
   deps: Pick<MessagePorts, 'connections' | 'messages' | 'now'> & {
@@ -61,17 +69,18 @@ export async function history(
   let messages: ChatMessage[];
   let beyondLimit = false;
   let hasOlder: boolean | undefined;
+  const read: number[] = [];
   if (query.afterSeq === undefined) {
     // Backwards (the latest page, or one before `beforeSeq`): one more than asked tells whether older ones are kept.
     messages =
       query.beforeSeq === undefined
-        ? await deps.messages.latest(roomId, query.limit + 1, now)
-        : await deps.messages.before(roomId, query.beforeSeq, query.limit + 1, now);
+        ? await deps.messages.latest(roomId, query.limit + 1, now, read)
+        : await deps.messages.before(roomId, query.beforeSeq, query.limit + 1, now, read);
     hasOlder = messages.length > query.limit;
     messages = messages.slice(-query.limit);
   } else {
     // One more than asked tells whether the room goes on after the page.
-    messages = await deps.messages.after(roomId, query.afterSeq, query.limit + 1, now);
+    messages = await deps.messages.after(roomId, query.afterSeq, query.limit + 1, now, read);
     beyondLimit = messages.length > query.limit;
     messages = messages.slice(0, query.limit);
   }
@@ -79,13 +88,17 @@ export async function history(
   const profiles = deps.authorProfiles
     ? await deps.authorProfiles(messages.filter((m) => !isStoredChange(m)) as StoredMessage[])
     : [];
-  // Sized with `hasMore: false`, the longer of its two values, and with the authors' profiles.
+  const gapsRead = pageGaps(read, messages, query, beyondLimit);
+  // Sized with `hasMore: false`, the longer of its two values, and with the authors' profiles and the gaps.
   const frame = { type: 'history' as const, roomId, messages: [], hasMore: false };
   const { page, cut } = fitMessages(
-    { ...frame, profiles },
+    { ...frame, profiles, gaps: gapsRead },
     'messages',
     await framesFor(deps.messages, connection, messages),
   );
+  // A gap above a cut page's last message comes with the next page.
+  const lastKept = page.at(-1)?.seq;
+  const gaps = cut && lastKept !== undefined ? gapsRead.filter((seq) => seq < lastKept) : gapsRead;
   // Only the authors of the messages kept.
   const shown = new Set(page.map((m) => ('username' in m ? m.username : undefined)));
   const pageProfiles = profiles.filter((p) => shown.has(p.username));
@@ -93,9 +106,30 @@ export async function history(
     ...frame,
     ...(pageProfiles.length > 0 && { profiles: pageProfiles }),
     messages: page,
+    ...(gaps.length > 0 && { gaps }),
     hasMore: cut || beyondLimit,
     ...(hasOlder !== undefined && { hasOlder }),
   };
+}
+
+/**
+ * The gaps the read passed within the page's span, ascending, at most HISTORY_GAPS nearest where it starts: after
+ * `afterSeq` up to its last message (all of them when the room has no more), or, reading back, below its last
+ * message (above it: the room's newest seqs, which a reader is told of with the event above them) and down to its
+ * first when older ones are kept.
+ */
+function pageGaps(read: number[], page: ChatMessage[], query: HistoryQuery, more: boolean): number[] {
+  const first = page[0]?.seq;
+  const last = page.at(-1)?.seq;
+  const ascending = [...new Set(read)].sort((a, b) => a - b);
+  const { afterSeq } = query;
+  if (afterSeq !== undefined) {
+    const within = ascending.filter((seq) => seq > afterSeq && (!more || last === undefined || seq < last));
+    return within.slice(0, HISTORY_GAPS);
+  }
+  if (first === undefined || last === undefined) return [];
+  const within = ascending.filter((seq) => seq > first && seq < last);
+  return within.slice(-HISTORY_GAPS);
 }
 
 /**
