@@ -28,7 +28,7 @@ export interface Frame {
  * One entry of a room's log as the fan-out read it (roomLog.ts): an event's frame as sendmessage serialized it
  * (`messageFrameOf`, `changeFrameOf`) and its seq, or a seq given up (no payload: a gap marker or a fence).
  */
-export interface SeqPayload {
+interface SeqPayload {
   seq: number;
   payload?: string;
 }

@@ -41,7 +41,7 @@ export const ROOM_TURN_MS = 2_000;
 /**
  * How many seqs given up before a cycle's read (between the cursor's `posted` and `high`) its first frame tells at most:
  * a frame's gaps stay a few KB (docs/DECISIONS.md, "Gaps are told where members read"); a member is told of the rest
- * by `history`.
+ * by `history`. Exported for tests: gapFrames.test.ts leaves more than this many gaps.
  */
 export const CARRIED_GAPS = 200;
 
@@ -148,7 +148,7 @@ const realClock: Clock = {
 
 const escapedBytes = (payload: string) => Buffer.byteLength(JSON.stringify(payload), 'utf8');
 /** A gap's bytes in its frame's `gaps` (its digits and a comma; nothing in them is escaped). */
-export const gapBytes = (seq: number) => String(seq).length + 1;
+const gapBytes = (seq: number) => String(seq).length + 1;
 
 /**
  * Reads the room's news after its cursor: the stored run to post now (waiting for a seq being stored only while there

@@ -44,7 +44,7 @@ export async function framesFor(
  * Gaps one page lists at most (~17 KB of its 120 KB): those nearest where the page starts, so a reader catching up
  * moves on; one that lies beyond them waits for its hole as without them.
  */
-export const HISTORY_GAPS = 1_000;
+const HISTORY_GAPS = 1_000;
 
 /**
  * A page of the room's messages in seq order: the latest `limit`, or the first `limit` after `afterSeq`, as many as

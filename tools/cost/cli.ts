@@ -298,17 +298,15 @@ export function render(report: CostReport): string {
     deliveryLine(report),
     workLine(report),
     '',
-    ...designTable(roomcast),
-    ...designTable(tutorial),
-    ...designTable(appsync),
-    'summary (USD per month)',
+    // The answer first, the tables it adds up after it: a terminal shows the top of a long report.
+    "summary (USD per month; each design's table, then the cost of each feature, follow)",
   ];
   for (const d of [roomcast, tutorial, appsync]) {
     const ratio = roomcast.totalUsd === 0 ? '' : ` (${dec(d.totalUsd / roomcast.totalUsd)}x roomcast)`;
     out.push(`  ${pad(d.design, 9)} ${pad(usd(d.totalUsd), 12, true)}${ratio}`);
   }
+  out.push('', ...designTable(roomcast), ...designTable(tutorial), ...designTable(appsync));
   out.push(
-    '',
     'assumptions: ' +
       `PostToConnection ${a.postLatencyMs} ms, ${a.postConcurrency} posts in flight per Deliver; SendMessage ${a.sendMessageMs} ms at ${a.sendMessageMemoryMb} MB;` +
       ` Deliver ${a.deliverMemoryMb} MB (+${a.deliverOverheadMs} ms); Express ${a.stateMachineMemoryMb} MB, Query ${a.queryMs} ms/page, ${a.lambdaTaskOverheadMs} ms per Map round;` +
@@ -473,6 +471,11 @@ function main() {
 }
 
 if (require.main === module) {
+  // Read through `| head`: the reader closing the pipe ends the report, not a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   try {
     main();
   } catch (error) {

@@ -263,6 +263,12 @@ async function main() {
   });
 }
 
+// Read through `| head` (`npm start -- --help | head`): the reader closing the pipe is no error to print.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 main().catch((error: Error) => {
   process.stderr.write(
     `roomcast: ${error instanceof UsageError ? error.message : error.message.split('\n')[0]}\n`,
