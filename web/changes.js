@@ -5,7 +5,7 @@
 // and reactions. All text goes in with textContent.
 
 import { pickEmoji } from './emojiPicker.js';
-import { formatted } from './format.js';
+import { drawText } from './format.js';
 import { moderation } from './moderation.js';
 import { canPin, paintPins } from './pins.js';
 import { quoteFrom, refreshQuotes, startReply } from './replies.js';
@@ -52,7 +52,8 @@ function paint(row, m) {
           : 'Message deleted',
     );
     text.dataset.testid = 'tombstone';
-  } else text.replaceChildren(...formatted(m.text));
+    text.classList.remove('emoji-only');
+  } else drawText(text, m.text);
   row.querySelector('.msg-edited')?.remove();
   row.querySelector('.msg-pinned')?.remove();
   if (m.pinnedAt && !m.deleted) {

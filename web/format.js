@@ -66,3 +66,20 @@ export function formatted(text) {
   const only = blocks.length === 1 && blocks[0].nodeName === 'P' ? [...blocks[0].childNodes] : blocks;
   return only.map(clean).filter(Boolean);
 }
+
+/** A grapheme of emoji alone: pictographs with their joiners, variation selectors, skin tones, or a flag's pair. */
+const EMOJI_RUN = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|\p{Emoji_Modifier}|\u200D|\uFE0F)+$/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Whether `text` is one to three emoji and nothing else (white space aside): shown large, as chat apps do. */
+export function emojiOnly(text) {
+  const bare = String(text).replace(/\s+/g, '');
+  if (bare === '' || !EMOJI_RUN.test(bare)) return false;
+  return [...graphemes.segment(bare)].length <= 3;
+}
+
+/** Draws message `text` into its `.msg-text` element: its Markdown, and large when it is emoji alone. */
+export function drawText(el, text) {
+  el.replaceChildren(...formatted(String(text ?? '')));
+  el.classList.toggle('emoji-only', emojiOnly(text ?? ''));
+}

@@ -80,6 +80,12 @@ function tell(m, reason, chat) {
   const key = `${m.roomId}:${m.seq}`;
   if (told.has(key)) return;
   const setting = noticesOf(m.roomId);
+  // Being named is marked on the room's row ("@") and counted in the title whatever the room's notices: a muted
+  // room raises no notice, but still says someone asked for you.
+  if (reason === 'mention' && m.roomId !== state.shownRoom && !state.mentionedRooms.has(m.roomId)) {
+    state.mentionedRooms.add(m.roomId);
+    redrawMyRooms();
+  }
   if (setting === 'mute' || (setting === 'mentions' && reason !== 'mention')) return;
   told.add(key);
   if (told.size > TOLD_KEPT) told.delete(told.values().next().value);

@@ -112,8 +112,12 @@ function render(rooms, more) {
     const unread = here ? 0 : room.unread;
     // Messages from others after the read position; "99+" (or "3+") when the count stopped at its bound.
     const atLeast = !here && room.unreadMore === true;
-    unreadElsewhere += unread;
-    moreElsewhere ||= atLeast;
+    // A muted room (noticeSettings.js) keeps its own badge, but only what names you counts in the tab's title and
+    // the menu button: muting a busy room is how one stops it pulling at the tab.
+    const muted = noticesOf(room.roomId) === 'mute';
+    const naming = here ? 0 : Math.max(room.mentions ?? 0, state.mentionedRooms.has(room.roomId) ? 1 : 0);
+    unreadElsewhere += muted ? Math.min(unread, naming) : unread;
+    moreElsewhere ||= atLeast && !muted;
     const row = rowOf(room.roomId);
     row.room = room;
     const { li, button } = row;
@@ -131,8 +135,8 @@ function render(rooms, more) {
     for (const badge of li.querySelectorAll('.count-badge')) badge.remove();
     // Unread messages that name you (the server's count), or a mention just told (mentions.js) the count lags.
     const mentions = here ? 0 : (room.mentions ?? 0);
-    // Muted (noticeSettings.js): its unread still counts; the mark says why it raises no notice.
-    if (noticesOf(room.roomId) === 'mute') {
+    // Muted: the mark says why it raises no notice.
+    if (muted) {
       const muted = h('span', 'count-badge muted-mark', '🔕');
       muted.dataset.testid = 'muted-mark';
       muted.setAttribute('aria-label', 'Muted');

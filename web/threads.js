@@ -6,7 +6,7 @@
 // every member receives. The pane's composer sends with `threadOf`, and "Also send to the room" as Slack offers it.
 // All text goes in with textContent.
 
-import { formatted } from './format.js';
+import { drawText } from './format.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, nameNode, placeRows, timeFmt, toast, ui } from './ui.js';
 
@@ -88,7 +88,7 @@ function rowOf(m) {
   const text = h('div', 'msg-text');
   text.dir = 'auto';
   if (m.deleted) text.append(m.deleted === 'owner' ? 'Message removed by the room owner' : 'Message deleted');
-  else text.append(...formatted(String(m.text ?? '')));
+  else drawText(text, m.text);
   row.append(meta, text);
   if (!m.deleted && m.reactions?.length)
     row.append(h('div', 'thread-reactions', m.reactions.map((r) => `${r.reaction} ${r.count}`).join('  ')));

@@ -1,7 +1,7 @@
 // The roomcast page's DOM kit: element lookup, avatars, dates, toasts, scrolling, the sidebar and the clipboard.
 // Nothing here talks to the server or the client library; web/app.js is the chat view over the roomcast client.
 
-import { formatted } from './format.js';
+import { drawText } from './format.js';
 import { profileNode, showAvatar } from './profiles.js';
 import { state } from './state.js';
 
@@ -225,7 +225,7 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
   // Its Markdown drawn (format.js); the text as sent kept for matching the stored copy to the pending one.
   const text = h('div', 'msg-text');
   text.dir = 'auto';
-  text.append(...formatted(String(msg.text ?? '')));
+  drawText(text, msg.text);
   row.sentText = String(msg.text ?? '');
   if (msg.replyTo && Number.isInteger(msg.replyTo.seq)) bubble.append(replyQuote(msg.replyTo));
   // A message that names the reader (the server resolved `@name` to the name it shows in the room) stands out.

@@ -73,6 +73,34 @@ it('draws bold, code, quotes, lists and safe links, and the sender’s HTML as t
   expect(alerts).toEqual([]);
 });
 
+it('shows a message of one to three emoji alone large, and emoji within words at the text’s size', async () => {
+  const cal = await person('cal');
+  const dee = await person('dee');
+  await roomOfTwo(cal, dee);
+  // A message's text exactly (every row's reaction buttons hold a 🎉 of their own).
+  const textOf = (text: string) =>
+    dee.locator('[data-testid="message"][data-seq] .msg-text').filter({ hasText: new RegExp(`^${text}$`) });
+  const fontSize = (text: string) =>
+    textOf(text)
+      .first()
+      .evaluate((el) =>
+        Number.parseFloat(
+          (globalThis as unknown as { getComputedStyle(e: unknown): { fontSize: string } }).getComputedStyle(
+            el,
+          ).fontSize,
+        ),
+      );
+  for (const text of ['plain words', '🎉', '👍🏽 🇫🇷 👨‍👩‍👧', 'nice 🎉', '🎉🎉🎉🎉']) await say(cal, text);
+  await textOf('🎉🎉🎉🎉').waitFor();
+  const plain = await fontSize('plain words');
+  // Large: one emoji, and three (a skin tone, a flag and a family each one emoji).
+  expect(await fontSize('🎉')).toBeGreaterThan(plain * 1.5);
+  expect(await fontSize('👍🏽 🇫🇷 👨‍👩‍👧')).toBeGreaterThan(plain * 1.5);
+  // Text with an emoji, and more than three, stay the size of text.
+  expect(await fontSize('nice 🎉')).toBe(plain);
+  expect(await fontSize('🎉🎉🎉🎉')).toBe(plain);
+});
+
 it('turns :rocket: into 🚀, offers members after @, and edits the last message on ↑', async () => {
   const ana = await person('ana');
   const ben = await person('ben');

@@ -5,7 +5,8 @@ import { browserStage, hasText, say, shownRoom, signedInRoom, UI_TIMEOUT_MS } fr
  * Notices in the web chat (web/mentions.js), people signed in at the local cloud's development issuer: Bob reads a
  * direct message with Alice while she names him in room A, which his page follows. He gets the notice at once and
  * room A's "@", and the tab's title and the menu button count the unread message. He mutes room A: her next mention
- * there raises no notice but still counts as unread, and the choice is still his after a reload.
+ * there raises no notice but still counts as unread (in the title only what names him), and the choice is still his
+ * after a reload.
  */
 jest.setTimeout(120_000);
 
@@ -21,7 +22,7 @@ async function messagePrivately(page: Page, name: string): Promise<string> {
   return shownRoom(page);
 }
 
-it('a mention in room A reaches bob reading a DM as a notice and "@"; a muted room counts unread silently', async () => {
+it('a mention in room A reaches bob reading a DM as a notice and "@"; a muted room counts unread silently, in the title only mentions', async () => {
   const {
     owner: alice,
     joiner: bob,
@@ -64,6 +65,9 @@ it('a mention in room A reaches bob reading a DM as a notice and "@"; a muted ro
   await say(alice, 'a plain line after it'); // delivered after the mention: a notice would be on screen by now
   await hasText(roomARow.getByTestId('unread-badge'), '2');
   expect(await bob.locator('[data-testid="toast"]', { hasText: 'one more thing' }).count()).toBe(0);
+  // The muted room's plain line counts on its own row only: the title and the menu button count what names him.
+  expect(await bob.title()).toMatch(/^\(1\) /);
+  await hasText(bob.getByTestId('menu-unread'), '1');
 
   // Kept across a reload: room A still shows muted, and its choice reads "mute" when opened.
   await bob.reload();
