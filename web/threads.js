@@ -153,11 +153,18 @@ function sendReply() {
   const text = ui.threadInput.value.trim();
   if (!text || open === null || !state.chat) return;
   const alsoToRoom = ui.threadAlso.checked;
+  const rootSeq = open;
   ui.threadInput.value = '';
   ui.threadAlso.checked = false;
-  state.chat
-    .send(text, { threadOf: open, alsoToRoom })
-    .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not send the reply' }));
+  state.chat.send(text, { threadOf: rootSeq, alsoToRoom }).catch((err) => {
+    // A refused reply is not lost: its text comes back to the box, unless the box holds something new or the pane
+    // shows another thread by now.
+    if (open === rootSeq && ui.threadInput.value === '') {
+      ui.threadInput.value = text;
+      ui.threadAlso.checked = alsoToRoom;
+    }
+    toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not send the reply' });
+  });
 }
 
 /** The pane's controls: close, follow, send (Enter sends, Shift+Enter is a new line). */

@@ -58,3 +58,24 @@ it('bob replies in a thread while alice reads the room: her root counts it and h
   await summary.getByTestId('thread-unread').waitFor({ state: 'detached' });
   await hasText(alice.getByTestId('thread-follow'), 'Unfollow');
 });
+
+it('a refused thread reply keeps its text in the box, with a notice saying why', async () => {
+  const {
+    pages: [owner, bob],
+  } = await peopleInRoom(stage, ['olive-threads', 'bob2-threads']);
+  await send(owner, 'release notes');
+  await row(bob, 'release notes').waitFor();
+  await row(bob, 'release notes').hover();
+  await row(bob, 'release notes').getByTestId('thread-message').click();
+  await bob.getByTestId('thread-pane').waitFor();
+
+  // The owner mutes bob: his reply is refused (MUTED).
+  const bobsItem = owner.locator('[data-testid="member-item"][data-username="bob2-threads"]');
+  await bobsItem.getByTestId('member-moderate').click();
+  await bobsItem.getByTestId('mute-10').click();
+  await bob.getByTestId('composer-status').waitFor();
+  await reply(bob, 'a long careful answer', true);
+  await bob.getByTestId('toast').filter({ hasText: /muted/i }).first().waitFor();
+  expect(await bob.getByTestId('thread-input').inputValue()).toBe('a long careful answer');
+  expect(await bob.getByTestId('thread-also').isChecked()).toBe(true);
+});
