@@ -13,8 +13,9 @@ import { scratchFolder } from '../helpers/scratch';
  * runs them (docs/PARITY.md, "EventBridge to SQS" and "EventBridge Pipes"). The state machine records each batch it
  * is given in a table; a body with "slow" makes it hold until the test puts the item `release` there (it looks every
  * second of a Step Functions test clock, 50 ms), one with "fail" makes it fail. SQS durations run on a test clock of
- * 10 ms per second: Flaky's and Denied's 30-second visibility timeouts last 300 ms, Work's 12 hours (the most SQS
- * takes) 432 s, longer than any batch is held here however loaded the machine.
+ * 10 ms per second: Denied's 30-second visibility timeout lasts 300 ms (its batches never run), Flaky's 600 seconds
+ * 6 s, so that a batch comes back only once its execution has failed (a loaded machine takes far less to run one),
+ * and Work's 12 hours (the most SQS takes) 432 s, longer than any batch is held here.
  */
 const MS_PER_SECOND = 10;
 const ADMIN = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -74,7 +75,7 @@ Resources:
     Type: AWS::SQS::Queue
     Properties:
       FifoQueue: true
-      VisibilityTimeout: 30
+      VisibilityTimeout: 600
       RedrivePolicy: { deadLetterTargetArn: !GetAtt FlakyDead.Arn, maxReceiveCount: 3 }
   FlakyDead:
     Type: AWS::SQS::Queue
@@ -347,7 +348,7 @@ describe('a running cloud with pipes', () => {
 
   it('leaves a failed batch in the queue: it comes back after the visibility timeout, then goes to the DLQ', async () => {
     const sent = await send('Flaky', 'please fail', 'F');
-    const dead = await until('the dead letter', () => cloud.sqs.peek(arnOf('FlakyDead'))[0]);
+    const dead = await until('the dead letter', () => cloud.sqs.peek(arnOf('FlakyDead'))[0], 60_000);
     expect(dead).toMatchObject({
       messageId: sent.MessageId,
       body: 'please fail',
@@ -372,8 +373,10 @@ describe('a running cloud with pipes', () => {
       }),
     );
     const [p1, p2] = out.Successful ?? [];
-    const dead = await until('p1 dead-lettered', () =>
-      cloud.sqs.peek(arnOf('FlakyDead')).find((m) => m.messageId === p1?.MessageId),
+    const dead = await until(
+      'p1 dead-lettered',
+      () => cloud.sqs.peek(arnOf('FlakyDead')).find((m) => m.messageId === p1?.MessageId),
+      60_000,
     );
     expect(dead.receiveCount).toBe(3);
     const all = await batches();
