@@ -11,7 +11,10 @@ import { join, relative } from 'node:path';
  * - a name is *measured* when it is assigned from, or has pushed into it, an expression with `Date.now() -` or
  *   `performance.now() -` (`const ms = Date.now() - started`, `times.push(performance.now() - t0)`);
  * - a line is flagged when an `expect(...)` whose subject (its argument) holds `Date.now() -`, `performance.now() -` or a measured
- *   name is followed, on that line or the next two, by `toBeLessThan*` or `toBeGreaterThan*`.
+ *   name is followed, on that line or the next two, by `toBeLessThan*` or `toBeGreaterThan*`;
+ * - a line is flagged when it takes the wall clock modulo something (`Date.now() % windowMs`): a test that finds where
+ *   it stands in the product's fixed windows of the wall clock (to wait for the next one's start, or to allow for one
+ *   ending) races that window's end on a loaded machine; the rule runs on the local cloud's `lambdaTestClock`.
  * tests/bench/ is not scanned: its tests run the benchmark's model on a simulated clock (tools/bench), where
  * durations are computed, not measured.
  */
@@ -28,6 +31,7 @@ const KNOWN: string[] = [];
 
 const NOW_DIFF = /\b(?:Date|performance)\.now\(\)\s*-/;
 const COMPARISON = /\.(?:not\.)?toBe(?:Less|Greater)Than(?:OrEqual)?\(/;
+const NOW_MODULO = /\b(?:Date|performance)\.now\(\)\s*%/;
 
 /** The `file:line` of each measured elapsed time asserted against a bound in `text`. */
 function clockRaces(file: string, text: string): string[] {
@@ -42,6 +46,10 @@ function clockRaces(file: string, text: string): string[] {
   const measuredName = measured.size > 0 ? new RegExp(`\\b(?:${[...measured].join('|')})\\b`) : undefined;
   const found: string[] = [];
   lines.forEach((line, i) => {
+    if (NOW_MODULO.test(line)) {
+      found.push(`${file}:${i + 1}`);
+      return;
+    }
     const at = line.indexOf('expect(');
     if (at < 0) return;
     const rest = lines
@@ -74,7 +82,7 @@ function testFiles(dir: string): string[] {
   });
 }
 
-it('finds the measured elapsed times a test compares with a bound', () => {
+it('finds the measured elapsed times a test compares with a bound, and the wall clock taken modulo a window', () => {
   const sample = [
     'const started = Date.now();',
     'await work();',
@@ -88,11 +96,18 @@ it('finds the measured elapsed times a test compares with a bound', () => {
     'expect(count).toBeLessThan(3);',
     'expect(count).toBeLessThan(tookMs);',
     'expect(tookMs).toBe(5);',
+    'const left = windowMs - (Date.now() % windowMs);',
+    'const seconds = Math.floor(Date.now() / 1000);',
   ].join('\n');
-  expect(clockRaces('sample.ts', sample)).toEqual(['sample.ts:3', 'sample.ts:5', 'sample.ts:8']);
+  expect(clockRaces('sample.ts', sample)).toEqual([
+    'sample.ts:3',
+    'sample.ts:5',
+    'sample.ts:8',
+    'sample.ts:13',
+  ]);
 });
 
-it('no test compares a measured wall-clock duration with a bound', () => {
+it('no test compares a measured wall-clock duration with a bound, or places itself in a window of the wall clock', () => {
   const found = testFiles(tests).flatMap((path) =>
     clockRaces(relative(root, path), readFileSync(path, 'utf8')),
   );

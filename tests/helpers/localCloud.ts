@@ -12,6 +12,7 @@ import { type Document, parseDocument } from 'yaml';
 import { type LocalQueue, loadTemplate } from '../../tools/infra/template';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../tools/local/cloud';
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
+import type { LambdaTestClock } from '../../tools/local/lambda/clock';
 import type { InvocationKind } from '../../tools/local/lambda/service';
 
 export const templatePath = join(__dirname, '..', '..', 'template.yaml');
@@ -32,6 +33,16 @@ export function declaredParameters(overrides: Record<string, string>): Record<st
       }
     }),
   );
+}
+
+/** The clock a cloud started with `lambdaTestClock: true` gives its functions (tools/local/lambda/clock.ts). */
+export function lambdaClock(cloud: LocalCloud): LambdaTestClock {
+  const { clock } = cloud.lambda;
+  if (!clock)
+    throw new Error(
+      'this local cloud was started without lambdaTestClock: its functions read the machine clock',
+    );
+  return clock;
 }
 
 export interface Invocation {

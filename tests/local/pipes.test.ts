@@ -1,6 +1,6 @@
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadTemplate } from '../../tools/infra/template';
@@ -11,8 +11,11 @@ import { scratchFolder } from '../helpers/scratch';
 /**
  * A rule sends to a FIFO queue, pipes poll FIFO queues into an Express state machine (StartSyncExecution), as AWS
  * runs them (docs/PARITY.md, "EventBridge to SQS" and "EventBridge Pipes"). The state machine records each batch it
- * is given in a table; a body with "slow" makes it wait 1 s, one with "fail" makes it fail. SQS durations run on a
- * test clock of 10 ms per second: Work's 300-second visibility timeout lasts 3 s, Flaky's and Denied's 30 s 300 ms.
+ * is given in a table; a body with "slow" makes it hold until the test puts the item `release` there (it looks every
+ * second of a Step Functions test clock, 50 ms), one with "fail" makes it fail. SQS durations run on a test clock of
+ * 10 ms per second: Denied's 30-second visibility timeout lasts 300 ms (its batches never run), Flaky's 600 seconds
+ * 6 s, so that a batch comes back only once its execution has failed (a loaded machine takes far less to run one),
+ * and Work's 12 hours (the most SQS takes) 432 s, longer than any batch is held here.
  */
 const MS_PER_SECOND = 10;
 const ADMIN = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -67,12 +70,12 @@ Resources:
             Resource: !GetAtt Work.Arn
   Work:
     Type: AWS::SQS::Queue
-    Properties: { FifoQueue: true, ContentBasedDeduplication: true, VisibilityTimeout: 300 }
+    Properties: { FifoQueue: true, ContentBasedDeduplication: true, VisibilityTimeout: 43200 }
   Flaky:
     Type: AWS::SQS::Queue
     Properties:
       FifoQueue: true
-      VisibilityTimeout: 30
+      VisibilityTimeout: 600
       RedrivePolicy: { deadLetterTargetArn: !GetAtt FlakyDead.Arn, maxReceiveCount: 3 }
   FlakyDead:
     Type: AWS::SQS::Queue
@@ -111,14 +114,23 @@ Resources:
           Slow?:
             Type: Choice
             Choices:
-              - { Variable: '$[0].body', StringMatches: '*slow*', Next: Wait }
+              - { Variable: '$[0].body', StringMatches: '*slow*', Next: Hold }
               - { Variable: '$[0].body', StringMatches: '*partial*', Next: Partial }
             Default: Fail?
           Partial:
             Type: Pass
             Parameters: { batchItemFailures: [{ itemIdentifier.$: '$[0].messageId' }] }
             End: true
-          Wait: { Type: Wait, Seconds: 1, Next: Fail? }
+          Hold:
+            Type: Task
+            Resource: arn:aws:states:::dynamodb:getItem
+            Parameters: { TableName: batches, Key: { id: { S: release } } }
+            Next: Released?
+          Released?:
+            Type: Choice
+            Choices: [{ Variable: $.Item, IsPresent: true, Next: Done }]
+            Default: HoldWait
+          HoldWait: { Type: Wait, Seconds: 1, Next: Hold }
           Fail?:
             Type: Choice
             Choices: [{ Variable: '$[0].body', StringMatches: '*fail*', Next: Failed }]
@@ -128,7 +140,7 @@ Resources:
       Policies:
         - Statement:
             - Effect: Allow
-              Action: dynamodb:PutItem
+              Action: [dynamodb:PutItem, dynamodb:GetItem]
               Resource: !GetAtt Batches.Arn
   PipeRole:
     Type: AWS::IAM::Role
@@ -206,6 +218,7 @@ function start(changes: Partial<typeof GOOD> = {}, logs: string[] = []): Promise
     wsPort: 0,
     log: (line) => logs.push(line),
     sqsTestClock: { msPerSecond: MS_PER_SECOND },
+    stepFunctionsTestClock: { msPerSecond: 50, states: ['HoldWait'] },
   });
 }
 
@@ -250,10 +263,12 @@ describe('a running cloud with pipes', () => {
   /** The batches the state machine recorded, each with its execution's start time. */
   async function batches(): Promise<{ records: PipeSqsRecord[]; startedAt: number }[]> {
     const { Items = [] } = await dynamo.send(new ScanCommand({ TableName: 'batches' }));
-    return Items.map((item) => ({
-      records: recordsOf(item.batch?.S ?? '[]', item.firstBody?.S ?? '', item.firstRest?.S ?? '{}'),
-      startedAt: Date.parse(item.startedAt?.S ?? ''),
-    })).sort((a, b) => a.startedAt - b.startedAt);
+    return Items.filter((item) => item.batch)
+      .map((item) => ({
+        records: recordsOf(item.batch?.S ?? '[]', item.firstBody?.S ?? '', item.firstRest?.S ?? '{}'),
+        startedAt: Date.parse(item.startedAt?.S ?? ''),
+      }))
+      .sort((a, b) => a.startedAt - b.startedAt);
   }
   const bodies = async () => (await batches()).map((b) => b.records.map((r) => r.body));
   const send = (queue: string, body: string, group: string) =>
@@ -320,19 +335,20 @@ describe('a running cloud with pipes', () => {
     await until('a1 in flight', () => (cloud.sqs.counts(arnOf('Work')).inFlight === 1 ? true : undefined));
     await send('Work', 'a2', 'A');
     await send('Work', 'b1', 'B');
-    // b1 is processed while a1's execution still runs; a2 waits for a1's batch to be deleted.
+    // b1 is processed while a1's execution holds (until the release below); a2 waits for a1's batch to be deleted.
     await until('b1', async () => ((await bodies()).some((b) => b.includes('b1')) ? true : undefined));
     expect((await bodies()).flat()).not.toContain('a2');
+    const releasedAt = Date.now();
+    await dynamo.send(new PutItemCommand({ TableName: 'batches', Item: { id: { S: 'release' } } }));
     await until('a2', async () => ((await bodies()).some((b) => b.includes('a2')) ? true : undefined));
-    const all = await batches();
-    const a1 = all.find((b) => b.records.some((r) => r.body === 'slow a1'));
-    const a2 = all.find((b) => b.records.some((r) => r.body === 'a2'));
-    expect((a2?.startedAt ?? 0) - (a1?.startedAt ?? 0)).toBeGreaterThanOrEqual(1000);
+    // a2's execution started only once a1's had seen the release and ended.
+    const a2 = (await batches()).find((b) => b.records.some((r) => r.body === 'a2'));
+    expect(a2?.startedAt).toBeGreaterThanOrEqual(releasedAt);
   });
 
   it('leaves a failed batch in the queue: it comes back after the visibility timeout, then goes to the DLQ', async () => {
     const sent = await send('Flaky', 'please fail', 'F');
-    const dead = await until('the dead letter', () => cloud.sqs.peek(arnOf('FlakyDead'))[0]);
+    const dead = await until('the dead letter', () => cloud.sqs.peek(arnOf('FlakyDead'))[0], 60_000);
     expect(dead).toMatchObject({
       messageId: sent.MessageId,
       body: 'please fail',
@@ -357,8 +373,10 @@ describe('a running cloud with pipes', () => {
       }),
     );
     const [p1, p2] = out.Successful ?? [];
-    const dead = await until('p1 dead-lettered', () =>
-      cloud.sqs.peek(arnOf('FlakyDead')).find((m) => m.messageId === p1?.MessageId),
+    const dead = await until(
+      'p1 dead-lettered',
+      () => cloud.sqs.peek(arnOf('FlakyDead')).find((m) => m.messageId === p1?.MessageId),
+      60_000,
     );
     expect(dead.receiveCount).toBe(3);
     const all = await batches();

@@ -103,8 +103,9 @@ it("shows a message's actions after a long press on a touch screen, and hides th
         return page.getComputedStyle(el).opacity;
       });
     expect(await actionsOpacity(first)).toBe('0');
+    // The touch rests until the actions show (LONG_PRESS_MS on the page's clock), then lifts: they stay.
     await first.locator('.msg-text').dispatchEvent('touchstart');
-    await page.waitForTimeout(700);
+    await page.locator('[data-testid="message"].show-actions', { hasText: 'first' }).waitFor();
     await first.locator('.msg-text').dispatchEvent('touchend');
     expect(await actionsOpacity(first)).toBe('1');
     await second.locator('.msg-text').dispatchEvent('touchstart');

@@ -17,7 +17,17 @@ jest.setTimeout(120_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 
-const parsed = (message: string | Buffer): { type?: string; roomId?: string } | undefined => {
+/** Waits until `done` holds, looking every 50 ms, for UI_TIMEOUT_MS at most. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 50) {
+    if (waited > UI_TIMEOUT_MS) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const parsed = (
+  message: string | Buffer,
+): { type?: string; action?: string; roomId?: string } | undefined => {
   try {
     return JSON.parse(String(message));
   } catch {
@@ -32,26 +42,43 @@ it('a room clicked while the page still opens the room of its address is the one
   const roomB = await roomOfTwo(alice, bob);
   expect(await shownRoom(alice)).toBe(roomB);
 
-  // After the reload the page opens B, the room in its address; B's `joined` is held 2 s on its way to the page.
-  let heldAt = 0;
+  // After the reload the page opens B, the room in its address. B's `joined` is held on its way to the page until A
+  // is clicked, and until A's own `joined` has passed if the page asked for A at once: the answers reach the page in
+  // the order that made two moves race (B's last), however fast or slow the machine is.
+  let clicked = false;
+  let askedA = false;
+  let joinedA = false;
+  let holdB: (() => void) | undefined;
+  let releaseB = false;
   await alice.routeWebSocket(/.*/, (ws) => {
     const server = ws.connectToServer();
-    ws.onMessage((message) => server.send(message));
+    ws.onMessage((message) => {
+      const frame = parsed(message);
+      if (clicked && frame?.action === 'joinroom' && frame.roomId === roomA) askedA = true;
+      server.send(message);
+    });
     server.onMessage((message) => {
       const frame = parsed(message);
-      if (heldAt === 0 && frame?.type === 'joined' && frame.roomId === roomB) {
-        heldAt = Date.now();
-        setTimeout(() => ws.send(message), 2000);
-      } else ws.send(message);
+      if (!holdB && frame?.type === 'joined' && frame.roomId === roomB) {
+        holdB = () => ws.send(message);
+        if (releaseB) holdB();
+        return;
+      }
+      ws.send(message);
+      if (frame?.type === 'joined' && frame.roomId === roomA) joinedA = true;
     });
   });
   await alice.reload();
+  // B's move is under way (its answer is held) when A is clicked.
+  await until('the page to ask for B', () => holdB !== undefined);
+  clicked = true;
   await alice.locator(`[data-testid="my-room"][data-room-id="${roomA}"] button`).click();
-  // Past the moment B's answer reaches the page.
-  for (let waited = 0; heldAt === 0 && waited < UI_TIMEOUT_MS; waited += 50)
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  expect(heldAt).toBeGreaterThan(0);
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, heldAt + 2500 - Date.now())));
+  // Once the page has done what the click asked at once (a round trip to it), B's answer goes: now if the page waits
+  // for it before asking for A, else after A's answer.
+  await alice.evaluate(() => 0);
+  if (askedA) await until("A's answer to pass", () => joinedA);
+  releaseB = true;
+  holdB?.();
   await alice.locator(`[data-testid="room-code"][data-room-id="${roomA}"]`).waitFor();
   expect(await shownRoom(alice)).toBe(roomA);
 

@@ -56,6 +56,16 @@ it('messages a member privately, and the other finds it with its unread count', 
   await first.getByTestId('react-button').filter({ hasText: '👍' }).click();
   await first.locator('[data-testid="reaction-chip"][data-reaction="👍"]').waitFor();
 
+  // The read positions Ana's page has had stored: each `read` reply, by room.
+  const stored: { roomId: string; lastReadSeq: number }[] = [];
+  ana.on('websocket', (ws) =>
+    ws.on('framereceived', ({ payload }) => {
+      try {
+        const frame = JSON.parse(String(payload));
+        if (frame.type === 'read') stored.push(frame);
+      } catch {}
+    }),
+  );
   // Ana reloads (a reconnect): her rooms list the conversation with Ben, two unread (his two messages).
   await ana.reload();
   await ana.locator('[data-testid="connection-status"][data-state="online"]').waitFor();
@@ -83,7 +93,17 @@ it('messages a member privately, and the other finds it with its unread count', 
     .waitFor({
       state: 'detached',
     });
-  await ana.waitForTimeout(5500); // a read position waiting out markRead's interval goes out
+  // The read position goes out (after markRead's interval, if one went out just before) and is stored.
+  const lastSeq = Number(
+    await ana
+      .locator('[data-testid="message"][data-seq]')
+      .filter({ hasText: 'are you free later?' })
+      .getAttribute('data-seq'),
+  );
+  for (let waited = 0; !stored.some((r) => r.roomId === dmRoom && r.lastReadSeq >= lastSeq); waited += 100) {
+    if (waited > 30_000) throw new Error(`no read position at ${lastSeq} in ${dmRoom} was stored`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   await ana.reload();
   await ana.locator(`[data-testid="my-room"][data-room-id="${code}"]`).waitFor();
   expect(

@@ -26,8 +26,11 @@ afterAll(async () => {
 it("sends typing heartbeats at the deployment's TypingIntervalSeconds", async () => {
   const page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
-  // Each heartbeat's time as the page sends it (its WebSocket.send wrapped before any script runs), not when the test
-  // process hears of the frame: under load that notice lags by a varying amount and would bend the gaps measured.
+  // The page's clock is Playwright's (page.clock): it runs on its own while the page signs in and opens a room, then
+  // stands still while the test types, moving 100 ms between keys. The gaps are the page's own, on that clock:
+  // however slowly a loaded machine delivers the keys, 5.5 s of typing is 5.5 s.
+  await page.clock.install();
+  // Each heartbeat's time as the page sends it (its WebSocket.send wrapped before any script runs).
   await page.addInitScript(() => {
     const sent: number[] = [];
     (globalThis as unknown as { typingSent: number[] }).typingSent = sent;
@@ -41,13 +44,15 @@ it("sends typing heartbeats at the deployment's TypingIntervalSeconds", async ()
   await signInByName(page, cloud.httpUrl, 'alice', 'visible');
   await page.getByTestId('create-room-button').click();
   await page.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
-  // 5.5 s of steady typing: a heartbeat every 2 s is three, the 5 s default two.
-  const started = Date.now();
-  while (Date.now() - started < 5500) await page.getByTestId('composer-input').press('a', { delay: 100 });
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1000);
+  // 5.5 s of steady typing, a key every 100 ms: a heartbeat every 2 s is three, the 5 s default two.
+  const composer = page.getByTestId('composer-input');
+  for (let i = 0; i < 55; i++) {
+    await composer.press('a');
+    await page.clock.runFor(100);
+  }
   const heartbeats = await page.evaluate(
     () => (globalThis as unknown as { typingSent: number[] }).typingSent,
   );
-  expect(heartbeats.length).toBeGreaterThanOrEqual(3);
-  for (let i = 1; i < heartbeats.length; i++)
-    expect((heartbeats[i] ?? 0) - (heartbeats[i - 1] ?? 0)).toBeGreaterThanOrEqual(1900);
+  expect(heartbeats.slice(1).map((at, i) => at - (heartbeats[i] as number))).toEqual([2000, 2000]);
 });

@@ -119,6 +119,12 @@ export interface LocalCloudOptions {
    * receives need not wait five visibility timeouts. Absent, they last their real seconds.
    */
   sqsTestClock?: SqsTestClock;
+  /**
+   * Tests only, never AWS's timing: the functions read the time from a clock that stands still until the test moves
+   * it (`cloud.lambda.clock`, tools/local/lambda/clock.ts), so a rule kept by the time of day is decided by the test's
+   * steps, not by how fast the machine runs them. Absent, they read the machine's clock.
+   */
+  lambdaTestClock?: boolean;
   /** Batches each pipe has in flight at once, at most (default DEFAULT_PIPE_POLLERS, tools/local/pipes.ts). */
   pipePollers?: number;
 }
@@ -292,6 +298,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
       functionLog(print, options.logLevel ?? 'INFO'),
       options.lambdaLimits,
+      options.lambdaTestClock,
     ),
   );
   // The REST routes invoke functions: the web server starts after Lambda, and closes before it.

@@ -13,6 +13,7 @@ import { type Gateway, startGateway } from './gateway';
 import { sendJson, serveStatic } from './http';
 import { LOCAL_ADMIN, type LocalIam } from './iam';
 import { routeAccess } from './invokePermissions';
+import { LambdaTestClock } from './lambda/clock';
 import {
   type FunctionLog,
   forStepFunctions,
@@ -635,11 +636,13 @@ export function startLambda(
   endpoints: ServiceEndpoints,
   log: FunctionLog,
   limits: Partial<LambdaLimits> | undefined,
+  testClock = false,
 ): Started<LocalLambda> {
   const { template, iam, authSecret } = ctx;
   const workerPath = built(template, 'local', 'lambda', 'worker.js');
   // A queue's `Ref` is its AWS URL, and the SDK sends to the host of the QueueUrl it is given: a function's setting
   // that holds a queue URL gets the local SQS's, as the deployed function gets the real one.
+  const clock = testClock ? new LambdaTestClock() : undefined;
   const sqsHost = `https://sqs.${template.region}.amazonaws.com/`;
   const localQueueUrls = (value: string) =>
     value.startsWith(sqsHost) ? `${endpoints.sqs}/${value.slice(sqsHost.length)}` : value;
@@ -654,6 +657,7 @@ export function startLambda(
       timeoutSeconds: fn.timeoutSeconds,
       memoryMb: fn.memoryMb,
       reservedConcurrency: fn.reservedConcurrency,
+      clock: clock?.buffer,
       environment: {
         ...Object.fromEntries(Object.entries(fn.environment).map(([k, v]) => [k, localQueueUrls(v)])),
         AWS_ACCESS_KEY_ID: iam.credentials(fn.logicalId).accessKeyId,
@@ -702,6 +706,7 @@ export function startLambda(
     ...given,
   });
   lambda.invokeLatency = ctx.profile?.latency.lambdaInvoke;
+  lambda.clock = clock;
   return { value: lambda, close: () => lambda.close() };
 }
 

@@ -200,6 +200,8 @@ export interface RestApiOptions {
   accountId: string;
   /** Runs a function (a route's or an authorizer), rejecting with its error when it failed. */
   invoke(functionLogicalId: string, event: unknown): Promise<unknown>;
+  /** Tests only: the clock (epoch ms) the stage throttle's buckets refill by; default the machine's. */
+  throttleNow?: () => number;
 }
 
 /** API Gateway's payload limit for REST APIs. */
@@ -429,11 +431,10 @@ function answerPreflight(res: ServerResponse, cors: LocalCors): void {
  */
 export function createRestApi(opts: RestApiOptions) {
   const compiled = opts.routes.map((route) => ({ route, match: compilePath(route.path) }));
+  const now = opts.throttleNow ?? Date.now;
   // One bucket per throttled method, filled at start as API Gateway's are.
   const buckets = new Map(
-    opts.routes.flatMap((route) =>
-      route.throttle ? [[route, new TokenBucket(route.throttle, Date.now())]] : [],
-    ),
+    opts.routes.flatMap((route) => (route.throttle ? [[route, new TokenBucket(route.throttle, now())]] : [])),
   );
 
   /** Routes whose path matches, as `/broadcast` or with the stage in front as on AWS (`/prod/broadcast`). */
@@ -458,7 +459,7 @@ export function createRestApi(opts: RestApiOptions) {
       const hit = hits.find(({ route }) => route.method === method || route.method === 'ANY');
       if (hit) {
         // The stage throttle comes before the authorizer and the function: a throttled call runs neither.
-        if (buckets.get(hit.route)?.take(Date.now()) === false) {
+        if (buckets.get(hit.route)?.take(now()) === false) {
           refuse(res, hit.route, { statusCode: 429, body: '{"message":"Too Many Requests"}' });
           return true;
         }

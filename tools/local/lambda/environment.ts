@@ -15,6 +15,8 @@ export interface LocalFunctionSpec {
   /** The template's ReservedConcurrentExecutions: the function's own concurrency, taken from the account's. */
   reservedConcurrency?: number;
   environment: Record<string, string>;
+  /** Tests only: the clock its sandboxes' `Date` reads (LambdaTestClock.buffer); absent, the machine's. */
+  clock?: SharedArrayBuffer;
 }
 
 export type FunctionLog = (functionName: string, line: string, stream: 'stdout' | 'stderr') => void;
@@ -70,6 +72,7 @@ export class Environment {
       functionArn: spec.arn,
       memoryMb: spec.memoryMb,
       logGroupName: `/aws/lambda/${spec.name}`,
+      clock: spec.clock,
     };
     this.worker = new Worker(workerPath, {
       workerData: config,

@@ -6,6 +6,8 @@ export interface SandboxConfig {
   functionArn: string;
   memoryMb: number;
   logGroupName: string;
+  /** Tests only: the clock the sandbox's `Date` reads (lambda/clock.ts); absent, the machine's. */
+  clock?: SharedArrayBuffer;
 }
 
 /** Asks a sandbox for the CPU time its thread has used so far (the bench reads Deliver's CPU per post). */

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type Latency, latencyMs } from '../awsProfile';
+import type { LambdaTestClock } from './clock';
 import { Environment, type FunctionLog, type LocalFunctionSpec, shutDown } from './environment';
 import { FunctionPool } from './pool';
 
@@ -161,6 +162,8 @@ export class LocalLambda {
    * handler's own time). Absent, none.
    */
   invokeLatency?: Latency;
+  /** Tests only (LocalCloudOptions.lambdaTestClock): the clock the sandboxes read, which the test moves. */
+  clock?: LambdaTestClock;
 
   constructor(
     private readonly specs: LocalFunctionSpec[],

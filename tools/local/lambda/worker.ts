@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
+import { installSandboxClock } from './clock';
 import type { CpuQuery, InvokeMessage, LambdaErrorPayload, SandboxConfig, SandboxMessage } from './protocol';
 
 /**
@@ -19,6 +20,10 @@ const toErrorPayload = (error: unknown): LambdaErrorPayload => {
 };
 
 const send = (message: SandboxMessage) => port.postMessage(message);
+
+// A test's clock (LocalCloudOptions.lambdaTestClock) is in place before the bundle reads the time; the invocation's
+// deadline stays on the machine's clock, as the local Lambda service times it.
+const machineNow = config.clock ? installSandboxClock(config.clock) : Date.now;
 
 let handler: Handler | undefined;
 const initStarted = performance.now();
@@ -50,7 +55,7 @@ function contextFor(message: InvokeMessage) {
     logGroupName: config.logGroupName,
     logStreamName: `local/[$LATEST]${message.requestId.replace(/-/g, '')}`,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - machineNow()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
