@@ -38,6 +38,7 @@ describe('the fan-out model on AWS', () => {
 
     const wake = run({ design: 'wake', scenario: busyStack });
     expect(wake.refusals).toEqual({
+      routeSends: 0,
       apiGatewaySends: 0,
       apiGatewayPosts: 0,
       dynamodbKey: 0,

@@ -13,8 +13,9 @@ const ROOT = join(__dirname, '..', '..');
 const file = readTemplateFile(join(ROOT, 'template.yaml'));
 const constants = deployConstants(file.raw);
 const api = loadTemplate(file).webSocketApis()[0];
-const stage = (file.raw.Resources as Record<string, { DependsOn?: unknown; Properties: Record<string, unknown> }>)
-  .WebSocketStage;
+const stage = (
+  file.raw.Resources as Record<string, { DependsOn?: unknown; Properties: Record<string, unknown> }>
+).WebSocketStage;
 
 it("gives sendmessage its own bucket from the deploy constants, every other route the stage's default", () => {
   expect(api?.routeThrottling?.sendmessage).toEqual({

@@ -20,7 +20,8 @@
  *   execution itself. It is the design the wake replaced, kept as the comparison.
  *
  * What one message meets, in order (each a latency draw; the quota that may refuse it in brackets):
- *   send: API Gateway's request [account requests/s] → the messages function's invoke → UpdateItem seq on the room's
+ *   send: API Gateway's request [sendmessage's route throttle, a token bucket for every room; account requests/s] →
+ *   the messages function's invoke → UpdateItem seq on the room's
  *   item, which marks the room awake [WCU/s per key] → PutItem of the clientMsgId claim → PutItem of the message in
  *   the room's partition [WCU/s per key] → PutEvents [requests/s] → (`queue`: every event; `wake`: a waker's
  *   RoomWake) EventBridge to the rule's target → SendMessage [queue or group calls/s; refused: EventBridge retries,
@@ -45,6 +46,7 @@ import { REPOST_WAIT_SECONDS } from '#deliver/post';
 import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '#deliver/roomLog';
 import { AWAKE_STALE_MS, wakes } from '#messages/appending';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
+import { Bucket, bindingQuota, PerSecond, type QuotaUse, quotaUse } from './quotas';
 
 export type Design = 'queue' | 'wake';
 export const DESIGNS: readonly Design[] = ['queue', 'wake'];
@@ -91,6 +93,11 @@ export interface ModelSettings {
   awakeStaleMs: number;
   /** A frame's bytes per message (an escaped `message` frame with its ids, sender and time; the text short). */
   messageBytes: number;
+  /**
+   * sendmessage's route throttle (template: the stage's RouteSettings, else its DefaultRouteSettings): one bucket for
+   * every room's sends. None: no route throttle (the template's is read by tools/bench/stackLimits.ts).
+   */
+  sendRoute?: { rateLimit: number; burstLimit: number };
 }
 
 /**
@@ -178,7 +185,9 @@ export interface ModelRun {
 
 /** Quota refusals by kind, and what became of them. */
 export interface Refusals {
-  /** `sendmessage` frames API Gateway refused (429): the sender's to retry, not sent. */
+  /** `sendmessage` frames the route's throttle refused (429): the sender's to retry, not sent. */
+  routeSends: number;
+  /** `sendmessage` frames the account's requests a second refused (429): the sender's to retry, not sent. */
   apiGatewaySends: number;
   /** Posts API Gateway refused: each a member's frame reposted after 2 s, then a resync note. */
   apiGatewayPosts: number;
@@ -253,6 +262,9 @@ export interface ModelResult {
   wakes: WakeCounts;
   refusals: Refusals;
   outcomes: Outcomes;
+  /** Each quota's refusals and busiest second, and the one that binds first (bindingQuota). */
+  quotas: QuotaUse[];
+  bindsFirst?: QuotaUse;
   /** Messages stored but not yet read by the fan-out when the sending ends, and never read when the drain ends. */
   backlogAtSendEnd: number;
   backlogAtEnd: number;
@@ -344,40 +356,6 @@ function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 
 const before = (a: Scheduled, b: Scheduled) => a.at < b.at || (a.at === b.at && a.order < b.order);
 
-/** A quota per second: calls counted per whole second of simulated time, refused past the quota. */
-export class PerSecond {
-  readonly accepted = new Map<number, number>();
-  readonly attempts = new Map<number, number>();
-  constructor(readonly limit: number) {}
-
-  /** Counts a call without enforcing the quota (a figure reported beside the one enforced). */
-  count(at: number): number {
-    const second = Math.floor(at / 1000);
-    this.attempts.set(second, (this.attempts.get(second) ?? 0) + 1);
-    return second;
-  }
-
-  take(at: number, units = 1): boolean {
-    const second = this.count(at);
-    const used = this.accepted.get(second) ?? 0;
-    if (used + units > this.limit) return false;
-    this.accepted.set(second, used + units);
-    return true;
-  }
-
-  /** Attempts a second over seconds [0, seconds), and the busiest second's. */
-  rate(seconds: number): { mean: number; peak: number } {
-    let sum = 0;
-    let peak = 0;
-    for (const [second, n] of this.attempts) {
-      if (second >= seconds) continue;
-      sum += n;
-      peak = Math.max(peak, n);
-    }
-    return { mean: sum / Math.max(1, seconds), peak };
-  }
-}
-
 /** Latencies in whole milliseconds, as counts (a million receipts cost no sort). */
 class Histogram {
   private readonly counts = new Map<number, number>();
@@ -468,6 +446,7 @@ export function runModel(run: ModelRun): ModelResult {
   const chunksAtOnce = Math.min(s.chunksAtOnce, mapCap);
   const batchMax = Math.min(s.pipeBatch, q.sqsFifoBatch.value);
 
+  const sendRoute = s.sendRoute && new Bucket(s.sendRoute);
   const apiGateway = new PerSecond(q.apiGatewayRequestsPerSecond.value);
   const putEvents = new PerSecond(q.eventBridgePutEventsPerSecond.value);
   const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
@@ -478,6 +457,7 @@ export function runModel(run: ModelRun): ModelResult {
     entry(groupCalls, room, () => new PerSecond(q.sqsFifoCallsPerGroup.value));
 
   const refusals: Refusals = {
+    routeSends: 0,
     apiGatewaySends: 0,
     apiGatewayPosts: 0,
     dynamodbKey: 0,
@@ -533,6 +513,10 @@ export function runModel(run: ModelRun): ModelResult {
   // ---------------------------------------------------------------- send path
 
   const send = (room: Room, at: number) => {
+    if (sendRoute && !sendRoute.take(at)) {
+      refusals.routeSends++;
+      return;
+    }
     if (!apiGateway.take(at)) {
       refusals.apiGatewaySends++;
       return;
@@ -1142,6 +1126,15 @@ export function runModel(run: ModelRun): ModelResult {
     0,
   );
   const r1 = (x: number) => Math.round(x * 10) / 10;
+  const quotas = [
+    ...(sendRoute ? [quotaUse('sendmessage route throttle', sendRoute.settings.rateLimit, [sendRoute])] : []),
+    quotaUse('API Gateway requests/s (account)', apiGateway.limit, [apiGateway]),
+    quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents]),
+    quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls]),
+    quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values()),
+    quotaUse('DynamoDB writes/s per key', q.dynamodbWcuPerKey.value, keyWrites.values()),
+  ];
+  const bindsFirst = bindingQuota(quotas);
   return {
     design,
     scenario: scenario.name,
@@ -1170,6 +1163,8 @@ export function runModel(run: ModelRun): ModelResult {
     wakes: wakeCounts,
     refusals,
     outcomes,
+    quotas,
+    ...(bindsFirst && { bindsFirst }),
     backlogAtSendEnd,
     backlogAtEnd,
     simulatedSeconds: r1(clock.now / 1000),

@@ -33,6 +33,7 @@ import { Members, now, pool } from './members';
 import {
   compareWithTwin,
   deployedDesign,
+  modelHeader,
   modelTable,
   SCENARIOS,
   searchCeiling,
@@ -41,6 +42,7 @@ import {
 } from './modelRuns';
 import { cloudArgs, JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
+import { stackLimits } from './stackLimits';
 import { percentile, ratePerSec, round, speedup, summarize } from './stats';
 import { type RoomResult, table } from './table';
 
@@ -216,7 +218,11 @@ async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
     if (!opts.json) process.stderr.write(`  [ceiling, room ${n}, ${apiLatencyMs} ms] ${msg}\n`);
   };
   const parameters = { SendRateLimit: '10000', FrameRateLimit: '100000', ...opts.parameters };
-  log(`overrides: ${Object.entries(parameters).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  log(
+    `overrides: ${Object.entries(parameters)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
   const cloud = await startCloud(opts, apiLatencyMs, parameters);
   const members = new Members();
   try {
@@ -294,7 +300,9 @@ async function runIdle(opts: Options, n: number) {
 /** `--model SCENARIO`: the model's loads and ceiling for each design asked, as a table or JSON lines. */
 function runModelBench(opts: Options) {
   const profile = profileNamed(opts.awsProfile ?? 'aws');
-  const settings = templateSettings();
+  // The stack's limits as deployed, with any deploy-time constant the command line changes, named in the output.
+  const limits = stackLimits(opts.parameters);
+  const settings = limits.settings;
   const choice = opts.model as string;
   const loads: Scenario[] =
     choice === 'all'
@@ -315,16 +323,15 @@ function runModelBench(opts: Options) {
           ? []
           : [SCENARIOS[choice] as Scenario];
   const timed = loads.map((l) => (l.messages === undefined ? { ...l, seconds: opts.seconds } : l));
-  process.stderr.write(
-    `model of the fan-out on AWS: profile ${profile.name}, seed ${opts.seed}, ${opts.seconds} s of sending per load; ` +
-      `settings from template.yaml ${JSON.stringify(settings)}\n`,
-  );
+  const header = modelHeader(profile, opts.seed, opts.seconds, limits);
+  if (opts.json) process.stderr.write(`${header}\n`);
+  else process.stdout.write(`${header}\n`);
   const rows: ModelResult[] = [];
   for (const scenario of timed) {
     for (const design of opts.designs) {
       const r = runModel({ design, scenario, profile, seed: opts.seed, settings });
       rows.push(r);
-      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ...r, overrides: limits.overrides })}\n`);
     }
   }
   if (!opts.json && rows.length > 0) process.stdout.write(`${modelTable(rows)}\n`);

@@ -19,7 +19,8 @@ Usage: npm run bench -- [options]
   --no-tutorial          skip the tutorial baseline
   --join MODE            room: createroom + joinroom; lobby: stay in the lobby (a fresh cloud per room, so the
                          lobby holds exactly the N members); auto (default): room up to 100 members, lobby above
-  --parameter Key=Value  template parameter or setting for the cloud, repeatable (e.g. FanoutChunkSize=50)
+  --parameter Key=Value  template parameter or setting for the cloud, repeatable (e.g. FanoutChunkSize=50); with
+                         --model, a deploy-time constant (e.g. SendMessageThrottlingRateLimit=500), named in the output
   --sweep                FanoutChunkSize x FanoutMaxConcurrency at room 1,000 (20 ms latency unless given)
   --profile DIR          run the cloud with --cpu-prof, profiles written to DIR
   --hot-room             the hot-room scenario: members send --rate messages/s between them (default room 100,
@@ -40,7 +41,7 @@ Usage: npm run bench -- [options]
                          simulation drawing each hop's latency from the profile and enforcing its quotas. SCENARIO:
                            room-100-at-100   one room of 100 members at 100 messages/s
                            room-100-at-300   one room of 100 members at 300 messages/s
-                           rooms-1000-of-2   1,000 rooms of 2 members at 5 messages/s each
+                           rooms-1000-of-2   1,000 rooms of 2 members at 2.5 messages/s each
                            room-1000-at-50   one room of 1,000 members at 50 messages/s
                            twin              one room of 20 at 10 messages/s, 100 messages (the --check load)
                            ceiling           the highest rate one room (--room, default 100) holds: p99 ≤ 1 s,

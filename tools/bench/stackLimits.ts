@@ -1,0 +1,117 @@
+/**
+ * The stack's own limits, as template.yaml deploys them, for the model (tools/bench/awsModel.ts): the stage's route
+ * throttles (DefaultRouteSettings and each route's RouteSettings), each function's reserved concurrency, the pipe's
+ * batch, the rule's retries and the fan-out's chunk and page sizes. Read through the local cloud's own template
+ * reader (tools/infra/template.ts), so the twin and the model read one source; a deploy-time constant given on the
+ * command line (`--parameter Name=Value`) is applied as a deploy would, and listed, so a run says what it changed.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { deployConstants, partitionOverrides } from '../infra/parameters';
+import { loadTemplate, readTemplateFile } from '../infra/template';
+import type { ModelSettings } from './awsModel';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/** A route's token bucket: requests per second, and the bucket's size. */
+export interface RouteThrottle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** A deploy-time constant the run changed from the template's value. */
+export interface Override {
+  name: string;
+  value: string;
+  template: string;
+}
+
+export interface StackLimits {
+  /** The model's settings the template sets (ModelSettings' template fields). */
+  settings: Partial<ModelSettings>;
+  /** The stage's route throttles by route key; routes without their own have the stage's default. */
+  routes: Record<string, RouteThrottle>;
+  defaultRoute?: RouteThrottle;
+  /** Reserved concurrency by function logical id (functions with one only). */
+  reservedConcurrency: Record<string, number>;
+  /** The deploy-time constants this run changed, each with the template's value. */
+  overrides: Override[];
+}
+
+/**
+ * The template's limits with `changes` (deploy-time constants by name) applied. A name that is neither a deploy-time
+ * constant is refused: the model follows no template parameter and has no runtime settings document.
+ */
+export function stackLimits(
+  changes: Record<string, string> = {},
+  templatePath = join(ROOT, 'template.yaml'),
+): StackLimits {
+  const file = readTemplateFile(templatePath);
+  const known = deployConstants(file.raw);
+  const { constants, parameters, settings: runtime } = partitionOverrides(file.raw, changes);
+  const notConstants = [...Object.keys(parameters), ...Object.keys(runtime)];
+  if (notConstants.length > 0)
+    throw new Error(
+      `the model takes deploy-time constants of Mappings.Deploy.Settings only, not ${notConstants.join(', ')}`,
+    );
+  const template = loadTemplate(file, { constants });
+  const raw = template.raw as Record<string, unknown>;
+  const values = deployConstants(raw);
+  const resources = raw.Resources as Record<string, { Properties?: Record<string, unknown> }>;
+  const pipe = resources.FanoutPipe?.Properties?.SourceParameters as
+    | { SqsQueueParameters?: { BatchSize?: number } }
+    | undefined;
+  const targets = resources.RoomEventsRule?.Properties?.Targets as
+    | { RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number } }[]
+    | undefined;
+  const retry = targets?.[0]?.RetryPolicy;
+  const asl = JSON.parse(readFileSync(join(ROOT, 'statemachines', 'fanout.asl.json'), 'utf8')) as {
+    States: Record<string, { MaxConcurrency?: number }>;
+  };
+  const number = (value: unknown) => (value === undefined ? undefined : Number(value));
+  const api = template.webSocketApis()[0];
+  const defaultRoute = api?.stageThrottling;
+  const routes: Record<string, RouteThrottle> = {};
+  for (const [key, own] of Object.entries(api?.routeThrottling ?? {})) {
+    const rateLimit = own.rateLimit ?? defaultRoute?.rateLimit;
+    const burstLimit = own.burstLimit ?? defaultRoute?.burstLimit;
+    if (rateLimit !== undefined && burstLimit !== undefined) routes[key] = { rateLimit, burstLimit };
+  }
+  const reservedConcurrency = Object.fromEntries(
+    template
+      .functions()
+      .filter((fn) => fn.reservedConcurrency !== undefined)
+      .map((fn) => [fn.logicalId, fn.reservedConcurrency as number]),
+  );
+  const sendRoute = routes.sendmessage ?? defaultRoute;
+  const fromTemplate: Partial<ModelSettings> = {
+    chunkSize: number(values.FanoutChunkSize),
+    chunksAtOnce: number(values.FanoutMaxConcurrency),
+    pageSize: number(values.FanoutPageSize),
+    pipeBatch: number(pipe?.SqsQueueParameters?.BatchSize),
+    eventRetries: number(retry?.MaximumRetryAttempts),
+    eventMaxAgeMs:
+      retry?.MaximumEventAgeInSeconds === undefined ? undefined : retry.MaximumEventAgeInSeconds * 1000,
+    roomsAtOnce: number(asl.States.Rooms?.MaxConcurrency),
+  };
+  const settings: Partial<ModelSettings> = Object.fromEntries(
+    Object.entries(fromTemplate).filter(([, v]) => v !== undefined && Number.isFinite(v)),
+  );
+  if (sendRoute) settings.sendRoute = sendRoute;
+  return {
+    settings,
+    routes,
+    ...(defaultRoute && { defaultRoute }),
+    reservedConcurrency,
+    overrides: Object.entries(constants)
+      .filter(([name, value]) => known[name] !== value)
+      .map(([name, value]) => ({ name, value, template: known[name] as string })),
+  };
+}
+
+/** The overrides as the output prints them: `none`, or each `Name=value (template t)`. */
+export function describeOverrides(overrides: readonly Override[]): string {
+  return overrides.length === 0
+    ? 'none'
+    : overrides.map((o) => `${o.name}=${o.value} (template ${o.template})`).join(', ');
+}
