@@ -46,6 +46,7 @@ import { REPOST_WAIT_SECONDS } from '#deliver/post';
 import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '#deliver/roomLog';
 import { AWAKE_STALE_MS, wakes } from '#messages/appending';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
+import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
 import { Bucket, bindingQuota, PerSecond, type QuotaUse, quotaUse } from './quotas';
 
 export type Design = 'queue' | 'wake';
@@ -98,6 +99,10 @@ export interface ModelSettings {
    * every room's sends. None: no route throttle (the template's is read by tools/bench/stackLimits.ts).
    */
   sendRoute?: { rateLimit: number; burstLimit: number };
+  /** A cold start's init by function logical id, from its bundle (stackLimits.ts, lambdaConcurrency.ts). */
+  lambdaInit?: Record<string, Latency>;
+  /** Reserved concurrency by function logical id (template: ReservedConcurrentExecutions). */
+  reservedConcurrency?: Record<string, number>;
 }
 
 /**
@@ -136,6 +141,8 @@ const EVENT_RETRY_BASE_MS = 1000;
 /** The SDK's retry of a throttled DynamoDB write: 3 attempts, full jitter over 100 ms × 2^n. */
 const SDK_ATTEMPTS = 3;
 const SDK_RETRY_BASE_MS = 100;
+/** statemachines/fanout.asl.json's Retry of Lambda.TooManyRequestsException on Deliver's tasks. */
+const DELIVER_RETRY: RetryPolicy = { attempts: 6, intervalMs: 1000, backoff: 2 };
 
 /** One load: `rooms` rooms of `members` members, each room's members sending `rate` messages/s between them. */
 export interface Scenario {
@@ -175,6 +182,13 @@ export interface ModelRun {
   seed: number;
   settings?: Partial<ModelSettings>;
   drainSeconds?: number;
+  /**
+   * Seconds of the same load before the measured ones (default 0): environments warm and queues at their steady
+   * state, as a deployed stack's steady traffic finds them. Nothing sent in them is measured.
+   */
+  warmupSeconds?: number;
+  /** Lambda's quotas other than the AWS profile's (tests make a small account). */
+  lambda?: Partial<LambdaQuotas>;
   /** Each batch the pipe handed out: its groups, when it was received and when its deletion unlocked them. */
   onBatch?: (batch: { rooms: number[]; receivedAt: number; releasedAt: number }) => void;
   /** `wake`: each change of a room's awake mark. */
@@ -189,6 +203,8 @@ export interface Refusals {
   routeSends: number;
   /** `sendmessage` frames the account's requests a second refused (429): the sender's to retry, not sent. */
   apiGatewaySends: number;
+  /** `sendmessage` invocations Lambda throttled (account or reserved concurrency, scaling rate): the sender's error. */
+  lambdaSends: number;
   /** Posts API Gateway refused: each a member's frame reposted after 2 s, then a resync note. */
   apiGatewayPosts: number;
   /** DynamoDB writes refused on one key (the room's item, its messages partition, its cursor), SDK retries included. */
@@ -208,6 +224,10 @@ export interface Outcomes {
   /** Chunks reposted after a refusal, and members left a resync note for a frame (their history fills it). */
   reposts: number;
   resyncNotes: number;
+  /** Deliver invocations throttled past Step Functions' retries (the execution would fail). */
+  invocationsFailed: number;
+  /** Lambda cold starts (an environment's init before its handler). */
+  coldStarts: number;
 }
 
 /** `wake`: the awake mark's traffic and the reader's work. */
@@ -437,7 +457,10 @@ export function runModel(run: ModelRun): ModelResult {
   const random = seededRandom(run.seed);
   const draw = (latency: Latency) => latencyMs(latency, random);
   const clock = new Clock();
-  const sendEnd = scenario.seconds * 1000;
+  // The warm-up: the same load before the measured seconds, its messages, refusals and quota use left out.
+  const measureFrom = (run.warmupSeconds ?? 0) * 1000;
+  const fromSecond = measureFrom / 1000;
+  const sendEnd = measureFrom + scenario.seconds * 1000;
   const end = sendEnd + (run.drainSeconds ?? 60) * 1000;
   // The inline Map's concurrency quota caps every Map's own MaxConcurrency.
   const mapCap = q.stepFunctionsInlineMapConcurrency.value;
@@ -449,6 +472,7 @@ export function runModel(run: ModelRun): ModelResult {
   const sendRoute = s.sendRoute && new Bucket(s.sendRoute);
   const apiGateway = new PerSecond(q.apiGatewayRequestsPerSecond.value);
   const putEvents = new PerSecond(q.eventBridgePutEventsPerSecond.value);
+  const ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
   const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
   const groupCalls = new Map<number, PerSecond>();
   const keyWrites = new Map<string, PerSecond>();
@@ -459,12 +483,28 @@ export function runModel(run: ModelRun): ModelResult {
   const refusals: Refusals = {
     routeSends: 0,
     apiGatewaySends: 0,
+    lambdaSends: 0,
     apiGatewayPosts: 0,
     dynamodbKey: 0,
     putEvents: 0,
     sendMessage: 0,
   };
-  const outcomes: Outcomes = { busySends: 0, eventRetries: 0, deadLettered: 0, reposts: 0, resyncNotes: 0 };
+  const outcomes: Outcomes = {
+    busySends: 0,
+    eventRetries: 0,
+    deadLettered: 0,
+    reposts: 0,
+    resyncNotes: 0,
+    invocationsFailed: 0,
+    coldStarts: 0,
+  };
+  const lambdas = new Lambdas(
+    { ...LAMBDA_QUOTAS, ...run.lambda },
+    s.lambdaInit ?? {},
+    s.reservedConcurrency ?? {},
+    draw,
+    () => clock.now,
+  );
   const wakeCounts: WakeCounts = {
     byTakes: 0,
     handOffs: 0,
@@ -475,6 +515,12 @@ export function runModel(run: ModelRun): ModelResult {
     polls: 0,
   };
   const latency = new Histogram();
+  /** The counts when the warm-up ended. */
+  let warm: { refusals: Refusals; outcomes: Outcomes; wakeCounts: WakeCounts } | undefined;
+  if (measureFrom > 0)
+    clock.at(measureFrom, () => {
+      warm = { refusals: { ...refusals }, outcomes: { ...outcomes }, wakeCounts: { ...wakeCounts } };
+    });
   const executionMs = new Histogram();
   let posts = 0;
   let postsInWindow = 0;
@@ -521,7 +567,15 @@ export function runModel(run: ModelRun): ModelResult {
       refusals.apiGatewaySends++;
       return;
     }
-    takeSeq(room, at, at + draw(L.lambdaInvoke), undefined);
+    // The messages function: its environment (a cold start's init first), or a throttle the sender sees as an error.
+    const invocation = lambdas.invoke('MessagesFunction', at);
+    if (!invocation) {
+      refusals.lambdaSends++;
+      return;
+    }
+    // Its run is the take, the claim, the store and PutEvents, drawn below; its environment is held for their p50s.
+    invocation.end(invocation.startsAt + 3 * L.dynamodbItem.p50 + L.eventBridgePutEvents.p50);
+    takeSeq(room, at, invocation.startsAt + draw(L.lambdaInvoke), undefined);
   };
 
   /**
@@ -566,7 +620,7 @@ export function runModel(run: ModelRun): ModelResult {
         return;
       }
       message.storedAt = clock.now;
-      sent++;
+      if (sentAt >= measureFrom) sent++;
       publish(room, message, waker);
     });
   };
@@ -581,14 +635,27 @@ export function runModel(run: ModelRun): ModelResult {
       return;
     }
     const accepted = now + draw(L.eventBridgePutEvents);
+    // The push rule matches every MessageSent: one invocation of its target each (the push itself is not modelled).
+    ruleTarget(accepted, () => {});
     if (design === 'wake' && !waker) return;
     if (design === 'wake') {
       wakeCounts.byTakes++;
       mark(room, 'wake');
     }
-    clock.at(accepted + draw(L.eventBridgeToTarget), () =>
-      toQueue({ room: room.id, seq: message.seq }, accepted, 0),
-    );
+    ruleTarget(accepted, () => toQueue({ room: room.id, seq: message.seq }, accepted, 0));
+  };
+
+  /**
+   * A rule's target invoked for an event accepted at `accepted`: after EventBridge's latency, within the Region's
+   * rule invocations a second; past them the invocation is delayed (EventBridge quotas: "the invocations still
+   * happen, but they are delayed"), here to a random moment of the next second.
+   */
+  const ruleTarget = (accepted: number, then: () => void) => {
+    const invoke = () => {
+      if (ruleInvocations.take(clock.now)) then();
+      else clock.at((Math.floor(clock.now / 1000) + 1 + random()) * 1000, invoke);
+    };
+    clock.at(accepted + draw(L.eventBridgeToTarget), invoke);
   };
 
   /** A RoomWake alone on the bus (a waker never stored, a hand-off); `then` once PutEvents has answered. */
@@ -602,7 +669,7 @@ export function runModel(run: ModelRun): ModelResult {
     if (kind === 'wake') wakeCounts.byTakes++;
     mark(room, kind);
     const accepted = now + draw(L.eventBridgePutEvents);
-    clock.at(accepted + draw(L.eventBridgeToTarget), () => toQueue({ room: room.id, seq }, accepted, 0));
+    ruleTarget(accepted, () => toQueue({ room: room.id, seq }, accepted, 0));
     if (then) clock.at(accepted, then);
   };
 
@@ -691,7 +758,7 @@ export function runModel(run: ModelRun): ModelResult {
     const m = room.messages[seq] as Message;
     m.readAt ??= clock.now;
     m.posted++;
-    if (m.posted > 1) duplicated += room.members;
+    if (m.posted > 1 && m.sentAt >= measureFrom) duplicated += room.members;
     return m;
   };
 
@@ -755,10 +822,13 @@ export function runModel(run: ModelRun): ModelResult {
         }
         t += draw(L.managementPost);
         posts++;
-        if (t <= sendEnd) postsInWindow++;
+        if (t >= measureFrom && t <= sendEnd) postsInWindow++;
         const frame = frames[f] as Message[];
-        for (const m of frame) latency.add(t - m.sentAt);
-        delivered += frame.length;
+        for (const m of frame) {
+          if (m.sentAt < measureFrom) continue;
+          latency.add(t - m.sentAt);
+          delivered++;
+        }
       }
       slots[slot] = t;
       end = Math.max(end, t);
@@ -767,10 +837,36 @@ export function runModel(run: ModelRun): ModelResult {
   };
 
   /** Deliver's invoke for a chunk: the invocation, its resync-notes Query and its budget write. */
-  const invoked = (at: number) => at + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem);
+  const invoked = (at: number) => {
+    const call = deliver(at);
+    return {
+      at: call.startsAt + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem),
+      end: call.end,
+    };
+  };
+
+  /**
+   * A Deliver invocation from the state machine: throttled, Step Functions retries it (TooManyRequestsException: 1 s,
+   * backoff 2, 6 attempts). Past them the execution would fail and its batch come back after the visibility timeout;
+   * the model starts it after the retries instead, counted in `outcomes.invocationsFailed`.
+   */
+  const deliver = (at: number) => {
+    const call = lambdas.invoke('DeliverFunction', at, DELIVER_RETRY);
+    if (call) return call;
+    outcomes.invocationsFailed++;
+    return { startsAt: at + 63_000, end: () => {} };
+  };
+  /** Deliver's read of rooms (Prepare, ReadRoom): when its handler starts; held for a read's p50s. */
+  const deliverRead = (at: number) => {
+    const call = deliver(at);
+    call.end(call.startsAt + L.dynamodbItem.p50 + L.dynamodbQuery.p50);
+    return call.startsAt + draw(L.lambdaInvoke);
+  };
 
   const postChunk = (start: number, members: number, frames: Message[][]): number => {
-    const first = postMembers(invoked(start), Array(members).fill(0), frames, false);
+    const call = invoked(start);
+    const first = postMembers(call.at, Array(members).fill(0), frames, false);
+    call.end(first.end);
     let end = first.end;
     if (first.refused.length > 0) {
       outcomes.reposts++;
@@ -779,8 +875,11 @@ export function runModel(run: ModelRun): ModelResult {
         // (statemachines/repost.asl.json), the chunk not waiting for it.
         end += draw(L.eventBridgePutEvents);
         if (putEvents.take(end)) {
+          // The repost rule's invocation counted (its delay past the quota left out: a repost waits 2 s anyway).
+          ruleInvocations.take(end);
           const started = end + draw(L.eventBridgeToTarget) + transition();
-          postMembers(invoked(started + s.repostWaitMs + transition()), first.refused, frames, true);
+          const again = invoked(started + s.repostWaitMs + transition());
+          again.end(postMembers(again.at, first.refused, frames, true).end);
         } else {
           refusals.putEvents++;
           outcomes.resyncNotes += first.refused.length;
@@ -788,7 +887,9 @@ export function runModel(run: ModelRun): ModelResult {
       } else {
         // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
         end += transition();
-        end = postMembers(invoked(end + s.repostWaitMs + transition()), first.refused, frames, true).end;
+        const again = invoked(end + s.repostWaitMs + transition());
+        end = postMembers(again.at, first.refused, frames, true).end;
+        again.end(end);
       }
     }
     return end + transition() + transition();
@@ -831,7 +932,7 @@ export function runModel(run: ModelRun): ModelResult {
     if (design === 'queue') {
       // Prepare: one invoke for the batch; per room the cursor's GetItem and, with two messages or more, the
       // read-ahead Query.
-      let prepared = entered + draw(L.lambdaInvoke);
+      let prepared = deliverRead(entered);
       const reads = roomIds.map((id) => {
         const n = (byRoom.get(id) as QueueMessage[]).length;
         return draw(L.dynamodbItem) + (n >= 2 ? draw(L.dynamodbQuery) : 0);
@@ -855,7 +956,7 @@ export function runModel(run: ModelRun): ModelResult {
     // Prepare: one invoke reads every room of the batch side by side (each within its turn from now) and returns when
     // the slowest read does; then Map Rooms runs each room's cycles on their own, past its concurrency a room starting
     // when another ends.
-    clock.at(entered + draw(L.lambdaInvoke), () => {
+    clock.at(deliverRead(entered), () => {
       const turnEndsAt = clock.now + s.turnMs;
       const reads = new Map<number, Read>();
       for (const id of roomIds)
@@ -941,7 +1042,7 @@ export function runModel(run: ModelRun): ModelResult {
       }
       wakeCounts.readAgain++;
       readAgain();
-      clock.at(clock.now + transition() + draw(L.lambdaInvoke), () =>
+      clock.at(deliverRead(clock.now + transition()), () =>
         readRoom(room, startedAt + s.turnMs, (next) => cycle(room, next, startedAt, readAgain, done)),
       );
     });
@@ -1115,25 +1216,40 @@ export function runModel(run: ModelRun): ModelResult {
   const backlogAtEnd = unread();
 
   const seconds = scenario.seconds;
-  const queueRate = queueCalls.rate(seconds);
+  const queueRate = queueCalls.rate(seconds, fromSecond);
   let busiest = { mean: 0, peak: 0 };
   for (const g of groupCalls.values()) {
-    const r = g.rate(seconds);
+    const r = g.rate(seconds, fromSecond);
     if (r.mean > busiest.mean) busiest = r;
   }
   const owed = rooms.reduce(
-    (n, room) => n + room.messages.filter((m) => m?.storedAt !== undefined).length * room.members,
+    (n, room) =>
+      n +
+      room.messages.filter((m) => m?.storedAt !== undefined && m.sentAt >= measureFrom).length * room.members,
     0,
   );
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const quotas = [
-    ...(sendRoute ? [quotaUse('sendmessage route throttle', sendRoute.settings.rateLimit, [sendRoute])] : []),
-    quotaUse('API Gateway requests/s (account)', apiGateway.limit, [apiGateway]),
-    quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents]),
-    quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls]),
-    quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values()),
-    quotaUse('DynamoDB writes/s per key', q.dynamodbWcuPerKey.value, keyWrites.values()),
+    ...(sendRoute
+      ? [quotaUse('sendmessage route throttle', sendRoute.settings.rateLimit, [sendRoute], fromSecond)]
+      : []),
+    quotaUse('API Gateway requests/s (account)', apiGateway.limit, [apiGateway], fromSecond),
+    quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents], fromSecond),
+    quotaUse('EventBridge rule invocations/s', ruleInvocations.limit, [ruleInvocations], fromSecond),
+    quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls], fromSecond),
+    quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values(), fromSecond),
+    quotaUse('DynamoDB writes/s per key', q.dynamodbWcuPerKey.value, keyWrites.values(), fromSecond),
+    quotaUse('Lambda concurrency (account)', lambdas.quotas.accountConcurrency, [lambdas], fromSecond),
   ];
+  // Counts since the warm-up's end.
+  const since = <T extends object>(now: T, then: T | undefined): T =>
+    Object.fromEntries(
+      Object.entries(now).map(([k, v]) => [k, v - ((then as Record<string, number> | undefined)?.[k] ?? 0)]),
+    ) as T;
+  Object.assign(refusals, since(refusals, warm?.refusals));
+  Object.assign(outcomes, since(outcomes, warm?.outcomes));
+  Object.assign(wakeCounts, since(wakeCounts, warm?.wakeCounts));
+  outcomes.coldStarts = lambdas.coldStartsSince(fromSecond);
   const bindsFirst = bindingQuota(quotas);
   return {
     design,

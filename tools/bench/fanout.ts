@@ -42,6 +42,7 @@ import {
 } from './modelRuns';
 import { cloudArgs, JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
+import { profileInRegion } from './regions';
 import { stackLimits } from './stackLimits';
 import { percentile, ratePerSec, round, speedup, summarize } from './stats';
 import { type RoomResult, table } from './table';
@@ -299,7 +300,7 @@ async function runIdle(opts: Options, n: number) {
 
 /** `--model SCENARIO`: the model's loads and ceiling for each design asked, as a table or JSON lines. */
 function runModelBench(opts: Options) {
-  const profile = profileNamed(opts.awsProfile ?? 'aws');
+  const profile = profileInRegion(profileNamed(opts.awsProfile ?? 'aws'), opts.region);
   // The stack's limits as deployed, with any deploy-time constant the command line changes, named in the output.
   const limits = stackLimits(opts.parameters);
   const settings = limits.settings;
@@ -323,13 +324,20 @@ function runModelBench(opts: Options) {
           ? []
           : [SCENARIOS[choice] as Scenario];
   const timed = loads.map((l) => (l.messages === undefined ? { ...l, seconds: opts.seconds } : l));
-  const header = modelHeader(profile, opts.seed, opts.seconds, limits);
+  const header = modelHeader(profile, opts.seed, opts.seconds, limits, opts.warmSeconds);
   if (opts.json) process.stderr.write(`${header}\n`);
   else process.stdout.write(`${header}\n`);
   const rows: ModelResult[] = [];
   for (const scenario of timed) {
     for (const design of opts.designs) {
-      const r = runModel({ design, scenario, profile, seed: opts.seed, settings });
+      const r = runModel({
+        design,
+        scenario,
+        profile,
+        seed: opts.seed,
+        settings,
+        warmupSeconds: opts.warmSeconds,
+      });
       rows.push(r);
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...r, overrides: limits.overrides })}\n`);
     }
@@ -337,7 +345,15 @@ function runModelBench(opts: Options) {
   if (!opts.json && rows.length > 0) process.stdout.write(`${modelTable(rows)}\n`);
   if (choice === 'ceiling' || choice === 'all') {
     for (const design of opts.designs) {
-      const c = searchCeiling(design, opts.room ?? 100, profile, opts.seed, settings, opts.seconds);
+      const c = searchCeiling(
+        design,
+        opts.room ?? 100,
+        profile,
+        opts.seed,
+        settings,
+        opts.seconds,
+        opts.warmSeconds,
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify({ scenario: 'ceiling', ...c })}\n`);
       else
         process.stdout.write(

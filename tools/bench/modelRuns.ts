@@ -79,6 +79,7 @@ export function searchCeiling(
   seed: number,
   settings: Partial<ModelSettings>,
   seconds = 10,
+  warmupSeconds = 0,
 ): CeilingSearch {
   const steps: CeilingSearch['steps'] = [];
   // Near the ceiling one run's p99 rests on its few slowest messages: a rate is clean when most of three seeds are.
@@ -90,6 +91,7 @@ export function searchCeiling(
         profile,
         seed: each,
         settings,
+        warmupSeconds,
       }),
     );
     const whys = runs.map(notClean);
@@ -189,12 +191,24 @@ export function modelTable(rows: ModelResult[]): string {
 }
 
 /** The model's first line: its profile and seed, the stack's limits it follows and what the run overrides. */
-export function modelHeader(profile: AwsProfile, seed: number, seconds: number, limits: StackLimits): string {
-  const route = limits.settings.sendRoute;
+export function modelHeader(
+  profile: AwsProfile,
+  seed: number,
+  seconds: number,
+  limits: StackLimits,
+  warmupSeconds = 0,
+): string {
+  const { sendRoute: route, lambdaInit, reservedConcurrency, ...fanout } = limits.settings;
+  const init = ['MessagesFunction', 'DeliverFunction']
+    .map((fn) => `${fn} ${lambdaInit?.[fn]?.p50 ?? '–'} ms`)
+    .join(', ');
+  const reserved = Object.entries(reservedConcurrency ?? {}).map(([fn, n]) => `${fn} ${n}`);
   return (
-    `model of the fan-out on AWS: profile ${profile.name}, seed ${seed}, ${seconds} s of sending per load\n` +
+    `model of the fan-out on AWS: profile ${profile.name}, seed ${seed}, ${seconds} s of sending per load measured ` +
+    `after ${warmupSeconds} s of the same load\n` +
     `stack limits from template.yaml: sendmessage route ${route ? `${route.rateLimit}/s (burst ${route.burstLimit})` : 'none'}, ` +
-    `settings ${JSON.stringify(limits.settings)}\n` +
+    `reserved concurrency ${reserved.join(', ') || 'none'}, fan-out ${JSON.stringify(fanout)}\n` +
+    `cold start init p50 from the dist/ bundles: ${init}\n` +
     `overrides: ${describeOverrides(limits.overrides)}`
   );
 }

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { parseParameterOverrides } from '../infra/parameters';
-import { profileNamed } from '../local/awsProfile';
+import { AWS, profileNamed } from '../local/awsProfile';
 import { DESIGNS, type Design } from './awsModel';
 import { MODEL_CHOICES } from './modelRuns';
+import { profileInRegion } from './regions';
 
 /** The bench's command line. */
 
@@ -53,6 +54,10 @@ Usage: npm run bench -- [options]
   --seed N               the model's random seed (default 1): a seed gives the same figures on any machine
   --seconds S            the model's seconds of sending (default 10; the run then drains for up to 60 more)
   --rooms K              --model custom: rooms (default 1)
+  --warm-seconds S       the model's warm-up: S seconds of the same load before the measured ones (default 5:
+                         environments warm, as steady traffic finds them; 0: every function starts cold)
+  --region R             the model's Region (default us-east-1): its EventBridge PutEvents and rule invocations a
+                         second (e.g. us-east-1 10,000 and 18,750; eu-south-1 400 and 750)
   --check                the twin against the model: the hot room (20 members, 10 messages/s, 100 messages) on the
                          local cloud under --aws-profile, then the model of the same load, p50 and p99 side by side
                          with their ratio (the model should be within 2× of the twin)
@@ -97,6 +102,10 @@ export interface Options {
   modelRooms: number;
   /** The twin against the model. */
   check: boolean;
+  /** The model's Region: its EventBridge quotas (tools/bench/regions.ts). */
+  region: string;
+  /** The model's warm-up: seconds of the same load before the measured ones. */
+  warmSeconds: number;
 }
 
 export function parseOptions(argv: string[]): Options | undefined {
@@ -129,6 +138,8 @@ export function parseOptions(argv: string[]): Options | undefined {
       seconds: { type: 'string' },
       rooms: { type: 'string' },
       check: { type: 'boolean' },
+      region: { type: 'string' },
+      'warm-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -154,6 +165,8 @@ export function parseOptions(argv: string[]): Options | undefined {
   // The model and the check draw from a profile; the cloud runs under one only when asked.
   const awsProfile = values['aws-profile'] ?? (model || check ? 'aws' : undefined);
   if (awsProfile !== undefined) profileNamed(awsProfile);
+  const region = values.region ?? 'us-east-1';
+  profileInRegion(AWS, region);
   const messages = int('messages', values.messages, hotRoom ? 100 : 20, 1, 1000);
   return {
     rooms:
@@ -201,6 +214,8 @@ export function parseOptions(argv: string[]): Options | undefined {
     seconds: int('seconds', values.seconds, 10, 1, 600),
     modelRooms: int('rooms', values.rooms, 1, 1, 100_000),
     check,
+    region,
+    warmSeconds: int('warm-seconds', values['warm-seconds'], 5, 0, 600),
   };
 }
 

@@ -6,10 +6,11 @@
 import { TokenBucket } from '../local/gateway/limits';
 
 /** A quota per second: calls counted per whole second of simulated time, refused past the quota. */
-export class PerSecond {
+export class PerSecond implements Meter {
   readonly accepted = new Map<number, number>();
   readonly attempts = new Map<number, number>();
-  refused = 0;
+  /** Refusals by second. */
+  readonly refusals = new Map<number, number>();
   constructor(readonly limit: number) {}
 
   /** Counts a call without enforcing the quota (a figure reported beside the one enforced). */
@@ -23,41 +24,61 @@ export class PerSecond {
     const second = this.count(at);
     const used = this.accepted.get(second) ?? 0;
     if (used + units > this.limit) {
-      this.refused++;
+      countIn(this.refusals, second);
       return false;
     }
     this.accepted.set(second, used + units);
     return true;
   }
 
-  /** Attempts a second over seconds [0, seconds), and the busiest second's. */
-  rate(seconds: number): { mean: number; peak: number } {
+  /** Attempts a second over seconds [from, from + seconds), and the busiest second's. */
+  rate(seconds: number, from = 0): { mean: number; peak: number } {
     let sum = 0;
     let peak = 0;
     for (const [second, n] of this.attempts) {
-      if (second >= seconds) continue;
+      if (second < from || second >= from + seconds) continue;
       sum += n;
       peak = Math.max(peak, n);
     }
     return { mean: sum / Math.max(1, seconds), peak };
   }
 
-  /** The busiest second's accepted units ÷ the limit. */
-  peakUse(): number {
+  /** Refusals from second `from` on. */
+  refusedSince(from = 0): number {
+    return sumSince(this.refusals, from);
+  }
+
+  /** The busiest second's accepted units ÷ the limit, from second `from` on. */
+  peakUse(from = 0): number {
     let peak = 0;
-    for (const n of this.accepted.values()) peak = Math.max(peak, n);
+    for (const [second, n] of this.accepted) if (second >= from) peak = Math.max(peak, n);
     return peak / this.limit;
   }
+}
+
+/** A meter of a quota: its refusals and busiest second from second `from` on. */
+export interface Meter {
+  refusedSince(from?: number): number;
+  peakUse(from?: number): number;
+}
+
+export function countIn(map: Map<number, number>, second: number, n = 1): void {
+  map.set(second, (map.get(second) ?? 0) + n);
+}
+
+export function sumSince(map: Map<number, number>, from: number): number {
+  let sum = 0;
+  for (const [second, n] of map) if (second >= from) sum += n;
+  return sum;
 }
 
 /**
  * API Gateway's route throttle: a token bucket of `burstLimit` refilled at `rateLimit` a second, one for every client
  * of the route (the local cloud's own bucket, tools/local/gateway/limits.ts), its takes counted per second.
  */
-export class Bucket {
+export class Bucket implements Meter {
   private readonly bucket: TokenBucket;
   private readonly perSecond: PerSecond;
-  refused = 0;
 
   constructor(readonly settings: { rateLimit: number; burstLimit: number }) {
     this.bucket = new TokenBucket(settings, 0);
@@ -66,17 +87,21 @@ export class Bucket {
 
   /** `at` never goes back: the model calls it from its clock's events. */
   take(at: number): boolean {
+    const second = Math.floor(at / 1000);
     if (!this.bucket.take(at)) {
-      this.refused++;
+      countIn(this.perSecond.refusals, second);
       return false;
     }
-    const second = Math.floor(at / 1000);
-    this.perSecond.accepted.set(second, (this.perSecond.accepted.get(second) ?? 0) + 1);
+    countIn(this.perSecond.accepted, second);
     return true;
   }
 
-  peakUse(): number {
-    return this.perSecond.peakUse();
+  refusedSince(from = 0): number {
+    return this.perSecond.refusedSince(from);
+  }
+
+  peakUse(from = 0): number {
+    return this.perSecond.peakUse(from);
   }
 }
 
@@ -92,17 +117,16 @@ export interface QuotaUse {
   peakUse: number;
 }
 
-/** A quota's use from its meter, or, for a quota per key or group, from the busiest of its meters. */
-export function quotaUse(
-  name: string,
-  limit: number,
-  meters: Iterable<{ refused: number; peakUse(): number }>,
-): QuotaUse {
+/**
+ * A quota's use from its meter, or, for a quota per key or group, from the busiest of its meters; from second `from`
+ * on (a run's warm-up left out).
+ */
+export function quotaUse(name: string, limit: number, meters: Iterable<Meter>, from = 0): QuotaUse {
   let refused = 0;
   let peakUse = 0;
   for (const m of meters) {
-    refused += m.refused;
-    peakUse = Math.max(peakUse, m.peakUse());
+    refused += m.refusedSince(from);
+    peakUse = Math.max(peakUse, m.peakUse(from));
   }
   return { name, limit, refused, peakUse: Math.round(peakUse * 100) / 100 };
 }

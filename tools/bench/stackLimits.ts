@@ -5,11 +5,12 @@
  * reader (tools/infra/template.ts), so the twin and the model read one source; a deploy-time constant given on the
  * command line (`--parameter Name=Value`) is applied as a deploy would, and listed, so a run says what it changed.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deployConstants, partitionOverrides } from '../infra/parameters';
 import { loadTemplate, readTemplateFile } from '../infra/template';
 import type { ModelSettings } from './awsModel';
+import { initLatencyFor } from './lambdaConcurrency';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -98,6 +99,13 @@ export function stackLimits(
     Object.entries(fromTemplate).filter(([, v]) => v !== undefined && Number.isFinite(v)),
   );
   if (sendRoute) settings.sendRoute = sendRoute;
+  settings.reservedConcurrency = reservedConcurrency;
+  settings.lambdaInit = Object.fromEntries(
+    Object.entries(bundleSizes(template.functions().map((fn) => fn.logicalId))).map(([fn, bytes]) => [
+      fn,
+      initLatencyFor(bytes),
+    ]),
+  );
   return {
     settings,
     routes,
@@ -107,6 +115,25 @@ export function stackLimits(
       .filter(([name, value]) => known[name] !== value)
       .map(([name, value]) => ({ name, value, template: known[name] as string })),
   };
+}
+
+/**
+ * Each function's bundle in bytes, as `npm run build` leaves it in dist/functions/<LogicalId>/ (what a cold start
+ * loads); a function not built is left out (its cold starts then cost no init), so run the build first.
+ */
+export function bundleSizes(
+  functions: readonly string[],
+  dist = join(ROOT, 'dist', 'functions'),
+): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const fn of functions) {
+    const dir = join(dist, fn);
+    if (!existsSync(dir)) continue;
+    sizes[fn] = readdirSync(dir)
+      .filter((name) => name.endsWith('.js'))
+      .reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+  }
+  return sizes;
 }
 
 /** The overrides as the output prints them: `none`, or each `Name=value (template t)`. */
