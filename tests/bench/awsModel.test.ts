@@ -43,6 +43,7 @@ describe('the fan-out model on AWS', () => {
       lambdaSends: 0,
       apiGatewayPosts: 0,
       dynamodbKey: 0,
+      dynamodbTable: 0,
       putEvents: 0,
       sendMessage: 0,
     });

@@ -108,7 +108,12 @@ describe('EventBridge by Region', () => {
     expect(r.quotas.find((q) => q.name === 'EventBridge rule invocations/s')?.refused).toBeGreaterThan(0);
     expect(r.missing).toBe(0);
     // The wakes wait for a later second: the messages come, later than with the Region's quota.
-    const usual = runModel({ design: 'wake', scenario: stack, profile: profileInRegion(AWS, 'us-east-1'), seed: 2 });
+    const usual = runModel({
+      design: 'wake',
+      scenario: stack,
+      profile: profileInRegion(AWS, 'us-east-1'),
+      seed: 2,
+    });
     expect(r.p99Ms).toBeGreaterThan(usual.p99Ms + 300);
   });
 
@@ -116,5 +121,20 @@ describe('EventBridge by Region', () => {
     expect(() => profileInRegion(AWS, 'mars-1')).toThrow(
       /unknown Region "mars-1": the model knows us-east-1/,
     );
+  });
+});
+
+describe('DynamoDB per table', () => {
+  // 50 rooms at 100 messages/s: 5,000 seq writes a second on the rooms table, and 5,000 stores on the messages table.
+  const busy: Scenario = { name: 'tables', rooms: 50, members: 2, rate: 100, seconds: 3 };
+
+  it("refuses writes past a new on-demand table's 4,000 a second, none under the 40,000 table quota", () => {
+    const fresh = runModel({ design: 'wake', scenario: busy, profile: AWS, seed: 4, newTables: true });
+    expect(fresh.refusals.dynamodbTable).toBeGreaterThan(0);
+    expect(fresh.outcomes.busySends).toBeGreaterThan(0);
+    expect(fresh.bindsFirst?.name).toBe('DynamoDB write units/s per table');
+    const grown = runModel({ design: 'wake', scenario: busy, profile: AWS, seed: 4 });
+    expect(grown.refusals.dynamodbTable).toBe(0);
+    expect(grown.outcomes.busySends).toBe(0);
   });
 });

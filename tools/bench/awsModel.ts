@@ -21,23 +21,25 @@
  *
  * What one message meets, in order (each a latency draw; the quota that may refuse it in brackets):
  *   send: API Gateway's request [sendmessage's route throttle, a token bucket for every room; account requests/s] →
- *   the messages function's invoke → UpdateItem seq on the room's
- *   item, which marks the room awake [WCU/s per key] → PutItem of the clientMsgId claim → PutItem of the message in
- *   the room's partition [WCU/s per key] → PutEvents [requests/s] → (`queue`: every event; `wake`: a waker's
- *   RoomWake) EventBridge to the rule's target → SendMessage [queue or group calls/s; refused: EventBridge retries,
- *   then the dead-letter queue] → the pipe's poll (one batch in flight per group) → an execution: its start (a state
- *   transition), Prepare's invoke and each room's reads, per room key the index Query, per chunk Deliver's invoke, its
- *   resync-notes Query and budget UpdateItem, the posts [account requests/s; refused: reposted after 2 s, then a
- *   resync note], SaveCursor [WCU/s per key], and the states between; `wake`: per cycle after the first, ReadRoom's
- *   invoke and reads; the sleep's conditional write and each hand-off's write [the room's item, WCU/s per key].
+ *   the messages function's invoke [Lambda concurrency and scaling; a cold start's init] → UpdateItem seq on the
+ *   room's item, which marks the room awake [WCU/s per key and per table] → PutItem of the clientMsgId claim [per
+ *   table] → PutItem of the message in the room's partition [per key and per table] → PutEvents [requests/s in the
+ *   Region] → the push rule's invocation and (`queue`: every event; `wake`: a waker's RoomWake) EventBridge to the
+ *   rule's target [rule invocations/s in the Region: delayed past it] → SendMessage [queue or group calls/s;
+ *   refused: EventBridge retries, then the dead-letter queue] → the pipe's poll (one batch in flight per group) → an
+ *   execution: its start (a state transition), Prepare's invoke and each room's reads, per room key the index Query,
+ *   per chunk Deliver's invoke [Lambda; throttled: Step Functions' retries], its resync-notes Query and budget
+ *   UpdateItem, the posts [account requests/s; refused: reposted after 2 s, then a resync note], SaveCursor [per key],
+ *   and the states between; `wake`: per cycle after the first, ReadRoom's invoke and reads; the sleep's conditional
+ *   write and each hand-off's write [the room's item, per key].
  *
- * Approximations, each on the side of fewer surprises than AWS can give: no failures but quota refusals; no cold
- * starts; a quota is counted per whole second of simulated time; a read sees the log as it is when its calls return;
- * an execution's posts are counted against the account's second when its reads are done (executions running at once
- * may count a later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader
- * (a fence, a sleep) is read again rather than failing the room; messages only (presence, read positions and
- * broadcasts, which both designs keep as queue messages, are left out); every member of a room is connected, none is
- * gone.
+ * Approximations, each on the side of fewer surprises than AWS can give: no failures but quota refusals; a quota is
+ * counted per whole second of simulated time; a read sees the log as it is when its calls return; an execution's
+ * posts are counted against the account's second when its reads are done (executions running at once may count a
+ * later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader (a fence, a
+ * sleep) is read again rather than failing the room; PutEvents is not retried; reads' capacity units are not
+ * counted; messages only (presence, read positions, typing, history, the word index, push posts and broadcasts are
+ * left out); every member of a room is connected, none is gone.
  */
 import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
@@ -47,7 +49,12 @@ import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '
 import { AWAKE_STALE_MS, wakes } from '#messages/appending';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
 import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
-import { Bucket, bindingQuota, PerSecond, type QuotaUse, quotaUse } from './quotas';
+import type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
+import { Bucket, bindingQuota, PerSecond, quotaUse } from './quotas';
+import { Clock, entry, Histogram, seededRandom } from './simulation';
+
+export type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
+export { seededRandom };
 
 export type Design = 'queue' | 'wake';
 export const DESIGNS: readonly Design[] = ['queue', 'wake'];
@@ -187,6 +194,8 @@ export interface ModelRun {
    * state, as a deployed stack's steady traffic finds them. Nothing sent in them is measured.
    */
   warmupSeconds?: number;
+  /** DynamoDB tables just created on demand: each serves the new table's write units, not the table quota. */
+  newTables?: boolean;
   /** Lambda's quotas other than the AWS profile's (tests make a small account). */
   lambda?: Partial<LambdaQuotas>;
   /** Each batch the pipe handed out: its groups, when it was received and when its deletion unlocked them. */
@@ -195,211 +204,6 @@ export interface ModelRun {
   onRoom?: (mark: RoomMark) => void;
   /** `wake`: each room's iteration of an execution. */
   onRoomRun?: (run: RoomRun) => void;
-}
-
-/** Quota refusals by kind, and what became of them. */
-export interface Refusals {
-  /** `sendmessage` frames the route's throttle refused (429): the sender's to retry, not sent. */
-  routeSends: number;
-  /** `sendmessage` frames the account's requests a second refused (429): the sender's to retry, not sent. */
-  apiGatewaySends: number;
-  /** `sendmessage` invocations Lambda throttled (account or reserved concurrency, scaling rate): the sender's error. */
-  lambdaSends: number;
-  /** Posts API Gateway refused: each a member's frame reposted after 2 s, then a resync note. */
-  apiGatewayPosts: number;
-  /** DynamoDB writes refused on one key (the room's item, its messages partition, its cursor), SDK retries included. */
-  dynamodbKey: number;
-  /** PutEvents refused: the message is stored, its event never published. */
-  putEvents: number;
-  /** SendMessage refused: EventBridge retries the event later. */
-  sendMessage: number;
-}
-
-export interface Outcomes {
-  /** Sends answered BUSY: their seq or store refused past the SDK's retries. */
-  busySends: number;
-  /** EventBridge retries of a refused SendMessage, and events past the retries: ChatEventsDeadLetterQueue. */
-  eventRetries: number;
-  deadLettered: number;
-  /** Chunks reposted after a refusal, and members left a resync note for a frame (their history fills it). */
-  reposts: number;
-  resyncNotes: number;
-  /** Deliver invocations throttled past Step Functions' retries (the execution would fail). */
-  invocationsFailed: number;
-  /** Lambda cold starts (an environment's init before its handler). */
-  coldStarts: number;
-}
-
-/** `wake`: the awake mark's traffic and the reader's work. */
-export interface WakeCounts {
-  /** RoomWakes published by sends (a take that found the room asleep or its mark stale, or a waker never stored). */
-  byTakes: number;
-  /** Hand-offs: a room still busy at the end of its turn, its mark renewed and a RoomWake published. */
-  handOffs: number;
-  /** The reader's sleeps (the conditional write that clears the mark), and those a take beat. */
-  sleeps: number;
-  sleepsBeaten: number;
-  /** Seqs fenced: missing HOLE_PASS_MS, a gap marker put under them. */
-  fenced: number;
-  /** ReadRoom cycles (a Deliver `room` invocation each), beyond each room's first read in Prepare. */
-  readAgain: number;
-  /** The reader's polls while a seq was being stored. */
-  polls: number;
-}
-
-export interface ModelResult {
-  design: Design;
-  scenario: string;
-  seed: number;
-  profile: string;
-  rooms: number;
-  members: number;
-  /** Messages a second offered (rooms × rate) and stored and published (acked). */
-  offeredPerSecond: number;
-  sentPerSecond: number;
-  sent: number;
-  /** Member receipts, and those owed (sent × members) that never came. */
-  delivered: number;
-  missing: number;
-  duplicated: number;
-  /** From the send to a member's receipt, over every receipt. */
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  /** Posts a second (one per member per frame), over the sending seconds. */
-  postsPerSecond: number;
-  /** Posts over the whole run, the drain's included. */
-  posts: number;
-  /** SendMessage calls a second (refused ones included) the queue took, and its busiest group; mean and busiest second. */
-  queueSendMessagePerSecond: number;
-  queueSendMessagePeak: number;
-  groupSendMessagePerSecond: number;
-  groupSendMessagePeak: number;
-  executions: number;
-  executionP50Ms: number;
-  executionP99Ms: number;
-  /** `wake`: zero for `queue`. */
-  wakes: WakeCounts;
-  refusals: Refusals;
-  outcomes: Outcomes;
-  /** Each quota's refusals and busiest second, and the one that binds first (bindingQuota). */
-  quotas: QuotaUse[];
-  bindsFirst?: QuotaUse;
-  /** Messages stored but not yet read by the fan-out when the sending ends, and never read when the drain ends. */
-  backlogAtSendEnd: number;
-  backlogAtEnd: number;
-  /** Simulated seconds, and the events the simulation ran. */
-  simulatedSeconds: number;
-  events: number;
-}
-
-// ------------------------------------------------------------------------------------------------ machinery
-
-/** A seeded uniform generator in (0, 1): mulberry32, so a run is the same for a seed on any machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967297;
-  };
-}
-
-interface Scheduled {
-  at: number;
-  order: number;
-  run: () => void;
-}
-
-/** The simulation's clock and its events, earliest first (ties in the order scheduled). */
-class Clock {
-  now = 0;
-  count = 0;
-  private readonly heap: Scheduled[] = [];
-  private order = 0;
-
-  at(at: number, run: () => void): void {
-    const item = { at: Math.max(at, this.now), order: this.order++, run };
-    const h = this.heap;
-    h.push(item);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i] as Scheduled, h[p] as Scheduled)) break;
-      [h[i], h[p]] = [h[p] as Scheduled, h[i] as Scheduled];
-      i = p;
-    }
-  }
-
-  runUntil(end: number): void {
-    const h = this.heap;
-    while (h.length > 0 && (h[0] as Scheduled).at <= end) {
-      const top = h[0] as Scheduled;
-      const last = h.pop() as Scheduled;
-      if (h.length > 0) {
-        h[0] = last;
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let m = i;
-          if (l < h.length && before(h[l] as Scheduled, h[m] as Scheduled)) m = l;
-          if (r < h.length && before(h[r] as Scheduled, h[m] as Scheduled)) m = r;
-          if (m === i) break;
-          [h[i], h[m]] = [h[m] as Scheduled, h[i] as Scheduled];
-          i = m;
-        }
-      }
-      this.now = top.at;
-      this.count++;
-      top.run();
-    }
-    this.now = Math.max(this.now, end);
-  }
-
-  get pending(): number {
-    return this.heap.length;
-  }
-}
-
-/** The map's value for a key, made and kept on first use. */
-function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
-}
-
-const before = (a: Scheduled, b: Scheduled) => a.at < b.at || (a.at === b.at && a.order < b.order);
-
-/** Latencies in whole milliseconds, as counts (a million receipts cost no sort). */
-class Histogram {
-  private readonly counts = new Map<number, number>();
-  count = 0;
-  max = 0;
-
-  add(ms: number, times = 1): void {
-    const bucket = Math.max(0, Math.round(ms));
-    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + times);
-    this.count += times;
-    if (bucket > this.max) this.max = bucket;
-  }
-
-  /** Nearest rank, as tools/bench/stats.ts `percentile`. */
-  percentile(p: number): number {
-    if (this.count === 0) return Number.NaN;
-    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
-    let seen = 0;
-    for (const bucket of [...this.counts.keys()].sort((a, b) => a - b)) {
-      seen += this.counts.get(bucket) as number;
-      if (seen >= rank) return bucket;
-    }
-    return this.max;
-  }
 }
 
 // ------------------------------------------------------------------------------------------------ the stack
@@ -476,6 +280,10 @@ export function runModel(run: ModelRun): ModelResult {
   const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
   const groupCalls = new Map<number, PerSecond>();
   const keyWrites = new Map<string, PerSecond>();
+  // Each table's write units: a new on-demand table's (run.newTables) or the account's per-table quota.
+  const tableLimit = (run.newTables ? q.dynamodbNewTableWriteUnits : q.dynamodbTableWriteUnits).value;
+  const tableWrites = new Map<string, PerSecond>();
+  const tableQuota = (table: string) => entry(tableWrites, table, () => new PerSecond(tableLimit));
   const keyQuota = (key: string) => entry(keyWrites, key, () => new PerSecond(q.dynamodbWcuPerKey.value));
   const groupQuota = (room: number) =>
     entry(groupCalls, room, () => new PerSecond(q.sqsFifoCallsPerGroup.value));
@@ -486,6 +294,7 @@ export function runModel(run: ModelRun): ModelResult {
     lambdaSends: 0,
     apiGatewayPosts: 0,
     dynamodbKey: 0,
+    dynamodbTable: 0,
     putEvents: 0,
     sendMessage: 0,
   };
@@ -547,13 +356,18 @@ export function runModel(run: ModelRun): ModelResult {
     let t = at;
     for (let attempt = 0; attempt < SDK_ATTEMPTS; attempt++) {
       t += draw(L.dynamodbItem);
-      if (keyQuota(key).take(t, units)) return t;
-      refusals.dynamodbKey++;
+      if (tableQuota(tableOf(key)).take(t, units)) {
+        if (keyQuota(key).take(t, units)) return t;
+        refusals.dynamodbKey++;
+      } else refusals.dynamodbTable++;
       t += random() * SDK_RETRY_BASE_MS * 2 ** attempt;
     }
     return undefined;
   };
   const roomKey = (room: Room) => `rooms#${room.id}`;
+  /** The table a key's item lives in: the room's item, its log, its fan-out cursor (functions/deliver/dynamoCursor.ts). */
+  const tableOf = (key: string) =>
+    key.startsWith('rooms#') ? 'RoomsTable' : key.startsWith('messages#') ? 'MessagesTable' : 'LimitsTable';
   const mark = (room: Room, kind: RoomMark['kind']) => run.onRoom?.({ room: room.id, kind, at: clock.now });
 
   // ---------------------------------------------------------------- send path
@@ -606,6 +420,13 @@ export function runModel(run: ModelRun): ModelResult {
     room.messages[seq] = message;
     // The clientMsgId's claim (its own key), then the message in the room's partition, only if its seq is free.
     const claimed = now + draw(L.dynamodbItem);
+    // The claim is its own item (no hot key), in the sends table: only the table's write units can refuse it.
+    if (!tableQuota('SendsTable').take(claimed, 1)) {
+      refusals.dynamodbTable++;
+      outcomes.busySends++;
+      if (waker) clock.at(claimed, () => publishWake(room, seq, 'wake'));
+      return;
+    }
     const stored = write(`messages#${room.id}`, claimed, Math.ceil(s.messageBytes / 1024));
     if (stored === undefined) {
       outcomes.busySends++;
@@ -1239,6 +1060,7 @@ export function runModel(run: ModelRun): ModelResult {
     quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls], fromSecond),
     quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values(), fromSecond),
     quotaUse('DynamoDB writes/s per key', q.dynamodbWcuPerKey.value, keyWrites.values(), fromSecond),
+    quotaUse('DynamoDB write units/s per table', tableLimit, tableWrites.values(), fromSecond),
     quotaUse('Lambda concurrency (account)', lambdas.quotas.accountConcurrency, [lambdas], fromSecond),
   ];
   // Counts since the warm-up's end.

@@ -337,6 +337,7 @@ function runModelBench(opts: Options) {
         seed: opts.seed,
         settings,
         warmupSeconds: opts.warmSeconds,
+        newTables: opts.newTables,
       });
       rows.push(r);
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...r, overrides: limits.overrides })}\n`);

@@ -56,6 +56,8 @@ Usage: npm run bench -- [options]
   --rooms K              --model custom: rooms (default 1)
   --warm-seconds S       the model's warm-up: S seconds of the same load before the measured ones (default 5:
                          environments warm, as steady traffic finds them; 0: every function starts cold)
+  --new-tables           the model's tables just created on demand: 4,000 write units/s each at first, not the
+                         40,000 a table of the account's default quota
   --region R             the model's Region (default us-east-1): its EventBridge PutEvents and rule invocations a
                          second (e.g. us-east-1 10,000 and 18,750; eu-south-1 400 and 750)
   --check                the twin against the model: the hot room (20 members, 10 messages/s, 100 messages) on the
@@ -106,6 +108,8 @@ export interface Options {
   region: string;
   /** The model's warm-up: seconds of the same load before the measured ones. */
   warmSeconds: number;
+  /** The model's DynamoDB tables just created on demand (a new table's initial write units). */
+  newTables: boolean;
 }
 
 export function parseOptions(argv: string[]): Options | undefined {
@@ -140,6 +144,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       check: { type: 'boolean' },
       region: { type: 'string' },
       'warm-seconds': { type: 'string' },
+      'new-tables': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -216,6 +221,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     check,
     region,
     warmSeconds: int('warm-seconds', values['warm-seconds'], 5, 0, 600),
+    newTables: values['new-tables'] === true,
   };
 }
 

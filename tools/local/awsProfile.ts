@@ -58,6 +58,10 @@ export interface AwsProfile {
     apiGatewayBurst: Quota;
     /** DynamoDB: write units per second per partition (one key). */
     dynamodbWcuPerKey: Quota;
+    /** DynamoDB on-demand: write request units per second per table (the account's default table quota). */
+    dynamodbTableWriteUnits: Quota;
+    /** DynamoDB on-demand: what a newly created table serves at once (double its initial 2,000 WRU peak). */
+    dynamodbNewTableWriteUnits: Quota;
     /** EventBridge PutEvents requests per second (us-east-1, us-west-2, eu-west-1; lower elsewhere). */
     eventBridgePutEventsPerSecond: Quota;
     /** EventBridge rule invocations per second, every rule's targets together (us-east-1; lower elsewhere). */
@@ -154,6 +158,16 @@ export const AWS: AwsProfile = {
     dynamodbWcuPerKey: {
       value: 1_000,
       source: 'docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html',
+    },
+    dynamodbTableWriteUnits: {
+      value: 40_000,
+      source:
+        'docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html (per table, on-demand)',
+    },
+    dynamodbNewTableWriteUnits: {
+      value: 4_000,
+      source:
+        'docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode.html (initial throughput of a new on-demand table)',
     },
     eventBridgePutEventsPerSecond: {
       value: 10_000,
