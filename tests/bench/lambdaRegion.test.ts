@@ -1,5 +1,6 @@
 import { runModel, type Scenario } from '../../tools/bench/awsModel';
 import { initLatencyFor, LAMBDA_QUOTAS } from '../../tools/bench/lambdaConcurrency';
+import { notClean } from '../../tools/bench/modelRuns';
 import { profileInRegion } from '../../tools/bench/regions';
 import { stackLimits } from '../../tools/bench/stackLimits';
 import { AWS } from '../../tools/local/awsProfile';
@@ -24,6 +25,7 @@ describe('Lambda', () => {
     });
     expect(r.refusals.lambdaSends).toBeGreaterThan(0);
     expect(r.bindsFirst?.name).toBe('Lambda concurrency (account)');
+    expect(notClean(r)).toContain('sends throttled by Lambda');
     const roomy = runModel({ design: 'wake', scenario: room, profile: AWS, seed: 5 });
     expect(roomy.refusals.lambdaSends).toBe(0);
   });

@@ -1014,9 +1014,10 @@ export function runModel(run: ModelRun): ModelResult {
   for (const room of rooms) {
     let count = 0;
     const next = (at: number) => {
-      // A count of messages is sent whole (the twin's hot room sends a count); else the seconds bound the sending.
+      // A count of messages is sent whole after the warm-up (the twin's hot room sends a count); else the seconds
+      // bound the sending.
       if (scenario.messages !== undefined ? count >= scenario.messages : at >= sendEnd) return;
-      count++;
+      if (at >= measureFrom) count++;
       clock.at(at, () => {
         send(room, clock.now);
         next(clock.now + (-Math.log(random()) * 1000) / scenario.rate);

@@ -381,7 +381,15 @@ async function runCheck(opts: Options) {
   const profile = profileNamed(opts.awsProfile ?? 'aws');
   const load = SCENARIOS.twin as Scenario;
   const design = opts.designs.length === 1 ? (opts.designs[0] as Design) : deployedDesign();
-  const model = runModel({ design, scenario: load, profile, seed: opts.seed, settings: templateSettings() });
+  // The model warmed as the twin's hot room is (its warm-up message absorbs the cold starts).
+  const model = runModel({
+    design,
+    scenario: load,
+    profile,
+    seed: opts.seed,
+    settings: templateSettings(),
+    warmupSeconds: opts.warmSeconds,
+  });
   let twin: Awaited<ReturnType<typeof runHotRoomBench>>;
   try {
     twin = await runHotRoomBench(

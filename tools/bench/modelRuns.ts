@@ -59,6 +59,7 @@ export function notClean(r: ModelResult): string {
   if (r.outcomes.busySends > 0) why.push(`${r.outcomes.busySends} sends BUSY`);
   if (r.refusals.routeSends > 0) why.push(`${r.refusals.routeSends} sends refused by the route`);
   if (r.refusals.apiGatewaySends > 0) why.push(`${r.refusals.apiGatewaySends} sends refused`);
+  if (r.refusals.lambdaSends > 0) why.push(`${r.refusals.lambdaSends} sends throttled by Lambda`);
   if (r.missing > 0) why.push(`${r.missing} receipts missing`);
   return why.join(', ');
 }
