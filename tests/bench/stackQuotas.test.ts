@@ -101,6 +101,20 @@ describe('the quota that binds first', () => {
     expect(table).toContain('API Gateway requests/s (account): ');
   });
 
+  it("names Pipes' executions at once when a small account holds the pipe back; the messages still come", () => {
+    const small: AwsProfile = {
+      ...AWS,
+      quotas: { ...AWS.quotas, pipesConcurrency: { value: 2, source: 'a test' } },
+    };
+    const scenario: Scenario = { name: 'rooms', rooms: 40, members: 2, rate: 5, seconds: 3 };
+    const held = runModel({ design: 'wake', scenario, profile: small, seed: 3 });
+    expect(held.bindsFirst?.name).toBe('Pipes executions at once (account)');
+    expect(held.missing).toBe(0);
+    const free = runModel({ design: 'wake', scenario, profile: AWS, seed: 3 });
+    expect(free.quotas.find((q) => q.name === 'Pipes executions at once (account)')?.refused).toBe(0);
+    expect(held.p99Ms).toBeGreaterThan(free.p99Ms);
+  });
+
   it('with nothing refused, names the quota whose busiest second came nearest its limit', () => {
     const uses = [
       { name: 'a', limit: 10, refused: 0, peakUse: 0.4 },

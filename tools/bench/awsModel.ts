@@ -50,7 +50,7 @@ import { AWAKE_STALE_MS, wakes } from '#messages/appending';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
 import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
 import type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
-import { Bucket, bindingQuota, PerSecond, quotaUse } from './quotas';
+import { Bucket, bindingQuota, Gauge, PerSecond, quotaUse } from './quotas';
 import { Clock, entry, Histogram, seededRandom } from './simulation';
 
 export type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
@@ -278,6 +278,7 @@ export function runModel(run: ModelRun): ModelResult {
   const putEvents = new PerSecond(q.eventBridgePutEventsPerSecond.value);
   const ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
   const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
+  const pipeExecutions = new Gauge(q.pipesConcurrency.value);
   const groupCalls = new Map<number, PerSecond>();
   const keyWrites = new Map<string, PerSecond>();
   // Each table's write units: a new on-demand table's (run.newTables) or the account's per-table quota.
@@ -540,6 +541,11 @@ export function runModel(run: ModelRun): ModelResult {
     const g = groupOf(room);
     g.pollPending = false;
     if (g.locked || g.messages.length === 0) return;
+    // The account's pipe executions at once: past them the pipe receives nothing until one ends.
+    if (!pipeExecutions.enter(clock.now)) {
+      schedulePoll(room, g);
+      return;
+    }
     const batch: QueueMessage[] = [];
     const locked: number[] = [];
     const takeFrom = (id: number) => {
@@ -733,6 +739,7 @@ export function runModel(run: ModelRun): ModelResult {
     executions++;
     const started = clock.now;
     const released = () => {
+      pipeExecutions.leave();
       release(locked);
       run.onBatch?.({ rooms: locked, receivedAt: started, releasedAt: clock.now });
     };
@@ -1058,6 +1065,7 @@ export function runModel(run: ModelRun): ModelResult {
     quotaUse('API Gateway requests/s (account)', apiGateway.limit, [apiGateway], fromSecond),
     quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents], fromSecond),
     quotaUse('EventBridge rule invocations/s', ruleInvocations.limit, [ruleInvocations], fromSecond),
+    quotaUse('Pipes executions at once (account)', pipeExecutions.limit, [pipeExecutions], fromSecond),
     quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls], fromSecond),
     quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values(), fromSecond),
     quotaUse('DynamoDB writes/s per key', q.dynamodbWcuPerKey.value, keyWrites.values(), fromSecond),

@@ -105,6 +105,42 @@ export class Bucket implements Meter {
   }
 }
 
+/**
+ * A quota on things at once (executions in flight): `enter` refuses past the limit, `leave` frees one; its meter
+ * reports refusals and the most at once, by second.
+ */
+export class Gauge implements Meter {
+  private now = 0;
+  private readonly refusals = new Map<number, number>();
+  private readonly peaks = new Map<number, number>();
+  constructor(readonly limit: number) {}
+
+  enter(at: number): boolean {
+    const second = Math.floor(at / 1000);
+    if (this.now >= this.limit) {
+      countIn(this.refusals, second);
+      return false;
+    }
+    this.now++;
+    this.peaks.set(second, Math.max(this.peaks.get(second) ?? 0, this.now));
+    return true;
+  }
+
+  leave(): void {
+    this.now--;
+  }
+
+  refusedSince(from = 0): number {
+    return sumSince(this.refusals, from);
+  }
+
+  peakUse(from = 0): number {
+    let peak = 0;
+    for (const [second, n] of this.peaks) if (second >= from) peak = Math.max(peak, n);
+    return peak / this.limit;
+  }
+}
+
 /** One quota's part in a run. */
 export interface QuotaUse {
   /** The quota, as AWS's quota page or the template names it. */

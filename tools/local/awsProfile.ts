@@ -50,6 +50,8 @@ export interface AwsProfile {
     sqsFifoCallsPerQueue: Quota;
     /** SQS FIFO, high-throughput mode: calls per second per API action per partition, which holds a group. */
     sqsFifoCallsPerGroup: Quota;
+    /** EventBridge Pipes: pipe executions (targets running) at once per account and Region. */
+    pipesConcurrency: Quota;
     /** SQS FIFO: messages one receive returns at most (and a Pipe's batch from a FIFO queue). */
     sqsFifoBatch: Quota;
     /** API Gateway: requests per second per account and region, `@connections` included. */
@@ -141,6 +143,10 @@ export const AWS: AwsProfile = {
     sqsFifoCallsPerGroup: {
       value: 300,
       source: `${SQS_FIFO_THROTTLING}; …/SQSDeveloperGuide/high-throughput-fifo.html`,
+    },
+    pipesConcurrency: {
+      value: 1_000,
+      source: 'docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html',
     },
     sqsFifoBatch: {
       value: 10,
