@@ -14,9 +14,6 @@
 import type { Latency } from '../local/awsProfile';
 import { countIn, type Meter, sumSince } from './quotas';
 
-export const LAMBDA_LIMITS_SOURCE =
-  'docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html; …/lambda/latest/dg/lambda-concurrency.html';
-
 export interface LambdaQuotas {
   /** Concurrent executions per account and Region. */
   accountConcurrency: number;
@@ -25,6 +22,7 @@ export interface LambdaQuotas {
   scaleWindowMs: number;
 }
 
+/** AWS's defaults (the pages above); a test gives a smaller account through ModelRun.lambda. */
 export const LAMBDA_QUOTAS: LambdaQuotas = {
   accountConcurrency: 1_000,
   scaleEnvironments: 1_000,
