@@ -37,9 +37,10 @@
  * counted per whole second of simulated time; a read sees the log as it is when its calls return; an execution's
  * posts are counted against the account's second when its reads are done (executions running at once may count a
  * later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader (a fence, a
- * sleep) is read again rather than failing the room; PutEvents is not retried; reads' capacity units are not
- * counted; messages only (presence, read positions, typing, history, the word index, push posts and broadcasts are
- * left out); every member of a room is connected, none is gone.
+ * sleep) is read again rather than failing the room; reads' capacity units are not counted; messages only
+ * (presence, read positions, typing, history, the word index, push posts and broadcasts are left out); every member
+ * of a room is connected, none is gone. One on the other side: a refused PutEvents is not retried (the SDK's
+ * retries would publish some of them), so past a Region's PutEvents quota the receipts missing are an upper bound.
  */
 import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
