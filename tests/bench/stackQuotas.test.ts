@@ -65,7 +65,7 @@ describe('a run that overrides a limit says so', () => {
 
   it('refuses a name that is no deploy-time constant, saying so', () => {
     expect(() => stackLimits({ SendRateLimit: '10000' })).toThrow(
-      'the model takes deploy-time constants of Mappings.Deploy.Settings only, not SendRateLimit',
+      'the model takes deploy-time constants of Mappings.Deploy.Settings and FanoutPostsPerSecond only, not SendRateLimit',
     );
   });
 });
@@ -113,6 +113,26 @@ describe('the quota that binds first', () => {
     const free = runModel({ design: 'wake', scenario, profile: AWS, seed: 3 });
     expect(free.quotas.find((q) => q.name === 'Pipes executions at once (account)')?.refused).toBe(0);
     expect(held.p99Ms).toBeGreaterThan(free.p99Ms);
+  });
+
+  it("names the posting budget when a room's posts outrun it, and its override from the command line", () => {
+    const limits = stackLimits({ FanoutPostsPerSecond: '500' });
+    expect(limits.settings.postsPerSecond).toBe(500);
+    expect(modelHeader(AWS, 1, 10, limits)).toContain('FanoutPostsPerSecond=500 (template 8000)');
+    const scenario: Scenario = { name: 'big', rooms: 1, members: 1000, rate: 20, seconds: 4 };
+    const tight = runModel({ design: 'wake', scenario, profile: AWS, seed: 3, settings: limits.settings });
+    expect(tight.bindsFirst?.name).toBe('posting budget (FanoutPostsPerSecond)');
+    const usual = runModel({
+      design: 'wake',
+      scenario,
+      profile: AWS,
+      seed: 3,
+      settings: stackLimits().settings,
+    });
+    expect(usual.quotas.find((q) => q.name === 'posting budget (FanoutPostsPerSecond)')?.refused).toBe(0);
+    // Its chunks wait for seconds with room: the messages come, later.
+    expect(tight.missing).toBe(0);
+    expect(tight.p50Ms).toBeGreaterThan(2 * usual.p50Ms);
   });
 
   it('with nothing refused, names the quota whose busiest second came nearest its limit', () => {

@@ -43,11 +43,13 @@
  * retries would publish some of them), so past a Region's PutEvents quota the receipts missing are an upper bound.
  */
 import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
+import { RESERVE_PATIENCE_MS } from '#deliver/budget';
 import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
 import { POSTS_IN_FLIGHT } from '#deliver/delivery';
 import { REPOST_WAIT_SECONDS } from '#deliver/post';
 import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '#deliver/roomLog';
 import { AWAKE_STALE_MS, wakes } from '#messages/appending';
+import { SETTINGS } from '#platform/settingsSchema';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
 import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
 import type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
@@ -102,6 +104,10 @@ export interface ModelSettings {
   awakeStaleMs: number;
   /** A frame's bytes per message (an escaped `message` frame with its ids, sender and time; the text short). */
   messageBytes: number;
+  /** The account's posting budget a second (runtime setting FanoutPostsPerSecond: its default), and how long a
+   * chunk waits for room in it (functions/deliver/budget.ts). */
+  postsPerSecond: number;
+  budgetPatienceMs: number;
   /**
    * sendmessage's route throttle (template: the stage's RouteSettings, else its DefaultRouteSettings): one bucket for
    * every room's sends. None: no route throttle (the template's is read by tools/bench/stackLimits.ts).
@@ -138,6 +144,8 @@ export const DEFAULT_SETTINGS: ModelSettings = {
   turnMs: ROOM_TURN_MS,
   awakeStaleMs: AWAKE_STALE_MS,
   messageBytes: 250,
+  postsPerSecond: SETTINGS.FanoutPostsPerSecond.default,
+  budgetPatienceMs: RESERVE_PATIENCE_MS,
 };
 
 /**
@@ -280,6 +288,7 @@ export function runModel(run: ModelRun): ModelResult {
   const ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
   const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
   const pipeExecutions = new Gauge(q.pipesConcurrency.value);
+  const postBudget = new PerSecond(s.postsPerSecond);
   const groupCalls = new Map<number, PerSecond>();
   const keyWrites = new Map<string, PerSecond>();
   // Each table's write units: a new on-demand table's (run.newTables) or the account's per-table quota.
@@ -693,7 +702,12 @@ export function runModel(run: ModelRun): ModelResult {
 
   const postChunk = (start: number, members: number, frames: Message[][]): number => {
     const call = invoked(start);
-    const first = postMembers(call.at, Array(members).fill(0), frames, false);
+    // The chunk's posts reserved in the account's posting budget first; none found in its patience: all reposted.
+    const budgeted = reserveBudget(call.at, members * frames.length);
+    const first =
+      budgeted === undefined
+        ? { end: call.at, refused: Array<number>(members).fill(0) }
+        : postMembers(budgeted, Array(members).fill(0), frames, false);
     call.end(first.end);
     let end = first.end;
     if (first.refused.length > 0) {
@@ -707,7 +721,7 @@ export function runModel(run: ModelRun): ModelResult {
           ruleInvocations.take(end);
           const started = end + draw(L.eventBridgeToTarget) + transition();
           const again = invoked(started + s.repostWaitMs + transition());
-          again.end(postMembers(again.at, first.refused, frames, true).end);
+          again.end(repost(again.at, first.refused, frames));
         } else {
           refusals.putEvents++;
           outcomes.resyncNotes += first.refused.length;
@@ -716,11 +730,37 @@ export function runModel(run: ModelRun): ModelResult {
         // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
         end += transition();
         const again = invoked(end + s.repostWaitMs + transition());
-        end = postMembers(again.at, first.refused, frames, true).end;
+        end = repost(again.at, first.refused, frames);
         again.end(end);
       }
     }
     return end + transition() + transition();
+  };
+
+  /**
+   * Deliver's reservation of `posts` in the account's posting budget (functions/deliver/budget.ts `reserve`): the
+   * second `at` falls in, else each next one (spread over its first 100 ms) within the patience; undefined past it.
+   */
+  const reserveBudget = (at: number, posts: number): number | undefined => {
+    const wanted = Math.min(posts, postBudget.limit);
+    const until = at + s.budgetPatienceMs;
+    let t = at;
+    for (;;) {
+      if (postBudget.take(t, wanted)) return t;
+      const next = (Math.floor(t / 1000) + 1) * 1000 + random() * 100;
+      if (next > until) return undefined;
+      t = next;
+    }
+  };
+
+  /** The repost: every refused member's posts reserved at once or none (`reserveNow`), else a resync note each. */
+  const repost = (at: number, refused: number[], frames: Message[][]): number => {
+    const posts = refused.reduce((n, f) => n + frames.length - f, 0);
+    if (!postBudget.take(at, Math.min(posts, postBudget.limit))) {
+      outcomes.resyncNotes += refused.length;
+      return at;
+    }
+    return postMembers(at, refused, frames, true).end;
   };
 
   /** Cuts a run of messages into frames of at most `frameBytes`. */
@@ -1066,6 +1106,7 @@ export function runModel(run: ModelRun): ModelResult {
     quotaUse('API Gateway requests/s (account)', apiGateway.limit, [apiGateway], fromSecond),
     quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents], fromSecond),
     quotaUse('EventBridge rule invocations/s', ruleInvocations.limit, [ruleInvocations], fromSecond),
+    quotaUse('posting budget (FanoutPostsPerSecond)', postBudget.limit, [postBudget], fromSecond),
     quotaUse('Pipes executions at once (account)', pipeExecutions.limit, [pipeExecutions], fromSecond),
     quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls], fromSecond),
     quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values(), fromSecond),

@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SETTINGS } from '#platform/settingsSchema';
 import { deployConstants, partitionOverrides } from '../infra/parameters';
 import { loadTemplate, readTemplateFile } from '../infra/template';
 import type { ModelSettings } from './awsModel';
@@ -40,8 +41,9 @@ export interface StackLimits {
 }
 
 /**
- * The template's limits with `changes` (deploy-time constants by name) applied. A name that is neither a deploy-time
- * constant is refused: the model follows no template parameter and has no runtime settings document.
+ * The template's limits with `changes` (deploy-time constants by name, and the runtime setting FanoutPostsPerSecond,
+ * the posting budget, whose default is the settings schema's) applied. Any other name is refused: the model follows
+ * no template parameter and no other runtime setting.
  */
 export function stackLimits(
   changes: Record<string, string> = {},
@@ -50,11 +52,18 @@ export function stackLimits(
   const file = readTemplateFile(templatePath);
   const known = deployConstants(file.raw);
   const { constants, parameters, settings: runtime } = partitionOverrides(file.raw, changes);
-  const notConstants = [...Object.keys(parameters), ...Object.keys(runtime)];
+  const { FanoutPostsPerSecond: postsPerSecond, ...others } = runtime;
+  const notConstants = [...Object.keys(parameters), ...Object.keys(others)];
   if (notConstants.length > 0)
     throw new Error(
-      `the model takes deploy-time constants of Mappings.Deploy.Settings only, not ${notConstants.join(', ')}`,
+      `the model takes deploy-time constants of Mappings.Deploy.Settings and FanoutPostsPerSecond only, not ${notConstants.join(', ')}`,
     );
+  const budget = SETTINGS.FanoutPostsPerSecond;
+  if (
+    postsPerSecond !== undefined &&
+    !(Number.isInteger(Number(postsPerSecond)) && Number(postsPerSecond) >= budget.min)
+  )
+    throw new Error(`FanoutPostsPerSecond must be an integer ≥ ${budget.min}, got "${postsPerSecond}"`);
   const template = loadTemplate(file, { constants });
   const raw = template.raw as Record<string, unknown>;
   const values = deployConstants(raw);
@@ -99,6 +108,7 @@ export function stackLimits(
     Object.entries(fromTemplate).filter(([, v]) => v !== undefined && Number.isFinite(v)),
   );
   if (sendRoute) settings.sendRoute = sendRoute;
+  settings.postsPerSecond = Number(postsPerSecond ?? budget.default);
   settings.reservedConcurrency = reservedConcurrency;
   settings.lambdaInit = Object.fromEntries(
     Object.entries(bundleSizes(template.functions().map((fn) => fn.logicalId))).map(([fn, bytes]) => [
@@ -111,9 +121,14 @@ export function stackLimits(
     routes,
     ...(defaultRoute && { defaultRoute }),
     reservedConcurrency,
-    overrides: Object.entries(constants)
-      .filter(([name, value]) => known[name] !== value)
-      .map(([name, value]) => ({ name, value, template: known[name] as string })),
+    overrides: [
+      ...Object.entries(constants)
+        .filter(([name, value]) => known[name] !== value)
+        .map(([name, value]) => ({ name, value, template: known[name] as string })),
+      ...(postsPerSecond !== undefined && Number(postsPerSecond) !== budget.default
+        ? [{ name: 'FanoutPostsPerSecond', value: postsPerSecond, template: String(budget.default) }]
+        : []),
+    ],
   };
 }
 
