@@ -212,18 +212,13 @@ const CEILING_STEP_SECONDS = 3;
 /**
  * `--ceiling`: the messages/s one room's sends sustain without BUSY (tools/bench/ceiling.ts). The per-connection send
  * and frame limits are lifted for the run, so that only the room's own send path limits the rate; the stage's route
- * throttles are the template's (sendmessage's is above CEILING_RATES). The output names every lifted setting.
+ * throttles are the template's (sendmessage's is above CEILING_RATES). startCloud names every lifted setting.
  */
 async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
   const log = (msg: string) => {
     if (!opts.json) process.stderr.write(`  [ceiling, room ${n}, ${apiLatencyMs} ms] ${msg}\n`);
   };
   const parameters = { SendRateLimit: '10000', FrameRateLimit: '100000', ...opts.parameters };
-  log(
-    `overrides: ${Object.entries(parameters)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ')}`,
-  );
   const cloud = await startCloud(opts, apiLatencyMs, parameters);
   const members = new Members();
   try {
@@ -253,6 +248,9 @@ async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
  * asked for.
  */
 function startCloud(opts: Options, apiLatencyMs: number, parameters: Record<string, string>) {
+  // Every setting the run changes from the template's, named, so a figure is never read as the stack's as shipped.
+  const changed = Object.entries(parameters).map(([k, v]) => `${k}=${v}`);
+  process.stderr.write(`[cloud] overrides: ${changed.join(', ') || 'none'}\n`);
   return startChildCloud({
     // A machine busy with other work can take tens of seconds to start the cloud's threads.
     readyTimeoutMs: 120_000,
