@@ -58,7 +58,7 @@ describe('a run that overrides a limit says so', () => {
     expect(limits.settings.sendRoute?.rateLimit).toBe(200);
     const template = stackLimits().settings.sendRoute?.rateLimit;
     expect(modelHeader(AWS, 1, 10, limits)).toContain(
-      `overrides: SendMessageThrottlingRateLimit=200 (template ${template})`,
+      `overrides: SendMessageThrottlingRateLimit=200 (shipped ${template})`,
     );
     expect(modelHeader(AWS, 1, 10, stackLimits())).toContain('overrides: none');
   });
@@ -118,7 +118,7 @@ describe('the quota that binds first', () => {
   it("names the posting budget when a room's posts outrun it, and its override from the command line", () => {
     const limits = stackLimits({ FanoutPostsPerSecond: '500' });
     expect(limits.settings.postsPerSecond).toBe(500);
-    expect(modelHeader(AWS, 1, 10, limits)).toContain('FanoutPostsPerSecond=500 (template 8000)');
+    expect(modelHeader(AWS, 1, 10, limits)).toContain('FanoutPostsPerSecond=500 (shipped 8000)');
     const scenario: Scenario = { name: 'big', rooms: 1, members: 1000, rate: 20, seconds: 4 };
     const tight = runModel({ design: 'wake', scenario, profile: AWS, seed: 3, settings: limits.settings });
     expect(tight.bindsFirst?.name).toBe('posting budget (FanoutPostsPerSecond)');

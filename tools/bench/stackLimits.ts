@@ -21,11 +21,12 @@ export interface RouteThrottle {
   burstLimit: number;
 }
 
-/** A deploy-time constant the run changed from the template's value. */
+/** A deploy-time constant (or the posting budget) the run changed from its value as shipped. */
 export interface Override {
   name: string;
   value: string;
-  template: string;
+  /** The value as shipped: template.yaml's, or the settings schema's default. */
+  shipped: string;
 }
 
 export interface StackLimits {
@@ -124,9 +125,9 @@ export function stackLimits(
     overrides: [
       ...Object.entries(constants)
         .filter(([name, value]) => known[name] !== value)
-        .map(([name, value]) => ({ name, value, template: known[name] as string })),
+        .map(([name, value]) => ({ name, value, shipped: known[name] as string })),
       ...(postsPerSecond !== undefined && Number(postsPerSecond) !== budget.default
-        ? [{ name: 'FanoutPostsPerSecond', value: postsPerSecond, template: String(budget.default) }]
+        ? [{ name: 'FanoutPostsPerSecond', value: postsPerSecond, shipped: String(budget.default) }]
         : []),
     ],
   };
@@ -151,9 +152,9 @@ export function bundleSizes(
   return sizes;
 }
 
-/** The overrides as the output prints them: `none`, or each `Name=value (template t)`. */
+/** The overrides as the output prints them: `none`, or each `Name=value (shipped s)`. */
 export function describeOverrides(overrides: readonly Override[]): string {
   return overrides.length === 0
     ? 'none'
-    : overrides.map((o) => `${o.name}=${o.value} (template ${o.template})`).join(', ');
+    : overrides.map((o) => `${o.name}=${o.value} (shipped ${o.shipped})`).join(', ');
 }
