@@ -13,7 +13,7 @@ interface BudgetDeps {
  * How long a chunk waits in Deliver for a second of the account-wide posting budget with room left (FanoutPostsPerSecond).
  * Past it, its members go to the chunk's one repost, and then to a resync note.
  */
-const RESERVE_PATIENCE_MS = 3000;
+export const RESERVE_PATIENCE_MS = 3000;
 
 /**
  * Reserves `posts` in the budget, waiting for up to RESERVE_PATIENCE_MS for a second with room for them; `ceiling`, the

@@ -228,6 +228,8 @@ export const DEPLOY_CONSTANTS = {
   MessageRetentionDays: constant(1, 999_999, 'days a message and its attachments are kept'),
   RouteThrottlingRateLimit: constant(1, 999_999, "the stage's steady requests per second per route"),
   RouteThrottlingBurstLimit: constant(1, 999_999, "the stage's burst per route"),
+  SendMessageThrottlingRateLimit: constant(1, 999_999, "sendmessage's steady requests per second, all rooms"),
+  SendMessageThrottlingBurstLimit: constant(1, 999_999, "sendmessage's burst, all rooms"),
   TypingIntervalSeconds: constant(1, 60, 'seconds between relayed typing heartbeats of one member'),
   BroadcastAllowedOrigin: shaped(
     /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/,

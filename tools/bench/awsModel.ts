@@ -20,31 +20,44 @@
  *   execution itself. It is the design the wake replaced, kept as the comparison.
  *
  * What one message meets, in order (each a latency draw; the quota that may refuse it in brackets):
- *   send: API Gateway's request [account requests/s] → the messages function's invoke → UpdateItem seq on the room's
- *   item, which marks the room awake [WCU/s per key] → PutItem of the clientMsgId claim → PutItem of the message in
- *   the room's partition [WCU/s per key] → PutEvents [requests/s] → (`queue`: every event; `wake`: a waker's
- *   RoomWake) EventBridge to the rule's target → SendMessage [queue or group calls/s; refused: EventBridge retries,
- *   then the dead-letter queue] → the pipe's poll (one batch in flight per group) → an execution: its start (a state
- *   transition), Prepare's invoke and each room's reads, per room key the index Query, per chunk Deliver's invoke, its
- *   resync-notes Query and budget UpdateItem, the posts [account requests/s; refused: reposted after 2 s, then a
- *   resync note], SaveCursor [WCU/s per key], and the states between; `wake`: per cycle after the first, ReadRoom's
- *   invoke and reads; the sleep's conditional write and each hand-off's write [the room's item, WCU/s per key].
+ *   send: API Gateway's request [sendmessage's route throttle, a token bucket for every room; account requests/s] →
+ *   the messages function's invoke [Lambda concurrency and scaling; a cold start's init] → UpdateItem seq on the
+ *   room's item, which marks the room awake [WCU/s per key and per table] → PutItem of the clientMsgId claim [per
+ *   table] → PutItem of the message in the room's partition [per key and per table] → PutEvents [requests/s in the
+ *   Region] → the push rule's invocation and (`queue`: every event; `wake`: a waker's RoomWake) EventBridge to the
+ *   rule's target [rule invocations/s in the Region: delayed past it] → SendMessage [queue or group calls/s;
+ *   refused: EventBridge retries, then the dead-letter queue] → the pipe's poll (one batch in flight per group) → an
+ *   execution: its start (a state transition), Prepare's invoke and each room's reads, per room key the index Query,
+ *   per chunk Deliver's invoke [Lambda; throttled: Step Functions' retries], its resync-notes Query and budget
+ *   UpdateItem, the posts [account requests/s; refused: reposted after 2 s, then a resync note], SaveCursor [per key],
+ *   and the states between; `wake`: per cycle after the first, ReadRoom's invoke and reads; the sleep's conditional
+ *   write and each hand-off's write [the room's item, per key].
  *
- * Approximations, each on the side of fewer surprises than AWS can give: no failures but quota refusals; no cold
- * starts; a quota is counted per whole second of simulated time; a read sees the log as it is when its calls return;
- * an execution's posts are counted against the account's second when its reads are done (executions running at once
- * may count a later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader
- * (a fence, a sleep) is read again rather than failing the room; messages only (presence, read positions and
- * broadcasts, which both designs keep as queue messages, are left out); every member of a room is connected, none is
- * gone.
+ * Approximations, each on the side of fewer surprises than AWS can give: no failures but quota refusals; a quota is
+ * counted per whole second of simulated time; a read sees the log as it is when its calls return; an execution's
+ * posts are counted against the account's second when its reads are done (executions running at once may count a
+ * later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader (a fence, a
+ * sleep) is read again rather than failing the room; reads' capacity units are not counted; messages only
+ * (presence, read positions, typing, history, the word index, push posts and broadcasts are left out); every member
+ * of a room is connected, none is gone. One on the other side: a refused PutEvents is not retried (the SDK's
+ * retries would publish some of them), so past a Region's PutEvents quota the receipts missing are an upper bound.
  */
 import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
+import { RESERVE_PATIENCE_MS } from '#deliver/budget';
 import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
 import { POSTS_IN_FLIGHT } from '#deliver/delivery';
 import { REPOST_WAIT_SECONDS } from '#deliver/post';
 import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '#deliver/roomLog';
 import { AWAKE_STALE_MS, wakes } from '#messages/appending';
+import { SETTINGS } from '#platform/settingsSchema';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
+import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
+import type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
+import { Bucket, bindingQuota, Gauge, PerSecond, quotaUse } from './quotas';
+import { Clock, entry, Histogram, seededRandom } from './simulation';
+
+export type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
+export { seededRandom };
 
 export type Design = 'queue' | 'wake';
 export const DESIGNS: readonly Design[] = ['queue', 'wake'];
@@ -91,6 +104,19 @@ export interface ModelSettings {
   awakeStaleMs: number;
   /** A frame's bytes per message (an escaped `message` frame with its ids, sender and time; the text short). */
   messageBytes: number;
+  /** The account's posting budget a second (runtime setting FanoutPostsPerSecond: its default), and how long a
+   * chunk waits for room in it (functions/deliver/budget.ts). */
+  postsPerSecond: number;
+  budgetPatienceMs: number;
+  /**
+   * sendmessage's route throttle (template: the stage's RouteSettings, else its DefaultRouteSettings): one bucket for
+   * every room's sends. None: no route throttle (the template's is read by tools/bench/stackLimits.ts).
+   */
+  sendRoute?: { rateLimit: number; burstLimit: number };
+  /** A cold start's init by function logical id, from its bundle (stackLimits.ts, lambdaConcurrency.ts). */
+  lambdaInit?: Record<string, Latency>;
+  /** Reserved concurrency by function logical id (template: ReservedConcurrentExecutions). */
+  reservedConcurrency?: Record<string, number>;
 }
 
 /**
@@ -118,6 +144,8 @@ export const DEFAULT_SETTINGS: ModelSettings = {
   turnMs: ROOM_TURN_MS,
   awakeStaleMs: AWAKE_STALE_MS,
   messageBytes: 250,
+  postsPerSecond: SETTINGS.FanoutPostsPerSecond.default,
+  budgetPatienceMs: RESERVE_PATIENCE_MS,
 };
 
 /**
@@ -129,6 +157,8 @@ const EVENT_RETRY_BASE_MS = 1000;
 /** The SDK's retry of a throttled DynamoDB write: 3 attempts, full jitter over 100 ms × 2^n. */
 const SDK_ATTEMPTS = 3;
 const SDK_RETRY_BASE_MS = 100;
+/** statemachines/fanout.asl.json's Retry of Lambda.TooManyRequestsException on Deliver's tasks. */
+const DELIVER_RETRY: RetryPolicy = { attempts: 6, intervalMs: 1000, backoff: 2 };
 
 /** One load: `rooms` rooms of `members` members, each room's members sending `rate` messages/s between them. */
 export interface Scenario {
@@ -168,240 +198,21 @@ export interface ModelRun {
   seed: number;
   settings?: Partial<ModelSettings>;
   drainSeconds?: number;
+  /**
+   * Seconds of the same load before the measured ones (default 0): environments warm and queues at their steady
+   * state, as a deployed stack's steady traffic finds them. Nothing sent in them is measured.
+   */
+  warmupSeconds?: number;
+  /** DynamoDB tables just created on demand: each serves the new table's write units, not the table quota. */
+  newTables?: boolean;
+  /** Lambda's quotas other than the AWS profile's (tests make a small account). */
+  lambda?: Partial<LambdaQuotas>;
   /** Each batch the pipe handed out: its groups, when it was received and when its deletion unlocked them. */
   onBatch?: (batch: { rooms: number[]; receivedAt: number; releasedAt: number }) => void;
   /** `wake`: each change of a room's awake mark. */
   onRoom?: (mark: RoomMark) => void;
   /** `wake`: each room's iteration of an execution. */
   onRoomRun?: (run: RoomRun) => void;
-}
-
-/** Quota refusals by kind, and what became of them. */
-export interface Refusals {
-  /** `sendmessage` frames API Gateway refused (429): the sender's to retry, not sent. */
-  apiGatewaySends: number;
-  /** Posts API Gateway refused: each a member's frame reposted after 2 s, then a resync note. */
-  apiGatewayPosts: number;
-  /** DynamoDB writes refused on one key (the room's item, its messages partition, its cursor), SDK retries included. */
-  dynamodbKey: number;
-  /** PutEvents refused: the message is stored, its event never published. */
-  putEvents: number;
-  /** SendMessage refused: EventBridge retries the event later. */
-  sendMessage: number;
-}
-
-export interface Outcomes {
-  /** Sends answered BUSY: their seq or store refused past the SDK's retries. */
-  busySends: number;
-  /** EventBridge retries of a refused SendMessage, and events past the retries: ChatEventsDeadLetterQueue. */
-  eventRetries: number;
-  deadLettered: number;
-  /** Chunks reposted after a refusal, and members left a resync note for a frame (their history fills it). */
-  reposts: number;
-  resyncNotes: number;
-}
-
-/** `wake`: the awake mark's traffic and the reader's work. */
-export interface WakeCounts {
-  /** RoomWakes published by sends (a take that found the room asleep or its mark stale, or a waker never stored). */
-  byTakes: number;
-  /** Hand-offs: a room still busy at the end of its turn, its mark renewed and a RoomWake published. */
-  handOffs: number;
-  /** The reader's sleeps (the conditional write that clears the mark), and those a take beat. */
-  sleeps: number;
-  sleepsBeaten: number;
-  /** Seqs fenced: missing HOLE_PASS_MS, a gap marker put under them. */
-  fenced: number;
-  /** ReadRoom cycles (a Deliver `room` invocation each), beyond each room's first read in Prepare. */
-  readAgain: number;
-  /** The reader's polls while a seq was being stored. */
-  polls: number;
-}
-
-export interface ModelResult {
-  design: Design;
-  scenario: string;
-  seed: number;
-  profile: string;
-  rooms: number;
-  members: number;
-  /** Messages a second offered (rooms × rate) and stored and published (acked). */
-  offeredPerSecond: number;
-  sentPerSecond: number;
-  sent: number;
-  /** Member receipts, and those owed (sent × members) that never came. */
-  delivered: number;
-  missing: number;
-  duplicated: number;
-  /** From the send to a member's receipt, over every receipt. */
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  /** Posts a second (one per member per frame), over the sending seconds. */
-  postsPerSecond: number;
-  /** Posts over the whole run, the drain's included. */
-  posts: number;
-  /** SendMessage calls a second (refused ones included) the queue took, and its busiest group; mean and busiest second. */
-  queueSendMessagePerSecond: number;
-  queueSendMessagePeak: number;
-  groupSendMessagePerSecond: number;
-  groupSendMessagePeak: number;
-  executions: number;
-  executionP50Ms: number;
-  executionP99Ms: number;
-  /** `wake`: zero for `queue`. */
-  wakes: WakeCounts;
-  refusals: Refusals;
-  outcomes: Outcomes;
-  /** Messages stored but not yet read by the fan-out when the sending ends, and never read when the drain ends. */
-  backlogAtSendEnd: number;
-  backlogAtEnd: number;
-  /** Simulated seconds, and the events the simulation ran. */
-  simulatedSeconds: number;
-  events: number;
-}
-
-// ------------------------------------------------------------------------------------------------ machinery
-
-/** A seeded uniform generator in (0, 1): mulberry32, so a run is the same for a seed on any machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967297;
-  };
-}
-
-interface Scheduled {
-  at: number;
-  order: number;
-  run: () => void;
-}
-
-/** The simulation's clock and its events, earliest first (ties in the order scheduled). */
-class Clock {
-  now = 0;
-  count = 0;
-  private readonly heap: Scheduled[] = [];
-  private order = 0;
-
-  at(at: number, run: () => void): void {
-    const item = { at: Math.max(at, this.now), order: this.order++, run };
-    const h = this.heap;
-    h.push(item);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i] as Scheduled, h[p] as Scheduled)) break;
-      [h[i], h[p]] = [h[p] as Scheduled, h[i] as Scheduled];
-      i = p;
-    }
-  }
-
-  runUntil(end: number): void {
-    const h = this.heap;
-    while (h.length > 0 && (h[0] as Scheduled).at <= end) {
-      const top = h[0] as Scheduled;
-      const last = h.pop() as Scheduled;
-      if (h.length > 0) {
-        h[0] = last;
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let m = i;
-          if (l < h.length && before(h[l] as Scheduled, h[m] as Scheduled)) m = l;
-          if (r < h.length && before(h[r] as Scheduled, h[m] as Scheduled)) m = r;
-          if (m === i) break;
-          [h[i], h[m]] = [h[m] as Scheduled, h[i] as Scheduled];
-          i = m;
-        }
-      }
-      this.now = top.at;
-      this.count++;
-      top.run();
-    }
-    this.now = Math.max(this.now, end);
-  }
-
-  get pending(): number {
-    return this.heap.length;
-  }
-}
-
-/** The map's value for a key, made and kept on first use. */
-function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
-}
-
-const before = (a: Scheduled, b: Scheduled) => a.at < b.at || (a.at === b.at && a.order < b.order);
-
-/** A quota per second: calls counted per whole second of simulated time, refused past the quota. */
-export class PerSecond {
-  readonly accepted = new Map<number, number>();
-  readonly attempts = new Map<number, number>();
-  constructor(readonly limit: number) {}
-
-  /** Counts a call without enforcing the quota (a figure reported beside the one enforced). */
-  count(at: number): number {
-    const second = Math.floor(at / 1000);
-    this.attempts.set(second, (this.attempts.get(second) ?? 0) + 1);
-    return second;
-  }
-
-  take(at: number, units = 1): boolean {
-    const second = this.count(at);
-    const used = this.accepted.get(second) ?? 0;
-    if (used + units > this.limit) return false;
-    this.accepted.set(second, used + units);
-    return true;
-  }
-
-  /** Attempts a second over seconds [0, seconds), and the busiest second's. */
-  rate(seconds: number): { mean: number; peak: number } {
-    let sum = 0;
-    let peak = 0;
-    for (const [second, n] of this.attempts) {
-      if (second >= seconds) continue;
-      sum += n;
-      peak = Math.max(peak, n);
-    }
-    return { mean: sum / Math.max(1, seconds), peak };
-  }
-}
-
-/** Latencies in whole milliseconds, as counts (a million receipts cost no sort). */
-class Histogram {
-  private readonly counts = new Map<number, number>();
-  count = 0;
-  max = 0;
-
-  add(ms: number, times = 1): void {
-    const bucket = Math.max(0, Math.round(ms));
-    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + times);
-    this.count += times;
-    if (bucket > this.max) this.max = bucket;
-  }
-
-  /** Nearest rank, as tools/bench/stats.ts `percentile`. */
-  percentile(p: number): number {
-    if (this.count === 0) return Number.NaN;
-    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
-    let seen = 0;
-    for (const bucket of [...this.counts.keys()].sort((a, b) => a - b)) {
-      seen += this.counts.get(bucket) as number;
-      if (seen >= rank) return bucket;
-    }
-    return this.max;
-  }
 }
 
 // ------------------------------------------------------------------------------------------------ the stack
@@ -459,7 +270,10 @@ export function runModel(run: ModelRun): ModelResult {
   const random = seededRandom(run.seed);
   const draw = (latency: Latency) => latencyMs(latency, random);
   const clock = new Clock();
-  const sendEnd = scenario.seconds * 1000;
+  // The warm-up: the same load before the measured seconds, its messages, refusals and quota use left out.
+  const measureFrom = (run.warmupSeconds ?? 0) * 1000;
+  const fromSecond = measureFrom / 1000;
+  const sendEnd = measureFrom + scenario.seconds * 1000;
   const end = sendEnd + (run.drainSeconds ?? 60) * 1000;
   // The inline Map's concurrency quota caps every Map's own MaxConcurrency.
   const mapCap = q.stepFunctionsInlineMapConcurrency.value;
@@ -468,23 +282,49 @@ export function runModel(run: ModelRun): ModelResult {
   const chunksAtOnce = Math.min(s.chunksAtOnce, mapCap);
   const batchMax = Math.min(s.pipeBatch, q.sqsFifoBatch.value);
 
+  const sendRoute = s.sendRoute && new Bucket(s.sendRoute);
   const apiGateway = new PerSecond(q.apiGatewayRequestsPerSecond.value);
   const putEvents = new PerSecond(q.eventBridgePutEventsPerSecond.value);
+  const ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
   const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
+  const pipeExecutions = new Gauge(q.pipesConcurrency.value);
+  const postBudget = new PerSecond(s.postsPerSecond);
   const groupCalls = new Map<number, PerSecond>();
   const keyWrites = new Map<string, PerSecond>();
+  // Each table's write units: a new on-demand table's (run.newTables) or the account's per-table quota.
+  const tableLimit = (run.newTables ? q.dynamodbNewTableWriteUnits : q.dynamodbTableWriteUnits).value;
+  const tableWrites = new Map<string, PerSecond>();
+  const tableQuota = (table: string) => entry(tableWrites, table, () => new PerSecond(tableLimit));
   const keyQuota = (key: string) => entry(keyWrites, key, () => new PerSecond(q.dynamodbWcuPerKey.value));
   const groupQuota = (room: number) =>
     entry(groupCalls, room, () => new PerSecond(q.sqsFifoCallsPerGroup.value));
 
   const refusals: Refusals = {
+    routeSends: 0,
     apiGatewaySends: 0,
+    lambdaSends: 0,
     apiGatewayPosts: 0,
     dynamodbKey: 0,
+    dynamodbTable: 0,
     putEvents: 0,
     sendMessage: 0,
   };
-  const outcomes: Outcomes = { busySends: 0, eventRetries: 0, deadLettered: 0, reposts: 0, resyncNotes: 0 };
+  const outcomes: Outcomes = {
+    busySends: 0,
+    eventRetries: 0,
+    deadLettered: 0,
+    reposts: 0,
+    resyncNotes: 0,
+    invocationsFailed: 0,
+    coldStarts: 0,
+  };
+  const lambdas = new Lambdas(
+    { ...LAMBDA_QUOTAS, ...run.lambda },
+    s.lambdaInit ?? {},
+    s.reservedConcurrency ?? {},
+    draw,
+    () => clock.now,
+  );
   const wakeCounts: WakeCounts = {
     byTakes: 0,
     handOffs: 0,
@@ -495,6 +335,12 @@ export function runModel(run: ModelRun): ModelResult {
     polls: 0,
   };
   const latency = new Histogram();
+  /** The counts when the warm-up ended. */
+  let warm: { refusals: Refusals; outcomes: Outcomes; wakeCounts: WakeCounts } | undefined;
+  if (measureFrom > 0)
+    clock.at(measureFrom, () => {
+      warm = { refusals: { ...refusals }, outcomes: { ...outcomes }, wakeCounts: { ...wakeCounts } };
+    });
   const executionMs = new Histogram();
   let posts = 0;
   let postsInWindow = 0;
@@ -521,23 +367,40 @@ export function runModel(run: ModelRun): ModelResult {
     let t = at;
     for (let attempt = 0; attempt < SDK_ATTEMPTS; attempt++) {
       t += draw(L.dynamodbItem);
-      if (keyQuota(key).take(t, units)) return t;
-      refusals.dynamodbKey++;
+      if (tableQuota(tableOf(key)).take(t, units)) {
+        if (keyQuota(key).take(t, units)) return t;
+        refusals.dynamodbKey++;
+      } else refusals.dynamodbTable++;
       t += random() * SDK_RETRY_BASE_MS * 2 ** attempt;
     }
     return undefined;
   };
   const roomKey = (room: Room) => `rooms#${room.id}`;
+  /** The table a key's item lives in: the room's item, its log, its fan-out cursor (functions/deliver/dynamoCursor.ts). */
+  const tableOf = (key: string) =>
+    key.startsWith('rooms#') ? 'RoomsTable' : key.startsWith('messages#') ? 'MessagesTable' : 'LimitsTable';
   const mark = (room: Room, kind: RoomMark['kind']) => run.onRoom?.({ room: room.id, kind, at: clock.now });
 
   // ---------------------------------------------------------------- send path
 
   const send = (room: Room, at: number) => {
+    if (sendRoute && !sendRoute.take(at)) {
+      refusals.routeSends++;
+      return;
+    }
     if (!apiGateway.take(at)) {
       refusals.apiGatewaySends++;
       return;
     }
-    takeSeq(room, at, at + draw(L.lambdaInvoke), undefined);
+    // The messages function: its environment (a cold start's init first), or a throttle the sender sees as an error.
+    const invocation = lambdas.invoke('MessagesFunction', at);
+    if (!invocation) {
+      refusals.lambdaSends++;
+      return;
+    }
+    // Its run is the take, the claim, the store and PutEvents, drawn below; its environment is held for their p50s.
+    invocation.end(invocation.startsAt + 3 * L.dynamodbItem.p50 + L.eventBridgePutEvents.p50);
+    takeSeq(room, at, invocation.startsAt + draw(L.lambdaInvoke), undefined);
   };
 
   /**
@@ -568,6 +431,13 @@ export function runModel(run: ModelRun): ModelResult {
     room.messages[seq] = message;
     // The clientMsgId's claim (its own key), then the message in the room's partition, only if its seq is free.
     const claimed = now + draw(L.dynamodbItem);
+    // The claim is its own item (no hot key), in the sends table: only the table's write units can refuse it.
+    if (!tableQuota('SendsTable').take(claimed, 1)) {
+      refusals.dynamodbTable++;
+      outcomes.busySends++;
+      if (waker) clock.at(claimed, () => publishWake(room, seq, 'wake'));
+      return;
+    }
     const stored = write(`messages#${room.id}`, claimed, Math.ceil(s.messageBytes / 1024));
     if (stored === undefined) {
       outcomes.busySends++;
@@ -582,7 +452,7 @@ export function runModel(run: ModelRun): ModelResult {
         return;
       }
       message.storedAt = clock.now;
-      sent++;
+      if (sentAt >= measureFrom) sent++;
       publish(room, message, waker);
     });
   };
@@ -597,14 +467,27 @@ export function runModel(run: ModelRun): ModelResult {
       return;
     }
     const accepted = now + draw(L.eventBridgePutEvents);
+    // The push rule matches every MessageSent: one invocation of its target each (the push itself is not modelled).
+    ruleTarget(accepted, () => {});
     if (design === 'wake' && !waker) return;
     if (design === 'wake') {
       wakeCounts.byTakes++;
       mark(room, 'wake');
     }
-    clock.at(accepted + draw(L.eventBridgeToTarget), () =>
-      toQueue({ room: room.id, seq: message.seq }, accepted, 0),
-    );
+    ruleTarget(accepted, () => toQueue({ room: room.id, seq: message.seq }, accepted, 0));
+  };
+
+  /**
+   * A rule's target invoked for an event accepted at `accepted`: after EventBridge's latency, within the Region's
+   * rule invocations a second; past them the invocation is delayed (EventBridge quotas: "the invocations still
+   * happen, but they are delayed"), here to a random moment of the next second.
+   */
+  const ruleTarget = (accepted: number, then: () => void) => {
+    const invoke = () => {
+      if (ruleInvocations.take(clock.now)) then();
+      else clock.at((Math.floor(clock.now / 1000) + 1 + random()) * 1000, invoke);
+    };
+    clock.at(accepted + draw(L.eventBridgeToTarget), invoke);
   };
 
   /** A RoomWake alone on the bus (a waker never stored, a hand-off); `then` once PutEvents has answered. */
@@ -618,7 +501,7 @@ export function runModel(run: ModelRun): ModelResult {
     if (kind === 'wake') wakeCounts.byTakes++;
     mark(room, kind);
     const accepted = now + draw(L.eventBridgePutEvents);
-    clock.at(accepted + draw(L.eventBridgeToTarget), () => toQueue({ room: room.id, seq }, accepted, 0));
+    ruleTarget(accepted, () => toQueue({ room: room.id, seq }, accepted, 0));
     if (then) clock.at(accepted, then);
   };
 
@@ -668,6 +551,11 @@ export function runModel(run: ModelRun): ModelResult {
     const g = groupOf(room);
     g.pollPending = false;
     if (g.locked || g.messages.length === 0) return;
+    // The account's pipe executions at once: past them the pipe receives nothing until one ends.
+    if (!pipeExecutions.enter(clock.now)) {
+      schedulePoll(room, g);
+      return;
+    }
     const batch: QueueMessage[] = [];
     const locked: number[] = [];
     const takeFrom = (id: number) => {
@@ -707,7 +595,7 @@ export function runModel(run: ModelRun): ModelResult {
     const m = room.messages[seq] as Message;
     m.readAt ??= clock.now;
     m.posted++;
-    if (m.posted > 1) duplicated += room.members;
+    if (m.posted > 1 && m.sentAt >= measureFrom) duplicated += room.members;
     return m;
   };
 
@@ -771,10 +659,13 @@ export function runModel(run: ModelRun): ModelResult {
         }
         t += draw(L.managementPost);
         posts++;
-        if (t <= sendEnd) postsInWindow++;
+        if (t >= measureFrom && t <= sendEnd) postsInWindow++;
         const frame = frames[f] as Message[];
-        for (const m of frame) latency.add(t - m.sentAt);
-        delivered += frame.length;
+        for (const m of frame) {
+          if (m.sentAt < measureFrom) continue;
+          latency.add(t - m.sentAt);
+          delivered++;
+        }
       }
       slots[slot] = t;
       end = Math.max(end, t);
@@ -783,10 +674,41 @@ export function runModel(run: ModelRun): ModelResult {
   };
 
   /** Deliver's invoke for a chunk: the invocation, its resync-notes Query and its budget write. */
-  const invoked = (at: number) => at + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem);
+  const invoked = (at: number) => {
+    const call = deliver(at);
+    return {
+      at: call.startsAt + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem),
+      end: call.end,
+    };
+  };
+
+  /**
+   * A Deliver invocation from the state machine: throttled, Step Functions retries it (TooManyRequestsException: 1 s,
+   * backoff 2, 6 attempts). Past them the execution would fail and its batch come back after the visibility timeout;
+   * the model starts it after the retries instead, counted in `outcomes.invocationsFailed`.
+   */
+  const deliver = (at: number) => {
+    const call = lambdas.invoke('DeliverFunction', at, DELIVER_RETRY);
+    if (call) return call;
+    outcomes.invocationsFailed++;
+    return { startsAt: at + 63_000, end: () => {} };
+  };
+  /** Deliver's read of rooms (Prepare, ReadRoom): when its handler starts; held for a read's p50s. */
+  const deliverRead = (at: number) => {
+    const call = deliver(at);
+    call.end(call.startsAt + L.dynamodbItem.p50 + L.dynamodbQuery.p50);
+    return call.startsAt + draw(L.lambdaInvoke);
+  };
 
   const postChunk = (start: number, members: number, frames: Message[][]): number => {
-    const first = postMembers(invoked(start), Array(members).fill(0), frames, false);
+    const call = invoked(start);
+    // The chunk's posts reserved in the account's posting budget first; none found in its patience: all reposted.
+    const budgeted = reserveBudget(call.at, members * frames.length);
+    const first =
+      budgeted === undefined
+        ? { end: call.at, refused: Array<number>(members).fill(0) }
+        : postMembers(budgeted, Array(members).fill(0), frames, false);
+    call.end(first.end);
     let end = first.end;
     if (first.refused.length > 0) {
       outcomes.reposts++;
@@ -795,8 +717,11 @@ export function runModel(run: ModelRun): ModelResult {
         // (statemachines/repost.asl.json), the chunk not waiting for it.
         end += draw(L.eventBridgePutEvents);
         if (putEvents.take(end)) {
+          // The repost rule's invocation counted (its delay past the quota left out: a repost waits 2 s anyway).
+          ruleInvocations.take(end);
           const started = end + draw(L.eventBridgeToTarget) + transition();
-          postMembers(invoked(started + s.repostWaitMs + transition()), first.refused, frames, true);
+          const again = invoked(started + s.repostWaitMs + transition());
+          again.end(repost(again.at, first.refused, frames));
         } else {
           refusals.putEvents++;
           outcomes.resyncNotes += first.refused.length;
@@ -804,10 +729,38 @@ export function runModel(run: ModelRun): ModelResult {
       } else {
         // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
         end += transition();
-        end = postMembers(invoked(end + s.repostWaitMs + transition()), first.refused, frames, true).end;
+        const again = invoked(end + s.repostWaitMs + transition());
+        end = repost(again.at, first.refused, frames);
+        again.end(end);
       }
     }
     return end + transition() + transition();
+  };
+
+  /**
+   * Deliver's reservation of `posts` in the account's posting budget (functions/deliver/budget.ts `reserve`): the
+   * second `at` falls in, else each next one (spread over its first 100 ms) within the patience; undefined past it.
+   */
+  const reserveBudget = (at: number, posts: number): number | undefined => {
+    const wanted = Math.min(posts, postBudget.limit);
+    const until = at + s.budgetPatienceMs;
+    let t = at;
+    for (;;) {
+      if (postBudget.take(t, wanted)) return t;
+      const next = (Math.floor(t / 1000) + 1) * 1000 + random() * 100;
+      if (next > until) return undefined;
+      t = next;
+    }
+  };
+
+  /** The repost: every refused member's posts reserved at once or none (`reserveNow`), else a resync note each. */
+  const repost = (at: number, refused: number[], frames: Message[][]): number => {
+    const posts = refused.reduce((n, f) => n + frames.length - f, 0);
+    if (!postBudget.take(at, Math.min(posts, postBudget.limit))) {
+      outcomes.resyncNotes += refused.length;
+      return at;
+    }
+    return postMembers(at, refused, frames, true).end;
   };
 
   /** Cuts a run of messages into frames of at most `frameBytes`. */
@@ -827,6 +780,7 @@ export function runModel(run: ModelRun): ModelResult {
     executions++;
     const started = clock.now;
     const released = () => {
+      pipeExecutions.leave();
       release(locked);
       run.onBatch?.({ rooms: locked, receivedAt: started, releasedAt: clock.now });
     };
@@ -847,7 +801,7 @@ export function runModel(run: ModelRun): ModelResult {
     if (design === 'queue') {
       // Prepare: one invoke for the batch; per room the cursor's GetItem and, with two messages or more, the
       // read-ahead Query.
-      let prepared = entered + draw(L.lambdaInvoke);
+      let prepared = deliverRead(entered);
       const reads = roomIds.map((id) => {
         const n = (byRoom.get(id) as QueueMessage[]).length;
         return draw(L.dynamodbItem) + (n >= 2 ? draw(L.dynamodbQuery) : 0);
@@ -871,7 +825,7 @@ export function runModel(run: ModelRun): ModelResult {
     // Prepare: one invoke reads every room of the batch side by side (each within its turn from now) and returns when
     // the slowest read does; then Map Rooms runs each room's cycles on their own, past its concurrency a room starting
     // when another ends.
-    clock.at(entered + draw(L.lambdaInvoke), () => {
+    clock.at(deliverRead(entered), () => {
       const turnEndsAt = clock.now + s.turnMs;
       const reads = new Map<number, Read>();
       for (const id of roomIds)
@@ -957,7 +911,7 @@ export function runModel(run: ModelRun): ModelResult {
       }
       wakeCounts.readAgain++;
       readAgain();
-      clock.at(clock.now + transition() + draw(L.lambdaInvoke), () =>
+      clock.at(deliverRead(clock.now + transition()), () =>
         readRoom(room, startedAt + s.turnMs, (next) => cycle(room, next, startedAt, readAgain, done)),
       );
     });
@@ -1108,9 +1062,10 @@ export function runModel(run: ModelRun): ModelResult {
   for (const room of rooms) {
     let count = 0;
     const next = (at: number) => {
-      // A count of messages is sent whole (the twin's hot room sends a count); else the seconds bound the sending.
+      // A count of messages is sent whole after the warm-up (the twin's hot room sends a count); else the seconds
+      // bound the sending.
       if (scenario.messages !== undefined ? count >= scenario.messages : at >= sendEnd) return;
-      count++;
+      if (at >= measureFrom) count++;
       clock.at(at, () => {
         send(room, clock.now);
         next(clock.now + (-Math.log(random()) * 1000) / scenario.rate);
@@ -1131,17 +1086,44 @@ export function runModel(run: ModelRun): ModelResult {
   const backlogAtEnd = unread();
 
   const seconds = scenario.seconds;
-  const queueRate = queueCalls.rate(seconds);
+  const queueRate = queueCalls.rate(seconds, fromSecond);
   let busiest = { mean: 0, peak: 0 };
   for (const g of groupCalls.values()) {
-    const r = g.rate(seconds);
+    const r = g.rate(seconds, fromSecond);
     if (r.mean > busiest.mean) busiest = r;
   }
   const owed = rooms.reduce(
-    (n, room) => n + room.messages.filter((m) => m?.storedAt !== undefined).length * room.members,
+    (n, room) =>
+      n +
+      room.messages.filter((m) => m?.storedAt !== undefined && m.sentAt >= measureFrom).length * room.members,
     0,
   );
   const r1 = (x: number) => Math.round(x * 10) / 10;
+  const quotas = [
+    ...(sendRoute
+      ? [quotaUse('sendmessage route throttle', sendRoute.settings.rateLimit, [sendRoute], fromSecond)]
+      : []),
+    quotaUse('API Gateway requests/s (account)', apiGateway.limit, [apiGateway], fromSecond),
+    quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents], fromSecond),
+    quotaUse('EventBridge rule invocations/s', ruleInvocations.limit, [ruleInvocations], fromSecond),
+    quotaUse('posting budget (FanoutPostsPerSecond)', postBudget.limit, [postBudget], fromSecond),
+    quotaUse('Pipes executions at once (account)', pipeExecutions.limit, [pipeExecutions], fromSecond),
+    quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls], fromSecond),
+    quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values(), fromSecond),
+    quotaUse('DynamoDB writes/s per key', q.dynamodbWcuPerKey.value, keyWrites.values(), fromSecond),
+    quotaUse('DynamoDB write units/s per table', tableLimit, tableWrites.values(), fromSecond),
+    quotaUse('Lambda concurrency (account)', lambdas.quotas.accountConcurrency, [lambdas], fromSecond),
+  ];
+  // Counts since the warm-up's end.
+  const since = <T extends object>(now: T, then: T | undefined): T =>
+    Object.fromEntries(
+      Object.entries(now).map(([k, v]) => [k, v - ((then as Record<string, number> | undefined)?.[k] ?? 0)]),
+    ) as T;
+  Object.assign(refusals, since(refusals, warm?.refusals));
+  Object.assign(outcomes, since(outcomes, warm?.outcomes));
+  Object.assign(wakeCounts, since(wakeCounts, warm?.wakeCounts));
+  outcomes.coldStarts = lambdas.coldStartsSince(fromSecond);
+  const bindsFirst = bindingQuota(quotas);
   return {
     design,
     scenario: scenario.name,
@@ -1170,6 +1152,8 @@ export function runModel(run: ModelRun): ModelResult {
     wakes: wakeCounts,
     refusals,
     outcomes,
+    quotas,
+    ...(bindsFirst && { bindsFirst }),
     backlogAtSendEnd,
     backlogAtEnd,
     simulatedSeconds: r1(clock.now / 1000),

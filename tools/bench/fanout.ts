@@ -33,6 +33,7 @@ import { Members, now, pool } from './members';
 import {
   compareWithTwin,
   deployedDesign,
+  modelHeader,
   modelTable,
   SCENARIOS,
   searchCeiling,
@@ -41,6 +42,8 @@ import {
 } from './modelRuns';
 import { cloudArgs, JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
+import { profileInRegion } from './regions';
+import { stackLimits } from './stackLimits';
 import { percentile, ratePerSec, round, speedup, summarize } from './stats';
 import { type RoomResult, table } from './table';
 
@@ -208,19 +211,14 @@ const CEILING_RATES = [5, 10, 20, 40, 60, 80, 100, 150, 200, 300];
 const CEILING_STEP_SECONDS = 3;
 /**
  * `--ceiling`: the messages/s one room's sends sustain without BUSY (tools/bench/ceiling.ts). The per-connection send
- * and frame limits are lifted for the run, so that only the room's own send path limits the rate.
+ * and frame limits are lifted for the run, so that only the room's own send path limits the rate; the stage's route
+ * throttles are the template's (sendmessage's is above CEILING_RATES). startCloud names every lifted setting.
  */
 async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
   const log = (msg: string) => {
     if (!opts.json) process.stderr.write(`  [ceiling, room ${n}, ${apiLatencyMs} ms] ${msg}\n`);
   };
-  const parameters = {
-    SendRateLimit: '10000',
-    FrameRateLimit: '100000',
-    RouteThrottlingRateLimit: '10000',
-    RouteThrottlingBurstLimit: '10000',
-    ...opts.parameters,
-  };
+  const parameters = { SendRateLimit: '10000', FrameRateLimit: '100000', ...opts.parameters };
   const cloud = await startCloud(opts, apiLatencyMs, parameters);
   const members = new Members();
   try {
@@ -233,6 +231,7 @@ async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
       scenario: 'room-ceiling',
       apiLatencyMs,
       roomSize: n,
+      overrides: parameters,
       via,
       ...result,
       loadAvg1m: round(loadavg()[0] ?? Number.NaN),
@@ -249,6 +248,9 @@ async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
  * asked for.
  */
 function startCloud(opts: Options, apiLatencyMs: number, parameters: Record<string, string>) {
+  // Every setting the run changes from the template's, named, so a figure is never read as the stack's as shipped.
+  const changed = Object.entries(parameters).map(([k, v]) => `${k}=${v}`);
+  process.stderr.write(`[cloud] overrides: ${changed.join(', ') || 'none'}\n`);
   return startChildCloud({
     // A machine busy with other work can take tens of seconds to start the cloud's threads.
     readyTimeoutMs: 120_000,
@@ -296,8 +298,10 @@ async function runIdle(opts: Options, n: number) {
 
 /** `--model SCENARIO`: the model's loads and ceiling for each design asked, as a table or JSON lines. */
 function runModelBench(opts: Options) {
-  const profile = profileNamed(opts.awsProfile ?? 'aws');
-  const settings = templateSettings();
+  const profile = profileInRegion(profileNamed(opts.awsProfile ?? 'aws'), opts.region);
+  // The stack's limits as deployed, with any deploy-time constant the command line changes, named in the output.
+  const limits = stackLimits(opts.parameters);
+  const settings = limits.settings;
   const choice = opts.model as string;
   const loads: Scenario[] =
     choice === 'all'
@@ -318,22 +322,37 @@ function runModelBench(opts: Options) {
           ? []
           : [SCENARIOS[choice] as Scenario];
   const timed = loads.map((l) => (l.messages === undefined ? { ...l, seconds: opts.seconds } : l));
-  process.stderr.write(
-    `model of the fan-out on AWS: profile ${profile.name}, seed ${opts.seed}, ${opts.seconds} s of sending per load; ` +
-      `settings from template.yaml ${JSON.stringify(settings)}\n`,
-  );
+  const header = modelHeader(profile, opts.seed, opts.seconds, limits, opts.warmSeconds);
+  if (opts.json) process.stderr.write(`${header}\n`);
+  else process.stdout.write(`${header}\n`);
   const rows: ModelResult[] = [];
   for (const scenario of timed) {
     for (const design of opts.designs) {
-      const r = runModel({ design, scenario, profile, seed: opts.seed, settings });
+      const r = runModel({
+        design,
+        scenario,
+        profile,
+        seed: opts.seed,
+        settings,
+        warmupSeconds: opts.warmSeconds,
+        newTables: opts.newTables,
+      });
       rows.push(r);
-      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ...r, overrides: limits.overrides })}\n`);
     }
   }
   if (!opts.json && rows.length > 0) process.stdout.write(`${modelTable(rows)}\n`);
   if (choice === 'ceiling' || choice === 'all') {
     for (const design of opts.designs) {
-      const c = searchCeiling(design, opts.room ?? 100, profile, opts.seed, settings, opts.seconds);
+      const c = searchCeiling(
+        design,
+        opts.room ?? 100,
+        profile,
+        opts.seed,
+        settings,
+        opts.seconds,
+        opts.warmSeconds,
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify({ scenario: 'ceiling', ...c })}\n`);
       else
         process.stdout.write(
@@ -360,7 +379,15 @@ async function runCheck(opts: Options) {
   const profile = profileNamed(opts.awsProfile ?? 'aws');
   const load = SCENARIOS.twin as Scenario;
   const design = opts.designs.length === 1 ? (opts.designs[0] as Design) : deployedDesign();
-  const model = runModel({ design, scenario: load, profile, seed: opts.seed, settings: templateSettings() });
+  // The model warmed as the twin's hot room is (its warm-up message absorbs the cold starts).
+  const model = runModel({
+    design,
+    scenario: load,
+    profile,
+    seed: opts.seed,
+    settings: templateSettings(),
+    warmupSeconds: opts.warmSeconds,
+  });
   let twin: Awaited<ReturnType<typeof runHotRoomBench>>;
   try {
     twin = await runHotRoomBench(

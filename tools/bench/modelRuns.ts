@@ -2,12 +2,12 @@
  * `npm run bench -- --aws-profile aws --model SCENARIO`: the model's scenarios (tools/bench/awsModel.ts), its room
  * ceiling search and its table. No cloud, no clock: a scenario's simulated seconds take well under a real one.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { deployConstants } from '../infra/parameters';
 import { readTemplateFile } from '../infra/template';
 import type { AwsProfile } from '../local/awsProfile';
 import { type Design, type ModelResult, type ModelSettings, runModel, type Scenario } from './awsModel';
+import { describeBinding } from './quotas';
+import { describeOverrides, type StackLimits, stackLimits } from './stackLimits';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -15,7 +15,7 @@ const ROOT = resolve(__dirname, '..', '..');
 export const SCENARIOS: Record<string, Scenario> = {
   'room-100-at-100': { name: 'room-100-at-100', rooms: 1, members: 100, rate: 100, seconds: 10 },
   'room-100-at-300': { name: 'room-100-at-300', rooms: 1, members: 100, rate: 300, seconds: 10 },
-  'rooms-1000-of-2': { name: 'rooms-1000-of-2', rooms: 1000, members: 2, rate: 5, seconds: 10 },
+  'rooms-1000-of-2': { name: 'rooms-1000-of-2', rooms: 1000, members: 2, rate: 2.5, seconds: 10 },
   'room-1000-at-50': { name: 'room-1000-at-50', rooms: 1, members: 1000, rate: 50, seconds: 10 },
   /** The hot room the twin runs for `--check`: 20 members, 10 messages/s, 100 messages. */
   twin: { name: 'twin', rooms: 1, members: 20, rate: 10, seconds: 10, messages: 100 },
@@ -23,35 +23,9 @@ export const SCENARIOS: Record<string, Scenario> = {
 /** The scenario names `--model` takes besides SCENARIOS. */
 export const MODEL_CHOICES = [...Object.keys(SCENARIOS), 'ceiling', 'custom', 'all'] as const;
 
-/** The template's settings the model follows: the deploy constants, the pipe's batch, the rule's retries. */
+/** The template's settings the model follows: the deploy constants, the pipe's batch, the rule's retries, the routes. */
 export function templateSettings(templatePath = join(ROOT, 'template.yaml')): Partial<ModelSettings> {
-  const raw = readTemplateFile(templatePath).raw;
-  const constants = deployConstants(raw);
-  const resources = raw.Resources as Record<string, { Properties?: Record<string, unknown> }>;
-  const pipe = resources.FanoutPipe?.Properties?.SourceParameters as
-    | { SqsQueueParameters?: { BatchSize?: number } }
-    | undefined;
-  const targets = resources.RoomEventsRule?.Properties?.Targets as
-    | { RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number } }[]
-    | undefined;
-  const retry = targets?.[0]?.RetryPolicy;
-  const asl = JSON.parse(readFileSync(join(ROOT, 'statemachines', 'fanout.asl.json'), 'utf8')) as {
-    States: Record<string, { MaxConcurrency?: number }>;
-  };
-  const number = (value: unknown) => (value === undefined ? undefined : Number(value));
-  const settings: Partial<ModelSettings> = {
-    chunkSize: number(constants.FanoutChunkSize),
-    chunksAtOnce: number(constants.FanoutMaxConcurrency),
-    pageSize: number(constants.FanoutPageSize),
-    pipeBatch: number(pipe?.SqsQueueParameters?.BatchSize),
-    eventRetries: number(retry?.MaximumRetryAttempts),
-    eventMaxAgeMs:
-      retry?.MaximumEventAgeInSeconds === undefined ? undefined : retry.MaximumEventAgeInSeconds * 1000,
-    roomsAtOnce: number(asl.States.Rooms?.MaxConcurrency),
-  };
-  return Object.fromEntries(
-    Object.entries(settings).filter(([, v]) => v !== undefined && Number.isFinite(v)),
-  );
+  return stackLimits({}, templatePath).settings;
 }
 
 /**
@@ -83,7 +57,9 @@ export function notClean(r: ModelResult): string {
   if (!(r.p99Ms <= 1000)) why.push(`p99 ${r.p99Ms} ms`);
   if (r.backlogAtSendEnd > Math.max(10, r.offeredPerSecond)) why.push(`backlog ${r.backlogAtSendEnd}`);
   if (r.outcomes.busySends > 0) why.push(`${r.outcomes.busySends} sends BUSY`);
+  if (r.refusals.routeSends > 0) why.push(`${r.refusals.routeSends} sends refused by the route`);
   if (r.refusals.apiGatewaySends > 0) why.push(`${r.refusals.apiGatewaySends} sends refused`);
+  if (r.refusals.lambdaSends > 0) why.push(`${r.refusals.lambdaSends} sends throttled by Lambda`);
   if (r.missing > 0) why.push(`${r.missing} receipts missing`);
   return why.join(', ');
 }
@@ -104,6 +80,7 @@ export function searchCeiling(
   seed: number,
   settings: Partial<ModelSettings>,
   seconds = 10,
+  warmupSeconds = 0,
 ): CeilingSearch {
   const steps: CeilingSearch['steps'] = [];
   // Near the ceiling one run's p99 rests on its few slowest messages: a rate is clean when most of three seeds are.
@@ -115,6 +92,7 @@ export function searchCeiling(
         profile,
         seed: each,
         settings,
+        warmupSeconds,
       }),
     );
     const whys = runs.map(notClean);
@@ -157,7 +135,20 @@ export function searchCeiling(
   return { design, members, ceilingPerSecond: good, steps };
 }
 
-/** The model's results as a table, one line per design and scenario. */
+/** Every refusal of a run, by kind (`0` when none). */
+export function refusedOf(r: ModelResult): string {
+  return (
+    Object.entries(r.refusals)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ') || '0'
+  );
+}
+
+/**
+ * The model's results as a table, one line per design and scenario: beside p50/p99 (over receipts only) what they
+ * leave out, the sends and posts refused and the receipts missing, and the quota that binds first.
+ */
 export function modelTable(rows: ModelResult[]): string {
   const head = [
     'design',
@@ -166,21 +157,17 @@ export function modelTable(rows: ModelResult[]): string {
     'sent/s',
     'p50 ms',
     'p99 ms',
+    'refused (kind)',
+    'missing',
+    'binds first',
     'posts/s',
     'queue SM/s',
     'group SM/s',
     'execs',
     'wakes + hand-offs',
-    'refused (kind)',
     'retried / DLQ',
-    'missing',
     'backlog end',
   ];
-  const refused = (r: ModelResult) =>
-    Object.entries(r.refusals)
-      .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${n} ${k}`)
-      .join(', ') || '0';
   const lines = rows.map((r) => [
     r.design,
     r.scenario,
@@ -188,19 +175,43 @@ export function modelTable(rows: ModelResult[]): string {
     String(r.sentPerSecond),
     String(r.p50Ms),
     String(r.p99Ms),
+    refusedOf(r),
+    String(r.missing),
+    describeBinding(r.bindsFirst),
     String(r.postsPerSecond),
     `${r.queueSendMessagePerSecond} (${r.queueSendMessagePeak})`,
     `${r.groupSendMessagePerSecond} (${r.groupSendMessagePeak})`,
     String(r.executions),
     r.design === 'wake' ? `${r.wakes.byTakes} + ${r.wakes.handOffs}` : '–',
-    refused(r),
     `${r.outcomes.eventRetries} / ${r.outcomes.deadLettered}`,
-    String(r.missing),
     `${r.backlogAtSendEnd} → ${r.backlogAtEnd}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   return [fmt(head), ...lines.map(fmt)].join('\n');
+}
+
+/** The model's first line: its profile and seed, the stack's limits it follows and what the run overrides. */
+export function modelHeader(
+  profile: AwsProfile,
+  seed: number,
+  seconds: number,
+  limits: StackLimits,
+  warmupSeconds = 0,
+): string {
+  const { sendRoute: route, lambdaInit, reservedConcurrency, ...fanout } = limits.settings;
+  const init = ['MessagesFunction', 'DeliverFunction']
+    .map((fn) => `${fn} ${lambdaInit?.[fn]?.p50 ?? '–'} ms`)
+    .join(', ');
+  const reserved = Object.entries(reservedConcurrency ?? {}).map(([fn, n]) => `${fn} ${n}`);
+  return (
+    `model of the fan-out on AWS: profile ${profile.name}, seed ${seed}, ${seconds} s of sending per load measured ` +
+    `after ${warmupSeconds} s of the same load\n` +
+    `stack limits from template.yaml: sendmessage route ${route ? `${route.rateLimit}/s (burst ${route.burstLimit})` : 'none'}, ` +
+    `reserved concurrency ${reserved.join(', ') || 'none'}, fan-out ${JSON.stringify(fanout)}\n` +
+    `cold start init p50 from the dist/ bundles: ${init}\n` +
+    `overrides: ${describeOverrides(limits.overrides)}`
+  );
 }
 
 export interface CheckRow {

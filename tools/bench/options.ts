@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { parseParameterOverrides } from '../infra/parameters';
-import { profileNamed } from '../local/awsProfile';
+import { AWS, profileNamed } from '../local/awsProfile';
 import { DESIGNS, type Design } from './awsModel';
 import { MODEL_CHOICES } from './modelRuns';
+import { profileInRegion } from './regions';
 
 /** The bench's command line. */
 
@@ -19,7 +20,8 @@ Usage: npm run bench -- [options]
   --no-tutorial          skip the tutorial baseline
   --join MODE            room: createroom + joinroom; lobby: stay in the lobby (a fresh cloud per room, so the
                          lobby holds exactly the N members); auto (default): room up to 100 members, lobby above
-  --parameter Key=Value  template parameter or setting for the cloud, repeatable (e.g. FanoutChunkSize=50)
+  --parameter Key=Value  template parameter or setting for the cloud, repeatable (e.g. FanoutChunkSize=50); with
+                         --model, a deploy-time constant (e.g. SendMessageThrottlingRateLimit=500), named in the output
   --sweep                FanoutChunkSize x FanoutMaxConcurrency at room 1,000 (20 ms latency unless given)
   --profile DIR          run the cloud with --cpu-prof, profiles written to DIR
   --hot-room             the hot-room scenario: members send --rate messages/s between them (default room 100,
@@ -40,7 +42,7 @@ Usage: npm run bench -- [options]
                          simulation drawing each hop's latency from the profile and enforcing its quotas. SCENARIO:
                            room-100-at-100   one room of 100 members at 100 messages/s
                            room-100-at-300   one room of 100 members at 300 messages/s
-                           rooms-1000-of-2   1,000 rooms of 2 members at 5 messages/s each
+                           rooms-1000-of-2   1,000 rooms of 2 members at 2.5 messages/s each
                            room-1000-at-50   one room of 1,000 members at 50 messages/s
                            twin              one room of 20 at 10 messages/s, 100 messages (the --check load)
                            ceiling           the highest rate one room (--room, default 100) holds: p99 ≤ 1 s,
@@ -52,6 +54,12 @@ Usage: npm run bench -- [options]
   --seed N               the model's random seed (default 1): a seed gives the same figures on any machine
   --seconds S            the model's seconds of sending (default 10; the run then drains for up to 60 more)
   --rooms K              --model custom: rooms (default 1)
+  --warm-seconds S       the model's warm-up: S seconds of the same load before the measured ones (default 5:
+                         environments warm, as steady traffic finds them; 0: every function starts cold)
+  --new-tables           the model's tables just created on demand: 4,000 write units/s each at first, not the
+                         40,000 a table of the account's default quota
+  --region R             the model's Region (default us-east-1): its EventBridge PutEvents and rule invocations a
+                         second (e.g. us-east-1 10,000 and 18,750; eu-south-1 400 and 750)
   --check                the twin against the model: the hot room (20 members, 10 messages/s, 100 messages) on the
                          local cloud under --aws-profile, then the model of the same load, p50 and p99 side by side
                          with their ratio (the model should be within 2× of the twin)
@@ -96,6 +104,12 @@ export interface Options {
   modelRooms: number;
   /** The twin against the model. */
   check: boolean;
+  /** The model's Region: its EventBridge quotas (tools/bench/regions.ts). */
+  region: string;
+  /** The model's warm-up: seconds of the same load before the measured ones. */
+  warmSeconds: number;
+  /** The model's DynamoDB tables just created on demand (a new table's initial write units). */
+  newTables: boolean;
 }
 
 export function parseOptions(argv: string[]): Options | undefined {
@@ -128,6 +142,9 @@ export function parseOptions(argv: string[]): Options | undefined {
       seconds: { type: 'string' },
       rooms: { type: 'string' },
       check: { type: 'boolean' },
+      region: { type: 'string' },
+      'warm-seconds': { type: 'string' },
+      'new-tables': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -153,6 +170,8 @@ export function parseOptions(argv: string[]): Options | undefined {
   // The model and the check draw from a profile; the cloud runs under one only when asked.
   const awsProfile = values['aws-profile'] ?? (model || check ? 'aws' : undefined);
   if (awsProfile !== undefined) profileNamed(awsProfile);
+  const region = values.region ?? 'us-east-1';
+  profileInRegion(AWS, region);
   const messages = int('messages', values.messages, hotRoom ? 100 : 20, 1, 1000);
   return {
     rooms:
@@ -200,6 +219,9 @@ export function parseOptions(argv: string[]): Options | undefined {
     seconds: int('seconds', values.seconds, 10, 1, 600),
     modelRooms: int('rooms', values.rooms, 1, 1, 100_000),
     check,
+    region,
+    warmSeconds: int('warm-seconds', values['warm-seconds'], 5, 0, 600),
+    newTables: values['new-tables'] === true,
   };
 }
 
