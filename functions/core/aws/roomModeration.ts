@@ -213,9 +213,11 @@ export function ownerWrites(
   const removing = change.removedName !== undefined;
   const { ban } = change;
   if (!removing && !ban && as === 'owner') {
-    // A rotation alone leaves the moderation item and `moderated` as they are.
+    // A rotation alone leaves the moderation item and `moderated` as they are, whichever room the owner's is.
     room.set.splice(room.set.indexOf('moderated = :true'), 1);
     delete room.values[':true'];
+    room.conditions.splice(room.conditions.indexOf('createdAt = :created'), 1);
+    delete room.values[':created'];
     return { room };
   }
   const moderation = moderationSide(table, roomId, actor, as);

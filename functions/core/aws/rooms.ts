@@ -252,8 +252,9 @@ export class DynamoRoomStore implements RoomStore {
     for (let i = 0; i < attempts.length && !changed; i++) {
       const as = attempts[i] as ActingAs;
       for (let tries = 0; tries < 2; tries++) {
-        const { former, createdAt } = await this.beforeRotation(roomId, change);
-        if (createdAt === undefined) return undefined;
+        const { former, createdAt = '' } = await this.beforeRotation(roomId, change);
+        // A room without a `createdAt` has no moderation item to write (a close or a rotation alone needs none).
+        if (createdAt === '' && (removing || ban || as === 'moderator')) return undefined;
         const writes = ownerWrites(
           this.table,
           roomId,
