@@ -3,24 +3,33 @@ import type { BanItem, Room } from './ports';
 export type { BanItem } from './ports';
 
 /**
- * A room's moderation state, as top-level attributes of the room's item (docs/DECISIONS.md, "Moderation on the room's
- * item"), each named by a member's key in the room (messages/changeFrames.ts memberKey: its identity salted with the
- * room; the signed-in user, else its resume token, else its connection):
+ * A room's moderation state (docs/DECISIONS.md, "Moderation state beside the room's item; the audit log sharded"),
+ * each entry named by a member's key in the room (messages/changeFrames.ts memberKey: its identity salted with the
+ * room; the signed-in user, else its resume token, else its connection). On the room's **moderation item**
+ * (`moderationItemId`, beside the room's item in the Rooms table), top-level attributes:
  *
  * - `mod#<key>`: a moderator, the name it showed when made one;
  * - `mute#<key>`: `{until, name}`, muted until `until` (epoch seconds; MUTED_FOREVER: until unmuted);
- * - `ban#<key>`: `{name, at}`, a ban written before bans had items of their own: still refused, removed by unban;
- * - `slowModeSeconds`: one message per that many seconds per member (owner and moderators exempt).
+ * - `removedNames`: the names the owner removed (≤ REMOVED_NAMES_MAX), written with the key rotation that removed them;
+ * - `room`: the `createdAt` of the room it belongs to: a room made again under the same code inherits none of it.
  *
- * Top-level attributes, not maps: an UpdateItem sets or removes one whether or not the room had any before (a path
- * into a map the item lacks is a ValidationException), and a condition names one without reading the room. The send
- * path's seq-taking write (messages/roomEvents.ts) holds the mute in its condition, on the same item the mute is
- * written to: once a mute has answered, no send of the member takes a seq.
+ * The room's own item keeps only `slowModeSeconds` and `moderated` (true once any of the above was written): every
+ * send rewrites the room's item to take its seq (DynamoDB bills a write by the whole item, 1 WCU per KB), so the
+ * state it grows with stays off it. The send's take returns `moderated` (messages/dynamoSends.ts); only in a room that
+ * has it does the send read the moderation item, strongly consistent, after its take: every write to the moderation
+ * item sets `moderated` in the same transaction, so a mute or a removal that has answered is seen by every take after
+ * it, and no send of the member whose seq was taken after the answer is stored (its seq is marked a gap).
+ *
+ * Top-level attributes, not maps: an UpdateItem sets or removes one whether or not the item had any before (a path
+ * into a map the item lacks is a ValidationException), and a condition names one without reading the item.
+ *
+ * Entries of the older layout on the room's own item (`mod#`, `mute#`, `ban#`, `removedNames`) still count: the
+ * take's condition refuses them at no cost, the readers merge them, and the change to a member removes its own.
  *
  * A ban is needed only where a member comes in (a join, a subscribe), never by a send (the ban's removal moves the
- * member out and refuses its name on the room's item): it is an item of its own beside the room's, `banItemId`, read
- * by key at the way in, and named in the room's ban roster (`banRosterId`, `ban#<key>` = name) for unban by name. Both
- * carry the room's `createdAt`: a room made again under the same code inherits no bans.
+ * member out and refuses its name): it is an item of its own beside the room's, `banItemId`, read by key at the way
+ * in, and named in the room's ban roster (`banRosterId`, `ban#<key>` = name) for unban by name. Both carry the room's
+ * `createdAt`: a room made again under the same code inherits no bans.
  */
 
 export const MOD_PREFIX = 'mod#';
@@ -40,6 +49,26 @@ interface BanEntry {
 
 /** The Rooms table key of the ban of `key` in the room (one item per ban, read by key at each way in). */
 export const banItemId = (roomId: string, key: string): string => `${roomId}#ban#${key}`;
+/** The Rooms table key of the room's moderation item: its moderators, mutes and removed names (above). */
+export const moderationItemId = (roomId: string): string => `${roomId}#moderation`;
+/** The room's moderation item, as read by key. */
+export type ModerationItem = Record<string, unknown> & { room?: string; removedNames?: Set<string> };
+
+/**
+ * The room with its moderation item's entries, as the readers of roles, mutes and removed names take it: the item's
+ * `mod#` and `mute#` over the room's, its removed names added to the room's, when it is this room's (its `room` is the
+ * room's `createdAt`); an item of an earlier room under the same code adds nothing.
+ */
+export function withModeration<T extends Partial<Room>>(room: T, item: ModerationItem | undefined): T {
+  if (!item || item.room === undefined || item.room !== room.createdAt) return room;
+  const merged: Record<string, unknown> = { ...room };
+  for (const [name, value] of Object.entries(item))
+    if (name.startsWith(MOD_PREFIX) || name.startsWith(MUTE_PREFIX)) merged[name] = value;
+  const removed = new Set([...(room.removedNames ?? []), ...(item.removedNames ?? [])]);
+  if (removed.size > 0) merged.removedNames = removed;
+  return merged as T;
+}
+
 /** The Rooms table key of the room's ban roster: `ban#<key>` = `{name, room}`, read only by unban. */
 export const banRosterId = (roomId: string): string => `${roomId}#bans`;
 

@@ -162,9 +162,12 @@ export interface Room {
   keyRequired?: boolean;
   /**
    * Names the owner removed from the room, added in the write that rotated the key: no connection showing one of
-   * them is given a later key, and no one who joins is given one of them (a newcomer is numbered past it).
+   * them is given a later key, and no one who joins is given one of them (a newcomer is numbered past it). Kept on
+   * the room's moderation item (core/moderation.ts); RoomStore.get gives them with the room.
    */
   removedNames?: Set<string>;
+  /** True once the room's moderation item was written (core/moderation.ts): a send reads that item after its take. */
+  moderated?: boolean;
   /**
    * A direct-message room's two members (their `userId`s, sorted; memberships.ts): only they may enter it, and it
    * has no owner. `dmNames` holds their display names in the same order ('' while unknown).
@@ -217,12 +220,14 @@ export interface RoomActor {
   userId?: string;
   key: string;
   moderator: boolean;
+  /** The `createdAt` of the room as the actor read it: the change holds only for that room, not one made again. */
+  roomCreatedAt: string;
 }
 
 /**
- * A moderation change to the room's item (core/moderation.ts), one conditional UpdateItem: the target (`key`, its
- * member key in the room; `userId`, so the owner is never a target) is never the owner, and a mute's target is no
- * moderator. `expired`: keys of mutes already over, removed in the same write.
+ * A moderation change (core/moderation.ts): slow mode on the room's item, the others on its moderation item, in a
+ * transaction that marks the room `moderated`. The target (`key`, its member key in the room; `userId`, so the owner
+ * is never a target) is never the owner, and a mute's target is no moderator. `expired`: keys of mutes already over, removed in the same write.
  */
 export type ModerationChange =
   | { kind: 'role'; key: string; userId?: string; name: string; role: 'moderator' | 'member' }

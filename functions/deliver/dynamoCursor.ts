@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { roomKeyLevel } from '#core/aws/roomMembers';
-import type { EventPublisher } from '#core/ports';
+import { moderationItemId, withModeration } from '#core/moderation';
+import type { EventPublisher, Room } from '#core/ports';
 import { roomFrameOf } from '#messages/changeFrames';
 import { isGapMarker } from '#messages/gaps';
 import { toMessage } from '#messages/storedItems';
@@ -77,16 +78,36 @@ export class DynamoCursorStore implements LogStore {
           new GetCommand({
             TableName: this.tables.rooms,
             Key: { roomId },
-            ProjectionExpression: 'seq, keyLevel, removedNames',
+            ProjectionExpression: 'seq, keyLevel, removedNames, moderated, createdAt',
             ConsistentRead: true,
           }),
         ),
       this.pauses,
     );
+    // The removed names are on the room's moderation item, read only for a room that has one (core/moderation.ts).
+    const moderation =
+      Item?.moderated === true
+        ? (
+            await retryingThrottles(
+              () =>
+                this.db.send(
+                  new GetCommand({
+                    TableName: this.tables.rooms,
+                    Key: { roomId: moderationItemId(roomId) },
+                    ProjectionExpression: '#room, removedNames',
+                    ExpressionAttributeNames: { '#room': 'room' },
+                    ConsistentRead: true,
+                  }),
+                ),
+              this.pauses,
+            )
+          ).Item
+        : undefined;
+    const room = Item && withModeration(Item as Partial<Room>, moderation);
     return {
       seq: Number(Item?.seq ?? 0),
       keyLevel: roomKeyLevel(roomId, Item?.keyLevel),
-      removed: [...((Item?.removedNames as Set<string>) ?? [])],
+      removed: [...(room?.removedNames ?? [])],
     };
   }
 

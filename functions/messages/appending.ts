@@ -42,7 +42,7 @@ export async function orBusy<T>(step: Promise<T>, roomId: string): Promise<T> {
  * would hold the room's readers until the gap bound.
  */
 export async function takeRoomSeq(
-  deps: Pick<MessagePorts, 'sends'>,
+  deps: Pick<MessagePorts, 'sends' | 'events'>,
   roomId: string,
   now: Date,
   life: RoomLife | undefined,
@@ -54,6 +54,9 @@ export async function takeRoomSeq(
     const at = now.getTime();
     const taken = await orBusy(deps.sends.takeSeq(roomId, at, life), roomId);
     if (taken.kind === 'noRoom') throw new RoomNotFound(roomId);
+    // Refused by the room's moderation item after the take: the seq is given up (a gap), its wake still owed.
+    if ((taken.kind === 'removed' || taken.kind === 'muted') && taken.given)
+      await giveUp(deps, roomId, taken.given, woke, expiresAt);
     // The owner removed the author's name: its connection is out of the room, listed by the room index or not.
     if (taken.kind === 'removed') throw new NotSubscribed(roomId);
     if (taken.kind === 'muted') throw new Muted(roomId, untilText(taken.until));
@@ -73,6 +76,31 @@ export async function takeRoomSeq(
     await orBusy(deps.sends.markGap(roomId, taken.seq, expiresAt), roomId);
   }
   throw new Busy('dynamodb-throttling');
+}
+
+/**
+ * Gives up a seq taken and then refused (the author muted or removed, by the room's moderation item): marked a gap at
+ * once, so members pass it without a wait (gaps.ts); a take that woke the room (or one before it in this append) still
+ * wakes it, since the sends that took seqs since count on that wake. Best effort, as markUnheld: an unmarked seq is
+ * fenced by the fan-out.
+ */
+async function giveUp(
+  deps: Pick<MessagePorts, 'sends' | 'events'>,
+  roomId: string,
+  given: { seq: number; wakes: boolean },
+  woke: boolean,
+  expiresAt: number,
+): Promise<void> {
+  try {
+    await deps.sends.markGap(roomId, given.seq, expiresAt);
+  } catch (error) {
+    logger.warn('a refused send left its seq unmarked', {
+      roomId,
+      seq: given.seq,
+      error: (error as Error).name,
+    });
+  }
+  await wakeUnstored(deps, roomId, { seq: given.seq, wakes: given.wakes || woke });
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { roleIn } from '#core/moderation';
+import { type ModerationItem, moderationItemId, roleIn, withModeration } from '#core/moderation';
 import type { Room, RoomLife } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
 import { applied, isConditionFailure } from '#platform/aws/conditions';
@@ -16,6 +16,7 @@ import { isGapMarker } from './gaps';
 import type { NewSendRecord, SendRecord, SendStore, SeqTaken } from './ports';
 import {
   asRecord,
+  moderationRefusal,
   putEvent,
   putGap,
   putRecord,
@@ -43,31 +44,56 @@ export class DynamoSendStore implements SendStore {
   ) {}
 
   async takeSeq(roomId: string, at: number, life?: RoomLife): Promise<SeqTaken> {
+    let Attributes: Record<string, unknown> | undefined;
     try {
       // An owner's change (a rotation, removal or close) holds the room's item in a transaction for a moment: wait it
       // out.
-      const { Attributes } = await retryingConflicts(() =>
+      ({ Attributes } = await retryingConflicts(() =>
         this.db.send(new UpdateCommand(takeSeqUpdate(this.tables, roomId, at, life))),
-      );
-      // The previous values: this seq is the next, and a room found asleep (or awake for too long) is woken.
-      const awakeSince = Attributes?.awake === undefined ? undefined : Number(Attributes.awake);
-      const slowModeSeconds = Number(Attributes?.slowModeSeconds ?? 0);
-      return {
-        kind: 'taken',
-        seq: Number(Attributes?.seq ?? 0) + 1,
-        wakes: wakes(awakeSince, at),
-        // Slow mode binds members only: the owner and the moderators are exempt (core/moderation.ts).
-        ...(slowModeSeconds > 0 && {
-          slowModeSeconds,
-          exempt:
-            life?.memberKey !== undefined &&
-            roleIn(Attributes as Room, { userId: life.userId, key: life.memberKey }) !== 'member',
-        }),
-      };
+      ));
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return seqRefusal(itemOf(error), life);
     }
+    // The previous values: this seq is the next, and a room found asleep (or awake for too long) is woken.
+    const awakeSince = Attributes?.awake === undefined ? undefined : Number(Attributes.awake);
+    const seq = Number(Attributes?.seq ?? 0) + 1;
+    const wakesRoom = wakes(awakeSince, at);
+    // A room with moderation state: its moderation item, read after the take (core/moderation.ts).
+    const room =
+      life?.memberKey !== undefined && Attributes?.moderated === true
+        ? withModeration(Attributes as unknown as Room, await this.moderationOf(roomId))
+        : (Attributes as unknown as Room | undefined);
+    const refused = life && room ? moderationRefusal(room, life) : undefined;
+    if (refused) return { ...refused, given: { seq, wakes: wakesRoom } };
+    const slowModeSeconds = Number(Attributes?.slowModeSeconds ?? 0);
+    return {
+      kind: 'taken',
+      seq,
+      wakes: wakesRoom,
+      // Slow mode binds members only: the owner and the moderators are exempt (core/moderation.ts).
+      ...(slowModeSeconds > 0 && {
+        slowModeSeconds,
+        exempt:
+          life?.memberKey !== undefined &&
+          roleIn(room, { userId: life.userId, key: life.memberKey }) !== 'member',
+      }),
+    };
+  }
+
+  /**
+   * The room's moderation item, strongly consistent: a mute or removal that answered before the take is in it (its
+   * transaction marked the room `moderated`, which the take read).
+   */
+  private async moderationOf(roomId: string): Promise<ModerationItem | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tables.rooms,
+        Key: { roomId: moderationItemId(roomId) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item as ModerationItem | undefined;
   }
 
   async raiseSeq(roomId: string, seq: number): Promise<void> {

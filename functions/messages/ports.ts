@@ -72,10 +72,19 @@ export type SeqTaken =
   | { kind: 'roomGone'; room: Room }
   /** No such room (only the lobby's row appears with its first event). */
   | { kind: 'noRoom' }
-  /** The owner removed the name the author shows there (RoomLife.shownAs). */
-  | { kind: 'removed' }
+  /**
+   * The owner removed the name the author shows there (RoomLife.shownAs). `given`: the seq the take took before the
+   * room's moderation item refused it (core/moderation.ts), to be given up (marked a gap; its wake, if it woke the room).
+   */
+  | { kind: 'removed'; given?: GivenUp }
   /** A moderator muted the author (RoomLife.memberKey) until `until` (epoch seconds; MUTED_FOREVER: until unmuted). */
-  | { kind: 'muted'; until: number };
+  | { kind: 'muted'; until: number; given?: GivenUp };
+
+/** A seq taken and refused after its take: to be marked a gap, and the room woken if the take found it asleep. */
+export interface GivenUp {
+  seq: number;
+  wakes: boolean;
+}
 
 /** A send's idempotency record as an attempt writes it: its key, the attempt (which alone moves it), when it expires. */
 export interface NewSendRecord {

@@ -24,13 +24,13 @@ interface RoomEvent {
  * with its first event). The same write moves the room's end on, notes when the seq was taken (`seqAt`, epoch ms), and
  * marks the room **awake** (`awake`: when a take first found it asleep) unless it is already: the fan-out clears the
  * mark once it has posted every seq taken (deliver/roomLog.ts), so the take that finds no mark (`UPDATED_OLD` answers
- * none) wakes the room's fan-out (appending.ts). With `life.shownAs`, the same write refuses an author whose name the
- * owner removed (`removedNames`): the removal and the take are writes to one item, so once a removal has answered no
- * connection showing the name posts to the room, whether or not the room index ever listed it. With `life.memberKey`,
- * it refuses a member muted there (`mute#<key>` with an `until` after now, core/moderation.ts) the same way: the mute
- * is written to this item, so once it has answered no send, edit or reaction of the member takes a seq. The write
- * returns the room's item as it was (`ALL_OLD`; no capacity beyond the write's own), from which the send reads the
- * room's slow mode and whether the author is exempt (sending.ts). No transaction: sends never conflict.
+ * none) wakes the room's fan-out (appending.ts). The room's item holds no moderation state, so the write costs 1 WCU
+ * (DynamoDB bills it by the item's size, 1 per KB): the mutes and removed names are on the room's moderation item
+ * (core/moderation.ts), read after the take when the previous values (`ALL_OLD`; no capacity beyond the write's own)
+ * say the room is `moderated` (dynamoSends.ts, moderationRefusal). The condition still refuses an author whose name
+ * or mute an entry of the older layout holds on the room's item (`removedNames`, `mute#<key>`): a condition costs
+ * nothing. From the previous values the send also reads the room's slow mode and whether the author is exempt
+ * (sending.ts). No transaction: sends never conflict.
  */
 export function takeSeqUpdate(tables: SendTables, roomId: string, at: number, life?: RoomLife) {
   const base = 'ADD seq :one SET seqAt = :at, awake = if_not_exists(awake, :at)';
@@ -77,6 +77,19 @@ export function seqRefusal(item: Record<string, unknown> | undefined, life?: Roo
       : mutedUntil(item as unknown as Room, life.memberKey, life.nowSeconds);
   if (!ended && muted !== undefined) return { kind: 'muted' as const, until: muted };
   return { kind: 'roomGone' as const, room: item as unknown as Room };
+}
+
+/**
+ * Why a seq taken in a room is refused by the room's moderation state (the room's item with its moderation item,
+ * core/moderation.ts withModeration): the author's name removed (`life.shownAs`), or the author muted at `nowSeconds`.
+ */
+export function moderationRefusal(
+  room: Room,
+  life: RoomLife,
+): { kind: 'removed' } | { kind: 'muted'; until: number } | undefined {
+  if (life.shownAs !== undefined && room.removedNames?.has(life.shownAs)) return { kind: 'removed' };
+  const muted = life.memberKey === undefined ? undefined : mutedUntil(room, life.memberKey, life.nowSeconds);
+  return muted === undefined ? undefined : { kind: 'muted', until: muted };
 }
 
 /** The event put under its seq, only if the seq is free. */

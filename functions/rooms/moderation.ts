@@ -97,7 +97,12 @@ async function moderate(
   const now = deps.now();
   const changed = await deps.rooms.moderate(
     caller.roomId,
-    { userId: caller.connection.userId, key: caller.key, moderator: moderatorsToo },
+    {
+      userId: caller.connection.userId,
+      key: caller.key,
+      moderator: moderatorsToo,
+      roomCreatedAt: caller.room.createdAt,
+    },
     epochSeconds(now),
     change,
   );

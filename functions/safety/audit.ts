@@ -6,6 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { stableHash } from '#core/stableHash';
 import type { Report, ReportOutcome } from '#protocol';
 
 /**
@@ -14,8 +15,9 @@ import type { Report, ReportOutcome } from '#protocol';
  * (`#audit#…`, `#report#…`) and carries in `username` a key no member's name can be (names have no `#`), so the
  * table's UsernameIndex (`username`, `connectedAt`) lists them:
  *
- * - `#audit#<day>`: every moderation action of a UTC day (a report, a filtered message), oldest first: the operators'
- *   queue (docs/OPERATIONS.md, "Reports and the moderation log");
+ * - `#audit#<day>#<n>`: the moderation actions of a UTC day (a report, a filtered message), spread over AUDIT_SHARDS
+ *   keys (n a stable hash of the row's id), each oldest first: the operators' queue is every shard of the day
+ *   (`ofDay`; docs/OPERATIONS.md, "Reports and the moderation log");
  * - `#reports#<roomId>`: the room's open reports with the reported message as it was (its owner's and moderators'
  *   `reports`, newest first); `resolvereport` moves one to `#resolved#<roomId>` (one conditional UpdateItem: the
  *   index drops it from the open list, the item keeps who closed it, how and when, until its TTL).
@@ -62,7 +64,17 @@ export interface ReportStore {
   resolve(roomId: string, reportId: string, resolution: Resolution): Promise<boolean>;
 }
 
-const auditKey = (day: string) => `#audit#${day}`;
+/**
+ * How many index keys a day's audit rows are spread over (docs/DECISIONS.md, "Moderation state beside the room's
+ * item; the audit log sharded"). One UsernameIndex key takes 1,000 WCU/s, and a throttled index throttles the
+ * Sessions table's writes (its sessions too); a row writes 1 WCU there. 16 keys take 16,000 rows/s, above every send
+ * of the account's 10,000 API Gateway requests/s drawing a filter hit; a day's listing is 16 Queries (≥ 0.5 RCU each).
+ */
+export const AUDIT_SHARDS = 16;
+/** The index key of a day's audit shard `shard` (0 … AUDIT_SHARDS - 1). */
+export const auditKey = (day: string, shard: number) => `#audit#${day}#${shard}`;
+/** The shard of the row stored as `connectionId`: its random id spreads a day's rows evenly. */
+const auditShardOf = (connectionId: string) => stableHash(connectionId) % AUDIT_SHARDS;
 const reportsKey = (roomId: string) => `#reports#${roomId}`;
 const resolvedKey = (roomId: string) => `#resolved#${roomId}`;
 const reportItemKey = (reportId: string) => `#report#${reportId}`;
@@ -82,12 +94,13 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
   }
 
   async record(row: AuditRow): Promise<void> {
+    const connectionId = `#audit#${row.at}#${randomUUID()}`;
     await this.db.send(
       new PutCommand({
         TableName: this.table,
         Item: {
-          connectionId: `#audit#${row.at}#${randomUUID()}`,
-          username: auditKey(row.at.slice(0, 10)),
+          connectionId,
+          username: auditKey(row.at.slice(0, 10), auditShardOf(connectionId)),
           connectedAt: row.at,
           ...row,
           ttl: this.ttl(row.at),
@@ -95,6 +108,34 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
         ConditionExpression: 'attribute_not_exists(connectionId)',
       }),
     );
+  }
+
+  /**
+   * The audit rows of a UTC day (`YYYY-MM-DD`), every shard read (one Query each, side by side, each paged to its
+   * end), oldest first.
+   */
+  async ofDay(day: string): Promise<Record<string, unknown>[]> {
+    const shards = await Promise.all(
+      Array.from({ length: AUDIT_SHARDS }, async (_, shard) => {
+        const rows: Record<string, unknown>[] = [];
+        let start: Record<string, unknown> | undefined;
+        do {
+          const { Items = [], LastEvaluatedKey } = await this.db.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: this.usernameIndex,
+              KeyConditionExpression: 'username = :key',
+              ExpressionAttributeValues: { ':key': auditKey(day, shard) },
+              ...(start && { ExclusiveStartKey: start }),
+            }),
+          );
+          rows.push(...Items);
+          start = LastEvaluatedKey;
+        } while (start);
+        return rows;
+      }),
+    );
+    return shards.flat().sort((a, b) => String(a.connectedAt).localeCompare(String(b.connectedAt)));
   }
 
   async keep(report: Report, reporterId: string): Promise<void> {

@@ -36,7 +36,10 @@ afterEach(() => faults.setConflict(0));
 const NOW = 1_795_000_000;
 async function room(roomId: string) {
   await tables.db.send(
-    new PutCommand({ TableName: tables.table('RoomsTable'), Item: { roomId, ownerId: 'owner', seq: 3 } }),
+    new PutCommand({
+      TableName: tables.table('RoomsTable'),
+      Item: { roomId, ownerId: 'owner', seq: 3, createdAt: '2026-01-01T00:00:00.000Z' },
+    }),
   );
 }
 const stored = async (roomId: string) =>

@@ -1,5 +1,7 @@
-import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoModerationRecords } from '#safety/audit';
 import { ChatClient, type Frame } from '../helpers/chatClient';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
@@ -51,20 +53,21 @@ async function storedText(roomId: string, seq: number): Promise<string | undefin
   return Item?.text?.S;
 }
 
+/** Today's filter rows of the moderation log, every shard read as the operators' listing reads them (audit.ts ofDay). */
 async function filterRows(): Promise<{ outcome?: string; words?: string[] }[]> {
   const day = new Date().toISOString().slice(0, 10);
-  const { Items = [] } = await db.send(
-    new QueryCommand({
-      TableName: tableOf('SessionsTable'),
-      IndexName: 'UsernameIndex',
-      KeyConditionExpression: 'username = :k',
-      ExpressionAttributeValues: { ':k': { S: `#audit#${day}` } },
-    }),
-  );
-  return Items.filter((i) => i.kind?.S === 'filtered').map((i) => ({
-    outcome: i.detail?.M?.outcome?.S,
-    words: i.detail?.M?.words?.L?.map((w) => String(w.S)),
-  }));
+  const rows = await new DynamoModerationRecords(
+    DynamoDBDocumentClient.from(db),
+    tableOf('SessionsTable') as string,
+    'UsernameIndex',
+    () => 3600,
+  ).ofDay(day);
+  return rows
+    .filter((row) => row.kind === 'filtered')
+    .map((row) => {
+      const detail = row.detail as { outcome?: string; words?: string[] };
+      return { outcome: detail.outcome, words: detail.words };
+    });
 }
 
 it('masks a listed word in a message and an edit: stored and delivered masked, other words untouched', async () => {

@@ -1,11 +1,13 @@
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoModerationRecords } from '#safety/audit';
 import type { Frame } from '../helpers/chatClient';
 import { roomWith, said, signedInCloud } from '../helpers/signedIn';
 
 /**
  * Reporting a message through the local cloud with sign-in: a member's report reaches the room owner's connected
  * devices and its moderators at once (`reported`), keeps the message's text when its author deletes it afterwards
- * (`reports`), is a row of the moderation log (the operators' queue: the Sessions table's `#audit#<day>`), and a
+ * (`reports`), is a row of the moderation log (the operators' queue: the Sessions table's `#audit#<day>#<n>`, every shard read), and a
  * person may report ReportRateLimit messages an hour. Only the owner and moderators list a room's open reports and
  * close them (`resolvereport`), each once, for all of them.
  */
@@ -13,32 +15,31 @@ jest.setTimeout(120_000);
 
 const chat = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '1000', ReportRateLimit: '2' });
 
-function auditRows(day: string): Promise<Record<string, unknown>[]> {
+/** The moderation log's rows of a UTC day, every shard read as the operators' listing reads them (audit.ts ofDay). */
+async function auditRows(day: string): Promise<Record<string, unknown>[]> {
   const { cloud } = chat;
-  const table = cloud.template.tables().find((t) => t.logicalId === 'SessionsTable')?.TableName;
+  const table = cloud.template.tables().find((t) => t.logicalId === 'SessionsTable')?.TableName as string;
   const db = new DynamoDBClient({
     endpoint: cloud.dynamoEndpoint,
     region: cloud.template.region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  return db
-    .send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'UsernameIndex',
-        KeyConditionExpression: 'username = :k',
-        ExpressionAttributeValues: { ':k': { S: `#audit#${day}` } },
-      }),
-    )
-    .then(({ Items = [] }) =>
-      Items.map((item) => ({
-        kind: item.kind?.S,
-        roomId: item.roomId?.S,
-        actorName: item.actorName?.S,
-        reportId: item.detail?.M?.reportId?.S,
-      })),
-    )
-    .finally(() => db.destroy());
+  try {
+    const rows = await new DynamoModerationRecords(
+      DynamoDBDocumentClient.from(db),
+      table,
+      'UsernameIndex',
+      () => 3600,
+    ).ofDay(day);
+    return rows.map((row) => ({
+      kind: row.kind,
+      roomId: row.roomId,
+      actorName: row.actorName,
+      reportId: (row.detail as { reportId?: string } | undefined)?.reportId,
+    }));
+  } finally {
+    db.destroy();
+  }
 }
 
 it("a report reaches the owner's devices at once and keeps the message's text after its author deletes it", async () => {

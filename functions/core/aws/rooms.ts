@@ -1,17 +1,34 @@
 import { createHash } from 'node:crypto';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { BAN_PREFIX, type BanItem, banItemId, banRosterId, MOD_PREFIX, MUTE_PREFIX } from '#core/moderation';
+import {
+  BAN_PREFIX,
+  type BanItem,
+  banItemId,
+  banRosterId,
+  type ModerationItem,
+  moderationItemId,
+  withModeration,
+} from '#core/moderation';
 import type { ModerationChange, OwnerChange, Room, RoomActor, RoomStore } from '#core/ports';
 import { stableHash } from '#core/stableHash';
 import { applied, cancellationCodes, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
-import { REMOVED_NAMES_MAX } from './roomMembers';
+import {
+  type ActingAs,
+  applyChange,
+  applyUnban,
+  type ItemUpdate,
+  moderationSide,
+  ownerWrites,
+  roomSide,
+} from './roomModeration';
 
 /**
  * A room's key id: a hash of its invite key, written with the key (the room store), so that `myrooms` tells whether a
@@ -86,64 +103,6 @@ function banWrites(table: string, roomId: string, ban: NonNullable<BanChange>) {
 }
 type BanChange = Extract<OwnerChange, { kind: 'rotateKey' }>['ban'];
 
-/**
- * The owner's change to the room's item (rotateKey or close), in the transaction changeAsOwner writes. Only the owner
- * (or, given, a moderator), and only while the room lives: neither closed nor past its TTL (not yet deleted). A
- * removal, while the room has removed fewer than REMOVED_NAMES_MAX names (the fan-out's filter). A ban, never of the
- * owner or a moderator (core/moderation.ts).
- */
-function ownerUpdate(
-  table: string,
-  roomId: string,
-  ownerId: string,
-  nowSeconds: number,
-  change: OwnerChange,
-  former: string[],
-  moderatorKey: string | undefined,
-  callerKey: string | undefined,
-) {
-  const owner = callerKey === undefined ? 'ownerId = :owner' : '(ownerId = :owner OR ownerKey = :ownerKey)';
-  const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
-  const ban = change.kind === 'rotateKey' ? change.ban : undefined;
-  const gateKeyId = change.kind === 'rotateKey' ? keyIdOf(change.inviteKey) : CLOSED;
-  return {
-    TableName: table,
-    Key: { roomId },
-    UpdateExpression:
-      change.kind === 'rotateKey'
-        ? `SET inviteKey = :key, keyId = :keyId, keyRequired = :true, formerKeyIds = :former${removing ? ' ADD removedNames :removed' : ''}`
-        : 'SET closedAt = :closedAt, #ttl = :now',
-    ConditionExpression: `${moderatorKey === undefined ? owner : `(${owner} OR attribute_exists(#actor))`} AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)${
-      removing ? ' AND (attribute_not_exists(removedNames) OR size(removedNames) < :maxRemoved)' : ''
-    }${ban ? ` AND createdAt = :created AND attribute_not_exists(#targetMod) AND (attribute_not_exists(ownerKey) OR ownerKey <> :targetKey)${ban.userId === undefined ? '' : ' AND ownerId <> :target'}` : ''}`,
-    ExpressionAttributeNames: {
-      '#ttl': 'ttl',
-      ...(moderatorKey !== undefined && { '#actor': `${MOD_PREFIX}${moderatorKey}` }),
-      ...(ban && { '#targetMod': `${MOD_PREFIX}${ban.key}` }),
-    },
-    ExpressionAttributeValues: {
-      ':owner': ownerId,
-      ...(ban && { ':created': ban.roomCreatedAt }),
-      ...(ban?.userId !== undefined && { ':target': ban.userId }),
-      ...(ban && { ':targetKey': ban.key }),
-      ...(callerKey !== undefined && { ':ownerKey': callerKey }),
-      ':now': nowSeconds,
-      ...(change.kind === 'rotateKey'
-        ? {
-            ':key': change.inviteKey,
-            ':keyId': gateKeyId,
-            ':true': true,
-            ':former': former,
-            ...(removing && {
-              ':removed': new Set([change.removedName, ...(change.otherNames ?? [])]),
-              ':maxRemoved': REMOVED_NAMES_MAX,
-            }),
-          }
-        : { ':closedAt': change.closedAt }),
-    },
-  };
-}
-
 /** Every gate of the room set to the key's id (CLOSED for a closed room), living ROOM_GATE_TTL_SECONDS. */
 function gateWrites(table: string, roomId: string, gateKeyId: string, nowSeconds: number) {
   return roomGates(roomId).map((gate) => ({
@@ -184,7 +143,78 @@ export class DynamoRoomStore implements RoomStore {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { roomId }, ConsistentRead: true }),
     );
-    return Item as Room | undefined;
+    const room = Item as Room | undefined;
+    // The moderation item is read only for a room that has one (core/moderation.ts).
+    if (!room?.moderated) return room;
+    return withModeration(room, await this.moderationItem(roomId));
+  }
+
+  /** The room's moderation item (core/moderation.ts), strongly consistent. */
+  private async moderationItem(roomId: string): Promise<ModerationItem | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { roomId: moderationItemId(roomId) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item as ModerationItem | undefined;
+  }
+
+  /**
+   * Whether a moderation write was refused by an item an earlier room under the same code left (its `room` is not
+   * `createdAt`): if so it is deleted (only while it is still that room's), and the write may be made again.
+   */
+  private async clearedStale(roomId: string, createdAt: string): Promise<boolean> {
+    const item = await this.moderationItem(roomId);
+    if (item?.room === undefined || item.room === createdAt) return false;
+    await applied(
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { roomId: moderationItemId(roomId) },
+          ConditionExpression: '#room = :stale',
+          ExpressionAttributeNames: { '#room': 'room' },
+          ExpressionAttributeValues: { ':stale': item.room },
+        }),
+      ),
+    );
+    return true;
+  }
+
+  /**
+   * One transaction of a moderation write: the room's side, the moderation item's (when given) and `more`. 'done';
+   * 'room' or 'moderation' when that side's condition refused it; 'stale' when the moderation item was an earlier
+   * room's and was cleared (write it again).
+   */
+  private async moderationTransaction(
+    roomId: string,
+    createdAt: string,
+    room: { write(): object } | object,
+    moderation: ItemUpdate | undefined,
+    more: object[],
+  ): Promise<'done' | 'room' | 'moderation' | 'stale'> {
+    const roomWrite = 'write' in room ? (room as { write(): object }).write() : room;
+    return retryingConflicts(async () => {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: roomWrite },
+              ...(moderation ? [{ Update: moderation.write() }] : []),
+              ...more,
+            ] as NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+          }),
+        );
+        return 'done' as const;
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (codes?.[0] === 'ConditionalCheckFailed') return 'room' as const;
+        if (moderation && codes?.[1] === 'ConditionalCheckFailed')
+          return (await this.clearedStale(roomId, createdAt)) ? ('stale' as const) : ('moderation' as const);
+        throw error;
+      }
+    });
   }
 
   async raiseKeyLevel(roomId: string, level: number): Promise<void> {
@@ -216,38 +246,37 @@ export class DynamoRoomStore implements RoomStore {
     const removing = change.kind === 'rotateKey' && change.removedName !== undefined;
     const ban = change.kind === 'rotateKey' ? change.ban : undefined;
     const gateKeyId = change.kind === 'rotateKey' ? keyIdOf(change.inviteKey) : CLOSED;
-    // The room's change and every gate's in one transaction (above); one that meets a join's or send's is tried again.
-    const changed = await retryingConflicts(async () => {
-      const former = change.kind === 'rotateKey' ? await this.formerKeyIdsAfter(roomId) : [];
-      try {
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: ownerUpdate(
-                  this.table,
-                  roomId,
-                  ownerId,
-                  nowSeconds,
-                  change,
-                  former,
-                  moderatorKey,
-                  callerKey,
-                ),
-              },
-              // A ban is an item of its own and a roster entry (core/moderation.ts), off the item every send rewrites.
-              ...(ban ? banWrites(this.table, roomId, ban) : []),
-              ...gateWrites(this.table, roomId, gateKeyId, nowSeconds),
-            ],
-          }),
+    // As the owner, then (a ban) as a moderator: the two are checked on different items (roomModeration.ts).
+    const attempts: ActingAs[] = moderatorKey === undefined ? ['owner'] : ['owner', 'moderator'];
+    let changed = false;
+    for (let i = 0; i < attempts.length && !changed; i++) {
+      const as = attempts[i] as ActingAs;
+      for (let tries = 0; tries < 2; tries++) {
+        const { former, createdAt = '' } = await this.beforeRotation(roomId, change);
+        // A room without a `createdAt` has no moderation item to write (a close or a rotation alone needs none).
+        if (createdAt === '' && (removing || ban || as === 'moderator')) return undefined;
+        const writes = ownerWrites(
+          this.table,
+          roomId,
+          ownerId,
+          nowSeconds,
+          change,
+          former,
+          as,
+          as === 'owner' ? callerKey : moderatorKey,
+          createdAt,
+          gateKeyId,
         );
-        return true;
-      } catch (error) {
-        // Refused by the room's condition (a transaction is cancelled as a whole): not the owner, or the room ended.
-        if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
-        throw error;
+        // The room's change, its moderation item's, a ban's items (off the item every send rewrites) and every gate's.
+        const outcome = await this.moderationTransaction(roomId, createdAt, writes.room, writes.moderation, [
+          ...(ban ? banWrites(this.table, roomId, ban) : []),
+          ...gateWrites(this.table, roomId, gateKeyId, nowSeconds),
+        ]);
+        if (outcome === 'stale') continue;
+        changed = outcome === 'done';
+        break;
       }
-    });
+    }
     if (!changed) return undefined;
     // The room as this change left it (a transaction returns no item): read after the commit, with the change's own
     // values over any a later owner's change wrote since, so the caller shares the key it wrote, not another's.
@@ -275,75 +304,54 @@ export class DynamoRoomStore implements RoomStore {
     nowSeconds: number,
     change: ModerationChange,
   ): Promise<Room | undefined> {
-    const names: Record<string, string> = { '#ttl': 'ttl' };
-    const values: Record<string, unknown> = {
-      ':owner': actor.userId ?? '',
-      ':ownerKey': actor.key,
-      ':now': nowSeconds,
-    };
-    // Who may: the owner (its user id, or its key in the room), or (where the change allows it) a moderator; only
-    // while the room lives.
-    const owner = '(ownerId = :owner OR ownerKey = :ownerKey)';
-    const may = actor.moderator ? `(${owner} OR attribute_exists(#actor))` : owner;
-    if (actor.moderator) names['#actor'] = `${MOD_PREFIX}${actor.key}`;
-    const conditions = [may, 'attribute_not_exists(closedAt)', '(attribute_not_exists(#ttl) OR #ttl > :now)'];
-    let update: string;
-    const notOwner = (userId: string | undefined, key: string) => {
-      conditions.push('(attribute_not_exists(ownerKey) OR ownerKey <> :targetKey)');
-      values[':targetKey'] = key;
-      if (userId === undefined) return;
-      conditions.push('ownerId <> :target');
-      values[':target'] = userId;
-    };
-    switch (change.kind) {
-      case 'role':
-        names['#mod'] = `${MOD_PREFIX}${change.key}`;
-        notOwner(change.userId, change.key);
-        if (change.role === 'moderator') {
-          update = 'SET #mod = :name';
-          values[':name'] = change.name;
-        } else update = 'REMOVE #mod';
-        break;
-      case 'mute': {
-        names['#mute'] = `${MUTE_PREFIX}${change.key}`;
-        names['#mod'] = `${MOD_PREFIX}${change.key}`;
-        notOwner(change.userId, change.key);
-        conditions.push('attribute_not_exists(#mod)');
-        values[':mute'] = { until: change.until, name: change.name };
-        // Mutes already over go in the same write: the room's item stays as small as its live entries.
-        const expired = change.expired.filter((key) => key !== change.key).slice(0, 20);
-        expired.forEach((key, i) => {
-          names[`#old${i}`] = `${MUTE_PREFIX}${key}`;
-        });
-        update = `SET #mute = :mute${expired.length > 0 ? ` REMOVE ${expired.map((_, i) => `#old${i}`).join(', ')}` : ''}`;
-        break;
+    if (change.kind === 'slowMode') return this.slowMode(roomId, actor, nowSeconds, change.seconds);
+    // As the owner, then (where allowed) as a moderator: the two are checked on different items (roomModeration.ts).
+    for (const as of (actor.moderator ? ['owner', 'moderator'] : ['owner']) as ActingAs[]) {
+      for (let tries = 0; tries < 2; tries++) {
+        const room = roomSide(this.table, roomId, actor, as, nowSeconds);
+        const moderation = moderationSide(this.table, roomId, actor, as);
+        const more: object[] = [];
+        if (change.kind === 'unban') {
+          applyUnban(room, moderation, change.key, change.name);
+          more.push(...this.unbanWrites(roomId, change.key));
+        } else applyChange(room, moderation, change);
+        const outcome = await this.moderationTransaction(roomId, actor.roomCreatedAt, room, moderation, more);
+        if (outcome === 'done') return this.get(roomId);
+        if (outcome !== 'stale') break;
       }
-      case 'unmute':
-        names['#mute'] = `${MUTE_PREFIX}${change.key}`;
-        update = 'REMOVE #mute';
-        break;
-      case 'unban':
-        return this.unban(roomId, change, conditions, names, values);
-      case 'slowMode':
-        values[':seconds'] = change.seconds;
-        update = 'SET slowModeSeconds = :seconds';
-        break;
     }
+    return undefined;
+  }
+
+  /** Slow mode, on the room's item (the send's take returns it): by the owner, while the room lives. */
+  private async slowMode(
+    roomId: string,
+    actor: RoomActor,
+    nowSeconds: number,
+    seconds: number,
+  ): Promise<Room | undefined> {
     try {
       const { Attributes } = await retryingConflicts(() =>
         this.db.send(
           new UpdateCommand({
             TableName: this.table,
             Key: { roomId },
-            UpdateExpression: update,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
+            UpdateExpression: 'SET slowModeSeconds = :seconds',
+            ConditionExpression:
+              '(ownerId = :owner OR ownerKey = :ownerKey) AND attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: {
+              ':owner': actor.userId ?? '',
+              ':ownerKey': actor.key,
+              ':now': nowSeconds,
+              ':seconds': seconds,
+            },
             ReturnValues: 'ALL_NEW',
           }),
         ),
       );
-      return Attributes as Room | undefined;
+      const room = Attributes as Room | undefined;
+      return room?.moderated ? withModeration(room, await this.moderationItem(roomId)) : room;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -379,76 +387,46 @@ export class DynamoRoomStore implements RoomStore {
       .map(([attribute]) => attribute.slice(BAN_PREFIX.length));
   }
 
-  /**
-   * An unban: the ban's item and roster entry deleted, a ban on the room's own item (written before bans had items)
-   * removed, and the name taken from the removed names (the member may come back under it), in one transaction
-   * conditional on the caller's role as every moderation change is.
-   */
-  private async unban(
-    roomId: string,
-    change: Extract<ModerationChange, { kind: 'unban' }>,
-    conditions: string[],
-    names: Record<string, string>,
-    values: Record<string, unknown>,
-  ): Promise<Room | undefined> {
-    const done = await retryingConflicts(async () => {
-      try {
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: { roomId },
-                  UpdateExpression: 'REMOVE #ban DELETE removedNames :name',
-                  ConditionExpression: [...conditions, 'createdAt = :created'].join(' AND '),
-                  ExpressionAttributeNames: { ...names, '#ban': `${BAN_PREFIX}${change.key}` },
-                  ExpressionAttributeValues: {
-                    ...values,
-                    ':name': new Set([change.name]),
-                    ':created': change.roomCreatedAt,
-                  },
-                },
-              },
-              { Delete: { TableName: this.table, Key: { roomId: banItemId(roomId, change.key) } } },
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: { roomId: banRosterId(roomId) },
-                  UpdateExpression: 'REMOVE #ban',
-                  ExpressionAttributeNames: { '#ban': `${BAN_PREFIX}${change.key}` },
-                },
-              },
-            ],
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
-        throw error;
-      }
-    });
-    return done ? this.get(roomId) : undefined;
+  /** An unban's other writes: the ban's item deleted, its roster entry removed. */
+  private unbanWrites(roomId: string, key: string): object[] {
+    return [
+      { Delete: { TableName: this.table, Key: { roomId: banItemId(roomId, key) } } },
+      {
+        Update: {
+          TableName: this.table,
+          Key: { roomId: banRosterId(roomId) },
+          UpdateExpression: 'REMOVE #ban',
+          ExpressionAttributeNames: { '#ban': `${BAN_PREFIX}${key}` },
+        },
+      },
+    ];
   }
 
   /**
-   * The room's former key ids once its current key is replaced: the stored ones and the current key's, the last
-   * FORMER_KEYS of them. Read (strongly consistent, three small attributes) before the rotation's transaction: an
-   * expression cannot append one attribute's value to another. Two rotations at once may both keep the same key and
-   * lose the one between them, a key that was current for the length of one transaction.
+   * The room's `createdAt` and, for a rotation, its former key ids once its current key is replaced: the stored ones
+   * and the current key's, the last FORMER_KEYS of them. Read (strongly consistent, four small attributes) before the
+   * change's transaction: an expression cannot append one attribute's value to another. Two rotations at once may both
+   * keep the same key and lose the one between them, a key that was current for the length of one transaction.
    */
-  private async formerKeyIdsAfter(roomId: string): Promise<string[]> {
+  private async beforeRotation(
+    roomId: string,
+    change: OwnerChange,
+  ): Promise<{ former: string[]; createdAt?: string }> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.table,
         Key: { roomId },
-        ProjectionExpression: 'inviteKey, keyId, formerKeyIds',
+        ProjectionExpression: 'inviteKey, keyId, formerKeyIds, createdAt',
         ConsistentRead: true,
       }),
     );
-    const room = Item as Pick<Room, 'inviteKey' | 'keyId' | 'formerKeyIds'> | undefined;
+    const room = Item as Pick<Room, 'inviteKey' | 'keyId' | 'formerKeyIds' | 'createdAt'> | undefined;
+    if (change.kind !== 'rotateKey') return { former: [], createdAt: room?.createdAt };
     const current = room?.keyId ?? (room?.inviteKey === undefined ? undefined : keyIdOf(room.inviteKey));
     const kept = room?.formerKeyIds ?? [];
-    return (current === undefined ? kept : [...kept, current]).slice(-FORMER_KEYS);
+    return {
+      former: (current === undefined ? kept : [...kept, current]).slice(-FORMER_KEYS),
+      createdAt: room?.createdAt,
+    };
   }
 }
