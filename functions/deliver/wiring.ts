@@ -1,4 +1,5 @@
 import { eventPublisher } from '#core/wiring/eventbridge';
+import { DynamoWordIndex } from '#messages/dynamoWords';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { DynamoCursorStore } from './dynamoCursor';
@@ -21,3 +22,7 @@ export const cursorStore = () =>
     config.messageRetentionDays() * 86400,
     eventPublisher(),
   );
+
+/** Search's word index (Words), which the fan-out writes after a turn's posts (indexing.ts); it reads no message. */
+export const turnIndex = () =>
+  new DynamoWordIndex(documentClient(), { words: config.wordsTable(), messages: config.messagesTable() });
