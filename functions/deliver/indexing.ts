@@ -60,11 +60,7 @@ function messagesOf(payload: string): MessageOfFrame[] {
  * The entries of the turn's messages: each live message (not deleted, some text) under its room and seq, with its send
  * time and the messages' retention from it as the entries' end (as the message's own).
  */
-export function turnEntries(
-  roomId: string,
-  frames: readonly Frame[],
-  retentionSeconds: number,
-): WordEntries[] {
+function turnEntries(roomId: string, frames: readonly Frame[], retentionSeconds: number): WordEntries[] {
   const entries: WordEntries[] = [];
   for (const frame of frames) {
     if (frame.messages === 0 || typeof frame.payload !== 'string') continue;

@@ -4,6 +4,7 @@ import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { DynamoCursorStore } from './dynamoCursor';
 import { DynamoFanoutStore } from './dynamoFanout';
+import type { TurnIndex } from './indexing';
 
 /** The deliver feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
 /** The fan-out's posting budget (limits) and the members' resync notes (connections). */
@@ -24,5 +25,5 @@ export const cursorStore = () =>
   );
 
 /** Search's word index (Words), which the fan-out writes after a turn's posts (indexing.ts); it reads no message. */
-export const turnIndex = () =>
+export const turnIndex = (): TurnIndex =>
   new DynamoWordIndex(documentClient(), { words: config.wordsTable(), messages: config.messagesTable() });

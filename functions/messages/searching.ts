@@ -224,8 +224,8 @@ export async function reindex(
   ttl: number,
 ): Promise<void> {
   if (!index) return;
-  const had = new Set(before === undefined ? [] : indexedWords(before));
-  const has = after === undefined ? [] : indexedWords(after);
+  const had = new Set(before === undefined ? [] : indexWords(before));
+  const has = after === undefined ? [] : indexWords(after);
   const added = has.filter((word) => !had.has(word));
   const kept = new Set(has);
   const removed = [...had].filter((word) => !kept.has(word));
@@ -242,6 +242,3 @@ export async function reindex(
     });
   }
 }
-
-/** The words of a text the index holds (protocol indexWords), as the fan-out indexes a message (deliver/indexing.ts). */
-export const indexedWords = indexWords;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoWordIndex } from '#messages/dynamoWords';
-import { indexedWords } from '#messages/searching';
+import { indexWords } from '#protocol';
 import type { ChatClient, Frame } from '../helpers/chatClient';
 import { connect, joinRoom, roomOf, say, useChatCloud } from '../helpers/chatWorld';
 
@@ -249,7 +249,7 @@ async function seedRoom(roomId: string, count: number): Promise<void> {
       }),
     );
     await Promise.all(
-      items.map((m) => index.add(roomId, m.seq, Date.parse(m.sentAt), indexedWords(m.text), ttl)),
+      items.map((m) => index.add(roomId, m.seq, Date.parse(m.sentAt), indexWords(m.text), ttl)),
     );
     await paced;
   }
