@@ -9,7 +9,7 @@ import { type Members, now, sleep } from './members';
 import { percentile, round } from './stats';
 
 /** Rounds of each leg, taken in turns (on, off, on, off, ...). */
-const ROUNDS = 4;
+const ROUNDS = 6;
 const ROUND_SECONDS = 5;
 /**
  * A typical chat message of 12 distinct words: 12 index entries (write units) without the stop-word list, 7 with it
@@ -100,6 +100,6 @@ export async function runSearchIndexLegs(legs: Leg[], rate: number, log: (line: 
     text: TYPICAL_TEXT,
     legs: results,
     // The ack's p50 with the index written, over its p50 without: 1 when the ack never waits on the index.
-    p50OnOverOff: on && off ? round(on.p50AckMs / off.p50AckMs) : Number.NaN,
+    p50OnOverOff: on && off ? Math.round((on.p50AckMs / off.p50AckMs) * 100) / 100 : Number.NaN,
   };
 }
