@@ -91,6 +91,30 @@ export function searchWords(text: string): string[] {
 }
 
 /**
+ * Common English words the index leaves out (docs/DECISIONS.md, "Search indexed by the fan-out"): each is in most
+ * messages, so its entries would cost a write per message and match too much to narrow a search. Folded as
+ * `searchWords` folds (lower case, no accents); a word of one letter is no word already.
+ */
+export const STOP_WORDS: ReadonlySet<string> = new Set(
+  (
+    'am an and are as at be been but by can do for from had has have he her him his if in into is it its me my of ' +
+    'on or our she so that the their them then there these they this to too us was we were what when which who will ' +
+    'with you your'
+  ).split(' '),
+);
+
+/**
+ * The words of a text the index holds and a search looks up: `searchWords` without STOP_WORDS, the first
+ * `wordsPerMessage` of them (a word past them in a very long text is not found). A query of stop-words only has none,
+ * and is refused with a sentence saying so.
+ */
+export function indexWords(text: string): string[] {
+  return searchWords(text)
+    .filter((word) => !STOP_WORDS.has(word))
+    .slice(0, SEARCH_LIMITS.wordsPerMessage);
+}
+
+/**
  * Where a text's words that are among `words` stand in the text itself, as [start, end) offsets of `text`, for
  * highlighting. Each character is folded on its own, so the offsets are those of the original text.
  */

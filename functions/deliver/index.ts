@@ -8,12 +8,14 @@ import { settleDeparture } from '#core/identity/departure';
 import { departureRecords, personRooms } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
+import { config } from '#platform/config';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type SettleInput, settle } from './handBack';
+import { type IndexInput, type IndexReport, indexTurn } from './indexing';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
 import { type Prepared, type PreparedRoom, prepareRooms, readAgain } from './prepare';
 import { deadlineOf } from './timing';
-import { cursorStore, fanoutStore } from './wiring';
+import { cursorStore, fanoutStore, turnIndex } from './wiring';
 
 export type { BroadcastPlan, BroadcastPlanInput } from './broadcastPlan';
 export type { PostInput, PostReport } from './post';
@@ -22,7 +24,8 @@ export type { Prepared, PreparedRoom } from './prepare';
  * Deliver: the steps of the fan-out state machine that are code (statemachines/fanout.asl.json): `prepare` turns the
  * execution's input (the fan-out queue's batch) into each room's frames, reading each woken room's log after its
  * fan-out cursor (prepare.ts, roomLog.ts; the machine saves the cursor after the posts); `room` reads a room's next
- * cycle while its log holds more; `post` posts a chunk of a room's members their frames (post.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
+ * cycle while its log holds more; `post` posts a chunk of a room's members their frames (post.ts); `index` puts the
+ * words of a turn's messages in search's index once they are posted (indexing.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
  * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`. `settle`
  * lists the records of rooms the fan-out handed back (handBack.ts). The
  * departure machine (statemachines/departure.asl.json) ends with `leave`: the rooms a closed connection left, each
@@ -65,18 +68,27 @@ const deps = onFirstCall(
 );
 
 const cursors = onFirstCall(cursorStore);
+const words = onFirstCall(turnIndex);
 const departures = onFirstCall(() => ({
   people: personRooms(),
   events: eventPublisher(),
   departures: departureRecords(),
 }));
 
-type DeliverInput = PrepareInput | ReadRoomInput | PostInput | BroadcastPlanInput | LeaveInput | SettleInput;
+type DeliverInput =
+  | PrepareInput
+  | ReadRoomInput
+  | PostInput
+  | IndexInput
+  | BroadcastPlanInput
+  | LeaveInput
+  | SettleInput;
 type DeliverOutput =
   | Prepared
   | Prepared['summary']
   | PreparedRoom
   | (PostReport & { at?: string })
+  | IndexReport
   | BroadcastPlan
   | { left: number; stayed: number };
 
@@ -103,6 +115,12 @@ const STEPS: {
       ? { ...report, at: new Date().toISOString() }
       : report;
   },
+  // After a turn's posts, before its cursor is saved: search's word index for the turn's messages (indexing.ts).
+  index: (input) =>
+    indexTurn(input, words(), {
+      enabled: settings().SearchIndexing === 'on',
+      retentionSeconds: config.messageRetentionDays() * 86400,
+    }),
   broadcast: (input) => planBroadcast(input, Date.now()),
   leave: (input) => settleDeparture(departures(), input.departure),
   settle: (input) => {
@@ -132,6 +150,7 @@ const instrumentedHandler = instrumented(
 export function handler(input: PrepareInput, context?: Context): Promise<Prepared>;
 export function handler(input: ReadRoomInput, context?: Context): Promise<PreparedRoom>;
 export function handler(input: PostInput, context?: Context): Promise<PostReport>;
+export function handler(input: IndexInput, context?: Context): Promise<IndexReport>;
 export function handler(input: BroadcastPlanInput, context?: Context): Promise<BroadcastPlan>;
 export function handler(input: LeaveInput, context?: Context): Promise<{ left: number; stayed: number }>;
 export function handler(input: SettleInput, context?: Context): Promise<Prepared['summary']>;

@@ -6,6 +6,15 @@ import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
 /** DynamoDB's most requests in one BatchWriteItem ("BatchWriteItem", DynamoDB API reference). */
 const BATCH_WRITE_MAX = 25;
 
+/** One message's entries: its room and seq, its send time (ms) and end (TTL, epoch seconds), and its words. */
+export interface WordEntries {
+  roomId: string;
+  seq: number;
+  at: number;
+  words: readonly string[];
+  ttl: number;
+}
+
 /** An index entry's key: the room and the word (`<roomId>#<word>`) as partition, the message's seq as sort key. */
 const wordKey = (roomId: string, word: string) => `${roomId}#${word}`;
 
@@ -23,6 +32,15 @@ export class DynamoWordIndex implements WordIndex {
   add(roomId: string, seq: number, at: number, words: readonly string[], ttl: number): Promise<void> {
     return this.write(
       words.map((word) => ({ PutRequest: { Item: { wordKey: wordKey(roomId, word), seq, at, ttl } } })),
+    );
+  }
+
+  /** Many messages' entries at once (a fan-out turn's, deliver/indexing.ts): BatchWriteItems of 25 across them. */
+  addMany(entries: readonly WordEntries[]): Promise<void> {
+    return this.write(
+      entries.flatMap(({ roomId, seq, at, words, ttl }) =>
+        words.map((word) => ({ PutRequest: { Item: { wordKey: wordKey(roomId, word), seq, at, ttl } } })),
+      ),
     );
   }
 

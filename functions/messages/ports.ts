@@ -258,8 +258,9 @@ export interface FoundMessage {
 }
 
 /**
- * The word index of search (messages/searching.ts, docs/DECISIONS.md "Search"): an entry per word of a live message,
- * written at send, rewritten by an edit, removed by a delete, expiring with the message. It only proposes
+ * The word index of search (messages/searching.ts, docs/DECISIONS.md "Search"): an entry per word of a live message
+ * but stop-words, written by the fan-out after its posts (deliver/indexing.ts), rewritten by an edit, removed by a
+ * delete, expiring with the message. It only proposes
  * candidates: a search reads each message back and lists it only if its text now holds every word, so an entry a
  * failed write left behind never shows a deleted or edited-away word.
  */

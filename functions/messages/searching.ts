@@ -7,15 +7,17 @@ import { LOBBY } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
 import type { Clock } from '#platform/clock';
 import { logger } from '#platform/powertools';
-import { type FoundFrame, normalizeRoomId, SEARCH_LIMITS, searchWords } from '#protocol';
+import { type FoundFrame, indexWords, normalizeRoomId, SEARCH_LIMITS, searchWords } from '#protocol';
 import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
 
 /**
- * Search (docs/DECISIONS.md, "Search"): a word index in DynamoDB, one entry per word of a message, written beside the
- * send's publish, rewritten by an edit and removed by a delete. A search reads each query word's newest entries in each
- * room searched (one Query each), keeps the messages every word points at, and reads those back newest first: a
+ * Search (docs/DECISIONS.md, "Search" and "Search indexed by the fan-out"): a word index in DynamoDB, one entry per
+ * word of a message but stop-words, written by the fan-out after it posts the message (deliver/indexing.ts), so a
+ * message is found a moment after its members get it (eventually consistent); an edit rewrites the words it changes and
+ * a delete removes them, beside the change's publish (reindex). A search reads each query word's newest entries in
+ * each room searched (one Query each), keeps the messages every word points at, and reads those back newest first: a
  * message is listed only when it is live, not deleted, and its text now holds every word, so an entry left behind by a
- * failed index write never shows a deleted or edited-away word. Only rooms the connection is in are read.
+ * failed or late index write never shows a deleted or edited-away word. Only rooms the connection is in are read.
  */
 
 interface SearchQuery {
@@ -41,10 +43,15 @@ export function parseSearch(body: Record<string, unknown>): SearchQuery {
     throw new BadRequest('"query" is required: the words to search for.');
   if (query.length > SEARCH_LIMITS.queryMaxChars)
     throw new BadRequest(`"query" must be at most ${SEARCH_LIMITS.queryMaxChars} characters.`);
-  const words = searchWords(query);
-  if (words.length === 0)
+  if (searchWords(query).length === 0)
     throw new BadRequest(
       `"query" holds no word to search for: a word is ${SEARCH_LIMITS.wordMinChars} or more letters or digits.`,
+    );
+  // Stop-words are not indexed (protocol STOP_WORDS): a query of them alone could only ever find nothing.
+  const words = indexWords(query);
+  if (words.length === 0)
+    throw new BadRequest(
+      '"query" holds only common words ("the", "and", "you"...), which search leaves out: add a less common word.',
     );
   if (words.length > SEARCH_LIMITS.queryMaxWords)
     throw new BadRequest(`Search for at most ${SEARCH_LIMITS.queryMaxWords} words at once.`);
@@ -204,9 +211,10 @@ async function inTurns<T, R>(items: T[], atOnce: number, work: (item: T) => Prom
 }
 
 /**
- * Keeps the word index in step with a message (messages/sending.ts, changing.ts): the words `before` had and `after`
- * has not are removed, the new ones added. Best effort: a failed write is logged, never the sender's error (the
- * message is stored and sent; search reads every candidate back, so a stale entry shows nothing).
+ * Keeps the word index in step with a changed message (messages/changing.ts): the words `before` had and `after` has
+ * not are removed, the new ones added. Only the change knows the text it takes away (a delete scrubs it), so it writes
+ * beside its publish. Best effort: a failed write is logged, never the changer's error (the change is stored and
+ * sent; search reads every candidate back, so a stale entry shows nothing).
  */
 export async function reindex(
   index: WordIndex | undefined,
@@ -216,8 +224,8 @@ export async function reindex(
   ttl: number,
 ): Promise<void> {
   if (!index) return;
-  const had = new Set(before === undefined ? [] : indexedWords(before));
-  const has = after === undefined ? [] : indexedWords(after);
+  const had = new Set(before === undefined ? [] : indexWords(before));
+  const has = after === undefined ? [] : indexWords(after);
   const added = has.filter((word) => !had.has(word));
   const kept = new Set(has);
   const removed = [...had].filter((word) => !kept.has(word));
@@ -234,9 +242,3 @@ export async function reindex(
     });
   }
 }
-
-/**
- * The words of a text the index holds: its first `wordsPerMessage` distinct words.
- * Exported for tests: search.test.ts seeds the index with the words a send indexes.
- */
-export const indexedWords = (text: string) => searchWords(text).slice(0, SEARCH_LIMITS.wordsPerMessage);

@@ -31,8 +31,7 @@ import {
   type FirstReads,
   threadsOf,
 } from './composing';
-import type { MessagePorts, SendRecord, SendSettings, WordIndex } from './ports';
-import { reindex } from './searching';
+import type { MessagePorts, SendRecord, SendSettings } from './ports';
 import { rootAddition, type ThreadReplyNotice, type ThreadRoot, threadReplyNotice } from './threads';
 
 /**
@@ -64,8 +63,6 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
      * mode.
      */
     slowTurn?: (key: string, nowMs: number, intervalMs: number) => Promise<number>;
-    /** Search's word index, written beside the publish (searching.ts reindex); absent: messages are not indexed. */
-    words?: WordIndex;
   };
 
 interface SendInput {
@@ -136,12 +133,10 @@ export async function sendMessage(
   const { message, sentBefore, mentioned = [], root } = stored;
   // A reply in a thread counts on its root beside its publish; a retry answered from its record counted already.
   const counted = root && !sentBefore ? countOnRoot(deps, root, message, connection) : undefined;
-  // Indexed beside the publish, so search costs the send no round trip; a retry indexes again (the same items).
-  const ttl = epochSeconds(new Date(message.sentAt)) + deps.messageRetentionDays * 86400;
+  // Search's index is no write of the send's: the fan-out writes it after its posts (deliver/indexing.ts).
   await Promise.all([
     publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true }),
     counted,
-    reindex(deps.words, message, undefined, message.text, ttl),
   ]);
   // Answered from another attempt's record after this one's take woke the room: that wake.
   if (!stored.taken && send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);

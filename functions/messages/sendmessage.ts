@@ -34,7 +34,7 @@ import { dmBlocks } from '#safety/wiring';
 import { MENTION_SCAN_MEMBERS, notifyMentioned } from './mentions';
 import { sendMessage } from './sending';
 import { lobbyGate, withSendSettings } from './sendSettings';
-import { sendStore, threadStore, wordIndex } from './wiring';
+import { sendStore, threadStore } from './wiring';
 
 const members = onFirstCall(() => connectionStore());
 /** Slow mode's turns, in the Limits table (`slow#<roomId>#<memberKey>`, sending.ts slowModeTurn). */
@@ -56,7 +56,6 @@ const deps = onFirstCall(() =>
 
     slowTurn: (key: string, nowMs: number, intervalMs: number) =>
       slowTurns().takeTurnOrWait(key, nowMs, intervalMs),
-    words: wordIndex(),
   }),
 );
 const blocks = onFirstCall(dmBlocks);

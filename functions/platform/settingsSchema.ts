@@ -171,6 +171,15 @@ export const SETTINGS = {
     description:
       'what a message holding a FilterWords word gets: mask (stored with the word as ***) or refuse (FILTERED, nothing stored)',
   } as ChoiceSetting<FilterMode>,
+  // The fan-out writes the word index after its posts (functions/deliver/indexing.ts); off: no message is indexed
+  // from then on (a search finds only what was indexed before), e.g. while the Words table is at its quota.
+  SearchIndexing: {
+    type: 'choice',
+    values: ['on', 'off'],
+    default: 'on',
+    description:
+      "on: the fan-out writes each message's words to the search index after posting it; off: messages are no longer indexed (search finds only those indexed before)",
+  } as ChoiceSetting<'on' | 'off'>,
   ReportRateLimit: int(
     10,
     0,

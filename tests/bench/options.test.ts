@@ -18,6 +18,22 @@ describe('bench options', () => {
   });
 });
 
+describe('--search-index', () => {
+  it('compares the ack with and without the index in one room of 10 at 20/s and no injected latency, unless told', () => {
+    expect(parseOptions(['--search-index'])).toMatchObject({
+      searchIndex: true,
+      rooms: [10],
+      rate: 20,
+      latencies: [0],
+    });
+    expect(parseOptions(['--search-index', '--rate', '5', '--room', '3'])).toMatchObject({
+      rate: 5,
+      rooms: [3],
+    });
+    expect(parseOptions(['--ceiling'])?.searchIndex).toBe(false);
+  });
+});
+
 describe('the AWS profile and the model on the command line', () => {
   const templateParameters = new Set(['AuthMode']);
 

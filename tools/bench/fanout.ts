@@ -43,6 +43,7 @@ import {
 import { cloudArgs, JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
 import { profileInRegion } from './regions';
+import { type Leg, runSearchIndexLegs } from './searchIndex';
 import { stackLimits } from './stackLimits';
 import { percentile, ratePerSec, round, speedup, summarize } from './stats';
 import { type RoomResult, table } from './table';
@@ -239,6 +240,40 @@ async function runCeilingBench(opts: Options, apiLatencyMs: number, n: number) {
   } finally {
     await cloud.stop();
     await members.close();
+  }
+}
+
+/**
+ * `--search-index`: the ack with search's index written and without it, in one run (tools/bench/searchIndex.ts): two
+ * clouds, SearchIndexing on and off, each with a room of --room members, the legs taking turns.
+ */
+async function runSearchIndexBench(opts: Options, apiLatencyMs: number, n: number) {
+  const log = (msg: string) => {
+    if (!opts.json) process.stderr.write(`  [search index, room ${n}, ${opts.rate}/s] ${msg}\n`);
+  };
+  const parameters = { SendRateLimit: '10000', FrameRateLimit: '100000', ...opts.parameters };
+  const started: { cloud: Awaited<ReturnType<typeof startCloud>>; leg: Leg }[] = [];
+  try {
+    for (const name of ['on', 'off'] as const) {
+      const cloud = await startCloud(opts, apiLatencyMs, { ...parameters, SearchIndexing: name });
+      const leg = { name, members: new Members() };
+      started.push({ cloud, leg });
+      await leg.members.connect(cloud.wsUrl, n, `index-${name}`);
+      await leg.members.settle(300, 5_000);
+      await fillRoom({ ...opts, join: 'room' }, leg.members, log);
+      await runFanout(leg.members, opts.warmup, opts.gapMs, 60_000);
+    }
+    const result = await runSearchIndexLegs(
+      started.map((s) => s.leg),
+      opts.rate,
+      log,
+    );
+    return { ...result, apiLatencyMs, roomSize: n, loadAvg1m: round(loadavg()[0] ?? Number.NaN) };
+  } finally {
+    for (const { cloud, leg } of started) {
+      await cloud.stop();
+      await leg.members.close();
+    }
   }
 }
 
@@ -466,6 +501,14 @@ async function main() {
       for (const n of opts.rooms)
         process.stdout.write(
           `${JSON.stringify(await runCeilingBench(opts, lat, n), null, opts.json ? undefined : 2)}\n`,
+        );
+    return;
+  }
+  if (opts.searchIndex) {
+    for (const lat of opts.latencies)
+      for (const n of opts.rooms)
+        process.stdout.write(
+          `${JSON.stringify(await runSearchIndexBench(opts, lat, n), null, opts.json ? undefined : 2)}\n`,
         );
     return;
   }

@@ -34,6 +34,9 @@ Usage: npm run bench -- [options]
                          meet warm environments, as a deployed stack's steady traffic does (default 1: cold starts)
   --quiet N              hot room: messages of the quiet phase (default the smaller of --messages and 20); more
                          narrow the quiet latency's run-to-run spread when two builds are compared
+  --search-index         the send's ack with search's index written (SearchIndexing=on) and without it (off), in
+                         one run: two clouds, a room of --room members (default 10) each sending --rate messages/s
+                         (default 20), the legs in turns; ack p50 and p99 of each, and on ÷ off
   --idle N               memory only: connect N members to one cloud, report its RSS idle (no fan-out)
   --aws-profile NAME     the local cloud runs under the AWS profile NAME (tools/local/awsProfile.ts: each call's
                          latency drawn from AWS's, --api-latency-ms then unused unless given); with --model or
@@ -91,6 +94,8 @@ export interface Options {
   quiet: number;
   /** The room-ceiling scenario (tools/bench/ceiling.ts). */
   ceiling: boolean;
+  /** The ack with and without search's index (tools/bench/searchIndex.ts). */
+  searchIndex: boolean;
   /** Memory-only run: this many idle members, no fan-out. */
   idle?: number;
   json: boolean;
@@ -131,6 +136,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       idle: { type: 'string' },
       'hot-room': { type: 'boolean' },
       ceiling: { type: 'boolean' },
+      'search-index': { type: 'boolean' },
       rate: { type: 'string' },
       warmup: { type: 'string' },
       quiet: { type: 'string' },
@@ -165,6 +171,7 @@ export function parseOptions(argv: string[]): Options | undefined {
   const latencies = (values['api-latency-ms'] ?? []).map((v) => int('api-latency-ms', v, 0, 0, 5_000));
   const hotRoom = values['hot-room'] === true;
   const ceiling = values.ceiling === true;
+  const searchIndex = values['search-index'] === true;
   const model = modelChoice(values.model);
   const check = values.check === true;
   // The model and the check draw from a profile; the cloud runs under one only when asked.
@@ -177,7 +184,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     rooms:
       room !== undefined
         ? [room]
-        : ceiling
+        : ceiling || searchIndex
           ? [10]
           : hotRoom
             ? [100]
@@ -192,7 +199,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     latencies:
       latencies.length > 0
         ? latencies
-        : ceiling || awsProfile !== undefined
+        : ceiling || searchIndex || awsProfile !== undefined
           ? [0]
           : sweep || hotRoom
             ? [20]
@@ -207,8 +214,9 @@ export function parseOptions(argv: string[]): Options | undefined {
     idle: values.idle === undefined ? undefined : int('idle', values.idle, 0, 1, 15_000),
     hotRoom,
     ceiling,
+    searchIndex,
     // The model offers any rate; the local cloud's sends are bounded by this machine.
-    rate: int('rate', values.rate, 10, 1, model ? 100_000 : 200),
+    rate: int('rate', values.rate, searchIndex ? 20 : 10, 1, model ? 100_000 : 200),
     warmup: int('warmup', values.warmup, 1, 1, 1000),
     quiet: int('quiet', values.quiet, Math.min(messages, 20), 1, 1000),
     json: values.json === true,

@@ -1,7 +1,8 @@
 // What search costs (docs/DECISIONS.md, "Search"): its index per million messages, and per thousand searches.
-// - Indexing: each distinct word of a message (at most SEARCH_LIMITS.wordsPerMessage) is one item of the Words table
-//   (~60 bytes: one write unit), put beside the send's publish (no billed Lambda time added: it waits on the publish),
-//   kept MessageRetentionDays (DynamoDB bills 100 bytes of overhead per item stored).
+// - Indexing: each distinct word of a message but stop-words (at most SEARCH_LIMITS.wordsPerMessage) is one item of
+//   the Words table (~60 bytes: one write unit), put by the fan-out's IndexWords step after a turn's posts (one
+//   Deliver invocation per turn, shared by the turn's messages: not counted here), kept MessageRetentionDays
+//   (DynamoDB bills 100 bytes of overhead per item stored).
 // - A search: the frame and its reply, an invocation, its log lines, the frame count's and the person's bucket writes,
 //   the caller's rooms (a GetItem of one room's subscription, a Query of all of them), per room and word one Query
 //   of up to candidatesPerWord entries (eventually consistent), and one BatchGetItem of the candidates read back.
@@ -19,6 +20,11 @@ const ITEM_OVERHEAD_BYTES = 100;
 const CHARS_PER_WORD = 6;
 /** Of a chat message's words, the share that are distinct. */
 const DISTINCT_SHARE = 0.8;
+/**
+ * Of its distinct words, the share that are no stop-words (protocol STOP_WORDS): 7 of 12 in docs/DECISIONS.md's
+ * typical message ("Search indexed by the fan-out").
+ */
+const INDEXED_SHARE = 0.6;
 /** Candidates read back per search (searching.ts READ_BACK): each message item ≤ 4 KB, 0.5 RRU eventually consistent. */
 const READ_BACK = 40;
 /** Billed ms of one search: a few DynamoDB round trips, the Queries side by side. */
@@ -28,7 +34,10 @@ const first = (prices: PriceTable, id: keyof PriceTable) => prices[id].tiers[0]?
 
 /** Distinct words indexed for a text of `messageBytes`. */
 export const wordsIndexed = (messageBytes: number) =>
-  Math.min(SEARCH_LIMITS.wordsPerMessage, Math.round((messageBytes / CHARS_PER_WORD) * DISTINCT_SHARE));
+  Math.min(
+    SEARCH_LIMITS.wordsPerMessage,
+    Math.round((messageBytes / CHARS_PER_WORD) * DISTINCT_SHARE * INDEXED_SHARE),
+  );
 
 export interface SearchIndexCost {
   words: number;

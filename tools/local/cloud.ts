@@ -171,7 +171,12 @@ export interface LocalCloud {
   setFaultDynamoThrottle(share: number): void;
   /** Changes the share of DynamoDB writes answered as conflicting with a transaction; as setFaultDynamoThrottle. */
   setFaultDynamoConflict(share: number): void;
-  dynamoFaultStats(): { requests: number; throttled: number; conflicts: number };
+  /**
+   * Holds every DynamoDB request naming one of the tables (their TableNames) unanswered until called again without
+   * them; as setFaultDynamoThrottle.
+   */
+  setFaultDynamoHold(tables: readonly string[]): void;
+  dynamoFaultStats(): { requests: number; throttled: number; conflicts: number; held: number };
   /**
    * Per partition key value (of a table, or of a global secondary index as `index`), since the start or the last
    * resetDynamoKeyStats(): item writes and WCU admitted, the most writes within any one second, writes refused for
@@ -398,7 +403,12 @@ function cloudOf(
         throw new Error('start the local cloud with faultDynamoThrottle to inject DynamoDB faults');
       dynamoFaults.setConflict(share);
     },
-    dynamoFaultStats: () => dynamoFaults?.stats() ?? { requests: 0, throttled: 0, conflicts: 0 },
+    setFaultDynamoHold: (tables) => {
+      if (!dynamoFaults)
+        throw new Error('start the local cloud with faultDynamoThrottle to inject DynamoDB faults');
+      dynamoFaults.setHold(tables);
+    },
+    dynamoFaultStats: () => dynamoFaults?.stats() ?? { requests: 0, throttled: 0, conflicts: 0, held: 0 },
     dynamoKeyStats: (options) => dynamo.keyStats(options),
     resetDynamoKeyStats: () => dynamo.resetKeyStats(),
     // Idle: no execution running, and no pipe with a batch in hand or a message it could receive (what waits out a

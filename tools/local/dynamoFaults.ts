@@ -20,7 +20,13 @@ export interface DynamoFaultProxy {
    * has written.
    */
   setConflict(share: number): void;
-  stats(): { requests: number; throttled: number; conflicts: number };
+  /**
+   * Holds every request naming one of `tables` (a single call's TableName, a batch's RequestItems, a transaction's
+   * items) unanswered until the hold is lifted (an empty list), as a table whose partition stalls would: the caller
+   * waits, then is answered. Shows which paths wait on a table.
+   */
+  setHold(tables: readonly string[]): void;
+  stats(): { requests: number; throttled: number; conflicts: number; held: number };
   close(): Promise<void>;
 }
 
@@ -43,6 +49,22 @@ function transactionTables(body: Buffer): string[] {
         .map((action) => action?.TableName)
         .filter((name): name is string => typeof name === 'string'),
     );
+  } catch {
+    return [];
+  }
+}
+
+/** Every table a request names: TableName, a batch's RequestItems, a transaction's items. */
+function requestTables(body: Buffer): string[] {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { TableName?: unknown; RequestItems?: unknown };
+    const batch =
+      parsed.RequestItems && typeof parsed.RequestItems === 'object' ? Object.keys(parsed.RequestItems) : [];
+    return [
+      ...(typeof parsed.TableName === 'string' ? [parsed.TableName] : []),
+      ...batch,
+      ...transactionTables(body),
+    ];
   } catch {
     return [];
   }
@@ -102,6 +124,10 @@ export async function startDynamoFaultProxy(opts: {
   let requests = 0;
   let throttled = 0;
   let conflicts = 0;
+  let holding = new Set<string>();
+  let held = 0;
+  /** Requests held, each forwarded once its tables' hold is lifted. */
+  let waiting: { tables: string[]; go: () => void }[] = [];
   /** The tables some transaction has written: the only ones whose single writes can meet one. */
   const transacted = new Set<string>();
   const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
@@ -145,14 +171,23 @@ export async function startDynamoFaultProxy(opts: {
       return;
     }
     const operation = /\.([A-Za-z]+)$/.exec(String(req.headers['x-amz-target'] ?? ''))?.[1];
-    // A transaction's body is always read, for its tables; a single write only while conflicts are injected.
+    // A transaction's body is always read, for its tables; a single write only while conflicts are injected; any
+    // request while a table is held.
     const transaction = operation === 'TransactWriteItems';
-    if (!operation || !(transaction || (conflict > 0 && SINGLE_WRITES.has(operation))))
+    const hold = holding.size > 0;
+    if (!operation || !(hold || transaction || (conflict > 0 && SINGLE_WRITES.has(operation))))
       return forward(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      const tables = hold ? requestTables(body) : [];
+      if (tables.some((table) => holding.has(table))) {
+        held++;
+        waiting.push({ tables, go: () => forward(req, res, body) });
+        return;
+      }
+      if (!(transaction || (conflict > 0 && SINGLE_WRITES.has(operation)))) return forward(req, res, body);
       if (transaction) for (const table of transactionTables(body)) transacted.add(table);
       const canConflict = transaction || !opts.transactedTablesOnly || transacted.has(writeTable(body) ?? '');
       const refusal = canConflict && Math.random() < conflict ? conflictAnswer(operation, body) : undefined;
@@ -183,7 +218,13 @@ export async function startDynamoFaultProxy(opts: {
     setConflict: (next) => {
       conflict = checkShare(next, 'faultDynamoConflict');
     },
-    stats: () => ({ requests, throttled, conflicts }),
+    setHold: (tables) => {
+      holding = new Set(tables);
+      const still = waiting.filter((w) => w.tables.some((table) => holding.has(table)));
+      for (const w of waiting) if (!still.includes(w)) w.go();
+      waiting = still;
+    },
+    stats: () => ({ requests, throttled, conflicts, held }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
