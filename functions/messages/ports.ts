@@ -81,7 +81,7 @@ export type SeqTaken =
   | { kind: 'muted'; until: number; given?: GivenUp };
 
 /** A seq taken and refused after its take: to be marked a gap, and the room woken if the take found it asleep. */
-export interface GivenUp {
+interface GivenUp {
   seq: number;
   wakes: boolean;
 }

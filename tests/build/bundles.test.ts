@@ -65,7 +65,8 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
   BroadcastAuthorizerFunction: [],
   BroadcastFunction: [],
   ConnectionFunction: [],
-  DeliverFunction: [],
+  // The fan-out writes search's word index after a turn's posts (deliver/indexing.ts).
+  DeliverFunction: ['messages/dynamoWords.ts'],
   // The word filter's audit row and a DM's blocks (safety/screening.ts); the avatars of history's authors.
   MessagesFunction: [
     'attachments/s3Head.ts',

@@ -52,14 +52,13 @@ import { AWAKE_STALE_MS, wakes } from '#messages/appending';
 import { SETTINGS } from '#platform/settingsSchema';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
 import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
-import type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
+import type { Design, ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
 import { Bucket, bindingQuota, Gauge, PerSecond, quotaUse } from './quotas';
 import { Clock, entry, Histogram, seededRandom } from './simulation';
 
-export type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
+export type { Design, ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
 export { seededRandom };
 
-export type Design = 'queue' | 'wake';
 export const DESIGNS: readonly Design[] = ['queue', 'wake'];
 
 /** The fan-out's settings the model follows; the command line reads the template's (templateSettings in modelRuns.ts). */

@@ -2,8 +2,10 @@
  * What a run of the model (tools/bench/awsModel.ts) returns: what a dashboard would show, with each quota's
  * refusals and the one that binds first.
  */
-import type { Design } from './awsModel';
 import type { QuotaUse } from './quotas';
+
+/** The fan-out's two designs the model compares (awsModel.ts). */
+export type Design = 'queue' | 'wake';
 
 /** Quota refusals by kind, and what became of them. */
 export interface Refusals {

@@ -101,7 +101,7 @@ export function moderationSide(
 }
 
 /** The target is not the owner (by its key in the room, and by its user id when it has one): on the room's item. */
-export function notOwner(room: ItemUpdate, key: string, userId: string | undefined): void {
+function notOwner(room: ItemUpdate, key: string, userId: string | undefined): void {
   room.conditions.push('(attribute_not_exists(ownerKey) OR ownerKey <> :targetKey)');
   room.values[':targetKey'] = key;
   if (userId === undefined) return;
@@ -110,7 +110,7 @@ export function notOwner(room: ItemUpdate, key: string, userId: string | undefin
 }
 
 /** The target is no moderator: on the moderation item, and on the room's item for an entry of the older layout. */
-export function notModerator(room: ItemUpdate, item: ItemUpdate, key: string): void {
+function notModerator(room: ItemUpdate, item: ItemUpdate, key: string): void {
   for (const side of [room, item]) {
     side.conditions.push('attribute_not_exists(#targetMod)');
     side.names['#targetMod'] = `${MOD_PREFIX}${key}`;
