@@ -518,7 +518,7 @@ describe('deliver', () => {
   it('rejects a malformed step instead of posting anything', async () => {
     const before = stage.posts;
     await expect(deliver({ payload: 'x' } as never)).rejects.toThrow(
-      'Deliver expects a fan-out step { op: "prepare" | "room" | "post" | "broadcast" | "leave" | "settle" }, not undefined',
+      'Deliver expects a fan-out step { op: "prepare" | "room" | "post" | "index" | "broadcast" | "leave" | "settle" }, not undefined',
     );
     // An op that is a property of every object is not a step either.
     await expect(deliver({ op: 'toString' } as never)).rejects.toThrow('not "toString"');
