@@ -131,13 +131,33 @@ export class ChatClient {
     });
   }
 
-  /** Opens a connection (with `?username=` when given); rejects with HandshakeRefused on a refused handshake. */
-  /** `resumeToken`: the scope of this client's clientMsgIds, kept by an app across its restarts (docs/PROTOCOL.md). */
+  /**
+   * Opens a connection (with `?username=` when given); rejects with HandshakeRefused on a refused handshake. A 504
+   * (the gateway's 29 s integration timeout: on a machine running two CI runs, $connect's function can wait that long
+   * for an environment, which on AWS would start at once) is tried again, twice at most, as a client reconnects; the
+   * gateway never starts an invocation whose caller has gone, so nothing is connected twice.
+   * `resumeToken`: the scope of this client's clientMsgIds, kept by an app across its restarts (docs/PROTOCOL.md).
+   */
   static async connect(
     url: string,
     username?: string,
     timeoutMs = FRAME_TIMEOUT_MS,
     options: { resumeToken?: string } = {},
+  ): Promise<ChatClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ChatClient.connectOnce(url, username, timeoutMs, options);
+      } catch (error) {
+        if (!(error instanceof HandshakeRefused && error.status === 504 && attempt < 3)) throw error;
+      }
+    }
+  }
+
+  private static async connectOnce(
+    url: string,
+    username: string | undefined,
+    timeoutMs: number,
+    options: { resumeToken?: string },
   ): Promise<ChatClient> {
     const target = username === undefined ? url : `${url}?username=${encodeURIComponent(username)}`;
     const chat = createRoomcastClient({
