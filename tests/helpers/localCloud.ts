@@ -56,6 +56,8 @@ export interface Invocation {
   op?: string;
   /** Whose turn it takes in the local Lambda service, when the gateway says (a signed-in person, else a connection). */
   caller?: string;
+  /** Set once the invocation has ended (answered or failed): what it wrote is written. */
+  ended?: boolean;
 }
 
 export interface TestCloud {
@@ -106,16 +108,18 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     const routeKey = (event as { requestContext?: { routeKey?: unknown } } | undefined)?.requestContext
       ?.routeKey;
     const op = (event as { op?: unknown } | undefined)?.op;
-    invocations.push({
+    const invocation: Invocation = {
       logicalId: logicalIds.get(fn) ?? fn,
       routeKey: typeof routeKey === 'string' ? routeKey : undefined,
       kind,
       ...(typeof op === 'string' && { op }),
       ...(caller !== undefined && { caller }),
-    });
+    };
+    invocations.push(invocation);
     running++;
     return invoke(fn, event, kind, startBy, caller).finally(() => {
       running--;
+      invocation.ended = true;
     });
   };
   return {
