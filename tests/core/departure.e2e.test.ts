@@ -87,7 +87,7 @@ async function follow(client: ChatClient): Promise<ChatClient> {
  */
 const disconnects = () =>
   testCloud.invocations.filter(
-    (i) => i.logicalId === 'ConnectionFunction' && i.routeKey === '$disconnect' && i.ended === true,
+    (i) => i.logicalId === 'ConnectionFunction' && i.routeKey === '$disconnect' && testCloud.ended(i),
   ).length;
 
 /**

@@ -56,8 +56,6 @@ export interface Invocation {
   op?: string;
   /** Whose turn it takes in the local Lambda service, when the gateway says (a signed-in person, else a connection). */
   caller?: string;
-  /** Set once the invocation has ended (answered or failed): what it wrote is written. */
-  ended?: boolean;
 }
 
 export interface TestCloud {
@@ -66,6 +64,8 @@ export interface TestCloud {
   logs: string[];
   /** Every function invocation, through the gateway, the state machine or a test. */
   invocations: Invocation[];
+  /** Whether an invocation of `invocations` has ended (answered or failed): what it wrote is written. */
+  ended(invocation: Invocation): boolean;
   /**
    * Waits until every fan-out has finished, its frames had time to arrive and no invocation is running (a route's,
    * a rule target's such as the push function, a $disconnect's): for proving a negative.
@@ -90,6 +90,7 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     ...options,
   });
   const invocations: Invocation[] = [];
+  const endedInvocations = new WeakSet<Invocation>();
   // Invocations started through the wrapper below that have not ended: settle() waits for none, so that what a route,
   // a rule's asynchronous target (the push function) or a closed connection's $disconnect does has been done.
   let running = 0;
@@ -119,13 +120,14 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     running++;
     return invoke(fn, event, kind, startBy, caller).finally(() => {
       running--;
-      invocation.ended = true;
+      endedInvocations.add(invocation);
     });
   };
   return {
     cloud,
     logs,
     invocations,
+    ended: (invocation) => endedInvocations.has(invocation),
     settle: async () => {
       do {
         await cloud.idle();
