@@ -80,10 +80,9 @@ async function follow(client: ChatClient): Promise<ChatClient> {
   }
 }
 
-/** `$disconnect`s run so far (the local gateway calls the connection function with the route key). */
 /**
- * `$disconnect` invocations that have ended: the connection forgotten and its departure recorded. One started but not
- * ended is mid-way (the connection gone, the record not yet written), an order no case here is about.
+ * `$disconnect` invocations that have ended: the connection forgotten, its departure recorded and published. A return
+ * processed while a close is mid-way is tests/core/departure.test.ts's case.
  */
 const disconnects = () =>
   testCloud.invocations.filter(

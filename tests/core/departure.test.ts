@@ -260,6 +260,42 @@ describe('a return within the pause', () => {
     await disconnect(ports(), 'pat-3');
   });
 
+  it('publishes no join for a return processed while the close is mid-way, its connection forgotten but nothing published yet', async () => {
+    const [a, b] = ROOMS as [string, string];
+    await connectAndFollow('uma-1', 'user:uma', 'uma', [a, b]);
+    toldSince();
+    // The close stops right after its connection and subscriptions are deleted, as a slow `$disconnect` may.
+    let resume: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    let deleted: () => void = () => undefined;
+    const forgotten = new Promise<void>((resolve) => {
+      deleted = resolve;
+    });
+    const p = ports();
+    const slow = {
+      ...p,
+      connections: Object.assign(Object.create(p.connections) as typeof p.connections, {
+        remove: async (id: string) => {
+          const gone = await p.connections.remove(id);
+          deleted();
+          await paused;
+          return gone;
+        },
+      }),
+    };
+    const closing = disconnect(slow, 'uma-1');
+    await forgotten;
+    await connectAndFollow('uma-2', 'user:uma', 'uma', [a, b]);
+    expect(toldSince()).toEqual([]);
+    resume();
+    await closing;
+    expect(await settle('user:uma', [a, b], 'uma', ['uma-2'])).toEqual({ left: 0, stayed: 2 });
+    expect(toldSince()).toEqual([]);
+    await disconnect(ports(), 'uma-2');
+  });
+
   it('keeps a later close open when an earlier departure is settled, and ends a departure never settled', async () => {
     const [a, b] = ROOMS as [string, string];
     await connectAndFollow('tess-1', 'user:tess', 'tess', [a]);

@@ -461,6 +461,9 @@ describe('$default and $disconnect', () => {
   });
 
   it('$disconnect removes the connection and its subscriptions, and hands its room to the departure', async () => {
+    db.on(GetCommand, { Key: { connectionId: ME } }).resolves({
+      Item: { connectionId: ME, roomId: 'K7M2QD', username: 'alice' },
+    });
     db.on(DeleteCommand).resolves({ Attributes: { connectionId: ME, roomId: 'K7M2QD', username: 'alice' } });
     db.on(QueryCommand, { TableName: 'test-Subscriptions' }).resolves({ Items: [{ roomId: 'K7M2QD' }] });
     await disconnect(sampleEvent('disconnect'));
@@ -474,6 +477,9 @@ describe('$default and $disconnect', () => {
   });
 
   it('$disconnect from the lobby publishes nothing', async () => {
+    db.on(GetCommand, { Key: { connectionId: ME } }).resolves({
+      Item: { connectionId: ME, roomId: 'lobby', username: 'alice' },
+    });
     db.on(DeleteCommand).resolves({ Attributes: { connectionId: ME, roomId: 'lobby', username: 'alice' } });
     db.on(QueryCommand, { TableName: 'test-Subscriptions' }).resolves({ Items: [{ roomId: 'lobby' }] });
     await disconnect(sampleEvent('disconnect'));
