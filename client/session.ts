@@ -399,6 +399,7 @@ export class RoomSession {
       this.sequencer.setBaseline(first === undefined ? joined.lastSeq : first - 1);
       this.hooks.emit('room', roomEvent(joined));
     }
+    this.sequencer.pass(gapsOf(joined));
     for (const message of joined.history ?? []) this.sequencer.accept(message);
     for (const message of early) if (message.roomId === joined.roomId) this.sequencer.accept(message);
     // Held during the join, of other followed rooms: theirs, as they came.

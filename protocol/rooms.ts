@@ -10,7 +10,7 @@ import type { RoomInfo } from './directory';
 import type { Reply, Request, RoomRequest } from './envelope';
 import type { ErrorCode } from './errors';
 import type { DmPeer } from './members';
-import type { RoomEventFrame } from './messages';
+import type { Gaps, RoomEventFrame } from './messages';
 import type { JoinedModeration } from './moderation';
 
 // ---------------------------------------------------------------- client -> server
@@ -85,7 +85,11 @@ export interface BroadcastFrame {
   /** Present when the broadcast went to one room only. */
   roomId?: string;
 }
-export interface JoinedFrame extends Reply, RoomInfo, JoinedModeration {
+/**
+ * `gaps`: the seqs given up (Gaps) from the backlog's first event up to `lastSeq`, so a joiner neither waits for them
+ * nor asks `history` about them.
+ */
+export interface JoinedFrame extends Reply, RoomInfo, JoinedModeration, Gaps {
   type: 'joined';
   roomId: string;
   members: string[];

@@ -213,7 +213,7 @@ export async function joinRoom(
   // The lobby always exists; its Rooms row only appears with its first message.
   const room = await deps.rooms.get(roomId);
   if (!room && roomId !== LOBBY) throw new RoomNotFound(roomId);
-  const { current, followed, listed, history, pins, ban } = await readForJoin(
+  const { current, followed, listed, history, pins, ban, gapsRead } = await readForJoin(
     deps,
     connectionId,
     roomId,
@@ -265,7 +265,7 @@ export async function joinRoom(
       room &&
       moderationShown(settled ?? room, { userId: current.userId, key }, epochSeconds(deps.now()))),
   };
-  return withBacklog(deps, frame, { ...current, roomId }, history);
+  return withBacklog(deps, frame, { ...current, roomId }, history, gapsRead);
 }
 
 /**
@@ -279,6 +279,8 @@ async function readForJoin(
   options: Pick<LobbyOption, 'lobbyUnlisted'>,
 ) {
   const connection = requireConnection(deps, connectionId);
+  // The seqs given up that the backlog's read passed (gap markers), told with it.
+  const gapsRead: number[] = [];
   const [current, followed, listed, history, pins, ban] = await Promise.all([
     connection,
     // A room followed already (shown before, or subscribed) keeps the name it shows there.
@@ -293,7 +295,7 @@ async function readForJoin(
           connectionId,
         ),
     deps.messages
-      .latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now()))
+      .latest(roomId, LIMITS.historyDefault, epochSeconds(deps.now()), gapsRead)
       .then((page) => withQuotes(deps.messages, roomId, page, epochSeconds(deps.now()))),
     // The room's pins (at most CHANGE_LIMITS.pinsPerRoom, ~5 KB); the lobby has none.
     roomId === LOBBY ? undefined : deps.messages.pins(roomId),
@@ -302,7 +304,7 @@ async function readForJoin(
       ? undefined
       : connection.then((c) => deps.rooms.banOf(roomId, memberKey(roomId, senderOf(c)))),
   ]);
-  return { current, followed, listed, history, pins, ban };
+  return { current, followed, listed, history, pins, ban, gapsRead };
 }
 
 /**
@@ -315,21 +317,42 @@ async function withBacklog(
   frame: JoinedFrame,
   reader: Connection,
   history: Awaited<ReturnType<typeof readForJoin>>['history'],
+  gapsRead: readonly number[],
 ): Promise<JoinedFrame> {
   const profiles = deps.authorProfiles
     ? await deps.authorProfiles(history.filter((m) => !isStoredChange(m)) as StoredMessage[])
     : [];
+  // Sized with every gap up to `lastSeq`, the longest list the frame can carry.
+  const gapsAll = joinedGaps(gapsRead, history[0]?.seq ?? 0, frame.lastSeq);
   const { page, cut } = fitMessages(
-    { ...frame, profiles },
+    { ...frame, profiles, gaps: gapsAll },
     'history',
     await framesFor(deps.messages, reader, history),
   );
   const shown = new Set(page.map((m) => ('username' in m ? m.username : undefined)));
   const pageProfiles = profiles.filter((p) => shown.has(p.username));
+  // A gap above a cut backlog's last event comes with the `history` page the joiner reads next.
+  const lastKept = page.at(-1)?.seq ?? 0;
+  const gaps = cut ? gapsAll.filter((seq) => seq < lastKept) : gapsAll;
   return {
     ...frame,
     ...(pageProfiles.length > 0 && { profiles: pageProfiles }),
     history: page,
+    ...(gaps.length > 0 && { gaps }),
     hasMore: cut,
   };
 }
+
+/**
+ * The gaps the backlog's read passed above its first event up to `lastSeq`, ascending, at most JOINED_GAPS: few, as a
+ * seq is given up only by a refused or fenced send.
+ */
+function joinedGaps(read: readonly number[], first: number, lastSeq: number): number[] {
+  return [...new Set(read)]
+    .filter((seq) => seq > first && seq <= lastSeq)
+    .sort((a, b) => a - b)
+    .slice(0, JOINED_GAPS);
+}
+
+/** Gaps a joined frame lists at most (~1.7 KB of its 120 KB): past them a joiner reads history as for any hole. */
+const JOINED_GAPS = 100;

@@ -10,7 +10,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * "Gaps are told where members read"), so every member gets that next message without holding it above a hole and
  * without one `history` request.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 let testCloud: TestCloud;
 const clients: RoomcastClient[] = [];
@@ -110,6 +110,30 @@ it('a send refused by slow mode stalls no member and costs no history request: i
   // No member asked history for the given-up seq: not when the message came, nor after every fan-out has settled
   // (a member holding it above a hole would have asked at once, and again after its wait).
   expect(historyCalls() - before).toBe(0);
+  await testCloud.settle();
+  expect(historyCalls() - before).toBe(0);
+});
+
+it('a joiner of a room whose backlog holds given-up seqs, the newest among them, asks no history for them', async () => {
+  const owner = member('owner-join');
+  const bob = member('bob-join');
+  await Promise.all([owner, bob].map((m) => m.chat.ready(30_000)));
+  const { roomId } = await owner.chat.createRoom();
+  await bob.chat.join(roomId);
+  await owner.chat.setSlowMode(60);
+  const first = (await bob.chat.send('first')) as { seq: number };
+  await expect(bob.chat.send('too soon')).rejects.toMatchObject({ code: 'SLOW_MODE' });
+  const next = (await owner.chat.send('after the refusal')) as { seq: number };
+  // The room's newest seq is given up too: nothing above it will bring its gap.
+  await expect(bob.chat.send('too soon again')).rejects.toMatchObject({ code: 'SLOW_MODE' });
+  await testCloud.settle();
+
+  const erin = member('erin-join');
+  await erin.chat.ready(30_000);
+  const before = historyCalls();
+  await erin.chat.join(roomId);
+  expect(erin.seqs).toEqual([first.seq, next.seq]);
+  expect(erin.chat.lastSeq).toBe(next.seq + 1);
   await testCloud.settle();
   expect(historyCalls() - before).toBe(0);
 });
