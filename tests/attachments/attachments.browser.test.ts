@@ -8,7 +8,7 @@ import { browserStage, joinRoom, SCREENSHOTS, shownRoom, signInByName } from '..
  * the page's CSP allows), and the other member sees the thumbnail, loaded through a presigned GET. A thumbnail
  * opens full size.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage(undefined, { SendRateLimit: '1000', FrameRateLimit: '100000' });
 

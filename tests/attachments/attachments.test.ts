@@ -7,7 +7,7 @@ import { postUpload, roomCloud } from '../helpers/roomCloud';
  * upload, posts the image to the bucket with the presigned POST, sends a message carrying it, and another member
  * reads it by a presigned GET. Every refusal stores nothing and never lets anyone read another room's images.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 /** Uploads a source may ask for per day in this file's cloud (every client here is 127.0.0.1). */
 const PER_DAY = 9;

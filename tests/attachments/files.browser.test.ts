@@ -8,7 +8,7 @@ import { browserStage, roomOfTwo, SCREENSHOTS, signInByName } from '../helpers/b
  * (served as `attachment`, so the browser saves it rather than showing it). A file outside the allowlist is refused
  * before anything is uploaded.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage(undefined, { SendRateLimit: '1000', FrameRateLimit: '100000' });
 

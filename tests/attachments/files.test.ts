@@ -9,7 +9,7 @@ import { postUpload, roomCloud } from '../helpers/roomCloud';
  * bad name, a size over its type's limit, or an upload that is not what the message says is refused with its reason,
  * and nothing is stored or sent.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = roomCloud({
   settings: { AttachmentsPerDay: 100, FrameRateLimit: '100000', StrikeLimit: '100000' },

@@ -8,7 +8,7 @@ import { b64, hs256Token } from '../helpers/tokens';
  * Who may connect, with the template's AuthMode=token: the local cloud runs the $connect authorizer before the
  * handshake, exactly as API Gateway does, with the secret from --auth-secret instead of Parameter Store.
  */
-jest.setTimeout(30_000);
+jest.setTimeout(240_000);
 
 const SECRET = 'e2e-auth-secret-0123456789abcdef0123456789';
 const now = () => Math.floor(Date.now() / 1000);

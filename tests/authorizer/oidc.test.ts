@@ -13,7 +13,7 @@ import { b64, hs256Token } from '../helpers/tokens';
  * token is a 401 at the handshake: $connect never runs, nothing is stored, the client learns nothing but
  * "Unauthorized" and the reason is in the authorizer's log.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const now = () => Math.floor(Date.now() / 1000);
 // biome-ignore lint/suspicious/noExplicitAny: JSON documents of the issuer, checked by the assertions themselves

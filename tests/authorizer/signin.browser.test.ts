@@ -12,7 +12,7 @@ import { startTestCloud } from '../helpers/localCloud';
  * flow. The name comes from the token alone: the page never asks for one, shows who is signed in, renders the
  * user's messages as their own, and signs out back to the issuer.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const UI_TIMEOUT_MS = 15_000;
 const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');

@@ -10,7 +10,7 @@ import { startTestCloud } from '../helpers/localCloud';
  * signs in at the development issuer (code flow, PKCE) and posts with the token. A member of the admin group reaches
  * a connected user; someone outside it is told plainly that they are not an admin.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const UI_TIMEOUT_MS = 15_000;
 

@@ -10,7 +10,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * development issuer. Refusals are API Gateway's: 401 without or with a bad token, 403 for a valid token of
  * someone outside the group, each with the CORS origin of the API's gateway responses; the function never runs.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const isBroadcast =
   (messageId: unknown): ((f: Frame) => boolean) =>

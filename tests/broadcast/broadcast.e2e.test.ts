@@ -9,7 +9,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * The admin broadcast as an operator and the users see it: POST /broadcast on the local cloud's HTTP port (open
  * locally; IAM-signed on AWS), through the chat bus and the fan-out state machine to real WebSocket clients.
  */
-jest.setTimeout(30_000);
+jest.setTimeout(240_000);
 
 let testCloud: TestCloud;
 let cloud: LocalCloud;

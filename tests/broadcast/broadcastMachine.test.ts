@@ -16,7 +16,7 @@ import { faultProxy } from '../helpers/templateTables';
  * ended as Broadcast.GaveUp, never a silent run into Express's time limit. Deliver runs in-process against a fake
  * management API; the machine's own Scans go to dynalite (or through a fault proxy).
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));
 const found = template.stateMachines().find((m) => m.logicalId === 'BroadcastStateMachine');

@@ -13,7 +13,7 @@ import { withRepoBuildLock } from '../helpers/repoBuildLock';
  * code against it under `strict` with `node16` resolution as an ES module and as CommonJS, loads it both ways, and
  * two clients of the installed copy chat through the local cloud.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(600_000);
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
@@ -68,7 +68,7 @@ beforeAll(async () => {
   );
   await npm(['install', '--offline', ...tarballs.map((t) => join(work, t))], project);
   await cloudStarted;
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   // A set-up that failed half-way may leave the cloud still starting: it is closed once up.

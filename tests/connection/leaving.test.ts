@@ -7,7 +7,7 @@ import { connect, createRoom, joinRoom, say, useChatCloud } from '../helpers/cha
  * fan-out's prune of the 410 must not take away what $disconnect reads to tell the room, or the member stays listed
  * as present for everyone.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const world = useChatCloud();
 

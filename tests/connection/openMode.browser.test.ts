@@ -6,7 +6,7 @@ import { browserStage, send, signInByName, UI_TIMEOUT_MS } from '../helpers/brow
  * of one browser are two people, a newcomer sees what was said in the lobby before they came, and a message's
  * text is its own bidi island, its direction from its own letters.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

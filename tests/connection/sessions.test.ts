@@ -8,7 +8,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * (close code and reason), how many messages it sent and when, and when the last admin broadcast reached it;
  * found by username through UsernameIndex; never the text of a message; kept SessionRetentionDays (TTL).
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const world = roomCloud();
 

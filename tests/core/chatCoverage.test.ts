@@ -22,7 +22,7 @@ import { templatePath } from '../helpers/localCloud';
  * The chat when things go wrong, and what the other end-to-end tests must cover (tests/helpers/chatWorld.ts starts the
  * cloud): stale connections, failures, every route of template.yaml and every sample event in events/.
  */
-jest.setTimeout(30_000);
+jest.setTimeout(240_000);
 
 const world = useChatCloud();
 

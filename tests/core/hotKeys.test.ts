@@ -21,7 +21,7 @@ import { localDocumentClient } from '../helpers/templateTables';
  * room index as it was (every lobby connection under the one key `lobby`) took all of it. The same for the
  * memberships' PeopleIndex at a 5,000-member room's signed-in join burst.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const BURST = 500;
 const template = loadTemplate(join(__dirname, '..', '..', 'template.yaml'));

@@ -10,7 +10,7 @@ import { deleteConnection, startTestCloud, type TestCloud } from '../helpers/loc
  * and hard timeouts), management posts are throttled and PutEvents fails: every message reaches every member
  * once, in seq order, and every send is acknowledged once.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 /**
  * Ten keepalives (300 ms) to an idle timeout: the gateway and the clients share this process, and a loaded machine

@@ -8,7 +8,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * Retry, nobody is posted anything twice, and the room's wake stays in the fan-out queue for its next receive (after
  * the visibility timeout; then the dead-letter queue, alarmed), never dropped, its messages kept in the room's log.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const PATIENCE_MS = 30_000;
 const stage = roomCloud(

@@ -8,7 +8,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * room's item, which every send writes, takes no write per member; each member still gets its resync frame with
  * its next post. Counted on the local cloud's per-key write accounting (tools/local/dynamoKeyThroughput.ts).
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const MEMBERS = 12;
 const world = roomCloud({ settings: { SendRateLimit: '1000', FrameRateLimit: '100000' } });

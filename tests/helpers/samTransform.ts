@@ -42,7 +42,7 @@ export function transformedTemplate(templatePath = join(__dirname, '..', '..', '
     out = execFileSync('python3', [SCRIPT, templatePath], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
-      timeout: 60_000,
+      timeout: 300_000,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (error) {

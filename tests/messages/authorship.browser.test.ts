@@ -5,7 +5,7 @@ import { ChatClient } from '../helpers/chatClient';
  * Authorship by identity in the web chat (web/state.js isOwn): a person who takes the name of someone who left sees
  * that person's messages as someone else's (no "(you)", no Edit or Delete), and their own as theirs.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

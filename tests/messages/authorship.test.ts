@@ -6,7 +6,7 @@ import { connect, createRoom, joinRoom, say, useChatCloud } from '../helpers/cha
  * `joined` tells each member its own (`memberKey`). Someone who takes a name after its first holder left shows that
  * name, but the first holder's messages are not theirs: not by key, and the server refuses them an edit.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 useChatCloud();
 

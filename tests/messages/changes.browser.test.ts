@@ -6,7 +6,7 @@ import { browserStage, hasText, peopleInRoom, messageRow as row, send } from '..
  * with its count, highlighted for whoever gave it; an edit shows its text and an "edited" mark to the other; the
  * room's owner removes the other's message, which becomes a tombstone on both screens.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

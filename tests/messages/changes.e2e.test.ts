@@ -14,7 +14,7 @@ import {
  * the room's next seq, and `history` gives both the change and the message's final state, also to a member who was
  * away; retries are idempotent; a busy room's reactions share posts.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const world = useChatCloud();
 

@@ -7,7 +7,7 @@ import { deleteConnection } from '../helpers/localCloud';
  * RoomMessages store that ends in the message's final state on every member, one whose connection was dropped
  * while the changes were made included (it resumes and catches up from history).
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const testCloud = libraryCloud();
 const { clients } = testCloud;

@@ -14,7 +14,7 @@ import { deleteConnection } from '../helpers/localCloud';
  * The web client in web/ in Chromium (tests/helpers/browser.ts finds one), against the local cloud that serves it: two people chat in a room,
  * one of them misses messages while away and catches up, and hostile names and texts stay plain text.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const HOSTILE = '<img src=x onerror=alert(1)>';

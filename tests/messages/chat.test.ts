@@ -19,7 +19,7 @@ import {
  * The chat as a user sees it (tests/helpers/chatWorld.ts starts the cloud): the lobby, rooms, names, ordering and
  * history, idempotent retries, bad input and `$default`.
  */
-jest.setTimeout(30_000);
+jest.setTimeout(240_000);
 
 const world = useChatCloud();
 

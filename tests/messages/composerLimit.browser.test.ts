@@ -5,7 +5,7 @@ import { browserStage, createRoom, hasText, person, messageRow as row } from '..
  * does what Send does. Over the limit Send is disabled, and Enter leaves the text in the composer with the limit shown
  * instead of moving it into a failed message; cut back under the limit, Enter sends it.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 const LIMIT = 4096;

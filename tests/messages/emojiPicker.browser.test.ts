@@ -6,7 +6,7 @@ import { ChatClient } from '../helpers/chatClient';
  * picking one reacts with it, the room sees it, and an emoji the data writes with a superfluous selector (👍️) counts
  * as the plain one. The emoji named exactly as searched comes first, and Enter picks the first shown. Escape closes it. On a touch screen a long press shows a message's actions.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage(undefined, { FrameRateLimit: '100000' });
 

@@ -7,7 +7,7 @@ import { connect, roomOf, say, useChatCloud } from '../helpers/chatWorld';
  * control characters (each `\u0001`, six bytes) sent through the normal send path reach a member intact, live and
  * in `history`; one byte more is refused MESSAGE_TOO_LARGE.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 useChatCloud();
 

@@ -9,7 +9,7 @@ import { browserStage, hasText, roomOfTwo, say, send, signInByName } from '../he
  * the room's members; ↑ in an empty composer edits your last message. And a mention in a room the reader follows but
  * does not show raises a notice in open mode too (web/mentions.js).
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

@@ -13,7 +13,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * hold every message, and the client library follows the pages when it joins and when it resumes. Messages past
  * their TTL, which DynamoDB deletes days late (the local one never), are not served.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const MESSAGE_LIMIT = 128 * 1024;
 const QUOTES = '"'.repeat(4000);

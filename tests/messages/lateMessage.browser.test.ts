@@ -7,7 +7,7 @@ import { ChatClient } from '../helpers/chatClient';
  * `late`): the web chat puts it in its place by seq, not at the bottom, shows it once however often it comes, and
  * counts it once in the tab's unread count.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

@@ -8,7 +8,7 @@ import { ChatClient } from '../helpers/chatClient';
  * once, marks room B "@" under "Your rooms", and with the tab hidden shows a browser notification; opening room B
  * shows the message highlighted, and the mark is gone.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

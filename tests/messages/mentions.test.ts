@@ -7,7 +7,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * everyone and in history, and each device of a signed-in member named that shows another room gets a `mention`
  * frame; a name nobody in the room has names nobody and tells nobody.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const { device, ask, roomOf, settle } = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
 

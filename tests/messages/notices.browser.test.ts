@@ -8,7 +8,7 @@ import { browserStage, hasText, say, shownRoom, signedInRoom, UI_TIMEOUT_MS } fr
  * there raises no notice but still counts as unread (in the title only what names him), and the choice is still his
  * after a reload.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

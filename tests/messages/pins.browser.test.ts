@@ -14,7 +14,7 @@ import {
  * owner pins a message from its actions, both people see it marked and listed in the pins panel of the room's header,
  * one who joins later finds it there too, the other member is offered no Pin, and a delete takes it out of the list.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

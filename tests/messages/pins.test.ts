@@ -7,7 +7,7 @@ import { connect, joinRoom, roomOf, say, useChatCloud } from '../helpers/chatWor
  * the room's cap, by a member who does not own the room, of a message deleted or missing, or in the lobby are refused
  * with nothing stored.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 useChatCloud();
 

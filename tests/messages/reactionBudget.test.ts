@@ -8,7 +8,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * limits (10 messages per 10 s, 10 strikes close a connection), fifty quick reactions leave the connection open and
  * the member's messages untouched.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 let testCloud: TestCloud;
 const open: ChatClient[] = [];

@@ -9,7 +9,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * rewrites the message nor meets another in a transaction: every reaction of the burst is answered at once (no BUSY),
  * stored once, counted once, and the message's count is the number of members who reacted.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const MEMBERS = 50;
 const world = roomCloud(

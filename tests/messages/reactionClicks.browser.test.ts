@@ -6,7 +6,7 @@ import { browserStage, peopleInRoom, messageRow as row } from '../helpers/browse
  * at most one request in flight. Before that, a dozen quick clicks gave "Slow down" toasts and then closed the
  * socket ("Too many refused requests"), and the other member saw them leave and come back.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 const CLICKS = 20;

@@ -6,7 +6,7 @@ import { ChatClient } from '../helpers/chatClient';
  * the original quoted; a click on the quote jumps to the original, loading older pages when it is not on screen; a
  * deleted original shows as deleted in the quote.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage(undefined, { SendRateLimit: '1000', FrameRateLimit: '100000' });
 

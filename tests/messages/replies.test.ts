@@ -6,7 +6,7 @@ import { connect, roomOf, say, useChatCloud } from '../helpers/chatWorld';
  * room with the original's seq and author, and `history` quotes the original as it reads now (deleted included);
  * a reply to anything else is refused and stores nothing.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 useChatCloud();
 

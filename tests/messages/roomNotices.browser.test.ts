@@ -7,7 +7,7 @@ import { browserStage, createRoom, joinRoom, person, say, shownRoom } from '../h
  * click on it opens that room; her mute, unmute and ban say the room's name, the mute's end in local words (never a
  * UTC ISO string), and the ban's confirm names the room, not its code.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 const DESKTOP = { viewport: { width: 1280, height: 800 } };

@@ -5,7 +5,7 @@ import { ChatClient } from '../helpers/chatClient';
  * Scroll-back in the web chat (web/scrollBack.js): a room of 200 messages opens on its latest 50; each scroll to the
  * top loads an older page above, keeping the view, until the list says where the room starts.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const MESSAGES = 200;
 

@@ -6,7 +6,7 @@ import { ChatClient } from '../helpers/chatClient';
  * and a page of chatter more, finds bob's message by a word in the search panel of the room's header, the word marked,
  * and a click shows the message in the room (older history loaded until it is there), marked as the one found.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 // Bob's chatter goes out faster than a person types: his connection's send bucket is out of the way.
 const stage = browserStage(undefined, { SendRateLimit: 1000, FrameRateLimit: 100000 });

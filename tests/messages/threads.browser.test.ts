@@ -6,7 +6,7 @@ import { browserStage, hasText, peopleInRoom, messageRow as row, send } from '..
  * message while alice reads the room; alice sees the root's reply count rise and her thread's unread count, the reply
  * stays out of the room's flow (unless also sent to the room), and opening the thread shows the replies and reads them.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

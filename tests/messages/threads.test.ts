@@ -12,7 +12,7 @@ import { localDocumentClient } from '../helpers/templateTables';
  * reply tells the root's author and the thread's followers on their other devices, and a thread of a reply, of a
  * deleted, missing or other room's message is refused with nothing stored.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const chat = signedInCloud({
   FrameRateLimit: '100000',

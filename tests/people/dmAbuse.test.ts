@@ -6,7 +6,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * (RoomCreateLimit per hour, shared with createroom) and needs a real counterpart, one the opener shares a room
  * with; reopening a pair's room takes nothing from the budget.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const { device, ask } = signedInCloud({ RoomCreateLimit: '3', FrameRateLimit: '1000' });
 

@@ -15,7 +15,7 @@ import {
  * at once with a notice, no reload; his words show as its unread badge; each side's header names the other person,
  * never the room's code, and offers no invite.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 /** The page follows the conversation at once on the notice (`subscribe`): a generous bound for a loaded machine. */
 const BADGE_WITHIN_MS = 25_000;

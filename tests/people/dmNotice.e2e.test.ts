@@ -9,7 +9,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * her list: Ben opening it again tells her nothing, Ben opening it after she left it (on every device in it) tells her
  * again.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const { library: signedIn, device: wireDevice } = signedInCloud({ FrameRateLimit: '1000' });
 

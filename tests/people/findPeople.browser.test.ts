@@ -14,7 +14,7 @@ import {
  * listed opens their direct message on a click, though Ben is not in the room she is in. The open chat's note is
  * tests/people/findPeopleOpen.browser.test.ts.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

@@ -7,7 +7,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * direct message with one by the id found while in another room; someone it shares no room with is neither found
  * nor reachable by id. The open chat's refusal is tests/people/findPeopleOpen.test.ts.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const { device, ask } = signedInCloud({ FrameRateLimit: '1000' });
 

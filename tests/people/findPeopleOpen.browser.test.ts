@@ -1,7 +1,7 @@
 import { browserStage, hasText, signInByName } from '../helpers/browserStage';
 
 /** The open chat (no sign-in) has no "Find people" box: the section says why direct messages need sign-in. */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

@@ -5,7 +5,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * The open chat (AuthMode=none) keeps no directory of people: `findpeople` and `opendm` are refused FORBIDDEN with a
  * sentence saying they need sign-in (functions/people/people.ts), whatever the prefix.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 let test: TestCloud;
 const open: ChatClient[] = [];

@@ -7,7 +7,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * under another name, is refused RATE_LIMITED once the first has spent the budget, while another user is not. The
  * window is an hour, so no token comes back while the test runs.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const chat = signedInCloud({
   JoinGuessLimit: '1000',

@@ -11,7 +11,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * ages out, with no restart or deploy. The functions' cache is 1 s here (LocalCloudOptions.settingsMaxAgeSeconds;
  * 60 s on AWS). The local Parameter Store refuses what AWS refuses.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 const run = promisify(execFile);
 const MAX_AGE_SECONDS = 1;
 let testCloud: TestCloud;

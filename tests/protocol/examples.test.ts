@@ -10,7 +10,7 @@ import { type Example, matchFrame, parseExamples, substitute } from '../helpers/
  * signed-in` blocks on a second one with AuthMode=oidc, started only if such a block exists, whose clients connect
  * with `?token=` and an ID token from the development issuer's token shortcut, as a reader of docs/ACCESS.md gets one.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const examples = parseExamples(readFileSync(join(__dirname, '..', '..', 'docs', 'PROTOCOL.md'), 'utf8'));
 

@@ -10,7 +10,7 @@ import { browserStage, roomOfTwo, say, signedInAtIssuer, UI_TIMEOUT_MS } from '.
  * generated and keeps to decrypt with), and its notification prompt is one whose person clicks Allow (headless
  * Chromium denies every prompt); everything else is the product's own code.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

@@ -9,7 +9,7 @@ import { localDocumentClient } from '../helpers/templateTables';
  * connection, hears of bob's mention and of bob's direct message by one push each; a burst is one push; a push
  * service's 410 removes the subscription; an endpoint that is not https, or points inside the network, is refused.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const chat = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
 const { device, ask } = chat;

@@ -7,7 +7,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * dropped connection it tells the app each room's unread count by itself, its markRead is coalesced, and a direct
  * room is resumed like any other.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const signIn = signedInCloud({ FrameRateLimit: '1000' });
 const signedIn = signIn.library;

@@ -19,7 +19,7 @@ import {
  * message appears in her open room live. Switching rooms in the sidebar keeps the one connection. Prints each
  * badge's latency (Bob's Enter -> Alice's badge text); speed is the benchmark's to judge, not this test's.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

@@ -6,7 +6,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * issuer): a user is its (iss, sub), the same on every device. SeenByMaxMembers is 2 here so both sides of the
  * "seen by" bound are a few connections away.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 describe('read positions and direct messages', () => {
   const { device, ask } = signedInCloud({ SeenByMaxMembers: '2', FrameRateLimit: '1000' });

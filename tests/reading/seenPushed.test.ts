@@ -7,7 +7,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * SeenByMaxMembers (3 here) is told nothing. A cycle is held open by slowing the management API's answers, so the
  * reads made meanwhile wait in the room's message group behind it, as a busy room's do.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const PATIENCE_MS = 30_000;
 

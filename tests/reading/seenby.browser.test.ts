@@ -8,7 +8,7 @@ import { ChatClient } from '../helpers/chatClient';
  * pushes: the page asks `seenby` once when the room is shown, never after each event. Bob reads in Chromium; Dave is
  * a member connected without the web chat, who reads only when he says so (markread).
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 /** A read position reaches the page pushed; a page's own markread waits up to 5 s (client/members.ts). */

@@ -10,7 +10,7 @@ import { closeAll, recordFigures, sendWithRetry } from './world';
 const ALICE_RESUME = 'alice-keeps-this-token';
 
 /** The local cloud restarted on the same --data-dir: rooms and history survive; clients reconnect and resume. */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'roomcast-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

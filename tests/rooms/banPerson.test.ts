@@ -8,7 +8,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * neither gets the new key, reads the room (history, search, who) or posts to it; his profile change and the
  * room's mentions and thread replies no longer reach anyone on his behalf or him.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const GSI_LAG_MS = 5_000;
 /** Long enough for every write before it to be in the indexes. */

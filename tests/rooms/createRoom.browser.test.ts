@@ -6,7 +6,7 @@ import { browserStage, createRoom, hasText, person, shownRoom } from '../helpers
  * a named room's settings show its name at once; the directory shows a room's topic under its name; a public name
  * another room holds is refused with a title in words.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 const DESKTOP = { viewport: { width: 1280, height: 800 } };

@@ -6,7 +6,7 @@ import { browserStage, createRoom, hasText, online, signedInAtIssuer } from '../
  * joins it with a click, no code and no link; its header names it. A direct message's name after a reload is
  * tests/rooms/newcomer.browser.test.ts's.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

@@ -7,7 +7,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * public rooms never share a name (the directory entry's conditional put); an owner's rename reaches the members live
  * and moves the room in the directory; a room made without a name keeps working, shown by its code.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 // StrikeLimit 0: the bad-input test sends one refused frame after another on one connection.
 const { device, ask } = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '0' });

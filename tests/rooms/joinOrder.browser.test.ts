@@ -13,7 +13,7 @@ import {
  * moves at once used to race: the page showed the room whose `joined` came last, and the server kept the room whose
  * move committed last.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

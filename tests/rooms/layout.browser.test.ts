@@ -7,7 +7,7 @@ import { browserStage, createRoom, joinRoom, person, messageRow as row, say } fr
  * item, whole and on top, even with two members; the thread pane shares a laptop's width with the messages instead of
  * covering them, and may overlay them on a phone. Screenshots go to test-output/browser/.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 const LAPTOP = { width: 1280, height: 800 };

@@ -15,7 +15,7 @@ import {
  * new room and keeps following the rooms shown before (not the lobby), `leaveroom {roomId}` ends one of them only,
  * a connection follows 100 rooms at most (TOO_MANY_ROOMS), and $disconnect tells each room it followed.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const world = useChatCloud();
 

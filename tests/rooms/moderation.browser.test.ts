@@ -5,7 +5,7 @@ import { browserStage, hasText, peopleInRoom, say } from '../helpers/browserStag
  * from the member list; Bob's composer says he is muted and until when, and takes nothing; Bob still reads the room;
  * the owner's Unmute gives Bob his composer back.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

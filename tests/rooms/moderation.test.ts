@@ -7,7 +7,7 @@ import { roomCloud, say } from '../helpers/roomCloud';
  * unmuted; slow mode refuses a member's second message inside the interval with SLOW_MODE and the seconds to wait,
  * and takes it after. Each action leaves a row in the audit (the Sessions table's UsernameIndex, by room).
  */
-jest.setTimeout(40_000);
+jest.setTimeout(240_000);
 
 const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });
 const { connect, roomOf, auditOf } = stage;

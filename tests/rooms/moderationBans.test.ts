@@ -6,7 +6,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * it; a new connection of the same user (another device, another display name) is refused BANNED on every way back
  * in (the old link, the new link, `subscribe`) until the ban is lifted.
  */
-jest.setTimeout(40_000);
+jest.setTimeout(240_000);
 
 const chat = signedInCloud({ JoinGuessLimit: '1000' });
 const opened: ChatClient[] = [];

@@ -13,7 +13,7 @@ import { roomCloud, say } from '../helpers/roomCloud';
  * rewrites, holds no ban (each is an item of its own, core/moderation.ts) and no removed name (the moderation item
  * holds them), so a send still costs 1 write unit (1 per KB of the larger of the item's images: DynamoDB's rule, read from the local DynamoDB's accounting).
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = roomCloud(
   {

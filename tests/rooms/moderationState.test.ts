@@ -11,7 +11,7 @@ import { roomCloud, say } from '../helpers/roomCloud';
  * rewrites (core/moderation.ts). A mute and a removal made through the routes land there and still refuse the muted
  * member's send.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = roomCloud(
   {

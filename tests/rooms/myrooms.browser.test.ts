@@ -21,7 +21,7 @@ import {
  * the conversation when released. A member of more rooms than `myrooms` lists is told that the list shows only the
  * most recently active.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 /** Rooms `myrooms` lists at most (docs/PROTOCOL.md). */
 const LISTED_MAX = 100;

@@ -7,7 +7,7 @@ import { adminDynamo, startTestCloud, type TestCloud } from '../helpers/localClo
  * key), never reading the key: its policy may not read `inviteKey` (template.yaml, RoomsFunction's ReadRooms). The
  * owner still gets its room's current key there, from its own membership, which each rotation updates.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 let testCloud: TestCloud;
 const open: ChatClient[] = [];

@@ -18,7 +18,7 @@ import { ChatClient } from '../helpers/chatClient';
  * gone then: the name comes from the server); a room left leaves "Your rooms" at once; at 1280×800, in a room of
  * five, "Your rooms" is in view without scrolling the sidebar.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

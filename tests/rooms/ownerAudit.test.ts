@@ -4,7 +4,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * Every owner's action leaves a row in the room's audit (the Sessions table's UsernameIndex, `#moderation#<roomId>`),
  * as the moderators' do: a key rotation, a change of the room's settings, a removal and the close.
  */
-jest.setTimeout(40_000);
+jest.setTimeout(240_000);
 
 const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });
 const { connect, roomOf } = stage;

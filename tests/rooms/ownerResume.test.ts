@@ -6,7 +6,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * creator reconnects with the same resume token, it is still the owner (its powers and its role shown), and a
  * moderator can neither mute nor ban it; a connection without that token has no owner's power.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });
 const opened: ChatClient[] = [];

@@ -6,7 +6,7 @@ import { browserStage, joinRoom, signInByName } from '../helpers/browserStage';
  * a guest does not; removing a member and closing the room take people to the lobby with a notice saying why. A
  * Remove asks first, and says the invite link changes: a cancelled one removes nobody.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 

@@ -7,7 +7,7 @@ import { roomCloud, say } from '../helpers/roomCloud';
  * message is refused whether or not DynamoDB's TTL has deleted it (the local DynamoDB never does), and its creator
  * can rotate the invite key, remove a member and close the room, which nobody else can.
  */
-jest.setTimeout(30_000);
+jest.setTimeout(240_000);
 
 // Owner actions are few; the limits stay at their defaults except the guesses, which these joins would spend.
 const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });

@@ -8,7 +8,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * of the room's member list and one in its count. On the local cloud with
  * sign-in (AuthMode=oidc, the development issuer), whose users are the same person on every device.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const { device, ask } = signedInCloud({ FrameRateLimit: '1000' });
 

@@ -6,7 +6,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * status reach the other members of each room it belongs to live, beside the name it shows there, and find people
  * shows them; bad input and a connection without sign-in get a clear refusal.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const { device, ask } = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '0' });
 

@@ -7,7 +7,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * found by the removal, yet gets nothing more of the room and is refused when posting to it: the send's own write
  * reads the room's removed names, and the fan-out leaves them out by the room's consistent read.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const GSI_LAG_MS = 5_000;
 /** Long enough for every write before it to be in the index. */

@@ -5,7 +5,7 @@ import { browserStage, hasText, peopleInRoom, messageRow as row, send } from '..
  * made the room, names it, gives it a topic and lets members pin; bob, a member, sees the name and topic in the room's
  * header at once, and is offered Pin, which he was not before, and his pin reaches alice.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

@@ -14,7 +14,7 @@ import {
  * `subscribe` (issue 43; docs/PROTOCOL.md): many rooms followed in one frame, none shown, each admitted as joinroom
  * would admit it, each resumed from the seq the client had; bad frames refused whole before anything is read.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const world = useChatCloud();
 

@@ -7,7 +7,7 @@ import { browserStage, joinRoom, SCREENSHOTS, send, signInByName } from '../help
  * member list at 1280×800, day separators, errors shown once and never over the send button, links that are safe
  * to click, avatar colours that tell names apart, and the broadcast page in the chat's style.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;

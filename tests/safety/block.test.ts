@@ -7,7 +7,7 @@ import { roomWith, said, signedInCloud } from '../helpers/signedIn';
  * "blocked"), the block list survives on her other device, her block list gives the keys to hide in every room they
  * share, and unblocking lets him write again.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const chat = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '1000' });
 

@@ -7,7 +7,7 @@ import { said, signedInCloud } from '../helpers/signedIn';
  * "blocked"), and neither reaches her; his delete of his own message goes through (it only takes away); Ana's own
  * reaction there is refused, telling her to unblock; unblocked, his edit reaches her again.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const chat = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '1000' });
 

@@ -6,7 +6,7 @@ import { browserStage, hasText, peopleInRoom, messageRow as row, send } from '..
  * Carol still sees them; Carol reports one of Bob's messages with a reason and Alice, the room's owner, sees the
  * report arrive with the message's text.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

@@ -10,7 +10,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * listed word (whole word, any case) is stored and delivered as asterisks, an edit too; in `refuse` mode the send is
  * answered FILTERED and nothing is stored. Each hit is a row of the moderation log, naming the words, never the text.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 let testCloud: TestCloud;
 let db: DynamoDBClient;

@@ -11,7 +11,7 @@ import { roomWith, said, signedInCloud } from '../helpers/signedIn';
  * person may report ReportRateLimit messages an hour. Only the owner and moderators list a room's open reports and
  * close them (`resolvereport`), each once, for all of them.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const chat = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '1000', ReportRateLimit: '2' });
 

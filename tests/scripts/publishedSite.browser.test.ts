@@ -13,7 +13,7 @@ import { browserStage, roomOfTwo, send, signInByName, UI_TIMEOUT_MS } from '../h
  * static file server that knows nothing of roomcast (not the local cloud's), with the pages talking to a local
  * cloud's WebSocket stage through the config.json publish-web wrote. Two people chat through it in Chromium.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const root = join(__dirname, '..', '..');
 const run = promisify(execFile);

@@ -7,7 +7,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * room, sends, receives its message back through the fan-out, reads history, pings and closes the room, one line
  * per step, and its exit code says whether everything worked.
  */
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 const script = join(__dirname, '..', '..', 'scripts', 'check-stack.mjs');
 

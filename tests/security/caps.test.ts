@@ -12,7 +12,7 @@ import { agePlaces } from './places';
  *
  * Two source addresses on one machine: 127.0.0.1 and 127.0.0.2 (Linux routes all of 127.0.0.0/8 to loopback).
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const OTHER_SOURCE = '127.0.0.2';
 

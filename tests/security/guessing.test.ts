@@ -16,7 +16,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * machine runs the tests. The frame budget is smaller (FrameRateLimit 20 an hour): the flood proves the same limit
  * with fewer frames sent one by one.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const randomCode = (length = 8) =>

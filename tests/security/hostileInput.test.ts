@@ -11,7 +11,7 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
  * sent as AWS requires of a client: a message over 32 KB in frames of at most 32 KB (a larger frame closes with 1009).
  * FUZZ_RUNS scales the number of cases (default 300 frames + 40 usernames).
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const ERROR_CODES = ['BAD_REQUEST', 'ROOM_NOT_FOUND', 'MESSAGE_TOO_LARGE', 'RATE_LIMITED'];
 const REPLY_TYPES = ['joined', 'left', 'ack', 'history', 'members', 'info', 'error'];

@@ -24,7 +24,7 @@ import { hs256Token } from '../helpers/tokens';
  * breaks exactly the feature that needs it, with the error AWS gives; callers outside the template need the
  * documented local admin key.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const SECRET = 'iam-test-secret-0123456789abcdef0123456789';
 const ADMIN = { accessKeyId: 'local', secretAccessKey: 'local' };

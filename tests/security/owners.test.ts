@@ -9,7 +9,7 @@ import { signedInCloud } from '../helpers/signedIn';
  *
  * Every client here comes from 127.0.0.1: one address, as people behind one NAT are.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 async function refusal(connecting: Promise<ChatClient>): Promise<{ status: number; body: string } | 'open'> {
   try {

@@ -9,7 +9,7 @@ import { closeAll, connectMany, roomWith } from '../reliability/world';
  * NOT_SUBSCRIBED and carried out nowhere, and look-alike fields (room, RoomId, target …) are ignored, so a client
  * cannot post into or read a room it has not joined.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 let testCloud: TestCloud;
 let cloud: LocalCloud;

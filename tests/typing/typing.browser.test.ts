@@ -5,7 +5,7 @@ import { browserStage, peopleInRoom, UI_TIMEOUT_MS } from '../helpers/browserSta
  * Typing indicators in the web chat (web/typing.js): what one person types shows under the other's message list as
  * "alice is typing…", never under her own, and ends when she sends or clears the composer.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 

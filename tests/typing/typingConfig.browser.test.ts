@@ -9,7 +9,7 @@ import { startTestCloud } from '../helpers/localCloud';
  * client sends a typing heartbeat at most every 2 s (not the 5 s default), so the others' "is typing…" never lapses
  * between heartbeats.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 let cloud: LocalCloud;
 let browser: Browser;

@@ -5,7 +5,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * Typing is limited per member, not per connection (docs/OPERATIONS.md): a signed-in member's devices together relay
  * one heartbeat per TypingIntervalSeconds into a room, so opening more connections does not multiply the posts.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const { device } = signedInCloud({
   FrameRateLimit: '100000',
