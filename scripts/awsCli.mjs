@@ -13,12 +13,16 @@ function reasonOf(error) {
   return lines.at(-1) ?? `it exited with status ${error.status}`;
 }
 
-/** Runs `aws <args>` and returns its stdout, or ends the process with `<script>: aws <service> <op> failed: <reason>`. */
-export function awsCli(script, args) {
+/**
+ * Runs `aws <args>` and returns its stdout, or ends the process with `<script>: aws <service> <op> failed: <reason>`
+ * (and `hint`, when given, on the next line).
+ */
+export function awsCli(script, args, hint) {
   try {
     return execFileSync('aws', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     process.stderr.write(`${script}: aws ${args.slice(0, 2).join(' ')} failed: ${reasonOf(error)}\n`);
+    if (hint) process.stderr.write(`${hint}\n`);
     process.exit(1);
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,4 +63,52 @@ it('npm run load with an unknown option says so in one line and how to get help'
   expect(code).toBe(2);
   expect(stderr.trim()).toBe("load: Unknown option '--bogus'\nRun with --help for the options.");
   noStack(stderr);
+});
+
+describe('npm run deploy', () => {
+  /** A PATH whose `aws` answers get-caller-identity as the real CLI does with credentials, and whose `sam` logs. */
+  function signedIn(): { path: string; samLog: string } {
+    const bin = mkdtempSync(join(tmpdir(), 'deploy-'));
+    const samLog = join(bin, 'sam.log');
+    writeFileSync(
+      join(bin, 'aws'),
+      `#!/bin/sh\necho '{"UserId":"AIDAEXAMPLE","Account":"123456789012","Arn":"arn:aws:iam::123456789012:user/alice"}'\n`,
+    );
+    writeFileSync(join(bin, 'sam'), `#!/bin/sh\necho "sam $*" >> '${samLog}'\n`);
+    for (const tool of ['aws', 'sam']) chmodSync(join(bin, tool), 0o755);
+    return { path: `${bin}:${process.env.PATH}`, samLog };
+  }
+
+  it('asks no question without credentials: it says how to sign in, and sam never runs', async () => {
+    const { samLog } = signedIn();
+    const bin = failingAws();
+    // The signed-in PATH's `sam`, behind an `aws` that fails.
+    const path = `${bin}:${samLog.replace(/\/sam\.log$/, '')}:${process.env.PATH}`;
+    const { code, stderr } = await run('deploy.mjs', ['--config-env', 'demo'], path);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      'deploy: aws sts get-caller-identity failed: You must specify a region. You can also configure your region by running "aws configure".',
+      expect.stringMatching(/^Sign in first .*keeps no answer when they fail\.$/),
+    ]);
+    noStack(stderr);
+    expect(existsSync(samLog)).toBe(false);
+  });
+
+  it('with credentials, names the identity, then runs sam build and sam deploy --guided with the options given', async () => {
+    const { path, samLog } = signedIn();
+    const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [join(scripts, 'deploy.mjs'), '--config-env', 'demo'],
+        { encoding: 'utf8', env: { ...process.env, PATH: path } },
+        (error, stdout) => resolve({ code: error ? Number(error.code) : 0, stdout }),
+      );
+    });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('Deploying as arn:aws:iam::123456789012:user/alice (account 123456789012).');
+    expect(readFileSync(samLog, 'utf8').trim().split('\n')).toEqual([
+      'sam build',
+      'sam deploy --guided --config-env demo',
+    ]);
+  });
 });
