@@ -1,6 +1,7 @@
 // `npm run deploy [-- <sam deploy options>]`: `sam build`, then `sam deploy --guided` with the options given, once the
 // AWS credentials have answered. `sam deploy --guided` asks every question first and needs credentials only after
-// them (to find or make its artifacts bucket), and it saves the answers to samconfig.toml only once that worked: with
+// them (to find or make its artifacts bucket: aws-sam-cli samcli/commands/deploy/guided_context.py, `guided_prompts`
+// calls `manage_stack` after the last prompt), and it saves the answers to samconfig.toml only once that worked: with
 // no credentials, or expired ones, a person would type every answer and lose them all. One `aws sts
 // get-caller-identity` (it needs no permission: https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)
 // answers first, under the same profile and region options `sam` gets.
