@@ -31,7 +31,8 @@ function foldPoint(point: string): string {
     const lower = c.toLowerCase();
     // ASCII stays as typed (lower case): its own look-alikes (m/rn, 0/O) are words the filter must tell apart.
     if (ASCII.test(c)) folded += lower;
-    else if (lower !== c && ASCII.test(prototype(c)) && prototype(c) !== 'l') folded += prototype(c).toLowerCase();
+    else if (lower !== c && ASCII.test(prototype(c)) && prototype(c) !== 'l')
+      folded += prototype(c).toLowerCase();
     else folded += prototype(lower).toLowerCase();
   }
   if (cache.size < 10_000) cache.set(point, folded);

@@ -66,9 +66,7 @@ export function findWords(text: string, words: string): Filtering {
     for (let i = first; i <= last; i++) masked.add(i);
   }
   if (matched.size === 0) return { text, matched: [] };
-  const out = points
-    .map((point, i) => (!masked.has(i) ? point : showsInFilter(point) ? '*' : ''))
-    .join('');
+  const out = points.map((point, i) => (!masked.has(i) ? point : showsInFilter(point) ? '*' : '')).join('');
   return { text: out, matched: [...matched] };
 }
 

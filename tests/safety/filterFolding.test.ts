@@ -40,7 +40,10 @@ const SPELLINGS: [label: string, text: string, caught: boolean][] = [
 ];
 
 it('catches at least 22 of the 26 spellings, each as the table says', () => {
-  const caught = SPELLINGS.map(([label, text]) => [label, findWords(`oh ${text} it`, WORDS).matched.length > 0]);
+  const caught = SPELLINGS.map(([label, text]) => [
+    label,
+    findWords(`oh ${text} it`, WORDS).matched.length > 0,
+  ]);
   expect(Object.fromEntries(caught)).toEqual(
     Object.fromEntries(SPELLINGS.map(([label, , expected]) => [label, expected])),
   );
