@@ -117,7 +117,10 @@ function notModerator(room: ItemUpdate, item: ItemUpdate, key: string): void {
   }
 }
 
-/** Adds a role, mute, unmute or the room's words to the two sides (unban and slow mode are written by the room store itself). */
+/**
+ * Adds a role, mute, unmute or the room's words to the two sides (unban and slow mode are written by the room store
+ * itself).
+ */
 export function applyChange(
   room: ItemUpdate,
   item: ItemUpdate,
