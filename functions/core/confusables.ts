@@ -44,16 +44,21 @@ const MARKDOWN = /^[*_~`\\|]$/;
 
 /**
  * A text as the word filter matches it: each code point folded (above), combining marks dropped (a word with
- * strokes or accents drawn over it is the word), Markdown's markers dropped. `from[i]` is the index (in code points of
- * `text`) of the code point that gave `folded`'s i-th UTF-16 unit, so a match masks the characters that showed it.
+ * strokes or accents drawn over it is the word), Markdown's markers dropped (`markers: 'drop'`: "d**ar**n" is
+ * "darn") or read as spaces (`'space'`: "darn_it" is "darn it", as a plain-text reader sees two words; the filter
+ * matches both readings). `from[i]` is the index (in code points of `text`) of the code point that gave `folded`'s
+ * i-th UTF-16 unit, so a match masks the characters that showed it.
  */
-export function foldForFilter(text: string): { folded: string; from: number[]; points: string[] } {
+export function foldForFilter(
+  text: string,
+  markers: 'drop' | 'space' = 'drop',
+): { folded: string; from: number[]; points: string[] } {
   const points = [...text];
   let folded = '';
   const from: number[] = [];
   points.forEach((point, index) => {
-    if (MARKDOWN.test(point)) return;
-    const piece = foldPoint(point).replace(MARK, '');
+    if (MARKDOWN.test(point) && markers === 'drop') return;
+    const piece = MARKDOWN.test(point) ? ' ' : foldPoint(point).replace(MARK, '');
     folded += piece;
     for (let unit = 0; unit < piece.length; unit++) from.push(index);
   });

@@ -56,14 +56,19 @@ function patternOf(words: string): RegExp | undefined {
 export function findWords(text: string, words: string): Filtering {
   const pattern = patternOf(words);
   if (!pattern || text === '') return { text, matched: [] };
-  const { folded, from, points } = foldForFilter(text);
   const matched = new Set<string>();
   const masked = new Set<number>();
-  for (const match of folded.matchAll(pattern)) {
-    matched.add(match[0].replace(/\s+/g, ' '));
-    const first = from[match.index] as number;
-    const last = from[match.index + match[0].length - 1] as number;
-    for (let i = first; i <= last; i++) masked.add(i);
+  let points: string[] = [];
+  // Markdown's markers both dropped ("d**ar**n") and read as spaces ("darn_it"): a word found either way counts.
+  for (const markers of ['drop', 'space'] as const) {
+    const fold = foldForFilter(text, markers);
+    points = fold.points;
+    for (const match of fold.folded.matchAll(pattern)) {
+      matched.add(match[0].replace(/\s+/g, ' '));
+      const first = fold.from[match.index] as number;
+      const last = fold.from[match.index + match[0].length - 1] as number;
+      for (let i = first; i <= last; i++) masked.add(i);
+    }
   }
   if (matched.size === 0) return { text, matched: [] };
   const out = points.map((point, i) => (!masked.has(i) ? point : showsInFilter(point) ? '*' : '')).join('');

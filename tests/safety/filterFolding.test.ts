@@ -56,6 +56,11 @@ it('masks what a reader saw of the word, leaving the words around it as written'
   expect(filterText('𝐝𝐚𝐫𝐧 the 𝐡𝐞𝐜𝐤', { words: WORDS, mode: 'mask' }).text).toBe('**** the ****');
 });
 
+it('finds a listed word that Markdown markers join to another, as a plain-text reader sees them apart', () => {
+  expect(findWords('darn_it and *heck*stuff', WORDS).matched).toEqual(['darn', 'heck']);
+  expect(filterText('darn_it', { words: WORDS, mode: 'mask' }).text).toBe('****_it');
+});
+
 it('leaves words that only contain a listed one, or look like it only in ASCII', () => {
   for (const text of ['darnation', 'heckle', 'dam', 'damn', 'd-arn-ed', 'da rn'])
     expect(findWords(text, WORDS)).toEqual({ text, matched: [] });
