@@ -16,6 +16,7 @@ import type {
   RoomClosedFrame,
   RoomInfo,
   RoomsFrame,
+  RoomWordsFrame,
   SetProfileRequest,
   SlowModeFrame,
   ThreadFollowFrame,
@@ -258,6 +259,20 @@ export class RoomcastClient extends ClientCore {
         ),
       );
     return this.moderate({ action: 'slowmode', seconds });
+  };
+  /**
+   * Owner only: the current room's own filtered words, replacing the ones it had ([] clears them): a message or an
+   * edit holding one is refused FILTERED. The server checks each word (`BAD_REQUEST` naming "words").
+   */
+  setRoomWords = (words: string[]): Promise<RoomWordsFrame> => {
+    if (!Array.isArray(words) || words.length > MODERATION_LIMITS.roomWordsMax)
+      return Promise.reject(
+        new RoomcastError(
+          'INVALID_ARGUMENT',
+          `words must be a list of at most ${MODERATION_LIMITS.roomWordsMax}.`,
+        ),
+      );
+    return this.moderate({ action: 'roomwords', words });
   };
 
   /** A request once the client is ready, again after a reconnect that lost the answer; typed by its action. */

@@ -8,8 +8,6 @@
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
  */
 
-import { foldName } from './people';
-
 export const DIRECTORY_LIMITS = {
   /** A room's name: 1–40 characters after NFKC, spaces collapsed and trimmed. */
   roomNameMaxChars: 40,
@@ -158,6 +156,3 @@ export function normalizeText(value: unknown, maxChars: number): string | undefi
   if ([...text].length > maxChars || NOT_SHOWN.test(text)) return undefined;
   return text;
 }
-
-/** The directory's key of a public room's name: names that fold alike are the same name. */
-export const directoryKeyOf = (name: string): string => foldName(name);

@@ -43,11 +43,15 @@ export const ERROR_CODES = [
    * ROOM_NOT_FOUND.
    */
   'KEY_REPLACED',
-  /** Another public room has that name (names fold alike: case, width and spaces): choose another, or keep it private. */
+  /**
+   * Another public room has that name or one that looks like it (case, width, spaces, look-alike letters of other
+   * scripts: UTS #39 skeletons): choose another, or keep it private.
+   */
   'NAME_TAKEN',
   /**
-   * The message holds a word of the deployment's filter list (FilterWords, FilterMode=refuse): nothing was stored.
-   * Reword it and send again.
+   * The text holds a filtered word in any spelling the filter folds: a message or an edit, of the deployment's list
+   * (FilterWords, FilterMode=refuse) or the room's own (`roomwords`); a room's name or topic, a display name or status,
+   * a report's reason or a file's name, of the deployment's list (whatever FilterMode). Nothing was stored: reword it.
    */
   'FILTERED',
   /** A moderator muted you in this room: read on; sends, edits and reactions are refused until `until` (absent: until unmuted). */

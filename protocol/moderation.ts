@@ -1,11 +1,20 @@
 /**
- * Moderation: a room's roles (owner, moderator, member), muting and banning a member, and slow mode.
+ * Moderation: a room's roles (owner, moderator, member), muting and banning a member, slow mode, and the room's own
+ * filtered words.
  * docs/PROTOCOL.md ("Moderation") explains each part; protocol/asyncapi.yaml describes the same frames.
  *
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
  */
 
-export const MODERATION_ACTIONS = ['setrole', 'mute', 'unmute', 'ban', 'unban', 'slowmode'] as const;
+export const MODERATION_ACTIONS = [
+  'setrole',
+  'mute',
+  'unmute',
+  'ban',
+  'unban',
+  'slowmode',
+  'roomwords',
+] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
 /** A member's role in a room: its creator is its owner; the owner makes members moderators and back. */
@@ -22,6 +31,9 @@ export const MODERATION_LIMITS = {
   mutedPerRoom: 100,
   /** Members one room may ban: a ban is a removal (its name refused), and a room removes at most 300 names. */
   bannedPerRoom: 300,
+  /** Words a room's owner adds to the deployment's filter for the room (`roomwords`), each 1-40 characters. */
+  roomWordsMax: 50,
+  roomWordMaxChars: 40,
 } as const;
 
 interface ModerationRequest {
@@ -65,7 +77,16 @@ export interface SlowModeRequest extends ModerationRequest {
   action: 'slowmode';
   seconds: number;
 }
+/**
+ * Owner only: the room's own filtered words, replacing the ones it had ([] clears them). A message or an edit in the
+ * room holding one (in any spelling the filter folds) is refused FILTERED. Letters, digits, spaces, ' and -.
+ */
+export interface RoomWordsRequest extends ModerationRequest {
+  action: 'roomwords';
+  words: string[];
+}
 export type ModerationRequestFrame =
+  | RoomWordsRequest
   | SetRoleRequest
   | MuteRequest
   | UnmuteRequest
@@ -118,7 +139,15 @@ export interface SlowModeFrame {
   seconds: number;
   requestId?: string;
 }
+/** The room's own filtered words as stored: the reply to `roomwords`, to its owner only. */
+export interface RoomWordsFrame {
+  type: 'roomwords';
+  roomId: string;
+  words: string[];
+  requestId?: string;
+}
 export type ModerationFrame =
+  | RoomWordsFrame
   | RoleChangedFrame
   | MutedFrame
   | UnmutedFrame
@@ -132,6 +161,7 @@ export const MODERATION_FRAME_TYPES = [
   'banned',
   'unbanned',
   'slowmode',
+  'roomwords',
 ] as const satisfies readonly ModerationFrame['type'][];
 
 /** The frame type that answers each action (errors aside). */
@@ -142,6 +172,7 @@ export const MODERATION_REPLY_TYPE = {
   ban: 'banned',
   unban: 'unbanned',
   slowmode: 'slowmode',
+  roomwords: 'roomwords',
 } as const;
 
 /**

@@ -21,6 +21,7 @@ import {
   roomOfAttachmentKey,
   type UploadFrame,
 } from '#protocol';
+import { refuseListedWords } from '#safety/labels';
 
 /**
  * Attachments, images and files of FILE_TYPES (docs/PROTOCOL.md, "Attachments"; docs/SECURITY.md, "Attachments"):
@@ -103,6 +104,8 @@ function parseContentType(value: unknown): AttachmentType | FileType {
 function parseName(value: unknown, type: FileType): string {
   const problem = attachmentNameProblem(value, type);
   if (problem !== undefined) throw new BadRequest(problem);
+  // A file's name is shown to every member who sees the message, and is its download's name.
+  refuseListedWords(value as string, 'file name');
   return value as string;
 }
 

@@ -236,8 +236,8 @@ export class Filtered extends ChatError {
   override readonly name = 'Filtered';
   override readonly strike = false;
 
-  constructor() {
-    super('FILTERED', 422, "Your message holds a word this chat doesn't allow: reword it and send again.");
+  constructor(message = "Your message holds a word this chat doesn't allow: reword it and send again.") {
+    super('FILTERED', 422, message);
   }
 }
 

@@ -11,6 +11,8 @@ export type { BanItem } from './ports';
  * - `mod#<key>`: a moderator, the name it showed when made one;
  * - `mute#<key>`: `{until, name}`, muted until `until` (epoch seconds; MUTED_FOREVER: until unmuted);
  * - `removedNames`: the names the owner removed (≤ REMOVED_NAMES_MAX), written with the key rotation that removed them;
+ * - `roomWords`: the owner's own filtered words for the room (roomwords, ≤ 50): a send or an edit holding one is
+ *   refused after its take (messages/appending.ts), which reads this item anyway once the room is `moderated`;
  * - `room`: the `createdAt` of the room it belongs to: a room made again under the same code inherits none of it.
  *
  * The room's own item keeps only `slowModeSeconds` and `moderated` (true once any of the above was written): every
@@ -52,7 +54,11 @@ export const banItemId = (roomId: string, key: string): string => `${roomId}#ban
 /** The Rooms table key of the room's moderation item: its moderators, mutes and removed names (above). */
 export const moderationItemId = (roomId: string): string => `${roomId}#moderation`;
 /** The room's moderation item, as read by key. */
-export type ModerationItem = Record<string, unknown> & { room?: string; removedNames?: Set<string> };
+export type ModerationItem = Record<string, unknown> & {
+  room?: string;
+  removedNames?: Set<string>;
+  roomWords?: string[];
+};
 
 /**
  * The room with its moderation item's entries, as the readers of roles, mutes and removed names take it: the item's
@@ -64,6 +70,7 @@ export function withModeration<T extends Partial<Room>>(room: T, item: Moderatio
   const merged: Record<string, unknown> = { ...room };
   for (const [name, value] of Object.entries(item))
     if (name.startsWith(MOD_PREFIX) || name.startsWith(MUTE_PREFIX)) merged[name] = value;
+  if (Array.isArray(item.roomWords) && item.roomWords.length > 0) merged.roomWords = item.roomWords;
   const removed = new Set([...(room.removedNames ?? []), ...(item.removedNames ?? [])]);
   if (removed.size > 0) merged.removedNames = removed;
   return merged as T;

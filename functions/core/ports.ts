@@ -189,6 +189,8 @@ export interface Room {
 
   /** Slow mode: one message per this many seconds per member (core/moderation.ts); absent or 0: off. */
   slowModeSeconds?: number;
+  /** The room's own filtered words, from its moderation item (core/moderation.ts withModeration); absent: none. */
+  roomWords?: string[];
   /** Members pin and unpin messages too (setroom `membersPin`); absent or false: the owner and moderators only. */
   membersPin?: boolean;
 }
@@ -234,7 +236,9 @@ export type ModerationChange =
   | { kind: 'mute'; key: string; userId?: string; name: string; until: number; expired: string[] }
   | { kind: 'unmute'; key: string }
   | { kind: 'unban'; key: string; name: string; roomCreatedAt: string }
-  | { kind: 'slowMode'; seconds: number };
+  | { kind: 'slowMode'; seconds: number }
+  /** The room's own filtered words (core/moderation.ts `roomWords`); [] removes them. */
+  | { kind: 'words'; words: string[] };
 
 export interface RoomStore {
   /** Creates a room if its id is free; false when the id is taken. */
@@ -299,6 +303,8 @@ export interface RoomLife {
    */
   memberKey?: string;
   userId?: string;
+  /** The text the event stores (a message, an edit): refused when it holds a word of the room's own (roomWords). */
+  text?: string;
 }
 
 /** The chat bus's events: a room's go through the fan-out queue, a broadcast without a room through its own rule. */

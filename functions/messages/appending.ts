@@ -4,6 +4,7 @@ import type { RoomLife, RoomWake } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import { type ChangeFrame, type MessageFrame, mayPush } from '#protocol';
+import { FilteredWords, findWords } from '#safety/filter';
 import type { MessagePorts } from './ports';
 
 /**
@@ -62,6 +63,12 @@ export async function takeRoomSeq(
     if (taken.kind === 'muted') throw new Muted(roomId, untilText(taken.until));
     if (taken.kind === 'roomGone') throw new RoomClosed(roomId, roomEnd(taken.room, now) ?? 'expired');
     woke ||= taken.wakes;
+    // The room's own words (roomwords): a text holding one is refused, its seq given up as a mute's is.
+    const held = roomWordsIn(life?.text, taken.roomWords);
+    if (held.length > 0) {
+      await giveUp(deps, roomId, { seq: taken.seq, wakes: taken.wakes }, woke, expiresAt);
+      throw new FilteredWords(held, ROOM_WORDS_REFUSAL);
+    }
     const result: Taken = {
       seq: taken.seq,
       wakes: woke,
@@ -77,6 +84,14 @@ export async function takeRoomSeq(
   }
   throw new Busy('dynamodb-throttling');
 }
+
+const ROOM_WORDS_REFUSAL = "Your message holds a word this room doesn't allow: reword it and send again.";
+
+/** The room's words `text` holds (none when either is absent). */
+const roomWordsIn = (text: string | undefined, words: string[] | undefined): string[] =>
+  text === undefined || words === undefined || words.length === 0
+    ? []
+    : findWords(text, words.join(',')).matched;
 
 /**
  * Gives up a seq taken and then refused (the author muted or removed, by the room's moderation item): marked a gap at

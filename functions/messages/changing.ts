@@ -270,6 +270,8 @@ function roomLifeOf(change: Change): RoomLife | undefined {
     shownAs: connection.username,
     memberKey: key,
     userId: connection.userId,
+    // An edit's new text meets the room's own words (appending.ts takeRoomSeq).
+    ...(change.input.request.kind === 'edit' && { text: change.input.request.text }),
   };
 }
 

@@ -71,6 +71,7 @@ export class DynamoSendStore implements SendStore {
       kind: 'taken',
       seq,
       wakes: wakesRoom,
+      ...(room?.roomWords !== undefined && { roomWords: room.roomWords }),
       // Slow mode binds members only: the owner and the moderators are exempt (core/moderation.ts).
       ...(slowModeSeconds > 0 && {
         slowModeSeconds,

@@ -67,6 +67,8 @@ export type SeqTaken =
       /** The room's slow mode as the take found it (seconds; 0: off), and whether the author is exempt from it. */
       slowModeSeconds?: number;
       exempt?: boolean;
+      /** The room's own filtered words, read from its moderation item after the take (core/moderation.ts). */
+      roomWords?: string[];
     }
   /** The room expired or was closed (Room.ttl passed, or Room.closedAt set). */
   | { kind: 'roomGone'; room: Room }

@@ -283,7 +283,7 @@ async function readFirst(
  * settings in force (the lobby never ends), and refuses a room that has ended, whether or not DynamoDB's TTL has
  * deleted its item yet.
  */
-function roomLifeOf(connection: Connection, now: Date): RoomLife | undefined {
+function roomLifeOf({ connection, input }: Send, now: Date): RoomLife | undefined {
   const { roomId } = connection;
   if (roomId === LOBBY) return undefined;
   return {
@@ -292,6 +292,7 @@ function roomLifeOf(connection: Connection, now: Date): RoomLife | undefined {
     shownAs: connection.username,
     memberKey: memberKey(roomId, senderOf(connection)),
     userId: connection.userId,
+    text: input.text,
   };
 }
 
@@ -309,7 +310,7 @@ async function appendNew(
   const { roomId } = send.connection;
   const { messageAt, mentioned, root, authorKey } = composed;
   const record = send.sendKey ? sendRecordOf(send.sendKey, send.attempt, now) : undefined;
-  const life = roomLifeOf(send.connection, now);
+  const life = roomLifeOf(send, now);
   const messageId = randomUUID();
   let recordedSeq: number | undefined;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
@@ -458,7 +459,7 @@ async function storeFenced(
 ): Promise<{ message: ChatMessage; sentBefore: SendRecord; taken: Taken }> {
   const { roomId } = send.connection;
   const now = deps.now();
-  const life = roomLifeOf(send.connection, now);
+  const life = roomLifeOf(send, now);
   let from = record.seq;
   for (let tries = 0; tries < APPEND_SEQS; tries++) {
     const taken = await takeRoomSeq(deps, roomId, now, life, expiresAt);

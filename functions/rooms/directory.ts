@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AttachmentBucket } from '#attachments/attachments';
+import { nameSkeleton } from '#core/confusables';
 import { BadRequest, Forbidden, NameTaken, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import type { ModerationRecord } from '#core/identity/sessions';
@@ -14,7 +15,6 @@ import {
   ATTACHMENT_LIMITS,
   ATTACHMENT_TYPES,
   DIRECTORY_LIMITS,
-  directoryKeyOf,
   foldName,
   isAttachmentType,
   type ListedRoom,
@@ -27,6 +27,7 @@ import {
   type RoomsFrame,
   roomOfAttachmentKey,
 } from '#protocol';
+import { refuseListedWords } from '#safety/labels';
 import type { DirectoryStore, ListedEntry } from './directoryPorts';
 import type { MembershipStore } from './memberships';
 
@@ -59,6 +60,7 @@ export function parseRoomInfo(body: Record<string, unknown>): RoomInfo {
       throw new BadRequest(
         `"name" must be 1–${DIRECTORY_LIMITS.roomNameMaxChars} characters, without control characters.`,
       );
+    refuseListedWords(name, "room's name");
     info.name = name;
   }
   if (body.topic !== undefined) {
@@ -67,6 +69,7 @@ export function parseRoomInfo(body: Record<string, unknown>): RoomInfo {
       throw new BadRequest(
         `"topic" must be text of at most ${DIRECTORY_LIMITS.topicMaxChars} characters, without control characters.`,
       );
+    refuseListedWords(topic, "room's topic");
     info.topic = topic;
   }
   if (body.public !== undefined) {
@@ -134,7 +137,7 @@ export function withRoomInfo<T extends { rooms: Pick<RoomStore, 'create'>; now: 
       ...(info.membersPin === true && { membersPin: true }),
     };
     if (info.public !== true || info.name === undefined) return store.create(named);
-    const entryKey = directoryKeyOf(info.name);
+    const entryKey = nameSkeleton(info.name);
     const listed = { ...named, listedAs: entryKey };
     const entry = {
       entryKey,
@@ -161,7 +164,8 @@ export async function listRooms(
   query: { prefix: string; after?: string; limit: number },
 ): Promise<RoomsFrame> {
   const prefix = foldName(query.prefix);
-  const page = await deps.directory.search(prefix, query.after, query.limit);
+  // Keys are skeletons (nameSkeleton): "Pа" (Cyrillic а) finds "Paris", as it would be refused beside it.
+  const page = await deps.directory.search(nameSkeleton(query.prefix), query.after, query.limit);
   const rooms = new Map(
     (await deps.directory.rooms(page.entries.map((e) => e.roomId))).map((r) => [r.roomId, r]),
   );
@@ -246,7 +250,7 @@ export async function setRoom(
     const isPublic = info.public ?? room.isPublic === true;
     if (isPublic && name === undefined)
       throw new BadRequest('A public room needs a "name": the directory lists rooms by name.');
-    const to = isPublic && name !== undefined ? directoryKeyOf(name) : undefined;
+    const to = isPublic && name !== undefined ? nameSkeleton(name) : undefined;
     const change = {
       roomId,
       ownerId: caller.userId,
@@ -303,12 +307,14 @@ export function parseProfile(body: Record<string, unknown>): {
       throw new BadRequest(
         `"displayName" must be 1–${DIRECTORY_LIMITS.displayNameMaxChars} characters, without control characters.`,
       );
+    refuseListedWords(name, 'display name');
     out.displayName = name;
   }
   if (body.status !== undefined) {
     const status = normalizeText(body.status, DIRECTORY_LIMITS.statusMaxChars);
     if (status === undefined)
       throw new BadRequest(`"status" must be text of at most ${DIRECTORY_LIMITS.statusMaxChars} characters.`);
+    refuseListedWords(status, 'status');
     out.status = status;
   }
   if (body.avatar !== undefined) {

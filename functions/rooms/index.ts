@@ -8,6 +8,7 @@ import { handler as listrooms } from './listrooms';
 import { handler as mute } from './mute';
 import { handler as myrooms } from './myrooms';
 import { handler as removemember } from './removemember';
+import { handler as roomwords } from './roomwords';
 import { handler as rotatekey } from './rotatekey';
 import { handler as setprofile } from './setprofile';
 import { handler as setrole } from './setrole';
@@ -42,5 +43,6 @@ export const routes = [
   ban,
   unban,
   slowmode,
+  roomwords,
 ];
 export const handler = featureHandler('rooms', routes);

@@ -299,6 +299,32 @@ export async function slowMode(deps: ModerationDeps, connectionId: string, secon
   return frame;
 }
 
+/** A room's word as the deployment's FilterWords takes one: letters, digits, spaces, ' and -. */
+const ROOM_WORD = new RegExp(`^[\\p{L}\\p{N}' -]{1,${MODERATION_LIMITS.roomWordMaxChars}}$`, 'u');
+
+/** The `words` of roomwords: trimmed, each once, at most MODERATION_LIMITS.roomWordsMax. */
+export function parseRoomWords(value: unknown): string[] {
+  const words = Array.isArray(value) ? value.map((w) => (typeof w === 'string' ? w.trim() : w)) : undefined;
+  if (!words || words.length > MODERATION_LIMITS.roomWordsMax || words.some((w) => !ROOM_WORD.test(w)))
+    throw new BadRequest(
+      `"words" must be a list of at most ${MODERATION_LIMITS.roomWordsMax} words of 1-${MODERATION_LIMITS.roomWordMaxChars} letters, digits, spaces, ' or -; [] clears them.`,
+    );
+  return [...new Set(words as string[])];
+}
+
+/**
+ * roomwords: the owner sets the room's own filtered words (core/moderation.ts `roomWords`, on the moderation item a
+ * send already reads in a moderated room): a message or an edit holding one is refused FILTERED (messages/appending.ts).
+ * Told to the owner only: the words are the room's rule, not a list handed to those it filters.
+ */
+export async function roomWords(deps: ModerationDeps, connectionId: string, words: string[]) {
+  const caller = await callerIn(deps, connectionId, "set the room's words");
+  requireRole(caller, ['owner'], "set the room's words");
+  await moderate(deps, caller, { kind: 'words', words }, false, 'set the words of');
+  await record(deps, caller, 'roomwords', { detail: String(words.length) });
+  return { type: 'roomwords' as const, roomId: caller.roomId, words };
+}
+
 /** What `joined` and `members` say of the room's moderation: its moderators, its slow mode, the member's own state. */
 export function moderationShown(
   room: Room | undefined,

@@ -23,6 +23,7 @@ import {
 import type { AuditLog, ReportStore, ReportsAfter } from './audit';
 import type { BlockEntry, BlockStore } from './dynamoBlocks';
 import type { DmBlocks } from './dynamoDmBlocks';
+import { refuseListedWords } from './labels';
 
 /**
  * Blocking and reporting (docs/PROTOCOL.md, "Blocking and reporting"; the design: docs/DECISIONS.md, "Blocking,
@@ -82,6 +83,8 @@ export function parseReason(value: unknown): string {
     throw new BadRequest(
       `"reason" must say why you report the message: 1–${SAFETY_LIMITS.reasonMaxChars} characters.`,
     );
+  // The room's owner and moderators read it in `reports`.
+  refuseListedWords(reason, 'reason');
   return reason;
 }
 

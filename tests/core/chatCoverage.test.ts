@@ -184,12 +184,14 @@ describe('coverage of the template and of events/', () => {
     await alice.expectReply({ action: 'help' });
     alice.send({ action: 'ping' });
     await alice.next((f) => f.type === 'pong');
-    // Moderation: bob a moderator and back, muted and unmuted, slow mode off, banned (moved out) and unbanned.
+    // Moderation: bob a moderator and back, muted and unmuted, slow mode off, the room's words set, banned (moved
+    // out) and unbanned.
     await alice.expectReply({ action: 'setrole', username: 'bob-routes', role: 'moderator' });
     await alice.expectReply({ action: 'setrole', username: 'bob-routes', role: 'member' });
     await alice.expectReply({ action: 'mute', username: 'bob-routes', minutes: 10 });
     await alice.expectReply({ action: 'unmute', username: 'bob-routes' });
     await alice.expectReply({ action: 'slowmode', seconds: 0 });
+    await alice.expectReply({ action: 'roomwords', words: ['spoiler'] });
     await alice.expectReply({ action: 'ban', username: 'bob-routes' });
     await alice.expectReply({ action: 'unban', username: 'bob-routes' });
     // The creator's actions: a new key, Bob removed, the room closed (which moves Alice to the lobby too).

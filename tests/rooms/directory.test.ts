@@ -181,3 +181,41 @@ it('pages the directory in name order', async () => {
   const second = await list(kim, 'page', { limit: 2, after: first.next });
   expect(second.rooms.map((r) => r.name)).toEqual(['page c']);
 });
+
+it('keeps look-alike public names to one room: each of "Paris" as another script, width or case spells it is NAME_TAKEN', async () => {
+  const [fay, gus] = await Promise.all([device('fay'), device('gus')]);
+  const paris = await ask(fay, { action: 'createroom', name: 'Paris', public: true });
+  expect(paris).toMatchObject({ type: 'joined', name: 'Paris' });
+  const lookAlikes = [
+    '\u03A1aris', // Greek capital Rho
+    '\u0420aris', // Cyrillic capital Er
+    'P\u0430ris', // Cyrillic small a
+    'P\u03B1ris', // Greek small alpha
+    'Par\u0131s', // dotless i
+    'Par\u0456s', // Cyrillic small i
+    'PARIS',
+    'ＰＡＲＩＳ', // fullwidth
+    'Pari\u0455', // Cyrillic small dze
+    'ParIs',
+    'Par1s', // digit one: "1", "I" and "l" share a prototype
+  ];
+  for (const name of lookAlikes)
+    expect([name, await ask(gus, { action: 'createroom', name, public: true })]).toEqual([
+      name,
+      expect.objectContaining({ type: 'error', code: 'NAME_TAKEN' }),
+    ]);
+  // A rename to a look-alike is refused too; a name that reads differently ("Pâris", "Parish") is free.
+  const other = await ask(gus, { action: 'createroom', name: 'Lyon', public: true });
+  expect(await ask(gus, { action: 'setroom', roomId: other.roomId, name: '\u03A1ARIS' })).toMatchObject({
+    type: 'error',
+    code: 'NAME_TAKEN',
+  });
+  for (const name of ['P\u00E2ris', 'Parish'])
+    expect(await ask(gus, { action: 'createroom', name, public: true })).toMatchObject({
+      type: 'joined',
+      name,
+    });
+  // A look-alike prefix finds the room it would be refused beside.
+  const found = await list(gus, '\u0420a');
+  expect(found.rooms.map((r) => r.name)).toEqual(expect.arrayContaining(['Paris', 'Parish']));
+});

@@ -7,8 +7,8 @@ import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 
 /**
  * The word filter before a message is stored (FilterWords, FilterMode), through the local cloud: in `mask` mode a
- * listed word (whole word, any case) is stored and delivered as asterisks, an edit too; in `refuse` mode the send is
- * answered FILTERED and nothing is stored. Each hit is a row of the moderation log, naming the words, never the text.
+ * listed word (whole word, in any spelling the filter folds) is stored and delivered as asterisks, an edit too; in
+ * `refuse` mode the send is answered FILTERED and nothing is stored. Each hit is a row of the moderation log, naming the words, never the text.
  */
 jest.setTimeout(240_000);
 
@@ -94,6 +94,13 @@ it('masks a listed word in a message and an edit: stored and delivered masked, o
     seq: number;
   };
   expect(await storedText(roomId, clean.seq)).toBe('darnation is fine');
+  // Spelled in fullwidth letters, with a zero-width space, with Cyrillic е: still the word (filterFolding.test.ts).
+  const folded = (await ann.expectReply({
+    action: 'sendmessage',
+    message: 'ｄａｒｎ, d\u200Barn and h\u0435ck',
+  })) as Frame & { seq: number };
+  const foldedDelivered = await bo.next((f) => f.type === 'message' && f.seq === folded.seq);
+  expect(foldedDelivered.text).toBe('****, **** and ****');
   expect(await filterRows()).toContainEqual({ outcome: 'masked', words: ['darn', 'heck'] });
 });
 

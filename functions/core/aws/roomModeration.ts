@@ -117,13 +117,23 @@ function notModerator(room: ItemUpdate, item: ItemUpdate, key: string): void {
   }
 }
 
-/** Adds a role, mute or unmute to the two sides (unban and slow mode are written by the room store itself). */
+/**
+ * Adds a role, mute, unmute or the room's words to the two sides (unban and slow mode are written by the room store
+ * itself).
+ */
 export function applyChange(
   room: ItemUpdate,
   item: ItemUpdate,
-  change: Extract<ModerationChange, { kind: 'role' | 'mute' | 'unmute' }>,
+  change: Extract<ModerationChange, { kind: 'role' | 'mute' | 'unmute' | 'words' }>,
 ): void {
   switch (change.kind) {
+    case 'words':
+      if (change.words.length === 0) item.remove.push('roomWords');
+      else {
+        item.set.push('roomWords = :words');
+        item.values[':words'] = change.words;
+      }
+      return;
     case 'role':
       notOwner(room, change.key, change.userId);
       item.names['#mod'] = `${MOD_PREFIX}${change.key}`;
