@@ -41,6 +41,8 @@ const keys: Record<string, { secret: string; allow: [string, RegExp][] }> = {
       ['s3:DeleteObject', /^arn:aws:s3:::versioned\/avatars\/.*/],
     ],
   },
+  // May write avatars/ but read nothing: a copy needs its source's read too.
+  putter: { secret: 'putter-secret', allow: [['s3:PutObject', /^arn:aws:s3:::versioned\/avatars\/.*/]] },
 };
 
 let server: Server;
@@ -442,8 +444,8 @@ describe('local S3: CopyObject and DeleteObject', () => {
 
   test('a copy needs s3:GetObjectVersion on the source and s3:PutObject on the target: else 403', async () => {
     const source = (s3.object('versioned', from) as { versionId: string }).versionId;
-    // writer may put under rooms/ but not read versions; copier may not put under rooms/.
-    await expect(copy('writer', source)).rejects.toMatchObject(DENIED);
+    // putter may put the target but not read the source's version; copier may not put under rooms/.
+    await expect(copy('putter', source)).rejects.toMatchObject(DENIED);
     await expect(copy('copier', source, 'rooms/ROOM1234/elsewhere')).rejects.toMatchObject(DENIED);
     // A version that does not exist is 403 too to a caller without s3:ListBucket.
     await expect(copy('copier', 'B'.repeat(32))).rejects.toMatchObject(DENIED);
