@@ -353,9 +353,12 @@ export async function setProfile(
   if (change.avatar === null) delete profile.avatar;
   await deps.directory.saveProfile({ ...profile, updatedAt: deps.now().toISOString() });
   // A cleared avatar's object goes (its version noncurrent, reaped a day later by the bucket's lifecycle); after the
-  // save, so no stored profile names a version being reaped.
+  // save, so no stored profile names a version being reaped. Failing, it stays stored but shown nowhere: the change
+  // itself holds.
   if (change.avatar === null && kept?.avatar?.key === avatarKey(userId))
-    await deps.avatars.remove(avatarKey(userId));
+    await deps.avatars
+      .remove(avatarKey(userId))
+      .catch((error) => logger.warn('a cleared avatar was not deleted', { error: String(error) }));
   // Told with its avatar's GET signed once: every member of these rooms may show it.
   const shown = await shownProfile(profile, deps.avatars);
   const events = rooms.map((m) =>
