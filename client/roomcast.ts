@@ -110,9 +110,9 @@ export class RoomcastClient extends ClientCore {
   }
 
   /**
-   * Signed-in only (else FORBIDDEN): this user's display name, status ('' clears it) and avatar (an image attachment
-   * of one of its rooms, from `attach` and the message that carried it; null clears it). Each room it belongs to
-   * gets a `profile` event.
+   * Signed-in only (else FORBIDDEN): this user's display name, status ('' clears it) and avatar (`{key}` of an
+   * avatar upload of its own, from `requestAvatarUpload` and its POST; null clears it). Each room it belongs to gets
+   * a `profile` event.
    */
   async setProfile(change: Omit<SetProfileRequest, 'action' | 'requestId'>): Promise<ProfileFrame> {
     if (
@@ -142,6 +142,16 @@ export class RoomcastClient extends ClientCore {
   async requestUpload(contentType: string, size: number, name?: string): Promise<UploadFrame> {
     return this.acrossReconnects(() =>
       this.requests.send({ action: 'attach', contentType, size, ...(name !== undefined && { name }) }),
+    );
+  }
+
+  /**
+   * Signed-in only: asks to upload an image of `contentType` and `size` bytes as an avatar of this user's own, in no
+   * room: POST the answer's `fields`, then the image, to its `url`, then `setProfile({ avatar: { key } })`.
+   */
+  async requestAvatarUpload(contentType: string, size: number): Promise<UploadFrame> {
+    return this.acrossReconnects(() =>
+      this.requests.send({ action: 'attach', contentType, size, purpose: 'avatar' }),
     );
   }
 

@@ -71,6 +71,18 @@ export const ATTACHMENT_LIMITS = {
 export const ATTACHMENT_KEY = /^rooms\/([A-Z2-9]{6}|[A-Z2-9]{8}|[A-Z2-9]{12})\/[A-Za-z0-9_-]{22}$/;
 
 /**
+ * An avatar upload's key (`attach` with `purpose: "avatar"`): `avatar-uploads/<owner>/<id>`, the owner a 22-character
+ * hash of the signed-in user, the id 128 random bits. Of no room: `setprofile` takes its owner's own only.
+ */
+export const AVATAR_UPLOAD_KEY = /^avatar-uploads\/([A-Za-z0-9_-]{22})\/[A-Za-z0-9_-]{22}$/;
+
+/** The owner of an avatar upload's key, or undefined when the key is not one. */
+export function ownerOfAvatarUpload(key: unknown): string | undefined {
+  if (typeof key !== 'string') return undefined;
+  return AVATAR_UPLOAD_KEY.exec(key)?.[1];
+}
+
+/**
  * A version id as S3 gives it (opaque, URL-safe; at most 1,024 characters here), which `getattachment` passes back
  * to the bucket.
  */
@@ -83,12 +95,15 @@ export type AttachmentAction = (typeof ATTACHMENT_ACTIONS)[number];
  * Asks for an upload of one image or file of `contentType` and `size` bytes into the caller's room (`roomId`, if
  * named, must be it). A file (FILE_TYPES) names itself (`name`, checkAttachmentName): the bucket stores it with
  * `Content-Disposition: attachment` and that name. Counts against the member's uploads per day.
+ * `purpose: "avatar"` (signed-in only, an image): an upload of the caller's own, in no room (AVATAR_UPLOAD_KEY),
+ * which `setprofile` makes its avatar.
  */
 export interface AttachRequest {
   action: 'attach';
   contentType: string;
   size: number;
   name?: string;
+  purpose?: 'avatar';
   roomId?: string;
   requestId?: string;
 }
@@ -125,7 +140,8 @@ export interface Attachment {
  */
 export interface UploadFrame {
   type: 'upload';
-  roomId: string;
+  /** The room it is uploaded to; absent for an avatar upload (of no room). */
+  roomId?: string;
   key: string;
   url: string;
   fields: Record<string, string>;

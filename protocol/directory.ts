@@ -60,8 +60,8 @@ export interface SetProfileRequest {
   action: 'setprofile';
   displayName?: string;
   status?: string;
-  /** An image attachment of one of the caller's rooms (`attach`), as a message carries it; null clears it. */
-  avatar?: ProfileAvatar | null;
+  /** The key of an avatar upload of the caller's (`attach` with `purpose: "avatar"`); null clears it. */
+  avatar?: { key: string } | null;
   requestId?: string;
 }
 export type DirectoryRequest = ListRoomsRequest | SetRoomRequest | SetProfileRequest;
@@ -92,15 +92,14 @@ export interface RoomChangedFrame extends RoomInfo {
 
 export interface ProfileAvatar {
   /**
-   * An image the user uploaded with `attach` in one of its rooms (`roomId`, `key`); `versionId` is the stored version
-   * setprofile read (the only one shown).
+   * The user's avatar object (`avatars/<owner>`), a copy setprofile made of an avatar upload of the user's own;
+   * `versionId` is the copy's version (the only one shown). Of no room, and kept while it is the avatar.
    */
-  roomId: string;
   key: string;
   versionId?: string;
   /**
-   * Given with a profile, never taken: a presigned GET of that version, good for ATTACHMENT_LIMITS.readSeconds, so
-   * members of the user's other rooms can show it (`getattachment` serves members of the avatar's room only).
+   * Given with a profile, never taken: a presigned GET of that version, good for ATTACHMENT_LIMITS.readSeconds. Only
+   * frames to members of the user's rooms carry it (pushes, `joined`, `history`, `findpeople`); nothing else signs it.
    */
   url?: string;
 }
@@ -114,17 +113,24 @@ export interface Profile {
 
 /**
  * A signed-in member's profile: the reply to `setprofile` (no `roomId`), and pushed to each room the user belongs to
- * (its first DIRECTORY_LIMITS.profileRooms) with `roomId` and `username`, the name it shows there.
+ * (its first DIRECTORY_LIMITS.profileRooms) with `roomId`, `authorKey` (the member's key there: its messages'
+ * `authorKey`, the rows to update) and `username`, the name it last entered the room under (someone else may show
+ * that name now: match by `authorKey`).
  */
 export interface ProfileFrame extends Profile {
   type: 'profile';
   roomId?: string;
+  authorKey?: string;
   username?: string;
   requestId?: string;
 }
 
-/** A profile as `history` gives it beside its page: an author of the page, by the name its messages there show. */
+/**
+ * A profile as `joined` and `history` give it beside their page: one per signed-in author of the page, by its
+ * `authorKey` (its messages' there) and the name its latest message on the page shows.
+ */
 export interface AuthorProfile extends Profile {
+  authorKey: string;
   username: string;
 }
 

@@ -129,8 +129,8 @@ export interface HistoryFrame extends Reply, Gaps {
   /** With `threadOf`: whether you follow the thread (replied, wrote its root, or `followthread`). */
   following?: boolean;
   /**
-   * The profiles (setprofile) of the page's signed-in authors that have one, by the name they show on its messages:
-   * the latest authors' first, as many as fit DIRECTORY_LIMITS.historyProfileBytes.
+   * The profiles (setprofile) of the page's signed-in authors that have one, one per author by its `authorKey` (its
+   * messages'): the latest authors' first, as many as fit DIRECTORY_LIMITS.historyProfileBytes.
    */
   profiles?: AuthorProfile[];
 }

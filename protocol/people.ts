@@ -41,7 +41,7 @@ export interface Person {
   displayName?: string;
   status?: string;
   /** Its avatar (directory.ts ProfileAvatar), with a presigned `url` to show it by. */
-  avatar?: { roomId: string; key: string; versionId?: string; url?: string };
+  avatar?: { key: string; versionId?: string; url?: string };
 }
 
 export interface PeopleFrame {

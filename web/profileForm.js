@@ -1,6 +1,7 @@
 // The sidebar's "Your profile" form: a signed-in member's display name, status and avatar (setprofile), which each of
-// its rooms is told of live (profiles.js shows them beside messages). The avatar is an image uploaded as a message's
-// is (`attach` in the room on screen, then the presigned POST, attachments.js), which setprofile reads back.
+// its rooms is told of live (profiles.js shows them beside messages). The avatar is an image uploaded as an avatar of
+// the person's own, in no room (`attach` with purpose "avatar", then the presigned POST, attachments.js), which
+// setprofile reads back and keeps.
 import { post } from './attachments.js';
 import { avatarImage } from './profiles.js';
 import { ATTACHMENT_LIMITS, ATTACHMENT_TYPES } from './roomcast.js';
@@ -16,19 +17,17 @@ function showOwnAvatar(profile) {
   byId('profile-avatar-remove').hidden = !profile.avatar;
 }
 
-/** Uploads the picked image into the room on screen and makes it the avatar. */
+/** Uploads the picked image as the person's own avatar upload and makes it the avatar. */
 async function setAvatar(file) {
   const chat = state.chat;
   if (!chat) return;
-  if (state.shownRoom === null || state.shownRoom === 'lobby')
-    throw new Error('An avatar is uploaded to one of your rooms: open a room first.');
   if (!ATTACHMENT_TYPES.includes(file.type))
     throw new Error(`An avatar is a PNG, JPEG, GIF or WebP image (this is ${file.type || 'unknown'}).`);
   if (file.size > ATTACHMENT_LIMITS.maxBytes)
     throw new Error(`The image is too large: at most ${ATTACHMENT_LIMITS.maxBytes / 1024 / 1024} MiB.`);
-  const granted = await chat.requestUpload(file.type, file.size);
+  const granted = await chat.requestAvatarUpload(file.type, file.size);
   await post(granted, file, () => {});
-  return chat.setProfile({ avatar: { roomId: granted.roomId, key: granted.key } });
+  return chat.setProfile({ avatar: { key: granted.key } });
 }
 
 /** The sidebar's "Your profile" form (signed in only): display name, status and avatar, told to every room of yours. */

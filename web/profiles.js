@@ -1,11 +1,12 @@
-// Profiles beside messages: a member's display name, status and avatar, per room and name shown there. Learnt from
-// a join's and a `history` page's `profiles` (the authors of the messages they carry) and from `profile` pushes,
-// which tell every room of the member each change live.
+// Profiles beside messages: a member's display name, status and avatar, per room and member key there (`authorKey`,
+// as its messages carry it: a name can be shown by someone else, a key names one person). Learnt from a join's and a
+// `history` page's `profiles` (the authors of the messages they carry) and from `profile` pushes, which tell every
+// room of the member each change live.
 import { state } from './state.js';
 
-/** `${roomId}\n${username}` -> { displayName, status, avatar }. */
+/** `${roomId}\n${authorKey}` -> { displayName, status, avatar }. */
 const profiles = new Map();
-const keyOf = (roomId, username) => `${roomId}\n${username}`;
+const keyOf = (roomId, authorKey) => `${roomId}\n${authorKey}`;
 
 /** A small round image of an avatar (its presigned `url`), or null without one. */
 export function avatarImage(avatar, testid) {
@@ -19,8 +20,9 @@ export function avatarImage(avatar, testid) {
 }
 
 /** The element that shows a member's profile beside its name in a message row, or null when it has none. */
-export function profileNode(roomId, username) {
-  const profile = profiles.get(keyOf(roomId, username));
+export function profileNode(roomId, authorKey) {
+  if (!authorKey) return null;
+  const profile = profiles.get(keyOf(roomId, authorKey));
   if (!profile?.displayName) return null;
   const node = document.createElement('span');
   node.className = 'msg-profile';
@@ -32,34 +34,36 @@ export function profileNode(roomId, username) {
 }
 
 /** Puts the member's avatar image in a row's initial-letter avatar (`el`), or takes it out when it has none. */
-export function showAvatar(el, roomId, username) {
+export function showAvatar(el, roomId, authorKey) {
   if (!el) return;
   el.querySelector('.profile-avatar')?.remove();
-  const img = avatarImage(profiles.get(keyOf(roomId, username))?.avatar, 'message-avatar');
+  const img = authorKey
+    ? avatarImage(profiles.get(keyOf(roomId, authorKey))?.avatar, 'message-avatar')
+    : null;
   el.classList.toggle('has-image', img !== null);
   if (img) el.append(img);
 }
 
-/** Shows a profile on the message rows on screen of the member it names. */
-function redraw(roomId, username) {
+/** Shows a profile on the message rows on screen of the member it names (by key, whatever name they show). */
+function redraw(roomId, authorKey) {
   if (roomId !== state.shownRoom) return;
   for (const row of document.querySelectorAll('[data-testid="message"]')) {
-    if (row.dataset.username !== username) continue;
+    if (row.dataset.authorKey !== authorKey) continue;
     row.querySelector('.msg-profile')?.remove();
-    const node = profileNode(roomId, username);
+    const node = profileNode(roomId, authorKey);
     if (node) row.querySelector('.msg-author')?.after(node);
-    showAvatar(row.querySelector('.avatar'), roomId, username);
+    showAvatar(row.querySelector('.avatar'), roomId, authorKey);
   }
 }
 
 function know(roomId, profile) {
-  if (!roomId || !profile?.username) return;
-  profiles.set(keyOf(roomId, profile.username), {
+  if (!roomId || !profile?.authorKey) return;
+  profiles.set(keyOf(roomId, profile.authorKey), {
     displayName: profile.displayName,
     status: profile.status,
     avatar: profile.avatar,
   });
-  redraw(roomId, profile.username);
+  redraw(roomId, profile.authorKey);
 }
 
 /** Follows the `profile` pushes of every followed room, and the profiles joins and history pages carry. */

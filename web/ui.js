@@ -206,12 +206,12 @@ function renderMessage(msg, { own = false, pending = false } = {}) {
 
   const avatar = makeAvatar(msg.username);
   // The author's avatar image from its profile (profiles.js), over its initial.
-  showAvatar(avatar, state.shownRoom, msg.username);
+  showAvatar(avatar, state.shownRoom, msg.authorKey);
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
   meta.append(h('span', 'msg-author'));
   // The author's display name from its profile (profiles.js), when it set one.
-  const profile = profileNode(state.shownRoom, msg.username);
+  const profile = profileNode(state.shownRoom, msg.authorKey);
   if (profile) meta.append(profile);
   const time = h('time', 'msg-time', date ? timeFmt.format(date) : '');
   if (date) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BadRequest, NotSubscribed, RateLimited } from '#core/errors';
+import { BadRequest, Forbidden, NotSubscribed, RateLimited } from '#core/errors';
 import type { QuotaStore } from '#core/limits/quotas';
 import type { Connection } from '#core/ports';
 import { LOBBY } from '#core/protocol';
@@ -22,6 +22,7 @@ import {
   type UploadFrame,
 } from '#protocol';
 import { refuseListedWords } from '#safety/labels';
+import { avatarUploadKey } from './avatars';
 
 /**
  * Attachments, images and files of FILE_TYPES (docs/PROTOCOL.md, "Attachments"; docs/SECURITY.md, "Attachments"):
@@ -110,17 +111,39 @@ function parseName(value: unknown, type: FileType): string {
 }
 
 /**
+ * Where an upload goes: a new key of the caller's room, or with `purpose: "avatar"` a new avatar upload key of the
+ * signed-in caller's own (avatars.ts), an image only, in no room.
+ */
+function uploadTarget(
+  connection: Connection,
+  purpose: unknown,
+  contentType: AttachmentType | FileType,
+): { key: string; roomId?: string } {
+  if (purpose === undefined) {
+    const roomId = roomOf(connection);
+    return { roomId, key: `rooms/${roomId}/${randomBytes(16).toString('base64url')}` };
+  }
+  if (purpose !== 'avatar')
+    throw new BadRequest('"purpose" is "avatar" or absent (an image or file of the room).');
+  if (!connection.userId?.startsWith('user:'))
+    throw new Forbidden('Avatars need sign-in: without it there is no person an avatar could belong to.');
+  if (!isAttachmentType(contentType))
+    throw new BadRequest(`An avatar must be an image: ${ATTACHMENT_TYPES.join(', ')}.`);
+  return { key: avatarUploadKey(connection.userId) };
+}
+
+/**
  * `attach`: counts the upload against the owner's day (a token bucket of `perDay` refilled over a day, in the
- * Limits table), then signs a POST for a new key of the caller's room.
+ * Limits table), then signs a POST for a new key (uploadTarget).
  */
 export async function requestUpload(
   deps: AttachDeps,
   connection: Connection,
   owner: string,
-  request: { contentType: unknown; size: unknown; name?: unknown },
+  request: { contentType: unknown; size: unknown; name?: unknown; purpose?: unknown },
 ): Promise<UploadFrame> {
-  const roomId = roomOf(connection);
   const contentType = parseContentType(request.contentType);
+  const { key, roomId } = uploadTarget(connection, request.purpose, contentType);
   const size = parseSize(request.size, contentType);
   // An image is served inline (a thumbnail); a file is stored to be saved, never rendered (protocol FILE_TYPES).
   const name = isFileType(contentType) ? parseName(request.name, contentType) : undefined;
@@ -135,7 +158,6 @@ export async function requestUpload(
       `You can upload ${deps.perDay} images or files a day; your next one is possible in ${Math.ceil(DAY_MS / deps.perDay / 60_000)} minutes.`,
       false,
     );
-  const key = `rooms/${roomId}/${randomBytes(16).toString('base64url')}`;
   // The policy binds the key, the type, a file's disposition and at most the stated size: S3 refuses a larger file
   // (EntityTooLarge), another type or another disposition (AccessDenied, Policy Condition failed).
   const { url, fields } = await deps.bucket.presignUpload(
@@ -147,7 +169,7 @@ export async function requestUpload(
   );
   return {
     type: 'upload',
-    roomId,
+    ...(roomId !== undefined && { roomId }),
     key,
     url,
     fields,

@@ -42,6 +42,7 @@ export const routes = [
         contentType: frame.body.contentType,
         size: frame.body.size,
         name: frame.body.name,
+        purpose: frame.body.purpose,
       },
     );
     logger.info('upload signed', { roomId: upload.roomId, key: upload.key, bytes: upload.maxBytes });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AttachmentBucket } from '#attachments/attachments';
+import { type AvatarBucket, avatarKey, keptAvatar, parseAvatar } from '#attachments/avatars';
 import { nameSkeleton } from '#core/confusables';
 import { BadRequest, Forbidden, NameTaken, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
@@ -12,20 +12,15 @@ import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import {
-  ATTACHMENT_LIMITS,
-  ATTACHMENT_TYPES,
   DIRECTORY_LIMITS,
   foldName,
-  isAttachmentType,
   type ListedRoom,
   normalizeText,
   normalizeTitle,
-  type ProfileAvatar,
   type ProfileFrame,
   type RoomChangedFrame,
   type RoomInfo,
   type RoomsFrame,
-  roomOfAttachmentKey,
 } from '#protocol';
 import { refuseListedWords } from '#safety/labels';
 import type { DirectoryStore, ListedEntry } from './directoryPorts';
@@ -298,9 +293,9 @@ export async function setRoom(
 export function parseProfile(body: Record<string, unknown>): {
   displayName?: string;
   status?: string;
-  avatar?: ProfileAvatar | null;
+  avatar?: { key: string } | null;
 } {
-  const out: { displayName?: string; status?: string; avatar?: ProfileAvatar | null } = {};
+  const out: { displayName?: string; status?: string; avatar?: { key: string } | null } = {};
   if (body.displayName !== undefined) {
     const name = normalizeTitle(body.displayName, DIRECTORY_LIMITS.displayNameMaxChars);
     if (name === undefined)
@@ -317,21 +312,8 @@ export function parseProfile(body: Record<string, unknown>): {
     refuseListedWords(status, 'status');
     out.status = status;
   }
-  if (body.avatar !== undefined) {
-    const avatar = body.avatar as Record<string, unknown> | null;
-    if (avatar === null) out.avatar = null;
-    else if (
-      typeof avatar !== 'object' ||
-      typeof avatar.roomId !== 'string' ||
-      roomOfAttachmentKey(avatar.key) !== avatar.roomId ||
-      (avatar.versionId !== undefined && typeof avatar.versionId !== 'string')
-    )
-      throw new BadRequest(
-        '"avatar" must be an image attachment of one of your rooms: {roomId, key, versionId}.',
-      );
-    // The version is the one setProfile reads, never a stated one (as a message's attachments).
-    else out.avatar = { roomId: avatar.roomId, key: avatar.key as string };
-  }
+  // An avatar upload of the caller's, never a room's image (avatars.ts); whose it is is checked by setProfile.
+  if (body.avatar !== undefined) out.avatar = parseAvatar(body.avatar);
   if (Object.keys(out).length === 0)
     throw new BadRequest('setprofile changes "displayName", "status" or "avatar": give at least one.');
   return out;
@@ -340,35 +322,9 @@ export function parseProfile(body: Record<string, unknown>): {
 type ProfileDeps = Pick<ChatPorts, 'connections' | 'events' | 'now'> & {
   directory: DirectoryStore;
   memberships: Pick<MembershipStore, 'list'>;
-  /** The attachments bucket: an avatar's object read back (HeadObject), and its version's GET signed. */
-  avatars: Pick<AttachmentBucket, 'head'> & AvatarSigner;
+  /** The attachments bucket: an avatar upload read back and copied, an avatar cleared, its version's GET signed. */
+  avatars: AvatarBucket & AvatarSigner;
 };
-
-/**
- * An avatar as stored: an image attachment of one of the caller's rooms (`rooms`, its memberships), uploaded with
- * `attach` there, read back as a message's attachments are (one HeadObject: an image type, at most
- * ATTACHMENT_LIMITS.maxBytes), with the version read.
- */
-async function checkedAvatar(
-  bucket: Pick<AttachmentBucket, 'head'>,
-  avatar: ProfileAvatar,
-  rooms: string[],
-): Promise<ProfileAvatar> {
-  if (!rooms.includes(avatar.roomId))
-    throw new BadRequest(
-      `"avatar" must be an image uploaded in one of your rooms; you are not in ${avatar.roomId}.`,
-    );
-  const found = await bucket.head(avatar.key);
-  if (!found)
-    throw new BadRequest(`Avatar ${avatar.key} was not uploaded (or has expired): upload it again.`);
-  if (!isAttachmentType(found.contentType) || (found.size ?? 0) > ATTACHMENT_LIMITS.maxBytes)
-    throw new BadRequest(
-      `An avatar must be an image (${ATTACHMENT_TYPES.join(', ')}) of at most ${ATTACHMENT_LIMITS.maxBytes} bytes.`,
-    );
-  if (found.versionId === undefined || found.versionId === 'null')
-    throw new Error('The attachments bucket is not versioned: a profile cannot name what it shows.');
-  return { roomId: avatar.roomId, key: avatar.key, versionId: found.versionId };
-}
 
 /**
  * A signed-in user's profile: stored (one PutItem), then pushed as `profile` to each room the user belongs to, its
@@ -389,13 +345,7 @@ export async function setProfile(
     deps.directory.profile(userId),
     deps.memberships.list(userId, DIRECTORY_LIMITS.profileRooms),
   ]);
-  const avatar =
-    change.avatar &&
-    (await checkedAvatar(
-      deps.avatars,
-      change.avatar,
-      rooms.map((m) => m.roomId),
-    ));
+  const avatar = change.avatar && (await keptAvatar(deps.avatars, userId, change.avatar));
   const profile = {
     userId,
     ...(kept?.displayName !== undefined && { displayName: kept.displayName }),
@@ -408,6 +358,13 @@ export async function setProfile(
   if (change.status === '') delete profile.status;
   if (change.avatar === null) delete profile.avatar;
   await deps.directory.saveProfile({ ...profile, updatedAt: deps.now().toISOString() });
+  // A cleared avatar's object goes (its version noncurrent, reaped a day later by the bucket's lifecycle); after the
+  // save, so no stored profile names a version being reaped. Failing, it stays stored but shown nowhere: the change
+  // itself holds.
+  if (change.avatar === null && kept?.avatar?.key === avatarKey(userId))
+    await deps.avatars
+      .remove(avatarKey(userId))
+      .catch((error) => logger.warn('a cleared avatar was not deleted', { error: String(error) }));
   // Told with its avatar's GET signed once: every member of these rooms may show it.
   const shown = await shownProfile(profile, deps.avatars);
   const events = rooms.map((m) =>
@@ -415,6 +372,9 @@ export async function setProfile(
       type: 'profile',
       ...shown,
       roomId: m.roomId,
+      // Whose rows to update: the member's key there, as its messages carry it; the name is the one it last entered
+      // under, which someone else may show now.
+      authorKey: memberKey(m.roomId, userId),
       username: m.username ?? caller.chosenName ?? caller.username,
     } satisfies ProfileFrame),
   );

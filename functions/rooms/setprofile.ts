@@ -1,4 +1,4 @@
-import { S3AttachmentReads } from '#attachments/s3Read';
+import { S3Avatars } from '#attachments/s3Avatars';
 import { requireConnection } from '#core/identity/connections';
 import { servedFrom } from '#core/limits/guard';
 import { takePersonToken } from '#core/limits/personRate';
@@ -19,7 +19,7 @@ const deps = onFirstCall(() => ({
   memberships: membershipStore(),
   events: eventPublisher(),
   now: systemClock,
-  avatars: new S3AttachmentReads(),
+  avatars: new S3Avatars(),
   person: personGate(),
 }));
 

@@ -92,6 +92,8 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
   ReadingFunction: [],
   // joinroom and subscribe give the room's backlog: messages, reactions, pins, the authors' avatars.
   RoomsFunction: [
+    // setprofile's avatar: its upload read back and copied, a cleared one deleted (attachments/avatars.ts).
+    'attachments/s3Avatars.ts',
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
     'messages/dynamoMessages.ts',

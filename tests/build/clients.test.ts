@@ -36,8 +36,8 @@ const CALLS: Record<string, string[]> = {
   DeliverFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, SSM],
   // sendmessage's HeadObject of a message's attachments.
   MessagesFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3, SSM],
-  // Sign the GETs of the avatars the profiles they hand out show (core/profiles.ts); people's setprofile reads the
-  // avatar's head.
+  // Sign the GETs of the avatars the profiles they hand out show (core/profiles.ts); rooms' setprofile reads an
+  // avatar upload back and copies it (attachments/avatars.ts).
   RoomsFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3, SSM],
   PeopleFunction: [DYNAMODB, EVENTBRIDGE, MANAGEMENT_API, S3, SSM],
   // A read that moves a position publishes a Seen event (pushed seen-by).

@@ -3,7 +3,13 @@
 // S3"). Each refusal here would be an upload or a read that S3 does not allow.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createLocalS3, type LocalS3 } from '../../tools/local/s3';
@@ -24,8 +30,19 @@ const keys: Record<string, { secret: string; allow: [string, RegExp][] }> = {
   // Reads versions by id only, as the attachments function signs them.
   versionReader: {
     secret: 'version-secret',
-    allow: [['s3:GetObjectVersion', /^arn:aws:s3:::versioned\/rooms\/.*/]],
+    allow: [['s3:GetObjectVersion', /^arn:aws:s3:::versioned\/(rooms|avatars)\/.*/]],
   },
+  // Copies versions of rooms/ keys to avatars/ and deletes avatars/ keys, as setprofile does (avatars.ts).
+  copier: {
+    secret: 'copier-secret',
+    allow: [
+      ['s3:GetObjectVersion', /^arn:aws:s3:::versioned\/rooms\/.*/],
+      ['s3:PutObject', /^arn:aws:s3:::versioned\/avatars\/.*/],
+      ['s3:DeleteObject', /^arn:aws:s3:::versioned\/avatars\/.*/],
+    ],
+  },
+  // May write avatars/ but read nothing: a copy needs its source's read too.
+  putter: { secret: 'putter-secret', allow: [['s3:PutObject', /^arn:aws:s3:::versioned\/avatars\/.*/]] },
 };
 
 let server: Server;
@@ -393,5 +410,60 @@ describe('local S3: content headers', () => {
     const refused = await fetch(tampered);
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+});
+
+describe('local S3: CopyObject and DeleteObject', () => {
+  const from = 'rooms/ROOM1234/copied';
+  const to = 'avatars/someone';
+  const copy = (who: string, versionId: string, target = to) =>
+    clientOf(who).send(
+      new CopyObjectCommand({
+        Bucket: 'versioned',
+        Key: target,
+        CopySource: `versioned/${from}?versionId=${versionId}`,
+      }),
+    );
+  const DENIED = { $metadata: { httpStatusCode: 403 } };
+
+  test('a copy of a version is a new version of the target, with its bytes and type, readable by its id', async () => {
+    const answer = await upload(await presign({ bucket: 'versioned', key: from }), PNG);
+    const source = answer.headers.get('x-amz-version-id') as string;
+    const copied = await copy('copier', source);
+    expect(copied.VersionId).toMatch(/^[A-Za-z0-9._-]{32}$/);
+    expect(copied.CopySourceVersionId).toBe(source);
+    const url = await getSignedUrl(
+      clientOf('versionReader'),
+      new GetObjectCommand({ Bucket: 'versioned', Key: to, VersionId: copied.VersionId }),
+      { expiresIn: 60 },
+    );
+    const res = await fetch(url);
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(PNG);
+  });
+
+  test('a copy needs s3:GetObjectVersion on the source and s3:PutObject on the target: else 403', async () => {
+    const source = (s3.object('versioned', from) as { versionId: string }).versionId;
+    // putter may put the target but not read the source's version; copier may not put under rooms/.
+    await expect(copy('putter', source)).rejects.toMatchObject(DENIED);
+    await expect(copy('copier', source, 'rooms/ROOM1234/elsewhere')).rejects.toMatchObject(DENIED);
+    // A version that does not exist is 403 too to a caller without s3:ListBucket.
+    await expect(copy('copier', 'B'.repeat(32))).rejects.toMatchObject(DENIED);
+  });
+
+  test('a delete leaves a delete marker: the key reads as gone, its versions stay readable by id', async () => {
+    const kept = s3.versions('versioned', to).at(-1) as { versionId: string };
+    await expect(
+      clientOf('writer').send(new DeleteObjectCommand({ Bucket: 'versioned', Key: to })),
+    ).rejects.toMatchObject(DENIED);
+    const deleted = await clientOf('copier').send(new DeleteObjectCommand({ Bucket: 'versioned', Key: to }));
+    expect(deleted.DeleteMarker).toBe(true);
+    expect(s3.object('versioned', to)).toBeUndefined();
+    const url = await getSignedUrl(
+      clientOf('versionReader'),
+      new GetObjectCommand({ Bucket: 'versioned', Key: to, VersionId: kept.versionId }),
+      { expiresIn: 60 },
+    );
+    expect((await fetch(url)).status).toBe(200);
   });
 });

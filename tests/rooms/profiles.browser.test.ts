@@ -1,19 +1,24 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { DevIssuer } from '../../tools/local/oidc';
 import {
   browserStage,
+  createRoom,
   hasText,
   SCREENSHOTS,
   say,
+  signedInAtIssuer,
   signedInRoom,
   UI_TIMEOUT_MS,
 } from '../helpers/browserStage';
+import { ChatClient } from '../helpers/chatClient';
 
 /**
  * Profiles in the web chat (web/profileForm.js, web/profiles.js): Alice, signed in, sets a display name, a status and
  * an avatar (an image she uploads from the "Your profile" form). Bob, in her room, sees them beside her messages live
  * and again after a reload (the join's backlog carries its authors' profiles), and in find people; "Remove avatar"
- * takes the image away live. Alice renames the room and Bob's "Your rooms" relabels it without a reload.
+ * takes the image away live. Alice renames the room and Bob's "Your rooms" relabels it without a reload. Two people
+ * showing one name each keep their own profile on their own messages, live and as the backlog gives them.
  */
 jest.setTimeout(180_000);
 
@@ -82,4 +87,50 @@ it('shows a profile beside messages live and after a reload, in find people, and
   await bobsRow.waitFor();
   await alice.evaluate(`window.roomcast.client.setRoom({ name: 'Rabbit hole' }, ${JSON.stringify(code)})`);
   await hasText(bobsRow, 'Rabbit hole');
+});
+
+/** A wire connection of user `sub`, signed in at the development issuer and showing `shownAs`. */
+async function wireDevice(sub: string, shownAs: string): Promise<ChatClient> {
+  const issuer = stage.cloud.devIssuer as DevIssuer;
+  const now = Math.floor(Date.now() / 1000);
+  const token = await issuer.sign({
+    iss: issuer.issuer,
+    aud: issuer.clientId,
+    sub,
+    preferred_username: shownAs,
+    iat: now,
+    exp: now + 600,
+  });
+  return ChatClient.connect(`${stage.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
+}
+
+it("keeps two people showing one name apart: each one's profile stays on its own messages", async () => {
+  const carl = await signedInAtIssuer(stage, 'carl', UI_TIMEOUT_MS);
+  const code = await createRoom(carl, { name: 'twins', listed: true });
+  const rowOf = (text: string) =>
+    carl.locator('[data-testid="message"][data-seq]').filter({ hasText: text }).first();
+
+  // Sam One writes as "sam" and leaves; Sam Two comes in showing "sam" after him.
+  const samOne = await wireDevice('sub-sam-one', 'sam');
+  await samOne.expectReply({ action: 'joinroom', roomId: code });
+  await samOne.expectReply({ action: 'setprofile', displayName: 'Sam One' });
+  await samOne.expectReply({ action: 'sendmessage', message: 'first sam', clientMsgId: 's1' });
+  await samOne.close();
+  const samTwo = await wireDevice('sub-sam-two', 'sam');
+  await samTwo.expectReply({ action: 'joinroom', roomId: code });
+  await samTwo.expectReply({ action: 'setprofile', displayName: 'Sam Two' });
+  await samTwo.expectReply({ action: 'sendmessage', message: 'second sam', clientMsgId: 's2' });
+
+  // After a reload the backlog's profiles put each name on its own row.
+  await carl.reload();
+  await carl.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await hasText(rowOf('first sam').getByTestId('message-profile'), 'Sam One');
+  await hasText(rowOf('second sam').getByTestId('message-profile'), 'Sam Two');
+
+  // Sam One, back under another name, changes his profile: his row changes live, Sam Two's does not.
+  const back = await wireDevice('sub-sam-one', 'samuel');
+  await back.expectReply({ action: 'setprofile', displayName: 'Sam Uno' });
+  await hasText(rowOf('first sam').getByTestId('message-profile'), 'Sam Uno');
+  await hasText(rowOf('second sam').getByTestId('message-profile'), 'Sam Two');
+  await Promise.all([samTwo.close(), back.close()]);
 });

@@ -13,7 +13,11 @@
 // - the content headers a POST's form sets (Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
 //   Expires), stored with the object and sent with each GET and HEAD of it, and a signed GET's or HEAD's
 //   `response-*` query parameters, which replace them in that one answer;
-// - CORS as the bucket's CorsConfiguration says: preflight OPTIONS and the response headers on matching requests.
+// - CORS as the bucket's CorsConfiguration says: preflight OPTIONS and the response headers on matching requests;
+// - PUT with `x-amz-copy-source` (the SDK's CopyObject): s3:PutObject on the target and s3:GetObject (a named
+//   version: s3:GetObjectVersion) on the source, the source's type and content headers copied (MetadataDirective
+//   COPY), a new version of the target; DELETE (DeleteObject): s3:DeleteObject, in a versioned bucket a delete
+//   marker as the current version (the key then reads 404, its versions stay readable by id).
 // Refusals carry S3's status codes, error codes and messages, as XML. Paths are path-style (`/<bucket>/<key>`).
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -56,6 +60,8 @@ export interface S3Object {
   etag: string;
   /** Its version's id: S3's opaque id in a versioned bucket, "null" in one without versioning. */
   versionId: string;
+  /** A delete marker (DeleteObject in a versioned bucket): no bytes, and the key reads as absent while it is current. */
+  deleteMarker?: true;
 }
 
 export interface LocalS3Options {
@@ -207,6 +213,8 @@ export interface LocalS3 {
   versions(bucket: string, key: string): S3Object[];
   /** Puts an object directly (seeding a test), as an admin would; returns the version stored. */
   put(bucket: string, key: string, object: Pick<S3Object, 'body' | 'contentType' | 'headers'>): S3Object;
+  /** Removes every version under `key`, as the bucket's lifecycle expiry does in the end (a test ages it). */
+  remove(bucket: string, key: string): void;
 }
 
 /** The template's buckets (those whose Condition holds) with their CORS rules, as the local S3 serves them. */
@@ -250,7 +258,10 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     // Each key's versions, oldest first; the last is the current one.
     options.buckets.map((b) => [b.name, { ...b, objects: new Map<string, S3Object[]>() }]),
   );
-  const current = (bucket: string, key: string) => buckets.get(bucket)?.objects.get(key)?.at(-1);
+  const current = (bucket: string, key: string) => {
+    const latest = buckets.get(bucket)?.objects.get(key)?.at(-1);
+    return latest?.deleteMarker ? undefined : latest;
+  };
   const rulesOf = (bucket: LocalBucket): CorsRule[] | undefined =>
     bucket.cors?.map((rule) => ({
       ...rule,
@@ -588,11 +599,22 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     }
     const versions = buckets.get(bucketName)?.objects.get(key) ?? [];
     const object = versionId === null ? versions.at(-1) : versions.find((v) => v.versionId === versionId);
-    if (object) return object;
+    // A delete marker named by id is S3's 405; as the current version, the key reads as missing.
+    if (object?.deleteMarker && versionId !== null)
+      throw new S3Error(
+        405,
+        'MethodNotAllowed',
+        'The specified method is not allowed against this resource.',
+        {
+          Method: req.method ?? 'GET',
+          ResourceType: 'DeleteMarker',
+        },
+      );
+    if (object && !object.deleteMarker) return object;
     // Without s3:ListBucket a caller cannot tell a missing key from one it may not read (S3's HeadObject/GetObject).
     if ((await options.authorize(caller, 's3:ListBucket', `arn:aws:s3:::${bucketName}`)) !== undefined)
       throw accessDenied();
-    if (versionId !== null && versions.length > 0)
+    if (versionId !== null && versions.length > 0 && !object)
       throw new S3Error(404, 'NoSuchVersion', 'The specified version does not exist.', {
         Key: key,
         VersionId: versionId,
@@ -673,11 +695,100 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
       res.end(method === 'HEAD' ? undefined : object.body);
       return;
     }
+    if (method === 'PUT' && key !== '' && req.headers['x-amz-copy-source'] !== undefined) {
+      const { object, source } = await copyObject(req, bucketName, key);
+      res.writeHead(200, {
+        'content-type': 'application/xml',
+        ...(bucket.versioned && { 'x-amz-version-id': object.versionId }),
+        ...(source.versionId !== 'null' && { 'x-amz-copy-source-version-id': source.versionId }),
+      });
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult><LastModified>${object.lastModified.toISOString()}</LastModified><ETag>${xmlEscape(object.etag)}</ETag></CopyObjectResult>`,
+      );
+      return;
+    }
+    if (method === 'DELETE' && key !== '' && !url.searchParams.has('versionId')) {
+      const marker = await deleteObject(req, bucketName, key);
+      res.writeHead(204, {
+        ...(marker && { 'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId }),
+      });
+      res.end();
+      return;
+    }
     throw new S3Error(
       501,
       'NotImplemented',
       'A header you provided implies functionality that is not implemented',
     );
+  }
+
+  /** A header-signed request's caller, or S3's refusal, for `action` on `resource` (the local IAM's check). */
+  async function signedCaller(req: IncomingMessage, body: Buffer, action: string, resource: string) {
+    const checked = await options.checkSigned(req, body, action, resource);
+    if (!('code' in checked)) return checked.accessKeyId;
+    if (checked.code === 'AccessDeniedException' || checked.code === 'MissingAuthenticationTokenException')
+      throw accessDenied();
+    if (checked.code === 'UnrecognizedClientException') throw unknownKey();
+    throw signatureMismatch();
+  }
+
+  /** CopyObject: the source (`bucket/key`, optionally `?versionId=`) stored as a new version of the target. */
+  async function copyObject(
+    req: IncomingMessage,
+    bucketName: string,
+    key: string,
+  ): Promise<{ object: S3Object; source: S3Object }> {
+    const body = await readBody(req, MAX_POST_BYTES);
+    const caller = await signedCaller(req, body, 's3:PutObject', `arn:aws:s3:::${bucketName}/${key}`);
+    const [path = '', query = ''] = String(req.headers['x-amz-copy-source']).replace(/^\//, '').split('?');
+    const [fromBucket = '', ...fromParts] = decodeURIComponent(path).split('/');
+    const fromKey = fromParts.join('/');
+    const fromVersion = new URLSearchParams(query).get('versionId');
+    if (!buckets.has(fromBucket) || fromKey === '')
+      throw new S3Error(400, 'InvalidArgument', 'Invalid copy source object key', {
+        ArgumentName: 'x-amz-copy-source',
+      });
+    const readAction = fromVersion === null ? 's3:GetObject' : 's3:GetObjectVersion';
+    if ((await options.authorize(caller, readAction, `arn:aws:s3:::${fromBucket}/${fromKey}`)) !== undefined)
+      throw accessDenied();
+    const versions = buckets.get(fromBucket)?.objects.get(fromKey) ?? [];
+    const source = fromVersion === null ? versions.at(-1) : versions.find((v) => v.versionId === fromVersion);
+    if (!source || source.deleteMarker) {
+      if ((await options.authorize(caller, 's3:ListBucket', `arn:aws:s3:::${fromBucket}`)) !== undefined)
+        throw accessDenied();
+      throw fromVersion === null
+        ? new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: fromKey })
+        : new S3Error(404, 'NoSuchVersion', 'The specified version does not exist.', {
+            Key: fromKey,
+            VersionId: fromVersion,
+          });
+    }
+    return { object: store(bucketName, key, source.body, source.contentType, { ...source.headers }), source };
+  }
+
+  /** DeleteObject of the current version: a delete marker in a versioned bucket, else the object is gone. */
+  async function deleteObject(
+    req: IncomingMessage,
+    bucketName: string,
+    key: string,
+  ): Promise<S3Object | undefined> {
+    const body = await readBody(req, MAX_POST_BYTES);
+    await signedCaller(req, body, 's3:DeleteObject', `arn:aws:s3:::${bucketName}/${key}`);
+    const into = buckets.get(bucketName);
+    if (!into?.versioned) {
+      into?.objects.delete(key);
+      return undefined;
+    }
+    const marker: S3Object = {
+      body: Buffer.alloc(0),
+      contentType: '',
+      lastModified: new Date(now()),
+      etag: '',
+      versionId: randomBytes(24).toString('base64url'),
+      deleteMarker: true,
+    };
+    into.objects.set(key, [...(into.objects.get(key) ?? []), marker]);
+    return marker;
   }
 
   return {
@@ -706,6 +817,9 @@ export function createLocalS3(options: LocalS3Options): LocalS3 {
     put: (bucket, key, object) => {
       if (!buckets.has(bucket)) throw new Error(`no bucket ${bucket}`);
       return store(bucket, key, object.body, object.contentType, object.headers);
+    },
+    remove: (bucket, key) => {
+      buckets.get(bucket)?.objects.delete(key);
     },
   };
 }
