@@ -90,6 +90,8 @@ export class RoomSession {
   /** The room's invite key from its last `joined` reply: a rejoin with it takes none of the network's guesses. */
   private key: string | undefined;
   private memberList: string[] = [];
+  /** The room's count as the server last gave it, moved by counted joins and leaves since (onMembersCounted). */
+  private memberCount: number | undefined;
   private activity: SessionActivity = { kind: 'steady' };
   /** A fill was asked for while one ran (a new gap, a resync): the running fill goes round once more. */
   private refill = false;
@@ -255,6 +257,7 @@ export class RoomSession {
       this.room = LOBBY;
       this.key = undefined;
       this.memberList = [];
+      this.memberCount = undefined;
       this.hooks.emit('room', { roomId: LOBBY, lastSeq: 0 });
       return;
     }
@@ -268,6 +271,7 @@ export class RoomSession {
     this.sequencer.reset();
     this.resyncFrom = undefined;
     this.memberList = [];
+    this.memberCount = undefined;
     const latest = await this.history({ limit: this.config.initialHistory });
     const first = latest.messages[0]?.seq;
     const last = latest.messages.at(-1)?.seq ?? 0;
@@ -372,7 +376,19 @@ export class RoomSession {
   setMembers(roomId: string, members: string[], memberCount?: number): void {
     if (roomId !== this.room) return;
     this.memberList = [...new Set(members)];
+    this.memberCount = memberCount;
     this.hooks.emit('members', { roomId, members: this.memberList, memberCount });
+  }
+
+  /**
+   * A `memberschanged` frame's joins and leaves counted, not named (a room that has held more than 100 members names
+   * none): the room's count moves by them, the list of names stays as the last `who` or `joined` gave it.
+   */
+  onMembersCounted(roomId: string, joined: number, left: number): void {
+    if (roomId !== this.room || joined + left === 0) return;
+    const count = Math.max(0, (this.memberCount ?? this.memberList.length) + joined - left);
+    this.memberCount = count;
+    this.hooks.emit('members', { roomId, members: this.memberList, memberCount: count, counted: true });
   }
 
   /**
