@@ -21,13 +21,14 @@ import { type BackoffPolicy, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import type { Requester } from './requests';
+import { roomEvent } from './roomEvent';
 
 /** The requests answered by `joined`, which move the session into a room (protocol/index.ts AnsweredBy). */
 export type JoinAction = AnsweredBy<'joined'>;
 
 import { marked, Sequencer } from './sequencer';
-import type { RoomcastEvents, SessionEvents } from './types';
-import { batchMessages, gapsOf, isPin, isResyncFrame, isRoomEvent, withoutGaps } from './validate';
+import type { SessionEvents } from './types';
+import { batchMessages, gapsOf, isResyncFrame, isRoomEvent, withoutGaps } from './validate';
 
 const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
 
@@ -493,23 +494,4 @@ export class RoomSession {
       }
     }
   }
-}
-
-/** The `room` event of a joined room: with the member's key there, when the server gave it. */
-function roomEvent(joined: JoinedFrame): RoomcastEvents['room'] {
-  return {
-    roomId: joined.roomId,
-    lastSeq: joined.lastSeq,
-    ...(joined.memberKey !== undefined && { memberKey: joined.memberKey }),
-    ...(Array.isArray(joined.pins) && { pins: joined.pins.filter(isPin) }),
-    ...(joined.role !== undefined && {
-      moderation: {
-        role: joined.role,
-        ...(Array.isArray(joined.moderators) && { moderators: joined.moderators.map(String) }),
-        ...(typeof joined.slowModeSeconds === 'number' && { slowModeSeconds: joined.slowModeSeconds }),
-        ...(joined.mutedUntil !== undefined && { mutedUntil: joined.mutedUntil }),
-        ...(typeof joined.ownerName === 'string' && { ownerName: joined.ownerName }),
-      },
-    }),
-  };
 }

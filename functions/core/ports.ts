@@ -331,7 +331,7 @@ export interface RoomWake {
 
 /**
  * A room's presence board has changes (docs/DECISIONS.md, "Presence collected per room, told once a turn"): the
- * fan-out takes the board (core/aws/presenceBoard.ts) and tells the turn's joins and leaves in one frame. It goes on
+ * fan-out takes the board (core/identity/dynamoPresence.ts) and tells the turn's joins and leaves in one frame. It goes on
  * the bus as a `Presence` event without a frame; only the write that opens the board publishes one.
  */
 export interface PresenceWake {

@@ -4,7 +4,7 @@ import type { MemberChange, MembersChangedFrame, PresenceFrame } from '#protocol
 
 /**
  * Presence collected per room and told once a turn (docs/DECISIONS.md, "Presence collected per room, told once a
- * turn"). A join or leave is written to the room's presence board (core/aws/presenceBoard.ts); the write that opens
+ * turn"). A join or leave is written to the room's presence board (core/identity/dynamoPresence.ts); the write that opens
  * the board publishes the room's one wake (`Presence`, no frame); the fan-out takes the board whole and posts each
  * member one frame for everything on it (presenceFrameOf).
  */
@@ -25,6 +25,7 @@ export const PRESENCE_NAMED = 50;
 /**
  * The key level (core/aws/roomMembers.ts: ⌈members / 100⌉, grow-only) up to which a room hears names: a room that has
  * held more than 100 members hears only how many joined and left, as big channels do, however many came.
+ * Exported for tests: the level a test's big room is raised past.
  */
 export const NAMED_PRESENCE_LEVEL = 1;
 
@@ -41,7 +42,7 @@ export interface BoardContent {
   left: number;
 }
 
-/** A room's presence board (core/aws/presenceBoard.ts). */
+/** A room's presence board (core/identity/dynamoPresence.ts). */
 export interface PresenceBoard {
   /**
    * Adds one change to the room's board: named while the board names fewer than PRESENCE_NAMED, counted after.
