@@ -72,6 +72,9 @@ export function routeText(text: string, to: FrameTargets): void {
   route(type, f, text, to);
 }
 
+/** A `memberschanged` frame's count of people not named: a positive integer, else none. */
+const countOf = (n: unknown): number => (Number.isSafeInteger(n) && (n as number) > 0 ? (n as number) : 0);
+
 /** Hands a frame to the part it concerns: the session, the outbox, a waiting request, or the app's events. */
 function route(type: string, f: Record<string, unknown>, raw: string, to: FrameTargets): void {
   if (ROOM_FRAMES.has(type)) {
@@ -82,8 +85,10 @@ function route(type: string, f: Record<string, unknown>, raw: string, to: FrameT
     case 'presence':
       to.session.onPresence(f as unknown as RoomcastEvents['presence']);
       return;
-    case 'memberschanged': // a fan-out cycle's joins and leaves in one frame: each is a presence change, in order
+    case 'memberschanged': // a fan-out turn's joins and leaves in one frame: each named one a presence change, in order
       for (const presence of presencesOf(f)) to.session.onPresence(presence);
+      if (typeof f.roomId === 'string')
+        to.session.onMembersCounted(f.roomId, countOf(f.joined), countOf(f.left));
       return;
     case 'broadcast':
       to.emit('broadcast', f as unknown as BroadcastFrame);

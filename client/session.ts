@@ -21,13 +21,14 @@ import { type BackoffPolicy, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
 import type { Requester } from './requests';
+import { roomEvent } from './roomEvent';
 
 /** The requests answered by `joined`, which move the session into a room (protocol/index.ts AnsweredBy). */
 export type JoinAction = AnsweredBy<'joined'>;
 
 import { marked, Sequencer } from './sequencer';
-import type { RoomcastEvents, SessionEvents } from './types';
-import { batchMessages, gapsOf, isPin, isResyncFrame, isRoomEvent, withoutGaps } from './validate';
+import type { SessionEvents } from './types';
+import { batchMessages, gapsOf, isResyncFrame, isRoomEvent, withoutGaps } from './validate';
 
 const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
 
@@ -90,6 +91,8 @@ export class RoomSession {
   /** The room's invite key from its last `joined` reply: a rejoin with it takes none of the network's guesses. */
   private key: string | undefined;
   private memberList: string[] = [];
+  /** The room's count as the server last gave it, moved by counted joins and leaves since (onMembersCounted). */
+  private memberCount: number | undefined;
   private activity: SessionActivity = { kind: 'steady' };
   /** A fill was asked for while one ran (a new gap, a resync): the running fill goes round once more. */
   private refill = false;
@@ -255,6 +258,7 @@ export class RoomSession {
       this.room = LOBBY;
       this.key = undefined;
       this.memberList = [];
+      this.memberCount = undefined;
       this.hooks.emit('room', { roomId: LOBBY, lastSeq: 0 });
       return;
     }
@@ -268,6 +272,7 @@ export class RoomSession {
     this.sequencer.reset();
     this.resyncFrom = undefined;
     this.memberList = [];
+    this.memberCount = undefined;
     const latest = await this.history({ limit: this.config.initialHistory });
     const first = latest.messages[0]?.seq;
     const last = latest.messages.at(-1)?.seq ?? 0;
@@ -372,7 +377,19 @@ export class RoomSession {
   setMembers(roomId: string, members: string[], memberCount?: number): void {
     if (roomId !== this.room) return;
     this.memberList = [...new Set(members)];
+    this.memberCount = memberCount;
     this.hooks.emit('members', { roomId, members: this.memberList, memberCount });
+  }
+
+  /**
+   * A `memberschanged` frame's joins and leaves counted, not named (a room that has held more than 100 members names
+   * none): the room's count moves by them, the list of names stays as the last `who` or `joined` gave it.
+   */
+  onMembersCounted(roomId: string, joined: number, left: number): void {
+    if (roomId !== this.room || joined + left === 0) return;
+    const count = Math.max(0, (this.memberCount ?? this.memberList.length) + joined - left);
+    this.memberCount = count;
+    this.hooks.emit('members', { roomId, members: this.memberList, memberCount: count, counted: true });
   }
 
   /**
@@ -478,23 +495,4 @@ export class RoomSession {
       }
     }
   }
-}
-
-/** The `room` event of a joined room: with the member's key there, when the server gave it. */
-function roomEvent(joined: JoinedFrame): RoomcastEvents['room'] {
-  return {
-    roomId: joined.roomId,
-    lastSeq: joined.lastSeq,
-    ...(joined.memberKey !== undefined && { memberKey: joined.memberKey }),
-    ...(Array.isArray(joined.pins) && { pins: joined.pins.filter(isPin) }),
-    ...(joined.role !== undefined && {
-      moderation: {
-        role: joined.role,
-        ...(Array.isArray(joined.moderators) && { moderators: joined.moderators.map(String) }),
-        ...(typeof joined.slowModeSeconds === 'number' && { slowModeSeconds: joined.slowModeSeconds }),
-        ...(joined.mutedUntil !== undefined && { mutedUntil: joined.mutedUntil }),
-        ...(typeof joined.ownerName === 'string' && { ownerName: joined.ownerName }),
-      },
-    }),
-  };
 }

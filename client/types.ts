@@ -142,6 +142,11 @@ export interface MembersUpdate {
   members: string[];
   /** Connections in the room (one person may have several); undefined when a presence frame changed the list. */
   memberCount?: number;
+  /**
+   * Present when `memberCount` moved by joins and leaves counted, not named (a room that has held more than 100
+   * members): show the count, since `members` lists only the names last asked for.
+   */
+  counted?: true;
 }
 
 /** A frame as received, before the client acts on it. */

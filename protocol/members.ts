@@ -170,14 +170,19 @@ export interface MemberChange {
 }
 
 /**
- * Several members joined or left a room within one fan-out cycle: the changes in the order they happened, each as a
- * `presence` frame would have said it. A lone change still comes as a `presence` frame, so a join wave of k members
- * costs each member one post per cycle, not k.
+ * Members joined or left a room within one fan-out turn: the changes named, in the order they happened, each as a
+ * `presence` frame would have said it, and those counted but not named. A lone named change still comes as a
+ * `presence` frame, so a join wave of k members costs each member one post per turn, not k. A room that has held more
+ * than 100 members names none: `changes` is empty and `joined`/`left` say how many (show the count move, no lines).
  */
 export interface MembersChangedFrame {
   type: 'memberschanged';
   roomId: string;
   changes: MemberChange[];
+  /** People who joined in the turn besides those in `changes`; absent when none. */
+  joined?: number;
+  /** People who left in the turn besides those in `changes`; absent when none. */
+  left?: number;
 }
 
 export type MemberFrame =

@@ -141,8 +141,8 @@ function routeFrames(chat) {
   chat.on('message', onMessage);
   bindSeenBy(chat);
   bindMessageChanges(chat);
-  chat.on('members', ({ roomId, members, memberCount }) => {
-    if (roomId === state.shownRoom) renderMembers(members, memberCount);
+  chat.on('members', ({ roomId, members, memberCount, counted }) => {
+    if (roomId === state.shownRoom) renderMembers(members, memberCount, counted);
   });
   chat.on('presence', onPresence);
   bindTyping(chat);

@@ -45,7 +45,11 @@ function memberRow(name, kind, { isMe, canRemove }) {
   return li;
 }
 
-export function renderMembers(list, count) {
+/**
+ * `counted`: the count moved by joins and leaves the server counted without names (a room that has held more than
+ * 100 members): the count shown is the server's, the list the names last asked for.
+ */
+export function renderMembers(list, count, counted = false) {
   const me = state.username;
   const names = [...new Set(list)].sort((a, b) => {
     if (a === me) return -1;
@@ -62,6 +66,11 @@ export function renderMembers(list, count) {
   for (const name of memberRows.keys()) if (!listed.has(name)) memberRows.delete(name);
   // Rows joining or leaving move none of the others (web/myrooms.js adds each new row's "Message" button).
   placeRows(ui.memberList, items);
+  if (counted && count !== undefined) {
+    ui.memberCount.textContent = String(count);
+    ui.memberCount.title = `${count} in the room`;
+    return;
+  }
   ui.memberCount.textContent = String(names.length);
   // memberCount (when the server sends it) counts connections: one person may have several tabs open.
   ui.memberCount.title = (count ?? 0) > names.length ? `${names.length} people, ${count} connections` : '';

@@ -336,6 +336,18 @@ export interface RoomWake {
 }
 
 /**
+ * A room's presence board has changes (docs/DECISIONS.md, "Presence collected per room, told once a turn"): the
+ * fan-out takes the board (core/identity/dynamoPresence.ts) and tells the turn's joins and leaves in one frame. It goes on
+ * the bus as a `Presence` event without a frame; only the write that opens the board publishes one.
+ */
+export interface PresenceWake {
+  type: 'Presence';
+  messageId: string;
+  roomId: string;
+  board: true;
+}
+
+/**
  * A chunk's members the fan-out's first post found throttled (429/5xx), for the repost machine
  * (statemachines/repost.asl.json): the chunk's frames, where each member resumes in them, and the pause before.
  */
@@ -364,7 +376,7 @@ export interface Departure {
 
 export interface EventPublisher {
   /** Publishes every event or throws PublishFailed. */
-  publish(events: (ChatEvent | RoomWake | RoomRepost | Departure)[]): Promise<void>;
+  publish(events: (ChatEvent | RoomWake | PresenceWake | RoomRepost | Departure)[]): Promise<void>;
 }
 
 export type PostOutcome = 'delivered' | 'gone' | 'retry' | 'failed';

@@ -8,6 +8,7 @@ import { settleDeparture } from '#core/identity/departure';
 import { departureRecords, personRooms } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
+import { presenceBoard, presencePublisher } from '#core/wiring/presence';
 import { config } from '#platform/config';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type SettleInput, settle } from './handBack';
@@ -68,10 +69,12 @@ const deps = onFirstCall(
 );
 
 const cursors = onFirstCall(cursorStore);
+const boards = onFirstCall(presenceBoard);
 const words = onFirstCall(turnIndex);
 const departures = onFirstCall(() => ({
   people: personRooms(),
-  events: eventPublisher(),
+  // The leaves go on each room's presence board (core/identity/presence.ts).
+  events: presencePublisher(),
   departures: departureRecords(),
 }));
 
@@ -99,7 +102,7 @@ const STEPS: {
     context?: Context,
   ) => DeliverOutput | Promise<DeliverOutput>;
 } = {
-  prepare: (input) => prepareRooms(input.input, cursors()),
+  prepare: (input) => prepareRooms(input.input, cursors(), boards()),
   room: (input) => {
     if (typeof input.roomId !== 'string' || typeof input.startedAt !== 'string')
       throw new TypeError('a fan-out room read needs its roomId and startedAt');

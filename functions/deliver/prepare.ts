@@ -1,4 +1,5 @@
 import { ROOM_INDEX_SHARDS, removedFilter } from '#core/aws/roomMembers';
+import { type PresenceBoard, presenceFrameOf } from '#core/identity/presence';
 import { logger } from '#platform/powertools';
 import { batchFrames, coalesceRoomState, type Frame } from './coalescing';
 import { roomIndexKeys } from './roomIndexKeys';
@@ -20,8 +21,9 @@ import {
  *   detail of an event of the chat bus (its `body`: RoomEventsRule's InputPath), in the queue's order. The queue's
  *   message group is the room, so no other execution holds the same room meanwhile. A record with a seq is a wake
  *   (`RoomWake`: the room has news): the room's messages are read from its log after its cursor (roomLog.ts), in
- *   seq order, however many were stored; a presence change, a read position or a room's broadcast (no seq) is its
- *   own frame, before them;
+ *   seq order, however many were stored; a read position or a room's broadcast (no seq) is its own frame, before
+ *   them; a presence wake (`board`) has the room's presence board taken, its changes told in one frame, first
+ *   (core/identity/presence.ts);
  * - an everyone-broadcast: the EventBridge event itself, which its own rule hands to an execution directly (it is
  *   posted to every connection and needs no order with any room, so it never waits in, or holds up, a room's group).
  *
@@ -41,6 +43,8 @@ interface EventDetail {
   roomId?: unknown;
   seq?: unknown;
   payload?: unknown;
+  /** A presence wake: the room's presence board has changes to tell. */
+  board?: unknown;
 }
 
 /** An event of the chat bus. */
@@ -92,8 +96,10 @@ interface RoomEvent {
   roomId: string | null;
   messageId: string;
   seq?: number;
-  /** Absent for a wake (its messages are read from the log). */
+  /** Absent for a wake (its messages are read from the log, its presence from its board). */
   payload?: string;
+  /** A presence wake: the room's board is taken (its frame made then). */
+  board?: true;
   /** The queue record it came in (absent for an everyone-broadcast, which comes as the event itself). */
   recordId?: string;
 }
@@ -127,27 +133,38 @@ function roomShare(roomId: string, states: RoomEvent[], records: string[], rooms
  * The execution's input (the pipe's records, or one everyone-broadcast event) as each room's frames: a woken room's
  * news read from its log after its cursor (roomLog.ts), with the cursor to save after the posts.
  */
-export async function prepareRooms(input: unknown, store: LogStore): Promise<Prepared> {
+export async function prepareRooms(
+  input: unknown,
+  store: LogStore,
+  boards?: Pick<PresenceBoard, 'take'>,
+): Promise<Prepared> {
   const { byRoom, messageIds, records } = roomsOf(input);
   const failed: string[] = [];
   const rooms = await Promise.all(
     [...byRoom].map(async ([roomId, roomEvents]) => {
-      const states = roomEvents.filter((e) => e.seq === undefined);
+      const states = roomEvents.filter((e) => e.seq === undefined && e.board === undefined);
       const woken = roomEvents.filter((e) => e.seq !== undefined);
       const recordIds = records.get(roomId) ?? [];
       if (roomId === null) return { ...prepareRoom(roomId, states, null, []), records: recordIds };
       const named = woken.map((e) => e.seq as number);
       try {
+        // The room's presence board, taken once for all its presence wakes: its frame goes first.
+        const wake = roomEvents.find((e) => e.board !== undefined);
+        const board = wake && boards ? await boards.take(roomId) : undefined;
         // A room with news of state only (presence, read positions) reads its head alone (one GetItem) for its key
         // level and removed names, where Querying every key a room can have would cost eleven Queries (and as many
         // Deliver chunks) more in a small room.
         if (woken.length === 0) {
           const head = await store.head(roomId);
-          return { ...prepareRoom(roomId, states, null, head.removed, head.keyLevel), records: recordIds };
+          const told = withBoard(roomId, states, board, wake, head.keyLevel);
+          return { ...prepareRoom(roomId, told, null, head.removed, head.keyLevel), records: recordIds };
         }
-        const budget = roomShare(roomId, states, recordIds, byRoom.size);
+        // The board's frame is sized for the room's share at the level a state-only room would read (the largest:
+        // names); the read's level then decides whether it names.
+        const budget = roomShare(roomId, withBoard(roomId, states, board, wake, 1), recordIds, byRoom.size);
         const read = await readRoom(roomId, named, store, Date.now() + ROOM_TURN_MS, undefined, budget);
-        return { ...prepareRoom(roomId, states, read, read.removed, read.keyLevel), records: recordIds };
+        const told = withBoard(roomId, states, board, wake, read.keyLevel);
+        return { ...prepareRoom(roomId, told, read, read.removed, read.keyLevel), records: recordIds };
       } catch (error) {
         // The room's log could not be read, even after riding out DynamoDB's throttling: this room's records go back
         // to the queue (the pipe's partial batch failure) and come again after its visibility timeout; the batch's
@@ -164,6 +181,23 @@ export async function prepareRooms(input: unknown, store: LogStore): Promise<Pre
     rooms.filter((r): r is PreparedRoom => r !== undefined),
     failed,
   );
+}
+
+/**
+ * The room's state events with its presence board's frame first (presenceFrameOf, at the room's key level: absent,
+ * a room never raised, level 1); as they were when the board told nothing.
+ */
+function withBoard(
+  roomId: string,
+  states: RoomEvent[],
+  board: Parameters<typeof presenceFrameOf>[1] | undefined,
+  wake: RoomEvent | undefined,
+  keyLevel: number | undefined,
+): RoomEvent[] {
+  const payload = board && wake ? presenceFrameOf(roomId, board, keyLevel ?? 1) : undefined;
+  return payload === undefined || !wake
+    ? states
+    : [{ roomId, messageId: wake.messageId, payload }, ...states];
 }
 
 /**
@@ -259,8 +293,9 @@ function eventOf(event: BusEvent, recordId?: string): RoomEvent | undefined {
   const detail = event?.detail;
   const { roomId, seq, payload, messageId } = detail ?? {};
   const hasSeq = Number.isInteger(seq) && (seq as number) > 0;
+  const board = detail?.board === true && typeof roomId === 'string' && payload === undefined && !hasSeq;
   const valid =
-    (typeof payload === 'string' || (hasSeq && typeof roomId === 'string')) &&
+    (typeof payload === 'string' || (hasSeq && typeof roomId === 'string') || board) &&
     typeof messageId === 'string' &&
     (roomId === undefined || roomId === null || (typeof roomId === 'string' && roomId.length > 0)) &&
     (seq === undefined || hasSeq);
@@ -276,6 +311,7 @@ function eventOf(event: BusEvent, recordId?: string): RoomEvent | undefined {
     messageId: messageId as string,
     ...(hasSeq && { seq: seq as number }),
     ...(typeof payload === 'string' && { payload }),
+    ...(board && { board: true as const }),
   };
 }
 

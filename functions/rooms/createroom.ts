@@ -3,7 +3,7 @@ import { limitSettings } from '#core/limits/limitSettings';
 import { admitRoom, limitOwner } from '#core/limits/quotas';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, quotaStore, roomStore } from '#core/wiring/dynamodb';
-import { eventPublisher } from '#core/wiring/eventbridge';
+import { presencePublisher } from '#core/wiring/presence';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '#platform/powertools';
@@ -16,7 +16,7 @@ import { membershipStore } from './wiring';
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
   rooms: roomStore(),
-  events: eventPublisher(),
+  events: presencePublisher(),
   now: systemClock,
 }));
 const rooms = onFirstCall(() => ({

@@ -2,7 +2,7 @@ import { S3AttachmentReads } from '#attachments/s3Read';
 import { DynamoProfiles } from '#core/aws/profiles';
 import { pageAuthorProfiles } from '#core/profiles';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
-import { eventPublisher } from '#core/wiring/eventbridge';
+import { presencePublisher } from '#core/wiring/presence';
 import { messageStore } from '#messages/readers';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
@@ -29,7 +29,7 @@ export const joinPorts = () => ({
   rooms: roomStore(),
   messages: messageStore(),
   entry: roomEntry(),
-  events: eventPublisher(),
+  events: presencePublisher(),
   now: systemClock,
   authorProfiles: authorProfiles(),
 });

@@ -1,7 +1,7 @@
 import { parseRoomId } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, personRooms } from '#core/wiring/dynamodb';
-import { eventPublisher } from '#core/wiring/eventbridge';
+import { presencePublisher } from '#core/wiring/presence';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { forgetMembership, logMembershipFailure } from './memberships';
@@ -10,7 +10,7 @@ import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
-  events: eventPublisher(),
+  events: presencePublisher(),
   memberships: membershipStore(),
   people: personRooms(),
   now: systemClock,

@@ -1,8 +1,8 @@
 import { DynamoUserDevices } from '#core/aws/userDevices';
 import { auditModeration } from '#core/identity/sessionHooks';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
-import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
+import { presencePublisher } from '#core/wiring/presence';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
@@ -16,7 +16,7 @@ export const moderationPorts = (): ModerationDeps => ({
   memberships: membershipStore(),
   devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
-  events: eventPublisher(),
+  events: presencePublisher(),
   now: systemClock,
   audit: auditModeration,
 });

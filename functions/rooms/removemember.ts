@@ -4,8 +4,8 @@ import { servedFrom } from '#core/limits/guard';
 import { requireString } from '#core/protocol';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
-import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
+import { presencePublisher } from '#core/wiring/presence';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
@@ -19,7 +19,7 @@ const deps = onFirstCall(() => ({
   memberships: membershipStore(),
   devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
-  events: eventPublisher(),
+  events: presencePublisher(),
   now: systemClock,
   // The owner's action goes on record (the audit, owners.ts auditRow).
   audit: auditModeration,

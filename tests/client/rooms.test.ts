@@ -342,6 +342,25 @@ it('takes a memberschanged frame (a cycle of joins and leaves) as its presence c
   expect(chat.members).toEqual(expect.arrayContaining(['erin', 'frank']));
 });
 
+it("moves the shown room's count by a big room's counted joins and leaves, with no presence line", async () => {
+  const chat = await inTwoRooms();
+  const lines: string[] = [];
+  chat.on('presence', (p) => lines.push(`${p.event} ${p.username}`));
+  const counts: (number | undefined)[] = [];
+  chat.on('members', (m) => {
+    if (m.counted) counts.push(m.memberCount);
+  });
+  // A room that has held more than 100 members: each turn's changes as counts alone.
+  fake.server.last.push({ type: 'memberschanged', roomId: 'BBBBBBBB', changes: [], joined: 50 });
+  fake.server.last.push({ type: 'memberschanged', roomId: 'BBBBBBBB', changes: [], joined: 3, left: 10 });
+  // Another room's counts do not move the shown room's.
+  fake.server.last.push({ type: 'memberschanged', roomId: 'AAAAAAAA', changes: [], joined: 7 });
+  await tick();
+  expect(lines).toEqual([]);
+  // The joined reply counted 1 member (the fake server's): 1 + 50, then + 3 − 10.
+  expect(counts).toEqual([51, 44]);
+});
+
 it('asks a quiet room once, INDEX_LAG_MS after joining or following it, for a message the room index lag kept away', async () => {
   fake.server.rooms.set('CCCCCCCC', []);
   const chat = await inTwoRooms();

@@ -64,6 +64,17 @@ function published() {
 
 const writes = () => [...db.commandCalls(PutCommand), ...db.commandCalls(UpdateCommand)];
 
+/** The presence changes written to rooms' presence boards (`presence#<roomId>`), as [roomId, event, username]. */
+function boardChanges(): [string, string, string][] {
+  return db.commandCalls(UpdateCommand).flatMap((call) => {
+    const { Key, ExpressionAttributeValues } = call.args[0].input;
+    const key = String(Key?.limitKey ?? '');
+    if (!key.startsWith('presence#')) return [];
+    const [change] = (ExpressionAttributeValues?.[':change'] ?? []) as { e: string; u: string }[];
+    return change ? [[key.slice('presence#'.length), change.e, change.u] as [string, string, string]] : [];
+  });
+}
+
 beforeEach(() => {
   db.reset();
   bus.reset();
@@ -223,7 +234,11 @@ describe('rooms', () => {
     expect(frame.roomId).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
     // The first code collided: a second one was tried.
     expect(db.commandCalls(PutCommand, { TableName: 'test-Rooms' })).toHaveLength(2);
-    expect(published()).toEqual([expect.objectContaining({ type: 'Presence', roomId: frame.roomId })]);
+    // The join goes on the new room's presence board, and the board's opening wakes the room's fan-out.
+    expect(boardChanges()).toEqual([[frame.roomId, 'join', 'alice']]);
+    expect(published()).toEqual([
+      { type: 'Presence', messageId: expect.any(String), roomId: frame.roomId, board: true },
+    ]);
   });
 
   it('joinroom answers ROOM_NOT_FOUND for a well-formed code with no room, and moves nobody', async () => {
@@ -295,8 +310,10 @@ describe('rooms', () => {
     expect(frame.members).toEqual(['alice', 'bob']);
     expect((frame.history as { seq: number }[]).map((m) => m.seq)).toEqual([1, 2, 3]);
     expect(JSON.stringify(frame.history)).not.toMatch(/ttl/);
-    const events = published().map((e) => [e.roomId, JSON.parse(e.payload).event]);
-    expect(events).toEqual([['K7M2QD', 'join']]);
+    expect(boardChanges()).toEqual([['K7M2QD', 'join', 'alice']]);
+    expect(published()).toEqual([
+      expect.objectContaining({ type: 'Presence', roomId: 'K7M2QD', board: true }),
+    ]);
   });
 
   it('leaveroom puts the caller back in the lobby and tells the room it left', async () => {
@@ -306,12 +323,10 @@ describe('rooms', () => {
     expect(db.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':room']).toBe(
       'lobby',
     );
-    expect(JSON.parse(published()[0]?.payload)).toEqual({
-      type: 'presence',
-      roomId: 'K7M2QD',
-      event: 'leave',
-      username: 'alice',
-    });
+    expect(boardChanges()).toEqual([['K7M2QD', 'leave', 'alice']]);
+    expect(published()).toEqual([
+      expect.objectContaining({ type: 'Presence', roomId: 'K7M2QD', board: true }),
+    ]);
   });
 });
 

@@ -42,6 +42,7 @@ import {
 } from './modelRuns';
 import { cloudArgs, JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
+import { presenceTable } from './presence';
 import { profileInRegion } from './regions';
 import { type Leg, runSearchIndexLegs } from './searchIndex';
 import { stackLimits } from './stackLimits';
@@ -338,6 +339,14 @@ function runModelBench(opts: Options) {
   const limits = stackLimits(opts.parameters);
   const settings = limits.settings;
   const choice = opts.model as string;
+  if (choice === 'presence') {
+    // One room's joins and leaves, turn by turn (presence.ts): no message load, no --design.
+    const { rows, text } = presenceTable(profile);
+    if (opts.json)
+      for (const r of rows) process.stdout.write(`${JSON.stringify({ scenario: 'presence', ...r })}\n`);
+    else process.stdout.write(`model of presence on AWS: profile ${profile.name}\n${text}\n`);
+    return;
+  }
   const loads: Scenario[] =
     choice === 'all'
       ? ['room-100-at-100', 'room-100-at-300', 'rooms-1000-of-2', 'room-1000-at-50'].map(

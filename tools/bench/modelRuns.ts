@@ -21,7 +21,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   twin: { name: 'twin', rooms: 1, members: 20, rate: 10, seconds: 10, messages: 100 },
 };
 /** The scenario names `--model` takes besides SCENARIOS. */
-export const MODEL_CHOICES = [...Object.keys(SCENARIOS), 'ceiling', 'custom', 'all'] as const;
+export const MODEL_CHOICES = [...Object.keys(SCENARIOS), 'ceiling', 'custom', 'presence', 'all'] as const;
 
 /** The template's settings the model follows: the deploy constants, the pipe's batch, the rule's retries, the routes. */
 export function templateSettings(templatePath = join(ROOT, 'template.yaml')): Partial<ModelSettings> {

@@ -51,6 +51,9 @@ Usage: npm run bench -- [options]
                            ceiling           the highest rate one room (--room, default 100) holds: p99 ≤ 1 s,
                                              backlog within a second's sends, nothing refused or lost
                            custom            --rooms K rooms of --room N members at --rate R messages/s each
+                           presence          one room's presence turn by turn (tools/bench/presence.ts): 5,000
+                                             joins in 60 s, and a storm of 20,000 reconnects at 500/s; a queue
+                                             message per change against the room's presence board
                            all               the four loads and the ceiling
   --design D             the model's fan-out: queue (one queue message per room event), wake (one wake per awake
                          spell of a room, the room's log read since its cursor: the fan-out as built) or both (default)

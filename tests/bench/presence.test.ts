@@ -1,0 +1,24 @@
+import { joinBurst, reconnectStorm, runPresence } from '../../tools/bench/presence';
+import { AWS } from '../../tools/local/awsProfile';
+
+/**
+ * The presence model (tools/bench/presence.ts, `npm run bench -- --model presence`): a room's board keeps a join
+ * burst's posts in proportion to its members, where a queue message per change grows with their square; and a message
+ * of the room waits behind no pile of presence.
+ */
+
+it('a join burst costs the board posts in proportion to the room, a queue message per change their square', () => {
+  const board = (n: number) => runPresence(joinBurst(n, 60), 'board', AWS);
+  const queue = (n: number) => runPresence(joinBurst(n, 60), 'queue', AWS);
+  // Twice the members in the same 60 s: the board's turns stay about as many, so posts about double.
+  expect(board(5_000).posts / board(2_500).posts).toBeLessThan(2.5);
+  expect(queue(5_000).posts / queue(2_500).posts).toBeGreaterThan(3);
+  expect(board(5_000).postsPerMember).toBeLessThan(queue(5_000).postsPerMember / 2);
+});
+
+it('a message sent mid-burst or mid-storm waits behind at most one presence execution', () => {
+  for (const load of [joinBurst(), reconnectStorm()]) {
+    expect(runPresence(load, 'board', AWS).messageWaitSeconds).toBeLessThanOrEqual(1);
+    expect(runPresence(load, 'queue', AWS).messageWaitSeconds).toBeGreaterThan(10);
+  }
+});
