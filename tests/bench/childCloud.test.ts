@@ -15,7 +15,7 @@ beforeAll(async () => {
     throw new Error('dist/ is missing: run `node scripts/build.mjs --quiet` first');
   }
   cloud = await startChildCloud({ args: ['--log-level', 'ERROR'] });
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await cloud?.stop();
@@ -61,7 +61,7 @@ it("reports each function's sandbox CPU time, which grows when the function runs
   expect(after.MessagesFunction).toBeGreaterThan(before.MessagesFunction ?? 0);
   ws.close();
   // A send and its fan-out through a child process's cloud; the figures, not the time, are what is checked.
-}, 60_000);
+}, 240_000);
 
 it('ends when the program that started it dies without stopping it', async () => {
   const { spawn } = await import('node:child_process');
@@ -96,4 +96,4 @@ it('ends when the program that started it dies without stopping it', async () =>
   } finally {
     if (alive()) process.kill(pid, 'SIGKILL');
   }
-}, 60_000);
+}, 240_000);

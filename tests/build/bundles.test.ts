@@ -166,7 +166,7 @@ describe("each function's bundle and other features' adapters", () => {
   // more than jest's 30 s default; nothing here is timed.
   beforeAll(async () => {
     closures = await importClosures(functions.map((fn) => fn.entryPoint));
-  }, 180_000);
+  }, 240_000);
 
   it('lists every function of the template', () => {
     expect(Object.keys(FOREIGN_ADAPTERS).sort()).toEqual(functions.map((fn) => fn.logicalId).sort());

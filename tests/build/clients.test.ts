@@ -133,7 +133,7 @@ beforeAll(async () => {
   for (const { options, entryPoints } of groups.values()) {
     for (const [entry, clients] of await bundledClients(entryPoints, options)) clientsOf.set(entry, clients);
   }
-}, 60_000);
+}, 240_000);
 
 describe.each(functions)('%s', (logicalId, entryPoint) => {
   it('bundles exactly the AWS SDK clients it calls', () => {

@@ -116,7 +116,7 @@ it('makes each bundle byte for byte as npm run build does, and each loads alone'
     env: { PATH: plainPath(), AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
   }).toString();
   expect(JSON.parse(loaded)).toEqual(Object.fromEntries(functions.map((f) => [f.logicalId, 'function'])));
-}, 120_000);
+}, 240_000);
 
 it('tells a shell without node_modules to run npm ci first', () => {
   const bare = mkdtempSync(join(tmpdir(), 'roomcast-bare-'));

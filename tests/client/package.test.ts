@@ -128,7 +128,7 @@ chat.on('mesage', () => {});
   // Each form resolved to its own declarations through the package's `exports`.
   expect(stdout).toMatch(/'@roomcast\/client' was successfully resolved to '.*\/dist\/index\.d\.mts'/);
   expect(stdout).toMatch(/'@roomcast\/client' was successfully resolved to '.*\/dist\/index\.d\.cts'/);
-}, 60_000);
+}, 240_000);
 
 it('loads with import and with require from the installed copy', async () => {
   // Two independent child processes: they run at once.
@@ -189,4 +189,4 @@ ben.close();
     text: 'hello from the package',
     seq: 1,
   });
-}, 90_000);
+}, 240_000);

@@ -224,7 +224,7 @@ describe('coverage of the template and of events/', () => {
       op: 'post',
     });
     // Every route's function starts cold in this session (23 of them): a loaded machine needs more than 30 s.
-  }, 60_000);
+  }, 240_000);
 
   it('every sample event in events/ runs through the local cloud with the result it documents', async () => {
     const alice = await connect('alice');

@@ -25,7 +25,7 @@ it('hands the chunk to its repost, posting nothing, when the budget cannot be wr
   });
   expect(posted).toEqual([]);
   expect(report).toMatchObject({ retrying: true, retry: { a: 0, b: 0 }, goneIds: [] });
-}, 15_000);
+}, 240_000);
 
 it('notes the members for a resync on the repost, and answers, when the budget still cannot be written', async () => {
   const { deps, posted, notes } = stage();

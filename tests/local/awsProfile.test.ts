@@ -42,7 +42,7 @@ async function getItemsMs(awsProfile: string): Promise<number> {
 it('makes DynamoDB GetItem wait the profile latency under --aws-profile aws', async () => {
   // A floor, which a loaded machine only raises: the profile's wait is in every call, whatever else delays it.
   expect(await getItemsMs('aws')).toBeGreaterThan(FLOOR_MS);
-}, 60_000);
+}, 240_000);
 
 it('waits nothing without a profile: no call is delayed by a drawn latency', () => {
   // How fast an unprofiled cloud answers depends on the machine; that it adds no wait of its own does not.

@@ -282,7 +282,7 @@ describe('through the local cloud', () => {
   let test: TestCloud;
   beforeAll(async () => {
     test = await startTestCloud({ dynamoKeyLimitScale: SCALE });
-  }, 60_000);
+  }, 240_000);
   afterAll(async () => {
     await test?.cloud.close();
   });

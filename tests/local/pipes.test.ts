@@ -252,7 +252,7 @@ describe('a running cloud with pipes', () => {
     sqs = new SQSClient({ endpoint: cloud.sqsEndpoint, region, credentials: ADMIN });
     dynamo = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region, credentials: ADMIN });
     events = new EventBridgeClient({ endpoint: cloud.eventsEndpoint, region, credentials: ADMIN });
-  }, 60_000);
+  }, 240_000);
   afterAll(async () => {
     sqs.destroy();
     dynamo.destroy();

@@ -173,7 +173,7 @@ describe('the test clock (tools/local/testClock.ts) reaches the thread', () => {
     // A Wait of an hour ends, in 3.6 real seconds: without the clock it would outlast the test, which then fails on
     // its timeout. No bound on the measured time, which a loaded machine stretches.
     await backOffMs(clocked, 'test-clock', 3600);
-  }, 120_000);
+  }, 240_000);
 
   it('a clock naming a state no state machine has stops the thread from starting, naming it', async () => {
     await expect(

@@ -9,7 +9,7 @@ let testCloud: TestCloud;
 
 beforeAll(async () => {
   testCloud = await startTestCloud({ logLevel: 'DEBUG', parameters: { LogLevel: 'DEBUG' } });
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await testCloud?.cloud.close();
@@ -43,4 +43,4 @@ it('prints every step of one message with its correlation id', async () => {
     await alice.close();
     await bob.close();
   }
-}, 120_000);
+}, 240_000);

@@ -87,7 +87,7 @@ beforeAll(async () => {
     detail: { messageId, roomId, seq: 1, payload: JSON.stringify(frame) },
   });
   run = await machine.execute([record]);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await dynamo.close();

@@ -127,7 +127,7 @@ describe('runtime settings: one document, read by code', () => {
       if (Object.keys(metafile.inputs).some((input) => resolve(input) === join(root, settingsModule)))
         loaders.push(logicalId);
     }
-  }, 60_000);
+  }, 240_000);
 
   it('lets exactly the functions that load the document read that one parameter, through one managed policy', () => {
     const policy = Resources.SettingsReadPolicy?.Properties?.PolicyDocument as {
