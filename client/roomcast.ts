@@ -7,6 +7,7 @@ import type {
   KeyRotatedFrame,
   MemberRemovedFrame,
   MembersFrame,
+  ModLogFrame,
   MutedFrame,
   ProfileFrame,
   PushSubscriptionFrame,
@@ -24,7 +25,13 @@ import type {
   UnmutedFrame,
   UploadFrame,
 } from '../protocol';
-import { DIRECTORY_LIMITS, MODERATION_LIMITS, normalizeText, normalizeTitle } from '../protocol';
+import {
+  DIRECTORY_LIMITS,
+  MODERATION_LIMITS,
+  MODERATION_PATTERNS,
+  normalizeText,
+  normalizeTitle,
+} from '../protocol';
 import { ClientCore } from './core';
 import { RoomcastError } from './errors';
 import { MessageChanges } from './messages';
@@ -259,6 +266,26 @@ export class RoomcastClient extends ClientCore {
   /** Owner or moderator: lifts the ban of the member named `name`. */
   unban = (name: string): Promise<UnbannedFrame> =>
     this.moderate({ action: 'unban', username: checkName(name) });
+  /**
+   * Owner or moderator: the current room's moderation log (or `roomId`'s, a room you follow), newest first, `limit`
+   * (1–50, absent 50) a page, `before` the `next` of the page before; the first page also says who is muted and banned.
+   */
+  modLog = (page: { roomId?: string; limit?: number; before?: string } = {}): Promise<ModLogFrame> => {
+    const { roomId, limit, before } = page;
+    const max = MODERATION_LIMITS.logListed;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > max))
+      return Promise.reject(new RoomcastError('INVALID_ARGUMENT', `limit must be 1 to ${max}.`));
+    if (before !== undefined && !new RegExp(MODERATION_PATTERNS.logCursor).test(before))
+      return Promise.reject(
+        new RoomcastError('INVALID_ARGUMENT', 'before must be the next of a modlog page.'),
+      );
+    return this.moderate({
+      action: 'modlog',
+      ...(roomId !== undefined && { roomId }),
+      ...(limit !== undefined && { limit }),
+      ...(before !== undefined && { before }),
+    });
+  };
   /** Owner only: one message per `seconds` per member in the current room (owner and moderators exempt); 0: off. */
   setSlowMode = (seconds: number): Promise<SlowModeFrame> => {
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > MODERATION_LIMITS.slowModeMaxSeconds)

@@ -17,6 +17,8 @@ export interface TypingHost {
   readonly roomId: string;
   sendRaw(text: string): void;
   on<K extends keyof RoomcastEvents>(event: K, listener: (value: RoomcastEvents[K]) => void): () => void;
+  /** The client's block list (client/safety.ts): a blocked person's typing is not shown, as their messages are not. */
+  readonly safety?: { isHidden(message: { roomId: string; authorKey?: string }): boolean };
 }
 
 /**
@@ -35,6 +37,8 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
   private lastSentAt: number | undefined;
   /** Typist name -> its expiry timer, in order of arrival. */
   private readonly typists = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Typist name -> its key in the room (the frame's `authorKey`), to leave out a person blocked since. */
+  private readonly keys = new Map<string, string>();
   /** Each of the room's latest senders' last message's `sentAt` (epoch ms; the 100 latest), for late heartbeats. */
   private readonly messageAt = new Map<string, number>();
 
@@ -53,9 +57,17 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     client.on('close', () => this.reset());
   }
 
-  /** Who is typing in the current room now (never this client). */
+  /** Who is typing in the current room now (never this client, nor a person it blocks). */
   get current(): string[] {
-    return [...this.typists.keys()];
+    return [...this.typists.keys()].filter((name) => !this.hidden(this.keys.get(name)));
+  }
+
+  /** Whether the typist of key `authorKey` is blocked here, by the keys last read for the room. */
+  private hidden(authorKey: string | undefined): boolean {
+    return (
+      authorKey !== undefined &&
+      (this.client.safety?.isHidden({ roomId: this.client.roomId, authorKey }) ?? false)
+    );
   }
 
   /** Call on every keystroke; true when it sent a heartbeat (at most one per `heartbeatMs`, never in the lobby). */
@@ -90,6 +102,9 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     const sentAt = this.messageAt.get(username);
     const at = (frame as { at?: unknown }).at;
     if (sentAt !== undefined && typeof at === 'number' && at <= sentAt) return;
+    const { authorKey } = frame as Partial<TypingFrame>;
+    if (typeof authorKey === 'string') this.keys.set(username, authorKey);
+    if (this.hidden(this.keys.get(username))) return;
     const expiry =
       typeof expiresInMs === 'number' && expiresInMs > 0 ? expiresInMs : this.heartbeatMs + TYPING_GRACE_MS;
     const known = this.typists.get(username);
@@ -116,6 +131,7 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     if (this.typists.size === 0) return;
     for (const timer of this.typists.values()) clearTimeout(timer);
     this.typists.clear();
+    this.keys.clear();
     this.changed();
   }
 
@@ -135,6 +151,7 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     if (timer === undefined) return;
     clearTimeout(timer);
     this.typists.delete(username);
+    this.keys.delete(username);
     this.changed();
   }
 

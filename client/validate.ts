@@ -209,13 +209,19 @@ export function presencesOf(f: Record<string, unknown>): PresenceFrame[] {
   if (typeof roomId !== 'string' || !Array.isArray(changes)) return [];
   return changes
     .filter(
-      (c): c is { event: 'join' | 'leave'; username: string } =>
+      (c): c is { event: 'join' | 'leave'; username: string; reason?: unknown } =>
         typeof c === 'object' &&
         c !== null &&
         (c.event === 'join' || c.event === 'leave') &&
         typeof c.username === 'string',
     )
-    .map((c) => ({ type: 'presence', roomId, event: c.event, username: c.username }));
+    .map((c) => ({
+      type: 'presence',
+      roomId,
+      event: c.event,
+      username: c.username,
+      ...((c.reason === 'removed' || c.reason === 'banned') && { reason: c.reason }),
+    }));
 }
 
 /** A member's name as a moderation action takes it (the member list's). */

@@ -167,6 +167,8 @@ export interface SeenFrame {
 export interface MemberChange {
   event: 'join' | 'leave';
   username: string;
+  /** As the `presence` frame's: a leave the room's staff made. */
+  reason?: 'removed' | 'banned';
 }
 
 /**

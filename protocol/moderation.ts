@@ -14,6 +14,7 @@ export const MODERATION_ACTIONS = [
   'unban',
   'slowmode',
   'roomwords',
+  'modlog',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
@@ -34,6 +35,14 @@ export const MODERATION_LIMITS = {
   /** Words a room's owner adds to the deployment's filter for the room (`roomwords`), each 1-40 characters. */
   roomWordsMax: 50,
   roomWordMaxChars: 40,
+  /** Rows one `modlog` page lists at most (and by default), newest first; `next` asks for the page after. */
+  logListed: 50,
+} as const;
+
+export const MODERATION_PATTERNS = {
+  /** A `modlog` page's `next` (and a later request's `before`): the last listed row's time and id. */
+  logCursor:
+    '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z~[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
 } as const;
 
 interface ModerationRequest {
@@ -85,6 +94,16 @@ export interface RoomWordsRequest extends ModerationRequest {
   action: 'roomwords';
   words: string[];
 }
+/**
+ * Owner or moderator: the moderation log of a room you follow (`roomId`, absent: the room you show), newest first,
+ * `limit` (1–50, absent: 50) a page; `before` is the `next` of the page before. The first page (no `before`) also
+ * lists who is muted and who is banned now.
+ */
+export interface ModLogRequest extends ModerationRequest {
+  action: 'modlog';
+  limit?: number;
+  before?: string;
+}
 export type ModerationRequestFrame =
   | RoomWordsRequest
   | SetRoleRequest
@@ -92,7 +111,8 @@ export type ModerationRequestFrame =
   | UnmuteRequest
   | BanRequest
   | UnbanRequest
-  | SlowModeRequest;
+  | SlowModeRequest
+  | ModLogRequest;
 
 /** A member's role changed: the reply to `setrole`, and pushed to every member of the room. */
 export interface RoleChangedFrame {
@@ -146,6 +166,40 @@ export interface RoomWordsFrame {
   words: string[];
   requestId?: string;
 }
+/**
+ * One owner's or moderator's action in a room's moderation log: `action` is the route it took (`setrole`, `mute`,
+ * `unmute`, `ban`, `unban`, `slowmode`, `rotatekey`, `setroom`, `removemember`, `closeroom`, `resolvereport`) or
+ * `deletemessage`, `pinmessage`, `unpinmessage`; `actor` the name it showed and `actorRole` its role then; `target` the
+ * member acted on (a message's author for a delete or pin); `detail` what else it set (a mute's end, a role, slow
+ * mode's seconds, the settings `setroom` changed, a message's `seq N`, a report's outcome), never a message's text.
+ */
+export interface ModLogEntry {
+  action: string;
+  actor: string;
+  actorRole: Role;
+  at: string;
+  target?: string;
+  detail?: string;
+}
+/** A member muted now: `until` (ISO 8601), absent: until unmuted. */
+export interface MutedMember {
+  username: string;
+  until?: string;
+}
+/**
+ * The reply to `modlog`: a page of the room's moderation log, newest first, and `next` while older rows remain. The
+ * first page also says who is muted now (`muted`) and the names banned now (`banned`, as each `ban` named them, for
+ * `unban`).
+ */
+export interface ModLogFrame {
+  type: 'modlog';
+  roomId: string;
+  entries: ModLogEntry[];
+  next?: string;
+  muted?: MutedMember[];
+  banned?: string[];
+  requestId?: string;
+}
 export type ModerationFrame =
   | RoomWordsFrame
   | RoleChangedFrame
@@ -153,7 +207,8 @@ export type ModerationFrame =
   | UnmutedFrame
   | BannedFrame
   | UnbannedFrame
-  | SlowModeFrame;
+  | SlowModeFrame
+  | ModLogFrame;
 export const MODERATION_FRAME_TYPES = [
   'rolechanged',
   'muted',
@@ -162,6 +217,7 @@ export const MODERATION_FRAME_TYPES = [
   'unbanned',
   'slowmode',
   'roomwords',
+  'modlog',
 ] as const satisfies readonly ModerationFrame['type'][];
 
 /** The frame type that answers each action (errors aside). */
@@ -173,6 +229,7 @@ export const MODERATION_REPLY_TYPE = {
   unban: 'unbanned',
   slowmode: 'slowmode',
   roomwords: 'roomwords',
+  modlog: 'modlog',
 } as const;
 
 /**

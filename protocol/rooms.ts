@@ -76,7 +76,11 @@ export interface PresenceFrame {
   roomId: string;
   event: 'join' | 'leave';
   username: string;
+  /** A leave the room's staff made: the member was removed (`removemember`) or banned (`ban`). */
+  reason?: LeaveReason;
 }
+/** Why a member left, when it did not leave itself. */
+export type LeaveReason = 'removed' | 'banned';
 export interface BroadcastFrame {
   type: 'broadcast';
   messageId: string;

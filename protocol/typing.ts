@@ -32,6 +32,11 @@ export interface TypingFrame {
   type: 'typing';
   roomId: string;
   username: string;
+  /**
+   * The typist's key in the room, as its messages carry it (`authorKey`): a client hides the typing of a person it
+   * blocked, as it hides their messages (the block list's `hiddenKeys`).
+   */
+  authorKey?: string;
   typing: boolean;
   /** With `typing: true`: the heartbeat interval plus TYPING_GRACE_MS. */
   expiresInMs?: number;

@@ -26,9 +26,13 @@ export function refreshMembers() {
   state.chat?.who().catch(() => {});
 }
 
+/** What a presence line says: a ban or a removal by the room's staff is said as such, not as a leave. */
+const PRESENCE_WORDS = { join: ' joined', leave: ' left', banned: ' was banned', removed: ' was removed' };
+
 export function onPresence(f) {
   if (f.username === state.username) return;
-  addSystemLine([nameNode(f.username), f.event === 'join' ? ' joined' : ' left'], f.event);
+  const words = PRESENCE_WORDS[f.event === 'leave' && f.reason ? f.reason : f.event] ?? ' left';
+  addSystemLine([nameNode(f.username), words], f.event);
   // The same name may still be connected from another tab: confirm with the server.
   if (f.event === 'leave') setTimeout(() => state.chat?.who().catch(() => {}), 400);
 }

@@ -1,8 +1,9 @@
-// Moderation in the web chat: the room's moderators marked in the member list, the owner's and moderators' menu on
-// each member (make moderator, mute for a time, unmute, ban), Unban by name under the list (a banned member is no
-// longer listed), the owner's slow mode, and the composer telling a muted member so, or the room's slow mode. The server holds every rule (FORBIDDEN, MUTED, SLOW_MODE otherwise).
+// Moderation in the web chat: the room's moderators marked in the member list (and, for the staff, its muted members),
+// the owner's and moderators' menu on each member (make moderator, mute for a time, unmute, ban), Unban by name under
+// the list (a banned member is no longer listed; modlog.js lists the banned with one-click Unban), the owner's slow mode, and the composer telling a muted member so, or the room's slow mode. The server holds every rule (FORBIDDEN, MUTED, SLOW_MODE otherwise).
 
 import { confirmAction } from './confirm.js';
+import { bindModLog, mutedKind, noteModeration } from './modlog.js';
 import { openRoom } from './myrooms.js';
 import { setHashRoom } from './names.js';
 import { readable, roomWords, whenInWords } from './roomWords.js';
@@ -51,7 +52,7 @@ export function roleBadge(name) {
 
 /** What the list's row of `name` depends on here: it is drawn again when this changes. */
 export const rowKind = (name) =>
-  `${moderation.role}:${name === moderation.ownerName ? 'owner' : moderation.moderators.has(name) ? 'mod' : 'member'}`;
+  `${moderation.role}:${name === moderation.ownerName ? 'owner' : moderation.moderators.has(name) ? 'mod' : 'member'}${mutedKind(name)}`;
 
 function act(promise, done, failed) {
   promise.then(done, (err) => toast(readable(err.message), { title: ERROR_TITLES[err.code] || failed }));
@@ -70,6 +71,7 @@ function askThenBan(name, roomId, told) {
         state.chat.ban(name),
         () => {
           if (state.shownRoom === roomId) setHashRoom(roomId);
+          noteModeration(roomId, { kind: 'banned', name });
           told(`You banned ${name} from ${roomWords(roomId)}. The invite link changed.`);
         },
         'Could not ban',
@@ -148,17 +150,22 @@ export function moderationMenu(name) {
       item(choice.label, choice.id, () =>
         act(
           state.chat.mute(name, choice.minutes === undefined ? {} : { minutes: choice.minutes }),
-          (f) =>
+          (f) => {
+            noteModeration(roomId, { kind: 'muted', name, until: f.until });
             told(
               `${name} is muted in ${roomWords(roomId)} ${f.until ? `until ${whenInWords(f.until)}` : 'until unmuted'}.`,
-            ),
+            );
+          },
           'Could not mute',
         ),
       );
     item('Unmute', 'member-unmute', () =>
       act(
         state.chat.unmute(name),
-        () => told(`${name} may post in ${roomWords(roomId)} again.`),
+        () => {
+          noteModeration(roomId, { kind: 'unmuted', name });
+          told(`${name} may post in ${roomWords(roomId)} again.`);
+        },
         'Could not unmute',
       ),
     );
@@ -209,6 +216,8 @@ export function updateModerationStatus() {
 /** Listens to the client: the room's moderation as joined, and the server's moderation notices. */
 export function bindModeration(chat, { onMembers, onComposer }) {
   rerender = onMembers;
+  // The staff's view of the room's moderation log, mutes and bans (modlog.js).
+  bindModLog(chat, { onMembers });
   chat.on('room', ({ moderation: found }) => {
     moderation.role = found?.role ?? 'member';
     moderation.moderators = new Set(found?.moderators ?? []);
@@ -240,6 +249,7 @@ export function bindModeration(chat, { onMembers, onComposer }) {
       act(
         chat.unban(name),
         () => {
+          noteModeration(state.shownRoom, { kind: 'unbanned', name });
           ui.unbanName.value = '';
           ui.unbanForm.hidden = true;
           toast(`${name} may join again with the room's current link.`, { kind: 'info' });

@@ -1,6 +1,7 @@
 // The sidebar's panels: the room's member list and the connection's details.
 
 import { moderationMenu, roleBadge, rowKind } from './moderation.js';
+import { mutedBadge } from './modlog.js';
 import { state } from './state.js';
 import { fullFmt, h, makeAvatar, nameNode, placeRows, toast, toDate, ui } from './ui.js';
 
@@ -23,6 +24,10 @@ function memberRow(name, kind, { isMe, canRemove }) {
   li.dataset.username = name;
   const label = h('span', 'member-name');
   label.append(nameNode(name));
+  // Muted, as the room's owner and moderators see it (modlog.js; members are not told who is): a line under the
+  // name, so the row's buttons leave the name its width.
+  const muted = mutedBadge(name);
+  if (muted) label.append(muted);
   li.append(makeAvatar(name, 'avatar-sm'), label);
   // A moderator is marked "mod" (moderation.js); the owner's and moderators' menu sits on the others' rows.
   const badge = roleBadge(name);

@@ -19,6 +19,10 @@ export function bindTyping(chat) {
   chat.typing.on('typing', ({ typists }) => {
     ui.typingIndicator.textContent = typingLine(typists);
   });
+  // Someone blocked (or unblocked) while typing: the client leaves a blocked person out of `current` at once.
+  chat.safety.subscribe(() => {
+    ui.typingIndicator.textContent = typingLine(chat.typing.current);
+  });
   if (composerBound) return;
   composerBound = true;
   ui.composerInput.addEventListener('input', () => {

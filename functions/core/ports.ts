@@ -278,6 +278,8 @@ export interface RoomStore {
   banOf(roomId: string, key: string): Promise<BanItem | undefined>;
   /** The keys the room's ban roster holds under `name` (core/moderation.ts banRosterId), for unban by name. */
   bannedNamed(room: Pick<Room, 'roomId' | 'createdAt'>, name: string): Promise<string[]>;
+  /** Every ban of the room's roster: its key and the name it was given (one read of the roster, ≤ bannedPerRoom). */
+  bans(room: Pick<Room, 'roomId' | 'createdAt'>): Promise<{ key: string; name: string }[]>;
   /**
    * Raises the room's key level to `level` unless it is that high already (it never falls: a subscription written at
    * a lower level stays under a key the higher one reads). Nothing for a room that is gone.

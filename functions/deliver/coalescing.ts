@@ -129,7 +129,11 @@ export function coalesceRoomState(roomId: string, frames: readonly Frame[]): Fra
         presenceAt = out.length;
         out.push(frame);
       }
-      changes.push({ event: state.event, username: state.username });
+      changes.push({
+        event: state.event,
+        username: state.username,
+        ...(state.reason && { reason: state.reason }),
+      });
     } else if (state?.type === 'seen') {
       for (const member of state.members) {
         const key = member.userId ?? `name:${member.username}`;

@@ -1,3 +1,4 @@
+import { auditModeration } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { limitSettings } from '#core/limits/limitSettings';
 import { admitLobbyPost } from '#core/lobby';
@@ -39,6 +40,8 @@ const deps = onFirstCall(() =>
       return limitSettings.reactionKindsPerSource();
     },
     admitDirect: (changer: Connection) => admitDirectSend(blocks(), changer),
+    // A moderator's delete, a pin or an unpin goes on the room's moderation log (changeAudit.ts).
+    audit: auditModeration,
   }),
 );
 const blocks = onFirstCall(dmBlocks);

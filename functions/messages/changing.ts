@@ -23,6 +23,7 @@ import {
   takeRoomSeq,
   type WakeBy,
 } from './appending';
+import { auditChange, type ChangeAudit } from './changeAudit';
 import {
   applied,
   changeFrameOf,
@@ -58,7 +59,8 @@ import { reindex } from './searching';
 
 /** Exported for tests: the port changeConflicts.test.ts builds over real tables. */
 export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 'events' | 'now'> &
-  SendSettings & {
+  SendSettings &
+  ChangeAudit & {
     changes: ChangeStore;
     reactions: ReactionStore;
     editWindowMinutes: number;
@@ -220,7 +222,11 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
           taken = undefined;
           takes.published();
           const after = applied(planned.message, event, planned.plan.update);
-          await Promise.all([publish(deps, event, by), reindexed(deps, planned.message, after)]);
+          await Promise.all([
+            publish(deps, event, by),
+            reindexed(deps, planned.message, after),
+            auditChange(deps, change.input.request.kind, planned, change.changer, change.now),
+          ]);
           return reply(change, after, event.seq);
         }
         case 'sentBefore':

@@ -266,7 +266,10 @@ export async function removeMember(
       : `The owner of room ${roomId} removed you from it. You are in the lobby.`,
   });
   const left = new Set(targets.filter((t) => removedIds.includes(t.connectionId)).map((t) => t.username));
-  if (left.size > 0) await deps.events.publish([...left].map((name) => presenceEvent(roomId, 'leave', name)));
+  if (left.size > 0)
+    await deps.events.publish(
+      [...left].map((name) => presenceEvent(roomId, 'leave', name, ban ? 'banned' : 'removed')),
+    );
   await shareKey(deps, room, new Set([connectionId, ...removedIds]));
   if (!ban) await deps.audit?.(auditRow(caller, roomId, 'removemember', at, { target: username }));
   return { type: 'memberremoved' as const, roomId, username, removed: moved.length, inviteKey };

@@ -6,8 +6,9 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { moderationLogKey, moderationRowId } from '#core/identity/dynamoSessions';
 import { stableHash } from '#core/stableHash';
-import type { Report, ReportOutcome } from '#protocol';
+import type { ModLogEntry, Report, ReportOutcome, Role } from '#protocol';
 
 /**
  * Moderation on record, in the Sessions table (the deployment's audit trail: docs/SECURITY.md, "What is logged and
@@ -53,6 +54,22 @@ interface Resolution {
   resolvedAt: string;
 }
 
+/** Where a page of the room's moderation log starts: after the row of this time and id (the last one listed). */
+export interface LogAfter {
+  at: string;
+  id: string;
+}
+
+/** A room's moderation log (core/identity/dynamoSessions.ts writes it): its owners' and moderators' actions. */
+export interface RoomLog {
+  /** Up to `limit` rows, newest first, after `after`; `next` when older ones may remain. */
+  ofRoomLog(
+    roomId: string,
+    limit: number,
+    after?: LogAfter,
+  ): Promise<{ entries: ModLogEntry[]; next?: LogAfter }>;
+}
+
 export interface ReportStore {
   /** Keeps the report with its evidence (the message's text as it was). */
   keep(report: Report, reporterId: string): Promise<void>;
@@ -80,8 +97,10 @@ const reportsKey = (roomId: string) => `#reports#${roomId}`;
 const resolvedKey = (roomId: string) => `#resolved#${roomId}`;
 const reportItemKey = (reportId: string) => `#report#${reportId}`;
 
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
 /** The Sessions table's moderation items (audit rows, reports), kept `retentionSeconds` from their writing (TTL). */
-export class DynamoModerationRecords implements AuditLog, ReportStore {
+export class DynamoModerationRecords implements AuditLog, ReportStore, RoomLog {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -137,6 +156,49 @@ export class DynamoModerationRecords implements AuditLog, ReportStore {
       }),
     );
     return shards.flat().sort((a, b) => String(a.connectedAt).localeCompare(String(b.connectedAt)));
+  }
+
+  /**
+   * A page of the room's moderation log, newest first: one Query of the index under `#moderation#<roomId>`,
+   * backwards, `limit` rows (each row ~200 bytes: a page of 50 reads ≤ 3 RCU, eventually consistent).
+   */
+  async ofRoomLog(
+    roomId: string,
+    limit: number,
+    after?: LogAfter,
+  ): Promise<{ entries: ModLogEntry[]; next?: LogAfter }> {
+    const key = moderationLogKey(roomId);
+    const { Items = [], LastEvaluatedKey } = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: this.usernameIndex,
+        KeyConditionExpression: 'username = :key',
+        ExpressionAttributeValues: { ':key': key },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(after && {
+          ExclusiveStartKey: {
+            connectionId: moderationRowId(roomId, after.at, after.id),
+            username: key,
+            connectedAt: after.at,
+          },
+        }),
+      }),
+    );
+    const entries = Items.map((item) => ({
+      action: String(item.action),
+      actor: String(item.actor),
+      actorRole: (text(item.actorRole) ?? 'owner') as Role,
+      at: String(item.at),
+      ...(text(item.target) !== undefined && { target: text(item.target) }),
+      ...(text(item.detail) !== undefined && { detail: text(item.detail) }),
+    }));
+    const last = Items.at(-1);
+    return {
+      entries,
+      ...(LastEvaluatedKey &&
+        last && { next: { at: String(last.at), id: String(last.connectionId).split('#').at(-1) ?? '' } }),
+    };
   }
 
   async keep(report: Report, reporterId: string): Promise<void> {

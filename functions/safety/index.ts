@@ -2,6 +2,7 @@ import { featureHandler } from '#core/features';
 import {
   blocklistRoute,
   blockRoute,
+  modLogRoute,
   reportRoute,
   reportsRoute,
   resolveReportRoute,
@@ -9,8 +10,8 @@ import {
 } from './routes';
 
 /**
- * The safety feature: blocking people, reporting messages, and the reports their owners and moderators list and
- * resolve; one function routed by route key
+ * The safety feature: blocking people, reporting messages, the reports their owners and moderators list and
+ * resolve, and the room's moderation log they read (modlog.ts); one function routed by route key
  * (core/features.ts). Its role alone writes block lists and reports; the word filter (filter.ts) runs in the
  * messages function, before a message is stored.
  * Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template.
@@ -22,5 +23,6 @@ export const routes = [
   reportRoute,
   reportsRoute,
   resolveReportRoute,
+  modLogRoute,
 ];
 export const handler = featureHandler('safety', routes);

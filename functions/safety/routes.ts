@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoUserDevices } from '#core/aws/userDevices';
+import { auditModeration } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { limitOwner } from '#core/limits/quotas';
 import { routeHandler } from '#core/websocket';
@@ -12,6 +13,7 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
 import { moderationRecords } from './auditWiring';
 import { DynamoBlockStore } from './dynamoBlocks';
+import { modLog, parseLogPage } from './modlog';
 import {
   block,
   blockList,
@@ -78,6 +80,8 @@ const safetyDeps = onFirstCall((): SafetyDeps => {
     },
     // A user's devices, at most as many connections as one person may hold (ConnectionsPerSource's ceiling).
     devicesOf: (userId: string) => devices.connectionsOf(userId, 50),
+    // A resolution is a moderator's action: a row of the room's moderation log too.
+    roomLog: auditModeration,
   };
 });
 
@@ -119,4 +123,13 @@ export const resolveReportRoute = routeHandler('resolvereport', 'room', (frame) 
   const reportId = parseReportId(frame.body.reportId);
   const outcome = parseOutcome(frame.body.outcome);
   return resolveReport(servedFrom(safetyDeps(), frame), frame.connectionId, { reportId, outcome });
+});
+
+export const modLogRoute = routeHandler('modlog', 'room', (frame) => {
+  const deps = servedFrom(safetyDeps(), frame);
+  return modLog(
+    { ...deps, log: moderationRecords() },
+    frame.connectionId,
+    parseLogPage(frame.body.limit, frame.body.before),
+  );
 });

@@ -2,10 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { MessageDeleted, MessageNotFound } from '#core/changeErrors';
 import { BadRequest, Forbidden, RateLimited } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import type { ModerationRecord } from '#core/identity/sessions';
 import type { QuotaDeps } from '#core/limits/quotas';
 import { dmRoomId, memberKey, memberKeyOf, membershipTtl, senderOf } from '#core/memberKeys';
 import { moderationOf, roleIn } from '#core/moderation';
-import type { ChatPorts, Connection } from '#core/ports';
+import type { ChatPorts, Connection, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { logger } from '#platform/powertools';
 import {
@@ -17,6 +18,7 @@ import {
   type ReportOutcome,
   type ReportResolvedFrame,
   type ReportsFrame,
+  type Role,
   SAFETY_LIMITS,
   SAFETY_PATTERNS,
 } from '#protocol';
@@ -56,6 +58,8 @@ export type SafetyDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 
   reportQuota: QuotaDeps;
   /** The connections of a signed-in user (the connections table's user index), for the owner's live notice. */
   devicesOf: (userId: string) => Promise<string[]>;
+  /** Puts a resolution on the room's moderation log (sessionHooks.ts auditModeration); absent: none kept. */
+  roomLog?: (row: ModerationRecord) => Promise<void>;
 };
 
 const BLOCK_ID = new RegExp(SAFETY_PATTERNS.blockId);
@@ -304,15 +308,23 @@ async function takeReport(quota: QuotaDeps, owner: string): Promise<boolean> {
   return quota.store.take(`report#${owner}`, quota.now().getTime(), intervalMs, rate.limit);
 }
 
-/** The caller, when it is the owner or a moderator of its room; FORBIDDEN for anyone else. */
-async function staffCaller(deps: SafetyDeps, connectionId: string, verb: string): Promise<Connection> {
+/**
+ * The caller, when it is the owner or a moderator of its room, with its role and the room as read; FORBIDDEN for
+ * anyone else (`what`: what of the room it asked for).
+ */
+export async function staffCaller(
+  deps: Pick<SafetyDeps, 'connections' | 'rooms'>,
+  connectionId: string,
+  verb: string,
+  what = 'its reports',
+): Promise<Connection & { role: Role; room: Room }> {
   const caller = await requireConnection(deps, connectionId);
   const { roomId } = caller;
   const room = roomId === LOBBY ? undefined : await deps.rooms.get(roomId);
   const role = roleIn(room, { userId: caller.userId, key: memberKey(roomId, senderOf(caller)) });
-  if (role === 'member')
-    throw new Forbidden(`Only the owner or a moderator of room ${roomId} can ${verb} its reports.`);
-  return caller;
+  if (role === 'member' || room === undefined)
+    throw new Forbidden(`Only the owner or a moderator of room ${roomId} can ${verb} ${what}.`);
+  return { ...caller, role, room };
 }
 
 /** The open reports of the caller's room, newest first, a page at a time: its owner and moderators only. */
@@ -367,6 +379,16 @@ export async function resolveReport(
     actorName: caller.username,
     at: resolvedAt,
     detail: { reportId: input.reportId, seq: found.seq, outcome: input.outcome },
+  });
+  // The room's own moderation log too, which its staff read (`modlog`): the operators' day log is not theirs.
+  await deps.roomLog?.({
+    roomId,
+    action: 'resolvereport',
+    at: resolvedAt,
+    actor: caller.username,
+    actorRole: caller.role,
+    target: found.message.username,
+    detail: `seq ${found.seq} ${input.outcome}`,
   });
   const frame: ReportResolvedFrame = {
     type: 'reportresolved',

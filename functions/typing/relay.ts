@@ -118,9 +118,11 @@ export async function relayTyping(
   }
   const members = await deps.typing.membersUpTo(roomId, settings.maxMembers);
   if (members.length > settings.maxMembers) return { kind: 'dropped', reason: 'roomTooBig' };
+  // The typist's key, as its messages carry it: a receiver that blocked the typist hides its typing too.
+  const shown = { username: connection.username, authorKey: memberKey(roomId, senderOf(connection)) };
   const frame: TypingFrame = typing
-    ? { type: 'typing', roomId, username: connection.username, typing, expiresInMs, at: now }
-    : { type: 'typing', roomId, username: connection.username, typing };
+    ? { type: 'typing', roomId, ...shown, typing, expiresInMs, at: now }
+    : { type: 'typing', roomId, ...shown, typing };
   // Nobody is told their own typing: a signed-in member's other devices in the room get no frame of it either. In a
   // room a member's connections all show one name and no other member shows it (rooms/joining.ts newcomerName), so
   // the name leaves out exactly the member's connections. A guest is its connection alone.

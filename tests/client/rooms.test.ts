@@ -318,7 +318,9 @@ it('takes a memberschanged frame (a cycle of joins and leaves) as its presence c
   const inA: string[] = [];
   chat.rooms.get('AAAAAAAA').on('presence', (p) => inA.push(`${p.event} ${p.username}`));
   const onScreen: string[] = [];
-  chat.on('presence', (p) => onScreen.push(`${p.event} ${p.username}`));
+  chat.on('presence', (p) =>
+    onScreen.push(`${p.event} ${p.username}${p.reason === undefined ? '' : ` (${p.reason})`}`),
+  );
   fake.server.last.push({
     type: 'memberschanged',
     roomId: 'AAAAAAAA',
@@ -334,11 +336,14 @@ it('takes a memberschanged frame (a cycle of joins and leaves) as its presence c
     changes: [
       { event: 'join', username: 'erin' },
       { event: 'join', username: 'frank' },
+      // A ban's leave says so; a reason the protocol does not name is left out.
+      { event: 'leave', username: 'gus', reason: 'banned' },
+      { event: 'leave', username: 'hal', reason: 'bored' },
     ],
   });
   await tick();
   expect(inA).toEqual(['join carol', 'join dan', 'leave carol']);
-  expect(onScreen).toEqual(['join erin', 'join frank']);
+  expect(onScreen).toEqual(['join erin', 'join frank', 'leave gus (banned)', 'leave hal']);
   expect(chat.members).toEqual(expect.arrayContaining(['erin', 'frank']));
 });
 

@@ -137,6 +137,8 @@ describe('coverage of the template and of events/', () => {
     };
     await alice.expectReply({ action: 'reports' });
     await alice.expectReply({ action: 'resolvereport', reportId: report.reportId, outcome: 'dismissed' });
+    // The room's moderation log, as its owner reads it.
+    await alice.expectReply({ action: 'modlog' });
     await alice.expectReply({ action: 'pinmessage', seq });
     await bob.expectReply({ action: 'followthread', seq, follow: true });
     await alice.expectReply({ action: 'deletemessage', seq });

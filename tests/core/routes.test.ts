@@ -413,6 +413,8 @@ describe('typing', () => {
         type: 'typing',
         roomId: 'K7M2QD',
         username: 'alice',
+        // Her key in the room, as her messages carry it: a member who blocked her hides her typing by it.
+        authorKey: expect.any(String),
         typing: true,
         expiresInMs: 7000,
         at: expect.any(Number),

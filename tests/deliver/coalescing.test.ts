@@ -106,6 +106,27 @@ describe('a cycle’s presence changes and read positions (coalesceRoomState)', 
     ]);
   });
 
+  it('keeps why a member left in its change: a ban or removal reads as such to the room', () => {
+    const banned = state({
+      type: 'presence',
+      roomId: 'ROOM',
+      event: 'leave',
+      username: 'cat',
+      reason: 'banned',
+    });
+    const frames = coalesceRoomState('ROOM', [presence('join', 'dan'), banned]);
+    expect(bodies(frames)).toEqual([
+      {
+        type: 'memberschanged',
+        roomId: 'ROOM',
+        changes: [
+          { event: 'join', username: 'dan' },
+          { event: 'leave', username: 'cat', reason: 'banned' },
+        ],
+      },
+    ]);
+  });
+
   it('leaves a lone presence frame as it came', () => {
     const lone = presence('join', 'cat');
     expect(coalesceRoomState('ROOM', [first as Frame, lone])).toEqual([first, lone]);

@@ -219,11 +219,13 @@ describe('removemember', () => {
       { type: 'removed', roomId, message: expect.stringMatching(/removed you/) },
     ]);
     expect(w.posts(carol)).toEqual([{ type: 'keyrotated', roomId, inviteKey: reply.inviteKey }]);
+    // The room hears a removal, not a leave of bob's own.
     expect(w.published.map((e) => JSON.parse(e.payload))).toContainEqual({
       type: 'presence',
       roomId,
       event: 'leave',
       username: 'bob',
+      reason: 'removed',
     });
     expect(await w.refusal(w.enter(bob, roomId, key))).toMatchObject({ code: 'KEY_REPLACED' });
     expect(await w.refusal(w.enter(bob, roomId))).toMatchObject({ code: 'ROOM_NOT_FOUND' });

@@ -70,6 +70,8 @@ it('a burst of keystrokes reaches the others as one frame, and never the typist'
       type: 'typing',
       roomId,
       username: 'alice',
+      // Her key in the room, as her messages carry it: whoever blocked her hides her typing by it.
+      authorKey: expect.any(String),
       typing: true,
       expiresInMs: INTERVAL_SECONDS * 1000 + 2000,
       // When it was relayed (a client compares it with a message's sentAt): during the burst, not before it.

@@ -371,6 +371,10 @@ export class DynamoRoomStore implements RoomStore {
   }
 
   async bannedNamed(room: Pick<Room, 'roomId' | 'createdAt'>, name: string): Promise<string[]> {
+    return (await this.bans(room)).filter((ban) => ban.name === name).map((ban) => ban.key);
+  }
+
+  async bans(room: Pick<Room, 'roomId' | 'createdAt'>): Promise<{ key: string; name: string }[]> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.table,
@@ -379,12 +383,12 @@ export class DynamoRoomStore implements RoomStore {
       }),
     );
     // Entries of an earlier room under the same code are not this room's.
-    return Object.entries(Item ?? {})
-      .filter(([attribute, entry]) => {
-        const ban = entry as { name?: string; room?: string };
-        return attribute.startsWith(BAN_PREFIX) && ban.name === name && ban.room === room.createdAt;
-      })
-      .map(([attribute]) => attribute.slice(BAN_PREFIX.length));
+    return Object.entries(Item ?? {}).flatMap(([attribute, entry]) => {
+      const ban = entry as { name?: string; room?: string };
+      return attribute.startsWith(BAN_PREFIX) && typeof ban.name === 'string' && ban.room === room.createdAt
+        ? [{ key: attribute.slice(BAN_PREFIX.length), name: ban.name }]
+        : [];
+    });
   }
 
   /** An unban's other writes: the ban's item deleted, its roster entry removed. */

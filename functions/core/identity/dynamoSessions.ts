@@ -4,6 +4,11 @@ import type { ModerationRecord, SessionClose, SessionOpen, SessionStore } from '
 
 /** The key prefix of moderation audit rows in the Sessions table (the rooms function's role may put only these). */
 const MODERATION_PREFIX = '#moderation#';
+/** The UsernameIndex key of a room's moderation log: its rows, by time (`connectedAt`). */
+export const moderationLogKey = (roomId: string): string => `${MODERATION_PREFIX}${roomId}`;
+/** The table key of one row of the room's log: its time and a random id (two rows of one millisecond differ). */
+export const moderationRowId = (roomId: string, at: string, id: string): string =>
+  `${MODERATION_PREFIX}${roomId}#${at}#${id}`;
 
 /** API Gateway closes a connection after 2 h: an open session's item lives that long plus the retention. */
 const MAX_CONNECTION_SECONDS = 2 * 3600 + 15 * 60;
@@ -71,8 +76,8 @@ export class DynamoSessionStore implements SessionStore {
         TableName: this.table,
         Item: {
           ...row,
-          connectionId: `${MODERATION_PREFIX}${row.roomId}#${row.at}#${randomUUID()}`,
-          username: `${MODERATION_PREFIX}${row.roomId}`,
+          connectionId: moderationRowId(row.roomId, row.at, randomUUID()),
+          username: moderationLogKey(row.roomId),
           connectedAt: row.at,
           ttl: at + this.retentionSeconds(),
         },

@@ -9,9 +9,17 @@ import type { MemberChange, MembersChangedFrame, PresenceFrame } from '#protocol
  * member one frame for everything on it (presenceFrameOf).
  */
 
-/** The event that tells a room someone joined or left it (the lobby is quiet: callers never send one there). */
-export function presenceEvent(roomId: string, event: PresenceFrame['event'], username: string): ChatEvent {
-  const frame: PresenceFrame = { type: 'presence', roomId, event, username };
+/**
+ * The event that tells a room someone joined or left it (the lobby is quiet: callers never send one there); `reason`
+ * when the room's staff made them leave (a removal, a ban), so members read "removed" rather than "left".
+ */
+export function presenceEvent(
+  roomId: string,
+  event: PresenceFrame['event'],
+  username: string,
+  reason?: PresenceFrame['reason'],
+): ChatEvent {
+  const frame: PresenceFrame = { type: 'presence', roomId, event, username, ...(reason && { reason }) };
   return { type: 'Presence', messageId: randomUUID(), roomId, payload: JSON.stringify(frame) };
 }
 
