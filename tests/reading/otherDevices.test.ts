@@ -66,7 +66,8 @@ describe('a guest', () => {
   );
 
   it('tells its other connection nothing: only a signed-in user is one person across connections', async () => {
-    // Two tabs of one app: the same resume token, so one read position (docs/PROTOCOL.md, "resume").
+    // Two tabs of one app: the same resume token, so one read position (docs/PROTOCOL.md, "Read positions, your
+    // rooms, direct messages").
     const resumeToken = randomBytes(16).toString('base64url');
     const tab = await ChatClient.connect(stage.cloud.wsUrl, 'gil', PATIENCE_MS, { resumeToken });
     const otherTab = await ChatClient.connect(stage.cloud.wsUrl, 'gil', PATIENCE_MS, { resumeToken });
