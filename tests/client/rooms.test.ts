@@ -216,7 +216,7 @@ it('follows a direct message opened to it at once (dmopened), so its messages co
 
 it("lowers a room's count when another device of this person read it (a pushed read), and sends no lower read", async () => {
   const seqs = [1, 2, 3].map((seq) => ({
-    type: 'message',
+    type: 'message' as const,
     roomId: 'DDDDDDDD',
     seq,
     messageId: `m${seq}`,
