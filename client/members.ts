@@ -90,6 +90,11 @@ export interface MemberEvents {
   rooms: MyRoom[];
   /** Someone opened a direct-message room with this user that was not in its rooms; `rooms` follows. */
   dm: DmOpenedFrame['room'];
+  /**
+   * Another device of this signed-in person moved its read position in a room (a pushed `read` frame): the room's
+   * count is lowered already (`rooms` and the room's `unread` follow when it changed).
+   */
+  read: ReadFrame;
 }
 
 export type DirectTarget = { userId: string } | { username: string };
@@ -143,6 +148,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
       if (!frame) return;
       this.follows(frame);
       if (frame.type === 'dmopened') this.onDmOpened((frame as unknown as DmOpenedFrame).room);
+      else if (frame.type === 'read' && frame.requestId === undefined) this.onReadElsewhere(frame);
       else {
         const roomId = this.counts.counted(frame, this.ownKey);
         if (roomId !== undefined) this.recount(roomId);
@@ -153,6 +159,17 @@ export class MemberRooms extends Emitter<MemberEvents> {
       // The connection is gone (or going): its work stops; the next connect's resubscribe asks for every room followed.
       else if (state !== 'resuming') this.subs.disconnected(state === 'closed');
     });
+  }
+
+  /** A read position another device of this person moved: the room counts from it, and the app hears of it. */
+  private onReadElsewhere(frame: Record<string, unknown>): void {
+    const { roomId, lastReadSeq } = frame;
+    // Any frame reaches here before the client checks it (client/validate.ts): a malformed one changes nothing.
+    if (typeof roomId !== 'string' || roomId === LOBBY) return;
+    if (typeof lastReadSeq !== 'number' || !Number.isSafeInteger(lastReadSeq) || lastReadSeq < 0) return;
+    this.reads.learned(roomId, lastReadSeq);
+    this.recount(roomId);
+    this.emit('read', { type: 'read', roomId, lastReadSeq });
   }
 
   /** The subscriptions, on this object's room objects and counts. */

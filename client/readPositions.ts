@@ -34,9 +34,17 @@ export class ReadPositions {
     private readonly now: () => number,
   ) {}
 
-  /** The highest position sent for `roomId` (0: none). */
+  /** The highest position sent for `roomId`, or learned from another device (0: none). */
   sentFor(roomId: string): number {
     return this.sent.get(roomId) ?? 0;
+  }
+
+  /**
+   * A position the server keeps for `roomId` that another device of this person moved (a pushed `read` frame):
+   * nothing at or below it is sent again, and the room's count reads from it (MyRooms.withOwnReads).
+   */
+  learned(roomId: string, seq: number): void {
+    this.sent.set(roomId, Math.max(seq, this.sent.get(roomId) ?? 0));
   }
 
   /**

@@ -65,6 +65,10 @@ export interface DmPeer {
   username?: string;
 }
 
+/**
+ * markread's answer (with its `requestId`), and the same frame pushed without one to a signed-in person's other
+ * connections when a read position of theirs moved (functions/reading/devices.ts).
+ */
 export interface ReadFrame {
   type: 'read';
   roomId: string;

@@ -4,7 +4,8 @@
 //
 // The badges are live: on each connect the client asks `myrooms` once and follows every listed room in one
 // `subscribe`, so each room's messages reach this page as they are posted and its count rises at once; a direct
-// message opened to us (`dmopened`) is followed at once too. Nothing is polled.
+// message opened to us (`dmopened`) is followed at once too, and a room read on another device of ours (a pushed
+// `read`) loses its badge at once. Nothing is polled.
 
 import { knowRoom, roomNameOf } from './directory.js';
 import { dmPeerName, knowDmPeer } from './dmHeader.js';
@@ -255,6 +256,13 @@ export function bindMyRooms(chat) {
     if (state.chat === chat) render(chat.rooms.list, chat.rooms.more);
   });
   chat.rooms.on('dm', onDmOpened);
+  // Another device of ours read a room: its badge is lowered by the `rooms` that follows; the room on screen's
+  // messages counted while this tab was hidden keep only those still unread after that read, in the title too.
+  chat.rooms.on('read', ({ roomId }) => {
+    if (state.chat !== chat || roomId !== state.shownRoom) return;
+    state.unread = Math.min(state.unread, chat.rooms.get(roomId).unread);
+    updateTitle();
+  });
   chat.on('message', (m) => {
     if (m.roomId === state.shownRoom) markShown(chat, m.seq);
   });

@@ -1,3 +1,4 @@
+import { DynamoUserDevices } from '#core/aws/userDevices';
 import { requireConnection } from '#core/identity/connections';
 import { servedFrom } from '#core/limits/guard';
 import { takePersonToken } from '#core/limits/personRate';
@@ -6,7 +7,10 @@ import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { personGate } from '#core/wiring/guard';
+import { notifier } from '#core/wiring/managementApi';
+import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
 import { markRead, parseReadSeq } from './reading';
@@ -27,13 +31,18 @@ const deps = onFirstCall(() => {
         return settings().SeenByMaxMembers;
       },
     },
+    // A read that moved reaches the person's other devices (devices.ts): the user index, then one post each.
+    otherDevices: {
+      devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+      notifier: notifier(),
+    },
   };
 });
 
 /**
  * markread: the caller's read position in its room moves forward (reading.ts), within the
  * person's read budget across its connections (PersonReadRateLimit; personRate.ts): a moved read is pushed to the
- * room, so ten connections of one person must not push ten times a person's reads.
+ * room and to the person's other devices, so ten connections of one person must not push ten times a person's reads.
  */
 export const handler = routeHandler('markread', 'room', async (frame) => {
   const seq = parseReadSeq(frame.body.seq);

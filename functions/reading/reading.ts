@@ -6,6 +6,7 @@ import type { ChatEvent, Connection, EventPublisher, Member } from '#core/ports'
 import { LOBBY } from '#core/protocol';
 import { logger } from '#platform/powertools';
 import type { ReadFrame, SeenByFrame, SeenByMember, SeenFrame } from '#protocol';
+import { type OtherDevices, tellOtherDevices } from './devices';
 import type { ReadDeps } from './ports';
 
 /**
@@ -38,11 +39,11 @@ interface SeenPush {
  * Moves the caller's read position in its room forward. A position past the room's head (its latest event) is
  * refused and nothing is stored: it would hide every message still to come, and tell "seen by" of messages that do not
  * exist. One read of the head decides it. markread acts on the connection's own room, which it is in by definition.
- * A position that moved is pushed to the room (SeenPush) when the room is small enough; the push is advisory, so
- * its failure is logged and the read stands.
+ * A position that moved is pushed to the room (SeenPush) when the room is small enough, and to the person's other
+ * devices (devices.ts); both pushes are advisory, so their failure is logged and the read stands.
  */
 export async function markRead(
-  deps: ReadDeps & { seen?: SeenPush },
+  deps: ReadDeps & { seen?: SeenPush; otherDevices?: OtherDevices },
   connectionId: string,
   seq: number,
 ): Promise<ReadFrame> {
@@ -77,13 +78,19 @@ export async function markRead(
     now.toISOString(),
     membershipTtl(key, now),
   );
-  if (moved && seen && members !== undefined && members.length <= seen.maxMembers)
-    await pushSeen(seen.events, roomId, {
-      username: connection.username,
-      ...(connection.userId?.startsWith('user:') && { userId: connection.userId }),
-      lastReadSeq,
-    });
-  return { type: 'read', roomId, lastReadSeq };
+  const answer: ReadFrame = { type: 'read', roomId, lastReadSeq };
+  if (!moved) return answer;
+  await Promise.all([
+    seen && members !== undefined && members.length <= seen.maxMembers
+      ? pushSeen(seen.events, roomId, {
+          username: connection.username,
+          ...(connection.userId?.startsWith('user:') && { userId: connection.userId }),
+          lastReadSeq,
+        })
+      : undefined,
+    deps.otherDevices && tellOtherDevices(deps.otherDevices, connection, answer),
+  ]);
+  return answer;
 }
 
 /** The `Seen` event of one member's new position: its frame as the room gets it when it comes alone. */

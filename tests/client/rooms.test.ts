@@ -214,6 +214,45 @@ it('follows a direct message opened to it at once (dmopened), so its messages co
   expect(chat.rooms.list[0]).toMatchObject({ roomId: 'DDDDDDDD', unread: 1 });
 });
 
+it("lowers a room's count when another device of this person read it (a pushed read), and sends no lower read", async () => {
+  const seqs = [1, 2, 3].map((seq) => ({
+    type: 'message' as const,
+    roomId: 'DDDDDDDD',
+    seq,
+    messageId: `m${seq}`,
+    username: 'bob',
+    text: `n${seq}`,
+    sentAt: '',
+  }));
+  fake.server.rooms.set('DDDDDDDD', seqs);
+  fake.server.myRooms = [{ roomId: 'DDDDDDDD', lastSeq: 3, lastReadSeq: 0, unread: 3 }];
+  const chat = fake.client({ trackRooms: true });
+  await jest.advanceTimersByTimeAsync(100);
+  const dm = chat.rooms.get('DDDDDDDD');
+  expect(dm.unread).toBe(3);
+  const told: unknown[] = [];
+  const counts: number[] = [];
+  chat.rooms.on('read', (frame) => told.push(frame));
+  dm.on('unread', ({ unread }) => counts.push(unread));
+  // A malformed one changes nothing; the answer to one of this client's own requests is no pushed read.
+  fake.server.last.push({ type: 'read', roomId: 'DDDDDDDD', lastReadSeq: 'all' });
+  fake.server.last.push({ type: 'read', roomId: 'DDDDDDDD', lastReadSeq: 3, requestId: 'not-ours' });
+  await tick();
+  expect([dm.unread, told]).toEqual([3, []]);
+
+  fake.server.last.push({ type: 'read', roomId: 'DDDDDDDD', lastReadSeq: 2 });
+  await tick();
+  expect(told).toEqual([{ type: 'read', roomId: 'DDDDDDDD', lastReadSeq: 2 }]);
+  expect(counts).toEqual([1]);
+  expect(chat.rooms.list[0]).toMatchObject({ roomId: 'DDDDDDDD', lastReadSeq: 2, unread: 1 });
+  // The server holds 2 already: marking up to it sends nothing; past it, one markread.
+  await chat.rooms.markRead(2, 'DDDDDDDD');
+  expect(fake.server.sent('markread')).toHaveLength(0);
+  fake.server.last.push({ type: 'read', roomId: 'DDDDDDDD', lastReadSeq: 3 });
+  await tick();
+  expect([dm.unread, chat.rooms.list[0]?.unread]).toEqual([0, 0]);
+});
+
 it(`follows at most ${LIMITS.subscriptionsMax} rooms: the rest are refused TOO_MANY_ROOMS without being sent`, async () => {
   const chat = await inTwoRooms();
   const letters = 'CDEFGHJK';
