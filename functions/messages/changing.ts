@@ -276,8 +276,7 @@ function roomLifeOf(change: Change): RoomLife | undefined {
     shownAs: connection.username,
     memberKey: key,
     userId: connection.userId,
-    // An edit's new text meets the room's own words (appending.ts takeRoomSeq).
-    ...(change.input.request.kind === 'edit' && { text: change.input.request.text }),
+    ...(change.input.request.kind === 'edit' && { text: change.input.request.text }), // the room's words meet it
   };
 }
 

@@ -33,7 +33,7 @@ export class DynamoPresenceBoard implements PresenceBoard {
           ExpressionAttributeValues: {
             ...values,
             ':none': [],
-            ':change': [{ e: change.event, u: change.username }],
+            ':change': [{ e: change.event, u: change.username, ...(change.reason && { r: change.reason }) }],
             ':named': PRESENCE_NAMED,
           },
           ReturnValues: 'UPDATED_OLD',
@@ -86,13 +86,17 @@ export class DynamoPresenceBoard implements PresenceBoard {
     if (!Attributes) return undefined;
     const changes = (Array.isArray(Attributes.changes) ? Attributes.changes : [])
       .filter(
-        (c): c is { e: MemberChange['event']; u: string } =>
+        (c): c is { e: MemberChange['event']; u: string; r?: unknown } =>
           typeof c === 'object' &&
           c !== null &&
           (c.e === 'join' || c.e === 'leave') &&
           typeof c.u === 'string',
       )
-      .map((c) => ({ event: c.e, username: c.u }));
+      .map((c) => ({
+        event: c.e,
+        username: c.u,
+        ...((c.r === 'removed' || c.r === 'banned') && { reason: c.r }),
+      }));
     const count = (n: unknown) => (typeof n === 'number' && n > 0 ? n : 0);
     return { changes, joined: count(Attributes.joined), left: count(Attributes.left) };
   }

@@ -112,7 +112,12 @@ function changeOf(event: object): (MemberChange & { roomId: string }) | undefine
       (frame.event === 'join' || frame.event === 'leave') &&
       typeof frame.username === 'string'
     )
-      return { roomId: frame.roomId, event: frame.event, username: frame.username };
+      return {
+        roomId: frame.roomId,
+        event: frame.event,
+        username: frame.username,
+        ...(frame.reason && { reason: frame.reason }),
+      };
   } catch {
     // Not a presence frame: published as it came.
   }
@@ -137,7 +142,7 @@ export function presenceFrameOf(roomId: string, board: BoardContent, keyLevel: n
   if (changes.length === 0 && joined === 0 && left === 0) return undefined;
   const [only] = changes;
   if (only && changes.length === 1 && joined === 0 && left === 0) {
-    const frame: PresenceFrame = { type: 'presence', roomId, event: only.event, username: only.username };
+    const frame: PresenceFrame = { type: 'presence', roomId, ...only };
     return JSON.stringify(frame);
   }
   const frame: MembersChangedFrame = {
@@ -150,16 +155,21 @@ export function presenceFrameOf(roomId: string, board: BoardContent, keyLevel: n
   return JSON.stringify(frame);
 }
 
-/** Each name's net change over the turn, in the order of its first: none when its first and last events differ. */
+/**
+ * Each name's net change over the turn, in the order of its first: none when its first and last events differ; a leave
+ * keeps the reason of the name's last change (a ban after a plain leave is told as the ban).
+ */
 function netted(changes: MemberChange[]): MemberChange[] {
-  const last = new Map<string, MemberChange['event']>();
-  for (const c of changes) last.set(c.username, c.event);
+  const last = new Map<string, MemberChange>();
+  for (const c of changes) last.set(c.username, c);
   const seen = new Set<string>();
   const out: MemberChange[] = [];
   for (const c of changes) {
     if (seen.has(c.username)) continue;
     seen.add(c.username);
-    if (last.get(c.username) === c.event) out.push({ event: c.event, username: c.username });
+    const final = last.get(c.username);
+    if (final?.event === c.event)
+      out.push({ event: c.event, username: c.username, ...(final.reason && { reason: final.reason }) });
   }
   return out;
 }
