@@ -218,8 +218,10 @@ export function bindModeration(chat, { onMembers, onComposer }) {
   rerender = onMembers;
   // The staff's view of the room's moderation log, mutes and bans (modlog.js).
   bindModLog(chat, { onMembers });
-  chat.on('room', ({ moderation: found }) => {
+  chat.on('room', ({ roomId, moderation: found }) => {
     moderation.role = found?.role ?? 'member';
+    // The server says who owns the room (a reloaded page, another device): its owner's controls show there too.
+    if (moderation.role === 'owner') state.owned.add(roomId);
     moderation.moderators = new Set(found?.moderators ?? []);
     moderation.mutedUntil = found?.mutedUntil === null ? 'forever' : (found?.mutedUntil ?? null);
     moderation.slowModeSeconds = found?.slowModeSeconds ?? 0;

@@ -72,3 +72,15 @@ it('the creator removes a member and closes the room; each member is told why an
     .waitFor();
   await inLobby(carol);
 });
+
+it("the creator keeps the owner's controls after reloading the page, as the server still knows them the owner", async () => {
+  const owner = await person('odile');
+  await owner.getByTestId('create-room-button').click();
+  await owner.locator('[data-testid="invite-code"]').filter({ hasText: ROOM_CODE }).waitFor();
+  const code = (await owner.getByTestId('room-code').getAttribute('data-room-id')) ?? '';
+  await owner.getByTestId('owner-controls').waitFor();
+  await owner.reload();
+  await owner.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor({ state: 'attached' });
+  await owner.getByTestId('owner-controls').waitFor();
+  await owner.getByTestId('close-room-button').waitFor();
+});
