@@ -95,7 +95,9 @@ export class DynamoPresenceBoard implements PresenceBoard {
       .map((c) => ({
         event: c.e,
         username: c.u,
-        ...((c.r === 'removed' || c.r === 'banned') && { reason: c.r }),
+        ...((c.r === 'removed' || c.r === 'banned') && {
+          reason: c.r as NonNullable<MemberChange['reason']>,
+        }),
       }));
     const count = (n: unknown) => (typeof n === 'number' && n > 0 ? n : 0);
     return { changes, joined: count(Attributes.joined), left: count(Attributes.left) };
