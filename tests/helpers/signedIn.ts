@@ -84,10 +84,22 @@ export function signedInCloud(settings: SettingValues, options: Partial<LocalClo
         ...options,
       });
     },
+    /**
+     * Sends `frame` and waits for the reply to it (by requestId). A `BUSY` answer (the route's deadline met on a
+     * loaded machine: "try again", docs/PROTOCOL.md) is asked again, twice at most, as an app does.
+     */
     async ask(client: ChatClient, frame: Record<string, unknown>): Promise<Frame> {
-      const requestId = `r${++requests}`;
-      client.send({ ...frame, requestId });
-      return client.next((f) => f.requestId === requestId, FRAME_TIMEOUT_MS, `the reply to ${frame.action}`);
+      for (let tries = 0; ; tries++) {
+        const requestId = `r${++requests}`;
+        client.send({ ...frame, requestId });
+        const reply = await client.next(
+          (f) => f.requestId === requestId,
+          FRAME_TIMEOUT_MS,
+          `the reply to ${frame.action}`,
+        );
+        if (tries >= 2 || reply.type !== 'error' || reply.code !== 'BUSY') return reply;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
     },
   };
   return fixture;

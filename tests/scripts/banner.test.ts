@@ -104,7 +104,7 @@ it("npm start: builds, gives the build time beside the cloud's own start time, a
   expect(Number(times?.[2])).toBeGreaterThan(0);
   const line = /wscat -c "(ws:\/\/[^"]+\?username=alice)"/.exec(banner);
   expect(line).not.toBeNull();
-  const chat = await connect((line as RegExpExecArray)[1] as string);
+  const chat = await connect((line as RegExpExecArray)[1] as string, 3);
   expect((await chat.info()).username).toBe('alice');
 });
 
