@@ -1,3 +1,4 @@
+import { BadRequest } from '#core/errors';
 import { LIMITS } from '#core/protocol';
 
 /**
@@ -27,4 +28,28 @@ export function fitMessages<F extends object, M>(
     kept++;
   }
   return { page: messages.slice(0, kept), cut: kept < messages.length };
+}
+
+/**
+ * A listing route's `limit` and `before` (the `next` of its previous page, `<at>~<id>`), checked: `limit` a whole
+ * number from 1 to `max` (absent: `max`), `before` matching the route's own cursor pattern. Bad input is a
+ * BadRequest naming the field and the route, so a client learns what to send.
+ */
+export function parseCursorPage(
+  limit: unknown,
+  before: unknown,
+  rule: { max: number; cursor: RegExp; route: string; newest: string },
+): { limit: number; cursor?: [string, string] } {
+  const { max } = rule;
+  if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > max))
+    throw new BadRequest(`"limit" must be a whole number from 1 to ${max}, or absent (${max}).`);
+  if (before !== undefined && (typeof before !== 'string' || !rule.cursor.test(before)))
+    throw new BadRequest(
+      `"before" must be the \`next\` of a \`${rule.route}\` page, or absent (${rule.newest}).`,
+    );
+  const [at = '', id = ''] = typeof before === 'string' ? before.split('~') : [];
+  return {
+    limit: (limit as number | undefined) ?? max,
+    ...(typeof before === 'string' && { cursor: [at, id] }),
+  };
 }

@@ -1,5 +1,5 @@
-import { BadRequest } from '#core/errors';
 import { moderationOf, untilText } from '#core/moderation';
+import { parseCursorPage } from '#core/pages';
 import { epochSeconds } from '#core/roomLife';
 import { MODERATION_LIMITS, MODERATION_PATTERNS, type ModLogFrame, type MutedMember } from '#protocol';
 import type { LogAfter, RoomLog } from './audit';
@@ -18,16 +18,13 @@ const LOG_CURSOR = new RegExp(MODERATION_PATTERNS.logCursor);
 
 /** A `modlog` page's size and start: `limit` 1–logListed (absent: logListed), `before` a page's `next`. */
 export function parseLogPage(limit: unknown, before: unknown): { limit: number; after?: LogAfter } {
-  const max = MODERATION_LIMITS.logListed;
-  if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > max))
-    throw new BadRequest(`"limit" must be a whole number from 1 to ${max}, or absent (${max}).`);
-  if (before !== undefined && (typeof before !== 'string' || !LOG_CURSOR.test(before)))
-    throw new BadRequest('"before" must be the `next` of a `modlog` page, or absent (the newest rows).');
-  const [at = '', id = ''] = typeof before === 'string' ? before.split('~') : [];
-  return {
-    limit: (limit as number | undefined) ?? max,
-    ...(typeof before === 'string' && { after: { at, id } }),
-  };
+  const page = parseCursorPage(limit, before, {
+    max: MODERATION_LIMITS.logListed,
+    cursor: LOG_CURSOR,
+    route: 'modlog',
+    newest: 'the newest rows',
+  });
+  return { limit: page.limit, ...(page.cursor && { after: { at: page.cursor[0], id: page.cursor[1] } }) };
 }
 
 export async function modLog(

@@ -6,6 +6,7 @@ import type { ModerationRecord } from '#core/identity/sessions';
 import type { QuotaDeps } from '#core/limits/quotas';
 import { dmRoomId, memberKey, memberKeyOf, membershipTtl, senderOf } from '#core/memberKeys';
 import { moderationOf, roleIn } from '#core/moderation';
+import { parseCursorPage } from '#core/pages';
 import type { ChatPorts, Connection, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { logger } from '#platform/powertools';
@@ -106,15 +107,15 @@ export function parseOutcome(value: unknown): ReportOutcome {
 
 /** A `reports` page's size and start: `limit` 1–reportsListed (absent: reportsListed), `before` a page's `next`. */
 export function parsePage(limit: unknown, before: unknown): { limit: number; after?: ReportsAfter } {
-  const max = SAFETY_LIMITS.reportsListed;
-  if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > max))
-    throw new BadRequest(`"limit" must be a whole number from 1 to ${max}, or absent (${max}).`);
-  if (before !== undefined && (typeof before !== 'string' || !REPORTS_CURSOR.test(before)))
-    throw new BadRequest('"before" must be the `next` of a `reports` page, or absent (the newest reports).');
-  const [reportedAt = '', reportId = ''] = typeof before === 'string' ? before.split('~') : [];
+  const page = parseCursorPage(limit, before, {
+    max: SAFETY_LIMITS.reportsListed,
+    cursor: REPORTS_CURSOR,
+    route: 'reports',
+    newest: 'the newest reports',
+  });
   return {
-    limit: (limit as number | undefined) ?? max,
-    ...(typeof before === 'string' && { after: { reportedAt, reportId } }),
+    limit: page.limit,
+    ...(page.cursor && { after: { reportedAt: page.cursor[0], reportId: page.cursor[1] } }),
   };
 }
 
