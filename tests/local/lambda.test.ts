@@ -129,7 +129,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Waits until `check` holds; the ceiling is generous, for a loaded machine, and only ends a failing wait. */
-async function until(check: () => boolean, ceilingMs = 20_000): Promise<void> {
+async function until(check: () => boolean, ceilingMs = 120_000): Promise<void> {
   const ceiling = Date.now() + ceilingMs;
   while (!check()) {
     if (Date.now() > ceiling) throw new Error('condition not met in time');
@@ -408,11 +408,15 @@ describe('local Lambda: throttling', () => {
   it('throttles beyond ReservedConcurrentExecutions with TooManyRequestsException, and admits again after', async () => {
     // More environments than the reservation, so the third invocation meets the reservation, not a full machine.
     const { lambda } = service([spec({ reservedConcurrency: 2 })], { environments: 4 });
+    // The two run until released, and the third is invoked once both execute, whatever the machine's load.
+    const hold = held();
     const running = [
-      lambda.invoke('Probe', { id: 1, waitMs: 300 }),
-      lambda.invoke('Probe', { id: 2, waitMs: 300 }),
+      lambda.invoke('Probe', { id: 1, holdUntil: hold.holdUntil }),
+      lambda.invoke('Probe', { id: 2, holdUntil: hold.holdUntil }),
     ];
+    await until(() => (lambda.stats().environments.Probe?.executing ?? 0) === 2);
     const refused = await errorOf(lambda.invoke('Probe', { id: 3 }));
+    hold.release();
     expect(refused.name).toBe('TooManyRequestsException');
     expect(refused.message).toBe('Rate Exceeded.');
     expect(refused.reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
@@ -435,11 +439,15 @@ describe('local Lambda: throttling', () => {
     const { lambda } = service([spec(), other], { accountConcurrency: 2, environments: 3 });
     await warm(lambda, 'Probe', 2);
     await warm(lambda, 'Other');
+    const hold = held();
     const running = [
-      lambda.invoke('Probe', { id: 1, waitMs: 300 }),
-      lambda.invoke('Other', { id: 2, waitMs: 300 }),
+      lambda.invoke('Probe', { id: 1, holdUntil: hold.holdUntil }),
+      lambda.invoke('Other', { id: 2, holdUntil: hold.holdUntil }),
     ];
+    const executing = (fn: string) => lambda.stats().environments[fn]?.executing ?? 0;
+    await until(() => executing('Probe') === 1 && executing('Other') === 1);
     const refused = await errorOf(lambda.invoke('Probe', { id: 3 }));
+    hold.release();
     expect(refused.name).toBe('TooManyRequestsException');
     expect(refused.reason).toBe('ConcurrentInvocationLimitExceeded');
     await Promise.all(running);
