@@ -160,7 +160,7 @@ export async function setRole(deps: ModerationDeps, connectionId: string, name: 
     'change roles of',
   );
   const frame: RoleChangedFrame = { type: 'rolechanged', roomId: caller.roomId, username: name, role };
-  // Every member hears it through the room's fan-out, not a post per member from here (owners.ts roomFrameEvent).
+  // Every member hears it through the room's fan-out, not a post per member from here (roomFrames.ts).
   await deps.events.publish([roomFrameEvent(caller.roomId, frame)]);
   await record(deps, caller, 'setrole', { target: name, detail: role });
   return frame;
