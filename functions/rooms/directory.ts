@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type AvatarBucket, avatarKey, keptAvatar, parseAvatar } from '#attachments/avatars';
 import { nameSkeleton } from '#core/confusables';
 import { BadRequest, Forbidden, NameTaken, RoomClosed, RoomNotFound } from '#core/errors';
@@ -6,7 +5,7 @@ import { requireConnection } from '#core/identity/connections';
 import type { ModerationRecord } from '#core/identity/sessions';
 import { memberKey, senderOf } from '#core/memberKeys';
 import { roleIn } from '#core/moderation';
-import type { ChatEvent, ChatPorts, Connection, Room, RoomStore } from '#core/ports';
+import type { ChatPorts, Connection, Room, RoomStore } from '#core/ports';
 import { type AvatarSigner, shownProfile } from '#core/profiles';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
@@ -25,6 +24,7 @@ import {
 import { refuseListedWords } from '#safety/labels';
 import type { DirectoryStore, ListedEntry } from './directoryPorts';
 import type { MembershipStore } from './memberships';
+import { roomFrameEvent } from './roomFrames';
 
 /**
  * Named rooms, the directory of public rooms and profiles (protocol/directory.ts; docs/DECISIONS.md, "Named rooms,
@@ -198,14 +198,6 @@ type SetRoomDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'events' | 'now'> &
   /** Puts the owner's change on record (sessionHooks.ts auditModeration); absent: none kept. */
   audit?: (row: ModerationRecord) => Promise<void>;
 };
-
-/** A room's frame to its members that takes no seq: a room broadcast (RoomEventsRule), fanned out to every member. */
-const roomFrameEvent = (roomId: string, frame: object): ChatEvent => ({
-  type: 'Broadcast',
-  messageId: randomUUID(),
-  roomId,
-  payload: JSON.stringify(frame),
-});
 
 /**
  * The owner changes its room's name, topic, visibility or whether members pin: one transaction of the room's item (only the owner's, while

@@ -111,7 +111,7 @@ export async function newcomerName(
   const others = listed.filter((m) => m.connectionId !== current.connectionId);
   const same = await sameMember(deps, current, room.roomId, others);
   const taken = others.filter((m) => !same.connections.has(m.connectionId)).map((m) => m.username);
-  // A name the owner removed stays taken: no newcomer shows it (shareKey in owners.ts skips it).
+  // A name the owner removed stays taken: no newcomer shows it (the fan-out's Query leaves it out, deliver/prepare.ts).
   return {
     name:
       same.name ??

@@ -7,12 +7,14 @@ import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { MODERATION_LIMITS, type Role, type RoleChangedFrame } from '#protocol';
 import { auditRow, membersOf, type OwnerDeps, removeMember, tell } from './owners';
+import { roomFrameEvent } from './roomFrames';
 
 /**
  * Moderation (core/moderation.ts holds the state on the room's item): the owner makes members moderators and back
  * and sets slow mode; the owner and moderators mute, unmute, ban and unban members (never the owner or a moderator).
  * Each action is one conditional write to the room's item that holds only for a caller with the role (so a refused
- * caller changes nothing), then posts to the connections concerned, and puts a row on record (the audit, in the
+ * caller changes nothing), then tells the room through its fan-out (setrole, slowmode, a ban's new key) or posts to the
+ * target's own connections (mute, unmute, a ban's `removed`), and puts a row on record (the audit, in the
  * Sessions table). A target is named as the member list shows it and found among the room's listed connections; its
  * identity is its key in the room (memberKey), the one its messages carry: the signed-in user in the token modes,
  * else the client's resume token, else the connection.
@@ -158,12 +160,8 @@ export async function setRole(deps: ModerationDeps, connectionId: string, name: 
     'change roles of',
   );
   const frame: RoleChangedFrame = { type: 'rolechanged', roomId: caller.roomId, username: name, role };
-  const members = await membersOf(deps, caller.roomId);
-  await tell(
-    deps,
-    members.map((m) => m.connectionId).filter((id) => id !== connectionId),
-    frame,
-  );
+  // Every member hears it through the room's fan-out, not a post per member from here (roomFrames.ts).
+  await deps.events.publish([roomFrameEvent(caller.roomId, frame)]);
   await record(deps, caller, 'setrole', { target: name, detail: role });
   return frame;
 }
@@ -289,12 +287,7 @@ export async function slowMode(deps: ModerationDeps, connectionId: string, secon
   requireRole(caller, ['owner'], 'set slow mode');
   await moderate(deps, caller, { kind: 'slowMode', seconds: seconds as number }, false, 'set slow mode in');
   const frame = { type: 'slowmode' as const, roomId: caller.roomId, seconds: seconds as number };
-  const members = await membersOf(deps, caller.roomId);
-  await tell(
-    deps,
-    members.map((m) => m.connectionId).filter((id) => id !== connectionId),
-    frame,
-  );
+  await deps.events.publish([roomFrameEvent(caller.roomId, frame)]);
   await record(deps, caller, 'slowmode', { detail: String(seconds) });
   return frame;
 }

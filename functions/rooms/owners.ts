@@ -8,21 +8,26 @@ import type { ModerationRecord } from '#core/identity/sessions';
 import { newInviteKey } from '#core/limits/guard';
 import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
 import { roleIn } from '#core/moderation';
-import type { ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
+import type { ChatEvent, ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import type { MembershipStore } from './memberships';
+import { roomFrameEvent } from './roomFrames';
 
 /**
  * What a room's owner (its creator's `userId`: the signed-in user in the token modes, the connection itself in
  * AuthMode=none) may do: rotate the invite key, remove a member, close the room. Each acts on the room the caller
  * is in, and starts with one conditional write that holds only for the owner of a room that has not ended, so a
- * refused caller changes nothing. Members are told by posts to their connections, never through the room's
- * fan-out: the fan-out reads the eventually consistent room index, which may still list a member just moved out.
+ * refused caller changes nothing. The room hears of it through its fan-out (roomFrameEvent: the owner's reply waits
+ * for its own writes and one PutEvents, never for a post per member; docs/DECISIONS.md, "Owner actions reach the
+ * room through its fan-out"); the person acted on is told by posts to its own few connections, which the route
+ * finds by key and moves out itself. The fan-out reads the eventually consistent room index, which may still list a
+ * member just moved out: it leaves out every name in the room's `removedNames`, read strongly consistent after the
+ * removal's write (functions/deliver/prepare.ts), so a new key never reaches a removed person.
  */
 
-export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 'now'> & {
+export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | 'now' | 'events'> & {
   /**
    * Where a rotation writes the owner's new key (keepOwnersKey), and where a removal forgets the removed person's
    * membership of the room (`leave`): rotatekey, removemember and the moderation routes wire it.
@@ -34,7 +39,7 @@ export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | '
   audit?: (row: ModerationRecord) => Promise<void>;
 };
 
-/** Posts to the members of one room at once at most; a close or a key rotation posts to every member. */
+/** Calls at once on the person acted on (its ≤ 25 devices) and, in a close, on the room's members. */
 const POSTS_AT_ONCE = 16;
 
 async function eachAtMost<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -106,22 +111,12 @@ export async function tell(deps: OwnerDeps, connectionIds: string[], frame: obje
 }
 
 /**
- * Gives every other member still in the room the new key, so their own rejoin after a reconnect keeps working;
- * never to a connection showing a name the owner removed (`room.removedNames`, written with the key): the room index
- * is eventually consistent, so a removed member's connection the removal did not list yet may be listed here.
+ * The room's new key for its members, so their own rejoin after a reconnect keeps working: through the fan-out, which
+ * leaves out every connection showing a name the owner removed (`room.removedNames`, written with the key), whether
+ * or not the room index still lists it.
  */
-async function shareKey(deps: OwnerDeps, room: Room, except: Set<string>): Promise<void> {
-  const { roomId, inviteKey } = room;
-  const removed = room.removedNames ?? new Set<string>();
-  const members = (await membersOf(deps, roomId)).filter(
-    (m) => !except.has(m.connectionId) && !removed.has(m.username),
-  );
-  await tell(
-    deps,
-    members.map((m) => m.connectionId),
-    { type: 'keyrotated', roomId, inviteKey },
-  );
-}
+const keyNotice = (room: Room): ChatEvent =>
+  roomFrameEvent(room.roomId, { type: 'keyrotated', roomId: room.roomId, inviteKey: room.inviteKey });
 
 /**
  * A new invite key for the caller's room; joins with the old key, or by code alone, are refused from now on, those
@@ -132,7 +127,7 @@ export async function rotateKey(deps: OwnerDeps, connectionId: string) {
   const inviteKey = newInviteKey();
   const room = await asOwner(deps, caller, { kind: 'rotateKey', inviteKey }, 'rotate its invite key');
   await keepOwnersKey(deps, caller, room, inviteKey);
-  await shareKey(deps, room, new Set([connectionId]));
+  await deps.events.publish([keyNotice(room)]);
   await deps.audit?.(auditRow(caller, room.roomId, 'rotatekey', deps.now().toISOString()));
   return { type: 'keyrotated' as const, roomId: room.roomId, inviteKey };
 }
@@ -212,7 +207,7 @@ async function personIn(
  * mode. The other members get the new key; the owner gets it in the reply.
  */
 export async function removeMember(
-  deps: OwnerDeps & Pick<ChatPorts, 'events'>,
+  deps: OwnerDeps,
   connectionId: string,
   username: string,
   /**
@@ -266,11 +261,11 @@ export async function removeMember(
       : `The owner of room ${roomId} removed you from it. You are in the lobby.`,
   });
   const left = new Set(targets.filter((t) => removedIds.includes(t.connectionId)).map((t) => t.username));
-  if (left.size > 0)
-    await deps.events.publish(
-      [...left].map((name) => presenceEvent(roomId, 'leave', name, ban ? 'banned' : 'removed')),
-    );
-  await shareKey(deps, room, new Set([connectionId, ...removedIds]));
+  // One PutEvents: the leaves go on the room's presence board, the new key to the room's fan-out.
+  await deps.events.publish([
+    ...[...left].map((name) => presenceEvent(roomId, 'leave', name, ban ? 'banned' : 'removed')),
+    keyNotice(room),
+  ]);
   if (!ban) await deps.audit?.(auditRow(caller, roomId, 'removemember', at, { target: username }));
   return { type: 'memberremoved' as const, roomId, username, removed: moved.length, inviteKey };
 }

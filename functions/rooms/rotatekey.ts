@@ -2,6 +2,7 @@ import { auditModeration } from '#core/identity/sessionHooks';
 import { servedFrom } from '#core/limits/guard';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, roomStore } from '#core/wiring/dynamodb';
+import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
@@ -13,6 +14,8 @@ const deps = onFirstCall(() => ({
   rooms: roomStore(),
   memberships: membershipStore(),
   notifier: notifier(),
+  // The new key reaches the members through the room's fan-out (roomFrames.ts).
+  events: eventPublisher(),
   now: systemClock,
   // The owner's action goes on record (the audit, owners.ts auditRow).
   audit: auditModeration,

@@ -1,11 +1,12 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
-import type { ChatEvent, Connection, Room } from '#core/ports';
+import type { Connection, Room } from '#core/ports';
 import { sendMessage } from '#messages/sending';
 import { joinRoom } from '#rooms/joining';
 import { closeRoom, removeMember, rotateKey } from '#rooms/owners';
 import { createRoom } from '#rooms/rooms';
+import { roomFanoutStandIn } from '../helpers/roomFanoutStandIn';
 import {
   connectionStore,
   noHistory,
@@ -32,18 +33,17 @@ let n = 0;
 function world() {
   let now = new Date('2026-11-22T12:00:00.000Z');
   const { notifier, posts } = recordingNotifier();
-  const published: ChatEvent[] = [];
+  const connections = connectionStore(tables);
+  const rooms = roomStore(tables);
+  // The room's notices reach its members through a stand-in of its fan-out.
+  const { events, published } = roomFanoutStandIn({ connections, rooms, notifier });
   const deps = {
-    connections: connectionStore(tables),
-    rooms: roomStore(tables),
+    connections,
+    rooms,
     messages: noHistory(),
     entry: roomEntry(tables),
     sends: sendStore(tables),
-    events: {
-      publish: async (events: ChatEvent[]) => {
-        published.push(...events);
-      },
-    },
+    events,
     notifier,
     now: () => now,
     messageRetentionDays: 7,

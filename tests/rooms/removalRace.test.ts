@@ -8,6 +8,7 @@ import type { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { joinRoom } from '#rooms/joining';
 import { removeMember, rotateKey } from '#rooms/owners';
 import { createRoom, leaveRoom } from '#rooms/rooms';
+import { roomFanoutStandIn } from '../helpers/roomFanoutStandIn';
 import {
   connectionStore,
   faultProxy,
@@ -70,6 +71,8 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
   /** Connections a removal's first listing does not see yet (the room index is eventually consistent). */
   const unlisted = new Set<string>();
   let listings = 0;
+  // The room's notices (the new key) through a stand-in of its fan-out, which lists the room unhooked.
+  const fanout = roomFanoutStandIn({ connections, rooms, notifier });
   const ownerPorts = {
     connections: Object.assign(Object.create(connections) as DynamoConnectionStore, {
       listMembers: async (roomId: string, limit: number, id?: string) => {
@@ -94,7 +97,7 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
       },
     }),
     notifier,
-    events: { publish: async () => undefined },
+    events: fanout.events,
     now: () => new Date(),
   };
   /** Joins held just before their move into the room, by connection id. */
