@@ -159,7 +159,9 @@ function routeFrames(chat) {
   chat.on('keyrotated', ({ roomId }) => {
     if (roomId !== state.shownRoom) return;
     setHashRoom(roomId);
-    addSystemLine('The owner changed the invite link: links shared before no longer work.', 'info');
+    // The fan-out tells every member, the owner's own connections too: the owner reads it as their own change.
+    const who = state.owned.has(roomId) ? 'You' : 'The owner';
+    addSystemLine(`${who} changed the invite link: links shared before no longer work.`, 'info');
   });
 }
 

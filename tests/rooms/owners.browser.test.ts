@@ -56,6 +56,9 @@ it('the creator removes a member and closes the room; each member is told why an
   await bob.getByTestId('toast').filter({ hasText: 'removed you' }).waitFor();
   await bob.getByTestId('message-list').getByText(`The owner of room ${code} removed you`).waitFor();
   await owner.getByTestId('message-list').getByText('You removed bob').waitFor();
+  // The removal changed the room's key: the members hear it from the owner, the owner as their own change.
+  await carol.getByTestId('message-list').getByText('The owner changed the invite link').waitFor();
+  await owner.getByTestId('message-list').getByText('You changed the invite link').waitFor();
   await bobsItem.waitFor({ state: 'detached' });
 
   await owner.getByTestId('close-room-button').click();
