@@ -64,7 +64,7 @@ export function mentionedIn(
   return { names, members: named };
 }
 
-interface MentionNoticeDeps {
+export interface MentionNoticeDeps {
   devices: UserDevices;
   notifier: Pick<Notifier, 'post'>;
   /**
