@@ -13,8 +13,8 @@ import { filterSendHook } from '#safety/screening';
 import { mentionSendHook } from './mentionSend';
 import { MENTION_SCAN_MEMBERS } from './mentions';
 import type { SendHook } from './sendHooks';
-import { threadSendHook } from './threadSend';
-import { threadStore } from './wiring';
+import { threadSendHook } from './threads/threadSend';
+import { threadStore } from './threads/wiring';
 
 /**
  * The features that take part in sending a message (sendHooks.ts), in the order each phase runs them, built with the

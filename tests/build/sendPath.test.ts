@@ -38,6 +38,6 @@ it.each([...sendPath(), REGISTRY])('%s names no feature', (file) => {
 });
 
 it("finds a feature's name where one is named", () => {
-  expect(featureNames(read('threadSend.ts')).length).toBeGreaterThan(0);
+  expect(featureNames(read('threads/threadSend.ts')).length).toBeGreaterThan(0);
   expect(featureNames('const x = 1;\n  // the Word filter\n')).toEqual(['2: // the Word filter']);
 });

@@ -3,7 +3,7 @@ import type { Connection } from '#core/ports';
 import { parseThreadOf } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
 import { logger } from '#platform/powertools';
-import { type SendHook, SendNote } from './sendHooks';
+import { type SendHook, SendNote } from '../sendHooks';
 import {
   checkRoot,
   rootAddition,
