@@ -8,8 +8,9 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
 import { messageStore } from './readers';
 import { history } from './roomHistory';
-import { threadHistory } from './threads';
-import { authorProfiles, threadStore } from './wiring';
+import { threadHistory } from './threads/threads';
+import { threadStore } from './threads/wiring';
+import { authorProfiles } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),

@@ -2,10 +2,10 @@
 import '#platform/tracing';
 import { featureHandler } from '#core/features';
 import { changeRoutes } from './changes';
-import { handler as followthread } from './followthread';
 import { handler as history } from './history';
 import { handler as search } from './search';
 import { handler as sendmessage } from './sendmessage';
+import { threadRoutes } from './threads/index';
 
 /**
  * The messages feature: sending, reading back (history), searching and changing messages (edit, delete, react); one function
@@ -17,7 +17,8 @@ export const routes = [
   history,
   // editmessage, deletemessage, react, pinmessage: every change action the protocol names (changes.ts).
   ...changeRoutes,
-  followthread,
+  // followthread: threads' routes (threads/index.ts).
+  ...threadRoutes,
   search,
 ];
 export const handler = featureHandler('messages', routes);

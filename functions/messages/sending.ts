@@ -29,10 +29,18 @@ import {
   type Composed,
   composeMessage,
   type FirstReads,
-  threadsOf,
 } from './composing';
 import type { MessagePorts, SendRecord, SendSettings } from './ports';
-import { rootAddition, type ThreadReplyNotice, type ThreadRoot, threadReplyNotice } from './threads';
+import {
+  afterStore,
+  beforePut,
+  beginSend,
+  onPublish,
+  type SendHook,
+  SendNotes,
+  type SendPart,
+  type SendScope,
+} from './sendHooks';
 
 /**
  * Sending: the message takes its room's next seq from an atomic counter, its clientMsgId is recorded holding that
@@ -63,6 +71,9 @@ export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | '
      * mode.
      */
     slowTurn?: (key: string, nowMs: number, intervalMs: number) => Promise<number>;
+
+    /** The features that take part in a send, in order (sendHooks.ts, listed in sendFeatures.ts); absent: none. */
+    hooks?: readonly SendHook[];
   };
 
 interface SendInput {
@@ -79,15 +90,17 @@ interface SendInput {
   attachments?: Attachment[];
   /** The sender's address: without sign-in, its source is whose budget the send takes from (limitOwner). */
   sourceIp?: string;
-  /** The seq of the thread's root this message replies in (parseThreadOf), and whether the room's flow shows it too. */
-  threadOf?: number;
-  alsoToRoom?: boolean;
+  /** The frame as the client sent it: the hooks read their own fields of it (sendHooks.ts `begin`). */
+  body?: Readonly<Record<string, unknown>>;
 }
 
 /** One send: who, where, and the attempt's id (the attempt its record names). */
 interface Send {
   connection: Connection;
   input: SendInput;
+  /** The hooks' parts in this send, and what they see of it. */
+  parts: readonly SendPart[];
+  scope: SendScope;
   sendKey?: string;
   attempt: string;
   /** A take of this send that woke the room, while its event is not stored yet. */
@@ -108,20 +121,29 @@ export async function sendMessage(
 ): Promise<{
   ack: AckFrame;
   message: ChatMessage;
-  mentioned: Connection[];
-  sender: string;
-  /** A reply in a thread, stored by this attempt: whom it tells (threads.ts). */
-  thread?: ThreadReplyNotice;
+  /** Runs the hooks' `onPublish` (sendHooks.ts): nothing for a retry answered from its record. */
+  published: () => Promise<void>;
 }> {
-  const connection = await requireConnection(deps, input.connectionId);
+  // The connection is read once, by the first that asks for it (a hook's `begin` or the send).
+  let read: Promise<Connection> | undefined;
+  const connectionOnce = () => {
+    read ??= requireConnection(deps, input.connectionId);
+    return read;
+  };
+  const { parts, text } = await beginSend(deps.hooks ?? [], {
+    body: input.body ?? {},
+    text: input.text,
+    connection: connectionOnce,
+  });
+  const connection = await connectionOnce();
   if (connection.roomId === LOBBY) await input.admitLobbyPost?.();
-  // One read of the pair's blocks item, for direct messages only (docs/DECISIONS.md, "Blocking, reports and the
-  // word filter").
+  // One read of the pair's blocks item, for direct messages only (functions/safety/screening.ts admitDirectSend).
   if (connection.roomId.length === DM_ROOM_CODE_LENGTH) await deps.admitDirect?.(connection);
   const sendKey = input.clientMsgId
     ? `${connection.roomId}#${senderOf(connection)}#${input.clientMsgId}`
     : undefined;
-  const send: Send = { connection, input, sendKey, attempt: randomUUID() };
+  const scope: SendScope = { connection, text, now: deps.now(), notes: new SendNotes() };
+  const send: Send = { connection, input, parts, scope, sendKey, attempt: randomUUID() };
   let stored: Stored;
   try {
     stored = await store(deps, send);
@@ -130,58 +152,29 @@ export async function sendMessage(
     if (send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
     throw error;
   }
-  const { message, sentBefore, mentioned = [], root } = stored;
-  // A reply in a thread counts on its root beside its publish; a retry answered from its record counted already.
-  const counted = root && !sentBefore ? countOnRoot(deps, root, message, connection) : undefined;
-  // Search's index is no write of the send's: the fan-out writes it after its posts (deliver/indexing.ts).
+  const { message, sentBefore } = stored;
+  // The hooks' writes after the store go beside its publish; a retry answered from its record made them already.
   await Promise.all([
     publish(deps, message, stored.taken ? { taken: stored.taken } : { retry: true }),
-    counted,
+    sentBefore ? undefined : afterStore(parts, message, scope),
   ]);
   // Answered from another attempt's record after this one's take woke the room: that wake.
   if (!stored.taken && send.owesWake) await wakeUnstored(deps, connection.roomId, send.owesWake);
-  // A retry answered from its record names nobody again: the first attempt told them.
   return {
     ack: ackOf(message, input.clientMsgId),
     message,
-    mentioned: sentBefore ? [] : mentioned,
-    sender: senderOf(connection),
-    ...(root && !sentBefore && { thread: threadReplyNotice(root, message, connection) }),
+    published: () => (sentBefore ? Promise.resolve() : onPublish(parts, message, scope)),
   };
 }
 
-/**
- * Adds a stored reply to its root's summary and followers. Advisory once the reply is stored: a failure is logged,
- * and the root counts one reply fewer than its thread holds (the thread's history, read from its pointers, is whole).
- */
-async function countOnRoot(
+/** Puts a message under its seq, after the hooks' writes it counts on (sendHooks.ts `beforePut`). */
+async function putMessage(
   deps: SendDeps,
-  root: ThreadRoot,
-  reply: ChatMessage,
-  replier: Connection,
-): Promise<void> {
-  try {
-    await deps.threads?.addReply(reply.roomId, root.seq, rootAddition(root, reply, replier));
-  } catch (error) {
-    logger.warn('a reply was not counted on its root', {
-      roomId: reply.roomId,
-      seq: reply.seq,
-      threadOf: root.seq,
-      error: (error as Error).name,
-    });
-  }
-}
-
-/**
- * Puts a message under its seq; a reply in a thread first puts its pointer in the thread's partition (threads.ts), so
- * a reply stored is always found by its thread's history (a pointer whose reply never comes is passed over).
- */
-async function putMessage(deps: SendDeps, message: StoredMessage, expiresAt: number): Promise<boolean> {
-  if (message.threadOf !== undefined)
-    await orBusy(
-      threadsOf(deps).putPointer(message.roomId, message.threadOf, message.seq, expiresAt),
-      message.roomId,
-    );
+  send: Send,
+  message: StoredMessage,
+  expiresAt: number,
+): Promise<boolean> {
+  await orBusy(beforePut(send.parts, message, expiresAt), message.roomId);
   return deps.sends.put(message, expiresAt);
 }
 
@@ -199,24 +192,25 @@ async function putMessage(deps: SendDeps, message: StoredMessage, expiresAt: num
  * expired) moves the counter past the stored events and the send takes the next seq.
  */
 async function store(deps: SendDeps, send: Send): Promise<Stored> {
-  const { connection, input } = send;
-  const now = deps.now();
+  const { input, scope } = send;
+  const { now } = scope;
   const { before, ...reads } = await readFirst(deps, send, now);
-  const composed = await composeMessage(deps, connection, input, reads);
-  const { messageAt, root } = composed;
+  const composed = await composeMessage(scope, send.parts, input, reads);
+  const { messageAt } = composed;
   const expiresAt = epochSeconds(now) + deps.messageRetentionDays * 86400;
   if (before) {
     const answered = await answerRecorded(
       deps,
+      send,
       before,
       messageAt(before.seq, before.messageId, before.sentAt),
       expiresAt,
     );
-    if (answered) return { ...answered, root };
+    if (answered) return answered;
     // The first attempt died before storing, and the fan-out fenced its seq since: this retry stores the message
     // under a new seq, taking the record over.
     const fenced = (seq: number) => messageAt(seq, before.messageId, before.sentAt);
-    return { ...(await storeFenced(deps, send, before, fenced, expiresAt)), root };
+    return storeFenced(deps, send, before, fenced, expiresAt);
   }
   // Answered Busy already (the deadline): nothing is taken, the retry sends it.
   if (input.signal?.aborted) throw new Busy();
@@ -227,27 +221,22 @@ async function store(deps: SendDeps, send: Send): Promise<Stored> {
 interface Stored {
   message: ChatMessage;
   sentBefore?: SendRecord;
-  mentioned?: Connection[];
   /** The take that stored it (absent: answered from its record, a retry). */
   taken?: Taken;
-  /** The root of the thread it replies in, as read before it. */
-  root?: ThreadRoot;
 }
 
 /**
  * What a send reads before it takes a seq, all at once beside its tokens: the clientMsgId's record; the message
- * replied to (a reply costs a read, not a round trip); the room's members when the text may name some (`@`: a
- * mention costs a Query, not a round trip); its attachments (HeadObject; a message without any reads nothing more);
- * the root of the thread it replies in. A refused token stops the mention scan (a Query per room index key) at its
- * next page: a send refused for its rate costs its token writes, not a room's worth of reads (a flood's refusals are
- * most of what it sends).
+ * replied to (a reply costs a read, not a round trip); its attachments (HeadObject; a message without any reads
+ * nothing more); the hooks' reads (sendHooks.ts `read`). A refused token aborts the hooks' `stop`: a send refused for
+ * its rate costs its token writes, not a room's worth of reads (a flood's refusals are most of what it sends).
  */
 async function readFirst(
   deps: SendDeps,
   send: Send,
   now: Date,
 ): Promise<FirstReads & { before?: SendRecord }> {
-  const { connection, input, sendKey } = send;
+  const { connection, input, sendKey, parts, scope } = send;
   const { roomId } = connection;
   const owner = limitOwner(connection.userId, input.sourceIp);
   const connectionToken = () => orBusy(takeMessageToken(deps.connections, connection, now.getTime()), roomId);
@@ -259,7 +248,7 @@ async function readFirst(
       refused.abort();
       throw error;
     });
-  const [, , before, original, members, attachments, rootRead] = await Promise.all([
+  const [, , before, original, attachments] = await Promise.all([
     token(connectionToken()),
     // The person's budget beside the connection's: ten connections of one sender share one (personRate.ts).
     token(orBusy(takePersonToken(deps.person, 'send', owner), roomId)),
@@ -267,15 +256,10 @@ async function readFirst(
     input.replyTo === undefined
       ? undefined
       : orBusy(deps.sends.replyTarget(roomId, input.replyTo, epochSeconds(now)), roomId),
-    input.text.includes('@') && roomId !== LOBBY && deps.mentionables
-      ? orBusy(deps.mentionables(roomId, refused.signal), roomId)
-      : undefined,
     input.attachments && attachmentsChecked(deps, roomId, input.attachments),
-    input.threadOf === undefined
-      ? undefined
-      : orBusy(threadsOf(deps).root(roomId, input.threadOf, epochSeconds(now)), roomId),
+    ...parts.map((part) => part.read && orBusy(part.read(scope, refused.signal), roomId)),
   ]);
-  return { before, original, members, attachments, rootRead };
+  return { before, original, attachments };
 }
 
 /**
@@ -283,7 +267,7 @@ async function readFirst(
  * settings in force (the lobby never ends), and refuses a room that has ended, whether or not DynamoDB's TTL has
  * deleted its item yet.
  */
-function roomLifeOf({ connection, input }: Send, now: Date): RoomLife | undefined {
+function roomLifeOf({ connection, scope }: Send, now: Date): RoomLife | undefined {
   const { roomId } = connection;
   if (roomId === LOBBY) return undefined;
   return {
@@ -292,7 +276,7 @@ function roomLifeOf({ connection, input }: Send, now: Date): RoomLife | undefine
     shownAs: connection.username,
     memberKey: memberKey(roomId, senderOf(connection)),
     userId: connection.userId,
-    text: input.text,
+    text: scope.text,
   };
 }
 
@@ -308,7 +292,7 @@ async function appendNew(
   expiresAt: number,
 ): Promise<Stored> {
   const { roomId } = send.connection;
-  const { messageAt, mentioned, root, authorKey } = composed;
+  const { messageAt, authorKey } = composed;
   const record = send.sendKey ? sendRecordOf(send.sendKey, send.attempt, now) : undefined;
   const life = roomLifeOf(send, now);
   const messageId = randomUUID();
@@ -322,21 +306,21 @@ async function appendNew(
     if (tries === 0)
       await slowModeTurn(deps, roomId, authorKey, taken, now, () => markUnheld(deps, roomId, seq, expiresAt));
     const stored = messageAt(seq, messageId, now.toISOString());
-    const first = record && (await recordAt(deps, record, recordedSeq, stored, expiresAt));
-    if (first) return { ...first, root };
+    const first = record && (await recordAt(deps, send, record, recordedSeq, stored, expiresAt));
+    if (first) return first;
     recordedSeq = seq;
     let put: boolean;
     try {
-      put = await orBusy(putMessage(deps, stored, expiresAt), roomId);
+      put = await orBusy(putMessage(deps, send, stored, expiresAt), roomId);
     } catch (error) {
       if (!record && error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
       throw error;
     }
-    if (put) return { message: stored, mentioned, taken, root };
+    if (put) return { message: stored, taken };
     // The seq may hold this very message: a retry of this clientMsgId found the record and put the message under its
     // seq while this attempt's put was on its way (held back by throttling retries). Moving on would store it twice.
     const there = await orBusy(deps.sends.message(roomId, seq), roomId);
-    if (there?.messageId === messageId) return { message: there, mentioned, taken, root };
+    if (there?.messageId === messageId) return { message: there, taken };
     // The seq holds an older event: the room's counter is behind what it stored (its item was re-created).
     await catchUp(deps, roomId);
   }
@@ -349,6 +333,7 @@ async function appendNew(
  */
 async function recordAt(
   deps: SendDeps,
+  send: Send,
   record: ReturnType<typeof sendRecordOf>,
   recordedSeq: number | undefined,
   stored: StoredMessage,
@@ -366,6 +351,7 @@ async function recordAt(
     await orBusy(deps.sends.markGap(roomId, seq, expiresAt), roomId);
     const answered = await answerRecorded(
       deps,
+      send,
       first,
       { ...stored, seq: first.seq, messageId: first.messageId, sentAt: first.sentAt },
       expiresAt,
@@ -431,13 +417,14 @@ async function markUnheld(deps: SendDeps, roomId: string, seq: number, expiresAt
  */
 async function answerRecorded(
   deps: SendDeps,
+  send: Send,
   record: SendRecord,
   unsent: StoredMessage,
   expiresAt: number,
 ): Promise<{ message: ChatMessage; sentBefore: SendRecord } | undefined> {
   const { roomId, seq } = unsent;
   let stored = await deps.sends.message(roomId, seq);
-  if (!stored && (await putMessage(deps, unsent, expiresAt))) stored = unsent;
+  if (!stored && (await putMessage(deps, send, unsent, expiresAt))) stored = unsent;
   stored ??= await deps.sends.message(roomId, seq);
   if (!stored && (await deps.sends.isGap(roomId, seq))) return undefined;
   // The record's first attempt is moving it off a seq that holds an older event: its ack comes with its retry.
@@ -470,7 +457,7 @@ async function storeFenced(
     }
     from = taken.seq;
     const stored = messageAt(taken.seq);
-    if (await orBusy(putMessage(deps, stored, expiresAt), roomId))
+    if (await orBusy(putMessage(deps, send, stored, expiresAt), roomId))
       return { message: stored, sentBefore: { ...record, seq: taken.seq }, taken };
     await catchUp(deps, roomId);
   }

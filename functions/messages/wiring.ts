@@ -6,7 +6,6 @@ import { config, requireEnv } from '#platform/config';
 import { DynamoChangeStore } from './dynamoChanges';
 import { DynamoReactionStore } from './dynamoReactions';
 import { DynamoSendStore } from './dynamoSends';
-import { DynamoThreadStore } from './dynamoThreads';
 import { DynamoWordIndex } from './dynamoWords';
 
 /**
@@ -31,8 +30,6 @@ export const changeStore = () =>
     sends: config.sendsTable(),
   });
 
-/** Threads: roots' summaries and followers, and each thread's pointers (messages/threads.ts). */
-export const threadStore = () => new DynamoThreadStore(documentClient(), config.messagesTable());
 /** Search's word index, and the messages it points at (messages/dynamoWords.ts). */
 export const wordIndex = () =>
   new DynamoWordIndex(documentClient(), { words: config.wordsTable(), messages: config.messagesTable() });

@@ -3,7 +3,7 @@ import { DynamoRoomStore } from '#core/aws/rooms';
 import { DynamoUserDevices } from '#core/aws/userDevices';
 import { memberKey } from '#core/memberKeys';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
-import { readThreadRoot } from '#messages/dynamoThreadRoots';
+import { readThreadRoot } from '#messages/threads/dynamoThreadRoots';
 import { DynamoPeopleStore } from '#people/dynamoPeople';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
@@ -50,7 +50,7 @@ export function notifyDeps(): NotifyDeps {
       limits.takeTurn(`push#${roomId}#${userId}`, Date.now(), settings().PushCoalesceSeconds * 1000),
     subscriptions: pushSubscriptions(),
     sender: new WebPushSender(keys, { localPushService: localPushService() }),
-    // A reply in a thread tells the thread's signed-in followers, as its root's item lists them (messages/threads.ts).
+    // A reply in a thread tells the thread's signed-in followers, as its root's item lists them (messages/threads/threads.ts).
     threadFollowers: async (message) =>
       message.threadOf === undefined
         ? []

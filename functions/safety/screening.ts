@@ -79,3 +79,21 @@ export async function admitDirectOpen(blocks: DmBlocks, dmRoomId: string, opener
     throw new Forbidden('You blocked this person: unblock them to send them messages.');
   throw new NotAllowed(NOT_DELIVERED);
 }
+
+/**
+ * The word filter's part in sending a message (functions/messages/sendHooks.ts, typed there by shape: safety imports
+ * no messages module): the text screened before anything is read or stored, refused FILTERED or stored masked, with
+ * the setting in force (FilterWords, FilterMode) read on every send.
+ */
+export function filterSendHook(
+  setting: () => { words: string; mode: FilterMode },
+  audit: () => AuditLog,
+  clock: () => Date,
+) {
+  return {
+    name: 'word filter',
+    begin: async (frame: { text: string; connection: () => Promise<Connection> }) => ({
+      text: await screenText(frame.text, setting(), frame.connection, audit, clock()),
+    }),
+  };
+}

@@ -88,7 +88,7 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
   ],
   // A push names a thread's followers (its root's item), resolves `@name`s in the PeopleIndex and skips a person
   // who blocks the author (their block list).
-  PushFunction: ['messages/dynamoThreadRoots.ts', 'people/dynamoPeople.ts', 'safety/dynamoBlocks.ts'],
+  PushFunction: ['messages/threads/dynamoThreadRoots.ts', 'people/dynamoPeople.ts', 'safety/dynamoBlocks.ts'],
   ReadingFunction: [],
   // joinroom and subscribe give the room's backlog: messages, reactions, pins, the authors' avatars.
   RoomsFunction: [

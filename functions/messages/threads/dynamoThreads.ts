@@ -4,9 +4,9 @@ import { batchGetAll } from '#platform/aws/batchGet';
 import { isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { THREAD_LIMITS } from '#protocol';
+import { isGapMarker } from '../gaps';
+import { toMessage } from '../storedItems';
 import { readThreadRoot } from './dynamoThreadRoots';
-import { isGapMarker } from './gaps';
-import { toMessage } from './storedItems';
 import type { RootAddition, ThreadRoot, ThreadStore } from './threads';
 
 /** A thread's partition of the Messages table: one pointer item per reply, keyed by the reply's seq. */

@@ -7,10 +7,10 @@ import type { Connection } from '#core/ports';
 import type { ChatMessage, HistoryQuery } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
 import { type HistoryFrame, THREAD_LIMITS, type ThreadFollowFrame } from '#protocol';
-import { orBusy } from './appending';
-import { messageFrameOf, type StoredMessage } from './changeFrames';
-import type { MessagePorts } from './ports';
-import { framesFor, withQuotes } from './roomHistory';
+import { orBusy } from '../appending';
+import { messageFrameOf, type StoredMessage } from '../changeFrames';
+import type { MessagePorts } from '../ports';
+import { framesFor, withQuotes } from '../roomHistory';
 
 /**
  * Threads (docs/DECISIONS.md, "Threads"): a reply in a thread is a message of its room under the room's next seq,

@@ -1,10 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { toMessage } from './storedItems';
+import { toMessage } from '../storedItems';
 import type { ThreadRoot } from './threads';
 
 /**
  * A thread's root as stored: its summary and followers are attributes of the root's own item in the room's partition
- * (messages/dynamoThreads.ts keeps them). Apart from the thread store, so push, which reads a root's followers and
+ * (dynamoThreads.ts keeps them). Apart from the thread store, so push, which reads a root's followers and
  * writes nothing of a thread, bundles this read alone.
  */
 

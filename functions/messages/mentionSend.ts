@@ -1,0 +1,77 @@
+import { memberKey, senderOf } from '#core/memberKeys';
+import type { Connection, ConnectionStore, Member } from '#core/ports';
+import { LOBBY } from '#core/protocol';
+import { orBusy } from './appending';
+import { type MentionNoticeDeps, mentionedIn, notifyMentioned } from './mentions';
+import type { SendHook } from './sendHooks';
+import { THREAD_REPLY } from './threads/threadSend';
+
+/**
+ * Mentions' part in sending (sendHooks.ts): a text with `@` reads the room's members beside the send tokens (a
+ * mention costs a Query, not a round trip; a refused token stops the scan at its next page), the names it names are
+ * stored with the message (`mentions`, `mentionKeys`), and once published the signed-in members named, with the
+ * followers a reply in a thread tells (threads/threadSend.ts THREAD_REPLY), get their notice (mentions.ts notifyMentioned).
+ */
+
+export interface MentionSendDeps {
+  connections: Pick<ConnectionStore, 'get' | 'subscription'>;
+  /** The room's members `@name`s are resolved among, read page by page until `stop` is aborted. */
+  mentionables: (roomId: string, stop?: AbortSignal) => Promise<Member[]>;
+  /** What the notices post through, built on the first notice. */
+  notices: () => MentionNoticeDeps;
+}
+
+export function mentionSendHook(deps: MentionSendDeps): SendHook {
+  return {
+    name: 'mentions',
+    begin() {
+      let members: Member[] | undefined;
+      let mentioned: Connection[] = [];
+      return {
+        async read({ connection, text }, stop) {
+          const { roomId } = connection;
+          if (text.includes('@') && roomId !== LOBBY) members = await deps.mentionables(roomId, stop);
+        },
+        async beforeSeq({ connection, text }) {
+          if (!members) return undefined;
+          const { roomId } = connection;
+          const named = mentionedIn(text, members, connection.username);
+          if (named.names.length === 0) return undefined;
+          mentioned = await namedConnections(deps, roomId, named.members);
+          const mentionKeys = [...new Set(mentioned.map((c) => memberKey(roomId, senderOf(c))))];
+          return { mentions: named.names, mentionKeys };
+        },
+        // Signed-in members the message names hear of it on every device; a reply in a thread tells its followers
+        // (and those it names) in the same notices.
+        async onPublish(message, { connection, notes }) {
+          const thread = notes.get(THREAD_REPLY);
+          if (mentioned.length > 0 || (thread && thread.users.length > 0))
+            await notifyMentioned(deps.notices(), message, mentioned, senderOf(connection), thread);
+        },
+      };
+    },
+  };
+}
+
+/** Named connections read at most for one message: a member's several tabs included. */
+const NAMED_CONNECTIONS = 25;
+
+/**
+ * The named members' connections still in the room, read by id (a connection that left since is dropped): one that
+ * shows the room, or follows it without showing it (its subscription, read only for those). Their identities give
+ * each named member's key in the room (its unread mention count in `myrooms`) and, signed in, its devices to tell.
+ */
+async function namedConnections(
+  deps: Pick<MentionSendDeps, 'connections'>,
+  roomId: string,
+  named: readonly Member[],
+): Promise<Connection[]> {
+  const items = await Promise.all(
+    named.slice(0, NAMED_CONNECTIONS).map(async (m) => {
+      const c = await orBusy(deps.connections.get(m.connectionId), roomId);
+      if (c === undefined || c.roomId === roomId) return c;
+      return (await orBusy(deps.connections.subscription(c.connectionId, roomId), roomId)) ? c : undefined;
+    }),
+  );
+  return items.filter((c): c is Connection => c !== undefined);
+}

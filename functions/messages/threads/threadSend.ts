@@ -1,0 +1,82 @@
+import { BadRequest } from '#core/errors';
+import type { Connection } from '#core/ports';
+import { parseThreadOf } from '#core/protocol';
+import { epochSeconds } from '#core/roomLife';
+import { logger } from '#platform/powertools';
+import { type SendHook, SendNote } from '../sendHooks';
+import {
+  checkRoot,
+  rootAddition,
+  type ThreadReplyNotice,
+  type ThreadRoot,
+  type ThreadStore,
+  threadReplyNotice,
+} from './threads';
+
+/**
+ * Threads' part in sending (sendHooks.ts): a frame's `threadOf` (and `alsoToRoom`) read and checked; its root read
+ * beside the send tokens and checked before the seq (threads.ts checkRoot); the reply's pointer put in its thread's
+ * partition before the reply itself, so a reply stored is always found by its thread's history (a pointer whose reply
+ * never comes is passed over); the reply counted on its root's summary and followers beside its publish; whom it
+ * tells left in the send's notes (THREAD_REPLY), for the notices (mentionSend.ts).
+ */
+
+/** Whom a reply stored by this attempt tells (threads.ts threadReplyNotice). */
+export const THREAD_REPLY = new SendNote<ThreadReplyNotice>('thread reply');
+
+export function threadSendHook(threads: ThreadStore): SendHook {
+  return {
+    name: 'threads',
+    begin({ body }) {
+      const threadOf = parseThreadOf(body.threadOf);
+      if (body.alsoToRoom !== undefined && typeof body.alsoToRoom !== 'boolean')
+        throw new BadRequest('"alsoToRoom" must be true or false.');
+      if (body.alsoToRoom === true && threadOf === undefined)
+        throw new BadRequest(
+          '"alsoToRoom" goes with "threadOf": only a reply in a thread is also sent to the room.',
+        );
+      if (threadOf === undefined) return undefined;
+      const alsoToRoom = body.alsoToRoom === true;
+      let read: ThreadRoot | undefined;
+      let root: ThreadRoot | undefined;
+      return {
+        async read({ connection, now }) {
+          read = await threads.root(connection.roomId, threadOf, epochSeconds(now));
+        },
+        beforeSeq() {
+          root = checkRoot(read, threadOf);
+          return { threadOf: root.seq, ...(alsoToRoom && { alsoToRoom: true }) };
+        },
+        beforePut: (message, expiresAt) =>
+          threads.putPointer(message.roomId, threadOf, message.seq, expiresAt),
+        async afterStore(reply, { connection, notes }) {
+          if (!root) return;
+          notes.set(THREAD_REPLY, threadReplyNotice(root, reply, connection));
+          await countOnRoot(threads, root, reply, connection);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Adds a stored reply to its root's summary and followers. Advisory once the reply is stored: a failure is logged,
+ * and the root counts one reply fewer than its thread holds (the thread's history, read from its pointers, is whole).
+ */
+async function countOnRoot(
+  threads: ThreadStore,
+  root: ThreadRoot,
+  reply: { roomId: string; seq: number; sentAt: string; username: string },
+  replier: Connection,
+): Promise<void> {
+  try {
+    await threads.addReply(reply.roomId, root.seq, rootAddition(root, reply, replier));
+  } catch (error) {
+    logger.warn('a reply was not counted on its root', {
+      roomId: reply.roomId,
+      seq: reply.seq,
+      threadOf: root.seq,
+      error: (error as Error).name,
+    });
+  }
+}
