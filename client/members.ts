@@ -7,6 +7,8 @@ import type {
   JoinedFrame,
   LeftFrame,
   MyRoom,
+  NoticeChoice,
+  NoticesFrame,
   Person,
   PresenceFrame,
   ReadFrame,
@@ -17,7 +19,7 @@ import type {
   SubscribedRoom,
   TypingFrame,
 } from '../protocol';
-import { isUserId, LIMITS, LOBBY } from '../protocol';
+import { isNoticeChoice, isUserId, LIMITS, LOBBY } from '../protocol';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
 import type { MessageChanges } from './messages';
@@ -95,6 +97,11 @@ export interface MemberEvents {
    * count is lowered already (`rooms` and the room's `unread` follow when it changed).
    */
   read: ReadFrame;
+  /**
+   * The member's notices in a listed room changed: its own `setNotices`, or another device of this signed-in person
+   * (a pushed `notices` frame). The listed room carries them already (`rooms` follows).
+   */
+  notices: NoticesFrame;
 }
 
 export type DirectTarget = { userId: string } | { username: string };
@@ -149,9 +156,12 @@ export class MemberRooms extends Emitter<MemberEvents> {
       this.follows(frame);
       if (frame.type === 'dmopened') this.onDmOpened((frame as unknown as DmOpenedFrame).room);
       else if (frame.type === 'read' && frame.requestId === undefined) this.onReadElsewhere(frame);
+      else if (frame.type === 'notices' && frame.requestId === undefined) this.onNotices(frame);
       else {
         const roomId = this.counts.counted(frame, this.ownKey);
-        if (roomId !== undefined) this.recount(roomId);
+        if (roomId === undefined) return;
+        this.mine.activity(frame);
+        this.recount(roomId);
       }
     });
     client.on('state', ({ state }) => {
@@ -170,6 +180,15 @@ export class MemberRooms extends Emitter<MemberEvents> {
     this.reads.learned(roomId, lastReadSeq);
     this.recount(roomId);
     this.emit('read', { type: 'read', roomId, lastReadSeq });
+  }
+
+  /** A room's notices as the server keeps them now: the listed room carries them, and the app hears of it. */
+  private onNotices(frame: Record<string, unknown>): void {
+    const { roomId, notices } = frame;
+    // Any frame reaches here before the client checks it (client/validate.ts): a malformed one changes nothing.
+    if (typeof roomId !== 'string' || roomId === LOBBY || !isNoticeChoice(notices)) return;
+    this.mine.noticed(roomId, notices);
+    this.emit('notices', { type: 'notices', roomId, notices });
   }
 
   /** The subscriptions, on this object's room objects and counts. */
@@ -387,6 +406,18 @@ export class MemberRooms extends Emitter<MemberEvents> {
    */
   markRead(seq: number, roomId: string = this.hooks.roomId()): Promise<ReadFrame | undefined> {
     return this.reads.mark(seq, roomId);
+  }
+
+  /**
+   * Sets this member's notices in `roomId`, one of its rooms (`all`, `mentions` or `mute`), kept by the server:
+   * `myRooms()` lists them on every device, and the person's other signed-in devices hear of it at once (`notices`).
+   */
+  async setNotices(roomId: string, notices: NoticeChoice): Promise<NoticesFrame> {
+    if (!isNoticeChoice(notices))
+      throw new RoomcastError('INVALID_ARGUMENT', 'notices is "all", "mentions" or "mute".');
+    const answer = await this.hooks.request({ action: 'setnotices', roomId: checkRoomId(roomId), notices });
+    this.onNotices(answer as unknown as Record<string, unknown>);
+    return answer;
   }
 
   /** Each member of the current room with its read position (rooms up to the deployment's size for it). */

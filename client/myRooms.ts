@@ -1,4 +1,4 @@
-import type { DmOpenedFrame, MyRoom, MyRoomsFrame } from '../protocol';
+import type { DmOpenedFrame, MyRoom, MyRoomsFrame, NoticeChoice } from '../protocol';
 import type { Room, RoomUnread } from './room';
 import type { UnreadCounts } from './unreadCounts';
 
@@ -17,12 +17,20 @@ export interface MyRoomsHost {
  * "My rooms": the member's rooms with their unread counts as the last `myrooms` answer gave them, kept live between
  * answers with the client's own reads and the frames counted since (unreadCounts.ts), a direct message someone
  * opened added first, and a room this member left taken out.
+ *
+ * The order is the server's, the same on every device of the person (docs/DECISIONS.md, "One person, many devices"):
+ * latest activity first, then by room code. Between answers a room with an event newer than the answer moves up by
+ * the event's server time (`sentAt`, in whole seconds as the server's order counts it), ties by room code; the
+ * rooms without one keep the answer's order below them. Nothing of this browser (a room opened, clicked, muted)
+ * orders it.
  */
 export class MyRooms {
   private rooms: MyRoom[] = [];
   private hasMore = false;
   /** The unread count last told to each room's `unread` listeners. */
   private readonly told = new Map<string, string>();
+  /** Per listed room: its latest message newer than the answer, by `sentAt` in epoch seconds. */
+  private readonly activeAt = new Map<string, number>();
 
   constructor(private readonly host: MyRoomsHost) {}
 
@@ -39,6 +47,7 @@ export class MyRooms {
   /** A `myrooms` answer: the new list, and the new base of each listed room's count. */
   answered(frame: MyRoomsFrame): MyRoom[] {
     for (const room of frame.rooms) this.host.counts.rebase(room);
+    this.activeAt.clear();
     this.rooms = frame.rooms.map((r) => this.withOwnReads(r));
     this.hasMore = frame.more === true;
     this.host.changed(this.rooms);
@@ -62,6 +71,41 @@ export class MyRooms {
     this.host.changed(this.rooms);
   }
 
+  /**
+   * The member's notices in a listed room as the server keeps them now: the reply to its own `setnotices`, or the
+   * choice another device of the person made (a pushed `notices`). `all` is the default, carried as nothing.
+   */
+  noticed(roomId: string, notices: NoticeChoice): void {
+    if (!this.rooms.some((r) => r.roomId === roomId)) return;
+    this.rooms = this.rooms.map((r) => {
+      if (r.roomId !== roomId) return r;
+      const { notices: _was, ...rest } = r;
+      return notices === 'all' ? rest : { ...rest, notices };
+    });
+    this.host.changed(this.rooms);
+  }
+
+  /**
+   * The activity a frame tells of a listed room: an event (a message or a change, alone or in a batch) newer than
+   * the answer's `lastSeq` for the room, at its server time (`sentAt`). Malformed parts count for nothing.
+   */
+  activity(frame: Record<string, unknown>): void {
+    const { roomId } = frame;
+    if (typeof roomId !== 'string') return;
+    const room = this.rooms.find((r) => r.roomId === roomId);
+    if (!room) return;
+    const events = frame.type === 'batch' && Array.isArray(frame.messages) ? frame.messages : [frame];
+    for (const event of events as Record<string, unknown>[]) {
+      // A message or a change to one (an edit, a reaction, a pin): each moves the room's activity on the server too.
+      if (event?.type === 'ack' || typeof event?.seq !== 'number' || typeof event.sentAt !== 'string')
+        continue;
+      const at = Math.floor(Date.parse(event.sentAt) / 1000);
+      if (event.seq <= (this.host.counts.baseSeqOf(roomId) ?? Number.POSITIVE_INFINITY)) continue;
+      if (!Number.isFinite(at)) continue;
+      this.activeAt.set(roomId, Math.max(this.activeAt.get(roomId) ?? at, at));
+    }
+  }
+
   /** The live unread count of `roomId`, listed in a myrooms answer or not. */
   unreadOf(roomId: string): RoomUnread {
     const listed = this.rooms.find((r) => r.roomId === roomId);
@@ -74,10 +118,26 @@ export class MyRooms {
   /** Emits `rooms` again when a frame changed a listed room's count or latest seq, and the room's `unread`. */
   recount(roomId: string): void {
     const before = this.rooms;
-    this.rooms = this.rooms.map((r) => this.withOwnReads(r));
-    if (this.rooms.some((r, i) => r.unread !== before[i]?.unread || r.lastSeq !== before[i]?.lastSeq))
+    this.rooms = this.ordered(this.rooms.map((r) => this.withOwnReads(r)));
+    if (
+      this.rooms.some(
+        (r, i) =>
+          r.roomId !== before[i]?.roomId ||
+          r.unread !== before[i]?.unread ||
+          r.lastSeq !== before[i]?.lastSeq,
+      )
+    )
       this.host.changed(this.rooms);
     this.tellUnread(roomId);
+  }
+
+  /** Rooms active since the answer first, latest first, ties by code; the others in the order they had. */
+  private ordered(rooms: MyRoom[]): MyRoom[] {
+    const at = (room: MyRoom) => this.activeAt.get(room.roomId);
+    const active = rooms
+      .filter((r) => at(r) !== undefined)
+      .sort((a, b) => (at(b) as number) - (at(a) as number) || (a.roomId < b.roomId ? -1 : 1));
+    return active.length === 0 ? rooms : [...active, ...rooms.filter((r) => at(r) === undefined)];
   }
 
   /** Tells the room's `unread` listeners when its count changed. */

@@ -100,6 +100,13 @@ import {
 export * from './push';
 
 import {
+  NOTICES_ACTIONS,
+  NOTICES_FRAME_TYPES,
+  NOTICES_REPLY_TYPE,
+  type NoticesFrame,
+  type NoticesRequest,
+} from './notices';
+import {
   type FoundFrame,
   SEARCH_ACTIONS,
   SEARCH_FRAME_TYPES,
@@ -108,8 +115,8 @@ import {
 } from './search';
 
 export * from './errors';
-
 export * from './limits';
+export * from './notices';
 export * from './search';
 
 import type {
@@ -177,6 +184,7 @@ export const ACTIONS = [
   ...MODERATION_ACTIONS,
   ...PUSH_ACTIONS,
   ...SEARCH_ACTIONS,
+  ...NOTICES_ACTIONS,
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -201,7 +209,8 @@ export type ClientFrame =
   | SafetyRequest
   | ModerationRequestFrame
   | PushRequest
-  | SearchRequest;
+  | SearchRequest
+  | NoticesRequest;
 
 export type ServerFrame =
   | MessageFrame
@@ -233,7 +242,8 @@ export type ServerFrame =
   | SafetyFrame
   | ModerationFrame
   | PushSubscriptionFrame
-  | FoundFrame;
+  | FoundFrame
+  | NoticesFrame;
 export type ServerFrameType = ServerFrame['type'];
 export const SERVER_FRAME_TYPES = [
   'message',
@@ -266,6 +276,7 @@ export const SERVER_FRAME_TYPES = [
   ...MODERATION_FRAME_TYPES,
   ...PUSH_FRAME_TYPES,
   ...SEARCH_FRAME_TYPES,
+  ...NOTICES_FRAME_TYPES,
 ] as const satisfies readonly ServerFrameType[];
 
 /** The frame type that answers each action (errors aside). */
@@ -291,6 +302,7 @@ export const REPLY_TYPE = {
   ...MODERATION_REPLY_TYPE,
   ...PUSH_REPLY_TYPE,
   ...SEARCH_REPLY_TYPE,
+  ...NOTICES_REPLY_TYPE,
 } as const satisfies Record<Action, ServerFrameType>;
 
 export * from './typing';

@@ -67,7 +67,7 @@ export interface DmPeer {
 
 /**
  * markread's answer (with its `requestId`), and the same frame pushed without one to a signed-in person's other
- * connections when a read position of theirs moved (functions/reading/devices.ts).
+ * connections when a read position of theirs moved (functions/core/identity/otherDevices.ts).
  */
 export interface ReadFrame {
   type: 'read';
@@ -97,6 +97,8 @@ export interface MyRoom {
   dm?: DmPeer;
   /** The room's name (directory.ts); absent for a room never named (show its code) and for a direct message. */
   name?: string;
+  /** Your notices in the room (notices.ts `setnotices`): `mentions` or `mute`; absent: `all`, the default. */
+  notices?: 'mentions' | 'mute';
 }
 
 export interface MyRoomsFrame {

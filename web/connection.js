@@ -12,6 +12,7 @@ import { onBroadcast, onMessage } from './messages.js';
 import { bindModeration } from './moderation.js';
 import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
+import { watchOwnProfile } from './profileForm.js';
 import { watchProfiles } from './profiles.js';
 
 import { offerPush } from './push.js';
@@ -131,6 +132,7 @@ function routeFrames(chat) {
   chat.on('state', onState);
   watchRoomNames(chat);
   watchProfiles(chat);
+  watchOwnProfile(chat);
 
   // Signed in: push notifications offered once, or the stored subscription renewed (push.js).
   chat.on('state', ({ state: now }) => now === 'ready' && offerPush(chat));

@@ -5,15 +5,16 @@
 // names you, and only notifies while the tab is hidden. The page hears of them two ways, each told once: the
 // message itself (every followed room's messages reach this connection, client/members.ts) and, signed in, the
 // server's `mention` frame, which reaches devices that do not follow the room. Each room's notices can be muted (no
-// notice, unread still counted) or kept to mentions only, a choice this browser keeps (localStorage).
+// notice, unread still counted) or kept to mentions only, a choice the server keeps for the person (noticeSettings.js),
+// so every device of theirs applies it and shows it at once.
 import { openRoom, redrawMyRooms, refreshMyRooms } from './myrooms.js';
-import { CHOICES, noticesOf, setNoticesOf } from './noticeSettings.js';
+import { CHOICES, knowNotices, noticesOf, setNoticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
 import { LOBBY } from './roomcast.js';
 import { roomWords } from './roomWords.js';
 import { state } from './state.js';
 import { followsThread } from './threads.js';
-import { byId, h, toast } from './ui.js';
+import { byId, ERROR_TITLES, h, toast } from './ui.js';
 
 /** Whether message `m` names the reader, by the name it shows in the room. */
 export const mentionsMe = (m) => Array.isArray(m.mentions) && m.mentions.includes(state.username);
@@ -34,12 +35,13 @@ function showNoticesChoice(room) {
       select.append(option);
     }
     select.addEventListener('change', () => {
-      if (!state.shownRoom || state.shownRoom === LOBBY) return;
-      if (!setNoticesOf(state.shownRoom, select.value))
-        toast('This browser keeps no settings for this page: the choice lasts until it is reloaded.', {
-          kind: 'info',
-        });
-      redrawMyRooms();
+      const room = state.shownRoom;
+      if (!room || room === LOBBY) return;
+      // The list redraws when the server has kept it (`rooms`); refused, the choice shown goes back to the kept one.
+      setNoticesOf(room, select.value).catch((err) => {
+        if (state.shownRoom === room) select.value = noticesOf(room);
+        toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not change the room’s notices' });
+      });
     });
     // In the top bar, beside the room's name: the room panel's height is the member list's.
     byId('room-title')?.closest('.topbar-title')?.after(select);
@@ -127,6 +129,11 @@ export function bindMentions(chat) {
     follow(roomId);
     state.mentionedRooms.delete(roomId);
     showNoticesChoice(roomId);
+  });
+  // The room's notices changed (here, or on another device of ours): the choice on screen follows.
+  chat.rooms.on('notices', ({ roomId, notices }) => {
+    knowNotices(roomId, notices);
+    if (state.chat === chat && roomId === state.shownRoom) showNoticesChoice(roomId);
   });
   // Signed in: a mention in a room this connection does not follow (or not yet).
   chat.on('mention', (f) => {

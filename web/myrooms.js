@@ -5,7 +5,8 @@
 // The badges are live: on each connect the client asks `myrooms` once and follows every listed room in one
 // `subscribe`, so each room's messages reach this page as they are posted and its count rises at once; a direct
 // message opened to us (`dmopened`) is followed at once too, and a room read on another device of ours (a pushed
-// `read`) loses its badge at once. Nothing is polled.
+// `read`) loses its badge at once, as a room's notices chosen there (a pushed `notices`) show here at once. The order
+// is the server's, the same on every device: latest activity first (client/myRooms.ts). Nothing is polled.
 
 import { knowRoom, roomNameOf } from './directory.js';
 import { dmPeerName, knowDmPeer } from './dmHeader.js';
@@ -161,8 +162,9 @@ function render(rooms, more) {
     }
     return li;
   });
-  // Rows in the answer's order, moving only those out of place (a row moved under a press loses its click too, so
-  // when only counts changed nothing moves); rows of rooms no longer listed go first, moving none of the others.
+  // Rows in the client's order, the server's on every device (client/myRooms.ts: latest activity first), moving only
+  // those out of place (a row moved under a press loses its click, so when only counts changed nothing moves); rows
+  // of rooms no longer listed go first, moving none of the others.
   placeRows(listEl, items);
   const listed = new Set(rooms.map((r) => r.roomId));
   for (const roomId of rows.keys()) if (!listed.has(roomId)) rows.delete(roomId);

@@ -66,6 +66,22 @@ export function bindProfileForm() {
   });
 }
 
+/**
+ * The person's profile changed on another device of theirs (a pushed `profile` without `roomId`: only the person's
+ * own connections get one): the form shows it at once. A field being typed in keeps what is typed.
+ */
+export function watchOwnProfile(chat) {
+  chat.on('profile', (profile) => {
+    if (profile.roomId !== undefined || state.chat !== chat) return;
+    for (const [input, value] of [
+      [ui.profileDisplayName, profile.displayName],
+      [ui.profileStatus, profile.status],
+    ])
+      if (document.activeElement !== input) input.value = value ?? '';
+    showOwnAvatar(profile);
+  });
+}
+
 /** Shown to signed-in people only: without sign-in there is no identity a profile could belong to. */
 export function showProfileForm() {
   ui.profilePanel.hidden = !state.signedIn;

@@ -73,7 +73,7 @@ export const SETTINGS = {
     30,
     0,
     MAX,
-    'markread frames per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
+    'markread and setnotices frames per person (every connection together) per PersonRateWindowSeconds; 0 = no limit',
   ),
   PersonSearchRateLimit: int(
     10,

@@ -3,6 +3,9 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { roomKeyLevel } from '#core/aws/roomMembers';
 import type { Connection } from '#core/ports';
 import { batchGetMany } from '#platform/aws/batchGet';
+import { applied } from '#platform/aws/conditions';
+import type { NoticeChoice } from '#protocol';
+import type { NoticeStore } from './notices';
 import type { ReadPositions } from './ports';
 
 /**
@@ -14,7 +17,7 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 
-export class DynamoReadPositions implements ReadPositions {
+export class DynamoReadPositions implements ReadPositions, NoticeStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: { memberships: string; rooms: string; connections: string },
@@ -76,6 +79,24 @@ export class DynamoReadPositions implements ReadPositions {
       );
       return { lastReadSeq: Math.max(seq, Number(Item?.lastReadSeq ?? 0)), moved: false };
     }
+  }
+
+  /**
+   * The membership's `notices` (removed for the default), only on a membership that exists: the condition keeps a
+   * choice from making a membership of a room the member is not in.
+   */
+  async setNotices(memberKey: string, roomId: string, notices: NoticeChoice): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.memberships,
+          Key: { memberKey, roomId },
+          UpdateExpression: notices === 'all' ? 'REMOVE notices' : 'SET notices = :notices',
+          ConditionExpression: 'attribute_exists(roomId)',
+          ...(notices !== 'all' && { ExpressionAttributeValues: { ':notices': notices } }),
+        }),
+      ),
+    );
   }
 
   async positions(memberKeys: string[], roomId: string): Promise<Map<string, number>> {

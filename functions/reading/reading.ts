@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequest, NotAllowed } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { type OtherDevices, tellOtherDevices } from '#core/identity/otherDevices';
 import { memberKeyOf, membershipTtl } from '#core/memberKeys';
 import type { ChatEvent, Connection, EventPublisher, Member } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { logger } from '#platform/powertools';
 import type { ReadFrame, SeenByFrame, SeenByMember, SeenFrame } from '#protocol';
-import { type OtherDevices, tellOtherDevices } from './devices';
 import type { ReadDeps } from './ports';
 
 /**

@@ -2,6 +2,7 @@ import { type AvatarBucket, avatarKey, keptAvatar, parseAvatar } from '#attachme
 import { nameSkeleton } from '#core/confusables';
 import { BadRequest, Forbidden, NameTaken, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { type OtherDevices, tellOtherDevices } from '#core/identity/otherDevices';
 import type { ModerationRecord } from '#core/identity/sessions';
 import { memberKey, senderOf } from '#core/memberKeys';
 import { roleIn } from '#core/moderation';
@@ -313,6 +314,8 @@ export function parseProfile(body: Record<string, unknown>): {
 
 type ProfileDeps = Pick<ChatPorts, 'connections' | 'events' | 'now'> & {
   directory: DirectoryStore;
+  /** The person's other connections (core/identity/otherDevices.ts): its own profile form, name and avatar follow. */
+  otherDevices?: OtherDevices;
   memberships: Pick<MembershipStore, 'list'>;
   /** The attachments bucket: an avatar upload read back and copied, an avatar cleared, its version's GET signed. */
   avatars: AvatarBucket & AvatarSigner;
@@ -377,5 +380,8 @@ export async function setProfile(
       logger.warn('a profile change was not told to some rooms', { error: String(error) });
     }
   }
-  return { type: 'profile', ...shown };
+  // The person's own other devices, in a room or not, show the same profile at once: the reply's frame, pushed.
+  const answer: ProfileFrame = { type: 'profile', ...shown };
+  if (deps.otherDevices) await tellOtherDevices(deps.otherDevices, caller, answer);
+  return answer;
 }

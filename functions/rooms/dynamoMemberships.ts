@@ -169,6 +169,7 @@ export class DynamoMembershipStore implements MembershipStore {
       ...(typeof item.inviteKey === 'string' && { inviteKey: item.inviteKey }),
       ...(item.dm === true && { dm: true }),
       ...(typeof item.username === 'string' && { username: item.username }),
+      ...((item.notices === 'mentions' || item.notices === 'mute') && { notices: item.notices }),
     }));
   }
 

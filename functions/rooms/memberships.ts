@@ -37,6 +37,8 @@ export interface Membership {
   dm?: boolean;
   /** A signed-in member's display name as it last entered the room (people.ts). */
   username?: string;
+  /** The member's notices in the room when not the default (protocol/notices.ts; functions/reading/notices.ts). */
+  notices?: 'mentions' | 'mute';
 }
 
 export interface MembershipStore {
@@ -218,11 +220,14 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
         unread: 0,
         ...(dm && { dm }),
         ...(!dm && room.name && { name: room.name }),
+        ...(membership.notices && { notices: membership.notices }),
       },
     });
   }
   await Promise.all(stale.map((roomId) => deps.memberships.leave(key, roomId)));
-  listed.sort((a, b) => b.activity - a.activity);
+  // The one order of "Your rooms" on every device (docs/DECISIONS.md, "One person, many devices"): latest activity
+  // first, then by room code, so rooms active in the same second come in one order whoever asks.
+  listed.sort((a, b) => b.activity - a.activity || (a.room.roomId < b.room.roomId ? -1 : 1));
   const shown = listed.slice(0, MY_ROOMS_MAX).map((l) => l.room);
   await countUnread(deps, key, shown);
   return { type: 'myrooms', rooms: shown, ...(listed.length > MY_ROOMS_MAX && { more: true as const }) };

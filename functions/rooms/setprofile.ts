@@ -1,4 +1,5 @@
 import { S3Avatars } from '#attachments/s3Avatars';
+import { DynamoUserDevices } from '#core/aws/userDevices';
 import { requireConnection } from '#core/identity/connections';
 import { servedFrom } from '#core/limits/guard';
 import { takePersonToken } from '#core/limits/personRate';
@@ -7,7 +8,10 @@ import { routeHandler } from '#core/websocket';
 import { connectionStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { personGate } from '#core/wiring/guard';
+import { notifier } from '#core/wiring/managementApi';
+import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
+import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
 import { parseProfile, setProfile } from './directory';
 import { directoryStore } from './directoryWiring';
@@ -21,10 +25,16 @@ const deps = onFirstCall(() => ({
   now: systemClock,
   avatars: new S3Avatars(),
   person: personGate(),
+  // The change reaches the person's other devices too (core/identity/otherDevices.ts): the user index, one post each.
+  otherDevices: {
+    devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+    notifier: notifier(),
+  },
 }));
 
 /**
- * setprofile: a signed-in user's display name, status and avatar, told to the rooms it belongs to (directory.ts): one
+ * setprofile: a signed-in user's display name, status and avatar, told to the rooms it belongs to and to the person's
+ * other devices (directory.ts): one
  * change is up to 100 rooms' events, so the person's budget across its connections (PersonProfileRateLimit;
  * personRate.ts) is taken before anything is read.
  */

@@ -147,6 +147,7 @@ describe('coverage of the template and of events/', () => {
     await bob.next((f) => f.type === 'typing' && f.roomId === roomId);
     await bob.expectReply({ action: 'markread', seq });
     await bob.expectReply({ action: 'myrooms' });
+    await bob.expectReply({ action: 'setnotices', roomId, notices: 'mute' });
     await alice.expectReply({ action: 'seenby' });
     // Search: bob's rooms, by a word of his edited message (deleted since: nothing found).
     expect(await bob.expectReply({ action: 'search', query: 'route' })).toMatchObject({

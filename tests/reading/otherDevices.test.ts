@@ -4,7 +4,7 @@ import { roomCloud } from '../helpers/roomCloud';
 import { said, signedInCloud } from '../helpers/signedIn';
 
 /**
- * One person across devices (functions/reading/devices.ts): a `markread` that moves a signed-in user's read position
+ * One person across devices (functions/core/identity/otherDevices.ts): a `markread` that moves a signed-in user's read position
  * reaches that user's other live connections as a `read` frame without `requestId`, wherever they are, so a room read
  * on the laptop stops counting as unread on the phone. Another user's connection is told nothing, nor is a guest's
  * other connection (same resume token, same read position: it learns it from its next `myrooms`).

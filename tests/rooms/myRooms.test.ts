@@ -85,6 +85,31 @@ it('lists every room, with no `more`, when they all fit', async () => {
   expect(frame).not.toHaveProperty('more');
 });
 
+it('lists rooms active in the same second by code, whatever order the memberships are read in, with their notices', async () => {
+  const userId = `user:${'T'.repeat(43)}`;
+  const codes = ['TYEAAAA2', 'TYEBBBB3', 'TYECCCC4'];
+  for (const roomId of codes) await roomOf(roomId, 1, userId, 0);
+  await db.send(
+    new PutCommand({
+      TableName: tables.table('MembershipsTable'),
+      Item: { memberKey: userId, roomId: 'TYEBBBB3', lastReadSeq: 0, at: now.toISOString(), notices: 'mute' },
+    }),
+  );
+  const deps = depsOf(userId);
+  // Another store's order (a page read in reverse): the list is the same, and one whoever asks.
+  const reversed = {
+    ...deps,
+    memberships: Object.assign(Object.create(store), {
+      list: async (key: string, limit: number) => (await store.list(key, limit)).reverse(),
+    }),
+  } as MemberDeps;
+  for (const asked of [deps, reversed]) {
+    const frame = await myRooms(asked, 'c');
+    expect(frame.rooms.map((r) => r.roomId)).toEqual(codes);
+    expect(frame.rooms.map((r) => r.notices)).toEqual([undefined, 'mute', undefined]);
+  }
+});
+
 /** A room at `seq` events, with `bob` (and the caller, alice) members; alice has read up to `readSeq`. */
 async function roomOf(roomId: string, seq: number, alice: string, readSeq: number) {
   await db.send(

@@ -140,7 +140,7 @@ const FEATURE_OF_KEYS: [string, string[]][] = [
     ],
   ],
   ['PeopleFunction', ['findpeople', 'opendm']],
-  ['ReadingFunction', ['markread', 'seenby']],
+  ['ReadingFunction', ['markread', 'seenby', 'setnotices']],
   // One function signs uploads and reads of attachments.
   ['AttachmentsFunction', ['attach', 'getattachment']],
   ['TypingFunction', ['typing']],
