@@ -13,7 +13,7 @@ import { THREAD_REPLY } from './threads/threadSend';
  * followers a reply in a thread tells (threads/threadSend.ts THREAD_REPLY), get their notice (mentions.ts notifyMentioned).
  */
 
-export interface MentionSendDeps {
+interface MentionSendDeps {
   connections: Pick<ConnectionStore, 'get' | 'subscription'>;
   /** The room's members `@name`s are resolved among, read page by page until `stop` is aborted. */
   mentionables: (roomId: string, stop?: AbortSignal) => Promise<Member[]>;

@@ -29,7 +29,7 @@ export interface SendHook {
 }
 
 /** What `begin` sees: the frame as the client sent it, and the sender's connection, read once for the whole send. */
-export interface SendFrame {
+interface SendFrame {
   body: Readonly<Record<string, unknown>>;
   /** The text to store, as the hooks before this one left it. */
   text: string;

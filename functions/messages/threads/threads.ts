@@ -98,7 +98,7 @@ export function checkRoot(root: ThreadRoot | undefined, seq: number): ThreadRoot
 }
 
 /** The signed-in user id of a connection, if it has one (the followers a reply tells). */
-export const signedInUser = (connection: Connection) =>
+const signedInUser = (connection: Connection) =>
   connection.userId?.startsWith('user:') ? connection.userId : undefined;
 
 /**
