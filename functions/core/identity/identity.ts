@@ -104,6 +104,9 @@ export function sharedSecretVerifier(secret: () => Promise<string>, clock: Clock
  * `https://cognito-idp.<region>.amazonaws.com` to that endpoint, and a plain-http URL is fetched only on a loopback
  * host (the local development issuer). Any other http URL is refused.
  */
+/** How long a loopback JWKS fetch may take (below). */
+const LOOPBACK_JWKS_TIMEOUT_MS = 8000;
+
 class JwksFetcher {
   private readonly https = new SimpleFetcher();
 
@@ -118,7 +121,9 @@ class JwksFetcher {
     if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
       throw new FetchError(url.href, 'JWKS must be fetched over https');
     }
-    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    // Within the functions' 10 s timeout (template Globals) with time left to answer: the local issuer runs in the
+    // cloud's own process, which a busy machine can hold for seconds, and a JWKS not fetched fails the request (500).
+    const response = await fetch(url, { signal: AbortSignal.timeout(LOOPBACK_JWKS_TIMEOUT_MS) });
     if (response.status !== 200) throw new FetchError(url.href, `status ${response.status}, expected 200`);
     return response.arrayBuffer();
   }
