@@ -7,10 +7,11 @@ import { launchChromium } from './browser';
 import { startTestCloud } from './localCloud';
 
 /**
- * Per step: generous, because CI runs two test files at once on two cores and Chromium's renderer can wait seconds
- * for a core; each wait ends as soon as the page shows the state, so a passing run takes no longer for it.
+ * Per step: generous, because CI runs two test files at once on two cores (beside other work: a second CI run) and
+ * Chromium's renderer can wait many seconds for a core; each wait ends as soon as the page shows the state, so a
+ * passing run takes no longer for it.
  */
-export const UI_TIMEOUT_MS = 20_000;
+export const UI_TIMEOUT_MS = 60_000;
 
 /** Where browser tests leave their screenshots. */
 export const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');

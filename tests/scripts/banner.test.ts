@@ -10,8 +10,8 @@ import { withRepoBuildLock } from '../helpers/repoBuildLock';
  * is shown with the authorizer it runs, and with a sign-in the development issuer's URL is named.
  */
 // A test here may wait for another file's build of the repository (withRepoBuildLock) and then build it again itself,
-// on a machine busy with other test files: minutes, not seconds.
-jest.setTimeout(240_000);
+// on a machine busy with other test files and a second CI run: minutes, not seconds (at a load of 40, over four).
+jest.setTimeout(600_000);
 
 const root = join(__dirname, '..', '..');
 const run = promisify(execFile);
