@@ -57,7 +57,7 @@ it('40 joins into a room past 100 members reach each member as counts, one frame
   // up behind it, as they do behind a 5,000-member room's posts.
   stage.cloud.gateway.setFaults({ apiLatencyMs: 2_000 });
   // A join answered BUSY (40 at once meet on the room's item) is asked again, as the client library does.
-  await Promise.all(joiners.map((j) => j.setUp({ action: 'joinroom', roomId }, PATIENCE_MS)));
+  await Promise.all(joiners.map((j) => j.expectReply({ action: 'joinroom', roomId }, PATIENCE_MS)));
   // Every join is answered, so every change is on the board: a message now is queued behind all of them.
   const sentAt = members.map((m) => m.mark());
   await owner.expectReply({ action: 'sendmessage', message: 'still here' }, PATIENCE_MS);
@@ -89,6 +89,6 @@ it('40 joins into a room past 100 members reach each member as counts, one frame
 it('a small room still hears "x joined" by name', async () => {
   const { roomId, members } = await stage.settledRoom(['s0', 's1', 's2']);
   const newcomer = await stage.connect('s3');
-  await newcomer.setUp({ action: 'joinroom', roomId }, PATIENCE_MS);
+  await newcomer.expectReply({ action: 'joinroom', roomId }, PATIENCE_MS);
   for (const member of members) await member.next(isPresence(roomId, 'join', newcomer.username), PATIENCE_MS);
 });

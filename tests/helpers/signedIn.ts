@@ -108,7 +108,7 @@ export function signedInCloud(settings: SettingValues, options: Partial<LocalClo
 /** A room `owner` creates, `others` (signed in: a room's listed members need no key) joined to it: its code. */
 export async function roomWith(owner: ChatClient, ...others: ChatClient[]): Promise<string> {
   const { roomId } = (await owner.expectReply({ action: 'createroom' })) as { roomId: string };
-  for (const other of others) await other.setUp({ action: 'joinroom', roomId });
+  for (const other of others) await other.expectReply({ action: 'joinroom', roomId });
   return roomId;
 }
 

@@ -25,7 +25,7 @@ describe('a signed-in user', () => {
     const laptop = await device('alice');
     const created = await phone.expectReply({ action: 'createroom' });
     const roomId = String(created.roomId);
-    await bob.setUp({ action: 'joinroom', roomId, key: created.inviteKey });
+    await bob.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
     const first = await said(bob, 'one');
     const second = await said(bob, 'two');
     await phone.next((f) => f.type === 'message' && f.seq === second.seq, PATIENCE_MS);
@@ -74,7 +74,7 @@ describe('a guest', () => {
     try {
       const created = await tab.expectReply({ action: 'createroom' });
       const roomId = String(created.roomId);
-      await otherTab.setUp({ action: 'joinroom', roomId, key: created.inviteKey });
+      await otherTab.expectReply({ action: 'joinroom', roomId, key: created.inviteKey });
       const ack = await said(tab, 'mine');
       await otherTab.next((f) => f.type === 'message' && f.seq === ack.seq, PATIENCE_MS);
       const mark = otherTab.mark();

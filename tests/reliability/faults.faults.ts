@@ -341,7 +341,7 @@ test('a member joining while messages are sent gets each later message live or b
       // With the invite key, as a shared link carries it: twelve joins by code alone from one address, slowed by
       // the load, could hold more guesses at once than the source may (docs/SECURITY.md) and one was refused.
       // A BUSY (the joins and sends meet on the room's item) is asked again, as the client library does.
-      checker.member(c, await c.setUp({ action: 'joinroom', roomId, key }, JOIN_PATIENCE_MS));
+      checker.member(c, await c.expectReply({ action: 'joinroom', roomId, key }, JOIN_PATIENCE_MS));
     }),
   );
   const [sent] = await Promise.all([sending, joining]);

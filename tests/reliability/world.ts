@@ -67,7 +67,7 @@ export async function roomAndKeyWith(
       others.slice(i, i + parallel).map(async (c) => {
         // Joins at once conflict on the room's item, and the server may answer some BUSY: asked again, as the
         // client library does (client/session.ts, JOIN_RETRY).
-        const joined = await c.setUp({ action: 'joinroom', roomId, key }, JOIN_PATIENCE_MS);
+        const joined = await c.expectReply({ action: 'joinroom', roomId, key }, JOIN_PATIENCE_MS);
         checker?.member(c, joined);
       }),
     );

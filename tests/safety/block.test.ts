@@ -22,9 +22,9 @@ it("a blocked person's direct messages never reach the blocker, and the block ho
   const dm = (await ben.expectReply({ action: 'opendm', username: 'ana' })) as { roomId: string; dm: Frame };
   await ana.next((f) => f.type === 'dmopened');
   const anaPhone = await chat.device('ana');
-  await anaPhone.setUp({ action: 'joinroom', roomId: dm.roomId });
+  await anaPhone.expectReply({ action: 'joinroom', roomId: dm.roomId });
 
-  await ana.setUp({ action: 'joinroom', roomId });
+  await ana.expectReply({ action: 'joinroom', roomId });
   const blocked = await chat.ask(ana, { action: 'block', roomId, seq: first.seq });
   expect(blocked).toMatchObject({
     type: 'blocklist',
@@ -35,7 +35,7 @@ it("a blocked person's direct messages never reach the blocker, and the block ho
 
   // A send into their room is refused, and says nothing of a block; nothing reaches Ana's phone there.
   const mark = anaPhone.mark();
-  await ben.setUp({ action: 'joinroom', roomId: dm.roomId });
+  await ben.expectReply({ action: 'joinroom', roomId: dm.roomId });
   const refused = await ben.ask({ action: 'sendmessage', message: 'are you there?' });
   expect(refused).toMatchObject({ type: 'error', code: 'BAD_REQUEST', action: 'sendmessage' });
   expect(String(refused.message)).not.toMatch(/block/i);
@@ -44,7 +44,7 @@ it("a blocked person's direct messages never reach the blocker, and the block ho
   expect(reopened).toMatchObject({ type: 'error', action: 'opendm' });
   expect(String(reopened.message)).not.toMatch(/block/i);
   // Ana is told she blocked him when she writes there herself.
-  await ana.setUp({ action: 'joinroom', roomId: dm.roomId });
+  await ana.expectReply({ action: 'joinroom', roomId: dm.roomId });
   expect(await ana.ask({ action: 'sendmessage', message: 'bye' })).toMatchObject({
     code: 'FORBIDDEN',
     message: expect.stringMatching(/unblock/),
@@ -54,7 +54,7 @@ it("a blocked person's direct messages never reach the blocker, and the block ho
 
   // The list is the user's, kept server-side: another device reads it, with the keys to hide in the shared room.
   const laptop = await chat.device('ana');
-  await laptop.setUp({ action: 'joinroom', roomId });
+  await laptop.expectReply({ action: 'joinroom', roomId });
   expect(await chat.ask(laptop, { action: 'blocklist' })).toMatchObject({
     people: [{ username: 'ben' }],
     roomId,

@@ -20,14 +20,14 @@ const changesIn = (frames: Frame[], roomId: string) =>
 it("a blocked person's edits and reactions in a direct message never reach the blocker", async () => {
   const ana = await chat.device('ana');
   const ben = await chat.device('ben');
-  const dm = (await ben.setUp({ action: 'opendm', username: 'ana' })) as { roomId: string };
+  const dm = (await ben.expectReply({ action: 'opendm', username: 'ana' })) as { roomId: string };
   await ana.next((f) => f.type === 'dmopened');
-  await ben.setUp({ action: 'joinroom', roomId: dm.roomId });
-  await ana.setUp({ action: 'joinroom', roomId: dm.roomId });
+  await ben.expectReply({ action: 'joinroom', roomId: dm.roomId });
+  await ana.expectReply({ action: 'joinroom', roomId: dm.roomId });
   const his = await said(ben, 'hello ana');
   const hers = await said(ana, 'hello ben');
   const anaPhone = await chat.device('ana');
-  await anaPhone.setUp({ action: 'joinroom', roomId: dm.roomId });
+  await anaPhone.expectReply({ action: 'joinroom', roomId: dm.roomId });
 
   // Before the block his edit reaches her: the path the block closes is open.
   const before = (await ben.expectReply({ action: 'editmessage', seq: his.seq, message: 'hello ana!' })) as {

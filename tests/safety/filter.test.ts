@@ -74,7 +74,7 @@ it('masks a listed word in a message and an edit: stored and delivered masked, o
   const ann = await connect('ann-filter');
   const bo = await connect('bo-filter');
   const { roomId } = (await ann.expectReply({ action: 'createroom' })) as { roomId: string };
-  await bo.setUp({ action: 'joinroom', roomId });
+  await bo.expectReply({ action: 'joinroom', roomId });
 
   const ack = (await ann.expectReply({
     action: 'sendmessage',

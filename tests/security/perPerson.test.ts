@@ -235,10 +235,10 @@ describe('without sign-in (ReactionKindsPerSource=5): the connections of one add
     // Taking one back frees its place for another kind, from any connection of the address.
     const [first] = given;
     const giver = guests.find((_, i) => kinds.slice(i * 5, i * 5 + 5).includes(String(first))) as ChatClient;
-    await giver.setUp({ action: 'react', seq, reaction: first, remove: true }, ASK_MS);
+    await giver.expectReply({ action: 'react', seq, reaction: first, remove: true }, ASK_MS);
     const other = kinds.find((k) => !given.includes(k)) as string;
     expect(
-      (await (guests[3] as ChatClient).setUp({ action: 'react', seq, reaction: other }, ASK_MS)).type,
+      (await (guests[3] as ChatClient).expectReply({ action: 'react', seq, reaction: other }, ASK_MS)).type,
     ).toBe('changed');
     expect((await kindsOf()).length).toBeLessThanOrEqual(5);
   });

@@ -139,11 +139,11 @@ it(`keeps bob's ack p95 within 2x while alice floods from ${DEVICES} connections
   const created = await bob.expectReply({ action: 'createroom' });
   const roomId = String(created.roomId);
   const key = created.inviteKey;
-  await carol.setUp({ action: 'joinroom', roomId, key });
+  await carol.expectReply({ action: 'joinroom', roomId, key });
   const alice: ChatClient[] = [];
   for (let i = 0; i < DEVICES; i++) {
     const a = await device('alice');
-    await a.setUp({ action: 'joinroom', roomId, key });
+    await a.expectReply({ action: 'joinroom', roomId, key });
     alice.push(a);
   }
   const targets: number[] = [];

@@ -31,10 +31,10 @@ const three = async (a: string, b: string, c: string) =>
 async function roomOf(...clients: ChatClient[]): Promise<string> {
   const [owner, ...others] = clients;
   if (!owner) throw new Error('roomOf needs a client');
-  // Setting up, not the subject: on a loaded CI machine a join here was once answered BUSY (chatClient.ts, setUp).
-  const roomId = (await owner.setUp({ action: 'createroom' })).roomId as string;
+  // Setting up, not the subject: on a loaded CI machine a join here was once answered BUSY (chatClient.ts, expectReply asks again).
+  const roomId = (await owner.expectReply({ action: 'createroom' })).roomId as string;
   for (const [i, joiner] of others.entries()) {
-    await joiner.setUp({ action: 'joinroom', roomId });
+    await joiner.expectReply({ action: 'joinroom', roomId });
     await Promise.all(
       clients.slice(0, i + 2).map((c) => c.next(isPresence(roomId, 'join', joiner.username))),
     );
