@@ -53,7 +53,8 @@ import { SETTINGS } from '#platform/settingsSchema';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
 import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
 import type { Design, ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
-import { Bucket, bindingQuota, Gauge, PerSecond, quotaUse } from './quotas';
+import { bindingQuota, Gauge, PerSecond, quotaUse } from './quotas';
+import { RouteBuckets, type RouteThrottle } from './routeThrottles';
 import { Clock, entry, Histogram, seededRandom } from './simulation';
 
 export type { Design, ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
@@ -111,7 +112,13 @@ export interface ModelSettings {
    * sendmessage's route throttle (template: the stage's RouteSettings, else its DefaultRouteSettings): one bucket for
    * every room's sends. None: no route throttle (the template's is read by tools/bench/stackLimits.ts).
    */
-  sendRoute?: { rateLimit: number; burstLimit: number };
+  sendRoute?: RouteThrottle;
+  /**
+   * Every route's bucket by route key (template: its RouteSettings, else the stage's DefaultRouteSettings), and the
+   * stage's default for a route not listed; `sendRoute`, when given, is sendmessage's. None: that route unthrottled.
+   */
+  routes?: Record<string, RouteThrottle>;
+  defaultRoute?: RouteThrottle;
   /** A cold start's init by function logical id, from its bundle (stackLimits.ts, lambdaConcurrency.ts). */
   lambdaInit?: Record<string, Latency>;
   /** Reserved concurrency by function logical id (template: ReservedConcurrentExecutions). */
@@ -281,7 +288,11 @@ export function runModel(run: ModelRun): ModelResult {
   const chunksAtOnce = Math.min(s.chunksAtOnce, mapCap);
   const batchMax = Math.min(s.pipeBatch, q.sqsFifoBatch.value);
 
-  const sendRoute = s.sendRoute && new Bucket(s.sendRoute);
+  // One bucket per route for every client (routeThrottles.ts); sendmessage's may be given on its own.
+  const routes = new RouteBuckets(
+    { ...s.routes, ...(s.sendRoute && { sendmessage: s.sendRoute }) },
+    s.defaultRoute,
+  );
   const apiGateway = new PerSecond(q.apiGatewayRequestsPerSecond.value);
   const putEvents = new PerSecond(q.eventBridgePutEventsPerSecond.value);
   const ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
@@ -383,7 +394,7 @@ export function runModel(run: ModelRun): ModelResult {
   // ---------------------------------------------------------------- send path
 
   const send = (room: Room, at: number) => {
-    if (sendRoute && !sendRoute.take(at)) {
+    if (!routes.take('sendmessage', at)) {
       refusals.routeSends++;
       return;
     }
@@ -1099,9 +1110,7 @@ export function runModel(run: ModelRun): ModelResult {
   );
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const quotas = [
-    ...(sendRoute
-      ? [quotaUse('sendmessage route throttle', sendRoute.settings.rateLimit, [sendRoute], fromSecond)]
-      : []),
+    ...routes.uses(fromSecond),
     quotaUse('API Gateway requests/s (account)', apiGateway.limit, [apiGateway], fromSecond),
     quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents], fromSecond),
     quotaUse('EventBridge rule invocations/s', ruleInvocations.limit, [ruleInvocations], fromSecond),
@@ -1150,6 +1159,7 @@ export function runModel(run: ModelRun): ModelResult {
     executionP99Ms: executionMs.percentile(99),
     wakes: wakeCounts,
     refusals,
+    routeRefusals: routes.refusedByRoute(fromSecond),
     outcomes,
     quotas,
     ...(bindsFirst && { bindsFirst }),

@@ -93,6 +93,8 @@ export interface ModelResult {
   /** `wake`: zero for `queue`. */
   wakes: WakeCounts;
   refusals: Refusals;
+  /** Requests each route's throttle refused (429), by route key: every route the run called. */
+  routeRefusals: Record<string, number>;
   outcomes: Outcomes;
   /** Each quota's refusals and busiest second, and the one that binds first (bindingQuota). */
   quotas: QuotaUse[];

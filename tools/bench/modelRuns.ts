@@ -58,6 +58,8 @@ export function notClean(r: ModelResult): string {
   if (r.backlogAtSendEnd > Math.max(10, r.offeredPerSecond)) why.push(`backlog ${r.backlogAtSendEnd}`);
   if (r.outcomes.busySends > 0) why.push(`${r.outcomes.busySends} sends BUSY`);
   if (r.refusals.routeSends > 0) why.push(`${r.refusals.routeSends} sends refused by the route`);
+  for (const [route, n] of Object.entries(r.routeRefusals ?? {}))
+    if (route !== 'sendmessage' && n > 0) why.push(`${n} ${route} refused by the route`);
   if (r.refusals.apiGatewaySends > 0) why.push(`${r.refusals.apiGatewaySends} sends refused`);
   if (r.refusals.lambdaSends > 0) why.push(`${r.refusals.lambdaSends} sends throttled by Lambda`);
   if (r.missing > 0) why.push(`${r.missing} receipts missing`);
@@ -137,11 +139,44 @@ export function searchCeiling(
 
 /** Every refusal of a run, by kind (`0` when none). */
 export function refusedOf(r: ModelResult): string {
+  const routes = Object.entries(r.routeRefusals ?? {}).filter(([route]) => route !== 'sendmessage');
   return (
-    Object.entries(r.refusals)
+    [...Object.entries(r.refusals), ...routes.map(([route, n]) => [`${route} route`, n] as const)]
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${n} ${k}`)
       .join(', ') || '0'
+  );
+}
+
+/** The deploy-time constants that set the stage's route throttles (template.yaml, Mappings.Deploy.Settings). */
+const ROUTE_THROTTLE_CONSTANT = /Throttling(Rate|Burst)Limit$/;
+
+/**
+ * The stage's route buckets as the run applies them, grouped by size (`sendmessage 3000/s (burst 3000); the other 37
+ * routes 500/s (burst 1000) each`), and a line naming each throttle the run overrides, lifted or lowered.
+ */
+export function describeRouteThrottles(limits: StackLimits): string {
+  const groups = new Map<string, string[]>();
+  for (const [route, t] of Object.entries(limits.routes)) {
+    const size = `${t.rateLimit}/s (burst ${t.burstLimit})`;
+    groups.set(size, [...(groups.get(size) ?? []), route]);
+  }
+  const sorted = [...groups].sort((a, b) => a[1].length - b[1].length);
+  const buckets = sorted
+    .map(([size, routes], i) =>
+      i === sorted.length - 1 && routes.length > 3
+        ? `the other ${routes.length} routes ${size} each`
+        : `${routes.join(', ')} ${size}${routes.length > 1 ? ' each' : ''}`,
+    )
+    .join('; ');
+  const changed = limits.overrides.filter((o) => ROUTE_THROTTLE_CONSTANT.test(o.name));
+  const overridden = changed.map(
+    (o) =>
+      `${o.name}=${o.value} (shipped ${o.shipped}: ${Number(o.value) > Number(o.shipped) ? 'lifted' : 'lowered'})`,
+  );
+  return (
+    `route throttles (one bucket per route for every client together): ${buckets || 'none'}\n` +
+    `route throttles overridden by this run: ${overridden.join(', ') || 'none, as template.yaml deploys them'}`
   );
 }
 
@@ -199,7 +234,7 @@ export function modelHeader(
   limits: StackLimits,
   warmupSeconds = 0,
 ): string {
-  const { sendRoute: route, lambdaInit, reservedConcurrency, ...fanout } = limits.settings;
+  const { sendRoute, routes, defaultRoute, lambdaInit, reservedConcurrency, ...fanout } = limits.settings;
   const init = ['MessagesFunction', 'DeliverFunction']
     .map((fn) => `${fn} ${lambdaInit?.[fn]?.p50 ?? '–'} ms`)
     .join(', ');
@@ -207,8 +242,8 @@ export function modelHeader(
   return (
     `model of the fan-out on AWS: profile ${profile.name}, seed ${seed}, ${seconds} s of sending per load measured ` +
     `after ${warmupSeconds} s of the same load\n` +
-    `stack limits from template.yaml: sendmessage route ${route ? `${route.rateLimit}/s (burst ${route.burstLimit})` : 'none'}, ` +
-    `reserved concurrency ${reserved.join(', ') || 'none'}, fan-out ${JSON.stringify(fanout)}\n` +
+    `${describeRouteThrottles(limits)}\n` +
+    `stack limits from template.yaml: reserved concurrency ${reserved.join(', ') || 'none'}, fan-out ${JSON.stringify(fanout)}\n` +
     `cold start init p50 from the dist/ bundles: ${init}\n` +
     `overrides: ${describeOverrides(limits.overrides)}`
   );
