@@ -51,6 +51,7 @@ import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '
 import { AWAKE_STALE_MS, wakes } from '#messages/appending';
 import { SETTINGS } from '#platform/settingsSchema';
 import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
+import { DEFAULT_MIX, FeatureTraffic, type TrafficMix } from './featureTraffic';
 import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
 import type { Design, ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
 import { bindingQuota, Gauge, PerSecond, quotaUse } from './quotas';
@@ -163,6 +164,16 @@ const EVENT_RETRY_BASE_MS = 1000;
 /** The SDK's retry of a throttled DynamoDB write: 3 attempts, full jitter over 100 ms × 2^n. */
 const SDK_ATTEMPTS = 3;
 const SDK_RETRY_BASE_MS = 100;
+/** The features' draws: a stream of their own (the run's seed plus this). */
+const FEATURE_SEED = 7919;
+/** Items by key prefix, and their table (the model's keys: awsModel.ts and featureTraffic.ts). */
+const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
+  ['rooms#', 'RoomsTable'],
+  ['messages#', 'MessagesTable'],
+  ['words#', 'WordsTable'],
+  ['membership#', 'MembershipsTable'],
+  ['connection#', 'ConnectionsTable'],
+];
 /** statemachines/fanout.asl.json's Retry of Lambda.TooManyRequestsException on Deliver's tasks. */
 const DELIVER_RETRY: RetryPolicy = { attempts: 6, intervalMs: 1000, backoff: 2 };
 
@@ -211,6 +222,11 @@ export interface ModelRun {
   warmupSeconds?: number;
   /** DynamoDB tables just created on demand: each serves the new table's write units, not the table quota. */
   newTables?: boolean;
+  /**
+   * The features' traffic beside the messages (featureTraffic.ts: typing, reads, presence, the word index, push), by
+   * default DEFAULT_MIX; `false`: messages alone.
+   */
+  traffic?: Partial<TrafficMix> | false;
   /** Lambda's quotas other than the AWS profile's (tests make a small account). */
   lambda?: Partial<LambdaQuotas>;
   /** Each batch the pipe handed out: its groups, when it was received and when its deletion unlocked them. */
@@ -274,6 +290,7 @@ export function runModel(run: ModelRun): ModelResult {
   const q = profile.quotas;
   const L = profile.latency;
   const random = seededRandom(run.seed);
+  const featureRandom = seededRandom(run.seed + FEATURE_SEED);
   const draw = (latency: Latency) => latencyMs(latency, random);
   const clock = new Clock();
   // The warm-up: the same load before the measured seconds, its messages, refusals and quota use left out.
@@ -386,14 +403,50 @@ export function runModel(run: ModelRun): ModelResult {
     return undefined;
   };
   const roomKey = (room: Room) => `rooms#${room.id}`;
-  /** The table a key's item lives in: the room's item, its log, its fan-out cursor (functions/deliver/dynamoCursor.ts). */
+  /**
+   * The table a key's item lives in: the room's item, its log, a word's entries, a member's read position, a
+   * connection's typing marks; the Limits table holds the fan-out's cursor (functions/deliver/dynamoCursor.ts), the
+   * presence boards and the posting budget.
+   */
   const tableOf = (key: string) =>
-    key.startsWith('rooms#') ? 'RoomsTable' : key.startsWith('messages#') ? 'MessagesTable' : 'LimitsTable';
+    TABLE_BY_PREFIX.find(([prefix]) => key.startsWith(prefix))?.[1] ?? 'LimitsTable';
+  const features =
+    run.traffic === false
+      ? undefined
+      : new FeatureTraffic(
+          {
+            clock,
+            // Their own draws: the messages' stream is the same with the features or without.
+            random: featureRandom,
+            draw: (latency) => latencyMs(latency, featureRandom),
+            latency: L,
+            routes,
+            apiGateway,
+            postBudget,
+            putEvents,
+            ruleTarget: (accepted, then) => ruleTarget(accepted, then),
+            groupCall: (room, at) => {
+              const [quota, counted] =
+                design === 'queue' ? [queueCalls, groupQuota(room)] : [groupQuota(room), queueCalls];
+              counted.count(at);
+              return quota.take(at);
+            },
+            write,
+            tableWrite: (table, at, units) => {
+              if (tableQuota(table).take(at, units)) return true;
+              refusals.dynamodbTable++;
+              return false;
+            },
+            measureFrom,
+          },
+          { ...DEFAULT_MIX, ...run.traffic },
+        );
   const mark = (room: Room, kind: RoomMark['kind']) => run.onRoom?.({ room: room.id, kind, at: clock.now });
 
   // ---------------------------------------------------------------- send path
 
   const send = (room: Room, at: number) => {
+    features?.typed(room);
     if (!routes.take('sendmessage', at)) {
       refusals.routeSends++;
       return;
@@ -478,7 +531,8 @@ export function runModel(run: ModelRun): ModelResult {
     }
     const accepted = now + draw(L.eventBridgePutEvents);
     // The push rule matches every MessageSent: one invocation of its target each (the push itself is not modelled).
-    ruleTarget(accepted, () => {});
+    if (features) features.pushed(accepted);
+    else ruleTarget(accepted, () => {});
     if (design === 'wake' && !waker) return;
     if (design === 'wake') {
       wakeCounts.byTakes++;
@@ -892,6 +946,7 @@ export function runModel(run: ModelRun): ModelResult {
     const posted = [...kept, ...ahead].map((seq) => readFor(room, seq));
     if (posted.length === 0) return start + transition() + draw(L.dynamodbItem) + transition();
     const end = postRoom(room, start + transition(), framesOf(posted));
+    features?.indexed(room, posted.length, end);
     return saveCursor(room, end + transition());
   };
 
@@ -909,6 +964,7 @@ export function runModel(run: ModelRun): ModelResult {
   ) => {
     let t = clock.now;
     t = read.run.length > 0 ? postRoom(room, t, framesOf(read.run)) : t + transition();
+    features?.indexed(room, read.run.length, t);
     t += transition();
     const moved = read.high !== room.high;
     if (moved) t = saveCursor(room, t);
@@ -1084,6 +1140,8 @@ export function runModel(run: ModelRun): ModelResult {
     next((-Math.log(random()) * 1000) / scenario.rate);
   }
 
+  features?.startReads(rooms, sendEnd);
+  features?.startPresence(rooms, sendEnd);
   clock.runUntil(sendEnd);
   const unread = () =>
     rooms.reduce(
@@ -1115,6 +1173,7 @@ export function runModel(run: ModelRun): ModelResult {
     quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents], fromSecond),
     quotaUse('EventBridge rule invocations/s', ruleInvocations.limit, [ruleInvocations], fromSecond),
     quotaUse('posting budget (FanoutPostsPerSecond)', postBudget.limit, [postBudget], fromSecond),
+    ...(features?.quotaUses(fromSecond) ?? []),
     quotaUse('Pipes executions at once (account)', pipeExecutions.limit, [pipeExecutions], fromSecond),
     quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls], fromSecond),
     quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values(), fromSecond),
@@ -1160,6 +1219,7 @@ export function runModel(run: ModelRun): ModelResult {
     wakes: wakeCounts,
     refusals,
     routeRefusals: routes.refusedByRoute(fromSecond),
+    ...(features && { features: features.counts }),
     outcomes,
     quotas,
     ...(bindsFirst && { bindsFirst }),

@@ -2,6 +2,7 @@
  * What a run of the model (tools/bench/awsModel.ts) returns: what a dashboard would show, with each quota's
  * refusals and the one that binds first.
  */
+import type { Feature, FeatureCount } from './featureTraffic';
 import type { QuotaUse } from './quotas';
 
 /** The fan-out's two designs the model compares (awsModel.ts). */
@@ -95,6 +96,8 @@ export interface ModelResult {
   refusals: Refusals;
   /** Requests each route's throttle refused (429), by route key: every route the run called. */
   routeRefusals: Record<string, number>;
+  /** Each feature's traffic beside the messages (featureTraffic.ts), over the measured seconds; none: messages only. */
+  features?: Record<Feature, FeatureCount>;
   outcomes: Outcomes;
   /** Each quota's refusals and busiest second, and the one that binds first (bindingQuota). */
   quotas: QuotaUse[];

@@ -51,15 +51,17 @@ export interface CeilingSearch {
   steps: { rate: number; clean: boolean; p99Ms: number; backlogAtSendEnd: number; why: string }[];
 }
 
-/** Why a run is not clean (empty when it is): p99 over 1 s, a backlog over a second's sends, a send refused or lost. */
+/**
+ * Why a run is not clean (empty when it is): p99 over 1 s, a backlog over a second's sends, a send refused or lost.
+ * The messages' figures alone: a feature's refusals (a typing frame's 429, a dropped presence post) are the
+ * features' table's and the row's binding quota, not a message's.
+ */
 export function notClean(r: ModelResult): string {
   const why: string[] = [];
   if (!(r.p99Ms <= 1000)) why.push(`p99 ${r.p99Ms} ms`);
   if (r.backlogAtSendEnd > Math.max(10, r.offeredPerSecond)) why.push(`backlog ${r.backlogAtSendEnd}`);
   if (r.outcomes.busySends > 0) why.push(`${r.outcomes.busySends} sends BUSY`);
   if (r.refusals.routeSends > 0) why.push(`${r.refusals.routeSends} sends refused by the route`);
-  for (const [route, n] of Object.entries(r.routeRefusals ?? {}))
-    if (route !== 'sendmessage' && n > 0) why.push(`${n} ${route} refused by the route`);
   if (r.refusals.apiGatewaySends > 0) why.push(`${r.refusals.apiGatewaySends} sends refused`);
   if (r.refusals.lambdaSends > 0) why.push(`${r.refusals.lambdaSends} sends throttled by Lambda`);
   if (r.missing > 0) why.push(`${r.missing} receipts missing`);
@@ -224,6 +226,51 @@ export function modelTable(rows: ModelResult[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   return [fmt(head), ...lines.map(fmt)].join('\n');
+}
+
+/**
+ * Each feature's traffic beside the messages, one line per design, scenario and feature (per second over the measured
+ * seconds): its requests and those refused (429), its posts and those dropped, its write units, PutEvents and rule
+ * invocations; then the account's requests/s and the tables' write units at their busiest second, every feature in.
+ */
+export function featureTable(rows: ModelResult[], seconds: number): string {
+  const per = (n: number) => String(Math.round((n / seconds) * 10) / 10);
+  const head = ['design', 'scenario', 'feature', 'requests/s', 'refused', 'posts/s', 'dropped', 'WCU/s'];
+  const lines: string[][] = [];
+  for (const r of rows) {
+    if (!r.features) continue;
+    for (const [feature, c] of Object.entries(r.features))
+      lines.push([
+        r.design,
+        r.scenario,
+        feature,
+        per(c.requests),
+        String(c.refused),
+        per(c.posts),
+        String(c.dropped),
+        per(c.writeUnits),
+        `${per(c.putEvents)} PutEvents/s, ${per(c.ruleInvocations)} rule invocations/s`,
+      ]);
+    const use = (name: string) => r.quotas.find((q) => q.name === name);
+    const account = use('API Gateway requests/s (account)');
+    const tables = use('DynamoDB write units/s per table');
+    lines.push([
+      r.design,
+      r.scenario,
+      'all',
+      '',
+      '',
+      '',
+      '',
+      '',
+      `busiest second: account requests ${Math.round((account?.peakUse ?? 0) * 100)}% of ${account?.limit}, ` +
+        `busiest table ${Math.round((tables?.peakUse ?? 0) * 100)}% of ${tables?.limit} WCU/s`,
+    ]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (i < head.length ? c.padEnd(widths[i] as number) : c)).join('  ');
+  return [fmt([...head, 'events']), ...lines.map(fmt)].join('\n');
 }
 
 /** The model's first line: its profile and seed, the stack's limits it follows and what the run overrides. */
