@@ -20,7 +20,8 @@
  *   execution itself. It is the design the wake replaced, kept as the comparison.
  *
  * What one message meets, in order (each a latency draw; the quota that may refuse it in brackets):
- *   send: API Gateway's request [sendmessage's route throttle, a token bucket for every room; account requests/s] →
+ *   send: API Gateway's request [sendmessage's route throttle, one token bucket for every client (routeThrottles.ts);
+ *   account requests/s] →
  *   the messages function's invoke [Lambda concurrency and scaling; a cold start's init] → UpdateItem seq on the
  *   room's item, which marks the room awake [WCU/s per key and per table] → PutItem of the clientMsgId claim [per
  *   table] → PutItem of the message in the room's partition [per key and per table] → PutEvents [requests/s in the
@@ -37,9 +38,10 @@
  * counted per whole second of simulated time; a read sees the log as it is when its calls return; an execution's
  * posts are counted against the account's second when its reads are done (executions running at once may count a
  * later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader (a fence, a
- * sleep) is read again rather than failing the room; reads' capacity units are not counted; messages only
- * (presence, read positions, typing, history, the word index, push posts and broadcasts are left out); every member
- * of a room is connected, none is gone. One on the other side: a refused PutEvents is not retried (the SDK's
+ * sleep) is read again rather than failing the room; reads' capacity units are not counted; typing, reads, presence,
+ * the word index and the push rule run beside the messages on the same meters (featureTraffic.ts, which names what
+ * it leaves out), history, search's queries, broadcasts and push posts are left out; every member of a room is
+ * connected, none is gone. One on the other side: a refused PutEvents is not retried (the SDK's
  * retries would publish some of them), so past a Region's PutEvents quota the receipts missing are an upper bound.
  */
 import { keyLevelFor } from '#core/aws/roomMembers';
@@ -1052,6 +1054,7 @@ export function runModel(run: ModelRun): ModelResult {
     routeRefusals: routes.refusedByRoute(fromSecond),
     ...(features && { features: features.counts }),
     outcomes,
+    rates: meters.rates(seconds, fromSecond),
     quotas,
     ...(bindsFirst && { bindsFirst }),
     backlogAtSendEnd,

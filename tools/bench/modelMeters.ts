@@ -11,6 +11,14 @@ import { Gauge, type Meter, PerSecond, type QuotaUse, quotaUse } from './quotas'
 import { RouteBuckets } from './routeThrottles';
 import { entry } from './simulation';
 
+/** A run's mean rates a second over its measured seconds (ModelMeters.rates). */
+export interface MeanRates {
+  accountRequests: number;
+  putEvents: number;
+  ruleInvocations: number;
+  tableWriteUnits: Record<string, number>;
+}
+
 export class ModelMeters {
   readonly routes: RouteBuckets;
   readonly apiGateway: PerSecond;
@@ -55,6 +63,22 @@ export class ModelMeters {
 
   groupQuota(room: number): PerSecond {
     return entry(this.groupCalls, room, () => new PerSecond(this.quotas.sqsFifoCallsPerGroup.value));
+  }
+
+  /**
+   * Mean rates over the measured seconds [from, from + seconds): the account's requests and EventBridge's calls
+   * (refused ones included), and each table's write units accepted.
+   */
+  rates(seconds: number, from: number): MeanRates {
+    const r1 = (x: number) => Math.round(x * 10) / 10;
+    return {
+      accountRequests: r1(this.apiGateway.rate(seconds, from).mean),
+      putEvents: r1(this.putEvents.rate(seconds, from).mean),
+      ruleInvocations: r1(this.ruleInvocations.rate(seconds, from).mean),
+      tableWriteUnits: Object.fromEntries(
+        [...this.tableWrites].map(([table, m]) => [table, r1(m.unitsRate(seconds, from))]),
+      ),
+    };
   }
 
   /** Each quota's use from second `from` on, with the features' own and Lambda's concurrency. */

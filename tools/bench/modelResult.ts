@@ -3,6 +3,7 @@
  * refusals and the one that binds first.
  */
 import type { Feature, FeatureCount } from './featureTraffic';
+import type { MeanRates } from './modelMeters';
 import type { QuotaUse } from './quotas';
 
 /** The fan-out's two designs the model compares (awsModel.ts). */
@@ -99,6 +100,8 @@ export interface ModelResult {
   /** Each feature's traffic beside the messages (featureTraffic.ts), over the measured seconds; none: messages only. */
   features?: Record<Feature, FeatureCount>;
   outcomes: Outcomes;
+  /** Mean rates a second of the account's requests, EventBridge's calls and each table's write units. */
+  rates: MeanRates;
   /** Each quota's refusals and busiest second, and the one that binds first (bindingQuota). */
   quotas: QuotaUse[];
   bindsFirst?: QuotaUse;

@@ -53,6 +53,13 @@ export class PerSecond implements Meter {
     return { mean: sum / Math.max(1, seconds), peak };
   }
 
+  /** Units accepted a second over seconds [from, from + seconds). */
+  unitsRate(seconds: number, from = 0): number {
+    let sum = 0;
+    for (const [second, n] of this.accepted) if (second >= from && second < from + seconds) sum += n;
+    return sum / Math.max(1, seconds);
+  }
+
   /** Refusals from second `from` on. */
   refusedSince(from = 0): number {
     return sumSince(this.refusals, from);
