@@ -44,12 +44,12 @@
  * connected, none is gone. One on the other side: a refused PutEvents is not retried (the SDK's
  * retries would publish some of them), so past a Region's PutEvents quota the receipts missing are an upper bound.
  */
-import { keyLevelFor } from '#core/aws/roomMembers';
 import { wakes } from '#messages/appending';
 import { type Latency, latencyMs } from '../local/awsProfile';
 import { DEFAULT_MIX, FeatureTraffic } from './featureTraffic';
-import { LAMBDA_QUOTAS, Lambdas, type RetryPolicy } from './lambdaConcurrency';
+import { LAMBDA_QUOTAS, Lambdas } from './lambdaConcurrency';
 import { ModelMeters } from './modelMeters';
+import { type Message, Posting, type PostTally } from './modelPosting';
 import type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
 import { DEFAULT_SETTINGS, type ModelRun, type ModelSettings, type RoomMark } from './modelSettings';
 import { bindingQuota } from './quotas';
@@ -86,21 +86,8 @@ const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
   ['membership#', 'MembershipsTable'],
   ['connection#', 'ConnectionsTable'],
 ];
-/** statemachines/fanout.asl.json's Retry of Lambda.TooManyRequestsException on Deliver's tasks. */
-const DELIVER_RETRY: RetryPolicy = { attempts: 6, intervalMs: 1000, backoff: 2 };
 
 // ------------------------------------------------------------------------------------------------ the stack
-
-interface Message {
-  seq: number;
-  sentAt: number;
-  takenAt: number;
-  storedAt?: number;
-  /** When the fan-out first read it (an execution's Prepare or ReadRoom). */
-  readAt?: number;
-  /** Executions that posted it (more than one: a duplicate to every member). */
-  posted: number;
-}
 
 interface Room {
   id: number;
@@ -207,7 +194,7 @@ export function runModel(run: ModelRun): ModelResult {
     readAgain: 0,
     polls: 0,
   };
-  const latency = new Histogram();
+  const tally: PostTally = { posts: 0, postsInWindow: 0, delivered: 0, latency: new Histogram() };
   /** The counts when the warm-up ended. */
   let warm: { refusals: Refusals; outcomes: Outcomes; wakeCounts: WakeCounts } | undefined;
   if (measureFrom > 0)
@@ -215,11 +202,8 @@ export function runModel(run: ModelRun): ModelResult {
       warm = { refusals: { ...refusals }, outcomes: { ...outcomes }, wakeCounts: { ...wakeCounts } };
     });
   const executionMs = new Histogram();
-  let posts = 0;
-  let postsInWindow = 0;
   let sent = 0;
   let duplicated = 0;
-  let delivered = 0;
   let executions = 0;
 
   const rooms: Room[] = Array.from({ length: scenario.rooms }, (_, id) => ({
@@ -509,177 +493,29 @@ export function runModel(run: ModelRun): ModelResult {
     return m;
   };
 
-  /**
-   * Posts `frames` (each the messages it carries) to every member of a room from `start`: per key the index Query,
-   * chunks of `chunkSize` members, `chunksAtOnce` at a time, each a Deliver invoke, its resync-notes Query, its
-   * budget write and its posts (a member's frames one after the other); a refused member's frames are reposted once.
-   * Returns when the room's last key is done.
-   */
-  const postRoom = (room: Room, start: number, frames: Message[][]): number => {
-    let roomEnd = start;
-    // The room's keys at its key level, as Prepare reads it with the room's head.
-    const keys = Math.min(s.roomKeys, keyLevelFor(room.members));
-    const perKey = Math.floor(room.members / keys);
-    const extra = room.members % keys;
-    const keySlots: number[] = Array(Math.min(keys, keysAtOnce)).fill(start);
-    for (let key = 0; key < keys; key++) {
-      const members = perKey + (key < extra ? 1 : 0);
-      const slot = keySlots.indexOf(Math.min(...keySlots));
-      let t = (keySlots[slot] as number) + transition();
-      let left = members;
-      do {
-        t += draw(L.dynamodbQuery) + 3 * transition();
-        const onPage = Math.min(left, s.pageSize);
-        left -= onPage;
-        const chunkSlots: number[] = Array(chunksAtOnce).fill(t);
-        let pageEnd = t;
-        for (let first = 0; first < onPage; first += s.chunkSize) {
-          const c = chunkSlots.indexOf(Math.min(...chunkSlots));
-          const done = postChunk(
-            (chunkSlots[c] as number) + transition(),
-            Math.min(s.chunkSize, onPage - first),
-            frames,
-          );
-          chunkSlots[c] = done;
-          pageEnd = Math.max(pageEnd, done);
-        }
-        t = pageEnd + transition();
-      } while (left > 0);
-      t += transition();
-      keySlots[slot] = t;
-      roomEnd = Math.max(roomEnd, t);
-    }
-    return roomEnd;
-  };
-
-  /** Each member's frames from `from[i]` on, ≤ postsInFlight at once from `at`: when the last is done, and who was refused. */
-  const postMembers = (at: number, from: number[], frames: Message[][], last: boolean) => {
-    const slots: number[] = Array(Math.min(s.postsInFlight, from.length)).fill(at);
-    const refused: number[] = [];
-    let end = at;
-    for (const first of from) {
-      const slot = slots.indexOf(Math.min(...slots));
-      let t = slots[slot] as number;
-      for (let f = first; f < frames.length; f++) {
-        if (!apiGateway.take(t)) {
-          refusals.apiGatewayPosts++;
-          if (last) outcomes.resyncNotes++;
-          else refused.push(f);
-          break;
-        }
-        t += draw(L.managementPost);
-        posts++;
-        if (t >= measureFrom && t <= sendEnd) postsInWindow++;
-        const frame = frames[f] as Message[];
-        for (const m of frame) {
-          if (m.sentAt < measureFrom) continue;
-          latency.add(t - m.sentAt);
-          delivered++;
-        }
-      }
-      slots[slot] = t;
-      end = Math.max(end, t);
-    }
-    return { end, refused };
-  };
-
-  /** Deliver's invoke for a chunk: the invocation, its resync-notes Query and its budget write. */
-  const invoked = (at: number) => {
-    const call = deliver(at);
-    return {
-      at: call.startsAt + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem),
-      end: call.end,
-    };
-  };
-
-  /**
-   * A Deliver invocation from the state machine: throttled, Step Functions retries it (TooManyRequestsException: 1 s,
-   * backoff 2, 6 attempts). Past them the execution would fail and its batch come back after the visibility timeout;
-   * the model starts it after the retries instead, counted in `outcomes.invocationsFailed`.
-   */
-  const deliver = (at: number) => {
-    const call = lambdas.invoke('DeliverFunction', at, DELIVER_RETRY);
-    if (call) return call;
-    outcomes.invocationsFailed++;
-    return { startsAt: at + 63_000, end: () => {} };
-  };
-  /** Deliver's read of rooms (Prepare, ReadRoom): when its handler starts; held for a read's p50s. */
-  const deliverRead = (at: number) => {
-    const call = deliver(at);
-    call.end(call.startsAt + L.dynamodbItem.p50 + L.dynamodbQuery.p50);
-    return call.startsAt + draw(L.lambdaInvoke);
-  };
-
-  const postChunk = (start: number, members: number, frames: Message[][]): number => {
-    const call = invoked(start);
-    // The chunk's posts reserved in the account's posting budget first; none found in its patience: all reposted.
-    const budgeted = reserveBudget(call.at, members * frames.length);
-    const first =
-      budgeted === undefined
-        ? { end: call.at, refused: Array<number>(members).fill(0) }
-        : postMembers(budgeted, Array(members).fill(0), frames, false);
-    call.end(first.end);
-    let end = first.end;
-    if (first.refused.length > 0) {
-      outcomes.reposts++;
-      if (design === 'wake') {
-        // `repostBy: bus`: Deliver publishes a Repost and returns; the repost machine waits, then posts them once
-        // (statemachines/repost.asl.json), the chunk not waiting for it.
-        end += draw(L.eventBridgePutEvents);
-        if (putEvents.take(end)) {
-          // The repost rule's invocation counted (its delay past the quota left out: a repost waits 2 s anyway).
-          ruleInvocations.take(end);
-          const started = end + draw(L.eventBridgeToTarget) + transition();
-          const again = invoked(started + s.repostWaitMs + transition());
-          again.end(repost(again.at, first.refused, frames));
-        } else {
-          refusals.putEvents++;
-          outcomes.resyncNotes += first.refused.length;
-        }
-      } else {
-        // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
-        end += transition();
-        const again = invoked(end + s.repostWaitMs + transition());
-        end = repost(again.at, first.refused, frames);
-        again.end(end);
-      }
-    }
-    return end + transition() + transition();
-  };
-
-  /**
-   * Deliver's reservation of `posts` in the account's posting budget (functions/deliver/budget.ts `reserve`): the
-   * second `at` falls in, else each next one (spread over its first 100 ms) within the patience; undefined past it.
-   */
-  const reserveBudget = (at: number, posts: number): number | undefined => {
-    const wanted = Math.min(posts, postBudget.limit);
-    const until = at + s.budgetPatienceMs;
-    let t = at;
-    for (;;) {
-      if (postBudget.take(t, wanted)) return t;
-      const next = (Math.floor(t / 1000) + 1) * 1000 + random() * 100;
-      if (next > until) return undefined;
-      t = next;
-    }
-  };
-
-  /** The repost: every refused member's posts reserved at once or none (`reserveNow`), else a resync note each. */
-  const repost = (at: number, refused: number[], frames: Message[][]): number => {
-    const posts = refused.reduce((n, f) => n + frames.length - f, 0);
-    if (!postBudget.take(at, Math.min(posts, postBudget.limit))) {
-      outcomes.resyncNotes += refused.length;
-      return at;
-    }
-    return postMembers(at, refused, frames, true).end;
-  };
-
-  /** Cuts a run of messages into frames of at most `frameBytes`. */
-  const framesOf = (messages: Message[]): Message[][] => {
-    const perFrame = Math.max(1, Math.floor(s.frameBytes / s.messageBytes));
-    const frames: Message[][] = [];
-    for (let i = 0; i < messages.length; i += perFrame) frames.push(messages.slice(i, i + perFrame));
-    return frames;
-  };
+  const posting = new Posting({
+    design,
+    s,
+    draw,
+    L,
+    random,
+    transition,
+    keysAtOnce,
+    chunksAtOnce,
+    apiGateway,
+    postBudget,
+    putEvents,
+    ruleInvocations,
+    lambdas,
+    refusals,
+    outcomes,
+    measureFrom,
+    sendEnd,
+    tally,
+  });
+  const postRoom = (room: Room, start: number, frames: Message[][]) => posting.postRoom(room, start, frames);
+  const deliverRead = (at: number) => posting.deliverRead(at);
+  const framesOf = (messages: Message[]) => posting.framesOf(messages);
 
   const saveCursor = (room: Room, at: number): number =>
     (write(`cursor#${room.id}`, at, 1) ?? at + draw(L.dynamodbItem)) + transition();
@@ -1034,14 +870,14 @@ export function runModel(run: ModelRun): ModelResult {
     offeredPerSecond: r1(scenario.rooms * scenario.rate),
     sentPerSecond: r1(sent / seconds),
     sent,
-    delivered,
-    missing: Math.max(0, owed - (delivered - duplicated)),
+    delivered: tally.delivered,
+    missing: Math.max(0, owed - (tally.delivered - duplicated)),
     duplicated,
-    p50Ms: latency.percentile(50),
-    p99Ms: latency.percentile(99),
-    maxMs: latency.max,
-    postsPerSecond: r1(postsInWindow / seconds),
-    posts,
+    p50Ms: tally.latency.percentile(50),
+    p99Ms: tally.latency.percentile(99),
+    maxMs: tally.latency.max,
+    postsPerSecond: r1(tally.postsInWindow / seconds),
+    posts: tally.posts,
     queueSendMessagePerSecond: r1(queueRate.mean),
     queueSendMessagePeak: queueRate.peak,
     groupSendMessagePerSecond: r1(busiest.mean),
