@@ -63,6 +63,23 @@ describe('a run that overrides a limit says so', () => {
     expect(modelHeader(AWS, 1, 10, stackLimits())).toContain('overrides: none');
   });
 
+  it('prints every route bucket the run applies, and a lifted or lowered throttle by name', () => {
+    const shipped = modelHeader(AWS, 1, 10, stackLimits());
+    const send = stackLimits().routes.sendmessage;
+    const other = stackLimits().routes.markread;
+    expect(shipped).toContain(`sendmessage ${send?.rateLimit}/s (burst ${send?.burstLimit})`);
+    expect(shipped).toMatch(
+      new RegExp(`the other \\d+ routes ${other?.rateLimit}/s \\(burst ${other?.burstLimit}\\) each`),
+    );
+    expect(shipped).toContain('route throttles overridden by this run: none, as template.yaml deploys them');
+
+    const lifted = stackLimits({ RouteThrottlingRateLimit: '100000', SendMessageThrottlingBurstLimit: '10' });
+    expect(lifted.routes.markread?.rateLimit).toBe(100_000);
+    const header = modelHeader(AWS, 1, 10, lifted);
+    expect(header).toContain(`RouteThrottlingRateLimit=100000 (shipped ${other?.rateLimit}: lifted)`);
+    expect(header).toContain(`SendMessageThrottlingBurstLimit=10 (shipped ${send?.burstLimit}: lowered)`);
+  });
+
   it('refuses a name that is no deploy-time constant, saying so', () => {
     expect(() => stackLimits({ SendRateLimit: '10000' })).toThrow(
       'the model takes deploy-time constants of Mappings.Deploy.Settings and FanoutPostsPerSecond only, not SendRateLimit',

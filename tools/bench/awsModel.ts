@@ -20,7 +20,8 @@
  *   execution itself. It is the design the wake replaced, kept as the comparison.
  *
  * What one message meets, in order (each a latency draw; the quota that may refuse it in brackets):
- *   send: API Gateway's request [sendmessage's route throttle, a token bucket for every room; account requests/s] →
+ *   send: API Gateway's request [sendmessage's route throttle, one token bucket for every client (routeThrottles.ts);
+ *   account requests/s] →
  *   the messages function's invoke [Lambda concurrency and scaling; a cold start's init] → UpdateItem seq on the
  *   room's item, which marks the room awake [WCU/s per key and per table] → PutItem of the clientMsgId claim [per
  *   table] → PutItem of the message in the room's partition [per key and per table] → PutEvents [requests/s in the
@@ -37,115 +38,34 @@
  * counted per whole second of simulated time; a read sees the log as it is when its calls return; an execution's
  * posts are counted against the account's second when its reads are done (executions running at once may count a
  * later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader (a fence, a
- * sleep) is read again rather than failing the room; reads' capacity units are not counted; messages only
- * (presence, read positions, typing, history, the word index, push posts and broadcasts are left out); every member
- * of a room is connected, none is gone. One on the other side: a refused PutEvents is not retried (the SDK's
+ * sleep) is read again rather than failing the room; reads' capacity units are not counted; typing, reads, presence,
+ * the word index and the push rule run beside the messages on the same meters (featureTraffic.ts, which names what
+ * it leaves out), history, search's queries, broadcasts and push posts are left out; every member of a room is
+ * connected, none is gone. One on the other side: a refused PutEvents is not retried (the SDK's
  * retries would publish some of them), so past a Region's PutEvents quota the receipts missing are an upper bound.
  */
-import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
-import { RESERVE_PATIENCE_MS } from '#deliver/budget';
-import { FRAME_LIMIT_BYTES } from '#deliver/coalescing';
-import { POSTS_IN_FLIGHT } from '#deliver/delivery';
-import { REPOST_WAIT_SECONDS } from '#deliver/post';
-import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '#deliver/roomLog';
-import { AWAKE_STALE_MS, wakes } from '#messages/appending';
-import { SETTINGS } from '#platform/settingsSchema';
-import { type AwsProfile, type Latency, latencyMs } from '../local/awsProfile';
-import { LAMBDA_QUOTAS, type LambdaQuotas, Lambdas, type RetryPolicy } from './lambdaConcurrency';
-import type { Design, ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
-import { Bucket, bindingQuota, Gauge, PerSecond, quotaUse } from './quotas';
+import { wakes } from '#messages/appending';
+import { type Latency, latencyMs } from '../local/awsProfile';
+import { DEFAULT_MIX, FeatureTraffic } from './featureTraffic';
+import { LAMBDA_QUOTAS, Lambdas } from './lambdaConcurrency';
+import { ModelMeters } from './modelMeters';
+import { type Message, Posting, type PostTally } from './modelPosting';
+import type { ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
+import { DEFAULT_SETTINGS, type ModelRun, type ModelSettings, type RoomMark } from './modelSettings';
+import { bindingQuota } from './quotas';
 import { Clock, entry, Histogram, seededRandom } from './simulation';
 
 export type { Design, ModelResult, Outcomes, Refusals, WakeCounts } from './modelResult';
+export {
+  DEFAULT_SETTINGS,
+  DESIGNS,
+  type ModelRun,
+  type ModelSettings,
+  type RoomMark,
+  type RoomRun,
+  type Scenario,
+} from './modelSettings';
 export { seededRandom };
-
-export const DESIGNS: readonly Design[] = ['queue', 'wake'];
-
-/** The fan-out's settings the model follows; the command line reads the template's (templateSettings in modelRuns.ts). */
-export interface ModelSettings {
-  /** The pipe's batch (template: FanoutPipe BatchSize), at most the profile's FIFO batch. */
-  pipeBatch: number;
-  /** Map Rooms' MaxConcurrency (statemachines/fanout.asl.json). */
-  roomsAtOnce: number;
-  /**
-   * A room's index keys at most (functions/core/aws/roomMembers.ts): a room of n members is Queried over its key level,
-   * keyLevelFor(n) (1 up to 100 members, a key a hundred above), capped by this.
-   */
-  roomKeys: number;
-  /** Members a Query page holds (FanoutPageSize). */
-  pageSize: number;
-  /** Members a Deliver chunk posts (FanoutChunkSize). */
-  chunkSize: number;
-  /** Chunks posted at once per key (FanoutMaxConcurrency). */
-  chunksAtOnce: number;
-  /** Posts a chunk has in flight at once (functions/deliver/delivery.ts). */
-  postsInFlight: number;
-  /** A post's frame at most (API Gateway's WebSocket frame, functions/deliver/coalescing.ts). */
-  frameBytes: number;
-  /** Between a chunk's post and its repost (functions/deliver/post.ts). */
-  repostWaitMs: number;
-  /** The rule's RetryPolicy toward the queue (template: RoomEventsRule). */
-  eventRetries: number;
-  eventMaxAgeMs: number;
-  /** `queue`: read-ahead's messages and bytes at most. */
-  readAheadMessages: number;
-  readAheadBytes: number;
-  /**
-   * `wake` (functions/deliver/roomLog.ts): a cycle's events and escaped bytes at most, the reader's poll while a seq
-   * is being stored, how long it watches a missing seq before fencing it, and a room's turn in one execution.
-   */
-  cycleItems: number;
-  cycleBytes: number;
-  pollMs: number;
-  holeMs: number;
-  turnMs: number;
-  /** `wake` (functions/messages/appending.ts): a take that finds the room awake for longer than this wakes it. */
-  awakeStaleMs: number;
-  /** A frame's bytes per message (an escaped `message` frame with its ids, sender and time; the text short). */
-  messageBytes: number;
-  /** The account's posting budget a second (runtime setting FanoutPostsPerSecond: its default), and how long a
-   * chunk waits for room in it (functions/deliver/budget.ts). */
-  postsPerSecond: number;
-  budgetPatienceMs: number;
-  /**
-   * sendmessage's route throttle (template: the stage's RouteSettings, else its DefaultRouteSettings): one bucket for
-   * every room's sends. None: no route throttle (the template's is read by tools/bench/stackLimits.ts).
-   */
-  sendRoute?: { rateLimit: number; burstLimit: number };
-  /** A cold start's init by function logical id, from its bundle (stackLimits.ts, lambdaConcurrency.ts). */
-  lambdaInit?: Record<string, Latency>;
-  /** Reserved concurrency by function logical id (template: ReservedConcurrentExecutions). */
-  reservedConcurrency?: Record<string, number>;
-}
-
-/**
- * The settings as the code has them; the `queue` design's read-ahead as it was built (≤ 40 messages, ≤ 16 KB).
- * Template settings are overridden from template.yaml by the command line.
- */
-export const DEFAULT_SETTINGS: ModelSettings = {
-  pipeBatch: 10,
-  roomsAtOnce: 10,
-  roomKeys: ROOM_INDEX_SHARDS,
-  pageSize: 1000,
-  chunkSize: 100,
-  chunksAtOnce: 10,
-  postsInFlight: POSTS_IN_FLIGHT,
-  frameBytes: FRAME_LIMIT_BYTES,
-  repostWaitMs: REPOST_WAIT_SECONDS * 1000,
-  eventRetries: 3,
-  eventMaxAgeMs: 300_000,
-  readAheadMessages: 40,
-  readAheadBytes: 16_384,
-  cycleItems: CYCLE_EVENTS,
-  cycleBytes: CYCLE_BYTES,
-  pollMs: POLL_MS,
-  holeMs: HOLE_PASS_MS,
-  turnMs: ROOM_TURN_MS,
-  awakeStaleMs: AWAKE_STALE_MS,
-  messageBytes: 250,
-  postsPerSecond: SETTINGS.FanoutPostsPerSecond.default,
-  budgetPatienceMs: RESERVE_PATIENCE_MS,
-};
 
 /**
  * EventBridge's retry of a refused target call: exponential back-off with jitter (EventBridge user guide, "How
@@ -156,76 +76,18 @@ const EVENT_RETRY_BASE_MS = 1000;
 /** The SDK's retry of a throttled DynamoDB write: 3 attempts, full jitter over 100 ms × 2^n. */
 const SDK_ATTEMPTS = 3;
 const SDK_RETRY_BASE_MS = 100;
-/** statemachines/fanout.asl.json's Retry of Lambda.TooManyRequestsException on Deliver's tasks. */
-const DELIVER_RETRY: RetryPolicy = { attempts: 6, intervalMs: 1000, backoff: 2 };
-
-/** One load: `rooms` rooms of `members` members, each room's members sending `rate` messages/s between them. */
-export interface Scenario {
-  name: string;
-  rooms: number;
-  members: number;
-  /** Messages per second per room (a Poisson stream). */
-  rate: number;
-  /** Seconds of sending; the run then drains for up to `drainSeconds` more. */
-  seconds: number;
-  /** This many messages per room, however long they take (the twin's hot room sends a count); `seconds` then only
-   * bounds the rates and the backlog's moment. */
-  messages?: number;
-}
-
-/** `wake`: what happened to a room's awake mark, in simulated time (ModelRun.onRoom). */
-export interface RoomMark {
-  room: number;
-  /** `wake`: a take's RoomWake published; `handOff`: the mark renewed and a RoomWake published; `sleep`: cleared. */
-  kind: 'wake' | 'handOff' | 'sleep';
-  at: number;
-}
-
-/** One execution's part for one room: from the execution's start to the room's iteration's end (ModelRun.onRoomRun). */
-export interface RoomRun {
-  room: number;
-  startedAt: number;
-  endedAt: number;
-  /** Its reads of the room's log: Prepare's and each ReadRoom's. */
-  cycles: number;
-}
-
-export interface ModelRun {
-  design: Design;
-  scenario: Scenario;
-  profile: AwsProfile;
-  seed: number;
-  settings?: Partial<ModelSettings>;
-  drainSeconds?: number;
-  /**
-   * Seconds of the same load before the measured ones (default 0): environments warm and queues at their steady
-   * state, as a deployed stack's steady traffic finds them. Nothing sent in them is measured.
-   */
-  warmupSeconds?: number;
-  /** DynamoDB tables just created on demand: each serves the new table's write units, not the table quota. */
-  newTables?: boolean;
-  /** Lambda's quotas other than the AWS profile's (tests make a small account). */
-  lambda?: Partial<LambdaQuotas>;
-  /** Each batch the pipe handed out: its groups, when it was received and when its deletion unlocked them. */
-  onBatch?: (batch: { rooms: number[]; receivedAt: number; releasedAt: number }) => void;
-  /** `wake`: each change of a room's awake mark. */
-  onRoom?: (mark: RoomMark) => void;
-  /** `wake`: each room's iteration of an execution. */
-  onRoomRun?: (run: RoomRun) => void;
-}
+/** The features' draws: a stream of their own (the run's seed plus this). */
+const FEATURE_SEED = 7919;
+/** Items by key prefix, and their table (the model's keys: awsModel.ts and featureTraffic.ts). */
+const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
+  ['rooms#', 'RoomsTable'],
+  ['messages#', 'MessagesTable'],
+  ['words#', 'WordsTable'],
+  ['membership#', 'MembershipsTable'],
+  ['connection#', 'ConnectionsTable'],
+];
 
 // ------------------------------------------------------------------------------------------------ the stack
-
-interface Message {
-  seq: number;
-  sentAt: number;
-  takenAt: number;
-  storedAt?: number;
-  /** When the fan-out first read it (an execution's Prepare or ReadRoom). */
-  readAt?: number;
-  /** Executions that posted it (more than one: a duplicate to every member). */
-  posted: number;
-}
 
 interface Room {
   id: number;
@@ -267,6 +129,7 @@ export function runModel(run: ModelRun): ModelResult {
   const q = profile.quotas;
   const L = profile.latency;
   const random = seededRandom(run.seed);
+  const featureRandom = seededRandom(run.seed + FEATURE_SEED);
   const draw = (latency: Latency) => latencyMs(latency, random);
   const clock = new Clock();
   // The warm-up: the same load before the measured seconds, its messages, refusals and quota use left out.
@@ -281,22 +144,20 @@ export function runModel(run: ModelRun): ModelResult {
   const chunksAtOnce = Math.min(s.chunksAtOnce, mapCap);
   const batchMax = Math.min(s.pipeBatch, q.sqsFifoBatch.value);
 
-  const sendRoute = s.sendRoute && new Bucket(s.sendRoute);
-  const apiGateway = new PerSecond(q.apiGatewayRequestsPerSecond.value);
-  const putEvents = new PerSecond(q.eventBridgePutEventsPerSecond.value);
-  const ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
-  const queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
-  const pipeExecutions = new Gauge(q.pipesConcurrency.value);
-  const postBudget = new PerSecond(s.postsPerSecond);
-  const groupCalls = new Map<number, PerSecond>();
-  const keyWrites = new Map<string, PerSecond>();
-  // Each table's write units: a new on-demand table's (run.newTables) or the account's per-table quota.
-  const tableLimit = (run.newTables ? q.dynamodbNewTableWriteUnits : q.dynamodbTableWriteUnits).value;
-  const tableWrites = new Map<string, PerSecond>();
-  const tableQuota = (table: string) => entry(tableWrites, table, () => new PerSecond(tableLimit));
-  const keyQuota = (key: string) => entry(keyWrites, key, () => new PerSecond(q.dynamodbWcuPerKey.value));
-  const groupQuota = (room: number) =>
-    entry(groupCalls, room, () => new PerSecond(q.sqsFifoCallsPerGroup.value));
+  const meters = new ModelMeters(q, s, run.newTables);
+  const {
+    routes,
+    apiGateway,
+    putEvents,
+    ruleInvocations,
+    queueCalls,
+    pipeExecutions,
+    postBudget,
+    groupCalls,
+  } = meters;
+  const tableQuota = (table: string) => meters.tableQuota(table);
+  const keyQuota = (key: string) => meters.keyQuota(key);
+  const groupQuota = (room: number) => meters.groupQuota(room);
 
   const refusals: Refusals = {
     routeSends: 0,
@@ -333,7 +194,7 @@ export function runModel(run: ModelRun): ModelResult {
     readAgain: 0,
     polls: 0,
   };
-  const latency = new Histogram();
+  const tally: PostTally = { posts: 0, postsInWindow: 0, delivered: 0, latency: new Histogram() };
   /** The counts when the warm-up ended. */
   let warm: { refusals: Refusals; outcomes: Outcomes; wakeCounts: WakeCounts } | undefined;
   if (measureFrom > 0)
@@ -341,11 +202,8 @@ export function runModel(run: ModelRun): ModelResult {
       warm = { refusals: { ...refusals }, outcomes: { ...outcomes }, wakeCounts: { ...wakeCounts } };
     });
   const executionMs = new Histogram();
-  let posts = 0;
-  let postsInWindow = 0;
   let sent = 0;
   let duplicated = 0;
-  let delivered = 0;
   let executions = 0;
 
   const rooms: Room[] = Array.from({ length: scenario.rooms }, (_, id) => ({
@@ -375,15 +233,51 @@ export function runModel(run: ModelRun): ModelResult {
     return undefined;
   };
   const roomKey = (room: Room) => `rooms#${room.id}`;
-  /** The table a key's item lives in: the room's item, its log, its fan-out cursor (functions/deliver/dynamoCursor.ts). */
+  /**
+   * The table a key's item lives in: the room's item, its log, a word's entries, a member's read position, a
+   * connection's typing marks; the Limits table holds the fan-out's cursor (functions/deliver/dynamoCursor.ts), the
+   * presence boards and the posting budget.
+   */
   const tableOf = (key: string) =>
-    key.startsWith('rooms#') ? 'RoomsTable' : key.startsWith('messages#') ? 'MessagesTable' : 'LimitsTable';
+    TABLE_BY_PREFIX.find(([prefix]) => key.startsWith(prefix))?.[1] ?? 'LimitsTable';
+  const features =
+    run.traffic === false
+      ? undefined
+      : new FeatureTraffic(
+          {
+            clock,
+            // Their own draws: the messages' stream is the same with the features or without.
+            random: featureRandom,
+            draw: (latency) => latencyMs(latency, featureRandom),
+            latency: L,
+            routes,
+            apiGateway,
+            postBudget,
+            putEvents,
+            ruleTarget: (accepted, then) => ruleTarget(accepted, then),
+            groupCall: (room, at) => {
+              const [quota, counted] =
+                design === 'queue' ? [queueCalls, groupQuota(room)] : [groupQuota(room), queueCalls];
+              counted.count(at);
+              return quota.take(at);
+            },
+            write,
+            tableWrite: (table, at, units) => {
+              if (tableQuota(table).take(at, units)) return true;
+              refusals.dynamodbTable++;
+              return false;
+            },
+            measureFrom,
+          },
+          { ...DEFAULT_MIX, ...run.traffic },
+        );
   const mark = (room: Room, kind: RoomMark['kind']) => run.onRoom?.({ room: room.id, kind, at: clock.now });
 
   // ---------------------------------------------------------------- send path
 
   const send = (room: Room, at: number) => {
-    if (sendRoute && !sendRoute.take(at)) {
+    features?.typed(room);
+    if (!routes.take('sendmessage', at)) {
       refusals.routeSends++;
       return;
     }
@@ -467,7 +361,8 @@ export function runModel(run: ModelRun): ModelResult {
     }
     const accepted = now + draw(L.eventBridgePutEvents);
     // The push rule matches every MessageSent: one invocation of its target each (the push itself is not modelled).
-    ruleTarget(accepted, () => {});
+    if (features) features.pushed(accepted);
+    else ruleTarget(accepted, () => {});
     if (design === 'wake' && !waker) return;
     if (design === 'wake') {
       wakeCounts.byTakes++;
@@ -598,177 +493,29 @@ export function runModel(run: ModelRun): ModelResult {
     return m;
   };
 
-  /**
-   * Posts `frames` (each the messages it carries) to every member of a room from `start`: per key the index Query,
-   * chunks of `chunkSize` members, `chunksAtOnce` at a time, each a Deliver invoke, its resync-notes Query, its
-   * budget write and its posts (a member's frames one after the other); a refused member's frames are reposted once.
-   * Returns when the room's last key is done.
-   */
-  const postRoom = (room: Room, start: number, frames: Message[][]): number => {
-    let roomEnd = start;
-    // The room's keys at its key level, as Prepare reads it with the room's head.
-    const keys = Math.min(s.roomKeys, keyLevelFor(room.members));
-    const perKey = Math.floor(room.members / keys);
-    const extra = room.members % keys;
-    const keySlots: number[] = Array(Math.min(keys, keysAtOnce)).fill(start);
-    for (let key = 0; key < keys; key++) {
-      const members = perKey + (key < extra ? 1 : 0);
-      const slot = keySlots.indexOf(Math.min(...keySlots));
-      let t = (keySlots[slot] as number) + transition();
-      let left = members;
-      do {
-        t += draw(L.dynamodbQuery) + 3 * transition();
-        const onPage = Math.min(left, s.pageSize);
-        left -= onPage;
-        const chunkSlots: number[] = Array(chunksAtOnce).fill(t);
-        let pageEnd = t;
-        for (let first = 0; first < onPage; first += s.chunkSize) {
-          const c = chunkSlots.indexOf(Math.min(...chunkSlots));
-          const done = postChunk(
-            (chunkSlots[c] as number) + transition(),
-            Math.min(s.chunkSize, onPage - first),
-            frames,
-          );
-          chunkSlots[c] = done;
-          pageEnd = Math.max(pageEnd, done);
-        }
-        t = pageEnd + transition();
-      } while (left > 0);
-      t += transition();
-      keySlots[slot] = t;
-      roomEnd = Math.max(roomEnd, t);
-    }
-    return roomEnd;
-  };
-
-  /** Each member's frames from `from[i]` on, ≤ postsInFlight at once from `at`: when the last is done, and who was refused. */
-  const postMembers = (at: number, from: number[], frames: Message[][], last: boolean) => {
-    const slots: number[] = Array(Math.min(s.postsInFlight, from.length)).fill(at);
-    const refused: number[] = [];
-    let end = at;
-    for (const first of from) {
-      const slot = slots.indexOf(Math.min(...slots));
-      let t = slots[slot] as number;
-      for (let f = first; f < frames.length; f++) {
-        if (!apiGateway.take(t)) {
-          refusals.apiGatewayPosts++;
-          if (last) outcomes.resyncNotes++;
-          else refused.push(f);
-          break;
-        }
-        t += draw(L.managementPost);
-        posts++;
-        if (t >= measureFrom && t <= sendEnd) postsInWindow++;
-        const frame = frames[f] as Message[];
-        for (const m of frame) {
-          if (m.sentAt < measureFrom) continue;
-          latency.add(t - m.sentAt);
-          delivered++;
-        }
-      }
-      slots[slot] = t;
-      end = Math.max(end, t);
-    }
-    return { end, refused };
-  };
-
-  /** Deliver's invoke for a chunk: the invocation, its resync-notes Query and its budget write. */
-  const invoked = (at: number) => {
-    const call = deliver(at);
-    return {
-      at: call.startsAt + draw(L.lambdaInvoke) + draw(L.dynamodbQuery) + draw(L.dynamodbItem),
-      end: call.end,
-    };
-  };
-
-  /**
-   * A Deliver invocation from the state machine: throttled, Step Functions retries it (TooManyRequestsException: 1 s,
-   * backoff 2, 6 attempts). Past them the execution would fail and its batch come back after the visibility timeout;
-   * the model starts it after the retries instead, counted in `outcomes.invocationsFailed`.
-   */
-  const deliver = (at: number) => {
-    const call = lambdas.invoke('DeliverFunction', at, DELIVER_RETRY);
-    if (call) return call;
-    outcomes.invocationsFailed++;
-    return { startsAt: at + 63_000, end: () => {} };
-  };
-  /** Deliver's read of rooms (Prepare, ReadRoom): when its handler starts; held for a read's p50s. */
-  const deliverRead = (at: number) => {
-    const call = deliver(at);
-    call.end(call.startsAt + L.dynamodbItem.p50 + L.dynamodbQuery.p50);
-    return call.startsAt + draw(L.lambdaInvoke);
-  };
-
-  const postChunk = (start: number, members: number, frames: Message[][]): number => {
-    const call = invoked(start);
-    // The chunk's posts reserved in the account's posting budget first; none found in its patience: all reposted.
-    const budgeted = reserveBudget(call.at, members * frames.length);
-    const first =
-      budgeted === undefined
-        ? { end: call.at, refused: Array<number>(members).fill(0) }
-        : postMembers(budgeted, Array(members).fill(0), frames, false);
-    call.end(first.end);
-    let end = first.end;
-    if (first.refused.length > 0) {
-      outcomes.reposts++;
-      if (design === 'wake') {
-        // `repostBy: bus`: Deliver publishes a Repost and returns; the repost machine waits, then posts them once
-        // (statemachines/repost.asl.json), the chunk not waiting for it.
-        end += draw(L.eventBridgePutEvents);
-        if (putEvents.take(end)) {
-          // The repost rule's invocation counted (its delay past the quota left out: a repost waits 2 s anyway).
-          ruleInvocations.take(end);
-          const started = end + draw(L.eventBridgeToTarget) + transition();
-          const again = invoked(started + s.repostWaitMs + transition());
-          again.end(repost(again.at, first.refused, frames));
-        } else {
-          refusals.putEvents++;
-          outcomes.resyncNotes += first.refused.length;
-        }
-      } else {
-        // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
-        end += transition();
-        const again = invoked(end + s.repostWaitMs + transition());
-        end = repost(again.at, first.refused, frames);
-        again.end(end);
-      }
-    }
-    return end + transition() + transition();
-  };
-
-  /**
-   * Deliver's reservation of `posts` in the account's posting budget (functions/deliver/budget.ts `reserve`): the
-   * second `at` falls in, else each next one (spread over its first 100 ms) within the patience; undefined past it.
-   */
-  const reserveBudget = (at: number, posts: number): number | undefined => {
-    const wanted = Math.min(posts, postBudget.limit);
-    const until = at + s.budgetPatienceMs;
-    let t = at;
-    for (;;) {
-      if (postBudget.take(t, wanted)) return t;
-      const next = (Math.floor(t / 1000) + 1) * 1000 + random() * 100;
-      if (next > until) return undefined;
-      t = next;
-    }
-  };
-
-  /** The repost: every refused member's posts reserved at once or none (`reserveNow`), else a resync note each. */
-  const repost = (at: number, refused: number[], frames: Message[][]): number => {
-    const posts = refused.reduce((n, f) => n + frames.length - f, 0);
-    if (!postBudget.take(at, Math.min(posts, postBudget.limit))) {
-      outcomes.resyncNotes += refused.length;
-      return at;
-    }
-    return postMembers(at, refused, frames, true).end;
-  };
-
-  /** Cuts a run of messages into frames of at most `frameBytes`. */
-  const framesOf = (messages: Message[]): Message[][] => {
-    const perFrame = Math.max(1, Math.floor(s.frameBytes / s.messageBytes));
-    const frames: Message[][] = [];
-    for (let i = 0; i < messages.length; i += perFrame) frames.push(messages.slice(i, i + perFrame));
-    return frames;
-  };
+  const posting = new Posting({
+    design,
+    s,
+    draw,
+    L,
+    random,
+    transition,
+    keysAtOnce,
+    chunksAtOnce,
+    apiGateway,
+    postBudget,
+    putEvents,
+    ruleInvocations,
+    lambdas,
+    refusals,
+    outcomes,
+    measureFrom,
+    sendEnd,
+    tally,
+  });
+  const postRoom = (room: Room, start: number, frames: Message[][]) => posting.postRoom(room, start, frames);
+  const deliverRead = (at: number) => posting.deliverRead(at);
+  const framesOf = (messages: Message[]) => posting.framesOf(messages);
 
   const saveCursor = (room: Room, at: number): number =>
     (write(`cursor#${room.id}`, at, 1) ?? at + draw(L.dynamodbItem)) + transition();
@@ -881,6 +628,7 @@ export function runModel(run: ModelRun): ModelResult {
     const posted = [...kept, ...ahead].map((seq) => readFor(room, seq));
     if (posted.length === 0) return start + transition() + draw(L.dynamodbItem) + transition();
     const end = postRoom(room, start + transition(), framesOf(posted));
+    features?.indexed(room, posted.length, end);
     return saveCursor(room, end + transition());
   };
 
@@ -898,6 +646,7 @@ export function runModel(run: ModelRun): ModelResult {
   ) => {
     let t = clock.now;
     t = read.run.length > 0 ? postRoom(room, t, framesOf(read.run)) : t + transition();
+    features?.indexed(room, read.run.length, t);
     t += transition();
     const moved = read.high !== room.high;
     if (moved) t = saveCursor(room, t);
@@ -1073,6 +822,8 @@ export function runModel(run: ModelRun): ModelResult {
     next((-Math.log(random()) * 1000) / scenario.rate);
   }
 
+  features?.startReads(rooms, sendEnd);
+  features?.startPresence(rooms, sendEnd);
   clock.runUntil(sendEnd);
   const unread = () =>
     rooms.reduce(
@@ -1098,21 +849,7 @@ export function runModel(run: ModelRun): ModelResult {
     0,
   );
   const r1 = (x: number) => Math.round(x * 10) / 10;
-  const quotas = [
-    ...(sendRoute
-      ? [quotaUse('sendmessage route throttle', sendRoute.settings.rateLimit, [sendRoute], fromSecond)]
-      : []),
-    quotaUse('API Gateway requests/s (account)', apiGateway.limit, [apiGateway], fromSecond),
-    quotaUse('EventBridge PutEvents/s', putEvents.limit, [putEvents], fromSecond),
-    quotaUse('EventBridge rule invocations/s', ruleInvocations.limit, [ruleInvocations], fromSecond),
-    quotaUse('posting budget (FanoutPostsPerSecond)', postBudget.limit, [postBudget], fromSecond),
-    quotaUse('Pipes executions at once (account)', pipeExecutions.limit, [pipeExecutions], fromSecond),
-    quotaUse('SQS FIFO calls/s per queue', queueCalls.limit, [queueCalls], fromSecond),
-    quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, groupCalls.values(), fromSecond),
-    quotaUse('DynamoDB writes/s per key', q.dynamodbWcuPerKey.value, keyWrites.values(), fromSecond),
-    quotaUse('DynamoDB write units/s per table', tableLimit, tableWrites.values(), fromSecond),
-    quotaUse('Lambda concurrency (account)', lambdas.quotas.accountConcurrency, [lambdas], fromSecond),
-  ];
+  const quotas = meters.uses(fromSecond, lambdas, features?.quotaUses(fromSecond));
   // Counts since the warm-up's end.
   const since = <T extends object>(now: T, then: T | undefined): T =>
     Object.fromEntries(
@@ -1133,14 +870,14 @@ export function runModel(run: ModelRun): ModelResult {
     offeredPerSecond: r1(scenario.rooms * scenario.rate),
     sentPerSecond: r1(sent / seconds),
     sent,
-    delivered,
-    missing: Math.max(0, owed - (delivered - duplicated)),
+    delivered: tally.delivered,
+    missing: Math.max(0, owed - (tally.delivered - duplicated)),
     duplicated,
-    p50Ms: latency.percentile(50),
-    p99Ms: latency.percentile(99),
-    maxMs: latency.max,
-    postsPerSecond: r1(postsInWindow / seconds),
-    posts,
+    p50Ms: tally.latency.percentile(50),
+    p99Ms: tally.latency.percentile(99),
+    maxMs: tally.latency.max,
+    postsPerSecond: r1(tally.postsInWindow / seconds),
+    posts: tally.posts,
     queueSendMessagePerSecond: r1(queueRate.mean),
     queueSendMessagePeak: queueRate.peak,
     groupSendMessagePerSecond: r1(busiest.mean),
@@ -1150,7 +887,10 @@ export function runModel(run: ModelRun): ModelResult {
     executionP99Ms: executionMs.percentile(99),
     wakes: wakeCounts,
     refusals,
+    routeRefusals: routes.refusedByRoute(fromSecond),
+    ...(features && { features: features.counts }),
     outcomes,
+    rates: meters.rates(seconds, fromSecond),
     quotas,
     ...(bindsFirst && { bindsFirst }),
     backlogAtSendEnd,

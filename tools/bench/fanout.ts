@@ -33,6 +33,7 @@ import { Members, now, pool } from './members';
 import {
   compareWithTwin,
   deployedDesign,
+  featureTable,
   modelHeader,
   modelTable,
   SCENARIOS,
@@ -385,7 +386,11 @@ function runModelBench(opts: Options) {
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...r, overrides: limits.overrides })}\n`);
     }
   }
-  if (!opts.json && rows.length > 0) process.stdout.write(`${modelTable(rows)}\n`);
+  if (!opts.json && rows.length > 0)
+    process.stdout.write(
+      `${modelTable(rows)}\n\nthe features beside the messages (tools/bench/featureTraffic.ts):\n` +
+        `${featureTable(rows, opts.seconds)}\n`,
+    );
   if (choice === 'ceiling' || choice === 'all') {
     for (const design of opts.designs) {
       const c = searchCeiling(

@@ -2,6 +2,8 @@
  * What a run of the model (tools/bench/awsModel.ts) returns: what a dashboard would show, with each quota's
  * refusals and the one that binds first.
  */
+import type { Feature, FeatureCount } from './featureTraffic';
+import type { MeanRates } from './modelMeters';
 import type { QuotaUse } from './quotas';
 
 /** The fan-out's two designs the model compares (awsModel.ts). */
@@ -93,7 +95,13 @@ export interface ModelResult {
   /** `wake`: zero for `queue`. */
   wakes: WakeCounts;
   refusals: Refusals;
+  /** Requests each route's throttle refused (429), by route key: every route the run called. */
+  routeRefusals: Record<string, number>;
+  /** Each feature's traffic beside the messages (featureTraffic.ts), over the measured seconds; none: messages only. */
+  features?: Record<Feature, FeatureCount>;
   outcomes: Outcomes;
+  /** Mean rates a second of the account's requests, EventBridge's calls and each table's write units. */
+  rates: MeanRates;
   /** Each quota's refusals and busiest second, and the one that binds first (bindingQuota). */
   quotas: QuotaUse[];
   bindsFirst?: QuotaUse;

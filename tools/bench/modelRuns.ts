@@ -51,7 +51,11 @@ export interface CeilingSearch {
   steps: { rate: number; clean: boolean; p99Ms: number; backlogAtSendEnd: number; why: string }[];
 }
 
-/** Why a run is not clean (empty when it is): p99 over 1 s, a backlog over a second's sends, a send refused or lost. */
+/**
+ * Why a run is not clean (empty when it is): p99 over 1 s, a backlog over a second's sends, a send refused or lost.
+ * The messages' figures alone: a feature's refusals (a typing frame's 429, a dropped presence post) are the
+ * features' table's and the row's binding quota, not a message's.
+ */
 export function notClean(r: ModelResult): string {
   const why: string[] = [];
   if (!(r.p99Ms <= 1000)) why.push(`p99 ${r.p99Ms} ms`);
@@ -137,11 +141,44 @@ export function searchCeiling(
 
 /** Every refusal of a run, by kind (`0` when none). */
 export function refusedOf(r: ModelResult): string {
+  const routes = Object.entries(r.routeRefusals ?? {}).filter(([route]) => route !== 'sendmessage');
   return (
-    Object.entries(r.refusals)
+    [...Object.entries(r.refusals), ...routes.map(([route, n]) => [`${route} route`, n] as const)]
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${n} ${k}`)
       .join(', ') || '0'
+  );
+}
+
+/** The deploy-time constants that set the stage's route throttles (template.yaml, Mappings.Deploy.Settings). */
+const ROUTE_THROTTLE_CONSTANT = /Throttling(Rate|Burst)Limit$/;
+
+/**
+ * The stage's route buckets as the run applies them, grouped by size (`sendmessage 3000/s (burst 3000); the other 37
+ * routes 500/s (burst 1000) each`), and a line naming each throttle the run overrides, lifted or lowered.
+ */
+export function describeRouteThrottles(limits: StackLimits): string {
+  const groups = new Map<string, string[]>();
+  for (const [route, t] of Object.entries(limits.routes)) {
+    const size = `${t.rateLimit}/s (burst ${t.burstLimit})`;
+    groups.set(size, [...(groups.get(size) ?? []), route]);
+  }
+  const sorted = [...groups].sort((a, b) => a[1].length - b[1].length);
+  const buckets = sorted
+    .map(([size, routes], i) =>
+      i === sorted.length - 1 && routes.length > 3
+        ? `the other ${routes.length} routes ${size} each`
+        : `${routes.join(', ')} ${size}${routes.length > 1 ? ' each' : ''}`,
+    )
+    .join('; ');
+  const changed = limits.overrides.filter((o) => ROUTE_THROTTLE_CONSTANT.test(o.name));
+  const overridden = changed.map(
+    (o) =>
+      `${o.name}=${o.value} (shipped ${o.shipped}: ${Number(o.value) > Number(o.shipped) ? 'lifted' : 'lowered'})`,
+  );
+  return (
+    `route throttles (one bucket per route for every client together): ${buckets || 'none'}\n` +
+    `route throttles overridden by this run: ${overridden.join(', ') || 'none, as template.yaml deploys them'}`
   );
 }
 
@@ -191,6 +228,51 @@ export function modelTable(rows: ModelResult[]): string {
   return [fmt(head), ...lines.map(fmt)].join('\n');
 }
 
+/**
+ * Each feature's traffic beside the messages, one line per design, scenario and feature (per second over the measured
+ * seconds): its requests and those refused (429), its posts and those dropped, its write units, PutEvents and rule
+ * invocations; then the account's requests/s and the tables' write units at their busiest second, every feature in.
+ */
+export function featureTable(rows: ModelResult[], seconds: number): string {
+  const per = (n: number) => String(Math.round((n / seconds) * 10) / 10);
+  const head = ['design', 'scenario', 'feature', 'requests/s', 'refused', 'posts/s', 'dropped', 'WCU/s'];
+  const lines: string[][] = [];
+  for (const r of rows) {
+    if (!r.features) continue;
+    for (const [feature, c] of Object.entries(r.features))
+      lines.push([
+        r.design,
+        r.scenario,
+        feature,
+        per(c.requests),
+        String(c.refused),
+        per(c.posts),
+        String(c.dropped),
+        per(c.writeUnits),
+        `${per(c.putEvents)} PutEvents/s, ${per(c.ruleInvocations)} rule invocations/s`,
+      ]);
+    const use = (name: string) => r.quotas.find((q) => q.name === name);
+    const account = use('API Gateway requests/s (account)');
+    const tables = use('DynamoDB write units/s per table');
+    lines.push([
+      r.design,
+      r.scenario,
+      'all',
+      '',
+      '',
+      '',
+      '',
+      '',
+      `busiest second: account requests ${Math.round((account?.peakUse ?? 0) * 100)}% of ${account?.limit}, ` +
+        `busiest table ${Math.round((tables?.peakUse ?? 0) * 100)}% of ${tables?.limit} WCU/s`,
+    ]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (i < head.length ? c.padEnd(widths[i] as number) : c)).join('  ');
+  return [fmt([...head, 'events']), ...lines.map(fmt)].join('\n');
+}
+
 /** The model's first line: its profile and seed, the stack's limits it follows and what the run overrides. */
 export function modelHeader(
   profile: AwsProfile,
@@ -199,7 +281,7 @@ export function modelHeader(
   limits: StackLimits,
   warmupSeconds = 0,
 ): string {
-  const { sendRoute: route, lambdaInit, reservedConcurrency, ...fanout } = limits.settings;
+  const { sendRoute, routes, defaultRoute, lambdaInit, reservedConcurrency, ...fanout } = limits.settings;
   const init = ['MessagesFunction', 'DeliverFunction']
     .map((fn) => `${fn} ${lambdaInit?.[fn]?.p50 ?? '–'} ms`)
     .join(', ');
@@ -207,8 +289,8 @@ export function modelHeader(
   return (
     `model of the fan-out on AWS: profile ${profile.name}, seed ${seed}, ${seconds} s of sending per load measured ` +
     `after ${warmupSeconds} s of the same load\n` +
-    `stack limits from template.yaml: sendmessage route ${route ? `${route.rateLimit}/s (burst ${route.burstLimit})` : 'none'}, ` +
-    `reserved concurrency ${reserved.join(', ') || 'none'}, fan-out ${JSON.stringify(fanout)}\n` +
+    `${describeRouteThrottles(limits)}\n` +
+    `stack limits from template.yaml: reserved concurrency ${reserved.join(', ') || 'none'}, fan-out ${JSON.stringify(fanout)}\n` +
     `cold start init p50 from the dist/ bundles: ${init}\n` +
     `overrides: ${describeOverrides(limits.overrides)}`
   );

@@ -31,6 +31,16 @@ export class PerSecond implements Meter {
     return true;
   }
 
+  /** A refusal decided outside the meter (a share of another quota): counted in `at`'s second. */
+  refuse(at: number): void {
+    countIn(this.refusals, this.count(at));
+  }
+
+  /** Units accepted in `at`'s second so far. */
+  usedIn(at: number): number {
+    return this.accepted.get(Math.floor(at / 1000)) ?? 0;
+  }
+
   /** Attempts a second over seconds [from, from + seconds), and the busiest second's. */
   rate(seconds: number, from = 0): { mean: number; peak: number } {
     let sum = 0;
@@ -41,6 +51,13 @@ export class PerSecond implements Meter {
       peak = Math.max(peak, n);
     }
     return { mean: sum / Math.max(1, seconds), peak };
+  }
+
+  /** Units accepted a second over seconds [from, from + seconds). */
+  unitsRate(seconds: number, from = 0): number {
+    let sum = 0;
+    for (const [second, n] of this.accepted) if (second >= from && second < from + seconds) sum += n;
+    return sum / Math.max(1, seconds);
   }
 
   /** Refusals from second `from` on. */

@@ -12,14 +12,11 @@ import { deployConstants, partitionOverrides } from '../infra/parameters';
 import { loadTemplate, readTemplateFile } from '../infra/template';
 import type { ModelSettings } from './awsModel';
 import { initLatencyFor } from './lambdaConcurrency';
+import type { RouteThrottle } from './routeThrottles';
+
+export type { RouteThrottle } from './routeThrottles';
 
 const ROOT = resolve(__dirname, '..', '..');
-
-/** A route's token bucket: requests per second, and the bucket's size. */
-export interface RouteThrottle {
-  rateLimit: number;
-  burstLimit: number;
-}
 
 /** A deploy-time constant (or the posting budget) the run changed from its value as shipped. */
 export interface Override {
@@ -32,7 +29,7 @@ export interface Override {
 export interface StackLimits {
   /** The model's settings the template sets (ModelSettings' template fields). */
   settings: Partial<ModelSettings>;
-  /** The stage's route throttles by route key; routes without their own have the stage's default. */
+  /** The stage's route throttles by route key, every route of the API: its own, else the stage's default. */
   routes: Record<string, RouteThrottle>;
   defaultRoute?: RouteThrottle;
   /** Reserved concurrency by function logical id (functions with one only). */
@@ -83,10 +80,11 @@ export function stackLimits(
   const api = template.webSocketApis()[0];
   const defaultRoute = api?.stageThrottling;
   const routes: Record<string, RouteThrottle> = {};
-  for (const [key, own] of Object.entries(api?.routeThrottling ?? {})) {
-    const rateLimit = own.rateLimit ?? defaultRoute?.rateLimit;
-    const burstLimit = own.burstLimit ?? defaultRoute?.burstLimit;
-    if (rateLimit !== undefined && burstLimit !== undefined) routes[key] = { rateLimit, burstLimit };
+  for (const { routeKey } of api?.routes ?? []) {
+    const own = api?.routeThrottling?.[routeKey];
+    const rateLimit = own?.rateLimit ?? defaultRoute?.rateLimit;
+    const burstLimit = own?.burstLimit ?? defaultRoute?.burstLimit;
+    if (rateLimit !== undefined && burstLimit !== undefined) routes[routeKey] = { rateLimit, burstLimit };
   }
   const reservedConcurrency = Object.fromEntries(
     template
@@ -109,6 +107,8 @@ export function stackLimits(
     Object.entries(fromTemplate).filter(([, v]) => v !== undefined && Number.isFinite(v)),
   );
   if (sendRoute) settings.sendRoute = sendRoute;
+  settings.routes = routes;
+  if (defaultRoute) settings.defaultRoute = defaultRoute;
   settings.postsPerSecond = Number(postsPerSecond ?? budget.default);
   settings.reservedConcurrency = reservedConcurrency;
   settings.lambdaInit = Object.fromEntries(
