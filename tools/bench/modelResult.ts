@@ -4,10 +4,10 @@
  */
 import type { Feature, FeatureCount } from './featureTraffic';
 import type { MeanRates } from './modelMeters';
+import type { Design } from './modelSettings';
 import type { QuotaUse } from './quotas';
 
-/** The fan-out's two designs the model compares (awsModel.ts). */
-export type Design = 'queue' | 'wake';
+export type { Design };
 
 /** Quota refusals by kind, and what became of them. */
 export interface Refusals {

@@ -13,8 +13,10 @@ import { SETTINGS } from '#platform/settingsSchema';
 import type { AwsProfile, Latency } from '../local/awsProfile';
 import type { TrafficMix } from './featureTraffic';
 import type { LambdaQuotas } from './lambdaConcurrency';
-import type { Design } from './modelResult';
 import type { RouteThrottle } from './routeThrottles';
+
+/** The fan-out's two designs the model compares (awsModel.ts). */
+export type Design = 'queue' | 'wake';
 
 export const DESIGNS: readonly Design[] = ['queue', 'wake'];
 
