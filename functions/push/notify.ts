@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RoomMemberCheck } from '#core/aws/roomMemberCheck';
+import type { RoomMemberCheck, RoomNoticeCheck } from '#core/aws/roomMemberCheck';
 import type { UserDevices } from '#core/aws/userDevices';
 import { memberKey } from '#core/memberKeys';
 import type { Member } from '#core/ports';
@@ -61,9 +61,11 @@ export interface NotifyDeps {
   /**
    * Who is a member of the room now (memberships read strongly consistent): a mention or a thread is pushed to them
    * alone, so a person removed or banned hears nothing more of the room, though the PeopleIndex (eventually
-   * consistent) or the thread's follower list still names them. A direct room's two members are its own.
+   * consistent) or the thread's follower list still names them. A direct room's two members are its own. With
+   * `noticesOf`, each person's notices in the room (`setnotices`) are read in the same BatchGetItem: a room muted
+   * pushes nothing, one set to mentions pushes only a mention, as the web chat notifies.
    */
-  members?: RoomMemberCheck;
+  members?: RoomMemberCheck & Partial<RoomNoticeCheck>;
   /**
    * Whether `userId` blocks the author of `message` (their block list names an identity whose member key in the room
    * is the message's `authorKey`): a blocked person's mentions, direct messages and thread replies push nothing to
@@ -77,7 +79,7 @@ export interface NotifyReport {
   people: {
     userId: string;
     reason: PushReason;
-    outcome: 'connected' | 'coalesced' | 'pushed' | 'no-subscription' | 'blocked';
+    outcome: 'connected' | 'coalesced' | 'pushed' | 'no-subscription' | 'blocked' | 'muted';
   }[];
   pushes: number;
   removed: number;
@@ -109,6 +111,37 @@ async function mentioned(deps: NotifyDeps, message: MessageFrame): Promise<strin
   ];
 }
 
+/**
+ * Of the people a message concerns, those a push may reach: members of the room now (a direct room's two are its
+ * own, member or not) whose notices there take it — 'all' every reason, 'mentions' a mention alone, 'mute' none
+ * (reported `muted`). Without `noticesOf`, membership alone; without `members`, everyone concerned.
+ */
+async function wanted(
+  deps: NotifyDeps,
+  roomId: string,
+  concerned: [string, PushReason][],
+  report: NotifyReport,
+): Promise<[string, PushReason][]> {
+  const { members } = deps;
+  if (!members) return concerned;
+  if (members.noticesOf) {
+    const notices = await members.noticesOf(
+      roomId,
+      concerned.map(([userId]) => userId),
+    );
+    return concerned.filter(([userId, reason]) => {
+      const choice = notices.get(userId) ?? (reason === 'dm' ? 'all' : undefined);
+      if (choice === undefined) return false;
+      if (choice === 'all' || (choice === 'mentions' && reason === 'mention')) return true;
+      report.people.push({ userId, reason, outcome: 'muted' });
+      return false;
+    });
+  }
+  const checked = concerned.filter(([, reason]) => reason !== 'dm').map(([userId]) => userId);
+  const found = checked.length > 0 ? await members.membersOf(roomId, checked) : new Set<string>();
+  return concerned.filter(([userId, reason]) => reason === 'dm' || found.has(userId));
+}
+
 /** The room's topic for the push service: 32 base64url characters (RFC 8030 §5.4 allows at most 32). */
 const topicOf = (roomId: string) => createHash('sha256').update(roomId).digest('base64url').slice(0, 32);
 
@@ -133,12 +166,7 @@ export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Pro
   const concerned = [...reasons]
     .filter(([userId]) => !byAuthor(userId))
     .slice(0, PUSH_RECIPIENTS_PER_MESSAGE);
-  const checked = concerned.filter(([, reason]) => reason !== 'dm').map(([userId]) => userId);
-  const members =
-    deps.members && checked.length > 0 && (await deps.members.membersOf(message.roomId, checked));
-  const people = members
-    ? concerned.filter(([userId, reason]) => reason === 'dm' || members.has(userId))
-    : concerned;
+  const people = await wanted(deps, message.roomId, concerned, report);
   const payload = (reason: PushReason): PushPayload => ({
     type: 'push',
     reason,

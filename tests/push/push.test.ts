@@ -6,8 +6,9 @@ import { localDocumentClient } from '../helpers/templateTables';
 /**
  * Push notifications through the local cloud with sign-in, received by its push service stand-in, which checks each
  * push's VAPID signature and decrypts it as a browser would (tools/local/pushService.ts): alice, with no live
- * connection, hears of bob's mention and of bob's direct message by one push each; a burst is one push; a push
- * service's 410 removes the subscription; an endpoint that is not https, or points inside the network, is refused.
+ * connection, hears of bob's mention and of bob's direct message by one push each, as her notices in the room allow;
+ * a burst is one push; a push service's 410 removes the subscription; an endpoint that is not https, or points inside
+ * the network, is refused.
  */
 jest.setTimeout(240_000);
 
@@ -179,6 +180,37 @@ it("pushes a reply in alice's thread to alice while she is away, as a thread rep
   await eventually(() => pushesTo(subscription.endpoint).length > 0);
   expect(pushesTo(subscription.endpoint)).toEqual([
     expect.objectContaining({ reason: 'thread', roomId, username: 'henry', text: 'I do' }),
+  ]);
+});
+
+it("pushes by the room's notices: nothing of a room lena muted, then only mentions once she asks for mentions", async () => {
+  const {
+    roomId,
+    devices: [kim, lena],
+  } = await chat.roomOf('kim', 'lena');
+  const root = await ask(lena, { action: 'sendmessage', message: 'plans for friday?' });
+  await ask(lena, { action: 'setnotices', roomId, notices: 'mute' });
+  const { publicKey } = await ask(lena, { action: 'pushsubscribe' });
+  const subscription = chat.cloud.pushService.subscribe(String(publicKey));
+  await ask(lena, { action: 'pushsubscribe', subscription });
+  await lena.close();
+  await settle();
+  // Muted: neither a mention nor a reply in her thread pushes.
+  await ask(kim, { action: 'sendmessage', message: '@lena the cinema?', threadOf: root.seq });
+  await settle();
+  expect(pushesTo(subscription.endpoint)).toEqual([]);
+  // Mentions only (chosen on her phone, then closed): a reply in her thread pushes nothing, a mention does.
+  const phone = await device('lena');
+  await ask(phone, { action: 'setnotices', roomId, notices: 'mentions' });
+  await phone.close();
+  await settle();
+  await ask(kim, { action: 'sendmessage', message: 'or the park', threadOf: root.seq });
+  await settle();
+  expect(pushesTo(subscription.endpoint)).toEqual([]);
+  await ask(kim, { action: 'sendmessage', message: '@lena bring a blanket' });
+  await eventually(() => pushesTo(subscription.endpoint).length > 0);
+  expect(pushesTo(subscription.endpoint)).toEqual([
+    expect.objectContaining({ reason: 'mention', roomId, username: 'kim', text: '@lena bring a blanket' }),
   ]);
 });
 
