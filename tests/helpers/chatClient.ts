@@ -41,6 +41,9 @@ interface Waiter {
   closed: (code: number) => void;
 }
 
+/** Numbers the `requestId`s `ask` adds, unique within the test file's process. */
+let askCount = 0;
+
 /** The reply frame type of each action (protocol/); anything else is answered by `$default`. */
 const REPLY_TYPE: Record<string, string> = PROTOCOL_REPLY_TYPE;
 
@@ -245,11 +248,17 @@ export class ChatClient {
     const action = String(frame.action ?? '');
     const replyType = REPLY_TYPE[action] ?? 'info';
     const errorAction = replyType === 'info' ? '$default' : action;
+    // A route's reply echoes the request's `requestId` (protocol/envelope.ts), and a room's broadcast carries none: a
+    // `keyrotated` fanned out from the owner's rotation cannot be taken for the reply to this connection's own.
+    const requestId = typeof frame.requestId === 'string' ? frame.requestId : `ask-${++askCount}`;
     const sentAt = this.offered.length;
-    this.send(frame);
+    this.send(replyType === 'info' ? frame : { ...frame, requestId });
     return this.nextFrom(
       sentAt,
-      (f) => f.type === replyType || (f.type === 'error' && f.action === errorAction) || isGatewayError(f),
+      replyType === 'info'
+        ? (f) => f.type === replyType || (f.type === 'error' && f.action === errorAction) || isGatewayError(f)
+        : (f) =>
+            (f.requestId === requestId && (f.type === replyType || f.type === 'error')) || isGatewayError(f),
       timeoutMs,
       `the reply to ${action || 'a frame without action'}`,
     );

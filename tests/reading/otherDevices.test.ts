@@ -52,9 +52,10 @@ describe('a signed-in user', () => {
     });
     await settle();
     expect(laptop.frames.filter(pushedRead).map((f) => f.lastReadSeq)).toEqual([first.seq, second.seq]);
-    // The reader is answered once per request (these carry no requestId), never pushed its own read; Bob hears of
-    // it as `seen` only.
+    // The reader is answered once per request (each answer echoing its requestId), never pushed its own read; Bob
+    // hears of it as `seen` only.
     expect(phone.frames.filter((f) => f.type === 'read')).toHaveLength(3);
+    expect(phone.frames.filter(pushedRead)).toEqual([]);
     expect(bob.since(bobMark).filter((f) => f.type === 'read')).toEqual([]);
   });
 });
