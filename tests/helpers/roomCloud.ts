@@ -69,7 +69,7 @@ export function roomCloud(
   const closeOpen = async () => {
     await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
     if (!drain || !test) return;
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 120_000;
     while ((await fixture.storedConnections()) > 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     await test.settle();
