@@ -15,6 +15,9 @@ import { join, relative } from 'node:path';
  * - a line is flagged when it takes the wall clock modulo something (`Date.now() % windowMs`): a test that finds where
  *   it stands in the product's fixed windows of the wall clock (to wait for the next one's start, or to allow for one
  *   ending) races that window's end on a loaded machine; the rule runs on the local cloud's `lambdaTestClock`.
+ * - a line is flagged when it sets a wait's wall-clock deadline of under a minute (`const deadline = Date.now() + 500`,
+ *   compared with `Date.now()` further on): a loop that gives up after a short real time fails on a loaded machine; a
+ *   wait's bound is a hang detector (WAIT_FLOOR_MS or more), or the rule runs on a clock the test holds.
  * tests/bench/ is not scanned: its tests run the benchmark's model on a simulated clock (tools/bench), where
  * durations are computed, not measured.
  */
@@ -32,6 +35,17 @@ const KNOWN: string[] = [];
 const NOW_DIFF = /\b(?:Date|performance)\.now\(\)\s*-/;
 const COMPARISON = /\.(?:not\.)?toBe(?:Less|Greater)Than(?:OrEqual)?\(/;
 const NOW_MODULO = /\b(?:Date|performance)\.now\(\)\s*%/;
+/** `const deadline = Date.now() + 500`: a name set to a wall-clock time a literal number of ms from now. */
+const NOW_PLUS =
+  /\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:Date|performance)\.now\(\)\s*\+\s*([\d_]+)\b/;
+/** The shortest real-time bound a wait may have: a hang detector, not a timer the machine's speed can beat. */
+const WAIT_FLOOR_MS = 60_000;
+
+/** True when `name` is compared with the wall clock in `text`: a deadline a wait checks. */
+function isWaitDeadline(name: string, text: string): boolean {
+  const now = String.raw`(?:Date|performance)\.now\(\)`;
+  return new RegExp(String.raw`${now}\s*[<>]=?\s*${name}\b|\b${name}\s*[<>]=?\s*${now}`).test(text);
+}
 
 /** The `file:line` of each measured elapsed time asserted against a bound in `text`. */
 function clockRaces(file: string, text: string): string[] {
@@ -46,6 +60,15 @@ function clockRaces(file: string, text: string): string[] {
   const measuredName = measured.size > 0 ? new RegExp(`\\b(?:${[...measured].join('|')})\\b`) : undefined;
   const found: string[] = [];
   lines.forEach((line, i) => {
+    const deadline = NOW_PLUS.exec(line);
+    if (
+      deadline?.[1] &&
+      Number(deadline[2]?.replace(/_/g, '')) < WAIT_FLOOR_MS &&
+      isWaitDeadline(deadline[1], text)
+    ) {
+      found.push(`${file}:${i + 1}`);
+      return;
+    }
     if (NOW_MODULO.test(line)) {
       found.push(`${file}:${i + 1}`);
       return;
@@ -82,7 +105,7 @@ function testFiles(dir: string): string[] {
   });
 }
 
-it('finds the measured elapsed times a test compares with a bound, and the wall clock taken modulo a window', () => {
+it('finds the measured elapsed times a test compares with a bound, the wall clock taken modulo a window, and short wait deadlines', () => {
   const sample = [
     'const started = Date.now();',
     'await work();',
@@ -98,12 +121,19 @@ it('finds the measured elapsed times a test compares with a bound, and the wall 
     'expect(tookMs).toBe(5);',
     'const left = windowMs - (Date.now() % windowMs);',
     'const seconds = Math.floor(Date.now() / 1000);',
+    'const deadline = Date.now() + 500;',
+    'while (!done() && Date.now() < deadline) await tick();',
+    'const until = Date.now() + 120_000;',
+    'while (!done() && Date.now() < until) await tick();',
+    'const startBy = Date.now() + 50;',
+    'invoke(fn, event, startBy);',
   ].join('\n');
   expect(clockRaces('sample.ts', sample)).toEqual([
     'sample.ts:3',
     'sample.ts:5',
     'sample.ts:8',
     'sample.ts:13',
+    'sample.ts:15',
   ]);
 });
 

@@ -366,7 +366,10 @@ describe('local EventBridge retrying a throttled queue target', () => {
   const dead = testQueue('busy-dead-letters');
 
   it('retries a SendMessage SQS throttled per the RetryPolicy, then dead-letters the event', async () => {
-    const sqs = new LocalSqs({ queues: [busy, dead], region, accountId });
+    // The quotas' clock stands still: the second whose SendMessage quota is spent below never ends, however slowly a
+    // loaded machine runs the retries.
+    const second = Date.now();
+    const sqs = new LocalSqs({ queues: [busy, dead], region, accountId, quotaNow: () => second });
     const target: LocalEventTarget = {
       kind: 'queue',
       logicalId: 'Busy',
@@ -395,8 +398,8 @@ describe('local EventBridge retrying a throttled queue target', () => {
         ],
       }),
     );
-    // Two retries within 10-20 ms and 20-40 ms, all inside the throttled second.
-    const deadline = Date.now() + 500;
+    // Two retries (after 10-20 ms and 20-40 ms), both inside the throttled second; the wait is a hang detector.
+    const deadline = Date.now() + 60_000;
     while (sqs.peek(dead.arn).length === 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 10));
     expect(bridge.stats()).toMatchObject({ retries: 2, targetErrors: 1, deadLettered: 1 });
