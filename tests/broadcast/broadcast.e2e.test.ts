@@ -33,7 +33,7 @@ afterEach(async () => {
  * Waits until every closed client's $disconnect has removed it and no fan-out runs, so the next test's broadcast to
  * everyone meets no stale connection and closing the cloud interrupts no write.
  */
-async function drained(timeoutMs = 8000): Promise<void> {
+async function drained(timeoutMs = 90_000): Promise<void> {
   const table = cloud.template.tables().find((t) => t.logicalId === 'ConnectionsTable')?.TableName;
   const db = new DynamoDBClient({
     endpoint: cloud.dynamoEndpoint,

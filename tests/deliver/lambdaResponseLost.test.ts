@@ -10,7 +10,7 @@ import { roomCloud } from '../helpers/roomCloud';
  */
 jest.setTimeout(240_000);
 
-const PATIENCE_MS = 30_000;
+const PATIENCE_MS = 90_000;
 const stage = roomCloud(
   {
     settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },

@@ -39,7 +39,7 @@ it('a throttled fan-out notes every member it could not reach without writing th
 
   // The next message reaches each member after its resync frame (after seq 0: message 1 may be missing).
   const second = await owner.expectReply({ action: 'sendmessage', message: 'back', clientMsgId: 'm-2' });
-  await Promise.all(members.map((m) => m.next((f) => f.type === 'message' && f.seq === second.seq, 30_000)));
+  await Promise.all(members.map((m) => m.next((f) => f.type === 'message' && f.seq === second.seq, 90_000)));
   const resyncs = (m: ChatClient) => m.frames.filter((f: Frame) => f.type === 'resync');
   expect(members.map((m) => resyncs(m).length)).toEqual(members.map(() => 1));
   expect(resyncs(members[0] as ChatClient)[0]).toMatchObject({ roomId, afterSeq: 0 });

@@ -105,7 +105,7 @@ export async function subscriptionItem(connectionId: string, roomId: string) {
 export const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
 /** Polls a cheap, local condition (no network): for state the gateway exposes only by reading it. */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -250,7 +250,7 @@ export class DeliveryChecker {
 export async function readHistory(
   client: ChatClient,
   afterSeq: number,
-  timeoutMs = 15_000,
+  timeoutMs = 90_000,
 ): Promise<Frame[]> {
   const all: Frame[] = [];
   let after = afterSeq;

@@ -136,7 +136,7 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
 }
 
 /** Waits until `check` holds; the overall timeout is generous, for a loaded machine, and only ends a failing wait. */
-export async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

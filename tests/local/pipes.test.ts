@@ -225,7 +225,7 @@ function start(changes: Partial<typeof GOOD> = {}, logs: string[] = []): Promise
 async function until<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
-  ms = 15_000,
+  ms = 90_000,
 ): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {

@@ -17,7 +17,7 @@ function member(username: string): { chat: RoomcastClient; store: RoomMessages }
   return { chat, store: new RoomMessages(chat) };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+async function until(condition: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
   const started = Date.now();
   while (!condition()) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);

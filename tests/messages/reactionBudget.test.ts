@@ -33,7 +33,7 @@ it('fifty quick reactions: the connection stays open, refusals are error frames,
     const requestId = `react-${i}`;
     alice.send({ action: 'react', seq: sent.seq, reaction: '👍', remove: i % 2 === 1, requestId });
   }
-  for (let i = 0; i < 50; i++) replies.push(await alice.next((f) => f.requestId === `react-${i}`, 20_000));
+  for (let i = 0; i < 50; i++) replies.push(await alice.next((f) => f.requestId === `react-${i}`, 90_000));
   const refused = replies.filter((f) => f.type === 'error');
   // Every reaction is answered: changed, refused for the reactions' budget, or BUSY (one message's reactions meet
   // in its item's transaction; the client library retries BUSY with the same clientMsgId), never anything else.

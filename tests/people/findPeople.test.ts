@@ -45,7 +45,7 @@ it('finds a co-member of another room by prefix and opens a DM with them from a 
   const bobId = found.people[0]?.userId;
   const dm = await ask(ana, { action: 'opendm', userId: bobId });
   expect(dm).toMatchObject({ type: 'joined', dm: { userId: bobId } });
-  await bob.next((f) => f.type === 'dmopened', 20_000, "Bob's dmopened");
+  await bob.next((f) => f.type === 'dmopened', 90_000, "Bob's dmopened");
 
   // Boris is signed in and well known to himself, yet Ana shares no room with him: not found, and no DM by id.
   const borisId = ((await ask(boris, { action: 'seenby' })) as Frame & { members: { userId?: string }[] })

@@ -11,7 +11,7 @@ import { said, signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(240_000);
 
-const PATIENCE_MS = 30_000;
+const PATIENCE_MS = 90_000;
 
 /** A pushed `read`: the frame of a read made elsewhere, not the answer to one of this connection's own requests. */
 const pushedRead = (f: Frame) => f.type === 'read' && f.requestId === undefined;

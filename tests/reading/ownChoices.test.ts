@@ -10,7 +10,7 @@ import { signedInCloud } from '../helpers/signedIn';
  */
 jest.setTimeout(240_000);
 
-const PATIENCE_MS = 30_000;
+const PATIENCE_MS = 90_000;
 
 /**
  * A frame of type `type` without `requestId`: pushed by a change made elsewhere (this test client's requests carry a

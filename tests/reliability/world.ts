@@ -74,7 +74,7 @@ export async function roomAndKeyWith(
   }
   // Presence frames of later joins are not messages; nothing to wait for, but the owner has seen them all.
   await Promise.all(
-    others.slice(-1).map((last) => owner.next(isPresence(roomId, 'join', last.username), 20_000)),
+    others.slice(-1).map((last) => owner.next(isPresence(roomId, 'join', last.username), 90_000)),
   );
   return { roomId, key };
 }

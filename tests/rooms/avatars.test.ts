@@ -110,7 +110,7 @@ it('hands the avatar to members of the rooms that show it only, and keeps it aft
   const key = await upload(quinn, image(5), { purpose: 'avatar' });
   const set = await ask(quinn, { action: 'setprofile', avatar: { key } });
   const avatar = set.avatar as { key: string; versionId: string; url: string };
-  const pushed = await rosa.next((f) => f.type === 'profile', 20_000, "rosa's profile push");
+  const pushed = await rosa.next((f) => f.type === 'profile', 90_000, "rosa's profile push");
   expect(await served((pushed.avatar as { url: string }).url)).toEqual(image(5));
 
   // Sven: find people does not find Quinn, no route signs her avatar for him, and the bucket refuses an unsigned GET.

@@ -141,7 +141,7 @@ describe('connections per source address (ConnectionsPerSource=3)', () => {
 });
 
 /** Waits for a frame on a plain socket. */
-async function rawNext(raw: Raw, predicate: (f: Frame) => boolean, timeoutMs = 8000): Promise<Frame> {
+async function rawNext(raw: Raw, predicate: (f: Frame) => boolean, timeoutMs = 90_000): Promise<Frame> {
   let found: Frame | undefined;
   await eventually(async () => {
     found = raw.frames.find(predicate);

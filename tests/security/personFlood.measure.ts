@@ -104,7 +104,7 @@ async function paced(
       const sentAt = Date.now();
       bob.send({ action: 'sendmessage', message: text, clientMsgId });
       const reply = await bob
-        .next((f) => f.clientMsgId === clientMsgId && (f.type === 'ack' || f.type === 'error'), 30_000)
+        .next((f) => f.clientMsgId === clientMsgId && (f.type === 'ack' || f.type === 'error'), 90_000)
         .catch(() => ({ type: 'no reply' }) as Frame);
       return { text, reply, ms: Date.now() - sentAt };
     }),
