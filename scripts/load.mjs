@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// npm run load [-- --deployed | --target wss://... | --scenario FILE]
+// npm run load [-- --deployed | --target wss://... | --port N | --scenario FILE]
 // Starts the local cloud on free ports, runs artillery's WebSocket scenario (tools/load/local.yml) against it, stops
-// the cloud and prints the chat figures. With --deployed (URL from ROOMCAST_WS_URL) or --target URL it runs
-// tools/load/deployed.yml against that URL and starts nothing.
+// the cloud and prints the chat figures. With --port N it runs tools/load/local.yml against the local chat already
+// running on that WebSocket port (`npm start`, which a person may be watching) and starts nothing. With --deployed
+// (URL from ROOMCAST_WS_URL) or --target URL it runs tools/load/deployed.yml against that URL and starts nothing.
 //
 // artillery is not a dependency: it runs through `npx` at a pinned version, without browsers and with its
 // telemetry stubbed (tools/load/no-telemetry.cjs), so it works offline once npx has cached it.
@@ -33,6 +34,7 @@ try {
     options: {
       deployed: { type: 'boolean' },
       target: { type: 'string' },
+      port: { type: 'string' },
       scenario: { type: 'string' },
       'api-latency-ms': { type: 'string' },
       'auth-mode': { type: 'string' },
@@ -53,12 +55,34 @@ if (values.help) {
                          (deployed: set ROOMCAST_TOKEN_SECRET or ROOMCAST_TOKEN_COMMAND, docs/LOAD.md)
   --deployed             run tools/load/deployed.yml against $ROOMCAST_WS_URL (the stack output WebSocketUrl)
   --target URL           run tools/load/deployed.yml against URL (wss://.../prod)
+  --port N               run tools/load/local.yml against the local chat \`npm start\` is running on WebSocket port
+                         N (3001 unless started with --ws-port), without a sign-in (AuthMode=none); starts nothing
   --scenario FILE        use another scenario file
 `);
   process.exit(0);
 }
 
-const remoteTarget = values.target ?? (values.deployed ? process.env.ROOMCAST_WS_URL : undefined);
+/** --port: the WebSocket port of a local chat already running on this machine (`npm start`), checked. */
+function runningLocalTarget(port) {
+  if (port === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    console.error(
+      `load: --port takes the local chat's WebSocket port (1-65535, npm start's is 3001), not "${port}"`,
+    );
+    process.exit(2);
+  }
+  if (values.target || values.deployed || values['auth-mode'] !== undefined || values['api-latency-ms']) {
+    console.error(
+      'load: --port runs against a local chat already running; it takes none of --target, --deployed, --auth-mode, --api-latency-ms',
+    );
+    process.exit(2);
+  }
+  return `ws://127.0.0.1:${Number(port)}`;
+}
+const runningLocal = runningLocalTarget(values.port);
+const remoteTarget = runningLocal
+  ? undefined
+  : (values.target ?? (values.deployed ? process.env.ROOMCAST_WS_URL : undefined));
 if (values.deployed && !remoteTarget) {
   console.error('load: --deployed needs ROOMCAST_WS_URL (the WebSocketUrl output of `sam deploy`)');
   process.exit(2);
@@ -124,6 +148,28 @@ async function warmUp(target) {
   await b.leave();
   a.close();
   b.close();
+}
+
+/**
+ * Fails with a sentence saying what to do when nothing accepts a WebSocket at `url` (--port with no `npm start`
+ * running, or another port), or what answers is not the local chat (its handshake is refused).
+ */
+async function reachable(url) {
+  const { default: WebSocket } = await import('ws');
+  await new Promise((ok, fail) => {
+    const socket = new WebSocket(url, { handshakeTimeout: 10_000 });
+    socket.once('open', () => {
+      socket.close();
+      ok();
+    });
+    socket.once('error', (error) =>
+      fail(
+        new Error(
+          `no local chat answers on ${url} (${error.code ?? error.message}): start one with \`npm start\` (its WebSocket port is 3001 unless given --ws-port), or leave out --port to start one for this run`,
+        ),
+      ),
+    );
+  });
 }
 
 /** The environment artillery runs in: no browsers, no telemetry, the target for the processor. */
@@ -266,14 +312,21 @@ async function main() {
   process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
   process.on('SIGTERM', () => cleanup().then(() => process.exit(143)));
   try {
+    // Checked first: a --port with nothing running says so at once, not after artillery's download.
+    if (runningLocal) {
+      await reachable(runningLocal);
+      console.log(`load: the local chat at ${runningLocal} answers`);
+    }
     await fetchArtillery();
     // The run's own time, from here: the download above is not part of it.
     const started = Date.now();
-    let target = remoteTarget;
-    if (!target) {
-      cloud = await startLocalCloud(join(work, 'local-cloud.log'));
-      target = cloud.wsUrl;
-      console.log(`load: local cloud ready at ${target} in ${Date.now() - started} ms`);
+    let target = remoteTarget ?? runningLocal;
+    if (!remoteTarget) {
+      if (!runningLocal) {
+        cloud = await startLocalCloud(join(work, 'local-cloud.log'));
+        target = cloud.wsUrl;
+        console.log(`load: local cloud ready at ${target} in ${Date.now() - started} ms`);
+      }
       const warm = Date.now();
       await Promise.race([
         warmUp(target),
@@ -288,7 +341,7 @@ async function main() {
     // A failed `ensure` check exits 1 with a full report: summarize it, then fail.
     if (!existsSync(reportPath)) throw new Error(`artillery exited with ${code} and wrote no report`);
     const { ok, summaries } = summarize(reportPath);
-    const localOnly = onlyLocalLimits(code, ok, summaries, cloud !== undefined);
+    const localOnly = onlyLocalLimits(code, ok, summaries, !remoteTarget);
     if (code !== 0 && !localOnly)
       console.log(
         `  ensure           artillery exited with ${code}: a threshold or condition failed (above)`,

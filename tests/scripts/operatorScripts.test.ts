@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,6 +64,25 @@ it('npm run load with an unknown option says so in one line and how to get help'
   expect(code).toBe(2);
   expect(stderr.trim()).toBe("load: Unknown option '--bogus'\nRun with --help for the options.");
   noStack(stderr);
+});
+
+it('npm run load --port refuses a port that is not one, and says how to start the local chat when none answers', async () => {
+  const bad = await run('load.mjs', ['--port', 'abc'], String(process.env.PATH));
+  expect(bad.code).toBe(2);
+  expect(bad.stderr.trim()).toBe(
+    'load: --port takes the local chat\'s WebSocket port (1-65535, npm start\'s is 3001), not "abc"',
+  );
+  // A port nothing listens on: a closed server's, so it is free.
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((ok) => server.close(ok));
+  const none = await run('load.mjs', ['--port', String(port)], String(process.env.PATH));
+  expect(none.code).toBe(1);
+  expect(none.stderr.trim()).toBe(
+    `load: no local chat answers on ws://127.0.0.1:${port} (ECONNREFUSED): start one with \`npm start\` (its WebSocket port is 3001 unless given --ws-port), or leave out --port to start one for this run`,
+  );
+  noStack(none.stderr);
 });
 
 describe('npm run deploy', () => {
