@@ -15,7 +15,7 @@ import { deleteConnection, startTestCloud } from '../helpers/localCloud';
  * with 401, which a browser never shows the page: the page asks to sign in again instead of reconnecting for ever,
  * and signing in again lands in the room it showed.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 /**
  * From the cloud being back to "Sign in again": a reconnect refused (the client's backoff waits at most 15 s,

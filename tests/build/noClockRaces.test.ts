@@ -146,3 +146,24 @@ it('no test compares a measured wall-clock duration with a bound, or places itse
   const fixed = KNOWN.filter((file) => !found.some((at) => fileOf(at) === file));
   expect({ unlisted, fixed }).toEqual({ unlisted: [], fixed: [] });
 });
+
+/**
+ * A test's own bound is a hang detector, as jest.config's `testTimeout` is: a literal `jest.setTimeout(N)` or a
+ * per-test bound below it fails a test that a loaded machine only runs slower (a local cloud starting, frames waited
+ * up to 90 s each), never one that is wrong.
+ */
+it('no test file or test sets its own bound below the suite-wide testTimeout', () => {
+  const { testTimeout } = require(join(root, 'jest.config.js')) as { testTimeout: number };
+  const bound = /(?:jest\.setTimeout\(|^\}, )([\d_]+)\)/;
+  const short = testFiles(tests).flatMap((path) =>
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => {
+        const ms = bound.exec(line)?.[1];
+        return ms !== undefined && Number(ms.replace(/_/g, '')) < testTimeout
+          ? [`${relative(root, path)}:${i + 1}`]
+          : [];
+      }),
+  );
+  expect(short).toEqual([]);
+});

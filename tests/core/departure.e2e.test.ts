@@ -16,7 +16,7 @@ import { hs256Token } from '../helpers/tokens';
  * needs the return to come before the settle, the settle step's Lambda invocation is held until the return has run,
  * as a cold or throttled Deliver may hold it on AWS. Nothing here compares a measured time with a bound.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const SECRET = 'e2e-departure-secret-0123456789abcdef012345';
 const ROOMS = 8;

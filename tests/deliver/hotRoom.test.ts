@@ -8,7 +8,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * arrives live or its member is told to resync before its next message (a post and its one repost both throttled).
  * The clients never ask for history here, so a message that arrived only through history would count as missing.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 /** Replies and frames on a VM shared with other work can take seconds; these tests count what arrives, not when. */
 const PATIENCE_MS = 90_000;

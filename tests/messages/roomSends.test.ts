@@ -6,7 +6,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * local DynamoDB (which refuses a transaction meeting another, as DynamoDB does): one client pasting 20 messages
  * back to back and 40 members sending at once all get acks with consecutive seqs, first time, no BUSY, no error.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 /** Replies on a VM shared with other work can take seconds; these tests count answers, not time. */
 const PATIENCE_MS = 90_000;

@@ -11,7 +11,7 @@ import { connect, joinRoom, roomOf, say, useChatCloud } from '../helpers/chatWor
  * away are never found; bad queries are refused with a sentence saying why. The fan-out indexes a message after
  * posting it, so a search right after a send may not find it yet: the tests search again until it does (`found`).
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const world = useChatCloud();
 

@@ -8,7 +8,7 @@ import { roomCloud } from '../helpers/roomCloud';
  * send is acked and delivered while the Words table answers nothing, and is found once it answers again; common
  * words (protocol STOP_WORDS) get no entry, and a query of them alone is refused.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const world = roomCloud(
   {

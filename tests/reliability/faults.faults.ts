@@ -292,7 +292,7 @@ test('with DynamoDB throttling a share of calls, no message is half-written and 
   expect(audit.stored).toBe(30);
   expect(report.ackedButNotStored).toBe(0);
   expect(report.problems).toEqual([]);
-}, 150_000);
+}, 240_000);
 
 test('with a share of writes meeting another transaction (TransactionConflict), every send is stored once and delivered once', async () => {
   const run = await sendsUnderDynamoFault('conflict', (share) => cloud.setFaultDynamoConflict(share), 0.4);
@@ -321,7 +321,7 @@ test('with a share of writes meeting another transaction (TransactionConflict), 
   expect(audit.stored).toBe(30);
   expect(report.problems).toEqual([]);
   expect(report.deliveries).toBe(6 * 30);
-}, 150_000);
+}, 240_000);
 
 test('a member joining while messages are sent gets each later message live or by history, never a silent gap', async () => {
   const checker = new DeliveryChecker();

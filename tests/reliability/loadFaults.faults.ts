@@ -160,7 +160,7 @@ test(`${MEMBERS} members in ${ROOMS} rooms, ${RATE} messages/s for ${SECONDS} s 
   await eventually(async () => {
     left = await indexedConnectionIds(tables);
     return vanishedIds.every((id) => !left.has(id));
-  }, 10_000);
+  }, 90_000);
   const pruned = vanishedIds.filter((id) => !left.has(id)).length;
 
   progress(`pruned ${pruned}/${vanishedIds.length}; filling gaps`);

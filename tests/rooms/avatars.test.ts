@@ -10,7 +10,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * a clear error; only members of the person's rooms are handed the avatar's GET, and it serves the image after the
  * upload it came from is gone. Two people showing one name in a room are told apart by their member keys.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const chat = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '0' });
 const { device, deviceShowing, ask } = chat;

@@ -20,7 +20,7 @@ import {
  *   it removed by a moderator), mutes Bob, and is offered nothing on the owner's row;
  * - the word filter: a message with the listed word is refused on the message itself and reaches nobody.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const FILTERED_WORD = 'darn';
 const stage = browserStage({ AuthMode: 'oidc' }, { FilterWords: FILTERED_WORD, FilterMode: 'refuse' });

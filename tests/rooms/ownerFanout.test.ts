@@ -20,7 +20,7 @@ import {
  * handed, as the fan-out queue's records, to the fan-out machine of template.yaml, whose Deliver posts to a fake
  * management API: every member gets the notice there, and a removed person's connection never gets the new key.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const MEMBERS = 300;
 

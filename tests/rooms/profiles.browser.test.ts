@@ -20,7 +20,7 @@ import { ChatClient } from '../helpers/chatClient';
  * takes the image away live. Alice renames the room and Bob's "Your rooms" relabels it without a reload. Two people
  * showing one name each keep their own profile on their own messages, live and as the backlog gives them.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameRateLimit: '100000' });
 

@@ -20,7 +20,7 @@ import {
  * Moderation panel lists who is muted and who is banned, each lifted with one click, and the room's moderation log,
  * newest first, whole inside the window (a screenshot goes to test-output/browser/). And a person someone blocked no longer shows as typing to them.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage();
 const LAPTOP = { width: 1280, height: 800 };

@@ -7,7 +7,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * file's name holding a listed word, in any folded spelling, are refused FILTERED naming the field, even with
  * FilterMode=mask, and nothing is shown: the directory does not list the name, the member keeps its profile.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 // StrikeLimit 0: refused frames follow one another on one connection.
 const { device, ask, roomOf } = signedInCloud({

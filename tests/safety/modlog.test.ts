@@ -7,7 +7,7 @@ import { roomCloud, say } from '../helpers/roomCloud';
  * one click to lift; a member is refused. Members see a ban or a removal as such (`presence` leave with `reason`), and
  * a typing frame names its typist's key, as its messages do, so a blocker can hide it.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const stage = roomCloud({ settings: { JoinGuessLimit: '1000' } });
 const { connect, roomOf } = stage;

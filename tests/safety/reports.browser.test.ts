@@ -16,7 +16,7 @@ import {
  * "Reports (1)" at once; Dave's list survives a reload and shows who reported what and why; Dave dismisses it and
  * Alice's count drops live; Dave's member list offers him nothing on Alice's row, and his menu on Carol's.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' });
 

@@ -7,7 +7,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * holding one, in any spelling the filter folds, is refused FILTERED and nothing of it reaches the room, while the
  * room's next message does; another room is not filtered by them; [] clears them.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const { device, ask, roomOf } = signedInCloud({ FrameRateLimit: '1000', StrikeLimit: '0' });
 

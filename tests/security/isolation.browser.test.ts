@@ -14,7 +14,7 @@ import { startTestCloud } from '../helpers/localCloud';
  * the stack; the CSP refuses any other connection the page might try. And display names are isolated: a name with
  * a right-to-left override cannot reorder the text around it.
  */
-jest.setTimeout(150_000);
+jest.setTimeout(240_000);
 
 const UI_TIMEOUT_MS = 15_000;
 

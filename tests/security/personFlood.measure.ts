@@ -16,7 +16,7 @@ import { eventually, recordFigures, sleep } from '../reliability/world';
  * acks wait for, which on AWS (an environment per invocation) they do not. The counts that hold whatever the
  * machine's load are tests/security/perPerson.test.ts.
  */
-jest.setTimeout(150_000);
+jest.setTimeout(240_000);
 
 const DEVICES = 10;
 /** Bob's messages per phase: 20, so that p95 is the 19th of 20 rather than the slowest one. */

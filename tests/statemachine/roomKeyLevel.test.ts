@@ -19,7 +19,7 @@ import {
  * and one Deliver chunk; a room that grows past MEMBERS_PER_KEY is raised a key level and still reaches everyone,
  * whichever level they joined at; the lobby Queries every key.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const { h, send, createRoom, seqsOf, recordsOf } = useFanoutMachine({
   FanoutPageSize: '1000',
