@@ -1,6 +1,6 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isGapMarker } from '#core/gaps';
 import { batchGetAll, MAX_RETRIES, unprocessedPauseMs } from '#platform/aws/batchGet';
-import { isGapMarker } from './gaps';
 import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
 
 /** DynamoDB's most requests in one BatchWriteItem ("BatchWriteItem", DynamoDB API reference). */
@@ -35,7 +35,7 @@ export class DynamoWordIndex implements WordIndex {
     );
   }
 
-  /** Many messages' entries at once (a fan-out turn's, deliver/indexing.ts): BatchWriteItems of 25 across them. */
+  /** Many messages' entries at once (a fan-out turn's, search/indexing.ts): BatchWriteItems of 25 across them. */
   addMany(entries: readonly WordEntries[]): Promise<void> {
     return this.write(
       entries.flatMap(({ roomId, seq, at, words, ttl }) =>

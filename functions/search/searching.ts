@@ -12,7 +12,7 @@ import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
 
 /**
  * Search (docs/DECISIONS.md, "Search" and "Search indexed by the fan-out"): a word index in DynamoDB, one entry per
- * word of a message but stop-words, written by the fan-out after it posts the message (deliver/indexing.ts), so a
+ * word of a message but stop-words, written by the fan-out after it posts the message (search/indexing.ts), so a
  * message is found a moment after its members get it (eventually consistent); an edit rewrites the words it changes and
  * a delete removes them, beside the change's publish (reindex). A search reads each query word's newest entries in
  * each room searched (one Query each), keeps the messages every word points at, and reads those back newest first: a

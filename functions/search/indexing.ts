@@ -1,8 +1,7 @@
 import { epochSeconds } from '#core/roomLife';
-import type { WordEntries } from '#messages/dynamoWords';
 import { logger } from '#platform/powertools';
 import { indexWords } from '#protocol';
-import type { Frame } from './coalescing';
+import type { WordEntries } from './dynamoWords';
 
 /**
  * Search's index, written by the fan-out (docs/DECISIONS.md, "Search indexed by the fan-out"): once a room's turn has
@@ -16,7 +15,14 @@ import type { Frame } from './coalescing';
  * (messages/changing.ts reindex); an entry written after it is never shown, since search reads every candidate back.
  */
 
-/** Where the turn's entries go: DynamoWordIndex (messages/dynamoWords.ts). */
+/** A frame as the fan-out posted it (deliver/coalescing.ts Frame): what the index reads of it. */
+interface Frame {
+  payload: string;
+  /** Messages it carries: 0 for a resync frame or an event that is no message. */
+  messages: number;
+}
+
+/** Where the turn's entries go: DynamoWordIndex (dynamoWords.ts). */
 export interface TurnIndex {
   addMany(entries: readonly WordEntries[]): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { Connection, ConnectionStore } from '#core/ports';
-import type { FoundMessage, SearchCandidate, WordIndex } from '#messages/ports';
-import { parseSearch, search } from '#messages/searching';
 import { matchSpans, searchWords } from '#protocol';
+import type { FoundMessage, SearchCandidate, WordIndex } from '#search/ports';
+import { parseSearch, search } from '#search/searching';
 
 /**
  * The search rules without a cloud: the person's budget across connections (PersonSearchRateLimit), a word's rule
