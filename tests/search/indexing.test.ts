@@ -55,7 +55,8 @@ it("puts each live message's words of a turn, in a batch or alone, stop-words le
       { roomId: 'ROOM', seq: 10, at, ttl, words: ['heron', 'again', 'dawn'] },
     ],
   ]);
-  expect(report).toEqual({ messages: 3, entries: 6 });
+  // Six words, each with its stem's entry (her, qua, not, her, aga, daw: one per message and stem).
+  expect(report).toEqual({ messages: 3, entries: 12 });
 });
 
 it('writes nothing when SearchIndexing is off, or for a turn of no message', async () => {
