@@ -1,5 +1,13 @@
 import type { AskOf } from '../protocol';
-import { foldName, normalizeRoomId, PATTERNS, PEOPLE_LIMITS, SEARCH_LIMITS, searchWords } from '../protocol';
+import {
+  foldName,
+  normalizeRoomId,
+  PATTERNS,
+  PEOPLE_LIMITS,
+  SEARCH_LIMITS,
+  searchWords,
+  withoutSearchFilters,
+} from '../protocol';
 import { RoomcastError } from './errors';
 
 /**
@@ -35,7 +43,8 @@ export function searchRequest(
   query: string,
   options: { roomId?: string; limit?: number; before?: string },
 ): AskOf<'search'> {
-  const words = typeof query === 'string' ? searchWords(query) : [];
+  // Its words and prefixes; `from:` and `in:` only narrow them, and the server checks their values.
+  const words = typeof query === 'string' ? searchWords(withoutSearchFilters(query)) : [];
   if (typeof query !== 'string' || query.length > SEARCH_LIMITS.queryMaxChars || words.length === 0)
     throw new RoomcastError(
       'INVALID_ARGUMENT',

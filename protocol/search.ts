@@ -21,6 +21,11 @@ export const SEARCH_LIMITS = {
   wordsPerMessage: 100,
   /** Each query word's newest index entries read per room: the candidates a match is chosen among. */
   candidatesPerWord: 1000,
+  /**
+   * A prefix (`meet*`) is at least this many letters or digits: the index keeps each word under its first this many
+   * as well (docs/DECISIONS.md, "Search by prefix, sender and room"), and a shorter one would match too much.
+   */
+  prefixMinChars: 3,
 } as const;
 
 export const SEARCH_ACTIONS = ['search'] as const;
@@ -30,6 +35,15 @@ export type SearchAction = (typeof SEARCH_ACTIONS)[number];
  * The messages of the caller's rooms holding every word of `query` (whole words, any case and accents), newest
  * first, at most `limit` (1–20, default 20). `roomId`: that room only (one you are in: NOT_SUBSCRIBED otherwise);
  * absent: every room this connection is in.
+ *
+ * The query's syntax (docs/PROTOCOL.md, "Search"), its terms separated by spaces:
+ * - `word`: a message holds the whole word;
+ * - `meet*`: a message holds a word starting with `meet` (at least `prefixMinChars` letters or digits before `*`);
+ * - `from:alice` (or `from:"alice smith"`): only messages sent under that name (any case and accents);
+ * - `in:general` (or `in:"team chat"`, or `in:5T9MLRQ3`): only the rooms searched with that name or code.
+ * A query needs at least one word or prefix; `from:` and `in:` narrow it. BAD_REQUEST, with a sentence saying what
+ * is wrong: an empty `from:` or `in:`, either given twice, an `in:` that names none of the rooms searched, a prefix
+ * too short.
  */
 export interface SearchRequest {
   action: 'search';
@@ -54,6 +68,8 @@ export interface FoundFrame {
   type: 'found';
   /** The query's words as matched (searchWords of `query`). */
   words: string[];
+  /** The query's prefixes as matched (folded, without `*`): highlight the words starting with them. */
+  prefixes?: string[];
   /** The room searched; absent: every room of the connection. */
   roomId?: string;
   /** Newest first. */
@@ -69,6 +85,23 @@ export const SEARCH_FRAME_TYPES = ['found'] as const;
 
 /** The frame type that answers each action (errors aside). */
 export const SEARCH_REPLY_TYPE = { search: 'found' } as const;
+
+/** A query's `from:` and `in:` terms: a quoted value (spaces allowed), or one up to the next space; at a term's start. */
+const SEARCH_FILTER = /(^|\s)(from|in):(?:"([^"]*)"?|(\S*))/giu;
+
+/**
+ * The query without its `from:` and `in:` terms (its words and prefixes), each term handed to `found`: its key in
+ * lower case, its value trimmed (empty when none was given). The server checks the terms; a client counts the words.
+ */
+export function withoutSearchFilters(
+  query: string,
+  found?: (key: 'from' | 'in', value: string) => void,
+): string {
+  return query.replace(SEARCH_FILTER, (_all, space: string, name: string, quoted?: string, bare?: string) => {
+    found?.(name.toLowerCase() as 'from' | 'in', (quoted ?? bare ?? '').trim());
+    return space;
+  });
+}
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const MARKS = /\p{M}/gu;
@@ -115,18 +148,23 @@ export function indexWords(text: string): string[] {
 }
 
 /**
- * Where a text's words that are among `words` stand in the text itself, as [start, end) offsets of `text`, for
+ * Where a text's words that are among `words`, or start with one of `prefixes`, stand in the text itself, as [start, end) offsets of `text`, for
  * highlighting. Each character is folded on its own, so the offsets are those of the original text.
  */
-export function matchSpans(text: string, words: readonly string[]): Array<[number, number]> {
+export function matchSpans(
+  text: string,
+  words: readonly string[],
+  prefixes: readonly string[] = [],
+): Array<[number, number]> {
   const wanted = new Set(words);
+  const isWanted = (word: string) => wanted.has(word) || prefixes.some((prefix) => word.startsWith(prefix));
   const spans: Array<[number, number]> = [];
   const chars = [...text];
   let offset = 0;
   let run = '';
   let start = 0;
   const close = (end: number) => {
-    if (run.length >= SEARCH_LIMITS.wordMinChars && wanted.has(run.slice(0, SEARCH_LIMITS.wordMaxChars)))
+    if (run.length >= SEARCH_LIMITS.wordMinChars && isWanted(run.slice(0, SEARCH_LIMITS.wordMaxChars)))
       spans.push([start, end]);
     run = '';
   };

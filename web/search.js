@@ -1,6 +1,7 @@
 // Search in the web chat: the header's 🔍 button opens the search panel under the header; a query finds the messages
 // of the room on screen (or, ticked, of every room this tab is in) holding every word, newest first (the client
-// library's `rooms.search`). Each hit shows its room, author, time and text with the matched words marked (the
+// library's `rooms.search`); the query goes as typed, so `meet*`, `from:name` and `in:room` work as the protocol says
+// (docs/PROTOCOL.md, "Search"), and the server's refusals show as a toast saying what is wrong. Each hit shows its room, author, time and text with the matched words marked (the
 // protocol's `matchSpans`, the server's own rule of a word); a click shows the message in its room, loading older
 // pages until it is on screen (replies.js jumpTo), and keeps it marked. All text goes in with textContent.
 
@@ -15,11 +16,11 @@ const HIT_MARK = 'is-search-hit';
 /** How long a jump waits for the room it shows to be on screen. */
 const ROOM_WAIT_MS = 10_000;
 
-/** The text with each matched word in a <mark>. */
-function marked(text, words) {
+/** The text with each matched word (or word starting with a matched prefix) in a <mark>. */
+function marked(text, words, prefixes = []) {
   const nodes = [];
   let at = 0;
-  for (const [start, end] of matchSpans(text, words)) {
+  for (const [start, end] of matchSpans(text, words, prefixes)) {
     if (start > at) nodes.push(document.createTextNode(text.slice(at, start)));
     nodes.push(h('mark', 'search-match', text.slice(start, end)));
     at = end;
@@ -49,7 +50,7 @@ function render(found) {
       const open = h('button', 'search-open');
       open.type = 'button';
       open.title = 'Show this message in its room';
-      open.append(...marked(hit.text, found.words));
+      open.append(...marked(hit.text, found.words, found.prefixes));
       open.addEventListener('click', () => void show(hit));
       const meta = h('span', 'search-meta', `${hit.username} · ${timeFmt.format(toDate(hit.sentAt))}`);
       if (!found.roomId) meta.textContent += ` · ${hit.roomId}`;
@@ -81,6 +82,7 @@ async function run(ev) {
 
 /** The header's 🔍 button opens and closes the panel; the form searches. */
 export function bindSearch() {
+  ui.searchInput.placeholder = 'Words, meet*, from:name, in:room';
   ui.searchButton.addEventListener('click', () => {
     ui.searchPanel.hidden = !ui.searchPanel.hidden;
     ui.searchButton.setAttribute('aria-expanded', ui.searchPanel.hidden ? 'false' : 'true');

@@ -7,10 +7,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { roomKeyLevel } from '#core/aws/roomMembers';
+import { isGapMarker } from '#core/gaps';
 import { moderationItemId, withModeration } from '#core/moderation';
 import type { EventPublisher, Room } from '#core/ports';
 import { roomFrameOf } from '#messages/changeFrames';
-import { isGapMarker } from '#messages/gaps';
 import { toMessage } from '#messages/storedItems';
 import { isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';

@@ -10,9 +10,9 @@ import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { presenceBoard, presencePublisher } from '#core/wiring/presence';
 import { config } from '#platform/config';
+import { type IndexInput, type IndexReport, indexTurn } from '#search/indexing';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
 import { type SettleInput, settle } from './handBack';
-import { type IndexInput, type IndexReport, indexTurn } from './indexing';
 import { type PostDeps, type PostInput, type PostReport, post } from './post';
 import { type Prepared, type PreparedRoom, prepareRooms, readAgain } from './prepare';
 import { deadlineOf } from './timing';
@@ -26,7 +26,7 @@ export type { Prepared, PreparedRoom } from './prepare';
  * execution's input (the fan-out queue's batch) into each room's frames, reading each woken room's log after its
  * fan-out cursor (prepare.ts, roomLog.ts; the machine saves the cursor after the posts); `room` reads a room's next
  * cycle while its log holds more; `post` posts a chunk of a room's members their frames (post.ts); `index` puts the
- * words of a turn's messages in search's index once they are posted (indexing.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
+ * words of a turn's messages in search's index once they are posted (search/indexing.ts). The everyone-broadcast's machine (statemachines/broadcast.asl.json)
  * starts with `broadcast` (its frames, Scan segments and deadline: broadcastPlan.ts) and posts with `post`. `settle`
  * lists the records of rooms the fan-out handed back (handBack.ts). The
  * departure machine (statemachines/departure.asl.json) ends with `leave`: the rooms a closed connection left, each
@@ -118,7 +118,7 @@ const STEPS: {
       ? { ...report, at: new Date().toISOString() }
       : report;
   },
-  // After a turn's posts, before its cursor is saved: search's word index for the turn's messages (indexing.ts).
+  // After a turn's posts, before its cursor is saved: search's word index for the turn's messages (search/indexing.ts).
   index: (input) =>
     indexTurn(input, words(), {
       enabled: settings().SearchIndexing === 'on',

@@ -1,10 +1,10 @@
 import { eventPublisher } from '#core/wiring/eventbridge';
-import { DynamoWordIndex } from '#messages/dynamoWords';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
+import { DynamoWordIndex } from '#search/dynamoWords';
+import type { TurnIndex } from '#search/indexing';
 import { DynamoCursorStore } from './dynamoCursor';
 import { DynamoFanoutStore } from './dynamoFanout';
-import type { TurnIndex } from './indexing';
 
 /** The deliver feature's DynamoDB adapters, each given the table names template.yaml sets for it. */
 /** The fan-out's posting budget (limits) and the members' resync notes (connections). */
@@ -24,6 +24,6 @@ export const cursorStore = () =>
     eventPublisher(),
   );
 
-/** Search's word index (Words), which the fan-out writes after a turn's posts (indexing.ts); it reads no message. */
+/** Search's word index (Words), which the fan-out writes after a turn's posts (search/indexing.ts); it reads no message. */
 export const turnIndex = (): TurnIndex =>
   new DynamoWordIndex(documentClient(), { words: config.wordsTable(), messages: config.messagesTable() });

@@ -95,7 +95,7 @@ const roomWordsIn = (text: string | undefined, words: string[] | undefined): str
 
 /**
  * Gives up a seq taken and then refused (the author muted or removed, by the room's moderation item): marked a gap at
- * once, so members pass it without a wait (gaps.ts); a take that woke the room (or one before it in this append) still
+ * once, so members pass it without a wait (core/gaps.ts); a take that woke the room (or one before it in this append) still
  * wakes it, since the sends that took seqs since count on that wake. Best effort, as markUnheld: an unmarked seq is
  * fenced by the fan-out.
  */

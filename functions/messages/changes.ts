@@ -16,10 +16,11 @@ import { CHANGE_ACTIONS, type ChangeAction } from '#protocol';
 import { moderationRecords } from '#safety/auditWiring';
 import { admitDirectSend, screenText } from '#safety/screening';
 import { dmBlocks } from '#safety/wiring';
+import { wordIndex } from '#search/wiring';
 import { parseChangeRequest, parseTargetSeq } from './changeParse';
 import { changeMessage } from './changing';
 import { lobbyGate, withSendSettings } from './sendSettings';
-import { changeStore, reactionStore, sendStore, wordIndex } from './wiring';
+import { changeStore, reactionStore, sendStore } from './wiring';
 
 const deps = onFirstCall(() =>
   withSendSettings({

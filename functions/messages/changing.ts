@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MessageNotFound } from '#core/changeErrors';
 import { Busy, Muted, RoomClosed, RoomNotFound } from '#core/errors';
+import { isGapMarker } from '#core/gaps';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, refuseKnownEmpty, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
@@ -13,6 +14,8 @@ import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import { settings } from '#platform/settings';
 import { type ChangedFrame, DM_ROOM_CODE_LENGTH, REACTION_RATE } from '#protocol';
+import type { WordIndex } from '#search/ports';
+import { reindex } from '#search/searching';
 import {
   catchUp,
   orBusy,
@@ -34,7 +37,6 @@ import {
 } from './changeFrames';
 import { kindOf, pinsLimit } from './changeKinds';
 import { type ChangeRequest, type Changer, type Plan, planChange } from './changePlanning';
-import { isGapMarker } from './gaps';
 import type {
   ChangeStore,
   MessagePorts,
@@ -43,10 +45,8 @@ import type {
   ReactionStore,
   SendRecord,
   SendSettings,
-  WordIndex,
 } from './ports';
 import { holdReaction } from './reacting';
-import { reindex } from './searching';
 
 /**
  * Changing a message (edit, delete, reaction): the change is a room event under a seq taken from the room's counter
@@ -71,7 +71,7 @@ export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 
      * (ReactionKindsPerSource); 0 or absent: no cap but each member's.
      */
     reactionKindsPerSource?: number;
-    /** Search's word index: an edit rewrites the message's entries, a delete removes them (searching.ts reindex). */
+    /** Search's word index: an edit rewrites the message's entries, a delete removes them (search/searching.ts reindex). */
     words?: WordIndex;
     /**
      * Lets a change in a direct-message room through or throws, as a send (functions/safety/screening.ts): where
@@ -475,7 +475,7 @@ async function withReactions(
 
 /** The item as a live message: not a change nor a gap, and not past its TTL (which DynamoDB applies late). */
 function asMessage(item: StoredMessage | StoredChange | undefined, now: Date): StoredMessage | undefined {
-  // A gap marker (gaps.ts) holds no message either.
+  // A gap marker (core/gaps.ts) holds no message either.
   if (!item || isStoredChange(item) || isGapMarker(item)) return undefined;
   if (item.ttl !== undefined && item.ttl <= epochSeconds(now)) return undefined;
   return item;

@@ -1,10 +1,10 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isGapMarker } from '#core/gaps';
 import type { ChatMessage } from '#core/protocol';
 import { batchGetAll } from '#platform/aws/batchGet';
 import type { Pin } from '#protocol';
 import { readPins } from './dynamoPins';
 import { readReactions } from './dynamoReactions';
-import { isGapMarker } from './gaps';
 import type { MessageStore, ReactionState } from './ports';
 import { toMessage } from './storedItems';
 
@@ -138,7 +138,7 @@ export class DynamoMessageStore implements MessageStore {
         }),
       );
       const read = page.Items ?? [];
-      // A gap marker holds a seq that was taken and never stored (gaps.ts): history has nothing under it.
+      // A gap marker holds a seq that was taken and never stored (core/gaps.ts): history has nothing under it.
       const items = read.filter((item) => !isGapMarker(item));
       if (gaps) for (const item of read) if (isGapMarker(item)) gaps.push(Number(item.seq));
       found.push(...items.slice(0, limit - found.length).map(toMessage));

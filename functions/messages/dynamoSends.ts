@@ -6,13 +6,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isGapMarker } from '#core/gaps';
 import { type ModerationItem, moderationItemId, roleIn, withModeration } from '#core/moderation';
 import type { Room, RoomLife } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
 import { applied, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { wakes } from './appending';
-import { isGapMarker } from './gaps';
 import type { NewSendRecord, SendRecord, SendStore, SeqTaken } from './ports';
 import {
   asRecord,

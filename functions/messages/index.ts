@@ -1,9 +1,9 @@
 // The first import: X-Ray wraps the handler and the SDK clients of this function (functions/platform/tracing.ts).
 import '#platform/tracing';
 import { featureHandler } from '#core/features';
+import { searchRoutes } from '#search/index';
 import { changeRoutes } from './changes';
 import { handler as history } from './history';
-import { handler as search } from './search';
 import { handler as sendmessage } from './sendmessage';
 import { threadRoutes } from './threads/index';
 
@@ -19,6 +19,7 @@ export const routes = [
   ...changeRoutes,
   // followthread: threads' routes (threads/index.ts).
   ...threadRoutes,
-  search,
+  // search: the search feature's routes (search/index.ts).
+  ...searchRoutes,
 ];
 export const handler = featureHandler('messages', routes);

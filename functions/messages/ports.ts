@@ -15,7 +15,7 @@ export type { ReactionState, ReactionSummary };
 export interface MessageStore {
   /**
    * Live messages with seq > afterSeq in seq order, at most `limit`. `gaps`, when given, gets the seq of each gap
-   * marker the read passed (a seq given up: gaps.ts), in the read's order; so do `latest`'s and `before`'s.
+   * marker the read passed (a seq given up: core/gaps.ts), in the read's order; so do `latest`'s and `before`'s.
    */
   after(
     roomId: string,
@@ -103,7 +103,7 @@ export interface NewSendRecord {
 export interface SendStore {
   /**
    * Takes the room's next seq with an atomic counter (`ADD seq :1`), only while the room lives (`life`), moving its
-   * end on in the same write; `at` (epoch ms) is when, for the fan-out's bound on a seq never stored (gaps.ts).
+   * end on in the same write; `at` (epoch ms) is when, for the fan-out's bound on a seq never stored (core/gaps.ts).
    */
   takeSeq(roomId: string, at: number, life?: RoomLife): Promise<SeqTaken>;
   /**
@@ -241,38 +241,4 @@ export interface ReactionStore {
   ): Promise<boolean>;
   /** Counts one fewer of the source's connections giving `reaction`; the kind leaves at none. */
   releaseKind(target: ReactionTarget, sourceKey: string, reaction: string): Promise<void>;
-}
-
-/** A message the word index points at: `at` (epoch ms, its send time) orders rooms' candidates together. */
-export interface SearchCandidate {
-  roomId: string;
-  seq: number;
-  at: number;
-}
-
-/** A message as search lists it: live, not deleted, its text as it reads now. */
-export interface FoundMessage {
-  roomId: string;
-  seq: number;
-  username: string;
-  text: string;
-  sentAt: string;
-}
-
-/**
- * The word index of search (messages/searching.ts, docs/DECISIONS.md "Search"): an entry per word of a live message
- * but stop-words, written by the fan-out after its posts (deliver/indexing.ts), rewritten by an edit, removed by a
- * delete, expiring with the message. It only proposes
- * candidates: a search reads each message back and lists it only if its text now holds every word, so an entry a
- * failed write left behind never shows a deleted or edited-away word.
- */
-export interface WordIndex {
-  /** Entries for these words of message `seq` (sent at `at`, epoch ms), expiring at `ttl`. */
-  add(roomId: string, seq: number, at: number, words: readonly string[], ttl: number): Promise<void>;
-  /** Removes the entries of these words of message `seq`. */
-  remove(roomId: string, seq: number, words: readonly string[]): Promise<void>;
-  /** The newest `limit` live entries of one word in one room, newest first. */
-  candidates(roomId: string, word: string, limit: number, nowSeconds: number): Promise<SearchCandidate[]>;
-  /** The live, undeleted messages under these keys (at most 100), in no order. */
-  messages(keys: readonly { roomId: string; seq: number }[], nowSeconds: number): Promise<FoundMessage[]>;
 }

@@ -49,7 +49,7 @@ const HISTORY_GAPS = 1_000;
 /**
  * A page of the room's messages in seq order: the latest `limit`, or the first `limit` after `afterSeq`, as many as
  * fit one reply (pages.ts); `hasMore` when the room has messages after the page's last one. Messages past their
- * TTL are left out, deleted or not. `gaps`: the seqs given up (gap markers: gaps.ts) the read passed within the page's
+ * TTL are left out, deleted or not. `gaps`: the seqs given up (gap markers: core/gaps.ts) the read passed within the page's
  * span, so a reader counts them delivered instead of waiting for them (docs/DECISIONS.md, "Gaps are told where
  * members read").
  */

@@ -187,7 +187,7 @@ async function putMessage(
  *    record there marks its own seq as a gap and answers the first attempt's ack, so one message is stored;
  * 4. the message is put if its seq is free.
  *
- * A crash after 2 leaves a gap no one marks (readers pass it after a bound, gaps.ts); after 3, a record without its
+ * A crash after 2 leaves a gap no one marks (readers pass it after a bound, core/gaps.ts); after 3, a record without its
  * message, which the retry puts (1). A seq found holding an older event (the room's item was re-created after it
  * expired) moves the counter past the stored events and the send takes the next seq.
  */
@@ -362,7 +362,7 @@ async function recordAt(
     return answered;
   } catch (error) {
     // Refused before the record held this seq: nothing will ever be stored under it. Marked a gap now, the room's
-    // fan-out passes it at once instead of waiting for it (gaps.ts) with every later message behind it.
+    // fan-out passes it at once instead of waiting for it (core/gaps.ts) with every later message behind it.
     if (error instanceof Busy) await markUnheld(deps, roomId, seq, expiresAt);
     throw error;
   }

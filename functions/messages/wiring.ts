@@ -6,7 +6,6 @@ import { config, requireEnv } from '#platform/config';
 import { DynamoChangeStore } from './dynamoChanges';
 import { DynamoReactionStore } from './dynamoReactions';
 import { DynamoSendStore } from './dynamoSends';
-import { DynamoWordIndex } from './dynamoWords';
 
 /**
  * The messages feature's DynamoDB adapters, each given the table names template.yaml sets for it. The history other
@@ -29,10 +28,6 @@ export const changeStore = () =>
     messages: config.messagesTable(),
     sends: config.sendsTable(),
   });
-
-/** Search's word index, and the messages it points at (messages/dynamoWords.ts). */
-export const wordIndex = () =>
-  new DynamoWordIndex(documentClient(), { words: config.wordsTable(), messages: config.messagesTable() });
 
 /**
  * The profiles of a `history` page's signed-in authors (core/profiles.ts): the DirectoryTable's profile items, and

@@ -30,7 +30,7 @@ export const config = {
   messagesTable: () => requireEnv('MESSAGES_TABLE'),
   sendsTable: () => requireEnv('SENDS_TABLE'),
   reactionsTable: () => requireEnv('REACTIONS_TABLE'),
-  /** Search's word index (messages/dynamoWords.ts): the messages function alone reads and writes it. */
+  /** Search's word index (search/dynamoWords.ts): the messages function reads it and rewrites a changed message's entries; Deliver writes a posted message's. */
   wordsTable: () => requireEnv('WORDS_TABLE'),
   eventBusName: () => requireEnv('EVENT_BUS_NAME'),
   eventSource: () => requireEnv('EVENT_SOURCE'),

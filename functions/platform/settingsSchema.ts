@@ -171,7 +171,7 @@ export const SETTINGS = {
     description:
       'what a message holding a FilterWords word gets: mask (stored with the word as ***) or refuse (FILTERED, nothing stored)',
   } as ChoiceSetting<FilterMode>,
-  // The fan-out writes the word index after its posts (functions/deliver/indexing.ts); off: no message is indexed
+  // The fan-out writes the word index after its posts (functions/search/indexing.ts); off: no message is indexed
   // from then on (a search finds only what was indexed before), e.g. while the Words table is at its quota.
   SearchIndexing: {
     type: 'choice',

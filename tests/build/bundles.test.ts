@@ -65,14 +65,16 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
   BroadcastAuthorizerFunction: [],
   BroadcastFunction: [],
   ConnectionFunction: [],
-  // The fan-out writes search's word index after a turn's posts (deliver/indexing.ts).
-  DeliverFunction: ['messages/dynamoWords.ts'],
+  // The fan-out writes search's word index after a turn's posts (search/indexing.ts).
+  DeliverFunction: ['search/dynamoWords.ts'],
   // The word filter's audit row and a DM's blocks (safety/screening.ts); the avatars of history's authors.
   MessagesFunction: [
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
     'safety/audit.ts',
     'safety/dynamoDmBlocks.ts',
+    // search's route, and an edit's or delete's reindex (functions/search/).
+    'search/dynamoWords.ts',
   ],
   // opendm joins the pair's room (rooms/joining.ts: the entry, the membership, the backlog with its reactions,
   // pins and authors' avatars) after the pair's blocks.

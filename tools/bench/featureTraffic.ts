@@ -14,7 +14,7 @@
  *   `$connect` and `joinroom`, a leave `$disconnect`; each change writes the room's board (1 WCU on one key); the
  *   change that opens a board publishes a `Presence` event, and the fan-out's take of the board posts every member one
  *   frame: one frame per member per turn, however many changes the turn holds.
- * - words (functions/deliver/indexing.ts): a room's turn that posted messages puts each message's words, 1 WCU each,
+ * - words (functions/search/indexing.ts): a room's turn that posted messages puts each message's words, 1 WCU each,
  *   every word a key of its own (`roomId#word`): a word every message holds takes one write per message on its key.
  * - push (functions/push/onMessage.ts): PushOnMessageRule invokes the push function once per `MessageSent`; a message
  *   with no mention, in no direct-message room and no thread, writes nothing.

@@ -1,10 +1,10 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isGapMarker } from '#core/gaps';
 import type { ChatMessage } from '#core/protocol';
 import { batchGetAll } from '#platform/aws/batchGet';
 import { isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { THREAD_LIMITS } from '#protocol';
-import { isGapMarker } from '../gaps';
 import { toMessage } from '../storedItems';
 import { readThreadRoot } from './dynamoThreadRoots';
 import type { RootAddition, ThreadRoot, ThreadStore } from './threads';

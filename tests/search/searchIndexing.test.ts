@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoWordIndex } from '#messages/dynamoWords';
+import { DynamoWordIndex } from '#search/dynamoWords';
 import { type ChatClient, type Frame, isMessage } from '../helpers/chatClient';
 import { roomCloud } from '../helpers/roomCloud';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoWordIndex } from '#messages/dynamoWords';
 import { indexWords } from '#protocol';
+import { DynamoWordIndex } from '#search/dynamoWords';
 import type { ChatClient, Frame } from '../helpers/chatClient';
 import { connect, joinRoom, roomOf, say, useChatCloud } from '../helpers/chatWorld';
 

@@ -1,10 +1,10 @@
-import { indexTurn, type TurnIndex } from '#deliver/indexing';
-import type { WordEntries } from '#messages/dynamoWords';
 import type { ChatMessage } from '#protocol';
+import type { WordEntries } from '#search/dynamoWords';
+import { indexTurn, type TurnIndex } from '#search/indexing';
 import { framesOf } from '../helpers/roomFrames';
 
 /**
- * The fan-out's index step (functions/deliver/indexing.ts): the words of every live message a turn posted, whether
+ * The fan-out's index step (functions/search/indexing.ts): the words of every live message a turn posted, whether
  * it came alone or in a batch frame, without stop-words, under its room and seq with its send time and end.
  */
 const SENT = '2026-01-01T00:00:00.000Z';
@@ -55,7 +55,8 @@ it("puts each live message's words of a turn, in a batch or alone, stop-words le
       { roomId: 'ROOM', seq: 10, at, ttl, words: ['heron', 'again', 'dawn'] },
     ],
   ]);
-  expect(report).toEqual({ messages: 3, entries: 6 });
+  // Six words, each with its stem's entry (her, qua, not, her, aga, daw: one per message and stem).
+  expect(report).toEqual({ messages: 3, entries: 12 });
 });
 
 it('writes nothing when SearchIndexing is off, or for a turn of no message', async () => {

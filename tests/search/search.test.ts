@@ -1,7 +1,8 @@
 import type { Connection, ConnectionStore } from '#core/ports';
-import type { FoundMessage, SearchCandidate, WordIndex } from '#messages/ports';
-import { parseSearch, search } from '#messages/searching';
 import { matchSpans, searchWords } from '#protocol';
+import type { FoundMessage, SearchCandidate, WordIndex } from '#search/ports';
+import { parseSearch } from '#search/query';
+import { search } from '#search/searching';
 
 /**
  * The search rules without a cloud: the person's budget across connections (PersonSearchRateLimit), a word's rule
@@ -29,6 +30,14 @@ function world(messages: FoundMessage[], followed: string[] = []) {
   const words: WordIndex = {
     add: async () => undefined,
     remove: async () => undefined,
+    putStems: async () => undefined,
+    removeStems: async () => undefined,
+    prefixCandidates: async (roomId, prefix, limit) =>
+      [...entries]
+        .filter(([key]) => key.startsWith(`${roomId}#${prefix}`))
+        .flatMap(([, list]) => list)
+        .sort((a, b) => b.seq - a.seq)
+        .slice(0, limit),
     candidates: async (roomId, word, limit) =>
       [...(entries.get(`${roomId}#${word}`) ?? [])].sort((a, b) => b.seq - a.seq).slice(0, limit),
     messages: async (keys) =>
@@ -40,7 +49,8 @@ function world(messages: FoundMessage[], followed: string[] = []) {
     subscription: async (_: string, roomId: string) =>
       followed.includes(roomId) ? { roomId, username: 'alice' } : undefined,
   } as unknown as ConnectionStore;
-  return { connections, words, now: () => new Date('2026-11-27T06:00:00Z') };
+  const rooms = { get: async () => undefined };
+  return { connections, rooms, words, now: () => new Date('2026-11-27T06:00:00Z') };
 }
 
 const said = (roomId: string, seq: number, text: string, minute: number): FoundMessage => ({

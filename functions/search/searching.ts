@@ -2,17 +2,26 @@ import { BadRequest, NotSubscribed } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
-import type { ConnectionStore } from '#core/ports';
+import type { ConnectionStore, RoomStore } from '#core/ports';
 import { LOBBY } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
 import type { Clock } from '#platform/clock';
 import { logger } from '#platform/powertools';
-import { type FoundFrame, indexWords, normalizeRoomId, SEARCH_LIMITS, searchWords } from '#protocol';
+import {
+  type FoundFrame,
+  foldText,
+  indexWords,
+  normalizeRoomId,
+  SEARCH_LIMITS,
+  searchWords,
+} from '#protocol';
 import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
+import { cursorOf, type SearchQuery } from './query';
+import { type Stem, stemsOf } from './stems';
 
 /**
  * Search (docs/DECISIONS.md, "Search" and "Search indexed by the fan-out"): a word index in DynamoDB, one entry per
- * word of a message but stop-words, written by the fan-out after it posts the message (deliver/indexing.ts), so a
+ * word of a message but stop-words, written by the fan-out after it posts the message (search/indexing.ts), so a
  * message is found a moment after its members get it (eventually consistent); an edit rewrites the words it changes and
  * a delete removes them, beside the change's publish (reindex). A search reads each query word's newest entries in
  * each room searched (one Query each), keeps the messages every word points at, and reads those back newest first: a
@@ -20,69 +29,14 @@ import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
  * failed or late index write never shows a deleted or edited-away word. Only rooms the connection is in are read.
  */
 
-interface SearchQuery {
-  words: string[];
-  /** One room; absent: every room of the connection. */
-  roomId?: string;
-  limit: number;
-  /** The page starts after this position (the `next` of the page before). */
-  before?: SearchCandidate;
-}
-
-/** A page's cursor: where its last message stands in the order (`at`, `seq`, room). */
-const CURSOR = /^(\d{1,15}):(\d{1,15}):([A-Za-z0-9]{1,32})$/;
-const cursorOf = (c: SearchCandidate) => `${c.at}:${c.seq}:${c.roomId}`;
-
 /** Newest first: by send time, then seq, then room code (every message has one place). */
 const newestFirst = (a: SearchCandidate, b: SearchCandidate) =>
   b.at - a.at || b.seq - a.seq || (a.roomId < b.roomId ? 1 : a.roomId > b.roomId ? -1 : 0);
 
-export function parseSearch(body: Record<string, unknown>): SearchQuery {
-  const { query, roomId, limit, before } = body;
-  if (typeof query !== 'string' || query.trim().length === 0)
-    throw new BadRequest('"query" is required: the words to search for.');
-  if (query.length > SEARCH_LIMITS.queryMaxChars)
-    throw new BadRequest(`"query" must be at most ${SEARCH_LIMITS.queryMaxChars} characters.`);
-  if (searchWords(query).length === 0)
-    throw new BadRequest(
-      `"query" holds no word to search for: a word is ${SEARCH_LIMITS.wordMinChars} or more letters or digits.`,
-    );
-  // Stop-words are not indexed (protocol STOP_WORDS): a query of them alone could only ever find nothing.
-  const words = indexWords(query);
-  if (words.length === 0)
-    throw new BadRequest(
-      '"query" holds only common words ("the", "and", "you"...), which search leaves out: add a less common word.',
-    );
-  if (words.length > SEARCH_LIMITS.queryMaxWords)
-    throw new BadRequest(`Search for at most ${SEARCH_LIMITS.queryMaxWords} words at once.`);
-  let room: string | undefined;
-  if (roomId !== undefined) {
-    room = typeof roomId === 'string' ? normalizeRoomId(roomId) : undefined;
-    if (room === undefined) throw new BadRequest('"roomId" must be a room code.');
-  }
-  if (
-    limit !== undefined &&
-    (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > SEARCH_LIMITS.maxResults)
-  )
-    throw new BadRequest(`"limit" must be a whole number from 1 to ${SEARCH_LIMITS.maxResults}.`);
-  let after: SearchCandidate | undefined;
-  if (before !== undefined) {
-    const [, at, seq, code] = (typeof before === 'string' && CURSOR.exec(before)) || [];
-    const cursorRoom = code === undefined ? undefined : normalizeRoomId(code);
-    if (at === undefined || seq === undefined || cursorRoom === undefined)
-      throw new BadRequest('"before" must be the "next" of the page before.');
-    after = { at: Number(at), seq: Number(seq), roomId: cursorRoom };
-  }
-  return {
-    words,
-    ...(room && { roomId: room }),
-    limit: (limit as number | undefined) ?? SEARCH_LIMITS.maxResults,
-    ...(after && { before: after }),
-  };
-}
-
 interface SearchDeps {
   connections: ConnectionStore;
+  /** The rooms' items, read for their names when `in:` names no room by its code. */
+  rooms: Pick<RoomStore, 'get'>;
   words: WordIndex;
   now: Clock;
   person?: PersonGate;
@@ -103,9 +57,10 @@ export async function search(
   const connection = await requireConnection(deps, connectionId);
   await takePersonToken(deps.person, 'search', limitOwner(connection.userId, options.sourceIp));
   const rooms = await roomsSearched(deps, connection.connectionId, connection.roomId, query.roomId);
-  const searched = rooms.filter((roomId) => !(options.noLobby && roomId === LOBBY));
+  const open = rooms.filter((roomId) => !(options.noLobby && roomId === LOBBY));
+  const searched = query.in === undefined ? open : await roomsNamed(deps, open, query.in);
   const nowSeconds = epochSeconds(deps.now());
-  const all = await matching(deps.words, searched, query.words, nowSeconds);
+  const all = await matching(deps.words, searched, query, nowSeconds);
   // A later page: the same candidates, those past the cursor (each page reads the index as the first does).
   const { before } = query;
   const candidates = before ? all.filter((c) => newestFirst(before, c) < 0) : all;
@@ -124,7 +79,7 @@ export async function search(
     );
     for (const candidate of batch) {
       const message = read.get(`${candidate.roomId}#${candidate.seq}`);
-      if (message && holdsAll(message.text, query.words)) {
+      if (message && holdsAll(message.text, query) && sentBy(message, query.from)) {
         results.push(message);
         positions.push(candidate);
       }
@@ -137,6 +92,7 @@ export async function search(
   return {
     type: 'found',
     words: query.words,
+    ...(query.prefixes.length > 0 && { prefixes: query.prefixes }),
     ...(query.roomId && { roomId: query.roomId }),
     results: listed.map(({ roomId, seq, username, text, sentAt }) => ({
       roomId,
@@ -169,20 +125,43 @@ async function roomsSearched(
   return [...new Set([shown, ...followed.map((s) => s.roomId)])];
 }
 
-/** Every room's messages whose entries hold all the words, newest first across rooms (by send time). */
+/**
+ * The rooms `in:` names among those searched: the one whose code it is, else those whose name it is (folded; private
+ * rooms' names may repeat, and each is kept). Names are read from the rooms' items, QUERIES_AT_ONCE at a time.
+ */
+async function roomsNamed(deps: SearchDeps, rooms: string[], named: string): Promise<string[]> {
+  const code = normalizeRoomId(named);
+  if (code !== undefined && rooms.includes(code)) return [code];
+  const wanted = foldText(named);
+  const items = await inTurns(rooms, QUERIES_AT_ONCE, (roomId) => deps.rooms.get(roomId));
+  const found = rooms.filter((_, i) => {
+    const name = items[i]?.name;
+    return name !== undefined && foldText(name) === wanted;
+  });
+  if (found.length === 0)
+    throw new BadRequest(
+      `"in:${named}" names none of the rooms searched: use the name or code of a room you are in.`,
+    );
+  return found;
+}
+
+/** Every room's messages whose entries hold all the words and prefixes, newest first across rooms (by send time). */
 async function matching(
   index: WordIndex,
   rooms: string[],
-  words: string[],
+  query: Pick<SearchQuery, 'words' | 'prefixes'>,
   nowSeconds: number,
 ): Promise<SearchCandidate[]> {
-  const reads = rooms.flatMap((roomId) => words.map((word) => ({ roomId, word })));
-  const lists = await inTurns(reads, QUERIES_AT_ONCE, ({ roomId, word }) =>
-    index.candidates(roomId, word, SEARCH_LIMITS.candidatesPerWord, nowSeconds),
+  const terms = [...query.words.map((word) => ({ word })), ...query.prefixes.map((prefix) => ({ prefix }))];
+  const reads = rooms.flatMap((roomId) => terms.map((term) => ({ roomId, term })));
+  const lists = await inTurns(reads, QUERIES_AT_ONCE, ({ roomId, term }) =>
+    'word' in term
+      ? index.candidates(roomId, term.word, SEARCH_LIMITS.candidatesPerWord, nowSeconds)
+      : index.prefixCandidates(roomId, term.prefix, SEARCH_LIMITS.candidatesPerWord, nowSeconds),
   );
   const found: SearchCandidate[] = [];
   for (let r = 0; r < rooms.length; r++) {
-    const [first, ...others] = lists.slice(r * words.length, (r + 1) * words.length);
+    const [first, ...others] = lists.slice(r * terms.length, (r + 1) * terms.length);
     const inOthers = others.map((list) => new Set(list.map((c) => c.seq)));
     for (const candidate of first ?? []) {
       if (inOthers.every((seqs) => seqs.has(candidate.seq))) found.push(candidate);
@@ -191,11 +170,19 @@ async function matching(
   return found.sort(newestFirst);
 }
 
-/** Whether the text as it reads now holds every word (an entry may be older than an edit). */
-function holdsAll(text: string, words: string[]): boolean {
-  const held = new Set(searchWords(text));
-  return words.every((word) => held.has(word));
+/** Whether the text as it reads now holds every word and prefix (an entry may be older than an edit). */
+function holdsAll(text: string, query: Pick<SearchQuery, 'words' | 'prefixes'>): boolean {
+  const held = searchWords(text);
+  const set = new Set(held);
+  return (
+    query.words.every((word) => set.has(word)) &&
+    query.prefixes.every((prefix) => held.some((word) => word.startsWith(prefix)))
+  );
 }
+
+/** Whether `from:` keeps the message: its sender's name as shown, folded, is the one asked for. */
+const sentBy = (message: FoundMessage, from: string | undefined) =>
+  from === undefined || foldText(message.username) === from;
 
 async function inTurns<T, R>(items: T[], atOnce: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -229,10 +216,14 @@ export async function reindex(
   const added = has.filter((word) => !had.has(word));
   const kept = new Set(has);
   const removed = [...had].filter((word) => !kept.has(word));
+  const stems = stemChanges([...had], has);
+  const at = Date.parse(message.sentAt);
   try {
     await Promise.all([
-      added.length > 0 && index.add(message.roomId, message.seq, Date.parse(message.sentAt), added, ttl),
+      added.length > 0 && index.add(message.roomId, message.seq, at, added, ttl),
       removed.length > 0 && index.remove(message.roomId, message.seq, removed),
+      stems.put.length > 0 && index.putStems(message.roomId, message.seq, at, stems.put, ttl),
+      stems.removed.length > 0 && index.removeStems(message.roomId, message.seq, stems.removed),
     ]);
   } catch (error) {
     logger.warn('the word index was not updated', {
@@ -241,4 +232,15 @@ export async function reindex(
       error: (error as Error).name,
     });
   }
+}
+
+/** The stems an edit rewrites (their words changed, or new) and those it leaves with no word (stems.ts). */
+function stemChanges(before: string[], after: string[]): { put: Stem[]; removed: string[] } {
+  const had = new Map(stemsOf(before).map(({ stem, words }) => [stem, words.join(' ')] as const));
+  const has = stemsOf(after);
+  const kept = new Set(has.map(({ stem }) => stem));
+  return {
+    put: has.filter(({ stem, words }) => had.get(stem) !== words.join(' ')),
+    removed: [...had.keys()].filter((stem) => !kept.has(stem)),
+  };
 }

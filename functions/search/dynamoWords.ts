@@ -1,7 +1,8 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isGapMarker } from '#core/gaps';
 import { batchGetAll, MAX_RETRIES, unprocessedPauseMs } from '#platform/aws/batchGet';
-import { isGapMarker } from './gaps';
 import type { FoundMessage, SearchCandidate, WordIndex } from './ports';
+import { type Stem, stemOf, stemsOf } from './stems';
 
 /** DynamoDB's most requests in one BatchWriteItem ("BatchWriteItem", DynamoDB API reference). */
 const BATCH_WRITE_MAX = 25;
@@ -17,6 +18,17 @@ export interface WordEntries {
 
 /** An index entry's key: the room and the word (`<roomId>#<word>`) as partition, the message's seq as sort key. */
 const wordKey = (roomId: string, word: string) => `${roomId}#${word}`;
+/** A stem entry's key: `<roomId>#<stem>*` (a word is letters and digits only: no word key ends in `*`). */
+const stemKey = (roomId: string, stem: string) => `${roomId}#${stem}*`;
+/** A stem entry's words, space-delimited on both sides: `contains(w, " meet")` holds a word starting `meet`. */
+const stemWords = (words: readonly string[]) => ` ${words.join(' ')} `;
+
+const putsOf = (roomId: string, seq: number, at: number, words: readonly string[], ttl: number) =>
+  words.map((word) => ({ PutRequest: { Item: { wordKey: wordKey(roomId, word), seq, at, ttl } } }));
+const stemPutsOf = (roomId: string, seq: number, at: number, stems: readonly Stem[], ttl: number) =>
+  stems.map(({ stem, words }) => ({
+    PutRequest: { Item: { wordKey: stemKey(roomId, stem), seq, at, ttl, w: stemWords(words) } },
+  }));
 
 /**
  * The DynamoDB adapter of WordIndex (docs/DECISIONS.md, "Search"): the Words table holds one small item per word of a
@@ -30,17 +42,19 @@ export class DynamoWordIndex implements WordIndex {
   ) {}
 
   add(roomId: string, seq: number, at: number, words: readonly string[], ttl: number): Promise<void> {
-    return this.write(
-      words.map((word) => ({ PutRequest: { Item: { wordKey: wordKey(roomId, word), seq, at, ttl } } })),
-    );
+    return this.write(putsOf(roomId, seq, at, words, ttl));
   }
 
-  /** Many messages' entries at once (a fan-out turn's, deliver/indexing.ts): BatchWriteItems of 25 across them. */
+  /**
+   * Many messages' entries at once (a fan-out turn's, search/indexing.ts), each message's words and their stems
+   * (stems.ts): BatchWriteItems of 25 across them.
+   */
   addMany(entries: readonly WordEntries[]): Promise<void> {
     return this.write(
-      entries.flatMap(({ roomId, seq, at, words, ttl }) =>
-        words.map((word) => ({ PutRequest: { Item: { wordKey: wordKey(roomId, word), seq, at, ttl } } })),
-      ),
+      entries.flatMap(({ roomId, seq, at, words, ttl }) => [
+        ...putsOf(roomId, seq, at, words, ttl),
+        ...stemPutsOf(roomId, seq, at, stemsOf(words), ttl),
+      ]),
     );
   }
 
@@ -48,6 +62,45 @@ export class DynamoWordIndex implements WordIndex {
     return this.write(
       words.map((word) => ({ DeleteRequest: { Key: { wordKey: wordKey(roomId, word), seq } } })),
     );
+  }
+
+  putStems(roomId: string, seq: number, at: number, stems: readonly Stem[], ttl: number): Promise<void> {
+    return this.write(stemPutsOf(roomId, seq, at, stems, ttl));
+  }
+
+  removeStems(roomId: string, seq: number, stems: readonly string[]): Promise<void> {
+    return this.write(
+      stems.map((stem) => ({ DeleteRequest: { Key: { wordKey: stemKey(roomId, stem), seq } } })),
+    );
+  }
+
+  /**
+   * One Query of the stem's key, its `limit` newest entries read (the filter runs after the read, so `Limit` counts
+   * entries read, as a word's Query does): those live and holding a word that starts with `prefix`.
+   */
+  async prefixCandidates(
+    roomId: string,
+    prefix: string,
+    limit: number,
+    nowSeconds: number,
+  ): Promise<SearchCandidate[]> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tables.words,
+        KeyConditionExpression: 'wordKey = :key',
+        FilterExpression: '#ttl > :now AND contains(#w, :prefix)',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#at': 'at', '#w': 'w' },
+        ExpressionAttributeValues: {
+          ':key': stemKey(roomId, stemOf(prefix)),
+          ':now': nowSeconds,
+          ':prefix': ` ${prefix}`,
+        },
+        ProjectionExpression: 'seq, #at',
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map((item) => ({ roomId, seq: Number(item.seq), at: Number(item.at) }));
   }
 
   async candidates(

@@ -1,13 +1,13 @@
 import { epochSeconds } from '#core/roomLife';
-import type { WordEntries } from '#messages/dynamoWords';
 import { logger } from '#platform/powertools';
 import { indexWords } from '#protocol';
-import type { Frame } from './coalescing';
+import type { WordEntries } from './dynamoWords';
+import { stemsOf } from './stems';
 
 /**
  * Search's index, written by the fan-out (docs/DECISIONS.md, "Search indexed by the fan-out"): once a room's turn has
  * posted its frames, the machine's IndexWords step (statemachines/fanout.asl.json) hands them here, and every message
- * they carry has its words (protocol indexWords: no stop-words) put in the Words table, all the turn's
+ * they carry has its words (protocol indexWords: no stop-words) and their stems (stems.ts) put in the Words table, all the turn's
  * entries in BatchWriteItems of 25. The send's ack never waits on it, nor do the members: a message is found by search
  * a moment after its members get it. A turn received again (Express runs at least once) puts the same items again.
  *
@@ -16,7 +16,14 @@ import type { Frame } from './coalescing';
  * (messages/changing.ts reindex); an entry written after it is never shown, since search reads every candidate back.
  */
 
-/** Where the turn's entries go: DynamoWordIndex (messages/dynamoWords.ts). */
+/** A frame as the fan-out posted it (deliver/coalescing.ts Frame): what the index reads of it. */
+interface Frame {
+  payload: string;
+  /** Messages it carries: 0 for a resync frame or an event that is no message. */
+  messages: number;
+}
+
+/** Where the turn's entries go: DynamoWordIndex (dynamoWords.ts). */
 export interface TurnIndex {
   addMany(entries: readonly WordEntries[]): Promise<void>;
 }
@@ -31,7 +38,7 @@ export interface IndexInput {
 export interface IndexReport {
   /** Messages whose words were put. */
   messages: number;
-  /** Entries put (one write unit each). */
+  /** Entries put (one write unit each): the messages' words and their stems (stems.ts). */
   entries: number;
 }
 
@@ -107,5 +114,8 @@ export async function indexTurn(
     });
     throw error;
   }
-  return { messages: entries.length, entries: entries.reduce((n, e) => n + e.words.length, 0) };
+  return {
+    messages: entries.length,
+    entries: entries.reduce((n, e) => n + e.words.length + stemsOf(e.words).length, 0),
+  };
 }
