@@ -44,9 +44,10 @@
  * counted per whole second of simulated time; a read sees the log as it is when its calls return; an execution's
  * posts are counted against the account's second when its reads are done (executions running at once may count a
  * later second's posts before an earlier one's); a write throttled past the SDK's retries in the reader (a fence, a
- * sleep) is read again rather than failing the room; reads' capacity units are not counted; typing, reads, presence,
- * the word index and the push rule run beside the messages on the same meters (featureTraffic.ts, which names what
- * it leaves out), history, search's queries, broadcasts and push posts are left out; every member of a room is
+ * sleep) is read again rather than failing the room; the fan-out's own reads' capacity units are not counted (a
+ * cycle's ~18 RCU); typing, reads, presence, the word index and the push rule (featureTraffic.ts), and heartbeats,
+ * joins' writes, history and search reads, broadcasts, push posts and Parameter Store reads (extraTraffic.ts) run
+ * beside the messages on the same meters, each file naming what it leaves out; every member of a room is
  * connected, none is gone. One on the other side: a refused PutEvents is not retried (the SDK's
  * retries would publish some of them), so past a Region's PutEvents quota the receipts missing are an upper bound.
  */
@@ -102,6 +103,9 @@ export function runModel(run: ModelRun): ModelResult {
 
   features?.startReads(rooms, sendEnd);
   features?.startPresence(rooms, sendEnd);
+  st.extra?.startKeepalive(rooms);
+  st.extra?.startReads(rooms);
+  st.extra?.startBroadcasts(rooms);
   clock.runUntil(sendEnd);
   const atSendEnd = unread(rooms);
   clock.runUntil(st.end);

@@ -29,6 +29,7 @@ export function sendPath(st: ModelState, visible: (m: QueueMessage) => void): Se
 
   const send = (room: Room, at: number) => {
     st.features?.typed(room);
+    st.extra?.typed(room);
     if (!routes.take('sendmessage', at)) {
       refusals.routeSends++;
       return;

@@ -5,7 +5,8 @@
  * send path, the queue and pipe, the executions, the reader) each take this state; none imports another.
  */
 import { type Latency, latencyMs } from '../local/awsProfile';
-import { DEFAULT_MIX, FeatureTraffic } from './featureTraffic';
+import { DEFAULT_EXTRA_MIX, ExtraTraffic } from './extraTraffic';
+import { DEFAULT_MIX, FeatureTraffic, type TrafficContext } from './featureTraffic';
 import { LAMBDA_QUOTAS, Lambdas } from './lambdaConcurrency';
 import { ModelMeters } from './modelMeters';
 import type { Message, PostTally } from './modelPosting';
@@ -16,8 +17,9 @@ import { Clock, Histogram, seededRandom } from './simulation';
 /** The SDK's retry of a throttled DynamoDB write: 3 attempts, full jitter over 100 ms × 2^n. */
 const SDK_ATTEMPTS = 3;
 const SDK_RETRY_BASE_MS = 100;
-/** The features' draws: a stream of their own (the run's seed plus this). */
+/** The features' draws, and the rest of the traffic's: streams of their own (the run's seed plus these). */
 const FEATURE_SEED = 7919;
+const EXTRA_SEED = 104_729;
 /** Items by key prefix, and their table (the model's keys: the model's parts and featureTraffic.ts). */
 const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
   ['rooms#', 'RoomsTable'],
@@ -25,6 +27,7 @@ const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
   ['words#', 'WordsTable'],
   ['membership#', 'MembershipsTable'],
   ['connection#', 'ConnectionsTable'],
+  ['subscribers#', 'RoomSubscribersIndex'],
 ];
 
 export interface Room {
@@ -87,6 +90,8 @@ export interface ModelState {
   warm?: { refusals: Refusals; outcomes: Outcomes; wakeCounts: WakeCounts };
   rooms: Room[];
   features?: FeatureTraffic;
+  /** The rest of the traffic (extraTraffic.ts): with the features, or none. */
+  extra?: ExtraTraffic;
   /** A DynamoDB write on one key, with the SDK's retries: the time it succeeded, or undefined when refused. */
   write(key: string, at: number, units: number): number | undefined;
   roomKey(room: Room): string;
@@ -228,39 +233,57 @@ export function setUpModel(run: ModelRun): ModelState {
 
   /**
    * The table a key's item lives in: the room's item, its log, a word's entries, a member's read position, a
-   * connection's typing marks; the Limits table holds the fan-out's cursor (functions/deliver/dynamoCursor.ts), the
+   * connection's typing marks, the room index's entries (RoomSubscribers); the Limits table holds the fan-out's cursor (functions/deliver/dynamoCursor.ts), the
    * presence boards and the posting budget.
    */
   const tableOf = (key: string) =>
     TABLE_BY_PREFIX.find(([prefix]) => key.startsWith(prefix))?.[1] ?? 'LimitsTable';
-  if (run.traffic !== false)
-    st.features = new FeatureTraffic(
-      {
-        clock,
-        // Their own draws: the messages' stream is the same with the features or without.
-        random: featureRandom,
-        draw: (latency) => latencyMs(latency, featureRandom),
-        latency: L,
-        routes,
-        apiGateway,
-        postBudget,
-        putEvents,
-        ruleTarget: st.ruleTarget,
-        groupCall: (room, at) => {
-          const [quota, counted] =
-            design === 'queue' ? [queueCalls, groupQuota(room)] : [groupQuota(room), queueCalls];
-          counted.count(at);
-          return quota.take(at);
-        },
-        write: st.write,
-        tableWrite: (table, at, units) => {
-          if (tableQuota(table).take(at, units)) return true;
-          st.refusals.dynamodbTable++;
-          return false;
-        },
-        measureFrom,
-      },
-      { ...DEFAULT_MIX, ...run.traffic },
-    );
+  if (run.traffic === false) return st;
+  const traffic: TrafficContext = {
+    clock,
+    // Their own draws: the messages' stream is the same with the features or without.
+    random: featureRandom,
+    draw: (latency) => latencyMs(latency, featureRandom),
+    latency: L,
+    routes,
+    apiGateway,
+    postBudget,
+    putEvents,
+    ruleTarget: st.ruleTarget,
+    groupCall: (room, at) => {
+      const [quota, counted] =
+        design === 'queue' ? [queueCalls, groupQuota(room)] : [groupQuota(room), queueCalls];
+      counted.count(at);
+      return quota.take(at);
+    },
+    write: st.write,
+    tableWrite: (table, at, units) => {
+      if (tableQuota(table).take(at, units)) return true;
+      st.refusals.dynamodbTable++;
+      return false;
+    },
+    measureFrom,
+  };
+  const features = new FeatureTraffic(traffic, { ...DEFAULT_MIX, ...run.traffic });
+  st.features = features;
+  const extraRandom = seededRandom(run.seed + EXTRA_SEED);
+  st.extra = new ExtraTraffic(
+    {
+      traffic,
+      features,
+      random: extraRandom,
+      draw: (latency) => latencyMs(latency, extraRandom),
+      // A read is not retried here: its refusal is counted on its quota.
+      read: (key, at, units) =>
+        meters.readTableQuota(tableOf(key)).take(at, units) && meters.readKeyQuota(key).take(at, units),
+      tableRead: (table, at, units) => meters.readTableQuota(table).take(at, units),
+      ssm: meters.ssm,
+      lambdas: st.lambdas,
+      settings: s,
+      rate: scenario.rate,
+      until: sendEnd,
+    },
+    { ...DEFAULT_EXTRA_MIX, ...run.traffic },
+  );
   return st;
 }
