@@ -388,7 +388,7 @@ function runModelBench(opts: Options) {
   }
   if (!opts.json && rows.length > 0)
     process.stdout.write(
-      `${modelTable(rows)}\n\nthe features beside the messages (tools/bench/featureTraffic.ts):\n` +
+      `${modelTable(rows)}\n\nthe traffic beside the messages (tools/bench/featureTraffic.ts, extraTraffic.ts):\n` +
         `${featureTable(rows, opts.seconds)}\n`,
     );
   if (choice === 'ceiling' || choice === 'all') {

@@ -18,8 +18,10 @@
  *   every word a key of its own (`roomId#word`): a word every message holds takes one write per message on its key.
  * - push (functions/push/onMessage.ts): PushOnMessageRule invokes the push function once per `MessageSent`; a message
  *   with no mention, in no direct-message room and no thread, writes nothing.
- * Left out: the writes of a join itself (connection, membership, index), the executions a `Seen` or `Presence` event
- * starts (their posts are counted, the Deliver calls and transitions are not), a typist's heartbeats past the first.
+ * The rest of the chat's traffic (heartbeats and keep-alive pings, a join's and a leave's own writes, history and
+ * search reads, broadcasts, push posts, Parameter Store reads) is extraTraffic.ts's, counted on these same rows.
+ * Left out: the executions a `Seen` or `Presence` event starts (their posts are counted, the Deliver calls and
+ * transitions are not).
  */
 import { budgetShares, TYPING_BUDGET_CEILING } from '#deliver/postBudget';
 import { SETTINGS } from '#platform/settingsSchema';
@@ -28,7 +30,20 @@ import { PerSecond, type QuotaUse, quotaUse } from './quotas';
 import type { RouteBuckets } from './routeThrottles';
 import type { Clock } from './simulation';
 
-export const FEATURES = ['typing', 'reads', 'presence', 'words', 'push'] as const;
+/** Every kind of traffic beside the messages: this file's five, then extraTraffic.ts's. */
+export const FEATURES = [
+  'typing',
+  'reads',
+  'presence',
+  'words',
+  'push',
+  'heartbeats',
+  'joins',
+  'history',
+  'search',
+  'broadcasts',
+  'ssm',
+] as const;
 export type Feature = (typeof FEATURES)[number];
 
 /** One feature's traffic over a run's measured seconds. */
@@ -39,8 +54,9 @@ export interface FeatureCount {
   /** Posts to connections, and those not made (no room in the posting budget, or the account's requests/s). */
   posts: number;
   dropped: number;
-  /** DynamoDB write units. */
+  /** DynamoDB write units, and read units. */
   writeUnits: number;
+  readUnits: number;
   putEvents: number;
   ruleInvocations: number;
 }
@@ -106,6 +122,7 @@ const emptyCount = (): FeatureCount => ({
   posts: 0,
   dropped: 0,
   writeUnits: 0,
+  readUnits: 0,
   putEvents: 0,
   ruleInvocations: 0,
 });
@@ -120,6 +137,10 @@ export class FeatureTraffic {
   private readonly budgetShards: number;
   /** Typing's share of the posting budget (TYPING_BUDGET_CEILING of each second's): its refusals, typing's drops. */
   private readonly typingShare: PerSecond;
+  /** Told of each member's accepted join or leave (extraTraffic.ts: its own writes and reads). */
+  onChange?: (room: RoomView, join: boolean) => void;
+  /** Told of each push function's invocation (extraTraffic.ts: the pushes it sends). */
+  onPush?: () => void;
 
   constructor(
     private readonly ctx: TrafficContext,
@@ -135,12 +156,12 @@ export class FeatureTraffic {
   }
 
   /** Adds to a feature's count, from the measured seconds on. */
-  private add(feature: Feature, what: keyof FeatureCount, n = 1): void {
+  add(feature: Feature, what: keyof FeatureCount, n = 1): void {
     if (this.ctx.clock.now >= this.ctx.measureFrom) this.counts[feature][what] += n;
   }
 
   /** A request on `route` now: its bucket, then the account's requests/s. */
-  private request(feature: Feature, route: string): boolean {
+  request(feature: Feature, route: string): boolean {
     const now = this.ctx.clock.now;
     this.add(feature, 'requests');
     if (this.ctx.routes.take(route, now) && this.ctx.apiGateway.take(now)) return true;
@@ -149,7 +170,7 @@ export class FeatureTraffic {
   }
 
   /** A DynamoDB write on `key`, counted; when it succeeded, or undefined. */
-  private write(feature: Feature, key: string, at: number, units = 1): number | undefined {
+  write(feature: Feature, key: string, at: number, units = 1): number | undefined {
     this.add(feature, 'writeUnits', units);
     return this.ctx.write(key, at, units);
   }
@@ -158,10 +179,10 @@ export class FeatureTraffic {
    * `n` posts at `at`, each one of the account's requests; `budget`: reserved in the posting budget first, typing's
    * only while the second's budget stays within typing's share (counted as that share's refusal, not the budget's).
    */
-  private post(feature: Feature, at: number, n: number, budget: boolean): void {
+  post(feature: Feature, at: number, n: number, budget: boolean): void {
     if (n <= 0) return;
     const { postBudget, apiGateway } = this.ctx;
-    const typing = feature === 'typing';
+    const typing = feature === 'typing' || feature === 'heartbeats';
     if (typing) {
       if (postBudget.usedIn(at) + n > this.typingShare.limit) {
         this.typingShare.refuse(at);
@@ -182,28 +203,34 @@ export class FeatureTraffic {
 
   /** A message about to be sent in `room`: its sender's `typing` frame, relayed to the others (relay.ts). */
   typed(room: RoomView): void {
+    for (let i = 0; i < this.mix.typingPerMessage; i++) this.typingFrame(room, 'typing');
+  }
+
+  /** One `typing` frame now (a first keystroke, or a heartbeat: extraTraffic.ts), relayed as relay.ts does. */
+  typingFrame(room: RoomView, feature: Feature): void {
     const { draw, latency: L, clock } = this.ctx;
-    for (let i = 0; i < this.mix.typingPerMessage; i++) {
-      if (!this.request('typing', 'typing')) continue;
-      // The connection's read, then the heartbeat's mark on the typist's connection item (a member drawn).
-      const typist = Math.floor(this.ctx.random() * room.members);
-      const marked = this.write(
-        'typing',
-        `connection#${room.id}#${typist}`,
-        clock.now + draw(L.lambdaInvoke) + draw(L.dynamodbItem),
-      );
-      if (marked === undefined || room.members > this.mix.typingMaxMembers) continue;
-      // The room's members (one Query), then the posting budget at typing's ceiling, on one of its shards.
-      const at = marked + draw(L.dynamodbQuery);
-      const shard = Math.floor(this.ctx.random() * this.budgetShards);
-      this.write('typing', `post-budget#${Math.floor(at / 1000)}#${shard}`, at);
-      this.post('typing', at + draw(L.dynamodbItem), room.members - 1, true);
-    }
+    if (!this.request(feature, 'typing')) return;
+    // The connection's read, then the heartbeat's mark on the typist's connection item (a member drawn).
+    const typist = Math.floor(this.ctx.random() * room.members);
+    const marked = this.write(
+      feature,
+      `connection#${room.id}#${typist}`,
+      clock.now + draw(L.lambdaInvoke) + draw(L.dynamodbItem),
+    );
+    if (marked === undefined || room.members > this.mix.typingMaxMembers) return;
+    // The room's members (one Query), then the posting budget at typing's ceiling, on one of its shards.
+    const at = marked + draw(L.dynamodbQuery);
+    const shard = Math.floor(this.ctx.random() * this.budgetShards);
+    this.write(feature, `post-budget#${Math.floor(at / 1000)}#${shard}`, at);
+    this.post(feature, at + draw(L.dynamodbItem), room.members - 1, true);
   }
 
   /** A message stored: PushOnMessageRule's invocation of the push function, which writes nothing for it. */
   pushed(accepted: number): void {
-    this.ctx.ruleTarget(accepted, () => this.add('push', 'ruleInvocations'));
+    this.ctx.ruleTarget(accepted, () => {
+      this.add('push', 'ruleInvocations');
+      this.onPush?.();
+    });
   }
 
   /** A room's turn posted `messages`: IndexWords puts their words, each word's key one write per message. */
@@ -282,6 +309,7 @@ export class FeatureTraffic {
     const { draw, latency: L, clock } = this.ctx;
     const routes = join ? ['$connect', 'joinroom'] : ['$disconnect'];
     if (!routes.every((route) => this.request('presence', route))) return;
+    this.onChange?.(room, join);
     const written = this.write(
       'presence',
       `presence#${room.id}`,

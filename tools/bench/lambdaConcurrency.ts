@@ -79,6 +79,8 @@ export class Lambdas implements Meter {
   readonly throttles = new Map<number, number>();
   readonly colds = new Map<number, number>();
   private readonly peaks = new Map<number, number>();
+  /** Told of each cold start: a new environment's first reads (its settings: extraTraffic.ts). */
+  onCold?: (fn: string, at: number) => void;
 
   constructor(
     readonly quotas: LambdaQuotas,
@@ -120,6 +122,7 @@ export class Lambdas implements Meter {
       this.created.set(fn, made);
       this.environments.set(fn, (this.environments.get(fn) ?? 0) + 1);
       countIn(this.colds, Math.floor(at / 1000));
+      this.onCold?.(fn, at);
       const init = this.init[fn];
       if (init) startsAt += this.draw(init);
     }

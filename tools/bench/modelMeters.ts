@@ -1,8 +1,9 @@
 /**
  * The quotas one run of the model (tools/bench/awsModel.ts) meets, each a meter (tools/bench/quotas.ts): the route
  * buckets, the account's API Gateway requests, EventBridge's PutEvents and rule invocations, the FIFO queue's calls
- * (per queue and per group), Pipes' executions at once, the posting budget, and DynamoDB's write units per key and per
- * table; and the run's use of each, in the order a row reports them.
+ * (per queue and per group), Pipes' executions at once, the posting budget, DynamoDB's write units per key and per
+ * table, its read units per key and per table, and SSM's GetParameter calls a second; and the run's use of each, in the
+ * order a row reports them.
  */
 import type { AwsProfile } from '../local/awsProfile';
 import type { LambdaQuotas } from './lambdaConcurrency';
@@ -17,6 +18,9 @@ export interface MeanRates {
   putEvents: number;
   ruleInvocations: number;
   tableWriteUnits: Record<string, number>;
+  /** Each table's read units accepted, and SSM's GetParameter calls. */
+  tableReadUnits: Record<string, number>;
+  ssmCalls: number;
 }
 
 export class ModelMeters {
@@ -30,6 +34,10 @@ export class ModelMeters {
   readonly groupCalls = new Map<number, PerSecond>();
   readonly keyWrites = new Map<string, PerSecond>();
   readonly tableWrites = new Map<string, PerSecond>();
+  readonly keyReads = new Map<string, PerSecond>();
+  readonly tableReads = new Map<string, PerSecond>();
+  /** Parameter Store's GetParameter calls (each environment's settings read: extraTraffic.ts). */
+  readonly ssm: PerSecond;
   /** Each table's write units: a new on-demand table's (`newTables`) or the account's per-table quota. */
   readonly tableLimit: number;
 
@@ -50,6 +58,7 @@ export class ModelMeters {
     this.queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
     this.pipeExecutions = new Gauge(q.pipesConcurrency.value);
     this.postBudget = new PerSecond(s.postsPerSecond);
+    this.ssm = new PerSecond(q.ssmGetParameterPerSecond.value);
     this.tableLimit = (newTables ? q.dynamodbNewTableWriteUnits : q.dynamodbTableWriteUnits).value;
   }
 
@@ -59,6 +68,15 @@ export class ModelMeters {
 
   keyQuota(key: string): PerSecond {
     return entry(this.keyWrites, key, () => new PerSecond(this.quotas.dynamodbWcuPerKey.value));
+  }
+
+  /** Read units on one key (a partition's 3,000 RCU/s) and on a table (its read request units). */
+  readKeyQuota(key: string): PerSecond {
+    return entry(this.keyReads, key, () => new PerSecond(this.quotas.dynamodbRcuPerKey.value));
+  }
+
+  readTableQuota(table: string): PerSecond {
+    return entry(this.tableReads, table, () => new PerSecond(this.quotas.dynamodbTableReadUnits.value));
   }
 
   groupQuota(room: number): PerSecond {
@@ -78,6 +96,10 @@ export class ModelMeters {
       tableWriteUnits: Object.fromEntries(
         [...this.tableWrites].map(([table, m]) => [table, r1(m.unitsRate(seconds, from))]),
       ),
+      tableReadUnits: Object.fromEntries(
+        [...this.tableReads].map(([table, m]) => [table, r1(m.unitsRate(seconds, from))]),
+      ),
+      ssmCalls: r1(this.ssm.rate(seconds, from).mean),
     };
   }
 
@@ -97,6 +119,14 @@ export class ModelMeters {
       quotaUse('DynamoDB writes/s per key', q.dynamodbWcuPerKey.value, this.keyWrites.values(), from),
       quotaUse('DynamoDB write units/s per table', this.tableLimit, this.tableWrites.values(), from),
       quotaUse('Lambda concurrency (account)', lambdas.quotas.accountConcurrency, [lambdas], from),
+      quotaUse('DynamoDB reads/s per key', q.dynamodbRcuPerKey.value, this.keyReads.values(), from),
+      quotaUse(
+        'DynamoDB read units/s per table',
+        q.dynamodbTableReadUnits.value,
+        this.tableReads.values(),
+        from,
+      ),
+      quotaUse('SSM GetParameter/s', this.ssm.limit, [this.ssm], from),
     ];
   }
 }

@@ -230,12 +230,24 @@ export function modelTable(rows: ModelResult[]): string {
 
 /**
  * Each feature's traffic beside the messages, one line per design, scenario and feature (per second over the measured
- * seconds): its requests and those refused (429), its posts and those dropped, its write units, PutEvents and rule
- * invocations; then the account's requests/s and the tables' write units at their busiest second, every feature in.
+ * seconds): its requests and those refused (429; `ssm`: GetParameter calls and those throttled; `broadcasts`: its
+ * REST API's), its posts and those dropped (`push`: Web Push posts to the push service), its write and read units,
+ * PutEvents and rule invocations; then the account's requests/s, the tables' write and read units and the partitions'
+ * reads at their busiest second, every feature in.
  */
 export function featureTable(rows: ModelResult[], seconds: number): string {
   const per = (n: number) => String(Math.round((n / seconds) * 10) / 10);
-  const head = ['design', 'scenario', 'feature', 'requests/s', 'refused', 'posts/s', 'dropped', 'WCU/s'];
+  const head = [
+    'design',
+    'scenario',
+    'feature',
+    'requests/s',
+    'refused',
+    'posts/s',
+    'dropped',
+    'WCU/s',
+    'RCU/s',
+  ];
   const lines: string[][] = [];
   for (const r of rows) {
     if (!r.features) continue;
@@ -249,11 +261,13 @@ export function featureTable(rows: ModelResult[], seconds: number): string {
         per(c.posts),
         String(c.dropped),
         per(c.writeUnits),
+        per(c.readUnits),
         `${per(c.putEvents)} PutEvents/s, ${per(c.ruleInvocations)} rule invocations/s`,
       ]);
     const use = (name: string) => r.quotas.find((q) => q.name === name);
     const account = use('API Gateway requests/s (account)');
     const tables = use('DynamoDB write units/s per table');
+    const reads = use('DynamoDB reads/s per key');
     lines.push([
       r.design,
       r.scenario,
@@ -263,8 +277,10 @@ export function featureTable(rows: ModelResult[], seconds: number): string {
       '',
       '',
       '',
+      '',
       `busiest second: account requests ${Math.round((account?.peakUse ?? 0) * 100)}% of ${account?.limit}, ` +
-        `busiest table ${Math.round((tables?.peakUse ?? 0) * 100)}% of ${tables?.limit} WCU/s`,
+        `busiest table ${Math.round((tables?.peakUse ?? 0) * 100)}% of ${tables?.limit} WCU/s, ` +
+        `busiest partition's reads ${Math.round((reads?.peakUse ?? 0) * 100)}% of ${reads?.limit} RCU/s`,
     ]);
   }
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));

@@ -11,6 +11,7 @@ import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '
 import { AWAKE_STALE_MS } from '#messages/appending';
 import { SETTINGS } from '#platform/settingsSchema';
 import type { AwsProfile, Latency } from '../local/awsProfile';
+import type { ExtraMix } from './extraTraffic';
 import type { TrafficMix } from './featureTraffic';
 import type { LambdaQuotas } from './lambdaConcurrency';
 import type { RouteThrottle } from './routeThrottles';
@@ -158,10 +159,11 @@ export interface ModelRun {
   /** DynamoDB tables just created on demand: each serves the new table's write units, not the table quota. */
   newTables?: boolean;
   /**
-   * The features' traffic beside the messages (featureTraffic.ts: typing, reads, presence, the word index, push), by
-   * default DEFAULT_MIX; `false`: messages alone.
+   * The features' traffic beside the messages (featureTraffic.ts: typing, reads, presence, the word index, push; and
+   * extraTraffic.ts: heartbeats, joins, history, search, broadcasts, push posts, SSM), by default DEFAULT_MIX and
+   * DEFAULT_EXTRA_MIX; `false`: messages alone.
    */
-  traffic?: Partial<TrafficMix> | false;
+  traffic?: Partial<TrafficMix & ExtraMix> | false;
   /** Lambda's quotas other than the AWS profile's (tests make a small account). */
   lambda?: Partial<LambdaQuotas>;
   /** Each batch the pipe handed out: its groups, when it was received and when its deletion unlocked them. */

@@ -64,6 +64,12 @@ export interface AwsProfile {
     dynamodbTableWriteUnits: Quota;
     /** DynamoDB on-demand: what a newly created table serves at once (double its initial 2,000 WRU peak). */
     dynamodbNewTableWriteUnits: Quota;
+    /** DynamoDB: read units per second per partition (one key). */
+    dynamodbRcuPerKey: Quota;
+    /** DynamoDB on-demand: read request units per second per table (the account's default table quota). */
+    dynamodbTableReadUnits: Quota;
+    /** SSM Parameter Store: GetParameter(s) transactions per second at standard throughput. */
+    ssmGetParameterPerSecond: Quota;
     /** EventBridge PutEvents requests per second (us-east-1, us-west-2, eu-west-1; lower elsewhere). */
     eventBridgePutEventsPerSecond: Quota;
     /** EventBridge rule invocations per second, every rule's targets together (us-east-1; lower elsewhere). */
@@ -174,6 +180,19 @@ export const AWS: AwsProfile = {
       value: 4_000,
       source:
         'docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode.html (initial throughput of a new on-demand table)',
+    },
+    dynamodbRcuPerKey: {
+      value: 3_000,
+      source: 'docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html',
+    },
+    dynamodbTableReadUnits: {
+      value: 40_000,
+      source:
+        'docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html (per table, on-demand)',
+    },
+    ssmGetParameterPerSecond: {
+      value: 40,
+      source: 'docs.aws.amazon.com/general/latest/gr/ssm.html (standard throughput)',
     },
     eventBridgePutEventsPerSecond: {
       value: 10_000,
