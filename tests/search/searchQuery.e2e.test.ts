@@ -9,7 +9,7 @@ import { connect, createRoom, joinRoom, say, useChatCloud } from '../helpers/cha
  * that name or code among the member's, and each bad term is refused with a sentence saying what is wrong. The
  * fan-out indexes a message after posting it, so the tests search again until the index holds it (`found`).
  */
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const world = useChatCloud();
 
