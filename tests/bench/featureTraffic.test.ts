@@ -77,7 +77,12 @@ describe('each feature counted as its handler does it', () => {
     const p = runModel({ design: 'wake', scenario: big, profile: AWS, seed: 3, settings }).features?.presence;
     // 4,000 changes an hour at 2,000 members: ~22 in 10 s, fewer boards (a board holds the changes of its turn).
     expect(p?.putEvents).toBeGreaterThan(5);
-    expect(p?.posts).toBe((p?.putEvents ?? 0) * big.members);
+    // Whole boards, one frame per member each; a board taken in the last turns may post after the measured seconds
+    // (how late depends on the cold starts, sized from the bundles), so up to two boards' posts can fall outside.
+    const boards = (p?.posts ?? 0) / big.members;
+    expect(Number.isInteger(boards)).toBe(true);
+    expect(boards).toBeLessThanOrEqual(p?.putEvents ?? 0);
+    expect(boards).toBeGreaterThanOrEqual((p?.putEvents ?? 0) - 2);
     expect(p?.requests).toBeGreaterThan(p?.putEvents ?? 0);
   });
 
