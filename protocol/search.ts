@@ -62,6 +62,8 @@ export interface SearchHit {
   username: string;
   text: string;
   sentAt: string;
+  /** A reply in a thread: its root's seq. Show it in that thread (`history` with `threadOf`), not the room's flow. */
+  threadOf?: number;
 }
 
 export interface FoundFrame {

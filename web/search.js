@@ -3,12 +3,17 @@
 // library's `rooms.search`); the query goes as typed, so `meet*`, `from:name` and `in:room` work as the protocol says
 // (docs/PROTOCOL.md, "Search"), and the server's refusals show as a toast saying what is wrong. Each hit shows its room, author, time and text with the matched words marked (the
 // protocol's `matchSpans`, the server's own rule of a word); a click shows the message in its room, loading older
-// pages until it is on screen (replies.js jumpTo), and keeps it marked. All text goes in with textContent.
+// pages until it is on screen (replies.js jumpTo), and keeps it marked; a reply in a thread (`threadOf`) is not in the
+// room's flow, so its click opens the thread pane on its root with the reply marked there (threads.js). A hit of
+// another room names it as the sidebar does (its name, whom a DM is with, its code when it has neither). All text goes
+// in with textContent.
 
+import { roomLabel } from './dmHeader.js';
 import { jumpTo } from './replies.js';
 import { matchSpans } from './roomcast.js';
 import { joinRoom } from './rooms.js';
 import { state } from './state.js';
+import { openThread } from './threads.js';
 import { h, timeFmt, toast, toDate, ui } from './ui.js';
 
 /** The class a found message keeps in the room until the next jump. */
@@ -37,7 +42,8 @@ async function show(hit) {
     while (state.shownRoom !== hit.roomId && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     if (state.shownRoom !== hit.roomId) return;
   }
-  await jumpTo(hit.seq, { mark: HIT_MARK, missing: 'That message is no longer kept.' });
+  if (hit.threadOf !== undefined) openThread(hit.threadOf, { seq: hit.seq, mark: HIT_MARK });
+  else await jumpTo(hit.seq, { mark: HIT_MARK, missing: 'That message is no longer kept.' });
 }
 
 function render(found) {
@@ -53,7 +59,7 @@ function render(found) {
       open.append(...marked(hit.text, found.words, found.prefixes));
       open.addEventListener('click', () => void show(hit));
       const meta = h('span', 'search-meta', `${hit.username} · ${timeFmt.format(toDate(hit.sentAt))}`);
-      if (!found.roomId) meta.textContent += ` · ${hit.roomId}`;
+      if (!found.roomId) meta.textContent += ` · ${roomLabel(hit.roomId)}`;
       item.append(open, meta);
       return item;
     }),

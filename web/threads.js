@@ -14,6 +14,8 @@ let store = null;
 /** The root seq of the thread the pane shows, or null when it is closed; and the room it is of. */
 let open = null;
 let paneRoom = null;
+/** The reply the pane marks (a search hit, search.js), with the class it keeps until the pane opens another thread. */
+let marked = null;
 
 /** Whether `m` belongs in the room's flow: not a reply in a thread, or one also sent to the room. */
 export const inRoomFlow = (m) => m.threadOf === undefined || m.alsoToRoom === true;
@@ -90,6 +92,7 @@ function rowOf(m) {
   if (m.deleted) text.append(m.deleted === 'owner' ? 'Message removed by the room owner' : 'Message deleted');
   else drawText(text, m.text);
   row.append(meta, text);
+  if (marked?.seq === m.seq) row.classList.add(marked.mark);
   if (!m.deleted && m.reactions?.length)
     row.append(h('div', 'thread-reactions', m.reactions.map((r) => `${r.reaction} ${r.count}`).join('  ')));
   return row;
@@ -111,6 +114,13 @@ function paintPane() {
     return row;
   });
   placeRows(ui.threadList, rows);
+  if (marked && !marked.shown) {
+    const row = drawn.get(marked.seq);
+    if (row?.isConnected) {
+      marked.shown = true;
+      row.scrollIntoView({ block: 'center' });
+    }
+  }
   ui.threadTitle.textContent = root?.thread ? `Thread · ${repliesText(root.thread.replyCount)}` : 'Thread';
   const following = store.follows(open);
   ui.threadFollow.textContent = following ? 'Unfollow' : 'Follow';
@@ -119,10 +129,14 @@ function paintPane() {
   if (!document.hidden && store.threadUnread(open) > 0) store.markThreadRead(open);
 }
 
-/** Opens the pane on the thread of `rootSeq`, reading its replies the store may not hold (older than the room's page). */
-export function openThread(rootSeq) {
+/**
+ * Opens the pane on the thread of `rootSeq`, reading its replies the store may not hold (older than the room's page).
+ * `mark`: `{ seq, mark }`, a reply to scroll to and keep marked with that class (a search hit).
+ */
+export function openThread(rootSeq, mark) {
   if (!store) return;
   open = rootSeq;
+  marked = mark ? { ...mark, shown: false } : null;
   paneRoom = state.shownRoom;
   drawn.clear();
   ui.threadPane.hidden = false;

@@ -132,7 +132,7 @@ export class DynamoWordIndex implements WordIndex {
     const items = await batchGetAll(this.db, {
       TableName: this.tables.messages,
       Keys: keys.map(({ roomId, seq }) => ({ roomId, seq })),
-      ProjectionExpression: 'roomId, seq, username, #text, sentAt, deleted, #change, gap, #ttl',
+      ProjectionExpression: 'roomId, seq, username, #text, sentAt, threadOf, deleted, #change, gap, #ttl',
       ExpressionAttributeNames: { '#text': 'text', '#change': 'change', '#ttl': 'ttl' },
     });
     return items
@@ -149,6 +149,7 @@ export class DynamoWordIndex implements WordIndex {
         username: String(item.username),
         text: String(item.text ?? ''),
         sentAt: String(item.sentAt),
+        ...(item.threadOf !== undefined && { threadOf: Number(item.threadOf) }),
       }));
   }
 

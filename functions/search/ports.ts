@@ -16,6 +16,8 @@ export interface FoundMessage {
   username: string;
   text: string;
   sentAt: string;
+  /** A reply in a thread: its root's seq (the message is shown in that thread, not the room's flow). */
+  threadOf?: number;
 }
 
 /**

@@ -94,12 +94,13 @@ export async function search(
     words: query.words,
     ...(query.prefixes.length > 0 && { prefixes: query.prefixes }),
     ...(query.roomId && { roomId: query.roomId }),
-    results: listed.map(({ roomId, seq, username, text, sentAt }) => ({
+    results: listed.map(({ roomId, seq, username, text, sentAt, threadOf }) => ({
       roomId,
       seq,
       username,
       text,
       sentAt,
+      ...(threadOf !== undefined && { threadOf }),
     })),
     ...(more && { more: true as const }),
     ...(more && last && { next: cursorOf(last) }),

@@ -4,7 +4,9 @@ import { ChatClient } from '../helpers/chatClient';
 /**
  * Search in the web chat (web/search.js), in Chromium against the local cloud: alice, who joined after bob wrote it
  * and a page of chatter more, finds bob's message by a word in the search panel of the room's header, the word marked,
- * and a click shows the message in the room (older history loaded until it is there), marked as the one found.
+ * and a click shows the message in the room (older history loaded until it is there), marked as the one found. A reply
+ * in a thread is not in the room's flow: its hit names the room by its name, and a click opens the thread pane on its
+ * root with the reply marked there.
  */
 jest.setTimeout(240_000);
 
@@ -39,6 +41,49 @@ it("alice finds bob's message by a word and jumps to it in the room", async () =
     await found.waitFor();
     await alice.locator('[data-testid="message"].is-search-hit').filter({ hasText: 'flowerpot' }).waitFor();
     expect(await found.isVisible()).toBe(true);
+  } finally {
+    bob.close();
+  }
+});
+
+it('a reply in a thread is found by search and its click opens the thread with the reply marked', async () => {
+  const bob = await ChatClient.connect(stage.cloud.wsUrl, 'bob-thread-search');
+  try {
+    const created = await bob.expectReply({ action: 'createroom', name: 'Harbour crew' });
+    const code = created.roomId as string;
+    const root = await bob.expectReply({ action: 'sendmessage', message: 'who brings the ropes?' });
+    await bob.expectReply({
+      action: 'sendmessage',
+      message: 'the anchor chain is in the red locker',
+      threadOf: root.seq,
+    });
+
+    const alice = await person(stage, 'alice-thread-search');
+    await joinRoom(alice, code);
+    await row(alice, 'who brings the ropes?').waitFor();
+    expect(await row(alice, 'anchor chain').count()).toBe(0);
+
+    // Every room of hers: the hit says which room, by the name the sidebar shows, not its code.
+    await alice.getByTestId('search-button').click();
+    await alice.getByTestId('search-everywhere').check();
+    await alice.getByTestId('search-input').fill('locker');
+    await alice.getByTestId('search-submit').click();
+    const hit = alice.getByTestId('search-hit');
+    await hasText(hit.locator('.search-open'), 'the anchor chain is in the red locker');
+    expect(await hit.count()).toBe(1);
+    const meta = (await hit.locator('.search-meta').textContent()) ?? '';
+    expect(meta).toContain('Harbour crew');
+    expect(meta).not.toContain(code);
+
+    // The click opens the thread on its root, the reply there marked as the one found; nothing says it is gone.
+    await hit.locator('.search-open').click();
+    const pane = alice.getByTestId('thread-pane');
+    await pane.waitFor();
+    await hasText(pane.getByTestId('thread-root').locator('.msg-text'), 'who brings the ropes?');
+    const found = pane.locator('[data-testid="thread-reply"].is-search-hit');
+    await hasText(found.locator('.msg-text'), 'the anchor chain is in the red locker');
+    expect(await found.isVisible()).toBe(true);
+    expect(await alice.getByText('That message is no longer kept.').count()).toBe(0);
   } finally {
     bob.close();
   }

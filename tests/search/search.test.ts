@@ -107,3 +107,14 @@ it('a word is 2–40 letters or digits, folded; matchSpans marks them in the tex
   const text = 'Meet at the CAFÉ, café-bar';
   expect(matchSpans(text, ['cafe']).map(([s, e]) => text.slice(s, e))).toEqual(['CAFÉ', 'café']);
 });
+
+it("a reply in a thread is listed with its root's seq (threadOf), a message of the room's flow without one", async () => {
+  const reply = { ...said('ROOMAAAA', 3, 'the boat leaves at dawn', 3), threadOf: 1 };
+  const deps = world([said('ROOMAAAA', 1, 'which boat today', 1), reply]);
+  const found = await search(deps, 'c1', parseSearch({ query: 'boat' }));
+  expect(found.results.map((hit) => [hit.seq, hit.threadOf])).toEqual([
+    [3, 1],
+    [1, undefined],
+  ]);
+  expect('threadOf' in (found.results[1] ?? {})).toBe(false);
+});
