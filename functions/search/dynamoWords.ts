@@ -84,38 +84,35 @@ export class DynamoWordIndex implements WordIndex {
     limit: number,
     nowSeconds: number,
   ): Promise<SearchCandidate[]> {
-    const page = await this.db.send(
-      new QueryCommand({
-        TableName: this.tables.words,
-        KeyConditionExpression: 'wordKey = :key',
-        FilterExpression: '#ttl > :now AND contains(#w, :prefix)',
-        ExpressionAttributeNames: { '#ttl': 'ttl', '#at': 'at', '#w': 'w' },
-        ExpressionAttributeValues: {
-          ':key': stemKey(roomId, stemOf(prefix)),
-          ':now': nowSeconds,
-          ':prefix': ` ${prefix}`,
-        },
-        ProjectionExpression: 'seq, #at',
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (page.Items ?? []).map((item) => ({ roomId, seq: Number(item.seq), at: Number(item.at) }));
+    return this.newest(roomId, stemKey(roomId, stemOf(prefix)), limit, nowSeconds, ` ${prefix}`);
   }
 
-  async candidates(
+  candidates(roomId: string, word: string, limit: number, nowSeconds: number): Promise<SearchCandidate[]> {
+    return this.newest(roomId, wordKey(roomId, word), limit, nowSeconds);
+  }
+
+  /**
+   * The `limit` newest live entries of one index key (a word's, or a stem's holding a word that starts with
+   * `prefix`): one Query, `Limit` counting entries read before the filter.
+   */
+  private async newest(
     roomId: string,
-    word: string,
+    key: string,
     limit: number,
     nowSeconds: number,
+    prefix?: string,
   ): Promise<SearchCandidate[]> {
     const page = await this.db.send(
       new QueryCommand({
         TableName: this.tables.words,
         KeyConditionExpression: 'wordKey = :key',
-        FilterExpression: '#ttl > :now',
-        ExpressionAttributeNames: { '#ttl': 'ttl', '#at': 'at' },
-        ExpressionAttributeValues: { ':key': wordKey(roomId, word), ':now': nowSeconds },
+        FilterExpression: prefix === undefined ? '#ttl > :now' : '#ttl > :now AND contains(#w, :prefix)',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#at': 'at', ...(prefix !== undefined && { '#w': 'w' }) },
+        ExpressionAttributeValues: {
+          ':key': key,
+          ':now': nowSeconds,
+          ...(prefix !== undefined && { ':prefix': prefix }),
+        },
         ProjectionExpression: 'seq, #at',
         ScanIndexForward: false,
         Limit: limit,

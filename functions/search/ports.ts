@@ -1,3 +1,4 @@
+import type { SearchHit } from '#protocol';
 import type { Stem } from './stems';
 
 /** Search's store interfaces (docs/DECISIONS.md, "Search"): the word index, and the messages it points at. */
@@ -9,16 +10,8 @@ export interface SearchCandidate {
   at: number;
 }
 
-/** A message as search lists it: live, not deleted, its text as it reads now. */
-export interface FoundMessage {
-  roomId: string;
-  seq: number;
-  username: string;
-  text: string;
-  sentAt: string;
-  /** A reply in a thread: its root's seq (the message is shown in that thread, not the room's flow). */
-  threadOf?: number;
-}
+/** A message as search lists it: live, not deleted, its text as it reads now (the protocol's hit, as sent). */
+export type FoundMessage = SearchHit;
 
 /**
  * The word index of search (search/searching.ts, docs/DECISIONS.md "Search"): an entry per word of a live message
