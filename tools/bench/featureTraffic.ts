@@ -29,6 +29,7 @@ import type { AwsProfile, Latency } from '../local/awsProfile';
 import { PerSecond, type QuotaUse, quotaUse } from './quotas';
 import type { RouteBuckets } from './routeThrottles';
 import type { Clock } from './simulation';
+import { indexEntries, TYPICAL_TEXT } from './typicalText';
 
 /** Every kind of traffic beside the messages: this file's five, then extraTraffic.ts's. */
 export const FEATURES = [
@@ -71,7 +72,7 @@ export interface TrafficMix {
   otherDevices: number;
   /** A member's stay in a room: one join and one leave per this many minutes. */
   sessionMinutes: number;
-  /** Index entries per message (tools/bench/searchIndex.ts TYPICAL_TEXT: 7 words and its number). */
+  /** Index entries per message: the typical text with its number, words and stems (typicalText.ts). */
   wordsPerMessage: number;
   typingMaxMembers: number;
   seenByMaxMembers: number;
@@ -82,7 +83,7 @@ export const DEFAULT_MIX: TrafficMix = {
   readIntervalMs: 5000,
   otherDevices: 1,
   sessionMinutes: 30,
-  wordsPerMessage: 8,
+  wordsPerMessage: indexEntries(`${TYPICAL_TEXT} 1`),
   typingMaxMembers: SETTINGS.TypingMaxMembers.default,
   seenByMaxMembers: SETTINGS.SeenByMaxMembers.default,
 };
@@ -233,7 +234,7 @@ export class FeatureTraffic {
     });
   }
 
-  /** A room's turn posted `messages`: IndexWords puts their words, each word's key one write per message. */
+  /** A room's turn posted `messages`: IndexWords puts their entries (words and stems), each key one write per message. */
   indexed(room: RoomView, messages: number, at: number): void {
     if (messages <= 0) return;
     const words = this.mix.wordsPerMessage;

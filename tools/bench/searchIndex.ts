@@ -11,11 +11,8 @@ import { percentile, round } from './stats';
 /** Rounds of each leg, taken in turns (on, off, on, off, ...). */
 const ROUNDS = 6;
 const ROUND_SECONDS = 5;
-/**
- * A typical chat message of 12 distinct words: 12 index entries (write units) without the stop-word list, 7 with it
- * (protocol STOP_WORDS leaves out "are", "we", "on", "for", "the"). Each send adds its number, one more entry.
- */
-export const TYPICAL_TEXT = 'are we still on for lunch near the new office friday afternoon';
+
+import { TYPICAL_TEXT } from './typicalText';
 
 export interface Leg {
   name: 'on' | 'off';

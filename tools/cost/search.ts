@@ -2,7 +2,9 @@
 // - Indexing: each distinct word of a message but stop-words (at most SEARCH_LIMITS.wordsPerMessage) is one item of
 //   the Words table (~60 bytes: one write unit), put by the fan-out's IndexWords step after a turn's posts (one
 //   Deliver invocation per turn, shared by the turn's messages: not counted here), kept MessageRetentionDays
-//   (DynamoDB bills 100 bytes of overhead per item stored).
+//   (DynamoDB bills 100 bytes of overhead per item stored). Beside its words, a message has one stem item per
+//   distinct first 3 letters of its words, for prefix search (docs/DECISIONS.md, "Search by prefix, sender and room"):
+//   a typical message's 7 words have 7 stems (tools/bench/typicalText.ts), so a stem item per word.
 // - A search: the frame and its reply, an invocation, its log lines, the frame count's and the person's bucket writes,
 //   the caller's rooms (a GetItem of one room's subscription, a Query of all of them), per room and word one Query
 //   of up to candidatesPerWord entries (eventually consistent), and one BatchGetItem of the candidates read back.
@@ -14,6 +16,10 @@ import type { Assumptions } from './types';
 
 /** Bytes of one Words item: `wordKey` (room code and word), `seq`, `at`, `ttl`. */
 export const WORD_ITEM_BYTES = 60;
+/** Bytes of one stem item: a word item's and `w`, the message's words under the stem (one or two, ~10 B each). */
+const STEM_ITEM_BYTES = 75;
+/** Stem items per indexed word: distinct first-3-letters are about as many as the words (7 of 7 in the typical one). */
+const STEMS_PER_WORD = 1;
 /** DynamoDB's per-item storage overhead (its storage pricing counts it). */
 const ITEM_OVERHEAD_BYTES = 100;
 /** Characters per word in running text, the space included (English averages about five letters a word). */
@@ -41,6 +47,8 @@ export const wordsIndexed = (messageBytes: number) =>
 
 export interface SearchIndexCost {
   words: number;
+  /** Stem items (prefix search) beside the word items. */
+  stems: number;
   /** USD per million messages indexed: the writes, and the items stored for the retention. */
   writeUsdPerMillion: number;
   storageUsdPerMillion: number;
@@ -52,11 +60,15 @@ export function searchIndexCost(
   messageBytes = 200,
 ): SearchIndexCost {
   const words = wordsIndexed(messageBytes);
-  const gbMonths =
-    (1e6 * words * (WORD_ITEM_BYTES + ITEM_OVERHEAD_BYTES) * (a.messageRetentionDays / 30)) / 1e9;
+  const stems = Math.round(words * STEMS_PER_WORD);
+  const bytes =
+    words * (WORD_ITEM_BYTES + ITEM_OVERHEAD_BYTES) + stems * (STEM_ITEM_BYTES + ITEM_OVERHEAD_BYTES);
+  const gbMonths = (1e6 * bytes * (a.messageRetentionDays / 30)) / 1e9;
   return {
     words,
-    writeUsdPerMillion: 1e6 * words * first(prices, 'dynamoWriteRequestUnits'),
+    stems,
+    // Every item < 1 KB: one write unit each.
+    writeUsdPerMillion: 1e6 * (words + stems) * first(prices, 'dynamoWriteRequestUnits'),
     storageUsdPerMillion: gbMonths * first(prices, 'dynamoStorageGbMonth'),
   };
 }
@@ -105,7 +117,7 @@ export function renderSearchCosts(
 ): string {
   const usd = (n: number) => `$${n.toFixed(4)}`;
   return [
-    `search: the index, per million messages of ${messageBytes} bytes (${index.words} words each, 1 WRU a word)`,
+    `search: the index, per million messages of ${messageBytes} bytes (${index.words} words and ${index.stems} stems each, 1 WRU an item)`,
     `  ${'writes'.padEnd(40)}${usd(index.writeUsdPerMillion).padStart(12)}`,
     `  ${'storage for the retention'.padEnd(40)}${usd(index.storageUsdPerMillion).padStart(12)}`,
     `search: USD per thousand searches (each word's ${SEARCH_LIMITS.candidatesPerWord} newest entries read per room, ${READ_BACK} messages read back)`,
