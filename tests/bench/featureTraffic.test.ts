@@ -60,9 +60,10 @@ describe('each feature counted as its handler does it', () => {
     expect(perSecond(f.reads.requests)).toBeLessThanOrEqual(41);
     expect(f.reads.putEvents).toBe(f.reads.requests);
     // Each moved read: one post to the other device and one `seen` to each member of the room of 10 (the reads
-    // made just before the measured seconds post in them: 2% either way).
-    expect(f.reads.posts / f.reads.requests).toBeGreaterThan(0.98 * (scenario.members + 1));
-    expect(f.reads.posts / f.reads.requests).toBeLessThan(1.02 * (scenario.members + 1));
+    // made just before the measured seconds post in them, how many moving with the cold starts the bundles' sizes
+    // give: 5% either way, where one member more or fewer per read is 9%).
+    expect(f.reads.posts / f.reads.requests).toBeGreaterThan(0.95 * (scenario.members + 1));
+    expect(f.reads.posts / f.reads.requests).toBeLessThan(1.05 * (scenario.members + 1));
   });
 
   it('the word index: fourteen write units per message (7 words, 7 stems); push: one rule invocation per message', () => {

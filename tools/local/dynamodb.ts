@@ -77,6 +77,12 @@ export interface LocalDynamo {
    */
   keyStats(options?: { top?: number; table?: string }): Promise<KeyStat[]>;
   resetKeyStats(): Promise<void>;
+  /**
+   * Tests only, an in-process store with gsiLagMs: applies every index update still waiting out its lag now, in write
+   * order, and resolves once they are applied — so a test of what the lag hides holds the lag open as long as it
+   * needs (a lag of minutes) instead of racing a short one on a loaded machine.
+   */
+  flushIndexLag?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -195,11 +201,16 @@ function patchDynaliteIndexKeys(): void {
     };
     if (lag && (laggedWrites.length > 0 || laggedDeletes.length > 0)) {
       // Applied in the order the items were written: every update waits the same lag, then the ones before it.
-      setTimeout(() => {
+      const apply = () => {
+        clearTimeout(timer);
+        lag.waiting.delete(apply);
         lag.chain = lag.chain.then(
           () => new Promise<void>((done) => all(laggedDeletes, () => all(laggedWrites, () => done()))),
         );
-      }, lag.ms);
+      };
+      // Unreferenced: a lag still running never keeps a process alive (the server does while it serves).
+      const timer = setTimeout(apply, lag.ms).unref();
+      lag.waiting.add(apply);
     }
     all(deletes, (err) => (err ? cb(err) : all(writes, cb)));
   };
@@ -226,7 +237,7 @@ function patchDynaliteIndexKeys(): void {
 }
 
 /** The global indexes' lag of each dynalite store (StartDynamoOptions.gsiLagMs), and its chain of late updates. */
-const gsiLagOf = new WeakMap<object, { ms: number; chain: Promise<void> }>();
+const gsiLagOf = new WeakMap<object, { ms: number; chain: Promise<void>; waiting: Set<() => void> }>();
 
 /** The key throughput of each dynalite store (one per startDynamo). */
 const throughputOf = new WeakMap<object, KeyThroughput>();
@@ -772,7 +783,10 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     now: opts.keyThroughputNow,
   });
   throughputOf.set(store, throughput);
-  if (opts.gsiLagMs) gsiLagOf.set(store, { ms: opts.gsiLagMs, chain: Promise.resolve() });
+  const lag = opts.gsiLagMs
+    ? { ms: opts.gsiLagMs, chain: Promise.resolve(), waiting: new Set<() => void>() }
+    : undefined;
+  if (lag) gsiLagOf.set(store, lag);
   const hashKeys = new Map(
     opts.tables.map((t) => [
       t.TableName as string,
@@ -849,6 +863,11 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
     endpoint,
     keyStats: async (options) => throughput.stats(options),
     resetKeyStats: async () => throughput.reset(),
+    // A Set iterates in insertion order: the updates are applied in the order they were written.
+    flushIndexLag: async () => {
+      for (const apply of [...(lag?.waiting ?? [])]) apply();
+      await lag?.chain;
+    },
     close,
   };
 }
