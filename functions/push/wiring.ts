@@ -51,18 +51,23 @@ export function notifyDeps(): NotifyDeps {
     subscriptions: pushSubscriptions(),
     sender: new WebPushSender(keys, { localPushService: localPushService() }),
     // A reply in a thread tells the thread's signed-in followers, as its root's item lists them (messages/threads/threads.ts).
-    threadFollowers: async (message) =>
-      message.threadOf === undefined
-        ? []
-        : ((
-            await readThreadRoot(
-              documentClient(),
-              config.messagesTable(),
-              message.roomId,
-              message.threadOf,
-              Math.floor(Date.now() / 1000),
-            )
-          )?.followerUsers ?? []),
+    // The send counts the reply on its root beside its publish, so this may read the root before that write: a root
+    // that counts no reply yet is read as the reply makes it, its author following (threads.ts rootAddition).
+    threadFollowers: async (message) => {
+      if (message.threadOf === undefined) return [];
+      const root = await readThreadRoot(
+        documentClient(),
+        config.messagesTable(),
+        message.roomId,
+        message.threadOf,
+        Math.floor(Date.now() / 1000),
+      );
+      if (!root) return [];
+      const firstReply = root.replyCount === 0 && root.authorUser !== undefined;
+      return firstReply
+        ? [...new Set([...root.followerUsers, root.authorUser as string])]
+        : root.followerUsers;
+    },
   };
 }
 
