@@ -4,6 +4,7 @@ import { DynamoUserDevices } from '#core/aws/userDevices';
 import { memberKey } from '#core/memberKeys';
 import { connectionStore, quotaStore } from '#core/wiring/dynamodb';
 import { readThreadRoot } from '#messages/threads/dynamoThreadRoots';
+import { followersTold } from '#messages/threads/threads';
 import { DynamoPeopleStore } from '#people/dynamoPeople';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
@@ -50,9 +51,7 @@ export function notifyDeps(): NotifyDeps {
       limits.takeTurn(`push#${roomId}#${userId}`, Date.now(), settings().PushCoalesceSeconds * 1000),
     subscriptions: pushSubscriptions(),
     sender: new WebPushSender(keys, { localPushService: localPushService() }),
-    // A reply in a thread tells the thread's signed-in followers, as its root's item lists them (messages/threads/threads.ts).
-    // The send counts the reply on its root beside its publish, so this may read the root before that write: a root
-    // that counts no reply yet is read as the reply makes it, its author following (threads.ts rootAddition).
+    // A reply in a thread tells the thread's signed-in followers, read from its root as the reply makes it (threads.ts).
     threadFollowers: async (message) => {
       if (message.threadOf === undefined) return [];
       const root = await readThreadRoot(
@@ -62,11 +61,7 @@ export function notifyDeps(): NotifyDeps {
         message.threadOf,
         Math.floor(Date.now() / 1000),
       );
-      if (!root) return [];
-      const firstReply = root.replyCount === 0 && root.authorUser !== undefined;
-      return firstReply
-        ? [...new Set([...root.followerUsers, root.authorUser as string])]
-        : root.followerUsers;
+      return root ? followersTold(root) : [];
     },
   };
 }

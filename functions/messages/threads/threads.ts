@@ -132,6 +132,19 @@ export function rootAddition(
 }
 
 /**
+ * The signed-in users a reply tells, from its root read at any moment around the reply's own addition: the send counts
+ * the reply on its root beside its publish, so a reader may see the root before that write. A root that counts no
+ * reply yet is read as the reply makes it: its author follows from the first reply on (rootAddition).
+ */
+export function followersTold(
+  root: Pick<ThreadRoot, 'replyCount' | 'authorUser' | 'followerUsers'>,
+): string[] {
+  return root.replyCount === 0 && root.authorUser !== undefined
+    ? [...new Set([...root.followerUsers, root.authorUser])]
+    : root.followerUsers;
+}
+
+/**
  * Who a reply tells (a `mention` frame on each device; Web Push for those not connected): the signed-in followers of
  * its thread as its root was read before the reply, and the root's author at the first reply, never the replier.
  * This is the record a push sender reads: the thread, the reply, and the user ids to tell.
