@@ -28,6 +28,7 @@
 import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { GATEWAY, LIMITS } from '#protocol';
 import { DEFAULT_TYPING_HEARTBEAT_MS } from '../../client/typing';
+import { WORD_QUERY_READ_UNITS } from '../cost/search';
 import type { Latency } from '../local/awsProfile';
 import type { FeatureTraffic, RoomView, TrafficContext } from './featureTraffic';
 import type { PerSecond } from './quotas';
@@ -102,8 +103,6 @@ export const LEAVE_WRITES: readonly ItemWrite[] = [
   { index: 'room', units: 1 },
 ];
 
-/** A search Query's read units: ≤ 40 entries of ~100 B, within one 4 KB read unit. */
-const SEARCH_QUERY_UNITS = 1;
 /** A strongly consistent read's unit; a Scan (eventually consistent) reads two of them per unit. */
 const READ_UNIT_BYTES = 4096;
 /** A connection item's bytes, as the everyone-broadcast's Scan reads it (assumption: ids, name, times, counts). */
@@ -247,8 +246,8 @@ export class ExtraTraffic {
     const at = clock.now + draw(L.lambdaInvoke);
     // Every word key of the room is read alike: the room's word key stands for each (as the index's writes).
     for (let i = 0; i < this.mix.searchRooms * this.mix.searchWords; i++) {
-      this.c.features.add('search', 'readUnits', SEARCH_QUERY_UNITS);
-      this.c.read(`words#${room.id}`, at, SEARCH_QUERY_UNITS);
+      this.c.features.add('search', 'readUnits', WORD_QUERY_READ_UNITS);
+      this.c.read(`words#${room.id}`, at, WORD_QUERY_READ_UNITS);
     }
   }
 

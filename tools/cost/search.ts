@@ -31,6 +31,11 @@ const DISTINCT_SHARE = 0.8;
  * typical message ("Search indexed by the fan-out").
  */
 const INDEXED_SHARE = 0.6;
+/**
+ * Read units of one word's Query in one room: its SEARCH_LIMITS.candidatesPerWord newest entries of WORD_ITEM_BYTES,
+ * eventually consistent (60 KB: 15 units of 4 KB, halved). The AWS model prices a search with this figure too.
+ */
+export const WORD_QUERY_READ_UNITS = pageReadUnits(SEARCH_LIMITS.candidatesPerWord * WORD_ITEM_BYTES);
 /** Candidates read back per search (searching.ts READ_BACK): each message item ≤ 4 KB, 0.5 RRU eventually consistent. */
 const READ_BACK = 40;
 /** Billed ms of one search: a few DynamoDB round trips, the Queries side by side. */
@@ -93,7 +98,7 @@ export function searchCosts(a: Assumptions, prices: PriceTable = PRICES): Search
   ];
   const entries = SEARCH_LIMITS.candidatesPerWord;
   return cases.map(({ name, rooms, words }) => {
-    const queries = rooms * words * pageReadUnits(entries * WORD_ITEM_BYTES);
+    const queries = rooms * words * WORD_QUERY_READ_UNITS;
     const readBack = READ_BACK * 0.5;
     // One room: its subscription (GetItem, strongly consistent); every room: a Query of the caller's subscriptions.
     const roomsRead = rooms === 1 ? 1 : pageReadUnits(rooms * 150, false);
