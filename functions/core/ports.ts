@@ -323,6 +323,11 @@ export interface ChatEvent {
   payload: string;
   /** `MessageSent` of a chat message that can be pushed to someone: the push rule matches only these. */
   mayPush?: boolean;
+  /**
+   * A room's `Broadcast` that ends its membership (closeroom): the fan-out moves each member it posts the frame to
+   * out of the room to the lobby, at this time (ISO 8601), each before its post (functions/deliver/post.ts).
+   */
+  movesOut?: string;
 }
 
 /**

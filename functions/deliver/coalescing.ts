@@ -22,6 +22,8 @@ export interface Frame {
   lastSeq: number;
   /** Messages it carries: 0 for a resync frame or an event that is no message (presence, a room's broadcast). */
   messages: number;
+  /** The room's close (its `Broadcast`'s movesOut): the chunk's members are moved to the lobby before their posts. */
+  movesOut?: string;
 }
 
 /**

@@ -5,7 +5,7 @@ import { settings } from '#platform/settings';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '#platform/tracing';
 import { settleDeparture } from '#core/identity/departure';
-import { departureRecords, personRooms } from '#core/wiring/dynamodb';
+import { connectionStore, departureRecords, personRooms } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { presenceBoard, presencePublisher } from '#core/wiring/presence';
@@ -65,8 +65,12 @@ const deps = onFirstCall(
     now: Date.now,
     random: Math.random,
     events: eventPublisher(),
+    // A closed room's members, moved to the lobby before its `roomclosed` posts (post.ts moveOutIfClosed).
+    moveOut: (connectionId, roomId, at) => movers().moveOutOf(connectionId, roomId, at),
   }),
 );
+
+const movers = onFirstCall(connectionStore);
 
 const cursors = onFirstCall(cursorStore);
 const boards = onFirstCall(presenceBoard);

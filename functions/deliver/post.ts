@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventPublisher, Notifier } from '#core/ports';
+import { eachAtMost } from '#platform/eachAtMost';
 import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
 import { reserve, reserveNow } from './budget';
 import { type Frame, resyncFrame } from './coalescing';
@@ -81,7 +82,12 @@ export interface PostDeps {
   pause?: (ms: number) => Promise<void>;
   /** The chat bus, for a `Repost` event; absent: reposts stay in the state machine. */
   events?: EventPublisher;
+  /** Moves a member's connection out of a closed room to the lobby (core/aws/connections.ts moveOutOf). */
+  moveOut?: (connectionId: string, roomId: string, at: string) => Promise<unknown>;
 }
+
+/** Moves at once before a closed room's chunk is posted: a chunk's ≤ 100 members, three item calls each. */
+const MOVES_AT_ONCE = 16;
 
 /**
  * The pauses before each try of a resync frame to a member the repost could not reach (429/5xx): about 4 s in all,
@@ -120,6 +126,7 @@ export async function post(
 ): Promise<PostReport> {
   if (input.resync !== undefined) return resyncRound(given, input, deadline);
   const firstAttempt = input.retry === undefined;
+  await moveOutIfClosed(given, input);
   const targets = await targetsOf(given, input);
   const wanted = targets.reduce((n, t) => n + t.frames.length, 0);
   // An everyone-broadcast fills at most half of a second's budget: a room's chunk always finds the rest.
@@ -140,6 +147,25 @@ export async function post(
   const report = await settle(given, input, targets, outcomes, firstAttempt, told, deferred);
   if (deferred.size > 0) return { ...report, resync: Object.fromEntries(deferred), round: 1 };
   return report.retry && input.repostBy === 'bus' ? repostByBus(given, input, report) : report;
+}
+
+/**
+ * A closed room's chunk (its `roomclosed` frame carries `movesOut`): each member is moved out to the lobby before its
+ * posts, so a member told is out already (its next frame is the lobby's). The room index listed them when the chunk
+ * was made, so the notice still reaches each. On the first attempt, the one that names the chunk's members
+ * (`connectionIds`): a repost finds them moved, and one gone fails the move's condition. A failed move is logged:
+ * that member's sends are refused ROOM_CLOSED until it leaves.
+ */
+async function moveOutIfClosed(given: PostDeps, input: PostInput): Promise<void> {
+  const at = input.frames.find((f) => f.movesOut !== undefined)?.movesOut;
+  const roomId = input.roomId;
+  if (at === undefined || roomId === null || !given.moveOut) return;
+  const moveOut = given.moveOut;
+  await eachAtMost(input.connectionIds ?? [], MOVES_AT_ONCE, async (connectionId) => {
+    await moveOut(connectionId, roomId, at).catch((error: unknown) =>
+      logger.warn('a member of a closed room was not moved to the lobby', { roomId, connectionId, error }),
+    );
+  });
 }
 
 /**

@@ -45,6 +45,8 @@ interface EventDetail {
   payload?: unknown;
   /** A presence wake: the room's presence board has changes to tell. */
   board?: unknown;
+  /** A room's close: its members are moved out before the frame is posted to them. */
+  movesOut?: unknown;
 }
 
 /** An event of the chat bus. */
@@ -100,6 +102,8 @@ interface RoomEvent {
   payload?: string;
   /** A presence wake: the room's board is taken (its frame made then). */
   board?: true;
+  /** A room's close: its members are moved out before the frame is posted to them (post.ts). */
+  movesOut?: string;
   /** The queue record it came in (absent for an everyone-broadcast, which comes as the event itself). */
   recordId?: string;
 }
@@ -291,7 +295,7 @@ function eventOfRecord(record: QueueRecord): RoomEvent | undefined {
  */
 function eventOf(event: BusEvent, recordId?: string): RoomEvent | undefined {
   const detail = event?.detail;
-  const { roomId, seq, payload, messageId } = detail ?? {};
+  const { roomId, seq, payload, messageId, movesOut } = detail ?? {};
   const hasSeq = Number.isInteger(seq) && (seq as number) > 0;
   const board = detail?.board === true && typeof roomId === 'string' && payload === undefined && !hasSeq;
   const valid =
@@ -312,6 +316,9 @@ function eventOf(event: BusEvent, recordId?: string): RoomEvent | undefined {
     ...(hasSeq && { seq: seq as number }),
     ...(typeof payload === 'string' && { payload }),
     ...(board && { board: true as const }),
+    ...(typeof movesOut === 'string' &&
+      typeof roomId === 'string' &&
+      typeof payload === 'string' && { movesOut }),
   };
 }
 
@@ -338,7 +345,9 @@ function prepareRoom(
   keyLevel: number = ROOM_INDEX_SHARDS,
 ): Omit<PreparedRoom, 'records'> {
   const frames: Frame[] = states.flatMap((e) =>
-    e.payload === undefined ? [] : [{ payload: e.payload, lastSeq: 0, messages: 0 }],
+    e.payload === undefined
+      ? []
+      : [{ payload: e.payload, lastSeq: 0, messages: 0, ...(e.movesOut && { movesOut: e.movesOut }) }],
   );
   const { expression: filter, values: filterValues } = removedFilter(removed);
   if (roomId === null)

@@ -11,6 +11,7 @@ import { roleIn } from '#core/moderation';
 import type { ChatEvent, ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
+import { eachAtMost } from '#platform/eachAtMost';
 import { logger } from '#platform/powertools';
 import type { MembershipStore } from './memberships';
 import { roomFrameEvent } from './roomFrames';
@@ -39,16 +40,8 @@ export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | '
   audit?: (row: ModerationRecord) => Promise<void>;
 };
 
-/** Calls at once on the person acted on (its ≤ 25 devices) and, in a close, on the room's members. */
+/** Calls at once on the person acted on (its ≤ 25 devices). */
 const POSTS_AT_ONCE = 16;
-
-async function eachAtMost<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /**
  * The write that makes the change if the caller owns the live room it is in; returns the room as the write left it.
@@ -292,18 +285,11 @@ export async function closeRoom(deps: OwnerDeps, connectionId: string) {
   const closedAt = deps.now().toISOString();
   const { roomId } = await asOwner(deps, caller, { kind: 'close', closedAt }, 'close it');
   const message = `Room ${roomId} was closed by its owner. You are in the lobby.`;
-  const members = await membersOf(deps, roomId);
-  const told: string[] = [];
-  await eachAtMost(members, POSTS_AT_ONCE, async (m) => {
-    if (
-      (await deps.connections.moveOutOf(m.connectionId, roomId, closedAt)) &&
-      m.connectionId !== connectionId
-    )
-      told.push(m.connectionId);
-  });
-  // The owner's own connection is moved too (it may be absent from the index yet) and answered by the reply.
+  // The owner's own connection is moved here and answered by the reply. The members hear it through the room's
+  // fan-out, which lists them from the room index and moves each chunk to the lobby before posting it `roomclosed` (deliver/post.ts; docs/DECISIONS.md, "Owner actions reach the room through its fan-out"): the reply waits for
+  // the write, one move and one PutEvents, whatever the room's size.
   await deps.connections.moveOutOf(connectionId, roomId, closedAt);
-  await tell(deps, told, { type: 'roomclosed', roomId, message });
+  await deps.events.publish([roomFrameEvent(roomId, { type: 'roomclosed', roomId, message }, closedAt)]);
   await deps.audit?.(auditRow(caller, roomId, 'closeroom', closedAt));
   return { type: 'roomclosed' as const, roomId, message };
 }

@@ -183,7 +183,12 @@ export function useFanoutMachine(settings: Record<string, string> = SMALL_PAGES)
       const slice = ids.slice(i, i + 25);
       const connections = slice.map((id) => ({
         PutRequest: {
-          Item: { connectionId: { S: id }, roomId: { S: roomId }, username: { S: `user-${id}` } },
+          Item: {
+            connectionId: { S: id },
+            roomId: { S: roomId },
+            username: { S: `user-${id}` },
+            connectedAt: { S: new Date().toISOString() },
+          },
         },
       }));
       const subscriptions = slice.map((id) => ({

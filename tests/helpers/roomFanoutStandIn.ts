@@ -16,6 +16,10 @@ export function roomFanoutStandIn(ports: Pick<ChatPorts, 'connections' | 'rooms'
       const room = await ports.rooms.get(event.roomId);
       const removed = room?.removedNames ?? new Set<string>();
       const { members } = await ports.connections.listMembers(event.roomId, Number.POSITIVE_INFINITY);
+      // A close's members are moved out first, as each chunk of the fan-out moves them before its posts (deliver/post.ts).
+      if (event.movesOut !== undefined)
+        for (const m of members)
+          await ports.connections.moveOutOf(m.connectionId, event.roomId, event.movesOut);
       for (const m of members)
         if (!removed.has(m.username)) await ports.notifier.post(m.connectionId, event.payload);
     }

@@ -1,7 +1,7 @@
 import type { ChatEvent, Connection, Notifier } from '#core/ports';
 import { joinRoom } from '#rooms/joining';
 import { ban, slowMode } from '#rooms/moderation';
-import { removeMember, rotateKey } from '#rooms/owners';
+import { closeRoom, removeMember, rotateKey } from '#rooms/owners';
 import { createRoom } from '#rooms/rooms';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 import {
@@ -145,6 +145,30 @@ describe('rotatekey and slowmode in a room of 300', () => {
     await r.fanOut();
     for (const id of r.members)
       expect(r.received(id)).toEqual([{ type: 'slowmode', roomId: r.roomId, seconds: 30 }]);
+    r.db.destroy();
+  });
+});
+
+describe('closeroom in a room of 300', () => {
+  it('answers without a post of its own; the fan-out moves every member to the lobby and tells each', async () => {
+    const r = await roomOfMany();
+    expect(await closeRoom(r.deps, r.owner.connectionId)).toMatchObject({
+      type: 'roomclosed',
+      roomId: r.roomId,
+    });
+    expect(r.routePosts).toEqual([]);
+    // The owner's own connection is moved by the route; the members are still listed for the fan-out's Query.
+    expect((await r.deps.connections.get(r.owner.connectionId))?.roomId).toBe('lobby');
+    expect((await r.deps.connections.get(r.bob.connectionId))?.roomId).toBe(r.roomId);
+    await r.fanOut();
+    for (const id of r.members) {
+      expect(r.received(id)).toEqual([
+        { type: 'roomclosed', roomId: r.roomId, message: expect.stringMatching(/closed by its owner/) },
+      ]);
+      expect((await r.deps.connections.get(id))?.roomId).toBe('lobby');
+      // Off the room's index too: its subscription to the room is gone (the index follows its table).
+      expect(await r.deps.connections.subscription(id, r.roomId)).toBeUndefined();
+    }
     r.db.destroy();
   });
 });

@@ -153,6 +153,8 @@ describe('the owner closes the room', () => {
     const stored = Number((await roomItem(roomId))?.seq?.N);
     if (sent.type === 'ack') expect(sent.roomId === 'lobby' || stored === sent.seq).toBe(true);
     else expect(sent).toMatchObject({ type: 'error', code: 'ROOM_CLOSED' });
+    // The fan-out moves bob, then tells him: once told, his sends go to the lobby.
+    await bob.next((f) => f.type === 'roomclosed' && f.roomId === roomId);
     expect(await say(bob, 'after')).toMatchObject({ type: 'ack', roomId: 'lobby' });
   });
 });

@@ -247,6 +247,10 @@ describe('closeroom', () => {
     const { w, owner, bob, carol, roomId, key } = await roomOfThree();
     const reply = await closeRoom(w.deps, owner.connectionId);
     expect(reply).toMatchObject({ type: 'roomclosed', roomId });
+    // Told and moved by the room's fan-out (its stand-in here; tests/rooms/ownerFanout.test.ts runs the machine).
+    expect(w.published).toContainEqual(
+      expect.objectContaining({ type: 'Broadcast', roomId, movesOut: expect.any(String) }),
+    );
     for (const member of [bob, carol]) {
       expect(w.posts(member)).toEqual([
         { type: 'roomclosed', roomId, message: expect.stringMatching(/closed/) },
