@@ -11,7 +11,7 @@ import { startTestCloud } from './localCloud';
  * Chromium's renderer can wait many seconds for a core; each wait ends as soon as the page shows the state, so a
  * passing run takes no longer for it.
  */
-export const UI_TIMEOUT_MS = 60_000;
+export const UI_TIMEOUT_MS = 120_000;
 
 /** Where browser tests leave their screenshots. */
 export const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
