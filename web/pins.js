@@ -1,10 +1,12 @@
 // A room's pinned messages in the web chat: the 📌 button in the room header shows how many there are and opens the
-// pins panel, which lists them oldest pin first with their text (as the room's RoomMessages store holds it) and who
-// pinned them; a click on one scrolls to its message. The list is the client library's (`store.pins()`): as the join
+// pins panel, which lists them oldest pin first, each read as its message row reads (messageCard.js: author, time, the
+// text's Markdown drawn by the message list's own format.js, as the room's RoomMessages store holds it now) with who
+// pinned it; a click on one scrolls to its message. The list is the client library's (`store.pins()`): as the join
 // gave it, then as `pinned` and `deleted` changes move it. A room's owner and moderators pin, its members too when the
-// owner set `membersPin` (changes.js offers Pin by canPin; the server decides). All text goes in with textContent.
+// owner set `membersPin` (changes.js offers Pin by canPin; the server decides).
 
 import { membersPinIn } from './directory.js';
+import { cardMeta, cardText, opensOnClick } from './messageCard.js';
 import { moderation } from './moderation.js';
 import { state } from './state.js';
 import { h, ui } from './ui.js';
@@ -19,20 +21,24 @@ export function paintPins(store) {
   ui.pinsList.replaceChildren(
     ...pins.map((pin) => {
       const message = store.get(pin.seq);
-      const item = h('li', 'pin-item');
+      const item = h('li', 'pin-item message-card');
       item.dataset.testid = 'pin-item';
       item.dataset.seq = String(pin.seq);
-      const text = h('button', 'pin-text', message ? message.text : `Message #${pin.seq} (not loaded)`);
-      text.type = 'button';
-      text.title = 'Show this message';
-      text.addEventListener('click', () => {
+      const open = h('button', 'pin-open card-open');
+      open.type = 'button';
+      open.title = 'Show this message';
+      const meta = cardMeta(message, state.shownRoom, [`pinned by ${pin.by}`]);
+      meta.classList.add('pin-meta');
+      open.append(meta);
+      const text = message
+        ? cardText(message.text)
+        : h('div', 'card-text', `Message #${pin.seq} (not loaded)`);
+      text.classList.add('pin-text');
+      item.append(open, text);
+      opensOnClick(item, () =>
         ui.messageList
           .querySelector(`[data-testid="message"][data-seq="${pin.seq}"]`)
-          ?.scrollIntoView({ block: 'center' });
-      });
-      item.append(
-        text,
-        h('span', 'pin-meta', `${message ? `${message.username} · ` : ''}pinned by ${pin.by}`),
+          ?.scrollIntoView({ block: 'center' }),
       );
       return item;
     }),

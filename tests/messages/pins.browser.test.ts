@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import {
   browserStage,
@@ -6,6 +7,7 @@ import {
   peopleInRoom,
   person,
   messageRow as row,
+  SCREENSHOTS,
   send,
 } from '../helpers/browserStage';
 
@@ -13,6 +15,7 @@ import {
  * Pinned messages in the web chat (web/pins.js, web/changes.js), in Chromium against the local cloud: the room's
  * owner pins a message from its actions, both people see it marked and listed in the pins panel of the room's header,
  * one who joins later finds it there too, the other member is offered no Pin, and a delete takes it out of the list.
+ * A pin reads as its message does: its Markdown drawn (bold, a link), the sender's HTML and a javascript: link inert.
  */
 jest.setTimeout(240_000);
 
@@ -64,3 +67,70 @@ it('the owner pins a message: both see it in the pins list, a newcomer too, and 
   await del.click();
   for (const page of [alice, bob, carol]) await page.getByTestId('pins-button').waitFor({ state: 'hidden' });
 });
+
+it('a pin reads as its message: bold and a link drawn, HTML and javascript: inert, a click shows it', async () => {
+  const {
+    pages: [alice, bob],
+  } = await peopleInRoom(stage, ['alice-pinmd', 'bob-pinmd']);
+  const alerts: string[] = [];
+  for (const page of [alice, bob])
+    page.on('dialog', (d) => {
+      alerts.push(d.message());
+      void d.dismiss();
+    });
+
+  await send(
+    bob,
+    'the **standup** notes: [the wiki](https://example.com/wiki) <script>alert(1)</script> [bad](javascript:alert(2))',
+  );
+  const message = row(alice, 'standup notes');
+  await message.waitFor();
+  await message.hover();
+  await message.getByTestId('pin-message').click();
+
+  for (const page of [alice, bob]) {
+    const item = (await pinsList(page)).getByTestId('pin-item');
+    const text = item.locator('.pin-text');
+    await hasText(text, 'the standup notes: the wiki <script>alert(1)</script> [bad](javascript:alert(2))');
+    await hasText(text.locator('strong'), 'standup');
+    const links = await text.locator('a').evaluateAll((as) =>
+      as.map((a) => {
+        const link = a as unknown as { href: string; rel: string; target: string; textContent: string };
+        return { text: link.textContent, href: link.href, rel: link.rel, target: link.target };
+      }),
+    );
+    expect(links).toEqual([
+      { text: 'the wiki', href: 'https://example.com/wiki', rel: 'noopener noreferrer', target: '_blank' },
+    ]);
+    expect(await page.getByTestId('pins-list').locator('script, b, img').count()).toBe(0);
+    // The sender's name heads it, as in the room, and who pinned it.
+    expect(await item.locator('.pin-meta .msg-author').textContent()).toBe('bob-pinmd');
+    expect(await item.locator('.pin-meta').textContent()).toContain('pinned by alice-pinmd');
+  }
+  expect(alerts).toEqual([]);
+  await bob.screenshot({ path: join(SCREENSHOTS, 'pin-markdown.png') });
+
+  // A click on its text (not on the link) shows the message, scrolled out of view by a tall one after it.
+  await send(alice, Array.from({ length: 60 }, (_, i) => `line ${i}`).join('\n'));
+  await row(alice, 'line 59').waitFor();
+  await untilInView(alice, message, false);
+  await alice.getByTestId('pins-list').locator('.pin-text strong').click();
+  await untilInView(alice, message, true);
+});
+
+type Box = { top: number; bottom: number };
+type Boxed = { getBoundingClientRect(): Box; closest(selector: string): Boxed | null };
+
+/** Waits (the page's default bound) until `locator`'s element is, or is not, wholly inside the message list's view. */
+async function untilInView(page: Page, locator: ReturnType<typeof row>, shown: boolean) {
+  const element = await locator.elementHandle();
+  await page.waitForFunction(
+    ([el, want]) => {
+      const node = el as unknown as Boxed;
+      const view = node.closest('.messages-scroll')?.getBoundingClientRect();
+      const box = node.getBoundingClientRect();
+      return (view !== undefined && box.top >= view.top && box.bottom <= view.bottom) === want;
+    },
+    [element, shown] as const,
+  );
+}

@@ -1,4 +1,12 @@
-import { browserStage, hasText, joinRoom, person, messageRow as row } from '../helpers/browserStage';
+import { join } from 'node:path';
+import {
+  browserStage,
+  hasText,
+  joinRoom,
+  person,
+  messageRow as row,
+  SCREENSHOTS,
+} from '../helpers/browserStage';
 import { ChatClient } from '../helpers/chatClient';
 
 /**
@@ -6,7 +14,8 @@ import { ChatClient } from '../helpers/chatClient';
  * and a page of chatter more, finds bob's message by a word in the search panel of the room's header, the word marked,
  * and a click shows the message in the room (older history loaded until it is there), marked as the one found. A reply
  * in a thread is not in the room's flow: its hit names the room by its name, and a click opens the thread pane on its
- * root with the reply marked there.
+ * root with the reply marked there. A hit reads as its message does: its Markdown drawn (bold, a link), the sender's
+ * HTML and a javascript: link as inert text.
  */
 jest.setTimeout(240_000);
 
@@ -31,7 +40,7 @@ it("alice finds bob's message by a word and jumps to it in the room", async () =
     await alice.getByTestId('search-input').fill('Flowerpot');
     await alice.getByTestId('search-submit').click();
     const hit = alice.getByTestId('search-hit');
-    await hasText(hit.locator('.search-open'), 'the spare key is under the blue flowerpot');
+    await hasText(hit.locator('.search-text'), 'the spare key is under the blue flowerpot');
     expect(await hit.count()).toBe(1);
     expect(await hit.locator('mark').allTextContents()).toEqual(['flowerpot']);
     expect(await hit.locator('.search-meta').textContent()).toContain('bob-search');
@@ -69,7 +78,7 @@ it('a reply in a thread is found by search and its click opens the thread with t
     await alice.getByTestId('search-input').fill('locker');
     await alice.getByTestId('search-submit').click();
     const hit = alice.getByTestId('search-hit');
-    await hasText(hit.locator('.search-open'), 'the anchor chain is in the red locker');
+    await hasText(hit.locator('.search-text'), 'the anchor chain is in the red locker');
     expect(await hit.count()).toBe(1);
     const meta = (await hit.locator('.search-meta').textContent()) ?? '';
     expect(meta).toContain('Harbour crew');
@@ -84,6 +93,63 @@ it('a reply in a thread is found by search and its click opens the thread with t
     await hasText(found.locator('.msg-text'), 'the anchor chain is in the red locker');
     expect(await found.isVisible()).toBe(true);
     expect(await alice.getByText('That message is no longer kept.').count()).toBe(0);
+  } finally {
+    bob.close();
+  }
+});
+
+it('a hit reads as its message: bold and a link drawn, the word marked, HTML and javascript: inert', async () => {
+  const bob = await ChatClient.connect(stage.cloud.wsUrl, 'bob-md-search');
+  try {
+    const created = await bob.expectReply({ action: 'createroom' });
+    const code = created.roomId as string;
+    const sent =
+      'the **lighthouse** keys: [the wiki](https://example.com/wiki) <script>alert(1)</script> [bad](javascript:alert(2))';
+    await bob.expectReply({ action: 'sendmessage', message: sent });
+    await bob.expectReply({ action: 'sendmessage', message: 'nothing to see here' });
+
+    const alice = await person(stage, 'alice-md-search');
+    const alerts: string[] = [];
+    alice.on('dialog', (d) => {
+      alerts.push(d.message());
+      void d.dismiss();
+    });
+    await joinRoom(alice, code);
+    await row(alice, 'nothing to see here').waitFor();
+
+    await alice.getByTestId('search-button').click();
+    await alice.getByTestId('search-input').fill('lighthouse');
+    await alice.getByTestId('search-submit').click();
+    const hit = alice.getByTestId('search-hit');
+    const text = hit.locator('.search-text');
+    // Drawn as the room draws it: no asterisks or brackets of the link, the word bold and still marked.
+    await hasText(text, 'the lighthouse keys: the wiki <script>alert(1)</script> [bad](javascript:alert(2))');
+    expect(await hit.count()).toBe(1);
+    await hasText(text.locator('strong'), 'lighthouse');
+    expect(await text.locator('strong mark').allTextContents()).toEqual(['lighthouse']);
+    const links = await text.locator('a').evaluateAll((as) =>
+      as.map((a) => {
+        const link = a as unknown as { href: string; rel: string; target: string; textContent: string };
+        return { text: link.textContent, href: link.href, rel: link.rel, target: link.target };
+      }),
+    );
+    expect(links).toEqual([
+      { text: 'the wiki', href: 'https://example.com/wiki', rel: 'noopener noreferrer', target: '_blank' },
+    ]);
+    // The sender's HTML is text, its javascript: link no link, and nothing ran.
+    expect(await alice.getByTestId('search-results').locator('script, b, img').count()).toBe(0);
+    expect(alerts).toEqual([]);
+    // The sender's name and the time head it, as in the room.
+    expect(await hit.locator('.search-meta .msg-author').textContent()).toBe('bob-md-search');
+    expect(await hit.locator('.search-meta time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await alice.screenshot({ path: join(SCREENSHOTS, 'search-hit-markdown.png') });
+
+    // A click on its text (not on the link) still shows the message in the room, marked.
+    await text.locator('strong').click();
+    await alice
+      .locator('[data-testid="message"].is-search-hit')
+      .filter({ hasText: 'lighthouse keys' })
+      .waitFor();
   } finally {
     bob.close();
   }
