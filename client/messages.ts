@@ -7,7 +7,7 @@ import type {
   Pin,
   RoomEventFrame,
 } from '../protocol';
-import { reactionOf, THREAD_LIMITS } from '../protocol';
+import { CHANGE_LIMITS, reactionOf, THREAD_LIMITS } from '../protocol';
 import { type BackoffPolicy, REAL_CLOCK, type RetryClock, retrying } from './backoff';
 import { RoomcastError } from './errors';
 import { checkMessageText } from './validate';
@@ -357,10 +357,20 @@ export class RoomMessages {
       }
     } else if (event.type === 'reaction') {
       const others = (held.reactions ?? []).filter((r) => r.reaction !== event.reaction);
-      const mine = held.reactions?.find((r) => r.reaction === event.reaction)?.mine;
+      const before = held.reactions?.find((r) => r.reaction === event.reaction);
+      const mine = before?.mine;
+      const by = namedAfter(before?.by ?? [], event);
       const reactions =
         event.count > 0
-          ? [...others, { reaction: event.reaction, count: event.count, ...(mine && { mine }) }]
+          ? [
+              ...others,
+              {
+                reaction: event.reaction,
+                count: event.count,
+                ...(mine && { mine }),
+                ...(by.length > 0 && { by }),
+              },
+            ]
           : others;
       next.reactions = reactions.sort((a, b) => b.count - a.count || (a.reaction < b.reaction ? -1 : 1));
     } else event satisfies never; // every change frame of the protocol has its branch: tsc names a new one here
@@ -370,4 +380,15 @@ export class RoomMessages {
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/**
+ * Who a reaction names after its event, as the server names them (functions/messages/dynamoReactions.ts): a giver
+ * among its first CHANGE_LIMITS.reactorsNamed (the count after it at most that) is named, a take-back unnames.
+ */
+function namedAfter(by: string[], event: Extract<ChangeFrame, { type: 'reaction' }>): string[] {
+  const others = by.filter((name) => name !== event.username);
+  const named =
+    event.added && event.count <= CHANGE_LIMITS.reactorsNamed ? [...others, event.username] : others;
+  return named.slice(0, Math.min(event.count, CHANGE_LIMITS.reactorsNamed)).sort();
 }

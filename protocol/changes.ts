@@ -20,6 +20,11 @@ export const CHANGE_LIMITS = {
   reactionKindsPerMember: 5,
   /** Reactions (of every kind, by every member) one message can carry: its record stays far below 400 KB. */
   reactionsPerMessage: 5000,
+  /**
+   * Members a reaction names (`ReactionCount.by`): its first givers while it has at most this many, so "alice, bob and
+   * 3 others" can be said; the names stay a few hundred bytes per message (docs/DECISIONS.md, "Who reacted").
+   */
+  reactorsNamed: 3,
   /** Messages one room can have pinned at once: the pins list fits one small item and one glance. */
   pinsPerRoom: 50,
 } as const;
@@ -135,11 +140,16 @@ export type ChangeMessageRequest =
 
 // ---------------------------------------------------------------- server -> client
 
-/** One reaction on a message: how many members gave it, and whether the member this frame is for did. */
+/**
+ * One reaction on a message: how many members gave it, whether the member this frame is for did, and `by`: names (as
+ * shown in the room) of up to CHANGE_LIMITS.reactorsNamed of its givers, each named when it was among the first that
+ * many; absent when none is named (the others are `count` minus its length).
+ */
 export interface ReactionCount {
   reaction: string;
   count: number;
   mine?: boolean;
+  by?: string[];
 }
 
 /**

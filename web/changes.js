@@ -84,6 +84,25 @@ const givenNow = (seq, reaction) =>
   store?.get(seq)?.reactions?.some((r) => r.reaction === reaction && r.mine) === true;
 
 /**
+ * Who gave a reaction, in words: its named givers (the server names its first CHANGE_LIMITS.reactorsNamed, as shown in
+ * the room; this person as "you", first) and how many others: "you, alice and 3 others", "bob", "2 people".
+ */
+export function whoReacted({ count, mine, by }, me = state.username) {
+  const named = (by ?? []).filter((name) => name !== me);
+  const names = [...(mine ? ['you'] : []), ...named].slice(0, Math.max(0, count));
+  const others = count - names.length;
+  if (names.length === 0) return others === 1 ? '1 person' : `${others} people`;
+  if (others > 0) return `${names.join(', ')} and ${others} ${others === 1 ? 'other' : 'others'}`;
+  return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/** Long-press on a touch screen (its context menu): says who reacted, as hovering the chip's title does. */
+function tellWho(ev) {
+  ev.preventDefault();
+  toast(ev.currentTarget.title, { kind: 'info', title: 'Reactions', timeout: 4000 });
+}
+
+/**
  * The message's reaction chips, updated in place: a chip replaced between a press and its release would lose that
  * click, so a chip stays the same element while its reaction stays, and reads the store when clicked.
  */
@@ -91,7 +110,8 @@ function reactionsOf(m, held) {
   const list = held ?? h('div', 'msg-reactions');
   const chips = new Map([...list.querySelectorAll('.reaction-chip')].map((c) => [c.dataset.reaction, c]));
   const shown = [];
-  for (const { reaction, count, mine } of m.reactions ?? []) {
+  for (const given of m.reactions ?? []) {
+    const { reaction, count, mine } = given;
     let chip = chips.get(reaction);
     if (!chip) {
       chip = h('button', 'reaction-chip');
@@ -100,7 +120,13 @@ function reactionsOf(m, held) {
       chip.dataset.reaction = reaction;
       chip.append(h('span', 'reaction-emoji', reaction), h('span', 'reaction-count'));
       chip.addEventListener('click', () => react(m.seq, reaction, givenNow(m.seq, reaction)));
+      chip.addEventListener('contextmenu', tellWho);
     }
+    // Who gave it, on hover (title), to a screen reader and on keyboard focus (changes.css shows data-who).
+    const who = `${reaction} from ${whoReacted(given)}`;
+    chip.title = who;
+    chip.dataset.who = who;
+    chip.setAttribute('aria-label', who);
     chip.classList.toggle('is-mine', Boolean(mine));
     chip.dataset.count = String(count);
     chip.setAttribute('aria-pressed', mine ? 'true' : 'false');

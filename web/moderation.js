@@ -46,7 +46,18 @@ export function roleBadge(name) {
   if (!moderation.moderators.has(name)) return null;
   const badge = h('span', 'member-role', 'mod');
   badge.dataset.testid = 'member-role';
+  badge.dataset.role = 'moderator';
   badge.title = `${name} is a moderator of this room`;
+  return badge;
+}
+
+/** The owner's mark in the list: "owner", on the name the room's owner created it under. */
+export function ownerBadge(name) {
+  if (!moderation.ownerName || name !== moderation.ownerName) return null;
+  const badge = h('span', 'member-role member-owner', 'owner');
+  badge.dataset.testid = 'member-role';
+  badge.dataset.role = 'owner';
+  badge.title = `${name} owns this room`;
   return badge;
 }
 

@@ -7,6 +7,43 @@ import { state } from './state.js';
 /** `${roomId}\n${authorKey}` -> { displayName, status, avatar }. */
 const profiles = new Map();
 const keyOf = (roomId, authorKey) => `${roomId}\n${authorKey}`;
+/**
+ * `${roomId}\n${username}` -> { authorKey, rank }: whom a name in the member list (names only: the `members` frame
+ * carries no keys) is, as the latest message under that name (`rank`: its seq) or profile push (the room's latest
+ * seq seen: it names the person's current name) said. An older history page read later never overrides a newer one.
+ */
+const nameKeys = new Map();
+const latestSeq = new Map();
+/** What runs when a name's profile may show differently (sidebar.js draws the member list again). */
+const nameListeners = new Set();
+
+/** Remembers that `username` is `authorKey` in `roomId`, as of `rank`. */
+function bindName(roomId, username, authorKey, rank) {
+  if (!roomId || !username || !authorKey) return;
+  const key = keyOf(roomId, username);
+  const held = nameKeys.get(key);
+  if (held && held.rank > rank) return;
+  nameKeys.set(key, { authorKey, rank });
+  if (held?.authorKey !== authorKey) for (const run of nameListeners) run(roomId);
+}
+
+function seeMessage(m) {
+  if (!m?.roomId || !Number.isInteger(m.seq)) return;
+  latestSeq.set(m.roomId, Math.max(latestSeq.get(m.roomId) ?? 0, m.seq));
+  bindName(m.roomId, m.username, m.authorKey, m.seq);
+}
+
+/** The profile of the member shown as `username` in `roomId` ({ authorKey, displayName, status, avatar }), if known. */
+export function profileOfName(roomId, username) {
+  const bound = nameKeys.get(keyOf(roomId, username));
+  if (!bound) return undefined;
+  return { authorKey: bound.authorKey, ...profiles.get(keyOf(roomId, bound.authorKey)) };
+}
+
+/** Runs `run(roomId)` whenever a profile or whom a name is changes there. */
+export function onNameProfiles(run) {
+  nameListeners.add(run);
+}
 
 /** A small round image of an avatar (its presigned `url`), or null without one. */
 export function avatarImage(avatar, testid) {
@@ -33,13 +70,14 @@ export function profileNode(roomId, authorKey) {
   return node;
 }
 
-/** Puts the member's avatar image in a row's initial-letter avatar (`el`), or takes it out when it has none. */
-export function showAvatar(el, roomId, authorKey) {
+/**
+ * Puts the member's avatar image in a row's initial-letter avatar (`el`), or takes it out when it has none; `testid`
+ * names the image (a message row's, a member list row's).
+ */
+export function showAvatar(el, roomId, authorKey, testid = 'message-avatar') {
   if (!el) return;
   el.querySelector('.profile-avatar')?.remove();
-  const img = authorKey
-    ? avatarImage(profiles.get(keyOf(roomId, authorKey))?.avatar, 'message-avatar')
-    : null;
+  const img = authorKey ? avatarImage(profiles.get(keyOf(roomId, authorKey))?.avatar, testid) : null;
   el.classList.toggle('has-image', img !== null);
   if (img) el.append(img);
 }
@@ -64,13 +102,21 @@ function know(roomId, profile) {
     avatar: profile.avatar,
   });
   redraw(roomId, profile.authorKey);
+  for (const run of nameListeners) run(roomId);
 }
 
 /** Follows the `profile` pushes of every followed room, and the profiles joins and history pages carry. */
 export function watchProfiles(chat) {
-  chat.on('profile', (frame) => know(frame.roomId, frame));
+  chat.on('profile', (frame) => {
+    // A push names the person's current name in the room: as of the latest seq seen there.
+    bindName(frame.roomId, frame.username, frame.authorKey, latestSeq.get(frame.roomId) ?? 0);
+    know(frame.roomId, frame);
+  });
+  chat.on('message', seeMessage);
   chat.on('frame', ({ frame }) => {
-    if ((frame?.type === 'joined' || frame?.type === 'history') && Array.isArray(frame.profiles))
-      for (const profile of frame.profiles) know(frame.roomId, profile);
+    if (frame?.type !== 'joined' && frame?.type !== 'history') return;
+    const messages = frame.type === 'joined' ? frame.history : frame.messages;
+    if (Array.isArray(messages)) for (const m of messages) seeMessage({ roomId: frame.roomId, ...m });
+    if (Array.isArray(frame.profiles)) for (const profile of frame.profiles) know(frame.roomId, profile);
   });
 }

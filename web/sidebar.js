@@ -1,7 +1,8 @@
 // The sidebar's panels: the room's member list and the connection's details.
 
-import { moderationMenu, roleBadge, rowKind } from './moderation.js';
+import { moderationMenu, ownerBadge, roleBadge, rowKind } from './moderation.js';
 import { mutedBadge } from './modlog.js';
+import { onNameProfiles, profileOfName, showAvatar } from './profiles.js';
 import { state } from './state.js';
 import { fullFmt, h, makeAvatar, nameNode, placeRows, toast, toDate, ui } from './ui.js';
 
@@ -16,21 +17,52 @@ export const memberActions = { remove: null };
  */
 const memberRows = new Map();
 
+/** What a row shows of the member's profile: it is drawn again when this changes. */
+function profileKind(name) {
+  const p = profileOfName(state.shownRoom, name);
+  return p ? `${p.authorKey}|${p.displayName ?? ''}|${p.status ?? ''}|${p.avatar?.url ?? ''}` : '';
+}
+
+/**
+ * The name part of a row: the profile's display name when the member set one (its name in the room beside it, as
+ * mentions and moderation use it), its status on a line under it, and, for the room's staff, "muted".
+ */
+function memberLabel(name, profile) {
+  const label = h('span', 'member-name');
+  if (profile?.displayName) {
+    const display = h('span', 'member-display', profile.displayName);
+    display.dataset.testid = 'member-display-name';
+    display.dir = 'auto';
+    label.append(display, ' ', h('span', 'member-handle'));
+    label.lastChild.append(nameNode(name));
+    label.title = `${profile.displayName} (${name})`;
+  } else label.append(nameNode(name));
+  if (profile?.status) {
+    const status = h('span', 'member-status', profile.status);
+    status.dataset.testid = 'member-status';
+    status.dir = 'auto';
+    label.append(status);
+  }
+  // Muted, as the room's owner and moderators see it (modlog.js; members are not told who is): a line under the
+  // name, so the row's buttons leave the name its width.
+  const muted = mutedBadge(name);
+  if (muted) label.append(muted);
+  return label;
+}
+
 function memberRow(name, kind, { isMe, canRemove }) {
   const kept = memberRows.get(name);
   if (kept?.kind === kind) return kept.li;
   const li = h('li', 'member');
   li.dataset.testid = 'member-item';
   li.dataset.username = name;
-  const label = h('span', 'member-name');
-  label.append(nameNode(name));
-  // Muted, as the room's owner and moderators see it (modlog.js; members are not told who is): a line under the
-  // name, so the row's buttons leave the name its width.
-  const muted = mutedBadge(name);
-  if (muted) label.append(muted);
-  li.append(makeAvatar(name, 'avatar-sm'), label);
-  // A moderator is marked "mod" (moderation.js); the owner's and moderators' menu sits on the others' rows.
-  const badge = roleBadge(name);
+  const profile = profileOfName(state.shownRoom, name);
+  // The avatar as message rows draw it (profiles.js): the profile's image over the initial.
+  const avatar = makeAvatar(name, 'avatar-sm');
+  showAvatar(avatar, state.shownRoom, profile?.authorKey, 'member-avatar');
+  li.append(avatar, memberLabel(name, profile));
+  // The owner is marked "owner", a moderator "mod" (moderation.js); the staff's menu sits on the others' rows.
+  const badge = ownerBadge(name) ?? roleBadge(name);
   if (badge) li.append(badge);
   const menu = isMe ? null : moderationMenu(name);
   if (menu) li.append(menu);
@@ -50,11 +82,21 @@ function memberRow(name, kind, { isMe, canRemove }) {
   return li;
 }
 
+/** The count the list was last drawn with: a profile arriving draws the list again with it. */
+let lastCount = { count: undefined, counted: false };
+
+// A profile learnt, or whom a name is: the shown room's rows follow (each drawn again only if what it shows changed).
+onNameProfiles((roomId) => {
+  if (roomId === state.shownRoom && state.chat)
+    renderMembers(state.chat.members, lastCount.count, lastCount.counted);
+});
+
 /**
  * `counted`: the count moved by joins and leaves the server counted without names (a room that has held more than
  * 100 members): the count shown is the server's, the list the names last asked for.
  */
 export function renderMembers(list, count, counted = false) {
+  lastCount = { count, counted };
   const me = state.username;
   const names = [...new Set(list)].sort((a, b) => {
     if (a === me) return -1;
@@ -64,7 +106,7 @@ export function renderMembers(list, count, counted = false) {
   const canRemove = state.owned.has(state.shownRoom) && Boolean(memberActions.remove);
   const items = names.map((name) => {
     const isMe = name === me;
-    const kind = `${state.shownRoom} ${isMe ? 'me' : canRemove ? 'owner' : 'member'} ${rowKind(name)}`;
+    const kind = `${state.shownRoom} ${isMe ? 'me' : canRemove ? 'owner' : 'member'} ${rowKind(name)} ${profileKind(name)}`;
     return memberRow(name, kind, { isMe, canRemove });
   });
   const listed = new Set(names);

@@ -304,6 +304,7 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
   const held = await holdReaction(deps, {
     message,
     key: change.changer.key,
+    name: change.changer.connection.username,
     reaction: request.reaction,
     remove: request.remove,
     owner: limitOwner(change.changer.connection.userId, input.sourceIp),

@@ -18,11 +18,16 @@ import type {
  * - `#`, the message's summary: `counts` (reaction -> members giving it, at most CHANGE_LIMITS.reactionKinds
  *   entries), `total` (every reaction, at most reactionsPerMessage), `lastSeq` (the highest reaction event whose
  *   effect the counts hold; the message's `changeSeq` as far as reactions go);
+ *   and `n#<reaction>` per reaction, a string set of the names of at most CHANGE_LIMITS.reactorsNamed of its givers
+ *   (the first that many: a name goes in while the reaction has no more givers, and leaves with its take-back);
  * - `m#<memberKey>`, one member's reactions to the message: `given`, a string set of at most
  *   reactionKindsPerMember emoji.
- * Every write is an UpdateItem of one small item (< 1 KB: 1 WCU), never a transaction, so reactors never conflict.
+ * Every write is an UpdateItem of one small item (< 1 KB: 1 WCU, a summary naming many kinds a few KB: see
+ * docs/DECISIONS.md "Who reacted"), never a transaction, so reactors never conflict.
  */
 const SUMMARY = '#';
+/** The summary's attribute naming a reaction's givers: a top-level set, as ADD and DELETE take only those. */
+const NAMES = 'n#';
 const memberSk = (memberKey: string) => `m#${memberKey}`;
 /** A source's kinds of reaction to the message without sign-in (`kinds`: reaction -> its connections giving it). */
 const sourceSk = (sourceKey: string) => `s#${sourceKey}`;
@@ -33,7 +38,18 @@ function summaryOf(item: Record<string, unknown> | undefined): ReactionSummary |
   const counts: Record<string, number> = {};
   for (const [reaction, n] of Object.entries((item.counts as Record<string, unknown>) ?? {}))
     if (Number(n) > 0) counts[reaction] = Number(n);
-  return { counts, total: Number(item.total ?? 0), lastSeq: Number(item.lastSeq ?? 0) };
+  const names: Record<string, string[]> = {};
+  for (const [attribute, value] of Object.entries(item)) {
+    const reaction = attribute.slice(NAMES.length);
+    if (attribute.startsWith(NAMES) && counts[reaction] !== undefined && value instanceof Set)
+      names[reaction] = [...(value as Set<string>)].sort();
+  }
+  return {
+    counts,
+    total: Number(item.total ?? 0),
+    lastSeq: Number(item.lastSeq ?? 0),
+    ...(Object.keys(names).length > 0 && { names }),
+  };
 }
 
 const givenOf = (item: Record<string, unknown> | undefined): string[] => [
@@ -112,7 +128,13 @@ export class DynamoReactionStore implements ReactionStore {
     }
   }
 
-  async count(target: ReactionTarget, reaction: string, delta: 1 | -1, ttl: number): Promise<CountOutcome> {
+  async count(
+    target: ReactionTarget,
+    reaction: string,
+    delta: 1 | -1,
+    ttl: number,
+    name: string,
+  ): Promise<CountOutcome> {
     const Key = { target: targetOf(target), key: SUMMARY };
     for (let created = false; ; created = true) {
       try {
@@ -121,7 +143,8 @@ export class DynamoReactionStore implements ReactionStore {
             TableName: this.table,
             Key,
             // SET with arithmetic is as atomic as ADD (one item, one write), and reaches into the map.
-            UpdateExpression: 'SET counts.#e = if_not_exists(counts.#e, :none) + :d, #total = #total + :d',
+            // A take-back unnames its giver in the same write (DELETE of a name not in the set changes nothing).
+            UpdateExpression: `SET counts.#e = if_not_exists(counts.#e, :none) + :d, #total = #total + :d${delta < 0 ? ' DELETE #n :name' : ''}`,
             // Adding: at most reactionsPerMessage in all, and a new kind only below reactionKinds (a kind whose count
             // fell to 0 is removed below, so `size(counts)` counts the kinds given). On a summary not yet created
             // the condition fails too (`total` absent).
@@ -129,10 +152,15 @@ export class DynamoReactionStore implements ReactionStore {
               delta > 0
                 ? '#total < :max AND (attribute_exists(counts.#e) OR size(counts) < :kinds)'
                 : 'counts.#e > :none',
-            ExpressionAttributeNames: { '#e': reaction, '#total': 'total' },
+            ExpressionAttributeNames: {
+              '#e': reaction,
+              '#total': 'total',
+              ...(delta < 0 && { '#n': `${NAMES}${reaction}` }),
+            },
             ExpressionAttributeValues: {
               ':d': delta,
               ':none': 0,
+              ...(delta < 0 && { ':name': new Set([name]) }),
               ...(delta > 0 && {
                 ':max': CHANGE_LIMITS.reactionsPerMessage,
                 ':kinds': CHANGE_LIMITS.reactionKinds,
@@ -144,6 +172,7 @@ export class DynamoReactionStore implements ReactionStore {
         );
         const left = Number((Attributes?.counts as Record<string, unknown> | undefined)?.[reaction] ?? 0);
         if (left <= 0) await this.dropKind(Key, reaction);
+        else if (delta > 0 && left <= CHANGE_LIMITS.reactorsNamed) await this.name(Key, reaction, name);
         return 'counted';
       } catch (error) {
         if (!failed(error)) throw error;
@@ -175,6 +204,27 @@ export class DynamoReactionStore implements ReactionStore {
     );
   }
 
+  /**
+   * Names a giver among the reaction's first CHANGE_LIMITS.reactorsNamed (its count after this one was at most that):
+   * a second write, so only those few givers of each reaction pay it. The set's size bounds the names even when racing
+   * givers and take-backs interleave; a refusal (full, or the kind dropped meanwhile) names nobody.
+   */
+  private async name(Key: Record<string, string>, reaction: string, name: string): Promise<void> {
+    await unlessRefused(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key,
+          UpdateExpression: 'ADD #n :name',
+          ConditionExpression:
+            'attribute_exists(counts.#e) AND (attribute_not_exists(#n) OR size(#n) < :named)',
+          ExpressionAttributeNames: { '#e': reaction, '#n': `${NAMES}${reaction}` },
+          ExpressionAttributeValues: { ':name': new Set([name]), ':named': CHANGE_LIMITS.reactorsNamed },
+        }),
+      ),
+    );
+  }
+
   /** A kind nobody gives any more leaves the map, unless a member gave it again in between. */
   private async dropKind(Key: Record<string, string>, reaction: string): Promise<void> {
     await unlessRefused(
@@ -182,9 +232,9 @@ export class DynamoReactionStore implements ReactionStore {
         new UpdateCommand({
           TableName: this.table,
           Key,
-          UpdateExpression: 'REMOVE counts.#e',
+          UpdateExpression: 'REMOVE counts.#e, #n',
           ConditionExpression: 'counts.#e <= :zero',
-          ExpressionAttributeNames: { '#e': reaction },
+          ExpressionAttributeNames: { '#e': reaction, '#n': `${NAMES}${reaction}` },
           ExpressionAttributeValues: { ':zero': 0 },
         }),
       ),

@@ -224,8 +224,18 @@ export interface ReactionStore {
   give(target: ReactionTarget, memberKey: string, reaction: string, ttl: number): Promise<GiveOutcome>;
   /** Takes the member's reaction back: false if it had not given it. */
   takeBack(target: ReactionTarget, memberKey: string, reaction: string): Promise<boolean>;
-  /** Counts a reaction given (1) or taken back (-1), refused at the message's caps (adding only). */
-  count(target: ReactionTarget, reaction: string, delta: 1 | -1, ttl: number): Promise<CountOutcome>;
+  /**
+   * Counts a reaction given (1) or taken back (-1), refused at the message's caps (adding only). `name` (the giver as
+   * shown in the room) is named on the reaction while it has at most CHANGE_LIMITS.reactorsNamed givers, and a
+   * take-back unnames it.
+   */
+  count(
+    target: ReactionTarget,
+    reaction: string,
+    delta: 1 | -1,
+    ttl: number,
+    name: string,
+  ): Promise<CountOutcome>;
   /** Marks reaction event `seq` as counted (lastSeq only moves up) and returns the summary as it then stands. */
   mark(target: ReactionTarget, seq: number): Promise<ReactionSummary>;
   /**

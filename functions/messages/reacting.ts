@@ -15,6 +15,8 @@ interface Reacting {
   message: StoredMessage;
   /** The member's key in the room (memberKey). */
   key: string;
+  /** The member's name as shown in the room: the reaction names it while it has few givers (`by`). */
+  name: string;
   reaction: string;
   remove?: boolean;
   /** Whose budgets it takes from (limitOwner): `user:<id>` signed in, else the source. */
@@ -58,7 +60,7 @@ export async function holdReaction(
       throw sourceKindsLimit(r.cap);
     }
   }
-  const counted = await deps.reactions.count(target, reaction, r.remove ? -1 : 1, ttl);
+  const counted = await deps.reactions.count(target, reaction, r.remove ? -1 : 1, ttl, r.name);
   if (counted !== 'counted') {
     // Another member's reaction took the message to a cap since it was read: the member's item is taken back.
     await deps.reactions.takeBack(target, key, reaction);

@@ -121,7 +121,8 @@ describe('reactions', () => {
     expect(removedTwice).toMatchObject({ message: { reactions: [{ reaction: '👍', count: 1 }] } });
     expect((removedTwice.message as { reactions: { mine?: boolean }[] }).reactions[0]?.mine).toBeUndefined();
     const inHistory = (await historyOf(alice)).find((f) => f.type === 'message' && f.seq === seq);
-    expect(inHistory?.reactions).toEqual([{ reaction: '👍', count: 1, mine: true }]);
+    // Bob took his back: Alice, who gave it first, is named.
+    expect(inHistory?.reactions).toEqual([{ reaction: '👍', count: 1, mine: true, by: ['alice-react'] }]);
     expect(await bob.ask({ action: 'react', seq, reaction: 'ok' })).toMatchObject({ code: 'BAD_REQUEST' });
   });
 

@@ -36,7 +36,9 @@ it('edits, deletes and reactions reach every store, also one that resumed after 
   await until(() => bob.store.list().length === 2, "bob's store to hold both messages");
 
   await bob.chat.messages.react(keep.seq, '👍');
-  expect(bob.store.get(keep.seq)?.reactions).toEqual([{ reaction: '👍', count: 1, mine: true }]);
+  expect(bob.store.get(keep.seq)?.reactions).toEqual([
+    { reaction: '👍', count: 1, mine: true, by: ['bob-store'] },
+  ]);
   await until(
     () => alice.store.get(keep.seq)?.reactions?.[0]?.count === 1,
     "alice's store to count bob's 👍",

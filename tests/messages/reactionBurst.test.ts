@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { CHANGE_LIMITS } from '#protocol';
 import type { ChatClient, Frame } from '../helpers/chatClient';
 import { roomCloud } from '../helpers/roomCloud';
 
@@ -75,7 +76,11 @@ it(`${MEMBERS} members reacting to one message within a second: every reaction s
   const message = (page.messages as Frame[])[0] as Frame & {
     reactions?: { reaction: string; count: number }[];
   };
-  expect(message.reactions).toEqual([{ reaction: '👍', count: MEMBERS }]);
+  expect(message.reactions).toEqual([{ reaction: '👍', count: MEMBERS, by: expect.any(Array) }]);
+  // Its first givers are named, however many gave it at once (docs/DECISIONS.md "Who reacted").
+  expect((message.reactions as unknown as { by: string[] }[])[0]?.by).toHaveLength(
+    CHANGE_LIMITS.reactorsNamed,
+  );
   // The highest reaction event carries the final count, so a client applying events ends at MEMBERS.
   await world.test.settle();
   // Alone or in a batch, every member got each reaction event once.
@@ -93,7 +98,9 @@ it('a reaction toggled twice is off, stored and counted so', async () => {
   const [bob] = members as [ChatClient];
   const post = await owner.expectReply({ action: 'sendmessage', message: 'toggle me' });
   const on = await bob.expectReply({ action: 'react', seq: post.seq, reaction: '🎉' });
-  expect((on.message as Frame).reactions).toEqual([{ reaction: '🎉', count: 1, mine: true }]);
+  expect((on.message as Frame).reactions).toEqual([
+    { reaction: '🎉', count: 1, mine: true, by: ['toggler-0'] },
+  ]);
   const off = await bob.expectReply({ action: 'react', seq: post.seq, reaction: '🎉', remove: true });
   expect((off.message as Frame).reactions).toBeUndefined();
   // Taking back again changes nothing (no seq taken).

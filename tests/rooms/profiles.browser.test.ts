@@ -5,6 +5,8 @@ import {
   browserStage,
   createRoom,
   hasText,
+  joinRoom,
+  messageRow,
   SCREENSHOTS,
   say,
   signedInAtIssuer,
@@ -18,7 +20,8 @@ import { ChatClient } from '../helpers/chatClient';
  * an avatar (an image she uploads from the "Your profile" form). Bob, in her room, sees them beside her messages live
  * and again after a reload (the join's backlog carries its authors' profiles), and in find people; "Remove avatar"
  * takes the image away live. Alice renames the room and Bob's "Your rooms" relabels it without a reload. Two people
- * showing one name each keep their own profile on their own messages, live and as the backlog gives them.
+ * showing one name each keep their own profile on their own messages, live and as the backlog gives them. The member
+ * list shows a member's display name, status, avatar and owner badge, and a reaction chip names who gave it.
  */
 jest.setTimeout(240_000);
 
@@ -133,4 +136,65 @@ it("keeps two people showing one name apart: each one's profile stays on its own
   await hasText(rowOf('first sam').getByTestId('message-profile'), 'Sam Uno');
   await hasText(rowOf('second sam').getByTestId('message-profile'), 'Sam Two');
   await Promise.all([samTwo.close(), back.close()]);
+});
+
+it('lists a member by display name, status, avatar and owner badge, and a reaction names who gave it', async () => {
+  const dana = await signedInAtIssuer(stage, 'dana', UI_TIMEOUT_MS);
+  const code = await createRoom(dana, { name: 'tea', listed: true });
+  const erin = await signedInAtIssuer(stage, 'erin', UI_TIMEOUT_MS);
+  await joinRoom(erin, code);
+
+  await dana.getByTestId('profile-panel').locator('summary').click();
+  await dana.getByTestId('profile-display-name').fill('Dana Scully');
+  await dana.getByTestId('profile-status').fill('On a case');
+  await dana.getByTestId('profile-save').click();
+  await dana
+    .getByTestId('profile-avatar-file')
+    .setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+  await loadedImage(dana, '[data-testid="profile-avatar-image"]');
+  await say(dana, 'tea anyone?');
+
+  // Erin's member list: Dana by her display name (her name in the room beside it), status, avatar, "owner".
+  const danaItem = '[data-testid="member-item"][data-username="dana"]';
+  const danaRow = erin.locator(danaItem);
+  await hasText(danaRow.getByTestId('member-display-name'), 'Dana Scully');
+  await hasText(danaRow.getByTestId('member-status'), 'On a case');
+  await hasText(danaRow.getByTestId('member-role'), 'owner');
+  await loadedImage(erin, `${danaItem} [data-testid="member-avatar"]`);
+  expect(await danaRow.locator('.member-name').textContent()).toContain('dana');
+  // Erin set no profile: her row shows her name alone, and no badge.
+  const erinRow = dana.locator('[data-testid="member-item"][data-username="erin"]');
+  await erinRow.waitFor();
+  expect(await erinRow.getByTestId('member-display-name').count()).toBe(0);
+  expect(await erinRow.getByTestId('member-role').count()).toBe(0);
+
+  // Four others give 👍, then Erin does: the first three are named, the rest counted.
+  const seq = Number(await messageRow(dana, 'tea anyone?').getAttribute('data-seq'));
+  const fans = [];
+  for (const name of ['fox', 'gus', 'hal', 'ivy']) {
+    const fan = await wireDevice(`sub-${name}`, name);
+    fans.push(fan);
+    await fan.expectReply({ action: 'joinroom', roomId: code });
+    await fan.expectReply({ action: 'react', seq, reaction: '👍' });
+  }
+  await messageRow(erin, 'tea anyone?').getByTestId('react-button').filter({ hasText: '👍' }).click();
+  const chip = (page: Page) =>
+    messageRow(page, 'tea anyone?').locator('[data-testid="reaction-chip"][data-reaction="👍"]');
+  await chip(dana).and(dana.locator('[data-count="5"]')).waitFor();
+  expect(await chip(dana).getAttribute('title')).toBe('👍 from fox, gus, hal and 2 others');
+  expect(await chip(dana).getAttribute('aria-label')).toBe('👍 from fox, gus, hal and 2 others');
+  await chip(erin).and(erin.locator('[data-count="5"][aria-pressed="true"]')).waitFor();
+  expect(await chip(erin).getAttribute('aria-label')).toBe('👍 from you, fox, gus, hal and 1 other');
+
+  // After a reload the names come from the server (history), not from the live frames.
+  await dana.reload();
+  await dana.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await chip(dana).and(dana.locator('[data-count="5"]')).waitFor();
+  expect(await chip(dana).getAttribute('title')).toBe('👍 from fox, gus, hal and 2 others');
+  await erin.reload();
+  await erin.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+  await hasText(erin.locator(danaItem).getByTestId('member-display-name'), 'Dana Scully');
+  await chip(erin).focus();
+  await erin.screenshot({ path: join(SCREENSHOTS, 'member-profiles.png') });
+  await Promise.all(fans.map((fan) => fan.close()));
 });

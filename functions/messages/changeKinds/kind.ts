@@ -32,6 +32,8 @@ export interface ReactionSummary {
   total: number;
   /** The highest reaction event's seq whose effect `counts` holds (every lower one's too): its `changeSeq`. */
   lastSeq: number;
+  /** reaction -> the names of its givers named (CHANGE_LIMITS.reactorsNamed at most); absent: none named. */
+  names?: Record<string, string[]>;
 }
 /** A message's reactions as one member sees them: the summary (absent: none yet) and the ones it gave. */
 export interface ReactionState {

@@ -55,12 +55,19 @@ export const react: ChangeKind<{ kind: 'react'; reaction: string; remove: boolea
   },
 };
 
-/** A message's reactions as the member whose state it is sees them: counts, most given first, and its own (`mine`). */
-function reactionsOf(state: ReactionState | undefined): ReactionCount[] {
+/**
+ * A message's reactions as the member whose state it is sees them: counts, most given first, its own (`mine`), and
+ * who gave each as far as the summary names them (`by`, never more names than the count).
+ */
+export function reactionsOf(state: ReactionState | undefined): ReactionCount[] {
   const given = new Set(state?.given ?? []);
+  const names = state?.summary?.names ?? {};
   return Object.entries(state?.summary?.counts ?? {})
     .filter(([, count]) => count > 0)
-    .map(([reaction, count]) => ({ reaction, count, ...(given.has(reaction) && { mine: true }) }))
+    .map(([reaction, count]) => {
+      const by = (names[reaction] ?? []).slice(0, Math.min(count, CHANGE_LIMITS.reactorsNamed));
+      return { reaction, count, ...(given.has(reaction) && { mine: true }), ...(by.length > 0 && { by }) };
+    })
     .sort((a, b) => b.count - a.count || (a.reaction < b.reaction ? -1 : 1));
 }
 
