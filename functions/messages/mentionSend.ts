@@ -1,16 +1,16 @@
+import { orBusy } from '#core/busy';
 import { memberKey, senderOf } from '#core/memberKeys';
 import type { Connection, ConnectionStore, Member } from '#core/ports';
 import { LOBBY } from '#core/protocol';
-import { orBusy } from './appending';
+import { THREAD_REPLY } from '#threads/threadSend';
 import { type MentionNoticeDeps, mentionedIn, notifyMentioned } from './mentions';
 import type { SendHook } from './sendHooks';
-import { THREAD_REPLY } from './threads/threadSend';
 
 /**
  * Mentions' part in sending (sendHooks.ts): a text with `@` reads the room's members beside the send tokens (a
  * mention costs a Query, not a round trip; a refused token stops the scan at its next page), the names it names are
  * stored with the message (`mentions`, `mentionKeys`), and once published the signed-in members named, with the
- * followers a reply in a thread tells (threads/threadSend.ts THREAD_REPLY), get their notice (mentions.ts notifyMentioned).
+ * followers a reply in a thread tells (functions/threads/threadSend.ts THREAD_REPLY), get their notice (mentions.ts notifyMentioned).
  */
 
 interface MentionSendDeps {

@@ -10,11 +10,11 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
 import { moderationRecords } from '#safety/auditWiring';
 import { filterSendHook } from '#safety/screening';
+import { threadSendHook } from '#threads/threadSend';
+import { threadStore } from '#threads/wiring';
 import { mentionSendHook } from './mentionSend';
 import { MENTION_SCAN_MEMBERS } from './mentions';
 import type { SendHook } from './sendHooks';
-import { threadSendHook } from './threads/threadSend';
-import { threadStore } from './threads/wiring';
 
 /**
  * The features that take part in sending a message (sendHooks.ts), in the order each phase runs them, built with the
