@@ -19,7 +19,8 @@ import {
  * and checked; its root read beside the send tokens and checked before the seq (threads.ts checkRoot); the reply's
  * pointer put in its thread's partition before the reply itself, so a reply stored is always found by its thread's
  * history (a pointer whose reply never comes is passed over); the reply counted on its root's summary and followers
- * beside its publish; whom it tells left in the send's notes (THREAD_REPLY), for the notices (mentionSend.ts).
+ * beside its publish; whom it tells left in the send's notes (THREAD_REPLY), for the notices
+ * (functions/mentions/mentionSend.ts).
  */
 
 /** Whom a reply stored by this attempt tells (threads.ts threadReplyNotice). */
