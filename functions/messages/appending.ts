@@ -1,4 +1,5 @@
-import { Busy, busyFrom, Muted, NotSubscribed, PublishFailed, RoomClosed, RoomNotFound } from '#core/errors';
+import { orBusy } from '#core/busy';
+import { Busy, Muted, NotSubscribed, PublishFailed, RoomClosed, RoomNotFound } from '#core/errors';
 import { untilText } from '#core/moderation';
 import type { RoomLife, RoomWake } from '#core/ports';
 import { epochSeconds, roomEnd } from '#core/roomLife';
@@ -14,26 +15,6 @@ import type { MessagePorts } from './ports';
 
 /** Seqs one append takes at most: more than one only when it finds its seq already holding an older event. */
 const MAX_SEQS = 3;
-
-/**
- * Runs a step of an append; a limit that outlasted the retries becomes Busy (retry with the same clientMsgId, which
- * stores nothing twice), logged with the room and the limit met: DynamoDB throttling past the SDK's retries, or an
- * item held by other transactions past retryingConflicts' tries (the room's item by an owner's change).
- */
-export async function orBusy<T>(step: Promise<T>, roomId: string): Promise<T> {
-  try {
-    return await step;
-  } catch (error) {
-    const busy = busyFrom(error);
-    if (!busy || error instanceof Busy) throw error;
-    logger.warn(`room at a limit: ${busy.limit}`, {
-      limit: busy.limit,
-      roomId,
-      error: (error as Error).name,
-    });
-    throw busy;
-  }
-}
 
 /**
  * Takes the room's next seq (one atomic `ADD`, refused once the room has ended). A room's first seq is checked against

@@ -55,7 +55,7 @@ export function messageFrameOf(message: StoredMessage): MessageFrame {
   };
 }
 
-/** A thread root's attributes on its item (messages/threads/threads.ts), as the document client reads them. */
+/** A thread root's attributes on its item (functions/threads/threads.ts), as the document client reads them. */
 interface ThreadItem {
   replyCount?: number;
   lastReplyAt?: string;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { orBusy } from '#core/busy';
 import { MessageNotFound } from '#core/changeErrors';
 import { Busy, Muted, RoomClosed, RoomNotFound } from '#core/errors';
 import { isGapMarker } from '#core/gaps';
@@ -18,7 +19,6 @@ import type { WordIndex } from '#search/ports';
 import { reindex } from '#search/searching';
 import {
   catchUp,
-  orBusy,
   publishStored,
   sendRecordOf,
   type Taken,

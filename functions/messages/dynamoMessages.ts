@@ -1,12 +1,12 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isGapMarker } from '#core/gaps';
 import type { ChatMessage } from '#core/protocol';
+import { toMessage } from '#core/storedItems';
 import { batchGetAll } from '#platform/aws/batchGet';
 import type { Pin } from '#protocol';
 import { readPins } from './dynamoPins';
 import { readReactions } from './dynamoReactions';
 import type { MessageStore, ReactionState } from './ports';
-import { toMessage } from './storedItems';
 
 /** Items one page of a message query reads while it passes expired messages not yet deleted. */
 const MAX_EXPIRED_PAGE = 1000;

@@ -10,6 +10,7 @@ import { isGapMarker } from '#core/gaps';
 import { type ModerationItem, moderationItemId, roleIn, withModeration } from '#core/moderation';
 import type { Room, RoomLife } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
+import { toMessage } from '#core/storedItems';
 import { applied, isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { wakes } from './appending';
@@ -24,7 +25,6 @@ import {
   seqRefusal,
   takeSeqUpdate,
 } from './roomEvents';
-import { toMessage } from './storedItems';
 
 /** The item a refused conditional write returned (`ALL_OLD`), which the document client leaves in DynamoDB's form. */
 function itemOf(error: unknown): Record<string, unknown> | undefined {

@@ -6,26 +6,39 @@ import { connectionStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
+import { type ThreadFrames, threadHistory } from '#threads/threads';
+import { threadStore } from '#threads/wiring';
+import { messageFrameOf, type StoredMessage } from './changeFrames';
+import type { MessageStore } from './ports';
 import { messageStore } from './readers';
-import { history } from './roomHistory';
-import { threadHistory } from './threads/threads';
-import { threadStore } from './threads/wiring';
+import { framesFor, history, withQuotes } from './roomHistory';
 import { authorProfiles } from './wiring';
 
-const deps = onFirstCall(() => ({
-  connections: connectionStore(),
-  messages: messageStore(),
-  threads: threadStore(),
-  now: systemClock,
-  authorProfiles: authorProfiles(),
-}));
+/** A thread's replies and root shown as this room's history shows its messages (threads.ts threadHistory). */
+const threadFrames = (messages: MessageStore): ThreadFrames => ({
+  replies: async (reader, replies, nowSeconds) =>
+    framesFor(messages, reader, await withQuotes(messages, reader.roomId, replies, nowSeconds)),
+  root: (message) => messageFrameOf(message as StoredMessage),
+});
+
+const deps = onFirstCall(() => {
+  const messages = messageStore();
+  return {
+    connections: connectionStore(),
+    messages,
+    threads: threadStore(),
+    frames: threadFrames(messages),
+    now: systemClock,
+    authorProfiles: authorProfiles(),
+  };
+});
 
 // Read on every call: LobbyPolicy is a runtime setting (platform/settings.ts).
 const noLobby = () => lobbyClosed(settings().LobbyPolicy);
 
 export const handler = routeHandler('history', 'room', (frame) => {
   const query = parseHistoryQuery(frame.body);
-  // A thread's page (threadOf): its replies, with its root (threads.ts).
+  // A thread's page (threadOf): its replies, with its root (functions/threads/threads.ts).
   if (query.threadOf !== undefined)
     return threadHistory(servedFrom(deps(), frame), frame.connectionId, {
       ...query,

@@ -2,14 +2,15 @@
 import '#platform/tracing';
 import { featureHandler } from '#core/features';
 import { searchRoutes } from '#search/index';
+import { threadRoutes } from '#threads/index';
 import { changeRoutes } from './changes';
 import { handler as history } from './history';
 import { handler as sendmessage } from './sendmessage';
-import { threadRoutes } from './threads/index';
 
 /**
- * The messages feature: sending, reading back (history), searching and changing messages (edit, delete, react); one function
- * routed by route key (core/features.ts), traced as a message's path (Tracing: Active).
+ * The messages feature: sending, reading back (history) and changing messages (edit, delete, react), and the routes of
+ * the features this function hosts (threads', search's); one function routed by route key (core/features.ts), traced
+ * as a message's path (Tracing: Active).
  * Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template.
  */
 export const routes = [
@@ -17,7 +18,7 @@ export const routes = [
   history,
   // editmessage, deletemessage, react, pinmessage: every change action the protocol names (changes.ts).
   ...changeRoutes,
-  // followthread: threads' routes (threads/index.ts).
+  // followthread: the threads feature's routes (threads/index.ts).
   ...threadRoutes,
   // search: the search feature's routes (search/index.ts).
   ...searchRoutes,

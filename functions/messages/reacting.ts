@@ -1,5 +1,5 @@
+import { orBusy } from '#core/busy';
 import { memberKey } from '#core/memberKeys';
-import { orBusy } from './appending';
 import type { StoredMessage } from './changeFrames';
 import { kindsLimit, memberLimit, sourceKindsLimit, totalLimit } from './changeKinds';
 import type { ChangeStore, ReactionStore } from './ports';

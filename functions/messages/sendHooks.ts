@@ -1,5 +1,6 @@
 import type { Connection } from '#core/ports';
 import type { ChatMessage } from '#core/protocol';
+import type { SendNotes } from '#core/sendNotes';
 import type { StoredMessage } from './changeFrames';
 
 /**
@@ -58,22 +59,6 @@ export interface SendPart {
   beforePut?(message: StoredMessage, expiresAt: number): Promise<void>;
   afterStore?(message: ChatMessage, scope: SendScope): Promise<void>;
   onPublish?(message: ChatMessage, scope: SendScope): Promise<void>;
-}
-
-/** The key of a value a hook leaves in a send's notes, typed: the hooks that share it both import it. */
-export class SendNote<T> {
-  declare readonly value?: T;
-  constructor(readonly name: string) {}
-}
-
-export class SendNotes {
-  readonly #values = new Map<SendNote<unknown>, unknown>();
-  set<T>(note: SendNote<T>, value: T): void {
-    this.#values.set(note, value);
-  }
-  get<T>(note: SendNote<T>): T | undefined {
-    return this.#values.get(note) as T | undefined;
-  }
 }
 
 /** Phase 1 over every hook, in order: their parts in this send and the text to store. */

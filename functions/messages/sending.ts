@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { orBusy } from '#core/busy';
 import { Busy, SlowMode } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { type PersonGate, refuseKnownEmpty, takePersonToken } from '#core/limits/personRate';
@@ -8,13 +9,13 @@ import { memberKey, senderOf } from '#core/memberKeys';
 import type { Connection, RoomLife } from '#core/ports';
 import { type AckFrame, type ChatMessage, LOBBY } from '#core/protocol';
 import { epochSeconds, roomTtl } from '#core/roomLife';
+import { SendNotes } from '#core/sendNotes';
 import { logger } from '#platform/powertools';
 import { settings } from '#platform/settings';
 import { type Attachment, DM_ROOM_CODE_LENGTH } from '#protocol';
 import {
   APPEND_SEQS,
   catchUp,
-  orBusy,
   publishStored,
   sendRecordOf,
   type Taken,
@@ -37,7 +38,6 @@ import {
   beginSend,
   onPublish,
   type SendHook,
-  SendNotes,
   type SendPart,
   type SendScope,
 } from './sendHooks';

@@ -3,7 +3,7 @@ import type { RoomMemberCheck, RoomNoticeCheck } from '#core/aws/roomMemberCheck
 import type { UserDevices } from '#core/aws/userDevices';
 import { memberKey } from '#core/memberKeys';
 import type { Member } from '#core/ports';
-import { mentionedIn } from '#messages/mentions';
+import { mentionedIn } from '#mentions/mentions';
 import { logger } from '#platform/powertools';
 import {
   DM_ROOM_CODE_LENGTH,

@@ -75,6 +75,9 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'safety/dynamoDmBlocks.ts',
     // search's route, and an edit's or delete's reindex (functions/search/).
     'search/dynamoWords.ts',
+    // followthread, a thread's page and a reply's part in a send (functions/threads/).
+    'threads/dynamoThreadRoots.ts',
+    'threads/dynamoThreads.ts',
   ],
   // opendm joins the pair's room (rooms/joining.ts: the entry, the membership, the backlog with its reactions,
   // pins and authors' avatars) after the pair's blocks.
@@ -90,7 +93,7 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
   ],
   // A push names a thread's followers (its root's item), resolves `@name`s in the PeopleIndex and skips a person
   // who blocks the author (their block list).
-  PushFunction: ['messages/threads/dynamoThreadRoots.ts', 'people/dynamoPeople.ts', 'safety/dynamoBlocks.ts'],
+  PushFunction: ['people/dynamoPeople.ts', 'safety/dynamoBlocks.ts', 'threads/dynamoThreadRoots.ts'],
   ReadingFunction: [],
   // joinroom and subscribe give the room's backlog: messages, reactions, pins, the authors' avatars.
   RoomsFunction: [

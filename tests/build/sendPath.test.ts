@@ -5,9 +5,9 @@ import { join } from 'node:path';
  * The send path names no feature (functions/messages/README.md, `sendHooks.ts`): a feature takes part in a send by
  * registering a SendHook in sendFeatures.ts, so adding or removing one never edits the path every message takes.
  * The path is the files the registry's own comment names (sendmessage.ts, sending.ts, composing.ts) and the registry
- * itself. A feature's name is any of: thread, mention, search, word (the word filter, FilterWords, search's word
- * index), filter, and pin at a word's start (`pinmessage`; not `mapping`); case-insensitive, inside longer words
- * too (`threadOf`, `mentionKeys`), code and comments alike.
+ * itself. A feature's name is any of: thread (`#threads/`, functions/threads/), mention, search, word (the word
+ * filter, FilterWords, search's word index), filter, and pin at a word's start (`pinmessage`; not `mapping`);
+ * case-insensitive, inside longer words too (`threadOf`, `mentionKeys`), code and comments alike.
  */
 const ROOT = join(__dirname, '..', '..');
 const MESSAGES = 'functions/messages';
@@ -38,6 +38,12 @@ it.each([...sendPath(), REGISTRY])('%s names no feature', (file) => {
 });
 
 it("finds a feature's name where one is named", () => {
-  expect(featureNames(read('threads/threadSend.ts')).length).toBeGreaterThan(0);
+  expect(
+    featureNames(readFileSync(join(ROOT, 'functions/threads/threadSend.ts'), 'utf8')).length,
+  ).toBeGreaterThan(0);
+  // A feature's folder imported by its alias (functions/README.md) is named too.
+  expect(featureNames("import { threadSendHook } from '#threads/threadSend';")).toEqual([
+    "1: import { threadSendHook } from '#threads/threadSend';",
+  ]);
   expect(featureNames('const x = 1;\n  // the Word filter\n')).toEqual(['2: // the Word filter']);
 });

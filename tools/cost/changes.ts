@@ -204,7 +204,7 @@ const FOLLOWERS_TOLD = 2;
 
 /**
  * A reply in a thread, per million, in quiet rooms: a message's cost (it takes the room's next seq and the same
- * fan-out) plus what a thread adds (functions/messages/threads/threads.ts): the root read strongly consistent beside the send
+ * fan-out) plus what a thread adds (functions/threads/threads.ts): the root read strongly consistent beside the send
  * token, the pointer put (1 WCU), the reply's `threadOf`, the root's UpdateItem (its summary and followers, charged by
  * the root item's size), and per follower told: its devices' user index Query, its notice turn (1 WCU on the Limits
  * table) and one `mention` post.

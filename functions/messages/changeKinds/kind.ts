@@ -58,7 +58,7 @@ export interface StoredMessage extends ChatMessage {
   editSeqs?: number[];
   /** The keys in the room (memberKey) of the members it names (`mentions`): their unread mention counts. */
   mentionKeys?: string[];
-  /** Its author's signed-in user id: whom a reply in its thread tells (messages/threads/threads.ts); never shown. */
+  /** Its author's signed-in user id: whom a reply in its thread tells (functions/threads/threads.ts); never shown. */
   authorUser?: string;
   /** DynamoDB's TTL attribute (epoch seconds), as read back by the changes' own reads. */
   ttl?: number;

@@ -1,7 +1,7 @@
 import type { ChatMessage } from '#core/protocol';
 
 /**
- * A stored message as clients see it: the item without its TTL. Apart from the message store (dynamoMessages.ts),
+ * A stored message as clients see it: the item without its TTL. Apart from the message store (functions/messages/dynamoMessages.ts),
  * so the fan-out and push, which read items but no history, bundle none of the history's reads.
  */
 export function toMessage(item: Record<string, unknown>): ChatMessage {

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { toMessage } from '../storedItems';
+import { toMessage } from '#core/storedItems';
 import type { ThreadRoot } from './threads';
 
 /**

@@ -1,9 +1,9 @@
 import { BadRequest } from '#core/errors';
 import type { Connection } from '#core/ports';
-import { parseThreadOf } from '#core/protocol';
+import { type ChatMessage, parseThreadOf } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
+import { SendNote, type SendNotes } from '#core/sendNotes';
 import { logger } from '#platform/powertools';
-import { type SendHook, SendNote } from '../sendHooks';
 import {
   checkRoot,
   rootAddition,
@@ -14,20 +14,22 @@ import {
 } from './threads';
 
 /**
- * Threads' part in sending (sendHooks.ts): a frame's `threadOf` (and `alsoToRoom`) read and checked; its root read
- * beside the send tokens and checked before the seq (threads.ts checkRoot); the reply's pointer put in its thread's
- * partition before the reply itself, so a reply stored is always found by its thread's history (a pointer whose reply
- * never comes is passed over); the reply counted on its root's summary and followers beside its publish; whom it
- * tells left in the send's notes (THREAD_REPLY), for the notices (mentionSend.ts).
+ * Threads' part in sending (functions/messages/sendHooks.ts; typed there by shape, as threads import no messages
+ * module: the messages function lists this hook in its sendFeatures.ts): a frame's `threadOf` (and `alsoToRoom`) read
+ * and checked; its root read beside the send tokens and checked before the seq (threads.ts checkRoot); the reply's
+ * pointer put in its thread's partition before the reply itself, so a reply stored is always found by its thread's
+ * history (a pointer whose reply never comes is passed over); the reply counted on its root's summary and followers
+ * beside its publish; whom it tells left in the send's notes (THREAD_REPLY), for the notices
+ * (functions/mentions/mentionSend.ts).
  */
 
 /** Whom a reply stored by this attempt tells (threads.ts threadReplyNotice). */
 export const THREAD_REPLY = new SendNote<ThreadReplyNotice>('thread reply');
 
-export function threadSendHook(threads: ThreadStore): SendHook {
+export function threadSendHook(threads: ThreadStore) {
   return {
     name: 'threads',
-    begin({ body }) {
+    begin({ body }: { body: Readonly<Record<string, unknown>> }) {
       const threadOf = parseThreadOf(body.threadOf);
       if (body.alsoToRoom !== undefined && typeof body.alsoToRoom !== 'boolean')
         throw new BadRequest('"alsoToRoom" must be true or false.');
@@ -40,16 +42,19 @@ export function threadSendHook(threads: ThreadStore): SendHook {
       let read: ThreadRoot | undefined;
       let root: ThreadRoot | undefined;
       return {
-        async read({ connection, now }) {
+        async read({ connection, now }: { connection: Connection; now: Date }) {
           read = await threads.root(connection.roomId, threadOf, epochSeconds(now));
         },
         beforeSeq() {
           root = checkRoot(read, threadOf);
           return { threadOf: root.seq, ...(alsoToRoom && { alsoToRoom: true }) };
         },
-        beforePut: (message, expiresAt) =>
+        beforePut: (message: { roomId: string; seq: number }, expiresAt: number) =>
           threads.putPointer(message.roomId, threadOf, message.seq, expiresAt),
-        async afterStore(reply, { connection, notes }) {
+        async afterStore(
+          reply: ChatMessage,
+          { connection, notes }: { connection: Connection; notes: SendNotes },
+        ) {
           if (!root) return;
           notes.set(THREAD_REPLY, threadReplyNotice(root, reply, connection));
           await countOnRoot(threads, root, reply, connection);

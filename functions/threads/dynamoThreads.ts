@@ -1,11 +1,11 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isGapMarker } from '#core/gaps';
 import type { ChatMessage } from '#core/protocol';
+import { toMessage } from '#core/storedItems';
 import { batchGetAll } from '#platform/aws/batchGet';
 import { isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { THREAD_LIMITS } from '#protocol';
-import { toMessage } from '../storedItems';
 import { readThreadRoot } from './dynamoThreadRoots';
 import type { RootAddition, ThreadRoot, ThreadStore } from './threads';
 

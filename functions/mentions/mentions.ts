@@ -3,7 +3,7 @@ import type { UserDevices } from '#core/aws/userDevices';
 import type { Connection, Member, Notifier } from '#core/ports';
 import { logger } from '#platform/powertools';
 import { MENTIONS_PER_MESSAGE, type MentionFrame, REPLY_QUOTE_CHARS } from '#protocol';
-import type { ThreadReplyNotice } from './threads/threads';
+import type { ThreadReplyNotice } from '#threads/threads';
 
 /**
  * Mentions: `@name` in a message names a member of its room. The server decides who, among the room's members as

@@ -1,7 +1,7 @@
-import { followersTold } from '#messages/threads/threads';
+import { followersTold } from '#threads/threads';
 
 /**
- * Whom a thread reply's push tells (functions/messages/threads/threads.ts `followersTold`): the push function reads
+ * Whom a thread reply's push tells (functions/threads/threads.ts `followersTold`): the push function reads
  * the root while the send may still be counting the reply on it, so the first reply must reach the root's author
  * whichever of the two writes it sees.
  */

@@ -1,17 +1,25 @@
+import { orBusy } from '#core/busy';
 import { memberKey, senderOf } from '#core/memberKeys';
 import type { Connection, ConnectionStore, Member } from '#core/ports';
-import { LOBBY } from '#core/protocol';
-import { orBusy } from './appending';
+import { type ChatMessage, LOBBY } from '#core/protocol';
+import type { SendNotes } from '#core/sendNotes';
+import { THREAD_REPLY } from '#threads/threadSend';
 import { type MentionNoticeDeps, mentionedIn, notifyMentioned } from './mentions';
-import type { SendHook } from './sendHooks';
-import { THREAD_REPLY } from './threads/threadSend';
 
 /**
- * Mentions' part in sending (sendHooks.ts): a text with `@` reads the room's members beside the send tokens (a
- * mention costs a Query, not a round trip; a refused token stops the scan at its next page), the names it names are
- * stored with the message (`mentions`, `mentionKeys`), and once published the signed-in members named, with the
- * followers a reply in a thread tells (threads/threadSend.ts THREAD_REPLY), get their notice (mentions.ts notifyMentioned).
+ * Mentions' part in sending (functions/messages/sendHooks.ts; typed there by shape, as mentions import no messages
+ * module: the messages function lists this hook in its sendFeatures.ts): a text with `@` reads the room's members
+ * beside the send tokens (a mention costs a Query, not a round trip; a refused token stops the scan at its next page),
+ * the names it names are stored with the message (`mentions`, `mentionKeys`), and once published the signed-in
+ * members named, with the followers a reply in a thread tells (functions/threads/threadSend.ts THREAD_REPLY), get
+ * their notice (mentions.ts notifyMentioned).
  */
+
+/** What mentions' part reads of a send: the sender's connection and the text stored. */
+interface SendSeen {
+  connection: Connection;
+  text: string;
+}
 
 interface MentionSendDeps {
   connections: Pick<ConnectionStore, 'get' | 'subscription'>;
@@ -21,18 +29,18 @@ interface MentionSendDeps {
   notices: () => MentionNoticeDeps;
 }
 
-export function mentionSendHook(deps: MentionSendDeps): SendHook {
+export function mentionSendHook(deps: MentionSendDeps) {
   return {
     name: 'mentions',
     begin() {
       let members: Member[] | undefined;
       let mentioned: Connection[] = [];
       return {
-        async read({ connection, text }, stop) {
+        async read({ connection, text }: SendSeen, stop: AbortSignal) {
           const { roomId } = connection;
           if (text.includes('@') && roomId !== LOBBY) members = await deps.mentionables(roomId, stop);
         },
-        async beforeSeq({ connection, text }) {
+        async beforeSeq({ connection, text }: SendSeen) {
           if (!members) return undefined;
           const { roomId } = connection;
           const named = mentionedIn(text, members, connection.username);
@@ -43,7 +51,10 @@ export function mentionSendHook(deps: MentionSendDeps): SendHook {
         },
         // Signed-in members the message names hear of it on every device; a reply in a thread tells its followers
         // (and those it names) in the same notices.
-        async onPublish(message, { connection, notes }) {
+        async onPublish(
+          message: ChatMessage,
+          { connection, notes }: { connection: Connection; notes: SendNotes },
+        ) {
           const thread = notes.get(THREAD_REPLY);
           if (mentioned.length > 0 || (thread && thread.users.length > 0))
             await notifyMentioned(deps.notices(), message, mentioned, senderOf(connection), thread);

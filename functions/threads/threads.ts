@@ -1,16 +1,19 @@
+import { orBusy } from '#core/busy';
 import { MessageDeleted, MessageNotFound } from '#core/changeErrors';
 import { BadRequest } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
 import { memberKey, senderOf } from '#core/memberKeys';
 import { fitMessages } from '#core/pages';
-import type { Connection } from '#core/ports';
+import type { ChatPorts, Connection } from '#core/ports';
 import type { ChatMessage, HistoryQuery } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
-import { type HistoryFrame, THREAD_LIMITS, type ThreadFollowFrame } from '#protocol';
-import { orBusy } from '../appending';
-import { messageFrameOf, type StoredMessage } from '../changeFrames';
-import type { MessagePorts } from '../ports';
-import { framesFor, withQuotes } from '../roomHistory';
+import {
+  type HistoryFrame,
+  type MessageFrame,
+  type RoomEventFrame,
+  THREAD_LIMITS,
+  type ThreadFollowFrame,
+} from '#protocol';
 
 /**
  * Threads (docs/DECISIONS.md, "Threads"): a reply in a thread is a message of its room under the room's next seq,
@@ -176,7 +179,18 @@ function follows(root: ThreadRoot, connection: Connection): boolean {
   return root.followers.includes(key) || (root.replyCount === 0 && root.authorKey === key);
 }
 
-type ThreadDeps = Pick<MessagePorts, 'connections' | 'messages' | 'now'> & { threads: ThreadStore };
+/**
+ * How the function that hosts threads shows a thread's messages: as its room's history shows them
+ * (functions/messages/roomHistory.ts). The host gives them, so threads import no messages module.
+ */
+export interface ThreadFrames {
+  /** The replies as `reader` sees them: their quotes as the originals read now, their reactions, theirs marked. */
+  replies(reader: Connection, replies: ChatMessage[], nowSeconds: number): Promise<RoomEventFrame[]>;
+  /** The root's frame, with what each kind of change shows of it. */
+  root(message: ChatMessage): MessageFrame;
+}
+
+type ThreadDeps = Pick<ChatPorts, 'connections' | 'now'> & { threads: ThreadStore; frames: ThreadFrames };
 
 /**
  * `history` with `threadOf`: a page of the thread's replies in seq order (the latest `limit`, or those after
@@ -208,15 +222,14 @@ export async function threadHistory(
   const beyond = seqs.length > query.limit;
   const kept = forward ? seqs.slice(0, query.limit) : seqs.slice(-query.limit);
   const replies = await orBusy(deps.threads.replies(roomId, rootSeq, kept, nowSeconds), roomId);
-  const withQuoted = await withQuotes(deps.messages, roomId, replies, nowSeconds);
-  const frames = await framesFor(deps.messages, connection, withQuoted);
+  const frames = await deps.frames.replies(connection, replies, nowSeconds);
   const frame = {
     type: 'history' as const,
     roomId,
     threadOf: rootSeq,
     messages: [],
     hasMore: false,
-    root: messageFrameOf(root.message as StoredMessage),
+    root: deps.frames.root(root.message),
     following: follows(root, connection),
   };
   const { page, cut } = fitMessages(frame, 'messages', frames);
