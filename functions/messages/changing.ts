@@ -309,8 +309,7 @@ async function storeReaction(deps: ChangeDeps, change: Change, read: Read): Prom
     remove: request.remove,
     owner: limitOwner(change.changer.connection.userId, input.sourceIp),
     cap: deps.reactionKindsPerSource ?? 0,
-    // A reaction's items go when their message goes.
-    ttl: message.ttl ?? expiresAt,
+    ttl: message.ttl ?? expiresAt, // a reaction's items go when their message goes
   });
   // Given (or taken back) by a racing attempt of the same member: its reply, as planOrAnswer answers a repeat.
   if (held === 'already') return answerAsIs(deps, change);

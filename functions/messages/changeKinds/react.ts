@@ -58,6 +58,7 @@ export const react: ChangeKind<{ kind: 'react'; reaction: string; remove: boolea
 /**
  * A message's reactions as the member whose state it is sees them: counts, most given first, its own (`mine`), and
  * who gave each as far as the summary names them (`by`, never more names than the count).
+ * Exported for tests: reactorNames.test.ts reads a summary item as the change's reply makes it.
  */
 export function reactionsOf(state: ReactionState | undefined): ReactionCount[] {
   const given = new Set(state?.given ?? []);
