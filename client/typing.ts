@@ -25,7 +25,7 @@ export interface TypingHost {
  * `client.typing`, the typing indicators of the current room, as ably-chat-js's `typing`: `keystroke()` on every key
  * sends a heartbeat at most once per `heartbeatMs`; `stop()` tells the others at once (optional); its `typing` event
  * carries who is typing now. A typist is dropped when its heartbeat expires (the frame's `expiresInMs`), when a message of its
- * arrives, or on its stop, so a lost or never-sent stop ends nothing wrongly. Nothing is queued while offline: after
+ * sent after that heartbeat arrives, or on its stop, so a lost or never-sent stop ends nothing wrongly. Nothing is queued while offline: after
  * a reconnect the next keystroke sends at once.
  *
  * ```ts
@@ -41,6 +41,8 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
   private readonly keys = new Map<string, string>();
   /** Each of the room's latest senders' last message's `sentAt` (epoch ms; the 100 latest), for late heartbeats. */
   private readonly messageAt = new Map<string, number>();
+  /** Typist name -> the server's relay time (`at`) of its latest heartbeat shown, for late messages. */
+  private readonly heartbeatAt = new Map<string, number>();
 
   constructor(
     private readonly client: TypingHost,
@@ -107,6 +109,8 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     if (this.hidden(this.keys.get(username))) return;
     const expiry =
       typeof expiresInMs === 'number' && expiresInMs > 0 ? expiresInMs : this.heartbeatMs + TYPING_GRACE_MS;
+    if (typeof at === 'number') this.heartbeatAt.set(username, at);
+    else this.heartbeatAt.delete(username);
     const known = this.typists.get(username);
     if (known !== undefined) clearTimeout(known);
     this.typists.set(
@@ -116,12 +120,18 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     if (known === undefined) this.changed();
   }
 
-  /** A message of the room: its sender is no longer typing (and a heartbeat of theirs relayed before it is ignored). */
+  /**
+   * A message of the room: its sender is no longer typing (and a heartbeat of theirs relayed before it is ignored),
+   * unless the typist's heartbeat shown was relayed after the message was sent: messages come through the fan-out,
+   * later than heartbeats under load, and the typist who sent and went on typing is still typing.
+   */
   private onMessage(message: { roomId: string; username?: string; sentAt?: string }): void {
     if (message.username === undefined || message.roomId !== this.client.roomId) return;
     const sentAt = Date.parse(message.sentAt ?? '');
     if (Number.isFinite(sentAt)) this.messageAt.set(message.username, sentAt);
     if (this.messageAt.size > 100) this.messageAt.delete(this.messageAt.keys().next().value as string);
+    const heartbeatAt = this.heartbeatAt.get(message.username);
+    if (heartbeatAt !== undefined && Number.isFinite(sentAt) && heartbeatAt > sentAt) return;
     this.drop(message.username);
   }
 
@@ -132,6 +142,7 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     for (const timer of this.typists.values()) clearTimeout(timer);
     this.typists.clear();
     this.keys.clear();
+    this.heartbeatAt.clear();
     this.changed();
   }
 
@@ -152,6 +163,7 @@ export class Typing extends Emitter<{ typing: TypingUpdate }> {
     clearTimeout(timer);
     this.typists.delete(username);
     this.keys.delete(username);
+    this.heartbeatAt.delete(username);
     this.changed();
   }
 

@@ -122,3 +122,21 @@ it("a heartbeat relayed before its typist's message but arriving after it is not
   await tick();
   expect(chat.typing.current).toEqual(['alice']);
 });
+
+it('a message that comes through the fan-out after its typist\'s newer heartbeat leaves the typist shown', async () => {
+  const { chat } = await inRoom();
+  // She sent, then typed on: her next heartbeat is relayed (at 5) after the message was sent (at 0) …
+  fake.server.fanOut = false;
+  const late = fake.server.store('ABCDEF', 'sent', 'alice');
+  fake.server.last.push({ ...typingFrame('alice'), at: Date.parse(late.sentAt) + 5 });
+  await tick();
+  expect(chat.typing.current).toEqual(['alice']);
+  // … and the message reaches this member later, through the fan-out: she is still typing.
+  fake.server.toRoom('ABCDEF', late);
+  await tick();
+  expect(chat.typing.current).toEqual(['alice']);
+  // Her next message, sent after that heartbeat, ends it.
+  fake.server.toRoom('ABCDEF', { ...late, seq: 2, messageId: 'msg-ABCDEF-2', sentAt: new Date(10).toISOString() });
+  await tick();
+  expect(chat.typing.current).toEqual([]);
+});
