@@ -123,7 +123,7 @@ it("a heartbeat relayed before its typist's message but arriving after it is not
   expect(chat.typing.current).toEqual(['alice']);
 });
 
-it('a message that comes through the fan-out after its typist\'s newer heartbeat leaves the typist shown', async () => {
+it("a message that comes through the fan-out after its typist's newer heartbeat leaves the typist shown", async () => {
   const { chat } = await inRoom();
   // She sent, then typed on: her next heartbeat is relayed (at 5) after the message was sent (at 0) …
   fake.server.fanOut = false;
@@ -136,7 +136,12 @@ it('a message that comes through the fan-out after its typist\'s newer heartbeat
   await tick();
   expect(chat.typing.current).toEqual(['alice']);
   // Her next message, sent after that heartbeat, ends it.
-  fake.server.toRoom('ABCDEF', { ...late, seq: 2, messageId: 'msg-ABCDEF-2', sentAt: new Date(10).toISOString() });
+  fake.server.toRoom('ABCDEF', {
+    ...late,
+    seq: 2,
+    messageId: 'msg-ABCDEF-2',
+    sentAt: new Date(10).toISOString(),
+  });
   await tick();
   expect(chat.typing.current).toEqual([]);
 });
