@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import type { LocalCloud } from '../../tools/local/cloud';
 import type { SettingValues } from '../../tools/local/settings';
 import { launchChromium } from './browser';
@@ -139,6 +139,18 @@ export async function hasText(
     await new Promise((r) => setTimeout(r, 100));
   }
   expect(last).toBe(text);
+}
+
+/** The links under `locator` as a reader meets them: their text, address, `rel` and `target`. */
+export function linksIn(
+  locator: Locator,
+): Promise<Array<{ text: string; href: string; rel: string; target: string }>> {
+  return locator.locator('a').evaluateAll((as) =>
+    as.map((a) => {
+      const link = a as unknown as { href: string; rel: string; target: string; textContent: string };
+      return { text: link.textContent, href: link.href, rel: link.rel, target: link.target };
+    }),
+  );
 }
 
 /** Sends `text` from the composer and waits until it is stored (its row has a seq), not the pending copy shown at once. */

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { browserStage, hasText, roomOfTwo, say, send, signInByName } from '../helpers/browserStage';
+import { browserStage, hasText, linksIn, roomOfTwo, say, send, signInByName } from '../helpers/browserStage';
 
 /** Sends `text` from the composer as typed (its row shows it drawn, so `say`'s wait for the text as sent is no use). */
 /**
@@ -53,12 +53,7 @@ it('draws bold, code, quotes, lists and safe links, and the sender’s HTML as t
   await second.waitFor();
   await hasText(second.locator('blockquote'), 'quoted');
   expect(await second.locator('ul > li').allTextContents()).toEqual(['one', 'two']);
-  const links = await second.locator('a').evaluateAll((as) =>
-    as.map((a) => {
-      const link = a as unknown as { href: string; rel: string; target: string; textContent: string };
-      return { text: link.textContent, href: link.href, rel: link.rel, target: link.target };
-    }),
-  );
+  const links = await linksIn(second);
   expect(links).toEqual([
     { text: 'site', href: 'https://example.com/a', rel: 'noopener noreferrer', target: '_blank' },
     {

@@ -4,6 +4,7 @@ import {
   browserStage,
   hasText,
   joinRoom,
+  linksIn,
   peopleInRoom,
   person,
   messageRow as row,
@@ -93,12 +94,7 @@ it('a pin reads as its message: bold and a link drawn, HTML and javascript: iner
     const text = item.locator('.pin-text');
     await hasText(text, 'the standup notes: the wiki <script>alert(1)</script> [bad](javascript:alert(2))');
     await hasText(text.locator('strong'), 'standup');
-    const links = await text.locator('a').evaluateAll((as) =>
-      as.map((a) => {
-        const link = a as unknown as { href: string; rel: string; target: string; textContent: string };
-        return { text: link.textContent, href: link.href, rel: link.rel, target: link.target };
-      }),
-    );
+    const links = await linksIn(text);
     expect(links).toEqual([
       { text: 'the wiki', href: 'https://example.com/wiki', rel: 'noopener noreferrer', target: '_blank' },
     ]);

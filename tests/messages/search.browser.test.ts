@@ -3,6 +3,7 @@ import {
   browserStage,
   hasText,
   joinRoom,
+  linksIn,
   person,
   messageRow as row,
   SCREENSHOTS,
@@ -127,12 +128,7 @@ it('a hit reads as its message: bold and a link drawn, the word marked, HTML and
     expect(await hit.count()).toBe(1);
     await hasText(text.locator('strong'), 'lighthouse');
     expect(await text.locator('strong mark').allTextContents()).toEqual(['lighthouse']);
-    const links = await text.locator('a').evaluateAll((as) =>
-      as.map((a) => {
-        const link = a as unknown as { href: string; rel: string; target: string; textContent: string };
-        return { text: link.textContent, href: link.href, rel: link.rel, target: link.target };
-      }),
-    );
+    const links = await linksIn(text);
     expect(links).toEqual([
       { text: 'the wiki', href: 'https://example.com/wiki', rel: 'noopener noreferrer', target: '_blank' },
     ]);
