@@ -43,13 +43,13 @@ import { checkRoomId, isRoomEvent, presencesOf } from './validate';
  * const client = createRoomcastClient({ url, getToken, trackRooms: true });
  * client.rooms.on('rooms', (rooms) => render(rooms.map((r) => `${r.roomId}: ${r.unread}`)));
  * client.rooms.get('K7M2QDHT').on('unread', ({ unread }) => badge(unread)); // one room, live
- * client.on('message', (m) => client.rooms.markRead(m.seq)); // coalesced: one markread per interval at most
+ * client.on('message', (m) => client.rooms.markRead(m.seq)); // coalesced: one markread per room per interval
  * const dm = await client.rooms.openDirect({ userId });       // the pair's one room; the client is in it now
  * ```
  *
- * `markRead` sends at most one round per `readIntervalMs` (default 5 s), one `markread` per room marked since the
- * last, each only a position higher than the last one sent for its room, so reading a busy room costs a handful of
- * requests, not one per message. After every connect a client made with `trackRooms` asks `myrooms` once and emits `rooms` (the unread
+ * `markRead` sends at most one `markread` per room per `readIntervalMs` (default 5 s; longer in a room of over 250
+ * members, protocol readIntervalFor), each only a position higher than the last one sent for its room, so reading a
+ * busy room costs a handful of requests, not one per message. After every connect a client made with `trackRooms` asks `myrooms` once and emits `rooms` (the unread
  * count of each of its rooms, including direct messages opened by someone else while it was away), then follows the
  * rooms not followed yet in one `subscribe`. A reconnect resubscribes every room followed before in one `subscribe`
  * (`resubscribe`, before the client is ready), each after its last seq. A `subscribe` the server was busy with is
@@ -154,6 +154,7 @@ export class MemberRooms extends Emitter<MemberEvents> {
     client.on('frame', ({ frame }) => {
       if (!frame) return;
       this.follows(frame);
+      this.reads.heard(frame);
       if (frame.type === 'dmopened') this.onDmOpened((frame as unknown as DmOpenedFrame).room);
       else if (frame.type === 'read' && frame.requestId === undefined) this.onReadElsewhere(frame);
       else if (frame.type === 'notices' && frame.requestId === undefined) this.onNotices(frame);

@@ -1,12 +1,13 @@
 import type { ReadFrame } from '../protocol';
-import { LOBBY } from '../protocol';
+import { LOBBY, readIntervalFor } from '../protocol';
 import { RoomcastError } from './errors';
 import type { Requester } from './requests';
 
 /**
- * Read positions as `markRead` sends them (MemberRooms, members.ts): at most one round per `intervalMs`, one
- * `markread` per room marked since the last, each only a position higher than the last one sent for its room, so
- * reading a busy room costs a handful of requests, not one per message.
+ * Read positions as `markRead` sends them (MemberRooms, members.ts): for each room at most one `markread` per its
+ * interval (`intervalMs`, longer in a big room: protocol readIntervalFor), each only a position higher than the last
+ * one sent for its room, so reading a busy room costs a handful of requests, not one per message, and a room's
+ * members together stay within their share of the stage's one `markread` bucket.
  */
 export interface ReadHooks {
   request: Requester;
@@ -14,7 +15,7 @@ export interface ReadHooks {
   shown(): string;
   /** Whether the connection still follows `roomId`. */
   follows(roomId: string): boolean;
-  /** A position the server took for `roomId` (its `read` frame). */
+  /** A position the server took for `roomId` (its `read` frame), or one waiting to be sent: the room's count moves. */
   read(roomId: string): void;
 }
 
@@ -26,7 +27,12 @@ export class ReadPositions {
     { seq: number; waiting: Array<(frame: ReadFrame | undefined) => void> }
   >();
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private lastSentAt = Number.NEGATIVE_INFINITY;
+  /** When the timer fires (epoch ms by `now`). */
+  private timerAt = Number.POSITIVE_INFINITY;
+  /** Per room: when its last position was sent. */
+  private readonly lastSentAt = new Map<string, number>();
+  /** Per room: its members when last heard of (`joined`, `members`, `subscribed`), which pace its marks. */
+  private readonly sizes = new Map<string, number>();
 
   constructor(
     private readonly hooks: ReadHooks,
@@ -34,9 +40,12 @@ export class ReadPositions {
     private readonly now: () => number,
   ) {}
 
-  /** The highest position sent for `roomId`, or learned from another device (0: none). */
+  /**
+   * The highest position read here for `roomId`: sent, waiting for its room's interval, or learned from another device
+   * (0: none). The room's count on this device follows it at once, whatever the interval.
+   */
   sentFor(roomId: string): number {
-    return this.sent.get(roomId) ?? 0;
+    return Math.max(this.sent.get(roomId) ?? 0, this.pending.get(roomId)?.seq ?? 0);
   }
 
   /**
@@ -49,7 +58,7 @@ export class ReadPositions {
 
   /**
    * Marks `roomId` read up to `seq`. Coalesced: resolves with the server's `read`
-   * frame once the position is sent (at most one round of requests per interval), or undefined when it is no higher
+   * frame once the position is sent (at most one per room per its interval), or undefined when it is no higher
    * than one already sent, or the room is no longer followed when the interval ends.
    */
   mark(seq: number, roomId: string): Promise<ReadFrame | undefined> {
@@ -64,26 +73,58 @@ export class ReadPositions {
     entry.seq = Math.max(entry.seq, seq);
     this.pending.set(roomId, entry);
     const answer = new Promise<ReadFrame | undefined>((resolve) => entry.waiting.push(resolve));
-    const wait = this.lastSentAt + this.intervalMs - this.now();
-    if (wait <= 0) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), wait);
+    this.flush();
+    // Waiting for its room's interval, the position already counts here.
+    if (this.pending.has(roomId)) this.hooks.read(roomId);
     return answer;
   }
 
-  /** Sends the waiting positions now, one `markread` per room, each naming its room. */
+  /** A frame that tells a room's size (`joined`, `members`, a newly followed room of `subscribed`): kept for pacing. */
+  heard(frame: Record<string, unknown>): void {
+    const rooms =
+      frame.type === 'joined' || frame.type === 'members'
+        ? [frame]
+        : frame.type === 'subscribed' && Array.isArray(frame.rooms)
+          ? (frame.rooms as Array<Record<string, unknown>>)
+          : [];
+    for (const { roomId, memberCount } of rooms)
+      if (typeof roomId === 'string' && typeof memberCount === 'number') this.sizes.set(roomId, memberCount);
+  }
+
+  /** When `roomId`'s next position may be sent: its last send and its interval by the room's size. */
+  private dueAt(roomId: string): number {
+    const last = this.lastSentAt.get(roomId) ?? Number.NEGATIVE_INFINITY;
+    return last + readIntervalFor(this.sizes.get(roomId), this.intervalMs);
+  }
+
+  /** Sends the waiting positions whose rooms are due, one `markread` per room; the timer waits for the next due. */
   private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const pending = [...this.pending];
-    this.pending.clear();
+    const now = this.now();
+    const due: Array<[string, { seq: number; waiting: Array<(frame: ReadFrame | undefined) => void> }]> = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const [roomId, entry] of this.pending) {
+      const at = this.dueAt(roomId);
+      if (at <= now) due.push([roomId, entry]);
+      else next = Math.min(next, at);
+    }
+    for (const [roomId] of due) this.pending.delete(roomId);
+    if (next < this.timerAt) {
+      clearTimeout(this.timer);
+      this.timerAt = next;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.flush();
+      }, next - now);
+    }
     const shown = this.hooks.shown();
-    for (const [roomId, { seq, waiting }] of pending) {
+    for (const [roomId, { seq, waiting }] of due) {
       // A position for a room left meanwhile is dropped, not sent to a room the connection no longer follows.
       if (roomId !== shown && !this.hooks.follows(roomId)) {
         for (const resolve of waiting) resolve(undefined);
         continue;
       }
-      this.lastSentAt = this.now();
+      this.lastSentAt.set(roomId, now);
       this.sent.set(roomId, Math.max(seq, this.sent.get(roomId) ?? 0));
       this.hooks.request({ action: 'markread', roomId, seq }).then(
         (frame) => {

@@ -65,7 +65,7 @@ export type SocketFactory = new (url: string) => SocketLike;
 export interface RoomcastClientOptions {
   /** Ask `myrooms` after every connect, so `client.rooms` tells each room's unread count (client/members.ts). */
   trackRooms?: boolean;
-  /** `markRead` sends at most one position per this many ms (default 5000). */
+  /** `markRead` sends a room's position at most once per this many ms (default 5000; longer in a big room). */
   readIntervalMs?: number;
   /** The stage URL: `wss://<api>.execute-api.<region>.amazonaws.com/<stage>` or `ws://127.0.0.1:3001/prod`. */
   url: string;

@@ -34,6 +34,22 @@ export interface MarkReadRequest {
   roomId?: string;
   requestId?: string;
 }
+/**
+ * Read marks one room's watching members send together at most, per second: `markread` is one route bucket for
+ * every client of the stage (500/s by default), so a room's marks are paced by its size (readIntervalFor).
+ */
+export const READ_MARKS_PER_ROOM_PER_SECOND = 50;
+
+/**
+ * How often a client sends a room's read position at most: `baseMs` (the client's readIntervalMs, 5 s) in a room of
+ * up to 250, and longer in a bigger one, so its members together stay within READ_MARKS_PER_ROOM_PER_SECOND
+ * (1,000 members: 20 s; 5,000: 100 s). docs/DECISIONS.md, "Read marks paced by the room's size".
+ */
+export function readIntervalFor(memberCount: number | undefined, baseMs: number): number {
+  const members = Number.isFinite(memberCount) ? Math.max(0, memberCount as number) : 0;
+  return Math.max(baseMs, Math.ceil((members * 1000) / READ_MARKS_PER_ROOM_PER_SECOND));
+}
+
 /** The rooms the caller belongs to, each with its unread count. */
 export interface MyRoomsRequest {
   action: 'myrooms';

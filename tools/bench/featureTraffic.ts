@@ -25,6 +25,7 @@
  */
 import { budgetShares, TYPING_BUDGET_CEILING } from '#deliver/postBudget';
 import { SETTINGS } from '#platform/settingsSchema';
+import { readIntervalFor } from '#protocol';
 import type { AwsProfile, Latency } from '../local/awsProfile';
 import { PerSecond, type QuotaUse, quotaUse } from './quotas';
 import type { RouteBuckets } from './routeThrottles';
@@ -66,7 +67,7 @@ export interface FeatureCount {
 export interface TrafficMix {
   /** `typing` frames per message sent: the first keystroke after the sender's last ack (client/typing.ts). */
   typingPerMessage: number;
-  /** A member's `markread` at most this often while its room has news (client readIntervalMs, 5 s). */
+  /** A member's `markread` at most this often while its room has news (client readIntervalMs, 5 s; longer in a big room). */
   readIntervalMs: number;
   /** Each member's other connected devices, each told a moved read (functions/reading/devices.ts). */
   otherDevices: number;
@@ -246,14 +247,18 @@ export class FeatureTraffic {
   }
 
   /**
-   * Each member's `markread` every `readIntervalMs` (its phase drawn) while its room has news, from now to `until`:
-   * the position's write, a `Seen` to a small room, a `read` post to each other device.
+   * Each member's `markread` once per its room's interval (readIntervalMs, longer in a big room: the client's
+   * readIntervalFor; its phase drawn) while its room has news, from now to `until`: the position's write, a `Seen`
+   * to a small room, a `read` post to each other device.
    */
   startReads(rooms: readonly RoomView[], until: number): void {
     const { clock, random } = this.ctx;
-    const every = this.mix.readIntervalMs;
     for (const room of rooms)
-      for (let member = 0; member < room.members; member++) {
+      for (
+        let member = 0, every = readIntervalFor(room.members, this.mix.readIntervalMs);
+        member < room.members;
+        member++
+      ) {
         let marked = room.head;
         const tick = () => {
           if (clock.now >= until) return;
