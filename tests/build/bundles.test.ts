@@ -73,6 +73,8 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'attachments/s3Read.ts',
     'safety/audit.ts',
     'safety/dynamoDmBlocks.ts',
+    // pinmessage's write of the room's pins item, and a delete's unpin (functions/pins/).
+    'pins/dynamoPins.ts',
     // search's route, and an edit's or delete's reindex (functions/search/).
     'search/dynamoWords.ts',
     // followthread, a thread's page and a reply's part in a send (functions/threads/).
@@ -85,8 +87,8 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
     'messages/dynamoMessages.ts',
-    'messages/dynamoPins.ts',
     'messages/dynamoReactions.ts',
+    'pins/dynamoPins.ts',
     'rooms/dynamoEntry.ts',
     'rooms/dynamoMemberships.ts',
     'safety/dynamoDmBlocks.ts',
@@ -102,8 +104,8 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
     'messages/dynamoMessages.ts',
-    'messages/dynamoPins.ts',
     'messages/dynamoReactions.ts',
+    'pins/dynamoPins.ts',
   ],
   SafetyFunction: [],
   // Typing frames are posted within the fan-out's posting budget (deliver/postBudget.ts).
