@@ -71,10 +71,10 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
   MessagesFunction: [
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
-    'safety/audit.ts',
-    'safety/dynamoDmBlocks.ts',
     // pinmessage's write of the room's pins item, and a delete's unpin (functions/pins/).
     'pins/dynamoPins.ts',
+    'safety/audit.ts',
+    'safety/dynamoDmBlocks.ts',
     // search's route, and an edit's or delete's reindex (functions/search/).
     'search/dynamoWords.ts',
     // followthread, a thread's page and a reply's part in a send (functions/threads/).
