@@ -103,6 +103,8 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'attachments/s3Avatars.ts',
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
+    // listrooms, setroom, createroom's name and setprofile's store: the DirectoryTable (functions/directory/).
+    'directory/dynamoDirectory.ts',
     'messages/dynamoMessages.ts',
     'messages/dynamoReactions.ts',
     'pins/dynamoPins.ts',
