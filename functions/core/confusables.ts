@@ -2,7 +2,7 @@ import unhomoglyph from 'unhomoglyph';
 
 /**
  * Text folded for comparison, one code point at a time: the word filter (safety/filter.ts) and public room names
- * (rooms/directory.ts) compare what a reader sees, not the code points sent. The confusable mapping is UTS #39's
+ * (directory/directory.ts) compare what a reader sees, not the code points sent. The confusable mapping is UTS #39's
  * (Unicode's confusables.txt, the `unhomoglyph` package's copy of Unicode 13.0: docs/DECISIONS.md, "Folding text
  * before it is compared"); a confusable added to Unicode since is not mapped.
  *

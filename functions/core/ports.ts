@@ -184,7 +184,7 @@ export interface Room {
   topic?: string;
   /** A public room: joined by code alone (guard.ts admitJoin) and listed in the directory under `listedAs`. */
   isPublic?: boolean;
-  /** The directory entry that holds the room's name (its folded name), while the room is public (rooms/dynamoDirectory.ts). */
+  /** The directory entry that holds the room's name (its folded name), while the room is public (directory/dynamoDirectory.ts). */
   listedAs?: string;
 
   /** Slow mode: one message per this many seconds per member (core/moderation.ts); absent or 0: off. */

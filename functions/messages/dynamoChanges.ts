@@ -4,10 +4,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { pinsWrite, readPins } from '#pins/dynamoPins';
 import { unlessRefused } from '#platform/aws/conditions';
 import type { Pin } from '#protocol';
 import type { StoredChange, StoredMessage } from './changeFrames';
-import { pinsWrite, readPins } from './dynamoPins';
 import type { ChangeOutcome, ChangeStore, PlannedChange, SendRecord, TargetUpdate } from './ports';
 import {
   asRecord,

@@ -2,9 +2,9 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { isGapMarker } from '#core/gaps';
 import type { ChatMessage } from '#core/protocol';
 import { toMessage } from '#core/storedItems';
+import { readPins } from '#pins/dynamoPins';
 import { batchGetAll } from '#platform/aws/batchGet';
 import type { Pin } from '#protocol';
-import { readPins } from './dynamoPins';
 import { readReactions } from './dynamoReactions';
 import type { MessageStore, ReactionState } from './ports';
 

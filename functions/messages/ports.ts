@@ -34,7 +34,7 @@ export interface MessageStore {
     nowSeconds: number,
     gaps?: number[],
   ): Promise<ChatMessage[]>;
-  /** The room's pinned messages, oldest pin first (messages/dynamoPins.ts). */
+  /** The room's pinned messages, oldest pin first (functions/pins/dynamoPins.ts). */
   pins(roomId: string): Promise<Pin[]>;
   /**
    * How the messages under these seqs read now, for the quotes of replies (at most 100 seqs): their text and whether

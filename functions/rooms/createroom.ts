@@ -4,11 +4,11 @@ import { admitRoom, limitOwner } from '#core/limits/quotas';
 import { routeHandler } from '#core/websocket';
 import { connectionStore, quotaStore, roomStore } from '#core/wiring/dynamodb';
 import { presencePublisher } from '#core/wiring/presence';
+import { parseRoomInfo, roomInfoOf, withRoomInfo } from '#directory/directory';
+import { directoryStore } from '#directory/wiring';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '#platform/powertools';
-import { parseRoomInfo, roomInfoOf, withRoomInfo } from './directory';
-import { directoryStore } from './directoryWiring';
 import { logMembershipFailure, recordMembership } from './memberships';
 import { createRoom } from './rooms';
 import { membershipStore } from './wiring';
@@ -36,7 +36,7 @@ const members = onFirstCall(() => ({
 }));
 
 export const handler = routeHandler('createroom', 'connection', async (frame) => {
-  // Its name, topic and visibility (directory.ts) are read before anything is counted: bad input costs nothing.
+  // Its name, topic and visibility (functions/directory/) are read before anything is counted: bad input costs nothing.
   const info = parseRoomInfo(frame.body);
   // Counted per signed-in user where there is sign-in, else per source (quotas.ts): each room is kept RoomIdleDays.
   const { identity } = frame.event.requestContext as { identity?: { sourceIp?: string } };

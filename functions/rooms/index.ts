@@ -1,10 +1,10 @@
 import { featureHandler } from '#core/features';
+import { directoryRoutes } from '#directory/index';
 import { handler as ban } from './ban';
 import { handler as closeroom } from './closeroom';
 import { handler as createroom } from './createroom';
 import { handler as joinroom } from './joinroom';
 import { handler as leaveroom } from './leaveroom';
-import { handler as listrooms } from './listrooms';
 import { handler as mute } from './mute';
 import { handler as myrooms } from './myrooms';
 import { handler as removemember } from './removemember';
@@ -12,7 +12,6 @@ import { handler as roomwords } from './roomwords';
 import { handler as rotatekey } from './rotatekey';
 import { handler as setprofile } from './setprofile';
 import { handler as setrole } from './setrole';
-import { handler as setroom } from './setroom';
 import { handler as slowmode } from './slowmode';
 import { handler as subscribe } from './subscribe';
 import { handler as unban } from './unban';
@@ -21,7 +20,8 @@ import { handler as who } from './who';
 
 /**
  * The rooms feature: entering, following and leaving rooms, the owner's powers, the caller's list of rooms and who
- * is in one; one function routed by route key (core/features.ts).
+ * is in one, profiles, and the routes of the feature this function hosts (the directory's); one function routed by
+ * route key (core/features.ts).
  * Exported for tests: tests/template/routes.test.ts holds each feature's routes to the template.
  */
 export const routes = [
@@ -34,8 +34,6 @@ export const routes = [
   rotatekey,
   myrooms,
   who,
-  listrooms,
-  setroom,
   setprofile,
   setrole,
   mute,
@@ -44,5 +42,7 @@ export const routes = [
   unban,
   slowmode,
   roomwords,
+  // listrooms, setroom: the directory feature's routes (directory/index.ts).
+  ...directoryRoutes,
 ];
 export const handler = featureHandler('rooms', routes);

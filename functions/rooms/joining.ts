@@ -8,12 +8,12 @@ import { fitMessages } from '#core/pages';
 import type { ChatPorts, Connection, Member, Room, RoomStore } from '#core/ports';
 import { type JoinedFrame, LIMITS, LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
+import { roomInfoOf } from '#directory/directory';
 import { isStoredChange, type StoredMessage } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
 import { framesFor, withQuotes } from '#messages/roomHistory';
 import { logger } from '#platform/powertools';
 import type { AuthorProfile } from '#protocol';
-import { roomInfoOf } from './directory';
 import { moderationShown } from './moderation';
 import { baseName, confusable, disambiguate } from './names';
 import type { RoomEntry } from './ports';
@@ -259,7 +259,7 @@ export async function joinRoom(
     lastSeq,
     memberKey: key,
     ...(pins && { pins }),
-    // The room's name, topic and visibility as the join read it (directory.ts); a DM is named after its peer.
+    // The room's name, topic and visibility as the join read it (functions/directory/); a DM is named after its peer.
     ...(!settled?.dmMembers && roomInfoOf(settled ?? room)),
     ...(roomId !== LOBBY &&
       room &&

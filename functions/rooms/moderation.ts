@@ -4,10 +4,10 @@ import { memberKey, senderOf } from '#core/memberKeys';
 import { MUTED_FOREVER, moderationOf, type RoomModeration, roleIn, untilText } from '#core/moderation';
 import type { ChatPorts, Connection, ModerationChange, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
+import { roomFrameEvent } from '#core/roomFrames';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { MODERATION_LIMITS, type Role, type RoleChangedFrame } from '#protocol';
 import { auditRow, membersOf, type OwnerDeps, removeMember, tell } from './owners';
-import { roomFrameEvent } from './roomFrames';
 
 /**
  * Moderation (core/moderation.ts holds the state on the room's item): the owner makes members moderators and back
@@ -160,7 +160,7 @@ export async function setRole(deps: ModerationDeps, connectionId: string, name: 
     'change roles of',
   );
   const frame: RoleChangedFrame = { type: 'rolechanged', roomId: caller.roomId, username: name, role };
-  // Every member hears it through the room's fan-out, not a post per member from here (roomFrames.ts).
+  // Every member hears it through the room's fan-out, not a post per member from here (core/roomFrames.ts).
   await deps.events.publish([roomFrameEvent(caller.roomId, frame)]);
   await record(deps, caller, 'setrole', { target: name, detail: role });
   return frame;

@@ -10,11 +10,11 @@ import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
 import { roleIn } from '#core/moderation';
 import type { ChatEvent, ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
+import { roomFrameEvent } from '#core/roomFrames';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { eachAtMost } from '#platform/eachAtMost';
 import { logger } from '#platform/powertools';
 import type { MembershipStore } from './memberships';
-import { roomFrameEvent } from './roomFrames';
 
 /**
  * What a room's owner (its creator's `userId`: the signed-in user in the token modes, the connection itself in

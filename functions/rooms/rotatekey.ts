@@ -14,7 +14,7 @@ const deps = onFirstCall(() => ({
   rooms: roomStore(),
   memberships: membershipStore(),
   notifier: notifier(),
-  // The new key reaches the members through the room's fan-out (roomFrames.ts).
+  // The new key reaches the members through the room's fan-out (core/roomFrames.ts).
   events: eventPublisher(),
   now: systemClock,
   // The owner's action goes on record (the audit, owners.ts auditRow).

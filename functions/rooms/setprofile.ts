@@ -9,12 +9,12 @@ import { connectionStore } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { personGate } from '#core/wiring/guard';
 import { notifier } from '#core/wiring/managementApi';
+import { directoryStore } from '#directory/wiring';
 import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
-import { parseProfile, setProfile } from './directory';
-import { directoryStore } from './directoryWiring';
+import { parseProfile, setProfile } from './profiles';
 import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
@@ -34,7 +34,7 @@ const deps = onFirstCall(() => ({
 
 /**
  * setprofile: a signed-in user's display name, status and avatar, told to the rooms it belongs to and to the person's
- * other devices (directory.ts): one
+ * other devices (profiles.ts): one
  * change is up to 100 rooms' events, so the person's budget across its connections (PersonProfileRateLimit;
  * personRate.ts) is taken before anything is read.
  */

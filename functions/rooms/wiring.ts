@@ -5,7 +5,7 @@ import { DynamoMembershipStore } from './dynamoMemberships';
 
 /**
  * The rooms feature's DynamoDB adapters other functions take too (opendm joins a DM room), each given the table names
- * template.yaml sets for it. The directory's is in directoryWiring.ts, so a bundle that joins rooms does not hold it.
+ * template.yaml sets for it. The directory's is in functions/directory/wiring.ts, so a bundle that joins rooms does not hold it.
  */
 /** A join's move into a room, atomic with the room's key (joinroom). */
 export const roomEntry = () =>

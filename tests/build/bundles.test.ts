@@ -71,6 +71,8 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
   MessagesFunction: [
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
+    // pinmessage's write of the room's pins item, and a delete's unpin (functions/pins/).
+    'pins/dynamoPins.ts',
     'safety/audit.ts',
     'safety/dynamoDmBlocks.ts',
     // search's route, and an edit's or delete's reindex (functions/search/).
@@ -85,8 +87,8 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
     'messages/dynamoMessages.ts',
-    'messages/dynamoPins.ts',
     'messages/dynamoReactions.ts',
+    'pins/dynamoPins.ts',
     'rooms/dynamoEntry.ts',
     'rooms/dynamoMemberships.ts',
     'safety/dynamoDmBlocks.ts',
@@ -101,9 +103,11 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'attachments/s3Avatars.ts',
     'attachments/s3Head.ts',
     'attachments/s3Read.ts',
+    // listrooms, setroom, createroom's name and setprofile's store: the DirectoryTable (functions/directory/).
+    'directory/dynamoDirectory.ts',
     'messages/dynamoMessages.ts',
-    'messages/dynamoPins.ts',
     'messages/dynamoReactions.ts',
+    'pins/dynamoPins.ts',
   ],
   SafetyFunction: [],
   // Typing frames are posted within the fan-out's posting budget (deliver/postBudget.ts).

@@ -26,7 +26,7 @@ interface ChangeKind {
 const REACTOR_BYTES = 20;
 /** Reactions a message is assumed to carry already when another one comes. */
 const REACTIONS_BEFORE = 20;
-/** Bytes of one pin on the room's pins item (functions/messages/dynamoPins.ts: `p<seq>` = { by, at }). */
+/** Bytes of one pin on the room's pins item (functions/pins/dynamoPins.ts: `p<seq>` = { by, at }). */
 const PIN_BYTES = 60;
 /** Pins a room is assumed to hold already when another one comes (its cap is 50). */
 const PINS_BEFORE = 25;

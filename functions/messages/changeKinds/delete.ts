@@ -6,7 +6,7 @@ import { type ChangeKind, UNCHANGED } from './kind';
  * `deletemessage`: the author within the edit window, or the room's owner or a moderator at any time, leaves a tombstone
  * (`deleted`: who did it) and no copy of the text: the message's text and `editedAt` go, and each earlier edit event
  * loses its text in the same transaction (`scrub`). Deleting a deleted message is no change (a retry finds what it
- * asked for).
+ * asked for). A deleted message leaves the room's pins too (functions/pins/).
  */
 export const remove: ChangeKind<{ kind: 'delete' }> = {
   kind: 'delete',
@@ -43,4 +43,6 @@ export const remove: ChangeKind<{ kind: 'delete' }> = {
     by: item.by === 'owner' || item.by === 'moderator' ? item.by : 'author',
   }),
   shown: ({ deleted }) => (deleted !== undefined ? { deleted } : {}),
+  // A staff delete is moderation; an author's own delete is not, and keeps no row.
+  audited: ({ by }) => (by === 'owner' || by === 'moderator' ? 'deletemessage' : undefined),
 };

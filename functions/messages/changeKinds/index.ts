@@ -1,15 +1,17 @@
 import { BadRequest } from '#core/errors';
+import { pin } from '#pins/pin';
 import type { ChangeAction } from '#protocol';
 import { remove } from './delete';
 import { edit } from './edit';
 import type { ChangeKind } from './kind';
-import { pin } from './pin';
 import { react } from './react';
 
 /**
  * The change kinds, one per change action of the protocol (protocol/changes.ts CHANGE_ACTIONS): tsc refuses this
  * table while an action has no kind, so a kind named in the protocol is served as soon as its module is added here.
- * The order is the order of their fields in a message's frame (changeFrames.ts messageFrameOf).
+ * A kind is this folder's module, or a feature's that is a kind of change (`pinmessage`: functions/pins/pin.ts, typed
+ * by shape as pins import no messages module). The order is the order of their fields in a message's frame
+ * (changeFrames.ts messageFrameOf).
  */
 export const CHANGE_KINDS = {
   editmessage: edit,
@@ -48,6 +50,7 @@ export function kindOfAction(action: string): (typeof CHANGE_KINDS)[ChangeAction
 /** Every kind, in CHANGE_KINDS's order. */
 export const changeKinds = (): readonly ChangeKind<{ kind: string }>[] => KINDS;
 
+export { pinsLimit } from '#pins/pin';
 export type {
   ChangeKind,
   Changer,
@@ -57,5 +60,4 @@ export type {
   StoredMessage,
   TargetUpdate,
 } from './kind';
-export { pinsLimit } from './pin';
 export { kindsLimit, memberLimit, sourceKindsLimit, totalLimit } from './react';

@@ -2,9 +2,10 @@ import type { Connection, Room } from '#core/ports';
 import type { ChangeEvent, ChangeFrame, ChatMessage, MessageFrame, Pin } from '#protocol';
 
 /**
- * What one kind of change to a message is, one module per kind (edit.ts, delete.ts, react.ts) gathered under its
- * protocol action by index.ts: the frame it reads, the rule it applies, what it does to the stored message, the
- * event members get and what the message's frame shows of it. The use case (changing.ts), the store
+ * What one kind of change to a message is, one module per kind (edit.ts, delete.ts, react.ts; a feature's own kind in
+ * its folder, as functions/pins/pin.ts) gathered under its protocol action by index.ts: the frame it reads, the rule
+ * it applies, what it does to the stored message, the event members get, what the message's frame shows of it and
+ * what the room's moderation log keeps. The use case (changing.ts), the store
  * (dynamoChanges.ts) and the frames (changeFrames.ts) read the kinds from the registry, so a new kind is a new module
  * here and its line in index.ts. The kinds import nothing of messages/ but this module and changeErrors.ts, so no
  * module that uses the registry is imported back (tests/build/shape.test.ts: no cycle).
@@ -24,6 +25,8 @@ export interface ChangeKind<Request extends { kind: string }> {
   frame(item: StoredChange, common: ChangeEvent): ChangeFrame;
   /** What the stored message shows of this kind in its frame (`history`, `joined`, `changed`). */
   shown(message: StoredMessage): Partial<MessageFrame>;
+  /** The room's moderation log's action for this event (changeAudit.ts); absent or undefined: no row. */
+  audited?(event: EventFields): string | undefined;
 }
 
 /** A message's reactions in all: members per reaction (none at 0), their total, the last reaction event counted. */
@@ -77,7 +80,6 @@ export interface StoredChange extends ChangeEvent, EventFields {
   reaction?: string;
   added?: boolean;
   count?: number;
-  pinned?: boolean;
 }
 
 /** The stored message's attributes a change may write (never its key, author or TTL). */

@@ -2,7 +2,7 @@ import { routeHandler } from '#core/websocket';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { listRooms, parseListQuery } from './directory';
-import { directoryStore } from './directoryWiring';
+import { directoryStore } from './wiring';
 
 const deps = onFirstCall(() => ({ directory: directoryStore(), now: systemClock }));
 

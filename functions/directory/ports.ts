@@ -30,7 +30,7 @@ export interface RoomSettingChange {
 
 export type StoredProfile = Profile & { updatedAt: string };
 
-/** The directory of public rooms and the profiles (rooms/dynamoDirectory.ts). */
+/** The directory of public rooms and the profiles (dynamoDirectory.ts). */
 export interface DirectoryStore {
   /** Creates a public room and its name's entry in one transaction: both, or neither. */
   createListed(room: Room, entry: ListedEntry): Promise<'created' | 'codeTaken' | 'nameTaken'>;

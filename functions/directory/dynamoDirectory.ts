@@ -12,7 +12,7 @@ import type { Room } from '#core/ports';
 import { cancellationCodes } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import type { Profile } from '#protocol';
-import type { DirectoryStore, ListedEntry, RoomSettingChange, StoredProfile } from './directoryPorts';
+import type { DirectoryStore, ListedEntry, RoomSettingChange, StoredProfile } from './ports';
 
 /**
  * The DirectoryTable (`listKey`, `entryKey`; docs/DECISIONS.md, "Named rooms, the directory and profiles"):

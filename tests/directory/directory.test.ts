@@ -2,7 +2,7 @@ import type { Frame } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
 
 /**
- * Named rooms and the directory of public rooms (functions/rooms/directory.ts) on the local cloud with sign-in: a
+ * Named rooms and the directory of public rooms (functions/directory/directory.ts) on the local cloud with sign-in: a
  * public room is found by the start of its name and joined by its code alone; a private room is never listed; two
  * public rooms never share a name (the directory entry's conditional put); an owner's rename reaches the members live
  * and moves the room in the directory; a room made without a name keeps working, shown by its code.

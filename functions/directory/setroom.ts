@@ -6,7 +6,7 @@ import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { parseRoomInfo, setRoom } from './directory';
-import { directoryStore } from './directoryWiring';
+import { directoryStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
