@@ -8,10 +8,10 @@ import { membershipTtl } from '#core/memberKeys';
 import { epochSeconds } from '#core/roomLife';
 import { batchGetMany } from '#platform/aws/batchGet';
 import { retryingConflicts } from '#platform/aws/conflicts';
-import type { FollowedEntry, FollowedStore } from './followedThreads';
+import type { FollowedEntry, FollowedStore } from './followed';
 
 /**
- * The DynamoDB adapter of FollowedStore (followedThreads.ts): a person's followed threads are its own partition of the
+ * The DynamoDB adapter of FollowedStore (followed.ts): a person's followed threads are its own partition of the
  * Memberships table, `threads#<person>` (the person as memberKeyOf names it), one item a thread sorted by
  * `<roomId>#<rootSeq>`: `room`, `seq`, `readCount` (the replies the person has seen), `ttl`. No other partition of
  * the table is written here; the person's memberships (`<person>`, `<roomId>`) are read to list only rooms it is in.

@@ -5,7 +5,7 @@ import { type ChatMessage, parseThreadOf } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
 import { SendNote, type SendNotes } from '#core/sendNotes';
 import { logger } from '#platform/powertools';
-import { type FollowedStore, recordFollow } from './followedThreads';
+import { type FollowedStore, recordFollow } from './followed';
 import {
   checkRoot,
   rootAddition,

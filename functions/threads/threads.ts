@@ -15,7 +15,7 @@ import {
   THREAD_LIMITS,
   type ThreadFollowFrame,
 } from '#protocol';
-import { type FollowedStore, recordFollow } from './followedThreads';
+import { type FollowedStore, recordFollow } from './followed';
 
 /**
  * Threads (docs/DECISIONS.md, "Threads"): a reply in a thread is a message of its room under the room's next seq,
