@@ -9,6 +9,7 @@ import type {
   MembersFrame,
   ModLogFrame,
   MutedFrame,
+  MyThreadsFrame,
   ProfileFrame,
   PushSubscriptionFrame,
   PushSubscriptionJson,
@@ -216,6 +217,14 @@ export class RoomcastClient extends ClientCore {
   async followThread(seq: number, follow = true): Promise<ThreadFollowFrame> {
     checkThreadOf(seq, undefined);
     return this.acrossReconnects(() => this.requests.send({ action: 'followthread', seq, follow }));
+  }
+
+  /**
+   * The threads you follow across your rooms (the Threads view), newest activity first, each with its room, its
+   * root, its summary and `unread`: replies since you last opened its page (`threadHistory`) or replied.
+   */
+  async myThreads(): Promise<MyThreadsFrame> {
+    return this.acrossReconnects(() => this.requests.send({ action: 'mythreads' }));
   }
 
   /** Who is in the current room; also updates `members`. */

@@ -15,6 +15,12 @@ export const THREAD_LIMITS = {
   participantsShown: 10,
   /** Members one thread's followers hold (repliers and `followthread`); a follow past it is refused BAD_REQUEST. */
   followersPerThread: 200,
+  /** Followed threads `mythreads` reads at most (the person's most recently followed), to order by activity. */
+  followedRead: 200,
+  /** Threads one `mythreads` answer lists: the most recently active of those read. */
+  threadsListed: 50,
+  /** Characters of a root's text a `mythreads` entry carries: a line to recognise it by, not the message. */
+  rootTextShown: 200,
 } as const;
 
 /** What a root shows of its thread: kept on the root's item, updated by each reply. */
@@ -29,7 +35,7 @@ export interface ThreadSummary {
   participants: string[];
 }
 
-export const THREAD_ACTIONS = ['followthread'] as const;
+export const THREAD_ACTIONS = ['followthread', 'mythreads'] as const;
 export type ThreadAction = (typeof THREAD_ACTIONS)[number];
 
 /**
@@ -44,7 +50,16 @@ export interface FollowThreadRequest {
   follow: boolean;
   requestId?: string;
 }
-export type ThreadRequest = FollowThreadRequest;
+
+/**
+ * The threads you follow across your rooms (the Threads view), most recent activity first, at most
+ * THREAD_LIMITS.threadsListed: not a room's route, it names no room.
+ */
+export interface MyThreadsRequest {
+  action: 'mythreads';
+  requestId?: string;
+}
+export type ThreadRequest = FollowThreadRequest | MyThreadsRequest;
 
 /** The reply to `followthread`: whether the caller follows the thread of `seq` now. */
 export interface ThreadFollowFrame {
@@ -54,9 +69,34 @@ export interface ThreadFollowFrame {
   following: boolean;
   requestId?: string;
 }
-export type ThreadFrame = ThreadFollowFrame;
 
-export const THREAD_FRAME_TYPES = ['threadfollow'] as const;
+/** One followed thread in `mythreads`: its room, its root (author, a clipped line, when), its summary and your unread. */
+export interface FollowedThread {
+  roomId: string;
+  /** The root's seq: open the room and `history` with `threadOf` this seq. */
+  seq: number;
+  username: string;
+  /** The root's text, at most THREAD_LIMITS.rootTextShown characters ("" when deleted). */
+  text: string;
+  sentAt: string;
+  deleted?: boolean;
+  replyCount: number;
+  lastReplyAt?: string;
+  participants: string[];
+  /** Replies in the thread since you last opened it (its page) or replied there; your own are never unread. */
+  unread: number;
+}
+
+/** The reply to `mythreads`: `more` when you follow more threads than it read or lists. */
+export interface MyThreadsFrame {
+  type: 'mythreads';
+  threads: FollowedThread[];
+  more?: true;
+  requestId?: string;
+}
+export type ThreadFrame = ThreadFollowFrame | MyThreadsFrame;
+
+export const THREAD_FRAME_TYPES = ['threadfollow', 'mythreads'] as const;
 
 /** The frame type that answers each action (errors aside). */
-export const THREAD_REPLY_TYPE = { followthread: 'threadfollow' } as const;
+export const THREAD_REPLY_TYPE = { followthread: 'threadfollow', mythreads: 'mythreads' } as const;

@@ -23,6 +23,7 @@ import { bindSearch } from './search.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
 import { bindThreads } from './threads.js';
+import { bindThreadsView } from './threadsView.js';
 import { closeSidebar, openSidebar, ui } from './ui.js';
 
 function bindSidebar() {
@@ -51,6 +52,7 @@ function bindEvents() {
   bindLongPress();
   bindPinsPanel();
   bindThreads();
+  bindThreadsView();
 
   bindProfileForm();
   bindRoomSettings();

@@ -23,6 +23,7 @@ import { bindSeenBy } from './seenby.js';
 import { renderMembers } from './sidebar.js';
 import { signInAgain, signInLapsed } from './signin.js';
 import { inTurn, state } from './state.js';
+import { threadActivity } from './threadsView.js';
 import { bindTyping } from './typing.js';
 import { errorTitle, h, toast, ui } from './ui.js';
 
@@ -141,6 +142,7 @@ function routeFrames(chat) {
     onRoom(roomId);
   });
   chat.on('message', onMessage);
+  chat.on('message', threadActivity);
   bindSeenBy(chat);
   bindMessageChanges(chat);
   chat.on('members', ({ roomId, members, memberCount, counted }) => {

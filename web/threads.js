@@ -17,6 +17,9 @@ let paneRoom = null;
 /** The reply the pane marks (a search hit, search.js), with the class it keeps until the pane opens another thread. */
 let marked = null;
 
+/** The document event each pane opened sends (`detail: { roomId, seq }`): the Threads view clears its count. */
+export const THREAD_OPENED = 'roomcast:threadopened';
+
 /** Whether `m` belongs in the room's flow: not a reply in a thread, or one also sent to the room. */
 export const inRoomFlow = (m) => m.threadOf === undefined || m.alsoToRoom === true;
 
@@ -143,6 +146,7 @@ export function openThread(rootSeq, mark) {
   ui.threadPane.dataset.root = String(rootSeq);
   paintPane();
   ui.threadInput.focus();
+  document.dispatchEvent(new CustomEvent(THREAD_OPENED, { detail: { roomId: paneRoom, seq: rootSeq } }));
   const chat = state.chat;
   chat
     ?.threadHistory(rootSeq, { limit: 50 })

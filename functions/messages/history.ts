@@ -7,7 +7,7 @@ import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
 import { type ThreadFrames, threadHistory } from '#threads/threads';
-import { threadStore } from '#threads/wiring';
+import { followedStore, threadStore } from '#threads/wiring';
 import { messageFrameOf, type StoredMessage } from './changeFrames';
 import type { MessageStore } from './ports';
 import { messageStore } from './readers';
@@ -27,6 +27,7 @@ const deps = onFirstCall(() => {
     connections: connectionStore(),
     messages,
     threads: threadStore(),
+    followed: followedStore(),
     frames: threadFrames(messages),
     now: systemClock,
     authorProfiles: authorProfiles(),

@@ -6,7 +6,7 @@ import { settings } from '#platform/settings';
 import { moderationRecords } from '#safety/auditWiring';
 import { filterSendHook } from '#safety/screening';
 import { threadSendHook } from '#threads/threadSend';
-import { threadStore } from '#threads/wiring';
+import { followedStore, threadStore } from '#threads/wiring';
 import type { SendHook } from './sendHooks';
 
 /**
@@ -15,7 +15,7 @@ import type { SendHook } from './sendHooks';
  * `threadOf` is refused before the filter's audit row); the notices of mentions read what the thread left.
  */
 export const sendHooks = onFirstCall((): readonly SendHook[] => [
-  threadSendHook(threadStore()),
+  threadSendHook(threadStore(), followedStore()),
   filterSendHook(
     () => ({ words: settings().FilterWords, mode: settings().FilterMode }),
     onFirstCall(moderationRecords),

@@ -27,11 +27,16 @@ export async function readThreadRoot(
       ConsistentRead: true,
     }),
   );
+  return Item ? threadRootOf(Item, nowSeconds) : undefined;
+}
+
+/** A stored item as a thread's root, undefined when it holds no live message. */
+export function threadRootOf(Item: Record<string, unknown>, nowSeconds: number): ThreadRoot | undefined {
   // A change event or a gap marker holds a seq but is no message; an item past its TTL may linger until deleted.
-  if (!Item || Item.change !== undefined || Item.gap === true) return undefined;
+  if (Item.change !== undefined || Item.gap === true) return undefined;
   if (typeof Item.ttl === 'number' && Item.ttl <= nowSeconds) return undefined;
   return {
-    seq,
+    seq: Number(Item.seq),
     username: String(Item.username),
     ...(Item.authorKey !== undefined && { authorKey: String(Item.authorKey) }),
     ...(Item.authorUser !== undefined && { authorUser: String(Item.authorUser) }),

@@ -2,11 +2,11 @@ import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } 
 import { isGapMarker } from '#core/gaps';
 import type { ChatMessage } from '#core/protocol';
 import { toMessage } from '#core/storedItems';
-import { batchGetAll } from '#platform/aws/batchGet';
+import { batchGetAll, batchGetMany } from '#platform/aws/batchGet';
 import { isConditionFailure } from '#platform/aws/conditions';
 import { retryingConflicts } from '#platform/aws/conflicts';
 import { THREAD_LIMITS } from '#protocol';
-import { readThreadRoot } from './dynamoThreadRoots';
+import { readThreadRoot, threadRootOf } from './dynamoThreadRoots';
 import type { RootAddition, ThreadRoot, ThreadStore } from './threads';
 
 /** A thread's partition of the Messages table: one pointer item per reply, keyed by the reply's seq. */
@@ -24,6 +24,22 @@ export class DynamoThreadStore implements ThreadStore {
 
   root(roomId: string, seq: number, nowSeconds: number): Promise<ThreadRoot | undefined> {
     return readThreadRoot(this.db, this.table, roomId, seq, nowSeconds);
+  }
+
+  async roots(
+    keys: readonly { roomId: string; seq: number }[],
+    nowSeconds: number,
+  ): Promise<(ThreadRoot & { roomId: string })[]> {
+    if (keys.length === 0) return [];
+    // Eventually consistent (half the read units): a listing is advisory, the thread's page reads its root again.
+    const items = await batchGetMany(this.db, {
+      TableName: this.table,
+      Keys: keys.map(({ roomId, seq }) => ({ roomId, seq })),
+    });
+    return items.flatMap((item) => {
+      const root = threadRootOf(item, nowSeconds);
+      return root ? [{ ...root, roomId: String(item.roomId) }] : [];
+    });
   }
 
   async putPointer(roomId: string, rootSeq: number, seq: number, expiresAt: number): Promise<void> {

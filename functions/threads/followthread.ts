@@ -6,11 +6,12 @@ import { connectionStore } from '#core/wiring/dynamodb';
 import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { followThread } from './threads';
-import { threadStore } from './wiring';
+import { followedStore, threadStore } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
   threads: threadStore(),
+  followed: followedStore(),
   now: systemClock,
 }));
 

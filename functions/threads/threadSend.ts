@@ -1,9 +1,11 @@
 import { BadRequest } from '#core/errors';
+import { memberKeyOf } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
 import { type ChatMessage, parseThreadOf } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
 import { SendNote, type SendNotes } from '#core/sendNotes';
 import { logger } from '#platform/powertools';
+import { type FollowedStore, recordFollow } from './followed';
 import {
   checkRoot,
   rootAddition,
@@ -26,7 +28,7 @@ import {
 /** Whom a reply stored by this attempt tells (threads.ts threadReplyNotice). */
 export const THREAD_REPLY = new SendNote<ThreadReplyNotice>('thread reply');
 
-export function threadSendHook(threads: ThreadStore) {
+export function threadSendHook(threads: ThreadStore, followed: FollowedStore) {
   return {
     name: 'threads',
     begin({ body }: { body: Readonly<Record<string, unknown>> }) {
@@ -57,7 +59,10 @@ export function threadSendHook(threads: ThreadStore) {
         ) {
           if (!root) return;
           notes.set(THREAD_REPLY, threadReplyNotice(root, reply, connection));
-          await countOnRoot(threads, root, reply, connection);
+          await Promise.all([
+            countOnRoot(threads, root, reply, connection),
+            recordFollowers(followed, root, reply, connection),
+          ]);
         },
       };
     },
@@ -84,4 +89,33 @@ async function countOnRoot(
       error: (error as Error).name,
     });
   }
+}
+
+/**
+ * A reply's entries in the Threads view (followedThreads.ts): the replier follows, having seen the replies before its own
+ * and its own (racing replies may leave one counted unread); at the first reply, the root's signed-in author follows,
+ * having seen none. Two writes at most, to the replier's and the author's own entries: never one a follower.
+ */
+async function recordFollowers(
+  followed: FollowedStore,
+  root: ThreadRoot,
+  reply: { roomId: string; seq: number; sentAt: string },
+  replier: Connection,
+): Promise<void> {
+  const now = new Date(reply.sentAt);
+  const person = memberKeyOf(replier);
+  const onError = (error: unknown) =>
+    logger.warn('a followed thread entry was not written', {
+      roomId: reply.roomId,
+      threadOf: root.seq,
+      error: (error as Error).name,
+    });
+  const write = { roomId: reply.roomId, seq: root.seq, follow: true, now };
+  await Promise.all([
+    recordFollow(followed, { ...write, person, readCount: root.replyCount + 1 }, onError),
+    root.replyCount === 0 &&
+      root.authorUser !== undefined &&
+      root.authorUser !== person &&
+      recordFollow(followed, { ...write, person: root.authorUser, readCount: 0, onlyNew: true }, onError),
+  ]);
 }

@@ -2,11 +2,12 @@ import { orBusy } from '#core/busy';
 import { MessageDeleted, MessageNotFound } from '#core/changeErrors';
 import { BadRequest } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import { memberKey, senderOf } from '#core/memberKeys';
+import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
 import { fitMessages } from '#core/pages';
 import type { ChatPorts, Connection } from '#core/ports';
 import type { ChatMessage, HistoryQuery } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
+import { logger } from '#platform/powertools';
 import {
   type HistoryFrame,
   type MessageFrame,
@@ -14,6 +15,7 @@ import {
   THREAD_LIMITS,
   type ThreadFollowFrame,
 } from '#protocol';
+import { type FollowedStore, recordFollow } from './followed';
 
 /**
  * Threads (docs/DECISIONS.md, "Threads"): a reply in a thread is a message of its room under the room's next seq,
@@ -54,6 +56,11 @@ export interface RootAddition {
 }
 
 export interface ThreadStore {
+  /** Roots by room and seq, live ones only (a listing: eventually consistent), in no order. */
+  roots(
+    keys: readonly { roomId: string; seq: number }[],
+    nowSeconds: number,
+  ): Promise<(ThreadRoot & { roomId: string })[]>;
   /** The root `seq` of the room as stored, or undefined when no live message holds it (a change, a gap, expired). */
   root(roomId: string, seq: number, nowSeconds: number): Promise<ThreadRoot | undefined>;
   /** The reply's pointer in its thread's partition (put before the reply: a pointer without its reply is skipped). */
@@ -190,7 +197,16 @@ export interface ThreadFrames {
   root(message: ChatMessage): MessageFrame;
 }
 
-type ThreadDeps = Pick<ChatPorts, 'connections' | 'now'> & { threads: ThreadStore; frames: ThreadFrames };
+type ThreadDeps = Pick<ChatPorts, 'connections' | 'now'> & {
+  threads: ThreadStore;
+  frames: ThreadFrames;
+  /** Each person's followed threads (followedThreads.ts): a follower's page read marks the thread read there. */
+  followed: FollowedStore;
+};
+
+/** A Threads-view write that failed: the view shows one line or count less, the route's answer stands. */
+const logFollowedError = (roomId: string, seq: number) => (error: unknown) =>
+  logger.warn('a followed thread entry was not written', { roomId, seq, error: (error as Error).name });
 
 /**
  * `history` with `threadOf`: a page of the thread's replies in seq order (the latest `limit`, or those after
@@ -213,11 +229,27 @@ export async function threadHistory(
     throw new BadRequest(
       `Message ${rootSeq} is a reply in the thread of message ${root.threadOf}: ask for that thread (threadOf ${root.threadOf}).`,
     );
-  // One more than asked tells whether the thread goes on past the page (forward) or before it (backward).
-  const seqs = await orBusy(
-    deps.threads.replySeqs(roomId, rootSeq, { ...query, limit: query.limit + 1 }),
-    roomId,
-  );
+  const following = follows(root, connection);
+  // One more than asked tells whether the thread goes on past the page (forward) or before it (backward). The
+  // latest page or one after a seq shows a followed thread up to now: its follower has seen its replies
+  // (followedThreads.ts; this also lists it for an author not signed in, whom a first reply could not name).
+  const [seqs] = await Promise.all([
+    orBusy(deps.threads.replySeqs(roomId, rootSeq, { ...query, limit: query.limit + 1 }), roomId),
+    following &&
+      query.beforeSeq === undefined &&
+      recordFollow(
+        deps.followed,
+        {
+          person: memberKeyOf(connection),
+          roomId,
+          seq: rootSeq,
+          follow: true,
+          readCount: root.replyCount,
+          now: deps.now(),
+        },
+        logFollowedError(roomId, rootSeq),
+      ),
+  ]);
   const forward = query.afterSeq !== undefined;
   const beyond = seqs.length > query.limit;
   const kept = forward ? seqs.slice(0, query.limit) : seqs.slice(-query.limit);
@@ -230,7 +262,7 @@ export async function threadHistory(
     messages: [],
     hasMore: false,
     root: deps.frames.root(root.message),
-    following: follows(root, connection),
+    following,
   };
   const { page, cut } = fitMessages(frame, 'messages', frames);
   return {
@@ -243,7 +275,7 @@ export async function threadHistory(
 
 /** `followthread`: follow or stop following the thread of a live root of the room (a reply's checks, fullness aside). */
 export async function followThread(
-  deps: Pick<ThreadDeps, 'connections' | 'now' | 'threads'>,
+  deps: Pick<ThreadDeps, 'connections' | 'now' | 'threads' | 'followed'>,
   connectionId: string,
   request: { seq: number; follow: boolean },
 ): Promise<ThreadFollowFrame> {
@@ -263,5 +295,20 @@ export async function followThread(
     throw new BadRequest(
       `The thread of message ${request.seq} has ${THREAD_LIMITS.followersPerThread} followers, the most a thread keeps.`,
     );
+  // A new follow has seen the replies so far (the Threads view counts new ones from here); a follow again keeps
+  // what its entry has seen.
+  await recordFollow(
+    deps.followed,
+    {
+      person: memberKeyOf(connection),
+      roomId,
+      seq: request.seq,
+      follow: request.follow,
+      readCount: root.replyCount,
+      onlyNew: true,
+      now: deps.now(),
+    },
+    logFollowedError(roomId, request.seq),
+  );
   return { type: 'threadfollow', roomId, seq: request.seq, following: request.follow };
 }
