@@ -141,6 +141,7 @@ describe('coverage of the template and of events/', () => {
     await alice.expectReply({ action: 'modlog' });
     await alice.expectReply({ action: 'pinmessage', seq });
     await bob.expectReply({ action: 'followthread', seq, follow: true });
+    await bob.expectReply({ action: 'mythreads' });
     await alice.expectReply({ action: 'deletemessage', seq });
     // Typing (one-way: only bob hears of it), read positions and the rooms list.
     alice.send({ action: 'typing' });
