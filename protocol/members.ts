@@ -111,7 +111,7 @@ export interface MyRoom {
   mentions?: number;
   /** Present for a direct-message room: who it is with. */
   dm?: DmPeer;
-  /** The room's name (directory.ts); absent for a room never named (show its code) and for a direct message. */
+  /** The room's name (protocol/directory.ts); absent for a room never named (show its code) and for a direct message. */
   name?: string;
   /** Your notices in the room (notices.ts `setnotices`): `mentions` or `mute`; absent: `all`, the default. */
   notices?: 'mentions' | 'mute';

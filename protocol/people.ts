@@ -37,10 +37,10 @@ export type PeopleRequest = FindPeopleRequest;
 export interface Person {
   userId: string;
   username: string;
-  /** The profile the user set (`setprofile`, directory.ts), when it has one. */
+  /** The profile the user set (`setprofile`, protocol/directory.ts), when it has one. */
   displayName?: string;
   status?: string;
-  /** Its avatar (directory.ts ProfileAvatar), with a presigned `url` to show it by. */
+  /** Its avatar (protocol/directory.ts ProfileAvatar), with a presigned `url` to show it by. */
   avatar?: { key: string; versionId?: string; url?: string };
 }
 
