@@ -12,9 +12,10 @@ import { hs256Token } from '../helpers/tokens';
  * shows no leave and no join anywhere, and puts nothing on the bus, also when the return is processed before the old
  * connection's `$disconnect`; one after the departure is settled is told as a join.
  *
- * Order, not speed: the departure machine runs as on AWS (its Wait of LEAVE_GRACE_SECONDS included), and where a case
- * needs the return to come before the settle, the settle step's Lambda invocation is held until the return has run,
- * as a cold or throttled Deliver may hold it on AWS. Nothing here compares a measured time with a bound.
+ * Order, not speed: the departure machine runs as on AWS, its Wait of LEAVE_GRACE_SECONDS on the local Step Functions'
+ * test clock (a second lasts 100 ms: the pause is still a pause, without the file sitting out 5 s per departure), and
+ * where a case needs the return to come before the settle, the settle step's Lambda invocation is held until the
+ * return has run, as a cold or throttled Deliver may hold it on AWS. Nothing here compares a measured time with a bound.
  */
 jest.setTimeout(240_000);
 
@@ -129,6 +130,7 @@ beforeAll(async () => {
     parameters: { AuthMode: 'token' },
     authSecret: SECRET,
     settings: { FrameRateLimit: '100000', StrikeLimit: '100000', RoomCreateLimit: '0' },
+    stepFunctionsTestClock: { msPerSecond: 100, states: ['WaitForReturn'] },
   });
   cloud = testCloud.cloud;
   // Olga creates the rooms, one after the other: each createroom shows the new room and keeps following the others.

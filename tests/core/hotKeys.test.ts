@@ -112,6 +112,15 @@ it(`the index as it was, every lobby connection under one key: that key took all
 
 const JOIN_BURST = 5_000;
 
+/** `work` on every item, at most `limit` at a time. */
+async function inFlight<T>(limit: number, items: T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: limit }, lane));
+}
+
 async function peopleIndexKeys() {
   const stats = await dynamo.keyStats({ table: membershipsTable });
   return stats.filter((s) => s.index === peopleIndex);
@@ -130,7 +139,9 @@ it(`a ${JOIN_BURST}-member signed-in join burst in one second writes no PeopleIn
     userId: `user:${randomBytes(32).toString('base64url')}`,
     name: `member ${String(i).padStart(4, '0')}`,
   }));
-  await Promise.all(members.map((m) => memberships.join(m.userId, 'BIGROOM1', { at, name: m.name })));
+  // All within the held second, 50 requests in flight at a time (the SDK's sockets): the clock, not the sending
+  // order, puts them in one second, and 5,000 requests built at once cost seconds of garbage collection.
+  await inFlight(50, members, (m) => memberships.join(m.userId, 'BIGROOM1', { at, name: m.name }));
   const keys = await peopleIndexKeys();
   expect(keys.map((k) => k.key).sort()).toEqual(
     Array.from({ length: PEOPLE_INDEX_SHARDS }, (_, n) => `S:BIGROOM1#${n}`).sort(),
@@ -157,10 +168,15 @@ it(`a ${JOIN_BURST}-member signed-in join burst in one second writes no PeopleIn
   db.destroy();
 });
 
-it(`the PeopleIndex as it was, keyed by plain roomId: one key offered all ${JOIN_BURST} writes in the second, and DynamoDB refuses what passes 1,000`, async () => {
+// The old key takes every write of a burst, so the refusal needs only more than 1,000 of them in its second: 1,250
+// show DynamoDB refusing what passes 1,000 as a 5,000-member burst would (its 4,000 over the limit are refused the
+// same way, one by one), at a quarter of the requests.
+const OLD_KEY_BURST = 1_250;
+
+it(`the PeopleIndex as it was, keyed by plain roomId: one key takes every write of a join burst (${OLD_KEY_BURST} in the second), and DynamoDB refuses what passes 1,000`, async () => {
   const db = localDocumentClient(dynamo.endpoint, 1);
   const results = await Promise.allSettled(
-    Array.from({ length: JOIN_BURST }, (_, i) =>
+    Array.from({ length: OLD_KEY_BURST }, (_, i) =>
       db.send(
         new PutCommand({
           TableName: membershipsTable,
@@ -178,10 +194,10 @@ it(`the PeopleIndex as it was, keyed by plain roomId: one key offered all ${JOIN
   const [busiest] = await peopleIndexKeys();
   if (!busiest) throw new Error('no PeopleIndex key written');
   expect(busiest).toMatchObject({ key: 'S:OLDROOM1', peakWritesPerSecond: 1_000 });
-  expect(busiest.throttledWrites).toBe(JOIN_BURST - 1_000);
-  expect(results.filter((r) => r.status === 'rejected')).toHaveLength(JOIN_BURST - 1_000);
+  expect(busiest.throttledWrites).toBe(OLD_KEY_BURST - 1_000);
+  expect(results.filter((r) => r.status === 'rejected')).toHaveLength(OLD_KEY_BURST - 1_000);
   console.info(
-    `hot keys: the PeopleIndex as it was: ${JOIN_BURST} writes offered to one key in one second, ${busiest.throttledWrites} refused`,
+    `hot keys: the PeopleIndex as it was: ${OLD_KEY_BURST} writes offered to one key in one second, ${busiest.throttledWrites} refused`,
   );
   db.destroy();
 });

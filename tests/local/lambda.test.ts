@@ -6,7 +6,7 @@ import type { InvocationKind, LambdaLimits, LocalFunctionSpec } from '../../tool
 import { forStepFunctions, LocalLambda } from '../../tools/local/lambda/service';
 import { LocalStateMachine } from '../../tools/local/stepfunctions';
 import { ChatClient } from '../helpers/chatClient';
-import { startTestCloud } from '../helpers/localCloud';
+import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 import { hs256Token } from '../helpers/tokens';
 
 const WORKER = join(__dirname, '..', '..', 'dist', 'local', 'lambda', 'worker.js');
@@ -328,18 +328,30 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     expect(order).toEqual(['bob', 'alice 1', 'alice 2', 'alice 3', 'alice 4', 'alice 5']);
   });
 
+  // One cloud with sign-in for the three tests of the gateway's events (a cloud start is seconds of CPU): each test
+  // reads only the invocations made since it began, and leaves the cloud settled.
+  const secret = 'local-lambda-gateway-secret-0123456789abcdef';
+  let shared: Promise<TestCloud> | undefined;
+  const signedIn = () => {
+    shared ??= startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: secret });
+    return shared;
+  };
+  afterAll(async () => {
+    await (await shared?.catch(() => undefined))?.cloud.close();
+  });
+  const tokenOf = (sub: string) =>
+    hs256Token({ sub, username: sub, exp: Math.floor(Date.now() / 1000) + 600 }, secret);
+
   it("gives a signed-in person's connections one caller between them, and another person another", async () => {
-    const secret = 'local-lambda-turns-secret-0123456789abcdef';
-    const testCloud = await startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: secret });
+    const testCloud = await signedIn();
     const { cloud } = testCloud;
-    const as = (sub: string) =>
-      ChatClient.connect(
-        `${cloud.wsUrl}?token=${hs256Token({ sub, username: sub, exp: Math.floor(Date.now() / 1000) + 600 }, secret)}`,
-      );
+    const mark = testCloud.invocations.length;
+    const as = (sub: string) => ChatClient.connect(`${cloud.wsUrl}?token=${tokenOf(sub)}`);
     const clients = [await as('ada'), await as('ada'), await as('ben')];
     try {
       for (const client of clients) await client.ask({ action: 'listrooms' });
       const callers = testCloud.invocations
+        .slice(mark)
         .filter((i) => i.routeKey !== undefined && !i.routeKey.startsWith('$'))
         .map((i) => i.caller);
       expect(callers).toHaveLength(3);
@@ -349,13 +361,13 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
       expect(callers[2]).not.toBe(callers[0]);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
-      await cloud.close();
+      // Their $disconnects end here, not in the next test's record of events.
+      await testCloud.settle();
     }
   });
 
   it("puts the $connect authorizer's context in every later event of the connection, as API Gateway does", async () => {
-    const secret = 'local-lambda-context-secret-0123456789abcdef';
-    const testCloud = await startTestCloud({ parameters: { AuthMode: 'token' }, authSecret: secret });
+    const testCloud = await signedIn();
     const { cloud } = testCloud;
     const seen: { routeKey?: string; authorizer?: Record<string, unknown> }[] = [];
     const invoke = cloud.lambda.invoke.bind(cloud.lambda);
@@ -366,11 +378,7 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
       if (context?.routeKey) seen.push({ routeKey: context.routeKey, authorizer: context.authorizer });
       return invoke(fn, event, ...rest);
     };
-    const token = hs256Token(
-      { sub: 'cyd', username: 'cyd', exp: Math.floor(Date.now() / 1000) + 600 },
-      secret,
-    );
-    const client = await ChatClient.connect(`${cloud.wsUrl}?token=${token}`);
+    const client = await ChatClient.connect(`${cloud.wsUrl}?token=${tokenOf('cyd')}`);
     try {
       await client.ask({ action: 'listrooms' });
       await client.close();
@@ -382,24 +390,24 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
       expect(userIdIn('listrooms')).toBe(userIdIn('$connect'));
       expect(userIdIn('$disconnect')).toBe(userIdIn('$connect'));
     } finally {
-      await cloud.close();
+      cloud.lambda.invoke = invoke;
     }
   });
 
   it("invokes the routes and authorizers as requests, and the fan-out state machine's tasks as background work", async () => {
-    const testCloud = await startTestCloud();
+    const testCloud = await signedIn();
     const { cloud } = testCloud;
-    const client = await ChatClient.connect(cloud.wsUrl, 'kinds');
+    const mark = testCloud.invocations.length;
+    const client = await ChatClient.connect(`${cloud.wsUrl}?token=${tokenOf('kinds')}`);
     try {
       await client.expectReply({ action: 'sendmessage', message: 'who waits?' });
       await testCloud.settle();
-      const kinds = new Map(testCloud.invocations.map((i) => [i.logicalId, i.kind]));
+      const kinds = new Map(testCloud.invocations.slice(mark).map((i) => [i.logicalId, i.kind]));
       expect(kinds.get('MessagesFunction')).toBe('request');
       expect(kinds.get('ConnectionFunction')).toBe('request');
       expect(kinds.get('DeliverFunction')).toBe('background');
     } finally {
       await client.close();
-      await cloud.close();
     }
   });
 });

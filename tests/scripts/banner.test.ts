@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRoomcastClient, type RoomcastClient } from '@roomcast/client';
@@ -20,35 +21,62 @@ const clients: RoomcastClient[] = [];
 
 afterAll(() => {
   for (const c of clients) c.close();
-  for (const child of children) child.kill('SIGTERM');
+  // Each shell leads a process group of its own: the group's SIGTERM reaches start.mjs and the cloud as well.
+  for (const child of children) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // That group has ended already.
+    }
+  }
 });
 
 /**
- * Starts `npm start`'s script (scripts/start.mjs) on free ports; resolves with its banner. `built: true` says dist/ is
- * current (ROOMCAST_DIST_BUILT=1, true under Jest: its global set-up or .ci/run built it), so the script starts the
- * cloud without bundling every function again; `built: false` lets it build first, as on a fresh clone.
+ * Starts `npm start`'s script (scripts/start.mjs) on free ports as npm runs a script, a shell whose child is the
+ * script; resolves with its banner and that shell. `built: true` says dist/ is current (ROOMCAST_DIST_BUILT=1, true
+ * under Jest: its global set-up or .ci/run built it), so the script starts the cloud without bundling every function
+ * again; `built: false` lets it build first, as on a fresh clone.
  */
-function start(built: boolean, ...args: string[]): Promise<string> {
+function start(built: boolean, ...args: string[]): Promise<{ banner: string; shell: ChildProcess }> {
   const { ROOMCAST_DIST_BUILT: _built, ...env } = process.env;
-  const child = spawn(
+  const command = [
     process.execPath,
-    [join(root, 'scripts', 'start.mjs'), '--http-port', '0', '--ws-port', '0', ...args],
-    {
-      cwd: root,
-      env: built ? { ...env, ROOMCAST_DIST_BUILT: '1' } : env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.push(child);
+    join(root, 'scripts', 'start.mjs'),
+    '--http-port',
+    '0',
+    '--ws-port',
+    '0',
+    ...args,
+  ]
+    .map((word) => `"${word}"`)
+    .join(' ');
+  // `; :` keeps the shell a process of its own (no exec of its last command), as npm's shell is.
+  const shell = spawn('sh', ['-c', `${command}; :`], {
+    cwd: root,
+    detached: true,
+    env: built ? { ...env, ROOMCAST_DIST_BUILT: '1' } : env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(shell);
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout?.on('data', (chunk) => {
+    shell.stdout?.on('data', (chunk) => {
       out += chunk;
-      if (out.includes('Ctrl-C to stop.')) resolve(out);
+      if (out.includes('Ctrl-C to stop.')) resolve({ banner: out, shell });
     });
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${out}`)));
+    shell.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${out}`)));
   });
 }
+
+/**
+ * The AuthMode=oidc cloud, started by the first test that needs it: the banner test reads it and the last test kills
+ * its shell (a cloud start is seconds of CPU, so one serves both).
+ */
+let oidcCloud: ReturnType<typeof start> | undefined;
+const oidc = () => {
+  oidcCloud ??= start(true, '--parameter', 'AuthMode=oidc');
+  return oidcCloud;
+};
 
 /**
  * A client of the printed URL. `reconnects`: how many times a handshake closed without an answer is tried again, as
@@ -63,7 +91,7 @@ async function connect(url: string, reconnects = 0): Promise<RoomcastClient> {
 }
 
 it('AuthMode=oidc: names the issuer, shows the admin route behind its authorizer, and its wscat line connects', async () => {
-  const banner = await start(true, '--parameter', 'AuthMode=oidc');
+  const { banner } = await oidc();
   expect(banner).not.toContain('(open)');
   // dist/ was built already (ROOMCAST_DIST_BUILT=1): no build ran, so none is timed.
   expect(banner).toMatch(/roomcast local cloud ready in \d+ ms\b/);
@@ -98,7 +126,7 @@ it('AuthMode=oidc: names the issuer, shows the admin route behind its authorizer
 // One cloud for both: `npm start` as on a fresh clone (it builds first) is also the open chat, AuthMode=none.
 it("npm start: builds, gives the build time beside the cloud's own start time, and its wscat line (AuthMode=none) names the user with ?username=", async () => {
   // The build writes the repository's built files: with the lock, no other test file packs them meanwhile.
-  const banner = await withRepoBuildLock(() => start(false));
+  const { banner } = await withRepoBuildLock(() => start(false));
   const times = /roomcast local cloud ready in (\d+) ms, after a build of (\d+) ms/.exec(banner);
   expect(times).not.toBeNull();
   expect(Number(times?.[2])).toBeGreaterThan(0);
@@ -108,31 +136,19 @@ it("npm start: builds, gives the build time beside the cloud's own start time, a
   expect((await chat.info()).username).toBe('alice');
 });
 
+// Last: it stops the AuthMode=oidc cloud.
 it('npm start: the local cloud ends with the process that started it, also when npm and its shell are killed alone', async () => {
-  const { ROOMCAST_DIST_BUILT: _built, ...env } = process.env;
-  // As npm runs a script: a shell whose child is scripts/start.mjs. Killing the shell alone (as `kill <npm's PID>`
-  // ends npm and its shell) leaves start.mjs without its parent.
-  const shell = spawn(
-    'sh',
-    ['-c', `"${process.execPath}" "${join(root, 'scripts', 'start.mjs')}" --http-port 0 --ws-port 0; :`],
-    { cwd: root, env: { ...env, ROOMCAST_DIST_BUILT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(shell);
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    shell.stdout?.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('Ctrl-C to stop.')) resolve();
-    });
-    shell.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${out}`)));
-  });
-  const wsUrl = /wscat -c "(ws:\/\/[^"?]+)/.exec(out)?.[1];
-  expect(wsUrl).toBeDefined();
+  // Killing the shell alone (as `kill <npm's PID>` ends npm and its shell) leaves start.mjs without its parent.
+  const { banner: out, shell } = await oidc();
+  const port = /wscat -c "ws:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+  expect(port).toBeDefined();
+  // Whether the cloud's WebSocket port takes a connection (this cloud refuses a handshake without a token, so the
+  // port, not a handshake, tells a running cloud from a stopped one).
   const opens = () =>
     new Promise<boolean>((resolve) => {
-      const socket = new WebSocket(String(wsUrl));
-      socket.once('open', () => {
-        socket.close();
+      const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+      socket.once('connect', () => {
+        socket.destroy();
         resolve(true);
       });
       socket.once('error', () => resolve(false));
