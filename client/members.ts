@@ -7,6 +7,7 @@ import type {
   JoinedFrame,
   LeftFrame,
   MyRoom,
+  MyRoomFrame,
   NoticeChoice,
   NoticesFrame,
   Person,
@@ -23,7 +24,7 @@ import { isNoticeChoice, isUserId, LIMITS, LOBBY } from '../protocol';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
 import type { MessageChanges } from './messages';
-import { MyRooms } from './myRooms';
+import { listedRoom, MyRooms } from './myRooms';
 import { ReadPositions } from './readPositions';
 import type { Requester } from './requests';
 import type { RoomUnread, SeenFrame } from './room';
@@ -155,7 +156,8 @@ export class MemberRooms extends Emitter<MemberEvents> {
       if (!frame) return;
       this.follows(frame);
       this.reads.heard(frame);
-      if (frame.type === 'dmopened') this.onDmOpened((frame as unknown as DmOpenedFrame).room);
+      if (frame.type === 'dmopened') this.onListed((frame as unknown as DmOpenedFrame).room, true);
+      else if (frame.type === 'myroom') this.onMyRoom(frame as Partial<MyRoomFrame>);
       else if (frame.type === 'read' && frame.requestId === undefined) this.onReadElsewhere(frame);
       else if (frame.type === 'notices' && frame.requestId === undefined) this.onNotices(frame);
       else {
@@ -438,9 +440,9 @@ export class MemberRooms extends Emitter<MemberEvents> {
   /**
    * The messages of this connection's rooms (or of `roomId`, one of them) holding every word of `query` (whole words,
    * any case or accent), newest first, at most `limit` (1–20, default 20); `more` when more match. A query the server
-   * would refuse (no word of 2+ letters or digits, over 100 characters or 5 words) is INVALID_ARGUMENT here, with no
-   * request (no strike); a room this connection is not in is refused NOT_SUBSCRIBED by the server. Highlight a hit's
-   * words with `matchSpans(text, found.words)`.
+   * would refuse (no word of 2+ letters or digits, a prefix too short, over 100 characters or 5 words) is
+   * INVALID_ARGUMENT here, with no request (no strike); a room this connection is not in is refused NOT_SUBSCRIBED
+   * by the server. Highlight a hit's words with `matchSpans(text, found.words)`.
    */
   async search(
     query: string,
@@ -462,14 +464,23 @@ export class MemberRooms extends Emitter<MemberEvents> {
     return joined;
   }
 
-  /** A direct message opened with this user: first in the list (newest activity), in place of any older entry. */
-  private onDmOpened(room: DmOpenedFrame['room']): void {
+  /** A room joined or created (`room`), or left (`left`), on another device of this person: listed or dropped here. */
+  private onMyRoom(frame: Partial<MyRoomFrame>): void {
+    const room = listedRoom(frame);
+    if (room) this.onListed(room);
+    else if (frame.left === true && typeof frame.roomId === 'string') this.dropRoom(frame.roomId);
+  }
+
+  /** A room new to this person's rooms (a DM opened to it, `dm`, or entered elsewhere): listed first, followed. */
+  private onListed(room: MyRoom, dm = false): void {
     this.mine.opened(room);
-    this.emit('dm', room);
+    if (dm) this.emit('dm', room as DmOpenedFrame['room']);
     this.emit('rooms', this.mine.list);
     // Followed at once, so its messages and unread count arrive live from now on.
     if (!this.subs.following.has(room.roomId))
-      this.subscribe([{ roomId: room.roomId }]).then(
+      this.subscribe([
+        { roomId: room.roomId, ...(room.inviteKey !== undefined && { key: room.inviteKey }) },
+      ]).then(
         ({ refused }) => this.subs.reportStillBusy(refused),
         (error: unknown) => this.subs.report(error),
       );

@@ -1,4 +1,5 @@
-import type { DmOpenedFrame, MyRoom, MyRoomsFrame, NoticeChoice } from '../protocol';
+import type { DmOpenedFrame, MyRoom, MyRoomFrame, MyRoomsFrame, NoticeChoice } from '../protocol';
+import { LOBBY } from '../protocol';
 import type { Room, RoomUnread } from './room';
 import type { UnreadCounts } from './unreadCounts';
 
@@ -55,8 +56,11 @@ export class MyRooms {
     return this.rooms;
   }
 
-  /** A direct message opened with this user: first in the list (newest activity), in place of any older entry. */
-  opened(room: DmOpenedFrame['room']): void {
+  /**
+   * A direct message opened with this user, or a room joined or created on another device of the person (`myroom`):
+   * first in the list (newest activity), in place of any older entry.
+   */
+  opened(room: DmOpenedFrame['room'] | MyRoom): void {
     this.host.counts.rebase(room);
     this.rooms = [this.withOwnReads(room), ...this.rooms.filter((r) => r.roomId !== room.roomId)];
   }
@@ -155,4 +159,34 @@ export class MyRooms {
   private withOwnReads(room: MyRoom): MyRoom {
     return this.host.counts.applied(room, Math.max(room.lastReadSeq, this.host.readSent(room.roomId)));
   }
+}
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * The room a pushed `myroom` frame lists (a room joined or created on another device of the person), as this list
+ * keeps it; undefined for one with `left`, or malformed (any frame reaches the client before it is checked).
+ */
+export function listedRoom(frame: Partial<MyRoomFrame>): MyRoom | undefined {
+  const room = frame.room as Record<string, unknown> | undefined;
+  if (typeof room !== 'object' || room === null || frame.left === true) return undefined;
+  const { roomId, inviteKey, lastSeq, lastReadSeq, unread, name } = room;
+  if (typeof roomId !== 'string' || roomId !== frame.roomId || roomId === LOBBY) return undefined;
+  if (!isCount(lastSeq) || !isCount(lastReadSeq) || !isCount(unread)) return undefined;
+  if (
+    (inviteKey !== undefined && typeof inviteKey !== 'string') ||
+    (name !== undefined && typeof name !== 'string')
+  )
+    return undefined;
+  const dm = room.dm as MyRoom['dm'] | undefined;
+  return {
+    roomId,
+    ...(inviteKey !== undefined && { inviteKey }),
+    lastSeq,
+    lastReadSeq,
+    unread,
+    ...(name !== undefined && { name }),
+    ...(typeof dm?.userId === 'string' && { dm }),
+  };
 }

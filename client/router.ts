@@ -28,7 +28,7 @@ const SERVER_CODES = new Set<string>(ERROR_CODES);
 /** The current room's stream, handed to the app in seq order by the session's sequencer. */
 const ROOM_FRAMES = new Set<string>(['message', 'batch', 'resync', ...CHANGE_FRAME_TYPES]);
 /** Every action's reply type (one after its request timed out has nobody waiting); notices a module takes itself. */
-const LATE_REPLIES = new Set<string>([...Object.values(REPLY_TYPE), 'info', 'dmopened']);
+const LATE_REPLIES = new Set<string>([...Object.values(REPLY_TYPE), 'info', 'dmopened', 'myroom']);
 /** Moderation frames the server pushes to members (not only as replies): the `moderation` event. */
 const MODERATION_NOTICES = new Set<string>(['rolechanged', 'muted', 'unmuted', 'slowmode']);
 

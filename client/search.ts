@@ -5,6 +5,7 @@ import {
   PATTERNS,
   PEOPLE_LIMITS,
   SEARCH_LIMITS,
+  searchPrefixes,
   searchWords,
   withoutSearchFilters,
 } from '../protocol';
@@ -44,7 +45,13 @@ export function searchRequest(
   options: { roomId?: string; limit?: number; before?: string },
 ): AskOf<'search'> {
   // Its words and prefixes; `from:` and `in:` only narrow them, and the server checks their values.
-  const words = typeof query === 'string' ? searchWords(withoutSearchFilters(query)) : [];
+  const terms = typeof query === 'string' ? withoutSearchFilters(query) : '';
+  // A prefix too short (`me*`) or a stray `*`: the server's own rule and sentence (protocol searchPrefixes), first,
+  // as the server checks it before the words.
+  const { problem } = searchPrefixes(terms);
+  if (problem !== undefined && query.length <= SEARCH_LIMITS.queryMaxChars)
+    throw new RoomcastError('INVALID_ARGUMENT', problem);
+  const words = searchWords(terms);
   if (typeof query !== 'string' || query.length > SEARCH_LIMITS.queryMaxChars || words.length === 0)
     throw new RoomcastError(
       'INVALID_ARGUMENT',

@@ -6,6 +6,8 @@
  * No Node or DOM API here: this module runs in Lambda, in Node and in browsers.
  */
 
+import type { Profile } from './directory';
+
 /** A direct-message room's code: 12 characters of the room-code alphabet, derived from the pair's two user ids. */
 export const DM_ROOM_CODE_LENGTH = 12;
 
@@ -123,6 +125,11 @@ export interface MyRoomsFrame {
   rooms: MyRoom[];
   /** Present when you belong to more rooms than are listed: the less recently active are left out. */
   more?: true;
+  /**
+   * Your own profile (signed in, and only when you set one): a page shows it in its profile form and beside your
+   * messages from its first `myrooms`, not only after you change it. Its avatar's `url` is signed as a push's is.
+   */
+  profile?: Profile;
   requestId?: string;
 }
 
@@ -153,6 +160,21 @@ export interface SeenByFrame {
 export interface DmOpenedFrame {
   type: 'dmopened';
   room: MyRoom & { dm: DmPeer };
+}
+
+/**
+ * Pushed to a signed-in person's other connections when a room came into their rooms on one device (a `joinroom` or
+ * `createroom` that made the membership) or went out of them (a `leaveroom` on the person's last connection in the
+ * room): `room` as `myrooms` would list it, or `left`. Only the person's own connections get it
+ * (functions/core/identity/otherDevices.ts); guests learn it from their next `myrooms`.
+ */
+export interface MyRoomFrame {
+  type: 'myroom';
+  roomId: string;
+  /** The room now in your rooms, as `myrooms` lists it (read up to its latest seq); absent with `left`. */
+  room?: MyRoom;
+  /** The room is no longer in your rooms. */
+  left?: true;
 }
 
 /**
@@ -214,6 +236,7 @@ export type MemberFrame =
   | MyRoomsFrame
   | SeenByFrame
   | DmOpenedFrame
+  | MyRoomFrame
   | MentionFrame
   | SeenFrame
   | MembersChangedFrame;
@@ -222,6 +245,7 @@ export const MEMBER_FRAME_TYPES = [
   'myrooms',
   'seenby',
   'dmopened',
+  'myroom',
   'mention',
   'seen',
   'memberschanged',

@@ -60,6 +60,11 @@ export interface SearchHit {
   roomId: string;
   seq: number;
   username: string;
+  /**
+   * The author's key in the room, as the message carries it (`authorKey`): the hit shows its author's profile as the
+   * message does. Absent for a message stored without one.
+   */
+  authorKey?: string;
   text: string;
   sentAt: string;
   /** A reply in a thread: its root's seq. Show it in that thread (`history` with `threadOf`), not the room's flow. */
@@ -103,6 +108,32 @@ export function withoutSearchFilters(
     found?.(name.toLowerCase() as 'from' | 'in', (quoted ?? bare ?? '').trim());
     return space;
   });
+}
+
+/** A prefix: a run of letters or digits (marks kept with their letter) ended by `*`. */
+const PREFIX = /[\p{L}\p{N}\p{M}]+\*/gu;
+/** A `*` left after the prefixes: one with nothing before it, or after a mark or symbol. */
+const STRAY_STAR = /\*/;
+
+/**
+ * The prefixes of a query without its `from:` and `in:` terms (`meet*`: folded, cut to `wordMaxChars`, `*` dropped)
+ * and the query without them; `problem`: why the server refuses them, as its BAD_REQUEST says it (a prefix of fewer
+ * than `prefixMinChars` letters or digits, a `*` that ends no prefix). The server's rule and a client's check before
+ * sending are this one function, so a search box refuses what the server would, in the same words.
+ */
+export function searchPrefixes(query: string): { rest: string; prefixes: string[]; problem?: string } {
+  const prefixes = new Set<string>();
+  let problem: string | undefined;
+  const rest = query.replace(PREFIX, (term) => {
+    const folded = foldText(term.slice(0, -1)).slice(0, SEARCH_LIMITS.wordMaxChars);
+    if ([...folded].length < SEARCH_LIMITS.prefixMinChars)
+      problem ??= `"${term}" is too short: a prefix is ${SEARCH_LIMITS.prefixMinChars} or more letters or digits before "*".`;
+    prefixes.add(folded);
+    return ' ';
+  });
+  if (problem === undefined && STRAY_STAR.test(rest))
+    problem = `"*" ends a prefix: write it right after ${SEARCH_LIMITS.prefixMinChars} or more letters, as meet*.`;
+  return { rest, prefixes: [...prefixes], ...(problem !== undefined && { problem }) };
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;

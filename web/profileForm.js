@@ -3,15 +3,19 @@
 // the person's own, in no room (`attach` with purpose "avatar", then the presigned POST, attachments.js), which
 // setprofile reads back and keeps.
 import { post } from './attachments.js';
-import { avatarImage } from './profiles.js';
+import { avatarImage, knowOwnProfile } from './profiles.js';
 import { ATTACHMENT_LIMITS, ATTACHMENT_TYPES } from './roomcast.js';
 import { state } from './state.js';
 import { toast, ui } from './ui.js';
 
 const byId = (id) => document.getElementById(id);
 
-/** Shows the avatar the server kept (the reply to setprofile), and "Remove avatar" while there is one. */
+/**
+ * Shows the avatar the server kept (the reply to setprofile), and "Remove avatar" while there is one; the person's
+ * own messages show the profile too (profiles.js).
+ */
 function showOwnAvatar(profile) {
+  knowOwnProfile(profile);
   const img = avatarImage(profile.avatar, 'profile-avatar-image');
   byId('profile-avatar-preview').replaceChildren(...(img ? [img] : []));
   byId('profile-avatar-remove').hidden = !profile.avatar;
@@ -67,18 +71,25 @@ export function bindProfileForm() {
 }
 
 /**
- * The person's profile changed on another device of theirs (a pushed `profile` without `roomId`: only the person's
- * own connections get one): the form shows it at once. A field being typed in keeps what is typed.
+ * The person's profile as the server keeps it: read with each `myrooms` answer (the page asks one on every connect,
+ * so a reload shows it at once), and changed on another device of theirs (a pushed `profile` without `roomId`: only
+ * the person's own connections get one). The form shows it; a field being typed in keeps what is typed.
  */
 export function watchOwnProfile(chat) {
-  chat.on('profile', (profile) => {
-    if (profile.roomId !== undefined || state.chat !== chat) return;
+  const show = (profile) => {
+    if (state.chat !== chat) return;
     for (const [input, value] of [
       [ui.profileDisplayName, profile.displayName],
       [ui.profileStatus, profile.status],
     ])
       if (document.activeElement !== input) input.value = value ?? '';
     showOwnAvatar(profile);
+  };
+  chat.on('profile', (profile) => {
+    if (profile.roomId === undefined) show(profile);
+  });
+  chat.on('frame', ({ frame }) => {
+    if (frame?.type === 'myrooms' && frame.profile?.userId) show(frame.profile);
   });
 }
 

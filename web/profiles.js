@@ -105,6 +105,24 @@ function know(roomId, profile) {
   for (const run of nameListeners) run(roomId);
 }
 
+/**
+ * The person's own profile (signed in): read with each `myrooms` answer, so a reloaded page shows it beside its own
+ * messages at once, and kept by its own changes and its other devices' (profileForm.js). Shown on the rows of the room
+ * on screen by the person's key there (joined's `memberKey`), whoever else wrote there.
+ */
+let own = null;
+
+function showOwn(roomId, memberKey) {
+  if (own && roomId && memberKey) know(roomId, { ...own, authorKey: memberKey });
+}
+
+/** The person's own profile as the server keeps it now: the room on screen shows it on the person's messages. */
+export function knowOwnProfile(profile) {
+  if (!profile?.userId) return;
+  own = { displayName: profile.displayName, status: profile.status, avatar: profile.avatar };
+  showOwn(state.shownRoom, state.memberKey);
+}
+
 /** Follows the `profile` pushes of every followed room, and the profiles joins and history pages carry. */
 export function watchProfiles(chat) {
   chat.on('profile', (frame) => {
@@ -118,5 +136,7 @@ export function watchProfiles(chat) {
     const messages = frame.type === 'joined' ? frame.history : frame.messages;
     if (Array.isArray(messages)) for (const m of messages) seeMessage({ roomId: frame.roomId, ...m });
     if (Array.isArray(frame.profiles)) for (const profile of frame.profiles) know(frame.roomId, profile);
+    // The room entered: the person's own rows there show its profile, whether or not the page's authors carry it.
+    if (frame.type === 'joined') showOwn(frame.roomId, frame.memberKey);
   });
 }

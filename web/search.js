@@ -97,12 +97,20 @@ async function run(ev) {
   const query = ui.searchInput.value;
   if (!chat || query.trim() === '') return;
   ui.searchStatus.textContent = 'Searching…';
+  ui.searchInput.removeAttribute('aria-invalid');
   try {
     const everywhere = ui.searchEverywhere.checked;
     render(await chat.rooms.search(query, everywhere ? {} : { roomId: state.shownRoom }));
   } catch (error) {
-    ui.searchStatus.textContent = '';
     ui.searchResults.replaceChildren();
+    // A query the server would refuse (a prefix too short, `me*`) is refused here by the same rule, in the server's
+    // words (the client library checks it before sending: protocol searchPrefixes): said beside the box, nothing sent.
+    if (error.code === 'INVALID_ARGUMENT') {
+      ui.searchStatus.textContent = error.message;
+      ui.searchInput.setAttribute('aria-invalid', 'true');
+      return;
+    }
+    ui.searchStatus.textContent = '';
     toast(error.message, { title: 'Search failed' });
   }
 }

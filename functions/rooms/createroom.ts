@@ -11,7 +11,7 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { METRIC, MetricUnit, metrics } from '#platform/powertools';
 import { logMembershipFailure, recordMembership } from './memberships';
 import { createRoom } from './rooms';
-import { membershipStore } from './wiring';
+import { membershipStore, otherDevices } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -33,6 +33,8 @@ const members = onFirstCall(() => ({
   connections: connectionStore(),
   memberships: membershipStore(),
   now: systemClock,
+  // The new room shows in "Your rooms" on the person's other devices at once (`myroom`).
+  otherDevices: otherDevices(),
 }));
 
 export const handler = routeHandler('createroom', 'connection', async (frame) => {

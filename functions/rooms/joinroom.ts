@@ -12,7 +12,7 @@ import { settings } from '#platform/settings';
 import { joinRoom } from './joining';
 import { joinPorts } from './joinPorts';
 import { logMembershipFailure, recordMembership } from './memberships';
-import { membershipStore } from './wiring';
+import { membershipStore, otherDevices } from './wiring';
 
 const deps = onFirstCall(joinPorts);
 const departures = onFirstCall(departureRecords);
@@ -21,6 +21,8 @@ const members = onFirstCall(() => ({
   connections: connectionStore(),
   memberships: membershipStore(),
   now: systemClock,
+  // A room new to the person's list shows on its other devices at once (`myroom`).
+  otherDevices: otherDevices(),
 }));
 
 export const handler = routeHandler('joinroom', 'connection', async (frame) => {

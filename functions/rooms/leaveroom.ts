@@ -6,7 +6,7 @@ import { systemClock } from '#platform/clock';
 import { onFirstCall } from '#platform/onFirstCall';
 import { forgetMembership, logMembershipFailure } from './memberships';
 import { leaveRoom } from './rooms';
-import { membershipStore } from './wiring';
+import { membershipStore, otherDevices } from './wiring';
 
 const deps = onFirstCall(() => ({
   connections: connectionStore(),
@@ -14,6 +14,8 @@ const deps = onFirstCall(() => ({
   memberships: membershipStore(),
   people: personRooms(),
   now: systemClock,
+  // A room gone from the person's list leaves it on its other devices at once (`myroom` with `left`).
+  otherDevices: otherDevices(),
 }));
 
 /**

@@ -1,6 +1,7 @@
 import { keyIdOf } from '#core/aws/rooms';
 import { BadRequest, Forbidden, NotAllowed } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { type OtherDevices, tellOtherDevices } from '#core/identity/otherDevices';
 import { dmRoomId, memberKey, memberKeyOf, membershipTtl } from '#core/memberKeys';
 import { personName } from '#core/peopleKeys';
 import type { ChatPorts, Connection, Room } from '#core/ports';
@@ -117,13 +118,22 @@ const callerOf = (deps: MemberDeps, connectionId: string, admitted?: Connection)
   admitted ? Promise.resolve(admitted) : deps.connections.get(connectionId);
 
 /**
+ * The person's other connections, told of a room that came into or went out of their rooms (a `myroom` frame,
+ * core/identity/otherDevices.ts); absent where a membership is recorded without telling them (`subscribe` follows
+ * rooms the person's list has already).
+ */
+type ListedElsewhere = { otherDevices?: OtherDevices };
+
+/**
  * Records the caller's membership of the room it just created or joined. A failed record is the caller's loss of a
- * list entry, never of the join: it is reported to `onError` and the join stands.
+ * list entry, never of the join: it is reported to `onError` and the join stands. A membership new to the person is
+ * pushed to its other devices (`myroom`, read up to the room's latest seq: the caller is shown it); a rejoin of a room
+ * listed already tells nothing.
  */
 export async function recordMembership(
-  deps: MemberDeps,
+  deps: MemberDeps & ListedElsewhere,
   caller: { connectionId: string; admitted?: Connection },
-  joined: { roomId: string; inviteKey?: string; lastSeq: number },
+  joined: { roomId: string; inviteKey?: string; lastSeq: number; name?: string; dm?: DmPeer },
   onError: (error: unknown) => void,
 ): Promise<void> {
   if (joined.roomId === LOBBY) return;
@@ -132,21 +142,35 @@ export async function recordMembership(
     if (!connection) return;
     const key = memberKeyOf(connection);
     const now = deps.now();
-    await deps.memberships.join(key, joined.roomId, {
+    const fresh = await deps.memberships.join(key, joined.roomId, {
       inviteKey: joined.inviteKey,
       at: now.toISOString(),
       readSeq: joined.lastSeq,
       ttl: membershipTtl(key, now),
       name: personName(connection),
     });
+    if (!fresh || !deps.otherDevices) return;
+    const { roomId, inviteKey, lastSeq, name, dm } = joined;
+    const room: MyRoom = {
+      roomId,
+      ...(!dm && inviteKey !== undefined && { inviteKey }),
+      lastSeq,
+      lastReadSeq: lastSeq,
+      unread: 0,
+      ...(dm ? { dm } : name && { name }),
+    };
+    await tellOtherDevices(deps.otherDevices, connection, { type: 'myroom', roomId, room });
   } catch (error) {
     onError(error);
   }
 }
 
-/** Forgets the caller's membership of the room it just left (same failure rule as recordMembership). */
+/**
+ * Forgets the caller's membership of the room it just left (same failure rule as recordMembership), and tells the
+ * person's other devices it left their rooms (`myroom` with `left`).
+ */
 export async function forgetMembership(
-  deps: MemberDeps,
+  deps: MemberDeps & ListedElsewhere,
   caller: { connectionId: string; admitted?: Connection },
   roomId: string,
   onError: (error: unknown) => void,
@@ -154,7 +178,10 @@ export async function forgetMembership(
   if (roomId === LOBBY) return;
   try {
     const connection = await callerOf(deps, caller.connectionId, caller.admitted);
-    if (connection) await deps.memberships.leave(memberKeyOf(connection), roomId);
+    if (!connection) return;
+    await deps.memberships.leave(memberKeyOf(connection), roomId);
+    if (deps.otherDevices)
+      await tellOtherDevices(deps.otherDevices, connection, { type: 'myroom', roomId, left: true });
   } catch (error) {
     onError(error);
   }

@@ -1,3 +1,5 @@
+import { DynamoUserDevices } from '#core/aws/userDevices';
+import { notifier } from '#core/wiring/managementApi';
 import { documentClient } from '#platform/aws/clients';
 import { config, requireEnv } from '#platform/config';
 import { DynamoRoomEntry } from './dynamoEntry';
@@ -23,3 +25,12 @@ export const membershipStore = () =>
     connections: config.connectionsTable(),
     messages: config.messagesTable(),
   });
+
+/**
+ * The person's other connections (core/identity/otherDevices.ts): a room joined, created or left reaches them as
+ * `myroom` (memberships.ts), by the user index and one post each.
+ */
+export const otherDevices = () => ({
+  devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
+  notifier: notifier(),
+});

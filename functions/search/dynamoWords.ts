@@ -129,7 +129,8 @@ export class DynamoWordIndex implements WordIndex {
     const items = await batchGetAll(this.db, {
       TableName: this.tables.messages,
       Keys: keys.map(({ roomId, seq }) => ({ roomId, seq })),
-      ProjectionExpression: 'roomId, seq, username, #text, sentAt, threadOf, deleted, #change, gap, #ttl',
+      ProjectionExpression:
+        'roomId, seq, username, authorKey, #text, sentAt, threadOf, deleted, #change, gap, #ttl',
       ExpressionAttributeNames: { '#text': 'text', '#change': 'change', '#ttl': 'ttl' },
     });
     return items
@@ -144,6 +145,7 @@ export class DynamoWordIndex implements WordIndex {
         roomId: String(item.roomId),
         seq: Number(item.seq),
         username: String(item.username),
+        ...(typeof item.authorKey === 'string' && { authorKey: item.authorKey }),
         text: String(item.text ?? ''),
         sentAt: String(item.sentAt),
         ...(item.threadOf !== undefined && { threadOf: Number(item.threadOf) }),

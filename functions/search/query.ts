@@ -4,11 +4,11 @@ import {
   indexWords,
   normalizeRoomId,
   SEARCH_LIMITS,
+  searchPrefixes,
   searchWords,
   withoutSearchFilters,
 } from '#protocol';
 import type { SearchCandidate } from './ports';
-import { isLongEnough } from './stems';
 
 /**
  * A search's query as the server reads it (protocol/search.ts SearchRequest, docs/PROTOCOL.md "Search"): whole words,
@@ -35,11 +35,6 @@ export interface SearchQuery {
 const CURSOR = /^(\d{1,15}):(\d{1,15}):([A-Za-z0-9]{1,32})$/;
 export const cursorOf = (c: SearchCandidate) => `${c.at}:${c.seq}:${c.roomId}`;
 
-/** A prefix: a run of letters or digits (marks kept with their letter) ended by `*`. */
-const PREFIX = /[\p{L}\p{N}\p{M}]+\*/gu;
-/** A `*` left after the prefixes: one with nothing before it, or after a mark or symbol. */
-const STRAY_STAR = /\*/;
-
 /** The filters of a query, and the query without them. */
 function filtersOf(query: string): { rest: string; from?: string; in?: string } {
   const found: { from?: string; in?: string } = {};
@@ -56,23 +51,11 @@ function filtersOf(query: string): { rest: string; from?: string; in?: string } 
   return { rest, ...found };
 }
 
-/** The prefixes of a query (folded, `*` dropped), and the query without them. */
+/** The prefixes of a query (protocol searchPrefixes: a client checks by the same rule), and the query without them. */
 function prefixesOf(query: string): { rest: string; prefixes: string[] } {
-  const prefixes = new Set<string>();
-  const rest = query.replace(PREFIX, (term) => {
-    const folded = foldText(term.slice(0, -1)).slice(0, SEARCH_LIMITS.wordMaxChars);
-    if (!isLongEnough(folded))
-      throw new BadRequest(
-        `"${term}" is too short: a prefix is ${SEARCH_LIMITS.prefixMinChars} or more letters or digits before "*".`,
-      );
-    prefixes.add(folded);
-    return ' ';
-  });
-  if (STRAY_STAR.test(rest))
-    throw new BadRequest(
-      `"*" ends a prefix: write it right after ${SEARCH_LIMITS.prefixMinChars} or more letters, as meet*.`,
-    );
-  return { rest, prefixes: [...prefixes] };
+  const { rest, prefixes, problem } = searchPrefixes(query);
+  if (problem !== undefined) throw new BadRequest(problem);
+  return { rest, prefixes };
 }
 
 export function parseSearch(body: Record<string, unknown>): SearchQuery {

@@ -94,10 +94,11 @@ export async function search(
     words: query.words,
     ...(query.prefixes.length > 0 && { prefixes: query.prefixes }),
     ...(query.roomId && { roomId: query.roomId }),
-    results: listed.map(({ roomId, seq, username, text, sentAt, threadOf }) => ({
+    results: listed.map(({ roomId, seq, username, authorKey, text, sentAt, threadOf }) => ({
       roomId,
       seq,
       username,
+      ...(authorKey !== undefined && { authorKey }),
       text,
       sentAt,
       ...(threadOf !== undefined && { threadOf }),
