@@ -71,7 +71,7 @@ export interface ChangeInput {
 }
 
 /** What a member whose change is stored but not yet on the bus can do about it. */
-export const STORED_NOT_SENT =
+const STORED_NOT_SENT =
   'The change was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
 
 /** One change as read: who asks, in which room, when, and the attempt's id (the attempt its record names). */
@@ -90,7 +90,7 @@ export interface Read {
 }
 
 /** A change the rules let through, with the message they were applied to. */
-export interface Planned {
+interface Planned {
   message: StoredMessage;
   plan: Extract<Plan, { kind: 'change' }>;
 }
@@ -222,7 +222,7 @@ export async function answerRecorded(
 }
 
 /** For a reaction's reply: the message with its reactions as the member sees them now. */
-export async function withReactions(
+async function withReactions(
   deps: ChangeDeps,
   change: Change,
   message: StoredMessage,

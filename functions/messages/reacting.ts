@@ -51,6 +51,7 @@ interface Reacting {
 }
 
 /**
+ * Exported for tests: reactorNames.test.ts holds the reactor names' writes to the caps on the local DynamoDB.
  * Gives (or takes back) the member's reaction and counts it on the message, under the caps; throws the cap met,
  * having taken back what it gave. 'already': given (or taken back) before, by a repeat or a racing attempt of the
  * same member, so nothing is counted again.

@@ -16,7 +16,7 @@ export interface Stem {
 export const stemOf = (word: string) => [...word].slice(0, SEARCH_LIMITS.prefixMinChars).join('');
 
 /** Whether a folded prefix is long enough to search by (a word shorter than it has no stem entry). */
-export const isLongEnough = (word: string) => [...word].length >= SEARCH_LIMITS.prefixMinChars;
+const isLongEnough = (word: string) => [...word].length >= SEARCH_LIMITS.prefixMinChars;
 
 /** The stems of a message's indexed words (protocol indexWords), each with its words in their order. */
 export function stemsOf(words: readonly string[]): Stem[] {
