@@ -337,6 +337,7 @@ export function ownersTable(run: OwnerRun): { rows: OwnerResult[]; text: string 
       `${[fmt(head), ...lines.map(fmt)].join('\n')}\n` +
       `(${first?.seeds} seeds a row, one action each; answer: from the route's invoke to its reply, against the route's ` +
       `${first?.routeSeconds} s, its function's Timeout ${first?.functionTimeoutSeconds} s and API Gateway's ` +
-      `${first?.integrationSeconds} s; last told / moved: from the same invoke)`,
+      `${first?.integrationSeconds} s; last told / moved: from the same invoke; the posting budget's refusals are ` +
+      "chunks' reservations put off to its next second, no post lost)",
   };
 }
