@@ -86,8 +86,12 @@ export interface PostDeps {
   moveOut?: (connectionId: string, roomId: string, at: string) => Promise<unknown>;
 }
 
-/** Moves at once before a closed room's chunk is posted: a chunk's ≤ 100 members, three item calls each. */
-const MOVES_AT_ONCE = 16;
+/**
+ * Moves at once before a closed room's chunk is posted: a chunk's ≤ 100 members, four item calls each (moveOutOf: the
+ * connection's move, the lobby's subscription, the room's deleted, the count off).
+ * Exported for the bench: the model's closeroom (tools/bench/ownerActions.ts) moves as many at once.
+ */
+export const MOVES_AT_ONCE = 16;
 
 /**
  * The pauses before each try of a resync frame to a member the repost could not reach (429/5xx): about 4 s in all,

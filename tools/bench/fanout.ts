@@ -36,6 +36,7 @@ import {
   featureTable,
   modelHeader,
   modelTable,
+  ownLoadTable,
   SCENARIOS,
   searchCeiling,
   templateSettings,
@@ -43,7 +44,6 @@ import {
 } from './modelRuns';
 import { cloudArgs, JOIN_ROOM_UP_TO, type Options, parseOptions } from './options';
 import { rawPostRate, rawWsBroadcast, runFanout, runTutorial, scanConnectionIds } from './phases';
-import { presenceTable } from './presence';
 import { profileInRegion } from './regions';
 import { type Leg, runSearchIndexLegs } from './searchIndex';
 import { stackLimits } from './stackLimits';
@@ -340,12 +340,12 @@ function runModelBench(opts: Options) {
   const limits = stackLimits(opts.parameters);
   const settings = limits.settings;
   const choice = opts.model as string;
-  if (choice === 'presence') {
-    // One room's joins and leaves, turn by turn (presence.ts): no message load, no --design.
-    const { rows, text } = presenceTable(profile);
+  // A load of its own (presence.ts, ownerActions.ts): no message load, no --design.
+  const own = ownLoadTable(choice, profile, settings, opts.seed);
+  if (own) {
     if (opts.json)
-      for (const r of rows) process.stdout.write(`${JSON.stringify({ scenario: 'presence', ...r })}\n`);
-    else process.stdout.write(`model of presence on AWS: profile ${profile.name}\n${text}\n`);
+      for (const r of own.rows) process.stdout.write(`${JSON.stringify({ scenario: choice, ...r })}\n`);
+    else process.stdout.write(`model of ${choice} on AWS: profile ${profile.name}\n${own.text}\n`);
     return;
   }
   const loads: Scenario[] =

@@ -58,6 +58,11 @@ export interface PostingContext {
   measureFrom: number;
   sendEnd: number;
   tally: PostTally;
+  /**
+   * A closed room's chunk (deliver/post.ts moveOutIfClosed): its `members` moved to the lobby from `at`, before the
+   * budget and the posts; returns when the last move ends. None: a chunk moves no one.
+   */
+  moveOut?: (at: number, members: number) => number;
 }
 
 export class Posting {
@@ -172,11 +177,12 @@ export class Posting {
   postChunk(start: number, members: number, frames: Message[][]): number {
     const { s, draw, L, transition, refusals, outcomes, putEvents, ruleInvocations, design } = this.c;
     const call = this.invoked(start);
+    const ready = this.c.moveOut?.(call.at, members) ?? call.at;
     // The chunk's posts reserved in the account's posting budget first; none found in its patience: all reposted.
-    const budgeted = this.reserveBudget(call.at, members * frames.length);
+    const budgeted = this.reserveBudget(ready, members * frames.length);
     const first =
       budgeted === undefined
-        ? { end: call.at, refused: Array<number>(members).fill(0) }
+        ? { end: ready, refused: Array<number>(members).fill(0) }
         : this.postMembers(budgeted, Array(members).fill(0), frames, false);
     call.end(first.end);
     let end = first.end;

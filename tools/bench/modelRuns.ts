@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { readTemplateFile } from '../infra/template';
 import type { AwsProfile } from '../local/awsProfile';
 import { type Design, type ModelResult, type ModelSettings, runModel, type Scenario } from './awsModel';
+import { ownersTable } from './ownerActions';
+import { presenceTable } from './presence';
 import { describeBinding } from './quotas';
 import { describeOverrides, type StackLimits, stackLimits } from './stackLimits';
 
@@ -21,11 +23,43 @@ export const SCENARIOS: Record<string, Scenario> = {
   twin: { name: 'twin', rooms: 1, members: 20, rate: 10, seconds: 10, messages: 100 },
 };
 /** The scenario names `--model` takes besides SCENARIOS. */
-export const MODEL_CHOICES = [...Object.keys(SCENARIOS), 'ceiling', 'custom', 'presence', 'all'] as const;
+export const MODEL_CHOICES = [
+  ...Object.keys(SCENARIOS),
+  'ceiling',
+  'custom',
+  'presence',
+  'owners',
+  'all',
+] as const;
 
 /** The template's settings the model follows: the deploy constants, the pipe's batch, the rule's retries, the routes. */
 export function templateSettings(templatePath = join(ROOT, 'template.yaml')): Partial<ModelSettings> {
   return stackLimits({}, templatePath).settings;
+}
+
+/** The Timeout (s) of the function serving the rooms' routes (its own, else the template's Globals). */
+export function roomsFunctionTimeout(templatePath = join(ROOT, 'template.yaml')): number {
+  const raw = readTemplateFile(templatePath).raw as {
+    Resources: Record<string, { Properties?: { Timeout?: number } }>;
+    Globals?: { Function?: { Timeout?: number } };
+  };
+  return Number(raw.Resources.RoomsFunction?.Properties?.Timeout ?? raw.Globals?.Function?.Timeout ?? 3);
+}
+
+/**
+ * The scenarios with a load of their own, no message load and no --design: one room's presence turn by turn
+ * (presence.ts), an owner's removemember and closeroom in a big room (ownerActions.ts). Undefined for the others.
+ */
+export function ownLoadTable(
+  choice: string,
+  profile: AwsProfile,
+  settings: Partial<ModelSettings>,
+  seed: number,
+): { rows: object[]; text: string } | undefined {
+  if (choice === 'presence') return presenceTable(profile);
+  if (choice !== 'owners') return undefined;
+  const functionTimeoutSeconds = roomsFunctionTimeout();
+  return ownersTable({ profile, settings, design: deployedDesign(), functionTimeoutSeconds, seed });
 }
 
 /**

@@ -28,6 +28,7 @@ const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
   ['membership#', 'MembershipsTable'],
   ['connection#', 'ConnectionsTable'],
   ['subscribers#', 'RoomSubscribersIndex'],
+  ['subscription#', 'SubscriptionsTable'],
 ];
 
 export interface Room {
@@ -233,7 +234,7 @@ export function setUpModel(run: ModelRun): ModelState {
 
   /**
    * The table a key's item lives in: the room's item, its log, a word's entries, a member's read position, a
-   * connection's typing marks, the room index's entries (RoomSubscribers); the Limits table holds the fan-out's cursor (functions/deliver/dynamoCursor.ts), the
+   * connection's typing marks, its subscriptions (a closed room's moves), the room index's entries (RoomSubscribers); the Limits table holds the fan-out's cursor (functions/deliver/dynamoCursor.ts), the
    * presence boards and the posting budget.
    */
   const tableOf = (key: string) =>
