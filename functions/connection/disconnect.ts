@@ -1,9 +1,10 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { disconnect } from '#core/identity/connections';
+import { countDisconnect } from '#core/identity/departure';
 import { closeSession } from '#core/identity/sessionHooks';
 import { limitOwner } from '#core/limits/quotas';
 import { releasePlace } from '#core/limits/sourceCap';
-import { connectionStore, departureRecords, sourcePlaces } from '#core/wiring/dynamodb';
+import { connectionStore, departureRecords, disconnectCounts, sourcePlaces } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { systemClock } from '#platform/clock';
 import { instrumented } from '#platform/invocation';
@@ -17,6 +18,7 @@ const deps = onFirstCall(() => ({
   departures: departureRecords(),
   now: systemClock,
 }));
+const counts = onFirstCall(() => ({ counts: disconnectCounts(), now: systemClock }));
 const places = onFirstCall(() => ({
   store: sourcePlaces(),
   get cap() {
@@ -35,7 +37,12 @@ type DisconnectEvent = APIGatewayProxyWebsocketEventV2 & {
 export const handler = instrumented(async (event: DisconnectEvent): Promise<APIGatewayProxyResultV2> => {
   const { connectionId } = event.requestContext;
   logger.appendKeys({ connectionId });
-  const [gone] = await Promise.all([disconnect(deps(), connectionId), closeSession(event)]);
+  // Every close is counted for the reconnect storm rule (grace.ts): each comes back through the same connect rate.
+  const [gone] = await Promise.all([
+    disconnect(deps(), connectionId),
+    closeSession(event),
+    countDisconnect(counts()),
+  ]);
   // The place is the owner's its connection was counted for (a signed-in user's, else its source's). One not given
   // back is found gone when its owner is next full (sourceCap.ts); the close goes on.
   await releasePlace(

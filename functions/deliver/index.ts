@@ -4,11 +4,12 @@ import { onFirstCall } from '#platform/onFirstCall';
 import { settings } from '#platform/settings';
 // Traced: Deliver's segments are the fan-out's part of a message's trace (functions/platform/tracing.ts).
 import '#platform/tracing';
-import { settleDeparture } from '#core/identity/departure';
-import { connectionStore, departureRecords, personRooms } from '#core/wiring/dynamodb';
+import { type Settled, settleDeparture } from '#core/identity/departure';
+import { connectionStore, departureRecords, disconnectCounts, personRooms } from '#core/wiring/dynamodb';
 import { eventPublisher } from '#core/wiring/eventbridge';
 import { notifier } from '#core/wiring/managementApi';
 import { presenceBoard, presencePublisher } from '#core/wiring/presence';
+import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import { type IndexInput, type IndexReport, indexTurn } from '#search/indexing';
 import { type BroadcastPlan, type BroadcastPlanInput, planBroadcast } from './broadcastPlan';
@@ -80,6 +81,8 @@ const departures = onFirstCall(() => ({
   // The leaves go on each room's presence board (core/identity/presence.ts).
   events: presencePublisher(),
   departures: departureRecords(),
+  // The `$disconnect` counters a reconnect storm is read from (core/identity/grace.ts).
+  storm: { counts: disconnectCounts(), now: systemClock },
 }));
 
 type DeliverInput =
@@ -97,7 +100,7 @@ type DeliverOutput =
   | (PostReport & { at?: string })
   | IndexReport
   | BroadcastPlan
-  | { left: number; stayed: number };
+  | Settled;
 
 /** Each step the machines name (`op`), and its code: one entry per op, the input type told by its `op`. */
 const STEPS: {
@@ -159,7 +162,7 @@ export function handler(input: ReadRoomInput, context?: Context): Promise<Prepar
 export function handler(input: PostInput, context?: Context): Promise<PostReport>;
 export function handler(input: IndexInput, context?: Context): Promise<IndexReport>;
 export function handler(input: BroadcastPlanInput, context?: Context): Promise<BroadcastPlan>;
-export function handler(input: LeaveInput, context?: Context): Promise<{ left: number; stayed: number }>;
+export function handler(input: LeaveInput, context?: Context): Promise<Settled>;
 export function handler(input: SettleInput, context?: Context): Promise<Prepared['summary']>;
 export function handler(input: DeliverInput, context?: Context): Promise<DeliverOutput> {
   return instrumentedHandler(input, context);

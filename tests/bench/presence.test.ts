@@ -17,8 +17,17 @@ it('a join burst costs the board posts in proportion to the room, a queue messag
 });
 
 it('a message sent mid-burst or mid-storm waits behind at most one presence execution', () => {
-  for (const load of [joinBurst(), reconnectStorm()]) {
+  expect(runPresence(joinBurst(), 'queue', AWS).messageWaitSeconds).toBeGreaterThan(10);
+  // 100,000 back at 500/s take 200 s, past the stretched grace's cap: the later part are told a leave and a join.
+  for (const load of [joinBurst(), reconnectStorm(5_000, 100_000)])
     expect(runPresence(load, 'board', AWS).messageWaitSeconds).toBeLessThanOrEqual(1);
-    expect(runPresence(load, 'queue', AWS).messageWaitSeconds).toBeGreaterThan(10);
-  }
+});
+
+it('a reconnect storm tells a room nothing of the people back within it, and only past the stretch of the others', () => {
+  // 20,000 back at 500/s by 40 s: the grace stretched by 40 s (grace.ts) covers them all.
+  expect(reconnectStorm(5_000, 20_000).changes).toEqual([]);
+  // 100,000 take 200 s; the stretch is capped at 120 s, so those back after 5 + 120 s leave and join again.
+  const past = reconnectStorm(5_000, 100_000).changes;
+  expect(past.filter((c) => c.event === 'leave').every((c) => c.at === 125)).toBe(true);
+  expect(past.filter((c) => c.event === 'join')).toHaveLength(5_000 - 125 * 25 - 1);
 });

@@ -185,6 +185,13 @@ it('tells every room a person following many rooms left, once the pause has run,
   // Her list of each room no longer has him.
   const who = await olga.expectReply({ action: 'who', roomId: rooms[0]?.roomId });
   expect(who.members).toEqual(['olga']);
+  // The close was counted and its settle read the counters (core/identity/grace.ts) under the template's IAM: the
+  // functions log a refused count or read and go on, so their logs are where a refusal shows.
+  expect(
+    testCloud.logs.filter((l) =>
+      /counting the disconnect failed|reading the disconnect counters failed/.test(l),
+    ),
+  ).toEqual([]);
 });
 
 /** After a return: no leave and no join of `name` since `mark`, the person listed, then a real leave told as usual. */

@@ -1,3 +1,9 @@
+import {
+  LEAVE_GRACE_SECONDS,
+  RECONNECTS_PER_SECOND,
+  stormWaitSeconds,
+  stormWindow,
+} from '#core/identity/grace';
 import type { AwsProfile } from '../local/awsProfile';
 
 /**
@@ -50,20 +56,27 @@ export const joinBurst = (members = 5_000, seconds = 60): PresenceLoad => ({
 });
 
 /**
- * A reconnect storm as one room of `members` sees it: every connection dropped at 0, its leave told at the leave grace
- * (5 s) unless back by then, and back at API Gateway's 500 new connections/s shared by `connections` (the room's
- * members come back at their share of it).
+ * A reconnect storm as one room of `members` sees it: every connection dropped at 0, back at API Gateway's 500 new
+ * connections/s shared by `connections` (the room's members come back at their share of it). A member's leave is told
+ * when its departure settles unless it is back by then: at the leave grace (5 s), stretched as the product stretches
+ * it (core/identity/grace.ts stormWaitSeconds) by the closes its settle's window of counters holds, here all of them.
  */
-export function reconnectStorm(members = 5_000, connections = 20_000, graceSeconds = 5): PresenceLoad {
-  const perSecond = 500 * (members / connections);
+export function reconnectStorm(members = 5_000, connections = 20_000): PresenceLoad {
+  const perSecond = RECONNECTS_PER_SECOND * (members / connections);
+  const window = new Set(stormWindow(LEAVE_GRACE_SECONDS * 1000));
+  const settledAt = LEAVE_GRACE_SECONDS + stormWaitSeconds(window.has(0) ? [connections] : []);
   const changes: PresenceLoad['changes'] = [];
   for (let i = 0; i < members; i++) {
     const back = i / perSecond;
-    if (back <= graceSeconds) continue;
-    changes.push({ at: graceSeconds, event: 'leave' }, { at: back, event: 'join' });
+    if (back <= settledAt) continue;
+    changes.push({ at: settledAt, event: 'leave' }, { at: back, event: 'join' });
   }
   changes.sort((a, b) => a.at - b.at);
-  return { name: `reconnect storm: ${connections} at 500/s, a room of ${members}`, members, changes };
+  return {
+    name: `reconnect storm: ${connections} at ${RECONNECTS_PER_SECOND}/s, a room of ${members}`,
+    members,
+    changes,
+  };
 }
 
 /**
@@ -122,7 +135,7 @@ export function runPresence(load: PresenceLoad, design: PresenceDesign, profile:
 
 /** The presence loads under both designs, as a table. */
 export function presenceTable(profile: AwsProfile): { rows: PresenceResult[]; text: string } {
-  const rows = [joinBurst(), reconnectStorm()].flatMap((load) =>
+  const rows = [joinBurst(), reconnectStorm(), reconnectStorm(5_000, 100_000)].flatMap((load) =>
     (['queue', 'board'] as const).map((design) => runPresence(load, design, profile)),
   );
   const line = (r: PresenceResult) =>

@@ -3,6 +3,7 @@ import type { Connection, Departure, EventPublisher, Subscribed } from '#core/po
 import { LIMITS, LOBBY } from '#core/protocol';
 import type { Clock } from '#platform/clock';
 import { logger } from '#platform/powertools';
+import { type DisconnectCounts, LEAVE_GRACE_SECONDS, stormWaitSeconds, stormWindow } from './grace';
 import { presenceEvent } from './presence';
 
 /**
@@ -15,13 +16,8 @@ import { presenceEvent } from './presence';
  * hear nothing of the close, and the reconnect storm costs the bus one entry per connection, not one per room.
  */
 
-/**
- * The pause before the rooms are told: the client's first three reconnects wait at most 0.5 + 1 + 2 s (full jitter,
- * client/backoff.ts DEFAULT_BACKOFF), and its handshake and `subscribe` fit in what is left. A person who really left
- * shows as gone in every room this long after `$disconnect`, plus the fan-out's delivery time.
- * Exported for tests: the grace the tests wait out.
- */
-export const LEAVE_GRACE_SECONDS = 5;
+/** The pause before the rooms are told, and its stretch in a reconnect storm (grace.ts). Exported for tests. */
+export { LEAVE_GRACE_SECONDS } from './grace';
 
 /**
  * How long a departure stays open for a return at most, from `$disconnect`: the departure machine's TimeoutSeconds
@@ -91,7 +87,12 @@ type SettleDeps = {
   people: PersonRooms;
   events: Pick<EventPublisher, 'publish'>;
   departures?: Pick<DepartureRecords, 'settle'>;
+  /** The `$disconnect` counters and the clock that picks their window: a storm stretches the grace once. */
+  storm?: { counts: Pick<DisconnectCounts, 'read'>; now: Clock };
 };
+
+/** The settle step's answer: the rooms told, or (a storm) the seconds the machine waits before settling. */
+export type Settled = { left: number; stayed: number } | { stormWaitSeconds: number };
 
 /**
  * After the pause: a `leave` for each room of the departure that the user does not follow again under the same name
@@ -101,12 +102,19 @@ type SettleDeps = {
  * it closed tells its joins. Either order shows a person back in a room neither a leave nor a join there. Then one
  * page of the user index and one strongly consistent Query per live connection of the user; none without sign-in.
  * Returns how many rooms were told.
+ *
+ * In a reconnect storm (grace.ts stormWaitSeconds: the last STORM_WINDOW_SECONDS of `$disconnect` counters past
+ * STORM_DISCONNECTS) a signed-in user's departure not yet `stretched` is not settled: the step answers the seconds
+ * the reconnect backlog takes to drain, and the machine waits them, then asks again with `stretched` (once: the loop
+ * is bounded). A guest's departure is told at the grace: its return cannot be recognised. A failed read of the
+ * counters settles at the grace, as without a storm.
  */
-export async function settleDeparture(
-  deps: SettleDeps,
-  input: unknown,
-): Promise<{ left: number; stayed: number }> {
+export async function settleDeparture(deps: SettleDeps, input: unknown): Promise<Settled> {
   const departure = parseDeparture(input);
+  if (departure.userId !== undefined && deps.storm && (input as { stretched?: unknown }).stretched !== true) {
+    const wait = await stormStretch(deps.storm);
+    if (wait > 0) return { stormWaitSeconds: wait };
+  }
   const back = new Set<string>();
   if (departure.userId !== undefined) {
     if (deps.departures && departure.messageId !== undefined)
@@ -118,6 +126,30 @@ export async function settleDeparture(
   const events = leaving.map((s) => presenceEvent(s.roomId, 'leave', s.username));
   for (let i = 0; i < events.length; i += 10) await deps.events.publish(events.slice(i, i + 10));
   return { left: leaving.length, stayed: departure.rooms.length - leaving.length };
+}
+
+/** The storm's extra wait now: 0 outside a storm, and when the counters cannot be read (logged). */
+async function stormStretch(storm: NonNullable<SettleDeps['storm']>): Promise<number> {
+  try {
+    return stormWaitSeconds(await storm.counts.read(stormWindow(storm.now().getTime())));
+  } catch (error) {
+    logger.warn('reading the disconnect counters failed: settled at the grace', { error });
+    return 0;
+  }
+}
+
+/**
+ * Counts a close for the storm rule (one ADD to the current second's counter). A failed count (a throttled key past
+ * 1,000 closes in a second) is logged and the close goes on: the storm then reads a lower count, still past
+ * STORM_DISCONNECTS at that rate, and a departure's settle at worst waits less.
+ */
+export async function countDisconnect(deps: {
+  counts: Pick<DisconnectCounts, 'add'>;
+  now: Clock;
+}): Promise<void> {
+  await deps.counts
+    .add(Math.floor(deps.now().getTime() / 1000))
+    .catch((error: unknown) => logger.warn('counting the disconnect failed', { error }));
 }
 
 /** The machine's input, checked: a TypeError (the execution fails, logged) for anything but a departure. */

@@ -2,6 +2,7 @@ import { DynamoConnectionStore } from '#core/aws/connections';
 import { DynamoPersonRooms } from '#core/aws/personRooms';
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { DynamoDepartureRecords } from '#core/identity/dynamoDepartures';
+import { DynamoDisconnectCounts } from '#core/identity/dynamoDisconnects';
 import { DynamoSessionStore } from '#core/identity/dynamoSessions';
 import { DynamoGuardStore, DynamoSourcePlaces } from '#core/limits/dynamoGuard';
 import { documentClient } from '#platform/aws/clients';
@@ -31,6 +32,10 @@ export const sourcePlaces = () => new DynamoSourcePlaces(documentClient(), requi
 /** Signed-in users' latest departures ($disconnect writes, subscribe and joinroom read), in the Limits table. */
 export const departureRecords = () =>
   new DynamoDepartureRecords(documentClient(), requireEnv('LIMITS_TABLE'));
+
+/** `$disconnect` counters per second ($disconnect adds, the departure's settle reads), in the Limits table. */
+export const disconnectCounts = () =>
+  new DynamoDisconnectCounts(documentClient(), requireEnv('LIMITS_TABLE'));
 
 /** Sessions on record; none for a function the template gives no Sessions table. */
 export function sessionStore(): DynamoSessionStore | undefined {
