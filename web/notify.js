@@ -1,26 +1,47 @@
 // Browser notifications: while the tab is hidden, a mention or a direct message opened to you shows as a system
 // notification, once the member has allowed them. The page asks only when the member clicks "Turn on notifications"
 // (browsers ignore or penalize prompts nobody asked for); a refusal is the member's and the button then says how to
-// undo it in the browser.
+// undo it in the browser. Signed in, the same click turns on push (push.js) for while the chat is closed, and the
+// button says how that ended.
+import { PUSH_CHANGED, pushAvailable, pushIsOn, turnOnPush } from './push.js';
+import { state } from './state.js';
 import { byId, h } from './ui.js';
 
 const supported = () => typeof window.Notification === 'function';
 
 let button = null;
+let working = false;
+
+/**
+ * The button's state: 'working' while a click is being answered; 'on' once allowed (and, where push works, once
+ * the subscription is stored: it stays so on reload, as the permission and the stored choice do); 'tab-only' when
+ * allowed but the push subscription failed (a click tries again); 'blocked', 'unsupported', or 'off'.
+ */
+function current() {
+  if (working) return 'working';
+  if (!supported()) return 'unsupported';
+  const permission = Notification.permission;
+  if (permission === 'denied') return 'blocked';
+  if (permission !== 'granted') return 'off';
+  return pushAvailable() && !pushIsOn() ? 'tab-only' : 'on';
+}
+
+const LABELS = {
+  working: 'Turning on notifications…',
+  on: 'Notifications are on',
+  'tab-only': 'Notifications show while this tab is open: turn on push for when it is closed',
+  blocked: 'Notifications are blocked: allow them in the browser’s site settings',
+  unsupported: 'This browser shows no notifications',
+  off: 'Turn on notifications',
+};
 
 function label() {
   if (!button) return;
-  const permission = supported() ? Notification.permission : 'unsupported';
-  button.dataset.permission = permission;
-  button.disabled = permission !== 'default';
-  button.textContent =
-    permission === 'granted'
-      ? 'Notifications are on'
-      : permission === 'denied'
-        ? 'Notifications are blocked: allow them in the browser’s site settings'
-        : permission === 'unsupported'
-          ? 'This browser shows no notifications'
-          : 'Turn on notifications';
+  const now = current();
+  button.dataset.state = now;
+  button.dataset.permission = supported() ? Notification.permission : 'unsupported';
+  button.disabled = now !== 'off' && now !== 'tab-only';
+  button.textContent = LABELS[now];
 }
 
 /**
@@ -44,10 +65,21 @@ export function bindNotifications() {
   button.type = 'button';
   button.dataset.testid = 'notifications-toggle';
   button.addEventListener('click', async () => {
-    if (!supported() || Notification.permission !== 'default') return;
-    await Notification.requestPermission().catch(() => undefined);
+    const now = current();
+    if (now !== 'off' && now !== 'tab-only') return;
+    working = true;
     label();
+    try {
+      // Signed in with push: the permission and the subscription, answered within push.js's timeout; otherwise
+      // the permission alone (notifications while the tab is open).
+      if (pushAvailable() && state.chat) await turnOnPush(state.chat);
+      else await Notification.requestPermission().catch(() => undefined);
+    } finally {
+      working = false;
+      label();
+    }
   });
+  window.addEventListener(PUSH_CHANGED, label);
   label();
   const members = byId('members-heading')?.closest('section');
   members?.parentElement?.append(button);

@@ -5,11 +5,17 @@
 import { state } from './state.js';
 import { byId, h, toast } from './ui.js';
 
-/** What this browser decided: 'on', 'declined' (Not now) or 'denied' (the browser's permission refused). */
+/**
+ * What this browser decided: 'on', 'declined' (Not now), 'denied' (the browser's permission refused) or 'failed'
+ * (allowed, but the subscription did not complete: the sidebar's button offers to try again).
+ */
 const CHOICE = 'roomcast.push';
 
 const supported = () =>
   'serviceWorker' in navigator && 'PushManager' in window && typeof window.Notification === 'function';
+
+/** The page's notification controls (notify.js's button) relabel on this event. */
+export const PUSH_CHANGED = 'roomcast-push-changed';
 
 const remember = (choice) => {
   try {
@@ -17,6 +23,7 @@ const remember = (choice) => {
   } catch {
     // Storage off: the offer comes back on the next visit, nothing else breaks.
   }
+  window.dispatchEvent(new Event(PUSH_CHANGED));
 };
 const remembered = () => {
   try {
@@ -31,6 +38,19 @@ const base64url = (buffer) =>
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
     .replace(/=+$/, '');
+
+/**
+ * How long subscribing may take before the member is told it failed: a browser whose push service is unreachable
+ * (offline, or a Chromium without one) can leave PushManager.subscribe unanswered for good, and a click must get an
+ * answer.
+ */
+export const SUBSCRIBE_TIMEOUT_MS = 10_000;
+
+/** Push can work here: a browser with push, a signed-in member (the server stores subscriptions per user). */
+export const pushAvailable = () => state.signedIn && supported();
+
+/** Push is on in this browser: it was allowed and the last subscription was stored. */
+export const pushIsOn = () => remembered() === 'on';
 
 /** Registers web/sw.js, subscribes with the server's VAPID key (again if it changed) and stores the subscription. */
 async function subscribeAndStore(chat) {
@@ -75,30 +95,9 @@ function showOffer(chat) {
     remember('declined');
     closeBanner();
   });
-  yes.addEventListener('click', async () => {
+  yes.addEventListener('click', () => {
     closeBanner();
-    const permission = await Notification.requestPermission().catch(() => 'default');
-    if (permission === 'denied') {
-      remember('denied');
-      toast(
-        'Notifications are blocked for this site: allow them in the browser’s site settings to get them.',
-        {
-          title: 'Notifications blocked',
-          kind: 'info',
-        },
-      );
-      return;
-    }
-    if (permission !== 'granted') return remember('declined');
-    try {
-      await subscribeAndStore(chat);
-      toast('You will get a notification for mentions and direct messages while this chat is closed.', {
-        title: 'Notifications on',
-        kind: 'info',
-      });
-    } catch (error) {
-      toast(error?.message ?? String(error), { title: 'Notifications not turned on' });
-    }
+    void turnOnPush(chat);
   });
   banner.append(text, yes, no);
   const place = byId('members-heading')?.closest('section')?.parentElement ?? document.body;
@@ -115,8 +114,66 @@ export function offerPush(chat) {
   const permission = Notification.permission;
   if (permission === 'denied') return remember('denied');
   if (permission === 'granted') {
-    subscribeAndStore(chat).catch((error) => console.warn('push subscription not renewed', error));
+    withTimeout(subscribeAndStore(chat)).catch((error) => {
+      remember('failed');
+      console.warn('push subscription not renewed', error);
+    });
     return;
   }
   if (remembered() === null) showOffer(chat);
+}
+
+/** `work`, or a clear error once SUBSCRIBE_TIMEOUT_MS passed without its answer. */
+function withTimeout(work) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `The browser’s push service did not answer within ${SUBSCRIBE_TIMEOUT_MS / 1000} s: try again later.`,
+          ),
+        ),
+      SUBSCRIBE_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * "Turn on" (the offer's and the sidebar's): asks the browser's permission, then subscribes and stores the
+ * subscription, and tells the member how it ended within SUBSCRIBE_TIMEOUT_MS of the permission's answer: a toast
+ * for "on", for a refusal, for a dismissed prompt and for an error or no answer. Resolves with 'on', 'denied',
+ * 'dismissed' or 'failed'.
+ */
+export async function turnOnPush(chat) {
+  const permission = await Notification.requestPermission().catch(() => 'default');
+  if (permission === 'denied') {
+    remember('denied');
+    toast('Notifications are blocked for this site: allow them in the browser’s site settings to get them.', {
+      title: 'Notifications blocked',
+      kind: 'info',
+    });
+    return 'denied';
+  }
+  if (permission !== 'granted') {
+    remember('declined');
+    toast('The browser’s prompt was closed without an answer: click Turn on again to allow them.', {
+      title: 'Notifications not turned on',
+      kind: 'info',
+    });
+    return 'dismissed';
+  }
+  try {
+    await withTimeout(subscribeAndStore(chat));
+    toast('You will get a notification for mentions and direct messages while this chat is closed.', {
+      title: 'Notifications on',
+      kind: 'info',
+    });
+    return 'on';
+  } catch (error) {
+    remember('failed');
+    toast(error?.message ?? String(error), { title: 'Notifications not turned on' });
+    return 'failed';
+  }
 }

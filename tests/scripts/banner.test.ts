@@ -8,7 +8,8 @@ import { withRepoBuildLock } from '../helpers/repoBuildLock';
 
 /**
  * What `npm start` prints is true for the stack's AuthMode: the wscat line it suggests connects, the admin route
- * is shown with the authorizer it runs, and with a sign-in the development issuer's URL is named.
+ * is shown with the authorizer it runs, with a sign-in the development issuer's URL is named, and the page of
+ * pushes it names answers.
  */
 // A test here may wait for another file's build of the repository (withRepoBuildLock) and then build it again itself,
 // on a machine busy with other test files and a second CI run: minutes, not seconds (at a load of 40, over four).
@@ -103,6 +104,12 @@ it('AuthMode=oidc: names the issuer, shows the admin route behind its authorizer
   expect(banner).toMatch(
     /REST\s+POST http:\/\/127\.0\.0\.1:\d+\/broadcast\s+\(AWS_IAM on AWS, open locally\)/,
   );
+  // The push service stand-in's page of pushes: named, and it answers (none sent yet).
+  const pushes = /pushes\s+(http:\/\/127\.0\.0\.1:\d+\/push)\s/.exec(banner)?.[1];
+  expect(pushes).toBeDefined();
+  const page = await fetch(String(pushes));
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('No pushes yet.');
   const line =
     /wscat -c "(ws:\/\/[^?"]+)\?token=\$\(npm run --silent token -- (--username alice --dev-issuer (\S+))\)"/.exec(
       banner,

@@ -221,6 +221,7 @@ async function main() {
         `  web chat        ${cloud.httpUrl}`,
         ...connectLines(cloud),
         `  management API  ${cloud.callbackUrl}/@connections/{id}`,
+        `  pushes          ${cloud.pushService.origin}/push   (each push the local push service receives, as the web chat's service worker shows it; also one PUSH line each below)`,
         ...restRoutes(cloud.template).map(
           (r) =>
             `  REST            ${r.method} ${cloud.httpUrl}${r.path}   (${r.authorizer ? `Lambda authorizer ${r.authorizer.functionLogicalId}: Authorization: Bearer <sign-in token>` : 'AWS_IAM on AWS, open locally'})`,

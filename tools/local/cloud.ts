@@ -32,6 +32,7 @@ import { atLeast, formatFunctionLog, type LogLevelName } from './logs';
 import { type DevIssuer, devIssuerFor } from './oidc';
 import type { LocalPipes } from './pipes';
 import { type PushServiceStandIn, startPushServiceStandIn } from './pushService';
+import { pushWatch } from './pushWatch';
 import type { LocalS3 } from './s3';
 import { Services } from './services';
 import { type SettingValues, splitSettings } from './settings';
@@ -270,7 +271,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   );
   const ssm = services.start('Parameter Store', () => startSsm(ctx));
   const pushService = services.start('push service stand-in', async () => {
-    const standIn = await startPushServiceStandIn(host);
+    // Each push printed and listed at <origin>/push, as the built web chat's service worker would show it.
+    const watch = pushWatch(print, join(ctx.template.dir, 'dist', 'web', 'sw.js'));
+    const standIn = await startPushServiceStandIn(host, watch);
     return { value: standIn, close: () => standIn.close() };
   });
   // The local web pages' origin, once known: the attachments bucket's CORS rules allow it (tools/local/s3.ts).

@@ -41,6 +41,24 @@ export interface RefusedPush {
   reason: string;
 }
 
+/** One push as it arrived, accepted (201, with its decrypted text) or refused (with the reason): what a person watches. */
+export interface ObservedPush {
+  endpoint: string;
+  status: number;
+  /** The request body's size in bytes, as sent (encrypted). */
+  size: number;
+  /** The decrypted payload's text, when the push was accepted. */
+  text?: string;
+  reason?: string;
+}
+
+/** What a running cloud adds to the stand-in: each push told as it arrives, and pages served on its GET paths. */
+export interface StandInWatch {
+  observe(push: ObservedPush): void;
+  /** Answers a GET it serves (true), or leaves the request to the push endpoints (false). */
+  serve(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
 export interface PushServiceStandIn {
   /** This server's origin, e.g. http://127.0.0.1:41234: the `aud` a VAPID JWT must name. */
   origin: string;
@@ -152,7 +170,10 @@ function decrypt(body: Buffer, held: Held): Buffer {
   return plain.subarray(0, end);
 }
 
-export async function startPushServiceStandIn(host = '127.0.0.1'): Promise<PushServiceStandIn> {
+export async function startPushServiceStandIn(
+  host = '127.0.0.1',
+  watch?: StandInWatch,
+): Promise<PushServiceStandIn> {
   const held = new Map<string, Held>();
   const received: ReceivedPush[] = [];
   const refused: RefusedPush[] = [];
@@ -161,7 +182,10 @@ export async function startPushServiceStandIn(host = '127.0.0.1'): Promise<PushS
   const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     const endpoint = `${origin}${req.url ?? ''}`;
     const answer = (status: number, reason = '') => {
-      if (status >= 400) refused.push({ endpoint, status, reason });
+      if (status >= 400) {
+        refused.push({ endpoint, status, reason });
+        watch?.observe({ endpoint, status, size: body.length, reason });
+      }
       res.writeHead(status, { 'content-type': 'text/plain' }).end(reason);
     };
     const id = /^\/push\/([\w-]+)$/.exec(req.url ?? '')?.[1];
@@ -190,6 +214,7 @@ export async function startPushServiceStandIn(host = '127.0.0.1'): Promise<PushS
         ...(typeof req.headers.topic === 'string' && { topic: req.headers.topic }),
         claims,
       });
+      watch?.observe({ endpoint, status: 201, size: body.length, text });
       res.writeHead(201, { location: `${origin}/message/${randomUUID()}` }).end();
     } catch (error) {
       if (error instanceof Refusal) return answer(error.status, error.message);
@@ -198,6 +223,7 @@ export async function startPushServiceStandIn(host = '127.0.0.1'): Promise<PushS
   };
 
   const server = createServer((req, res) => {
+    if (req.method === 'GET' && watch?.serve(req, res)) return;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
