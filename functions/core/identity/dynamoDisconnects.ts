@@ -72,4 +72,4 @@ export class DynamoDisconnectCounts implements DisconnectCounts {
 const TTL_SECONDS = 300;
 const READ_ATTEMPTS = 3;
 /** Items per second's count: a hot second takes 10 × 1,000 WCU/s, and a window's 10 s × 10 fill one BatchGetItem. */
-export const COUNTER_SHARDS = 10;
+const COUNTER_SHARDS = 10;

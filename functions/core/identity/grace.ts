@@ -16,10 +16,14 @@ export const LEAVE_GRACE_SECONDS = 5;
 /** API Gateway's new WebSocket connections per second per account and region (AWS-QUOTAS.md): a storm's drain rate. */
 export const RECONNECTS_PER_SECOND = 500;
 
-/** The seconds of `$disconnect` counters a settle reads (one BatchGetItem of this many one-second keys). */
+/**
+ * Exported for tests: stormGrace.test.ts writes counters across the window's edge.
+ * The seconds of `$disconnect` counters a settle reads (one BatchGetItem of this many one-second keys).
+ */
 export const STORM_WINDOW_SECONDS = 10;
 
 /**
+ * Exported for tests: the storm tests drive the rule on each side of the threshold.
  * Closes within the window past which the stack is in a storm: as many as API Gateway reconnects within one grace
  * (500/s × 5 s = 2,500). Up to it, everyone closed in the window can be back within a grace at the connect rate, so
  * the grace alone decides; past it, returns queue behind the rate beyond the grace. A stack of 20,000 connections
@@ -28,6 +32,7 @@ export const STORM_WINDOW_SECONDS = 10;
 export const STORM_DISCONNECTS = RECONNECTS_PER_SECOND * LEAVE_GRACE_SECONDS;
 
 /**
+ * Exported for tests: stormGrace.test.ts holds a storm past the cap to it.
  * The longest stretch: a backlog of 60,000 closes drains in 120 s. With the grace, the settle's tries (≤ 15 s each
  * pass) and Deliver's runs it stays inside the departure machine's 200 s TimeoutSeconds and DEPARTURE_OPEN_MS, so a
  * departure is always settled by its own step while its record is still open.
