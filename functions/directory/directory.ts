@@ -23,7 +23,7 @@ import type { DirectoryStore, ListedEntry } from './ports';
 
 /**
  * Named rooms and the directory of public rooms (protocol/directory.ts; docs/DECISIONS.md, "Named rooms, the
- * directory and profiles"; profiles, kept in the same table: functions/rooms/profiles.ts). A public room's name is held by its entry in the directory, written in the same
+ * directory and profiles"; profiles, kept in the same table: functions/profiles/profiles.ts). A public room's name is held by its entry in the directory, written in the same
  * transaction as the room, so two public rooms never share a name; a private room's name is on its item alone and
  * may repeat. A room that ended keeps its entry until a search or a claim of its name finds it ended and drops it.
  */

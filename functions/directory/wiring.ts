@@ -3,7 +3,7 @@ import { config, requireEnv } from '#platform/config';
 import { DynamoDirectoryStore } from './dynamoDirectory';
 
 /**
- * The directory of public rooms (directory.ts) and the profiles (functions/rooms/profiles.ts), in the DirectoryTable,
+ * The directory of public rooms (directory.ts) and the profiles (functions/profiles/profiles.ts), in the DirectoryTable,
  * with the rooms it checks listed ones against.
  */
 export const directoryStore = () =>

@@ -7,8 +7,8 @@ import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { requireEnv } from '#platform/config';
 import { onFirstCall } from '#platform/onFirstCall';
+import { ownProfile } from '#profiles/ownProfile';
 import { myRooms } from './memberships';
-import { ownProfile } from './ownProfile';
 import { membershipStore } from './wiring';
 
 const deps = onFirstCall(() => ({
@@ -21,7 +21,7 @@ const deps = onFirstCall(() => ({
 
 /**
  * myrooms: the rooms the caller belongs to, with unread counts (functions/rooms/memberships.ts), and a signed-in
- * caller's own profile (ownProfile.ts), read side by side.
+ * caller's own profile (functions/profiles/ownProfile.ts), read side by side.
  */
 export const handler = routeHandler('myrooms', 'connection', async (frame) => {
   const ports = servedFrom(deps(), frame);

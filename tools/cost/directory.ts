@@ -1,4 +1,4 @@
-// Named rooms, the directory and profiles (functions/directory/, functions/rooms/profiles.ts): what each request costs, from the same
+// Named rooms, the directory and profiles (functions/directory/, functions/profiles/): what each request costs, from the same
 // prices and metering as the rest of the model. listrooms reads one page of the directory's partition (a Query of at
 // most 20 small items: one 4 KB unit, eventually consistent) and the page's rooms (BatchGetItem, half a unit each); a
 // public createroom writes the room and its name's entry in one transaction (billed twice); setroom reads the room,

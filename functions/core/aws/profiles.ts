@@ -5,7 +5,7 @@ import type { ProfileReader } from '../profiles';
 
 /**
  * Profiles as find people and `history` show them: the `profile#<userId>` items of the DirectoryTable (written by
- * setprofile, functions/rooms/profiles.ts), read in one BatchGetItem per 100 users (find people asks for at most
+ * setprofile, functions/profiles/profiles.ts), read in one BatchGetItem per 100 users (find people asks for at most
  * 20, a history page for at most its 100 messages' authors).
  */
 export class DynamoProfiles implements ProfileReader {

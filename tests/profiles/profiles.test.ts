@@ -2,7 +2,7 @@ import type { Frame } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
 
 /**
- * Profiles (`setprofile`, functions/rooms/profiles.ts) on the local cloud with sign-in: a member's display name and
+ * Profiles (`setprofile`, functions/profiles/profiles.ts) on the local cloud with sign-in: a member's display name and
  * status reach the other members of each room it belongs to live, beside the name it shows there, and find people
  * shows them; bad input and a connection without sign-in get a clear refusal.
  */

@@ -9,12 +9,13 @@ import type { DirectoryStore } from '#directory/ports';
 import { logger } from '#platform/powertools';
 import { DIRECTORY_LIMITS, normalizeText, normalizeTitle, type ProfileFrame } from '#protocol';
 import { refuseListedWords } from '#safety/labels';
-import type { MembershipStore } from './memberships';
+import type { ProfileRooms } from './ports';
 
 /**
  * Profiles (protocol/directory.ts; docs/DECISIONS.md, "Named rooms, the directory and profiles"): a signed-in user's
  * display name, status and avatar, kept in the DirectoryTable beside the directory's entries (its store:
- * functions/directory/ports.ts) and told to the rooms the user belongs to.
+ * functions/directory/ports.ts) and told to the rooms the user belongs to (their memberships: `ProfileRooms`,
+ * ports.ts, handed in by the function that hosts the route).
  */
 
 /** The `displayName`, `status` and `avatar` of setprofile. */
@@ -51,7 +52,8 @@ type ProfileDeps = Pick<ChatPorts, 'connections' | 'events' | 'now'> & {
   directory: DirectoryStore;
   /** The person's other connections (core/identity/otherDevices.ts): its own profile form, name and avatar follow. */
   otherDevices?: OtherDevices;
-  memberships: Pick<MembershipStore, 'list'>;
+  /** The rooms the user belongs to (ports.ts): the hosting function's memberships store. */
+  memberships: ProfileRooms;
   /** The attachments bucket: an avatar upload read back and copied, an avatar cleared, its version's GET signed. */
   avatars: AvatarBucket & AvatarSigner;
 };
