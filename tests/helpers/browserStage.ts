@@ -141,6 +141,12 @@ export async function hasText(
   expect(last).toBe(text);
 }
 
+/** A 1x1 PNG: an avatar or image a test uploads. */
+export const ONE_PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC',
+  'base64',
+);
+
 /** The links under `locator` as a reader meets them: their text, address, `rel` and `target`. */
 export function linksIn(
   locator: Locator,

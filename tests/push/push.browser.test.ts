@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { browserStage, roomOfTwo, say, signedInAtIssuer, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { pushStandIn } from '../helpers/pushStandIn';
 
 /**
  * Web Push in the web chat (web/push.js, web/sw.js), in Chromium against the local cloud: alice accepts the chat's
@@ -17,40 +18,7 @@ const stage = browserStage({ AuthMode: 'oidc' });
 /** alice's page: PushManager answered by the stand-in, then signed in at the development issuer. */
 async function aliceWithStandIn(username: string): Promise<Page> {
   const context = await stage.newContext({ width: 1280, height: 800 });
-  await context.exposeBinding('__standInSubscribe', (_source, applicationServerKey: string) =>
-    stage.cloud.pushService.subscribe(applicationServerKey),
-  );
-  await context.addInitScript(() => {
-    // Headless Chromium answers every notification prompt "denied": this one asks, and its person clicks Allow.
-    const page = globalThis as unknown as {
-      Notification: { requestPermission(): Promise<string> };
-      PushManager: { prototype: Record<string, unknown> };
-      __standInSubscribe(key: string): Promise<unknown>;
-    };
-    let permission = 'default';
-    Object.defineProperty(page.Notification, 'permission', { get: () => permission });
-    page.Notification.requestPermission = async () => {
-      permission = 'granted';
-      return permission;
-    };
-    let current: unknown = null;
-    const standIn = page.__standInSubscribe;
-    const manager = page.PushManager.prototype;
-    manager.getSubscription = async () => current;
-    manager.subscribe = async (options?: { applicationServerKey?: unknown }) => {
-      const json = (await standIn(String(options?.applicationServerKey))) as { endpoint: string };
-      current = {
-        endpoint: json.endpoint,
-        options: { applicationServerKey: null },
-        toJSON: () => json,
-        unsubscribe: async () => {
-          current = null;
-          return true;
-        },
-      };
-      return current;
-    };
-  });
+  await pushStandIn(stage, context);
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
   await page.goto(stage.cloud.httpUrl);

@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { browserStage, online, signInAtIssuer, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { pushStandIn } from '../helpers/pushStandIn';
 
 /**
  * The sidebar's "Turn on notifications" (web/notify.js, web/push.js) in Chromium at 1280×800 against the local cloud
@@ -17,48 +18,7 @@ const stage = browserStage({ AuthMode: 'oidc' });
 async function profile(hang: boolean): Promise<BrowserContext> {
   const context = await stage.newContext({ width: 1280, height: 800 });
   await context.clock.install();
-  await context.exposeBinding('__standInSubscribe', (_source, applicationServerKey: string) =>
-    stage.cloud.pushService.subscribe(applicationServerKey),
-  );
-  await context.addInitScript((hangs: boolean) => {
-    const page = globalThis as unknown as {
-      Notification: { requestPermission(): Promise<string> };
-      localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
-      PushManager: { prototype: Record<string, unknown> };
-      __standInSubscribe(key: string): Promise<unknown>;
-      __subscribeAsked: boolean;
-    };
-    // The browser's permission for the origin, kept as a browser keeps it: across reloads.
-    const allowed = 'test.notifications.allowed';
-    Object.defineProperty(page.Notification, 'permission', {
-      get: () => (page.localStorage.getItem(allowed) ? 'granted' : 'default'),
-    });
-    page.Notification.requestPermission = async () => {
-      page.localStorage.setItem(allowed, 'yes');
-      return 'granted';
-    };
-    let current: unknown = null;
-    const manager = page.PushManager.prototype;
-    manager.getSubscription = async () => current;
-    manager.subscribe = async (options?: { applicationServerKey?: unknown }) => {
-      page.__subscribeAsked = true;
-      if (hangs) return new Promise(() => undefined);
-      const json = (await page.__standInSubscribe(String(options?.applicationServerKey))) as {
-        endpoint: string;
-      };
-      current = {
-        endpoint: json.endpoint,
-        options: { applicationServerKey: null },
-        toJSON: () => json,
-        unsubscribe: async () => {
-          current = null;
-          return true;
-        },
-      };
-      return current;
-    };
-  }, hang);
-  return context;
+  return pushStandIn(stage, context, hang);
 }
 
 async function signedIn(context: BrowserContext, username: string): Promise<Page> {

@@ -7,6 +7,7 @@ import {
   hasText,
   joinRoom,
   messageRow,
+  ONE_PIXEL_PNG,
   SCREENSHOTS,
   say,
   shownRoom,
@@ -28,12 +29,6 @@ import { ChatClient, type Frame } from '../helpers/chatClient';
 jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameRateLimit: '100000' });
-
-// A 1x1 PNG.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC',
-  'base64',
-);
 
 const myRoom = (page: Page, roomId: string) =>
   page.locator(`[data-testid="my-room"][data-room-id="${roomId}"]`);
@@ -104,7 +99,7 @@ it('shows her own profile in the form and on her own messages right after a relo
   await gwen.getByText('Your rooms see your profile now.').waitFor();
   await gwen
     .getByTestId('profile-avatar-file')
-    .setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+    .setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: ONE_PIXEL_PNG });
   await loadedImage(gwen, '[data-testid="profile-avatar-image"]');
 
   // No message of hers in the room yet: after the reload no backlog carries her profile, only `myrooms` can.

@@ -7,6 +7,7 @@ import {
   hasText,
   joinRoom,
   messageRow,
+  ONE_PIXEL_PNG,
   SCREENSHOTS,
   say,
   signedInAtIssuer,
@@ -26,12 +27,6 @@ import { ChatClient } from '../helpers/chatClient';
 jest.setTimeout(240_000);
 
 const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameRateLimit: '100000' });
-
-// A 1x1 PNG.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC',
-  'base64',
-);
 
 /** An avatar image that has loaded (a refused or blocked load has no natural size). */
 async function loadedImage(page: Page, selector: string) {
@@ -55,7 +50,7 @@ it('shows a profile beside messages live and after a reload, in find people, and
   await alice.getByTestId('profile-avatar-file').setInputFiles({
     name: 'me.png',
     mimeType: 'image/png',
-    buffer: PNG,
+    buffer: ONE_PIXEL_PNG,
   });
   await loadedImage(alice, '[data-testid="profile-avatar-image"]');
   await say(alice, 'hello bob');
@@ -150,7 +145,7 @@ it('lists a member by display name, status, avatar and owner badge, and a reacti
   await dana.getByTestId('profile-save').click();
   await dana
     .getByTestId('profile-avatar-file')
-    .setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+    .setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: ONE_PIXEL_PNG });
   await loadedImage(dana, '[data-testid="profile-avatar-image"]');
   await say(dana, 'tea anyone?');
 
