@@ -38,8 +38,15 @@ it("lists a DM opened on the laptop in the phone's rooms at once, once", async (
   expect((told.room as { dm: { username?: string } }).dm.username).toBe('bob');
 
   // Reopened on the laptop, and opened on the phone: the person lists it already, so nobody is told again.
-  await ask(laptop, { action: 'opendm', username: 'bob' });
-  await ask(phone, { action: 'opendm', username: 'bob' });
+  const bobId = (opened.dm as { userId: string }).userId;
+  expect(await ask(laptop, { action: 'opendm', userId: bobId })).toMatchObject({
+    type: 'joined',
+    roomId: dmRoom,
+  });
+  expect(await ask(phone, { action: 'opendm', userId: bobId })).toMatchObject({
+    type: 'joined',
+    roomId: dmRoom,
+  });
   await settle();
   expect(phone.frames.filter(ofDm)).toHaveLength(1);
   expect(laptop.frames.filter(ofDm)).toEqual([]);
