@@ -22,6 +22,7 @@ import type {
   SetProfileRequest,
   SlowModeFrame,
   ThreadFollowFrame,
+  ThreadReadFrame,
   UnbannedFrame,
   UnmutedFrame,
   UploadFrame,
@@ -217,6 +218,17 @@ export class RoomcastClient extends ClientCore {
   async followThread(seq: number, follow = true): Promise<ThreadFollowFrame> {
     checkThreadOf(seq, undefined);
     return this.acrossReconnects(() => this.requests.send({ action: 'followthread', seq, follow }));
+  }
+
+  /**
+   * Marks the replies of the thread of message `seq` read (a thread you follow, of `roomId`, else of the current
+   * room): the Threads view counts none of them unread from now on, and your other devices are told (`threadread`).
+   */
+  async threadRead(seq: number, roomId?: string): Promise<ThreadReadFrame> {
+    checkThreadOf(seq, undefined);
+    return this.acrossReconnects(() =>
+      this.requests.send({ action: 'threadread', seq, ...(roomId !== undefined && { roomId }) }),
+    );
   }
 
   /**

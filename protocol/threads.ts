@@ -35,7 +35,7 @@ export interface ThreadSummary {
   participants: string[];
 }
 
-export const THREAD_ACTIONS = ['followthread', 'mythreads'] as const;
+export const THREAD_ACTIONS = ['followthread', 'mythreads', 'threadread'] as const;
 export type ThreadAction = (typeof THREAD_ACTIONS)[number];
 
 /**
@@ -59,7 +59,18 @@ export interface MyThreadsRequest {
   action: 'mythreads';
   requestId?: string;
 }
-export type ThreadRequest = FollowThreadRequest | MyThreadsRequest;
+
+/**
+ * Marks the replies of the thread of message `seq` of the room read (a followed thread whose pane stays open while a
+ * reply arrives): the Threads view counts none of them unread from now on, on every device of the person.
+ */
+export interface ThreadReadRequest {
+  action: 'threadread';
+  roomId?: string;
+  seq: number;
+  requestId?: string;
+}
+export type ThreadRequest = FollowThreadRequest | MyThreadsRequest | ThreadReadRequest;
 
 /** The reply to `followthread`: whether the caller follows the thread of `seq` now. */
 export interface ThreadFollowFrame {
@@ -94,9 +105,26 @@ export interface MyThreadsFrame {
   more?: true;
   requestId?: string;
 }
-export type ThreadFrame = ThreadFollowFrame | MyThreadsFrame;
 
-export const THREAD_FRAME_TYPES = ['threadfollow', 'mythreads'] as const;
+/**
+ * The reply to `threadread`, and the same frame pushed without `requestId` to a signed-in person's other connections
+ * (functions/core/identity/otherDevices.ts): the person has seen `readCount` replies of the thread, so its unread in
+ * the Threads view are its `replyCount` less that.
+ */
+export interface ThreadReadFrame {
+  type: 'threadread';
+  roomId: string;
+  seq: number;
+  readCount: number;
+  requestId?: string;
+}
+export type ThreadFrame = ThreadFollowFrame | MyThreadsFrame | ThreadReadFrame;
+
+export const THREAD_FRAME_TYPES = ['threadfollow', 'mythreads', 'threadread'] as const;
 
 /** The frame type that answers each action (errors aside). */
-export const THREAD_REPLY_TYPE = { followthread: 'threadfollow', mythreads: 'mythreads' } as const;
+export const THREAD_REPLY_TYPE = {
+  followthread: 'threadfollow',
+  mythreads: 'mythreads',
+  threadread: 'threadread',
+} as const;

@@ -23,7 +23,7 @@ import { bindSeenBy } from './seenby.js';
 import { renderMembers } from './sidebar.js';
 import { signInAgain, signInLapsed } from './signin.js';
 import { inTurn, state } from './state.js';
-import { threadActivity } from './threadsView.js';
+import { threadActivity, threadReadElsewhere } from './threadsView.js';
 import { bindTyping } from './typing.js';
 import { errorTitle, h, toast, ui } from './ui.js';
 
@@ -143,6 +143,7 @@ function routeFrames(chat) {
   });
   chat.on('message', onMessage);
   chat.on('message', threadActivity);
+  chat.on('frame', ({ frame }) => threadReadElsewhere(frame));
   bindSeenBy(chat);
   bindMessageChanges(chat);
   chat.on('members', ({ roomId, members, memberCount, counted }) => {

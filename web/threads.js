@@ -17,6 +17,35 @@ let paneRoom = null;
 /** The reply the pane marks (a search hit, search.js), with the class it keeps until the pane opens another thread. */
 let marked = null;
 
+/**
+ * A followed thread's replies read while its pane stays open are marked read on the server (`threadread`) at most
+ * once per thread per this window; the last of a burst is marked when it ends (docs/DECISIONS.md, "Threads view").
+ */
+const READ_MARK_EVERY_MS = 5000;
+/** Per `roomId#seq`: when its last mark was sent, and the mark waiting for the window to end. */
+const readMarks = new Map();
+
+/**
+ * Tells the server the pane's thread is read, coalesced per thread. Advisory: a mark lost (a reconnect, a thread
+ * unfollowed meanwhile) leaves its replies unread in the Threads view until the thread's page is read again.
+ */
+function markReadOnServer(roomId, seq) {
+  const chat = state.chat;
+  if (!chat) return;
+  const key = `${roomId}#${seq}`;
+  const mark = readMarks.get(key) ?? { at: Number.NEGATIVE_INFINITY, timer: null };
+  readMarks.set(key, mark);
+  if (mark.timer !== null) return;
+  const send = () => {
+    mark.timer = null;
+    mark.at = Date.now();
+    if (state.chat === chat) chat.threadRead(seq, roomId).catch(() => {});
+  };
+  const wait = mark.at + READ_MARK_EVERY_MS - Date.now();
+  if (wait <= 0) send();
+  else mark.timer = setTimeout(send, wait);
+}
+
 /** The document event each pane opened sends (`detail: { roomId, seq }`): the Threads view clears its count. */
 export const THREAD_OPENED = 'roomcast:threadopened';
 
@@ -104,7 +133,8 @@ function rowOf(m) {
 /** Keeps rows made before for unchanged messages (a click is not lost to a redraw, ui.js placeRows). */
 const drawn = new Map();
 
-function paintPane() {
+/** `opening`: the pane's own page read is on its way, and it marks the thread read on the server itself. */
+function paintPane(opening = false) {
   const root = store.get(open);
   const replies = store.thread(open);
   const rows = [root, ...replies].filter(Boolean).map((m) => {
@@ -128,8 +158,11 @@ function paintPane() {
   const following = store.follows(open);
   ui.threadFollow.textContent = following ? 'Unfollow' : 'Follow';
   ui.threadFollow.setAttribute('aria-pressed', following ? 'true' : 'false');
-  // Shown: its replies are read.
-  if (!document.hidden && store.threadUnread(open) > 0) store.markThreadRead(open);
+  // Shown: its replies are read, here and (a reply that came while the pane was open) on the server.
+  if (!document.hidden && store.threadUnread(open) > 0) {
+    store.markThreadRead(open);
+    if (!opening) markReadOnServer(paneRoom, open);
+  }
 }
 
 /**
@@ -144,7 +177,7 @@ export function openThread(rootSeq, mark) {
   drawn.clear();
   ui.threadPane.hidden = false;
   ui.threadPane.dataset.root = String(rootSeq);
-  paintPane();
+  paintPane(true);
   ui.threadInput.focus();
   document.dispatchEvent(new CustomEvent(THREAD_OPENED, { detail: { roomId: paneRoom, seq: rootSeq } }));
   const chat = state.chat;
@@ -156,7 +189,7 @@ export function openThread(rootSeq, mark) {
       for (const m of page.messages) if (m.type === 'message') store.apply(m);
       if (page.following !== undefined && page.following !== store.follows(rootSeq))
         store.follow(rootSeq, page.following);
-      paintPane();
+      paintPane(true);
     })
     .catch((err) => toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not open the thread' }));
 }

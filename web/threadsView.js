@@ -4,6 +4,8 @@
 // the reply count, who replied and how many replies you have not seen. A click shows its room (joining it, as a
 // search hit does) and opens its thread pane (threads.js), whose page marks it read on the server; the count here
 // clears at once (threads.js tells of each pane opened). While the list is open, a reply in a thread refreshes it.
+// A thread marked read on this device or another of the person's (`threadread`: a pane left open while replies came)
+// counts none of the replies it had then, even in a list fetched before the mark was written.
 // All text goes in with textContent.
 
 import { roomLabel } from './dmHeader.js';
@@ -25,8 +27,18 @@ let statusEl = null;
 let threads = [];
 let more = false;
 const rows = new Map();
+/** Per `roomId#seq`: the most replies a `threadread` said the person has seen. */
+const readCounts = new Map();
 
 const keyOf = (t) => `${t.roomId}#${t.seq}`;
+/** `t` with the replies a `threadread` said were seen taken off its unread. */
+function withReadMark(t) {
+  const read = readCounts.get(keyOf(t));
+  if (read === undefined) return t;
+  const unread = Math.min(t.unread, Math.max(0, t.replyCount - read));
+  return unread === t.unread ? t : { ...t, unread };
+}
+
 const repliesText = (n) => `${n} ${n === 1 ? 'reply' : 'replies'}`;
 
 /** Shows the thread: its room first (joining it, which shows a room this tab follows), then its pane. */
@@ -105,7 +117,7 @@ async function refresh() {
   try {
     const frame = await chat.myThreads();
     if (state.chat !== chat) return;
-    threads = frame.threads;
+    threads = frame.threads.map(withReadMark);
     more = frame.more === true;
     render();
   } catch (err) {
@@ -153,6 +165,22 @@ export function bindThreadsView() {
     threads = threads.map((t) => (t === opened ? { ...t, unread: 0 } : t));
     render();
   });
+}
+
+/**
+ * A `threadread` frame (connection.js): this device's own mark answered, or one of another device of the person's.
+ * Any frame reaches here unchecked: one without a room, a seq and a count changes nothing.
+ */
+export function threadReadElsewhere(frame) {
+  if (frame?.type !== 'threadread') return;
+  const { roomId, seq, readCount } = frame;
+  if (typeof roomId !== 'string' || !Number.isSafeInteger(seq) || !Number.isSafeInteger(readCount)) return;
+  const key = `${roomId}#${seq}`;
+  readCounts.set(key, Math.max(readCount, readCounts.get(key) ?? 0));
+  threads = threads.map(withReadMark);
+  render();
+  // A reply this list has not fetched yet may be the one read: the open list asks again.
+  if (listEl && !listEl.hidden) refreshSoon();
 }
 
 /** A reply in a thread reached this page (connection.js): the open list may have moved. */

@@ -18,7 +18,7 @@ export const routes = [
   history,
   // editmessage, deletemessage, react, pinmessage: every change action the protocol names (changes.ts).
   ...changeRoutes,
-  // followthread, mythreads: the threads feature's routes (threads/index.ts).
+  // followthread, mythreads, threadread: the threads feature's routes (threads/index.ts).
   ...threadRoutes,
   // search: the search feature's routes (search/index.ts).
   ...searchRoutes,

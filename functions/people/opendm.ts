@@ -54,6 +54,8 @@ export const handler = routeHandler('opendm', 'connection', (frame) => {
       ...served,
       join: (id, roomId) => joinRoom(deps(), id, roomId),
       notifyPeer: (userId, room) => notifyDmOpened(notice(), userId, room),
+      // The opener's own other devices list a DM new to the person (`myroom`), by the same user index and poster.
+      otherDevices: notice(),
       // Neither of a pair where one blocks the other opens their room (safety/screening.ts).
       admitPair: (roomId, opener) => admitDirectOpen(blocks(), roomId, opener),
       // A new room counts against the budget createroom uses (per signed-in user), and needs a real counterpart.

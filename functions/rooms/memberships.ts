@@ -347,7 +347,7 @@ type DmDeps = MemberDeps & {
   admitPair?: (roomId: string, opener: string) => Promise<void>;
   /** Tells the other user's devices of a room new to their list (dmNotice.ts); advisory, it never throws. */
   notifyPeer?: (userId: string, room: DmOpenedFrame['room']) => Promise<unknown>;
-};
+} & ListedElsewhere;
 
 /**
  * Opens the caller's direct-message room with another signed-in user and moves the caller into it. The pair's
@@ -394,7 +394,7 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
   const joined = await deps.join(connectionId, roomId);
   const at = now.toISOString();
   // The opener has read what it was shown; the other member has read nothing of it yet.
-  const [peerIsNew] = await Promise.all([
+  const [peerIsNew, callerIsNew] = await Promise.all([
     deps.memberships.join(peer.userId, roomId, { dm: true, at, name: peer.username }),
     deps.memberships.join(caller.userId, roomId, {
       dm: true,
@@ -422,7 +422,15 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
       dm,
     });
   }
-  return { ...joined, dm: peerOf(room, caller.userId) ?? peer };
+  const dm = peerOf(room, caller.userId) ?? peer;
+  // The opener's other devices list the room as joinroom's do (`myroom`): only when the membership is new to the
+  // person, so reopening a listed DM tells nothing.
+  if (callerIsNew && deps.otherDevices) {
+    const { lastSeq } = joined;
+    const listed: MyRoom = { roomId, lastSeq, lastReadSeq: lastSeq, unread: 0, dm };
+    await tellOtherDevices(deps.otherDevices, caller, { type: 'myroom', roomId, room: listed });
+  }
+  return { ...joined, dm };
 }
 
 /** How a membership that could not be recorded is reported: logged as an error, the request stands. */

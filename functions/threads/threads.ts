@@ -181,7 +181,7 @@ export function threadReplyNotice(
 }
 
 /** Whether `connection` follows the thread of `root`: in its followers, or its author before the first reply. */
-function follows(root: ThreadRoot, connection: Connection): boolean {
+export function follows(root: ThreadRoot, connection: Connection): boolean {
   const key = memberKey(connection.roomId, senderOf(connection));
   return root.followers.includes(key) || (root.replyCount === 0 && root.authorKey === key);
 }

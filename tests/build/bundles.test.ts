@@ -77,7 +77,7 @@ const FOREIGN_ADAPTERS: Record<string, string[]> = {
     'safety/dynamoDmBlocks.ts',
     // search's route, and an edit's or delete's reindex (functions/search/).
     'search/dynamoWords.ts',
-    // followthread, mythreads, a thread's page and a reply's part in a send (functions/threads/).
+    // followthread, mythreads, threadread, a thread's page and a reply's part in a send (functions/threads/).
     'threads/dynamoFollowed.ts',
     'threads/dynamoThreadRoots.ts',
     'threads/dynamoThreads.ts',

@@ -142,6 +142,7 @@ describe('coverage of the template and of events/', () => {
     await alice.expectReply({ action: 'pinmessage', seq });
     await bob.expectReply({ action: 'followthread', seq, follow: true });
     await bob.expectReply({ action: 'mythreads' });
+    await bob.expectReply({ action: 'threadread', seq });
     await alice.expectReply({ action: 'deletemessage', seq });
     // Typing (one-way: only bob hears of it), read positions and the rooms list.
     alice.send({ action: 'typing' });
