@@ -2,8 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import type { LocalCloud } from '../../tools/local/cloud';
+import type { DevIssuer } from '../../tools/local/oidc';
 import type { SettingValues } from '../../tools/local/settings';
 import { launchChromium } from './browser';
+import { ChatClient } from './chatClient';
 import { startTestCloud } from './localCloud';
 
 /**
@@ -146,6 +148,25 @@ export const ONE_PIXEL_PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC',
   'base64',
 );
+
+/** A wire connection of user `sub` on `stage`'s cloud, signed in at the development issuer and showing `shownAs`. */
+export async function wireDevice(
+  stage: { cloud: LocalCloud },
+  sub: string,
+  shownAs: string,
+): Promise<ChatClient> {
+  const issuer = stage.cloud.devIssuer as DevIssuer;
+  const now = Math.floor(Date.now() / 1000);
+  const token = await issuer.sign({
+    iss: issuer.issuer,
+    aud: issuer.clientId,
+    sub,
+    preferred_username: shownAs,
+    iat: now,
+    exp: now + 600,
+  });
+  return ChatClient.connect(`${stage.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
+}
 
 /** The links under `locator` as a reader meets them: their text, address, `rel` and `target`. */
 export function linksIn(

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { DevIssuer } from '../../tools/local/oidc';
 import {
   browserStage,
   createRoom,
@@ -11,8 +10,9 @@ import {
   shownRoom,
   signedInAtIssuer,
   UI_TIMEOUT_MS,
+  wireDevice,
 } from '../helpers/browserStage';
-import { ChatClient, type Frame } from '../helpers/chatClient';
+import type { Frame } from '../helpers/chatClient';
 
 /**
  * One person on two devices in the web chat at 1280×800 (issue 72), each a browser context of its own, without a
@@ -27,21 +27,6 @@ const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameR
 const myRoom = (page: Page, roomId: string) =>
   page.locator(`[data-testid="my-room"][data-room-id="${roomId}"]`);
 
-/** A wire connection of user `sub`, signed in at the development issuer and showing `shownAs`. */
-async function wireDevice(sub: string, shownAs: string): Promise<ChatClient> {
-  const issuer = stage.cloud.devIssuer as DevIssuer;
-  const now = Math.floor(Date.now() / 1000);
-  const token = await issuer.sign({
-    iss: issuer.issuer,
-    aud: issuer.clientId,
-    sub,
-    preferred_username: shownAs,
-    iat: now,
-    exp: now + 600,
-  });
-  return ChatClient.connect(`${stage.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
-}
-
 type Doc = {
   querySelector(s: string): { textContent: string | null; querySelector(s: string): unknown } | null;
 };
@@ -52,7 +37,7 @@ it("a DM opened on the laptop lists on the phone, and a reply read in the laptop
   await phone.evaluate(() => {
     (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
   });
-  const gus = await wireDevice('sub-gus-live', 'gus');
+  const gus = await wireDevice(stage, 'sub-gus-live', 'gus');
   const code = await createRoom(laptop);
   await gus.expectReply({ action: 'joinroom', roomId: code });
   await myRoom(phone, code).waitFor();

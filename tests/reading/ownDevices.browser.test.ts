@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { DevIssuer } from '../../tools/local/oidc';
 import {
   browserStage,
   createRoom,
@@ -14,8 +13,9 @@ import {
   signedInAtIssuer,
   signInAtIssuer,
   UI_TIMEOUT_MS,
+  wireDevice,
 } from '../helpers/browserStage';
-import { ChatClient, type Frame } from '../helpers/chatClient';
+import type { Frame } from '../helpers/chatClient';
 
 /**
  * One person on several devices in the web chat at 1280×800 (issue 72), each device a browser context of its own:
@@ -32,21 +32,6 @@ const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameR
 
 const myRoom = (page: Page, roomId: string) =>
   page.locator(`[data-testid="my-room"][data-room-id="${roomId}"]`);
-
-/** A wire connection of user `sub`, signed in at the development issuer and showing `shownAs`. */
-async function wireDevice(sub: string, shownAs: string): Promise<ChatClient> {
-  const issuer = stage.cloud.devIssuer as DevIssuer;
-  const now = Math.floor(Date.now() / 1000);
-  const token = await issuer.sign({
-    iss: issuer.issuer,
-    aud: issuer.clientId,
-    sub,
-    preferred_username: shownAs,
-    iat: now,
-    exp: now + 600,
-  });
-  return ChatClient.connect(`${stage.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
-}
 
 /** An avatar image that has loaded (a refused or blocked load has no natural size). */
 async function loadedImage(page: Page, selector: string) {
@@ -74,7 +59,7 @@ it('a room created or joined on the laptop shows in the phone\'s "Your rooms" at
   await hasText(myRoom(phone, second).locator('button'), 'Night shift');
 
   // Joined on the laptop by its code: the phone lists it, and follows it (Erin's message counts unread there).
-  const erin = await wireDevice('sub-erin-devices', 'erin');
+  const erin = await wireDevice(stage, 'sub-erin-devices', 'erin');
   const third = String((await erin.expectReply({ action: 'createroom' })).roomId);
   await joinRoom(laptop, third);
   await myRoom(phone, third).waitFor();
@@ -126,7 +111,7 @@ it("a search hit shows its author's display name as the message row does", async
   const hana = await signedInAtIssuer(stage, 'hana');
   const code = await createRoom(hana);
 
-  const ivan = await wireDevice('sub-ivan-devices', 'ivan');
+  const ivan = await wireDevice(stage, 'sub-ivan-devices', 'ivan');
   await ivan.expectReply({ action: 'joinroom', roomId: code });
   await ivan.expectReply({ action: 'setprofile', displayName: 'Ivan the Quick' });
   await ivan.expectReply({ action: 'sendmessage', message: 'the lantern is lit', clientMsgId: 'l1' });
@@ -157,7 +142,7 @@ it("the search box refuses a prefix too short in the server's words, sending no 
   await createRoom(jules);
 
   // The server's sentence for `la*`, asked on the wire; the page says the same and sends no search for it.
-  const wire = await wireDevice('sub-kim-devices', 'kim');
+  const wire = await wireDevice(stage, 'sub-kim-devices', 'kim');
   const refused = (await wire.ask({ action: 'search', query: 'la*' })) as Frame & { message: string };
   expect(refused).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
   await jules.getByTestId('search-button').click();

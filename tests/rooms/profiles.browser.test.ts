@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { DevIssuer } from '../../tools/local/oidc';
 import {
   browserStage,
   createRoom,
@@ -13,8 +12,8 @@ import {
   signedInAtIssuer,
   signedInRoom,
   UI_TIMEOUT_MS,
+  wireDevice,
 } from '../helpers/browserStage';
-import { ChatClient } from '../helpers/chatClient';
 
 /**
  * Profiles in the web chat (web/profileForm.js, web/profiles.js): Alice, signed in, sets a display name, a status and
@@ -87,21 +86,6 @@ it('shows a profile beside messages live and after a reload, in find people, and
   await hasText(bobsRow, 'Rabbit hole');
 });
 
-/** A wire connection of user `sub`, signed in at the development issuer and showing `shownAs`. */
-async function wireDevice(sub: string, shownAs: string): Promise<ChatClient> {
-  const issuer = stage.cloud.devIssuer as DevIssuer;
-  const now = Math.floor(Date.now() / 1000);
-  const token = await issuer.sign({
-    iss: issuer.issuer,
-    aud: issuer.clientId,
-    sub,
-    preferred_username: shownAs,
-    iat: now,
-    exp: now + 600,
-  });
-  return ChatClient.connect(`${stage.cloud.wsUrl}?token=${encodeURIComponent(token)}`);
-}
-
 it("keeps two people showing one name apart: each one's profile stays on its own messages", async () => {
   const carl = await signedInAtIssuer(stage, 'carl', UI_TIMEOUT_MS);
   const code = await createRoom(carl, { name: 'twins', listed: true });
@@ -109,12 +93,12 @@ it("keeps two people showing one name apart: each one's profile stays on its own
     carl.locator('[data-testid="message"][data-seq]').filter({ hasText: text }).first();
 
   // Sam One writes as "sam" and leaves; Sam Two comes in showing "sam" after him.
-  const samOne = await wireDevice('sub-sam-one', 'sam');
+  const samOne = await wireDevice(stage, 'sub-sam-one', 'sam');
   await samOne.expectReply({ action: 'joinroom', roomId: code });
   await samOne.expectReply({ action: 'setprofile', displayName: 'Sam One' });
   await samOne.expectReply({ action: 'sendmessage', message: 'first sam', clientMsgId: 's1' });
   await samOne.close();
-  const samTwo = await wireDevice('sub-sam-two', 'sam');
+  const samTwo = await wireDevice(stage, 'sub-sam-two', 'sam');
   await samTwo.expectReply({ action: 'joinroom', roomId: code });
   await samTwo.expectReply({ action: 'setprofile', displayName: 'Sam Two' });
   await samTwo.expectReply({ action: 'sendmessage', message: 'second sam', clientMsgId: 's2' });
@@ -126,7 +110,7 @@ it("keeps two people showing one name apart: each one's profile stays on its own
   await hasText(rowOf('second sam').getByTestId('message-profile'), 'Sam Two');
 
   // Sam One, back under another name, changes his profile: his row changes live, Sam Two's does not.
-  const back = await wireDevice('sub-sam-one', 'samuel');
+  const back = await wireDevice(stage, 'sub-sam-one', 'samuel');
   await back.expectReply({ action: 'setprofile', displayName: 'Sam Uno' });
   await hasText(rowOf('first sam').getByTestId('message-profile'), 'Sam Uno');
   await hasText(rowOf('second sam').getByTestId('message-profile'), 'Sam Two');
@@ -167,7 +151,7 @@ it('lists a member by display name, status, avatar and owner badge, and a reacti
   const seq = Number(await messageRow(dana, 'tea anyone?').getAttribute('data-seq'));
   const fans = [];
   for (const name of ['fox', 'gus', 'hal', 'ivy']) {
-    const fan = await wireDevice(`sub-${name}`, name);
+    const fan = await wireDevice(stage, `sub-${name}`, name);
     fans.push(fan);
     await fan.expectReply({ action: 'joinroom', roomId: code });
     await fan.expectReply({ action: 'react', seq, reaction: '👍' });
