@@ -23,6 +23,7 @@ import type {
 import { isNoticeChoice, isUserId, LIMITS, LOBBY } from '../protocol';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
+import { ListedFollows } from './listedFollows';
 import type { MessageChanges } from './messages';
 import { listedRoom, MyRooms } from './myRooms';
 import { ReadPositions } from './readPositions';
@@ -123,6 +124,11 @@ export class MemberRooms extends Emitter<MemberEvents> {
   /** This member's key in each room (`joined`, `subscribed`): a message with it as `authorKey` is its own. */
   private readonly memberKeys = new Map<string, string>();
   private readonly ownKey = (roomId: string) => this.memberKeys.get(roomId);
+  /** Rooms listed from elsewhere (`myroom`, `dmopened`), followed together (listedFollows.ts). */
+  private readonly listed = new ListedFollows(
+    () => this.subs,
+    (rooms) => this.subscribe(rooms),
+  );
 
   constructor(
     client: {
@@ -476,14 +482,8 @@ export class MemberRooms extends Emitter<MemberEvents> {
     this.mine.opened(room);
     if (dm) this.emit('dm', room as DmOpenedFrame['room']);
     this.emit('rooms', this.mine.list);
-    // Followed at once, so its messages and unread count arrive live from now on.
-    if (!this.subs.following.has(room.roomId))
-      this.subscribe([
-        { roomId: room.roomId, ...(room.inviteKey !== undefined && { key: room.inviteKey }) },
-      ]).then(
-        ({ refused }) => this.subs.reportStillBusy(refused),
-        (error: unknown) => this.subs.report(error),
-      );
+    // Followed, so its messages and unread count arrive live (listedFollows.ts says when).
+    this.listed.follow(room, dm);
   }
 
   /** The live unread count of `roomId`, listed in a myrooms answer or not. */

@@ -131,7 +131,10 @@ function refreshSoon() {
   settleTimer = setTimeout(() => void refresh(), SETTLE_MS);
 }
 
-/** The sidebar's "Threads" entry and its list, built once (above "Your rooms", under the room's members). */
+/**
+ * The sidebar's "Threads" entry and its list, built once, at the sidebar's end: "Your rooms" stays in view above it
+ * at 1280×800 (tests/rooms/newcomer.browser.test.ts).
+ */
 export function bindThreadsView() {
   wrap = h('section', 'members my-threads');
   wrap.dataset.testid = 'my-threads';
@@ -149,7 +152,7 @@ export function bindThreadsView() {
   statusEl.dataset.testid = 'my-threads-status';
   statusEl.setAttribute('aria-live', 'polite');
   wrap.append(toggle, listEl, statusEl);
-  document.querySelector('.room-card')?.after(wrap);
+  document.querySelector('.sidebar')?.append(wrap);
   toggle.addEventListener('click', () => {
     listEl.hidden = !listEl.hidden;
     statusEl.hidden = listEl.hidden;
